@@ -1,0 +1,159 @@
+//! Capability traits: what an upstream account can do, in vendor-neutral terms.
+//!
+//! A vendor crate hands out a [`Connection`] per account; the engine asks it for the
+//! capabilities it needs (`conn.dns()`, `conn.compute()` ...) and never sees the
+//! vendor's wire format. Ids passed in and out are the vendor's own ids as opaque
+//! strings (`upstream_id` in the model).
+
+use crate::error::Result;
+use crate::model::*;
+use crate::spec::VendorSpec;
+use async_trait::async_trait;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    Registrar,
+    Dns,
+    Compute,
+    WebHosting,
+    Databases,
+    Mail,
+    Certificates,
+    Billing,
+}
+
+/// Ordered name/value pairs as sent on the wire (order matters to some signers).
+pub type Params = Vec<(String, String)>;
+
+/// One authenticated handle on one upstream account.
+#[async_trait]
+pub trait Connection: Send + Sync {
+    fn vendor(&self) -> Vendor;
+
+    fn spec(&self) -> &'static VendorSpec;
+
+    /// A raw, signed call of any implemented action by id or short name; the decoded
+    /// answer as JSON (pipe text and JS payloads are converted by the vendor crate).
+    async fn call(&self, action: &str, params: &Params) -> Result<serde_json::Value>;
+
+    fn registrar(&self) -> Option<&dyn Registrar> {
+        None
+    }
+    fn dns(&self) -> Option<&dyn Dns> {
+        None
+    }
+    fn compute(&self) -> Option<&dyn Compute> {
+        None
+    }
+    fn web_hosting(&self) -> Option<&dyn WebHosting> {
+        None
+    }
+    fn databases(&self) -> Option<&dyn Databases> {
+        None
+    }
+    fn mail(&self) -> Option<&dyn Mail> {
+        None
+    }
+    fn certificates(&self) -> Option<&dyn Certificates> {
+        None
+    }
+    fn billing(&self) -> Option<&dyn Billing> {
+        None
+    }
+}
+
+/// Which capabilities a connection serves, derived from its accessors so the two can
+/// never disagree.
+pub struct Capabilities;
+
+impl Capabilities {
+    pub fn of(conn: &dyn Connection) -> Vec<Capability> {
+        let mut caps = Vec::new();
+        let checks: [(bool, Capability); 8] = [
+            (conn.registrar().is_some(), Capability::Registrar),
+            (conn.dns().is_some(), Capability::Dns),
+            (conn.compute().is_some(), Capability::Compute),
+            (conn.web_hosting().is_some(), Capability::WebHosting),
+            (conn.databases().is_some(), Capability::Databases),
+            (conn.mail().is_some(), Capability::Mail),
+            (conn.certificates().is_some(), Capability::Certificates),
+            (conn.billing().is_some(), Capability::Billing),
+        ];
+        for (has, cap) in checks {
+            if has {
+                caps.push(cap);
+            }
+        }
+        caps
+    }
+}
+
+#[async_trait]
+pub trait Registrar: Send + Sync {
+    async fn list_domains(&self) -> Result<Vec<Domain>>;
+    async fn get_domain(&self, name: &str) -> Result<Domain>;
+    async fn check_available(&self, name: &str) -> Result<bool>;
+    async fn quote_registration(&self, name: &str, years: u32) -> Result<PriceQuote>;
+    /// `client_order_id` makes a retried purchase recognisable; a lost answer is
+    /// `Error::UnknownOutcome`.
+    async fn register(&self, name: &str, years: u32, client_order_id: &str) -> Result<Order>;
+    async fn renew(&self, name: &str, years: u32, client_order_id: &str) -> Result<Order>;
+    async fn set_nameservers(&self, name: &str, nameservers: &[String]) -> Result<()>;
+}
+
+#[async_trait]
+pub trait Dns: Send + Sync {
+    async fn list_zones(&self) -> Result<Vec<Zone>>;
+    async fn list_records(&self, zone: &str) -> Result<Vec<DnsRecord>>;
+    async fn create_record(&self, zone: &str, record: &RecordInput) -> Result<DnsRecord>;
+    async fn update_record(&self, zone: &str, id: &str, record: &RecordInput) -> Result<DnsRecord>;
+    async fn delete_record(&self, zone: &str, id: &str) -> Result<()>;
+    async fn set_record_enabled(&self, zone: &str, id: &str, enabled: bool) -> Result<()>;
+    /// Resolution lines this zone accepts, vendor-neutral names first.
+    async fn lines(&self, zone: &str) -> Result<Vec<String>>;
+}
+
+#[async_trait]
+pub trait Compute: Send + Sync {
+    async fn catalog(&self) -> Result<ComputeCatalog>;
+    async fn list_servers(&self) -> Result<Vec<Server>>;
+    async fn get_server(&self, id: &str) -> Result<Server>;
+    async fn create_server(&self, spec: &ServerSpec) -> Result<Server>;
+    async fn power(&self, id: &str, action: PowerAction) -> Result<()>;
+    async fn reinstall(&self, id: &str, image: &str) -> Result<()>;
+    async fn reset_password(&self, id: &str, password: &str) -> Result<()>;
+    async fn resize(&self, id: &str, resize: &Resize) -> Result<()>;
+    async fn delete_server(&self, id: &str) -> Result<()>;
+    async fn console(&self, id: &str) -> Result<ConsoleSession>;
+    async fn list_backups(&self, id: &str) -> Result<Vec<Backup>>;
+    async fn create_backup(&self, id: &str, name: &str, full: bool) -> Result<()>;
+    async fn restore_backup(&self, id: &str, backup_id: &str) -> Result<()>;
+    async fn delete_backup(&self, id: &str, backup_id: &str) -> Result<()>;
+}
+
+#[async_trait]
+pub trait WebHosting: Send + Sync {
+    async fn list_sites(&self) -> Result<Vec<HostingSite>>;
+}
+
+#[async_trait]
+pub trait Databases: Send + Sync {
+    async fn list_databases(&self) -> Result<Vec<Database>>;
+}
+
+#[async_trait]
+pub trait Mail: Send + Sync {
+    async fn list_mail_domains(&self) -> Result<Vec<MailDomain>>;
+    async fn list_mailboxes(&self, domain: &str) -> Result<Vec<Mailbox>>;
+}
+
+#[async_trait]
+pub trait Certificates: Send + Sync {
+    async fn list_certificates(&self) -> Result<Vec<Certificate>>;
+}
+
+#[async_trait]
+pub trait Billing: Send + Sync {
+    async fn balance(&self) -> Result<Balance>;
+}

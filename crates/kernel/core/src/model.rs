@@ -1,0 +1,534 @@
+//! The unified inventory model. Every vendor maps its own shapes onto these; nothing
+//! here carries a vendor field name. Times are UTC (`jiff::Timestamp`); vendors convert
+//! from China time (UTC+8) at their edge.
+
+use crate::money::Money;
+use jiff::Timestamp;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// The upstream systems idcgate speaks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Vendor {
+    West,
+    Cndns,
+    Dnspod,
+    Zonkvm,
+    Xensystem,
+}
+
+impl Vendor {
+    pub const ALL: [Vendor; 5] = [
+        Vendor::West,
+        Vendor::Cndns,
+        Vendor::Dnspod,
+        Vendor::Zonkvm,
+        Vendor::Xensystem,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Vendor::West => "west",
+            Vendor::Cndns => "cndns",
+            Vendor::Dnspod => "dnspod",
+            Vendor::Zonkvm => "zonkvm",
+            Vendor::Xensystem => "xensystem",
+        }
+    }
+}
+
+impl fmt::Display for Vendor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Vendor {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Vendor::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                crate::Error::invalid(
+                    "vendor",
+                    format!("unknown vendor {s:?} (expected west, cndns, dnspod, zonkvm or xensystem)"),
+                )
+            })
+    }
+}
+
+/// Named secret values (api keys, passwords, tokens). `Debug` never shows the values.
+#[derive(Clone, Default)]
+pub struct Credentials(BTreeMap<String, SecretString>);
+
+impl Credentials {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with(mut self, key: &str, value: &str) -> Self {
+        self.insert(key, value);
+        self
+    }
+
+    pub fn insert(&mut self, key: &str, value: &str) {
+        self.0.insert(key.to_string(), SecretString::from(value.to_string()));
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(|s| s.expose_secret())
+    }
+
+    /// The value, or an error naming the missing credential field.
+    pub fn require(&self, key: &str) -> crate::Result<&str> {
+        self.get(key)
+            .ok_or_else(|| crate::Error::invalid(format!("credentials.{key}"), "missing"))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
+    /// Every secret value; used by log redaction.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        self.0.values().map(|s| s.expose_secret())
+    }
+
+    /// Plain JSON for encryption at rest. The caller must encrypt it before storing.
+    pub fn to_plain_json(&self) -> String {
+        let map: BTreeMap<&str, &str> = self
+            .0
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.expose_secret()))
+            .collect();
+        serde_json::to_string(&map).unwrap_or_default()
+    }
+
+    pub fn from_plain_json(json: &str) -> crate::Result<Self> {
+        let map: BTreeMap<String, String> = serde_json::from_str(json)
+            .map_err(|e| crate::Error::invalid("credentials", e.to_string()))?;
+        let mut c = Credentials::new();
+        for (k, v) in map {
+            c.insert(&k, &v);
+        }
+        Ok(c)
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.keys().map(|k| (k, "[redacted]")))
+            .finish()
+    }
+}
+
+/// A configured upstream account.
+#[derive(Debug, Clone)]
+pub struct UpstreamAccount {
+    /// Local, human-chosen name (unique).
+    pub name: String,
+    pub vendor: Vendor,
+    pub base_url: String,
+    pub credentials: Credentials,
+    /// Requests per second allowed toward this account's upstream.
+    pub rate_limit_per_sec: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DomainStatus {
+    Active,
+    Pending,
+    Expired,
+    Locked,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Domain {
+    pub name: String,
+    pub status: DomainStatus,
+    pub registered_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub nameservers: Vec<String>,
+    pub auto_renew: bool,
+    pub upstream_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum RecordType {
+    A,
+    Aaaa,
+    Cname,
+    Mx,
+    Txt,
+    Ns,
+    Srv,
+    Caa,
+}
+
+impl RecordType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordType::A => "A",
+            RecordType::Aaaa => "AAAA",
+            RecordType::Cname => "CNAME",
+            RecordType::Mx => "MX",
+            RecordType::Txt => "TXT",
+            RecordType::Ns => "NS",
+            RecordType::Srv => "SRV",
+            RecordType::Caa => "CAA",
+        }
+    }
+}
+
+impl fmt::Display for RecordType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RecordType {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.trim().to_ascii_uppercase().as_str() {
+            "A" => RecordType::A,
+            "AAAA" => RecordType::Aaaa,
+            "CNAME" => RecordType::Cname,
+            "MX" => RecordType::Mx,
+            "TXT" => RecordType::Txt,
+            "NS" => RecordType::Ns,
+            "SRV" => RecordType::Srv,
+            "CAA" => RecordType::Caa,
+            _ => return Err(crate::Error::invalid("type", format!("unsupported record type {s:?}"))),
+        })
+    }
+}
+
+/// A DNS record. `host` is relative to the zone (`@` for the apex). `line` is the
+/// vendor-neutral resolution line: `None` = default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsRecord {
+    pub zone: String,
+    pub host: String,
+    pub rtype: RecordType,
+    pub value: String,
+    pub ttl: u32,
+    pub line: Option<String>,
+    pub priority: Option<u16>,
+    pub enabled: bool,
+    pub upstream_id: Option<String>,
+}
+
+/// A record to create or the new content of an existing one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordInput {
+    pub host: String,
+    pub rtype: RecordType,
+    pub value: String,
+    pub ttl: u32,
+    pub line: Option<String>,
+    pub priority: Option<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Zone {
+    pub name: String,
+    pub upstream_id: Option<String>,
+    pub record_count: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerKind {
+    Cloud,
+    Vps,
+    Dedicated,
+    Colocation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PowerState {
+    Running,
+    Stopped,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LifecycleState {
+    Provisioning,
+    Active,
+    Suspended,
+    Locked,
+    Expired,
+    Deleted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disk {
+    pub size_gb: u32,
+    pub system: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Server {
+    pub upstream_id: String,
+    pub name: String,
+    pub kind: ServerKind,
+    pub region: Option<String>,
+    pub plan: Option<String>,
+    pub cpu: u32,
+    pub ram_mb: u32,
+    pub disks: Vec<Disk>,
+    /// Mbps; 0 = unlimited.
+    pub bandwidth_mbps: u32,
+    pub ips: Vec<String>,
+    pub os_image: Option<String>,
+    pub power: PowerState,
+    pub lifecycle: LifecycleState,
+    pub expires_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Region {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsImage {
+    pub id: String,
+    pub name: String,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub id: String,
+    pub name: String,
+    pub cpu: u32,
+    pub ram_mb: u32,
+    pub disk_gb: u32,
+    pub bandwidth_mbps: u32,
+    pub monthly_price: Option<Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComputeCatalog {
+    pub regions: Vec<Region>,
+    pub images: Vec<OsImage>,
+    pub plans: Vec<Plan>,
+}
+
+/// What to create. `region`, `image`, `plan` are ids from the catalog; explicit sizes
+/// override the plan where the vendor allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ServerSpec {
+    pub name: String,
+    pub region: String,
+    pub image: String,
+    pub plan: Option<String>,
+    pub cpu: Option<u32>,
+    pub ram_mb: Option<u32>,
+    pub disk_gb: Option<u32>,
+    pub bandwidth_mbps: Option<u32>,
+    pub months: Option<u32>,
+    /// Vendor-specific owner (e.g. a panel user id) where the vendor requires one.
+    pub owner: Option<String>,
+    /// Client-chosen idempotency key, passed upstream where the vendor accepts one.
+    pub client_order_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resize {
+    pub cpu: Option<u32>,
+    pub ram_mb: Option<u32>,
+    pub disk_gb: Option<u32>,
+    pub bandwidth_mbps: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PowerAction {
+    Start,
+    Stop,
+    Reboot,
+    ForceStop,
+    ForceReboot,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Backup {
+    pub id: String,
+    pub name: String,
+    pub full: bool,
+    pub created_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleSession {
+    pub url: String,
+    pub expires_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostingSite {
+    pub upstream_id: String,
+    pub name: String,
+    pub plan: Option<String>,
+    pub domains: Vec<String>,
+    pub status: String,
+    pub expires_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Database {
+    pub upstream_id: String,
+    pub name: String,
+    pub engine: String,
+    pub size_mb: Option<u32>,
+    pub status: String,
+    pub expires_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailDomain {
+    pub upstream_id: String,
+    pub domain: String,
+    pub mailbox_quota: Option<u32>,
+    pub status: String,
+    pub expires_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mailbox {
+    pub address: String,
+    pub quota_mb: Option<u32>,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Certificate {
+    pub upstream_id: String,
+    pub common_name: String,
+    pub product: String,
+    pub status: String,
+    pub expires_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Balance {
+    pub available: Money,
+    pub credit: Money,
+}
+
+/// What a purchase or renewal would cost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceQuote {
+    pub product: String,
+    pub period_months: u32,
+    pub price: Money,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderState {
+    Pending,
+    Succeeded,
+    Failed,
+    /// Sent, answer lost: reconcile by reading the upstream before anything else.
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: String,
+    pub product: String,
+    pub amount: Money,
+    pub state: OrderState,
+    pub upstream_id: Option<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    Domain,
+    DnsRecord,
+    Server,
+    HostingSite,
+    Database,
+    MailDomain,
+    Certificate,
+    Balance,
+}
+
+impl ResourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Domain => "domain",
+            ResourceKind::DnsRecord => "dns_record",
+            ResourceKind::Server => "server",
+            ResourceKind::HostingSite => "hosting_site",
+            ResourceKind::Database => "database",
+            ResourceKind::MailDomain => "mail_domain",
+            ResourceKind::Certificate => "certificate",
+            ResourceKind::Balance => "balance",
+        }
+    }
+}
+
+impl FromStr for ResourceKind {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            ResourceKind::Domain,
+            ResourceKind::DnsRecord,
+            ResourceKind::Server,
+            ResourceKind::HostingSite,
+            ResourceKind::Database,
+            ResourceKind::MailDomain,
+            ResourceKind::Certificate,
+            ResourceKind::Balance,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or_else(|| crate::Error::invalid("kind", format!("unknown resource kind {s:?}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_debug_hides_values() {
+        let c = Credentials::new().with("api_key", "s3cr3t-value");
+        let shown = format!("{c:?}");
+        assert!(shown.contains("api_key"));
+        assert!(!shown.contains("s3cr3t-value"));
+    }
+
+    #[test]
+    fn credentials_round_trip_plain_json() {
+        let c = Credentials::new().with("a", "1").with("b", "两");
+        let back = Credentials::from_plain_json(&c.to_plain_json()).unwrap();
+        assert_eq!(back.get("b"), Some("两"));
+    }
+
+    #[test]
+    fn vendor_parse_names_the_field() {
+        assert_eq!("West".parse::<Vendor>().unwrap(), Vendor::West);
+        let err = "nope".parse::<Vendor>().unwrap_err();
+        assert!(matches!(err, crate::Error::InvalidInput { ref field, .. } if field == "vendor"));
+    }
+}

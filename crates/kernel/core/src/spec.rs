@@ -1,0 +1,316 @@
+//! The declarative action spec: one table per vendor listing every documented action.
+//!
+//! A vendor crate embeds its table (`spec.tsv`) and parses it once. From it derive the
+//! client's generic call surface, the simulator's routing and required-parameter
+//! checks, `idcgate actions` and `idcgate call`. Columns (tab separated, `#` comments):
+//!
+//! `id  kind  method  path  action  params  status  notes`
+//!
+//! - `id`: catalog id, e.g. `xensystem:vm_create`;
+//! - `kind`: `read` (retried on transport errors) or `write` (a lost answer is an
+//!   unknown outcome, never retried);
+//! - `params`: comma list of `name[*][:type][=default]`, `*` = required; types are
+//!   `str` (default), `int`, `dec`, `json`, `enum(a|b|c)`;
+//! - `status`: `impl` or `todo` (todo actions are not listed and refuse to run).
+
+use crate::error::{Error, Result};
+use crate::model::Vendor;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamType {
+    Str,
+    Int,
+    Dec,
+    Json,
+    Enum(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamSpec {
+    pub name: String,
+    pub required: bool,
+    pub ty: ParamType,
+    pub default: Option<String>,
+}
+
+impl ParamSpec {
+    /// Checks a supplied value against the declared type; `Err` carries the reason.
+    pub fn check(&self, value: &str) -> std::result::Result<(), String> {
+        match &self.ty {
+            ParamType::Str => Ok(()),
+            ParamType::Int => value
+                .trim()
+                .parse::<i64>()
+                .map(|_| ())
+                .map_err(|_| format!("{} must be an integer", self.name)),
+            ParamType::Dec => value
+                .trim()
+                .parse::<rust_decimal::Decimal>()
+                .map(|_| ())
+                .map_err(|_| format!("{} must be a decimal number", self.name)),
+            ParamType::Json => serde_json::from_str::<serde_json::Value>(value)
+                .map(|_| ())
+                .map_err(|e| format!("{} must be JSON: {e}", self.name)),
+            ParamType::Enum(allowed) => {
+                if allowed.iter().any(|a| a == value) {
+                    Ok(())
+                } else {
+                    Err(format!("{} must be one of {}", self.name, allowed.join("|")))
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionKind {
+    Read,
+    Write,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionSpec {
+    /// Catalog id, `vendor:name`.
+    pub id: String,
+    pub kind: ActionKind,
+    pub method: String,
+    pub path: String,
+    /// The vendor's own action/command name as sent on the wire.
+    pub action: String,
+    pub params: Vec<ParamSpec>,
+    pub implemented: bool,
+    pub notes: String,
+}
+
+impl ActionSpec {
+    /// The id without the `vendor:` prefix.
+    pub fn name(&self) -> &str {
+        self.id.split_once(':').map_or(self.id.as_str(), |(_, n)| n)
+    }
+
+    pub fn param(&self, name: &str) -> Option<&ParamSpec> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
+    /// First missing required parameter or mistyped value, if any. Parameters not in the
+    /// spec are passed through: vendors accept undocumented extras.
+    pub fn validate<'a, I>(&self, supplied: I) -> std::result::Result<(), (String, String)>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
+    {
+        for p in &self.params {
+            let value = supplied
+                .clone()
+                .into_iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&p.name))
+                .map(|(_, v)| v);
+            match value {
+                None | Some("") if p.required && p.default.is_none() => {
+                    return Err((p.name.clone(), format!("{} is required", p.name)))
+                }
+                Some(v) if !v.is_empty() => p.check(v).map_err(|e| (p.name.clone(), e))?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct VendorSpec {
+    pub vendor: Vendor,
+    pub actions: Vec<ActionSpec>,
+}
+
+impl VendorSpec {
+    /// Parses a spec table; errors name the line so a bad table fails its crate's tests.
+    pub fn parse(vendor: Vendor, table: &str) -> Result<Self> {
+        let mut actions = Vec::new();
+        for (n, line) in table.lines().enumerate() {
+            let line_no = n + 1;
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let cols: Vec<&str> = line.split('\t').collect();
+            if cols.len() < 7 {
+                return Err(Error::invalid(
+                    format!("spec line {line_no}"),
+                    format!("expected at least 7 tab-separated columns, got {}", cols.len()),
+                ));
+            }
+            let id = cols[0].trim();
+            if !id.starts_with(&format!("{}:", vendor.as_str())) {
+                return Err(Error::invalid(
+                    format!("spec line {line_no}"),
+                    format!("id {id:?} does not start with {vendor}:"),
+                ));
+            }
+            let kind = match cols[1].trim() {
+                "read" => ActionKind::Read,
+                "write" => ActionKind::Write,
+                other => {
+                    return Err(Error::invalid(
+                        format!("spec line {line_no}"),
+                        format!("kind must be read or write, got {other:?}"),
+                    ))
+                }
+            };
+            let params = parse_params(cols[5])
+                .map_err(|e| Error::invalid(format!("spec line {line_no}"), e))?;
+            let implemented = match cols[6].trim() {
+                "impl" => true,
+                "todo" => false,
+                other => {
+                    return Err(Error::invalid(
+                        format!("spec line {line_no}"),
+                        format!("status must be impl or todo, got {other:?}"),
+                    ))
+                }
+            };
+            if actions.iter().any(|a: &ActionSpec| a.id == id) {
+                return Err(Error::invalid(format!("spec line {line_no}"), format!("duplicate id {id}")));
+            }
+            actions.push(ActionSpec {
+                id: id.to_string(),
+                kind,
+                method: cols[2].trim().to_string(),
+                path: cols[3].trim().to_string(),
+                action: cols[4].trim().to_string(),
+                params,
+                implemented,
+                notes: cols.get(7).map(|s| s.trim().to_string()).unwrap_or_default(),
+            });
+        }
+        Ok(VendorSpec { vendor, actions })
+    }
+
+    /// Looks an action up by full id (`west:domain.getprice`) or by its short name.
+    pub fn find(&self, name: &str) -> Option<&ActionSpec> {
+        let short = name
+            .strip_prefix(self.vendor.as_str())
+            .and_then(|r| r.strip_prefix(':'))
+            .unwrap_or(name);
+        self.actions.iter().find(|a| a.name() == short)
+    }
+
+    /// The action, provided it is implemented; otherwise the error a caller should see.
+    pub fn require(&self, name: &str) -> Result<&ActionSpec> {
+        match self.find(name) {
+            Some(a) if a.implemented => Ok(a),
+            Some(a) => Err(Error::NotImplemented {
+                vendor: self.vendor.to_string(),
+                action: a.id.clone(),
+            }),
+            None => Err(Error::invalid(
+                "action",
+                format!("{} has no documented action {name:?}", self.vendor),
+            )),
+        }
+    }
+
+    pub fn implemented(&self) -> impl Iterator<Item = &ActionSpec> {
+        self.actions.iter().filter(|a| a.implemented)
+    }
+}
+
+fn parse_params(col: &str) -> std::result::Result<Vec<ParamSpec>, String> {
+    let col = col.trim();
+    if col.is_empty() || col == "-" {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for raw in split_top_level(col) {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            continue;
+        }
+        let (head, default) = match raw.split_once('=') {
+            Some((h, d)) => (h, Some(d.to_string())),
+            None => (raw, None),
+        };
+        let (name_part, ty_part) = match head.split_once(':') {
+            Some((n, t)) => (n, Some(t)),
+            None => (head, None),
+        };
+        let required = name_part.ends_with('*');
+        let name = name_part.trim_end_matches('*').trim();
+        if name.is_empty() {
+            return Err(format!("empty parameter name in {raw:?}"));
+        }
+        let ty = match ty_part.map(str::trim) {
+            None | Some("str") => ParamType::Str,
+            Some("int") => ParamType::Int,
+            Some("dec") => ParamType::Dec,
+            Some("json") => ParamType::Json,
+            Some(t) if t.starts_with("enum(") && t.ends_with(')') => ParamType::Enum(
+                t[5..t.len() - 1].split('|').map(|s| s.to_string()).collect(),
+            ),
+            Some(t) => return Err(format!("unknown parameter type {t:?} for {name}")),
+        };
+        out.push(ParamSpec {
+            name: name.to_string(),
+            required,
+            ty,
+            default,
+        });
+    }
+    Ok(out)
+}
+
+/// Splits on commas outside parentheses, so `enum(a|b)` stays whole.
+fn split_top_level(s: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&s[start..]);
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: &str = "# comment\n\
+xensystem:vm_start\twrite\tPOST\tprocess.aspx?c=api\tvm_start\tvpsid*:int\timpl\t\n\
+xensystem:vm_stat\tread\tPOST\tprocess.aspx?c=api\tvm_stat\tVpsid*:int, charttype*:enum(1|2|3|4)=1, chartinterval:int\ttodo\tjs payload\n";
+
+    #[test]
+    fn parses_and_validates() {
+        let spec = VendorSpec::parse(Vendor::Xensystem, TABLE).unwrap();
+        assert_eq!(spec.actions.len(), 2);
+        let start = spec.require("vm_start").unwrap();
+        assert_eq!(start.validate([("vpsid", "12")]), Ok(()));
+        assert_eq!(
+            start.validate([("vpsid", "x")]).unwrap_err().0,
+            "vpsid".to_string()
+        );
+        assert_eq!(start.validate(std::iter::empty()).unwrap_err().0, "vpsid");
+        let stat = spec.find("xensystem:vm_stat").unwrap();
+        assert!(stat.validate([("Vpsid", "1"), ("charttype", "9")]).is_err());
+        assert!(stat.validate([("Vpsid", "1")]).is_ok(), "default satisfies required");
+        assert!(matches!(
+            spec.require("vm_stat"),
+            Err(Error::NotImplemented { .. })
+        ));
+        assert!(matches!(spec.require("vm_nope"), Err(Error::InvalidInput { .. })));
+    }
+
+    #[test]
+    fn bad_tables_name_the_line() {
+        let err = VendorSpec::parse(Vendor::West, "west:a\tfoo\tPOST\tp\ta\t-\timpl").unwrap_err();
+        assert!(err.to_string().contains("spec line 1"));
+        let err = VendorSpec::parse(Vendor::West, "dnspod:a\tread\tPOST\tp\ta\t-\timpl").unwrap_err();
+        assert!(err.to_string().contains("does not start with"));
+    }
+}

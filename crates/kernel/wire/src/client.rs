@@ -1,0 +1,243 @@
+//! The HTTP client every vendor client sends through.
+//!
+//! Policy lives here, once: User-Agent, timeouts, the per-account rate limit, retries for
+//! reads only, and the rule that a write whose answer is lost is an unknown outcome.
+
+use crate::ratelimit::RateLimiter;
+use crate::redact::Redactor;
+use bytes::Bytes;
+use idcgate_core::spec::ActionKind;
+use idcgate_core::{Error, Result, Vendor};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct WireConfig {
+    pub user_agent: String,
+    pub timeout: Duration,
+    /// Extra attempts for reads that failed in transport. Writes are never retried.
+    pub read_retries: u32,
+}
+
+impl WireConfig {
+    /// `contact` is the operator's address, as DNSPod's abuse rules ask every client to say.
+    pub fn new(contact: &str) -> Self {
+        WireConfig {
+            user_agent: format!("idcgate/{} ({contact})", env!("CARGO_PKG_VERSION")),
+            timeout: Duration::from_secs(30),
+            read_retries: 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+#[derive(Debug, Clone)]
+pub struct WireRequest {
+    pub method: Method,
+    pub url: String,
+    pub body: Option<Vec<u8>>,
+    pub content_type: Option<String>,
+    pub headers: Vec<(String, String)>,
+}
+
+impl WireRequest {
+    pub fn form_post(url: impl Into<String>, body: String, charset_label: &str) -> Self {
+        WireRequest {
+            method: Method::Post,
+            url: url.into(),
+            body: Some(body.into_bytes()),
+            content_type: Some(format!(
+                "application/x-www-form-urlencoded; charset={charset_label}"
+            )),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn get(url: impl Into<String>) -> Self {
+        WireRequest {
+            method: Method::Get,
+            url: url.into(),
+            body: None,
+            content_type: None,
+            headers: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WireResponse {
+    pub status: u16,
+    pub content_type: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl WireResponse {
+    pub fn header<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+pub struct HttpClient {
+    vendor: Vendor,
+    http: reqwest::Client,
+    limiter: Arc<RateLimiter>,
+    read_retries: u32,
+    redactor: Redactor,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient").field("vendor", &self.vendor).finish_non_exhaustive()
+    }
+}
+
+impl HttpClient {
+    pub fn new(vendor: Vendor, cfg: &WireConfig, rate_per_sec: u32, redactor: Redactor) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .user_agent(cfg.user_agent.clone())
+            .timeout(cfg.timeout)
+            .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| Error::Transport {
+                vendor: vendor.to_string(),
+                message: format!("cannot build HTTP client: {e}"),
+            })?;
+        Ok(HttpClient {
+            vendor,
+            http,
+            limiter: Arc::new(RateLimiter::new(rate_per_sec)),
+            read_retries: cfg.read_retries,
+            redactor,
+        })
+    }
+
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// Sends one request under the account's rate limit. Reads are retried on transport
+    /// failure; a write that may have reached the upstream and lost its answer becomes
+    /// `Error::UnknownOutcome`.
+    pub async fn send(&self, action: &str, kind: ActionKind, req: &WireRequest) -> Result<WireResponse> {
+        let attempts = match kind {
+            ActionKind::Read => 1 + self.read_retries,
+            ActionKind::Write => 1,
+        };
+        let mut last_err = None;
+        for attempt in 0..attempts {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(200 << attempt.min(5))).await;
+            }
+            self.limiter.acquire().await;
+            tracing::debug!(vendor = %self.vendor, action, attempt, "upstream call");
+            if let Some(body) = &req.body {
+                tracing::trace!(
+                    vendor = %self.vendor,
+                    body = %self.redactor.redact(&String::from_utf8_lossy(body)),
+                    "request body"
+                );
+            }
+            match self.send_once(req).await {
+                Ok(resp) => {
+                    tracing::trace!(
+                        vendor = %self.vendor,
+                        status = resp.status,
+                        body = %self.redactor.redact(&String::from_utf8_lossy(&resp.body)),
+                        "response body"
+                    );
+                    return Ok(resp);
+                }
+                Err(e) => {
+                    let reached = !e.is_connect() && !e.is_builder();
+                    let message = self.redactor.redact(&describe(&e));
+                    tracing::warn!(vendor = %self.vendor, action, %message, "upstream call failed");
+                    if kind == ActionKind::Write && reached {
+                        return Err(Error::UnknownOutcome {
+                            vendor: self.vendor.to_string(),
+                            action: action.to_string(),
+                            message,
+                        });
+                    }
+                    last_err = Some(Error::Transport {
+                        vendor: self.vendor.to_string(),
+                        message,
+                    });
+                }
+            }
+        }
+        Err(last_err.unwrap_or_else(|| Error::Transport {
+            vendor: self.vendor.to_string(),
+            message: "no attempt made".into(),
+        }))
+    }
+
+    async fn send_once(&self, req: &WireRequest) -> std::result::Result<WireResponse, reqwest::Error> {
+        let mut builder = match req.method {
+            Method::Get => self.http.get(&req.url),
+            Method::Post => self.http.post(&req.url),
+        };
+        if let Some(ct) = &req.content_type {
+            builder = builder.header(reqwest::header::CONTENT_TYPE, ct);
+        }
+        for (k, v) in &req.headers {
+            builder = builder.header(k, v);
+        }
+        if let Some(body) = &req.body {
+            builder = builder.body(body.clone());
+        }
+        let resp = builder.send().await?;
+        let status = resp.status().as_u16();
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let content_type = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let body = resp.bytes().await?;
+        Ok(WireResponse {
+            status,
+            content_type,
+            headers,
+            body,
+        })
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    // reqwest's Display includes the URL, which may carry credentials in a query string.
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "broken response body"
+    } else if e.is_request() {
+        "request failed"
+    } else {
+        "HTTP error"
+    };
+    let mut source = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        what.to_string()
+    } else {
+        format!("{what}: {detail}")
+    }
+}

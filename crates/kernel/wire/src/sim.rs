@@ -1,0 +1,79 @@
+//! Serving simulators: a vendor crate supplies its API as an axum `Router`; this module
+//! wraps it in fault injection, adds the control endpoint and binds it to a port.
+
+use crate::fault::{inject, FaultConfig, FaultHandle};
+use axum::routing::get;
+use axum::{Json, Router};
+use idcgate_core::Vendor;
+use std::net::SocketAddr;
+
+/// Path of the run-time control endpoint (GET shows, PUT replaces the fault config).
+pub const FAULTS_PATH: &str = "/__sim/faults";
+
+pub trait Simulator: Send + Sync {
+    fn vendor(&self) -> Vendor;
+    /// The vendor's API with the simulator's state behind it.
+    fn router(&self) -> Router;
+    /// Credentials of the sandbox account the simulator is seeded with, as the names the
+    /// vendor's client expects in `Credentials`.
+    fn sandbox_credentials(&self) -> Vec<(String, String)>;
+}
+
+pub struct SimServer {
+    pub vendor: Vendor,
+    pub addr: SocketAddr,
+    pub faults: FaultHandle,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SimServer {
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for SimServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The simulator's router with faults applied, plus the control endpoint (never faulted).
+pub fn app(sim: &dyn Simulator, faults: FaultHandle) -> Router {
+    let api = sim
+        .router()
+        .layer(axum::middleware::from_fn_with_state(faults.clone(), inject));
+    let control = Router::new()
+        .route(
+            FAULTS_PATH,
+            get(|axum::extract::State(h): axum::extract::State<FaultHandle>| async move { Json(h.get()) })
+                .put(
+                    |axum::extract::State(h): axum::extract::State<FaultHandle>,
+                     Json(cfg): Json<FaultConfig>| async move {
+                        h.set(cfg.clone());
+                        Json(cfg)
+                    },
+                ),
+        )
+        .with_state(faults);
+    control.merge(api)
+}
+
+/// Binds `addr` (port 0 = any free port) and serves the simulator in the background.
+pub async fn serve(sim: &dyn Simulator, addr: SocketAddr) -> std::io::Result<SimServer> {
+    let faults = FaultHandle::default();
+    let router = app(sim, faults.clone());
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await {
+            tracing::error!(error = %e, "simulator stopped");
+        }
+    });
+    Ok(SimServer {
+        vendor: sim.vendor(),
+        addr,
+        faults,
+        task,
+    })
+}
