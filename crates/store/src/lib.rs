@@ -1,1 +1,229 @@
-//! placeholder
+//! Storage: one trait, two backends (embedded SQLite by default, PostgreSQL to scale).
+//!
+//! Owns: the schema and its migrations, encryption of upstream credentials at rest, the
+//! inventory of resources with their change history, the append-only audit log, API
+//! tokens (hashed) and the job leases that let several instances share one database.
+//!
+//! Must not know: any vendor, HTTP, or how resources are fetched. Resources are stored
+//! as opaque JSON documents keyed by (account, kind, key).
+
+mod crypto;
+mod migrations;
+mod sql;
+
+pub use crypto::{Cipher, MasterKey, MasterKeyError};
+pub use sql::SqlStore;
+
+use async_trait::async_trait;
+use idcgate_core::{ResourceKind, UpstreamAccount};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open database {url}: {message}")]
+    Open { url: String, message: String },
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("database schema version {found} is newer than this idcgate understands ({known}); upgrade idcgate")]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("the master key does not decrypt this database's secrets (key check failed): use the key the database was created with (IDCGATE_MASTER_KEY or the key file)")]
+    WrongMasterKey,
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+/// One inventory resource as last seen upstream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceRow {
+    pub account: String,
+    pub kind: ResourceKind,
+    /// Stable key within (account, kind): upstream id or name.
+    pub key: String,
+    /// Human name used for search (domain name, server name, `zone/host type`).
+    pub name: String,
+    pub data: serde_json::Value,
+    /// Unix milliseconds, if the resource expires.
+    pub expires_at_ms: Option<i64>,
+    pub first_seen_ms: i64,
+    pub last_seen_ms: i64,
+    /// Set when the resource disappeared upstream; history is kept.
+    pub gone_at_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Added,
+    Changed,
+    Gone,
+    Returned,
+}
+
+impl ChangeKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "added",
+            ChangeKind::Changed => "changed",
+            ChangeKind::Gone => "gone",
+            ChangeKind::Returned => "returned",
+        }
+    }
+    fn parse(s: &str) -> Result<Self> {
+        Ok(match s {
+            "added" => ChangeKind::Added,
+            "changed" => ChangeKind::Changed,
+            "gone" => ChangeKind::Gone,
+            "returned" => ChangeKind::Returned,
+            _ => return Err(StoreError::Corrupt(format!("unknown change kind {s:?}"))),
+        })
+    }
+}
+
+/// The outcome of recording one observed resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    Added,
+    Changed,
+    Unchanged,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeRow {
+    pub account: String,
+    pub kind: ResourceKind,
+    pub key: String,
+    pub change: ChangeKind,
+    pub at_ms: i64,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// Filters for listing resources; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct ResourceFilter {
+    pub account: Option<String>,
+    pub kind: Option<ResourceKind>,
+    pub accounts: Option<Vec<String>>,
+    /// Case-insensitive substring of the name.
+    pub search: Option<String>,
+    /// Only resources expiring before this instant (Unix ms).
+    pub expires_before_ms: Option<i64>,
+    pub include_gone: bool,
+    /// Only keys with this prefix (e.g. a zone's records).
+    pub name_prefix: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at_ms: i64,
+    /// Who: `cli:<user>` or `token:<name>`.
+    pub actor: String,
+    /// What: e.g. `dns.add`, `account.add`.
+    pub action: String,
+    /// On what: account/zone/server.
+    pub target: String,
+    /// `ok`, or the error kind.
+    pub outcome: String,
+    /// The upstream's answer or the error text (already free of secrets).
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Read,
+    Operate,
+    Admin,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Operate => "operate",
+            Scope::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Scope> {
+        match s {
+            "read" => Some(Scope::Read),
+            "operate" => Some(Scope::Operate),
+            "admin" => Some(Scope::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub name: String,
+    pub scope: Scope,
+    pub created_at_ms: i64,
+    pub revoked: bool,
+}
+
+/// The storage contract. Both backends pass the same suite (`tests/suite.rs`).
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Human-readable backend name (`sqlite` / `postgres`).
+    fn backend(&self) -> &'static str;
+
+    /// Adds an account; `Conflict` if the name is taken. Credentials are encrypted here.
+    async fn add_account(&self, account: &UpstreamAccount) -> Result<()>;
+    /// Adds or replaces an account by name (used to register sandbox accounts).
+    async fn put_account(&self, account: &UpstreamAccount) -> Result<()>;
+    async fn get_account(&self, name: &str) -> Result<Option<UpstreamAccount>>;
+    async fn list_accounts(&self) -> Result<Vec<UpstreamAccount>>;
+    async fn remove_account(&self, name: &str) -> Result<bool>;
+
+    /// Records a resource as seen now; writes nothing if it is unchanged.
+    async fn upsert_resource(&self, row: &ResourceRow) -> Result<Upserted>;
+    /// Marks every live resource of (account, kind) whose key is not in `seen` as gone.
+    /// Returns the keys marked.
+    async fn mark_gone(
+        &self,
+        account: &str,
+        kind: ResourceKind,
+        seen: &[String],
+        now_ms: i64,
+    ) -> Result<Vec<String>>;
+    async fn list_resources(&self, filter: &ResourceFilter) -> Result<Vec<ResourceRow>>;
+    async fn count_resources(&self, filter: &ResourceFilter) -> Result<i64>;
+    async fn get_resource(&self, account: &str, kind: ResourceKind, key: &str) -> Result<Option<ResourceRow>>;
+    async fn delete_resource(&self, account: &str, kind: ResourceKind, key: &str, now_ms: i64) -> Result<()>;
+    async fn changes(&self, account: Option<&str>, limit: i64) -> Result<Vec<ChangeRow>>;
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<i64>;
+    async fn list_audit(&self, limit: i64) -> Result<Vec<AuditEntry>>;
+
+    /// Stores a new token (only the hash of its secret); returns the full token once.
+    async fn create_token(&self, name: &str, scope: Scope, now_ms: i64) -> Result<(TokenInfo, String)>;
+    /// The token's info if the presented token is valid and not revoked.
+    async fn verify_token(&self, presented: &str) -> Result<Option<TokenInfo>>;
+    async fn list_tokens(&self) -> Result<Vec<TokenInfo>>;
+    async fn revoke_token(&self, id_or_name: &str) -> Result<bool>;
+
+    /// Ensures a job exists (first run at `first_run_ms`).
+    async fn ensure_job(&self, name: &str, first_run_ms: i64) -> Result<()>;
+    /// Claims one due job for `owner` until `lease_until_ms`; a crashed owner's lease
+    /// simply runs out and another instance claims the job again.
+    async fn claim_job(&self, owner: &str, now_ms: i64, lease_until_ms: i64) -> Result<Option<String>>;
+    /// Releases a job claimed by `owner` and schedules its next run.
+    async fn finish_job(&self, name: &str, owner: &str, next_run_ms: i64, error: Option<&str>) -> Result<()>;
+}

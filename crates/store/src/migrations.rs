@@ -1,0 +1,96 @@
+//! Schema migrations, one list per dialect with the same versions. Applied in order at
+//! open; a database newer than this binary is refused rather than misread.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// (version, statements). Never edit a released entry; append a new version.
+pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
+    let auto_id = match d {
+        Dialect::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        Dialect::Postgres => "BIGSERIAL PRIMARY KEY",
+    };
+    let mut v1 = vec![
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)".to_string(),
+        "CREATE TABLE accounts (
+            name TEXT PRIMARY KEY,
+            vendor TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            credentials_sealed TEXT NOT NULL,
+            rate_limit BIGINT NOT NULL,
+            created_at BIGINT NOT NULL)"
+            .to_string(),
+        "CREATE TABLE resources (
+            account TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            rkey TEXT NOT NULL,
+            name TEXT NOT NULL,
+            data TEXT NOT NULL,
+            expires_at BIGINT,
+            first_seen BIGINT NOT NULL,
+            last_seen BIGINT NOT NULL,
+            gone_at BIGINT,
+            PRIMARY KEY (account, kind, rkey))"
+            .to_string(),
+        "CREATE INDEX resources_kind_name ON resources (kind, name)".to_string(),
+        "CREATE INDEX resources_expires ON resources (expires_at)".to_string(),
+        format!(
+            "CREATE TABLE resource_changes (
+            id {auto_id},
+            account TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            rkey TEXT NOT NULL,
+            change TEXT NOT NULL,
+            at BIGINT NOT NULL,
+            before_data TEXT,
+            after_data TEXT)"
+        ),
+        format!(
+            "CREATE TABLE audit_log (
+            id {auto_id},
+            at BIGINT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            detail TEXT NOT NULL)"
+        ),
+        "CREATE TABLE api_tokens (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            secret_hash TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            revoked_at BIGINT)"
+            .to_string(),
+        "CREATE TABLE jobs (
+            name TEXT PRIMARY KEY,
+            next_run_at BIGINT NOT NULL,
+            locked_by TEXT,
+            locked_until BIGINT,
+            last_error TEXT)"
+            .to_string(),
+    ];
+    // The audit log is append-only at the database level, not just by convention.
+    match d {
+        Dialect::Sqlite => {
+            v1.push("CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END".into());
+            v1.push("CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END".into());
+        }
+        Dialect::Postgres => {
+            v1.push("CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit log is append-only'; END $$".into());
+            v1.push("CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_append_only()".into());
+        }
+    }
+    vec![(1, v1)]
+}
+
+pub fn latest() -> i64 {
+    migrations(Dialect::Sqlite)
+        .last()
+        .map(|(v, _)| *v)
+        .unwrap_or(0)
+}

@@ -1,0 +1,713 @@
+//! The one SQL implementation of [`Store`], over sqlx's `Any` driver so both backends
+//! share every query (`$N` placeholders work on SQLite and PostgreSQL alike). Dialect
+//! differences are confined to migrations and job claiming.
+
+use crate::crypto::Cipher;
+use crate::migrations::{latest, migrations, Dialect};
+use crate::*;
+use idcgate_core::{Credentials, UpstreamAccount, Vendor};
+use sha2::{Digest, Sha256};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor, Row};
+use std::collections::HashSet;
+use std::time::Duration;
+
+const KEY_CHECK_PLAIN: &str = "idcgate-master-key-check-v1";
+
+pub struct SqlStore {
+    pool: AnyPool,
+    dialect: Dialect,
+    cipher: Option<Cipher>,
+}
+
+impl std::fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore").field("dialect", &self.dialect).finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// Hides a password in a URL before it goes into an error message.
+fn display_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{}:***{}", &url[..s + 3], user, &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl SqlStore {
+    /// Opens (creating if needed) and migrates the database at `url`
+    /// (`sqlite:///path/file.db` or `postgres://...`). Secrets need [`SqlStore::unlock`].
+    pub async fn open(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Dialect::Postgres
+        } else {
+            return Err(StoreError::Open {
+                url: display_url(url),
+                message: "unsupported database URL (expected sqlite:// or postgres://)".into(),
+            });
+        };
+        let mut url_owned = url.to_string();
+        if dialect == Dialect::Sqlite && !url.contains("mode=") {
+            url_owned.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+        }
+        let opts = AnyPoolOptions::new()
+            .max_connections(if dialect == Dialect::Sqlite { 4 } else { 8 })
+            .acquire_timeout(Duration::from_secs(10));
+        let opts = if dialect == Dialect::Sqlite {
+            opts.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    Ok(())
+                })
+            })
+        } else {
+            opts
+        };
+        let pool = opts.connect(&url_owned).await.map_err(|e| StoreError::Open {
+            url: display_url(url),
+            message: e.to_string(),
+        })?;
+        let store = SqlStore {
+            pool,
+            dialect,
+            cipher: None,
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        self.pool
+            .execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            .await?;
+        let current: i64 = sqlx::query("SELECT value FROM meta WHERE key = 'schema_version'")
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.try_get::<String, _>(0))
+            .transpose()?
+            .map(|s| s.parse().unwrap_or(0))
+            .unwrap_or(0);
+        if current > latest() {
+            return Err(StoreError::SchemaTooNew {
+                found: current,
+                known: latest(),
+            });
+        }
+        for (version, statements) in migrations(self.dialect) {
+            if version <= current {
+                continue;
+            }
+            let mut tx = self.pool.begin().await?;
+            for s in statements {
+                tx.execute(s.as_str()).await?;
+            }
+            sqlx::query(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', $1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(version.to_string())
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Whether this database already holds secrets sealed under some master key.
+    pub async fn has_master_key(&self) -> Result<bool> {
+        Ok(sqlx::query("SELECT value FROM meta WHERE key = 'key_check'")
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some())
+    }
+
+    /// Checks the key against the database's key check (recording one on first use).
+    pub async fn unlock(&mut self, key: &crate::MasterKey) -> Result<()> {
+        let cipher = Cipher::new(key);
+        let row = sqlx::query("SELECT value FROM meta WHERE key = 'key_check'")
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => {
+                let sealed: String = r.try_get(0)?;
+                if cipher.decrypt(&sealed).as_deref() != Some(KEY_CHECK_PLAIN) {
+                    return Err(StoreError::WrongMasterKey);
+                }
+            }
+            None => {
+                sqlx::query("INSERT INTO meta (key, value) VALUES ('key_check', $1)")
+                    .bind(cipher.encrypt(KEY_CHECK_PLAIN))
+                    .execute(&self.pool)
+                    .await?;
+            }
+        }
+        self.cipher = Some(cipher);
+        Ok(())
+    }
+
+    fn cipher(&self) -> Result<&Cipher> {
+        self.cipher
+            .as_ref()
+            .ok_or_else(|| StoreError::Database("store is locked: no master key given".into()))
+    }
+
+    fn account_from_row(&self, r: &AnyRow) -> Result<UpstreamAccount> {
+        let name: String = r.try_get("name")?;
+        let vendor: String = r.try_get("vendor")?;
+        let sealed: String = r.try_get("credentials_sealed")?;
+        let plain = self
+            .cipher()?
+            .decrypt(&sealed)
+            .ok_or(StoreError::WrongMasterKey)?;
+        let credentials = Credentials::from_plain_json(&plain)
+            .map_err(|e| StoreError::Corrupt(format!("credentials of {name}: {e}")))?;
+        let rate: i64 = r.try_get("rate_limit")?;
+        Ok(UpstreamAccount {
+            vendor: vendor
+                .parse::<Vendor>()
+                .map_err(|e| StoreError::Corrupt(format!("account {name}: {e}")))?,
+            base_url: r.try_get("base_url")?,
+            credentials,
+            rate_limit_per_sec: u32::try_from(rate).unwrap_or(u32::MAX),
+            name,
+        })
+    }
+
+    fn resource_from_row(r: &AnyRow) -> Result<ResourceRow> {
+        let kind: String = r.try_get("kind")?;
+        let data: String = r.try_get("data")?;
+        Ok(ResourceRow {
+            account: r.try_get("account")?,
+            kind: kind
+                .parse()
+                .map_err(|e: idcgate_core::Error| StoreError::Corrupt(e.to_string()))?,
+            key: r.try_get("rkey")?,
+            name: r.try_get("name")?,
+            data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            expires_at_ms: r.try_get("expires_at")?,
+            first_seen_ms: r.try_get("first_seen")?,
+            last_seen_ms: r.try_get("last_seen")?,
+            gone_at_ms: r.try_get("gone_at")?,
+        })
+    }
+
+    async fn write_account(&self, a: &UpstreamAccount, replace: bool) -> Result<()> {
+        let sealed = self.cipher()?.encrypt(&a.credentials.to_plain_json());
+        let sql = if replace {
+            "INSERT INTO accounts (name, vendor, base_url, credentials_sealed, rate_limit, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (name) DO UPDATE SET vendor = excluded.vendor, base_url = excluded.base_url,
+               credentials_sealed = excluded.credentials_sealed, rate_limit = excluded.rate_limit"
+        } else {
+            "INSERT INTO accounts (name, vendor, base_url, credentials_sealed, rate_limit, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING"
+        };
+        let done = sqlx::query(sql)
+            .bind(&a.name)
+            .bind(a.vendor.as_str())
+            .bind(&a.base_url)
+            .bind(sealed)
+            .bind(i64::from(a.rate_limit_per_sec))
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!("account {}", a.name)));
+        }
+        Ok(())
+    }
+
+    fn filter_sql(filter: &ResourceFilter) -> (String, Vec<String>, Vec<i64>) {
+        // Text binds first ($1..), then integers; keeps the builder trivial.
+        let mut clauses = Vec::new();
+        let mut texts: Vec<String> = Vec::new();
+        let mut ints: Vec<i64> = Vec::new();
+        let text_clause = |clauses: &mut Vec<String>, texts: &mut Vec<String>, sql: &str, v: String| {
+            texts.push(v);
+            clauses.push(sql.replace('?', &format!("${}", texts.len())));
+        };
+        if let Some(a) = &filter.account {
+            text_clause(&mut clauses, &mut texts, "account = ?", a.clone());
+        }
+        if let Some(k) = filter.kind {
+            text_clause(&mut clauses, &mut texts, "kind = ?", k.as_str().to_string());
+        }
+        if let Some(s) = &filter.search {
+            text_clause(&mut clauses, &mut texts, "LOWER(name) LIKE ?", format!("%{}%", s.to_lowercase()));
+        }
+        if let Some(p) = &filter.name_prefix {
+            text_clause(&mut clauses, &mut texts, "name LIKE ?", format!("{p}%"));
+        }
+        if let Some(list) = &filter.accounts {
+            if list.is_empty() {
+                clauses.push("1 = 0".into());
+            } else {
+                let mut marks = Vec::new();
+                for a in list {
+                    texts.push(a.clone());
+                    marks.push(format!("${}", texts.len()));
+                }
+                clauses.push(format!("account IN ({})", marks.join(", ")));
+            }
+        }
+        if !filter.include_gone {
+            clauses.push("gone_at IS NULL".into());
+        }
+        let base = texts.len();
+        if let Some(t) = filter.expires_before_ms {
+            ints.push(t);
+            clauses.push(format!("expires_at IS NOT NULL AND expires_at < ${}", base + ints.len()));
+        }
+        let where_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        };
+        (where_sql, texts, ints)
+    }
+
+    async fn record_change(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        account: &str,
+        kind: &str,
+        key: &str,
+        change: ChangeKind,
+        at: i64,
+        before: Option<&str>,
+        after: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO resource_changes (account, kind, rkey, change, at, before_data, after_data)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(account)
+        .bind(kind)
+        .bind(key)
+        .bind(change.as_str())
+        .bind(at)
+        .bind(before.map(str::to_string))
+        .bind(after.map(str::to_string))
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+}
+
+fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    let _ = getrandom::getrandom(&mut buf);
+    hex::encode(buf)
+}
+
+fn token_from_row(r: &AnyRow) -> Result<TokenInfo> {
+    let scope: String = r.try_get("scope")?;
+    let revoked: Option<i64> = r.try_get("revoked_at")?;
+    Ok(TokenInfo {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        scope: Scope::parse(&scope).ok_or_else(|| StoreError::Corrupt(format!("scope {scope:?}")))?,
+        created_at_ms: r.try_get("created_at")?,
+        revoked: revoked.is_some(),
+    })
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+        }
+    }
+
+    async fn add_account(&self, account: &UpstreamAccount) -> Result<()> {
+        self.write_account(account, false).await
+    }
+
+    async fn put_account(&self, account: &UpstreamAccount) -> Result<()> {
+        self.write_account(account, true).await
+    }
+
+    async fn get_account(&self, name: &str) -> Result<Option<UpstreamAccount>> {
+        let row = sqlx::query("SELECT * FROM accounts WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| self.account_from_row(&r)).transpose()
+    }
+
+    async fn list_accounts(&self) -> Result<Vec<UpstreamAccount>> {
+        let rows = sqlx::query("SELECT * FROM accounts ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| self.account_from_row(r)).collect()
+    }
+
+    async fn remove_account(&self, name: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM accounts WHERE name = $1")
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn upsert_resource(&self, row: &ResourceRow) -> Result<Upserted> {
+        let kind = row.kind.as_str();
+        let data = serde_json::to_string(&row.data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut tx = self.pool.begin().await?;
+        let existing = sqlx::query(
+            "SELECT name, data, expires_at, gone_at FROM resources WHERE account = $1 AND kind = $2 AND rkey = $3",
+        )
+        .bind(&row.account)
+        .bind(kind)
+        .bind(&row.key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let outcome = match existing {
+            None => {
+                sqlx::query(
+                    "INSERT INTO resources (account, kind, rkey, name, data, expires_at, first_seen, last_seen, gone_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, NULL)",
+                )
+                .bind(&row.account)
+                .bind(kind)
+                .bind(&row.key)
+                .bind(&row.name)
+                .bind(&data)
+                .bind(row.expires_at_ms)
+                .bind(row.last_seen_ms)
+                .execute(&mut *tx)
+                .await?;
+                Self::record_change(&mut tx, &row.account, kind, &row.key, ChangeKind::Added, row.last_seen_ms, None, Some(&data)).await?;
+                Upserted::Added
+            }
+            Some(r) => {
+                let old_name: String = r.try_get(0)?;
+                let old_data: String = r.try_get(1)?;
+                let old_exp: Option<i64> = r.try_get(2)?;
+                let gone: Option<i64> = r.try_get(3)?;
+                if gone.is_none() && old_name == row.name && old_data == data && old_exp == row.expires_at_ms {
+                    Upserted::Unchanged
+                } else {
+                    sqlx::query(
+                        "UPDATE resources SET name = $4, data = $5, expires_at = $6, last_seen = $7, gone_at = NULL
+                         WHERE account = $1 AND kind = $2 AND rkey = $3",
+                    )
+                    .bind(&row.account)
+                    .bind(kind)
+                    .bind(&row.key)
+                    .bind(&row.name)
+                    .bind(&data)
+                    .bind(row.expires_at_ms)
+                    .bind(row.last_seen_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                    let change = if gone.is_some() { ChangeKind::Returned } else { ChangeKind::Changed };
+                    Self::record_change(&mut tx, &row.account, kind, &row.key, change, row.last_seen_ms, Some(&old_data), Some(&data)).await?;
+                    Upserted::Changed
+                }
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn mark_gone(&self, account: &str, kind: ResourceKind, seen: &[String], now_ms: i64) -> Result<Vec<String>> {
+        let seen: HashSet<&str> = seen.iter().map(String::as_str).collect();
+        let mut tx = self.pool.begin().await?;
+        let live = sqlx::query("SELECT rkey, data FROM resources WHERE account = $1 AND kind = $2 AND gone_at IS NULL")
+            .bind(account)
+            .bind(kind.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut gone = Vec::new();
+        for r in live {
+            let key: String = r.try_get(0)?;
+            if seen.contains(key.as_str()) {
+                continue;
+            }
+            let data: String = r.try_get(1)?;
+            sqlx::query("UPDATE resources SET gone_at = $4 WHERE account = $1 AND kind = $2 AND rkey = $3")
+                .bind(account)
+                .bind(kind.as_str())
+                .bind(&key)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+            Self::record_change(&mut tx, account, kind.as_str(), &key, ChangeKind::Gone, now_ms, Some(&data), None).await?;
+            gone.push(key);
+        }
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    async fn list_resources(&self, filter: &ResourceFilter) -> Result<Vec<ResourceRow>> {
+        let (where_sql, texts, ints) = Self::filter_sql(filter);
+        let order = if filter.expires_before_ms.is_some() {
+            "expires_at, kind, name"
+        } else {
+            "kind, name, account, rkey"
+        };
+        let mut sql = format!("SELECT * FROM resources{where_sql} ORDER BY {order}");
+        if let Some(l) = filter.limit {
+            sql.push_str(&format!(" LIMIT {}", l.max(0)));
+            if let Some(o) = filter.offset {
+                sql.push_str(&format!(" OFFSET {}", o.max(0)));
+            }
+        }
+        let mut q = sqlx::query(&sql);
+        for t in texts {
+            q = q.bind(t);
+        }
+        for i in ints {
+            q = q.bind(i);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(Self::resource_from_row).collect()
+    }
+
+    async fn count_resources(&self, filter: &ResourceFilter) -> Result<i64> {
+        let (where_sql, texts, ints) = Self::filter_sql(filter);
+        let sql = format!("SELECT COUNT(*) FROM resources{where_sql}");
+        let mut q = sqlx::query(&sql);
+        for t in texts {
+            q = q.bind(t);
+        }
+        for i in ints {
+            q = q.bind(i);
+        }
+        let row = q.fetch_one(&self.pool).await?;
+        Ok(row.try_get::<i64, _>(0)?)
+    }
+
+    async fn get_resource(&self, account: &str, kind: ResourceKind, key: &str) -> Result<Option<ResourceRow>> {
+        let row = sqlx::query("SELECT * FROM resources WHERE account = $1 AND kind = $2 AND rkey = $3")
+            .bind(account)
+            .bind(kind.as_str())
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(Self::resource_from_row).transpose()
+    }
+
+    async fn delete_resource(&self, account: &str, kind: ResourceKind, key: &str, now_ms: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT data FROM resources WHERE account = $1 AND kind = $2 AND rkey = $3 AND gone_at IS NULL")
+            .bind(account)
+            .bind(kind.as_str())
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(r) = row {
+            let data: String = r.try_get(0)?;
+            sqlx::query("UPDATE resources SET gone_at = $4 WHERE account = $1 AND kind = $2 AND rkey = $3")
+                .bind(account)
+                .bind(kind.as_str())
+                .bind(key)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+            Self::record_change(&mut tx, account, kind.as_str(), key, ChangeKind::Gone, now_ms, Some(&data), None).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn changes(&self, account: Option<&str>, limit: i64) -> Result<Vec<ChangeRow>> {
+        let rows = match account {
+            Some(a) => sqlx::query("SELECT * FROM resource_changes WHERE account = $1 ORDER BY id DESC LIMIT $2")
+                .bind(a)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+            None => sqlx::query("SELECT * FROM resource_changes ORDER BY id DESC LIMIT $1")
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+        };
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.try_get("kind")?;
+                let change: String = r.try_get("change")?;
+                let parse = |s: Option<String>| -> Result<Option<serde_json::Value>> {
+                    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
+                        .transpose()
+                };
+                Ok(ChangeRow {
+                    account: r.try_get("account")?,
+                    kind: kind.parse().map_err(|e: idcgate_core::Error| StoreError::Corrupt(e.to_string()))?,
+                    key: r.try_get("rkey")?,
+                    change: ChangeKind::parse(&change)?,
+                    at_ms: r.try_get("at")?,
+                    before: parse(r.try_get("before_data")?)?,
+                    after: parse(r.try_get("after_data")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn append_audit(&self, e: &AuditEntry) -> Result<i64> {
+        let row = sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, target, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(e.at_ms)
+        .bind(&e.actor)
+        .bind(&e.action)
+        .bind(&e.target)
+        .bind(&e.outcome)
+        .bind(&e.detail)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>(0)?)
+    }
+
+    async fn list_audit(&self, limit: i64) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    id: r.try_get("id")?,
+                    at_ms: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    target: r.try_get("target")?,
+                    outcome: r.try_get("outcome")?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_token(&self, name: &str, scope: Scope, now_ms: i64) -> Result<(TokenInfo, String)> {
+        let id = random_hex(6);
+        let secret = random_hex(24);
+        let done = sqlx::query(
+            "INSERT INTO api_tokens (id, name, secret_hash, scope, created_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(name)
+        .bind(hash_secret(&secret))
+        .bind(scope.as_str())
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!("token {name}")));
+        }
+        let info = TokenInfo {
+            id: id.clone(),
+            name: name.to_string(),
+            scope,
+            created_at_ms: now_ms,
+            revoked: false,
+        };
+        Ok((info, format!("idg_{id}_{secret}")))
+    }
+
+    async fn verify_token(&self, presented: &str) -> Result<Option<TokenInfo>> {
+        let Some(rest) = presented.strip_prefix("idg_") else {
+            return Ok(None);
+        };
+        let Some((id, secret)) = rest.split_once('_') else {
+            return Ok(None);
+        };
+        let row = sqlx::query("SELECT * FROM api_tokens WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let stored: String = row.try_get("secret_hash")?;
+        let given = hash_secret(secret);
+        // Constant-time comparison of the two digests.
+        let same = stored.len() == given.len()
+            && stored.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        if !same {
+            return Ok(None);
+        }
+        token_from_row(&row).map(Some)
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<TokenInfo>> {
+        let rows = sqlx::query("SELECT * FROM api_tokens ORDER BY created_at, name")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    async fn revoke_token(&self, id_or_name: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE (id = $1 OR name = $1) AND revoked_at IS NULL")
+            .bind(id_or_name)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn ensure_job(&self, name: &str, first_run_ms: i64) -> Result<()> {
+        sqlx::query("INSERT INTO jobs (name, next_run_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(first_run_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn claim_job(&self, owner: &str, now_ms: i64, lease_until_ms: i64) -> Result<Option<String>> {
+        // PostgreSQL: SKIP LOCKED lets concurrent instances claim different jobs without
+        // waiting. SQLite has a single writer, so the statement is already exclusive.
+        let lock = match self.dialect {
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+            Dialect::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE jobs SET locked_by = $1, locked_until = $2
+             WHERE name = (SELECT name FROM jobs WHERE next_run_at <= $3
+                           AND (locked_until IS NULL OR locked_until < $3)
+                           ORDER BY next_run_at LIMIT 1{lock})
+             AND (locked_until IS NULL OR locked_until < $3)
+             RETURNING name"
+        );
+        let row = sqlx::query(&sql)
+            .bind(owner)
+            .bind(lease_until_ms)
+            .bind(now_ms)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| r.try_get::<String, _>(0).map_err(StoreError::from)).transpose()
+    }
+
+    async fn finish_job(&self, name: &str, owner: &str, next_run_ms: i64, error: Option<&str>) -> Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET locked_by = NULL, locked_until = NULL, next_run_at = $3, last_error = $4
+             WHERE name = $1 AND locked_by = $2",
+        )
+        .bind(name)
+        .bind(owner)
+        .bind(next_run_ms)
+        .bind(error.map(str::to_string))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
