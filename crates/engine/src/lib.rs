@@ -1,1 +1,141 @@
-//! placeholder
+//! The engine: what idcgate does with upstream accounts, independent of any surface.
+//!
+//! Owns: the vendor registry (filled by the binary), connections per account, account
+//! checks, inventory sync, DNS and server operations routed to the right account, the
+//! audit trail of every mutating call, and scheduled jobs claimed through the store.
+//!
+//! Must not know: any vendor's wire format (vendors are reached only through
+//! `idcgate_core` traits), HTTP/JSON surfaces, or SQL.
+
+pub mod ops;
+pub mod registry;
+pub mod sync;
+
+pub use registry::{Registry, VendorEntry};
+
+use idcgate_core::{Connection, UpstreamAccount};
+use idcgate_store::{AuditEntry, Store, StoreError};
+use idcgate_wire::WireConfig;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Upstream(#[from] idcgate_core::Error),
+    #[error("no account named {0:?} (see `idcgate account list`)")]
+    NoSuchAccount(String),
+    #[error("no configured account hosts zone {0:?} (run `idcgate sync` first?)")]
+    NoSuchZone(String),
+    #[error("no server {0:?} in the inventory (run `idcgate sync` first?)")]
+    NoSuchServer(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+pub struct Engine {
+    pub store: Arc<dyn Store>,
+    pub registry: Registry,
+    pub wire: WireConfig,
+    connections: Mutex<HashMap<String, Arc<dyn Connection>>>,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, registry: Registry, wire: WireConfig) -> Self {
+        Engine {
+            store,
+            registry,
+            wire,
+            connections: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub async fn account(&self, name: &str) -> Result<UpstreamAccount> {
+        self.store
+            .get_account(name)
+            .await?
+            .ok_or_else(|| EngineError::NoSuchAccount(name.to_string()))
+    }
+
+    /// A connection for the account, reused so its rate limiter and session (cookies,
+    /// halted-after-auth-failure state) are shared by every caller in this process.
+    pub async fn connection(&self, name: &str) -> Result<Arc<dyn Connection>> {
+        if let Some(c) = self.lock_connections().get(name) {
+            return Ok(c.clone());
+        }
+        let account = self.account(name).await?;
+        let conn = self.registry.connect(&account, &self.wire)?;
+        self.lock_connections().insert(name.to_string(), conn.clone());
+        Ok(conn)
+    }
+
+    /// Drops a cached connection (after the account's credentials changed).
+    pub fn forget_connection(&self, name: &str) {
+        self.lock_connections().remove(name);
+    }
+
+    fn lock_connections(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<dyn Connection>>> {
+        match self.connections.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Writes one audit entry. An audit failure is logged, never hidden: the caller's
+    /// operation already happened upstream and must still be reported.
+    pub async fn audit<T>(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        result: &std::result::Result<T, EngineError>,
+        detail_ok: impl FnOnce(&T) -> String,
+    ) {
+        let (outcome, detail) = match result {
+            Ok(v) => ("ok".to_string(), detail_ok(v)),
+            Err(EngineError::Upstream(e)) => (e.kind().to_string(), e.to_string()),
+            Err(e) => ("error".to_string(), e.to_string()),
+        };
+        let entry = AuditEntry {
+            id: 0,
+            at_ms: now_ms(),
+            actor: actor.to_string(),
+            action: action.to_string(),
+            target: target.to_string(),
+            outcome,
+            detail,
+        };
+        if let Err(e) = self.store.append_audit(&entry).await {
+            tracing::error!(error = %e, action, target, "could not write audit entry");
+        }
+    }
+
+    /// Checks an account's credentials with the cheapest read it supports.
+    pub async fn test_account(&self, name: &str) -> Result<String> {
+        let conn = self.connection(name).await?;
+        if let Some(b) = conn.billing() {
+            let bal = b.balance().await?;
+            return Ok(format!("ok: balance {} (credit {})", bal.available, bal.credit));
+        }
+        if let Some(d) = conn.dns() {
+            let zones = d.list_zones().await?;
+            return Ok(format!("ok: {} zones", zones.len()));
+        }
+        if let Some(c) = conn.compute() {
+            let servers = c.list_servers().await?;
+            return Ok(format!("ok: {} servers", servers.len()));
+        }
+        Err(EngineError::Invalid(format!(
+            "{} offers no capability to test the account with",
+            conn.vendor()
+        )))
+    }
+}

@@ -1,1 +1,51 @@
-//! placeholder
+//! The HTTP surface: `/healthz`, Prometheus `/metrics`, and the REST API under
+//! `/api/v1` with its OpenAPI document at `/api/v1/openapi.json`.
+//!
+//! Owns: our own HTTP/JSON shapes, token authentication and scope checks, mapping of
+//! engine errors to status codes.
+//!
+//! Must not know: vendors, their wire formats, or SQL; everything goes through the
+//! engine.
+
+mod api;
+mod metrics;
+
+use axum::routing::get;
+use axum::Router;
+use idcgate_engine::Engine;
+use std::sync::Arc;
+
+pub use api::ApiDoc;
+pub use metrics::Metrics;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Arc<Engine>,
+    pub metrics: Arc<Metrics>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::render))
+        .nest("/api/v1", api::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
+        .with_state(state)
+}
+
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> (axum::http::StatusCode, &'static str) {
+    // Healthy means the database answers, not merely that the process is up.
+    match state.engine.store.list_tokens().await {
+        Ok(_) => (axum::http::StatusCode::OK, "ok\n"),
+        Err(_) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n"),
+    }
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}

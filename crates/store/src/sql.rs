@@ -35,8 +35,10 @@ fn display_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
             let userinfo = &url[s + 3..at];
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{}{}:***{}", &url[..s + 3], user, &url[at..])
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
         }
         _ => url.to_string(),
     }
@@ -76,6 +78,19 @@ impl SqlStore {
         } else {
             opts
         };
+        // One direct connection first: the pool would only report "timed out", while this
+        // names the real cause (refused, unknown database, bad password, unwritable file).
+        let probe = tokio::time::timeout(Duration::from_secs(10), <sqlx::AnyConnection as sqlx::Connection>::connect(&url_owned))
+            .await
+            .map_err(|_| StoreError::Open {
+                url: display_url(url),
+                message: "no answer within 10 s".into(),
+            })?
+            .map_err(|e| StoreError::Open {
+                url: display_url(url),
+                message: e.to_string(),
+            })?;
+        let _ = sqlx::Connection::close(probe).await;
         let pool = opts.connect(&url_owned).await.map_err(|e| StoreError::Open {
             url: display_url(url),
             message: e.to_string(),

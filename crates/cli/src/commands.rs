@@ -1,0 +1,390 @@
+//! Command implementations. Each is a thin shell over the engine.
+
+use crate::config::Settings;
+use crate::output::Out;
+use crate::{AccountCmd, Cli, Command};
+use anyhow::{anyhow, bail, Context, Result};
+use idcgate_core::spec::ActionKind;
+use idcgate_core::{Credentials, UpstreamAccount, Vendor};
+use idcgate_engine::{Engine, EngineError};
+use idcgate_store::{MasterKey, SqlStore};
+use idcgate_wire::{SimServer, WireConfig};
+use serde_json::json;
+use std::sync::Arc;
+
+pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
+    let out = Out { json: cli.global.json };
+    match cli.command {
+        Command::Actions { vendor, format } => actions(&out, vendor.as_deref(), &format),
+        Command::Serve { sandbox, .. } => {
+            let engine = open_engine(&settings).await?;
+            serve(engine, &settings, sandbox).await
+        }
+        Command::Sandbox { no_register } => {
+            let engine = open_engine(&settings).await?;
+            let sims = start_sandbox(&engine, settings.sandbox_port, !no_register).await?;
+            print_sandbox(&out, &sims)?;
+            eprintln!("simulators running; press Ctrl-C to stop");
+            shutdown_signal().await;
+            Ok(())
+        }
+        Command::Account(cmd) => {
+            let engine = open_engine(&settings).await?;
+            account(&out, &engine, cmd).await
+        }
+        Command::Call {
+            vendor,
+            action,
+            params,
+            account,
+        } => {
+            let engine = open_engine(&settings).await?;
+            call(&engine, &vendor, &action, &params, account.as_deref()).await
+        }
+        Command::Audit { limit } => {
+            let engine = open_engine(&settings).await?;
+            let entries = engine.store.list_audit(limit).await?;
+            let rows = entries
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.id.to_string(),
+                        fmt_ms(e.at_ms),
+                        e.actor.clone(),
+                        e.action.clone(),
+                        e.target.clone(),
+                        e.outcome.clone(),
+                        truncate(&e.detail, 80),
+                    ]
+                })
+                .collect();
+            out.show(&entries, &["id", "at", "actor", "action", "target", "outcome", "detail"], rows)
+        }
+    }
+}
+
+pub fn actor() -> String {
+    format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
+}
+
+pub fn fmt_ms(ms: i64) -> String {
+    jiff_fmt(ms).unwrap_or_else(|| ms.to_string())
+}
+
+fn jiff_fmt(ms: i64) -> Option<String> {
+    let ts = jiff::Timestamp::from_millisecond(ms).ok()?;
+    Some(ts.strftime("%Y-%m-%d %H:%M UTC").to_string())
+}
+
+pub fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    }
+}
+
+/// Opens the store named by the settings and unlocks it with the master key. A fresh
+/// database gets a new key file; an existing one refuses any other key.
+pub async fn open_store(settings: &Settings) -> Result<SqlStore> {
+    if settings.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("cannot create data directory {}", settings.data_dir.display()))?;
+    }
+    let mut store = SqlStore::open(&settings.database_url).await?;
+    let has_key = store.has_master_key().await?;
+    let env_key = std::env::var("IDCGATE_MASTER_KEY").ok();
+    let key = MasterKey::load(env_key.as_deref(), &settings.data_dir.join("master.key"), !has_key)?;
+    store.unlock(&key).await?;
+    Ok(store)
+}
+
+pub async fn open_engine(settings: &Settings) -> Result<Arc<Engine>> {
+    let store = open_store(settings).await?;
+    Ok(Arc::new(Engine::new(
+        Arc::new(store),
+        crate::vendors::registry(),
+        WireConfig::new(&settings.contact),
+    )))
+}
+
+fn actions(out: &Out, vendor: Option<&str>, format: &str) -> Result<()> {
+    let filter: Option<Vendor> = vendor.map(str::parse).transpose()?;
+    let registry = crate::vendors::registry();
+    let mut rows = Vec::new();
+    for entry in registry.entries() {
+        if filter.is_some_and(|v| v != entry.vendor) {
+            continue;
+        }
+        for a in (entry.spec)().implemented() {
+            let params = a
+                .params
+                .iter()
+                .map(|p| format!("{}{}", p.name, if p.required { "*" } else { "" }))
+                .collect::<Vec<_>>()
+                .join(",");
+            let kind = match a.kind {
+                ActionKind::Read => "read",
+                ActionKind::Write => "write",
+            };
+            rows.push(vec![
+                a.id.clone(),
+                entry.vendor.to_string(),
+                kind.to_string(),
+                a.method.clone(),
+                a.path.clone(),
+                a.action.clone(),
+                params,
+            ]);
+        }
+    }
+    let headers = ["id", "vendor", "kind", "method", "path", "action", "params"];
+    match format {
+        "tsv" => {
+            println!("{}", headers.join("\t"));
+            for r in rows {
+                println!("{}", r.join("\t"));
+            }
+            Ok(())
+        }
+        "json" => {
+            let v: Vec<_> = rows
+                .iter()
+                .map(|r| {
+                    headers
+                        .iter()
+                        .zip(r)
+                        .map(|(h, c)| (h.to_string(), json!(c)))
+                        .collect::<serde_json::Map<_, _>>()
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(())
+        }
+        "table" => out.show(&rows, &headers, rows.clone()),
+        other => bail!("unknown format {other:?} (expected table, tsv or json)"),
+    }
+}
+
+async fn account(out: &Out, engine: &Engine, cmd: AccountCmd) -> Result<()> {
+    match cmd {
+        AccountCmd::Add {
+            name,
+            vendor,
+            base_url,
+            creds,
+            rate,
+        } => {
+            let vendor: Vendor = vendor.parse()?;
+            engine.registry.get(vendor)?;
+            if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+                bail!("--base-url must start with http:// or https://");
+            }
+            let mut credentials = Credentials::new();
+            for c in creds {
+                let (k, v) = match c.split_once('=') {
+                    Some((k, v)) => (k.to_string(), v.to_string()),
+                    None => (c.clone(), read_secret(&c)?),
+                };
+                credentials.insert(&k, &v);
+            }
+            let account = UpstreamAccount {
+                name: name.clone(),
+                vendor,
+                base_url,
+                credentials,
+                rate_limit_per_sec: rate,
+            };
+            let result = engine.store.add_account(&account).await.map_err(EngineError::from);
+            engine
+                .audit(&actor(), "account.add", &name, &result, |_| format!("vendor {vendor}"))
+                .await;
+            result?;
+            out.message(&json!({"added": name}), &format!("account {name} added ({vendor})"))
+        }
+        AccountCmd::List => {
+            let accounts = engine.store.list_accounts().await?;
+            let value: Vec<_> = accounts
+                .iter()
+                .map(|a| {
+                    json!({"name": a.name, "vendor": a.vendor, "base_url": a.base_url,
+                           "credentials": a.credentials.keys().collect::<Vec<_>>(), "rate_limit": a.rate_limit_per_sec})
+                })
+                .collect();
+            let rows = accounts
+                .iter()
+                .map(|a| {
+                    vec![
+                        a.name.clone(),
+                        a.vendor.to_string(),
+                        a.base_url.clone(),
+                        a.credentials.keys().collect::<Vec<_>>().join(","),
+                        a.rate_limit_per_sec.to_string(),
+                    ]
+                })
+                .collect();
+            out.show(&value, &["name", "vendor", "base url", "credentials", "req/s"], rows)
+        }
+        AccountCmd::Remove { name } => {
+            let result = engine.store.remove_account(&name).await.map_err(EngineError::from);
+            engine.audit(&actor(), "account.remove", &name, &result, |r| format!("removed: {r}")).await;
+            if !result? {
+                bail!("no account named {name:?}");
+            }
+            out.message(&json!({"removed": name}), &format!("account {name} removed"))
+        }
+        AccountCmd::Test { name } => {
+            let msg = engine.test_account(&name).await?;
+            out.message(&json!({"account": name, "result": msg}), &format!("{name}: {msg}"))
+        }
+    }
+}
+
+fn read_secret(key: &str) -> Result<String> {
+    eprint!("{key}: ");
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .with_context(|| format!("cannot read {key} from standard input"))?;
+    let v = line.trim_end_matches(['\r', '\n']).to_string();
+    if v.is_empty() {
+        bail!("empty value for credential {key}");
+    }
+    Ok(v)
+}
+
+async fn pick_account(engine: &Engine, vendor: Vendor, explicit: Option<&str>) -> Result<String> {
+    if let Some(a) = explicit {
+        let acct = engine.account(a).await?;
+        if acct.vendor != vendor {
+            bail!("account {a} is a {} account, not {vendor}", acct.vendor);
+        }
+        return Ok(a.to_string());
+    }
+    let all: Vec<_> = engine
+        .store
+        .list_accounts()
+        .await?
+        .into_iter()
+        .filter(|a| a.vendor == vendor)
+        .collect();
+    match all.as_slice() {
+        [] => bail!("no {vendor} account; add one with `idcgate account add` or run `idcgate sandbox`"),
+        [one] => Ok(one.name.clone()),
+        many => bail!(
+            "several {vendor} accounts ({}); choose one with --account",
+            many.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+async fn call(engine: &Engine, vendor: &str, action: &str, params: &[String], account: Option<&str>) -> Result<()> {
+    let vendor: Vendor = vendor.parse()?;
+    let entry = engine.registry.get(vendor)?;
+    let spec = (entry.spec)().require(action)?;
+    let mut pairs = Vec::new();
+    for p in params {
+        let (k, v) = p
+            .split_once('=')
+            .ok_or_else(|| anyhow!("parameter {p:?} is not key=value"))?;
+        pairs.push((k.to_string(), v.to_string()));
+    }
+    let name = pick_account(engine, vendor, account).await?;
+    let conn = engine.connection(&name).await?;
+    let result = conn.call(&spec.id, &pairs).await.map_err(EngineError::from);
+    if spec.kind == ActionKind::Write {
+        engine
+            .audit(&actor(), &format!("call {}", spec.id), &name, &result, |v| truncate(&v.to_string(), 2000))
+            .await;
+    }
+    let value = result?;
+    println!("{}", serde_json::to_string_pretty(&value)?);
+    Ok(())
+}
+
+/// A running simulator and the credentials of its sandbox account.
+pub struct SandboxSim {
+    pub server: SimServer,
+    pub credentials: Vec<(String, String)>,
+}
+
+/// Starts every registered simulator on consecutive ports from `first_port` and, if
+/// `register`, stores its sandbox account as `sandbox-<vendor>`.
+pub async fn start_sandbox(engine: &Engine, first_port: u16, register: bool) -> Result<Vec<SandboxSim>> {
+    let mut sims = Vec::new();
+    for (i, entry) in engine.registry.entries().iter().enumerate() {
+        let port = u16::try_from(i)
+            .ok()
+            .and_then(|i| first_port.checked_add(i))
+            .ok_or_else(|| anyhow!("sandbox port range overflows"))?;
+        let sim = (entry.sandbox)();
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let server = idcgate_wire::sim::serve(sim.as_ref(), addr)
+            .await
+            .with_context(|| format!("cannot start the {} simulator on {addr} (port busy? use --sandbox-port)", entry.vendor))?;
+        let credentials = sim.sandbox_credentials();
+        if register {
+            let name = format!("sandbox-{}", entry.vendor);
+            let mut creds = Credentials::new();
+            for (k, v) in &credentials {
+                creds.insert(k, v);
+            }
+            engine
+                .store
+                .put_account(&UpstreamAccount {
+                    name: name.clone(),
+                    vendor: entry.vendor,
+                    base_url: server.base_url(),
+                    credentials: creds,
+                    rate_limit_per_sec: 50,
+                })
+                .await?;
+            engine.forget_connection(&name);
+        }
+        sims.push(SandboxSim { server, credentials });
+    }
+    Ok(sims)
+}
+
+fn print_sandbox(out: &Out, sims: &[SandboxSim]) -> Result<()> {
+    let mut rows = Vec::new();
+    let mut value = Vec::new();
+    for SandboxSim { server: s, credentials } in sims {
+        let shown = credentials.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
+        let account = format!("sandbox-{}", s.vendor);
+        rows.push(vec![s.vendor.to_string(), s.base_url(), account.clone(), shown]);
+        value.push(json!({"vendor": s.vendor, "base_url": s.base_url(), "account": account,
+                          "credentials": credentials.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>()}));
+    }
+    out.show(&value, &["vendor", "base url", "account", "sandbox credentials"], rows)
+}
+
+async fn serve(engine: Arc<Engine>, settings: &Settings, sandbox: bool) -> Result<()> {
+    let sims = if sandbox {
+        start_sandbox(&engine, settings.sandbox_port, true).await?
+    } else {
+        Vec::new()
+    };
+    for SandboxSim { server: s, .. } in &sims {
+        eprintln!("sandbox {} simulator at {} (account sandbox-{})", s.vendor, s.base_url(), s.vendor);
+    }
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    eprintln!("idcgate listening on http://{addr} (health: /healthz, API: /api/v1, OpenAPI: /api/v1/openapi.json)");
+    let state = idcgate_server::AppState {
+        engine: engine.clone(),
+        metrics: Arc::new(idcgate_server::Metrics::default()),
+    };
+    idcgate_server::serve(state, listener, shutdown_signal()).await?;
+    drop(sims);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        // No signal handler available: run until killed.
+        std::future::pending::<()>().await;
+    }
+}

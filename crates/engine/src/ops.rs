@@ -1,0 +1,1 @@
+//! DNS and server operations (see issue 6).

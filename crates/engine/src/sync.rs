@@ -1,0 +1,1 @@
+//! Inventory sync (see issue 6).

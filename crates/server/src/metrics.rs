@@ -1,0 +1,84 @@
+//! Prometheus text exposition, written by hand: a few counters do not justify a
+//! metrics stack.
+
+use crate::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use idcgate_core::ResourceKind;
+use idcgate_store::ResourceFilter;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+}
+
+impl Metrics {
+    fn record(&self, method: &str, route: &str, status: u16) {
+        let mut m = match self.requests.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        *m.entry((method.to_string(), route.to_string(), status)).or_default() += 1;
+    }
+}
+
+pub async fn count(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    // The matched route template, not the raw path, keeps label cardinality bounded.
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let resp = next.run(req).await;
+    state.metrics.record(&method, &route, resp.status().as_u16());
+    resp
+}
+
+pub async fn render(State(state): State<AppState>) -> Response {
+    let mut out = String::new();
+    out.push_str("# HELP idcgate_http_requests_total HTTP requests served.\n# TYPE idcgate_http_requests_total counter\n");
+    {
+        let m = match state.metrics.requests.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        for ((method, route, status), n) in m.iter() {
+            let _ = writeln!(
+                out,
+                "idcgate_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
+            );
+        }
+    }
+    out.push_str("# HELP idcgate_accounts Configured upstream accounts.\n# TYPE idcgate_accounts gauge\n");
+    if let Ok(accounts) = state.engine.store.list_accounts().await {
+        let _ = writeln!(out, "idcgate_accounts {}", accounts.len());
+    }
+    out.push_str("# HELP idcgate_resources Live inventory resources by kind.\n# TYPE idcgate_resources gauge\n");
+    for kind in [
+        ResourceKind::Domain,
+        ResourceKind::DnsRecord,
+        ResourceKind::Server,
+        ResourceKind::HostingSite,
+        ResourceKind::Database,
+        ResourceKind::MailDomain,
+        ResourceKind::Balance,
+    ] {
+        let filter = ResourceFilter {
+            kind: Some(kind),
+            ..Default::default()
+        };
+        if let Ok(n) = state.engine.store.count_resources(&filter).await {
+            let _ = writeln!(out, "idcgate_resources{{kind=\"{}\"}} {n}", kind.as_str());
+        }
+    }
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        out,
+    )
+        .into_response()
+}
