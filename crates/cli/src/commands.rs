@@ -41,6 +41,17 @@ pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
             let engine = open_engine(&settings).await?;
             call(&engine, &vendor, &action, &params, account.as_deref()).await
         }
+        Command::Sync
+        | Command::Domains { .. }
+        | Command::Expiring { .. }
+        | Command::Balance
+        | Command::Dns(_)
+        | Command::Servers { .. }
+        | Command::Server(_)
+        | Command::Token(_) => {
+            let engine = open_engine(&settings).await?;
+            crate::inventory::dispatch(&out, &engine, cli.command).await
+        }
         Command::Audit { limit } => {
             let engine = open_engine(&settings).await?;
             let entries = engine.store.list_audit(limit).await?;
@@ -240,7 +251,7 @@ async fn account(out: &Out, engine: &Engine, cmd: AccountCmd) -> Result<()> {
     }
 }
 
-fn read_secret(key: &str) -> Result<String> {
+pub fn read_secret(key: &str) -> Result<String> {
     eprint!("{key}: ");
     let mut line = String::new();
     std::io::stdin()
@@ -373,11 +384,18 @@ async fn serve(engine: Arc<Engine>, settings: &Settings, sandbox: bool) -> Resul
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
     eprintln!("idcgate listening on http://{addr} (health: /healthz, API: /api/v1, OpenAPI: /api/v1/openapi.json)");
+    let schedule = idcgate_engine::jobs::Schedule {
+        sync_every: std::time::Duration::from_secs(settings.sync_interval_secs),
+        ..Default::default()
+    };
+    let owner = format!("{}:{}", hostname(), std::process::id());
+    let scheduler = tokio::spawn(idcgate_engine::jobs::run_scheduler(engine.clone(), owner, schedule));
     let state = idcgate_server::AppState {
         engine: engine.clone(),
         metrics: Arc::new(idcgate_server::Metrics::default()),
     };
     idcgate_server::serve(state, listener, shutdown_signal()).await?;
+    scheduler.abort();
     drop(sims);
     Ok(())
 }
@@ -387,4 +405,12 @@ async fn shutdown_signal() {
         // No signal handler available: run until killed.
         std::future::pending::<()>().await;
     }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "idcgate".into())
 }

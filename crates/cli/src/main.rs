@@ -8,6 +8,7 @@
 
 mod commands;
 mod config;
+mod inventory;
 mod output;
 mod vendors;
 
@@ -88,6 +89,41 @@ pub enum Command {
         #[arg(long)]
         account: Option<String>,
     },
+    /// Pull every resource of every account into the inventory.
+    Sync,
+    /// Domains in the inventory.
+    Domains {
+        /// Only those expiring within this period, e.g. 30d.
+        #[arg(long)]
+        expiring: Option<String>,
+        #[arg(long)]
+        vendor: Option<String>,
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// Everything that expires, all kinds, soonest first.
+    Expiring {
+        /// Horizon, e.g. 30d (default 30d).
+        #[arg(long, default_value = "30d")]
+        within: String,
+    },
+    /// Balances of all accounts (live).
+    Balance,
+    /// DNS records, routed to whichever account hosts the zone.
+    #[command(subcommand)]
+    Dns(DnsCmd),
+    /// Servers in the inventory.
+    Servers {
+        /// Lifecycle or power state: active, provisioning, running, stopped...
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Operate a server (`account/id` or an id unique across accounts).
+    #[command(subcommand)]
+    Server(ServerCmd),
+    /// API tokens for the REST API.
+    #[command(subcommand)]
+    Token(TokenCmd),
     /// Show the audit log, newest first.
     Audit {
         #[arg(long, default_value_t = 50)]
@@ -115,6 +151,84 @@ pub enum AccountCmd {
     Remove { name: String },
     /// Check the credentials with a cheap read.
     Test { name: String },
+}
+
+#[derive(Args, Clone)]
+pub struct RecordArgs {
+    /// Host relative to the zone (@ for the apex).
+    pub host: String,
+    /// A, AAAA, CNAME, MX, TXT, NS, SRV, CAA.
+    #[arg(value_name = "TYPE")]
+    pub rtype: String,
+    pub value: String,
+    #[arg(long, default_value_t = 600)]
+    pub ttl: u32,
+    /// Resolution line (vendor-specific; default line if omitted).
+    #[arg(long)]
+    pub line: Option<String>,
+    /// MX/SRV priority.
+    #[arg(long)]
+    pub priority: Option<u16>,
+}
+
+#[derive(Subcommand)]
+pub enum DnsCmd {
+    /// List a zone's records (live).
+    List { zone: String },
+    /// Add a record: `idcgate dns add example.com www A 1.2.3.4`.
+    Add {
+        zone: String,
+        #[command(flatten)]
+        record: RecordArgs,
+    },
+    /// Replace a record's content by id.
+    Set {
+        zone: String,
+        id: String,
+        #[command(flatten)]
+        record: RecordArgs,
+    },
+    /// Delete a record by id.
+    Rm { zone: String, id: String },
+    Enable { zone: String, id: String },
+    Disable { zone: String, id: String },
+}
+
+#[derive(Subcommand)]
+pub enum ServerCmd {
+    Start { server: String },
+    Stop {
+        server: String,
+        /// Power off without asking the guest.
+        #[arg(long)]
+        force: bool,
+    },
+    Reboot {
+        server: String,
+        #[arg(long)]
+        force: bool,
+    },
+    Reinstall {
+        server: String,
+        /// OS image id (see the vendor's catalog).
+        #[arg(long)]
+        image: String,
+    },
+    /// Reset the root/administrator password (read from standard input).
+    Password { server: String },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCmd {
+    /// Create a token; it is shown once.
+    Create {
+        name: String,
+        /// read, operate or admin.
+        #[arg(long, default_value = "read")]
+        scope: String,
+    },
+    List,
+    Revoke { id_or_name: String },
 }
 
 fn main() -> std::process::ExitCode {

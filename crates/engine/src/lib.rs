@@ -7,6 +7,7 @@
 //! Must not know: any vendor's wire format (vendors are reached only through
 //! `idcgate_core` traits), HTTP/JSON surfaces, or SQL.
 
+pub mod jobs;
 pub mod ops;
 pub mod registry;
 pub mod sync;

@@ -1,1 +1,304 @@
-//! Inventory sync (see issue 6).
+//! Inventory sync: pull every resource of every account into the store.
+//!
+//! Idempotent and restartable by construction: each listing is written in batches that
+//! only touch what changed, and a resource is marked gone only after a *complete*
+//! listing of its kind (a failed or partial listing never makes things disappear).
+//! Accounts sync concurrently; within an account, per-zone record listings run in
+//! parallel under the account's own rate limit (enforced by its connection).
+
+use crate::{now_ms, Engine, EngineError, Result};
+use idcgate_core::{Connection, ResourceKind};
+use idcgate_store::{ResourceFilter, ResourceRow, Upserted};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// How many zones of one account are listed at once.
+const ZONE_CONCURRENCY: usize = 16;
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct SyncReport {
+    pub account: String,
+    pub vendor: String,
+    pub added: u64,
+    pub changed: u64,
+    pub unchanged: u64,
+    pub gone: u64,
+    /// `kind: error` for every listing that failed; the rest of the account still syncs.
+    pub failed: Vec<String>,
+}
+
+/// Progress callbacks, so a terminal can draw bars without the engine knowing how.
+pub trait SyncProgress: Send + Sync {
+    fn account_started(&self, _account: &str) {}
+    fn step(&self, _account: &str, _what: &str) {}
+    fn account_finished(&self, _report: &SyncReport) {}
+}
+
+pub struct NoProgress;
+impl SyncProgress for NoProgress {}
+
+impl SyncReport {
+    fn tally(&mut self, outcomes: &[Upserted]) {
+        for o in outcomes {
+            match o {
+                Upserted::Added => self.added += 1,
+                Upserted::Changed => self.changed += 1,
+                Upserted::Unchanged => self.unchanged += 1,
+            }
+        }
+    }
+}
+
+fn row(account: &str, kind: ResourceKind, key: String, name: String, data: serde_json::Value, expires: Option<jiff::Timestamp>, now: i64) -> ResourceRow {
+    ResourceRow {
+        account: account.to_string(),
+        kind,
+        key,
+        name,
+        data,
+        expires_at_ms: expires.map(|t| t.as_millisecond()),
+        first_seen_ms: now,
+        last_seen_ms: now,
+        gone_at_ms: None,
+    }
+}
+
+fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// Inventory name of a DNS record: `zone host TYPE value`, so a zone's records share a
+/// prefix and search finds them by any part.
+pub fn record_name(r: &idcgate_core::DnsRecord) -> String {
+    format!("{} {} {} {}", r.zone, r.host, r.rtype, r.value)
+}
+
+pub fn record_key(zone: &str, upstream_id: Option<&str>, r: &idcgate_core::DnsRecord) -> String {
+    match upstream_id {
+        Some(id) => format!("{zone}/{id}"),
+        None => format!("{zone}/{} {} {}", r.host, r.rtype, r.value),
+    }
+}
+
+pub fn record_row(account: &str, r: &idcgate_core::DnsRecord, now: i64) -> ResourceRow {
+    row(
+        account,
+        ResourceKind::DnsRecord,
+        record_key(&r.zone, r.upstream_id.as_deref(), r),
+        record_name(r),
+        to_json(r),
+        None,
+        now,
+    )
+}
+
+pub fn server_row(account: &str, s: &idcgate_core::Server, now: i64) -> ResourceRow {
+    row(account, ResourceKind::Server, s.upstream_id.clone(), s.name.clone(), to_json(s), s.expires_at, now)
+}
+
+impl Engine {
+    /// Syncs every configured account concurrently; one report per account.
+    pub async fn sync_all(self: &Arc<Self>, progress: Arc<dyn SyncProgress>) -> Result<Vec<SyncReport>> {
+        let accounts = self.store.list_accounts().await?;
+        let mut set = tokio::task::JoinSet::new();
+        for a in accounts {
+            let engine = self.clone();
+            let progress = progress.clone();
+            set.spawn(async move {
+                progress.account_started(&a.name);
+                let report = engine.sync_account(&a.name, progress.as_ref()).await;
+                let report = match report {
+                    Ok(r) => r,
+                    Err(e) => SyncReport {
+                        account: a.name.clone(),
+                        vendor: a.vendor.to_string(),
+                        failed: vec![format!("account: {e}")],
+                        ..Default::default()
+                    },
+                };
+                progress.account_finished(&report);
+                report
+            });
+        }
+        let mut reports = Vec::new();
+        while let Some(r) = set.join_next().await {
+            match r {
+                Ok(rep) => reports.push(rep),
+                Err(e) => tracing::error!(error = %e, "sync task panicked"),
+            }
+        }
+        reports.sort_by(|a, b| a.account.cmp(&b.account));
+        Ok(reports)
+    }
+
+    pub async fn sync_account(&self, name: &str, progress: &dyn SyncProgress) -> Result<SyncReport> {
+        let conn = self.connection(name).await?;
+        let mut rep = SyncReport {
+            account: name.to_string(),
+            vendor: conn.vendor().to_string(),
+            ..Default::default()
+        };
+        let now = now_ms();
+
+        macro_rules! listing {
+            ($label:expr, $kind:expr, $fetch:expr, $to_row:expr) => {{
+                progress.step(name, $label);
+                match $fetch.await {
+                    Ok(items) => {
+                        let rows: Vec<ResourceRow> = items.iter().map($to_row).collect();
+                        self.write_complete_listing(name, $kind, rows, now, &mut rep).await?;
+                    }
+                    Err(e) => rep.failed.push(format!("{}: {e}", $label)),
+                }
+            }};
+        }
+
+        if let Some(r) = conn.registrar() {
+            listing!("domains", ResourceKind::Domain, r.list_domains(), |d: &idcgate_core::Domain| {
+                row(name, ResourceKind::Domain, d.name.clone(), d.name.clone(), to_json(d), d.expires_at, now)
+            });
+        }
+        if conn.dns().is_some() {
+            self.sync_dns(name, conn.clone(), now, &mut rep, progress).await?;
+        }
+        if let Some(c) = conn.compute() {
+            listing!("servers", ResourceKind::Server, c.list_servers(), |s: &idcgate_core::Server| server_row(name, s, now));
+        }
+        if let Some(h) = conn.web_hosting() {
+            listing!("hosting", ResourceKind::HostingSite, h.list_sites(), |s: &idcgate_core::HostingSite| {
+                row(name, ResourceKind::HostingSite, s.upstream_id.clone(), s.name.clone(), to_json(s), s.expires_at, now)
+            });
+        }
+        if let Some(d) = conn.databases() {
+            listing!("databases", ResourceKind::Database, d.list_databases(), |s: &idcgate_core::Database| {
+                row(name, ResourceKind::Database, s.upstream_id.clone(), s.name.clone(), to_json(s), s.expires_at, now)
+            });
+        }
+        if let Some(m) = conn.mail() {
+            listing!("mail", ResourceKind::MailDomain, m.list_mail_domains(), |s: &idcgate_core::MailDomain| {
+                row(name, ResourceKind::MailDomain, s.upstream_id.clone(), s.domain.clone(), to_json(s), s.expires_at, now)
+            });
+        }
+        if let Some(c) = conn.certificates() {
+            listing!("certificates", ResourceKind::Certificate, c.list_certificates(), |s: &idcgate_core::Certificate| {
+                row(name, ResourceKind::Certificate, s.upstream_id.clone(), s.common_name.clone(), to_json(s), s.expires_at, now)
+            });
+        }
+        if let Some(b) = conn.billing() {
+            progress.step(name, "balance");
+            match b.balance().await {
+                Ok(bal) => {
+                    let r = row(name, ResourceKind::Balance, "balance".into(), name.to_string(), to_json(&bal), None, now);
+                    let out = self.store.upsert_resources(&[r]).await?;
+                    rep.tally(&out);
+                }
+                Err(e) => rep.failed.push(format!("balance: {e}")),
+            }
+        }
+        Ok(rep)
+    }
+
+    /// Upserts a complete listing and marks what is no longer listed as gone.
+    async fn write_complete_listing(
+        &self,
+        account: &str,
+        kind: ResourceKind,
+        rows: Vec<ResourceRow>,
+        now: i64,
+        rep: &mut SyncReport,
+    ) -> Result<()> {
+        let seen: Vec<String> = rows.iter().map(|r| r.key.clone()).collect();
+        for chunk in rows.chunks(2000) {
+            let out = self.store.upsert_resources(chunk).await?;
+            rep.tally(&out);
+        }
+        let gone = self.store.mark_gone(account, kind, &seen, now).await?;
+        rep.gone += gone.len() as u64;
+        Ok(())
+    }
+
+    async fn sync_dns(
+        &self,
+        account: &str,
+        conn: Arc<dyn Connection>,
+        now: i64,
+        rep: &mut SyncReport,
+        progress: &dyn SyncProgress,
+    ) -> Result<()> {
+        let Some(dns) = conn.dns() else { return Ok(()) };
+        progress.step(account, "zones");
+        let zones = match dns.list_zones().await {
+            Ok(z) => z,
+            Err(e) => {
+                rep.failed.push(format!("zones: {e}"));
+                return Ok(());
+            }
+        };
+        let zone_rows: Vec<ResourceRow> = zones
+            .iter()
+            .map(|z| row(account, ResourceKind::DnsZone, z.name.clone(), z.name.clone(), to_json(z), None, now))
+            .collect();
+        self.write_complete_listing(account, ResourceKind::DnsZone, zone_rows, now, rep).await?;
+
+        // List every zone's records, ZONE_CONCURRENCY at a time.
+        let sem = Arc::new(tokio::sync::Semaphore::new(ZONE_CONCURRENCY));
+        let mut set = tokio::task::JoinSet::new();
+        for z in zones {
+            let conn = conn.clone();
+            let sem = sem.clone();
+            set.spawn(async move {
+                let _permit = sem.acquire_owned().await;
+                let res = match conn.dns() {
+                    Some(d) => d.list_records(&z.name).await,
+                    None => Ok(Vec::new()),
+                };
+                (z.name, res)
+            });
+        }
+        let mut seen = Vec::new();
+        let mut failed_zones = Vec::new();
+        let mut pending: Vec<ResourceRow> = Vec::new();
+        while let Some(joined) = set.join_next().await {
+            let (zone, res) = joined.map_err(|e| EngineError::Invalid(format!("zone listing task failed: {e}")))?;
+            match res {
+                Ok(records) => {
+                    for r in &records {
+                        let rr = record_row(account, r, now);
+                        seen.push(rr.key.clone());
+                        pending.push(rr);
+                    }
+                    if pending.len() >= 2000 {
+                        let out = self.store.upsert_resources(&pending).await?;
+                        rep.tally(&out);
+                        pending.clear();
+                    }
+                    progress.step(account, "records");
+                }
+                Err(e) => {
+                    rep.failed.push(format!("records of {zone}: {e}"));
+                    failed_zones.push(zone);
+                }
+            }
+        }
+        if !pending.is_empty() {
+            let out = self.store.upsert_resources(&pending).await?;
+            rep.tally(&out);
+        }
+        // Records of zones that could not be listed are kept as they were.
+        for zone in failed_zones {
+            let kept = self
+                .store
+                .list_resources(&ResourceFilter {
+                    account: Some(account.to_string()),
+                    kind: Some(ResourceKind::DnsRecord),
+                    name_prefix: Some(format!("{zone} ")),
+                    ..Default::default()
+                })
+                .await?;
+            seen.extend(kept.into_iter().map(|r| r.key));
+        }
+        let gone = self.store.mark_gone(account, ResourceKind::DnsRecord, &seen, now).await?;
+        rep.gone += gone.len() as u64;
+        Ok(())
+    }
+}

@@ -8,6 +8,8 @@
 //! engine.
 
 mod api;
+mod auth;
+mod error;
 mod metrics;
 
 use axum::routing::get;

@@ -59,15 +59,7 @@ pub async fn render(State(state): State<AppState>) -> Response {
         let _ = writeln!(out, "idcgate_accounts {}", accounts.len());
     }
     out.push_str("# HELP idcgate_resources Live inventory resources by kind.\n# TYPE idcgate_resources gauge\n");
-    for kind in [
-        ResourceKind::Domain,
-        ResourceKind::DnsRecord,
-        ResourceKind::Server,
-        ResourceKind::HostingSite,
-        ResourceKind::Database,
-        ResourceKind::MailDomain,
-        ResourceKind::Balance,
-    ] {
+    for kind in ResourceKind::ALL {
         let filter = ResourceFilter {
             kind: Some(kind),
             ..Default::default()

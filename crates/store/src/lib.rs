@@ -192,8 +192,16 @@ pub trait Store: Send + Sync {
     async fn list_accounts(&self) -> Result<Vec<UpstreamAccount>>;
     async fn remove_account(&self, name: &str) -> Result<bool>;
 
-    /// Records a resource as seen now; writes nothing if it is unchanged.
-    async fn upsert_resource(&self, row: &ResourceRow) -> Result<Upserted>;
+    /// Records resources as seen now, in one transaction; writes nothing for those that
+    /// are unchanged. Outcomes are in input order.
+    async fn upsert_resources(&self, rows: &[ResourceRow]) -> Result<Vec<Upserted>>;
+
+    async fn upsert_resource(&self, row: &ResourceRow) -> Result<Upserted> {
+        let out = self.upsert_resources(std::slice::from_ref(row)).await?;
+        out.into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Database("upsert returned no outcome".into()))
+    }
     /// Marks every live resource of (account, kind) whose key is not in `seen` as gone.
     /// Returns the keys marked.
     async fn mark_gone(

@@ -71,6 +71,8 @@ impl SqlStore {
                 Box::pin(async move {
                     conn.execute("PRAGMA busy_timeout = 10000").await?;
                     conn.execute("PRAGMA journal_mode = WAL").await?;
+                    // In WAL mode NORMAL is corruption-safe; FULL would fsync every commit.
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
                     conn.execute("PRAGMA foreign_keys = ON").await?;
                     Ok(())
                 })
@@ -383,65 +385,89 @@ impl Store for SqlStore {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn upsert_resource(&self, row: &ResourceRow) -> Result<Upserted> {
-        let kind = row.kind.as_str();
-        let data = serde_json::to_string(&row.data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    async fn upsert_resources(&self, rows: &[ResourceRow]) -> Result<Vec<Upserted>> {
+        let mut outcomes = Vec::with_capacity(rows.len());
         let mut tx = self.pool.begin().await?;
-        let existing = sqlx::query(
-            "SELECT name, data, expires_at, gone_at FROM resources WHERE account = $1 AND kind = $2 AND rkey = $3",
-        )
-        .bind(&row.account)
-        .bind(kind)
-        .bind(&row.key)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let outcome = match existing {
-            None => {
-                sqlx::query(
-                    "INSERT INTO resources (account, kind, rkey, name, data, expires_at, first_seen, last_seen, gone_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, NULL)",
-                )
-                .bind(&row.account)
-                .bind(kind)
-                .bind(&row.key)
-                .bind(&row.name)
-                .bind(&data)
-                .bind(row.expires_at_ms)
-                .bind(row.last_seen_ms)
-                .execute(&mut *tx)
-                .await?;
-                Self::record_change(&mut tx, &row.account, kind, &row.key, ChangeKind::Added, row.last_seen_ms, None, Some(&data)).await?;
-                Upserted::Added
+        // Existing rows are read in chunks per (account, kind): one query per chunk
+        // instead of one per resource keeps a 100k-record sync cheap on PostgreSQL.
+        for chunk in rows.chunks(400) {
+            let mut existing: std::collections::HashMap<(String, String, String), (String, String, Option<i64>, Option<i64>)> =
+                std::collections::HashMap::new();
+            let mut groups: std::collections::BTreeMap<(&str, &str), Vec<&str>> = std::collections::BTreeMap::new();
+            for r in chunk {
+                groups.entry((r.account.as_str(), r.kind.as_str())).or_default().push(r.key.as_str());
             }
-            Some(r) => {
-                let old_name: String = r.try_get(0)?;
-                let old_data: String = r.try_get(1)?;
-                let old_exp: Option<i64> = r.try_get(2)?;
-                let gone: Option<i64> = r.try_get(3)?;
-                if gone.is_none() && old_name == row.name && old_data == data && old_exp == row.expires_at_ms {
-                    Upserted::Unchanged
-                } else {
-                    sqlx::query(
-                        "UPDATE resources SET name = $4, data = $5, expires_at = $6, last_seen = $7, gone_at = NULL
-                         WHERE account = $1 AND kind = $2 AND rkey = $3",
-                    )
-                    .bind(&row.account)
-                    .bind(kind)
-                    .bind(&row.key)
-                    .bind(&row.name)
-                    .bind(&data)
-                    .bind(row.expires_at_ms)
-                    .bind(row.last_seen_ms)
-                    .execute(&mut *tx)
-                    .await?;
-                    let change = if gone.is_some() { ChangeKind::Returned } else { ChangeKind::Changed };
-                    Self::record_change(&mut tx, &row.account, kind, &row.key, change, row.last_seen_ms, Some(&old_data), Some(&data)).await?;
-                    Upserted::Changed
+            for ((account, kind), keys) in groups {
+                let marks: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 3)).collect();
+                let sql = format!(
+                    "SELECT rkey, name, data, expires_at, gone_at FROM resources WHERE account = $1 AND kind = $2 AND rkey IN ({})",
+                    marks.join(", ")
+                );
+                let mut q = sqlx::query(&sql).bind(account).bind(kind);
+                for k in &keys {
+                    q = q.bind(*k);
+                }
+                for r in q.fetch_all(&mut *tx).await? {
+                    existing.insert(
+                        (account.to_string(), kind.to_string(), r.try_get(0)?),
+                        (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?),
+                    );
                 }
             }
-        };
+            for row in chunk {
+                let kind = row.kind.as_str();
+                let data = serde_json::to_string(&row.data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let outcome = match existing.get(&(row.account.clone(), kind.to_string(), row.key.clone())) {
+                    None => {
+                        // DO NOTHING + re-check covers another instance inserting first.
+                        let done = sqlx::query(
+                            "INSERT INTO resources (account, kind, rkey, name, data, expires_at, first_seen, last_seen, gone_at)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, NULL) ON CONFLICT DO NOTHING",
+                        )
+                        .bind(&row.account)
+                        .bind(kind)
+                        .bind(&row.key)
+                        .bind(&row.name)
+                        .bind(&data)
+                        .bind(row.expires_at_ms)
+                        .bind(row.last_seen_ms)
+                        .execute(&mut *tx)
+                        .await?;
+                        if done.rows_affected() == 0 {
+                            Upserted::Unchanged
+                        } else {
+                            Self::record_change(&mut tx, &row.account, kind, &row.key, ChangeKind::Added, row.last_seen_ms, None, Some(&data)).await?;
+                            Upserted::Added
+                        }
+                    }
+                    Some((old_name, old_data, old_exp, gone)) => {
+                        if gone.is_none() && *old_name == row.name && *old_data == data && *old_exp == row.expires_at_ms {
+                            Upserted::Unchanged
+                        } else {
+                            sqlx::query(
+                                "UPDATE resources SET name = $4, data = $5, expires_at = $6, last_seen = $7, gone_at = NULL
+                                 WHERE account = $1 AND kind = $2 AND rkey = $3",
+                            )
+                            .bind(&row.account)
+                            .bind(kind)
+                            .bind(&row.key)
+                            .bind(&row.name)
+                            .bind(&data)
+                            .bind(row.expires_at_ms)
+                            .bind(row.last_seen_ms)
+                            .execute(&mut *tx)
+                            .await?;
+                            let change = if gone.is_some() { ChangeKind::Returned } else { ChangeKind::Changed };
+                            Self::record_change(&mut tx, &row.account, kind, &row.key, change, row.last_seen_ms, Some(old_data), Some(&data)).await?;
+                            Upserted::Changed
+                        }
+                    }
+                };
+                outcomes.push(outcome);
+            }
+        }
         tx.commit().await?;
-        Ok(outcome)
+        Ok(outcomes)
     }
 
     async fn mark_gone(&self, account: &str, kind: ResourceKind, seen: &[String], now_ms: i64) -> Result<Vec<String>> {

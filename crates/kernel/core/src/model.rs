@@ -463,6 +463,7 @@ pub struct Order {
 #[serde(rename_all = "snake_case")]
 pub enum ResourceKind {
     Domain,
+    DnsZone,
     DnsRecord,
     Server,
     HostingSite,
@@ -473,9 +474,22 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
+    pub const ALL: [ResourceKind; 9] = [
+        ResourceKind::Domain,
+        ResourceKind::DnsZone,
+        ResourceKind::DnsRecord,
+        ResourceKind::Server,
+        ResourceKind::HostingSite,
+        ResourceKind::Database,
+        ResourceKind::MailDomain,
+        ResourceKind::Certificate,
+        ResourceKind::Balance,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ResourceKind::Domain => "domain",
+            ResourceKind::DnsZone => "dns_zone",
             ResourceKind::DnsRecord => "dns_record",
             ResourceKind::Server => "server",
             ResourceKind::HostingSite => "hosting_site",
@@ -490,17 +504,8 @@ impl ResourceKind {
 impl FromStr for ResourceKind {
     type Err = crate::Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            ResourceKind::Domain,
-            ResourceKind::DnsRecord,
-            ResourceKind::Server,
-            ResourceKind::HostingSite,
-            ResourceKind::Database,
-            ResourceKind::MailDomain,
-            ResourceKind::Certificate,
-            ResourceKind::Balance,
-        ]
-        .into_iter()
+        ResourceKind::ALL
+            .into_iter()
         .find(|k| k.as_str() == s)
         .ok_or_else(|| crate::Error::invalid("kind", format!("unknown resource kind {s:?}")))
     }

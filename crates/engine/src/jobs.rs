@@ -1,0 +1,109 @@
+//! Scheduled jobs (sync, expiry report), claimed through the store so that several
+//! instances on one database never run the same job at once, and a crashed instance's
+//! job is picked up again when its lease runs out.
+
+use crate::sync::NoProgress;
+use crate::{now_ms, Engine};
+use idcgate_store::ResourceFilter;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const SYNC_JOB: &str = "sync";
+pub const EXPIRY_JOB: &str = "expiry-report";
+
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub sync_every: Duration,
+    pub expiry_every: Duration,
+    /// How long a claim holds; must exceed the longest run.
+    pub lease: Duration,
+    pub poll: Duration,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Schedule {
+            sync_every: Duration::from_secs(3600),
+            expiry_every: Duration::from_secs(24 * 3600),
+            lease: Duration::from_secs(30 * 60),
+            poll: Duration::from_secs(5),
+        }
+    }
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Runs one due job if any; returns its name. Used by the loop and by tests.
+pub async fn run_due_job(engine: &Arc<Engine>, owner: &str, schedule: &Schedule) -> crate::Result<Option<String>> {
+    let now = now_ms();
+    engine.store.ensure_job(SYNC_JOB, now).await?;
+    engine.store.ensure_job(EXPIRY_JOB, now).await?;
+    let Some(job) = engine.store.claim_job(owner, now, now + ms(schedule.lease)).await? else {
+        return Ok(None);
+    };
+    let (error, every) = match job.as_str() {
+        SYNC_JOB => {
+            let err = match engine.sync_all(Arc::new(NoProgress)).await {
+                Ok(reports) => {
+                    let failed: Vec<String> = reports
+                        .iter()
+                        .filter(|r| !r.failed.is_empty())
+                        .map(|r| format!("{}: {}", r.account, r.failed.join("; ")))
+                        .collect();
+                    for r in &reports {
+                        tracing::info!(account = %r.account, added = r.added, changed = r.changed, gone = r.gone, failed = r.failed.len(), "scheduled sync");
+                    }
+                    (!failed.is_empty()).then(|| failed.join(" | "))
+                }
+                Err(e) => Some(e.to_string()),
+            };
+            (err, schedule.sync_every)
+        }
+        EXPIRY_JOB => {
+            let horizon = now + 30 * 24 * 3600 * 1000;
+            let err = match engine
+                .store
+                .list_resources(&ResourceFilter { expires_before_ms: Some(horizon), ..Default::default() })
+                .await
+            {
+                Ok(rows) => {
+                    for r in &rows {
+                        tracing::warn!(account = %r.account, kind = r.kind.as_str(), name = %r.name, expires_at_ms = r.expires_at_ms, "expires within 30 days");
+                    }
+                    let summary: crate::Result<Vec<String>> =
+                        Ok(rows.iter().map(|r| format!("{} {}", r.kind.as_str(), r.name)).collect());
+                    engine
+                        .audit("job:expiry-report", "expiry.report", "inventory", &summary, |v| {
+                            format!("{} expiring within 30 days: {}", v.len(), v.join(", "))
+                        })
+                        .await;
+                    None
+                }
+                Err(e) => Some(e.to_string()),
+            };
+            (err, schedule.expiry_every)
+        }
+        other => (Some(format!("unknown job {other}")), schedule.sync_every),
+    };
+    engine
+        .store
+        .finish_job(&job, owner, now_ms() + ms(every), error.as_deref())
+        .await?;
+    Ok(Some(job))
+}
+
+/// The scheduler loop of one `serve` instance.
+pub async fn run_scheduler(engine: Arc<Engine>, owner: String, schedule: Schedule) {
+    loop {
+        match run_due_job(&engine, &owner, &schedule).await {
+            Ok(Some(job)) => tracing::info!(job, "scheduled job done"),
+            Ok(None) => tokio::time::sleep(schedule.poll).await,
+            Err(e) => {
+                tracing::error!(error = %e, "scheduler");
+                tokio::time::sleep(schedule.poll).await;
+            }
+        }
+    }
+}

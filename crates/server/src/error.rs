@@ -1,0 +1,90 @@
+//! JSON errors: `{"error":{"kind","message","field"?}}` with a status that tells the
+//! caller what to do. The message is for users; upstream secrets never reach it
+//! (clients redact them before errors are built).
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use idcgate_core::Error as CoreError;
+use idcgate_engine::EngineError;
+use serde_json::json;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub kind: String,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, kind: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            kind: kind.into(),
+            message: message.into(),
+            field: None,
+        }
+    }
+    pub fn unauthorized(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", m)
+    }
+    pub fn forbidden(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", m)
+    }
+    pub fn internal(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m)
+    }
+    pub fn invalid(field: &str, m: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusCode::BAD_REQUEST, "invalid_input", m);
+        e.field = Some(field.into());
+        e
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        let message = e.to_string();
+        match e {
+            EngineError::Upstream(c) => {
+                let status = match &c {
+                    CoreError::InvalidInput { .. } => StatusCode::BAD_REQUEST,
+                    CoreError::NotFound { .. } => StatusCode::NOT_FOUND,
+                    CoreError::Authentication { .. } => StatusCode::BAD_GATEWAY,
+                    CoreError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                    CoreError::InsufficientBalance { .. } => StatusCode::PAYMENT_REQUIRED,
+                    CoreError::UnknownOutcome { .. } => StatusCode::GATEWAY_TIMEOUT,
+                    CoreError::NotImplemented { .. } => StatusCode::NOT_IMPLEMENTED,
+                    CoreError::Unsupported { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                    CoreError::Upstream { .. } | CoreError::Transport { .. } => StatusCode::BAD_GATEWAY,
+                };
+                let field = match &c {
+                    CoreError::InvalidInput { field, .. } => Some(field.clone()),
+                    _ => None,
+                };
+                ApiError { status, kind: c.kind().into(), message, field }
+            }
+            EngineError::NoSuchAccount(_) | EngineError::NoSuchZone(_) | EngineError::NoSuchServer(_) => {
+                Self::new(StatusCode::NOT_FOUND, "not_found", message)
+            }
+            EngineError::Invalid(_) => Self::new(StatusCode::BAD_REQUEST, "invalid_input", message),
+            EngineError::Store(_) => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", message),
+        }
+    }
+}
+
+impl From<idcgate_store::StoreError> for ApiError {
+    fn from(e: idcgate_store::StoreError) -> Self {
+        EngineError::from(e).into()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({"kind": self.kind, "message": self.message});
+        if let Some(f) = self.field {
+            body["field"] = json!(f);
+        }
+        (self.status, Json(json!({ "error": body }))).into_response()
+    }
+}
