@@ -13,7 +13,9 @@ use serde_json::json;
 use std::sync::Arc;
 
 pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
-    let out = Out { json: cli.global.json };
+    let out = Out {
+        json: cli.global.json,
+    };
     match cli.command {
         Command::Actions { vendor, format } => actions(&out, vendor.as_deref(), &format),
         Command::Serve { sandbox, .. } => {
@@ -69,13 +71,20 @@ pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
                     ]
                 })
                 .collect();
-            out.show(&entries, &["id", "at", "actor", "action", "target", "outcome", "detail"], rows)
+            out.show(
+                &entries,
+                &["id", "at", "actor", "action", "target", "outcome", "detail"],
+                rows,
+            )
         }
     }
 }
 
 pub fn actor() -> String {
-    format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
 }
 
 pub fn fmt_ms(ms: i64) -> String {
@@ -99,13 +108,21 @@ pub fn truncate(s: &str, n: usize) -> String {
 /// database gets a new key file; an existing one refuses any other key.
 pub async fn open_store(settings: &Settings) -> Result<SqlStore> {
     if settings.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("cannot create data directory {}", settings.data_dir.display()))?;
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "cannot create data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
     }
     let mut store = SqlStore::open(&settings.database_url).await?;
     let has_key = store.has_master_key().await?;
     let env_key = std::env::var("IDCGATE_MASTER_KEY").ok();
-    let key = MasterKey::load(env_key.as_deref(), &settings.data_dir.join("master.key"), !has_key)?;
+    let key = MasterKey::load(
+        env_key.as_deref(),
+        &settings.data_dir.join("master.key"),
+        !has_key,
+    )?;
     store.unlock(&key).await?;
     Ok(store)
 }
@@ -206,12 +223,21 @@ async fn account(out: &Out, engine: &Engine, cmd: AccountCmd) -> Result<()> {
                 credentials,
                 rate_limit_per_sec: rate,
             };
-            let result = engine.store.add_account(&account).await.map_err(EngineError::from);
+            let result = engine
+                .store
+                .add_account(&account)
+                .await
+                .map_err(EngineError::from);
             engine
-                .audit(&actor(), "account.add", &name, &result, |_| format!("vendor {vendor}"))
+                .audit(&actor(), "account.add", &name, &result, |_| {
+                    format!("vendor {vendor}")
+                })
                 .await;
             result?;
-            out.message(&json!({"added": name}), &format!("account {name} added ({vendor})"))
+            out.message(
+                &json!({"added": name}),
+                &format!("account {name} added ({vendor})"),
+            )
         }
         AccountCmd::List => {
             let accounts = engine.store.list_accounts().await?;
@@ -234,19 +260,37 @@ async fn account(out: &Out, engine: &Engine, cmd: AccountCmd) -> Result<()> {
                     ]
                 })
                 .collect();
-            out.show(&value, &["name", "vendor", "base url", "credentials", "req/s"], rows)
+            out.show(
+                &value,
+                &["name", "vendor", "base url", "credentials", "req/s"],
+                rows,
+            )
         }
         AccountCmd::Remove { name } => {
-            let result = engine.store.remove_account(&name).await.map_err(EngineError::from);
-            engine.audit(&actor(), "account.remove", &name, &result, |r| format!("removed: {r}")).await;
+            let result = engine
+                .store
+                .remove_account(&name)
+                .await
+                .map_err(EngineError::from);
+            engine
+                .audit(&actor(), "account.remove", &name, &result, |r| {
+                    format!("removed: {r}")
+                })
+                .await;
             if !result? {
                 bail!("no account named {name:?}");
             }
-            out.message(&json!({"removed": name}), &format!("account {name} removed"))
+            out.message(
+                &json!({"removed": name}),
+                &format!("account {name} removed"),
+            )
         }
         AccountCmd::Test { name } => {
             let msg = engine.test_account(&name).await?;
-            out.message(&json!({"account": name, "result": msg}), &format!("{name}: {msg}"))
+            out.message(
+                &json!({"account": name, "result": msg}),
+                &format!("{name}: {msg}"),
+            )
         }
     }
 }
@@ -280,16 +324,27 @@ async fn pick_account(engine: &Engine, vendor: Vendor, explicit: Option<&str>) -
         .filter(|a| a.vendor == vendor)
         .collect();
     match all.as_slice() {
-        [] => bail!("no {vendor} account; add one with `idcgate account add` or run `idcgate sandbox`"),
+        [] => bail!(
+            "no {vendor} account; add one with `idcgate account add` or run `idcgate sandbox`"
+        ),
         [one] => Ok(one.name.clone()),
         many => bail!(
             "several {vendor} accounts ({}); choose one with --account",
-            many.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|a| a.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
 
-async fn call(engine: &Engine, vendor: &str, action: &str, params: &[String], account: Option<&str>) -> Result<()> {
+async fn call(
+    engine: &Engine,
+    vendor: &str,
+    action: &str,
+    params: &[String],
+    account: Option<&str>,
+) -> Result<()> {
     let vendor: Vendor = vendor.parse()?;
     let entry = engine.registry.get(vendor)?;
     let spec = (entry.spec)().require(action)?;
@@ -305,7 +360,13 @@ async fn call(engine: &Engine, vendor: &str, action: &str, params: &[String], ac
     let result = conn.call(&spec.id, &pairs).await.map_err(EngineError::from);
     if spec.kind == ActionKind::Write {
         engine
-            .audit(&actor(), &format!("call {}", spec.id), &name, &result, |v| truncate(&v.to_string(), 2000))
+            .audit(
+                &actor(),
+                &format!("call {}", spec.id),
+                &name,
+                &result,
+                |v| truncate(&v.to_string(), 2000),
+            )
             .await;
     }
     let value = result?;
@@ -321,7 +382,11 @@ pub struct SandboxSim {
 
 /// Starts every registered simulator on consecutive ports from `first_port` and, if
 /// `register`, stores its sandbox account as `sandbox-<vendor>`.
-pub async fn start_sandbox(engine: &Engine, first_port: u16, register: bool) -> Result<Vec<SandboxSim>> {
+pub async fn start_sandbox(
+    engine: &Engine,
+    first_port: u16,
+    register: bool,
+) -> Result<Vec<SandboxSim>> {
     let mut sims = Vec::new();
     for (i, entry) in engine.registry.entries().iter().enumerate() {
         let port = u16::try_from(i)
@@ -332,7 +397,12 @@ pub async fn start_sandbox(engine: &Engine, first_port: u16, register: bool) -> 
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         let server = idcgate_wire::sim::serve(sim.as_ref(), addr)
             .await
-            .with_context(|| format!("cannot start the {} simulator on {addr} (port busy? use --sandbox-port)", entry.vendor))?;
+            .with_context(|| {
+                format!(
+                    "cannot start the {} simulator on {addr} (port busy? use --sandbox-port)",
+                    entry.vendor
+                )
+            })?;
         let credentials = sim.sandbox_credentials();
         if register {
             let name = format!("sandbox-{}", entry.vendor);
@@ -352,7 +422,10 @@ pub async fn start_sandbox(engine: &Engine, first_port: u16, register: bool) -> 
                 .await?;
             engine.forget_connection(&name);
         }
-        sims.push(SandboxSim { server, credentials });
+        sims.push(SandboxSim {
+            server,
+            credentials,
+        });
     }
     Ok(sims)
 }
@@ -360,14 +433,31 @@ pub async fn start_sandbox(engine: &Engine, first_port: u16, register: bool) -> 
 fn print_sandbox(out: &Out, sims: &[SandboxSim]) -> Result<()> {
     let mut rows = Vec::new();
     let mut value = Vec::new();
-    for SandboxSim { server: s, credentials } in sims {
-        let shown = credentials.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
+    for SandboxSim {
+        server: s,
+        credentials,
+    } in sims
+    {
+        let shown = credentials
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ");
         let account = format!("sandbox-{}", s.vendor);
-        rows.push(vec![s.vendor.to_string(), s.base_url(), account.clone(), shown]);
+        rows.push(vec![
+            s.vendor.to_string(),
+            s.base_url(),
+            account.clone(),
+            shown,
+        ]);
         value.push(json!({"vendor": s.vendor, "base_url": s.base_url(), "account": account,
                           "credentials": credentials.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>()}));
     }
-    out.show(&value, &["vendor", "base url", "account", "sandbox credentials"], rows)
+    out.show(
+        &value,
+        &["vendor", "base url", "account", "sandbox credentials"],
+        rows,
+    )
 }
 
 async fn serve(engine: Arc<Engine>, settings: &Settings, sandbox: bool) -> Result<()> {
@@ -377,7 +467,12 @@ async fn serve(engine: Arc<Engine>, settings: &Settings, sandbox: bool) -> Resul
         Vec::new()
     };
     for SandboxSim { server: s, .. } in &sims {
-        eprintln!("sandbox {} simulator at {} (account sandbox-{})", s.vendor, s.base_url(), s.vendor);
+        eprintln!(
+            "sandbox {} simulator at {} (account sandbox-{})",
+            s.vendor,
+            s.base_url(),
+            s.vendor
+        );
     }
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
@@ -389,7 +484,11 @@ async fn serve(engine: Arc<Engine>, settings: &Settings, sandbox: bool) -> Resul
         ..Default::default()
     };
     let owner = format!("{}:{}", hostname(), std::process::id());
-    let scheduler = tokio::spawn(idcgate_engine::jobs::run_scheduler(engine.clone(), owner, schedule));
+    let scheduler = tokio::spawn(idcgate_engine::jobs::run_scheduler(
+        engine.clone(),
+        owner,
+        schedule,
+    ));
     let state = idcgate_server::AppState {
         engine: engine.clone(),
         metrics: Arc::new(idcgate_server::Metrics::default()),

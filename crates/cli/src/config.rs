@@ -26,13 +26,26 @@ impl FileConfig {
         };
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => return Ok(Self::default()),
-            Err(e) => return Err(e).with_context(|| format!("cannot read config file {}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+                return Ok(Self::default())
+            }
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot read config file {}", path.display()))
+            }
         };
-        let cfg: FileConfig = toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("config file {} is invalid: {}", path.display(), e.to_string().trim()))?;
+        let cfg: FileConfig = toml::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "config file {} is invalid: {}",
+                path.display(),
+                e.to_string().trim()
+            )
+        })?;
         if let Some(0) = cfg.sync_interval_secs {
-            bail!("config file {}: sync_interval_secs must be at least 1", path.display());
+            bail!(
+                "config file {}: sync_interval_secs must be at least 1",
+                path.display()
+            );
         }
         Ok(cfg)
     }
@@ -65,12 +78,16 @@ impl Settings {
             .data_dir
             .or(file.data_dir)
             .unwrap_or_else(default_data_dir);
-        let database_url = o.database_url.or(file.database_url).unwrap_or_else(|| {
-            format!("sqlite://{}", data_dir.join("idcgate.db").display())
-        });
+        let database_url = o
+            .database_url
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("idcgate.db").display()));
         Settings {
             database_url,
-            listen: o.listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into()),
+            listen: o
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
             contact: o
                 .contact
                 .or(file.contact)

@@ -18,34 +18,75 @@ use std::sync::{Arc, Mutex};
 pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<()> {
     match cmd {
         Command::Sync => sync(out, engine).await,
-        Command::Domains { expiring, vendor, search } => {
-            let mut filter = ResourceFilter { kind: Some(ResourceKind::Domain), search, ..Default::default() };
+        Command::Domains {
+            expiring,
+            vendor,
+            search,
+        } => {
+            let mut filter = ResourceFilter {
+                kind: Some(ResourceKind::Domain),
+                search,
+                ..Default::default()
+            };
             if let Some(e) = expiring {
-                filter.expires_before_ms = Some(idcgate_engine::now_ms() + parse_days(&e)? * 86_400_000);
+                filter.expires_before_ms =
+                    Some(idcgate_engine::now_ms() + parse_days(&e)? * 86_400_000);
             }
             if let Some(v) = vendor {
                 let v: Vendor = v.parse()?;
-                let names = engine.store.list_accounts().await?.into_iter().filter(|a| a.vendor == v).map(|a| a.name).collect();
+                let names = engine
+                    .store
+                    .list_accounts()
+                    .await?
+                    .into_iter()
+                    .filter(|a| a.vendor == v)
+                    .map(|a| a.name)
+                    .collect();
                 filter.accounts = Some(names);
             }
             let rows = engine.store.list_resources(&filter).await?;
             let table = rows
                 .iter()
-                .map(|r| vec![r.name.clone(), r.account.clone(), str_of(&r.data, "status"), r.expires_at_ms.map(fmt_ms).unwrap_or_default()])
+                .map(|r| {
+                    vec![
+                        r.name.clone(),
+                        r.account.clone(),
+                        str_of(&r.data, "status"),
+                        r.expires_at_ms.map(fmt_ms).unwrap_or_default(),
+                    ]
+                })
                 .collect();
-            out.show(&json_rows(&rows), &["domain", "account", "status", "expires"], table)
+            out.show(
+                &json_rows(&rows),
+                &["domain", "account", "status", "expires"],
+                table,
+            )
         }
         Command::Expiring { within } => {
             let horizon = idcgate_engine::now_ms() + parse_days(&within)? * 86_400_000;
             let rows = engine
                 .store
-                .list_resources(&ResourceFilter { expires_before_ms: Some(horizon), ..Default::default() })
+                .list_resources(&ResourceFilter {
+                    expires_before_ms: Some(horizon),
+                    ..Default::default()
+                })
                 .await?;
             let table = rows
                 .iter()
-                .map(|r| vec![r.expires_at_ms.map(fmt_ms).unwrap_or_default(), r.kind.as_str().to_string(), r.name.clone(), r.account.clone()])
+                .map(|r| {
+                    vec![
+                        r.expires_at_ms.map(fmt_ms).unwrap_or_default(),
+                        r.kind.as_str().to_string(),
+                        r.name.clone(),
+                        r.account.clone(),
+                    ]
+                })
                 .collect();
-            out.show(&json_rows(&rows), &["expires", "kind", "name", "account"], table)
+            out.show(
+                &json_rows(&rows),
+                &["expires", "kind", "name", "account"],
+                table,
+            )
         }
         Command::Balance => {
             let b = engine.balances().await?;
@@ -55,24 +96,45 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
                     vec![
                         x.account.clone(),
                         x.vendor.clone(),
-                        x.balance.as_ref().map(|b| b.available.to_string()).unwrap_or_default(),
-                        x.balance.as_ref().map(|b| b.credit.to_string()).unwrap_or_default(),
+                        x.balance
+                            .as_ref()
+                            .map(|b| b.available.to_string())
+                            .unwrap_or_default(),
+                        x.balance
+                            .as_ref()
+                            .map(|b| b.credit.to_string())
+                            .unwrap_or_default(),
                         x.error.clone().unwrap_or_default(),
                     ]
                 })
                 .collect();
-            out.show(&b, &["account", "vendor", "available (CNY)", "credit (CNY)", "error"], table)
+            out.show(
+                &b,
+                &[
+                    "account",
+                    "vendor",
+                    "available (CNY)",
+                    "credit (CNY)",
+                    "error",
+                ],
+                table,
+            )
         }
         Command::Dns(d) => dns(out, engine, d).await,
         Command::Servers { state } => {
             let rows = engine
                 .store
-                .list_resources(&ResourceFilter { kind: Some(ResourceKind::Server), ..Default::default() })
+                .list_resources(&ResourceFilter {
+                    kind: Some(ResourceKind::Server),
+                    ..Default::default()
+                })
                 .await?;
             let rows: Vec<ResourceRow> = rows
                 .into_iter()
                 .filter(|r| {
-                    state.as_deref().is_none_or(|s| str_of(&r.data, "lifecycle") == s || str_of(&r.data, "power") == s)
+                    state.as_deref().is_none_or(|s| {
+                        str_of(&r.data, "lifecycle") == s || str_of(&r.data, "power") == s
+                    })
                 })
                 .collect();
             let table = rows
@@ -83,24 +145,58 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
                         r.name.clone(),
                         str_of(&r.data, "lifecycle"),
                         str_of(&r.data, "power"),
-                        r.data["ips"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(",")).unwrap_or_default(),
+                        r.data["ips"]
+                            .as_array()
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(|v| v.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(",")
+                            })
+                            .unwrap_or_default(),
                         format!("{}c/{}MB", r.data["cpu"], r.data["ram_mb"]),
                         r.expires_at_ms.map(fmt_ms).unwrap_or_default(),
                     ]
                 })
                 .collect();
-            out.show(&json_rows(&rows), &["server", "name", "state", "power", "ips", "size", "expires"], table)
+            out.show(
+                &json_rows(&rows),
+                &["server", "name", "state", "power", "ips", "size", "expires"],
+                table,
+            )
         }
         Command::Server(s) => {
             let (reference, op) = match s {
                 ServerCmd::Start { server } => (server, ServerOp::Power(PowerAction::Start)),
-                ServerCmd::Stop { server, force } => (server, ServerOp::Power(if force { PowerAction::ForceStop } else { PowerAction::Stop })),
-                ServerCmd::Reboot { server, force } => (server, ServerOp::Power(if force { PowerAction::ForceReboot } else { PowerAction::Reboot })),
+                ServerCmd::Stop { server, force } => (
+                    server,
+                    ServerOp::Power(if force {
+                        PowerAction::ForceStop
+                    } else {
+                        PowerAction::Stop
+                    }),
+                ),
+                ServerCmd::Reboot { server, force } => (
+                    server,
+                    ServerOp::Power(if force {
+                        PowerAction::ForceReboot
+                    } else {
+                        PowerAction::Reboot
+                    }),
+                ),
                 ServerCmd::Reinstall { server, image } => (server, ServerOp::Reinstall { image }),
-                ServerCmd::Password { server } => (server, ServerOp::Password { password: read_secret("new password")? }),
+                ServerCmd::Password { server } => (
+                    server,
+                    ServerOp::Password {
+                        password: read_secret("new password")?,
+                    },
+                ),
             };
             let server = engine.server_op(&actor(), &reference, op).await?;
-            out.message(&server, &format!("{}: {:?} / {:?}", reference, server.lifecycle, server.power))
+            out.message(
+                &server,
+                &format!("{}: {:?} / {:?}", reference, server.lifecycle, server.power),
+            )
         }
         Command::Token(t) => token(out, engine, t).await,
         _ => Err(anyhow!("not an inventory command")),
@@ -127,7 +223,9 @@ fn parse_days(s: &str) -> Result<i64> {
     } else {
         (s, 1)
     };
-    let n: i64 = num.parse().map_err(|_| anyhow!("period {s:?} is not like 30d or 2w"))?;
+    let n: i64 = num
+        .parse()
+        .map_err(|_| anyhow!("period {s:?} is not like 30d or 2w"))?;
     if !(0..=36500).contains(&n) {
         bail!("period {s:?} is out of range");
     }
@@ -142,7 +240,10 @@ struct Bars {
 impl SyncProgress for Bars {
     fn account_started(&self, account: &str) {
         let pb = self.multi.add(ProgressBar::new_spinner());
-        pb.set_style(ProgressStyle::with_template("{spinner} {prefix:20} {pos:>6} steps  {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} {prefix:20} {pos:>6} steps  {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
         pb.set_prefix(account.to_string());
         pb.enable_steady_tick(std::time::Duration::from_millis(120));
         if let Ok(mut b) = self.bars.lock() {
@@ -156,8 +257,17 @@ impl SyncProgress for Bars {
         }
     }
     fn account_finished(&self, r: &SyncReport) {
-        if let Some(pb) = self.bars.lock().ok().and_then(|b| b.get(&r.account).cloned()) {
-            pb.finish_with_message(if r.failed.is_empty() { "done".to_string() } else { format!("{} failures", r.failed.len()) });
+        if let Some(pb) = self
+            .bars
+            .lock()
+            .ok()
+            .and_then(|b| b.get(&r.account).cloned())
+        {
+            pb.finish_with_message(if r.failed.is_empty() {
+                "done".to_string()
+            } else {
+                format!("{} failures", r.failed.len())
+            });
         }
     }
 }
@@ -166,11 +276,18 @@ async fn sync(out: &Out, engine: &Arc<Engine>) -> Result<()> {
     let progress: Arc<dyn SyncProgress> = if out.json {
         Arc::new(idcgate_engine::sync::NoProgress)
     } else {
-        Arc::new(Bars { multi: MultiProgress::new(), bars: Mutex::new(HashMap::new()) })
+        Arc::new(Bars {
+            multi: MultiProgress::new(),
+            bars: Mutex::new(HashMap::new()),
+        })
     };
     let reports = engine.sync_all(progress).await?;
     let ok: idcgate_engine::Result<usize> = Ok(reports.len());
-    engine.audit(&actor(), "sync", "all accounts", &ok, |n| format!("{n} accounts")).await;
+    engine
+        .audit(&actor(), "sync", "all accounts", &ok, |n| {
+            format!("{n} accounts")
+        })
+        .await;
     let table = reports
         .iter()
         .map(|r| {
@@ -185,7 +302,19 @@ async fn sync(out: &Out, engine: &Arc<Engine>) -> Result<()> {
             ]
         })
         .collect();
-    out.show(&reports, &["account", "vendor", "added", "changed", "gone", "unchanged", "failed"], table)?;
+    out.show(
+        &reports,
+        &[
+            "account",
+            "vendor",
+            "added",
+            "changed",
+            "gone",
+            "unchanged",
+            "failed",
+        ],
+        table,
+    )?;
     if reports.iter().any(|r| !r.failed.is_empty()) {
         bail!("some listings failed (see the failed column); everything else was synced");
     }
@@ -193,12 +322,29 @@ async fn sync(out: &Out, engine: &Arc<Engine>) -> Result<()> {
 }
 
 fn record_input(r: RecordArgs) -> Result<RecordInput> {
-    Ok(RecordInput { host: r.host, rtype: r.rtype.parse()?, value: r.value, ttl: r.ttl, line: r.line, priority: r.priority })
+    Ok(RecordInput {
+        host: r.host,
+        rtype: r.rtype.parse()?,
+        value: r.value,
+        ttl: r.ttl,
+        line: r.line,
+        priority: r.priority,
+    })
 }
 
 async fn dns(out: &Out, engine: &Engine, cmd: DnsCmd) -> Result<()> {
     let show_record = |r: &idcgate_core::DnsRecord| -> Result<()> {
-        out.message(r, &format!("{} {} {} {} (id {})", r.host, r.rtype, r.value, r.ttl, r.upstream_id.as_deref().unwrap_or("-")))
+        out.message(
+            r,
+            &format!(
+                "{} {} {} {} (id {})",
+                r.host,
+                r.rtype,
+                r.value,
+                r.ttl,
+                r.upstream_id.as_deref().unwrap_or("-")
+            ),
+        )
     };
     match cmd {
         DnsCmd::List { zone } => {
@@ -218,21 +364,44 @@ async fn dns(out: &Out, engine: &Engine, cmd: DnsCmd) -> Result<()> {
                     ]
                 })
                 .collect();
-            out.show(&records, &["id", "host", "type", "value", "ttl", "line", "prio", "enabled"], table)
+            out.show(
+                &records,
+                &[
+                    "id", "host", "type", "value", "ttl", "line", "prio", "enabled",
+                ],
+                table,
+            )
         }
-        DnsCmd::Add { zone, record } => show_record(&engine.dns_add(&actor(), &zone, &record_input(record)?).await?),
-        DnsCmd::Set { zone, id, record } => show_record(&engine.dns_set(&actor(), &zone, &id, &record_input(record)?).await?),
+        DnsCmd::Add { zone, record } => show_record(
+            &engine
+                .dns_add(&actor(), &zone, &record_input(record)?)
+                .await?,
+        ),
+        DnsCmd::Set { zone, id, record } => show_record(
+            &engine
+                .dns_set(&actor(), &zone, &id, &record_input(record)?)
+                .await?,
+        ),
         DnsCmd::Rm { zone, id } => {
             engine.dns_remove(&actor(), &zone, &id).await?;
-            out.message(&json!({"deleted": id}), &format!("deleted record {id} of {zone}"))
+            out.message(
+                &json!({"deleted": id}),
+                &format!("deleted record {id} of {zone}"),
+            )
         }
         DnsCmd::Enable { zone, id } => {
             engine.dns_enable(&actor(), &zone, &id, true).await?;
-            out.message(&json!({"enabled": id}), &format!("enabled record {id} of {zone}"))
+            out.message(
+                &json!({"enabled": id}),
+                &format!("enabled record {id} of {zone}"),
+            )
         }
         DnsCmd::Disable { zone, id } => {
             engine.dns_enable(&actor(), &zone, &id, false).await?;
-            out.message(&json!({"disabled": id}), &format!("disabled record {id} of {zone}"))
+            out.message(
+                &json!({"disabled": id}),
+                &format!("disabled record {id} of {zone}"),
+            )
         }
     }
 }
@@ -240,27 +409,64 @@ async fn dns(out: &Out, engine: &Engine, cmd: DnsCmd) -> Result<()> {
 async fn token(out: &Out, engine: &Engine, cmd: TokenCmd) -> Result<()> {
     match cmd {
         TokenCmd::Create { name, scope } => {
-            let scope = Scope::parse(&scope).ok_or_else(|| anyhow!("scope must be read, operate or admin"))?;
-            let (info, token) = engine.store.create_token(&name, scope, idcgate_engine::now_ms()).await?;
+            let scope = Scope::parse(&scope)
+                .ok_or_else(|| anyhow!("scope must be read, operate or admin"))?;
+            let (info, token) = engine
+                .store
+                .create_token(&name, scope, idcgate_engine::now_ms())
+                .await?;
             let ok: idcgate_engine::Result<()> = Ok(());
-            engine.audit(&actor(), "token.create", &name, &ok, |_| format!("scope {}", scope.as_str())).await;
-            out.message(&json!({"id": info.id, "name": info.name, "scope": scope, "token": token}), &format!("token {name} ({}): {token}\nit is shown only once", scope.as_str()))
+            engine
+                .audit(&actor(), "token.create", &name, &ok, |_| {
+                    format!("scope {}", scope.as_str())
+                })
+                .await;
+            out.message(
+                &json!({"id": info.id, "name": info.name, "scope": scope, "token": token}),
+                &format!(
+                    "token {name} ({}): {token}\nit is shown only once",
+                    scope.as_str()
+                ),
+            )
         }
         TokenCmd::List => {
             let tokens = engine.store.list_tokens().await?;
             let table = tokens
                 .iter()
-                .map(|t| vec![t.id.clone(), t.name.clone(), t.scope.as_str().into(), fmt_ms(t.created_at_ms), if t.revoked { "revoked".into() } else { "active".into() }])
+                .map(|t| {
+                    vec![
+                        t.id.clone(),
+                        t.name.clone(),
+                        t.scope.as_str().into(),
+                        fmt_ms(t.created_at_ms),
+                        if t.revoked {
+                            "revoked".into()
+                        } else {
+                            "active".into()
+                        },
+                    ]
+                })
                 .collect();
             out.show(&tokens, &["id", "name", "scope", "created", "state"], table)
         }
         TokenCmd::Revoke { id_or_name } => {
-            let r = engine.store.revoke_token(&id_or_name).await.map_err(idcgate_engine::EngineError::from);
-            engine.audit(&actor(), "token.revoke", &id_or_name, &r, |r| format!("revoked: {r}")).await;
+            let r = engine
+                .store
+                .revoke_token(&id_or_name)
+                .await
+                .map_err(idcgate_engine::EngineError::from);
+            engine
+                .audit(&actor(), "token.revoke", &id_or_name, &r, |r| {
+                    format!("revoked: {r}")
+                })
+                .await;
             if !r? {
                 bail!("no active token {id_or_name:?}");
             }
-            out.message(&json!({"revoked": id_or_name}), &format!("token {id_or_name} revoked"))
+            out.message(
+                &json!({"revoked": id_or_name}),
+                &format!("token {id_or_name} revoked"),
+            )
         }
     }
 }

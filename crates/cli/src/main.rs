@@ -17,7 +17,11 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "idcgate", version, about = "One control plane for West.cn, CNDNS, DNSPod, Zonkvm and XenSystem")]
+#[command(
+    name = "idcgate",
+    version,
+    about = "One control plane for West.cn, CNDNS, DNSPod, Zonkvm and XenSystem"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -148,9 +152,13 @@ pub enum AccountCmd {
         rate: u32,
     },
     List,
-    Remove { name: String },
+    Remove {
+        name: String,
+    },
     /// Check the credentials with a cheap read.
-    Test { name: String },
+    Test {
+        name: String,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -174,7 +182,9 @@ pub struct RecordArgs {
 #[derive(Subcommand)]
 pub enum DnsCmd {
     /// List a zone's records (live).
-    List { zone: String },
+    List {
+        zone: String,
+    },
     /// Add a record: `idcgate dns add example.com www A 1.2.3.4`.
     Add {
         zone: String,
@@ -189,14 +199,25 @@ pub enum DnsCmd {
         record: RecordArgs,
     },
     /// Delete a record by id.
-    Rm { zone: String, id: String },
-    Enable { zone: String, id: String },
-    Disable { zone: String, id: String },
+    Rm {
+        zone: String,
+        id: String,
+    },
+    Enable {
+        zone: String,
+        id: String,
+    },
+    Disable {
+        zone: String,
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
 pub enum ServerCmd {
-    Start { server: String },
+    Start {
+        server: String,
+    },
     Stop {
         server: String,
         /// Power off without asking the guest.
@@ -215,7 +236,9 @@ pub enum ServerCmd {
         image: String,
     },
     /// Reset the root/administrator password (read from standard input).
-    Password { server: String },
+    Password {
+        server: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -228,7 +251,9 @@ pub enum TokenCmd {
         scope: String,
     },
     List,
-    Revoke { id_or_name: String },
+    Revoke {
+        id_or_name: String,
+    },
 }
 
 fn main() -> std::process::ExitCode {

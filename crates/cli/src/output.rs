@@ -9,7 +9,12 @@ pub struct Out {
 
 impl Out {
     /// Prints rows as a table (headers + cells) or the serialisable value as JSON.
-    pub fn show<T: Serialize>(&self, value: &T, headers: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
+    pub fn show<T: Serialize>(
+        &self,
+        value: &T,
+        headers: &[&str],
+        rows: Vec<Vec<String>>,
+    ) -> anyhow::Result<()> {
         if self.json {
             println!("{}", serde_json::to_string_pretty(value)?);
         } else {

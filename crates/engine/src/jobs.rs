@@ -36,11 +36,19 @@ fn ms(d: Duration) -> i64 {
 }
 
 /// Runs one due job if any; returns its name. Used by the loop and by tests.
-pub async fn run_due_job(engine: &Arc<Engine>, owner: &str, schedule: &Schedule) -> crate::Result<Option<String>> {
+pub async fn run_due_job(
+    engine: &Arc<Engine>,
+    owner: &str,
+    schedule: &Schedule,
+) -> crate::Result<Option<String>> {
     let now = now_ms();
     engine.store.ensure_job(SYNC_JOB, now).await?;
     engine.store.ensure_job(EXPIRY_JOB, now).await?;
-    let Some(job) = engine.store.claim_job(owner, now, now + ms(schedule.lease)).await? else {
+    let Some(job) = engine
+        .store
+        .claim_job(owner, now, now + ms(schedule.lease))
+        .await?
+    else {
         return Ok(None);
     };
     let (error, every) = match job.as_str() {
@@ -65,19 +73,28 @@ pub async fn run_due_job(engine: &Arc<Engine>, owner: &str, schedule: &Schedule)
             let horizon = now + 30 * 24 * 3600 * 1000;
             let err = match engine
                 .store
-                .list_resources(&ResourceFilter { expires_before_ms: Some(horizon), ..Default::default() })
+                .list_resources(&ResourceFilter {
+                    expires_before_ms: Some(horizon),
+                    ..Default::default()
+                })
                 .await
             {
                 Ok(rows) => {
                     for r in &rows {
                         tracing::warn!(account = %r.account, kind = r.kind.as_str(), name = %r.name, expires_at_ms = r.expires_at_ms, "expires within 30 days");
                     }
-                    let summary: crate::Result<Vec<String>> =
-                        Ok(rows.iter().map(|r| format!("{} {}", r.kind.as_str(), r.name)).collect());
+                    let summary: crate::Result<Vec<String>> = Ok(rows
+                        .iter()
+                        .map(|r| format!("{} {}", r.kind.as_str(), r.name))
+                        .collect());
                     engine
-                        .audit("job:expiry-report", "expiry.report", "inventory", &summary, |v| {
-                            format!("{} expiring within 30 days: {}", v.len(), v.join(", "))
-                        })
+                        .audit(
+                            "job:expiry-report",
+                            "expiry.report",
+                            "inventory",
+                            &summary,
+                            |v| format!("{} expiring within 30 days: {}", v.len(), v.join(", ")),
+                        )
                         .await;
                     None
                 }

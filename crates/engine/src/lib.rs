@@ -74,7 +74,8 @@ impl Engine {
         }
         let account = self.account(name).await?;
         let conn = self.registry.connect(&account, &self.wire)?;
-        self.lock_connections().insert(name.to_string(), conn.clone());
+        self.lock_connections()
+            .insert(name.to_string(), conn.clone());
         Ok(conn)
     }
 
@@ -124,7 +125,10 @@ impl Engine {
         let conn = self.connection(name).await?;
         if let Some(b) = conn.billing() {
             let bal = b.balance().await?;
-            return Ok(format!("ok: balance {} (credit {})", bal.available, bal.credit));
+            return Ok(format!(
+                "ok: balance {} (credit {})",
+                bal.available, bal.credit
+            ));
         }
         if let Some(d) = conn.dns() {
             let zones = d.list_zones().await?;

@@ -27,7 +27,13 @@ pub enum ServerOp {
 impl ServerOp {
     fn label(&self) -> String {
         match self {
-            ServerOp::Power(a) => format!("server.{}", serde_json::to_value(a).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()),
+            ServerOp::Power(a) => format!(
+                "server.{}",
+                serde_json::to_value(a)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            ),
             ServerOp::Reinstall { .. } => "server.reinstall".into(),
             ServerOp::Password { .. } => "server.password".into(),
         }
@@ -52,7 +58,10 @@ impl Engine {
             .ok_or(EngineError::NoSuchZone(zone))
     }
 
-    async fn dns_of(&self, zone: &str) -> Result<(String, std::sync::Arc<dyn idcgate_core::Connection>)> {
+    async fn dns_of(
+        &self,
+        zone: &str,
+    ) -> Result<(String, std::sync::Arc<dyn idcgate_core::Connection>)> {
         let account = self.zone_account(zone).await?;
         let conn = self.connection(&account).await?;
         if conn.dns().is_none() {
@@ -68,10 +77,15 @@ impl Engine {
     /// The zone's records, read live and written back to the inventory.
     pub async fn dns_list(&self, zone: &str) -> Result<Vec<DnsRecord>> {
         let (account, conn) = self.dns_of(zone).await?;
-        let dns = conn.dns().ok_or_else(|| EngineError::NoSuchZone(zone.into()))?;
+        let dns = conn
+            .dns()
+            .ok_or_else(|| EngineError::NoSuchZone(zone.into()))?;
         let records = dns.list_records(zone).await?;
         let now = now_ms();
-        let rows: Vec<ResourceRow> = records.iter().map(|r| record_row(&account, r, now)).collect();
+        let rows: Vec<ResourceRow> = records
+            .iter()
+            .map(|r| record_row(&account, r, now))
+            .collect();
         self.store.upsert_resources(&rows).await?;
         Ok(records)
     }
@@ -79,20 +93,41 @@ impl Engine {
     pub async fn dns_add(&self, actor: &str, zone: &str, input: &RecordInput) -> Result<DnsRecord> {
         let (account, conn) = self.dns_of(zone).await?;
         let result = match conn.dns() {
-            Some(d) => d.create_record(zone, input).await.map_err(EngineError::from),
+            Some(d) => d
+                .create_record(zone, input)
+                .await
+                .map_err(EngineError::from),
             None => Err(EngineError::NoSuchZone(zone.into())),
         };
         if let Ok(r) = &result {
-            self.store.upsert_resources(&[record_row(&account, r, now_ms())]).await?;
+            self.store
+                .upsert_resources(&[record_row(&account, r, now_ms())])
+                .await?;
         }
-        self.audit(actor, "dns.add", &format!("{account}/{zone}"), &result, |r| json_of(r)).await;
+        self.audit(
+            actor,
+            "dns.add",
+            &format!("{account}/{zone}"),
+            &result,
+            |r| json_of(r),
+        )
+        .await;
         result
     }
 
-    pub async fn dns_set(&self, actor: &str, zone: &str, id: &str, input: &RecordInput) -> Result<DnsRecord> {
+    pub async fn dns_set(
+        &self,
+        actor: &str,
+        zone: &str,
+        id: &str,
+        input: &RecordInput,
+    ) -> Result<DnsRecord> {
         let (account, conn) = self.dns_of(zone).await?;
         let result = match conn.dns() {
-            Some(d) => d.update_record(zone, id, input).await.map_err(EngineError::from),
+            Some(d) => d
+                .update_record(zone, id, input)
+                .await
+                .map_err(EngineError::from),
             None => Err(EngineError::NoSuchZone(zone.into())),
         };
         if let Ok(r) = &result {
@@ -101,11 +136,20 @@ impl Engine {
             let new_row = record_row(&account, r, now);
             // Some upstreams give a modified record a new id.
             if new_row.key != old_key {
-                self.store.delete_resource(&account, ResourceKind::DnsRecord, &old_key, now).await?;
+                self.store
+                    .delete_resource(&account, ResourceKind::DnsRecord, &old_key, now)
+                    .await?;
             }
             self.store.upsert_resources(&[new_row]).await?;
         }
-        self.audit(actor, "dns.set", &format!("{account}/{zone}/{id}"), &result, |r| json_of(r)).await;
+        self.audit(
+            actor,
+            "dns.set",
+            &format!("{account}/{zone}/{id}"),
+            &result,
+            |r| json_of(r),
+        )
+        .await;
         result
     }
 
@@ -117,22 +161,41 @@ impl Engine {
         };
         if result.is_ok() {
             self.store
-                .delete_resource(&account, ResourceKind::DnsRecord, &format!("{zone}/{id}"), now_ms())
+                .delete_resource(
+                    &account,
+                    ResourceKind::DnsRecord,
+                    &format!("{zone}/{id}"),
+                    now_ms(),
+                )
                 .await?;
         }
-        self.audit(actor, "dns.rm", &format!("{account}/{zone}/{id}"), &result, |_| "deleted".into()).await;
+        self.audit(
+            actor,
+            "dns.rm",
+            &format!("{account}/{zone}/{id}"),
+            &result,
+            |_| "deleted".into(),
+        )
+        .await;
         result
     }
 
     pub async fn dns_enable(&self, actor: &str, zone: &str, id: &str, enabled: bool) -> Result<()> {
         let (account, conn) = self.dns_of(zone).await?;
         let result = match conn.dns() {
-            Some(d) => d.set_record_enabled(zone, id, enabled).await.map_err(EngineError::from),
+            Some(d) => d
+                .set_record_enabled(zone, id, enabled)
+                .await
+                .map_err(EngineError::from),
             None => Err(EngineError::NoSuchZone(zone.into())),
         };
         if result.is_ok() {
             let key = format!("{zone}/{id}");
-            if let Some(mut row) = self.store.get_resource(&account, ResourceKind::DnsRecord, &key).await? {
+            if let Some(mut row) = self
+                .store
+                .get_resource(&account, ResourceKind::DnsRecord, &key)
+                .await?
+            {
                 if let Some(obj) = row.data.as_object_mut() {
                     obj.insert("enabled".into(), serde_json::Value::Bool(enabled));
                 }
@@ -141,14 +204,26 @@ impl Engine {
             }
         }
         let action = if enabled { "dns.enable" } else { "dns.disable" };
-        self.audit(actor, action, &format!("{account}/{zone}/{id}"), &result, |_| "ok".into()).await;
+        self.audit(
+            actor,
+            action,
+            &format!("{account}/{zone}/{id}"),
+            &result,
+            |_| "ok".into(),
+        )
+        .await;
         result
     }
 
     /// Finds a server by `account/id` or by an id unique across accounts.
     pub async fn server_account(&self, reference: &str) -> Result<(String, String)> {
         if let Some((account, id)) = reference.split_once('/') {
-            if self.store.get_resource(account, ResourceKind::Server, id).await?.is_some() {
+            if self
+                .store
+                .get_resource(account, ResourceKind::Server, id)
+                .await?
+                .is_some()
+            {
                 return Ok((account.to_string(), id.to_string()));
             }
             return Err(EngineError::NoSuchServer(reference.into()));
@@ -160,13 +235,19 @@ impl Engine {
                 ..Default::default()
             })
             .await?;
-        let matches: Vec<_> = rows.into_iter().filter(|r| r.key == reference || r.name == reference).collect();
+        let matches: Vec<_> = rows
+            .into_iter()
+            .filter(|r| r.key == reference || r.name == reference)
+            .collect();
         match matches.as_slice() {
             [one] => Ok((one.account.clone(), one.key.clone())),
             [] => Err(EngineError::NoSuchServer(reference.into())),
             many => Err(EngineError::Invalid(format!(
                 "server {reference:?} is ambiguous; use one of {}",
-                many.iter().map(|r| format!("{}/{}", r.account, r.key)).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .map(|r| format!("{}/{}", r.account, r.key))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))),
         }
     }
@@ -174,10 +255,12 @@ impl Engine {
     pub async fn server_op(&self, actor: &str, reference: &str, op: ServerOp) -> Result<Server> {
         let (account, id) = self.server_account(reference).await?;
         let conn = self.connection(&account).await?;
-        let compute = conn.compute().ok_or_else(|| idcgate_core::Error::Unsupported {
-            vendor: conn.vendor().to_string(),
-            capability: "compute".into(),
-        })?;
+        let compute = conn
+            .compute()
+            .ok_or_else(|| idcgate_core::Error::Unsupported {
+                vendor: conn.vendor().to_string(),
+                capability: "compute".into(),
+            })?;
         let result = match &op {
             ServerOp::Power(a) => compute.power(&id, *a).await,
             ServerOp::Reinstall { image } => compute.reinstall(&id, image).await,
@@ -185,10 +268,19 @@ impl Engine {
         }
         .map_err(EngineError::from);
         // Never log the new password: the audit says only what was done.
-        self.audit(actor, &op.label(), &format!("{account}/{id}"), &result, |_| "ok".into()).await;
+        self.audit(
+            actor,
+            &op.label(),
+            &format!("{account}/{id}"),
+            &result,
+            |_| "ok".into(),
+        )
+        .await;
         result?;
         let server = compute.get_server(&id).await?;
-        self.store.upsert_resources(&[server_row(&account, &server, now_ms())]).await?;
+        self.store
+            .upsert_resources(&[server_row(&account, &server, now_ms())])
+            .await?;
         Ok(server)
     }
 
@@ -199,14 +291,29 @@ impl Engine {
             let conn = match self.connection(&a.name).await {
                 Ok(c) => c,
                 Err(e) => {
-                    out.push(AccountBalance { account: a.name, vendor: a.vendor.to_string(), balance: None, error: Some(e.to_string()) });
+                    out.push(AccountBalance {
+                        account: a.name,
+                        vendor: a.vendor.to_string(),
+                        balance: None,
+                        error: Some(e.to_string()),
+                    });
                     continue;
                 }
             };
             let Some(b) = conn.billing() else { continue };
             match b.balance().await {
-                Ok(bal) => out.push(AccountBalance { account: a.name, vendor: a.vendor.to_string(), balance: Some(bal), error: None }),
-                Err(e) => out.push(AccountBalance { account: a.name, vendor: a.vendor.to_string(), balance: None, error: Some(e.to_string()) }),
+                Ok(bal) => out.push(AccountBalance {
+                    account: a.name,
+                    vendor: a.vendor.to_string(),
+                    balance: Some(bal),
+                    error: None,
+                }),
+                Err(e) => out.push(AccountBalance {
+                    account: a.name,
+                    vendor: a.vendor.to_string(),
+                    balance: None,
+                    error: Some(e.to_string()),
+                }),
             }
         }
         Ok(out)

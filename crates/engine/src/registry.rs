@@ -41,7 +41,11 @@ impl Registry {
             })
     }
 
-    pub fn connect(&self, account: &UpstreamAccount, wire: &WireConfig) -> idcgate_core::Result<Arc<dyn Connection>> {
+    pub fn connect(
+        &self,
+        account: &UpstreamAccount,
+        wire: &WireConfig,
+    ) -> idcgate_core::Result<Arc<dyn Connection>> {
         (self.get(account.vendor)?.connect)(account, wire)
     }
 }

@@ -49,7 +49,15 @@ impl SyncReport {
     }
 }
 
-fn row(account: &str, kind: ResourceKind, key: String, name: String, data: serde_json::Value, expires: Option<jiff::Timestamp>, now: i64) -> ResourceRow {
+fn row(
+    account: &str,
+    kind: ResourceKind,
+    key: String,
+    name: String,
+    data: serde_json::Value,
+    expires: Option<jiff::Timestamp>,
+    now: i64,
+) -> ResourceRow {
     ResourceRow {
         account: account.to_string(),
         kind,
@@ -93,12 +101,23 @@ pub fn record_row(account: &str, r: &idcgate_core::DnsRecord, now: i64) -> Resou
 }
 
 pub fn server_row(account: &str, s: &idcgate_core::Server, now: i64) -> ResourceRow {
-    row(account, ResourceKind::Server, s.upstream_id.clone(), s.name.clone(), to_json(s), s.expires_at, now)
+    row(
+        account,
+        ResourceKind::Server,
+        s.upstream_id.clone(),
+        s.name.clone(),
+        to_json(s),
+        s.expires_at,
+        now,
+    )
 }
 
 impl Engine {
     /// Syncs every configured account concurrently; one report per account.
-    pub async fn sync_all(self: &Arc<Self>, progress: Arc<dyn SyncProgress>) -> Result<Vec<SyncReport>> {
+    pub async fn sync_all(
+        self: &Arc<Self>,
+        progress: Arc<dyn SyncProgress>,
+    ) -> Result<Vec<SyncReport>> {
         let accounts = self.store.list_accounts().await?;
         let mut set = tokio::task::JoinSet::new();
         for a in accounts {
@@ -131,7 +150,11 @@ impl Engine {
         Ok(reports)
     }
 
-    pub async fn sync_account(&self, name: &str, progress: &dyn SyncProgress) -> Result<SyncReport> {
+    pub async fn sync_account(
+        &self,
+        name: &str,
+        progress: &dyn SyncProgress,
+    ) -> Result<SyncReport> {
         let conn = self.connection(name).await?;
         let mut rep = SyncReport {
             account: name.to_string(),
@@ -146,7 +169,8 @@ impl Engine {
                 match $fetch.await {
                     Ok(items) => {
                         let rows: Vec<ResourceRow> = items.iter().map($to_row).collect();
-                        self.write_complete_listing(name, $kind, rows, now, &mut rep).await?;
+                        self.write_complete_listing(name, $kind, rows, now, &mut rep)
+                            .await?;
                     }
                     Err(e) => rep.failed.push(format!("{}: {e}", $label)),
                 }
@@ -154,41 +178,120 @@ impl Engine {
         }
 
         if let Some(r) = conn.registrar() {
-            listing!("domains", ResourceKind::Domain, r.list_domains(), |d: &idcgate_core::Domain| {
-                row(name, ResourceKind::Domain, d.name.clone(), d.name.clone(), to_json(d), d.expires_at, now)
-            });
+            listing!(
+                "domains",
+                ResourceKind::Domain,
+                r.list_domains(),
+                |d: &idcgate_core::Domain| {
+                    row(
+                        name,
+                        ResourceKind::Domain,
+                        d.name.clone(),
+                        d.name.clone(),
+                        to_json(d),
+                        d.expires_at,
+                        now,
+                    )
+                }
+            );
         }
         if conn.dns().is_some() {
-            self.sync_dns(name, conn.clone(), now, &mut rep, progress).await?;
+            self.sync_dns(name, conn.clone(), now, &mut rep, progress)
+                .await?;
         }
         if let Some(c) = conn.compute() {
-            listing!("servers", ResourceKind::Server, c.list_servers(), |s: &idcgate_core::Server| server_row(name, s, now));
+            listing!(
+                "servers",
+                ResourceKind::Server,
+                c.list_servers(),
+                |s: &idcgate_core::Server| server_row(name, s, now)
+            );
         }
         if let Some(h) = conn.web_hosting() {
-            listing!("hosting", ResourceKind::HostingSite, h.list_sites(), |s: &idcgate_core::HostingSite| {
-                row(name, ResourceKind::HostingSite, s.upstream_id.clone(), s.name.clone(), to_json(s), s.expires_at, now)
-            });
+            listing!(
+                "hosting",
+                ResourceKind::HostingSite,
+                h.list_sites(),
+                |s: &idcgate_core::HostingSite| {
+                    row(
+                        name,
+                        ResourceKind::HostingSite,
+                        s.upstream_id.clone(),
+                        s.name.clone(),
+                        to_json(s),
+                        s.expires_at,
+                        now,
+                    )
+                }
+            );
         }
         if let Some(d) = conn.databases() {
-            listing!("databases", ResourceKind::Database, d.list_databases(), |s: &idcgate_core::Database| {
-                row(name, ResourceKind::Database, s.upstream_id.clone(), s.name.clone(), to_json(s), s.expires_at, now)
-            });
+            listing!(
+                "databases",
+                ResourceKind::Database,
+                d.list_databases(),
+                |s: &idcgate_core::Database| {
+                    row(
+                        name,
+                        ResourceKind::Database,
+                        s.upstream_id.clone(),
+                        s.name.clone(),
+                        to_json(s),
+                        s.expires_at,
+                        now,
+                    )
+                }
+            );
         }
         if let Some(m) = conn.mail() {
-            listing!("mail", ResourceKind::MailDomain, m.list_mail_domains(), |s: &idcgate_core::MailDomain| {
-                row(name, ResourceKind::MailDomain, s.upstream_id.clone(), s.domain.clone(), to_json(s), s.expires_at, now)
-            });
+            listing!(
+                "mail",
+                ResourceKind::MailDomain,
+                m.list_mail_domains(),
+                |s: &idcgate_core::MailDomain| {
+                    row(
+                        name,
+                        ResourceKind::MailDomain,
+                        s.upstream_id.clone(),
+                        s.domain.clone(),
+                        to_json(s),
+                        s.expires_at,
+                        now,
+                    )
+                }
+            );
         }
         if let Some(c) = conn.certificates() {
-            listing!("certificates", ResourceKind::Certificate, c.list_certificates(), |s: &idcgate_core::Certificate| {
-                row(name, ResourceKind::Certificate, s.upstream_id.clone(), s.common_name.clone(), to_json(s), s.expires_at, now)
-            });
+            listing!(
+                "certificates",
+                ResourceKind::Certificate,
+                c.list_certificates(),
+                |s: &idcgate_core::Certificate| {
+                    row(
+                        name,
+                        ResourceKind::Certificate,
+                        s.upstream_id.clone(),
+                        s.common_name.clone(),
+                        to_json(s),
+                        s.expires_at,
+                        now,
+                    )
+                }
+            );
         }
         if let Some(b) = conn.billing() {
             progress.step(name, "balance");
             match b.balance().await {
                 Ok(bal) => {
-                    let r = row(name, ResourceKind::Balance, "balance".into(), name.to_string(), to_json(&bal), None, now);
+                    let r = row(
+                        name,
+                        ResourceKind::Balance,
+                        "balance".into(),
+                        name.to_string(),
+                        to_json(&bal),
+                        None,
+                        now,
+                    );
                     let out = self.store.upsert_resources(&[r]).await?;
                     rep.tally(&out);
                 }
@@ -236,9 +339,20 @@ impl Engine {
         };
         let zone_rows: Vec<ResourceRow> = zones
             .iter()
-            .map(|z| row(account, ResourceKind::DnsZone, z.name.clone(), z.name.clone(), to_json(z), None, now))
+            .map(|z| {
+                row(
+                    account,
+                    ResourceKind::DnsZone,
+                    z.name.clone(),
+                    z.name.clone(),
+                    to_json(z),
+                    None,
+                    now,
+                )
+            })
             .collect();
-        self.write_complete_listing(account, ResourceKind::DnsZone, zone_rows, now, rep).await?;
+        self.write_complete_listing(account, ResourceKind::DnsZone, zone_rows, now, rep)
+            .await?;
 
         // List every zone's records, ZONE_CONCURRENCY at a time.
         let sem = Arc::new(tokio::sync::Semaphore::new(ZONE_CONCURRENCY));
@@ -259,7 +373,8 @@ impl Engine {
         let mut failed_zones = Vec::new();
         let mut pending: Vec<ResourceRow> = Vec::new();
         while let Some(joined) = set.join_next().await {
-            let (zone, res) = joined.map_err(|e| EngineError::Invalid(format!("zone listing task failed: {e}")))?;
+            let (zone, res) = joined
+                .map_err(|e| EngineError::Invalid(format!("zone listing task failed: {e}")))?;
             match res {
                 Ok(records) => {
                     for r in &records {
@@ -297,7 +412,10 @@ impl Engine {
                 .await?;
             seen.extend(kept.into_iter().map(|r| r.key));
         }
-        let gone = self.store.mark_gone(account, ResourceKind::DnsRecord, &seen, now).await?;
+        let gone = self
+            .store
+            .mark_gone(account, ResourceKind::DnsRecord, &seen, now)
+            .await?;
         rep.gone += gone.len() as u64;
         Ok(())
     }

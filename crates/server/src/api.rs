@@ -21,8 +21,27 @@ use utoipa::{OpenApi, ToSchema};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "idcgate", description = "One API over West.cn, CNDNS, DNSPod, Zonkvm and XenSystem. Authenticate with `Authorization: Bearer <token>` (`idcgate token create`)."),
-    paths(openapi_json, list_domains, list_expiring, list_balances, list_accounts, run_sync, dns_list, dns_add, dns_set, dns_remove, dns_enable, dns_disable, list_servers, server_action, list_audit),
+    info(
+        title = "idcgate",
+        description = "One API over West.cn, CNDNS, DNSPod, Zonkvm and XenSystem. Authenticate with `Authorization: Bearer <token>` (`idcgate token create`)."
+    ),
+    paths(
+        openapi_json,
+        list_domains,
+        list_expiring,
+        list_balances,
+        list_accounts,
+        run_sync,
+        dns_list,
+        dns_add,
+        dns_set,
+        dns_remove,
+        dns_enable,
+        dns_disable,
+        list_servers,
+        server_action,
+        list_audit
+    ),
     components(schemas(Page, RecordBody, ServerActionBody, ErrorBody))
 )]
 pub struct ApiDoc;
@@ -91,19 +110,27 @@ pub struct ServerActionBody {
 
 type Q = Query<HashMap<String, String>>;
 
-fn int_param(q: &HashMap<String, String>, name: &str, default: i64, max: i64) -> Result<i64, ApiError> {
+fn int_param(
+    q: &HashMap<String, String>,
+    name: &str,
+    default: i64,
+    max: i64,
+) -> Result<i64, ApiError> {
     match q.get(name) {
         None => Ok(default),
         Some(v) => v
             .parse::<i64>()
             .ok()
             .filter(|n| (0..=max).contains(n))
-            .ok_or_else(|| ApiError::invalid(name, format!("{name} must be an integer from 0 to {max}"))),
+            .ok_or_else(|| {
+                ApiError::invalid(name, format!("{name} must be an integer from 0 to {max}"))
+            }),
     }
 }
 
 fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::invalid("body", format!("invalid JSON body: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid("body", format!("invalid JSON body: {e}")))
 }
 
 fn item(r: &ResourceRow) -> Value {
@@ -118,13 +145,25 @@ fn item(r: &ResourceRow) -> Value {
     })
 }
 
-async fn page(state: &AppState, q: &HashMap<String, String>, mut filter: ResourceFilter) -> Result<Json<Page>, ApiError> {
+async fn page(
+    state: &AppState,
+    q: &HashMap<String, String>,
+    mut filter: ResourceFilter,
+) -> Result<Json<Page>, ApiError> {
     let limit = int_param(q, "limit", 100, 1000)?;
     let offset = int_param(q, "offset", 0, i64::MAX)?;
     if let Some(v) = q.get("vendor") {
-        let vendor: idcgate_core::Vendor = v.parse().map_err(|e: idcgate_core::Error| ApiError::invalid("vendor", e.to_string()))?;
+        let vendor: idcgate_core::Vendor = v
+            .parse()
+            .map_err(|e: idcgate_core::Error| ApiError::invalid("vendor", e.to_string()))?;
         let accounts = state.engine.store.list_accounts().await?;
-        filter.accounts = Some(accounts.into_iter().filter(|a| a.vendor == vendor).map(|a| a.name).collect());
+        filter.accounts = Some(
+            accounts
+                .into_iter()
+                .filter(|a| a.vendor == vendor)
+                .map(|a| a.name)
+                .collect(),
+        );
     }
     if let Some(a) = q.get("account") {
         filter.account = Some(a.clone());
@@ -136,7 +175,12 @@ async fn page(state: &AppState, q: &HashMap<String, String>, mut filter: Resourc
     filter.limit = Some(limit);
     filter.offset = Some(offset);
     let rows = state.engine.store.list_resources(&filter).await?;
-    Ok(Json(Page { items: rows.iter().map(item).collect(), total, limit, offset }))
+    Ok(Json(Page {
+        items: rows.iter().map(item).collect(),
+        total,
+        limit,
+        offset,
+    }))
 }
 
 fn days_horizon(q: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {
@@ -161,7 +205,11 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
            ("vendor" = Option<String>, Query), ("account" = Option<String>, Query), ("search" = Option<String>, Query),
            ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
     responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
-async fn list_domains(_a: Access<Read>, State(state): State<AppState>, Query(q): Q) -> Result<Json<Page>, ApiError> {
+async fn list_domains(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    Query(q): Q,
+) -> Result<Json<Page>, ApiError> {
     let filter = ResourceFilter {
         kind: Some(ResourceKind::Domain),
         expires_before_ms: days_horizon(&q, "expiring_days")?,
@@ -174,7 +222,11 @@ async fn list_domains(_a: Access<Read>, State(state): State<AppState>, Query(q):
 #[utoipa::path(get, path = "/api/v1/expiring",
     params(("days" = Option<i64>, Query, description = "horizon in days (default 30)"), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
     responses((status = 200, body = Page), (status = 401, body = ErrorBody)))]
-async fn list_expiring(_a: Access<Read>, State(state): State<AppState>, Query(q): Q) -> Result<Json<Page>, ApiError> {
+async fn list_expiring(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    Query(q): Q,
+) -> Result<Json<Page>, ApiError> {
     let days = int_param(&q, "days", 30, 36500)?;
     let filter = ResourceFilter {
         expires_before_ms: Some(idcgate_engine::now_ms() + days * 86_400_000),
@@ -185,14 +237,20 @@ async fn list_expiring(_a: Access<Read>, State(state): State<AppState>, Query(q)
 
 /// Live balances of every account with billing.
 #[utoipa::path(get, path = "/api/v1/balance", responses((status = 200, description = "balances per account"), (status = 401, body = ErrorBody)))]
-async fn list_balances(_a: Access<Read>, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn list_balances(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+) -> Result<Json<Value>, ApiError> {
     let b = state.engine.balances().await?;
     Ok(Json(json!({ "items": b })))
 }
 
 /// Configured upstream accounts (never their credentials).
 #[utoipa::path(get, path = "/api/v1/accounts", responses((status = 200, description = "accounts"), (status = 401, body = ErrorBody)))]
-async fn list_accounts(_a: Access<Read>, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn list_accounts(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+) -> Result<Json<Value>, ApiError> {
     let accounts = state.engine.store.list_accounts().await?;
     let items: Vec<Value> = accounts
         .iter()
@@ -203,28 +261,53 @@ async fn list_accounts(_a: Access<Read>, State(state): State<AppState>) -> Resul
 
 /// Sync every account now; a summary per account.
 #[utoipa::path(post, path = "/api/v1/sync", responses((status = 200, description = "reports per account"), (status = 403, body = ErrorBody)))]
-async fn run_sync(a: Access<Operate>, State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn run_sync(
+    a: Access<Operate>,
+    State(state): State<AppState>,
+) -> Result<Json<Value>, ApiError> {
     let reports = state.engine.sync_all(Arc::new(NoProgress)).await?;
     let ok: idcgate_engine::Result<usize> = Ok(reports.len());
-    state.engine.audit(&a.actor(), "sync", "all accounts", &ok, |n| format!("{n} accounts")).await;
+    state
+        .engine
+        .audit(&a.actor(), "sync", "all accounts", &ok, |n| {
+            format!("{n} accounts")
+        })
+        .await;
     Ok(Json(json!({ "items": reports })))
 }
 
 fn record_input(body: RecordBody) -> Result<RecordInput, ApiError> {
-    let rtype: RecordType = body.rtype.parse().map_err(|e: idcgate_core::Error| ApiError::invalid("type", e.to_string()))?;
+    let rtype: RecordType = body
+        .rtype
+        .parse()
+        .map_err(|e: idcgate_core::Error| ApiError::invalid("type", e.to_string()))?;
     if body.host.trim().is_empty() {
-        return Err(ApiError::invalid("host", "host must not be empty (use @ for the apex)"));
+        return Err(ApiError::invalid(
+            "host",
+            "host must not be empty (use @ for the apex)",
+        ));
     }
     if body.value.trim().is_empty() {
         return Err(ApiError::invalid("value", "value must not be empty"));
     }
-    Ok(RecordInput { host: body.host, rtype, value: body.value, ttl: body.ttl, line: body.line, priority: body.priority })
+    Ok(RecordInput {
+        host: body.host,
+        rtype,
+        value: body.value,
+        ttl: body.ttl,
+        line: body.line,
+        priority: body.priority,
+    })
 }
 
 /// A zone's records, read live from its upstream.
 #[utoipa::path(get, path = "/api/v1/dns/{zone}/records", params(("zone" = String, Path)),
     responses((status = 200, description = "records"), (status = 404, body = ErrorBody)))]
-async fn dns_list(_a: Access<Read>, State(state): State<AppState>, Path(zone): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn dns_list(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    Path(zone): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let records = state.engine.dns_list(&zone).await?;
     Ok(Json(json!({ "items": records, "total": records.len() })))
 }
@@ -232,7 +315,12 @@ async fn dns_list(_a: Access<Read>, State(state): State<AppState>, Path(zone): P
 /// Add a record.
 #[utoipa::path(post, path = "/api/v1/dns/{zone}/records", params(("zone" = String, Path)), request_body = RecordBody,
     responses((status = 201, description = "created record"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn dns_add(a: Access<Operate>, State(state): State<AppState>, Path(zone): Path<String>, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn dns_add(
+    a: Access<Operate>,
+    State(state): State<AppState>,
+    Path(zone): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let input = record_input(parse_body(&body)?)?;
     let r = state.engine.dns_add(&a.actor(), &zone, &input).await?;
     Ok((StatusCode::CREATED, Json(json!(r))))
@@ -241,7 +329,12 @@ async fn dns_add(a: Access<Operate>, State(state): State<AppState>, Path(zone): 
 /// Replace a record's content.
 #[utoipa::path(put, path = "/api/v1/dns/{zone}/records/{id}", params(("zone" = String, Path), ("id" = String, Path)), request_body = RecordBody,
     responses((status = 200, description = "updated record"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn dns_set(a: Access<Operate>, State(state): State<AppState>, Path((zone, id)): Path<(String, String)>, body: Bytes) -> Result<Json<Value>, ApiError> {
+async fn dns_set(
+    a: Access<Operate>,
+    State(state): State<AppState>,
+    Path((zone, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let input = record_input(parse_body(&body)?)?;
     let r = state.engine.dns_set(&a.actor(), &zone, &id, &input).await?;
     Ok(Json(json!(r)))
@@ -250,7 +343,11 @@ async fn dns_set(a: Access<Operate>, State(state): State<AppState>, Path((zone, 
 /// Delete a record.
 #[utoipa::path(delete, path = "/api/v1/dns/{zone}/records/{id}", params(("zone" = String, Path), ("id" = String, Path)),
     responses((status = 204, description = "deleted"), (status = 404, body = ErrorBody)))]
-async fn dns_remove(a: Access<Operate>, State(state): State<AppState>, Path((zone, id)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+async fn dns_remove(
+    a: Access<Operate>,
+    State(state): State<AppState>,
+    Path((zone, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     state.engine.dns_remove(&a.actor(), &zone, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -258,16 +355,30 @@ async fn dns_remove(a: Access<Operate>, State(state): State<AppState>, Path((zon
 /// Enable a record.
 #[utoipa::path(post, path = "/api/v1/dns/{zone}/records/{id}/enable", params(("zone" = String, Path), ("id" = String, Path)),
     responses((status = 204, description = "enabled"), (status = 404, body = ErrorBody)))]
-async fn dns_enable(a: Access<Operate>, State(state): State<AppState>, Path((zone, id)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
-    state.engine.dns_enable(&a.actor(), &zone, &id, true).await?;
+async fn dns_enable(
+    a: Access<Operate>,
+    State(state): State<AppState>,
+    Path((zone, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .engine
+        .dns_enable(&a.actor(), &zone, &id, true)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Disable (pause) a record.
 #[utoipa::path(post, path = "/api/v1/dns/{zone}/records/{id}/disable", params(("zone" = String, Path), ("id" = String, Path)),
     responses((status = 204, description = "disabled"), (status = 404, body = ErrorBody)))]
-async fn dns_disable(a: Access<Operate>, State(state): State<AppState>, Path((zone, id)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
-    state.engine.dns_enable(&a.actor(), &zone, &id, false).await?;
+async fn dns_disable(
+    a: Access<Operate>,
+    State(state): State<AppState>,
+    Path((zone, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .engine
+        .dns_enable(&a.actor(), &zone, &id, false)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -276,8 +387,15 @@ async fn dns_disable(a: Access<Operate>, State(state): State<AppState>, Path((zo
     params(("state" = Option<String>, Query, description = "lifecycle or power state, e.g. active, running, stopped"),
            ("vendor" = Option<String>, Query), ("search" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
     responses((status = 200, body = Page), (status = 401, body = ErrorBody)))]
-async fn list_servers(_a: Access<Read>, State(state): State<AppState>, Query(q): Q) -> Result<Json<Page>, ApiError> {
-    let filter = ResourceFilter { kind: Some(ResourceKind::Server), ..Default::default() };
+async fn list_servers(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    Query(q): Q,
+) -> Result<Json<Page>, ApiError> {
+    let filter = ResourceFilter {
+        kind: Some(ResourceKind::Server),
+        ..Default::default()
+    };
     let Some(wanted) = q.get("state") else {
         return page(&state, &q, filter).await;
     };
@@ -292,7 +410,8 @@ async fn list_servers(_a: Access<Read>, State(state): State<AppState>, Query(q):
         let Json(p) = page(&state, &all_q, filter.clone()).await?;
         let n = p.items.len() as i64;
         rows.extend(p.items.into_iter().filter(|i| {
-            i["data"]["lifecycle"].as_str() == Some(wanted.as_str()) || i["data"]["power"].as_str() == Some(wanted.as_str())
+            i["data"]["lifecycle"].as_str() == Some(wanted.as_str())
+                || i["data"]["power"].as_str() == Some(wanted.as_str())
         }));
         offset += n;
         if n == 0 || offset >= p.total {
@@ -302,14 +421,28 @@ async fn list_servers(_a: Access<Read>, State(state): State<AppState>, Query(q):
     let limit = int_param(&q, "limit", 100, 1000)?;
     let off = int_param(&q, "offset", 0, i64::MAX)?;
     let total = rows.len() as i64;
-    let items = rows.into_iter().skip(off as usize).take(limit as usize).collect();
-    Ok(Json(Page { items, total, limit, offset: off }))
+    let items = rows
+        .into_iter()
+        .skip(off as usize)
+        .take(limit as usize)
+        .collect();
+    Ok(Json(Page {
+        items,
+        total,
+        limit,
+        offset: off,
+    }))
 }
 
 /// Power, reinstall or password operations on a server (`account/id` or a unique id).
 #[utoipa::path(post, path = "/api/v1/servers/{server}/actions", params(("server" = String, Path)), request_body = ServerActionBody,
     responses((status = 200, description = "the server after the operation"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn server_action(a: Access<Operate>, State(state): State<AppState>, Path(server): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
+async fn server_action(
+    a: Access<Operate>,
+    State(state): State<AppState>,
+    Path(server): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let body: ServerActionBody = parse_body(&body)?;
     let op = match body.action.as_str() {
         "start" => ServerOp::Power(PowerAction::Start),
@@ -318,12 +451,21 @@ async fn server_action(a: Access<Operate>, State(state): State<AppState>, Path(s
         "force_stop" => ServerOp::Power(PowerAction::ForceStop),
         "force_reboot" => ServerOp::Power(PowerAction::ForceReboot),
         "reinstall" => ServerOp::Reinstall {
-            image: body.image.ok_or_else(|| ApiError::invalid("image", "reinstall needs image"))?,
+            image: body
+                .image
+                .ok_or_else(|| ApiError::invalid("image", "reinstall needs image"))?,
         },
         "password" => ServerOp::Password {
-            password: body.password.ok_or_else(|| ApiError::invalid("password", "password action needs password"))?,
+            password: body
+                .password
+                .ok_or_else(|| ApiError::invalid("password", "password action needs password"))?,
         },
-        other => return Err(ApiError::invalid("action", format!("unknown action {other:?}"))),
+        other => {
+            return Err(ApiError::invalid(
+                "action",
+                format!("unknown action {other:?}"),
+            ))
+        }
     };
     let s = state.engine.server_op(&a.actor(), &server, op).await?;
     Ok(Json(json!(s)))
@@ -332,7 +474,11 @@ async fn server_action(a: Access<Operate>, State(state): State<AppState>, Path(s
 /// The audit log, newest first (admin scope).
 #[utoipa::path(get, path = "/api/v1/audit", params(("limit" = Option<i64>, Query)),
     responses((status = 200, description = "audit entries"), (status = 403, body = ErrorBody)))]
-async fn list_audit(_a: Access<Admin>, State(state): State<AppState>, Query(q): Q) -> Result<Json<Value>, ApiError> {
+async fn list_audit(
+    _a: Access<Admin>,
+    State(state): State<AppState>,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
     let limit = int_param(&q, "limit", 100, 10_000)?;
     let entries = state.engine.store.list_audit(limit).await?;
     Ok(Json(json!({ "items": entries })))

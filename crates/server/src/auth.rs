@@ -39,12 +39,17 @@ impl<L: ScopeLevel> Access<L> {
 impl<L: ScopeLevel> FromRequestParts<AppState> for Access<L> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <token> header"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("missing Authorization: Bearer <token> header")
+            })?;
         let presented = header
             .strip_prefix("Bearer ")
             .ok_or_else(|| ApiError::unauthorized("Authorization header must be Bearer <token>"))?;

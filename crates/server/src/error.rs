@@ -56,19 +56,30 @@ impl From<EngineError> for ApiError {
                     CoreError::UnknownOutcome { .. } => StatusCode::GATEWAY_TIMEOUT,
                     CoreError::NotImplemented { .. } => StatusCode::NOT_IMPLEMENTED,
                     CoreError::Unsupported { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-                    CoreError::Upstream { .. } | CoreError::Transport { .. } => StatusCode::BAD_GATEWAY,
+                    CoreError::Upstream { .. } | CoreError::Transport { .. } => {
+                        StatusCode::BAD_GATEWAY
+                    }
                 };
                 let field = match &c {
                     CoreError::InvalidInput { field, .. } => Some(field.clone()),
                     _ => None,
                 };
-                ApiError { status, kind: c.kind().into(), message, field }
+                ApiError {
+                    status,
+                    kind: c.kind().into(),
+                    message,
+                    field,
+                }
             }
-            EngineError::NoSuchAccount(_) | EngineError::NoSuchZone(_) | EngineError::NoSuchServer(_) => {
+            EngineError::NoSuchAccount(_)
+            | EngineError::NoSuchZone(_)
+            | EngineError::NoSuchServer(_) => {
                 Self::new(StatusCode::NOT_FOUND, "not_found", message)
             }
             EngineError::Invalid(_) => Self::new(StatusCode::BAD_REQUEST, "invalid_input", message),
-            EngineError::Store(_) => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", message),
+            EngineError::Store(_) => {
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", message)
+            }
         }
     }
 }

@@ -22,7 +22,8 @@ impl Metrics {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        *m.entry((method.to_string(), route.to_string(), status)).or_default() += 1;
+        *m.entry((method.to_string(), route.to_string(), status))
+            .or_default() += 1;
     }
 }
 
@@ -35,7 +36,9 @@ pub async fn count(State(state): State<AppState>, req: Request, next: Next) -> R
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
     let resp = next.run(req).await;
-    state.metrics.record(&method, &route, resp.status().as_u16());
+    state
+        .metrics
+        .record(&method, &route, resp.status().as_u16());
     resp
 }
 
@@ -54,7 +57,9 @@ pub async fn render(State(state): State<AppState>) -> Response {
             );
         }
     }
-    out.push_str("# HELP idcgate_accounts Configured upstream accounts.\n# TYPE idcgate_accounts gauge\n");
+    out.push_str(
+        "# HELP idcgate_accounts Configured upstream accounts.\n# TYPE idcgate_accounts gauge\n",
+    );
     if let Ok(accounts) = state.engine.store.list_accounts().await {
         let _ = writeln!(out, "idcgate_accounts {}", accounts.len());
     }
@@ -69,7 +74,10 @@ pub async fn render(State(state): State<AppState>) -> Response {
         }
     }
     (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         out,
     )
         .into_response()

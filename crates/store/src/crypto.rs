@@ -51,7 +51,11 @@ impl MasterKey {
 
     /// `env_value` wins; else the key file; else a new key file is created (0600) if
     /// `may_create` (the database holds no secrets yet).
-    pub fn load(env_value: Option<&str>, key_file: &Path, may_create: bool) -> Result<Self, MasterKeyError> {
+    pub fn load(
+        env_value: Option<&str>,
+        key_file: &Path,
+        may_create: bool,
+    ) -> Result<Self, MasterKeyError> {
         if let Some(v) = env_value.filter(|v| !v.trim().is_empty()) {
             return MasterKey::from_hex(v).ok_or(MasterKeyError::BadEnv);
         }
@@ -170,8 +174,14 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        assert!(matches!(MasterKey::load(Some("abc"), &path, true), Err(MasterKeyError::BadEnv)));
+        assert!(matches!(
+            MasterKey::load(Some("abc"), &path, true),
+            Err(MasterKeyError::BadEnv)
+        ));
         std::fs::write(&path, "nothex").unwrap();
-        assert!(matches!(MasterKey::load(None, &path, true), Err(MasterKeyError::BadFile { .. })));
+        assert!(matches!(
+            MasterKey::load(None, &path, true),
+            Err(MasterKeyError::BadFile { .. })
+        ));
     }
 }

@@ -10,6 +10,7 @@
 mod crypto;
 mod migrations;
 mod sql;
+pub mod testing;
 
 pub use crypto::{Cipher, MasterKey, MasterKeyError};
 pub use sql::SqlStore;
@@ -213,15 +214,31 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<String>>;
     async fn list_resources(&self, filter: &ResourceFilter) -> Result<Vec<ResourceRow>>;
     async fn count_resources(&self, filter: &ResourceFilter) -> Result<i64>;
-    async fn get_resource(&self, account: &str, kind: ResourceKind, key: &str) -> Result<Option<ResourceRow>>;
-    async fn delete_resource(&self, account: &str, kind: ResourceKind, key: &str, now_ms: i64) -> Result<()>;
+    async fn get_resource(
+        &self,
+        account: &str,
+        kind: ResourceKind,
+        key: &str,
+    ) -> Result<Option<ResourceRow>>;
+    async fn delete_resource(
+        &self,
+        account: &str,
+        kind: ResourceKind,
+        key: &str,
+        now_ms: i64,
+    ) -> Result<()>;
     async fn changes(&self, account: Option<&str>, limit: i64) -> Result<Vec<ChangeRow>>;
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<i64>;
     async fn list_audit(&self, limit: i64) -> Result<Vec<AuditEntry>>;
 
     /// Stores a new token (only the hash of its secret); returns the full token once.
-    async fn create_token(&self, name: &str, scope: Scope, now_ms: i64) -> Result<(TokenInfo, String)>;
+    async fn create_token(
+        &self,
+        name: &str,
+        scope: Scope,
+        now_ms: i64,
+    ) -> Result<(TokenInfo, String)>;
     /// The token's info if the presented token is valid and not revoked.
     async fn verify_token(&self, presented: &str) -> Result<Option<TokenInfo>>;
     async fn list_tokens(&self) -> Result<Vec<TokenInfo>>;
@@ -231,7 +248,18 @@ pub trait Store: Send + Sync {
     async fn ensure_job(&self, name: &str, first_run_ms: i64) -> Result<()>;
     /// Claims one due job for `owner` until `lease_until_ms`; a crashed owner's lease
     /// simply runs out and another instance claims the job again.
-    async fn claim_job(&self, owner: &str, now_ms: i64, lease_until_ms: i64) -> Result<Option<String>>;
+    async fn claim_job(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<Option<String>>;
     /// Releases a job claimed by `owner` and schedules its next run.
-    async fn finish_job(&self, name: &str, owner: &str, next_run_ms: i64, error: Option<&str>) -> Result<()>;
+    async fn finish_job(
+        &self,
+        name: &str,
+        owner: &str,
+        next_run_ms: i64,
+        error: Option<&str>,
+    ) -> Result<()>;
 }

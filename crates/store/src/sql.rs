@@ -22,7 +22,9 @@ pub struct SqlStore {
 
 impl std::fmt::Debug for SqlStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqlStore").field("dialect", &self.dialect).finish_non_exhaustive()
+        f.debug_struct("SqlStore")
+            .field("dialect", &self.dialect)
+            .finish_non_exhaustive()
     }
 }
 
@@ -61,7 +63,11 @@ impl SqlStore {
         };
         let mut url_owned = url.to_string();
         if dialect == Dialect::Sqlite && !url.contains("mode=") {
-            url_owned.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+            url_owned.push_str(if url.contains('?') {
+                "&mode=rwc"
+            } else {
+                "?mode=rwc"
+            });
         }
         let opts = AnyPoolOptions::new()
             .max_connections(if dialect == Dialect::Sqlite { 4 } else { 8 })
@@ -82,21 +88,27 @@ impl SqlStore {
         };
         // One direct connection first: the pool would only report "timed out", while this
         // names the real cause (refused, unknown database, bad password, unwritable file).
-        let probe = tokio::time::timeout(Duration::from_secs(10), <sqlx::AnyConnection as sqlx::Connection>::connect(&url_owned))
+        let probe = tokio::time::timeout(
+            Duration::from_secs(10),
+            <sqlx::AnyConnection as sqlx::Connection>::connect(&url_owned),
+        )
+        .await
+        .map_err(|_| StoreError::Open {
+            url: display_url(url),
+            message: "no answer within 10 s".into(),
+        })?
+        .map_err(|e| StoreError::Open {
+            url: display_url(url),
+            message: e.to_string(),
+        })?;
+        let _ = sqlx::Connection::close(probe).await;
+        let pool = opts
+            .connect(&url_owned)
             .await
-            .map_err(|_| StoreError::Open {
-                url: display_url(url),
-                message: "no answer within 10 s".into(),
-            })?
             .map_err(|e| StoreError::Open {
                 url: display_url(url),
                 message: e.to_string(),
             })?;
-        let _ = sqlx::Connection::close(probe).await;
-        let pool = opts.connect(&url_owned).await.map_err(|e| StoreError::Open {
-            url: display_url(url),
-            message: e.to_string(),
-        })?;
         let store = SqlStore {
             pool,
             dialect,
@@ -127,7 +139,7 @@ impl SqlStore {
             if version <= current {
                 continue;
             }
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             for s in statements {
                 tx.execute(s.as_str()).await?;
             }
@@ -143,12 +155,24 @@ impl SqlStore {
         Ok(())
     }
 
+    /// A transaction that will write. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads, then writes, fails with
+    /// SQLITE_BUSY instead of waiting when another connection wrote in between.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// Whether this database already holds secrets sealed under some master key.
     pub async fn has_master_key(&self) -> Result<bool> {
-        Ok(sqlx::query("SELECT value FROM meta WHERE key = 'key_check'")
-            .fetch_optional(&self.pool)
-            .await?
-            .is_some())
+        Ok(
+            sqlx::query("SELECT value FROM meta WHERE key = 'key_check'")
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some(),
+        )
     }
 
     /// Checks the key against the database's key check (recording one on first use).
@@ -252,10 +276,11 @@ impl SqlStore {
         let mut clauses = Vec::new();
         let mut texts: Vec<String> = Vec::new();
         let mut ints: Vec<i64> = Vec::new();
-        let text_clause = |clauses: &mut Vec<String>, texts: &mut Vec<String>, sql: &str, v: String| {
-            texts.push(v);
-            clauses.push(sql.replace('?', &format!("${}", texts.len())));
-        };
+        let text_clause =
+            |clauses: &mut Vec<String>, texts: &mut Vec<String>, sql: &str, v: String| {
+                texts.push(v);
+                clauses.push(sql.replace('?', &format!("${}", texts.len())));
+            };
         if let Some(a) = &filter.account {
             text_clause(&mut clauses, &mut texts, "account = ?", a.clone());
         }
@@ -263,7 +288,12 @@ impl SqlStore {
             text_clause(&mut clauses, &mut texts, "kind = ?", k.as_str().to_string());
         }
         if let Some(s) = &filter.search {
-            text_clause(&mut clauses, &mut texts, "LOWER(name) LIKE ?", format!("%{}%", s.to_lowercase()));
+            text_clause(
+                &mut clauses,
+                &mut texts,
+                "LOWER(name) LIKE ?",
+                format!("%{}%", s.to_lowercase()),
+            );
         }
         if let Some(p) = &filter.name_prefix {
             text_clause(&mut clauses, &mut texts, "name LIKE ?", format!("{p}%"));
@@ -286,7 +316,10 @@ impl SqlStore {
         let base = texts.len();
         if let Some(t) = filter.expires_before_ms {
             ints.push(t);
-            clauses.push(format!("expires_at IS NOT NULL AND expires_at < ${}", base + ints.len()));
+            clauses.push(format!(
+                "expires_at IS NOT NULL AND expires_at < ${}",
+                base + ints.len()
+            ));
         }
         let where_sql = if clauses.is_empty() {
             String::new()
@@ -339,7 +372,8 @@ fn token_from_row(r: &AnyRow) -> Result<TokenInfo> {
     Ok(TokenInfo {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
-        scope: Scope::parse(&scope).ok_or_else(|| StoreError::Corrupt(format!("scope {scope:?}")))?,
+        scope: Scope::parse(&scope)
+            .ok_or_else(|| StoreError::Corrupt(format!("scope {scope:?}")))?,
         created_at_ms: r.try_get("created_at")?,
         revoked: revoked.is_some(),
     })
@@ -387,15 +421,21 @@ impl Store for SqlStore {
 
     async fn upsert_resources(&self, rows: &[ResourceRow]) -> Result<Vec<Upserted>> {
         let mut outcomes = Vec::with_capacity(rows.len());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Existing rows are read in chunks per (account, kind): one query per chunk
         // instead of one per resource keeps a 100k-record sync cheap on PostgreSQL.
         for chunk in rows.chunks(400) {
-            let mut existing: std::collections::HashMap<(String, String, String), (String, String, Option<i64>, Option<i64>)> =
-                std::collections::HashMap::new();
-            let mut groups: std::collections::BTreeMap<(&str, &str), Vec<&str>> = std::collections::BTreeMap::new();
+            let mut existing: std::collections::HashMap<
+                (String, String, String),
+                (String, String, Option<i64>, Option<i64>),
+            > = std::collections::HashMap::new();
+            let mut groups: std::collections::BTreeMap<(&str, &str), Vec<&str>> =
+                std::collections::BTreeMap::new();
             for r in chunk {
-                groups.entry((r.account.as_str(), r.kind.as_str())).or_default().push(r.key.as_str());
+                groups
+                    .entry((r.account.as_str(), r.kind.as_str()))
+                    .or_default()
+                    .push(r.key.as_str());
             }
             for ((account, kind), keys) in groups {
                 let marks: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 3)).collect();
@@ -416,8 +456,13 @@ impl Store for SqlStore {
             }
             for row in chunk {
                 let kind = row.kind.as_str();
-                let data = serde_json::to_string(&row.data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let outcome = match existing.get(&(row.account.clone(), kind.to_string(), row.key.clone())) {
+                let data = serde_json::to_string(&row.data)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let outcome = match existing.get(&(
+                    row.account.clone(),
+                    kind.to_string(),
+                    row.key.clone(),
+                )) {
                     None => {
                         // DO NOTHING + re-check covers another instance inserting first.
                         let done = sqlx::query(
@@ -436,12 +481,26 @@ impl Store for SqlStore {
                         if done.rows_affected() == 0 {
                             Upserted::Unchanged
                         } else {
-                            Self::record_change(&mut tx, &row.account, kind, &row.key, ChangeKind::Added, row.last_seen_ms, None, Some(&data)).await?;
+                            Self::record_change(
+                                &mut tx,
+                                &row.account,
+                                kind,
+                                &row.key,
+                                ChangeKind::Added,
+                                row.last_seen_ms,
+                                None,
+                                Some(&data),
+                            )
+                            .await?;
                             Upserted::Added
                         }
                     }
                     Some((old_name, old_data, old_exp, gone)) => {
-                        if gone.is_none() && *old_name == row.name && *old_data == data && *old_exp == row.expires_at_ms {
+                        if gone.is_none()
+                            && *old_name == row.name
+                            && *old_data == data
+                            && *old_exp == row.expires_at_ms
+                        {
                             Upserted::Unchanged
                         } else {
                             sqlx::query(
@@ -457,8 +516,22 @@ impl Store for SqlStore {
                             .bind(row.last_seen_ms)
                             .execute(&mut *tx)
                             .await?;
-                            let change = if gone.is_some() { ChangeKind::Returned } else { ChangeKind::Changed };
-                            Self::record_change(&mut tx, &row.account, kind, &row.key, change, row.last_seen_ms, Some(old_data), Some(&data)).await?;
+                            let change = if gone.is_some() {
+                                ChangeKind::Returned
+                            } else {
+                                ChangeKind::Changed
+                            };
+                            Self::record_change(
+                                &mut tx,
+                                &row.account,
+                                kind,
+                                &row.key,
+                                change,
+                                row.last_seen_ms,
+                                Some(old_data),
+                                Some(&data),
+                            )
+                            .await?;
                             Upserted::Changed
                         }
                     }
@@ -470,14 +543,22 @@ impl Store for SqlStore {
         Ok(outcomes)
     }
 
-    async fn mark_gone(&self, account: &str, kind: ResourceKind, seen: &[String], now_ms: i64) -> Result<Vec<String>> {
+    async fn mark_gone(
+        &self,
+        account: &str,
+        kind: ResourceKind,
+        seen: &[String],
+        now_ms: i64,
+    ) -> Result<Vec<String>> {
         let seen: HashSet<&str> = seen.iter().map(String::as_str).collect();
-        let mut tx = self.pool.begin().await?;
-        let live = sqlx::query("SELECT rkey, data FROM resources WHERE account = $1 AND kind = $2 AND gone_at IS NULL")
-            .bind(account)
-            .bind(kind.as_str())
-            .fetch_all(&mut *tx)
-            .await?;
+        let mut tx = self.begin_write().await?;
+        let live = sqlx::query(
+            "SELECT rkey, data FROM resources WHERE account = $1 AND kind = $2 AND gone_at IS NULL",
+        )
+        .bind(account)
+        .bind(kind.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
         let mut gone = Vec::new();
         for r in live {
             let key: String = r.try_get(0)?;
@@ -485,14 +566,26 @@ impl Store for SqlStore {
                 continue;
             }
             let data: String = r.try_get(1)?;
-            sqlx::query("UPDATE resources SET gone_at = $4 WHERE account = $1 AND kind = $2 AND rkey = $3")
-                .bind(account)
-                .bind(kind.as_str())
-                .bind(&key)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await?;
-            Self::record_change(&mut tx, account, kind.as_str(), &key, ChangeKind::Gone, now_ms, Some(&data), None).await?;
+            sqlx::query(
+                "UPDATE resources SET gone_at = $4 WHERE account = $1 AND kind = $2 AND rkey = $3",
+            )
+            .bind(account)
+            .bind(kind.as_str())
+            .bind(&key)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+            Self::record_change(
+                &mut tx,
+                account,
+                kind.as_str(),
+                &key,
+                ChangeKind::Gone,
+                now_ms,
+                Some(&data),
+                None,
+            )
+            .await?;
             gone.push(key);
         }
         tx.commit().await?;
@@ -538,18 +631,30 @@ impl Store for SqlStore {
         Ok(row.try_get::<i64, _>(0)?)
     }
 
-    async fn get_resource(&self, account: &str, kind: ResourceKind, key: &str) -> Result<Option<ResourceRow>> {
-        let row = sqlx::query("SELECT * FROM resources WHERE account = $1 AND kind = $2 AND rkey = $3")
-            .bind(account)
-            .bind(kind.as_str())
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
+    async fn get_resource(
+        &self,
+        account: &str,
+        kind: ResourceKind,
+        key: &str,
+    ) -> Result<Option<ResourceRow>> {
+        let row =
+            sqlx::query("SELECT * FROM resources WHERE account = $1 AND kind = $2 AND rkey = $3")
+                .bind(account)
+                .bind(kind.as_str())
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
         row.as_ref().map(Self::resource_from_row).transpose()
     }
 
-    async fn delete_resource(&self, account: &str, kind: ResourceKind, key: &str, now_ms: i64) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+    async fn delete_resource(
+        &self,
+        account: &str,
+        kind: ResourceKind,
+        key: &str,
+        now_ms: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT data FROM resources WHERE account = $1 AND kind = $2 AND rkey = $3 AND gone_at IS NULL")
             .bind(account)
             .bind(kind.as_str())
@@ -558,42 +663,63 @@ impl Store for SqlStore {
             .await?;
         if let Some(r) = row {
             let data: String = r.try_get(0)?;
-            sqlx::query("UPDATE resources SET gone_at = $4 WHERE account = $1 AND kind = $2 AND rkey = $3")
-                .bind(account)
-                .bind(kind.as_str())
-                .bind(key)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await?;
-            Self::record_change(&mut tx, account, kind.as_str(), key, ChangeKind::Gone, now_ms, Some(&data), None).await?;
+            sqlx::query(
+                "UPDATE resources SET gone_at = $4 WHERE account = $1 AND kind = $2 AND rkey = $3",
+            )
+            .bind(account)
+            .bind(kind.as_str())
+            .bind(key)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+            Self::record_change(
+                &mut tx,
+                account,
+                kind.as_str(),
+                key,
+                ChangeKind::Gone,
+                now_ms,
+                Some(&data),
+                None,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
     async fn changes(&self, account: Option<&str>, limit: i64) -> Result<Vec<ChangeRow>> {
-        let rows = match account {
-            Some(a) => sqlx::query("SELECT * FROM resource_changes WHERE account = $1 ORDER BY id DESC LIMIT $2")
+        let rows =
+            match account {
+                Some(a) => sqlx::query(
+                    "SELECT * FROM resource_changes WHERE account = $1 ORDER BY id DESC LIMIT $2",
+                )
                 .bind(a)
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?,
-            None => sqlx::query("SELECT * FROM resource_changes ORDER BY id DESC LIMIT $1")
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?,
-        };
+                None => {
+                    sqlx::query("SELECT * FROM resource_changes ORDER BY id DESC LIMIT $1")
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?
+                }
+            };
         rows.iter()
             .map(|r| {
                 let kind: String = r.try_get("kind")?;
                 let change: String = r.try_get("change")?;
                 let parse = |s: Option<String>| -> Result<Option<serde_json::Value>> {
-                    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
-                        .transpose()
+                    s.map(|s| {
+                        serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string()))
+                    })
+                    .transpose()
                 };
                 Ok(ChangeRow {
                     account: r.try_get("account")?,
-                    kind: kind.parse().map_err(|e: idcgate_core::Error| StoreError::Corrupt(e.to_string()))?,
+                    kind: kind
+                        .parse()
+                        .map_err(|e: idcgate_core::Error| StoreError::Corrupt(e.to_string()))?,
                     key: r.try_get("rkey")?,
                     change: ChangeKind::parse(&change)?,
                     at_ms: r.try_get("at")?,
@@ -639,7 +765,12 @@ impl Store for SqlStore {
             .collect()
     }
 
-    async fn create_token(&self, name: &str, scope: Scope, now_ms: i64) -> Result<(TokenInfo, String)> {
+    async fn create_token(
+        &self,
+        name: &str,
+        scope: Scope,
+        now_ms: i64,
+    ) -> Result<(TokenInfo, String)> {
         let id = random_hex(6);
         let secret = random_hex(24);
         let done = sqlx::query(
@@ -682,7 +813,11 @@ impl Store for SqlStore {
         let given = hash_secret(secret);
         // Constant-time comparison of the two digests.
         let same = stored.len() == given.len()
-            && stored.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+            && stored
+                .bytes()
+                .zip(given.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
         if !same {
             return Ok(None);
         }
@@ -706,15 +841,22 @@ impl Store for SqlStore {
     }
 
     async fn ensure_job(&self, name: &str, first_run_ms: i64) -> Result<()> {
-        sqlx::query("INSERT INTO jobs (name, next_run_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
-            .bind(name)
-            .bind(first_run_ms)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO jobs (name, next_run_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(first_run_ms)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
-    async fn claim_job(&self, owner: &str, now_ms: i64, lease_until_ms: i64) -> Result<Option<String>> {
+    async fn claim_job(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<Option<String>> {
         // PostgreSQL: SKIP LOCKED lets concurrent instances claim different jobs without
         // waiting. SQLite has a single writer, so the statement is already exclusive.
         let lock = match self.dialect {
@@ -735,10 +877,17 @@ impl Store for SqlStore {
             .bind(now_ms)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| r.try_get::<String, _>(0).map_err(StoreError::from)).transpose()
+        row.map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+            .transpose()
     }
 
-    async fn finish_job(&self, name: &str, owner: &str, next_run_ms: i64, error: Option<&str>) -> Result<()> {
+    async fn finish_job(
+        &self,
+        name: &str,
+        owner: &str,
+        next_run_ms: i64,
+        error: Option<&str>,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE jobs SET locked_by = NULL, locked_until = NULL, next_run_at = $3, last_error = $4
              WHERE name = $1 AND locked_by = $2",

@@ -1,86 +1,18 @@
-//! One storage suite, run against SQLite and PostgreSQL. Each test gets a fresh
-//! database. PostgreSQL comes from `IDCGATE_TEST_POSTGRES` (default: the local `test`
-//! database); `IDCGATE_TEST_POSTGRES=off` skips those cases, saying so.
+//! One storage suite, run against SQLite and PostgreSQL (see `idcgate_store::testing`).
+//! Each test gets a fresh database.
 
 use idcgate_core::{Credentials, ResourceKind, UpstreamAccount, Vendor};
+use idcgate_store::both_backends;
 use idcgate_store::*;
 use serde_json::json;
 
-struct Fixture {
-    store: SqlStore,
-    _dir: Option<tempfile::TempDir>,
-    raw_url: String,
-}
-
-async fn sqlite() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let mut store = SqlStore::open(&url).await.unwrap();
-    store.unlock(&MasterKey::from_hex(&"11".repeat(32)).unwrap()).await.unwrap();
-    Fixture { store, _dir: Some(dir), raw_url: url }
-}
-
-fn pg_base() -> String {
-    std::env::var("IDCGATE_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-async fn postgres() -> Option<Fixture> {
-    let base = pg_base();
-    if base == "off" {
-        eprintln!("postgres storage tests skipped: IDCGATE_TEST_POSTGRES=off");
-        return None;
-    }
-    use sqlx::Executor;
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(&base)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {base} unreachable ({e}); start it or set IDCGATE_TEST_POSTGRES=off"));
-    let db = format!("idcgate_t_{}", hex::encode(rand_bytes()));
-    admin.execute(format!("CREATE DATABASE {db}").as_str()).await.unwrap();
-    let (prefix, _) = base.rsplit_once('/').unwrap();
-    let url = format!("{prefix}/{db}");
-    let mut store = SqlStore::open(&url).await.unwrap();
-    store.unlock(&MasterKey::from_hex(&"11".repeat(32)).unwrap()).await.unwrap();
-    Some(Fixture { store, _dir: None, raw_url: url })
-}
-
-impl Fixture {
-    async fn drop_database(self) {
-        use sqlx::Executor;
-        let Fixture { store, raw_url, .. } = self;
-        drop(store);
-        let (_, db) = raw_url.rsplit_once('/').unwrap();
-        let admin = sqlx::AnyPool::connect(&pg_base()).await.unwrap();
-        let _ = admin.execute(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)").as_str()).await;
-    }
-}
-
-fn rand_bytes() -> [u8; 6] {
-    let mut b = [0u8; 6];
-    getrandom::getrandom(&mut b).unwrap();
-    b
-}
-
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_backend {
-            $(#[tokio::test] async fn $name() { super::$name(&super::sqlite().await).await })*
-        }
-        mod postgres_backend {
-            $(#[tokio::test] async fn $name() {
-                if let Some(f) = super::postgres().await {
-                    super::$name(&f).await;
-                    f.drop_database().await;
-                }
-            })*
-        }
-    };
-}
+use idcgate_store::testing::{TestDb, TEST_KEY_HEX};
 
 both_backends!(
     accounts_round_trip_with_sealed_credentials,
     wrong_master_key_is_refused_and_nothing_lost,
     resources_upsert_is_idempotent_and_history_kept,
+    batch_upsert_mixes_kinds_and_counts_outcomes,
     filters_search_expiry_and_paging,
     audit_log_is_append_only,
     tokens_hashed_scoped_and_revocable,
@@ -92,45 +24,83 @@ fn account(name: &str, secret: &str) -> UpstreamAccount {
         name: name.into(),
         vendor: Vendor::West,
         base_url: "http://127.0.0.1:1".into(),
-        credentials: Credentials::new().with("username", "demo").with("api_password", secret),
+        credentials: Credentials::new()
+            .with("username", "demo")
+            .with("api_password", secret),
         rate_limit_per_sec: 5,
     }
 }
 
-async fn accounts_round_trip_with_sealed_credentials(f: &Fixture) {
+async fn accounts_round_trip_with_sealed_credentials(f: &TestDb) {
     let s = &f.store;
-    s.add_account(&account("w1", "PLAINTEXT-SECRET-123")).await.unwrap();
-    assert!(matches!(s.add_account(&account("w1", "x")).await, Err(StoreError::Conflict(_))));
+    s.add_account(&account("w1", "PLAINTEXT-SECRET-123"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.add_account(&account("w1", "x")).await,
+        Err(StoreError::Conflict(_))
+    ));
     let got = s.get_account("w1").await.unwrap().unwrap();
-    assert_eq!(got.credentials.get("api_password"), Some("PLAINTEXT-SECRET-123"));
+    assert_eq!(
+        got.credentials.get("api_password"),
+        Some("PLAINTEXT-SECRET-123")
+    );
     assert_eq!(got.vendor, Vendor::West);
     // The raw column never holds the secret.
     use sqlx::Row;
     sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&f.raw_url).await.unwrap();
-    let row = sqlx::query("SELECT credentials_sealed FROM accounts").fetch_one(&pool).await.unwrap();
+    let pool = sqlx::AnyPool::connect(&f.url).await.unwrap();
+    let row = sqlx::query("SELECT credentials_sealed FROM accounts")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     let sealed: String = row.try_get(0).unwrap();
     assert!(!sealed.contains("PLAINTEXT-SECRET-123"));
-    s.put_account(&account("w1", "NEW-SECRET-456")).await.unwrap();
+    s.put_account(&account("w1", "NEW-SECRET-456"))
+        .await
+        .unwrap();
     assert_eq!(s.list_accounts().await.unwrap().len(), 1);
     assert_eq!(
-        s.get_account("w1").await.unwrap().unwrap().credentials.get("api_password"),
+        s.get_account("w1")
+            .await
+            .unwrap()
+            .unwrap()
+            .credentials
+            .get("api_password"),
         Some("NEW-SECRET-456")
     );
     assert!(s.remove_account("w1").await.unwrap());
     assert!(!s.remove_account("w1").await.unwrap());
 }
 
-async fn wrong_master_key_is_refused_and_nothing_lost(f: &Fixture) {
-    f.store.add_account(&account("keep", "S3CRET")).await.unwrap();
-    let mut other = SqlStore::open(&f.raw_url).await.unwrap();
+async fn wrong_master_key_is_refused_and_nothing_lost(f: &TestDb) {
+    f.store
+        .add_account(&account("keep", "S3CRET"))
+        .await
+        .unwrap();
+    let mut other = SqlStore::open(&f.url).await.unwrap();
     assert!(other.has_master_key().await.unwrap());
-    let err = other.unlock(&MasterKey::from_hex(&"22".repeat(32)).unwrap()).await.unwrap_err();
+    let err = other
+        .unlock(&MasterKey::from_hex(&"22".repeat(32)).unwrap())
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::WrongMasterKey));
     // The right key still opens everything.
-    let mut again = SqlStore::open(&f.raw_url).await.unwrap();
-    again.unlock(&MasterKey::from_hex(&"11".repeat(32)).unwrap()).await.unwrap();
-    assert_eq!(again.get_account("keep").await.unwrap().unwrap().credentials.get("api_password"), Some("S3CRET"));
+    let mut again = SqlStore::open(&f.url).await.unwrap();
+    again
+        .unlock(&MasterKey::from_hex(TEST_KEY_HEX).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        again
+            .get_account("keep")
+            .await
+            .unwrap()
+            .unwrap()
+            .credentials
+            .get("api_password"),
+        Some("S3CRET")
+    );
 }
 
 fn domain_row(name: &str, exp: Option<i64>, seen: i64) -> ResourceRow {
@@ -147,46 +117,147 @@ fn domain_row(name: &str, exp: Option<i64>, seen: i64) -> ResourceRow {
     }
 }
 
-async fn resources_upsert_is_idempotent_and_history_kept(f: &Fixture) {
+async fn resources_upsert_is_idempotent_and_history_kept(f: &TestDb) {
     let s = &f.store;
-    assert_eq!(s.upsert_resource(&domain_row("a.cn", Some(100), 1)).await.unwrap(), Upserted::Added);
-    assert_eq!(s.upsert_resource(&domain_row("a.cn", Some(100), 2)).await.unwrap(), Upserted::Unchanged);
-    let before = s.get_resource("w1", ResourceKind::Domain, "a.cn").await.unwrap().unwrap();
+    assert_eq!(
+        s.upsert_resource(&domain_row("a.cn", Some(100), 1))
+            .await
+            .unwrap(),
+        Upserted::Added
+    );
+    assert_eq!(
+        s.upsert_resource(&domain_row("a.cn", Some(100), 2))
+            .await
+            .unwrap(),
+        Upserted::Unchanged
+    );
+    let before = s
+        .get_resource("w1", ResourceKind::Domain, "a.cn")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(before.last_seen_ms, 1, "an unchanged rerun writes nothing");
-    assert_eq!(s.upsert_resource(&domain_row("a.cn", Some(200), 3)).await.unwrap(), Upserted::Changed);
-    s.upsert_resource(&domain_row("b.cn", None, 3)).await.unwrap();
-    let gone = s.mark_gone("w1", ResourceKind::Domain, &["b.cn".into()], 4).await.unwrap();
+    assert_eq!(
+        s.upsert_resource(&domain_row("a.cn", Some(200), 3))
+            .await
+            .unwrap(),
+        Upserted::Changed
+    );
+    s.upsert_resource(&domain_row("b.cn", None, 3))
+        .await
+        .unwrap();
+    let gone = s
+        .mark_gone("w1", ResourceKind::Domain, &["b.cn".into()], 4)
+        .await
+        .unwrap();
     assert_eq!(gone, vec!["a.cn".to_string()]);
-    assert!(s.mark_gone("w1", ResourceKind::Domain, &["b.cn".into()], 5).await.unwrap().is_empty());
-    let live = s.list_resources(&ResourceFilter { kind: Some(ResourceKind::Domain), ..Default::default() }).await.unwrap();
-    assert_eq!(live.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), vec!["b.cn"]);
-    let all = s.list_resources(&ResourceFilter { include_gone: true, ..Default::default() }).await.unwrap();
+    assert!(s
+        .mark_gone("w1", ResourceKind::Domain, &["b.cn".into()], 5)
+        .await
+        .unwrap()
+        .is_empty());
+    let live = s
+        .list_resources(&ResourceFilter {
+            kind: Some(ResourceKind::Domain),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        live.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+        vec!["b.cn"]
+    );
+    let all = s
+        .list_resources(&ResourceFilter {
+            include_gone: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(all.len(), 2);
-    assert_eq!(s.upsert_resource(&domain_row("a.cn", Some(200), 6)).await.unwrap(), Upserted::Changed);
+    assert_eq!(
+        s.upsert_resource(&domain_row("a.cn", Some(200), 6))
+            .await
+            .unwrap(),
+        Upserted::Changed
+    );
     let changes = s.changes(Some("w1"), 100).await.unwrap();
-    let kinds: Vec<ChangeKind> = changes.iter().rev().filter(|c| c.key == "a.cn").map(|c| c.change).collect();
-    assert_eq!(kinds, vec![ChangeKind::Added, ChangeKind::Changed, ChangeKind::Gone, ChangeKind::Returned]);
+    let kinds: Vec<ChangeKind> = changes
+        .iter()
+        .rev()
+        .filter(|c| c.key == "a.cn")
+        .map(|c| c.change)
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ChangeKind::Added,
+            ChangeKind::Changed,
+            ChangeKind::Gone,
+            ChangeKind::Returned
+        ]
+    );
 }
 
-async fn filters_search_expiry_and_paging(f: &Fixture) {
+async fn filters_search_expiry_and_paging(f: &TestDb) {
     let s = &f.store;
-    for (i, n) in ["alpha.com", "beta.cn", "Gamma.net", "delta.org"].iter().enumerate() {
-        s.upsert_resource(&domain_row(n, Some(1000 * (i as i64 + 1)), 1)).await.unwrap();
+    for (i, n) in ["alpha.com", "beta.cn", "Gamma.net", "delta.org"]
+        .iter()
+        .enumerate()
+    {
+        s.upsert_resource(&domain_row(n, Some(1000 * (i as i64 + 1)), 1))
+            .await
+            .unwrap();
     }
-    let search = ResourceFilter { search: Some("GAMMA".into()), ..Default::default() };
-    assert_eq!(s.list_resources(&search).await.unwrap()[0].name, "Gamma.net");
-    let expiring = ResourceFilter { expires_before_ms: Some(2500), ..Default::default() };
-    let names: Vec<String> = s.list_resources(&expiring).await.unwrap().into_iter().map(|r| r.name).collect();
+    let search = ResourceFilter {
+        search: Some("GAMMA".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        s.list_resources(&search).await.unwrap()[0].name,
+        "Gamma.net"
+    );
+    let expiring = ResourceFilter {
+        expires_before_ms: Some(2500),
+        ..Default::default()
+    };
+    let names: Vec<String> = s
+        .list_resources(&expiring)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
     assert_eq!(names, vec!["alpha.com", "beta.cn"]);
-    let page = ResourceFilter { limit: Some(2), offset: Some(1), ..Default::default() };
-    let names: Vec<String> = s.list_resources(&page).await.unwrap().into_iter().map(|r| r.name).collect();
-    assert_eq!(names, vec!["alpha.com", "beta.cn"], "ordered by name: Gamma sorts first");
-    assert_eq!(s.count_resources(&ResourceFilter::default()).await.unwrap(), 4);
-    let none = ResourceFilter { accounts: Some(vec![]), ..Default::default() };
+    let page = ResourceFilter {
+        limit: Some(2),
+        offset: Some(1),
+        ..Default::default()
+    };
+    let names: Vec<String> = s
+        .list_resources(&page)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(
+        names,
+        vec!["alpha.com", "beta.cn"],
+        "ordered by name: Gamma sorts first"
+    );
+    assert_eq!(
+        s.count_resources(&ResourceFilter::default()).await.unwrap(),
+        4
+    );
+    let none = ResourceFilter {
+        accounts: Some(vec![]),
+        ..Default::default()
+    };
     assert_eq!(s.count_resources(&none).await.unwrap(), 0);
 }
 
-async fn audit_log_is_append_only(f: &Fixture) {
+async fn audit_log_is_append_only(f: &TestDb) {
     let s = &f.store;
     let id = s
         .append_audit(&AuditEntry {
@@ -203,26 +274,43 @@ async fn audit_log_is_append_only(f: &Fixture) {
     assert!(id > 0);
     assert_eq!(s.list_audit(10).await.unwrap()[0].action, "dns.add");
     sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&f.raw_url).await.unwrap();
-    assert!(sqlx::query("UPDATE audit_log SET outcome = 'forged'").execute(&pool).await.is_err());
-    assert!(sqlx::query("DELETE FROM audit_log").execute(&pool).await.is_err());
+    let pool = sqlx::AnyPool::connect(&f.url).await.unwrap();
+    assert!(sqlx::query("UPDATE audit_log SET outcome = 'forged'")
+        .execute(&pool)
+        .await
+        .is_err());
+    assert!(sqlx::query("DELETE FROM audit_log")
+        .execute(&pool)
+        .await
+        .is_err());
     assert_eq!(s.list_audit(10).await.unwrap()[0].outcome, "ok");
 }
 
-async fn tokens_hashed_scoped_and_revocable(f: &Fixture) {
+async fn tokens_hashed_scoped_and_revocable(f: &TestDb) {
     let s = &f.store;
     let (info, token) = s.create_token("ci", Scope::Operate, 5).await.unwrap();
-    assert!(matches!(s.create_token("ci", Scope::Read, 6).await, Err(StoreError::Conflict(_))));
-    assert_eq!(s.verify_token(&token).await.unwrap().unwrap().scope, Scope::Operate);
+    assert!(matches!(
+        s.create_token("ci", Scope::Read, 6).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        s.verify_token(&token).await.unwrap().unwrap().scope,
+        Scope::Operate
+    );
     let mut forged = token.clone();
     let last = forged.pop().unwrap();
     forged.push(if last == '0' { '1' } else { '0' });
     assert!(s.verify_token(&forged).await.unwrap().is_none());
     assert!(s.verify_token("garbage").await.unwrap().is_none());
     sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&f.raw_url).await.unwrap();
+    let pool = sqlx::AnyPool::connect(&f.url).await.unwrap();
     use sqlx::Row;
-    let h: String = sqlx::query("SELECT secret_hash FROM api_tokens").fetch_one(&pool).await.unwrap().try_get(0).unwrap();
+    let h: String = sqlx::query("SELECT secret_hash FROM api_tokens")
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
     let secret = token.rsplit('_').next().unwrap();
     assert!(!h.contains(secret));
     assert!(s.revoke_token(&info.name).await.unwrap());
@@ -230,18 +318,63 @@ async fn tokens_hashed_scoped_and_revocable(f: &Fixture) {
     assert!(s.list_tokens().await.unwrap()[0].revoked);
 }
 
-async fn jobs_are_claimed_once_and_reclaimed_after_lease(f: &Fixture) {
+async fn jobs_are_claimed_once_and_reclaimed_after_lease(f: &TestDb) {
     let s = &f.store;
     s.ensure_job("sync", 100).await.unwrap();
     s.ensure_job("sync", 999).await.unwrap();
-    assert_eq!(s.claim_job("a", 50, 150).await.unwrap(), None, "not due yet");
-    assert_eq!(s.claim_job("a", 100, 200).await.unwrap().as_deref(), Some("sync"));
+    assert_eq!(
+        s.claim_job("a", 50, 150).await.unwrap(),
+        None,
+        "not due yet"
+    );
+    assert_eq!(
+        s.claim_job("a", 100, 200).await.unwrap().as_deref(),
+        Some("sync")
+    );
     assert_eq!(s.claim_job("b", 120, 220).await.unwrap(), None, "held by a");
     // a crashes; its lease runs out and b takes over.
-    assert_eq!(s.claim_job("b", 201, 300).await.unwrap().as_deref(), Some("sync"));
+    assert_eq!(
+        s.claim_job("b", 201, 300).await.unwrap().as_deref(),
+        Some("sync")
+    );
     s.finish_job("sync", "a", 10_000, None).await.unwrap();
-    assert_eq!(s.claim_job("c", 250, 350).await.unwrap(), None, "a's late finish must not release b's claim");
+    assert_eq!(
+        s.claim_job("c", 250, 350).await.unwrap(),
+        None,
+        "a's late finish must not release b's claim"
+    );
     s.finish_job("sync", "b", 10_000, None).await.unwrap();
     assert_eq!(s.claim_job("c", 400, 500).await.unwrap(), None);
-    assert_eq!(s.claim_job("c", 10_000, 10_100).await.unwrap().as_deref(), Some("sync"));
+    assert_eq!(
+        s.claim_job("c", 10_000, 10_100).await.unwrap().as_deref(),
+        Some("sync")
+    );
+}
+
+async fn batch_upsert_mixes_kinds_and_counts_outcomes(f: &TestDb) {
+    let s = &f.store;
+    let mut rows: Vec<ResourceRow> = (0..900)
+        .map(|i| domain_row(&format!("d{i}.cn"), Some(i), 1))
+        .collect();
+    let mut server = domain_row("srv-1", None, 1);
+    server.kind = ResourceKind::Server;
+    rows.push(server);
+    let out = s.upsert_resources(&rows).await.unwrap();
+    assert_eq!(out.iter().filter(|o| **o == Upserted::Added).count(), 901);
+    rows[5].data = json!({"changed": true});
+    let out = s.upsert_resources(&rows).await.unwrap();
+    assert_eq!(out[5], Upserted::Changed);
+    assert_eq!(
+        out.iter().filter(|o| **o == Upserted::Unchanged).count(),
+        900
+    );
+    assert_eq!(
+        s.count_resources(&ResourceFilter {
+            kind: Some(ResourceKind::Server),
+            ..Default::default()
+        })
+        .await
+        .unwrap(),
+        1
+    );
 }

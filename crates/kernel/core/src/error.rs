@@ -39,7 +39,9 @@ pub enum Error {
 
     /// A mutating call whose answer was lost: the change may or may not have happened.
     /// Never treat as success or failure; reconcile by reading the upstream.
-    #[error("unknown outcome of {action} at {vendor}: {message} (reconcile by reading the upstream)")]
+    #[error(
+        "unknown outcome of {action} at {vendor}: {message} (reconcile by reading the upstream)"
+    )]
     UnknownOutcome {
         vendor: String,
         action: String,

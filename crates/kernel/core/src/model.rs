@@ -56,7 +56,9 @@ impl FromStr for Vendor {
             .ok_or_else(|| {
                 crate::Error::invalid(
                     "vendor",
-                    format!("unknown vendor {s:?} (expected west, cndns, dnspod, zonkvm or xensystem)"),
+                    format!(
+                        "unknown vendor {s:?} (expected west, cndns, dnspod, zonkvm or xensystem)"
+                    ),
                 )
             })
     }
@@ -77,7 +79,8 @@ impl Credentials {
     }
 
     pub fn insert(&mut self, key: &str, value: &str) {
-        self.0.insert(key.to_string(), SecretString::from(value.to_string()));
+        self.0
+            .insert(key.to_string(), SecretString::from(value.to_string()));
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -207,7 +210,12 @@ impl FromStr for RecordType {
             "NS" => RecordType::Ns,
             "SRV" => RecordType::Srv,
             "CAA" => RecordType::Caa,
-            _ => return Err(crate::Error::invalid("type", format!("unsupported record type {s:?}"))),
+            _ => {
+                return Err(crate::Error::invalid(
+                    "type",
+                    format!("unsupported record type {s:?}"),
+                ))
+            }
         })
     }
 }
@@ -506,8 +514,8 @@ impl FromStr for ResourceKind {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         ResourceKind::ALL
             .into_iter()
-        .find(|k| k.as_str() == s)
-        .ok_or_else(|| crate::Error::invalid("kind", format!("unknown resource kind {s:?}")))
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| crate::Error::invalid("kind", format!("unknown resource kind {s:?}")))
     }
 }
 

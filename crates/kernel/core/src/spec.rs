@@ -55,7 +55,11 @@ impl ParamSpec {
                 if allowed.iter().any(|a| a == value) {
                     Ok(())
                 } else {
-                    Err(format!("{} must be one of {}", self.name, allowed.join("|")))
+                    Err(format!(
+                        "{} must be one of {}",
+                        self.name,
+                        allowed.join("|")
+                    ))
                 }
             }
         }
@@ -135,7 +139,10 @@ impl VendorSpec {
             if cols.len() < 7 {
                 return Err(Error::invalid(
                     format!("spec line {line_no}"),
-                    format!("expected at least 7 tab-separated columns, got {}", cols.len()),
+                    format!(
+                        "expected at least 7 tab-separated columns, got {}",
+                        cols.len()
+                    ),
                 ));
             }
             let id = cols[0].trim();
@@ -168,7 +175,10 @@ impl VendorSpec {
                 }
             };
             if actions.iter().any(|a: &ActionSpec| a.id == id) {
-                return Err(Error::invalid(format!("spec line {line_no}"), format!("duplicate id {id}")));
+                return Err(Error::invalid(
+                    format!("spec line {line_no}"),
+                    format!("duplicate id {id}"),
+                ));
             }
             actions.push(ActionSpec {
                 id: id.to_string(),
@@ -178,7 +188,10 @@ impl VendorSpec {
                 action: cols[4].trim().to_string(),
                 params,
                 implemented,
-                notes: cols.get(7).map(|s| s.trim().to_string()).unwrap_or_default(),
+                notes: cols
+                    .get(7)
+                    .map(|s| s.trim().to_string())
+                    .unwrap_or_default(),
             });
         }
         Ok(VendorSpec { vendor, actions })
@@ -243,7 +256,10 @@ fn parse_params(col: &str) -> std::result::Result<Vec<ParamSpec>, String> {
             Some("dec") => ParamType::Dec,
             Some("json") => ParamType::Json,
             Some(t) if t.starts_with("enum(") && t.ends_with(')') => ParamType::Enum(
-                t[5..t.len() - 1].split('|').map(|s| s.to_string()).collect(),
+                t[5..t.len() - 1]
+                    .split('|')
+                    .map(|s| s.to_string())
+                    .collect(),
             ),
             Some(t) => return Err(format!("unknown parameter type {t:?} for {name}")),
         };
@@ -298,19 +314,26 @@ xensystem:vm_stat\tread\tPOST\tprocess.aspx?c=api\tvm_stat\tVpsid*:int, charttyp
         assert_eq!(start.validate(std::iter::empty()).unwrap_err().0, "vpsid");
         let stat = spec.find("xensystem:vm_stat").unwrap();
         assert!(stat.validate([("Vpsid", "1"), ("charttype", "9")]).is_err());
-        assert!(stat.validate([("Vpsid", "1")]).is_ok(), "default satisfies required");
+        assert!(
+            stat.validate([("Vpsid", "1")]).is_ok(),
+            "default satisfies required"
+        );
         assert!(matches!(
             spec.require("vm_stat"),
             Err(Error::NotImplemented { .. })
         ));
-        assert!(matches!(spec.require("vm_nope"), Err(Error::InvalidInput { .. })));
+        assert!(matches!(
+            spec.require("vm_nope"),
+            Err(Error::InvalidInput { .. })
+        ));
     }
 
     #[test]
     fn bad_tables_name_the_line() {
         let err = VendorSpec::parse(Vendor::West, "west:a\tfoo\tPOST\tp\ta\t-\timpl").unwrap_err();
         assert!(err.to_string().contains("spec line 1"));
-        let err = VendorSpec::parse(Vendor::West, "dnspod:a\tread\tPOST\tp\ta\t-\timpl").unwrap_err();
+        let err =
+            VendorSpec::parse(Vendor::West, "dnspod:a\tread\tPOST\tp\ta\t-\timpl").unwrap_err();
         assert!(err.to_string().contains("does not start with"));
     }
 }

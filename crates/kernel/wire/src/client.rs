@@ -96,12 +96,19 @@ pub struct HttpClient {
 
 impl std::fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpClient").field("vendor", &self.vendor).finish_non_exhaustive()
+        f.debug_struct("HttpClient")
+            .field("vendor", &self.vendor)
+            .finish_non_exhaustive()
     }
 }
 
 impl HttpClient {
-    pub fn new(vendor: Vendor, cfg: &WireConfig, rate_per_sec: u32, redactor: Redactor) -> Result<Self> {
+    pub fn new(
+        vendor: Vendor,
+        cfg: &WireConfig,
+        rate_per_sec: u32,
+        redactor: Redactor,
+    ) -> Result<Self> {
         let http = reqwest::Client::builder()
             .user_agent(cfg.user_agent.clone())
             .timeout(cfg.timeout)
@@ -127,7 +134,12 @@ impl HttpClient {
     /// Sends one request under the account's rate limit. Reads are retried on transport
     /// failure; a write that may have reached the upstream and lost its answer becomes
     /// `Error::UnknownOutcome`.
-    pub async fn send(&self, action: &str, kind: ActionKind, req: &WireRequest) -> Result<WireResponse> {
+    pub async fn send(
+        &self,
+        action: &str,
+        kind: ActionKind,
+        req: &WireRequest,
+    ) -> Result<WireResponse> {
         let attempts = match kind {
             ActionKind::Read => 1 + self.read_retries,
             ActionKind::Write => 1,
@@ -180,7 +192,10 @@ impl HttpClient {
         }))
     }
 
-    async fn send_once(&self, req: &WireRequest) -> std::result::Result<WireResponse, reqwest::Error> {
+    async fn send_once(
+        &self,
+        req: &WireRequest,
+    ) -> std::result::Result<WireResponse, reqwest::Error> {
         let mut builder = match req.method {
             Method::Get => self.http.get(&req.url),
             Method::Post => self.http.post(&req.url),
@@ -199,7 +214,12 @@ impl HttpClient {
         let headers: Vec<(String, String)> = resp
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let content_type = headers
             .iter()

@@ -95,7 +95,9 @@ pub async fn inject(State(handle): State<FaultHandle>, req: Request, next: Next)
     }
     match fault {
         Fault::None => next.run(req).await,
-        Fault::Error => (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response(),
+        Fault::Error => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
+        }
         Fault::DropAfterCommit => {
             // The handler runs, so the change is committed; then the answer never comes.
             // The client times out and must treat the call as an unknown outcome.

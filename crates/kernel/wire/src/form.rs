@@ -45,7 +45,10 @@ pub fn decode(body: &[u8]) -> Vec<(String, String)> {
 }
 
 fn unescape(raw: &[u8]) -> String {
-    let plus_as_space: Vec<u8> = raw.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
+    let plus_as_space: Vec<u8> = raw
+        .iter()
+        .map(|b| if *b == b'+' { b' ' } else { *b })
+        .collect();
     let bytes: Vec<u8> = percent_decode(&plus_as_space).collect();
     decode_lenient(&bytes)
 }

@@ -34,8 +34,8 @@ impl RateLimiter {
                 };
                 let now = Instant::now();
                 let (tokens, last) = *guard;
-                let refilled =
-                    (tokens + now.duration_since(last).as_secs_f64() * self.per_sec).min(self.burst);
+                let refilled = (tokens + now.duration_since(last).as_secs_f64() * self.per_sec)
+                    .min(self.burst);
                 if refilled >= 1.0 {
                     *guard = (refilled - 1.0, now);
                     return;

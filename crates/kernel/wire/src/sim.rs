@@ -46,14 +46,18 @@ pub fn app(sim: &dyn Simulator, faults: FaultHandle) -> Router {
     let control = Router::new()
         .route(
             FAULTS_PATH,
-            get(|axum::extract::State(h): axum::extract::State<FaultHandle>| async move { Json(h.get()) })
-                .put(
-                    |axum::extract::State(h): axum::extract::State<FaultHandle>,
-                     Json(cfg): Json<FaultConfig>| async move {
-                        h.set(cfg.clone());
-                        Json(cfg)
-                    },
-                ),
+            get(
+                |axum::extract::State(h): axum::extract::State<FaultHandle>| async move {
+                    Json(h.get())
+                },
+            )
+            .put(
+                |axum::extract::State(h): axum::extract::State<FaultHandle>,
+                 Json(cfg): Json<FaultConfig>| async move {
+                    h.set(cfg.clone());
+                    Json(cfg)
+                },
+            ),
         )
         .with_state(faults);
     control.merge(api)
@@ -66,7 +70,12 @@ pub async fn serve(sim: &dyn Simulator, addr: SocketAddr) -> std::io::Result<Sim
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await {
+        if let Err(e) = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        {
             tracing::error!(error = %e, "simulator stopped");
         }
     });

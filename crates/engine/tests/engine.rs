@@ -1,0 +1,603 @@
+//! Engine behaviour against an in-memory fake upstream, on SQLite and PostgreSQL: sync
+//! idempotence, gone-marking, failure isolation, kill-and-rerun convergence, routed DNS
+//! operations with audit, and scheduled jobs.
+
+use async_trait::async_trait;
+use idcgate_core::capability::*;
+use idcgate_core::spec::VendorSpec;
+use idcgate_core::*;
+use idcgate_engine::sync::NoProgress;
+use idcgate_engine::{Engine, Registry, VendorEntry};
+use idcgate_store::testing::TestDb;
+use idcgate_store::{both_backends, ResourceFilter, Store};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+#[derive(Default)]
+struct FakeState {
+    domains: Vec<Domain>,
+    zones: BTreeMap<String, Vec<DnsRecord>>,
+    servers: Vec<Server>,
+    failing_zones: Vec<String>,
+    next_id: u32,
+    delay_per_zone: Duration,
+}
+
+type Shared = Arc<Mutex<FakeState>>;
+
+fn fakes() -> &'static Mutex<HashMap<String, Shared>> {
+    static F: OnceLock<Mutex<HashMap<String, Shared>>> = OnceLock::new();
+    F.get_or_init(Default::default)
+}
+
+fn fake_spec() -> &'static VendorSpec {
+    static S: OnceLock<VendorSpec> = OnceLock::new();
+    S.get_or_init(|| VendorSpec::parse(Vendor::West, "").unwrap())
+}
+
+struct Fake(Shared);
+
+fn connect(a: &UpstreamAccount, _: &idcgate_wire::WireConfig) -> Result<Arc<dyn Connection>> {
+    let state = fakes().lock().unwrap().get(&a.base_url).cloned();
+    state
+        .map(|s| Arc::new(Fake(s)) as Arc<dyn Connection>)
+        .ok_or_else(|| Error::Transport {
+            vendor: "fake".into(),
+            message: "connection refused".into(),
+        })
+}
+
+struct NoSim;
+impl idcgate_wire::Simulator for NoSim {
+    fn vendor(&self) -> Vendor {
+        Vendor::West
+    }
+    fn router(&self) -> axum::Router {
+        axum::Router::new()
+    }
+    fn sandbox_credentials(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
+
+fn unsupported<T>() -> Result<T> {
+    Err(Error::NotImplemented {
+        vendor: "fake".into(),
+        action: "x".into(),
+    })
+}
+
+#[async_trait]
+impl Connection for Fake {
+    fn vendor(&self) -> Vendor {
+        Vendor::West
+    }
+    fn spec(&self) -> &'static VendorSpec {
+        fake_spec()
+    }
+    async fn call(&self, _a: &str, _p: &Params) -> Result<serde_json::Value> {
+        unsupported()
+    }
+    fn registrar(&self) -> Option<&dyn Registrar> {
+        Some(self)
+    }
+    fn dns(&self) -> Option<&dyn Dns> {
+        Some(self)
+    }
+    fn compute(&self) -> Option<&dyn Compute> {
+        Some(self)
+    }
+    fn billing(&self) -> Option<&dyn Billing> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Registrar for Fake {
+    async fn list_domains(&self) -> Result<Vec<Domain>> {
+        Ok(self.0.lock().unwrap().domains.clone())
+    }
+    async fn get_domain(&self, _: &str) -> Result<Domain> {
+        unsupported()
+    }
+    async fn check_available(&self, _: &str) -> Result<bool> {
+        unsupported()
+    }
+    async fn quote_registration(&self, _: &str, _: u32) -> Result<PriceQuote> {
+        unsupported()
+    }
+    async fn register(&self, _: &str, _: u32, _: &str) -> Result<Order> {
+        unsupported()
+    }
+    async fn renew(&self, _: &str, _: u32, _: &str) -> Result<Order> {
+        unsupported()
+    }
+    async fn set_nameservers(&self, _: &str, _: &[String]) -> Result<()> {
+        unsupported()
+    }
+}
+
+#[async_trait]
+impl Dns for Fake {
+    async fn list_zones(&self) -> Result<Vec<Zone>> {
+        let s = self.0.lock().unwrap();
+        Ok(s.zones
+            .keys()
+            .map(|z| Zone {
+                name: z.clone(),
+                upstream_id: None,
+                record_count: None,
+            })
+            .collect())
+    }
+    async fn list_records(&self, zone: &str) -> Result<Vec<DnsRecord>> {
+        let delay = self.0.lock().unwrap().delay_per_zone;
+        tokio::time::sleep(delay).await;
+        let s = self.0.lock().unwrap();
+        if s.failing_zones.iter().any(|z| z == zone) {
+            return Err(Error::Transport {
+                vendor: "fake".into(),
+                message: "timeout".into(),
+            });
+        }
+        s.zones
+            .get(zone)
+            .cloned()
+            .ok_or_else(|| Error::not_found(zone))
+    }
+    async fn create_record(&self, zone: &str, r: &RecordInput) -> Result<DnsRecord> {
+        let mut s = self.0.lock().unwrap();
+        s.next_id += 1;
+        let rec = record(zone, &s.next_id.to_string(), &r.host, &r.value);
+        s.zones
+            .get_mut(zone)
+            .ok_or_else(|| Error::not_found(zone))?
+            .push(rec.clone());
+        Ok(rec)
+    }
+    async fn update_record(&self, _: &str, _: &str, _: &RecordInput) -> Result<DnsRecord> {
+        unsupported()
+    }
+    async fn delete_record(&self, zone: &str, id: &str) -> Result<()> {
+        let mut s = self.0.lock().unwrap();
+        let recs = s
+            .zones
+            .get_mut(zone)
+            .ok_or_else(|| Error::not_found(zone))?;
+        let before = recs.len();
+        recs.retain(|r| r.upstream_id.as_deref() != Some(id));
+        if recs.len() == before {
+            return Err(Error::upstream("fake", 20120, "record already deleted"));
+        }
+        Ok(())
+    }
+    async fn set_record_enabled(&self, _: &str, _: &str, _: bool) -> Result<()> {
+        unsupported()
+    }
+    async fn lines(&self, _: &str) -> Result<Vec<String>> {
+        Ok(vec![])
+    }
+}
+
+#[async_trait]
+impl Compute for Fake {
+    async fn catalog(&self) -> Result<ComputeCatalog> {
+        unsupported()
+    }
+    async fn list_servers(&self) -> Result<Vec<Server>> {
+        Ok(self.0.lock().unwrap().servers.clone())
+    }
+    async fn get_server(&self, id: &str) -> Result<Server> {
+        self.0
+            .lock()
+            .unwrap()
+            .servers
+            .iter()
+            .find(|s| s.upstream_id == id)
+            .cloned()
+            .ok_or_else(|| Error::not_found(id))
+    }
+    async fn create_server(&self, _: &ServerSpec) -> Result<Server> {
+        unsupported()
+    }
+    async fn power(&self, id: &str, a: PowerAction) -> Result<()> {
+        let mut s = self.0.lock().unwrap();
+        let srv = s
+            .servers
+            .iter_mut()
+            .find(|s| s.upstream_id == id)
+            .ok_or_else(|| Error::not_found(id))?;
+        srv.power = match a {
+            PowerAction::Stop | PowerAction::ForceStop => PowerState::Stopped,
+            _ => PowerState::Running,
+        };
+        Ok(())
+    }
+    async fn reinstall(&self, _: &str, _: &str) -> Result<()> {
+        unsupported()
+    }
+    async fn reset_password(&self, _: &str, _: &str) -> Result<()> {
+        unsupported()
+    }
+    async fn resize(&self, _: &str, _: &Resize) -> Result<()> {
+        unsupported()
+    }
+    async fn delete_server(&self, _: &str) -> Result<()> {
+        unsupported()
+    }
+    async fn console(&self, _: &str) -> Result<ConsoleSession> {
+        unsupported()
+    }
+    async fn list_backups(&self, _: &str) -> Result<Vec<Backup>> {
+        unsupported()
+    }
+    async fn create_backup(&self, _: &str, _: &str, _: bool) -> Result<()> {
+        unsupported()
+    }
+    async fn restore_backup(&self, _: &str, _: &str) -> Result<()> {
+        unsupported()
+    }
+    async fn delete_backup(&self, _: &str, _: &str) -> Result<()> {
+        unsupported()
+    }
+}
+
+#[async_trait]
+impl Billing for Fake {
+    async fn balance(&self) -> Result<Balance> {
+        Ok(Balance {
+            available: Money::from_fen(12345),
+            credit: Money::ZERO,
+        })
+    }
+}
+
+fn record(zone: &str, id: &str, host: &str, value: &str) -> DnsRecord {
+    DnsRecord {
+        zone: zone.into(),
+        host: host.into(),
+        rtype: RecordType::A,
+        value: value.into(),
+        ttl: 600,
+        line: None,
+        priority: None,
+        enabled: true,
+        upstream_id: Some(id.into()),
+    }
+}
+
+fn populated(zones: usize, records: usize) -> FakeState {
+    let mut s = FakeState::default();
+    for z in 0..zones {
+        let zone = format!("zone{z}.cn");
+        s.domains.push(Domain {
+            name: zone.clone(),
+            status: DomainStatus::Active,
+            registered_at: None,
+            expires_at: Some(jiff::Timestamp::from_second(1_900_000_000 + z as i64).unwrap()),
+            nameservers: vec![],
+            auto_renew: false,
+            upstream_id: None,
+        });
+        let recs = (0..records)
+            .map(|r| record(&zone, &format!("{z}-{r}"), &format!("h{r}"), "192.0.2.1"))
+            .collect();
+        s.zones.insert(zone, recs);
+    }
+    s.servers.push(Server {
+        upstream_id: "vm1".into(),
+        name: "web".into(),
+        kind: ServerKind::Vps,
+        region: None,
+        plan: None,
+        cpu: 2,
+        ram_mb: 2048,
+        disks: vec![],
+        bandwidth_mbps: 0,
+        ips: vec!["192.0.2.9".into()],
+        os_image: None,
+        power: PowerState::Running,
+        lifecycle: LifecycleState::Active,
+        expires_at: None,
+    });
+    s.next_id = 10_000;
+    s
+}
+
+async fn engine_with(
+    db: &TestDb,
+    accounts: Vec<(&str, Option<FakeState>)>,
+) -> (Arc<Engine>, Vec<Shared>) {
+    let registry = Registry::new(vec![VendorEntry {
+        vendor: Vendor::West,
+        spec: fake_spec,
+        connect,
+        sandbox: || Box::new(NoSim),
+    }]);
+    let store = idcgate_store::SqlStore::open(&db.url).await.unwrap();
+    let mut store = store;
+    store
+        .unlock(&idcgate_store::MasterKey::from_hex(idcgate_store::testing::TEST_KEY_HEX).unwrap())
+        .await
+        .unwrap();
+    let engine = Arc::new(Engine::new(
+        Arc::new(store),
+        registry,
+        idcgate_wire::WireConfig::new("test@example.com"),
+    ));
+    let mut shared = Vec::new();
+    for (name, state) in accounts {
+        let url = format!("fake://{}/{}", db.url, name);
+        if let Some(st) = state {
+            let s = Arc::new(Mutex::new(st));
+            fakes().lock().unwrap().insert(url.clone(), s.clone());
+            shared.push(s);
+        }
+        engine
+            .store
+            .add_account(&UpstreamAccount {
+                name: name.to_string(),
+                vendor: Vendor::West,
+                base_url: url,
+                credentials: Credentials::new(),
+                rate_limit_per_sec: 0,
+            })
+            .await
+            .unwrap();
+    }
+    (engine, shared)
+}
+
+both_backends!(
+    sync_is_idempotent_and_marks_gone,
+    one_failing_account_does_not_stop_the_others,
+    a_failed_zone_listing_keeps_its_records,
+    killed_sync_rerun_converges,
+    dns_operations_route_update_inventory_and_audit,
+    server_operations_refresh_inventory,
+    scheduled_jobs_run_once_per_period,
+);
+
+async fn live_keys(store: &dyn Store) -> Vec<(String, String, String, String)> {
+    let rows = store
+        .list_resources(&ResourceFilter::default())
+        .await
+        .unwrap();
+    let mut v: Vec<_> = rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.account,
+                r.kind.as_str().to_string(),
+                r.key,
+                r.data.to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+async fn sync_is_idempotent_and_marks_gone(db: &TestDb) {
+    let (engine, shared) = engine_with(db, vec![("a", Some(populated(3, 4)))]).await;
+    let r = engine.sync_all(Arc::new(NoProgress)).await.unwrap();
+    // 3 domains + 3 zones + 12 records + 1 server + 1 balance
+    assert_eq!(r[0].added, 20, "{r:?}");
+    let changes_before = engine.store.changes(None, 10_000).await.unwrap().len();
+    let r = engine.sync_all(Arc::new(NoProgress)).await.unwrap();
+    assert_eq!(
+        (r[0].added, r[0].changed, r[0].gone, r[0].unchanged),
+        (0, 0, 0, 20)
+    );
+    assert_eq!(
+        engine.store.changes(None, 10_000).await.unwrap().len(),
+        changes_before,
+        "a rerun writes nothing"
+    );
+    {
+        let mut s = shared[0].lock().unwrap();
+        s.domains.remove(0);
+        s.zones.get_mut("zone1.cn").unwrap().pop();
+        s.servers[0].power = PowerState::Stopped;
+    }
+    let r = engine.sync_all(Arc::new(NoProgress)).await.unwrap();
+    assert_eq!((r[0].gone, r[0].changed), (2, 1), "{r:?}");
+    let gone = engine
+        .store
+        .list_resources(&ResourceFilter {
+            include_gone: true,
+            kind: Some(ResourceKind::Domain),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        gone.iter().filter(|r| r.gone_at_ms.is_some()).count(),
+        1,
+        "history kept"
+    );
+}
+
+async fn one_failing_account_does_not_stop_the_others(db: &TestDb) {
+    let (engine, _) =
+        engine_with(db, vec![("good", Some(populated(1, 1))), ("broken", None)]).await;
+    let r = engine.sync_all(Arc::new(NoProgress)).await.unwrap();
+    let broken = r.iter().find(|x| x.account == "broken").unwrap();
+    let good = r.iter().find(|x| x.account == "good").unwrap();
+    assert!(
+        broken.failed[0].contains("connection refused"),
+        "{broken:?}"
+    );
+    assert!(good.failed.is_empty() && good.added > 0);
+}
+
+async fn a_failed_zone_listing_keeps_its_records(db: &TestDb) {
+    let (engine, shared) = engine_with(db, vec![("a", Some(populated(2, 3)))]).await;
+    engine.sync_all(Arc::new(NoProgress)).await.unwrap();
+    shared[0]
+        .lock()
+        .unwrap()
+        .failing_zones
+        .push("zone0.cn".into());
+    let r = engine.sync_all(Arc::new(NoProgress)).await.unwrap();
+    assert_eq!(r[0].gone, 0);
+    assert!(r[0].failed.iter().any(|f| f.contains("zone0.cn")));
+    let n = engine
+        .store
+        .count_resources(&ResourceFilter {
+            kind: Some(ResourceKind::DnsRecord),
+            name_prefix: Some("zone0.cn ".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(n, 3);
+}
+
+async fn killed_sync_rerun_converges(db: &TestDb) {
+    let mut st = populated(40, 5);
+    st.delay_per_zone = Duration::from_millis(15);
+    let (engine, _) = engine_with(db, vec![("a", Some(st))]).await;
+    let e2 = engine.clone();
+    let task = tokio::spawn(async move { e2.sync_all(Arc::new(NoProgress)).await });
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    task.abort();
+    let _ = task.await;
+    let partial = live_keys(engine.store.as_ref()).await.len();
+    engine.sync_all(Arc::new(NoProgress)).await.unwrap();
+    let after_rerun = live_keys(engine.store.as_ref()).await;
+    // A clean, uninterrupted sync into a fresh database gives the same inventory.
+    let fresh = idcgate_store::testing::sqlite().await;
+    let mut st = populated(40, 5);
+    st.delay_per_zone = Duration::ZERO;
+    let (clean, _) = engine_with(&fresh, vec![("a", Some(st))]).await;
+    clean.sync_all(Arc::new(NoProgress)).await.unwrap();
+    assert!(
+        partial < after_rerun.len(),
+        "the kill really interrupted the sync ({partial})"
+    );
+    assert_eq!(after_rerun, live_keys(clean.store.as_ref()).await);
+}
+
+async fn dns_operations_route_update_inventory_and_audit(db: &TestDb) {
+    let (engine, shared) = engine_with(
+        db,
+        vec![("a", Some(populated(1, 1))), ("b", Some(populated(0, 0)))],
+    )
+    .await;
+    shared[1]
+        .lock()
+        .unwrap()
+        .zones
+        .insert("other.cn".into(), vec![]);
+    let reports = engine.sync_all(Arc::new(NoProgress)).await.unwrap();
+    assert!(reports.iter().all(|r| r.failed.is_empty()), "{reports:?}");
+    assert_eq!(engine.zone_account("zone0.cn").await.unwrap(), "a");
+    assert_eq!(engine.zone_account("OTHER.cn.").await.unwrap(), "b");
+    assert!(matches!(
+        engine.zone_account("nope.cn").await,
+        Err(idcgate_engine::EngineError::NoSuchZone(_))
+    ));
+    let input = RecordInput {
+        host: "www".into(),
+        rtype: RecordType::A,
+        value: "198.51.100.7".into(),
+        ttl: 600,
+        line: None,
+        priority: None,
+    };
+    let rec = engine.dns_add("tester", "other.cn", &input).await.unwrap();
+    assert_eq!(
+        shared[1].lock().unwrap().zones["other.cn"].len(),
+        1,
+        "went to account b"
+    );
+    let id = rec.upstream_id.clone().unwrap();
+    assert!(engine
+        .store
+        .get_resource("b", ResourceKind::DnsRecord, &format!("other.cn/{id}"))
+        .await
+        .unwrap()
+        .is_some());
+    engine.dns_remove("tester", "other.cn", &id).await.unwrap();
+    let err = engine
+        .dns_remove("tester", "other.cn", &id)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("20120"));
+    let audit = engine.store.list_audit(10).await.unwrap();
+    let actions: Vec<(&str, &str)> = audit
+        .iter()
+        .rev()
+        .map(|a| (a.action.as_str(), a.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![("dns.add", "ok"), ("dns.rm", "ok"), ("dns.rm", "upstream")]
+    );
+    assert_eq!(audit[2].actor, "tester");
+}
+
+async fn server_operations_refresh_inventory(db: &TestDb) {
+    let (engine, shared) = engine_with(db, vec![("a", Some(populated(0, 0)))]).await;
+    engine.sync_all(Arc::new(NoProgress)).await.unwrap();
+    let s = engine
+        .server_op(
+            "t",
+            "vm1",
+            idcgate_engine::ops::ServerOp::Power(PowerAction::Stop),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.power, PowerState::Stopped);
+    assert_eq!(
+        shared[0].lock().unwrap().servers[0].power,
+        PowerState::Stopped
+    );
+    let row = engine
+        .store
+        .get_resource("a", ResourceKind::Server, "vm1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.data["power"], "stopped");
+    assert!(engine
+        .server_op(
+            "t",
+            "a/nope",
+            idcgate_engine::ops::ServerOp::Power(PowerAction::Start)
+        )
+        .await
+        .is_err());
+}
+
+async fn scheduled_jobs_run_once_per_period(db: &TestDb) {
+    let (engine, _) = engine_with(db, vec![("a", Some(populated(1, 1)))]).await;
+    let schedule = idcgate_engine::jobs::Schedule::default();
+    let mut ran = Vec::new();
+    while let Some(j) = idcgate_engine::jobs::run_due_job(&engine, "inst-1", &schedule)
+        .await
+        .unwrap()
+    {
+        ran.push(j);
+    }
+    ran.sort();
+    assert_eq!(ran, vec!["expiry-report".to_string(), "sync".to_string()]);
+    assert_eq!(
+        idcgate_engine::jobs::run_due_job(&engine, "inst-2", &schedule)
+            .await
+            .unwrap(),
+        None,
+        "not due again"
+    );
+    assert!(
+        engine
+            .store
+            .count_resources(&ResourceFilter::default())
+            .await
+            .unwrap()
+            > 0,
+        "the job synced"
+    );
+}
