@@ -109,7 +109,7 @@ impl Engine {
             "dns.add",
             &format!("{account}/{zone}"),
             &result,
-            |r| json_of(r),
+            json_of,
         )
         .await;
         result
@@ -147,7 +147,7 @@ impl Engine {
             "dns.set",
             &format!("{account}/{zone}/{id}"),
             &result,
-            |r| json_of(r),
+            json_of,
         )
         .await;
         result

@@ -329,31 +329,33 @@ impl SqlStore {
         (where_sql, texts, ints)
     }
 
-    async fn record_change(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        account: &str,
-        kind: &str,
-        key: &str,
-        change: ChangeKind,
-        at: i64,
-        before: Option<&str>,
-        after: Option<&str>,
-    ) -> Result<()> {
+    async fn record_change(tx: &mut sqlx::Transaction<'_, sqlx::Any>, c: Change<'_>) -> Result<()> {
         sqlx::query(
             "INSERT INTO resource_changes (account, kind, rkey, change, at, before_data, after_data)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(account)
-        .bind(kind)
-        .bind(key)
-        .bind(change.as_str())
-        .bind(at)
-        .bind(before.map(str::to_string))
-        .bind(after.map(str::to_string))
+        .bind(c.account)
+        .bind(c.kind)
+        .bind(c.key)
+        .bind(c.change.as_str())
+        .bind(c.at)
+        .bind(c.before.map(str::to_string))
+        .bind(c.after.map(str::to_string))
         .execute(&mut **tx)
         .await?;
         Ok(())
     }
+}
+
+/// One row of `resource_changes`.
+struct Change<'a> {
+    account: &'a str,
+    kind: &'a str,
+    key: &'a str,
+    change: ChangeKind,
+    at: i64,
+    before: Option<&'a str>,
+    after: Option<&'a str>,
 }
 
 fn hash_secret(secret: &str) -> String {
@@ -483,13 +485,15 @@ impl Store for SqlStore {
                         } else {
                             Self::record_change(
                                 &mut tx,
-                                &row.account,
-                                kind,
-                                &row.key,
-                                ChangeKind::Added,
-                                row.last_seen_ms,
-                                None,
-                                Some(&data),
+                                Change {
+                                    account: &row.account,
+                                    kind,
+                                    key: &row.key,
+                                    change: ChangeKind::Added,
+                                    at: row.last_seen_ms,
+                                    before: None,
+                                    after: Some(&data),
+                                },
                             )
                             .await?;
                             Upserted::Added
@@ -523,13 +527,15 @@ impl Store for SqlStore {
                             };
                             Self::record_change(
                                 &mut tx,
-                                &row.account,
-                                kind,
-                                &row.key,
-                                change,
-                                row.last_seen_ms,
-                                Some(old_data),
-                                Some(&data),
+                                Change {
+                                    account: &row.account,
+                                    kind,
+                                    key: &row.key,
+                                    change,
+                                    at: row.last_seen_ms,
+                                    before: Some(old_data),
+                                    after: Some(&data),
+                                },
                             )
                             .await?;
                             Upserted::Changed
@@ -577,13 +583,15 @@ impl Store for SqlStore {
             .await?;
             Self::record_change(
                 &mut tx,
-                account,
-                kind.as_str(),
-                &key,
-                ChangeKind::Gone,
-                now_ms,
-                Some(&data),
-                None,
+                Change {
+                    account,
+                    kind: kind.as_str(),
+                    key: &key,
+                    change: ChangeKind::Gone,
+                    at: now_ms,
+                    before: Some(&data),
+                    after: None,
+                },
             )
             .await?;
             gone.push(key);
@@ -674,13 +682,15 @@ impl Store for SqlStore {
             .await?;
             Self::record_change(
                 &mut tx,
-                account,
-                kind.as_str(),
-                key,
-                ChangeKind::Gone,
-                now_ms,
-                Some(&data),
-                None,
+                Change {
+                    account,
+                    kind: kind.as_str(),
+                    key,
+                    change: ChangeKind::Gone,
+                    at: now_ms,
+                    before: Some(&data),
+                    after: None,
+                },
             )
             .await?;
         }
