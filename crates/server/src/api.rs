@@ -59,7 +59,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dns/{zone}/records/{id}/enable", post(dns_enable))
         .route("/dns/{zone}/records/{id}/disable", post(dns_disable))
         .route("/servers", get(list_servers))
-        .route("/servers/{server}/actions", post(server_action))
+        .route("/servers/{account}/{id}/actions", post(server_action))
         .route("/audit", get(list_audit))
 }
 
@@ -434,8 +434,8 @@ async fn list_servers(
     }))
 }
 
-/// Power, reinstall or password operations on a server (`account/id` or a unique id).
-#[utoipa::path(post, path = "/api/v1/servers/{server}/actions", params(("server" = String, Path)), request_body = ServerActionBody,
+/// Power, reinstall or password operations on a server.
+#[utoipa::path(post, path = "/api/v1/servers/{account}/{id}/actions", params(("account" = String, Path), ("id" = String, Path, description = "the upstream's server id")), request_body = ServerActionBody,
     responses((status = 200, description = "the server after the operation"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn server_action(
     a: Access<Operate>,

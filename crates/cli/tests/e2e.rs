@@ -1,0 +1,458 @@
+//! End-to-end: the real binary, as a user runs it from the README.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_idcgate");
+
+fn idcgate(data: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("IDCGATE_DATA_DIR", data)
+        .env_remove("IDCGATE_MASTER_KEY")
+        .env_remove("IDCGATE_DATABASE_URL")
+        .current_dir(data.parent().unwrap_or(data))
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn err(out: &Output) -> String {
+    assert!(
+        !out.status.success(),
+        "unexpected success: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Three free consecutive ports for the simulators (one range per test).
+fn sandbox_port() -> u16 {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    loop {
+        let base = 21000
+            + (std::process::id() % 200) as u16 * 40
+            + NEXT.fetch_add(4, Ordering::SeqCst) % 40;
+        if (base..base + 3).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()) {
+            return base;
+        }
+    }
+}
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_sandbox(data: &Path) -> Server {
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--sandbox",
+            "--listen",
+            "127.0.0.1:0",
+            "--sandbox-port",
+            &sandbox_port().to_string(),
+        ])
+        .env("IDCGATE_DATA_DIR", data)
+        .env("IDCGATE_LOG", "warn")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            let url = rest.split_whitespace().next().unwrap().to_string();
+            // Keep draining stderr so the child never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines {});
+            return Server { child, url };
+        }
+    }
+    panic!("server did not start");
+}
+
+fn secrets_absent(haystack: &[u8], secret: &str) -> bool {
+    !haystack
+        .windows(secret.len())
+        .any(|w| w == secret.as_bytes())
+}
+
+fn dir_bytes(dir: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() {
+            all.extend(std::fs::read(p).unwrap());
+        }
+    }
+    all
+}
+
+#[test]
+fn sandbox_tour_cli_and_rest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let server = serve_sandbox(&data);
+    let (code, body) = http("GET", &format!("{}/healthz", server.url), None, None);
+    assert_eq!((code, body.as_str()), (200, "ok\n"));
+
+    let tsv = ok(&idcgate(
+        &data,
+        &["actions", "--vendor", "xensystem", "--format", "tsv"],
+    ));
+    assert_eq!(tsv.lines().count(), 57, "header + 56 catalog ids");
+    assert!(tsv
+        .lines()
+        .any(|l| l.starts_with("xensystem:vm_backup#revert\t")));
+
+    let vm = ok(&idcgate(
+        &data,
+        &["call", "xensystem", "vm_info", "vpsid=1"],
+    ));
+    assert!(vm.contains("\"vpsid\": 1"), "{vm}");
+
+    let sync = ok(&idcgate(&data, &["--json", "sync"]));
+    let reports: serde_json::Value = serde_json::from_str(&sync).unwrap();
+    assert_eq!(reports.as_array().unwrap().len(), 3);
+    for r in reports.as_array().unwrap() {
+        assert_eq!(r["failed"].as_array().unwrap().len(), 0, "{r}");
+    }
+    let domains: serde_json::Value =
+        serde_json::from_str(&ok(&idcgate(&data, &["--json", "domains"]))).unwrap();
+    let first_zone = domains[0]["name"].as_str().unwrap().to_string();
+    let servers: serde_json::Value =
+        serde_json::from_str(&ok(&idcgate(&data, &["--json", "servers"]))).unwrap();
+    let vendors: std::collections::BTreeSet<String> = servers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["account"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        vendors.contains("sandbox-xensystem") && vendors.contains("sandbox-west"),
+        "{vendors:?}"
+    );
+    let records = ok(&idcgate(&data, &["--json", "dns", "list", &first_zone]));
+    assert!(records.contains("\"zone\""), "{records}");
+    let balance = ok(&idcgate(&data, &["balance"]));
+    assert!(balance.contains("sandbox-west"), "{balance}");
+
+    // REST: 401 without a token, 403 with too small a scope, data with the right one.
+    let (code, _) = http("GET", &format!("{}/api/v1/domains", server.url), None, None);
+    assert_eq!(code, 401);
+    let token: serde_json::Value = serde_json::from_str(&ok(&idcgate(
+        &data,
+        &["--json", "token", "create", "r", "--scope", "read"],
+    )))
+    .unwrap();
+    let read = token["token"].as_str().unwrap().to_string();
+    let (code, body) = http(
+        "GET",
+        &format!("{}/api/v1/domains?limit=2", server.url),
+        Some(&read),
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        page["total"].as_i64().unwrap(),
+        domains.as_array().unwrap().len() as i64
+    );
+    let rec = r#"{"host":"e2e","type":"A","value":"192.0.2.77"}"#;
+    let url = format!("{}/api/v1/dns/{first_zone}/records", server.url);
+    assert_eq!(http("POST", &url, Some(&read), Some(rec)).0, 403);
+    let op: serde_json::Value = serde_json::from_str(&ok(&idcgate(
+        &data,
+        &["--json", "token", "create", "o", "--scope", "operate"],
+    )))
+    .unwrap();
+    let (code, body) = http("POST", &url, op["token"].as_str(), Some(rec));
+    assert_eq!(code, 201, "{body}");
+    let (code, body) = http(
+        "POST",
+        &format!("{}/api/v1/dns/no-such-zone.example/records", server.url),
+        op["token"].as_str(),
+        Some(rec),
+    );
+    assert_eq!(code, 404, "{body}");
+    let (code, body) = http(
+        "POST",
+        &url,
+        op["token"].as_str(),
+        Some(r#"{"host":"x","type":"NOPE","value":"1"}"#),
+    );
+    assert_eq!(code, 400);
+    assert!(body.contains("\"field\":\"type\""), "{body}");
+    let audit = ok(&idcgate(&data, &["--json", "audit"]));
+    assert!(
+        audit.contains("token:o") && audit.contains("dns.add"),
+        "{audit}"
+    );
+    let (code, body) = http(
+        "GET",
+        &format!("{}/api/v1/openapi.json", server.url),
+        None,
+        None,
+    );
+    assert_eq!(code, 200);
+    assert!(body.contains("/api/v1/dns/{zone}/records"));
+}
+
+/// Minimal HTTP/1.1 client: the test needs status codes and bodies, nothing more.
+fn http(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    let body = body.unwrap_or("");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let code = resp.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    // Bodies may be chunked; keep only the JSON/text payload lines.
+    let body = if resp
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body.split("\r\n")
+            .enumerate()
+            .filter(|(i, _)| i % 2 == 1)
+            .map(|(_, l)| l)
+            .collect()
+    } else {
+        body
+    };
+    (code, body)
+}
+
+#[test]
+fn credentials_never_in_clear_on_disk_or_in_trace_logs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let server = serve_sandbox(&data);
+    let creds: Vec<(String, String)> =
+        idcgate_wire::Simulator::sandbox_credentials(&idcgate_west::Sim::sandbox());
+    let secret = creds
+        .iter()
+        .find(|(k, _)| k == "api_password")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    let user = creds
+        .iter()
+        .find(|(k, _)| k == "username")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    let accounts: serde_json::Value =
+        serde_json::from_str(&ok(&idcgate(&data, &["--json", "account", "list"]))).unwrap();
+    let west_url = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["vendor"] == "west")
+        .unwrap()["base_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env("IDCGATE_DATA_DIR", &data)
+            .env("IDCGATE_LOG", "trace")
+            .output()
+            .unwrap()
+    };
+    let add = run(&[
+        "account",
+        "add",
+        "mine",
+        "--vendor",
+        "west",
+        "--base-url",
+        &west_url,
+        "--cred",
+        &format!("username={user}"),
+        "--cred",
+        &format!("api_password={secret}"),
+    ]);
+    ok(&add);
+    let test = run(&["account", "test", "mine"]);
+    let tested = ok(&test);
+    assert!(tested.contains("ok"), "{tested}");
+    let trace = [add.stderr, test.stderr, test.stdout].concat();
+    assert!(
+        String::from_utf8_lossy(&trace).contains("TRACE"),
+        "trace logging was on"
+    );
+    assert!(secrets_absent(&trace, &secret), "secret in trace logs");
+    drop(server);
+    assert!(
+        secrets_absent(&dir_bytes(&data), &secret),
+        "secret in the SQLite files"
+    );
+}
+
+#[test]
+fn credentials_sealed_in_postgres() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = rt.block_on(idcgate_store::testing::postgres()) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let secret = "PG-SECRET-do-not-store-9931";
+    let out = Command::new(BIN)
+        .args([
+            "--database-url",
+            &db.url,
+            "account",
+            "add",
+            "pgacct",
+            "--vendor",
+            "dnspod",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--cred",
+            &format!("login_token=1,{secret}"),
+        ])
+        .env("IDCGATE_DATA_DIR", &data)
+        // The fixture sealed the database's key check with the test key.
+        .env("IDCGATE_MASTER_KEY", idcgate_store::testing::TEST_KEY_HEX)
+        .output()
+        .unwrap();
+    ok(&out);
+    let dump = rt.block_on(async {
+        use sqlx::Row;
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+        let mut text = String::new();
+        for table in ["accounts", "audit_log", "meta"] {
+            let rows = sqlx::query(&format!("SELECT CAST(t.* AS TEXT) FROM {table} t"))
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+            for r in rows {
+                text.push_str(&r.try_get::<String, _>(0).unwrap());
+            }
+        }
+        text
+    });
+    assert!(dump.contains("pgacct"));
+    assert!(
+        !dump.contains(secret),
+        "secret stored in clear in PostgreSQL"
+    );
+    rt.block_on(db.cleanup());
+}
+
+#[test]
+fn bad_config_wrong_key_and_unreachable_database_fail_clearly_without_loss() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    ok(&idcgate(
+        &data,
+        &[
+            "account",
+            "add",
+            "keep",
+            "--vendor",
+            "west",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--cred",
+            "username=u",
+            "--cred",
+            "api_password=KEEP-ME-1",
+        ],
+    ));
+    let before_db_len = std::fs::read(data.join("idcgate.db")).unwrap().len();
+
+    std::fs::write(
+        tmp.path().join("idcgate.toml"),
+        "listen = 5\nbogus = true\n",
+    )
+    .unwrap();
+    let e = err(&idcgate(&data, &["account", "list"]));
+    assert!(e.contains("idcgate.toml") && e.contains("invalid"), "{e}");
+    std::fs::remove_file(tmp.path().join("idcgate.toml")).unwrap();
+
+    let e = err(&Command::new(BIN)
+        .args(["account", "list"])
+        .env("IDCGATE_DATA_DIR", &data)
+        .env("IDCGATE_MASTER_KEY", "22".repeat(32))
+        .output()
+        .unwrap());
+    assert!(e.contains("master key"), "{e}");
+    let e = err(&Command::new(BIN)
+        .args(["account", "list"])
+        .env("IDCGATE_DATA_DIR", &data)
+        .env("IDCGATE_MASTER_KEY", "not-hex")
+        .output()
+        .unwrap());
+    assert!(e.contains("IDCGATE_MASTER_KEY"), "{e}");
+
+    let e = err(&idcgate(
+        &data,
+        &[
+            "--database-url",
+            "postgres://nobody@127.0.0.1:1/none",
+            "account",
+            "list",
+        ],
+    ));
+    assert!(
+        e.contains("cannot open database") && e.contains("refused"),
+        "{e}"
+    );
+
+    let key = std::fs::read(data.join("master.key")).unwrap();
+    std::fs::remove_file(data.join("master.key")).unwrap();
+    let e = err(&idcgate(&data, &["account", "list"]));
+    assert!(e.contains("master key"), "{e}");
+    assert!(
+        !data.join("master.key").exists(),
+        "no new key was made for a database with secrets"
+    );
+    std::fs::write(data.join("master.key"), key).unwrap();
+
+    let listed = ok(&idcgate(&data, &["--json", "account", "list"]));
+    assert!(listed.contains("\"keep\""), "nothing lost: {listed}");
+    assert_eq!(
+        std::fs::read(data.join("idcgate.db")).unwrap().len(),
+        before_db_len,
+        "database file untouched by the failures"
+    );
+}

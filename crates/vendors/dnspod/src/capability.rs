@@ -1,0 +1,570 @@
+//! `idcgate_core::capability` for DNSPod: `Connection` (raw calls) and `Dns`, plus the
+//! agent's user management as typed methods on [`DnspodClient`] (a vendor extension
+//! the engine can use through `connect_client`).
+
+use crate::client::{scalar, DnspodClient};
+use crate::spec::spec;
+use async_trait::async_trait;
+use idcgate_core::capability::{Connection, Dns, Params};
+use idcgate_core::spec::VendorSpec;
+use idcgate_core::{DnsRecord, Error, RecordInput, RecordType, Result, Vendor, Zone};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use std::str::FromStr;
+
+/// Most items DNSPod returns per list call.
+pub const PAGE: usize = 3000;
+
+/// DNSPod's line names and the vendor-neutral names idcgate uses for them.
+pub const LINES: &[(&str, &str)] = &[
+    ("默认", "default"),
+    ("国内", "china"),
+    ("国外", "abroad"),
+    ("电信", "telecom"),
+    ("联通", "unicom"),
+    ("教育网", "edu"),
+    ("移动", "mobile"),
+    ("百度", "baidu"),
+    ("谷歌", "google"),
+    ("搜搜", "soso"),
+    ("有道", "youdao"),
+    ("必应", "bing"),
+    ("搜狗", "sogou"),
+    ("奇虎", "qihoo"),
+    ("搜索引擎", "search"),
+];
+
+/// Neutral name (or DNSPod's own name, passed through) -> DNSPod line name.
+pub fn vendor_line(line: Option<&str>) -> String {
+    match line {
+        None | Some("") => "默认".to_string(),
+        Some(l) => LINES
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(l))
+            .map_or(l.to_string(), |(v, _)| v.to_string()),
+    }
+}
+
+/// DNSPod line name -> neutral name; `None` for the default line.
+pub fn neutral_line(line: &str) -> Option<String> {
+    match LINES.iter().find(|(v, _)| *v == line) {
+        Some((_, "default")) => None,
+        Some((_, n)) => Some(n.to_string()),
+        None => Some(line.to_string()),
+    }
+}
+
+fn items(doc: &Value, key: &str) -> Vec<Value> {
+    doc.get(key)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn field(v: &Value, key: &str) -> String {
+    v.get(key).map(scalar).unwrap_or_default()
+}
+
+fn num(v: &Value, key: &str) -> u64 {
+    field(v, key).trim().parse().unwrap_or(0)
+}
+
+/// A user under an agent (`User.List`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentUser {
+    pub id: String,
+    pub email: String,
+    pub status: String,
+    pub domains: u64,
+}
+
+/// What `User.Create` needs. `id_card` only for enterprise users. `Debug` omits the
+/// password.
+#[derive(Clone, Default)]
+pub struct NewUser {
+    pub email: String,
+    pub password: String,
+    pub enterprise: bool,
+    pub real_name: String,
+    pub id_card: Option<String>,
+    pub telephone: String,
+    pub im: Option<String>,
+    /// The end user's real IP address (the agent doc requires it).
+    pub ip_addr: String,
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("email", &self.email)
+            .field("enterprise", &self.enterprise)
+            .field("real_name", &self.real_name)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductPrice {
+    pub term: String,
+    pub title: String,
+    pub price: Decimal,
+    pub days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    pub grade: String,
+    pub user_type: String,
+    pub title: String,
+    pub prices: Vec<ProductPrice>,
+}
+
+/// The outcome of `Domain.Upgrade`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upgrade {
+    pub domain: String,
+    pub grade: String,
+    pub vip_start: String,
+    pub vip_end: String,
+    pub user_price: Decimal,
+    pub agent_price: Decimal,
+    pub agent_balance: Decimal,
+    pub journal_number: String,
+}
+
+fn decimal(v: &Value, key: &str) -> Result<Decimal> {
+    let text = field(v, key);
+    Decimal::from_str(text.trim()).map_err(|_| Error::Transport {
+        vendor: "dnspod".into(),
+        message: format!("{key} is not a decimal: {text:?}"),
+    })
+}
+
+fn p(pairs: &[(&str, &str)]) -> Params {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+impl DnspodClient {
+    // ------------------------------------------------------------ agent extension
+
+    /// Every user under the agent (all pages).
+    pub async fn list_users(&self) -> Result<Vec<AgentUser>> {
+        let mut out = Vec::new();
+        loop {
+            let doc = self
+                .send(
+                    "User.List",
+                    &p(&[
+                        ("offset", &out.len().to_string()),
+                        ("length", &PAGE.to_string()),
+                    ]),
+                )
+                .await;
+            let doc = match doc {
+                Err(Error::Upstream { code, .. }) if code == "8" => break,
+                other => other?,
+            };
+            let page = items(&doc, "users");
+            let total = doc.get("info").map_or(0, |i| num(i, "user_total")) as usize;
+            let n = page.len();
+            out.extend(page.iter().map(|u| AgentUser {
+                id: field(u, "id"),
+                email: field(u, "email"),
+                status: field(u, "status"),
+                domains: num(u, "domains"),
+            }));
+            if n == 0 || out.len() >= total {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether `email` belongs to a user under this agent.
+    pub async fn user_is_under(&self, email: &str) -> Result<bool> {
+        match self.send("User.Under", &p(&[("user_email", email)])).await {
+            Ok(_) => Ok(true),
+            Err(Error::Upstream { code, .. }) if code == "8" => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn transfer_user(&self, user_id: &str, agent_id: &str) -> Result<()> {
+        self.send(
+            "User.Transfer",
+            &p(&[("user_id", user_id), ("agent_id", agent_id)]),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Creates a user under the agent; returns its DNSPod user id.
+    pub async fn create_user(&self, user: &NewUser) -> Result<String> {
+        let mut params = p(&[
+            ("email", &user.email),
+            ("password", &user.password),
+            (
+                "user_type",
+                if user.enterprise {
+                    "enterprise"
+                } else {
+                    "personal"
+                },
+            ),
+            ("real_name", &user.real_name),
+            ("telephone", &user.telephone),
+            ("ip_addr", &user.ip_addr),
+        ]);
+        if let (true, Some(card)) = (user.enterprise, &user.id_card) {
+            params.push(("id_card".into(), card.clone()));
+        }
+        if let Some(im) = &user.im {
+            params.push(("im".into(), im.clone()));
+        }
+        let doc = self.call("User.Create", &params).await?;
+        Ok(doc.get("user").map(|u| field(u, "id")).unwrap_or_default())
+    }
+
+    pub async fn verify_user_email(&self, user_id: &str) -> Result<()> {
+        self.send("Verify.Email", &p(&[("user_id", user_id)]))
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn verify_user_telephone(&self, user_id: &str, telephone: &str) -> Result<()> {
+        self.send(
+            "Verify.Telephone",
+            &p(&[("user_id", user_id), ("telephone", telephone)]),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn products(&self) -> Result<Vec<Product>> {
+        let doc = self.send("Product.List", &Vec::new()).await?;
+        items(&doc, "products")
+            .iter()
+            .map(|pr| {
+                Ok(Product {
+                    grade: field(pr, "name"),
+                    user_type: field(pr, "type"),
+                    title: field(pr, "title"),
+                    prices: items(pr, "prices")
+                        .iter()
+                        .map(|x| {
+                            Ok(ProductPrice {
+                                term: field(x, "price_name"),
+                                title: field(x, "price_title"),
+                                price: decimal(x, "price_value")?,
+                                days: u32::try_from(num(x, "price_days")).unwrap_or(0),
+                            })
+                        })
+                        .collect::<Result<_>>()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Upgrades or renews a user's domain to a VIP grade, paid from the agent balance.
+    pub async fn upgrade_domain(
+        &self,
+        domain: &str,
+        grade: &str,
+        term: &str,
+        user_ip: &str,
+        notice_email: &str,
+    ) -> Result<Upgrade> {
+        let doc = self
+            .send(
+                "Domain.Upgrade",
+                &p(&[
+                    ("domain", domain),
+                    ("grade", grade),
+                    ("term", term),
+                    ("ip_addr", user_ip),
+                    ("notice_email", notice_email),
+                ]),
+            )
+            .await?;
+        let d = doc.get("domain").cloned().unwrap_or(Value::Null);
+        let bill = doc.get("bill").cloned().unwrap_or(Value::Null);
+        let agent = doc.get("agent").cloned().unwrap_or(Value::Null);
+        Ok(Upgrade {
+            domain: field(&d, "domain"),
+            grade: field(&d, "grade"),
+            vip_start: field(&d, "vip_start_at"),
+            vip_end: field(&d, "vip_end_at"),
+            user_price: decimal(&bill, "user_price")?,
+            agent_price: decimal(&bill, "agent_price")?,
+            agent_balance: decimal(&agent, "balance")?,
+            journal_number: field(&bill, "journal_number"),
+        })
+    }
+
+    // ------------------------------------------------------------ DNS helpers
+
+    fn domain_param(zone: &str) -> (String, String) {
+        if !zone.is_empty() && zone.bytes().all(|b| b.is_ascii_digit()) {
+            ("domain_id".into(), zone.into())
+        } else {
+            ("domain".into(), zone.trim_end_matches('.').to_lowercase())
+        }
+    }
+
+    /// Every record of a zone as DNSPod reports it (all pages of `Record.List`).
+    pub async fn raw_records(&self, zone: &str) -> Result<Vec<Value>> {
+        let mut out: Vec<Value> = Vec::new();
+        loop {
+            let params = vec![
+                Self::domain_param(zone),
+                ("offset".into(), out.len().to_string()),
+                ("length".into(), PAGE.to_string()),
+            ];
+            let doc = match self.send("Record.List", &params).await {
+                Err(Error::Upstream { code, .. }) if code == "10" => break,
+                other => other?,
+            };
+            let page = items(&doc, "records");
+            let total = doc.get("info").map_or(0, |i| num(i, "record_total")) as usize;
+            let n = page.len();
+            out.extend(page);
+            if n == 0 || out.len() >= total {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    fn to_record(zone: &str, r: &Value) -> Option<DnsRecord> {
+        let rtype = RecordType::from_str(&field(r, "type")).ok()?;
+        let mx = num(r, "mx");
+        Some(DnsRecord {
+            zone: zone.to_string(),
+            host: field(r, "name"),
+            rtype,
+            value: field(r, "value"),
+            ttl: u32::try_from(num(r, "ttl")).unwrap_or(0),
+            line: neutral_line(&field(r, "line")),
+            priority: (rtype == RecordType::Mx).then(|| u16::try_from(mx).unwrap_or(0)),
+            enabled: field(r, "enabled") != "0",
+            upstream_id: Some(field(r, "id")),
+        })
+    }
+
+    fn record_params(zone: &str, input: &RecordInput) -> Params {
+        let mut params = vec![
+            Self::domain_param(zone),
+            (
+                "sub_domain".into(),
+                if input.host.is_empty() {
+                    "@".into()
+                } else {
+                    input.host.clone()
+                },
+            ),
+            ("record_type".into(), input.rtype.as_str().to_string()),
+            ("record_line".into(), vendor_line(input.line.as_deref())),
+            ("value".into(), input.value.clone()),
+            ("ttl".into(), input.ttl.to_string()),
+        ];
+        if input.rtype == RecordType::Mx {
+            params.push(("mx".into(), input.priority.unwrap_or(10).to_string()));
+        }
+        params
+    }
+}
+
+#[async_trait]
+impl Connection for DnspodClient {
+    fn vendor(&self) -> Vendor {
+        Vendor::Dnspod
+    }
+
+    fn spec(&self) -> &'static VendorSpec {
+        spec()
+    }
+
+    async fn call(&self, action: &str, params: &Params) -> Result<Value> {
+        DnspodClient::call(self, action, params).await
+    }
+
+    fn dns(&self) -> Option<&dyn Dns> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Dns for DnspodClient {
+    async fn list_zones(&self) -> Result<Vec<Zone>> {
+        let mut out = Vec::new();
+        loop {
+            let params = p(&[
+                ("type", "mine"),
+                ("offset", &out.len().to_string()),
+                ("length", &PAGE.to_string()),
+            ]);
+            let doc = match self.send("Domain.List", &params).await {
+                Err(Error::Upstream { code, .. }) if code == "9" => break,
+                other => other?,
+            };
+            let page = items(&doc, "domains");
+            let total = doc.get("info").map_or(0, |i| num(i, "domain_total")) as usize;
+            let n = page.len();
+            out.extend(page.iter().map(|d| Zone {
+                name: field(d, "name"),
+                upstream_id: Some(field(d, "id")),
+                record_count: u32::try_from(num(d, "records")).ok(),
+            }));
+            if n == 0 || out.len() >= total {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn list_records(&self, zone: &str) -> Result<Vec<DnsRecord>> {
+        let name = zone.trim_end_matches('.').to_lowercase();
+        Ok(self
+            .raw_records(zone)
+            .await?
+            .iter()
+            .filter_map(|r| {
+                let rec = Self::to_record(&name, r);
+                if rec.is_none() {
+                    tracing::debug!(vendor = "dnspod", rtype = %field(r, "type"), "record type outside the unified model skipped");
+                }
+                rec
+            })
+            .collect())
+    }
+
+    async fn create_record(&self, zone: &str, record: &RecordInput) -> Result<DnsRecord> {
+        let params = Self::record_params(zone, record);
+        let id = match self.call("Record.Create", &params).await {
+            Ok(doc) => doc
+                .get("record")
+                .map(|r| field(r, "id"))
+                .unwrap_or_default(),
+            // Identical record already there: what the caller wanted exists (a retried
+            // create after an unknown outcome lands here).
+            Err(Error::Upstream { code, message, .. })
+                if code == "31" && message.contains("already exists") =>
+            {
+                let host = if record.host.is_empty() {
+                    "@"
+                } else {
+                    record.host.as_str()
+                };
+                let line = vendor_line(record.line.as_deref());
+                self.raw_records(zone)
+                    .await?
+                    .iter()
+                    .find(|r| {
+                        field(r, "name") == host
+                            && field(r, "type") == record.rtype.as_str()
+                            && field(r, "line") == line
+                            && field(r, "value").eq_ignore_ascii_case(&record.value)
+                    })
+                    .map(|r| field(r, "id"))
+                    .ok_or_else(|| Error::upstream("dnspod", code, message))?
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(DnsRecord {
+            zone: zone.to_string(),
+            host: if record.host.is_empty() {
+                "@".into()
+            } else {
+                record.host.clone()
+            },
+            rtype: record.rtype,
+            value: record.value.clone(),
+            ttl: record.ttl,
+            line: record
+                .line
+                .clone()
+                .filter(|l| vendor_line(Some(l)) != "默认"),
+            priority: record.priority.filter(|_| record.rtype == RecordType::Mx),
+            enabled: true,
+            upstream_id: Some(id),
+        })
+    }
+
+    async fn update_record(&self, zone: &str, id: &str, record: &RecordInput) -> Result<DnsRecord> {
+        let mut params = Self::record_params(zone, record);
+        params.push(("record_id".into(), id.to_string()));
+        // `call` compares with the current record and does not send a no-op.
+        let doc = self.call("Record.Modify", &params).await?;
+        let enabled = doc
+            .get("record")
+            .map(|r| field(r, "status"))
+            .is_none_or(|s| s != "disable");
+        Ok(DnsRecord {
+            zone: zone.to_string(),
+            host: if record.host.is_empty() {
+                "@".into()
+            } else {
+                record.host.clone()
+            },
+            rtype: record.rtype,
+            value: record.value.clone(),
+            ttl: record.ttl,
+            line: record
+                .line
+                .clone()
+                .filter(|l| vendor_line(Some(l)) != "默认"),
+            priority: record.priority.filter(|_| record.rtype == RecordType::Mx),
+            enabled,
+            upstream_id: Some(id.to_string()),
+        })
+    }
+
+    async fn delete_record(&self, zone: &str, id: &str) -> Result<()> {
+        let params = vec![
+            Self::domain_param(zone),
+            ("record_id".into(), id.to_string()),
+        ];
+        self.call("Record.Remove", &params).await.map(|_| ())
+    }
+
+    async fn set_record_enabled(&self, zone: &str, id: &str, enabled: bool) -> Result<()> {
+        let params = vec![
+            Self::domain_param(zone),
+            ("record_id".into(), id.to_string()),
+            (
+                "status".into(),
+                if enabled { "enable" } else { "disable" }.to_string(),
+            ),
+        ];
+        self.call("Record.Status", &params).await.map(|_| ())
+    }
+
+    async fn lines(&self, zone: &str) -> Result<Vec<String>> {
+        let info = self
+            .call("Domain.Info", &vec![Self::domain_param(zone)])
+            .await?;
+        let grade = info
+            .get("domain")
+            .map(|d| field(d, "grade"))
+            .unwrap_or_default();
+        let doc = self
+            .call(
+                "Record.Line",
+                &vec![Self::domain_param(zone), ("domain_grade".into(), grade)],
+            )
+            .await?;
+        Ok(items(&doc, "lines")
+            .iter()
+            .map(|l| {
+                let name = scalar(l);
+                LINES
+                    .iter()
+                    .find(|(v, _)| *v == name)
+                    .map_or(name.clone(), |(_, n)| n.to_string())
+            })
+            .collect())
+    }
+}

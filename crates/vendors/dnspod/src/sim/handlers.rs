@@ -1,0 +1,2691 @@
+//! The business rules of each action. Every handler gets the world and one request and
+//! returns the payload (as an ordered [`V`]) or the vendor's refusal.
+
+use super::render::{obj, s, yuan, yuan_text, V};
+use super::state::*;
+use super::{fail, Fail, Out, Rq};
+use jiff::tz::{offset, TimeZone};
+use jiff::{SignedDuration, Timestamp};
+use md5::{Digest, Md5};
+
+type R = Result<Out, Fail>;
+
+const HOUR: SignedDuration = SignedDuration::from_secs(3600);
+
+/// DNSPod writes times in China time (UTC+8) as `YYYY-MM-DD HH:MM:SS`.
+pub fn fmt_time(t: Timestamp) -> String {
+    t.to_zoned(TimeZone::fixed(offset(8)))
+        .strftime("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+fn today(t: Timestamp) -> jiff::civil::Date {
+    t.to_zoned(TimeZone::fixed(offset(8))).date()
+}
+
+fn ok(payload: Vec<(&str, V)>) -> R {
+    Ok(Out {
+        payload: payload
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        message: None,
+    })
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+fn md5_hex(text: &str) -> String {
+    hex::encode(Md5::digest(text.as_bytes()))
+}
+
+/// The sim's D令牌: six digits derived from the secret and the 30-second window.
+pub fn dtoken_code(secret: &str, now: Timestamp) -> String {
+    let window = now.as_second().div_euclid(30);
+    let h = md5_hex(&format!("{secret}:{window}"));
+    let n = u64::from_str_radix(&h[..12], 16).unwrap_or(0) % 1_000_000;
+    format!("{n:06}")
+}
+
+// ---------------------------------------------------------------- login
+
+const FAIL_WINDOW: SignedDuration = SignedDuration::from_secs(300);
+const MAX_FAILURES: usize = 30;
+
+fn login_failed(st: &mut State, key: &str, now: Timestamp) {
+    let list = st.login_failures.entry(key.to_string()).or_default();
+    list.retain(|t| now.duration_since(*t) < FAIL_WINDOW);
+    list.push(now);
+    if list.len() > MAX_FAILURES {
+        st.login_bans.insert(key.to_string(), now + HOUR);
+        list.clear();
+    }
+}
+
+fn login_fail_text() -> Fail {
+    fail(
+        "-1",
+        "Login fail, please check login info",
+        "登录失败，请检查登录信息",
+    )
+}
+
+/// Authenticates a request; returns the account id. Failed attempts count toward the
+/// 30-in-5-minutes ban, which then refuses even correct credentials for an hour.
+pub fn login(
+    st: &mut State,
+    params: &[(String, String)],
+    cookies: &str,
+    now: Timestamp,
+    set_cookie: &mut Option<String>,
+) -> Result<u64, Fail> {
+    let get = |k: &str| {
+        idcgate_wire::form::get(params, k)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let (key, account) = if let Some(tok) = get("login_token").or_else(|| get("user_token")) {
+        let (tid, secret) = tok.split_once(',').unwrap_or((tok, ""));
+        let tid: u64 = tid.trim().parse().map_err(|_| {
+            fail(
+                "10002",
+                "The login token ID is invalid",
+                "登录Token ID不正确",
+            )
+        })?;
+        let key = format!("token:{tid}");
+        check_ban(st, &key, now)?;
+        let acc = st.by_token.get(&tid).copied().ok_or_else(|| {
+            fail(
+                "10002",
+                "The login token ID is invalid",
+                "登录Token ID不正确",
+            )
+        })?;
+        let good = st.accounts.get(&acc).is_some_and(|a| {
+            a.tokens
+                .iter()
+                .any(|(i, t)| *i == tid && t == secret.trim())
+        });
+        if !good {
+            login_failed(st, &key, now);
+            return Err(login_fail_text());
+        }
+        (key, acc)
+    } else if let Some(email) = get("login_email") {
+        let key = format!("email:{}", email.to_ascii_lowercase());
+        check_ban(st, &key, now)?;
+        let password = get("login_password").unwrap_or("");
+        let acc = st.by_email.get(&email.to_ascii_lowercase()).copied();
+        match acc.and_then(|id| st.accounts.get(&id)) {
+            Some(a) if a.password == password => (key, a.id),
+            _ => {
+                login_failed(st, &key, now);
+                return Err(login_fail_text());
+            }
+        }
+    } else {
+        return Err(login_fail_text());
+    };
+    let Some(acc) = st.accounts.get_mut(&account) else {
+        return Err(login_fail_text());
+    };
+    if acc.status != "enabled" {
+        return Err(fail(
+            "83",
+            "Account is locked",
+            "该帐户已经被锁定，无法进行任何操作",
+        ));
+    }
+    if let Some(secret) = acc.dtoken.clone() {
+        let cookie_name = format!("t{}", acc.id);
+        acc.remembered.retain(|(_, exp)| *exp > now);
+        let remembered = cookies
+            .split(';')
+            .filter_map(|c| c.trim().split_once('='))
+            .any(|(n, v)| n == cookie_name && acc.remembered.iter().any(|(val, _)| val == v));
+        if !remembered {
+            let Some(code) = get("login_code") else {
+                return Err(fail(
+                    "50",
+                    "D-Token is enabled, login_code required",
+                    "您开启了D令牌，需要验证码",
+                ));
+            };
+            let prev = dtoken_code(&secret, now - SignedDuration::from_secs(30));
+            if code != dtoken_code(&secret, now) && code != prev {
+                login_failed(st, &key, now);
+                return Err(fail("52", "D-Token code is not correct", "验证码不正确"));
+            }
+            if get("login_remember") != Some("no") {
+                let value = md5_hex(&format!("{secret}:{}:{}", acc.id, now.as_nanosecond()));
+                let expires = now + SignedDuration::from_hours(24 * 30);
+                acc.remembered.push((value.clone(), expires));
+                *set_cookie = Some(format!(
+                    "{cookie_name}={value}; expires={}; path=/",
+                    expires.strftime("%a, %d-%b-%Y %H:%M:%S GMT")
+                ));
+            }
+        }
+    }
+    Ok(account)
+}
+
+fn check_ban(st: &mut State, key: &str, now: Timestamp) -> Result<(), Fail> {
+    if let Some(until) = st.login_bans.get(key) {
+        if *until > now {
+            return Err(fail(
+                "-8",
+                "Login failed too many times, account temporarily banned",
+                "登录失败次数过多，帐号被暂时封禁",
+            ));
+        }
+        st.login_bans.remove(key);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- dispatch
+
+pub fn dispatch(st: &mut State, rq: &Rq) -> R {
+    match rq.action {
+        "Info.Version" => Ok(Out {
+            payload: Vec::new(),
+            message: Some("4.6".into()),
+        }),
+        "User.Detail" => user_detail(st, rq),
+        "User.Modify" => user_modify(st, rq),
+        "Userpasswd.Modify" => userpasswd_modify(st, rq),
+        "Useremail.Modify" => useremail_modify(st, rq),
+        "Telephoneverify.Code" => telephone_code(st, rq),
+        "User.Log" => user_log(st, rq),
+        "User.List" => agent_user_list(st, rq),
+        "User.Under" => agent_user_under(st, rq),
+        "User.Transfer" => agent_user_transfer(st, rq),
+        "User.Create" => agent_user_create(st, rq),
+        "Verify.Email" => agent_verify(st, rq, false),
+        "Verify.Telephone" => agent_verify(st, rq, true),
+        "Product.List" => product_list(),
+        "Domain.Upgrade" => domain_upgrade(st, rq),
+        "Domain.Create" => domain_create(st, rq),
+        "Domain.List" => domain_list(st, rq),
+        "Domain.Remove" => domain_remove(st, rq),
+        "Domain.Status" => domain_set(st, rq, DomainField::Status),
+        "Domain.Info" => domain_info(st, rq),
+        "Domain.Log" => domain_log(st, rq),
+        "Domain.Searchenginepush" => domain_set(st, rq, DomainField::Push),
+        "Domain.Ismark" => domain_set(st, rq, DomainField::Mark),
+        "Domain.Remark" => domain_set(st, rq, DomainField::Remark),
+        "Domain.Changegroup" => domain_set(st, rq, DomainField::Group),
+        "Domain.Purview" => domain_purview(st, rq),
+        "Domain.Transfer" => domain_transfer(st, rq),
+        "Domain.Lock" => domain_lock(st, rq),
+        "Domain.Unlock" => domain_unlock(st, rq),
+        "Domainshare.Create" | "Domainshare.Modify" | "Domainshare.Remove" | "Domainshare.List" => {
+            domainshare(st, rq)
+        }
+        "Domainalias.List" | "Domainalias.Create" | "Domainalias.Remove" => domainalias(st, rq),
+        "Domaingroup.List" | "Domaingroup.Create" | "Domaingroup.Modify" | "Domaingroup.Remove" => {
+            domaingroup(st, rq)
+        }
+        "Domain.Acquire"
+        | "Domain.Acquiresend"
+        | "Domain.Acquirevalidate"
+        | "Domain.Acquiresend.New" => acquire(st, rq),
+        "Record.Type" => record_type(rq),
+        "Record.Line" => record_line(st, rq),
+        "Record.Create" => record_create(st, rq),
+        "Record.List" => record_list(st, rq),
+        "Record.Modify" => record_modify(st, rq, false),
+        "Record.Ddns" => record_modify(st, rq, true),
+        "Record.Remove" => record_remove(st, rq),
+        "Record.Remark" => record_remark(st, rq),
+        "Record.Info" => record_info(st, rq),
+        "Record.Status" => record_status(st, rq),
+        "Batch.Domain.Create" | "Batch.Record.Create" | "Batch.Record.Modify" => {
+            batch_create(st, rq)
+        }
+        "Batch.Detail" => batch_detail(st, rq),
+        _ => Err(fail(
+            "-99",
+            "This feature is suspended, please retry later",
+            "此功能暂停开放，请稍候重试",
+        )),
+    }
+}
+
+// ---------------------------------------------------------------- accounts
+
+fn actor<'a>(st: &'a State, rq: &Rq) -> Result<&'a Account, Fail> {
+    st.accounts.get(&rq.actor).ok_or_else(login_fail_text)
+}
+
+fn actor_mut<'a>(st: &'a mut State, rq: &Rq) -> Result<&'a mut Account, Fail> {
+    st.accounts.get_mut(&rq.actor).ok_or_else(login_fail_text)
+}
+
+fn log_user(st: &mut State, id: u64, rq: &Rq, what: &str) {
+    if let Some(a) = st.accounts.get_mut(&id) {
+        a.logs
+            .push(format!("{}: {} {}", fmt_time(rq.now), rq.ip, what));
+        if a.logs.len() > 500 {
+            a.logs.remove(0);
+        }
+    }
+}
+
+fn user_grade(st: &State, id: u64) -> &'static str {
+    let rank = |g: &str| GRADES.iter().position(|x| x.code == g).unwrap_or(0) % 5;
+    st.domains
+        .values()
+        .filter(|d| d.owner == id)
+        .map(|d| d.grade)
+        .max_by_key(|g| rank(g))
+        .unwrap_or("DP_Free")
+}
+
+fn user_detail(st: &mut State, rq: &Rq) -> R {
+    let a = actor(st, rq)?;
+    let user = obj!(
+        "real_name" => &a.real_name,
+        "user_type" => &a.user_type,
+        "telephone" => &a.telephone,
+        "im" => &a.im,
+        "nick" => &a.nick,
+        "id" => s(a.id),
+        "email" => &a.email,
+        "status" => &a.status,
+        "email_verified" => yes_no(a.email_verified),
+        "telephone_verified" => yes_no(a.telephone_verified),
+        "weixin_binded" => "no",
+        "agent_pending" => false,
+        // An agent's spendable balance is its agent account's.
+        "balance" => yuan(a.agent.as_ref().map_or(a.balance_fen, |ag| ag.balance_fen)),
+        "smsbalance" => a.sms_balance,
+        "user_grade" => user_grade(st, a.id),
+    );
+    ok(vec![("info", obj!("user" => user))])
+}
+
+fn valid_phone(p: &str) -> bool {
+    p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn valid_email(e: &str) -> bool {
+    match e.split_once('@') {
+        Some((local, host)) => {
+            !local.is_empty()
+                && host.contains('.')
+                && !host.starts_with('.')
+                && !e.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+fn user_modify(st: &mut State, rq: &Rq) -> R {
+    if let Some(p) = rq.opt("telephone") {
+        if !valid_phone(p) {
+            return Err(fail("8", "Telephone number invalid", "手机号码不正确"));
+        }
+    }
+    if let Some(im) = rq.opt("im") {
+        if !(5..=11).contains(&im.len()) || !im.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(fail("9", "User QQ invalid", "用户QQ不正确"));
+        }
+    }
+    let a = actor_mut(st, rq)?;
+    if let Some(v) = rq.opt("real_name") {
+        a.real_name = v.into();
+    }
+    if let Some(v) = rq.opt("nick") {
+        a.nick = v.into();
+    }
+    if let Some(v) = rq.opt("telephone") {
+        if a.telephone != v {
+            a.telephone = v.into();
+            a.telephone_verified = false;
+        }
+    }
+    if let Some(v) = rq.opt("im") {
+        a.im = v.into();
+    }
+    let id = a.id;
+    log_user(st, id, rq, "修改资料");
+    ok(vec![])
+}
+
+fn userpasswd_modify(st: &mut State, rq: &Rq) -> R {
+    let a = actor_mut(st, rq)?;
+    if a.password != rq.str("old_password") {
+        return Err(fail("8", "Old password wrong", "旧密码错误"));
+    }
+    let new = rq.str("new_password");
+    if !(6..=18).contains(&new.chars().count()) {
+        return Err(fail("9", "New password invalid", "新密码不符合要求"));
+    }
+    if a.password_history.iter().any(|p| p == new) {
+        return Err(fail(
+            "87",
+            "Password has been used before",
+            "该密码之前已使用过",
+        ));
+    }
+    let local = a.email.split('@').next().unwrap_or("");
+    if new.bytes().all(|b| b.is_ascii_digit())
+        || new.bytes().all(|b| b.is_ascii_alphabetic())
+        || new == local
+    {
+        return Err(fail("88", "New password is not secure", "新密码不安全"));
+    }
+    a.password = new.to_string();
+    a.password_history.push(new.to_string());
+    let id = a.id;
+    log_user(st, id, rq, "修改密码");
+    ok(vec![])
+}
+
+fn useremail_modify(st: &mut State, rq: &Rq) -> R {
+    let (old, new) = (
+        rq.str("old_email"),
+        rq.str("new_email").to_ascii_lowercase(),
+    );
+    let a = actor(st, rq)?;
+    if !a.email.eq_ignore_ascii_case(old) {
+        return Err(fail("8", "Old email wrong", "旧邮箱错误"));
+    }
+    if !valid_email(&new) || st.by_email.contains_key(&new) {
+        return Err(fail("9", "New email invalid", "新邮箱不正确"));
+    }
+    if a.password != rq.str("password") {
+        return Err(fail("10", "Password wrong", "当前密码错误"));
+    }
+    let old_key = a.email.to_ascii_lowercase();
+    let id = a.id;
+    st.by_email.remove(&old_key);
+    st.by_email.insert(new.clone(), id);
+    if let Some(a) = st.accounts.get_mut(&id) {
+        a.email = new;
+        a.email_verified = false;
+    }
+    log_user(st, id, rq, "修改邮箱");
+    ok(vec![])
+}
+
+fn telephone_code(st: &mut State, rq: &Rq) -> R {
+    let tel = rq.str("telephone").to_string();
+    let now = rq.now;
+    let a = actor_mut(st, rq)?;
+    if a.telephone_verified && a.telephone == tel {
+        return Err(fail("4", "Telephone already verified", "手机已经验证"));
+    }
+    if !valid_phone(&tel) {
+        return Err(fail("5", "Telephone number invalid", "手机号码不正确"));
+    }
+    let code = format!("{:06}", now.as_second().rem_euclid(1_000_000));
+    a.phone_code = Some(code.clone());
+    let desc = format!("请用手机 {tel} 发送 {code} 到 106900000000 完成验证");
+    ok(vec![(
+        "user",
+        obj!("verify_code" => code, "verify_desc" => desc),
+    )])
+}
+
+fn user_log(st: &mut State, rq: &Rq) -> R {
+    let a = actor(st, rq)?;
+    let log: Vec<V> = a.logs.iter().rev().map(V::from).collect();
+    ok(vec![("log", V::Arr(log))])
+}
+
+// ---------------------------------------------------------------- agent
+
+fn agent_user_list(st: &mut State, rq: &Rq) -> R {
+    let offset =
+        parse_offset(rq, "offset", "6", "Offset invalid", "记录开始的偏移无效")?.unwrap_or(0);
+    let length = parse_length(
+        rq,
+        "length",
+        "7",
+        "Length invalid",
+        "共要获取的记录的数量无效",
+    )?;
+    let users: Vec<&Account> = st
+        .accounts
+        .values()
+        .filter(|a| a.under_agent == Some(rq.auth))
+        .collect();
+    let total = users.len();
+    if total == 0 && rq.error_on_empty {
+        return Err(fail("8", "No users under this account", "账号下没有用户"));
+    }
+    let items: Vec<V> = users
+        .iter()
+        .skip(offset)
+        .take(length.unwrap_or(usize::MAX))
+        .map(|u| {
+            let domains = st.domains.values().filter(|d| d.owner == u.id).count();
+            obj!("id" => s(u.id), "email" => &u.email, "status" => &u.status, "domains" => s(domains), "points" => s(0))
+        })
+        .collect();
+    ok(vec![
+        ("info", obj!("user_total" => total)),
+        ("users", V::Arr(items)),
+    ])
+}
+
+fn agent_user_under(st: &mut State, rq: &Rq) -> R {
+    let email = rq.str("user_email").to_ascii_lowercase();
+    if !valid_email(&email) {
+        return Err(fail("6", "Email invalid", "邮箱地址错误"));
+    }
+    let id = st
+        .by_email
+        .get(&email)
+        .ok_or_else(|| fail("7", "User not exists", "用户不存在"))?;
+    let under = st
+        .accounts
+        .get(id)
+        .is_some_and(|u| u.under_agent == Some(rq.auth));
+    if !under {
+        return Err(fail("8", "User is not under you", "不在名下"));
+    }
+    ok(vec![])
+}
+
+fn agent_user_transfer(st: &mut State, rq: &Rq) -> R {
+    let bad = || fail("6", "User id or agent id invalid", "用户 ID 或代理 ID 错误");
+    let uid: u64 = rq.str("user_id").parse().map_err(|_| bad())?;
+    let aid: u64 = rq.str("agent_id").parse().map_err(|_| bad())?;
+    let user = st.accounts.get(&uid).ok_or_else(bad)?;
+    let target = st.accounts.get(&aid).ok_or_else(bad)?;
+    if user.under_agent != Some(rq.auth) {
+        return Err(fail("7", "User is not under you", "用户不在名下"));
+    }
+    if target.agent.is_none() || aid == rq.auth {
+        return Err(fail("8", "Target is not a valid agent", "对方不是合法代理"));
+    }
+    if let Some(u) = st.accounts.get_mut(&uid) {
+        u.under_agent = Some(aid);
+    }
+    log_user(st, rq.auth, rq, &format!("转出用户 {uid} 到代理 {aid}"));
+    ok(vec![])
+}
+
+fn valid_ip(ip: &str) -> bool {
+    ip.parse::<std::net::IpAddr>().is_ok()
+}
+
+fn agent_user_create(st: &mut State, rq: &Rq) -> R {
+    let email = rq.str("email").to_ascii_lowercase();
+    if !valid_email(&email) {
+        return Err(fail("6", "Email invalid", "用户邮箱不正确"));
+    }
+    if st.by_email.contains_key(&email) {
+        return Err(fail("7", "Email already exists", "用户邮箱已经存在"));
+    }
+    let password = rq.str("password");
+    if !(6..=18).contains(&password.chars().count()) {
+        return Err(fail(
+            "8",
+            "Password invalid (6-18)",
+            "密码不符合要求(6-18位)",
+        ));
+    }
+    let user_type = rq.str("user_type");
+    if user_type != "personal" && user_type != "enterprise" {
+        return Err(fail("9", "User type invalid", "用户类型不正确"));
+    }
+    let real_name = rq.str("real_name");
+    if real_name.is_empty() || real_name.chars().count() > 64 {
+        return Err(fail("10", "Real name invalid", "真实姓名错误"));
+    }
+    let id_card = rq.str("id_card");
+    if user_type == "enterprise" && !(9..=18).contains(&id_card.len()) {
+        return Err(fail(
+            "11",
+            "Organization code invalid",
+            "企业组织机构代码不合法",
+        ));
+    }
+    let tel = rq.str("telephone");
+    if !valid_phone(tel) {
+        return Err(fail("12", "Telephone number invalid", "手机号码不正确"));
+    }
+    if let Some(im) = rq.opt("im") {
+        if !im.bytes().all(|b| b.is_ascii_digit()) && !valid_email(im) {
+            return Err(fail("13", "User qq/msn invalid", "用户 qq/msn 不正确"));
+        }
+    }
+    if !valid_ip(rq.str("ip_addr")) {
+        return Err(fail("15", "User IP invalid", "用户 IP 地址不正确"));
+    }
+    let mut a = Account::new(0, &email, password, user_type);
+    a.real_name = real_name.into();
+    a.id_card = if user_type == "enterprise" {
+        id_card.into()
+    } else {
+        String::new()
+    };
+    a.telephone = tel.into();
+    a.im = rq.str("im").into();
+    a.under_agent = Some(rq.auth);
+    let id = st.add_account(a);
+    log_user(st, rq.auth, rq, &format!("创建用户 {email}"));
+    ok(vec![("user", obj!("id" => s(id)))])
+}
+
+fn agent_verify(st: &mut State, rq: &Rq, phone: bool) -> R {
+    let bad = || fail("-5", "User id invalid", "用户 ID 错误");
+    let uid: u64 = rq.str("user_id").parse().map_err(|_| bad())?;
+    let user = st.accounts.get_mut(&uid).ok_or_else(bad)?;
+    if user.under_agent != Some(rq.auth) {
+        return Err(fail("-4", "Not a user under you", "不是名下用户"));
+    }
+    if phone {
+        let tel = rq.str("telephone");
+        if !valid_phone(tel) {
+            return Err(fail("4", "Telephone number invalid", "手机号码非法"));
+        }
+        user.telephone = tel.into();
+        user.telephone_verified = true;
+    } else {
+        user.email_verified = true;
+    }
+    ok(vec![])
+}
+
+fn product_list() -> R {
+    let products: Vec<V> = PRODUCTS
+        .iter()
+        .map(|(name, ty, title, yearly)| {
+            let prices: Vec<V> = TERMS
+                .iter()
+                .map(|(pn, pt, years)| {
+                    obj!("price_name" => *pn, "price_title" => *pt, "price_value" => yuan(yearly * i64::from(*years)), "price_days" => 365 * years)
+                })
+                .collect();
+            let content = format!("{title}只需 {}/年，更多线路、更低 TTL、更多记录，给您最豪华的 DNS 体验！", yuan_text(*yearly));
+            obj!("name" => *name, "type" => *ty, "title" => *title, "content" => content, "prices" => prices)
+        })
+        .collect();
+    ok(vec![("products", V::Arr(products))])
+}
+
+fn domain_upgrade(st: &mut State, rq: &Rq) -> R {
+    let name = rq.str("domain").to_ascii_lowercase();
+    if !valid_domain(&name) {
+        return Err(fail("6", "Domain invalid", "域名不正确"));
+    }
+    let did = *st
+        .by_name
+        .get(&name)
+        .ok_or_else(|| fail("7", "Domain not exists", "域名不存在"))?;
+    let owner = st.domains.get(&did).map_or(0, |d| d.owner);
+    let owner_acc = st
+        .accounts
+        .get(&owner)
+        .filter(|u| u.under_agent == Some(rq.auth))
+        .ok_or_else(|| {
+            fail(
+                "8",
+                "Domain is not owned by your user",
+                "域名不是你名下用户所有",
+            )
+        })?;
+    let product = PRODUCTS
+        .iter()
+        .find(|p| p.0 == rq.str("grade") && p.1 == owner_acc.user_type)
+        .ok_or_else(|| fail("10", "Grade invalid", "无效的等级参数"))?;
+    let term = TERMS
+        .iter()
+        .find(|t| t.0 == rq.str("term"))
+        .ok_or_else(|| fail("11", "Term invalid", "无效的周期参数"))?;
+    if !valid_ip(rq.str("ip_addr")) {
+        return Err(fail("12", "User IP invalid", "用户 IP 无效"));
+    }
+    let agent = st
+        .accounts
+        .get(&rq.auth)
+        .and_then(|a| a.agent.clone())
+        .ok_or_else(|| fail("-3", "Not a valid agent", "不是合法代理"))?;
+    let user_price = product.3 * i64::from(term.2);
+    let agent_price = (rust_decimal::Decimal::from(user_price)
+        * rust_decimal::Decimal::from(agent.discount)
+        / rust_decimal::Decimal::ONE_HUNDRED)
+        .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let agent_price = i64::try_from(agent_price).unwrap_or(i64::MAX);
+    if agent.balance_fen < agent_price {
+        return Err(fail("13", "Balance insufficient", "余额不足"));
+    }
+    let days = 365 * i64::from(term.2);
+    let today = today(rq.now);
+    let grade_code: &'static str = grade(product.0).map_or("D_Plus", |g| g.code);
+    let d = st
+        .domains
+        .get_mut(&did)
+        .ok_or_else(|| fail("7", "Domain not exists", "域名不存在"))?;
+    let (start, end) = match d.vip {
+        Some((start, end)) if end >= today && d.grade == grade_code => (start, end),
+        _ => (today, today.yesterday().unwrap_or(today)),
+    };
+    let end = end.checked_add(jiff::Span::new().days(days)).unwrap_or(end);
+    d.vip = Some((start, end));
+    d.grade = grade_code;
+    d.updated_on = rq.now;
+    let domain_id = d.id;
+    let seq = st.misc_id();
+    let a = st
+        .accounts
+        .get_mut(&rq.auth)
+        .and_then(|a| a.agent.as_mut())
+        .ok_or_else(|| fail("-3", "Not a valid agent", "不是合法代理"))?;
+    a.balance_fen -= agent_price;
+    a.points += agent_price / 100;
+    let (points, balance, discount) = (a.points, a.balance_fen, a.discount);
+    let abbrev: String = product
+        .0
+        .trim_start_matches("D_")
+        .chars()
+        .take(3)
+        .collect::<String>()
+        .to_uppercase();
+    let journal = format!(
+        "{}{}{:03}YN{:04}",
+        rq.now
+            .to_zoned(TimeZone::fixed(offset(8)))
+            .strftime("%Y%m%d%H"),
+        abbrev,
+        term.2,
+        seq % 10_000
+    );
+    let end_s = end.to_string();
+    log_user(
+        st,
+        rq.auth,
+        rq,
+        &format!("升级域名 {name} 到 {} {}", product.0, term.0),
+    );
+    ok(vec![
+        (
+            "agent",
+            obj!("user_id" => s(rq.auth), "discount" => s(discount), "points" => points, "balance" => yuan(balance)),
+        ),
+        (
+            "domain",
+            obj!("domain_id" => s(domain_id), "domain" => &name, "grade" => product.0, "term" => term.0, "vip_start_at" => start.to_string(), "vip_end_at" => &end_s),
+        ),
+        (
+            "bill",
+            obj!("user_price" => yuan(user_price), "agent_price" => yuan_text(agent_price), "journal_number" => journal),
+        ),
+        (
+            "notice",
+            obj!(
+                "title" => format!("域名 {name} 续费 VIP 服务成功"),
+                "content" => format!("您的域名 {name} 已经成功续费为： {}-{}，VIP 服务到期日期为 {end_s} 。", product.2, term.1),
+                "dns" => "ns1.dnsv2.com 和 ns2.dnsv2.com",
+            ),
+        ),
+    ])
+}
+
+// ---------------------------------------------------------------- domains
+
+pub fn valid_domain(name: &str) -> bool {
+    let labels: Vec<&str> = name.split('.').collect();
+    labels.len() >= 2
+        && name.len() <= 253
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.chars().all(|c| c.is_alphabetic()))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
+/// Code a method uses for "you may not touch this domain".
+fn not_owner(action: &str) -> Fail {
+    let code = match action {
+        "Domain.Remove" | "Record.List" => "9",
+        "Domain.Status" | "Domain.Info" | "Domain.Log" | "Domain.Searchenginepush" => "8",
+        _ => "7",
+    };
+    fail(code, "Permission denied", "不是域名所有者或没有权限")
+}
+
+/// Resolves `domain_id` or `domain` to a domain the actor may read or write.
+fn find_domain(st: &State, rq: &Rq, access: Access) -> Result<u64, Fail> {
+    let did = if let Some(id) = rq.opt("domain_id") {
+        let id: u64 = id
+            .parse()
+            .map_err(|_| fail("6", "Domain id invalid", "域名ID错误"))?;
+        if !st.domains.contains_key(&id) {
+            return Err(fail("6", "Domain id invalid", "域名ID错误"));
+        }
+        id
+    } else {
+        let name = rq.str("domain").to_ascii_lowercase();
+        *st.by_name
+            .get(&name)
+            .ok_or_else(|| fail("13", "Domain is not exists", "域名不存在"))?
+    };
+    let d = st
+        .domains
+        .get(&did)
+        .ok_or_else(|| fail("6", "Domain id invalid", "域名ID错误"))?;
+    if d.owner == rq.actor {
+        return Ok(did);
+    }
+    let email = st
+        .accounts
+        .get(&rq.actor)
+        .map(|a| a.email.as_str())
+        .unwrap_or("");
+    let shared = d
+        .shares
+        .iter()
+        .any(|s| s.email.eq_ignore_ascii_case(email) && (access == Access::Read || s.mode == "rw"));
+    if shared && !rq.action.starts_with("Domain.") && !rq.action.starts_with("Domainshare") {
+        return Ok(did);
+    }
+    if shared && access == Access::Read {
+        return Ok(did);
+    }
+    Err(not_owner(rq.action))
+}
+
+fn is_locked(d: &Domain, now: Timestamp) -> bool {
+    d.lock.as_ref().is_some_and(|(_, end)| *end > now)
+}
+
+fn domain_status(d: &Domain, now: Timestamp) -> &'static str {
+    if is_locked(d, now) {
+        "lock"
+    } else {
+        d.status
+    }
+}
+
+fn is_vip(d: &Domain, now: Timestamp) -> bool {
+    d.vip.is_some_and(|(_, end)| end >= today(now))
+}
+
+fn grade_of(d: &Domain) -> &'static Grade {
+    grade(d.grade).unwrap_or(&GRADES[5])
+}
+
+fn owner_email(st: &State, d: &Domain) -> String {
+    st.accounts
+        .get(&d.owner)
+        .map(|a| a.email.clone())
+        .unwrap_or_default()
+}
+
+fn log_domain(st: &mut State, did: u64, rq: &Rq, what: &str) {
+    if let Some(d) = st.domains.get_mut(&did) {
+        d.logs
+            .push(format!("{}(API): ({}) {}", fmt_time(rq.now), rq.ip, what));
+        if d.logs.len() > 1000 {
+            d.logs.remove(0);
+        }
+        d.updated_on = rq.now;
+    }
+}
+
+fn domain_create(st: &mut State, rq: &Rq) -> R {
+    let name = rq.str("domain").trim_end_matches('.').to_lowercase();
+    if !valid_domain(&name) || name.starts_with("www.") {
+        return Err(fail("6", "Domain invalid", "域名无效"));
+    }
+    if st.by_name.contains_key(&name) {
+        return Err(fail("7", "Domain is exists", "域名已经存在"));
+    }
+    if st
+        .domains
+        .values()
+        .any(|d| d.aliases.iter().any(|(_, a)| *a == name))
+    {
+        return Err(fail(
+            "11",
+            "Domain exists as an alias of another domain",
+            "域名已经作为别名存在",
+        ));
+    }
+    let group = match rq.opt("group_id") {
+        Some(g) => {
+            let g: u64 = g.parse().unwrap_or(1);
+            let custom = st
+                .accounts
+                .get(&rq.actor)
+                .is_some_and(|a| a.groups.iter().any(|(id, _)| *id == g));
+            if custom || (1..=7).contains(&g) {
+                g
+            } else {
+                1
+            }
+        }
+        None => 1,
+    };
+    let did = st.add_domain(&name, rq.actor, "DP_Free", rq.now);
+    if let Some(d) = st.domains.get_mut(&did) {
+        d.group_id = group;
+        d.is_mark = rq.str("is_mark") == "yes";
+    }
+    log_domain(st, did, rq, &format!("添加域名 {name}"));
+    ok(vec![(
+        "domain",
+        obj!("id" => s(did), "punycode" => &name, "domain" => &name),
+    )])
+}
+
+fn parse_offset(rq: &Rq, key: &str, code: &str, en: &str, cn: &str) -> Result<Option<usize>, Fail> {
+    match rq.opt(key) {
+        None => Ok(None),
+        Some(v) => v.parse::<usize>().map(Some).map_err(|_| fail(code, en, cn)),
+    }
+}
+
+fn parse_length(rq: &Rq, key: &str, code: &str, en: &str, cn: &str) -> Result<Option<usize>, Fail> {
+    match rq.opt(key) {
+        None => Ok(None),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if n > 0 => Ok(Some(n)),
+            _ => Err(fail(code, en, cn)),
+        },
+    }
+}
+
+/// Domains the actor sees, in id order: owned ones and ones shared to it.
+fn visible_domains<'a>(st: &'a State, actor: u64) -> impl Iterator<Item = (&'a Domain, bool)> + 'a {
+    let email = st
+        .accounts
+        .get(&actor)
+        .map(|a| a.email.to_ascii_lowercase())
+        .unwrap_or_default();
+    st.domains.values().filter_map(move |d| {
+        if d.owner == actor {
+            Some((d, true))
+        } else if d
+            .shares
+            .iter()
+            .any(|s| s.email.eq_ignore_ascii_case(&email))
+        {
+            Some((d, false))
+        } else {
+            None
+        }
+    })
+}
+
+const PAGE_MAX: usize = 3000;
+
+fn domain_list(st: &mut State, rq: &Rq) -> R {
+    let offset =
+        parse_offset(rq, "offset", "6", "Offset invalid", "记录开始的偏移无效")?.unwrap_or(0);
+    let length = parse_length(
+        rq,
+        "length",
+        "7",
+        "Length invalid",
+        "共要获取的记录的数量无效",
+    )?
+    .unwrap_or(PAGE_MAX)
+    .min(PAGE_MAX);
+    let now = rq.now;
+    let ty = rq.opt("type").unwrap_or("all");
+    let group = rq.opt("group_id").and_then(|g| g.parse::<u64>().ok());
+    let keyword = rq.opt("keyword").map(str::to_lowercase);
+    let all: Vec<(&Domain, bool)> = visible_domains(st, rq.actor).collect();
+    let count = |f: &dyn Fn(&(&Domain, bool)) -> bool| all.iter().filter(|x| f(x)).count();
+    let mine_total = count(&|x| x.1);
+    let share_total = count(&|x| !x.1);
+    let vip_total = count(&|x| is_vip(x.0, now));
+    let ismark_total = count(&|x| x.0.is_mark);
+    let pause_total = count(&|x| x.0.status == "pause");
+    let lock_total = count(&|x| is_locked(x.0, now));
+    let spam_total = count(&|x| x.0.status == "spam");
+    let share_out_total = count(&|x| x.1 && !x.0.shares.is_empty());
+    let vip_expire = count(&|x| x.0.vip.is_some_and(|(_, end)| end < today(now)));
+    let mut selected: Vec<(&Domain, bool)> = all
+        .iter()
+        .copied()
+        .filter(|(d, mine)| match ty {
+            "mine" => *mine,
+            "share" => !*mine,
+            "ismark" => d.is_mark,
+            "pause" => d.status == "pause",
+            "vip" => is_vip(d, now),
+            "share_out" => *mine && !d.shares.is_empty(),
+            _ => true,
+        })
+        .filter(|(d, mine)| match group {
+            Some(8) => !*mine,
+            Some(g) => *mine && d.group_id == g,
+            None => true,
+        })
+        .filter(|(d, _)| keyword.as_ref().is_none_or(|k| d.name.contains(k.as_str())))
+        .collect();
+    if ty == "recent" {
+        selected.sort_by_key(|d| std::cmp::Reverse(d.0.updated_on));
+    }
+    let info = obj!(
+        "domain_total" => selected.len(),
+        "all_total" => all.len(),
+        "mine_total" => mine_total,
+        "share_total" => share_total,
+        "vip_total" => vip_total,
+        "ismark_total" => ismark_total,
+        "pause_total" => pause_total,
+        "error_total" => 0i64,
+        "lock_total" => lock_total,
+        "spam_total" => spam_total,
+        "vip_expire" => vip_expire,
+        "share_out_total" => share_out_total,
+    );
+    let page: Vec<V> = selected
+        .iter()
+        .skip(offset)
+        .take(length)
+        .map(|(d, mine)| {
+            let g = grade_of(d);
+            obj!(
+                "id" => d.id,
+                "status" => domain_status(d, now),
+                "grade" => d.grade,
+                "group_id" => s(if *mine { d.group_id } else { 8 }),
+                "searchengine_push" => yes_no(d.searchengine_push),
+                "is_mark" => yes_no(d.is_mark),
+                "ttl" => s(d.ttl),
+                "cname_speedup" => "disable",
+                "remark" => &d.remark,
+                "created_on" => fmt_time(d.created_on),
+                "updated_on" => fmt_time(d.updated_on),
+                "punycode" => &d.name,
+                "ext_status" => "",
+                "name" => &d.name,
+                "grade_title" => g.title,
+                "is_vip" => yes_no(is_vip(d, now)),
+                "owner" => owner_email(st, d),
+                "records" => s(d.records.len()),
+                "auth_to_anquanbao" => false,
+            )
+        })
+        .collect();
+    if page.is_empty() && rq.error_on_empty {
+        let mut f = fail("9", "No domains", "没有任何域名");
+        f.payload = vec![("info".into(), info)];
+        return Err(f);
+    }
+    ok(vec![("info", info), ("domains", V::Arr(page))])
+}
+
+fn domain_info(st: &mut State, rq: &Rq) -> R {
+    let did = find_domain(st, rq, Access::Read)?;
+    let d = &st.domains[&did];
+    let now = rq.now;
+    let g = grade_of(d);
+    let remark = if d.remark.is_empty() {
+        V::Bool(false)
+    } else {
+        V::from(&d.remark)
+    };
+    let dom = obj!(
+        "id" => s(d.id),
+        "name" => &d.name,
+        "punycode" => &d.name,
+        "grade" => d.grade,
+        "grade_title" => g.title,
+        "status" => domain_status(d, now),
+        "ext_status" => "",
+        "records" => s(d.records.len()),
+        "group_id" => s(d.group_id),
+        "is_mark" => yes_no(d.is_mark),
+        "remark" => remark,
+        "is_vip" => yes_no(is_vip(d, now)),
+        "searchengine_push" => yes_no(d.searchengine_push),
+        "user_id" => s(d.owner),
+        "created_on" => fmt_time(d.created_on),
+        "updated_on" => fmt_time(d.updated_on),
+        "ttl" => s(d.ttl),
+        "cname_speedup" => "disable",
+        "owner" => owner_email(st, d),
+        "auth_to_anquanbao" => false,
+    );
+    ok(vec![("domain", dom)])
+}
+
+fn domain_remove(st: &mut State, rq: &Rq) -> R {
+    let did = find_domain(st, rq, Access::Write)?;
+    let d = &st.domains[&did];
+    if d.owner != rq.actor {
+        return Err(fail("9", "Not the domain owner", "不是域名所有者"));
+    }
+    if is_locked(d, rq.now) {
+        return Err(fail("7", "Domain is locked", "域名已锁定"));
+    }
+    if is_vip(d, rq.now) {
+        return Err(fail(
+            "8",
+            "VIP domain can not be deleted",
+            "VIP域名不可以删除",
+        ));
+    }
+    if let Some(d) = st.domains.remove(&did) {
+        st.by_name.remove(&d.name);
+        for rid in d.records.keys() {
+            st.record_domain.remove(rid);
+        }
+        log_user(st, rq.actor, rq, &format!("删除域名 {}", d.name));
+    }
+    ok(vec![])
+}
+
+enum DomainField {
+    Status,
+    Push,
+    Mark,
+    Remark,
+    Group,
+}
+
+fn domain_set(st: &mut State, rq: &Rq, field: DomainField) -> R {
+    let did = find_domain(st, rq, Access::Write)?;
+    let now = rq.now;
+    let custom_group = |st: &State, g: u64| {
+        st.accounts
+            .get(&rq.actor)
+            .is_some_and(|a| a.groups.iter().any(|(id, _)| *id == g))
+    };
+    let group = match field {
+        DomainField::Group => {
+            let g: u64 = rq
+                .str("group_id")
+                .parse()
+                .map_err(|_| fail("7", "Group id invalid", "分组ID错误"))?;
+            if !((1..=7).contains(&g) || custom_group(st, g)) {
+                return Err(fail("7", "Group id invalid", "分组ID错误"));
+            }
+            if st.domains[&did].owner != rq.actor {
+                return Err(fail("7", "Group id invalid", "分组ID错误"));
+            }
+            g
+        }
+        _ => 0,
+    };
+    let d = st
+        .domains
+        .get_mut(&did)
+        .ok_or_else(|| fail("6", "Domain id invalid", "域名ID错误"))?;
+    let what = match field {
+        DomainField::Status => {
+            if is_locked(d, now) {
+                return Err(fail("7", "Domain is locked", "域名已锁定"));
+            }
+            d.status = if rq.str("status") == "enable" {
+                "enable"
+            } else {
+                "pause"
+            };
+            format!("设置域名状态为 {}", rq.str("status"))
+        }
+        DomainField::Push => {
+            if is_locked(d, now) {
+                return Err(fail("7", "Domain is locked", "域名已锁定"));
+            }
+            d.searchengine_push = rq.str("status") == "yes";
+            format!("设置搜索引擎推送 {}", rq.str("status"))
+        }
+        DomainField::Mark => {
+            d.is_mark = rq.str("is_mark") == "yes";
+            format!("设置星标 {}", rq.str("is_mark"))
+        }
+        DomainField::Remark => {
+            d.remark = rq.str("remark").to_string();
+            "设置域名备注".to_string()
+        }
+        DomainField::Group => {
+            d.group_id = group;
+            format!("设置域名分组 {group}")
+        }
+    };
+    log_domain(st, did, rq, &what);
+    ok(vec![])
+}
+
+fn domain_log(st: &mut State, rq: &Rq) -> R {
+    let did = find_domain(st, rq, Access::Read)?;
+    let offset = rq
+        .opt("offset")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let length = rq
+        .opt("length")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(500)
+        .min(500);
+    let log: Vec<V> = st.domains[&did]
+        .logs
+        .iter()
+        .rev()
+        .skip(offset)
+        .take(length)
+        .map(V::from)
+        .collect();
+    ok(vec![("log", V::Arr(log))])
+}
+
+fn domain_purview(st: &mut State, rq: &Rq) -> R {
+    let did = find_domain(st, rq, Access::Read).map_err(|f| {
+        if f.code == "6" {
+            fail("6", "Domain id incorrect", "域名ID不正确")
+        } else {
+            f
+        }
+    })?;
+    let g = grade_of(&st.domains[&did]);
+    let item = |name: &str, value: V| obj!("name" => name, "value" => value);
+    let purview = vec![
+        item("URL转发条数", V::from(g.url_max)),
+        item("NS记录条数", V::from(if g.vip { 20usize } else { 10 })),
+        item("AAAA记录条数", V::from(if g.vip { 100usize } else { 10 })),
+        item("SRV记录条数", V::from(if g.vip { 100usize } else { 10 })),
+        item("域名别名绑定个数", V::from(g.alias_max)),
+        item("域名锁定天数", V::from(g.lock_days)),
+        item("域名共享个数", V::from(g.share_max)),
+        item("子域名级数", V::from(g.sub_levels)),
+        item("泛解析级数", V::from(g.sub_levels)),
+        item("负载均衡数量", V::from(g.round_robin)),
+        item("记录TTL最低", V::from(g.min_ttl)),
+        item("混合泛解析支持", V::from(yes_no(g.vip))),
+        item("增强线路类型", V::from(yes_no(g.vip))),
+        item("分省线路类型", V::from(yes_no(g.extra_lines))),
+        item("分大洲线路类型", V::from(yes_no(g.extra_lines))),
+    ];
+    ok(vec![("purview", V::Arr(purview))])
+}
+
+fn domain_transfer(st: &mut State, rq: &Rq) -> R {
+    let did = find_domain(st, rq, Access::Write)?;
+    let email = rq.str("email").to_ascii_lowercase();
+    if !valid_email(&email) {
+        return Err(fail("7", "Target email invalid", "目标邮箱不正确"));
+    }
+    let target = *st
+        .by_email
+        .get(&email)
+        .ok_or_else(|| fail("8", "Target email not registered", "目标邮箱未注册"))?;
+    if target == st.domains[&did].owner {
+        return Err(fail("9", "Can not transfer to yourself", "不能过户给自己"));
+    }
+    let from = st
+        .accounts
+        .get(&st.domains[&did].owner)
+        .map(|a| a.user_type.clone())
+        .unwrap_or_default();
+    let to = st
+        .accounts
+        .get(&target)
+        .map(|a| a.user_type.clone())
+        .unwrap_or_default();
+    if from == "personal" && to == "enterprise" {
+        return Err(fail(
+            "10",
+            "Personal domain can not transfer to enterprise",
+            "个人域名不能过户给企业",
+        ));
+    }
+    if from == "enterprise" && to == "personal" {
+        return Err(fail(
+            "11",
+            "Enterprise domain can not transfer to personal",
+            "企业域名不能过户给个人",
+        ));
+    }
+    if let Some(d) = st.domains.get_mut(&did) {
+        d.owner = target;
+        d.group_id = 1;
+        d.shares.clear();
+    }
+    log_domain(st, did, rq, &format!("域名过户给 {email}"));
+    ok(vec![])
+}
+
+fn domain_lock(st: &mut State, rq: &Rq) -> R {
+    let did = find_domain(st, rq, Access::Write)?;
+    let days: i64 = rq
+        .str("days")
+        .parse()
+        .ok()
+        .filter(|d| *d > 0)
+        .ok_or_else(|| fail("8", "Lock days invalid", "锁定天数错误"))?;
+    let d = &st.domains[&did];
+    if days > i64::from(grade_of(d).lock_days) {
+        return Err(fail("9", "Lock days over limit", "锁定天数超出限制"));
+    }
+    if is_locked(d, rq.now) {
+        return Err(fail("21", "Domain is already locked", "域名已经锁定"));
+    }
+    let code = md5_hex(&format!("{did}:{}", rq.now.as_nanosecond()))[..10].to_string();
+    let end = rq.now + SignedDuration::from_hours(24 * days);
+    if let Some(d) = st.domains.get_mut(&did) {
+        d.lock = Some((code.clone(), end));
+    }
+    log_domain(st, did, rq, &format!("锁定域名 {days} 天"));
+    ok(vec![(
+        "lock",
+        obj!("domain_id" => did, "lock_code" => code, "lock_end" => today(end).to_string()),
+    )])
+}
+
+fn domain_unlock(st: &mut State, rq: &Rq) -> R {
+    let did = find_domain(st, rq, Access::Write)?;
+    let d = st
+        .domains
+        .get_mut(&did)
+        .ok_or_else(|| fail("6", "Domain id invalid", "域名ID错误"))?;
+    match &d.lock {
+        Some((code, end)) if *end > rq.now => {
+            if code != rq.str("lock_code") {
+                return Err(fail("9", "Unlock code is wrong", "解锁码错误"));
+            }
+        }
+        _ => return Err(fail("8", "Domain is not locked", "域名没有锁定")),
+    }
+    d.lock = None;
+    log_domain(st, did, rq, "解锁域名");
+    ok(vec![])
+}
+
+fn domainshare(st: &mut State, rq: &Rq) -> R {
+    let access = if rq.action == "Domainshare.List" {
+        Access::Read
+    } else {
+        Access::Write
+    };
+    let did = find_domain(st, rq, access)?;
+    if rq.action == "Domainshare.List" {
+        let d = &st.domains[&did];
+        if d.shares.is_empty() && rq.error_on_empty {
+            return Err(fail("7", "No shares", "没有共享"));
+        }
+        let share: Vec<V> = d
+            .shares
+            .iter()
+            .map(|s| obj!("share_to" => &s.email, "mode" => &s.mode, "status" => &s.status))
+            .collect();
+        return ok(vec![
+            ("share", V::Arr(share)),
+            ("owner", V::from(owner_email(st, d))),
+        ]);
+    }
+    let email = rq.str("email").to_ascii_lowercase();
+    if !valid_email(&email) {
+        return Err(fail("7", "Share email invalid", "共享邮箱不正确"));
+    }
+    if !st.by_email.contains_key(&email) {
+        return Err(fail("8", "Share email not registered", "共享邮箱未注册"));
+    }
+    let max = grade_of(&st.domains[&did]).share_max;
+    let mode = if rq.str("mode") == "rw" { "rw" } else { "r" };
+    let d = st
+        .domains
+        .get_mut(&did)
+        .ok_or_else(|| fail("6", "Domain id invalid", "域名ID错误"))?;
+    let pos = d.shares.iter().position(|s| s.email == email);
+    let what = match rq.action {
+        "Domainshare.Create" => {
+            if email == owner_email_lc(&st.accounts, d.owner) {
+                return Err(fail("7", "Share email invalid", "共享邮箱不正确"));
+            }
+            if pos.is_some() {
+                return Err(fail("9", "Share already exists", "共享已经存在"));
+            }
+            if d.shares.len() >= max {
+                return Err(fail("10", "Share limit reached", "共享数量已达上限"));
+            }
+            d.shares.push(Share {
+                email: email.clone(),
+                mode: mode.into(),
+                sub_domain: rq.opt("sub_domain").map(str::to_string),
+                status: "enabled".into(),
+            });
+            format!("共享域名给 {email}")
+        }
+        "Domainshare.Modify" => {
+            let old = rq.opt("old_sub_domain");
+            let Some(i) =
+                pos.filter(|i| old.is_none() || d.shares[*i].sub_domain.as_deref() == old)
+            else {
+                return Err(fail("9", "Share not found", "共享不存在"));
+            };
+            d.shares[i].mode = mode.into();
+            if rq.opt("new_sub_domain").is_some() || old.is_some() {
+                d.shares[i].sub_domain = rq.opt("new_sub_domain").map(str::to_string);
+            }
+            format!("修改共享 {email}")
+        }
+        _ => {
+            let Some(i) = pos else {
+                return Err(fail("9", "Share not found", "共享不存在"));
+            };
+            d.shares.remove(i);
+            format!("取消共享 {email}")
+        }
+    };
+    log_domain(st, did, rq, &what);
+    ok(vec![])
+}
+
+fn owner_email_lc(accounts: &std::collections::BTreeMap<u64, Account>, id: u64) -> String {
+    accounts
+        .get(&id)
+        .map(|a| a.email.to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn domainalias(st: &mut State, rq: &Rq) -> R {
+    let access = if rq.action == "Domainalias.List" {
+        Access::Read
+    } else {
+        Access::Write
+    };
+    let did = find_domain(st, rq, access)?;
+    match rq.action {
+        "Domainalias.List" => {
+            let d = &st.domains[&did];
+            if d.aliases.is_empty() && rq.error_on_empty {
+                return Err(fail("7", "No aliases", "没有别名"));
+            }
+            let alias: Vec<V> = d
+                .aliases
+                .iter()
+                .map(|(id, name)| obj!("id" => s(id), "domain" => name))
+                .collect();
+            ok(vec![("alias", V::Arr(alias))])
+        }
+        "Domainalias.Create" => {
+            // `domain` names the alias here; the aliased domain is `domain_id` (resolved above).
+            let alias = rq.str("domain").to_lowercase();
+            if !valid_domain(&alias) {
+                return Err(fail("7", "Alias domain invalid", "别名域名不正确"));
+            }
+            let d = &st.domains[&did];
+            if d.aliases.iter().any(|(_, a)| *a == alias) {
+                return Err(fail("8", "Alias already added", "别名已经添加"));
+            }
+            if st.by_name.contains_key(&alias)
+                || st
+                    .domains
+                    .values()
+                    .any(|x| x.aliases.iter().any(|(_, a)| *a == alias))
+            {
+                return Err(fail("9", "Alias already bound", "别名已经被绑定"));
+            }
+            if d.aliases.len() >= grade_of(d).alias_max {
+                return Err(fail("10", "Alias limit reached", "别名数量已达上限"));
+            }
+            let id = st.misc_id();
+            if let Some(d) = st.domains.get_mut(&did) {
+                d.aliases.push((id, alias.clone()));
+            }
+            log_domain(st, did, rq, &format!("添加别名 {alias}"));
+            ok(vec![("alias", obj!("id" => s(id), "punycode" => &alias))])
+        }
+        _ => {
+            let aid: u64 = rq.str("alias_id").parse().unwrap_or(0);
+            let d = st
+                .domains
+                .get_mut(&did)
+                .ok_or_else(|| fail("6", "Domain id invalid", "域名ID错误"))?;
+            let Some(i) = d.aliases.iter().position(|(id, _)| *id == aid) else {
+                return Err(fail("7", "Alias id invalid", "别名ID错误"));
+            };
+            let (_, name) = d.aliases.remove(i);
+            log_domain(st, did, rq, &format!("删除别名 {name}"));
+            ok(vec![])
+        }
+    }
+}
+
+fn domaingroup(st: &mut State, rq: &Rq) -> R {
+    let actor_id = rq.actor;
+    let size = |st: &State, g: u64| -> usize {
+        if g == 8 {
+            visible_domains(st, actor_id)
+                .filter(|(_, mine)| !mine)
+                .count()
+        } else {
+            st.domains
+                .values()
+                .filter(|d| d.owner == actor_id && d.group_id == g)
+                .count()
+        }
+    };
+    match rq.action {
+        "Domaingroup.List" => {
+            let mut groups: Vec<V> = SYSTEM_GROUPS
+                .iter()
+                .map(|(id, name)| obj!("group_id" => *id, "group_name" => *name, "group_type" => "system", "size" => size(st, *id)))
+                .collect();
+            for (id, name) in &actor(st, rq)?.groups {
+                groups.push(obj!("group_id" => *id, "group_name" => name, "group_type" => "custom", "size" => size(st, *id)));
+            }
+            ok(vec![("groups", V::Arr(groups))])
+        }
+        "Domaingroup.Create" => {
+            let name = rq.str("group_name").to_string();
+            let vip = st
+                .domains
+                .values()
+                .any(|d| d.owner == actor_id && is_vip(d, rq.now));
+            let a = actor(st, rq)?;
+            if name.is_empty() || name.chars().count() > 20 {
+                return Err(fail("7", "Group name invalid", "分组名称不正确"));
+            }
+            if a.groups.iter().any(|(_, n)| *n == name)
+                || SYSTEM_GROUPS.iter().any(|(_, n)| *n == name)
+            {
+                return Err(fail("8", "Group name exists", "分组名称已经存在"));
+            }
+            // Custom groups are a VIP feature: free accounts have a limit of zero.
+            let limit = if vip { 20 } else { 0 };
+            if a.groups.len() >= limit {
+                return Err(fail("9", "Group limit exceeded", "分组数量超出限制"));
+            }
+            let id = st.misc_id();
+            actor_mut(st, rq)?.groups.push((id, name));
+            ok(vec![("groups", obj!("id" => s(id)))])
+        }
+        "Domaingroup.Modify" => {
+            let gid: u64 = rq.str("group_id").parse().unwrap_or(0);
+            let name = rq.str("group_name").to_string();
+            let a = actor_mut(st, rq)?;
+            if !a.groups.iter().any(|(id, _)| *id == gid) {
+                return Err(fail("6", "Group id invalid", "分组ID错误"));
+            }
+            if name.is_empty() || name.chars().count() > 20 {
+                return Err(fail("7", "Group name invalid", "分组名称不正确"));
+            }
+            if a.groups.iter().any(|(id, n)| *n == name && *id != gid) {
+                return Err(fail("8", "Group name exists", "分组名称已经存在"));
+            }
+            for g in a.groups.iter_mut().filter(|(id, _)| *id == gid) {
+                g.1 = name.clone();
+            }
+            ok(vec![])
+        }
+        _ => {
+            let gid: u64 = rq.str("group_id").parse().unwrap_or(0);
+            let a = actor_mut(st, rq)?;
+            let Some(i) = a.groups.iter().position(|(id, _)| *id == gid) else {
+                return Err(fail("6", "Group id invalid", "分组ID错误"));
+            };
+            a.groups.remove(i);
+            for d in st
+                .domains
+                .values_mut()
+                .filter(|d| d.owner == actor_id && d.group_id == gid)
+            {
+                d.group_id = 1;
+            }
+            ok(vec![])
+        }
+    }
+}
+
+fn acquire(st: &mut State, rq: &Rq) -> R {
+    let name = rq.str("domain").to_lowercase();
+    if !name.is_ascii() {
+        return Err(fail("7", "IDN is not supported", "不支持中文域名"));
+    }
+    if !valid_domain(&name) {
+        return Err(fail("6", "Domain invalid", "域名不正确"));
+    }
+    let did = *st
+        .by_name
+        .get(&name)
+        .ok_or_else(|| fail("10", "Domain does not exist", "域名不存在"))?;
+    let d = &st.domains[&did];
+    if d.status == "spam" {
+        return Err(fail("11", "Domain is banned", "域名已被封禁，不能取回"));
+    }
+    if is_locked(d, rq.now) {
+        return Err(fail("12", "Domain is locked", "域名已锁定，不能取回"));
+    }
+    if is_vip(d, rq.now) {
+        return Err(fail(
+            "86",
+            "VIP domain can not be acquired",
+            "VIP域名不能取回",
+        ));
+    }
+    let from = st
+        .accounts
+        .get(&d.owner)
+        .map(|a| a.user_type.clone())
+        .unwrap_or_default();
+    let to = actor(st, rq)?.user_type.clone();
+    if to == "personal" && from == "enterprise" {
+        return Err(fail(
+            "13",
+            "Personal account can not acquire enterprise domain",
+            "个人用户不能取回企业用户的域名",
+        ));
+    }
+    if to == "enterprise" && from == "personal" {
+        return Err(fail(
+            "14",
+            "Enterprise account can not acquire personal domain",
+            "企业用户不能取回个人用户的域名",
+        ));
+    }
+    // The sim's WHOIS: the registrant mailbox of the domain itself.
+    let emails = [format!("admin@{name}"), format!("hostmaster@{name}")];
+    match rq.action {
+        "Domain.Acquire" => ok(vec![(
+            "emails",
+            V::Arr(emails.iter().map(V::from).collect()),
+        )]),
+        "Domain.Acquiresend" | "Domain.Acquiresend.New" => {
+            let key = if rq.action == "Domain.Acquiresend" {
+                "email"
+            } else {
+                "whois_email"
+            };
+            let email = rq.str(key).to_lowercase();
+            if !emails.contains(&email) {
+                return Err(fail("16", "Email parameter invalid", "邮箱参数不正确"));
+            }
+            let code = format!(
+                "{:06}",
+                u64::from_str_radix(&md5_hex(&format!("{name}{}", rq.now))[..8], 16).unwrap_or(0)
+                    % 1_000_000
+            );
+            st.acquires.insert(name, (rq.actor, email, code));
+            ok(vec![])
+        }
+        _ => {
+            let good = st
+                .acquires
+                .get(&name)
+                .is_some_and(|(who, _, code)| *who == rq.actor && code == rq.str("code"));
+            if !good {
+                return Err(fail("15", "Verification code is wrong", "验证码不正确"));
+            }
+            complete_acquire(st, &name, rq.now);
+            ok(vec![])
+        }
+    }
+}
+
+/// Moves a domain to the account that asked to retrieve it.
+pub fn complete_acquire(st: &mut State, name: &str, now: Timestamp) -> bool {
+    let Some((who, _, _)) = st.acquires.remove(name) else {
+        return false;
+    };
+    let Some(did) = st.by_name.get(name).copied() else {
+        return false;
+    };
+    if let Some(d) = st.domains.get_mut(&did) {
+        d.owner = who;
+        d.group_id = 1;
+        d.shares.clear();
+        d.updated_on = now;
+        d.logs.push(format!("{}(API): 域名取回", fmt_time(now)));
+    }
+    true
+}
+
+// ---------------------------------------------------------------- records
+
+fn grade_param(rq: &Rq) -> Result<&'static Grade, Fail> {
+    grade(rq.str("domain_grade")).ok_or_else(|| fail("6", "Domain grade invalid", "等级代码不正确"))
+}
+
+fn record_type(rq: &Rq) -> R {
+    let g = grade_param(rq)?;
+    ok(vec![(
+        "types",
+        V::Arr(g.types.iter().map(|t| V::from(*t)).collect()),
+    )])
+}
+
+fn record_line(st: &mut State, rq: &Rq) -> R {
+    let g = grade_param(rq)?;
+    find_domain(st, rq, Access::Read)?;
+    let ids: Vec<(String, V)> = lines_of(g)
+        .map(|(name, id)| {
+            let v = if *id == "0" { V::Int(0) } else { V::from(*id) };
+            (name.to_string(), v)
+        })
+        .collect();
+    let names: Vec<V> = lines_of(g).map(|(name, _)| V::from(*name)).collect();
+    ok(vec![("line_ids", V::Obj(ids)), ("lines", V::Arr(names))])
+}
+
+/// A validated record content from Create/Modify/Ddns parameters.
+struct Content {
+    name: String,
+    rtype: String,
+    line: String,
+    line_id: String,
+    value: String,
+    mx: u32,
+    ttl: u32,
+    enabled: bool,
+    weight: Option<u32>,
+}
+
+fn resolve_line(g: &Grade, rq: &Rq) -> Result<(String, String), Fail> {
+    let bad = || fail("26", "Record line invalid", "记录线路错误");
+    if let Some(id) = rq.opt("record_line_id") {
+        return lines_of(g)
+            .find(|(_, i)| *i == id)
+            .map(|(n, i)| (n.to_string(), i.to_string()))
+            .ok_or_else(bad);
+    }
+    let name = rq.opt("record_line").unwrap_or("默认");
+    lines_of(g)
+        .find(|(n, _)| *n == name)
+        .map(|(n, i)| (n.to_string(), i.to_string()))
+        .ok_or_else(bad)
+}
+
+fn check_sub_domain(g: &Grade, name: &str) -> Result<(), Fail> {
+    if name == "@" {
+        return Ok(());
+    }
+    let labels: Vec<&str> = name.split('.').collect();
+    for (i, l) in labels.iter().enumerate() {
+        if l.contains('*') && (i != 0 || *l != "*") {
+            return Err(fail("24", "Wildcard subdomain invalid", "泛解析子域名错误"));
+        }
+        let ok_chars = l
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == '*');
+        if l.is_empty() || !ok_chars || l.len() > 63 {
+            return Err(fail("22", "Subdomain invalid", "子域名不正确"));
+        }
+    }
+    if labels.len() > g.sub_levels {
+        return Err(fail(
+            "23",
+            "Subdomain levels exceeded",
+            "子域名级数超出限制",
+        ));
+    }
+    Ok(())
+}
+
+fn check_value(rtype: &str, value: &str) -> Result<(), Fail> {
+    let bad = || fail("34", "Record value invalid", "记录值不正确");
+    let host_like = |v: &str| {
+        let v = v.trim_end_matches('.');
+        !v.is_empty()
+            && v.split('.').all(|l| {
+                !l.is_empty()
+                    && l.chars()
+                        .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+            })
+    };
+    let good = match rtype {
+        "A" => value.parse::<std::net::Ipv4Addr>().is_ok(),
+        "AAAA" => value.parse::<std::net::Ipv6Addr>().is_ok(),
+        "CNAME" | "MX" | "NS" => host_like(value),
+        "SRV" => value.split_whitespace().count() == 4,
+        "URL" => value.starts_with("http://") || value.starts_with("https://"),
+        _ => !value.is_empty() && value.len() <= 512,
+    };
+    if good {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
+/// Validates content against the domain's grade. `modify` selects Modify's TTL code.
+fn content(
+    st: &State,
+    did: u64,
+    rq: &Rq,
+    current: Option<&Record>,
+    ddns: bool,
+) -> Result<Content, Fail> {
+    let d = &st.domains[&did];
+    let g = grade_of(d);
+    let name = rq
+        .opt("sub_domain")
+        .map(str::to_lowercase)
+        .or_else(|| current.filter(|_| ddns).map(|c| c.name.clone()))
+        .unwrap_or_else(|| "@".to_string());
+    check_sub_domain(g, &name)?;
+    let rtype = if ddns {
+        current.map_or("A".to_string(), |c| c.rtype.clone())
+    } else {
+        rq.str("record_type").to_uppercase()
+    };
+    if !g.types.contains(&rtype.as_str()) {
+        return Err(fail("27", "Record type invalid", "记录类型错误"));
+    }
+    let (line, line_id) = resolve_line(g, rq)?;
+    let value = match rq.opt("value") {
+        Some(v) => v.to_string(),
+        None if ddns => rq.ip.to_string(),
+        None => String::new(),
+    };
+    check_value(&rtype, &value)?;
+    let mx = if rtype == "MX" {
+        let mx: u32 = rq.opt("mx").and_then(|m| m.parse().ok()).unwrap_or(0);
+        if !(1..=20).contains(&mx) {
+            return Err(fail(
+                "30",
+                "MX value should be 1-20",
+                "MX优先级应在1-20之间",
+            ));
+        }
+        mx
+    } else {
+        0
+    };
+    let ttl = match rq.opt("ttl") {
+        Some(t) => t.parse::<u32>().unwrap_or(0),
+        None if ddns => current.map_or(600, |c| c.ttl),
+        None => current.map_or(600.max(g.min_ttl), |c| c.ttl),
+    };
+    if ttl < g.min_ttl || !(1..=604_800).contains(&ttl) {
+        return Err(if rq.action == "Record.Create" {
+            fail("32", "TTL over limit", "TTL值超出限制")
+        } else {
+            fail("29", "TTL too small", "TTL值太小")
+        });
+    }
+    let enabled = match rq.opt("status") {
+        Some(s) => s != "disable",
+        None => current.is_none_or(|c| c.enabled),
+    };
+    let weight = match rq.opt("weight") {
+        Some(w) if g.enterprise && g.vip => w
+            .parse::<u32>()
+            .ok()
+            .filter(|w| *w <= 100)
+            .filter(|w| *w > 0),
+        _ => current.and_then(|c| c.weight),
+    };
+    Ok(Content {
+        name,
+        rtype,
+        line,
+        line_id,
+        value,
+        mx,
+        ttl,
+        enabled,
+        weight,
+    })
+}
+
+/// Conflict and load-balance rules shared by Create and Modify (`skip` = record itself).
+fn check_conflicts(
+    st: &State,
+    did: u64,
+    c: &Content,
+    skip: Option<u64>,
+    rr_code: Option<&str>,
+) -> Result<(), Fail> {
+    let d = &st.domains[&did];
+    let g = grade_of(d);
+    let same_host = d
+        .records
+        .values()
+        .filter(|r| Some(r.id) != skip && r.name == c.name && r.line == c.line);
+    let mut same_type = 0;
+    for r in same_host {
+        if r.rtype == c.rtype && r.value.eq_ignore_ascii_case(&c.value) {
+            return Err(fail("31", "Domain record already exists", "记录已经存在"));
+        }
+        let exclusive = ["CNAME", "URL"];
+        let clash = (exclusive.contains(&c.rtype.as_str())
+            || exclusive.contains(&r.rtype.as_str()))
+            && r.rtype != c.rtype
+            && ["A", "AAAA", "CNAME", "URL"].contains(&r.rtype.as_str())
+            && ["A", "AAAA", "CNAME", "URL"].contains(&c.rtype.as_str());
+        if clash {
+            return Err(fail(
+                "31",
+                "There are conflicting records (A/CNAME/URL)",
+                "存在冲突的记录(A、CNAME、URL不能共存)",
+            ));
+        }
+        if r.rtype == c.rtype && r.enabled {
+            same_type += 1;
+        }
+    }
+    if c.enabled && same_type >= g.round_robin {
+        let code = match rr_code {
+            Some(code) => code,
+            None if c.rtype == "CNAME" => "500026",
+            None => "500025",
+        };
+        return Err(fail(
+            code,
+            "Round-robin/load balance limit exceeded",
+            "负载均衡数量超出限制",
+        ));
+    }
+    Ok(())
+}
+
+fn record_create(st: &mut State, rq: &Rq) -> R {
+    let did = find_domain(st, rq, Access::Write)?;
+    if is_locked(&st.domains[&did], rq.now) {
+        return Err(fail("21", "Domain is locked", "域名已锁定"));
+    }
+    let c = content(st, did, rq, None, false)?;
+    check_conflicts(st, did, &c, None, None)?;
+    let d = &st.domains[&did];
+    if d.records.len() >= grade_of(d).records_max {
+        // Not in the public code list; the live server's text for the grade's record cap.
+        return Err(fail(
+            "500027",
+            "Record count exceeds the limit of the domain grade",
+            "记录数量超出域名等级限制",
+        ));
+    }
+    let mut rec = new_record(
+        0, &c.name, &c.rtype, &c.value, &c.line, &c.line_id, c.ttl, c.mx, rq.now, false,
+    );
+    rec.enabled = c.enabled;
+    rec.weight = c.weight;
+    let rid = st.add_record(did, rec);
+    log_domain(
+        st,
+        did,
+        rq,
+        &format!("添加记录 {} {} {} {}", c.name, c.rtype, c.line, c.value),
+    );
+    let status = if c.enabled { "enabled" } else { "disabled" };
+    ok(vec![(
+        "record",
+        obj!("id" => s(rid), "name" => &c.name, "status" => status),
+    )])
+}
+
+fn find_record(st: &State, did: u64, rq: &Rq) -> Result<u64, Fail> {
+    let bad = || fail("8", "Record id invalid", "记录ID错误");
+    let rid: u64 = rq.str("record_id").parse().map_err(|_| bad())?;
+    if st.domains[&did].records.contains_key(&rid) {
+        Ok(rid)
+    } else {
+        Err(bad())
+    }
+}
+
+const NOOP_LIMIT: usize = 5;
+
+fn record_locked(r: &Record, now: Timestamp) -> Option<Fail> {
+    r.locked_until.filter(|u| *u > now).map(|_| {
+        fail(
+            "-2",
+            "Record is locked for 1 hour: too many modifications without change",
+            "记录无变化的修改次数过多，已被锁定1小时",
+        )
+    })
+}
+
+fn record_modify(st: &mut State, rq: &Rq, ddns: bool) -> R {
+    let did = find_domain(st, rq, Access::Write)?;
+    if is_locked(&st.domains[&did], rq.now) {
+        return Err(fail("21", "Domain is locked", "域名已锁定"));
+    }
+    let rid = find_record(st, did, rq)?;
+    let cur = st.domains[&did].records[&rid].clone();
+    if let Some(f) = record_locked(&cur, rq.now) {
+        return Err(f);
+    }
+    if cur.hold {
+        return Err(fail(
+            "7",
+            "Permission denied: default NS records can not be modified",
+            "默认NS记录不能修改",
+        ));
+    }
+    let c = content(st, did, rq, Some(&cur), ddns)?;
+    let noop = c.name == cur.name
+        && c.rtype == cur.rtype
+        && c.line == cur.line
+        && c.value == cur.value
+        && c.mx == cur.mx
+        && c.ttl == cur.ttl
+        && c.enabled == cur.enabled
+        && c.weight == cur.weight;
+    let now = rq.now;
+    if noop {
+        // Abuse rule: more than 5 no-change modifications in an hour lock the record.
+        let d = st
+            .domains
+            .get_mut(&did)
+            .ok_or_else(|| fail("6", "Domain id invalid", "域名ID错误"))?;
+        let r = d
+            .records
+            .get_mut(&rid)
+            .ok_or_else(|| fail("8", "Record id invalid", "记录ID错误"))?;
+        r.noop_mods.retain(|t| now.duration_since(*t) < HOUR);
+        r.noop_mods.push(now);
+        if r.noop_mods.len() > NOOP_LIMIT {
+            r.locked_until = Some(now + HOUR);
+            r.noop_mods.clear();
+            return Err(record_locked(r, now).unwrap_or_else(login_fail_text));
+        }
+    } else {
+        check_conflicts(st, did, &c, Some(rid), if ddns { Some("25") } else { None })?;
+        let d = st
+            .domains
+            .get_mut(&did)
+            .ok_or_else(|| fail("6", "Domain id invalid", "域名ID错误"))?;
+        let r = d
+            .records
+            .get_mut(&rid)
+            .ok_or_else(|| fail("8", "Record id invalid", "记录ID错误"))?;
+        r.name = c.name.clone();
+        r.rtype = c.rtype.clone();
+        r.line = c.line.clone();
+        r.line_id = c.line_id.clone();
+        r.value = c.value.clone();
+        r.mx = c.mx;
+        r.ttl = c.ttl;
+        r.enabled = c.enabled;
+        r.weight = c.weight;
+        r.updated_on = now;
+        log_domain(
+            st,
+            did,
+            rq,
+            &format!("修改记录 {} {} {} {}", c.name, c.rtype, c.line, c.value),
+        );
+    }
+    let record = if ddns {
+        obj!("id" => rid, "name" => &c.name, "value" => &c.value)
+    } else {
+        let status = if c.enabled { "enable" } else { "disable" };
+        obj!("id" => rid, "name" => &c.name, "value" => &c.value, "status" => status)
+    };
+    ok(vec![("record", record)])
+}
+
+fn record_remove(st: &mut State, rq: &Rq) -> R {
+    let did = find_domain(st, rq, Access::Write)?;
+    if is_locked(&st.domains[&did], rq.now) {
+        return Err(fail("21", "Domain is locked", "域名已锁定"));
+    }
+    let rid = find_record(st, did, rq)?;
+    if st.domains[&did].records[&rid].hold {
+        return Err(fail(
+            "7",
+            "Permission denied: default NS records can not be removed",
+            "默认NS记录不能删除",
+        ));
+    }
+    if let Some(r) = st
+        .domains
+        .get_mut(&did)
+        .and_then(|d| d.records.remove(&rid))
+    {
+        st.record_domain.remove(&rid);
+        log_domain(
+            st,
+            did,
+            rq,
+            &format!("删除记录 {} {} {}", r.name, r.rtype, r.value),
+        );
+    }
+    ok(vec![])
+}
+
+fn record_remark(st: &mut State, rq: &Rq) -> R {
+    let did = find_domain(st, rq, Access::Write)?;
+    let rid = find_record(st, did, rq)?;
+    if let Some(r) = st
+        .domains
+        .get_mut(&did)
+        .and_then(|d| d.records.get_mut(&rid))
+    {
+        r.remark = rq.str("remark").to_string();
+    }
+    ok(vec![])
+}
+
+fn record_status(st: &mut State, rq: &Rq) -> R {
+    let did = find_domain(st, rq, Access::Write)?;
+    if is_locked(&st.domains[&did], rq.now) {
+        return Err(fail("21", "Domain is locked", "域名已锁定"));
+    }
+    let rid = find_record(st, did, rq)?;
+    let enable = rq.str("status") == "enable";
+    let r = st
+        .domains
+        .get_mut(&did)
+        .and_then(|d| d.records.get_mut(&rid))
+        .ok_or_else(|| fail("8", "Record id invalid", "记录ID错误"))?;
+    if let Some(f) = record_locked(r, rq.now) {
+        return Err(f);
+    }
+    r.enabled = enable;
+    r.updated_on = rq.now;
+    let name = r.name.clone();
+    let status = if enable { "enable" } else { "disable" };
+    log_domain(st, did, rq, &format!("设置记录 {name} 状态 {status}"));
+    ok(vec![(
+        "record",
+        obj!("id" => rid, "name" => name, "status" => status),
+    )])
+}
+
+fn record_item(r: &Record) -> V {
+    let mut v = obj!(
+        "id" => s(r.id),
+        "name" => &r.name,
+        "line" => &r.line,
+        "line_id" => &r.line_id,
+        "type" => &r.rtype,
+        "ttl" => s(r.ttl),
+        "value" => &r.value,
+        "weight" => r.weight.map_or(V::Null, |w| V::Int(i64::from(w))),
+        "mx" => s(r.mx),
+        "enabled" => if r.enabled { "1" } else { "0" },
+        "status" => if r.enabled { "enabled" } else { "disabled" },
+        "monitor_status" => "",
+        "remark" => &r.remark,
+        "updated_on" => fmt_time(r.updated_on),
+        "use_aqb" => "no",
+    );
+    if r.hold {
+        if let V::Obj(fields) = &mut v {
+            fields.push(("hold".into(), V::from("hold")));
+        }
+    }
+    v
+}
+
+fn record_list(st: &mut State, rq: &Rq) -> R {
+    let did = find_domain(st, rq, Access::Read)?;
+    let offset =
+        parse_offset(rq, "offset", "7", "Offset invalid", "记录开始的偏移无效")?.unwrap_or(0);
+    let length = parse_length(
+        rq,
+        "length",
+        "8",
+        "Length invalid",
+        "共要获取的记录的数量无效",
+    )?
+    .unwrap_or(PAGE_MAX)
+    .min(PAGE_MAX);
+    let d = &st.domains[&did];
+    let sub = rq.opt("sub_domain").map(str::to_lowercase);
+    let keyword = rq.opt("keyword").map(str::to_lowercase);
+    let rtype = rq.opt("record_type").map(str::to_uppercase);
+    let matching: Vec<&Record> = d
+        .records
+        .values()
+        .filter(|r| sub.as_ref().is_none_or(|s| r.name == *s))
+        .filter(|r| rtype.as_ref().is_none_or(|t| r.rtype == *t))
+        .filter(|r| {
+            keyword.as_ref().is_none_or(|k| {
+                r.name.contains(k.as_str()) || r.value.to_lowercase().contains(k.as_str())
+            })
+        })
+        .collect();
+    let domain = obj!(
+        "id" => d.id,
+        "name" => &d.name,
+        "punycode" => &d.name,
+        "grade" => d.grade,
+        "owner" => owner_email(st, d),
+        "ext_status" => "",
+        "ttl" => d.ttl,
+    );
+    let info = obj!("sub_domains" => s(d.records.len()), "record_total" => s(matching.len()));
+    let page: Vec<V> = matching
+        .iter()
+        .skip(offset)
+        .take(length)
+        .map(|r| record_item(r))
+        .collect();
+    if page.is_empty() && rq.error_on_empty {
+        let mut f = fail("10", "No records", "记录列表为空");
+        f.payload = vec![("domain".into(), domain), ("info".into(), info)];
+        return Err(f);
+    }
+    ok(vec![
+        ("domain", domain),
+        ("info", info),
+        ("records", V::Arr(page)),
+    ])
+}
+
+fn record_info(st: &mut State, rq: &Rq) -> R {
+    let did = find_domain(st, rq, Access::Read)?;
+    let rid = find_record(st, did, rq)?;
+    let d = &st.domains[&did];
+    let r = &d.records[&rid];
+    ok(vec![
+        (
+            "domain",
+            obj!("id" => d.id, "domain" => &d.name, "domain_grade" => d.grade),
+        ),
+        (
+            "record",
+            obj!(
+                "id" => s(r.id),
+                "sub_domain" => &r.name,
+                "record_type" => &r.rtype,
+                "record_line" => &r.line,
+                "record_line_id" => &r.line_id,
+                "value" => &r.value,
+                "weight" => r.weight.map_or(V::Null, |w| V::Int(i64::from(w))),
+                "mx" => s(r.mx),
+                "ttl" => s(r.ttl),
+                "enabled" => if r.enabled { "1" } else { "0" },
+                "monitor_status" => "",
+                "remark" => &r.remark,
+                "updated_on" => fmt_time(r.updated_on),
+                "domain_id" => s(d.id),
+            ),
+        ),
+    ])
+}
+
+// ---------------------------------------------------------------- batch
+
+fn batch_create(st: &mut State, rq: &Rq) -> R {
+    let mut items = Vec::new();
+    let op = match rq.action {
+        "Batch.Domain.Create" => {
+            let value = rq.opt("record_value").map(str::to_string);
+            if let Some(v) = &value {
+                if v.parse::<std::net::Ipv4Addr>().is_err() {
+                    return Err(fail(
+                        "6",
+                        "record_value must be an IP address",
+                        "record_value 必须是 IP 地址",
+                    ));
+                }
+            }
+            for name in rq
+                .str("domains")
+                .split(',')
+                .map(|n| n.trim().to_lowercase())
+                .filter(|n| !n.is_empty())
+            {
+                let records = value
+                    .iter()
+                    .flat_map(|v| {
+                        ["@", "www"].map(|h| JobRecord {
+                            record_id: None,
+                            sub_domain: h.into(),
+                            record_type: "A".into(),
+                            area: "默认".into(),
+                            value: v.clone(),
+                            mx: 0,
+                            ttl: 600,
+                            status: "waiting",
+                            err_msg: String::new(),
+                        })
+                    })
+                    .collect();
+                items.push(JobDomain {
+                    domain_id: None,
+                    domain: name,
+                    domain_grade: "DP_Free".into(),
+                    status: "waiting",
+                    err_msg: String::new(),
+                    records,
+                });
+            }
+            JobOp::DomainCreate
+        }
+        "Batch.Record.Create" => {
+            let recs: serde_json::Value = serde_json::from_str(rq.str("records"))
+                .map_err(|_| fail("6", "records must be a JSON array", "records 参数不正确"))?;
+            let recs = recs.as_array().cloned().unwrap_or_default();
+            let field = |r: &serde_json::Value, k: &str| {
+                r.get(k)
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                    .unwrap_or_default()
+            };
+            let mut template = Vec::new();
+            for r in &recs {
+                let mx = field(r, "mx");
+                let mx = if mx.is_empty() { field(r, "MX") } else { mx };
+                for host in field(r, "sub_domain")
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty())
+                {
+                    template.push(JobRecord {
+                        record_id: None,
+                        sub_domain: host.to_lowercase(),
+                        record_type: field(r, "record_type").to_uppercase(),
+                        area: {
+                            let l = field(r, "record_line");
+                            if l.is_empty() {
+                                "默认".into()
+                            } else {
+                                l
+                            }
+                        },
+                        value: field(r, "value"),
+                        mx: mx.parse().unwrap_or(0),
+                        ttl: field(r, "ttl").parse().unwrap_or(600),
+                        status: "waiting",
+                        err_msg: String::new(),
+                    });
+                }
+            }
+            if template.is_empty() {
+                return Err(fail(
+                    "6",
+                    "records must not be empty",
+                    "records 参数不能为空",
+                ));
+            }
+            for id in rq
+                .str("domain_id")
+                .split(',')
+                .map(str::trim)
+                .filter(|i| !i.is_empty())
+            {
+                let did = id.parse::<u64>().ok();
+                let d = did
+                    .and_then(|i| st.domains.get(&i))
+                    .filter(|d| d.owner == rq.actor);
+                items.push(JobDomain {
+                    domain_id: did,
+                    domain: d.map(|d| d.name.clone()).unwrap_or_default(),
+                    domain_grade: d.map_or("", |d| d.grade).to_string(),
+                    status: "waiting",
+                    err_msg: String::new(),
+                    records: template.clone(),
+                });
+            }
+            JobOp::RecordAdd
+        }
+        _ => {
+            let change = rq.str("change").to_string();
+            let change_to = rq.str("change_to").to_string();
+            if change == "record_type" && rq.opt("value").is_none() {
+                return Err(fail(
+                    "6",
+                    "value is required when changing record_type",
+                    "修改记录类型时必须提供 value",
+                ));
+            }
+            let mut by_domain: Vec<JobDomain> = Vec::new();
+            for id in rq
+                .str("record_id")
+                .split(',')
+                .map(str::trim)
+                .filter(|i| !i.is_empty())
+            {
+                let rid = id.parse::<u64>().unwrap_or(0);
+                let did = st.record_domain.get(&rid).copied();
+                let d = did
+                    .and_then(|i| st.domains.get(&i))
+                    .filter(|d| d.owner == rq.actor);
+                let r = d.and_then(|d| d.records.get(&rid));
+                let jr = JobRecord {
+                    record_id: Some(rid),
+                    sub_domain: r.map(|r| r.name.clone()).unwrap_or_default(),
+                    record_type: r.map(|r| r.rtype.clone()).unwrap_or_default(),
+                    area: r.map(|r| r.line.clone()).unwrap_or_default(),
+                    value: r.map(|r| r.value.clone()).unwrap_or_default(),
+                    mx: r.map_or(0, |r| r.mx),
+                    ttl: r.map_or(0, |r| r.ttl),
+                    status: "waiting",
+                    err_msg: String::new(),
+                };
+                let key = d.map(|d| d.id);
+                match by_domain.iter_mut().find(|j| j.domain_id == key) {
+                    Some(j) => j.records.push(jr),
+                    None => by_domain.push(JobDomain {
+                        domain_id: key,
+                        domain: d.map(|d| d.name.clone()).unwrap_or_default(),
+                        domain_grade: d.map_or("", |d| d.grade).to_string(),
+                        status: "waiting",
+                        err_msg: String::new(),
+                        records: vec![jr],
+                    }),
+                }
+            }
+            items = by_domain;
+            JobOp::RecordModify {
+                change,
+                change_to,
+                value: rq.str("value").to_string(),
+                mx: rq.str("mx").to_string(),
+            }
+        }
+    };
+    if items.is_empty() {
+        return Err(fail("6", "Nothing to do", "没有需要处理的数据"));
+    }
+    let id = st.misc_id();
+    st.jobs.insert(
+        id,
+        Job {
+            id,
+            owner: rq.actor,
+            op,
+            created: rq.now,
+            ip: rq.ip.to_string(),
+            items,
+            done: 0,
+        },
+    );
+    ok(vec![("job_id", s(id))])
+}
+
+/// Jobs progress with the clock: one domain entry completes per simulated second.
+pub fn advance_jobs(st: &mut State, now: Timestamp) {
+    let pending: Vec<u64> = st
+        .jobs
+        .values()
+        .filter(|j| j.done < j.items.len())
+        .map(|j| j.id)
+        .collect();
+    for jid in pending {
+        while let Some(job) = st.jobs.get(&jid) {
+            let due = usize::try_from(now.duration_since(job.created).as_secs().max(0))
+                .unwrap_or(usize::MAX);
+            if job.done >= job.items.len() || job.done >= due {
+                break;
+            }
+            let idx = job.done;
+            let mut item = job.items[idx].clone();
+            let (op, owner, ip) = (job.op.clone(), job.owner, job.ip.clone());
+            run_job_item(st, &op, owner, &ip, &mut item, now);
+            if let Some(job) = st.jobs.get_mut(&jid) {
+                job.items[idx] = item;
+                job.done += 1;
+            }
+        }
+    }
+}
+
+/// Applies one batch entry through the same rules as the single-record calls.
+fn run_job_item(
+    st: &mut State,
+    op: &JobOp,
+    owner: u64,
+    ip: &str,
+    item: &mut JobDomain,
+    now: Timestamp,
+) {
+    let ip_addr = ip.parse().unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+    let mk = |action: &'static str, params: Vec<(&str, String)>| Rq {
+        action,
+        params: params
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        ip: ip_addr,
+        now,
+        error_on_empty: true,
+        auth: owner,
+        actor: owner,
+    };
+    let mut domain_ok = true;
+    match op {
+        JobOp::DomainCreate => {
+            match domain_create(
+                st,
+                &mk("Domain.Create", vec![("domain", item.domain.clone())]),
+            ) {
+                Ok(out) => {
+                    item.domain_id = out.payload.first().and_then(|(_, v)| match v {
+                        V::Obj(f) => f
+                            .iter()
+                            .find(|(k, _)| k == "id")
+                            .and_then(|(_, v)| match v {
+                                V::Str(s) => s.parse().ok(),
+                                _ => None,
+                            }),
+                        _ => None,
+                    });
+                }
+                Err(f) => {
+                    domain_ok = false;
+                    item.err_msg = f.en;
+                }
+            }
+        }
+        JobOp::RecordAdd => {
+            if item.domain_id.is_none() || item.domain.is_empty() {
+                domain_ok = false;
+                item.err_msg = "Domain id invalid".into();
+            }
+        }
+        JobOp::RecordModify { .. } => {
+            if item.domain_id.is_none() {
+                domain_ok = false;
+                item.err_msg = "Record id invalid".into();
+            }
+        }
+    }
+    let did = item.domain_id.map(|d| d.to_string()).unwrap_or_default();
+    for r in item.records.iter_mut() {
+        if !domain_ok {
+            r.status = "error";
+            r.err_msg = item.err_msg.clone();
+            continue;
+        }
+        let result = match op {
+            JobOp::DomainCreate | JobOp::RecordAdd => record_create(
+                st,
+                &mk(
+                    "Record.Create",
+                    vec![
+                        ("domain_id", did.clone()),
+                        ("sub_domain", r.sub_domain.clone()),
+                        ("record_type", r.record_type.clone()),
+                        ("record_line", r.area.clone()),
+                        ("value", r.value.clone()),
+                        ("mx", r.mx.to_string()),
+                        ("ttl", r.ttl.to_string()),
+                    ],
+                ),
+            )
+            .map(|out| {
+                r.record_id = out.payload.first().and_then(|(_, v)| match v {
+                    V::Obj(f) => f
+                        .iter()
+                        .find(|(k, _)| k == "id")
+                        .and_then(|(_, v)| match v {
+                            V::Str(s) => s.parse().ok(),
+                            _ => None,
+                        }),
+                    _ => None,
+                });
+            }),
+            JobOp::RecordModify {
+                change,
+                change_to,
+                value,
+                mx,
+            } => {
+                let mut p = vec![
+                    ("domain_id", did.clone()),
+                    ("record_id", r.record_id.unwrap_or(0).to_string()),
+                    ("sub_domain", r.sub_domain.clone()),
+                    ("record_type", r.record_type.clone()),
+                    ("record_line", r.area.clone()),
+                    ("value", r.value.clone()),
+                    ("mx", r.mx.to_string()),
+                    ("ttl", r.ttl.to_string()),
+                ];
+                let mut set = |k: &'static str, v: String| {
+                    if let Some(slot) = p.iter_mut().find(|(key, _)| *key == k) {
+                        slot.1 = v;
+                    } else {
+                        p.push((k, v));
+                    }
+                };
+                match change.as_str() {
+                    "area" => set("record_line", change_to.clone()),
+                    "record_type" => {
+                        set("record_type", change_to.clone());
+                        set("value", value.clone());
+                        if !mx.is_empty() {
+                            set("mx", mx.clone());
+                        }
+                    }
+                    "status" => set(
+                        "status",
+                        if change_to.starts_with("disable") {
+                            "disable".into()
+                        } else {
+                            "enable".into()
+                        },
+                    ),
+                    other => set(
+                        match other {
+                            "sub_domain" => "sub_domain",
+                            "value" => "value",
+                            "mx" => "mx",
+                            _ => "ttl",
+                        },
+                        change_to.clone(),
+                    ),
+                }
+                record_modify(st, &mk("Record.Modify", p), false).map(|_| {
+                    if let Some(rec) = item
+                        .domain_id
+                        .and_then(|d| st.domains.get(&d))
+                        .and_then(|d| d.records.get(&r.record_id.unwrap_or(0)))
+                    {
+                        r.sub_domain = rec.name.clone();
+                        r.record_type = rec.rtype.clone();
+                        r.area = rec.line.clone();
+                        r.value = rec.value.clone();
+                        r.mx = rec.mx;
+                        r.ttl = rec.ttl;
+                    }
+                })
+            }
+        };
+        match result {
+            Ok(()) => r.status = "ok",
+            Err(f) => {
+                r.status = "error";
+                r.err_msg = f.en;
+            }
+        }
+    }
+    let any_err = !domain_ok || item.records.iter().any(|r| r.status == "error");
+    item.status = if any_err { "error" } else { "ok" };
+    if any_err && item.err_msg.is_empty() {
+        item.err_msg = item
+            .records
+            .iter()
+            .find(|r| !r.err_msg.is_empty())
+            .map(|r| r.err_msg.clone())
+            .unwrap_or_default();
+    }
+}
+
+fn batch_detail(st: &mut State, rq: &Rq) -> R {
+    let jid: u64 = rq.str("job_id").parse().unwrap_or(0);
+    let job = st
+        .jobs
+        .get(&jid)
+        .filter(|j| j.owner == rq.actor)
+        .ok_or_else(|| fail("8", "Job not found", "任务不存在"))?;
+    let (mut total, mut success, mut failed) = (0usize, 0usize, 0usize);
+    let mut tally = |status: &str| {
+        total += 1;
+        match status {
+            "ok" => success += 1,
+            "error" => failed += 1,
+            _ => {}
+        }
+    };
+    let running = job.done;
+    let (ty, operation) = match job.op {
+        JobOp::DomainCreate => ("domain", "plus"),
+        JobOp::RecordAdd => ("record_add", "plus"),
+        JobOp::RecordModify { .. } => ("record_modify", "edit"),
+    };
+    let detail: Vec<V> = job
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let status = if i == running && d.status == "waiting" {
+                "running"
+            } else {
+                d.status
+            };
+            tally(status);
+            let records: Vec<V> = d
+                .records
+                .iter()
+                .enumerate()
+                .map(|(j, r)| {
+                    let rstatus = if status == "running" && r.status == "waiting" {
+                        "running"
+                    } else {
+                        r.status
+                    };
+                    tally(rstatus);
+                    obj!(
+                        "id" => j,
+                        "record_id" => r.record_id.map_or(V::Null, V::from),
+                        "sub_domain" => &r.sub_domain,
+                        "record_type" => &r.record_type,
+                        "area" => &r.area,
+                        "value" => &r.value,
+                        "mx" => s(r.mx),
+                        "ttl" => r.ttl,
+                        "err_msg" => &r.err_msg,
+                        "status" => rstatus,
+                        "operation" => operation,
+                    )
+                })
+                .collect();
+            obj!(
+                "id" => i,
+                "domain_id" => d.domain_id.map_or(V::from(""), s),
+                "domain" => &d.domain,
+                "domain_grade" => &d.domain_grade,
+                "err_msg" => &d.err_msg,
+                "status" => status,
+                "operation" => operation,
+                "records" => records,
+            )
+        })
+        .collect();
+    let created = fmt_time(job.created);
+    ok(vec![
+        ("detail", V::Arr(detail)),
+        ("total", V::from(total)),
+        ("success", V::from(success)),
+        ("fail", V::from(failed)),
+        ("type", V::from(ty)),
+        ("created_at", V::from(created)),
+    ])
+}

@@ -1,0 +1,313 @@
+//! The client's protections and the simulator's abuse rules.
+
+mod common;
+use common::*;
+use idcgate_core::capability::Dns;
+use idcgate_core::{Error, RecordInput, RecordType};
+use idcgate_dnspod::{Format, Sim};
+use std::time::Duration;
+
+#[tokio::test]
+async fn auth_failure_halts_the_credentials_without_touching_the_network() {
+    let sim = Sim::sandbox();
+    let srv = serve(&sim).await;
+    let bad = client(
+        &srv,
+        &[("login_token", "10001,wrong-token-value")],
+        Format::Json,
+    );
+    let err = bad.call("Domain.List", &vec![]).await.unwrap_err();
+    assert!(matches!(err, Error::Authentication { .. }), "{err:?}");
+    assert!(
+        !err.to_string().contains("wrong-token-value"),
+        "secret leaked: {err}"
+    );
+    let before = sim.request_count();
+    for _ in 0..5 {
+        let err = bad.call("Domain.List", &vec![]).await.unwrap_err();
+        assert!(matches!(err, Error::Authentication { .. }));
+    }
+    // A new connection with the same credentials is halted too.
+    let again = client(
+        &srv,
+        &[("login_token", "10001,wrong-token-value")],
+        Format::Xml,
+    );
+    assert!(again
+        .call("Record.Type", &params(&[("domain_grade", "DP_Free")]))
+        .await
+        .is_err());
+    assert_eq!(
+        sim.request_count(),
+        before,
+        "halted calls must not reach the upstream"
+    );
+    // Changed credentials are not halted.
+    let good = sandbox_client(&sim, &srv, Format::Json);
+    assert!(good.call("Domain.List", &vec![]).await.is_ok());
+    assert_eq!(sim.request_count(), before + 1);
+}
+
+#[tokio::test]
+async fn email_password_login_and_its_failure() {
+    let sim = Sim::new();
+    sim.add_user("pw@example.com", "Right-Pass-1", false);
+    let srv = serve(&sim).await;
+    for format in FORMATS {
+        let c = client(
+            &srv,
+            &[
+                ("login_email", "pw@example.com"),
+                ("login_password", "Right-Pass-1"),
+            ],
+            format,
+        );
+        let doc = c.call("User.Detail", &vec![]).await.unwrap();
+        assert_eq!(doc["info"]["user"]["email"], "pw@example.com");
+    }
+    let c = client(
+        &srv,
+        &[
+            ("login_email", "pw@example.com"),
+            ("login_password", "Wrong-Pass-1"),
+        ],
+        Format::Json,
+    );
+    let err = c.call("User.Detail", &vec![]).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Authentication { message, .. } if message.starts_with("-1 ")),
+        "{err:?}"
+    );
+    assert!(!format!("{err:?}").contains("Wrong-Pass-1"));
+}
+
+#[tokio::test]
+async fn thirty_failed_logins_in_five_minutes_ban_login_for_an_hour() {
+    let clock = clock();
+    let sim = Sim::with_clock(clock.clone());
+    sim.add_user("ban@example.com", "Right-Pass-1", false);
+    let srv = serve(&sim).await;
+    let base = srv.base_url();
+    let good = "format=json&login_email=ban%40example.com&login_password=Right-Pass-1";
+    let bad = "format=json&login_email=ban%40example.com&login_password=nope";
+    for _ in 0..30 {
+        let (_, _, body) = raw_post(&base, "User.Detail", bad).await;
+        assert!(body.contains(r#""code":"-1""#), "{body}");
+    }
+    // 30 failures are tolerated; the 31st within the window bans login.
+    let (_, _, body) = raw_post(&base, "User.Detail", good).await;
+    assert!(body.contains(r#""code":"1""#), "{body}");
+    let (_, _, body) = raw_post(&base, "User.Detail", bad).await;
+    assert!(body.contains(r#""code":"-1""#), "{body}");
+    let (_, _, body) = raw_post(&base, "User.Detail", good).await;
+    assert!(
+        body.contains(r#""code":"-8""#),
+        "right password refused while banned: {body}"
+    );
+    clock.advance(Duration::from_secs(3599));
+    let (_, _, body) = raw_post(&base, "User.Detail", good).await;
+    assert!(body.contains(r#""code":"-8""#), "{body}");
+    clock.advance(Duration::from_secs(2));
+    let (_, _, body) = raw_post(&base, "User.Detail", good).await;
+    assert!(
+        body.contains(r#""code":"1""#),
+        "ban lifts after an hour: {body}"
+    );
+}
+
+#[tokio::test]
+async fn failures_spread_over_more_than_five_minutes_do_not_ban() {
+    let clock = clock();
+    let sim = Sim::with_clock(clock.clone());
+    sim.add_user("slow@example.com", "Right-Pass-1", false);
+    let srv = serve(&sim).await;
+    let base = srv.base_url();
+    for _ in 0..40 {
+        raw_post(
+            &base,
+            "User.Detail",
+            "format=json&login_email=slow%40example.com&login_password=x",
+        )
+        .await;
+        clock.advance(Duration::from_secs(20));
+    }
+    let (_, _, body) = raw_post(
+        &base,
+        "User.Detail",
+        "format=json&login_email=slow%40example.com&login_password=Right-Pass-1",
+    )
+    .await;
+    assert!(body.contains(r#""code":"1""#), "{body}");
+}
+
+#[tokio::test]
+async fn no_op_modifications_lock_the_record_for_an_hour() {
+    let clock = clock();
+    let sim = Sim::with_clock(clock.clone());
+    let (_, token) = sim.add_user("noop@example.com", "Right-Pass-1", false);
+    let srv = serve(&sim).await;
+    let base = srv.base_url();
+    let auth = format!("format=json&login_token={token}");
+    raw_post(&base, "Domain.Create", &format!("{auth}&domain=noop.com")).await;
+    let (_, _, body) = raw_post(
+        &base,
+        "Record.Create",
+        &format!(
+            "{auth}&domain=noop.com&sub_domain=home&record_type=A&record_line_id=0&value=1.2.3.4"
+        ),
+    )
+    .await;
+    let id = body
+        .split(r#""id":""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let same = format!(
+        "{auth}&domain=noop.com&record_id={id}&sub_domain=home&record_line_id=0&value=1.2.3.4"
+    );
+    for i in 0..5 {
+        let (_, _, body) = raw_post(&base, "Record.Ddns", &same).await;
+        assert!(
+            body.contains(r#""code":"1""#),
+            "no-op {i} still accepted: {body}"
+        );
+    }
+    let (_, _, body) = raw_post(&base, "Record.Ddns", &same).await;
+    assert!(body.contains(r#""code":"-2""#), "6th no-op locks: {body}");
+    // Locked even for a real change, for an hour.
+    let change = format!("{auth}&domain=noop.com&record_id={id}&sub_domain=home&record_type=A&record_line_id=0&value=5.6.7.8");
+    let (_, _, body) = raw_post(&base, "Record.Modify", &change).await;
+    assert!(body.contains(r#""code":"-2""#), "{body}");
+    clock.advance(Duration::from_secs(3601));
+    let (_, _, body) = raw_post(&base, "Record.Modify", &change).await;
+    assert!(body.contains(r#""code":"1""#), "{body}");
+}
+
+#[tokio::test]
+async fn the_client_does_not_send_a_modification_that_changes_nothing() {
+    let sim = Sim::new();
+    let (_, token) = sim.add_user("skip@example.com", "Right-Pass-1", false);
+    let srv = serve(&sim).await;
+    for format in FORMATS {
+        let c = client(&srv, &[("login_token", &token)], format);
+        let zone = format!("skip-{format:?}.com").to_lowercase();
+        c.call("Domain.Create", &params(&[("domain", &zone)]))
+            .await
+            .unwrap();
+        let input = RecordInput {
+            host: "home".into(),
+            rtype: RecordType::A,
+            value: "1.2.3.4".into(),
+            ttl: 600,
+            line: None,
+            priority: None,
+        };
+        let rec = c.create_record(&zone, &input).await.unwrap();
+        let id = rec.upstream_id.clone().unwrap();
+        // Ten identical updates: the server would lock the record after 5; the client
+        // only reads (Record.Info) and never sends Record.Modify.
+        for _ in 0..10 {
+            let before = sim.request_count();
+            let same = c.update_record(&zone, &id, &input).await.unwrap();
+            assert_eq!(same.value, "1.2.3.4");
+            assert_eq!(sim.request_count(), before + 1, "only the Record.Info read");
+        }
+        let raw = c
+            .call(
+                "Record.Ddns",
+                &params(&[
+                    ("domain", &zone),
+                    ("record_id", &id),
+                    ("sub_domain", "home"),
+                    ("record_line", "默认"),
+                    ("value", "1.2.3.4"),
+                ]),
+            )
+            .await
+            .unwrap();
+        assert_eq!(raw["skipped"], true);
+        // A real change is sent, and then the record reads back changed.
+        let changed = RecordInput {
+            value: "9.9.9.9".into(),
+            ..input.clone()
+        };
+        c.update_record(&zone, &id, &changed).await.unwrap();
+        let recs = c.list_records(&zone).await.unwrap();
+        assert!(recs
+            .iter()
+            .any(|r| r.upstream_id.as_deref() == Some(id.as_str()) && r.value == "9.9.9.9"));
+    }
+}
+
+#[tokio::test]
+async fn d_token_code_then_remembered_cookie() {
+    let sim = Sim::new();
+    let (uid, token) = sim.add_user("dtoken@example.com", "Right-Pass-1", false);
+    sim.enable_dtoken(uid, "totp-secret");
+    let srv = serve(&sim).await;
+    for format in FORMATS {
+        let c = client(&srv, &[("login_token", &token)], format);
+        let err = c.call("User.Detail", &vec![]).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Authentication { message, .. } if message.starts_with("50 ")),
+            "{err:?}"
+        );
+        assert!(c.is_halted());
+        c.set_login_code("000000x");
+        let err = c.call("User.Detail", &vec![]).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Authentication { message, .. } if message.starts_with("52 ")),
+            "{err:?}"
+        );
+        c.set_login_code(&sim.dtoken_code(uid).unwrap());
+        c.call("User.Detail", &vec![]).await.unwrap();
+        let cookie = c.remembered_cookie().unwrap();
+        assert!(cookie.starts_with(&format!("t{uid}=")), "{cookie}");
+        // Later calls need no code: the cookie is sent.
+        c.call("User.Detail", &vec![]).await.unwrap();
+        // And a new connection restores it from the credential.
+        let again = client(
+            &srv,
+            &[("login_token", &token), ("d_token_cookie", &cookie)],
+            format,
+        );
+        again.call("Domain.List", &vec![]).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn post_only_and_user_agent_required() {
+    let sim = Sim::sandbox();
+    let srv = serve(&sim).await;
+    let body = raw_get(&srv.base_url(), "Domain.List").await;
+    assert!(body.contains(r#""code":"2""#), "{body}");
+    // A browser UA is refused.
+    let http = reqwest_free_post(&srv.base_url(), "Mozilla/5.0 (Windows NT 10.0)").await;
+    assert!(http.contains(r#""code":"-7""#), "{http}");
+    let http = reqwest_free_post(&srv.base_url(), "").await;
+    assert!(http.contains(r#""code":"-7""#), "{http}");
+}
+
+/// A POST with a chosen User-Agent, over a plain TCP socket.
+async fn reqwest_free_post(base: &str, ua: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let body = "format=json&login_token=10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b";
+    let ua_line = if ua.is_empty() {
+        String::new()
+    } else {
+        format!("User-Agent: {ua}\r\n")
+    };
+    let req = format!(
+        "POST /Domain.List HTTP/1.1\r\nHost: {addr}\r\n{ua_line}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}

@@ -1,0 +1,104 @@
+//! spec.tsv lists exactly the catalog ids; Monitor.* waits as `todo`.
+
+use idcgate_core::Error;
+use idcgate_dnspod::spec;
+use std::collections::BTreeSet;
+
+fn catalog_ids(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').next())
+        .filter(|id| id.starts_with("dnspod:"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn spec_ids_match_both_catalogs() {
+    let agent = catalog_ids(include_str!("catalog-dnspod.tsv"));
+    let user = catalog_ids(include_str!("catalog-dnspod-standard.tsv"));
+    assert_eq!(agent.len(), 8);
+    assert_eq!(user.len(), 61);
+    let all: BTreeSet<String> = agent.union(&user).cloned().collect();
+    let spec_ids: BTreeSet<String> = spec().actions.iter().map(|a| a.id.clone()).collect();
+    assert_eq!(spec_ids, all);
+    assert_eq!(spec().actions.len(), 69, "no duplicates");
+}
+
+#[test]
+fn every_agent_method_is_implemented_and_only_monitor_waits() {
+    let agent = catalog_ids(include_str!("catalog-dnspod.tsv"));
+    for id in &agent {
+        assert!(spec().require(id).is_ok(), "{id}");
+    }
+    let todo: Vec<&str> = spec()
+        .actions
+        .iter()
+        .filter(|a| !a.implemented)
+        .map(|a| a.id.as_str())
+        .collect();
+    assert_eq!(todo.len(), 11);
+    assert!(
+        todo.iter().all(|id| id.starts_with("dnspod:Monitor.")),
+        "{todo:?}"
+    );
+    assert_eq!(spec().implemented().count(), 58);
+    assert!(matches!(
+        spec().require("Monitor.List"),
+        Err(Error::NotImplemented { .. })
+    ));
+    // Wire name = the documented method; path is /<Method>.
+    for a in &spec().actions {
+        assert_eq!(format!("dnspod:{}", a.action), a.id);
+        assert_eq!(a.path, format!("/{}", a.action));
+        assert_eq!(a.method, "POST");
+    }
+}
+
+#[test]
+fn alternatives_are_checked() {
+    let create = spec().require("Record.Create").unwrap();
+    let ok = [
+        ("domain", "a.com"),
+        ("record_type", "A"),
+        ("record_line", "默认"),
+        ("value", "1.1.1.1"),
+    ];
+    assert!(idcgate_dnspod::spec::check(create, ok).is_ok());
+    let by_id = [
+        ("domain_id", "1"),
+        ("record_type", "A"),
+        ("record_line_id", "0"),
+        ("value", "1.1.1.1"),
+    ];
+    assert!(idcgate_dnspod::spec::check(create, by_id).is_ok());
+    let missing = [
+        ("record_type", "A"),
+        ("record_line", "默认"),
+        ("value", "1.1.1.1"),
+    ];
+    assert_eq!(
+        idcgate_dnspod::spec::check(create, missing).unwrap_err().0,
+        "domain_id|domain"
+    );
+    let no_line = [
+        ("domain", "a.com"),
+        ("record_type", "A"),
+        ("value", "1.1.1.1"),
+    ];
+    assert_eq!(
+        idcgate_dnspod::spec::check(create, no_line).unwrap_err().0,
+        "record_line|record_line_id"
+    );
+    let bad_int = [
+        ("domain", "a.com"),
+        ("record_type", "A"),
+        ("record_line", "默认"),
+        ("value", "1"),
+        ("ttl", "x"),
+    ];
+    assert_eq!(
+        idcgate_dnspod::spec::check(create, bad_int).unwrap_err().0,
+        "ttl"
+    );
+}

@@ -1,0 +1,584 @@
+//! Core capabilities over the West client: Registrar, Dns, Compute, WebHosting, Mail,
+//! Databases (MSSQL) and Billing. Every method goes through `WestClient::call`, so
+//! signing, encoding and error mapping stay in one place; every listing fetches all pages.
+
+use crate::client::WestClient;
+use crate::spec::spec;
+use async_trait::async_trait;
+use idcgate_core::capability::{Billing, Compute, Connection, Databases, Dns, Mail, Params, Registrar, WebHosting};
+use idcgate_core::spec::VendorSpec;
+use idcgate_core::*;
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde_json::Value;
+use std::str::FromStr;
+
+/// Page size for listings (the live API accepts up to a few hundred).
+const PAGE: usize = 500;
+
+fn s(v: &Value, k: &str) -> String {
+    match v.get(k) {
+        Some(Value::String(x)) => x.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn n(v: &Value, k: &str) -> i64 {
+    s(v, k).parse().unwrap_or_default()
+}
+
+fn strs(v: &Value, k: &str) -> Vec<String> {
+    v.get(k)
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn bad(message: String) -> Error {
+    Error::Transport {
+        vendor: "west".into(),
+        message,
+    }
+}
+
+fn money(v: &Value, k: &str) -> Result<Money> {
+    Decimal::from_str(s(v, k).trim())
+        .map(Money)
+        .map_err(|_| bad(format!("field {k} is not an amount")))
+}
+
+/// West dates and times are China time (UTC+8).
+fn china_time(text: &str) -> Option<Timestamp> {
+    let tz = jiff::tz::TimeZone::fixed(jiff::tz::offset(8));
+    let text = text.trim();
+    if text.len() == 10 {
+        let d: jiff::civil::Date = text.parse().ok()?;
+        return d.to_zoned(tz).ok().map(|z| z.timestamp());
+    }
+    let dt = jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", text).ok()?;
+    dt.to_zoned(tz).ok().map(|z| z.timestamp())
+}
+
+/// Neutral line names first, West's own codes accepted as given.
+const LINES: [(&str, &str); 7] = [
+    ("default", ""),
+    ("telecom", "LTEL"),
+    ("unicom", "LCNC"),
+    ("mobile", "LMOB"),
+    ("education", "LEDU"),
+    ("search", "LSEO"),
+    ("abroad", "LFOR"),
+];
+
+fn line_to_west(line: Option<&str>) -> Result<String> {
+    let Some(l) = line.map(str::trim).filter(|l| !l.is_empty()) else {
+        return Ok(String::new());
+    };
+    LINES
+        .iter()
+        .find(|(n, w)| n.eq_ignore_ascii_case(l) || (!w.is_empty() && w.eq_ignore_ascii_case(l)))
+        .map(|(_, w)| w.to_string())
+        .ok_or_else(|| Error::invalid("line", format!("West has no line {l:?}")))
+}
+
+fn line_from_west(code: &str) -> Option<String> {
+    match LINES.iter().find(|(_, w)| *w == code) {
+        Some(("default", _)) => None,
+        Some((n, _)) => Some(n.to_string()),
+        None if code.is_empty() => None,
+        None => Some(code.to_string()),
+    }
+}
+
+fn west_type(t: RecordType) -> Result<&'static str> {
+    match t {
+        RecordType::A | RecordType::Aaaa | RecordType::Cname | RecordType::Mx | RecordType::Txt | RecordType::Srv => Ok(t.as_str()),
+        _ => Err(Error::invalid("type", format!("West DNS does not serve {t} records"))),
+    }
+}
+
+fn record_from(zone: &str, v: &Value) -> Result<DnsRecord> {
+    let rtype = RecordType::from_str(&s(v, "type"))?;
+    let mut value = s(v, "value");
+    // TXT values sometimes come back quoted.
+    if rtype == RecordType::Txt && value.len() >= 2 && value.starts_with('"') && value.ends_with('"') {
+        value = value[1..value.len() - 1].to_string();
+    }
+    let level = n(v, "level");
+    Ok(DnsRecord {
+        zone: zone.to_string(),
+        host: s(v, "item"),
+        rtype,
+        value,
+        ttl: u32::try_from(n(v, "ttl")).unwrap_or(900),
+        line: line_from_west(&s(v, "line")),
+        priority: matches!(rtype, RecordType::Mx | RecordType::Srv).then(|| u16::try_from(level).unwrap_or(10)),
+        enabled: n(v, "pause") == 0,
+        upstream_id: Some(s(v, "id")),
+    })
+}
+
+fn record_params(zone: &str, r: &RecordInput) -> Result<Vec<(String, String)>> {
+    let host = if r.host.is_empty() { "@".to_string() } else { r.host.clone() };
+    Ok(vec![
+        ("domain".into(), zone.to_string()),
+        ("host".into(), host),
+        ("type".into(), west_type(r.rtype)?.into()),
+        ("value".into(), r.value.clone()),
+        ("ttl".into(), r.ttl.to_string()),
+        ("level".into(), r.priority.unwrap_or(10).to_string()),
+        ("line".into(), line_to_west(r.line.as_deref())?),
+    ])
+}
+
+fn domain_from(v: &Value) -> Domain {
+    Domain {
+        name: s(v, "domain"),
+        status: match s(v, "status").as_str() {
+            "ok" => DomainStatus::Active,
+            "expired" => DomainStatus::Expired,
+            _ => DomainStatus::Other,
+        },
+        registered_at: china_time(&s(v, "regdate")),
+        expires_at: china_time(&s(v, "expiredate")),
+        nameservers: strs(v, "dns"),
+        auto_renew: n(v, "autorenew") == 1,
+        upstream_id: Some(s(v, "domain")),
+    }
+}
+
+fn server_from(v: &Value) -> Server {
+    let mut ips = vec![s(v, "ip")];
+    ips.extend(strs(v, "extraips"));
+    let status = s(v, "status");
+    Server {
+        upstream_id: s(v, "id"),
+        name: s(v, "name"),
+        kind: ServerKind::Cloud,
+        region: Some(s(v, "serverroom")),
+        plan: None,
+        cpu: u32::try_from(n(v, "cpu")).unwrap_or_default(),
+        ram_mb: u32::try_from(n(v, "memory") * 1024).unwrap_or_default(),
+        disks: vec![
+            Disk { size_gb: 40, system: true },
+            Disk { size_gb: u32::try_from(n(v, "disk")).unwrap_or_default(), system: false },
+        ],
+        bandwidth_mbps: u32::try_from(n(v, "bandwidth")).unwrap_or_default(),
+        ips,
+        os_image: Some(s(v, "os")),
+        power: match status.as_str() {
+            "running" => PowerState::Running,
+            "stopped" => PowerState::Stopped,
+            _ => PowerState::Unknown,
+        },
+        lifecycle: if status == "migrating" {
+            LifecycleState::Provisioning
+        } else {
+            LifecycleState::Active
+        },
+        expires_at: china_time(&s(v, "expiredate")),
+    }
+}
+
+fn order(v: &Value, product: String, upstream_id: Option<String>) -> Order {
+    Order {
+        id: s(v, "orderid"),
+        product,
+        // The purchase happened: an unreadable amount must not turn it into a failure.
+        amount: money(v, "amount").unwrap_or_default(),
+        state: OrderState::Succeeded,
+        upstream_id,
+        created_at: Timestamp::now(),
+    }
+}
+
+/// A password West accepts (letters and digits), for purchases whose core spec carries
+/// none; the owner sets their own with `reset_password`.
+fn generated_password() -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut rng = rand::rngs::StdRng::from_entropy();
+    let mut p: String = (0..12).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect();
+    p.push_str(&rng.gen_range(1000..9999).to_string());
+    p
+}
+
+use rand::SeedableRng;
+
+impl WestClient {
+    /// Every item of a paged listing (`items`, `totalpages`).
+    async fn all_pages(&self, action: &str, base: &[(&str, &str)], page_key: &str) -> Result<Vec<Value>> {
+        let mut out = Vec::new();
+        let mut page = 1usize;
+        loop {
+            let mut params: Params = base.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            params.push((page_key.into(), page.to_string()));
+            params.push(("limit".into(), PAGE.to_string()));
+            let data = self.call(action, &params).await?;
+            let items = data.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+            let pages = usize::try_from(n(&data, "totalpages")).unwrap_or_default();
+            let empty = items.is_empty();
+            out.extend(items);
+            if empty || page >= pages {
+                return Ok(out);
+            }
+            page += 1;
+        }
+    }
+
+    async fn server_detail(&self, id: &str) -> Result<Value> {
+        match self.call_kv("server.detail", &[("id", id)]).await {
+            Err(Error::InvalidInput { field, .. }) if field == "id" => Err(Error::not_found(format!("west server {id}"))),
+            other => other,
+        }
+    }
+
+    async fn default_template(&self) -> Result<String> {
+        if let Some(t) = &self.templateid {
+            return Ok(t.clone());
+        }
+        let all = self.all_pages("domain.gettemplatelist", &[], "pageno").await?;
+        all.iter()
+            .find(|t| s(t, "realname") == "verified")
+            .or_else(|| all.first())
+            .map(|t| s(t, "templateid"))
+            .ok_or_else(|| Error::invalid("credentials.templateid", "the West account has no contact template"))
+    }
+}
+
+#[async_trait]
+impl Connection for WestClient {
+    fn vendor(&self) -> Vendor {
+        Vendor::West
+    }
+    fn spec(&self) -> &'static VendorSpec {
+        spec()
+    }
+    async fn call(&self, action: &str, params: &Params) -> Result<Value> {
+        WestClient::call(self, action, params).await
+    }
+    fn registrar(&self) -> Option<&dyn Registrar> {
+        Some(self)
+    }
+    fn dns(&self) -> Option<&dyn Dns> {
+        Some(self)
+    }
+    fn compute(&self) -> Option<&dyn Compute> {
+        Some(self)
+    }
+    fn web_hosting(&self) -> Option<&dyn WebHosting> {
+        Some(self)
+    }
+    fn databases(&self) -> Option<&dyn Databases> {
+        Some(self)
+    }
+    fn mail(&self) -> Option<&dyn Mail> {
+        Some(self)
+    }
+    fn billing(&self) -> Option<&dyn Billing> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Registrar for WestClient {
+    async fn list_domains(&self) -> Result<Vec<Domain>> {
+        Ok(self.all_pages("domain.getdomains", &[], "page").await?.iter().map(domain_from).collect())
+    }
+
+    async fn get_domain(&self, name: &str) -> Result<Domain> {
+        Ok(domain_from(&self.call_kv("domain.getdomaininfo", &[("domain", name)]).await?))
+    }
+
+    async fn check_available(&self, name: &str) -> Result<bool> {
+        Ok(n(&self.call_kv("domain.checkdomain", &[("domain", name)]).await?, "avail") == 1)
+    }
+
+    async fn quote_registration(&self, name: &str, years: u32) -> Result<PriceQuote> {
+        let v = self.call_kv("domain.getprice", &[("domain", name), ("year", &years.to_string())]).await?;
+        Ok(PriceQuote {
+            product: format!("domain:{name}"),
+            period_months: years * 12,
+            price: money(&v, "price")?,
+        })
+    }
+
+    /// West takes no client order id: a lost answer surfaces as `UnknownOutcome` and is
+    /// reconciled by `get_domain`.
+    async fn register(&self, name: &str, years: u32, _client_order_id: &str) -> Result<Order> {
+        let tid = self.default_template().await?;
+        let v = self
+            .call_kv("domain.regdomain", &[("domain", name), ("year", &years.to_string()), ("templateid", &tid)])
+            .await?;
+        Ok(order(&v, format!("domain:{name}"), Some(name.to_string())))
+    }
+
+    /// Sends the current expiry date along, so a repeated renewal is refused upstream
+    /// instead of extending the domain twice.
+    async fn renew(&self, name: &str, years: u32, _client_order_id: &str) -> Result<Order> {
+        let cur = self.call_kv("domain.getdomaininfo", &[("domain", name)]).await?;
+        let v = self
+            .call_kv("domain.renewdomain", &[("domain", name), ("year", &years.to_string()), ("expiredate", &s(&cur, "expiredate"))])
+            .await?;
+        Ok(order(&v, format!("domain-renew:{name}"), Some(name.to_string())))
+    }
+
+    async fn set_nameservers(&self, name: &str, nameservers: &[String]) -> Result<()> {
+        if !(2..=6).contains(&nameservers.len()) {
+            return Err(Error::invalid("nameservers", "West needs 2 to 6 nameservers"));
+        }
+        let keys = ["dns1", "dns2", "dns3", "dns4", "dns5", "dns6"];
+        let mut kv = vec![("domain", name)];
+        kv.extend(keys.iter().copied().zip(nameservers.iter().map(String::as_str)));
+        self.call_kv("domain.modifydns", &kv).await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Dns for WestClient {
+    async fn list_zones(&self) -> Result<Vec<Zone>> {
+        Ok(self
+            .all_pages("domain.getdomains", &[], "page")
+            .await?
+            .iter()
+            .map(|d| Zone { name: s(d, "domain"), upstream_id: Some(s(d, "domain")), record_count: None })
+            .collect())
+    }
+
+    async fn list_records(&self, zone: &str) -> Result<Vec<DnsRecord>> {
+        self.all_pages("domain.getdnsrecords", &[("domain", zone)], "pageno")
+            .await?
+            .iter()
+            .map(|v| record_from(zone, v))
+            .collect()
+    }
+
+    async fn create_record(&self, zone: &str, record: &RecordInput) -> Result<DnsRecord> {
+        let v = self.call("domain.adddnsrecord", &record_params(zone, record)?).await?;
+        self.find_record(zone, &s(&v, "id")).await
+    }
+
+    async fn update_record(&self, zone: &str, id: &str, record: &RecordInput) -> Result<DnsRecord> {
+        let mut p = record_params(zone, record)?;
+        p.insert(1, ("id".into(), id.to_string()));
+        self.call("domain.moddnsrecord", &p).await?;
+        self.find_record(zone, id).await
+    }
+
+    /// Deleting a record that is already gone (20120) reaches the wanted state: success.
+    async fn delete_record(&self, zone: &str, id: &str) -> Result<()> {
+        match self.call_kv("domain.deldnsrecord", &[("domain", zone), ("id", id)]).await {
+            Ok(_) => Ok(()),
+            Err(Error::Upstream { code, .. }) if code == "20120" => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn set_record_enabled(&self, zone: &str, id: &str, enabled: bool) -> Result<()> {
+        let val = if enabled { "0" } else { "1" };
+        self.call_kv("domain.pausednsrecord", &[("domain", zone), ("id", id), ("val", val)]).await?;
+        Ok(())
+    }
+
+    async fn lines(&self, _zone: &str) -> Result<Vec<String>> {
+        Ok(LINES.iter().map(|(n, _)| n.to_string()).collect())
+    }
+}
+
+impl WestClient {
+    /// The stored form of a record (West normalises values), found by id.
+    async fn find_record(&self, zone: &str, id: &str) -> Result<DnsRecord> {
+        self.list_records(zone)
+            .await?
+            .into_iter()
+            .find(|r| r.upstream_id.as_deref() == Some(id))
+            .ok_or_else(|| Error::not_found(format!("west record {id} in {zone}")))
+    }
+}
+
+#[async_trait]
+impl Compute for WestClient {
+    async fn catalog(&self) -> Result<ComputeCatalog> {
+        let cfg = self.call("server.getconfig", &Vec::new()).await?;
+        let rooms = cfg.get("serverrooms").and_then(Value::as_array).cloned().unwrap_or_default();
+        let regions: Vec<Region> = rooms.iter().map(|r| Region { id: s(r, "id"), name: s(r, "name") }).collect();
+        let mut images = Vec::new();
+        for r in &regions {
+            let os = self.call_kv("server.getos", &[("serverroom", &r.id)]).await?;
+            for o in os.get("items").and_then(Value::as_array).cloned().unwrap_or_default() {
+                images.push(OsImage { id: s(&o, "os"), name: s(&o, "name"), region: Some(r.id.clone()) });
+            }
+        }
+        // West sells free-form configs; the plans are common shapes priced with the
+        // unit prices of the first room (5 Mbps, 40 GB data disk).
+        let mut plans = Vec::new();
+        if let Some(first) = regions.first() {
+            let prices = self.call_kv("server.getconfigprice", &[("serverroom", &first.id)]).await?;
+            let unit = prices.get("items").and_then(Value::as_array).and_then(|a| a.first()).cloned().unwrap_or_default();
+            for (cpu, mem) in [(1u32, 1u32), (1, 2), (2, 4), (4, 8), (8, 16)] {
+                let price = money(&unit, "cpu")?.0 * Decimal::from(cpu)
+                    + money(&unit, "memory")?.0 * Decimal::from(mem)
+                    + money(&unit, "disk")?.0 * Decimal::from(40)
+                    + money(&unit, "bandwidth")?.0 * Decimal::from(5);
+                plans.push(Plan { id: format!("c{cpu}m{mem}"), name: format!("{cpu}核{mem}G"), cpu, ram_mb: mem * 1024, disk_gb: 40, bandwidth_mbps: 5, monthly_price: Some(Money(price)) });
+            }
+        }
+        Ok(ComputeCatalog { regions, images, plans })
+    }
+
+    async fn list_servers(&self) -> Result<Vec<Server>> {
+        Ok(self.all_pages("server.list", &[], "pageno").await?.iter().map(server_from).collect())
+    }
+
+    async fn get_server(&self, id: &str) -> Result<Server> {
+        Ok(server_from(&self.server_detail(id).await?))
+    }
+
+    async fn create_server(&self, spec: &ServerSpec) -> Result<Server> {
+        let (mut cpu, mut mem) = (2u32, 4u32);
+        if let Some(p) = &spec.plan {
+            let parsed = p.strip_prefix('c').and_then(|r| r.split_once('m')).and_then(|(c, m)| Some((c.parse().ok()?, m.parse().ok()?)));
+            (cpu, mem) = parsed.ok_or_else(|| Error::invalid("plan", format!("unknown West plan {p:?} (use c<cpu>m<GB>)")))?;
+        }
+        let cpu = spec.cpu.unwrap_or(cpu).to_string();
+        let mem = spec.ram_mb.map_or(mem, |r| r.div_ceil(1024)).to_string();
+        let disk = spec.disk_gb.unwrap_or(40).to_string();
+        let bw = spec.bandwidth_mbps.unwrap_or(5).to_string();
+        let months = spec.months.unwrap_or(1).to_string();
+        let pw = generated_password();
+        let v = self
+            .call_kv("server.buy", &[("serverroom", &spec.region), ("os", &spec.image), ("cpu", &cpu), ("memory", &mem), ("disk", &disk), ("bandwidth", &bw), ("month", &months), ("password", &pw), ("name", &spec.name)])
+            .await?;
+        self.get_server(&s(&v, "id")).await
+    }
+
+    async fn power(&self, id: &str, action: PowerAction) -> Result<()> {
+        let status = match action {
+            PowerAction::Start => "start",
+            PowerAction::Stop | PowerAction::ForceStop => "stop",
+            PowerAction::Reboot | PowerAction::ForceReboot => "restart",
+        };
+        self.call_kv("server.setstatus", &[("id", id), ("status", status)]).await?;
+        Ok(())
+    }
+
+    async fn reinstall(&self, id: &str, image: &str) -> Result<()> {
+        self.call_kv("server.reinstall", &[("id", id), ("os", image)]).await?;
+        Ok(())
+    }
+
+    async fn reset_password(&self, id: &str, password: &str) -> Result<()> {
+        self.call_kv("server.modifypwd", &[("id", id), ("password", password)]).await?;
+        Ok(())
+    }
+
+    async fn resize(&self, id: &str, resize: &Resize) -> Result<()> {
+        let mut p: Params = vec![("id".into(), id.to_string())];
+        let fields = [("cpu", resize.cpu), ("memory", resize.ram_mb.map(|r| r.div_ceil(1024))), ("disk", resize.disk_gb), ("bandwidth", resize.bandwidth_mbps)];
+        p.extend(fields.iter().filter_map(|(k, v)| v.map(|v| (k.to_string(), v.to_string()))));
+        self.call("server.upgrade", &p).await?;
+        Ok(())
+    }
+
+    async fn delete_server(&self, _id: &str) -> Result<()> {
+        Err(Error::Unsupported { vendor: "west".into(), capability: "deleting servers (they lapse at expiry)".into() })
+    }
+
+    async fn console(&self, id: &str) -> Result<ConsoleSession> {
+        let v = self.call_kv("server.getconsole", &[("id", id)]).await?;
+        Ok(ConsoleSession { url: s(&v, "url"), expires_at: china_time(&s(&v, "expire")) })
+    }
+
+    async fn list_backups(&self, _id: &str) -> Result<Vec<Backup>> {
+        Err(no_backups())
+    }
+    async fn create_backup(&self, _id: &str, _name: &str, _full: bool) -> Result<()> {
+        Err(no_backups())
+    }
+    async fn restore_backup(&self, _id: &str, _backup_id: &str) -> Result<()> {
+        Err(no_backups())
+    }
+    async fn delete_backup(&self, _id: &str, _backup_id: &str) -> Result<()> {
+        Err(no_backups())
+    }
+}
+
+fn no_backups() -> Error {
+    Error::Unsupported { vendor: "west".into(), capability: "cloud server backups".into() }
+}
+
+#[async_trait]
+impl WebHosting for WestClient {
+    async fn list_sites(&self) -> Result<Vec<HostingSite>> {
+        Ok(self
+            .all_pages("host.detail", &[], "pageno")
+            .await?
+            .iter()
+            .map(|h| HostingSite {
+                upstream_id: s(h, "id"),
+                name: s(h, "ftpname"),
+                plan: Some(s(h, "model")),
+                domains: strs(h, "domains"),
+                status: s(h, "status"),
+                expires_at: china_time(&s(h, "expiredate")),
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Databases for WestClient {
+    async fn list_databases(&self) -> Result<Vec<Database>> {
+        Ok(self
+            .all_pages("mssql.detail", &[], "pageno")
+            .await?
+            .iter()
+            .map(|d| Database {
+                upstream_id: s(d, "id"),
+                name: s(d, "name"),
+                engine: format!("mssql{}", s(d, "version")),
+                size_mb: u32::try_from(n(d, "size")).ok(),
+                status: s(d, "status"),
+                expires_at: china_time(&s(d, "expiredate")),
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Mail for WestClient {
+    async fn list_mail_domains(&self) -> Result<Vec<MailDomain>> {
+        Ok(self
+            .all_pages("mail.detail", &[], "pageno")
+            .await?
+            .iter()
+            .map(|d| MailDomain {
+                upstream_id: s(d, "id"),
+                domain: s(d, "domain"),
+                mailbox_quota: u32::try_from(n(d, "maxmailbox")).ok(),
+                status: s(d, "status"),
+                expires_at: china_time(&s(d, "expiredate")),
+            })
+            .collect())
+    }
+
+    async fn list_mailboxes(&self, domain: &str) -> Result<Vec<Mailbox>> {
+        let all = self.all_pages("mail.detail", &[], "pageno").await?;
+        let d = all
+            .iter()
+            .find(|d| s(d, "domain").eq_ignore_ascii_case(domain))
+            .ok_or_else(|| Error::not_found(format!("west mail domain {domain}")))?;
+        let enabled = s(d, "status") == "normal";
+        Ok(strs(d, "mailboxes").into_iter().map(|address| Mailbox { address, quota_mb: None, enabled }).collect())
+    }
+}
+
+#[async_trait]
+impl Billing for WestClient {
+    async fn balance(&self) -> Result<Balance> {
+        let v = self.call("info.checkbalance", &Vec::new()).await?;
+        Ok(Balance { available: money(&v, "balance")?, credit: money(&v, "credit")? })
+    }
+}

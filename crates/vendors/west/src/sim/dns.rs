@@ -1,0 +1,371 @@
+//! DNS records: one zone store (`Domain::records`) served by both record APIs — the v2
+//! `adddnsrecord` family and the older `/v2/domain/dns/` `dnsrec.*` API with its own
+//! envelope and auth. Validation lives once, in `apply`.
+
+use super::domain::{Domain, Record};
+use super::{ip_allowed, page, Req, SimErr, State, R};
+use crate::spec::{norm_path, spec};
+use idcgate_wire::form;
+use serde_json::{json, Value};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+pub(crate) const LINES: [&str; 7] = ["", "LTEL", "LCNC", "LMOB", "LEDU", "LSEO", "LFOR"];
+const TYPES: [&str; 6] = ["A", "CNAME", "MX", "TXT", "AAAA", "SRV"];
+
+/// A record as a caller describes it (before validation).
+#[derive(Debug, Clone)]
+pub(crate) struct RecIn {
+    pub host: String,
+    pub rtype: String,
+    pub value: String,
+    pub ttl: i64,
+    pub level: i64,
+    pub line: String,
+}
+
+fn valid_host(h: &str) -> bool {
+    h == "@"
+        || (h.len() <= 200
+            && h.split('.').all(|l| {
+                !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '*')
+            }))
+}
+
+/// Checks a record by its type and returns it normalised (CNAME/MX targets without the
+/// trailing dot, as the live API stores them).
+fn validate(mut r: RecIn) -> Result<RecIn, SimErr> {
+    r.rtype = r.rtype.to_ascii_uppercase();
+    r.host = r.host.trim().to_lowercase();
+    if r.host.is_empty() {
+        r.host = "@".into();
+    }
+    r.value = r.value.trim().to_string();
+    if !TYPES.contains(&r.rtype.as_str()) {
+        return Err(SimErr::new(20113, "type: 不支持的记录类型"));
+    }
+    if !valid_host(&r.host) {
+        return Err(SimErr::new(20113, "host: 主机记录格式错误"));
+    }
+    if !(60..=86400).contains(&r.ttl) {
+        return Err(SimErr::new(20116, "ttl: TTL必须在60到86400之间"));
+    }
+    if !LINES.contains(&r.line.as_str()) {
+        return Err(SimErr::new(20119, "line: 不支持的线路"));
+    }
+    let host_like = |v: &str| super::valid_hostname(v);
+    let ok = match r.rtype.as_str() {
+        "A" => r.value.parse::<Ipv4Addr>().is_ok(),
+        "AAAA" => r.value.parse::<Ipv6Addr>().is_ok(),
+        "CNAME" | "MX" => {
+            r.value = r.value.trim_end_matches('.').to_lowercase();
+            host_like(&r.value)
+        }
+        "TXT" => !r.value.is_empty() && r.value.chars().count() <= 512,
+        _ => {
+            // SRV: "weight port target"; the priority travels in level.
+            let parts: Vec<&str> = r.value.split_whitespace().collect();
+            parts.len() == 3
+                && parts[0].parse::<u16>().is_ok()
+                && parts[1].parse::<u16>().is_ok()
+                && host_like(parts[2])
+        }
+    };
+    if !ok {
+        return Err(SimErr::new(20113, format!("value: 记录值不是合法的{}记录", r.rtype)));
+    }
+    if r.rtype == "MX" || r.rtype == "SRV" {
+        if !(1..=100).contains(&r.level) {
+            return Err(SimErr::new(20116, "level: MX优先级必须在1到100之间"));
+        }
+    } else {
+        r.level = 10;
+    }
+    Ok(r)
+}
+
+/// A hosted zone of this account: 20001 if not in the account, 20109 if its DNS is
+/// not at West.
+pub(crate) fn zone<'a>(st: &'a mut State, name: &str) -> Result<&'a mut Domain, SimErr> {
+    let name = name.to_lowercase();
+    if !st.domains.contains_key(&name) {
+        return Err(super::domain::missing(st, &name));
+    }
+    let d = st.domains.get_mut(&name).ok_or_else(SimErr::no_domain)?;
+    if !d.dns_hosted() {
+        return Err(SimErr::new(20109, "domain: 域名DNS不在西部数码，无法管理解析"));
+    }
+    Ok(d)
+}
+
+/// Adds (`id = None`) or replaces record `id` after every rule of the live API.
+pub(crate) fn apply(d: &mut Domain, id: u64, input: RecIn, replace: bool) -> Result<(), SimErr> {
+    let r = validate(input)?;
+    let others = || d.records.values().filter(|x| x.id != id);
+    if others().any(|x| x.host == r.host && x.rtype == r.rtype && x.value.eq_ignore_ascii_case(&r.value) && x.line == r.line) {
+        return Err(SimErr::new(20118, "相同的解析记录已存在"));
+    }
+    if others().any(|x| x.host == r.host && x.line == r.line && (x.rtype == "CNAME") != (r.rtype == "CNAME")) {
+        return Err(SimErr::new(20113, "value: CNAME记录与同主机的其他记录冲突"));
+    }
+    // Live rule: a record on a specific line needs a default-line record for the host.
+    if !r.line.is_empty() && !others().any(|x| x.host == r.host && x.line.is_empty()) {
+        return Err(SimErr::new(20119, "line: 请先添加该主机的默认线路记录"));
+    }
+    let pause = if replace { d.records.get(&id).is_some_and(|x| x.pause) } else { false };
+    d.records.insert(id, Record { id, host: r.host, rtype: r.rtype, value: r.value, ttl: r.ttl, level: r.level, line: r.line, pause });
+    Ok(())
+}
+
+pub(crate) fn add(st: &mut State, zone_name: &str, input: RecIn) -> Result<u64, SimErr> {
+    zone(st, zone_name)?;
+    let id = st.next_id();
+    apply(zone(st, zone_name)?, id, input, false)?;
+    Ok(id)
+}
+
+fn existing(d: &Domain, id: u64) -> Result<&Record, SimErr> {
+    if d.deleted.contains(&id) {
+        return Err(SimErr::new(20120, "id: 记录已删除"));
+    }
+    d.records.get(&id).ok_or_else(|| SimErr::bad_id("id"))
+}
+
+pub(crate) fn remove(d: &mut Domain, id: u64) -> Result<(), SimErr> {
+    let r = existing(d, id)?.clone();
+    let lined = d.records.values().any(|x| x.host == r.host && !x.line.is_empty());
+    let defaults = d.records.values().filter(|x| x.host == r.host && x.line.is_empty()).count();
+    if r.line.is_empty() && lined && defaults == 1 {
+        return Err(SimErr::new(20119, "line: 该主机还有线路记录，不能删除最后一条默认线路记录"));
+    }
+    d.records.remove(&id);
+    d.deleted.insert(id);
+    Ok(())
+}
+
+fn rec_json(r: &Record) -> Value {
+    json!({"id":r.id,"item":r.host,"value":r.value,"type":r.rtype,"ttl":r.ttl,"line":r.line,"level":r.level,"pause":u8::from(r.pause)})
+}
+
+pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
+    let zname = q.req("domain")?.to_lowercase();
+    match act {
+        "adddnsrecord" => {
+            let input = RecIn {
+                host: q.req("host")?.into(),
+                rtype: q.req("type")?.into(),
+                value: q.req("value")?.into(),
+                ttl: q.opt_int("ttl")?.unwrap_or(900),
+                level: q.opt_int("level")?.unwrap_or(10),
+                line: q.raw("line").unwrap_or_default().trim().to_string(),
+            };
+            let id = add(st, &zname, input)?;
+            Ok(json!({"id":id}))
+        }
+        "moddnsrecord" => {
+            let id = q.id("id")?;
+            let d = zone(st, &zname)?;
+            let cur = existing(d, id)?.clone();
+            let input = RecIn {
+                host: q.get("host").map_or(cur.host, str::to_string),
+                rtype: q.get("type").map_or(cur.rtype, str::to_string),
+                value: q.req("value")?.into(),
+                ttl: q.opt_int("ttl")?.unwrap_or(cur.ttl),
+                level: q.opt_int("level")?.unwrap_or(cur.level),
+                line: q.raw("line").map_or(cur.line, |l| l.trim().to_string()),
+            };
+            apply(d, id, input, true)?;
+            Ok(json!({"id":id}))
+        }
+        "deldnsrecord" => {
+            let id = q.id("id")?;
+            remove(zone(st, &zname)?, id)?;
+            Ok(json!({"id":id}))
+        }
+        "pausednsrecord" => {
+            let id = q.id("id")?;
+            let val = q.get("val").or_else(|| q.get("pause")).ok_or_else(|| SimErr::invalid("val", "val必传(1暂停,0启用)"))? == "1";
+            let d = zone(st, &zname)?;
+            existing(d, id)?;
+            if let Some(r) = d.records.get_mut(&id) {
+                r.pause = val;
+            }
+            Ok(json!({"id":id,"pause":u8::from(val)}))
+        }
+        "getdnsrecord" => {
+            let host = q.req("host")?.to_lowercase();
+            let t = q.get("type").map(str::to_ascii_uppercase);
+            let d = zone(st, &zname)?;
+            let items: Vec<Value> = d.records.values().filter(|r| r.host == host && t.as_ref().is_none_or(|t| &r.rtype == t)).map(rec_json).collect();
+            if items.is_empty() {
+                return Err(SimErr::new(30001, "没有找到解析记录"));
+            }
+            Ok(json!({"total":items.len(),"items":items}))
+        }
+        "getdnsrecords" => {
+            let paging = q.paging()?;
+            let d = zone(st, &zname)?;
+            let all: Vec<&Record> = d.records.values().collect();
+            if all.is_empty() {
+                return Err(SimErr::new(30001, "没有找到解析记录"));
+            }
+            Ok(page(&all, paging, |r| rec_json(r)))
+        }
+        other => Err(super::unhandled(other)),
+    }
+}
+
+// ---- the older record API -------------------------------------------------------
+
+fn legacy_env(code: i64, msg: &str, body: Value) -> Value {
+    json!({"code":code,"msg":msg,"body":body})
+}
+
+/// West error -> the older API's code.
+fn legacy_err(e: SimErr) -> Value {
+    let code = match e.code {
+        20001 | 20109 | 20112 | 20102 => 404,
+        20118 => 409,
+        20120 => 410,
+        10000..=10002 => 401,
+        _ => 400,
+    };
+    legacy_env(code, &e.msg, json!({}))
+}
+
+/// The zone a (possibly full) name belongs to, and the labels left of it.
+fn resolve(st: &State, name: &str) -> Option<(String, String)> {
+    let name = name.trim().trim_end_matches('.').to_lowercase();
+    let mut rest = name.as_str();
+    loop {
+        if st.domains.contains_key(rest) {
+            let prefix = name[..name.len() - rest.len()].trim_end_matches('.').to_string();
+            return Some((rest.to_string(), prefix));
+        }
+        rest = rest.split_once('.')?.1;
+    }
+}
+
+fn join_host(hostname: Option<&str>, prefix: &str) -> String {
+    let h = hostname.unwrap_or("").trim().to_lowercase();
+    match (h.as_str(), prefix.is_empty()) {
+        ("" | "@", true) => "@".into(),
+        ("" | "@", false) => prefix.into(),
+        (_, true) => h,
+        (_, false) => format!("{h}.{prefix}"),
+    }
+}
+
+fn legacy_json(r: &Record) -> Value {
+    json!({"record_id":r.id,"hostname":r.host,"record_type":r.rtype,"record_value":r.value,"record_line":r.line,"record_ttl":r.ttl,"record_level":r.level,"pause":u8::from(r.pause)})
+}
+
+pub(crate) fn legacy(
+    st: &mut State,
+    path: &str,
+    act: &str,
+    pairs: Vec<(String, String)>,
+    now: i64,
+    peer: Option<IpAddr>,
+) -> Value {
+    if !ip_allowed(st, peer) {
+        return legacy_env(403, "IP不在API白名单中", json!({}));
+    }
+    let Some(action) = spec()
+        .implemented()
+        .find(|a| norm_path(&a.path) == "v2/domain/dns" && a.action.eq_ignore_ascii_case(act))
+        .filter(|_| path == "v2/domain/dns" || path.is_empty() || path.starts_with("v2/domain"))
+    else {
+        return legacy_env(400, "act: 不支持的操作", json!({}));
+    };
+    let supplied: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    if let Err((f, r)) = action.validate(supplied.iter().copied()) {
+        return legacy_env(400, &format!("{f}: {r}"), json!({}));
+    }
+    let domain = form::get(&pairs, "domain").unwrap_or_default().to_string();
+    let Some((zname, prefix)) = resolve(st, &domain) else {
+        return legacy_env(404, "domain: 域名不存在或不属于当前用户", json!({}));
+    };
+    // Auth: username + apikey (md5 of the API password), or the domain's own key.
+    let apikey_ok = form::get(&pairs, "username") == Some(st.username.as_str())
+        && form::get(&pairs, "apikey").is_some_and(|k| k.eq_ignore_ascii_case(&crate::md5_hex(&st.api_password)));
+    let domkey_ok = form::get(&pairs, "apidomainkey").is_some_and(|k| {
+        st.domains.get(&zname).is_some_and(|d| k.eq_ignore_ascii_case(&crate::md5_hex(&d.password)))
+    });
+    if !apikey_ok && !domkey_ok {
+        return legacy_env(401, "身份验证失败：apikey或apidomainkey错误", json!({}));
+    }
+    let q = Req { pairs, action, now };
+    match legacy_op(st, action.name(), &q, &zname, &prefix) {
+        Ok(body) => legacy_env(200, "success", body),
+        Err(e) => legacy_err(e),
+    }
+}
+
+fn legacy_op(st: &mut State, name: &str, q: &Req, zname: &str, prefix: &str) -> R {
+    let host = || join_host(q.get("hostname"), prefix);
+    match name {
+        "dnsrec.list" => {
+            let h = q.get("hostname").map(|_| host());
+            let t = q.get("record_type").map(str::to_ascii_uppercase);
+            let l = q.get("record_line");
+            let paging = q.paging()?;
+            let d = zone(st, zname)?;
+            let all: Vec<&Record> = d.records.values().filter(|r| h.as_ref().is_none_or(|h| &r.host == h) && t.as_ref().is_none_or(|t| &r.rtype == t) && l.is_none_or(|l| r.line == l)).collect();
+            let mut v = page(&all, paging, |r| legacy_json(r));
+            v["domain"] = json!(zname);
+            Ok(v)
+        }
+        "dnsrec.add" => {
+            let input = RecIn {
+                host: host(),
+                rtype: q.req("record_type")?.into(),
+                value: q.req("record_value")?.into(),
+                ttl: q.opt_int("record_ttl")?.unwrap_or(900),
+                level: q.opt_int("record_level")?.unwrap_or(10),
+                line: q.get("record_line").unwrap_or_default().into(),
+            };
+            Ok(json!({"record_id":add(st, zname, input)?}))
+        }
+        "dnsrec.modify" => {
+            let id = q.id("record_id")?;
+            let d = zone(st, zname)?;
+            let cur = existing(d, id)?.clone();
+            let input = RecIn {
+                host: cur.host,
+                rtype: cur.rtype,
+                value: q.get("record_value").map_or(cur.value, str::to_string),
+                ttl: q.opt_int("record_ttl")?.unwrap_or(cur.ttl),
+                level: q.opt_int("record_level")?.unwrap_or(cur.level),
+                line: q.raw("record_line").map_or(cur.line, |l| l.trim().to_string()),
+            };
+            apply(d, id, input, true)?;
+            Ok(json!({"record_id":id}))
+        }
+        "dnsrec.update" => {
+            let h = host();
+            let t = q.get("record_type").unwrap_or("A").to_ascii_uppercase();
+            let line = q.get("record_line").unwrap_or_default().to_string();
+            let d = zone(st, zname)?;
+            let found = d.records.values().find(|r| r.host == h && r.rtype == t && r.line == line).cloned();
+            let input = |ttl: i64, level: i64| -> Result<RecIn, SimErr> {
+                Ok(RecIn { host: h.clone(), rtype: t.clone(), value: q.req("record_value")?.into(), ttl: q.opt_int("record_ttl")?.unwrap_or(ttl), level, line: line.clone() })
+            };
+            match found {
+                // An update that changes nothing is a success, not a duplicate error:
+                // DDNS clients send the same address every few minutes.
+                Some(r) if r.value.eq_ignore_ascii_case(q.req("record_value")?.trim()) && q.opt_int("record_ttl")?.is_none_or(|t| t == r.ttl) => Ok(json!({"record_id":r.id})),
+                Some(r) => {
+                    apply(d, r.id, input(r.ttl, r.level)?, true)?;
+                    Ok(json!({"record_id":r.id}))
+                }
+                None => Ok(json!({"record_id":add(st, zname, input(900, 10)?)?})),
+            }
+        }
+        "dnsrec.remove" => {
+            let id = q.id("record_id")?;
+            remove(zone(st, zname)?, id)?;
+            Ok(json!({"record_id":id}))
+        }
+        other => Err(super::unhandled(other)),
+    }
+}

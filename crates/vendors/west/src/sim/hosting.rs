@@ -1,0 +1,279 @@
+//! Virtual hosting: models, purchase, bound domains, sub-sites, files, backups,
+//! passwords, CC and firewall.
+
+use super::{add_months, fmt_date, fmt_time, m, page, strong_password, valid_hostname, Req, SimErr, State, R};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// (model, name, web space MB, max bound domains, yearly price).
+pub(crate) const MODELS: [(&str, &str, i64, usize, i64); 3] = [("L1", "标准型", 500, 5, 99), ("L2", "商务型", 1000, 10, 199), ("L3", "企业型", 3000, 20, 399)];
+
+#[derive(Debug, Clone)]
+pub(crate) struct Host {
+    pub id: u64,
+    pub model: String,
+    pub ftpname: String,
+    pub password: String,
+    pub created: i64,
+    pub expire: i64,
+    pub domains: Vec<String>,
+    pub subsites: BTreeMap<u64, (String, String)>,
+    pub defaultdoc: Vec<String>,
+    pub backups: Vec<(u64, i64)>,
+    pub restored: Option<(u64, i64)>,
+    pub firewall: Value,
+    pub traffic_mb: i64,
+    pub cc_qps: i64,
+}
+
+fn model(name: &str) -> Result<(&'static str, &'static str, i64, usize, i64), SimErr> {
+    MODELS.iter().copied().find(|x| x.0 == name).ok_or_else(|| SimErr::invalid("model", "产品型号不存在"))
+}
+
+pub(crate) fn new_host(st: &mut State, model: &str, ftpname: &str, password: &str, now: i64, years: i64) -> u64 {
+    let id = st.next_id();
+    st.hosts.insert(id, Host {
+        id, model: model.into(), ftpname: ftpname.into(), password: password.into(), created: now,
+        expire: add_months(now, 12 * years), domains: Vec::new(), subsites: BTreeMap::new(),
+        defaultdoc: vec!["index.html".into(), "index.php".into(), "default.html".into()], backups: Vec::new(),
+        restored: None, firewall: json!([]), traffic_mb: 0, cc_qps: 100,
+    });
+    id
+}
+
+fn host_json(h: &Host, now: i64) -> Value {
+    json!({"id":h.id,"model":h.model,"ftpname":h.ftpname,"domains":h.domains,"regdate":fmt_date(h.created),
+        "expiredate":fmt_date(h.expire),"status":if h.expire < now {"expired"} else {"normal"}})
+}
+
+fn host<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut Host, SimErr> {
+    st.hosts.get_mut(&q.id("id")?).ok_or_else(|| SimErr::bad_id("id"))
+}
+
+fn valid_ftp(n: &str) -> bool {
+    (4..=16).contains(&n.len()) && n.starts_with(|c: char| c.is_ascii_lowercase()) && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
+pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
+    let now = q.now;
+    match act {
+        "getconfig" => Ok(json!({"models":MODELS.iter().map(|x| x.0).collect::<Vec<_>>(),"years":[1,2,3,5],"os":["linux","windows"],"defaultdoc":["index.html","index.php","default.html"]})),
+        "getmodels" => Ok(json!({"items":MODELS.iter().map(|x| json!({"model":x.0,"name":x.1,"webspace":x.2,"domains":x.3,"price":m(Decimal::from(x.4))})).collect::<Vec<_>>()})),
+        "getprice" => {
+            let md = model(q.req("model")?)?;
+            let year = q.period("year", 5)?;
+            Ok(json!({"model":md.0,"year":year,"price":m(Decimal::from(md.4 * year))}))
+        }
+        "checkftp" => {
+            let n = q.req("ftpname")?.to_string();
+            if !valid_ftp(&n) {
+                return Err(SimErr::invalid("ftpname", "FTP名需4-16位小写字母或数字，以字母开头"));
+            }
+            Ok(json!({"ftpname":n,"avail":u8::from(!st.hosts.values().any(|h| h.ftpname == n))}))
+        }
+        "buy" => {
+            let md = model(q.req("model")?)?;
+            let ftp = q.req("ftpname")?.to_string();
+            let pw = q.req("password")?.to_string();
+            let year = q.period("year", 5)?;
+            if !valid_ftp(&ftp) {
+                return Err(SimErr::invalid("ftpname", "FTP名需4-16位小写字母或数字，以字母开头"));
+            }
+            if st.hosts.values().any(|h| h.ftpname == ftp) {
+                return Err(SimErr::refused("ftpname", "FTP名已被使用"));
+            }
+            if !strong_password(&pw) {
+                return Err(SimErr::invalid("password", "密码需8-32位且包含字母和数字"));
+            }
+            let price = Decimal::from(md.4 * year);
+            let orderid = st.charge(now, price, format!("购买虚拟主机 {} {year}年", md.1))?;
+            let id = new_host(st, md.0, &ftp, &pw, now, year);
+            Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(st.hosts[&id].expire)}))
+        }
+        "detail" => match q.opt_int("id")? {
+            Some(_) => Ok(host_json(host(st, q)?, now)),
+            None => {
+                let all: Vec<&Host> = st.hosts.values().collect();
+                if all.is_empty() {
+                    return Err(SimErr::empty());
+                }
+                Ok(page(&all, q.paging()?, |h| host_json(h, now)))
+            }
+        },
+        "synchost" => {
+            let h = host(st, q)?;
+            let mut v = host_json(h, now);
+            v["synctime"] = json!(fmt_time(now));
+            Ok(v)
+        }
+        "gettraffic" => {
+            let h = host(st, q)?;
+            Ok(json!({"id":h.id,"month":&fmt_date(now)[..7],"used":h.traffic_mb,"limit":model(&h.model)?.2 * 20,"unit":"MB"}))
+        }
+        "bindomain" => {
+            let d = q.req("domain")?.to_lowercase();
+            if !valid_hostname(&d) {
+                return Err(SimErr::invalid("domain", "域名格式错误"));
+            }
+            if st.hosts.values().any(|h| h.domains.contains(&d)) {
+                return Err(SimErr::refused("domain", "该域名已绑定到主机"));
+            }
+            let h = host(st, q)?;
+            if h.domains.len() >= model(&h.model)?.3 {
+                return Err(SimErr::refused("domain", "绑定域名数已达型号上限"));
+            }
+            h.domains.push(d.clone());
+            Ok(json!({"id":h.id,"domain":d}))
+        }
+        "unbindomain" => {
+            let d = q.req("domain")?.to_lowercase();
+            let h = host(st, q)?;
+            if !h.domains.contains(&d) {
+                return Err(SimErr::refused("domain", "该域名未绑定到此主机"));
+            }
+            h.domains.retain(|x| x != &d);
+            h.subsites.retain(|_, s| s.0 != d);
+            Ok(json!({"id":h.id,"domain":d}))
+        }
+        "getbindomains" => {
+            let h = host(st, q)?;
+            Ok(json!({"id":h.id,"total":h.domains.len(),"items":h.domains}))
+        }
+        "findbydomain" => {
+            let d = q.req("domain")?.to_lowercase();
+            let h = st.hosts.values().find(|h| h.domains.contains(&d)).ok_or_else(SimErr::empty)?;
+            Ok(json!({"id":h.id,"ftpname":h.ftpname,"domain":d}))
+        }
+        "createsubsite" => {
+            let (d, p) = (q.req("domain")?.to_lowercase(), q.req("path")?.to_string());
+            check_path(&p)?;
+            let sid = st.next_id();
+            let h = host(st, q)?;
+            if !h.domains.contains(&d) {
+                return Err(SimErr::refused("domain", "请先绑定该域名"));
+            }
+            if h.subsites.values().any(|s| s.0 == d || s.1 == p) {
+                return Err(SimErr::refused("path", "子站点域名或目录已存在"));
+            }
+            h.subsites.insert(sid, (d, p));
+            Ok(json!({"id":h.id,"subsiteid":sid}))
+        }
+        "getsubsitelist" => {
+            let h = host(st, q)?;
+            let items: Vec<Value> = h.subsites.iter().map(|(id, s)| json!({"subsiteid":id,"domain":s.0,"path":s.1})).collect();
+            Ok(json!({"id":h.id,"total":items.len(),"items":items}))
+        }
+        "getsubsitedetail" | "deletesubsite" | "setsubsite" => {
+            let sid = q.id("subsiteid")?;
+            let (nd, np) = (q.get("domain").map(str::to_lowercase), q.get("path").map(str::to_string));
+            if let Some(p) = &np {
+                check_path(p)?;
+            }
+            let h = host(st, q)?;
+            let cur = h.subsites.get(&sid).cloned().ok_or_else(|| SimErr::bad_id("subsiteid"))?;
+            match act {
+                "deletesubsite" => {
+                    h.subsites.remove(&sid);
+                }
+                "setsubsite" => {
+                    if nd.as_ref().is_some_and(|d| !h.domains.contains(d)) {
+                        return Err(SimErr::refused("domain", "请先绑定该域名"));
+                    }
+                    h.subsites.insert(sid, (nd.unwrap_or(cur.0.clone()), np.unwrap_or(cur.1.clone())));
+                }
+                _ => {}
+            }
+            let s = h.subsites.get(&sid).cloned().unwrap_or(cur);
+            Ok(json!({"id":h.id,"subsiteid":sid,"domain":s.0,"path":s.1}))
+        }
+        "gensitemap" => {
+            let h = host(st, q)?;
+            let first = h.domains.first().cloned().ok_or_else(|| SimErr::refused("id", "主机未绑定域名"))?;
+            Ok(json!({"id":h.id,"url":format!("http://{first}/sitemap.xml"),"count":h.defaultdoc.len() + h.subsites.len(),"time":fmt_time(now)}))
+        }
+        "setdefaultdoc" => {
+            let docs: Vec<String> = q.req("doc")?.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            if docs.iter().any(|d| d.contains('/') || !d.contains('.')) {
+                return Err(SimErr::invalid("doc", "默认文档必须是文件名"));
+            }
+            let h = host(st, q)?;
+            h.defaultdoc = docs;
+            Ok(json!({"id":h.id,"doc":h.defaultdoc.join(",")}))
+        }
+        "getdefaultdoc" => {
+            let h = host(st, q)?;
+            Ok(json!({"id":h.id,"doc":h.defaultdoc.join(",")}))
+        }
+        "getfilelist" => {
+            let path = q.get("path").unwrap_or("/").trim_end_matches('/').to_string();
+            let h = host(st, q)?;
+            // The tree is derived from the host's state: default documents, sub-site
+            // directories and backup files.
+            let items: Vec<Value> = match path.as_str() {
+                "" => ["wwwroot", "logfiles", "backup"].iter().map(|n| json!({"name":n,"type":"dir","size":0})).collect(),
+                "/wwwroot" => h.defaultdoc.iter().map(|d| json!({"name":d,"type":"file","size":1024}))
+                    .chain(h.subsites.values().map(|s| json!({"name":s.1.trim_start_matches('/'),"type":"dir","size":0}))).collect(),
+                "/backup" => h.backups.iter().map(|(id, _)| json!({"name":format!("backup-{id}.zip"),"type":"file","size":10240})).collect(),
+                "/logfiles" => vec![json!({"name":format!("ex{}.log", fmt_date(now).replace('-', "")),"type":"file","size":2048})],
+                _ => return Err(SimErr::invalid("path", "目录不存在")),
+            };
+            Ok(json!({"id":h.id,"path":if path.is_empty() {"/".to_string()} else {path},"items":items}))
+        }
+        "backup" => {
+            let bid = st.next_id();
+            let h = host(st, q)?;
+            h.backups.push((bid, now));
+            Ok(json!({"id":h.id,"backupid":bid,"time":fmt_time(now)}))
+        }
+        "restore" => {
+            let want = q.opt_int("backupid")?;
+            let h = host(st, q)?;
+            let b = match want {
+                Some(w) => h.backups.iter().find(|b| b.0 as i64 == w).copied().ok_or_else(|| SimErr::bad_id("backupid"))?,
+                None => h.backups.last().copied().ok_or_else(|| SimErr::refused("id", "没有可用的备份"))?,
+            };
+            h.restored = Some((b.0, now));
+            Ok(json!({"id":h.id,"backupid":b.0,"backuptime":fmt_time(b.1),"time":fmt_time(now)}))
+        }
+        "modifypwd" => {
+            let pw = q.req("password")?.to_string();
+            if !strong_password(&pw) {
+                return Err(SimErr::invalid("password", "密码需8-32位且包含字母和数字"));
+            }
+            let h = host(st, q)?;
+            h.password = pw;
+            Ok(json!({"id":h.id}))
+        }
+        "getpwd" => {
+            let h = host(st, q)?;
+            Ok(json!({"id":h.id,"ftpname":h.ftpname,"password":h.password}))
+        }
+        "getcc" => {
+            let h = host(st, q)?;
+            Ok(json!({"id":h.id,"enable":1,"qps":h.cc_qps}))
+        }
+        "setfirewall" => {
+            let rules: Value = serde_json::from_str(q.req("rules")?).map_err(|_| SimErr::invalid("rules", "必须是JSON数组"))?;
+            let arr = rules.as_array().ok_or_else(|| SimErr::invalid("rules", "必须是JSON数组"))?;
+            for r in arr {
+                let ip_ok = r.get("ip").and_then(Value::as_str).is_some_and(|i| i.parse::<std::net::IpAddr>().is_ok());
+                let pol_ok = matches!(r.get("policy").and_then(Value::as_str), Some("allow" | "deny"));
+                if !ip_ok || !pol_ok {
+                    return Err(SimErr::invalid("rules", "每条规则需要ip和policy(allow|deny)"));
+                }
+            }
+            let h = host(st, q)?;
+            h.firewall = rules.clone();
+            Ok(json!({"id":h.id,"count":arr.len(),"rules":rules}))
+        }
+        other => Err(super::unhandled(other)),
+    }
+}
+
+fn check_path(p: &str) -> Result<(), SimErr> {
+    if !p.starts_with('/') || p.len() < 2 || p.contains("..") || !p[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '/') {
+        return Err(SimErr::invalid("path", "目录格式错误，如 /blog"));
+    }
+    Ok(())
+}

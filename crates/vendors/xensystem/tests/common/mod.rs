@@ -1,0 +1,93 @@
+#![allow(dead_code)]
+
+use idcgate_core::{Credentials, UpstreamAccount, Vendor};
+use idcgate_wire::sim::{serve, SimServer};
+use idcgate_wire::{Simulator, WireConfig};
+use idcgate_xensystem::{Sim, XenSystemConnection};
+use serde_json::Value;
+use std::time::Duration;
+
+pub const ALICE: i64 = 1001;
+pub const BOB: i64 = 1002;
+
+pub async fn start(sim: &Sim) -> SimServer {
+    serve(sim, "127.0.0.1:0".parse().unwrap()).await.unwrap()
+}
+
+pub fn account(base_url: &str, creds: &[(String, String)]) -> UpstreamAccount {
+    let mut c = Credentials::new();
+    for (k, v) in creds {
+        c.insert(k, v);
+    }
+    UpstreamAccount {
+        name: "xs".into(),
+        vendor: Vendor::Xensystem,
+        base_url: base_url.to_string(),
+        credentials: c,
+        rate_limit_per_sec: 1000,
+    }
+}
+
+pub fn wire(timeout: Duration) -> WireConfig {
+    let mut cfg = WireConfig::new("tests@idcgate.invalid");
+    cfg.timeout = timeout;
+    cfg.read_retries = 0;
+    cfg
+}
+
+pub fn connect_with(srv: &SimServer, creds: &[(String, String)]) -> XenSystemConnection {
+    XenSystemConnection::new(
+        &account(&srv.base_url(), creds),
+        &wire(Duration::from_secs(10)),
+    )
+    .unwrap()
+}
+
+/// A sandbox panel, its server and a system-level connection.
+pub async fn sandbox() -> (Sim, SimServer, XenSystemConnection) {
+    let sim = Sim::sandbox();
+    let srv = start(&sim).await;
+    let conn = connect_with(&srv, &sim.sandbox_credentials());
+    (sim, srv, conn)
+}
+
+pub fn user_conn(sim: &Sim, srv: &SimServer, username: &str) -> XenSystemConnection {
+    connect_with(srv, &sim.user_credentials(username).unwrap())
+}
+
+/// The `0|a|b` fields of a call's JSON.
+pub fn fields(v: &Value) -> Vec<String> {
+    v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Creates a VM for alice on server 1 and returns (vpsid, ip).
+pub async fn create_vm(
+    conn: &XenSystemConnection,
+    name: &str,
+    extra: &[(&str, &str)],
+) -> (i64, String) {
+    let mut p = vec![
+        ("userid", "1001"),
+        ("cpu", "1"),
+        ("ram_max", "1024"),
+        ("ram_min", "512"),
+        ("disk", "30"),
+        ("vpsname", name),
+        ("osid", "1"),
+        ("serverid", "1"),
+    ];
+    p.extend_from_slice(extra);
+    let v = conn.invoke("vm_create", &p).await.unwrap();
+    let f = fields(&v);
+    (f[0].parse().unwrap(), f[1].clone())
+}
+
+/// Lets every pending task finish (the simulator completes tasks lazily on the next request).
+pub fn finish_tasks(sim: &Sim) {
+    sim.advance(Duration::from_secs(60));
+}

@@ -1,0 +1,546 @@
+//! Backups, console, CD-ROM, NICs, IP binding, port maps, domains, charts, guest commands
+//! and VM groups.
+
+mod common;
+
+use common::*;
+use idcgate_core::Error;
+use jiff::Timestamp;
+use std::time::Duration;
+
+fn upstream_msg(e: &Error) -> String {
+    match e {
+        Error::Upstream { message, .. } => message.clone(),
+        other => panic!("expected an upstream error, got {other:?}"),
+    }
+}
+
+/// 02:00 China time (18:00 UTC the day before): inside the sandbox backup hours 0-6.
+fn night() -> Timestamp {
+    "2026-11-24T18:00:00Z".parse().unwrap()
+}
+
+/// 14:00 China time: outside them.
+fn afternoon() -> Timestamp {
+    "2026-11-25T06:00:00Z".parse().unwrap()
+}
+
+#[tokio::test]
+async fn backups_respect_allowances_and_backup_hours() {
+    let (sim, _srv, conn) = sandbox().await;
+    sim.set_now(night());
+    let mk = |name: &'static str, full: &'static str| {
+        let conn = &conn;
+        async move {
+            conn.invoke(
+                "vm_backup#backup",
+                &[("vpsid", "1"), ("bkname", name), ("bktype", full)],
+            )
+            .await
+        }
+    };
+    mk("snap1", "0").await.unwrap();
+    mk("snap2", "0").await.unwrap();
+    let err = mk("snap3", "0").await.unwrap_err();
+    assert!(upstream_msg(&err).contains("上限"), "VM allows 2 snapshots");
+    let full = fields(&mk("full1", "1").await.unwrap())[0].clone();
+    assert!(upstream_msg(&mk("full2", "1").await.unwrap_err()).contains("上限"));
+    let list = conn.backups(1).await.unwrap();
+    assert_eq!(
+        list.iter()
+            .map(|b| (b.bkname.as_str(), b.bktype))
+            .collect::<Vec<_>>(),
+        vec![("snap1", 0), ("snap2", 0), ("full1", 1)]
+    );
+
+    // Outside backup hours neither a full backup nor its restore may run.
+    conn.invoke("vm_backup#del", &[("vpsid", "1"), ("bkid", &full)])
+        .await
+        .unwrap();
+    assert_eq!(conn.backups(1).await.unwrap().len(), 2);
+    sim.set_now(afternoon());
+    assert!(upstream_msg(&mk("full3", "1").await.unwrap_err()).contains("时段"));
+    sim.set_now(night());
+    let full = fields(&mk("full4", "1").await.unwrap())[0].clone();
+    sim.set_now(afternoon());
+    let err = conn
+        .invoke("vm_backup#revert", &[("vpsid", "1"), ("bkid", &full)])
+        .await
+        .unwrap_err();
+    assert!(upstream_msg(&err).contains("时段"));
+
+    // A snapshot restore is allowed any time and brings the old OS back.
+    let snap = conn.backups(1).await.unwrap()[0].bkid.to_string();
+    conn.invoke("vm_reload", &[("vpsid", "1"), ("osid", "3")])
+        .await
+        .unwrap();
+    finish_tasks(&sim);
+    assert_eq!(conn.vm(1).await.unwrap().osid, 3);
+    conn.invoke("vm_backup#revert", &[("vpsid", "1"), ("bkid", &snap)])
+        .await
+        .unwrap();
+    let vm = conn.vm(1).await.unwrap();
+    assert_eq!((vm.status, vm.osid), (0, 1));
+    assert_eq!(conn.tasks(1).await.unwrap().last().unwrap().ttype, 4);
+    finish_tasks(&sim);
+    assert_eq!(conn.vm(1).await.unwrap().status, 2);
+    assert!(matches!(
+        conn.invoke("vm_backup#del", &[("vpsid", "1"), ("bkid", "999")])
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
+async fn checkuserlimit_applies_the_users_quota() {
+    let (sim, _srv, conn) = sandbox().await;
+    sim.set_now(night());
+    conn.invoke("vm_update", &[("vpsid", "1"), ("backup_snapshot", "10")])
+        .await
+        .unwrap();
+    for i in 0..3 {
+        conn.invoke(
+            "vm_backup#backup",
+            &[("vpsid", "1"), ("bkname", &format!("s{i}"))],
+        )
+        .await
+        .unwrap();
+    }
+    // The user's group allows 3 snapshots, the VM 10.
+    let err = conn
+        .invoke(
+            "vm_backup#backup",
+            &[("vpsid", "1"), ("checkuserlimit", "1")],
+        )
+        .await
+        .unwrap_err();
+    assert!(upstream_msg(&err).contains("上限"));
+    conn.invoke("vm_backup#backup", &[("vpsid", "1")])
+        .await
+        .unwrap();
+    assert_eq!(conn.backups(1).await.unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn user_level_guarded_operations_need_the_verification_code() {
+    let (sim, srv, conn) = sandbox().await;
+    sim.set_now(night());
+    let alice = user_conn(&sim, &srv, "alice2024");
+    let bk = fields(
+        &alice
+            .invoke("vm_backup#backup", &[("vpsid", "1"), ("bkname", "mine")])
+            .await
+            .unwrap(),
+    )[0]
+    .clone();
+
+    let revert = [("vpsid", "1"), ("bkid", bk.as_str())];
+    assert!(matches!(
+        alice.invoke("vm_backup#revert", &revert).await,
+        Err(Error::InvalidInput { ref field, .. }) if field == "vcode"
+    ));
+    alice
+        .invoke("user_send_verification_code", &[])
+        .await
+        .unwrap();
+    let code = sim.sent_verification_code(ALICE).unwrap();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let err = alice
+        .invoke(
+            "vm_backup#revert",
+            &[("vpsid", "1"), ("bkid", &bk), ("vcode", wrong)],
+        )
+        .await
+        .unwrap_err();
+    assert!(upstream_msg(&err).contains("验证码错误"));
+    assert_eq!(conn.vm(1).await.unwrap().status, 2, "nothing restored");
+    alice
+        .invoke(
+            "vm_backup#revert",
+            &[("vpsid", "1"), ("bkid", &bk), ("vcode", &code)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(conn.vm(1).await.unwrap().status, 0);
+    finish_tasks(&sim);
+    // A code is used up.
+    let err = alice
+        .invoke("vm_resetps", &[("vpsid", "1"), ("vcode", &code)])
+        .await
+        .unwrap_err();
+    assert!(upstream_msg(&err).contains("验证码错误"));
+
+    alice
+        .invoke("user_send_verification_code", &[("type", "1")])
+        .await
+        .unwrap();
+    let code = sim.sent_verification_code(ALICE).unwrap();
+    alice
+        .invoke(
+            "vm_resetps",
+            &[
+                ("vpsid", "1"),
+                ("vcode", &code),
+                ("password", "Alice#Root1"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(sim.vm_password(1).unwrap(), "Alice#Root1");
+
+    assert!(alice
+        .invoke(
+            "vm_reload",
+            &[("vpsid", "1"), ("osid", "2"), ("vcode", "123")]
+        )
+        .await
+        .is_err());
+    assert_eq!(conn.vm(1).await.unwrap().osid, 1);
+    alice
+        .invoke("user_send_verification_code", &[])
+        .await
+        .unwrap();
+    let code = sim.sent_verification_code(ALICE).unwrap();
+    alice
+        .invoke(
+            "vm_reload",
+            &[("vpsid", "1"), ("osid", "2"), ("vcode", &code)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(conn.vm(1).await.unwrap().osid, 2);
+    assert_eq!(conn.user_info(ALICE).await.unwrap().rvcount, 1);
+}
+
+#[tokio::test]
+async fn console_sessions_expire_fifteen_minutes_after_the_last_query() {
+    let (sim, _srv, conn) = sandbox().await;
+    assert_eq!(conn.console_state(1).await.unwrap().state, 0);
+    conn.invoke("vm_console#enable", &[("vpsid", "1")])
+        .await
+        .unwrap();
+    let s = conn.console_state(1).await.unwrap();
+    assert_eq!((s.state, s.vsip.as_str()), (1, "10.20.1.11"));
+    assert!(!s.token.is_empty());
+    sim.advance(Duration::from_secs(10 * 60));
+    assert_eq!(
+        conn.console_state(1).await.unwrap().state,
+        1,
+        "query extends the session"
+    );
+    sim.advance(Duration::from_secs(10 * 60));
+    assert_eq!(conn.console_state(1).await.unwrap().state, 1);
+    sim.advance(Duration::from_secs(16 * 60));
+    assert_eq!(conn.console_state(1).await.unwrap().state, 0, "expired");
+    conn.invoke("vm_console#enable", &[("vpsid", "1")])
+        .await
+        .unwrap();
+    conn.invoke("vm_console#logout", &[("vpsid", "1")])
+        .await
+        .unwrap();
+    assert_eq!(conn.console_state(1).await.unwrap().state, 0);
+    // A halted VM has no console.
+    assert!(conn
+        .invoke("vm_console#enable", &[("vpsid", "2")])
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn cdrom_mounts_and_ejects() {
+    let (_sim, _srv, conn) = sandbox().await;
+    let s = conn.cd_state(1).await.unwrap();
+    assert_eq!((s.mounted.as_str(), s.images.len()), ("", 3));
+    conn.invoke("vm_cd_manage#change", &[("vpsid", "1"), ("cd_image", "2")])
+        .await
+        .unwrap();
+    assert_eq!(conn.cd_state(1).await.unwrap().mounted, "2");
+    assert_eq!(
+        conn.invoke("vm_state", &[("vpsid", "1")]).await.unwrap()["data"]["cd_image"],
+        "2"
+    );
+    assert!(matches!(
+        conn.invoke("vm_cd_manage#change", &[("vpsid", "1"), ("cd_image", "77")])
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+    conn.invoke("vm_cd_manage#change", &[("vpsid", "1")])
+        .await
+        .unwrap();
+    assert_eq!(conn.cd_state(1).await.unwrap().mounted, "");
+}
+
+#[tokio::test]
+async fn nics_plug_unplug_and_ip_binding() {
+    let (_sim, _srv, conn) = sandbox().await;
+    let nics = conn.nics(1).await.unwrap();
+    assert_eq!(nics.len(), 2);
+    assert!(nics[0].enabled && !nics[1].enabled);
+    conn.invoke("vm_vif#plug", &[("vpsid", "1"), ("vfid", &nics[1].id)])
+        .await
+        .unwrap();
+    conn.invoke("vm_vif#unplug", &[("vpsid", "1"), ("vfid", &nics[0].id)])
+        .await
+        .unwrap();
+    let now = conn.nics(1).await.unwrap();
+    assert!(!now[0].enabled && now[1].enabled);
+    assert!(matches!(
+        conn.invoke("vm_vif#plug", &[("vpsid", "1"), ("vfid", "vif-x")])
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+
+    let err = conn
+        .invoke(
+            "vm_setips",
+            &[("vpsid", "1"), ("mac_0", &nics[0].mac), ("ip_0", "8.8.8.8")],
+        )
+        .await
+        .unwrap_err();
+    assert!(upstream_msg(&err).contains("不属于"));
+    conn.invoke(
+        "vm_setips",
+        &[
+            ("vpsid", "1"),
+            ("nicCount", "2"),
+            ("mac_0", &nics[0].mac),
+            ("ip_0", "103.45.12.10"),
+            ("mac_1", &nics[1].mac),
+            ("ip_1", "dhcp"),
+        ],
+    )
+    .await
+    .unwrap();
+    let raw = conn.invoke("vm_vif#list", &[("vpsid", "1")]).await.unwrap();
+    assert_eq!(
+        (raw["ip_0"].as_str(), raw["ip_1"].as_str()),
+        (Some("103.45.12.10"), Some("dhcp"))
+    );
+}
+
+#[tokio::test]
+async fn port_maps_within_allowance() {
+    let (_sim, _srv, conn) = sandbox().await;
+    let add = |port: &'static str| {
+        let conn = &conn;
+        async move {
+            conn.invoke("vm_portmap#add", &[("vpsid", "4"), ("privateport", port)])
+                .await
+        }
+    };
+    let first = fields(&add("22").await.unwrap());
+    assert!(upstream_msg(&add("22").await.unwrap_err()).contains("已映射"));
+    add("80").await.unwrap();
+    add("443").await.unwrap();
+    assert!(
+        upstream_msg(&add("8080").await.unwrap_err()).contains("上限"),
+        "VM allows 3"
+    );
+    let maps = conn.port_maps(4).await.unwrap();
+    assert_eq!(maps.len(), 3);
+    assert_eq!(maps[0].publicport.to_string(), first[1]);
+    assert_eq!(maps[0].publicip, "10.30.1.11");
+    conn.invoke("vm_portmap#del", &[("vpsid", "4"), ("portid", &first[0])])
+        .await
+        .unwrap();
+    assert_eq!(
+        conn.port_maps(4)
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.privateport)
+            .collect::<Vec<_>>(),
+        vec![80, 443]
+    );
+    add("8080").await.unwrap();
+    assert!(matches!(
+        conn.invoke("vm_portmap#del", &[("vpsid", "4"), ("portid", "999")])
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
+async fn bound_domains_within_allowance_and_unique() {
+    let (_sim, _srv, conn) = sandbox().await;
+    let add = |vps: &'static str, d: &'static str| {
+        let conn = &conn;
+        async move {
+            conn.invoke("vm_domain#add", &[("vpsid", vps), ("domain", d)])
+                .await
+        }
+    };
+    let a = fields(&add("4", "blog.example.com").await.unwrap())[0].clone();
+    add("4", "www.example.com").await.unwrap();
+    assert!(
+        upstream_msg(&add("4", "shop.example.com").await.unwrap_err()).contains("上限"),
+        "VM allows 2"
+    );
+    assert!(upstream_msg(&add("1", "blog.example.com").await.unwrap_err()).contains("已被绑定"));
+    assert!(upstream_msg(&add("1", "not a domain").await.unwrap_err()).contains("格式错误"));
+    conn.invoke("vm_domain#del", &[("vpsid", "4"), ("domainid", &a)])
+        .await
+        .unwrap();
+    let left = conn.bound_domains(4).await.unwrap();
+    assert_eq!(
+        left.iter().map(|d| d.domain.as_str()).collect::<Vec<_>>(),
+        vec!["www.example.com"]
+    );
+    add("1", "blog.example.com").await.unwrap();
+    assert_eq!(conn.bound_domains(1).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn charts_are_javascript_decoded_to_points() {
+    let (_sim, _srv, conn) = sandbox().await;
+    let cpu = conn
+        .invoke("vm_stat", &[("Vpsid", "1"), ("charttype", "1")])
+        .await
+        .unwrap();
+    assert_eq!(cpu["title"], "CPU");
+    let pts = cpu["points"].as_array().unwrap();
+    assert_eq!(pts.len(), 120);
+    assert!(pts.iter().any(|p| p[1].as_i64().unwrap() > 0));
+    let day = conn
+        .invoke(
+            "vm_stat",
+            &[
+                ("Vpsid", "1"),
+                ("charttype", "4"),
+                ("chartinterval", "3600"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(day["points"].as_array().unwrap().len(), 24);
+    // A halted VM is idle.
+    let idle = conn
+        .invoke("vm_stat", &[("Vpsid", "2"), ("charttype", "1")])
+        .await
+        .unwrap();
+    assert!(idle["points"].as_array().unwrap().iter().all(|p| p[1] == 0));
+    assert!(matches!(
+        conn.invoke("vm_stat", &[("Vpsid", "1"), ("charttype", "9")]).await,
+        Err(Error::InvalidInput { ref field, .. }) if field == "charttype"
+    ));
+}
+
+#[tokio::test]
+async fn guest_commands_validate_names_and_take_effect() {
+    let (sim, _srv, conn) = sandbox().await;
+    let run = |cmd: &'static str, params: &'static str| {
+        let conn = &conn;
+        async move {
+            conn.invoke(
+                &format!("vm_cmds#{cmd}"),
+                &[("vpsid", "1"), ("cmd_params", params)],
+            )
+            .await
+        }
+    };
+    let data = || {
+        let conn = &conn;
+        async move {
+            conn.invoke(
+                "vm_cmds#getData",
+                &[("vpsid", "1"), ("cmd_params", "{\"dataName\":\"test\"}")],
+            )
+            .await
+            .unwrap()
+        }
+    };
+    // Parameter names are case-sensitive.
+    assert!(matches!(
+        run("setServerName", "{\"servername\":\"web01\"}").await,
+        Err(Error::InvalidInput { ref field, .. }) if field == "cmd_params"
+    ));
+    assert!(run("setServerName", "[1]").await.is_err());
+    run("setServerName", "{\"serverName\":\"web01\"}")
+        .await
+        .unwrap();
+    assert_eq!(data().await["hostname"], "web01");
+
+    run(
+        "writeFile",
+        "{\"filePath\":\"C:\\\\Windows\\\\1.txt\",\"fileContent\":\"hi\"}",
+    )
+    .await
+    .unwrap();
+    assert_eq!(data().await["files"][0], "C:\\Windows\\1.txt");
+
+    assert!(run(
+        "configNetwork",
+        "{\"macs\":\"00:16:3e:00:01:00\",\"ip_0\":\"1.1.1.1\"}"
+    )
+    .await
+    .is_err());
+    run("configNetwork", "{\"macs\":\"00:16:3e:00:01:00\",\"ip_0\":\"103.45.12.10\",\"netmask_0\":\"255.255.255.0\",\"gateway_0\":\"103.45.12.1\",\"dns1\":\"223.5.5.5\"}")
+        .await
+        .unwrap();
+    assert_eq!(data().await["network"]["gateway_0"], "103.45.12.1");
+
+    assert!(run(
+        "changePassword",
+        "{\"userName\":\"root\",\"newpassword\":\"x\"}"
+    )
+    .await
+    .is_err());
+    run(
+        "changePassword",
+        "{\"userName\":\"root\",\"newPassword\":\"G0odPass!\"}",
+    )
+    .await
+    .unwrap();
+    assert_eq!(sim.guest_password(1, "root").unwrap(), "G0odPass!");
+
+    run("shellCommands", "{\"commands\":\"shutdown -t 10\"}")
+        .await
+        .unwrap();
+    assert_eq!(conn.vm_power_state(1).await.unwrap(), "Halted");
+    assert!(
+        run("setServerName", "{\"serverName\":\"web02\"}")
+            .await
+            .is_err(),
+        "guest is down"
+    );
+}
+
+#[tokio::test]
+async fn vm_groups_are_per_user() {
+    let (sim, srv, conn) = sandbox().await;
+    let all = conn.vm_groups().await.unwrap();
+    assert_eq!(all.len(), 2);
+    let alice_group = all.iter().find(|g| g.userid == ALICE).unwrap().groupid;
+    let bob_group = all.iter().find(|g| g.userid == BOB).unwrap().groupid;
+    let only = conn
+        .invoke("vm_group_info", &[("userid", "1002")])
+        .await
+        .unwrap();
+    assert_eq!(only.as_array().unwrap().len(), 1);
+    conn.invoke(
+        "vm_group_info_update",
+        &[
+            ("groupid", &alice_group.to_string()),
+            ("groupname", "生产"),
+            ("grouporder", "5"),
+        ],
+    )
+    .await
+    .unwrap();
+    let alice = user_conn(&sim, &srv, "alice2024");
+    let mine = alice.vm_groups().await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(
+        (mine[0].groupname.as_str(), mine[0].grouporder),
+        ("生产", 5)
+    );
+    assert!(matches!(
+        alice
+            .invoke(
+                "vm_group_info_update",
+                &[("groupid", &bob_group.to_string()), ("groupname", "x")]
+            )
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+}
