@@ -131,14 +131,14 @@ pub async fn open_engine(settings: &Settings) -> Result<Arc<Engine>> {
     let store = open_store(settings).await?;
     Ok(Arc::new(Engine::new(
         Arc::new(store),
-        crate::vendors::registry(),
+        idcgate::vendors::registry(),
         WireConfig::new(&settings.contact),
     )))
 }
 
 fn actions(out: &Out, vendor: Option<&str>, format: &str) -> Result<()> {
     let filter: Option<Vendor> = vendor.map(str::parse).transpose()?;
-    let registry = crate::vendors::registry();
+    let registry = idcgate::vendors::registry();
     let mut rows = Vec::new();
     for entry in registry.entries() {
         if filter.is_some_and(|v| v != entry.vendor) {

@@ -10,7 +10,6 @@ mod commands;
 mod config;
 mod inventory;
 mod output;
-mod vendors;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};

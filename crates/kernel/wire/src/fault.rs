@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,8 +28,13 @@ pub struct FaultConfig {
     pub malformed_next: u32,
 }
 
+/// The simulator's current faults, plus a count of the requests it has seen (benchmarks
+/// and tests compare it with what a client should have sent).
 #[derive(Debug, Clone, Default)]
-pub struct FaultHandle(Arc<Mutex<FaultConfig>>);
+pub struct FaultHandle {
+    config: Arc<Mutex<FaultConfig>>,
+    requests: Arc<AtomicU64>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fault {
@@ -51,8 +57,13 @@ impl FaultHandle {
         f(&mut self.lock());
     }
 
+    /// Requests served so far (control endpoint excluded).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, FaultConfig> {
-        match self.0.lock() {
+        match self.config.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         }
@@ -89,6 +100,7 @@ impl FaultHandle {
 
 /// axum middleware applying the handle's current faults to every request.
 pub async fn inject(State(handle): State<FaultHandle>, req: Request, next: Next) -> Response {
+    handle.requests.fetch_add(1, Ordering::Relaxed);
     let (latency, fault) = handle.draw();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

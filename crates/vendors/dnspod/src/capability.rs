@@ -155,7 +155,7 @@ impl DnspodClient {
         let mut out = Vec::new();
         loop {
             let doc = self
-                .send(
+                .call(
                     "User.List",
                     &p(&[
                         ("offset", &out.len().to_string()),
@@ -185,7 +185,7 @@ impl DnspodClient {
 
     /// Whether `email` belongs to a user under this agent.
     pub async fn user_is_under(&self, email: &str) -> Result<bool> {
-        match self.send("User.Under", &p(&[("user_email", email)])).await {
+        match self.call("User.Under", &p(&[("user_email", email)])).await {
             Ok(_) => Ok(true),
             Err(Error::Upstream { code, .. }) if code == "8" => Ok(false),
             Err(e) => Err(e),
@@ -193,7 +193,7 @@ impl DnspodClient {
     }
 
     pub async fn transfer_user(&self, user_id: &str, agent_id: &str) -> Result<()> {
-        self.send(
+        self.call(
             "User.Transfer",
             &p(&[("user_id", user_id), ("agent_id", agent_id)]),
         )
@@ -229,13 +229,13 @@ impl DnspodClient {
     }
 
     pub async fn verify_user_email(&self, user_id: &str) -> Result<()> {
-        self.send("Verify.Email", &p(&[("user_id", user_id)]))
+        self.call("Verify.Email", &p(&[("user_id", user_id)]))
             .await
             .map(|_| ())
     }
 
     pub async fn verify_user_telephone(&self, user_id: &str, telephone: &str) -> Result<()> {
-        self.send(
+        self.call(
             "Verify.Telephone",
             &p(&[("user_id", user_id), ("telephone", telephone)]),
         )
@@ -244,7 +244,7 @@ impl DnspodClient {
     }
 
     pub async fn products(&self) -> Result<Vec<Product>> {
-        let doc = self.send("Product.List", &Vec::new()).await?;
+        let doc = self.call("Product.List", &Vec::new()).await?;
         items(&doc, "products")
             .iter()
             .map(|pr| {
@@ -278,7 +278,7 @@ impl DnspodClient {
         notice_email: &str,
     ) -> Result<Upgrade> {
         let doc = self
-            .send(
+            .call(
                 "Domain.Upgrade",
                 &p(&[
                     ("domain", domain),
@@ -323,7 +323,7 @@ impl DnspodClient {
                 ("offset".into(), out.len().to_string()),
                 ("length".into(), PAGE.to_string()),
             ];
-            let doc = match self.send("Record.List", &params).await {
+            let doc = match self.call("Record.List", &params).await {
                 Err(Error::Upstream { code, .. }) if code == "10" => break,
                 other => other?,
             };
@@ -406,7 +406,7 @@ impl Dns for DnspodClient {
                 ("offset", &out.len().to_string()),
                 ("length", &PAGE.to_string()),
             ]);
-            let doc = match self.send("Domain.List", &params).await {
+            let doc = match self.call("Domain.List", &params).await {
                 Err(Error::Upstream { code, .. }) if code == "9" => break,
                 other => other?,
             };

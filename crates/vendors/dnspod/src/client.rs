@@ -37,6 +37,7 @@ enum Login {
 
 struct Inner {
     http: HttpClient,
+    read_retries: u32,
     base_url: String,
     login: Login,
     /// Identifies the credentials (salted hash) in the halt registry.
@@ -145,6 +146,7 @@ impl DnspodClient {
         Ok(DnspodClient {
             inner: Arc::new(Inner {
                 http,
+                read_retries: cfg.read_retries,
                 base_url: account.base_url.trim_end_matches('/').to_string(),
                 login,
                 fingerprint,
@@ -270,37 +272,42 @@ impl DnspodClient {
         if let Some((n, v)) = lock(&self.inner.cookie).clone() {
             req.headers.push(("Cookie".into(), format!("{n}={v}")));
         }
-        let resp = self.inner.http.send(&action.id, action.kind, &req).await?;
-        for sc in resp.header("set-cookie") {
-            let first = sc.split(';').next().unwrap_or("");
-            if let Some((n, v)) = first.split_once('=') {
-                let n = n.trim();
-                if n.len() > 1 && n.starts_with('t') && n[1..].bytes().all(|b| b.is_ascii_digit()) {
-                    *lock(&self.inner.cookie) = Some((n.to_string(), v.trim().to_string()));
+        // Reads whose answer arrives broken (non-200, not JSON/XML, no status) are retried
+        // like transport failures; a broken answer to a write is an unknown outcome.
+        let attempts = match action.kind {
+            ActionKind::Read => 1 + self.inner.read_retries,
+            ActionKind::Write => 1,
+        };
+        let mut last = String::new();
+        let mut answer = None;
+        for attempt in 0..attempts {
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(200 << attempt.min(4))).await;
+            }
+            match self.exchange(action, &req).await? {
+                Ok(doc) => {
+                    answer = Some(doc);
+                    break;
+                }
+                Err(what) => {
+                    tracing::warn!(vendor = VENDOR, action = name, attempt, %what, "broken answer");
+                    last = what;
                 }
             }
         }
-        let broken = |what: &str| match action.kind {
-            ActionKind::Read => Error::Transport {
-                vendor: VENDOR.into(),
-                message: what.to_string(),
-            },
-            ActionKind::Write => Error::UnknownOutcome {
-                vendor: VENDOR.into(),
-                action: action.id.clone(),
-                message: what.to_string(),
-            },
+        let Some((doc, code)) = answer else {
+            return Err(match action.kind {
+                ActionKind::Read => Error::Transport {
+                    vendor: VENDOR.into(),
+                    message: last,
+                },
+                ActionKind::Write => Error::UnknownOutcome {
+                    vendor: VENDOR.into(),
+                    action: action.id.clone(),
+                    message: last,
+                },
+            });
         };
-        if resp.status != 200 {
-            // DNSPod answers 200 even for refusals; anything else came from a proxy or a
-            // crash, before or after the change: unknown for writes.
-            return Err(broken(&format!("HTTP {}", resp.status)));
-        }
-        let doc = decode(&resp.body).map_err(|e| broken(&format!("malformed response: {e}")))?;
-        let code = doc
-            .pointer("/status/code")
-            .map(scalar)
-            .ok_or_else(|| broken("response without status.code"))?;
         if code == "1" {
             // A D令牌 code is single-use; the remembered cookie carries the login on.
             *lock(&self.inner.login_code) = None;
@@ -318,6 +325,37 @@ impl DnspodClient {
             *lock(&self.inner.login_code) = None;
         }
         Err(err)
+    }
+
+    /// One HTTP exchange. `Ok(Err(_))` = an answer arrived but is not a DNSPod document.
+    async fn exchange(
+        &self,
+        action: &idcgate_core::spec::ActionSpec,
+        req: &WireRequest,
+    ) -> Result<std::result::Result<(Value, String), String>> {
+        let resp = self.inner.http.send(&action.id, action.kind, req).await?;
+        for sc in resp.header("set-cookie") {
+            let first = sc.split(';').next().unwrap_or("");
+            if let Some((n, v)) = first.split_once('=') {
+                let n = n.trim();
+                if n.len() > 1 && n.starts_with('t') && n[1..].bytes().all(|b| b.is_ascii_digit()) {
+                    *lock(&self.inner.cookie) = Some((n.to_string(), v.trim().to_string()));
+                }
+            }
+        }
+        if resp.status != 200 {
+            // DNSPod answers 200 even for refusals; anything else came from a proxy or a
+            // crash, before or after the change.
+            return Ok(Err(format!("HTTP {}", resp.status)));
+        }
+        let doc = match decode(&resp.body) {
+            Ok(doc) => doc,
+            Err(e) => return Ok(Err(format!("malformed response: {e}"))),
+        };
+        match doc.pointer("/status/code").map(scalar) {
+            Some(code) => Ok(Ok((doc, code))),
+            None => Ok(Err("response without status.code".into())),
+        }
     }
 
     /// Compares a Record.Modify/Ddns with the record as it is; `Some` = nothing would

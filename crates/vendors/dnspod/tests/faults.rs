@@ -121,3 +121,43 @@ fn seed_bulk_is_cheap_at_benchmark_size() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_broken_answer_to_a_read_is_retried() {
+    let sim = Sim::sandbox();
+    let srv = serve(&sim).await;
+    let mut cfg = cfg();
+    cfg.read_retries = 1;
+    let acct = {
+        use idcgate_wire::Simulator;
+        let creds = sim.sandbox_credentials();
+        let pairs: Vec<(&str, &str)> = creds
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        account(&srv.base_url(), &pairs)
+    };
+    let c = idcgate_dnspod::connect_client(&acct, &cfg).unwrap();
+    srv.faults.update(|f| f.malformed_next = 1);
+    let before = sim.request_count();
+    let zones = c.list_zones().await.unwrap();
+    assert_eq!(zones.len(), 2);
+    assert_eq!(
+        sim.request_count() - before,
+        2,
+        "one broken answer, one retry"
+    );
+    // An HTTP 500 on a write is not retried and not assumed to have failed.
+    srv.faults.update(|f| f.error_next = 1);
+    let before = sim.request_count();
+    let err = c
+        .call("Domain.Create", &params(&[("domain", "err500.com")]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::UnknownOutcome { .. }), "{err:?}");
+    assert_eq!(
+        sim.request_count(),
+        before,
+        "the fault layer answered before the handler"
+    );
+}

@@ -1118,6 +1118,48 @@ async fn record_methods() {
 }
 
 #[tokio::test]
+async fn record_count_is_limited_per_grade() {
+    for format in FORMATS {
+        let clock = clock();
+        let sim = Sim::with_clock(clock.clone());
+        let (_, token) = sim.add_user("full@example.com", "Passw0rd-1", false);
+        let srv = serve(&sim).await;
+        let c = client(&srv, &[("login_token", &token)], format);
+        let created = call(&c, "Domain.Create", &[("domain", "full.com")]).await;
+        let id = text(&created["domain"]["id"]);
+        // Free grade: 500 records, two of them the default NS. One batch fills the rest.
+        let hosts: Vec<String> = (0..498).map(|i| format!("h{i}")).collect();
+        let records = format!(
+            r#"[{{"sub_domain":"{}","record_type":"A","record_line":"默认","value":"192.0.2.1","ttl":600}}]"#,
+            hosts.join(",")
+        );
+        let job = call(
+            &c,
+            "Batch.Record.Create",
+            &[("domain_id", &id), ("records", &records)],
+        )
+        .await;
+        clock.advance(Duration::from_secs(1));
+        let d = call(&c, "Batch.Detail", &[("job_id", &text(&job["job_id"]))]).await;
+        assert_eq!(text(&d["success"]), "499", "{}", text(&d["fail"]));
+        let e = err(
+            &c,
+            "Record.Create",
+            &[
+                ("domain", "full.com"),
+                ("sub_domain", "one-more"),
+                ("record_type", "A"),
+                ("record_line", "默认"),
+                ("value", "192.0.2.1"),
+            ],
+        )
+        .await;
+        assert_eq!(upstream_code(&e), "500027");
+        assert_eq!(c.raw_records("full.com").await.unwrap().len(), 500);
+    }
+}
+
+#[tokio::test]
 async fn batch_jobs_progress_with_the_clock() {
     for format in FORMATS {
         let clock = clock();

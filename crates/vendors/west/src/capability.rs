@@ -5,7 +5,9 @@
 use crate::client::WestClient;
 use crate::spec::spec;
 use async_trait::async_trait;
-use idcgate_core::capability::{Billing, Compute, Connection, Databases, Dns, Mail, Params, Registrar, WebHosting};
+use idcgate_core::capability::{
+    Billing, Compute, Connection, Databases, Dns, Mail, Params, Registrar, WebHosting,
+};
 use idcgate_core::spec::VendorSpec;
 use idcgate_core::*;
 use jiff::Timestamp;
@@ -31,7 +33,12 @@ fn n(v: &Value, k: &str) -> i64 {
 fn strs(v: &Value, k: &str) -> Vec<String> {
     v.get(k)
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -93,8 +100,16 @@ fn line_from_west(code: &str) -> Option<String> {
 
 fn west_type(t: RecordType) -> Result<&'static str> {
     match t {
-        RecordType::A | RecordType::Aaaa | RecordType::Cname | RecordType::Mx | RecordType::Txt | RecordType::Srv => Ok(t.as_str()),
-        _ => Err(Error::invalid("type", format!("West DNS does not serve {t} records"))),
+        RecordType::A
+        | RecordType::Aaaa
+        | RecordType::Cname
+        | RecordType::Mx
+        | RecordType::Txt
+        | RecordType::Srv => Ok(t.as_str()),
+        _ => Err(Error::invalid(
+            "type",
+            format!("West DNS does not serve {t} records"),
+        )),
     }
 }
 
@@ -102,7 +117,11 @@ fn record_from(zone: &str, v: &Value) -> Result<DnsRecord> {
     let rtype = RecordType::from_str(&s(v, "type"))?;
     let mut value = s(v, "value");
     // TXT values sometimes come back quoted.
-    if rtype == RecordType::Txt && value.len() >= 2 && value.starts_with('"') && value.ends_with('"') {
+    if rtype == RecordType::Txt
+        && value.len() >= 2
+        && value.starts_with('"')
+        && value.ends_with('"')
+    {
         value = value[1..value.len() - 1].to_string();
     }
     let level = n(v, "level");
@@ -113,14 +132,19 @@ fn record_from(zone: &str, v: &Value) -> Result<DnsRecord> {
         value,
         ttl: u32::try_from(n(v, "ttl")).unwrap_or(900),
         line: line_from_west(&s(v, "line")),
-        priority: matches!(rtype, RecordType::Mx | RecordType::Srv).then(|| u16::try_from(level).unwrap_or(10)),
+        priority: matches!(rtype, RecordType::Mx | RecordType::Srv)
+            .then(|| u16::try_from(level).unwrap_or(10)),
         enabled: n(v, "pause") == 0,
         upstream_id: Some(s(v, "id")),
     })
 }
 
 fn record_params(zone: &str, r: &RecordInput) -> Result<Vec<(String, String)>> {
-    let host = if r.host.is_empty() { "@".to_string() } else { r.host.clone() };
+    let host = if r.host.is_empty() {
+        "@".to_string()
+    } else {
+        r.host.clone()
+    };
     Ok(vec![
         ("domain".into(), zone.to_string()),
         ("host".into(), host),
@@ -161,8 +185,14 @@ fn server_from(v: &Value) -> Server {
         cpu: u32::try_from(n(v, "cpu")).unwrap_or_default(),
         ram_mb: u32::try_from(n(v, "memory") * 1024).unwrap_or_default(),
         disks: vec![
-            Disk { size_gb: 40, system: true },
-            Disk { size_gb: u32::try_from(n(v, "disk")).unwrap_or_default(), system: false },
+            Disk {
+                size_gb: 40,
+                system: true,
+            },
+            Disk {
+                size_gb: u32::try_from(n(v, "disk")).unwrap_or_default(),
+                system: false,
+            },
         ],
         bandwidth_mbps: u32::try_from(n(v, "bandwidth")).unwrap_or_default(),
         ips,
@@ -199,7 +229,9 @@ fn generated_password() -> String {
     use rand::Rng;
     const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
     let mut rng = rand::rngs::StdRng::from_entropy();
-    let mut p: String = (0..12).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect();
+    let mut p: String = (0..12)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect();
     p.push_str(&rng.gen_range(1000..9999).to_string());
     p
 }
@@ -208,15 +240,27 @@ use rand::SeedableRng;
 
 impl WestClient {
     /// Every item of a paged listing (`items`, `totalpages`).
-    async fn all_pages(&self, action: &str, base: &[(&str, &str)], page_key: &str) -> Result<Vec<Value>> {
+    async fn all_pages(
+        &self,
+        action: &str,
+        base: &[(&str, &str)],
+        page_key: &str,
+    ) -> Result<Vec<Value>> {
         let mut out = Vec::new();
         let mut page = 1usize;
         loop {
-            let mut params: Params = base.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let mut params: Params = base
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
             params.push((page_key.into(), page.to_string()));
             params.push(("limit".into(), PAGE.to_string()));
             let data = self.call(action, &params).await?;
-            let items = data.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+            let items = data
+                .get("items")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             let pages = usize::try_from(n(&data, "totalpages")).unwrap_or_default();
             let empty = items.is_empty();
             out.extend(items);
@@ -229,7 +273,9 @@ impl WestClient {
 
     async fn server_detail(&self, id: &str) -> Result<Value> {
         match self.call_kv("server.detail", &[("id", id)]).await {
-            Err(Error::InvalidInput { field, .. }) if field == "id" => Err(Error::not_found(format!("west server {id}"))),
+            Err(Error::InvalidInput { field, .. }) if field == "id" => {
+                Err(Error::not_found(format!("west server {id}")))
+            }
             other => other,
         }
     }
@@ -238,12 +284,19 @@ impl WestClient {
         if let Some(t) = &self.templateid {
             return Ok(t.clone());
         }
-        let all = self.all_pages("domain.gettemplatelist", &[], "pageno").await?;
+        let all = self
+            .all_pages("domain.gettemplatelist", &[], "pageno")
+            .await?;
         all.iter()
             .find(|t| s(t, "realname") == "verified")
             .or_else(|| all.first())
             .map(|t| s(t, "templateid"))
-            .ok_or_else(|| Error::invalid("credentials.templateid", "the West account has no contact template"))
+            .ok_or_else(|| {
+                Error::invalid(
+                    "credentials.templateid",
+                    "the West account has no contact template",
+                )
+            })
     }
 }
 
@@ -284,19 +337,38 @@ impl Connection for WestClient {
 #[async_trait]
 impl Registrar for WestClient {
     async fn list_domains(&self) -> Result<Vec<Domain>> {
-        Ok(self.all_pages("domain.getdomains", &[], "page").await?.iter().map(domain_from).collect())
+        Ok(self
+            .all_pages("domain.getdomains", &[], "page")
+            .await?
+            .iter()
+            .map(domain_from)
+            .collect())
     }
 
     async fn get_domain(&self, name: &str) -> Result<Domain> {
-        Ok(domain_from(&self.call_kv("domain.getdomaininfo", &[("domain", name)]).await?))
+        Ok(domain_from(
+            &self
+                .call_kv("domain.getdomaininfo", &[("domain", name)])
+                .await?,
+        ))
     }
 
     async fn check_available(&self, name: &str) -> Result<bool> {
-        Ok(n(&self.call_kv("domain.checkdomain", &[("domain", name)]).await?, "avail") == 1)
+        Ok(n(
+            &self
+                .call_kv("domain.checkdomain", &[("domain", name)])
+                .await?,
+            "avail",
+        ) == 1)
     }
 
     async fn quote_registration(&self, name: &str, years: u32) -> Result<PriceQuote> {
-        let v = self.call_kv("domain.getprice", &[("domain", name), ("year", &years.to_string())]).await?;
+        let v = self
+            .call_kv(
+                "domain.getprice",
+                &[("domain", name), ("year", &years.to_string())],
+            )
+            .await?;
         Ok(PriceQuote {
             product: format!("domain:{name}"),
             period_months: years * 12,
@@ -309,7 +381,14 @@ impl Registrar for WestClient {
     async fn register(&self, name: &str, years: u32, _client_order_id: &str) -> Result<Order> {
         let tid = self.default_template().await?;
         let v = self
-            .call_kv("domain.regdomain", &[("domain", name), ("year", &years.to_string()), ("templateid", &tid)])
+            .call_kv(
+                "domain.regdomain",
+                &[
+                    ("domain", name),
+                    ("year", &years.to_string()),
+                    ("templateid", &tid),
+                ],
+            )
             .await?;
         Ok(order(&v, format!("domain:{name}"), Some(name.to_string())))
     }
@@ -317,20 +396,40 @@ impl Registrar for WestClient {
     /// Sends the current expiry date along, so a repeated renewal is refused upstream
     /// instead of extending the domain twice.
     async fn renew(&self, name: &str, years: u32, _client_order_id: &str) -> Result<Order> {
-        let cur = self.call_kv("domain.getdomaininfo", &[("domain", name)]).await?;
-        let v = self
-            .call_kv("domain.renewdomain", &[("domain", name), ("year", &years.to_string()), ("expiredate", &s(&cur, "expiredate"))])
+        let cur = self
+            .call_kv("domain.getdomaininfo", &[("domain", name)])
             .await?;
-        Ok(order(&v, format!("domain-renew:{name}"), Some(name.to_string())))
+        let v = self
+            .call_kv(
+                "domain.renewdomain",
+                &[
+                    ("domain", name),
+                    ("year", &years.to_string()),
+                    ("expiredate", &s(&cur, "expiredate")),
+                ],
+            )
+            .await?;
+        Ok(order(
+            &v,
+            format!("domain-renew:{name}"),
+            Some(name.to_string()),
+        ))
     }
 
     async fn set_nameservers(&self, name: &str, nameservers: &[String]) -> Result<()> {
         if !(2..=6).contains(&nameservers.len()) {
-            return Err(Error::invalid("nameservers", "West needs 2 to 6 nameservers"));
+            return Err(Error::invalid(
+                "nameservers",
+                "West needs 2 to 6 nameservers",
+            ));
         }
         let keys = ["dns1", "dns2", "dns3", "dns4", "dns5", "dns6"];
         let mut kv = vec![("domain", name)];
-        kv.extend(keys.iter().copied().zip(nameservers.iter().map(String::as_str)));
+        kv.extend(
+            keys.iter()
+                .copied()
+                .zip(nameservers.iter().map(String::as_str)),
+        );
         self.call_kv("domain.modifydns", &kv).await?;
         Ok(())
     }
@@ -343,7 +442,11 @@ impl Dns for WestClient {
             .all_pages("domain.getdomains", &[], "page")
             .await?
             .iter()
-            .map(|d| Zone { name: s(d, "domain"), upstream_id: Some(s(d, "domain")), record_count: None })
+            .map(|d| Zone {
+                name: s(d, "domain"),
+                upstream_id: Some(s(d, "domain")),
+                record_count: None,
+            })
             .collect())
     }
 
@@ -356,7 +459,9 @@ impl Dns for WestClient {
     }
 
     async fn create_record(&self, zone: &str, record: &RecordInput) -> Result<DnsRecord> {
-        let v = self.call("domain.adddnsrecord", &record_params(zone, record)?).await?;
+        let v = self
+            .call("domain.adddnsrecord", &record_params(zone, record)?)
+            .await?;
         self.find_record(zone, &s(&v, "id")).await
     }
 
@@ -369,7 +474,10 @@ impl Dns for WestClient {
 
     /// Deleting a record that is already gone (20120) reaches the wanted state: success.
     async fn delete_record(&self, zone: &str, id: &str) -> Result<()> {
-        match self.call_kv("domain.deldnsrecord", &[("domain", zone), ("id", id)]).await {
+        match self
+            .call_kv("domain.deldnsrecord", &[("domain", zone), ("id", id)])
+            .await
+        {
             Ok(_) => Ok(()),
             Err(Error::Upstream { code, .. }) if code == "20120" => Ok(()),
             Err(e) => Err(e),
@@ -378,7 +486,11 @@ impl Dns for WestClient {
 
     async fn set_record_enabled(&self, zone: &str, id: &str, enabled: bool) -> Result<()> {
         let val = if enabled { "0" } else { "1" };
-        self.call_kv("domain.pausednsrecord", &[("domain", zone), ("id", id), ("val", val)]).await?;
+        self.call_kv(
+            "domain.pausednsrecord",
+            &[("domain", zone), ("id", id), ("val", val)],
+        )
+        .await?;
         Ok(())
     }
 
@@ -402,34 +514,79 @@ impl WestClient {
 impl Compute for WestClient {
     async fn catalog(&self) -> Result<ComputeCatalog> {
         let cfg = self.call("server.getconfig", &Vec::new()).await?;
-        let rooms = cfg.get("serverrooms").and_then(Value::as_array).cloned().unwrap_or_default();
-        let regions: Vec<Region> = rooms.iter().map(|r| Region { id: s(r, "id"), name: s(r, "name") }).collect();
+        let rooms = cfg
+            .get("serverrooms")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let regions: Vec<Region> = rooms
+            .iter()
+            .map(|r| Region {
+                id: s(r, "id"),
+                name: s(r, "name"),
+            })
+            .collect();
         let mut images = Vec::new();
         for r in &regions {
-            let os = self.call_kv("server.getos", &[("serverroom", &r.id)]).await?;
-            for o in os.get("items").and_then(Value::as_array).cloned().unwrap_or_default() {
-                images.push(OsImage { id: s(&o, "os"), name: s(&o, "name"), region: Some(r.id.clone()) });
+            let os = self
+                .call_kv("server.getos", &[("serverroom", &r.id)])
+                .await?;
+            for o in os
+                .get("items")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+            {
+                images.push(OsImage {
+                    id: s(&o, "os"),
+                    name: s(&o, "name"),
+                    region: Some(r.id.clone()),
+                });
             }
         }
         // West sells free-form configs; the plans are common shapes priced with the
         // unit prices of the first room (5 Mbps, 40 GB data disk).
         let mut plans = Vec::new();
         if let Some(first) = regions.first() {
-            let prices = self.call_kv("server.getconfigprice", &[("serverroom", &first.id)]).await?;
-            let unit = prices.get("items").and_then(Value::as_array).and_then(|a| a.first()).cloned().unwrap_or_default();
+            let prices = self
+                .call_kv("server.getconfigprice", &[("serverroom", &first.id)])
+                .await?;
+            let unit = prices
+                .get("items")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .cloned()
+                .unwrap_or_default();
             for (cpu, mem) in [(1u32, 1u32), (1, 2), (2, 4), (4, 8), (8, 16)] {
                 let price = money(&unit, "cpu")?.0 * Decimal::from(cpu)
                     + money(&unit, "memory")?.0 * Decimal::from(mem)
                     + money(&unit, "disk")?.0 * Decimal::from(40)
                     + money(&unit, "bandwidth")?.0 * Decimal::from(5);
-                plans.push(Plan { id: format!("c{cpu}m{mem}"), name: format!("{cpu}核{mem}G"), cpu, ram_mb: mem * 1024, disk_gb: 40, bandwidth_mbps: 5, monthly_price: Some(Money(price)) });
+                plans.push(Plan {
+                    id: format!("c{cpu}m{mem}"),
+                    name: format!("{cpu}核{mem}G"),
+                    cpu,
+                    ram_mb: mem * 1024,
+                    disk_gb: 40,
+                    bandwidth_mbps: 5,
+                    monthly_price: Some(Money(price)),
+                });
             }
         }
-        Ok(ComputeCatalog { regions, images, plans })
+        Ok(ComputeCatalog {
+            regions,
+            images,
+            plans,
+        })
     }
 
     async fn list_servers(&self) -> Result<Vec<Server>> {
-        Ok(self.all_pages("server.list", &[], "pageno").await?.iter().map(server_from).collect())
+        Ok(self
+            .all_pages("server.list", &[], "pageno")
+            .await?
+            .iter()
+            .map(server_from)
+            .collect())
     }
 
     async fn get_server(&self, id: &str) -> Result<Server> {
@@ -439,8 +596,13 @@ impl Compute for WestClient {
     async fn create_server(&self, spec: &ServerSpec) -> Result<Server> {
         let (mut cpu, mut mem) = (2u32, 4u32);
         if let Some(p) = &spec.plan {
-            let parsed = p.strip_prefix('c').and_then(|r| r.split_once('m')).and_then(|(c, m)| Some((c.parse().ok()?, m.parse().ok()?)));
-            (cpu, mem) = parsed.ok_or_else(|| Error::invalid("plan", format!("unknown West plan {p:?} (use c<cpu>m<GB>)")))?;
+            let parsed = p
+                .strip_prefix('c')
+                .and_then(|r| r.split_once('m'))
+                .and_then(|(c, m)| Some((c.parse().ok()?, m.parse().ok()?)));
+            (cpu, mem) = parsed.ok_or_else(|| {
+                Error::invalid("plan", format!("unknown West plan {p:?} (use c<cpu>m<GB>)"))
+            })?;
         }
         let cpu = spec.cpu.unwrap_or(cpu).to_string();
         let mem = spec.ram_mb.map_or(mem, |r| r.div_ceil(1024)).to_string();
@@ -449,7 +611,20 @@ impl Compute for WestClient {
         let months = spec.months.unwrap_or(1).to_string();
         let pw = generated_password();
         let v = self
-            .call_kv("server.buy", &[("serverroom", &spec.region), ("os", &spec.image), ("cpu", &cpu), ("memory", &mem), ("disk", &disk), ("bandwidth", &bw), ("month", &months), ("password", &pw), ("name", &spec.name)])
+            .call_kv(
+                "server.buy",
+                &[
+                    ("serverroom", &spec.region),
+                    ("os", &spec.image),
+                    ("cpu", &cpu),
+                    ("memory", &mem),
+                    ("disk", &disk),
+                    ("bandwidth", &bw),
+                    ("month", &months),
+                    ("password", &pw),
+                    ("name", &spec.name),
+                ],
+            )
             .await?;
         self.get_server(&s(&v, "id")).await
     }
@@ -460,35 +635,53 @@ impl Compute for WestClient {
             PowerAction::Stop | PowerAction::ForceStop => "stop",
             PowerAction::Reboot | PowerAction::ForceReboot => "restart",
         };
-        self.call_kv("server.setstatus", &[("id", id), ("status", status)]).await?;
+        self.call_kv("server.setstatus", &[("id", id), ("status", status)])
+            .await?;
         Ok(())
     }
 
     async fn reinstall(&self, id: &str, image: &str) -> Result<()> {
-        self.call_kv("server.reinstall", &[("id", id), ("os", image)]).await?;
+        self.call_kv("server.reinstall", &[("id", id), ("os", image)])
+            .await?;
         Ok(())
     }
 
     async fn reset_password(&self, id: &str, password: &str) -> Result<()> {
-        self.call_kv("server.modifypwd", &[("id", id), ("password", password)]).await?;
+        self.call_kv("server.modifypwd", &[("id", id), ("password", password)])
+            .await?;
         Ok(())
     }
 
     async fn resize(&self, id: &str, resize: &Resize) -> Result<()> {
         let mut p: Params = vec![("id".into(), id.to_string())];
-        let fields = [("cpu", resize.cpu), ("memory", resize.ram_mb.map(|r| r.div_ceil(1024))), ("disk", resize.disk_gb), ("bandwidth", resize.bandwidth_mbps)];
-        p.extend(fields.iter().filter_map(|(k, v)| v.map(|v| (k.to_string(), v.to_string()))));
+        let fields = [
+            ("cpu", resize.cpu),
+            ("memory", resize.ram_mb.map(|r| r.div_ceil(1024))),
+            ("disk", resize.disk_gb),
+            ("bandwidth", resize.bandwidth_mbps),
+        ];
+        p.extend(
+            fields
+                .iter()
+                .filter_map(|(k, v)| v.map(|v| (k.to_string(), v.to_string()))),
+        );
         self.call("server.upgrade", &p).await?;
         Ok(())
     }
 
     async fn delete_server(&self, _id: &str) -> Result<()> {
-        Err(Error::Unsupported { vendor: "west".into(), capability: "deleting servers (they lapse at expiry)".into() })
+        Err(Error::Unsupported {
+            vendor: "west".into(),
+            capability: "deleting servers (they lapse at expiry)".into(),
+        })
     }
 
     async fn console(&self, id: &str) -> Result<ConsoleSession> {
         let v = self.call_kv("server.getconsole", &[("id", id)]).await?;
-        Ok(ConsoleSession { url: s(&v, "url"), expires_at: china_time(&s(&v, "expire")) })
+        Ok(ConsoleSession {
+            url: s(&v, "url"),
+            expires_at: china_time(&s(&v, "expire")),
+        })
     }
 
     async fn list_backups(&self, _id: &str) -> Result<Vec<Backup>> {
@@ -506,7 +699,10 @@ impl Compute for WestClient {
 }
 
 fn no_backups() -> Error {
-    Error::Unsupported { vendor: "west".into(), capability: "cloud server backups".into() }
+    Error::Unsupported {
+        vendor: "west".into(),
+        capability: "cloud server backups".into(),
+    }
 }
 
 #[async_trait]
@@ -571,7 +767,14 @@ impl Mail for WestClient {
             .find(|d| s(d, "domain").eq_ignore_ascii_case(domain))
             .ok_or_else(|| Error::not_found(format!("west mail domain {domain}")))?;
         let enabled = s(d, "status") == "normal";
-        Ok(strs(d, "mailboxes").into_iter().map(|address| Mailbox { address, quota_mb: None, enabled }).collect())
+        Ok(strs(d, "mailboxes")
+            .into_iter()
+            .map(|address| Mailbox {
+                address,
+                quota_mb: None,
+                enabled,
+            })
+            .collect())
     }
 }
 
@@ -579,6 +782,9 @@ impl Mail for WestClient {
 impl Billing for WestClient {
     async fn balance(&self) -> Result<Balance> {
         let v = self.call("info.checkbalance", &Vec::new()).await?;
-        Ok(Balance { available: money(&v, "balance")?, credit: money(&v, "credit")? })
+        Ok(Balance {
+            available: money(&v, "balance")?,
+            credit: money(&v, "credit")?,
+        })
     }
 }

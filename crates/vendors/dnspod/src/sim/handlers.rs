@@ -774,9 +774,9 @@ fn find_domain(st: &State, rq: &Rq, access: Access) -> Result<u64, Fail> {
     let did = if let Some(id) = rq.opt("domain_id") {
         let id: u64 = id
             .parse()
-            .map_err(|_| fail("6", "Domain id invalid", "域名ID错误"))?;
+            .map_err(|_| fail("6", "Domain id invalid", "域名编号错误"))?;
         if !st.domains.contains_key(&id) {
-            return Err(fail("6", "Domain id invalid", "域名ID错误"));
+            return Err(fail("6", "Domain id invalid", "域名编号错误"));
         }
         id
     } else {
@@ -788,7 +788,7 @@ fn find_domain(st: &State, rq: &Rq, access: Access) -> Result<u64, Fail> {
     let d = st
         .domains
         .get(&did)
-        .ok_or_else(|| fail("6", "Domain id invalid", "域名ID错误"))?;
+        .ok_or_else(|| fail("6", "Domain id invalid", "域名编号错误"))?;
     if d.owner == rq.actor {
         return Ok(did);
     }
@@ -1131,7 +1131,7 @@ fn domain_set(st: &mut State, rq: &Rq, field: DomainField) -> R {
     let d = st
         .domains
         .get_mut(&did)
-        .ok_or_else(|| fail("6", "Domain id invalid", "域名ID错误"))?;
+        .ok_or_else(|| fail("6", "Domain id invalid", "域名编号错误"))?;
     let what = match field {
         DomainField::Status => {
             if is_locked(d, now) {
@@ -1298,7 +1298,7 @@ fn domain_unlock(st: &mut State, rq: &Rq) -> R {
     let d = st
         .domains
         .get_mut(&did)
-        .ok_or_else(|| fail("6", "Domain id invalid", "域名ID错误"))?;
+        .ok_or_else(|| fail("6", "Domain id invalid", "域名编号错误"))?;
     match &d.lock {
         Some((code, end)) if *end > rq.now => {
             if code != rq.str("lock_code") {
@@ -1346,7 +1346,7 @@ fn domainshare(st: &mut State, rq: &Rq) -> R {
     let d = st
         .domains
         .get_mut(&did)
-        .ok_or_else(|| fail("6", "Domain id invalid", "域名ID错误"))?;
+        .ok_or_else(|| fail("6", "Domain id invalid", "域名编号错误"))?;
     let pos = d.shares.iter().position(|s| s.email == email);
     let what = match rq.action {
         "Domainshare.Create" => {
@@ -1452,7 +1452,7 @@ fn domainalias(st: &mut State, rq: &Rq) -> R {
             let d = st
                 .domains
                 .get_mut(&did)
-                .ok_or_else(|| fail("6", "Domain id invalid", "域名ID错误"))?;
+                .ok_or_else(|| fail("6", "Domain id invalid", "域名编号错误"))?;
             let Some(i) = d.aliases.iter().position(|(id, _)| *id == aid) else {
                 return Err(fail("7", "Alias id invalid", "别名ID错误"));
             };
@@ -1927,7 +1927,7 @@ fn record_create(st: &mut State, rq: &Rq) -> R {
 }
 
 fn find_record(st: &State, did: u64, rq: &Rq) -> Result<u64, Fail> {
-    let bad = || fail("8", "Record id invalid", "记录ID错误");
+    let bad = || fail("8", "Record id invalid", "记录编号错误");
     let rid: u64 = rq.str("record_id").parse().map_err(|_| bad())?;
     if st.domains[&did].records.contains_key(&rid) {
         Ok(rid)
@@ -1980,11 +1980,11 @@ fn record_modify(st: &mut State, rq: &Rq, ddns: bool) -> R {
         let d = st
             .domains
             .get_mut(&did)
-            .ok_or_else(|| fail("6", "Domain id invalid", "域名ID错误"))?;
+            .ok_or_else(|| fail("6", "Domain id invalid", "域名编号错误"))?;
         let r = d
             .records
             .get_mut(&rid)
-            .ok_or_else(|| fail("8", "Record id invalid", "记录ID错误"))?;
+            .ok_or_else(|| fail("8", "Record id invalid", "记录编号错误"))?;
         r.noop_mods.retain(|t| now.duration_since(*t) < HOUR);
         r.noop_mods.push(now);
         if r.noop_mods.len() > NOOP_LIMIT {
@@ -1997,11 +1997,11 @@ fn record_modify(st: &mut State, rq: &Rq, ddns: bool) -> R {
         let d = st
             .domains
             .get_mut(&did)
-            .ok_or_else(|| fail("6", "Domain id invalid", "域名ID错误"))?;
+            .ok_or_else(|| fail("6", "Domain id invalid", "域名编号错误"))?;
         let r = d
             .records
             .get_mut(&rid)
-            .ok_or_else(|| fail("8", "Record id invalid", "记录ID错误"))?;
+            .ok_or_else(|| fail("8", "Record id invalid", "记录编号错误"))?;
         r.name = c.name.clone();
         r.rtype = c.rtype.clone();
         r.line = c.line.clone();
@@ -2081,7 +2081,7 @@ fn record_status(st: &mut State, rq: &Rq) -> R {
         .domains
         .get_mut(&did)
         .and_then(|d| d.records.get_mut(&rid))
-        .ok_or_else(|| fail("8", "Record id invalid", "记录ID错误"))?;
+        .ok_or_else(|| fail("8", "Record id invalid", "记录编号错误"))?;
     if let Some(f) = record_locked(r, rq.now) {
         return Err(f);
     }

@@ -579,8 +579,8 @@ fn process(
     let pairs = params.iter().map(|(k, v)| (k.as_str(), v.trim()));
     if let Err((field, reason)) = check(action, pairs) {
         return Err(match field.as_str() {
-            "domain_id|domain" | "domain_id" => fail("6", "Domain id invalid", "域名ID错误"),
-            "record_id" => fail("8", "Record id invalid", "记录ID错误"),
+            "domain_id|domain" | "domain_id" => fail("6", "Domain id invalid", "域名编号错误"),
+            "record_id" => fail("8", "Record id invalid", "记录编号错误"),
             _ => fail(
                 "6",
                 format!("Parameter invalid: {reason}"),

@@ -150,63 +150,65 @@ fn write_json_str(s: &str, out: &mut String) {
     out.push('"');
 }
 
-/// The agent document's XML: `<dnspod>` root, keys as elements, arrays as `<item>`s,
-/// two-space indentation, CDATA for text that is not plain ASCII.
+/// DNSPod's XML: `<dnspod>` root, keys as elements, arrays as `<item>`s. The agent
+/// document pretty-prints with indentation, but live answers put one element per line
+/// without indentation and wrap text in CDATA once it has more than plain word
+/// characters (`<message><![CDATA[Login fail, please check login info]]></message>`
+/// next to `<created_at>2020-09-30 09:49:58</created_at>`); live behaviour wins.
 pub fn to_xml(v: &V) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    write_xml_elem("dnspod", v, 0, &mut out);
+    write_xml_elem("dnspod", v, &mut out);
     out
 }
 
-fn write_xml_elem(name: &str, v: &V, depth: usize, out: &mut String) {
-    let indent = "  ".repeat(depth);
+/// Text that goes out bare; anything else is CDATA.
+fn xml_plain(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '.' | ':' | '_' | '@'))
+}
+
+fn write_xml_elem(name: &str, v: &V, out: &mut String) {
     match v {
         V::Arr(items) if items.is_empty() => {
-            let _ = writeln!(out, "{indent}<{name}></{name}>");
+            let _ = writeln!(out, "<{name}></{name}>");
         }
         V::Obj(fields) if fields.is_empty() => {
-            let _ = writeln!(out, "{indent}<{name}></{name}>");
+            let _ = writeln!(out, "<{name}></{name}>");
         }
         V::Arr(items) => {
-            let _ = writeln!(out, "{indent}<{name}>");
+            let _ = writeln!(out, "<{name}>");
             for item in items {
-                write_xml_elem("item", item, depth + 1, out);
+                write_xml_elem("item", item, out);
             }
-            let _ = writeln!(out, "{indent}</{name}>");
+            let _ = writeln!(out, "</{name}>");
         }
         V::Obj(fields) => {
-            let _ = writeln!(out, "{indent}<{name}>");
+            let _ = writeln!(out, "<{name}>");
             for (k, val) in fields {
-                write_xml_elem(k, val, depth + 1, out);
+                write_xml_elem(k, val, out);
             }
-            let _ = writeln!(out, "{indent}</{name}>");
+            let _ = writeln!(out, "</{name}>");
         }
         V::Null => {
-            let _ = writeln!(out, "{indent}<{name}/>");
+            let _ = writeln!(out, "<{name}/>");
         }
         V::Bool(b) => {
-            let _ = writeln!(out, "{indent}<{name}>{b}</{name}>");
+            let _ = writeln!(out, "<{name}>{b}</{name}>");
         }
         V::Int(n) => {
-            let _ = writeln!(out, "{indent}<{name}>{n}</{name}>");
+            let _ = writeln!(out, "<{name}>{n}</{name}>");
         }
         V::Num(t) => {
-            let _ = writeln!(out, "{indent}<{name}>{t}</{name}>");
+            let _ = writeln!(out, "<{name}>{t}</{name}>");
         }
         V::Str(s) => {
-            let plain = s
-                .chars()
-                .all(|c| c.is_ascii() && !matches!(c, '<' | '>' | '&'));
-            if plain {
-                let _ = writeln!(out, "{indent}<{name}>{s}</{name}>");
+            if xml_plain(s) {
+                let _ = writeln!(out, "<{name}>{s}</{name}>");
             } else if !s.contains("]]>") {
-                let _ = writeln!(out, "{indent}<{name}><![CDATA[{s}]]></{name}>");
+                let _ = writeln!(out, "<{name}><![CDATA[{s}]]></{name}>");
             } else {
-                let esc = s
-                    .replace('&', "&amp;")
-                    .replace('<', "&lt;")
-                    .replace('>', "&gt;");
-                let _ = writeln!(out, "{indent}<{name}>{esc}</{name}>");
+                let esc = s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+                let _ = writeln!(out, "<{name}>{esc}</{name}>");
             }
         }
     }
@@ -225,7 +227,7 @@ mod tests {
         );
         assert_eq!(
             to_xml(&v),
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<dnspod>\n  <a>1</a>\n  <b>2</b>\n  <c><![CDATA[电信/x]]></c>\n  <d>\n    <item/>\n    <item>true</item>\n  </d>\n  <e>12.5</e>\n</dnspod>\n"
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<dnspod>\n<a>1</a>\n<b>2</b>\n<c><![CDATA[电信/x]]></c>\n<d>\n<item/>\n<item>true</item>\n</d>\n<e>12.5</e>\n</dnspod>\n"
         );
     }
 }

@@ -27,7 +27,10 @@ fn valid_host(h: &str) -> bool {
     h == "@"
         || (h.len() <= 200
             && h.split('.').all(|l| {
-                !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '*')
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '*')
             }))
 }
 
@@ -71,7 +74,10 @@ fn validate(mut r: RecIn) -> Result<RecIn, SimErr> {
         }
     };
     if !ok {
-        return Err(SimErr::new(20113, format!("value: 记录值不是合法的{}记录", r.rtype)));
+        return Err(SimErr::new(
+            20113,
+            format!("value: 记录值不是合法的{}记录", r.rtype),
+        ));
     }
     if r.rtype == "MX" || r.rtype == "SRV" {
         if !(1..=100).contains(&r.level) {
@@ -92,7 +98,10 @@ pub(crate) fn zone<'a>(st: &'a mut State, name: &str) -> Result<&'a mut Domain, 
     }
     let d = st.domains.get_mut(&name).ok_or_else(SimErr::no_domain)?;
     if !d.dns_hosted() {
-        return Err(SimErr::new(20109, "domain: 域名DNS不在西部数码，无法管理解析"));
+        return Err(SimErr::new(
+            20109,
+            "domain: 域名DNS不在西部数码，无法管理解析",
+        ));
     }
     Ok(d)
 }
@@ -101,18 +110,41 @@ pub(crate) fn zone<'a>(st: &'a mut State, name: &str) -> Result<&'a mut Domain, 
 pub(crate) fn apply(d: &mut Domain, id: u64, input: RecIn, replace: bool) -> Result<(), SimErr> {
     let r = validate(input)?;
     let others = || d.records.values().filter(|x| x.id != id);
-    if others().any(|x| x.host == r.host && x.rtype == r.rtype && x.value.eq_ignore_ascii_case(&r.value) && x.line == r.line) {
+    if others().any(|x| {
+        x.host == r.host
+            && x.rtype == r.rtype
+            && x.value.eq_ignore_ascii_case(&r.value)
+            && x.line == r.line
+    }) {
         return Err(SimErr::new(20118, "相同的解析记录已存在"));
     }
-    if others().any(|x| x.host == r.host && x.line == r.line && (x.rtype == "CNAME") != (r.rtype == "CNAME")) {
+    if others().any(|x| {
+        x.host == r.host && x.line == r.line && (x.rtype == "CNAME") != (r.rtype == "CNAME")
+    }) {
         return Err(SimErr::new(20113, "value: CNAME记录与同主机的其他记录冲突"));
     }
     // Live rule: a record on a specific line needs a default-line record for the host.
     if !r.line.is_empty() && !others().any(|x| x.host == r.host && x.line.is_empty()) {
         return Err(SimErr::new(20119, "line: 请先添加该主机的默认线路记录"));
     }
-    let pause = if replace { d.records.get(&id).is_some_and(|x| x.pause) } else { false };
-    d.records.insert(id, Record { id, host: r.host, rtype: r.rtype, value: r.value, ttl: r.ttl, level: r.level, line: r.line, pause });
+    let pause = if replace {
+        d.records.get(&id).is_some_and(|x| x.pause)
+    } else {
+        false
+    };
+    d.records.insert(
+        id,
+        Record {
+            id,
+            host: r.host,
+            rtype: r.rtype,
+            value: r.value,
+            ttl: r.ttl,
+            level: r.level,
+            line: r.line,
+            pause,
+        },
+    );
     Ok(())
 }
 
@@ -132,10 +164,20 @@ fn existing(d: &Domain, id: u64) -> Result<&Record, SimErr> {
 
 pub(crate) fn remove(d: &mut Domain, id: u64) -> Result<(), SimErr> {
     let r = existing(d, id)?.clone();
-    let lined = d.records.values().any(|x| x.host == r.host && !x.line.is_empty());
-    let defaults = d.records.values().filter(|x| x.host == r.host && x.line.is_empty()).count();
+    let lined = d
+        .records
+        .values()
+        .any(|x| x.host == r.host && !x.line.is_empty());
+    let defaults = d
+        .records
+        .values()
+        .filter(|x| x.host == r.host && x.line.is_empty())
+        .count();
     if r.line.is_empty() && lined && defaults == 1 {
-        return Err(SimErr::new(20119, "line: 该主机还有线路记录，不能删除最后一条默认线路记录"));
+        return Err(SimErr::new(
+            20119,
+            "line: 该主机还有线路记录，不能删除最后一条默认线路记录",
+        ));
     }
     d.records.remove(&id);
     d.deleted.insert(id);
@@ -183,7 +225,11 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         }
         "pausednsrecord" => {
             let id = q.id("id")?;
-            let val = q.get("val").or_else(|| q.get("pause")).ok_or_else(|| SimErr::invalid("val", "val必传(1暂停,0启用)"))? == "1";
+            let val = q
+                .get("val")
+                .or_else(|| q.get("pause"))
+                .ok_or_else(|| SimErr::invalid("val", "val必传(1暂停,0启用)"))?
+                == "1";
             let d = zone(st, &zname)?;
             existing(d, id)?;
             if let Some(r) = d.records.get_mut(&id) {
@@ -195,7 +241,12 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             let host = q.req("host")?.to_lowercase();
             let t = q.get("type").map(str::to_ascii_uppercase);
             let d = zone(st, &zname)?;
-            let items: Vec<Value> = d.records.values().filter(|r| r.host == host && t.as_ref().is_none_or(|t| &r.rtype == t)).map(rec_json).collect();
+            let items: Vec<Value> = d
+                .records
+                .values()
+                .filter(|r| r.host == host && t.as_ref().is_none_or(|t| &r.rtype == t))
+                .map(rec_json)
+                .collect();
             if items.is_empty() {
                 return Err(SimErr::new(30001, "没有找到解析记录"));
             }
@@ -238,7 +289,9 @@ fn resolve(st: &State, name: &str) -> Option<(String, String)> {
     let mut rest = name.as_str();
     loop {
         if st.domains.contains_key(rest) {
-            let prefix = name[..name.len() - rest.len()].trim_end_matches('.').to_string();
+            let prefix = name[..name.len() - rest.len()]
+                .trim_end_matches('.')
+                .to_string();
             return Some((rest.to_string(), prefix));
         }
         rest = rest.split_once('.')?.1;
@@ -277,7 +330,10 @@ pub(crate) fn legacy(
     else {
         return legacy_env(400, "act: 不支持的操作", json!({}));
     };
-    let supplied: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let supplied: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     if let Err((f, r)) = action.validate(supplied.iter().copied()) {
         return legacy_env(400, &format!("{f}: {r}"), json!({}));
     }
@@ -287,9 +343,12 @@ pub(crate) fn legacy(
     };
     // Auth: username + apikey (md5 of the API password), or the domain's own key.
     let apikey_ok = form::get(&pairs, "username") == Some(st.username.as_str())
-        && form::get(&pairs, "apikey").is_some_and(|k| k.eq_ignore_ascii_case(&crate::md5_hex(&st.api_password)));
+        && form::get(&pairs, "apikey")
+            .is_some_and(|k| k.eq_ignore_ascii_case(&crate::md5_hex(&st.api_password)));
     let domkey_ok = form::get(&pairs, "apidomainkey").is_some_and(|k| {
-        st.domains.get(&zname).is_some_and(|d| k.eq_ignore_ascii_case(&crate::md5_hex(&d.password)))
+        st.domains
+            .get(&zname)
+            .is_some_and(|d| k.eq_ignore_ascii_case(&crate::md5_hex(&d.password)))
     });
     if !apikey_ok && !domkey_ok {
         return legacy_env(401, "身份验证失败：apikey或apidomainkey错误", json!({}));
@@ -310,7 +369,15 @@ fn legacy_op(st: &mut State, name: &str, q: &Req, zname: &str, prefix: &str) -> 
             let l = q.get("record_line");
             let paging = q.paging()?;
             let d = zone(st, zname)?;
-            let all: Vec<&Record> = d.records.values().filter(|r| h.as_ref().is_none_or(|h| &r.host == h) && t.as_ref().is_none_or(|t| &r.rtype == t) && l.is_none_or(|l| r.line == l)).collect();
+            let all: Vec<&Record> = d
+                .records
+                .values()
+                .filter(|r| {
+                    h.as_ref().is_none_or(|h| &r.host == h)
+                        && t.as_ref().is_none_or(|t| &r.rtype == t)
+                        && l.is_none_or(|l| r.line == l)
+                })
+                .collect();
             let mut v = page(&all, paging, |r| legacy_json(r));
             v["domain"] = json!(zname);
             Ok(v)
@@ -336,7 +403,9 @@ fn legacy_op(st: &mut State, name: &str, q: &Req, zname: &str, prefix: &str) -> 
                 value: q.get("record_value").map_or(cur.value, str::to_string),
                 ttl: q.opt_int("record_ttl")?.unwrap_or(cur.ttl),
                 level: q.opt_int("record_level")?.unwrap_or(cur.level),
-                line: q.raw("record_line").map_or(cur.line, |l| l.trim().to_string()),
+                line: q
+                    .raw("record_line")
+                    .map_or(cur.line, |l| l.trim().to_string()),
             };
             apply(d, id, input, true)?;
             Ok(json!({"record_id":id}))
@@ -346,14 +415,30 @@ fn legacy_op(st: &mut State, name: &str, q: &Req, zname: &str, prefix: &str) -> 
             let t = q.get("record_type").unwrap_or("A").to_ascii_uppercase();
             let line = q.get("record_line").unwrap_or_default().to_string();
             let d = zone(st, zname)?;
-            let found = d.records.values().find(|r| r.host == h && r.rtype == t && r.line == line).cloned();
+            let found = d
+                .records
+                .values()
+                .find(|r| r.host == h && r.rtype == t && r.line == line)
+                .cloned();
             let input = |ttl: i64, level: i64| -> Result<RecIn, SimErr> {
-                Ok(RecIn { host: h.clone(), rtype: t.clone(), value: q.req("record_value")?.into(), ttl: q.opt_int("record_ttl")?.unwrap_or(ttl), level, line: line.clone() })
+                Ok(RecIn {
+                    host: h.clone(),
+                    rtype: t.clone(),
+                    value: q.req("record_value")?.into(),
+                    ttl: q.opt_int("record_ttl")?.unwrap_or(ttl),
+                    level,
+                    line: line.clone(),
+                })
             };
             match found {
                 // An update that changes nothing is a success, not a duplicate error:
                 // DDNS clients send the same address every few minutes.
-                Some(r) if r.value.eq_ignore_ascii_case(q.req("record_value")?.trim()) && q.opt_int("record_ttl")?.is_none_or(|t| t == r.ttl) => Ok(json!({"record_id":r.id})),
+                Some(r)
+                    if r.value.eq_ignore_ascii_case(q.req("record_value")?.trim())
+                        && q.opt_int("record_ttl")?.is_none_or(|t| t == r.ttl) =>
+                {
+                    Ok(json!({"record_id":r.id}))
+                }
                 Some(r) => {
                     apply(d, r.id, input(r.ttl, r.level)?, true)?;
                     Ok(json!({"record_id":r.id}))

@@ -2,14 +2,24 @@
 //! registered hosts, DNSSEC, certificates, passwords, smart DNS and privacy.
 //! Record handlers live in `dns.rs` and share the zone store kept here.
 
-use super::{add_months, dec, fmt_date, fmt_time, m, page, strong_password, valid_hostname, Req, SimErr, State, DAY_MS, R};
+use super::{
+    add_months, dec, fmt_date, fmt_time, m, page, strong_password, valid_hostname, Req, SimErr,
+    State, DAY_MS, R,
+};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub(crate) const WEST_NS: [&str; 2] = ["ns1.myhostadmin.net", "ns2.myhostadmin.net"];
 /// Registered elsewhere: checkdomain says taken, regdomain fails into the failed list.
-const TAKEN: [&str; 6] = ["baidu.com", "qq.com", "west.cn", "taobao.com", "example.com", "google.com"];
+const TAKEN: [&str; 6] = [
+    "baidu.com",
+    "qq.com",
+    "west.cn",
+    "taobao.com",
+    "example.com",
+    "google.com",
+];
 const SENSITIVE: [&str; 5] = ["赌博", "博彩", "色情", "毒品", "casino"];
 
 #[derive(Debug, Clone)]
@@ -212,7 +222,11 @@ fn check_contact(q: &Req) -> Result<(), SimErr> {
         }
     }
     if let Some(p) = q.get("phone") {
-        if p.len() < 7 || !p.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '+' || c == '.') {
+        if p.len() < 7
+            || !p
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '-' || c == '+' || c == '.')
+        {
             return Err(SimErr::invalid("phone", "电话格式错误"));
         }
     }
@@ -223,10 +237,13 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
     let now = q.now;
     match act {
         "getprice" => {
-            let sfx = suffix(q.req("domain")?).ok_or_else(|| SimErr::invalid("domain", "不支持的域名后缀"))?;
+            let sfx = suffix(q.req("domain")?)
+                .ok_or_else(|| SimErr::invalid("domain", "不支持的域名后缀"))?;
             let year = q.period("year", 10)?;
             let (reg, renew) = prices(&sfx).unwrap_or_default();
-            Ok(json!({"suffix":format!(".{sfx}"),"year":year,"price":m(reg * Decimal::from(year)),"renewprice":m(renew * Decimal::from(year))}))
+            Ok(
+                json!({"suffix":format!(".{sfx}"),"year":year,"price":m(reg * Decimal::from(year)),"renewprice":m(renew * Decimal::from(year))}),
+            )
         }
         "createtemplate" | "createintltemplate" => {
             let intl = act == "createintltemplate";
@@ -234,7 +251,9 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             let regtype = q.get("regtype").unwrap_or("I").to_string();
             if !intl {
                 let idn = q.req("idnumber")?;
-                if q.get("idtype") == Some("SFZ") && (idn.len() != 18 || !idn.chars().all(|c| c.is_ascii_digit() || c == 'X')) {
+                if q.get("idtype") == Some("SFZ")
+                    && (idn.len() != 18 || !idn.chars().all(|c| c.is_ascii_digit() || c == 'X'))
+                {
                     return Err(SimErr::invalid("idnumber", "身份证号码格式错误"));
                 }
                 if regtype == "E" && q.get("org").is_none() {
@@ -243,20 +262,42 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             }
             let id = st.next_id();
             let s = |k: &str| q.get(k).unwrap_or_default().to_string();
-            st.templates.insert(id, Template {
-                id, intl, regtype, name: s("name"), org: s("org"), idtype: s("idtype"), idnumber: s("idnumber"),
-                email: s("email"), phone: s("phone"), country: q.get("country").unwrap_or("CN").into(),
-                province: s("province"), city: s("city"), address: s("address"), postcode: s("postcode"),
-                verified: false, uploadtoken: None, created: now,
-            });
+            st.templates.insert(
+                id,
+                Template {
+                    id,
+                    intl,
+                    regtype,
+                    name: s("name"),
+                    org: s("org"),
+                    idtype: s("idtype"),
+                    idnumber: s("idnumber"),
+                    email: s("email"),
+                    phone: s("phone"),
+                    country: q.get("country").unwrap_or("CN").into(),
+                    province: s("province"),
+                    city: s("city"),
+                    address: s("address"),
+                    postcode: s("postcode"),
+                    verified: false,
+                    uploadtoken: None,
+                    created: now,
+                },
+            );
             Ok(json!({"templateid":id}))
         }
         "gettemplateinfo" => {
-            let t = st.templates.get(&q.id("templateid")?).ok_or_else(|| SimErr::bad_id("templateid"))?;
+            let t = st
+                .templates
+                .get(&q.id("templateid")?)
+                .ok_or_else(|| SimErr::bad_id("templateid"))?;
             Ok(template_json(t))
         }
         "getrealnametoken" => {
-            let t = st.templates.get_mut(&q.id("templateid")?).ok_or_else(|| SimErr::bad_id("templateid"))?;
+            let t = st
+                .templates
+                .get_mut(&q.id("templateid")?)
+                .ok_or_else(|| SimErr::bad_id("templateid"))?;
             if t.intl {
                 return Err(SimErr::refused("templateid", "国际模板无需实名认证"));
             }
@@ -266,13 +307,20 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             Ok(json!({"templateid":t.id,"uploadtoken":tok,"expire":fmt_time(expire)}))
         }
         "uploadrealname" => {
-            let t = st.templates.get_mut(&q.id("templateid")?).ok_or_else(|| SimErr::bad_id("templateid"))?;
+            let t = st
+                .templates
+                .get_mut(&q.id("templateid")?)
+                .ok_or_else(|| SimErr::bad_id("templateid"))?;
             match &t.uploadtoken {
                 Some((tok, exp)) if tok == q.req("uploadtoken")? && *exp >= now => {}
                 _ => return Err(SimErr::invalid("uploadtoken", "上传凭证无效或已过期")),
             }
             let file = q.req("idfile")?;
-            if file.len() < 16 || !file.chars().all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c)) {
+            if file.len() < 16
+                || !file
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c))
+            {
                 return Err(SimErr::invalid("idfile", "证件图片必须是base64编码"));
             }
             // The sandbox audits at once; the live registry takes minutes to days.
@@ -282,10 +330,21 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         }
         "modifytemplate" => {
             check_contact(q)?;
-            let t = st.templates.get_mut(&q.id("templateid")?).ok_or_else(|| SimErr::bad_id("templateid"))?;
+            let t = st
+                .templates
+                .get_mut(&q.id("templateid")?)
+                .ok_or_else(|| SimErr::bad_id("templateid"))?;
             let mut owner_changed = false;
-            for (k, f) in [("name", &mut t.name), ("org", &mut t.org), ("email", &mut t.email), ("phone", &mut t.phone),
-                ("province", &mut t.province), ("city", &mut t.city), ("address", &mut t.address), ("postcode", &mut t.postcode)] {
+            for (k, f) in [
+                ("name", &mut t.name),
+                ("org", &mut t.org),
+                ("email", &mut t.email),
+                ("phone", &mut t.phone),
+                ("province", &mut t.province),
+                ("city", &mut t.city),
+                ("address", &mut t.address),
+                ("postcode", &mut t.postcode),
+            ] {
                 if let Some(v) = q.get(k) {
                     if (k == "name" || k == "org") && f != v {
                         owner_changed = true;
@@ -301,7 +360,11 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         }
         "domaintransfer" => {
             let to = q.id("templateid")?;
-            let t = st.templates.get(&to).ok_or_else(|| SimErr::bad_id("templateid"))?.clone();
+            let t = st
+                .templates
+                .get(&to)
+                .ok_or_else(|| SimErr::bad_id("templateid"))?
+                .clone();
             let d = dom(st, q)?;
             if d.templateid == to {
                 return Err(SimErr::refused("templateid", "域名已在该模板下"));
@@ -313,16 +376,31 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             d.templateid = to;
             let name = d.name.clone();
             let id = st.next_id();
-            st.transfers.push(Transfer { id, domain: name, from, to, time: now });
+            st.transfers.push(Transfer {
+                id,
+                domain: name,
+                from,
+                to,
+                time: now,
+            });
             Ok(json!({"transferid":id,"status":"done"}))
         }
         "gettransferlist" => {
             let f = q.get("domain").map(str::to_lowercase);
-            let all: Vec<&Transfer> = st.transfers.iter().rev().filter(|t| f.as_ref().is_none_or(|d| &t.domain == d)).collect();
+            let all: Vec<&Transfer> = st
+                .transfers
+                .iter()
+                .rev()
+                .filter(|t| f.as_ref().is_none_or(|d| &t.domain == d))
+                .collect();
             if all.is_empty() {
                 return Err(SimErr::empty());
             }
-            Ok(page(&all, q.paging()?, |t| json!({"transferid":t.id,"domain":t.domain,"fromtemplate":t.from,"totemplate":t.to,"time":fmt_time(t.time),"status":"done"})))
+            Ok(page(
+                &all,
+                q.paging()?,
+                |t| json!({"transferid":t.id,"domain":t.domain,"fromtemplate":t.from,"totemplate":t.to,"time":fmt_time(t.time),"status":"done"}),
+            ))
         }
         "modifydomain" => {
             let d = dom(st, q)?;
@@ -354,7 +432,10 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
                 return Err(SimErr::bad_id("templateid"));
             }
             if st.domains.values().any(|d| d.templateid == id) {
-                return Err(SimErr::refused("templateid", "模板正在被域名使用，不能删除"));
+                return Err(SimErr::refused(
+                    "templateid",
+                    "模板正在被域名使用，不能删除",
+                ));
             }
             st.templates.remove(&id);
             Ok(json!({"templateid":id}))
@@ -362,18 +443,28 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         "checkword" => {
             let w = q.req("word")?;
             let lw = w.to_lowercase();
-            let hits: Vec<&str> = SENSITIVE.iter().copied().filter(|s| lw.contains(s)).collect();
+            let hits: Vec<&str> = SENSITIVE
+                .iter()
+                .copied()
+                .filter(|s| lw.contains(s))
+                .collect();
             Ok(json!({"word":w,"sensitive":u8::from(!hits.is_empty()),"hits":hits}))
         }
         "checkdomain" => {
             let (n, reg, _) = check_name(q.req("domain")?)?;
-            let avail = !st.domains.contains_key(&n) && !TAKEN.contains(&n.as_str()) && !st.listings.contains_key(&n);
+            let avail = !st.domains.contains_key(&n)
+                && !TAKEN.contains(&n.as_str())
+                && !st.listings.contains_key(&n);
             Ok(json!({"domain":n,"avail":u8::from(avail),"price":m(reg)}))
         }
         "regdomain" => regdomain(st, q),
         "getdomains" => {
             let f = q.get("domain").map(str::to_lowercase);
-            let all: Vec<&Domain> = st.domains.values().filter(|d| f.as_ref().is_none_or(|x| d.name.contains(x.as_str()))).collect();
+            let all: Vec<&Domain> = st
+                .domains
+                .values()
+                .filter(|d| f.as_ref().is_none_or(|x| d.name.contains(x.as_str())))
+                .collect();
             if all.is_empty() {
                 return Err(SimErr::empty());
             }
@@ -383,11 +474,22 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             let (n, _, _) = check_name(q.req("domain")?)?;
             match st.domains.get(&n) {
                 Some(d) => {
-                    let owner = if d.privacy.is_some() { "REDACTED FOR PRIVACY".to_string() } else { st.templates.get(&d.templateid).map(|t| t.name.clone()).unwrap_or_default() };
-                    Ok(json!({"domain":n,"registered":1,"registrar":"West263 International Limited","registrant":owner,
-                        "creationdate":fmt_time(d.regdate),"expirationdate":fmt_time(d.expire),"nameservers":d.ns,"status":registry_status(d, now)}))
+                    let owner = if d.privacy.is_some() {
+                        "REDACTED FOR PRIVACY".to_string()
+                    } else {
+                        st.templates
+                            .get(&d.templateid)
+                            .map(|t| t.name.clone())
+                            .unwrap_or_default()
+                    };
+                    Ok(
+                        json!({"domain":n,"registered":1,"registrar":"West263 International Limited","registrant":owner,
+                        "creationdate":fmt_time(d.regdate),"expirationdate":fmt_time(d.expire),"nameservers":d.ns,"status":registry_status(d, now)}),
+                    )
                 }
-                None if TAKEN.contains(&n.as_str()) => Ok(json!({"domain":n,"registered":1,"registrar":"other"})),
+                None if TAKEN.contains(&n.as_str()) => {
+                    Ok(json!({"domain":n,"registered":1,"registrar":"other"}))
+                }
                 None => Ok(json!({"domain":n,"registered":0})),
             }
         }
@@ -403,11 +505,20 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             Ok(v)
         }
         "getfaileddomains" => {
-            let all: Vec<&(String, i64, String)> = st.failed.iter().rev().filter(|f| now - f.1 <= 7 * DAY_MS).collect();
+            let all: Vec<&(String, i64, String)> = st
+                .failed
+                .iter()
+                .rev()
+                .filter(|f| now - f.1 <= 7 * DAY_MS)
+                .collect();
             if all.is_empty() {
                 return Err(SimErr::empty());
             }
-            Ok(page(&all, (1, 1000), |f| json!({"domain":f.0,"time":fmt_time(f.1),"reason":f.2})))
+            Ok(page(
+                &all,
+                (1, 1000),
+                |f| json!({"domain":f.0,"time":fmt_time(f.1),"reason":f.2}),
+            ))
         }
         "getrenewprice" => {
             let year = q.period("year", 10)?;
@@ -432,7 +543,10 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         }
         "regdns" | "modifyregdns" => {
             let host = q.req("dns")?.trim_end_matches('.').to_lowercase();
-            let ip: std::net::IpAddr = q.req("ip")?.parse().map_err(|_| SimErr::invalid("ip", "IP格式错误"))?;
+            let ip: std::net::IpAddr = q
+                .req("ip")?
+                .parse()
+                .map_err(|_| SimErr::invalid("ip", "IP格式错误"))?;
             let d = dom(st, q)?;
             if !host.ends_with(&format!(".{}", d.name)) {
                 return Err(SimErr::invalid("dns", "DNS主机必须是该域名的下级"));
@@ -455,8 +569,14 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         }
         "getregdns" => {
             let d = dom(st, q)?;
-            let items: Vec<Value> = d.regdns.iter().map(|(h, ip)| json!({"dns":h,"ip":ip})).collect();
-            Ok(json!({"domain":d.name,"synctime":d.regdns_synced.map(fmt_time).unwrap_or_default(),"items":items}))
+            let items: Vec<Value> = d
+                .regdns
+                .iter()
+                .map(|(h, ip)| json!({"dns":h,"ip":ip}))
+                .collect();
+            Ok(
+                json!({"domain":d.name,"synctime":d.regdns_synced.map(fmt_time).unwrap_or_default(),"items":items}),
+            )
         }
         "deleteregdns" => {
             let host = q.req("dns")?.trim_end_matches('.').to_lowercase();
@@ -473,7 +593,9 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         "getdnssec" => {
             let d = dom(st, q)?;
             let items: Vec<Value> = d.dnssec.iter().map(|x| json!({"keyTag":x.key_tag,"algorithm":x.algorithm,"digestType":x.digest_type,"digest":x.digest})).collect();
-            Ok(json!({"domain":d.name,"synctime":d.dnssec_synced.map(fmt_time).unwrap_or_default(),"items":items}))
+            Ok(
+                json!({"domain":d.name,"synctime":d.dnssec_synced.map(fmt_time).unwrap_or_default(),"items":items}),
+            )
         }
         "syncdnssec" => {
             let d = dom(st, q)?;
@@ -491,15 +613,28 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             if ![5, 7, 8, 10, 13, 14, 15, 16].contains(&algorithm) {
                 return Err(SimErr::invalid("algorithm", "不支持的算法"));
             }
-            let want = match digest_type { 1 => 40, 2 => 64, 4 => 96, _ => return Err(SimErr::invalid("digestType", "必须是1、2或4")) };
+            let want = match digest_type {
+                1 => 40,
+                2 => 64,
+                4 => 96,
+                _ => return Err(SimErr::invalid("digestType", "必须是1、2或4")),
+            };
             if digest.len() != want || !digest.chars().all(|c| c.is_ascii_hexdigit()) {
                 return Err(SimErr::invalid("digest", "摘要长度与类型不符"));
             }
             let d = dom(st, q)?;
-            if d.dnssec.iter().any(|x| x.key_tag == key_tag && x.digest_type == digest_type) {
+            if d.dnssec
+                .iter()
+                .any(|x| x.key_tag == key_tag && x.digest_type == digest_type)
+            {
                 return Err(SimErr::new(20118, "keyTag: 该DS记录已存在"));
             }
-            d.dnssec.push(Ds { key_tag, algorithm, digest_type, digest });
+            d.dnssec.push(Ds {
+                key_tag,
+                algorithm,
+                digest_type,
+                digest,
+            });
             d.dnssec_synced = None;
             Ok(json!({"domain":d.name,"keyTag":key_tag}))
         }
@@ -518,16 +653,28 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             Ok(cert_json(st, &d))
         }
         "batchgetcert" | "batchdownloadcert" => {
-            let names: Vec<String> = q.req("domains")?.split([',', ';', ' ', '\n']).filter(|s| !s.is_empty()).map(str::to_lowercase).collect();
-            let (ok, bad): (Vec<String>, Vec<String>) = names.into_iter().partition(|n| st.domains.contains_key(n));
+            let names: Vec<String> = q
+                .req("domains")?
+                .split([',', ';', ' ', '\n'])
+                .filter(|s| !s.is_empty())
+                .map(str::to_lowercase)
+                .collect();
+            let (ok, bad): (Vec<String>, Vec<String>) =
+                names.into_iter().partition(|n| st.domains.contains_key(n));
             if ok.is_empty() {
                 return Err(SimErr::no_domain());
             }
             if act == "batchdownloadcert" {
                 let key = crate::md5_hex(&ok.join(","));
-                return Ok(json!({"url":format!("https://www.west.cn/domain/cert/batch/{}.zip", &key[..16]),"count":ok.len(),"failed":bad}));
+                return Ok(
+                    json!({"url":format!("https://www.west.cn/domain/cert/batch/{}.zip", &key[..16]),"count":ok.len(),"failed":bad}),
+                );
             }
-            let items: Vec<Value> = ok.iter().filter_map(|n| st.domains.get(n).cloned()).map(|d| cert_json(st, &d)).collect();
+            let items: Vec<Value> = ok
+                .iter()
+                .filter_map(|n| st.domains.get(n).cloned())
+                .map(|d| cert_json(st, &d))
+                .collect();
             Ok(json!({"items":items,"failed":bad}))
         }
         "getdomainpwd" => {
@@ -546,14 +693,21 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         "getsmartdnsprice" | "getprivacyprice" => {
             let year = q.period("year", 10)?;
             let d = dom(st, q)?;
-            let unit = if act == "getsmartdnsprice" { dec(50, 0) } else { dec(10, 0) };
+            let unit = if act == "getsmartdnsprice" {
+                dec(50, 0)
+            } else {
+                dec(10, 0)
+            };
             Ok(json!({"domain":d.name,"year":year,"price":m(unit * Decimal::from(year))}))
         }
         "opensmartdns" => {
             let year = q.period("year", 10)?;
             let d = dom(st, q)?;
             if !d.dns_hosted() {
-                return Err(SimErr::new(20109, "domain: 域名DNS不在西部数码，无法开通智能DNS"));
+                return Err(SimErr::new(
+                    20109,
+                    "domain: 域名DNS不在西部数码，无法开通智能DNS",
+                ));
             }
             let name = d.name.clone();
             let start = d.smartdns_expire.unwrap_or(now).max(now);
@@ -563,18 +717,28 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             if let Some(d) = st.domains.get_mut(&name) {
                 d.smartdns_expire = Some(exp);
             }
-            Ok(json!({"domain":name,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(exp)}))
+            Ok(
+                json!({"domain":name,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(exp)}),
+            )
         }
         "openprivacy" | "renewprivacy" => {
-            let year = if act == "openprivacy" { 1 } else { q.period("year", 10)? };
+            let year = if act == "openprivacy" {
+                1
+            } else {
+                q.period("year", 10)?
+            };
             let email = q.get("email").map(str::to_string);
             let d = dom(st, q)?.clone();
             let current = d.privacy.clone();
             let email = match (act, &current) {
-                ("openprivacy", Some(_)) => return Err(SimErr::refused("domain", "隐私保护已开通")),
+                ("openprivacy", Some(_)) => {
+                    return Err(SimErr::refused("domain", "隐私保护已开通"))
+                }
                 ("renewprivacy", None) => return Err(SimErr::refused("domain", "隐私保护未开通")),
                 (_, Some((e, _))) => e.clone(),
-                _ => email.unwrap_or_else(|| format!("privacy-{}@west.cn", d.name.replace('.', "-"))),
+                _ => {
+                    email.unwrap_or_else(|| format!("privacy-{}@west.cn", d.name.replace('.', "-")))
+                }
             };
             if !email.contains('@') {
                 return Err(SimErr::invalid("email", "邮箱格式错误"));
@@ -586,7 +750,9 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             if let Some(x) = st.domains.get_mut(&d.name) {
                 x.privacy = Some((email, exp));
             }
-            Ok(json!({"domain":d.name,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(exp)}))
+            Ok(
+                json!({"domain":d.name,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(exp)}),
+            )
         }
         "modifyprivacyemail" => {
             let email = q.req("email")?.to_string();
@@ -602,7 +768,11 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         }
         "getprivacyinfo" => {
             let one = q.get("domain").map(str::to_lowercase);
-            let all: Vec<&Domain> = st.domains.values().filter(|d| d.privacy.is_some() && one.as_ref().is_none_or(|o| &d.name == o)).collect();
+            let all: Vec<&Domain> = st
+                .domains
+                .values()
+                .filter(|d| d.privacy.is_some() && one.as_ref().is_none_or(|o| &d.name == o))
+                .collect();
             if all.is_empty() {
                 return Err(SimErr::empty());
             }
@@ -611,7 +781,8 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
                 json!({"domain":d.name,"email":e,"expiredate":fmt_date(x)})
             }))
         }
-        "adddnsrecord" | "moddnsrecord" | "deldnsrecord" | "pausednsrecord" | "getdnsrecord" | "getdnsrecords" => super::dns::handle(st, act, q),
+        "adddnsrecord" | "moddnsrecord" | "deldnsrecord" | "pausednsrecord" | "getdnsrecord"
+        | "getdnsrecords" => super::dns::handle(st, act, q),
         other => Err(super::unhandled(other)),
     }
 }
@@ -625,7 +796,11 @@ fn registry_status(d: &Domain, now: i64) -> Vec<&'static str> {
 }
 
 fn cert_json(st: &State, d: &Domain) -> Value {
-    let owner = st.templates.get(&d.templateid).map(|t| t.name.clone()).unwrap_or_default();
+    let owner = st
+        .templates
+        .get(&d.templateid)
+        .map(|t| t.name.clone())
+        .unwrap_or_default();
     json!({"domain":d.name,"owner":owner,"certno":format!("WEST{:010}", d.regdate % 10_000_000_000),
         "regdate":fmt_date(d.regdate),"expiredate":fmt_date(d.expire),
         "certurl":format!("https://www.west.cn/domain/cert/{}.jpg", d.name)})
@@ -636,9 +811,15 @@ fn regdomain(st: &mut State, q: &Req) -> R {
     let (name, reg, _) = check_name(q.req("domain")?)?;
     let year = q.period("year", 10)?;
     let tid = q.id("templateid")?;
-    let t = st.templates.get(&tid).ok_or_else(|| SimErr::bad_id("templateid"))?;
+    let t = st
+        .templates
+        .get(&tid)
+        .ok_or_else(|| SimErr::bad_id("templateid"))?;
     if is_cn(&name) && (t.intl || !t.verified) {
-        return Err(SimErr::refused("templateid", "CN/中文域名需要已实名认证的模板"));
+        return Err(SimErr::refused(
+            "templateid",
+            "CN/中文域名需要已实名认证的模板",
+        ));
     }
     if st.domains.contains_key(&name) {
         return Err(SimErr::refused("domain", "域名已在您的账户中"));
@@ -676,7 +857,10 @@ fn renewdomain(st: &mut State, q: &Req) -> R {
     let d = dom(st, q)?;
     if let Some(g) = guard {
         if g != fmt_date(d.expire) {
-            return Err(SimErr::refused("expiredate", "与当前到期日不符，可能已续费"));
+            return Err(SimErr::refused(
+                "expiredate",
+                "与当前到期日不符，可能已续费",
+            ));
         }
     }
     let new_exp = add_months(d.expire, 12 * year);

@@ -26,7 +26,11 @@ fn in_range<'a>(st: &'a State, q: &Req) -> Result<Vec<&'a FinRec>, SimErr> {
 }
 
 fn spent(st: &State) -> Decimal {
-    st.finance.iter().filter(|r| r.kind == "消费").map(|r| -r.amount).sum()
+    st.finance
+        .iter()
+        .filter(|r| r.kind == "消费")
+        .map(|r| -r.amount)
+        .sum()
 }
 
 pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
@@ -36,27 +40,40 @@ pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
             if all.is_empty() {
                 return Err(SimErr::empty());
             }
-            Ok(page(&all, q.paging()?, |r| {
-                json!({"id":r.id,"time":fmt_time(r.time),"type":r.kind,"amount":m(r.amount),"balance":m(r.balance),"memo":r.memo,"orderid":r.orderid})
-            }))
+            Ok(page(
+                &all,
+                q.paging()?,
+                |r| json!({"id":r.id,"time":fmt_time(r.time),"type":r.kind,"amount":m(r.amount),"balance":m(r.balance),"memo":r.memo,"orderid":r.orderid}),
+            ))
         }
         "info.getspending" => {
             let all = in_range(st, q)?;
             let charges: Vec<&&FinRec> = all.iter().filter(|r| r.kind == "消费").collect();
             let total: Decimal = charges.iter().map(|r| -r.amount).sum();
-            Ok(json!({"start_date":q.get("start_date").unwrap_or_default(),"end_date":q.get("end_date").unwrap_or_default(),"total":m(total),"count":charges.len()}))
+            Ok(
+                json!({"start_date":q.get("start_date").unwrap_or_default(),"end_date":q.get("end_date").unwrap_or_default(),"total":m(total),"count":charges.len()}),
+            )
         }
-        "info.checkbalance" => Ok(json!({"balance":m(st.balance),"credit":"0.00","available":m(st.balance)})),
+        "info.checkbalance" => {
+            Ok(json!({"balance":m(st.balance),"credit":"0.00","available":m(st.balance)}))
+        }
         "invoice.getconfig" => Ok(json!({
             "types":[{"type":"normal","name":"增值税普通发票","minamount":"100.00"},{"type":"special","name":"增值税专用发票","minamount":"1000.00"}],
             "postage":"15.00","freepostage":"500.00","invoiceable":m(spent(st))})),
         "invoice.getcost" => {
-            let amount: Decimal = q.req("amount")?.parse().map_err(|_| SimErr::invalid("amount", "金额格式错误"))?;
+            let amount: Decimal = q
+                .req("amount")?
+                .parse()
+                .map_err(|_| SimErr::invalid("amount", "金额格式错误"))?;
             if amount <= Decimal::ZERO || amount > spent(st) {
                 return Err(SimErr::invalid("amount", "金额超过可开票金额"));
             }
             // Postage is waived from 500 yuan; below it the invoice costs the postage.
-            let postage = if amount >= dec(500, 0) { Decimal::ZERO } else { dec(15, 0) };
+            let postage = if amount >= dec(500, 0) {
+                Decimal::ZERO
+            } else {
+                dec(15, 0)
+            };
             Ok(json!({"amount":m(amount),"postage":m(postage),"cost":m(postage)}))
         }
         other => Err(super::unhandled(other)),

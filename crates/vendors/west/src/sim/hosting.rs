@@ -1,13 +1,19 @@
 //! Virtual hosting: models, purchase, bound domains, sub-sites, files, backups,
 //! passwords, CC and firewall.
 
-use super::{add_months, fmt_date, fmt_time, m, page, strong_password, valid_hostname, Req, SimErr, State, R};
+use super::{
+    add_months, fmt_date, fmt_time, m, page, strong_password, valid_hostname, Req, SimErr, State, R,
+};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 /// (model, name, web space MB, max bound domains, yearly price).
-pub(crate) const MODELS: [(&str, &str, i64, usize, i64); 3] = [("L1", "标准型", 500, 5, 99), ("L2", "商务型", 1000, 10, 199), ("L3", "企业型", 3000, 20, 399)];
+pub(crate) const MODELS: [(&str, &str, i64, usize, i64); 3] = [
+    ("L1", "标准型", 500, 5, 99),
+    ("L2", "商务型", 1000, 10, 199),
+    ("L3", "企业型", 3000, 20, 399),
+];
 
 #[derive(Debug, Clone)]
 pub(crate) struct Host {
@@ -28,17 +34,45 @@ pub(crate) struct Host {
 }
 
 fn model(name: &str) -> Result<(&'static str, &'static str, i64, usize, i64), SimErr> {
-    MODELS.iter().copied().find(|x| x.0 == name).ok_or_else(|| SimErr::invalid("model", "产品型号不存在"))
+    MODELS
+        .iter()
+        .copied()
+        .find(|x| x.0 == name)
+        .ok_or_else(|| SimErr::invalid("model", "产品型号不存在"))
 }
 
-pub(crate) fn new_host(st: &mut State, model: &str, ftpname: &str, password: &str, now: i64, years: i64) -> u64 {
+pub(crate) fn new_host(
+    st: &mut State,
+    model: &str,
+    ftpname: &str,
+    password: &str,
+    now: i64,
+    years: i64,
+) -> u64 {
     let id = st.next_id();
-    st.hosts.insert(id, Host {
-        id, model: model.into(), ftpname: ftpname.into(), password: password.into(), created: now,
-        expire: add_months(now, 12 * years), domains: Vec::new(), subsites: BTreeMap::new(),
-        defaultdoc: vec!["index.html".into(), "index.php".into(), "default.html".into()], backups: Vec::new(),
-        restored: None, firewall: json!([]), traffic_mb: 0, cc_qps: 100,
-    });
+    st.hosts.insert(
+        id,
+        Host {
+            id,
+            model: model.into(),
+            ftpname: ftpname.into(),
+            password: password.into(),
+            created: now,
+            expire: add_months(now, 12 * years),
+            domains: Vec::new(),
+            subsites: BTreeMap::new(),
+            defaultdoc: vec![
+                "index.html".into(),
+                "index.php".into(),
+                "default.html".into(),
+            ],
+            backups: Vec::new(),
+            restored: None,
+            firewall: json!([]),
+            traffic_mb: 0,
+            cc_qps: 100,
+        },
+    );
     id
 }
 
@@ -48,18 +82,27 @@ fn host_json(h: &Host, now: i64) -> Value {
 }
 
 fn host<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut Host, SimErr> {
-    st.hosts.get_mut(&q.id("id")?).ok_or_else(|| SimErr::bad_id("id"))
+    st.hosts
+        .get_mut(&q.id("id")?)
+        .ok_or_else(|| SimErr::bad_id("id"))
 }
 
 fn valid_ftp(n: &str) -> bool {
-    (4..=16).contains(&n.len()) && n.starts_with(|c: char| c.is_ascii_lowercase()) && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    (4..=16).contains(&n.len())
+        && n.starts_with(|c: char| c.is_ascii_lowercase())
+        && n.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
 }
 
 pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
     let now = q.now;
     match act {
-        "getconfig" => Ok(json!({"models":MODELS.iter().map(|x| x.0).collect::<Vec<_>>(),"years":[1,2,3,5],"os":["linux","windows"],"defaultdoc":["index.html","index.php","default.html"]})),
-        "getmodels" => Ok(json!({"items":MODELS.iter().map(|x| json!({"model":x.0,"name":x.1,"webspace":x.2,"domains":x.3,"price":m(Decimal::from(x.4))})).collect::<Vec<_>>()})),
+        "getconfig" => Ok(
+            json!({"models":MODELS.iter().map(|x| x.0).collect::<Vec<_>>(),"years":[1,2,3,5],"os":["linux","windows"],"defaultdoc":["index.html","index.php","default.html"]}),
+        ),
+        "getmodels" => Ok(
+            json!({"items":MODELS.iter().map(|x| json!({"model":x.0,"name":x.1,"webspace":x.2,"domains":x.3,"price":m(Decimal::from(x.4))})).collect::<Vec<_>>()}),
+        ),
         "getprice" => {
             let md = model(q.req("model")?)?;
             let year = q.period("year", 5)?;
@@ -68,7 +111,10 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         "checkftp" => {
             let n = q.req("ftpname")?.to_string();
             if !valid_ftp(&n) {
-                return Err(SimErr::invalid("ftpname", "FTP名需4-16位小写字母或数字，以字母开头"));
+                return Err(SimErr::invalid(
+                    "ftpname",
+                    "FTP名需4-16位小写字母或数字，以字母开头",
+                ));
             }
             Ok(json!({"ftpname":n,"avail":u8::from(!st.hosts.values().any(|h| h.ftpname == n))}))
         }
@@ -78,7 +124,10 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             let pw = q.req("password")?.to_string();
             let year = q.period("year", 5)?;
             if !valid_ftp(&ftp) {
-                return Err(SimErr::invalid("ftpname", "FTP名需4-16位小写字母或数字，以字母开头"));
+                return Err(SimErr::invalid(
+                    "ftpname",
+                    "FTP名需4-16位小写字母或数字，以字母开头",
+                ));
             }
             if st.hosts.values().any(|h| h.ftpname == ftp) {
                 return Err(SimErr::refused("ftpname", "FTP名已被使用"));
@@ -89,7 +138,9 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             let price = Decimal::from(md.4 * year);
             let orderid = st.charge(now, price, format!("购买虚拟主机 {} {year}年", md.1))?;
             let id = new_host(st, md.0, &ftp, &pw, now, year);
-            Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(st.hosts[&id].expire)}))
+            Ok(
+                json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(st.hosts[&id].expire)}),
+            )
         }
         "detail" => match q.opt_int("id")? {
             Some(_) => Ok(host_json(host(st, q)?, now)),
@@ -109,7 +160,9 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         }
         "gettraffic" => {
             let h = host(st, q)?;
-            Ok(json!({"id":h.id,"month":&fmt_date(now)[..7],"used":h.traffic_mb,"limit":model(&h.model)?.2 * 20,"unit":"MB"}))
+            Ok(
+                json!({"id":h.id,"month":&fmt_date(now)[..7],"used":h.traffic_mb,"limit":model(&h.model)?.2 * 20,"unit":"MB"}),
+            )
         }
         "bindomain" => {
             let d = q.req("domain")?.to_lowercase();
@@ -142,7 +195,11 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         }
         "findbydomain" => {
             let d = q.req("domain")?.to_lowercase();
-            let h = st.hosts.values().find(|h| h.domains.contains(&d)).ok_or_else(SimErr::empty)?;
+            let h = st
+                .hosts
+                .values()
+                .find(|h| h.domains.contains(&d))
+                .ok_or_else(SimErr::empty)?;
             Ok(json!({"id":h.id,"ftpname":h.ftpname,"domain":d}))
         }
         "createsubsite" => {
@@ -161,17 +218,28 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         }
         "getsubsitelist" => {
             let h = host(st, q)?;
-            let items: Vec<Value> = h.subsites.iter().map(|(id, s)| json!({"subsiteid":id,"domain":s.0,"path":s.1})).collect();
+            let items: Vec<Value> = h
+                .subsites
+                .iter()
+                .map(|(id, s)| json!({"subsiteid":id,"domain":s.0,"path":s.1}))
+                .collect();
             Ok(json!({"id":h.id,"total":items.len(),"items":items}))
         }
         "getsubsitedetail" | "deletesubsite" | "setsubsite" => {
             let sid = q.id("subsiteid")?;
-            let (nd, np) = (q.get("domain").map(str::to_lowercase), q.get("path").map(str::to_string));
+            let (nd, np) = (
+                q.get("domain").map(str::to_lowercase),
+                q.get("path").map(str::to_string),
+            );
             if let Some(p) = &np {
                 check_path(p)?;
             }
             let h = host(st, q)?;
-            let cur = h.subsites.get(&sid).cloned().ok_or_else(|| SimErr::bad_id("subsiteid"))?;
+            let cur = h
+                .subsites
+                .get(&sid)
+                .cloned()
+                .ok_or_else(|| SimErr::bad_id("subsiteid"))?;
             match act {
                 "deletesubsite" => {
                     h.subsites.remove(&sid);
@@ -180,7 +248,10 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
                     if nd.as_ref().is_some_and(|d| !h.domains.contains(d)) {
                         return Err(SimErr::refused("domain", "请先绑定该域名"));
                     }
-                    h.subsites.insert(sid, (nd.unwrap_or(cur.0.clone()), np.unwrap_or(cur.1.clone())));
+                    h.subsites.insert(
+                        sid,
+                        (nd.unwrap_or(cur.0.clone()), np.unwrap_or(cur.1.clone())),
+                    );
                 }
                 _ => {}
             }
@@ -189,11 +260,22 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         }
         "gensitemap" => {
             let h = host(st, q)?;
-            let first = h.domains.first().cloned().ok_or_else(|| SimErr::refused("id", "主机未绑定域名"))?;
-            Ok(json!({"id":h.id,"url":format!("http://{first}/sitemap.xml"),"count":h.defaultdoc.len() + h.subsites.len(),"time":fmt_time(now)}))
+            let first = h
+                .domains
+                .first()
+                .cloned()
+                .ok_or_else(|| SimErr::refused("id", "主机未绑定域名"))?;
+            Ok(
+                json!({"id":h.id,"url":format!("http://{first}/sitemap.xml"),"count":h.defaultdoc.len() + h.subsites.len(),"time":fmt_time(now)}),
+            )
         }
         "setdefaultdoc" => {
-            let docs: Vec<String> = q.req("doc")?.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            let docs: Vec<String> = q
+                .req("doc")?
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
             if docs.iter().any(|d| d.contains('/') || !d.contains('.')) {
                 return Err(SimErr::invalid("doc", "默认文档必须是文件名"));
             }
@@ -206,7 +288,11 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             Ok(json!({"id":h.id,"doc":h.defaultdoc.join(",")}))
         }
         "getfilelist" => {
-            let path = q.get("path").unwrap_or("/").trim_end_matches('/').to_string();
+            let path = q
+                .get("path")
+                .unwrap_or("/")
+                .trim_end_matches('/')
+                .to_string();
             let h = host(st, q)?;
             // The tree is derived from the host's state: default documents, sub-site
             // directories and backup files.
@@ -218,7 +304,9 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
                 "/logfiles" => vec![json!({"name":format!("ex{}.log", fmt_date(now).replace('-', "")),"type":"file","size":2048})],
                 _ => return Err(SimErr::invalid("path", "目录不存在")),
             };
-            Ok(json!({"id":h.id,"path":if path.is_empty() {"/".to_string()} else {path},"items":items}))
+            Ok(
+                json!({"id":h.id,"path":if path.is_empty() {"/".to_string()} else {path},"items":items}),
+            )
         }
         "backup" => {
             let bid = st.next_id();
@@ -230,8 +318,17 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             let want = q.opt_int("backupid")?;
             let h = host(st, q)?;
             let b = match want {
-                Some(w) => h.backups.iter().find(|b| b.0 as i64 == w).copied().ok_or_else(|| SimErr::bad_id("backupid"))?,
-                None => h.backups.last().copied().ok_or_else(|| SimErr::refused("id", "没有可用的备份"))?,
+                Some(w) => h
+                    .backups
+                    .iter()
+                    .find(|b| b.0 as i64 == w)
+                    .copied()
+                    .ok_or_else(|| SimErr::bad_id("backupid"))?,
+                None => h
+                    .backups
+                    .last()
+                    .copied()
+                    .ok_or_else(|| SimErr::refused("id", "没有可用的备份"))?,
             };
             h.restored = Some((b.0, now));
             Ok(json!({"id":h.id,"backupid":b.0,"backuptime":fmt_time(b.1),"time":fmt_time(now)}))
@@ -254,13 +351,25 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             Ok(json!({"id":h.id,"enable":1,"qps":h.cc_qps}))
         }
         "setfirewall" => {
-            let rules: Value = serde_json::from_str(q.req("rules")?).map_err(|_| SimErr::invalid("rules", "必须是JSON数组"))?;
-            let arr = rules.as_array().ok_or_else(|| SimErr::invalid("rules", "必须是JSON数组"))?;
+            let rules: Value = serde_json::from_str(q.req("rules")?)
+                .map_err(|_| SimErr::invalid("rules", "必须是JSON数组"))?;
+            let arr = rules
+                .as_array()
+                .ok_or_else(|| SimErr::invalid("rules", "必须是JSON数组"))?;
             for r in arr {
-                let ip_ok = r.get("ip").and_then(Value::as_str).is_some_and(|i| i.parse::<std::net::IpAddr>().is_ok());
-                let pol_ok = matches!(r.get("policy").and_then(Value::as_str), Some("allow" | "deny"));
+                let ip_ok = r
+                    .get("ip")
+                    .and_then(Value::as_str)
+                    .is_some_and(|i| i.parse::<std::net::IpAddr>().is_ok());
+                let pol_ok = matches!(
+                    r.get("policy").and_then(Value::as_str),
+                    Some("allow" | "deny")
+                );
                 if !ip_ok || !pol_ok {
-                    return Err(SimErr::invalid("rules", "每条规则需要ip和policy(allow|deny)"));
+                    return Err(SimErr::invalid(
+                        "rules",
+                        "每条规则需要ip和policy(allow|deny)",
+                    ));
                 }
             }
             let h = host(st, q)?;
@@ -272,7 +381,13 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
 }
 
 fn check_path(p: &str) -> Result<(), SimErr> {
-    if !p.starts_with('/') || p.len() < 2 || p.contains("..") || !p[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '/') {
+    if !p.starts_with('/')
+        || p.len() < 2
+        || p.contains("..")
+        || !p[1..]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '/')
+    {
         return Err(SimErr::invalid("path", "目录格式错误，如 /blog"));
     }
     Ok(())

@@ -1,11 +1,19 @@
 //! Enterprise mail: tiers, purchase, renewal, upgrade, pause/resume, passwords.
 
-use super::{add_months, fmt_date, fmt_time, m, page, strong_password, valid_hostname, Req, SimErr, State, DAY_MS, R};
+use super::{
+    add_months, fmt_date, fmt_time, m, page, strong_password, valid_hostname, Req, SimErr, State,
+    DAY_MS, R,
+};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 /// (type, mailboxes, yearly price).
-const TIERS: [(&str, i64, i64); 4] = [("M5", 5, 200), ("M20", 20, 600), ("M50", 50, 1200), ("M100", 100, 2000)];
+const TIERS: [(&str, i64, i64); 4] = [
+    ("M5", 5, 200),
+    ("M20", 20, 600),
+    ("M50", 50, 1200),
+    ("M100", 100, 2000),
+];
 
 #[derive(Debug, Clone)]
 pub(crate) struct MailDomain {
@@ -22,16 +30,37 @@ pub(crate) struct MailDomain {
 }
 
 fn tier(t: &str) -> Result<(&'static str, i64, i64), SimErr> {
-    TIERS.iter().copied().find(|x| x.0 == t).ok_or_else(|| SimErr::invalid("type", "邮箱类型不存在"))
+    TIERS
+        .iter()
+        .copied()
+        .find(|x| x.0 == t)
+        .ok_or_else(|| SimErr::invalid("type", "邮箱类型不存在"))
 }
 
-pub(crate) fn new_mail(st: &mut State, domain: &str, mtype: &str, password: &str, now: i64, years: i64) -> u64 {
+pub(crate) fn new_mail(
+    st: &mut State,
+    domain: &str,
+    mtype: &str,
+    password: &str,
+    now: i64,
+    years: i64,
+) -> u64 {
     let id = st.next_id();
-    st.mails.insert(id, MailDomain {
-        id, domain: domain.into(), mtype: mtype.into(), password: password.into(), created: now,
-        expire: add_months(now, 12 * years), paused: false, postmaster_locked: false,
-        mailboxes: vec!["postmaster".into()], synced: None,
-    });
+    st.mails.insert(
+        id,
+        MailDomain {
+            id,
+            domain: domain.into(),
+            mtype: mtype.into(),
+            password: password.into(),
+            created: now,
+            expire: add_months(now, 12 * years),
+            paused: false,
+            postmaster_locked: false,
+            mailboxes: vec!["postmaster".into()],
+            synced: None,
+        },
+    );
     id
 }
 
@@ -44,11 +73,15 @@ fn mail_json(x: &MailDomain, now: i64) -> Value {
 }
 
 fn mail<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut MailDomain, SimErr> {
-    st.mails.get_mut(&q.id("id")?).ok_or_else(|| SimErr::bad_id("id"))
+    st.mails
+        .get_mut(&q.id("id")?)
+        .ok_or_else(|| SimErr::bad_id("id"))
 }
 
 fn years_left(now: i64, expire: i64) -> i64 {
-    ((expire - now).max(0) + 365 * DAY_MS - 1).div_euclid(365 * DAY_MS).max(1)
+    ((expire - now).max(0) + 365 * DAY_MS - 1)
+        .div_euclid(365 * DAY_MS)
+        .max(1)
 }
 
 pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
@@ -64,7 +97,9 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         "checkpwd" => {
             let p = q.req("password")?;
             let ok = strong_password(p) && !p.to_lowercase().contains("postmaster");
-            Ok(json!({"valid":u8::from(ok),"reason":if ok {""} else {"密码需8-32位，包含字母和数字，且不能包含postmaster"}}))
+            Ok(
+                json!({"valid":u8::from(ok),"reason":if ok {""} else {"密码需8-32位，包含字母和数字，且不能包含postmaster"}}),
+            )
         }
         "getprice" => {
             let t = tier(q.req("type")?)?;
@@ -88,7 +123,9 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             let price = Decimal::from(t.2 * year);
             let orderid = st.charge(now, price, format!("购买企业邮箱 {d} {} {year}年", t.0))?;
             let id = new_mail(st, &d, t.0, &pw, now, year);
-            Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(st.mails[&id].expire)}))
+            Ok(
+                json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(st.mails[&id].expire)}),
+            )
         }
         "detail" => match q.opt_int("id")? {
             Some(_) => Ok(mail_json(mail(st, q)?, now)),
@@ -158,7 +195,9 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         }
         "getfilingcode" => {
             let x = mail(st, q)?;
-            Ok(json!({"id":x.id,"domain":x.domain,"code":format!("WM{:010}", (x.id * 7727 + 321) % 10_000_000_000)}))
+            Ok(
+                json!({"id":x.id,"domain":x.domain,"code":format!("WM{:010}", (x.id * 7727 + 321) % 10_000_000_000)}),
+            )
         }
         "clearpostmaster" => {
             let x = mail(st, q)?;

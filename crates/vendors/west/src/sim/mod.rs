@@ -134,7 +134,11 @@ impl Req {
 }
 
 /// A page of `all` in the shape every West list uses.
-pub(crate) fn page<T>(all: &[T], (pageno, limit): (usize, usize), f: impl Fn(&T) -> Value) -> Value {
+pub(crate) fn page<T>(
+    all: &[T],
+    (pageno, limit): (usize, usize),
+    f: impl Fn(&T) -> Value,
+) -> Value {
     let total = all.len();
     let items: Vec<Value> = all
         .iter()
@@ -177,7 +181,9 @@ pub(crate) fn add_months(ms: i64, months: i64) -> i64 {
 
 /// Whole months left until `expire` (at least 1), for prorated upgrades.
 pub(crate) fn months_left(now: i64, expire: i64) -> i64 {
-    ((expire - now).max(0) + 30 * DAY_MS - 1).div_euclid(30 * DAY_MS).max(1)
+    ((expire - now).max(0) + 30 * DAY_MS - 1)
+        .div_euclid(30 * DAY_MS)
+        .max(1)
 }
 
 pub(crate) fn strong_password(p: &str) -> bool {
@@ -196,7 +202,8 @@ pub(crate) fn valid_hostname(h: &str) -> bool {
                 && l.len() <= 63
                 && !l.starts_with('-')
                 && !l.ends_with('-')
-                && l.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+                && l.chars()
+                    .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
         })
 }
 
@@ -277,7 +284,11 @@ impl State {
         if amount > self.balance {
             return Err(SimErr::new(
                 ERR_BALANCE,
-                format!("账户余额不足，需要{}元，可用{}元", m(amount), m(self.balance)),
+                format!(
+                    "账户余额不足，需要{}元，可用{}元",
+                    m(amount),
+                    m(self.balance)
+                ),
             ));
         }
         let id = self.next_id();
@@ -295,13 +306,14 @@ impl State {
         Ok(orderid)
     }
 
-    pub fn deposit(&mut self, now: i64, amount: Decimal, memo: &str) {
+    /// Books money in (`kind` 充值 for a top-up, 调整 for an adjustment).
+    pub fn deposit(&mut self, now: i64, amount: Decimal, kind: &'static str, memo: &str) {
         let id = self.next_id();
         self.balance += amount;
         self.finance.push(FinRec {
             id,
             time: now,
-            kind: "充值",
+            kind,
             amount,
             balance: self.balance,
             memo: memo.into(),
@@ -371,7 +383,7 @@ impl Sim {
         let mut st = self.lock();
         let now = st.now_ms();
         let diff = to.0 - st.balance;
-        st.deposit(now, diff, "余额调整");
+        st.deposit(now, diff, "调整", "余额调整");
     }
 
     /// Number of finance records (every charge and deposit).
@@ -440,7 +452,9 @@ async fn handle(AxState(sim): AxState<Sim>, req: Request) -> Response {
         .unwrap_or_default();
     pairs.extend(form::decode(&body));
     let path = norm_path(parts.uri.path());
-    let act = form::get(&pairs, "act").unwrap_or_default().to_ascii_lowercase();
+    let act = form::get(&pairs, "act")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let mut st = sim.lock();
     let now = st.now_ms();
     let clientid = format!("{now}{:04}", st.next_id() % 10000);
@@ -502,15 +516,14 @@ fn serve(
     let Some(action) = find_action(path, act) else {
         return Err(SimErr::invalid("act", "不支持的操作"));
     };
-    let supplied: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let supplied: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     if let Err((field, reason)) = action.validate(supplied.iter().copied()) {
         return Err(SimErr::invalid(&field, &reason));
     }
-    let q = Req {
-        pairs,
-        action,
-        now,
-    };
+    let q = Req { pairs, action, now };
     let (module, name) = action.name().split_once('.').unwrap_or(("", action.name()));
     match module {
         "domain" => domain::handle(st, name, &q),
@@ -526,4 +539,49 @@ fn serve(
 /// (a test calls every action, so it cannot ship silently).
 pub(crate) fn unhandled(name: &str) -> SimErr {
     SimErr::new(20000, format!("act: {name} 未实现"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_report_totals_and_slice() {
+        let all: Vec<u32> = (1..=7).collect();
+        let v = page(&all, (3, 3), |n| json!(n));
+        assert_eq!(v["total"], 7);
+        assert_eq!(v["totalpages"], 3);
+        assert_eq!(v["items"], json!([7]));
+        assert_eq!(page(&all, (9, 3), |n| json!(n))["items"], json!([]));
+    }
+
+    #[test]
+    fn times_are_china_time_and_months_round_up() {
+        // 2019-04-08 02:52:30.854 UTC is 10:52:30 in Beijing.
+        assert_eq!(fmt_time(1_554_691_950_854), "2019-04-08 10:52:30");
+        assert_eq!(fmt_date(add_months(1_554_691_950_854, 12)), "2020-04-08");
+        assert_eq!(months_left(0, 31 * DAY_MS), 2);
+        assert_eq!(months_left(100, 0), 1);
+    }
+
+    #[test]
+    fn charge_refuses_without_changing_anything() {
+        let mut st = State::new("u", "p");
+        st.deposit(0, dec(10, 0), "充值", "t");
+        let err = st.charge(1, dec(10, 1), "x".into()).unwrap_err();
+        assert_eq!(err.code, ERR_BALANCE);
+        assert_eq!((st.balance, st.finance.len()), (dec(10, 0), 1));
+        st.charge(2, dec(9, 99), "y".into()).unwrap();
+        assert_eq!(st.balance, dec(0, 1));
+        assert_eq!(st.finance[1].amount, -dec(9, 99));
+    }
+
+    #[test]
+    fn passwords_and_hostnames() {
+        assert!(strong_password("Abcdefg1"));
+        assert!(!strong_password("abcdefgh"));
+        assert!(valid_hostname("ns1.example.com."));
+        assert!(!valid_hostname("-bad.example.com"));
+        assert!(!valid_hostname("localhost"));
+    }
 }

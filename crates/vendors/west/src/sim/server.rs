@@ -2,13 +2,29 @@
 //! upgrades, vCPU mode, migration with progress, security groups, virtual switches,
 //! cloud shield, CC protection and blacklist, extra IPs, logs and performance data.
 
-use super::{add_months, dec, fmt_date, fmt_time, m, months_left, page, strong_password, Req, SimErr, State, DAY_MS, R};
+use super::{
+    add_months, dec, fmt_date, fmt_time, m, months_left, page, strong_password, Req, SimErr, State,
+    DAY_MS, R,
+};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 pub(crate) const ROOMS: [(i64, &str); 15] = [
-    (2, "WJ-2"), (3, "BJ-1"), (4, "HK-1"), (6, "GD-1"), (7, "WJ-3"), (8, "ZZ-1"), (9, "MY-2"), (12, "MY10G-1"),
-    (13, "SY-1"), (14, "ZZ10G-1"), (15, "HK10G-1"), (16, "HK10G-2"), (17, "HK10G-3"), (18, "APP10G-1"), (19, "MIP10G-1"),
+    (2, "WJ-2"),
+    (3, "BJ-1"),
+    (4, "HK-1"),
+    (6, "GD-1"),
+    (7, "WJ-3"),
+    (8, "ZZ-1"),
+    (9, "MY-2"),
+    (12, "MY10G-1"),
+    (13, "SY-1"),
+    (14, "ZZ10G-1"),
+    (15, "HK10G-1"),
+    (16, "HK10G-2"),
+    (17, "HK10G-3"),
+    (18, "APP10G-1"),
+    (19, "MIP10G-1"),
 ];
 const CPUS: [i64; 6] = [1, 2, 4, 8, 16, 32];
 const MEMS: [i64; 7] = [1, 2, 4, 8, 16, 32, 64];
@@ -18,7 +34,11 @@ const WINDOWS: [&str; 3] = ["win2012r2", "win2019", "win2022"];
 const MIGRATE_MS: i64 = 10 * 60 * 1000;
 const MAX_EXTRA_IPS: usize = 4;
 /// CC levels: (level, name, qps, monthly price).
-const CC_LEVELS: [(i64, &str, i64, i64); 3] = [(1, "基础防护", 1000, 0), (2, "增强防护", 5000, 300), (3, "高级防护", 20000, 800)];
+const CC_LEVELS: [(i64, &str, i64, i64); 3] = [
+    (1, "基础防护", 1000, 0),
+    (2, "增强防护", 5000, 300),
+    (3, "高级防护", 20000, 800),
+];
 
 #[derive(Debug, Clone)]
 pub(crate) struct Migration {
@@ -105,9 +125,19 @@ pub(crate) fn os_list(room: i64) -> Vec<&'static str> {
 }
 
 /// Monthly price of a configuration (Hong Kong rooms cost half as much again).
-pub(crate) fn monthly(room: i64, cpu: i64, memory: i64, disk: i64, bandwidth: i64, dedicated: bool) -> Decimal {
+pub(crate) fn monthly(
+    room: i64,
+    cpu: i64,
+    memory: i64,
+    disk: i64,
+    bandwidth: i64,
+    dedicated: bool,
+) -> Decimal {
     let per_cpu = if dedicated { dec(35, 0) } else { dec(25, 0) };
-    let base = per_cpu * Decimal::from(cpu) + dec(15, 0) * Decimal::from(memory) + dec(0, 50) * Decimal::from(disk) + dec(12, 0) * Decimal::from(bandwidth);
+    let base = per_cpu * Decimal::from(cpu)
+        + dec(15, 0) * Decimal::from(memory)
+        + dec(0, 50) * Decimal::from(disk)
+        + dec(12, 0) * Decimal::from(bandwidth);
     if is_hk(room) {
         base * dec(1, 50)
     } else {
@@ -134,27 +164,72 @@ fn check_config(room: i64, cpu: i64, memory: i64, disk: i64, bandwidth: i64) -> 
     }
     let max_bw = if is_hk(room) { 50 } else { 200 };
     if !(1..=max_bw).contains(&bandwidth) {
-        return Err(SimErr::invalid("bandwidth", &format!("带宽需在1-{max_bw}M之间")));
+        return Err(SimErr::invalid(
+            "bandwidth",
+            &format!("带宽需在1-{max_bw}M之间"),
+        ));
     }
     Ok(())
 }
 
 pub(crate) fn ip_for(room: i64, id: u64, n: u64) -> String {
-    format!("103.{}.{}.{}", 40 + room, (id / 250 + n * 7) % 250 + 1, id % 250 + 2)
+    format!(
+        "103.{}.{}.{}",
+        40 + room,
+        (id / 250 + n * 7) % 250 + 1,
+        id % 250 + 2
+    )
 }
 
 /// Mirrors the fields of the buy form (used by buy and the seeds).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn new_server(st: &mut State, room: i64, os: &str, cfg: (i64, i64, i64, i64), password: &str, name: &str, now: i64, months: i64, trial: bool) -> u64 {
+pub(crate) fn new_server(
+    st: &mut State,
+    room: i64,
+    os: &str,
+    cfg: (i64, i64, i64, i64),
+    password: &str,
+    name: &str,
+    now: i64,
+    months: i64,
+    trial: bool,
+) -> u64 {
     let id = st.next_id();
     let s = Server {
-        id, name: if name.is_empty() { format!("cloud-{id}") } else { name.into() }, room, os: os.into(),
-        cpu: cfg.0, memory: cfg.1, disk: cfg.2, bandwidth: cfg.3, ips: vec![ip_for(room, id, 0)],
-        ipv6: format!("240e:{room:x}:{:x}::{:x}", id >> 16, id & 0xffff), password: password.into(), initpwd: password.into(),
-        running: true, trial, dedicated: false, created: now,
-        expire: if trial { now + 7 * DAY_MS } else { add_months(now, months) }, denylogin: false, secgroup: None, lsw: None,
-        cloudshield: false, shieldlog: Vec::new(), cc: (1, true, 1000, "normal".into()),
-        blacklist: vec![(format!("45.{}.{}.9", id % 200, id % 97), now - DAY_MS)], oplog: vec![(now, "开通服务器".into())], migration: None,
+        id,
+        name: if name.is_empty() {
+            format!("cloud-{id}")
+        } else {
+            name.into()
+        },
+        room,
+        os: os.into(),
+        cpu: cfg.0,
+        memory: cfg.1,
+        disk: cfg.2,
+        bandwidth: cfg.3,
+        ips: vec![ip_for(room, id, 0)],
+        ipv6: format!("240e:{room:x}:{:x}::{:x}", id >> 16, id & 0xffff),
+        password: password.into(),
+        initpwd: password.into(),
+        running: true,
+        trial,
+        dedicated: false,
+        created: now,
+        expire: if trial {
+            now + 7 * DAY_MS
+        } else {
+            add_months(now, months)
+        },
+        denylogin: false,
+        secgroup: None,
+        lsw: None,
+        cloudshield: false,
+        shieldlog: Vec::new(),
+        cc: (1, true, 1000, "normal".into()),
+        blacklist: vec![(format!("45.{}.{}.9", id % 200, id % 97), now - DAY_MS)],
+        oplog: vec![(now, "开通服务器".into())],
+        migration: None,
     };
     st.servers.insert(id, s);
     id
@@ -162,14 +237,20 @@ pub(crate) fn new_server(st: &mut State, room: i64, os: &str, cfg: (i64, i64, i6
 
 /// The server, with a finished migration applied (migrations complete on the clock).
 fn srv<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut Server, SimErr> {
-    let s = st.servers.get_mut(&q.id("id")?).ok_or_else(|| SimErr::bad_id("id"))?;
+    let s = st
+        .servers
+        .get_mut(&q.id("id")?)
+        .ok_or_else(|| SimErr::bad_id("id"))?;
     if let Some(mg) = &mut s.migration {
         if !mg.done && q.now - mg.start >= MIGRATE_MS {
             mg.done = true;
             s.room = mg.target;
             s.ips[0] = mg.newip.clone();
             s.running = true;
-            s.oplog.push((mg.start + MIGRATE_MS, format!("迁移完成，新IP {}", mg.newip)));
+            s.oplog.push((
+                mg.start + MIGRATE_MS,
+                format!("迁移完成，新IP {}", mg.newip),
+            ));
         }
     }
     Ok(s)
@@ -225,7 +306,10 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             Ok(json!({"serverroom":room,"items":items}))
         }
         "getconfigprice" => {
-            let rooms: Vec<i64> = match q.opt_int("serverroom")? { Some(r) => vec![r], None => ROOMS.iter().map(|r| r.0).collect() };
+            let rooms: Vec<i64> = match q.opt_int("serverroom")? {
+                Some(r) => vec![r],
+                None => ROOMS.iter().map(|r| r.0).collect(),
+            };
             let mut items = Vec::new();
             for r in rooms {
                 room_name(r).ok_or_else(|| SimErr::invalid("serverroom", "机房不存在"))?;
@@ -235,11 +319,21 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             Ok(json!({"items":items}))
         }
         "getprice" | "buy" => {
-            let (room, cpu, mem, disk, bw) = (q.int("serverroom")?, q.int("cpu")?, q.int("memory")?, q.int("disk")?, q.int("bandwidth")?);
+            let (room, cpu, mem, disk, bw) = (
+                q.int("serverroom")?,
+                q.int("cpu")?,
+                q.int("memory")?,
+                q.int("disk")?,
+                q.int("bandwidth")?,
+            );
             check_config(room, cpu, mem, disk, bw)?;
             let months = q.period("month", 36)?;
             let trial = q.get("trial") == Some("1");
-            let price = if trial { Decimal::ZERO } else { monthly(room, cpu, mem, disk, bw, false) * Decimal::from(months) };
+            let price = if trial {
+                Decimal::ZERO
+            } else {
+                monthly(room, cpu, mem, disk, bw, false) * Decimal::from(months)
+            };
             if act == "getprice" {
                 return Ok(json!({"month":months,"price":m(price)}));
             }
@@ -254,14 +348,34 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             if trial && st.servers.values().any(|s| s.trial) {
                 return Err(SimErr::refused("trial", "每个账户只能同时试用一台"));
             }
-            let orderid = st.charge(now, price, format!("购买云服务器 {}核{}G {}个月", cpu, mem, months))?;
-            let id = new_server(st, room, os, (cpu, mem, disk, bw), pw, q.get("name").unwrap_or_default(), now, months, trial);
+            let orderid = st.charge(
+                now,
+                price,
+                format!("购买云服务器 {}核{}G {}个月", cpu, mem, months),
+            )?;
+            let id = new_server(
+                st,
+                room,
+                os,
+                (cpu, mem, disk, bw),
+                pw,
+                q.get("name").unwrap_or_default(),
+                now,
+                months,
+                trial,
+            );
             let s = &st.servers[&id];
-            Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"ip":s.ips[0],"expiredate":fmt_date(s.expire)}))
+            Ok(
+                json!({"id":id,"orderid":orderid,"amount":m(price),"ip":s.ips[0],"expiredate":fmt_date(s.expire)}),
+            )
         }
         "list" => {
             let room = q.opt_int("serverroom")?;
-            let all: Vec<&Server> = st.servers.values().filter(|s| room.is_none_or(|r| s.room == r)).collect();
+            let all: Vec<&Server> = st
+                .servers
+                .values()
+                .filter(|s| room.is_none_or(|r| s.room == r))
+                .collect();
             if all.is_empty() {
                 return Err(SimErr::empty());
             }
@@ -286,13 +400,19 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             let deny = q.req("deny")? == "1";
             let s = srv(st, q)?;
             s.denylogin = deny;
-            log(s, now, format!("{}面板登录", if deny { "禁止" } else { "允许" }));
+            log(
+                s,
+                now,
+                format!("{}面板登录", if deny { "禁止" } else { "允许" }),
+            );
             Ok(json!({"id":s.id,"deny":u8::from(deny)}))
         }
         "checkextraip" => {
             let s = srv(st, q)?;
             let count = s.ips.len() - 1;
-            Ok(json!({"id":s.id,"count":count,"max":MAX_EXTRA_IPS,"canadd":u8::from(count < MAX_EXTRA_IPS)}))
+            Ok(
+                json!({"id":s.id,"count":count,"max":MAX_EXTRA_IPS,"canadd":u8::from(count < MAX_EXTRA_IPS)}),
+            )
         }
         "extraipprice" | "addextraip" => {
             let s = srv(st, q)?;
@@ -306,7 +426,10 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             }
             let id = s.id;
             let orderid = st.charge(now, price, format!("服务器{id}增加IP"))?;
-            let s = st.servers.get_mut(&id).ok_or_else(|| SimErr::bad_id("id"))?;
+            let s = st
+                .servers
+                .get_mut(&id)
+                .ok_or_else(|| SimErr::bad_id("id"))?;
             let ip = ip_for(s.room, id, s.ips.len() as u64);
             s.ips.push(ip.clone());
             log(s, now, format!("增加IP {ip}"));
@@ -332,7 +455,10 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             }
             let id = s.id;
             let orderid = st.charge(now, price, format!("服务器{id}试用转正 {months}个月"))?;
-            let s = st.servers.get_mut(&id).ok_or_else(|| SimErr::bad_id("id"))?;
+            let s = st
+                .servers
+                .get_mut(&id)
+                .ok_or_else(|| SimErr::bad_id("id"))?;
             s.trial = false;
             s.expire = add_months(now, months);
             log(s, now, "试用转正".into());
@@ -350,19 +476,34 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             }
             let id = s.id;
             let orderid = st.charge(now, price, format!("续费服务器{id} {year}年"))?;
-            let s = st.servers.get_mut(&id).ok_or_else(|| SimErr::bad_id("id"))?;
+            let s = st
+                .servers
+                .get_mut(&id)
+                .ok_or_else(|| SimErr::bad_id("id"))?;
             s.expire = add_months(s.expire.max(now), 12 * year);
             log(s, now, format!("续费{year}年"));
             Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(s.expire)}))
         }
         "getserverconfig" => {
             let s = srv(st, q)?;
-            Ok(json!({"id":s.id,"serverroom":s.room,"cpu":s.cpu,"memory":s.memory,"disk":s.disk,"bandwidth":s.bandwidth,"vcpu":if s.dedicated {"dedicated"} else {"shared"},"monthprice":m(srv_monthly(s))}))
+            Ok(
+                json!({"id":s.id,"serverroom":s.room,"cpu":s.cpu,"memory":s.memory,"disk":s.disk,"bandwidth":s.bandwidth,"vcpu":if s.dedicated {"dedicated"} else {"shared"},"monthprice":m(srv_monthly(s))}),
+            )
         }
         "getupgradeprice" | "upgrade" => {
-            let (c, me, d, b) = (q.opt_int("cpu")?, q.opt_int("memory")?, q.opt_int("disk")?, q.opt_int("bandwidth")?);
+            let (c, me, d, b) = (
+                q.opt_int("cpu")?,
+                q.opt_int("memory")?,
+                q.opt_int("disk")?,
+                q.opt_int("bandwidth")?,
+            );
             let s = srv(st, q)?;
-            let new = (c.unwrap_or(s.cpu), me.unwrap_or(s.memory), d.unwrap_or(s.disk), b.unwrap_or(s.bandwidth));
+            let new = (
+                c.unwrap_or(s.cpu),
+                me.unwrap_or(s.memory),
+                d.unwrap_or(s.disk),
+                b.unwrap_or(s.bandwidth),
+            );
             check_config(s.room, new.0, new.1, new.2, new.3)?;
             if new.2 < s.disk {
                 return Err(SimErr::invalid("disk", "数据盘不支持缩小"));
@@ -378,15 +519,30 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             }
             let id = s.id;
             let orderid = st.charge(now, price, format!("升级服务器{id}"))?;
-            let s = st.servers.get_mut(&id).ok_or_else(|| SimErr::bad_id("id"))?;
+            let s = st
+                .servers
+                .get_mut(&id)
+                .ok_or_else(|| SimErr::bad_id("id"))?;
             (s.cpu, s.memory, s.disk, s.bandwidth) = new;
-            log(s, now, format!("升级配置为{}核{}G {}G {}M", new.0, new.1, new.2, new.3));
-            Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"cpu":new.0,"memory":new.1,"disk":new.2,"bandwidth":new.3}))
+            log(
+                s,
+                now,
+                format!("升级配置为{}核{}G {}G {}M", new.0, new.1, new.2, new.3),
+            );
+            Ok(
+                json!({"id":id,"orderid":orderid,"amount":m(price),"cpu":new.0,"memory":new.1,"disk":new.2,"bandwidth":new.3}),
+            )
         }
         "getmigratestatus" => {
             let s = srv(st, q)?;
-            let targets: Vec<Value> = ROOMS.iter().filter(|r| r.0 != s.room).map(|(id, n)| json!({"id":id,"name":n})).collect();
-            Ok(json!({"id":s.id,"serverroom":s.room,"canmigrate":u8::from(!migrating(s)),"status":status_of(s),"targets":targets}))
+            let targets: Vec<Value> = ROOMS
+                .iter()
+                .filter(|r| r.0 != s.room)
+                .map(|(id, n)| json!({"id":id,"name":n}))
+                .collect();
+            Ok(
+                json!({"id":s.id,"serverroom":s.room,"canmigrate":u8::from(!migrating(s)),"status":status_of(s),"targets":targets}),
+            )
         }
         "getmigrateprice" | "migrate" => {
             let target = q.int("target")?;
@@ -398,7 +554,11 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             if !os_list(target).contains(&s.os.as_str()) {
                 return Err(SimErr::refused("target", "目标机房不支持当前系统"));
             }
-            let price = if is_hk(target) != is_hk(s.room) { dec(100, 0) } else { dec(50, 0) };
+            let price = if is_hk(target) != is_hk(s.room) {
+                dec(100, 0)
+            } else {
+                dec(50, 0)
+            };
             if act == "getmigrateprice" {
                 return Ok(json!({"id":s.id,"target":target,"price":m(price)}));
             }
@@ -407,37 +567,68 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             }
             let id = s.id;
             let n = s.ips.len() as u64 + 11;
-            let orderid = st.charge(now, price, format!("迁移服务器{id}到{}", room_name(target).unwrap_or_default()))?;
-            let s = st.servers.get_mut(&id).ok_or_else(|| SimErr::bad_id("id"))?;
+            let orderid = st.charge(
+                now,
+                price,
+                format!("迁移服务器{id}到{}", room_name(target).unwrap_or_default()),
+            )?;
+            let s = st
+                .servers
+                .get_mut(&id)
+                .ok_or_else(|| SimErr::bad_id("id"))?;
             let newip = ip_for(target, id, n);
-            s.migration = Some(Migration { target, start: now, oldip: s.ips[0].clone(), newip: newip.clone(), done: false });
+            s.migration = Some(Migration {
+                target,
+                start: now,
+                oldip: s.ips[0].clone(),
+                newip: newip.clone(),
+                done: false,
+            });
             s.running = false;
-            log(s, now, format!("开始迁移到{}", room_name(target).unwrap_or_default()));
+            log(
+                s,
+                now,
+                format!("开始迁移到{}", room_name(target).unwrap_or_default()),
+            );
             Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"target":target}))
         }
         "getmigrateip" => {
             let s = srv(st, q)?;
-            let mg = s.migration.as_ref().ok_or_else(|| SimErr::refused("id", "没有迁移记录"))?;
+            let mg = s
+                .migration
+                .as_ref()
+                .ok_or_else(|| SimErr::refused("id", "没有迁移记录"))?;
             Ok(json!({"id":s.id,"oldip":mg.oldip,"newip":mg.newip}))
         }
         "getmigrateprogress" => {
             let s = srv(st, q)?;
-            let mg = s.migration.as_ref().ok_or_else(|| SimErr::refused("id", "没有迁移记录"))?;
+            let mg = s
+                .migration
+                .as_ref()
+                .ok_or_else(|| SimErr::refused("id", "没有迁移记录"))?;
             let pct = ((now - mg.start) * 100 / MIGRATE_MS).clamp(0, 100);
-            Ok(json!({"id":s.id,"progress":pct,"status":if mg.done {"done"} else {"migrating"},"target":mg.target}))
+            Ok(
+                json!({"id":s.id,"progress":pct,"status":if mg.done {"done"} else {"migrating"},"target":mg.target}),
+            )
         }
         "getvcpuprice" | "switchvcpu" => {
             let s = srv(st, q)?;
             let months = months_left(now, s.expire);
-            let diff = monthly(s.room, s.cpu, 0, 0, 0, !s.dedicated) - monthly(s.room, s.cpu, 0, 0, 0, s.dedicated);
+            let diff = monthly(s.room, s.cpu, 0, 0, 0, !s.dedicated)
+                - monthly(s.room, s.cpu, 0, 0, 0, s.dedicated);
             let price = (diff * Decimal::from(months)).max(Decimal::ZERO);
             let target = if s.dedicated { "shared" } else { "dedicated" };
             if act == "getvcpuprice" {
-                return Ok(json!({"id":s.id,"current":if s.dedicated {"dedicated"} else {"shared"},"target":target,"price":m(price)}));
+                return Ok(
+                    json!({"id":s.id,"current":if s.dedicated {"dedicated"} else {"shared"},"target":target,"price":m(price)}),
+                );
             }
             let id = s.id;
             let orderid = st.charge(now, price, format!("服务器{id}切换vCPU为{target}"))?;
-            let s = st.servers.get_mut(&id).ok_or_else(|| SimErr::bad_id("id"))?;
+            let s = st
+                .servers
+                .get_mut(&id)
+                .ok_or_else(|| SimErr::bad_id("id"))?;
             s.dedicated = !s.dedicated;
             log(s, now, format!("切换vCPU为{target}"));
             Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"vcpu":target}))
@@ -450,7 +641,9 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             }
             match (want.as_str(), s.running) {
                 ("start", true) => return Err(SimErr::refused("status", "服务器已在运行")),
-                ("stop" | "restart", false) => return Err(SimErr::refused("status", "服务器已关机")),
+                ("stop" | "restart", false) => {
+                    return Err(SimErr::refused("status", "服务器已关机"))
+                }
                 _ => {}
             }
             s.running = want != "stop";
@@ -463,12 +656,16 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         }
         "getfilingcode" => {
             let s = srv(st, q)?;
-            Ok(json!({"id":s.id,"ip":s.ips[0],"code":format!("WS{:010}", (s.id * 7919 + 12345) % 10_000_000_000)}))
+            Ok(
+                json!({"id":s.id,"ip":s.ips[0],"code":format!("WS{:010}", (s.id * 7919 + 12345) % 10_000_000_000)}),
+            )
         }
         "getconsole" => {
             let s = srv(st, q)?;
             let key = crate::md5_hex(&format!("{}{now}", s.id));
-            Ok(json!({"id":s.id,"url":format!("https://vnc.west.cn/console/{}?key={}", s.id, &key[..16]),"expire":fmt_time(now + 5 * 60 * 1000)}))
+            Ok(
+                json!({"id":s.id,"url":format!("https://vnc.west.cn/console/{}?key={}", s.id, &key[..16]),"expire":fmt_time(now + 5 * 60 * 1000)}),
+            )
         }
         "reinstall" => {
             let os = q.req("os")?.to_string();
@@ -496,7 +693,11 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             let paging = q.paging()?;
             let s = srv(st, q)?;
             let all: Vec<&(i64, String)> = s.oplog.iter().rev().collect();
-            Ok(page(&all, paging, |(t, w)| json!({"time":fmt_time(*t),"content":w})))
+            Ok(page(
+                &all,
+                paging,
+                |(t, w)| json!({"time":fmt_time(*t),"content":w}),
+            ))
         }
         "perfdata" => {
             let s = srv(st, q)?;
@@ -511,7 +712,12 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         }
         "secgrouplist" => {
             let all: Vec<&SecGroup> = st.secgroups.values().collect();
-            let used = |g: u64| st.servers.values().filter(|s| s.secgroup == Some(g)).count();
+            let used = |g: u64| {
+                st.servers
+                    .values()
+                    .filter(|s| s.secgroup == Some(g))
+                    .count()
+            };
             let items: Vec<Value> = all.iter().map(|g| json!({"groupid":g.id,"name":g.name,"remark":g.remark,"rules":g.rules.len(),"servers":used(g.id)})).collect();
             Ok(json!({"total":items.len(),"items":items}))
         }
@@ -521,7 +727,15 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
                 return Err(SimErr::refused("name", "安全组名称已存在"));
             }
             let id = st.next_id();
-            st.secgroups.insert(id, SecGroup { id, name, remark: q.get("remark").unwrap_or_default().into(), rules: Vec::new() });
+            st.secgroups.insert(
+                id,
+                SecGroup {
+                    id,
+                    name,
+                    remark: q.get("remark").unwrap_or_default().into(),
+                    rules: Vec::new(),
+                },
+            );
             Ok(json!({"groupid":id}))
         }
         "delsecgroup" => {
@@ -536,7 +750,10 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             Ok(json!({"groupid":id}))
         }
         "getsecgrouprules" => {
-            let g = st.secgroups.get(&q.id("groupid")?).ok_or_else(|| SimErr::bad_id("groupid"))?;
+            let g = st
+                .secgroups
+                .get(&q.id("groupid")?)
+                .ok_or_else(|| SimErr::bad_id("groupid"))?;
             let items: Vec<Value> = g.rules.iter().map(|r| json!({"ruleid":r.id,"direction":r.direction,"protocol":r.protocol,"port":r.port,"source":r.source,"policy":r.policy,"priority":r.priority,"remark":r.remark})).collect();
             Ok(json!({"groupid":g.id,"total":items.len(),"items":items}))
         }
@@ -544,8 +761,16 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             let gid = q.id("groupid")?;
             let rule = parse_rule(q)?;
             let rid = st.next_id();
-            let g = st.secgroups.get_mut(&gid).ok_or_else(|| SimErr::bad_id("groupid"))?;
-            if g.rules.iter().any(|r| r.direction == rule.direction && r.protocol == rule.protocol && r.port == rule.port && r.source == rule.source) {
+            let g = st
+                .secgroups
+                .get_mut(&gid)
+                .ok_or_else(|| SimErr::bad_id("groupid"))?;
+            if g.rules.iter().any(|r| {
+                r.direction == rule.direction
+                    && r.protocol == rule.protocol
+                    && r.port == rule.port
+                    && r.source == rule.source
+            }) {
                 return Err(SimErr::new(20118, "相同的规则已存在"));
             }
             g.rules.push(Rule { id: rid, ..rule });
@@ -553,7 +778,10 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         }
         "delsecgrouprule" => {
             let rid = q.id("ruleid")?;
-            let g = st.secgroups.get_mut(&q.id("groupid")?).ok_or_else(|| SimErr::bad_id("groupid"))?;
+            let g = st
+                .secgroups
+                .get_mut(&q.id("groupid")?)
+                .ok_or_else(|| SimErr::bad_id("groupid"))?;
             let before = g.rules.len();
             g.rules.retain(|r| r.id != rid);
             if g.rules.len() == before {
@@ -582,12 +810,24 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
                 return Err(SimErr::refused("status", "云盾已是该状态"));
             }
             s.cloudshield = on;
-            s.shieldlog.push((now, if on { "开启云盾".into() } else { "关闭云盾".into() }));
+            s.shieldlog.push((
+                now,
+                if on {
+                    "开启云盾".into()
+                } else {
+                    "关闭云盾".into()
+                },
+            ));
             Ok(json!({"id":s.id,"status":u8::from(on)}))
         }
         "cloudshieldlog" => {
             let s = srv(st, q)?;
-            let items: Vec<Value> = s.shieldlog.iter().rev().map(|(t, w)| json!({"time":fmt_time(*t),"content":w})).collect();
+            let items: Vec<Value> = s
+                .shieldlog
+                .iter()
+                .rev()
+                .map(|(t, w)| json!({"time":fmt_time(*t),"content":w}))
+                .collect();
             Ok(json!({"id":s.id,"total":items.len(),"items":items}))
         }
         "lswlist" => {
@@ -599,17 +839,36 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             room_name(room).ok_or_else(|| SimErr::invalid("serverroom", "机房不存在"))?;
             let id = st.next_id();
             let subnet = (st.lsws.len() % 250) as u8 + 1;
-            st.lsws.insert(id, Lsw { id, name: q.req("name")?.into(), room, subnet });
+            st.lsws.insert(
+                id,
+                Lsw {
+                    id,
+                    name: q.req("name")?.into(),
+                    room,
+                    subnet,
+                },
+            );
             Ok(json!({"lswid":id,"subnet":format!("10.{subnet}.0.0/24")}))
         }
         "getlswinfo" => {
-            let l = st.lsws.get(&q.id("lswid")?).ok_or_else(|| SimErr::bad_id("lswid"))?;
+            let l = st
+                .lsws
+                .get(&q.id("lswid")?)
+                .ok_or_else(|| SimErr::bad_id("lswid"))?;
             Ok(lsw_json(st, l))
         }
         "connectlswitch" => {
             let lid = q.id("lswid")?;
-            let l = st.lsws.get(&lid).ok_or_else(|| SimErr::bad_id("lswid"))?.clone();
-            let used = st.servers.values().filter(|s| s.lsw.as_ref().is_some_and(|x| x.0 == lid)).count();
+            let l = st
+                .lsws
+                .get(&lid)
+                .ok_or_else(|| SimErr::bad_id("lswid"))?
+                .clone();
+            let used = st
+                .servers
+                .values()
+                .filter(|s| s.lsw.as_ref().is_some_and(|x| x.0 == lid))
+                .count();
             let s = srv(st, q)?;
             if s.room != l.room {
                 return Err(SimErr::refused("lswid", "交换机与服务器不在同一机房"));
@@ -624,17 +883,24 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         }
         "disconnectlswitch" => {
             let s = srv(st, q)?;
-            let (lid, _) = s.lsw.take().ok_or_else(|| SimErr::refused("id", "服务器未连接交换机"))?;
+            let (lid, _) = s
+                .lsw
+                .take()
+                .ok_or_else(|| SimErr::refused("id", "服务器未连接交换机"))?;
             log(s, now, format!("断开交换机{lid}"));
             Ok(json!({"id":s.id,"lswid":lid}))
         }
         "getccconfig" => {
             let s = srv(st, q)?;
-            Ok(json!({"id":s.id,"level":s.cc.0,"enable":u8::from(s.cc.1),"qps":s.cc.2,"mode":s.cc.3}))
+            Ok(
+                json!({"id":s.id,"level":s.cc.0,"enable":u8::from(s.cc.1),"qps":s.cc.2,"mode":s.cc.3}),
+            )
         }
         "getccstatus" => {
             let s = srv(st, q)?;
-            Ok(json!({"id":s.id,"enable":u8::from(s.cc.1),"level":s.cc.0,"attacking":0,"blacklist":s.blacklist.len()}))
+            Ok(
+                json!({"id":s.id,"enable":u8::from(s.cc.1),"level":s.cc.0,"attacking":0,"blacklist":s.blacklist.len()}),
+            )
         }
         "getccupgrade" => {
             let s = srv(st, q)?;
@@ -646,7 +912,10 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         "upgradecc" => {
             let level = q.int("level")?;
             let s = srv(st, q)?;
-            let new = CC_LEVELS.iter().find(|l| l.0 == level).ok_or_else(|| SimErr::invalid("level", "防护等级不存在"))?;
+            let new = CC_LEVELS
+                .iter()
+                .find(|l| l.0 == level)
+                .ok_or_else(|| SimErr::invalid("level", "防护等级不存在"))?;
             if level <= s.cc.0 {
                 return Err(SimErr::invalid("level", "只能升级到更高等级"));
             }
@@ -654,7 +923,10 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             let price = Decimal::from((new.3 - cur) * months_left(now, s.expire));
             let id = s.id;
             let orderid = st.charge(now, price, format!("服务器{id}升级CC防护到{}", new.1))?;
-            let s = st.servers.get_mut(&id).ok_or_else(|| SimErr::bad_id("id"))?;
+            let s = st
+                .servers
+                .get_mut(&id)
+                .ok_or_else(|| SimErr::bad_id("id"))?;
             s.cc.0 = level;
             s.cc.2 = new.2;
             log(s, now, format!("升级CC防护 {}", new.1));
@@ -664,7 +936,9 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             let ip = q.req("ip")?.to_string();
             let s = srv(st, q)?;
             let hit = s.blacklist.iter().find(|b| b.0 == ip);
-            Ok(json!({"id":s.id,"ip":ip,"blacklisted":u8::from(hit.is_some()),"time":hit.map(|b| fmt_time(b.1)).unwrap_or_default()}))
+            Ok(
+                json!({"id":s.id,"ip":ip,"blacklisted":u8::from(hit.is_some()),"time":hit.map(|b| fmt_time(b.1)).unwrap_or_default()}),
+            )
         }
         "removeblacklist" => {
             let ip = q.req("ip")?.to_string();
@@ -679,13 +953,24 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         }
         "cclog" => {
             let s = srv(st, q)?;
-            let items: Vec<Value> = s.blacklist.iter().map(|(ip, t)| json!({"time":fmt_time(*t),"ip":ip,"action":"blacklist"})).collect();
+            let items: Vec<Value> = s
+                .blacklist
+                .iter()
+                .map(|(ip, t)| json!({"time":fmt_time(*t),"ip":ip,"action":"blacklist"}))
+                .collect();
             Ok(json!({"id":s.id,"total":items.len(),"items":items}))
         }
         "setcc" => {
-            let (en, qps, mode) = (q.get("enable").map(|e| e == "1"), q.opt_int("qps")?, q.get("mode").map(str::to_string));
+            let (en, qps, mode) = (
+                q.get("enable").map(|e| e == "1"),
+                q.opt_int("qps")?,
+                q.get("mode").map(str::to_string),
+            );
             let s = srv(st, q)?;
-            let max = CC_LEVELS.iter().find(|l| l.0 == s.cc.0).map_or(1000, |l| l.2);
+            let max = CC_LEVELS
+                .iter()
+                .find(|l| l.0 == s.cc.0)
+                .map_or(1000, |l| l.2);
             if let Some(v) = qps {
                 if !(10..=max).contains(&v) {
                     return Err(SimErr::invalid("qps", &format!("qps需在10到{max}之间")));
@@ -699,20 +984,31 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
                 s.cc.3 = md;
             }
             log(s, now, "修改CC防护设置".into());
-            Ok(json!({"id":s.id,"level":s.cc.0,"enable":u8::from(s.cc.1),"qps":s.cc.2,"mode":s.cc.3}))
+            Ok(
+                json!({"id":s.id,"level":s.cc.0,"enable":u8::from(s.cc.1),"qps":s.cc.2,"mode":s.cc.3}),
+            )
         }
         other => Err(super::unhandled(other)),
     }
 }
 
 fn lsw_json(st: &State, l: &Lsw) -> Value {
-    let servers: Vec<u64> = st.servers.values().filter(|s| s.lsw.as_ref().is_some_and(|x| x.0 == l.id)).map(|s| s.id).collect();
+    let servers: Vec<u64> = st
+        .servers
+        .values()
+        .filter(|s| s.lsw.as_ref().is_some_and(|x| x.0 == l.id))
+        .map(|s| s.id)
+        .collect();
     json!({"lswid":l.id,"name":l.name,"serverroom":l.room,"subnet":format!("10.{}.0.0/24", l.subnet),"servers":servers})
 }
 
 fn parse_rule(q: &Req) -> Result<Rule, SimErr> {
     let protocol = q.req("protocol")?.to_string();
-    let port = if protocol == "icmp" || protocol == "all" { "all".to_string() } else { q.get("port").unwrap_or("1-65535").to_string() };
+    let port = if protocol == "icmp" || protocol == "all" {
+        "all".to_string()
+    } else {
+        q.get("port").unwrap_or("1-65535").to_string()
+    };
     if port != "all" {
         let (a, b) = port.split_once('-').unwrap_or((&port, &port));
         match (a.parse::<u16>(), b.parse::<u16>()) {
@@ -729,5 +1025,14 @@ fn parse_rule(q: &Req) -> Result<Rule, SimErr> {
     if !(1..=100).contains(&priority) {
         return Err(SimErr::invalid("priority", "优先级需在1到100之间"));
     }
-    Ok(Rule { id: 0, direction: q.req("direction")?.into(), protocol, port, source, policy: q.get("policy").unwrap_or("accept").into(), priority, remark: q.get("remark").unwrap_or_default().into() })
+    Ok(Rule {
+        id: 0,
+        direction: q.req("direction")?.into(),
+        protocol,
+        port,
+        source,
+        policy: q.get("policy").unwrap_or("accept").into(),
+        priority,
+        remark: q.get("remark").unwrap_or_default().into(),
+    })
 }

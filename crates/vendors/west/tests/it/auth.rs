@@ -6,23 +6,35 @@ use std::time::Duration;
 
 #[test]
 fn token_matches_the_known_good_vector() {
-    assert_eq!(idcgate_west::token("zhangsan", "5dh232kfg!*", "1554691950854"), "f17581fb2535b2a7ee4468eb3f96a2a9");
+    assert_eq!(
+        idcgate_west::token("zhangsan", "5dh232kfg!*", "1554691950854"),
+        "f17581fb2535b2a7ee4468eb3f96a2a9"
+    );
 }
 
 #[tokio::test]
 async fn wrong_password_is_an_authentication_error() {
     let e = env().await;
     let (u, _) = e.sim.credentials();
-    let bad = idcgate_west::connect(&account(&e.srv.base_url(), &u, "wrong-password"), &cfg()).unwrap();
-    let err = bad.call("info.checkbalance", &Vec::new()).await.unwrap_err();
-    assert!(matches!(err, Error::Authentication { ref message, .. } if message.contains("10001")), "{err}");
+    let bad =
+        idcgate_west::connect(&account(&e.srv.base_url(), &u, "wrong-password"), &cfg()).unwrap();
+    let err = bad
+        .call("info.checkbalance", &Vec::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Authentication { ref message, .. } if message.contains("10001")),
+        "{err}"
+    );
     assert!(!err.to_string().contains("wrong-password"));
 }
 
 #[tokio::test]
 async fn missing_auth_fields_answer_10000() {
     let e = env().await;
-    let resp = e.raw("/api/v2/info/?act=checkbalance", b"username=x".to_vec()).await;
+    let resp = e
+        .raw("/api/v2/info/?act=checkbalance", b"username=x".to_vec())
+        .await;
     let v: Value = serde_json::from_str(&decode_lenient(&resp.body)).unwrap();
     assert_eq!(v["result"], 500);
     assert_eq!(v["errcode"], 10000);
@@ -37,19 +49,29 @@ async fn tokens_expire_after_ten_minutes() {
     e.ok("info.checkbalance", &[]).await;
     e.sim.advance_clock(Duration::from_secs(2 * 60));
     let err = e.err("info.checkbalance", &[]).await;
-    assert!(matches!(err, Error::Authentication { ref message, .. } if message.contains("10001") && message.contains("过期")), "{err}");
+    assert!(
+        matches!(err, Error::Authentication { ref message, .. } if message.contains("10001") && message.contains("过期")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn caller_ip_whitelist_answers_10002() {
     let e = env().await;
-    e.sim.set_ip_whitelist(Some(vec!["10.9.9.9".parse().unwrap()]));
+    e.sim
+        .set_ip_whitelist(Some(vec!["10.9.9.9".parse().unwrap()]));
     let err = e.err("info.checkbalance", &[]).await;
-    assert!(matches!(err, Error::Authentication { ref message, .. } if message.contains("10002")), "{err}");
+    assert!(
+        matches!(err, Error::Authentication { ref message, .. } if message.contains("10002")),
+        "{err}"
+    );
     // The older API is behind the same whitelist.
-    let err = e.err("dnsrec.list", &[("domain", "idcgate-demo.com")]).await;
+    let err = e
+        .err("dnsrec.list", &[("domain", "idcgate-demo.com")])
+        .await;
     assert!(matches!(err, Error::Authentication { .. }), "{err}");
-    e.sim.set_ip_whitelist(Some(vec!["127.0.0.1".parse().unwrap()]));
+    e.sim
+        .set_ip_whitelist(Some(vec!["127.0.0.1".parse().unwrap()]));
     e.ok("info.checkbalance", &[]).await;
 }
 
@@ -62,10 +84,19 @@ async fn responses_are_compact_gbk_with_the_live_content_type() {
     // act in the body, upper-case path, GBK body.
     let resp = e.raw("/API/V2/Domain/", gbk_form(&pairs)).await;
     assert_eq!(resp.content_type, "application/json; Charset=gb2312");
-    assert!(std::str::from_utf8(&resp.body).is_err(), "Chinese text must be GBK, not UTF-8");
+    assert!(
+        std::str::from_utf8(&resp.body).is_err(),
+        "Chinese text must be GBK, not UTF-8"
+    );
     let text = Charset::Gbk.decode(&resp.body).unwrap();
-    assert!(text.starts_with("{\"result\":200,\"clientid\":\""), "{text}");
-    assert!(!text.contains("\": ") && !text.contains(", \""), "not compact: {text}");
+    assert!(
+        text.starts_with("{\"result\":200,\"clientid\":\""),
+        "{text}"
+    );
+    assert!(
+        !text.contains("\": ") && !text.contains(", \""),
+        "not compact: {text}"
+    );
     let v: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["data"]["word"], "赌博网站");
     assert_eq!(v["data"]["sensitive"], 1);
@@ -75,7 +106,17 @@ async fn responses_are_compact_gbk_with_the_live_content_type() {
 #[tokio::test]
 async fn utf8_requests_and_the_documented_timestamp_field_are_accepted() {
     let e = env().await;
-    let mut pairs: Vec<(String, String)> = e.auth().into_iter().map(|(k, v)| if k == "time" { ("timestamp".into(), v) } else { (k, v) }).collect();
+    let mut pairs: Vec<(String, String)> = e
+        .auth()
+        .into_iter()
+        .map(|(k, v)| {
+            if k == "time" {
+                ("timestamp".into(), v)
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
     pairs.push(("word".into(), "色情内容".into()));
     let body = form::encode(&pairs, Charset::Utf8).into_bytes();
     let resp = e.raw("/api/v2/domain/?act=checkword", body).await;
@@ -91,12 +132,44 @@ async fn utf8_requests_and_the_documented_timestamp_field_are_accepted() {
 async fn chinese_text_round_trips_through_gbk() {
     let e = env().await;
     let txt = "你好，西部数码！验证=中文";
-    let id = id_of(&e.ok("domain.adddnsrecord", &[("domain", "mybrand.net"), ("host", "zh"), ("type", "TXT"), ("value", txt)]).await, "id");
-    let recs = e.ok("domain.getdnsrecords", &[("domain", "mybrand.net")]).await;
-    let found = items(&recs).into_iter().find(|r| id_of(r, "id") == id).unwrap();
+    let id = id_of(
+        &e.ok(
+            "domain.adddnsrecord",
+            &[
+                ("domain", "mybrand.net"),
+                ("host", "zh"),
+                ("type", "TXT"),
+                ("value", txt),
+            ],
+        )
+        .await,
+        "id",
+    );
+    let recs = e
+        .ok("domain.getdnsrecords", &[("domain", "mybrand.net")])
+        .await;
+    let found = items(&recs)
+        .into_iter()
+        .find(|r| id_of(r, "id") == id)
+        .unwrap();
     assert_eq!(found["value"], txt);
-    let t = e.ok("domain.createintltemplate", &[("name", "李四"), ("email", "li@example.com"), ("phone", "02888888888"), ("address", "成都市武侯区")]).await;
-    let info = e.ok("domain.gettemplateinfo", &[("templateid", &id_of(&t, "templateid"))]).await;
+    let t = e
+        .ok(
+            "domain.createintltemplate",
+            &[
+                ("name", "李四"),
+                ("email", "li@example.com"),
+                ("phone", "02888888888"),
+                ("address", "成都市武侯区"),
+            ],
+        )
+        .await;
+    let info = e
+        .ok(
+            "domain.gettemplateinfo",
+            &[("templateid", &id_of(&t, "templateid"))],
+        )
+        .await;
     assert_eq!(info["name"], "李四");
     assert_eq!(info["address"], "成都市武侯区");
 }
@@ -112,31 +185,133 @@ async fn error_codes_map_to_core_errors() {
     let f = field(&e.err("domain.getprice", &[("domain", ".nosuchtld")]).await);
     assert!(f.starts_with("domain|") && f.contains("20000"), "{f}");
     // 20102 unknown id
-    assert!(field(&e.err("server.detail", &[("id", "999999")]).await).starts_with("id|errcode 20102"));
+    assert!(
+        field(&e.err("server.detail", &[("id", "999999")]).await).starts_with("id|errcode 20102")
+    );
     // 20113 bad value, 20116 ttl/level, 20119 line
-    assert!(field(&e.err("domain.adddnsrecord", &[("domain", "mybrand.net"), ("host", "x"), ("type", "A"), ("value", "not-an-ip")]).await).starts_with("value|errcode 20113"));
-    assert!(field(&e.err("domain.adddnsrecord", &[("domain", "mybrand.net"), ("host", "x"), ("type", "A"), ("value", "1.2.3.4"), ("ttl", "30")]).await).starts_with("ttl|errcode 20116"));
-    assert!(field(&e.err("domain.adddnsrecord", &[("domain", "mybrand.net"), ("host", "x"), ("type", "A"), ("value", "1.2.3.4"), ("line", "LMARS")]).await).starts_with("line|errcode 20119"));
+    assert!(field(
+        &e.err(
+            "domain.adddnsrecord",
+            &[
+                ("domain", "mybrand.net"),
+                ("host", "x"),
+                ("type", "A"),
+                ("value", "not-an-ip")
+            ]
+        )
+        .await
+    )
+    .starts_with("value|errcode 20113"));
+    assert!(field(
+        &e.err(
+            "domain.adddnsrecord",
+            &[
+                ("domain", "mybrand.net"),
+                ("host", "x"),
+                ("type", "A"),
+                ("value", "1.2.3.4"),
+                ("ttl", "30")
+            ]
+        )
+        .await
+    )
+    .starts_with("ttl|errcode 20116"));
+    assert!(field(
+        &e.err(
+            "domain.adddnsrecord",
+            &[
+                ("domain", "mybrand.net"),
+                ("host", "x"),
+                ("type", "A"),
+                ("value", "1.2.3.4"),
+                ("line", "LMARS")
+            ]
+        )
+        .await
+    )
+    .starts_with("line|errcode 20119"));
     // 20001 / 20112 / 20109: domain not in account or DNS not at West
-    let nf = |err: Error, code: &str| assert!(matches!(&err, Error::NotFound { what } if what.contains(code)), "{err}");
-    nf(e.err("domain.getdnsrecords", &[("domain", "not-mine-at-all.com")]).await, "20001");
-    nf(e.err("domain.getdnsrecords", &[("domain", "baidu.com")]).await, "20112");
-    e.ok("domain.modifydns", &[("domain", "startup.xyz"), ("dns1", "ns1.other-dns.com"), ("dns2", "ns2.other-dns.com")]).await;
-    nf(e.err("domain.getdnsrecords", &[("domain", "startup.xyz")]).await, "20109");
+    let nf = |err: Error, code: &str| {
+        assert!(
+            matches!(&err, Error::NotFound { what } if what.contains(code)),
+            "{err}"
+        )
+    };
+    nf(
+        e.err("domain.getdnsrecords", &[("domain", "not-mine-at-all.com")])
+            .await,
+        "20001",
+    );
+    nf(
+        e.err("domain.getdnsrecords", &[("domain", "baidu.com")])
+            .await,
+        "20112",
+    );
+    e.ok(
+        "domain.modifydns",
+        &[
+            ("domain", "startup.xyz"),
+            ("dns1", "ns1.other-dns.com"),
+            ("dns2", "ns2.other-dns.com"),
+        ],
+    )
+    .await;
+    nf(
+        e.err("domain.getdnsrecords", &[("domain", "startup.xyz")])
+            .await,
+        "20109",
+    );
     // 20118 duplicate, 20120 deleted twice
-    let kv = [("domain", "mybrand.net"), ("host", "dup"), ("type", "A"), ("value", "192.0.2.1")];
+    let kv = [
+        ("domain", "mybrand.net"),
+        ("host", "dup"),
+        ("type", "A"),
+        ("value", "192.0.2.1"),
+    ];
     let id = id_of(&e.ok("domain.adddnsrecord", &kv).await, "id");
     assert_eq!(code_of(&e.err("domain.adddnsrecord", &kv).await), "20118");
-    e.ok("domain.deldnsrecord", &[("domain", "mybrand.net"), ("id", &id)]).await;
-    assert_eq!(code_of(&e.err("domain.deldnsrecord", &[("domain", "mybrand.net"), ("id", &id)]).await), "20120");
+    e.ok(
+        "domain.deldnsrecord",
+        &[("domain", "mybrand.net"), ("id", &id)],
+    )
+    .await;
+    assert_eq!(
+        code_of(
+            &e.err(
+                "domain.deldnsrecord",
+                &[("domain", "mybrand.net"), ("id", &id)]
+            )
+            .await
+        ),
+        "20120"
+    );
     // 30001 / 30201: nothing found is an empty list
-    let empty = e.ok("domain.getdnsrecord", &[("domain", "mybrand.net"), ("host", "nothing-here")]).await;
+    let empty = e
+        .ok(
+            "domain.getdnsrecord",
+            &[("domain", "mybrand.net"), ("host", "nothing-here")],
+        )
+        .await;
     assert_eq!(empty["total"], 0);
     assert!(items(&empty).is_empty());
     let empty = e.ok("domain.gettransferlist", &[]).await;
     assert!(items(&empty).is_empty());
     // Insufficient balance
-    let err = e.err("server.buy", &[("serverroom", "3"), ("os", "centos7.9"), ("cpu", "32"), ("memory", "64"), ("disk", "2000"), ("bandwidth", "200"), ("month", "36"), ("password", "Abc12345678")]).await;
+    let err = e
+        .err(
+            "server.buy",
+            &[
+                ("serverroom", "3"),
+                ("os", "centos7.9"),
+                ("cpu", "32"),
+                ("memory", "64"),
+                ("disk", "2000"),
+                ("bandwidth", "200"),
+                ("month", "36"),
+                ("password", "Abc12345678"),
+            ],
+        )
+        .await;
     assert!(matches!(err, Error::InsufficientBalance { .. }), "{err}");
 }
 
@@ -144,11 +319,22 @@ async fn error_codes_map_to_core_errors() {
 async fn client_checks_the_spec_before_sending() {
     let e = env().await;
     let err = e.err("domain.regdomain", &[("domain", "x.com")]).await;
-    assert!(matches!(err, Error::InvalidInput { ref field, .. } if field == "templateid"), "{err}");
+    assert!(
+        matches!(err, Error::InvalidInput { ref field, .. } if field == "templateid"),
+        "{err}"
+    );
     let err = e.err("domain.nosuchact", &[]).await;
-    assert!(matches!(err, Error::InvalidInput { ref field, .. } if field == "action"), "{err}");
-    let err = e.err("server.setstatus", &[("id", "1"), ("status", "explode")]).await;
-    assert!(matches!(err, Error::InvalidInput { ref field, .. } if field == "status"), "{err}");
+    assert!(
+        matches!(err, Error::InvalidInput { ref field, .. } if field == "action"),
+        "{err}"
+    );
+    let err = e
+        .err("server.setstatus", &[("id", "1"), ("status", "explode")])
+        .await;
+    assert!(
+        matches!(err, Error::InvalidInput { ref field, .. } if field == "status"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -156,7 +342,10 @@ async fn client_debug_and_errors_hide_the_password() {
     let acc = account("http://127.0.0.1:9", "someone", "very-secret-pw");
     let c = idcgate_west::WestClient::new(&acc, &cfg()).unwrap();
     let shown = format!("{c:?}");
-    assert!(shown.contains("someone") && !shown.contains("very-secret-pw"), "{shown}");
+    assert!(
+        shown.contains("someone") && !shown.contains("very-secret-pw"),
+        "{shown}"
+    );
     let err = c.call("info.checkbalance", &Vec::new()).await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err}");
     assert!(!err.to_string().contains("very-secret-pw"));

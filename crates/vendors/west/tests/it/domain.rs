@@ -5,7 +5,20 @@ use super::*;
 
 async fn cn_template(e: &Env, name: &str) -> String {
     let t = e
-        .ok("domain.createtemplate", &[("regtype", "I"), ("name", name), ("idtype", "SFZ"), ("idnumber", "510104199001011234"), ("email", "w@example.cn"), ("phone", "13900001111"), ("province", "四川"), ("city", "成都"), ("address", "锦江区1号")])
+        .ok(
+            "domain.createtemplate",
+            &[
+                ("regtype", "I"),
+                ("name", name),
+                ("idtype", "SFZ"),
+                ("idnumber", "510104199001011234"),
+                ("email", "w@example.cn"),
+                ("phone", "13900001111"),
+                ("province", "四川"),
+                ("city", "成都"),
+                ("address", "锦江区1号"),
+            ],
+        )
         .await;
     id_of(&t, "templateid")
 }
@@ -15,10 +28,24 @@ async fn charges_are_booked_and_balance_agrees() {
     let e = env().await;
     let before = e.balance().await;
     let fin_before = items(&e.ok("info.getfinance", &[("limit", "100")]).await).len();
-    let price = dec(&e.ok("domain.getprice", &[("domain", "newshop.com"), ("year", "2")]).await["price"]);
+    let price = dec(&e
+        .ok(
+            "domain.getprice",
+            &[("domain", "newshop.com"), ("year", "2")],
+        )
+        .await["price"]);
     assert_eq!(price, Decimal::new(11000, 2));
     let tid = cn_template(&e, "王五").await;
-    let r = e.ok("domain.regdomain", &[("domain", "newshop.com"), ("year", "2"), ("templateid", &tid)]).await;
+    let r = e
+        .ok(
+            "domain.regdomain",
+            &[
+                ("domain", "newshop.com"),
+                ("year", "2"),
+                ("templateid", &tid),
+            ],
+        )
+        .await;
     assert_eq!(dec(&r["amount"]), price);
     assert_eq!(e.balance().await, before - price);
     let fin = e.ok("info.getfinance", &[("limit", "100")]).await;
@@ -28,26 +55,56 @@ async fn charges_are_booked_and_balance_agrees() {
     assert_eq!(newest["orderid"], r["orderid"]);
     assert_eq!(dec(&newest["balance"]), before - price);
     let today = &newest["time"].as_str().unwrap()[..10];
-    let spend = e.ok("info.getspending", &[("start_date", today), ("end_date", today)]).await;
+    let spend = e
+        .ok(
+            "info.getspending",
+            &[("start_date", today), ("end_date", today)],
+        )
+        .await;
     assert_eq!(dec(&spend["total"]), price);
     assert_eq!(spend["count"], 1);
     // A range with nothing in it.
-    let none = e.ok("info.getfinance", &[("start_date", "2001-01-01"), ("end_date", "2001-01-02")]).await;
+    let none = e
+        .ok(
+            "info.getfinance",
+            &[("start_date", "2001-01-01"), ("end_date", "2001-01-02")],
+        )
+        .await;
     assert!(items(&none).is_empty());
-    assert_eq!(e.conn.billing().unwrap().balance().await.unwrap().available.0, before - price);
+    assert_eq!(
+        e.conn
+            .billing()
+            .unwrap()
+            .balance()
+            .await
+            .unwrap()
+            .available
+            .0,
+        before - price
+    );
 }
 
 #[tokio::test]
 async fn insufficient_balance_refuses_and_changes_nothing() {
     let e = env().await;
-    e.sim.set_balance(idcgate_core::Money(Decimal::new(1000, 2)));
+    e.sim
+        .set_balance(idcgate_core::Money(Decimal::new(1000, 2)));
     let fin = e.sim.finance_len();
     let tid = cn_template(&e, "赵六").await;
-    let err = e.err("domain.regdomain", &[("domain", "toopricey.com"), ("templateid", &tid)]).await;
+    let err = e
+        .err(
+            "domain.regdomain",
+            &[("domain", "toopricey.com"), ("templateid", &tid)],
+        )
+        .await;
     assert!(matches!(err, Error::InsufficientBalance { .. }), "{err}");
     assert_eq!(e.balance().await, Decimal::new(1000, 2));
     assert_eq!(e.sim.finance_len(), fin);
-    assert_eq!(e.ok("domain.checkdomain", &[("domain", "toopricey.com")]).await["avail"], 1);
+    assert_eq!(
+        e.ok("domain.checkdomain", &[("domain", "toopricey.com")])
+            .await["avail"],
+        1
+    );
     assert!(items(&e.ok("domain.getdomains", &[("domain", "toopricey")]).await).is_empty());
 }
 
@@ -55,115 +112,409 @@ async fn insufficient_balance_refuses_and_changes_nothing() {
 async fn templates_real_name_and_transfer() {
     let e = env().await;
     let tid = cn_template(&e, "孙七").await;
-    let info = e.ok("domain.gettemplateinfo", &[("templateid", &tid)]).await;
+    let info = e
+        .ok("domain.gettemplateinfo", &[("templateid", &tid)])
+        .await;
     assert_eq!(info["realname"], "unverified");
     // .cn needs a verified template
-    let err = e.err("domain.regdomain", &[("domain", "sunqi.cn"), ("templateid", &tid)]).await;
+    let err = e
+        .err(
+            "domain.regdomain",
+            &[("domain", "sunqi.cn"), ("templateid", &tid)],
+        )
+        .await;
     assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
-    let err = e.err("domain.uploadrealname", &[("templateid", &tid), ("uploadtoken", "guess"), ("idfile", "aGVsbG8gd29ybGQgaW1hZ2U=")]).await;
-    assert!(matches!(err, Error::InvalidInput { ref field, .. } if field == "uploadtoken"), "{err}");
-    let tok = e.ok("domain.getrealnametoken", &[("templateid", &tid)]).await;
-    let up = e.ok("domain.uploadrealname", &[("templateid", &tid), ("uploadtoken", tok["uploadtoken"].as_str().unwrap()), ("idfile", "aGVsbG8gd29ybGQgaW1hZ2U=")]).await;
+    let err = e
+        .err(
+            "domain.uploadrealname",
+            &[
+                ("templateid", &tid),
+                ("uploadtoken", "guess"),
+                ("idfile", "aGVsbG8gd29ybGQgaW1hZ2U="),
+            ],
+        )
+        .await;
+    assert!(
+        matches!(err, Error::InvalidInput { ref field, .. } if field == "uploadtoken"),
+        "{err}"
+    );
+    let tok = e
+        .ok("domain.getrealnametoken", &[("templateid", &tid)])
+        .await;
+    let up = e
+        .ok(
+            "domain.uploadrealname",
+            &[
+                ("templateid", &tid),
+                ("uploadtoken", tok["uploadtoken"].as_str().unwrap()),
+                ("idfile", "aGVsbG8gd29ybGQgaW1hZ2U="),
+            ],
+        )
+        .await;
     assert_eq!(up["realname"], "verified");
-    e.ok("domain.regdomain", &[("domain", "sunqi.cn"), ("templateid", &tid)]).await;
-    let rn = e.ok("domain.getdomainrealname", &[("domain", "sunqi.cn")]).await;
-    assert_eq!((rn["realname"].as_str(), rn["name"].as_str()), (Some("verified"), Some("孙七")));
+    e.ok(
+        "domain.regdomain",
+        &[("domain", "sunqi.cn"), ("templateid", &tid)],
+    )
+    .await;
+    let rn = e
+        .ok("domain.getdomainrealname", &[("domain", "sunqi.cn")])
+        .await;
+    assert_eq!(
+        (rn["realname"].as_str(), rn["name"].as_str()),
+        (Some("verified"), Some("孙七"))
+    );
     // Changing the owner's name resets verification; changing the phone does not.
-    e.ok("domain.modifytemplate", &[("templateid", &tid), ("phone", "13911112222")]).await;
-    assert_eq!(e.ok("domain.gettemplateinfo", &[("templateid", &tid)]).await["realname"], "verified");
-    let m = e.ok("domain.modifytemplate", &[("templateid", &tid), ("name", "孙八")]).await;
+    e.ok(
+        "domain.modifytemplate",
+        &[("templateid", &tid), ("phone", "13911112222")],
+    )
+    .await;
+    assert_eq!(
+        e.ok("domain.gettemplateinfo", &[("templateid", &tid)])
+            .await["realname"],
+        "verified"
+    );
+    let m = e
+        .ok(
+            "domain.modifytemplate",
+            &[("templateid", &tid), ("name", "孙八")],
+        )
+        .await;
     assert_eq!(m["realname"], "unverified");
     // Template transfer to another verified template.
     let list = e.ok("domain.gettemplatelist", &[]).await;
-    let other = items(&list).into_iter().find(|t| t["realname"] == "verified").map(|t| id_of(&t, "templateid")).unwrap();
-    let err = e.err("domain.deletetemplate", &[("templateid", &tid)]).await;
+    let other = items(&list)
+        .into_iter()
+        .find(|t| t["realname"] == "verified")
+        .map(|t| id_of(&t, "templateid"))
+        .unwrap();
+    let err = e
+        .err("domain.deletetemplate", &[("templateid", &tid)])
+        .await;
     assert!(err.to_string().contains("20113"), "{err}");
-    e.ok("domain.domaintransfer", &[("domain", "sunqi.cn"), ("templateid", &other)]).await;
-    assert_eq!(id_of(&e.ok("domain.getdomaininfo", &[("domain", "sunqi.cn")]).await, "templateid"), other);
-    let tl = e.ok("domain.gettransferlist", &[("domain", "sunqi.cn")]).await;
+    e.ok(
+        "domain.domaintransfer",
+        &[("domain", "sunqi.cn"), ("templateid", &other)],
+    )
+    .await;
+    assert_eq!(
+        id_of(
+            &e.ok("domain.getdomaininfo", &[("domain", "sunqi.cn")])
+                .await,
+            "templateid"
+        ),
+        other
+    );
+    let tl = e
+        .ok("domain.gettransferlist", &[("domain", "sunqi.cn")])
+        .await;
     assert_eq!(items(&tl).len(), 1);
     assert_eq!(id_of(&items(&tl)[0], "fromtemplate"), tid);
     e.ok("domain.deletetemplate", &[("templateid", &tid)]).await;
-    let err = e.err("domain.gettemplateinfo", &[("templateid", &tid)]).await;
+    let err = e
+        .err("domain.gettemplateinfo", &[("templateid", &tid)])
+        .await;
     assert!(err.to_string().contains("20102"), "{err}");
     // International templates need no real-name and cannot register .cn.
-    let intl = id_of(&e.ok("domain.createintltemplate", &[("name", "Intl Co"), ("email", "a@b.com"), ("phone", "12345678"), ("address", "1 Road")]).await, "templateid");
-    assert!(e.err("domain.getrealnametoken", &[("templateid", &intl)]).await.to_string().contains("20113"));
-    assert!(e.err("domain.regdomain", &[("domain", "intlco.cn"), ("templateid", &intl)]).await.to_string().contains("20113"));
-    e.ok("domain.regdomain", &[("domain", "intlco.com"), ("templateid", &intl)]).await;
+    let intl = id_of(
+        &e.ok(
+            "domain.createintltemplate",
+            &[
+                ("name", "Intl Co"),
+                ("email", "a@b.com"),
+                ("phone", "12345678"),
+                ("address", "1 Road"),
+            ],
+        )
+        .await,
+        "templateid",
+    );
+    assert!(e
+        .err("domain.getrealnametoken", &[("templateid", &intl)])
+        .await
+        .to_string()
+        .contains("20113"));
+    assert!(e
+        .err(
+            "domain.regdomain",
+            &[("domain", "intlco.cn"), ("templateid", &intl)]
+        )
+        .await
+        .to_string()
+        .contains("20113"));
+    e.ok(
+        "domain.regdomain",
+        &[("domain", "intlco.com"), ("templateid", &intl)],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn registration_checks_renewal_and_failures() {
     let e = env().await;
-    assert_eq!(e.ok("domain.checkdomain", &[("domain", "baidu.com")]).await["avail"], 0);
-    assert_eq!(e.ok("domain.checkdomain", &[("domain", "idcgate-demo.com")]).await["avail"], 0);
-    assert_eq!(e.ok("domain.checkdomain", &[("domain", "fresh-name.top")]).await["avail"], 1);
+    assert_eq!(
+        e.ok("domain.checkdomain", &[("domain", "baidu.com")]).await["avail"],
+        0
+    );
+    assert_eq!(
+        e.ok("domain.checkdomain", &[("domain", "idcgate-demo.com")])
+            .await["avail"],
+        0
+    );
+    assert_eq!(
+        e.ok("domain.checkdomain", &[("domain", "fresh-name.top")])
+            .await["avail"],
+        1
+    );
     let tid = cn_template(&e, "周九").await;
     let before = e.balance().await;
-    let err = e.err("domain.regdomain", &[("domain", "baidu.com"), ("templateid", &tid)]).await;
+    let err = e
+        .err(
+            "domain.regdomain",
+            &[("domain", "baidu.com"), ("templateid", &tid)],
+        )
+        .await;
     assert!(err.to_string().contains("已被注册"), "{err}");
-    assert_eq!(e.balance().await, before, "a failed registration is not charged");
+    assert_eq!(
+        e.balance().await,
+        before,
+        "a failed registration is not charged"
+    );
     let failed = e.ok("domain.getfaileddomains", &[]).await;
     assert_eq!(items(&failed)[0]["domain"], "baidu.com");
-    let r = e.ok("domain.regdomain", &[("domain", "fresh-name.top"), ("year", "1"), ("templateid", &tid)]).await;
+    let r = e
+        .ok(
+            "domain.regdomain",
+            &[
+                ("domain", "fresh-name.top"),
+                ("year", "1"),
+                ("templateid", &tid),
+            ],
+        )
+        .await;
     let exp1 = r["expiredate"].as_str().unwrap().to_string();
     let d = e.ok("domain.getdomains", &[("domain", "fresh-name")]).await;
     assert_eq!(items(&d)[0]["expiredate"], exp1.as_str());
-    let rp = dec(&e.ok("domain.getrenewprice", &[("domain", "fresh-name.top"), ("year", "2")]).await["price"]);
+    let rp = dec(&e
+        .ok(
+            "domain.getrenewprice",
+            &[("domain", "fresh-name.top"), ("year", "2")],
+        )
+        .await["price"]);
     assert_eq!(rp, Decimal::new(5800, 2));
     let bal = e.balance().await;
-    let rn = e.ok("domain.renewdomain", &[("domain", "fresh-name.top"), ("year", "2"), ("expiredate", &exp1)]).await;
+    let rn = e
+        .ok(
+            "domain.renewdomain",
+            &[
+                ("domain", "fresh-name.top"),
+                ("year", "2"),
+                ("expiredate", &exp1),
+            ],
+        )
+        .await;
     let exp3 = rn["expiredate"].as_str().unwrap();
-    assert_eq!(&exp3[..4], &(exp1[..4].parse::<i32>().unwrap() + 2).to_string());
+    assert_eq!(
+        &exp3[..4],
+        &(exp1[..4].parse::<i32>().unwrap() + 2).to_string()
+    );
     assert_eq!(e.balance().await, bal - rp);
     // The same renewal again (a retry) is refused by the expiry guard.
-    let again = e.err("domain.renewdomain", &[("domain", "fresh-name.top"), ("year", "2"), ("expiredate", &exp1)]).await;
+    let again = e
+        .err(
+            "domain.renewdomain",
+            &[
+                ("domain", "fresh-name.top"),
+                ("year", "2"),
+                ("expiredate", &exp1),
+            ],
+        )
+        .await;
     assert!(again.to_string().contains("expiredate"), "{again}");
     assert_eq!(e.balance().await, bal - rp);
-    let info = e.ok("domain.getdomaininfo", &[("domain", "fresh-name.top")]).await;
+    let info = e
+        .ok("domain.getdomaininfo", &[("domain", "fresh-name.top")])
+        .await;
     assert_eq!(info["expiredate"], exp3);
-    let whois = e.ok("domain.getwhois", &[("domain", "fresh-name.top")]).await;
+    let whois = e
+        .ok("domain.getwhois", &[("domain", "fresh-name.top")])
+        .await;
     assert_eq!(whois["registrant"], "周九");
-    assert_eq!(e.ok("domain.getwhois", &[("domain", "unregistered-x.com")]).await["registered"], 0);
-    let rs = e.ok("domain.getregistrystatus", &[("domain", "fresh-name.top")]).await;
-    assert!(!rs["status"].as_array().unwrap().contains(&Value::from("serverHold")));
-    e.ok("domain.modifydomain", &[("domain", "fresh-name.top"), ("autorenew", "1"), ("remark", "主站")]).await;
-    let info = e.ok("domain.getdomaininfo", &[("domain", "fresh-name.top")]).await;
-    assert_eq!((info["autorenew"].as_i64(), info["remark"].as_str()), (Some(1), Some("主站")));
+    assert_eq!(
+        e.ok("domain.getwhois", &[("domain", "unregistered-x.com")])
+            .await["registered"],
+        0
+    );
+    let rs = e
+        .ok("domain.getregistrystatus", &[("domain", "fresh-name.top")])
+        .await;
+    assert!(!rs["status"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("serverHold")));
+    e.ok(
+        "domain.modifydomain",
+        &[
+            ("domain", "fresh-name.top"),
+            ("autorenew", "1"),
+            ("remark", "主站"),
+        ],
+    )
+    .await;
+    let info = e
+        .ok("domain.getdomaininfo", &[("domain", "fresh-name.top")])
+        .await;
+    assert_eq!(
+        (info["autorenew"].as_i64(), info["remark"].as_str()),
+        (Some(1), Some("主站"))
+    );
 }
 
 #[tokio::test]
 async fn nameservers_hosts_and_dnssec() {
     let e = env().await;
     let d = "mybrand.net";
-    e.ok("domain.regdns", &[("domain", d), ("dns", "ns1.mybrand.net"), ("ip", "192.0.2.53")]).await;
-    assert!(e.err("domain.regdns", &[("domain", d), ("dns", "ns1.mybrand.net"), ("ip", "192.0.2.53")]).await.to_string().contains("20113"));
-    assert!(e.err("domain.regdns", &[("domain", d), ("dns", "ns1.other.net"), ("ip", "192.0.2.53")]).await.to_string().contains("20000"));
-    e.ok("domain.modifyregdns", &[("domain", d), ("dns", "ns1.mybrand.net"), ("ip", "192.0.2.54")]).await;
+    e.ok(
+        "domain.regdns",
+        &[
+            ("domain", d),
+            ("dns", "ns1.mybrand.net"),
+            ("ip", "192.0.2.53"),
+        ],
+    )
+    .await;
+    assert!(e
+        .err(
+            "domain.regdns",
+            &[
+                ("domain", d),
+                ("dns", "ns1.mybrand.net"),
+                ("ip", "192.0.2.53")
+            ]
+        )
+        .await
+        .to_string()
+        .contains("20113"));
+    assert!(e
+        .err(
+            "domain.regdns",
+            &[
+                ("domain", d),
+                ("dns", "ns1.other.net"),
+                ("ip", "192.0.2.53")
+            ]
+        )
+        .await
+        .to_string()
+        .contains("20000"));
+    e.ok(
+        "domain.modifyregdns",
+        &[
+            ("domain", d),
+            ("dns", "ns1.mybrand.net"),
+            ("ip", "192.0.2.54"),
+        ],
+    )
+    .await;
     let s = e.ok("domain.syncregdns", &[("domain", d)]).await;
     assert_eq!(s["synced"], 1);
     let g = e.ok("domain.getregdns", &[("domain", d)]).await;
     assert_eq!(items(&g)[0]["ip"], "192.0.2.54");
     assert_ne!(g["synctime"], "");
-    e.ok("domain.modifydns", &[("domain", d), ("dns1", "ns1.mybrand.net"), ("dns2", "ns2.myhostadmin.net")]).await;
-    assert!(e.err("domain.deleteregdns", &[("domain", d), ("dns", "ns1.mybrand.net")]).await.to_string().contains("20113"), "in use");
+    e.ok(
+        "domain.modifydns",
+        &[
+            ("domain", d),
+            ("dns1", "ns1.mybrand.net"),
+            ("dns2", "ns2.myhostadmin.net"),
+        ],
+    )
+    .await;
+    assert!(
+        e.err(
+            "domain.deleteregdns",
+            &[("domain", d), ("dns", "ns1.mybrand.net")]
+        )
+        .await
+        .to_string()
+        .contains("20113"),
+        "in use"
+    );
     let reg = e.conn.registrar().unwrap();
-    reg.set_nameservers(d, &["ns1.myhostadmin.net".into(), "ns2.myhostadmin.net".into()]).await.unwrap();
-    assert_eq!(reg.get_domain(d).await.unwrap().nameservers, vec!["ns1.myhostadmin.net", "ns2.myhostadmin.net"]);
-    e.ok("domain.deleteregdns", &[("domain", d), ("dns", "ns1.mybrand.net")]).await;
+    reg.set_nameservers(
+        d,
+        &["ns1.myhostadmin.net".into(), "ns2.myhostadmin.net".into()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        reg.get_domain(d).await.unwrap().nameservers,
+        vec!["ns1.myhostadmin.net", "ns2.myhostadmin.net"]
+    );
+    e.ok(
+        "domain.deleteregdns",
+        &[("domain", d), ("dns", "ns1.mybrand.net")],
+    )
+    .await;
     assert!(items(&e.ok("domain.getregdns", &[("domain", d)]).await).is_empty());
     // DNSSEC
     let digest = "A".repeat(64);
-    assert!(e.err("domain.adddnssec", &[("domain", d), ("keyTag", "12345"), ("algorithm", "13"), ("digestType", "2"), ("digest", "ABC")]).await.to_string().contains("digest"));
-    e.ok("domain.adddnssec", &[("domain", d), ("keyTag", "12345"), ("algorithm", "13"), ("digestType", "2"), ("digest", &digest)]).await;
-    assert_eq!(code_of(&e.err("domain.adddnssec", &[("domain", d), ("keyTag", "12345"), ("algorithm", "13"), ("digestType", "2"), ("digest", &digest)]).await), "20118");
-    assert_eq!(e.ok("domain.syncdnssec", &[("domain", d)]).await["synced"], 1);
+    assert!(e
+        .err(
+            "domain.adddnssec",
+            &[
+                ("domain", d),
+                ("keyTag", "12345"),
+                ("algorithm", "13"),
+                ("digestType", "2"),
+                ("digest", "ABC")
+            ]
+        )
+        .await
+        .to_string()
+        .contains("digest"));
+    e.ok(
+        "domain.adddnssec",
+        &[
+            ("domain", d),
+            ("keyTag", "12345"),
+            ("algorithm", "13"),
+            ("digestType", "2"),
+            ("digest", &digest),
+        ],
+    )
+    .await;
+    assert_eq!(
+        code_of(
+            &e.err(
+                "domain.adddnssec",
+                &[
+                    ("domain", d),
+                    ("keyTag", "12345"),
+                    ("algorithm", "13"),
+                    ("digestType", "2"),
+                    ("digest", &digest)
+                ]
+            )
+            .await
+        ),
+        "20118"
+    );
+    assert_eq!(
+        e.ok("domain.syncdnssec", &[("domain", d)]).await["synced"],
+        1
+    );
     let ds = e.ok("domain.getdnssec", &[("domain", d)]).await;
     assert_eq!(items(&ds)[0]["keyTag"], 12345);
-    e.ok("domain.deletednssec", &[("domain", d), ("keyTag", "12345")]).await;
+    e.ok("domain.deletednssec", &[("domain", d), ("keyTag", "12345")])
+        .await;
     assert!(items(&e.ok("domain.getdnssec", &[("domain", d)]).await).is_empty());
-    assert!(e.err("domain.deletednssec", &[("domain", d), ("keyTag", "12345")]).await.to_string().contains("20102"));
+    assert!(e
+        .err("domain.deletednssec", &[("domain", d), ("keyTag", "12345")])
+        .await
+        .to_string()
+        .contains("20102"));
 }
 
 #[tokio::test]
@@ -172,35 +523,86 @@ async fn certificates_passwords_smart_dns_and_privacy() {
     let d = "blog-site.top";
     let c = e.ok("domain.getdomaincert", &[("domain", d)]).await;
     assert_eq!(c["owner"], "张三");
-    let b = e.ok("domain.batchgetcert", &[("domains", "blog-site.top,mybrand.net,not-mine.com")]).await;
+    let b = e
+        .ok(
+            "domain.batchgetcert",
+            &[("domains", "blog-site.top,mybrand.net,not-mine.com")],
+        )
+        .await;
     assert_eq!(items(&b).len(), 2);
     assert_eq!(b["failed"][0], "not-mine.com");
-    let z = e.ok("domain.batchdownloadcert", &[("domains", "blog-site.top,mybrand.net")]).await;
+    let z = e
+        .ok(
+            "domain.batchdownloadcert",
+            &[("domains", "blog-site.top,mybrand.net")],
+        )
+        .await;
     assert_eq!(z["count"], 2);
     assert!(z["url"].as_str().unwrap().ends_with(".zip"));
-    assert!(e.err("domain.modifydomainpwd", &[("domain", d), ("password", "short")]).await.to_string().contains("password"));
-    e.ok("domain.modifydomainpwd", &[("domain", d), ("password", "NewPass2025")]).await;
-    assert_eq!(e.ok("domain.getdomainpwd", &[("domain", d)]).await["password"], "NewPass2025");
+    assert!(e
+        .err(
+            "domain.modifydomainpwd",
+            &[("domain", d), ("password", "short")]
+        )
+        .await
+        .to_string()
+        .contains("password"));
+    e.ok(
+        "domain.modifydomainpwd",
+        &[("domain", d), ("password", "NewPass2025")],
+    )
+    .await;
+    assert_eq!(
+        e.ok("domain.getdomainpwd", &[("domain", d)]).await["password"],
+        "NewPass2025"
+    );
     // Smart DNS: priced, charged, dated.
-    let p = dec(&e.ok("domain.getsmartdnsprice", &[("domain", d), ("year", "2")]).await["price"]);
+    let p = dec(&e
+        .ok("domain.getsmartdnsprice", &[("domain", d), ("year", "2")])
+        .await["price"]);
     let bal = e.balance().await;
-    let o = e.ok("domain.opensmartdns", &[("domain", d), ("year", "2")]).await;
+    let o = e
+        .ok("domain.opensmartdns", &[("domain", d), ("year", "2")])
+        .await;
     assert_eq!(dec(&o["amount"]), p);
     assert_eq!(e.balance().await, bal - p);
-    assert_eq!(e.ok("domain.getdomaininfo", &[("domain", d)]).await["smartdns"], o["expiredate"]);
+    assert_eq!(
+        e.ok("domain.getdomaininfo", &[("domain", d)]).await["smartdns"],
+        o["expiredate"]
+    );
     // Privacy
     let pp = dec(&e.ok("domain.getprivacyprice", &[("domain", d)]).await["price"]);
-    assert!(e.err("domain.modifyprivacyemail", &[("domain", d), ("email", "p@x.com")]).await.to_string().contains("20113"));
+    assert!(e
+        .err(
+            "domain.modifyprivacyemail",
+            &[("domain", d), ("email", "p@x.com")]
+        )
+        .await
+        .to_string()
+        .contains("20113"));
     let bal = e.balance().await;
     e.ok("domain.openprivacy", &[("domain", d)]).await;
     assert_eq!(e.balance().await, bal - pp);
-    assert!(e.err("domain.openprivacy", &[("domain", d)]).await.to_string().contains("20113"));
-    e.ok("domain.modifyprivacyemail", &[("domain", d), ("email", "hidden@privacy.cn")]).await;
-    let r = e.ok("domain.renewprivacy", &[("domain", d), ("year", "1")]).await;
+    assert!(e
+        .err("domain.openprivacy", &[("domain", d)])
+        .await
+        .to_string()
+        .contains("20113"));
+    e.ok(
+        "domain.modifyprivacyemail",
+        &[("domain", d), ("email", "hidden@privacy.cn")],
+    )
+    .await;
+    let r = e
+        .ok("domain.renewprivacy", &[("domain", d), ("year", "1")])
+        .await;
     let info = e.ok("domain.getprivacyinfo", &[("domain", d)]).await;
     assert_eq!(items(&info)[0]["email"], "hidden@privacy.cn");
     assert_eq!(items(&info)[0]["expiredate"], r["expiredate"]);
-    assert_eq!(e.ok("domain.getwhois", &[("domain", d)]).await["registrant"], "REDACTED FOR PRIVACY");
+    assert_eq!(
+        e.ok("domain.getwhois", &[("domain", d)]).await["registrant"],
+        "REDACTED FOR PRIVACY"
+    );
     assert_eq!(items(&e.ok("domain.getprivacyinfo", &[]).await).len(), 1);
 }
 
@@ -210,16 +612,27 @@ async fn registrar_capability() {
     let reg = e.conn.registrar().unwrap();
     let all = reg.list_domains().await.unwrap();
     assert_eq!(all.len(), 5);
-    assert!(all.iter().all(|d| d.expires_at.is_some() && d.status == idcgate_core::DomainStatus::Active));
+    assert!(all
+        .iter()
+        .all(|d| d.expires_at.is_some() && d.status == idcgate_core::DomainStatus::Active));
     assert!(reg.check_available("capability-test.com").await.unwrap());
-    let q = reg.quote_registration("capability-test.com", 1).await.unwrap();
+    let q = reg
+        .quote_registration("capability-test.com", 1)
+        .await
+        .unwrap();
     assert_eq!(q.price.0, Decimal::new(5500, 2));
     let before = e.balance().await;
-    let o = reg.register("capability-test.com", 1, "order-1").await.unwrap();
+    let o = reg
+        .register("capability-test.com", 1, "order-1")
+        .await
+        .unwrap();
     assert_eq!(o.amount, q.price);
     assert_eq!(e.balance().await, before - q.price.0);
     let d = reg.get_domain("capability-test.com").await.unwrap();
-    let r = reg.renew("capability-test.com", 1, "order-2").await.unwrap();
+    let r = reg
+        .renew("capability-test.com", 1, "order-2")
+        .await
+        .unwrap();
     assert_eq!(r.amount.0, Decimal::new(6900, 2));
     let d2 = reg.get_domain("capability-test.com").await.unwrap();
     assert!(d2.expires_at.unwrap() > d.expires_at.unwrap());
@@ -231,8 +644,16 @@ async fn invoices() {
     let e = env().await;
     let cfg = e.ok("invoice.getconfig", &[]).await;
     let invoiceable = dec(&cfg["invoiceable"]);
-    assert_eq!(invoiceable, Decimal::new(5500, 2), "the sandbox spent 55.00");
+    assert_eq!(
+        invoiceable,
+        Decimal::new(5500, 2),
+        "the sandbox spent 55.00"
+    );
     let c = e.ok("invoice.getcost", &[("amount", "50")]).await;
     assert_eq!(dec(&c["postage"]), Decimal::new(1500, 2));
-    assert!(e.err("invoice.getcost", &[("amount", "100000")]).await.to_string().contains("amount"));
+    assert!(e
+        .err("invoice.getcost", &[("amount", "100000")])
+        .await
+        .to_string()
+        .contains("amount"));
 }

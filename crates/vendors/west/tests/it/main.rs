@@ -12,7 +12,9 @@ mod server;
 use idcgate_core::spec::ActionKind;
 use idcgate_core::{Connection, Credentials, Error, UpstreamAccount, Vendor};
 use idcgate_west::{spec, Sim};
-use idcgate_wire::{form, Charset, HttpClient, Redactor, SimServer, WireConfig, WireRequest, WireResponse};
+use idcgate_wire::{
+    form, Charset, HttpClient, Redactor, SimServer, WireConfig, WireRequest, WireResponse,
+};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::str::FromStr;
@@ -29,7 +31,9 @@ pub fn account(base: &str, user: &str, pw: &str) -> UpstreamAccount {
         name: "west-test".into(),
         vendor: Vendor::West,
         base_url: base.into(),
-        credentials: Credentials::new().with("username", user).with("api_password", pw),
+        credentials: Credentials::new()
+            .with("username", user)
+            .with("api_password", pw),
         rate_limit_per_sec: 0,
     }
 }
@@ -45,7 +49,9 @@ pub async fn env() -> Env {
 }
 
 pub async fn env_with(sim: Sim, cfg: WireConfig) -> Env {
-    let srv = idcgate_wire::sim::serve(&sim, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let srv = idcgate_wire::sim::serve(&sim, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let (u, p) = sim.credentials();
     let conn = idcgate_west::connect(&account(&srv.base_url(), &u, &p), &cfg).unwrap();
     Env { sim, srv, conn }
@@ -53,7 +59,10 @@ pub async fn env_with(sim: Sim, cfg: WireConfig) -> Env {
 
 impl Env {
     pub async fn call(&self, action: &str, kv: &[(&str, &str)]) -> Result<Value, Error> {
-        let params = kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let params = kv
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         self.conn.call(action, &params).await
     }
 
@@ -92,7 +101,11 @@ impl Env {
     pub fn auth(&self) -> Vec<(String, String)> {
         let (u, p) = self.sim.credentials();
         let time = self.sim.now_ms().to_string();
-        vec![("username".into(), u.clone()), ("token".into(), idcgate_west::token(&u, &p, &time)), ("time".into(), time)]
+        vec![
+            ("username".into(), u.clone()),
+            ("token".into(), idcgate_west::token(&u, &p, &time)),
+            ("time".into(), time),
+        ]
     }
 }
 
@@ -101,7 +114,11 @@ pub fn gbk_form(pairs: &[(String, String)]) -> Vec<u8> {
 }
 
 pub fn dec(v: &Value) -> Decimal {
-    Decimal::from_str(v.as_str().unwrap_or_else(|| panic!("not a money string: {v}"))).unwrap()
+    Decimal::from_str(
+        v.as_str()
+            .unwrap_or_else(|| panic!("not a money string: {v}")),
+    )
+    .unwrap()
 }
 
 pub fn items(v: &Value) -> Vec<Value> {
@@ -138,12 +155,30 @@ fn spec_ids_match_the_catalog() {
     b.sort();
     assert_eq!(a, b);
     assert_eq!(b.len(), 190);
-    assert_eq!(catalog.iter().filter(|i| i.starts_with("west:dnsrec.")).count(), 5);
+    assert_eq!(
+        catalog
+            .iter()
+            .filter(|i| i.starts_with("west:dnsrec."))
+            .count(),
+        5
+    );
 }
 
 #[test]
 fn every_implemented_action_is_exercised() {
-    let src = [include_str!("auth.rs"), include_str!("dns.rs"), include_str!("domain.rs"), include_str!("faults.rs"), include_str!("others.rs"), include_str!("server.rs")].concat();
-    let missing: Vec<&str> = spec().implemented().map(|a| a.name()).filter(|n| !src.contains(&format!("\"{n}\""))).collect();
+    let src = [
+        include_str!("auth.rs"),
+        include_str!("dns.rs"),
+        include_str!("domain.rs"),
+        include_str!("faults.rs"),
+        include_str!("others.rs"),
+        include_str!("server.rs"),
+    ]
+    .concat();
+    let missing: Vec<&str> = spec()
+        .implemented()
+        .map(|a| a.name())
+        .filter(|n| !src.contains(&format!("\"{n}\"")))
+        .collect();
     assert!(missing.is_empty(), "actions without a test: {missing:?}");
 }

@@ -10,7 +10,21 @@ async fn first_server(e: &Env) -> String {
 }
 
 async fn buy(e: &Env, room: &str, os: &str) -> Value {
-    e.ok("server.buy", &[("serverroom", room), ("os", os), ("cpu", "2"), ("memory", "4"), ("disk", "50"), ("bandwidth", "5"), ("month", "3"), ("password", "Passw0rd2025"), ("name", "测试机")]).await
+    e.ok(
+        "server.buy",
+        &[
+            ("serverroom", room),
+            ("os", os),
+            ("cpu", "2"),
+            ("memory", "4"),
+            ("disk", "50"),
+            ("bandwidth", "5"),
+            ("month", "3"),
+            ("password", "Passw0rd2025"),
+            ("name", "测试机"),
+        ],
+    )
+    .await
 }
 
 #[tokio::test]
@@ -22,22 +36,66 @@ async fn config_os_per_room_and_purchase() {
     let hk10 = e.ok("server.getos", &[("serverroom", "15")]).await;
     assert!(items(&bj).iter().any(|o| o["os"] == "win2019"));
     assert!(!items(&hk10).iter().any(|o| o["os"] == "win2019"));
-    assert!(e.err("server.getos", &[("serverroom", "5")]).await.to_string().contains("serverroom"));
+    assert!(e
+        .err("server.getos", &[("serverroom", "5")])
+        .await
+        .to_string()
+        .contains("serverroom"));
     let prices = e.ok("server.getconfigprice", &[("serverroom", "4")]).await;
-    assert_eq!(dec(&items(&prices)[0]["cpu"]), Decimal::new(3750, 2), "Hong Kong costs 1.5x");
-    let quote = dec(&e.ok("server.getprice", &[("serverroom", "3"), ("cpu", "2"), ("memory", "4"), ("disk", "50"), ("bandwidth", "5"), ("month", "3")]).await["price"]);
+    assert_eq!(
+        dec(&items(&prices)[0]["cpu"]),
+        Decimal::new(3750, 2),
+        "Hong Kong costs 1.5x"
+    );
+    let quote = dec(&e
+        .ok(
+            "server.getprice",
+            &[
+                ("serverroom", "3"),
+                ("cpu", "2"),
+                ("memory", "4"),
+                ("disk", "50"),
+                ("bandwidth", "5"),
+                ("month", "3"),
+            ],
+        )
+        .await["price"]);
     assert_eq!(quote, Decimal::new(3 * (50 + 60 + 25 + 60) * 100, 2));
-    assert!(e.err("server.buy", &[("serverroom", "15"), ("os", "win2019"), ("cpu", "2"), ("memory", "4"), ("disk", "50"), ("bandwidth", "5"), ("password", "Passw0rd2025")]).await.to_string().contains("os"));
+    assert!(e
+        .err(
+            "server.buy",
+            &[
+                ("serverroom", "15"),
+                ("os", "win2019"),
+                ("cpu", "2"),
+                ("memory", "4"),
+                ("disk", "50"),
+                ("bandwidth", "5"),
+                ("password", "Passw0rd2025")
+            ]
+        )
+        .await
+        .to_string()
+        .contains("os"));
     let before = e.balance().await;
     let b = buy(&e, "3", "debian12").await;
     assert_eq!(dec(&b["amount"]), quote);
     assert_eq!(e.balance().await, before - quote);
     let id = id_of(&b, "id");
     let d = e.ok("server.detail", &[("id", &id)]).await;
-    assert_eq!((d["name"].as_str(), d["os"].as_str(), d["status"].as_str()), (Some("测试机"), Some("debian12"), Some("running")));
+    assert_eq!(
+        (d["name"].as_str(), d["os"].as_str(), d["status"].as_str()),
+        (Some("测试机"), Some("debian12"), Some("running"))
+    );
     assert_eq!(e.ok("server.getip", &[("id", &id)]).await["ip"], b["ip"]);
-    assert_eq!(e.ok("server.getinitpwd", &[("id", &id)]).await["password"], "Passw0rd2025");
-    assert_eq!(items(&e.ok("server.list", &[("serverroom", "3")]).await).len(), 2);
+    assert_eq!(
+        e.ok("server.getinitpwd", &[("id", &id)]).await["password"],
+        "Passw0rd2025"
+    );
+    assert_eq!(
+        items(&e.ok("server.list", &[("serverroom", "3")]).await).len(),
+        2
+    );
     let fin = e.ok("info.getfinance", &[]).await;
     assert_eq!(items(&fin)[0]["orderid"], b["orderid"]);
 }
@@ -46,27 +104,72 @@ async fn config_os_per_room_and_purchase() {
 async fn lifecycle_password_reinstall_and_logs() {
     let e = env().await;
     let id = first_server(&e).await;
-    assert!(e.err("server.setstatus", &[("id", &id), ("status", "start")]).await.to_string().contains("20113"));
-    e.ok("server.setstatus", &[("id", &id), ("status", "stop")]).await;
-    assert_eq!(e.ok("server.getstatus", &[("id", &id)]).await["status"], "stopped");
+    assert!(e
+        .err("server.setstatus", &[("id", &id), ("status", "start")])
+        .await
+        .to_string()
+        .contains("20113"));
+    e.ok("server.setstatus", &[("id", &id), ("status", "stop")])
+        .await;
+    assert_eq!(
+        e.ok("server.getstatus", &[("id", &id)]).await["status"],
+        "stopped"
+    );
     let perf = e.ok("server.perfdata", &[("id", &id)]).await;
-    assert!(items(&perf).iter().all(|p| p["cpu"] == 0), "a stopped server uses no CPU");
-    assert!(e.err("server.setstatus", &[("id", &id), ("status", "restart")]).await.to_string().contains("20113"));
-    e.ok("server.setstatus", &[("id", &id), ("status", "start")]).await;
-    e.ok("server.setstatus", &[("id", &id), ("status", "restart")]).await;
-    assert_eq!(e.ok("server.getstatus", &[("id", &id)]).await["status"], "running");
-    assert_eq!(items(&e.ok("server.perfdata", &[("id", &id)]).await).len(), 12);
-    e.ok("server.modifypwd", &[("id", &id), ("password", "Changed2025x")]).await;
-    e.ok("server.denylogin", &[("id", &id), ("deny", "1")]).await;
+    assert!(
+        items(&perf).iter().all(|p| p["cpu"] == 0),
+        "a stopped server uses no CPU"
+    );
+    assert!(e
+        .err("server.setstatus", &[("id", &id), ("status", "restart")])
+        .await
+        .to_string()
+        .contains("20113"));
+    e.ok("server.setstatus", &[("id", &id), ("status", "start")])
+        .await;
+    e.ok("server.setstatus", &[("id", &id), ("status", "restart")])
+        .await;
+    assert_eq!(
+        e.ok("server.getstatus", &[("id", &id)]).await["status"],
+        "running"
+    );
+    assert_eq!(
+        items(&e.ok("server.perfdata", &[("id", &id)]).await).len(),
+        12
+    );
+    e.ok(
+        "server.modifypwd",
+        &[("id", &id), ("password", "Changed2025x")],
+    )
+    .await;
+    e.ok("server.denylogin", &[("id", &id), ("deny", "1")])
+        .await;
     assert_eq!(e.ok("server.detail", &[("id", &id)]).await["denylogin"], 1);
-    e.ok("server.reinstall", &[("id", &id), ("os", "rocky9.2"), ("password", "Reinst2025x")]).await;
-    assert_eq!(e.ok("server.detail", &[("id", &id)]).await["os"], "rocky9.2");
-    assert_eq!(e.ok("server.getinitpwd", &[("id", &id)]).await["password"], "Reinst2025x");
+    e.ok(
+        "server.reinstall",
+        &[("id", &id), ("os", "rocky9.2"), ("password", "Reinst2025x")],
+    )
+    .await;
+    assert_eq!(
+        e.ok("server.detail", &[("id", &id)]).await["os"],
+        "rocky9.2"
+    );
+    assert_eq!(
+        e.ok("server.getinitpwd", &[("id", &id)]).await["password"],
+        "Reinst2025x"
+    );
     let log = e.ok("server.oplog", &[("id", &id)]).await;
-    assert!(items(&log)[0]["content"].as_str().unwrap().contains("rocky9.2"));
+    assert!(items(&log)[0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("rocky9.2"));
     assert!(log["total"].as_u64().unwrap() >= 6);
     let code = e.ok("server.getfilingcode", &[("id", &id)]).await;
-    assert_eq!(code["code"], e.ok("server.getfilingcode", &[("id", &id)]).await["code"], "stable");
+    assert_eq!(
+        code["code"],
+        e.ok("server.getfilingcode", &[("id", &id)]).await["code"],
+        "stable"
+    );
     let con = e.ok("server.getconsole", &[("id", &id)]).await;
     assert!(con["url"].as_str().unwrap().contains(&id));
 }
@@ -74,49 +177,122 @@ async fn lifecycle_password_reinstall_and_logs() {
 #[tokio::test]
 async fn renew_upgrade_vcpu_ips_and_trial_conversion() {
     let e = env().await;
+    e.sim
+        .set_balance(idcgate_core::Money(Decimal::new(5_000_000, 2)));
     let id = first_server(&e).await;
-    let exp = e.ok("server.detail", &[("id", &id)]).await["expiredate"].as_str().unwrap().to_string();
-    let p = dec(&e.ok("server.getrenewprice", &[("id", &id), ("year", "1")]).await["price"]);
+    let exp = e.ok("server.detail", &[("id", &id)]).await["expiredate"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let p = dec(&e
+        .ok("server.getrenewprice", &[("id", &id), ("year", "1")])
+        .await["price"]);
     let bal = e.balance().await;
     let r = e.ok("server.renew", &[("id", &id), ("year", "1")]).await;
     assert_eq!(e.balance().await, bal - p);
-    assert_eq!(&r["expiredate"].as_str().unwrap()[..4], &(exp[..4].parse::<i32>().unwrap() + 1).to_string());
+    assert_eq!(
+        &r["expiredate"].as_str().unwrap()[..4],
+        &(exp[..4].parse::<i32>().unwrap() + 1).to_string()
+    );
     let cfg = e.ok("server.getserverconfig", &[("id", &id)]).await;
     assert_eq!(cfg["cpu"], 2);
-    assert!(e.err("server.getupgradeprice", &[("id", &id), ("disk", "10")]).await.to_string().contains("disk"));
-    let up = dec(&e.ok("server.getupgradeprice", &[("id", &id), ("cpu", "4"), ("memory", "8")]).await["price"]);
+    assert!(e
+        .err("server.getupgradeprice", &[("id", &id), ("disk", "10")])
+        .await
+        .to_string()
+        .contains("disk"));
+    let up = dec(&e
+        .ok(
+            "server.getupgradeprice",
+            &[("id", &id), ("cpu", "4"), ("memory", "8")],
+        )
+        .await["price"]);
     assert!(up > Decimal::ZERO);
     let bal = e.balance().await;
-    e.ok("server.upgrade", &[("id", &id), ("cpu", "4"), ("memory", "8")]).await;
+    e.ok(
+        "server.upgrade",
+        &[("id", &id), ("cpu", "4"), ("memory", "8")],
+    )
+    .await;
     assert_eq!(e.balance().await, bal - up);
-    assert_eq!(e.ok("server.getserverconfig", &[("id", &id)]).await["memory"], 8);
+    assert_eq!(
+        e.ok("server.getserverconfig", &[("id", &id)]).await["memory"],
+        8
+    );
     let vp = e.ok("server.getvcpuprice", &[("id", &id)]).await;
     assert_eq!(vp["target"], "dedicated");
     let bal = e.balance().await;
     e.ok("server.switchvcpu", &[("id", &id)]).await;
     assert_eq!(e.balance().await, bal - dec(&vp["price"]));
-    assert_eq!(e.ok("server.getserverconfig", &[("id", &id)]).await["vcpu"], "dedicated");
+    assert_eq!(
+        e.ok("server.getserverconfig", &[("id", &id)]).await["vcpu"],
+        "dedicated"
+    );
     // Extra IPs up to the limit, each charged.
     let ipp = dec(&e.ok("server.extraipprice", &[("id", &id)]).await["price"]);
     for n in 0..4 {
-        assert_eq!(e.ok("server.checkextraip", &[("id", &id)]).await["count"], n);
+        assert_eq!(
+            e.ok("server.checkextraip", &[("id", &id)]).await["count"],
+            n
+        );
         let bal = e.balance().await;
         e.ok("server.addextraip", &[("id", &id)]).await;
         assert_eq!(e.balance().await, bal - ipp);
     }
-    assert_eq!(e.ok("server.checkextraip", &[("id", &id)]).await["canadd"], 0);
-    assert!(e.err("server.addextraip", &[("id", &id)]).await.to_string().contains("20113"));
-    assert_eq!(e.ok("server.getip", &[("id", &id)]).await["extraips"].as_array().unwrap().len(), 4);
-    assert!(e.ok("server.getipv6", &[("id", &id)]).await["ipv6"][0].as_str().unwrap().starts_with("240e:"));
+    assert_eq!(
+        e.ok("server.checkextraip", &[("id", &id)]).await["canadd"],
+        0
+    );
+    assert!(e
+        .err("server.addextraip", &[("id", &id)])
+        .await
+        .to_string()
+        .contains("20113"));
+    assert_eq!(
+        e.ok("server.getip", &[("id", &id)]).await["extraips"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    assert!(e.ok("server.getipv6", &[("id", &id)]).await["ipv6"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("240e:"));
     // Trial: free, one at a time, convert charges.
-    let t = e.ok("server.buy", &[("serverroom", "6"), ("os", "debian12"), ("cpu", "1"), ("memory", "1"), ("disk", "0"), ("bandwidth", "1"), ("password", "Trial2025xx"), ("trial", "1")]).await;
+    let t = e
+        .ok(
+            "server.buy",
+            &[
+                ("serverroom", "6"),
+                ("os", "debian12"),
+                ("cpu", "1"),
+                ("memory", "1"),
+                ("disk", "0"),
+                ("bandwidth", "1"),
+                ("password", "Trial2025xx"),
+                ("trial", "1"),
+            ],
+        )
+        .await;
     assert_eq!(dec(&t["amount"]), Decimal::ZERO);
     let tid = id_of(&t, "id");
-    assert!(e.err("server.renew", &[("id", &tid)]).await.to_string().contains("20113"));
-    assert!(e.err("server.getconvertprice", &[("id", &id)]).await.to_string().contains("20113"));
-    let cp = dec(&e.ok("server.getconvertprice", &[("id", &tid), ("month", "1")]).await["price"]);
+    assert!(e
+        .err("server.renew", &[("id", &tid)])
+        .await
+        .to_string()
+        .contains("20113"));
+    assert!(e
+        .err("server.getconvertprice", &[("id", &id)])
+        .await
+        .to_string()
+        .contains("20113"));
+    let cp = dec(&e
+        .ok("server.getconvertprice", &[("id", &tid), ("month", "1")])
+        .await["price"]);
     let bal = e.balance().await;
-    e.ok("server.convert", &[("id", &tid), ("month", "1")]).await;
+    e.ok("server.convert", &[("id", &tid), ("month", "1")])
+        .await;
     assert_eq!(e.balance().await, bal - cp);
     assert_eq!(e.ok("server.detail", &[("id", &tid)]).await["trial"], 0);
 }
@@ -127,40 +303,57 @@ async fn migration_advances_with_the_clock() {
     let id = first_server(&e).await;
     let st = e.ok("server.getmigratestatus", &[("id", &id)]).await;
     assert_eq!(st["canmigrate"], 1);
-    let price = dec(&e.ok("server.getmigrateprice", &[("id", &id), ("target", "8")]).await["price"]);
+    let price = dec(&e
+        .ok("server.getmigrateprice", &[("id", &id), ("target", "8")])
+        .await["price"]);
     let old_ip = e.ok("server.getip", &[("id", &id)]).await["ip"].clone();
     let bal = e.balance().await;
-    e.ok("server.migrate", &[("id", &id), ("target", "8")]).await;
+    e.ok("server.migrate", &[("id", &id), ("target", "8")])
+        .await;
     assert_eq!(e.balance().await, bal - price);
-    assert_eq!(e.ok("server.getstatus", &[("id", &id)]).await["status"], "migrating");
-    assert!(e.err("server.migrate", &[("id", &id), ("target", "7")]).await.to_string().contains("20113"));
+    assert_eq!(
+        e.ok("server.getstatus", &[("id", &id)]).await["status"],
+        "migrating"
+    );
+    assert!(e
+        .err("server.migrate", &[("id", &id), ("target", "7")])
+        .await
+        .to_string()
+        .contains("20113"));
     e.sim.advance_clock(Duration::from_secs(5 * 60));
     let p = e.ok("server.getmigrateprogress", &[("id", &id)]).await;
     assert!((45..=55).contains(&p["progress"].as_i64().unwrap()), "{p}");
     let ips = e.ok("server.getmigrateip", &[("id", &id)]).await;
     assert_eq!(ips["oldip"], old_ip);
+    // Client tokens carry real time: 11 simulated minutes later they are stale, as
+    // they would be against a live server whose clock ran ahead.
     e.sim.advance_clock(Duration::from_secs(6 * 60));
-    // The client signs with real time; after 11 simulated minutes a fresh client token
-    // would be "expired", so this env's clock jump is checked through the simulator's
-    // own view in a new env below.
     let err = e.err("server.getmigrateprogress", &[("id", &id)]).await;
-    assert!(matches!(err, Error::Authentication { .. }));
+    assert!(matches!(err, Error::Authentication { .. }), "{err}");
 }
 
 #[tokio::test]
 async fn migration_completes_and_changes_room_and_ip() {
     let e = env().await;
     let id = first_server(&e).await;
-    e.ok("server.migrate", &[("id", &id), ("target", "8")]).await;
+    e.ok("server.migrate", &[("id", &id), ("target", "8")])
+        .await;
     let newip = e.ok("server.getmigrateip", &[("id", &id)]).await["newip"].clone();
     // Keep each jump under the token lifetime: 9 + 2 minutes, re-signing in between.
     e.sim.advance_clock(Duration::from_secs(9 * 60));
-    assert!(e.ok("server.getmigrateprogress", &[("id", &id)]).await["progress"].as_i64().unwrap() >= 89);
+    assert!(
+        e.ok("server.getmigrateprogress", &[("id", &id)]).await["progress"]
+            .as_i64()
+            .unwrap()
+            >= 89
+    );
     e.sim.advance_clock(Duration::from_secs(2 * 60));
     // Re-sign against the simulator's clock with a raw request.
     let mut pairs = e.auth();
     pairs.push(("id".into(), id.clone()));
-    let resp = e.raw("/api/v2/server/?act=getmigrateprogress", gbk_form(&pairs)).await;
+    let resp = e
+        .raw("/api/v2/server/?act=getmigrateprogress", gbk_form(&pairs))
+        .await;
     let v: Value = serde_json::from_str(&Charset::Gbk.decode(&resp.body).unwrap()).unwrap();
     assert_eq!(v["data"]["progress"], 100);
     assert_eq!(v["data"]["status"], "done");
@@ -168,65 +361,208 @@ async fn migration_completes_and_changes_room_and_ip() {
     pairs.push(("id".into(), id.clone()));
     let resp = e.raw("/api/v2/server/?act=detail", gbk_form(&pairs)).await;
     let v: Value = serde_json::from_str(&Charset::Gbk.decode(&resp.body).unwrap()).unwrap();
-    assert_eq!((v["data"]["serverroom"].as_i64(), &v["data"]["ip"]), (Some(8), &newip));
+    assert_eq!(
+        (v["data"]["serverroom"].as_i64(), &v["data"]["ip"]),
+        (Some(8), &newip)
+    );
 }
 
 #[tokio::test]
 async fn security_groups_switches_shield_and_cc() {
     let e = env().await;
     let id = first_server(&e).await;
-    let g = id_of(&e.ok("server.addsecgroup", &[("name", "web"), ("remark", "网站")]).await, "groupid");
-    assert!(e.err("server.addsecgroup", &[("name", "web")]).await.to_string().contains("20113"));
-    let r = e.ok("server.addsecgrouprule", &[("groupid", &g), ("direction", "in"), ("protocol", "tcp"), ("port", "8000-8080"), ("source", "10.0.0.0/8")]).await;
-    assert_eq!(code_of(&e.err("server.addsecgrouprule", &[("groupid", &g), ("direction", "in"), ("protocol", "tcp"), ("port", "8000-8080"), ("source", "10.0.0.0/8")]).await), "20118");
-    assert!(e.err("server.addsecgrouprule", &[("groupid", &g), ("direction", "in"), ("protocol", "tcp"), ("port", "70000")]).await.to_string().contains("port"));
+    let g = id_of(
+        &e.ok("server.addsecgroup", &[("name", "web"), ("remark", "网站")])
+            .await,
+        "groupid",
+    );
+    assert!(e
+        .err("server.addsecgroup", &[("name", "web")])
+        .await
+        .to_string()
+        .contains("20113"));
+    let r = e
+        .ok(
+            "server.addsecgrouprule",
+            &[
+                ("groupid", &g),
+                ("direction", "in"),
+                ("protocol", "tcp"),
+                ("port", "8000-8080"),
+                ("source", "10.0.0.0/8"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        code_of(
+            &e.err(
+                "server.addsecgrouprule",
+                &[
+                    ("groupid", &g),
+                    ("direction", "in"),
+                    ("protocol", "tcp"),
+                    ("port", "8000-8080"),
+                    ("source", "10.0.0.0/8")
+                ]
+            )
+            .await
+        ),
+        "20118"
+    );
+    assert!(e
+        .err(
+            "server.addsecgrouprule",
+            &[
+                ("groupid", &g),
+                ("direction", "in"),
+                ("protocol", "tcp"),
+                ("port", "70000")
+            ]
+        )
+        .await
+        .to_string()
+        .contains("port"));
     let rules = e.ok("server.getsecgrouprules", &[("groupid", &g)]).await;
-    assert_eq!((items(&rules).len(), items(&rules)[0]["port"].as_str()), (1, Some("8000-8080")));
-    e.ok("server.deploysecgroup", &[("id", &id), ("groupid", &g)]).await;
-    assert!(e.err("server.delsecgroup", &[("groupid", &g)]).await.to_string().contains("20113"));
+    assert_eq!(
+        (items(&rules).len(), items(&rules)[0]["port"].as_str()),
+        (1, Some("8000-8080"))
+    );
+    e.ok("server.deploysecgroup", &[("id", &id), ("groupid", &g)])
+        .await;
+    assert!(e
+        .err("server.delsecgroup", &[("groupid", &g)])
+        .await
+        .to_string()
+        .contains("20113"));
     let list = e.ok("server.secgrouplist", &[]).await;
-    assert_eq!(items(&list).iter().find(|x| id_of(x, "groupid") == g).unwrap()["servers"], 1);
-    e.ok("server.delsecgrouprule", &[("groupid", &g), ("ruleid", &id_of(&r, "ruleid"))]).await;
+    assert_eq!(
+        items(&list)
+            .iter()
+            .find(|x| id_of(x, "groupid") == g)
+            .unwrap()["servers"],
+        1
+    );
+    e.ok(
+        "server.delsecgrouprule",
+        &[("groupid", &g), ("ruleid", &id_of(&r, "ruleid"))],
+    )
+    .await;
     assert!(items(&e.ok("server.getsecgrouprules", &[("groupid", &g)]).await).is_empty());
-    let default = items(&list).iter().find(|x| x["name"] == "default").map(|x| id_of(x, "groupid")).unwrap();
-    e.ok("server.deploysecgroup", &[("id", &id), ("groupid", &default)]).await;
+    let default = items(&list)
+        .iter()
+        .find(|x| x["name"] == "default")
+        .map(|x| id_of(x, "groupid"))
+        .unwrap();
+    e.ok(
+        "server.deploysecgroup",
+        &[("id", &id), ("groupid", &default)],
+    )
+    .await;
     e.ok("server.delsecgroup", &[("groupid", &g)]).await;
     // Virtual switches: same room only.
     let room = e.ok("server.detail", &[("id", &id)]).await["serverroom"].to_string();
-    let l = id_of(&e.ok("server.createlswitch", &[("name", "内网"), ("serverroom", &room)]).await, "lswid");
-    let far = id_of(&e.ok("server.createlswitch", &[("name", "far"), ("serverroom", "19")]).await, "lswid");
-    assert!(e.err("server.connectlswitch", &[("id", &id), ("lswid", &far)]).await.to_string().contains("20113"));
-    let c = e.ok("server.connectlswitch", &[("id", &id), ("lswid", &l)]).await;
+    let l = id_of(
+        &e.ok(
+            "server.createlswitch",
+            &[("name", "内网"), ("serverroom", &room)],
+        )
+        .await,
+        "lswid",
+    );
+    let far = id_of(
+        &e.ok(
+            "server.createlswitch",
+            &[("name", "far"), ("serverroom", "19")],
+        )
+        .await,
+        "lswid",
+    );
+    assert!(e
+        .err("server.connectlswitch", &[("id", &id), ("lswid", &far)])
+        .await
+        .to_string()
+        .contains("20113"));
+    let c = e
+        .ok("server.connectlswitch", &[("id", &id), ("lswid", &l)])
+        .await;
     assert!(c["privateip"].as_str().unwrap().starts_with("10."));
-    assert_eq!(e.ok("server.getlswinfo", &[("lswid", &l)]).await["servers"][0].to_string(), id);
+    assert_eq!(
+        e.ok("server.getlswinfo", &[("lswid", &l)]).await["servers"][0].to_string(),
+        id
+    );
     assert_eq!(items(&e.ok("server.lswlist", &[]).await).len(), 2);
     e.ok("server.disconnectlswitch", &[("id", &id)]).await;
-    assert!(e.err("server.disconnectlswitch", &[("id", &id)]).await.to_string().contains("20113"));
+    assert!(e
+        .err("server.disconnectlswitch", &[("id", &id)])
+        .await
+        .to_string()
+        .contains("20113"));
     // Cloud shield
-    assert_eq!(e.ok("server.cloudshieldstatus", &[("id", &id)]).await["status"], 0);
-    e.ok("server.setcloudshield", &[("id", &id), ("status", "1")]).await;
-    assert_eq!(e.ok("server.cloudshieldstatus", &[("id", &id)]).await["status"], 1);
-    assert_eq!(items(&e.ok("server.cloudshieldlog", &[("id", &id)]).await)[0]["content"], "开启云盾");
+    assert_eq!(
+        e.ok("server.cloudshieldstatus", &[("id", &id)]).await["status"],
+        0
+    );
+    e.ok("server.setcloudshield", &[("id", &id), ("status", "1")])
+        .await;
+    assert_eq!(
+        e.ok("server.cloudshieldstatus", &[("id", &id)]).await["status"],
+        1
+    );
+    assert_eq!(
+        items(&e.ok("server.cloudshieldlog", &[("id", &id)]).await)[0]["content"],
+        "开启云盾"
+    );
     // CC protection and blacklist
     let cc = e.ok("server.getccconfig", &[("id", &id)]).await;
     assert_eq!(cc["level"], 1);
     let up = e.ok("server.getccupgrade", &[("id", &id)]).await;
     let lvl2 = items(&up).into_iter().find(|x| x["level"] == 2).unwrap();
     let bal = e.balance().await;
-    e.ok("server.upgradecc", &[("id", &id), ("level", "2")]).await;
+    e.ok("server.upgradecc", &[("id", &id), ("level", "2")])
+        .await;
     assert_eq!(e.balance().await, bal - dec(&lvl2["price"]));
-    assert_eq!(e.ok("server.getccconfig", &[("id", &id)]).await["qps"], 5000);
-    e.ok("server.setcc", &[("id", &id), ("qps", "3000"), ("mode", "strict")]).await;
-    assert!(e.err("server.setcc", &[("id", &id), ("qps", "9999")]).await.to_string().contains("qps"));
+    assert_eq!(
+        e.ok("server.getccconfig", &[("id", &id)]).await["qps"],
+        5000
+    );
+    e.ok(
+        "server.setcc",
+        &[("id", &id), ("qps", "3000"), ("mode", "strict")],
+    )
+    .await;
+    assert!(e
+        .err("server.setcc", &[("id", &id), ("qps", "9999")])
+        .await
+        .to_string()
+        .contains("qps"));
     let cc = e.ok("server.getccconfig", &[("id", &id)]).await;
-    assert_eq!((cc["qps"].as_i64(), cc["mode"].as_str()), (Some(3000), Some("strict")));
+    assert_eq!(
+        (cc["qps"].as_i64(), cc["mode"].as_str()),
+        (Some(3000), Some("strict"))
+    );
     let log = e.ok("server.cclog", &[("id", &id)]).await;
     let ip = items(&log)[0]["ip"].as_str().unwrap().to_string();
-    assert_eq!(e.ok("server.checkblacklist", &[("id", &id), ("ip", &ip)]).await["blacklisted"], 1);
-    assert_eq!(e.ok("server.getccstatus", &[("id", &id)]).await["blacklist"], 1);
-    e.ok("server.removeblacklist", &[("id", &id), ("ip", &ip)]).await;
-    assert_eq!(e.ok("server.checkblacklist", &[("id", &id), ("ip", &ip)]).await["blacklisted"], 0);
-    assert!(e.err("server.removeblacklist", &[("id", &id), ("ip", &ip)]).await.to_string().contains("20113"));
+    assert_eq!(
+        e.ok("server.checkblacklist", &[("id", &id), ("ip", &ip)])
+            .await["blacklisted"],
+        1
+    );
+    assert_eq!(
+        e.ok("server.getccstatus", &[("id", &id)]).await["blacklist"],
+        1
+    );
+    e.ok("server.removeblacklist", &[("id", &id), ("ip", &ip)])
+        .await;
+    assert_eq!(
+        e.ok("server.checkblacklist", &[("id", &id), ("ip", &ip)])
+            .await["blacklisted"],
+        0
+    );
+    assert!(e
+        .err("server.removeblacklist", &[("id", &id), ("ip", &ip)])
+        .await
+        .to_string()
+        .contains("20113"));
 }
 
 #[tokio::test]
@@ -235,24 +571,69 @@ async fn compute_capability() {
     let c = e.conn.compute().unwrap();
     let cat = c.catalog().await.unwrap();
     assert_eq!(cat.regions.len(), 15);
-    assert!(cat.images.iter().any(|i| i.region.as_deref() == Some("4") && i.id == "win2022"));
+    assert!(cat
+        .images
+        .iter()
+        .any(|i| i.region.as_deref() == Some("4") && i.id == "win2022"));
     assert!(cat.plans.iter().all(|p| p.monthly_price.is_some()));
     assert_eq!(c.list_servers().await.unwrap().len(), 2);
     let before = e.balance().await;
-    let s = c.create_server(&ServerSpec { name: "cap".into(), region: "3".into(), image: "ubuntu22.04".into(), plan: Some("c1m2".into()), months: Some(1), ..Default::default() }).await.unwrap();
+    let s = c
+        .create_server(&ServerSpec {
+            name: "cap".into(),
+            region: "3".into(),
+            image: "ubuntu22.04".into(),
+            plan: Some("c1m2".into()),
+            months: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!((s.cpu, s.ram_mb, s.power), (1, 2048, PowerState::Running));
     assert!(e.balance().await < before);
     c.power(&s.upstream_id, PowerAction::Stop).await.unwrap();
-    assert_eq!(c.get_server(&s.upstream_id).await.unwrap().power, PowerState::Stopped);
+    assert_eq!(
+        c.get_server(&s.upstream_id).await.unwrap().power,
+        PowerState::Stopped
+    );
     c.power(&s.upstream_id, PowerAction::Start).await.unwrap();
     c.reinstall(&s.upstream_id, "debian12").await.unwrap();
-    c.reset_password(&s.upstream_id, "Mine2025pass").await.unwrap();
-    c.resize(&s.upstream_id, &Resize { cpu: Some(2), ram_mb: Some(4096), disk_gb: None, bandwidth_mbps: None }).await.unwrap();
+    c.reset_password(&s.upstream_id, "Mine2025pass")
+        .await
+        .unwrap();
+    c.resize(
+        &s.upstream_id,
+        &Resize {
+            cpu: Some(2),
+            ram_mb: Some(4096),
+            disk_gb: None,
+            bandwidth_mbps: None,
+        },
+    )
+    .await
+    .unwrap();
     let s2 = c.get_server(&s.upstream_id).await.unwrap();
-    assert_eq!((s2.cpu, s2.ram_mb, s2.os_image.as_deref()), (2, 4096, Some("debian12")));
-    assert!(c.console(&s.upstream_id).await.unwrap().url.starts_with("https://"));
-    assert!(matches!(c.get_server("424242").await, Err(Error::NotFound { .. })));
-    assert!(matches!(c.delete_server(&s.upstream_id).await, Err(Error::Unsupported { .. })));
-    assert!(matches!(c.list_backups(&s.upstream_id).await, Err(Error::Unsupported { .. })));
+    assert_eq!(
+        (s2.cpu, s2.ram_mb, s2.os_image.as_deref()),
+        (2, 4096, Some("debian12"))
+    );
+    assert!(c
+        .console(&s.upstream_id)
+        .await
+        .unwrap()
+        .url
+        .starts_with("https://"));
+    assert!(matches!(
+        c.get_server("424242").await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        c.delete_server(&s.upstream_id).await,
+        Err(Error::Unsupported { .. })
+    ));
+    assert!(matches!(
+        c.list_backups(&s.upstream_id).await,
+        Err(Error::Unsupported { .. })
+    ));
     assert_eq!(c.list_servers().await.unwrap().len(), 3);
 }
