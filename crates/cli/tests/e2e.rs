@@ -64,7 +64,7 @@ impl Drop for Server {
 }
 
 fn serve_sandbox(data: &Path) -> Server {
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .args([
             "serve",
             "--sandbox",
@@ -79,16 +79,21 @@ fn serve_sandbox(data: &Path) -> Server {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
+    // Owned by `Server` from here on, so every path (panics included) kills and reaps it.
+    let mut server = Server {
+        child,
+        url: String::new(),
+    };
+    let stderr = server.child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         let Some(Ok(line)) = lines.next() else { break };
         if let Some(rest) = line.split("listening on ").nth(1) {
-            let url = rest.split_whitespace().next().unwrap().to_string();
+            server.url = rest.split_whitespace().next().unwrap().to_string();
             // Keep draining stderr so the child never blocks on a full pipe.
             std::thread::spawn(move || for _ in lines {});
-            return Server { child, url };
+            return server;
         }
     }
     panic!("server did not start");

@@ -481,6 +481,8 @@ pub fn map_error(action: &str, code: &str, message: &str) -> Error {
             || l.contains("record id")
             || m.contains("域名ID")
             || m.contains("记录ID")
+            || m.contains("域名编号")
+            || m.contains("记录编号")
     };
     match (action, code) {
         (_, "-2") => Error::RateLimited {

@@ -27,16 +27,16 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "&domain=example.com&sub_domain=mail&record_type=MX&record_line_id=0&value=mx.example.com.&mx=5&ttl=3600",
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <dnspod>
-  <status>
-    <code>1</code>
-    <message>Action completed successful</message>
-    <created_at>2026-01-02 11:04:05</created_at>
-  </status>
-  <record>
-    <id>16894442</id>
-    <name>mail</name>
-    <status>enabled</status>
-  </record>
+<status>
+<code>1</code>
+<message>Action completed successful</message>
+<created_at>2026-01-02 11:04:05</created_at>
+</status>
+<record>
+<id>16894442</id>
+<name>mail</name>
+<status>enabled</status>
+</record>
 </dnspod>
 "#,
     ),
@@ -52,43 +52,43 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "&domain=example.com&sub_domain=www",
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <dnspod>
-  <status>
-    <code>1</code>
-    <message>Action completed successful</message>
-    <created_at>2026-01-02 11:04:05</created_at>
-  </status>
-  <domain>
-    <id>2238269</id>
-    <name>example.com</name>
-    <punycode>example.com</punycode>
-    <grade>DP_Free</grade>
-    <owner>owner@example.com</owner>
-    <ext_status></ext_status>
-    <ttl>600</ttl>
-  </domain>
-  <info>
-    <sub_domains>4</sub_domains>
-    <record_total>1</record_total>
-  </info>
-  <records>
-    <item>
-      <id>16894441</id>
-      <name>www</name>
-      <line><![CDATA[默认]]></line>
-      <line_id>0</line_id>
-      <type>A</type>
-      <ttl>600</ttl>
-      <value>1.1.1.1</value>
-      <weight/>
-      <mx>0</mx>
-      <enabled>1</enabled>
-      <status>enabled</status>
-      <monitor_status></monitor_status>
-      <remark></remark>
-      <updated_on>2026-01-02 11:04:05</updated_on>
-      <use_aqb>no</use_aqb>
-    </item>
-  </records>
+<status>
+<code>1</code>
+<message>Action completed successful</message>
+<created_at>2026-01-02 11:04:05</created_at>
+</status>
+<domain>
+<id>2238269</id>
+<name>example.com</name>
+<punycode>example.com</punycode>
+<grade>DP_Free</grade>
+<owner>owner@example.com</owner>
+<ext_status></ext_status>
+<ttl>600</ttl>
+</domain>
+<info>
+<sub_domains>4</sub_domains>
+<record_total>1</record_total>
+</info>
+<records>
+<item>
+<id>16894441</id>
+<name>www</name>
+<line><![CDATA[默认]]></line>
+<line_id>0</line_id>
+<type>A</type>
+<ttl>600</ttl>
+<value>1.1.1.1</value>
+<weight/>
+<mx>0</mx>
+<enabled>1</enabled>
+<status>enabled</status>
+<monitor_status></monitor_status>
+<remark></remark>
+<updated_on>2026-01-02 11:04:05</updated_on>
+<use_aqb>no</use_aqb>
+</item>
+</records>
 </dnspod>
 "#,
     ),
@@ -140,21 +140,21 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "&domain_grade=D_Free",
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <dnspod>
-  <status>
-    <code>1</code>
-    <message>Action completed successful</message>
-    <created_at>2026-01-02 11:04:05</created_at>
-  </status>
-  <types>
-    <item>A</item>
-    <item>CNAME</item>
-    <item>MX</item>
-    <item>TXT</item>
-    <item>NS</item>
-    <item>AAAA</item>
-    <item>SRV</item>
-    <item>URL</item>
-  </types>
+<status>
+<code>1</code>
+<message>Action completed successful</message>
+<created_at>2026-01-02 11:04:05</created_at>
+</status>
+<types>
+<item>A</item>
+<item>CNAME</item>
+<item>MX</item>
+<item>TXT</item>
+<item>NS</item>
+<item>AAAA</item>
+<item>SRV</item>
+<item>URL</item>
+</types>
 </dnspod>
 "#,
     ),
@@ -176,11 +176,11 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "",
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <dnspod>
-  <status>
-    <code>1</code>
-    <message>4.6</message>
-    <created_at>2026-01-02 11:04:05</created_at>
-  </status>
+<status>
+<code>1</code>
+<message>4.6</message>
+<created_at>2026-01-02 11:04:05</created_at>
+</status>
 </dnspod>
 "#,
     ),
@@ -220,30 +220,30 @@ const SANDBOX_CASES: &[(&str, &str, &str, &str)] = &[
         "&length=2",
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <dnspod>
-  <status>
-    <code>1</code>
-    <message>Action completed successful</message>
-    <created_at>2026-01-02 11:04:05</created_at>
-  </status>
-  <info>
-    <user_total>3</user_total>
-  </info>
-  <users>
-    <item>
-      <id>423256</id>
-      <email>zhang.wei@example.cn</email>
-      <status>enabled</status>
-      <domains>1</domains>
-      <points>0</points>
-    </item>
-    <item>
-      <id>423257</id>
-      <email>li.na@example.cn</email>
-      <status>enabled</status>
-      <domains>0</domains>
-      <points>0</points>
-    </item>
-  </users>
+<status>
+<code>1</code>
+<message>Action completed successful</message>
+<created_at>2026-01-02 11:04:05</created_at>
+</status>
+<info>
+<user_total>3</user_total>
+</info>
+<users>
+<item>
+<id>423256</id>
+<email>zhang.wei@example.cn</email>
+<status>enabled</status>
+<domains>1</domains>
+<points>0</points>
+</item>
+<item>
+<id>423257</id>
+<email>li.na@example.cn</email>
+<status>enabled</status>
+<domains>0</domains>
+<points>0</points>
+</item>
+</users>
 </dnspod>
 "#,
     ),

@@ -207,7 +207,10 @@ fn write_xml_elem(name: &str, v: &V, out: &mut String) {
             } else if !s.contains("]]>") {
                 let _ = writeln!(out, "<{name}><![CDATA[{s}]]></{name}>");
             } else {
-                let esc = s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+                let esc = s
+                    .replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;");
                 let _ = writeln!(out, "<{name}>{esc}</{name}>");
             }
         }
