@@ -205,6 +205,20 @@ async fn typical_responses_are_byte_exact() {
         assert_eq!(content_type, "text/html;charset=UTF-8", "{label}");
         assert_eq!(body, *expected, "{label}");
     }
+    // The live login failure, byte for byte as seen from dnsapi.cn in XML (no
+    // indentation, the ASCII message in CDATA) and as JSON.
+    let token_id = token.split(',').next().unwrap();
+    let (status, _, body) = raw_post(&base, "User.Detail", &format!("login_token={token_id},nope")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<dnspod>\n<status>\n<code>-1</code>\n<message><![CDATA[Login fail, please check login info]]></message>\n<created_at>2026-01-02 11:04:05</created_at>\n</status>\n</dnspod>\n"
+    );
+    let (_, _, body) = raw_post(&base, "User.Detail", "format=json&login_token=77,nope").await;
+    assert_eq!(
+        body,
+        r#"{"status":{"code":"10002","message":"The login token ID is invalid","created_at":"2026-01-02 11:04:05"}}"#
+    );
     assert_eq!(
         raw_get(&base, "Info.Version").await,
         r#"{"status":{"code":"2","message":"Post request only","created_at":"2026-01-02 11:04:05"}}"#

@@ -11,6 +11,7 @@ use idcgate_core::capability::{
 use idcgate_core::spec::VendorSpec;
 use idcgate_core::*;
 use jiff::Timestamp;
+use rand::SeedableRng;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::str::FromStr;
@@ -235,8 +236,6 @@ fn generated_password() -> String {
     p.push_str(&rng.gen_range(1000..9999).to_string());
     p
 }
-
-use rand::SeedableRng;
 
 impl WestClient {
     /// Every item of a paged listing (`items`, `totalpages`).

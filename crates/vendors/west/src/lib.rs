@@ -16,7 +16,16 @@
 //!   it the first real-name-verified template of the account is used.
 //!
 //! The sandbox account of [`Sim::sandbox`] is `username=idcgate-demo`,
-//! `api_password=Sandbox-Pass-2024`.
+//! `api_password=Sandbox-Pass-2024` ([`Simulator::sandbox_credentials`] returns them
+//! under the keys above). Tests steer the simulator with `Sim::set_ip_whitelist`
+//! (errcode 10002 for other callers), `Sim::advance_clock` (token expiry, expiry dates,
+//! migrations), `Sim::set_balance` and `Sim::seed_bulk`.
+//!
+//! Choices where the document is silent are recorded in `spec.tsv` (notes column); the
+//! insufficient-balance errcode (40001, [`sim::ERR_BALANCE`]) is ours — the client also
+//! recognises the live text `余额不足`.
+//!
+//! [`Simulator::sandbox_credentials`]: idcgate_wire::Simulator::sandbox_credentials
 
 mod capability;
 mod client;
