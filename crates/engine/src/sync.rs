@@ -35,6 +35,19 @@ pub trait SyncProgress: Send + Sync {
 }
 
 pub struct NoProgress;
+
+/// One capability's listing within an account's sync.
+#[derive(Debug, Clone, Copy)]
+enum Listing {
+    Domains,
+    Dns,
+    Servers,
+    Hosting,
+    Databases,
+    Mail,
+    Certificates,
+    Balance,
+}
 impl SyncProgress for NoProgress {}
 
 impl SyncReport {
@@ -125,7 +138,7 @@ impl Engine {
             let progress = progress.clone();
             set.spawn(async move {
                 progress.account_started(&a.name);
-                let report = engine.sync_account(&a.name, progress.as_ref()).await;
+                let report = engine.sync_account(&a.name, progress.clone()).await;
                 let report = match report {
                     Ok(r) => r,
                     Err(e) => SyncReport {
@@ -150,19 +163,69 @@ impl Engine {
         Ok(reports)
     }
 
+    /// Syncs one account: every capability's listing runs concurrently (each bounded by
+    /// the account's rate limit), so the slowest listing, not their sum, sets the pace.
     pub async fn sync_account(
-        &self,
+        self: &Arc<Self>,
         name: &str,
-        progress: &dyn SyncProgress,
+        progress: Arc<dyn SyncProgress>,
     ) -> Result<SyncReport> {
         let conn = self.connection(name).await?;
+        let now = now_ms();
+        let listings = [
+            (conn.registrar().is_some(), Listing::Domains),
+            (conn.dns().is_some(), Listing::Dns),
+            (conn.compute().is_some(), Listing::Servers),
+            (conn.web_hosting().is_some(), Listing::Hosting),
+            (conn.databases().is_some(), Listing::Databases),
+            (conn.mail().is_some(), Listing::Mail),
+            (conn.certificates().is_some(), Listing::Certificates),
+            (conn.billing().is_some(), Listing::Balance),
+        ];
+        let mut set = tokio::task::JoinSet::new();
+        for (supported, listing) in listings {
+            if !supported {
+                continue;
+            }
+            let (engine, conn, progress, account) = (
+                self.clone(),
+                conn.clone(),
+                progress.clone(),
+                name.to_string(),
+            );
+            set.spawn(async move {
+                engine
+                    .sync_listing(&account, conn, listing, now, progress.as_ref())
+                    .await
+            });
+        }
         let mut rep = SyncReport {
             account: name.to_string(),
             vendor: conn.vendor().to_string(),
             ..Default::default()
         };
-        let now = now_ms();
+        while let Some(joined) = set.join_next().await {
+            let part =
+                joined.map_err(|e| EngineError::Invalid(format!("listing task failed: {e}")))??;
+            rep.added += part.added;
+            rep.changed += part.changed;
+            rep.unchanged += part.unchanged;
+            rep.gone += part.gone;
+            rep.failed.extend(part.failed);
+        }
+        rep.failed.sort();
+        Ok(rep)
+    }
 
+    async fn sync_listing(
+        &self,
+        name: &str,
+        conn: Arc<dyn Connection>,
+        listing: Listing,
+        now: i64,
+        progress: &dyn SyncProgress,
+    ) -> Result<SyncReport> {
+        let mut rep = SyncReport::default();
         macro_rules! listing {
             ($label:expr, $kind:expr, $fetch:expr, $to_row:expr) => {{
                 progress.step(name, $label);
@@ -176,126 +239,141 @@ impl Engine {
                 }
             }};
         }
-
-        if let Some(r) = conn.registrar() {
-            listing!(
-                "domains",
-                ResourceKind::Domain,
-                r.list_domains(),
-                |d: &idcgate_core::Domain| {
-                    row(
-                        name,
+        match listing {
+            Listing::Domains => {
+                if let Some(r) = conn.registrar() {
+                    listing!(
+                        "domains",
                         ResourceKind::Domain,
-                        d.name.clone(),
-                        d.name.clone(),
-                        to_json(d),
-                        d.expires_at,
-                        now,
-                    )
-                }
-            );
-        }
-        if conn.dns().is_some() {
-            self.sync_dns(name, conn.clone(), now, &mut rep, progress)
-                .await?;
-        }
-        if let Some(c) = conn.compute() {
-            listing!(
-                "servers",
-                ResourceKind::Server,
-                c.list_servers(),
-                |s: &idcgate_core::Server| server_row(name, s, now)
-            );
-        }
-        if let Some(h) = conn.web_hosting() {
-            listing!(
-                "hosting",
-                ResourceKind::HostingSite,
-                h.list_sites(),
-                |s: &idcgate_core::HostingSite| {
-                    row(
-                        name,
-                        ResourceKind::HostingSite,
-                        s.upstream_id.clone(),
-                        s.name.clone(),
-                        to_json(s),
-                        s.expires_at,
-                        now,
-                    )
-                }
-            );
-        }
-        if let Some(d) = conn.databases() {
-            listing!(
-                "databases",
-                ResourceKind::Database,
-                d.list_databases(),
-                |s: &idcgate_core::Database| {
-                    row(
-                        name,
-                        ResourceKind::Database,
-                        s.upstream_id.clone(),
-                        s.name.clone(),
-                        to_json(s),
-                        s.expires_at,
-                        now,
-                    )
-                }
-            );
-        }
-        if let Some(m) = conn.mail() {
-            listing!(
-                "mail",
-                ResourceKind::MailDomain,
-                m.list_mail_domains(),
-                |s: &idcgate_core::MailDomain| {
-                    row(
-                        name,
-                        ResourceKind::MailDomain,
-                        s.upstream_id.clone(),
-                        s.domain.clone(),
-                        to_json(s),
-                        s.expires_at,
-                        now,
-                    )
-                }
-            );
-        }
-        if let Some(c) = conn.certificates() {
-            listing!(
-                "certificates",
-                ResourceKind::Certificate,
-                c.list_certificates(),
-                |s: &idcgate_core::Certificate| {
-                    row(
-                        name,
-                        ResourceKind::Certificate,
-                        s.upstream_id.clone(),
-                        s.common_name.clone(),
-                        to_json(s),
-                        s.expires_at,
-                        now,
-                    )
-                }
-            );
-        }
-        if let Some(b) = conn.billing() {
-            progress.step(name, "balance");
-            match b.balance().await {
-                Ok(bal) => {
-                    let r = row(
-                        name,
-                        ResourceKind::Balance,
-                        "balance".into(),
-                        name.to_string(),
-                        to_json(&bal),
-                        None,
-                        now,
+                        r.list_domains(),
+                        |d: &idcgate_core::Domain| {
+                            row(
+                                name,
+                                ResourceKind::Domain,
+                                d.name.clone(),
+                                d.name.clone(),
+                                to_json(d),
+                                d.expires_at,
+                                now,
+                            )
+                        }
                     );
-                    let out = self.store.upsert_resources(&[r]).await?;
-                    rep.tally(&out);
                 }
-                Err(e) => rep.failed.push(format!("balance: {e}")),
+            }
+            Listing::Dns => {
+                self.sync_dns(name, conn.clone(), now, &mut rep, progress)
+                    .await?
+            }
+            Listing::Servers => {
+                if let Some(c) = conn.compute() {
+                    listing!(
+                        "servers",
+                        ResourceKind::Server,
+                        c.list_servers(),
+                        |s: &idcgate_core::Server| server_row(name, s, now)
+                    );
+                }
+            }
+            Listing::Hosting => {
+                if let Some(h) = conn.web_hosting() {
+                    listing!(
+                        "hosting",
+                        ResourceKind::HostingSite,
+                        h.list_sites(),
+                        |s: &idcgate_core::HostingSite| {
+                            row(
+                                name,
+                                ResourceKind::HostingSite,
+                                s.upstream_id.clone(),
+                                s.name.clone(),
+                                to_json(s),
+                                s.expires_at,
+                                now,
+                            )
+                        }
+                    );
+                }
+            }
+            Listing::Databases => {
+                if let Some(d) = conn.databases() {
+                    listing!(
+                        "databases",
+                        ResourceKind::Database,
+                        d.list_databases(),
+                        |s: &idcgate_core::Database| {
+                            row(
+                                name,
+                                ResourceKind::Database,
+                                s.upstream_id.clone(),
+                                s.name.clone(),
+                                to_json(s),
+                                s.expires_at,
+                                now,
+                            )
+                        }
+                    );
+                }
+            }
+            Listing::Mail => {
+                if let Some(m) = conn.mail() {
+                    listing!(
+                        "mail",
+                        ResourceKind::MailDomain,
+                        m.list_mail_domains(),
+                        |s: &idcgate_core::MailDomain| {
+                            row(
+                                name,
+                                ResourceKind::MailDomain,
+                                s.upstream_id.clone(),
+                                s.domain.clone(),
+                                to_json(s),
+                                s.expires_at,
+                                now,
+                            )
+                        }
+                    );
+                }
+            }
+            Listing::Certificates => {
+                if let Some(c) = conn.certificates() {
+                    listing!(
+                        "certificates",
+                        ResourceKind::Certificate,
+                        c.list_certificates(),
+                        |s: &idcgate_core::Certificate| {
+                            row(
+                                name,
+                                ResourceKind::Certificate,
+                                s.upstream_id.clone(),
+                                s.common_name.clone(),
+                                to_json(s),
+                                s.expires_at,
+                                now,
+                            )
+                        }
+                    );
+                }
+            }
+            Listing::Balance => {
+                if let Some(b) = conn.billing() {
+                    progress.step(name, "balance");
+                    match b.balance().await {
+                        Ok(bal) => {
+                            let r = row(
+                                name,
+                                ResourceKind::Balance,
+                                "balance".into(),
+                                name.to_string(),
+                                to_json(&bal),
+                                None,
+                                now,
+                            );
+                            let out = self.store.upsert_resources(&[r]).await?;
+                            rep.tally(&out);
+                        }
+                        Err(e) => rep.failed.push(format!("balance: {e}")),
+                    }
+                }
             }
         }
         Ok(rep)

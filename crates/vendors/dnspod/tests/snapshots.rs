@@ -208,7 +208,12 @@ async fn typical_responses_are_byte_exact() {
     // The live login failure, byte for byte as seen from dnsapi.cn in XML (no
     // indentation, the ASCII message in CDATA) and as JSON.
     let token_id = token.split(',').next().unwrap();
-    let (status, _, body) = raw_post(&base, "User.Detail", &format!("login_token={token_id},nope")).await;
+    let (status, _, body) = raw_post(
+        &base,
+        "User.Detail",
+        &format!("login_token={token_id},nope"),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(
         body,
