@@ -8,7 +8,7 @@
 //!   modifications in an hour lock the record);
 //! - every call goes through `HttpClient`, which holds the per-account rate limit.
 
-use crate::spec::{check_err, spec};
+use crate::spec::{check_err, spec, AGENT_ACTIONS};
 use crate::xml;
 use idcgate_core::capability::Params;
 use idcgate_core::spec::ActionKind;
@@ -16,8 +16,8 @@ use idcgate_core::{Error, Result, UpstreamAccount, Vendor};
 use idcgate_wire::{Charset, HttpClient, Redactor, WireConfig, WireRequest};
 use md5::{Digest, Md5};
 use serde_json::{json, Value};
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 const VENDOR: &str = "dnspod";
 
@@ -74,6 +74,12 @@ fn halted() -> &'static Mutex<HashSet<String>> {
     HALTED.get_or_init(|| Mutex::new(HashSet::new()))
 }
 
+/// Live transports by account (salted fingerprint + wire settings).
+fn shared_transports() -> &'static Mutex<HashMap<String, Weak<Inner>>> {
+    static SHARED: OnceLock<Mutex<HashMap<String, Weak<Inner>>>> = OnceLock::new();
+    SHARED.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
 fn salt() -> &'static str {
     static SALT: OnceLock<String> = OnceLock::new();
     SALT.get_or_init(|| format!("{:032x}", rand::random::<u128>()))
@@ -82,17 +88,6 @@ fn salt() -> &'static str {
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
-
-const AGENT_ACTIONS: &[&str] = &[
-    "User.List",
-    "User.Under",
-    "User.Transfer",
-    "User.Create",
-    "Verify.Email",
-    "Verify.Telephone",
-    "Product.List",
-    "Domain.Upgrade",
-];
 
 /// Parameters the client owns; a caller's value for these is ignored.
 const RESERVED: &[&str] = &[
@@ -117,9 +112,20 @@ impl DnspodClient {
                 password: creds.require("login_password")?.to_string(),
             },
         };
+        // Only secrets: redacting ids (user_id) would blank them out of every message.
         let mut redactor = Redactor::default();
-        for v in creds.values() {
-            redactor.add(v);
+        for key in [
+            "login_token",
+            "login_password",
+            "login_code",
+            "d_token_cookie",
+        ] {
+            if let Some(v) = creds.get(key) {
+                redactor.add(v);
+            }
+        }
+        if let Some((_, value)) = creds.get("d_token_cookie").and_then(|c| c.split_once('=')) {
+            redactor.add(value);
         }
         if let Login::Token(t) = &login {
             if let Some((_, secret)) = t.split_once(',') {
@@ -142,17 +148,43 @@ impl DnspodClient {
             )
             .as_bytes(),
         ));
-        let http = HttpClient::new(Vendor::Dnspod, cfg, account.rate_limit_per_sec, redactor)?;
+        // Connections to the same account share one transport, so the account's rate
+        // limit and its remembered D令牌 cookie hold however many handles the engine opens.
+        let share_key = format!(
+            "{fingerprint}\0{}\0{:?}\0{}\0{}",
+            cfg.user_agent, cfg.timeout, cfg.read_retries, account.rate_limit_per_sec
+        );
+        let mut shared = lock(shared_transports());
+        shared.retain(|_, w| w.strong_count() > 0);
+        let inner = match shared.get(&share_key).and_then(Weak::upgrade) {
+            Some(inner) => {
+                if let Some(code) = creds.get("login_code") {
+                    *lock(&inner.login_code) = Some(code.to_string());
+                }
+                if cookie.is_some() && lock(&inner.cookie).is_none() {
+                    *lock(&inner.cookie) = cookie;
+                }
+                inner
+            }
+            None => {
+                let http =
+                    HttpClient::new(Vendor::Dnspod, cfg, account.rate_limit_per_sec, redactor)?;
+                let inner = Arc::new(Inner {
+                    http,
+                    read_retries: cfg.read_retries,
+                    base_url: account.base_url.trim_end_matches('/').to_string(),
+                    login,
+                    fingerprint,
+                    login_code: Mutex::new(creds.get("login_code").map(str::to_string)),
+                    cookie: Mutex::new(cookie),
+                });
+                shared.insert(share_key, Arc::downgrade(&inner));
+                inner
+            }
+        };
+        drop(shared);
         Ok(DnspodClient {
-            inner: Arc::new(Inner {
-                http,
-                read_retries: cfg.read_retries,
-                base_url: account.base_url.trim_end_matches('/').to_string(),
-                login,
-                fingerprint,
-                login_code: Mutex::new(creds.get("login_code").map(str::to_string)),
-                cookie: Mutex::new(cookie),
-            }),
+            inner,
             format: Format::Json,
             lang: "en",
             user_id: creds
@@ -483,6 +515,8 @@ pub fn map_error(action: &str, code: &str, message: &str) -> Error {
             || m.contains("记录ID")
             || m.contains("域名编号")
             || m.contains("记录编号")
+            || l.contains("monitor id")
+            || m.contains("监控编号")
     };
     match (action, code) {
         (_, "-2") => Error::RateLimited {
@@ -493,13 +527,15 @@ pub fn map_error(action: &str, code: &str, message: &str) -> Error {
             vendor: vendor(),
             message: message.to_string(),
         },
-        ("Domain.Upgrade", "7") | ("User.Under", "7") | ("Batch.Detail", "8") => {
-            Error::not_found(format!("{action}: {message}"))
-        }
+        ("Domain.Upgrade", "7")
+        | ("User.Under", "7")
+        | ("Batch.Detail", "8")
+        | ("Monitor.Listsubdomain", "6")
+        | ("Monitor.Listsubvalue", "6") => Error::not_found(format!("{action}: {message}")),
         (a, "13") if a != "Domain.Upgrade" && a != "User.Create" => {
             Error::not_found(format!("{action}: {message}"))
         }
-        (_, "6") | (_, "8") if id_msg(message) => Error::not_found(format!("{action}: {message}")),
+        (_, "6" | "7" | "8") if id_msg(message) => Error::not_found(format!("{action}: {message}")),
         (a, c) if a.starts_with("Record.") && a != "Record.List" => {
             let field = match c {
                 "22" | "23" | "24" => Some("sub_domain"),

@@ -491,6 +491,43 @@ async fn domain_methods() {
             ],
         )
         .await;
+        // Narrow the share to `shared`: other names are out of reach.
+        call(
+            &c,
+            "Domainshare.Modify",
+            &[
+                ("domain", "newzone.com"),
+                ("email", "zhang.wei@example.cn"),
+                ("mode", "rw"),
+                ("new_sub_domain", "shared"),
+            ],
+        )
+        .await;
+        let out = err(
+            &zc,
+            "Record.Create",
+            &[
+                ("domain", "newzone.com"),
+                ("sub_domain", "other"),
+                ("record_type", "A"),
+                ("record_line", "默认"),
+                ("value", "192.0.2.1"),
+            ],
+        )
+        .await;
+        assert_eq!(upstream_code(&out), "7");
+        call(
+            &zc,
+            "Record.Create",
+            &[
+                ("domain", "newzone.com"),
+                ("sub_domain", "shared"),
+                ("record_type", "A"),
+                ("record_line", "默认"),
+                ("value", "192.0.2.3"),
+            ],
+        )
+        .await;
         call(
             &c,
             "Domainshare.Modify",
@@ -498,6 +535,7 @@ async fn domain_methods() {
                 ("domain", "newzone.com"),
                 ("email", "zhang.wei@example.cn"),
                 ("mode", "r"),
+                ("old_sub_domain", "shared"),
             ],
         )
         .await;
@@ -1364,7 +1402,183 @@ async fn chinese_messages_and_raw_xml_default() {
     assert!(e.to_string().contains("域名不存在"), "{e}");
     let ok = call(&c, "Domain.Info", &[("domain", "sandbox-agent.cn")]).await;
     assert_eq!(ok["status"]["message"], "操作已经成功完成");
-    // Unimplemented actions refuse locally.
-    let e = c.call("Monitor.List", &vec![]).await.unwrap_err();
-    assert!(matches!(e, Error::NotImplemented { .. }));
+    // Unknown actions refuse locally, without a request.
+    let before = sim.request_count();
+    let e = c.call("Monitor.Nope", &vec![]).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidInput { .. }));
+    assert_eq!(sim.request_count(), before);
+}
+
+#[tokio::test]
+async fn monitor_methods() {
+    for format in FORMATS {
+        let clock = clock();
+        let sim = Sim::sandbox_with_clock(clock.clone());
+        let srv = serve(&sim).await;
+        let c = sandbox_client(&sim, &srv, format);
+        let zone = "agent-status.com";
+        let subs = call(&c, "Monitor.Listsubdomain", &[("domain", zone)]).await;
+        assert_eq!(items(&subs, "subdomain"), vec![Value::from("@")]);
+        let e = err(&c, "Monitor.Listsubdomain", &[("domain", "nope.cn")]).await;
+        assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+        let values = call(
+            &c,
+            "Monitor.Listsubvalue",
+            &[("domain", zone), ("subdomain", "@")],
+        )
+        .await;
+        let recs = items(&values, "records");
+        assert_eq!(recs.len(), 2);
+        assert_eq!(values["points"]["list"]["ctc"], "电信");
+        let rid = text(&recs[0]["id"]);
+        let did = text(&values["domain"]["id"]);
+
+        let create = [
+            ("domain_id", did.as_str()),
+            ("record_id", rid.as_str()),
+            ("port", "80"),
+            ("monitor_interval", "60"),
+            ("host", "agent-status.com"),
+            ("monitor_type", "http"),
+            ("monitor_path", "/"),
+            ("points", "ctc,cuc"),
+            ("bak_ip", "pass"),
+        ];
+        let made = call(&c, "Monitor.Create", &create).await;
+        let mid = text(&made["monitor"]["monitor_id"]);
+        assert_eq!(mid.len(), 36, "a UUID");
+        assert_eq!(text(&made["monitor"]["record_id"]), rid);
+        assert_eq!(
+            upstream_code(&err(&c, "Monitor.Create", &create).await),
+            "20"
+        );
+        let mut bad = create;
+        bad[8] = ("bak_ip", "not-an-ip");
+        assert_eq!(upstream_code(&err(&c, "Monitor.Create", &bad).await), "15");
+
+        let list = call(&c, "Monitor.List", &[]).await;
+        assert_eq!(text(&list["info"]["total_count"]), "1");
+        assert_eq!(items(&list, "monitors")[0]["status"], "Ok");
+        call(
+            &c,
+            "Monitor.Modify",
+            &[
+                ("monitor_id", &mid),
+                ("port", "443"),
+                ("monitor_interval", "180"),
+                ("monitor_type", "https"),
+                ("monitor_path", "/health"),
+                ("points", "cmc"),
+                ("bak_ip", "192.0.2.99"),
+            ],
+        )
+        .await;
+        let info = call(&c, "Monitor.Info", &[("monitor_id", &mid)]).await;
+        assert_eq!(text(&info["info"]["port"]), "443");
+        assert_eq!(info["info"]["monitor_path"], "/health");
+        assert_eq!(info["info"]["bak_ip"], "192.0.2.99");
+        let e = err(&c, "Monitor.Info", &[("monitor_id", "nope")]).await;
+        assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+
+        call(
+            &c,
+            "Monitor.Setstatus",
+            &[("monitor_id", &mid), ("status", "disable")],
+        )
+        .await;
+        assert_eq!(
+            call(&c, "Monitor.Info", &[("monitor_id", &mid)]).await["info"]["monitor_status"],
+            "disabled"
+        );
+        call(
+            &c,
+            "Record.Status",
+            &[("domain", zone), ("record_id", &rid), ("status", "disable")],
+        )
+        .await;
+        assert_eq!(
+            upstream_code(
+                &err(
+                    &c,
+                    "Monitor.Setstatus",
+                    &[("monitor_id", &mid), ("status", "enabled")]
+                )
+                .await
+            ),
+            "9"
+        );
+        call(
+            &c,
+            "Record.Status",
+            &[("domain", zone), ("record_id", &rid), ("status", "enable")],
+        )
+        .await;
+        call(
+            &c,
+            "Monitor.Setstatus",
+            &[("monitor_id", &mid), ("status", "enabled")],
+        )
+        .await;
+
+        clock.advance(Duration::from_secs(600));
+        assert!(sim.monitor_outage(&mid, "连接超时|connect timeout after 30s"));
+        clock.advance(Duration::from_secs(360));
+        let hist = call(
+            &c,
+            "Monitor.Gethistory",
+            &[("monitor_id", &mid), ("hours", "1")],
+        )
+        .await;
+        let nodes = items(&hist, "monitor_history");
+        assert_eq!(nodes.len(), 1);
+        assert_eq!(nodes[0]["point"], "cmc");
+        let samples = items(&nodes[0]["data"], "data");
+        assert_eq!(samples.len(), 6, "one sample per 180 s since creation");
+        assert_eq!(samples[0]["status"], "Down");
+        assert_eq!(samples[5]["status"], "Ok");
+        let desc = call(&c, "Monitor.Userdesc", &[]).await;
+        assert_eq!(text(&desc["desc"]["moniting_count"]), "1");
+        assert_eq!(text(&desc["desc"]["down_count"]), "1");
+        assert_eq!(text(&desc["user"]["max_count"]), "10");
+        let downs = call(&c, "Monitor.Getdowns", &[("offset", "0"), ("length", "10")]).await;
+        assert_eq!(text(&downs["info"]["total_count"]), "1");
+        assert_eq!(
+            items(&downs, "monitor_downs")[0]["warn_reason"],
+            "连接超时|connect timeout after 30s"
+        );
+
+        call(&c, "Monitor.Remove", &[("monitor_id", &mid)]).await;
+        assert_eq!(
+            text(&call(&c, "Monitor.List", &[]).await["info"]["total_count"]),
+            "0"
+        );
+        let e = err(&c, "Monitor.Remove", &[("monitor_id", &mid)]).await;
+        assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+    }
+}
+
+#[tokio::test]
+async fn sandbox_is_a_believable_agent_account() {
+    let sim = Sim::sandbox();
+    let srv = serve(&sim).await;
+    let c = sandbox_client(&sim, &srv, Format::Json);
+    let me = call(&c, "User.Detail", &[]).await;
+    assert_eq!(me["info"]["user"]["balance"], 5000);
+    let users = c.list_users().await.unwrap();
+    assert_eq!(users.len(), 3);
+    let mut zones = 0;
+    for who in std::iter::once(None).chain(users.iter().map(|u| Some(u.id.clone()))) {
+        let client = who.as_deref().map_or(c.clone(), |id| c.for_user(id));
+        for d in items(&call(&client, "Domain.List", &[]).await, "domains") {
+            zones += 1;
+            let name = text(&d["name"]);
+            let recs = client.raw_records(&name).await.unwrap();
+            assert!(recs.len() >= 4, "{name}");
+            let held: Vec<&Value> = recs.iter().filter(|r| r["hold"] == "hold").collect();
+            assert_eq!(held.len(), 2, "{name}");
+            assert!(held.iter().all(|r| r["type"] == "NS" && r["name"] == "@"));
+        }
+    }
+    assert_eq!(zones, 4);
+    assert_eq!(sim.domain_count(), 4);
 }

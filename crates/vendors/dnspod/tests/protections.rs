@@ -311,3 +311,50 @@ async fn reqwest_free_post(base: &str, ua: &str) -> String {
     s.read_to_string(&mut out).await.unwrap();
     out
 }
+
+#[tokio::test]
+async fn calls_hold_the_account_rate_limit() {
+    let sim = Sim::sandbox();
+    let srv = serve(&sim).await;
+    let mut acct = account(
+        &srv.base_url(),
+        &[("login_token", "10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b")],
+    );
+    acct.rate_limit_per_sec = 5;
+    // Two handles on one account share its limit.
+    let c = idcgate_dnspod::connect_client(&acct, &cfg()).unwrap();
+    let d = idcgate_dnspod::connect(&acct, &cfg()).unwrap();
+    let started = std::time::Instant::now();
+    for _ in 0..5 {
+        c.call("Record.Type", &params(&[("domain_grade", "DP_Free")]))
+            .await
+            .unwrap();
+        d.call("Record.Type", &params(&[("domain_grade", "DP_Free")]))
+            .await
+            .unwrap();
+    }
+    // A burst of 5, then 5 more at 5/s.
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn debug_output_carries_no_secret() {
+    let acct = account(
+        "http://127.0.0.1:9",
+        &[
+            ("login_email", "a@example.com"),
+            ("login_password", "Very-Secret-Pw"),
+            ("d_token_cookie", "t1=cookie-secret-value"),
+        ],
+    );
+    let c = idcgate_dnspod::connect_client(&acct, &cfg()).unwrap();
+    let shown = format!("{c:?} {acct:?}");
+    assert!(
+        !shown.contains("Very-Secret-Pw") && !shown.contains("cookie-secret-value"),
+        "{shown}"
+    );
+}

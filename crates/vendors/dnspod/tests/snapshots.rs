@@ -355,3 +355,26 @@ async fn agent_and_batch_responses_are_byte_exact() {
         }
     }
 }
+
+#[tokio::test]
+async fn monitor_responses_are_byte_exact() {
+    let sim = Sim::sandbox_with_clock(clock());
+    let srv = serve(&sim).await;
+    let base = srv.base_url();
+    let auth = "login_token=10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b&format=json";
+    let (_, _, body) = raw_post(
+        &base,
+        "Monitor.Create",
+        &format!("{auth}&domain_id=2238269&record_id=16894441&port=80&monitor_interval=60&host=sandbox-agent.cn&monitor_type=http&monitor_path=%2F&points=ctc%2Ccuc&bak_ip=pass"),
+    )
+    .await;
+    assert_eq!(
+        body,
+        r#"{"status":{"code":"1","message":"Action completed successful","created_at":"2026-01-02 11:04:05"},"monitor":{"monitor_id":"47ef1b6e-9b0d-5bb2-4b09-3e65ac662e44","record_id":16894441}}"#
+    );
+    let (_, _, body) = raw_post(&base, "Monitor.List", auth).await;
+    assert_eq!(
+        body,
+        r#"{"status":{"code":"1","message":"Action completed successful","created_at":"2026-01-02 11:04:05"},"info":{"total_count":1,"down_count":0},"monitors":[{"monitor_id":"47ef1b6e-9b0d-5bb2-4b09-3e65ac662e44","domain":"sandbox-agent.cn","domain_id":"2238269","domain_grade":"DP_Free","record_id":"16894441","sub_domain":"@","record_line":"\u9ed8\u8ba4","ip":"203.0.113.10","now_ip":"203.0.113.10","host":"sandbox-agent.cn","port":"80","monitor_type":"http","monitor_path":"\/","monitor_interval":"60","points":"ctc,cuc","bak_ip":"pass","status":"Ok","status_code":200,"sms_notice":"me","email_notice":"me","less_notice":"no","callback_url":"","callback_key":"","monitor_status":"enabled","created_on":"2026-01-02 11:04:05","updated_on":"2026-01-02 11:04:05","bak_ip_status":[]}]}"#
+    );
+}

@@ -8,7 +8,7 @@ use jiff::tz::{offset, TimeZone};
 use jiff::{SignedDuration, Timestamp};
 use md5::{Digest, Md5};
 
-type R = Result<Out, Fail>;
+pub(super) type R = Result<Out, Fail>;
 
 const HOUR: SignedDuration = SignedDuration::from_secs(3600);
 
@@ -23,7 +23,7 @@ fn today(t: Timestamp) -> jiff::civil::Date {
     t.to_zoned(TimeZone::fixed(offset(8))).date()
 }
 
-fn ok(payload: Vec<(&str, V)>) -> R {
+pub(super) fn ok(payload: Vec<(&str, V)>) -> R {
     Ok(Out {
         payload: payload
             .into_iter()
@@ -33,7 +33,7 @@ fn ok(payload: Vec<(&str, V)>) -> R {
     })
 }
 
-fn yes_no(b: bool) -> &'static str {
+pub(super) fn yes_no(b: bool) -> &'static str {
     if b {
         "yes"
     } else {
@@ -41,7 +41,7 @@ fn yes_no(b: bool) -> &'static str {
     }
 }
 
-fn md5_hex(text: &str) -> String {
+pub(super) fn md5_hex(text: &str) -> String {
     hex::encode(Md5::digest(text.as_bytes()))
 }
 
@@ -252,6 +252,7 @@ pub fn dispatch(st: &mut State, rq: &Rq) -> R {
             batch_create(st, rq)
         }
         "Batch.Detail" => batch_detail(st, rq),
+        a if a.starts_with("Monitor.") => super::monitor::dispatch(st, rq),
         _ => Err(fail(
             "-99",
             "This feature is suspended, please retry later",
@@ -754,7 +755,7 @@ pub fn valid_domain(name: &str) -> bool {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Access {
+pub(super) enum Access {
     Read,
     Write,
 }
@@ -770,7 +771,7 @@ fn not_owner(action: &str) -> Fail {
 }
 
 /// Resolves `domain_id` or `domain` to a domain the actor may read or write.
-fn find_domain(st: &State, rq: &Rq, access: Access) -> Result<u64, Fail> {
+pub(super) fn find_domain(st: &State, rq: &Rq, access: Access) -> Result<u64, Fail> {
     let did = if let Some(id) = rq.opt("domain_id") {
         let id: u64 = id
             .parse()
@@ -797,28 +798,44 @@ fn find_domain(st: &State, rq: &Rq, access: Access) -> Result<u64, Fail> {
         .get(&rq.actor)
         .map(|a| a.email.as_str())
         .unwrap_or("");
-    let shared = d
+    // A share grants reads; `rw` grants record changes, limited to its sub_domain when
+    // the share names one. Domain-level settings stay the owner's.
+    let Some(share) = d
         .shares
         .iter()
-        .any(|s| s.email.eq_ignore_ascii_case(email) && (access == Access::Read || s.mode == "rw"));
-    if shared && !rq.action.starts_with("Domain.") && !rq.action.starts_with("Domainshare") {
+        .find(|s| s.email.eq_ignore_ascii_case(email))
+    else {
+        return Err(not_owner(rq.action));
+    };
+    if access == Access::Read {
         return Ok(did);
     }
-    if shared && access == Access::Read {
-        return Ok(did);
+    if share.mode == "rw" && rq.action.starts_with("Record.") {
+        let target = match rq.opt("record_id").and_then(|r| r.parse::<u64>().ok()) {
+            Some(rid) => d.records.get(&rid).map(|r| r.name.clone()),
+            None => Some(rq.opt("sub_domain").unwrap_or("@").to_lowercase()),
+        };
+        let in_scope = match (&share.sub_domain, &target) {
+            (None, _) => true,
+            (Some(sub), Some(name)) => sub.eq_ignore_ascii_case(name),
+            (Some(_), None) => false,
+        };
+        if in_scope {
+            return Ok(did);
+        }
     }
     Err(not_owner(rq.action))
 }
 
 /// A domain resolved earlier under the same lock; the error arm is unreachable in
 /// practice but keeps a bad invariant from panicking the server.
-fn dom(st: &State, did: u64) -> Result<&Domain, Fail> {
+pub(super) fn dom(st: &State, did: u64) -> Result<&Domain, Fail> {
     st.domains
         .get(&did)
         .ok_or_else(|| fail("6", "Domain id invalid", "域名编号错误"))
 }
 
-fn rec(st: &State, did: u64, rid: u64) -> Result<&Record, Fail> {
+pub(super) fn rec(st: &State, did: u64, rid: u64) -> Result<&Record, Fail> {
     dom(st, did)?
         .records
         .get(&rid)
@@ -829,7 +846,7 @@ fn is_locked(d: &Domain, now: Timestamp) -> bool {
     d.lock.as_ref().is_some_and(|(_, end)| *end > now)
 }
 
-fn domain_status(d: &Domain, now: Timestamp) -> &'static str {
+pub(super) fn domain_status(d: &Domain, now: Timestamp) -> &'static str {
     if is_locked(d, now) {
         "lock"
     } else {
@@ -841,11 +858,11 @@ fn is_vip(d: &Domain, now: Timestamp) -> bool {
     d.vip.is_some_and(|(_, end)| end >= today(now))
 }
 
-fn grade_of(d: &Domain) -> &'static Grade {
+pub(super) fn grade_of(d: &Domain) -> &'static Grade {
     grade(d.grade).unwrap_or(&GRADES[5])
 }
 
-fn owner_email(st: &State, d: &Domain) -> String {
+pub(super) fn owner_email(st: &State, d: &Domain) -> String {
     st.accounts
         .get(&d.owner)
         .map(|a| a.email.clone())
@@ -909,14 +926,26 @@ fn domain_create(st: &mut State, rq: &Rq) -> R {
     )])
 }
 
-fn parse_offset(rq: &Rq, key: &str, code: &str, en: &str, cn: &str) -> Result<Option<usize>, Fail> {
+pub(super) fn parse_offset(
+    rq: &Rq,
+    key: &str,
+    code: &str,
+    en: &str,
+    cn: &str,
+) -> Result<Option<usize>, Fail> {
     match rq.opt(key) {
         None => Ok(None),
         Some(v) => v.parse::<usize>().map(Some).map_err(|_| fail(code, en, cn)),
     }
 }
 
-fn parse_length(rq: &Rq, key: &str, code: &str, en: &str, cn: &str) -> Result<Option<usize>, Fail> {
+pub(super) fn parse_length(
+    rq: &Rq,
+    key: &str,
+    code: &str,
+    en: &str,
+    cn: &str,
+) -> Result<Option<usize>, Fail> {
     match rq.opt(key) {
         None => Ok(None),
         Some(v) => match v.parse::<usize>() {

@@ -7,10 +7,11 @@
 //! then the handler, then one renderer for JSON or XML.
 
 mod handlers;
+mod monitor;
 pub mod render;
 pub mod state;
 
-use crate::spec::{check, spec};
+use crate::spec::{check, spec, AGENT_ACTIONS};
 use axum::body::{to_bytes, Body};
 use axum::extract::{ConnectInfo, Path, Request, State as AxState};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -307,6 +308,13 @@ impl Sim {
         handlers::complete_acquire(&mut st, domain, now)
     }
 
+    /// Test hook: a D监控 monitor sees its target go down (`reason` as `short|long`).
+    pub fn monitor_outage(&self, monitor_id: &str, reason: &str) -> bool {
+        let now = self.now();
+        let mut st = self.lock();
+        monitor::outage(&mut st, monitor_id, reason, now)
+    }
+
     /// Agent balance in fen (for tests of `Domain.Upgrade`).
     pub fn agent_balance_fen(&self, email: &str) -> Option<i64> {
         let st = self.lock();
@@ -414,17 +422,6 @@ impl Rq {
         self.get(key).unwrap_or("")
     }
 }
-
-pub(crate) const AGENT_ACTIONS: &[&str] = &[
-    "User.List",
-    "User.Under",
-    "User.Transfer",
-    "User.Create",
-    "Verify.Email",
-    "Verify.Telephone",
-    "Product.List",
-    "Domain.Upgrade",
-];
 
 async fn entry(AxState(sim): AxState<Sim>, Path(method): Path<String>, req: Request) -> Response {
     let ip = req

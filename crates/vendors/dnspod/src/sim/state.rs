@@ -290,7 +290,8 @@ pub struct Agent {
     pub points: i64,
 }
 
-#[derive(Debug, Clone)]
+/// `Debug` shows no password, token or D令牌 secret.
+#[derive(Clone)]
 pub struct Account {
     pub id: u64,
     pub email: String,
@@ -317,6 +318,17 @@ pub struct Account {
     pub logs: Vec<String>,
     pub balance_fen: i64,
     pub sms_balance: i64,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("agent", &self.agent)
+            .field("under_agent", &self.under_agent)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Account {
@@ -446,6 +458,33 @@ pub struct Job {
     pub done: usize,
 }
 
+/// A D监控 monitor on one A record.
+#[derive(Debug, Clone)]
+pub struct Monitor {
+    pub id: String,
+    pub owner: u64,
+    pub domain_id: u64,
+    pub record_id: u64,
+    pub port: u16,
+    pub interval: u32,
+    pub host: String,
+    pub monitor_type: String,
+    pub path: String,
+    pub points: String,
+    pub bak_ip: String,
+    pub keep_ttl: bool,
+    pub sms_notice: String,
+    pub email_notice: String,
+    pub less_notice: bool,
+    pub callback_url: String,
+    pub callback_key: String,
+    pub enabled: bool,
+    pub created: Timestamp,
+    pub updated: Timestamp,
+    /// Outages: (start, reason `short|long`), newest last.
+    pub downs: Vec<(Timestamp, String)>,
+}
+
 #[derive(Debug, Default)]
 pub struct State {
     pub accounts: BTreeMap<u64, Account>,
@@ -455,6 +494,7 @@ pub struct State {
     pub by_name: HashMap<String, u64>,
     pub record_domain: HashMap<u64, u64>,
     pub jobs: BTreeMap<u64, Job>,
+    pub monitors: BTreeMap<String, Monitor>,
     pub login_failures: HashMap<String, Vec<Timestamp>>,
     pub login_bans: HashMap<String, Timestamp>,
     /// Pending domain retrievals: domain -> (requesting account, whois email, code).
