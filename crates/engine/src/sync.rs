@@ -62,6 +62,108 @@ impl SyncReport {
     }
 }
 
+/// How a model type is keyed, named and dated in the inventory.
+pub trait Inventoried: Serialize {
+    const KIND: ResourceKind;
+    fn key(&self) -> String;
+    fn name(&self) -> String;
+    fn expires(&self) -> Option<jiff::Timestamp>;
+}
+
+macro_rules! inventoried {
+    ($ty:ty, $kind:expr, |$s:ident| $key:expr, $name:expr, $exp:expr) => {
+        impl Inventoried for $ty {
+            const KIND: ResourceKind = $kind;
+            fn key(&self) -> String {
+                let $s = self;
+                $key
+            }
+            fn name(&self) -> String {
+                let $s = self;
+                $name
+            }
+            #[allow(unused_variables)] // zones and records do not expire
+            fn expires(&self) -> Option<jiff::Timestamp> {
+                let $s = self;
+                $exp
+            }
+        }
+    };
+}
+
+inventoried!(
+    idcgate_core::Domain,
+    ResourceKind::Domain,
+    |d| d.name.clone(),
+    d.name.clone(),
+    d.expires_at
+);
+inventoried!(
+    idcgate_core::Server,
+    ResourceKind::Server,
+    |s| s.upstream_id.clone(),
+    s.name.clone(),
+    s.expires_at
+);
+inventoried!(
+    idcgate_core::HostingSite,
+    ResourceKind::HostingSite,
+    |s| s.upstream_id.clone(),
+    s.name.clone(),
+    s.expires_at
+);
+inventoried!(
+    idcgate_core::Database,
+    ResourceKind::Database,
+    |s| s.upstream_id.clone(),
+    s.name.clone(),
+    s.expires_at
+);
+inventoried!(
+    idcgate_core::MailDomain,
+    ResourceKind::MailDomain,
+    |s| s.upstream_id.clone(),
+    s.domain.clone(),
+    s.expires_at
+);
+inventoried!(
+    idcgate_core::Certificate,
+    ResourceKind::Certificate,
+    |s| s.upstream_id.clone(),
+    s.common_name.clone(),
+    s.expires_at
+);
+inventoried!(
+    idcgate_core::Zone,
+    ResourceKind::DnsZone,
+    |z| z.name.clone(),
+    z.name.clone(),
+    None
+);
+inventoried!(
+    idcgate_core::DnsRecord,
+    ResourceKind::DnsRecord,
+    |r| record_key(&r.zone, r.upstream_id.as_deref(), r),
+    record_name(r),
+    None
+);
+
+pub fn inventory_row<T: Inventoried>(account: &str, item: &T, now: i64) -> ResourceRow {
+    row(
+        account,
+        T::KIND,
+        item.key(),
+        item.name(),
+        to_json(item),
+        item.expires(),
+        now,
+    )
+}
+
+fn kind_of<T: Inventoried>(_: &[T]) -> ResourceKind {
+    T::KIND
+}
+
 fn row(
     account: &str,
     kind: ResourceKind,
@@ -102,27 +204,11 @@ pub fn record_key(zone: &str, upstream_id: Option<&str>, r: &idcgate_core::DnsRe
 }
 
 pub fn record_row(account: &str, r: &idcgate_core::DnsRecord, now: i64) -> ResourceRow {
-    row(
-        account,
-        ResourceKind::DnsRecord,
-        record_key(&r.zone, r.upstream_id.as_deref(), r),
-        record_name(r),
-        to_json(r),
-        None,
-        now,
-    )
+    inventory_row(account, r, now)
 }
 
 pub fn server_row(account: &str, s: &idcgate_core::Server, now: i64) -> ResourceRow {
-    row(
-        account,
-        ResourceKind::Server,
-        s.upstream_id.clone(),
-        s.name.clone(),
-        to_json(s),
-        s.expires_at,
-        now,
-    )
+    inventory_row(account, s, now)
 }
 
 impl Engine {
@@ -227,133 +313,35 @@ impl Engine {
     ) -> Result<SyncReport> {
         let mut rep = SyncReport::default();
         macro_rules! listing {
-            ($label:expr, $kind:expr, $fetch:expr, $to_row:expr) => {{
-                progress.step(name, $label);
-                match $fetch.await {
-                    Ok(items) => {
-                        let rows: Vec<ResourceRow> = items.iter().map($to_row).collect();
-                        self.write_complete_listing(name, $kind, rows, now, &mut rep)
-                            .await?;
+            ($label:expr, $cap:ident, $fetch:ident) => {{
+                if let Some(cap) = conn.$cap() {
+                    progress.step(name, $label);
+                    match cap.$fetch().await {
+                        Ok(items) => {
+                            let rows = items
+                                .iter()
+                                .map(|item| inventory_row(name, item, now))
+                                .collect();
+                            let kind = kind_of(&items);
+                            self.write_complete_listing(name, kind, rows, now, &mut rep)
+                                .await?;
+                        }
+                        Err(e) => rep.failed.push(format!("{}: {e}", $label)),
                     }
-                    Err(e) => rep.failed.push(format!("{}: {e}", $label)),
                 }
             }};
         }
         match listing {
-            Listing::Domains => {
-                if let Some(r) = conn.registrar() {
-                    listing!(
-                        "domains",
-                        ResourceKind::Domain,
-                        r.list_domains(),
-                        |d: &idcgate_core::Domain| {
-                            row(
-                                name,
-                                ResourceKind::Domain,
-                                d.name.clone(),
-                                d.name.clone(),
-                                to_json(d),
-                                d.expires_at,
-                                now,
-                            )
-                        }
-                    );
-                }
-            }
+            Listing::Domains => listing!("domains", registrar, list_domains),
             Listing::Dns => {
                 self.sync_dns(name, conn.clone(), now, &mut rep, progress)
                     .await?
             }
-            Listing::Servers => {
-                if let Some(c) = conn.compute() {
-                    listing!(
-                        "servers",
-                        ResourceKind::Server,
-                        c.list_servers(),
-                        |s: &idcgate_core::Server| server_row(name, s, now)
-                    );
-                }
-            }
-            Listing::Hosting => {
-                if let Some(h) = conn.web_hosting() {
-                    listing!(
-                        "hosting",
-                        ResourceKind::HostingSite,
-                        h.list_sites(),
-                        |s: &idcgate_core::HostingSite| {
-                            row(
-                                name,
-                                ResourceKind::HostingSite,
-                                s.upstream_id.clone(),
-                                s.name.clone(),
-                                to_json(s),
-                                s.expires_at,
-                                now,
-                            )
-                        }
-                    );
-                }
-            }
-            Listing::Databases => {
-                if let Some(d) = conn.databases() {
-                    listing!(
-                        "databases",
-                        ResourceKind::Database,
-                        d.list_databases(),
-                        |s: &idcgate_core::Database| {
-                            row(
-                                name,
-                                ResourceKind::Database,
-                                s.upstream_id.clone(),
-                                s.name.clone(),
-                                to_json(s),
-                                s.expires_at,
-                                now,
-                            )
-                        }
-                    );
-                }
-            }
-            Listing::Mail => {
-                if let Some(m) = conn.mail() {
-                    listing!(
-                        "mail",
-                        ResourceKind::MailDomain,
-                        m.list_mail_domains(),
-                        |s: &idcgate_core::MailDomain| {
-                            row(
-                                name,
-                                ResourceKind::MailDomain,
-                                s.upstream_id.clone(),
-                                s.domain.clone(),
-                                to_json(s),
-                                s.expires_at,
-                                now,
-                            )
-                        }
-                    );
-                }
-            }
-            Listing::Certificates => {
-                if let Some(c) = conn.certificates() {
-                    listing!(
-                        "certificates",
-                        ResourceKind::Certificate,
-                        c.list_certificates(),
-                        |s: &idcgate_core::Certificate| {
-                            row(
-                                name,
-                                ResourceKind::Certificate,
-                                s.upstream_id.clone(),
-                                s.common_name.clone(),
-                                to_json(s),
-                                s.expires_at,
-                                now,
-                            )
-                        }
-                    );
-                }
-            }
+            Listing::Servers => listing!("servers", compute, list_servers),
+            Listing::Hosting => listing!("hosting", web_hosting, list_sites),
+            Listing::Databases => listing!("databases", databases, list_databases),
+            Listing::Mail => listing!("mail", mail, list_mail_domains),
+            Listing::Certificates => listing!("certificates", certificates, list_certificates),
             Listing::Balance => {
                 if let Some(b) = conn.billing() {
                     progress.step(name, "balance");
