@@ -365,7 +365,7 @@ async fn call(
                 &format!("call {}", spec.id),
                 &name,
                 &result,
-                |v| truncate(&v.to_string(), 2000),
+                |v| truncate(&Engine::scrub_for_audit(v).to_string(), 2000),
             )
             .await;
     }

@@ -309,23 +309,7 @@ async fn engine_with(
     db: &TestDb,
     accounts: Vec<(&str, Option<FakeState>)>,
 ) -> (Arc<Engine>, Vec<Shared>) {
-    let registry = Registry::new(vec![VendorEntry {
-        vendor: Vendor::West,
-        spec: fake_spec,
-        connect,
-        sandbox: || Box::new(NoSim),
-    }]);
-    let store = idcgate_store::SqlStore::open(&db.url).await.unwrap();
-    let mut store = store;
-    store
-        .unlock(&idcgate_store::MasterKey::from_hex(idcgate_store::testing::TEST_KEY_HEX).unwrap())
-        .await
-        .unwrap();
-    let engine = Arc::new(Engine::new(
-        Arc::new(store),
-        registry,
-        idcgate_wire::WireConfig::new("test@example.com"),
-    ));
+    let engine = engine_on(db).await;
     let mut shared = Vec::new();
     for (name, state) in accounts {
         let url = format!("fake://{}/{}", db.url, name);
@@ -357,6 +341,7 @@ both_backends!(
     dns_operations_route_update_inventory_and_audit,
     server_operations_refresh_inventory,
     scheduled_jobs_run_once_per_period,
+    two_instances_never_run_the_same_job_at_once,
 );
 
 async fn live_keys(store: &dyn Store) -> Vec<(String, String, String, String)> {
@@ -600,4 +585,70 @@ async fn scheduled_jobs_run_once_per_period(db: &TestDb) {
             > 0,
         "the job synced"
     );
+}
+
+#[test]
+fn audit_scrubs_secret_looking_fields_at_any_depth() {
+    let answer = serde_json::json!({"id": 7, "rootPassword": "Zx9!secret", "data": [{"api_key": "k-123", "name": "web"}], "token": {"nested": "t"}});
+    let scrubbed = Engine::scrub_for_audit(&answer).to_string();
+    assert!(
+        !scrubbed.contains("Zx9!secret") && !scrubbed.contains("k-123"),
+        "{scrubbed}"
+    );
+    assert!(scrubbed.contains("\"name\":\"web\"") && scrubbed.contains("\"id\":7"));
+    assert!(
+        scrubbed.contains("\"nested\":\"t\""),
+        "objects are walked, not blanked: {scrubbed}"
+    );
+}
+
+async fn two_instances_never_run_the_same_job_at_once(db: &TestDb) {
+    // Two engines with their own connection pools on one database, as two `serve`
+    // processes would be.
+    let (first, _) = engine_with(db, vec![("a", Some(populated(2, 2)))]).await;
+    let second = engine_on(db).await;
+    let schedule = idcgate_engine::jobs::Schedule::default();
+    let (s1, s2) = (schedule.clone(), schedule.clone());
+    let (e1, e2) = (first.clone(), second.clone());
+    let run = |e: Arc<Engine>, owner: &'static str, s: idcgate_engine::jobs::Schedule| async move {
+        let mut ran = Vec::new();
+        while let Some(j) = idcgate_engine::jobs::run_due_job(&e, owner, &s)
+            .await
+            .unwrap()
+        {
+            ran.push(j);
+        }
+        ran
+    };
+    let (a, b) = tokio::join!(
+        tokio::spawn(run(e1, "one", s1)),
+        tokio::spawn(run(e2, "two", s2))
+    );
+    let mut all: Vec<String> = a.unwrap().into_iter().chain(b.unwrap()).collect();
+    all.sort();
+    assert_eq!(
+        all,
+        vec!["expiry-report".to_string(), "sync".to_string()],
+        "each due job ran exactly once"
+    );
+}
+
+/// A second engine on the same database, reusing the accounts already stored.
+async fn engine_on(db: &TestDb) -> Arc<Engine> {
+    let registry = Registry::new(vec![VendorEntry {
+        vendor: Vendor::West,
+        spec: fake_spec,
+        connect,
+        sandbox: || Box::new(NoSim),
+    }]);
+    let mut store = idcgate_store::SqlStore::open(&db.url).await.unwrap();
+    store
+        .unlock(&idcgate_store::MasterKey::from_hex(idcgate_store::testing::TEST_KEY_HEX).unwrap())
+        .await
+        .unwrap();
+    Arc::new(Engine::new(
+        Arc::new(store),
+        registry,
+        idcgate_wire::WireConfig::new("test@example.com"),
+    ))
 }

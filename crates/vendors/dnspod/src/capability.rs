@@ -5,9 +5,11 @@
 use crate::client::{scalar, DnspodClient};
 use crate::spec::spec;
 use async_trait::async_trait;
-use idcgate_core::capability::{Connection, Dns, Params};
+use idcgate_core::capability::{Billing, Connection, Dns, Params};
 use idcgate_core::spec::VendorSpec;
-use idcgate_core::{DnsRecord, Error, RecordInput, RecordType, Result, Vendor, Zone};
+use idcgate_core::{
+    Balance, DnsRecord, Error, Money, RecordInput, RecordType, Result, Vendor, Zone,
+};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::str::FromStr;
@@ -393,6 +395,28 @@ impl Connection for DnspodClient {
 
     fn dns(&self) -> Option<&dyn Dns> {
         Some(self)
+    }
+
+    fn billing(&self) -> Option<&dyn Billing> {
+        Some(self)
+    }
+}
+
+/// The account's (for an agent: the agent account's) spendable balance, from
+/// `User.Detail`. DNSPod grants no credit line.
+#[async_trait]
+impl Billing for DnspodClient {
+    async fn balance(&self) -> Result<Balance> {
+        let doc = self.call("User.Detail", &Params::new()).await?;
+        let user = doc
+            .get("info")
+            .and_then(|i| i.get("user"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        Ok(Balance {
+            available: Money(decimal(&user, "balance")?),
+            credit: Money::ZERO,
+        })
     }
 }
 

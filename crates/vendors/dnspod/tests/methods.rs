@@ -275,6 +275,10 @@ async fn agent_methods() {
             sim.agent_balance_fen(idcgate_dnspod::sim::SANDBOX_EMAIL),
             Some(340_160)
         );
+        // The Billing capability reads the same agent balance through User.Detail.
+        let billing = idcgate_core::Connection::billing(&c).unwrap();
+        let bal = billing.balance().await.unwrap();
+        assert_eq!(bal.available.to_fen(), Ok(340_160));
         assert_eq!(
             up.vip_start,
             sim.now()
@@ -1312,7 +1316,10 @@ async fn dns_capability_through_connect() {
             account(&srv.base_url(), &pairs)
         };
         let conn = idcgate_dnspod::connect(&acct, &cfg()).unwrap();
-        assert_eq!(Capabilities::of(conn.as_ref()), vec![Capability::Dns]);
+        assert_eq!(
+            Capabilities::of(conn.as_ref()),
+            vec![Capability::Dns, Capability::Billing]
+        );
         // `call` works by short name and by id.
         conn.call(
             "dnspod:Record.Type",
