@@ -212,6 +212,15 @@ fn sandbox_tour_cli_and_rest() {
     );
     assert_eq!(code, 400);
     assert!(body.contains("\"field\":\"type\""), "{body}");
+    let (code, body) = http("GET", &format!("{url}?type=A&limit=1"), Some(&read), None);
+    assert_eq!(code, 200, "{body}");
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert!(
+        page["total"].as_i64().unwrap() >= 2,
+        "the A record added above and the zone's own: {body}"
+    );
+    assert_eq!(page["items"][0]["rtype"], "A");
     let audit = ok(&idcgate(&data, &["--json", "audit"]));
     assert!(
         audit.contains("token:o") && audit.contains("dns.add"),

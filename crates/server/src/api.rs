@@ -300,16 +300,53 @@ fn record_input(body: RecordBody) -> Result<RecordInput, ApiError> {
     })
 }
 
-/// A zone's records, read live from its upstream.
-#[utoipa::path(get, path = "/api/v1/dns/{zone}/records", params(("zone" = String, Path)),
-    responses((status = 200, description = "records"), (status = 404, body = ErrorBody)))]
+/// A zone's records, read live from its upstream (and written back to the inventory).
+#[utoipa::path(get, path = "/api/v1/dns/{zone}/records",
+    params(("zone" = String, Path), ("type" = Option<String>, Query, description = "only records of this type"),
+           ("search" = Option<String>, Query, description = "substring of host or value"),
+           ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
+    responses((status = 200, body = Page), (status = 404, body = ErrorBody)))]
 async fn dns_list(
     _a: Access<Read>,
     State(state): State<AppState>,
     Path(zone): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let records = state.engine.dns_list(&zone).await?;
-    Ok(Json(json!({ "items": records, "total": records.len() })))
+    Query(q): Q,
+) -> Result<Json<Page>, ApiError> {
+    let limit = int_param(&q, "limit", 100, 1000)?;
+    let offset = int_param(&q, "offset", 0, i64::MAX)?;
+    let rtype: Option<RecordType> = q
+        .get("type")
+        .map(|t| {
+            t.parse()
+                .map_err(|e: idcgate_core::Error| ApiError::invalid("type", e.to_string()))
+        })
+        .transpose()?;
+    let needle = q.get("search").map(|s| s.to_lowercase());
+    let records: Vec<Value> = state
+        .engine
+        .dns_list(&zone)
+        .await?
+        .into_iter()
+        .filter(|r| rtype.is_none_or(|t| r.rtype == t))
+        .filter(|r| {
+            needle.as_ref().is_none_or(|n| {
+                r.host.to_lowercase().contains(n) || r.value.to_lowercase().contains(n)
+            })
+        })
+        .map(|r| json!(r))
+        .collect();
+    let total = records.len() as i64;
+    let items = records
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect();
+    Ok(Json(Page {
+        items,
+        total,
+        limit,
+        offset,
+    }))
 }
 
 /// Add a record.
