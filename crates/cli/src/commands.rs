@@ -461,6 +461,9 @@ fn print_sandbox(out: &Out, sims: &[SandboxSim]) -> Result<()> {
 }
 
 async fn serve(engine: Arc<Engine>, settings: &Settings, sandbox: bool) -> Result<()> {
+    if settings.contact == crate::config::UNSET_CONTACT {
+        tracing::warn!("no contact configured: upstreams such as DNSPod ask every client to name its operator in the User-Agent; set `contact` in idcgate.toml or IDCGATE_CONTACT");
+    }
     let sims = if sandbox {
         start_sandbox(&engine, settings.sandbox_port, true).await?
     } else {

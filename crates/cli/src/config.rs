@@ -51,6 +51,9 @@ impl FileConfig {
     }
 }
 
+/// Sent in the User-Agent until the operator says who they are.
+pub const UNSET_CONTACT: &str = "contact not configured";
+
 /// Effective settings after precedence is applied.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -91,7 +94,7 @@ impl Settings {
             contact: o
                 .contact
                 .or(file.contact)
-                .unwrap_or_else(|| "set contact in idcgate.toml".into()),
+                .unwrap_or_else(|| UNSET_CONTACT.into()),
             log: o.log.or(file.log).unwrap_or_else(|| "info".into()),
             sandbox_port: o.sandbox_port.or(file.sandbox_port).unwrap_or(7801),
             sync_interval_secs: file.sync_interval_secs.unwrap_or(3600),
