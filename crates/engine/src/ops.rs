@@ -92,12 +92,15 @@ impl Engine {
 
     pub async fn dns_add(&self, actor: &str, zone: &str, input: &RecordInput) -> Result<DnsRecord> {
         let (account, conn) = self.dns_of(zone).await?;
-        let result = match conn.dns() {
-            Some(d) => d
-                .create_record(zone, input)
-                .await
-                .map_err(EngineError::from),
-            None => Err(EngineError::NoSuchZone(zone.into())),
+        let dns = conn
+            .dns()
+            .ok_or_else(|| EngineError::NoSuchZone(zone.into()))?;
+        let result = match dns.create_record(zone, input).await {
+            // The answer was lost: read the zone instead of guessing or retrying.
+            Err(lost @ idcgate_core::Error::UnknownOutcome { .. }) => {
+                reconcile_created(dns, zone, input, lost).await
+            }
+            other => other.map_err(EngineError::from),
         };
         if let Ok(r) = &result {
             self.store
@@ -327,4 +330,27 @@ impl Engine {
 
 fn json_of<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
+}
+
+/// After a lost answer to a create: the record exists upstream (the create happened) or
+/// it does not (report the unknown outcome; a later sync will show if it lands).
+async fn reconcile_created(
+    dns: &dyn idcgate_core::capability::Dns,
+    zone: &str,
+    input: &RecordInput,
+    lost: idcgate_core::Error,
+) -> Result<DnsRecord> {
+    let records = match dns.list_records(zone).await {
+        Ok(r) => r,
+        Err(_) => return Err(lost.into()),
+    };
+    let same = |r: &DnsRecord| {
+        r.host.eq_ignore_ascii_case(&input.host)
+            && r.rtype == input.rtype
+            && r.value
+                .trim_end_matches('.')
+                .eq_ignore_ascii_case(input.value.trim_end_matches('.'))
+            && r.line == input.line
+    };
+    records.into_iter().find(same).ok_or_else(|| lost.into())
 }

@@ -22,6 +22,9 @@ struct FakeState {
     failing_zones: Vec<String>,
     next_id: u32,
     delay_per_zone: Duration,
+    /// The next create: `Some(true)` commits then loses the answer, `Some(false)` loses
+    /// the request before anything happened (both look the same to the caller).
+    lose_next_create: Option<bool>,
 }
 
 type Shared = Arc<Mutex<FakeState>>;
@@ -148,6 +151,24 @@ impl Dns for Fake {
     }
     async fn create_record(&self, zone: &str, r: &RecordInput) -> Result<DnsRecord> {
         let mut s = self.0.lock().unwrap();
+        let lost = || Error::UnknownOutcome {
+            vendor: "fake".into(),
+            action: "create".into(),
+            message: "timed out".into(),
+        };
+        match s.lose_next_create.take() {
+            Some(false) => return Err(lost()),
+            Some(true) => {
+                s.next_id += 1;
+                let rec = record(zone, &s.next_id.to_string(), &r.host, &r.value);
+                s.zones
+                    .get_mut(zone)
+                    .ok_or_else(|| Error::not_found(zone))?
+                    .push(rec);
+                return Err(lost());
+            }
+            None => {}
+        }
         s.next_id += 1;
         let rec = record(zone, &s.next_id.to_string(), &r.host, &r.value);
         s.zones
@@ -342,6 +363,7 @@ both_backends!(
     server_operations_refresh_inventory,
     scheduled_jobs_run_once_per_period,
     two_instances_never_run_the_same_job_at_once,
+    a_lost_create_answer_is_reconciled_by_reading,
 );
 
 async fn live_keys(store: &dyn Store) -> Vec<(String, String, String, String)> {
@@ -651,4 +673,65 @@ async fn engine_on(db: &TestDb) -> Arc<Engine> {
         registry,
         idcgate_wire::WireConfig::new("test@example.com"),
     ))
+}
+
+async fn a_lost_create_answer_is_reconciled_by_reading(db: &TestDb) {
+    let (engine, shared) = engine_with(db, vec![("a", Some(populated(1, 0)))]).await;
+    engine.sync_all(Arc::new(NoProgress)).await.unwrap();
+    let input = |v: &str| RecordInput {
+        host: "api".into(),
+        rtype: RecordType::A,
+        value: v.into(),
+        ttl: 600,
+        line: None,
+        priority: None,
+    };
+
+    shared[0].lock().unwrap().lose_next_create = Some(true);
+    let rec = engine
+        .dns_add("t", "zone0.cn", &input("192.0.2.1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        shared[0].lock().unwrap().zones["zone0.cn"].len(),
+        1,
+        "created once, not retried"
+    );
+    let key = format!("zone0.cn/{}", rec.upstream_id.unwrap());
+    assert!(engine
+        .store
+        .get_resource("a", ResourceKind::DnsRecord, &key)
+        .await
+        .unwrap()
+        .is_some());
+
+    shared[0].lock().unwrap().lose_next_create = Some(false);
+    let err = engine
+        .dns_add("t", "zone0.cn", &input("192.0.2.2"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            idcgate_engine::EngineError::Upstream(Error::UnknownOutcome { .. })
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        shared[0].lock().unwrap().zones["zone0.cn"].len(),
+        1,
+        "never blindly retried"
+    );
+    let outcomes: Vec<String> = engine
+        .store
+        .list_audit(2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.outcome)
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec!["unknown_outcome".to_string(), "ok".to_string()]
+    );
 }
