@@ -1,0 +1,1 @@
+//! placeholder: the cndns vendor crate is being written

@@ -1,0 +1,1 @@
+//! placeholder: the zonkvm vendor crate is being written
