@@ -142,6 +142,15 @@ fn decimal(v: &Value, key: &str) -> Result<Decimal> {
     })
 }
 
+/// DNSPod names the zone apex `@`.
+fn host_of(record: &RecordInput) -> &str {
+    if record.host.is_empty() {
+        "@"
+    } else {
+        &record.host
+    }
+}
+
 fn p(pairs: &[(&str, &str)]) -> Params {
     pairs
         .iter()
@@ -356,6 +365,24 @@ impl DnspodClient {
         })
     }
 
+    /// The record as written, from what was sent (DNSPod answers only with its id).
+    fn written(zone: &str, record: &RecordInput, id: String, enabled: bool) -> DnsRecord {
+        DnsRecord {
+            zone: zone.to_string(),
+            host: host_of(record).to_string(),
+            rtype: record.rtype,
+            value: record.value.clone(),
+            ttl: record.ttl,
+            line: record
+                .line
+                .clone()
+                .filter(|l| vendor_line(Some(l)) != "默认"),
+            priority: record.priority.filter(|_| record.rtype == RecordType::Mx),
+            enabled,
+            upstream_id: Some(id),
+        }
+    }
+
     fn record_params(zone: &str, input: &RecordInput) -> Params {
         let mut params = vec![
             Self::domain_param(zone),
@@ -477,11 +504,7 @@ impl Dns for DnspodClient {
             Err(Error::Upstream { code, message, .. })
                 if code == "31" && message.contains("already exists") =>
             {
-                let host = if record.host.is_empty() {
-                    "@"
-                } else {
-                    record.host.as_str()
-                };
+                let host = host_of(record);
                 let line = vendor_line(record.line.as_deref());
                 self.raw_records(zone)
                     .await?
@@ -497,24 +520,7 @@ impl Dns for DnspodClient {
             }
             Err(e) => return Err(e),
         };
-        Ok(DnsRecord {
-            zone: zone.to_string(),
-            host: if record.host.is_empty() {
-                "@".into()
-            } else {
-                record.host.clone()
-            },
-            rtype: record.rtype,
-            value: record.value.clone(),
-            ttl: record.ttl,
-            line: record
-                .line
-                .clone()
-                .filter(|l| vendor_line(Some(l)) != "默认"),
-            priority: record.priority.filter(|_| record.rtype == RecordType::Mx),
-            enabled: true,
-            upstream_id: Some(id),
-        })
+        Ok(Self::written(zone, record, id, true))
     }
 
     async fn update_record(&self, zone: &str, id: &str, record: &RecordInput) -> Result<DnsRecord> {
@@ -526,24 +532,7 @@ impl Dns for DnspodClient {
             .get("record")
             .map(|r| field(r, "status"))
             .is_none_or(|s| s != "disable");
-        Ok(DnsRecord {
-            zone: zone.to_string(),
-            host: if record.host.is_empty() {
-                "@".into()
-            } else {
-                record.host.clone()
-            },
-            rtype: record.rtype,
-            value: record.value.clone(),
-            ttl: record.ttl,
-            line: record
-                .line
-                .clone()
-                .filter(|l| vendor_line(Some(l)) != "默认"),
-            priority: record.priority.filter(|_| record.rtype == RecordType::Mx),
-            enabled,
-            upstream_id: Some(id.to_string()),
-        })
+        Ok(Self::written(zone, record, id.to_string(), enabled))
     }
 
     async fn delete_record(&self, zone: &str, id: &str) -> Result<()> {

@@ -10,12 +10,14 @@ pub fn parse(text: &str) -> Result<Value, String> {
         i: 0,
     };
     p.skip_prolog();
-    let (name, value) = p.element()?;
+    let (name, value) = p.element(0)?;
     if name != "dnspod" {
         return Err(format!("unexpected root element <{name}>"));
     }
     Ok(value)
 }
+
+const MAX_DEPTH: usize = 32;
 
 struct Parser<'a> {
     s: &'a [u8],
@@ -64,8 +66,13 @@ impl Parser<'_> {
             .map_err(|_| "element name is not UTF-8".to_string())
     }
 
-    /// Parses `<name>...</name>` at the cursor.
-    fn element(&mut self) -> Result<(String, Value), String> {
+    /// Parses `<name>...</name>` at the cursor. `depth` bounds the recursion: a hostile
+    /// or broken upstream nesting thousands of elements would otherwise overflow the
+    /// stack and abort the whole process (DNSPod's documents are 5 levels deep).
+    fn element(&mut self, depth: usize) -> Result<(String, Value), String> {
+        if depth > MAX_DEPTH {
+            return Err(format!("elements nested deeper than {MAX_DEPTH}"));
+        }
         self.skip_ws();
         if !self.rest().starts_with(b"<") {
             return Err(format!("expected an element at byte {}", self.i));
@@ -104,7 +111,7 @@ impl Parser<'_> {
                 let end = find(rest, b"-->").ok_or("unterminated comment")?;
                 self.i += end + 3;
             } else if rest.starts_with(b"<") {
-                children.push(self.element()?);
+                children.push(self.element(depth + 1)?);
             } else {
                 let end = find(rest, b"<").unwrap_or(rest.len());
                 let raw = std::str::from_utf8(&rest[..end]).map_err(|_| "text is not UTF-8")?;
@@ -133,12 +140,44 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// The five named entities and numeric references (`&#39;`, `&#x4e2d;`); anything
+/// else is kept as written rather than failing the whole answer.
 fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let decoded = rest.find(';').filter(|&semi| semi <= 10).and_then(|semi| {
+            let c = match &rest[1..semi] {
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "amp" => Some('&'),
+                e => e
+                    .strip_prefix("#x")
+                    .or_else(|| e.strip_prefix("#X"))
+                    .map(|h| u32::from_str_radix(h, 16))
+                    .or_else(|| e.strip_prefix('#').map(str::parse::<u32>))
+                    .and_then(Result::ok)
+                    .and_then(char::from_u32),
+            };
+            c.map(|c| (c, semi))
+        });
+        match decoded {
+            Some((c, semi)) => {
+                out.push(c);
+                rest = &rest[semi + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -153,5 +192,48 @@ mod tests {
         assert!(v["users"][0]["weight"].is_null());
         assert_eq!(v["empty"], "");
         assert!(super::parse("<dnspod><a>1</dnspod>").is_err());
+    }
+
+    #[test]
+    fn entities() {
+        assert_eq!(
+            super::unescape("a &amp;lt; &#39;x&#x4e2d;&#X41; &bogus; & &#xFFFFFFFF; &"),
+            "a &lt; 'x中A &bogus; & &#xFFFFFFFF; &"
+        );
+    }
+
+    /// Whatever arrives, the parser answers `Err` instead of panicking or overflowing.
+    #[test]
+    fn hostile_input_is_an_error_not_a_crash() {
+        let n = 200_000;
+        let deep = format!("<dnspod>{}{}</dnspod>", "<a>".repeat(n), "</a>".repeat(n));
+        assert!(super::parse(&deep).unwrap_err().contains("nested"));
+        let at_limit = format!(
+            "<dnspod>{}x{}</dnspod>",
+            "<a>".repeat(super::MAX_DEPTH),
+            "</a>".repeat(super::MAX_DEPTH)
+        );
+        assert!(super::parse(&at_limit).is_ok());
+        for bad in [
+            "",
+            "<",
+            "<dnspod",
+            "<dnspod>",
+            "<dnspod><![CDATA[x</dnspod>",
+            "<dnspod><!-- x</dnspod>",
+            "<dnspod></",
+            "<dnspod></dnspod",
+            "<other></other>",
+            "<dnspod><a></b></dnspod>",
+            "<dnspod>\u{0}<a>&#0;</a></dnspod",
+        ] {
+            assert!(super::parse(bad).is_err(), "{bad:?}");
+        }
+        // Every prefix of a real document fails cleanly.
+        let doc = "<?xml version=\"1.0\"?><dnspod><status><code>1</code><message><![CDATA[中文]]></message></status><records><item><id>1</id></item></records></dnspod>";
+        for end in (0..doc.len()).filter(|&i| doc.is_char_boundary(i)) {
+            assert!(super::parse(&doc[..end]).is_err(), "{}", &doc[..end]);
+        }
+        assert!(super::parse(doc).is_ok());
     }
 }

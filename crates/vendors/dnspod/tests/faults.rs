@@ -14,15 +14,7 @@ async fn a_create_whose_answer_is_lost_is_an_unknown_outcome_and_the_record_exis
         let srv = serve(&sim).await;
         let mut cfg = cfg();
         cfg.timeout = Duration::from_millis(400);
-        let acct = {
-            use idcgate_wire::Simulator;
-            let creds = sim.sandbox_credentials();
-            let pairs: Vec<(&str, &str)> = creds
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            account(&srv.base_url(), &pairs)
-        };
+        let acct = sandbox_account(&sim, &srv);
         let c = idcgate_dnspod::connect_client(&acct, &cfg)
             .unwrap()
             .with_format(format);
@@ -128,15 +120,7 @@ async fn a_broken_answer_to_a_read_is_retried() {
     let srv = serve(&sim).await;
     let mut cfg = cfg();
     cfg.read_retries = 1;
-    let acct = {
-        use idcgate_wire::Simulator;
-        let creds = sim.sandbox_credentials();
-        let pairs: Vec<(&str, &str)> = creds
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        account(&srv.base_url(), &pairs)
-    };
+    let acct = sandbox_account(&sim, &srv);
     let c = idcgate_dnspod::connect_client(&acct, &cfg).unwrap();
     srv.faults.update(|f| f.malformed_next = 1);
     let before = sim.request_count();

@@ -35,6 +35,30 @@ async fn err(c: &DnspodClient, action: &str, p: &[(&str, &str)]) -> Error {
     c.call(action, &params(p)).await.expect_err(action)
 }
 
+/// An A record on the default line: the Record.Create most tests need.
+fn a_record<'a>(zone: &'a str, sub: &'a str, value: &'a str) -> [(&'a str, &'a str); 5] {
+    [
+        ("domain", zone),
+        ("sub_domain", sub),
+        ("record_type", "A"),
+        ("record_line", "默认"),
+        ("value", value),
+    ]
+}
+
+/// The upstream code of a call that must fail with one.
+async fn fails_with(c: &DnspodClient, action: &str, p: &[(&str, &str)]) -> String {
+    upstream_code(&err(c, action, p).await)
+}
+
+#[track_caller]
+fn assert_field(e: &Error, want: &str) {
+    assert!(
+        matches!(e, Error::InvalidInput { field, .. } if field == want),
+        "{e:?}"
+    );
+}
+
 fn upstream_code(e: &Error) -> String {
     match e {
         Error::Upstream { code, .. } => code.clone(),
@@ -83,37 +107,33 @@ async fn account_methods() {
         assert_eq!(u["telephone_verified"], "no");
         assert_eq!(text(&u["agent_pending"]), "false");
         assert_eq!(
-            upstream_code(&err(&c, "User.Modify", &[("telephone", "123")]).await),
+            fails_with(&c, "User.Modify", &[("telephone", "123")]).await,
             "8"
         );
 
         let v = call(&c, "Telephoneverify.Code", &[("telephone", "13911112222")]).await;
         assert_eq!(text(&v["user"]["verify_code"]).len(), 6);
         assert_eq!(
-            upstream_code(&err(&c, "Telephoneverify.Code", &[("telephone", "999")]).await),
+            fails_with(&c, "Telephoneverify.Code", &[("telephone", "999")]).await,
             "5"
         );
 
         assert_eq!(
-            upstream_code(
-                &err(
-                    &c,
-                    "Userpasswd.Modify",
-                    &[("old_password", "bad"), ("new_password", "N3w-Passw0rd")]
-                )
-                .await
-            ),
+            fails_with(
+                &c,
+                "Userpasswd.Modify",
+                &[("old_password", "bad"), ("new_password", "N3w-Passw0rd")]
+            )
+            .await,
             "8"
         );
         assert_eq!(
-            upstream_code(
-                &err(
-                    &c,
-                    "Userpasswd.Modify",
-                    &[("old_password", "Passw0rd-1"), ("new_password", "12345678")]
-                )
-                .await
-            ),
+            fails_with(
+                &c,
+                "Userpasswd.Modify",
+                &[("old_password", "Passw0rd-1"), ("new_password", "12345678")]
+            )
+            .await,
             "88"
         );
         call(
@@ -136,18 +156,16 @@ async fn account_methods() {
         call(&by_pw, "User.Detail", &[]).await;
 
         assert_eq!(
-            upstream_code(
-                &err(
-                    &c,
-                    "Useremail.Modify",
-                    &[
-                        ("old_email", "me@example.com"),
-                        ("new_email", "me2@example.com"),
-                        ("password", "x")
-                    ]
-                )
-                .await
-            ),
+            fails_with(
+                &c,
+                "Useremail.Modify",
+                &[
+                    ("old_email", "me@example.com"),
+                    ("new_email", "me2@example.com"),
+                    ("password", "x")
+                ]
+            )
+            .await,
             "10"
         );
         call(
@@ -216,7 +234,12 @@ async fn agent_methods() {
 
         assert!(c.user_is_under("new@example.cn").await.unwrap());
         assert!(!c.user_is_under("agent2@example.com").await.unwrap());
-        call(&c, "User.Under", &[("user_email", "zhang.wei@example.cn")]).await;
+        let e = err(&c, "User.Under", &[("user_email", "nobody@example.cn")]).await;
+        assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+        assert_eq!(
+            fails_with(&c, "User.Under", &[("user_email", "not-an-email")]).await,
+            "6"
+        );
 
         call(&c, "Verify.Email", &[("user_id", &new_id)]).await;
         call(
@@ -232,7 +255,7 @@ async fn agent_methods() {
         assert_eq!(d["info"]["user"]["telephone_verified"], "yes");
         assert_eq!(d["info"]["user"]["telephone"], "13700004321");
         assert_eq!(
-            upstream_code(&err(&c, "Verify.Email", &[("user_id", "1")]).await),
+            fails_with(&c, "Verify.Email", &[("user_id", "1")]).await,
             "-5"
         );
 
@@ -244,14 +267,12 @@ async fn agent_methods() {
         .await;
         assert!(!c.user_is_under("new@example.cn").await.unwrap());
         assert_eq!(
-            upstream_code(
-                &err(
-                    &c,
-                    "User.Transfer",
-                    &[("user_id", &new_id), ("agent_id", &agent2.to_string())]
-                )
-                .await
-            ),
+            fails_with(
+                &c,
+                "User.Transfer",
+                &[("user_id", &new_id), ("agent_id", &agent2.to_string())]
+            )
+            .await,
             "7"
         );
 
@@ -304,35 +325,31 @@ async fn agent_methods() {
         assert_eq!(info["domain"]["is_vip"], "yes");
         // Personal user cannot take an enterprise grade; the agent's own domain is not a user's.
         assert_eq!(
-            upstream_code(
-                &err(
-                    &c,
-                    "Domain.Upgrade",
-                    &[
-                        ("domain", "zhangwei.net"),
-                        ("grade", "D_Expert"),
-                        ("term", "1year"),
-                        ("ip_addr", "198.51.100.10")
-                    ]
-                )
-                .await
-            ),
+            fails_with(
+                &c,
+                "Domain.Upgrade",
+                &[
+                    ("domain", "zhangwei.net"),
+                    ("grade", "D_Expert"),
+                    ("term", "1year"),
+                    ("ip_addr", "198.51.100.10")
+                ]
+            )
+            .await,
             "10"
         );
         assert_eq!(
-            upstream_code(
-                &err(
-                    &c,
-                    "Domain.Upgrade",
-                    &[
-                        ("domain", "sandbox-agent.cn"),
-                        ("grade", "D_Plus"),
-                        ("term", "1year"),
-                        ("ip_addr", "198.51.100.10")
-                    ]
-                )
-                .await
-            ),
+            fails_with(
+                &c,
+                "Domain.Upgrade",
+                &[
+                    ("domain", "sandbox-agent.cn"),
+                    ("grade", "D_Plus"),
+                    ("term", "1year"),
+                    ("ip_addr", "198.51.100.10")
+                ]
+            )
+            .await,
             "8"
         );
         let broke = c
@@ -351,7 +368,7 @@ async fn agent_methods() {
         // A plain user is not an agent.
         let (_, token) = sim.add_user("plain@example.com", "Passw0rd-1", false);
         let plain = client(&srv, &[("login_token", &token)], format);
-        assert_eq!(upstream_code(&err(&plain, "User.List", &[]).await), "-3");
+        assert_eq!(fails_with(&plain, "User.List", &[]).await, "-3");
     }
 }
 
@@ -371,11 +388,11 @@ async fn domain_methods() {
         let id = text(&created["domain"]["id"]);
         assert_eq!(created["domain"]["domain"], "newzone.com");
         assert_eq!(
-            upstream_code(&err(&c, "Domain.Create", &[("domain", "newzone.com")]).await),
+            fails_with(&c, "Domain.Create", &[("domain", "newzone.com")]).await,
             "7"
         );
         assert_eq!(
-            upstream_code(&err(&c, "Domain.Create", &[("domain", "not a domain")]).await),
+            fails_with(&c, "Domain.Create", &[("domain", "not a domain")]).await,
             "6"
         );
         let list = call(&c, "Domain.List", &[]).await;
@@ -451,25 +468,21 @@ async fn domain_methods() {
         )
         .await;
         assert_eq!(
-            upstream_code(
-                &err(
-                    &c,
-                    "Domainshare.Create",
-                    &[("domain", "newzone.com"), ("email", "zhang.wei@example.cn")]
-                )
-                .await
-            ),
+            fails_with(
+                &c,
+                "Domainshare.Create",
+                &[("domain", "newzone.com"), ("email", "zhang.wei@example.cn")]
+            )
+            .await,
             "9"
         );
         assert_eq!(
-            upstream_code(
-                &err(
-                    &c,
-                    "Domainshare.Create",
-                    &[("domain", "newzone.com"), ("email", "nobody@example.cn")]
-                )
-                .await
-            ),
+            fails_with(
+                &c,
+                "Domainshare.Create",
+                &[("domain", "newzone.com"), ("email", "nobody@example.cn")]
+            )
+            .await,
             "8"
         );
         let shares = call(&c, "Domainshare.List", &[("domain", "newzone.com")]).await;
@@ -486,13 +499,7 @@ async fn domain_methods() {
         call(
             &zc,
             "Record.Create",
-            &[
-                ("domain", "newzone.com"),
-                ("sub_domain", "shared"),
-                ("record_type", "A"),
-                ("record_line", "默认"),
-                ("value", "192.0.2.1"),
-            ],
+            &a_record("newzone.com", "shared", "192.0.2.1"),
         )
         .await;
         // Narrow the share to `shared`: other names are out of reach.
@@ -507,29 +514,19 @@ async fn domain_methods() {
             ],
         )
         .await;
-        let out = err(
-            &zc,
-            "Record.Create",
-            &[
-                ("domain", "newzone.com"),
-                ("sub_domain", "other"),
-                ("record_type", "A"),
-                ("record_line", "默认"),
-                ("value", "192.0.2.1"),
-            ],
-        )
-        .await;
-        assert_eq!(upstream_code(&out), "7");
+        assert_eq!(
+            fails_with(
+                &zc,
+                "Record.Create",
+                &a_record("newzone.com", "other", "192.0.2.1")
+            )
+            .await,
+            "7"
+        );
         call(
             &zc,
             "Record.Create",
-            &[
-                ("domain", "newzone.com"),
-                ("sub_domain", "shared"),
-                ("record_type", "A"),
-                ("record_line", "默认"),
-                ("value", "192.0.2.3"),
-            ],
+            &a_record("newzone.com", "shared", "192.0.2.3"),
         )
         .await;
         call(
@@ -550,19 +547,15 @@ async fn domain_methods() {
             )[0]["mode"],
             "r"
         );
-        let denied = err(
-            &zc,
-            "Record.Create",
-            &[
-                ("domain", "newzone.com"),
-                ("sub_domain", "shared2"),
-                ("record_type", "A"),
-                ("record_line", "默认"),
-                ("value", "192.0.2.1"),
-            ],
-        )
-        .await;
-        assert_eq!(upstream_code(&denied), "7");
+        assert_eq!(
+            fails_with(
+                &zc,
+                "Record.Create",
+                &a_record("newzone.com", "shared2", "192.0.2.1")
+            )
+            .await,
+            "7"
+        );
         call(
             &c,
             "Domainshare.Remove",
@@ -588,27 +581,22 @@ async fn domain_methods() {
             call(&c, "Domain.Info", &[("domain", "newzone.com")]).await["domain"]["status"],
             "lock"
         );
-        let locked = err(
-            &c,
-            "Record.Create",
-            &[
-                ("domain", "newzone.com"),
-                ("record_type", "A"),
-                ("record_line", "默认"),
-                ("value", "192.0.2.2"),
-            ],
-        )
-        .await;
-        assert_eq!(upstream_code(&locked), "21");
         assert_eq!(
-            upstream_code(
-                &err(
-                    &c,
-                    "Domain.Unlock",
-                    &[("domain", "newzone.com"), ("lock_code", "wrong")]
-                )
-                .await
-            ),
+            fails_with(
+                &c,
+                "Record.Create",
+                &a_record("newzone.com", "@", "192.0.2.2")
+            )
+            .await,
+            "21"
+        );
+        assert_eq!(
+            fails_with(
+                &c,
+                "Domain.Unlock",
+                &[("domain", "newzone.com"), ("lock_code", "wrong")]
+            )
+            .await,
             "9"
         );
         call(
@@ -622,27 +610,23 @@ async fn domain_methods() {
             "enable"
         );
         assert_eq!(
-            upstream_code(
-                &err(
-                    &c,
-                    "Domain.Lock",
-                    &[("domain", "newzone.com"), ("days", "31")]
-                )
-                .await
-            ),
+            fails_with(
+                &c,
+                "Domain.Lock",
+                &[("domain", "newzone.com"), ("days", "31")]
+            )
+            .await,
             "9"
         );
 
         // Aliases: the free grade has none; the VIP grade has some.
         assert_eq!(
-            upstream_code(
-                &err(
-                    &c,
-                    "Domainalias.Create",
-                    &[("domain_id", &id), ("domain", "alias-one.com")]
-                )
-                .await
-            ),
+            fails_with(
+                &c,
+                "Domainalias.Create",
+                &[("domain_id", &id), ("domain", "alias-one.com")]
+            )
+            .await,
             "10"
         );
         let ops = user_id(&c, "ops@shop-example.cn").await;
@@ -660,7 +644,7 @@ async fn domain_methods() {
         let aliases = call(&oc, "Domainalias.List", &[("domain_id", &shop_id)]).await;
         assert_eq!(items(&aliases, "alias")[0]["domain"], "shop-alias.cn");
         assert_eq!(
-            upstream_code(&err(&c, "Domain.Create", &[("domain", "shop-alias.cn")]).await),
+            fails_with(&c, "Domain.Create", &[("domain", "shop-alias.cn")]).await,
             "11"
         );
         call(
@@ -677,7 +661,7 @@ async fn domain_methods() {
 
         // Groups: free accounts have no custom groups; VIP ones do.
         assert_eq!(
-            upstream_code(&err(&c, "Domaingroup.Create", &[("group_name", "客户")]).await),
+            fails_with(&c, "Domaingroup.Create", &[("group_name", "客户")]).await,
             "9"
         );
         let groups = items(&call(&c, "Domaingroup.List", &[]).await, "groups");
@@ -712,23 +696,21 @@ async fn domain_methods() {
             "1"
         );
         assert_eq!(
-            upstream_code(&err(&oc, "Domaingroup.Remove", &[("group_id", &gid)]).await),
+            fails_with(&oc, "Domaingroup.Remove", &[("group_id", &gid)]).await,
             "6"
         );
 
         // Transfer (enterprise -> enterprise only).
         assert_eq!(
-            upstream_code(
-                &err(
-                    &c,
-                    "Domain.Transfer",
-                    &[
-                        ("domain", "agent-status.com"),
-                        ("email", "li.na@example.cn")
-                    ]
-                )
-                .await
-            ),
+            fails_with(
+                &c,
+                "Domain.Transfer",
+                &[
+                    ("domain", "agent-status.com"),
+                    ("email", "li.na@example.cn")
+                ]
+            )
+            .await,
             "11"
         );
         call(
@@ -758,14 +740,12 @@ async fn domain_methods() {
         );
         let whois = text(&emails[0]);
         assert_eq!(
-            upstream_code(
-                &err(
-                    &lc,
-                    "Domain.Acquiresend",
-                    &[("domain", "zhangwei.net"), ("email", "me@elsewhere.cn")]
-                )
-                .await
-            ),
+            fails_with(
+                &lc,
+                "Domain.Acquiresend",
+                &[("domain", "zhangwei.net"), ("email", "me@elsewhere.cn")]
+            )
+            .await,
             "16"
         );
         call(
@@ -775,14 +755,12 @@ async fn domain_methods() {
         )
         .await;
         assert_eq!(
-            upstream_code(
-                &err(
-                    &lc,
-                    "Domain.Acquirevalidate",
-                    &[("domain", "zhangwei.net"), ("code", "000000x")]
-                )
-                .await
-            ),
+            fails_with(
+                &lc,
+                "Domain.Acquirevalidate",
+                &[("domain", "zhangwei.net"), ("code", "000000x")]
+            )
+            .await,
             "15"
         );
         let code = sim.acquire_code("zhangwei.net").unwrap();
@@ -812,7 +790,7 @@ async fn domain_methods() {
             zhang
         );
         assert_eq!(
-            upstream_code(&err(&zc, "Domain.Acquire", &[("domain", "shop-example.cn")]).await),
+            fails_with(&zc, "Domain.Acquire", &[("domain", "shop-example.cn")]).await,
             "86"
         );
 
@@ -823,7 +801,7 @@ async fn domain_methods() {
         let gone = err(&c, "Domain.Info", &[("domain", "newzone.com")]).await;
         assert!(matches!(gone, Error::NotFound { .. }), "{gone:?}");
         assert_eq!(
-            upstream_code(&err(&oc, "Domain.Remove", &[("domain", "shop-example.cn")]).await),
+            fails_with(&oc, "Domain.Remove", &[("domain", "shop-example.cn")]).await,
             "8",
             "VIP undeletable"
         );
@@ -850,7 +828,7 @@ async fn record_methods() {
         )
         .contains(&Value::from("CAA")));
         assert_eq!(
-            upstream_code(&err(&c, "Record.Type", &[("domain_grade", "X")]).await),
+            fails_with(&c, "Record.Type", &[("domain_grade", "X")]).await,
             "6"
         );
         let lines = call(
@@ -908,26 +886,9 @@ async fn record_methods() {
             ],
         )
         .await;
-        assert!(
-            matches!(&e, Error::InvalidInput { field, .. } if field == "ttl"),
-            "{e:?}"
-        );
-        let e = err(
-            &c,
-            "Record.Create",
-            &[
-                ("domain", zone),
-                ("sub_domain", "a.b.c"),
-                ("record_type", "A"),
-                ("record_line", "默认"),
-                ("value", "192.0.2.11"),
-            ],
-        )
-        .await;
-        assert!(
-            matches!(&e, Error::InvalidInput { field, .. } if field == "sub_domain"),
-            "{e:?}"
-        );
+        assert_field(&e, "ttl");
+        let e = err(&c, "Record.Create", &a_record(zone, "a.b.c", "192.0.2.11")).await;
+        assert_field(&e, "sub_domain");
         let e = err(
             &c,
             "Record.Create",
@@ -939,10 +900,7 @@ async fn record_methods() {
             ],
         )
         .await;
-        assert!(
-            matches!(&e, Error::InvalidInput { field, .. } if field == "record_type"),
-            "{e:?}"
-        );
+        assert_field(&e, "record_type");
         let e = err(
             &c,
             "Record.Create",
@@ -954,74 +912,17 @@ async fn record_methods() {
             ],
         )
         .await;
-        assert!(
-            matches!(&e, Error::InvalidInput { field, .. } if field == "record_line"),
-            "{e:?}"
+        assert_field(&e, "record_line");
+        let e = err(&c, "Record.Create", &a_record(zone, "@", "300.1.1.1")).await;
+        assert_field(&e, "value");
+        assert_eq!(
+            fails_with(&c, "Record.Create", &a_record(zone, "www", "192.0.2.11")).await,
+            "31",
+            "A next to the CNAME www"
         );
-        let e = err(
-            &c,
-            "Record.Create",
-            &[
-                ("domain", zone),
-                ("record_type", "A"),
-                ("record_line", "默认"),
-                ("value", "300.1.1.1"),
-            ],
-        )
-        .await;
-        assert!(
-            matches!(&e, Error::InvalidInput { field, .. } if field == "value"),
-            "{e:?}"
-        );
-        let e = err(
-            &c,
-            "Record.Create",
-            &[
-                ("domain", zone),
-                ("sub_domain", "www"),
-                ("record_type", "A"),
-                ("record_line", "默认"),
-                ("value", "192.0.2.11"),
-            ],
-        )
-        .await;
-        assert_eq!(upstream_code(&e), "31", "A next to the CNAME www");
-        call(
-            &c,
-            "Record.Create",
-            &[
-                ("domain", zone),
-                ("sub_domain", "rr"),
-                ("record_type", "A"),
-                ("record_line", "默认"),
-                ("value", "192.0.2.1"),
-            ],
-        )
-        .await;
-        call(
-            &c,
-            "Record.Create",
-            &[
-                ("domain", zone),
-                ("sub_domain", "rr"),
-                ("record_type", "A"),
-                ("record_line", "默认"),
-                ("value", "192.0.2.2"),
-            ],
-        )
-        .await;
-        let e = err(
-            &c,
-            "Record.Create",
-            &[
-                ("domain", zone),
-                ("sub_domain", "rr"),
-                ("record_type", "A"),
-                ("record_line", "默认"),
-                ("value", "192.0.2.3"),
-            ],
-        )
-        .await;
+        call(&c, "Record.Create", &a_record(zone, "rr", "192.0.2.1")).await;
+        call(&c, "Record.Create", &a_record(zone, "rr", "192.0.2.2")).await;
+        let e = err(&c, "Record.Create", &a_record(zone, "rr", "192.0.2.3")).await;
         assert_eq!(
             upstream_code(&e),
             "500025",
@@ -1124,14 +1025,12 @@ async fn record_methods() {
         assert_eq!(text(&info["record"]["enabled"]), "0");
         let hold = text(&recs[0]["id"]);
         assert_eq!(
-            upstream_code(
-                &err(
-                    &c,
-                    "Record.Remove",
-                    &[("domain", zone), ("record_id", &hold)]
-                )
-                .await
-            ),
+            fails_with(
+                &c,
+                "Record.Remove",
+                &[("domain", zone), ("record_id", &hold)]
+            )
+            .await,
             "7"
         );
         call(
@@ -1152,10 +1051,7 @@ async fn record_methods() {
             ],
         )
         .await;
-        assert!(
-            matches!(&missing, Error::InvalidInput { field, .. } if field == "domain_id|domain"),
-            "{missing:?}"
-        );
+        assert_field(&missing, "domain_id|domain");
     }
 }
 
@@ -1184,19 +1080,15 @@ async fn record_count_is_limited_per_grade() {
         clock.advance(Duration::from_secs(1));
         let d = call(&c, "Batch.Detail", &[("job_id", &text(&job["job_id"]))]).await;
         assert_eq!(text(&d["success"]), "499", "{}", text(&d["fail"]));
-        let e = err(
-            &c,
-            "Record.Create",
-            &[
-                ("domain", "full.com"),
-                ("sub_domain", "one-more"),
-                ("record_type", "A"),
-                ("record_line", "默认"),
-                ("value", "192.0.2.1"),
-            ],
-        )
-        .await;
-        assert_eq!(upstream_code(&e), "500027");
+        assert_eq!(
+            fails_with(
+                &c,
+                "Record.Create",
+                &a_record("full.com", "one-more", "192.0.2.1")
+            )
+            .await,
+            "500027"
+        );
         assert_eq!(c.raw_records("full.com").await.unwrap().len(), 500);
     }
 }
@@ -1306,15 +1198,7 @@ async fn dns_capability_through_connect() {
     for format in FORMATS {
         let sim = Sim::sandbox();
         let srv = serve(&sim).await;
-        let acct = {
-            use idcgate_wire::Simulator;
-            let creds = sim.sandbox_credentials();
-            let pairs: Vec<(&str, &str)> = creds
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            account(&srv.base_url(), &pairs)
-        };
+        let acct = sandbox_account(&sim, &srv);
         let conn = idcgate_dnspod::connect(&acct, &cfg()).unwrap();
         assert_eq!(
             Capabilities::of(conn.as_ref()),
@@ -1401,19 +1285,37 @@ async fn dns_capability_through_connect() {
 }
 
 #[tokio::test]
-async fn chinese_messages_and_raw_xml_default() {
-    let sim = Sim::sandbox();
-    let srv = serve(&sim).await;
-    let c = sandbox_client(&sim, &srv, Format::Xml).with_lang(true);
-    let e = err(&c, "Domain.Info", &[("domain", "nope.cn")]).await;
-    assert!(e.to_string().contains("域名不存在"), "{e}");
-    let ok = call(&c, "Domain.Info", &[("domain", "sandbox-agent.cn")]).await;
-    assert_eq!(ok["status"]["message"], "操作已经成功完成");
-    // Unknown actions refuse locally, without a request.
-    let before = sim.request_count();
-    let e = c.call("Monitor.Nope", &vec![]).await.unwrap_err();
-    assert!(matches!(e, Error::InvalidInput { .. }));
-    assert_eq!(sim.request_count(), before);
+async fn messages_in_both_languages() {
+    for format in FORMATS {
+        let sim = Sim::sandbox();
+        let srv = serve(&sim).await;
+        for (cn, missing, done) in [
+            (true, "13 域名不存在", "操作已经成功完成"),
+            (
+                false,
+                "13 Domain is not exists",
+                "Action completed successful",
+            ),
+        ] {
+            let c = sandbox_client(&sim, &srv, format).with_lang(cn);
+            let e = err(&c, "Domain.Info", &[("domain", "nope.cn")]).await;
+            assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+            assert!(
+                e.to_string().contains(missing.split_once(' ').unwrap().1),
+                "{e}"
+            );
+            let ok = call(&c, "Domain.Info", &[("domain", "sandbox-agent.cn")]).await;
+            assert_eq!(ok["status"]["message"], done);
+            let e = err(&c, "Record.Type", &[("domain_grade", "X")]).await;
+            assert!(matches!(e, Error::Upstream { .. }), "{e:?}");
+        }
+        // Unknown actions refuse locally, without a request.
+        let before = sim.request_count();
+        let c = sandbox_client(&sim, &srv, format);
+        let e = c.call("Monitor.Nope", &vec![]).await.unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { .. }));
+        assert_eq!(sim.request_count(), before);
+    }
 }
 
 #[tokio::test]
@@ -1455,13 +1357,10 @@ async fn monitor_methods() {
         let mid = text(&made["monitor"]["monitor_id"]);
         assert_eq!(mid.len(), 36, "a UUID");
         assert_eq!(text(&made["monitor"]["record_id"]), rid);
-        assert_eq!(
-            upstream_code(&err(&c, "Monitor.Create", &create).await),
-            "20"
-        );
+        assert_eq!(fails_with(&c, "Monitor.Create", &create).await, "20");
         let mut bad = create;
         bad[8] = ("bak_ip", "not-an-ip");
-        assert_eq!(upstream_code(&err(&c, "Monitor.Create", &bad).await), "15");
+        assert_eq!(fails_with(&c, "Monitor.Create", &bad).await, "15");
 
         let list = call(&c, "Monitor.List", &[]).await;
         assert_eq!(text(&list["info"]["total_count"]), "1");
@@ -1504,14 +1403,12 @@ async fn monitor_methods() {
         )
         .await;
         assert_eq!(
-            upstream_code(
-                &err(
-                    &c,
-                    "Monitor.Setstatus",
-                    &[("monitor_id", &mid), ("status", "enabled")]
-                )
-                .await
-            ),
+            fails_with(
+                &c,
+                "Monitor.Setstatus",
+                &[("monitor_id", &mid), ("status", "enabled")]
+            )
+            .await,
             "9"
         );
         call(

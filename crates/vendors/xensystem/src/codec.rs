@@ -32,12 +32,20 @@ pub(crate) enum DecodeError {
     Malformed(String),
 }
 
-/// Decodes one reply. `chart_type` is set for vm_stat, whose answer is JavaScript.
-pub(crate) fn decode(
-    status: u16,
-    body: &[u8],
-    chart_type: Option<i64>,
-) -> Result<Reply, DecodeError> {
+/// What a command answers besides `0|...`, `-1 ...` and JSON: two commands have a
+/// format of their own, and only for them is that format accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    Plain,
+    /// vm_state: `<state> <JSON>`; the document does not say whether the state is a word
+    /// or a number, so any token is taken.
+    State,
+    /// vm_stat: a JQChart script for this chart type.
+    Chart(i64),
+}
+
+/// Decodes one reply.
+pub(crate) fn decode(status: u16, body: &[u8], shape: Shape) -> Result<Reply, DecodeError> {
     if !(200..300).contains(&status) {
         return Err(DecodeError::Status(status));
     }
@@ -49,6 +57,11 @@ pub(crate) fn decode(
         if rest.is_empty() || rest.starts_with([' ', '|']) {
             let msg = rest.trim_start_matches([' ', '|']).trim();
             return Ok(Reply::Failure(msg.to_string()));
+        }
+    }
+    if shape == Shape::State {
+        if let Some(reply) = state_reply(t)? {
+            return Ok(reply);
         }
     }
     if t == "0" {
@@ -66,23 +79,26 @@ pub(crate) fn decode(
             .map(Reply::Data)
             .map_err(|e| DecodeError::Malformed(format!("invalid JSON: {e}")));
     }
-    if let Some(kind) = chart_type {
+    if let Shape::Chart(kind) = shape {
         return parse_chart(t, kind).map(Reply::Data);
     }
-    if let Some((state, rest)) = t.split_once(' ') {
-        let rest = rest.trim_start();
-        if !state.is_empty()
-            && state.chars().all(|c| c.is_ascii_alphabetic())
-            && rest.starts_with('{')
-        {
-            let data: Value = serde_json::from_str(rest)
-                .map_err(|e| DecodeError::Malformed(format!("invalid state JSON: {e}")))?;
-            return Ok(Reply::Data(
-                json!({"code": 0, "state": state, "data": data}),
-            ));
-        }
-    }
     Err(DecodeError::Malformed(snippet(t)))
+}
+
+/// `<state> <JSON>`, or `None` when the body is not in that form.
+fn state_reply(t: &str) -> Result<Option<Reply>, DecodeError> {
+    let Some((state, rest)) = t.split_once([' ', '|']) else {
+        return Ok(None);
+    };
+    let rest = rest.trim_start();
+    if state.is_empty() || !rest.starts_with('{') {
+        return Ok(None);
+    }
+    let data: Value = serde_json::from_str(rest)
+        .map_err(|e| DecodeError::Malformed(format!("invalid state JSON: {e}")))?;
+    Ok(Some(Reply::Data(
+        json!({"code": 0, "state": state, "data": data}),
+    )))
 }
 
 fn snippet(t: &str) -> String {
@@ -142,7 +158,11 @@ mod tests {
     use super::*;
 
     fn data(body: &str) -> Value {
-        match decode(200, body.as_bytes(), None).unwrap() {
+        data_as(body, Shape::Plain)
+    }
+
+    fn data_as(body: &str, shape: Shape) -> Value {
+        match decode(200, body.as_bytes(), shape).unwrap() {
             Reply::Data(v) => v,
             Reply::Failure(m) => panic!("unexpected failure {m}"),
         }
@@ -157,16 +177,23 @@ mod tests {
         );
         assert_eq!(data("[1,2]"), json!([1, 2]));
         assert_eq!(
-            data("Running {\"vpsid\":3}"),
+            data_as("Running {\"vpsid\":3}", Shape::State),
             json!({"code":0,"state":"Running","data":{"vpsid":3}})
         );
+        // The state may be a number; `0 {..}` must not pass as a `0 a` field list.
+        assert_eq!(
+            data_as("2 {\"vpsid\":3}", Shape::State),
+            json!({"code":0,"state":"2","data":{"vpsid":3}})
+        );
+        assert!(decode(200, b"Running {\"vpsid\":3}", Shape::Plain).is_err());
+        assert!(decode(200, b"Running {broken", Shape::State).is_err());
     }
 
     #[test]
     fn both_error_spellings() {
         for body in ["-1 主机不存在", "-1|主机不存在"] {
             assert_eq!(
-                decode(200, body.as_bytes(), None).unwrap(),
+                decode(200, body.as_bytes(), Shape::Plain).unwrap(),
                 Reply::Failure("主机不存在".into())
             );
         }
@@ -191,31 +218,31 @@ mod tests {
     #[test]
     fn broken_bodies_are_decode_errors() {
         assert_eq!(
-            decode(200, b"[1,2<!-- x -->\xff", None),
+            decode(200, b"[1,2<!-- x -->\xff", Shape::Plain),
             Err(DecodeError::NotUtf8)
         );
         assert!(matches!(
-            decode(200, b"{\"a\":", None),
+            decode(200, b"{\"a\":", Shape::Plain),
             Err(DecodeError::Malformed(_))
         ));
         assert!(matches!(
-            decode(200, b"<html>oops</html>", None),
+            decode(200, b"<html>oops</html>", Shape::Plain),
             Err(DecodeError::Malformed(_))
         ));
-        assert_eq!(decode(500, b"0", None), Err(DecodeError::Status(500)));
+        assert_eq!(decode(500, b"0", Shape::Plain), Err(DecodeError::Status(500)));
         // A negative number that is not the error marker is not an error reply.
-        assert!(decode(200, b"-12", None).is_err());
+        assert!(decode(200, b"-12", Shape::Plain).is_err());
     }
 
     #[test]
     fn chart_script_becomes_points() {
         let js = "var chartData = [[1000,1.5],[2000,2]];\n$('#c').jqChart({ title: { text: 'CPU' }, series: [{ data: chartData }] });";
-        let v = match decode(200, js.as_bytes(), Some(1)).unwrap() {
+        let v = match decode(200, js.as_bytes(), Shape::Chart(1)).unwrap() {
             Reply::Data(v) => v,
             Reply::Failure(m) => panic!("{m}"),
         };
         assert_eq!(v["title"], "CPU");
         assert_eq!(v["points"][1][0], 2000);
-        assert!(decode(200, b"function(){}", Some(1)).is_err());
+        assert!(decode(200, b"function(){}", Shape::Chart(1)).is_err());
     }
 }

@@ -48,15 +48,22 @@ pub fn client(srv: &SimServer, creds: &[(&str, &str)], format: Format) -> Dnspod
         .with_format(format)
 }
 
-/// The sandbox agent's client.
-pub fn sandbox_client(sim: &Sim, srv: &SimServer, format: Format) -> DnspodClient {
+/// The sandbox agent's account on this server.
+pub fn sandbox_account(sim: &Sim, srv: &SimServer) -> UpstreamAccount {
     use idcgate_wire::Simulator;
     let creds = sim.sandbox_credentials();
     let pairs: Vec<(&str, &str)> = creds
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    client(srv, &pairs, format)
+    account(&srv.base_url(), &pairs)
+}
+
+/// The sandbox agent's client.
+pub fn sandbox_client(sim: &Sim, srv: &SimServer, format: Format) -> DnspodClient {
+    DnspodClient::new(&sandbox_account(sim, srv), &cfg())
+        .unwrap()
+        .with_format(format)
 }
 
 pub fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -4,7 +4,6 @@
 
 use super::domain::{Domain, Record};
 use super::{ip_allowed, page, Req, SimErr, State, R};
-use crate::spec::{norm_path, spec};
 use idcgate_wire::form;
 use serde_json::{json, Value};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -323,37 +322,34 @@ pub(crate) fn legacy(
     if !ip_allowed(st, peer) {
         return legacy_env(403, "IP不在API白名单中", json!({}));
     }
-    let Some(action) = spec()
-        .implemented()
-        .find(|a| norm_path(&a.path) == "v2/domain/dns" && a.action.eq_ignore_ascii_case(act))
-        .filter(|_| path == "v2/domain/dns" || path.is_empty() || path.starts_with("v2/domain"))
+    let Some(action) = super::find_action("v2/domain/dns", act)
+        .filter(|_| path.is_empty() || path.starts_with("v2/domain"))
     else {
         return legacy_env(400, "act: 不支持的操作", json!({}));
     };
-    let supplied: Vec<(&str, &str)> = pairs
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    if let Err((f, r)) = action.validate(supplied.iter().copied()) {
-        return legacy_env(400, &format!("{f}: {r}"), json!({}));
-    }
-    let domain = form::get(&pairs, "domain").unwrap_or_default().to_string();
-    let Some((zname, prefix)) = resolve(st, &domain) else {
-        return legacy_env(404, "domain: 域名不存在或不属于当前用户", json!({}));
-    };
-    // Auth: username + apikey (md5 of the API password), or the domain's own key.
+    // Authenticate before looking the domain up, so an unauthenticated caller cannot
+    // probe which domains the account holds: username + apikey (md5 of the API
+    // password), or the domain's own key.
+    let domain = form::get(&pairs, "domain").unwrap_or_default();
     let apikey_ok = form::get(&pairs, "username") == Some(st.username.as_str())
         && form::get(&pairs, "apikey")
             .is_some_and(|k| k.eq_ignore_ascii_case(&crate::md5_hex(&st.api_password)));
-    let domkey_ok = form::get(&pairs, "apidomainkey").is_some_and(|k| {
-        st.domains
-            .get(&zname)
-            .is_some_and(|d| k.eq_ignore_ascii_case(&crate::md5_hex(&d.password)))
-    });
-    if !apikey_ok && !domkey_ok {
+    let resolved = resolve(st, domain);
+    let domkey_ok = || {
+        let key = form::get(&pairs, "apidomainkey")?;
+        let d = st.domains.get(&resolved.as_ref()?.0)?;
+        Some(key.eq_ignore_ascii_case(&crate::md5_hex(&d.password)))
+    };
+    if !apikey_ok && domkey_ok() != Some(true) {
         return legacy_env(401, "身份验证失败：apikey或apidomainkey错误", json!({}));
     }
-    let q = Req { pairs, action, now };
+    let q = match Req::new(pairs, action, now) {
+        Ok(q) => q,
+        Err(e) => return legacy_err(e),
+    };
+    let Some((zname, prefix)) = resolved else {
+        return legacy_env(404, "domain: 域名不存在或不属于当前用户", json!({}));
+    };
     match legacy_op(st, action.name(), &q, &zname, &prefix) {
         Ok(body) => legacy_env(200, "success", body),
         Err(e) => legacy_err(e),

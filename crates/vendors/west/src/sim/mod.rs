@@ -24,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use idcgate_core::spec::ActionSpec;
 use idcgate_core::{Money, Vendor};
+use idcgate_wire::charset::decode_lenient;
 use idcgate_wire::{form, Charset, Simulator};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -82,6 +83,17 @@ pub(crate) struct Req {
 }
 
 impl Req {
+    /// Checks the spec's required and typed params (20000 naming the field).
+    pub fn new(
+        pairs: Vec<(String, String)>,
+        action: &'static ActionSpec,
+        now: i64,
+    ) -> Result<Self, SimErr> {
+        action
+            .validate(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .map_err(|(field, reason)| SimErr::invalid(&field, &reason))?;
+        Ok(Req { pairs, action, now })
+    }
     /// The value, or the spec default; empty counts as absent.
     pub fn get(&self, k: &str) -> Option<&str> {
         form::get(&self.pairs, k)
@@ -428,7 +440,7 @@ fn respond(v: &Value) -> Response {
         .into_response()
 }
 
-fn find_action(path: &str, act: &str) -> Option<&'static ActionSpec> {
+pub(crate) fn find_action(path: &str, act: &str) -> Option<&'static ActionSpec> {
     let hit = |p: &str| {
         spec()
             .implemented()
@@ -445,12 +457,18 @@ async fn handle(AxState(sim): AxState<Sim>, req: Request) -> Response {
         .map(|c| c.0.ip());
     let (parts, body) = req.into_parts();
     let body = to_bytes(body, 4 << 20).await.unwrap_or_default();
+    let declared = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Charset::from_content_type);
+    // A query string declares no charset: guess, as the live server has to.
     let mut pairs = parts
         .uri
         .query()
-        .map(|q| form::decode(q.as_bytes()))
+        .map(|q| decode_form(q.as_bytes(), None))
         .unwrap_or_default();
-    pairs.extend(form::decode(&body));
+    pairs.extend(decode_form(&body, declared));
     let path = norm_path(parts.uri.path());
     let act = form::get(&pairs, "act")
         .unwrap_or_default()
@@ -466,6 +484,31 @@ async fn handle(AxState(sim): AxState<Sim>, req: Request) -> Response {
         Ok(data) => json!({"result":200,"clientid":clientid,"data":data}),
         Err(e) => json!({"result":500,"clientid":clientid,"msg":e.msg,"errcode":e.code}),
     })
+}
+
+/// A urlencoded form in the charset its sender declared; undeclared text is guessed
+/// (UTF-8 if it is valid UTF-8, else GBK). Honouring the declaration matters: many GBK
+/// strings (`一为要时`) are also valid UTF-8 and would otherwise come out garbled.
+fn decode_form(raw: &[u8], declared: Option<Charset>) -> Vec<(String, String)> {
+    let text = |part: &[u8]| {
+        let spaced: Vec<u8> = part
+            .iter()
+            .map(|b| if *b == b'+' { b' ' } else { *b })
+            .collect();
+        let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+        declared
+            .and_then(|c| c.decode(&bytes))
+            .unwrap_or_else(|| decode_lenient(&bytes))
+    };
+    raw.split(|b| *b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let mut kv = pair.splitn(2, |b| *b == b'=');
+            let k = kv.next().unwrap_or_default();
+            let v = kv.next().unwrap_or_default();
+            (text(k), text(v))
+        })
+        .collect()
 }
 
 pub(crate) fn ip_allowed(st: &State, peer: Option<IpAddr>) -> bool {
@@ -494,7 +537,8 @@ fn check_token(st: &State, pairs: &[(String, String)], now: i64) -> Result<(), S
     {
         return Err(SimErr::new(10001, "token验证失败"));
     }
-    if (now - t).abs() > TOKEN_TTL_MS {
+    // abs_diff: a hostile `time` (i64::MIN) must not overflow.
+    if now.abs_diff(t) > TOKEN_TTL_MS.unsigned_abs() {
         return Err(SimErr::new(10001, "token已过期"));
     }
     Ok(())
@@ -516,14 +560,7 @@ fn serve(
     let Some(action) = find_action(path, act) else {
         return Err(SimErr::invalid("act", "不支持的操作"));
     };
-    let supplied: Vec<(&str, &str)> = pairs
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    if let Err((field, reason)) = action.validate(supplied.iter().copied()) {
-        return Err(SimErr::invalid(&field, &reason));
-    }
-    let q = Req { pairs, action, now };
+    let q = Req::new(pairs, action, now)?;
     let (module, name) = action.name().split_once('.').unwrap_or(("", action.name()));
     match module {
         "domain" => domain::handle(st, name, &q),
