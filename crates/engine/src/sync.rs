@@ -35,6 +35,7 @@ pub trait SyncProgress: Send + Sync {
 }
 
 pub struct NoProgress;
+impl SyncProgress for NoProgress {}
 
 /// One capability's listing within an account's sync.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +49,6 @@ enum Listing {
     Certificates,
     Balance,
 }
-impl SyncProgress for NoProgress {}
 
 impl SyncReport {
     fn tally(&mut self, outcomes: &[Upserted]) {
