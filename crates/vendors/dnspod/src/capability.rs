@@ -303,14 +303,23 @@ impl DnspodClient {
         let d = doc.get("domain").cloned().unwrap_or(Value::Null);
         let bill = doc.get("bill").cloned().unwrap_or(Value::Null);
         let agent = doc.get("agent").cloned().unwrap_or(Value::Null);
+        // The upgrade was accepted (and paid); an unreadable bill must not look like a
+        // failure that a caller would retry and pay twice.
+        let money = |v: &Value, key: &str| {
+            decimal(v, key).map_err(|e| Error::UnknownOutcome {
+                vendor: "dnspod".into(),
+                action: "dnspod:Domain.Upgrade".into(),
+                message: format!("upgrade accepted, bill unreadable: {e}"),
+            })
+        };
         Ok(Upgrade {
             domain: field(&d, "domain"),
             grade: field(&d, "grade"),
             vip_start: field(&d, "vip_start_at"),
             vip_end: field(&d, "vip_end_at"),
-            user_price: decimal(&bill, "user_price")?,
-            agent_price: decimal(&bill, "agent_price")?,
-            agent_balance: decimal(&agent, "balance")?,
+            user_price: money(&bill, "user_price")?,
+            agent_price: money(&bill, "agent_price")?,
+            agent_balance: money(&agent, "balance")?,
             journal_number: field(&bill, "journal_number"),
         })
     }
@@ -386,14 +395,7 @@ impl DnspodClient {
     fn record_params(zone: &str, input: &RecordInput) -> Params {
         let mut params = vec![
             Self::domain_param(zone),
-            (
-                "sub_domain".into(),
-                if input.host.is_empty() {
-                    "@".into()
-                } else {
-                    input.host.clone()
-                },
-            ),
+            ("sub_domain".into(), host_of(input).to_string()),
             ("record_type".into(), input.rtype.as_str().to_string()),
             ("record_line".into(), vendor_line(input.line.as_deref())),
             ("value".into(), input.value.clone()),

@@ -434,7 +434,8 @@ impl DnspodClient {
             same = same
                 && ty == cur("record_type")
                 && get("ttl").is_none_or(|t| t == cur("ttl"))
-                && get("mx").is_none_or(|m| ty != "MX" || m == cur("mx"))
+                // An MX without `mx` is refused upstream (30), so it is not a no-op.
+                && (ty != "MX" || get("mx").is_some_and(|m| m == cur("mx")))
                 && get("status").is_none_or(|s| (s == "enable") == (cur("enabled") == "1"))
                 && get("weight").is_none();
         }
@@ -532,7 +533,15 @@ pub fn map_error(action: &str, code: &str, message: &str) -> Error {
         | ("Batch.Detail", "8")
         | ("Monitor.Listsubdomain", "6")
         | ("Monitor.Listsubvalue", "6") => Error::not_found(format!("{action}: {message}")),
-        (a, "13") if a != "Domain.Upgrade" && a != "User.Create" => {
+        // 13 is "Domain is not exists" wherever a domain is looked up by name, except in
+        // the methods that number their own refusals up to it.
+        (a, "13")
+            if !a.starts_with("Domain.Acquire")
+                && !matches!(
+                    a,
+                    "Domain.Upgrade" | "User.Create" | "Monitor.Create" | "Monitor.Modify"
+                ) =>
+        {
             Error::not_found(format!("{action}: {message}"))
         }
         (_, "6" | "7" | "8") if id_msg(message) => Error::not_found(format!("{action}: {message}")),
@@ -552,5 +561,81 @@ pub fn map_error(action: &str, code: &str, message: &str) -> Error {
             }
         }
         _ => Error::upstream(vendor(), code, message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::map_error;
+    use idcgate_core::Error;
+
+    /// DNSPod reuses small codes with per-method meanings; each pair below is one the
+    /// catalog documents.
+    #[test]
+    fn codes_are_read_per_method() {
+        let kind = |action: &str, code: &str, msg: &str| match map_error(action, code, msg) {
+            Error::Authentication { .. } => "auth".to_string(),
+            Error::RateLimited { .. } => "rate".into(),
+            Error::NotFound { .. } => "not_found".into(),
+            Error::InsufficientBalance { .. } => "balance".into(),
+            Error::InvalidInput { field, .. } => format!("invalid:{field}"),
+            Error::Upstream { code, .. } => format!("upstream:{code}"),
+            other => format!("{other:?}"),
+        };
+        for (action, code, msg, want) in [
+            (
+                "Domain.List",
+                "-1",
+                "Login fail, please check login info",
+                "auth",
+            ),
+            (
+                "User.Detail",
+                "10002",
+                "The login token ID is invalid",
+                "auth",
+            ),
+            ("User.Detail", "-8", "Login failed too many times", "auth"),
+            (
+                "Record.Create",
+                "-8",
+                "agent user's domain needs upgrade",
+                "upstream:-8",
+            ),
+            ("Record.Modify", "-2", "API usage is limited", "rate"),
+            ("Domain.Info", "13", "Domain is not exists", "not_found"),
+            (
+                "Domain.Acquire",
+                "13",
+                "Personal account can not acquire",
+                "upstream:13",
+            ),
+            (
+                "Monitor.Create",
+                "13",
+                "Monitor points invalid",
+                "upstream:13",
+            ),
+            ("Domain.Upgrade", "13", "Balance insufficient", "balance"),
+            ("Record.Info", "8", "Record id invalid", "not_found"),
+            ("Domain.Create", "7", "Domain is exists", "upstream:7"),
+            (
+                "Record.Create",
+                "22",
+                "Subdomain invalid",
+                "invalid:sub_domain",
+            ),
+            ("Record.Create", "32", "TTL over limit", "invalid:ttl"),
+            (
+                "Record.Modify",
+                "32",
+                "NS record count exceeded",
+                "upstream:32",
+            ),
+            ("Record.Modify", "29", "TTL too small", "invalid:ttl"),
+            ("Record.List", "10", "No records", "upstream:10"),
+        ] {
+            assert_eq!(kind(action, code, msg), want, "{action} {code}");
+        }
     }
 }

@@ -87,6 +87,9 @@ impl Parser<'_> {
             return Ok((name, Value::Null));
         }
         let mut text = String::new();
+        // CDATA is the value verbatim (a TXT record may end in a space); only the bare
+        // text around it is layout.
+        let mut cdata: Option<String> = None;
         let mut children: Vec<(String, Value)> = Vec::new();
         loop {
             if self.i >= self.s.len() {
@@ -105,7 +108,9 @@ impl Parser<'_> {
             } else if rest.starts_with(b"<![CDATA[") {
                 let body = &rest[9..];
                 let end = find(body, b"]]>").ok_or("unterminated CDATA")?;
-                text.push_str(std::str::from_utf8(&body[..end]).map_err(|_| "CDATA is not UTF-8")?);
+                cdata
+                    .get_or_insert_with(String::new)
+                    .push_str(std::str::from_utf8(&body[..end]).map_err(|_| "CDATA is not UTF-8")?);
                 self.i += 9 + end + 3;
             } else if rest.starts_with(b"<!--") {
                 let end = find(rest, b"-->").ok_or("unterminated comment")?;
@@ -120,7 +125,11 @@ impl Parser<'_> {
             }
         }
         if children.is_empty() {
-            return Ok((name, Value::String(text.trim().to_string())));
+            let text = match cdata {
+                Some(c) => format!("{}{c}", text.trim()),
+                None => text.trim().to_string(),
+            };
+            return Ok((name, Value::String(text)));
         }
         if children.iter().all(|(n, _)| n == "item") {
             return Ok((
@@ -192,6 +201,13 @@ mod tests {
         assert!(v["users"][0]["weight"].is_null());
         assert_eq!(v["empty"], "");
         assert!(super::parse("<dnspod><a>1</dnspod>").is_err());
+    }
+
+    #[test]
+    fn cdata_keeps_its_spaces() {
+        let v = super::parse("<dnspod>\n <v><![CDATA[ a b ]]></v>\n <w> x </w></dnspod>").unwrap();
+        assert_eq!(v["v"], " a b ");
+        assert_eq!(v["w"], "x");
     }
 
     #[test]

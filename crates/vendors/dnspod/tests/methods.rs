@@ -793,6 +793,15 @@ async fn domain_methods() {
             fails_with(&zc, "Domain.Acquire", &[("domain", "shop-example.cn")]).await,
             "86"
         );
+        // Domains never cross between personal and enterprise accounts.
+        assert_eq!(
+            fails_with(&oc, "Domain.Acquire", &[("domain", "zhangwei.net")]).await,
+            "14"
+        );
+        assert_eq!(
+            fails_with(&zc, "Domain.Acquire", &[("domain", "agent-status.com")]).await,
+            "13"
+        );
 
         // Remove.
         call(&c, "Domain.Remove", &[("domain_id", &id)]).await;
@@ -959,6 +968,25 @@ async fn record_methods() {
         )
         .await;
         assert!(items(&none, "records").is_empty());
+        assert_eq!(
+            text(&none["status"]["code"]),
+            "1",
+            "the client sends error_on_empty=no"
+        );
+        // A caller may still ask for DNSPod's default: the empty list is code 10.
+        assert_eq!(
+            fails_with(
+                &c,
+                "Record.List",
+                &[
+                    ("domain", zone),
+                    ("sub_domain", "nothing"),
+                    ("error_on_empty", "yes")
+                ]
+            )
+            .await,
+            "10"
+        );
 
         let m = call(
             &c,
@@ -1205,12 +1233,17 @@ async fn dns_capability_through_connect() {
             vec![Capability::Dns, Capability::Billing]
         );
         // `call` works by short name and by id.
-        conn.call(
-            "dnspod:Record.Type",
-            &params(&[("domain_grade", "DP_Free")]),
-        )
-        .await
-        .unwrap();
+        let types = conn
+            .call(
+                "dnspod:Record.Type",
+                &params(&[("domain_grade", "DP_Free")]),
+            )
+            .await
+            .unwrap();
+        assert!(
+            items(&types, "types").contains(&Value::from("MX")),
+            "{types}"
+        );
         let direct = idcgate_dnspod::connect_client(&acct, &cfg())
             .unwrap()
             .with_format(format);
@@ -1274,6 +1307,10 @@ async fn dns_capability_through_connect() {
         dns.set_record_enabled("sandbox-agent.cn", &id, true)
             .await
             .unwrap();
+        let back = dns.list_records("sandbox-agent.cn").await.unwrap();
+        assert!(back
+            .iter()
+            .any(|r| r.upstream_id.as_deref() == Some(id.as_str()) && r.enabled));
         dns.delete_record("sandbox-agent.cn", &id).await.unwrap();
         assert_eq!(dns.list_records("sandbox-agent.cn").await.unwrap().len(), 5);
         let lines = dns.lines("sandbox-agent.cn").await.unwrap();
@@ -1290,24 +1327,20 @@ async fn messages_in_both_languages() {
         let sim = Sim::sandbox();
         let srv = serve(&sim).await;
         for (cn, missing, done) in [
-            (true, "13 域名不存在", "操作已经成功完成"),
-            (
-                false,
-                "13 Domain is not exists",
-                "Action completed successful",
-            ),
+            (true, "域名不存在", "操作已经成功完成"),
+            (false, "Domain is not exists", "Action completed successful"),
         ] {
             let c = sandbox_client(&sim, &srv, format).with_lang(cn);
             let e = err(&c, "Domain.Info", &[("domain", "nope.cn")]).await;
             assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
-            assert!(
-                e.to_string().contains(missing.split_once(' ').unwrap().1),
-                "{e}"
-            );
+            assert!(e.to_string().contains(missing), "{e}");
             let ok = call(&c, "Domain.Info", &[("domain", "sandbox-agent.cn")]).await;
             assert_eq!(ok["status"]["message"], done);
             let e = err(&c, "Record.Type", &[("domain_grade", "X")]).await;
-            assert!(matches!(e, Error::Upstream { .. }), "{e:?}");
+            assert!(
+                matches!(&e, Error::Upstream { message, .. } if message.is_ascii() != cn),
+                "{e:?}"
+            );
         }
         // Unknown actions refuse locally, without a request.
         let before = sim.request_count();

@@ -33,10 +33,11 @@ async fn auth_failure_halts_the_credentials_without_touching_the_network() {
         &[("login_token", "10001,wrong-token-value")],
         Format::Xml,
     );
-    assert!(again
+    let err = again
         .call("Record.Type", &params(&[("domain_grade", "DP_Free")]))
         .await
-        .is_err());
+        .unwrap_err();
+    assert!(matches!(err, Error::Authentication { .. }), "{err:?}");
     assert_eq!(
         sim.request_count(),
         before,
@@ -46,6 +47,26 @@ async fn auth_failure_halts_the_credentials_without_touching_the_network() {
     let good = sandbox_client(&sim, &srv, Format::Json);
     assert!(good.call("Domain.List", &vec![]).await.is_ok());
     assert_eq!(sim.request_count(), before + 1);
+}
+
+/// Some clients send `user_token` for `login_token`; the server takes either.
+#[tokio::test]
+async fn user_token_is_an_alias_of_login_token() {
+    let sim = Sim::sandbox();
+    let srv = serve(&sim).await;
+    let token = "10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b";
+    let (_, _, body) = raw_post(
+        &srv.base_url(),
+        "User.Detail",
+        &format!("format=json&user_token={token}"),
+    )
+    .await;
+    assert!(
+        body.contains(r#""email":"agent@sandbox.idcgate.test""#),
+        "{body}"
+    );
+    let (_, _, body) = raw_post(&srv.base_url(), "User.Detail", "user_token=10001,nope").await;
+    assert!(body.contains("<code>-1</code>"), "{body}");
 }
 
 #[tokio::test]
@@ -113,6 +134,40 @@ async fn thirty_failed_logins_in_five_minutes_ban_login_for_an_hour() {
         body.contains(r#""code":"1""#),
         "ban lifts after an hour: {body}"
     );
+}
+
+#[tokio::test]
+async fn the_ban_is_the_accounts_whichever_way_it_logs_in() {
+    let clock = clock();
+    let sim = Sim::with_clock(clock.clone());
+    let (_, token) = sim.add_user("both@example.com", "Right-Pass-1", false);
+    let srv = serve(&sim).await;
+    let base = srv.base_url();
+    let token_id = token.split(',').next().unwrap();
+    for _ in 0..31 {
+        raw_post(
+            &base,
+            "User.Detail",
+            &format!("format=json&login_token={token_id},wrong"),
+        )
+        .await;
+    }
+    let (_, _, body) = raw_post(
+        &base,
+        "User.Detail",
+        "format=json&login_email=both%40example.com&login_password=Right-Pass-1",
+    )
+    .await;
+    assert!(body.contains(r#""code":"-8""#), "{body}");
+    // The client reads -8 as a login failure and halts these credentials.
+    let c = client(&srv, &[("login_token", &token)], Format::Xml);
+    let err = c.call("User.Detail", &vec![]).await.unwrap_err();
+    assert!(matches!(err, Error::Authentication { .. }), "{err:?}");
+    assert!(c.is_halted());
+    // Other accounts are untouched.
+    let (_, other) = sim.add_user("other@example.com", "Right-Pass-1", false);
+    let ok = client(&srv, &[("login_token", &other)], Format::Json);
+    assert!(ok.call("User.Detail", &vec![]).await.is_ok());
 }
 
 #[tokio::test]

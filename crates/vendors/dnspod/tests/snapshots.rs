@@ -378,3 +378,97 @@ async fn monitor_responses_are_byte_exact() {
         r#"{"status":{"code":"1","message":"Action completed successful","created_at":"2026-01-02 11:04:05"},"info":{"total_count":1,"down_count":0},"monitors":[{"monitor_id":"47ef1b6e-9b0d-5bb2-4b09-3e65ac662e44","domain":"sandbox-agent.cn","domain_id":"2238269","domain_grade":"DP_Free","record_id":"16894441","sub_domain":"@","record_line":"\u9ed8\u8ba4","ip":"203.0.113.10","now_ip":"203.0.113.10","host":"sandbox-agent.cn","port":"80","monitor_type":"http","monitor_path":"\/","monitor_interval":"60","points":"ctc,cuc","bak_ip":"pass","status":"Ok","status_code":200,"sms_notice":"me","email_notice":"me","less_notice":"no","callback_url":"","callback_key":"","monitor_status":"enabled","created_on":"2026-01-02 11:04:05","updated_on":"2026-01-02 11:04:05","bak_ip_status":[]}]}"#
     );
 }
+
+/// The string-vs-number table of the catalog notes, call by call, on the raw JSON.
+#[tokio::test]
+async fn id_typing_follows_the_live_api_per_call() {
+    let clock = clock();
+    let sim = Sim::sandbox_with_clock(clock.clone());
+    let srv = serve(&sim).await;
+    let base = srv.base_url();
+    let auth = "format=json&login_token=10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b";
+    let as_ops = format!("{auth}&user_id=423258");
+    let get = |method: &'static str, extra: String| {
+        let base = base.clone();
+        async move {
+            let (_, _, body) = raw_post(&base, method, &extra).await;
+            let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(doc["status"]["code"], "1", "{method}: {body}");
+            doc
+        }
+    };
+    let string = |doc: &serde_json::Value, ptr: &str| {
+        assert!(
+            doc.pointer(ptr).is_some_and(|v| v.is_string()),
+            "{ptr} not a string in {doc}"
+        );
+    };
+    let number = |doc: &serde_json::Value, ptr: &str| {
+        assert!(
+            doc.pointer(ptr).is_some_and(|v| v.is_number()),
+            "{ptr} not a number in {doc}"
+        );
+    };
+    let g = get("Domaingroup.Create", format!("{as_ops}&group_name=g1")).await;
+    string(&g, "/groups/id");
+    let l = get("Domaingroup.List", as_ops.clone()).await;
+    number(&l, "/groups/0/group_id");
+    number(&l, "/groups/0/size");
+    let a = get(
+        "Domainalias.Create",
+        format!("{as_ops}&domain_id=2238272&domain=alias-typing.cn"),
+    )
+    .await;
+    string(&a, "/alias/id");
+    let a = get("Domainalias.List", format!("{as_ops}&domain_id=2238272")).await;
+    string(&a, "/alias/0/id");
+    let d = get("Domain.Info", format!("{as_ops}&domain_id=2238272")).await;
+    string(&d, "/domain/group_id");
+    string(&d, "/domain/user_id");
+    let u = get("User.Detail", auth.to_string()).await;
+    string(&u, "/info/user/id");
+    let s = get(
+        "Monitor.Listsubdomain",
+        format!("{auth}&domain=agent-status.com"),
+    )
+    .await;
+    number(&s, "/domain/id");
+    let v = get(
+        "Monitor.Listsubvalue",
+        format!("{auth}&domain=agent-status.com&subdomain=%40"),
+    )
+    .await;
+    number(&v, "/domain/id");
+    string(&v, "/records/0/id");
+    let rid = v["records"][0]["id"].as_str().unwrap().to_string();
+    let r = get(
+        "Record.Info",
+        format!("{auth}&domain=agent-status.com&record_id={rid}"),
+    )
+    .await;
+    number(&r, "/domain/id");
+    string(&r, "/record/domain_id");
+    string(&r, "/record/id");
+    string(&r, "/record/ttl");
+    let job = get(
+        "Batch.Record.Modify",
+        format!("{auth}&record_id={rid}&change=ttl&change_to=1200"),
+    )
+    .await;
+    string(&job, "/job_id");
+    clock.advance(std::time::Duration::from_secs(2));
+    let j = get(
+        "Batch.Detail",
+        format!("{auth}&job_id={}", job["job_id"].as_str().unwrap()),
+    )
+    .await;
+    number(&j, "/total");
+    number(&j, "/detail/0/id");
+    number(&j, "/detail/0/records/0/record_id");
+    let st = get(
+        "Record.Status",
+        format!("{auth}&domain=agent-status.com&record_id={rid}&status=enable"),
+    )
+    .await;
+    number(&st, "/record/id");
+}

@@ -18,6 +18,8 @@ use std::str::FromStr;
 
 /// Page size for listings (the live API accepts up to a few hundred).
 const PAGE: usize = 500;
+/// 5 million items: far beyond any real account.
+const MAX_PAGES: usize = 10_000;
 
 fn s(v: &Value, k: &str) -> String {
     match v.get(k) {
@@ -115,7 +117,9 @@ fn west_type(t: RecordType) -> Result<&'static str> {
 }
 
 fn record_from(zone: &str, v: &Value) -> Result<DnsRecord> {
-    let rtype = RecordType::from_str(&s(v, "type"))?;
+    let t = s(v, "type");
+    // An unknown type in an answer is a broken answer, not a mistake of the caller.
+    let rtype = RecordType::from_str(&t).map_err(|_| bad(format!("unknown record type {t:?}")))?;
     let mut value = s(v, "value");
     // TXT values sometimes come back quoted.
     if rtype == RecordType::Txt
@@ -184,7 +188,7 @@ fn server_from(v: &Value) -> Server {
         region: Some(s(v, "serverroom")),
         plan: None,
         cpu: u32::try_from(n(v, "cpu")).unwrap_or_default(),
-        ram_mb: u32::try_from(n(v, "memory") * 1024).unwrap_or_default(),
+        ram_mb: u32::try_from(n(v, "memory").saturating_mul(1024)).unwrap_or_default(),
         disks: vec![
             Disk {
                 size_gb: 40,
@@ -238,13 +242,14 @@ fn generated_password() -> String {
 }
 
 impl WestClient {
-    /// Every item of a paged listing (`items`, `totalpages`).
-    async fn all_pages(
-        &self,
-        action: &str,
-        base: &[(&str, &str)],
-        page_key: &str,
-    ) -> Result<Vec<Value>> {
+    /// Every item of a paged listing (`items`, `totalpages`). The page field is the one
+    /// the action's spec names (`getdomains` pages with `page`, the others `pageno`).
+    async fn all_pages(&self, action: &str, base: &[(&str, &str)]) -> Result<Vec<Value>> {
+        let page_key = if spec().require(action)?.param("page").is_some() {
+            "page"
+        } else {
+            "pageno"
+        };
         let mut out = Vec::new();
         let mut page = 1usize;
         loop {
@@ -266,8 +271,19 @@ impl WestClient {
             if empty || page >= pages {
                 return Ok(out);
             }
+            // An upstream that never stops paging must not keep us looping.
+            if page >= MAX_PAGES {
+                return Err(bad(format!(
+                    "{action} still paging after {MAX_PAGES} pages"
+                )));
+            }
             page += 1;
         }
+    }
+
+    /// Every item of a paged listing, converted.
+    async fn list_all<T>(&self, action: &str, f: impl Fn(&Value) -> T) -> Result<Vec<T>> {
+        Ok(self.all_pages(action, &[]).await?.iter().map(f).collect())
     }
 
     async fn server_detail(&self, id: &str) -> Result<Value> {
@@ -283,9 +299,7 @@ impl WestClient {
         if let Some(t) = &self.templateid {
             return Ok(t.clone());
         }
-        let all = self
-            .all_pages("domain.gettemplatelist", &[], "pageno")
-            .await?;
+        let all = self.all_pages("domain.gettemplatelist", &[]).await?;
         all.iter()
             .find(|t| s(t, "realname") == "verified")
             .or_else(|| all.first())
@@ -336,12 +350,7 @@ impl Connection for WestClient {
 #[async_trait]
 impl Registrar for WestClient {
     async fn list_domains(&self) -> Result<Vec<Domain>> {
-        Ok(self
-            .all_pages("domain.getdomains", &[], "page")
-            .await?
-            .iter()
-            .map(domain_from)
-            .collect())
+        self.list_all("domain.getdomains", domain_from).await
     }
 
     async fn get_domain(&self, name: &str) -> Result<Domain> {
@@ -437,20 +446,16 @@ impl Registrar for WestClient {
 #[async_trait]
 impl Dns for WestClient {
     async fn list_zones(&self) -> Result<Vec<Zone>> {
-        Ok(self
-            .all_pages("domain.getdomains", &[], "page")
-            .await?
-            .iter()
-            .map(|d| Zone {
-                name: s(d, "domain"),
-                upstream_id: Some(s(d, "domain")),
-                record_count: None,
-            })
-            .collect())
+        self.list_all("domain.getdomains", |d| Zone {
+            name: s(d, "domain"),
+            upstream_id: Some(s(d, "domain")),
+            record_count: None,
+        })
+        .await
     }
 
     async fn list_records(&self, zone: &str) -> Result<Vec<DnsRecord>> {
-        self.all_pages("domain.getdnsrecords", &[("domain", zone)], "pageno")
+        self.all_pages("domain.getdnsrecords", &[("domain", zone)])
             .await?
             .iter()
             .map(|v| record_from(zone, v))
@@ -580,12 +585,7 @@ impl Compute for WestClient {
     }
 
     async fn list_servers(&self) -> Result<Vec<Server>> {
-        Ok(self
-            .all_pages("server.list", &[], "pageno")
-            .await?
-            .iter()
-            .map(server_from)
-            .collect())
+        self.list_all("server.list", server_from).await
     }
 
     async fn get_server(&self, id: &str) -> Result<Server> {
@@ -707,60 +707,48 @@ fn no_backups() -> Error {
 #[async_trait]
 impl WebHosting for WestClient {
     async fn list_sites(&self) -> Result<Vec<HostingSite>> {
-        Ok(self
-            .all_pages("host.detail", &[], "pageno")
-            .await?
-            .iter()
-            .map(|h| HostingSite {
-                upstream_id: s(h, "id"),
-                name: s(h, "ftpname"),
-                plan: Some(s(h, "model")),
-                domains: strs(h, "domains"),
-                status: s(h, "status"),
-                expires_at: china_time(&s(h, "expiredate")),
-            })
-            .collect())
+        self.list_all("host.detail", |h| HostingSite {
+            upstream_id: s(h, "id"),
+            name: s(h, "ftpname"),
+            plan: Some(s(h, "model")),
+            domains: strs(h, "domains"),
+            status: s(h, "status"),
+            expires_at: china_time(&s(h, "expiredate")),
+        })
+        .await
     }
 }
 
 #[async_trait]
 impl Databases for WestClient {
     async fn list_databases(&self) -> Result<Vec<Database>> {
-        Ok(self
-            .all_pages("mssql.detail", &[], "pageno")
-            .await?
-            .iter()
-            .map(|d| Database {
-                upstream_id: s(d, "id"),
-                name: s(d, "name"),
-                engine: format!("mssql{}", s(d, "version")),
-                size_mb: u32::try_from(n(d, "size")).ok(),
-                status: s(d, "status"),
-                expires_at: china_time(&s(d, "expiredate")),
-            })
-            .collect())
+        self.list_all("mssql.detail", |d| Database {
+            upstream_id: s(d, "id"),
+            name: s(d, "name"),
+            engine: format!("mssql{}", s(d, "version")),
+            size_mb: u32::try_from(n(d, "size")).ok(),
+            status: s(d, "status"),
+            expires_at: china_time(&s(d, "expiredate")),
+        })
+        .await
     }
 }
 
 #[async_trait]
 impl Mail for WestClient {
     async fn list_mail_domains(&self) -> Result<Vec<MailDomain>> {
-        Ok(self
-            .all_pages("mail.detail", &[], "pageno")
-            .await?
-            .iter()
-            .map(|d| MailDomain {
-                upstream_id: s(d, "id"),
-                domain: s(d, "domain"),
-                mailbox_quota: u32::try_from(n(d, "maxmailbox")).ok(),
-                status: s(d, "status"),
-                expires_at: china_time(&s(d, "expiredate")),
-            })
-            .collect())
+        self.list_all("mail.detail", |d| MailDomain {
+            upstream_id: s(d, "id"),
+            domain: s(d, "domain"),
+            mailbox_quota: u32::try_from(n(d, "maxmailbox")).ok(),
+            status: s(d, "status"),
+            expires_at: china_time(&s(d, "expiredate")),
+        })
+        .await
     }
 
     async fn list_mailboxes(&self, domain: &str) -> Result<Vec<Mailbox>> {
-        let all = self.all_pages("mail.detail", &[], "pageno").await?;
+        let all = self.all_pages("mail.detail", &[]).await?;
         let d = all
             .iter()
             .find(|d| s(d, "domain").eq_ignore_ascii_case(domain))

@@ -56,6 +56,7 @@ impl WestClient {
         let a = spec().require(action)?;
         a.validate(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .map_err(|(field, reason)| Error::invalid(field, reason))?;
+        gbk_only(params)?;
         self.send(a, params).await
     }
 
@@ -70,52 +71,79 @@ impl WestClient {
 
     async fn send(&self, a: &ActionSpec, params: &Params) -> Result<Value> {
         let legacy = a.action.starts_with("dnsrec.");
-        let mut pairs: Vec<(String, String)> = vec![("username".into(), self.username.clone())];
+        let user = ("username".to_string(), self.username.clone());
+        let mut query: Vec<(String, String)> = vec![("act".into(), a.action.clone())];
+        let mut body: Vec<(String, String)> = Vec::new();
         if legacy {
-            pairs.push(("apikey".into(), crate::md5_hex(&self.api_password)));
-            pairs.push(("act".into(), a.action.clone()));
+            // The older API authenticates with a static key (registered with the redactor).
+            body.extend([
+                ("act".into(), a.action.clone()),
+                user,
+                ("apikey".into(), crate::md5_hex(&self.api_password)),
+            ]);
         } else {
+            // The token changes every call, so the redactor cannot know it: it travels in
+            // the query string (which the wire layer never logs), not in the logged body.
+            // The live server reads parameters from either place, as it does `act`.
             let time = now_ms().to_string();
-            pairs.push((
-                "token".into(),
-                crate::token(&self.username, &self.api_password, &time),
-            ));
-            pairs.push(("time".into(), time));
+            let token = crate::token(&self.username, &self.api_password, &time);
+            query.extend([user, ("time".into(), time), ("token".into(), token)]);
         }
-        pairs.extend(params.iter().cloned());
-        let url = format!("{}/{}", self.base, a.path.trim_start_matches('/'));
-        let act = form::encode_component(&a.action, Charset::Utf8);
-        let req = if a.method.eq_ignore_ascii_case("GET") {
-            WireRequest::get(format!(
-                "{url}?act={act}&{}",
-                form::encode(&pairs, Charset::Gbk)
-            ))
+        let get = a.method.eq_ignore_ascii_case("GET");
+        if get {
+            query.extend(params.iter().cloned());
         } else {
-            WireRequest::form_post(
-                format!("{url}?act={act}"),
-                form::encode(&pairs, Charset::Gbk),
-                "gbk",
-            )
+            body.extend(params.iter().cloned());
+        }
+        let url = format!(
+            "{}/{}?{}",
+            self.base,
+            a.path.trim_start_matches('/'),
+            form::encode(&query, Charset::Gbk)
+        );
+        let req = if get {
+            WireRequest::get(url)
+        } else {
+            WireRequest::form_post(url, form::encode(&body, Charset::Gbk), "gbk")
         };
         let resp = self.http.send(&a.id, a.kind, &req).await?;
         let text = Charset::from_content_type(&resp.content_type)
             .and_then(|c| c.decode(&resp.body))
             .unwrap_or_else(|| decode_lenient(&resp.body));
-        let value: Value = match serde_json::from_str(&text) {
-            Ok(v) => v,
-            Err(_) => {
-                return Err(bad_body(
-                    a,
-                    format!("HTTP {} with a body that is not JSON", resp.status),
-                ))
-            }
+        let Ok(value) = serde_json::from_str(&text) else {
+            return Err(bad_body(
+                a,
+                format!("HTTP {} with a body that is not JSON", resp.status),
+            ));
         };
+        let redact = |msg: &str| self.http.redactor().redact(msg);
         if legacy {
-            map_legacy(a, value)
+            map_legacy(a, value, redact)
         } else {
-            map_envelope(a, value)
+            map_envelope(a, value, redact)
         }
     }
+}
+
+/// West reads GBK. A character GBK lacks (emoji, rare CJK extensions) would be sent as
+/// an HTML character reference (`&#128512;`) and stored as that text: refuse it instead.
+fn gbk_only(params: &Params) -> Result<()> {
+    for (k, v) in params {
+        if encoding_rs::GBK.encode(v).2 {
+            let bad = v
+                .chars()
+                .find(|c| encoding_rs::GBK.encode(c.encode_utf8(&mut [0; 4])).2)
+                .unwrap_or(char::REPLACEMENT_CHARACTER);
+            return Err(Error::invalid(
+                k,
+                format!(
+                    "West takes GBK text only; {bad:?} (U+{:04X}) has no GBK form",
+                    u32::from(bad)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A body we cannot read: retry-safe for reads, an unknown outcome for writes (the
@@ -142,21 +170,28 @@ fn as_i64(v: Option<&Value>) -> Option<i64> {
     }
 }
 
-fn map_envelope(a: &ActionSpec, v: Value) -> Result<Value> {
+/// `msg` as sent, minus any secret the upstream may have echoed.
+fn msg_of(v: &Value, redact: impl Fn(&str) -> String) -> String {
+    redact(v.get("msg").and_then(Value::as_str).unwrap_or_default())
+}
+
+/// The payload under `key`, moved out of the envelope (`{}` when absent).
+fn take(mut v: Value, key: &str) -> Value {
+    v.get_mut(key).map(Value::take).unwrap_or_else(|| json!({}))
+}
+
+fn map_envelope(a: &ActionSpec, v: Value, redact: impl Fn(&str) -> String) -> Result<Value> {
     let Some(result) = as_i64(v.get("result")) else {
         return Err(bad_body(a, "response has no result field".into()));
     };
     if result == 200 {
-        return Ok(v.get("data").cloned().unwrap_or_else(|| json!({})));
+        return Ok(take(v, "data"));
     }
     let code = as_i64(v.get("errcode")).unwrap_or(result);
-    let msg = v
-        .get("msg")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let msg = msg_of(&v, redact);
     let text = format!("errcode {code}: {msg}");
     Err(match code {
+        // 10002 (caller IP not whitelisted) is an account setting, like a bad password.
         10000..=10002 => Error::Authentication {
             vendor: VENDOR.into(),
             message: text,
@@ -199,30 +234,27 @@ fn field_of(code: i64, msg: &str) -> String {
     .to_string()
 }
 
-fn map_legacy(a: &ActionSpec, v: Value) -> Result<Value> {
+fn map_legacy(a: &ActionSpec, v: Value, redact: impl Fn(&str) -> String) -> Result<Value> {
     let Some(code) = as_i64(v.get("code")) else {
         return Err(bad_body(a, "response has no code field".into()));
     };
-    let msg = v
-        .get("msg")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    match code {
-        200 => Ok(v.get("body").cloned().unwrap_or_else(|| json!({}))),
-        401 | 403 => Err(Error::Authentication {
-            vendor: VENDOR.into(),
-            message: format!("code {code}: {msg}"),
-        }),
-        404 => Err(Error::NotFound {
-            what: format!("code {code}: {msg}"),
-        }),
-        400 => Err(Error::InvalidInput {
-            field: field_of(0, &msg),
-            reason: format!("code {code}: {msg}"),
-        }),
-        _ => Err(Error::upstream(VENDOR, code, msg)),
+    if code == 200 {
+        return Ok(take(v, "body"));
     }
+    let msg = msg_of(&v, redact);
+    let text = format!("code {code}: {msg}");
+    Err(match code {
+        401 | 403 => Error::Authentication {
+            vendor: VENDOR.into(),
+            message: text,
+        },
+        404 => Error::NotFound { what: text },
+        400 => Error::InvalidInput {
+            field: field_of(0, &msg),
+            reason: text,
+        },
+        _ => Error::upstream(VENDOR, code, msg),
+    })
 }
 
 pub(crate) fn now_ms() -> i64 {

@@ -1,7 +1,9 @@
 //! West.cn (西部数码) API v2 for idcgate: spec, client, simulator, capabilities.
 //!
 //! Owns: West's wire format — token auth (`username`, `time` in Unix milliseconds,
-//! `token = md5(username + api_password + time)`), GBK form encoding, the
+//! `token = md5(username + api_password + time)`, sent in the query string so the
+//! per-call token never sits in a logged body), GBK form encoding (text GBK cannot
+//! carry is refused as invalid input), the
 //! `result/clientid/data/msg/errcode` envelope and its error codes, the older record API
 //! (`/v2/domain/dns/`, `dnsrec.*`, `{code,msg,body}` envelope) — and a stateful
 //! simulator of all of it behind one account.

@@ -103,6 +103,16 @@ fn vpsid(id: &str) -> Result<i64> {
         .map_err(|_| Error::invalid("id", format!("XenSystem VM ids are numbers, got {id:?}")))
 }
 
+impl XenSystemConnection {
+    /// Runs a command on one VM addressed by its unified id, plus extra fields.
+    async fn vm_command(&self, command: &str, id: &str, extra: &[(&str, &str)]) -> Result<()> {
+        let vpsid = vpsid(id)?.to_string();
+        let mut params = vec![("vpsid", vpsid.as_str())];
+        params.extend_from_slice(extra);
+        self.invoke(command, &params).await.map(drop)
+    }
+}
+
 #[async_trait]
 impl Compute for XenSystemConnection {
     async fn catalog(&self) -> Result<ComputeCatalog> {
@@ -246,63 +256,46 @@ impl Compute for XenSystemConnection {
             PowerAction::ForceStop => "vm_hshutdown",
             PowerAction::ForceReboot => "vm_hreboot",
         };
-        self.invoke(command, &[("vpsid", &vpsid(id)?.to_string())])
-            .await?;
-        Ok(())
+        self.vm_command(command, id, &[]).await
     }
 
     async fn reinstall(&self, id: &str, image: &str) -> Result<()> {
-        self.invoke(
-            "vm_reload",
-            &[("vpsid", &vpsid(id)?.to_string()), ("osid", image)],
-        )
-        .await?;
-        Ok(())
+        self.vm_command("vm_reload", id, &[("osid", image)]).await
     }
 
     async fn reset_password(&self, id: &str, password: &str) -> Result<()> {
-        self.invoke(
-            "vm_resetps",
-            &[("vpsid", &vpsid(id)?.to_string()), ("password", password)],
-        )
-        .await?;
-        Ok(())
+        self.vm_command("vm_resetps", id, &[("password", password)])
+            .await
     }
 
     async fn resize(&self, id: &str, resize: &Resize) -> Result<()> {
-        let mut owned: Vec<(&str, String)> = vec![("vpsid", vpsid(id)?.to_string())];
-        if let Some(c) = resize.cpu {
-            owned.push(("cpu", c.to_string()));
-        }
-        if let Some(r) = resize.ram_mb {
-            owned.push(("ram_max", r.to_string()));
-            owned.push(("ram_min", r.to_string()));
-        }
-        if let Some(d) = resize.disk_gb {
-            owned.push(("disk", d.to_string()));
-        }
-        if let Some(b) = resize.bandwidth_mbps {
-            owned.push(("port", b.to_string()));
-        }
-        if owned.len() == 1 {
+        let sizes = [
+            ("cpu", resize.cpu),
+            ("ram_max", resize.ram_mb),
+            // Without dynamic memory the panel ignores ram_min; keep it equal to ram_max.
+            ("ram_min", resize.ram_mb),
+            ("disk", resize.disk_gb),
+            ("port", resize.bandwidth_mbps),
+        ];
+        let owned: Vec<(&str, String)> = sizes
+            .iter()
+            .filter_map(|(k, v)| v.map(|v| (*k, v.to_string())))
+            .collect();
+        if owned.is_empty() {
             return Err(Error::invalid("resize", "nothing to change"));
         }
-        owned.push(("updatevm", "1".into()));
-        let params: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        self.invoke("vm_update", &params).await?;
-        Ok(())
+        let mut extra: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        extra.push(("updatevm", "1"));
+        self.vm_command("vm_update", id, &extra).await
     }
 
     async fn delete_server(&self, id: &str) -> Result<()> {
-        self.invoke("vm_delete", &[("vpsid", &vpsid(id)?.to_string())])
-            .await?;
-        Ok(())
+        self.vm_command("vm_delete", id, &[]).await
     }
 
     async fn console(&self, id: &str) -> Result<ConsoleSession> {
         let vpsid = vpsid(id)?;
-        self.invoke("vm_console#enable", &[("vpsid", &vpsid.to_string())])
-            .await?;
+        self.vm_command("vm_console#enable", id, &[]).await?;
         let s = self.console_state(vpsid).await?;
         // console.html takes the four values in one `cc` parameter; the panel's JS
         // `encode` is not documented, so we pass them space-separated and form-encoded.
@@ -327,34 +320,23 @@ impl Compute for XenSystemConnection {
     }
 
     async fn create_backup(&self, id: &str, name: &str, full: bool) -> Result<()> {
-        self.invoke(
+        let bktype = if full { "1" } else { "0" };
+        self.vm_command(
             "vm_backup#backup",
-            &[
-                ("vpsid", &vpsid(id)?.to_string()),
-                ("bkname", name),
-                ("bktype", if full { "1" } else { "0" }),
-            ],
+            id,
+            &[("bkname", name), ("bktype", bktype)],
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     async fn restore_backup(&self, id: &str, backup_id: &str) -> Result<()> {
-        self.invoke(
-            "vm_backup#revert",
-            &[("vpsid", &vpsid(id)?.to_string()), ("bkid", backup_id)],
-        )
-        .await?;
-        Ok(())
+        self.vm_command("vm_backup#revert", id, &[("bkid", backup_id)])
+            .await
     }
 
     async fn delete_backup(&self, id: &str, backup_id: &str) -> Result<()> {
-        self.invoke(
-            "vm_backup#del",
-            &[("vpsid", &vpsid(id)?.to_string()), ("bkid", backup_id)],
-        )
-        .await?;
-        Ok(())
+        self.vm_command("vm_backup#del", id, &[("bkid", backup_id)])
+            .await
     }
 }
 

@@ -6,7 +6,7 @@
 //! action's own fields. Nothing is signed: the key travels as is, so it is registered with
 //! the redactor before the first request.
 
-use crate::codec::{self, DecodeError, Reply};
+use crate::codec::{self, DecodeError, Reply, Shape};
 use crate::spec::{discriminator, spec};
 use crate::types::*;
 use async_trait::async_trait;
@@ -21,6 +21,10 @@ use serde_json::Value;
 pub const CRED_IDENTITY: &str = "identity";
 pub const CRED_API_USERNAME: &str = "api_username";
 pub const CRED_API_KEY: &str = "api_key";
+
+/// Fields the connection itself sends; a caller repeating one would send it twice, and
+/// ASP.NET joins repeated fields with a comma (`user,system`).
+const RESERVED: [&str; 4] = ["identity", "api_username", "api_key", "action"];
 
 /// The two privilege levels of the panel's API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,13 +106,26 @@ impl XenSystemConnection {
     /// error mapping.
     pub async fn invoke(&self, name: &str, params: &[(&str, &str)]) -> Result<Value> {
         let action = spec().require(name)?;
+        if let Some((k, _)) = params
+            .iter()
+            .find(|(k, _)| RESERVED.iter().any(|r| k.eq_ignore_ascii_case(r)))
+        {
+            return Err(Error::invalid(
+                *k,
+                "set by the connection from its credentials",
+            ));
+        }
         action
             .validate(params.iter().copied())
             .map_err(|(field, reason)| Error::invalid(field, reason))?;
         let req = self.request(action, params);
         let resp = self.http.send(&action.id, action.kind, &req).await?;
-        let chart = (action.action == "vm_stat").then(|| chart_type(params));
-        match codec::decode(resp.status, &resp.body, chart) {
+        let shape = match action.action.as_str() {
+            "vm_state" => Shape::State,
+            "vm_stat" => Shape::Chart(chart_type(params)),
+            _ => Shape::Plain,
+        };
+        match codec::decode(resp.status, &resp.body, shape) {
             Ok(Reply::Data(v)) => Ok(v),
             Ok(Reply::Failure(msg)) => {
                 Err(codec::classify_failure(&self.http.redactor().redact(&msg)))
@@ -154,51 +171,59 @@ impl XenSystemConnection {
         }
     }
 
-    /// A call whose JSON answer is decoded into `T`; a shape mismatch is treated like any
-    /// other unreadable body.
+    /// An answer that decoded but is not the shape the caller needs: for a write the
+    /// change may still have happened.
+    fn unexpected(&self, name: &str, what: String) -> Error {
+        let err = DecodeError::Malformed(what);
+        match spec().find(name) {
+            Some(a) => self.undecodable(a, &err),
+            None => Error::Transport {
+                vendor: Vendor::Xensystem.to_string(),
+                message: err.to_string(),
+            },
+        }
+    }
+
+    /// A call whose JSON answer is decoded into `T`.
     pub async fn invoke_as<T: DeserializeOwned>(
         &self,
         name: &str,
         params: &[(&str, &str)],
     ) -> Result<T> {
         let v = self.invoke(name, params).await?;
-        serde_json::from_value(v).map_err(|e| {
-            let action = spec().find(name);
-            let err = DecodeError::Malformed(format!("unexpected JSON shape: {e}"));
-            match action {
-                Some(a) => self.undecodable(a, &err),
-                None => Error::Transport {
-                    vendor: Vendor::Xensystem.to_string(),
-                    message: err.to_string(),
-                },
-            }
-        })
+        serde_json::from_value(v)
+            .map_err(|e| self.unexpected(name, format!("{name}: unexpected JSON shape: {e}")))
     }
 
     /// Runs a command answering `0|a|b...` and returns the fields after the `0`.
     pub async fn invoke_fields(&self, name: &str, params: &[(&str, &str)]) -> Result<Vec<String>> {
         let v = self.invoke(name, params).await?;
-        let fields = v.get("data").and_then(Value::as_array).map(|a| {
+        let fields = v.get("data").and_then(Value::as_array).and_then(|a| {
             a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
+                .map(|x| x.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
         });
-        fields.ok_or_else(|| Error::Transport {
-            vendor: Vendor::Xensystem.to_string(),
-            message: format!("{name}: expected a 0|... reply"),
-        })
+        fields.ok_or_else(|| self.unexpected(name, format!("{name}: expected a 0|... reply")))
+    }
+
+    /// A command taking one id field, its JSON answer decoded into `T`.
+    async fn by_id<T: DeserializeOwned>(&self, name: &str, field: &str, id: i64) -> Result<T> {
+        self.invoke_as(name, &[(field, &id.to_string())]).await
+    }
+
+    /// A per-VM command (`vpsid` only) whose JSON answer is decoded into `T`.
+    async fn on_vm<T: DeserializeOwned>(&self, name: &str, vpsid: i64) -> Result<T> {
+        self.by_id(name, "vpsid", vpsid).await
     }
 
     // ---- typed wrappers (used by the capability layer and by tools) ----
 
     pub async fn user_info(&self, userid: i64) -> Result<User> {
-        self.invoke_as("user_info", &[("userid", &userid.to_string())])
-            .await
+        self.by_id("user_info", "userid", userid).await
     }
 
     pub async fn user_sys_config(&self, userid: i64) -> Result<UserSysConfig> {
-        self.invoke_as("user_sys_config", &[("userid", &userid.to_string())])
-            .await
+        self.by_id("user_sys_config", "userid", userid).await
     }
 
     pub async fn server_groups(&self) -> Result<Vec<ServerGroup>> {
@@ -219,16 +244,12 @@ impl XenSystemConnection {
     }
 
     pub async fn os_templates(&self, serverid: i64) -> Result<Vec<OsTemplate>> {
-        self.invoke_as(
-            "server_os_templates",
-            &[("serverid", &serverid.to_string())],
-        )
-        .await
+        self.by_id("server_os_templates", "serverid", serverid)
+            .await
     }
 
     pub async fn ip_blocks(&self, serverid: i64) -> Result<Vec<IpBlock>> {
-        self.invoke_as("ip_blocks", &[("serverid", &serverid.to_string())])
-            .await
+        self.by_id("ip_blocks", "serverid", serverid).await
     }
 
     pub async fn free_ips(&self, serverid: i64) -> Result<Vec<IpAddress>> {
@@ -240,13 +261,11 @@ impl XenSystemConnection {
     }
 
     pub async fn tasks(&self, vpsid: i64) -> Result<Vec<Task>> {
-        self.invoke_as("task_list", &[("vpsid", &vpsid.to_string())])
-            .await
+        self.on_vm("task_list", vpsid).await
     }
 
     pub async fn task_progress(&self, taskid: i64) -> Result<TaskProgress> {
-        self.invoke_as("task_progress", &[("taskid", &taskid.to_string())])
-            .await
+        self.by_id("task_progress", "taskid", taskid).await
     }
 
     /// Every VM this identity can see (system level: all of them).
@@ -255,9 +274,7 @@ impl XenSystemConnection {
     }
 
     pub async fn vm(&self, vpsid: i64) -> Result<Vm> {
-        let list: Vec<Vm> = self
-            .invoke_as("vm_info", &[("vpsid", &vpsid.to_string())])
-            .await?;
+        let list: Vec<Vm> = self.on_vm("vm_info", vpsid).await?;
         list.into_iter()
             .find(|v| v.vpsid == vpsid)
             .ok_or_else(|| Error::not_found(format!("xensystem vm {vpsid}")))
@@ -265,50 +282,37 @@ impl XenSystemConnection {
 
     /// The power state word of `vm_state` (`Running`, `Halted`, ...).
     pub async fn vm_power_state(&self, vpsid: i64) -> Result<String> {
-        let v = self
-            .invoke("vm_state", &[("vpsid", &vpsid.to_string())])
-            .await?;
+        let v: Value = self.on_vm("vm_state", vpsid).await?;
         v.get("state")
             .and_then(Value::as_str)
             .map(str::to_string)
-            .ok_or_else(|| Error::Transport {
-                vendor: Vendor::Xensystem.to_string(),
-                message: "vm_state: no state word in reply".into(),
-            })
+            .ok_or_else(|| self.unexpected("vm_state", "vm_state: no state in reply".into()))
     }
 
     pub async fn backups(&self, vpsid: i64) -> Result<Vec<BackupSet>> {
-        self.invoke_as("vm_backup#list", &[("vpsid", &vpsid.to_string())])
-            .await
+        self.on_vm("vm_backup#list", vpsid).await
     }
 
     pub async fn console_state(&self, vpsid: i64) -> Result<ConsoleState> {
-        self.invoke_as("vm_console#state", &[("vpsid", &vpsid.to_string())])
-            .await
+        self.on_vm("vm_console#state", vpsid).await
     }
 
     pub async fn port_maps(&self, vpsid: i64) -> Result<Vec<PortMap>> {
-        self.invoke_as("vm_portmap#list", &[("vpsid", &vpsid.to_string())])
-            .await
+        self.on_vm("vm_portmap#list", vpsid).await
     }
 
     pub async fn bound_domains(&self, vpsid: i64) -> Result<Vec<BoundDomain>> {
-        self.invoke_as("vm_domain#list", &[("vpsid", &vpsid.to_string())])
-            .await
+        self.on_vm("vm_domain#list", vpsid).await
     }
 
     pub async fn cd_state(&self, vpsid: i64) -> Result<CdState> {
-        self.invoke_as("vm_cd_manage#state", &[("vpsid", &vpsid.to_string())])
-            .await
+        self.on_vm("vm_cd_manage#state", vpsid).await
     }
 
     pub async fn nics(&self, vpsid: i64) -> Result<Vec<Nic>> {
-        let v = self
-            .invoke("vm_vif#list", &[("vpsid", &vpsid.to_string())])
-            .await?;
-        Nic::from_flat(&v).ok_or_else(|| Error::Transport {
-            vendor: Vendor::Xensystem.to_string(),
-            message: "vm_vif list: unexpected NIC table".into(),
+        let v: Value = self.on_vm("vm_vif#list", vpsid).await?;
+        Nic::from_flat(&v).ok_or_else(|| {
+            self.unexpected("vm_vif#list", "vm_vif list: unexpected NIC table".into())
         })
     }
 
@@ -345,5 +349,43 @@ impl Connection for XenSystemConnection {
 
     fn compute(&self) -> Option<&dyn Compute> {
         Some(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use idcgate_core::Credentials;
+
+    fn conn(identity: &str) -> XenSystemConnection {
+        let account = UpstreamAccount {
+            name: "t".into(),
+            vendor: Vendor::Xensystem,
+            base_url: "http://panel.example/".into(),
+            credentials: Credentials::new()
+                .with(CRED_IDENTITY, identity)
+                .with(CRED_API_USERNAME, "XS-01")
+                .with(CRED_API_KEY, "k-secret-123"),
+            rate_limit_per_sec: 10,
+        };
+        XenSystemConnection::new(&account, &WireConfig::new("t@example.invalid")).unwrap()
+    }
+
+    #[test]
+    fn requests_carry_identity_capitalised_action_and_subaction() {
+        let c = conn("system");
+        let action = spec().require("vm_backup#list").unwrap();
+        let req = c.request(action, &[("vpsid", "7")]);
+        assert_eq!(req.url, "http://panel.example/process.aspx?c=api");
+        let body = String::from_utf8(req.body.unwrap()).unwrap();
+        assert_eq!(
+            body,
+            "identity=system&api_username=XS-01&api_key=k-secret-123&Action=vm_backup&subaction=list&vpsid=7"
+        );
+        // The JavaScript API is public: no credentials in its URL.
+        let js = c.request(spec().require("serverstatus").unwrap(), &[]);
+        assert!(js.body.is_none() && !js.url.contains("k-secret"));
+        assert_eq!(conn("").identity(), Identity::User);
+        assert!(!format!("{:?}", conn("user")).contains("k-secret-123"));
     }
 }

@@ -7,6 +7,7 @@
 //! | `0`                          | `{"code":0,"data":[]}`                          |
 //! | `0|a|b` (or `0 a`)           | `{"code":0,"data":["a","b"]}`                   |
 //! | `Running {...}` (vm_state)   | `{"code":0,"state":"Running","data":{...}}`     |
+//! | (`2 {...}`: any state token) | `{"code":0,"state":"2","data":{...}}`           |
 //! | JSON object or array         | the JSON itself                                 |
 //! | vm_stat's JQChart script     | `{"charttype":1,"title":"..","points":[[ms,v]]}`|
 //! | `-1 message` / `-1|message`  | an `Error` (see [`classify_failure`])           |
@@ -229,7 +230,10 @@ mod tests {
             decode(200, b"<html>oops</html>", Shape::Plain),
             Err(DecodeError::Malformed(_))
         ));
-        assert_eq!(decode(500, b"0", Shape::Plain), Err(DecodeError::Status(500)));
+        assert_eq!(
+            decode(500, b"0", Shape::Plain),
+            Err(DecodeError::Status(500))
+        );
         // A negative number that is not the error marker is not an error reply.
         assert!(decode(200, b"-12", Shape::Plain).is_err());
     }

@@ -29,7 +29,9 @@
 //! `Upstream { code: "-1", message }` with the panel's text verbatim.
 //!
 //! Subaction rows (`vm_backup#revert`, `vm_cmds#getData`) are called by their id; the
-//! client adds `subaction=revert` (`cmds=getData` for vm_cmds) itself.
+//! client adds `subaction=revert` (`cmds=getData` for vm_cmds) itself. Params naming a
+//! field the connection sets (`identity`, `api_username`, `api_key`, `action`) are
+//! refused: the panel would receive both values joined by a comma.
 
 pub mod capability;
 pub mod client;

@@ -110,17 +110,24 @@ async fn create_power_resize_reinstall_password_delete() {
         PowerState::Stopped
     );
     compute.power(&id, PowerAction::Start).await.unwrap();
+    assert_eq!(
+        compute.get_server(&id).await.unwrap().power,
+        PowerState::Running
+    );
     compute.power(&id, PowerAction::ForceStop).await.unwrap();
     assert_eq!(
         compute.get_server(&id).await.unwrap().power,
         PowerState::Stopped
     );
     compute.power(&id, PowerAction::ForceReboot).await.unwrap();
-    compute.power(&id, PowerAction::Reboot).await.unwrap();
     assert_eq!(
         compute.get_server(&id).await.unwrap().power,
         PowerState::Running
     );
+    let vpsid: i64 = id.parse().unwrap();
+    sim.advance(Duration::from_secs(600));
+    compute.power(&id, PowerAction::Reboot).await.unwrap();
+    assert!(uptime(&conn, vpsid).await < 600, "reboot restarted the VM");
 
     compute
         .resize(
@@ -146,7 +153,6 @@ async fn create_power_resize_reinstall_password_delete() {
     finish_tasks(&sim);
     compute.reset_password(&id, "Fresh#Pass9").await.unwrap();
     // Template 4 is a V1 template: the panel picks the password itself.
-    let vpsid: i64 = id.parse().unwrap();
     assert_ne!(sim.vm_password(vpsid).unwrap(), "Fresh#Pass9");
     compute.reinstall(&id, "1").await.unwrap();
     finish_tasks(&sim);

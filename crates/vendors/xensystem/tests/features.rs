@@ -175,6 +175,16 @@ async fn user_level_guarded_operations_need_the_verification_code() {
         .await
         .unwrap();
     let code = sim.sent_verification_code(ALICE).unwrap();
+    // A refused reset does not spend the code.
+    let err = alice
+        .invoke(
+            "vm_resetps",
+            &[("vpsid", "1"), ("vcode", &code), ("password", "short")],
+        )
+        .await
+        .unwrap_err();
+    assert!(upstream_msg(&err).contains("6 位"));
+    assert_eq!(sim.sent_verification_code(ALICE), Some(code.clone()));
     alice
         .invoke(
             "vm_resetps",
@@ -188,13 +198,18 @@ async fn user_level_guarded_operations_need_the_verification_code() {
         .unwrap();
     assert_eq!(sim.vm_password(1).unwrap(), "Alice#Root1");
 
-    assert!(alice
+    assert!(matches!(
+        alice.invoke("vm_reload", &[("vpsid", "1"), ("osid", "2")]).await,
+        Err(Error::InvalidInput { ref field, .. }) if field == "vcode"
+    ));
+    let err = alice
         .invoke(
             "vm_reload",
-            &[("vpsid", "1"), ("osid", "2"), ("vcode", "123")]
+            &[("vpsid", "1"), ("osid", "2"), ("vcode", "123")],
         )
         .await
-        .is_err());
+        .unwrap_err();
+    assert!(upstream_msg(&err).contains("验证码错误"));
     assert_eq!(conn.vm(1).await.unwrap().osid, 1);
     alice
         .invoke("user_send_verification_code", &[])
@@ -210,6 +225,30 @@ async fn user_level_guarded_operations_need_the_verification_code() {
         .unwrap();
     assert_eq!(conn.vm(1).await.unwrap().osid, 2);
     assert_eq!(conn.user_info(ALICE).await.unwrap().rvcount, 1);
+    // The system level needs no code.
+    finish_tasks(&sim);
+    conn.invoke("vm_reload", &[("vpsid", "1"), ("osid", "3")])
+        .await
+        .unwrap();
+    assert_eq!(conn.vm(1).await.unwrap().osid, 3);
+}
+
+#[tokio::test]
+async fn backup_hours_come_from_the_users_settings() {
+    let (sim, _srv, conn) = sandbox().await;
+    sim.set_now(afternoon());
+    let full = [("vpsid", "1"), ("bktype", "1")];
+    assert!(
+        upstream_msg(&conn.invoke("vm_backup#backup", &full).await.unwrap_err()).contains("时段")
+    );
+    sim.set_backup_hours(ALICE, &[14]);
+    assert_eq!(
+        conn.user_sys_config(ALICE).await.unwrap().backup_hours,
+        "14"
+    );
+    conn.invoke("vm_backup#backup", &full).await.unwrap();
+    let list = conn.backups(1).await.unwrap();
+    assert_eq!(list.iter().map(|b| b.bktype).collect::<Vec<_>>(), vec![1]);
 }
 
 #[tokio::test]
@@ -468,12 +507,24 @@ async fn guest_commands_validate_names_and_take_effect() {
     .unwrap();
     assert_eq!(data().await["files"][0], "C:\\Windows\\1.txt");
 
-    assert!(run(
-        "configNetwork",
-        "{\"macs\":\"00:16:3e:00:01:00\",\"ip_0\":\"1.1.1.1\"}"
+    assert!(upstream_msg(
+        &run(
+            "configNetwork",
+            "{\"macs\":\"00:16:3e:00:01:00\",\"ip_0\":\"1.1.1.1\"}"
+        )
+        .await
+        .unwrap_err()
     )
-    .await
-    .is_err());
+    .contains("不属于"));
+    assert!(matches!(
+        run(
+            "configNetwork",
+            "{\"macs\":\"00:16:3e:00:99:00\",\"ip_0\":\"103.45.12.10\"}"
+        )
+        .await,
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(data().await["network"], serde_json::json!({}));
     run("configNetwork", "{\"macs\":\"00:16:3e:00:01:00\",\"ip_0\":\"103.45.12.10\",\"netmask_0\":\"255.255.255.0\",\"gateway_0\":\"103.45.12.1\",\"dns1\":\"223.5.5.5\"}")
         .await
         .unwrap();
@@ -541,6 +592,36 @@ async fn vm_groups_are_per_user() {
                 &[("groupid", &bob_group.to_string()), ("groupname", "x")]
             )
             .await,
+        Err(Error::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_full_backup_seeds_a_new_vm() {
+    let (sim, _srv, conn) = sandbox().await;
+    sim.set_now(night());
+    // VM 2 runs template 2; its full backup becomes the image of a VM asking for 1.
+    let bk = fields(
+        &conn
+            .invoke("vm_backup#backup", &[("vpsid", "2"), ("bktype", "1")])
+            .await
+            .unwrap(),
+    )[0]
+    .clone();
+    let (id, _) = create_vm(&conn, "fromimage1", &[("imageid", &bk)]).await;
+    assert_eq!(conn.vm(id).await.unwrap().osid, 2);
+    // A snapshot is no image.
+    let snap = fields(
+        &conn
+            .invoke("vm_backup#backup", &[("vpsid", "2"), ("bktype", "0")])
+            .await
+            .unwrap(),
+    )[0]
+    .clone();
+    let mut p = create_params("1001", "1", "fromsnap01");
+    p.push(("imageid", &snap));
+    assert!(matches!(
+        conn.invoke("vm_create", &p).await,
         Err(Error::NotFound { .. })
     ));
 }

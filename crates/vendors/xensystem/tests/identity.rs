@@ -84,29 +84,19 @@ async fn user_level_keys_see_and_touch_only_their_own_vms() {
         alice.user_info(BOB).await,
         Err(Error::NotFound { .. })
     ));
-    assert!(alice.tasks(3).await.unwrap().len() == 1);
-    assert!(user_conn(&sim, &srv, "bobhosting")
-        .tasks(3)
-        .await
-        .unwrap()
-        .is_empty());
+    let install = alice.tasks(3).await.unwrap();
+    assert_eq!(install.len(), 1);
+    let bob = user_conn(&sim, &srv, "bobhosting");
+    assert!(bob.tasks(3).await.unwrap().is_empty());
+    assert!(matches!(
+        bob.task_progress(install[0].taskid).await,
+        Err(Error::NotFound { .. })
+    ));
 
     // System-only commands are refused at user level and change nothing.
     let before = conn.vms().await.unwrap().len();
     let err = alice
-        .invoke(
-            "vm_create",
-            &[
-                ("userid", "1001"),
-                ("cpu", "1"),
-                ("ram_max", "1024"),
-                ("ram_min", "1024"),
-                ("disk", "20"),
-                ("vpsname", "sneaky001"),
-                ("osid", "1"),
-                ("serverid", "1"),
-            ],
-        )
+        .invoke("vm_create", &create_params("1001", "1", "sneaky001"))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Authentication { .. }), "{err:?}");
@@ -125,6 +115,23 @@ async fn user_level_keys_see_and_touch_only_their_own_vms() {
         .await
         .unwrap();
     assert_eq!(conn.vm_power_state(1).await.unwrap(), "Halted");
+}
+
+#[tokio::test]
+async fn a_caller_cannot_override_the_connections_identity() {
+    let (sim, srv, _conn) = sandbox().await;
+    let alice = user_conn(&sim, &srv, "alice2024");
+    for key in ["identity", "API_KEY", "api_username", "Action"] {
+        let err = alice
+            .invoke("vm_info", &[(key, "system")])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidInput { field, .. } if field == key),
+            "{key}: {err:?}"
+        );
+    }
+    assert_eq!(alice.vms().await.unwrap().len(), 3);
 }
 
 #[tokio::test]
@@ -166,19 +173,10 @@ async fn a_create_whose_answer_is_lost_is_an_unknown_outcome_and_readable_after(
     let acct = account(&srv.base_url(), &sim.sandbox_credentials());
     let conn = idcgate_xensystem::connect(&acct, &wire(Duration::from_millis(500))).unwrap();
     srv.faults.update(|f| f.drop_next = 1);
-    let params: Vec<(String, String)> = [
-        ("userid", "1001"),
-        ("cpu", "1"),
-        ("ram_max", "1024"),
-        ("ram_min", "1024"),
-        ("disk", "20"),
-        ("vpsname", "lostanswer1"),
-        ("osid", "1"),
-        ("serverid", "1"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
+    let params: Vec<(String, String)> = create_params("1001", "1", "lostanswer1")
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let err = conn.call("vm_create", &params).await.unwrap_err();
     assert!(
         matches!(err, Error::UnknownOutcome { ref action, .. } if action == "xensystem:vm_create"),

@@ -58,23 +58,9 @@ async fn create_takes_a_free_ip_installs_via_a_task_then_runs() {
 #[tokio::test]
 async fn create_with_given_ips_and_refuses_one_in_use() {
     let (_sim, _srv, conn) = sandbox().await;
-    let err = conn
-        .invoke(
-            "vm_create",
-            &[
-                ("userid", "1001"),
-                ("cpu", "1"),
-                ("ram_max", "1024"),
-                ("ram_min", "1024"),
-                ("disk", "20"),
-                ("vpsname", "clash001"),
-                ("osid", "1"),
-                ("serverid", "1"),
-                ("ip", "103.45.12.10"),
-            ],
-        )
-        .await
-        .unwrap_err();
+    let mut clash = create_params("1001", "1", "clash001");
+    clash.push(("ip", "103.45.12.10"));
+    let err = conn.invoke("vm_create", &clash).await.unwrap_err();
     assert!(
         matches!(&err, Error::Upstream { message, .. } if message.contains("已被使用")),
         "{err:?}"
@@ -98,30 +84,32 @@ async fn create_with_given_ips_and_refuses_one_in_use() {
     assert_eq!(owned.len(), 2);
     // Bad names and unknown templates are refused before anything is reserved.
     let before = conn.free_ips(1).await.unwrap().len();
-    for (name, os) in [("ab", "1"), ("good0001", "99")] {
-        let r = conn
-            .invoke(
-                "vm_create",
-                &[
-                    ("userid", "1001"),
-                    ("cpu", "1"),
-                    ("ram_max", "1024"),
-                    ("ram_min", "1024"),
-                    ("disk", "20"),
-                    ("vpsname", name),
-                    ("osid", os),
-                    ("serverid", "1"),
-                ],
-            )
-            .await;
-        assert!(r.is_err());
-    }
+    let mut short = create_params("1001", "1", "ab");
+    let err = conn.invoke("vm_create", &short).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Upstream { message, .. } if message.contains("5~50")),
+        "{err:?}"
+    );
+    short[5].1 = "good0001";
+    short[6].1 = "99";
+    assert!(matches!(
+        conn.invoke("vm_create", &short).await,
+        Err(Error::NotFound { .. })
+    ));
     assert_eq!(conn.free_ips(1).await.unwrap().len(), before);
 }
 
 #[tokio::test]
 async fn power_commands_change_the_power_state() {
-    let (_sim, _srv, conn) = sandbox().await;
+    let (sim, _srv, conn) = sandbox().await;
+    // The locked VM (6) and the installing one (3) refuse power changes.
+    for locked in ["6", "3"] {
+        assert!(conn
+            .invoke("vm_shutdown", &[("vpsid", locked)])
+            .await
+            .is_err());
+    }
+    assert_eq!(conn.vm_power_state(6).await.unwrap(), "Running");
     let id = "1";
     assert_eq!(conn.vm_power_state(1).await.unwrap(), "Running");
     conn.invoke("vm_shutdown", &[("vpsid", id)]).await.unwrap();
@@ -135,20 +123,22 @@ async fn power_commands_change_the_power_state() {
     assert!(matches!(err, Error::Upstream { .. }));
     conn.invoke("vm_start", &[("vpsid", id)]).await.unwrap();
     assert_eq!(conn.vm_power_state(1).await.unwrap(), "Running");
+    // A reboot keeps the VM running but restarts its uptime.
+    sim.advance(Duration::from_secs(600));
+    assert!(uptime(&conn, 1).await >= 600);
     conn.invoke("vm_reboot", &[("vpsid", id)]).await.unwrap();
     assert_eq!(conn.vm_power_state(1).await.unwrap(), "Running");
+    assert!(uptime(&conn, 1).await < 600);
     conn.invoke("vm_hshutdown", &[("vpsid", id)]).await.unwrap();
     assert_eq!(conn.vm_power_state(1).await.unwrap(), "Halted");
     conn.invoke("vm_hreboot", &[("vpsid", id)]).await.unwrap();
     assert_eq!(conn.vm_power_state(1).await.unwrap(), "Running");
-    // The locked VM (6) and the installing one (3) refuse power changes.
-    for locked in ["6", "3"] {
-        assert!(conn
-            .invoke("vm_shutdown", &[("vpsid", locked)])
-            .await
-            .is_err());
-    }
-    assert_eq!(conn.vm_power_state(6).await.unwrap(), "Running");
+    sim.advance(Duration::from_secs(600));
+    conn.invoke("vm_hreboot", &[("vpsid", id)]).await.unwrap();
+    assert!(
+        uptime(&conn, 1).await < 600,
+        "a forced reboot restarts it too"
+    );
 }
 
 #[tokio::test]
@@ -363,4 +353,50 @@ async fn serverstatus_js_api_reflects_running_vms() {
     conn.invoke("vm_shutdown", &[("vpsid", "1")]).await.unwrap();
     let after = conn.invoke("serverstatus", &[]).await.unwrap();
     assert_eq!(running(&after), running(&before) - 1);
+}
+
+#[tokio::test]
+async fn update_refusals_leave_the_vm_unchanged() {
+    let (_sim, _srv, conn) = sandbox().await;
+    let before = conn.vm(1).await.unwrap();
+    // VM 2 holds 103.45.13.10 on another server; 103.45.12.11 is VM 3's.
+    for (key, value) in [
+        ("ip", "103.45.12.11"),
+        ("ip", "103.45.13.10"),
+        ("additionalips", "103.45.12.11"),
+        ("cpu", "0"),
+        ("ram_min", "99999"),
+        ("userid", "4242"),
+        ("vpsname", "no"),
+    ] {
+        let r = conn
+            .invoke("vm_update", &[("vpsid", "1"), ("disk", "99"), (key, value)])
+            .await;
+        assert!(r.is_err(), "{key}={value}");
+        assert_eq!(conn.vm(1).await.unwrap(), before, "{key}={value}");
+    }
+    assert!(!conn
+        .free_ips(1)
+        .await
+        .unwrap()
+        .iter()
+        .any(|r| r.ip == before.ip));
+}
+
+#[tokio::test]
+async fn shareip_takes_the_address_from_a_shared_block() {
+    let (_sim, _srv, conn) = sandbox().await;
+    let mut p = create_params("1002", "3", "natvm0001");
+    p.push(("shareip", "1"));
+    let v = conn.invoke("vm_create", &p).await.unwrap();
+    let ip = fields(&v)[1].clone();
+    assert_eq!(ip, "192.168.80.100");
+    let vm = conn.vm(fields(&v)[0].parse().unwrap()).await.unwrap();
+    assert_eq!((vm.shareip, vm.ip.as_str()), (1, "192.168.80.100"));
+    // Without shareip the dedicated block is used.
+    let v = conn
+        .invoke("vm_create", &create_params("1002", "3", "pubvm0001"))
+        .await
+        .unwrap();
+    assert!(fields(&v)[1].starts_with("45.119.80."));
 }

@@ -64,19 +64,7 @@ async fn groups_servers_and_templates() {
 async fn create_vm_on(conn: &idcgate_xensystem::XenSystemConnection, serverid: i64) -> i64 {
     let sid = serverid.to_string();
     let v = conn
-        .invoke(
-            "vm_create",
-            &[
-                ("userid", "1002"),
-                ("cpu", "1"),
-                ("ram_max", "1024"),
-                ("ram_min", "1024"),
-                ("disk", "20"),
-                ("vpsname", "extra0001"),
-                ("osid", "1"),
-                ("serverid", &sid),
-            ],
-        )
+        .invoke("vm_create", &create_params("1002", &sid, "extra0001"))
         .await
         .unwrap();
     fields(&v)[0].parse().unwrap()

@@ -254,13 +254,20 @@ async fn sys_config_and_verification_codes() {
     .unwrap();
     let first = sim.sent_verification_code(ALICE).unwrap();
     assert_eq!(first.len(), 6);
-    // User level addresses itself without userid.
+    // Using the code spends it...
     let alice = user_conn(&sim, &srv, "alice2024");
+    alice
+        .invoke("vm_resetps", &[("vpsid", "1"), ("vcode", &first)])
+        .await
+        .unwrap();
+    assert!(sim.sent_verification_code(ALICE).is_none());
+    // ...and at user level the command addresses the caller without userid.
     alice
         .invoke("user_send_verification_code", &[])
         .await
         .unwrap();
     assert!(sim.sent_verification_code(ALICE).is_some());
+    assert!(sim.sent_verification_code(BOB).is_none());
     assert!(matches!(
         conn.invoke("user_send_verification_code", &[]).await,
         Err(Error::InvalidInput { ref field, .. }) if field == "userid"
@@ -284,4 +291,53 @@ async fn user_delete_refuses_owners_of_vms_and_removes_others() {
         conn.user_info(2001).await,
         Err(Error::NotFound { .. })
     ));
+}
+
+#[tokio::test]
+async fn a_refused_user_update_changes_nothing() {
+    let (_sim, _srv, conn) = sandbox().await;
+    let before = conn.user_info(ALICE).await.unwrap();
+    let long_name = "名".repeat(51);
+    for (key, value) in [
+        ("email", "not-an-address"),
+        ("name", long_name.as_str()),
+        ("password2", "other99"),
+    ] {
+        // A valid password change and phone number ride along with one bad field.
+        let mut p = vec![
+            ("id", "1"),
+            ("userid", "1001"),
+            ("password1", "changed1"),
+            ("password2", "changed1"),
+            ("tel", "13000000001"),
+        ];
+        p.retain(|(k, _)| *k != key);
+        p.push((key, value));
+        let err = conn.invoke("user_update", &p).await.unwrap_err();
+        assert!(matches!(err, Error::Upstream { .. }), "{key}: {err:?}");
+        assert_eq!(conn.user_info(ALICE).await.unwrap(), before, "{key}");
+    }
+    // The old password still logs in.
+    conn.invoke(
+        "user_authentication",
+        &[("username", "alice2024"), ("password", "alice@2024")],
+    )
+    .await
+    .unwrap();
+    // The document's `vcunt` and the real column name both set the VPS count.
+    for key in ["vcunt", "vcount"] {
+        conn.invoke(
+            "user_update",
+            &[("id", "1"), ("userid", "1001"), (key, "7")],
+        )
+        .await
+        .unwrap();
+        assert_eq!(conn.user_info(ALICE).await.unwrap().vcount, 7);
+        conn.invoke(
+            "user_update",
+            &[("id", "1"), ("userid", "1001"), (key, "0")],
+        )
+        .await
+        .unwrap();
+    }
 }

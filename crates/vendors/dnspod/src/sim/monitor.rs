@@ -4,8 +4,7 @@
 //! interval and the recorded outages, so they are stable for a given clock.
 
 use super::handlers::{
-    dom, domain_status, find_domain, fmt_time, ok, parse_length, parse_offset, rec, yes_no, Access,
-    R,
+    bad_domain_id, dom, domain_status, find_domain, fmt_time, ok, paging, rec, yes_no, Access, R,
 };
 use super::render::{obj, s, V};
 use super::state::{Monitor, State};
@@ -309,19 +308,18 @@ fn quota(st: &State, rq: &Rq) -> usize {
 }
 
 fn create(st: &mut State, rq: &Rq) -> R {
-    let did: u64 = rq
-        .str("domain_id")
-        .parse()
-        .map_err(|_| fail("6", "Domain id invalid", "域名编号错误"))?;
+    let did: u64 = rq.str("domain_id").parse().map_err(|_| bad_domain_id())?;
     let did = find_domain(st, rq, Access::Write).map(|_| did)?;
-    let rid: u64 = rq
+    // Only A records are monitored; everything else is "no such record" (code 7 here).
+    let bad_record = || fail("7", "Record id invalid", "记录编号错误");
+    let r = rq
         .str("record_id")
         .parse()
-        .map_err(|_| fail("7", "Record id invalid", "记录编号错误"))?;
-    let r = rec(st, did, rid).map_err(|_| fail("7", "Record id invalid", "记录编号错误"))?;
-    if r.rtype != "A" {
-        return Err(fail("7", "Record id invalid", "记录编号错误"));
-    }
+        .ok()
+        .and_then(|rid| rec(st, did, rid).ok())
+        .filter(|r| r.rtype == "A")
+        .ok_or_else(bad_record)?;
+    let rid = r.id;
     let set = settings(rq, true)?;
     if st.monitors.values().any(|m| m.record_id == rid) {
         return Err(fail(
@@ -502,16 +500,7 @@ fn userdesc(st: &mut State, rq: &Rq) -> R {
 }
 
 fn getdowns(st: &mut State, rq: &Rq) -> R {
-    let offset =
-        parse_offset(rq, "offset", "6", "Offset invalid", "记录开始的偏移无效")?.unwrap_or(0);
-    let length = parse_length(
-        rq,
-        "length",
-        "7",
-        "Length invalid",
-        "共要获取的记录的数量无效",
-    )?
-    .unwrap_or(usize::MAX);
+    let (offset, length) = paging(rq, 6, usize::MAX)?;
     let mut downs: Vec<(&Monitor, &(Timestamp, String))> = mine(st, rq)
         .flat_map(|m| m.downs.iter().map(move |d| (m, d)))
         .collect();

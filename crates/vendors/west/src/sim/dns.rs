@@ -3,24 +3,13 @@
 //! envelope and auth. Validation lives once, in `apply`.
 
 use super::domain::{Domain, Record};
-use super::{ip_allowed, page, Req, SimErr, State, R};
+use super::{page, Req, SimErr, State, R};
 use idcgate_wire::form;
 use serde_json::{json, Value};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 pub(crate) const LINES: [&str; 7] = ["", "LTEL", "LCNC", "LMOB", "LEDU", "LSEO", "LFOR"];
 const TYPES: [&str; 6] = ["A", "CNAME", "MX", "TXT", "AAAA", "SRV"];
-
-/// A record as a caller describes it (before validation).
-#[derive(Debug, Clone)]
-pub(crate) struct RecIn {
-    pub host: String,
-    pub rtype: String,
-    pub value: String,
-    pub ttl: i64,
-    pub level: i64,
-    pub line: String,
-}
 
 fn valid_host(h: &str) -> bool {
     h == "@"
@@ -35,7 +24,7 @@ fn valid_host(h: &str) -> bool {
 
 /// Checks a record by its type and returns it normalised (CNAME/MX targets without the
 /// trailing dot, as the live API stores them).
-fn validate(mut r: RecIn) -> Result<RecIn, SimErr> {
+fn validate(mut r: Record) -> Result<Record, SimErr> {
     r.rtype = r.rtype.to_ascii_uppercase();
     r.host = r.host.trim().to_lowercase();
     if r.host.is_empty() {
@@ -105,9 +94,10 @@ pub(crate) fn zone<'a>(st: &'a mut State, name: &str) -> Result<&'a mut Domain, 
     Ok(d)
 }
 
-/// Adds (`id = None`) or replaces record `id` after every rule of the live API.
-pub(crate) fn apply(d: &mut Domain, id: u64, input: RecIn, replace: bool) -> Result<(), SimErr> {
-    let r = validate(input)?;
+/// Stores `input` as record `id` (new, or replacing it) after every rule of the live
+/// API; `id` and `pause` of `input` are ignored (a replaced record keeps its pause state).
+pub(crate) fn apply(d: &mut Domain, id: u64, input: Record, replace: bool) -> Result<(), SimErr> {
+    let mut r = validate(input)?;
     let others = || d.records.values().filter(|x| x.id != id);
     if others().any(|x| {
         x.host == r.host
@@ -126,28 +116,13 @@ pub(crate) fn apply(d: &mut Domain, id: u64, input: RecIn, replace: bool) -> Res
     if !r.line.is_empty() && !others().any(|x| x.host == r.host && x.line.is_empty()) {
         return Err(SimErr::new(20119, "line: 请先添加该主机的默认线路记录"));
     }
-    let pause = if replace {
-        d.records.get(&id).is_some_and(|x| x.pause)
-    } else {
-        false
-    };
-    d.records.insert(
-        id,
-        Record {
-            id,
-            host: r.host,
-            rtype: r.rtype,
-            value: r.value,
-            ttl: r.ttl,
-            level: r.level,
-            line: r.line,
-            pause,
-        },
-    );
+    r.id = id;
+    r.pause = replace && d.records.get(&id).is_some_and(|x| x.pause);
+    d.records.insert(id, r);
     Ok(())
 }
 
-pub(crate) fn add(st: &mut State, zone_name: &str, input: RecIn) -> Result<u64, SimErr> {
+pub(crate) fn add(st: &mut State, zone_name: &str, input: Record) -> Result<u64, SimErr> {
     zone(st, zone_name)?;
     let id = st.next_id();
     apply(zone(st, zone_name)?, id, input, false)?;
@@ -191,13 +166,14 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
     let zname = q.req("domain")?.to_lowercase();
     match act {
         "adddnsrecord" => {
-            let input = RecIn {
+            let input = Record {
                 host: q.req("host")?.into(),
                 rtype: q.req("type")?.into(),
                 value: q.req("value")?.into(),
                 ttl: q.opt_int("ttl")?.unwrap_or(900),
                 level: q.opt_int("level")?.unwrap_or(10),
                 line: q.raw("line").unwrap_or_default().trim().to_string(),
+                ..Record::default()
             };
             let id = add(st, &zname, input)?;
             Ok(json!({"id":id}))
@@ -206,13 +182,14 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             let id = q.id("id")?;
             let d = zone(st, &zname)?;
             let cur = existing(d, id)?.clone();
-            let input = RecIn {
+            let input = Record {
                 host: q.get("host").map_or(cur.host, str::to_string),
                 rtype: q.get("type").map_or(cur.rtype, str::to_string),
                 value: q.req("value")?.into(),
                 ttl: q.opt_int("ttl")?.unwrap_or(cur.ttl),
                 level: q.opt_int("level")?.unwrap_or(cur.level),
                 line: q.raw("line").map_or(cur.line, |l| l.trim().to_string()),
+                ..Record::default()
             };
             apply(d, id, input, true)?;
             Ok(json!({"id":id}))
@@ -266,7 +243,7 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
 
 // ---- the older record API -------------------------------------------------------
 
-fn legacy_env(code: i64, msg: &str, body: Value) -> Value {
+pub(crate) fn legacy_env(code: i64, msg: &str, body: Value) -> Value {
     json!({"code":code,"msg":msg,"body":body})
 }
 
@@ -317,11 +294,7 @@ pub(crate) fn legacy(
     act: &str,
     pairs: Vec<(String, String)>,
     now: i64,
-    peer: Option<IpAddr>,
 ) -> Value {
-    if !ip_allowed(st, peer) {
-        return legacy_env(403, "IP不在API白名单中", json!({}));
-    }
     let Some(action) = super::find_action("v2/domain/dns", act)
         .filter(|_| path.is_empty() || path.starts_with("v2/domain"))
     else {
@@ -379,13 +352,14 @@ fn legacy_op(st: &mut State, name: &str, q: &Req, zname: &str, prefix: &str) -> 
             Ok(v)
         }
         "dnsrec.add" => {
-            let input = RecIn {
+            let input = Record {
                 host: host(),
                 rtype: q.req("record_type")?.into(),
                 value: q.req("record_value")?.into(),
                 ttl: q.opt_int("record_ttl")?.unwrap_or(900),
                 level: q.opt_int("record_level")?.unwrap_or(10),
                 line: q.get("record_line").unwrap_or_default().into(),
+                ..Record::default()
             };
             Ok(json!({"record_id":add(st, zname, input)?}))
         }
@@ -393,7 +367,7 @@ fn legacy_op(st: &mut State, name: &str, q: &Req, zname: &str, prefix: &str) -> 
             let id = q.id("record_id")?;
             let d = zone(st, zname)?;
             let cur = existing(d, id)?.clone();
-            let input = RecIn {
+            let input = Record {
                 host: cur.host,
                 rtype: cur.rtype,
                 value: q.get("record_value").map_or(cur.value, str::to_string),
@@ -402,6 +376,7 @@ fn legacy_op(st: &mut State, name: &str, q: &Req, zname: &str, prefix: &str) -> 
                 line: q
                     .raw("record_line")
                     .map_or(cur.line, |l| l.trim().to_string()),
+                ..Record::default()
             };
             apply(d, id, input, true)?;
             Ok(json!({"record_id":id}))
@@ -416,14 +391,15 @@ fn legacy_op(st: &mut State, name: &str, q: &Req, zname: &str, prefix: &str) -> 
                 .values()
                 .find(|r| r.host == h && r.rtype == t && r.line == line)
                 .cloned();
-            let input = |ttl: i64, level: i64| -> Result<RecIn, SimErr> {
-                Ok(RecIn {
+            let input = |ttl: i64, level: i64| -> Result<Record, SimErr> {
+                Ok(Record {
                     host: h.clone(),
                     rtype: t.clone(),
                     value: q.req("record_value")?.into(),
                     ttl: q.opt_int("record_ttl")?.unwrap_or(ttl),
                     level,
                     line: line.clone(),
+                    ..Record::default()
                 })
             };
             match found {

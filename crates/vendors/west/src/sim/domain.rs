@@ -3,8 +3,7 @@
 //! Record handlers live in `dns.rs` and share the zone store kept here.
 
 use super::{
-    add_months, dec, fmt_date, fmt_time, m, page, strong_password, valid_hostname, Req, SimErr,
-    State, DAY_MS, R,
+    add_months, dec, fmt_date, fmt_time, m, page, valid_hostname, Req, SimErr, State, DAY_MS, R,
 };
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -43,7 +42,7 @@ pub(crate) struct Template {
     pub created: i64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Record {
     pub id: u64,
     pub host: String,
@@ -528,15 +527,7 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         }
         "renewdomain" => renewdomain(st, q),
         "modifydns" => {
-            let mut ns = Vec::new();
-            for k in ["dns1", "dns2", "dns3", "dns4", "dns5", "dns6"] {
-                if let Some(v) = q.get(k) {
-                    if !valid_hostname(v) {
-                        return Err(SimErr::invalid(k, "DNS服务器名称格式错误"));
-                    }
-                    ns.push(v.trim_end_matches('.').to_lowercase());
-                }
-            }
+            let ns = nameservers(q, &["dns1", "dns2", "dns3", "dns4", "dns5", "dns6"])?;
             let d = dom(st, q)?;
             d.ns = ns;
             Ok(json!({"domain":d.name,"dns":d.ns}))
@@ -682,10 +673,7 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             Ok(json!({"domain":d.name,"password":d.password}))
         }
         "modifydomainpwd" => {
-            let p = q.req("password")?.to_string();
-            if !strong_password(&p) {
-                return Err(SimErr::invalid("password", "密码需8-32位且包含字母和数字"));
-            }
+            let p = q.password()?;
             let d = dom(st, q)?;
             d.password = p;
             Ok(json!({"domain":d.name}))
@@ -787,6 +775,20 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
     }
 }
 
+/// The `dnsN` fields given, checked and stored as West stores them (no trailing dot).
+fn nameservers(q: &Req, keys: &[&str]) -> Result<Vec<String>, SimErr> {
+    let mut ns = Vec::new();
+    for k in keys {
+        if let Some(v) = q.get(k) {
+            if !valid_hostname(v) {
+                return Err(SimErr::invalid(k, "DNS服务器名称格式错误"));
+            }
+            ns.push(v.trim_end_matches('.').to_lowercase());
+        }
+    }
+    Ok(ns)
+}
+
 fn registry_status(d: &Domain, now: i64) -> Vec<&'static str> {
     let mut s = vec!["clientTransferProhibited", "clientDeleteProhibited"];
     if d.status(now) == "expired" {
@@ -824,15 +826,7 @@ fn regdomain(st: &mut State, q: &Req) -> R {
     if st.domains.contains_key(&name) {
         return Err(SimErr::refused("domain", "域名已在您的账户中"));
     }
-    let mut ns = Vec::new();
-    for k in ["dns1", "dns2"] {
-        if let Some(v) = q.get(k) {
-            if !valid_hostname(v) {
-                return Err(SimErr::invalid(k, "DNS服务器名称格式错误"));
-            }
-            ns.push(v.to_lowercase());
-        }
-    }
+    let ns = nameservers(q, &["dns1", "dns2"])?;
     if TAKEN.contains(&name.as_str()) || st.listings.contains_key(&name) {
         // The registry refused: nothing is charged, the attempt shows in getfaileddomains.
         st.failed.push((name.clone(), now, "域名已被注册".into()));

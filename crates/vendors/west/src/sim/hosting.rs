@@ -1,9 +1,7 @@
 //! Virtual hosting: models, purchase, bound domains, sub-sites, files, backups,
 //! passwords, CC and firewall.
 
-use super::{
-    add_months, fmt_date, fmt_time, m, page, strong_password, valid_hostname, Req, SimErr, State, R,
-};
+use super::{add_months, fmt_date, fmt_time, m, page, valid_hostname, Req, SimErr, State, R};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -121,7 +119,7 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         "buy" => {
             let md = model(q.req("model")?)?;
             let ftp = q.req("ftpname")?.to_string();
-            let pw = q.req("password")?.to_string();
+            let pw = q.password()?;
             let year = q.period("year", 5)?;
             if !valid_ftp(&ftp) {
                 return Err(SimErr::invalid(
@@ -131,9 +129,6 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             }
             if st.hosts.values().any(|h| h.ftpname == ftp) {
                 return Err(SimErr::refused("ftpname", "FTP名已被使用"));
-            }
-            if !strong_password(&pw) {
-                return Err(SimErr::invalid("password", "密码需8-32位且包含字母和数字"));
             }
             let price = Decimal::from(md.4 * year);
             let orderid = st.charge(now, price, format!("购买虚拟主机 {} {year}年", md.1))?;
@@ -334,10 +329,7 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             Ok(json!({"id":h.id,"backupid":b.0,"backuptime":fmt_time(b.1),"time":fmt_time(now)}))
         }
         "modifypwd" => {
-            let pw = q.req("password")?.to_string();
-            if !strong_password(&pw) {
-                return Err(SimErr::invalid("password", "密码需8-32位且包含字母和数字"));
-            }
+            let pw = q.password()?;
             let h = host(st, q)?;
             h.password = pw;
             Ok(json!({"id":h.id}))

@@ -1,8 +1,8 @@
 //! Enterprise mail: tiers, purchase, renewal, upgrade, pause/resume, passwords.
 
 use super::{
-    add_months, fmt_date, fmt_time, m, page, strong_password, valid_hostname, Req, SimErr, State,
-    DAY_MS, R,
+    add_months, fmt_date, fmt_time, m, page, strong_password, valid_hostname, years_left, Req,
+    SimErr, State, R,
 };
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -78,12 +78,6 @@ fn mail<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut MailDomain, SimErr> {
         .ok_or_else(|| SimErr::bad_id("id"))
 }
 
-fn years_left(now: i64, expire: i64) -> i64 {
-    ((expire - now).max(0) + 365 * DAY_MS - 1)
-        .div_euclid(365 * DAY_MS)
-        .max(1)
-}
-
 pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
     let now = q.now;
     match act {
@@ -109,16 +103,13 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         "buy" => {
             let d = q.req("domain")?.to_lowercase();
             let t = tier(q.req("type")?)?;
-            let pw = q.req("password")?.to_string();
+            let pw = q.password()?;
             let year = q.period("year", 5)?;
             if !valid_hostname(&d) {
                 return Err(SimErr::invalid("domain", "域名格式错误"));
             }
             if st.mails.values().any(|x| x.domain == d) {
                 return Err(SimErr::refused("domain", "该域名已开通邮箱"));
-            }
-            if !strong_password(&pw) {
-                return Err(SimErr::invalid("password", "密码需8-32位且包含字母和数字"));
             }
             let price = Decimal::from(t.2 * year);
             let orderid = st.charge(now, price, format!("购买企业邮箱 {d} {} {year}年", t.0))?;
@@ -185,10 +176,7 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             Ok(json!({"id":x.id,"status":if pause {"paused"} else {"normal"}}))
         }
         "modifypwd" => {
-            let pw = q.req("password")?.to_string();
-            if !strong_password(&pw) {
-                return Err(SimErr::invalid("password", "密码需8-32位且包含字母和数字"));
-            }
+            let pw = q.password()?;
             let x = mail(st, q)?;
             x.password = pw;
             Ok(json!({"id":x.id}))

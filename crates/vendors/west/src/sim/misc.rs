@@ -2,8 +2,8 @@
 
 use super::domain::Domain;
 use super::{
-    add_months, fmt_date, fmt_time, m, page, strong_password, valid_hostname, Req, SimErr, State,
-    DAY_MS, R,
+    add_months, fmt_date, fmt_time, m, page, term_end, valid_hostname, years_left, Req, SimErr,
+    State, DAY_MS, R,
 };
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -93,11 +93,7 @@ pub(crate) fn new_mssql(
     trial: bool,
 ) -> u64 {
     let id = st.next_id();
-    let expire = if trial {
-        now + 7 * DAY_MS
-    } else {
-        add_months(now, 12 * years)
-    };
+    let expire = term_end(now, 12 * years, trial, 7);
     st.mssqls.insert(
         id,
         Mssql {
@@ -140,11 +136,7 @@ pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
             };
             let orderid = st.charge(now, price, format!("购买小程序 {d} {}", t.0))?;
             let id = st.next_id();
-            let expire = if trial {
-                now + 15 * DAY_MS
-            } else {
-                add_months(now, 12 * year)
-            };
+            let expire = term_end(now, 12 * year, trial, 15);
             st.miniapps.insert(
                 id,
                 MiniApp {
@@ -169,7 +161,10 @@ pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
             )
         }
         "miniapp.convert" | "miniapp.renew" | "miniapp.upgrade" => {
+            // Every input is read before the charge, so nothing can fail after it.
             let id = q.id("id")?;
+            let year = q.period("year", 5)?;
+            let new_type = q.get("type").map(mini_price).transpose()?;
             let x = st
                 .miniapps
                 .get(&id)
@@ -184,28 +179,23 @@ pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
                     return Err(SimErr::refused("id", "试用小程序请先转正"))
                 }
                 "miniapp.upgrade" => {
-                    let t = mini_price(q.req("type")?)?;
+                    let t = new_type.ok_or_else(|| SimErr::invalid("type", "type必传"))?;
                     if t.1 <= cur.1 {
                         return Err(SimErr::invalid("type", "只能升级到更高版本"));
                     }
-                    let years = ((x.expire - now).max(0) + 365 * DAY_MS - 1)
-                        .div_euclid(365 * DAY_MS)
-                        .max(1);
+                    let years = years_left(now, x.expire);
                     (
                         Decimal::from((t.1 - cur.1) * years),
                         format!("升级小程序{id}到{}", t.0),
                     )
                 }
-                _ => {
-                    let year = q.period("year", 5)?;
-                    (
-                        Decimal::from(cur.1 * year),
-                        format!(
-                            "小程序{id} {}{year}年",
-                            if x.trial { "转正" } else { "续费" }
-                        ),
-                    )
-                }
+                _ => (
+                    Decimal::from(cur.1 * year),
+                    format!(
+                        "小程序{id} {}{year}年",
+                        if x.trial { "转正" } else { "续费" }
+                    ),
+                ),
             };
             let orderid = st.charge(now, price, memo)?;
             let x = st
@@ -215,12 +205,10 @@ pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
             match name {
                 "miniapp.convert" => {
                     x.trial = false;
-                    x.expire = add_months(now, 12 * q.period("year", 5)?);
+                    x.expire = add_months(now, 12 * year);
                 }
-                "miniapp.renew" => {
-                    x.expire = add_months(x.expire.max(now), 12 * q.period("year", 5)?)
-                }
-                _ => x.mtype = q.req("type")?.into(),
+                "miniapp.renew" => x.expire = add_months(x.expire.max(now), 12 * year),
+                _ => x.mtype = new_type.map_or(cur.0, |t| t.0).into(),
             }
             Ok(
                 json!({"id":id,"orderid":orderid,"amount":m(price),"type":x.mtype,"expiredate":fmt_date(x.expire)}),
@@ -270,16 +258,13 @@ pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
                 q.req("name")?.to_string(),
                 q.req("version")?.to_string(),
                 q.int("size")?,
-                q.req("password")?.to_string(),
+                q.password()?,
             );
             let year = q.period("year", 5)?;
             let trial = q.get("trial") == Some("1");
             let unit = mssql_price(size)?;
             if st.mssqls.values().any(|x| x.name.eq_ignore_ascii_case(&n)) {
                 return Err(SimErr::refused("name", "数据库名已被使用"));
-            }
-            if !strong_password(&pw) {
-                return Err(SimErr::invalid("password", "密码需8-32位且包含字母和数字"));
             }
             if trial && st.mssqls.values().any(|x| x.trial) {
                 return Err(SimErr::refused("trial", "每个账户只能同时试用一个数据库"));
@@ -311,16 +296,17 @@ pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
             }
         },
         "mssql.renew" | "mssql.convert" | "mssql.upgrade" | "mssql.getupgradeprice" => {
+            // Every input is read before the charge, so nothing can fail after it.
             let id = q.id("id")?;
+            let year = q.period("year", 5)?;
+            let size = q.opt_int("size")?;
             let x = st
                 .mssqls
                 .get(&id)
                 .ok_or_else(|| SimErr::bad_id("id"))?
                 .clone();
             let unit = mssql_price(x.size)?;
-            let years_left = ((x.expire - now).max(0) + 365 * DAY_MS - 1)
-                .div_euclid(365 * DAY_MS)
-                .max(1);
+            let years_left = years_left(now, x.expire);
             let (price, memo) = match name {
                 "mssql.renew" if x.trial => {
                     return Err(SimErr::refused("id", "试用数据库请先转正"))
@@ -329,7 +315,7 @@ pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
                     return Err(SimErr::refused("id", "该数据库不是试用"))
                 }
                 "mssql.upgrade" | "mssql.getupgradeprice" => {
-                    let size = q.int("size")?;
+                    let size = size.unwrap_or_default();
                     let nu = mssql_price(size)?;
                     if size <= x.size {
                         return Err(SimErr::invalid("size", "只能升级到更大的容量"));
@@ -339,42 +325,34 @@ pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
                         format!("升级MSSQL {} 到{size}M", x.name),
                     )
                 }
-                _ => {
-                    let year = q.period("year", 5)?;
-                    (
-                        unit * Decimal::from(year),
-                        format!(
-                            "MSSQL {} {}{year}年",
-                            x.name,
-                            if x.trial { "转正" } else { "续费" }
-                        ),
-                    )
-                }
+                _ => (
+                    unit * Decimal::from(year),
+                    format!(
+                        "MSSQL {} {}{year}年",
+                        x.name,
+                        if x.trial { "转正" } else { "续费" }
+                    ),
+                ),
             };
             if name == "mssql.getupgradeprice" {
-                return Ok(json!({"id":id,"size":q.int("size")?,"price":m(price)}));
+                return Ok(json!({"id":id,"size":size,"price":m(price)}));
             }
             let orderid = st.charge(now, price, memo)?;
             let x = st.mssqls.get_mut(&id).ok_or_else(|| SimErr::bad_id("id"))?;
             match name {
                 "mssql.convert" => {
                     x.trial = false;
-                    x.expire = add_months(now, 12 * q.period("year", 5)?);
+                    x.expire = add_months(now, 12 * year);
                 }
-                "mssql.renew" => {
-                    x.expire = add_months(x.expire.max(now), 12 * q.period("year", 5)?)
-                }
-                _ => x.size = q.int("size")?,
+                "mssql.renew" => x.expire = add_months(x.expire.max(now), 12 * year),
+                _ => x.size = size.unwrap_or(x.size),
             }
             Ok(
                 json!({"id":id,"orderid":orderid,"amount":m(price),"size":x.size,"expiredate":fmt_date(x.expire)}),
             )
         }
         "mssql.modifypwd" => {
-            let pw = q.req("password")?.to_string();
-            if !strong_password(&pw) {
-                return Err(SimErr::invalid("password", "密码需8-32位且包含字母和数字"));
-            }
+            let pw = q.password()?;
             let x = st
                 .mssqls
                 .get_mut(&q.id("id")?)

@@ -24,7 +24,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use idcgate_core::spec::ActionSpec;
 use idcgate_core::{Money, Vendor};
-use idcgate_wire::charset::decode_lenient;
 use idcgate_wire::{form, Charset, Simulator};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -125,6 +124,15 @@ impl Req {
     pub fn id(&self, k: &str) -> Result<u64, SimErr> {
         u64::try_from(self.int(k)?).map_err(|_| SimErr::bad_id(k))
     }
+    /// `password`, refused (20000) unless West would accept it: 8-32 characters with
+    /// letters and digits.
+    pub fn password(&self) -> Result<String, SimErr> {
+        let p = self.req("password")?;
+        if !strong_password(p) {
+            return Err(SimErr::invalid("password", "密码需8-32位且包含字母和数字"));
+        }
+        Ok(p.to_string())
+    }
     /// Years/months in `1..=max`.
     pub fn period(&self, k: &str, max: i64) -> Result<i64, SimErr> {
         let n = self.opt_int(k)?.unwrap_or(1);
@@ -191,10 +199,26 @@ pub(crate) fn add_months(ms: i64, months: i64) -> i64 {
         .unwrap_or(ms)
 }
 
+/// When a new product lapses: after the paid `months`, or after a free trial.
+pub(crate) fn term_end(now: i64, months: i64, trial: bool, trial_days: i64) -> i64 {
+    if trial {
+        now + trial_days * DAY_MS
+    } else {
+        add_months(now, months)
+    }
+}
+
 /// Whole months left until `expire` (at least 1), for prorated upgrades.
 pub(crate) fn months_left(now: i64, expire: i64) -> i64 {
     ((expire - now).max(0) + 30 * DAY_MS - 1)
         .div_euclid(30 * DAY_MS)
+        .max(1)
+}
+
+/// Whole years left until `expire` (at least 1), for prorated yearly upgrades.
+pub(crate) fn years_left(now: i64, expire: i64) -> i64 {
+    ((expire - now).max(0) + 365 * DAY_MS - 1)
+        .div_euclid(365 * DAY_MS)
         .max(1)
 }
 
@@ -457,18 +481,20 @@ async fn handle(AxState(sim): AxState<Sim>, req: Request) -> Response {
         .map(|c| c.0.ip());
     let (parts, body) = req.into_parts();
     let body = to_bytes(body, 4 << 20).await.unwrap_or_default();
+    // Honour a declared charset (many short GBK strings, `一为要时`, are also valid
+    // UTF-8). A query string declares none of its own: a sender that declared one for its
+    // body used it for the query too; without any (a GET) the value is guessed, as the
+    // live server has to.
     let declared = parts
         .headers
         .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(Charset::from_content_type);
-    // A query string declares no charset: guess, as the live server has to.
+        .and_then(|v| v.to_str().ok());
     let mut pairs = parts
         .uri
         .query()
-        .map(|q| decode_form(q.as_bytes(), None))
+        .map(|q| form::decode_declared(q.as_bytes(), declared))
         .unwrap_or_default();
-    pairs.extend(decode_form(&body, declared));
+    pairs.extend(form::decode_declared(&body, declared));
     let path = norm_path(parts.uri.path());
     let act = form::get(&pairs, "act")
         .unwrap_or_default()
@@ -476,42 +502,28 @@ async fn handle(AxState(sim): AxState<Sim>, req: Request) -> Response {
     let mut st = sim.lock();
     let now = st.now_ms();
     let clientid = format!("{now}{:04}", st.next_id() % 10000);
+    // Both APIs sit behind the one caller-IP whitelist, each answering in its own envelope.
+    let allowed = ip_allowed(&st, peer);
     if path == "v2/domain/dns" || act.starts_with("dnsrec.") {
-        return respond(&dns::legacy(&mut st, &path, &act, pairs, now, peer));
+        return respond(&if allowed {
+            dns::legacy(&mut st, &path, &act, pairs, now)
+        } else {
+            dns::legacy_env(403, "IP不在API白名单中", json!({}))
+        });
     }
-    let out = serve(&mut st, &path, &act, pairs, now, peer);
+    let out = if allowed {
+        serve(&mut st, &path, &act, pairs, now)
+    } else {
+        let ip = peer.map(|p| p.to_string()).unwrap_or_default();
+        Err(SimErr::new(10002, format!("IP[{ip}]不在API白名单中")))
+    };
     respond(&match out {
         Ok(data) => json!({"result":200,"clientid":clientid,"data":data}),
         Err(e) => json!({"result":500,"clientid":clientid,"msg":e.msg,"errcode":e.code}),
     })
 }
 
-/// A urlencoded form in the charset its sender declared; undeclared text is guessed
-/// (UTF-8 if it is valid UTF-8, else GBK). Honouring the declaration matters: many GBK
-/// strings (`一为要时`) are also valid UTF-8 and would otherwise come out garbled.
-fn decode_form(raw: &[u8], declared: Option<Charset>) -> Vec<(String, String)> {
-    let text = |part: &[u8]| {
-        let spaced: Vec<u8> = part
-            .iter()
-            .map(|b| if *b == b'+' { b' ' } else { *b })
-            .collect();
-        let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
-        declared
-            .and_then(|c| c.decode(&bytes))
-            .unwrap_or_else(|| decode_lenient(&bytes))
-    };
-    raw.split(|b| *b == b'&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let mut kv = pair.splitn(2, |b| *b == b'=');
-            let k = kv.next().unwrap_or_default();
-            let v = kv.next().unwrap_or_default();
-            (text(k), text(v))
-        })
-        .collect()
-}
-
-pub(crate) fn ip_allowed(st: &State, peer: Option<IpAddr>) -> bool {
+fn ip_allowed(st: &State, peer: Option<IpAddr>) -> bool {
     match (&st.whitelist, peer) {
         (None, _) => true,
         (Some(list), Some(ip)) => list.contains(&ip),
@@ -544,18 +556,7 @@ fn check_token(st: &State, pairs: &[(String, String)], now: i64) -> Result<(), S
     Ok(())
 }
 
-fn serve(
-    st: &mut State,
-    path: &str,
-    act: &str,
-    pairs: Vec<(String, String)>,
-    now: i64,
-    peer: Option<IpAddr>,
-) -> R {
-    if !ip_allowed(st, peer) {
-        let ip = peer.map(|p| p.to_string()).unwrap_or_default();
-        return Err(SimErr::new(10002, format!("IP[{ip}]不在API白名单中")));
-    }
+fn serve(st: &mut State, path: &str, act: &str, pairs: Vec<(String, String)>, now: i64) -> R {
     check_token(st, &pairs, now)?;
     let Some(action) = find_action(path, act) else {
         return Err(SimErr::invalid("act", "不支持的操作"));

@@ -1,6 +1,6 @@
 //! Seeds: the sandbox demo account and bulk data for benchmarks.
 
-use super::dns::{self, RecIn};
+use super::dns;
 use super::domain::{Domain, Record, Template};
 use super::misc::Listing;
 use super::server::{new_server, Rule, SecGroup};
@@ -37,14 +37,15 @@ fn template(st: &mut State, intl: bool, name: &str, now: i64) -> u64 {
     id
 }
 
-fn rec(host: &str, t: &str, v: &str, line: &str, level: i64) -> RecIn {
-    RecIn {
+fn rec(host: &str, t: &str, v: &str, line: &str, level: i64) -> Record {
+    Record {
         host: host.into(),
         rtype: t.into(),
         value: v.into(),
         ttl: 900,
         level,
         line: line.into(),
+        ..Record::default()
     }
 }
 
@@ -227,8 +228,7 @@ pub(crate) fn bulk(st: &mut State, domains: usize, records: usize, servers: usiz
                     value: format!("10.{}.{}.{}", i % 250, j / 250 % 250, j % 250 + 1),
                     ttl: 900,
                     level: 10,
-                    line: String::new(),
-                    pause: false,
+                    ..Record::default()
                 },
             );
         }

@@ -3,7 +3,7 @@
 //! cloud shield, CC protection and blacklist, extra IPs, logs and performance data.
 
 use super::{
-    add_months, dec, fmt_date, fmt_time, m, months_left, page, strong_password, Req, SimErr, State,
+    add_months, dec, fmt_date, fmt_time, m, months_left, page, term_end, Req, SimErr, State,
     DAY_MS, R,
 };
 use rust_decimal::Decimal;
@@ -216,11 +216,7 @@ pub(crate) fn new_server(
         trial,
         dedicated: false,
         created: now,
-        expire: if trial {
-            now + 7 * DAY_MS
-        } else {
-            add_months(now, months)
-        },
+        expire: term_end(now, months, trial, 7),
         denylogin: false,
         secgroup: None,
         lsw: None,
@@ -235,14 +231,14 @@ pub(crate) fn new_server(
     id
 }
 
-/// The server, with a finished migration applied (migrations complete on the clock).
-fn srv<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut Server, SimErr> {
-    let s = st
-        .servers
-        .get_mut(&q.id("id")?)
-        .ok_or_else(|| SimErr::bad_id("id"))?;
-    if let Some(mg) = &mut s.migration {
-        if !mg.done && q.now - mg.start >= MIGRATE_MS {
+/// Completes every migration whose time has come, so that listings and single reads
+/// agree (migrations finish on the clock, not on a request).
+fn finish_migrations(st: &mut State, now: i64) {
+    for s in st.servers.values_mut() {
+        let Some(mg) = s.migration.as_mut().filter(|m| !m.done) else {
+            continue;
+        };
+        if now - mg.start >= MIGRATE_MS {
             mg.done = true;
             s.room = mg.target;
             s.ips[0] = mg.newip.clone();
@@ -253,7 +249,28 @@ fn srv<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut Server, SimErr> {
             ));
         }
     }
-    Ok(s)
+}
+
+fn srv<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut Server, SimErr> {
+    st.servers
+        .get_mut(&q.id("id")?)
+        .ok_or_else(|| SimErr::bad_id("id"))
+}
+
+/// Books `price` for server `id`, then hands the server back for the change paid for.
+fn pay(
+    st: &mut State,
+    id: u64,
+    now: i64,
+    price: Decimal,
+    memo: String,
+) -> Result<(String, &mut Server), SimErr> {
+    let orderid = st.charge(now, price, memo)?;
+    let s = st
+        .servers
+        .get_mut(&id)
+        .ok_or_else(|| SimErr::bad_id("id"))?;
+    Ok((orderid, s))
 }
 
 fn migrating(s: &Server) -> bool {
@@ -294,6 +311,7 @@ fn log(s: &mut Server, now: i64, what: String) {
 
 pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
     let now = q.now;
+    finish_migrations(st, now);
     match act {
         "getconfig" => Ok(json!({
             "serverrooms":ROOMS.iter().map(|(id, n)| json!({"id":id,"name":n})).collect::<Vec<_>>(),
@@ -341,10 +359,7 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             if !os_list(room).contains(&os) {
                 return Err(SimErr::invalid("os", "该机房不提供此系统"));
             }
-            let pw = q.req("password")?;
-            if !strong_password(pw) {
-                return Err(SimErr::invalid("password", "密码需8-32位且包含字母和数字"));
-            }
+            let pw = q.password()?;
             if trial && st.servers.values().any(|s| s.trial) {
                 return Err(SimErr::refused("trial", "每个账户只能同时试用一台"));
             }
@@ -358,7 +373,7 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
                 room,
                 os,
                 (cpu, mem, disk, bw),
-                pw,
+                &pw,
                 q.get("name").unwrap_or_default(),
                 now,
                 months,
@@ -387,10 +402,7 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             Ok(json!({"id":s.id,"ip":s.ips[0],"extraips":s.ips[1..]}))
         }
         "modifypwd" => {
-            let pw = q.req("password")?.to_string();
-            if !strong_password(&pw) {
-                return Err(SimErr::invalid("password", "密码需8-32位且包含字母和数字"));
-            }
+            let pw = q.password()?;
             let s = srv(st, q)?;
             s.password = pw;
             log(s, now, "修改密码".into());
@@ -425,11 +437,7 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
                 return Err(SimErr::refused("id", "附加IP已达上限"));
             }
             let id = s.id;
-            let orderid = st.charge(now, price, format!("服务器{id}增加IP"))?;
-            let s = st
-                .servers
-                .get_mut(&id)
-                .ok_or_else(|| SimErr::bad_id("id"))?;
+            let (orderid, s) = pay(st, id, now, price, format!("服务器{id}增加IP"))?;
             let ip = ip_for(s.room, id, s.ips.len() as u64);
             s.ips.push(ip.clone());
             log(s, now, format!("增加IP {ip}"));
@@ -454,11 +462,13 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
                 return Ok(json!({"id":s.id,"month":months,"price":m(price)}));
             }
             let id = s.id;
-            let orderid = st.charge(now, price, format!("服务器{id}试用转正 {months}个月"))?;
-            let s = st
-                .servers
-                .get_mut(&id)
-                .ok_or_else(|| SimErr::bad_id("id"))?;
+            let (orderid, s) = pay(
+                st,
+                id,
+                now,
+                price,
+                format!("服务器{id}试用转正 {months}个月"),
+            )?;
             s.trial = false;
             s.expire = add_months(now, months);
             log(s, now, "试用转正".into());
@@ -475,11 +485,7 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
                 return Ok(json!({"id":s.id,"year":year,"price":m(price)}));
             }
             let id = s.id;
-            let orderid = st.charge(now, price, format!("续费服务器{id} {year}年"))?;
-            let s = st
-                .servers
-                .get_mut(&id)
-                .ok_or_else(|| SimErr::bad_id("id"))?;
+            let (orderid, s) = pay(st, id, now, price, format!("续费服务器{id} {year}年"))?;
             s.expire = add_months(s.expire.max(now), 12 * year);
             log(s, now, format!("续费{year}年"));
             Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(s.expire)}))
@@ -518,11 +524,7 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
                 return Ok(json!({"id":s.id,"month":months,"price":m(price)}));
             }
             let id = s.id;
-            let orderid = st.charge(now, price, format!("升级服务器{id}"))?;
-            let s = st
-                .servers
-                .get_mut(&id)
-                .ok_or_else(|| SimErr::bad_id("id"))?;
+            let (orderid, s) = pay(st, id, now, price, format!("升级服务器{id}"))?;
             (s.cpu, s.memory, s.disk, s.bandwidth) = new;
             log(
                 s,
@@ -567,15 +569,13 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             }
             let id = s.id;
             let n = s.ips.len() as u64 + 11;
-            let orderid = st.charge(
+            let (orderid, s) = pay(
+                st,
+                id,
                 now,
                 price,
                 format!("迁移服务器{id}到{}", room_name(target).unwrap_or_default()),
             )?;
-            let s = st
-                .servers
-                .get_mut(&id)
-                .ok_or_else(|| SimErr::bad_id("id"))?;
             let newip = ip_for(target, id, n);
             s.migration = Some(Migration {
                 target,
@@ -624,11 +624,7 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
                 );
             }
             let id = s.id;
-            let orderid = st.charge(now, price, format!("服务器{id}切换vCPU为{target}"))?;
-            let s = st
-                .servers
-                .get_mut(&id)
-                .ok_or_else(|| SimErr::bad_id("id"))?;
+            let (orderid, s) = pay(st, id, now, price, format!("服务器{id}切换vCPU为{target}"))?;
             s.dedicated = !s.dedicated;
             log(s, now, format!("切换vCPU为{target}"));
             Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"vcpu":target}))
@@ -669,10 +665,7 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
         }
         "reinstall" => {
             let os = q.req("os")?.to_string();
-            let pw = q.get("password").map(str::to_string);
-            if pw.as_ref().is_some_and(|p| !strong_password(p)) {
-                return Err(SimErr::invalid("password", "密码需8-32位且包含字母和数字"));
-            }
+            let pw = q.get("password").map(|_| q.password()).transpose()?;
             let s = srv(st, q)?;
             if !os_list(s.room).contains(&os.as_str()) {
                 return Err(SimErr::invalid("os", "该机房不提供此系统"));
@@ -922,11 +915,13 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             let cur = CC_LEVELS.iter().find(|l| l.0 == s.cc.0).map_or(0, |l| l.3);
             let price = Decimal::from((new.3 - cur) * months_left(now, s.expire));
             let id = s.id;
-            let orderid = st.charge(now, price, format!("服务器{id}升级CC防护到{}", new.1))?;
-            let s = st
-                .servers
-                .get_mut(&id)
-                .ok_or_else(|| SimErr::bad_id("id"))?;
+            let (orderid, s) = pay(
+                st,
+                id,
+                now,
+                price,
+                format!("服务器{id}升级CC防护到{}", new.1),
+            )?;
             s.cc.0 = level;
             s.cc.2 = new.2;
             log(s, now, format!("升级CC防护 {}", new.1));

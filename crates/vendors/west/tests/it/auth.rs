@@ -1,7 +1,6 @@
 //! Auth, the envelope, encodings and the error-code mapping.
 
 use super::*;
-use idcgate_wire::charset::decode_lenient;
 use std::time::Duration;
 
 #[test]
@@ -32,13 +31,48 @@ async fn wrong_password_is_an_authentication_error() {
 #[tokio::test]
 async fn missing_auth_fields_answer_10000() {
     let e = env().await;
-    let resp = e
-        .raw("/api/v2/info/?act=checkbalance", b"username=x".to_vec())
+    let v = e
+        .raw_json("/api/v2/info/?act=checkbalance", b"username=x".to_vec())
         .await;
-    let v: Value = serde_json::from_str(&decode_lenient(&resp.body)).unwrap();
     assert_eq!(v["result"], 500);
     assert_eq!(v["errcode"], 10000);
     assert_eq!(v["msg"], "username,time,token必传");
+}
+
+#[tokio::test]
+async fn hostile_auth_fields_are_refused_without_a_panic() {
+    let e = env().await;
+    let (u, p) = e.sim.credentials();
+    for time in [
+        "-9223372036854775808",
+        "9223372036854775807",
+        "12abc",
+        "１２３",
+    ] {
+        let pairs = vec![
+            ("username".to_string(), u.clone()),
+            ("time".into(), time.into()),
+            ("token".into(), idcgate_west::token(&u, &p, time)),
+        ];
+        let v = e
+            .raw_json("/api/v2/info/?act=checkbalance", gbk_form(&pairs))
+            .await;
+        assert_eq!(v["errcode"], 10001, "time={time}: {v}");
+    }
+    // A token signed for another user name, and a body that is not a form at all.
+    let mut pairs = e.auth();
+    pairs[0].1 = "someone-else".into();
+    let v = e
+        .raw_json("/api/v2/info/?act=checkbalance", gbk_form(&pairs))
+        .await;
+    assert_eq!(v["errcode"], 10001);
+    let v = e
+        .raw_json(
+            "/api/v2/info/?act=checkbalance",
+            vec![0xff, 0x25, 0x3d, 0x26, 0x81],
+        )
+        .await;
+    assert_eq!(v["errcode"], 10000);
 }
 
 #[tokio::test]
@@ -119,8 +153,7 @@ async fn utf8_requests_and_the_documented_timestamp_field_are_accepted() {
         .collect();
     pairs.push(("word".into(), "色情内容".into()));
     let body = form::encode(&pairs, Charset::Utf8).into_bytes();
-    let resp = e.raw("/api/v2/domain/?act=checkword", body).await;
-    let v: Value = serde_json::from_str(&Charset::Gbk.decode(&resp.body).unwrap()).unwrap();
+    let v = e.raw_json("/api/v2/domain/?act=checkword", body).await;
     assert_eq!(v["data"]["word"], "色情内容");
     assert_eq!(v["data"]["sensitive"], 1);
     // A harmless word is not flagged.
@@ -171,6 +204,49 @@ async fn chinese_text_round_trips_through_gbk() {
         )
         .await;
     assert_eq!(info["name"], "李四");
+    // 一为要时 in GBK is also valid UTF-8 (һΪҪʱ): the simulator must honour the
+    // declared charset instead of guessing.
+    let tricky = "一为要时";
+    assert_eq!(
+        std::str::from_utf8(&Charset::Gbk.encode(tricky)).unwrap(),
+        "һΪҪʱ"
+    );
+    e.ok(
+        "domain.modifytemplate",
+        &[("templateid", &id_of(&t, "templateid")), ("city", tricky)],
+    )
+    .await;
+    let info = e
+        .ok(
+            "domain.gettemplateinfo",
+            &[("templateid", &id_of(&t, "templateid"))],
+        )
+        .await;
+    assert_eq!(info["city"], tricky);
+    // Text GBK cannot carry is refused before sending, naming the field, instead of
+    // reaching West as an HTML character reference.
+    let err = e
+        .err(
+            "domain.adddnsrecord",
+            &[
+                ("domain", "mybrand.net"),
+                ("host", "emoji"),
+                ("type", "TXT"),
+                ("value", "ok 😀"),
+            ],
+        )
+        .await;
+    assert!(
+        matches!(err, Error::InvalidInput { ref field, .. } if field == "value"),
+        "{err}"
+    );
+    let got = e
+        .ok(
+            "domain.getdnsrecord",
+            &[("domain", "mybrand.net"), ("host", "emoji")],
+        )
+        .await;
+    assert!(items(&got).is_empty());
     assert_eq!(info["address"], "成都市武侯区");
 }
 
@@ -189,47 +265,19 @@ async fn error_codes_map_to_core_errors() {
         field(&e.err("server.detail", &[("id", "999999")]).await).starts_with("id|errcode 20102")
     );
     // 20113 bad value, 20116 ttl/level, 20119 line
-    assert!(field(
-        &e.err(
-            "domain.adddnsrecord",
-            &[
-                ("domain", "mybrand.net"),
-                ("host", "x"),
-                ("type", "A"),
-                ("value", "not-an-ip")
-            ]
-        )
-        .await
-    )
-    .starts_with("value|errcode 20113"));
-    assert!(field(
-        &e.err(
-            "domain.adddnsrecord",
-            &[
-                ("domain", "mybrand.net"),
-                ("host", "x"),
-                ("type", "A"),
-                ("value", "1.2.3.4"),
-                ("ttl", "30")
-            ]
-        )
-        .await
-    )
-    .starts_with("ttl|errcode 20116"));
-    assert!(field(
-        &e.err(
-            "domain.adddnsrecord",
-            &[
-                ("domain", "mybrand.net"),
-                ("host", "x"),
-                ("type", "A"),
-                ("value", "1.2.3.4"),
-                ("line", "LMARS")
-            ]
-        )
-        .await
-    )
-    .starts_with("line|errcode 20119"));
+    for (k, v, want) in [
+        ("value", "not-an-ip", "value|errcode 20113"),
+        ("ttl", "30", "ttl|errcode 20116"),
+        ("line", "LMARS", "line|errcode 20119"),
+    ] {
+        let mut kv = vec![("domain", "mybrand.net"), ("host", "x"), ("type", "A")];
+        if k != "value" {
+            kv.push(("value", "192.0.2.1"));
+        }
+        kv.push((k, v));
+        let f = field(&e.err("domain.adddnsrecord", &kv).await);
+        assert!(f.starts_with(want), "{f}");
+    }
     // 20001 / 20112 / 20109: domain not in account or DNS not at West
     let nf = |err: Error, code: &str| {
         assert!(
@@ -269,20 +317,18 @@ async fn error_codes_map_to_core_errors() {
         ("value", "192.0.2.1"),
     ];
     let id = id_of(&e.ok("domain.adddnsrecord", &kv).await, "id");
-    assert_eq!(code_of(&e.err("domain.adddnsrecord", &kv).await), "20118");
+    assert_eq!(e.code("domain.adddnsrecord", &kv).await, "20118");
     e.ok(
         "domain.deldnsrecord",
         &[("domain", "mybrand.net"), ("id", &id)],
     )
     .await;
     assert_eq!(
-        code_of(
-            &e.err(
-                "domain.deldnsrecord",
-                &[("domain", "mybrand.net"), ("id", &id)]
-            )
-            .await
-        ),
+        e.code(
+            "domain.deldnsrecord",
+            &[("domain", "mybrand.net"), ("id", &id)]
+        )
+        .await,
         "20120"
     );
     // 30001 / 30201: nothing found is an empty list
@@ -297,6 +343,8 @@ async fn error_codes_map_to_core_errors() {
     let empty = e.ok("domain.gettransferlist", &[]).await;
     assert!(items(&empty).is_empty());
     // Insufficient balance
+    let (bal, fin) = (e.balance().await, e.sim.finance_len());
+    let servers = e.ok("server.list", &[]).await["total"].clone();
     let err = e
         .err(
             "server.buy",
@@ -313,6 +361,10 @@ async fn error_codes_map_to_core_errors() {
         )
         .await;
     assert!(matches!(err, Error::InsufficientBalance { .. }), "{err}");
+    // ... and the refusal changed nothing.
+    assert_eq!(e.balance().await, bal);
+    assert_eq!(e.sim.finance_len(), fin);
+    assert_eq!(e.ok("server.list", &[]).await["total"], servers);
 }
 
 #[tokio::test]
@@ -349,4 +401,65 @@ async fn client_debug_and_errors_hide_the_password() {
     let err = c.call("info.checkbalance", &Vec::new()).await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err}");
     assert!(!err.to_string().contains("very-secret-pw"));
+}
+
+#[tokio::test]
+async fn the_token_travels_in_the_query_not_in_the_logged_body() {
+    use axum::body::Bytes;
+    use axum::extract::RawQuery;
+    use std::sync::Mutex;
+    // The wire layer logs request bodies through the redactor, which cannot know a token
+    // that changes every call: the token must not be in the body.
+    type Seen = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+    let seen: Seen = Arc::default();
+    let log = seen.clone();
+    let app = axum::Router::new().fallback(move |RawQuery(q): RawQuery, body: Bytes| {
+        log.lock()
+            .unwrap()
+            .push((q.unwrap_or_default(), body.to_vec()));
+        async {
+            (
+                [("content-type", "application/json; Charset=gb2312")],
+                r#"{"result":200,"clientid":"1","data":{"id":7}}"#,
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let conn = idcgate_west::connect(
+        &account(&format!("http://{addr}"), "someone", "very-secret-pw"),
+        &cfg(),
+    )
+    .unwrap();
+    let kv = [
+        ("domain", "example.com"),
+        ("host", "www"),
+        ("type", "A"),
+        ("value", "192.0.2.1"),
+    ];
+    let params = kv
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(
+        conn.call("domain.adddnsrecord", &params).await.unwrap()["id"],
+        7
+    );
+    let (query, body) = seen.lock().unwrap()[0].clone();
+    let body = String::from_utf8(body).unwrap();
+    assert!(
+        query.starts_with("act=adddnsrecord&username=someone&time=") && query.contains("&token="),
+        "{query}"
+    );
+    assert!(
+        body.contains("domain=example.com") && body.contains("value=192.0.2.1"),
+        "{body}"
+    );
+    for secret in ["token", "time=", "very-secret-pw"] {
+        assert!(
+            !body.contains(secret) && !query.contains("very-secret-pw"),
+            "{secret}: {body}"
+        );
+    }
 }

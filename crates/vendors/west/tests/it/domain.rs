@@ -486,19 +486,17 @@ async fn nameservers_hosts_and_dnssec() {
     )
     .await;
     assert_eq!(
-        code_of(
-            &e.err(
-                "domain.adddnssec",
-                &[
-                    ("domain", d),
-                    ("keyTag", "12345"),
-                    ("algorithm", "13"),
-                    ("digestType", "2"),
-                    ("digest", &digest)
-                ]
-            )
-            .await
-        ),
+        e.code(
+            "domain.adddnssec",
+            &[
+                ("domain", d),
+                ("keyTag", "12345"),
+                ("algorithm", "13"),
+                ("digestType", "2"),
+                ("digest", &digest)
+            ]
+        )
+        .await,
         "20118"
     );
     assert_eq!(

@@ -80,6 +80,11 @@ impl Env {
         }
     }
 
+    /// The vendor code of a call that must fail.
+    pub async fn code(&self, action: &str, kv: &[(&str, &str)]) -> String {
+        code_of(&self.err(action, kv).await)
+    }
+
     pub async fn balance(&self) -> Decimal {
         dec(&self.ok("info.checkbalance", &[]).await["balance"])
     }
@@ -95,6 +100,14 @@ impl Env {
             headers: Vec::new(),
         };
         http.send("raw", ActionKind::Read, &req).await.unwrap()
+    }
+
+    /// A raw POST whose answer must be GBK JSON with the live Content-Type.
+    pub async fn raw_json(&self, path_and_query: &str, body: Vec<u8>) -> Value {
+        let resp = self.raw(path_and_query, body).await;
+        assert_eq!(resp.content_type, "application/json; Charset=gb2312");
+        let text = Charset::Gbk.decode(&resp.body).expect("GBK body");
+        serde_json::from_str(&text).expect("JSON body")
     }
 
     /// Auth pairs for a raw request signed now.
@@ -121,8 +134,13 @@ pub fn dec(v: &Value) -> Decimal {
     .unwrap()
 }
 
+/// `items` of a list answer; a missing list fails the test (an "is empty" assertion
+/// must not pass on an answer of the wrong shape).
 pub fn items(v: &Value) -> Vec<Value> {
-    v["items"].as_array().cloned().unwrap_or_default()
+    match v["items"].as_array() {
+        Some(a) => a.clone(),
+        None => panic!("no items list in {v}"),
+    }
 }
 
 pub fn id_of(v: &Value, k: &str) -> String {

@@ -284,6 +284,12 @@ async fn mail_lifecycle() {
     );
     e.ok("mail.setstatus", &[("id", &id), ("status", "resume")])
         .await;
+    // Passwords are never read back: only the refusal of a weak one is observable.
+    assert_eq!(
+        e.code("mail.modifypwd", &[("id", &id), ("password", "12345678")])
+            .await,
+        "invalid password: errcode 20000: password: 密码需8-32位且包含字母和数字"
+    );
     e.ok(
         "mail.modifypwd",
         &[("id", &id), ("password", "Newer2025xx")],
@@ -405,6 +411,12 @@ async fn mssql_databases() {
     e.ok("mssql.upgrade", &[("id", &id), ("size", "500")]).await;
     assert_eq!(e.balance().await, bal - p - p - up);
     assert_eq!(e.ok("mssql.detail", &[("id", &id)]).await["size"], 500);
+    // Passwords are never read back: only the refusal of a weak one is observable.
+    assert_eq!(
+        e.code("mssql.modifypwd", &[("id", &id), ("password", "12345678")])
+            .await,
+        "invalid password: errcode 20000: password: 密码需8-32位且包含字母和数字"
+    );
     e.ok(
         "mssql.modifypwd",
         &[("id", &id), ("password", "Newsql2025x")],
@@ -457,8 +469,7 @@ async fn auctions_and_buy_now() {
     // The doc's other path (v2/domain/) serves the same acts.
     let mut pairs = e.auth();
     pairs.push(("act".into(), "fulllist".into()));
-    let resp = e.raw("/api/v2/domain/", gbk_form(&pairs)).await;
-    let v: Value = serde_json::from_str(&Charset::Gbk.decode(&resp.body).unwrap()).unwrap();
+    let v = e.raw_json("/api/v2/domain/", gbk_form(&pairs)).await;
     assert_eq!(v["data"]["total"], 5);
 }
 
@@ -478,4 +489,83 @@ async fn filing_codes() {
         .await
         .to_string()
         .contains("20102"));
+}
+
+#[tokio::test]
+async fn one_ledger_behind_every_module() {
+    let e = env().await;
+    let purchases: [(&str, &[(&str, &str)]); 7] = [
+        ("filing.buy", &[("type", "host")]),
+        (
+            "host.buy",
+            &[
+                ("model", "L1"),
+                ("ftpname", "ledgerweb"),
+                ("password", "Ledger2025x"),
+            ],
+        ),
+        (
+            "mail.buy",
+            &[
+                ("domain", "ledger-mail.com"),
+                ("type", "M5"),
+                ("password", "Ledger2025x"),
+            ],
+        ),
+        (
+            "mssql.buy",
+            &[
+                ("name", "ledgerdb"),
+                ("version", "2019"),
+                ("size", "200"),
+                ("password", "Ledger2025x"),
+            ],
+        ),
+        (
+            "miniapp.buy",
+            &[("type", "basic"), ("domain", "ledger-app.com")],
+        ),
+        (
+            "server.buy",
+            &[
+                ("serverroom", "3"),
+                ("os", "centos7.9"),
+                ("cpu", "1"),
+                ("memory", "1"),
+                ("disk", "40"),
+                ("bandwidth", "1"),
+                ("password", "Ledger2025x"),
+            ],
+        ),
+        ("domain.opensmartdns", &[("domain", "idcgate-demo.com")]),
+    ];
+    let start = e.balance().await;
+    let mut paid = Decimal::ZERO;
+    for (action, kv) in purchases {
+        let r = e.ok(action, kv).await;
+        let amount = dec(&r["amount"]);
+        assert!(amount > Decimal::ZERO, "{action}: {r}");
+        paid += amount;
+        assert_eq!(e.balance().await, start - paid, "{action}");
+    }
+    // The ledger explains the balance to the fen: every record's running balance follows
+    // from the one before, and the newest one is the balance checkbalance reports.
+    let fin = items(&e.ok("info.getfinance", &[("limit", "1000")]).await);
+    let mut chain = Decimal::ZERO;
+    for r in fin.iter().rev() {
+        chain += dec(&r["amount"]);
+        assert_eq!(dec(&r["balance"]), chain, "{r}");
+    }
+    assert_eq!(chain, start - paid);
+    let newest: Vec<&Value> = fin.iter().take(purchases.len()).collect();
+    assert!(newest.iter().all(|r| r["type"] == "消费"));
+    let spent: Decimal = newest.iter().map(|r| -dec(&r["amount"])).sum();
+    assert_eq!(spent, paid);
+    let all_spending = e.ok("info.getspending", &[]).await;
+    let charges: Decimal = fin
+        .iter()
+        .filter(|r| r["type"] == "消费")
+        .map(|r| -dec(&r["amount"]))
+        .sum();
+    assert_eq!(dec(&all_spending["total"]), charges);
 }

@@ -137,11 +137,19 @@ async fn lifecycle_password_reinstall_and_logs() {
         items(&e.ok("server.perfdata", &[("id", &id)]).await).len(),
         12
     );
+    let err = e
+        .err("server.modifypwd", &[("id", &id), ("password", "short")])
+        .await;
+    assert!(matches!(err, Error::InvalidInput { ref field, .. } if field == "password"));
     e.ok(
         "server.modifypwd",
         &[("id", &id), ("password", "Changed2025x")],
     )
     .await;
+    // The password is never read back; the operation log shows the one change.
+    let log = items(&e.ok("server.oplog", &[("id", &id)]).await);
+    assert_eq!(log[0]["content"], "修改密码");
+    assert_eq!(log.iter().filter(|l| l["content"] == "修改密码").count(), 1);
     e.ok("server.denylogin", &[("id", &id), ("deny", "1")])
         .await;
     assert_eq!(e.ok("server.detail", &[("id", &id)]).await["denylogin"], 1);
@@ -348,19 +356,33 @@ async fn migration_completes_and_changes_room_and_ip() {
             >= 89
     );
     e.sim.advance_clock(Duration::from_secs(2 * 60));
-    // Re-sign against the simulator's clock with a raw request.
+    // Re-sign against the simulator's clock with raw requests. The listing, asked first,
+    // already shows the finished migration (it completes on the clock, not on a read).
+    let mut pairs = e.auth();
+    pairs.push(("limit".into(), "1000".into()));
+    let v = e
+        .raw_json("/api/v2/server/?act=list", gbk_form(&pairs))
+        .await;
+    let listed = items(&v["data"])
+        .into_iter()
+        .find(|s| id_of(s, "id") == id)
+        .unwrap();
+    assert_eq!(
+        (&listed["serverroom"], &listed["ip"], &listed["status"]),
+        (&Value::from(8), &newip, &Value::from("running"))
+    );
     let mut pairs = e.auth();
     pairs.push(("id".into(), id.clone()));
-    let resp = e
-        .raw("/api/v2/server/?act=getmigrateprogress", gbk_form(&pairs))
+    let v = e
+        .raw_json("/api/v2/server/?act=getmigrateprogress", gbk_form(&pairs))
         .await;
-    let v: Value = serde_json::from_str(&Charset::Gbk.decode(&resp.body).unwrap()).unwrap();
     assert_eq!(v["data"]["progress"], 100);
     assert_eq!(v["data"]["status"], "done");
     let mut pairs = e.auth();
     pairs.push(("id".into(), id.clone()));
-    let resp = e.raw("/api/v2/server/?act=detail", gbk_form(&pairs)).await;
-    let v: Value = serde_json::from_str(&Charset::Gbk.decode(&resp.body).unwrap()).unwrap();
+    let v = e
+        .raw_json("/api/v2/server/?act=detail", gbk_form(&pairs))
+        .await;
     assert_eq!(
         (v["data"]["serverroom"].as_i64(), &v["data"]["ip"]),
         (Some(8), &newip)
@@ -394,19 +416,17 @@ async fn security_groups_switches_shield_and_cc() {
         )
         .await;
     assert_eq!(
-        code_of(
-            &e.err(
-                "server.addsecgrouprule",
-                &[
-                    ("groupid", &g),
-                    ("direction", "in"),
-                    ("protocol", "tcp"),
-                    ("port", "8000-8080"),
-                    ("source", "10.0.0.0/8")
-                ]
-            )
-            .await
-        ),
+        e.code(
+            "server.addsecgrouprule",
+            &[
+                ("groupid", &g),
+                ("direction", "in"),
+                ("protocol", "tcp"),
+                ("port", "8000-8080"),
+                ("source", "10.0.0.0/8")
+            ]
+        )
+        .await,
         "20118"
     );
     assert!(e

@@ -68,6 +68,39 @@ fn ok() -> Answer {
     Ok("0".into())
 }
 
+/// Sets every integer field the request carries. All values are parsed before any is
+/// written, so a bad one leaves the record untouched.
+fn assign_ints<const N: usize>(req: &Req<'_>, slots: [(&str, &mut i64); N]) -> Result<(), String> {
+    let mut values = [None; N];
+    for (value, (key, _)) in values.iter_mut().zip(&slots) {
+        *value = req.int(key)?;
+    }
+    for ((_, slot), value) in slots.into_iter().zip(values) {
+        if let Some(v) = value {
+            *slot = v;
+        }
+    }
+    Ok(())
+}
+
+/// Refuses one more item when `have` already reaches the allowance `cap`.
+fn within_allowance(have: usize, cap: i64, what: &str) -> Result<(), String> {
+    if i64::try_from(have).unwrap_or(i64::MAX) >= cap {
+        return Err(format!("{what}数量已达上限（{cap}）"));
+    }
+    Ok(())
+}
+
+/// Removes the one row `hit` selects, or answers that `missing` does not exist.
+fn remove_one<T>(rows: &mut Vec<T>, hit: impl Fn(&T) -> bool, missing: String) -> Answer {
+    let before = rows.len();
+    rows.retain(|r| !hit(r));
+    if rows.len() == before {
+        return Err(format!("{missing} 不存在"));
+    }
+    ok()
+}
+
 /// Runs one API request (`process.aspx?c=api`) and returns the body text.
 pub(crate) fn dispatch(st: &mut State, req: &Req<'_>) -> String {
     st.tick();
@@ -255,17 +288,26 @@ fn user_add(st: &mut State, req: &Req<'_>) -> Answer {
     if !email.contains('@') {
         return Err("邮箱地址格式错误".into());
     }
+    // Everything is read before the row exists: a bad field must not leave half a user.
+    let (mut vcount, mut utype, mut ustatus, mut rvcount) = (0, 0, 0, 0);
+    let (mut email_verified, mut tel_verified) = (0, 0);
+    assign_ints(
+        req,
+        [
+            ("vcount", &mut vcount),
+            ("Utype", &mut utype),
+            ("ustatus", &mut ustatus),
+            ("rvcount", &mut rvcount),
+            ("email_verified", &mut email_verified),
+            ("tel_verified", &mut tel_verified),
+        ],
+    )?;
     let api_key = random_token(32);
     let id = st.add_user(userid, username, password, name, email, tel, &api_key);
-    let ustatus = req.int_or("ustatus", 0)?;
     if let Some(u) = st.users.get_mut(&id) {
-        u.vcount = req.int_or("vcount", 0)?;
-        u.utype = req.int_or("Utype", 0)?;
-        u.ustatus = ustatus;
+        (u.vcount, u.utype, u.ustatus, u.rvcount) = (vcount, utype, ustatus, rvcount);
+        (u.email_verified, u.tel_verified) = (email_verified, tel_verified);
         u.cvdate = req.get("cvdate").unwrap_or_default().to_string();
-        u.rvcount = req.int_or("rvcount", 0)?;
-        u.email_verified = req.int_or("email_verified", 0)?;
-        u.tel_verified = req.int_or("tel_verified", 0)?;
         u.reg_ip = req.get("reg_ip").unwrap_or(req.peer).to_string();
         u.login_ip = req.get("login_ip").unwrap_or_default().to_string();
     }
@@ -365,51 +407,52 @@ fn user_update(st: &mut State, caller: Caller, req: &Req<'_>) -> Answer {
     if must_verify && old != Some(user.password.as_str()) {
         return Err("原密码错误".into());
     }
-    if let Some(p) = new_password {
-        user.password = p;
+    // Every check before the first write: a refused update changes nothing.
+    let name = req.get("name");
+    if name.is_some_and(|n| n.chars().count() > 50) {
+        return Err("用户昵称长度不能大于 50".into());
     }
-    if let Some(n) = new_name {
-        user.username = n;
-    }
-    if let Some(n) = req.get("name") {
-        if n.chars().count() > 50 {
-            return Err("用户昵称长度不能大于 50".into());
-        }
-        user.name = n.to_string();
+    let email = req.get("email");
+    if email.is_some_and(|v| !v.contains('@')) {
+        return Err("邮箱地址格式错误".into());
     }
     // Only the system may change what the panel enforces on a user.
     if caller == Caller::System {
+        // The document spells it `vcunt`; the panel's own column is vcount.
+        let vcount = req.int("vcunt")?.or(req.int("vcount")?);
+        assign_ints(
+            req,
+            [
+                ("utype", &mut user.utype),
+                ("ustatus", &mut user.ustatus),
+                ("rvcount", &mut user.rvcount),
+                ("email_verified", &mut user.email_verified),
+                ("tel_verified", &mut user.tel_verified),
+            ],
+        )?;
+        if let Some(v) = vcount {
+            user.vcount = v;
+        }
         for (key, slot) in [
-            // The document spells it `vcunt`; the panel's field is vcount.
-            ("vcunt", &mut user.vcount),
-            ("utype", &mut user.utype),
-            ("ustatus", &mut user.ustatus),
-            ("rvcount", &mut user.rvcount),
-            ("email_verified", &mut user.email_verified),
-            ("tel_verified", &mut user.tel_verified),
+            ("cvdate", &mut user.cvdate),
+            ("reg_ip", &mut user.reg_ip),
+            ("login_ip", &mut user.login_ip),
         ] {
-            if let Some(v) = req.int(key)? {
-                *slot = v;
+            if let Some(v) = req.get(key) {
+                *slot = v.to_string();
             }
         }
-        if let Some(v) = req.get("cvdate") {
-            user.cvdate = v.to_string();
-        }
-        if let Some(v) = req.get("reg_ip") {
-            user.reg_ip = v.to_string();
-        }
-        if let Some(v) = req.get("login_ip") {
-            user.login_ip = v.to_string();
-        }
     }
-    if let Some(v) = req.get("email") {
-        if !v.contains('@') {
-            return Err("邮箱地址格式错误".into());
+    for (value, slot) in [
+        (new_password.as_deref(), &mut user.password),
+        (new_name.as_deref(), &mut user.username),
+        (name, &mut user.name),
+        (email, &mut user.email),
+        (req.get("tel"), &mut user.tel),
+    ] {
+        if let Some(v) = value {
+            *slot = v.to_string();
         }
-        user.email = v.to_string();
-    }
-    if let Some(v) = req.get("tel") {
-        user.tel = v.to_string();
     }
     ok()
 }
@@ -603,6 +646,9 @@ fn ip_list(st: &mut State, req: &Req<'_>) -> Answer {
         let row = st.ips.get(&ipid).ok_or(format!("IP {ipid} 不存在"))?;
         return json_text(Value::Array(vec![ip_json(row)]));
     }
+    if serverid.is_none() && vpsid.is_none() {
+        return Err("参数 serverid 不能为空".into());
+    }
     // serverid alone: every address of the server; with vpsid=0: its free ones;
     // vpsid alone: that VM's addresses.
     let list: Vec<Value> = st
@@ -612,9 +658,6 @@ fn ip_list(st: &mut State, req: &Req<'_>) -> Answer {
         .filter(|r| vpsid.is_none_or(|v| r.vpsid == v))
         .map(ip_json)
         .collect();
-    if serverid.is_none() && vpsid.is_none() {
-        return Err("参数 serverid 不能为空".into());
-    }
     json_text(Value::Array(list))
 }
 
@@ -737,7 +780,7 @@ fn vm_info(st: &mut State, caller: Caller, req: &Req<'_>) -> Answer {
         .filter(|v| vpsid == 0 || v.vpsid == vpsid)
         .filter(|v| userid.is_none_or(|u| v.userid == u))
         .filter(|v| serverid.is_none_or(|s| v.serverid == s))
-        .filter(|v| ip.is_none_or(|ip| v.ip == ip || v.additional_ips.iter().any(|a| a == ip)))
+        .filter(|v| ip.is_none_or(|ip| v.owns_ip(ip)))
         .filter(|v| groupid.is_none_or(|g| v.groupid == g))
         .map(|v| vm_json(st, v))
         .collect();
@@ -764,16 +807,25 @@ fn vm_state(st: &mut State, caller: Caller, req: &Req<'_>) -> Answer {
     Ok(format!("{word} {data}"))
 }
 
+/// Refuses an operation on a VM whose status is one of `blocked`, saying why.
+fn refuse_status(status: i64, blocked: &[i64]) -> Result<(), String> {
+    if !blocked.contains(&status) {
+        return Ok(());
+    }
+    Err(match status {
+        0 => "主机正在安装中，请稍后再试",
+        1 => "主机已被锁定",
+        -1 => "主机已欠费停机",
+        -3 => "主机流量超限已停机",
+        _ => "主机状态异常",
+    }
+    .into())
+}
+
 fn power(st: &mut State, caller: Caller, req: &Req<'_>, command: &str) -> Answer {
     let now = st.now();
     let vm = vm_mut(st, caller, req.need_int("vpsid")?)?;
-    match vm.status {
-        0 => return Err("主机正在安装中，请稍后再试".into()),
-        1 => return Err("主机已被锁定".into()),
-        -1 => return Err("主机已欠费停机".into()),
-        -3 => return Err("主机流量超限已停机".into()),
-        _ => {}
-    }
+    refuse_status(vm.status, &[0, 1, -1, -3])?;
     match command {
         "vm_start" => {
             if !vm.running {
@@ -868,6 +920,14 @@ fn claimable(st: &State, ip: &str, serverid: i64, vpsid: i64) -> Result<(), Stri
     Ok(())
 }
 
+/// The hardware limits both vm_create and vm_update enforce.
+fn check_sizes(cpu: i64, ram_max: i64, ram_min: i64, disk: i64) -> Result<(), String> {
+    if cpu < 1 || ram_max < 128 || disk < 1 || ram_min < 1 || ram_min > ram_max {
+        return Err("主机配置参数错误".into());
+    }
+    Ok(())
+}
+
 fn vm_create(st: &mut State, req: &Req<'_>) -> Answer {
     let userid = req.need_int("userid")?;
     let cpu = req.need_int("cpu")?;
@@ -883,9 +943,8 @@ fn vm_create(st: &mut State, req: &Req<'_>) -> Answer {
     if !valid_username(vname) {
         return Err("主机别名必须为 5~50 位字母和数字组合".into());
     }
-    if cpu < 1 || ram_max < 128 || disk < 1 || ram_min < 1 || ram_min > ram_max {
-        return Err("主机配置参数错误".into());
-    }
+    check_sizes(cpu, ram_max, ram_min, disk)?;
+    let shared = req.int_or("shareip", 0)? == 1;
     let server = server_of(st, serverid)?;
     if !server.osids.contains(&osid) {
         return Err(format!("系统模板 {osid} 不存在"));
@@ -896,11 +955,13 @@ fn vm_create(st: &mut State, req: &Req<'_>) -> Answer {
             claimable(st, ip, serverid, vpsid)?;
             ip.to_string()
         }
-        None => st.free_ip_on(serverid).ok_or("服务器没有可用的 IP 地址")?,
+        None => st
+            .free_ip_on(serverid, shared)
+            .ok_or("服务器没有可用的 IP 地址")?,
     };
     let extra = split_ips(req.get("additionalips"));
-    for a in &extra {
-        if *a == ip {
+    for (i, a) in extra.iter().enumerate() {
+        if *a == ip || extra[..i].contains(a) {
             return Err(format!("IP 地址 {a} 已被使用"));
         }
         claimable(st, a, serverid, vpsid)?;
@@ -929,13 +990,18 @@ fn vm_create(st: &mut State, req: &Req<'_>) -> Answer {
         &ip,
     );
     vm.ram_min = ram_min;
-    vm.bandwidth = req.int_or("bandwidth", 0)?;
-    vm.port = req.int_or("port", 0)?;
-    vm.shareip = req.int_or("shareip", 0)?;
-    vm.backup_snapshot = req.int_or("backup_snapshot", 0)?;
-    vm.backup_full = req.int_or("backup_full", 0)?;
-    vm.portmap = req.int_or("portmap", 0)?;
-    vm.binding_domain = req.int_or("binding_domain", 0)?;
+    vm.shareip = i64::from(shared);
+    assign_ints(
+        req,
+        [
+            ("bandwidth", &mut vm.bandwidth),
+            ("port", &mut vm.port),
+            ("backup_snapshot", &mut vm.backup_snapshot),
+            ("backup_full", &mut vm.backup_full),
+            ("portmap", &mut vm.portmap),
+            ("binding_domain", &mut vm.binding_domain),
+        ],
+    )?;
     vm.additional_ips = extra.clone();
     st.set_ip_owner(&ip, vpsid);
     for a in &extra {
@@ -948,32 +1014,15 @@ fn vm_create(st: &mut State, req: &Req<'_>) -> Answer {
 
 fn vm_update(st: &mut State, req: &Req<'_>) -> Answer {
     let vpsid = req.need_int("vpsid")?;
-    let serverid = st
+    let mut vm = st
         .vms
         .get(&vpsid)
-        .map(|v| v.serverid)
+        .cloned()
         .ok_or_else(|| not_found(vpsid))?;
-    if let Some(u) = req.int("userid")? {
-        if st.user_by_userid(u).is_none() {
-            return Err(format!("用户 {u} 不存在"));
-        }
-    }
-    if let Some(n) = req.get("vpsname") {
-        if !valid_username(n) {
-            return Err("主机别名必须为 5~50 位字母和数字组合".into());
-        }
-    }
-    let new_ip = req.get("ip").map(str::to_string);
-    if let Some(ip) = &new_ip {
-        claimable(st, ip, serverid, vpsid)?;
-    }
-    let new_extra = req.get("additionalips").map(|s| split_ips(Some(s)));
-    for a in new_extra.iter().flatten() {
-        claimable(st, a, serverid, vpsid)?;
-    }
-    let old_ips = {
-        let vm = st.vms.get_mut(&vpsid).ok_or_else(|| not_found(vpsid))?;
-        for (key, slot) in [
+    // Changes go to a copy that replaces the record only once every check has passed.
+    assign_ints(
+        req,
+        [
             ("userid", &mut vm.userid),
             ("cpu", &mut vm.cpu),
             ("ram_max", &mut vm.ram_max),
@@ -986,49 +1035,58 @@ fn vm_update(st: &mut State, req: &Req<'_>) -> Answer {
             ("backup_full", &mut vm.backup_full),
             ("portmap", &mut vm.portmap),
             ("binding_domain", &mut vm.binding_domain),
-        ] {
-            if let Some(v) = req.int(key)? {
-                *slot = v;
-            }
-        }
-        if vm.ram_min > vm.ram_max {
-            vm.ram_min = vm.ram_max;
-        }
-        if let Some(n) = req.get("vpsname") {
-            vm.vname = n.to_string();
-        }
-        if let Some(d) = req.get("bwdate") {
-            vm.bwdate = d.to_string();
-        }
-        if let Some(u) = req.get("bwusage") {
-            vm.bwusage = u.to_string();
-        }
-        // Stopped states power the VM off, as the panel's traffic/arrears jobs do.
-        if matches!(vm.status, -1 | -3) {
-            vm.running = false;
-        }
-        if req.int_or("updatevm", 1)? == 1 {
-            vm.hardware = Hardware {
-                cpu: vm.cpu,
-                ram_max: vm.ram_max,
-                disk: vm.disk,
-            };
-        }
-        let mut old = Vec::new();
-        if let Some(ip) = &new_ip {
-            old.push(std::mem::replace(&mut vm.ip, ip.clone()));
-        }
-        if let Some(extra) = &new_extra {
-            old.extend(std::mem::replace(&mut vm.additional_ips, extra.clone()));
-        }
-        old
-    };
-    for ip in old_ips {
-        st.set_ip_owner(&ip, 0);
+        ],
+    )?;
+    if req.get("userid").is_some() && st.user_by_userid(vm.userid).is_none() {
+        return Err(format!("用户 {} 不存在", vm.userid));
     }
-    for ip in new_ip.iter().chain(new_extra.iter().flatten()) {
+    if req.get("ram_max").is_some() && req.get("ram_min").is_none() {
+        // A lower maximum drags the minimum down rather than refusing the resize.
+        vm.ram_min = vm.ram_min.min(vm.ram_max);
+    }
+    check_sizes(vm.cpu, vm.ram_max, vm.ram_min, vm.disk)?;
+    if let Some(n) = req.get("vpsname") {
+        if !valid_username(n) {
+            return Err("主机别名必须为 5~50 位字母和数字组合".into());
+        }
+        vm.vname = n.to_string();
+    }
+    let old_ips: Vec<String> = std::iter::once(vm.ip.clone())
+        .chain(vm.additional_ips.iter().cloned())
+        .collect();
+    if let Some(ip) = req.get("ip") {
+        claimable(st, ip, vm.serverid, vpsid)?;
+        vm.ip = ip.to_string();
+    }
+    if let Some(list) = req.get("additionalips") {
+        vm.additional_ips = split_ips(Some(list));
+        for a in &vm.additional_ips {
+            claimable(st, a, vm.serverid, vpsid)?;
+        }
+    }
+    for (key, slot) in [("bwdate", &mut vm.bwdate), ("bwusage", &mut vm.bwusage)] {
+        if let Some(v) = req.get(key) {
+            *slot = v.to_string();
+        }
+    }
+    // Stopped states power the VM off, as the panel's traffic/arrears jobs do.
+    if matches!(vm.status, -1 | -3) {
+        vm.running = false;
+    }
+    if req.int_or("updatevm", 1)? == 1 {
+        vm.hardware = Hardware {
+            cpu: vm.cpu,
+            ram_max: vm.ram_max,
+            disk: vm.disk,
+        };
+    }
+    for ip in &old_ips {
+        st.set_ip_owner(ip, 0);
+    }
+    for ip in std::iter::once(&vm.ip).chain(&vm.additional_ips) {
         st.set_ip_owner(ip, vpsid);
     }
+    st.vms.insert(vpsid, vm);
     ok()
 }
 
@@ -1057,15 +1115,10 @@ fn vm_reload(st: &mut State, caller: Caller, req: &Req<'_>) -> Answer {
     if !server_of(st, serverid)?.osids.contains(&osid) {
         return Err(format!("系统模板 {osid} 不存在"));
     }
-    if status == 0 {
-        return Err("主机正在安装中，请稍后再试".into());
-    }
-    if status == 1 {
-        return Err("主机已被锁定".into());
-    }
+    refuse_status(status, &[0, 1])?;
     check_vcode(st, caller, req, |c| c.email_vps_reload || c.sms_vps_reload)?;
     if let Some(u) = st.user_by_userid_mut(owner) {
-        u.rvcount += 1;
+        u.rvcount = u.rvcount.saturating_add(1);
     }
     let vm = vm_mut(st, caller, vpsid)?;
     vm.osid = osid;
@@ -1084,15 +1137,16 @@ fn vm_reload(st: &mut State, caller: Caller, req: &Req<'_>) -> Answer {
 fn vm_resetps(st: &mut State, caller: Caller, req: &Req<'_>) -> Answer {
     let vpsid = req.need_int("vpsid")?;
     let osid = vm_mut(st, caller, vpsid)?.osid;
-    check_vcode(st, caller, req, |c| {
-        c.email_vps_reset_password || c.sms_vps_reset_password
-    })?;
     // Only V2 templates take a chosen password; older ones always get a generated one.
     let v2 = st.templates.get(&osid).is_some_and(|t| t.version >= 2);
     let chosen = req.get("password").filter(|_| v2).map(str::to_string);
     if chosen.as_ref().is_some_and(|p| p.chars().count() < 6) {
         return Err("密码长度不能小于 6 位".into());
     }
+    // Last check: a code is spent only by an operation that then happens.
+    check_vcode(st, caller, req, |c| {
+        c.email_vps_reset_password || c.sms_vps_reset_password
+    })?;
     let vm = vm_mut(st, caller, vpsid)?;
     vm.password = chosen.unwrap_or_else(|| random_token(12));
     ok()
@@ -1175,31 +1229,31 @@ fn backup(st: &mut State, caller: Caller, req: &Req<'_>, action: &str) -> Answer
                 .user_by_userid(owner)
                 .map(|u| u.config.clone())
                 .unwrap_or_default();
-            let bkid = st.next_backup();
             let vm = vm_mut(st, caller, vpsid)?;
-            let have = i64::try_from(vm.backups.iter().filter(|b| b.bktype == bktype).count())
-                .unwrap_or(i64::MAX);
-            let (mut cap, kind) = if bktype == 1 {
-                (vm.backup_full, "完整")
+            let have = vm.backups.iter().filter(|b| b.bktype == bktype).count();
+            let (vm_cap, user_cap, kind, mb_per_gb) = if bktype == 1 {
+                (vm.backup_full, config.backup_full, "完整备份集", 1024)
             } else {
-                (vm.backup_snapshot, "快照")
+                (
+                    vm.backup_snapshot,
+                    config.backup_snapshot,
+                    "快照备份集",
+                    128,
+                )
             };
-            if user_limits {
-                cap = cap.min(if bktype == 1 {
-                    config.backup_full
-                } else {
-                    config.backup_snapshot
-                });
-            }
-            if have >= cap {
-                return Err(format!("{kind}备份集数量已达上限（{cap}）"));
-            }
+            let cap = if user_limits {
+                vm_cap.min(user_cap)
+            } else {
+                vm_cap
+            };
+            within_allowance(have, cap, kind)?;
+            let size = vm.hardware.disk.saturating_mul(mb_per_gb);
+            let osid = vm.osid;
+            let bkid = st.next_backup();
             let name = req
                 .get("bkname")
                 .map_or_else(|| format!("backup{bkid}"), str::to_string);
-            let size = vm.hardware.disk * if bktype == 1 { 1024 } else { 128 };
-            let osid = vm.osid;
-            vm.backups.push(BackupRow {
+            vm_mut(st, caller, vpsid)?.backups.push(BackupRow {
                 bkid,
                 bkname: name,
                 bktype,
@@ -1212,13 +1266,8 @@ fn backup(st: &mut State, caller: Caller, req: &Req<'_>, action: &str) -> Answer
         }
         "vm_backup#del" => {
             let bkid = req.need_int("bkid")?;
-            let vm = vm_mut(st, caller, vpsid)?;
-            let before = vm.backups.len();
-            vm.backups.retain(|b| b.bkid != bkid);
-            if vm.backups.len() == before {
-                return Err(format!("备份集 {bkid} 不存在"));
-            }
-            ok()
+            let backups = &mut vm_mut(st, caller, vpsid)?.backups;
+            remove_one(backups, |b| b.bkid == bkid, format!("备份集 {bkid}"))
         }
         _ => {
             let bkid = req.need_int("bkid")?;
@@ -1228,9 +1277,7 @@ fn backup(st: &mut State, caller: Caller, req: &Req<'_>, action: &str) -> Answer
                 .find(|b| b.bkid == bkid)
                 .map(|b| (b.bktype, b.osid))
                 .ok_or(format!("备份集 {bkid} 不存在"))?;
-            if status == 0 {
-                return Err("主机正在安装中，请稍后再试".into());
-            }
+            refuse_status(status, &[0])?;
             if bktype == 1 {
                 in_backup_hours(st, owner)?;
             }
@@ -1334,38 +1381,44 @@ fn vif(st: &mut State, caller: Caller, req: &Req<'_>, action: &str) -> Answer {
     ok()
 }
 
+/// Refuses the first address of a space-separated list the VM does not own.
+fn check_owned(vm: &Vm, ips: &str) -> Result<(), String> {
+    match ips.split(' ').find(|ip| !ip.is_empty() && !vm.owns_ip(ip)) {
+        Some(ip) => Err(format!("IP 地址 {ip} 不属于该主机")),
+        None => Ok(()),
+    }
+}
+
+/// Refuses the first MAC of a space-separated list that is none of the VM's NICs.
+fn check_macs(vm: &Vm, macs: &str) -> Result<(), String> {
+    let known = |mac: &str| vm.nics.iter().any(|n| n.mac.eq_ignore_ascii_case(mac));
+    match macs.split(' ').find(|m| !m.is_empty() && !known(m)) {
+        Some(mac) => Err(format!("网卡 MAC 地址 {mac} 不存在")),
+        None => Ok(()),
+    }
+}
+
 fn setips(st: &mut State, caller: Caller, req: &Req<'_>) -> Answer {
     let vm = vm_mut(st, caller, req.need_int("vpsid")?)?;
-    let count = req.int_or("nicCount", 1)?;
-    if count < 1 || usize::try_from(count).unwrap_or(usize::MAX) > vm.nics.len() {
-        return Err(format!(
-            "参数 nicCount 无效：主机只有 {} 块网卡",
-            vm.nics.len()
-        ));
-    }
-    let owned: Vec<String> = std::iter::once(vm.ip.clone())
-        .chain(vm.additional_ips.iter().cloned())
-        .collect();
-    let mut plan = Vec::new();
-    for i in 0..count {
-        let idx = usize::try_from(i).unwrap_or(0);
+    let count = usize::try_from(req.int_or("nicCount", 1)?)
+        .ok()
+        .filter(|c| (1..=vm.nics.len()).contains(c))
+        .ok_or_else(|| format!("参数 nicCount 无效：主机只有 {} 块网卡", vm.nics.len()))?;
+    let mut plan = Vec::with_capacity(count);
+    for (i, nic) in vm.nics.iter().enumerate().take(count) {
         if let Some(mac) = req.get(&format!("mac_{i}")) {
-            if !vm.nics[idx].mac.eq_ignore_ascii_case(mac) {
+            if !nic.mac.eq_ignore_ascii_case(mac) {
                 return Err(format!("网卡 MAC 地址 {mac} 不存在"));
             }
         }
         let ips = req.need(&format!("ip_{i}"))?;
         if ips != "dhcp" {
-            for ip in ips.split(' ').filter(|s| !s.is_empty()) {
-                if !owned.iter().any(|o| o == ip) {
-                    return Err(format!("IP 地址 {ip} 不属于该主机"));
-                }
-            }
+            check_owned(vm, ips)?;
         }
-        plan.push((idx, ips.to_string()));
+        plan.push(ips.to_string());
     }
-    for (idx, ips) in plan {
-        vm.nics[idx].bound = ips;
+    for (nic, ips) in vm.nics.iter_mut().zip(plan) {
+        nic.bound = ips;
     }
     ok()
 }
@@ -1394,9 +1447,7 @@ fn portmap(st: &mut State, caller: Caller, req: &Req<'_>, action: &str) -> Answe
             }
             {
                 let vm = vm_mut(st, caller, vpsid)?;
-                if i64::try_from(vm.portmaps.len()).unwrap_or(i64::MAX) >= vm.portmap {
-                    return Err(format!("端口映射数量已达上限（{}）", vm.portmap));
-                }
+                within_allowance(vm.portmaps.len(), vm.portmap, "端口映射")?;
                 if vm.portmaps.iter().any(|p| p.privateport == private) {
                     return Err(format!("内网端口 {private} 已映射"));
                 }
@@ -1411,13 +1462,8 @@ fn portmap(st: &mut State, caller: Caller, req: &Req<'_>, action: &str) -> Answe
         }
         _ => {
             let portid = req.need_int("portid")?;
-            let vm = vm_mut(st, caller, vpsid)?;
-            let before = vm.portmaps.len();
-            vm.portmaps.retain(|p| p.portid != portid);
-            if before == vm.portmaps.len() {
-                return Err(format!("端口映射 {portid} 不存在"));
-            }
-            ok()
+            let maps = &mut vm_mut(st, caller, vpsid)?.portmaps;
+            remove_one(maps, |p| p.portid == portid, format!("端口映射 {portid}"))
         }
     }
 }
@@ -1460,9 +1506,7 @@ fn domain(st: &mut State, caller: Caller, req: &Req<'_>, action: &str) -> Answer
             }
             {
                 let vm = vm_mut(st, caller, vpsid)?;
-                if i64::try_from(vm.domains.len()).unwrap_or(i64::MAX) >= vm.binding_domain {
-                    return Err(format!("绑定域名数量已达上限（{}）", vm.binding_domain));
-                }
+                within_allowance(vm.domains.len(), vm.binding_domain, "绑定域名")?;
             }
             let domainid = st.next_domain();
             vm_mut(st, caller, vpsid)?.domains.push(DomainRow {
@@ -1474,13 +1518,12 @@ fn domain(st: &mut State, caller: Caller, req: &Req<'_>, action: &str) -> Answer
         }
         _ => {
             let domainid = req.need_int("domainid")?;
-            let vm = vm_mut(st, caller, vpsid)?;
-            let before = vm.domains.len();
-            vm.domains.retain(|d| d.domainid != domainid);
-            if before == vm.domains.len() {
-                return Err(format!("域名绑定 {domainid} 不存在"));
-            }
-            ok()
+            let domains = &mut vm_mut(st, caller, vpsid)?.domains;
+            remove_one(
+                domains,
+                |d| d.domainid == domainid,
+                format!("域名绑定 {domainid}"),
+            )
         }
     }
 }
@@ -1571,34 +1614,23 @@ fn vm_cmds(st: &mut State, caller: Caller, req: &Req<'_>, action: &ActionSpec) -
             _ => Err(format!("参数 cmd_params.{k} 不能为空")),
         }
     };
-    let (osname, owned) = {
-        let vm = vm_mut(st, caller, req.need_int("vpsid")?)?;
-        let owned: Vec<String> = std::iter::once(vm.ip.clone())
-            .chain(vm.additional_ips.iter().cloned())
-            .collect();
-        (vm.osid, owned)
-    };
+    let vpsid = req.need_int("vpsid")?;
+    let osid = vm_mut(st, caller, vpsid)?.osid;
     let osname = st
         .templates
-        .get(&osname)
+        .get(&osid)
         .map(|t| t.osname.clone())
         .unwrap_or_default();
-    let vm = vm_mut(st, caller, req.need_int("vpsid")?)?;
+    let vm = vm_mut(st, caller, vpsid)?;
     if !vm.running {
         return Err("主机未运行，无法执行内部操作".into());
     }
     match sub {
         "configNetwork" => {
-            text("macs")?;
+            check_macs(vm, &text("macs")?)?;
             for (k, v) in &params {
                 if k.starts_with("ip_") {
-                    let ips = v.as_str().unwrap_or_default();
-                    if let Some(ip) = ips
-                        .split(' ')
-                        .find(|ip| !ip.is_empty() && !owned.iter().any(|o| o == ip))
-                    {
-                        return Err(format!("IP 地址 {ip} 不属于该主机"));
-                    }
+                    check_owned(vm, v.as_str().unwrap_or_default())?;
                 }
             }
             vm.guest.network = params.clone();

@@ -180,12 +180,17 @@ impl Sim {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        let mut fields = match multipart_boundary(content_type) {
+        let form = match multipart_boundary(content_type) {
             Some(boundary) => parse_multipart(&bytes, &boundary),
             None => idcgate_wire::form::decode(&bytes),
         };
-        // ASP.NET's Request[] reads the form first, then the query string.
-        fields.extend(query.iter().filter(|(k, _)| k != "c").cloned());
+        // ASP.NET's Request[] looks in the query string before the form; `c` only routes.
+        let fields: Vec<(String, String)> = query
+            .iter()
+            .filter(|(k, _)| k != "c")
+            .cloned()
+            .chain(form)
+            .collect();
         let c = idcgate_wire::form::get(&query, "c")
             .unwrap_or_default()
             .trim()
@@ -226,7 +231,9 @@ fn multipart_boundary(content_type: &str) -> Option<String> {
         return None;
     }
     let at = lower.find("boundary=")?;
-    Some(content_type[at + 9..].trim().trim_matches('"').to_string())
+    let value = content_type[at + 9..].split(';').next().unwrap_or_default();
+    let boundary = value.trim().trim_matches('"');
+    (!boundary.is_empty()).then(|| boundary.to_string())
 }
 
 /// Reads the text fields of a multipart body; file parts are kept as their text.
@@ -298,5 +305,10 @@ mod tests {
             ]
         );
         assert!(multipart_boundary("application/x-www-form-urlencoded").is_none());
+        assert_eq!(
+            multipart_boundary("multipart/form-data; boundary=\"XYZ\"; charset=utf-8").as_deref(),
+            Some("XYZ")
+        );
+        assert!(multipart_boundary("multipart/form-data; boundary=").is_none());
     }
 }

@@ -127,7 +127,7 @@ pub(crate) fn sandbox(st: &mut State) {
         running,
     } in vms
     {
-        let Some(ip) = st.free_ip_on(serverid) else {
+        let Some(ip) = st.free_ip_on(serverid, false) else {
             continue;
         };
         let vpsid = st.next_vpsid();

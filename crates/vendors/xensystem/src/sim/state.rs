@@ -216,6 +216,13 @@ pub(crate) struct Vm {
     pub guest: Guest,
 }
 
+impl Vm {
+    /// Whether `ip` is the VM's main or one of its additional addresses.
+    pub fn owns_ip(&self, ip: &str) -> bool {
+        self.ip == ip || self.additional_ips.iter().any(|a| a == ip)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum TaskEffect {
     /// Installation (create, reload, restore) finishes: status 0 -> 2, powered on.
@@ -512,10 +519,12 @@ impl State {
         groupid
     }
 
-    pub fn free_ip_on(&self, serverid: i64) -> Option<String> {
+    /// The first free address of a server in a dedicated (`shared` false) or shared block.
+    pub fn free_ip_on(&self, serverid: i64, shared: bool) -> Option<String> {
         self.ips
             .values()
-            .find(|r| r.serverid == serverid && r.vpsid == 0)
+            .filter(|r| r.serverid == serverid && r.vpsid == 0)
+            .find(|r| self.blocks.get(&r.blockid).map(|b| b.shared) == Some(shared))
             .map(|r| r.ip.clone())
     }
 

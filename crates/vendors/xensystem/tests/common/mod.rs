@@ -65,26 +65,44 @@ pub fn fields(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The required vm_create fields for a 1 vCPU / 1 GB / 20 GB VM running template 1.
+pub fn create_params<'a>(
+    userid: &'a str,
+    serverid: &'a str,
+    name: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("userid", userid),
+        ("cpu", "1"),
+        ("ram_max", "1024"),
+        ("ram_min", "1024"),
+        ("disk", "20"),
+        ("vpsname", name),
+        ("osid", "1"),
+        ("serverid", serverid),
+    ]
+}
+
 /// Creates a VM for alice on server 1 and returns (vpsid, ip).
 pub async fn create_vm(
     conn: &XenSystemConnection,
     name: &str,
     extra: &[(&str, &str)],
 ) -> (i64, String) {
-    let mut p = vec![
-        ("userid", "1001"),
-        ("cpu", "1"),
-        ("ram_max", "1024"),
-        ("ram_min", "512"),
-        ("disk", "30"),
-        ("vpsname", name),
-        ("osid", "1"),
-        ("serverid", "1"),
-    ];
+    let mut p = create_params("1001", "1", name);
     p.extend_from_slice(extra);
     let v = conn.invoke("vm_create", &p).await.unwrap();
     let f = fields(&v);
     (f[0].parse().unwrap(), f[1].clone())
+}
+
+/// The VM's uptime in seconds as vm_state reports it.
+pub async fn uptime(conn: &XenSystemConnection, vpsid: i64) -> i64 {
+    let v = conn
+        .invoke("vm_state", &[("vpsid", &vpsid.to_string())])
+        .await
+        .unwrap();
+    v["data"]["uptime"].as_i64().unwrap()
 }
 
 /// Lets every pending task finish (the simulator completes tasks lazily on the next request).

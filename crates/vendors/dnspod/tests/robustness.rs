@@ -1,0 +1,193 @@
+//! Hostile input on both sides: requests the simulator must answer in DNSPod's envelope
+//! (never a panic, a 500 or a hang), and upstream answers the client must turn into
+//! errors (never a panic or a stack overflow).
+
+mod common;
+use common::*;
+use idcgate_core::Error;
+use idcgate_dnspod::{Format, Sim};
+use serde_json::Value;
+
+#[tokio::test]
+async fn hostile_requests_get_a_dnspod_answer() {
+    let sim = Sim::sandbox();
+    let srv = serve(&sim).await;
+    let base = srv.base_url();
+    let auth = "format=json&login_token=10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b";
+    let many_hosts = vec!["h"; 400].join(",");
+    let many_ids = vec!["2238269"; 300].join(",");
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("Domain.Info", "&domain=%FF%FE.com".into(), "13"),
+        ("Domain.Info", "&domain_id=-1".into(), "6"),
+        ("Domain.Info", "&domain_id=99999999999999999999999".into(), "6"),
+        (
+            "Record.List",
+            "&domain=sandbox-agent.cn&offset=99999999999999999999999".into(),
+            "7",
+        ),
+        (
+            "Record.List",
+            "&domain=sandbox-agent.cn&offset=18446744073709551615".into(),
+            "10",
+        ),
+        ("Record.List", "&domain=sandbox-agent.cn&length=0".into(), "8"),
+        ("Record.List", "&domain=sandbox-agent.cn&length=-1".into(), "8"),
+        ("Domain.List", "&offset=-5".into(), "6"),
+        (
+            "Record.Info",
+            "&domain=sandbox-agent.cn&record_id=18446744073709551616".into(),
+            "8",
+        ),
+        (
+            "Domain.Lock",
+            "&domain=sandbox-agent.cn&days=99999999999999999".into(),
+            "9",
+        ),
+        ("Batch.Record.Create", "&domain_id=1&records=%5B%7B".into(), "6"),
+        (
+            "Batch.Record.Create",
+            format!(
+                "&domain_id={many_ids}&records=%5B%7B%22sub_domain%22%3A%22{many_hosts}%22%2C%22record_type%22%3A%22A%22%2C%22value%22%3A%221.1.1.1%22%7D%5D"
+            ),
+            "6",
+        ),
+        ("Batch.Detail", "&job_id=99999999999999999999".into(), "6"),
+        ("User.List", "&offset=1e9".into(), "6"),
+        ("Nope.Nope", String::new(), "3"),
+    ];
+    for (method, extra, want) in cases {
+        let (status, content_type, body) = raw_post(&base, method, &format!("{auth}{extra}")).await;
+        assert_eq!(status, 200, "{method}{extra}");
+        assert_eq!(content_type, "text/html;charset=UTF-8");
+        let doc: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{body}: {e}"));
+        assert_eq!(doc["status"]["code"], want, "{method}{extra}: {body}");
+    }
+    // Monitor history is bounded however many hours are asked for.
+    let (_, _, body) = raw_post(
+        &base,
+        "Monitor.Gethistory",
+        &format!("{auth}&monitor_id=x&hours=99999999999999999"),
+    )
+    .await;
+    assert!(body.contains(r#""code":"6""#), "{body}");
+    // Still serving.
+    let (_, _, body) = raw_post(&base, "Info.Version", auth).await;
+    assert!(body.contains(r#""message":"4.6""#), "{body}");
+}
+
+/// Values with XML metacharacters, CDATA terminators and non-ASCII text round-trip
+/// through the simulator's XML and the client's parser unchanged.
+#[tokio::test]
+async fn awkward_values_round_trip_in_both_formats() {
+    let sim = Sim::sandbox();
+    let srv = serve(&sim).await;
+    for format in FORMATS {
+        let c = sandbox_client(&sim, &srv, format);
+        let value = format!("v=x <a>&amp; ]]> \"q\" '{format:?}' 中文");
+        let created = c
+            .call(
+                "Record.Create",
+                &params(&[
+                    ("domain", "sandbox-agent.cn"),
+                    ("sub_domain", "odd"),
+                    ("record_type", "TXT"),
+                    ("record_line", "默认"),
+                    ("value", &value),
+                ]),
+            )
+            .await
+            .unwrap();
+        let id = created["record"]["id"].as_str().unwrap().to_string();
+        let remark = "备注 <b> & ]]>";
+        c.call(
+            "Record.Remark",
+            &params(&[
+                ("domain", "sandbox-agent.cn"),
+                ("record_id", &id),
+                ("remark", remark),
+            ]),
+        )
+        .await
+        .unwrap();
+        let info = c
+            .call(
+                "Record.Info",
+                &params(&[("domain", "sandbox-agent.cn"), ("record_id", &id)]),
+            )
+            .await
+            .unwrap();
+        assert_eq!(info["record"]["value"], value.as_str(), "{format:?}");
+        assert_eq!(info["record"]["remark"], remark, "{format:?}");
+    }
+}
+
+/// Serves `body` as the answer to every request, on a plain socket.
+async fn fake_upstream(body: Vec<u8>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let _ = s.read(&mut buf).await;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html;charset=UTF-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = s.write_all(head.as_bytes()).await;
+                let _ = s.write_all(&body).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn hostile_answers_are_errors_not_crashes() {
+    let deep = format!(
+        "<?xml version=\"1.0\"?><dnspod>{}{}</dnspod>",
+        "<a>".repeat(100_000),
+        "</a>".repeat(100_000)
+    );
+    let deep_json = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let bodies: Vec<Vec<u8>> = vec![
+        deep.into_bytes(),
+        deep_json.into_bytes(),
+        b"\xff\xfe<dnspod></dnspod>".to_vec(),
+        b"<dnspod><status><code>1</code>".to_vec(),
+        br#"{"status":{"message":"no code"}}"#.to_vec(),
+        br#"{"status":"1"}"#.to_vec(),
+        b"<html><body>502 Bad Gateway</body></html>".to_vec(),
+        Vec::new(),
+    ];
+    for body in bodies {
+        let shown = String::from_utf8_lossy(&body[..body.len().min(40)]).to_string();
+        let base = fake_upstream(body).await;
+        for format in [Format::Json, Format::Xml] {
+            let acct = account(&base, &[("login_token", "1,robustness-secret")]);
+            let c = idcgate_dnspod::connect_client(&acct, &cfg())
+                .unwrap()
+                .with_format(format);
+            let err = c.call("Domain.List", &vec![]).await.unwrap_err();
+            assert!(matches!(err, Error::Transport { .. }), "{shown}: {err:?}");
+            let err = c
+                .call("Domain.Create", &params(&[("domain", "x.com")]))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, Error::UnknownOutcome { .. }),
+                "{shown}: {err:?}"
+            );
+            assert!(!c.is_halted(), "a broken answer is not a login failure");
+        }
+    }
+    // A status code in an answer the client can read is honoured whatever its type.
+    let base = fake_upstream(br#"{"status":{"code":-1,"message":"Login fail"}}"#.to_vec()).await;
+    let acct = account(&base, &[("login_token", "2,robustness-secret")]);
+    let c = idcgate_dnspod::connect_client(&acct, &cfg()).unwrap();
+    let err = c.call("Domain.List", &vec![]).await.unwrap_err();
+    assert!(matches!(err, Error::Authentication { .. }), "{err:?}");
+    assert!(!format!("{err:?}").contains("robustness-secret"));
+}
