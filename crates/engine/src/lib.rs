@@ -123,35 +123,7 @@ impl Engine {
     /// An upstream answer fit for the audit log: values under secret-looking keys (new
     /// server passwords, tokens, keys) are replaced, whatever the vendor calls them.
     pub fn scrub_for_audit(value: &serde_json::Value) -> serde_json::Value {
-        use serde_json::Value;
-        const SECRET_HINTS: [&str; 7] = [
-            "pass",
-            "pwd",
-            "secret",
-            "token",
-            "apikey",
-            "api_key",
-            "privatekey",
-        ];
-        match value {
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(k, v)| {
-                        let lower = k.to_ascii_lowercase();
-                        if SECRET_HINTS.iter().any(|h| lower.contains(h))
-                            && !v.is_object()
-                            && !v.is_array()
-                        {
-                            (k.clone(), Value::String("[redacted]".into()))
-                        } else {
-                            (k.clone(), Self::scrub_for_audit(v))
-                        }
-                    })
-                    .collect(),
-            ),
-            Value::Array(items) => Value::Array(items.iter().map(Self::scrub_for_audit).collect()),
-            other => other.clone(),
-        }
+        idcgate_wire::redact::scrub_json(value)
     }
 
     /// Checks an account's credentials with the cheapest read it supports.

@@ -154,7 +154,7 @@ impl HttpClient {
             if let Some(body) = &req.body {
                 tracing::trace!(
                     vendor = %self.vendor,
-                    body = %self.redactor.redact(&String::from_utf8_lossy(body)),
+                    body = %self.redactor.redact(&loggable_form(body)),
                     "request body"
                 );
             }
@@ -236,6 +236,36 @@ impl HttpClient {
     }
 }
 
+/// A form body as it may be logged: secret-looking parameters blanked, also inside
+/// JSON-valued parameters (XenSystem's `cmd_params` carries `newPassword`).
+fn loggable_form(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    if !text.contains('=') {
+        return text.into_owned();
+    }
+    text.split('&')
+        .map(|pair| {
+            let Some((raw_key, raw_value)) = pair.split_once('=') else {
+                return pair.to_string();
+            };
+            let decoded = crate::form::decode(pair.as_bytes());
+            let Some((key, value)) = decoded.first() else {
+                return pair.to_string();
+            };
+            if crate::redact::is_secret_name(key) {
+                return format!("{raw_key}=[redacted]");
+            }
+            match serde_json::from_str::<serde_json::Value>(value) {
+                Ok(json @ serde_json::Value::Object(_)) => {
+                    format!("{raw_key}={}", crate::redact::scrub_json(&json))
+                }
+                _ => format!("{raw_key}={raw_value}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 fn describe(e: &reqwest::Error) -> String {
     // reqwest's Display includes the URL, which may carry credentials in a query string.
     let what = if e.is_timeout() {
@@ -259,5 +289,21 @@ fn describe(e: &reqwest::Error) -> String {
         what.to_string()
     } else {
         format!("{what}: {detail}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_forms_hide_secret_parameters() {
+        let body = b"Action=user_add&password=hunter22&api_key=k1&vcode=123456&cmd_params=%7B%22newPassword%22%3A1%7D&name=ok";
+        let shown = loggable_form(body);
+        assert_eq!(
+            shown,
+            "Action=user_add&password=[redacted]&api_key=[redacted]&vcode=[redacted]&cmd_params={\"newPassword\":\"[redacted]\"}&name=ok"
+        );
+        assert!(!shown.contains("hunter22") && !shown.contains("123456"));
     }
 }

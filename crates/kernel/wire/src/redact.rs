@@ -51,6 +51,48 @@ impl Redactor {
     }
 }
 
+/// Whether a parameter or field name says its value is secret, whatever the vendor
+/// (passwords being set, verification codes, per-call tokens and keys).
+pub fn is_secret_name(name: &str) -> bool {
+    const HINTS: [&str; 10] = [
+        "pass",
+        "pwd",
+        "secret",
+        "token",
+        "apikey",
+        "api_key",
+        "appkey",
+        "privatekey",
+        "vcode",
+        "checksum",
+    ];
+    let n = name.to_ascii_lowercase();
+    HINTS.iter().any(|h| n.contains(h)) || n == "sign" || n == "signature"
+}
+
+/// A JSON document with the scalar values of secret-looking fields replaced, at any
+/// depth; objects and arrays under such names are walked, not dropped.
+pub fn scrub_json(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let blank = is_secret_name(k) && !v.is_object() && !v.is_array();
+                    let v = if blank {
+                        Value::String("[redacted]".into())
+                    } else {
+                        scrub_json(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(scrub_json).collect()),
+        other => other.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
