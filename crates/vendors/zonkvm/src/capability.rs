@@ -1,0 +1,656 @@
+//! `Compute`, `WebHosting` and `Databases` for a Zonkvm account.
+//!
+//! Compute covers cloud servers (云服务器), dedicated servers (物理服务器, "lease") and
+//! colocation (托管, "idc"); upstream ids are `server_<id>`, `lease_<id>`, `idc_<id>` (the
+//! server strips the prefix, see the crate docs). The catalog's regions are the zones
+//! (可用区), images the OS list, plans the cloud packages (by name: packages have no id)
+//! and the dedicated models (`lease:<guid>`). Deleting is the documented refund.
+//! The document has no balance query, so `Billing` is not served; it has no snapshots
+//! for servers, so backups are `Unsupported`.
+
+use crate::client::{shape, ZonkvmConnection};
+use async_trait::async_trait;
+use idcgate_core::capability::{Compute, Databases, WebHosting};
+use idcgate_core::{
+    Backup, ComputeCatalog, ConsoleSession, Database, Disk, Error, HostingSite, LifecycleState,
+    Money, OsImage, Plan, PowerAction, PowerState, Region, Resize, Result, Server, ServerKind,
+    ServerSpec,
+};
+use jiff::Timestamp;
+use serde_json::{json, Value};
+
+/// The three server families and their action prefixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Cloud,
+    Lease,
+    Idc,
+}
+
+impl Family {
+    fn prefix(self) -> &'static str {
+        match self {
+            Family::Cloud => "server",
+            Family::Lease => "lease",
+            Family::Idc => "idc",
+        }
+    }
+
+    fn get_action(self) -> &'static str {
+        match self {
+            Family::Cloud => "getserver",
+            Family::Lease => "getlease",
+            Family::Idc => "getidc",
+        }
+    }
+
+    fn list_action(self) -> &'static str {
+        match self {
+            Family::Cloud => "getservers",
+            Family::Lease => "lease_orders",
+            Family::Idc => "idc_orders",
+        }
+    }
+}
+
+/// `server_1001` -> (Cloud, "1001"); a bare number is a cloud server.
+pub fn parse_server_id(id: &str) -> Result<(Family, String)> {
+    let id = id.trim();
+    let (family, num) = match id.rsplit_once('_') {
+        Some(("server", n)) => (Family::Cloud, n),
+        Some(("lease", n)) => (Family::Lease, n),
+        Some(("idc", n)) => (Family::Idc, n),
+        None => (Family::Cloud, id),
+        Some(_) => return Err(bad_id(id)),
+    };
+    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad_id(id));
+    }
+    Ok((family, num.to_string()))
+}
+
+fn bad_id(id: &str) -> Error {
+    Error::invalid(
+        "id",
+        format!("Zonkvm server ids are server_<n>, lease_<n> or idc_<n>, got {id:?}"),
+    )
+}
+
+/// Parses the system's `Y-m-d H:i:s` China-time stamps (UTC+8) to UTC.
+pub fn parse_china_time(s: &str) -> Option<Timestamp> {
+    let dt = jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", s.trim()).ok()?;
+    dt.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .ok()
+        .map(|z| z.timestamp())
+}
+
+fn i(v: &Value, k: &str) -> i64 {
+    match v.get(k) {
+        Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
+        Some(Value::String(s)) => s.trim().parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn u(v: &Value, k: &str) -> u32 {
+    u32::try_from(i(v, k)).unwrap_or(0)
+}
+
+fn s(v: &Value, k: &str) -> String {
+    match v.get(k) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Order status (cloud `orderStatus`, others `order_status`) and run status to the
+/// unified states. -2 locked is a lock; -1 recycled and -2 deleted are gone.
+pub fn lifecycle_of(order_status: i64, run_status: i64) -> LifecycleState {
+    match order_status {
+        0 => LifecycleState::Provisioning,
+        3 => LifecycleState::Expired,
+        -1 | -2 => LifecycleState::Deleted,
+        _ if run_status == -2 => LifecycleState::Locked,
+        _ => LifecycleState::Active,
+    }
+}
+
+pub fn power_of(run_status: i64) -> PowerState {
+    match run_status {
+        1 => PowerState::Running,
+        -1 => PowerState::Stopped,
+        _ => PowerState::Unknown,
+    }
+}
+
+/// IPs from a JSON-in-a-string list (`[{"ip":".."}]` or `[".."]`).
+fn ips_in(text: &str) -> Vec<String> {
+    let list: Vec<Value> = serde_json::from_str(text).unwrap_or_default();
+    list.iter()
+        .filter_map(|x| match x {
+            Value::String(s) => Some(s.clone()),
+            other => other.get("ip").and_then(Value::as_str).map(str::to_string),
+        })
+        .collect()
+}
+
+pub fn cloud_server_of(v: &Value) -> Server {
+    let mut ips = vec![s(v, "ip")];
+    ips.extend(ips_in(&s(v, "append_ip")));
+    ips.retain(|x| !x.is_empty());
+    let disks = s(v, "harddisks")
+        .split(',')
+        .filter_map(|d| d.trim().parse::<u32>().ok())
+        .enumerate()
+        .map(|(n, size_gb)| Disk {
+            size_gb,
+            system: n == 0,
+        })
+        .collect();
+    Server {
+        upstream_id: format!("server_{}", i(v, "id")),
+        name: format!("server_{}", i(v, "id")),
+        kind: ServerKind::Cloud,
+        region: Some(s(v, "line_guid")),
+        plan: None,
+        cpu: u(v, "cpu"),
+        ram_mb: u(v, "memory").saturating_mul(1024),
+        disks,
+        bandwidth_mbps: u(v, "bandwidth"),
+        ips,
+        os_image: Some(s(v, "system_guid")).filter(|x| !x.is_empty()),
+        power: power_of(i(v, "runStatus")),
+        lifecycle: lifecycle_of(i(v, "orderStatus"), i(v, "runStatus")),
+        expires_at: parse_china_time(&s(v, "endTime")),
+    }
+}
+
+/// Dedicated and colocated servers share the snake_case order shape.
+pub fn physical_server_of(family: Family, v: &Value) -> Server {
+    let name = s(v, "name");
+    Server {
+        upstream_id: format!("{}_{}", family.prefix(), i(v, "id")),
+        name: if name.is_empty() {
+            format!("{}_{}", family.prefix(), i(v, "id"))
+        } else {
+            name
+        },
+        kind: if family == Family::Idc {
+            ServerKind::Colocation
+        } else {
+            ServerKind::Dedicated
+        },
+        region: Some(s(v, "line_guid")),
+        plan: Some(s(v, "product_guid")).filter(|x| !x.is_empty()),
+        cpu: u(v, "cpu_value"),
+        ram_mb: u(v, "memory_num").saturating_mul(1024),
+        disks: Vec::new(),
+        bandwidth_mbps: u(v, "bandwidth"),
+        ips: ips_in(&s(v, "ip")),
+        os_image: Some(s(v, "system_guid")).filter(|x| !x.is_empty()),
+        power: power_of(i(v, "run_status")),
+        lifecycle: lifecycle_of(i(v, "order_status"), i(v, "run_status")),
+        expires_at: parse_china_time(&s(v, "end_time")),
+    }
+}
+
+fn server_of(family: Family, v: &Value) -> Server {
+    match family {
+        Family::Cloud => cloud_server_of(v),
+        other => physical_server_of(other, v),
+    }
+}
+
+fn money(v: &Value, k: &str) -> Option<Money> {
+    s(v, k).parse().ok()
+}
+
+fn unsupported(what: &str) -> Error {
+    Error::Unsupported {
+        vendor: "zonkvm".into(),
+        capability: what.into(),
+    }
+}
+
+/// The id list a create_order answer carries (see the simulator's documented shape).
+fn created_id(v: &Value) -> Result<i64> {
+    v.get("ids")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .and_then(Value::as_i64)
+        .ok_or_else(|| Error::UnknownOutcome {
+            vendor: "zonkvm".into(),
+            action: "zonkvm:create_order".into(),
+            message: "create_order succeeded without an order id; reconcile by listing".into(),
+        })
+}
+
+impl ZonkvmConnection {
+    async fn server_json(&self, family: Family, id: &str) -> Result<Value> {
+        let v = self.invoke(family.get_action(), &[("guid", id)]).await?;
+        if v.is_object() && v.get("id").is_some() {
+            Ok(v)
+        } else {
+            Err(shape(family.get_action(), "expected an order object"))
+        }
+    }
+
+    /// The cloud line a region names: a line guid as is, or the first line open for
+    /// purchase in a zone.
+    async fn cloud_line(&self, region: &str) -> Result<String> {
+        let lines = self.list("getlines", &[]).await?;
+        lines
+            .iter()
+            .find(|l| s(l, "guid") == region)
+            .or_else(|| {
+                lines
+                    .iter()
+                    .find(|l| s(l, "line_guid") == region && i(l, "buyStatus") == 1)
+            })
+            .map(|l| s(l, "guid"))
+            .ok_or_else(|| Error::invalid("region", format!("no cloud line in {region:?}")))
+    }
+
+    async fn create_cloud(&self, spec: &ServerSpec) -> Result<Server> {
+        let line = self.cloud_line(&spec.region).await?;
+        let packages = self.list("getproduct", &[]).await?;
+        let pkg = match spec.plan.as_deref() {
+            Some(p) => Some(
+                packages
+                    .iter()
+                    .find(|x| s(x, "name") == p)
+                    .ok_or_else(|| Error::invalid("plan", format!("unknown plan {p:?}")))?,
+            ),
+            None => None,
+        };
+        let pick = |explicit: Option<u32>, key: &str, field: &str| {
+            explicit
+                .map(i64::from)
+                .or(pkg.map(|p| i(p, key)))
+                .ok_or_else(|| Error::invalid(field, "give a plan or an explicit size"))
+        };
+        let cpu = pick(spec.cpu, "cpu", "cpu")?;
+        let ram = pick(spec.ram_mb.map(|m| m / 1024), "memory", "ram_mb")?;
+        let system_disk = pkg.map_or(40, |p| i(p, "systemdisk"));
+        let data_disk = match (spec.disk_gb, pkg) {
+            (Some(d), _) => i64::from(d),
+            (None, Some(p)) => i(p, "harddisk"),
+            (None, None) => 0,
+        };
+        let disks = if data_disk > 0 {
+            format!("{system_disk},{data_disk}")
+        } else {
+            system_disk.to_string()
+        };
+        let content = json!({
+            "cpu": cpu,
+            "ram": ram,
+            "bandwidth": spec.bandwidth_mbps.map(i64::from).or(pkg.map(|p| i(p, "bandwidth"))).unwrap_or(1),
+            "harddisksValues": disks,
+            "defense": pkg.map_or(0, |p| i(p, "defense")),
+            "ip_num": 1,
+            "months": spec.months.unwrap_or(1),
+        });
+        let order_id = spec.client_order_id.clone().unwrap_or_default();
+        let v = self
+            .invoke(
+                "create_order#create_server",
+                &[
+                    ("order_id", &order_id),
+                    ("content", &content.to_string()),
+                    ("line_guid", &line),
+                    ("system_guid", &spec.image),
+                ],
+            )
+            .await?;
+        let id = created_id(&v)?;
+        self.get_server(&format!("server_{id}")).await
+    }
+
+    async fn create_lease(&self, spec: &ServerSpec, product: &str) -> Result<Server> {
+        let products = self.list("lease_product", &[]).await?;
+        let p = products
+            .iter()
+            .find(|x| s(x, "guid") == product)
+            .ok_or_else(|| Error::invalid("plan", format!("unknown model {product:?}")))?;
+        let content = json!({
+            "bandwidth": spec.bandwidth_mbps.map(i64::from).unwrap_or_else(|| i(p, "bandwidth")),
+            "defense": i(p, "defense"),
+            "ip_num": 1,
+            "months": spec.months.unwrap_or(1),
+        });
+        let order_id = spec.client_order_id.clone().unwrap_or_default();
+        let v = self
+            .invoke(
+                "create_order#create_lease",
+                &[
+                    ("order_id", &order_id),
+                    ("content", &content.to_string()),
+                    ("line_guid", &s(p, "line_guid")),
+                    ("product_guid", product),
+                    ("system_guid", &spec.image),
+                ],
+            )
+            .await?;
+        let id = created_id(&v)?;
+        self.get_server(&format!("lease_{id}")).await
+    }
+}
+
+#[async_trait]
+impl Compute for ZonkvmConnection {
+    async fn catalog(&self) -> Result<ComputeCatalog> {
+        let regions = self
+            .list("getzones", &[])
+            .await?
+            .iter()
+            .filter(|z| i(z, "status") == 1)
+            .map(|z| Region {
+                id: s(z, "guid"),
+                name: s(z, "name"),
+            })
+            .collect();
+        let mut images = Vec::new();
+        for sys in self.list("getsystems", &[]).await? {
+            if i(&sys, "status") != 1 || !s(&sys, "type").contains("create") {
+                continue;
+            }
+            let zones: Vec<String> = serde_json::from_str(&s(&sys, "lines")).unwrap_or_default();
+            let name = s(&sys, "name");
+            if zones.is_empty() {
+                images.push(OsImage {
+                    id: s(&sys, "guid"),
+                    name: name.clone(),
+                    region: None,
+                });
+            }
+            for zone in zones {
+                images.push(OsImage {
+                    id: s(&sys, "guid"),
+                    name: name.clone(),
+                    region: Some(zone),
+                });
+            }
+        }
+        let mut plans: Vec<Plan> = self
+            .list("getproduct", &[])
+            .await?
+            .iter()
+            .filter(|p| i(p, "status") == 1)
+            .map(|p| Plan {
+                id: s(p, "name"),
+                name: s(p, "name"),
+                cpu: u(p, "cpu"),
+                ram_mb: u(p, "memory").saturating_mul(1024),
+                disk_gb: u(p, "systemdisk") + u(p, "harddisk"),
+                bandwidth_mbps: u(p, "bandwidth"),
+                monthly_price: money(p, "price"),
+            })
+            .collect();
+        plans.extend(
+            self.list("lease_product", &[])
+                .await?
+                .iter()
+                .filter(|p| i(p, "status") == 1)
+                .map(|p| Plan {
+                    id: format!("lease:{}", s(p, "guid")),
+                    name: s(p, "name"),
+                    cpu: u(p, "cpu_value"),
+                    ram_mb: u(p, "memory_num").saturating_mul(1024),
+                    disk_gb: 0,
+                    bandwidth_mbps: u(p, "bandwidth"),
+                    monthly_price: money(p, "price"),
+                }),
+        );
+        Ok(ComputeCatalog {
+            regions,
+            images,
+            plans,
+        })
+    }
+
+    async fn list_servers(&self) -> Result<Vec<Server>> {
+        let mut out = Vec::new();
+        for family in [Family::Cloud, Family::Lease, Family::Idc] {
+            let rows = self.list_all(family.list_action()).await?;
+            out.extend(rows.iter().map(|v| server_of(family, v)));
+        }
+        Ok(out)
+    }
+
+    async fn get_server(&self, id: &str) -> Result<Server> {
+        let (family, num) = parse_server_id(id)?;
+        Ok(server_of(family, &self.server_json(family, &num).await?))
+    }
+
+    async fn create_server(&self, spec: &ServerSpec) -> Result<Server> {
+        match spec.plan.as_deref().and_then(|p| p.strip_prefix("lease:")) {
+            Some(product) => self.create_lease(spec, product).await,
+            None => self.create_cloud(spec).await,
+        }
+    }
+
+    async fn power(&self, id: &str, action: PowerAction) -> Result<()> {
+        let (family, num) = parse_server_id(id)?;
+        // The document has one stop and one restart; there is no forced variant.
+        let verb = match action {
+            PowerAction::Start => "start",
+            PowerAction::Stop | PowerAction::ForceStop => "stop",
+            PowerAction::Reboot | PowerAction::ForceReboot => "restart",
+        };
+        let name = format!("{}_{verb}", family.prefix());
+        self.invoke(&name, &[("guid", &num)]).await?;
+        Ok(())
+    }
+
+    async fn reinstall(&self, id: &str, image: &str) -> Result<()> {
+        let (family, num) = parse_server_id(id)?;
+        // The document makes the new password part of a reinstall; keep the current one.
+        let current = self.server_json(family, &num).await?;
+        let key = if family == Family::Cloud {
+            "loginPassword"
+        } else {
+            "login_password"
+        };
+        let password = s(&current, key);
+        let name = format!("{}_install", family.prefix());
+        self.invoke(
+            &name,
+            &[("guid", &num), ("systemID", image), ("password", &password)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn reset_password(&self, id: &str, password: &str) -> Result<()> {
+        let (family, num) = parse_server_id(id)?;
+        let name = format!("{}_setpsw", family.prefix());
+        self.invoke(&name, &[("guid", &num), ("password", password)])
+            .await?;
+        Ok(())
+    }
+
+    async fn resize(&self, id: &str, resize: &Resize) -> Result<()> {
+        let (family, num) = parse_server_id(id)?;
+        if family != Family::Cloud {
+            // Dedicated and colocation upgrades add IPs, bandwidth or defense only.
+            if resize.cpu.is_some() || resize.ram_mb.is_some() || resize.disk_gb.is_some() {
+                return Err(unsupported(
+                    "resizing CPU, RAM or disks of a physical server",
+                ));
+            }
+            let current = self.server_json(family, &num).await?;
+            let Some(bw) = resize.bandwidth_mbps else {
+                return Err(Error::invalid("resize", "nothing to change"));
+            };
+            let add = (i64::from(bw) - i(&current, "bandwidth"))
+                .max(0)
+                .to_string();
+            let name = format!("{}_upgrade", family.prefix());
+            self.invoke(&name, &[("guid", &num), ("bandwidthAdd", &add)])
+                .await?;
+            return Ok(());
+        }
+        let current = self.server_json(family, &num).await?;
+        // server_upgrade takes absolute values; unchanged ones are sent as they are.
+        let cpu = resize.cpu.map_or(i(&current, "cpu"), i64::from).to_string();
+        let mem = resize
+            .ram_mb
+            .map_or(i(&current, "memory"), |m| i64::from(m / 1024))
+            .to_string();
+        let bw = resize
+            .bandwidth_mbps
+            .map_or(i(&current, "bandwidth"), i64::from)
+            .to_string();
+        let disks = match resize.disk_gb {
+            None => s(&current, "harddisks"),
+            Some(d) => {
+                let system = s(&current, "harddisks")
+                    .split(',')
+                    .next()
+                    .unwrap_or("40")
+                    .to_string();
+                format!("{system},{d}")
+            }
+        };
+        let defense = i(&current, "defense").to_string();
+        self.invoke(
+            "server_upgrade",
+            &[
+                ("guid", &num),
+                ("cpu", &cpu),
+                ("memory", &mem),
+                ("bandwidth", &bw),
+                ("defense", &defense),
+                ("harddisks", &disks),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_server(&self, id: &str) -> Result<()> {
+        let (family, num) = parse_server_id(id)?;
+        let name = format!("{}_refund", family.prefix());
+        self.invoke(&name, &[("guid", &num)]).await?;
+        Ok(())
+    }
+
+    async fn console(&self, id: &str) -> Result<ConsoleSession> {
+        let (family, num) = parse_server_id(id)?;
+        let name = format!("{}_getvncurl", family.prefix());
+        let v = self.invoke(&name, &[("guid", &num)]).await?;
+        let url = v
+            .get("url")
+            .and_then(Value::as_str)
+            .or_else(|| v.as_str())
+            .ok_or_else(|| shape(&name, "no console url"))?;
+        Ok(ConsoleSession {
+            url: url.to_string(),
+            expires_at: None,
+        })
+    }
+
+    async fn list_backups(&self, _id: &str) -> Result<Vec<Backup>> {
+        Err(unsupported("server backups"))
+    }
+
+    async fn create_backup(&self, _id: &str, _name: &str, _full: bool) -> Result<()> {
+        Err(unsupported("server backups"))
+    }
+
+    async fn restore_backup(&self, _id: &str, _backup_id: &str) -> Result<()> {
+        Err(unsupported("server backups"))
+    }
+
+    async fn delete_backup(&self, _id: &str, _backup_id: &str) -> Result<()> {
+        Err(unsupported("server backups"))
+    }
+}
+
+fn status_word(order_status: i64, run_status: i64) -> String {
+    match (order_status, run_status) {
+        (0, _) => "provisioning",
+        (3, _) => "expired",
+        (-2, _) | (-1, _) => "deleted",
+        (_, -1) => "stopped",
+        _ => "active",
+    }
+    .to_string()
+}
+
+#[async_trait]
+impl WebHosting for ZonkvmConnection {
+    async fn list_sites(&self) -> Result<Vec<HostingSite>> {
+        let rows = self.list_all("hosting_orders").await?;
+        Ok(rows
+            .iter()
+            .map(|v| {
+                let mut domains = vec![s(v, "domain")];
+                domains.extend(ips_in(&s(v, "domain_list")));
+                domains.retain(|d| !d.is_empty());
+                HostingSite {
+                    upstream_id: i(v, "id").to_string(),
+                    name: s(v, "name"),
+                    plan: Some(s(v, "product_guid")),
+                    domains,
+                    status: status_word(i(v, "order_status"), i(v, "run_status")),
+                    expires_at: parse_china_time(&s(v, "end_time")),
+                }
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Databases for ZonkvmConnection {
+    async fn list_databases(&self) -> Result<Vec<Database>> {
+        let rows = self.list_all("sql_orders").await?;
+        Ok(rows
+            .iter()
+            .map(|v| Database {
+                upstream_id: i(v, "id").to_string(),
+                name: s(v, "db_name"),
+                engine: s(v, "db_type"),
+                size_mb: Some(u(v, "db_size")),
+                status: status_word(i(v, "order_status"), i(v, "run_status")),
+                expires_at: parse_china_time(&s(v, "end_time")),
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_ids_keep_families_apart() {
+        assert_eq!(
+            parse_server_id("server_1001").unwrap(),
+            (Family::Cloud, "1001".into())
+        );
+        assert_eq!(
+            parse_server_id("lease_3").unwrap(),
+            (Family::Lease, "3".into())
+        );
+        assert_eq!(parse_server_id("idc_2").unwrap(), (Family::Idc, "2".into()));
+        assert_eq!(parse_server_id("7").unwrap(), (Family::Cloud, "7".into()));
+        assert!(parse_server_id("vm_1").is_err());
+        assert!(parse_server_id("server_x").is_err());
+    }
+
+    #[test]
+    fn states_map() {
+        assert_eq!(lifecycle_of(1, 1), LifecycleState::Active);
+        assert_eq!(lifecycle_of(1, -2), LifecycleState::Locked);
+        assert_eq!(lifecycle_of(3, -1), LifecycleState::Expired);
+        assert_eq!(lifecycle_of(-2, -1), LifecycleState::Deleted);
+        assert_eq!(power_of(-1), PowerState::Stopped);
+        assert_eq!(
+            parse_china_time("2026-11-25 20:00:00").unwrap().to_string(),
+            "2026-11-25T12:00:00Z"
+        );
+    }
+}
