@@ -95,7 +95,10 @@ impl Settings {
                 .contact
                 .or(file.contact)
                 .unwrap_or_else(|| UNSET_CONTACT.into()),
-            log: o.log.or(file.log).unwrap_or_else(|| "info,sqlx=warn".into()),
+            log: o
+                .log
+                .or(file.log)
+                .unwrap_or_else(|| "info,sqlx=warn".into()),
             sandbox_port: o.sandbox_port.or(file.sandbox_port).unwrap_or(7801),
             sync_interval_secs: file.sync_interval_secs.unwrap_or(3600),
             data_dir,

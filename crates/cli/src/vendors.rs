@@ -22,6 +22,12 @@ pub fn registry() -> Registry {
             sandbox: || boxed(idcgate_dnspod::Sim::sandbox()),
         },
         VendorEntry {
+            vendor: idcgate_core::Vendor::Zonkvm,
+            spec: idcgate_zonkvm::spec,
+            connect: idcgate_zonkvm::connect,
+            sandbox: || boxed(idcgate_zonkvm::Sim::sandbox()),
+        },
+        VendorEntry {
             vendor: idcgate_core::Vendor::Xensystem,
             spec: idcgate_xensystem::spec,
             connect: idcgate_xensystem::connect,
