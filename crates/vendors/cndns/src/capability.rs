@@ -1,0 +1,757 @@
+//! The core capabilities CNDNS can serve: Registrar, Dns, Compute (橙云 cloud hosts)
+//! and Billing.
+//!
+//! The API has no listing of owned domains, zones or hosts (its `*list` calls list
+//! products for sale), so those listings answer `Unsupported` rather than pretend; every
+//! other method is a thin wrapper over `CndnsClient::call`.
+
+use crate::client::CndnsClient;
+use crate::spec::spec;
+use async_trait::async_trait;
+use idcgate_core::capability::{Billing, Compute, Dns, Params, Registrar};
+use idcgate_core::spec::VendorSpec;
+use idcgate_core::{
+    Backup, Balance, ComputeCatalog, Connection, ConsoleSession, Disk, DnsRecord, Domain,
+    DomainStatus, Error, LifecycleState, Money, Order, OrderState, OsImage, PowerAction,
+    PowerState, PriceQuote, RecordInput, RecordType, Region, Resize, Result, Server, ServerKind,
+    ServerSpec, Vendor, Zone,
+};
+use serde_json::Value;
+use std::str::FromStr;
+
+const VENDOR: &str = "cndns";
+
+#[async_trait]
+impl Connection for CndnsClient {
+    fn vendor(&self) -> Vendor {
+        Vendor::Cndns
+    }
+    fn spec(&self) -> &'static VendorSpec {
+        spec()
+    }
+    async fn call(&self, action: &str, params: &Params) -> Result<Value> {
+        CndnsClient::call(self, action, params).await
+    }
+    fn registrar(&self) -> Option<&dyn Registrar> {
+        Some(self)
+    }
+    fn dns(&self) -> Option<&dyn Dns> {
+        Some(self)
+    }
+    fn compute(&self) -> Option<&dyn Compute> {
+        Some(self)
+    }
+    fn billing(&self) -> Option<&dyn Billing> {
+        Some(self)
+    }
+}
+
+fn unsupported(what: &str) -> Error {
+    Error::Unsupported {
+        vendor: VENDOR.into(),
+        capability: what.into(),
+    }
+}
+
+fn malformed(what: &str) -> Error {
+    Error::Transport {
+        vendor: VENDOR.into(),
+        message: format!("unexpected answer shape: {what}"),
+    }
+}
+
+/// A string field, whether sent as string or number, trimmed.
+fn s(v: &Value, k: &str) -> String {
+    match v.get(k) {
+        Some(Value::String(x)) => x.trim().to_string(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The first object of a `message` that is an array of one, or the object itself.
+fn first(v: &Value) -> Option<&Value> {
+    match v {
+        Value::Array(a) => a.first(),
+        Value::Object(_) => Some(v),
+        _ => None,
+    }
+}
+
+fn money(text: &str, what: &str) -> Result<Money> {
+    Money::from_str(text.trim()).map_err(|_| malformed(what))
+}
+
+/// CNDNS times (`2014/1/15 18:21:14`, `2014-1-1 23:49:29`, `2015-08-12`) are China time.
+pub(crate) fn parse_cn_time(text: &str) -> Option<jiff::Timestamp> {
+    let n: Vec<i64> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    if n.len() < 3 {
+        return None;
+    }
+    let get = |i: usize| n.get(i).copied().unwrap_or(0);
+    let dt = jiff::civil::DateTime::new(
+        i16::try_from(get(0)).ok()?,
+        i8::try_from(get(1)).ok()?,
+        i8::try_from(get(2)).ok()?,
+        i8::try_from(get(3)).ok()?,
+        i8::try_from(get(4)).ok()?,
+        i8::try_from(get(5)).ok()?,
+        0,
+    )
+    .ok()?;
+    dt.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .ok()
+        .map(|z| z.timestamp())
+}
+
+fn status_of(runstate: &str) -> DomainStatus {
+    match runstate.to_ascii_lowercase().as_str() {
+        "run" => DomainStatus::Active,
+        "expired" => DomainStatus::Expired,
+        "pause" | "stopped by admin" | "illegal" => DomainStatus::Locked,
+        "unpay" | "waiting" | "processing" | "not certified" | "renewal process"
+        | "transferring" => DomainStatus::Pending,
+        _ => DomainStatus::Other,
+    }
+}
+
+fn split_domain(name: &str) -> Result<(&str, &str)> {
+    name.split_once('.')
+        .filter(|(l, t)| !l.is_empty() && !t.is_empty())
+        .ok_or_else(|| Error::invalid("name", "expected a domain like example.com"))
+}
+
+fn tag_of(name: &str) -> &'static str {
+    if name.is_ascii() {
+        "dme"
+    } else {
+        "dmc"
+    }
+}
+
+/// A domain password CNDNS accepts (letters and digits, 6-16): the reseller manages the
+/// domain through the API, so nobody needs to know it.
+fn domain_password() -> String {
+    use rand::Rng;
+    const ALNUM: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    (0..14)
+        .map(|_| char::from(ALNUM[rng.gen_range(0..ALNUM.len())]))
+        .collect()
+}
+
+impl CndnsClient {
+    async fn price(&self, action: &str, kv: &[(&str, &str)], product: &str) -> Result<Money> {
+        let v = self.call_kv(action, kv).await?;
+        let price = money(v.as_str().unwrap_or_default(), "price")?;
+        // "如果获取的价格是 0, 说明传的参数查找不到价格".
+        if price == Money::ZERO {
+            return Err(Error::not_found(format!("price of {product}")));
+        }
+        Ok(price)
+    }
+
+    async fn contact_for_registration(&self) -> Result<String> {
+        if let Some(id) = &self.contact_id {
+            return Ok(id.clone());
+        }
+        let list = self.call_kv("/domains/contactlist", &[]).await?;
+        let items = list.as_array().cloned().unwrap_or_default();
+        items
+            .iter()
+            .find(|c| s(c, "ischecked") == "2")
+            .or_else(|| items.first())
+            .map(|c| s(c, "userid"))
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| Error::invalid("credentials.contact_id", "the account has no contact"))
+    }
+}
+
+#[async_trait]
+impl Registrar for CndnsClient {
+    async fn list_domains(&self) -> Result<Vec<Domain>> {
+        Err(unsupported(
+            "listing domains (the CNDNS API has no domain list)",
+        ))
+    }
+
+    async fn get_domain(&self, name: &str) -> Result<Domain> {
+        let v = self
+            .call_kv("/domains/domaindetail", &[("domainname", name)])
+            .await?;
+        let d = first(&v).ok_or_else(|| malformed("DomainDetail message"))?;
+        let nameservers = (1..=6)
+            .map(|i| s(d, &format!("host{i}")))
+            .filter(|h| !h.is_empty() && h != "-")
+            .collect();
+        Ok(Domain {
+            name: s(d, "d_dme").to_ascii_lowercase(),
+            status: status_of(&s(d, "runstate")),
+            registered_at: parse_cn_time(&s(d, "RegistrationTime")),
+            expires_at: parse_cn_time(&s(d, "ExpireTime")),
+            nameservers,
+            auto_renew: false,
+            upstream_id: Some(s(d, "d_dme").to_ascii_lowercase()),
+        })
+    }
+
+    async fn check_available(&self, name: &str) -> Result<bool> {
+        let (label, tld) = split_domain(name)?;
+        let v = self
+            .call_kv(
+                "dmcheck/check",
+                &[("domain-name", label), ("tld", &format!(".{tld}"))],
+            )
+            .await?;
+        let answer = first(&v)
+            .and_then(Value::as_object)
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .ok_or_else(|| malformed("check message"))?;
+        match answer {
+            "available" => Ok(true),
+            "unavailable" => Ok(false),
+            other => Err(Error::upstream(
+                VENDOR,
+                "",
+                format!("check {name}: {other}"),
+            )),
+        }
+    }
+
+    async fn quote_registration(&self, name: &str, years: u32) -> Result<PriceQuote> {
+        let (_, tld) = split_domain(name)?;
+        let years_s = years.to_string();
+        let suffix = format!(".{tld}");
+        let price = self
+            .price(
+                "/product/getproductprice",
+                &[
+                    ("type", "1"),
+                    ("years", &years_s),
+                    ("tag", tag_of(name)),
+                    ("suffix", &suffix),
+                ],
+                name,
+            )
+            .await?;
+        Ok(PriceQuote {
+            product: format!("domain:{name}"),
+            period_months: years * 12,
+            price,
+        })
+    }
+
+    async fn register(&self, name: &str, years: u32, client_order_id: &str) -> Result<Order> {
+        let quote = self.quote_registration(name, years).await?;
+        let userid = self.contact_for_registration().await?;
+        let years_s = years.to_string();
+        let pass = domain_password();
+        // CNDNS takes no client order id: a lost answer is an unknown outcome and is
+        // reconciled by reading DomainDetail.
+        self.call_kv(
+            "/domains/createdom",
+            &[
+                ("userid", &userid),
+                ("domainname", name),
+                ("years", &years_s),
+                ("domainpass", &pass),
+            ],
+        )
+        .await?;
+        Ok(Order {
+            id: client_order_id.to_string(),
+            product: quote.product,
+            amount: quote.price,
+            state: OrderState::Succeeded,
+            upstream_id: Some(name.to_string()),
+            created_at: jiff::Timestamp::now(),
+        })
+    }
+
+    async fn renew(&self, name: &str, years: u32, client_order_id: &str) -> Result<Order> {
+        let years_s = years.to_string();
+        let price = self
+            .price(
+                "/product/getrenewprice",
+                &[("type", "1"), ("pdtname", name), ("years", &years_s)],
+                name,
+            )
+            .await?;
+        // exptme pins the expiry we read: a repeated renewal is refused (11605)
+        // instead of renewing twice.
+        let current = self.get_domain(name).await?;
+        let exptme = current
+            .expires_at
+            .map(|t| {
+                t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+                    .strftime("%Y-%m-%d")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        self.call_kv(
+            "/domains/domainrenew",
+            &[
+                ("domainname", name),
+                ("years", &years_s),
+                ("exptme", &exptme),
+            ],
+        )
+        .await?;
+        Ok(Order {
+            id: client_order_id.to_string(),
+            product: format!("domain-renew:{name}"),
+            amount: price,
+            state: OrderState::Succeeded,
+            upstream_id: Some(name.to_string()),
+            created_at: jiff::Timestamp::now(),
+        })
+    }
+
+    async fn set_nameservers(&self, name: &str, nameservers: &[String]) -> Result<()> {
+        if !(2..=6).contains(&nameservers.len()) {
+            return Err(Error::invalid("nameservers", "CNDNS takes 2 to 6"));
+        }
+        let keys: Vec<String> = (1..=nameservers.len())
+            .map(|i| format!("dns_hst{i}"))
+            .collect();
+        let mut kv: Vec<(&str, &str)> = vec![("domainname", name)];
+        kv.extend(
+            keys.iter()
+                .map(String::as_str)
+                .zip(nameservers.iter().map(String::as_str)),
+        );
+        self.call_kv("/domains/modifydns", &kv).await.map(|_| ())
+    }
+}
+
+fn record_of(zone: &str, r: &Value) -> Option<DnsRecord> {
+    let rtype = RecordType::from_str(&s(r, "rec_type")).ok()?;
+    Some(DnsRecord {
+        zone: zone.to_string(),
+        host: s(r, "rec_item"),
+        rtype,
+        value: s(r, "rec_value"),
+        ttl: s(r, "rec_ttl").parse().unwrap_or(600),
+        line: None,
+        priority: (rtype == RecordType::Mx)
+            .then(|| s(r, "rec_mx").parse().ok())
+            .flatten(),
+        enabled: true,
+        upstream_id: Some(s(r, "rec_id")),
+    })
+}
+
+/// CNDNS has one resolution line: anything but the default is refused up front.
+fn check_line(r: &RecordInput) -> Result<()> {
+    match r.line.as_deref() {
+        None | Some("") | Some("default") => Ok(()),
+        Some(other) => Err(Error::invalid(
+            "line",
+            format!("CNDNS has no resolution lines ({other:?})"),
+        )),
+    }
+}
+
+#[async_trait]
+impl Dns for CndnsClient {
+    async fn list_zones(&self) -> Result<Vec<Zone>> {
+        Err(unsupported(
+            "listing zones (the CNDNS API has no domain list)",
+        ))
+    }
+
+    async fn list_records(&self, zone: &str) -> Result<Vec<DnsRecord>> {
+        let v = self
+            .call_kv("/domains/reclist", &[("domainname", zone)])
+            .await?;
+        Ok(v.as_array()
+            .map(|a| a.iter().filter_map(|r| record_of(zone, r)).collect())
+            .unwrap_or_default())
+    }
+
+    async fn create_record(&self, zone: &str, r: &RecordInput) -> Result<DnsRecord> {
+        check_line(r)?;
+        let ttl = r.ttl.to_string();
+        let level = r.priority.unwrap_or(10).to_string();
+        let mut kv = vec![
+            ("domainname", zone),
+            ("rec_item", r.host.as_str()),
+            ("rec_type", r.rtype.as_str()),
+            ("rec_value", r.value.as_str()),
+            ("rec_ttl", ttl.as_str()),
+        ];
+        if r.rtype == RecordType::Mx {
+            kv.push(("rec_level", level.as_str()));
+        }
+        let v = self.call_kv("/domains/addrec", &kv).await?;
+        let id = match &v {
+            Value::String(x) => x.trim().to_string(),
+            Value::Number(n) => n.to_string(),
+            _ => String::new(),
+        };
+        if id.is_empty() {
+            // The record was added but its id is lost: reconcile by listing.
+            return Err(Error::UnknownOutcome {
+                vendor: VENDOR.into(),
+                action: "cndns:/domains/addrec".into(),
+                message: "AddRec answered without a record id".into(),
+            });
+        }
+        Ok(DnsRecord {
+            zone: zone.to_string(),
+            host: r.host.clone(),
+            rtype: r.rtype,
+            value: r.value.clone(),
+            ttl: r.ttl,
+            line: None,
+            priority: (r.rtype == RecordType::Mx).then(|| r.priority.unwrap_or(10)),
+            enabled: true,
+            upstream_id: Some(id),
+        })
+    }
+
+    async fn update_record(&self, zone: &str, id: &str, r: &RecordInput) -> Result<DnsRecord> {
+        check_line(r)?;
+        let current = self
+            .list_records(zone)
+            .await?
+            .into_iter()
+            .find(|x| x.upstream_id.as_deref() == Some(id))
+            .ok_or_else(|| Error::not_found(format!("record {id} in {zone}")))?;
+        // ModifyRec "只能修改解析记录的记录值和 TTL 值".
+        if !current.host.eq_ignore_ascii_case(&r.host) {
+            return Err(Error::invalid(
+                "host",
+                "CNDNS can change only value and TTL",
+            ));
+        }
+        if current.rtype != r.rtype {
+            return Err(Error::invalid(
+                "type",
+                "CNDNS can change only value and TTL",
+            ));
+        }
+        let ttl = r.ttl.to_string();
+        self.call_kv(
+            "/domains/modifyrec",
+            &[
+                ("domainname", zone),
+                ("rec_id", id),
+                ("rec_ttl", &ttl),
+                ("rec_value", &r.value),
+            ],
+        )
+        .await?;
+        Ok(DnsRecord {
+            value: r.value.clone(),
+            ttl: r.ttl,
+            ..current
+        })
+    }
+
+    async fn delete_record(&self, zone: &str, id: &str) -> Result<()> {
+        match self
+            .call_kv(
+                "/domains/deleterec",
+                &[("domainname", zone), ("rec_id", id)],
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            // 11318: the record is already gone, which is what was asked for.
+            Err(Error::NotFound { what }) if what.starts_with("11318") => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn set_record_enabled(&self, _zone: &str, _id: &str, _enabled: bool) -> Result<()> {
+        Err(unsupported("pausing DNS records"))
+    }
+
+    async fn lines(&self, _zone: &str) -> Result<Vec<String>> {
+        Ok(vec!["default".into()])
+    }
+}
+
+/// A system password CNDNS accepts (6-20, no spaces) for hosts built or rebuilt
+/// through the capability, which has no way to pass one; `reset_password` sets a known
+/// one afterwards.
+fn host_password() -> String {
+    format!("Cd{}!", domain_password())
+}
+
+fn number(v: &Value, k: &str) -> u32 {
+    s(v, k).parse().unwrap_or(0)
+}
+
+/// `tmetpe` and `years` for a number of months: whole years as years, else months.
+fn term(months: u32) -> (&'static str, String) {
+    match months {
+        0 | 1 => ("2", "1".into()),
+        6 => ("4", "1".into()),
+        m if m % 12 == 0 => ("5", (m / 12).to_string()),
+        m => ("2", m.to_string()),
+    }
+}
+
+impl CndnsClient {
+    async fn cloud(&self, action: &str, id: &str) -> Result<Value> {
+        self.call_kv(action, &[("cloudname", id)]).await
+    }
+}
+
+/// 橙云 cloud hosts. The API cannot list the account's hosts, delete one, open a console
+/// or list snapshots (a host keeps one snapshot, addressed here as `snapshot`).
+#[async_trait]
+impl Compute for CndnsClient {
+    async fn catalog(&self) -> Result<ComputeCatalog> {
+        let v = self.call_kv("/cloud/cloudlist", &[]).await?;
+        let c = first(&v).ok_or_else(|| malformed("cloudlist message"))?;
+        let list = |k: &str| {
+            c.get(k)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
+        Ok(ComputeCatalog {
+            regions: list("PlaceInfo")
+                .iter()
+                .map(|p| Region {
+                    id: s(p, "Placeval"),
+                    name: s(p, "Place"),
+                })
+                .collect(),
+            images: list("OS")
+                .iter()
+                .map(|o| OsImage {
+                    id: s(o, "systemValue"),
+                    name: s(o, "systemName"),
+                    region: None,
+                })
+                .collect(),
+            // Configurations are free-form (CPU, RAM, disk, bandwidth): no fixed plans.
+            plans: Vec::new(),
+        })
+    }
+
+    async fn list_servers(&self) -> Result<Vec<Server>> {
+        Err(unsupported(
+            "listing cloud hosts (the CNDNS API has no host list)",
+        ))
+    }
+
+    async fn get_server(&self, id: &str) -> Result<Server> {
+        let info = self.cloud("/cloud/cloudinfo", id).await?;
+        let d = first(&info).ok_or_else(|| malformed("CloudInfo message"))?;
+        let state = self.cloud("/cloud/getsvrstt", id).await?;
+        let state = state.as_str().unwrap_or_default().trim().to_string();
+        let expires_at = parse_cn_time(&s(d, "exptime"));
+        let lifecycle = match state.as_str() {
+            "not created" => LifecycleState::Provisioning,
+            "pause" => LifecycleState::Suspended,
+            _ if expires_at.is_some_and(|t| t < jiff::Timestamp::now()) => LifecycleState::Expired,
+            _ => LifecycleState::Active,
+        };
+        let mut ips: Vec<String> = [s(d, "serverip")]
+            .into_iter()
+            .chain(s(d, "ips").split(',').map(str::to_string))
+            .filter(|ip| !ip.is_empty() && ip != "-")
+            .collect();
+        ips.dedup();
+        Ok(Server {
+            upstream_id: s(d, "cloudname"),
+            name: s(d, "cloudname"),
+            kind: ServerKind::Cloud,
+            region: Some(s(d, "locate")).filter(|r| !r.is_empty()),
+            plan: None,
+            cpu: number(d, "cpu"),
+            ram_mb: number(d, "ram"),
+            disks: vec![Disk {
+                size_gb: number(d, "hd"),
+                system: true,
+            }],
+            bandwidth_mbps: number(d, "bd"),
+            ips,
+            os_image: Some(s(d, "osname")).filter(|o| !o.is_empty()),
+            power: match state.as_str() {
+                "running" => PowerState::Running,
+                "stop" => PowerState::Stopped,
+                _ => PowerState::Unknown,
+            },
+            lifecycle,
+            expires_at,
+        })
+    }
+
+    async fn create_server(&self, spec: &ServerSpec) -> Result<Server> {
+        let need = |v: Option<u32>, f: &str| {
+            v.map(|n| n.to_string())
+                .ok_or_else(|| Error::invalid(f, "CNDNS cloud hosts are configured by size"))
+        };
+        let (cpu, ram, hd, bd) = (
+            need(spec.cpu, "cpu")?,
+            need(spec.ram_mb, "ram_mb")?,
+            need(spec.disk_gb, "disk_gb")?,
+            need(spec.bandwidth_mbps, "bandwidth_mbps")?,
+        );
+        let (tmetpe, years) = term(spec.months.unwrap_or(1));
+        let bought = self
+            .call_kv(
+                "/cloud/buycloud",
+                &[
+                    ("cpu", &cpu),
+                    ("ram", &ram),
+                    ("HD", &hd),
+                    ("BD", &bd),
+                    ("place", &spec.region),
+                    ("os", &spec.image),
+                    ("tmetpe", tmetpe),
+                    ("years", &years),
+                ],
+            )
+            .await?;
+        let name = first(&bought)
+            .map(|b| s(b, "cloudname"))
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| Error::UnknownOutcome {
+                vendor: VENDOR.into(),
+                action: "cndns:/cloud/buycloud".into(),
+                message: "BuyCloud answered without a cloudname".into(),
+            })?;
+        let pass = host_password();
+        self.call_kv(
+            "/cloud/createhost",
+            &[("cloudname", &name), ("password", &pass)],
+        )
+        .await?;
+        self.get_server(&name).await
+    }
+
+    async fn power(&self, id: &str, action: PowerAction) -> Result<()> {
+        let steps: &[&str] = match action {
+            PowerAction::Start => &["/cloud/starthost"],
+            PowerAction::Stop => &["/cloud/shutdown"],
+            PowerAction::ForceStop => &["/cloud/poweroff"],
+            PowerAction::Reboot => &["/cloud/restartcloud"],
+            PowerAction::ForceReboot => &["/cloud/poweroff", "/cloud/starthost"],
+        };
+        for step in steps {
+            match self.cloud(step, id).await {
+                Ok(_) => {}
+                // A forced reboot of a host that is already off only needs the start.
+                Err(Error::Upstream { code, .. })
+                    if action == PowerAction::ForceReboot && code == "17115" => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    async fn reinstall(&self, id: &str, image: &str) -> Result<()> {
+        let pass = host_password();
+        self.call_kv(
+            "/cloud/rebuildcloud",
+            &[
+                ("cloudname", id),
+                ("cloudpass", &pass),
+                ("cloudsystem", image),
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn reset_password(&self, id: &str, password: &str) -> Result<()> {
+        self.call_kv(
+            "/cloud/modpassword",
+            &[("cloudname", id), ("cloudpassword", password)],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn resize(&self, id: &str, resize: &Resize) -> Result<()> {
+        let cur = self.get_server(id).await?;
+        let grow = |new: Option<u32>, now: u32, f: &str| -> Result<String> {
+            match new {
+                None => Ok("0".into()),
+                Some(n) if n >= now => Ok((n - now).to_string()),
+                Some(_) => Err(Error::invalid(f, "CNDNS cloud hosts can only grow")),
+            }
+        };
+        let disk_now = cur.disks.first().map_or(0, |d| d.size_gb);
+        let (c, r, h, b) = (
+            grow(resize.cpu, cur.cpu, "cpu")?,
+            grow(resize.ram_mb, cur.ram_mb, "ram_mb")?,
+            grow(resize.disk_gb, disk_now, "disk_gb")?,
+            grow(resize.bandwidth_mbps, cur.bandwidth_mbps, "bandwidth_mbps")?,
+        );
+        self.call_kv(
+            "/cloud/upgradecloud",
+            &[
+                ("cloudname", id),
+                ("CPUNum", &c),
+                ("RAMNum", &r),
+                ("HDNum", &h),
+                ("BDNum", &b),
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn delete_server(&self, _id: &str) -> Result<()> {
+        Err(unsupported("deleting cloud hosts (no such API call)"))
+    }
+
+    async fn console(&self, _id: &str) -> Result<ConsoleSession> {
+        Err(unsupported("consoles of 橙云 hosts (no such API call)"))
+    }
+
+    async fn list_backups(&self, _id: &str) -> Result<Vec<Backup>> {
+        Err(unsupported("listing snapshots (no such API call)"))
+    }
+
+    async fn create_backup(&self, id: &str, _name: &str, _full: bool) -> Result<()> {
+        self.cloud("/cloud/bkup", id).await.map(|_| ())
+    }
+
+    async fn restore_backup(&self, id: &str, _backup_id: &str) -> Result<()> {
+        self.cloud("/cloud/rstcloud", id).await.map(|_| ())
+    }
+
+    async fn delete_backup(&self, id: &str, _backup_id: &str) -> Result<()> {
+        self.cloud("/cloud/delbkupfile", id).await.map(|_| ())
+    }
+}
+
+#[async_trait]
+impl Billing for CndnsClient {
+    async fn balance(&self) -> Result<Balance> {
+        let v = self.call_kv("/user/userdetail", &[]).await?;
+        let d = first(&v).ok_or_else(|| malformed("userdetail message"))?;
+        Ok(Balance {
+            available: money(&s(d, "availablebalance"), "availablebalance")?,
+            credit: money(&s(d, "borrowmoney"), "borrowmoney")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cndns_times_are_china_time() {
+        let t = parse_cn_time("2014/1/15 18:21:14").unwrap();
+        assert_eq!(t.to_string(), "2014-01-15T10:21:14Z");
+        assert!(parse_cn_time("2015-08-12").is_some());
+        assert!(parse_cn_time("-").is_none());
+        assert!(parse_cn_time("2015/13/40").is_none());
+    }
+}

@@ -1,0 +1,494 @@
+//! 橙云 cloud hosts: bought (charged, "not created"), then built with CreateHost,
+//! powered through their state machine (running / stop), snapshotted, reinstalled and
+//! renewed by month, half-year or year.
+
+use super::{fmt_time, yuan, Per, Purpose, Req, SimErr, State, R};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+const CPUS: [u32; 4] = [1, 2, 4, 8];
+const RAMS: [u32; 6] = [512, 1024, 2048, 4096, 8192, 16384];
+const PLACES: [(&str, &str); 3] = [
+    ("1", "上海电信机房"),
+    ("2", "上海双线机房"),
+    ("3", "香港机房"),
+];
+const OSES: [(&str, &str); 4] = [
+    (
+        "windows2003Enterprise_32",
+        "Windows Server 2003 企业版 32 位",
+    ),
+    ("windows2008R2_64", "Windows Server 2008 R2 64 位"),
+    ("centos7.9_64", "CentOS 7.9 64 位"),
+    ("ubuntu22.04_64", "Ubuntu 22.04 64 位"),
+];
+
+#[derive(Debug, Clone)]
+pub(crate) struct Cloud {
+    pub no: u64,
+    pub name: String,
+    pub cpu: u32,
+    pub ram: u32,
+    pub hd: u32,
+    pub bd: u32,
+    pub place: String,
+    pub os: String,
+    pub platform_pass: String,
+    pub password: String,
+    pub reg: i64,
+    pub exp: i64,
+    pub built: bool,
+    pub running: bool,
+    pub snapshot: Option<i64>,
+    pub ip: String,
+    /// Extra public IPs bought with BuyIP.
+    pub extra_ips: Vec<String>,
+    pub domains: Vec<String>,
+    pub port: u16,
+}
+
+/// Upper limits of a host's configuration (what getUpgradelist measures against).
+const MAX_CPU: u32 = 8;
+const MAX_RAM: u32 = 16384;
+const MAX_HD: u32 = 500;
+const MAX_BD: u32 = 100;
+const MAX_EXTRA_IPS: usize = 4;
+
+pub(crate) struct Config {
+    cpu: u32,
+    ram: u32,
+    hd: u32,
+    bd: u32,
+    place: String,
+    os: String,
+}
+
+/// Months bought by a `tmetpe`/`timetype` (2 月, 4 半年, 5 年) times `years`.
+fn months(q: &Req, key: &str) -> Result<i64, SimErr> {
+    let unit = match q.get(key).or_else(|| q.get("tmetpe")).unwrap_or("5") {
+        "2" => 1,
+        "4" => 6,
+        "5" => 12,
+        _ => return Err(SimErr::field(17007, "购买时限参数非法", key)),
+    };
+    let n = q
+        .or("years", "1")
+        .parse::<i64>()
+        .ok()
+        .filter(|n| (1..=10).contains(n))
+        .ok_or_else(|| SimErr::field(17007, "购买时限参数非法", "years"))?;
+    Ok(unit * n)
+}
+
+fn config(q: &Req) -> Result<Config, SimErr> {
+    let num = |k: &str, code: u32, text: &str| {
+        q.req(k)?
+            .parse::<u32>()
+            .map_err(|_| SimErr::field(code, text, k))
+    };
+    let cpu = num("cpu", 17001, "CPU参数非法")?;
+    let ram = num("ram", 17002, "内存参数非法")?;
+    let hd = num("HD", 17003, "空间参数非法")?;
+    let bd = num("BD", 17004, "带宽参数非法")?;
+    if !CPUS.contains(&cpu) {
+        return Err(SimErr::field(17001, "CPU参数非法", "cpu"));
+    }
+    if !RAMS.contains(&ram) {
+        return Err(SimErr::field(17002, "内存参数非法", "ram"));
+    }
+    if !(50..=500).contains(&hd) || hd % 10 != 0 {
+        return Err(SimErr::field(17003, "空间参数非法", "HD"));
+    }
+    if !(1..=100).contains(&bd) {
+        return Err(SimErr::field(17004, "带宽参数非法", "BD"));
+    }
+    let os = q.req("os")?;
+    if !OSES.iter().any(|(v, _)| *v == os) {
+        return Err(SimErr::field(17005, "操作系统参数非法", "os"));
+    }
+    let place = q.req("place")?;
+    if !PLACES.iter().any(|(v, _)| *v == place) {
+        return Err(SimErr::field(17006, "机房参数非法", "place"));
+    }
+    Ok(Config {
+        cpu,
+        ram,
+        hd,
+        bd,
+        place: place.into(),
+        os: os.into(),
+    })
+}
+
+/// Monthly price of a configuration.
+fn monthly(cpu: u32, ram: u32, hd: u32, bd: u32) -> Decimal {
+    yuan(30, 0) * Decimal::from(cpu)
+        + yuan(15, 0) * Decimal::from(ram / 512)
+        + yuan(2, 0) * Decimal::from(hd / 10)
+        + yuan(20, 0) * Decimal::from(bd)
+}
+
+fn place_name(v: &str) -> &'static str {
+    PLACES
+        .iter()
+        .find(|(k, _)| *k == v)
+        .map_or("-", |(_, n)| *n)
+}
+
+fn os_name(v: &str) -> &'static str {
+    OSES.iter().find(|(k, _)| *k == v).map_or("-", |(_, n)| *n)
+}
+
+fn password_ok(p: &str) -> bool {
+    (6..=20).contains(&p.len()) && !p.contains(char::is_whitespace)
+}
+
+fn info(c: &Cloud) -> Value {
+    if !c.built {
+        return json!([{
+            "cloudno": c.no.to_string(), "cloudname": c.name, "platepass": c.platform_pass,
+            "regtime": fmt_time(c.reg), "exptime": fmt_time(c.exp),
+            "locate": place_name(&c.place), "ICPID": "", "remoteport": "3389",
+        }]);
+    }
+    json!([{
+        "cloudno": c.no.to_string(), "cloudname": c.name, "platepass": c.platform_pass,
+        "regtime": fmt_time(c.reg), "exptime": fmt_time(c.exp),
+        "osname": os_name(&c.os),
+        "ostype": if c.os.starts_with("windows") { "windows" } else { "linux" },
+        "locate": place_name(&c.place), "serverip": c.ip, "dxip": "-", "wtip": "-",
+        "freedomain": format!("{}.ichengyun.net", c.no), "outremotepport": "-", "inremotepport": "-",
+        "cpu": c.cpu.to_string(), "ram": c.ram.to_string(), "hd": c.hd.to_string(), "bd": c.bd.to_string(),
+        "intraip": format!("10.0.{}.{}", (c.no >> 8) & 255, c.no & 255),
+        "remoteport": c.port.to_string(),
+        "ips": c.extra_ips.join(","),
+        "domains": c.domains.join(","),
+    }])
+}
+
+pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
+    let now = q.now;
+    match name {
+        "/cloud/cloudlist" => {
+            return Ok(json!([{
+                "CPUInfo": CPUS.iter().map(|c| json!({"CPU": c.to_string()})).collect::<Vec<_>>(),
+                "RAMInfo": RAMS.iter().map(|r| json!({"RAM": r.to_string()})).collect::<Vec<_>>(),
+                "HDInfo": [{"Minval":"50","Maxval":"500","step":"10"}],
+                "BandWidth": [{"Minval":"1","Maxval":"100","step":"1"}],
+                "OS": OSES.iter().map(|(v, n)| json!({"systemName": n, "systemValue": v})).collect::<Vec<_>>(),
+                "PlaceInfo": PLACES.iter().map(|(v, n)| json!({"Place": n, "Placeval": v})).collect::<Vec<_>>(),
+                "TimetypeInfo": [{"Tmeval":"2","TmeNme":"月"},{"Tmeval":"4","TmeNme":"半年"},{"Tmeval":"5","TmeNme":"年"}],
+            }]))
+        }
+        "/cloud/getprice" => {
+            let c = config(q)?;
+            let m = months(q, "tmetpe")?;
+            let p = monthly(c.cpu, c.ram, c.hd, c.bd) * Decimal::from(m);
+            return Ok(json!(p.normalize().to_string()));
+        }
+        "/cloud/buycloud" => {
+            let c = config(q)?;
+            let m = months(q, "tmetpe")?;
+            let price = monthly(c.cpu, c.ram, c.hd, c.bd) * Decimal::from(m);
+            let no = 10_001_000 + st.next_id();
+            let cloudname = format!("S{}", 262_000 + no % 1000);
+            st.charge_order(
+                q,
+                Purpose::Buy,
+                price,
+                format!("橙云主机购买 {cloudname} {m}个月"),
+            )?;
+            let platform_pass = format!("CY{:06X}", no % 0xFF_FFFF);
+            let cloud = Cloud {
+                no,
+                name: cloudname.clone(),
+                cpu: c.cpu,
+                ram: c.ram,
+                hd: c.hd,
+                bd: c.bd,
+                place: c.place,
+                os: c.os,
+                platform_pass: platform_pass.clone(),
+                password: String::new(),
+                reg: now,
+                exp: super::add_months(now, m),
+                built: false,
+                running: false,
+                snapshot: None,
+                ip: format!("222.73.{}.{}", (no >> 8) & 255, no & 255),
+                extra_ips: Vec::new(),
+                domains: Vec::new(),
+                port: 3389,
+            };
+            let reg = fmt_time(cloud.reg);
+            let exp = fmt_time(cloud.exp);
+            st.clouds.insert(cloudname.clone(), cloud);
+            return Ok(
+                json!([{"cloudNo": no.to_string(), "cloudname": cloudname, "cloudpass": platform_pass, "regtme": reg, "exptme": exp}]),
+            );
+        }
+        _ => {}
+    }
+    let cname = q.req("cloudname")?.to_string();
+    let mut c = st
+        .clouds
+        .get(&cname)
+        .cloned()
+        .ok_or_else(|| SimErr::new(17102, "产品不在代理商名下"))?;
+    let out = op(st, name, q, &mut c)?;
+    st.clouds.insert(cname, c);
+    Ok(out)
+}
+
+fn built(c: &Cloud) -> Result<(), SimErr> {
+    if c.built {
+        Ok(())
+    } else {
+        Err(SimErr::new(17107, "主机状态非法(还未创建主机)"))
+    }
+}
+
+fn op(st: &mut State, name: &str, q: &Req, c: &mut Cloud) -> R {
+    match name {
+        "/cloud/cloudinfo" => return Ok(info(c)),
+        "/cloud/getsvrstt" => {
+            let s = match (c.built, c.running) {
+                (false, _) => "not created",
+                (true, true) => "running",
+                (true, false) => "stop",
+            };
+            return Ok(json!(s));
+        }
+        "/cloud/createhost" => {
+            if c.built {
+                return Err(SimErr::new(17103, "主机已开通无需再次开通"));
+            }
+            let p = q.req("password")?;
+            if !password_ok(p) {
+                return Err(SimErr::field(17101, "密码非法", "password"));
+            }
+            c.password = p.into();
+            c.built = true;
+            c.running = true;
+            let mut v = info(c);
+            if let Some(o) = v.get_mut(0).and_then(Value::as_object_mut) {
+                o.insert("hostpassword".into(), json!(c.password));
+            }
+            return Ok(v);
+        }
+        "/cloud/modplatformpassword" => {
+            let p = q.req("password")?;
+            if !password_ok(p) {
+                return Err(SimErr::field(17101, "密码非法", "password"));
+            }
+            c.platform_pass = p.into();
+        }
+        "/cloud/modpassword" => {
+            built(c)?;
+            let p = q.req("cloudpassword")?;
+            if !password_ok(p) {
+                return Err(SimErr::field(17101, "密码非法", "cloudpassword"));
+            }
+            c.password = p.into();
+        }
+        "/cloud/restartcloud" => {
+            built(c)?;
+            if !c.running {
+                return Err(SimErr::new(17108, "主机非运行态无法重启"));
+            }
+        }
+        "/cloud/shutdown" => {
+            built(c)?;
+            if !c.running {
+                return Err(SimErr::new(17111, "主机非运行态无法关机"));
+            }
+            c.running = false;
+        }
+        "/cloud/poweroff" => {
+            built(c)?;
+            if !c.running {
+                return Err(SimErr::new(17115, "主机已关机无法再关闭"));
+            }
+            c.running = false;
+        }
+        "/cloud/starthost" => {
+            built(c)?;
+            if c.running {
+                return Err(SimErr::new(17113, "主机非关机状态无法开机"));
+            }
+            c.running = true;
+        }
+        "/cloud/bkup" => {
+            built(c)?;
+            c.snapshot = Some(q.now);
+        }
+        "/cloud/delbkupfile" => {
+            built(c)?;
+            if c.snapshot.take().is_none() {
+                return Err(SimErr::new(17119, "主机无快照无需删除操作"));
+            }
+        }
+        "/cloud/rstcloud" => {
+            built(c)?;
+            if c.snapshot.is_none() {
+                return Err(SimErr::new(17118, "主机快照还原失败(无快照)"));
+            }
+        }
+        "/cloud/getrebuildsystem" => {
+            built(c)?;
+            return Ok(Value::Array(
+                OSES.iter()
+                    .map(|(v, n)| json!({"systemName": n, "systemValue": v}))
+                    .collect(),
+            ));
+        }
+        "/cloud/rebuildcloud" => {
+            built(c)?;
+            let p = q.req("cloudpass")?;
+            if !password_ok(p) {
+                return Err(SimErr::field(17101, "密码非法", "cloudpass"));
+            }
+            let os = q.req("cloudsystem")?;
+            if !OSES.iter().any(|(v, _)| *v == os) {
+                return Err(SimErr::field(17005, "操作系统参数非法", "cloudsystem"));
+            }
+            c.os = os.into();
+            c.password = p.into();
+            c.running = true;
+            c.snapshot = None;
+        }
+        "/cloud/getupgradelist" => {
+            built(c)?;
+            let range = |max: u32, cur: u32, step: u32| json!([{"Minval": "0", "Maxval": (max - cur.min(max)).to_string(), "step": step.to_string()}]);
+            return Ok(json!({
+                "CPUInfo": range(MAX_CPU, c.cpu, 1),
+                "RAMInfo": range(MAX_RAM, c.ram, 512),
+                "HDInfo": range(MAX_HD, c.hd, 10),
+                "BDInfo": range(MAX_BD, c.bd, 1),
+            }));
+        }
+        "/cloud/upgradecloud" => {
+            built(c)?;
+            if c.snapshot.is_some() {
+                return Err(SimErr::new(17127, "主机有快照无法升级"));
+            }
+            if c.running {
+                return Err(SimErr::new(17128, "非关机状态无法升级"));
+            }
+            let add = |k: &str, code: u32| -> Result<u32, SimErr> {
+                q.req(k)?
+                    .parse::<u32>()
+                    .map_err(|_| SimErr::field(code, "升级参数非法", k))
+            };
+            let (cpu, ram, hd, bd) = (
+                c.cpu + add("CPUNum", 17001)?,
+                c.ram + add("RAMNum", 17002)?,
+                c.hd + add("HDNum", 17003)?,
+                c.bd + add("BDNum", 17004)?,
+            );
+            for (v, max, code, text) in [
+                (cpu, MAX_CPU, 17129, "CPU超限无法升级"),
+                (ram, MAX_RAM, 17130, "内存超限无法升级"),
+                (hd, MAX_HD, 17131, "空间超限无法升级"),
+                (bd, MAX_BD, 17132, "带宽超限无法升级"),
+            ] {
+                if v > max {
+                    return Err(SimErr::new(code, format!("{text}[{max}]")));
+                }
+            }
+            if ram % 512 != 0 || hd % 10 != 0 || (cpu, ram, hd, bd) == (c.cpu, c.ram, c.hd, c.bd) {
+                return Err(SimErr::new(17133, "升级失败(配置未变化或步长不符)"));
+            }
+            st.charge_upgrade(
+                q,
+                monthly(c.cpu, c.ram, c.hd, c.bd),
+                monthly(cpu, ram, hd, bd),
+                c.exp,
+                Per::Month,
+                SimErr::new(17133, "升级失败(配置未变化)"),
+                format!("橙云主机升级 {}", c.name),
+            )?;
+            (c.cpu, c.ram, c.hd, c.bd) = (cpu, ram, hd, bd);
+        }
+        "/cloud/buyip" => {
+            built(c)?;
+            if c.snapshot.is_some() {
+                return Err(SimErr::new(17135, "有快照无法购买IP"));
+            }
+            if c.running {
+                return Err(SimErr::new(17136, "非关机状态无法购买IP"));
+            }
+            if c.extra_ips.len() >= MAX_EXTRA_IPS {
+                return Err(SimErr::new(17134, "IP值超出最大限制"));
+            }
+            // An IP is an upgrade from nothing to 20 a month.
+            st.charge_upgrade(
+                q,
+                Decimal::ZERO,
+                yuan(20, 0),
+                c.exp,
+                Per::Month,
+                SimErr::new(17137, "购买IP失败"),
+                format!("橙云主机购买IP {}", c.name),
+            )?;
+            let ip = format!("210.209.{}.{}", (c.no >> 4) & 255, 60 + c.extra_ips.len());
+            c.extra_ips.push(ip.clone());
+            return Ok(json!([{"cloudname": c.name, "ipaddress": ip, "netmask": "255.255.255.0"}]));
+        }
+        "/cloud/changeport" => {
+            built(c)?;
+            if c.place == "2" {
+                return Err(SimErr::new(17149, "上海双线不支持"));
+            }
+            if !c.os.starts_with("windows") {
+                return Err(SimErr::new(17150, "非windows主机,不支持切换"));
+            }
+            if c.running {
+                return Err(SimErr::new(17152, "请先关机再切换端口号"));
+            }
+            c.port = 10_000 + u16::try_from(q.now.rem_euclid(50_000)).unwrap_or(2345);
+            return Ok(json!([{"port": c.port.to_string()}]));
+        }
+        "/cloud/binddomain" | "/cloud/deldomain" => {
+            let d = q.req("domainname")?.to_ascii_lowercase();
+            if !super::valid_hostname(&d) {
+                return Err(SimErr::field(17138, "域名非法", "domainname"));
+            }
+            if name == "/cloud/deldomain" {
+                let before = c.domains.len();
+                c.domains.retain(|x| *x != d);
+                if c.domains.len() == before {
+                    return Err(SimErr::new(17143, "域名并未绑定过无需删除"));
+                }
+            } else {
+                // Mainland rooms serve only filed (备案) domains: the account's own.
+                let root = d
+                    .split_once('.')
+                    .map(|x| x.1)
+                    .filter(|r| r.contains('.'))
+                    .unwrap_or(&d);
+                let filed = st.domains.contains_key(&d) || st.domains.contains_key(root);
+                if c.place != "3" && !filed {
+                    return Err(SimErr::new(17140, "域名未备案无法绑定"));
+                }
+                if c.domains.contains(&d) {
+                    return Err(SimErr::new(17141, "域名已绑定过无法再次绑定"));
+                }
+                c.domains.push(d);
+            }
+        }
+        "/cloud/renewalcloud" => {
+            let m = months(q, "timetype")?;
+            let price = monthly(c.cpu, c.ram, c.hd, c.bd) * Decimal::from(m);
+            st.charge_order(
+                q,
+                Purpose::Renew,
+                price,
+                format!("橙云主机续费 {} {m}个月", c.name),
+            )?;
+            c.exp = super::add_months(c.exp, m);
+        }
+        _ => return Err(super::unhandled(name)),
+    }
+    Ok(json!(""))
+}

@@ -1,0 +1,137 @@
+//! Money: the account's finance summary, the price list (purchase and renewal) and
+//! product-name availability.
+
+use super::{m, yuan, Req, SimErr, State, R};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+/// `(registration, renewal)` per year for the suffixes the simulator sells.
+pub(crate) fn domain_price(tld: &str) -> Option<(Decimal, Decimal)> {
+    Some(match tld.to_ascii_lowercase().as_str() {
+        ".com" => (yuan(55, 0), yuan(69, 0)),
+        ".net" => (yuan(65, 0), yuan(75, 0)),
+        ".cn" => (yuan(29, 90), yuan(39, 0)),
+        ".com.cn" => (yuan(29, 90), yuan(39, 0)),
+        ".org" => (yuan(69, 0), yuan(79, 0)),
+        ".top" => (yuan(9, 90), yuan(29, 0)),
+        ".xyz" => (yuan(12, 0), yuan(79, 0)),
+        ".中国" => (yuan(120, 0), yuan(120, 0)),
+        _ => return None,
+    })
+}
+
+pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
+    match name {
+        "/user/userdetail" => Ok(json!([{
+            "borrowmoney": m(st.borrow),
+            "frozenmoney": m(-st.frozen),
+            "balancemoney": m(st.balance - st.frozen),
+            "availablebalance": m(st.balance),
+            "usedmoney": m(st.used),
+            "tempmoney": "0.00",
+            "rewardmoney": "0.00",
+            "totalremittance": m(st.remitted),
+        }])),
+        "/product/getproductprice" => product_price(st, q),
+        "/product/getrenewprice" => renew_price(st, q),
+        "/product/checkpraname" => check_name(st, q),
+        _ => Err(super::unhandled(name)),
+    }
+}
+
+/// "年限 格式错误就默认 1 年时间".
+fn years(q: &Req) -> Decimal {
+    Decimal::from(
+        q.get("years")
+            .and_then(|y| y.parse::<u32>().ok())
+            .filter(|y| (1..=10).contains(y))
+            .unwrap_or(1),
+    )
+}
+
+/// A price as the document shows it: `"20"` or `"29.9"` (no trailing zeros); `"0"`
+/// means "no price found".
+fn price_text(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+fn product_price(_st: &mut State, q: &Req) -> R {
+    let y = years(q);
+    let price = match q.or("type", "1") {
+        "1" => {
+            let suffix = q
+                .get("suffix")
+                .map(|s| {
+                    if s.starts_with('.') {
+                        s.to_string()
+                    } else {
+                        format!(".{s}")
+                    }
+                })
+                .or_else(|| {
+                    // prd codes look like `com01`.
+                    q.get("prd")
+                        .map(|p| format!(".{}", p.trim_end_matches(|c: char| c.is_ascii_digit())))
+                })
+                .unwrap_or_default();
+            let renew = q.or("priceType", "0") == "1";
+            domain_price(&suffix).map(|(reg, ren)| if renew { ren } else { reg })
+        }
+        "3" => {
+            let size = q.or("hostsize", "");
+            super::products::hosting_price(q.or("hosttype", ""), size)
+        }
+        "2" | "4" | "5" => None,
+        _ => return Err(SimErr::new(10001, "价格查询失败,产品类型错误")),
+    };
+    Ok(json!(price_text(price.map_or(Decimal::ZERO, |p| p * y))))
+}
+
+fn renew_price(st: &mut State, q: &Req) -> R {
+    let y = years(q);
+    let name = q.or("pdtname", "").to_ascii_lowercase();
+    let price = match q.or("type", "1") {
+        "1" => st.domains.get(&name).and_then(|d| {
+            let tld = d.name.split_once('.').map(|(_, t)| format!(".{t}"))?;
+            domain_price(&tld).map(|(_, renew)| renew)
+        }),
+        "3" => st
+            .hosts
+            .get(&name)
+            .and_then(|h| super::products::hosting_price(&h.hosttype, &h.hostsize)),
+        _ => None,
+    };
+    match price {
+        Some(p) => Ok(json!(price_text(p * y))),
+        None if name.is_empty() => Err(SimErr::new(10001, "价格查询失败,产品名称为空")),
+        None => Ok(json!("0")),
+    }
+}
+
+fn check_name(st: &mut State, q: &Req) -> R {
+    let name = q.req("praname")?.trim().to_ascii_lowercase();
+    let used = match q.req("protype")? {
+        "1" => st.domains.contains_key(&name) || st.taken.contains(&name),
+        "2" => st.hosts.contains_key(&name),
+        "3" => st.dbs.contains_key(&name),
+        "4" => st.mails.contains_key(&name),
+        "5" | "6" | "7" | "8" | "9" | "10" => false,
+        _ => return Err(SimErr::new(10029, "产品类型非法")),
+    };
+    if used {
+        return Err(SimErr::new(10031, "产品名称已使用"));
+    }
+    Ok(json!(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_print_like_the_document() {
+        assert_eq!(price_text(yuan(20, 0)), "20");
+        assert_eq!(price_text(yuan(29, 90) * Decimal::from(3)), "89.7");
+        assert!(domain_price(".invalid").is_none());
+    }
+}

@@ -1,0 +1,214 @@
+//! EDM (e-mail marketing) and SMS accounts: bought as point packages against the
+//! balance, topped up with more points, each with its own password and login link.
+//! The two modules share one shape and differ in packages, prices and codes.
+
+use super::{fmt_time, Purpose, Req, SimErr, State, R};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Edm,
+    Sms,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PointsAccount {
+    pub kind: Kind,
+    pub account: String,
+    pub password: String,
+    pub bought: u64,
+    pub rest: u64,
+    pub created: i64,
+}
+
+struct Rules {
+    prefix: &'static str,
+    /// Packages allowed at purchase and at top-up.
+    create: &'static [u64],
+    top_up: &'static [u64],
+    /// Price of one point, in fen.
+    fen_per_point: i64,
+    bad_points: u32,
+    bad_password: u32,
+    web: &'static str,
+}
+
+fn rules(kind: Kind) -> Rules {
+    match kind {
+        Kind::Edm => Rules {
+            prefix: "edm",
+            create: &[10_000, 30_000, 50_000, 100_000],
+            top_up: &[1_000, 10_000, 30_000, 50_000, 100_000],
+            fen_per_point: 1,
+            bad_points: 20007,
+            bad_password: 20004,
+            web: "http://mail.edmcn.cn/",
+        },
+        Kind::Sms => Rules {
+            prefix: "sms",
+            create: &[3_000, 10_000, 30_000, 50_000, 100_000],
+            top_up: &[1_000, 10_000, 30_000, 50_000, 100_000],
+            fen_per_point: 6,
+            bad_points: 21106,
+            bad_password: 21102,
+            web: "http://sms.cndns.com/login",
+        },
+    }
+}
+
+fn points(q: &Req, allowed: &[u64], code: u32) -> Result<u64, SimErr> {
+    q.req("points")?
+        .parse::<u64>()
+        .ok()
+        .filter(|p| allowed.contains(p))
+        .ok_or_else(|| SimErr::field(code, "购买点数非法", "points"))
+}
+
+fn price(r: &Rules, points: u64) -> Decimal {
+    Decimal::new(
+        i64::try_from(points).unwrap_or(i64::MAX / 100) * r.fen_per_point,
+        2,
+    )
+}
+
+/// Names: letters, digits and Chinese only.
+fn name_ok(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(char::is_alphanumeric)
+}
+
+fn detail(a: &PointsAccount) -> Value {
+    match a.kind {
+        Kind::Edm => {
+            json!({"account": a.account, "password": a.password, "points": a.bought.to_string(), "WebURL": rules(a.kind).web})
+        }
+        Kind::Sms => {
+            json!([{"account": a.account, "password": a.password, "buypoints": a.bought.to_string(), "restpoints": a.rest.to_string(), "buytime": fmt_time(a.created)}])
+        }
+    }
+}
+
+pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
+    let kind = if name.starts_with("/edm/") {
+        Kind::Edm
+    } else {
+        Kind::Sms
+    };
+    let r = rules(kind);
+    let op = name.rsplit('/').next().unwrap_or_default();
+    if op == "createorder" {
+        return create(st, q, kind, &r);
+    }
+    let account = q.req("account")?.to_ascii_lowercase();
+    if !account.contains('@') {
+        return Err(SimErr::field(
+            if kind == Kind::Edm { 20002 } else { 21101 },
+            "产品账户非法",
+            "account",
+        ));
+    }
+    let Some(a) = st
+        .marketing
+        .get(&account)
+        .filter(|a| a.kind == kind)
+        .cloned()
+    else {
+        return Err(SimErr::new(10019, "产品不在会员名下"));
+    };
+    let mut a = a;
+    match op {
+        "getdetail" => return Ok(detail(&a)),
+        "getrestpoints" => return Ok(json!(a.rest.to_string())),
+        "getloginurl" => {
+            return Ok(json!(format!(
+                "{}?sso={}",
+                r.web,
+                crate::md5_hex(&format!("{}{}", a.account, q.now))
+            )))
+        }
+        "modifypass" => {
+            let p = q.req("password")?;
+            if p.len() < 6 || (p.contains('{') && p.contains('}')) {
+                return Err(SimErr::field(r.bad_password, "账户密码非法", "password"));
+            }
+            if kind == Kind::Sms && p.contains(['"', '\'', ' ']) {
+                return Err(SimErr::field(21103, "密码包含非法字符", "password"));
+            }
+            a.password = p.into();
+        }
+        "upoints" => {
+            let n = points(q, r.top_up, if kind == Kind::Edm { 20007 } else { 21106 })?;
+            st.charge_order(
+                q,
+                Purpose::Renew,
+                price(&r, n),
+                format!("{} 购买点数 {} {n}", r.prefix, a.account),
+            )?;
+            a.bought += n;
+            a.rest += n;
+        }
+        _ => return Err(super::unhandled(name)),
+    }
+    st.marketing.insert(account, a);
+    Ok(json!(""))
+}
+
+fn create(st: &mut State, q: &Req, kind: Kind, r: &Rules) -> R {
+    let (last_code, first_code) = match kind {
+        Kind::Edm => (20005, 20006),
+        Kind::Sms => (21002, 21003),
+    };
+    if !name_ok(q.req("lastname")?) {
+        return Err(SimErr::field(last_code, "联系人姓氏非法", "lastname"));
+    }
+    if !name_ok(q.req("firstname")?) {
+        return Err(SimErr::field(first_code, "联系人姓名非法", "firstname"));
+    }
+    let n = points(q, r.create, r.bad_points)?;
+    if kind == Kind::Sms {
+        let id_ok = |s: &str| s.len() == 18 && s[..17].chars().all(|c| c.is_ascii_digit());
+        for (k, code) in [("adminid", 21008), ("corporationid", 21012)] {
+            if !id_ok(q.req(k)?) {
+                return Err(SimErr::field(code, "身份证号码非法", k));
+            }
+        }
+        let company = q.req("company")?;
+        if !(2..=150).contains(&company.chars().count()) {
+            return Err(SimErr::field(21009, "公司名称非法", "company"));
+        }
+        if q.req("yyzz")?.len() < 8 {
+            return Err(SimErr::field(21010, "公司证件号码非法", "yyzz"));
+        }
+        for (k, code) in [("adminname", 21007), ("corporation", 21011)] {
+            if !name_ok(q.req(k)?) {
+                return Err(SimErr::field(code, "姓名非法", k));
+            }
+        }
+    }
+    let id = st.next_id();
+    let account = format!("{}{id}@{}.cndns-user.cn", r.prefix, st.username);
+    st.charge_order(
+        q,
+        Purpose::Buy,
+        price(r, n),
+        format!("{} 开通 {account} {n}点", r.prefix),
+    )?;
+    let a = PointsAccount {
+        kind,
+        account: account.clone(),
+        password: format!("Pw{:06}", id * 7919 % 1_000_000),
+        bought: n,
+        rest: n,
+        created: q.now,
+    };
+    let answer = match kind {
+        Kind::Edm => {
+            json!([{"account": a.account, "password": a.password, "points": n.to_string(), "WebURL": r.web}])
+        }
+        Kind::Sms => {
+            json!({"account": a.account, "password": a.password, "buypoints": n.to_string(), "restpoints": n.to_string(), "buytime": fmt_time(a.created)})
+        }
+    };
+    st.marketing.insert(account, a);
+    Ok(answer)
+}

@@ -1,0 +1,1087 @@
+//! Hosting, databases and mail: products named by their FTP name, database name or
+//! mail domain, bought and renewed against the one account balance, with the state
+//! switches the document offers (FTP/WEB/database run state, passwords, bound domains,
+//! mailboxes).
+
+use super::{add_years, fmt_time, yuan, Per, Purpose, Req, SimErr, State, R};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Host {
+    pub ftpname: String,
+    pub hosttype: String,
+    pub hostsize: String,
+    pub linetype: String,
+    pub location: String,
+    pub reg: i64,
+    pub exp: i64,
+    pub ftp_on: bool,
+    pub web_on: bool,
+    pub password: String,
+    pub defaultpage: String,
+    pub domains: Vec<String>,
+    /// Gifts opened with this host: (management name, EMAIL | DATABASE).
+    pub presents: Vec<(String, &'static str)>,
+    /// Panel switches (404 page, .NET version, default IP access, error type, log access).
+    pub settings: BTreeMap<&'static str, String>,
+    /// `(ip, mask)` rules of DenyDefineIP / GrantDefineIP.
+    pub deny: Vec<(String, String)>,
+    pub grant: Vec<(String, String)>,
+    /// Folder -> IP patterns of SetFolderIPAccess.
+    pub folder_ips: BTreeMap<String, Vec<String>>,
+    /// Paths in the site's space; archives remember what they hold.
+    pub files: BTreeMap<String, Vec<String>>,
+    /// The management log getHostingLog answers.
+    pub log: Vec<(i64, String)>,
+}
+
+impl Host {
+    pub fn new(ftpname: &str, hosttype: &str, hostsize: &str, reg: i64, exp: i64) -> Self {
+        let files = [
+            "wwwroot/index.html",
+            "wwwroot/images/logo.png",
+            "logofiles/ex.log",
+        ]
+        .iter()
+        .map(|f| (f.to_string(), Vec::new()))
+        .collect();
+        Host {
+            ftpname: ftpname.into(),
+            hosttype: hosttype.into(),
+            hostsize: hostsize.into(),
+            linetype: String::new(),
+            location: "cn".into(),
+            reg,
+            exp,
+            ftp_on: true,
+            web_on: true,
+            password: String::new(),
+            defaultpage: "index.html,index.asp,index.php".into(),
+            domains: Vec::new(),
+            presents: Vec::new(),
+            settings: BTreeMap::new(),
+            deny: Vec::new(),
+            grant: Vec::new(),
+            folder_ips: BTreeMap::new(),
+            files,
+            log: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Db {
+    pub dbname: String,
+    pub dbtype: String,
+    pub dbsize: String,
+    pub charset: String,
+    pub reg: i64,
+    pub exp: i64,
+    pub running: bool,
+    pub password: String,
+    pub ftp_password: String,
+    /// Opened as a hosting gift (isPresent answers Y).
+    pub gift: bool,
+    /// Backup slots 1-5: when each was taken.
+    pub backups: BTreeMap<u8, i64>,
+    pub used_mb: u32,
+}
+
+impl Db {
+    pub fn new(
+        dbname: &str,
+        dbtype: &str,
+        dbsize: &str,
+        reg: i64,
+        exp: i64,
+        password: &str,
+    ) -> Self {
+        Db {
+            dbname: dbname.into(),
+            dbtype: dbtype.into(),
+            dbsize: dbsize.into(),
+            charset: "utf8".into(),
+            reg,
+            exp,
+            running: true,
+            password: password.into(),
+            ftp_password: password.into(),
+            gift: false,
+            backups: BTreeMap::new(),
+            used_mb: 3,
+        }
+    }
+
+    fn mysql(&self) -> bool {
+        matches!(self.dbtype.as_str(), "1" | "2")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct MailDomain {
+    pub domain: String,
+    pub tag: String,
+    pub users: u32,
+    pub password: String,
+    pub reg: i64,
+    pub exp: i64,
+    pub boxes: BTreeMap<String, Mailbox>,
+    /// 橙邮 (mailtype 1) rather than 全球邮 (0).
+    pub cheng: bool,
+    pub gift: bool,
+    pub admin: Option<String>,
+    /// SetMailserver: mailbox -> (server, port, remote mailbox).
+    pub fetch: BTreeMap<String, (String, u16, String)>,
+}
+
+impl MailDomain {
+    pub fn new(domain: &str, tag: &str, users: u32, password: &str, reg: i64, exp: i64) -> Self {
+        MailDomain {
+            domain: domain.into(),
+            tag: tag.into(),
+            users,
+            password: password.into(),
+            reg,
+            exp,
+            boxes: BTreeMap::new(),
+            cheng: false,
+            gift: false,
+            admin: None,
+            fetch: BTreeMap::new(),
+        }
+    }
+}
+
+/// Base64 as SetMailserver wants its passwords (the document says lowercase, which
+/// base64 cannot promise; any valid alphabet is accepted).
+fn is_base64(s: &str) -> bool {
+    !s.is_empty()
+        && s.len().is_multiple_of(4)
+        && s.trim_end_matches('=')
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/')
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Mailbox {
+    pub size_mb: u32,
+    pub enabled: bool,
+    pub memo: String,
+    pub password: String,
+}
+
+const HOST_SIZES: [&str; 9] = ["1", "1.5", "2", "3", "5", "8", "10", "20", "50"];
+/// "已超出默认虚拟主机域名绑定数 (默认 10 条)".
+const MAX_BINDINGS: usize = 10;
+
+/// Yearly price of a hosting plan; `hostsize` is in units of 100 MB.
+pub(crate) fn hosting_price(hosttype: &str, hostsize: &str) -> Option<Decimal> {
+    let per_unit = match hosttype {
+        "bz" | "lin" => yuan(60, 0),
+        "net" | "jsp" => yuan(80, 0),
+        "shop" => yuan(120, 0),
+        _ => return None,
+    };
+    let size: Decimal = hostsize.parse().ok()?;
+    HOST_SIZES
+        .contains(&hostsize)
+        .then(|| per_unit * size + yuan(40, 0))
+}
+
+/// Yearly price of a database: per 50 MB unit, MSSQL (types 3-5) dearer.
+fn db_price(dbtype: &str, dbsize: &str) -> Option<Decimal> {
+    let units: i64 = dbsize.parse().ok()?;
+    let per_unit = match dbtype {
+        "1" | "2" => yuan(30, 0),
+        "3" | "4" | "5" => yuan(50, 0),
+        _ => return None,
+    };
+    let ok = (1..=6).contains(&units) || (dbtype == "5" && [10, 15, 20].contains(&units));
+    ok.then(|| per_unit * Decimal::from(units))
+}
+
+/// Yearly price per mailbox of a mail plan (m 标准版, g 商务版).
+fn mail_price(tag: &str) -> Option<Decimal> {
+    match tag {
+        "m" => Some(yuan(36, 0)),
+        "g" => Some(yuan(60, 0)),
+        _ => None,
+    }
+}
+
+/// Letters first, then letters and digits, within `len`.
+pub(crate) fn valid_name(s: &str, len: std::ops::RangeInclusive<usize>) -> bool {
+    len.contains(&s.len())
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// FTP password rule: starts with a letter, has letters, digits and a special
+/// character, 8-16 long.
+fn strong(p: &str) -> bool {
+    (8..=16).contains(&p.len())
+        && p.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && p.chars().any(|c| c.is_ascii_digit())
+        && p.chars().any(|c| c.is_ascii_punctuation())
+}
+
+fn not_mine() -> SimErr {
+    SimErr::new(10019, "产品不在您的名下")
+}
+
+pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
+    match name.split('/').nth(1).unwrap_or_default() {
+        "hosting" => hosting(st, name, q),
+        "database" => database(st, name, q),
+        "mail" => mail(st, name, q),
+        _ => Err(super::unhandled(name)),
+    }
+}
+
+fn present(h: &Host, i: usize) -> (&str, &str) {
+    h.presents
+        .get(i)
+        .map_or((" ", " "), |(n, t)| (n.as_str(), *t))
+}
+
+fn host_json(h: &Host) -> Value {
+    let size_mb: Decimal = h.hostsize.parse::<Decimal>().unwrap_or_default() * Decimal::from(100);
+    json!([{
+        "ftpname": h.ftpname,
+        "ftppassword": h.password,
+        "hostsize": size_mb.normalize().to_string(),
+        "years": "1.00",
+        "cname": format!("http://{}.w116.cndns5.com", h.ftpname),
+        "testurl": format!("http://{}.w116.mc-test.com", h.ftpname),
+        "regtime": fmt_time(h.reg),
+        "exptme": fmt_time(h.exp),
+        "svrname": "w116.mc-test.com",
+        "bindnum": MAX_BINDINGS.to_string(),
+        "monthwidth": "50000.00",
+        "linetype": h.linetype,
+        "location": h.location,
+        "hosttype": h.hosttype,
+        "presenthost1": present(h, 0).0,
+        "presenttype1": present(h, 0).1,
+        "presenthost2": present(h, 1).0,
+        "presenttype2": present(h, 1).1,
+        "presenthost3": present(h, 2).0,
+        "svrip": "1.1.1.1",
+        "presenttype3": present(h, 2).1,
+        "ICPID": "",
+        "webstate": if h.web_on { "1" } else { "2" },
+        "ftpstate": if h.ftp_on { "1" } else { "2" },
+        "domains": h.domains.join(","),
+    }])
+}
+
+fn run_state(q: &Req, k: &str) -> Result<bool, SimErr> {
+    match q.req(k)? {
+        "1" => Ok(true),
+        "2" => Ok(false),
+        _ => Err(SimErr::field(13102, "运行状态错误", k)),
+    }
+}
+
+fn hosting(st: &mut State, name: &str, q: &Req) -> R {
+    let now = q.now;
+    match name {
+        "/hosting/hostlist" => Ok(json!([
+            {"linetype":"dx","hosttype":"bz","location":"cn","hostsize":"1"},
+            {"linetype":"dx","hosttype":"lin","location":"cn","hostsize":"2"},
+            {"linetype":"sx","hosttype":"net","location":"cn","hostsize":"5"},
+            {"linetype":"","hosttype":"jsp","location":"hk","hostsize":"3"},
+        ])),
+        "/hosting/proroomlist" => Ok(json!([
+            {"id":"1","pro_id":"1","pro_owner":st.username,"pro_name":"上海"},
+            {"id":"2","pro_id":"2","pro_owner":st.username,"pro_name":"香港"},
+        ])),
+        "/hosting/getprice" => {
+            let years = q.period("years", 5, 13005)?;
+            let p = hosting_price(q.or("hosttype", ""), q.or("hostsize", ""))
+                .ok_or_else(|| SimErr::new(13011, "主机类型或容量非法"))?;
+            Ok(json!((p * Decimal::from(years)).normalize().to_string()))
+        }
+        "/hosting/createhosting" => {
+            let ftp = q.req("ftpname")?.to_ascii_lowercase();
+            if !(ftp.len() <= 10
+                && valid_name(&ftp, 3..=10)
+                && ftp.chars().all(|c| c.is_ascii_alphabetic()))
+            {
+                return Err(SimErr::field(13001, "管理名称命名非法", "ftpname"));
+            }
+            if st.hosts.contains_key(&ftp) {
+                return Err(SimErr::field(13002, "管理名称重复", "ftpname"));
+            }
+            let pass = q.req("ftppassword")?;
+            if !strong(pass) {
+                return Err(SimErr::field(13004, "密码非法", "ftppassword"));
+            }
+            let years = q.period("years", 5, 13005)?;
+            let (ty, size) = (q.req("hosttype")?, q.req("hostsize")?);
+            let location = q.req("location")?;
+            let price = hosting_price(ty, size)
+                .ok_or_else(|| SimErr::new(13006, "产品开通错误(主机类型或容量非法)"))?;
+            st.charge_order(
+                q,
+                Purpose::Buy,
+                price * Decimal::from(years),
+                format!("虚拟主机开通 {ftp} {years}年"),
+            )?;
+            let mut h = Host::new(&ftp, ty, size, now, add_years(now, years));
+            h.linetype = q.or("linetype", "").into();
+            h.location = location.into();
+            h.password = pass.into();
+            h.log.push((now, "主机开通".into()));
+            st.hosts.insert(ftp, h);
+            Ok(json!(""))
+        }
+        _ => {
+            let ftp = q.req("ftpname")?.to_ascii_lowercase();
+            let h = st.hosts.get(&ftp).cloned().ok_or_else(not_mine)?;
+            host_op(st, name, q, h)
+        }
+    }
+}
+
+fn host_op(st: &mut State, name: &str, q: &Req, mut h: Host) -> R {
+    match name {
+        "/hosting/hostdetail" => return Ok(host_json(&h)),
+        "/hosting/gethostinglog" => {
+            return Ok(Value::Array(
+                h.log
+                    .iter()
+                    .map(|(t, m)| json!({"logtime": fmt_time(*t), "logmemo": m}))
+                    .collect(),
+            ))
+        }
+        "/hosting/gethostupgradelist" => return Ok(upgrade_list(&h)),
+        "/hosting/hostingsize" => {
+            let used: usize = 12 + h.files.len() * 3;
+            return match q.req("operation")? {
+                "1" => Ok(json!(host_mb(&h.hostsize).to_string())),
+                "2" => Ok(json!(used.to_string())),
+                _ => Err(SimErr::field(13101, "获取容量类型参数非法", "operation")),
+            };
+        }
+        "/hosting/hostingupgrade" => upgrade_host(st, q, &mut h)?,
+        "/hosting/set404page" => {
+            let page = q.req("pagepath")?;
+            if !(page.ends_with(".html") || page.ends_with(".htm")) {
+                return Err(SimErr::field(13108, "404页面路径非法", "pagepath"));
+            }
+            h.settings.insert("404", page.into());
+        }
+        "/hosting/modifynetversion" => {
+            let v = q.req("netversion")?;
+            if !matches!(v, "1" | "2" | "4") {
+                return Err(SimErr::field(13110, ".Net版本号非法", "netversion"));
+            }
+            if !matches!(h.hosttype.as_str(), "bz" | "net") {
+                return Err(SimErr::new(13111, ".Net版本切换失败(非Windows主机)"));
+            }
+            h.settings.insert("netversion", v.into());
+        }
+        "/hosting/setdefaultipaccess" => {
+            let v = q.req("grantaccess")?;
+            if !matches!(v, "1" | "2") {
+                return Err(SimErr::field(13112, "访问权限非法", "grantaccess"));
+            }
+            h.settings.insert("defaultipaccess", v.into());
+        }
+        "/hosting/denydefineip" | "/hosting/grantdefineip" => {
+            let rule = (q.req("ip")?.to_string(), q.req("mask")?.to_string());
+            if rule.0.parse::<std::net::Ipv4Addr>().is_err() {
+                return Err(SimErr::field(13113, "IP地址非法", "ip"));
+            }
+            if rule.1.parse::<std::net::Ipv4Addr>().is_err() {
+                return Err(SimErr::field(13114, "子网掩码非法", "mask"));
+            }
+            let deny = name.ends_with("denydefineip");
+            let (bad_op, failed) = if deny { (13115, 13116) } else { (13117, 13118) };
+            let list = if deny { &mut h.deny } else { &mut h.grant };
+            match q.req("operation")? {
+                "1" if !list.contains(&rule) => list.push(rule),
+                "2" if list.contains(&rule) => list.retain(|r| *r != rule),
+                "1" | "2" => return Err(SimErr::new(failed, "设置失败(规则已存在或不存在)")),
+                _ => return Err(SimErr::field(bad_op, "操作选项非法", "operation")),
+            }
+        }
+        "/hosting/modifyerrtype" => {
+            let v = q.req("errortype")?;
+            if !matches!(v, "0" | "1") {
+                return Err(SimErr::field(13119, "错误类型非法", "errortype"));
+            }
+            h.settings.insert("errortype", v.into());
+        }
+        "/hosting/logaccess" => {
+            let v = q.req("logaccess")?;
+            if !matches!(v, "0" | "1") {
+                return Err(SimErr::field(13124, "Log日志访问权限参数非法", "logaccess"));
+            }
+            h.settings.insert("logaccess", v.into());
+        }
+        "/hosting/resettomcat" => {
+            if h.hosttype != "jsp" {
+                return Err(SimErr::new(10018, "虚拟主机无此功能"));
+            }
+        }
+        "/hosting/setfolderipaccess" => {
+            let folder = q.req("folderpath")?.trim_matches('/').to_string();
+            if folder.is_empty() || folder.starts_with("wwwroot") || folder.contains("..") {
+                return Err(SimErr::field(13122, "目录路径非法", "folderpath"));
+            }
+            let ips: Vec<String> = q
+                .req("ip")?
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .collect();
+            let ip_ok = |p: &str| {
+                let parts: Vec<&str> = p.split('.').collect();
+                (1..=4).contains(&parts.len())
+                    && parts.iter().all(|x| *x == "*" || x.parse::<u8>().is_ok())
+            };
+            if !ips.iter().all(|p| ip_ok(p)) {
+                return Err(SimErr::field(13113, "IP地址非法", "ip"));
+            }
+            match q.req("operation")? {
+                "1" => h.folder_ips.entry(folder).or_default().extend(ips),
+                "2" => {
+                    if let Some(list) = h.folder_ips.get_mut(&folder) {
+                        list.retain(|p| !ips.contains(p));
+                    }
+                }
+                _ => return Err(SimErr::field(13121, "操作选项非法", "operation")),
+            }
+        }
+        "/hosting/packfile" => {
+            let src = q.req("sourcefile")?.trim_end_matches('/').to_string();
+            let dest = q.req("destfile")?.to_string();
+            let windows = h.hosttype != "lin";
+            if !(dest.ends_with(".zip") || (windows && dest.ends_with(".rar"))) {
+                return Err(SimErr::field(13126, "压缩文件非法", "destfile"));
+            }
+            let inside: Vec<String> = h
+                .files
+                .keys()
+                .filter(|f| f.starts_with(&format!("{src}/")) || **f == src)
+                .cloned()
+                .collect();
+            if inside.is_empty() {
+                return Err(SimErr::field(13127, "压缩源路径非法", "sourcefile"));
+            }
+            h.files.insert(dest, inside);
+        }
+        "/hosting/unpackfile" => {
+            let zip = q.req("sourcezipfile")?;
+            let dest = q.req("destfolderpath")?.trim_end_matches('/').to_string();
+            let Some(inside) = h.files.get(zip).cloned().filter(|v| !v.is_empty()) else {
+                return Err(SimErr::field(13126, "压缩文件非法", "sourcezipfile"));
+            };
+            if dest.is_empty() || dest.contains("..") {
+                return Err(SimErr::field(13127, "解压目录路径非法", "destfolderpath"));
+            }
+            for f in inside {
+                let base = f.rsplit('/').next().unwrap_or(&f).to_string();
+                h.files.insert(format!("{dest}/{base}"), Vec::new());
+            }
+        }
+        "/hosting/deletefile" => {
+            let path = q.req("delinfo")?.trim_end_matches('/').to_string();
+            let before = h.files.len();
+            h.files
+                .retain(|f, _| !(*f == path || f.starts_with(&format!("{path}/"))));
+            if h.files.len() == before {
+                return Err(SimErr::field(13148, "删除的目录/文件路径非法", "delinfo"));
+            }
+        }
+        "/hosting/renewhosting" => {
+            let years = q.period("years", 5, 10016)?;
+            let price = hosting_price(&h.hosttype, &h.hostsize)
+                .ok_or_else(|| SimErr::new(13010, "产品续费失败"))?;
+            st.charge_order(
+                q,
+                Purpose::Renew,
+                price * Decimal::from(years),
+                format!("虚拟主机续费 {} {years}年", h.ftpname),
+            )?;
+            h.exp = add_years(h.exp, years);
+        }
+        "/hosting/modifyftpstate" => h.ftp_on = run_state(q, "ftpstate")?,
+        "/hosting/modifywebstate" => h.web_on = run_state(q, "webstate")?,
+        "/hosting/modifypassword" => {
+            let p = q.req("newpassword")?;
+            if !strong(p) {
+                return Err(SimErr::field(10017, "密码非法", "newpassword"));
+            }
+            h.password = p.into();
+        }
+        "/hosting/setdefaultpage" => {
+            let pages = q.req("defaultpage")?;
+            if pages
+                .split(',')
+                .any(|p| p.trim().is_empty() || p.contains('/'))
+            {
+                return Err(SimErr::field(13106, "默认首页非法", "defaultpage"));
+            }
+            h.defaultpage = pages.into();
+        }
+        "/hosting/binddomain" => {
+            let d = q.req("domainname")?.to_ascii_lowercase();
+            if !super::valid_hostname(&d) {
+                return Err(SimErr::field(13139, "域名为空或非法", "domainname"));
+            }
+            if !h.web_on {
+                return Err(SimErr::new(13140, "虚拟主机运行状态非法"));
+            }
+            if h.domains.len() >= MAX_BINDINGS {
+                return Err(SimErr::new(13141, "已超出默认虚拟主机域名绑定数(默认10条)"));
+            }
+            if st.hosts.values().any(|o| o.domains.contains(&d)) {
+                return Err(SimErr::new(13142, "域名绑定失败(已绑定)"));
+            }
+            h.domains.push(d);
+        }
+        "/hosting/unbinddomain" => {
+            let d = q.req("domainname")?.to_ascii_lowercase();
+            let before = h.domains.len();
+            h.domains.retain(|x| *x != d);
+            if h.domains.len() == before {
+                return Err(SimErr::new(13144, "域名删除失败(未绑定)"));
+            }
+        }
+        _ => return Err(super::unhandled(name)),
+    }
+    h.log.push((
+        q.now,
+        format!("{} 操作成功", name.trim_start_matches("/hosting/")),
+    ));
+    st.hosts.insert(h.ftpname.clone(), h);
+    Ok(json!(""))
+}
+
+fn host_mb(size: &str) -> Decimal {
+    size.parse::<Decimal>().unwrap_or_default() * Decimal::from(100)
+}
+
+/// Plans of the same kind and place that are larger than the host's.
+fn upgrade_list(h: &Host) -> Value {
+    let current = host_mb(&h.hostsize);
+    Value::Array(
+        HOST_SIZES
+            .iter()
+            .filter(|s| host_mb(s) > current)
+            .map(|s| json!({"hosttype": h.hosttype, "hostsize": s, "linetype": h.linetype, "location": h.location}))
+            .collect(),
+    )
+}
+
+/// HostingUpgrade: a larger plan, the yearly difference charged per year left.
+fn upgrade_host(st: &mut State, q: &Req, h: &mut Host) -> Result<(), SimErr> {
+    // The table says hoststyp (sic), its example hosttype.
+    let ty = q
+        .get("hoststyp")
+        .or_else(|| q.get("hosttype"))
+        .unwrap_or(&h.hosttype)
+        .to_string();
+    let size = q.req("hostsize")?.to_string();
+    let (Some(old), Some(new)) = (
+        hosting_price(&h.hosttype, &h.hostsize),
+        hosting_price(&ty, &size),
+    ) else {
+        return Err(SimErr::new(13145, "主机升级失败(类型或容量非法)"));
+    };
+    if host_mb(&size) <= host_mb(&h.hostsize) {
+        return Err(SimErr::new(13145, "主机升级失败(只能升级到更大容量)"));
+    }
+    st.charge_upgrade(
+        q,
+        old,
+        new,
+        h.exp,
+        Per::Year,
+        SimErr::new(13145, "主机升级失败(只能升级到更高价格的方案)"),
+        format!("虚拟主机升级 {}", h.ftpname),
+    )?;
+    h.hosttype = ty;
+    h.hostsize = size;
+    if let Some(l) = q.get("linetype") {
+        h.linetype = l.into();
+    }
+    Ok(())
+}
+
+/// A free, valid database name and an acceptable password (CreateOdr and gift rules).
+pub(crate) fn new_db<'a>(st: &State, q: &'a Req) -> Result<(String, &'a str), SimErr> {
+    let dbname = q.req("dbname")?.to_ascii_lowercase();
+    if !valid_name(&dbname, 6..=13) {
+        return Err(SimErr::field(14001, "数据库名称非法", "dbname"));
+    }
+    if st.dbs.contains_key(&dbname) {
+        return Err(SimErr::field(14002, "数据库名称已被使用", "dbname"));
+    }
+    let pass = q.req("dbpassword")?;
+    if !valid_name(pass, 6..=16) {
+        return Err(SimErr::field(14003, "数据库密码非法", "dbpassword"));
+    }
+    Ok((dbname, pass))
+}
+
+pub(crate) fn db_json(d: &Db) -> Value {
+    let mysql = matches!(d.dbtype.as_str(), "1" | "2");
+    let ftp = |v: String| if mysql { String::new() } else { v };
+    json!([{
+        "dbaddr": if mysql { "mysql.sql37.eznodata.com" } else { "mssql.sql12.eznodata.com" },
+        "dbname": d.dbname,
+        "dbaccount": d.dbname,
+        "dbpassword": d.password,
+        "ftpaddr": ftp("ftp.sql12.eznodata.com".into()),
+        "ftpname": ftp(d.dbname.clone()),
+        "ftppassword": ftp(d.ftp_password.clone()),
+        "regtime": fmt_time(d.reg),
+        "expiretime": fmt_time(d.exp),
+        "dbtype": d.dbtype,
+        "dbsize": d.dbsize,
+        "dbstate": if d.running { "1" } else { "2" },
+        "backupnumber": d.backups.keys().map(u8::to_string).collect::<Vec<_>>().join(","),
+        "charset": if mysql { d.charset.as_str() } else { "" },
+    }])
+}
+
+fn database(st: &mut State, name: &str, q: &Req) -> R {
+    let now = q.now;
+    if name == "/database/dblist" {
+        return Ok(json!([
+            {"linetype":"dx","dbsize":"1","location":"cn","dbtype":"2","charset":"utf8,latin1,gbk,gb2312"},
+            {"linetype":"","dbsize":"2","location":"hk","dbtype":"5","charset":""},
+        ]));
+    }
+    let dbname = q.req("dbname")?.to_ascii_lowercase();
+    if name == "/database/createodr" {
+        let (dbname, pass) = new_db(st, q)?;
+        let (ty, size) = (q.req("dbtype")?, q.req("dbsize")?);
+        if !matches!(ty, "1" | "2" | "3" | "4" | "5") {
+            return Err(SimErr::field(14004, "数据库类型非法", "dbtype"));
+        }
+        let price =
+            db_price(ty, size).ok_or_else(|| SimErr::field(14005, "数据库容量非法", "dbsize"))?;
+        if !matches!(q.req("location")?, "cn" | "hk" | "usa") {
+            return Err(SimErr::field(14006, "数据库所在地非法", "location"));
+        }
+        let years = q.period("years", 5, 14007)?;
+        st.charge_order(
+            q,
+            Purpose::Buy,
+            price * Decimal::from(years),
+            format!("数据库开通 {dbname} {years}年"),
+        )?;
+        let mut db = Db::new(&dbname, ty, size, now, add_years(now, years), pass);
+        db.charset = q.or("charset", "utf8").into();
+        st.dbs.insert(dbname, db);
+        return Ok(json!(""));
+    }
+    let mut d = st.dbs.get(&dbname).cloned().ok_or_else(not_mine)?;
+    match name {
+        "/database/dbdetail" => return Ok(db_json(&d)),
+        "/database/ispresent" => return Ok(json!(if d.gift { "Y" } else { "N" })),
+        "/database/getupgradelist" => {
+            // The live answer names them sqtype/sqsize (sic).
+            let current: i64 = d.dbsize.parse().unwrap_or(0);
+            return Ok(Value::Array(
+                ["1", "2", "3", "4", "5", "6"]
+                    .iter()
+                    .filter(|s| s.parse::<i64>().unwrap_or(0) > current)
+                    .map(|s| json!({"sqtype": d.dbtype, "sqsize": s, "linetype": "", "location": "cn"}))
+                    .collect(),
+            ));
+        }
+        "/database/dbsize" => {
+            let total = d.dbsize.parse::<u32>().unwrap_or(0) * 50;
+            return match q.req("operation")? {
+                "1" => Ok(json!(total.to_string())),
+                "2" => Ok(json!(d.used_mb.to_string())),
+                _ => Err(SimErr::field(10020, "操作选项非法", "operation")),
+            };
+        }
+        "/database/upgrade" => {
+            let (ty, size) = (q.req("dbtype")?, q.req("dbsize")?);
+            if ty != d.dbtype {
+                return Err(SimErr::field(
+                    14004,
+                    "产品类型非法(不能更换数据库类型)",
+                    "dbtype",
+                ));
+            }
+            let (Some(old), Some(new)) = (db_price(&d.dbtype, &d.dbsize), db_price(ty, size))
+            else {
+                return Err(SimErr::field(14005, "产品容量非法", "dbsize"));
+            };
+            st.charge_upgrade(
+                q,
+                old,
+                new,
+                d.exp,
+                Per::Year,
+                SimErr::new(14101, "升级失败(只能升级到更大容量)"),
+                format!("数据库升级 {dbname}"),
+            )?;
+            d.dbsize = size.into();
+        }
+        "/database/modifyftppass" => {
+            if d.mysql() {
+                return Err(SimErr::new(10018, "该主机无此功能"));
+            }
+            let p = q.req("ftppassword")?;
+            if !valid_name(p, 6..=16) {
+                return Err(SimErr::field(
+                    14106,
+                    "修改FTP密码失败(密码非法)",
+                    "ftppassword",
+                ));
+            }
+            d.ftp_password = p.into();
+        }
+        "/database/backup" | "/database/restore" | "/database/delbackupfile" => {
+            let bad = if name.ends_with("restore") {
+                14109
+            } else {
+                14107
+            };
+            let slot = q
+                .req("backupnumber")?
+                .parse::<u8>()
+                .ok()
+                .filter(|n| (1..=5).contains(n))
+                .ok_or_else(|| SimErr::field(bad, "备份文件编号非法", "backupnumber"))?;
+            match name {
+                "/database/backup" => {
+                    d.backups.insert(slot, now);
+                }
+                "/database/restore" if !d.backups.contains_key(&slot) => {
+                    return Err(SimErr::new(14110, "数据库还原失败(无此备份)"))
+                }
+                "/database/restore" => {}
+                _ => {
+                    if d.backups.remove(&slot).is_none() {
+                        return Err(SimErr::new(14111, "数据库备份文件删除失败(无此备份)"));
+                    }
+                }
+            }
+        }
+        "/database/setcharset" => {
+            if !d.mysql() {
+                return Err(SimErr::new(14114, "非MySQL数据库无法设置字符集"));
+            }
+            let c = q.req("charset")?;
+            if !matches!(c, "utf8" | "gbk" | "gb2312" | "latin1") {
+                return Err(SimErr::field(
+                    14115,
+                    "字符集设置失败(字符集非法)",
+                    "charset",
+                ));
+            }
+            d.charset = c.into();
+        }
+        "/database/renewdb" => {
+            let years = q.period("years", 5, 10016)?;
+            let price =
+                db_price(&d.dbtype, &d.dbsize).ok_or_else(|| SimErr::new(14113, "续费失败"))?;
+            st.charge_order(
+                q,
+                Purpose::Renew,
+                price * Decimal::from(years),
+                format!("数据库续费 {dbname} {years}年"),
+            )?;
+            d.exp = add_years(d.exp, years);
+        }
+        "/database/modifydbstate" => {
+            d.running = match q.req("dbstate")? {
+                "1" => true,
+                "2" => false,
+                _ => return Err(SimErr::field(14102, "运行状态非法", "dbstate")),
+            }
+        }
+        "/database/modifydbpass" => {
+            let p = q.req("dbpassword")?;
+            if !valid_name(p, 6..=16) {
+                return Err(SimErr::field(14104, "密码非法", "dbpassword"));
+            }
+            d.password = p.into();
+        }
+        _ => return Err(super::unhandled(name)),
+    }
+    st.dbs.insert(dbname, d);
+    Ok(json!(""))
+}
+
+pub(crate) fn mail_json(md: &MailDomain) -> Value {
+    json!([{
+        "emldomain": md.domain,
+        "cname": "webmail.idccenter.net",
+        "mxadr10": "mx01.idccenter.net",
+        "mxadr5": "mxw.idccenter.net",
+        "usernum": md.users.to_string(),
+        "emlsze": format!("{}G", md.users * 5),
+        "manageaddr": "http://webmail.idccenter.net",
+        "adminacc": format!("{}@{}", md.admin.as_deref().unwrap_or("admin"), md.domain),
+        "popaddr": "pop.idccenter.net",
+        "smtpaddr": "smtp.idccenter.net",
+        "regtime": fmt_time(md.reg),
+        "expiretime": fmt_time(md.exp),
+    }])
+}
+
+fn mail(st: &mut State, name: &str, q: &Req) -> R {
+    let now = q.now;
+    let domain = q.req("maildomain")?.to_ascii_lowercase();
+    if name == "/mail/createoder" {
+        if !super::valid_hostname(&domain) {
+            return Err(SimErr::field(15001, "邮局域名非法", "maildomain"));
+        }
+        if st.mails.contains_key(&domain) {
+            return Err(SimErr::field(15002, "邮局域名已使用", "maildomain"));
+        }
+        let pass = q.req("mailpassword")?;
+        if pass.len() < 6 {
+            return Err(SimErr::field(15003, "管理密码非法", "mailpassword"));
+        }
+        let years = q.period("years", 5, 15004)?;
+        let tag = q.req("mailtag")?;
+        let per_user =
+            mail_price(tag).ok_or_else(|| SimErr::field(15005, "邮局标签非法", "mailtag"))?;
+        let users: u32 = q
+            .req("mailusernumber")?
+            .parse()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| SimErr::field(15006, "邮箱数非法", "mailusernumber"))?;
+        let amount = per_user * Decimal::from(users) * Decimal::from(years);
+        st.charge_order(
+            q,
+            Purpose::Buy,
+            amount,
+            format!("企业邮局开通 {domain} {years}年"),
+        )?;
+        let mut md = MailDomain::new(&domain, tag, users, pass, now, add_years(now, years));
+        md.cheng = q.or("mailtype", "0") == "1";
+        st.mails.insert(domain, md);
+        return Ok(json!(""));
+    }
+    let mut md = st.mails.get(&domain).cloned().ok_or_else(not_mine)?;
+    let account = || {
+        q.get("mailaccount")
+            .or_else(|| q.get("mailaccout"))
+            .map(str::to_ascii_lowercase)
+            .filter(|a| {
+                !a.is_empty()
+                    && a.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c))
+            })
+            .ok_or_else(|| SimErr::field(15108, "邮箱账号非法", "mailaccount"))
+    };
+    match name {
+        "/mail/getmaildetail" => return Ok(mail_json(&md)),
+        "/mail/ispresent" => return Ok(json!(if md.gift { "Y" } else { "N" })),
+        "/mail/getmailloginurl" => {
+            let lang = q.or("lang", "zh");
+            let token = crate::md5_hex(&format!("{}{}{}", md.domain, md.password, q.now));
+            return Ok(json!(format!("http://mail.chengmail.cn/login?lang={lang}&domain={}&token={token}", md.domain)));
+        }
+        "/mail/mailupgrade" => {
+            let users: u32 = q
+                .req("mailusernumber")?
+                .parse()
+                .ok()
+                .filter(|n| *n > md.users && *n <= 1000)
+                .ok_or_else(|| SimErr::field(15012, "邮箱数非法(只能增加)", "mailusernumber"))?;
+            let tag = q.or("mailtag", &md.tag).to_string();
+            let per_user = mail_price(&tag).ok_or_else(|| SimErr::field(15011, "邮局标签非法", "mailtag"))?;
+            if mail_price(&md.tag) > Some(per_user) {
+                return Err(SimErr::field(15013, "邮局标签只能升级", "mailtag"));
+            }
+            let old = mail_price(&md.tag).unwrap_or_default() * Decimal::from(md.users);
+            let new = per_user * Decimal::from(users);
+            st.charge_upgrade(
+                q,
+                old,
+                new,
+                md.exp,
+                Per::Year,
+                SimErr::field(15012, "邮箱数非法(只能增加)", "mailusernumber"),
+                format!("企业邮局升级 {domain}"),
+            )?;
+            md.users = users;
+            md.tag = tag;
+        }
+        "/mail/modifymaildomain" => {
+            let new = q.req("mailnewdomain")?.to_ascii_lowercase();
+            if !super::valid_hostname(&new) {
+                return Err(SimErr::field(15116, "新邮局域名非法", "mailnewdomain"));
+            }
+            if st.mails.contains_key(&new) {
+                return Err(SimErr::new(15117, "邮局域名修改失败(新域名已使用)"));
+            }
+            st.mails.remove(&domain);
+            md.domain = new.clone();
+            st.mails.insert(new, md);
+            return Ok(json!(""));
+        }
+        "/mail/setadminmailbox" => {
+            if !md.gift {
+                return Err(SimErr::new(15120, "设置管理员邮箱失败(仅限赠品邮局)"));
+            }
+            let acc = account()?;
+            if !md.boxes.contains_key(&acc) {
+                return Err(SimErr::field(15118, "邮箱账号不存在", "mailaccount"));
+            }
+            md.admin = Some(acc);
+        }
+        "/mail/chengmailadduser" | "/mail/chengmaildeleteuser" | "/mail/chengmailmodifyuserpassword" => {
+            if !md.cheng {
+                return Err(SimErr::new(10019, "产品不在您的名下(非橙邮)"));
+            }
+            let acc = account()?;
+            match name {
+                "/mail/chengmailadduser" => {
+                    let pass = q.req("mailboxpassword")?;
+                    if pass.len() < 6 {
+                        return Err(SimErr::field(15114, "邮箱密码非法", "mailboxpassword"));
+                    }
+                    let size: u32 = q.req("mailboxsize")?.parse().map_err(|_| SimErr::field(15107, "添加邮箱失败(容量非法)", "mailboxsize"))?;
+                    if md.boxes.contains_key(&acc) || md.boxes.len() >= md.users as usize {
+                        return Err(SimErr::new(15107, "添加邮箱失败(已存在或超出邮箱数)"));
+                    }
+                    md.boxes.insert(acc, Mailbox { size_mb: size, enabled: true, memo: String::new(), password: pass.into() });
+                }
+                "/mail/chengmaildeleteuser" => {
+                    if md.boxes.remove(&acc).is_none() {
+                        return Err(SimErr::new(15119, "删除邮箱失败(不存在)"));
+                    }
+                }
+                _ => {
+                    let pass = q.req("mailboxpassword")?;
+                    let Some(b) = md.boxes.get_mut(&acc) else {
+                        return Err(SimErr::field(15108, "邮箱账号非法(不存在)", "mailaccount"));
+                    };
+                    if pass.len() < 6 {
+                        return Err(SimErr::field(15114, "邮箱密码非法", "mailboxpassword"));
+                    }
+                    b.password = pass.into();
+                }
+            }
+        }
+        "/mail/setmailserver" => {
+            let boxname = q.req("chengmailbox")?.to_ascii_lowercase();
+            let local = boxname.split('@').next().unwrap_or_default().to_string();
+            if !md.boxes.contains_key(&local) {
+                return Err(SimErr::field(15124, "橙邮邮箱非法", "chengmailbox"));
+            }
+            if !is_base64(q.req("chengmailpassword")?) {
+                return Err(SimErr::field(15125, "橙邮邮箱密码非法(须Base64)", "chengmailpassword"));
+            }
+            let server = q.req("outmailserver")?.to_string();
+            if !super::valid_hostname(&server) {
+                return Err(SimErr::field(15126, "代收服务器非法", "outmailserver"));
+            }
+            let port: u16 = q.req("port")?.parse().map_err(|_| SimErr::field(15127, "端口非法", "port"))?;
+            let remote = q.req("outmailbox")?.to_string();
+            if !remote.contains('@') {
+                return Err(SimErr::field(15128, "代收邮箱非法", "outmailbox"));
+            }
+            if !is_base64(q.req("outmailpassword")?) {
+                return Err(SimErr::field(15129, "代收邮箱密码非法(须Base64)", "outmailpassword"));
+            }
+            md.fetch.insert(local, (server, port, remote));
+        }
+        "/mail/getmailboxlist" => {
+            return Ok(Value::Array(
+                md.boxes
+                    .iter()
+                    .map(|(a, b)| {
+                        let fetch = md.fetch.get(a).map(|(s, p, r)| format!("{r}@{s}:{p}")).unwrap_or_default();
+                        json!({"mailaccount": a, "state": if b.enabled { "active" } else { "disabled" }, "memo": b.memo, "size": format!("{}M", b.size_mb), "fetch": fetch})
+                    })
+                    .collect(),
+            ))
+        }
+        "/mail/renewalmail" => {
+            let years = q.period("years", 5, 10016)?;
+            let per_user = mail_price(&md.tag).ok_or_else(|| SimErr::new(15010, "续费失败"))?;
+            let amount = per_user * Decimal::from(md.users) * Decimal::from(years);
+            st.charge_order(q, Purpose::Renew, amount, format!("企业邮局续费 {domain} {years}年"))?;
+            md.exp = add_years(md.exp, years);
+        }
+        "/mail/modifymailpassword" => {
+            let p = q.req("mailpassword")?;
+            if p.len() < 6 {
+                return Err(SimErr::field(15003, "管理密码非法", "mailpassword"));
+            }
+            md.password = p.into();
+        }
+        "/mail/mailadduser" => {
+            let acc = account().map_err(|_| SimErr::field(15103, "邮箱账号非法", "mailaccout"))?;
+            if now > md.exp {
+                return Err(SimErr::new(15104, "邮局已过期"));
+            }
+            let pass = q.req("mailboxpassword")?;
+            if pass.len() < 6 {
+                return Err(SimErr::field(15114, "邮箱密码非法", "mailboxpassword"));
+            }
+            let size: u32 = q
+                .req("mailboxsize")?
+                .parse()
+                .map_err(|_| SimErr::field(15107, "添加邮箱失败(容量非法)", "mailboxsize"))?;
+            if md.boxes.contains_key(&acc) || md.boxes.len() >= md.users as usize {
+                return Err(SimErr::new(15107, "添加邮箱失败(已存在或超出邮箱数)"));
+            }
+            md.boxes.insert(
+                acc,
+                Mailbox {
+                    size_mb: size,
+                    enabled: true,
+                    memo: q.or("mailboxmemo", "").into(),
+                    password: pass.into(),
+                },
+            );
+        }
+        _ => {
+            let acc = account()?;
+            let Some(b) = md.boxes.get_mut(&acc) else {
+                return Err(SimErr::field(15108, "邮箱账号非法(不存在)", "mailaccount"));
+            };
+            match name {
+                "/mail/modifymailaccountstate" => {
+                    b.enabled = match q.req("mailboxstate")? {
+                        "1" => true,
+                        "2" => false,
+                        _ => return Err(SimErr::field(15109, "邮箱状态非法", "mailboxstate")),
+                    }
+                }
+                "/mail/modifymailusermemo" => b.memo = q.or("mailboxmemo", "").into(),
+                "/mail/modifymailboxsize" => {
+                    b.size_mb = q
+                        .req("mailboxsize")?
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=10240).contains(n))
+                        .ok_or_else(|| SimErr::field(15112, "邮箱容量非法", "mailboxsize"))?;
+                }
+                "/mail/modifymailboxpassword" => {
+                    let p = q.req("mailboxpassword")?;
+                    if p.len() < 6 {
+                        return Err(SimErr::field(15114, "邮箱密码非法", "mailboxpassword"));
+                    }
+                    b.password = p.into();
+                }
+                "/mail/deletemailbox" => {
+                    md.boxes.remove(&acc);
+                }
+                _ => return Err(super::unhandled(name)),
+            }
+        }
+    }
+    st.mails.insert(domain, md);
+    Ok(json!(""))
+}

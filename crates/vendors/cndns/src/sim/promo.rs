@@ -1,0 +1,230 @@
+//! 企推宝 (qituibao, B2B promotion packages) and 搜客易 (soukeyi, search promotion,
+//! withdrawn from sale: existing orders can still be renewed and upgraded).
+
+use super::{add_years, fmt_time, yuan, Per, Purpose, Req, SimErr, State, R};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone)]
+pub(crate) struct Order {
+    pub soukeyi: bool,
+    pub nme: String,
+    pub prd: u8,
+    pub company: String,
+    pub domain: String,
+    pub reg: i64,
+    pub exp: i64,
+}
+
+/// 企推宝 products: (prd, name, yearly price). Families: 商贸 1-3, 推广 4-5, 全能 6-8.
+const QTB: [(u8, &str, i64); 8] = [
+    (1, "企推宝商贸入门版", 1980),
+    (2, "企推宝商贸标准版", 3980),
+    (3, "企推宝商贸旗舰版", 6980),
+    (4, "企推宝推广入门版", 2980),
+    (5, "企推宝推广标准版", 4980),
+    (6, "企推宝全能入门版", 3980),
+    (7, "企推宝全能标准版", 6980),
+    (8, "企推宝全能旗舰版", 9980),
+];
+const SKY: [(u8, &str, i64); 3] = [
+    (1, "搜客易百度版", 1200),
+    (2, "搜客易谷歌版", 1200),
+    (3, "搜客易百度谷歌版", 2000),
+];
+
+fn catalogue(soukeyi: bool) -> &'static [(u8, &'static str, i64)] {
+    if soukeyi {
+        &SKY
+    } else {
+        &QTB
+    }
+}
+
+fn price(soukeyi: bool, prd: u8) -> Option<Decimal> {
+    catalogue(soukeyi)
+        .iter()
+        .find(|p| p.0 == prd)
+        .map(|p| yuan(p.2, 0))
+}
+
+/// The first prd of a 企推宝 family (upgrades stay within it).
+fn family_start(prd: u8) -> u8 {
+    match prd {
+        1..=3 => 1,
+        4..=5 => 4,
+        _ => 6,
+    }
+}
+
+fn family_end(prd: u8) -> u8 {
+    match prd {
+        1..=3 => 3,
+        4..=5 => 5,
+        _ => 8,
+    }
+}
+
+fn details(o: &Order, now: i64) -> Value {
+    let name = catalogue(o.soukeyi)
+        .iter()
+        .find(|p| p.0 == o.prd)
+        .map_or("", |p| p.1);
+    json!([{
+        "s_nme": o.nme, "s_prd": o.prd.to_string(), "g_nme": name,
+        "s_company": o.company, "s_domain": o.domain,
+        "s_addtme": fmt_time(o.reg), "s_exptme": fmt_time(o.exp),
+        "s_regstt": if now > o.exp { "7" } else { "1" },
+    }])
+}
+
+/// A stable 综合指数 for a keyword (what the live service computes from search data).
+fn keyword_index(k: &str) -> u64 {
+    u64::from_str_radix(&crate::md5_hex(k)[..4], 16).unwrap_or(0) % 10_000
+}
+
+pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
+    let soukeyi = name.starts_with("/soukeyi/");
+    let op = name
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let years = |q: &Req| q.period("term", 5, 10016);
+    match op.as_str() {
+        "createorder" if soukeyi => return Err(SimErr::new(10026, "您无权购买该产品(产品已下线)")),
+        "createorder" => return create(st, q),
+        "checkkeyword" => return Ok(json!(keyword_index(q.req("keyword")?).to_string())),
+        "checkdomain" => {
+            // The table spells it dmoain (sic).
+            let d = q
+                .get("dmoain")
+                .or_else(|| q.get("domain"))
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let n = st
+                .promos
+                .values()
+                .filter(|o| !o.soukeyi && o.domain == d)
+                .count();
+            return Ok(json!(n.to_string()));
+        }
+        _ => {}
+    }
+    let nme = q.req("nme")?.to_string();
+    let mut o = st
+        .promos
+        .get(&nme)
+        .filter(|o| o.soukeyi == soukeyi)
+        .cloned()
+        .ok_or_else(|| SimErr::new(10025, "订单不存在或无权管理"))?;
+    match op.as_str() {
+        "getdetails" => return Ok(details(&o, q.now)),
+        "getupgradelist" | "getupdatelist" => {
+            let current = price(soukeyi, o.prd).unwrap_or_default();
+            let higher: Vec<Value> = catalogue(soukeyi)
+                .iter()
+                .filter(|p| yuan(p.2, 0) > current)
+                .filter(|p| soukeyi || (family_start(o.prd)..=family_end(o.prd)).contains(&p.0))
+                .map(|p| json!({"s_prd": p.0.to_string(), "g_nme": p.1, "prc": p.2.to_string()}))
+                .collect();
+            // 企推宝 nests the list as a JSON string in `message`, as its sample shows.
+            return Ok(if soukeyi {
+                Value::Array(higher)
+            } else {
+                json!(Value::Array(higher).to_string())
+            });
+        }
+        "reneworder" => {
+            let y = years(q)?;
+            let p = price(soukeyi, o.prd).ok_or_else(|| SimErr::new(13010, "产品续费失败"))?;
+            st.charge_order(
+                q,
+                Purpose::Renew,
+                p * Decimal::from(y),
+                format!(
+                    "{} 续费 {nme} {y}年",
+                    if soukeyi { "搜客易" } else { "企推宝" }
+                ),
+            )?;
+            o.exp = add_years(o.exp, y);
+        }
+        "upgradeorder" => {
+            let tier: u8 = q
+                .req("newprd")?
+                .parse()
+                .map_err(|_| SimErr::field(14101, "升级失败(产品编号非法)", "newprd"))?;
+            // 企推宝's newprd counts tiers within the family (基础/标准/旗舰).
+            let target = if soukeyi {
+                tier
+            } else {
+                family_start(o.prd) + tier.saturating_sub(1)
+            };
+            let (Some(old), Some(new)) = (price(soukeyi, o.prd), price(soukeyi, target)) else {
+                return Err(SimErr::field(14101, "升级失败(产品编号非法)", "newprd"));
+            };
+            let refusal = SimErr::new(14101, "升级失败(只能升级到更高版本)");
+            if !soukeyi && target > family_end(o.prd) {
+                return Err(refusal);
+            }
+            st.charge_upgrade(
+                q,
+                old,
+                new,
+                o.exp,
+                Per::Year,
+                refusal,
+                format!("升级 {nme}"),
+            )?;
+            o.prd = target;
+        }
+        _ => return Err(super::unhandled(name)),
+    }
+    st.promos.insert(nme, o);
+    Ok(json!(""))
+}
+
+fn create(st: &mut State, q: &Req) -> R {
+    let prd: u8 = q
+        .req("prd")?
+        .parse()
+        .ok()
+        .filter(|p| (1..=8).contains(p))
+        .ok_or_else(|| SimErr::field(21001, "产品编号非法", "prd"))?;
+    let y = q.period("term", 5, 10016)?;
+    let company = q.req("companyname")?.to_string();
+    if st.promos.values().any(|o| o.company == company) {
+        return Err(SimErr::field(10049, "企推宝公司名称不可用", "companyname"));
+    }
+    let mobile = q.req("mobile")?;
+    if !(mobile.len() == 11
+        && mobile.starts_with('1')
+        && mobile.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(SimErr::field(10050, "企推宝手机号码不可用", "mobile"));
+    }
+    if !q.req("email")?.contains('@') {
+        return Err(SimErr::field(10051, "企推宝邮箱不可用", "email"));
+    }
+    let domain = q.req("domain")?.to_ascii_lowercase();
+    let p = price(false, prd).ok_or_else(|| SimErr::new(21005, "产品购买失败"))?;
+    let nme = format!("qtb{}", 60_000 + st.next_id());
+    st.charge_order(
+        q,
+        Purpose::Buy,
+        p * Decimal::from(y),
+        format!("企推宝 开通 {nme} {y}年"),
+    )?;
+    let o = Order {
+        soukeyi: false,
+        nme: nme.clone(),
+        prd,
+        company,
+        domain,
+        reg: q.now,
+        exp: add_years(q.now, y),
+    };
+    let answer = json!({"s_nme": nme, "s_o1": o.company, "s_addtme": fmt_time(o.reg), "s_exptme": fmt_time(o.exp)});
+    st.promos.insert(nme, o);
+    Ok(answer)
+}

@@ -1,0 +1,358 @@
+//! 建站之星 Pro (site builder): a template catalogue, sites bought by edition
+//! (`websitetag`) with a PC and/or mobile version, renewed, upgraded, copied, renamed,
+//! with bound domains and bought premium templates.
+
+use super::{add_years, fmt_time, yuan, Per, Purpose, Req, SimErr, State, R};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone)]
+pub(crate) struct Site {
+    pub webname: String,
+    pub tag: String,
+    pub location: String,
+    /// 0 PC, 1 mobile, 2 both.
+    pub mbl: u8,
+    pub pc_template: String,
+    pub mobile_template: String,
+    pub reg: i64,
+    pub exp: i64,
+    /// (domain, PC | MBL).
+    pub domains: Vec<(String, &'static str)>,
+    pub bought: Vec<String>,
+}
+
+/// Templates: (id, category id, mobile?, premium price in yuan or 0).
+const TEMPLATES: [(&str, &str, bool, i64); 6] = [
+    ("pc1001", "1", false, 0),
+    ("pc1002", "1", false, 199),
+    ("pc2001", "2", false, 0),
+    ("m1001", "1", true, 0),
+    ("m2001", "2", true, 99),
+    ("wx3001", "3", true, 0),
+];
+const CATEGORIES: [(&str, &str); 3] = [("1", "商业"), ("2", "宠物"), ("3", "餐饮")];
+const LOCATIONS: [&str; 6] = ["cn", "hk", "bj", "gz", "sh", "alyhz"];
+/// Editions in upgrade order with their yearly price.
+const TAGS: [(&str, i64); 7] = [
+    ("pro", 300),
+    ("ulti", 600),
+    ("shop", 1200),
+    ("dinner", 800),
+    ("weishop", 900),
+    ("wxulti", 1500),
+    ("wxshop", 2500),
+];
+
+fn tag_price(tag: &str) -> Option<Decimal> {
+    TAGS.iter()
+        .find(|(t, _)| *t == tag)
+        .map(|(_, p)| yuan(*p, 0))
+}
+
+fn template(id: &str, mobile: bool) -> bool {
+    TEMPLATES.iter().any(|t| t.0 == id && t.2 == mobile)
+}
+
+fn site_json(s: &Site) -> Value {
+    json!([{
+        "ftpname": s.webname,
+        "checkmonthflowURL": format!("http://bandwidth.websiteonline.cn/webservice/showDiagram.php?name={}&check={}", s.webname, crate::md5_hex(&s.webname)),
+        "viewURL": format!("http://{}.isitestar.cn", s.webname),
+        "manageurl": "http://www.websitemanage.cn/",
+        "webadmin": "admin",
+        "sitetag": s.tag,
+        "location": s.location,
+        "mbl": s.mbl.to_string(),
+        "template": s.pc_template,
+        "mobiletemplate": s.mobile_template,
+        "regtime": fmt_time(s.reg),
+        "exptime": fmt_time(s.exp),
+    }])
+}
+
+pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
+    let op = name.rsplit('/').next().unwrap_or_default();
+    match op {
+        "getcatalist" => {
+            return Ok(Value::Array(
+                CATEGORIES
+                    .iter()
+                    .map(|(id, n)| json!({"tpl_belong_type": "1", "tpl_category_id": id, "tpl_category_name": n, "amount": TEMPLATES.iter().filter(|t| t.1 == *id).count()}))
+                    .collect(),
+            ))
+        }
+        "gettemplate" => {
+            let cat = q.get("Category");
+            let mobile = q.get("Mobile").map(|m| m == "1");
+            return Ok(Value::Array(
+                TEMPLATES
+                    .iter()
+                    .filter(|t| cat.is_none_or(|c| c == t.1) && mobile.is_none_or(|m| m == t.2))
+                    .map(|(id, c, m, p)| json!({"tpl_id": id, "tpl_category_id": c, "mobile": if *m { "1" } else { "0" }, "price": p.to_string(), "preview": format!("http://image.sitestar.cn/tpl/{id}.jpg")}))
+                    .collect(),
+            ));
+        }
+        "getcaseparamlist" => {
+            return Ok(json!([{
+                "category": CATEGORIES.iter().map(|(id, n)| json!({"id": id, "name": n})).collect::<Vec<_>>(),
+                "color": [{"id":"10","name":"蓝色"},{"id":"11","name":"红色"}],
+            }]))
+        }
+        "getsitecaselist" => {
+            // `category` in the table, parentcategory in the example.
+            let cat = q.get("category").or_else(|| q.get("parentcategory"));
+            let cases = [("如皋权盛机械制造有限公司", "http://www.ntlanquan.com", "1", "10"), ("萌宠之家", "http://www.pet-home.cn", "2", "11")];
+            return Ok(Value::Array(
+                cases
+                    .iter()
+                    .filter(|c| cat.is_none_or(|x| x == c.2))
+                    .map(|(n, u, c, col)| json!({"webname": n, "viewurl": u, "picurl": format!("http://image.sitestar.cn/upload/{}.jpg", u.trim_start_matches("http://")), "parentcategory": c, "subcategory": "42", "color": col}))
+                    .collect(),
+            ));
+        }
+        "createsite" => return create(st, q),
+        _ => {}
+    }
+    let webname = q.req("webname")?.to_ascii_lowercase();
+    let mut s = st
+        .sites
+        .get(&webname)
+        .cloned()
+        .ok_or_else(|| SimErr::new(10019, "产品不在您的名下"))?;
+    let now = q.now;
+    let answer = match op {
+        "getprodetail" => return Ok(site_json(&s)),
+        "getdomainlst" => {
+            return Ok(Value::Array(
+                s.domains
+                    .iter()
+                    .map(|(d, l)| json!({"domain": d, "Locate": l}))
+                    .collect(),
+            ))
+        }
+        "geteditweburl" => {
+            let kind = q.or("type", "pc");
+            if !matches!(kind, "pc" | "mbl" | "wx") {
+                return Err(SimErr::field(19103, "版本类型非法", "type"));
+            }
+            return Ok(json!(format!(
+                "http://{}.websitemanage.cn/edit/{kind}?token={}",
+                s.webname,
+                crate::md5_hex(&format!("{}{now}", s.webname))
+            )));
+        }
+        "getupgradelist" => {
+            let current = TAGS.iter().position(|(t, _)| *t == s.tag).unwrap_or(0);
+            return Ok(Value::Array(
+                TAGS.iter()
+                    .skip(current + 1)
+                    .take(2)
+                    .map(|(t, _)| json!({"roomid": "", "sitetype": t, "location": s.location}))
+                    .collect(),
+            ));
+        }
+        "renewalsite" => {
+            let years = q.period("years", 5, 10016)?;
+            let price = tag_price(&s.tag).ok_or_else(|| SimErr::new(12114, "续费失败"))?;
+            st.charge_order(
+                q,
+                Purpose::Renew,
+                price * Decimal::from(years),
+                format!("建站续费 {webname} {years}年"),
+            )?;
+            s.exp = add_years(s.exp, years);
+            json!("")
+        }
+        "siteupgrade" => {
+            let tag = q.req("sitetag")?;
+            let (Some(old), Some(new)) = (tag_price(&s.tag), tag_price(tag)) else {
+                return Err(SimErr::field(12119, "建站标签非法", "sitetag"));
+            };
+            st.charge_upgrade(
+                q,
+                old,
+                new,
+                s.exp,
+                Per::Year,
+                SimErr::new(12123, "建站升级失败(只能升级到更高版本)"),
+                format!("建站升级 {webname}"),
+            )?;
+            s.tag = tag.into();
+            s.location = q.or("location", &s.location).to_string();
+            json!("")
+        }
+        "createothpro" => {
+            let t = q.req("template")?;
+            let want_mobile = s.mbl == 0;
+            if s.mbl == 2 {
+                return Err(SimErr::new(19109, "副产品已开通"));
+            }
+            if !template(t, want_mobile) {
+                return Err(SimErr::field(19108, "副产品模板编号非法", "template"));
+            }
+            let price = tag_price(&s.tag).unwrap_or_default() / Decimal::from(2);
+            st.charge_order(q, Purpose::Buy, price, format!("建站副产品 {webname}"))?;
+            if want_mobile {
+                s.mobile_template = t.into();
+            } else {
+                s.pc_template = t.into();
+            }
+            s.mbl = 2;
+            json!("")
+        }
+        "binddomain" | "deletedomain" => {
+            let d = q.req("domainname")?.to_ascii_lowercase();
+            if !super::valid_hostname(&d) {
+                return Err(SimErr::field(12102, "域名非法", "domainname"));
+            }
+            // `pcmbl` in BindDomain, `pcmb1` in DeleteDomain (sic).
+            let locate = if q.get("pcmbl").or_else(|| q.get("pcmb1")) == Some("mbl") {
+                "MBL"
+            } else {
+                "PC"
+            };
+            if op == "binddomain" {
+                if st
+                    .sites
+                    .values()
+                    .any(|x| x.domains.iter().any(|(b, _)| *b == d))
+                {
+                    return Err(SimErr::new(12104, "域名已绑定"));
+                }
+                s.domains.push((d, locate));
+            } else {
+                let before = s.domains.len();
+                s.domains.retain(|(b, _)| *b != d);
+                if s.domains.len() == before {
+                    return Err(SimErr::new(12124, "域名未绑定无法删除"));
+                }
+            }
+            json!("")
+        }
+        "changename" => {
+            let new = q.req("newname")?.to_string();
+            if !(6..=18).contains(&new.len())
+                || !new
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            {
+                return Err(SimErr::field(19101, "新的管理名称非法", "newname"));
+            }
+            if st.sites.contains_key(&new) {
+                return Err(SimErr::new(19102, "新的管理名称已存在"));
+            }
+            st.sites.remove(&webname);
+            s.webname = new.clone();
+            st.sites.insert(new, s);
+            return Ok(json!(" "));
+        }
+        "buytemplate" => {
+            let t = q.req("template")?;
+            let Some(tpl) = TEMPLATES.iter().find(|x| x.0 == t) else {
+                return Err(SimErr::field(19118, "模板编号非法", "template"));
+            };
+            if tpl.3 == 0 || s.bought.iter().any(|b| b == t) {
+                return Err(SimErr::new(19119, "模板无需购买或已购买"));
+            }
+            st.charge_order(
+                q,
+                Purpose::Buy,
+                yuan(tpl.3, 0),
+                format!("建站模板 {webname} {t}"),
+            )?;
+            s.bought.push(t.into());
+            if tpl.2 {
+                s.mobile_template = t.into();
+            } else {
+                s.pc_template = t.into();
+            }
+            json!("")
+        }
+        "getcorysite" => {
+            let years = q.period("years", 5, 10016)?;
+            let tag = q.req("Websitetag")?;
+            let price = tag_price(tag)
+                .filter(|_| matches!(tag, "pro" | "ulti" | "shop"))
+                .ok_or_else(|| SimErr::field(10045, "建站标签非法", "Websitetag"))?;
+            let copy = format!(
+                "{}c{}",
+                &s.webname[..s.webname.len().min(8)],
+                st.next_id() % 1000
+            );
+            st.charge_order(
+                q,
+                Purpose::Buy,
+                price * Decimal::from(years),
+                format!("建站复制 {webname} -> {copy}"),
+            )?;
+            let mut c = s.clone();
+            c.webname = copy.clone();
+            c.tag = tag.into();
+            c.reg = now;
+            c.exp = add_years(now, years);
+            c.domains.clear();
+            st.sites.insert(copy.clone(), c);
+            json!([{"ftpname": copy}])
+        }
+        _ => return Err(super::unhandled(name)),
+    };
+    st.sites.insert(webname, s);
+    Ok(answer)
+}
+
+fn create(st: &mut State, q: &Req) -> R {
+    let years = q.period("years", 5, 12008)?;
+    let tag = q.req("websitetag")?;
+    if tag == "microsite" {
+        return Err(SimErr::new(19122, "微建站已下线"));
+    }
+    let price = tag_price(tag).ok_or_else(|| SimErr::field(19105, "建站标签非法", "websitetag"))?;
+    let location = q.req("location")?;
+    if !LOCATIONS.contains(&location) {
+        return Err(SimErr::field(19106, "所在地非法", "location"));
+    }
+    let mbl: u8 = match q.req("mbl")? {
+        "0" => 0,
+        "1" => 1,
+        "2" => 2,
+        _ => return Err(SimErr::field(19107, "建站种类非法", "mbl")),
+    };
+    let pc = q.or("template", "").to_string();
+    let mobile = q.or("mobiletemplate", "").to_string();
+    if mbl != 1 && !template(&pc, false) {
+        return Err(SimErr::field(12005, "PC版模板编号非法", "template"));
+    }
+    if mbl != 0 && !template(&mobile, true) {
+        return Err(SimErr::field(12006, "手机版模板编号非法", "mobiletemplate"));
+    }
+    let webname = format!("pro{:06}", st.next_id());
+    let amount = price
+        * Decimal::from(years)
+        * if mbl == 2 {
+            Decimal::new(15, 1)
+        } else {
+            Decimal::ONE
+        };
+    st.charge_order(
+        q,
+        Purpose::Buy,
+        amount,
+        format!("建站开通 {webname} {years}年"),
+    )?;
+    let site = Site {
+        webname: webname.clone(),
+        tag: tag.into(),
+        location: location.into(),
+        mbl,
+        pc_template: pc,
+        mobile_template: mobile,
+        reg: q.now,
+        exp: add_years(q.now, years),
+        domains: Vec::new(),
+        bought: Vec::new(),
+    };
+    let answer = site_json(&site);
+    st.sites.insert(webname, site);
+    Ok(answer)
+}

@@ -1,0 +1,190 @@
+//! CDN packages (domains, origins, purges, statistics, logs) and DDoS products.
+
+use super::*;
+
+#[tokio::test]
+async fn cdn_lifecycle() {
+    let e = env().await;
+    let before = e.balance().await;
+    // 10 G for 2 months at 0.30 per G a month.
+    let nme = e
+        .ok(
+            "/cdn/createcdn",
+            &[
+                ("type", "g"),
+                ("years", "2"),
+                ("tmetpe", "2"),
+                ("base", "10"),
+            ],
+        )
+        .await;
+    let nme = nme.as_str().unwrap().to_string();
+    assert_eq!(e.balance().await, before - Decimal::new(6, 0));
+    let n = ("nme", nme.as_str());
+    let info = e.ok("/cdn/index", &[n]).await;
+    assert_eq!(
+        (info["_prd"].as_str(), info["_ext1"].as_str()),
+        (Some("g"), Some("10"))
+    );
+    assert!(info["_exptme"].as_str().unwrap().starts_with("/Date("));
+    e.ok(
+        "/cdn/adddomain",
+        &[
+            n,
+            ("dme", "static.example.com"),
+            ("mastAddress", "192.0.2.10|192.0.2.11"),
+        ],
+    )
+    .await;
+    let err = e
+        .err(
+            "/cdn/adddomain",
+            &[
+                n,
+                ("dme", "static.example.com"),
+                ("mastAddress", "192.0.2.10"),
+            ],
+        )
+        .await;
+    assert!(
+        matches!(err, Error::Upstream { ref code, .. } if code.is_empty()),
+        "{err}"
+    );
+    e.ok(
+        "/cdn/adddomain",
+        &[
+            n,
+            ("dme", "img.example.com"),
+            ("mastAddress", "origin.example.com"),
+        ],
+    )
+    .await;
+    e.ok(
+        "/cdn/setdomainorigin",
+        &[
+            n,
+            ("dme", "img.example.com"),
+            ("mastAddress", "203.0.113.5"),
+            ("host", "img.example.com"),
+        ],
+    )
+    .await;
+    let doms = list(&e.ok("/cdn/dmelist", &[n]).await);
+    assert_eq!(doms.len(), 2);
+    assert_eq!(
+        doms.iter()
+            .find(|d| d["domain"] == "img.example.com")
+            .unwrap()["mastAddress"],
+        "203.0.113.5"
+    );
+    // Purges: directories end with '/', and only the package's own domains.
+    let p = e
+        .ok(
+            "/cdn/purge",
+            &[
+                n,
+                (
+                    "refresh_url",
+                    "http://static.example.com/a/, http://img.example.com/b/",
+                ),
+                ("refresh_type", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(list(&p["details"]).len(), 2);
+    assert!(e
+        .call(
+            "/cdn/purge",
+            &[
+                n,
+                ("refresh_url", "http://static.example.com/a"),
+                ("refresh_type", "1")
+            ]
+        )
+        .await
+        .is_err());
+    assert!(e
+        .call(
+            "/cdn/purge",
+            &[
+                n,
+                ("refresh_url", "http://other.example.org/x.png"),
+                ("refresh_type", "0")
+            ]
+        )
+        .await
+        .is_err());
+    // Statistics: six sub-queries on one path, stable for the same state.
+    for (action, key) in [
+        ("/cdn/getstattop#1", "counters"),
+        ("/cdn/getstattop#2", "counters"),
+        ("/cdn/getstattop#3", "uv"),
+        ("/cdn/getstattop#4", "pv"),
+        ("/cdn/getstattop#5", "counters"),
+        ("/cdn/getstattop#6", "flow"),
+    ] {
+        let a = e.ok(action, &[n, ("dme", "static.example.com")]).await;
+        let b = e.ok(action, &[n, ("dme", "static.example.com")]).await;
+        assert_eq!(a, b, "{action}");
+        assert!(!first(&a["details"])[key].is_null(), "{action}: {a}");
+    }
+    let logs = list(
+        &e.ok("/cdn/getdmelog", &[n, ("dme", "static.example.com")])
+            .await,
+    );
+    assert_eq!(logs.len(), 1);
+    // Upgrade G -> T and renew, each charged.
+    let b2 = e.balance().await;
+    e.ok("/cdn/upgradecdn", &[n, ("type", "t"), ("base", "1")])
+        .await;
+    assert!(e.balance().await < b2);
+    assert_eq!(e.ok("/cdn/index", &[n]).await["_prd"], "t");
+    assert!(e
+        .call("/cdn/upgradecdn", &[n, ("type", "g"), ("base", "100")])
+        .await
+        .is_err());
+    let b3 = e.balance().await;
+    e.ok("/cdn/renewcdn", &[n, ("years", "1"), ("tmetpe", "2")])
+        .await;
+    assert_eq!(e.balance().await, b3 - Decimal::new(250, 0));
+    e.ok("/cdn/deldomain", &[n, ("dme", "img.example.com")])
+        .await;
+    assert_eq!(list(&e.ok("/cdn/dmelist", &[n]).await).len(), 1);
+    let gone = e.err("/cdn/index", &[("nme", "cdn0")]).await;
+    assert_not_found(&gone);
+}
+
+#[tokio::test]
+async fn ddos_products() {
+    let e = env().await;
+    let products = list(&e.ok("/ddos/productinfo", &[]).await);
+    assert_eq!(products.len(), 3);
+    let buyid = products[0]["buyid"].as_str().unwrap().to_string();
+    let before = e.balance().await;
+    let order = first(
+        &e.ok(
+            "/ddos/createorder",
+            &[("buyid", buyid.as_str()), ("term", "1"), ("termtype", "2")],
+        )
+        .await,
+    );
+    assert_eq!(e.balance().await, before - Decimal::new(899, 0));
+    let nme = order["d_nme"].as_str().unwrap();
+    let d = first(&e.ok("/ddos/orderdetails", &[("nme", nme)]).await);
+    assert_eq!(d["d_regstt"], "1");
+    assert!(e
+        .call(
+            "/ddos/createorder",
+            &[("buyid", buyid.as_str()), ("term", "3"), ("termtype", "2")]
+        )
+        .await
+        .is_err());
+    e.sim.set_balance(idcgate_core::Money::from_fen(100));
+    let err = e
+        .err(
+            "/ddos/createorder",
+            &[("buyid", buyid.as_str()), ("term", "1"), ("termtype", "5")],
+        )
+        .await;
+    assert!(matches!(err, Error::InsufficientBalance { .. }), "{err}");
+}

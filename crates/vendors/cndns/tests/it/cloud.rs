@@ -1,0 +1,339 @@
+//! 橙云 cloud hosts: purchase against the balance, build, the power state machine,
+//! snapshots, reinstall and renewal, each asserted through a following read.
+
+use super::*;
+
+const CONFIG: &[(&str, &str)] = &[
+    ("cpu", "2"),
+    ("ram", "2048"),
+    ("HD", "50"),
+    ("BD", "2"),
+    ("place", "1"),
+    ("os", "centos7.9_64"),
+    ("tmetpe", "2"),
+];
+
+#[tokio::test]
+async fn cloud_lifecycle() {
+    let e = env().await;
+    let cat = first(&e.ok("/cloud/cloudlist", &[]).await);
+    assert_eq!(list(&cat["CPUInfo"]).len(), 4);
+    // 2 CPU 60 + 2048 MB 60 + 50 GB 10 + 2 Mbps 40 = 170 a month.
+    assert_eq!(e.ok("/cloud/getprice", CONFIG).await, "170");
+    let before = e.balance().await;
+    let bought = first(&e.ok("/cloud/buycloud", CONFIG).await);
+    assert_eq!(e.balance().await, before - Decimal::new(170, 0));
+    let name = bought["cloudname"].as_str().unwrap().to_string();
+    let n = [("cloudname", name.as_str())];
+    assert_eq!(e.ok("/cloud/getsvrstt", &n).await, "not created");
+    let err = e.err("/cloud/restartcloud", &n).await;
+    assert_eq!(code_of(&err), "17107");
+    let built = first(
+        &e.ok("/cloud/createhost", &[n[0], ("password", "Root-pass1")])
+            .await,
+    );
+    assert_eq!(built["hostpassword"], "Root-pass1");
+    assert_eq!(
+        code_of(
+            &e.err("/cloud/createhost", &[n[0], ("password", "Root-pass1")])
+                .await
+        ),
+        "17103"
+    );
+    assert_eq!(e.ok("/cloud/getsvrstt", &n).await, "running");
+    // The power state machine, with its refusals.
+    for (action, code_or_state) in [
+        ("/cloud/restartcloud", "running"),
+        ("/cloud/shutdown", "stop"),
+        ("/cloud/shutdown", "17111"),
+        ("/cloud/poweroff", "17115"),
+        ("/cloud/restartcloud", "17108"),
+        ("/cloud/starthost", "running"),
+        ("/cloud/starthost", "17113"),
+        ("/cloud/poweroff", "stop"),
+        ("/cloud/starthost", "running"),
+    ] {
+        match e.call(action, &n).await {
+            Ok(_) => assert_eq!(
+                e.ok("/cloud/getsvrstt", &n).await,
+                code_or_state,
+                "{action}"
+            ),
+            Err(err) => assert_eq!(code_of(&err), code_or_state, "{action}"),
+        }
+    }
+    // Snapshots.
+    assert_eq!(code_of(&e.err("/cloud/rstcloud", &n).await), "17118");
+    e.ok("/cloud/bkup", &n).await;
+    e.ok("/cloud/rstcloud", &n).await;
+    e.ok("/cloud/delbkupfile", &n).await;
+    assert_eq!(code_of(&e.err("/cloud/delbkupfile", &n).await), "17119");
+    // Reinstall onto another system; passwords.
+    let systems = list(&e.ok("/cloud/getrebuildsystem", &n).await);
+    assert!(systems.iter().any(|s| s["systemValue"] == "ubuntu22.04_64"));
+    e.ok(
+        "/cloud/rebuildcloud",
+        &[
+            n[0],
+            ("cloudpass", "New-root-2"),
+            ("cloudsystem", "ubuntu22.04_64"),
+        ],
+    )
+    .await;
+    let info = first(&e.ok("/cloud/cloudinfo", &n).await);
+    assert_eq!(info["osname"], "Ubuntu 22.04 64 位");
+    assert_eq!(info["ostype"], "linux");
+    e.ok(
+        "/cloud/modpassword",
+        &[n[0], ("cloudpassword", "Third-pass3")],
+    )
+    .await;
+    e.ok(
+        "/cloud/modplatformpassword",
+        &[n[0], ("password", "Panel-pass4")],
+    )
+    .await;
+    assert_eq!(
+        first(&e.ok("/cloud/cloudinfo", &n).await)["platepass"],
+        "Panel-pass4"
+    );
+    let err = e
+        .err(
+            "/cloud/modpassword",
+            &[n[0], ("cloudpassword", "has space")],
+        )
+        .await;
+    assert_field(&err, "cloudpassword");
+    // Renew half a year (the example's tmetpe spelling), charged 6 months.
+    let exp0 = info["exptime"].as_str().unwrap().to_string();
+    e.ok("/cloud/renewalcloud", &[n[0], ("tmetpe", "4")]).await;
+    let exp1 = first(&e.ok("/cloud/cloudinfo", &n).await)["exptime"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(exp0, exp1);
+    assert_eq!(e.balance().await, before - Decimal::new(170 * 7, 0));
+    let err = e.err("/cloud/cloudinfo", &[("cloudname", "S000000")]).await;
+    assert_not_found(&err);
+}
+
+#[tokio::test]
+async fn cloud_config_errors_table() {
+    let e = env().await;
+    let before = e.balance().await;
+    for (k, v, code) in [
+        ("cpu", "3", "17001"),
+        ("ram", "100", "17002"),
+        ("HD", "55", "17003"),
+        ("BD", "0", "17004"),
+        ("os", "dos6", "17005"),
+        ("place", "9", "17006"),
+        ("tmetpe", "3", "17007"),
+    ] {
+        let mut kv: Vec<(&str, &str)> = CONFIG.iter().filter(|(x, _)| *x != k).copied().collect();
+        kv.push((k, v));
+        let err = e.err("/cloud/buycloud", &kv).await;
+        assert_eq!(code_of(&err), code, "{k}={v}: {err}");
+        assert_field(&err, k);
+    }
+    assert_eq!(e.balance().await, before);
+}
+
+#[tokio::test]
+async fn cloud_upgrade_ips_port_and_domains() {
+    let e = env().await;
+    let mut cfg: Vec<(&str, &str)> = CONFIG.to_vec();
+    cfg.retain(|(k, _)| *k != "os");
+    cfg.push(("os", "windows2008R2_64"));
+    let bought = first(&e.ok("/cloud/buycloud", &cfg).await);
+    let name = bought["cloudname"].as_str().unwrap().to_string();
+    let n = ("cloudname", name.as_str());
+    e.ok("/cloud/createhost", &[n, ("password", "Root-pass1")])
+        .await;
+    let room = e.ok("/cloud/getupgradelist", &[n]).await;
+    assert_eq!(first(&room["CPUInfo"])["Maxval"], "6");
+    let up = [
+        n,
+        ("CPUNum", "2"),
+        ("RAMNum", "0"),
+        ("HDNum", "0"),
+        ("BDNum", "0"),
+    ];
+    // Running hosts are refused; a stopped one is upgraded and charged 60 a month.
+    assert_eq!(code_of(&e.err("/cloud/upgradecloud", &up).await), "17128");
+    assert_eq!(code_of(&e.err("/cloud/buyip", &[n]).await), "17136");
+    assert_eq!(code_of(&e.err("/cloud/changeport", &[n]).await), "17152");
+    e.ok("/cloud/shutdown", &[n]).await;
+    let before = e.balance().await;
+    e.ok("/cloud/upgradecloud", &up).await;
+    assert_eq!(e.balance().await, before - Decimal::new(60, 0));
+    assert_eq!(first(&e.ok("/cloud/cloudinfo", &[n]).await)["cpu"], "4");
+    assert_eq!(
+        code_of(
+            &e.err(
+                "/cloud/upgradecloud",
+                &[
+                    n,
+                    ("CPUNum", "9"),
+                    ("RAMNum", "0"),
+                    ("HDNum", "0"),
+                    ("BDNum", "0")
+                ]
+            )
+            .await
+        ),
+        "17129"
+    );
+    let ip = first(&e.ok("/cloud/buyip", &[n]).await);
+    assert!(ip["ipaddress"].as_str().unwrap().starts_with("210.209."));
+    let port = first(&e.ok("/cloud/changeport", &[n]).await)["port"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let info = first(&e.ok("/cloud/cloudinfo", &[n]).await);
+    assert_eq!(info["remoteport"], port.as_str());
+    assert_eq!(info["ips"], ip["ipaddress"]);
+    // Domains: only filed ones in a mainland room.
+    e.ok(
+        "/cloud/binddomain",
+        &[n, ("domainname", "www.idcgate-demo.com")],
+    )
+    .await;
+    assert_eq!(
+        code_of(
+            &e.err(
+                "/cloud/binddomain",
+                &[n, ("domainname", "www.idcgate-demo.com")]
+            )
+            .await
+        ),
+        "17141"
+    );
+    assert_eq!(
+        code_of(
+            &e.err(
+                "/cloud/binddomain",
+                &[n, ("domainname", "unfiled.example.org")]
+            )
+            .await
+        ),
+        "17140"
+    );
+    e.ok(
+        "/cloud/deldomain",
+        &[n, ("domainname", "www.idcgate-demo.com")],
+    )
+    .await;
+    assert_eq!(
+        code_of(
+            &e.err(
+                "/cloud/deldomain",
+                &[n, ("domainname", "www.idcgate-demo.com")]
+            )
+            .await
+        ),
+        "17143"
+    );
+}
+
+#[tokio::test]
+async fn compute_capability() {
+    use idcgate_core::{LifecycleState, PowerAction, PowerState, Resize, ServerKind, ServerSpec};
+    let e = env().await;
+    let compute = e.conn.compute().unwrap();
+    let cat = compute.catalog().await.unwrap();
+    assert_eq!(cat.regions.len(), 3);
+    assert!(cat.images.iter().any(|i| i.id == "centos7.9_64"));
+    let before = e.balance().await;
+    let spec = ServerSpec {
+        name: "web".into(),
+        region: "1".into(),
+        image: "centos7.9_64".into(),
+        cpu: Some(2),
+        ram_mb: Some(2048),
+        disk_gb: Some(50),
+        bandwidth_mbps: Some(2),
+        months: Some(12),
+        ..Default::default()
+    };
+    let s = compute.create_server(&spec).await.unwrap();
+    assert_eq!(e.balance().await, before - Decimal::new(170 * 12, 0));
+    assert_eq!(
+        (s.kind, s.power, s.lifecycle),
+        (
+            ServerKind::Cloud,
+            PowerState::Running,
+            LifecycleState::Active
+        )
+    );
+    assert_eq!((s.cpu, s.ram_mb, s.bandwidth_mbps), (2, 2048, 2));
+    assert_eq!(s.os_image.as_deref(), Some("CentOS 7.9 64 位"));
+    let id = s.upstream_id.clone();
+    let err = compute
+        .create_server(&ServerSpec {
+            cpu: None,
+            ..spec.clone()
+        })
+        .await
+        .unwrap_err();
+    assert_field(&err, "cpu");
+    compute.power(&id, PowerAction::Stop).await.unwrap();
+    assert_eq!(
+        compute.get_server(&id).await.unwrap().power,
+        PowerState::Stopped
+    );
+    compute
+        .resize(
+            &id,
+            &Resize {
+                cpu: Some(4),
+                ram_mb: Some(4096),
+                disk_gb: None,
+                bandwidth_mbps: None,
+            },
+        )
+        .await
+        .unwrap();
+    let s = compute.get_server(&id).await.unwrap();
+    assert_eq!((s.cpu, s.ram_mb), (4, 4096));
+    let err = compute
+        .resize(
+            &id,
+            &Resize {
+                cpu: Some(1),
+                ram_mb: None,
+                disk_gb: None,
+                bandwidth_mbps: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_field(&err, "cpu");
+    compute.power(&id, PowerAction::ForceReboot).await.unwrap();
+    assert_eq!(
+        compute.get_server(&id).await.unwrap().power,
+        PowerState::Running
+    );
+    compute.reinstall(&id, "ubuntu22.04_64").await.unwrap();
+    compute.reset_password(&id, "Known-pass9").await.unwrap();
+    assert_eq!(
+        compute.get_server(&id).await.unwrap().os_image.as_deref(),
+        Some("Ubuntu 22.04 64 位")
+    );
+    compute.create_backup(&id, "snap", true).await.unwrap();
+    compute.restore_backup(&id, "snapshot").await.unwrap();
+    compute.delete_backup(&id, "snapshot").await.unwrap();
+    assert_eq!(
+        code_of(&compute.delete_backup(&id, "snapshot").await.unwrap_err()),
+        "17119"
+    );
+    for r in [
+        compute.list_servers().await.map(|_| ()),
+        compute.delete_server(&id).await,
+        compute.console(&id).await.map(|_| ()),
+        compute.list_backups(&id).await.map(|_| ()),
+    ] {
+        assert!(matches!(r, Err(Error::Unsupported { .. })), "{r:?}");
+    }
+    assert_not_found(&compute.get_server("S000000").await.unwrap_err());
+}

@@ -1,0 +1,70 @@
+//! A purchase whose answer is lost after the simulator committed it: the client says
+//! UnknownOutcome, and reading the upstream finds the domain and the charge once.
+
+use super::*;
+use std::time::Duration;
+
+#[tokio::test]
+async fn lost_createdom_answer_is_unknown_outcome_and_reconciles() {
+    let mut c = cfg();
+    c.timeout = Duration::from_millis(800);
+    let e = env_with(Sim::sandbox(), c).await;
+    let uid = list(&e.ok("/domains/contactlist", &[]).await)
+        .into_iter()
+        .find(|c| c["ischecked"] == "2")
+        .unwrap()["userid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let before = e.balance().await;
+    e.srv.faults.update(|f| f.drop_next = 1);
+    let err = e
+        .err(
+            "/domains/createdom",
+            &[
+                ("userid", &uid),
+                ("domainname", "lost-answer.com"),
+                ("years", "1"),
+                ("domainpass", "abc12345"),
+            ],
+        )
+        .await;
+    assert!(
+        matches!(err, Error::UnknownOutcome { ref action, .. } if action == "cndns:/domains/createdom"),
+        "{err}"
+    );
+    let d = first(
+        &e.ok(
+            "/domains/domaindetail",
+            &[("domainname", "lost-answer.com")],
+        )
+        .await,
+    );
+    assert_eq!(d["d_dme"], "lost-answer.com");
+    assert_eq!(e.balance().await, before - Decimal::new(55, 0));
+    assert_eq!(e.sim.charges_mentioning("lost-answer.com").len(), 1);
+}
+
+#[tokio::test]
+async fn reads_are_retried_writes_are_not() {
+    let mut c = cfg();
+    c.read_retries = 1;
+    let e = env_with(Sim::sandbox(), c).await;
+    e.srv.faults.update(|f| f.error_next = 1);
+    e.ok("/user/userdetail", &[]).await;
+    let seen = e.srv.faults.requests();
+    e.srv.faults.update(|f| f.error_next = 1);
+    let err = e
+        .err(
+            "/domains/addrec",
+            &[
+                ("domainname", "idcgate-demo.com"),
+                ("rec_item", "r"),
+                ("rec_type", "A"),
+                ("rec_value", "192.0.2.1"),
+            ],
+        )
+        .await;
+    assert!(matches!(err, Error::UnknownOutcome { .. }), "{err}");
+    assert_eq!(e.srv.faults.requests(), seen + 1);
+}

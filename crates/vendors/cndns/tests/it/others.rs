@@ -1,0 +1,538 @@
+//! Coupons, gifts and support tickets.
+
+use super::*;
+
+/// Every action of the sibling modules this file loops over.
+const NAMES: [&str; 12] = [
+    "/edm/createorder",
+    "/edm/modifypass",
+    "/edm/upoints",
+    "/edm/getdetail",
+    "/edm/getrestpoints",
+    "/edm/getloginurl",
+    "/sms/createorder",
+    "/sms/modifypass",
+    "/sms/upoints",
+    "/sms/getdetail",
+    "/sms/getrestpoints",
+    "/sms/getloginurl",
+];
+
+#[tokio::test]
+async fn coupons_discount_once_and_match_their_type() {
+    let e = env().await;
+    let usable = list(&e.ok("/present/ticketlist", &[("state", "1")]).await);
+    assert_eq!(usable.len(), 3);
+    assert_eq!(list(&e.ok("/present/ticketlist", &[]).await).len(), 4);
+    let before = e.balance().await;
+    let buy = |sig: &'static str| {
+        vec![
+            ("dbname", "coupondb1"),
+            ("dbpassword", "abc12345"),
+            ("dbtype", "2"),
+            ("dbsize", "1"),
+            ("linetype", "dx"),
+            ("location", "cn"),
+            ("years", "1"),
+            ("signature", sig),
+        ]
+    };
+    // A renewal coupon does not pay for a purchase; a used one, an unknown one, a
+    // lower-case spelling (coupons are case sensitive) and any voucher are refused.
+    for (sig, code) in [
+        ("9A1C0D7E22B4", "10043"),
+        ("77E0B1C3D9A0", "10043"),
+        ("NOPE00000000", "10042"),
+        ("4ff245b1d2b7", "10042"),
+    ] {
+        let err = e.err("/database/createodr", &buy(sig)).await;
+        assert_eq!(code_of(&err), code, "{sig}");
+    }
+    let mut with_voucher = buy("4FF245B1D2B7");
+    with_voucher.push(("voucherid", "V1"));
+    assert_eq!(
+        code_of(&e.err("/database/createodr", &with_voucher).await),
+        "10046"
+    );
+    assert_eq!(e.balance().await, before);
+    // 30 yuan database, 20 yuan coupon.
+    e.ok("/database/createodr", &buy("4FF245B1D2B7")).await;
+    assert_eq!(e.balance().await, before - Decimal::new(10, 0));
+    let used = list(&e.ok("/present/ticketlist", &[("state", "0")]).await);
+    assert!(used.iter().any(|t| t["signature"] == "4FF245B1D2B7"));
+    // The renewal coupon pays for a renewal.
+    e.ok(
+        "/database/renewdb",
+        &[
+            ("dbname", "coupondb1"),
+            ("years", "1"),
+            ("signature", "9A1C0D7E22B4"),
+        ],
+    )
+    .await;
+    assert_eq!(e.balance().await, before - Decimal::new(25, 0));
+}
+
+#[tokio::test]
+async fn gifts_of_a_hosting_plan() {
+    let e = env().await;
+    let gift = first(
+        &e.ok(
+            "/present/openmail",
+            &[
+                ("hostname", "demoweb"),
+                ("maildomain", "gift-mail.com"),
+                ("mailpassword", "abc123"),
+            ],
+        )
+        .await,
+    );
+    assert_eq!(gift["emldomain"], "gift-mail.com");
+    assert_eq!(
+        code_of(
+            &e.err(
+                "/present/openmail",
+                &[
+                    ("hostname", "demoweb"),
+                    ("maildomain", "other.com"),
+                    ("mailpassword", "abc123")
+                ]
+            )
+            .await
+        ),
+        "16003"
+    );
+    let db = first(
+        &e.ok(
+            "/present/openssl",
+            &[
+                ("hostname", "demoweb"),
+                ("dbname", "giftdb01"),
+                ("dbpassword", "abc12345"),
+                ("dbtype", "1"),
+            ],
+        )
+        .await,
+    );
+    assert_eq!(db["dbname"], "giftdb01");
+    let host = first(&e.ok("/hosting/hostdetail", &[("ftpname", "demoweb")]).await);
+    assert_eq!(
+        (host["presenthost1"].as_str(), host["presenttype1"].as_str()),
+        (Some("gift-mail.com"), Some("EMAIL"))
+    );
+    assert_eq!(host["presenttype2"], "DATABASE");
+    // Gifts expire with the host, and are managed like bought products.
+    assert_eq!(
+        first(&e.ok("/database/dbdetail", &[("dbname", "giftdb01")]).await)["expiretime"],
+        host["exptme"]
+    );
+    e.ok(
+        "/mail/mailadduser",
+        &[
+            ("maildomain", "gift-mail.com"),
+            ("mailaccout", "info"),
+            ("mailboxpassword", "box12345"),
+            ("mailboxsize", "100"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        code_of(
+            &e.err(
+                "/present/openssl",
+                &[
+                    ("hostname", "nohost"),
+                    ("dbname", "giftdb02"),
+                    ("dbpassword", "abc12345"),
+                    ("dbtype", "1")
+                ]
+            )
+            .await
+        ),
+        "16002"
+    );
+}
+
+#[tokio::test]
+async fn support_tickets() {
+    let e = env().await;
+    let q = e
+        .ok(
+            "support/api/question",
+            &[
+                ("cnt", "数据库连接不上"),
+                ("cate", "000301"),
+                ("priname", "sq_demodb01"),
+            ],
+        )
+        .await;
+    let id = q["QuestionID"].as_str().unwrap().to_string();
+    let d = e.ok("support/api/replydetail", &[("Question", &id)]).await;
+    assert_eq!(
+        (d["state"].as_str(), d["hasReply"].as_str()),
+        (Some("processing"), Some("True"))
+    );
+    let reply = &list(&d["message"])[0];
+    assert!(
+        reply["a_cnt"].as_str().unwrap().starts_with('%'),
+        "urlencoded: {reply}"
+    );
+    let r = e
+        .ok(
+            "support/api/reply",
+            &[("cnt", "还是不行"), ("Question", &id)],
+        )
+        .await;
+    assert!(r["ReplyID"].as_str().is_some());
+    assert_eq!(
+        code_of(
+            &e.err("support/api/reply", &[("cnt", "x"), ("Question", "266")])
+                .await
+        ),
+        "40015"
+    );
+    assert_eq!(
+        code_of(
+            &e.err("support/api/question", &[("cnt", "x"), ("cate", "123456")])
+                .await
+        ),
+        "40009"
+    );
+    assert_eq!(
+        code_of(
+            &e.err("support/api/replydetail", &[("Question", "999999")])
+                .await
+        ),
+        "40014"
+    );
+    // The support host's own auth codes.
+    e.sim
+        .set_ip_allowlist(Some(vec!["192.0.2.1".parse().unwrap()]));
+    let err = e.err("support/api/replydetail", &[("Question", &id)]).await;
+    assert!(matches!(err, Error::Authentication { .. }), "{err}");
+    assert_eq!(code_of(&err), "40002");
+}
+
+#[tokio::test]
+async fn edm_and_sms_points_accounts() {
+    let e = env().await;
+    let sms_extra = [
+        ("adminname", "张三"),
+        ("adminid", "310101199001011234"),
+        ("company", "上海示例网络科技有限公司"),
+        ("yyzz", "91310115MA1K3ABC2X"),
+        ("corporation", "李四"),
+        ("corporationid", "310101198001011234"),
+    ];
+    // (module, extra create params, create points, price of those, top-up, its price)
+    for (m, extra, pts, cost, top, top_cost) in [
+        ("edm", &[][..], "10000", 100, "1000", 10),
+        ("sms", &sms_extra[..], "3000", 180, "1000", 60),
+    ] {
+        let before = e.balance().await;
+        let mut kv = vec![("lastname", "张"), ("firstname", "三"), ("points", pts)];
+        kv.extend_from_slice(extra);
+        let created = e.ok(op(&NAMES, m, "createorder"), &kv).await;
+        let account = first(&match created {
+            Value::Object(_) => Value::Array(vec![created]),
+            other => other,
+        })["account"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(e.balance().await, before - Decimal::new(cost, 0), "{m}");
+        let a = [("account", account.as_str())];
+        assert_eq!(e.ok(op(&NAMES, m, "getrestpoints"), &a).await, pts, "{m}");
+        e.ok(op(&NAMES, m, "upoints"), &[a[0], ("points", top)])
+            .await;
+        let rest: u64 = e
+            .ok(op(&NAMES, m, "getrestpoints"), &a)
+            .await
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(rest, pts.parse::<u64>().unwrap() + 1000, "{m}");
+        assert_eq!(
+            e.balance().await,
+            before - Decimal::new(cost + top_cost, 0),
+            "{m}"
+        );
+        e.ok(
+            op(&NAMES, m, "modifypass"),
+            &[a[0], ("password", "N3w-pass!")],
+        )
+        .await;
+        let d = e.ok(op(&NAMES, m, "getdetail"), &a).await;
+        let d = if d.is_array() { first(&d) } else { d };
+        assert_eq!(d["password"], "N3w-pass!", "{m}");
+        let url = e.ok(op(&NAMES, m, "getloginurl"), &a).await;
+        assert!(url.as_str().unwrap().starts_with("http://"), "{m}");
+        let bad = e
+            .err(op(&NAMES, m, "upoints"), &[a[0], ("points", "7")])
+            .await;
+        assert_field(&bad, "points");
+        let gone = e
+            .err(op(&NAMES, m, "getdetail"), &[("account", "nobody@x.cn")])
+            .await;
+        assert_not_found(&gone);
+    }
+}
+
+#[tokio::test]
+async fn site_builder_lifecycle() {
+    let e = env().await;
+    let cats = list(&e.ok("/sitestarpro/getcatalist", &[]).await);
+    assert_eq!(cats.len(), 3);
+    let mobile_tpls = list(&e.ok("/sitestarpro/gettemplate", &[("Mobile", "1")]).await);
+    assert!(mobile_tpls.iter().all(|t| t["mobile"] == "1"));
+    assert!(!list(&e.ok("/sitestarpro/getcaseparamlist", &[]).await).is_empty());
+    assert_eq!(
+        list(
+            &e.ok(
+                "/sitestarpro/getsitecaselist",
+                &[("mobile", "0"), ("parentcategory", "2")]
+            )
+            .await
+        )
+        .len(),
+        1
+    );
+    let before = e.balance().await;
+    let site = first(
+        &e.ok(
+            "/sitetarpro/createsite",
+            &[
+                ("years", "1"),
+                ("template", "pc1001"),
+                ("websitetag", "pro"),
+                ("location", "sh"),
+                ("mbl", "0"),
+            ],
+        )
+        .await,
+    );
+    assert_eq!(e.balance().await, before - Decimal::new(300, 0));
+    let web = site["ftpname"].as_str().unwrap().to_string();
+    let w = ("webname", web.as_str());
+    assert_eq!(
+        code_of(
+            &e.err(
+                "/sitetarpro/createsite",
+                &[
+                    ("years", "1"),
+                    ("websitetag", "microsite"),
+                    ("location", "cn"),
+                    ("mbl", "1")
+                ]
+            )
+            .await
+        ),
+        "19122"
+    );
+    assert_field(
+        &e.err(
+            "/sitetarpro/createsite",
+            &[
+                ("years", "1"),
+                ("template", "m1001"),
+                ("websitetag", "pro"),
+                ("location", "sh"),
+                ("mbl", "0"),
+            ],
+        )
+        .await,
+        "template",
+    );
+    // The mobile version added later (half the edition's price).
+    e.ok("/sitetarpro/createothpro", &[w, ("template", "m1001")])
+        .await;
+    assert_eq!(
+        first(&e.ok("/sitestarpro/getprodetail", &[w]).await)["mbl"],
+        "2"
+    );
+    e.ok("/sitestarpro/renewalsite", &[w, ("years", "1")]).await;
+    let ups = list(&e.ok("/sitestarpro/getupgradelist", &[w]).await);
+    assert_eq!(ups[0]["sitetype"], "ulti");
+    e.ok(
+        "/sitestarpro/siteupgrade",
+        &[w, ("sitetag", "ulti"), ("location", "sh")],
+    )
+    .await;
+    assert_eq!(
+        first(&e.ok("/sitestarpro/getprodetail", &[w]).await)["sitetag"],
+        "ulti"
+    );
+    assert_eq!(
+        code_of(
+            &e.err(
+                "/sitestarpro/siteupgrade",
+                &[w, ("sitetag", "pro"), ("location", "sh")]
+            )
+            .await
+        ),
+        "12123"
+    );
+    // pro 300 + mobile 150 + renew 300 + upgrade (600 - 300) x 2 years left.
+    assert_eq!(e.balance().await, before - Decimal::new(1350, 0));
+    e.ok(
+        "/sitestarpro/binddomain",
+        &[w, ("domainname", "www.idcgate-demo.com"), ("pcmbl", "pc")],
+    )
+    .await;
+    e.ok(
+        "/sitestarpro/binddomain",
+        &[w, ("domainname", "m.idcgate-demo.com"), ("pcmbl", "mbl")],
+    )
+    .await;
+    let doms = list(&e.ok("/sitestarpro/getdomainlst", &[w]).await);
+    assert_eq!(
+        doms.iter()
+            .find(|d| d["domain"] == "m.idcgate-demo.com")
+            .unwrap()["Locate"],
+        "MBL"
+    );
+    e.ok(
+        "/sitestarpro/deletedomain",
+        &[w, ("domainname", "m.idcgate-demo.com"), ("pcmb1", "mbl")],
+    )
+    .await;
+    assert_eq!(
+        code_of(
+            &e.err(
+                "/sitestarpro/deletedomain",
+                &[w, ("domainname", "m.idcgate-demo.com")]
+            )
+            .await
+        ),
+        "12124"
+    );
+    let url = e
+        .ok("/sitestarpro/geteditweburl", &[w, ("type", "mbl")])
+        .await;
+    assert!(url.as_str().unwrap().contains("/edit/mbl"));
+    e.ok("/sitestarpro/buytemplate", &[w, ("template", "pc1002")])
+        .await;
+    assert_eq!(
+        first(&e.ok("/sitestarpro/getprodetail", &[w]).await)["template"],
+        "pc1002"
+    );
+    assert_eq!(
+        code_of(
+            &e.err("/sitestarpro/buytemplate", &[w, ("template", "pc1002")])
+                .await
+        ),
+        "19119"
+    );
+    let copy = first(
+        &e.ok(
+            "/sitestarpro/getcorysite",
+            &[w, ("years", "1"), ("Websitetag", "pro")],
+        )
+        .await,
+    );
+    let copy = copy["ftpname"].as_str().unwrap().to_string();
+    assert_eq!(
+        first(
+            &e.ok("/sitestarpro/getprodetail", &[("webname", copy.as_str())])
+                .await
+        )["sitetag"],
+        "pro"
+    );
+    e.ok("/sitestarpro/changename", &[w, ("newname", "mysite2024")])
+        .await;
+    assert_not_found(&e.err("/sitestarpro/getprodetail", &[w]).await);
+    assert_eq!(
+        first(
+            &e.ok("/sitestarpro/getprodetail", &[("webname", "mysite2024")])
+                .await
+        )["ftpname"],
+        "mysite2024"
+    );
+}
+
+#[tokio::test]
+async fn qituibao_and_soukeyi_orders() {
+    let e = env().await;
+    let buy = [
+        ("prd", "1"),
+        ("term", "1"),
+        ("companyname", "杭州示例贸易有限公司"),
+        ("mobile", "13800138000"),
+        ("email", "boss@example.cn"),
+        ("place", "1"),
+        ("domain", "trade-example.cn"),
+        ("keyword", "机械"),
+        ("longWord", "机械配件"),
+        ("cityLongWord", "杭州机械"),
+    ];
+    e.sim.set_balance(idcgate_core::Money::from_fen(3_000_000));
+    let before = e.balance().await;
+    let order = e.ok("/qituibao/createorder", &buy).await;
+    let nme = order["s_nme"].as_str().unwrap().to_string();
+    assert_eq!(e.balance().await, before - Decimal::new(1980, 0));
+    assert_eq!(
+        code_of(&e.err("/qituibao/createorder", &buy).await),
+        "10049"
+    );
+    let n = ("nme", nme.as_str());
+    assert_eq!(
+        first(&e.ok("/qituibao/getdetails", &[n]).await)["s_prd"],
+        "1"
+    );
+    // The list arrives as JSON inside a string; the client decodes it.
+    let ups = list(&e.ok("/qituibao/getupgradelist", &[n]).await);
+    assert_eq!(ups.len(), 2);
+    e.ok("/qituibao/upgradeorder", &[n, ("newprd", "3")]).await;
+    assert_eq!(
+        first(&e.ok("/qituibao/getdetails", &[n]).await)["s_prd"],
+        "3"
+    );
+    assert_eq!(
+        code_of(&e.err("/qituibao/upgradeorder", &[n, ("newprd", "2")]).await),
+        "14101"
+    );
+    e.ok("/qituibao/reneworder", &[n, ("term", "1")]).await;
+    assert_eq!(
+        e.balance().await,
+        before - Decimal::new(1980 + 5000 + 6980, 0)
+    );
+    assert_eq!(
+        e.ok("/qituibao/checkdomain", &[("dmoain", "trade-example.cn")])
+            .await,
+        "1"
+    );
+    assert_eq!(
+        e.ok("/qituibao/checkdomain", &[("dmoain", "other.cn")])
+            .await,
+        "0"
+    );
+    let idx = e.ok("/qituibao/checkkeyword", &[("keyword", "机械")]).await;
+    assert_eq!(
+        idx,
+        e.ok("/qituibao/checkkeyword", &[("keyword", "机械")]).await
+    );
+    // 搜客易 is withdrawn: no new orders, the old one is still served.
+    assert_eq!(
+        code_of(
+            &e.err("/soukeyi/createorder", &[("prd", "1"), ("term", "1")])
+                .await
+        ),
+        "10026"
+    );
+    let s = ("nme", "sky50001");
+    assert_eq!(
+        list(&e.ok("/soukeyi/getupdatelist", &[s]).await)[0]["s_prd"],
+        "3"
+    );
+    let b = e.balance().await;
+    e.ok("/soukeyi/reneworder", &[s, ("term", "1")]).await;
+    e.ok("/soukeyi/upgradeorder", &[s, ("newprd", "3")]).await;
+    assert_eq!(
+        first(&e.ok("/soukeyi/getdetails", &[s]).await)["s_prd"],
+        "3"
+    );
+    // Renewed first, so the upgrade is prorated over the two years now left.
+    assert_eq!(e.balance().await, b - Decimal::new(1200 + 800 * 2, 0));
+    assert_not_found(&e.err("/soukeyi/getdetails", &[("nme", &nme)]).await);
+}

@@ -1,0 +1,250 @@
+//! Resold 百度云 (bcc) and 阿里云 (ali) servers, one table for both: purchase, renewal,
+//! the power state, disk backups and mounts, reinstall, password — asserted through
+//! OrderDetails — and their text-only failures.
+
+use super::*;
+
+/// Every action of the sibling modules this file loops over.
+const NAMES: [&str; 32] = [
+    "/bcc/productinfo",
+    "/bcc/createorder",
+    "/bcc/reneworder",
+    "/bcc/orderdetails",
+    "/bcc/backups",
+    "/bcc/deletebackups",
+    "/bcc/restorebackups",
+    "/bcc/shutdown",
+    "/bcc/startingup",
+    "/bcc/restart",
+    "/bcc/mount",
+    "/bcc/uninstall",
+    "/bcc/rebuildsystemlist",
+    "/bcc/rebuildsystem",
+    "/bcc/modifypassword",
+    "/bcc/getvncurl",
+    "/ali/productinfo",
+    "/ali/createorder",
+    "/ali/reneworder",
+    "/ali/orderdetails",
+    "/ali/backups",
+    "/ali/deletebackups",
+    "/ali/restorebackups",
+    "/ali/shutdown",
+    "/ali/startingup",
+    "/ali/restart",
+    "/ali/mount",
+    "/ali/uninstall",
+    "/ali/rebuildsystemlist",
+    "/ali/rebuildsystem",
+    "/ali/modifypassword",
+    "/ali/getvncurl",
+];
+
+fn details(v: &Value) -> Value {
+    first(&v["Details"])
+}
+
+#[tokio::test]
+async fn resold_cloud_lifecycle() {
+    let e = env().await;
+    let bcc_buy = [
+        ("pass", "qwer1234!"),
+        ("cpucount", "1"),
+        ("memory", "2"),
+        ("cdsstr", "std1=20"),
+        ("flow", "1"),
+        ("location", "1"),
+        ("systemid", "m-OmBEAOmD"),
+        ("term", "1"),
+        ("termtype", "2"),
+    ];
+    let ali_buy = [
+        ("pass", "qwer1234!"),
+        ("slcns", "ecs.t5"),
+        ("slid", "ecs.t5-lc1m2.small"),
+        ("cdsstr", "eff=40"),
+        ("flow", "1"),
+        ("location", "2"),
+        ("systemid", "m-UbT1804x"),
+        ("term", "1"),
+        ("termtype", "2"),
+    ];
+    // (module, purchase, its monthly price: cpu 35 + ram 20/GB + flow 18 + disk 0.5/GB)
+    for (m, buy, monthly) in [("bcc", &bcc_buy[..], 103), ("ali", &ali_buy[..], 113)] {
+        let info = e.ok(op(&NAMES, m, "productinfo"), &[]).await;
+        assert_eq!(list(&info["Location"]).len(), 3, "{m}");
+        let before = e.balance().await;
+        let name = e.ok(op(&NAMES, m, "createorder"), buy).await;
+        let name = name.as_str().unwrap().to_string();
+        assert_eq!(e.balance().await, before - Decimal::new(monthly, 0), "{m}");
+        // Any of the four spellings of the product name is understood.
+        let d = e
+            .ok(op(&NAMES, m, "orderdetails"), &[("pdtmme", name.as_str())])
+            .await;
+        assert_eq!(details(&d)["regstt"], "1");
+        let disk = list(&d["ext"])
+            .into_iter()
+            .find(|x| x["exttype"] == "bd")
+            .unwrap()["extid"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let p = |k: &'static str| (k, name.as_str());
+        let x = ("extid", disk.as_str());
+        let exp0 = details(&d)["exptme"].as_str().unwrap().to_string();
+        e.ok(
+            op(&NAMES, m, "reneworder"),
+            &[p("pdtnme"), ("term", "2"), ("termtype", "2")],
+        )
+        .await;
+        let d = e.ok(op(&NAMES, m, "orderdetails"), &[p("pdtnme")]).await;
+        assert_ne!(details(&d)["exptme"], exp0.as_str());
+        assert_eq!(
+            e.balance().await,
+            before - Decimal::new(monthly * 3, 0),
+            "{m}"
+        );
+        // Power, with refusals as free text.
+        e.ok(op(&NAMES, m, "shutdown"), &[p("pdtname")]).await;
+        let err = e.err(op(&NAMES, m, "restart"), &[p("pdtname")]).await;
+        assert!(
+            matches!(err, Error::Upstream { ref code, .. } if code.is_empty()),
+            "{err}"
+        );
+        e.ok(op(&NAMES, m, "startingup"), &[p("pdtname")]).await;
+        e.ok(op(&NAMES, m, "restart"), &[p("pdtname")]).await;
+        let d = e.ok(op(&NAMES, m, "orderdetails"), &[p("pdtnme")]).await;
+        assert_eq!(details(&d)["regstt"], "1");
+        // Disk backups and mounts.
+        assert!(e
+            .call(op(&NAMES, m, "restorebackups"), &[p("pdtname"), x])
+            .await
+            .is_err());
+        e.ok(op(&NAMES, m, "backups"), &[p("pdtnme"), x]).await;
+        e.ok(op(&NAMES, m, "restorebackups"), &[p("pdtmne"), x])
+            .await;
+        e.ok(op(&NAMES, m, "deletebackups"), &[p("pdtname"), x])
+            .await;
+        e.ok(op(&NAMES, m, "uninstall"), &[p("pdtname"), x]).await;
+        assert!(e
+            .call(op(&NAMES, m, "uninstall"), &[p("pdtname"), x])
+            .await
+            .is_err());
+        e.ok(op(&NAMES, m, "mount"), &[p("pdtmme"), x]).await;
+        // Reinstall, password, console.
+        let systems = list(
+            &e.ok(op(&NAMES, m, "rebuildsystemlist"), &[p("pdtname")])
+                .await,
+        );
+        assert_eq!(systems.len(), 3);
+        e.ok(
+            op(&NAMES, m, "rebuildsystem"),
+            &[p("pdtnme"), ("systemid", "m-Win2012R")],
+        )
+        .await;
+        e.ok(
+            op(&NAMES, m, "modifypassword"),
+            &[p("pdtname"), ("pass", "Zxcv5678(")],
+        )
+        .await;
+        let d = details(&e.ok(op(&NAMES, m, "orderdetails"), &[p("pdtnme")]).await);
+        assert_eq!(
+            (d["systype"].as_str(), d["pss"].as_str()),
+            (Some("windows"), Some("Zxcv5678("))
+        );
+        let url = e.ok(op(&NAMES, m, "getvncurl"), &[p("pdtnme")]).await;
+        assert!(url.as_str().unwrap().starts_with("https://"));
+        let gone = e
+            .err(op(&NAMES, m, "orderdetails"), &[("pdtnme", "b000")])
+            .await;
+        assert_not_found(&gone);
+    }
+}
+
+/// A one-CPU Baidu server bought by the month.
+const BCC_SMALL: [(&str, &str); 8] = [
+    ("pass", "qwer1234!"),
+    ("cpucount", "1"),
+    ("memory", "1"),
+    ("flow", "1"),
+    ("location", "1"),
+    ("systemid", "m-OmBEAOmD"),
+    ("term", "1"),
+    ("termtype", "2"),
+];
+
+#[tokio::test]
+async fn baidu_upgrade_and_refusals() {
+    let e = env().await;
+    let name = e
+        .ok(
+            "/bcc/createorder",
+            &[&BCC_SMALL[..7], &[("termtype", "5")]].concat(),
+        )
+        .await;
+    let name = name.as_str().unwrap().to_string();
+    let before = e.balance().await;
+    // +1 CPU +1 GB (35 + 20 a month) for the 12 months left.
+    e.ok(
+        "/bcc/upgradeorder",
+        &[
+            ("pdtnme", name.as_str()),
+            ("upgtype", "1"),
+            ("upgstr", "1:1"),
+        ],
+    )
+    .await;
+    let d = details(
+        &e.ok("/bcc/orderdetails", &[("pdtnme", name.as_str())])
+            .await,
+    );
+    assert_eq!(d["nme"], "百度云BCC");
+    let spent = before - e.balance().await;
+    assert!(
+        spent == Decimal::new(55 * 12, 0) || spent == Decimal::new(55 * 11, 0),
+        "{spent}"
+    );
+    let err = e
+        .err(
+            "/bcc/upgradeorder",
+            &[
+                ("pdtnme", name.as_str()),
+                ("upgtype", "1"),
+                ("upgstr", "0:9"),
+            ],
+        )
+        .await;
+    assert!(matches!(err, Error::Upstream { .. }), "{err}");
+    for (k, v) in [
+        ("pass", "short1!"),
+        ("cpucount", "3"),
+        ("memory", "64"),
+        ("flow", "500"),
+        ("termtype", "7"),
+        ("ticketid", "NOPE"),
+    ] {
+        let mut kv = BCC_SMALL.to_vec();
+        kv.retain(|(x, _)| *x != k);
+        kv.push((k, v));
+        let err = e.err("/bcc/createorder", &kv).await;
+        assert!(
+            matches!(err, Error::Upstream { .. } | Error::NotFound { .. }),
+            "{k}: {err}"
+        );
+    }
+    e.sim.set_balance(idcgate_core::Money::ZERO);
+    let err = e
+        .err(
+            "/ali/createorder",
+            &[
+                ("pass", "qwer1234!"),
+                ("slcns", "ecs.c5"),
+                ("slid", "ecs.c5.large"),
+                ("flow", "1"),
+                ("location", "1"),
+                ("systemid", "m-OmBEAOmD"),
+            ],
+        )
+        .await;
+    assert!(matches!(err, Error::InsufficientBalance { .. }), "{err}");
+}
