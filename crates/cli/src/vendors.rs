@@ -16,6 +16,12 @@ pub fn registry() -> Registry {
             sandbox: || boxed(idcgate_west::Sim::sandbox()),
         },
         VendorEntry {
+            vendor: idcgate_core::Vendor::Cndns,
+            spec: idcgate_cndns::spec,
+            connect: idcgate_cndns::connect,
+            sandbox: || boxed(idcgate_cndns::Sim::sandbox()),
+        },
+        VendorEntry {
             vendor: idcgate_core::Vendor::Dnspod,
             spec: idcgate_dnspod::spec,
             connect: idcgate_dnspod::connect,

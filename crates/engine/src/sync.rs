@@ -326,6 +326,9 @@ impl Engine {
                             self.write_complete_listing(name, kind, rows, now, &mut rep)
                                 .await?;
                         }
+                        // The vendor cannot list this kind (CNDNS has no "what do I own"
+                        // listing): nothing to sync, nothing failed, nothing gone.
+                        Err(idcgate_core::Error::Unsupported { .. }) => {}
                         Err(e) => rep.failed.push(format!("{}: {e}", $label)),
                     }
                 }
@@ -398,6 +401,7 @@ impl Engine {
         progress.step(account, "zones");
         let zones = match dns.list_zones().await {
             Ok(z) => z,
+            Err(idcgate_core::Error::Unsupported { .. }) => return Ok(()),
             Err(e) => {
                 rep.failed.push(format!("zones: {e}"));
                 return Ok(());

@@ -25,6 +25,8 @@ struct FakeState {
     /// The next create: `Some(true)` commits then loses the answer, `Some(false)` loses
     /// the request before anything happened (both look the same to the caller).
     lose_next_create: Option<bool>,
+    /// Behave like an upstream with no "what do I own" listing.
+    cannot_list_domains: bool,
 }
 
 type Shared = Arc<Mutex<FakeState>>;
@@ -99,7 +101,14 @@ impl Connection for Fake {
 #[async_trait]
 impl Registrar for Fake {
     async fn list_domains(&self) -> Result<Vec<Domain>> {
-        Ok(self.0.lock().unwrap().domains.clone())
+        let s = self.0.lock().unwrap();
+        if s.cannot_list_domains {
+            return Err(Error::Unsupported {
+                vendor: "fake".into(),
+                capability: "listing domains".into(),
+            });
+        }
+        Ok(s.domains.clone())
     }
     async fn get_domain(&self, _: &str) -> Result<Domain> {
         unsupported()
@@ -364,6 +373,7 @@ both_backends!(
     scheduled_jobs_run_once_per_period,
     two_instances_never_run_the_same_job_at_once,
     a_lost_create_answer_is_reconciled_by_reading,
+    a_listing_the_vendor_cannot_do_is_neither_failure_nor_gone,
 );
 
 async fn live_keys(store: &dyn Store) -> Vec<(String, String, String, String)> {
@@ -734,4 +744,22 @@ async fn a_lost_create_answer_is_reconciled_by_reading(db: &TestDb) {
         outcomes,
         vec!["unknown_outcome".to_string(), "ok".to_string()]
     );
+}
+
+async fn a_listing_the_vendor_cannot_do_is_neither_failure_nor_gone(db: &TestDb) {
+    let (engine, shared) = engine_with(db, vec![("a", Some(populated(2, 1)))]).await;
+    engine.sync_all(Arc::new(NoProgress)).await.unwrap();
+    shared[0].lock().unwrap().cannot_list_domains = true;
+    let r = engine.sync_all(Arc::new(NoProgress)).await.unwrap();
+    assert!(r[0].failed.is_empty(), "{r:?}");
+    assert_eq!(r[0].gone, 0, "domains known from before are kept");
+    let n = engine
+        .store
+        .count_resources(&ResourceFilter {
+            kind: Some(ResourceKind::Domain),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
 }
