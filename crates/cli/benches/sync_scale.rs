@@ -122,7 +122,22 @@ async fn main() {
     let again = engine.sync_all(Arc::new(NoProgress)).await.expect("resync");
     let written: u64 = again.iter().map(|r| r.added + r.changed + r.gone).sum();
     println!(
-        "rerun {:.2}s, {written} resources written (expect 0)",
+        "rerun {:.2}s, {written} resources written (0 unless the upstream changed meanwhile)",
         t.elapsed().as_secs_f64()
     );
+    let changes = engine
+        .store
+        .changes(None, i64::try_from(written).unwrap_or(0))
+        .await
+        .expect("changes");
+    for c in changes {
+        // The sandbox has a VM mid-installation; its task finishing is a real upstream change.
+        println!(
+            "  changed upstream: {} {} {} {:?}",
+            c.account,
+            c.kind.as_str(),
+            c.key,
+            c.change
+        );
+    }
 }
