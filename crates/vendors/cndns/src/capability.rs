@@ -2,8 +2,9 @@
 //! and Billing.
 //!
 //! The API has no listing of owned domains, zones or hosts (its `*list` calls list
-//! products for sale), so those listings answer `Unsupported` rather than pretend; every
-//! other method is a thin wrapper over `CndnsClient::call`.
+//! products for sale or what sits under one named product; see the crate docs), so
+//! those listings answer `Unsupported` rather than pretend; every other method is a
+//! thin wrapper over `CndnsClient::call`.
 
 use crate::client::CndnsClient;
 use crate::spec::spec;
@@ -60,13 +61,18 @@ fn malformed(what: &str) -> Error {
     }
 }
 
-/// A string field, whether sent as string or number, trimmed.
-fn s(v: &Value, k: &str) -> String {
-    match v.get(k) {
-        Some(Value::String(x)) => x.trim().to_string(),
-        Some(Value::Number(n)) => n.to_string(),
+/// A scalar answer, whether sent as string or number, trimmed ("" for anything else).
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(x) => x.trim().to_string(),
+        Value::Number(n) => n.to_string(),
         _ => String::new(),
     }
+}
+
+/// A string field, whether sent as string or number, trimmed.
+fn s(v: &Value, k: &str) -> String {
+    v.get(k).map(scalar).unwrap_or_default()
 }
 
 /// The first object of a `message` that is an array of one, or the object itself.
@@ -147,7 +153,7 @@ fn domain_password() -> String {
 impl CndnsClient {
     async fn price(&self, action: &str, kv: &[(&str, &str)], product: &str) -> Result<Money> {
         let v = self.call_kv(action, kv).await?;
-        let price = money(v.as_str().unwrap_or_default(), "price")?;
+        let price = money(&scalar(&v), "price")?;
         // "如果获取的价格是 0, 说明传的参数查找不到价格".
         if price == Money::ZERO {
             return Err(Error::not_found(format!("price of {product}")));
@@ -367,11 +373,15 @@ impl Dns for CndnsClient {
 
     async fn list_records(&self, zone: &str) -> Result<Vec<DnsRecord>> {
         let v = self
-            .call_kv("/domains/reclist", &[("domainname", zone)])
+            .list_kv("/domains/reclist", &[("domainname", zone)])
             .await?;
-        Ok(v.as_array()
-            .map(|a| a.iter().filter_map(|r| record_of(zone, r)).collect())
-            .unwrap_or_default())
+        // Sync marks records gone on a complete listing, so an answer of another shape
+        // must fail rather than read as "no records"; a blank message is an empty zone.
+        match &v {
+            Value::Array(a) => Ok(a.iter().filter_map(|r| record_of(zone, r)).collect()),
+            Value::String(x) if x.trim().is_empty() => Ok(Vec::new()),
+            _ => Err(malformed("RecList message")),
+        }
     }
 
     async fn create_record(&self, zone: &str, r: &RecordInput) -> Result<DnsRecord> {
@@ -388,12 +398,7 @@ impl Dns for CndnsClient {
         if r.rtype == RecordType::Mx {
             kv.push(("rec_level", level.as_str()));
         }
-        let v = self.call_kv("/domains/addrec", &kv).await?;
-        let id = match &v {
-            Value::String(x) => x.trim().to_string(),
-            Value::Number(n) => n.to_string(),
-            _ => String::new(),
-        };
+        let id = scalar(&self.call_kv("/domains/addrec", &kv).await?);
         if id.is_empty() {
             // The record was added but its id is lost: reconcile by listing.
             return Err(Error::UnknownOutcome {
@@ -485,16 +490,47 @@ fn host_password() -> String {
     format!("Cd{}!", domain_password())
 }
 
+/// BuyCloud charged for a host that CreateHost then failed to build: the error names it,
+/// so it is finished (CreateHost through `call`) rather than bought a second time.
+fn bought_not_built(e: Error, name: &str) -> Error {
+    let note = format!(" (host {name} is bought but not built: finish it with /cloud/createhost)");
+    match e {
+        Error::Upstream {
+            vendor,
+            code,
+            message,
+        } => Error::Upstream {
+            vendor,
+            code,
+            message: message + &note,
+        },
+        Error::UnknownOutcome {
+            vendor,
+            action,
+            message,
+        } => Error::UnknownOutcome {
+            vendor,
+            action,
+            message: message + &note,
+        },
+        Error::InvalidInput { field, reason } => Error::InvalidInput {
+            field,
+            reason: reason + &note,
+        },
+        other => other,
+    }
+}
+
 fn number(v: &Value, k: &str) -> u32 {
     s(v, k).parse().unwrap_or(0)
 }
 
-/// `tmetpe` and `years` for a number of months: whole years as years, else months.
+/// `tmetpe` and `years` for a number of months, in the largest unit that divides it
+/// (年 5, 半年 4, 月 2): the count stays small, as the 橙云 calls want.
 fn term(months: u32) -> (&'static str, String) {
-    match months {
-        0 | 1 => ("2", "1".into()),
-        6 => ("4", "1".into()),
+    match months.max(1) {
         m if m % 12 == 0 => ("5", (m / 12).to_string()),
+        m if m % 6 == 0 => ("4", (m / 6).to_string()),
         m => ("2", m.to_string()),
     }
 }
@@ -628,7 +664,8 @@ impl Compute for CndnsClient {
             "/cloud/createhost",
             &[("cloudname", &name), ("password", &pass)],
         )
-        .await?;
+        .await
+        .map_err(|e| bought_not_built(e, &name))?;
         self.get_server(&name).await
     }
 
@@ -745,6 +782,23 @@ impl Billing for CndnsClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terms_use_the_largest_unit() {
+        assert_eq!(term(0), ("2", "1".to_string()));
+        assert_eq!(term(1), ("2", "1".to_string()));
+        assert_eq!(term(6), ("4", "1".to_string()));
+        assert_eq!(term(18), ("4", "3".to_string()));
+        assert_eq!(term(24), ("5", "2".to_string()));
+        assert_eq!(term(7), ("2", "7".to_string()));
+    }
+
+    #[test]
+    fn a_failed_build_names_the_bought_host() {
+        let e = bought_not_built(Error::upstream(VENDOR, "17101", "密码非法"), "S262101");
+        assert!(e.to_string().contains("S262101"), "{e}");
+        assert!(matches!(e, Error::Upstream { ref code, .. } if code == "17101"));
+    }
 
     #[test]
     fn cndns_times_are_china_time() {

@@ -45,8 +45,13 @@ impl CndnsClient {
         let api_password = account.credentials.require("api_password")?.to_string();
         let email = account.credentials.require("email")?.to_string();
         let contact_id = account.credentials.get("contact_id").map(str::to_string);
-        // md5(api_password) is a checksum input and as good as the password itself.
-        let redactor = Redactor::new([api_password.clone(), crate::md5_hex(&api_password)]);
+        // md5(api_password) is a checksum input and as good as the password itself; the
+        // e-mail is the other input never sent, so it stays out of logs too.
+        let redactor = Redactor::new([
+            api_password.clone(),
+            crate::md5_hex(&api_password),
+            email.clone(),
+        ]);
         let http = HttpClient::new(Vendor::Cndns, cfg, account.rate_limit_per_sec, redactor)?;
         Ok(CndnsClient {
             http,
@@ -60,21 +65,29 @@ impl CndnsClient {
         })
     }
 
-    /// Runs an implemented action by id or short name with spec validation.
+    /// Runs an implemented action by id or short name with spec validation. A list
+    /// item the answer broke is skipped (and logged): the rest is still good.
     pub async fn call(&self, action: &str, params: &Params) -> Result<Value> {
+        self.call_with(action, params, Lists::Tolerant).await
+    }
+
+    async fn call_with(&self, action: &str, params: &Params, lists: Lists) -> Result<Value> {
         let a = spec().require(action)?;
         a.validate(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .map_err(|(field, reason)| Error::invalid(field, reason))?;
-        self.send(a, params).await
+        self.send(a, params, lists).await
     }
 
     /// Convenience for typed callers: `&[("domainname", "x.com")]`.
     pub(crate) async fn call_kv(&self, action: &str, kv: &[(&str, &str)]) -> Result<Value> {
-        let params: Params = kv
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        self.call(action, &params).await
+        self.call_with(action, &to_params(kv), Lists::Tolerant)
+            .await
+    }
+
+    /// A listing the inventory trusts as complete (sync marks what it lacks as gone):
+    /// an answer with a broken item is retried like an unreadable one, then refused.
+    pub(crate) async fn list_kv(&self, action: &str, kv: &[(&str, &str)]) -> Result<Value> {
+        self.call_with(action, &to_params(kv), Lists::Whole).await
     }
 
     /// `yyyyMMddHHmmssfff` in China time, strictly later than the previous one.
@@ -88,27 +101,30 @@ impl CndnsClient {
         crate::china(ms).strftime("%Y%m%d%H%M%S%3f").to_string()
     }
 
-    async fn send(&self, a: &ActionSpec, params: &Params) -> Result<Value> {
+    async fn send(&self, a: &ActionSpec, params: &Params, lists: Lists) -> Result<Value> {
+        // Transport failures were already retried (reads only) inside `HttpClient`; what
+        // is retried here is a read answered with a body that holds no envelope.
         let attempts = match a.kind {
             ActionKind::Read => 1 + self.read_retries,
             ActionKind::Write => 1,
         };
-        let mut attempt = 0;
+        let mut attempt = 1;
         loop {
-            match self.send_once(a, params).await {
-                Err(Error::Transport { message, .. }) if attempt + 1 < attempts => {
-                    attempt += 1;
+            match self.send_once(a, params, lists).await? {
+                Answer::Envelope(result) => return result,
+                Answer::Unreadable(message) if attempt < attempts => {
                     tracing::debug!(action = %a.id, attempt, %message, "retrying a read");
                     tokio::time::sleep(std::time::Duration::from_millis(200 << attempt.min(5)))
                         .await;
+                    attempt += 1;
                 }
-                other => return other,
+                Answer::Unreadable(message) => return Err(bad_body(a, message)),
             }
         }
     }
 
     /// One signed request (a fresh otime each time, so a retry is never a replay).
-    async fn send_once(&self, a: &ActionSpec, params: &Params) -> Result<Value> {
+    async fn send_once(&self, a: &ActionSpec, params: &Params, lists: Lists) -> Result<Answer> {
         let otime = self.next_otime();
         let mut pairs: Vec<(String, String)> = vec![
             ("username".into(), self.username.clone()),
@@ -138,32 +154,55 @@ impl CndnsClient {
         let resp = self.http.send(&a.id, a.kind, &req).await?;
         let text = decode_lenient(&resp.body);
         let Some(d) = decode_body(&text) else {
-            return Err(bad_body(
-                a,
-                format!(
-                    "HTTP {} with a body that holds no CNDNS envelope",
-                    resp.status
-                ),
-            ));
+            return Ok(Answer::Unreadable(format!(
+                "HTTP {} with a body that holds no CNDNS envelope",
+                resp.status
+            )));
         };
         if d.skipped > 0 {
+            if lists == Lists::Whole {
+                return Ok(Answer::Unreadable(format!(
+                    "{} unreadable item(s) in a listing that must be complete",
+                    d.skipped
+                )));
+            }
             tracing::warn!(action = %a.id, skipped = d.skipped, "unreadable list items skipped");
         }
         if d.success {
             if d.extra.is_empty() {
-                return Ok(d.message);
+                return Ok(Answer::Envelope(Ok(d.message)));
             }
             // Keys beside `message` (ReplyDetail) are part of the answer.
             let mut o = d.extra;
             o.insert("message".into(), d.message);
-            return Ok(Value::Object(o));
+            return Ok(Answer::Envelope(Ok(Value::Object(o))));
         }
         let text = match &d.message {
             Value::String(s) => s.trim().to_string(),
             other => other.to_string(),
         };
-        Err(map_failure(a, &text))
+        Ok(Answer::Envelope(Err(map_failure(a, &text))))
     }
+}
+
+fn to_params(kv: &[(&str, &str)]) -> Params {
+    kv.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Whether a list item the answer broke may be skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lists {
+    Tolerant,
+    Whole,
+}
+
+/// What one request brought back: an envelope (success or a CNDNS failure), or a body
+/// with none in it.
+enum Answer {
+    Envelope(Result<Value>),
+    Unreadable(String),
 }
 
 /// A body we cannot read: retry-safe for reads, an unknown outcome for writes (the

@@ -30,13 +30,28 @@
 //! (`dmcheck.cndns.com/check.aspx`, `support.cndns.com/api/*.aspx`) are reached at the
 //! same base URL with their own paths, which is also how the simulator serves them.
 //!
-//! Capabilities: Registrar, Dns, Compute (橙云 cloud hosts) and Billing. The API has no
-//! listing of what the account owns (its `HostList`/`dblist`/`cloudlist` calls list
-//! products for sale), so `Registrar::list_domains`, `Dns::list_zones` and
-//! `Compute::list_servers` answer `Unsupported`; WebHosting, Databases and Mail — whose
-//! only method is such a listing — are not served (those products are fully reachable
-//! through `Connection::call`). Compute cannot pass a system password, so hosts built
-//! or reinstalled through it get a random one: set a known one with `reset_password`.
+//! Capabilities: Registrar, Dns, Compute (橙云 cloud hosts) and Billing. The document
+//! (v2.2.1, all 216 actions) has no call that lists what the account owns:
+//! - the `*list` calls of the products list plans for sale (`HostList`, `dblist`,
+//!   `cloudlist`, DDOS/百度云/阿里云 `ProductInfo`, the `getUpgradelist`s);
+//! - `ContactList` lists contacts (templates), not domains; `checkAuditResult` answers
+//!   per named domain or template, and only for submitted real-name documents;
+//! - the remaining lists sit under one product the caller must already name:
+//!   `RecList` (a domain's records — used by `Dns::list_records`), `getMailboxList`
+//!   (a gift mail domain's mailboxes), sitestar `getDomainLst` and CDN `Dmelist` (the
+//!   domains bound to one site or package), `TicketList` (coupons).
+//!
+//! Every detail call (`DomainDetail`, `HostDetail`, `DBDetail`, `getMailDetail`,
+//! `CloudInfo`, …) requires the product's name. So `Registrar::list_domains`,
+//! `Dns::list_zones` and `Compute::list_servers` answer `Unsupported`; WebHosting,
+//! Databases and Mail — whose only method is such a listing — are not served (those
+//! products are fully reachable through `Connection::call`). Compute cannot pass a
+//! system password, so hosts built or reinstalled through it get a random one: set a
+//! known one with `reset_password`.
+//!
+//! Listings the inventory trusts (`list_records`) must be complete: an answer with a
+//! broken item is retried like an unreadable one and then refused, while a raw `call`
+//! keeps the readable items (and logs the rest).
 //!
 //! Choices where the document is silent or wrong are recorded in `spec.tsv` (notes).
 

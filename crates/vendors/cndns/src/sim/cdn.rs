@@ -239,7 +239,8 @@ pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
         let (prd, base) = prd_and_base(q, None)?;
         let (m, years, tmetpe) = months(q)?;
         let id = 1_000_000 + st.next_id();
-        let nme = format!("cdn{}", 72_916_000 + id % 1000);
+        // The whole id: a name that wrapped would replace a package already paid for.
+        let nme = format!("cdn{}", 72_916_000 + id);
         st.charge_order(
             q,
             Purpose::Buy,
@@ -419,12 +420,8 @@ fn ddos(st: &mut State, op: &str, q: &Req) -> R {
                 ("1", "5") => 12,
                 _ => return Err(fail("购买时长非法")),
             };
-            if q.get("voucherids").is_some() {
-                return Err(fail("代金券不存在"));
-            }
             let name = format!("ddos{}", 50_000 + st.next_id());
-            st.charge_order(q, Purpose::Buy, yuan(product.4, 0) * Decimal::from(m), format!("DDOS 购买 {name}"))
-                .map_err(|e| fail(&e.msg))?;
+            super::resold::charge(st, q, Purpose::Buy, yuan(product.4, 0) * Decimal::from(m), format!("DDOS 购买 {name}"))?;
             let d = Ddos { name: name.clone(), buyid: buyid.into(), reg: q.now, exp: add_months(q.now, m) };
             let answer = ddos_json(&d, q.now);
             st.ddos.insert(name, d);

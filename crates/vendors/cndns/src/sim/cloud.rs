@@ -120,6 +120,19 @@ fn config(q: &Req) -> Result<Config, SimErr> {
     })
 }
 
+/// What `/cloud/getprice` (and getProductPrice type 2) quotes for a configuration.
+pub(crate) fn quote(q: &Req) -> Result<Decimal, SimErr> {
+    let c = config(q)?;
+    Ok(monthly(c.cpu, c.ram, c.hd, c.bd) * Decimal::from(months(q, "tmetpe")?))
+}
+
+/// What RenewalCloud would charge for a host of the account (getRenewPrice type 2).
+pub(crate) fn renewal_quote(st: &State, cloudname: &str, q: &Req) -> Option<Decimal> {
+    let c = st.clouds.get(cloudname)?;
+    let m = months(q, "timetype").ok()?;
+    Some(monthly(c.cpu, c.ram, c.hd, c.bd) * Decimal::from(m))
+}
+
 /// Monthly price of a configuration.
 fn monthly(cpu: u32, ram: u32, hd: u32, bd: u32) -> Decimal {
     yuan(30, 0) * Decimal::from(cpu)
@@ -180,18 +193,14 @@ pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
                 "TimetypeInfo": [{"Tmeval":"2","TmeNme":"月"},{"Tmeval":"4","TmeNme":"半年"},{"Tmeval":"5","TmeNme":"年"}],
             }]))
         }
-        "/cloud/getprice" => {
-            let c = config(q)?;
-            let m = months(q, "tmetpe")?;
-            let p = monthly(c.cpu, c.ram, c.hd, c.bd) * Decimal::from(m);
-            return Ok(json!(p.normalize().to_string()));
-        }
+        "/cloud/getprice" => return Ok(json!(quote(q)?.normalize().to_string())),
         "/cloud/buycloud" => {
             let c = config(q)?;
             let m = months(q, "tmetpe")?;
             let price = monthly(c.cpu, c.ram, c.hd, c.bd) * Decimal::from(m);
             let no = 10_001_000 + st.next_id();
-            let cloudname = format!("S{}", 262_000 + no % 1000);
+            // The whole id: a name that wrapped would replace a host already paid for.
+            let cloudname = format!("S{}", 262_000 + (no - 10_001_000));
             st.charge_order(
                 q,
                 Purpose::Buy,
@@ -375,16 +384,19 @@ fn op(st: &mut State, name: &str, q: &Req, c: &mut Cloud) -> R {
             if c.running {
                 return Err(SimErr::new(17128, "非关机状态无法升级"));
             }
-            let add = |k: &str, code: u32| -> Result<u32, SimErr> {
+            // Checked: a hostile increment must not wrap around the limits below.
+            let add = |now: u32, k: &str, code: u32| -> Result<u32, SimErr> {
                 q.req(k)?
                     .parse::<u32>()
-                    .map_err(|_| SimErr::field(code, "升级参数非法", k))
+                    .ok()
+                    .and_then(|n| now.checked_add(n))
+                    .ok_or_else(|| SimErr::field(code, "升级参数非法", k))
             };
             let (cpu, ram, hd, bd) = (
-                c.cpu + add("CPUNum", 17001)?,
-                c.ram + add("RAMNum", 17002)?,
-                c.hd + add("HDNum", 17003)?,
-                c.bd + add("BDNum", 17004)?,
+                add(c.cpu, "CPUNum", 17001)?,
+                add(c.ram, "RAMNum", 17002)?,
+                add(c.hd, "HDNum", 17003)?,
+                add(c.bd, "BDNum", 17004)?,
             );
             for (v, max, code, text) in [
                 (cpu, MAX_CPU, 17129, "CPU超限无法升级"),

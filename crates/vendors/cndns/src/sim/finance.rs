@@ -56,6 +56,12 @@ fn price_text(d: Decimal) -> String {
 }
 
 fn product_price(_st: &mut State, q: &Req) -> R {
+    // 橙云 counts its own `years` of `tmetpe` units; a configuration it refuses has no
+    // price ("0").
+    if q.or("type", "1") == "2" {
+        let p = super::cloud::quote(q).unwrap_or(Decimal::ZERO);
+        return Ok(json!(price_text(p)));
+    }
     let y = years(q);
     let price = match q.or("type", "1") {
         "1" => {
@@ -81,13 +87,25 @@ fn product_price(_st: &mut State, q: &Req) -> R {
             let size = q.or("hostsize", "");
             super::products::hosting_price(q.or("hosttype", ""), size)
         }
-        "2" | "4" | "5" => None,
+        "4" | "5" => None,
         _ => return Err(SimErr::new(10001, "价格查询失败,产品类型错误")),
     };
     Ok(json!(price_text(price.map_or(Decimal::ZERO, |p| p * y))))
 }
 
 fn renew_price(st: &mut State, q: &Req) -> R {
+    if q.or("type", "1") == "2" {
+        // Cloud names are upper case (`S262101`): looked up as sent.
+        return Ok(
+            match super::cloud::renewal_quote(st, q.or("pdtname", ""), q) {
+                Some(p) => json!(price_text(p)),
+                None if q.get("pdtname").is_none() => {
+                    return Err(SimErr::new(10001, "价格查询失败,产品名称为空"))
+                }
+                None => json!("0"),
+            },
+        );
+    }
     let y = years(q);
     let name = q.or("pdtname", "").to_ascii_lowercase();
     let price = match q.or("type", "1") {

@@ -166,7 +166,12 @@ fn create(st: &mut State, q: &Req, kind: Kind, r: &Rules) -> R {
     }
     let n = points(q, r.create, r.bad_points)?;
     if kind == Kind::Sms {
-        let id_ok = |s: &str| s.len() == 18 && s[..17].chars().all(|c| c.is_ascii_digit());
+        // `get`, not slicing: a hostile value may put a multi-byte character across byte 17.
+        let id_ok = |s: &str| {
+            s.len() == 18
+                && s.get(..17)
+                    .is_some_and(|h| h.bytes().all(|b| b.is_ascii_digit()))
+        };
         for (k, code) in [("adminid", 21008), ("corporationid", 21012)] {
             if !id_ok(q.req(k)?) {
                 return Err(SimErr::field(code, "身份证号码非法", k));

@@ -293,6 +293,10 @@ impl State {
     /// Takes `amount` from the balance and books it; refuses (changing nothing) when the
     /// balance is short. Call it after every other check of the handler.
     pub fn charge(&mut self, now: i64, amount: Decimal, memo: String) -> Result<(), SimErr> {
+        // A negative price can only come from a pricing bug; it must never pay money in.
+        if amount.is_sign_negative() {
+            return Err(SimErr::new(10011, format!("金额非法({})", m(amount))));
+        }
         if amount > self.balance {
             return Err(SimErr::new(
                 10021,
@@ -323,17 +327,30 @@ impl State {
         amount: Decimal,
         memo: String,
     ) -> Result<(), SimErr> {
-        if q.get("voucherid").is_some() {
-            return Err(SimErr::field(10046, "代金券不存在", "voucherid"));
+        self.charge_with(q, ("signature", "voucherid"), purpose, amount, memo)
+    }
+
+    /// [`State::charge_order`] with the module's own names for the coupon and the
+    /// voucher (DDOS, 百度云 and 阿里云 call them `ticketid` and `voucherids`).
+    pub fn charge_with(
+        &mut self,
+        q: &Req,
+        (coupon_key, voucher_key): (&str, &str),
+        purpose: Purpose,
+        amount: Decimal,
+        memo: String,
+    ) -> Result<(), SimErr> {
+        if q.get(voucher_key).is_some() {
+            return Err(SimErr::field(10046, "代金券不存在", voucher_key));
         }
-        let coupon = match q.get("signature") {
+        let coupon = match q.get(coupon_key) {
             None => None,
             Some(sig) => {
                 let i = self
                     .tickets
                     .iter()
                     .position(|t| t.signature == sig)
-                    .ok_or_else(|| SimErr::field(10042, "优惠券不存在", "signature"))?;
+                    .ok_or_else(|| SimErr::field(10042, "优惠券不存在", coupon_key))?;
                 let t = &self.tickets[i];
                 let fits = match t.tktype {
                     0 => true,
@@ -342,7 +359,7 @@ impl State {
                     _ => false,
                 };
                 if t.used || q.now > t.exp || q.now < t.apply || !fits {
-                    return Err(SimErr::field(10043, "当前优惠券码不能使用", "signature"));
+                    return Err(SimErr::field(10043, "当前优惠券码不能使用", coupon_key));
                 }
                 Some(i)
             }
@@ -456,7 +473,8 @@ impl Sim {
     /// Moves the simulator's clock (expiry, the same-day `otime` rule) forward.
     pub fn advance_clock(&self, by: std::time::Duration) {
         let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX / 4);
-        self.lock().clock_offset_ms += ms;
+        let mut st = self.lock();
+        st.clock_offset_ms = st.clock_offset_ms.saturating_add(ms);
     }
 
     pub fn balance(&self) -> Money {

@@ -242,23 +242,16 @@ fn product_info(cloud: Cloud) -> Value {
     v
 }
 
-/// `ticketid` (coupon) and `voucherids` are these modules' names for signature/voucherid.
-fn charge(
+/// `ticketid` (coupon) and `voucherids` are these modules' names for signature/voucherid;
+/// their failures are text alone.
+pub(super) fn charge(
     st: &mut State,
     q: &Req,
     purpose: Purpose,
     amount: Decimal,
     memo: String,
 ) -> Result<(), SimErr> {
-    if q.get("voucherids").is_some() {
-        return Err(fail("代金券不存在"));
-    }
-    if let Some(t) = q.get("ticketid") {
-        if !st.tickets.iter().any(|x| x.signature == t) {
-            return Err(fail("优惠券不存在"));
-        }
-    }
-    st.charge_order(q, purpose, amount, memo)
+    st.charge_with(q, ("ticketid", "voucherids"), purpose, amount, memo)
         .map_err(|e| fail(&e.msg))
 }
 

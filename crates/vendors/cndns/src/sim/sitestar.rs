@@ -275,11 +275,15 @@ pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
             let price = tag_price(tag)
                 .filter(|_| matches!(tag, "pro" | "ulti" | "shop"))
                 .ok_or_else(|| SimErr::field(10045, "建站标签非法", "Websitetag"))?;
-            let copy = format!(
-                "{}c{}",
-                &s.webname[..s.webname.len().min(8)],
-                st.next_id() % 1000
-            );
+            // Webnames are chosen freely, so a generated one may already exist: draw
+            // again rather than replace a site (ids only grow, so this ends).
+            let copy = loop {
+                let head: String = s.webname.chars().take(8).collect();
+                let c = format!("{head}c{}", st.next_id());
+                if c != webname && !st.sites.contains_key(&c) {
+                    break c;
+                }
+            };
             st.charge_order(
                 q,
                 Purpose::Buy,

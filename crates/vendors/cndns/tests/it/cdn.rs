@@ -92,28 +92,28 @@ async fn cdn_lifecycle() {
         )
         .await;
     assert_eq!(list(&p["details"]).len(), 2);
-    assert!(e
-        .call(
+    let err = e
+        .err(
             "/cdn/purge",
             &[
                 n,
                 ("refresh_url", "http://static.example.com/a"),
-                ("refresh_type", "1")
-            ]
+                ("refresh_type", "1"),
+            ],
         )
-        .await
-        .is_err());
-    assert!(e
-        .call(
+        .await;
+    assert_refused(&err, "目录刷新必须以/结尾");
+    let err = e
+        .err(
             "/cdn/purge",
             &[
                 n,
                 ("refresh_url", "http://other.example.org/x.png"),
-                ("refresh_type", "0")
-            ]
+                ("refresh_type", "0"),
+            ],
         )
-        .await
-        .is_err());
+        .await;
+    assert_refused(&err, "不属于该产品的域名");
     // Statistics: six sub-queries on one path, stable for the same state.
     for (action, key) in [
         ("/cdn/getstattop#1", "counters"),
@@ -139,11 +139,12 @@ async fn cdn_lifecycle() {
         .await;
     assert!(e.balance().await < b2);
     assert_eq!(e.ok("/cdn/index", &[n]).await["_prd"], "t");
-    assert!(e
-        .call("/cdn/upgradecdn", &[n, ("type", "g"), ("base", "100")])
-        .await
-        .is_err());
     let b3 = e.balance().await;
+    let err = e
+        .err("/cdn/upgradecdn", &[n, ("type", "g"), ("base", "100")])
+        .await;
+    assert_refused(&err, "只支持G升级到T");
+    assert_eq!(e.balance().await, b3);
     e.ok("/cdn/renewcdn", &[n, ("years", "1"), ("tmetpe", "2")])
         .await;
     assert_eq!(e.balance().await, b3 - Decimal::new(250, 0));
@@ -172,13 +173,16 @@ async fn ddos_products() {
     let nme = order["d_nme"].as_str().unwrap();
     let d = first(&e.ok("/ddos/orderdetails", &[("nme", nme)]).await);
     assert_eq!(d["d_regstt"], "1");
-    assert!(e
-        .call(
+    // "只能购买 1月 1年": any other term is refused and nothing is charged.
+    let b = e.balance().await;
+    let err = e
+        .err(
             "/ddos/createorder",
-            &[("buyid", buyid.as_str()), ("term", "3"), ("termtype", "2")]
+            &[("buyid", buyid.as_str()), ("term", "3"), ("termtype", "2")],
         )
-        .await
-        .is_err());
+        .await;
+    assert!(matches!(err, Error::Upstream { .. }), "{err}");
+    assert_eq!(e.balance().await, b);
     e.sim.set_balance(idcgate_core::Money::from_fen(100));
     let err = e
         .err(

@@ -20,6 +20,12 @@ async fn cloud_lifecycle() {
     assert_eq!(list(&cat["CPUInfo"]).len(), 4);
     // 2 CPU 60 + 2048 MB 60 + 50 GB 10 + 2 Mbps 40 = 170 a month.
     assert_eq!(e.ok("/cloud/getprice", CONFIG).await, "170");
+    // The general price list quotes 橙云 the same (lower-case hd/bd there), and a
+    // configuration the cloud module refuses has no price.
+    let general = [&[("type", "2")], CONFIG].concat();
+    assert_eq!(e.ok("/product/getproductprice", &general).await, "170");
+    let general = [&[("type", "2"), ("cpu", "3")], &CONFIG[1..]].concat();
+    assert_eq!(e.ok("/product/getproductprice", &general).await, "0");
     let before = e.balance().await;
     let bought = first(&e.ok("/cloud/buycloud", CONFIG).await);
     assert_eq!(e.balance().await, before - Decimal::new(170, 0));
@@ -106,6 +112,13 @@ async fn cloud_lifecycle() {
     assert_field(&err, "cloudpassword");
     // Renew half a year (the example's tmetpe spelling), charged 6 months.
     let exp0 = info["exptime"].as_str().unwrap().to_string();
+    let quoted = e
+        .ok(
+            "/product/getrenewprice",
+            &[("type", "2"), ("pdtname", name.as_str()), ("tmetpe", "4")],
+        )
+        .await;
+    assert_eq!(quoted, "1020");
     e.ok("/cloud/renewalcloud", &[n[0], ("tmetpe", "4")]).await;
     let exp1 = first(&e.ok("/cloud/cloudinfo", &n).await)["exptime"]
         .as_str()
@@ -184,6 +197,18 @@ async fn cloud_upgrade_ips_port_and_domains() {
         ),
         "17129"
     );
+    // An increment that would wrap a u32 is refused, not wrapped under the limit.
+    let b = e.balance().await;
+    let huge = [
+        n,
+        ("CPUNum", "4294967295"),
+        ("RAMNum", "0"),
+        ("HDNum", "0"),
+        ("BDNum", "0"),
+    ];
+    assert_field(&e.err("/cloud/upgradecloud", &huge).await, "CPUNum");
+    assert_eq!(e.balance().await, b);
+    assert_eq!(first(&e.ok("/cloud/cloudinfo", &[n]).await)["cpu"], "4");
     let ip = first(&e.ok("/cloud/buyip", &[n]).await);
     assert!(ip["ipaddress"].as_str().unwrap().starts_with("210.209."));
     let port = first(&e.ok("/cloud/changeport", &[n]).await)["port"]
@@ -282,6 +307,7 @@ async fn compute_capability() {
         compute.get_server(&id).await.unwrap().power,
         PowerState::Stopped
     );
+    let b = e.balance().await;
     compute
         .resize(
             &id,
@@ -296,6 +322,8 @@ async fn compute_capability() {
         .unwrap();
     let s = compute.get_server(&id).await.unwrap();
     assert_eq!((s.cpu, s.ram_mb), (4, 4096));
+    // +2 CPU (60) and +2048 MB (60) a month, for the 12 months left.
+    assert_eq!(e.balance().await, b - Decimal::new(120 * 12, 0));
     let err = compute
         .resize(
             &id,

@@ -208,3 +208,41 @@ async fn bulk_seed_is_served() {
     assert_eq!(recs.len(), 12);
     assert!(recs.iter().any(|r| r.value == "10.0.0.11"));
 }
+
+#[tokio::test]
+async fn the_record_limit_holds() {
+    let e = env().await;
+    let max: usize = e.detail(ZONE).await["maxdns"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut have = e.records(ZONE).await.len();
+    while have < max {
+        let item = format!("n{have}");
+        e.ok(
+            "/domains/addrec",
+            &[
+                ("domainname", ZONE),
+                ("rec_item", &item),
+                ("rec_type", "A"),
+                ("rec_value", "192.0.2.1"),
+            ],
+        )
+        .await;
+        have += 1;
+    }
+    let err = e
+        .err(
+            "/domains/addrec",
+            &[
+                ("domainname", ZONE),
+                ("rec_item", "one-more"),
+                ("rec_type", "A"),
+                ("rec_value", "192.0.2.1"),
+            ],
+        )
+        .await;
+    assert_refused(&err, "上限");
+    assert_eq!(e.records(ZONE).await.len(), max);
+}

@@ -161,13 +161,7 @@ async fn registration_charges_the_price_and_renewal_extends_expiry() {
     )
     .await;
     assert_eq!(e.balance().await, before - Decimal::new(110, 0));
-    let d = first(
-        &e.ok(
-            "/domains/domaindetail",
-            &[("domainname", "brand-new-shop.com")],
-        )
-        .await,
-    );
+    let d = e.detail("brand-new-shop.com").await;
     assert_eq!(d["runstate"], "run");
     assert_eq!(d["host1"], "ns1.cndns.com");
     assert_eq!(d["userid"], uid.as_str());
@@ -213,13 +207,7 @@ async fn registration_charges_the_price_and_renewal_extends_expiry() {
         after.expires_at.unwrap().as_second() - before_renew.expires_at.unwrap().as_second();
     assert!((365 * 86_400..=366 * 86_400).contains(&grown), "{grown}");
     assert_ne!(
-        first(
-            &e.ok(
-                "/domains/domaindetail",
-                &[("domainname", "brand-new-shop.com")]
-            )
-            .await
-        )["ExpireTime"],
+        e.detail("brand-new-shop.com").await["ExpireTime"],
         exp.as_str()
     );
     assert_eq!(e.balance().await, before - Decimal::new(179, 0));
@@ -280,13 +268,7 @@ async fn password_name_servers_and_owner_change() {
         ],
     )
     .await;
-    let d = first(
-        &e.ok(
-            "/domains/domaindetail",
-            &[("domainname", "idcgate-demo.com")],
-        )
-        .await,
-    );
+    let d = e.detail("idcgate-demo.com").await;
     assert_eq!(d["password"], "NewPass99");
     e.ok(
         "/domains/modifydns",
@@ -365,13 +347,7 @@ async fn password_name_servers_and_owner_change() {
 #[tokio::test]
 async fn real_name_audit_of_a_cn_domain() {
     let e = env().await;
-    let d = first(
-        &e.ok(
-            "/domains/domaindetail",
-            &[("domainname", "idcgate-demo.cn")],
-        )
-        .await,
-    );
+    let d = e.detail("idcgate-demo.cn").await;
     assert_eq!(d["runstate"], "Not certified");
     // Not submitted yet: no result row.
     assert!(list(
@@ -433,13 +409,7 @@ async fn real_name_audit_of_a_cn_domain() {
         .await,
     );
     assert_eq!(r["checkstate"], "pass");
-    let d = first(
-        &e.ok(
-            "/domains/domaindetail",
-            &[("domainname", "idcgate-demo.cn")],
-        )
-        .await,
-    );
+    let d = e.detail("idcgate-demo.cn").await;
     assert_eq!(d["runstate"], "run");
     let err = e
         .err(
@@ -546,10 +516,7 @@ async fn transfer_in_state_machine() {
         seen.push(s["code"].as_str().unwrap().to_string());
     }
     assert_eq!(seen, ["6", "10", "10"]);
-    let d = first(
-        &e.ok("/domains/domaindetail", &[("domainname", "taken-name.com")])
-            .await,
-    );
+    let d = e.detail("taken-name.com").await;
     assert_eq!(d["runstate"], "run");
     assert_eq!(
         code_of(

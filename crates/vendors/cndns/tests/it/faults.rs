@@ -33,13 +33,7 @@ async fn lost_createdom_answer_is_unknown_outcome_and_reconciles() {
         matches!(err, Error::UnknownOutcome { ref action, .. } if action == "cndns:/domains/createdom"),
         "{err}"
     );
-    let d = first(
-        &e.ok(
-            "/domains/domaindetail",
-            &[("domainname", "lost-answer.com")],
-        )
-        .await,
-    );
+    let d = e.detail("lost-answer.com").await;
     assert_eq!(d["d_dme"], "lost-answer.com");
     assert_eq!(e.balance().await, before - Decimal::new(55, 0));
     assert_eq!(e.sim.charges_mentioning("lost-answer.com").len(), 1);

@@ -97,6 +97,15 @@ impl Env {
         }
     }
 
+    /// DomainDetail's one object for a domain of the account.
+    pub async fn detail(&self, domain: &str) -> Value {
+        first(
+            &self
+                .ok("/domains/domaindetail", &[("domainname", domain)])
+                .await,
+        )
+    }
+
     /// `availablebalance` as the upstream reports it.
     pub async fn balance(&self) -> Decimal {
         dec(&first(&self.ok("/user/userdetail", &[]).await)["availablebalance"])
@@ -199,6 +208,15 @@ pub fn assert_not_found(err: &Error) {
         matches!(err, Error::NotFound { .. }),
         "expected not found, got {err}"
     );
+}
+
+/// Asserts a refusal whose upstream text holds `needle` (text-only modules keep no code).
+#[track_caller]
+pub fn assert_refused(err: &Error, needle: &str) {
+    match err {
+        Error::Upstream { message, .. } if message.contains(needle) => {}
+        other => panic!("expected a refusal saying {needle:?}, got {other}"),
+    }
 }
 
 /// Asserts an invalid-input error naming `field`.

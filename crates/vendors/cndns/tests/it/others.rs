@@ -224,6 +224,15 @@ async fn edm_and_sms_points_accounts() {
         ("corporation", "李四"),
         ("corporationid", "310101198001011234"),
     ];
+    // An ID number whose 17th byte falls inside a multi-byte character is refused, not
+    // a crash, and nothing is charged.
+    let before = e.balance().await;
+    let mut kv = vec![("lastname", "张"), ("firstname", "三"), ("points", "3000")];
+    kv.extend_from_slice(&sms_extra);
+    kv.retain(|(k, _)| *k != "adminid");
+    kv.push(("adminid", "一二三四五六"));
+    assert_field(&e.err("/sms/createorder", &kv).await, "adminid");
+    assert_eq!(e.balance().await, before);
     // (module, extra create params, create points, price of those, top-up, its price)
     for (m, extra, pts, cost, top, top_cost) in [
         ("edm", &[][..], "10000", 100, "1000", 10),

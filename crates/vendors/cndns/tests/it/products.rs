@@ -445,10 +445,10 @@ async fn hosting_panel_switches_files_and_log() {
         let rule = [f, ("ip", "203.0.113.7"), ("mask", "255.255.255.0")];
         e.ok(action, &[rule[0], rule[1], rule[2], ("operation", "1")])
             .await;
-        assert!(e
-            .call(action, &[rule[0], rule[1], rule[2], ("operation", "1")])
-            .await
-            .is_err());
+        let err = e
+            .err(action, &[rule[0], rule[1], rule[2], ("operation", "1")])
+            .await;
+        assert_refused(&err, "规则已存在或不存在");
         e.ok(action, &[rule[0], rule[1], rule[2], ("operation", "2")])
             .await;
         let err = e

@@ -47,14 +47,68 @@ async fn every_quirk_is_decoded() {
 }
 
 #[tokio::test]
-async fn a_broken_list_item_is_skipped_not_fatal() {
+async fn a_broken_list_item_is_skipped_by_call_but_fails_a_listing() {
     let e = env().await;
     e.sim.set_quirk(Quirk::BrokenItem);
-    let recs = e.records("idcgate-demo.com").await;
-    // Four records, the second unreadable.
-    assert_eq!(recs.len(), 3);
+    // Four records, the second unreadable: a raw call keeps the other three.
+    let raw = list(
+        &e.ok("/domains/reclist", &[("domainname", "idcgate-demo.com")])
+            .await,
+    );
+    assert_eq!(raw.len(), 3);
+    // Sync marks what a listing lacks as gone, so the capability refuses a partial one.
+    let err = e
+        .conn
+        .dns()
+        .unwrap()
+        .list_records("idcgate-demo.com")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err}");
     e.sim.set_quirk(Quirk::None);
     assert_eq!(e.records("idcgate-demo.com").await.len(), 4);
+}
+
+/// Serves one fixed body for every request (an upstream whose answer has a shape the
+/// simulator never produces).
+async fn fixed_upstream(body: &'static str) -> String {
+    let app = axum::Router::new().fallback(move || async move { body });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_listing_of_the_wrong_shape_is_an_error_not_an_empty_zone() {
+    let sim = Sim::sandbox();
+    for (body, empty) in [
+        (
+            r#"{"action":"Rec list","status":"success","message":"解析异常"}"#,
+            false,
+        ),
+        (
+            r#"{"action":"Rec list","status":"success","message":{"rec_id":"1"}}"#,
+            false,
+        ),
+        (
+            r#"{"action":"Rec list","status":"success","message":" "}"#,
+            true,
+        ),
+        (
+            r#"{"action":"Rec list","status":"success","message":[]}"#,
+            true,
+        ),
+    ] {
+        let base = fixed_upstream(body).await;
+        let conn = idcgate_cndns::connect(&account(&base, creds(&sim)), &cfg()).unwrap();
+        let got = conn.dns().unwrap().list_records("idcgate-demo.com").await;
+        match got {
+            Ok(r) if empty => assert!(r.is_empty(), "{body}"),
+            Err(Error::Transport { .. }) if !empty => {}
+            other => panic!("{body}: {other:?}"),
+        }
+    }
 }
 
 #[tokio::test]
@@ -63,4 +117,38 @@ async fn a_body_with_no_envelope_is_transport_for_reads() {
     e.srv.faults.update(|f| f.malformed_next = 1);
     let err = e.err("/user/userdetail", &[]).await;
     assert!(matches!(err, Error::Transport { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn an_unreadable_body_is_retried_for_reads_and_unknown_for_writes() {
+    let mut c = cfg();
+    c.read_retries = 1;
+    let e = env_with(Sim::sandbox(), c).await;
+    // A read: the broken answer is asked again, once.
+    let seen = e.srv.faults.requests();
+    e.srv.faults.update(|f| f.malformed_next = 1);
+    assert_eq!(e.balance().await, Decimal::new(4945, 0));
+    assert_eq!(e.srv.faults.requests(), seen + 2);
+    // A write: the change may have happened, so it is neither retried nor reported.
+    let seen = e.srv.faults.requests();
+    e.srv.faults.update(|f| f.malformed_next = 1);
+    let err = e
+        .err(
+            "/domains/addrec",
+            &[
+                ("domainname", "idcgate-demo.com"),
+                ("rec_item", "lost"),
+                ("rec_type", "A"),
+                ("rec_value", "192.0.2.77"),
+            ],
+        )
+        .await;
+    assert!(
+        matches!(err, Error::UnknownOutcome { ref action, .. } if action == "cndns:/domains/addrec"),
+        "{err}"
+    );
+    assert_eq!(e.srv.faults.requests(), seen + 1);
+    // It did happen: reading the zone finds the record once.
+    let recs = e.records("idcgate-demo.com").await;
+    assert_eq!(recs.iter().filter(|r| r.host == "lost").count(), 1);
 }

@@ -3,6 +3,7 @@
 //! OrderDetails — and their text-only failures.
 
 use super::*;
+use serde_json::json;
 
 /// Every action of the sibling modules this file loops over.
 const NAMES: [&str; 32] = [
@@ -105,7 +106,10 @@ async fn resold_cloud_lifecycle() {
             "{m}"
         );
         // Power, with refusals as free text.
+        let state = |d: Value| details(&d)["regstt"].as_str().unwrap().to_string();
         e.ok(op(&NAMES, m, "shutdown"), &[p("pdtname")]).await;
+        let d = e.ok(op(&NAMES, m, "orderdetails"), &[p("pdtnme")]).await;
+        assert_eq!(state(d), "2", "{m}");
         let err = e.err(op(&NAMES, m, "restart"), &[p("pdtname")]).await;
         assert!(
             matches!(err, Error::Upstream { ref code, .. } if code.is_empty()),
@@ -116,21 +120,36 @@ async fn resold_cloud_lifecycle() {
         let d = e.ok(op(&NAMES, m, "orderdetails"), &[p("pdtnme")]).await;
         assert_eq!(details(&d)["regstt"], "1");
         // Disk backups and mounts.
-        assert!(e
-            .call(op(&NAMES, m, "restorebackups"), &[p("pdtname"), x])
-            .await
-            .is_err());
+        let err = e
+            .err(op(&NAMES, m, "restorebackups"), &[p("pdtname"), x])
+            .await;
+        assert_refused(&err, "没有备份可还原");
+        // The data disk as OrderDetails shows it: (backup time, mounted).
+        let disk_state = |d: Value| {
+            let disk = list(&d["ext"])
+                .into_iter()
+                .find(|x| x["extid"] == disk.as_str())
+                .unwrap();
+            (
+                disk["backup"].as_str().unwrap().is_empty(),
+                disk["mounted"].clone(),
+            )
+        };
+        let by_name = [p("pdtnme")];
+        let read = || e.ok(op(&NAMES, m, "orderdetails"), &by_name);
         e.ok(op(&NAMES, m, "backups"), &[p("pdtnme"), x]).await;
+        assert_eq!(disk_state(read().await), (false, json!("1")), "{m}");
         e.ok(op(&NAMES, m, "restorebackups"), &[p("pdtmne"), x])
             .await;
         e.ok(op(&NAMES, m, "deletebackups"), &[p("pdtname"), x])
             .await;
+        assert_eq!(disk_state(read().await), (true, json!("1")), "{m}");
         e.ok(op(&NAMES, m, "uninstall"), &[p("pdtname"), x]).await;
-        assert!(e
-            .call(op(&NAMES, m, "uninstall"), &[p("pdtname"), x])
-            .await
-            .is_err());
+        assert_eq!(disk_state(read().await), (true, json!("0")), "{m}");
+        let err = e.err(op(&NAMES, m, "uninstall"), &[p("pdtname"), x]).await;
+        assert_refused(&err, "磁盘未挂载");
         e.ok(op(&NAMES, m, "mount"), &[p("pdtmme"), x]).await;
+        assert_eq!(disk_state(read().await), (true, json!("1")), "{m}");
         // Reinstall, password, console.
         let systems = list(
             &e.ok(op(&NAMES, m, "rebuildsystemlist"), &[p("pdtname")])
@@ -247,4 +266,41 @@ async fn baidu_upgrade_and_refusals() {
         )
         .await;
     assert!(matches!(err, Error::InsufficientBalance { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn resold_and_ddos_coupons_are_ticketid() {
+    let e = env().await;
+    let before = e.balance().await;
+    let with = |sig: &'static str| [&BCC_SMALL[..], &[("ticketid", sig)]].concat();
+    // A renewal coupon does not pay for a purchase: refused (as text), nothing charged.
+    let err = e.err("/bcc/createorder", &with("9A1C0D7E22B4")).await;
+    assert!(
+        matches!(err, Error::Upstream { ref code, .. } if code.is_empty()),
+        "{err}"
+    );
+    assert_eq!(e.balance().await, before);
+    // The 20-yuan purchase coupon comes off the 73-yuan month and is spent once.
+    e.ok("/bcc/createorder", &with("4FF245B1D2B7")).await;
+    assert_eq!(e.balance().await, before - Decimal::new(73 - 20, 0));
+    let used = list(&e.ok("/present/ticketlist", &[("state", "0")]).await);
+    assert!(used.iter().any(|t| t["signature"] == "4FF245B1D2B7"));
+    let err = e.err("/bcc/createorder", &with("4FF245B1D2B7")).await;
+    assert!(matches!(err, Error::Upstream { .. }), "{err}");
+    assert_eq!(e.balance().await, before - Decimal::new(53, 0));
+    // DDOS takes the all-purpose 10-yuan coupon the same way.
+    let products = list(&e.ok("/ddos/productinfo", &[]).await);
+    let buyid = products[0]["buyid"].as_str().unwrap().to_string();
+    let b = e.balance().await;
+    e.ok(
+        "/ddos/createorder",
+        &[
+            ("buyid", buyid.as_str()),
+            ("term", "1"),
+            ("termtype", "2"),
+            ("ticketid", "FC86684E3578"),
+        ],
+    )
+    .await;
+    assert_eq!(e.balance().await, b - Decimal::new(899 - 10, 0));
 }
