@@ -52,10 +52,42 @@ impl Engine {
                 ..Default::default()
             })
             .await?;
-        rows.into_iter()
-            .find(|r| r.key.eq_ignore_ascii_case(&zone))
-            .map(|r| r.account)
+        if let Some(row) = rows.into_iter().find(|r| r.key.eq_ignore_ascii_case(&zone)) {
+            return Ok(row.account);
+        }
+        self.probe_unlisted_zone(&zone)
+            .await?
             .ok_or(EngineError::NoSuchZone(zone))
+    }
+
+    /// Upstreams that cannot list their zones (CNDNS) never put them in the inventory;
+    /// ask those accounts directly whether they host this one, and remember the answer.
+    async fn probe_unlisted_zone(&self, zone: &str) -> Result<Option<String>> {
+        for account in self.store.list_accounts().await? {
+            let Ok(conn) = self.connection(&account.name).await else {
+                continue;
+            };
+            let Some(dns) = conn.dns() else { continue };
+            if !matches!(
+                dns.list_zones().await,
+                Err(idcgate_core::Error::Unsupported { .. })
+            ) {
+                continue;
+            }
+            if let Ok(records) = dns.list_records(zone).await {
+                let now = now_ms();
+                let found = idcgate_core::Zone {
+                    name: zone.to_string(),
+                    upstream_id: None,
+                    record_count: u32::try_from(records.len()).ok(),
+                };
+                let mut rows = vec![crate::sync::inventory_row(&account.name, &found, now)];
+                rows.extend(records.iter().map(|r| record_row(&account.name, r, now)));
+                self.store.upsert_resources(&rows).await?;
+                return Ok(Some(account.name));
+            }
+        }
+        Ok(None)
     }
 
     async fn dns_of(

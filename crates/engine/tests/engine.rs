@@ -27,6 +27,7 @@ struct FakeState {
     lose_next_create: Option<bool>,
     /// Behave like an upstream with no "what do I own" listing.
     cannot_list_domains: bool,
+    cannot_list_zones: bool,
 }
 
 type Shared = Arc<Mutex<FakeState>>;
@@ -134,6 +135,12 @@ impl Registrar for Fake {
 impl Dns for Fake {
     async fn list_zones(&self) -> Result<Vec<Zone>> {
         let s = self.0.lock().unwrap();
+        if s.cannot_list_zones {
+            return Err(Error::Unsupported {
+                vendor: "fake".into(),
+                capability: "listing zones".into(),
+            });
+        }
         Ok(s.zones
             .keys()
             .map(|z| Zone {
@@ -374,6 +381,7 @@ both_backends!(
     two_instances_never_run_the_same_job_at_once,
     a_lost_create_answer_is_reconciled_by_reading,
     a_listing_the_vendor_cannot_do_is_neither_failure_nor_gone,
+    zones_of_an_upstream_that_cannot_list_them_are_found_by_asking,
 );
 
 async fn live_keys(store: &dyn Store) -> Vec<(String, String, String, String)> {
@@ -762,4 +770,33 @@ async fn a_listing_the_vendor_cannot_do_is_neither_failure_nor_gone(db: &TestDb)
         .await
         .unwrap();
     assert_eq!(n, 2);
+}
+
+async fn zones_of_an_upstream_that_cannot_list_them_are_found_by_asking(db: &TestDb) {
+    let mut unlisted = populated(1, 2);
+    unlisted.cannot_list_zones = true;
+    let (engine, _) = engine_with(
+        db,
+        vec![
+            ("listed", Some(populated(0, 0))),
+            ("unlisted", Some(unlisted)),
+        ],
+    )
+    .await;
+    engine.sync_all(Arc::new(NoProgress)).await.unwrap();
+    assert!(matches!(
+        engine.zone_account("elsewhere.cn").await,
+        Err(idcgate_engine::EngineError::NoSuchZone(_))
+    ));
+    assert_eq!(engine.zone_account("zone0.cn").await.unwrap(), "unlisted");
+    assert_eq!(engine.dns_list("zone0.cn").await.unwrap().len(), 2);
+    let zone_row = engine
+        .store
+        .get_resource("unlisted", ResourceKind::DnsZone, "zone0.cn")
+        .await
+        .unwrap();
+    assert!(
+        zone_row.is_some(),
+        "the answer is remembered in the inventory"
+    );
 }
