@@ -214,6 +214,35 @@ fn unsupported(what: &str) -> Error {
 }
 
 /// The id list a create_order answer carries (see the simulator's documented shape).
+impl ZonkvmConnection {
+    /// Buys one `family` (`server`, `lease`) order and reads it back. The purchase has
+    /// happened once create_order answers, so a failed read must not look like a failed
+    /// purchase (a caller would buy again): it is an unknown outcome naming the order.
+    async fn buy(
+        &self,
+        family: &str,
+        spec: &ServerSpec,
+        content: &Value,
+        target: &[(&str, &str)],
+    ) -> Result<Server> {
+        let order_id = spec.client_order_id.clone().unwrap_or_default();
+        let content = content.to_string();
+        let mut params = vec![("order_id", order_id.as_str()), ("content", &content)];
+        params.extend_from_slice(target);
+        let v = self
+            .invoke(&format!("create_order#create_{family}"), &params)
+            .await?;
+        let id = format!("{family}_{}", created_id(&v)?);
+        self.get_server(&id)
+            .await
+            .map_err(|e| Error::UnknownOutcome {
+                vendor: "zonkvm".into(),
+                action: "zonkvm:create_order".into(),
+                message: format!("order {id} was created; reading it back failed: {e}"),
+            })
+    }
+}
+
 fn created_id(v: &Value) -> Result<i64> {
     v.get("ids")
         .and_then(Value::as_array)
@@ -292,20 +321,13 @@ impl ZonkvmConnection {
             "ip_num": 1,
             "months": spec.months.unwrap_or(1),
         });
-        let order_id = spec.client_order_id.clone().unwrap_or_default();
-        let v = self
-            .invoke(
-                "create_order#create_server",
-                &[
-                    ("order_id", &order_id),
-                    ("content", &content.to_string()),
-                    ("line_guid", &line),
-                    ("system_guid", &spec.image),
-                ],
-            )
-            .await?;
-        let id = created_id(&v)?;
-        self.get_server(&format!("server_{id}")).await
+        self.buy(
+            "server",
+            spec,
+            &content,
+            &[("line_guid", &line), ("system_guid", &spec.image)],
+        )
+        .await
     }
 
     async fn create_lease(&self, spec: &ServerSpec, product: &str) -> Result<Server> {
@@ -320,21 +342,17 @@ impl ZonkvmConnection {
             "ip_num": 1,
             "months": spec.months.unwrap_or(1),
         });
-        let order_id = spec.client_order_id.clone().unwrap_or_default();
-        let v = self
-            .invoke(
-                "create_order#create_lease",
-                &[
-                    ("order_id", &order_id),
-                    ("content", &content.to_string()),
-                    ("line_guid", &s(p, "line_guid")),
-                    ("product_guid", product),
-                    ("system_guid", &spec.image),
-                ],
-            )
-            .await?;
-        let id = created_id(&v)?;
-        self.get_server(&format!("lease_{id}")).await
+        self.buy(
+            "lease",
+            spec,
+            &content,
+            &[
+                ("line_guid", &s(p, "line_guid")),
+                ("product_guid", product),
+                ("system_guid", &spec.image),
+            ],
+        )
+        .await
     }
 }
 
@@ -383,7 +401,7 @@ impl Compute for ZonkvmConnection {
                 name: s(p, "name"),
                 cpu: u(p, "cpu"),
                 ram_mb: u(p, "memory").saturating_mul(1024),
-                disk_gb: u(p, "systemdisk") + u(p, "harddisk"),
+                disk_gb: u(p, "systemdisk").saturating_add(u(p, "harddisk")),
                 bandwidth_mbps: u(p, "bandwidth"),
                 monthly_price: money(p, "price"),
             })

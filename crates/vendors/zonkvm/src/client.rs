@@ -7,7 +7,7 @@
 //! redactor before the first request.
 
 use crate::codec::{self, DecodeError, Reply};
-use crate::spec::{discriminator, spec};
+use crate::spec::{discriminator, is_multipart, spec};
 use async_trait::async_trait;
 use idcgate_core::capability::{Compute, Connection, Databases, Params, WebHosting};
 use idcgate_core::spec::{ActionKind, ActionSpec, ParamType, VendorSpec};
@@ -18,6 +18,9 @@ use serde_json::{Map, Value};
 /// Credential names this crate reads from `UpstreamAccount::credentials`.
 pub const CRED_APPID: &str = "appid";
 pub const CRED_APPKEY: &str = "appkey";
+
+/// The most pages `list_all` follows (100 rows each).
+const MAX_PAGES: i64 = 10_000;
 
 /// An authenticated handle on one Zonkvm reseller account.
 pub struct ZonkvmConnection {
@@ -91,6 +94,9 @@ impl ZonkvmConnection {
                 })
                 .map(|(k, v)| (k.as_str(), v.as_str())),
         );
+        if is_multipart(action) {
+            return multipart(url, &pairs);
+        }
         WireRequest::form_post(url, form::encode(&pairs, Charset::Utf8), "utf-8")
     }
 
@@ -120,9 +126,20 @@ impl ZonkvmConnection {
                 .and_then(Value::as_array)
                 .ok_or_else(|| shape(name, "no servers list"))?;
             out.extend(rows.iter().cloned());
-            let pages = v.get("pages").and_then(Value::as_i64).unwrap_or(0);
+            // A listing cut short would let sync mark the rest gone, so `pages` must be
+            // readable (PHP may send it as a string) and is bounded against a server that
+            // never stops paging.
+            let pages = match v.get("pages") {
+                Some(Value::Number(n)) => n.as_i64(),
+                Some(Value::String(s)) => s.trim().parse().ok(),
+                _ => None,
+            }
+            .ok_or_else(|| shape(name, "no page count"))?;
             if page >= pages || rows.is_empty() {
                 return Ok(out);
+            }
+            if page >= MAX_PAGES {
+                return Err(shape(name, "more pages than any account holds"));
             }
             page += 1;
         }
@@ -139,6 +156,43 @@ impl ZonkvmConnection {
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
+}
+
+/// A multipart/form-data POST: every pair a text part, except `file`, which goes as a
+/// file part named by the `filename` pair (not sent on its own).
+fn multipart(url: String, pairs: &[(&str, &str)]) -> WireRequest {
+    // A boundary must not occur in any value; a fresh random one almost never does, and
+    // we draw again if it does.
+    let boundary = loop {
+        let b = format!("----idcgate{:016x}", rand::random::<u64>());
+        if !pairs.iter().any(|(_, v)| v.contains(&b)) {
+            break b;
+        }
+    };
+    let filename = pairs
+        .iter()
+        .find(|(k, _)| *k == "filename")
+        .map_or("file", |(_, v)| v)
+        // As browsers do: a quote or line break cannot sit inside the quoted name.
+        .replace('"', "%22")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    let mut body = String::new();
+    for (k, v) in pairs.iter().filter(|(k, _)| *k != "filename") {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\""
+        ));
+        if *k == "file" {
+            body.push_str(&format!(
+                "; filename=\"{filename}\"\r\nContent-Type: application/octet-stream"
+            ));
+        }
+        body.push_str(&format!("\r\n\r\n{v}\r\n"));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let mut req = WireRequest::form_post(url, body, "utf-8");
+    req.content_type = Some(format!("multipart/form-data; boundary={boundary}"));
+    req
 }
 
 /// A reply of the wrong shape to a read (writes never go through the typed readers).

@@ -5,7 +5,8 @@
 //! catalog ids), the form-POST client to `/api/same/index`, decoding of ThinkPHP's
 //! `{code,msg,data,url,wait}` envelope and its text-only errors, the mapping to
 //! `Compute`, `WebHosting` and `Databases`, and a stateful simulator of the finance
-//! system ([`Sim`]) with a reseller balance, credit, orders and a finance ledger.
+//! system ([`Sim`]) with a reseller balance, credit, orders and a finance ledger. A
+//! write the simulator refuses changes nothing, whichever step refused it.
 //!
 //! Must not know: other vendors, storage, the engine, or our own REST surface. Nothing
 //! outside this crate sees a Zonkvm field name.
@@ -29,6 +30,14 @@
 //! `InvalidInput` naming the field, `该线路节点不存在或已下架` -> `InvalidInput(line_guid)`,
 //! `请求错误` (unknown action) -> `InvalidInput(action)`, anything else ->
 //! `Upstream { code: "0", message }` verbatim.
+//!
+//! `hosting_operate#hosting_upload` is the one row sent as multipart/form-data: `file` is
+//! the chunk (text, since `call` params are strings) and `filename` names the file part.
+//!
+//! Five rows stay `todo` (see their notes in `spec.tsv`): access statistics (nothing to
+//! report them from), `hosting_del_backup` (its `guid` clashes with the hosting order's)
+//! and the three IIS-only SSL operations (the simulated nodes are BT-panel sites and the
+//! document shows no answer for them).
 //!
 //! Sub-operation rows are called by id (`create_order#create_server`,
 //! `hosting_operate#hosting_stop`); the client adds `obj_type` / `operate` itself.

@@ -33,6 +33,12 @@ pub(crate) fn discriminator(action: &ActionSpec) -> Option<(&'static str, &str)>
     Some((discriminator_field(&action.action), sub))
 }
 
+/// Whether a row is sent as multipart/form-data (the document: hosting_upload "requires"
+/// it; everything else is a urlencoded form).
+pub(crate) fn is_multipart(action: &ActionSpec) -> bool {
+    action.name() == "hosting_operate#hosting_upload"
+}
+
 /// Whether a wire action is a dispatcher (its rows are `action#sub`).
 pub(crate) fn is_dispatcher(wire_action: &str) -> bool {
     matches!(

@@ -85,7 +85,7 @@ async fn buying_charges_the_price_once_and_lists_the_server() {
 
 #[tokio::test]
 async fn power_install_passwords_and_console() {
-    let (_sim, _srv, conn) = sandbox().await;
+    let (sim, _srv, conn) = sandbox().await;
     let id = buy_server(&conn, "p-1", r#"{"cpu":2,"ram":4}"#).await;
     let run = |v: serde_json::Value| v["runStatus"].as_i64();
     op(&conn, "server_stop", id, &[]).await;
@@ -130,6 +130,7 @@ async fn power_install_passwords_and_console() {
     );
     let env = op(&conn, "server_setvnc", id, &[("password", "vnc123")]).await;
     assert_eq!(env["msg"], "操作成功", "no data: the envelope comes back");
+    assert_eq!(sim.vnc_password(id).as_deref(), Some("vnc123"));
     let url = op(&conn, "server_getvncurl", id, &[]).await;
     assert!(url["url"]
         .as_str()

@@ -122,7 +122,10 @@ async fn unknown_orders_bad_lines_and_missing_params() {
     assert!(body.contains(r#""msg":"请求错误""#));
     // Not-implemented rows are refused before anything is sent.
     let err = conn
-        .invoke("hosting_operate#hosting_get_ssl", &[("guid", "1")])
+        .invoke(
+            "hosting_operate#hosting_get_iis_ssl_file_list",
+            &[("guid", "1")],
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotImplemented { .. }));

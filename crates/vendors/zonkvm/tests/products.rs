@@ -54,7 +54,14 @@ async fn dedicated_and_colocation_lifecycles() {
     op(&conn, "lease_stop", id, &[]).await;
     assert_eq!(get(&conn, "getlease", id).await["run_status"], -1);
     op(&conn, "lease_start", id, &[]).await;
+    assert_eq!(get(&conn, "getlease", id).await["run_status"], 1);
     op(&conn, "lease_restart", id, &[]).await;
+    assert_eq!(get(&conn, "getlease", id).await["run_status"], 1);
+    // Starting a running machine is refused.
+    assert!(conn
+        .invoke("lease_start", &[("guid", &id.to_string())])
+        .await
+        .is_err());
     op(
         &conn,
         "lease_install",
@@ -77,7 +84,7 @@ async fn dedicated_and_colocation_lifecycles() {
         "L-pass-2"
     );
     let bal = sim.balance_fen();
-    op(
+    let up = op(
         &conn,
         "lease_upgrade",
         id,
@@ -89,15 +96,19 @@ async fn dedicated_and_colocation_lifecycles() {
         (m["bandwidth"].as_i64(), m["ipnum"].as_i64()),
         (Some(50), Some(4))
     );
-    assert!(sim.balance_fen() < bal);
+    // The answer's money is what left the balance, and it was more than nothing.
+    let charged = fen(&up["money"]);
+    assert!(charged > 0);
+    assert_eq!(sim.balance_fen(), bal - charged);
+    assert_eq!(sim.ledger().last().unwrap().kind, "upgrade");
     let end0 = m["end_time"].as_str().unwrap().to_string();
-    op(&conn, "lease_renew", id, &[("months", "1")]).await;
-    assert!(
-        get(&conn, "getlease", id).await["end_time"]
-            .as_str()
-            .unwrap()
-            > end0.as_str()
+    let bal = sim.balance_fen();
+    let renewed = op(&conn, "lease_renew", id, &[("months", "1")]).await;
+    assert_eq!(
+        get(&conn, "getlease", id).await["end_time"],
+        months_after(&end0, 1).as_str()
     );
+    assert_eq!(sim.balance_fen(), bal - fen(&renewed["money"]));
     assert!(op(&conn, "lease_getvncurl", id, &[]).await["url"].is_string());
     assert_eq!(
         op(
@@ -119,8 +130,12 @@ async fn dedicated_and_colocation_lifecycles() {
             .len(),
         2
     );
-    op(&conn, "lease_refund", id, &[]).await;
+    let bal = sim.balance_fen();
+    let refund = op(&conn, "lease_refund", id, &[]).await;
     assert_eq!(get(&conn, "getlease", id).await["order_status"], -2);
+    // Bought moments ago: most of what was paid comes back.
+    assert!(fen(&refund["money"]) > 855_000 / 2);
+    assert_eq!(sim.balance_fen(), bal + fen(&refund["money"]));
 
     // Colocation: 800.00 + power 1A/220V 100.00 = 900.00.
     let v = conn
@@ -137,24 +152,54 @@ async fn dedicated_and_colocation_lifecycles() {
     assert_eq!(v["money"], "900.00");
     let id = v["ids"][0].as_i64().unwrap();
     assert_eq!(get(&conn, "getidc", id).await["power"], "1A/220V");
-    for (action, extra) in [
-        ("idc_stop", vec![]),
-        ("idc_start", vec![]),
-        ("idc_restart", vec![]),
-        ("idc_setpsw", vec![("password", "I-pass-1")]),
-        ("idc_upgrade", vec![("defenseAdd", "100")]),
-        ("idc_renew", vec![("months", "2")]),
+    let state = |v: serde_json::Value| {
+        (
+            v["run_status"].as_i64(),
+            v["login_password"].as_str().map(str::to_string),
+            v["defense"].as_i64(),
+        )
+    };
+    let end0 = get(&conn, "getidc", id).await["end_time"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (action, extra, run, password, defense) in [
+        ("idc_stop", vec![], -1, None, 5),
+        ("idc_start", vec![], 1, None, 5),
+        ("idc_restart", vec![], 1, None, 5),
+        (
+            "idc_setpsw",
+            vec![("password", "I-pass-1")],
+            1,
+            Some("I-pass-1"),
+            5,
+        ),
+        (
+            "idc_upgrade",
+            vec![("defenseAdd", "100")],
+            1,
+            Some("I-pass-1"),
+            105,
+        ),
         (
             "idc_install",
             vec![("systemID", CENTOS), ("password", "I-pass-2")],
+            1,
+            Some("I-pass-2"),
+            105,
         ),
     ] {
         op(&conn, action, id, &extra).await;
+        let (r, p, d) = state(get(&conn, "getidc", id).await);
+        assert_eq!((r, d), (Some(run), Some(defense)), "{action}");
+        if let Some(password) = password {
+            assert_eq!(p.as_deref(), Some(password), "{action}");
+        }
     }
-    let m = get(&conn, "getidc", id).await;
+    op(&conn, "idc_renew", id, &[("months", "2")]).await;
     assert_eq!(
-        (m["defense"].as_i64(), m["login_password"].as_str()),
-        (Some(105), Some("I-pass-2"))
+        get(&conn, "getidc", id).await["end_time"],
+        months_after(&end0, 2).as_str()
     );
     assert!(op(&conn, "idc_getvncurl", id, &[]).await["url"].is_string());
     assert_eq!(
@@ -238,6 +283,7 @@ async fn hosting_orders_and_operations() {
     op(&conn, &hop("hosting_stop"), id, &[]).await;
     assert_eq!(get(&conn, "gethosting", id).await["run_status"], -1);
     op(&conn, &hop("hosting_start"), id, &[]).await;
+    assert_eq!(get(&conn, "gethosting", id).await["run_status"], 1);
     op(&conn, &hop("hosting_edit_name"), id, &[("name", "my blog")]).await;
     op(
         &conn,
@@ -357,8 +403,9 @@ async fn hosting_orders_and_operations() {
         .any(|s| s.upstream_id == id.to_string()
             && s.domains.contains(&"www.example.com".to_string())));
     let bal = sim.balance_fen();
-    op(&conn, &hop("hosting_refund"), id, &[]).await;
-    assert!(sim.balance_fen() > bal);
+    let refund = op(&conn, &hop("hosting_refund"), id, &[]).await;
+    assert!(fen(&refund["money"]) > 81_600);
+    assert_eq!(sim.balance_fen(), bal + fen(&refund["money"]));
     assert_eq!(get(&conn, "gethosting", id).await["order_status"], -2);
 }
 
@@ -383,7 +430,6 @@ async fn database_orders_and_operations() {
     let id = v["ids"][0].as_i64().unwrap();
     let sop = |o: &str| format!("sql_operate#{o}");
     op(&conn, &sop("sql_edit_name"), id, &[("name", "orders db")]).await;
-    op(&conn, &sop("sql_reissue"), id, &[]).await;
     op(
         &conn,
         &sop("sql_set_access"),
@@ -406,6 +452,18 @@ async fn database_orders_and_operations() {
     assert_eq!(
         (d["name"].as_str(), d["db_password"].as_str()),
         (Some("orders db"), Some("Sql-2"))
+    );
+    // Re-created from the creation parameters: the first password and local-only
+    // access are back; the local name (never sent to the node) stays.
+    op(&conn, &sop("sql_reissue"), id, &[]).await;
+    let d = get(&conn, "getsql", id).await;
+    assert_eq!(
+        (d["name"].as_str(), d["db_password"].as_str()),
+        (Some("orders db"), Some("Sql-1"))
+    );
+    assert_eq!(
+        op(&conn, &sop("sql_get_access"), id, &[]).await["msg"],
+        "127.0.0.1"
     );
     for _ in 0..3 {
         assert_eq!(
@@ -480,6 +538,30 @@ async fn database_orders_and_operations() {
         .any(|d| d.upstream_id == id.to_string() && d.size_mb == Some(2000)));
     assert_eq!(conn.list_all("sql_orders").await.unwrap().len(), 2);
     assert_eq!(conn.list("sql_product", &[]).await.unwrap().len(), 2);
-    op(&conn, &sop("sql_refund"), id, &[]).await;
+    let bal = sim.balance_fen();
+    let refund = op(&conn, &sop("sql_refund"), id, &[]).await;
     assert_eq!(get(&conn, "getsql", id).await["order_status"], -2);
+    assert!(fen(&refund["money"]) > 0);
+    assert_eq!(sim.balance_fen(), bal + fen(&refund["money"]));
+    // Refunded is deleted: a second refund is refused and pays nothing.
+    assert!(conn
+        .invoke(&sop("sql_refund"), &[("guid", &id.to_string())])
+        .await
+        .is_err());
+    assert_eq!(sim.balance_fen(), bal + fen(&refund["money"]));
+}
+
+/// `"12.34"` as fen.
+fn fen(v: &serde_json::Value) -> i64 {
+    let d: rust_decimal::Decimal = v.as_str().unwrap().parse().unwrap();
+    i64::try_from(d * rust_decimal::Decimal::ONE_HUNDRED).unwrap()
+}
+
+/// A `Y-m-d H:i:s` time `n` calendar months later (how terms extend).
+fn months_after(t: &str, n: i64) -> String {
+    let dt = jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", t).unwrap();
+    dt.checked_add(jiff::Span::new().months(n))
+        .unwrap()
+        .strftime("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }

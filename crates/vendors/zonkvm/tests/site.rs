@@ -429,3 +429,217 @@ async fn file_manager() {
     let err = h_err(&conn, "hosting_delete_file", &[("path", ROOT)]).await;
     assert!(matches!(err, Error::Upstream { .. }));
 }
+
+#[tokio::test]
+async fn ssl_deploy_report_force_https_and_remove() {
+    let (sim, _srv, conn) = sandbox().await;
+    let cert = include_str!("fixtures/site.crt");
+    let key = include_str!("fixtures/site.key");
+    let none = h(&conn, "hosting_get_ssl", &[]).await;
+    assert_eq!(
+        none,
+        serde_json::json!({"status": false, "startDate": "", "endDate": "", "issuer": "", "dns": []})
+    );
+    // No certificate, no forced HTTPS; garbage is refused as the field it came in.
+    assert!(
+        matches!(h_err(&conn, "hosting_http_to_https", &[]).await, Error::Upstream { ref message, .. } if message == "站点未部署SSL证书")
+    );
+    assert!(matches!(
+        h_err(&conn, "hosting_set_ssl", &[("key", key), ("csr", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----")]).await,
+        Error::InvalidInput { ref field, .. } if field == "csr"
+    ));
+    assert!(matches!(
+        h_err(&conn, "hosting_set_ssl", &[("key", cert), ("csr", cert)]).await,
+        Error::InvalidInput { ref field, .. } if field == "key"
+    ));
+    assert_eq!(h(&conn, "hosting_get_ssl", &[]).await["status"], false);
+
+    h(
+        &conn,
+        "hosting_set_ssl",
+        &[("type", "1"), ("key", key), ("csr", cert)],
+    )
+    .await;
+    let got = h(&conn, "hosting_get_ssl", &[]).await;
+    // What `openssl x509 -dates -issuer -ext subjectAltName` says of the fixture.
+    assert_eq!(
+        got,
+        serde_json::json!({
+            "status": true, "startDate": "2026-11-25", "endDate": "2027-11-25",
+            "issuer": "Zonk Test CA", "dns": ["test.jhgf.gyhost.cn", "www.jhgf.example"],
+        })
+    );
+    assert_eq!(sim.hosting_forces_https(SITE), Some(false));
+    h(&conn, "hosting_http_to_https", &[]).await;
+    assert_eq!(sim.hosting_forces_https(SITE), Some(true));
+    h(&conn, "hosting_close_to_https", &[]).await;
+    assert_eq!(sim.hosting_forces_https(SITE), Some(false));
+
+    // Taking the SSL listener away also ends a forced redirect.
+    h(&conn, "hosting_http_to_https", &[]).await;
+    h(&conn, "hosting_close_ssl_conf", &[]).await;
+    assert_eq!(sim.hosting_forces_https(SITE), Some(false));
+    assert_eq!(h(&conn, "hosting_get_ssl", &[]).await["status"], false);
+    assert!(
+        matches!(h_err(&conn, "hosting_close_ssl_conf", &[]).await, Error::Upstream { ref message, .. } if message == "站点未部署SSL证书")
+    );
+
+    // unset_ssl removes a deployed certificate the same way.
+    h(&conn, "hosting_set_ssl", &[("key", key), ("csr", cert)]).await;
+    h(
+        &conn,
+        "hosting_unset_ssl",
+        &[("name", "site"), ("password", "")],
+    )
+    .await;
+    assert_eq!(h(&conn, "hosting_get_ssl", &[]).await["status"], false);
+    assert!(matches!(
+        h_err(&conn, "hosting_unset_ssl", &[]).await,
+        Error::Upstream { .. }
+    ));
+}
+
+#[tokio::test]
+async fn chunked_upload_writes_resumes_and_refuses_a_wrong_offset() {
+    let (_sim, _srv, conn) = sandbox().await;
+    // A chunk keeps its bytes as sent: leading blanks, a quote, CRLF, a boundary look-alike.
+    let first = "  line one \"q\"\r\n--not-a-boundary\r\n";
+    h(
+        &conn,
+        "hosting_upload",
+        &[
+            ("contents_path", ROOT),
+            ("start", "0"),
+            ("file", first),
+            ("filename", "notes.txt"),
+        ],
+    )
+    .await;
+    assert_eq!(body(&conn, "notes.txt").await, first);
+    let offset = first.len().to_string();
+    h(
+        &conn,
+        "hosting_upload",
+        &[
+            ("contents_path", ROOT),
+            ("start", &offset),
+            ("file", "tail"),
+            ("filename", "notes.txt"),
+        ],
+    )
+    .await;
+    assert_eq!(body(&conn, "notes.txt").await, format!("{first}tail"));
+    assert_eq!(
+        h(
+            &conn,
+            "hosting_upload_files_exists",
+            &[("files", r#"["notes.txt","nope.txt"]"#)]
+        )
+        .await,
+        serde_json::json!(["notes.txt"])
+    );
+    // A resume from the wrong offset, outside the site, or without a name changes nothing.
+    for (params, field) in [
+        (
+            vec![
+                ("contents_path", ROOT),
+                ("start", "3"),
+                ("file", "x"),
+                ("filename", "notes.txt"),
+            ],
+            "start",
+        ),
+        (
+            vec![
+                ("contents_path", "/etc"),
+                ("file", "x"),
+                ("filename", "passwd"),
+            ],
+            "contents_path",
+        ),
+        (vec![("contents_path", ROOT), ("file", "x")], "filename"),
+    ] {
+        let err = h_err(&conn, "hosting_upload", &params).await;
+        assert!(
+            matches!(err, Error::InvalidInput { field: ref f, .. } if f == field),
+            "{err:?}"
+        );
+    }
+    assert_eq!(body(&conn, "notes.txt").await, format!("{first}tail"));
+    // Starting over at 0 replaces the file.
+    h(
+        &conn,
+        "hosting_upload",
+        &[
+            ("contents_path", ROOT),
+            ("file", "new"),
+            ("filename", "notes.txt"),
+        ],
+    )
+    .await;
+    assert_eq!(body(&conn, "notes.txt").await, "new");
+}
+
+async fn body(conn: &ZonkvmConnection, name: &str) -> String {
+    let path = format!("{ROOT}/{name}");
+    h(
+        conn,
+        "hosting_get_file_body",
+        &[("rewrite", "x"), ("path", &path)],
+    )
+    .await["data"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_site_cannot_grow_past_its_space() {
+    let (_sim, _srv, conn) = sandbox().await;
+    let chunk = "a".repeat(3 << 20);
+    let mut size = 0usize;
+    let err = loop {
+        let start = size.to_string();
+        let params = [
+            ("contents_path", ROOT),
+            ("start", start.as_str()),
+            ("file", chunk.as_str()),
+            ("filename", "big.bin"),
+        ];
+        let mut p = vec![("guid", "1")];
+        p.extend_from_slice(&params);
+        match conn.invoke("hosting_operate#hosting_upload", &p).await {
+            Ok(_) => size += chunk.len(),
+            Err(e) => break e,
+        }
+        assert!(size < 64 << 20, "no limit reached");
+    };
+    assert!(
+        matches!(err, Error::Upstream { ref message, .. } if message == "网站空间不足"),
+        "{err:?}"
+    );
+    assert!(size >= 12 << 20, "stopped early at {size}");
+    // The refused chunk left nothing behind; copying the big file would double it.
+    assert_eq!(body(&conn, "big.bin").await.len(), size);
+    let err = h_err(
+        &conn,
+        "hosting_zip",
+        &[
+            ("path", ROOT),
+            ("filename", "big.bin"),
+            ("dfile", &format!("{ROOT}/big.zip")),
+        ],
+    )
+    .await;
+    assert!(
+        matches!(err, Error::Upstream { ref message, .. } if message == "网站空间不足"),
+        "{err:?}"
+    );
+    let names = h(
+        &conn,
+        "hosting_upload_files_exists",
+        &[("files", r#"["big.bin","big.zip"]"#)],
+    )
+    .await;
+    assert_eq!(names, serde_json::json!(["big.bin"]));
+}

@@ -40,16 +40,11 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
 }
 
 fn server(st: &State, id: i64) -> Result<&Cloud, Fail> {
-    st.servers.get(&id).ok_or_else(|| NOT_FOUND.into())
+    order(&st.servers, id)
 }
 
 fn server_mut(st: &mut State, id: i64) -> Result<&mut Cloud, Fail> {
-    let s = st
-        .servers
-        .get_mut(&id)
-        .ok_or_else(|| NOT_FOUND.to_string())?;
-    s.base.usable()?;
-    Ok(s)
+    live(&mut st.servers, id)
 }
 
 /// The getserver row, keys in the document's order.
@@ -158,6 +153,34 @@ fn parse_disks(text: &str) -> Result<Vec<i64>, Fail> {
         .collect()
 }
 
+/// Disks, bandwidth and defense within the line's published limits (getlines'
+/// harddiskMin/MaxNum, harddiskMin/MaxSize, bandwidthMin/MaxSize, defenseMin/MaxSize).
+/// Besides being the rule, the bounds keep every price sum small.
+fn within_line(line: &Value, disks: &[i64], bw: i64, defense: i64) -> Result<(), Fail> {
+    let count = i64::try_from(disks.len()).unwrap_or(i64::MAX);
+    // The first disk is the system disk, which the data-disk size limits do not cover.
+    let sizes_ok = disks.iter().enumerate().all(|(i, &d)| {
+        d > 0
+            && (i == 0 && d <= 2048
+                || d >= vi(line, "harddiskMinSize") && d <= vi(line, "harddiskMaxSize"))
+    });
+    if !sizes_ok || count < 1 || count > vi(line, "harddiskMaxNum").max(1) + 1 {
+        return Err("硬盘超出线路允许范围".into());
+    }
+    if bw < vi(line, "bandwidthMinSize") || bw > vi(line, "bandwidthMaxSize") {
+        return Err("带宽超出线路允许范围".into());
+    }
+    if defense
+        < vi(line, "defenseMinSize")
+            .min(vi(line, "defenseFreeSize"))
+            .max(0)
+        || defense > vi(line, "defenseMaxSize").max(vi(line, "defenseFreeSize"))
+    {
+        return Err("防御超出线路允许范围".into());
+    }
+    Ok(())
+}
+
 fn create(st: &mut State, r: &Req<'_>) -> Answer {
     let p = Purchase::read(r)?;
     let line = open_line(st, r.need("line_guid")?, "buyStatus")?.clone();
@@ -175,10 +198,8 @@ fn create(st: &mut State, r: &Req<'_>) -> Answer {
             .unwrap_or_else(|| vs(&sys, "system_harddisk")),
     )?;
     let bw = p.int("bandwidth", vi(&line, "bandwidthMinSize"))?;
-    if bw < vi(&line, "bandwidthMinSize") || bw > vi(&line, "bandwidthMaxSize") {
-        return Err("带宽超出线路允许范围".into());
-    }
     let defense = p.int("defense", vi(&line, "defenseFreeSize"))?;
+    within_line(&line, &disks, bw, defense)?;
     let price = monthly(st, &line, cpu, ram, &disks, bw, defense)?;
     let password = p.text("loginPassword");
     let line_id = vi(&line, "_id");
@@ -275,6 +296,7 @@ fn upgrade(st: &mut State, r: &Req<'_>) -> Answer {
     {
         return Err("升级配置不能低于原配置".into());
     }
+    within_line(&line, &disks, bw, defense)?;
     let months = s.base.months.max(1);
     let new_monthly =
         to_fen(monthly(st, &line, cpu, memory, &disks, bw, defense)? * discount(&line, months));

@@ -48,16 +48,11 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
 }
 
 pub(crate) fn site(st: &State, id: i64) -> Result<&Hosting, Fail> {
-    st.hostings.get(&id).ok_or_else(|| NOT_FOUND.into())
+    order(&st.hostings, id)
 }
 
 pub(crate) fn site_mut(st: &mut State, id: i64) -> Result<&mut Hosting, Fail> {
-    let h = st
-        .hostings
-        .get_mut(&id)
-        .ok_or_else(|| NOT_FOUND.to_string())?;
-    h.base.usable()?;
-    Ok(h)
+    live(&mut st.hostings, id)
 }
 
 /// A site's root directory on the node.
@@ -361,13 +356,13 @@ fn add_database(st: &mut State, r: &Req<'_>) -> Answer {
             db_code: h.db_code.clone(),
             db_name: format!("{}_db", h.ftp_name),
             db_user: format!("{}_db", h.ftp_name),
+            created_password: password.clone(),
             db_password: password,
             renew_auto: 0,
-            access: "127.0.0.1".into(),
+            access: super::sql::DEFAULT_ACCESS.into(),
             backups: Vec::new(),
             backup_progress: 100,
             import_progress: 100,
-            reissued: 0,
         },
     );
     Ok((OK_WRITE, json!({"id": n})))

@@ -10,7 +10,9 @@
 //! `error()` defaults for a non-AJAX caller).
 //!
 //! Business rules: purchases, renewals and upgrades charge the balance (plus credit);
-//! a refused one changes nothing. Every charge and refund is a ledger row. Repeating a
+//! a refused one changes nothing — `dispatch` restores the state of any write that
+//! answers `code: 0`. Terms are 1..=[`MAX_MONTHS`] months and sizes stay within the
+//! line's published limits, which also keeps every price far from overflow. Every charge and refund is a ledger row. Repeating a
 //! `create_order` `order_id` (or a renew `client_order_id`) replays the first answer
 //! without charging again — the document names these ids but not their semantics; this
 //! is our assumption, and clients must not rely on it. `create_order` answers
@@ -27,7 +29,9 @@ mod physical;
 mod seed;
 mod site;
 mod sql;
+mod ssl;
 mod state;
+mod x509;
 
 pub use state::FinanceRecord;
 
@@ -38,7 +42,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use idcgate_core::spec::ActionSpec;
+use idcgate_core::spec::{ActionKind, ActionSpec};
 use idcgate_core::Vendor;
 use idcgate_wire::Simulator;
 use jiff::{SignedDuration, Timestamp};
@@ -48,6 +52,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 const MAX_BODY: usize = 4 << 20;
+
+/// The longest term accepted anywhere; the document's month lists stop at 36.
+pub(crate) const MAX_MONTHS: i64 = 120;
 
 /// What a handler answers: the success message and `data` (`""` when there is none).
 pub(crate) type Answer = Result<(&'static str, Value), Fail>;
@@ -119,6 +126,17 @@ impl Sim {
     /// Every charge and refund so far.
     pub fn ledger(&self) -> Vec<FinanceRecord> {
         self.lock().account.ledger.clone()
+    }
+
+    /// Whether a hosting order forces HTTPS (what the site's web server config says;
+    /// the API has no read for it). `None` if there is no such order.
+    pub fn hosting_forces_https(&self, id: i64) -> Option<bool> {
+        self.lock().hostings.get(&id).map(|h| h.panel.force_https)
+    }
+
+    /// A cloud server's VNC password (server_setvnc sets it; no documented read shows it).
+    pub fn vnc_password(&self, id: i64) -> Option<String> {
+        self.lock().servers.get(&id).map(|s| s.vnc_password.clone())
     }
 
     pub fn server_count(&self) -> usize {
@@ -249,7 +267,25 @@ fn dispatch(st: &mut State, fields: &[(String, String)]) -> Answer {
         })?;
     let handler = handler_for(row.name()).ok_or_else(|| "请求错误".to_string())?;
     st.tick();
-    handler(st, &Req { fields })
+    if row.kind == ActionKind::Read {
+        return handler(st, &Req { fields });
+    }
+    // A refused write must change nothing, whatever step of a handler refused it (a
+    // hosting upgrade charges traffic before it checks the new product, a file batch
+    // may fail half way). Keeping a copy is cheaper than proving every handler
+    // validates before it mutates.
+    let before = st.clone();
+    let answer = handler(st, &Req { fields }).and_then(|ok| {
+        if st.grew_past_quota(&before) {
+            Err("网站空间不足".to_string())
+        } else {
+            Ok(ok)
+        }
+    });
+    if answer.is_err() {
+        *st = before;
+    }
+    answer
 }
 
 /// The spec row of a wire action (following `obj_type` / `operate` for dispatchers);
@@ -277,6 +313,7 @@ fn handler_for(name: &str) -> Option<Handler> {
         .or_else(|| physical::handler(name))
         .or_else(|| hosting::handler(name))
         .or_else(|| sql::handler(name))
+        .or_else(|| ssl::handler(name))
 }
 
 fn multipart_boundary(content_type: &str) -> Option<String> {
@@ -288,7 +325,7 @@ fn multipart_boundary(content_type: &str) -> Option<String> {
     Some(content_type[at + 9..].trim().trim_matches('"').to_string())
 }
 
-/// Reads the text fields of a multipart body; file parts are kept as their text.
+/// Reads the fields of a multipart body; file parts are kept as (lossy UTF-8) text.
 fn parse_multipart(body: &[u8], boundary: &str) -> Vec<(String, String)> {
     let delim = format!("--{boundary}");
     let text = String::from_utf8_lossy(body);
@@ -300,14 +337,19 @@ fn parse_multipart(body: &[u8], boundary: &str) -> Vec<(String, String)> {
         let Some((head, value)) = part.split_once("\r\n\r\n") else {
             continue;
         };
-        let name = head
-            .split(';')
-            .map(str::trim)
-            .find_map(|p| p.strip_prefix("name="))
-            .map(|n| n.split(['\r', '\n']).next().unwrap_or(n).trim_matches('"'));
-        if let Some(name) = name {
+        let attr = |key: &str| {
+            head.split(';')
+                .map(str::trim)
+                .find_map(|p| p.strip_prefix(key))
+                .map(|n| n.split(['\r', '\n']).next().unwrap_or(n).trim_matches('"'))
+        };
+        if let Some(name) = attr("name=") {
             let value = value.strip_suffix("\r\n").unwrap_or(value);
             out.push((name.to_string(), value.to_string()));
+        }
+        // A file part's own name is the upload's `filename` (hosting_upload).
+        if let Some(filename) = attr("filename=") {
+            out.push(("filename".to_string(), filename.to_string()));
         }
     }
     out

@@ -3,7 +3,7 @@
 //! so a refusal leaves nothing half-done.
 
 use super::state::*;
-use super::{Answer, Req, OK_READ, OK_WRITE};
+use super::{Answer, Req, MAX_MONTHS, OK_READ, OK_WRITE};
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 
@@ -77,7 +77,7 @@ impl Purchase {
         if !(1..=20).contains(&p.number) {
             return Err("参数错误：content.number格式不正确".into());
         }
-        if p.months < 1 {
+        if !(1..=MAX_MONTHS).contains(&p.months) {
             return Err("参数错误：content.months格式不正确".into());
         }
         Ok(p)
@@ -147,7 +147,7 @@ pub(crate) fn buy(
     }
     let monthly_fen = to_fen(monthly * discount);
     let unit_fen = to_fen(monthly * Decimal::from(p.months) * discount);
-    let total = unit_fen * p.number;
+    let total = unit_fen.checked_mul(p.number).ok_or(NO_BALANCE)?;
     let now = st.now();
     let first = st.peek(fam.name());
     st.account.charge(
@@ -182,18 +182,20 @@ pub(crate) fn renew(
     months: i64,
     client_order_id: &str,
 ) -> Answer {
-    let what = format!("renew_{}", fam.name());
+    // Keyed by order too: one client order id reused for another order must not
+    // replay the first order's answer.
+    let what = format!("renew_{}_{id}", fam.name());
     if let Some(a) = replay(st, &what, client_order_id) {
         return a;
     }
-    if months < 1 {
+    if !(1..=MAX_MONTHS).contains(&months) {
         return Err("续费时长不正确".into());
     }
     let b = base(st, fam, id)?;
     if matches!(b.order_status, -1 | -2) {
         return Err("产品已删除".into());
     }
-    let cost = b.monthly_fen * months;
+    let cost = b.monthly_fen.checked_mul(months).ok_or(NO_BALANCE)?;
     let now = st.now();
     st.account.charge(
         now,
@@ -285,7 +287,9 @@ pub(crate) fn power(st: &mut State, fam: Fam, id: i64, op: Power) -> Answer {
 /// `{pages, servers}` for page `page` (from 1) of `rows`.
 pub(crate) fn paged(rows: Vec<Value>, page: i64) -> Answer {
     let pages = rows.len().div_ceil(PAGE_SIZE);
-    let skip = usize::try_from(page.max(1) - 1).unwrap_or(0) * PAGE_SIZE;
+    let skip = usize::try_from(page.max(1) - 1)
+        .unwrap_or(0)
+        .saturating_mul(PAGE_SIZE);
     let servers: Vec<Value> = rows.into_iter().skip(skip).take(PAGE_SIZE).collect();
     Ok((OK_READ, json!({"pages": pages, "servers": servers})))
 }
@@ -299,22 +303,22 @@ pub(crate) fn chart(req: &Req<'_>, id: i64, bandwidth_mbps: i64) -> Answer {
             .map_err(|_| format!("参数错误：{k}格式不正确"))
     };
     let (start, end) = (ms("start_time")?, ms("end_time")?);
-    if end <= start {
-        return Err("结束时间必须大于开始时间".into());
-    }
     let step = 300_000;
-    let count = ((end - start) / step).clamp(1, 288);
+    let count = match end.checked_sub(start) {
+        Some(span) if span > 0 => (span / step).clamp(1, 288),
+        _ => return Err("结束时间必须大于开始时间".into()),
+    };
     let ts = |t: i64| -> Result<jiff::Timestamp, Fail> {
         jiff::Timestamp::from_millisecond(t)
             .map_err(|_| "参数错误：start_time格式不正确".to_string())
     };
     let label = |t: jiff::Timestamp| t.to_zoned(china()).strftime("%Y-%m-%d %H:%M").to_string();
-    let peak = bandwidth_mbps.max(1) * 1_000_000;
+    let peak = bandwidth_mbps.clamp(1, 1_000_000) * 1_000_000;
     let (mut date, mut inn, mut out) = (Vec::new(), Vec::new(), Vec::new());
     for n in 0..count {
         let t = start + n * step;
         date.push(label(ts(t)?));
-        let wave = ((t / step + id) % 12) + 1;
+        let wave = (t / step % 12 + id % 12).rem_euclid(12) + 1;
         inn.push(peak * wave / 24);
         out.push(peak * wave / 48);
     }
@@ -345,11 +349,15 @@ pub(crate) fn renew_until(st: &mut State, fam: Fam, req: &Req<'_>) -> Answer {
     if new_end <= from {
         return Err("新到期时间必须晚于当前到期时间".into());
     }
+    // Whole months needed to reach the new end; a stated renewLength may be longer
+    // (the caller pays for it) but never shorter, or the term would outrun the payment.
+    let needed = (1..=MAX_MONTHS)
+        .find(|m| add_months(from, *m) >= new_end)
+        .ok_or("续费时长不正确")?;
     let months = match req.int("renewLength")? {
+        Some(m) if m < needed => return Err("续费时长不足以到达新到期时间".into()),
         Some(m) => m,
-        None => (1..=120)
-            .find(|m| add_months(from, *m) >= new_end)
-            .ok_or("续费时长不正确")?,
+        None => needed,
     };
     renew(st, fam, id, months, "")?;
     let b = base_mut(st, fam, id)?;

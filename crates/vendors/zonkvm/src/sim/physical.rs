@@ -66,15 +66,11 @@ fn table_mut(st: &mut State, fam: Fam) -> &mut std::collections::BTreeMap<i64, P
 }
 
 fn machine(st: &State, fam: Fam, id: i64) -> Result<&Physical, Fail> {
-    table(st, fam).get(&id).ok_or_else(|| NOT_FOUND.into())
+    order(table(st, fam), id)
 }
 
 fn machine_mut(st: &mut State, fam: Fam, id: i64) -> Result<&mut Physical, Fail> {
-    let m = table_mut(st, fam)
-        .get_mut(&id)
-        .ok_or_else(|| NOT_FOUND.to_string())?;
-    m.base.usable()?;
-    Ok(m)
+    live(table_mut(st, fam), id)
 }
 
 fn lines(st: &State, fam: Fam) -> &[Value] {
@@ -174,6 +170,25 @@ fn monthly(
     Ok(price)
 }
 
+/// Bandwidth, IPs and defense within the line's maxima (never below the product's own
+/// bandwidth or one IP); the bounds also keep prices and IP lists small.
+fn within_line(
+    line: &Value,
+    product: &Value,
+    bw: i64,
+    ipnum: i64,
+    defense: i64,
+) -> Result<(), Fail> {
+    let max = |k: &str, floor: i64| vi(line, k).max(floor);
+    if !(0..=max("bandwidth_max_size", vi(product, "bandwidth"))).contains(&bw)
+        || !(1..=max("ip_max_size", 1)).contains(&ipnum)
+        || !(0..=max("defense_max_size", vi(product, "defense"))).contains(&defense)
+    {
+        return Err("配置超出线路允许范围".into());
+    }
+    Ok(())
+}
+
 /// discount1/2/3 apply from 12/24/36 months; 0 means none (the idc example's 0.00).
 fn discount(line: &Value, months: i64) -> Decimal {
     let key = match months {
@@ -210,12 +225,7 @@ fn create(st: &mut State, r: &Req<'_>, fam: Fam) -> Answer {
     let bw = p.int("bandwidth", vi(&product, "bandwidth"))?;
     let ipnum = p.int(ip_key, 1)?;
     let defense = p.int("defense", vi(&product, "defense"))?;
-    if bw > vi(&line, "bandwidth_max_size").max(vi(&product, "bandwidth"))
-        || ipnum < 1
-        || ipnum > vi(&line, "ip_max_size").max(1)
-    {
-        return Err("配置超出线路允许范围".into());
-    }
+    within_line(&line, &product, bw, ipnum, defense)?;
     let power = if fam == Fam::Idc {
         p.text("power").unwrap_or_default()
     } else {
@@ -280,7 +290,7 @@ fn upgrade(st: &mut State, r: &Req<'_>, fam: Fam) -> Answer {
         r.int_or("bandwidthAdd", 0)?,
         r.int_or("defenseAdd", 0)?,
     );
-    if ip_add < 0 || bw_add < 0 || def_add < 0 || ip_add + bw_add + def_add == 0 {
+    if ip_add < 0 || bw_add < 0 || def_add < 0 || (ip_add, bw_add, def_add) == (0, 0, 0) {
         return Err("升级配置不正确".into());
     }
     let m = machine(st, fam, id)?.clone();
@@ -288,7 +298,13 @@ fn upgrade(st: &mut State, r: &Req<'_>, fam: Fam) -> Answer {
         .filter(|l| vi(l, "upgrade_status") == 1 || fam == Fam::Idc)
         .ok_or(BAD_LINE)?;
     let product = find(products(st, fam), "guid", &m.product_guid).ok_or("产品不存在或已下架")?;
-    let (bw, ipnum, defense) = (m.bandwidth + bw_add, m.ipnum + ip_add, m.defense + def_add);
+    let sum = |a: i64, b: i64| a.checked_add(b).ok_or("配置超出线路允许范围");
+    let (bw, ipnum, defense) = (
+        sum(m.bandwidth, bw_add)?,
+        sum(m.ipnum, ip_add)?,
+        sum(m.defense, def_add)?,
+    );
+    within_line(line, product, bw, ipnum, defense)?;
     let new_monthly = to_fen(
         monthly(line, product, bw, ipnum, defense, &m.power)? * discount(line, m.base.months),
     );

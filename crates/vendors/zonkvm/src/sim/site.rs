@@ -139,6 +139,7 @@ pub(crate) fn handler(op: &str) -> Option<Handler> {
         "hosting_mv_file" => mv_file,
         "hosting_check_exists_files" => check_exists,
         "hosting_upload_files_exists" => upload_exists,
+        "hosting_upload" => upload,
         "hosting_set_batch_data" => set_batch_data,
         "hosting_paste_file" => paste_file,
         "hosting_batch_paste" => batch_paste,
@@ -562,6 +563,38 @@ fn upload_exists(st: &mut State, r: &Req<'_>) -> Answer {
         .filter(|n| h.panel.files.contains_key(&format!("{root}/{n}")))
         .collect();
     Ok((OK_READ, json!(found)))
+}
+
+/// One chunk of a file upload into `contents_path`: `start` 0 (re)writes the file, any
+/// other `start` must be the size already uploaded (resuming) and appends. The tree
+/// holds text, so a binary chunk is kept as lossy UTF-8, and sizes are its bytes.
+fn upload(st: &mut State, r: &Req<'_>) -> Answer {
+    let start = r.int_or("start", 0)?;
+    let name = r.need("filename")?.to_string();
+    // A file's bytes are data, not a value to trim.
+    let chunk = idcgate_wire::form::get(r.fields, "file")
+        .ok_or("缺少必要参数：file")?
+        .to_string();
+    if name.contains('/') || name == "." || name == ".." {
+        return Err("参数错误：filename格式不正确".into());
+    }
+    let now = st.now();
+    let (h, dir_path) = at(st, r, "contents_path")?;
+    if !h.panel.files.get(&dir_path).is_some_and(|n| n.dir) {
+        return Err("目录不存在".into());
+    }
+    let path = format!("{dir_path}/{name}");
+    let node = h.panel.files.entry(path).or_insert_with(|| file("", now));
+    if node.dir {
+        return Err("文件或目录已存在".into());
+    }
+    match usize::try_from(start) {
+        Ok(0) => node.content = chunk,
+        Ok(n) if n == node.content.len() => node.content.push_str(&chunk),
+        _ => return Err("参数错误：start格式不正确".into()),
+    }
+    node.modified = now;
+    Ok((OK_WRITE, empty()))
 }
 
 fn set_batch_data(st: &mut State, r: &Req<'_>) -> Answer {

@@ -10,6 +10,9 @@ use serde_json::{json, Value};
 
 const MAX_BACKUPS: usize = 3;
 
+/// Who may connect to a new database (dataAccess `127.0.0.1`).
+pub(crate) const DEFAULT_ACCESS: &str = "127.0.0.1";
+
 pub(crate) fn handler(name: &str) -> Option<Handler> {
     let op = name.strip_prefix("sql_operate#");
     Some(match (name, op) {
@@ -26,8 +29,13 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
             db_mut(st, r.guid()?)?.name = name;
             Ok((OK_WRITE, empty()))
         },
+        // 根据已保存的创建参数重新创建: the panel-side database starts over (creation
+        // password, local-only access, no job running); the order and its backups stay.
         (_, Some("sql_reissue")) => |st, r| {
-            db_mut(st, r.guid()?)?.reissued += 1;
+            let d = db_mut(st, r.guid()?)?;
+            d.db_password = d.created_password.clone();
+            d.access = DEFAULT_ACCESS.into();
+            (d.backup_progress, d.import_progress) = (100, 100);
             Ok((OK_WRITE, empty()))
         },
         (_, Some("sql_get_access")) => |st, r| {
@@ -59,13 +67,11 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
 }
 
 fn db(st: &State, id: i64) -> Result<&Sql, Fail> {
-    st.sqls.get(&id).ok_or_else(|| NOT_FOUND.into())
+    order(&st.sqls, id)
 }
 
 fn db_mut(st: &mut State, id: i64) -> Result<&mut Sql, Fail> {
-    let d = st.sqls.get_mut(&id).ok_or_else(|| NOT_FOUND.to_string())?;
-    d.base.usable()?;
-    Ok(d)
+    live(&mut st.sqls, id)
 }
 
 pub(crate) fn to_json(d: &Sql) -> Value {
@@ -122,13 +128,13 @@ fn create(st: &mut State, r: &Req<'_>) -> Answer {
                     db_code: code.clone(),
                     db_name: name.clone(),
                     db_user: format!("{name}_user"),
+                    created_password: pw.clone(),
                     db_password: pw,
                     renew_auto: p.renew_auto,
-                    access: "127.0.0.1".into(),
+                    access: DEFAULT_ACCESS.into(),
                     backups: Vec::new(),
                     backup_progress: 100,
                     import_progress: 100,
-                    reissued: 0,
                     base,
                 },
             );

@@ -49,7 +49,7 @@ pub(crate) struct Account {
 impl Account {
     /// Takes `fen` or refuses with 余额不足 and changes nothing.
     pub fn charge(&mut self, now: Timestamp, fen: i64, what: Entry<'_>) -> Result<(), Fail> {
-        if self.balance_fen + self.credit_fen < fen {
+        if i128::from(self.balance_fen) + i128::from(self.credit_fen) < i128::from(fen) {
             return Err(NO_BALANCE.into());
         }
         self.post(now, -fen, what);
@@ -61,7 +61,7 @@ impl Account {
     }
 
     fn post(&mut self, now: Timestamp, delta: i64, what: Entry<'_>) {
-        self.balance_fen += delta;
+        self.balance_fen = self.balance_fen.saturating_add(delta);
         let id = self.ledger.len() as i64 + 1;
         self.ledger.push(FinanceRecord {
             id,
@@ -304,6 +304,11 @@ pub(crate) struct Panel {
     pub files: BTreeMap<String, Node>,
     /// Marked by set_batch_data: (Copy|Cut, directory, names).
     pub clipboard: Option<(String, String, Vec<String>)>,
+    /// What the deployed certificate says (hosting_set_ssl), if one is deployed. The
+    /// key and PEM are not kept: no documented read returns them.
+    pub ssl: Option<super::x509::CertInfo>,
+    /// HTTP -> HTTPS 301 (hosting_http_to_https / hosting_close_to_https).
+    pub force_https: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -325,7 +330,9 @@ pub(crate) struct Sql {
     /// Progress (percent) of the last backup and import; they finish on the next query.
     pub backup_progress: i64,
     pub import_progress: i64,
-    pub reissued: i64,
+    /// The password it was created with: sql_reissue re-creates the database from the
+    /// saved creation parameters, so a later reset password does not survive it.
+    pub created_password: String,
 }
 
 /// Static catalogs, kept as the JSON rows the API serves (key order as documented).
@@ -439,6 +446,65 @@ impl State {
             b.expire_if_due(now);
         }
     }
+}
+
+/// The most file bytes the simulator keeps for one site, below any product's disk
+/// quota: every write is copied for rollback, so this bounds both memory and the copy.
+pub(crate) const SITE_BYTES_MAX: usize = 16 << 20;
+
+impl Hosting {
+    pub fn used_bytes(&self) -> usize {
+        self.panel
+            .files
+            .values()
+            .map(|n| n.content.len())
+            .fold(0, usize::saturating_add)
+    }
+
+    /// The product's disk (MB), capped at [`SITE_BYTES_MAX`].
+    pub fn quota_bytes(&self) -> usize {
+        usize::try_from(self.disk)
+            .unwrap_or(0)
+            .saturating_mul(1 << 20)
+            .min(SITE_BYTES_MAX)
+    }
+}
+
+impl State {
+    /// Whether a write left a site over its quota with more than it had before (a site
+    /// already over it, e.g. after a downgrade, may still shrink or stay).
+    pub fn grew_past_quota(&self, before: &State) -> bool {
+        self.hostings.values().any(|h| {
+            let used = h.used_bytes();
+            used > h.quota_bytes()
+                && before
+                    .hostings
+                    .get(&h.base.id)
+                    .is_none_or(|b| used > b.used_bytes())
+        })
+    }
+}
+
+/// What every product family's order carries.
+pub(crate) trait Order {
+    fn base(&self) -> &Base;
+}
+
+macro_rules! orders {
+    ($($t:ty),*) => {$(impl Order for $t { fn base(&self) -> &Base { &self.base } })*};
+}
+orders!(Cloud, Physical, Hosting, Sql);
+
+/// An order by id, or 未找到产品记录.
+pub(crate) fn order<T>(table: &BTreeMap<i64, T>, id: i64) -> Result<&T, Fail> {
+    table.get(&id).ok_or_else(|| NOT_FOUND.into())
+}
+
+/// An order that may be worked on now (see `Base::usable`).
+pub(crate) fn live<T: Order>(table: &mut BTreeMap<i64, T>, id: i64) -> Result<&mut T, Fail> {
+    let o = table.get_mut(&id).ok_or_else(|| NOT_FOUND.to_string())?;
+    o.base().usable()?;
+    Ok(o)
 }
 
 /// Appends a backup with the next id; `name` gets that id.
