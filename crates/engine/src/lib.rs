@@ -85,10 +85,7 @@ impl Engine {
     }
 
     fn lock_connections(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<dyn Connection>>> {
-        match self.connections.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
+        idcgate_core::lock(&self.connections)
     }
 
     /// Writes one audit entry. An audit failure is logged, never hidden: the caller's

@@ -18,10 +18,7 @@ pub struct Metrics {
 
 impl Metrics {
     fn record(&self, method: &str, route: &str, status: u16) {
-        let mut m = match self.requests.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
+        let mut m = idcgate_core::lock(&self.requests);
         *m.entry((method.to_string(), route.to_string(), status))
             .or_default() += 1;
     }
@@ -46,10 +43,7 @@ pub async fn render(State(state): State<AppState>) -> Response {
     let mut out = String::new();
     out.push_str("# HELP idcgate_http_requests_total HTTP requests served.\n# TYPE idcgate_http_requests_total counter\n");
     {
-        let m = match state.metrics.requests.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
+        let m = idcgate_core::lock(&state.metrics.requests);
         for ((method, route, status), n) in m.iter() {
             let _ = writeln!(
                 out,

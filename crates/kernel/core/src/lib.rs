@@ -17,3 +17,13 @@ pub use capability::{Capabilities, Capability, Connection};
 pub use error::{Error, Result};
 pub use model::*;
 pub use money::Money;
+
+/// Locks a mutex even if a previous holder panicked. Every lock in idcgate guards state
+/// that each mutation leaves whole (a simulator's account, a cache, a counter), so one
+/// panicking request must not take every later request down with it.
+pub fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}

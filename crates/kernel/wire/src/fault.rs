@@ -63,10 +63,7 @@ impl FaultHandle {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, FaultConfig> {
-        match self.config.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
+        idcgate_core::lock(&self.config)
     }
 
     fn draw(&self) -> (Duration, Fault) {

@@ -28,10 +28,7 @@ impl RateLimiter {
         }
         loop {
             let wait = {
-                let mut guard = match self.state.lock() {
-                    Ok(g) => g,
-                    Err(poisoned) => poisoned.into_inner(),
-                };
+                let mut guard = idcgate_core::lock(&self.state);
                 let now = Instant::now();
                 let (tokens, last) = *guard;
                 let refilled = (tokens + now.duration_since(last).as_secs_f64() * self.per_sec)

@@ -92,10 +92,7 @@ impl CndnsClient {
 
     /// `yyyyMMddHHmmssfff` in China time, strictly later than the previous one.
     fn next_otime(&self) -> String {
-        let mut last = match self.last_otime.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
+        let mut last = idcgate_core::lock(&self.last_otime);
         let ms = crate::now_ms().max(*last + 1);
         *last = ms;
         crate::china(ms).strftime("%Y%m%d%H%M%S%3f").to_string()

@@ -85,9 +85,7 @@ fn salt() -> &'static str {
     SALT.get_or_init(|| format!("{:032x}", rand::random::<u128>()))
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+use idcgate_core::lock;
 
 /// Parameters the client owns; a caller's value for these is ignored.
 const RESERVED: &[&str] = &[

@@ -510,10 +510,7 @@ impl Sim {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        match self.state.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
+        idcgate_core::lock(&self.state)
     }
 }
 

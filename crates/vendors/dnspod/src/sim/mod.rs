@@ -51,7 +51,7 @@ impl ManualClock {
     }
 
     pub fn advance(&self, by: std::time::Duration) {
-        let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut t = idcgate_core::lock(&self.0);
         let by = SignedDuration::try_from(by).unwrap_or(SignedDuration::MAX);
         *t = t.checked_add(by).unwrap_or(*t);
     }
@@ -59,7 +59,7 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+        *idcgate_core::lock(&self.0)
     }
 }
 
@@ -133,7 +133,7 @@ impl Sim {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        idcgate_core::lock(&self.state)
     }
 
     pub fn now(&self) -> Timestamp {

@@ -72,10 +72,7 @@ impl Sim {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panicked handler leaves the data as consistent as its last statement; the
         // simulator keeps serving rather than poisoning every later test.
-        match self.state.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
+        idcgate_core::lock(&self.state)
     }
 
     /// Freezes the simulator's clock at `now` (for backup hours and expiry tests).

@@ -95,10 +95,7 @@ impl Sim {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panicked handler leaves the data as consistent as its last statement; keep
         // serving rather than poisoning every later request.
-        match self.state.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
+        idcgate_core::lock(&self.state)
     }
 
     /// Adds `n` running cloud servers on the first cloud line (for benchmarks).
