@@ -230,6 +230,54 @@ fn sandbox_tour_cli_and_rest() {
         "the A record added above and the zone's own: {body}"
     );
     assert_eq!(page["items"][0]["rtype"], "A");
+    // Server operations over REST: stop a running XenSystem VM, see the new state.
+    let running = servers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["account"] == "sandbox-xensystem" && s["data"]["power"] == "running")
+        .expect("a running sandbox VM");
+    let action_url = format!(
+        "{}/api/v1/servers/sandbox-xensystem/{}/actions",
+        server.url,
+        running["key"].as_str().unwrap()
+    );
+    assert_eq!(
+        http(
+            "POST",
+            &action_url,
+            Some(&read),
+            Some(r#"{"action":"stop"}"#)
+        )
+        .0,
+        403
+    );
+    let (code, body) = http(
+        "POST",
+        &action_url,
+        op["token"].as_str(),
+        Some(r#"{"action":"stop"}"#),
+    );
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"power\":\"stopped\""), "{body}");
+    let (code, body) = http(
+        "POST",
+        &action_url,
+        op["token"].as_str(),
+        Some(r#"{"action":"explode"}"#),
+    );
+    assert_eq!(code, 400);
+    assert!(body.contains("\"field\":\"action\""), "{body}");
+    let (code, _) = http(
+        "POST",
+        &format!(
+            "{}/api/v1/servers/sandbox-xensystem/99999/actions",
+            server.url
+        ),
+        op["token"].as_str(),
+        Some(r#"{"action":"stop"}"#),
+    );
+    assert_eq!(code, 404);
     let audit = ok(&idcgate(&data, &["--json", "audit"]));
     assert!(
         audit.contains("token:o") && audit.contains("dns.add"),

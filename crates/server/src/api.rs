@@ -477,9 +477,10 @@ async fn list_servers(
 async fn server_action(
     a: Access<Operate>,
     State(state): State<AppState>,
-    Path(server): Path<String>,
+    Path((account, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let server = format!("{account}/{id}");
     let body: ServerActionBody = parse_body(&body)?;
     let op = match body.action.as_str() {
         "start" => ServerOp::Power(PowerAction::Start),
