@@ -267,22 +267,12 @@ async fn account(out: &Out, engine: &Engine, cmd: AccountCmd) -> Result<()> {
             )
         }
         AccountCmd::Remove { name } => {
-            let result = engine
-                .store
-                .remove_account(&name)
-                .await
-                .map_err(EngineError::from);
-            engine
-                .audit(&actor(), "account.remove", &name, &result, |r| {
-                    format!("removed: {r}")
-                })
-                .await;
-            if !result? {
+            if !engine.remove_account(&actor(), &name).await? {
                 bail!("no account named {name:?}");
             }
             out.message(
                 &json!({"removed": name}),
-                &format!("account {name} removed"),
+                &format!("account {name} removed; its resources are marked gone in the inventory"),
             )
         }
         AccountCmd::Test { name } => {

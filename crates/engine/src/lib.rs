@@ -38,6 +38,24 @@ pub enum EngineError {
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
+/// Account name -> (fingerprint of its configuration, connection).
+type ConnectionCache = HashMap<String, (u64, Arc<dyn Connection>)>;
+
+/// Identifies an account's configuration in memory only (never stored or shown), so a
+/// cached connection is dropped as soon as any of it changes.
+fn fingerprint(a: &UpstreamAccount) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (
+        a.vendor,
+        &a.base_url,
+        a.rate_limit_per_sec,
+        a.credentials.to_plain_json(),
+    )
+        .hash(&mut h);
+    h.finish()
+}
+
 pub fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
@@ -46,7 +64,7 @@ pub struct Engine {
     pub store: Arc<dyn Store>,
     pub registry: Registry,
     pub wire: WireConfig,
-    connections: Mutex<HashMap<String, Arc<dyn Connection>>>,
+    connections: Mutex<ConnectionCache>,
 }
 
 impl Engine {
@@ -67,16 +85,49 @@ impl Engine {
     }
 
     /// A connection for the account, reused so its rate limiter and session (cookies,
-    /// halted-after-auth-failure state) are shared by every caller in this process.
+    /// halted-after-auth-failure state) are shared by every caller in this process. The
+    /// account is read from the store each time: another process (the CLI next to a
+    /// running server) may have removed it or changed its credentials.
     pub async fn connection(&self, name: &str) -> Result<Arc<dyn Connection>> {
-        if let Some(c) = self.lock_connections().get(name) {
-            return Ok(c.clone());
-        }
         let account = self.account(name).await?;
+        let print = fingerprint(&account);
+        if let Some((cached_print, conn)) = self.lock_connections().get(name) {
+            if *cached_print == print {
+                return Ok(conn.clone());
+            }
+        }
         let conn = self.registry.connect(&account, &self.wire)?;
         self.lock_connections()
-            .insert(name.to_string(), conn.clone());
+            .insert(name.to_string(), (print, conn.clone()));
         Ok(conn)
+    }
+
+    /// Removes an account; everything it owned leaves the live inventory (marked gone,
+    /// history kept). `false` if there was no such account.
+    pub async fn remove_account(&self, actor: &str, name: &str) -> Result<bool> {
+        let result = self.retire_account(name).await;
+        self.audit(actor, "account.remove", name, &result, |n| {
+            format!("{n} resources marked gone")
+        })
+        .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(EngineError::NoSuchAccount(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn retire_account(&self, name: &str) -> Result<usize> {
+        if !self.store.remove_account(name).await? {
+            return Err(EngineError::NoSuchAccount(name.to_string()));
+        }
+        self.forget_connection(name);
+        let now = now_ms();
+        let mut retired = 0;
+        for kind in idcgate_core::ResourceKind::ALL {
+            retired += self.store.mark_gone(name, kind, &[], now).await?.len();
+        }
+        Ok(retired)
     }
 
     /// Drops a cached connection (after the account's credentials changed).
@@ -84,7 +135,7 @@ impl Engine {
         self.lock_connections().remove(name);
     }
 
-    fn lock_connections(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<dyn Connection>>> {
+    fn lock_connections(&self) -> std::sync::MutexGuard<'_, ConnectionCache> {
         idcgate_core::lock(&self.connections)
     }
 

@@ -43,7 +43,7 @@ impl ServerOp {
 impl Engine {
     /// The account that hosts `zone`, from the inventory.
     pub async fn zone_account(&self, zone: &str) -> Result<String> {
-        let zone = zone.trim_end_matches('.').to_ascii_lowercase();
+        let zone = normalize_zone(zone)?;
         let rows = self
             .store
             .list_resources(&ResourceFilter {
@@ -108,6 +108,7 @@ impl Engine {
 
     /// The zone's records, read live and written back to the inventory.
     pub async fn dns_list(&self, zone: &str) -> Result<Vec<DnsRecord>> {
+        let zone = &normalize_zone(zone)?;
         let (account, conn) = self.dns_of(zone).await?;
         let dns = conn
             .dns()
@@ -123,6 +124,7 @@ impl Engine {
     }
 
     pub async fn dns_add(&self, actor: &str, zone: &str, input: &RecordInput) -> Result<DnsRecord> {
+        let zone = &normalize_zone(zone)?;
         let (account, conn) = self.dns_of(zone).await?;
         let dns = conn
             .dns()
@@ -157,6 +159,7 @@ impl Engine {
         id: &str,
         input: &RecordInput,
     ) -> Result<DnsRecord> {
+        let zone = &normalize_zone(zone)?;
         let (account, conn) = self.dns_of(zone).await?;
         let result = match conn.dns() {
             Some(d) => d
@@ -189,6 +192,7 @@ impl Engine {
     }
 
     pub async fn dns_remove(&self, actor: &str, zone: &str, id: &str) -> Result<()> {
+        let zone = &normalize_zone(zone)?;
         let (account, conn) = self.dns_of(zone).await?;
         let result = match conn.dns() {
             Some(d) => d.delete_record(zone, id).await.map_err(EngineError::from),
@@ -216,6 +220,7 @@ impl Engine {
     }
 
     pub async fn dns_enable(&self, actor: &str, zone: &str, id: &str, enabled: bool) -> Result<()> {
+        let zone = &normalize_zone(zone)?;
         let (account, conn) = self.dns_of(zone).await?;
         let result = match conn.dns() {
             Some(d) => d
@@ -385,4 +390,20 @@ async fn reconcile_created(
             && r.line == input.line
     };
     records.into_iter().find(same).ok_or_else(|| lost.into())
+}
+
+/// The one spelling of a zone used upstream and in the inventory: no surrounding blanks,
+/// no trailing dot, lower case. Anything that cannot be a domain name is refused here
+/// rather than sent upstream or remembered.
+pub fn normalize_zone(zone: &str) -> Result<String> {
+    let z = zone.trim().trim_end_matches('.').to_ascii_lowercase();
+    let valid = !z.is_empty()
+        && z.len() <= 253
+        && z.contains('.')
+        && !z.chars().any(|c| c.is_whitespace() || c == '/' || c == '%');
+    if valid {
+        Ok(z)
+    } else {
+        Err(idcgate_core::Error::invalid("zone", format!("{zone:?} is not a domain name")).into())
+    }
 }

@@ -382,6 +382,7 @@ both_backends!(
     a_lost_create_answer_is_reconciled_by_reading,
     a_listing_the_vendor_cannot_do_is_neither_failure_nor_gone,
     zones_of_an_upstream_that_cannot_list_them_are_found_by_asking,
+    zone_spellings_reach_one_zone_and_removed_accounts_leave_the_inventory,
 );
 
 async fn live_keys(store: &dyn Store) -> Vec<(String, String, String, String)> {
@@ -798,5 +799,77 @@ async fn zones_of_an_upstream_that_cannot_list_them_are_found_by_asking(db: &Tes
     assert!(
         zone_row.is_some(),
         "the answer is remembered in the inventory"
+    );
+}
+
+async fn zone_spellings_reach_one_zone_and_removed_accounts_leave_the_inventory(db: &TestDb) {
+    let (engine, _) = engine_with(db, vec![("a", Some(populated(1, 2)))]).await;
+    engine.sync_all(Arc::new(NoProgress)).await.unwrap();
+    let records = engine.dns_list(" ZONE0.cn. ").await.unwrap();
+    assert_eq!(records.len(), 2);
+    let keys: Vec<String> = engine
+        .store
+        .list_resources(&ResourceFilter {
+            kind: Some(ResourceKind::DnsRecord),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
+    assert!(
+        keys.iter().all(|k| k.starts_with("zone0.cn/")),
+        "one spelling in the inventory: {keys:?}"
+    );
+    for bad in ["", "  ", "zone0 cn", "../etc", "nodot"] {
+        let err = engine.dns_list(bad).await.unwrap_err();
+        assert!(
+            matches!(err, idcgate_engine::EngineError::Upstream(Error::InvalidInput { ref field, .. }) if field == "zone"),
+            "{bad:?}: {err}"
+        );
+    }
+
+    assert!(engine.remove_account("t", "a").await.unwrap());
+    assert!(!engine.remove_account("t", "a").await.unwrap());
+    assert_eq!(
+        engine
+            .store
+            .count_resources(&ResourceFilter::default())
+            .await
+            .unwrap(),
+        0,
+        "nothing of a removed account stays live"
+    );
+    let all = engine
+        .store
+        .list_resources(&ResourceFilter {
+            include_gone: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(!all.is_empty(), "history kept");
+    assert!(
+        matches!(
+            engine.connection("a").await,
+            Err(idcgate_engine::EngineError::NoSuchAccount(_))
+        ),
+        "no stale connection"
+    );
+    let audit: Vec<(String, String)> = engine
+        .store
+        .list_audit(2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.action, a.outcome))
+        .collect();
+    assert_eq!(
+        audit,
+        vec![
+            ("account.remove".to_string(), "error".to_string()),
+            ("account.remove".to_string(), "ok".to_string())
+        ]
     );
 }
