@@ -205,6 +205,18 @@ async fn account(out: &Out, engine: &Engine, cmd: AccountCmd) -> Result<()> {
         } => {
             let vendor: Vendor = vendor.parse()?;
             engine.registry.get(vendor)?;
+            // Names appear in `account/id` server references and in URLs.
+            let name_ok = !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            if !name_ok {
+                bail!("account name {name:?} must be 1-64 letters, digits, '-', '_' or '.'");
+            }
+            if rate == 0 {
+                bail!("--rate must be at least 1 request per second");
+            }
             if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
                 bail!("--base-url must start with http:// or https://");
             }
@@ -223,6 +235,12 @@ async fn account(out: &Out, engine: &Engine, cmd: AccountCmd) -> Result<()> {
                 credentials,
                 rate_limit_per_sec: rate,
             };
+            // Building a connection checks the vendor's required credentials without
+            // touching the network, so an unusable account is never stored.
+            engine
+                .registry
+                .connect(&account, &engine.wire)
+                .with_context(|| format!("{vendor} account {name} is not usable"))?;
             let result = engine
                 .store
                 .add_account(&account)

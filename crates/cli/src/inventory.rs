@@ -122,6 +122,15 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
         }
         Command::Dns(d) => dns(out, engine, d).await,
         Command::Servers { state } => {
+            if let Some(s) = state
+                .as_deref()
+                .filter(|s| !idcgate_core::SERVER_STATES.contains(s))
+            {
+                bail!(
+                    "unknown server state {s:?} (one of {})",
+                    idcgate_core::SERVER_STATES.join(", ")
+                );
+            }
             let rows = engine
                 .store
                 .list_resources(&ResourceFilter {

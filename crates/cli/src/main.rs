@@ -140,8 +140,10 @@ pub enum AccountCmd {
     /// from standard input so it stays out of shell history.
     Add {
         name: String,
+        /// west, cndns, dnspod, zonkvm or xensystem.
         #[arg(long)]
         vendor: String,
+        /// The upstream's API root, e.g. https://api.west.cn (a simulator's URL in the sandbox).
         #[arg(long)]
         base_url: String,
         #[arg(long = "cred")]
@@ -256,11 +258,23 @@ pub enum TokenCmd {
 }
 
 fn main() -> std::process::ExitCode {
+    // Like every Unix filter, end quietly when the reader goes away (`| head`) instead of
+    // panicking on the next write.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
+    let json = cli.global.json;
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            if json {
+                println!("{}", serde_json::json!({ "error": format!("{e:#}") }));
+            } else {
+                eprintln!("error: {e:#}");
+            }
             std::process::ExitCode::FAILURE
         }
     }

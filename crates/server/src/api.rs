@@ -436,6 +436,15 @@ async fn list_servers(
     let Some(wanted) = q.get("state") else {
         return page(&state, &q, filter).await;
     };
+    if !idcgate_core::SERVER_STATES.contains(&wanted.as_str()) {
+        return Err(ApiError::invalid(
+            "state",
+            format!(
+                "state must be one of {}",
+                idcgate_core::SERVER_STATES.join(", ")
+            ),
+        ));
+    }
     // State lives inside the document; filter after reading, then page.
     let mut all_q = q.clone();
     all_q.insert("limit".into(), "1000".into());

@@ -291,12 +291,17 @@ impl SqlStore {
             text_clause(
                 &mut clauses,
                 &mut texts,
-                "LOWER(name) LIKE ?",
-                format!("%{}%", s.to_lowercase()),
+                "LOWER(name) LIKE ? ESCAPE '\\'",
+                format!("%{}%", escape_like(&s.to_lowercase())),
             );
         }
         if let Some(p) = &filter.name_prefix {
-            text_clause(&mut clauses, &mut texts, "name LIKE ?", format!("{p}%"));
+            text_clause(
+                &mut clauses,
+                &mut texts,
+                "name LIKE ? ESCAPE '\\'",
+                format!("{}%", escape_like(p)),
+            );
         }
         if let Some(list) = &filter.accounts {
             if list.is_empty() {
@@ -356,6 +361,18 @@ struct Change<'a> {
     at: i64,
     before: Option<&'a str>,
     after: Option<&'a str>,
+}
+
+/// User text inside a LIKE pattern matches itself: `%`, `_` and the escape are escaped.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn hash_secret(secret: &str) -> String {

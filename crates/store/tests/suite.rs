@@ -201,6 +201,23 @@ async fn resources_upsert_is_idempotent_and_history_kept(f: &TestDb) {
 
 async fn filters_search_expiry_and_paging(f: &TestDb) {
     let s = &f.store;
+    let mut odd = domain_row("under_score%.cn", None, 1);
+    odd.name = "under_score%.cn".into();
+    s.upsert_resource(&odd).await.unwrap();
+    for (needle, hits) in [("_", 1), ("%", 1), ("e_s", 0), ("r_s", 1)] {
+        let f = ResourceFilter {
+            search: Some(needle.into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            s.count_resources(&f).await.unwrap(),
+            hits,
+            "search {needle:?} matches literally"
+        );
+    }
+    s.delete_resource("w1", ResourceKind::Domain, "under_score%.cn", 2)
+        .await
+        .unwrap();
     for (i, n) in ["alpha.com", "beta.cn", "Gamma.net", "delta.org"]
         .iter()
         .enumerate()

@@ -281,6 +281,20 @@ pub enum LifecycleState {
     Deleted,
 }
 
+/// Names a server filter may use: every lifecycle state and every power state, as they
+/// serialize.
+pub const SERVER_STATES: [&str; 9] = [
+    "provisioning",
+    "active",
+    "suspended",
+    "locked",
+    "expired",
+    "deleted",
+    "running",
+    "stopped",
+    "unknown",
+];
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Disk {
     pub size_gb: u32,
@@ -522,6 +536,30 @@ impl FromStr for ResourceKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_states_are_the_serialized_names() {
+        let lifecycle = [
+            LifecycleState::Provisioning,
+            LifecycleState::Active,
+            LifecycleState::Suspended,
+            LifecycleState::Locked,
+            LifecycleState::Expired,
+            LifecycleState::Deleted,
+        ];
+        let power = [
+            PowerState::Running,
+            PowerState::Stopped,
+            PowerState::Unknown,
+        ];
+        let names: Vec<String> = lifecycle
+            .iter()
+            .map(|l| serde_json::to_value(l).unwrap())
+            .chain(power.iter().map(|p| serde_json::to_value(p).unwrap()))
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(names, SERVER_STATES);
+    }
 
     #[test]
     fn credentials_debug_hides_values() {
