@@ -85,7 +85,14 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
             v1.push("CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_append_only()".into());
         }
     }
-    vec![(1, v1)]
+    // v2: TRUNCATE would empty the audit log without firing row triggers.
+    let v2 = match d {
+        Dialect::Sqlite => Vec::new(),
+        Dialect::Postgres => vec![
+            "CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()".to_string(),
+        ],
+    };
+    vec![(1, v1), (2, v2)]
 }
 
 pub fn latest() -> i64 {

@@ -101,6 +101,16 @@ impl SqlStore {
             url: display_url(url),
             message: e.to_string(),
         })?;
+        let mut probe = probe;
+        // SQLite opens any file; reading its schema is what tells a database from junk.
+        let check = match dialect {
+            Dialect::Sqlite => "SELECT count(*) FROM sqlite_master",
+            Dialect::Postgres => "SELECT 1",
+        };
+        probe.execute(check).await.map_err(|e| StoreError::Open {
+            url: display_url(url),
+            message: e.to_string(),
+        })?;
         let _ = sqlx::Connection::close(probe).await;
         let pool = opts
             .connect(&url_owned)
