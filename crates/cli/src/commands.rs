@@ -303,15 +303,31 @@ async fn account(out: &Out, engine: &Engine, cmd: AccountCmd) -> Result<()> {
     }
 }
 
+/// Reads one secret line from standard input; at a terminal the typing is not echoed.
 pub fn read_secret(key: &str) -> Result<String> {
+    use std::io::IsTerminal;
+    let terminal = std::io::stdin().is_terminal();
     eprint!("{key}: ");
+    let set_echo = |on: bool| {
+        // stty acts on the terminal it inherits as standard input.
+        let _ = std::process::Command::new("stty")
+            .arg(if on { "echo" } else { "-echo" })
+            .stdin(std::process::Stdio::inherit())
+            .status();
+    };
+    if terminal {
+        set_echo(false);
+    }
     let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
-        .with_context(|| format!("cannot read {key} from standard input"))?;
+    let read = std::io::stdin().read_line(&mut line);
+    if terminal {
+        set_echo(true);
+        eprintln!();
+    }
+    read.with_context(|| format!("cannot read {key} from standard input"))?;
     let v = line.trim_end_matches(['\r', '\n']).to_string();
     if v.is_empty() {
-        bail!("empty value for credential {key}");
+        bail!("empty value for {key}");
     }
     Ok(v)
 }
