@@ -291,12 +291,7 @@ async fn sync(out: &Out, engine: &Arc<Engine>) -> Result<()> {
         })
     };
     let reports = engine.sync_all(progress).await?;
-    let ok: idcgate_engine::Result<usize> = Ok(reports.len());
-    engine
-        .audit(&actor(), "sync", "all accounts", &ok, |n| {
-            format!("{n} accounts")
-        })
-        .await;
+    engine.audit_sync(&actor(), &reports).await;
     let table = reports
         .iter()
         .map(|r| {

@@ -291,6 +291,24 @@ fn sandbox_tour_cli_and_rest() {
     );
     assert_eq!(code, 200);
     assert!(body.contains("/api/v1/dns/{zone}/records"));
+    assert!(
+        body.contains("securitySchemes") && body.contains("bearer"),
+        "the token scheme is documented"
+    );
+    let (code, body) = http("GET", &format!("{}/api/v1/nosuch", server.url), None, None);
+    assert_eq!(code, 404);
+    assert!(
+        body.contains("\"error\""),
+        "unknown routes answer JSON: {body}"
+    );
+    let (code, body) = http(
+        "DELETE",
+        &format!("{}/api/v1/domains", server.url),
+        Some(&read),
+        None,
+    );
+    assert_eq!(code, 405);
+    assert!(body.contains("method_not_allowed"), "{body}");
 }
 
 /// Minimal HTTP/1.1 client: the test needs status codes and bodies, nothing more.

@@ -212,6 +212,29 @@ pub fn server_row(account: &str, s: &idcgate_core::Server, now: i64) -> Resource
 }
 
 impl Engine {
+    /// Audits a sync run: `ok` only if every listing of every account succeeded.
+    pub async fn audit_sync(&self, actor: &str, reports: &[SyncReport]) {
+        let failures: Vec<String> = reports
+            .iter()
+            .flat_map(|r| r.failed.iter().map(move |f| format!("{}: {f}", r.account)))
+            .collect();
+        let summary = reports
+            .iter()
+            .map(|r| format!("{} +{} ~{} -{}", r.account, r.added, r.changed, r.gone))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let result: Result<String> = if failures.is_empty() {
+            Ok(summary)
+        } else {
+            Err(EngineError::Invalid(format!(
+                "partial sync ({summary}); failed: {}",
+                failures.join("; ")
+            )))
+        };
+        self.audit(actor, "sync", "all accounts", &result, String::clone)
+            .await;
+    }
+
     /// Syncs every configured account concurrently; one report per account.
     pub async fn sync_all(
         self: &Arc<Self>,

@@ -42,9 +42,30 @@ use utoipa::{OpenApi, ToSchema};
         server_action,
         list_audit
     ),
-    components(schemas(Page, RecordBody, ServerActionBody, ErrorBody))
+    components(schemas(Page, RecordBody, ServerActionBody, ErrorBody)),
+    modifiers(&BearerToken)
 )]
 pub struct ApiDoc;
+
+/// Declares the `Authorization: Bearer <token>` scheme every operation uses.
+struct BearerToken;
+
+impl utoipa::Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        openapi.security = Some(vec![SecurityRequirement::new(
+            "token",
+            Vec::<String>::new(),
+        )]);
+    }
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -266,13 +287,7 @@ async fn run_sync(
     State(state): State<AppState>,
 ) -> Result<Json<Value>, ApiError> {
     let reports = state.engine.sync_all(Arc::new(NoProgress)).await?;
-    let ok: idcgate_engine::Result<usize> = Ok(reports.len());
-    state
-        .engine
-        .audit(&a.actor(), "sync", "all accounts", &ok, |n| {
-            format!("{n} accounts")
-        })
-        .await;
+    state.engine.audit_sync(&a.actor(), &reports).await;
     Ok(Json(json!({ "items": reports })))
 }
 

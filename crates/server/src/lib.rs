@@ -31,6 +31,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .nest("/api/v1", api::routes())
+        .fallback(|| async {
+            error::ApiError::not_found("no such endpoint (see /api/v1/openapi.json)")
+        })
+        .method_not_allowed_fallback(|| async { error::ApiError::method_not_allowed() })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::count,
