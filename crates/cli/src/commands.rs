@@ -189,6 +189,7 @@ fn actions(out: &Out, vendor: Option<&str>, format: &str) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(())
         }
+        "table" if out.json => actions(&Out { json: false }, vendor, "json"),
         "table" => out.show(&rows, &headers, rows.clone()),
         other => bail!("unknown format {other:?} (expected table, tsv or json)"),
     }

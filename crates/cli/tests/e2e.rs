@@ -221,6 +221,17 @@ fn sandbox_tour_cli_and_rest() {
     );
     assert_eq!(code, 400);
     assert!(body.contains("\"field\":\"type\""), "{body}");
+    let (code, body) = http(
+        "POST",
+        &url,
+        op["token"].as_str(),
+        Some(r#"{"host":"x","type":"A"}"#),
+    );
+    assert_eq!(code, 400);
+    assert!(
+        body.contains("\"field\":\"value\""),
+        "a missing field is named: {body}"
+    );
     let (code, body) = http("GET", &format!("{url}?type=A&limit=1"), Some(&read), None);
     assert_eq!(code, 200, "{body}");
     let page: serde_json::Value = serde_json::from_str(&body).unwrap();

@@ -150,8 +150,16 @@ fn int_param(
 }
 
 fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::invalid("body", format!("invalid JSON body: {e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        let text = e.to_string();
+        // serde names the offending field as `missing field `x`` / `unknown field `x``.
+        let field = ["missing field `", "unknown field `"]
+            .iter()
+            .find_map(|p| text.split(p).nth(1))
+            .and_then(|rest| rest.split('`').next())
+            .unwrap_or("body");
+        ApiError::invalid(field, format!("invalid JSON body: {text}"))
+    })
 }
 
 fn item(r: &ResourceRow) -> Value {

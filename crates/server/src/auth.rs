@@ -50,8 +50,11 @@ impl<L: ScopeLevel> FromRequestParts<AppState> for Access<L> {
             .ok_or_else(|| {
                 ApiError::unauthorized("missing Authorization: Bearer <token> header")
             })?;
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
         let presented = header
-            .strip_prefix("Bearer ")
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
             .ok_or_else(|| ApiError::unauthorized("Authorization header must be Bearer <token>"))?;
         let token = state
             .engine
