@@ -194,9 +194,21 @@ impl Engine {
     pub async fn dns_remove(&self, actor: &str, zone: &str, id: &str) -> Result<()> {
         let zone = &normalize_zone(zone)?;
         let (account, conn) = self.dns_of(zone).await?;
-        let result = match conn.dns() {
-            Some(d) => d.delete_record(zone, id).await.map_err(EngineError::from),
-            None => Err(EngineError::NoSuchZone(zone.into())),
+        let dns = conn
+            .dns()
+            .ok_or_else(|| EngineError::NoSuchZone(zone.into()))?;
+        let result = match dns.delete_record(zone, id).await {
+            // The answer was lost: the record is gone if the zone no longer lists it.
+            Err(lost @ idcgate_core::Error::UnknownOutcome { .. }) => match dns
+                .list_records(zone)
+                .await
+            {
+                Ok(records) if !records.iter().any(|r| r.upstream_id.as_deref() == Some(id)) => {
+                    Ok(())
+                }
+                _ => Err(lost.into()),
+            },
+            other => other.map_err(EngineError::from),
         };
         if result.is_ok() {
             self.store

@@ -28,6 +28,8 @@ struct FakeState {
     /// Behave like an upstream with no "what do I own" listing.
     cannot_list_domains: bool,
     cannot_list_zones: bool,
+    /// The next delete commits, then its answer is lost.
+    lose_next_delete: bool,
 }
 
 type Shared = Arc<Mutex<FakeState>>;
@@ -198,6 +200,18 @@ impl Dns for Fake {
     }
     async fn delete_record(&self, zone: &str, id: &str) -> Result<()> {
         let mut s = self.0.lock().unwrap();
+        if s.lose_next_delete {
+            s.lose_next_delete = false;
+            s.zones
+                .get_mut(zone)
+                .ok_or_else(|| Error::not_found(zone))?
+                .retain(|r| r.upstream_id.as_deref() != Some(id));
+            return Err(Error::UnknownOutcome {
+                vendor: "fake".into(),
+                action: "delete".into(),
+                message: "timed out".into(),
+            });
+        }
         let recs = s
             .zones
             .get_mut(zone)
@@ -753,6 +767,12 @@ async fn a_lost_create_answer_is_reconciled_by_reading(db: &TestDb) {
         outcomes,
         vec!["unknown_outcome".to_string(), "ok".to_string()]
     );
+
+    // A delete whose answer is lost is confirmed by the zone no longer listing it.
+    shared[0].lock().unwrap().lose_next_delete = true;
+    let id = rec_id_of(&engine, "zone0.cn").await;
+    engine.dns_remove("t", "zone0.cn", &id).await.unwrap();
+    assert!(shared[0].lock().unwrap().zones["zone0.cn"].is_empty());
 }
 
 async fn a_listing_the_vendor_cannot_do_is_neither_failure_nor_gone(db: &TestDb) {
@@ -872,4 +892,11 @@ async fn zone_spellings_reach_one_zone_and_removed_accounts_leave_the_inventory(
             ("account.remove".to_string(), "ok".to_string())
         ]
     );
+}
+
+async fn rec_id_of(engine: &Engine, zone: &str) -> String {
+    engine.dns_list(zone).await.unwrap()[0]
+        .upstream_id
+        .clone()
+        .unwrap()
 }
