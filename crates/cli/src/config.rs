@@ -34,7 +34,7 @@ impl FileConfig {
                     .with_context(|| format!("cannot read config file {}", path.display()))
             }
         };
-        let cfg: FileConfig = toml::from_str(&text).map_err(|e| {
+        let mut cfg: FileConfig = toml::from_str(&text).map_err(|e| {
             anyhow::anyhow!(
                 "config file {} is invalid: {}",
                 path.display(),
@@ -46,6 +46,12 @@ impl FileConfig {
                 "config file {}: sync_interval_secs must be at least 1",
                 path.display()
             );
+        }
+        // A relative data_dir means "next to this config file", wherever idcgate runs.
+        if let (Some(dir), Some(base)) = (cfg.data_dir.as_mut(), path.parent()) {
+            if dir.is_relative() && !base.as_os_str().is_empty() {
+                *dir = base.join(&*dir);
+            }
         }
         Ok(cfg)
     }

@@ -61,7 +61,10 @@ impl MasterKey {
         }
         let path = key_file.display().to_string();
         match std::fs::read_to_string(key_file) {
-            Ok(text) => MasterKey::from_hex(&text).ok_or(MasterKeyError::BadFile { path }),
+            Ok(text) => {
+                warn_if_shared(key_file);
+                MasterKey::from_hex(&text).ok_or(MasterKeyError::BadFile { path })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if !may_create {
                     return Err(MasterKeyError::Missing { path });
@@ -77,6 +80,20 @@ impl MasterKey {
                 path,
                 message: e.to_string(),
             }),
+        }
+    }
+}
+
+/// A key file others can read defeats the encryption; say so (it still works, so an
+/// operator who chose this is not locked out).
+fn warn_if_shared(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(path = %path.display(), "master key file is readable by other users; chmod 600 it");
+            }
         }
     }
 }
