@@ -390,7 +390,7 @@ async fn call(
                 &format!("call {}", spec.id),
                 &name,
                 &result,
-                |v| truncate(&Engine::scrub_for_audit(v).to_string(), 2000),
+                |v| truncate(&idcgate_wire::redact::scrub_json(v).to_string(), 2000),
             )
             .await;
     }

@@ -5,7 +5,7 @@ use crate::commands::{actor, fmt_ms, read_secret, truncate};
 use crate::output::Out;
 use crate::{Command, DnsCmd, RecordArgs, ServerCmd, TokenCmd};
 use anyhow::{anyhow, bail, Result};
-use idcgate_core::{PowerAction, RecordInput, ResourceKind, Vendor};
+use idcgate_core::{PowerAction, RecordInput, ResourceKind};
 use idcgate_engine::ops::ServerOp;
 use idcgate_engine::sync::{SyncProgress, SyncReport};
 use idcgate_engine::Engine;
@@ -33,16 +33,7 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
                     Some(idcgate_engine::now_ms() + parse_days(&e)? * 86_400_000);
             }
             if let Some(v) = vendor {
-                let v: Vendor = v.parse()?;
-                let names = engine
-                    .store
-                    .list_accounts()
-                    .await?
-                    .into_iter()
-                    .filter(|a| a.vendor == v)
-                    .map(|a| a.name)
-                    .collect();
-                filter.accounts = Some(names);
+                filter.accounts = Some(engine.accounts_of(v.parse()?).await?);
             }
             let rows = engine.store.list_resources(&filter).await?;
             let table = rows
@@ -122,30 +113,9 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
         }
         Command::Dns(d) => dns(out, engine, d).await,
         Command::Servers { state } => {
-            if let Some(s) = state
-                .as_deref()
-                .filter(|s| !idcgate_core::SERVER_STATES.contains(s))
-            {
-                bail!(
-                    "unknown server state {s:?} (one of {})",
-                    idcgate_core::SERVER_STATES.join(", ")
-                );
-            }
             let rows = engine
-                .store
-                .list_resources(&ResourceFilter {
-                    kind: Some(ResourceKind::Server),
-                    ..Default::default()
-                })
+                .servers(ResourceFilter::default(), state.as_deref())
                 .await?;
-            let rows: Vec<ResourceRow> = rows
-                .into_iter()
-                .filter(|r| {
-                    state.as_deref().is_none_or(|s| {
-                        str_of(&r.data, "lifecycle") == s || str_of(&r.data, "power") == s
-                    })
-                })
-                .collect();
             let table = rows
                 .iter()
                 .map(|r| {

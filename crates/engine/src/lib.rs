@@ -168,12 +168,6 @@ impl Engine {
         }
     }
 
-    /// An upstream answer fit for the audit log: values under secret-looking keys (new
-    /// server passwords, tokens, keys) are replaced, whatever the vendor calls them.
-    pub fn scrub_for_audit(value: &serde_json::Value) -> serde_json::Value {
-        idcgate_wire::redact::scrub_json(value)
-    }
-
     /// Checks an account's credentials with the cheapest read it supports.
     pub async fn test_account(&self, name: &str) -> Result<String> {
         let conn = self.connection(name).await?;

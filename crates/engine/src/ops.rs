@@ -2,7 +2,7 @@
 //! whichever account holds the zone or server, written back to the inventory on
 //! success, and audited whatever the outcome.
 
-use crate::sync::{record_key, record_row, server_row};
+use crate::sync::{record_row, server_row};
 use crate::{now_ms, Engine, EngineError, Result};
 use idcgate_core::{Balance, DnsRecord, PowerAction, RecordInput, ResourceKind, Server};
 use idcgate_store::{ResourceFilter, ResourceRow};
@@ -96,13 +96,7 @@ impl Engine {
     ) -> Result<(String, std::sync::Arc<dyn idcgate_core::Connection>)> {
         let account = self.zone_account(zone).await?;
         let conn = self.connection(&account).await?;
-        if conn.dns().is_none() {
-            return Err(idcgate_core::Error::Unsupported {
-                vendor: conn.vendor().to_string(),
-                capability: "dns".into(),
-            }
-            .into());
-        }
+        dns_of_conn(conn.as_ref())?;
         Ok((account, conn))
     }
 
@@ -110,9 +104,7 @@ impl Engine {
     pub async fn dns_list(&self, zone: &str) -> Result<Vec<DnsRecord>> {
         let zone = &normalize_zone(zone)?;
         let (account, conn) = self.dns_of(zone).await?;
-        let dns = conn
-            .dns()
-            .ok_or_else(|| EngineError::NoSuchZone(zone.into()))?;
+        let dns = dns_of_conn(conn.as_ref())?;
         let records = dns.list_records(zone).await?;
         let now = now_ms();
         let rows: Vec<ResourceRow> = records
@@ -126,9 +118,7 @@ impl Engine {
     pub async fn dns_add(&self, actor: &str, zone: &str, input: &RecordInput) -> Result<DnsRecord> {
         let zone = &normalize_zone(zone)?;
         let (account, conn) = self.dns_of(zone).await?;
-        let dns = conn
-            .dns()
-            .ok_or_else(|| EngineError::NoSuchZone(zone.into()))?;
+        let dns = dns_of_conn(conn.as_ref())?;
         let result = match dns.create_record(zone, input).await {
             // The answer was lost: read the zone instead of guessing or retrying.
             Err(lost @ idcgate_core::Error::UnknownOutcome { .. }) => {
@@ -161,13 +151,10 @@ impl Engine {
     ) -> Result<DnsRecord> {
         let zone = &normalize_zone(zone)?;
         let (account, conn) = self.dns_of(zone).await?;
-        let result = match conn.dns() {
-            Some(d) => d
-                .update_record(zone, id, input)
-                .await
-                .map_err(EngineError::from),
-            None => Err(EngineError::NoSuchZone(zone.into())),
-        };
+        let result = dns_of_conn(conn.as_ref())?
+            .update_record(zone, id, input)
+            .await
+            .map_err(EngineError::from);
         if let Ok(r) = &result {
             let now = now_ms();
             let old_key = format!("{zone}/{id}");
@@ -194,9 +181,7 @@ impl Engine {
     pub async fn dns_remove(&self, actor: &str, zone: &str, id: &str) -> Result<()> {
         let zone = &normalize_zone(zone)?;
         let (account, conn) = self.dns_of(zone).await?;
-        let dns = conn
-            .dns()
-            .ok_or_else(|| EngineError::NoSuchZone(zone.into()))?;
+        let dns = dns_of_conn(conn.as_ref())?;
         let result = match dns.delete_record(zone, id).await {
             // The answer was lost: the record is gone if the zone no longer lists it.
             Err(lost @ idcgate_core::Error::UnknownOutcome { .. }) => match dns
@@ -234,13 +219,10 @@ impl Engine {
     pub async fn dns_enable(&self, actor: &str, zone: &str, id: &str, enabled: bool) -> Result<()> {
         let zone = &normalize_zone(zone)?;
         let (account, conn) = self.dns_of(zone).await?;
-        let result = match conn.dns() {
-            Some(d) => d
-                .set_record_enabled(zone, id, enabled)
-                .await
-                .map_err(EngineError::from),
-            None => Err(EngineError::NoSuchZone(zone.into())),
-        };
+        let result = dns_of_conn(conn.as_ref())?
+            .set_record_enabled(zone, id, enabled)
+            .await
+            .map_err(EngineError::from);
         if result.is_ok() {
             let key = format!("{zone}/{id}");
             if let Some(mut row) = self
@@ -336,6 +318,53 @@ impl Engine {
         Ok(server)
     }
 
+    /// Names of the configured accounts of one vendor (for `--vendor` filters).
+    pub async fn accounts_of(&self, vendor: idcgate_core::Vendor) -> Result<Vec<String>> {
+        Ok(self
+            .store
+            .list_accounts()
+            .await?
+            .into_iter()
+            .filter(|a| a.vendor == vendor)
+            .map(|a| a.name)
+            .collect())
+    }
+
+    /// Servers in the inventory matching `filter`, and `state` (a lifecycle or power
+    /// state, see `SERVER_STATES`) if given. State lives inside the stored document, so
+    /// it is matched here, once, for every surface.
+    pub async fn servers(
+        &self,
+        filter: ResourceFilter,
+        state: Option<&str>,
+    ) -> Result<Vec<ResourceRow>> {
+        if let Some(s) = state.filter(|s| !idcgate_core::SERVER_STATES.contains(s)) {
+            return Err(idcgate_core::Error::invalid(
+                "state",
+                format!(
+                    "unknown server state {s:?} (one of {})",
+                    idcgate_core::SERVER_STATES.join(", ")
+                ),
+            )
+            .into());
+        }
+        let filter = ResourceFilter {
+            kind: Some(ResourceKind::Server),
+            limit: None,
+            offset: None,
+            ..filter
+        };
+        let rows = self.store.list_resources(&filter).await?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| {
+                state.is_none_or(|s| {
+                    r.data["lifecycle"].as_str() == Some(s) || r.data["power"].as_str() == Some(s)
+                })
+            })
+            .collect())
+    }
+
     /// Live balances of every account that has billing; errors are per account.
     pub async fn balances(&self) -> Result<Vec<AccountBalance>> {
         let mut out = Vec::new();
@@ -369,11 +398,6 @@ impl Engine {
             }
         }
         Ok(out)
-    }
-
-    /// Record key a record would have in the inventory (for surfaces that show ids).
-    pub fn inventory_record_key(zone: &str, r: &DnsRecord) -> String {
-        record_key(zone, r.upstream_id.as_deref(), r)
     }
 }
 
@@ -418,4 +442,15 @@ pub fn normalize_zone(zone: &str) -> Result<String> {
     } else {
         Err(idcgate_core::Error::invalid("zone", format!("{zone:?} is not a domain name")).into())
     }
+}
+
+/// The account's DNS capability, or the error that says it has none.
+fn dns_of_conn(conn: &dyn idcgate_core::Connection) -> Result<&dyn idcgate_core::capability::Dns> {
+    conn.dns().ok_or_else(|| {
+        idcgate_core::Error::Unsupported {
+            vendor: conn.vendor().to_string(),
+            capability: "dns".into(),
+        }
+        .into()
+    })
 }

@@ -645,7 +645,7 @@ async fn scheduled_jobs_run_once_per_period(db: &TestDb) {
 #[test]
 fn audit_scrubs_secret_looking_fields_at_any_depth() {
     let answer = serde_json::json!({"id": 7, "rootPassword": "Zx9!secret", "data": [{"api_key": "k-123", "name": "web"}], "token": {"nested": "t"}});
-    let scrubbed = Engine::scrub_for_audit(&answer).to_string();
+    let scrubbed = idcgate_wire::redact::scrub_json(&answer).to_string();
     assert!(
         !scrubbed.contains("Zx9!secret") && !scrubbed.contains("k-123"),
         "{scrubbed}"

@@ -174,25 +174,17 @@ fn item(r: &ResourceRow) -> Value {
     })
 }
 
-async fn page(
+/// The `vendor`, `account` and `search` query filters, shared by every inventory list.
+async fn query_filter(
     state: &AppState,
     q: &HashMap<String, String>,
     mut filter: ResourceFilter,
-) -> Result<Json<Page>, ApiError> {
-    let limit = int_param(q, "limit", 100, 1000)?;
-    let offset = int_param(q, "offset", 0, i64::MAX)?;
+) -> Result<ResourceFilter, ApiError> {
     if let Some(v) = q.get("vendor") {
         let vendor: idcgate_core::Vendor = v
             .parse()
             .map_err(|e: idcgate_core::Error| ApiError::invalid("vendor", e.to_string()))?;
-        let accounts = state.engine.store.list_accounts().await?;
-        filter.accounts = Some(
-            accounts
-                .into_iter()
-                .filter(|a| a.vendor == vendor)
-                .map(|a| a.name)
-                .collect(),
-        );
+        filter.accounts = Some(state.engine.accounts_of(vendor).await?);
     }
     if let Some(a) = q.get("account") {
         filter.account = Some(a.clone());
@@ -200,12 +192,42 @@ async fn page(
     if let Some(s) = q.get("search") {
         filter.search = Some(s.clone());
     }
+    Ok(filter)
+}
+
+/// One page of the inventory, paged by the database.
+async fn page(
+    state: &AppState,
+    q: &HashMap<String, String>,
+    filter: ResourceFilter,
+) -> Result<Json<Page>, ApiError> {
+    let limit = int_param(q, "limit", 100, 1000)?;
+    let offset = int_param(q, "offset", 0, i64::MAX)?;
+    let mut filter = query_filter(state, q, filter).await?;
     let total = state.engine.store.count_resources(&filter).await?;
     filter.limit = Some(limit);
     filter.offset = Some(offset);
     let rows = state.engine.store.list_resources(&filter).await?;
     Ok(Json(Page {
         items: rows.iter().map(item).collect(),
+        total,
+        limit,
+        offset,
+    }))
+}
+
+/// One page of items already in memory.
+fn page_of(items: Vec<Value>, q: &HashMap<String, String>) -> Result<Json<Page>, ApiError> {
+    let limit = int_param(q, "limit", 100, 1000)?;
+    let offset = int_param(q, "offset", 0, i64::MAX)?;
+    let total = items.len() as i64;
+    let items = items
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect();
+    Ok(Json(Page {
+        items,
         total,
         limit,
         offset,
@@ -335,8 +357,6 @@ async fn dns_list(
     Path(zone): Path<String>,
     Query(q): Q,
 ) -> Result<Json<Page>, ApiError> {
-    let limit = int_param(&q, "limit", 100, 1000)?;
-    let offset = int_param(&q, "offset", 0, i64::MAX)?;
     let rtype: Option<RecordType> = q
         .get("type")
         .map(|t| {
@@ -358,18 +378,7 @@ async fn dns_list(
         })
         .map(|r| json!(r))
         .collect();
-    let total = records.len() as i64;
-    let items = records
-        .into_iter()
-        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-        .take(usize::try_from(limit).unwrap_or(0))
-        .collect();
-    Ok(Json(Page {
-        items,
-        total,
-        limit,
-        offset,
-    }))
+    page_of(records, &q)
 }
 
 /// Add a record.
@@ -452,55 +461,12 @@ async fn list_servers(
     State(state): State<AppState>,
     Query(q): Q,
 ) -> Result<Json<Page>, ApiError> {
-    let filter = ResourceFilter {
-        kind: Some(ResourceKind::Server),
-        ..Default::default()
-    };
-    let Some(wanted) = q.get("state") else {
-        return page(&state, &q, filter).await;
-    };
-    if !idcgate_core::SERVER_STATES.contains(&wanted.as_str()) {
-        return Err(ApiError::invalid(
-            "state",
-            format!(
-                "state must be one of {}",
-                idcgate_core::SERVER_STATES.join(", ")
-            ),
-        ));
-    }
-    // State lives inside the document; filter after reading, then page.
-    let mut all_q = q.clone();
-    all_q.insert("limit".into(), "1000".into());
-    all_q.remove("offset");
-    let mut rows = Vec::new();
-    let mut offset = 0;
-    loop {
-        all_q.insert("offset".into(), offset.to_string());
-        let Json(p) = page(&state, &all_q, filter.clone()).await?;
-        let n = p.items.len() as i64;
-        rows.extend(p.items.into_iter().filter(|i| {
-            i["data"]["lifecycle"].as_str() == Some(wanted.as_str())
-                || i["data"]["power"].as_str() == Some(wanted.as_str())
-        }));
-        offset += n;
-        if n == 0 || offset >= p.total {
-            break;
-        }
-    }
-    let limit = int_param(&q, "limit", 100, 1000)?;
-    let off = int_param(&q, "offset", 0, i64::MAX)?;
-    let total = rows.len() as i64;
-    let items = rows
-        .into_iter()
-        .skip(off as usize)
-        .take(limit as usize)
-        .collect();
-    Ok(Json(Page {
-        items,
-        total,
-        limit,
-        offset: off,
-    }))
+    let filter = query_filter(&state, &q, ResourceFilter::default()).await?;
+    let rows = state
+        .engine
+        .servers(filter, q.get("state").map(String::as_str))
+        .await?;
+    page_of(rows.iter().map(item).collect(), &q)
 }
 
 /// Power, reinstall or password operations on a server.
