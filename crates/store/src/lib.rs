@@ -185,6 +185,9 @@ pub trait Store: Send + Sync {
     /// Human-readable backend name (`sqlite` / `postgres`).
     fn backend(&self) -> &'static str;
 
+    /// A round trip to the database (health checks).
+    async fn ping(&self) -> Result<()>;
+
     /// Adds an account; `Conflict` if the name is taken. Credentials are encrypted here.
     async fn add_account(&self, account: &UpstreamAccount) -> Result<()>;
     /// Adds or replaces an account by name (used to register sandbox accounts).

@@ -417,6 +417,11 @@ impl Store for SqlStore {
         }
     }
 
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn add_account(&self, account: &UpstreamAccount) -> Result<()> {
         self.write_account(account, false).await
     }
