@@ -102,3 +102,162 @@ impl Error {
         matches!(self, Error::Transport { .. } | Error::RateLimited { .. })
     }
 }
+
+/// What a vendor's refusal means, vendor-neutrally. The variants mirror [`Error`]'s
+/// refusal variants; transport and outcome errors never come from a vendor's code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    Authentication,
+    RateLimited,
+    NotFound,
+    InvalidInput,
+    InsufficientBalance,
+    /// Kept as `Error::Upstream` with the vendor's code and message verbatim.
+    Other,
+}
+
+/// One documented (or observed) error of a vendor: how the client classifies it and
+/// what the simulator answers. `text`, when set, must occur in the message as well —
+/// for vendors whose only distinction is the wording (Zonkvm answers every failure with
+/// code 0) or whose wording overrides the code (West's `余额不足`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VendorCode {
+    /// The code as the vendor sends it; `"*"` matches any code (then `text` must be set).
+    pub code: &'static str,
+    pub text: Option<&'static str>,
+    pub kind: RefusalKind,
+    /// For `InvalidInput`: the field the code is about, when the message does not say.
+    pub field: Option<&'static str>,
+    /// The vendor's own message, as the simulator sends it.
+    pub message: &'static str,
+}
+
+impl VendorCode {
+    pub const fn new(code: &'static str, kind: RefusalKind, message: &'static str) -> Self {
+        VendorCode {
+            code,
+            text: None,
+            kind,
+            field: None,
+            message,
+        }
+    }
+
+    pub const fn field(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
+    }
+
+    pub const fn text(mut self, text: &'static str) -> Self {
+        self.text = Some(text);
+        self
+    }
+
+    fn matches(&self, code: &str, message: &str) -> bool {
+        (self.code == "*" || self.code == code) && self.text.is_none_or(|t| message.contains(t))
+    }
+}
+
+/// A vendor's error-code table, read by its client (code → error) and its simulator
+/// (key → code and message), so the two can never drift apart. First match wins.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorTable {
+    pub vendor: &'static str,
+    pub codes: &'static [VendorCode],
+}
+
+impl ErrorTable {
+    pub const fn new(vendor: &'static str, codes: &'static [VendorCode]) -> Self {
+        ErrorTable { vendor, codes }
+    }
+
+    pub fn lookup(&self, code: &str, message: &str) -> Option<&'static VendorCode> {
+        self.codes.iter().find(|c| c.matches(code, message))
+    }
+
+    /// The entry for `code`, for a simulator about to answer with it. A code missing from
+    /// the table is a bug in the simulator, which its tests catch; it falls back to an
+    /// entry with the code and no message rather than panicking in a server.
+    pub fn entry(&self, code: &'static str) -> VendorCode {
+        self.codes
+            .iter()
+            .find(|c| c.code == code)
+            .copied()
+            .unwrap_or(VendorCode::new(code, RefusalKind::Other, ""))
+    }
+
+    /// A refusal as the caller's error. `field` is the vendor's own pointer at a field
+    /// when its message carries one; otherwise the table's, otherwise `params`.
+    pub fn error(&self, code: &str, message: &str, field: Option<&str>) -> Error {
+        let entry = self.lookup(code, message);
+        let vendor = self.vendor.to_string();
+        let text = if message.is_empty() {
+            format!("code {code}")
+        } else {
+            format!("code {code}: {message}")
+        };
+        match entry.map_or(RefusalKind::Other, |e| e.kind) {
+            RefusalKind::Authentication => Error::Authentication {
+                vendor,
+                message: text,
+            },
+            RefusalKind::RateLimited => Error::RateLimited {
+                vendor,
+                message: text,
+            },
+            RefusalKind::NotFound => Error::NotFound { what: text },
+            RefusalKind::InvalidInput => Error::InvalidInput {
+                field: field
+                    .or(entry.and_then(|e| e.field))
+                    .unwrap_or("params")
+                    .to_string(),
+                reason: text,
+            },
+            RefusalKind::InsufficientBalance => Error::InsufficientBalance {
+                vendor,
+                message: text,
+            },
+            RefusalKind::Other => Error::upstream(vendor, code, message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: ErrorTable = ErrorTable::new(
+        "west",
+        &[
+            VendorCode::new("10000", RefusalKind::Authentication, "身份验证失败"),
+            VendorCode::new("*", RefusalKind::InsufficientBalance, "余额不足").text("余额不足"),
+            VendorCode::new("20116", RefusalKind::InvalidInput, "TTL值错误").field("ttl"),
+        ],
+    );
+
+    #[test]
+    fn codes_and_texts_classify() {
+        assert_eq!(TABLE.error("10000", "x", None).kind(), "authentication");
+        assert_eq!(
+            TABLE.error("50000", "账户余额不足", None).kind(),
+            "insufficient_balance"
+        );
+        assert_eq!(
+            TABLE.error("20116", "bad", None),
+            Error::InvalidInput {
+                field: "ttl".into(),
+                reason: "code 20116: bad".into()
+            }
+        );
+        assert_eq!(
+            TABLE.error("20116", "bad", Some("value")).kind(),
+            "invalid_input"
+        );
+        assert_eq!(
+            TABLE.error("123", "odd", None),
+            Error::upstream("west", "123", "odd")
+        );
+        assert_eq!(TABLE.entry("20116").message, "TTL值错误");
+        assert_eq!(TABLE.entry("99").kind, RefusalKind::Other);
+    }
+}

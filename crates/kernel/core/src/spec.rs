@@ -10,7 +10,11 @@
 //! - `kind`: `read` (retried on transport errors) or `write` (a lost answer is an
 //!   unknown outcome, never retried);
 //! - `params`: comma list of `name[*][:type][=default]`, `*` = required; types are
-//!   `str` (default), `int`, `dec`, `json`, `enum(a|b|c)`;
+//!   `str` (default), `int`, `dec`, `json`, `enum(a|b|c)`. Two extensions:
+//!   `a|b*` = one of `a` or `b` is required (each optional on its own, same type);
+//!   `name#=value` = the row's **sub-action discriminator**: several rows share one wire
+//!   action and are told apart by this field, which the client always sends with this
+//!   value (a caller's copy is replaced) and the simulator routes on;
 //! - `status`: `impl` or `todo` (todo actions are not listed and refuse to run).
 
 use crate::error::{Error, Result};
@@ -27,13 +31,21 @@ pub enum ParamType {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParamSpec {
+    /// The field name; for a one-of group (`a|b*`) the names joined by `|`.
     pub name: String,
     pub required: bool,
     pub ty: ParamType,
     pub default: Option<String>,
+    /// `name#=value`: the fixed sub-action value this row sends (`default` holds it too).
+    pub discriminator: bool,
 }
 
 impl ParamSpec {
+    /// The names a value may arrive under: one, or the members of a one-of group.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.name.split('|')
+    }
+
     /// Checks a supplied value against the declared type; `Err` carries the reason.
     pub fn check(&self, value: &str) -> std::result::Result<(), String> {
         match &self.ty {
@@ -96,19 +108,41 @@ impl ActionSpec {
         self.params.iter().find(|p| p.name == name)
     }
 
-    /// First missing required parameter or mistyped value, if any. Parameters not in the
-    /// spec are passed through: vendors accept undocumented extras.
+    /// First missing required parameter or mistyped value, if any, as `(field, reason)`.
+    /// Parameters not in the spec are passed through: vendors accept undocumented extras.
     pub fn validate<'a, I>(&self, supplied: I) -> std::result::Result<(), (String, String)>
     where
         I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
     {
-        for p in &self.params {
-            let value = supplied
+        let lookup = |name: &str| {
+            supplied
                 .clone()
                 .into_iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(&p.name))
-                .map(|(_, v)| v);
-            match value {
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        };
+        for p in &self.params {
+            if p.discriminator {
+                // The row fixes it; whatever a caller sent is replaced.
+                continue;
+            }
+            if p.name.contains('|') {
+                let mut present = false;
+                for alt in p.names() {
+                    if let Some(v) = lookup(alt).filter(|v| !v.is_empty()) {
+                        present = true;
+                        p.check(v).map_err(|e| (alt.to_string(), e))?;
+                    }
+                }
+                if p.required && !present {
+                    return Err((
+                        p.name.clone(),
+                        format!("one of {} is required", p.name.replace('|', ", ")),
+                    ));
+                }
+                continue;
+            }
+            match lookup(&p.name) {
                 None | Some("") if p.required && p.default.is_none() => {
                     return Err((p.name.clone(), format!("{} is required", p.name)))
                 }
@@ -117,6 +151,152 @@ impl ActionSpec {
             }
         }
         Ok(())
+    }
+
+    /// The row's sub-action discriminator `(field, value)`, if it has one.
+    pub fn discriminator(&self) -> Option<(&str, &str)> {
+        self.params
+            .iter()
+            .find(|p| p.discriminator)
+            .and_then(|p| Some((p.name.as_str(), p.default.as_deref()?)))
+    }
+
+    /// Checks `supplied` against the spec and binds it: typed, defaulted values for the
+    /// client's encoder and the simulator's handlers alike. The caller's pairs are kept
+    /// in order (some signers care) and a discriminator is set to the row's value.
+    pub fn bind<'s, K: AsRef<str>, V: AsRef<str>>(
+        &'s self,
+        supplied: &[(K, V)],
+    ) -> std::result::Result<Args<'s>, InvalidInput> {
+        self.validate(supplied.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
+            .map_err(|(field, reason)| InvalidInput { field, reason })?;
+        let discriminator = self.discriminator();
+        let mut pairs: Vec<(String, String)> = supplied
+            .iter()
+            .filter(|(k, _)| discriminator.is_none_or(|(f, _)| !k.as_ref().eq_ignore_ascii_case(f)))
+            .map(|(k, v)| (k.as_ref().to_string(), v.as_ref().to_string()))
+            .collect();
+        if let Some((field, value)) = discriminator {
+            pairs.push((field.to_string(), value.to_string()));
+        }
+        Ok(Args { spec: self, pairs })
+    }
+}
+
+/// A parameter refused by the spec: the field and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {field}: {reason}")]
+pub struct InvalidInput {
+    pub field: String,
+    pub reason: String,
+}
+
+impl InvalidInput {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<InvalidInput> for Error {
+    fn from(e: InvalidInput) -> Self {
+        Error::InvalidInput {
+            field: e.field,
+            reason: e.reason,
+        }
+    }
+}
+
+/// Arguments checked against an action's spec. Accessors see the value as supplied
+/// (names match case-insensitively, as the upstreams' do) or else the spec's default;
+/// an empty value counts as absent except through [`Args::raw`].
+#[derive(Debug, Clone)]
+pub struct Args<'s> {
+    spec: &'s ActionSpec,
+    pairs: Vec<(String, String)>,
+}
+
+impl<'s> Args<'s> {
+    pub fn action(&self) -> &'s ActionSpec {
+        self.spec
+    }
+
+    /// The pairs to send, in the caller's order; the discriminator (if any) last.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
+    /// The value exactly as supplied, empty included (some vendors give `""` a meaning).
+    pub fn raw(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The supplied value trimmed, or the spec's default; empty counts as absent.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.raw(name)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .or_else(|| self.default_of(name))
+    }
+
+    fn default_of(&self, name: &str) -> Option<&'s str> {
+        self.spec
+            .params
+            .iter()
+            .find(|p| p.names().any(|n| n.eq_ignore_ascii_case(name)))
+            .and_then(|p| p.default.as_deref())
+    }
+
+    /// The value, or `InvalidInput` naming the field when absent.
+    pub fn need(&self, name: &str) -> std::result::Result<&str, InvalidInput> {
+        self.get(name)
+            .ok_or_else(|| InvalidInput::new(name, format!("{name} is required")))
+    }
+
+    /// An integer value. Declared `int` parameters were checked by `bind`; an undeclared
+    /// one that does not parse is `InvalidInput`.
+    pub fn int(&self, name: &str) -> std::result::Result<Option<i64>, InvalidInput> {
+        self.get(name)
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| InvalidInput::new(name, format!("{name} must be an integer")))
+            })
+            .transpose()
+    }
+
+    /// A required integer.
+    pub fn need_int(&self, name: &str) -> std::result::Result<i64, InvalidInput> {
+        self.int(name)?
+            .ok_or_else(|| InvalidInput::new(name, format!("{name} is required")))
+    }
+
+    /// A decimal value (money in yuan, sizes).
+    pub fn dec(
+        &self,
+        name: &str,
+    ) -> std::result::Result<Option<rust_decimal::Decimal>, InvalidInput> {
+        self.get(name)
+            .map(|v| {
+                v.parse().map_err(|_| {
+                    InvalidInput::new(name, format!("{name} must be a decimal number"))
+                })
+            })
+            .transpose()
+    }
+
+    /// A JSON value.
+    pub fn json(&self, name: &str) -> std::result::Result<Option<serde_json::Value>, InvalidInput> {
+        self.get(name)
+            .map(|v| {
+                serde_json::from_str(v)
+                    .map_err(|e| InvalidInput::new(name, format!("{name} must be JSON: {e}")))
+            })
+            .transpose()
     }
 }
 
@@ -241,6 +421,11 @@ fn parse_params(col: &str) -> std::result::Result<Vec<ParamSpec>, String> {
             Some((h, d)) => (h, Some(d.to_string())),
             None => (raw, None),
         };
+        let (head, discriminator) = match head.strip_suffix('#') {
+            Some(h) if default.as_deref().is_some_and(|d| !d.is_empty()) => (h, true),
+            Some(_) => return Err(format!("discriminator {raw:?} needs a value: name#=value")),
+            None => (head, false),
+        };
         let (name_part, ty_part) = match head.split_once(':') {
             Some((n, t)) => (n, Some(t)),
             None => (head, None),
@@ -263,11 +448,15 @@ fn parse_params(col: &str) -> std::result::Result<Vec<ParamSpec>, String> {
             ),
             Some(t) => return Err(format!("unknown parameter type {t:?} for {name}")),
         };
+        if name.split('|').any(|n| n.trim().is_empty()) {
+            return Err(format!("empty alternative in {raw:?}"));
+        }
         out.push(ParamSpec {
             name: name.to_string(),
-            required,
+            required: required || discriminator,
             ty,
             default,
+            discriminator,
         });
     }
     Ok(out)
@@ -326,6 +515,48 @@ xensystem:vm_stat\tread\tPOST\tprocess.aspx?c=api\tvm_stat\tVpsid*:int, charttyp
             spec.require("vm_nope"),
             Err(Error::InvalidInput { .. })
         ));
+    }
+
+    #[test]
+    fn one_of_groups_and_discriminators_bind() {
+        let table = "dnspod:Domain.Info\tread\tPOST\t/Domain.Info\tDomain.Info\tdomain_id|domain*:str, length:int=20\timpl\n\
+xensystem:vm_backup#del\twrite\tPOST\tp\tvm_backup\tvpsid*:int, subaction#=del, bkid*:int\timpl\n";
+        let spec = VendorSpec::parse(Vendor::Dnspod, table.lines().next().unwrap()).unwrap();
+        let info = &spec.actions[0];
+        let none: [(&str, &str); 0] = [];
+        let err = info.bind(&none).unwrap_err();
+        assert_eq!(err.field, "domain_id|domain");
+        assert!(err.reason.contains("one of domain_id, domain"));
+        let args = info.bind(&[("DOMAIN", " x.com ")]).unwrap();
+        assert_eq!(args.get("domain"), Some("x.com"));
+        assert_eq!(args.raw("domain"), Some(" x.com "));
+        assert_eq!(args.int("length").unwrap(), Some(20), "default applies");
+        assert_eq!(args.pairs().len(), 1, "defaults are not sent");
+        assert!(info.bind(&[("domain", ""), ("domain_id", "")]).is_err());
+
+        let spec = VendorSpec::parse(Vendor::Xensystem, table.lines().nth(1).unwrap()).unwrap();
+        let del = &spec.actions[0];
+        assert_eq!(del.discriminator(), Some(("subaction", "del")));
+        let args = del
+            .bind(&[("vpsid", "7"), ("subaction", "revert"), ("bkid", "2")])
+            .unwrap();
+        assert_eq!(
+            args.pairs(),
+            &[
+                ("vpsid".to_string(), "7".to_string()),
+                ("bkid".to_string(), "2".to_string()),
+                ("subaction".to_string(), "del".to_string())
+            ],
+            "the row's value replaces the caller's"
+        );
+        assert_eq!(args.need_int("vpsid").unwrap(), 7);
+        assert_eq!(
+            del.bind(&[("vpsid", "x"), ("bkid", "2")])
+                .unwrap_err()
+                .field,
+            "vpsid"
+        );
+        assert!(VendorSpec::parse(Vendor::West, "west:a\tread\tPOST\tp\ta\tsub#\timpl").is_err());
     }
 
     #[test]

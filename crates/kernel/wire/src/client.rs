@@ -1,12 +1,12 @@
 //! The HTTP client every vendor client sends through.
 //!
-//! Policy lives here, once: User-Agent, timeouts, the per-account rate limit, retries for
-//! reads only, and the rule that a write whose answer is lost is an unknown outcome.
+//! The transport under [`crate::exchange`]: User-Agent, timeouts, the per-account rate
+//! limit, and logging with secrets blanked. Retry and outcome policy live in `exchange`.
 
+use crate::exchange::Failure;
 use crate::ratelimit::RateLimiter;
 use crate::redact::Redactor;
 use bytes::Bytes;
-use idcgate_core::spec::ActionKind;
 use idcgate_core::{Error, Result, Vendor};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +15,8 @@ use std::time::Duration;
 pub struct WireConfig {
     pub user_agent: String,
     pub timeout: Duration,
-    /// Extra attempts for reads that failed in transport. Writes are never retried.
+    /// Extra attempts for reads that failed in transport or whose answer was unreadable.
+    /// Writes are never retried.
     pub read_retries: u32,
 }
 
@@ -90,7 +91,6 @@ pub struct HttpClient {
     vendor: Vendor,
     http: reqwest::Client,
     limiter: Arc<RateLimiter>,
-    read_retries: u32,
     redactor: Redactor,
 }
 
@@ -122,7 +122,6 @@ impl HttpClient {
             vendor,
             http,
             limiter: Arc::new(RateLimiter::new(rate_per_sec)),
-            read_retries: cfg.read_retries,
             redactor,
         })
     }
@@ -131,65 +130,70 @@ impl HttpClient {
         &self.redactor
     }
 
-    /// Sends one request under the account's rate limit. Reads are retried on transport
-    /// failure; a write that may have reached the upstream and lost its answer becomes
-    /// `Error::UnknownOutcome`.
+    /// Sends one request under the account's rate limit, once. Policy (retries,
+    /// outcomes) belongs to [`crate::exchange::Exchange`]; this is only the transport.
+    pub async fn transmit(
+        &self,
+        action: &str,
+        req: &WireRequest,
+    ) -> std::result::Result<WireResponse, Failure> {
+        self.limiter.acquire().await;
+        tracing::debug!(vendor = %self.vendor, action, "upstream call");
+        if let Some(body) = &req.body {
+            tracing::trace!(
+                vendor = %self.vendor,
+                body = %self.redactor.redact(&loggable_form(body)),
+                "request body"
+            );
+        }
+        match self.send_once(req).await {
+            Ok(resp) => {
+                tracing::trace!(
+                    vendor = %self.vendor,
+                    status = resp.status,
+                    body = %self.redactor.redact(&String::from_utf8_lossy(&resp.body)),
+                    "response body"
+                );
+                Ok(resp)
+            }
+            Err(e) => Err(Failure {
+                reached: !e.is_connect() && !e.is_builder(),
+                message: self.redactor.redact(&describe(&e)),
+            }),
+        }
+    }
+
+    /// The pre-`Exchange` path, kept only while vendor crates move to
+    /// [`crate::exchange::Exchange`]; it goes with the last of them.
     pub async fn send(
         &self,
         action: &str,
-        kind: ActionKind,
+        kind: idcgate_core::spec::ActionKind,
         req: &WireRequest,
     ) -> Result<WireResponse> {
-        let attempts = match kind {
-            ActionKind::Read => 1 + self.read_retries,
-            ActionKind::Write => 1,
-        };
-        let mut last_err = None;
+        let write = kind == idcgate_core::spec::ActionKind::Write;
+        let attempts = if write { 1 } else { 3 };
+        let mut last = String::new();
         for attempt in 0..attempts {
             if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(200 << attempt.min(5))).await;
+                tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
             }
-            self.limiter.acquire().await;
-            tracing::debug!(vendor = %self.vendor, action, attempt, "upstream call");
-            if let Some(body) = &req.body {
-                tracing::trace!(
-                    vendor = %self.vendor,
-                    body = %self.redactor.redact(&loggable_form(body)),
-                    "request body"
-                );
-            }
-            match self.send_once(req).await {
-                Ok(resp) => {
-                    tracing::trace!(
-                        vendor = %self.vendor,
-                        status = resp.status,
-                        body = %self.redactor.redact(&String::from_utf8_lossy(&resp.body)),
-                        "response body"
-                    );
-                    return Ok(resp);
-                }
-                Err(e) => {
-                    let reached = !e.is_connect() && !e.is_builder();
-                    let message = self.redactor.redact(&describe(&e));
-                    tracing::warn!(vendor = %self.vendor, action, %message, "upstream call failed");
-                    if kind == ActionKind::Write && reached {
-                        return Err(Error::UnknownOutcome {
-                            vendor: self.vendor.to_string(),
-                            action: action.to_string(),
-                            message,
-                        });
-                    }
-                    last_err = Some(Error::Transport {
+            match self.transmit(action, req).await {
+                Ok(resp) => return Ok(resp),
+                Err(f) if write && f.reached => {
+                    return Err(Error::UnknownOutcome {
                         vendor: self.vendor.to_string(),
-                        message,
-                    });
+                        action: action.to_string(),
+                        message: f.message,
+                    })
                 }
+                Err(f) => last = f.message,
             }
         }
-        Err(last_err.unwrap_or_else(|| Error::Transport {
+        Err(Error::Transport {
             vendor: self.vendor.to_string(),
-            message: "no attempt made".into(),
-        }))
+            message: last,
+        })
     }
 
     async fn send_once(

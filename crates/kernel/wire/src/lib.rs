@@ -1,13 +1,16 @@
 //! Wire: the HTTP machinery shared by every vendor client and simulator.
 //!
-//! Owns: form encoding in GBK or UTF-8, the HTTP client (User-Agent, timeouts, per-account
-//! rate limits, retries for reads only, unknown-outcome mapping for writes), secret
+//! Owns: form encoding in GBK or UTF-8, the one call path every vendor client runs
+//! through (`exchange`: spec checks, retries for reads only, unknown outcomes for
+//! writes, timing), the HTTP transport (User-Agent, timeouts, per-account rate
+//! limits), secret
 //! redaction, and the simulators' fault-injection layer and server helpers.
 //!
 //! Must not know: any particular vendor's actions, envelopes or field names; storage.
 
 pub mod charset;
 pub mod client;
+pub mod exchange;
 pub mod fault;
 pub mod form;
 pub mod ratelimit;
@@ -16,6 +19,7 @@ pub mod sim;
 
 pub use charset::Charset;
 pub use client::{HttpClient, WireConfig, WireRequest, WireResponse};
+pub use exchange::{Decoded, Exchange, Protocol, Refusal};
 pub use fault::{FaultConfig, FaultHandle};
 pub use redact::Redactor;
 pub use sim::{SimServer, Simulator};

@@ -1,0 +1,271 @@
+//! The one call path every vendor client runs through.
+//!
+//! A vendor crate implements [`Protocol`]: how to encode one request from an action's
+//! spec and its bound arguments, and how to read an answer (data, the vendor's refusal,
+//! or unreadable). [`Exchange`] owns everything else, once, for all five vendors:
+//! parameter checks against the spec, the per-account rate limit (inside
+//! [`HttpClient`]), retries of reads — also of a read whose answer arrived but could
+//! not be read — the rule that a write whose answer is lost or unreadable is
+//! `Error::UnknownOutcome` and is never retried, redaction of what upstreams echo, and
+//! timing metrics. No vendor crate runs its own retry loop or decides an outcome.
+
+use crate::client::{HttpClient, WireRequest, WireResponse};
+use idcgate_core::capability::Params;
+use idcgate_core::error::ErrorTable;
+use idcgate_core::spec::{ActionKind, ActionSpec, Args, VendorSpec};
+use idcgate_core::{Error, Result, Vendor};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A vendor's refusal: its own code and message, verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: String,
+    pub message: String,
+    /// The field the vendor's answer points at, when it names one.
+    pub field: Option<String>,
+}
+
+impl Refusal {
+    pub fn new(code: impl ToString, message: impl Into<String>) -> Self {
+        Refusal {
+            code: code.to_string(),
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+}
+
+/// What an answer said.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decoded {
+    /// The vendor did it (or, for a read, here is what it holds).
+    Data(Value),
+    /// The vendor refused; nothing changed.
+    Refused(Refusal),
+    /// An answer arrived but says nothing we can trust (a proxy's 502, a truncated
+    /// body, an envelope without its status). For a read: retried. For a write: the
+    /// change may have happened, so its outcome is unknown.
+    Unreadable(String),
+}
+
+/// What a vendor crate supplies to run on the shared call path.
+pub trait Protocol: Send + Sync + 'static {
+    fn vendor(&self) -> Vendor;
+
+    fn spec(&self) -> &'static VendorSpec;
+
+    /// The vendor's error-code table; refusals are classified through it.
+    fn errors(&self) -> &'static ErrorTable;
+
+    /// Refuses a call before anything is sent (DNSPod halts credentials after an
+    /// authentication failure), or checks what the spec cannot say (West's GBK-only text).
+    fn admit(&self, _action: &ActionSpec, _args: &Args<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    /// One attempt's request. Called again for every retry, so a signature that depends
+    /// on the time is fresh each time.
+    fn encode(&self, action: &ActionSpec, args: &Args<'_>) -> Result<WireRequest>;
+
+    /// Reads one answer. Also the place to keep what an answer carries for later calls
+    /// (DNSPod's D令牌 cookie).
+    fn decode(&self, action: &ActionSpec, response: &WireResponse) -> Decoded;
+
+    /// A refusal as the caller's error: the table's classification by default.
+    fn refused(&self, _action: &ActionSpec, refusal: &Refusal) -> Error {
+        self.errors()
+            .error(&refusal.code, &refusal.message, refusal.field.as_deref())
+    }
+
+    /// Told after every answer that was read, so a protocol can keep login state
+    /// (clear a one-shot code on success, halt after an authentication failure).
+    fn observe(&self, _action: &ActionSpec, _outcome: &Result<Value>) {}
+}
+
+/// A vendor's protocol over one account's HTTP client: the whole call path.
+pub struct Exchange<P> {
+    protocol: P,
+    http: HttpClient,
+    read_retries: u32,
+    backoff: Duration,
+}
+
+impl<P: Protocol> Exchange<P> {
+    /// `read_retries` extra attempts for reads (from `WireConfig`).
+    pub fn new(protocol: P, http: HttpClient, read_retries: u32) -> Self {
+        Exchange {
+            protocol,
+            http,
+            read_retries,
+            backoff: Duration::from_millis(200),
+        }
+    }
+
+    /// The first pause between read attempts (doubled each time; tests shorten it).
+    pub fn with_backoff(mut self, first: Duration) -> Self {
+        self.backoff = first;
+        self
+    }
+
+    pub fn protocol(&self) -> &P {
+        &self.protocol
+    }
+
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    /// Runs an implemented action by id or short name with the caller's parameters.
+    pub async fn call(&self, action: &str, params: &Params) -> Result<Value> {
+        let spec = self.protocol.spec().require(action)?;
+        let args = spec.bind(params)?;
+        self.run(&args).await
+    }
+
+    /// `call` for typed callers: `&[("domain", "x.com")]`.
+    pub async fn call_kv(&self, action: &str, params: &[(&str, &str)]) -> Result<Value> {
+        let spec = self.protocol.spec().require(action)?;
+        let args = spec.bind(params)?;
+        self.run(&args).await
+    }
+
+    /// Runs bound arguments: the retry and outcome policy, once for every vendor.
+    pub async fn run(&self, args: &Args<'_>) -> Result<Value> {
+        let action = args.action();
+        self.protocol.admit(action, args)?;
+        let attempts = match action.kind {
+            ActionKind::Read => 1 + self.read_retries,
+            ActionKind::Write => 1,
+        };
+        let vendor = self.protocol.vendor();
+        let started = Instant::now();
+        let mut last = String::new();
+        for attempt in 0..attempts {
+            if attempt > 0 {
+                tokio::time::sleep(self.backoff * (1 << (attempt - 1).min(5))).await;
+            }
+            let request = self.protocol.encode(action, args)?;
+            let failure = match self.http.transmit(&action.id, &request).await {
+                Ok(response) => match self.protocol.decode(action, &response) {
+                    Decoded::Data(value) => {
+                        let outcome = Ok(value);
+                        self.protocol.observe(action, &outcome);
+                        record(vendor, "ok", started);
+                        return outcome;
+                    }
+                    Decoded::Refused(mut refusal) => {
+                        refusal.message = self.http.redactor().redact(&refusal.message);
+                        let outcome = Err(self.protocol.refused(action, &refusal));
+                        self.protocol.observe(action, &outcome);
+                        record(vendor, "refused", started);
+                        return outcome;
+                    }
+                    Decoded::Unreadable(why) => Failure {
+                        reached: true,
+                        message: format!("HTTP {}: {why}", response.status),
+                    },
+                },
+                Err(failure) => failure,
+            };
+            let message = self.http.redactor().redact(&failure.message);
+            tracing::warn!(%vendor, action = %action.id, attempt, %message, "upstream call failed");
+            if action.kind == ActionKind::Write && failure.reached {
+                record(vendor, "unknown_outcome", started);
+                return Err(Error::UnknownOutcome {
+                    vendor: vendor.to_string(),
+                    action: action.id.clone(),
+                    message,
+                });
+            }
+            last = message;
+        }
+        record(vendor, "transport", started);
+        Err(Error::Transport {
+            vendor: vendor.to_string(),
+            message: last,
+        })
+    }
+}
+
+/// A request that produced no answer we can read.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// Whether the request may have reached the upstream (a connect failure did not).
+    pub reached: bool,
+    pub message: String,
+}
+
+/// Implements `idcgate_core::Connection` for a vendor client holding an
+/// [`Exchange`], listing the capabilities it serves — the one place a connection's
+/// raw call surface is written:
+///
+/// ```ignore
+/// idcgate_wire::impl_connection!(WestClient, exchange, [registrar, dns, compute]);
+/// ```
+#[macro_export]
+macro_rules! impl_connection {
+    ($client:ty, $exchange:ident, [$($cap:ident),* $(,)?]) => {
+        #[async_trait::async_trait]
+        impl idcgate_core::Connection for $client {
+            fn vendor(&self) -> idcgate_core::Vendor {
+                $crate::exchange::Protocol::vendor(self.$exchange.protocol())
+            }
+            fn spec(&self) -> &'static idcgate_core::spec::VendorSpec {
+                $crate::exchange::Protocol::spec(self.$exchange.protocol())
+            }
+            async fn call(
+                &self,
+                action: &str,
+                params: &idcgate_core::capability::Params,
+            ) -> idcgate_core::Result<serde_json::Value> {
+                self.$exchange.call(action, params).await
+            }
+            $($crate::impl_connection!(@cap $cap);)*
+        }
+    };
+    (@cap registrar) => { fn registrar(&self) -> Option<&dyn idcgate_core::capability::Registrar> { Some(self) } };
+    (@cap dns) => { fn dns(&self) -> Option<&dyn idcgate_core::capability::Dns> { Some(self) } };
+    (@cap compute) => { fn compute(&self) -> Option<&dyn idcgate_core::capability::Compute> { Some(self) } };
+    (@cap web_hosting) => { fn web_hosting(&self) -> Option<&dyn idcgate_core::capability::WebHosting> { Some(self) } };
+    (@cap databases) => { fn databases(&self) -> Option<&dyn idcgate_core::capability::Databases> { Some(self) } };
+    (@cap mail) => { fn mail(&self) -> Option<&dyn idcgate_core::capability::Mail> { Some(self) } };
+    (@cap certificates) => { fn certificates(&self) -> Option<&dyn idcgate_core::capability::Certificates> { Some(self) } };
+    (@cap billing) => { fn billing(&self) -> Option<&dyn idcgate_core::capability::Billing> { Some(self) } };
+}
+
+/// Upstream calls by vendor and outcome: how many, and the seconds they took in all
+/// (retries included), for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CallStats {
+    pub count: u64,
+    pub seconds: f64,
+}
+
+fn stats() -> &'static Mutex<BTreeMap<(Vendor, &'static str), CallStats>> {
+    static STATS: std::sync::OnceLock<Mutex<BTreeMap<(Vendor, &'static str), CallStats>>> =
+        std::sync::OnceLock::new();
+    STATS.get_or_init(|| Mutex::new(BTreeMap::new()))
+}
+
+fn record(vendor: Vendor, outcome: &'static str, started: Instant) {
+    let mut m = idcgate_core::lock(stats());
+    let s = m.entry((vendor, outcome)).or_default();
+    s.count += 1;
+    s.seconds += started.elapsed().as_secs_f64();
+}
+
+/// A snapshot of the upstream call statistics of this process.
+pub fn call_stats() -> Vec<(Vendor, &'static str, CallStats)> {
+    idcgate_core::lock(stats())
+        .iter()
+        .map(|((v, o), s)| (*v, *o, *s))
+        .collect()
+}
