@@ -85,8 +85,9 @@ pub trait Protocol: Send + Sync + 'static {
             .error(&refusal.code, &refusal.message, refusal.field.as_deref())
     }
 
-    /// Told after every answer that was read, so a protocol can keep login state
-    /// (clear a one-shot code on success, halt after an authentication failure).
+    /// Told after every answer that was read (`Ok(Null)` for data, the error for a
+    /// refusal), so a protocol can keep login state (clear a one-shot code on success,
+    /// halt after an authentication failure).
     fn observe(&self, _action: &ActionSpec, _outcome: &Result<Value>) {}
 }
 
@@ -137,8 +138,32 @@ impl<P: Protocol> Exchange<P> {
         self.run(&args).await
     }
 
+    /// `call_kv` whose payload must have a shape: `read` extracts what the caller needs,
+    /// and an answer it cannot read counts as unreadable — a read is retried, a write
+    /// is an unknown outcome (the upstream may have done it, e.g. created a server whose
+    /// id the answer lacks).
+    pub async fn call_kv_as<T>(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+        read: impl Fn(Value) -> std::result::Result<T, String>,
+    ) -> Result<T> {
+        let spec = self.protocol.spec().require(action)?;
+        let args = spec.bind(params)?;
+        self.run_as(&args, read).await
+    }
+
     /// Runs bound arguments: the retry and outcome policy, once for every vendor.
     pub async fn run(&self, args: &Args<'_>) -> Result<Value> {
+        self.run_as(args, Ok).await
+    }
+
+    /// `run` with a payload reader (see [`Exchange::call_kv_as`]).
+    pub async fn run_as<T>(
+        &self,
+        args: &Args<'_>,
+        read: impl Fn(Value) -> std::result::Result<T, String>,
+    ) -> Result<T> {
         let action = args.action();
         self.protocol.admit(action, args)?;
         let attempts = match action.kind {
@@ -156,17 +181,24 @@ impl<P: Protocol> Exchange<P> {
             let failure = match self.http.transmit(&action.id, &request).await {
                 Ok(response) => match self.protocol.decode(action, &response) {
                     Decoded::Data(value) => {
-                        let outcome = Ok(value);
-                        self.protocol.observe(action, &outcome);
-                        record(vendor, "ok", started);
-                        return outcome;
+                        self.protocol.observe(action, &Ok(Value::Null));
+                        match read(value) {
+                            Ok(out) => {
+                                record(vendor, "ok", started);
+                                return Ok(out);
+                            }
+                            Err(why) => Failure {
+                                reached: true,
+                                message: format!("unreadable answer: {why}"),
+                            },
+                        }
                     }
                     Decoded::Refused(mut refusal) => {
                         refusal.message = self.http.redactor().redact(&refusal.message);
-                        let outcome = Err(self.protocol.refused(action, &refusal));
-                        self.protocol.observe(action, &outcome);
+                        let err = self.protocol.refused(action, &refusal);
+                        self.protocol.observe(action, &Err(err.clone()));
                         record(vendor, "refused", started);
-                        return outcome;
+                        return Err(err);
                     }
                     Decoded::Unreadable(why) => Failure {
                         reached: true,

@@ -183,3 +183,25 @@ async fn the_spec_is_checked_before_anything_is_sent() {
     assert_eq!(err.kind(), "invalid_input");
     assert_eq!(up.hits.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn a_payload_the_caller_cannot_read_is_retried_for_reads_and_unknown_for_writes() {
+    let need_n = |v: serde_json::Value| {
+        v.get("n")
+            .and_then(|n| n.as_i64())
+            .ok_or("no n".to_string())
+    };
+    let (ex, up) = setup(vec![(200, "ok:{}"), (200, "ok:{\"n\":3}")]).await;
+    assert_eq!(
+        ex.call_kv_as("get", &[("id", "1")], need_n).await.unwrap(),
+        3
+    );
+    assert_eq!(up.hits.load(Ordering::SeqCst), 2);
+    let (ex, up) = setup(vec![(200, "ok:{}")]).await;
+    let err = ex
+        .call_kv_as("buy", &[("id", "1")], need_n)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "unknown_outcome", "{err}");
+    assert_eq!(up.hits.load(Ordering::SeqCst), 1);
+}
