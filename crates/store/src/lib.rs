@@ -10,6 +10,7 @@
 mod crypto;
 mod migrations;
 mod sql;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 pub use crypto::{Cipher, MasterKey, MasterKeyError};
