@@ -12,6 +12,8 @@ pub mod ops;
 pub mod registry;
 pub mod sync;
 
+/// Upstream calls made by this process, by vendor and outcome (for `/metrics`).
+pub use idcgate_wire::exchange::{call_stats as upstream_call_stats, CallStats};
 pub use registry::{Registry, VendorEntry};
 
 use idcgate_core::{Connection, UpstreamAccount};

@@ -67,6 +67,23 @@ pub async fn render(State(state): State<AppState>) -> Response {
             let _ = writeln!(out, "idcgate_resources{{kind=\"{}\"}} {n}", kind.as_str());
         }
     }
+    out.push_str("# HELP idcgate_upstream_calls_total Upstream calls by vendor and outcome (retries inside one call count once).\n# TYPE idcgate_upstream_calls_total counter\n");
+    let calls = idcgate_engine::upstream_call_stats();
+    for (vendor, outcome, stats) in &calls {
+        let _ = writeln!(
+            out,
+            "idcgate_upstream_calls_total{{vendor=\"{vendor}\",outcome=\"{outcome}\"}} {}",
+            stats.count
+        );
+    }
+    out.push_str("# HELP idcgate_upstream_call_seconds_total Time spent in upstream calls, retries and backoff included.\n# TYPE idcgate_upstream_call_seconds_total counter\n");
+    for (vendor, outcome, stats) in &calls {
+        let _ = writeln!(
+            out,
+            "idcgate_upstream_call_seconds_total{{vendor=\"{vendor}\",outcome=\"{outcome}\"}} {:.6}",
+            stats.seconds
+        );
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,
