@@ -8,7 +8,7 @@
 //! The document has no balance query, so `Billing` is not served; it has no snapshots
 //! for servers, so backups are `Unsupported`.
 
-use crate::client::{shape, ZonkvmConnection};
+use crate::client::ZonkvmClient;
 use async_trait::async_trait;
 use idcgate_core::capability::{Compute, Databases, WebHosting};
 use idcgate_core::{
@@ -213,11 +213,14 @@ fn unsupported(what: &str) -> Error {
     }
 }
 
-/// The id list a create_order answer carries (see the simulator's documented shape).
-impl ZonkvmConnection {
-    /// Buys one `family` (`server`, `lease`) order and reads it back. The purchase has
-    /// happened once create_order answers, so a failed read must not look like a failed
-    /// purchase (a caller would buy again): it is an unknown outcome naming the order.
+impl ZonkvmClient {
+    /// Buys one `family` (`server`, `lease`) order and reads it back. An answer without
+    /// the new order's id is the exchange's to judge (a write: unknown outcome). The
+    /// purchase has happened once create_order answers with an id, so a failed read-back
+    /// must not look like a failed purchase (a caller would buy again): it is an unknown
+    /// outcome naming the order. This is the one outcome this crate states itself — no
+    /// answer was lost, a step after the committed one failed — which the exchange
+    /// cannot see.
     async fn buy(
         &self,
         family: &str,
@@ -229,40 +232,38 @@ impl ZonkvmConnection {
         let content = content.to_string();
         let mut params = vec![("order_id", order_id.as_str()), ("content", &content)];
         params.extend_from_slice(target);
-        let v = self
-            .invoke(&format!("create_order#create_{family}"), &params)
-            .await?;
-        let id = format!("{family}_{}", created_id(&v)?);
+        let action = format!("create_order#create_{family}");
+        let created = self.call_kv_as(&action, &params, created_id).await?;
+        let id = format!("{family}_{created}");
         self.get_server(&id)
             .await
             .map_err(|e| Error::UnknownOutcome {
                 vendor: "zonkvm".into(),
-                action: "zonkvm:create_order".into(),
+                action: format!("zonkvm:{action}"),
                 message: format!("order {id} was created; reading it back failed: {e}"),
             })
     }
 }
 
-fn created_id(v: &Value) -> Result<i64> {
+/// The new order's id in a create_order answer (see the simulator's documented shape).
+fn created_id(v: Value) -> std::result::Result<i64, String> {
     v.get("ids")
         .and_then(Value::as_array)
         .and_then(|a| a.first())
         .and_then(Value::as_i64)
-        .ok_or_else(|| Error::UnknownOutcome {
-            vendor: "zonkvm".into(),
-            action: "zonkvm:create_order".into(),
-            message: "create_order succeeded without an order id; reconcile by listing".into(),
-        })
+        .ok_or_else(|| "create_order succeeded without an order id; reconcile by listing".into())
 }
 
-impl ZonkvmConnection {
+impl ZonkvmClient {
     async fn server_json(&self, family: Family, id: &str) -> Result<Value> {
-        let v = self.invoke(family.get_action(), &[("guid", id)]).await?;
-        if v.is_object() && v.get("id").is_some() {
-            Ok(v)
-        } else {
-            Err(shape(family.get_action(), "expected an order object"))
-        }
+        self.call_kv_as(family.get_action(), &[("guid", id)], |v| {
+            if v.is_object() && v.get("id").is_some() {
+                Ok(v)
+            } else {
+                Err("expected an order object".into())
+            }
+        })
+        .await
     }
 
     /// The cloud line a region names: a line guid as is, or the first line open for
@@ -357,7 +358,7 @@ impl ZonkvmConnection {
 }
 
 #[async_trait]
-impl Compute for ZonkvmConnection {
+impl Compute for ZonkvmClient {
     async fn catalog(&self) -> Result<ComputeCatalog> {
         let regions = self
             .list("getzones", &[])
@@ -458,7 +459,7 @@ impl Compute for ZonkvmConnection {
             PowerAction::Reboot | PowerAction::ForceReboot => "restart",
         };
         let name = format!("{}_{verb}", family.prefix());
-        self.invoke(&name, &[("guid", &num)]).await?;
+        self.call_kv(&name, &[("guid", &num)]).await?;
         Ok(())
     }
 
@@ -473,7 +474,7 @@ impl Compute for ZonkvmConnection {
         };
         let password = s(&current, key);
         let name = format!("{}_install", family.prefix());
-        self.invoke(
+        self.call_kv(
             &name,
             &[("guid", &num), ("systemID", image), ("password", &password)],
         )
@@ -484,7 +485,7 @@ impl Compute for ZonkvmConnection {
     async fn reset_password(&self, id: &str, password: &str) -> Result<()> {
         let (family, num) = parse_server_id(id)?;
         let name = format!("{}_setpsw", family.prefix());
-        self.invoke(&name, &[("guid", &num), ("password", password)])
+        self.call_kv(&name, &[("guid", &num), ("password", password)])
             .await?;
         Ok(())
     }
@@ -506,7 +507,7 @@ impl Compute for ZonkvmConnection {
                 .max(0)
                 .to_string();
             let name = format!("{}_upgrade", family.prefix());
-            self.invoke(&name, &[("guid", &num), ("bandwidthAdd", &add)])
+            self.call_kv(&name, &[("guid", &num), ("bandwidthAdd", &add)])
                 .await?;
             return Ok(());
         }
@@ -533,7 +534,7 @@ impl Compute for ZonkvmConnection {
             }
         };
         let defense = i(&current, "defense").to_string();
-        self.invoke(
+        self.call_kv(
             "server_upgrade",
             &[
                 ("guid", &num),
@@ -551,21 +552,24 @@ impl Compute for ZonkvmConnection {
     async fn delete_server(&self, id: &str) -> Result<()> {
         let (family, num) = parse_server_id(id)?;
         let name = format!("{}_refund", family.prefix());
-        self.invoke(&name, &[("guid", &num)]).await?;
+        self.call_kv(&name, &[("guid", &num)]).await?;
         Ok(())
     }
 
     async fn console(&self, id: &str) -> Result<ConsoleSession> {
         let (family, num) = parse_server_id(id)?;
         let name = format!("{}_getvncurl", family.prefix());
-        let v = self.invoke(&name, &[("guid", &num)]).await?;
-        let url = v
-            .get("url")
-            .and_then(Value::as_str)
-            .or_else(|| v.as_str())
-            .ok_or_else(|| shape(&name, "no console url"))?;
+        let url = self
+            .call_kv_as(&name, &[("guid", &num)], |v| {
+                v.get("url")
+                    .and_then(Value::as_str)
+                    .or_else(|| v.as_str())
+                    .map(str::to_string)
+                    .ok_or_else(|| "no console url".to_string())
+            })
+            .await?;
         Ok(ConsoleSession {
-            url: url.to_string(),
+            url,
             expires_at: None,
         })
     }
@@ -599,7 +603,7 @@ fn status_word(order_status: i64, run_status: i64) -> String {
 }
 
 #[async_trait]
-impl WebHosting for ZonkvmConnection {
+impl WebHosting for ZonkvmClient {
     async fn list_sites(&self) -> Result<Vec<HostingSite>> {
         let rows = self.list_all("hosting_orders").await?;
         Ok(rows
@@ -622,7 +626,7 @@ impl WebHosting for ZonkvmConnection {
 }
 
 #[async_trait]
-impl Databases for ZonkvmConnection {
+impl Databases for ZonkvmClient {
     async fn list_databases(&self) -> Result<Vec<Database>> {
         let rows = self.list_all("sql_orders").await?;
         Ok(rows

@@ -1,18 +1,20 @@
-//! The client: request encoding, the one send/decode path, error mapping, and thin typed
-//! wrappers over it.
+//! The client: Zonkvm's [`Protocol`] (request encoding, answer decoding, refusal
+//! wording) on the shared call path, and thin typed wrappers over it.
 //!
 //! Every request is a UTF-8 form POST to `/api/same/index` carrying `appid`, `appkey` and
-//! `action` (plus `obj_type`/`operate` for sub-operation rows), then the action's own
-//! fields. Nothing is signed: the key travels as is, so it is registered with the
-//! redactor before the first request.
+//! `action` (plus the row's `obj_type`/`operate` discriminator for sub-operation rows),
+//! then the action's own fields. Nothing is signed: the key travels as is, so it is
+//! registered with the redactor before the first request.
 
-use crate::codec::{self, DecodeError, Reply};
-use crate::spec::{discriminator, is_multipart, spec};
-use async_trait::async_trait;
-use idcgate_core::capability::{Compute, Connection, Databases, Params, WebHosting};
-use idcgate_core::spec::{ActionKind, ActionSpec, ParamType, VendorSpec};
+use crate::codec;
+use crate::errors::{classify, ERRORS};
+use crate::spec::{is_multipart, spec};
+use idcgate_core::capability::Params;
+use idcgate_core::error::ErrorTable;
+use idcgate_core::spec::{ActionSpec, Args, ParamType, VendorSpec};
 use idcgate_core::{Error, Result, UpstreamAccount, Vendor};
-use idcgate_wire::{form, Charset, HttpClient, Redactor, WireConfig, WireRequest};
+use idcgate_wire::exchange::{Decoded, Exchange, Protocol, Refusal};
+use idcgate_wire::{form, Charset, HttpClient, Redactor, WireConfig, WireRequest, WireResponse};
 use serde_json::{Map, Value};
 
 /// Credential names this crate reads from `UpstreamAccount::credentials`.
@@ -22,17 +24,16 @@ pub const CRED_APPKEY: &str = "appkey";
 /// The most pages `list_all` follows (100 rows each).
 const MAX_PAGES: i64 = 10_000;
 
-/// An authenticated handle on one Zonkvm reseller account.
-pub struct ZonkvmConnection {
-    http: HttpClient,
+/// How one Zonkvm reseller account is spoken to.
+pub struct ZonkvmProtocol {
     base_url: String,
     appid: String,
     appkey: String,
 }
 
-impl std::fmt::Debug for ZonkvmConnection {
+impl std::fmt::Debug for ZonkvmProtocol {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ZonkvmConnection")
+        f.debug_struct("ZonkvmProtocol")
             .field("base_url", &self.base_url)
             .field("appid", &self.appid)
             .field("appkey", &"[redacted]")
@@ -40,7 +41,113 @@ impl std::fmt::Debug for ZonkvmConnection {
     }
 }
 
-impl ZonkvmConnection {
+impl Protocol for ZonkvmProtocol {
+    fn vendor(&self) -> Vendor {
+        Vendor::Zonkvm
+    }
+
+    fn spec(&self) -> &'static VendorSpec {
+        spec()
+    }
+
+    fn errors(&self) -> &'static ErrorTable {
+        &ERRORS
+    }
+
+    fn encode(&self, action: &ActionSpec, args: &Args<'_>) -> Result<WireRequest> {
+        let url = format!("{}{}", self.base_url, action.path);
+        let mut pairs: Vec<(&str, &str)> = vec![
+            ("appid", &self.appid),
+            ("appkey", &self.appkey),
+            ("action", &action.action),
+        ];
+        // The sub-operation goes right after `action`, where the finance system's own
+        // forms put it; `bind` has already dropped any copy a caller sent.
+        let discriminator = action.discriminator();
+        pairs.extend(discriminator);
+        pairs.extend(
+            args.pairs()
+                .iter()
+                .filter(|(k, _)| discriminator.is_none_or(|(f, _)| !k.eq_ignore_ascii_case(f)))
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        if is_multipart(action) {
+            return Ok(multipart(url, &pairs));
+        }
+        Ok(WireRequest::form_post(
+            url,
+            form::encode(&pairs, Charset::Utf8),
+            "utf-8",
+        ))
+    }
+
+    fn decode(&self, _action: &ActionSpec, response: &WireResponse) -> Decoded {
+        codec::decode(response.status, &response.body)
+    }
+
+    /// Kind and field from the table; the message kept verbatim (see [`classify`]).
+    fn refused(&self, _action: &ActionSpec, refusal: &Refusal) -> Error {
+        classify(refusal)
+    }
+}
+
+/// The shared call path with the one step it has no hook for: flat sub-fields of a JSON
+/// parameter (`content.cpu=4`) are folded into that parameter before the spec checks the
+/// call, since `content` is required and a caller may give only its sub-fields.
+/// Everything else — checks, retries, outcomes — is the [`Exchange`]'s.
+pub struct ZonkvmExchange {
+    inner: Exchange<ZonkvmProtocol>,
+}
+
+impl ZonkvmExchange {
+    pub fn protocol(&self) -> &ZonkvmProtocol {
+        self.inner.protocol()
+    }
+
+    /// `Connection::call`: any implemented action by id or short name.
+    pub async fn call(&self, action: &str, params: &Params) -> Result<Value> {
+        let borrowed: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.call_kv(action, &borrowed).await
+    }
+
+    pub async fn call_kv(&self, action: &str, params: &[(&str, &str)]) -> Result<Value> {
+        self.call_kv_as(action, params, Ok).await
+    }
+
+    /// [`Exchange::call_kv_as`] after folding: an answer `read` cannot use is retried
+    /// (read) or an unknown outcome (write).
+    pub async fn call_kv_as<T>(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+        read: impl Fn(Value) -> std::result::Result<T, String>,
+    ) -> Result<T> {
+        let action = spec().require(action)?;
+        let folded = fold_json_params(action, params)?;
+        let args = action.bind(&folded)?;
+        self.inner.run_as(&args, read).await
+    }
+}
+
+/// An authenticated handle on one Zonkvm reseller account.
+pub struct ZonkvmClient {
+    exchange: ZonkvmExchange,
+}
+
+impl std::fmt::Debug for ZonkvmClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ZonkvmClient")
+            .field(self.exchange.protocol())
+            .finish()
+    }
+}
+
+idcgate_wire::impl_connection!(ZonkvmClient, exchange, [compute, web_hosting, databases]);
+
+impl ZonkvmClient {
     pub fn new(account: &UpstreamAccount, cfg: &WireConfig) -> Result<Self> {
         let creds = &account.credentials;
         let appid = creds.require(CRED_APPID)?.to_string();
@@ -48,71 +155,31 @@ impl ZonkvmConnection {
         // Only the key is secret; the appid is a user id shown in every order.
         let redactor = Redactor::new([appkey.as_str()]);
         let http = HttpClient::new(Vendor::Zonkvm, cfg, account.rate_limit_per_sec, redactor)?;
-        Ok(ZonkvmConnection {
-            http,
+        let protocol = ZonkvmProtocol {
             base_url: account.base_url.trim_end_matches('/').to_string(),
             appid,
             appkey,
+        };
+        Ok(ZonkvmClient {
+            exchange: ZonkvmExchange {
+                inner: Exchange::new(protocol, http, cfg.read_retries),
+            },
         })
     }
 
-    /// The single call path: spec lookup, JSON folding, param checks, encoding, sending,
-    /// decoding, error mapping.
-    pub async fn invoke(&self, name: &str, params: &[(&str, &str)]) -> Result<Value> {
-        let action = spec().require(name)?;
-        let pairs = fold_json_params(action, params)?;
-        action
-            .validate(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .map_err(|(field, reason)| Error::invalid(field, reason))?;
-        let req = self.request(action, &pairs);
-        let resp = self.http.send(&action.id, action.kind, &req).await?;
-        match codec::decode(resp.status, &resp.body) {
-            Ok(Reply::Data(v)) => Ok(v),
-            Ok(Reply::Failure(msg)) => {
-                Err(codec::classify_failure(&self.http.redactor().redact(&msg)))
-            }
-            Err(e) => Err(self.undecodable(action, &e)),
-        }
+    /// Runs any implemented action by id or short name: `&[("guid", "1001")]`.
+    pub async fn call_kv(&self, action: &str, params: &[(&str, &str)]) -> Result<Value> {
+        self.exchange.call_kv(action, params).await
     }
 
-    fn request(&self, action: &ActionSpec, params: &[(String, String)]) -> WireRequest {
-        let url = format!("{}{}", self.base_url, action.path);
-        let mut pairs: Vec<(&str, &str)> = vec![
-            ("appid", &self.appid),
-            ("appkey", &self.appkey),
-            ("action", &action.action),
-        ];
-        if let Some((field, value)) = discriminator(action) {
-            pairs.push((field, value));
-        }
-        pairs.extend(
-            params
-                .iter()
-                .filter(|(k, _)| {
-                    // The row decides its sub-operation; a caller's copy would only clash.
-                    discriminator(action).is_none_or(|(f, _)| !k.eq_ignore_ascii_case(f))
-                })
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        );
-        if is_multipart(action) {
-            return multipart(url, &pairs);
-        }
-        WireRequest::form_post(url, form::encode(&pairs, Charset::Utf8), "utf-8")
-    }
-
-    /// A body we cannot read: for a read nothing changed (retry-safe transport error); for
-    /// a write the change may have happened.
-    fn undecodable(&self, action: &ActionSpec, e: &DecodeError) -> Error {
-        let vendor = Vendor::Zonkvm.to_string();
-        let message = self.http.redactor().redact(&e.to_string());
-        match action.kind {
-            ActionKind::Read => Error::Transport { vendor, message },
-            ActionKind::Write => Error::UnknownOutcome {
-                vendor,
-                action: action.id.clone(),
-                message,
-            },
-        }
+    /// `call_kv` whose answer must have a shape `read` can extract.
+    pub async fn call_kv_as<T>(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+        read: impl Fn(Value) -> std::result::Result<T, String>,
+    ) -> Result<T> {
+        self.exchange.call_kv_as(action, params, read).await
     }
 
     /// Every row of a paged list action (`getservers`, `hosting_orders`, ...).
@@ -120,26 +187,19 @@ impl ZonkvmConnection {
         let mut out = Vec::new();
         let mut page = 1i64;
         loop {
-            let v = self.invoke(name, &[("page", &page.to_string())]).await?;
-            let rows = v
-                .get("servers")
-                .and_then(Value::as_array)
-                .ok_or_else(|| shape(name, "no servers list"))?;
-            out.extend(rows.iter().cloned());
-            // A listing cut short would let sync mark the rest gone, so `pages` must be
-            // readable (PHP may send it as a string) and is bounded against a server that
-            // never stops paging.
-            let pages = match v.get("pages") {
-                Some(Value::Number(n)) => n.as_i64(),
-                Some(Value::String(s)) => s.trim().parse().ok(),
-                _ => None,
-            }
-            .ok_or_else(|| shape(name, "no page count"))?;
-            if page >= pages || rows.is_empty() {
+            let (rows, pages) = self
+                .call_kv_as(name, &[("page", &page.to_string())], page_of)
+                .await?;
+            let last = rows.is_empty();
+            out.extend(rows);
+            if page >= pages || last {
                 return Ok(out);
             }
             if page >= MAX_PAGES {
-                return Err(shape(name, "more pages than any account holds"));
+                return Err(Error::Transport {
+                    vendor: Vendor::Zonkvm.to_string(),
+                    message: format!("{name}: more pages than any account holds"),
+                });
             }
             page += 1;
         }
@@ -147,14 +207,30 @@ impl ZonkvmConnection {
 
     /// An action answering a JSON array in `data`.
     pub async fn list(&self, name: &str, params: &[(&str, &str)]) -> Result<Vec<Value>> {
-        match self.invoke(name, params).await? {
+        self.call_kv_as(name, params, |v| match v {
             Value::Array(a) => Ok(a),
-            _ => Err(shape(name, "expected an array")),
-        }
+            _ => Err("expected an array".into()),
+        })
+        .await
     }
+}
 
-    pub fn base_url(&self) -> &str {
-        &self.base_url
+/// One page of a paged listing: its rows and the page count. A listing cut short would
+/// let sync mark the rest gone, so `pages` must be readable (PHP may send it as a
+/// string); a page without it is unreadable.
+fn page_of(v: Value) -> std::result::Result<(Vec<Value>, i64), String> {
+    let pages = match v.get("pages") {
+        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .ok_or("no page count")?;
+    match v {
+        Value::Object(mut m) => match m.remove("servers") {
+            Some(Value::Array(rows)) => Ok((rows, pages)),
+            _ => Err("no servers list".into()),
+        },
+        _ => Err("no servers list".into()),
     }
 }
 
@@ -193,14 +269,6 @@ fn multipart(url: String, pairs: &[(&str, &str)]) -> WireRequest {
     let mut req = WireRequest::form_post(url, body, "utf-8");
     req.content_type = Some(format!("multipart/form-data; boundary={boundary}"));
     req
-}
-
-/// A reply of the wrong shape to a read (writes never go through the typed readers).
-pub(crate) fn shape(name: &str, what: &str) -> Error {
-    Error::Transport {
-        vendor: Vendor::Zonkvm.to_string(),
-        message: format!("{name}: unexpected reply: {what}"),
-    }
 }
 
 /// Folds flat `parent.child=value` params into the JSON param `parent` (the document
@@ -260,37 +328,6 @@ fn fold_json_params(action: &ActionSpec, params: &[(&str, &str)]) -> Result<Vec<
     Ok(out)
 }
 
-#[async_trait]
-impl Connection for ZonkvmConnection {
-    fn vendor(&self) -> Vendor {
-        Vendor::Zonkvm
-    }
-
-    fn spec(&self) -> &'static VendorSpec {
-        spec()
-    }
-
-    async fn call(&self, action: &str, params: &Params) -> Result<Value> {
-        let borrowed: Vec<(&str, &str)> = params
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        self.invoke(action, &borrowed).await
-    }
-
-    fn compute(&self) -> Option<&dyn Compute> {
-        Some(self)
-    }
-
-    fn web_hosting(&self) -> Option<&dyn WebHosting> {
-        Some(self)
-    }
-
-    fn databases(&self) -> Option<&dyn Databases> {
-        Some(self)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,5 +353,24 @@ mod tests {
         );
         let err = fold_json_params(a, &[("content.cpu", "four")]).unwrap_err();
         assert!(matches!(err, Error::InvalidInput { ref field, .. } if field == "content.cpu"));
+    }
+
+    #[test]
+    fn the_wire_form_puts_credentials_action_and_sub_operation_first() {
+        let p = ZonkvmProtocol {
+            base_url: "http://zk".into(),
+            appid: "1".into(),
+            appkey: "k".into(),
+        };
+        let a = spec().find("hosting_operate#hosting_zip").unwrap();
+        let args = a
+            .bind(&[("guid", "7"), ("operate", "hosting_unzip"), ("path", "/a b")])
+            .unwrap();
+        let req = p.encode(a, &args).unwrap();
+        assert_eq!(req.url, "http://zk/api/same/index");
+        assert_eq!(
+            String::from_utf8(req.body.unwrap()).unwrap(),
+            "appid=1&appkey=k&action=hosting_operate&operate=hosting_zip&guid=7&path=%2Fa+b"
+        );
     }
 }

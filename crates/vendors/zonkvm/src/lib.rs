@@ -24,12 +24,14 @@
 //! carries something (an object, an array, a number or a non-empty string); when `data`
 //! is absent, `null` or `""` (what ThinkPHP's `success()` sends by default, e.g. for
 //! power operations) it returns the whole envelope so the caller still sees `msg`.
-//! `code == 0` becomes an error from `msg` alone (the document has no error codes):
-//! `权限不足` -> `Authentication`, `余额不足` -> `InsufficientBalance`,
-//! `未找到产品记录` -> `NotFound`, `缺少必要参数[：field]` / `参数错误：field` ->
-//! `InvalidInput` naming the field, `该线路节点不存在或已下架` -> `InvalidInput(line_guid)`,
-//! `请求错误` (unknown action) -> `InvalidInput(action)`, anything else ->
-//! `Upstream { code: "0", message }` verbatim.
+//! `code == 0` becomes an error from `msg` alone (the document has no error codes),
+//! classified through [`ERRORS`]: `权限不足` -> `Authentication`, `余额不足` ->
+//! `InsufficientBalance`, `未找到产品记录` -> `NotFound`, `缺少必要参数[：field]` /
+//! `参数错误：field` -> `InvalidInput` naming the field, `该线路节点不存在或已下架` ->
+//! `InvalidInput(line_guid)`, `请求错误` (unknown action) -> `InvalidInput(action)`,
+//! anything else -> `Upstream { code: "0", message }` verbatim. A body that is not the
+//! envelope is retried for a read and an unknown outcome for a write (`idcgate_wire::
+//! exchange`).
 //!
 //! `hosting_operate#hosting_upload` is the one row sent as multipart/form-data: `file` is
 //! the chunk (text, since `call` params are strings) and `filename` names the file part.
@@ -40,7 +42,8 @@
 //! document shows no answer for them).
 //!
 //! Sub-operation rows are called by id (`create_order#create_server`,
-//! `hosting_operate#hosting_stop`); the client adds `obj_type` / `operate` itself.
+//! `hosting_operate#hosting_stop`); their spec rows declare the `obj_type` / `operate`
+//! discriminator (`obj_type#=create_server`), which the client always sends.
 //! Sub-fields of JSON parameters may be passed flat (`content.cpu=4`); the client folds
 //! them into the one JSON form field the document asks for.
 //!
@@ -54,10 +57,12 @@
 pub mod capability;
 pub mod client;
 mod codec;
+pub mod errors;
 pub mod sim;
 mod spec;
 
-pub use client::{ZonkvmConnection, CRED_APPID, CRED_APPKEY};
+pub use client::{ZonkvmClient, ZonkvmProtocol, CRED_APPID, CRED_APPKEY};
+pub use errors::ERRORS;
 pub use sim::Sim;
 pub use spec::spec;
 
@@ -68,5 +73,5 @@ use std::sync::Arc;
 /// Builds a connection for an account (`base_url` = scheme://host:port of the finance
 /// system; the document does not name a host).
 pub fn connect(account: &UpstreamAccount, cfg: &WireConfig) -> Result<Arc<dyn Connection>> {
-    Ok(Arc::new(ZonkvmConnection::new(account, cfg)?))
+    Ok(Arc::new(ZonkvmClient::new(account, cfg)?))
 }

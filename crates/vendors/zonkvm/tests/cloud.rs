@@ -30,7 +30,7 @@ async fn buying_charges_the_price_once_and_lists_the_server() {
     let before = sim.balance_fen();
     // 1C1G package 29.00 + 60 GB extra disk at 0.50 = 59.00/month; 12 months at 0.9.
     let v = conn
-        .invoke(
+        .call_kv(
             "create_order#create_server",
             &[
                 ("order_id", "c-1"),
@@ -59,7 +59,7 @@ async fn buying_charges_the_price_once_and_lists_the_server() {
         (s["orderStatus"].as_i64(), s["runStatus"].as_i64()),
         (Some(1), Some(1))
     );
-    let page = conn.invoke("getservers", &[("page", "1")]).await.unwrap();
+    let page = conn.call_kv("getservers", &[("page", "1")]).await.unwrap();
     assert_eq!(page["pages"], 1);
     assert!(page["servers"]
         .as_array()
@@ -68,7 +68,7 @@ async fn buying_charges_the_price_once_and_lists_the_server() {
         .any(|x| x["id"] == id));
     // The same client order id again: the first answer, no second charge.
     let again = conn
-        .invoke(
+        .call_kv(
             "create_order#create_server",
             &[
                 ("order_id", "c-1"),
@@ -91,7 +91,7 @@ async fn power_install_passwords_and_console() {
     op(&conn, "server_stop", id, &[]).await;
     assert_eq!(run(get(&conn, "getserver", id).await), Some(-1));
     let err = conn
-        .invoke("server_stop", &[("guid", &id.to_string())])
+        .call_kv("server_stop", &[("guid", &id.to_string())])
         .await
         .unwrap_err();
     assert!(
@@ -99,7 +99,7 @@ async fn power_install_passwords_and_console() {
         "{err:?}"
     );
     let err = conn
-        .invoke("server_restart", &[("guid", &id.to_string())])
+        .call_kv("server_restart", &[("guid", &id.to_string())])
         .await
         .unwrap_err();
     assert!(
@@ -145,7 +145,7 @@ async fn upgrade_charges_the_difference_and_refuses_downgrades() {
     let before = sim.balance_fen();
     let id_s = id.to_string();
     let v = conn
-        .invoke(
+        .call_kv(
             "server_upgrade",
             &[
                 ("guid", &id_s),
@@ -172,7 +172,7 @@ async fn upgrade_charges_the_difference_and_refuses_downgrades() {
         before - idcgate_core::Money(charged).to_fen().unwrap()
     );
     let err = conn
-        .invoke("server_upgrade", &[("guid", &id_s), ("cpu", "1")])
+        .call_kv("server_upgrade", &[("guid", &id_s), ("cpu", "1")])
         .await
         .unwrap_err();
     assert!(
@@ -196,14 +196,14 @@ async fn renew_extends_and_replays_a_client_order_id() {
         ("client_order_id", "renew-9".into()),
     ];
     let p: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let v = conn.invoke("server_renew", &p).await.unwrap();
+    let v = conn.call_kv("server_renew", &p).await.unwrap();
     assert_eq!(v["money"], "58.00");
     let end1 = get(&conn, "getserver", id).await["endTime"]
         .as_str()
         .unwrap()
         .to_string();
     assert!(end1 > end0, "{end0} -> {end1}");
-    conn.invoke("server_renew", &p).await.unwrap();
+    conn.call_kv("server_renew", &p).await.unwrap();
     assert_eq!(
         get(&conn, "getserver", id).await["endTime"]
             .as_str()
@@ -224,7 +224,7 @@ async fn expiry_then_renewal_reopens_the_order() {
         (Some(3), Some(-1))
     );
     let err = conn
-        .invoke("server_start", &[("guid", &id.to_string())])
+        .call_kv("server_start", &[("guid", &id.to_string())])
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Upstream { ref message, .. } if message.contains("过期")));
@@ -281,7 +281,7 @@ async fn charts_and_security_policies() {
         (Some("allow"), Some(id))
     );
     let err = conn
-        .invoke(
+        .call_kv(
             "server_add_hardpolicy",
             &[
                 ("guid", &id.to_string()),
@@ -316,7 +316,7 @@ async fn refund_returns_the_unused_value_and_deletes() {
     assert_eq!(sim.balance_fen(), before + back);
     assert_eq!(get(&conn, "getserver", id).await["orderStatus"], -2);
     let err = conn
-        .invoke("server_refund", &[("guid", &id.to_string())])
+        .call_kv("server_refund", &[("guid", &id.to_string())])
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Upstream { .. }));
@@ -324,7 +324,7 @@ async fn refund_returns_the_unused_value_and_deletes() {
     let late = buy_server(&conn, "f-2", r#"{"cpu":1,"ram":1,"months":3}"#).await;
     sim.advance(std::time::Duration::from_secs(8 * 24 * 3600));
     let err = conn
-        .invoke("server_refund", &[("guid", &late.to_string())])
+        .call_kv("server_refund", &[("guid", &late.to_string())])
         .await
         .unwrap_err();
     assert!(
@@ -414,7 +414,7 @@ async fn bulk_seed_pages_by_100() {
     let (sim, _srv, conn) = sandbox().await;
     sim.seed_bulk_servers(250);
     assert_eq!(sim.server_count(), 252);
-    let p = conn.invoke("getservers", &[("page", "3")]).await.unwrap();
+    let p = conn.call_kv("getservers", &[("page", "3")]).await.unwrap();
     assert_eq!(
         (p["pages"].as_i64(), p["servers"].as_array().unwrap().len()),
         (Some(3), 52)

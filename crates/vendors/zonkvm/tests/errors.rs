@@ -15,7 +15,7 @@ async fn bad_key_and_disabled_api_are_authentication_errors() {
         ("appkey".to_string(), "wrong-key-123".to_string()),
     ];
     let bad = connect_with(&srv, &creds, Duration::from_secs(5));
-    let err = bad.invoke("getzones", &[]).await.unwrap_err();
+    let err = bad.call_kv("getzones", &[]).await.unwrap_err();
     assert!(
         matches!(err, Error::Authentication { ref message, .. } if message == "权限不足"),
         "{err:?}"
@@ -23,7 +23,7 @@ async fn bad_key_and_disabled_api_are_authentication_errors() {
     sim.set_api_enabled(false);
     let good = connect_with(&srv, &sim.sandbox_credentials(), Duration::from_secs(5));
     assert!(matches!(
-        good.invoke("getzones", &[]).await,
+        good.call_kv("getzones", &[]).await,
         Err(Error::Authentication { .. })
     ));
     // The key never shows in Debug.
@@ -37,7 +37,7 @@ async fn insufficient_balance_refuses_and_changes_nothing() {
     sim.set_credit_fen(1_000);
     let (servers, ledger) = (sim.server_count(), sim.ledger().len());
     let err = conn
-        .invoke(
+        .call_kv(
             "create_order#create_server",
             &[
                 ("line_guid", LINE_DY),
@@ -54,7 +54,7 @@ async fn insufficient_balance_refuses_and_changes_nothing() {
     );
     // Credit counts: 29.00 fits in 10.00 balance + 20.00 credit.
     sim.set_credit_fen(2_000);
-    conn.invoke(
+    conn.call_kv(
         "create_order#create_server",
         &[
             ("line_guid", LINE_DY),
@@ -71,18 +71,18 @@ async fn insufficient_balance_refuses_and_changes_nothing() {
 async fn unknown_orders_bad_lines_and_missing_params() {
     let (_sim, srv, conn) = sandbox().await;
     for action in ["getserver", "getlease", "getidc", "gethosting", "getsql"] {
-        let err = conn.invoke(action, &[("guid", "99999")]).await.unwrap_err();
+        let err = conn.call_kv(action, &[("guid", "99999")]).await.unwrap_err();
         assert!(matches!(err, Error::NotFound { .. }), "{action}: {err:?}");
     }
     // The documented prefix stripping: server_1001 is order 1001.
     assert_eq!(
-        conn.invoke("getserver", &[("guid", "server_1001")])
+        conn.call_kv("getserver", &[("guid", "server_1001")])
             .await
             .unwrap()["id"],
         1001
     );
     let err = conn
-        .invoke(
+        .call_kv(
             "create_order#create_server",
             &[
                 ("line_guid", "nope"),
@@ -98,7 +98,7 @@ async fn unknown_orders_bad_lines_and_missing_params() {
     );
     // Missing params are refused by the client from the spec ...
     let err = conn
-        .invoke("server_setpsw", &[("guid", "1001")])
+        .call_kv("server_setpsw", &[("guid", "1001")])
         .await
         .unwrap_err();
     assert!(matches!(err, Error::InvalidInput { ref field, .. } if field == "password"));
@@ -122,7 +122,7 @@ async fn unknown_orders_bad_lines_and_missing_params() {
     assert!(body.contains(r#""msg":"请求错误""#));
     // Not-implemented rows are refused before anything is sent.
     let err = conn
-        .invoke(
+        .call_kv(
             "hosting_operate#hosting_get_iis_ssl_file_list",
             &[("guid", "1")],
         )
@@ -153,7 +153,7 @@ async fn reqwest_post(base: &str, body: &str) -> (u16, String, String) {
         "utf-8",
     );
     let r = http
-        .send("raw", idcgate_core::spec::ActionKind::Read, &req)
+        .transmit("raw", &req)
         .await
         .unwrap();
     (
@@ -199,7 +199,7 @@ async fn lost_answer_after_purchase_is_unknown_outcome_and_charged_once() {
         ("content", r#"{"cpu":1,"ram":1}"#),
     ];
     let err = conn
-        .invoke("create_order#create_server", &params)
+        .call_kv("create_order#create_server", &params)
         .await
         .unwrap_err();
     assert!(
@@ -218,7 +218,7 @@ async fn lost_answer_after_purchase_is_unknown_outcome_and_charged_once() {
     assert_eq!(buys.len(), 1);
     // Retrying with the same order id does not buy twice.
     let v = conn
-        .invoke("create_order#create_server", &params)
+        .call_kv("create_order#create_server", &params)
         .await
         .unwrap();
     assert_eq!(v["ids"][0], after.last().unwrap()["id"]);
@@ -230,7 +230,7 @@ async fn a_malformed_answer_to_a_read_is_transport() {
     let (_sim, srv, conn) = sandbox().await;
     srv.faults.update(|f| f.malformed_next = 1);
     assert!(matches!(
-        conn.invoke("getzones", &[]).await,
+        conn.call_kv("getzones", &[]).await,
         Err(Error::Transport { .. })
     ));
     assert!(Simulator::vendor(&idcgate_zonkvm::Sim::sandbox()) == idcgate_core::Vendor::Zonkvm);

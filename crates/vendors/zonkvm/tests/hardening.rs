@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use idcgate_core::Error;
-use idcgate_zonkvm::{Sim, ZonkvmConnection};
+use idcgate_zonkvm::{Sim, ZonkvmClient};
 use serde_json::Value;
 
 const HOST_B: &str = "20250408030033590713";
@@ -16,8 +16,8 @@ fn books(sim: &Sim) -> (i64, usize, usize) {
     (sim.balance_fen(), sim.ledger().len(), sim.server_count())
 }
 
-async fn refused(conn: &ZonkvmConnection, action: &str, params: &[(&str, &str)]) -> Error {
-    match conn.invoke(action, params).await {
+async fn refused(conn: &ZonkvmClient, action: &str, params: &[(&str, &str)]) -> Error {
+    match conn.call_kv(action, params).await {
         Ok(v) => panic!("{action} {params:?} was accepted: {v}"),
         Err(e) => e,
     }
@@ -116,11 +116,11 @@ async fn absurd_terms_and_sizes_are_refused_without_a_charge() {
 #[tokio::test]
 async fn huge_pages_and_extreme_chart_ranges_answer_instead_of_panicking() {
     let (_sim, _srv, conn) = sandbox().await;
-    let page = conn.invoke("getservers", &[("page", BIG)]).await.unwrap();
+    let page = conn.call_kv("getservers", &[("page", BIG)]).await.unwrap();
     assert_eq!(page["servers"], Value::Array(vec![]));
     assert_eq!(page["pages"], 1);
     let page = conn
-        .invoke("getservers", &[("page", "-9223372036854775808")])
+        .call_kv("getservers", &[("page", "-9223372036854775808")])
         .await
         .unwrap();
     assert_eq!(page["servers"][0]["id"], 1001, "a page below 1 is page 1");
@@ -142,7 +142,7 @@ async fn huge_pages_and_extreme_chart_ranges_answer_instead_of_panicking() {
         );
     }
     let chart = conn
-        .invoke(
+        .call_kv(
             "get_server_chart",
             &[
                 ("guid", "1001"),
@@ -208,7 +208,7 @@ async fn a_renewal_to_a_date_pays_for_the_whole_term() {
     assert_eq!(books(&sim), before);
     assert_eq!(get(&conn, "gethosting", 1).await["end_time"], end.as_str());
     // Inferred from the dates: 36 months charged, the end exactly as asked.
-    conn.invoke(
+    conn.call_kv(
         "hosting_operate#hosting_renew",
         &[("guid", "1"), ("newEndTimeStr", &far)],
     )
@@ -247,7 +247,7 @@ async fn a_client_order_id_reused_for_another_order_is_a_new_renewal() {
             let params = p(&id.to_string());
             let borrowed: Vec<(&str, &str)> =
                 params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            conn.invoke("server_renew", &borrowed).await.unwrap()
+            conn.call_kv("server_renew", &borrowed).await.unwrap()
         }
     };
     let first = call(1001).await;
@@ -337,12 +337,12 @@ async fn serve_fake(app: axum::Router) -> String {
 }
 
 /// A connection to a fake upstream (any credentials do).
-fn fake_conn(base: &str) -> ZonkvmConnection {
+fn fake_conn(base: &str) -> ZonkvmClient {
     let creds = [
         ("appid".to_string(), "1".to_string()),
         ("appkey".to_string(), "k".to_string()),
     ];
-    ZonkvmConnection::new(
+    ZonkvmClient::new(
         &account(base, &creds),
         &wire(std::time::Duration::from_secs(5)),
     )
@@ -428,21 +428,21 @@ async fn an_expired_site_stops_then_renewal_and_resume_bring_it_back() {
         "{err:?}"
     );
     // The document: refunding an expired product deletes it outright, paying nothing.
-    let sql = conn.invoke("getsql", &[("guid", "1")]).await.unwrap();
+    let sql = conn.call_kv("getsql", &[("guid", "1")]).await.unwrap();
     assert_eq!(sql["order_status"], 3);
     let refund = conn
-        .invoke("sql_operate#sql_refund", &[("guid", "1")])
+        .call_kv("sql_operate#sql_refund", &[("guid", "1")])
         .await
         .unwrap();
     assert_eq!(refund["money"], "0.00");
     assert_eq!(
-        conn.invoke("getsql", &[("guid", "1")]).await.unwrap()["order_status"],
+        conn.call_kv("getsql", &[("guid", "1")]).await.unwrap()["order_status"],
         -2
     );
     assert_eq!(books(&sim), before);
     let year: i32 = end[..4].parse().unwrap();
     let new_end = format!("{}{}", year + 2, &end[4..]);
-    conn.invoke(
+    conn.call_kv(
         "hosting_operate#hosting_renew",
         &[("guid", "1"), ("newEndTimeStr", &new_end)],
     )
@@ -459,7 +459,7 @@ async fn an_expired_site_stops_then_renewal_and_resume_bring_it_back() {
         (Some(1), Some(-1), Some(new_end.as_str())),
         "renewed but not yet running"
     );
-    conn.invoke(
+    conn.call_kv(
         "hosting_operate#hosting_resume_after_renew",
         &[("guid", "1")],
     )
@@ -469,7 +469,7 @@ async fn an_expired_site_stops_then_renewal_and_resume_bring_it_back() {
 }
 
 /// The sandbox site's `end_time`.
-async fn end_time(conn: &ZonkvmConnection) -> String {
+async fn end_time(conn: &ZonkvmClient) -> String {
     get(conn, "gethosting", 1).await["end_time"]
         .as_str()
         .unwrap()

@@ -26,7 +26,7 @@ async fn dedicated_and_colocation_lifecycles() {
     let before = sim.balance_fen();
     // 550.00 + 2 extra IPs at 100.00; 12 months at discount1 0.95.
     let v = conn
-        .invoke(
+        .call_kv(
             "create_order#create_lease",
             &[
                 ("line_guid", LEASE_LINE),
@@ -59,7 +59,7 @@ async fn dedicated_and_colocation_lifecycles() {
     assert_eq!(get(&conn, "getlease", id).await["run_status"], 1);
     // Starting a running machine is refused.
     assert!(conn
-        .invoke("lease_start", &[("guid", &id.to_string())])
+        .call_kv("lease_start", &[("guid", &id.to_string())])
         .await
         .is_err());
     op(
@@ -124,7 +124,7 @@ async fn dedicated_and_colocation_lifecycles() {
         "bps"
     );
     assert_eq!(
-        conn.invoke("lease_orders", &[]).await.unwrap()["servers"]
+        conn.call_kv("lease_orders", &[]).await.unwrap()["servers"]
             .as_array()
             .unwrap()
             .len(),
@@ -139,7 +139,7 @@ async fn dedicated_and_colocation_lifecycles() {
 
     // Colocation: 800.00 + power 1A/220V 100.00 = 900.00.
     let v = conn
-        .invoke(
+        .call_kv(
             "create_order#create_idc",
             &[
                 ("line_guid", IDC_LINE),
@@ -220,11 +220,11 @@ async fn dedicated_and_colocation_lifecycles() {
     );
     assert_eq!(conn.list("idc_product", &[]).await.unwrap().len(), 1);
     assert_eq!(conn.list("idc_lines", &[]).await.unwrap().len(), 1);
-    assert_eq!(conn.invoke("idc_orders", &[]).await.unwrap()["pages"], 1);
+    assert_eq!(conn.call_kv("idc_orders", &[]).await.unwrap()["pages"], 1);
     op(&conn, "idc_refund", id, &[]).await;
     assert_eq!(get(&conn, "getidc", id).await["order_status"], -2);
     let err = conn
-        .invoke(
+        .call_kv(
             "create_order#create_idc",
             &[
                 ("line_guid", IDC_LINE),
@@ -256,7 +256,7 @@ async fn hosting_orders_and_operations() {
     let before = sim.balance_fen();
     // 80.00 x 12 at 85% = 816.00.
     let v = conn
-        .invoke(
+        .call_kv(
             "create_order#create_hosting",
             &[
                 ("line_guid", HOST_LINE),
@@ -414,7 +414,7 @@ async fn database_orders_and_operations() {
     let (sim, _srv, conn) = sandbox().await;
     let before = sim.balance_fen();
     let v = conn
-        .invoke(
+        .call_kv(
             "create_order#create_database",
             &[
                 ("line_guid", HOST_LINE),
@@ -472,7 +472,7 @@ async fn database_orders_and_operations() {
         );
     }
     let err = conn
-        .invoke(&sop("sql_to_backup"), &[("guid", &id.to_string())])
+        .call_kv(&sop("sql_to_backup"), &[("guid", &id.to_string())])
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Upstream { ref message, .. } if message.contains("最多保留3个")));
@@ -545,7 +545,7 @@ async fn database_orders_and_operations() {
     assert_eq!(sim.balance_fen(), bal + fen(&refund["money"]));
     // Refunded is deleted: a second refund is refused and pays nothing.
     assert!(conn
-        .invoke(&sop("sql_refund"), &[("guid", &id.to_string())])
+        .call_kv(&sop("sql_refund"), &[("guid", &id.to_string())])
         .await
         .is_err());
     assert_eq!(sim.balance_fen(), bal + fen(&refund["money"]));

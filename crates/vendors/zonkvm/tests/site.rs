@@ -5,20 +5,20 @@ mod common;
 
 use common::*;
 use idcgate_core::Error;
-use idcgate_zonkvm::ZonkvmConnection;
+use idcgate_zonkvm::ZonkvmClient;
 use serde_json::Value;
 
 const SITE: i64 = 1;
 const ROOT: &str = "/www/wwwroot/shop1";
 
-async fn h(conn: &ZonkvmConnection, o: &str, extra: &[(&str, &str)]) -> Value {
+async fn h(conn: &ZonkvmClient, o: &str, extra: &[(&str, &str)]) -> Value {
     op(conn, &format!("hosting_operate#{o}"), SITE, extra).await
 }
 
-async fn h_err(conn: &ZonkvmConnection, o: &str, extra: &[(&str, &str)]) -> Error {
+async fn h_err(conn: &ZonkvmClient, o: &str, extra: &[(&str, &str)]) -> Error {
     let mut p = vec![("guid", "1")];
     p.extend_from_slice(extra);
-    conn.invoke(&format!("hosting_operate#{o}"), &p)
+    conn.call_kv(&format!("hosting_operate#{o}"), &p)
         .await
         .unwrap_err()
 }
@@ -580,7 +580,7 @@ async fn chunked_upload_writes_resumes_and_refuses_a_wrong_offset() {
     assert_eq!(body(&conn, "notes.txt").await, "new");
 }
 
-async fn body(conn: &ZonkvmConnection, name: &str) -> String {
+async fn body(conn: &ZonkvmClient, name: &str) -> String {
     let path = format!("{ROOT}/{name}");
     h(
         conn,
@@ -608,7 +608,7 @@ async fn a_site_cannot_grow_past_its_space() {
         ];
         let mut p = vec![("guid", "1")];
         p.extend_from_slice(&params);
-        match conn.invoke("hosting_operate#hosting_upload", &p).await {
+        match conn.call_kv("hosting_operate#hosting_upload", &p).await {
             Ok(_) => size += chunk.len(),
             Err(e) => break e,
         }

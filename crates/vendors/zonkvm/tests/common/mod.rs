@@ -3,7 +3,7 @@
 use idcgate_core::{Credentials, UpstreamAccount, Vendor};
 use idcgate_wire::sim::{serve, SimServer};
 use idcgate_wire::{Simulator, WireConfig};
-use idcgate_zonkvm::{Sim, ZonkvmConnection};
+use idcgate_zonkvm::{Sim, ZonkvmClient};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -38,11 +38,11 @@ pub fn connect_with(
     srv: &SimServer,
     creds: &[(String, String)],
     timeout: Duration,
-) -> ZonkvmConnection {
-    ZonkvmConnection::new(&account(&srv.base_url(), creds), &wire(timeout)).unwrap()
+) -> ZonkvmClient {
+    ZonkvmClient::new(&account(&srv.base_url(), creds), &wire(timeout)).unwrap()
 }
 
-pub async fn sandbox() -> (Sim, SimServer, ZonkvmConnection) {
+pub async fn sandbox() -> (Sim, SimServer, ZonkvmClient) {
     let sim = Sim::sandbox();
     let srv = serve(&sim, "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let conn = connect_with(&srv, &sim.sandbox_credentials(), Duration::from_secs(10));
@@ -50,9 +50,9 @@ pub async fn sandbox() -> (Sim, SimServer, ZonkvmConnection) {
 }
 
 /// Buys a cloud server on the 德阳 line and returns its id.
-pub async fn buy_server(conn: &ZonkvmConnection, order_id: &str, content: &str) -> i64 {
+pub async fn buy_server(conn: &ZonkvmClient, order_id: &str, content: &str) -> i64 {
     let v = conn
-        .invoke(
+        .call_kv(
             "create_order#create_server",
             &[
                 ("order_id", order_id),
@@ -66,18 +66,18 @@ pub async fn buy_server(conn: &ZonkvmConnection, order_id: &str, content: &str) 
     v["ids"][0].as_i64().unwrap()
 }
 
-pub async fn get(conn: &ZonkvmConnection, action: &str, id: i64) -> Value {
-    conn.invoke(action, &[("guid", &id.to_string())])
+pub async fn get(conn: &ZonkvmClient, action: &str, id: i64) -> Value {
+    conn.call_kv(action, &[("guid", &id.to_string())])
         .await
         .unwrap()
 }
 
 /// Runs a sub-operation on one order (hosting_operate#.. / sql_operate#.. / server_..).
-pub async fn op(conn: &ZonkvmConnection, action: &str, id: i64, extra: &[(&str, &str)]) -> Value {
+pub async fn op(conn: &ZonkvmClient, action: &str, id: i64, extra: &[(&str, &str)]) -> Value {
     let id = id.to_string();
     let mut p = vec![("guid", id.as_str())];
     p.extend_from_slice(extra);
-    conn.invoke(action, &p).await.unwrap()
+    conn.call_kv(action, &p).await.unwrap()
 }
 
 pub fn charges(sim: &Sim) -> i64 {

@@ -1,0 +1,145 @@
+//! Zonkvm's refusals. The finance system answers every failure with `code: 0` and tells
+//! them apart only by `msg`, so each entry is code `"0"` plus the text that identifies it
+//! (the document's appendix "常见错误信息"). The client classifies refusals through this
+//! table alone; the simulator can answer from it.
+
+use idcgate_core::error::{ErrorTable, RefusalKind, VendorCode};
+use idcgate_core::{Error, Vendor};
+use idcgate_wire::Refusal;
+
+/// The only failure code ThinkPHP's `error()` sends.
+pub const FAILURE: &str = "0";
+
+pub static ERRORS: ErrorTable = ErrorTable::new(
+    "zonkvm",
+    &[
+        VendorCode::new(FAILURE, RefusalKind::Authentication, "权限不足").text("权限不足"),
+        VendorCode::new(FAILURE, RefusalKind::InsufficientBalance, "余额不足").text("余额不足"),
+        VendorCode::new(FAILURE, RefusalKind::NotFound, "未找到产品记录").text("未找到产品记录"),
+        // `缺少必要参数：guid` / `参数错误：guid格式不正确` name the field after the colon;
+        // without one (`缺少必要参数` for a missing appid/appkey/action) it is `params`.
+        VendorCode::new(FAILURE, RefusalKind::InvalidInput, "缺少必要参数").text("缺少必要参数"),
+        VendorCode::new(FAILURE, RefusalKind::InvalidInput, "参数错误").text("参数错误"),
+        VendorCode::new(
+            FAILURE,
+            RefusalKind::InvalidInput,
+            "该线路节点不存在或已下架",
+        )
+        .text("该线路节点不存在或已下架")
+        .field("line_guid"),
+        // An unknown (or unimplemented) action, as ThinkPHP answers a missing method.
+        VendorCode::new(FAILURE, RefusalKind::InvalidInput, "请求错误")
+            .text("请求错误")
+            .field("action"),
+        VendorCode::new(FAILURE, RefusalKind::Other, "产品超出可退款时间")
+            .text("产品超出可退款时间"),
+    ],
+);
+
+/// A refusal as the caller's error: kind and field from [`ERRORS`], the message verbatim.
+/// The table's own [`ErrorTable::error`] would prefix `code 0: `, which says nothing for
+/// a vendor whose only failure code is 0 and would change the text callers match on
+/// (`权限不足`), so only the wording is built here.
+pub(crate) fn classify(refusal: &Refusal) -> Error {
+    let vendor = Vendor::Zonkvm.to_string();
+    let message = refusal.message.trim().to_string();
+    let entry = ERRORS.lookup(&refusal.code, &message);
+    match entry.map_or(RefusalKind::Other, |e| e.kind) {
+        RefusalKind::Authentication => Error::Authentication { vendor, message },
+        RefusalKind::RateLimited => Error::RateLimited { vendor, message },
+        RefusalKind::InsufficientBalance => Error::InsufficientBalance { vendor, message },
+        RefusalKind::NotFound => Error::not_found(format!("{vendor}: {message}")),
+        RefusalKind::InvalidInput => {
+            let field = refusal
+                .field
+                .as_deref()
+                .or(entry.and_then(|e| e.field))
+                .unwrap_or("params");
+            Error::invalid(field, message)
+        }
+        RefusalKind::Other => Error::upstream(vendor, &refusal.code, message),
+    }
+}
+
+/// The field a refusal's message names after the table text that identified it:
+/// `缺少必要参数：guid` -> `guid`, `参数错误：content.cpu格式不正确` -> `content.cpu`.
+pub(crate) fn named_field(code: &str, message: &str) -> Option<String> {
+    let entry = ERRORS.lookup(code, message)?;
+    if entry.kind != RefusalKind::InvalidInput {
+        return None;
+    }
+    let (_, rest) = message.split_once(entry.text?)?;
+    let field: String = rest
+        .trim_start_matches([':', '：', ' '])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+        .collect();
+    (!field.is_empty()).then_some(field)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classify_failure(message: &str) -> Error {
+        let mut refusal = Refusal::new(FAILURE, message);
+        refusal.field = named_field(FAILURE, message);
+        classify(&refusal)
+    }
+
+    #[test]
+    fn messages_map_to_kinds() {
+        assert!(matches!(
+            classify_failure("权限不足"),
+            Error::Authentication { .. }
+        ));
+        assert!(matches!(
+            classify_failure("余额不足"),
+            Error::InsufficientBalance { .. }
+        ));
+        assert!(matches!(
+            classify_failure("未找到产品记录"),
+            Error::NotFound { .. }
+        ));
+        assert!(matches!(
+            classify_failure("缺少必要参数：guid"),
+            Error::InvalidInput { ref field, .. } if field == "guid"
+        ));
+        assert!(matches!(
+            classify_failure("缺少必要参数"),
+            Error::InvalidInput { ref field, .. } if field == "params"
+        ));
+        assert!(matches!(
+            classify_failure("该线路节点不存在或已下架"),
+            Error::InvalidInput { ref field, .. } if field == "line_guid"
+        ));
+        assert!(matches!(
+            classify_failure("产品超出可退款时间"),
+            Error::Upstream { ref code, ref message, .. } if code == "0" && message == "产品超出可退款时间"
+        ));
+    }
+
+    #[test]
+    fn fields_and_verbatim_messages() {
+        assert_eq!(
+            classify_failure("参数错误：content.cpu格式不正确"),
+            Error::invalid("content.cpu", "参数错误：content.cpu格式不正确")
+        );
+        assert_eq!(
+            classify_failure("请求错误"),
+            Error::invalid("action", "请求错误")
+        );
+        assert_eq!(
+            classify_failure("权限不足"),
+            Error::Authentication {
+                vendor: "zonkvm".into(),
+                message: "权限不足".into()
+            }
+        );
+        assert_eq!(named_field(FAILURE, "网站空间不足"), None);
+        // Every entry a simulator looks up by its text finds itself.
+        for e in ERRORS.codes {
+            assert_eq!(ERRORS.lookup(e.code, e.message), Some(e), "{}", e.message);
+        }
+    }
+}
