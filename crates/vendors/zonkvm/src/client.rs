@@ -364,7 +364,11 @@ mod tests {
         };
         let a = spec().find("hosting_operate#hosting_zip").unwrap();
         let args = a
-            .bind(&[("guid", "7"), ("operate", "hosting_unzip"), ("path", "/a b")])
+            .bind(&[
+                ("guid", "7"),
+                ("operate", "hosting_unzip"),
+                ("path", "/a b"),
+            ])
             .unwrap();
         let req = p.encode(a, &args).unwrap();
         assert_eq!(req.url, "http://zk/api/same/index");

@@ -71,7 +71,10 @@ async fn insufficient_balance_refuses_and_changes_nothing() {
 async fn unknown_orders_bad_lines_and_missing_params() {
     let (_sim, srv, conn) = sandbox().await;
     for action in ["getserver", "getlease", "getidc", "gethosting", "getsql"] {
-        let err = conn.call_kv(action, &[("guid", "99999")]).await.unwrap_err();
+        let err = conn
+            .call_kv(action, &[("guid", "99999")])
+            .await
+            .unwrap_err();
         assert!(matches!(err, Error::NotFound { .. }), "{action}: {err:?}");
     }
     // The documented prefix stripping: server_1001 is order 1001.
@@ -152,10 +155,7 @@ async fn reqwest_post(base: &str, body: &str) -> (u16, String, String) {
         body.to_string(),
         "utf-8",
     );
-    let r = http
-        .transmit("raw", &req)
-        .await
-        .unwrap();
+    let r = http.transmit("raw", &req).await.unwrap();
     (
         r.status,
         r.content_type,

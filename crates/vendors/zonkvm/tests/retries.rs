@@ -1,0 +1,126 @@
+//! The shared call path against the real simulator with its faults: a read is retried
+//! after a 500 and after an unreadable 200 (and succeeds); a write is sent once, and an
+//! answer to it that cannot be read is an unknown outcome — the change happened once.
+
+mod common;
+
+use common::*;
+use idcgate_core::Error;
+use idcgate_wire::sim::{serve, SimServer};
+use idcgate_wire::{Simulator, WireConfig};
+use idcgate_zonkvm::{Sim, ZonkvmClient};
+use std::time::Duration;
+
+/// A client that retries reads (twice) and gives up on a silent upstream quickly.
+async fn retrying() -> (Sim, SimServer, ZonkvmClient) {
+    let sim = Sim::sandbox();
+    let srv = serve(&sim, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let mut cfg = WireConfig::new("tests@idcgate.invalid");
+    cfg.timeout = Duration::from_secs(2);
+    cfg.read_retries = 2;
+    let client =
+        ZonkvmClient::new(&account(&srv.base_url(), &sim.sandbox_credentials()), &cfg).unwrap();
+    (sim, srv, client)
+}
+
+#[tokio::test]
+async fn a_read_is_retried_after_a_500_and_after_an_unreadable_200() {
+    let (_sim, srv, client) = retrying().await;
+    let clean = client
+        .call_kv("getserver", &[("guid", "1001")])
+        .await
+        .unwrap();
+
+    let before = srv.faults.requests();
+    srv.faults.update(|f| f.error_next = 1);
+    let after_500 = client
+        .call_kv("getserver", &[("guid", "1001")])
+        .await
+        .unwrap();
+    assert_eq!(after_500, clean);
+    assert_eq!(srv.faults.requests() - before, 2, "the 500, then the retry");
+
+    let before = srv.faults.requests();
+    srv.faults.update(|f| f.malformed_next = 1);
+    let after_cut = client
+        .call_kv("getserver", &[("guid", "1001")])
+        .await
+        .unwrap();
+    assert_eq!(after_cut, clean);
+    assert_eq!(
+        srv.faults.requests() - before,
+        2,
+        "the cut body, then the retry"
+    );
+
+    // Typed readers ride the same path: a listing survives both faults in a row.
+    let servers = client.list_all("getservers").await.unwrap();
+    let before = srv.faults.requests();
+    srv.faults.update(|f| {
+        f.error_next = 1;
+        f.malformed_next = 1;
+    });
+    assert_eq!(client.list_all("getservers").await.unwrap(), servers);
+    assert_eq!(srv.faults.requests() - before, 3);
+}
+
+#[tokio::test]
+async fn a_write_is_sent_once_and_an_unreadable_answer_is_an_unknown_outcome() {
+    let (sim, srv, client) = retrying().await;
+    let buy = |order_id: &'static str| {
+        [
+            ("order_id", order_id),
+            ("line_guid", LINE_DY),
+            ("system_guid", CENTOS),
+            ("content", r#"{"cpu":1,"ram":1}"#),
+        ]
+    };
+    let bought = |sim: &Sim, order_id: &str| {
+        sim.ledger()
+            .into_iter()
+            .filter(|r| r.client_order_id == order_id)
+            .count()
+    };
+
+    // A 500 before the handler ran: not retried, and the client cannot know that
+    // nothing happened.
+    let (balance, servers, before) = (sim.balance_fen(), sim.server_count(), srv.faults.requests());
+    srv.faults.update(|f| f.error_next = 1);
+    let err = client
+        .call_kv("create_order#create_server", &buy("w-500"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::UnknownOutcome { ref action, .. } if action == "zonkvm:create_order#create_server"),
+        "{err:?}"
+    );
+    assert_eq!(
+        srv.faults.requests() - before,
+        1,
+        "a write is never retried"
+    );
+    assert_eq!(
+        (sim.balance_fen(), sim.server_count(), bought(&sim, "w-500")),
+        (balance, servers, 0)
+    );
+
+    // The purchase committed, then its answer was cut: one request, one charge.
+    let before = srv.faults.requests();
+    srv.faults.update(|f| f.malformed_next = 1);
+    let err = client
+        .call_kv("create_order#create_server", &buy("w-cut"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::UnknownOutcome { ref action, .. } if action == "zonkvm:create_order#create_server"),
+        "{err:?}"
+    );
+    assert_eq!(
+        srv.faults.requests() - before,
+        1,
+        "a write is never retried"
+    );
+    assert_eq!(bought(&sim, "w-cut"), 1, "the change happened exactly once");
+    assert_eq!(sim.server_count(), servers + 1);
+    assert_eq!(sim.balance_fen(), balance - 2_900);
+}
