@@ -1,14 +1,15 @@
 //! Core capabilities over the West client: Registrar, Dns, Compute, WebHosting, Mail,
-//! Databases (MSSQL) and Billing. Every method goes through `WestClient::call`, so
-//! signing, encoding and error mapping stay in one place; every listing fetches all pages.
+//! Databases (MSSQL) and Billing. Every method goes through the client's exchange, so
+//! signing, encoding and error mapping stay in one place; an answer whose payload lacks
+//! what a method needs is the exchange's to judge (`call_kv_as`: a read is retried, a
+//! write is an unknown outcome). Every listing fetches all pages.
 
 use crate::client::WestClient;
 use crate::spec::spec;
 use async_trait::async_trait;
 use idcgate_core::capability::{
-    Billing, Compute, Connection, Databases, Dns, Mail, Params, Registrar, WebHosting,
+    Billing, Compute, Databases, Dns, Mail, Params, Registrar, WebHosting,
 };
-use idcgate_core::spec::VendorSpec;
 use idcgate_core::*;
 use jiff::Timestamp;
 use rand::SeedableRng;
@@ -45,17 +46,18 @@ fn strs(v: &Value, k: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn bad(message: String) -> Error {
-    Error::Transport {
-        vendor: "west".into(),
-        message,
-    }
-}
-
-fn money(v: &Value, k: &str) -> Result<Money> {
+/// An amount of an answer; `Err` says why the answer is unreadable.
+fn money(v: &Value, k: &str) -> std::result::Result<Money, String> {
     Decimal::from_str(s(v, k).trim())
         .map(Money)
-        .map_err(|_| bad(format!("field {k} is not an amount")))
+        .map_err(|_| format!("field {k} is not an amount"))
+}
+
+/// A non-empty field of an answer (the id of what a write created).
+fn need(v: &Value, k: &str) -> std::result::Result<String, String> {
+    Some(s(v, k))
+        .filter(|x| !x.is_empty())
+        .ok_or_else(|| format!("the answer has no {k}"))
 }
 
 /// West dates and times are China time (UTC+8).
@@ -116,10 +118,10 @@ fn west_type(t: RecordType) -> Result<&'static str> {
     }
 }
 
-fn record_from(zone: &str, v: &Value) -> Result<DnsRecord> {
+fn record_from(zone: &str, v: &Value) -> std::result::Result<DnsRecord, String> {
     let t = s(v, "type");
     // An unknown type in an answer is a broken answer, not a mistake of the caller.
-    let rtype = RecordType::from_str(&t).map_err(|_| bad(format!("unknown record type {t:?}")))?;
+    let rtype = RecordType::from_str(&t).map_err(|_| format!("unknown record type {t:?}"))?;
     let mut value = s(v, "value");
     // TXT values sometimes come back quoted.
     if rtype == RecordType::Txt
@@ -242,30 +244,40 @@ fn generated_password() -> String {
 }
 
 impl WestClient {
-    /// Every item of a paged listing (`items`, `totalpages`). The page field is the one
-    /// the action's spec names (`getdomains` pages with `page`, the others `pageno`).
-    async fn all_pages(&self, action: &str, base: &[(&str, &str)]) -> Result<Vec<Value>> {
+    /// Every item of a paged listing (`items`, `totalpages`), read by `item`: a page
+    /// with an item it cannot read is an unreadable answer (retried, being a read). The
+    /// page field is the one the action's spec names (`getdomains` pages with `page`,
+    /// the others `pageno`).
+    async fn all_pages<T>(
+        &self,
+        action: &str,
+        base: &[(&str, &str)],
+        item: impl Fn(&Value) -> std::result::Result<T, String>,
+    ) -> Result<Vec<T>> {
         let page_key = if spec().require(action)?.param("page").is_some() {
             "page"
         } else {
             "pageno"
         };
+        let limit = PAGE.to_string();
         let mut out = Vec::new();
         let mut page = 1usize;
         loop {
-            let mut params: Params = base
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            params.push((page_key.into(), page.to_string()));
-            params.push(("limit".into(), PAGE.to_string()));
-            let data = self.call(action, &params).await?;
-            let items = data
-                .get("items")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            let pages = usize::try_from(n(&data, "totalpages")).unwrap_or_default();
+            let page_no = page.to_string();
+            let mut kv = base.to_vec();
+            kv.extend([(page_key, page_no.as_str()), ("limit", limit.as_str())]);
+            let (items, pages) = self
+                .call_kv_as(action, &kv, |data| {
+                    let items = match data.get("items").and_then(Value::as_array) {
+                        Some(a) => a.iter().map(&item).collect::<std::result::Result<_, _>>()?,
+                        None => Vec::new(),
+                    };
+                    Ok((
+                        items,
+                        usize::try_from(n(&data, "totalpages")).unwrap_or_default(),
+                    ))
+                })
+                .await?;
             let empty = items.is_empty();
             out.extend(items);
             if empty || page >= pages {
@@ -273,9 +285,10 @@ impl WestClient {
             }
             // An upstream that never stops paging must not keep us looping.
             if page >= MAX_PAGES {
-                return Err(bad(format!(
-                    "{action} still paging after {MAX_PAGES} pages"
-                )));
+                return Err(Error::Transport {
+                    vendor: "west".into(),
+                    message: format!("{action} still paging after {MAX_PAGES} pages"),
+                });
             }
             page += 1;
         }
@@ -283,7 +296,7 @@ impl WestClient {
 
     /// Every item of a paged listing, converted.
     async fn list_all<T>(&self, action: &str, f: impl Fn(&Value) -> T) -> Result<Vec<T>> {
-        Ok(self.all_pages(action, &[]).await?.iter().map(f).collect())
+        self.all_pages(action, &[], |v| Ok(f(v))).await
     }
 
     async fn server_detail(&self, id: &str) -> Result<Value> {
@@ -299,7 +312,9 @@ impl WestClient {
         if let Some(t) = &self.templateid {
             return Ok(t.clone());
         }
-        let all = self.all_pages("domain.gettemplatelist", &[]).await?;
+        let all = self
+            .all_pages("domain.gettemplatelist", &[], |v| Ok(v.clone()))
+            .await?;
         all.iter()
             .find(|t| s(t, "realname") == "verified")
             .or_else(|| all.first())
@@ -310,40 +325,6 @@ impl WestClient {
                     "the West account has no contact template",
                 )
             })
-    }
-}
-
-#[async_trait]
-impl Connection for WestClient {
-    fn vendor(&self) -> Vendor {
-        Vendor::West
-    }
-    fn spec(&self) -> &'static VendorSpec {
-        spec()
-    }
-    async fn call(&self, action: &str, params: &Params) -> Result<Value> {
-        WestClient::call(self, action, params).await
-    }
-    fn registrar(&self) -> Option<&dyn Registrar> {
-        Some(self)
-    }
-    fn dns(&self) -> Option<&dyn Dns> {
-        Some(self)
-    }
-    fn compute(&self) -> Option<&dyn Compute> {
-        Some(self)
-    }
-    fn web_hosting(&self) -> Option<&dyn WebHosting> {
-        Some(self)
-    }
-    fn databases(&self) -> Option<&dyn Databases> {
-        Some(self)
-    }
-    fn mail(&self) -> Option<&dyn Mail> {
-        Some(self)
-    }
-    fn billing(&self) -> Option<&dyn Billing> {
-        Some(self)
     }
 }
 
@@ -371,16 +352,17 @@ impl Registrar for WestClient {
     }
 
     async fn quote_registration(&self, name: &str, years: u32) -> Result<PriceQuote> {
-        let v = self
-            .call_kv(
+        let price = self
+            .call_kv_as(
                 "domain.getprice",
                 &[("domain", name), ("year", &years.to_string())],
+                |v| money(&v, "price"),
             )
             .await?;
         Ok(PriceQuote {
             product: format!("domain:{name}"),
             period_months: years * 12,
-            price: money(&v, "price")?,
+            price,
         })
     }
 
@@ -455,18 +437,24 @@ impl Dns for WestClient {
     }
 
     async fn list_records(&self, zone: &str) -> Result<Vec<DnsRecord>> {
-        self.all_pages("domain.getdnsrecords", &[("domain", zone)])
-            .await?
-            .iter()
-            .map(|v| record_from(zone, v))
-            .collect()
+        self.all_pages("domain.getdnsrecords", &[("domain", zone)], |v| {
+            record_from(zone, v)
+        })
+        .await
     }
 
     async fn create_record(&self, zone: &str, record: &RecordInput) -> Result<DnsRecord> {
-        let v = self
-            .call("domain.adddnsrecord", &record_params(zone, record)?)
+        let params = record_params(zone, record)?;
+        let kv: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        // Without the new id the record may exist all the same: the exchange makes such
+        // an answer an unknown outcome.
+        let id = self
+            .call_kv_as("domain.adddnsrecord", &kv, |v| need(&v, "id"))
             .await?;
-        self.find_record(zone, &s(&v, "id")).await
+        self.find_record(zone, &id).await
     }
 
     async fn update_record(&self, zone: &str, id: &str, record: &RecordInput) -> Result<DnsRecord> {
@@ -552,20 +540,31 @@ impl Compute for WestClient {
         // unit prices of the first room (5 Mbps, 40 GB data disk).
         let mut plans = Vec::new();
         if let Some(first) = regions.first() {
-            let prices = self
-                .call_kv("server.getconfigprice", &[("serverroom", &first.id)])
+            let [u_cpu, u_mem, u_disk, u_bw] = self
+                .call_kv_as(
+                    "server.getconfigprice",
+                    &[("serverroom", &first.id)],
+                    |prices| {
+                        let unit = prices
+                            .get("items")
+                            .and_then(Value::as_array)
+                            .and_then(|a| a.first())
+                            .cloned()
+                            .unwrap_or_default();
+                        Ok([
+                            money(&unit, "cpu")?.0,
+                            money(&unit, "memory")?.0,
+                            money(&unit, "disk")?.0,
+                            money(&unit, "bandwidth")?.0,
+                        ])
+                    },
+                )
                 .await?;
-            let unit = prices
-                .get("items")
-                .and_then(Value::as_array)
-                .and_then(|a| a.first())
-                .cloned()
-                .unwrap_or_default();
             for (cpu, mem) in [(1u32, 1u32), (1, 2), (2, 4), (4, 8), (8, 16)] {
-                let price = money(&unit, "cpu")?.0 * Decimal::from(cpu)
-                    + money(&unit, "memory")?.0 * Decimal::from(mem)
-                    + money(&unit, "disk")?.0 * Decimal::from(40)
-                    + money(&unit, "bandwidth")?.0 * Decimal::from(5);
+                let price = u_cpu * Decimal::from(cpu)
+                    + u_mem * Decimal::from(mem)
+                    + u_disk * Decimal::from(40)
+                    + u_bw * Decimal::from(5);
                 plans.push(Plan {
                     id: format!("c{cpu}m{mem}"),
                     name: format!("{cpu}核{mem}G"),
@@ -609,8 +608,8 @@ impl Compute for WestClient {
         let bw = spec.bandwidth_mbps.unwrap_or(5).to_string();
         let months = spec.months.unwrap_or(1).to_string();
         let pw = generated_password();
-        let v = self
-            .call_kv(
+        let id = self
+            .call_kv_as(
                 "server.buy",
                 &[
                     ("serverroom", &spec.region),
@@ -623,9 +622,11 @@ impl Compute for WestClient {
                     ("password", &pw),
                     ("name", &spec.name),
                 ],
+                // Bought without an id in the answer: the server may exist all the same.
+                |v| need(&v, "id"),
             )
             .await?;
-        self.get_server(&s(&v, "id")).await
+        self.get_server(&id).await
     }
 
     async fn power(&self, id: &str, action: PowerAction) -> Result<()> {
@@ -748,7 +749,9 @@ impl Mail for WestClient {
     }
 
     async fn list_mailboxes(&self, domain: &str) -> Result<Vec<Mailbox>> {
-        let all = self.all_pages("mail.detail", &[]).await?;
+        let all = self
+            .all_pages("mail.detail", &[], |v| Ok(v.clone()))
+            .await?;
         let d = all
             .iter()
             .find(|d| s(d, "domain").eq_ignore_ascii_case(domain))
@@ -768,10 +771,12 @@ impl Mail for WestClient {
 #[async_trait]
 impl Billing for WestClient {
     async fn balance(&self) -> Result<Balance> {
-        let v = self.call("info.checkbalance", &Vec::new()).await?;
-        Ok(Balance {
-            available: money(&v, "balance")?,
-            credit: money(&v, "credit")?,
+        self.call_kv_as("info.checkbalance", &[], |v| {
+            Ok(Balance {
+                available: money(&v, "balance")?,
+                credit: money(&v, "credit")?,
+            })
         })
+        .await
     }
 }

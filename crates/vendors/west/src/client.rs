@@ -1,80 +1,73 @@
-//! The West client: token signing, GBK request encoding, response decoding and the
-//! mapping of both envelopes (`result/errcode` and the older `code/body`) to core errors.
+//! The West client: [`WestProtocol`] (token signing, GBK request encoding, reading both
+//! envelopes — `result/errcode` and the older `code/body`) on the shared call path, and
+//! [`WestClient`], one account's handle.
 
+use crate::errors::{code, ERRORS};
 use crate::spec::spec;
 use idcgate_core::capability::Params;
-use idcgate_core::spec::{ActionKind, ActionSpec};
+use idcgate_core::error::ErrorTable;
+use idcgate_core::spec::{ActionKind, ActionSpec, Args, VendorSpec};
 use idcgate_core::{Error, Result, UpstreamAccount, Vendor};
 use idcgate_wire::charset::decode_lenient;
-use idcgate_wire::{form, Charset, HttpClient, Redactor, WireConfig, WireRequest};
+use idcgate_wire::{
+    form, Charset, Decoded, Exchange, HttpClient, Protocol, Redactor, Refusal, WireConfig,
+    WireRequest, WireResponse,
+};
 use serde_json::{json, Value};
 
-const VENDOR: &str = "west";
-
-/// One authenticated West account. `Debug` shows the account name only.
-pub struct WestClient {
-    http: HttpClient,
+/// West's wire format for one account. `Debug` is not derived: it holds the password.
+pub struct WestProtocol {
     base: String,
     username: String,
     api_password: String,
-    pub(crate) templateid: Option<String>,
 }
 
-impl std::fmt::Debug for WestClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WestClient")
-            .field("base", &self.base)
-            .field("username", &self.username)
-            .finish_non_exhaustive()
+impl WestProtocol {
+    fn legacy(action: &ActionSpec) -> bool {
+        action.action.starts_with("dnsrec.")
     }
 }
 
-impl WestClient {
-    pub fn new(account: &UpstreamAccount, cfg: &WireConfig) -> Result<Self> {
-        let username = account.credentials.require("username")?.to_string();
-        let api_password = account.credentials.require("api_password")?.to_string();
-        let templateid = account.credentials.get("templateid").map(str::to_string);
-        // The apikey of the older API is derived from the password: both are secrets.
-        let redactor = Redactor::new([api_password.clone(), crate::md5_hex(&api_password)]);
-        let http = HttpClient::new(Vendor::West, cfg, account.rate_limit_per_sec, redactor)?;
-        let mut base = account.base_url.trim_end_matches('/').to_string();
-        // Live West serves under /api; a bare scheme://host:port base gets it appended.
-        if !base.to_ascii_lowercase().ends_with("/api") {
-            base.push_str("/api");
+impl Protocol for WestProtocol {
+    fn vendor(&self) -> Vendor {
+        Vendor::West
+    }
+
+    fn spec(&self) -> &'static VendorSpec {
+        spec()
+    }
+
+    fn errors(&self) -> &'static ErrorTable {
+        &ERRORS
+    }
+
+    /// West reads GBK. A character GBK lacks (emoji, rare CJK extensions) would be sent
+    /// as an HTML character reference (`&#128512;`) and stored as that text: refuse it.
+    fn admit(&self, _action: &ActionSpec, args: &Args<'_>) -> Result<()> {
+        for (k, v) in args.pairs() {
+            if encoding_rs::GBK.encode(v).2 {
+                let bad = v
+                    .chars()
+                    .find(|c| encoding_rs::GBK.encode(c.encode_utf8(&mut [0; 4])).2)
+                    .unwrap_or(char::REPLACEMENT_CHARACTER);
+                return Err(Error::invalid(
+                    k,
+                    format!(
+                        "West takes GBK text only; {bad:?} (U+{:04X}) has no GBK form",
+                        u32::from(bad)
+                    ),
+                ));
+            }
         }
-        Ok(WestClient {
-            http,
-            base,
-            username,
-            api_password,
-            templateid,
-        })
+        Ok(())
     }
 
-    /// Runs an implemented action by id or short name with spec validation.
-    pub async fn call(&self, action: &str, params: &Params) -> Result<Value> {
-        let a = spec().require(action)?;
-        a.validate(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .map_err(|(field, reason)| Error::invalid(field, reason))?;
-        gbk_only(params)?;
-        self.send(a, params).await
-    }
-
-    /// Convenience for typed callers: `&[("domain", "x.com")]`.
-    pub(crate) async fn call_kv(&self, action: &str, kv: &[(&str, &str)]) -> Result<Value> {
-        let params: Params = kv
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        self.call(action, &params).await
-    }
-
-    async fn send(&self, a: &ActionSpec, params: &Params) -> Result<Value> {
-        let legacy = a.action.starts_with("dnsrec.");
+    /// Signed here, per attempt: the token carries the time and expires.
+    fn encode(&self, a: &ActionSpec, args: &Args<'_>) -> Result<WireRequest> {
         let user = ("username".to_string(), self.username.clone());
         let mut query: Vec<(String, String)> = vec![("act".into(), a.action.clone())];
         let mut body: Vec<(String, String)> = Vec::new();
-        if legacy {
+        if Self::legacy(a) {
             // The older API authenticates with a static key (registered with the redactor).
             body.extend([
                 ("act".into(), a.action.clone()),
@@ -91,9 +84,9 @@ impl WestClient {
         }
         let get = a.method.eq_ignore_ascii_case("GET");
         if get {
-            query.extend(params.iter().cloned());
+            query.extend(args.pairs().iter().cloned());
         } else {
-            body.extend(params.iter().cloned());
+            body.extend(args.pairs().iter().cloned());
         }
         let url = format!(
             "{}/{}?{}",
@@ -101,64 +94,66 @@ impl WestClient {
             a.path.trim_start_matches('/'),
             form::encode(&query, Charset::Gbk)
         );
-        let req = if get {
+        Ok(if get {
             WireRequest::get(url)
         } else {
             WireRequest::form_post(url, form::encode(&body, Charset::Gbk), "gbk")
-        };
-        let resp = self.http.send(&a.id, a.kind, &req).await?;
+        })
+    }
+
+    /// Any HTTP status: West answers its errors with 200, and a proxy's page is not an
+    /// envelope, so the body alone decides.
+    fn decode(&self, a: &ActionSpec, resp: &WireResponse) -> Decoded {
         let text = Charset::from_content_type(&resp.content_type)
             .and_then(|c| c.decode(&resp.body))
             .unwrap_or_else(|| decode_lenient(&resp.body));
-        let Ok(value) = serde_json::from_str(&text) else {
-            return Err(bad_body(
-                a,
-                format!("HTTP {} with a body that is not JSON", resp.status),
-            ));
+        let Ok(v) = serde_json::from_str::<Value>(&text) else {
+            return Decoded::Unreadable("body is not JSON".into());
         };
-        let redact = |msg: &str| self.http.redactor().redact(msg);
-        if legacy {
-            map_legacy(a, value, redact)
+        if Self::legacy(a) {
+            decode_legacy(v)
         } else {
-            map_envelope(a, value, redact)
+            decode_envelope(a, v)
+        }
+    }
+
+    /// The table classifies; only the wording differs: the main envelope calls its code
+    /// `errcode`, and callers have always read `errcode N: …` there (the table's text is
+    /// `code N: …`, which the older envelope keeps).
+    fn refused(&self, a: &ActionSpec, refusal: &Refusal) -> Error {
+        let err = ERRORS.error(&refusal.code, &refusal.message, refusal.field.as_deref());
+        if Self::legacy(a) {
+            err
+        } else {
+            errcode_wording(err)
         }
     }
 }
 
-/// West reads GBK. A character GBK lacks (emoji, rare CJK extensions) would be sent as
-/// an HTML character reference (`&#128512;`) and stored as that text: refuse it instead.
-fn gbk_only(params: &Params) -> Result<()> {
-    for (k, v) in params {
-        if encoding_rs::GBK.encode(v).2 {
-            let bad = v
-                .chars()
-                .find(|c| encoding_rs::GBK.encode(c.encode_utf8(&mut [0; 4])).2)
-                .unwrap_or(char::REPLACEMENT_CHARACTER);
-            return Err(Error::invalid(
-                k,
-                format!(
-                    "West takes GBK text only; {bad:?} (U+{:04X}) has no GBK form",
-                    u32::from(bad)
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// A body we cannot read: retry-safe for reads, an unknown outcome for writes (the
-/// change may have been committed before the answer broke).
-fn bad_body(a: &ActionSpec, message: String) -> Error {
-    match a.kind {
-        ActionKind::Read => Error::Transport {
-            vendor: VENDOR.into(),
-            message,
+fn errcode_wording(err: Error) -> Error {
+    let reword = |text: String| match text.strip_prefix("code ") {
+        Some(rest) => format!("errcode {rest}"),
+        None => text,
+    };
+    match err {
+        Error::Authentication { vendor, message } => Error::Authentication {
+            vendor,
+            message: reword(message),
         },
-        ActionKind::Write => Error::UnknownOutcome {
-            vendor: VENDOR.into(),
-            action: a.id.clone(),
-            message,
+        Error::RateLimited { vendor, message } => Error::RateLimited {
+            vendor,
+            message: reword(message),
         },
+        Error::NotFound { what } => Error::NotFound { what: reword(what) },
+        Error::InvalidInput { field, reason } => Error::InvalidInput {
+            field,
+            reason: reword(reason),
+        },
+        Error::InsufficientBalance { vendor, message } => Error::InsufficientBalance {
+            vendor,
+            message: reword(message),
+        },
+        other => other,
     }
 }
 
@@ -170,91 +165,124 @@ fn as_i64(v: Option<&Value>) -> Option<i64> {
     }
 }
 
-/// `msg` as sent, minus any secret the upstream may have echoed.
-fn msg_of(v: &Value, redact: impl Fn(&str) -> String) -> String {
-    redact(v.get("msg").and_then(Value::as_str).unwrap_or_default())
-}
-
 /// The payload under `key`, moved out of the envelope (`{}` when absent).
 fn take(mut v: Value, key: &str) -> Value {
     v.get_mut(key).map(Value::take).unwrap_or_else(|| json!({}))
 }
 
-fn map_envelope(a: &ActionSpec, v: Value, redact: impl Fn(&str) -> String) -> Result<Value> {
+/// West's refusal; the field is the one its message names as `field: reason` (the
+/// simulator always does, the live API often), else the table's.
+fn refusal(code: i64, v: &Value) -> Refusal {
+    let msg = v.get("msg").and_then(Value::as_str).unwrap_or_default();
+    let r = Refusal::new(code, msg);
+    match msg.split_once(':').map(|(f, _)| f.trim()) {
+        Some(f) if !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            r.with_field(f)
+        }
+        _ => r,
+    }
+}
+
+fn decode_envelope(a: &ActionSpec, v: Value) -> Decoded {
     let Some(result) = as_i64(v.get("result")) else {
-        return Err(bad_body(a, "response has no result field".into()));
+        return Decoded::Unreadable("response has no result field".into());
     };
     if result == 200 {
-        return Ok(take(v, "data"));
+        return Decoded::Data(take(v, "data"));
     }
-    let code = as_i64(v.get("errcode")).unwrap_or(result);
-    let msg = msg_of(&v, redact);
-    let text = format!("errcode {code}: {msg}");
-    Err(match code {
-        // 10002 (caller IP not whitelisted) is an account setting, like a bad password.
-        10000..=10002 => Error::Authentication {
-            vendor: VENDOR.into(),
-            message: text,
-        },
-        20001 | 20109 | 20112 => Error::NotFound { what: text },
-        20000 | 20102 | 20113 | 20116 | 20119 => Error::InvalidInput {
-            field: field_of(code, &msg),
-            reason: text,
-        },
-        // The live API reports "nothing found" as an error; for a read it is an empty list.
-        30001 | 30201 if a.kind == ActionKind::Read => {
-            return Ok(json!({"total":0,"totalpages":0,"items":[]}))
-        }
-        _ if code == crate::sim::ERR_BALANCE || msg.contains("余额不足") => {
-            Error::InsufficientBalance {
-                vendor: VENDOR.into(),
-                message: text,
-            }
-        }
-        _ => Error::upstream(VENDOR, code, msg),
-    })
+    let errcode = as_i64(v.get("errcode")).unwrap_or(result);
+    let text = errcode.to_string();
+    // The live API reports "nothing found" as an error; for a read it is an empty list.
+    if a.kind == ActionKind::Read && (text == code::NO_RECORDS || text == code::NO_DATA) {
+        return Decoded::Data(json!({"total":0,"totalpages":0,"items":[]}));
+    }
+    Decoded::Refused(refusal(errcode, &v))
 }
 
-/// The field an invalid-input code points at (the simulator names it in `msg` as
-/// `field: reason`; the live API often does too).
-fn field_of(code: i64, msg: &str) -> String {
-    if let Some((f, _)) = msg.split_once(':') {
-        let f = f.trim();
-        if !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return f.to_string();
-        }
-    }
-    match code {
-        20102 => "id",
-        20113 => "value",
-        20116 => "ttl",
-        20119 => "line",
-        _ => "params",
-    }
-    .to_string()
-}
-
-fn map_legacy(a: &ActionSpec, v: Value, redact: impl Fn(&str) -> String) -> Result<Value> {
+fn decode_legacy(v: Value) -> Decoded {
     let Some(code) = as_i64(v.get("code")) else {
-        return Err(bad_body(a, "response has no code field".into()));
+        return Decoded::Unreadable("response has no code field".into());
     };
     if code == 200 {
-        return Ok(take(v, "body"));
+        return Decoded::Data(take(v, "body"));
     }
-    let msg = msg_of(&v, redact);
-    let text = format!("code {code}: {msg}");
-    Err(match code {
-        401 | 403 => Error::Authentication {
-            vendor: VENDOR.into(),
-            message: text,
-        },
-        404 => Error::NotFound { what: text },
-        400 => Error::InvalidInput {
-            field: field_of(0, &msg),
-            reason: text,
-        },
-        _ => Error::upstream(VENDOR, code, msg),
-    })
+    Decoded::Refused(refusal(code, &v))
+}
+
+/// One authenticated West account. `Debug` shows the account name only.
+pub struct WestClient {
+    exchange: Exchange<WestProtocol>,
+    pub(crate) templateid: Option<String>,
+}
+
+impl std::fmt::Debug for WestClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = self.exchange.protocol();
+        f.debug_struct("WestClient")
+            .field("base", &p.base)
+            .field("username", &p.username)
+            .finish_non_exhaustive()
+    }
+}
+
+idcgate_wire::impl_connection!(
+    WestClient,
+    exchange,
+    [
+        registrar,
+        dns,
+        compute,
+        web_hosting,
+        databases,
+        mail,
+        billing
+    ]
+);
+
+impl WestClient {
+    pub fn new(account: &UpstreamAccount, cfg: &WireConfig) -> Result<Self> {
+        let username = account.credentials.require("username")?.to_string();
+        let api_password = account.credentials.require("api_password")?.to_string();
+        let templateid = account.credentials.get("templateid").map(str::to_string);
+        // The apikey of the older API is derived from the password: both are secrets.
+        let redactor = Redactor::new([api_password.clone(), crate::md5_hex(&api_password)]);
+        let http = HttpClient::new(Vendor::West, cfg, account.rate_limit_per_sec, redactor)?;
+        let mut base = account.base_url.trim_end_matches('/').to_string();
+        // Live West serves under /api; a bare scheme://host:port base gets it appended.
+        if !base.to_ascii_lowercase().ends_with("/api") {
+            base.push_str("/api");
+        }
+        let protocol = WestProtocol {
+            base,
+            username,
+            api_password,
+        };
+        Ok(WestClient {
+            exchange: Exchange::new(protocol, http, cfg.read_retries),
+            templateid,
+        })
+    }
+
+    /// Runs an implemented action by id or short name with spec validation.
+    pub async fn call(&self, action: &str, params: &Params) -> Result<Value> {
+        self.exchange.call(action, params).await
+    }
+
+    /// Convenience for typed callers: `&[("domain", "x.com")]`.
+    pub async fn call_kv(&self, action: &str, kv: &[(&str, &str)]) -> Result<Value> {
+        self.exchange.call_kv(action, kv).await
+    }
+
+    /// `call_kv` whose payload must have a shape (see `Exchange::call_kv_as`): an answer
+    /// `read` rejects is retried for a read and an unknown outcome for a write.
+    pub(crate) async fn call_kv_as<T>(
+        &self,
+        action: &str,
+        kv: &[(&str, &str)],
+        read: impl Fn(Value) -> std::result::Result<T, String>,
+    ) -> Result<T> {
+        self.exchange.call_kv_as(action, kv, read).await
+    }
 }
 
 pub(crate) fn now_ms() -> i64 {

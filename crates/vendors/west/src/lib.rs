@@ -24,17 +24,19 @@
 //! migrations), `Sim::set_balance` and `Sim::seed_bulk`.
 //!
 //! Choices where the document is silent are recorded in `spec.tsv` (notes column); the
-//! insufficient-balance errcode (40001, [`sim::ERR_BALANCE`]) is ours — the client also
-//! recognises the live text `余额不足`.
+//! error codes the client and the simulator share are [`errors::ERRORS`] — the
+//! insufficient-balance errcode (40001, [`errors::code::BALANCE`]) is ours, and the
+//! client also recognises the live text `余额不足`.
 //!
 //! [`Simulator::sandbox_credentials`]: idcgate_wire::Simulator::sandbox_credentials
 
 mod capability;
 mod client;
+pub mod errors;
 pub mod sim;
 mod spec;
 
-pub use client::WestClient;
+pub use client::{WestClient, WestProtocol};
 pub use sim::Sim;
 pub use spec::spec;
 

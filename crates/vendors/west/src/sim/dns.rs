@@ -4,6 +4,7 @@
 
 use super::domain::{Domain, Record};
 use super::{page, Req, SimErr, State, R};
+use crate::errors::code;
 use idcgate_wire::form;
 use serde_json::{json, Value};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -32,16 +33,16 @@ fn validate(mut r: Record) -> Result<Record, SimErr> {
     }
     r.value = r.value.trim().to_string();
     if !TYPES.contains(&r.rtype.as_str()) {
-        return Err(SimErr::new(20113, "type: 不支持的记录类型"));
+        return Err(SimErr::new(code::REFUSED, "type: 不支持的记录类型"));
     }
     if !valid_host(&r.host) {
-        return Err(SimErr::new(20113, "host: 主机记录格式错误"));
+        return Err(SimErr::new(code::REFUSED, "host: 主机记录格式错误"));
     }
     if !(60..=86400).contains(&r.ttl) {
-        return Err(SimErr::new(20116, "ttl: TTL必须在60到86400之间"));
+        return Err(SimErr::table(code::BAD_TTL));
     }
     if !LINES.contains(&r.line.as_str()) {
-        return Err(SimErr::new(20119, "line: 不支持的线路"));
+        return Err(SimErr::table(code::BAD_LINE));
     }
     let host_like = |v: &str| super::valid_hostname(v);
     let ok = match r.rtype.as_str() {
@@ -63,13 +64,16 @@ fn validate(mut r: Record) -> Result<Record, SimErr> {
     };
     if !ok {
         return Err(SimErr::new(
-            20113,
+            code::REFUSED,
             format!("value: 记录值不是合法的{}记录", r.rtype),
         ));
     }
     if r.rtype == "MX" || r.rtype == "SRV" {
         if !(1..=100).contains(&r.level) {
-            return Err(SimErr::new(20116, "level: MX优先级必须在1到100之间"));
+            return Err(SimErr::new(
+                code::BAD_TTL,
+                "level: MX优先级必须在1到100之间",
+            ));
         }
     } else {
         r.level = 10;
@@ -87,7 +91,7 @@ pub(crate) fn zone<'a>(st: &'a mut State, name: &str) -> Result<&'a mut Domain, 
     let d = st.domains.get_mut(&name).ok_or_else(SimErr::no_domain)?;
     if !d.dns_hosted() {
         return Err(SimErr::new(
-            20109,
+            code::DNS_ELSEWHERE,
             "domain: 域名DNS不在西部数码，无法管理解析",
         ));
     }
@@ -105,16 +109,22 @@ pub(crate) fn apply(d: &mut Domain, id: u64, input: Record, replace: bool) -> Re
             && x.value.eq_ignore_ascii_case(&r.value)
             && x.line == r.line
     }) {
-        return Err(SimErr::new(20118, "相同的解析记录已存在"));
+        return Err(SimErr::table(code::DUPLICATE));
     }
     if others().any(|x| {
         x.host == r.host && x.line == r.line && (x.rtype == "CNAME") != (r.rtype == "CNAME")
     }) {
-        return Err(SimErr::new(20113, "value: CNAME记录与同主机的其他记录冲突"));
+        return Err(SimErr::new(
+            code::REFUSED,
+            "value: CNAME记录与同主机的其他记录冲突",
+        ));
     }
     // Live rule: a record on a specific line needs a default-line record for the host.
     if !r.line.is_empty() && !others().any(|x| x.host == r.host && x.line.is_empty()) {
-        return Err(SimErr::new(20119, "line: 请先添加该主机的默认线路记录"));
+        return Err(SimErr::new(
+            code::BAD_LINE,
+            "line: 请先添加该主机的默认线路记录",
+        ));
     }
     r.id = id;
     r.pause = replace && d.records.get(&id).is_some_and(|x| x.pause);
@@ -131,7 +141,7 @@ pub(crate) fn add(st: &mut State, zone_name: &str, input: Record) -> Result<u64,
 
 fn existing(d: &Domain, id: u64) -> Result<&Record, SimErr> {
     if d.deleted.contains(&id) {
-        return Err(SimErr::new(20120, "id: 记录已删除"));
+        return Err(SimErr::table(code::ALREADY_DELETED));
     }
     d.records.get(&id).ok_or_else(|| SimErr::bad_id("id"))
 }
@@ -149,7 +159,7 @@ pub(crate) fn remove(d: &mut Domain, id: u64) -> Result<(), SimErr> {
         .count();
     if r.line.is_empty() && lined && defaults == 1 {
         return Err(SimErr::new(
-            20119,
+            code::BAD_LINE,
             "line: 该主机还有线路记录，不能删除最后一条默认线路记录",
         ));
     }
@@ -224,7 +234,7 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
                 .map(rec_json)
                 .collect();
             if items.is_empty() {
-                return Err(SimErr::new(30001, "没有找到解析记录"));
+                return Err(SimErr::table(code::NO_RECORDS));
             }
             Ok(json!({"total":items.len(),"items":items}))
         }
@@ -233,7 +243,7 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             let d = zone(st, &zname)?;
             let all: Vec<&Record> = d.records.values().collect();
             if all.is_empty() {
-                return Err(SimErr::new(30001, "没有找到解析记录"));
+                return Err(SimErr::table(code::NO_RECORDS));
             }
             Ok(page(&all, paging, |r| rec_json(r)))
         }
@@ -243,20 +253,22 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
 
 // ---- the older record API -------------------------------------------------------
 
-pub(crate) fn legacy_env(code: i64, msg: &str, body: Value) -> Value {
-    json!({"code":code,"msg":msg,"body":body})
+pub(crate) fn legacy_env(e: SimErr, body: Value) -> Value {
+    json!({"code":e.errcode(),"msg":e.msg,"body":body})
 }
 
 /// West error -> the older API's code.
 fn legacy_err(e: SimErr) -> Value {
-    let code = match e.code {
-        20001 | 20109 | 20112 | 20102 => 404,
-        20118 => 409,
-        20120 => 410,
-        10000..=10002 => 401,
-        _ => 400,
+    let legacy = match e.code {
+        code::NO_DOMAIN | code::DNS_ELSEWHERE | code::DOMAIN_ELSEWHERE | code::BAD_ID => {
+            code::LEGACY_NOT_FOUND
+        }
+        code::DUPLICATE => code::LEGACY_CONFLICT,
+        code::ALREADY_DELETED => code::LEGACY_GONE,
+        code::AUTH_MISSING | code::AUTH_FAILED | code::IP_DENIED => code::LEGACY_AUTH,
+        _ => code::LEGACY_INVALID,
     };
-    legacy_env(code, &e.msg, json!({}))
+    legacy_env(SimErr::new(legacy, e.msg), json!({}))
 }
 
 /// The zone a (possibly full) name belongs to, and the labels left of it.
@@ -298,7 +310,7 @@ pub(crate) fn legacy(
     let Some(action) = super::find_action("v2/domain/dns", act)
         .filter(|_| path.is_empty() || path.starts_with("v2/domain"))
     else {
-        return legacy_env(400, "act: 不支持的操作", json!({}));
+        return legacy_env(SimErr::table(code::LEGACY_INVALID), json!({}));
     };
     // Authenticate before looking the domain up, so an unauthenticated caller cannot
     // probe which domains the account holds: username + apikey (md5 of the API
@@ -314,17 +326,17 @@ pub(crate) fn legacy(
         Some(key.eq_ignore_ascii_case(&crate::md5_hex(&d.password)))
     };
     if !apikey_ok && domkey_ok() != Some(true) {
-        return legacy_env(401, "身份验证失败：apikey或apidomainkey错误", json!({}));
+        return legacy_env(SimErr::table(code::LEGACY_AUTH), json!({}));
     }
     let q = match Req::new(pairs, action, now) {
         Ok(q) => q,
         Err(e) => return legacy_err(e),
     };
     let Some((zname, prefix)) = resolved else {
-        return legacy_env(404, "domain: 域名不存在或不属于当前用户", json!({}));
+        return legacy_env(SimErr::table(code::LEGACY_NOT_FOUND), json!({}));
     };
     match legacy_op(st, action.name(), &q, &zname, &prefix) {
-        Ok(body) => legacy_env(200, "success", body),
+        Ok(body) => json!({"code":200,"msg":"success","body":body}),
         Err(e) => legacy_err(e),
     }
 }

@@ -5,6 +5,7 @@
 use super::{
     add_months, dec, fmt_date, fmt_time, m, page, valid_hostname, Req, SimErr, State, DAY_MS, R,
 };
+use crate::errors::code;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -192,7 +193,7 @@ pub(crate) fn dom<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut Domain, SimE
 /// 20112 for a name registered but held elsewhere, 20001 for one that is not ours at all.
 pub(crate) fn missing(st: &State, name: &str) -> SimErr {
     if TAKEN.contains(&name) || st.listings.contains_key(name) {
-        SimErr::new(20112, "domain: 域名不在当前账户中")
+        SimErr::table(code::DOMAIN_ELSEWHERE)
     } else {
         SimErr::no_domain()
     }
@@ -618,7 +619,7 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
                 .iter()
                 .any(|x| x.key_tag == key_tag && x.digest_type == digest_type)
             {
-                return Err(SimErr::new(20118, "keyTag: 该DS记录已存在"));
+                return Err(SimErr::new(code::DUPLICATE, "keyTag: 该DS记录已存在"));
             }
             d.dnssec.push(Ds {
                 key_tag,
@@ -693,7 +694,7 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
             let d = dom(st, q)?;
             if !d.dns_hosted() {
                 return Err(SimErr::new(
-                    20109,
+                    code::DNS_ELSEWHERE,
                     "domain: 域名DNS不在西部数码，无法开通智能DNS",
                 ));
             }

@@ -16,6 +16,7 @@ mod misc;
 mod seed;
 mod server;
 
+use crate::errors::{code, ERRORS};
 use crate::spec::{norm_path, spec};
 use axum::body::{to_bytes, Body};
 use axum::extract::{ConnectInfo, Request, State as AxState};
@@ -31,47 +32,59 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// errcode of a purchase refused for lack of balance (the live code is not documented;
-/// the client also recognises the live text `余额不足`).
-pub const ERR_BALANCE: i64 = 40001;
 /// How long a token stays valid, as the live API enforces.
 const TOKEN_TTL_MS: i64 = 10 * 60 * 1000;
 pub(crate) const DAY_MS: i64 = 24 * 3600 * 1000;
 
-/// A West error: `errcode` and `msg` as the live API sends them.
+/// A West error: `errcode` and `msg` as the live API sends them. The code is one of
+/// [`crate::errors::code`], so the client classifies what the simulator answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SimErr {
-    pub code: i64,
+    pub code: &'static str,
     pub msg: String,
 }
 
 pub(crate) type R = Result<Value, SimErr>;
 
 impl SimErr {
-    pub fn new(code: i64, msg: impl Into<String>) -> Self {
+    /// `code` (a table code) with a message more precise than the table's.
+    pub fn new(code: &'static str, msg: impl Into<String>) -> Self {
         SimErr {
             code,
             msg: msg.into(),
         }
     }
+    /// `code` with the table's message.
+    pub fn table(code: &'static str) -> Self {
+        Self::new(code, ERRORS.entry(code).message)
+    }
+    /// The code as West sends it, a JSON number (the table's tests check every code is one).
+    pub fn errcode(&self) -> i64 {
+        number(self.code)
+    }
     /// 20000: a bad or missing parameter, named as `field: reason`.
     pub fn invalid(field: &str, reason: &str) -> Self {
-        Self::new(20000, format!("{field}: {reason}"))
+        Self::new(code::INVALID, format!("{field}: {reason}"))
     }
     /// 20102: an id that is not in this account.
     pub fn bad_id(field: &str) -> Self {
-        Self::new(20102, format!("{field}: 不存在或不属于当前用户"))
+        Self::new(code::BAD_ID, format!("{field}: 不存在或不属于当前用户"))
     }
     /// 20113: the request is valid but the state refuses it.
     pub fn refused(field: &str, reason: &str) -> Self {
-        Self::new(20113, format!("{field}: {reason}"))
+        Self::new(code::REFUSED, format!("{field}: {reason}"))
     }
     pub fn no_domain() -> Self {
-        Self::new(20001, "domain: 域名不存在或不属于当前用户")
+        Self::table(code::NO_DOMAIN)
     }
     pub fn empty() -> Self {
-        Self::new(30201, "没有查询到数据")
+        Self::table(code::NO_DATA)
     }
+}
+
+/// A table code as the number West sends.
+pub(crate) fn number(code: &str) -> i64 {
+    code.parse().unwrap_or_default()
 }
 
 /// One request's parameters, with the spec's defaults filled in.
@@ -319,7 +332,7 @@ impl State {
     pub fn charge(&mut self, now: i64, amount: Decimal, memo: String) -> Result<String, SimErr> {
         if amount > self.balance {
             return Err(SimErr::new(
-                ERR_BALANCE,
+                code::BALANCE,
                 format!(
                     "账户余额不足，需要{}元，可用{}元",
                     m(amount),
@@ -505,18 +518,21 @@ async fn handle(AxState(sim): AxState<Sim>, req: Request) -> Response {
         return respond(&if allowed {
             dns::legacy(&mut st, &path, &act, pairs, now)
         } else {
-            dns::legacy_env(403, "IP不在API白名单中", json!({}))
+            dns::legacy_env(SimErr::table(code::LEGACY_IP_DENIED), json!({}))
         });
     }
     let out = if allowed {
         serve(&mut st, &path, &act, pairs, now)
     } else {
         let ip = peer.map(|p| p.to_string()).unwrap_or_default();
-        Err(SimErr::new(10002, format!("IP[{ip}]不在API白名单中")))
+        Err(SimErr::new(
+            code::IP_DENIED,
+            format!("IP[{ip}]不在API白名单中"),
+        ))
     };
     respond(&match out {
         Ok(data) => json!({"result":200,"clientid":clientid,"data":data}),
-        Err(e) => json!({"result":500,"clientid":clientid,"msg":e.msg,"errcode":e.code}),
+        Err(e) => json!({"result":500,"clientid":clientid,"msg":e.msg,"errcode":e.errcode()}),
     })
 }
 
@@ -536,19 +552,19 @@ fn check_token(st: &State, pairs: &[(String, String)], now: i64) -> Result<(), S
         .filter(|s| !s.is_empty());
     let token = form::get(pairs, "token").filter(|s| !s.is_empty());
     let (Some(user), Some(time), Some(token)) = (user, time, token) else {
-        return Err(SimErr::new(10000, "username,time,token必传"));
+        return Err(SimErr::table(code::AUTH_MISSING));
     };
     let t: i64 = time
         .parse()
-        .map_err(|_| SimErr::new(10001, "time格式错误"))?;
+        .map_err(|_| SimErr::new(code::AUTH_FAILED, "time格式错误"))?;
     if user != st.username
         || !crate::token(user, &st.api_password, time).eq_ignore_ascii_case(token)
     {
-        return Err(SimErr::new(10001, "token验证失败"));
+        return Err(SimErr::table(code::AUTH_FAILED));
     }
     // abs_diff: a hostile `time` (i64::MIN) must not overflow.
     if now.abs_diff(t) > TOKEN_TTL_MS.unsigned_abs() {
-        return Err(SimErr::new(10001, "token已过期"));
+        return Err(SimErr::new(code::AUTH_FAILED, "token已过期"));
     }
     Ok(())
 }
@@ -573,7 +589,7 @@ fn serve(st: &mut State, path: &str, act: &str, pairs: Vec<(String, String)>, no
 /// Every implemented action must have a handler; this is what an unrouted one answers
 /// (a test calls every action, so it cannot ship silently).
 pub(crate) fn unhandled(name: &str) -> SimErr {
-    SimErr::new(20000, format!("act: {name} 未实现"))
+    SimErr::new(code::INVALID, format!("act: {name} 未实现"))
 }
 
 #[cfg(test)]
@@ -604,7 +620,7 @@ mod tests {
         let mut st = State::new("u", "p");
         st.deposit(0, dec(10, 0), "充值", "t");
         let err = st.charge(1, dec(10, 1), "x".into()).unwrap_err();
-        assert_eq!(err.code, ERR_BALANCE);
+        assert_eq!(err.code, code::BALANCE);
         assert_eq!((st.balance, st.finance.len()), (dec(10, 0), 1));
         st.charge(2, dec(9, 99), "y".into()).unwrap();
         assert_eq!(st.balance, dec(0, 1));

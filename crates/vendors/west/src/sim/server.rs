@@ -6,6 +6,7 @@ use super::{
     add_months, dec, fmt_date, fmt_time, m, months_left, page, term_end, Req, SimErr, State,
     DAY_MS, R,
 };
+use crate::errors::code;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -764,7 +765,7 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
                     && r.port == rule.port
                     && r.source == rule.source
             }) {
-                return Err(SimErr::new(20118, "相同的规则已存在"));
+                return Err(SimErr::new(code::DUPLICATE, "相同的规则已存在"));
             }
             g.rules.push(Rule { id: rid, ..rule });
             Ok(json!({"groupid":gid,"ruleid":rid}))

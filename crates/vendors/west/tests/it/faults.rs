@@ -92,3 +92,100 @@ async fn a_malformed_answer_to_a_write_is_unknown_and_to_a_read_is_transport() {
     let err = e.err("info.checkbalance", &[]).await;
     assert!(matches!(err, Error::Transport { .. }), "{err}");
 }
+
+/// Reads retried, short timeout: what the shared call path does with a broken answer.
+async fn retrying_env() -> Env {
+    let mut c = cfg();
+    c.timeout = Duration::from_millis(800);
+    c.read_retries = 2;
+    env_with(Sim::sandbox(), c).await
+}
+
+#[tokio::test]
+async fn a_read_is_retried_after_a_500_and_after_an_unreadable_200() {
+    let e = retrying_env().await;
+    let want = e.balance().await;
+    // A proxy's 500 page, then the real answer.
+    e.srv.faults.update(|f| f.error_next = 1);
+    let before = e.srv.faults.requests();
+    assert_eq!(e.balance().await, want);
+    assert_eq!(
+        e.srv.faults.requests() - before,
+        2,
+        "one retry after the 500"
+    );
+    // A 200 whose body is cut and is not GBK JSON any more, then the real answer.
+    e.srv.faults.update(|f| f.malformed_next = 1);
+    let before = e.srv.faults.requests();
+    let zones = e
+        .ok("domain.getdnsrecords", &[("domain", "mybrand.net")])
+        .await;
+    assert!(!items(&zones).is_empty());
+    assert_eq!(
+        e.srv.faults.requests() - before,
+        2,
+        "one retry after the unreadable body"
+    );
+}
+
+#[tokio::test]
+async fn a_write_is_never_retried() {
+    let e = retrying_env().await;
+    let count = |v: &Value| {
+        items(v)
+            .iter()
+            .filter(|r| r["item"] == "once" && r["value"] == "192.0.2.77")
+            .count()
+    };
+    let add = [
+        ("domain", "mybrand.net"),
+        ("host", "once"),
+        ("type", "A"),
+        ("value", "192.0.2.77"),
+    ];
+    // The handler commits, then the answer arrives cut: the outcome is unknown, the
+    // record exists once, and the client asked once.
+    e.srv.faults.update(|f| f.malformed_next = 1);
+    let before = e.srv.faults.requests();
+    let err = e.err("domain.adddnsrecord", &add).await;
+    assert!(
+        matches!(err, Error::UnknownOutcome { ref action, .. } if action == "west:domain.adddnsrecord"),
+        "{err}"
+    );
+    assert_eq!(e.srv.faults.requests() - before, 1, "a write is sent once");
+    let recs = e
+        .ok(
+            "domain.getdnsrecord",
+            &[("domain", "mybrand.net"), ("host", "once")],
+        )
+        .await;
+    assert_eq!(count(&recs), 1, "the change happened exactly once");
+    // A 500 in front of a write: sent once as well (the client cannot know nothing
+    // changed, so it says so), and nothing more was added.
+    e.srv.faults.update(|f| f.error_next = 1);
+    let before = e.srv.faults.requests();
+    let err = e
+        .err(
+            "domain.pausednsrecord",
+            &[
+                ("domain", "mybrand.net"),
+                ("id", &id_of(&items(&recs)[0], "id")),
+                ("val", "1"),
+            ],
+        )
+        .await;
+    assert!(matches!(err, Error::UnknownOutcome { .. }), "{err}");
+    assert_eq!(e.srv.faults.requests() - before, 1, "a write is sent once");
+    let recs = e
+        .ok(
+            "domain.getdnsrecord",
+            &[("domain", "mybrand.net"), ("host", "once")],
+        )
+        .await;
+    assert_eq!(count(&recs), 1);
+    assert_eq!(
+        items(&recs)[0]["pause"],
+        0,
+        "the refused-at-the-door pause did not happen"
+    );
+}

@@ -9,7 +9,6 @@ mod faults;
 mod others;
 mod server;
 
-use idcgate_core::spec::ActionKind;
 use idcgate_core::{Connection, Credentials, Error, UpstreamAccount, Vendor};
 use idcgate_west::{spec, Sim};
 use idcgate_wire::{
@@ -99,7 +98,7 @@ impl Env {
             content_type: Some("application/x-www-form-urlencoded".into()),
             headers: Vec::new(),
         };
-        http.send("raw", ActionKind::Read, &req).await.unwrap()
+        http.transmit("raw", &req).await.unwrap()
     }
 
     /// A raw POST whose answer must be GBK JSON with the live Content-Type.

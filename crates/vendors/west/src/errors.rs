@@ -1,0 +1,141 @@
+//! West's error codes, read by the client (code → core error) and the simulator (code and
+//! message to answer with), so the two cannot drift apart.
+//!
+//! Sources: the live-behaviour notes (10000-10002, 20000-20120, 30001/30201) — the API
+//! document itself lists no codes — and codes of our own where West's is not known:
+//! 40001 for a purchase refused for lack of balance (live West says `余额不足` in the
+//! message, which the table also recognises, under any code). The older record API
+//! (`dnsrec.*`, `{code,msg,body}`) answers with HTTP-like codes (400-410); they share the
+//! table, as they never collide with the five-digit codes of the main envelope.
+//!
+//! Order matters (first match wins): the codes that classify by themselves come before
+//! the `余额不足` text rule, the codes that stay vendor errors after it — as the client
+//! classified them before the table existed.
+
+use idcgate_core::error::{ErrorTable, RefusalKind, VendorCode};
+
+/// The codes by name, for the simulator's constructors and the client's decoder.
+pub mod code {
+    /// `username`, `time` or `token` missing.
+    pub const AUTH_MISSING: &str = "10000";
+    /// Bad token, unreadable `time` or an expired token.
+    pub const AUTH_FAILED: &str = "10001";
+    /// The caller's IP is not in the account's API whitelist.
+    pub const IP_DENIED: &str = "10002";
+    /// A bad or missing parameter, named in the message as `field: reason`.
+    pub const INVALID: &str = "20000";
+    /// The domain is not in this account.
+    pub const NO_DOMAIN: &str = "20001";
+    /// An id that is not in this account.
+    pub const BAD_ID: &str = "20102";
+    /// The domain's DNS is not hosted at West.
+    pub const DNS_ELSEWHERE: &str = "20109";
+    /// The domain is registered, but in another account.
+    pub const DOMAIN_ELSEWHERE: &str = "20112";
+    /// The request is well-formed but the value or the state refuses it.
+    pub const REFUSED: &str = "20113";
+    /// TTL (or MX priority) out of range.
+    pub const BAD_TTL: &str = "20116";
+    /// An identical record (rule, DS key) already exists.
+    pub const DUPLICATE: &str = "20118";
+    /// A line the record cannot have.
+    pub const BAD_LINE: &str = "20119";
+    /// The record was already deleted.
+    pub const ALREADY_DELETED: &str = "20120";
+    /// A query found no records.
+    pub const NO_RECORDS: &str = "30001";
+    /// A query found nothing.
+    pub const NO_DATA: &str = "30201";
+    /// Ours: a purchase refused for lack of balance.
+    pub const BALANCE: &str = "40001";
+
+    /// The older record API's codes.
+    pub const LEGACY_INVALID: &str = "400";
+    pub const LEGACY_AUTH: &str = "401";
+    pub const LEGACY_IP_DENIED: &str = "403";
+    pub const LEGACY_NOT_FOUND: &str = "404";
+    pub const LEGACY_CONFLICT: &str = "409";
+    pub const LEGACY_GONE: &str = "410";
+}
+
+use code::*;
+use RefusalKind::*;
+
+pub static ERRORS: ErrorTable = ErrorTable::new(
+    "west",
+    &[
+        // 10002 (caller IP not whitelisted) is an account setting, like a bad password.
+        VendorCode::new(AUTH_MISSING, Authentication, "username,time,token必传"),
+        VendorCode::new(AUTH_FAILED, Authentication, "token验证失败"),
+        VendorCode::new(IP_DENIED, Authentication, "IP不在API白名单中"),
+        VendorCode::new(NO_DOMAIN, NotFound, "domain: 域名不存在或不属于当前用户"),
+        VendorCode::new(DNS_ELSEWHERE, NotFound, "domain: 域名DNS不在西部数码"),
+        VendorCode::new(DOMAIN_ELSEWHERE, NotFound, "domain: 域名不在当前账户中"),
+        VendorCode::new(INVALID, InvalidInput, "参数错误"),
+        VendorCode::new(BAD_ID, InvalidInput, "id: 不存在或不属于当前用户").field("id"),
+        VendorCode::new(REFUSED, InvalidInput, "value: 参数值不被接受").field("value"),
+        VendorCode::new(BAD_TTL, InvalidInput, "ttl: TTL必须在60到86400之间").field("ttl"),
+        VendorCode::new(BAD_LINE, InvalidInput, "line: 不支持的线路").field("line"),
+        VendorCode::new(LEGACY_INVALID, InvalidInput, "act: 不支持的操作"),
+        VendorCode::new(
+            LEGACY_AUTH,
+            Authentication,
+            "身份验证失败：apikey或apidomainkey错误",
+        ),
+        VendorCode::new(LEGACY_IP_DENIED, Authentication, "IP不在API白名单中"),
+        VendorCode::new(
+            LEGACY_NOT_FOUND,
+            NotFound,
+            "domain: 域名不存在或不属于当前用户",
+        ),
+        VendorCode::new(BALANCE, InsufficientBalance, "账户余额不足"),
+        VendorCode::new("*", InsufficientBalance, "账户余额不足").text("余额不足"),
+        VendorCode::new(DUPLICATE, Other, "相同的解析记录已存在"),
+        VendorCode::new(ALREADY_DELETED, Other, "id: 记录已删除"),
+        VendorCode::new(LEGACY_CONFLICT, Other, "相同的解析记录已存在"),
+        VendorCode::new(LEGACY_GONE, Other, "id: 记录已删除"),
+        // A read answered with these is an empty list (decoded as such, never refused);
+        // on a write they stay vendor errors.
+        VendorCode::new(NO_RECORDS, Other, "没有找到解析记录"),
+        VendorCode::new(NO_DATA, Other, "没有查询到数据"),
+    ],
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_a_number_and_listed_once() {
+        let mut seen = Vec::new();
+        for c in ERRORS.codes.iter().filter(|c| c.code != "*") {
+            assert!(c.code.parse::<i64>().is_ok(), "{}", c.code);
+            assert!(!seen.contains(&c.code), "{} twice", c.code);
+            assert!(!c.message.is_empty(), "{} has no message", c.code);
+            seen.push(c.code);
+        }
+    }
+
+    #[test]
+    fn codes_classify_as_the_client_always_did() {
+        let kind = |c: &str, m: &str| ERRORS.error(c, m, None).kind();
+        assert_eq!(kind(AUTH_FAILED, "x"), "authentication");
+        assert_eq!(kind(IP_DENIED, "x"), "authentication");
+        assert_eq!(kind(DNS_ELSEWHERE, "x"), "not_found");
+        assert_eq!(kind(BAD_TTL, "x"), "invalid_input");
+        assert_eq!(kind(BALANCE, "x"), "insufficient_balance");
+        assert_eq!(kind("50000", "账户余额不足"), "insufficient_balance");
+        assert_eq!(kind(INVALID, "余额不足"), "invalid_input");
+        assert_eq!(kind(ALREADY_DELETED, "x"), "upstream");
+        assert_eq!(kind(LEGACY_AUTH, "x"), "authentication");
+        assert_eq!(kind(LEGACY_NOT_FOUND, "x"), "not_found");
+        assert_eq!(kind(LEGACY_CONFLICT, "x"), "upstream");
+        assert_eq!(
+            ERRORS.error(BAD_LINE, "bad", None),
+            idcgate_core::Error::InvalidInput {
+                field: "line".into(),
+                reason: "code 20119: bad".into()
+            }
+        );
+    }
+}
