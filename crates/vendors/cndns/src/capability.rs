@@ -4,60 +4,27 @@
 //! The API has no listing of owned domains, zones or hosts (its `*list` calls list
 //! products for sale or what sits under one named product; see the crate docs), so
 //! those listings answer `Unsupported` rather than pretend; every other method is a
-//! thin wrapper over `CndnsClient::call`.
+//! thin wrapper over the client's exchange. A payload a method cannot use goes back to
+//! the exchange as unreadable (`call_kv_as`): a read is asked again, a write whose
+//! answer lacks what it made (a record id, a host name) is an unknown outcome.
 
 use crate::client::CndnsClient;
-use crate::spec::spec;
 use async_trait::async_trait;
-use idcgate_core::capability::{Billing, Compute, Dns, Params, Registrar};
-use idcgate_core::spec::VendorSpec;
+use idcgate_core::capability::{Billing, Compute, Dns, Registrar};
 use idcgate_core::{
-    Backup, Balance, ComputeCatalog, Connection, ConsoleSession, Disk, DnsRecord, Domain,
-    DomainStatus, Error, LifecycleState, Money, Order, OrderState, OsImage, PowerAction,
-    PowerState, PriceQuote, RecordInput, RecordType, Region, Resize, Result, Server, ServerKind,
-    ServerSpec, Vendor, Zone,
+    Backup, Balance, ComputeCatalog, ConsoleSession, Disk, DnsRecord, Domain, DomainStatus, Error,
+    LifecycleState, Money, Order, OrderState, OsImage, PowerAction, PowerState, PriceQuote,
+    RecordInput, RecordType, Region, Resize, Result, Server, ServerKind, ServerSpec, Zone,
 };
 use serde_json::Value;
 use std::str::FromStr;
 
 const VENDOR: &str = "cndns";
 
-#[async_trait]
-impl Connection for CndnsClient {
-    fn vendor(&self) -> Vendor {
-        Vendor::Cndns
-    }
-    fn spec(&self) -> &'static VendorSpec {
-        spec()
-    }
-    async fn call(&self, action: &str, params: &Params) -> Result<Value> {
-        CndnsClient::call(self, action, params).await
-    }
-    fn registrar(&self) -> Option<&dyn Registrar> {
-        Some(self)
-    }
-    fn dns(&self) -> Option<&dyn Dns> {
-        Some(self)
-    }
-    fn compute(&self) -> Option<&dyn Compute> {
-        Some(self)
-    }
-    fn billing(&self) -> Option<&dyn Billing> {
-        Some(self)
-    }
-}
-
 fn unsupported(what: &str) -> Error {
     Error::Unsupported {
         vendor: VENDOR.into(),
         capability: what.into(),
-    }
-}
-
-fn malformed(what: &str) -> Error {
-    Error::Transport {
-        vendor: VENDOR.into(),
-        message: format!("unexpected answer shape: {what}"),
     }
 }
 
@@ -84,8 +51,15 @@ fn first(v: &Value) -> Option<&Value> {
     }
 }
 
-fn money(text: &str, what: &str) -> Result<Money> {
-    Money::from_str(text.trim()).map_err(|_| malformed(what))
+/// `first` of an answer, owned, for a `call_kv_as` reader.
+fn first_of(v: Value, what: &str) -> std::result::Result<Value, String> {
+    first(&v)
+        .cloned()
+        .ok_or_else(|| format!("no object in {what}"))
+}
+
+fn money(text: &str, what: &str) -> std::result::Result<Money, String> {
+    Money::from_str(text.trim()).map_err(|_| format!("{what} is not an amount: {text:?}"))
 }
 
 /// CNDNS times (`2014/1/15 18:21:14`, `2014-1-1 23:49:29`, `2015-08-12`) are China time.
@@ -152,8 +126,10 @@ fn domain_password() -> String {
 
 impl CndnsClient {
     async fn price(&self, action: &str, kv: &[(&str, &str)], product: &str) -> Result<Money> {
-        let v = self.call_kv(action, kv).await?;
-        let price = money(&scalar(&v), "price")?;
+        let price = self
+            .exchange
+            .call_kv_as(action, kv, |v| money(&scalar(&v), "price"))
+            .await?;
         // "如果获取的价格是 0, 说明传的参数查找不到价格".
         if price == Money::ZERO {
             return Err(Error::not_found(format!("price of {product}")));
@@ -186,10 +162,13 @@ impl Registrar for CndnsClient {
     }
 
     async fn get_domain(&self, name: &str) -> Result<Domain> {
-        let v = self
-            .call_kv("/domains/domaindetail", &[("domainname", name)])
+        let d = self
+            .exchange
+            .call_kv_as("/domains/domaindetail", &[("domainname", name)], |v| {
+                first_of(v, "DomainDetail message")
+            })
             .await?;
-        let d = first(&v).ok_or_else(|| malformed("DomainDetail message"))?;
+        let d = &d;
         let nameservers = (1..=6)
             .map(|i| s(d, &format!("host{i}")))
             .filter(|h| !h.is_empty() && h != "-")
@@ -207,18 +186,22 @@ impl Registrar for CndnsClient {
 
     async fn check_available(&self, name: &str) -> Result<bool> {
         let (label, tld) = split_domain(name)?;
-        let v = self
-            .call_kv(
+        let answer = self
+            .exchange
+            .call_kv_as(
                 "dmcheck/check",
                 &[("domain-name", label), ("tld", &format!(".{tld}"))],
+                |v| {
+                    first(&v)
+                        .and_then(Value::as_object)
+                        .and_then(|o| o.values().next())
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                        .ok_or_else(|| "no answer in check message".to_string())
+                },
             )
             .await?;
-        let answer = first(&v)
-            .and_then(Value::as_object)
-            .and_then(|o| o.values().next())
-            .and_then(Value::as_str)
-            .ok_or_else(|| malformed("check message"))?;
-        match answer {
+        match answer.as_str() {
             "available" => Ok(true),
             "unavailable" => Ok(false),
             other => Err(Error::upstream(
@@ -372,16 +355,14 @@ impl Dns for CndnsClient {
     }
 
     async fn list_records(&self, zone: &str) -> Result<Vec<DnsRecord>> {
-        let v = self
-            .list_kv("/domains/reclist", &[("domainname", zone)])
-            .await?;
         // Sync marks records gone on a complete listing, so an answer of another shape
         // must fail rather than read as "no records"; a blank message is an empty zone.
-        match &v {
+        self.list_kv_as("/domains/reclist", &[("domainname", zone)], |v| match &v {
             Value::Array(a) => Ok(a.iter().filter_map(|r| record_of(zone, r)).collect()),
             Value::String(x) if x.trim().is_empty() => Ok(Vec::new()),
-            _ => Err(malformed("RecList message")),
-        }
+            _ => Err("RecList message is not a list".to_string()),
+        })
+        .await
     }
 
     async fn create_record(&self, zone: &str, r: &RecordInput) -> Result<DnsRecord> {
@@ -398,15 +379,16 @@ impl Dns for CndnsClient {
         if r.rtype == RecordType::Mx {
             kv.push(("rec_level", level.as_str()));
         }
-        let id = scalar(&self.call_kv("/domains/addrec", &kv).await?);
-        if id.is_empty() {
-            // The record was added but its id is lost: reconcile by listing.
-            return Err(Error::UnknownOutcome {
-                vendor: VENDOR.into(),
-                action: "cndns:/domains/addrec".into(),
-                message: "AddRec answered without a record id".into(),
-            });
-        }
+        // Without an id the record may still have been added: the exchange makes that
+        // an unknown outcome, reconciled by listing.
+        let id = self
+            .exchange
+            .call_kv_as("/domains/addrec", &kv, |v| {
+                Some(scalar(&v))
+                    .filter(|id| !id.is_empty())
+                    .ok_or_else(|| "AddRec answered without a record id".to_string())
+            })
+            .await?;
         Ok(DnsRecord {
             zone: zone.to_string(),
             host: r.host.clone(),
@@ -492,33 +474,16 @@ fn host_password() -> String {
 
 /// BuyCloud charged for a host that CreateHost then failed to build: the error names it,
 /// so it is finished (CreateHost through `call`) rather than bought a second time.
-fn bought_not_built(e: Error, name: &str) -> Error {
+fn bought_not_built(mut e: Error, name: &str) -> Error {
     let note = format!(" (host {name} is bought but not built: finish it with /cloud/createhost)");
-    match e {
-        Error::Upstream {
-            vendor,
-            code,
-            message,
-        } => Error::Upstream {
-            vendor,
-            code,
-            message: message + &note,
-        },
-        Error::UnknownOutcome {
-            vendor,
-            action,
-            message,
-        } => Error::UnknownOutcome {
-            vendor,
-            action,
-            message: message + &note,
-        },
-        Error::InvalidInput { field, reason } => Error::InvalidInput {
-            field,
-            reason: reason + &note,
-        },
-        other => other,
+    match &mut e {
+        Error::Upstream { message, .. } | Error::UnknownOutcome { message, .. } => {
+            message.push_str(&note)
+        }
+        Error::InvalidInput { reason, .. } => reason.push_str(&note),
+        _ => {}
     }
+    e
 }
 
 fn number(v: &Value, k: &str) -> u32 {
@@ -546,8 +511,12 @@ impl CndnsClient {
 #[async_trait]
 impl Compute for CndnsClient {
     async fn catalog(&self) -> Result<ComputeCatalog> {
-        let v = self.call_kv("/cloud/cloudlist", &[]).await?;
-        let c = first(&v).ok_or_else(|| malformed("cloudlist message"))?;
+        let c = self
+            .exchange
+            .call_kv_as("/cloud/cloudlist", &[], |v| {
+                first_of(v, "cloudlist message")
+            })
+            .await?;
         let list = |k: &str| {
             c.get(k)
                 .and_then(Value::as_array)
@@ -582,8 +551,13 @@ impl Compute for CndnsClient {
     }
 
     async fn get_server(&self, id: &str) -> Result<Server> {
-        let info = self.cloud("/cloud/cloudinfo", id).await?;
-        let d = first(&info).ok_or_else(|| malformed("CloudInfo message"))?;
+        let d = self
+            .exchange
+            .call_kv_as("/cloud/cloudinfo", &[("cloudname", id)], |v| {
+                first_of(v, "CloudInfo message")
+            })
+            .await?;
+        let d = &d;
         let state = self.cloud("/cloud/getsvrstt", id).await?;
         let state = state.as_str().unwrap_or_default().trim().to_string();
         let expires_at = parse_cn_time(&s(d, "exptime"));
@@ -636,8 +610,11 @@ impl Compute for CndnsClient {
             need(spec.bandwidth_mbps, "bandwidth_mbps")?,
         );
         let (tmetpe, years) = term(spec.months.unwrap_or(1));
-        let bought = self
-            .call_kv(
+        // A host bought without its name in the answer is an unknown outcome (the
+        // exchange's verdict on an unreadable write): it was charged, maybe.
+        let name = self
+            .exchange
+            .call_kv_as(
                 "/cloud/buycloud",
                 &[
                     ("cpu", &cpu),
@@ -649,16 +626,14 @@ impl Compute for CndnsClient {
                     ("tmetpe", tmetpe),
                     ("years", &years),
                 ],
+                |v| {
+                    first(&v)
+                        .map(|b| s(b, "cloudname"))
+                        .filter(|n| !n.is_empty())
+                        .ok_or_else(|| "BuyCloud answered without a cloudname".to_string())
+                },
             )
             .await?;
-        let name = first(&bought)
-            .map(|b| s(b, "cloudname"))
-            .filter(|n| !n.is_empty())
-            .ok_or_else(|| Error::UnknownOutcome {
-                vendor: VENDOR.into(),
-                action: "cndns:/cloud/buycloud".into(),
-                message: "BuyCloud answered without a cloudname".into(),
-            })?;
         let pass = host_password();
         self.call_kv(
             "/cloud/createhost",
@@ -770,12 +745,15 @@ impl Compute for CndnsClient {
 #[async_trait]
 impl Billing for CndnsClient {
     async fn balance(&self) -> Result<Balance> {
-        let v = self.call_kv("/user/userdetail", &[]).await?;
-        let d = first(&v).ok_or_else(|| malformed("userdetail message"))?;
-        Ok(Balance {
-            available: money(&s(d, "availablebalance"), "availablebalance")?,
-            credit: money(&s(d, "borrowmoney"), "borrowmoney")?,
-        })
+        self.exchange
+            .call_kv_as("/user/userdetail", &[], |v| {
+                let d = first_of(v, "userdetail message")?;
+                Ok(Balance {
+                    available: money(&s(&d, "availablebalance"), "availablebalance")?,
+                    credit: money(&s(&d, "borrowmoney"), "borrowmoney")?,
+                })
+            })
+            .await
     }
 }
 

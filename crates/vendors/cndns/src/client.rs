@@ -1,14 +1,17 @@
-//! The CNDNS client: the auth triple on every call (a fresh `otime` each time), UTF-8
-//! query encoding, tolerant decoding and the mapping of `"<code> <text>"` failures to
-//! core errors.
+//! The CNDNS client: the auth triple on every attempt (a fresh `otime` each time), UTF-8
+//! query encoding, tolerant decoding, and `"<code> <text>"` failures classified through
+//! [`crate::errors::ERRORS`]. Retries and outcomes belong to the shared exchange.
 
 use crate::decode::decode_body;
+use crate::errors::ERRORS;
 use crate::spec::spec;
 use idcgate_core::capability::Params;
-use idcgate_core::spec::{ActionKind, ActionSpec};
+use idcgate_core::error::{ErrorTable, RefusalKind};
+use idcgate_core::spec::{ActionSpec, Args, VendorSpec};
 use idcgate_core::{Error, Result, UpstreamAccount, Vendor};
 use idcgate_wire::charset::decode_lenient;
-use idcgate_wire::{form, Charset, HttpClient, Redactor, WireConfig, WireRequest};
+use idcgate_wire::exchange::{Decoded, Exchange, Protocol, Refusal};
+use idcgate_wire::{form, Charset, HttpClient, Redactor, WireConfig, WireRequest, WireResponse};
 use serde_json::Value;
 use std::sync::Mutex;
 
@@ -16,25 +19,16 @@ const VENDOR: &str = "cndns";
 
 /// One authenticated CNDNS account. `Debug` shows the account name only.
 pub struct CndnsClient {
-    http: HttpClient,
-    base: String,
-    username: String,
-    api_password: String,
-    email: String,
+    pub(crate) exchange: Exchange<CndnsProtocol>,
     pub(crate) contact_id: Option<String>,
-    /// Extra attempts for a read whose answer held no envelope (wire retries only
-    /// transport failures; a 5xx page or a broken body arrives as a response).
-    read_retries: u32,
-    /// Last `otime` sent, in ms: the next one is always later, because CNDNS refuses a
-    /// repeated submission (10036) and two calls can fall in the same millisecond.
-    last_otime: Mutex<i64>,
 }
 
 impl std::fmt::Debug for CndnsClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = self.exchange.protocol();
         f.debug_struct("CndnsClient")
-            .field("base", &self.base)
-            .field("username", &self.username)
+            .field("base", &p.base)
+            .field("username", &p.username)
             .finish_non_exhaustive()
     }
 }
@@ -53,43 +47,66 @@ impl CndnsClient {
             email.clone(),
         ]);
         let http = HttpClient::new(Vendor::Cndns, cfg, account.rate_limit_per_sec, redactor)?;
-        Ok(CndnsClient {
-            http,
+        let protocol = CndnsProtocol {
             base: account.base_url.trim_end_matches('/').to_string(),
             username,
             api_password,
             email,
-            contact_id,
-            read_retries: cfg.read_retries,
             last_otime: Mutex::new(0),
+        };
+        Ok(CndnsClient {
+            exchange: Exchange::new(protocol, http, cfg.read_retries),
+            contact_id,
         })
     }
 
-    /// Runs an implemented action by id or short name with spec validation. A list
-    /// item the answer broke is skipped (and logged): the rest is still good.
+    /// Runs an implemented action by id or short name. A list item the answer broke is
+    /// skipped (and logged): the rest is still good.
     pub async fn call(&self, action: &str, params: &Params) -> Result<Value> {
-        self.call_with(action, params, Lists::Tolerant).await
+        self.exchange.call(action, params).await
     }
 
-    async fn call_with(&self, action: &str, params: &Params, lists: Lists) -> Result<Value> {
-        let a = spec().require(action)?;
-        a.validate(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .map_err(|(field, reason)| Error::invalid(field, reason))?;
-        self.send(a, params, lists).await
+    /// `call` for typed callers: `&[("domainname", "x.com")]`.
+    pub async fn call_kv(&self, action: &str, params: &[(&str, &str)]) -> Result<Value> {
+        self.exchange.call_kv(action, params).await
     }
 
-    /// Convenience for typed callers: `&[("domainname", "x.com")]`.
-    pub(crate) async fn call_kv(&self, action: &str, kv: &[(&str, &str)]) -> Result<Value> {
-        self.call_with(action, &to_params(kv), Lists::Tolerant)
+    /// A listing the inventory trusts as complete (sync marks what it lacks as gone): an
+    /// answer with a broken item is unreadable (retried, then refused), and so is one
+    /// that `read` cannot use.
+    pub(crate) async fn list_kv_as<T>(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+        read: impl Fn(Value) -> std::result::Result<T, String>,
+    ) -> Result<T> {
+        WHOLE_LISTS
+            .scope((), self.exchange.call_kv_as(action, params, read))
             .await
     }
+}
 
-    /// A listing the inventory trusts as complete (sync marks what it lacks as gone):
-    /// an answer with a broken item is retried like an unreadable one, then refused.
-    pub(crate) async fn list_kv(&self, action: &str, kv: &[(&str, &str)]) -> Result<Value> {
-        self.call_with(action, &to_params(kv), Lists::Whole).await
-    }
+idcgate_wire::impl_connection!(CndnsClient, exchange, [registrar, dns, compute, billing]);
 
+tokio::task_local! {
+    /// Set while a listing that must be complete runs. `Protocol::decode` sees only the
+    /// action and the answer, and a raw `call` of the same action keeps the readable
+    /// items, so the caller's wish travels with the task the exchange runs in.
+    static WHOLE_LISTS: ();
+}
+
+/// CNDNS's wire protocol for one account: signing, the query, the envelope.
+pub struct CndnsProtocol {
+    base: String,
+    username: String,
+    api_password: String,
+    email: String,
+    /// Last `otime` sent, in ms: the next one is always later, because CNDNS refuses a
+    /// repeated submission (10036) and two calls can fall in the same millisecond.
+    last_otime: Mutex<i64>,
+}
+
+impl CndnsProtocol {
     /// `yyyyMMddHHmmssfff` in China time, strictly later than the previous one.
     fn next_otime(&self) -> String {
         let mut last = idcgate_core::lock(&self.last_otime);
@@ -97,31 +114,23 @@ impl CndnsClient {
         *last = ms;
         crate::china(ms).strftime("%Y%m%d%H%M%S%3f").to_string()
     }
+}
 
-    async fn send(&self, a: &ActionSpec, params: &Params, lists: Lists) -> Result<Value> {
-        // Transport failures were already retried (reads only) inside `HttpClient`; what
-        // is retried here is a read answered with a body that holds no envelope.
-        let attempts = match a.kind {
-            ActionKind::Read => 1 + self.read_retries,
-            ActionKind::Write => 1,
-        };
-        let mut attempt = 1;
-        loop {
-            match self.send_once(a, params, lists).await? {
-                Answer::Envelope(result) => return result,
-                Answer::Unreadable(message) if attempt < attempts => {
-                    tracing::debug!(action = %a.id, attempt, %message, "retrying a read");
-                    tokio::time::sleep(std::time::Duration::from_millis(200 << attempt.min(5)))
-                        .await;
-                    attempt += 1;
-                }
-                Answer::Unreadable(message) => return Err(bad_body(a, message)),
-            }
-        }
+impl Protocol for CndnsProtocol {
+    fn vendor(&self) -> Vendor {
+        Vendor::Cndns
     }
 
-    /// One signed request (a fresh otime each time, so a retry is never a replay).
-    async fn send_once(&self, a: &ActionSpec, params: &Params, lists: Lists) -> Result<Answer> {
+    fn spec(&self) -> &'static VendorSpec {
+        spec()
+    }
+
+    fn errors(&self) -> &'static ErrorTable {
+        &ERRORS
+    }
+
+    /// One signed request: a fresh otime per attempt, so a retry is never a replay.
+    fn encode(&self, action: &ActionSpec, args: &Args<'_>) -> Result<WireRequest> {
         let otime = self.next_otime();
         let mut pairs: Vec<(String, String)> = vec![
             ("username".into(), self.username.clone()),
@@ -131,182 +140,172 @@ impl CndnsClient {
                 crate::checksum(&self.username, &self.api_password, &otime, &self.email),
             ),
         ];
-        pairs.extend(params.iter().cloned());
-        // Fixed sub-query selectors (GetstatTop's `type`) come from the spec's defaults.
-        for p in &a.params {
-            if let Some(d) = &p.default {
-                if form::get(&pairs, &p.name).is_none() && p.required {
-                    pairs.push((p.name.clone(), d.clone()));
-                }
-            }
-        }
-        let path: String = a.path.chars().filter(|c| !c.is_whitespace()).collect();
+        pairs.extend(args.pairs().iter().cloned());
+        let path: String = action.path.chars().filter(|c| !c.is_whitespace()).collect();
         let url = format!("{}/{}", self.base, path.trim_start_matches('/'));
         let body = form::encode(&pairs, Charset::Utf8);
-        let req = if a.method.eq_ignore_ascii_case("POST") {
+        Ok(if action.method.eq_ignore_ascii_case("POST") {
             WireRequest::form_post(url, body, "utf-8")
         } else {
             WireRequest::get(format!("{url}?{body}"))
-        };
-        let resp = self.http.send(&a.id, a.kind, &req).await?;
-        let text = decode_lenient(&resp.body);
-        let Some(d) = decode_body(&text) else {
-            return Ok(Answer::Unreadable(format!(
-                "HTTP {} with a body that holds no CNDNS envelope",
-                resp.status
-            )));
+        })
+    }
+
+    fn decode(&self, action: &ActionSpec, response: &WireResponse) -> Decoded {
+        // CNDNS answers its own failures with 200; anything else is a proxy or a crash.
+        if response.status != 200 {
+            return Decoded::Unreadable("not a CNDNS answer".into());
+        }
+        let Some(d) = decode_body(&decode_lenient(&response.body)) else {
+            return Decoded::Unreadable("a body that holds no CNDNS envelope".into());
         };
         if d.skipped > 0 {
-            if lists == Lists::Whole {
-                return Ok(Answer::Unreadable(format!(
+            if WHOLE_LISTS.try_with(|_| ()).is_ok() {
+                return Decoded::Unreadable(format!(
                     "{} unreadable item(s) in a listing that must be complete",
                     d.skipped
-                )));
+                ));
             }
-            tracing::warn!(action = %a.id, skipped = d.skipped, "unreadable list items skipped");
+            tracing::warn!(action = %action.id, skipped = d.skipped, "unreadable list items skipped");
         }
         if d.success {
             if d.extra.is_empty() {
-                return Ok(Answer::Envelope(Ok(d.message)));
+                return Decoded::Data(d.message);
             }
             // Keys beside `message` (ReplyDetail) are part of the answer.
             let mut o = d.extra;
             o.insert("message".into(), d.message);
-            return Ok(Answer::Envelope(Ok(Value::Object(o))));
+            return Decoded::Data(Value::Object(o));
         }
-        let text = match &d.message {
+        let message = match &d.message {
             Value::String(s) => s.trim().to_string(),
             other => other.to_string(),
         };
-        Ok(Answer::Envelope(Err(map_failure(a, &text))))
+        Decoded::Refused(refusal(action, &message))
     }
-}
 
-fn to_params(kv: &[(&str, &str)]) -> Params {
-    kv.iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-/// Whether a list item the answer broke may be skipped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lists {
-    Tolerant,
-    Whole,
-}
-
-/// What one request brought back: an envelope (success or a CNDNS failure), or a body
-/// with none in it.
-enum Answer {
-    Envelope(Result<Value>),
-    Unreadable(String),
-}
-
-/// A body we cannot read: retry-safe for reads, an unknown outcome for writes (the
-/// change may have been committed before the answer broke).
-fn bad_body(a: &ActionSpec, message: String) -> Error {
-    match a.kind {
-        ActionKind::Read => Error::Transport {
-            vendor: VENDOR.into(),
-            message,
-        },
-        ActionKind::Write => Error::UnknownOutcome {
-            vendor: VENDOR.into(),
-            action: a.id.clone(),
-            message,
-        },
-    }
-}
-
-/// Codes the auth chapter defines (and the support host's own 4000x auth codes).
-fn is_auth(a: &ActionSpec, code: u32) -> bool {
-    matches!(code, 10001..=10008 | 10022 | 10023 | 10035 | 10036 | 10041)
-        && !a.id.contains("getproductprice")
-        && !a.id.contains("getrenewprice")
-        || (a.id.starts_with("cndns:support/") && (40001..=40007).contains(&code))
-}
-
-/// Maps `"<5-digit code> <text>"` (codes are per endpoint; the text is kept verbatim).
-pub(crate) fn map_failure(a: &ActionSpec, message: &str) -> Error {
-    let digits: String = message.chars().take_while(char::is_ascii_digit).collect();
-    let text = message[digits.len()..].trim().to_string();
-    let Ok(code) = digits.parse::<u32>() else {
-        // getProductPrice / getRenewPrice and the CDN/DDOS/百度云/阿里云 modules fail
-        // with free text only: classify by the text, keep it verbatim.
-        return if message.contains("余额不足") || message.contains("金额不足") {
-            Error::InsufficientBalance {
-                vendor: VENDOR.into(),
-                message: message.into(),
-            }
-        } else if message.contains("不存在") {
-            Error::NotFound {
-                what: message.into(),
-            }
+    /// The table classifies; this keeps CNDNS's own `"<code> <text>"` as the message
+    /// (callers and operators read the code at its head, where the table's default
+    /// would write `code N: text`), and lets a failure whose text names a field
+    /// (`密码非法(password)`) be invalid input whatever its code: CNDNS codes are per
+    /// endpoint, so a code-keyed table cannot know every such field.
+    fn refused(&self, _action: &ActionSpec, r: &Refusal) -> Error {
+        let entry = ERRORS.lookup(&r.code, &r.message);
+        let verbatim = if r.code.is_empty() {
+            r.message.clone()
         } else {
-            Error::upstream(VENDOR, "", message)
+            format!("{} {}", r.code, r.message)
         };
-    };
-    let verbatim = format!("{code} {text}");
-    if is_auth(a, code) {
-        return Error::Authentication {
-            vendor: VENDOR.into(),
-            message: verbatim,
-        };
-    }
-    if matches!(code, 10021 | 11738) || text.contains("余额不足") || text.contains("金额不足")
-    {
-        return Error::InsufficientBalance {
-            vendor: VENDOR.into(),
-            message: verbatim,
-        };
-    }
-    if matches!(
-        code,
-        10019 | 10025 | 11109 | 11302 | 11318 | 11701 | 11722 | 11744 | 11750 | 11752 | 17102
-    ) || (code == 10014 && text.contains("不存在"))
-    {
-        return Error::NotFound { what: verbatim };
-    }
-    if let Some(field) = field_of(a, code, &text) {
-        return Error::InvalidInput {
-            field,
-            reason: verbatim,
-        };
-    }
-    Error::upstream(VENDOR, code, text)
-}
-
-/// The field an invalid-input failure points at: named in the text as `(field ...)`
-/// (the simulator does this, and it is the only sure way since codes are per endpoint),
-/// else the documented meaning of the code.
-fn field_of(a: &ActionSpec, code: u32, text: &str) -> Option<String> {
-    for p in &a.params {
-        if text.contains(&format!("({}", p.name)) {
-            return Some(p.name.clone());
+        let vendor = VENDOR.to_string();
+        match entry.map_or(RefusalKind::Other, |e| e.kind) {
+            RefusalKind::Authentication => Error::Authentication {
+                vendor,
+                message: verbatim,
+            },
+            RefusalKind::RateLimited => Error::RateLimited {
+                vendor,
+                message: verbatim,
+            },
+            RefusalKind::InsufficientBalance => Error::InsufficientBalance {
+                vendor,
+                message: verbatim,
+            },
+            RefusalKind::NotFound => Error::NotFound { what: verbatim },
+            kind => match r.field.as_deref().or(entry.and_then(|e| e.field)) {
+                Some(field) => Error::InvalidInput {
+                    field: field.to_string(),
+                    reason: verbatim,
+                },
+                None if kind == RefusalKind::InvalidInput => Error::InvalidInput {
+                    field: "params".into(),
+                    reason: verbatim,
+                },
+                None => Error::upstream(vendor, &r.code, &r.message),
+            },
         }
     }
-    let check = a.id == "cndns:dmcheck/check";
-    let f = match code {
-        10011 | 10012 => "params",
-        11101 | 11104 if check => "domain-name",
-        11102 | 11105 | 11107 if check => "tld",
-        11105 | 11131 => "userid",
-        11106 | 11301 | 11728 => "domainname",
-        11107 | 11132 => "domainpass",
-        11108 | 11133 | 11601 => "years",
-        11303 | 11309 | 11310 => "rec_item",
-        11304 | 11311 => "rec_level",
-        11305 | 11312..=11316 => "rec_value",
-        11306 => "rec_type",
-        11317 => "rec_id",
-        11401 => "dns_hst1",
-        11402 => "dns_hst2",
-        11403 => "dns_hst",
-        11501 => "password",
-        11605 => "exptme",
-        11729 => "userid",
-        11001..=11028 | 11048 | 11049 => "contact",
-        _ => return None,
+}
+
+/// `"<5-digit code> <text>"` as a refusal; getProductPrice and the CDN/DDOS/百度云/阿里云
+/// modules fail with free text only (empty code, the whole text kept).
+fn refusal(action: &ActionSpec, message: &str) -> Refusal {
+    let digits: String = message.chars().take_while(char::is_ascii_digit).collect();
+    let Ok(code) = digits.parse::<u32>() else {
+        return Refusal::new("", message);
     };
-    Some(f.to_string())
+    let r = Refusal::new(code, message[digits.len()..].trim());
+    // A coded failure names the offending field as `text(field)` (the simulator does,
+    // and codes alone cannot: they are per endpoint). Text-only modules put anything in
+    // brackets, so theirs stay refusals.
+    match action
+        .params
+        .iter()
+        .find(|p| message.contains(&format!("({}", p.name)))
+    {
+        Some(p) => r.with_field(p.name.clone()),
+        None => r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(action: &str, message: &str) -> Error {
+        let a = spec().require(action).unwrap_or_else(|e| panic!("{e}"));
+        let p = CndnsProtocol {
+            base: String::new(),
+            username: String::new(),
+            api_password: String::new(),
+            email: String::new(),
+            last_otime: Mutex::new(0),
+        };
+        p.refused(a, &refusal(a, message))
+    }
+
+    #[test]
+    fn failures_classify_through_the_table_and_keep_the_text() {
+        let e = err("/user/userdetail", "10008 提交的验证串错误");
+        assert_eq!(
+            e,
+            Error::Authentication {
+                vendor: VENDOR.into(),
+                message: "10008 提交的验证串错误".into()
+            }
+        );
+        assert_eq!(
+            err(
+                "/product/getproductprice",
+                "10001 价格查询失败,产品类型错误"
+            )
+            .kind(),
+            "upstream"
+        );
+        assert_eq!(
+            err("/domains/deleterec", "11318 解析信息不存在").kind(),
+            "not_found"
+        );
+        assert_eq!(
+            err("/domains/addrec", "11312 TTL值不能小于300(rec_ttl)"),
+            Error::InvalidInput {
+                field: "rec_ttl".into(),
+                reason: "11312 TTL值不能小于300(rec_ttl)".into()
+            }
+        );
+        assert_eq!(
+            err("/cdn/createcdn", "您帐户余额不足"),
+            Error::InsufficientBalance {
+                vendor: VENDOR.into(),
+                message: "您帐户余额不足".into()
+            }
+        );
+        assert_eq!(
+            err("/cdn/createcdn", "优惠券不能使用(signature)"),
+            Error::upstream(VENDOR, "", "优惠券不能使用(signature)")
+        );
+        assert_eq!(
+            err("/cloud/createhost", "17101 密码非法"),
+            Error::upstream(VENDOR, "17101", "密码非法")
+        );
+    }
 }

@@ -58,10 +58,12 @@
 mod capability;
 mod client;
 mod decode;
+pub mod errors;
 pub mod sim;
 mod spec;
 
-pub use client::CndnsClient;
+pub use client::{CndnsClient, CndnsProtocol};
+pub use errors::ERRORS;
 pub use sim::{Quirk, Sim};
 pub use spec::spec;
 

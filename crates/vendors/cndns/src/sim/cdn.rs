@@ -65,7 +65,7 @@ const DDOS: [(&str, &str, &str, u32, i64, &str, &str); 3] = [
 ];
 
 fn fail(text: &str) -> SimErr {
-    SimErr::new(0, text)
+    SimErr::text(text)
 }
 
 /// .NET JSON dates as CDN GetInfo sends them.

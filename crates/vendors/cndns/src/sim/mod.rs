@@ -66,9 +66,21 @@ pub(crate) struct SimErr {
 }
 
 impl SimErr {
+    /// A failure with `code` from [`crate::errors::ERRORS`] (every code the simulator
+    /// sends is there, which that module's tests check) and the handler's own wording,
+    /// or the table's when the handler has none.
     pub fn new(code: u32, msg: impl Into<String>) -> Self {
+        let msg = msg.into();
+        let msg = match crate::errors::by_number(code) {
+            Some(entry) if msg.is_empty() => entry.message.to_string(),
+            _ => msg,
+        };
+        SimErr { code, msg }
+    }
+    /// A failure of the modules that answer with text alone (bcc, ali, cdn, ddos).
+    pub fn text(msg: impl Into<String>) -> Self {
         SimErr {
-            code,
+            code: 0,
             msg: msg.into(),
         }
     }
@@ -648,15 +660,13 @@ fn find_action(path: &str, pairs: &[(String, String)]) -> Option<&'static Action
         .filter(|a| norm_path(&a.path) == path)
         .peekable();
     let first = hits.next()?;
-    // Several rows share a path only when a `type` value selects the sub-query.
-    let ty = form::get(pairs, "type");
+    // Several rows share a path only when their discriminator (`type#=N`) selects the
+    // sub-query.
     std::iter::once(first)
         .chain(hits)
-        .find(|a| match a.param("type") {
-            Some(p) if p.default.is_some() && a.name().contains('#') => {
-                ty.is_some() && ty == p.default.as_deref()
-            }
-            _ => true,
+        .find(|a| match a.discriminator() {
+            Some((field, value)) => form::get(pairs, field) == Some(value),
+            None => true,
         })
 }
 

@@ -69,8 +69,7 @@ const ALI_TYPES: [(&str, &str, u32, u32); 3] = [
 ];
 
 fn fail(text: &str) -> SimErr {
-    // Code 0: these modules send the text alone.
-    SimErr::new(0, text)
+    SimErr::text(text)
 }
 
 fn kind(name: &str) -> Cloud {

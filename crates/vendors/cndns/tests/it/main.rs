@@ -15,7 +15,6 @@ mod quirks;
 mod resold;
 
 use idcgate_cndns::{spec, Sim};
-use idcgate_core::spec::ActionKind;
 use idcgate_core::{Connection, Credentials, Error, UpstreamAccount, Vendor};
 use idcgate_wire::{form, Charset, HttpClient, Redactor, SimServer, WireConfig, WireRequest};
 use rust_decimal::Decimal;
@@ -120,10 +119,7 @@ impl Env {
             self.srv.base_url(),
             form::encode(pairs, Charset::Utf8)
         );
-        let resp = http
-            .send("raw", ActionKind::Read, &WireRequest::get(url))
-            .await
-            .unwrap();
+        let resp = http.transmit("raw", &WireRequest::get(url)).await.unwrap();
         assert_eq!(resp.content_type, "text/html; charset=utf-8");
         serde_json::from_slice(&resp.body).expect("clean JSON body")
     }
