@@ -19,12 +19,14 @@
 
 pub mod capability;
 pub mod client;
+pub mod errors;
 pub mod sim;
 pub mod spec;
 mod xml;
 
 pub use capability::{AgentUser, NewUser, Product, ProductPrice, Upgrade};
-pub use client::{DnspodClient, Format};
+pub use client::{DnspodClient, DnspodProtocol, Format};
+pub use errors::ERRORS;
 pub use sim::{Clock, ManualClock, Sim, SystemClock};
 pub use spec::spec;
 

@@ -1,8 +1,7 @@
-//! The DNSPod action table (`spec.tsv`), parsed once, plus the one parameter rule the
-//! generic spec format cannot express: `domain_id|domain*` ("one of these is required").
+//! The DNSPod action table (`spec.tsv`), parsed once.
 
-use idcgate_core::spec::{ActionSpec, VendorSpec};
-use idcgate_core::{Error, Vendor};
+use idcgate_core::spec::VendorSpec;
+use idcgate_core::Vendor;
 use std::sync::OnceLock;
 
 const TABLE: &str = include_str!("../spec.tsv");
@@ -36,50 +35,4 @@ pub fn spec() -> &'static VendorSpec {
             }
         }
     })
-}
-
-/// Checks required parameters and types, understanding `a|b` alternatives. Returns the
-/// offending field and a reason. Matching is case-insensitive, as the upstream's is.
-pub fn check<'a, I>(action: &ActionSpec, supplied: I) -> Result<(), (String, String)>
-where
-    I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
-{
-    let lookup = |name: &str| {
-        supplied
-            .clone()
-            .into_iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    };
-    for p in &action.params {
-        if p.name.contains('|') {
-            let present = p
-                .name
-                .split('|')
-                .any(|alt| lookup(alt).is_some_and(|v| !v.is_empty()));
-            if p.required && !present {
-                return Err((
-                    p.name.clone(),
-                    format!("one of {} is required", p.name.replace('|', ", ")),
-                ));
-            }
-            continue;
-        }
-        match lookup(&p.name) {
-            None | Some("") if p.required && p.default.is_none() => {
-                return Err((p.name.clone(), format!("{} is required", p.name)))
-            }
-            Some(v) if !v.is_empty() => p.check(v).map_err(|e| (p.name.clone(), e))?,
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-/// `check` as a core error.
-pub fn check_err<'a, I>(action: &ActionSpec, supplied: I) -> idcgate_core::Result<()>
-where
-    I: IntoIterator<Item = (&'a str, &'a str)> + Clone,
-{
-    check(action, supplied).map_err(|(field, reason)| Error::invalid(field, reason))
 }

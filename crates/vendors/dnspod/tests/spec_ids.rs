@@ -57,30 +57,27 @@ fn alternatives_are_checked() {
         ("record_line", "默认"),
         ("value", "1.1.1.1"),
     ];
-    assert!(idcgate_dnspod::spec::check(create, ok).is_ok());
+    assert!(create.validate(ok).is_ok());
     let by_id = [
         ("domain_id", "1"),
         ("record_type", "A"),
         ("record_line_id", "0"),
         ("value", "1.1.1.1"),
     ];
-    assert!(idcgate_dnspod::spec::check(create, by_id).is_ok());
+    assert!(create.validate(by_id).is_ok());
     let missing = [
         ("record_type", "A"),
         ("record_line", "默认"),
         ("value", "1.1.1.1"),
     ];
-    assert_eq!(
-        idcgate_dnspod::spec::check(create, missing).unwrap_err().0,
-        "domain_id|domain"
-    );
+    assert_eq!(create.validate(missing).unwrap_err().0, "domain_id|domain");
     let no_line = [
         ("domain", "a.com"),
         ("record_type", "A"),
         ("value", "1.1.1.1"),
     ];
     assert_eq!(
-        idcgate_dnspod::spec::check(create, no_line).unwrap_err().0,
+        create.validate(no_line).unwrap_err().0,
         "record_line|record_line_id"
     );
     let bad_int = [
@@ -90,8 +87,5 @@ fn alternatives_are_checked() {
         ("value", "1"),
         ("ttl", "x"),
     ];
-    assert_eq!(
-        idcgate_dnspod::spec::check(create, bad_int).unwrap_err().0,
-        "ttl"
-    );
+    assert_eq!(create.validate(bad_int).unwrap_err().0, "ttl");
 }

@@ -3,7 +3,8 @@
 
 use super::render::{obj, s, yuan, yuan_text, V};
 use super::state::*;
-use super::{fail, Fail, Out, Rq};
+use super::{fail, fail_as, Fail, Out, Rq};
+use crate::errors::text;
 use jiff::tz::{offset, TimeZone};
 use jiff::{SignedDuration, Timestamp};
 use md5::{Digest, Md5};
@@ -79,11 +80,7 @@ fn login_failed(st: &mut State, key: &str, now: Timestamp) {
 }
 
 fn login_fail_text() -> Fail {
-    fail(
-        "-1",
-        "Login fail, please check login info",
-        "登录失败，请检查登录信息",
-    )
+    fail(text::LOGIN_FAIL)
 }
 
 /// Authenticates a request; returns the account id. Failed attempts count toward the
@@ -103,20 +100,15 @@ pub fn login(
     };
     let (key, account) = if let Some(tok) = get("login_token").or_else(|| get("user_token")) {
         let (tid, secret) = tok.split_once(',').unwrap_or((tok, ""));
-        let tid: u64 = tid.trim().parse().map_err(|_| {
-            fail(
-                "10002",
-                "The login token ID is invalid",
-                "登录Token ID不正确",
-            )
-        })?;
-        let acc = st.by_token.get(&tid).copied().ok_or_else(|| {
-            fail(
-                "10002",
-                "The login token ID is invalid",
-                "登录Token ID不正确",
-            )
-        })?;
+        let tid: u64 = tid
+            .trim()
+            .parse()
+            .map_err(|_| fail(text::TOKEN_ID_INVALID))?;
+        let acc = st
+            .by_token
+            .get(&tid)
+            .copied()
+            .ok_or_else(|| fail(text::TOKEN_ID_INVALID))?;
         let key = format!("account:{acc}");
         check_ban(st, &key, now)?;
         let good = st.accounts.get(&acc).is_some_and(|a| {
@@ -151,11 +143,7 @@ pub fn login(
         return Err(login_fail_text());
     };
     if acc.status != "enabled" {
-        return Err(fail(
-            "83",
-            "Account is locked",
-            "该帐户已经被锁定，无法进行任何操作",
-        ));
+        return Err(fail(text::ACCOUNT_IS_LOCKED));
     }
     if let Some(secret) = acc.dtoken.clone() {
         let cookie_name = format!("t{}", acc.id);
@@ -166,16 +154,12 @@ pub fn login(
             .any(|(n, v)| n == cookie_name && acc.remembered.iter().any(|(val, _)| val == v));
         if !remembered {
             let Some(code) = get("login_code") else {
-                return Err(fail(
-                    "50",
-                    "D-Token is enabled, login_code required",
-                    "您开启了D令牌，需要验证码",
-                ));
+                return Err(fail(text::DTOKEN_REQUIRED));
             };
             let prev = dtoken_code(&secret, now - SignedDuration::from_secs(30));
             if code != dtoken_code(&secret, now) && code != prev {
                 login_failed(st, &key, now);
-                return Err(fail("52", "D-Token code is not correct", "验证码不正确"));
+                return Err(fail(text::DTOKEN_WRONG));
             }
             if get("login_remember") != Some("no") {
                 let value = md5_hex(&format!("{secret}:{}:{}", acc.id, now.as_nanosecond()));
@@ -194,11 +178,7 @@ pub fn login(
 fn check_ban(st: &mut State, key: &str, now: Timestamp) -> Result<(), Fail> {
     if let Some(until) = st.login_bans.get(key) {
         if *until > now {
-            return Err(fail(
-                "-8",
-                "Login failed too many times, account temporarily banned",
-                "登录失败次数过多，帐号被暂时封禁",
-            ));
+            return Err(fail(text::LOGIN_BANNED));
         }
         st.login_bans.remove(key);
     }
@@ -267,11 +247,7 @@ pub fn dispatch(st: &mut State, rq: &Rq) -> R {
         }
         "Batch.Detail" => batch_detail(st, rq),
         a if a.starts_with("Monitor.") => super::monitor::dispatch(st, rq),
-        _ => Err(fail(
-            "-99",
-            "This feature is suspended, please retry later",
-            "此功能暂停开放，请稍候重试",
-        )),
+        _ => Err(fail(text::SUSPENDED)),
     }
 }
 
@@ -363,12 +339,12 @@ fn valid_email(e: &str) -> bool {
 fn user_modify(st: &mut State, rq: &Rq) -> R {
     if let Some(p) = rq.opt("telephone") {
         if !valid_phone(p) {
-            return Err(fail("8", "Telephone number invalid", "手机号码不正确"));
+            return Err(fail(text::TELEPHONE_NUMBER_INVALID_8));
         }
     }
     if let Some(im) = rq.opt("im") {
         if !(5..=11).contains(&im.len()) || !im.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(fail("9", "User QQ invalid", "用户QQ不正确"));
+            return Err(fail(text::USER_QQ_INVALID));
         }
     }
     let a = actor_mut(st, rq)?;
@@ -395,25 +371,21 @@ fn user_modify(st: &mut State, rq: &Rq) -> R {
 fn userpasswd_modify(st: &mut State, rq: &Rq) -> R {
     let a = actor_mut(st, rq)?;
     if a.password != rq.str("old_password") {
-        return Err(fail("8", "Old password wrong", "旧密码错误"));
+        return Err(fail(text::OLD_PASSWORD_WRONG));
     }
     let new = rq.str("new_password");
     if !(6..=18).contains(&new.chars().count()) {
-        return Err(fail("9", "New password invalid", "新密码不符合要求"));
+        return Err(fail(text::NEW_PASSWORD_INVALID));
     }
     if a.password_history.iter().any(|p| p == new) {
-        return Err(fail(
-            "87",
-            "Password has been used before",
-            "该密码之前已使用过",
-        ));
+        return Err(fail(text::PASSWORD_HAS_BEEN_USED_BEFORE));
     }
     let local = a.email.split('@').next().unwrap_or("");
     if new.bytes().all(|b| b.is_ascii_digit())
         || new.bytes().all(|b| b.is_ascii_alphabetic())
         || new == local
     {
-        return Err(fail("88", "New password is not secure", "新密码不安全"));
+        return Err(fail(text::NEW_PASSWORD_IS_NOT_SECURE));
     }
     a.password = new.to_string();
     a.password_history.push(new.to_string());
@@ -429,13 +401,13 @@ fn useremail_modify(st: &mut State, rq: &Rq) -> R {
     );
     let a = actor(st, rq)?;
     if !a.email.eq_ignore_ascii_case(old) {
-        return Err(fail("8", "Old email wrong", "旧邮箱错误"));
+        return Err(fail(text::OLD_EMAIL_WRONG));
     }
     if !valid_email(&new) || st.by_email.contains_key(&new) {
-        return Err(fail("9", "New email invalid", "新邮箱不正确"));
+        return Err(fail(text::NEW_EMAIL_INVALID));
     }
     if a.password != rq.str("password") {
-        return Err(fail("10", "Password wrong", "当前密码错误"));
+        return Err(fail(text::PASSWORD_WRONG));
     }
     let old_key = a.email.to_ascii_lowercase();
     let id = a.id;
@@ -454,10 +426,10 @@ fn telephone_code(st: &mut State, rq: &Rq) -> R {
     let now = rq.now;
     let a = actor_mut(st, rq)?;
     if a.telephone_verified && a.telephone == tel {
-        return Err(fail("4", "Telephone already verified", "手机已经验证"));
+        return Err(fail(text::TELEPHONE_ALREADY_VERIFIED));
     }
     if !valid_phone(&tel) {
-        return Err(fail("5", "Telephone number invalid", "手机号码不正确"));
+        return Err(fail(text::TELEPHONE_NUMBER_INVALID_5));
     }
     let code = format!("{:06}", now.as_second().rem_euclid(1_000_000));
     a.phone_code = Some(code.clone());
@@ -485,7 +457,7 @@ fn agent_user_list(st: &mut State, rq: &Rq) -> R {
         .collect();
     let total = users.len();
     if total == 0 && rq.error_on_empty {
-        return Err(fail("8", "No users under this account", "账号下没有用户"));
+        return Err(fail(text::NO_USERS_UNDER_THIS_ACCOUNT));
     }
     let items: Vec<V> = users
         .iter()
@@ -505,33 +477,33 @@ fn agent_user_list(st: &mut State, rq: &Rq) -> R {
 fn agent_user_under(st: &mut State, rq: &Rq) -> R {
     let email = rq.str("user_email").to_ascii_lowercase();
     if !valid_email(&email) {
-        return Err(fail("6", "Email invalid", "邮箱地址错误"));
+        return Err(fail(text::UNDER_EMAIL_INVALID));
     }
     let id = st
         .by_email
         .get(&email)
-        .ok_or_else(|| fail("7", "User not exists", "用户不存在"))?;
+        .ok_or_else(|| fail(text::USER_NOT_EXISTS))?;
     let under = st
         .accounts
         .get(id)
         .is_some_and(|u| u.under_agent == Some(rq.auth));
     if !under {
-        return Err(fail("8", "User is not under you", "不在名下"));
+        return Err(fail(text::NOT_UNDER_AGENT));
     }
     ok(vec![])
 }
 
 fn agent_user_transfer(st: &mut State, rq: &Rq) -> R {
-    let bad = || fail("6", "User id or agent id invalid", "用户 ID 或代理 ID 错误");
+    let bad = || fail(text::USER_ID_OR_AGENT_ID_INVALID);
     let uid: u64 = rq.str("user_id").parse().map_err(|_| bad())?;
     let aid: u64 = rq.str("agent_id").parse().map_err(|_| bad())?;
     let user = st.accounts.get(&uid).ok_or_else(bad)?;
     let target = st.accounts.get(&aid).ok_or_else(bad)?;
     if user.under_agent != Some(rq.auth) {
-        return Err(fail("7", "User is not under you", "用户不在名下"));
+        return Err(fail(text::TRANSFER_USER_NOT_UNDER));
     }
     if target.agent.is_none() || aid == rq.auth {
-        return Err(fail("8", "Target is not a valid agent", "对方不是合法代理"));
+        return Err(fail(text::TARGET_IS_NOT_A_VALID_AGENT));
     }
     if let Some(u) = st.accounts.get_mut(&uid) {
         u.under_agent = Some(aid);
@@ -547,46 +519,38 @@ fn valid_ip(ip: &str) -> bool {
 fn agent_user_create(st: &mut State, rq: &Rq) -> R {
     let email = rq.str("email").to_ascii_lowercase();
     if !valid_email(&email) {
-        return Err(fail("6", "Email invalid", "用户邮箱不正确"));
+        return Err(fail(text::NEW_USER_EMAIL_INVALID));
     }
     if st.by_email.contains_key(&email) {
-        return Err(fail("7", "Email already exists", "用户邮箱已经存在"));
+        return Err(fail(text::EMAIL_ALREADY_EXISTS));
     }
     let password = rq.str("password");
     if !(6..=18).contains(&password.chars().count()) {
-        return Err(fail(
-            "8",
-            "Password invalid (6-18)",
-            "密码不符合要求(6-18位)",
-        ));
+        return Err(fail(text::PASSWORD_INVALID));
     }
     let user_type = rq.str("user_type");
     if user_type != "personal" && user_type != "enterprise" {
-        return Err(fail("9", "User type invalid", "用户类型不正确"));
+        return Err(fail(text::USER_TYPE_INVALID));
     }
     let real_name = rq.str("real_name");
     if real_name.is_empty() || real_name.chars().count() > 64 {
-        return Err(fail("10", "Real name invalid", "真实姓名错误"));
+        return Err(fail(text::REAL_NAME_INVALID));
     }
     let id_card = rq.str("id_card");
     if user_type == "enterprise" && !(9..=18).contains(&id_card.len()) {
-        return Err(fail(
-            "11",
-            "Organization code invalid",
-            "企业组织机构代码不合法",
-        ));
+        return Err(fail(text::ORGANIZATION_CODE_INVALID));
     }
     let tel = rq.str("telephone");
     if !valid_phone(tel) {
-        return Err(fail("12", "Telephone number invalid", "手机号码不正确"));
+        return Err(fail(text::TELEPHONE_NUMBER_INVALID_12));
     }
     if let Some(im) = rq.opt("im") {
         if !im.bytes().all(|b| b.is_ascii_digit()) && !valid_email(im) {
-            return Err(fail("13", "User qq/msn invalid", "用户 qq/msn 不正确"));
+            return Err(fail(text::USER_QQ_MSN_INVALID));
         }
     }
     if !valid_ip(rq.str("ip_addr")) {
-        return Err(fail("15", "User IP invalid", "用户 IP 地址不正确"));
+        return Err(fail(text::USER_IP_INVALID_15));
     }
     let mut a = Account::new(0, &email, password, user_type);
     a.real_name = real_name.into();
@@ -604,16 +568,16 @@ fn agent_user_create(st: &mut State, rq: &Rq) -> R {
 }
 
 fn agent_verify(st: &mut State, rq: &Rq, phone: bool) -> R {
-    let bad = || fail("-5", "User id invalid", "用户 ID 错误");
+    let bad = || fail(text::USER_ID_INVALID_M5);
     let uid: u64 = rq.str("user_id").parse().map_err(|_| bad())?;
     let user = st.accounts.get_mut(&uid).ok_or_else(bad)?;
     if user.under_agent != Some(rq.auth) {
-        return Err(fail("-4", "Not a user under you", "不是名下用户"));
+        return Err(fail(text::NOT_A_USER_UNDER_YOU));
     }
     if phone {
         let tel = rq.str("telephone");
         if !valid_phone(tel) {
-            return Err(fail("4", "Telephone number invalid", "手机号码非法"));
+            return Err(fail(text::TELEPHONE_NUMBER_INVALID_4));
         }
         user.telephone = tel.into();
         user.telephone_verified = true;
@@ -643,40 +607,34 @@ fn product_list() -> R {
 fn domain_upgrade(st: &mut State, rq: &Rq) -> R {
     let name = rq.str("domain").to_ascii_lowercase();
     if !valid_domain(&name) {
-        return Err(fail("6", "Domain invalid", "域名不正确"));
+        return Err(fail(text::DOMAIN_INVALID));
     }
     let did = *st
         .by_name
         .get(&name)
-        .ok_or_else(|| fail("7", "Domain not exists", "域名不存在"))?;
+        .ok_or_else(|| fail(text::DOMAIN_NOT_EXISTS_7))?;
     let owner = st.domains.get(&did).map_or(0, |d| d.owner);
     let owner_acc = st
         .accounts
         .get(&owner)
         .filter(|u| u.under_agent == Some(rq.auth))
-        .ok_or_else(|| {
-            fail(
-                "8",
-                "Domain is not owned by your user",
-                "域名不是你名下用户所有",
-            )
-        })?;
+        .ok_or_else(|| fail(text::DOMAIN_IS_NOT_OWNED_BY_YOUR_USER))?;
     let product = PRODUCTS
         .iter()
         .find(|p| p.0 == rq.str("grade") && p.1 == owner_acc.user_type)
-        .ok_or_else(|| fail("10", "Grade invalid", "无效的等级参数"))?;
+        .ok_or_else(|| fail(text::GRADE_INVALID))?;
     let term = TERMS
         .iter()
         .find(|t| t.0 == rq.str("term"))
-        .ok_or_else(|| fail("11", "Term invalid", "无效的周期参数"))?;
+        .ok_or_else(|| fail(text::TERM_INVALID))?;
     if !valid_ip(rq.str("ip_addr")) {
-        return Err(fail("12", "User IP invalid", "用户 IP 无效"));
+        return Err(fail(text::USER_IP_INVALID_12));
     }
     let agent = st
         .accounts
         .get(&rq.auth)
         .and_then(|a| a.agent.clone())
-        .ok_or_else(|| fail("-3", "Not a valid agent", "不是合法代理"))?;
+        .ok_or_else(|| fail(text::NOT_A_VALID_AGENT))?;
     let user_price = product.3 * i64::from(term.2);
     let agent_price = (rust_decimal::Decimal::from(user_price)
         * rust_decimal::Decimal::from(agent.discount)
@@ -684,7 +642,7 @@ fn domain_upgrade(st: &mut State, rq: &Rq) -> R {
         .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     let agent_price = i64::try_from(agent_price).unwrap_or(i64::MAX);
     if agent.balance_fen < agent_price {
-        return Err(fail("13", "Balance insufficient", "余额不足"));
+        return Err(fail(text::BALANCE_INSUFFICIENT));
     }
     let days = 365 * i64::from(term.2);
     let today = today(rq.now);
@@ -692,7 +650,7 @@ fn domain_upgrade(st: &mut State, rq: &Rq) -> R {
     let d = st
         .domains
         .get_mut(&did)
-        .ok_or_else(|| fail("7", "Domain not exists", "域名不存在"))?;
+        .ok_or_else(|| fail(text::DOMAIN_NOT_EXISTS_7))?;
     let (start, end) = match d.vip {
         Some((start, end)) if end >= today && d.grade == grade_code => (start, end),
         _ => (today, today.yesterday().unwrap_or(today)),
@@ -707,7 +665,7 @@ fn domain_upgrade(st: &mut State, rq: &Rq) -> R {
         .accounts
         .get_mut(&rq.auth)
         .and_then(|a| a.agent.as_mut())
-        .ok_or_else(|| fail("-3", "Not a valid agent", "不是合法代理"))?;
+        .ok_or_else(|| fail(text::NOT_A_VALID_AGENT))?;
     a.balance_fen -= agent_price;
     a.points += agent_price / 100;
     let (points, balance, discount) = (a.points, a.balance_fen, a.discount);
@@ -783,11 +741,11 @@ pub(super) enum Access {
 }
 
 pub(super) fn bad_domain_id() -> Fail {
-    fail("6", "Domain id invalid", "域名编号错误")
+    fail(text::DOMAIN_ID_INVALID_6)
 }
 
 fn bad_record_id() -> Fail {
-    fail("8", "Record id invalid", "记录编号错误")
+    fail(text::RECORD_ID_INVALID_8)
 }
 
 /// Code a method uses for "you may not touch this domain".
@@ -797,7 +755,7 @@ fn not_owner(action: &str) -> Fail {
         "Domain.Status" | "Domain.Info" | "Domain.Log" | "Domain.Searchenginepush" => "8",
         _ => "7",
     };
-    fail(code, "Permission denied", "不是域名所有者或没有权限")
+    fail_as(code, text::NOT_OWNER)
 }
 
 /// Resolves `domain_id` or `domain` to a domain the actor may read or write.
@@ -812,7 +770,7 @@ pub(super) fn find_domain(st: &State, rq: &Rq, access: Access) -> Result<u64, Fa
         let name = rq.str("domain").to_ascii_lowercase();
         *st.by_name
             .get(&name)
-            .ok_or_else(|| fail("13", "Domain is not exists", "域名不存在"))?
+            .ok_or_else(|| fail(text::DOMAIN_IS_NOT_EXISTS))?
     };
     let d = st.domains.get(&did).ok_or_else(bad_domain_id)?;
     if d.owner == rq.actor {
@@ -903,21 +861,17 @@ fn log_domain(st: &mut State, did: u64, rq: &Rq, what: &str) {
 fn domain_create(st: &mut State, rq: &Rq) -> R {
     let name = rq.str("domain").trim_end_matches('.').to_lowercase();
     if !valid_domain(&name) || name.starts_with("www.") {
-        return Err(fail("6", "Domain invalid", "域名无效"));
+        return Err(fail(text::NEW_DOMAIN_INVALID));
     }
     if st.by_name.contains_key(&name) {
-        return Err(fail("7", "Domain is exists", "域名已经存在"));
+        return Err(fail(text::DOMAIN_IS_EXISTS));
     }
     if st
         .domains
         .values()
         .any(|d| d.aliases.iter().any(|(_, a)| *a == name))
     {
-        return Err(fail(
-            "11",
-            "Domain exists as an alias of another domain",
-            "域名已经作为别名存在",
-        ));
+        return Err(fail(text::DOMAIN_EXISTS_AS_AN_ALIAS_OF_ANOTHER_DOMAIN));
     }
     let group = match rq.opt("group_id") {
         Some(g) => {
@@ -952,24 +906,14 @@ fn domain_create(st: &mut State, rq: &Rq) -> R {
 pub(super) fn paging(rq: &Rq, bad_offset: u32, max: usize) -> Result<(usize, usize), Fail> {
     let offset = match rq.opt("offset") {
         None => 0,
-        Some(v) => v.parse().map_err(|_| {
-            fail(
-                &bad_offset.to_string(),
-                "Offset invalid",
-                "记录开始的偏移无效",
-            )
-        })?,
+        Some(v) => v
+            .parse()
+            .map_err(|_| fail_as(&bad_offset.to_string(), text::OFFSET_INVALID))?,
     };
     let length = match rq.opt("length").map(str::parse::<usize>) {
         None => max,
         Some(Ok(n)) if n > 0 => n.min(max),
-        Some(_) => {
-            return Err(fail(
-                &(bad_offset + 1).to_string(),
-                "Length invalid",
-                "共要获取的记录的数量无效",
-            ))
-        }
+        Some(_) => return Err(fail_as(&(bad_offset + 1).to_string(), text::LENGTH_INVALID)),
     };
     Ok((offset, length))
 }
@@ -1081,7 +1025,7 @@ fn domain_list(st: &mut State, rq: &Rq) -> R {
         })
         .collect();
     if page.is_empty() && rq.error_on_empty {
-        let mut f = fail("9", "No domains", "没有任何域名");
+        let mut f = fail(text::NO_DOMAINS);
         f.payload = vec![("info".into(), info)];
         return Err(f);
     }
@@ -1127,17 +1071,13 @@ fn domain_remove(st: &mut State, rq: &Rq) -> R {
     let did = find_domain(st, rq, Access::Write)?;
     let d = dom(st, did)?;
     if d.owner != rq.actor {
-        return Err(fail("9", "Not the domain owner", "不是域名所有者"));
+        return Err(fail(text::NOT_THE_DOMAIN_OWNER));
     }
     if is_locked(d, rq.now) {
-        return Err(fail("7", "Domain is locked", "域名已锁定"));
+        return Err(fail(text::DOMAIN_IS_LOCKED_7));
     }
     if is_vip(d, rq.now) {
-        return Err(fail(
-            "8",
-            "VIP domain can not be deleted",
-            "VIP域名不可以删除",
-        ));
+        return Err(fail(text::VIP_DOMAIN_CAN_NOT_BE_DELETED));
     }
     if let Some(d) = st.domains.remove(&did) {
         st.by_name.remove(&d.name);
@@ -1170,12 +1110,12 @@ fn domain_set(st: &mut State, rq: &Rq, field: DomainField) -> R {
             let g: u64 = rq
                 .str("group_id")
                 .parse()
-                .map_err(|_| fail("7", "Group id invalid", "分组ID错误"))?;
+                .map_err(|_| fail(text::GROUP_ID_INVALID_7))?;
             if !((1..=7).contains(&g) || custom_group(st, g)) {
-                return Err(fail("7", "Group id invalid", "分组ID错误"));
+                return Err(fail(text::GROUP_ID_INVALID_7));
             }
             if dom(st, did)?.owner != rq.actor {
-                return Err(fail("7", "Group id invalid", "分组ID错误"));
+                return Err(fail(text::GROUP_ID_INVALID_7));
             }
             g
         }
@@ -1185,7 +1125,7 @@ fn domain_set(st: &mut State, rq: &Rq, field: DomainField) -> R {
     let what = match field {
         DomainField::Status => {
             if is_locked(d, now) {
-                return Err(fail("7", "Domain is locked", "域名已锁定"));
+                return Err(fail(text::DOMAIN_IS_LOCKED_7));
             }
             d.status = if rq.str("status") == "enable" {
                 "enable"
@@ -1196,7 +1136,7 @@ fn domain_set(st: &mut State, rq: &Rq, field: DomainField) -> R {
         }
         DomainField::Push => {
             if is_locked(d, now) {
-                return Err(fail("7", "Domain is locked", "域名已锁定"));
+                return Err(fail(text::DOMAIN_IS_LOCKED_7));
             }
             d.searchengine_push = rq.str("status") == "yes";
             format!("设置搜索引擎推送 {}", rq.str("status"))
@@ -1243,7 +1183,7 @@ fn domain_log(st: &mut State, rq: &Rq) -> R {
 fn domain_purview(st: &mut State, rq: &Rq) -> R {
     let did = find_domain(st, rq, Access::Read).map_err(|f| {
         if f.code == "6" {
-            fail("6", "Domain id incorrect", "域名ID不正确")
+            fail(text::DOMAIN_ID_INCORRECT)
         } else {
             f
         }
@@ -1274,29 +1214,21 @@ fn domain_transfer(st: &mut State, rq: &Rq) -> R {
     let did = find_domain(st, rq, Access::Write)?;
     let email = rq.str("email").to_ascii_lowercase();
     if !valid_email(&email) {
-        return Err(fail("7", "Target email invalid", "目标邮箱不正确"));
+        return Err(fail(text::TARGET_EMAIL_INVALID));
     }
     let target = *st
         .by_email
         .get(&email)
-        .ok_or_else(|| fail("8", "Target email not registered", "目标邮箱未注册"))?;
+        .ok_or_else(|| fail(text::TARGET_EMAIL_NOT_REGISTERED))?;
     if target == dom(st, did)?.owner {
-        return Err(fail("9", "Can not transfer to yourself", "不能过户给自己"));
+        return Err(fail(text::CAN_NOT_TRANSFER_TO_YOURSELF));
     }
     same_user_type(
         user_type(st, dom(st, did)?.owner),
         user_type(st, target),
         [
-            fail(
-                "10",
-                "Personal domain can not transfer to enterprise",
-                "个人域名不能过户给企业",
-            ),
-            fail(
-                "11",
-                "Enterprise domain can not transfer to personal",
-                "企业域名不能过户给个人",
-            ),
+            fail(text::PERSONAL_DOMAIN_CAN_NOT_TRANSFER_TO_ENTERPRISE),
+            fail(text::ENTERPRISE_DOMAIN_CAN_NOT_TRANSFER_TO_PERSONAL),
         ],
     )?;
     if let Some(d) = st.domains.get_mut(&did) {
@@ -1315,13 +1247,13 @@ fn domain_lock(st: &mut State, rq: &Rq) -> R {
         .parse()
         .ok()
         .filter(|d| *d > 0)
-        .ok_or_else(|| fail("8", "Lock days invalid", "锁定天数错误"))?;
+        .ok_or_else(|| fail(text::LOCK_DAYS_INVALID))?;
     let d = dom(st, did)?;
     if days > i64::from(grade_of(d).lock_days) {
-        return Err(fail("9", "Lock days over limit", "锁定天数超出限制"));
+        return Err(fail(text::LOCK_DAYS_OVER_LIMIT));
     }
     if is_locked(d, rq.now) {
-        return Err(fail("21", "Domain is already locked", "域名已经锁定"));
+        return Err(fail(text::DOMAIN_IS_ALREADY_LOCKED));
     }
     let code = md5_hex(&format!("{did}:{}", rq.now.as_nanosecond()))[..10].to_string();
     let end = rq.now + SignedDuration::from_hours(24 * days);
@@ -1341,10 +1273,10 @@ fn domain_unlock(st: &mut State, rq: &Rq) -> R {
     match &d.lock {
         Some((code, end)) if *end > rq.now => {
             if code != rq.str("lock_code") {
-                return Err(fail("9", "Unlock code is wrong", "解锁码错误"));
+                return Err(fail(text::UNLOCK_CODE_IS_WRONG));
             }
         }
-        _ => return Err(fail("8", "Domain is not locked", "域名没有锁定")),
+        _ => return Err(fail(text::DOMAIN_IS_NOT_LOCKED)),
     }
     d.lock = None;
     log_domain(st, did, rq, "解锁域名");
@@ -1361,7 +1293,7 @@ fn domainshare(st: &mut State, rq: &Rq) -> R {
     if rq.action == "Domainshare.List" {
         let d = dom(st, did)?;
         if d.shares.is_empty() && rq.error_on_empty {
-            return Err(fail("7", "No shares", "没有共享"));
+            return Err(fail(text::NO_SHARES));
         }
         let share: Vec<V> = d
             .shares
@@ -1375,10 +1307,10 @@ fn domainshare(st: &mut State, rq: &Rq) -> R {
     }
     let email = rq.str("email").to_ascii_lowercase();
     if !valid_email(&email) {
-        return Err(fail("7", "Share email invalid", "共享邮箱不正确"));
+        return Err(fail(text::SHARE_EMAIL_INVALID));
     }
     if !st.by_email.contains_key(&email) {
-        return Err(fail("8", "Share email not registered", "共享邮箱未注册"));
+        return Err(fail(text::SHARE_EMAIL_NOT_REGISTERED));
     }
     let max = grade_of(dom(st, did)?).share_max;
     let owner = owner_email(st, dom(st, did)?).to_ascii_lowercase();
@@ -1388,13 +1320,13 @@ fn domainshare(st: &mut State, rq: &Rq) -> R {
     let what = match rq.action {
         "Domainshare.Create" => {
             if email == owner {
-                return Err(fail("7", "Share email invalid", "共享邮箱不正确"));
+                return Err(fail(text::SHARE_EMAIL_INVALID));
             }
             if pos.is_some() {
-                return Err(fail("9", "Share already exists", "共享已经存在"));
+                return Err(fail(text::SHARE_ALREADY_EXISTS));
             }
             if d.shares.len() >= max {
-                return Err(fail("10", "Share limit reached", "共享数量已达上限"));
+                return Err(fail(text::SHARE_LIMIT_REACHED));
             }
             d.shares.push(Share {
                 email: email.clone(),
@@ -1409,7 +1341,7 @@ fn domainshare(st: &mut State, rq: &Rq) -> R {
             let Some(i) =
                 pos.filter(|i| old.is_none() || d.shares[*i].sub_domain.as_deref() == old)
             else {
-                return Err(fail("9", "Share not found", "共享不存在"));
+                return Err(fail(text::SHARE_NOT_FOUND));
             };
             d.shares[i].mode = mode.into();
             if rq.opt("new_sub_domain").is_some() || old.is_some() {
@@ -1419,7 +1351,7 @@ fn domainshare(st: &mut State, rq: &Rq) -> R {
         }
         _ => {
             let Some(i) = pos else {
-                return Err(fail("9", "Share not found", "共享不存在"));
+                return Err(fail(text::SHARE_NOT_FOUND));
             };
             d.shares.remove(i);
             format!("取消共享 {email}")
@@ -1440,7 +1372,7 @@ fn domainalias(st: &mut State, rq: &Rq) -> R {
         "Domainalias.List" => {
             let d = dom(st, did)?;
             if d.aliases.is_empty() && rq.error_on_empty {
-                return Err(fail("7", "No aliases", "没有别名"));
+                return Err(fail(text::NO_ALIASES));
             }
             let alias: Vec<V> = d
                 .aliases
@@ -1453,11 +1385,11 @@ fn domainalias(st: &mut State, rq: &Rq) -> R {
             // `domain` names the alias here; the aliased domain is `domain_id` (resolved above).
             let alias = rq.str("domain").to_lowercase();
             if !valid_domain(&alias) {
-                return Err(fail("7", "Alias domain invalid", "别名域名不正确"));
+                return Err(fail(text::ALIAS_DOMAIN_INVALID));
             }
             let d = dom(st, did)?;
             if d.aliases.iter().any(|(_, a)| *a == alias) {
-                return Err(fail("8", "Alias already added", "别名已经添加"));
+                return Err(fail(text::ALIAS_ALREADY_ADDED));
             }
             if st.by_name.contains_key(&alias)
                 || st
@@ -1465,10 +1397,10 @@ fn domainalias(st: &mut State, rq: &Rq) -> R {
                     .values()
                     .any(|x| x.aliases.iter().any(|(_, a)| *a == alias))
             {
-                return Err(fail("9", "Alias already bound", "别名已经被绑定"));
+                return Err(fail(text::ALIAS_ALREADY_BOUND));
             }
             if d.aliases.len() >= grade_of(d).alias_max {
-                return Err(fail("10", "Alias limit reached", "别名数量已达上限"));
+                return Err(fail(text::ALIAS_LIMIT_REACHED));
             }
             let id = st.misc_id();
             if let Some(d) = st.domains.get_mut(&did) {
@@ -1481,7 +1413,7 @@ fn domainalias(st: &mut State, rq: &Rq) -> R {
             let aid: u64 = rq.str("alias_id").parse().unwrap_or(0);
             let d = st.domains.get_mut(&did).ok_or_else(bad_domain_id)?;
             let Some(i) = d.aliases.iter().position(|(id, _)| *id == aid) else {
-                return Err(fail("7", "Alias id invalid", "别名ID错误"));
+                return Err(fail(text::ALIAS_ID_INVALID));
             };
             let (_, name) = d.aliases.remove(i);
             log_domain(st, did, rq, &format!("删除别名 {name}"));
@@ -1523,17 +1455,17 @@ fn domaingroup(st: &mut State, rq: &Rq) -> R {
                 .any(|d| d.owner == actor_id && is_vip(d, rq.now));
             let a = actor(st, rq)?;
             if name.is_empty() || name.chars().count() > 20 {
-                return Err(fail("7", "Group name invalid", "分组名称不正确"));
+                return Err(fail(text::GROUP_NAME_INVALID));
             }
             if a.groups.iter().any(|(_, n)| *n == name)
                 || SYSTEM_GROUPS.iter().any(|(_, n)| *n == name)
             {
-                return Err(fail("8", "Group name exists", "分组名称已经存在"));
+                return Err(fail(text::GROUP_NAME_EXISTS));
             }
             // Custom groups are a VIP feature: free accounts have a limit of zero.
             let limit = if vip { 20 } else { 0 };
             if a.groups.len() >= limit {
-                return Err(fail("9", "Group limit exceeded", "分组数量超出限制"));
+                return Err(fail(text::GROUP_LIMIT_EXCEEDED));
             }
             let id = st.misc_id();
             actor_mut(st, rq)?.groups.push((id, name));
@@ -1544,13 +1476,13 @@ fn domaingroup(st: &mut State, rq: &Rq) -> R {
             let name = rq.str("group_name").to_string();
             let a = actor_mut(st, rq)?;
             if !a.groups.iter().any(|(id, _)| *id == gid) {
-                return Err(fail("6", "Group id invalid", "分组ID错误"));
+                return Err(fail(text::GROUP_ID_INVALID_6));
             }
             if name.is_empty() || name.chars().count() > 20 {
-                return Err(fail("7", "Group name invalid", "分组名称不正确"));
+                return Err(fail(text::GROUP_NAME_INVALID));
             }
             if a.groups.iter().any(|(id, n)| *n == name && *id != gid) {
-                return Err(fail("8", "Group name exists", "分组名称已经存在"));
+                return Err(fail(text::GROUP_NAME_EXISTS));
             }
             for g in a.groups.iter_mut().filter(|(id, _)| *id == gid) {
                 g.1 = name.clone();
@@ -1561,7 +1493,7 @@ fn domaingroup(st: &mut State, rq: &Rq) -> R {
             let gid: u64 = rq.str("group_id").parse().unwrap_or(0);
             let a = actor_mut(st, rq)?;
             let Some(i) = a.groups.iter().position(|(id, _)| *id == gid) else {
-                return Err(fail("6", "Group id invalid", "分组ID错误"));
+                return Err(fail(text::GROUP_ID_INVALID_6));
             };
             a.groups.remove(i);
             for d in st
@@ -1579,43 +1511,31 @@ fn domaingroup(st: &mut State, rq: &Rq) -> R {
 fn acquire(st: &mut State, rq: &Rq) -> R {
     let name = rq.str("domain").to_lowercase();
     if !name.is_ascii() {
-        return Err(fail("7", "IDN is not supported", "不支持中文域名"));
+        return Err(fail(text::IDN_IS_NOT_SUPPORTED));
     }
     if !valid_domain(&name) {
-        return Err(fail("6", "Domain invalid", "域名不正确"));
+        return Err(fail(text::DOMAIN_INVALID));
     }
     let did = *st
         .by_name
         .get(&name)
-        .ok_or_else(|| fail("10", "Domain does not exist", "域名不存在"))?;
+        .ok_or_else(|| fail(text::DOMAIN_DOES_NOT_EXIST))?;
     let d = dom(st, did)?;
     if d.status == "spam" {
-        return Err(fail("11", "Domain is banned", "域名已被封禁，不能取回"));
+        return Err(fail(text::DOMAIN_IS_BANNED));
     }
     if is_locked(d, rq.now) {
-        return Err(fail("12", "Domain is locked", "域名已锁定，不能取回"));
+        return Err(fail(text::DOMAIN_IS_LOCKED_12));
     }
     if is_vip(d, rq.now) {
-        return Err(fail(
-            "86",
-            "VIP domain can not be acquired",
-            "VIP域名不能取回",
-        ));
+        return Err(fail(text::VIP_DOMAIN_CAN_NOT_BE_ACQUIRED));
     }
     same_user_type(
         user_type(st, d.owner),
         user_type(st, rq.actor),
         [
-            fail(
-                "14",
-                "Enterprise account can not acquire personal domain",
-                "企业用户不能取回个人用户的域名",
-            ),
-            fail(
-                "13",
-                "Personal account can not acquire enterprise domain",
-                "个人用户不能取回企业用户的域名",
-            ),
+            fail(text::ENTERPRISE_ACCOUNT_CAN_NOT_ACQUIRE_PERSONAL_DOMAIN),
+            fail(text::PERSONAL_ACCOUNT_CAN_NOT_ACQUIRE_ENTERPRISE_DOMAIN),
         ],
     )?;
     // The sim's WHOIS: the registrant mailbox of the domain itself.
@@ -1633,7 +1553,7 @@ fn acquire(st: &mut State, rq: &Rq) -> R {
             };
             let email = rq.str(key).to_lowercase();
             if !emails.contains(&email) {
-                return Err(fail("16", "Email parameter invalid", "邮箱参数不正确"));
+                return Err(fail(text::EMAIL_PARAMETER_INVALID));
             }
             let code = format!(
                 "{:06}",
@@ -1649,7 +1569,7 @@ fn acquire(st: &mut State, rq: &Rq) -> R {
                 .get(&name)
                 .is_some_and(|(who, _, code)| *who == rq.actor && code == rq.str("code"));
             if !good {
-                return Err(fail("15", "Verification code is wrong", "验证码不正确"));
+                return Err(fail(text::VERIFICATION_CODE_IS_WRONG));
             }
             complete_acquire(st, &name, rq.now);
             ok(vec![])
@@ -1678,7 +1598,7 @@ pub fn complete_acquire(st: &mut State, name: &str, now: Timestamp) -> bool {
 // ---------------------------------------------------------------- records
 
 fn grade_param(rq: &Rq) -> Result<&'static Grade, Fail> {
-    grade(rq.str("domain_grade")).ok_or_else(|| fail("6", "Domain grade invalid", "等级代码不正确"))
+    grade(rq.str("domain_grade")).ok_or_else(|| fail(text::DOMAIN_GRADE_INVALID))
 }
 
 fn record_type(rq: &Rq) -> R {
@@ -1716,7 +1636,7 @@ struct Content {
 }
 
 fn resolve_line(g: &Grade, rq: &Rq) -> Result<(String, String), Fail> {
-    let bad = || fail("26", "Record line invalid", "记录线路错误");
+    let bad = || fail(text::RECORD_LINE_INVALID);
     if let Some(id) = rq.opt("record_line_id") {
         return lines_of(g)
             .find(|(_, i)| *i == id)
@@ -1737,27 +1657,23 @@ fn check_sub_domain(g: &Grade, name: &str) -> Result<(), Fail> {
     let labels: Vec<&str> = name.split('.').collect();
     for (i, l) in labels.iter().enumerate() {
         if l.contains('*') && (i != 0 || *l != "*") {
-            return Err(fail("24", "Wildcard subdomain invalid", "泛解析子域名错误"));
+            return Err(fail(text::WILDCARD_SUBDOMAIN_INVALID));
         }
         let ok_chars = l
             .chars()
             .all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == '*');
         if l.is_empty() || !ok_chars || l.len() > 63 {
-            return Err(fail("22", "Subdomain invalid", "子域名不正确"));
+            return Err(fail(text::SUBDOMAIN_INVALID));
         }
     }
     if labels.len() > g.sub_levels {
-        return Err(fail(
-            "23",
-            "Subdomain levels exceeded",
-            "子域名级数超出限制",
-        ));
+        return Err(fail(text::SUBDOMAIN_LEVELS_EXCEEDED));
     }
     Ok(())
 }
 
 fn check_value(rtype: &str, value: &str) -> Result<(), Fail> {
-    let bad = || fail("34", "Record value invalid", "记录值不正确");
+    let bad = || fail(text::RECORD_VALUE_INVALID);
     let host_like = |v: &str| {
         let v = v.trim_end_matches('.');
         !v.is_empty()
@@ -1804,7 +1720,7 @@ fn content(
         rq.str("record_type").to_uppercase()
     };
     if !g.types.contains(&rtype.as_str()) {
-        return Err(fail("27", "Record type invalid", "记录类型错误"));
+        return Err(fail(text::RECORD_TYPE_INVALID));
     }
     let (line, line_id) = resolve_line(g, rq)?;
     let value = match rq.opt("value") {
@@ -1816,11 +1732,7 @@ fn content(
     let mx = if rtype == "MX" {
         let mx: u32 = rq.opt("mx").and_then(|m| m.parse().ok()).unwrap_or(0);
         if !(1..=20).contains(&mx) {
-            return Err(fail(
-                "30",
-                "MX value should be 1-20",
-                "MX优先级应在1-20之间",
-            ));
+            return Err(fail(text::MX_VALUE_SHOULD_BE_1_20));
         }
         mx
     } else {
@@ -1833,9 +1745,9 @@ fn content(
     };
     if ttl < g.min_ttl || !(1..=604_800).contains(&ttl) {
         return Err(if rq.action == "Record.Create" {
-            fail("32", "TTL over limit", "TTL值超出限制")
+            fail(text::TTL_OVER_LIMIT)
         } else {
-            fail("29", "TTL too small", "TTL值太小")
+            fail(text::TTL_TOO_SMALL)
         });
     }
     let enabled = match rq.opt("status") {
@@ -1880,7 +1792,7 @@ fn check_conflicts(
     let mut same_type = 0;
     for r in same_host {
         if r.rtype == c.rtype && r.value.eq_ignore_ascii_case(&c.value) {
-            return Err(fail("31", "Domain record already exists", "记录已经存在"));
+            return Err(fail(text::RECORD_EXISTS));
         }
         let exclusive = ["CNAME", "URL"];
         let clash = (exclusive.contains(&c.rtype.as_str())
@@ -1889,11 +1801,7 @@ fn check_conflicts(
             && ["A", "AAAA", "CNAME", "URL"].contains(&r.rtype.as_str())
             && ["A", "AAAA", "CNAME", "URL"].contains(&c.rtype.as_str());
         if clash {
-            return Err(fail(
-                "31",
-                "There are conflicting records (A/CNAME/URL)",
-                "存在冲突的记录(A、CNAME、URL不能共存)",
-            ));
+            return Err(fail(text::RECORD_CONFLICT));
         }
         if r.rtype == c.rtype && r.enabled {
             same_type += 1;
@@ -1905,11 +1813,7 @@ fn check_conflicts(
             None if c.rtype == "CNAME" => "500026",
             None => "500025",
         };
-        return Err(fail(
-            code,
-            "Round-robin/load balance limit exceeded",
-            "负载均衡数量超出限制",
-        ));
+        return Err(fail_as(code, text::LOAD_BALANCE_EXCEEDED));
     }
     Ok(())
 }
@@ -1917,18 +1821,14 @@ fn check_conflicts(
 fn record_create(st: &mut State, rq: &Rq) -> R {
     let did = find_domain(st, rq, Access::Write)?;
     if is_locked(dom(st, did)?, rq.now) {
-        return Err(fail("21", "Domain is locked", "域名已锁定"));
+        return Err(fail(text::DOMAIN_IS_LOCKED_21));
     }
     let c = content(st, did, rq, None, false)?;
     check_conflicts(st, did, &c, None, None)?;
     let d = dom(st, did)?;
     if d.records.len() >= grade_of(d).records_max {
         // Not in the public code list; the live server's text for the grade's record cap.
-        return Err(fail(
-            "500027",
-            "Record count exceeds the limit of the domain grade",
-            "记录数量超出域名等级限制",
-        ));
+        return Err(fail(text::RECORD_COUNT_EXCEEDED));
     }
     let mut rec = new_record(
         0, &c.name, &c.rtype, &c.value, &c.line, &c.line_id, c.ttl, c.mx, rq.now, false,
@@ -1961,11 +1861,7 @@ fn find_record(st: &State, did: u64, rq: &Rq) -> Result<u64, Fail> {
 const NOOP_LIMIT: usize = 5;
 
 fn record_lock_fail() -> Fail {
-    fail(
-        "-2",
-        "Record is locked for 1 hour: too many modifications without change",
-        "记录无变化的修改次数过多，已被锁定1小时",
-    )
+    fail(text::RECORD_NOOP_LOCKED)
 }
 
 fn record_locked(r: &Record, now: Timestamp) -> Option<Fail> {
@@ -1977,7 +1873,7 @@ fn record_locked(r: &Record, now: Timestamp) -> Option<Fail> {
 fn record_modify(st: &mut State, rq: &Rq, ddns: bool) -> R {
     let did = find_domain(st, rq, Access::Write)?;
     if is_locked(dom(st, did)?, rq.now) {
-        return Err(fail("21", "Domain is locked", "域名已锁定"));
+        return Err(fail(text::DOMAIN_IS_LOCKED_21));
     }
     let rid = find_record(st, did, rq)?;
     let cur = rec(st, did, rid)?.clone();
@@ -1985,11 +1881,7 @@ fn record_modify(st: &mut State, rq: &Rq, ddns: bool) -> R {
         return Err(f);
     }
     if cur.hold {
-        return Err(fail(
-            "7",
-            "Permission denied: default NS records can not be modified",
-            "默认NS记录不能修改",
-        ));
+        return Err(fail(text::NS_NOT_MODIFIABLE));
     }
     let c = content(st, did, rq, Some(&cur), ddns)?;
     let noop = c.name == cur.name
@@ -2045,15 +1937,11 @@ fn record_modify(st: &mut State, rq: &Rq, ddns: bool) -> R {
 fn record_remove(st: &mut State, rq: &Rq) -> R {
     let did = find_domain(st, rq, Access::Write)?;
     if is_locked(dom(st, did)?, rq.now) {
-        return Err(fail("21", "Domain is locked", "域名已锁定"));
+        return Err(fail(text::DOMAIN_IS_LOCKED_21));
     }
     let rid = find_record(st, did, rq)?;
     if rec(st, did, rid)?.hold {
-        return Err(fail(
-            "7",
-            "Permission denied: default NS records can not be removed",
-            "默认NS记录不能删除",
-        ));
+        return Err(fail(text::NS_NOT_REMOVABLE));
     }
     if let Some(r) = st
         .domains
@@ -2087,7 +1975,7 @@ fn record_remark(st: &mut State, rq: &Rq) -> R {
 fn record_status(st: &mut State, rq: &Rq) -> R {
     let did = find_domain(st, rq, Access::Write)?;
     if is_locked(dom(st, did)?, rq.now) {
-        return Err(fail("21", "Domain is locked", "域名已锁定"));
+        return Err(fail(text::DOMAIN_IS_LOCKED_21));
     }
     let rid = find_record(st, did, rq)?;
     let enable = rq.str("status") == "enable";
@@ -2171,7 +2059,7 @@ fn record_list(st: &mut State, rq: &Rq) -> R {
         .map(|r| record_item(r))
         .collect();
     if page.is_empty() && rq.error_on_empty {
-        let mut f = fail("10", "No records", "记录列表为空");
+        let mut f = fail(text::NO_RECORDS);
         f.payload = vec![("domain".into(), domain), ("info".into(), info)];
         return Err(f);
     }
@@ -2221,7 +2109,7 @@ fn record_info(st: &mut State, rq: &Rq) -> R {
 const MAX_JOB_RECORDS: usize = 100_000;
 
 fn too_big() -> Fail {
-    fail("6", "Too many items in one job", "单个任务的数据过多")
+    fail(text::BATCH_TOO_BIG)
 }
 
 fn batch_create(st: &mut State, rq: &Rq) -> R {
@@ -2231,11 +2119,7 @@ fn batch_create(st: &mut State, rq: &Rq) -> R {
             let value = rq.opt("record_value").map(str::to_string);
             if let Some(v) = &value {
                 if v.parse::<std::net::Ipv4Addr>().is_err() {
-                    return Err(fail(
-                        "6",
-                        "record_value must be an IP address",
-                        "record_value 必须是 IP 地址",
-                    ));
+                    return Err(fail(text::BATCH_RECORD_VALUE_NOT_IP));
                 }
             }
             for name in rq
@@ -2273,7 +2157,7 @@ fn batch_create(st: &mut State, rq: &Rq) -> R {
         }
         "Batch.Record.Create" => {
             let recs: serde_json::Value = serde_json::from_str(rq.str("records"))
-                .map_err(|_| fail("6", "records must be a JSON array", "records 参数不正确"))?;
+                .map_err(|_| fail(text::BATCH_RECORDS_NOT_ARRAY))?;
             let recs = recs.as_array().cloned().unwrap_or_default();
             let field = |r: &serde_json::Value, k: &str| {
                 r.get(k)
@@ -2310,11 +2194,7 @@ fn batch_create(st: &mut State, rq: &Rq) -> R {
                 }
             }
             if template.is_empty() {
-                return Err(fail(
-                    "6",
-                    "records must not be empty",
-                    "records 参数不能为空",
-                ));
+                return Err(fail(text::BATCH_RECORDS_EMPTY));
             }
             let ids: Vec<&str> = rq
                 .str("domain_id")
@@ -2346,11 +2226,7 @@ fn batch_create(st: &mut State, rq: &Rq) -> R {
             let change = rq.str("change").to_string();
             let change_to = rq.str("change_to").to_string();
             if change == "record_type" && rq.opt("value").is_none() {
-                return Err(fail(
-                    "6",
-                    "value is required when changing record_type",
-                    "修改记录类型时必须提供 value",
-                ));
+                return Err(fail(text::BATCH_VALUE_REQUIRED));
             }
             let mut by_domain: Vec<JobDomain> = Vec::new();
             for id in rq
@@ -2399,7 +2275,7 @@ fn batch_create(st: &mut State, rq: &Rq) -> R {
         }
     };
     if items.is_empty() {
-        return Err(fail("6", "Nothing to do", "没有需要处理的数据"));
+        return Err(fail(text::BATCH_NOTHING_TO_DO));
     }
     if items.len() > MAX_JOB_RECORDS {
         return Err(too_big());
@@ -2634,7 +2510,7 @@ fn batch_detail(st: &mut State, rq: &Rq) -> R {
         .jobs
         .get(&jid)
         .filter(|j| j.owner == rq.actor)
-        .ok_or_else(|| fail("8", "Job not found", "任务不存在"))?;
+        .ok_or_else(|| fail(text::JOB_NOT_FOUND))?;
     let (mut total, mut success, mut failed) = (0usize, 0usize, 0usize);
     let mut tally = |status: &str| {
         total += 1;

@@ -11,7 +11,8 @@ mod monitor;
 pub mod render;
 pub mod state;
 
-use crate::spec::{check, spec, AGENT_ACTIONS};
+use crate::errors::{text, Text};
+use crate::spec::{spec, AGENT_ACTIONS};
 use axum::body::{to_bytes, Body};
 use axum::extract::{ConnectInfo, Path, Request, State as AxState};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -375,12 +376,22 @@ pub(crate) struct Fail {
     pub payload: Vec<(String, V)>,
 }
 
-pub(crate) fn fail(code: &str, en: impl Into<String>, cn: impl Into<String>) -> Fail {
+/// A refusal with DNSPod's code and texts, from the crate's error table.
+pub(crate) fn fail(t: Text) -> Fail {
+    Fail {
+        code: t.code.to_string(),
+        en: t.en.to_string(),
+        cn: t.cn.to_string(),
+        payload: Vec::new(),
+    }
+}
+
+/// A refusal whose code the method chooses (DNSPod numbers some refusals per method:
+/// "not the owner" is 7, 8 or 9, paging codes follow the listing's own numbering).
+pub(crate) fn fail_as(code: &str, t: Text) -> Fail {
     Fail {
         code: code.to_string(),
-        en: en.into(),
-        cn: cn.into(),
-        payload: Vec::new(),
+        ..fail(t)
     }
 }
 
@@ -520,33 +531,25 @@ fn process(
     set_cookie: &mut Option<String>,
 ) -> Result<Out, Fail> {
     if http_method != Method::POST {
-        return Err(fail("2", "Post request only", "只允许POST方法"));
+        return Err(fail(text::POST_REQUEST_ONLY));
     }
     // The doc bans clients without a `Program/Version (email)` UA or with a browser's.
     if ua.trim().is_empty() || ua.starts_with("Mozilla") || !ua.contains('/') {
-        return Err(fail(
-            "-7",
-            "User-Agent invalid, use Program/Version (email)",
-            "无权使用此接口，请设置合法的UserAgent",
-        ));
+        return Err(fail(text::USER_AGENT_INVALID));
     }
     let action = spec()
         .actions
         .iter()
         .find(|a| a.action == method)
-        .ok_or_else(|| fail("3", "Unknown error", "未知错误"))?;
+        .ok_or_else(|| fail(text::UNKNOWN_ERROR))?;
     if !action.implemented {
-        return Err(fail(
-            "-99",
-            "This feature is suspended, please retry later",
-            "此功能暂停开放，请稍候重试",
-        ));
+        return Err(fail(text::SUSPENDED));
     }
     let auth = handlers::login(st, &params, cookies, now, set_cookie)?;
     let is_agent_action = AGENT_ACTIONS.contains(&action.action.as_str());
     let agent = st.accounts.get(&auth).is_some_and(|a| a.agent.is_some());
     if is_agent_action && !agent {
-        return Err(fail("-3", "Not a valid agent", "不是合法代理"));
+        return Err(fail(text::NOT_A_VALID_AGENT));
     }
     let mut actor = auth;
     if !is_agent_action {
@@ -554,18 +557,18 @@ fn process(
             idcgate_wire::form::get(&params, "user_id").filter(|v| !v.trim().is_empty())
         {
             if !agent {
-                return Err(fail("-3", "Not a valid agent", "不是合法代理"));
+                return Err(fail(text::NOT_A_VALID_AGENT));
             }
             let uid: u64 = uid
                 .trim()
                 .parse()
-                .map_err(|_| fail("6", "User id invalid", "用户ID错误"))?;
+                .map_err(|_| fail(text::USER_ID_INVALID_6))?;
             let user = st
                 .accounts
                 .get(&uid)
-                .ok_or_else(|| fail("6", "User id invalid", "用户ID错误"))?;
+                .ok_or_else(|| fail(text::USER_ID_INVALID_6))?;
             if user.under_agent != Some(auth) {
-                return Err(fail("7", "User is not under you", "用户不在您名下"));
+                return Err(fail(text::ACT_AS_USER_NOT_UNDER));
             }
             actor = uid;
         }
@@ -576,15 +579,16 @@ fn process(
         .iter()
         .filter(|(k, _)| !matches!(k.as_str(), "offset" | "length"))
         .map(|(k, v)| (k.as_str(), v.trim()));
-    if let Err((field, reason)) = check(action, pairs) {
+    if let Err((field, reason)) = action.validate(pairs) {
         return Err(match field.as_str() {
-            "domain_id|domain" | "domain_id" => fail("6", "Domain id invalid", "域名编号错误"),
-            "record_id" => fail("8", "Record id invalid", "记录编号错误"),
-            _ => fail(
-                "6",
-                format!("Parameter invalid: {reason}"),
-                format!("参数错误：{reason}"),
-            ),
+            "domain_id|domain" | "domain_id" => fail(text::DOMAIN_ID_INVALID_6),
+            "record_id" => fail(text::RECORD_ID_INVALID_8),
+            _ => {
+                let mut f = fail(text::PARAMETER_INVALID);
+                f.en = format!("{}: {reason}", f.en);
+                f.cn = format!("{}：{reason}", f.cn);
+                f
+            }
         });
     }
     let error_on_empty = !idcgate_wire::form::get(&params, "error_on_empty")

@@ -8,7 +8,8 @@ use super::handlers::{
 };
 use super::render::{obj, s, V};
 use super::state::{Monitor, State};
-use super::{fail, Fail, Rq};
+use super::{fail, fail_as, Fail, Rq};
+use crate::errors::text;
 use jiff::{SignedDuration, Timestamp};
 
 /// Monitoring nodes: code, name.
@@ -35,11 +36,11 @@ pub fn dispatch(st: &mut State, rq: &Rq) -> R {
 fn monitor_domain(st: &State, rq: &Rq) -> Result<u64, Fail> {
     if let Some(id) = rq.opt("domain_id") {
         if id.parse::<u64>().is_err() {
-            return Err(fail("7", "Domain id invalid", "域名编号错误"));
+            return Err(fail(text::DOMAIN_ID_INVALID_7));
         }
     }
     find_domain(st, rq, Access::Read).map_err(|f| match f.code.as_str() {
-        "6" | "13" => fail("6", "Domain not exists", "域名不存在"),
+        "6" | "13" => fail(text::DOMAIN_NOT_EXISTS_6),
         _ => f,
     })
 }
@@ -59,7 +60,7 @@ fn list_subdomain(st: &mut State, rq: &Rq) -> R {
     names.sort();
     names.dedup();
     if names.is_empty() {
-        return Err(fail("8", "Domain has no records", "域名没有记录"));
+        return Err(fail(text::DOMAIN_HAS_NO_RECORDS));
     }
     let owner = st
         .accounts
@@ -182,8 +183,8 @@ fn settings(rq: &Rq, host_required: bool) -> Result<Settings, Fail> {
                 .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'))
     };
     match &host {
-        Some(h) if !host_ok(h) => return Err(fail("8", "Host header invalid", "主机头不正确")),
-        None if host_required => return Err(fail("8", "Host header invalid", "主机头不正确")),
+        Some(h) if !host_ok(h) => return Err(fail(text::HOST_HEADER_INVALID)),
+        None if host_required => return Err(fail(text::HOST_HEADER_INVALID)),
         _ => {}
     }
     let port = rq
@@ -191,21 +192,21 @@ fn settings(rq: &Rq, host_required: bool) -> Result<Settings, Fail> {
         .parse::<u16>()
         .ok()
         .filter(|p| *p > 0)
-        .ok_or_else(|| fail("9", "Port invalid (1-65535)", "端口不正确(1-65535)"))?;
+        .ok_or_else(|| fail(text::PORT_INVALID))?;
     let monitor_type = rq.str("monitor_type").to_lowercase();
     if monitor_type != "http" && monitor_type != "https" {
-        return Err(fail("10", "Monitor type invalid", "监控类型不正确"));
+        return Err(fail(text::MONITOR_TYPE_INVALID));
     }
     let path = rq.str("monitor_path").to_string();
     if !path.starts_with('/') {
-        return Err(fail("11", "Monitor path invalid", "监控路径不正确"));
+        return Err(fail(text::MONITOR_PATH_INVALID));
     }
     let interval = rq
         .str("monitor_interval")
         .parse::<u32>()
         .ok()
         .filter(|i| [60, 180, 360].contains(i))
-        .ok_or_else(|| fail("12", "Monitor interval invalid", "监控间隔不正确"))?;
+        .ok_or_else(|| fail(text::MONITOR_INTERVAL_INVALID))?;
     let points: Vec<&str> = rq
         .str("points")
         .split(',')
@@ -217,14 +218,10 @@ fn settings(rq: &Rq, host_required: bool) -> Result<Settings, Fail> {
             .iter()
             .any(|p| !POINTS.iter().any(|(code, _)| code == p))
     {
-        return Err(fail("13", "Monitor points invalid", "监控节点不正确"));
+        return Err(fail(text::MONITOR_POINTS_INVALID));
     }
     if points.len() > MAX_POINTS {
-        return Err(fail(
-            "14",
-            "Too many monitor points",
-            "监控节点数量超出限制",
-        ));
+        return Err(fail(text::TOO_MANY_MONITOR_POINTS));
     }
     let bak_ip = rq.str("bak_ip").to_string();
     let keyword = ["pass", "pause", "pause2", "auto"].contains(&bak_ip.as_str());
@@ -233,23 +230,22 @@ fn settings(rq: &Rq, host_required: bool) -> Result<Settings, Fail> {
             .split(',')
             .all(|ip| ip.trim().parse::<std::net::Ipv4Addr>().is_ok());
     if !keyword && !ips_ok {
-        return Err(fail("15", "Backup IP invalid", "备用IP不正确"));
+        return Err(fail(text::BACKUP_IP_INVALID));
     }
     for key in ["sms_notice", "email_notice"] {
         if let Some(v) = rq.opt(key) {
             if !v.split(',').all(|x| x == "me" || x == "share") {
-                let (code, en, cn) = if key == "sms_notice" {
-                    ("18", "SMS notice setting invalid", "短信通知设置不正确")
+                return Err(fail(if key == "sms_notice" {
+                    text::SMS_NOTICE_INVALID
                 } else {
-                    ("19", "Email notice setting invalid", "邮件通知设置不正确")
-                };
-                return Err(fail(code, en, cn));
+                    text::EMAIL_NOTICE_INVALID
+                }));
             }
         }
     }
     if let Some(url) = rq.opt("callback_url") {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(fail("22", "Callback URL invalid", "回调地址不正确"));
+            return Err(fail(text::CALLBACK_URL_INVALID));
         }
     }
     Ok(Settings {
@@ -311,7 +307,7 @@ fn create(st: &mut State, rq: &Rq) -> R {
     let did: u64 = rq.str("domain_id").parse().map_err(|_| bad_domain_id())?;
     let did = find_domain(st, rq, Access::Write).map(|_| did)?;
     // Only A records are monitored; everything else is "no such record" (code 7 here).
-    let bad_record = || fail("7", "Record id invalid", "记录编号错误");
+    let bad_record = || fail(text::RECORD_ID_INVALID_7);
     let r = rq
         .str("record_id")
         .parse()
@@ -322,14 +318,10 @@ fn create(st: &mut State, rq: &Rq) -> R {
     let rid = r.id;
     let set = settings(rq, true)?;
     if st.monitors.values().any(|m| m.record_id == rid) {
-        return Err(fail(
-            "20",
-            "Record is already monitored",
-            "该记录已经添加监控",
-        ));
+        return Err(fail(text::RECORD_IS_ALREADY_MONITORED));
     }
     if mine(st, rq).count() >= quota(st, rq) {
-        return Err(fail("21", "Monitor quota exceeded", "监控数量超出限制"));
+        return Err(fail(text::MONITOR_QUOTA_EXCEEDED));
     }
     let n = st.misc_id();
     let h = format!(
@@ -380,7 +372,7 @@ fn own_monitor<'a>(st: &'a mut State, rq: &Rq, code: &str) -> Result<&'a mut Mon
     st.monitors
         .get_mut(&id)
         .filter(|m| m.owner == rq.actor)
-        .ok_or_else(|| fail(code, "Monitor id invalid", "监控编号错误"))
+        .ok_or_else(|| fail_as(code, text::MONITOR_ID_INVALID))
 }
 
 fn modify(st: &mut State, rq: &Rq) -> R {
@@ -408,15 +400,15 @@ fn set_status(st: &mut State, rq: &Rq) -> R {
     let enable = match rq.str("status") {
         "enabled" | "enable" => true,
         "disabled" | "disable" => false,
-        _ => return Err(fail("7", "Status invalid", "状态不正确")),
+        _ => return Err(fail(text::STATUS_INVALID)),
     };
     if enable {
         let d = dom(st, m.domain_id)?;
         if domain_status(d, rq.now) != "enable" {
-            return Err(fail("8", "Enable the domain first", "请先启用域名"));
+            return Err(fail(text::ENABLE_THE_DOMAIN_FIRST));
         }
         if !rec(st, m.domain_id, m.record_id)?.enabled {
-            return Err(fail("9", "Enable the record first", "请先启用记录"));
+            return Err(fail(text::ENABLE_THE_RECORD_FIRST));
         }
     }
     let m = own_monitor(st, rq, "6")?;
