@@ -251,16 +251,64 @@ fn refusal(action: &ActionSpec, message: &str) -> Refusal {
 mod tests {
     use super::*;
 
+    fn protocol() -> CndnsProtocol {
+        CndnsProtocol {
+            base: "http://h".into(),
+            username: "u".into(),
+            api_password: "p".into(),
+            email: "e@x".into(),
+            last_otime: Mutex::new(0),
+        }
+    }
+
     fn err(action: &str, message: &str) -> Error {
         let a = spec().require(action).unwrap_or_else(|e| panic!("{e}"));
-        let p = CndnsProtocol {
-            base: String::new(),
-            username: String::new(),
-            api_password: String::new(),
-            email: String::new(),
-            last_otime: Mutex::new(0),
-        };
-        p.refused(a, &refusal(a, message))
+        protocol().refused(a, &refusal(a, message))
+    }
+
+    /// The query after the auth triple, as sent.
+    fn sent(action: &str, kv: &[(&str, &str)]) -> String {
+        let a = spec().require(action).unwrap_or_else(|e| panic!("{e}"));
+        let args = a.bind(kv).unwrap_or_else(|e| panic!("{e}"));
+        let url = protocol().encode(a, &args).unwrap().url;
+        let (_, query) = url.split_once("&checksum=").unwrap();
+        query
+            .split_once('&')
+            .map_or("", |(_, rest)| rest)
+            .to_string()
+    }
+
+    #[test]
+    fn queries_keep_the_callers_order_and_end_with_the_sub_query() {
+        assert!(protocol()
+            .encode(
+                spec().require("/user/userdetail").unwrap(),
+                &spec()
+                    .require("/user/userdetail")
+                    .unwrap()
+                    .bind(&[] as &[(&str, &str)])
+                    .unwrap()
+            )
+            .unwrap()
+            .url
+            .starts_with("http://h/user/userdetail.aspx?username=u&otime="));
+        assert_eq!(
+            sent(
+                "/domains/addrec",
+                &[
+                    ("rec_type", "A"),
+                    ("domainname", "例子.com"),
+                    ("rec_item", "@"),
+                    ("rec_value", "1.2.3.4")
+                ]
+            ),
+            "rec_type=A&domainname=%E4%BE%8B%E5%AD%90.com&rec_item=%40&rec_value=1.2.3.4"
+        );
+        // GetstatTop: the row's `type` last, as the client sent its default before.
+        assert_eq!(
+            sent("/cdn/getstattop#4", &[("dme", "a.com"), ("nme", "n")]),
+            "dme=a.com&nme=n&type=4"
+        );
     }
 
     #[test]
