@@ -116,6 +116,40 @@ mod tests {
         }
     }
 
+    /// The simulator answers only with named codes; each must be in the table, or the
+    /// simulator would send an empty message and the client misclassify it.
+    #[test]
+    fn every_named_code_is_in_the_table() {
+        let named = [
+            AUTH_MISSING,
+            AUTH_FAILED,
+            IP_DENIED,
+            INVALID,
+            NO_DOMAIN,
+            BAD_ID,
+            DNS_ELSEWHERE,
+            DOMAIN_ELSEWHERE,
+            REFUSED,
+            BAD_TTL,
+            DUPLICATE,
+            BAD_LINE,
+            ALREADY_DELETED,
+            NO_RECORDS,
+            NO_DATA,
+            BALANCE,
+            LEGACY_INVALID,
+            LEGACY_AUTH,
+            LEGACY_IP_DENIED,
+            LEGACY_NOT_FOUND,
+            LEGACY_CONFLICT,
+            LEGACY_GONE,
+        ];
+        for c in named {
+            assert!(ERRORS.codes.iter().any(|e| e.code == c), "{c}");
+        }
+        assert_eq!(ERRORS.codes.len(), named.len() + 1, "plus the 余额不足 rule");
+    }
+
     #[test]
     fn codes_classify_as_the_client_always_did() {
         let kind = |c: &str, m: &str| ERRORS.error(c, m, None).kind();

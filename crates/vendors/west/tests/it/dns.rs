@@ -544,3 +544,20 @@ async fn bulk_seed_lists_every_page() {
         (Some(10), Some(4), 1)
     );
 }
+
+#[tokio::test]
+async fn pausing_needs_val_or_pause_and_is_refused_before_sending() {
+    let e = env().await;
+    let before = e.srv.faults.requests();
+    let err = e
+        .err(
+            "domain.pausednsrecord",
+            &[("domain", "mybrand.net"), ("id", "1")],
+        )
+        .await;
+    assert!(
+        matches!(err, Error::InvalidInput { ref field, .. } if field == "val|pause"),
+        "{err}"
+    );
+    assert_eq!(e.srv.faults.requests(), before);
+}
