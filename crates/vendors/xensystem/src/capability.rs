@@ -4,7 +4,7 @@
 //! The panel has no plans (every size is explicit at `vm_create`), so the catalog offers
 //! a few size presets of our own; they carry no price because the panel sells nothing.
 
-use crate::client::XenSystemConnection;
+use crate::client::XensystemClient;
 use crate::types::{BackupSet, Vm};
 use async_trait::async_trait;
 use idcgate_core::capability::Compute;
@@ -13,6 +13,7 @@ use idcgate_core::{
     PowerAction, PowerState, Region, Resize, Result, Server, ServerKind, ServerSpec,
 };
 use jiff::Timestamp;
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Size presets: (id, vCPU, RAM MB, disk GB, port Mbps).
@@ -103,18 +104,18 @@ fn vpsid(id: &str) -> Result<i64> {
         .map_err(|_| Error::invalid("id", format!("XenSystem VM ids are numbers, got {id:?}")))
 }
 
-impl XenSystemConnection {
+impl XensystemClient {
     /// Runs a command on one VM addressed by its unified id, plus extra fields.
     async fn vm_command(&self, command: &str, id: &str, extra: &[(&str, &str)]) -> Result<()> {
         let vpsid = vpsid(id)?.to_string();
         let mut params = vec![("vpsid", vpsid.as_str())];
         params.extend_from_slice(extra);
-        self.invoke(command, &params).await.map(drop)
+        self.call_kv(command, &params).await.map(drop)
     }
 }
 
 #[async_trait]
-impl Compute for XenSystemConnection {
+impl Compute for XensystemClient {
     async fn catalog(&self) -> Result<ComputeCatalog> {
         let groups = self.server_groups().await?;
         let regions = groups
@@ -221,8 +222,11 @@ impl Compute for XenSystemConnection {
             port.to_string(),
             serverid.to_string(),
         );
-        let fields = self
-            .invoke_fields(
+        // The VM exists once the panel answers `0|<id>|<ip>`; an answer without the id
+        // leaves a VM we cannot name, so it is an unknown outcome, not a success.
+        let id = self
+            .exchange
+            .call_kv_as(
                 "vm_create",
                 &[
                     ("userid", owner),
@@ -235,16 +239,15 @@ impl Compute for XenSystemConnection {
                     ("osid", &spec.image),
                     ("serverid", &serverid),
                 ],
+                |v| {
+                    v.get("data")
+                        .and_then(|d| d.get(0))
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                        .ok_or_else(|| "vm_create succeeded without a VPS id".to_string())
+                },
             )
             .await?;
-        let id = fields
-            .first()
-            .cloned()
-            .ok_or_else(|| Error::UnknownOutcome {
-                vendor: "xensystem".into(),
-                action: "xensystem:vm_create".into(),
-                message: "vm_create succeeded without a VPS id".into(),
-            })?;
         self.get_server(&id).await
     }
 

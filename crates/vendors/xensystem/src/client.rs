@@ -1,19 +1,21 @@
-//! The client: request encoding, the one send/decode path, error mapping, and thin typed
-//! wrappers over it.
+//! The client: the panel's [`Protocol`] (request encoding, reading its text replies) on
+//! the shared [`Exchange`], and thin typed wrappers over it.
 //!
 //! Every request is a form POST to `process.aspx?c=api` carrying `identity`,
-//! `api_username`, `api_key` and `Action` (always the current `vm_*` names), then the
-//! action's own fields. Nothing is signed: the key travels as is, so it is registered with
-//! the redactor before the first request.
+//! `api_username`, `api_key` and `Action` (always the current `vm_*` names), then a
+//! subaction row's discriminator, then the action's own fields. Nothing is signed: the key
+//! travels as is, so it is registered with the redactor before the first request.
 
-use crate::codec::{self, DecodeError, Reply, Shape};
-use crate::spec::{discriminator, spec};
+use crate::codec::{self, Reply, Shape};
+use crate::errors::{field_of, ERRORS, FAILURE};
+use crate::spec::spec;
 use crate::types::*;
-use async_trait::async_trait;
-use idcgate_core::capability::{Compute, Connection, Params};
-use idcgate_core::spec::{ActionKind, ActionSpec, VendorSpec};
+use idcgate_core::capability::Params;
+use idcgate_core::error::ErrorTable;
+use idcgate_core::spec::{ActionSpec, Args, VendorSpec};
 use idcgate_core::{Error, Result, UpstreamAccount, Vendor};
-use idcgate_wire::{form, Charset, HttpClient, Redactor, WireConfig, WireRequest};
+use idcgate_wire::exchange::{Decoded, Exchange, Protocol, Refusal};
+use idcgate_wire::{form, Charset, HttpClient, Redactor, WireConfig, WireRequest, WireResponse};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -56,18 +58,17 @@ impl Identity {
     }
 }
 
-/// An authenticated handle on one XenSystem panel.
-pub struct XenSystemConnection {
-    http: HttpClient,
+/// How to talk to one panel as one identity.
+pub struct XensystemProtocol {
     base_url: String,
     identity: Identity,
     api_username: String,
     api_key: String,
 }
 
-impl std::fmt::Debug for XenSystemConnection {
+impl std::fmt::Debug for XensystemProtocol {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("XenSystemConnection")
+        f.debug_struct("XensystemProtocol")
             .field("base_url", &self.base_url)
             .field("identity", &self.identity)
             .field("api_username", &self.api_username)
@@ -76,7 +77,157 @@ impl std::fmt::Debug for XenSystemConnection {
     }
 }
 
-impl XenSystemConnection {
+impl Protocol for XensystemProtocol {
+    fn vendor(&self) -> Vendor {
+        Vendor::Xensystem
+    }
+
+    fn spec(&self) -> &'static VendorSpec {
+        spec()
+    }
+
+    fn errors(&self) -> &'static ErrorTable {
+        &ERRORS
+    }
+
+    fn admit(&self, _action: &ActionSpec, args: &Args<'_>) -> Result<()> {
+        match args
+            .pairs()
+            .iter()
+            .find(|(k, _)| RESERVED.iter().any(|r| k.eq_ignore_ascii_case(r)))
+        {
+            Some((k, _)) => Err(Error::invalid(
+                k.as_str(),
+                "set by the connection from its credentials",
+            )),
+            None => Ok(()),
+        }
+    }
+
+    fn encode(&self, action: &ActionSpec, args: &Args<'_>) -> Result<WireRequest> {
+        let url = format!("{}/{}", self.base_url, action.path);
+        if action.method.eq_ignore_ascii_case("GET") {
+            // The JavaScript API is public (browsers call it); credentials would only leak
+            // into URLs and logs.
+            return Ok(WireRequest::get(url));
+        }
+        let mut pairs: Vec<(&str, &str)> = vec![
+            ("identity", self.identity.as_str()),
+            ("api_username", &self.api_username),
+            ("api_key", &self.api_key),
+            ("Action", &action.action),
+        ];
+        // The panel reads the subcommand right after the command; `bind` appended it last.
+        let discriminator = action.discriminator();
+        pairs.extend(discriminator);
+        pairs.extend(
+            args.pairs()
+                .iter()
+                .filter(|(k, _)| discriminator.is_none_or(|(f, _)| !k.eq_ignore_ascii_case(f)))
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        Ok(WireRequest::form_post(
+            url,
+            form::encode(&pairs, Charset::Utf8),
+            "utf-8",
+        ))
+    }
+
+    fn decode(&self, action: &ActionSpec, response: &WireResponse) -> Decoded {
+        let shape = match action.action.as_str() {
+            "vm_state" => Shape::State,
+            // The chart type is the request's; `PanelExchange` puts it in.
+            "vm_stat" => Shape::Chart(DEFAULT_CHART),
+            _ => Shape::Plain,
+        };
+        match codec::decode(response.status, &response.body, shape) {
+            Ok(Reply::Data(v)) => Decoded::Data(v),
+            Ok(Reply::Failure(message)) => {
+                let refusal = Refusal::new(FAILURE, message.as_str());
+                Decoded::Refused(match field_of(&message) {
+                    Some(field) => refusal.with_field(field),
+                    None => refusal,
+                })
+            }
+            Err(e) => Decoded::Unreadable(e.to_string()),
+        }
+    }
+}
+
+/// `vm_stat`'s `charttype` when a request names none (the document's default).
+const DEFAULT_CHART: i64 = 1;
+
+/// The shared [`Exchange`] plus the one thing `Protocol::decode` cannot see: the chart
+/// type a `vm_stat` request asked for, which its JavaScript answer does not state but
+/// the decoded chart carries. Every call still runs through `Exchange::run_as` (its
+/// retry and outcome policy); this only writes the requested type into the payload.
+pub(crate) struct PanelExchange {
+    inner: Exchange<XensystemProtocol>,
+}
+
+impl PanelExchange {
+    pub(crate) fn protocol(&self) -> &XensystemProtocol {
+        self.inner.protocol()
+    }
+
+    pub(crate) async fn call(&self, action: &str, params: &Params) -> Result<Value> {
+        let args = spec().require(action)?.bind(params)?;
+        self.run_as(&args, Ok).await
+    }
+
+    pub(crate) async fn call_kv(&self, action: &str, params: &[(&str, &str)]) -> Result<Value> {
+        self.call_kv_as(action, params, Ok).await
+    }
+
+    /// `call_kv` whose payload must have a shape (see `Exchange::call_kv_as`): an answer
+    /// `read` refuses is retried for a read and an unknown outcome for a write.
+    pub(crate) async fn call_kv_as<T>(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+        read: impl Fn(Value) -> std::result::Result<T, String>,
+    ) -> Result<T> {
+        let args = spec().require(action)?.bind(params)?;
+        self.run_as(&args, read).await
+    }
+
+    async fn run_as<T>(
+        &self,
+        args: &Args<'_>,
+        read: impl Fn(Value) -> std::result::Result<T, String>,
+    ) -> Result<T> {
+        if args.action().action != "vm_stat" {
+            return self.inner.run_as(args, read).await;
+        }
+        // `bind` checked it against `enum(1|2|3|4)`; the default is the spec's.
+        let kind = args.int("charttype")?.unwrap_or(DEFAULT_CHART);
+        self.inner
+            .run_as(args, |mut v| {
+                if let Some(slot) = v.get_mut("charttype") {
+                    *slot = Value::from(kind);
+                }
+                read(v)
+            })
+            .await
+    }
+}
+
+/// An authenticated handle on one XenSystem panel.
+pub struct XensystemClient {
+    pub(crate) exchange: PanelExchange,
+}
+
+impl std::fmt::Debug for XensystemClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("XensystemClient")
+            .field("protocol", self.exchange.protocol())
+            .finish()
+    }
+}
+
+idcgate_wire::impl_connection!(XensystemClient, exchange, [compute]);
+
+impl XensystemClient {
     pub fn new(account: &UpstreamAccount, cfg: &WireConfig) -> Result<Self> {
         let creds = &account.credentials;
         let identity = Identity::parse(creds.get(CRED_IDENTITY))?;
@@ -85,130 +236,49 @@ impl XenSystemConnection {
         // Only the key is secret; registering `system`/`user` would blank ordinary words.
         let redactor = Redactor::new([api_key.as_str()]);
         let http = HttpClient::new(Vendor::Xensystem, cfg, account.rate_limit_per_sec, redactor)?;
-        Ok(XenSystemConnection {
-            http,
+        let protocol = XensystemProtocol {
             base_url: account.base_url.trim_end_matches('/').to_string(),
             identity,
             api_username,
             api_key,
+        };
+        Ok(XensystemClient {
+            exchange: PanelExchange {
+                inner: Exchange::new(protocol, http, cfg.read_retries),
+            },
         })
     }
 
     pub fn identity(&self) -> Identity {
-        self.identity
+        self.exchange.protocol().identity
     }
 
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        &self.exchange.protocol().base_url
     }
 
-    /// The single call path: spec lookup, param checks, encoding, sending, decoding,
-    /// error mapping.
-    pub async fn invoke(&self, name: &str, params: &[(&str, &str)]) -> Result<Value> {
-        let action = spec().require(name)?;
-        if let Some((k, _)) = params
-            .iter()
-            .find(|(k, _)| RESERVED.iter().any(|r| k.eq_ignore_ascii_case(r)))
-        {
-            return Err(Error::invalid(
-                *k,
-                "set by the connection from its credentials",
-            ));
-        }
-        action
-            .validate(params.iter().copied())
-            .map_err(|(field, reason)| Error::invalid(field, reason))?;
-        let req = self.request(action, params);
-        let resp = self.http.send(&action.id, action.kind, &req).await?;
-        let shape = match action.action.as_str() {
-            "vm_state" => Shape::State,
-            "vm_stat" => Shape::Chart(chart_type(params)),
-            _ => Shape::Plain,
-        };
-        match codec::decode(resp.status, &resp.body, shape) {
-            Ok(Reply::Data(v)) => Ok(v),
-            Ok(Reply::Failure(msg)) => {
-                Err(codec::classify_failure(&self.http.redactor().redact(&msg)))
-            }
-            Err(e) => Err(self.undecodable(action, &e)),
-        }
+    /// Runs an action by id or short name (`vm_backup#list`) with typed callers' fields.
+    pub async fn call_kv(&self, name: &str, params: &[(&str, &str)]) -> Result<Value> {
+        self.exchange.call_kv(name, params).await
     }
 
-    fn request(&self, action: &ActionSpec, params: &[(&str, &str)]) -> WireRequest {
-        let url = format!("{}/{}", self.base_url, action.path);
-        if action.method.eq_ignore_ascii_case("GET") {
-            // The JavaScript API is public (browsers call it); credentials would only leak
-            // into URLs and logs.
-            return WireRequest::get(url);
-        }
-        let mut pairs: Vec<(&str, &str)> = vec![
-            ("identity", self.identity.as_str()),
-            ("api_username", &self.api_username),
-            ("api_key", &self.api_key),
-            ("Action", &action.action),
-        ];
-        if let Some((field, value)) = discriminator(action) {
-            if !params.iter().any(|(k, _)| k.eq_ignore_ascii_case(field)) {
-                pairs.push((field, value));
-            }
-        }
-        pairs.extend(params.iter().copied());
-        WireRequest::form_post(url, form::encode(&pairs, Charset::Utf8), "utf-8")
-    }
-
-    /// A body we cannot read: for a read nothing changed (retry-safe transport error); for
-    /// a write the change may have happened.
-    fn undecodable(&self, action: &ActionSpec, e: &DecodeError) -> Error {
-        let vendor = Vendor::Xensystem.to_string();
-        let message = self.http.redactor().redact(&e.to_string());
-        match action.kind {
-            ActionKind::Read => Error::Transport { vendor, message },
-            ActionKind::Write => Error::UnknownOutcome {
-                vendor,
-                action: action.id.clone(),
-                message,
-            },
-        }
-    }
-
-    /// An answer that decoded but is not the shape the caller needs: for a write the
-    /// change may still have happened.
-    fn unexpected(&self, name: &str, what: String) -> Error {
-        let err = DecodeError::Malformed(what);
-        match spec().find(name) {
-            Some(a) => self.undecodable(a, &err),
-            None => Error::Transport {
-                vendor: Vendor::Xensystem.to_string(),
-                message: err.to_string(),
-            },
-        }
-    }
-
-    /// A call whose JSON answer is decoded into `T`.
-    pub async fn invoke_as<T: DeserializeOwned>(
+    /// A call whose JSON answer is decoded into `T`; an answer of another shape is
+    /// unreadable (a read is retried, a write's outcome is unknown).
+    pub async fn call_as<T: DeserializeOwned>(
         &self,
         name: &str,
         params: &[(&str, &str)],
     ) -> Result<T> {
-        let v = self.invoke(name, params).await?;
-        serde_json::from_value(v)
-            .map_err(|e| self.unexpected(name, format!("{name}: unexpected JSON shape: {e}")))
-    }
-
-    /// Runs a command answering `0|a|b...` and returns the fields after the `0`.
-    pub async fn invoke_fields(&self, name: &str, params: &[(&str, &str)]) -> Result<Vec<String>> {
-        let v = self.invoke(name, params).await?;
-        let fields = v.get("data").and_then(Value::as_array).and_then(|a| {
-            a.iter()
-                .map(|x| x.as_str().map(str::to_string))
-                .collect::<Option<Vec<_>>>()
-        });
-        fields.ok_or_else(|| self.unexpected(name, format!("{name}: expected a 0|... reply")))
+        self.exchange
+            .call_kv_as(name, params, |v| {
+                serde_json::from_value(v).map_err(|e| format!("{name}: unexpected JSON shape: {e}"))
+            })
+            .await
     }
 
     /// A command taking one id field, its JSON answer decoded into `T`.
     async fn by_id<T: DeserializeOwned>(&self, name: &str, field: &str, id: i64) -> Result<T> {
-        self.invoke_as(name, &[(field, &id.to_string())]).await
+        self.call_as(name, &[(field, &id.to_string())]).await
     }
 
     /// A per-VM command (`vpsid` only) whose JSON answer is decoded into `T`.
@@ -227,7 +297,7 @@ impl XenSystemConnection {
     }
 
     pub async fn server_groups(&self) -> Result<Vec<ServerGroup>> {
-        self.invoke_as("server_groups", &[("groupid", "0")]).await
+        self.call_as("server_groups", &[("groupid", "0")]).await
     }
 
     pub async fn servers(&self, groups: &[i64]) -> Result<Vec<HostServer>> {
@@ -240,7 +310,7 @@ impl XenSystemConnection {
         if !list.is_empty() {
             p.push(("servergroups", &list));
         }
-        self.invoke_as("server_info", &p).await
+        self.call_as("server_info", &p).await
     }
 
     pub async fn os_templates(&self, serverid: i64) -> Result<Vec<OsTemplate>> {
@@ -253,7 +323,7 @@ impl XenSystemConnection {
     }
 
     pub async fn free_ips(&self, serverid: i64) -> Result<Vec<IpAddress>> {
-        self.invoke_as(
+        self.call_as(
             "ip_list",
             &[("serverid", &serverid.to_string()), ("vpsid", "0")],
         )
@@ -270,7 +340,7 @@ impl XenSystemConnection {
 
     /// Every VM this identity can see (system level: all of them).
     pub async fn vms(&self) -> Result<Vec<Vm>> {
-        self.invoke_as("vm_info", &[]).await
+        self.call_as("vm_info", &[]).await
     }
 
     pub async fn vm(&self, vpsid: i64) -> Result<Vm> {
@@ -282,11 +352,14 @@ impl XenSystemConnection {
 
     /// The power state word of `vm_state` (`Running`, `Halted`, ...).
     pub async fn vm_power_state(&self, vpsid: i64) -> Result<String> {
-        let v: Value = self.on_vm("vm_state", vpsid).await?;
-        v.get("state")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| self.unexpected("vm_state", "vm_state: no state in reply".into()))
+        self.exchange
+            .call_kv_as("vm_state", &[("vpsid", &vpsid.to_string())], |v| {
+                v.get("state")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| "vm_state: no state in reply".to_string())
+            })
+            .await
     }
 
     pub async fn backups(&self, vpsid: i64) -> Result<Vec<BackupSet>> {
@@ -310,45 +383,15 @@ impl XenSystemConnection {
     }
 
     pub async fn nics(&self, vpsid: i64) -> Result<Vec<Nic>> {
-        let v: Value = self.on_vm("vm_vif#list", vpsid).await?;
-        Nic::from_flat(&v).ok_or_else(|| {
-            self.unexpected("vm_vif#list", "vm_vif list: unexpected NIC table".into())
-        })
+        self.exchange
+            .call_kv_as("vm_vif#list", &[("vpsid", &vpsid.to_string())], |v| {
+                Nic::from_flat(&v).ok_or_else(|| "vm_vif list: unexpected NIC table".to_string())
+            })
+            .await
     }
 
     pub async fn vm_groups(&self) -> Result<Vec<VmGroup>> {
-        self.invoke_as("vm_group_info", &[]).await
-    }
-}
-
-fn chart_type(params: &[(&str, &str)]) -> i64 {
-    params
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("charttype"))
-        .and_then(|(_, v)| v.trim().parse().ok())
-        .unwrap_or(1)
-}
-
-#[async_trait]
-impl Connection for XenSystemConnection {
-    fn vendor(&self) -> Vendor {
-        Vendor::Xensystem
-    }
-
-    fn spec(&self) -> &'static VendorSpec {
-        spec()
-    }
-
-    async fn call(&self, action: &str, params: &Params) -> Result<Value> {
-        let borrowed: Vec<(&str, &str)> = params
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        self.invoke(action, &borrowed).await
-    }
-
-    fn compute(&self) -> Option<&dyn Compute> {
-        Some(self)
+        self.call_as("vm_group_info", &[]).await
     }
 }
 
@@ -357,7 +400,7 @@ mod tests {
     use super::*;
     use idcgate_core::Credentials;
 
-    fn conn(identity: &str) -> XenSystemConnection {
+    fn conn(identity: &str) -> XensystemClient {
         let account = UpstreamAccount {
             name: "t".into(),
             vendor: Vendor::Xensystem,
@@ -368,14 +411,19 @@ mod tests {
                 .with(CRED_API_KEY, "k-secret-123"),
             rate_limit_per_sec: 10,
         };
-        XenSystemConnection::new(&account, &WireConfig::new("t@example.invalid")).unwrap()
+        XensystemClient::new(&account, &WireConfig::new("t@example.invalid")).unwrap()
+    }
+
+    fn request(c: &XensystemClient, name: &str, params: &[(&str, &str)]) -> WireRequest {
+        let action = spec().require(name).unwrap();
+        let args = action.bind(params).unwrap();
+        c.exchange.protocol().encode(action, &args).unwrap()
     }
 
     #[test]
     fn requests_carry_identity_capitalised_action_and_subaction() {
         let c = conn("system");
-        let action = spec().require("vm_backup#list").unwrap();
-        let req = c.request(action, &[("vpsid", "7")]);
+        let req = request(&c, "vm_backup#list", &[("vpsid", "7")]);
         assert_eq!(req.url, "http://panel.example/process.aspx?c=api");
         let body = String::from_utf8(req.body.unwrap()).unwrap();
         assert_eq!(
@@ -383,7 +431,7 @@ mod tests {
             "identity=system&api_username=XS-01&api_key=k-secret-123&Action=vm_backup&subaction=list&vpsid=7"
         );
         // The JavaScript API is public: no credentials in its URL.
-        let js = c.request(spec().require("serverstatus").unwrap(), &[]);
+        let js = request(&c, "serverstatus", &[]);
         assert!(js.body.is_none() && !js.url.contains("k-secret"));
         assert_eq!(conn("").identity(), Identity::User);
         assert!(!format!("{:?}", conn("user")).contains("k-secret-123"));

@@ -10,8 +10,9 @@
 //! | (`2 {...}`: any state token) | `{"code":0,"state":"2","data":{...}}`           |
 //! | JSON object or array         | the JSON itself                                 |
 //! | vm_stat's JQChart script     | `{"charttype":1,"title":"..","points":[[ms,v]]}`|
-//! | `-1 message` / `-1|message`  | an `Error` (see [`classify_failure`])           |
+//! | `-1 message` / `-1|message`  | an `Error` (see [`crate::errors::ERRORS`])      |
 
+use crate::errors::{field_of, ERRORS, FAILURE};
 use idcgate_core::Error;
 use serde_json::{json, Value};
 
@@ -134,24 +135,14 @@ fn parse_chart(js: &str, kind: i64) -> Result<Value, DecodeError> {
     Ok(json!({"charttype": kind, "title": title, "points": points}))
 }
 
-/// Maps a `-1` message to the error taxonomy. The panel has no error codes, so this
-/// matches the phrases it uses; anything unknown stays `Upstream` with the text verbatim.
+/// Maps a `-1` message to the error taxonomy through [`ERRORS`]: the panel has no error
+/// codes, so its wording decides; anything unknown stays `Upstream` with the text verbatim.
+/// The client reaches the same table through `Protocol::refused`; this bytes-to-error
+/// view is what the fuzz targets' entry point (`fuzzing::decode`, added on its own
+/// branch) calls, so it stays.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn classify_failure(message: &str) -> Error {
-    let vendor = idcgate_core::Vendor::Xensystem.to_string();
-    if message.starts_with("API 验证失败") || message.starts_with("权限不足") {
-        return Error::Authentication {
-            vendor,
-            message: message.to_string(),
-        };
-    }
-    if let Some(rest) = message.strip_prefix("参数 ") {
-        let field = rest.split_whitespace().next().unwrap_or("params");
-        return Error::invalid(field, message);
-    }
-    if message.contains("不存在") {
-        return Error::not_found(message);
-    }
-    Error::upstream(vendor, "-1", message)
+    ERRORS.error(FAILURE, message, field_of(message))
 }
 
 #[cfg(test)]

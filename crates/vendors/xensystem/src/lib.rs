@@ -24,23 +24,26 @@
 //! `{"code":0,"data":["a","b"]}`, `vm_state`'s `Running {..}` becomes
 //! `{"code":0,"state":"Running","data":{..}}`, JSON passes through, `vm_stat`'s JQChart
 //! script becomes `{"charttype":n,"title":..,"points":[[ms,value],..]}`, and `-1 message`
-//! (or `-1|message`) becomes an error: `Authentication` for rejected keys or
-//! system-only commands at user level, `NotFound`, `InvalidInput` naming the field, else
-//! `Upstream { code: "-1", message }` with the panel's text verbatim.
+//! (or `-1|message`) becomes an error classified by its wording through [`errors::ERRORS`]:
+//! `Authentication` for rejected keys or system-only commands at user level, `NotFound`,
+//! `InvalidInput` naming the field, else `Upstream { code: "-1", message }` with the
+//! panel's text verbatim.
 //!
-//! Subaction rows (`vm_backup#revert`, `vm_cmds#getData`) are called by their id; the
-//! client adds `subaction=revert` (`cmds=getData` for vm_cmds) itself. Params naming a
-//! field the connection sets (`identity`, `api_username`, `api_key`, `action`) are
-//! refused: the panel would receive both values joined by a comma.
+//! Subaction rows (`vm_backup#revert`, `vm_cmds#getData`) are called by their id; their
+//! spec row's discriminator (`subaction#=revert`, `cmds#=getData`) is sent by the client
+//! itself, replacing a caller's copy. Params naming a field the connection sets
+//! (`identity`, `api_username`, `api_key`, `action`) are refused: the panel would receive
+//! both values joined by a comma.
 
 pub mod capability;
 pub mod client;
 mod codec;
+pub mod errors;
 pub mod sim;
 mod spec;
 pub mod types;
 
-pub use client::{Identity, XenSystemConnection};
+pub use client::{Identity, XensystemClient, XensystemProtocol};
 pub use sim::{Sim, SnapshotError};
 pub use spec::spec;
 
@@ -50,5 +53,5 @@ use std::sync::Arc;
 
 /// Builds a connection for an account (`base_url` = scheme://host:port of the panel).
 pub fn connect(account: &UpstreamAccount, cfg: &WireConfig) -> Result<Arc<dyn Connection>> {
-    Ok(Arc::new(XenSystemConnection::new(account, cfg)?))
+    Ok(Arc::new(XensystemClient::new(account, cfg)?))
 }

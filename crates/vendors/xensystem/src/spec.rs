@@ -20,28 +20,16 @@ pub fn spec() -> &'static VendorSpec {
     })
 }
 
-/// For a subaction row (`vm_backup#list`), the form field carrying the subcommand and
-/// its value. `vm_cmds` names its subcommand `cmds`; every other parent uses `subaction`.
-pub(crate) fn discriminator(action: &ActionSpec) -> Option<(&'static str, &str)> {
-    let (_, sub) = action.name().split_once('#')?;
-    let field = if action.action == "vm_cmds" {
-        "cmds"
-    } else {
-        "subaction"
-    };
-    Some((field, sub))
-}
-
 pub(crate) fn is_system_only(action: &ActionSpec) -> bool {
     action.notes.contains(SYSTEM_ONLY_TAG)
 }
 
-/// Whether a wire command name has subaction rows (and so needs its discriminator).
+/// Whether a wire command name has subaction rows, told apart by their discriminator.
 pub(crate) fn has_subactions(command: &str) -> bool {
     spec()
         .actions
         .iter()
-        .any(|a| a.action == command && a.id.contains('#'))
+        .any(|a| a.action == command && a.discriminator().is_some())
 }
 
 #[cfg(test)]
@@ -53,9 +41,19 @@ mod tests {
         let s = spec();
         assert_eq!(s.actions.len(), 56);
         let revert = s.require("vm_backup#revert").unwrap();
-        assert_eq!(discriminator(revert), Some(("subaction", "revert")));
+        assert_eq!(revert.discriminator(), Some(("subaction", "revert")));
         let cmds = s.require("vm_cmds#getData").unwrap();
-        assert_eq!(discriminator(cmds), Some(("cmds", "getData")));
+        assert_eq!(cmds.discriminator(), Some(("cmds", "getData")));
+        // Every `name#sub` row, and only those, sends `sub` in its command's field.
+        for a in &s.actions {
+            let field = if a.action == "vm_cmds" {
+                "cmds"
+            } else {
+                "subaction"
+            };
+            let expected = a.name().split_once('#').map(|(_, sub)| (field, sub));
+            assert_eq!(a.discriminator(), expected, "{}", a.id);
+        }
         assert!(is_system_only(s.require("vm_create").unwrap()));
         assert!(!is_system_only(s.require("vm_start").unwrap()));
         assert!(has_subactions("vm_vif"));

@@ -32,7 +32,7 @@ async fn backups_respect_allowances_and_backup_hours() {
     let mk = |name: &'static str, full: &'static str| {
         let conn = &conn;
         async move {
-            conn.invoke(
+            conn.call_kv(
                 "vm_backup#backup",
                 &[("vpsid", "1"), ("bkname", name), ("bktype", full)],
             )
@@ -54,7 +54,7 @@ async fn backups_respect_allowances_and_backup_hours() {
     );
 
     // Outside backup hours neither a full backup nor its restore may run.
-    conn.invoke("vm_backup#del", &[("vpsid", "1"), ("bkid", &full)])
+    conn.call_kv("vm_backup#del", &[("vpsid", "1"), ("bkid", &full)])
         .await
         .unwrap();
     assert_eq!(conn.backups(1).await.unwrap().len(), 2);
@@ -64,19 +64,19 @@ async fn backups_respect_allowances_and_backup_hours() {
     let full = fields(&mk("full4", "1").await.unwrap())[0].clone();
     sim.set_now(afternoon());
     let err = conn
-        .invoke("vm_backup#revert", &[("vpsid", "1"), ("bkid", &full)])
+        .call_kv("vm_backup#revert", &[("vpsid", "1"), ("bkid", &full)])
         .await
         .unwrap_err();
     assert!(upstream_msg(&err).contains("时段"));
 
     // A snapshot restore is allowed any time and brings the old OS back.
     let snap = conn.backups(1).await.unwrap()[0].bkid.to_string();
-    conn.invoke("vm_reload", &[("vpsid", "1"), ("osid", "3")])
+    conn.call_kv("vm_reload", &[("vpsid", "1"), ("osid", "3")])
         .await
         .unwrap();
     finish_tasks(&sim);
     assert_eq!(conn.vm(1).await.unwrap().osid, 3);
-    conn.invoke("vm_backup#revert", &[("vpsid", "1"), ("bkid", &snap)])
+    conn.call_kv("vm_backup#revert", &[("vpsid", "1"), ("bkid", &snap)])
         .await
         .unwrap();
     let vm = conn.vm(1).await.unwrap();
@@ -85,7 +85,7 @@ async fn backups_respect_allowances_and_backup_hours() {
     finish_tasks(&sim);
     assert_eq!(conn.vm(1).await.unwrap().status, 2);
     assert!(matches!(
-        conn.invoke("vm_backup#del", &[("vpsid", "1"), ("bkid", "999")])
+        conn.call_kv("vm_backup#del", &[("vpsid", "1"), ("bkid", "999")])
             .await,
         Err(Error::NotFound { .. })
     ));
@@ -95,11 +95,11 @@ async fn backups_respect_allowances_and_backup_hours() {
 async fn checkuserlimit_applies_the_users_quota() {
     let (sim, _srv, conn) = sandbox().await;
     sim.set_now(night());
-    conn.invoke("vm_update", &[("vpsid", "1"), ("backup_snapshot", "10")])
+    conn.call_kv("vm_update", &[("vpsid", "1"), ("backup_snapshot", "10")])
         .await
         .unwrap();
     for i in 0..3 {
-        conn.invoke(
+        conn.call_kv(
             "vm_backup#backup",
             &[("vpsid", "1"), ("bkname", &format!("s{i}"))],
         )
@@ -108,14 +108,14 @@ async fn checkuserlimit_applies_the_users_quota() {
     }
     // The user's group allows 3 snapshots, the VM 10.
     let err = conn
-        .invoke(
+        .call_kv(
             "vm_backup#backup",
             &[("vpsid", "1"), ("checkuserlimit", "1")],
         )
         .await
         .unwrap_err();
     assert!(upstream_msg(&err).contains("上限"));
-    conn.invoke("vm_backup#backup", &[("vpsid", "1")])
+    conn.call_kv("vm_backup#backup", &[("vpsid", "1")])
         .await
         .unwrap();
     assert_eq!(conn.backups(1).await.unwrap().len(), 4);
@@ -128,7 +128,7 @@ async fn user_level_guarded_operations_need_the_verification_code() {
     let alice = user_conn(&sim, &srv, "alice2024");
     let bk = fields(
         &alice
-            .invoke("vm_backup#backup", &[("vpsid", "1"), ("bkname", "mine")])
+            .call_kv("vm_backup#backup", &[("vpsid", "1"), ("bkname", "mine")])
             .await
             .unwrap(),
     )[0]
@@ -136,17 +136,17 @@ async fn user_level_guarded_operations_need_the_verification_code() {
 
     let revert = [("vpsid", "1"), ("bkid", bk.as_str())];
     assert!(matches!(
-        alice.invoke("vm_backup#revert", &revert).await,
+        alice.call_kv("vm_backup#revert", &revert).await,
         Err(Error::InvalidInput { ref field, .. }) if field == "vcode"
     ));
     alice
-        .invoke("user_send_verification_code", &[])
+        .call_kv("user_send_verification_code", &[])
         .await
         .unwrap();
     let code = sim.sent_verification_code(ALICE).unwrap();
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let err = alice
-        .invoke(
+        .call_kv(
             "vm_backup#revert",
             &[("vpsid", "1"), ("bkid", &bk), ("vcode", wrong)],
         )
@@ -155,7 +155,7 @@ async fn user_level_guarded_operations_need_the_verification_code() {
     assert!(upstream_msg(&err).contains("验证码错误"));
     assert_eq!(conn.vm(1).await.unwrap().status, 2, "nothing restored");
     alice
-        .invoke(
+        .call_kv(
             "vm_backup#revert",
             &[("vpsid", "1"), ("bkid", &bk), ("vcode", &code)],
         )
@@ -165,19 +165,19 @@ async fn user_level_guarded_operations_need_the_verification_code() {
     finish_tasks(&sim);
     // A code is used up.
     let err = alice
-        .invoke("vm_resetps", &[("vpsid", "1"), ("vcode", &code)])
+        .call_kv("vm_resetps", &[("vpsid", "1"), ("vcode", &code)])
         .await
         .unwrap_err();
     assert!(upstream_msg(&err).contains("验证码错误"));
 
     alice
-        .invoke("user_send_verification_code", &[("type", "1")])
+        .call_kv("user_send_verification_code", &[("type", "1")])
         .await
         .unwrap();
     let code = sim.sent_verification_code(ALICE).unwrap();
     // A refused reset does not spend the code.
     let err = alice
-        .invoke(
+        .call_kv(
             "vm_resetps",
             &[("vpsid", "1"), ("vcode", &code), ("password", "short")],
         )
@@ -186,7 +186,7 @@ async fn user_level_guarded_operations_need_the_verification_code() {
     assert!(upstream_msg(&err).contains("6 位"));
     assert_eq!(sim.sent_verification_code(ALICE), Some(code.clone()));
     alice
-        .invoke(
+        .call_kv(
             "vm_resetps",
             &[
                 ("vpsid", "1"),
@@ -199,11 +199,11 @@ async fn user_level_guarded_operations_need_the_verification_code() {
     assert_eq!(sim.vm_password(1).unwrap(), "Alice#Root1");
 
     assert!(matches!(
-        alice.invoke("vm_reload", &[("vpsid", "1"), ("osid", "2")]).await,
+        alice.call_kv("vm_reload", &[("vpsid", "1"), ("osid", "2")]).await,
         Err(Error::InvalidInput { ref field, .. }) if field == "vcode"
     ));
     let err = alice
-        .invoke(
+        .call_kv(
             "vm_reload",
             &[("vpsid", "1"), ("osid", "2"), ("vcode", "123")],
         )
@@ -212,12 +212,12 @@ async fn user_level_guarded_operations_need_the_verification_code() {
     assert!(upstream_msg(&err).contains("验证码错误"));
     assert_eq!(conn.vm(1).await.unwrap().osid, 1);
     alice
-        .invoke("user_send_verification_code", &[])
+        .call_kv("user_send_verification_code", &[])
         .await
         .unwrap();
     let code = sim.sent_verification_code(ALICE).unwrap();
     alice
-        .invoke(
+        .call_kv(
             "vm_reload",
             &[("vpsid", "1"), ("osid", "2"), ("vcode", &code)],
         )
@@ -227,7 +227,7 @@ async fn user_level_guarded_operations_need_the_verification_code() {
     assert_eq!(conn.user_info(ALICE).await.unwrap().rvcount, 1);
     // The system level needs no code.
     finish_tasks(&sim);
-    conn.invoke("vm_reload", &[("vpsid", "1"), ("osid", "3")])
+    conn.call_kv("vm_reload", &[("vpsid", "1"), ("osid", "3")])
         .await
         .unwrap();
     assert_eq!(conn.vm(1).await.unwrap().osid, 3);
@@ -239,14 +239,14 @@ async fn backup_hours_come_from_the_users_settings() {
     sim.set_now(afternoon());
     let full = [("vpsid", "1"), ("bktype", "1")];
     assert!(
-        upstream_msg(&conn.invoke("vm_backup#backup", &full).await.unwrap_err()).contains("时段")
+        upstream_msg(&conn.call_kv("vm_backup#backup", &full).await.unwrap_err()).contains("时段")
     );
     sim.set_backup_hours(ALICE, &[14]);
     assert_eq!(
         conn.user_sys_config(ALICE).await.unwrap().backup_hours,
         "14"
     );
-    conn.invoke("vm_backup#backup", &full).await.unwrap();
+    conn.call_kv("vm_backup#backup", &full).await.unwrap();
     let list = conn.backups(1).await.unwrap();
     assert_eq!(list.iter().map(|b| b.bktype).collect::<Vec<_>>(), vec![1]);
 }
@@ -255,7 +255,7 @@ async fn backup_hours_come_from_the_users_settings() {
 async fn console_sessions_expire_fifteen_minutes_after_the_last_query() {
     let (sim, _srv, conn) = sandbox().await;
     assert_eq!(conn.console_state(1).await.unwrap().state, 0);
-    conn.invoke("vm_console#enable", &[("vpsid", "1")])
+    conn.call_kv("vm_console#enable", &[("vpsid", "1")])
         .await
         .unwrap();
     let s = conn.console_state(1).await.unwrap();
@@ -271,16 +271,16 @@ async fn console_sessions_expire_fifteen_minutes_after_the_last_query() {
     assert_eq!(conn.console_state(1).await.unwrap().state, 1);
     sim.advance(Duration::from_secs(16 * 60));
     assert_eq!(conn.console_state(1).await.unwrap().state, 0, "expired");
-    conn.invoke("vm_console#enable", &[("vpsid", "1")])
+    conn.call_kv("vm_console#enable", &[("vpsid", "1")])
         .await
         .unwrap();
-    conn.invoke("vm_console#logout", &[("vpsid", "1")])
+    conn.call_kv("vm_console#logout", &[("vpsid", "1")])
         .await
         .unwrap();
     assert_eq!(conn.console_state(1).await.unwrap().state, 0);
     // A halted VM has no console.
     assert!(conn
-        .invoke("vm_console#enable", &[("vpsid", "2")])
+        .call_kv("vm_console#enable", &[("vpsid", "2")])
         .await
         .is_err());
 }
@@ -290,20 +290,20 @@ async fn cdrom_mounts_and_ejects() {
     let (_sim, _srv, conn) = sandbox().await;
     let s = conn.cd_state(1).await.unwrap();
     assert_eq!((s.mounted.as_str(), s.images.len()), ("", 3));
-    conn.invoke("vm_cd_manage#change", &[("vpsid", "1"), ("cd_image", "2")])
+    conn.call_kv("vm_cd_manage#change", &[("vpsid", "1"), ("cd_image", "2")])
         .await
         .unwrap();
     assert_eq!(conn.cd_state(1).await.unwrap().mounted, "2");
     assert_eq!(
-        conn.invoke("vm_state", &[("vpsid", "1")]).await.unwrap()["data"]["cd_image"],
+        conn.call_kv("vm_state", &[("vpsid", "1")]).await.unwrap()["data"]["cd_image"],
         "2"
     );
     assert!(matches!(
-        conn.invoke("vm_cd_manage#change", &[("vpsid", "1"), ("cd_image", "77")])
+        conn.call_kv("vm_cd_manage#change", &[("vpsid", "1"), ("cd_image", "77")])
             .await,
         Err(Error::NotFound { .. })
     ));
-    conn.invoke("vm_cd_manage#change", &[("vpsid", "1")])
+    conn.call_kv("vm_cd_manage#change", &[("vpsid", "1")])
         .await
         .unwrap();
     assert_eq!(conn.cd_state(1).await.unwrap().mounted, "");
@@ -315,29 +315,29 @@ async fn nics_plug_unplug_and_ip_binding() {
     let nics = conn.nics(1).await.unwrap();
     assert_eq!(nics.len(), 2);
     assert!(nics[0].enabled && !nics[1].enabled);
-    conn.invoke("vm_vif#plug", &[("vpsid", "1"), ("vfid", &nics[1].id)])
+    conn.call_kv("vm_vif#plug", &[("vpsid", "1"), ("vfid", &nics[1].id)])
         .await
         .unwrap();
-    conn.invoke("vm_vif#unplug", &[("vpsid", "1"), ("vfid", &nics[0].id)])
+    conn.call_kv("vm_vif#unplug", &[("vpsid", "1"), ("vfid", &nics[0].id)])
         .await
         .unwrap();
     let now = conn.nics(1).await.unwrap();
     assert!(!now[0].enabled && now[1].enabled);
     assert!(matches!(
-        conn.invoke("vm_vif#plug", &[("vpsid", "1"), ("vfid", "vif-x")])
+        conn.call_kv("vm_vif#plug", &[("vpsid", "1"), ("vfid", "vif-x")])
             .await,
         Err(Error::NotFound { .. })
     ));
 
     let err = conn
-        .invoke(
+        .call_kv(
             "vm_setips",
             &[("vpsid", "1"), ("mac_0", &nics[0].mac), ("ip_0", "8.8.8.8")],
         )
         .await
         .unwrap_err();
     assert!(upstream_msg(&err).contains("不属于"));
-    conn.invoke(
+    conn.call_kv(
         "vm_setips",
         &[
             ("vpsid", "1"),
@@ -350,7 +350,10 @@ async fn nics_plug_unplug_and_ip_binding() {
     )
     .await
     .unwrap();
-    let raw = conn.invoke("vm_vif#list", &[("vpsid", "1")]).await.unwrap();
+    let raw = conn
+        .call_kv("vm_vif#list", &[("vpsid", "1")])
+        .await
+        .unwrap();
     assert_eq!(
         (raw["ip_0"].as_str(), raw["ip_1"].as_str()),
         (Some("103.45.12.10"), Some("dhcp"))
@@ -363,7 +366,7 @@ async fn port_maps_within_allowance() {
     let add = |port: &'static str| {
         let conn = &conn;
         async move {
-            conn.invoke("vm_portmap#add", &[("vpsid", "4"), ("privateport", port)])
+            conn.call_kv("vm_portmap#add", &[("vpsid", "4"), ("privateport", port)])
                 .await
         }
     };
@@ -379,7 +382,7 @@ async fn port_maps_within_allowance() {
     assert_eq!(maps.len(), 3);
     assert_eq!(maps[0].publicport.to_string(), first[1]);
     assert_eq!(maps[0].publicip, "10.30.1.11");
-    conn.invoke("vm_portmap#del", &[("vpsid", "4"), ("portid", &first[0])])
+    conn.call_kv("vm_portmap#del", &[("vpsid", "4"), ("portid", &first[0])])
         .await
         .unwrap();
     assert_eq!(
@@ -393,7 +396,7 @@ async fn port_maps_within_allowance() {
     );
     add("8080").await.unwrap();
     assert!(matches!(
-        conn.invoke("vm_portmap#del", &[("vpsid", "4"), ("portid", "999")])
+        conn.call_kv("vm_portmap#del", &[("vpsid", "4"), ("portid", "999")])
             .await,
         Err(Error::NotFound { .. })
     ));
@@ -405,7 +408,7 @@ async fn bound_domains_within_allowance_and_unique() {
     let add = |vps: &'static str, d: &'static str| {
         let conn = &conn;
         async move {
-            conn.invoke("vm_domain#add", &[("vpsid", vps), ("domain", d)])
+            conn.call_kv("vm_domain#add", &[("vpsid", vps), ("domain", d)])
                 .await
         }
     };
@@ -417,7 +420,7 @@ async fn bound_domains_within_allowance_and_unique() {
     );
     assert!(upstream_msg(&add("1", "blog.example.com").await.unwrap_err()).contains("已被绑定"));
     assert!(upstream_msg(&add("1", "not a domain").await.unwrap_err()).contains("格式错误"));
-    conn.invoke("vm_domain#del", &[("vpsid", "4"), ("domainid", &a)])
+    conn.call_kv("vm_domain#del", &[("vpsid", "4"), ("domainid", &a)])
         .await
         .unwrap();
     let left = conn.bound_domains(4).await.unwrap();
@@ -433,7 +436,7 @@ async fn bound_domains_within_allowance_and_unique() {
 async fn charts_are_javascript_decoded_to_points() {
     let (_sim, _srv, conn) = sandbox().await;
     let cpu = conn
-        .invoke("vm_stat", &[("Vpsid", "1"), ("charttype", "1")])
+        .call_kv("vm_stat", &[("Vpsid", "1"), ("charttype", "1")])
         .await
         .unwrap();
     assert_eq!(cpu["title"], "CPU");
@@ -441,7 +444,7 @@ async fn charts_are_javascript_decoded_to_points() {
     assert_eq!(pts.len(), 120);
     assert!(pts.iter().any(|p| p[1].as_i64().unwrap() > 0));
     let day = conn
-        .invoke(
+        .call_kv(
             "vm_stat",
             &[
                 ("Vpsid", "1"),
@@ -454,12 +457,12 @@ async fn charts_are_javascript_decoded_to_points() {
     assert_eq!(day["points"].as_array().unwrap().len(), 24);
     // A halted VM is idle.
     let idle = conn
-        .invoke("vm_stat", &[("Vpsid", "2"), ("charttype", "1")])
+        .call_kv("vm_stat", &[("Vpsid", "2"), ("charttype", "1")])
         .await
         .unwrap();
     assert!(idle["points"].as_array().unwrap().iter().all(|p| p[1] == 0));
     assert!(matches!(
-        conn.invoke("vm_stat", &[("Vpsid", "1"), ("charttype", "9")]).await,
+        conn.call_kv("vm_stat", &[("Vpsid", "1"), ("charttype", "9")]).await,
         Err(Error::InvalidInput { ref field, .. }) if field == "charttype"
     ));
 }
@@ -470,7 +473,7 @@ async fn guest_commands_validate_names_and_take_effect() {
     let run = |cmd: &'static str, params: &'static str| {
         let conn = &conn;
         async move {
-            conn.invoke(
+            conn.call_kv(
                 &format!("vm_cmds#{cmd}"),
                 &[("vpsid", "1"), ("cmd_params", params)],
             )
@@ -480,7 +483,7 @@ async fn guest_commands_validate_names_and_take_effect() {
     let data = || {
         let conn = &conn;
         async move {
-            conn.invoke(
+            conn.call_kv(
                 "vm_cmds#getData",
                 &[("vpsid", "1"), ("cmd_params", "{\"dataName\":\"test\"}")],
             )
@@ -564,11 +567,11 @@ async fn vm_groups_are_per_user() {
     let alice_group = all.iter().find(|g| g.userid == ALICE).unwrap().groupid;
     let bob_group = all.iter().find(|g| g.userid == BOB).unwrap().groupid;
     let only = conn
-        .invoke("vm_group_info", &[("userid", "1002")])
+        .call_kv("vm_group_info", &[("userid", "1002")])
         .await
         .unwrap();
     assert_eq!(only.as_array().unwrap().len(), 1);
-    conn.invoke(
+    conn.call_kv(
         "vm_group_info_update",
         &[
             ("groupid", &alice_group.to_string()),
@@ -587,7 +590,7 @@ async fn vm_groups_are_per_user() {
     );
     assert!(matches!(
         alice
-            .invoke(
+            .call_kv(
                 "vm_group_info_update",
                 &[("groupid", &bob_group.to_string()), ("groupname", "x")]
             )
@@ -603,7 +606,7 @@ async fn a_full_backup_seeds_a_new_vm() {
     // VM 2 runs template 2; its full backup becomes the image of a VM asking for 1.
     let bk = fields(
         &conn
-            .invoke("vm_backup#backup", &[("vpsid", "2"), ("bktype", "1")])
+            .call_kv("vm_backup#backup", &[("vpsid", "2"), ("bktype", "1")])
             .await
             .unwrap(),
     )[0]
@@ -613,7 +616,7 @@ async fn a_full_backup_seeds_a_new_vm() {
     // A snapshot is no image.
     let snap = fields(
         &conn
-            .invoke("vm_backup#backup", &[("vpsid", "2"), ("bktype", "0")])
+            .call_kv("vm_backup#backup", &[("vpsid", "2"), ("bktype", "0")])
             .await
             .unwrap(),
     )[0]
@@ -621,7 +624,7 @@ async fn a_full_backup_seeds_a_new_vm() {
     let mut p = create_params("1001", "1", "fromsnap01");
     p.push(("imageid", &snap));
     assert!(matches!(
-        conn.invoke("vm_create", &p).await,
+        conn.call_kv("vm_create", &p).await,
         Err(Error::NotFound { .. })
     ));
 }

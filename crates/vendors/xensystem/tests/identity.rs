@@ -62,7 +62,7 @@ async fn user_level_keys_see_and_touch_only_their_own_vms() {
     for cmd in ["vm_shutdown", "vm_state", "vm_backup#list", "vm_vif#list"] {
         assert!(
             matches!(
-                alice.invoke(cmd, &[("vpsid", "4")]).await,
+                alice.call_kv(cmd, &[("vpsid", "4")]).await,
                 Err(Error::NotFound { .. })
             ),
             "{cmd}"
@@ -70,7 +70,7 @@ async fn user_level_keys_see_and_touch_only_their_own_vms() {
     }
     assert!(matches!(
         alice
-            .invoke("vm_info", &[("userid", "1002")])
+            .call_kv("vm_info", &[("userid", "1002")])
             .await
             .map(|v| v.as_array().map(Vec::len)),
         Ok(Some(0))
@@ -96,22 +96,22 @@ async fn user_level_keys_see_and_touch_only_their_own_vms() {
     // System-only commands are refused at user level and change nothing.
     let before = conn.vms().await.unwrap().len();
     let err = alice
-        .invoke("vm_create", &create_params("1001", "1", "sneaky001"))
+        .call_kv("vm_create", &create_params("1001", "1", "sneaky001"))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Authentication { .. }), "{err:?}");
     assert!(matches!(
-        alice.invoke("vm_delete", &[("vpsid", "1")]).await,
+        alice.call_kv("vm_delete", &[("vpsid", "1")]).await,
         Err(Error::Authentication { .. })
     ));
     assert!(matches!(
-        alice.invoke("user_delete", &[("userid", "1002")]).await,
+        alice.call_kv("user_delete", &[("userid", "1002")]).await,
         Err(Error::Authentication { .. })
     ));
     assert_eq!(conn.vms().await.unwrap().len(), before);
     // Her own VM she may drive.
     alice
-        .invoke("vm_shutdown", &[("vpsid", "1")])
+        .call_kv("vm_shutdown", &[("vpsid", "1")])
         .await
         .unwrap();
     assert_eq!(conn.vm_power_state(1).await.unwrap(), "Halted");
@@ -123,7 +123,7 @@ async fn a_caller_cannot_override_the_connections_identity() {
     let alice = user_conn(&sim, &srv, "alice2024");
     for key in ["identity", "API_KEY", "api_username", "Action"] {
         let err = alice
-            .invoke("vm_info", &[(key, "system")])
+            .call_kv("vm_info", &[(key, "system")])
             .await
             .unwrap_err();
         assert!(
@@ -138,18 +138,18 @@ async fn a_caller_cannot_override_the_connections_identity() {
 async fn required_params_are_checked_from_the_spec_before_sending() {
     let (_sim, _srv, conn) = sandbox().await;
     assert!(matches!(
-        conn.invoke("vm_start", &[]).await,
+        conn.call_kv("vm_start", &[]).await,
         Err(Error::InvalidInput { ref field, .. }) if field == "vpsid"
     ));
     assert!(matches!(
-        conn.invoke("vm_start", &[("vpsid", "abc")]).await,
+        conn.call_kv("vm_start", &[("vpsid", "abc")]).await,
         Err(Error::InvalidInput { ref field, .. }) if field == "vpsid"
     ));
     assert!(
-        matches!(conn.invoke("vm_fly", &[]).await, Err(Error::InvalidInput { ref field, .. }) if field == "action")
+        matches!(conn.call_kv("vm_fly", &[]).await, Err(Error::InvalidInput { ref field, .. }) if field == "action")
     );
     assert!(matches!(
-        conn.invoke("vm_start", &[("vpsid", "999")]).await,
+        conn.call_kv("vm_start", &[("vpsid", "999")]).await,
         Err(Error::NotFound { .. })
     ));
 }
@@ -160,7 +160,7 @@ async fn secrets_stay_out_of_debug_and_errors() {
     let key = sim.sandbox_credentials()[2].1.clone();
     assert!(!format!("{conn:?}").contains(&key));
     let err = conn
-        .invoke("vm_start", &[("vpsid", "999")])
+        .call_kv("vm_start", &[("vpsid", "999")])
         .await
         .unwrap_err();
     assert!(!format!("{err:?}").contains(&key));
@@ -206,7 +206,7 @@ async fn malformed_bodies_are_transport_errors_on_reads_and_unknown_on_writes() 
     assert_eq!(conn.vms().await.unwrap().len(), 6);
     srv.faults.update(|f| f.malformed_next = 1);
     let err = conn
-        .invoke("vm_shutdown", &[("vpsid", "1")])
+        .call_kv("vm_shutdown", &[("vpsid", "1")])
         .await
         .unwrap_err();
     assert!(matches!(err, Error::UnknownOutcome { .. }), "{err:?}");

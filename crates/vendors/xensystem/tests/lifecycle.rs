@@ -41,7 +41,7 @@ async fn create_takes_a_free_ip_installs_via_a_task_then_runs() {
     assert_eq!((vm.status, vm.vmstate.as_str()), (2, "Running"));
     // task_list filters combine: done tasks of this VM of type 1.
     let v = conn
-        .invoke(
+        .call_kv(
             "task_list",
             &[("vpsid", &id.to_string()), ("tstatus", "2"), ("ttype", "1")],
         )
@@ -49,7 +49,7 @@ async fn create_takes_a_free_ip_installs_via_a_task_then_runs() {
         .unwrap();
     assert_eq!(v.as_array().unwrap().len(), 1);
     let v = conn
-        .invoke("task_list", &[("vpsid", &id.to_string()), ("tstatus", "1")])
+        .call_kv("task_list", &[("vpsid", &id.to_string()), ("tstatus", "1")])
         .await
         .unwrap();
     assert_eq!(v.as_array().unwrap().len(), 0);
@@ -60,7 +60,7 @@ async fn create_with_given_ips_and_refuses_one_in_use() {
     let (_sim, _srv, conn) = sandbox().await;
     let mut clash = create_params("1001", "1", "clash001");
     clash.push(("ip", "103.45.12.10"));
-    let err = conn.invoke("vm_create", &clash).await.unwrap_err();
+    let err = conn.call_kv("vm_create", &clash).await.unwrap_err();
     assert!(
         matches!(&err, Error::Upstream { message, .. } if message.contains("已被使用")),
         "{err:?}"
@@ -75,7 +75,7 @@ async fn create_with_given_ips_and_refuses_one_in_use() {
     let vm = conn.vm(id).await.unwrap();
     assert_eq!(vm.additionalips, "103.45.12.31");
     let owned = conn
-        .invoke_as::<Vec<idcgate_xensystem::types::IpAddress>>(
+        .call_as::<Vec<idcgate_xensystem::types::IpAddress>>(
             "ip_list",
             &[("vpsid", &id.to_string())],
         )
@@ -85,7 +85,7 @@ async fn create_with_given_ips_and_refuses_one_in_use() {
     // Bad names and unknown templates are refused before anything is reserved.
     let before = conn.free_ips(1).await.unwrap().len();
     let mut short = create_params("1001", "1", "ab");
-    let err = conn.invoke("vm_create", &short).await.unwrap_err();
+    let err = conn.call_kv("vm_create", &short).await.unwrap_err();
     assert!(
         matches!(&err, Error::Upstream { message, .. } if message.contains("5~50")),
         "{err:?}"
@@ -93,7 +93,7 @@ async fn create_with_given_ips_and_refuses_one_in_use() {
     short[5].1 = "good0001";
     short[6].1 = "99";
     assert!(matches!(
-        conn.invoke("vm_create", &short).await,
+        conn.call_kv("vm_create", &short).await,
         Err(Error::NotFound { .. })
     ));
     assert_eq!(conn.free_ips(1).await.unwrap().len(), before);
@@ -105,36 +105,38 @@ async fn power_commands_change_the_power_state() {
     // The locked VM (6) and the installing one (3) refuse power changes.
     for locked in ["6", "3"] {
         assert!(conn
-            .invoke("vm_shutdown", &[("vpsid", locked)])
+            .call_kv("vm_shutdown", &[("vpsid", locked)])
             .await
             .is_err());
     }
     assert_eq!(conn.vm_power_state(6).await.unwrap(), "Running");
     let id = "1";
     assert_eq!(conn.vm_power_state(1).await.unwrap(), "Running");
-    conn.invoke("vm_shutdown", &[("vpsid", id)]).await.unwrap();
+    conn.call_kv("vm_shutdown", &[("vpsid", id)]).await.unwrap();
     assert_eq!(conn.vm_power_state(1).await.unwrap(), "Halted");
     assert_eq!(conn.vm(1).await.unwrap().vmstate, "Halted");
     // A soft reboot needs a running VM.
     let err = conn
-        .invoke("vm_reboot", &[("vpsid", id)])
+        .call_kv("vm_reboot", &[("vpsid", id)])
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Upstream { .. }));
-    conn.invoke("vm_start", &[("vpsid", id)]).await.unwrap();
+    conn.call_kv("vm_start", &[("vpsid", id)]).await.unwrap();
     assert_eq!(conn.vm_power_state(1).await.unwrap(), "Running");
     // A reboot keeps the VM running but restarts its uptime.
     sim.advance(Duration::from_secs(600));
     assert!(uptime(&conn, 1).await >= 600);
-    conn.invoke("vm_reboot", &[("vpsid", id)]).await.unwrap();
+    conn.call_kv("vm_reboot", &[("vpsid", id)]).await.unwrap();
     assert_eq!(conn.vm_power_state(1).await.unwrap(), "Running");
     assert!(uptime(&conn, 1).await < 600);
-    conn.invoke("vm_hshutdown", &[("vpsid", id)]).await.unwrap();
+    conn.call_kv("vm_hshutdown", &[("vpsid", id)])
+        .await
+        .unwrap();
     assert_eq!(conn.vm_power_state(1).await.unwrap(), "Halted");
-    conn.invoke("vm_hreboot", &[("vpsid", id)]).await.unwrap();
+    conn.call_kv("vm_hreboot", &[("vpsid", id)]).await.unwrap();
     assert_eq!(conn.vm_power_state(1).await.unwrap(), "Running");
     sim.advance(Duration::from_secs(600));
-    conn.invoke("vm_hreboot", &[("vpsid", id)]).await.unwrap();
+    conn.call_kv("vm_hreboot", &[("vpsid", id)]).await.unwrap();
     assert!(
         uptime(&conn, 1).await < 600,
         "a forced reboot restarts it too"
@@ -144,31 +146,31 @@ async fn power_commands_change_the_power_state() {
 #[tokio::test]
 async fn vm_state_reports_the_hardware_and_update_respects_updatevm() {
     let (_sim, _srv, conn) = sandbox().await;
-    let st = conn.invoke("vm_state", &[("vpsid", "1")]).await.unwrap();
+    let st = conn.call_kv("vm_state", &[("vpsid", "1")]).await.unwrap();
     assert_eq!(st["state"], "Running");
     assert_eq!(st["data"]["vcpus"], 2);
-    conn.invoke(
+    conn.call_kv(
         "vm_update",
         &[("vpsid", "1"), ("cpu", "4"), ("updatevm", "0")],
     )
     .await
     .unwrap();
     assert_eq!(conn.vm(1).await.unwrap().cpu, 4);
-    let st = conn.invoke("vm_state", &[("vpsid", "1")]).await.unwrap();
+    let st = conn.call_kv("vm_state", &[("vpsid", "1")]).await.unwrap();
     assert_eq!(st["data"]["vcpus"], 2, "data only: hardware untouched");
-    conn.invoke(
+    conn.call_kv(
         "vm_update",
         &[("vpsid", "1"), ("ram_max", "4096"), ("updatevm", "1")],
     )
     .await
     .unwrap();
-    let st = conn.invoke("vm_state", &[("vpsid", "1")]).await.unwrap();
+    let st = conn.call_kv("vm_state", &[("vpsid", "1")]).await.unwrap();
     assert_eq!(
         (st["data"]["vcpus"].as_i64(), st["data"]["memory"].as_i64()),
         (Some(4), Some(4096))
     );
     // A new main IP frees the old one.
-    conn.invoke("vm_update", &[("vpsid", "1"), ("ip", "103.45.12.35")])
+    conn.call_kv("vm_update", &[("vpsid", "1"), ("ip", "103.45.12.35")])
         .await
         .unwrap();
     assert_eq!(conn.vm(1).await.unwrap().ip, "103.45.12.35");
@@ -179,24 +181,24 @@ async fn vm_state_reports_the_hardware_and_update_respects_updatevm() {
         .iter()
         .any(|r| r.ip == "103.45.12.10"));
     // Arrears status stops the VM.
-    conn.invoke("vm_update", &[("vpsid", "1"), ("status", "-1")])
+    conn.call_kv("vm_update", &[("vpsid", "1"), ("status", "-1")])
         .await
         .unwrap();
     let vm = conn.vm(1).await.unwrap();
     assert_eq!((vm.status, vm.vmstate.as_str()), (-1, "Halted"));
-    assert!(conn.invoke("vm_start", &[("vpsid", "1")]).await.is_err());
+    assert!(conn.call_kv("vm_start", &[("vpsid", "1")]).await.is_err());
 }
 
 #[tokio::test]
 async fn rename_reload_and_reset_password() {
     let (sim, _srv, conn) = sandbox().await;
-    conn.invoke("vm_info_update", &[("vpsid", "2"), ("vname", "数据库主机")])
+    conn.call_kv("vm_info_update", &[("vpsid", "2"), ("vname", "数据库主机")])
         .await
         .unwrap();
     assert_eq!(conn.vm(2).await.unwrap().vname, "数据库主机");
 
     let before = sim.vm_password(2).unwrap();
-    conn.invoke("vm_reload", &[("vpsid", "2"), ("osid", "3")])
+    conn.call_kv("vm_reload", &[("vpsid", "2"), ("osid", "3")])
         .await
         .unwrap();
     let vm = conn.vm(2).await.unwrap();
@@ -207,11 +209,11 @@ async fn rename_reload_and_reset_password() {
     finish_tasks(&sim);
     assert_eq!(conn.vm(2).await.unwrap().status, 2);
     assert!(conn
-        .invoke("vm_reload", &[("vpsid", "2"), ("osid", "42")])
+        .call_kv("vm_reload", &[("vpsid", "2"), ("osid", "42")])
         .await
         .is_err());
 
-    conn.invoke("vm_resetps", &[("vpsid", "2"), ("password", "N3wRootPw")])
+    conn.call_kv("vm_resetps", &[("vpsid", "2"), ("password", "N3wRootPw")])
         .await
         .unwrap();
     assert_eq!(sim.vm_password(2).unwrap(), "N3wRootPw");
@@ -223,7 +225,7 @@ async fn delete_honours_vstatus_and_frees_the_ip() {
     let (id, ip) = create_vm(&conn, "doomed001", &[]).await;
     let sid = id.to_string();
     let err = conn
-        .invoke("vm_delete", &[("vpsid", &sid), ("vstatus", "2,1")])
+        .call_kv("vm_delete", &[("vpsid", &sid), ("vstatus", "2,1")])
         .await
         .unwrap_err();
     assert!(
@@ -232,7 +234,7 @@ async fn delete_honours_vstatus_and_frees_the_ip() {
     );
     assert_eq!(conn.vm(id).await.unwrap().vpsid, id);
     let v = conn
-        .invoke(
+        .call_kv(
             "vm_delete",
             &[("vpsid", &sid), ("vstatus", "0"), ("returnmsg", "true")],
         )
@@ -242,7 +244,7 @@ async fn delete_honours_vstatus_and_frees_the_ip() {
     assert!(matches!(conn.vm(id).await, Err(Error::NotFound { .. })));
     assert!(conn.free_ips(1).await.unwrap().iter().any(|r| r.ip == ip));
     assert!(matches!(
-        conn.invoke("vm_delete", &[("vpsid", &sid)]).await,
+        conn.call_kv("vm_delete", &[("vpsid", &sid)]).await,
         Err(Error::NotFound { .. })
     ));
 }
@@ -256,7 +258,7 @@ async fn vm_info_filters_combine() {
         let conn = &conn;
         async move {
             let b: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            conn.invoke_as::<Vec<idcgate_xensystem::types::Vm>>("vm_info", &b)
+            conn.call_as::<Vec<idcgate_xensystem::types::Vm>>("vm_info", &b)
                 .await
                 .unwrap()
         }
@@ -348,10 +350,12 @@ async fn simulator_accepts_action_spellings_legacy_names_and_multipart() {
 async fn serverstatus_js_api_reflects_running_vms() {
     let (_sim, _srv, conn) = sandbox().await;
     let running = |v: &serde_json::Value| v["servers"][0]["vmrunning"].as_i64().unwrap();
-    let before = conn.invoke("serverstatus", &[]).await.unwrap();
+    let before = conn.call_kv("serverstatus", &[]).await.unwrap();
     assert_eq!(before["servers"].as_array().unwrap().len(), 3);
-    conn.invoke("vm_shutdown", &[("vpsid", "1")]).await.unwrap();
-    let after = conn.invoke("serverstatus", &[]).await.unwrap();
+    conn.call_kv("vm_shutdown", &[("vpsid", "1")])
+        .await
+        .unwrap();
+    let after = conn.call_kv("serverstatus", &[]).await.unwrap();
     assert_eq!(running(&after), running(&before) - 1);
 }
 
@@ -370,7 +374,7 @@ async fn update_refusals_leave_the_vm_unchanged() {
         ("vpsname", "no"),
     ] {
         let r = conn
-            .invoke("vm_update", &[("vpsid", "1"), ("disk", "99"), (key, value)])
+            .call_kv("vm_update", &[("vpsid", "1"), ("disk", "99"), (key, value)])
             .await;
         assert!(r.is_err(), "{key}={value}");
         assert_eq!(conn.vm(1).await.unwrap(), before, "{key}={value}");
@@ -388,14 +392,14 @@ async fn shareip_takes_the_address_from_a_shared_block() {
     let (_sim, _srv, conn) = sandbox().await;
     let mut p = create_params("1002", "3", "natvm0001");
     p.push(("shareip", "1"));
-    let v = conn.invoke("vm_create", &p).await.unwrap();
+    let v = conn.call_kv("vm_create", &p).await.unwrap();
     let ip = fields(&v)[1].clone();
     assert_eq!(ip, "192.168.80.100");
     let vm = conn.vm(fields(&v)[0].parse().unwrap()).await.unwrap();
     assert_eq!((vm.shareip, vm.ip.as_str()), (1, "192.168.80.100"));
     // Without shareip the dedicated block is used.
     let v = conn
-        .invoke("vm_create", &create_params("1002", "3", "pubvm0001"))
+        .call_kv("vm_create", &create_params("1002", "3", "pubvm0001"))
         .await
         .unwrap();
     assert!(fields(&v)[1].starts_with("45.119.80."));

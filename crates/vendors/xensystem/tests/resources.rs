@@ -12,12 +12,12 @@ async fn groups_servers_and_templates() {
     assert_eq!(groups.len(), 2);
     assert_eq!(groups[0].servercount, 2);
     let one = conn
-        .invoke("server_groups", &[("groupid", "2")])
+        .call_kv("server_groups", &[("groupid", "2")])
         .await
         .unwrap();
     assert_eq!(one[0]["groupname"], "香港-CN2");
     assert!(matches!(
-        conn.invoke("server_groups", &[("groupid", "9")]).await,
+        conn.call_kv("server_groups", &[("groupid", "9")]).await,
         Err(Error::NotFound { .. })
     ));
 
@@ -28,7 +28,7 @@ async fn groups_servers_and_templates() {
         vec![1, 2]
     );
     let v = conn
-        .invoke(
+        .call_kv(
             "server_info",
             &[
                 ("serverid", "0"),
@@ -47,7 +47,7 @@ async fn groups_servers_and_templates() {
     let hk = conn.os_templates(3).await.unwrap();
     assert_eq!(hk.iter().map(|t| t.osid).collect::<Vec<_>>(), vec![1, 2, 4]);
     let v = conn
-        .invoke(
+        .call_kv(
             "server_os_templates",
             &[("serverid", "1"), ("osids", "2,4")],
         )
@@ -55,16 +55,16 @@ async fn groups_servers_and_templates() {
         .unwrap();
     assert_eq!(v.as_array().unwrap().len(), 2);
     let v = conn
-        .invoke("server_os_templates", &[("serverid", "1"), ("osid", "4")])
+        .call_kv("server_os_templates", &[("serverid", "1"), ("osid", "4")])
         .await
         .unwrap();
     assert_eq!(v[0]["version"], 1);
 }
 
-async fn create_vm_on(conn: &idcgate_xensystem::XenSystemConnection, serverid: i64) -> i64 {
+async fn create_vm_on(conn: &idcgate_xensystem::XensystemClient, serverid: i64) -> i64 {
     let sid = serverid.to_string();
     let v = conn
-        .invoke("vm_create", &create_params("1002", &sid, "extra0001"))
+        .call_kv("vm_create", &create_params("1002", &sid, "extra0001"))
         .await
         .unwrap();
     fields(&v)[0].parse().unwrap()
@@ -82,12 +82,12 @@ async fn ip_blocks_and_lists_track_usage() {
     );
     assert_eq!(blocks[1].shared, 1);
     let by_ip = conn
-        .invoke("ip_blocks", &[("serverid", "3"), ("ip", "192.168.80.105")])
+        .call_kv("ip_blocks", &[("serverid", "3"), ("ip", "192.168.80.105")])
         .await
         .unwrap();
     assert_eq!(by_ip[0]["blockid"], blocks[1].blockid);
     let by_id = conn
-        .invoke(
+        .call_kv(
             "ip_blocks",
             &[
                 ("serverid", "3"),
@@ -98,7 +98,7 @@ async fn ip_blocks_and_lists_track_usage() {
         .unwrap();
     assert_eq!(by_id.as_array().unwrap().len(), 1);
 
-    let all = conn.invoke("ip_list", &[("serverid", "3")]).await.unwrap();
+    let all = conn.call_kv("ip_list", &[("serverid", "3")]).await.unwrap();
     assert_eq!(all.as_array().unwrap().len(), 42);
     let free = conn.free_ips(3).await.unwrap();
     assert_eq!(free.len(), 40);
@@ -106,11 +106,11 @@ async fn ip_blocks_and_lists_track_usage() {
     assert_eq!(conn.free_ips(3).await.unwrap().len(), 39);
     assert_eq!(conn.ip_blocks(3).await.unwrap()[0].freecount, 18);
     let mine = conn
-        .invoke("ip_list", &[("vpsid", &id.to_string())])
+        .call_kv("ip_list", &[("vpsid", &id.to_string())])
         .await
         .unwrap();
     assert_eq!(mine[0]["ip"], free[0].ip.as_str());
     let ipid = mine[0]["ipid"].to_string();
-    let one = conn.invoke("ip_list", &[("ipid", &ipid)]).await.unwrap();
+    let one = conn.call_kv("ip_list", &[("ipid", &ipid)]).await.unwrap();
     assert_eq!(one[0]["vpsid"], id);
 }

@@ -9,7 +9,9 @@ use idcgate_xensystem::Sim;
 async fn snapshot_round_trip_keeps_vms_users_and_addresses() {
     let (sim, _srv, conn) = sandbox().await;
     let (id, ip) = create_vm(&conn, "persist01", &[]).await;
-    conn.invoke("vm_shutdown", &[("vpsid", "1")]).await.unwrap();
+    conn.call_kv("vm_shutdown", &[("vpsid", "1")])
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("xs.json");
     sim.save_snapshot(&path).unwrap();

@@ -13,12 +13,12 @@ fn upstream_msg(e: &Error) -> &str {
 }
 
 async fn add(
-    conn: &idcgate_xensystem::XenSystemConnection,
+    conn: &idcgate_xensystem::XensystemClient,
     userid: &str,
     username: &str,
     password: &str,
 ) -> Result<Vec<String>, Error> {
-    conn.invoke(
+    conn.call_kv(
         "user_add",
         &[
             ("userid", userid),
@@ -69,7 +69,7 @@ async fn authentication_follows_user_status_and_records_login_ip() {
     let (_sim, _srv, conn) = sandbox().await;
     add(&conn, "2001", "carol2026", "secret1").await.unwrap();
     let v = conn
-        .invoke(
+        .call_kv(
             "user_authentication",
             &[
                 ("username", "carol2026"),
@@ -83,7 +83,7 @@ async fn authentication_follows_user_status_and_records_login_ip() {
     assert_eq!(conn.user_info(2001).await.unwrap().login_ip, "1.2.3.4");
     // By e-mail works too.
     let v = conn
-        .invoke(
+        .call_kv(
             "user_authentication",
             &[("username", "t@example.cn"), ("password", "secret1")],
         )
@@ -91,7 +91,7 @@ async fn authentication_follows_user_status_and_records_login_ip() {
         .unwrap();
     assert_eq!(fields(&v), vec!["2001"]);
     let err = conn
-        .invoke(
+        .call_kv(
             "user_authentication",
             &[("username", "carol2026"), ("password", "wrong1")],
         )
@@ -100,14 +100,14 @@ async fn authentication_follows_user_status_and_records_login_ip() {
     assert!(upstream_msg(&err).contains("密码错误"));
 
     for (status, word) in [("1", "锁定"), ("2", "禁用")] {
-        conn.invoke(
+        conn.call_kv(
             "user_update",
             &[("id", "3"), ("userid", "2001"), ("ustatus", status)],
         )
         .await
         .unwrap();
         let err = conn
-            .invoke(
+            .call_kv(
                 "user_authentication",
                 &[("username", "carol2026"), ("password", "secret1")],
             )
@@ -115,14 +115,14 @@ async fn authentication_follows_user_status_and_records_login_ip() {
             .unwrap_err();
         assert!(upstream_msg(&err).contains(word), "{err:?}");
     }
-    conn.invoke(
+    conn.call_kv(
         "user_update",
         &[("id", "3"), ("userid", "2001"), ("ustatus", "0")],
     )
     .await
     .unwrap();
     assert!(conn
-        .invoke(
+        .call_kv(
             "user_authentication",
             &[("username", "carol2026"), ("password", "secret1")]
         )
@@ -135,7 +135,7 @@ async fn locked_users_keys_stop_working() {
     let (sim, srv, conn) = sandbox().await;
     let alice = user_conn(&sim, &srv, "alice2024");
     assert!(alice.user_info(ALICE).await.is_ok());
-    conn.invoke(
+    conn.call_kv(
         "user_update",
         &[("id", "1"), ("userid", "1001"), ("ustatus", "1")],
     )
@@ -152,14 +152,14 @@ async fn user_update_changes_profile_and_password_with_checks() {
     let (sim, srv, conn) = sandbox().await;
     // id and userid must name the same row.
     assert!(matches!(
-        conn.invoke(
+        conn.call_kv(
             "user_update",
             &[("id", "2"), ("userid", "1001"), ("name", "x")]
         )
         .await,
         Err(Error::NotFound { .. })
     ));
-    conn.invoke(
+    conn.call_kv(
         "user_update",
         &[
             ("id", "1"),
@@ -177,7 +177,7 @@ async fn user_update_changes_profile_and_password_with_checks() {
     );
 
     let err = conn
-        .invoke(
+        .call_kv(
             "user_update",
             &[
                 ("id", "1"),
@@ -192,7 +192,7 @@ async fn user_update_changes_profile_and_password_with_checks() {
     // User level must prove the old password.
     let alice = user_conn(&sim, &srv, "alice2024");
     let err = alice
-        .invoke(
+        .call_kv(
             "user_update",
             &[
                 ("id", "1"),
@@ -206,7 +206,7 @@ async fn user_update_changes_profile_and_password_with_checks() {
         .unwrap_err();
     assert!(upstream_msg(&err).contains("原密码错误"));
     alice
-        .invoke(
+        .call_kv(
             "user_update",
             &[
                 ("id", "1"),
@@ -219,7 +219,7 @@ async fn user_update_changes_profile_and_password_with_checks() {
         .await
         .unwrap();
     let v = conn
-        .invoke(
+        .call_kv(
             "user_authentication",
             &[("username", "alice2024"), ("password", "newpass1")],
         )
@@ -228,7 +228,7 @@ async fn user_update_changes_profile_and_password_with_checks() {
     assert_eq!(fields(&v), vec!["1001"]);
     // User level cannot unlock or re-rank itself.
     alice
-        .invoke(
+        .call_kv(
             "user_update",
             &[("id", "1"), ("userid", "1001"), ("utype", "9")],
         )
@@ -246,7 +246,7 @@ async fn sys_config_and_verification_codes() {
         (1, "0,1,2,3,4,5,6")
     );
     assert!(sim.sent_verification_code(ALICE).is_none());
-    conn.invoke(
+    conn.call_kv(
         "user_send_verification_code",
         &[("userid", "1001"), ("type", "2")],
     )
@@ -257,19 +257,19 @@ async fn sys_config_and_verification_codes() {
     // Using the code spends it...
     let alice = user_conn(&sim, &srv, "alice2024");
     alice
-        .invoke("vm_resetps", &[("vpsid", "1"), ("vcode", &first)])
+        .call_kv("vm_resetps", &[("vpsid", "1"), ("vcode", &first)])
         .await
         .unwrap();
     assert!(sim.sent_verification_code(ALICE).is_none());
     // ...and at user level the command addresses the caller without userid.
     alice
-        .invoke("user_send_verification_code", &[])
+        .call_kv("user_send_verification_code", &[])
         .await
         .unwrap();
     assert!(sim.sent_verification_code(ALICE).is_some());
     assert!(sim.sent_verification_code(BOB).is_none());
     assert!(matches!(
-        conn.invoke("user_send_verification_code", &[]).await,
+        conn.call_kv("user_send_verification_code", &[]).await,
         Err(Error::InvalidInput { ref field, .. }) if field == "userid"
     ));
 }
@@ -278,13 +278,13 @@ async fn sys_config_and_verification_codes() {
 async fn user_delete_refuses_owners_of_vms_and_removes_others() {
     let (_sim, _srv, conn) = sandbox().await;
     let err = conn
-        .invoke("user_delete", &[("userid", "1001")])
+        .call_kv("user_delete", &[("userid", "1001")])
         .await
         .unwrap_err();
     assert!(upstream_msg(&err).contains("主机"));
     assert!(conn.user_info(ALICE).await.is_ok());
     add(&conn, "2001", "carol2026", "secret1").await.unwrap();
-    conn.invoke("user_delete", &[("userid", "2001")])
+    conn.call_kv("user_delete", &[("userid", "2001")])
         .await
         .unwrap();
     assert!(matches!(
@@ -313,12 +313,12 @@ async fn a_refused_user_update_changes_nothing() {
         ];
         p.retain(|(k, _)| *k != key);
         p.push((key, value));
-        let err = conn.invoke("user_update", &p).await.unwrap_err();
+        let err = conn.call_kv("user_update", &p).await.unwrap_err();
         assert!(matches!(err, Error::Upstream { .. }), "{key}: {err:?}");
         assert_eq!(conn.user_info(ALICE).await.unwrap(), before, "{key}");
     }
     // The old password still logs in.
-    conn.invoke(
+    conn.call_kv(
         "user_authentication",
         &[("username", "alice2024"), ("password", "alice@2024")],
     )
@@ -326,14 +326,14 @@ async fn a_refused_user_update_changes_nothing() {
     .unwrap();
     // The document's `vcunt` and the real column name both set the VPS count.
     for key in ["vcunt", "vcount"] {
-        conn.invoke(
+        conn.call_kv(
             "user_update",
             &[("id", "1"), ("userid", "1001"), (key, "7")],
         )
         .await
         .unwrap();
         assert_eq!(conn.user_info(ALICE).await.unwrap().vcount, 7);
-        conn.invoke(
+        conn.call_kv(
             "user_update",
             &[("id", "1"), ("userid", "1001"), (key, "0")],
         )

@@ -3,7 +3,7 @@
 use idcgate_core::{Credentials, UpstreamAccount, Vendor};
 use idcgate_wire::sim::{serve, SimServer};
 use idcgate_wire::{Simulator, WireConfig};
-use idcgate_xensystem::{Sim, XenSystemConnection};
+use idcgate_xensystem::{Sim, XensystemClient};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -35,8 +35,8 @@ pub fn wire(timeout: Duration) -> WireConfig {
     cfg
 }
 
-pub fn connect_with(srv: &SimServer, creds: &[(String, String)]) -> XenSystemConnection {
-    XenSystemConnection::new(
+pub fn connect_with(srv: &SimServer, creds: &[(String, String)]) -> XensystemClient {
+    XensystemClient::new(
         &account(&srv.base_url(), creds),
         &wire(Duration::from_secs(10)),
     )
@@ -44,14 +44,14 @@ pub fn connect_with(srv: &SimServer, creds: &[(String, String)]) -> XenSystemCon
 }
 
 /// A sandbox panel, its server and a system-level connection.
-pub async fn sandbox() -> (Sim, SimServer, XenSystemConnection) {
+pub async fn sandbox() -> (Sim, SimServer, XensystemClient) {
     let sim = Sim::sandbox();
     let srv = start(&sim).await;
     let conn = connect_with(&srv, &sim.sandbox_credentials());
     (sim, srv, conn)
 }
 
-pub fn user_conn(sim: &Sim, srv: &SimServer, username: &str) -> XenSystemConnection {
+pub fn user_conn(sim: &Sim, srv: &SimServer, username: &str) -> XensystemClient {
     connect_with(srv, &sim.user_credentials(username).unwrap())
 }
 
@@ -85,21 +85,21 @@ pub fn create_params<'a>(
 
 /// Creates a VM for alice on server 1 and returns (vpsid, ip).
 pub async fn create_vm(
-    conn: &XenSystemConnection,
+    conn: &XensystemClient,
     name: &str,
     extra: &[(&str, &str)],
 ) -> (i64, String) {
     let mut p = create_params("1001", "1", name);
     p.extend_from_slice(extra);
-    let v = conn.invoke("vm_create", &p).await.unwrap();
+    let v = conn.call_kv("vm_create", &p).await.unwrap();
     let f = fields(&v);
     (f[0].parse().unwrap(), f[1].clone())
 }
 
 /// The VM's uptime in seconds as vm_state reports it.
-pub async fn uptime(conn: &XenSystemConnection, vpsid: i64) -> i64 {
+pub async fn uptime(conn: &XensystemClient, vpsid: i64) -> i64 {
     let v = conn
-        .invoke("vm_state", &[("vpsid", &vpsid.to_string())])
+        .call_kv("vm_state", &[("vpsid", &vpsid.to_string())])
         .await
         .unwrap();
     v["data"]["uptime"].as_i64().unwrap()

@@ -1,0 +1,88 @@
+//! The panel's refusals. XenSystem has a single error code: every failure is `-1 <text>`
+//! (or `-1|<text>`), so the only distinction is the wording. The document gives no
+//! wording at all ("-1 错误提示"); these phrases are the panel's as the simulator speaks
+//! them, matched as text. First match wins, so the order matters: an authentication
+//! or parameter message that also says `不存在` is about the credentials or the field.
+
+use idcgate_core::error::{ErrorTable, RefusalKind, VendorCode};
+
+/// The panel's one failure code, the `-1` its refusals start with.
+pub const FAILURE: &str = "-1";
+
+/// The wording that opens a parameter refusal, followed by the field's name:
+/// `参数 vpsid 不能为空`.
+pub const PARAM_PREFIX: &str = "参数 ";
+
+pub static ERRORS: ErrorTable = ErrorTable::new(
+    "xensystem",
+    &[
+        // Wrong panel id / key, unknown user, locked or disabled user, bad `identity`.
+        VendorCode::new(
+            FAILURE,
+            RefusalKind::Authentication,
+            "API 验证失败：主控端识别码或系统 API 密钥错误",
+        )
+        .text("API 验证失败"),
+        // A system-only command sent with a user-level key.
+        VendorCode::new(
+            FAILURE,
+            RefusalKind::Authentication,
+            "权限不足：该指令仅限系统级接口使用",
+        )
+        .text("权限不足"),
+        // Missing, malformed or out-of-range parameter; the client reads the field's name
+        // from the message (`Refusal::field`), `params` when it names none.
+        VendorCode::new(FAILURE, RefusalKind::InvalidInput, "参数 vpsid 不能为空")
+            .text(PARAM_PREFIX),
+        // A VM, user, server, group, template, address, backup set, task... the caller
+        // cannot see (user-level keys see other users' objects as absent).
+        VendorCode::new(FAILURE, RefusalKind::NotFound, "主机 1 不存在").text("不存在"),
+        // Everything else (quotas, state, verification codes, business rules) is kept as
+        // `Upstream { code: "-1", message }` with the panel's text verbatim.
+        VendorCode::new(FAILURE, RefusalKind::Other, "错误提示"),
+    ],
+);
+
+/// The field a parameter refusal names (`参数 vpsid 不能为空` → `vpsid`), if it names one.
+pub(crate) fn field_of(message: &str) -> Option<&str> {
+    message
+        .strip_prefix(PARAM_PREFIX)?
+        .split_whitespace()
+        .next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use idcgate_core::Error;
+
+    fn classify(message: &str) -> Error {
+        ERRORS.error(FAILURE, message, field_of(message))
+    }
+
+    #[test]
+    fn wording_classifies() {
+        assert_eq!(
+            classify("API 验证失败：用户已被锁定").kind(),
+            "authentication"
+        );
+        assert_eq!(
+            classify("权限不足：该指令仅限系统级接口使用").kind(),
+            "authentication"
+        );
+        assert!(matches!(
+            classify("参数 cmd_params.serverName 不能为空"),
+            Error::InvalidInput { ref field, .. } if field == "cmd_params.serverName"
+        ));
+        assert!(matches!(
+            classify("参数 "),
+            Error::InvalidInput { ref field, .. } if field == "params"
+        ));
+        assert_eq!(classify("备份集 9 不存在").kind(), "not_found");
+        assert_eq!(
+            classify("验证码错误或已过期"),
+            Error::upstream("xensystem", "-1", "验证码错误或已过期")
+        );
+        assert_eq!(ERRORS.entry(FAILURE).kind, RefusalKind::Authentication);
+    }
+}
