@@ -65,6 +65,12 @@ pub trait Protocol: Send + Sync + 'static {
     /// The vendor's error-code table; refusals are classified through it.
     fn errors(&self) -> &'static ErrorTable;
 
+    /// Rewrites a caller's parameters before they are checked against the spec (Zonkvm
+    /// takes flat `content.cpu=4` and folds it into the one JSON field the spec requires).
+    fn prepare(&self, _action: &ActionSpec, params: Params) -> Result<Params> {
+        Ok(params)
+    }
+
     /// Refuses a call before anything is sent (DNSPod halts credentials after an
     /// authentication failure), or checks what the spec cannot say (West's GBK-only text).
     fn admit(&self, _action: &ActionSpec, _args: &Args<'_>) -> Result<()> {
@@ -127,15 +133,13 @@ impl<P: Protocol> Exchange<P> {
     /// Runs an implemented action by id or short name with the caller's parameters.
     pub async fn call(&self, action: &str, params: &Params) -> Result<Value> {
         let spec = self.protocol.spec().require(action)?;
-        let args = spec.bind(params)?;
-        self.run(&args).await
+        let params = self.protocol.prepare(spec, params.clone())?;
+        self.run(&spec.bind(&params)?).await
     }
 
     /// `call` for typed callers: `&[("domain", "x.com")]`.
     pub async fn call_kv(&self, action: &str, params: &[(&str, &str)]) -> Result<Value> {
-        let spec = self.protocol.spec().require(action)?;
-        let args = spec.bind(params)?;
-        self.run(&args).await
+        self.call_kv_as(action, params, Ok).await
     }
 
     /// `call_kv` whose payload must have a shape: `read` extracts what the caller needs,
@@ -149,8 +153,25 @@ impl<P: Protocol> Exchange<P> {
         read: impl Fn(Value) -> std::result::Result<T, String>,
     ) -> Result<T> {
         let spec = self.protocol.spec().require(action)?;
-        let args = spec.bind(params)?;
-        self.run_as(&args, read).await
+        let params = self.protocol.prepare(spec, owned(params))?;
+        self.run_as(&spec.bind(&params)?, read).await
+    }
+
+    /// A write the upstream accepted whose result a follow-up read could not confirm
+    /// (a server was ordered; reading it back failed): the outcome is not known until
+    /// something reads the upstream again, so it is neither success nor failure.
+    pub fn unconfirmed(&self, action: &str, message: impl Into<String>) -> Error {
+        let vendor = self.protocol.vendor();
+        let action = self
+            .protocol
+            .spec()
+            .find(action)
+            .map_or_else(|| format!("{vendor}:{action}"), |a| a.id.clone());
+        Error::UnknownOutcome {
+            vendor: vendor.to_string(),
+            action,
+            message: self.http.redactor().redact(&message.into()),
+        }
     }
 
     /// Runs bound arguments: the retry and outcome policy, once for every vendor.
@@ -227,6 +248,13 @@ impl<P: Protocol> Exchange<P> {
     }
 }
 
+fn owned(params: &[(&str, &str)]) -> Params {
+    params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 /// A request that produced no answer we can read.
 #[derive(Debug, Clone)]
 pub struct Failure {
@@ -241,10 +269,20 @@ pub struct Failure {
 ///
 /// ```ignore
 /// idcgate_wire::impl_connection!(WestClient, exchange, [registrar, dns, compute]);
+/// // a client that does something above the exchange on raw calls (DNSPod's no-op skip):
+/// idcgate_wire::impl_connection!(DnspodClient, exchange, call = call, [dns, billing]);
 /// ```
 #[macro_export]
 macro_rules! impl_connection {
     ($client:ty, $exchange:ident, [$($cap:ident),* $(,)?]) => {
+        $crate::impl_connection!(@impl $client, $exchange,
+            |this: &$client, action, params| this.$exchange.call(action, params), [$($cap),*]);
+    };
+    ($client:ty, $exchange:ident, call = $call:ident, [$($cap:ident),* $(,)?]) => {
+        $crate::impl_connection!(@impl $client, $exchange,
+            |this: &$client, action, params| this.$call(action, params), [$($cap),*]);
+    };
+    (@impl $client:ty, $exchange:ident, |$this:ident : &$t:ty, $action:ident, $params:ident| $body:expr, [$($cap:ident),*]) => {
         #[async_trait::async_trait]
         impl idcgate_core::Connection for $client {
             fn vendor(&self) -> idcgate_core::Vendor {
@@ -255,10 +293,11 @@ macro_rules! impl_connection {
             }
             async fn call(
                 &self,
-                action: &str,
-                params: &idcgate_core::capability::Params,
+                $action: &str,
+                $params: &idcgate_core::capability::Params,
             ) -> idcgate_core::Result<serde_json::Value> {
-                self.$exchange.call(action, params).await
+                let $this = self;
+                $body.await
             }
             $($crate::impl_connection!(@cap $cap);)*
         }

@@ -235,13 +235,12 @@ impl ZonkvmClient {
         let action = format!("create_order#create_{family}");
         let created = self.call_kv_as(&action, &params, created_id).await?;
         let id = format!("{family}_{created}");
-        self.get_server(&id)
-            .await
-            .map_err(|e| Error::UnknownOutcome {
-                vendor: "zonkvm".into(),
-                action: format!("zonkvm:{action}"),
-                message: format!("order {id} was created; reading it back failed: {e}"),
-            })
+        self.get_server(&id).await.map_err(|e| {
+            self.exchange.unconfirmed(
+                &action,
+                format!("order {id} was created; reading it back failed: {e}"),
+            )
+        })
     }
 }
 

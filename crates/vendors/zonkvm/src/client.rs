@@ -81,6 +81,13 @@ impl Protocol for ZonkvmProtocol {
         ))
     }
 
+    /// Flat sub-fields of a JSON parameter (`content.cpu=4`) are folded into that
+    /// parameter before the spec checks the call: `content` is required, and a caller
+    /// may give only its sub-fields.
+    fn prepare(&self, action: &ActionSpec, params: Params) -> Result<Params> {
+        fold_json_params(action, &params)
+    }
+
     fn decode(&self, _action: &ActionSpec, response: &WireResponse) -> Decoded {
         codec::decode(response.status, &response.body)
     }
@@ -91,50 +98,9 @@ impl Protocol for ZonkvmProtocol {
     }
 }
 
-/// The shared call path with the one step it has no hook for: flat sub-fields of a JSON
-/// parameter (`content.cpu=4`) are folded into that parameter before the spec checks the
-/// call, since `content` is required and a caller may give only its sub-fields.
-/// Everything else — checks, retries, outcomes — is the [`Exchange`]'s.
-pub struct ZonkvmExchange {
-    inner: Exchange<ZonkvmProtocol>,
-}
-
-impl ZonkvmExchange {
-    pub fn protocol(&self) -> &ZonkvmProtocol {
-        self.inner.protocol()
-    }
-
-    /// `Connection::call`: any implemented action by id or short name.
-    pub async fn call(&self, action: &str, params: &Params) -> Result<Value> {
-        let borrowed: Vec<(&str, &str)> = params
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        self.call_kv(action, &borrowed).await
-    }
-
-    pub async fn call_kv(&self, action: &str, params: &[(&str, &str)]) -> Result<Value> {
-        self.call_kv_as(action, params, Ok).await
-    }
-
-    /// [`Exchange::call_kv_as`] after folding: an answer `read` cannot use is retried
-    /// (read) or an unknown outcome (write).
-    pub async fn call_kv_as<T>(
-        &self,
-        action: &str,
-        params: &[(&str, &str)],
-        read: impl Fn(Value) -> std::result::Result<T, String>,
-    ) -> Result<T> {
-        let action = spec().require(action)?;
-        let folded = fold_json_params(action, params)?;
-        let args = action.bind(&folded)?;
-        self.inner.run_as(&args, read).await
-    }
-}
-
 /// An authenticated handle on one Zonkvm reseller account.
 pub struct ZonkvmClient {
-    exchange: ZonkvmExchange,
+    pub(crate) exchange: Exchange<ZonkvmProtocol>,
 }
 
 impl std::fmt::Debug for ZonkvmClient {
@@ -161,9 +127,7 @@ impl ZonkvmClient {
             appkey,
         };
         Ok(ZonkvmClient {
-            exchange: ZonkvmExchange {
-                inner: Exchange::new(protocol, http, cfg.read_retries),
-            },
+            exchange: Exchange::new(protocol, http, cfg.read_retries),
         })
     }
 
@@ -275,7 +239,10 @@ fn multipart(url: String, pairs: &[(&str, &str)]) -> WireRequest {
 /// sends `content`, `post`, `proxyData` as one JSON object each). A `parent` given as
 /// JSON text is the base; flat children override its keys. Children typed `int` in the
 /// spec become JSON numbers, `json` ones nested JSON, the rest strings.
-fn fold_json_params(action: &ActionSpec, params: &[(&str, &str)]) -> Result<Vec<(String, String)>> {
+fn fold_json_params<K: AsRef<str>, V: AsRef<str>>(
+    action: &ActionSpec,
+    params: &[(K, V)],
+) -> Result<Params> {
     let is_json = |name: &str| {
         action
             .param(name)
@@ -284,6 +251,7 @@ fn fold_json_params(action: &ActionSpec, params: &[(&str, &str)]) -> Result<Vec<
     let mut out: Vec<(String, String)> = Vec::new();
     let mut folded: Vec<(String, Map<String, Value>)> = Vec::new();
     for (k, v) in params {
+        let (k, v) = (k.as_ref(), v.as_ref());
         let Some((parent, child)) = k.split_once('.').filter(|(p, _)| is_json(p)) else {
             out.push((k.to_string(), v.to_string()));
             continue;
@@ -293,9 +261,9 @@ fn fold_json_params(action: &ActionSpec, params: &[(&str, &str)]) -> Result<Vec<
                 .trim()
                 .parse::<i64>()
                 .map(Value::from)
-                .map_err(|_| Error::invalid(*k, format!("{k} must be an integer")))?,
+                .map_err(|_| Error::invalid(k, format!("{k} must be an integer")))?,
             Some(ParamType::Json) => serde_json::from_str(v)
-                .map_err(|e| Error::invalid(*k, format!("{k} must be JSON: {e}")))?,
+                .map_err(|e| Error::invalid(k, format!("{k} must be JSON: {e}")))?,
             _ => Value::String(v.to_string()),
         };
         match folded.iter_mut().find(|(p, _)| p == parent) {
