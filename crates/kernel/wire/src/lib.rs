@@ -2,7 +2,8 @@
 //!
 //! Owns: form encoding in GBK or UTF-8, the HTTP client (User-Agent, timeouts, per-account
 //! rate limits, retries for reads only, unknown-outcome mapping for writes), secret
-//! redaction, and the simulators' fault-injection layer and server helpers.
+//! redaction, and the simulators' host (state, clock, decoding, dispatch, rollback),
+//! fault-injection layer and server helpers.
 //!
 //! Must not know: any particular vendor's actions, envelopes or field names; storage.
 
@@ -18,4 +19,4 @@ pub use charset::Charset;
 pub use client::{HttpClient, WireConfig, WireRequest, WireResponse};
 pub use fault::{FaultConfig, FaultHandle};
 pub use redact::Redactor;
-pub use sim::{SimServer, Simulator};
+pub use sim::{Host, SimServer, SimVendor, Simulator};
