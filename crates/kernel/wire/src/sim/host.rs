@@ -139,6 +139,21 @@ pub struct Incoming {
 }
 
 impl Incoming {
+    /// A request made in-process (seeding through the real pipeline, unit tests): the
+    /// fields arrive as a decoded body, with no query, headers or peer.
+    pub fn new(method: Method, path: &str, fields: Vec<(String, String)>) -> Self {
+        Incoming {
+            method,
+            path: path.to_string(),
+            headers: HeaderMap::new(),
+            client_ip: None,
+            query: Vec::new(),
+            body_fields: fields.clone(),
+            fields,
+            body: Bytes::new(),
+        }
+    }
+
     pub fn method(&self) -> &Method {
         &self.method
     }
