@@ -83,7 +83,7 @@ impl SimVendor for Toy {
     fn resolve(_: &mut Counter, req: &Incoming) -> Result<Route<Self>, Refusal<String>> {
         match req.get("op") {
             None => Err(Refusal::Fail("no op".into())),
-            Some("secret") => Err(Refusal::Answer(StatusCode::NOT_FOUND.into_response())),
+            Some("secret") => Err(Refusal::answer(StatusCode::NOT_FOUND)),
             Some(op) => Self::spec()
                 .find(op)
                 .filter(|a| a.implemented)

@@ -12,7 +12,7 @@ use crate::form;
 use axum::body::{to_bytes, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, Method};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
 use axum::Router;
 use idcgate_core::spec::{ActionKind, ActionSpec, VendorSpec};
@@ -63,8 +63,15 @@ pub enum FieldOrder {
 pub enum Refusal<F> {
     /// The vendor's failure, rendered by [`SimVendor::render`] like a handler's.
     Fail(F),
-    /// An answer outside the vendor's envelope (an unknown page's 404, ...).
-    Answer(Response),
+    /// An answer outside the vendor's envelope (an unknown page's 404, ...); boxed
+    /// because a response is large and refusals travel through `Result`s.
+    Answer(Box<Response>),
+}
+
+impl<F> Refusal<F> {
+    pub fn answer(resp: impl IntoResponse) -> Self {
+        Refusal::Answer(Box::new(resp.into_response()))
+    }
 }
 
 /// The action a request resolved to, and what the resolver learnt on the way (who is
@@ -415,7 +422,7 @@ fn render_refusal<V: SimVendor>(
     refusal: Refusal<V::Fail>,
 ) -> Response {
     match refusal {
-        Refusal::Answer(resp) => resp,
+        Refusal::Answer(resp) => *resp,
         Refusal::Fail(fail) => V::render(
             st,
             req,
@@ -491,6 +498,8 @@ async fn endpoint<V: SimVendor>(State(host): State<Host<V>>, req: Request) -> Re
     // A body that cannot be read whole (too large, or the sender gave up) is answered
     // as too large; treating it as an empty form would answer a different question.
     let Ok(body) = to_bytes(body, V::MAX_BODY).await else {
+        // The query still says how to answer (format, language) where a vendor reads it.
+        incoming.fields = merge(V::FIELD_ORDER, &incoming.method, &incoming.query, &[]);
         let mut st = host.lock();
         return render_refusal::<V>(&mut st, &incoming, V::oversize());
     };

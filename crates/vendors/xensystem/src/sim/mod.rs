@@ -78,7 +78,7 @@ impl SimVendor for Xen {
                 st.tick();
                 handlers::resolve_js(req).map_err(Refusal::Fail)
             }
-            _ => Err(Refusal::Answer(text(
+            _ => Err(Refusal::answer(text(
                 StatusCode::NOT_FOUND,
                 "<html><body>404 - File or directory not found.</body></html>".into(),
             ))),
@@ -97,7 +97,7 @@ impl SimVendor for Xen {
     }
 
     fn oversize() -> Refusal<String> {
-        Refusal::Answer(text(
+        Refusal::answer(text(
             StatusCode::PAYLOAD_TOO_LARGE,
             "-1 请求内容过大".into(),
         ))
