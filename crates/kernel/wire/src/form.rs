@@ -1,5 +1,6 @@
-//! `application/x-www-form-urlencoded` in either charset. Values are encoded to bytes in
-//! the charset first, then percent-encoded, which is what GBK upstreams expect.
+//! `application/x-www-form-urlencoded` in either charset, and the one
+//! `multipart/form-data` decoder the simulators share. Values are encoded to bytes in the
+//! charset first, then percent-encoded, which is what GBK upstreams expect.
 
 use crate::charset::{decode_lenient, Charset};
 use percent_encoding::{percent_decode, percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -73,6 +74,171 @@ pub fn get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(key))
         .map(|(_, v)| v.as_str())
+}
+
+/// One part of a `multipart/form-data` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub name: String,
+    pub value: String,
+    /// The `filename` of a file part; `None` for a plain field.
+    pub filename: Option<String>,
+}
+
+/// RFC 2046 caps a boundary at 70 characters; a longer one is refused rather than
+/// searched for (it only makes the delimiter scan slower).
+const MAX_BOUNDARY: usize = 70;
+
+/// The boundary of a `multipart/form-data` Content-Type; `None` for anything else or a
+/// boundary that is empty or longer than RFC 2046 allows.
+pub fn multipart_boundary(content_type: &str) -> Option<String> {
+    let (mime, params) = content_type.split_once(';').unwrap_or((content_type, ""));
+    if !mime.trim().eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    header_params(params)
+        .into_iter()
+        .find(|(k, _)| k == "boundary")
+        .map(|(_, v)| v)
+        .filter(|b| !b.is_empty() && b.len() <= MAX_BOUNDARY)
+}
+
+/// The parts of a multipart body, in order. Names and text values are decoded in the
+/// part's declared charset, else the request's (`declared`), else leniently; a file
+/// part's bytes are data and are kept as lossy UTF-8. Malformed parts are skipped and a
+/// part without its closing delimiter is dropped (a truncated upload must not be stored
+/// as if it were whole); nothing here panics on hostile input.
+pub fn decode_multipart(body: &[u8], boundary: &str, declared: Option<Charset>) -> Vec<Part> {
+    let delim = [b"--", boundary.as_bytes()].concat();
+    if boundary.is_empty() || boundary.len() > MAX_BOUNDARY {
+        return Vec::new();
+    }
+    // A delimiter is a whole line (or the closing `--`): a value may quote the boundary.
+    let starts: Vec<usize> = memchr::memmem::find_iter(body, &delim)
+        .filter(|&at| {
+            let line_start = at == 0 || body[at - 1] == b'\n';
+            let rest = &body[at + delim.len()..];
+            line_start && (rest.starts_with(b"--") || only_padding_then_newline(rest))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for pair in starts.windows(2) {
+        let segment = &body[pair[0] + delim.len()..pair[1]];
+        if segment.starts_with(b"--") {
+            break; // the closing delimiter: the rest is epilogue
+        }
+        if let Some(part) = decode_part(segment, declared) {
+            out.push(part);
+        }
+    }
+    out
+}
+
+/// Whether `rest` is blanks up to a line break (stops at the first other byte, so the
+/// scan over every candidate delimiter stays linear).
+fn only_padding_then_newline(rest: &[u8]) -> bool {
+    for b in rest {
+        match b {
+            b'\n' => return true,
+            b' ' | b'\t' | b'\r' => {}
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// One part: the rest of its delimiter line (transport padding), headers, a blank
+/// line, the content, and the line break that belongs to the next delimiter.
+fn decode_part(segment: &[u8], declared: Option<Charset>) -> Option<Part> {
+    let nl = segment.iter().position(|b| *b == b'\n')?;
+    let content = &segment[nl + 1..];
+    let content = content.strip_suffix(b"\n").unwrap_or(content);
+    let content = content.strip_suffix(b"\r").unwrap_or(content);
+    let (head, value) = split_head(content)?;
+    let head = declared
+        .and_then(|cs| cs.decode(head))
+        .unwrap_or_else(|| decode_lenient(head));
+    let mut name = None;
+    let mut filename = None;
+    let mut charset = declared;
+    for line in head.lines() {
+        let Some((key, rest)) = line.split_once(':') else {
+            continue;
+        };
+        let key = key.trim();
+        if key.eq_ignore_ascii_case("content-disposition") {
+            let params = rest.split_once(';').map_or("", |(_, p)| p);
+            for (k, v) in header_params(params) {
+                match k.as_str() {
+                    "name" => name = Some(v),
+                    "filename" => filename = Some(v),
+                    _ => {}
+                }
+            }
+        } else if key.eq_ignore_ascii_case("content-type") {
+            charset = Charset::from_content_type(rest).or(charset);
+        }
+    }
+    let value = if filename.is_some() {
+        String::from_utf8_lossy(value).into_owned()
+    } else {
+        charset
+            .and_then(|cs| cs.decode(value))
+            .unwrap_or_else(|| decode_lenient(value))
+    };
+    Some(Part {
+        name: name?,
+        value,
+        filename,
+    })
+}
+
+/// Headers and content of a part, split at the first blank line (CRLF or bare LF).
+fn split_head(content: &[u8]) -> Option<(&[u8], &[u8])> {
+    let crlf = memchr::memmem::find(content, b"\r\n\r\n").map(|at| (at, 4));
+    let lf = memchr::memmem::find(content, b"\n\n").map(|at| (at, 2));
+    let (at, len) = match (crlf, lf) {
+        (Some(a), Some(b)) => {
+            if a.0 <= b.0 {
+                a
+            } else {
+                b
+            }
+        }
+        (a, b) => a.or(b)?,
+    };
+    Some((&content[..at], &content[at + len..]))
+}
+
+/// `; key=value; key="quoted; value"` as (lower-case key, value) pairs. A quoted value
+/// runs to the next quote: browsers send backslashes in file names raw, not as escapes.
+fn header_params(s: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while !rest.is_empty() {
+        rest = rest.trim_start_matches(|c: char| c == ';' || c.is_whitespace());
+        let key_end = rest.find(['=', ';']).unwrap_or(rest.len());
+        let key = rest[..key_end].trim().to_ascii_lowercase();
+        rest = &rest[key_end..];
+        let Some(after_eq) = rest.strip_prefix('=') else {
+            continue;
+        };
+        let after_eq = after_eq.trim_start();
+        let value;
+        if let Some(quoted) = after_eq.strip_prefix('"') {
+            let end = quoted.find('"').unwrap_or(quoted.len());
+            value = quoted[..end].to_string();
+            rest = quoted.get(end + 1..).unwrap_or("");
+        } else {
+            let end = after_eq.find(';').unwrap_or(after_eq.len());
+            value = after_eq[..end].trim().to_string();
+            rest = &after_eq[end..];
+        }
+        if !key.is_empty() {
+            out.push((key, value));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -174,5 +340,99 @@ mod tests {
     fn odd_input_does_not_panic() {
         let pairs = decode(b"a&=b&c=%ZZ&d=%E4");
         assert_eq!(pairs.len(), 4);
+    }
+
+    #[test]
+    fn multipart_fields_and_files_are_read() {
+        let body = b"--XYZ\r\nContent-Disposition: form-data; name=\"Action\"\r\n\r\nvm_info\r\n--XYZ\r\nContent-Disposition: form-data; name=\"vpsid\"\r\n\r\n3\r\n--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a;b.txt\"\r\nContent-Type: application/octet-stream\r\n\r\nline1\r\n--XYZ-ish\r\n\xff\r\n--XYZ--\r\nepilogue";
+        let b = multipart_boundary("multipart/form-data; boundary=XYZ").unwrap();
+        let parts = decode_multipart(body, &b, None);
+        let fields: Vec<(&str, &str)> = parts
+            .iter()
+            .map(|p| (p.name.as_str(), p.value.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("Action", "vm_info"),
+                ("vpsid", "3"),
+                ("file", "line1\r\n--XYZ-ish\r\n\u{fffd}")
+            ]
+        );
+        assert_eq!(parts[2].filename.as_deref(), Some("a;b.txt"));
+        assert_eq!(parts[0].filename, None);
+    }
+
+    #[test]
+    fn multipart_boundaries() {
+        assert!(multipart_boundary("application/x-www-form-urlencoded").is_none());
+        assert!(multipart_boundary("multipart/form-datax; boundary=a").is_none());
+        assert_eq!(
+            multipart_boundary("Multipart/Form-Data; boundary=\"XYZ\"; charset=utf-8").as_deref(),
+            Some("XYZ")
+        );
+        assert_eq!(
+            multipart_boundary("multipart/form-data; charset=utf-8; boundary=b0").as_deref(),
+            Some("b0")
+        );
+        assert!(multipart_boundary("multipart/form-data; boundary=").is_none());
+        assert!(multipart_boundary("multipart/form-data").is_none());
+        let long = format!("multipart/form-data; boundary={}", "x".repeat(71));
+        assert!(multipart_boundary(&long).is_none());
+    }
+
+    #[test]
+    fn multipart_edge_cases() {
+        // Bare LF line ends, a declared GBK text part, a part without a name.
+        let mut body = b"preamble\n--b\nContent-Disposition: form-data; name=v\nContent-Type: text/plain; charset=gbk\n\n".to_vec();
+        body.extend(Charset::Gbk.encode("記"));
+        body.extend(b"\n--b\nContent-Disposition: form-data\n\nx\n--b--\n");
+        let parts = decode_multipart(&body, "b", None);
+        assert_eq!(parts.len(), 1);
+        assert_eq!(
+            (parts[0].name.as_str(), parts[0].value.as_str()),
+            ("v", "記")
+        );
+        // A part whose closing delimiter never came is dropped, earlier ones kept.
+        let cut = b"--b\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n--b\r\nContent-Disposition: form-data; name=file; filename=x\r\n\r\npartial";
+        let parts = decode_multipart(cut, "b", None);
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].value, "1");
+        // An empty value and an empty body.
+        let empty = b"--b\r\nContent-Disposition: form-data; name=\"e\"\r\n\r\n\r\n--b--";
+        assert_eq!(decode_multipart(empty, "b", None)[0].value, "");
+        assert!(decode_multipart(b"", "b", None).is_empty());
+        assert!(decode_multipart(b"--b--", "b", None).is_empty());
+    }
+
+    /// Random bytes, random cuts and random splices of a valid body never panic.
+    #[test]
+    fn multipart_survives_hostile_bodies() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let valid: &[u8] = b"--b\r\nContent-Disposition: form-data; name=\"a\"; filename=\"\r\n\r\nv\r\n--b\r\nContent-Disposition: form-data; name=\"c\"\r\n\r\n--b\r\n--b--\r\n";
+        let pool: &[u8] = b"-b\r\n\";=: name\xff\xe4";
+        for _ in 0..3000 {
+            let mut body = valid.to_vec();
+            for _ in 0..rng.gen_range(0..8) {
+                let at = rng.gen_range(0..=body.len());
+                match rng.gen_range(0..3) {
+                    0 => body.insert(at, pool[rng.gen_range(0..pool.len())]),
+                    1 if at < body.len() => {
+                        body.remove(at);
+                    }
+                    _ => body.truncate(at),
+                }
+            }
+            let _ = decode_multipart(&body, "b", None);
+            let _ = decode_multipart(&body, "b", Some(Charset::Gbk));
+        }
+        for _ in 0..500 {
+            let len = rng.gen_range(0..128);
+            let bytes: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
+            let _ = decode_multipart(&bytes, "b", None);
+            let ct = String::from_utf8_lossy(&bytes).into_owned();
+            let _ = multipart_boundary(&format!("multipart/form-data;{ct}"));
+        }
     }
 }

@@ -3,8 +3,8 @@
 //! Owns: form encoding in GBK or UTF-8, the one call path every vendor client runs
 //! through (`exchange`: spec checks, retries for reads only, unknown outcomes for
 //! writes, timing), the HTTP transport (User-Agent, timeouts, per-account rate
-//! limits), secret
-//! redaction, and the simulators' fault-injection layer and server helpers.
+//! limits), secret redaction, and the simulators' host (state, clock, decoding,
+//! dispatch, rollback), fault-injection layer and server helpers.
 //!
 //! Must not know: any particular vendor's actions, envelopes or field names; storage.
 
@@ -22,4 +22,4 @@ pub use client::{HttpClient, WireConfig, WireRequest, WireResponse};
 pub use exchange::{Decoded, Exchange, Protocol, Refusal};
 pub use fault::{FaultConfig, FaultHandle};
 pub use redact::Redactor;
-pub use sim::{SimServer, Simulator};
+pub use sim::{Host, SimServer, SimVendor, Simulator};

@@ -1,14 +1,30 @@
-//! Serving simulators: a vendor crate supplies its API as an axum `Router`; this module
-//! wraps it in fault injection, adds the control endpoint and binds it to a port.
+//! Serving simulators: a vendor crate supplies its API as an axum `Router` (usually
+//! through the shared [`Host`]); this module wraps it in fault injection, adds the
+//! control endpoints and binds it to a port.
+
+mod clock;
+mod host;
+
+pub use clock::{Clock, ClockChange, ClockControl, ClockView};
+pub use host::{
+    Call, FieldOrder, Handler, Host, Incoming, Mount, Outcome, Refusal, Route, SimState, SimVendor,
+};
 
 use crate::fault::{inject, FaultConfig, FaultHandle};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use idcgate_core::Vendor;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Path of the run-time control endpoint (GET shows, PUT replaces the fault config).
 pub const FAULTS_PATH: &str = "/__sim/faults";
+
+/// Path of the clock control endpoint (GET shows, PUT moves: see [`ClockChange`]).
+/// Only simulators with a [`Simulator::clock`] have it.
+pub const CLOCK_PATH: &str = "/__sim/clock";
 
 pub trait Simulator: Send + Sync {
     fn vendor(&self) -> Vendor;
@@ -17,6 +33,10 @@ pub trait Simulator: Send + Sync {
     /// Credentials of the sandbox account the simulator is seeded with, as the names the
     /// vendor's client expects in `Credentials`.
     fn sandbox_credentials(&self) -> Vec<(String, String)>;
+    /// The simulator's clock, steerable through [`CLOCK_PATH`].
+    fn clock(&self) -> Option<Arc<dyn ClockControl>> {
+        None
+    }
 }
 
 pub struct SimServer {
@@ -60,7 +80,33 @@ pub fn app(sim: &dyn Simulator, faults: FaultHandle) -> Router {
             ),
         )
         .with_state(faults);
+    let control = match sim.clock() {
+        Some(clock) => control.merge(clock_routes(clock)),
+        None => control,
+    };
     control.merge(api)
+}
+
+/// The clock endpoint; outside the fault layer, like the faults endpoint, so a test
+/// can always steer time.
+fn clock_routes(clock: Arc<dyn ClockControl>) -> Router {
+    type Clk = State<Arc<dyn ClockControl>>;
+    Router::new()
+        .route(
+            CLOCK_PATH,
+            get(|State(c): Clk| async move { Json(ClockView { now: c.now() }) }).put(
+                |State(c): Clk, Json(change): Json<ClockChange>| async move {
+                    if let Some(now) = change.now {
+                        c.set_now(now);
+                    }
+                    if let Some(secs) = change.advance_secs {
+                        c.advance(Duration::from_secs(secs));
+                    }
+                    Json(ClockView { now: c.now() })
+                },
+            ),
+        )
+        .with_state(clock)
 }
 
 /// Binds `addr` (port 0 = any free port) and serves the simulator in the background.

@@ -2,8 +2,10 @@
 //! command. Handlers answer in the panel's own text formats; an `Err` becomes `-1 <text>`.
 
 use super::state::*;
+use super::Xen;
 use crate::spec::{has_subactions, is_system_only, spec};
 use idcgate_core::spec::ActionSpec;
+use idcgate_wire::sim::{Call, Handler, Incoming, Route};
 use serde_json::{json, Map, Value};
 
 type Answer = Result<String, String>;
@@ -23,20 +25,23 @@ impl Caller {
     }
 }
 
-/// The request's fields (form body merged with the query string).
-pub(crate) struct Req<'a> {
-    pub fields: &'a [(String, String)],
-    pub peer: &'a str,
+/// One resolved request (form body merged with the query string, query first).
+pub(crate) type Req<'a> = Call<'a, Xen>;
+
+/// The panel's readings of a field, with its own error texts. `get` (a trimmed,
+/// non-empty value; names match case-insensitively, as ASP.NET's do) comes from the host.
+trait Fields {
+    fn int(&self, key: &str) -> Result<Option<i64>, String>;
+    fn int_or(&self, key: &str, default: i64) -> Result<i64, String>;
+    fn need_int(&self, key: &str) -> Result<i64, String>;
+    fn need(&self, key: &str) -> Result<&str, String>;
+    /// The caller's address as the panel logs it.
+    fn peer(&self) -> String;
+    /// Who is calling (the public JavaScript API has no caller and no such actions).
+    fn caller(&self) -> Result<Caller, String>;
 }
 
-impl Req<'_> {
-    /// A non-empty value; field names match case-insensitively, as ASP.NET's do.
-    fn get(&self, key: &str) -> Option<&str> {
-        idcgate_wire::form::get(self.fields, key)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    }
-
+impl Fields for Req<'_> {
     fn int(&self, key: &str) -> Result<Option<i64>, String> {
         match self.get(key) {
             None => Ok(None),
@@ -57,6 +62,16 @@ impl Req<'_> {
 
     fn need(&self, key: &str) -> Result<&str, String> {
         self.get(key).ok_or_else(|| format!("参数 {key} 不能为空"))
+    }
+
+    fn peer(&self) -> String {
+        self.client_ip()
+            .map_or_else(|| "127.0.0.1".to_string(), |ip| ip.to_string())
+    }
+
+    fn caller(&self) -> Result<Caller, String> {
+        self.ctx()
+            .ok_or_else(|| "API 验证失败：缺少身份".to_string())
     }
 }
 
@@ -101,26 +116,7 @@ fn remove_one<T>(rows: &mut Vec<T>, hit: impl Fn(&T) -> bool, missing: String) -
     ok()
 }
 
-/// Runs one API request (`process.aspx?c=api`) and returns the body text.
-pub(crate) fn dispatch(st: &mut State, req: &Req<'_>) -> String {
-    st.tick();
-    match run(st, req) {
-        Ok(body) => body,
-        Err(msg) => format!("-1 {msg}"),
-    }
-}
-
-/// Runs one JavaScript API request (`process.aspx?c=jsapi`); it needs no credentials.
-pub(crate) fn dispatch_js(st: &mut State, req: &Req<'_>) -> String {
-    st.tick();
-    match req.get("action") {
-        Some("serverstatus") | Some("api") => serverstatus(st),
-        Some(other) => format!("-1 未知的 API 指令：{other}"),
-        None => "-1 参数 action 不能为空".into(),
-    }
-}
-
-fn authenticate(st: &State, req: &Req<'_>) -> Result<Caller, String> {
+fn authenticate(st: &State, req: &Incoming) -> Result<Caller, String> {
     let name = req.get("api_username").unwrap_or_default();
     let key = req.get("api_key").unwrap_or_default();
     match req.get("identity").unwrap_or("user") {
@@ -155,7 +151,7 @@ fn check_ustatus(user: &User) -> Result<(), String> {
 }
 
 /// Finds the spec row of a command, following `subaction`/`cmds` to the subaction row.
-fn resolve(command: &str, req: &Req<'_>) -> Result<&'static ActionSpec, String> {
+fn resolve(command: &str, req: &Incoming) -> Result<&'static ActionSpec, String> {
     let unknown = || format!("未知的 API 指令：{command}");
     if has_subactions(command) {
         let field = if command == "vm_cmds" {
@@ -163,7 +159,9 @@ fn resolve(command: &str, req: &Req<'_>) -> Result<&'static ActionSpec, String> 
         } else {
             "subaction"
         };
-        let sub = req.need(field)?;
+        let sub = req
+            .get(field)
+            .ok_or_else(|| format!("参数 {field} 不能为空"))?;
         // Subcommand names are case-sensitive (the document says so for vm_cmds).
         return spec()
             .find(&format!("{command}#{sub}"))
@@ -175,9 +173,10 @@ fn resolve(command: &str, req: &Req<'_>) -> Result<&'static ActionSpec, String> 
         .ok_or_else(unknown)
 }
 
-fn run(st: &mut State, req: &Req<'_>) -> Answer {
+/// Resolves one API request (`process.aspx?c=api`): who calls, and which command.
+pub(crate) fn resolve_api(st: &State, req: &Incoming) -> Result<Route<Xen>, String> {
     let caller = authenticate(st, req)?;
-    let raw = req.need("Action")?;
+    let raw = req.get("Action").ok_or("参数 Action 不能为空")?;
     // vps_* is the pre-2015 name of every vm_* command and still accepted.
     let command = match raw.strip_prefix("vps_") {
         Some(rest) => format!("vm_{rest}"),
@@ -187,60 +186,80 @@ fn run(st: &mut State, req: &Req<'_>) -> Answer {
     if is_system_only(action) && caller != Caller::System {
         return Err("权限不足：该指令仅限系统级接口使用".into());
     }
-    let pairs = req.fields.iter().map(|(k, v)| (k.as_str(), v.trim()));
-    if let Err((field, _)) = action.validate(pairs) {
-        return Err(match req.get(&field) {
-            None => format!("参数 {field} 不能为空"),
-            Some(_) => format!("参数 {field} 格式错误"),
-        });
+    Ok(Route {
+        action,
+        ctx: Some(caller),
+    })
+}
+
+/// Resolves one JavaScript API request (`process.aspx?c=jsapi`); it needs no credentials.
+pub(crate) fn resolve_js(req: &Incoming) -> Result<Route<Xen>, String> {
+    match req.get("action") {
+        Some("serverstatus") | Some("api") => Ok(Route {
+            action: spec()
+                .find("serverstatus")
+                .ok_or("未知的 API 指令：serverstatus")?,
+            ctx: None,
+        }),
+        Some(other) => Err(format!("未知的 API 指令：{other}")),
+        None => Err("参数 action 不能为空".into()),
     }
-    match action.name() {
-        "user_add" => user_add(st, req),
-        "user_info" => user_info(st, caller, req),
-        "user_delete" => user_delete(st, req),
-        "user_authentication" => user_authentication(st, caller, req),
-        "user_update" => user_update(st, caller, req),
-        "user_sys_config" => user_sys_config(st, caller, req),
-        "user_send_verification_code" => send_code(st, caller, req),
-        "server_groups" => server_groups(st, req),
-        "server_info" => server_info(st, req),
-        "server_os_templates" => os_templates(st, req),
-        "ip_blocks" => ip_blocks(st, req),
-        "ip_list" => ip_list(st, req),
-        "task_list" => task_list(st, caller, req),
-        "task_progress" => task_progress(st, caller, req),
-        "vm_state" => vm_state(st, caller, req),
+}
+
+/// The handler of a command row.
+pub(crate) fn handler(name: &str) -> Option<Handler<Xen>> {
+    Some(match name {
+        "serverstatus" => |st, _| Ok(serverstatus(st)),
+        "user_add" => user_add,
+        "user_info" => |st, r| user_info(st, r.caller()?, r),
+        "user_delete" => user_delete,
+        "user_authentication" => |st, r| user_authentication(st, r.caller()?, r),
+        "user_update" => |st, r| user_update(st, r.caller()?, r),
+        "user_sys_config" => |st, r| user_sys_config(st, r.caller()?, r),
+        "user_send_verification_code" => |st, r| send_code(st, r.caller()?, r),
+        "server_groups" => server_groups,
+        "server_info" => server_info,
+        "server_os_templates" => os_templates,
+        "ip_blocks" => ip_blocks,
+        "ip_list" => ip_list,
+        "task_list" => |st, r| task_list(st, r.caller()?, r),
+        "task_progress" => |st, r| task_progress(st, r.caller()?, r),
+        "vm_state" => |st, r| vm_state(st, r.caller()?, r),
         "vm_start" | "vm_reboot" | "vm_hreboot" | "vm_shutdown" | "vm_hshutdown" => {
-            power(st, caller, req, action.name())
+            |st, r| power(st, r.caller()?, r, r.action().name())
         }
-        "vm_group_info" => vm_group_info(st, caller, req),
-        "vm_group_info_update" => vm_group_update(st, caller, req),
-        "vm_create" => vm_create(st, req),
-        "vm_info" => vm_info(st, caller, req),
-        "vm_update" => vm_update(st, req),
-        "vm_info_update" => vm_rename(st, caller, req),
-        "vm_reload" => vm_reload(st, caller, req),
-        "vm_resetps" => vm_resetps(st, caller, req),
-        "vm_delete" => vm_delete(st, req),
+        "vm_group_info" => |st, r| vm_group_info(st, r.caller()?, r),
+        "vm_group_info_update" => |st, r| vm_group_update(st, r.caller()?, r),
+        "vm_create" => vm_create,
+        "vm_info" => |st, r| vm_info(st, r.caller()?, r),
+        "vm_update" => vm_update,
+        "vm_info_update" => |st, r| vm_rename(st, r.caller()?, r),
+        "vm_reload" => |st, r| vm_reload(st, r.caller()?, r),
+        "vm_resetps" => |st, r| vm_resetps(st, r.caller()?, r),
+        "vm_delete" => vm_delete,
         "vm_backup#list" | "vm_backup#del" | "vm_backup#revert" | "vm_backup#backup" => {
-            backup(st, caller, req, action.name())
+            |st, r| backup(st, r.caller()?, r, r.action().name())
         }
         "vm_console#state" | "vm_console#enable" | "vm_console#logout" => {
-            console(st, caller, req, action.name())
+            |st, r| console(st, r.caller()?, r, r.action().name())
         }
-        "vm_cd_manage#state" | "vm_cd_manage#change" => cdrom(st, caller, req, action.name()),
-        "vm_vif#plug" | "vm_vif#unplug" | "vm_vif#list" => vif(st, caller, req, action.name()),
-        "vm_setips" => setips(st, caller, req),
+        "vm_cd_manage#state" | "vm_cd_manage#change" => {
+            |st, r| cdrom(st, r.caller()?, r, r.action().name())
+        }
+        "vm_vif#plug" | "vm_vif#unplug" | "vm_vif#list" => {
+            |st, r| vif(st, r.caller()?, r, r.action().name())
+        }
+        "vm_setips" => |st, r| setips(st, r.caller()?, r),
         "vm_portmap#list" | "vm_portmap#add" | "vm_portmap#del" => {
-            portmap(st, caller, req, action.name())
+            |st, r| portmap(st, r.caller()?, r, r.action().name())
         }
         "vm_domain#list" | "vm_domain#add" | "vm_domain#del" => {
-            domain(st, caller, req, action.name())
+            |st, r| domain(st, r.caller()?, r, r.action().name())
         }
-        "vm_stat" => vm_stat(st, caller, req),
-        name if name.starts_with("vm_cmds#") => vm_cmds(st, caller, req, action),
-        other => Err(format!("未知的 API 指令：{other}")),
-    }
+        "vm_stat" => |st, r| vm_stat(st, r.caller()?, r),
+        name if name.starts_with("vm_cmds#") => |st, r| vm_cmds(st, r.caller()?, r, r.action()),
+        _ => return None,
+    })
 }
 
 // ---------------------------------------------------------------- users
@@ -308,7 +327,7 @@ fn user_add(st: &mut State, req: &Req<'_>) -> Answer {
         (u.vcount, u.utype, u.ustatus, u.rvcount) = (vcount, utype, ustatus, rvcount);
         (u.email_verified, u.tel_verified) = (email_verified, tel_verified);
         u.cvdate = req.get("cvdate").unwrap_or_default().to_string();
-        u.reg_ip = req.get("reg_ip").unwrap_or(req.peer).to_string();
+        u.reg_ip = req.get("reg_ip").map_or_else(|| req.peer(), str::to_string);
         u.login_ip = req.get("login_ip").unwrap_or_default().to_string();
     }
     Ok(format!("0|{id}"))
@@ -352,10 +371,11 @@ fn user_authentication(st: &mut State, caller: Caller, req: &Req<'_>) -> Answer 
     let login = req.need("username")?;
     let password = req.need("password")?;
     let ip = match caller {
-        Caller::System => req.get("login_ip").unwrap_or(req.peer),
-        Caller::User { .. } => req.peer,
-    }
-    .to_string();
+        Caller::System => req
+            .get("login_ip")
+            .map_or_else(|| req.peer(), str::to_string),
+        Caller::User { .. } => req.peer(),
+    };
     let user = st
         .users
         .values_mut()

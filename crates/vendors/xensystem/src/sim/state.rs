@@ -1,6 +1,7 @@
 //! The panel's data: users, host servers, templates, addresses, VMs and tasks, plus the
 //! simulator's clock. Everything lives in one `State` behind one mutex.
 
+use idcgate_wire::sim::{Clock, SimState};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -299,8 +300,9 @@ fn bump(x: &mut i64) -> i64 {
 pub(crate) struct State {
     pub panel_id: String,
     pub system_key: String,
-    pub fixed_now: Option<Timestamp>,
-    pub offset: SignedDuration,
+    /// Flattened so snapshots keep their `fixed_now` / `offset` keys.
+    #[serde(flatten)]
+    pub clock: Clock,
     pub task_duration: Duration,
     pub ids: Ids,
     pub users: BTreeMap<i64, User>,
@@ -316,13 +318,22 @@ pub(crate) struct State {
     pub isos: Vec<(String, String)>,
 }
 
+impl SimState for State {
+    fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    fn clock_mut(&mut self) -> &mut Clock {
+        &mut self.clock
+    }
+}
+
 impl State {
     pub fn new(panel_id: &str, system_key: &str) -> Self {
         State {
             panel_id: panel_id.to_string(),
             system_key: system_key.to_string(),
-            fixed_now: None,
-            offset: SignedDuration::ZERO,
+            clock: Clock::default(),
             task_duration: Duration::from_secs(5),
             ids: Ids::default(),
             users: BTreeMap::new(),
@@ -344,8 +355,7 @@ impl State {
     }
 
     pub fn now(&self) -> Timestamp {
-        let base = self.fixed_now.unwrap_or_else(Timestamp::now);
-        base.checked_add(self.offset).unwrap_or(base)
+        self.clock.now()
     }
 
     /// Completes every task whose time has come. Called before each request, so tasks

@@ -1,7 +1,7 @@
 //! Public and per-product catalog queries: the rows are served as seeded.
 
 use super::state::*;
-use super::{Answer, Handler, Req, OK_READ};
+use super::{Answer, Fields, Handler, Req, OK_READ};
 use serde_json::{json, Value};
 
 pub(crate) fn handler(name: &str) -> Option<Handler> {

@@ -6,7 +6,7 @@
 
 use super::orders::{self, empty, Fam, Purchase};
 use super::state::*;
-use super::{Answer, Handler, Req, OK_READ, OK_WRITE};
+use super::{Answer, Fields, Handler, Req, OK_READ, OK_WRITE};
 use serde_json::{json, Value};
 
 pub(crate) fn handler(name: &str) -> Option<Handler> {

@@ -3,7 +3,7 @@
 //! so a refusal leaves nothing half-done.
 
 use super::state::*;
-use super::{Answer, Req, MAX_MONTHS, OK_READ, OK_WRITE};
+use super::{Answer, Fields, Req, MAX_MONTHS, OK_READ, OK_WRITE};
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 

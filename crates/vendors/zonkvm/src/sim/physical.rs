@@ -5,7 +5,7 @@
 use super::cloud::system;
 use super::orders::{self, Fam, Power, Purchase};
 use super::state::*;
-use super::{Answer, Handler, Req, OK_READ, OK_WRITE};
+use super::{Answer, Fields, Handler, Req, OK_READ, OK_WRITE};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 

@@ -3,6 +3,9 @@
 //! ledger and balances agree from the start).
 
 use super::state::*;
+use super::Zonk;
+use axum::http::Method;
+use idcgate_wire::sim::{Host, Incoming};
 use serde_json::{json, Value};
 
 pub(crate) const APPID: &str = "10086";
@@ -200,8 +203,8 @@ fn sql_product(guid: &str, name: &str, price: &str, db: i64) -> Value {
     })
 }
 
-/// Buys through the same dispatch a client would hit.
-fn order(st: &mut State, fields: &[(&str, &str)]) {
+/// Buys through the same pipeline a client's request goes through.
+fn order(host: &Host<Zonk>, fields: &[(&str, &str)]) {
     let mut all: Vec<(String, String)> = vec![
         ("appid".into(), APPID.into()),
         ("appkey".into(), APPKEY.into()),
@@ -210,15 +213,17 @@ fn order(st: &mut State, fields: &[(&str, &str)]) {
     all.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     // The seed is fixed data against a fixed catalog; a refusal is a seed bug that the
     // sandbox tests catch by counting orders.
-    let _ = super::dispatch(st, &all);
+    let _ = host.answer(&Incoming::new(Method::POST, "/api/same/index", all));
 }
 
-pub(crate) fn sandbox(st: &mut State) {
-    st.catalog = catalog();
-    st.account.balance_fen = 5_000_000;
-    st.account.credit_fen = 100_000;
+pub(crate) fn sandbox(host: &Host<Zonk>) {
+    host.with_state(|st| {
+        st.catalog = catalog();
+        st.account.balance_fen = 5_000_000;
+        st.account.credit_fen = 100_000;
+    });
     order(
-        st,
+        host,
         &[
             ("obj_type", "create_server"),
             ("order_id", "seed-s1"),
@@ -231,7 +236,7 @@ pub(crate) fn sandbox(st: &mut State) {
         ],
     );
     order(
-        st,
+        host,
         &[
             ("obj_type", "create_server"),
             ("order_id", "seed-s2"),
@@ -244,7 +249,7 @@ pub(crate) fn sandbox(st: &mut State) {
         ],
     );
     order(
-        st,
+        host,
         &[
             ("obj_type", "create_lease"),
             ("order_id", "seed-l1"),
@@ -255,7 +260,7 @@ pub(crate) fn sandbox(st: &mut State) {
         ],
     );
     order(
-        st,
+        host,
         &[
             ("obj_type", "create_idc"),
             ("order_id", "seed-i1"),
@@ -268,7 +273,7 @@ pub(crate) fn sandbox(st: &mut State) {
         ],
     );
     order(
-        st,
+        host,
         &[
             ("obj_type", "create_hosting"),
             ("order_id", "seed-h1"),
@@ -282,7 +287,7 @@ pub(crate) fn sandbox(st: &mut State) {
         ],
     );
     order(
-        st,
+        host,
         &[
             ("obj_type", "create_database"),
             ("order_id", "seed-d1"),
@@ -293,9 +298,11 @@ pub(crate) fn sandbox(st: &mut State) {
         ],
     );
     // One server the owner has shut down.
-    if let Some(s) = st.servers.values_mut().nth(1) {
-        s.base.run_status = -1;
-    }
+    host.with_state(|st| {
+        if let Some(s) = st.servers.values_mut().nth(1) {
+            s.base.run_status = -1;
+        }
+    });
 }
 
 /// `n` more running cloud servers on the first line, without charges (benchmarks).

@@ -8,7 +8,7 @@
 use super::hosting::{root_of, site, site_mut};
 use super::orders::empty;
 use super::state::*;
-use super::{Answer, Handler, Req, OK_READ, OK_WRITE};
+use super::{Answer, Fields, Handler, Req, OK_READ, OK_WRITE};
 use jiff::Timestamp;
 use serde_json::{json, Map, Value};
 
@@ -572,9 +572,7 @@ fn upload(st: &mut State, r: &Req<'_>) -> Answer {
     let start = r.int_or("start", 0)?;
     let name = r.need("filename")?.to_string();
     // A file's bytes are data, not a value to trim.
-    let chunk = idcgate_wire::form::get(r.fields, "file")
-        .ok_or("缺少必要参数：file")?
-        .to_string();
+    let chunk = r.raw("file").ok_or("缺少必要参数：file")?.to_string();
     if name.contains('/') || name == "." || name == ".." {
         return Err("参数错误：filename格式不正确".into());
     }

@@ -5,7 +5,7 @@
 use super::hosting::backup_rows;
 use super::orders::{self, empty, Fam, Purchase};
 use super::state::*;
-use super::{Answer, Handler, Req, OK_READ, OK_WRITE};
+use super::{Answer, Fields, Handler, Req, OK_READ, OK_WRITE};
 use serde_json::{json, Value};
 
 const MAX_BACKUPS: usize = 3;

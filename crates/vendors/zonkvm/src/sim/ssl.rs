@@ -6,7 +6,7 @@
 use super::hosting::{site, site_mut};
 use super::orders::empty;
 use super::x509;
-use super::{Handler, OK_READ, OK_WRITE};
+use super::{Fields, Handler, OK_READ, OK_WRITE};
 use serde_json::json;
 
 const NO_SSL: &str = "站点未部署SSL证书";

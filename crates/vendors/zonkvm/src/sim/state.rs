@@ -2,6 +2,7 @@
 //! catalogs it sells from, and its orders. Money is integer fen; prices are computed in
 //! `Decimal` and rounded once, to the fen.
 
+use idcgate_wire::sim::{Clock, SimState};
 use jiff::{SignedDuration, Timestamp};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::Value;
@@ -367,9 +368,18 @@ pub(crate) struct State {
     /// Answers of create_order / renew calls by client order id, replayed (without a
     /// second charge) when the same id comes again.
     pub idempotent: HashMap<(String, String), Value>,
-    pub fixed_now: Option<Timestamp>,
-    pub offset: SignedDuration,
+    pub clock: Clock,
     pub counter: u64,
+}
+
+impl SimState for State {
+    fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    fn clock_mut(&mut self) -> &mut Clock {
+        &mut self.clock
+    }
 }
 
 impl State {
@@ -391,15 +401,13 @@ impl State {
             sqls: BTreeMap::new(),
             next_id: HashMap::new(),
             idempotent: HashMap::new(),
-            fixed_now: None,
-            offset: SignedDuration::ZERO,
+            clock: Clock::default(),
             counter: 0,
         }
     }
 
     pub fn now(&self) -> Timestamp {
-        let base = self.fixed_now.unwrap_or_else(Timestamp::now);
-        base.checked_add(self.offset).unwrap_or(base)
+        self.clock.now()
     }
 
     /// Next id of a family (`server` ids start at 1001, the rest at 1, as the examples).
