@@ -3,13 +3,9 @@
 //! the engine can use through `connect_client`).
 
 use crate::client::{scalar, DnspodClient};
-use crate::spec::spec;
 use async_trait::async_trait;
-use idcgate_core::capability::{Billing, Connection, Dns, Params};
-use idcgate_core::spec::VendorSpec;
-use idcgate_core::{
-    Balance, DnsRecord, Error, Money, RecordInput, RecordType, Result, Vendor, Zone,
-};
+use idcgate_core::capability::{Billing, Dns, Params};
+use idcgate_core::{Balance, DnsRecord, Error, Money, RecordInput, RecordType, Result, Zone};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::str::FromStr;
@@ -404,33 +400,6 @@ impl DnspodClient {
             params.push(("mx".into(), input.priority.unwrap_or(10).to_string()));
         }
         params
-    }
-}
-
-/// Written out rather than by `idcgate_wire::impl_connection!`: a raw call goes through
-/// [`DnspodClient::call`], which adds this handle's format/language/act-as parameters
-/// and answers a no-op `Record.Modify`/`Record.Ddns` locally (DNSPod locks a record
-/// after 5 of them in an hour) — the macro would send straight to the exchange.
-#[async_trait]
-impl Connection for DnspodClient {
-    fn vendor(&self) -> Vendor {
-        Vendor::Dnspod
-    }
-
-    fn spec(&self) -> &'static VendorSpec {
-        spec()
-    }
-
-    async fn call(&self, action: &str, params: &Params) -> Result<Value> {
-        DnspodClient::call(self, action, params).await
-    }
-
-    fn dns(&self) -> Option<&dyn Dns> {
-        Some(self)
-    }
-
-    fn billing(&self) -> Option<&dyn Billing> {
-        Some(self)
     }
 }
 

@@ -172,6 +172,11 @@ pub struct DnspodClient {
     user_id: Option<String>,
 }
 
+// A raw call goes through [`DnspodClient::call`], which adds this handle's
+// format/language/act-as parameters and answers a no-op `Record.Modify`/`Record.Ddns`
+// locally (DNSPod locks a record after 5 of them in an hour).
+idcgate_wire::impl_connection!(DnspodClient, exchange, call = call, [dns, billing]);
+
 impl std::fmt::Debug for DnspodClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DnspodClient")
