@@ -436,4 +436,48 @@ mod tests {
         assert_eq!(conn("").identity(), Identity::User);
         assert!(!format!("{:?}", conn("user")).contains("k-secret-123"));
     }
+
+    #[test]
+    fn answers_decode_to_data_refusals_with_their_field_or_unreadable() {
+        let c = conn("system");
+        let p = c.exchange.protocol();
+        let answer = |status: u16, body: &str| WireResponse {
+            status,
+            content_type: "text/html; charset=utf-8".into(),
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec().into(),
+        };
+        let start = spec().require("vm_start").unwrap();
+        assert_eq!(
+            p.decode(start, &answer(200, "0")),
+            Decoded::Data(serde_json::json!({"code": 0, "data": []}))
+        );
+        assert_eq!(
+            p.decode(start, &answer(200, "-1|参数 vpsid 不能为空")),
+            Decoded::Refused(Refusal::new("-1", "参数 vpsid 不能为空").with_field("vpsid"))
+        );
+        assert_eq!(
+            p.decode(start, &answer(200, "-1 主机 9 不存在")),
+            Decoded::Refused(Refusal::new("-1", "主机 9 不存在"))
+        );
+        for (status, body) in [(502, "-1 x"), (200, "<html>proxy</html>"), (200, "{\"a\":")] {
+            assert!(
+                matches!(
+                    p.decode(start, &answer(status, body)),
+                    Decoded::Unreadable(_)
+                ),
+                "{status} {body}"
+            );
+        }
+        // `Running {..}` is data only for vm_state.
+        let state = spec().require("vm_state").unwrap();
+        assert!(matches!(
+            p.decode(state, &answer(200, "Running {}")),
+            Decoded::Data(_)
+        ));
+        assert!(matches!(
+            p.decode(start, &answer(200, "Running {}")),
+            Decoded::Unreadable(_)
+        ));
+    }
 }

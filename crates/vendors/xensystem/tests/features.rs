@@ -628,3 +628,20 @@ async fn a_full_backup_seeds_a_new_vm() {
         Err(Error::NotFound { .. })
     ));
 }
+
+#[tokio::test]
+async fn a_chart_carries_the_chart_type_asked_for() {
+    let (_sim, _srv, conn) = sandbox().await;
+    for (kind, title) in [("2", "空闲内存"), ("4", "网卡流量")] {
+        let v = conn
+            .call_kv("vm_stat", &[("Vpsid", "1"), ("charttype", kind)])
+            .await
+            .unwrap();
+        assert_eq!(v["charttype"].to_string(), kind);
+        assert_eq!(v["title"], title);
+    }
+    let default = conn.call_kv("vm_stat", &[("Vpsid", "1")]).await.unwrap();
+    let keys: Vec<&String> = default.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["charttype", "title", "points"]);
+    assert_eq!(default["charttype"], 1);
+}
