@@ -7,6 +7,7 @@
 //!
 //! `cargo bench -p idcgate --bench sync_scale`; scale with BENCH_DOMAINS, BENCH_RECORDS,
 //! BENCH_SERVERS, BENCH_LATENCY_MS, BENCH_RATE (requests/s per account).
+#![allow(clippy::unwrap_used)] // a test may fail loudly
 
 use idcgate_core::{Credentials, UpstreamAccount};
 use idcgate_engine::sync::NoProgress;

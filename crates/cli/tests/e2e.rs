@@ -1,4 +1,5 @@
 //! End-to-end: the real binary, as a user runs it from the README.
+#![allow(clippy::unwrap_used)] // a test may fail loudly
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

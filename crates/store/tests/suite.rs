@@ -1,5 +1,6 @@
 //! One storage suite, run against SQLite and PostgreSQL (see `idcgate_store::testing`).
 //! Each test gets a fresh database.
+#![allow(clippy::unwrap_used)] // a test may fail loudly
 
 use idcgate_core::{Credentials, ResourceKind, UpstreamAccount, Vendor};
 use idcgate_store::both_backends;

@@ -1,5 +1,6 @@
 //! The shared call path against a scripted upstream: which answers are retried, which
 //! become unknown outcomes, how refusals are classified.
+#![allow(clippy::unwrap_used)] // a test may fail loudly
 
 use axum::extract::State;
 use axum::routing::post;

@@ -1,6 +1,7 @@
 //! The simulator host through a real socket, with a toy vendor: rollback of refused
 //! writes, spec validation, the body-size policy, field order, multipart, the clock
 //! endpoint and the dispatch table's gaps.
+#![allow(clippy::unwrap_used)] // a test may fail loudly
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
