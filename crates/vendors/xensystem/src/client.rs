@@ -159,8 +159,8 @@ const DEFAULT_CHART: i64 = 1;
 
 /// The shared [`Exchange`] plus the one thing `Protocol::decode` cannot see: the chart
 /// type a `vm_stat` request asked for, which its JavaScript answer does not state but
-/// the decoded chart carries. Every call still runs through `Exchange::run_as` (its
-/// retry and outcome policy); this only writes the requested type into the payload.
+/// the decoded chart carries. Every call goes through the exchange's own entry points
+/// (its retry and outcome policy); this only writes the requested type into the payload.
 pub(crate) struct PanelExchange {
     inner: Exchange<XensystemProtocol>,
 }
@@ -171,8 +171,11 @@ impl PanelExchange {
     }
 
     pub(crate) async fn call(&self, action: &str, params: &Params) -> Result<Value> {
-        let args = spec().require(action)?.bind(params)?;
-        self.run_as(&args, Ok).await
+        let borrowed: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.call_kv_as(action, &borrowed, Ok).await
     }
 
     pub(crate) async fn call_kv(&self, action: &str, params: &[(&str, &str)]) -> Result<Value> {
@@ -187,29 +190,30 @@ impl PanelExchange {
         params: &[(&str, &str)],
         read: impl Fn(Value) -> std::result::Result<T, String>,
     ) -> Result<T> {
-        let args = spec().require(action)?.bind(params)?;
-        self.run_as(&args, read).await
-    }
-
-    async fn run_as<T>(
-        &self,
-        args: &Args<'_>,
-        read: impl Fn(Value) -> std::result::Result<T, String>,
-    ) -> Result<T> {
-        if args.action().action != "vm_stat" {
-            return self.inner.run_as(args, read).await;
+        match requested_chart(action, params)? {
+            None => self.inner.call_kv_as(action, params, read).await,
+            Some(kind) => {
+                let stamped = |mut v: Value| {
+                    if let Some(slot) = v.get_mut("charttype") {
+                        *slot = Value::from(kind);
+                    }
+                    read(v)
+                };
+                self.inner.call_kv_as(action, params, stamped).await
+            }
         }
-        // `bind` checked it against `enum(1|2|3|4)`; the default is the spec's.
-        let kind = args.int("charttype")?.unwrap_or(DEFAULT_CHART);
-        self.inner
-            .run_as(args, |mut v| {
-                if let Some(slot) = v.get_mut("charttype") {
-                    *slot = Value::from(kind);
-                }
-                read(v)
-            })
-            .await
     }
+}
+
+/// The chart type a `vm_stat` call asks for, `None` for every other action. Binding here
+/// is the same check the exchange makes, so a bad `charttype` is refused either way.
+fn requested_chart(action: &str, params: &[(&str, &str)]) -> Result<Option<i64>> {
+    let spec = spec().require(action)?;
+    if spec.action != "vm_stat" {
+        return Ok(None);
+    }
+    let kind = spec.bind(params)?.int("charttype")?;
+    Ok(Some(kind.unwrap_or(DEFAULT_CHART)))
 }
 
 /// An authenticated handle on one XenSystem panel.
