@@ -3,7 +3,10 @@
 //! Statistics are derived from the package's domains and the requested day, so they
 //! are stable for a given state (no random numbers).
 
-use super::{add_months, fmt_date, fmt_time, yuan, Per, Purpose, Req, SimErr, State, R};
+use super::{
+    add_months, done, edit, fmt_date, fmt_time, yuan, Fields, Handler, Per, Purpose, Req, SimErr,
+    State, R,
+};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -105,14 +108,14 @@ fn monthly(prd: &str, base: u32) -> Decimal {
 }
 
 fn prd_and_base(q: &Req, current: Option<&Package>) -> Result<(String, u32), SimErr> {
-    let prd = match q.get("type").map(str::to_ascii_lowercase) {
+    let prd = match q.arg("type").map(str::to_ascii_lowercase) {
         Some(t) if t == "g" || t == "t" => t,
         Some(_) => return Err(fail("产品流量类型非法(T或G)")),
         None => current
             .map(|p| p.prd.clone())
             .ok_or_else(|| fail("产品流量类型非法(T或G)"))?,
     };
-    let base = match q.get("base") {
+    let base = match q.arg("base") {
         Some(b) => b
             .parse::<u32>()
             .ok()
@@ -159,8 +162,14 @@ fn count(dme: &str, what: &str, day: &str) -> u64 {
     u64::from_str_radix(&h[..6], 16).unwrap_or(0) % 5000 + 50
 }
 
-fn stat_top(p: &Package, q: &Req, sub: &str) -> R {
-    let dme = q.get("dme").map(str::to_ascii_lowercase);
+/// GetstatTop: the sub-query is the row's `type#=` discriminator.
+fn stat_top(st: &mut State, q: &Req) -> R {
+    let sub = q.action().discriminator().map_or("", |(_, v)| v);
+    on_package(st, q, |_, p| stat_rows(p, q, sub))
+}
+
+fn stat_rows(p: &Package, q: &Req, sub: &str) -> R {
+    let dme = q.arg("dme").map(str::to_ascii_lowercase);
     let domains: Vec<&String> = p
         .domains
         .keys()
@@ -169,8 +178,8 @@ fn stat_top(p: &Package, q: &Req, sub: &str) -> R {
     if domains.is_empty() {
         return Err(fail("域名不存在"));
     }
-    let day = fmt_date(q.now);
-    let stamp = crate::china(q.now)
+    let day = fmt_date(q.now_ms());
+    let stamp = crate::china(q.now_ms())
         .strftime("%Y-%m-%dT%H:00:00Z")
         .to_string();
     let counters = |what: &str, names: &[String]| -> Vec<Value> {
@@ -229,211 +238,267 @@ fn stat_top(p: &Package, q: &Req, sub: &str) -> R {
     Ok(json!({"details": details}))
 }
 
-pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
-    let now = q.now;
-    if let Some(op) = name.strip_prefix("/ddos/") {
-        return ddos(st, op, q);
+pub(crate) fn handler(name: &str) -> Option<Handler> {
+    if name.starts_with("/cdn/getstattop#") {
+        return Some(stat_top);
     }
-    let op = name.trim_start_matches("/cdn/");
-    if op == "createcdn" {
-        let (prd, base) = prd_and_base(q, None)?;
-        let (m, years, tmetpe) = months(q)?;
-        let id = 1_000_000 + st.next_id();
-        // The whole id: a name that wrapped would replace a package already paid for.
-        let nme = format!("cdn{}", 72_916_000 + id);
-        st.charge_order(
-            q,
-            Purpose::Buy,
-            monthly(&prd, base) * Decimal::from(m),
-            format!("CDN 购买 {nme}"),
-        )
-        .map_err(|e| fail(&e.msg))?;
-        st.cdns.insert(
-            nme.clone(),
-            Package {
-                id,
-                name: nme.clone(),
-                prd,
-                base,
-                reg: now,
-                exp: add_months(now, m),
-                years,
-                tmetpe,
-                flow_used: 0,
-                domains: BTreeMap::new(),
-                purges: Vec::new(),
-            },
-        );
-        return Ok(json!(nme));
-    }
+    Some(match name {
+        "/cdn/createcdn" => create,
+        "/cdn/index" => |st, q| on_package(st, q, |_, p| Ok(info(p, q.now_ms()))),
+        "/cdn/dmelist" => dmelist,
+        "/cdn/getdmelog" => getdmelog,
+        "/cdn/renewcdn" => renew,
+        "/cdn/upgradecdn" => upgrade,
+        "/cdn/adddomain" => add_domain,
+        "/cdn/setdomainorigin" => set_origin,
+        "/cdn/deldomain" => del_domain,
+        "/cdn/purge" => purge,
+        "/ddos/productinfo" => ddos_products,
+        "/ddos/createorder" => ddos_create,
+        "/ddos/orderdetails" => ddos_details,
+        _ => return None,
+    })
+}
+
+/// The caller's package (`nme`), edited through [`edit`].
+fn on_package(st: &mut State, q: &Req, op: impl FnOnce(&mut State, &mut Package) -> R) -> R {
     let nme = q
-        .get("nme")
+        .arg("nme")
         .map(str::to_ascii_lowercase)
         .ok_or_else(|| fail("产品名称不能为空"))?;
-    let mut p = st
-        .cdns
-        .get(&nme)
-        .cloned()
-        .ok_or_else(|| fail("产品不存在"))?;
-    let dme = || {
-        q.get("dme")
-            .map(str::to_ascii_lowercase)
-            .ok_or_else(|| fail("域名不能为空"))
+    edit(st, |st| &mut st.cdns, nme, fail("产品不存在"), op)
+}
+
+/// The domain a call names (`dme`), required.
+fn dme(q: &Req) -> Result<String, SimErr> {
+    q.arg("dme")
+        .map(str::to_ascii_lowercase)
+        .ok_or_else(|| fail("域名不能为空"))
+}
+
+fn create(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let (prd, base) = prd_and_base(q, None)?;
+    let (m, years, tmetpe) = months(q)?;
+    let id = 1_000_000 + st.next_id();
+    // The whole id: a name that wrapped would replace a package already paid for.
+    let nme = format!("cdn{}", 72_916_000 + id);
+    st.charge_order(
+        q,
+        Purpose::Buy,
+        monthly(&prd, base) * Decimal::from(m),
+        format!("CDN 购买 {nme}"),
+    )
+    .map_err(|e| fail(&e.msg))?;
+    st.cdns.insert(
+        nme.clone(),
+        Package {
+            id,
+            name: nme.clone(),
+            prd,
+            base,
+            reg: now,
+            exp: add_months(now, m),
+            years,
+            tmetpe,
+            flow_used: 0,
+            domains: BTreeMap::new(),
+            purges: Vec::new(),
+        },
+    );
+    Ok(json!(nme))
+}
+
+fn dmelist(st: &mut State, q: &Req) -> R {
+    on_package(st, q, |_, p| {
+        let want = q.arg("dme").map(str::to_ascii_lowercase);
+        Ok(Value::Array(
+            p.domains
+                .iter()
+                .filter(|(d, _)| want.as_ref().is_none_or(|w| w == *d))
+                .map(|(d, (o, h))| json!({"domain": d, "cname": format!("{d}.cdn.cndns-cdn.com"), "mastAddress": o.join("|"), "host": h, "status": "RUNNING"}))
+                .collect(),
+        ))
+    })
+}
+
+fn getdmelog(st: &mut State, q: &Req) -> R {
+    on_package(st, q, |_, p| {
+        let d = dme(q)?;
+        if !p.domains.contains_key(&d) {
+            return Err(fail("域名不存在"));
+        }
+        let start = q.or("startTime", "");
+        let end = q.or("endTime", "");
+        let day = fmt_date(q.now_ms());
+        let days: Vec<String> = if start.is_empty()
+            || (start <= day.as_str() && (end.is_empty() || day.as_str() <= end))
+        {
+            vec![day]
+        } else {
+            Vec::new()
+        };
+        Ok(Value::Array(days.iter().map(|dd| json!({"date": dd, "url": format!("http://log.cndns-cdn.com/{d}/{dd}.log.gz"), "size": count(&d, "log", dd) * 1024})).collect()))
+    })
+}
+
+fn renew(st: &mut State, q: &Req) -> R {
+    on_package(st, q, |st, p| {
+        let (m, _, _) = months(q)?;
+        st.charge_order(
+            q,
+            Purpose::Renew,
+            monthly(&p.prd, p.base) * Decimal::from(m),
+            format!("CDN 续费 {}", p.name),
+        )
+        .map_err(|e| fail(&e.msg))?;
+        p.exp = add_months(p.exp, m);
+        done()
+    })
+}
+
+fn upgrade(st: &mut State, q: &Req) -> R {
+    on_package(st, q, |st, p| {
+        let (prd, base) = prd_and_base(q, Some(p))?;
+        if prd == "g" && p.prd == "t" {
+            return Err(fail("只支持G升级到T"));
+        }
+        let (old, new) = (monthly(&p.prd, p.base), monthly(&prd, base));
+        st.charge_upgrade(
+            q,
+            old,
+            new,
+            p.exp,
+            Per::Month,
+            fail("升级后的流量必须大于当前流量"),
+            format!("CDN 升级 {}", p.name),
+        )
+        .map_err(|e| fail(&e.msg))?;
+        p.prd = prd;
+        p.base = base;
+        done()
+    })
+}
+
+/// AddDomain and SetDomainOrigin: the domain and its origins, checked alike.
+fn domain_and_origins(q: &Req) -> Result<(String, Vec<String>), SimErr> {
+    let d = dme(q)?;
+    if !super::valid_hostname(&d) {
+        return Err(fail("域名格式错误"));
+    }
+    Ok((d, origins(q)?))
+}
+
+fn add_domain(st: &mut State, q: &Req) -> R {
+    on_package(st, q, |st, p| {
+        let (d, o) = domain_and_origins(q)?;
+        if p.domains.contains_key(&d) || st.cdns.values().any(|x| x.domains.contains_key(&d)) {
+            return Err(fail("域名已添加"));
+        }
+        p.domains.insert(d, (o, q.or("host", "").to_string()));
+        done()
+    })
+}
+
+fn set_origin(st: &mut State, q: &Req) -> R {
+    on_package(st, q, |_, p| {
+        let (d, o) = domain_and_origins(q)?;
+        if !p.domains.contains_key(&d) {
+            return Err(fail("域名不存在"));
+        }
+        p.domains.insert(d, (o, q.or("host", "").to_string()));
+        done()
+    })
+}
+
+fn del_domain(st: &mut State, q: &Req) -> R {
+    on_package(st, q, |_, p| {
+        if p.domains.remove(&dme(q)?).is_none() {
+            return Err(fail("域名不存在"));
+        }
+        done()
+    })
+}
+
+fn purge(st: &mut State, q: &Req) -> R {
+    on_package(st, q, |_, p| {
+        let now = q.now_ms();
+        let kind = match q.or("refresh_type", "0") {
+            "1" => "directory",
+            "0" => "file",
+            _ => return Err(fail("刷新类型非法")),
+        };
+        let mut details = Vec::new();
+        for url in q
+            .or("refresh_url", "")
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            let host = url
+                .split("://")
+                .nth(1)
+                .and_then(|r| r.split('/').next())
+                .unwrap_or_default();
+            if !p.domains.contains_key(host) {
+                return Err(fail("刷新的路径不属于该产品的域名"));
+            }
+            if kind == "directory" && !url.ends_with('/') {
+                return Err(fail("目录刷新必须以/结尾"));
+            }
+            p.purges.push((now, kind.into(), url.into()));
+            details.push(json!({"createdAt": java_date(now), "task": {"type": kind, "url": url}}));
+        }
+        if details.is_empty() {
+            return Err(fail("刷新的路径不能为空"));
+        }
+        Ok(json!({"truncated": false, "details": details}))
+    })
+}
+
+fn ddos_products(_: &mut State, _: &Req) -> R {
+    Ok(Value::Array(
+        DDOS.iter()
+            .map(|(id, n, prd, def, prc, ty, place)| json!({"buyid": id, "proname": n, "proprd": prd, "sucnt": "电信", "sip": "1", "sram": "8G", "sbnd": "500G", "shd": "20M", "scpu": "E5-2620", "sidc": format!("{def}G"), "protype": ty, "place": place, "prc": prc.to_string()}))
+            .collect(),
+    ))
+}
+
+fn ddos_create(st: &mut State, q: &Req) -> R {
+    let buyid = q.or("buyid", "");
+    let product = DDOS
+        .iter()
+        .find(|p| p.0 == buyid)
+        .ok_or_else(|| fail("购买产品编号不存在"))?;
+    // "只能购买 1月 1年".
+    let m = match (q.or("term", "1"), q.or("termtype", "2")) {
+        ("1", "2") => 1,
+        ("1", "5") => 12,
+        _ => return Err(fail("购买时长非法")),
     };
-    let answer = match op {
-        "index" => return Ok(info(&p, now)),
-        "dmelist" => {
-            let want = q.get("dme").map(str::to_ascii_lowercase);
-            return Ok(Value::Array(
-                p.domains
-                    .iter()
-                    .filter(|(d, _)| want.as_ref().is_none_or(|w| w == *d))
-                    .map(|(d, (o, h))| json!({"domain": d, "cname": format!("{d}.cdn.cndns-cdn.com"), "mastAddress": o.join("|"), "host": h, "status": "RUNNING"}))
-                    .collect(),
-            ));
-        }
-        "getdmelog" => {
-            let d = dme()?;
-            if !p.domains.contains_key(&d) {
-                return Err(fail("域名不存在"));
-            }
-            let start = q.or("startTime", "");
-            let end = q.or("endTime", "");
-            let day = fmt_date(now);
-            let days: Vec<String> = if start.is_empty()
-                || (start <= day.as_str() && (end.is_empty() || day.as_str() <= end))
-            {
-                vec![day]
-            } else {
-                Vec::new()
-            };
-            return Ok(Value::Array(days.iter().map(|dd| json!({"date": dd, "url": format!("http://log.cndns-cdn.com/{d}/{dd}.log.gz"), "size": count(&d, "log", dd) * 1024})).collect()));
-        }
-        t if t.starts_with("getstattop") => return stat_top(&p, q, q.or("type", "1")),
-        "renewcdn" => {
-            let (m, _, _) = months(q)?;
-            st.charge_order(
-                q,
-                Purpose::Renew,
-                monthly(&p.prd, p.base) * Decimal::from(m),
-                format!("CDN 续费 {nme}"),
-            )
-            .map_err(|e| fail(&e.msg))?;
-            p.exp = add_months(p.exp, m);
-            json!("")
-        }
-        "upgradecdn" => {
-            let (prd, base) = prd_and_base(q, Some(&p))?;
-            if prd == "g" && p.prd == "t" {
-                return Err(fail("只支持G升级到T"));
-            }
-            let (old, new) = (monthly(&p.prd, p.base), monthly(&prd, base));
-            st.charge_upgrade(
-                q,
-                old,
-                new,
-                p.exp,
-                Per::Month,
-                fail("升级后的流量必须大于当前流量"),
-                format!("CDN 升级 {nme}"),
-            )
-            .map_err(|e| fail(&e.msg))?;
-            p.prd = prd;
-            p.base = base;
-            json!("")
-        }
-        "adddomain" | "setdomainorigin" => {
-            let d = dme()?;
-            if !super::valid_hostname(&d) {
-                return Err(fail("域名格式错误"));
-            }
-            let o = origins(q)?;
-            let exists = p.domains.contains_key(&d);
-            if op == "adddomain" && (exists || st.cdns.values().any(|x| x.domains.contains_key(&d)))
-            {
-                return Err(fail("域名已添加"));
-            }
-            if op == "setdomainorigin" && !exists {
-                return Err(fail("域名不存在"));
-            }
-            p.domains.insert(d, (o, q.or("host", "").to_string()));
-            json!("")
-        }
-        "deldomain" => {
-            if p.domains.remove(&dme()?).is_none() {
-                return Err(fail("域名不存在"));
-            }
-            json!("")
-        }
-        "purge" => {
-            let kind = match q.or("refresh_type", "0") {
-                "1" => "directory",
-                "0" => "file",
-                _ => return Err(fail("刷新类型非法")),
-            };
-            let mut details = Vec::new();
-            for url in q
-                .or("refresh_url", "")
-                .split(',')
-                .map(str::trim)
-                .filter(|u| !u.is_empty())
-            {
-                let host = url
-                    .split("://")
-                    .nth(1)
-                    .and_then(|r| r.split('/').next())
-                    .unwrap_or_default();
-                if !p.domains.contains_key(host) {
-                    return Err(fail("刷新的路径不属于该产品的域名"));
-                }
-                if kind == "directory" && !url.ends_with('/') {
-                    return Err(fail("目录刷新必须以/结尾"));
-                }
-                p.purges.push((now, kind.into(), url.into()));
-                details
-                    .push(json!({"createdAt": java_date(now), "task": {"type": kind, "url": url}}));
-            }
-            if details.is_empty() {
-                return Err(fail("刷新的路径不能为空"));
-            }
-            json!({"truncated": false, "details": details})
-        }
-        _ => return Err(super::unhandled(name)),
+    let name = format!("ddos{}", 50_000 + st.next_id());
+    super::resold::charge(
+        st,
+        q,
+        Purpose::Buy,
+        yuan(product.4, 0) * Decimal::from(m),
+        format!("DDOS 购买 {name}"),
+    )?;
+    let d = Ddos {
+        name: name.clone(),
+        buyid: buyid.into(),
+        reg: q.now_ms(),
+        exp: add_months(q.now_ms(), m),
     };
-    st.cdns.insert(nme, p);
+    let answer = ddos_json(&d, q.now_ms());
+    st.ddos.insert(name, d);
     Ok(answer)
 }
 
-fn ddos(st: &mut State, op: &str, q: &Req) -> R {
-    match op {
-        "productinfo" => Ok(Value::Array(
-            DDOS.iter()
-                .map(|(id, n, prd, def, prc, ty, place)| json!({"buyid": id, "proname": n, "proprd": prd, "sucnt": "电信", "sip": "1", "sram": "8G", "sbnd": "500G", "shd": "20M", "scpu": "E5-2620", "sidc": format!("{def}G"), "protype": ty, "place": place, "prc": prc.to_string()}))
-                .collect(),
-        )),
-        "createorder" => {
-            let buyid = q.or("buyid", "");
-            let product = DDOS.iter().find(|p| p.0 == buyid).ok_or_else(|| fail("购买产品编号不存在"))?;
-            // "只能购买 1月 1年".
-            let m = match (q.or("term", "1"), q.or("termtype", "2")) {
-                ("1", "2") => 1,
-                ("1", "5") => 12,
-                _ => return Err(fail("购买时长非法")),
-            };
-            let name = format!("ddos{}", 50_000 + st.next_id());
-            super::resold::charge(st, q, Purpose::Buy, yuan(product.4, 0) * Decimal::from(m), format!("DDOS 购买 {name}"))?;
-            let d = Ddos { name: name.clone(), buyid: buyid.into(), reg: q.now, exp: add_months(q.now, m) };
-            let answer = ddos_json(&d, q.now);
-            st.ddos.insert(name, d);
-            Ok(answer)
-        }
-        "orderdetails" => {
-            let n = q.or("nme", "").to_ascii_lowercase();
-            let d = st.ddos.get(&n).ok_or_else(|| fail("产品不存在"))?;
-            Ok(ddos_json(d, q.now))
-        }
-        _ => Err(super::unhandled(op)),
-    }
+fn ddos_details(st: &mut State, q: &Req) -> R {
+    let n = q.or("nme", "").to_ascii_lowercase();
+    let d = st.ddos.get(&n).ok_or_else(|| fail("产品不存在"))?;
+    Ok(ddos_json(d, q.now_ms()))
 }
 
 fn ddos_json(d: &Ddos, now: i64) -> Value {

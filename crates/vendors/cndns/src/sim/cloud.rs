@@ -2,7 +2,7 @@
 //! powered through their state machine (running / stop), snapshotted, reinstalled and
 //! renewed by month, half-year or year.
 
-use super::{fmt_time, yuan, Per, Purpose, Req, SimErr, State, R};
+use super::{done, edit, fmt_time, yuan, Fields, Handler, Per, Purpose, Req, SimErr, State, R};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -65,7 +65,7 @@ pub(crate) struct Config {
 
 /// Months bought by a `tmetpe`/`timetype` (2 月, 4 半年, 5 年) times `years`.
 fn months(q: &Req, key: &str) -> Result<i64, SimErr> {
-    let unit = match q.get(key).or_else(|| q.get("tmetpe")).unwrap_or("5") {
+    let unit = match q.arg(key).or_else(|| q.arg("tmetpe")).unwrap_or("5") {
         "2" => 1,
         "4" => 6,
         "5" => 12,
@@ -179,74 +179,102 @@ fn info(c: &Cloud) -> Value {
     }])
 }
 
-pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
-    let now = q.now;
-    match name {
-        "/cloud/cloudlist" => {
-            return Ok(json!([{
-                "CPUInfo": CPUS.iter().map(|c| json!({"CPU": c.to_string()})).collect::<Vec<_>>(),
-                "RAMInfo": RAMS.iter().map(|r| json!({"RAM": r.to_string()})).collect::<Vec<_>>(),
-                "HDInfo": [{"Minval":"50","Maxval":"500","step":"10"}],
-                "BandWidth": [{"Minval":"1","Maxval":"100","step":"1"}],
-                "OS": OSES.iter().map(|(v, n)| json!({"systemName": n, "systemValue": v})).collect::<Vec<_>>(),
-                "PlaceInfo": PLACES.iter().map(|(v, n)| json!({"Place": n, "Placeval": v})).collect::<Vec<_>>(),
-                "TimetypeInfo": [{"Tmeval":"2","TmeNme":"月"},{"Tmeval":"4","TmeNme":"半年"},{"Tmeval":"5","TmeNme":"年"}],
-            }]))
-        }
-        "/cloud/getprice" => return Ok(json!(quote(q)?.normalize().to_string())),
-        "/cloud/buycloud" => {
-            let c = config(q)?;
-            let m = months(q, "tmetpe")?;
-            let price = monthly(c.cpu, c.ram, c.hd, c.bd) * Decimal::from(m);
-            let no = 10_001_000 + st.next_id();
-            // The whole id: a name that wrapped would replace a host already paid for.
-            let cloudname = format!("S{}", 262_000 + (no - 10_001_000));
-            st.charge_order(
-                q,
-                Purpose::Buy,
-                price,
-                format!("橙云主机购买 {cloudname} {m}个月"),
-            )?;
-            let platform_pass = format!("CY{:06X}", no % 0xFF_FFFF);
-            let cloud = Cloud {
-                no,
-                name: cloudname.clone(),
-                cpu: c.cpu,
-                ram: c.ram,
-                hd: c.hd,
-                bd: c.bd,
-                place: c.place,
-                os: c.os,
-                platform_pass: platform_pass.clone(),
-                password: String::new(),
-                reg: now,
-                exp: super::add_months(now, m),
-                built: false,
-                running: false,
-                snapshot: None,
-                ip: format!("222.73.{}.{}", (no >> 8) & 255, no & 255),
-                extra_ips: Vec::new(),
-                domains: Vec::new(),
-                port: 3389,
-            };
-            let reg = fmt_time(cloud.reg);
-            let exp = fmt_time(cloud.exp);
-            st.clouds.insert(cloudname.clone(), cloud);
-            return Ok(
-                json!([{"cloudNo": no.to_string(), "cloudname": cloudname, "cloudpass": platform_pass, "regtme": reg, "exptme": exp}]),
-            );
-        }
-        _ => {}
-    }
+pub(crate) fn handler(name: &str) -> Option<Handler> {
+    Some(match name {
+        "/cloud/cloudlist" => cloudlist,
+        "/cloud/getprice" => |_, q| Ok(json!(quote(q)?.normalize().to_string())),
+        "/cloud/buycloud" => buycloud,
+        "/cloud/cloudinfo" => cloudinfo,
+        "/cloud/getsvrstt" => getsvrstt,
+        "/cloud/createhost" => createhost,
+        "/cloud/modplatformpassword" => modplatformpassword,
+        "/cloud/modpassword" => modpassword,
+        "/cloud/restartcloud" => restartcloud,
+        "/cloud/shutdown" => shutdown,
+        "/cloud/poweroff" => poweroff,
+        "/cloud/starthost" => starthost,
+        "/cloud/bkup" => bkup,
+        "/cloud/delbkupfile" => delbkupfile,
+        "/cloud/rstcloud" => rstcloud,
+        "/cloud/getrebuildsystem" => getrebuildsystem,
+        "/cloud/rebuildcloud" => rebuildcloud,
+        "/cloud/getupgradelist" => getupgradelist,
+        "/cloud/upgradecloud" => upgradecloud,
+        "/cloud/buyip" => buyip,
+        "/cloud/changeport" => changeport,
+        "/cloud/binddomain" => binddomain,
+        "/cloud/deldomain" => deldomain,
+        "/cloud/renewalcloud" => renewalcloud,
+        _ => return None,
+    })
+}
+
+fn cloudlist(_: &mut State, _: &Req) -> R {
+    Ok(json!([{
+        "CPUInfo": CPUS.iter().map(|c| json!({"CPU": c.to_string()})).collect::<Vec<_>>(),
+        "RAMInfo": RAMS.iter().map(|r| json!({"RAM": r.to_string()})).collect::<Vec<_>>(),
+        "HDInfo": [{"Minval":"50","Maxval":"500","step":"10"}],
+        "BandWidth": [{"Minval":"1","Maxval":"100","step":"1"}],
+        "OS": OSES.iter().map(|(v, n)| json!({"systemName": n, "systemValue": v})).collect::<Vec<_>>(),
+        "PlaceInfo": PLACES.iter().map(|(v, n)| json!({"Place": n, "Placeval": v})).collect::<Vec<_>>(),
+        "TimetypeInfo": [{"Tmeval":"2","TmeNme":"月"},{"Tmeval":"4","TmeNme":"半年"},{"Tmeval":"5","TmeNme":"年"}],
+    }]))
+}
+
+fn buycloud(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let c = config(q)?;
+    let m = months(q, "tmetpe")?;
+    let price = monthly(c.cpu, c.ram, c.hd, c.bd) * Decimal::from(m);
+    let no = 10_001_000 + st.next_id();
+    // The whole id: a name that wrapped would replace a host already paid for.
+    let cloudname = format!("S{}", 262_000 + (no - 10_001_000));
+    st.charge_order(
+        q,
+        Purpose::Buy,
+        price,
+        format!("橙云主机购买 {cloudname} {m}个月"),
+    )?;
+    let platform_pass = format!("CY{:06X}", no % 0xFF_FFFF);
+    let cloud = Cloud {
+        no,
+        name: cloudname.clone(),
+        cpu: c.cpu,
+        ram: c.ram,
+        hd: c.hd,
+        bd: c.bd,
+        place: c.place,
+        os: c.os,
+        platform_pass: platform_pass.clone(),
+        password: String::new(),
+        reg: now,
+        exp: super::add_months(now, m),
+        built: false,
+        running: false,
+        snapshot: None,
+        ip: format!("222.73.{}.{}", (no >> 8) & 255, no & 255),
+        extra_ips: Vec::new(),
+        domains: Vec::new(),
+        port: 3389,
+    };
+    let reg = fmt_time(cloud.reg);
+    let exp = fmt_time(cloud.exp);
+    st.clouds.insert(cloudname.clone(), cloud);
+    Ok(
+        json!([{"cloudNo": no.to_string(), "cloudname": cloudname, "cloudpass": platform_pass, "regtme": reg, "exptme": exp}]),
+    )
+}
+
+/// The caller's host (`cloudname`, looked up as sent), edited through [`edit`].
+fn on_cloud(st: &mut State, q: &Req, op: impl FnOnce(&mut State, &mut Cloud) -> R) -> R {
     let cname = q.req("cloudname")?.to_string();
-    let mut c = st
-        .clouds
-        .get(&cname)
-        .cloned()
-        .ok_or_else(|| SimErr::new(17102, "产品不在代理商名下"))?;
-    let out = op(st, name, q, &mut c)?;
-    st.clouds.insert(cname, c);
-    Ok(out)
+    edit(
+        st,
+        |st| &mut st.clouds,
+        cname,
+        SimErr::new(17102, "产品不在代理商名下"),
+        op,
+    )
 }
 
 fn built(c: &Cloud) -> Result<(), SimErr> {
@@ -257,250 +285,326 @@ fn built(c: &Cloud) -> Result<(), SimErr> {
     }
 }
 
-fn op(st: &mut State, name: &str, q: &Req, c: &mut Cloud) -> R {
-    match name {
-        "/cloud/cloudinfo" => return Ok(info(c)),
-        "/cloud/getsvrstt" => {
-            let s = match (c.built, c.running) {
-                (false, _) => "not created",
-                (true, true) => "running",
-                (true, false) => "stop",
-            };
-            return Ok(json!(s));
+fn cloudinfo(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |_, c| Ok(info(c)))
+}
+
+fn getsvrstt(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |_, c| {
+        let s = match (c.built, c.running) {
+            (false, _) => "not created",
+            (true, true) => "running",
+            (true, false) => "stop",
+        };
+        Ok(json!(s))
+    })
+}
+
+fn createhost(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |_, c| {
+        if c.built {
+            return Err(SimErr::new(17103, "主机已开通无需再次开通"));
         }
-        "/cloud/createhost" => {
-            if c.built {
-                return Err(SimErr::new(17103, "主机已开通无需再次开通"));
-            }
-            let p = q.req("password")?;
-            if !password_ok(p) {
-                return Err(SimErr::field(17101, "密码非法", "password"));
-            }
-            c.password = p.into();
-            c.built = true;
-            c.running = true;
-            let mut v = info(c);
-            if let Some(o) = v.get_mut(0).and_then(Value::as_object_mut) {
-                o.insert("hostpassword".into(), json!(c.password));
-            }
-            return Ok(v);
+        let p = q.req("password")?;
+        if !password_ok(p) {
+            return Err(SimErr::field(17101, "密码非法", "password"));
         }
-        "/cloud/modplatformpassword" => {
-            let p = q.req("password")?;
-            if !password_ok(p) {
-                return Err(SimErr::field(17101, "密码非法", "password"));
-            }
-            c.platform_pass = p.into();
+        c.password = p.into();
+        c.built = true;
+        c.running = true;
+        let mut v = info(c);
+        if let Some(o) = v.get_mut(0).and_then(Value::as_object_mut) {
+            o.insert("hostpassword".into(), json!(c.password));
         }
-        "/cloud/modpassword" => {
-            built(c)?;
-            let p = q.req("cloudpassword")?;
-            if !password_ok(p) {
-                return Err(SimErr::field(17101, "密码非法", "cloudpassword"));
-            }
-            c.password = p.into();
+        Ok(v)
+    })
+}
+
+fn modplatformpassword(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |_, c| {
+        let p = q.req("password")?;
+        if !password_ok(p) {
+            return Err(SimErr::field(17101, "密码非法", "password"));
         }
-        "/cloud/restartcloud" => {
-            built(c)?;
-            if !c.running {
-                return Err(SimErr::new(17108, "主机非运行态无法重启"));
-            }
+        c.platform_pass = p.into();
+        done()
+    })
+}
+
+fn modpassword(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |_, c| {
+        built(c)?;
+        let p = q.req("cloudpassword")?;
+        if !password_ok(p) {
+            return Err(SimErr::field(17101, "密码非法", "cloudpassword"));
         }
-        "/cloud/shutdown" => {
-            built(c)?;
-            if !c.running {
-                return Err(SimErr::new(17111, "主机非运行态无法关机"));
-            }
-            c.running = false;
+        c.password = p.into();
+        done()
+    })
+}
+
+fn restartcloud(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |_, c| {
+        built(c)?;
+        if !c.running {
+            return Err(SimErr::new(17108, "主机非运行态无法重启"));
         }
-        "/cloud/poweroff" => {
-            built(c)?;
-            if !c.running {
-                return Err(SimErr::new(17115, "主机已关机无法再关闭"));
-            }
-            c.running = false;
+        done()
+    })
+}
+
+fn shutdown(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |_, c| {
+        built(c)?;
+        if !c.running {
+            return Err(SimErr::new(17111, "主机非运行态无法关机"));
         }
-        "/cloud/starthost" => {
-            built(c)?;
-            if c.running {
-                return Err(SimErr::new(17113, "主机非关机状态无法开机"));
-            }
-            c.running = true;
+        c.running = false;
+        done()
+    })
+}
+
+fn poweroff(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |_, c| {
+        built(c)?;
+        if !c.running {
+            return Err(SimErr::new(17115, "主机已关机无法再关闭"));
         }
-        "/cloud/bkup" => {
-            built(c)?;
-            c.snapshot = Some(q.now);
+        c.running = false;
+        done()
+    })
+}
+
+fn starthost(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |_, c| {
+        built(c)?;
+        if c.running {
+            return Err(SimErr::new(17113, "主机非关机状态无法开机"));
         }
-        "/cloud/delbkupfile" => {
-            built(c)?;
-            if c.snapshot.take().is_none() {
-                return Err(SimErr::new(17119, "主机无快照无需删除操作"));
-            }
+        c.running = true;
+        done()
+    })
+}
+
+fn bkup(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |_, c| {
+        built(c)?;
+        c.snapshot = Some(q.now_ms());
+        done()
+    })
+}
+
+fn delbkupfile(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |_, c| {
+        built(c)?;
+        if c.snapshot.take().is_none() {
+            return Err(SimErr::new(17119, "主机无快照无需删除操作"));
         }
-        "/cloud/rstcloud" => {
-            built(c)?;
-            if c.snapshot.is_none() {
-                return Err(SimErr::new(17118, "主机快照还原失败(无快照)"));
-            }
+        done()
+    })
+}
+
+fn rstcloud(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |_, c| {
+        built(c)?;
+        if c.snapshot.is_none() {
+            return Err(SimErr::new(17118, "主机快照还原失败(无快照)"));
         }
-        "/cloud/getrebuildsystem" => {
-            built(c)?;
-            return Ok(Value::Array(
-                OSES.iter()
-                    .map(|(v, n)| json!({"systemName": n, "systemValue": v}))
-                    .collect(),
-            ));
+        done()
+    })
+}
+
+fn getrebuildsystem(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |_, c| {
+        built(c)?;
+        Ok(Value::Array(
+            OSES.iter()
+                .map(|(v, n)| json!({"systemName": n, "systemValue": v}))
+                .collect(),
+        ))
+    })
+}
+
+fn rebuildcloud(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |_, c| {
+        built(c)?;
+        let p = q.req("cloudpass")?;
+        if !password_ok(p) {
+            return Err(SimErr::field(17101, "密码非法", "cloudpass"));
         }
-        "/cloud/rebuildcloud" => {
-            built(c)?;
-            let p = q.req("cloudpass")?;
-            if !password_ok(p) {
-                return Err(SimErr::field(17101, "密码非法", "cloudpass"));
-            }
-            let os = q.req("cloudsystem")?;
-            if !OSES.iter().any(|(v, _)| *v == os) {
-                return Err(SimErr::field(17005, "操作系统参数非法", "cloudsystem"));
-            }
-            c.os = os.into();
-            c.password = p.into();
-            c.running = true;
-            c.snapshot = None;
+        let os = q.req("cloudsystem")?;
+        if !OSES.iter().any(|(v, _)| *v == os) {
+            return Err(SimErr::field(17005, "操作系统参数非法", "cloudsystem"));
         }
-        "/cloud/getupgradelist" => {
-            built(c)?;
-            let range = |max: u32, cur: u32, step: u32| json!([{"Minval": "0", "Maxval": (max - cur.min(max)).to_string(), "step": step.to_string()}]);
-            return Ok(json!({
-                "CPUInfo": range(MAX_CPU, c.cpu, 1),
-                "RAMInfo": range(MAX_RAM, c.ram, 512),
-                "HDInfo": range(MAX_HD, c.hd, 10),
-                "BDInfo": range(MAX_BD, c.bd, 1),
-            }));
+        c.os = os.into();
+        c.password = p.into();
+        c.running = true;
+        c.snapshot = None;
+        done()
+    })
+}
+
+fn getupgradelist(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |_, c| {
+        built(c)?;
+        let range = |max: u32, cur: u32, step: u32| json!([{"Minval": "0", "Maxval": (max - cur.min(max)).to_string(), "step": step.to_string()}]);
+        Ok(json!({
+            "CPUInfo": range(MAX_CPU, c.cpu, 1),
+            "RAMInfo": range(MAX_RAM, c.ram, 512),
+            "HDInfo": range(MAX_HD, c.hd, 10),
+            "BDInfo": range(MAX_BD, c.bd, 1),
+        }))
+    })
+}
+
+fn upgradecloud(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |st, c| {
+        built(c)?;
+        if c.snapshot.is_some() {
+            return Err(SimErr::new(17127, "主机有快照无法升级"));
         }
-        "/cloud/upgradecloud" => {
-            built(c)?;
-            if c.snapshot.is_some() {
-                return Err(SimErr::new(17127, "主机有快照无法升级"));
-            }
-            if c.running {
-                return Err(SimErr::new(17128, "非关机状态无法升级"));
-            }
-            // Checked: a hostile increment must not wrap around the limits below.
-            let add = |now: u32, k: &str, code: u32| -> Result<u32, SimErr> {
-                q.req(k)?
-                    .parse::<u32>()
-                    .ok()
-                    .and_then(|n| now.checked_add(n))
-                    .ok_or_else(|| SimErr::field(code, "升级参数非法", k))
-            };
-            let (cpu, ram, hd, bd) = (
-                add(c.cpu, "CPUNum", 17001)?,
-                add(c.ram, "RAMNum", 17002)?,
-                add(c.hd, "HDNum", 17003)?,
-                add(c.bd, "BDNum", 17004)?,
-            );
-            for (v, max, code, text) in [
-                (cpu, MAX_CPU, 17129, "CPU超限无法升级"),
-                (ram, MAX_RAM, 17130, "内存超限无法升级"),
-                (hd, MAX_HD, 17131, "空间超限无法升级"),
-                (bd, MAX_BD, 17132, "带宽超限无法升级"),
-            ] {
-                if v > max {
-                    return Err(SimErr::new(code, format!("{text}[{max}]")));
-                }
-            }
-            if ram % 512 != 0 || hd % 10 != 0 || (cpu, ram, hd, bd) == (c.cpu, c.ram, c.hd, c.bd) {
-                return Err(SimErr::new(17133, "升级失败(配置未变化或步长不符)"));
-            }
-            st.charge_upgrade(
-                q,
-                monthly(c.cpu, c.ram, c.hd, c.bd),
-                monthly(cpu, ram, hd, bd),
-                c.exp,
-                Per::Month,
-                SimErr::new(17133, "升级失败(配置未变化)"),
-                format!("橙云主机升级 {}", c.name),
-            )?;
-            (c.cpu, c.ram, c.hd, c.bd) = (cpu, ram, hd, bd);
+        if c.running {
+            return Err(SimErr::new(17128, "非关机状态无法升级"));
         }
-        "/cloud/buyip" => {
-            built(c)?;
-            if c.snapshot.is_some() {
-                return Err(SimErr::new(17135, "有快照无法购买IP"));
-            }
-            if c.running {
-                return Err(SimErr::new(17136, "非关机状态无法购买IP"));
-            }
-            if c.extra_ips.len() >= MAX_EXTRA_IPS {
-                return Err(SimErr::new(17134, "IP值超出最大限制"));
-            }
-            // An IP is an upgrade from nothing to 20 a month.
-            st.charge_upgrade(
-                q,
-                Decimal::ZERO,
-                yuan(20, 0),
-                c.exp,
-                Per::Month,
-                SimErr::new(17137, "购买IP失败"),
-                format!("橙云主机购买IP {}", c.name),
-            )?;
-            let ip = format!("210.209.{}.{}", (c.no >> 4) & 255, 60 + c.extra_ips.len());
-            c.extra_ips.push(ip.clone());
-            return Ok(json!([{"cloudname": c.name, "ipaddress": ip, "netmask": "255.255.255.0"}]));
-        }
-        "/cloud/changeport" => {
-            built(c)?;
-            if c.place == "2" {
-                return Err(SimErr::new(17149, "上海双线不支持"));
-            }
-            if !c.os.starts_with("windows") {
-                return Err(SimErr::new(17150, "非windows主机,不支持切换"));
-            }
-            if c.running {
-                return Err(SimErr::new(17152, "请先关机再切换端口号"));
-            }
-            c.port = 10_000 + u16::try_from(q.now.rem_euclid(50_000)).unwrap_or(2345);
-            return Ok(json!([{"port": c.port.to_string()}]));
-        }
-        "/cloud/binddomain" | "/cloud/deldomain" => {
-            let d = q.req("domainname")?.to_ascii_lowercase();
-            if !super::valid_hostname(&d) {
-                return Err(SimErr::field(17138, "域名非法", "domainname"));
-            }
-            if name == "/cloud/deldomain" {
-                let before = c.domains.len();
-                c.domains.retain(|x| *x != d);
-                if c.domains.len() == before {
-                    return Err(SimErr::new(17143, "域名并未绑定过无需删除"));
-                }
-            } else {
-                // Mainland rooms serve only filed (备案) domains: the account's own.
-                let root = d
-                    .split_once('.')
-                    .map(|x| x.1)
-                    .filter(|r| r.contains('.'))
-                    .unwrap_or(&d);
-                let filed = st.domains.contains_key(&d) || st.domains.contains_key(root);
-                if c.place != "3" && !filed {
-                    return Err(SimErr::new(17140, "域名未备案无法绑定"));
-                }
-                if c.domains.contains(&d) {
-                    return Err(SimErr::new(17141, "域名已绑定过无法再次绑定"));
-                }
-                c.domains.push(d);
+        // Checked: a hostile increment must not wrap around the limits below.
+        let add = |now: u32, k: &str, code: u32| -> Result<u32, SimErr> {
+            q.req(k)?
+                .parse::<u32>()
+                .ok()
+                .and_then(|n| now.checked_add(n))
+                .ok_or_else(|| SimErr::field(code, "升级参数非法", k))
+        };
+        let (cpu, ram, hd, bd) = (
+            add(c.cpu, "CPUNum", 17001)?,
+            add(c.ram, "RAMNum", 17002)?,
+            add(c.hd, "HDNum", 17003)?,
+            add(c.bd, "BDNum", 17004)?,
+        );
+        for (v, max, code, text) in [
+            (cpu, MAX_CPU, 17129, "CPU超限无法升级"),
+            (ram, MAX_RAM, 17130, "内存超限无法升级"),
+            (hd, MAX_HD, 17131, "空间超限无法升级"),
+            (bd, MAX_BD, 17132, "带宽超限无法升级"),
+        ] {
+            if v > max {
+                return Err(SimErr::new(code, format!("{text}[{max}]")));
             }
         }
-        "/cloud/renewalcloud" => {
-            let m = months(q, "timetype")?;
-            let price = monthly(c.cpu, c.ram, c.hd, c.bd) * Decimal::from(m);
-            st.charge_order(
-                q,
-                Purpose::Renew,
-                price,
-                format!("橙云主机续费 {} {m}个月", c.name),
-            )?;
-            c.exp = super::add_months(c.exp, m);
+        if ram % 512 != 0 || hd % 10 != 0 || (cpu, ram, hd, bd) == (c.cpu, c.ram, c.hd, c.bd) {
+            return Err(SimErr::new(17133, "升级失败(配置未变化或步长不符)"));
         }
-        _ => return Err(super::unhandled(name)),
+        st.charge_upgrade(
+            q,
+            monthly(c.cpu, c.ram, c.hd, c.bd),
+            monthly(cpu, ram, hd, bd),
+            c.exp,
+            Per::Month,
+            SimErr::new(17133, "升级失败(配置未变化)"),
+            format!("橙云主机升级 {}", c.name),
+        )?;
+        (c.cpu, c.ram, c.hd, c.bd) = (cpu, ram, hd, bd);
+        done()
+    })
+}
+
+fn buyip(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |st, c| {
+        built(c)?;
+        if c.snapshot.is_some() {
+            return Err(SimErr::new(17135, "有快照无法购买IP"));
+        }
+        if c.running {
+            return Err(SimErr::new(17136, "非关机状态无法购买IP"));
+        }
+        if c.extra_ips.len() >= MAX_EXTRA_IPS {
+            return Err(SimErr::new(17134, "IP值超出最大限制"));
+        }
+        // An IP is an upgrade from nothing to 20 a month.
+        st.charge_upgrade(
+            q,
+            Decimal::ZERO,
+            yuan(20, 0),
+            c.exp,
+            Per::Month,
+            SimErr::new(17137, "购买IP失败"),
+            format!("橙云主机购买IP {}", c.name),
+        )?;
+        let ip = format!("210.209.{}.{}", (c.no >> 4) & 255, 60 + c.extra_ips.len());
+        c.extra_ips.push(ip.clone());
+        Ok(json!([{"cloudname": c.name, "ipaddress": ip, "netmask": "255.255.255.0"}]))
+    })
+}
+
+fn changeport(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |_, c| {
+        built(c)?;
+        if c.place == "2" {
+            return Err(SimErr::new(17149, "上海双线不支持"));
+        }
+        if !c.os.starts_with("windows") {
+            return Err(SimErr::new(17150, "非windows主机,不支持切换"));
+        }
+        if c.running {
+            return Err(SimErr::new(17152, "请先关机再切换端口号"));
+        }
+        c.port = 10_000 + u16::try_from(q.now_ms().rem_euclid(50_000)).unwrap_or(2345);
+        Ok(json!([{"port": c.port.to_string()}]))
+    })
+}
+
+/// The domain a BindDomain / DelDomain names.
+fn hostname(q: &Req) -> Result<String, SimErr> {
+    let d = q.req("domainname")?.to_ascii_lowercase();
+    if !super::valid_hostname(&d) {
+        return Err(SimErr::field(17138, "域名非法", "domainname"));
     }
-    Ok(json!(""))
+    Ok(d)
+}
+
+fn binddomain(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |st, c| {
+        let d = hostname(q)?;
+        // Mainland rooms serve only filed (备案) domains: the account's own.
+        let root = d
+            .split_once('.')
+            .map(|x| x.1)
+            .filter(|r| r.contains('.'))
+            .unwrap_or(&d);
+        let filed = st.domains.contains_key(&d) || st.domains.contains_key(root);
+        if c.place != "3" && !filed {
+            return Err(SimErr::new(17140, "域名未备案无法绑定"));
+        }
+        if c.domains.contains(&d) {
+            return Err(SimErr::new(17141, "域名已绑定过无法再次绑定"));
+        }
+        c.domains.push(d);
+        done()
+    })
+}
+
+fn deldomain(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |_, c| {
+        let d = hostname(q)?;
+        let before = c.domains.len();
+        c.domains.retain(|x| *x != d);
+        if c.domains.len() == before {
+            return Err(SimErr::new(17143, "域名并未绑定过无需删除"));
+        }
+        done()
+    })
+}
+
+fn renewalcloud(st: &mut State, q: &Req) -> R {
+    on_cloud(st, q, |st, c| {
+        let m = months(q, "timetype")?;
+        let price = monthly(c.cpu, c.ram, c.hd, c.bd) * Decimal::from(m);
+        st.charge_order(
+            q,
+            Purpose::Renew,
+            price,
+            format!("橙云主机续费 {} {m}个月", c.name),
+        )?;
+        c.exp = super::add_months(c.exp, m);
+        done()
+    })
 }

@@ -3,7 +3,7 @@
 //! TTL, DeleteRec answering 11318 for a record that is already gone.
 
 use super::domain::owned;
-use super::{Req, SimErr, State, R};
+use super::{Fields, Handler, Req, SimErr, State, R};
 use serde_json::{json, Value};
 
 /// `maxdns` of DomainDetail: records allowed per domain.
@@ -20,21 +20,14 @@ pub(crate) struct Rec {
     pub ttl: u32,
 }
 
-pub(crate) fn owns(name: &str) -> bool {
-    matches!(
-        name,
-        "/domains/reclist" | "/domains/addrec" | "/domains/modifyrec" | "/domains/deleterec"
-    )
-}
-
-pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
-    match name {
-        "/domains/reclist" => list(st, q),
-        "/domains/addrec" => add(st, q),
-        "/domains/modifyrec" => modify(st, q),
-        "/domains/deleterec" => delete(st, q),
-        _ => Err(super::unhandled(name)),
-    }
+pub(crate) fn handler(name: &str) -> Option<Handler> {
+    Some(match name {
+        "/domains/reclist" => list,
+        "/domains/addrec" => add,
+        "/domains/modifyrec" => modify,
+        "/domains/deleterec" => delete,
+        _ => return None,
+    })
 }
 
 fn valid_item(item: &str) -> bool {
@@ -80,7 +73,7 @@ fn ttl(q: &Req, failure: u32) -> Result<u32, SimErr> {
 }
 
 fn our_domain<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut super::domain::Domain, SimErr> {
-    let now = q.now;
+    let now = q.now_ms();
     let d = owned(st, q, 11302)?;
     if !d.on_our_dns() {
         return Err(SimErr::new(11307, "域名DNS不是美橙互联的DNS"));
@@ -117,12 +110,12 @@ fn add(st: &mut State, q: &Req) -> R {
     }
     let rtype = q.req("rec_type")?.to_ascii_uppercase();
     let value = q
-        .get("rec_value")
+        .arg("rec_value")
         .ok_or_else(|| SimErr::new(11305, "记录值为空"))?
         .to_string();
     check_value(&rtype, &value)?;
     let mx = if rtype == "MX" {
-        match q.get("rec_level").map(str::parse::<u32>) {
+        match q.arg("rec_level").map(str::parse::<u32>) {
             None => return Err(SimErr::new(11304, "MX记录优先值不能为空")),
             Some(Ok(n)) if (1..=100).contains(&n) => n,
             Some(_) => return Err(SimErr::new(11311, "优先值为空或非数字")),
@@ -162,7 +155,7 @@ fn add(st: &mut State, q: &Req) -> R {
 }
 
 fn rec_id(q: &Req) -> Result<u64, SimErr> {
-    q.get("rec_id")
+    q.arg("rec_id")
         .ok_or_else(|| SimErr::new(11317, "记录ID为空"))?
         .parse()
         .map_err(|_| SimErr::new(11318, "解析记录获取失败,请确认是否存在"))
@@ -171,7 +164,7 @@ fn rec_id(q: &Req) -> Result<u64, SimErr> {
 fn modify(st: &mut State, q: &Req) -> R {
     let id = rec_id(q)?;
     let value = q
-        .get("rec_value")
+        .arg("rec_value")
         .ok_or_else(|| SimErr::new(11305, "记录值为空"))?
         .to_string();
     let ttl = ttl(q, 11320)?;

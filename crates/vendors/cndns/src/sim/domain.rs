@@ -3,7 +3,8 @@
 //! audit of .cn domains (documents -> pending -> pass/unpass on the next status read).
 
 use super::{
-    add_years, fmt_date, fmt_time, valid_hostname, Purpose, Req, SimErr, State, DAY_MS, R,
+    add_years, fmt_date, fmt_time, valid_hostname, Fields, Handler, Purpose, Req, SimErr, State,
+    DAY_MS, R,
 };
 use crate::sim::finance::domain_price;
 use serde_json::{json, Value};
@@ -97,26 +98,26 @@ pub(crate) fn needs_audit(name: &str) -> bool {
     name.ends_with(".cn") || name.ends_with(".中国")
 }
 
-pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
-    match name {
-        "dmcheck/check" => check(st, q),
-        "/domains/createcontact" => create_contact(st, q),
-        "/domains/modifycontact" => modify_contact(st, q),
-        "/domains/deletecontact" => delete_contact(st, q),
-        "/domains/contactlist" => contact_list(st, q),
-        "/domains/contactinfo" => contact_info(st, q),
-        "/domains/domainguohu" => guohu(st, q),
-        "/domains/createdom" => create(st, q),
-        "/domains/domainrenew" => renew(st, q),
-        "/domains/modifypassword" => modify_password(st, q),
-        "/domains/dnslist" => dns_list(st, q),
-        "/domains/modifydns" => modify_dns(st, q),
-        "/domains/resetdns" => reset_dns(st, q),
-        "/domains/domaindetail" => detail(st, q),
-        "/domains/domainaudit" => audit(st, q),
-        "/domains/checkauditresult" => audit_result(st, q),
-        _ => Err(super::unhandled(name)),
-    }
+pub(crate) fn handler(name: &str) -> Option<Handler> {
+    Some(match name {
+        "dmcheck/check" => check,
+        "/domains/createcontact" => create_contact,
+        "/domains/modifycontact" => modify_contact,
+        "/domains/deletecontact" => delete_contact,
+        "/domains/contactlist" => contact_list,
+        "/domains/contactinfo" => contact_info,
+        "/domains/domainguohu" => guohu,
+        "/domains/createdom" => create,
+        "/domains/domainrenew" => renew,
+        "/domains/modifypassword" => modify_password,
+        "/domains/dnslist" => dns_list,
+        "/domains/modifydns" => modify_dns,
+        "/domains/resetdns" => reset_dns,
+        "/domains/domaindetail" => detail,
+        "/domains/domainaudit" => audit,
+        "/domains/checkauditresult" => audit_result,
+        _ => return None,
+    })
 }
 
 /// The domain if it belongs to the account, else `code` (codes differ per endpoint).
@@ -136,8 +137,8 @@ fn valid_label(label: &str) -> bool {
 }
 
 fn check(st: &mut State, q: &Req) -> R {
-    let label = q.get("domain-name").unwrap_or_default().to_lowercase();
-    let tld = q.get("tld").unwrap_or_default().to_lowercase();
+    let label = q.arg("domain-name").unwrap_or_default().to_lowercase();
+    let tld = q.arg("tld").unwrap_or_default().to_lowercase();
     if label.is_empty() {
         return Err(SimErr::new(11101, "域名主体不能为空"));
     }
@@ -199,7 +200,7 @@ fn contact_fields(q: &Req) -> Result<ContactForm, SimErr> {
     for n in names {
         fields.push((n.to_string(), q.req(n)?.to_string()));
     }
-    let en = |k: &str| q.get(k).unwrap_or_default();
+    let en = |k: &str| q.arg(k).unwrap_or_default();
     if !en("company-en").is_ascii() {
         return Err(SimErr::field(
             11001,
@@ -285,7 +286,7 @@ fn create_contact(st: &mut State, q: &Req) -> R {
             idtype: q.or("idtype", "").to_string(),
             idnumber: q.or("idnumber", "").to_string(),
             checked: 0,
-            created: q.now,
+            created: q.now_ms(),
         },
     );
     Ok(json!(id.to_string()))
@@ -313,10 +314,10 @@ fn modify_contact(st: &mut State, q: &Req) -> R {
     if let Some(c) = st.contacts.get_mut(&id) {
         c.fields = fields;
         c.usertype = usertype;
-        if let Some(t) = q.get("idtype") {
+        if let Some(t) = q.arg("idtype") {
             c.idtype = t.to_string();
         }
-        if let Some(n) = q.get("idnumber") {
+        if let Some(n) = q.arg("idnumber") {
             c.idnumber = n.to_string();
         }
     }
@@ -368,7 +369,7 @@ fn contact_json(st: &State, c: &Contact) -> Value {
 }
 
 fn contact_list(st: &mut State, q: &Req) -> R {
-    let want = q.get("userid").and_then(|v| v.parse::<u64>().ok());
+    let want = q.arg("userid").and_then(|v| v.parse::<u64>().ok());
     Ok(Value::Array(
         st.contacts
             .values()
@@ -379,7 +380,7 @@ fn contact_list(st: &mut State, q: &Req) -> R {
 }
 
 fn contact_info(st: &mut State, q: &Req) -> R {
-    let id = match (q.get("userid"), q.get("domainname")) {
+    let id = match (q.arg("userid"), q.arg("domainname")) {
         (Some(u), _) => u
             .parse::<u64>()
             .ok()
@@ -427,7 +428,7 @@ fn guohu(st: &mut State, q: &Req) -> R {
 fn name_servers(q: &Req, prefix: &str) -> Result<Vec<String>, SimErr> {
     let mut ns: Vec<String> = Vec::new();
     for i in 1..=6 {
-        if let Some(h) = q.get(&format!("{prefix}{i}")) {
+        if let Some(h) = q.arg(&format!("{prefix}{i}")) {
             let h = h.trim_end_matches('.').to_ascii_lowercase();
             if !valid_hostname(&h) && h.parse::<std::net::IpAddr>().is_err() {
                 return Err(SimErr::field(11046, "DNS修改失败", &format!("{prefix}{i}")));
@@ -486,7 +487,7 @@ fn create(st: &mut State, q: &Req) -> R {
         amount,
         format!("域名注册 {name} {years}年"),
     )?;
-    let mut d = Domain::new(&name, uid, q.now, years);
+    let mut d = Domain::new(&name, uid, q.now_ms(), years);
     d.password = pass.to_string();
     if ns.len() >= 2 {
         d.ns = ns;
@@ -497,12 +498,12 @@ fn create(st: &mut State, q: &Req) -> R {
 
 fn renew(st: &mut State, q: &Req) -> R {
     let years = q.period("years", 10, 11601)?;
-    let now = q.now;
+    let now = q.now_ms();
     let d = owned(st, q, 11302)?;
     if now > d.exp + RENEW_GRACE_MS {
         return Err(SimErr::new(11603, "域名已进入删除队列无法续费"));
     }
-    if let Some(exptme) = q.get("exptme") {
+    if let Some(exptme) = q.arg("exptme") {
         if exptme != fmt_date(d.exp) {
             return Err(SimErr::new(11605, "域名到期时间不对"));
         }
@@ -527,7 +528,7 @@ fn renew(st: &mut State, q: &Req) -> R {
 }
 
 fn modify_password(st: &mut State, q: &Req) -> R {
-    let pass = q.get("password").unwrap_or_default().to_string();
+    let pass = q.arg("password").unwrap_or_default().to_string();
     if pass.is_empty() {
         return Err(SimErr::new(11501, "新密码不能为空"));
     }
@@ -549,10 +550,10 @@ fn dns_list(st: &mut State, q: &Req) -> R {
 }
 
 fn modify_dns(st: &mut State, q: &Req) -> R {
-    if q.get("dns_hst1").is_none() {
+    if q.arg("dns_hst1").is_none() {
         return Err(SimErr::new(11401, "DNS1主机不能为空"));
     }
-    if q.get("dns_hst2").is_none() {
+    if q.arg("dns_hst2").is_none() {
         return Err(SimErr::new(11402, "DNS2主机不能为空"));
     }
     let ns = name_servers(q, "dns_hst")?;
@@ -567,7 +568,7 @@ fn reset_dns(st: &mut State, q: &Req) -> R {
 }
 
 fn detail(st: &mut State, q: &Req) -> R {
-    let now = q.now;
+    let now = q.now_ms();
     let d = owned(st, q, 10019)?.clone();
     let personal = st
         .contacts
@@ -612,13 +613,13 @@ fn tld_of(name: &str) -> String {
 
 /// Base64 bytes of an image field, or `None` if absent.
 fn image_len(q: &Req, link: &str, data: &str) -> Result<Option<usize>, SimErr> {
-    if let Some(l) = q.get(link) {
+    if let Some(l) = q.arg(link) {
         if l.starts_with("http://") || l.starts_with("https://") {
             return Err(SimErr::field(11710, "图片下载地址非法请联系我司", link));
         }
         return Ok(Some(100 * 1024));
     }
-    Ok(q.get(data).map(|s| s.len() / 4 * 3))
+    Ok(q.arg(data).map(|s| s.len() / 4 * 3))
 }
 
 fn audit(st: &mut State, q: &Req) -> R {
@@ -655,11 +656,11 @@ fn audit(st: &mut State, q: &Req) -> R {
             }
             Some(_) => {}
         }
-        if q.get("ownernumber").is_none() {
+        if q.arg("ownernumber").is_none() {
             return Err(SimErr::field(11708, "证件编号不能为空", "ownernumber"));
         }
     }
-    let idcard = q.get("contactidcard").unwrap_or_default().to_string();
+    let idcard = q.arg("contactidcard").unwrap_or_default().to_string();
     if ownertype == "I" {
         match image_len(q, "contactidcardpiclink", "contactidcardpicstr")? {
             None => {
@@ -694,7 +695,7 @@ fn audit(st: &mut State, q: &Req) -> R {
 }
 
 fn audit_result(st: &mut State, q: &Req) -> R {
-    let names: Vec<String> = match (q.get("domainname"), q.get("userid")) {
+    let names: Vec<String> = match (q.arg("domainname"), q.arg("userid")) {
         (Some(list), _) => list
             .split(',')
             .map(|s| s.trim().to_ascii_lowercase())

@@ -1,7 +1,7 @@
 //! Money: the account's finance summary, the price list (purchase and renewal) and
 //! product-name availability.
 
-use super::{m, yuan, Req, SimErr, State, R};
+use super::{m, yuan, Fields, Handler, Req, SimErr, State, R};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -20,29 +20,33 @@ pub(crate) fn domain_price(tld: &str) -> Option<(Decimal, Decimal)> {
     })
 }
 
-pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
-    match name {
-        "/user/userdetail" => Ok(json!([{
-            "borrowmoney": m(st.borrow),
-            "frozenmoney": m(-st.frozen),
-            "balancemoney": m(st.balance - st.frozen),
-            "availablebalance": m(st.balance),
-            "usedmoney": m(st.used),
-            "tempmoney": "0.00",
-            "rewardmoney": "0.00",
-            "totalremittance": m(st.remitted),
-        }])),
-        "/product/getproductprice" => product_price(st, q),
-        "/product/getrenewprice" => renew_price(st, q),
-        "/product/checkpraname" => check_name(st, q),
-        _ => Err(super::unhandled(name)),
-    }
+pub(crate) fn handler(name: &str) -> Option<Handler> {
+    Some(match name {
+        "/user/userdetail" => user_detail,
+        "/product/getproductprice" => product_price,
+        "/product/getrenewprice" => renew_price,
+        "/product/checkpraname" => check_name,
+        _ => return None,
+    })
+}
+
+fn user_detail(st: &mut State, _: &Req) -> R {
+    Ok(json!([{
+        "borrowmoney": m(st.borrow),
+        "frozenmoney": m(-st.frozen),
+        "balancemoney": m(st.balance - st.frozen),
+        "availablebalance": m(st.balance),
+        "usedmoney": m(st.used),
+        "tempmoney": "0.00",
+        "rewardmoney": "0.00",
+        "totalremittance": m(st.remitted),
+    }]))
 }
 
 /// "年限 格式错误就默认 1 年时间".
 fn years(q: &Req) -> Decimal {
     Decimal::from(
-        q.get("years")
+        q.arg("years")
             .and_then(|y| y.parse::<u32>().ok())
             .filter(|y| (1..=10).contains(y))
             .unwrap_or(1),
@@ -66,7 +70,7 @@ fn product_price(_st: &mut State, q: &Req) -> R {
     let price = match q.or("type", "1") {
         "1" => {
             let suffix = q
-                .get("suffix")
+                .arg("suffix")
                 .map(|s| {
                     if s.starts_with('.') {
                         s.to_string()
@@ -76,7 +80,7 @@ fn product_price(_st: &mut State, q: &Req) -> R {
                 })
                 .or_else(|| {
                     // prd codes look like `com01`.
-                    q.get("prd")
+                    q.arg("prd")
                         .map(|p| format!(".{}", p.trim_end_matches(|c: char| c.is_ascii_digit())))
                 })
                 .unwrap_or_default();
@@ -99,7 +103,7 @@ fn renew_price(st: &mut State, q: &Req) -> R {
         return Ok(
             match super::cloud::renewal_quote(st, q.or("pdtname", ""), q) {
                 Some(p) => json!(price_text(p)),
-                None if q.get("pdtname").is_none() => {
+                None if q.arg("pdtname").is_none() => {
                     return Err(SimErr::new(10001, "价格查询失败,产品名称为空"))
                 }
                 None => json!("0"),

@@ -2,7 +2,7 @@
 //! balance, topped up with more points, each with its own password and login link.
 //! The two modules share one shape and differ in packages, prices and codes.
 
-use super::{fmt_time, Purpose, Req, SimErr, State, R};
+use super::{done, edit, fmt_time, Fields, Handler, Purpose, Req, SimErr, State, R};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -88,17 +88,37 @@ fn detail(a: &PointsAccount) -> Value {
     }
 }
 
-pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
-    let kind = if name.starts_with("/edm/") {
+pub(crate) fn handler(name: &str) -> Option<Handler> {
+    Some(match name {
+        "/edm/createorder" | "/sms/createorder" => create,
+        "/edm/getdetail" | "/sms/getdetail" => |st, q| on_account(st, q, |_, _, a| Ok(detail(a))),
+        "/edm/getrestpoints" | "/sms/getrestpoints" => {
+            |st, q| on_account(st, q, |_, _, a| Ok(json!(a.rest.to_string())))
+        }
+        "/edm/getloginurl" | "/sms/getloginurl" => login_url,
+        "/edm/modifypass" | "/sms/modifypass" => modify_pass,
+        "/edm/upoints" | "/sms/upoints" => top_up,
+        _ => return None,
+    })
+}
+
+/// Which of the two modules a call is for.
+fn kind_of(q: &Req) -> Kind {
+    if q.action().name().starts_with("/edm/") {
         Kind::Edm
     } else {
         Kind::Sms
-    };
-    let r = rules(kind);
-    let op = name.rsplit('/').next().unwrap_or_default();
-    if op == "createorder" {
-        return create(st, q, kind, &r);
     }
+}
+
+/// The caller's account of the module (`account`, an e-mail-like name), edited
+/// through [`edit`].
+fn on_account(
+    st: &mut State,
+    q: &Req,
+    op: impl FnOnce(&mut State, &Rules, &mut PointsAccount) -> R,
+) -> R {
+    let kind = kind_of(q);
     let account = q.req("account")?.to_ascii_lowercase();
     if !account.contains('@') {
         return Err(SimErr::field(
@@ -107,53 +127,63 @@ pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
             "account",
         ));
     }
-    let Some(a) = st
-        .marketing
-        .get(&account)
-        .filter(|a| a.kind == kind)
-        .cloned()
-    else {
-        return Err(SimErr::new(10019, "产品不在会员名下"));
-    };
-    let mut a = a;
-    match op {
-        "getdetail" => return Ok(detail(&a)),
-        "getrestpoints" => return Ok(json!(a.rest.to_string())),
-        "getloginurl" => {
-            return Ok(json!(format!(
-                "{}?sso={}",
-                r.web,
-                crate::md5_hex(&format!("{}{}", a.account, q.now))
-            )))
-        }
-        "modifypass" => {
-            let p = q.req("password")?;
-            if p.len() < 6 || (p.contains('{') && p.contains('}')) {
-                return Err(SimErr::field(r.bad_password, "账户密码非法", "password"));
+    let not_member = || SimErr::new(10019, "产品不在会员名下");
+    edit(
+        st,
+        |st| &mut st.marketing,
+        account,
+        not_member(),
+        |st, a| {
+            if a.kind != kind {
+                return Err(not_member());
             }
-            if kind == Kind::Sms && p.contains(['"', '\'', ' ']) {
-                return Err(SimErr::field(21103, "密码包含非法字符", "password"));
-            }
-            a.password = p.into();
-        }
-        "upoints" => {
-            let n = points(q, r.top_up, if kind == Kind::Edm { 20007 } else { 21106 })?;
-            st.charge_order(
-                q,
-                Purpose::Renew,
-                price(&r, n),
-                format!("{} 购买点数 {} {n}", r.prefix, a.account),
-            )?;
-            a.bought += n;
-            a.rest += n;
-        }
-        _ => return Err(super::unhandled(name)),
-    }
-    st.marketing.insert(account, a);
-    Ok(json!(""))
+            op(st, &rules(kind), a)
+        },
+    )
 }
 
-fn create(st: &mut State, q: &Req, kind: Kind, r: &Rules) -> R {
+fn login_url(st: &mut State, q: &Req) -> R {
+    on_account(st, q, |_, r, a| {
+        Ok(json!(format!(
+            "{}?sso={}",
+            r.web,
+            crate::md5_hex(&format!("{}{}", a.account, q.now_ms()))
+        )))
+    })
+}
+
+fn modify_pass(st: &mut State, q: &Req) -> R {
+    on_account(st, q, |_, r, a| {
+        let p = q.req("password")?;
+        if p.len() < 6 || (p.contains('{') && p.contains('}')) {
+            return Err(SimErr::field(r.bad_password, "账户密码非法", "password"));
+        }
+        if a.kind == Kind::Sms && p.contains(['"', '\'', ' ']) {
+            return Err(SimErr::field(21103, "密码包含非法字符", "password"));
+        }
+        a.password = p.into();
+        done()
+    })
+}
+
+fn top_up(st: &mut State, q: &Req) -> R {
+    on_account(st, q, |st, r, a| {
+        let n = points(q, r.top_up, r.bad_points)?;
+        st.charge_order(
+            q,
+            Purpose::Renew,
+            price(r, n),
+            format!("{} 购买点数 {} {n}", r.prefix, a.account),
+        )?;
+        a.bought += n;
+        a.rest += n;
+        done()
+    })
+}
+
+fn create(st: &mut State, q: &Req) -> R {
+    let kind = kind_of(q);
+    let r = &rules(kind);
     let (last_code, first_code) = match kind {
         Kind::Edm => (20005, 20006),
         Kind::Sms => (21002, 21003),
@@ -204,7 +234,7 @@ fn create(st: &mut State, q: &Req, kind: Kind, r: &Rules) -> R {
         password: format!("Pw{:06}", id * 7919 % 1_000_000),
         bought: n,
         rest: n,
-        created: q.now,
+        created: q.now_ms(),
     };
     let answer = match kind {
         Kind::Edm => {

@@ -2,45 +2,49 @@
 //! charge, expiring with the host) and the account's coupons (优惠券).
 
 use super::products::{db_json, mail_json, new_db, Db, MailDomain};
-use super::{fmt_date, Req, SimErr, State, R};
+use super::{fmt_date, Fields, Handler, Req, SimErr, State, R};
 use serde_json::{json, Value};
 
 /// The types a coupon can pay for (the document's wording).
 const TICKET_SCOPE: &str = "域名，虚拟主机，企业邮局，数据库，橙云主机，VPS，智能解析，建站之星";
 
-pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
-    match name {
-        "/present/ticketlist" => {
-            let want = q.get("state");
-            Ok(Value::Array(
-                st.tickets
-                    .iter()
-                    .filter(|t| match want {
-                        Some("1") => !t.used && q.now <= t.exp,
-                        Some("0") => t.used,
-                        _ => true,
-                    })
-                    .map(|t| {
-                        json!({
-                            "type": TICKET_SCOPE,
-                            "apply_tme": fmt_date(t.apply),
-                            "exp_tme": fmt_date(t.exp),
-                            "money": t.money.normalize().to_string(),
-                            "isvalid": if t.used { "0" } else { "1" },
-                            "title": t.title,
-                            "signature": t.signature,
-                            "tktype": t.tktype.to_string(),
-                        })
-                    })
-                    .collect(),
-            ))
-        }
-        "/present/openmail" | "/present/openssl" => open_gift(st, name, q),
-        _ => Err(super::unhandled(name)),
-    }
+pub(crate) fn handler(name: &str) -> Option<Handler> {
+    Some(match name {
+        "/present/ticketlist" => ticket_list,
+        "/present/openmail" | "/present/openssl" => open_gift,
+        _ => return None,
+    })
 }
 
-fn open_gift(st: &mut State, name: &str, q: &Req) -> R {
+fn ticket_list(st: &mut State, q: &Req) -> R {
+    let want = q.arg("state");
+    Ok(Value::Array(
+        st.tickets
+            .iter()
+            .filter(|t| match want {
+                Some("1") => !t.used && q.now_ms() <= t.exp,
+                Some("0") => t.used,
+                _ => true,
+            })
+            .map(|t| {
+                json!({
+                    "type": TICKET_SCOPE,
+                    "apply_tme": fmt_date(t.apply),
+                    "exp_tme": fmt_date(t.exp),
+                    "money": t.money.normalize().to_string(),
+                    "isvalid": if t.used { "0" } else { "1" },
+                    "title": t.title,
+                    "signature": t.signature,
+                    "tktype": t.tktype.to_string(),
+                })
+            })
+            .collect(),
+    ))
+}
+
+/// OpenMail and OpenSSL (which opens the gift database, whatever its name says).
+fn open_gift(st: &mut State, q: &Req) -> R {
+    let name = q.action().name();
     let hostname = q.req("hostname")?.to_ascii_lowercase();
     let Some(host) = st.hosts.get(&hostname) else {
         return Err(SimErr::new(16002, "主体产品信息获取失败"));
@@ -55,12 +59,12 @@ fn open_gift(st: &mut State, name: &str, q: &Req) -> R {
     }
     // A coupon is accepted on gift calls but there is nothing to pay; an unknown one
     // is still refused.
-    if let Some(sig) = q.get("signature") {
+    if let Some(sig) = q.arg("signature") {
         if !st.tickets.iter().any(|t| t.signature == sig) {
             return Err(SimErr::field(10042, "优惠券不存在", "signature"));
         }
     }
-    let (reg, exp) = (q.now, host.exp);
+    let (reg, exp) = (q.now_ms(), host.exp);
     let (gift, answer) = if kind == "EMAIL" {
         let domain = q.req("maildomain")?.to_ascii_lowercase();
         if !super::valid_hostname(&domain) || domain.matches('.').count() != 1 {

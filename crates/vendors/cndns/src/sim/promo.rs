@@ -1,7 +1,9 @@
 //! 企推宝 (qituibao, B2B promotion packages) and 搜客易 (soukeyi, search promotion,
 //! withdrawn from sale: existing orders can still be renewed and upgraded).
 
-use super::{add_years, fmt_time, yuan, Per, Purpose, Req, SimErr, State, R};
+use super::{
+    add_years, done, edit, fmt_time, yuan, Fields, Handler, Per, Purpose, Req, SimErr, State, R,
+};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -83,105 +85,130 @@ fn keyword_index(k: &str) -> u64 {
     u64::from_str_radix(&crate::md5_hex(k)[..4], 16).unwrap_or(0) % 10_000
 }
 
-pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
-    let soukeyi = name.starts_with("/soukeyi/");
-    let op = name
-        .rsplit('/')
-        .next()
+pub(crate) fn handler(name: &str) -> Option<Handler> {
+    Some(match name {
+        "/soukeyi/createorder" => |_, _| Err(SimErr::new(10026, "您无权购买该产品(产品已下线)")),
+        "/qituibao/createorder" => create,
+        "/qituibao/checkkeyword" => |_, q| Ok(json!(keyword_index(q.req("keyword")?).to_string())),
+        "/qituibao/checkdomain" => check_domain,
+        "/qituibao/getdetails" | "/soukeyi/getdetails" => {
+            |st, q| on_order(st, q, |_, o| Ok(details(o, q.now_ms())))
+        }
+        "/qituibao/getupgradelist" | "/soukeyi/getupdatelist" => upgrade_list,
+        "/qituibao/reneworder" | "/soukeyi/reneworder" => renew,
+        "/qituibao/upgradeorder" | "/soukeyi/upgradeorder" => upgrade,
+        _ => return None,
+    })
+}
+
+fn is_soukeyi(q: &Req) -> bool {
+    q.action().name().starts_with("/soukeyi/")
+}
+
+/// The caller's order of the module (`nme`), edited through [`edit`].
+fn on_order(st: &mut State, q: &Req, op: impl FnOnce(&mut State, &mut Order) -> R) -> R {
+    let soukeyi = is_soukeyi(q);
+    let nme = q.req("nme")?.to_string();
+    let missing = || SimErr::new(10025, "订单不存在或无权管理");
+    edit(
+        st,
+        |st| &mut st.promos,
+        nme,
+        missing(),
+        |st, o| {
+            if o.soukeyi != soukeyi {
+                return Err(missing());
+            }
+            op(st, o)
+        },
+    )
+}
+
+fn check_domain(st: &mut State, q: &Req) -> R {
+    // The table spells it dmoain (sic).
+    let d = q
+        .arg("dmoain")
+        .or_else(|| q.arg("domain"))
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let years = |q: &Req| q.period("term", 5, 10016);
-    match op.as_str() {
-        "createorder" if soukeyi => return Err(SimErr::new(10026, "您无权购买该产品(产品已下线)")),
-        "createorder" => return create(st, q),
-        "checkkeyword" => return Ok(json!(keyword_index(q.req("keyword")?).to_string())),
-        "checkdomain" => {
-            // The table spells it dmoain (sic).
-            let d = q
-                .get("dmoain")
-                .or_else(|| q.get("domain"))
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            let n = st
-                .promos
-                .values()
-                .filter(|o| !o.soukeyi && o.domain == d)
-                .count();
-            return Ok(json!(n.to_string()));
-        }
-        _ => {}
-    }
-    let nme = q.req("nme")?.to_string();
-    let mut o = st
+    let n = st
         .promos
-        .get(&nme)
-        .filter(|o| o.soukeyi == soukeyi)
-        .cloned()
-        .ok_or_else(|| SimErr::new(10025, "订单不存在或无权管理"))?;
-    match op.as_str() {
-        "getdetails" => return Ok(details(&o, q.now)),
-        "getupgradelist" | "getupdatelist" => {
-            let current = price(soukeyi, o.prd).unwrap_or_default();
-            let higher: Vec<Value> = catalogue(soukeyi)
-                .iter()
-                .filter(|p| yuan(p.2, 0) > current)
-                .filter(|p| soukeyi || (family_start(o.prd)..=family_end(o.prd)).contains(&p.0))
-                .map(|p| json!({"s_prd": p.0.to_string(), "g_nme": p.1, "prc": p.2.to_string()}))
-                .collect();
-            // 企推宝 nests the list as a JSON string in `message`, as its sample shows.
-            return Ok(if soukeyi {
-                Value::Array(higher)
-            } else {
-                json!(Value::Array(higher).to_string())
-            });
+        .values()
+        .filter(|o| !o.soukeyi && o.domain == d)
+        .count();
+    Ok(json!(n.to_string()))
+}
+
+fn upgrade_list(st: &mut State, q: &Req) -> R {
+    on_order(st, q, |_, o| {
+        let soukeyi = o.soukeyi;
+        let current = price(soukeyi, o.prd).unwrap_or_default();
+        let higher: Vec<Value> = catalogue(soukeyi)
+            .iter()
+            .filter(|p| yuan(p.2, 0) > current)
+            .filter(|p| soukeyi || (family_start(o.prd)..=family_end(o.prd)).contains(&p.0))
+            .map(|p| json!({"s_prd": p.0.to_string(), "g_nme": p.1, "prc": p.2.to_string()}))
+            .collect();
+        // 企推宝 nests the list as a JSON string in `message`, as its sample shows.
+        Ok(if soukeyi {
+            Value::Array(higher)
+        } else {
+            json!(Value::Array(higher).to_string())
+        })
+    })
+}
+
+fn renew(st: &mut State, q: &Req) -> R {
+    on_order(st, q, |st, o| {
+        let y = q.period("term", 5, 10016)?;
+        let p = price(o.soukeyi, o.prd).ok_or_else(|| SimErr::new(13010, "产品续费失败"))?;
+        st.charge_order(
+            q,
+            Purpose::Renew,
+            p * Decimal::from(y),
+            format!(
+                "{} 续费 {} {y}年",
+                if o.soukeyi { "搜客易" } else { "企推宝" },
+                o.nme
+            ),
+        )?;
+        o.exp = add_years(o.exp, y);
+        done()
+    })
+}
+
+fn upgrade(st: &mut State, q: &Req) -> R {
+    on_order(st, q, |st, o| {
+        let soukeyi = o.soukeyi;
+        let tier: u8 = q
+            .req("newprd")?
+            .parse()
+            .map_err(|_| SimErr::field(14101, "升级失败(产品编号非法)", "newprd"))?;
+        // 企推宝's newprd counts tiers within the family (基础/标准/旗舰).
+        let target = if soukeyi {
+            tier
+        } else {
+            family_start(o.prd) + tier.saturating_sub(1)
+        };
+        let (Some(old), Some(new)) = (price(soukeyi, o.prd), price(soukeyi, target)) else {
+            return Err(SimErr::field(14101, "升级失败(产品编号非法)", "newprd"));
+        };
+        let refusal = SimErr::new(14101, "升级失败(只能升级到更高版本)");
+        if !soukeyi && target > family_end(o.prd) {
+            return Err(refusal);
         }
-        "reneworder" => {
-            let y = years(q)?;
-            let p = price(soukeyi, o.prd).ok_or_else(|| SimErr::new(13010, "产品续费失败"))?;
-            st.charge_order(
-                q,
-                Purpose::Renew,
-                p * Decimal::from(y),
-                format!(
-                    "{} 续费 {nme} {y}年",
-                    if soukeyi { "搜客易" } else { "企推宝" }
-                ),
-            )?;
-            o.exp = add_years(o.exp, y);
-        }
-        "upgradeorder" => {
-            let tier: u8 = q
-                .req("newprd")?
-                .parse()
-                .map_err(|_| SimErr::field(14101, "升级失败(产品编号非法)", "newprd"))?;
-            // 企推宝's newprd counts tiers within the family (基础/标准/旗舰).
-            let target = if soukeyi {
-                tier
-            } else {
-                family_start(o.prd) + tier.saturating_sub(1)
-            };
-            let (Some(old), Some(new)) = (price(soukeyi, o.prd), price(soukeyi, target)) else {
-                return Err(SimErr::field(14101, "升级失败(产品编号非法)", "newprd"));
-            };
-            let refusal = SimErr::new(14101, "升级失败(只能升级到更高版本)");
-            if !soukeyi && target > family_end(o.prd) {
-                return Err(refusal);
-            }
-            st.charge_upgrade(
-                q,
-                old,
-                new,
-                o.exp,
-                Per::Year,
-                refusal,
-                format!("升级 {nme}"),
-            )?;
-            o.prd = target;
-        }
-        _ => return Err(super::unhandled(name)),
-    }
-    st.promos.insert(nme, o);
-    Ok(json!(""))
+        st.charge_upgrade(
+            q,
+            old,
+            new,
+            o.exp,
+            Per::Year,
+            refusal,
+            format!("升级 {}", o.nme),
+        )?;
+        o.prd = target;
+        done()
+    })
 }
 
 fn create(st: &mut State, q: &Req) -> R {
@@ -221,8 +248,8 @@ fn create(st: &mut State, q: &Req) -> R {
         prd,
         company,
         domain,
-        reg: q.now,
-        exp: add_years(q.now, y),
+        reg: q.now_ms(),
+        exp: add_years(q.now_ms(), y),
     };
     let answer = json!({"s_nme": nme, "s_o1": o.company, "s_addtme": fmt_time(o.reg), "s_exptme": fmt_time(o.exp)});
     st.promos.insert(nme, o);

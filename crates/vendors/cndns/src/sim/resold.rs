@@ -3,7 +3,7 @@
 //! product with any of four spellings (`pdtnme`/`pdtname`/`pdtmne`/`pdtmme`), and keep
 //! disks as "ext" parts that can be backed up, restored, mounted and unmounted.
 
-use super::{add_months, fmt_time, yuan, Purpose, Req, SimErr, State, R};
+use super::{add_months, edit, fmt_time, yuan, Fields, Handler, Purpose, Req, SimErr, State, R};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -72,8 +72,8 @@ fn fail(text: &str) -> SimErr {
     SimErr::text(text)
 }
 
-fn kind(name: &str) -> Cloud {
-    if name.starts_with("/bcc/") {
+fn kind(q: &Req) -> Cloud {
+    if q.action().name().starts_with("/bcc/") {
         Cloud::Baidu
     } else {
         Cloud::Aliyun
@@ -84,7 +84,7 @@ fn kind(name: &str) -> Cloud {
 fn product(q: &Req) -> Result<String, SimErr> {
     ["pdtnme", "pdtname", "pdtmne", "pdtmme"]
         .iter()
-        .find_map(|k| q.get(k))
+        .find_map(|k| q.arg(k))
         .map(str::to_ascii_lowercase)
         .ok_or_else(|| fail("产品名称不能为空"))
 }
@@ -190,24 +190,51 @@ fn details(i: &Instance) -> Value {
     })
 }
 
-pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
-    let cloud = kind(name);
-    let op = name.rsplit('/').next().unwrap_or_default();
-    match op {
-        "productinfo" => return Ok(product_info(cloud)),
-        "createorder" => return create(st, q, cloud),
-        _ => {}
-    }
-    let pname = product(q)?;
-    let mut i = st
-        .resold
-        .get(&pname)
-        .filter(|i| i.cloud == cloud)
-        .cloned()
-        .ok_or_else(|| fail("产品不存在或不属于当前用户"))?;
-    let answer = instance_op(st, op, q, &mut i)?;
-    st.resold.insert(pname, i);
-    Ok(answer)
+pub(crate) fn handler(name: &str) -> Option<Handler> {
+    Some(match name {
+        "/bcc/productinfo" | "/ali/productinfo" => |_, q| Ok(product_info(kind(q))),
+        "/bcc/createorder" | "/ali/createorder" => create,
+        "/bcc/upgradeorder" => upgradeorder,
+        "/bcc/orderdetails" | "/ali/orderdetails" => orderdetails,
+        "/bcc/getvncurl" | "/ali/getvncurl" => getvncurl,
+        "/bcc/rebuildsystemlist" | "/ali/rebuildsystemlist" => rebuildsystemlist,
+        "/bcc/reneworder" | "/ali/reneworder" => reneworder,
+        "/bcc/shutdown" | "/ali/shutdown" => shutdown,
+        "/bcc/startingup" | "/ali/startingup" => startingup,
+        "/bcc/restart" | "/ali/restart" => restart,
+        "/bcc/backups" | "/ali/backups" => backups,
+        "/bcc/deletebackups" | "/ali/deletebackups" => deletebackups,
+        "/bcc/restorebackups" | "/ali/restorebackups" => restorebackups,
+        "/bcc/mount" | "/ali/mount" => mount,
+        "/bcc/uninstall" | "/ali/uninstall" => uninstall,
+        "/bcc/rebuildsystem" | "/ali/rebuildsystem" => rebuildsystem,
+        "/bcc/modifypassword" | "/ali/modifypassword" => modifypassword,
+        _ => return None,
+    })
+}
+
+/// The caller's instance of the module (`pdtnme` or a spelling of it), edited through
+/// [`edit`].
+fn on_instance(st: &mut State, q: &Req, op: impl FnOnce(&mut State, &mut Instance) -> R) -> R {
+    let cloud = kind(q);
+    let missing = || fail("产品不存在或不属于当前用户");
+    edit(
+        st,
+        |st| &mut st.resold,
+        product(q)?,
+        missing(),
+        |st, i| {
+            if i.cloud != cloud {
+                return Err(missing());
+            }
+            op(st, i)
+        },
+    )
+}
+
+/// What a successful instance operation answers: the product's name.
+fn named(i: &Instance) -> R {
+    Ok(json!(i.name))
 }
 
 fn product_info(cloud: Cloud) -> Value {
@@ -254,8 +281,9 @@ pub(super) fn charge(
         .map_err(|e| fail(&e.msg))
 }
 
-fn create(st: &mut State, q: &Req, cloud: Cloud) -> R {
-    let pass = q.get("pass").unwrap_or_default();
+fn create(st: &mut State, q: &Req) -> R {
+    let cloud = kind(q);
+    let pass = q.arg("pass").unwrap_or_default();
     if !password_ok(pass, symbols(cloud)) {
         return Err(fail(
             "管理密码非法: 8~32位字符, 英文、数字和符号必须同时存在",
@@ -282,7 +310,7 @@ fn create(st: &mut State, q: &Req, cloud: Cloud) -> R {
         Cloud::Aliyun => {
             let t = ALI_TYPES
                 .iter()
-                .find(|t| Some(t.0) == q.get("slcns") && Some(t.1) == q.get("slid"))
+                .find(|t| Some(t.0) == q.arg("slcns") && Some(t.1) == q.arg("slid"))
                 .ok_or_else(|| fail("实例类型非法"))?;
             (t.2, t.3)
         }
@@ -316,8 +344,8 @@ fn create(st: &mut State, q: &Req, cloud: Cloud) -> R {
         location: location.into(),
         systemid: systemid.into(),
         running: true,
-        reg: q.now,
-        exp: add_months(q.now, m),
+        reg: q.now_ms(),
+        exp: add_months(q.now_ms(), m),
         disks: Vec::new(),
     };
     for (t, size) in disks(q, cloud)? {
@@ -344,97 +372,151 @@ fn disk<'a>(q: &Req, i: &'a mut Instance) -> Result<&'a mut Disk, SimErr> {
         .ok_or_else(|| fail("磁盘不存在"))
 }
 
-fn instance_op(st: &mut State, op: &str, q: &Req, i: &mut Instance) -> R {
-    match op {
-        "orderdetails" => return Ok(details(i)),
-        "getvncurl" => {
-            return Ok(json!(format!(
-                "https://vnc.cndns.com/{}?token={}",
-                i.name,
-                crate::md5_hex(&format!("{}{}", i.name, q.now))
-            )))
+fn orderdetails(st: &mut State, q: &Req) -> R {
+    on_instance(st, q, |_, i| Ok(details(i)))
+}
+
+fn getvncurl(st: &mut State, q: &Req) -> R {
+    on_instance(st, q, |_, i| {
+        Ok(json!(format!(
+            "https://vnc.cndns.com/{}?token={}",
+            i.name,
+            crate::md5_hex(&format!("{}{}", i.name, q.now_ms()))
+        )))
+    })
+}
+
+fn rebuildsystemlist(st: &mut State, q: &Req) -> R {
+    on_instance(st, q, |_, _| {
+        Ok(Value::Array(
+            SYSTEMS
+                .iter()
+                .map(|(id, n, t)| json!({"systemid": id, "sysName": n, "sysType": t}))
+                .collect(),
+        ))
+    })
+}
+
+fn reneworder(st: &mut State, q: &Req) -> R {
+    on_instance(st, q, |st, i| {
+        let m = months(q, i.cloud)?;
+        let amount = monthly(i) * Decimal::from(m);
+        charge(
+            st,
+            q,
+            Purpose::Renew,
+            amount,
+            format!("{} 续费 {m}个月", i.name),
+        )?;
+        i.exp = add_months(i.exp, m);
+        named(i)
+    })
+}
+
+fn upgradeorder(st: &mut State, q: &Req) -> R {
+    on_instance(st, q, |st, i| {
+        upgrade(st, q, i)?;
+        named(i)
+    })
+}
+
+fn shutdown(st: &mut State, q: &Req) -> R {
+    on_instance(st, q, |_, i| {
+        if !i.running {
+            return Err(fail("主机已关机"));
         }
-        "rebuildsystemlist" => {
-            return Ok(Value::Array(
-                SYSTEMS
-                    .iter()
-                    .map(|(id, n, t)| json!({"systemid": id, "sysName": n, "sysType": t}))
-                    .collect(),
-            ))
+        i.running = false;
+        named(i)
+    })
+}
+
+fn startingup(st: &mut State, q: &Req) -> R {
+    on_instance(st, q, |_, i| {
+        if i.running {
+            return Err(fail("主机已在运行"));
         }
-        "reneworder" => {
-            let m = months(q, i.cloud)?;
-            let amount = monthly(i) * Decimal::from(m);
-            charge(
-                st,
-                q,
-                Purpose::Renew,
-                amount,
-                format!("{} 续费 {m}个月", i.name),
-            )?;
-            i.exp = add_months(i.exp, m);
+        i.running = true;
+        named(i)
+    })
+}
+
+fn restart(st: &mut State, q: &Req) -> R {
+    on_instance(st, q, |_, i| {
+        if !i.running {
+            return Err(fail("主机非运行状态无法重启"));
         }
-        "upgradeorder" => upgrade(st, q, i)?,
-        "shutdown" => {
-            if !i.running {
-                return Err(fail("主机已关机"));
-            }
-            i.running = false;
+        named(i)
+    })
+}
+
+fn backups(st: &mut State, q: &Req) -> R {
+    on_instance(st, q, |_, i| {
+        disk(q, i)?.backup = Some(q.now_ms());
+        named(i)
+    })
+}
+
+fn deletebackups(st: &mut State, q: &Req) -> R {
+    on_instance(st, q, |_, i| {
+        if disk(q, i)?.backup.take().is_none() {
+            return Err(fail("磁盘没有备份"));
         }
-        "startingup" => {
-            if i.running {
-                return Err(fail("主机已在运行"));
-            }
-            i.running = true;
+        named(i)
+    })
+}
+
+fn restorebackups(st: &mut State, q: &Req) -> R {
+    on_instance(st, q, |_, i| {
+        if disk(q, i)?.backup.is_none() {
+            return Err(fail("磁盘没有备份可还原"));
         }
-        "restart" => {
-            if !i.running {
-                return Err(fail("主机非运行状态无法重启"));
-            }
+        named(i)
+    })
+}
+
+fn mount(st: &mut State, q: &Req) -> R {
+    on_instance(st, q, |_, i| {
+        let d = disk(q, i)?;
+        if d.mounted {
+            return Err(fail("磁盘已挂载"));
         }
-        "backups" => disk(q, i)?.backup = Some(q.now),
-        "deletebackups" => {
-            if disk(q, i)?.backup.take().is_none() {
-                return Err(fail("磁盘没有备份"));
-            }
+        d.mounted = true;
+        named(i)
+    })
+}
+
+fn uninstall(st: &mut State, q: &Req) -> R {
+    on_instance(st, q, |_, i| {
+        let d = disk(q, i)?;
+        if !d.mounted {
+            return Err(fail("磁盘未挂载"));
         }
-        "restorebackups" => {
-            if disk(q, i)?.backup.is_none() {
-                return Err(fail("磁盘没有备份可还原"));
-            }
+        d.mounted = false;
+        named(i)
+    })
+}
+
+fn rebuildsystem(st: &mut State, q: &Req) -> R {
+    on_instance(st, q, |_, i| {
+        let s = q.or("systemid", "");
+        if !SYSTEMS.iter().any(|x| x.0 == s) {
+            return Err(fail("操作系统非法"));
         }
-        "mount" => {
-            let d = disk(q, i)?;
-            if d.mounted {
-                return Err(fail("磁盘已挂载"));
-            }
-            d.mounted = true;
+        i.systemid = s.into();
+        i.running = true;
+        named(i)
+    })
+}
+
+fn modifypassword(st: &mut State, q: &Req) -> R {
+    on_instance(st, q, |_, i| {
+        let p = q.or("pass", "");
+        if !password_ok(p, symbols(i.cloud)) {
+            return Err(fail("管理密码非法"));
         }
-        "uninstall" => {
-            let d = disk(q, i)?;
-            if !d.mounted {
-                return Err(fail("磁盘未挂载"));
-            }
-            d.mounted = false;
-        }
-        "rebuildsystem" => {
-            let s = q.or("systemid", "");
-            if !SYSTEMS.iter().any(|x| x.0 == s) {
-                return Err(fail("操作系统非法"));
-            }
-            i.systemid = s.into();
-            i.running = true;
-        }
-        "modifypassword" => {
-            let p = q.or("pass", "");
-            if !password_ok(p, symbols(i.cloud)) {
-                return Err(fail("管理密码非法"));
-            }
-            i.pass = p.into();
-        }
-        _ => return Err(super::unhandled(op)),
-    }
-    Ok(json!(i.name))
+        i.pass = p.into();
+        named(i)
+    })
 }
 
 /// `upgtype` 1 `cpu:ram` added, 2 `extid:GB` added to a disk, 3 new bandwidth; charged
@@ -477,7 +559,7 @@ fn upgrade(st: &mut State, q: &Req, i: &mut Instance) -> Result<(), SimErr> {
         }
         _ => return Err(fail("升级类型或升级信息非法")),
     }
-    let months_left = super::months_left(q.now, i.exp);
+    let months_left = super::months_left(q.now_ms(), i.exp);
     let diff = (monthly(&next) - monthly(i)) * Decimal::from(months_left);
     charge(st, q, Purpose::Buy, diff, format!("{} 升级", i.name))?;
     *i = next;

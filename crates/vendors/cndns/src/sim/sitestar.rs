@@ -2,7 +2,9 @@
 //! (`websitetag`) with a PC and/or mobile version, renewed, upgraded, copied, renamed,
 //! with bound domains and bought premium templates.
 
-use super::{add_years, fmt_time, yuan, Per, Purpose, Req, SimErr, State, R};
+use super::{
+    add_years, done, edit, fmt_time, yuan, Fields, Handler, Per, Purpose, Req, SimErr, State, R,
+};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -71,238 +73,315 @@ fn site_json(s: &Site) -> Value {
     }])
 }
 
-pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
-    let op = name.rsplit('/').next().unwrap_or_default();
-    match op {
-        "getcatalist" => {
-            return Ok(Value::Array(
-                CATEGORIES
-                    .iter()
-                    .map(|(id, n)| json!({"tpl_belong_type": "1", "tpl_category_id": id, "tpl_category_name": n, "amount": TEMPLATES.iter().filter(|t| t.1 == *id).count()}))
-                    .collect(),
-            ))
-        }
-        "gettemplate" => {
-            let cat = q.get("Category");
-            let mobile = q.get("Mobile").map(|m| m == "1");
-            return Ok(Value::Array(
-                TEMPLATES
-                    .iter()
-                    .filter(|t| cat.is_none_or(|c| c == t.1) && mobile.is_none_or(|m| m == t.2))
-                    .map(|(id, c, m, p)| json!({"tpl_id": id, "tpl_category_id": c, "mobile": if *m { "1" } else { "0" }, "price": p.to_string(), "preview": format!("http://image.sitestar.cn/tpl/{id}.jpg")}))
-                    .collect(),
-            ));
-        }
-        "getcaseparamlist" => {
-            return Ok(json!([{
-                "category": CATEGORIES.iter().map(|(id, n)| json!({"id": id, "name": n})).collect::<Vec<_>>(),
-                "color": [{"id":"10","name":"蓝色"},{"id":"11","name":"红色"}],
-            }]))
-        }
-        "getsitecaselist" => {
-            // `category` in the table, parentcategory in the example.
-            let cat = q.get("category").or_else(|| q.get("parentcategory"));
-            let cases = [("如皋权盛机械制造有限公司", "http://www.ntlanquan.com", "1", "10"), ("萌宠之家", "http://www.pet-home.cn", "2", "11")];
-            return Ok(Value::Array(
-                cases
-                    .iter()
-                    .filter(|c| cat.is_none_or(|x| x == c.2))
-                    .map(|(n, u, c, col)| json!({"webname": n, "viewurl": u, "picurl": format!("http://image.sitestar.cn/upload/{}.jpg", u.trim_start_matches("http://")), "parentcategory": c, "subcategory": "42", "color": col}))
-                    .collect(),
-            ));
-        }
-        "createsite" => return create(st, q),
-        _ => {}
-    }
+pub(crate) fn handler(name: &str) -> Option<Handler> {
+    Some(match name {
+        "/sitestarpro/getcatalist" => getcatalist,
+        "/sitestarpro/gettemplate" => gettemplate,
+        "/sitestarpro/getcaseparamlist" => getcaseparamlist,
+        "/sitestarpro/getsitecaselist" => getsitecaselist,
+        "/sitetarpro/createsite" => create,
+        "/sitetarpro/createothpro" => createothpro,
+        "/sitestarpro/getprodetail" => getprodetail,
+        "/sitestarpro/getdomainlst" => getdomainlst,
+        "/sitestarpro/geteditweburl" => geteditweburl,
+        "/sitestarpro/getupgradelist" => getupgradelist,
+        "/sitestarpro/renewalsite" => renewalsite,
+        "/sitestarpro/siteupgrade" => siteupgrade,
+        "/sitestarpro/binddomain" => binddomain,
+        "/sitestarpro/deletedomain" => deletedomain,
+        "/sitestarpro/changename" => changename,
+        "/sitestarpro/buytemplate" => buytemplate,
+        "/sitestarpro/getcorysite" => getcorysite,
+        _ => return None,
+    })
+}
+
+fn getcatalist(_: &mut State, _: &Req) -> R {
+    Ok(Value::Array(
+        CATEGORIES
+            .iter()
+            .map(|(id, n)| json!({"tpl_belong_type": "1", "tpl_category_id": id, "tpl_category_name": n, "amount": TEMPLATES.iter().filter(|t| t.1 == *id).count()}))
+            .collect(),
+    ))
+}
+
+fn gettemplate(_: &mut State, q: &Req) -> R {
+    let cat = q.arg("Category");
+    let mobile = q.arg("Mobile").map(|m| m == "1");
+    Ok(Value::Array(
+        TEMPLATES
+            .iter()
+            .filter(|t| cat.is_none_or(|c| c == t.1) && mobile.is_none_or(|m| m == t.2))
+            .map(|(id, c, m, p)| json!({"tpl_id": id, "tpl_category_id": c, "mobile": if *m { "1" } else { "0" }, "price": p.to_string(), "preview": format!("http://image.sitestar.cn/tpl/{id}.jpg")}))
+            .collect(),
+    ))
+}
+
+fn getcaseparamlist(_: &mut State, _: &Req) -> R {
+    Ok(json!([{
+        "category": CATEGORIES.iter().map(|(id, n)| json!({"id": id, "name": n})).collect::<Vec<_>>(),
+        "color": [{"id":"10","name":"蓝色"},{"id":"11","name":"红色"}],
+    }]))
+}
+
+fn getsitecaselist(_: &mut State, q: &Req) -> R {
+    // `category` in the table, parentcategory in the example.
+    let cat = q.arg("category").or_else(|| q.arg("parentcategory"));
+    let cases = [
+        (
+            "如皋权盛机械制造有限公司",
+            "http://www.ntlanquan.com",
+            "1",
+            "10",
+        ),
+        ("萌宠之家", "http://www.pet-home.cn", "2", "11"),
+    ];
+    Ok(Value::Array(
+        cases
+            .iter()
+            .filter(|c| cat.is_none_or(|x| x == c.2))
+            .map(|(n, u, c, col)| json!({"webname": n, "viewurl": u, "picurl": format!("http://image.sitestar.cn/upload/{}.jpg", u.trim_start_matches("http://")), "parentcategory": c, "subcategory": "42", "color": col}))
+            .collect(),
+    ))
+}
+
+/// The caller's site (`webname`), edited through [`edit`]; `op` also gets the name.
+fn on_site(st: &mut State, q: &Req, op: impl FnOnce(&mut State, &str, &mut Site) -> R) -> R {
     let webname = q.req("webname")?.to_ascii_lowercase();
-    let mut s = st
-        .sites
-        .get(&webname)
-        .cloned()
-        .ok_or_else(|| SimErr::new(10019, "产品不在您的名下"))?;
-    let now = q.now;
-    let answer = match op {
-        "getprodetail" => return Ok(site_json(&s)),
-        "getdomainlst" => {
-            return Ok(Value::Array(
-                s.domains
-                    .iter()
-                    .map(|(d, l)| json!({"domain": d, "Locate": l}))
-                    .collect(),
-            ))
-        }
-        "geteditweburl" => {
-            let kind = q.or("type", "pc");
-            if !matches!(kind, "pc" | "mbl" | "wx") {
-                return Err(SimErr::field(19103, "版本类型非法", "type"));
-            }
-            return Ok(json!(format!(
-                "http://{}.websitemanage.cn/edit/{kind}?token={}",
-                s.webname,
-                crate::md5_hex(&format!("{}{now}", s.webname))
-            )));
-        }
-        "getupgradelist" => {
-            let current = TAGS.iter().position(|(t, _)| *t == s.tag).unwrap_or(0);
-            return Ok(Value::Array(
-                TAGS.iter()
-                    .skip(current + 1)
-                    .take(2)
-                    .map(|(t, _)| json!({"roomid": "", "sitetype": t, "location": s.location}))
-                    .collect(),
-            ));
-        }
-        "renewalsite" => {
-            let years = q.period("years", 5, 10016)?;
-            let price = tag_price(&s.tag).ok_or_else(|| SimErr::new(12114, "续费失败"))?;
-            st.charge_order(
-                q,
-                Purpose::Renew,
-                price * Decimal::from(years),
-                format!("建站续费 {webname} {years}年"),
-            )?;
-            s.exp = add_years(s.exp, years);
-            json!("")
-        }
-        "siteupgrade" => {
-            let tag = q.req("sitetag")?;
-            let (Some(old), Some(new)) = (tag_price(&s.tag), tag_price(tag)) else {
-                return Err(SimErr::field(12119, "建站标签非法", "sitetag"));
-            };
-            st.charge_upgrade(
-                q,
-                old,
-                new,
-                s.exp,
-                Per::Year,
-                SimErr::new(12123, "建站升级失败(只能升级到更高版本)"),
-                format!("建站升级 {webname}"),
-            )?;
-            s.tag = tag.into();
-            s.location = q.or("location", &s.location).to_string();
-            json!("")
-        }
-        "createothpro" => {
-            let t = q.req("template")?;
-            let want_mobile = s.mbl == 0;
-            if s.mbl == 2 {
-                return Err(SimErr::new(19109, "副产品已开通"));
-            }
-            if !template(t, want_mobile) {
-                return Err(SimErr::field(19108, "副产品模板编号非法", "template"));
-            }
-            let price = tag_price(&s.tag).unwrap_or_default() / Decimal::from(2);
-            st.charge_order(q, Purpose::Buy, price, format!("建站副产品 {webname}"))?;
-            if want_mobile {
-                s.mobile_template = t.into();
-            } else {
-                s.pc_template = t.into();
-            }
-            s.mbl = 2;
-            json!("")
-        }
-        "binddomain" | "deletedomain" => {
-            let d = q.req("domainname")?.to_ascii_lowercase();
-            if !super::valid_hostname(&d) {
-                return Err(SimErr::field(12102, "域名非法", "domainname"));
-            }
-            // `pcmbl` in BindDomain, `pcmb1` in DeleteDomain (sic).
-            let locate = if q.get("pcmbl").or_else(|| q.get("pcmb1")) == Some("mbl") {
-                "MBL"
-            } else {
-                "PC"
-            };
-            if op == "binddomain" {
-                if st
-                    .sites
-                    .values()
-                    .any(|x| x.domains.iter().any(|(b, _)| *b == d))
-                {
-                    return Err(SimErr::new(12104, "域名已绑定"));
-                }
-                s.domains.push((d, locate));
-            } else {
-                let before = s.domains.len();
-                s.domains.retain(|(b, _)| *b != d);
-                if s.domains.len() == before {
-                    return Err(SimErr::new(12124, "域名未绑定无法删除"));
-                }
-            }
-            json!("")
-        }
-        "changename" => {
-            let new = q.req("newname")?.to_string();
-            if !(6..=18).contains(&new.len())
-                || !new
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-            {
-                return Err(SimErr::field(19101, "新的管理名称非法", "newname"));
-            }
-            if st.sites.contains_key(&new) {
-                return Err(SimErr::new(19102, "新的管理名称已存在"));
-            }
-            st.sites.remove(&webname);
-            s.webname = new.clone();
-            st.sites.insert(new, s);
-            return Ok(json!(" "));
-        }
-        "buytemplate" => {
-            let t = q.req("template")?;
-            let Some(tpl) = TEMPLATES.iter().find(|x| x.0 == t) else {
-                return Err(SimErr::field(19118, "模板编号非法", "template"));
-            };
-            if tpl.3 == 0 || s.bought.iter().any(|b| b == t) {
-                return Err(SimErr::new(19119, "模板无需购买或已购买"));
-            }
-            st.charge_order(
-                q,
-                Purpose::Buy,
-                yuan(tpl.3, 0),
-                format!("建站模板 {webname} {t}"),
-            )?;
-            s.bought.push(t.into());
-            if tpl.2 {
-                s.mobile_template = t.into();
-            } else {
-                s.pc_template = t.into();
-            }
-            json!("")
-        }
-        "getcorysite" => {
-            let years = q.period("years", 5, 10016)?;
-            let tag = q.req("Websitetag")?;
-            let price = tag_price(tag)
-                .filter(|_| matches!(tag, "pro" | "ulti" | "shop"))
-                .ok_or_else(|| SimErr::field(10045, "建站标签非法", "Websitetag"))?;
-            // Webnames are chosen freely, so a generated one may already exist: draw
-            // again rather than replace a site (ids only grow, so this ends).
-            let copy = loop {
-                let head: String = s.webname.chars().take(8).collect();
-                let c = format!("{head}c{}", st.next_id());
-                if c != webname && !st.sites.contains_key(&c) {
-                    break c;
-                }
-            };
-            st.charge_order(
-                q,
-                Purpose::Buy,
-                price * Decimal::from(years),
-                format!("建站复制 {webname} -> {copy}"),
-            )?;
-            let mut c = s.clone();
-            c.webname = copy.clone();
-            c.tag = tag.into();
-            c.reg = now;
-            c.exp = add_years(now, years);
-            c.domains.clear();
-            st.sites.insert(copy.clone(), c);
-            json!([{"ftpname": copy}])
-        }
-        _ => return Err(super::unhandled(name)),
+    edit(
+        st,
+        |st| &mut st.sites,
+        webname.clone(),
+        not_mine(),
+        |st, s| op(st, &webname, s),
+    )
+}
+
+fn not_mine() -> SimErr {
+    SimErr::new(10019, "产品不在您的名下")
+}
+
+/// The domain and the version (PC or mobile) BindDomain and DeleteDomain name.
+fn bound_domain(q: &Req) -> Result<(String, &'static str), SimErr> {
+    let d = q.req("domainname")?.to_ascii_lowercase();
+    if !super::valid_hostname(&d) {
+        return Err(SimErr::field(12102, "域名非法", "domainname"));
+    }
+    // `pcmbl` in BindDomain, `pcmb1` in DeleteDomain (sic).
+    let locate = if q.arg("pcmbl").or_else(|| q.arg("pcmb1")) == Some("mbl") {
+        "MBL"
+    } else {
+        "PC"
     };
-    st.sites.insert(webname, s);
-    Ok(answer)
+    Ok((d, locate))
+}
+
+fn binddomain(st: &mut State, q: &Req) -> R {
+    on_site(st, q, |st, _, s| {
+        let (d, locate) = bound_domain(q)?;
+        if st
+            .sites
+            .values()
+            .any(|x| x.domains.iter().any(|(b, _)| *b == d))
+        {
+            return Err(SimErr::new(12104, "域名已绑定"));
+        }
+        s.domains.push((d, locate));
+        done()
+    })
+}
+
+fn deletedomain(st: &mut State, q: &Req) -> R {
+    on_site(st, q, |_, _, s| {
+        let (d, _) = bound_domain(q)?;
+        let before = s.domains.len();
+        s.domains.retain(|(b, _)| *b != d);
+        if s.domains.len() == before {
+            return Err(SimErr::new(12124, "域名未绑定无法删除"));
+        }
+        done()
+    })
+}
+
+/// The site moves to its new name (so it is not stored back under the old one).
+fn changename(st: &mut State, q: &Req) -> R {
+    let webname = q.req("webname")?.to_ascii_lowercase();
+    let mut s = st.sites.get(&webname).cloned().ok_or_else(not_mine)?;
+    let new = q.req("newname")?.to_string();
+    if !(6..=18).contains(&new.len())
+        || !new
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    {
+        return Err(SimErr::field(19101, "新的管理名称非法", "newname"));
+    }
+    if st.sites.contains_key(&new) {
+        return Err(SimErr::new(19102, "新的管理名称已存在"));
+    }
+    st.sites.remove(&webname);
+    s.webname = new.clone();
+    st.sites.insert(new, s);
+    Ok(json!(" "))
+}
+
+fn getprodetail(st: &mut State, q: &Req) -> R {
+    on_site(st, q, |_, _, s| Ok(site_json(s)))
+}
+
+fn getdomainlst(st: &mut State, q: &Req) -> R {
+    on_site(st, q, |_, _, s| {
+        Ok(Value::Array(
+            s.domains
+                .iter()
+                .map(|(d, l)| json!({"domain": d, "Locate": l}))
+                .collect(),
+        ))
+    })
+}
+
+fn geteditweburl(st: &mut State, q: &Req) -> R {
+    on_site(st, q, |_, _, s| {
+        let now = q.now_ms();
+        let kind = q.or("type", "pc");
+        if !matches!(kind, "pc" | "mbl" | "wx") {
+            return Err(SimErr::field(19103, "版本类型非法", "type"));
+        }
+        Ok(json!(format!(
+            "http://{}.websitemanage.cn/edit/{kind}?token={}",
+            s.webname,
+            crate::md5_hex(&format!("{}{now}", s.webname))
+        )))
+    })
+}
+
+fn getupgradelist(st: &mut State, q: &Req) -> R {
+    on_site(st, q, |_, _, s| {
+        let current = TAGS.iter().position(|(t, _)| *t == s.tag).unwrap_or(0);
+        Ok(Value::Array(
+            TAGS.iter()
+                .skip(current + 1)
+                .take(2)
+                .map(|(t, _)| json!({"roomid": "", "sitetype": t, "location": s.location}))
+                .collect(),
+        ))
+    })
+}
+
+fn renewalsite(st: &mut State, q: &Req) -> R {
+    on_site(st, q, |st, webname, s| {
+        let years = q.period("years", 5, 10016)?;
+        let price = tag_price(&s.tag).ok_or_else(|| SimErr::new(12114, "续费失败"))?;
+        st.charge_order(
+            q,
+            Purpose::Renew,
+            price * Decimal::from(years),
+            format!("建站续费 {webname} {years}年"),
+        )?;
+        s.exp = add_years(s.exp, years);
+        done()
+    })
+}
+
+fn siteupgrade(st: &mut State, q: &Req) -> R {
+    on_site(st, q, |st, webname, s| {
+        let tag = q.req("sitetag")?;
+        let (Some(old), Some(new)) = (tag_price(&s.tag), tag_price(tag)) else {
+            return Err(SimErr::field(12119, "建站标签非法", "sitetag"));
+        };
+        st.charge_upgrade(
+            q,
+            old,
+            new,
+            s.exp,
+            Per::Year,
+            SimErr::new(12123, "建站升级失败(只能升级到更高版本)"),
+            format!("建站升级 {webname}"),
+        )?;
+        s.tag = tag.into();
+        s.location = q.or("location", &s.location).to_string();
+        done()
+    })
+}
+
+fn createothpro(st: &mut State, q: &Req) -> R {
+    on_site(st, q, |st, webname, s| {
+        let t = q.req("template")?;
+        let want_mobile = s.mbl == 0;
+        if s.mbl == 2 {
+            return Err(SimErr::new(19109, "副产品已开通"));
+        }
+        if !template(t, want_mobile) {
+            return Err(SimErr::field(19108, "副产品模板编号非法", "template"));
+        }
+        let price = tag_price(&s.tag).unwrap_or_default() / Decimal::from(2);
+        st.charge_order(q, Purpose::Buy, price, format!("建站副产品 {webname}"))?;
+        if want_mobile {
+            s.mobile_template = t.into();
+        } else {
+            s.pc_template = t.into();
+        }
+        s.mbl = 2;
+        done()
+    })
+}
+
+fn buytemplate(st: &mut State, q: &Req) -> R {
+    on_site(st, q, |st, webname, s| {
+        let t = q.req("template")?;
+        let Some(tpl) = TEMPLATES.iter().find(|x| x.0 == t) else {
+            return Err(SimErr::field(19118, "模板编号非法", "template"));
+        };
+        if tpl.3 == 0 || s.bought.iter().any(|b| b == t) {
+            return Err(SimErr::new(19119, "模板无需购买或已购买"));
+        }
+        st.charge_order(
+            q,
+            Purpose::Buy,
+            yuan(tpl.3, 0),
+            format!("建站模板 {webname} {t}"),
+        )?;
+        s.bought.push(t.into());
+        if tpl.2 {
+            s.mobile_template = t.into();
+        } else {
+            s.pc_template = t.into();
+        }
+        done()
+    })
+}
+
+fn getcorysite(st: &mut State, q: &Req) -> R {
+    on_site(st, q, |st, webname, s| {
+        let now = q.now_ms();
+        let years = q.period("years", 5, 10016)?;
+        let tag = q.req("Websitetag")?;
+        let price = tag_price(tag)
+            .filter(|_| matches!(tag, "pro" | "ulti" | "shop"))
+            .ok_or_else(|| SimErr::field(10045, "建站标签非法", "Websitetag"))?;
+        // Webnames are chosen freely, so a generated one may already exist: draw
+        // again rather than replace a site (ids only grow, so this ends).
+        let copy = loop {
+            let head: String = s.webname.chars().take(8).collect();
+            let c = format!("{head}c{}", st.next_id());
+            if c != webname && !st.sites.contains_key(&c) {
+                break c;
+            }
+        };
+        st.charge_order(
+            q,
+            Purpose::Buy,
+            price * Decimal::from(years),
+            format!("建站复制 {webname} -> {copy}"),
+        )?;
+        let mut c = s.clone();
+        c.webname = copy.clone();
+        c.tag = tag.into();
+        c.reg = now;
+        c.exp = add_years(now, years);
+        c.domains.clear();
+        st.sites.insert(copy.clone(), c);
+        Ok(json!([{"ftpname": copy}]))
+    })
 }
 
 fn create(st: &mut State, q: &Req) -> R {
@@ -351,8 +430,8 @@ fn create(st: &mut State, q: &Req) -> R {
         mbl,
         pc_template: pc,
         mobile_template: mobile,
-        reg: q.now,
-        exp: add_years(q.now, years),
+        reg: q.now_ms(),
+        exp: add_years(q.now_ms(), years),
         domains: Vec::new(),
         bought: Vec::new(),
     };

@@ -1,7 +1,7 @@
 //! 有问必答 (support tickets, on the support host): questions, follow-ups and the
 //! staff's replies, which arrive by the first status read after a question is asked.
 
-use super::{fmt_time, Req, SimErr, State, R};
+use super::{fmt_time, Fields, Handler, Req, SimErr, State, R};
 use serde_json::{json, Value};
 
 /// The fixed category codes of the document (产品售后 --- product --- kind).
@@ -53,7 +53,7 @@ pub(crate) fn param_code(field: &str) -> u32 {
 }
 
 fn pictures_ok(q: &Req) -> Result<(), SimErr> {
-    match q.get("picaddr") {
+    match q.arg("picaddr") {
         Some(p)
             if p.split(',')
                 .any(|u| u.contains("://") || !u.to_ascii_lowercase().ends_with(".jpg")) =>
@@ -65,7 +65,7 @@ fn pictures_ok(q: &Req) -> Result<(), SimErr> {
 }
 
 fn question_id(q: &Req, st: &State) -> Result<u64, SimErr> {
-    q.get("Question")
+    q.arg("Question")
         .and_then(|v| v.parse::<u64>().ok())
         .filter(|id| st.questions.contains_key(id))
         .ok_or_else(|| SimErr::field(40014, "问题编号非法", "Question"))
@@ -76,89 +76,95 @@ fn urlencode(s: &str) -> String {
     s.bytes().map(|b| format!("%{b:02x}")).collect()
 }
 
-pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
-    match name {
-        "support/api/question" => {
-            let cate = q.req("cate")?;
-            if !CATEGORIES.contains(&cate) {
-                return Err(SimErr::field(40009, "问题分类非法", "cate"));
-            }
-            pictures_ok(q)?;
-            let id = st.next_id();
-            let rid = st.next_id();
-            st.questions.insert(
-                id,
-                Question {
-                    cate: cate.into(),
-                    // The example sends `prname`; the table says `priname`.
-                    product: q
-                        .get("priname")
-                        .or_else(|| q.get("prname"))
-                        .unwrap_or("")
-                        .into(),
-                    state: "waiting",
-                    replies: vec![Reply {
-                        id: rid,
-                        staff: false,
-                        text: q.req("cnt")?.into(),
-                        time: q.now,
-                    }],
-                },
-            );
-            Ok(json!({"QuestionID": id.to_string()}))
-        }
-        "support/api/reply" => {
-            let id = question_id(q, st)?;
-            pictures_ok(q)?;
-            let text = q.req("cnt")?.to_string();
-            let rid = st.next_id();
-            let Some(question) = st.questions.get_mut(&id) else {
-                return Err(SimErr::field(40014, "问题编号非法", "Question"));
-            };
-            if question.state == "close" {
-                return Err(SimErr::new(40015, "问题已被关闭无法回复/追问"));
-            }
-            question.state = "waiting";
-            question.replies.push(Reply {
+pub(crate) fn handler(name: &str) -> Option<Handler> {
+    Some(match name {
+        "support/api/question" => question,
+        "support/api/reply" => reply,
+        "support/api/replydetail" => reply_detail,
+        _ => return None,
+    })
+}
+
+fn question(st: &mut State, q: &Req) -> R {
+    let cate = q.req("cate")?;
+    if !CATEGORIES.contains(&cate) {
+        return Err(SimErr::field(40009, "问题分类非法", "cate"));
+    }
+    pictures_ok(q)?;
+    let id = st.next_id();
+    let rid = st.next_id();
+    st.questions.insert(
+        id,
+        Question {
+            cate: cate.into(),
+            // The example sends `prname`; the table says `priname`.
+            product: q
+                .arg("priname")
+                .or_else(|| q.arg("prname"))
+                .unwrap_or("")
+                .into(),
+            state: "waiting",
+            replies: vec![Reply {
                 id: rid,
                 staff: false,
-                text,
-                time: q.now,
-            });
-            Ok(json!({"ReplyID": rid.to_string()}))
-        }
-        "support/api/replydetail" => {
-            let id = question_id(q, st)?;
-            let rid = st.next_id();
-            let Some(question) = st.questions.get_mut(&id) else {
-                return Err(SimErr::field(40014, "问题编号非法", "Question"));
-            };
-            // Staff answer a waiting question by the time it is next looked at.
-            if question.state == "waiting" {
-                question.state = "processing";
-                question.replies.push(Reply {
-                    id: rid,
-                    staff: true,
-                    text: format!(
-                        "您好，您的问题(分类{}，产品{})已经处理，请您确认！",
-                        question.cate, question.product
-                    ),
-                    time: q.now,
-                });
-            }
-            let staff: Vec<Value> = question
-                .replies
-                .iter()
-                .filter(|r| r.staff)
-                .map(|r| json!({"a_id": r.id.to_string(), "a_cnt": urlencode(&r.text), "a_addtme": fmt_time(r.time)}))
-                .collect();
-            // ReplyDetail puts `state` and `hasReply` beside `message` (see `envelope`).
-            Ok(json!({
-                "state": question.state,
-                "hasReply": if staff.is_empty() { "False" } else { "True" },
-                "message": staff,
-            }))
-        }
-        _ => Err(super::unhandled(name)),
+                text: q.req("cnt")?.into(),
+                time: q.now_ms(),
+            }],
+        },
+    );
+    Ok(json!({"QuestionID": id.to_string()}))
+}
+
+fn reply(st: &mut State, q: &Req) -> R {
+    let id = question_id(q, st)?;
+    pictures_ok(q)?;
+    let text = q.req("cnt")?.to_string();
+    let rid = st.next_id();
+    let Some(question) = st.questions.get_mut(&id) else {
+        return Err(SimErr::field(40014, "问题编号非法", "Question"));
+    };
+    if question.state == "close" {
+        return Err(SimErr::new(40015, "问题已被关闭无法回复/追问"));
     }
+    question.state = "waiting";
+    question.replies.push(Reply {
+        id: rid,
+        staff: false,
+        text,
+        time: q.now_ms(),
+    });
+    Ok(json!({"ReplyID": rid.to_string()}))
+}
+
+fn reply_detail(st: &mut State, q: &Req) -> R {
+    let id = question_id(q, st)?;
+    let rid = st.next_id();
+    let Some(question) = st.questions.get_mut(&id) else {
+        return Err(SimErr::field(40014, "问题编号非法", "Question"));
+    };
+    // Staff answer a waiting question by the time it is next looked at.
+    if question.state == "waiting" {
+        question.state = "processing";
+        question.replies.push(Reply {
+            id: rid,
+            staff: true,
+            text: format!(
+                "您好，您的问题(分类{}，产品{})已经处理，请您确认！",
+                question.cate, question.product
+            ),
+            time: q.now_ms(),
+        });
+    }
+    let staff: Vec<Value> = question
+        .replies
+        .iter()
+        .filter(|r| r.staff)
+        .map(|r| json!({"a_id": r.id.to_string(), "a_cnt": urlencode(&r.text), "a_addtme": fmt_time(r.time)}))
+        .collect();
+    // ReplyDetail puts `state` and `hasReply` beside `message` (see `envelope`).
+    Ok(json!({
+        "state": question.state,
+        "hasReply": if staff.is_empty() { "False" } else { "True" },
+        "message": staff,
+    }))
 }

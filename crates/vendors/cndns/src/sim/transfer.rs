@@ -4,7 +4,7 @@
 
 use super::domain::{needs_audit, Domain};
 use super::finance::domain_price;
-use super::{Purpose, Req, SimErr, State, R};
+use super::{Fields, Handler, Purpose, Req, SimErr, State, R};
 use serde_json::json;
 
 #[derive(Debug, Clone)]
@@ -63,9 +63,9 @@ fn base64_decode(s: &str) -> Option<String> {
 
 fn authcode(q: &Req) -> Result<String, SimErr> {
     let raw = q
-        .get("authcode")
+        .arg("authcode")
         .ok_or_else(|| SimErr::new(11731, "转移密码不能为空"))?;
-    if q.get("jm").is_some_and(|j| j.eq_ignore_ascii_case("Y")) {
+    if q.arg("jm").is_some_and(|j| j.eq_ignore_ascii_case("Y")) {
         base64_decode(raw).ok_or_else(|| SimErr::field(11739, "转移密码错误", "authcode"))
     } else {
         Ok(raw.to_string())
@@ -79,47 +79,53 @@ fn transfer_of<'a>(st: &'a mut State, q: &Req, missing: u32) -> Result<&'a mut T
         .ok_or_else(|| SimErr::new(missing, "没有找到转入订单"))
 }
 
-pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
-    match name {
-        "/domains/domainzhuanru" => start(st, q),
-        "/domains/domainzhuanrustate" => {
-            let t = transfer_of(st, q, 11744)?;
-            let shown = t.code;
-            // The registry moves one step each time the status is looked at.
-            t.code = match t.code {
-                0 if code_ok(&t.authcode) => 6,
-                0 => 1,
-                6 => 10,
-                c => c,
-            };
-            if shown == 6 {
-                complete(st, q)?;
-            }
-            let code = st.transfers.get(&q.domain()?).map_or(shown, |t| t.code);
-            Ok(json!({"code": code.to_string(), "title": title(code)}))
-        }
-        "/domains/cancelzhuanru" => {
-            let t = transfer_of(st, q, 11750)?;
-            if t.code >= 10 {
-                return Err(SimErr::new(11751, "取消转入失败"));
-            }
-            t.code = 12;
-            let (paid, domain) = (t.paid, t.domain.clone());
-            st.deposit(q.now, paid, &format!("域名转入取消退款 {domain}"));
-            Ok(json!(" "))
-        }
-        "/domains/updateauthcode" => {
-            let code = authcode(q)?;
-            let t = transfer_of(st, q, 11752)?;
-            if t.code != 1 {
-                return Err(SimErr::new(11752, "没有找到可操作的转入订单"));
-            }
-            t.authcode = code;
-            t.code = 0;
-            Ok(json!(" "))
-        }
-        _ => Err(super::unhandled(name)),
+pub(crate) fn handler(name: &str) -> Option<Handler> {
+    Some(match name {
+        "/domains/domainzhuanru" => start,
+        "/domains/domainzhuanrustate" => state,
+        "/domains/cancelzhuanru" => cancel,
+        "/domains/updateauthcode" => update_authcode,
+        _ => return None,
+    })
+}
+
+fn state(st: &mut State, q: &Req) -> R {
+    let t = transfer_of(st, q, 11744)?;
+    let shown = t.code;
+    // The registry moves one step each time the status is looked at.
+    t.code = match t.code {
+        0 if code_ok(&t.authcode) => 6,
+        0 => 1,
+        6 => 10,
+        c => c,
+    };
+    if shown == 6 {
+        complete(st, q)?;
     }
+    let code = st.transfers.get(&q.domain()?).map_or(shown, |t| t.code);
+    Ok(json!({"code": code.to_string(), "title": title(code)}))
+}
+
+fn cancel(st: &mut State, q: &Req) -> R {
+    let t = transfer_of(st, q, 11750)?;
+    if t.code >= 10 {
+        return Err(SimErr::new(11751, "取消转入失败"));
+    }
+    t.code = 12;
+    let (paid, domain) = (t.paid, t.domain.clone());
+    st.deposit(q.now_ms(), paid, &format!("域名转入取消退款 {domain}"));
+    Ok(json!(" "))
+}
+
+fn update_authcode(st: &mut State, q: &Req) -> R {
+    let code = authcode(q)?;
+    let t = transfer_of(st, q, 11752)?;
+    if t.code != 1 {
+        return Err(SimErr::new(11752, "没有找到可操作的转入订单"));
+    }
+    t.authcode = code;
+    t.code = 0;
+    Ok(json!(" "))
 }
 
 fn start(st: &mut State, q: &Req) -> R {
@@ -174,7 +180,7 @@ fn complete(st: &mut State, q: &Req) -> Result<(), SimErr> {
         return Ok(());
     };
     st.taken.remove(&name);
-    let mut d = Domain::new(&name, t.contact, q.now, 1);
+    let mut d = Domain::new(&name, t.contact, q.now_ms(), 1);
     if !needs_audit(&name) {
         d.audit = super::domain::Audit::None;
     }

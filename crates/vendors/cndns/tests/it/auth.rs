@@ -116,3 +116,29 @@ async fn missing_credentials_and_params_name_the_field() {
     let err = e.err("callback", &[]).await;
     assert!(matches!(err, Error::NotImplemented { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn an_oversize_body_is_refused_in_the_envelope_not_read_as_empty() {
+    let e = env().await;
+    let http = HttpClient::new(Vendor::Cndns, &cfg(), 0, Redactor::default()).unwrap();
+    let t = otime(0);
+    let query = form::encode(&e.auth_at(&t), Charset::Utf8);
+    let url = format!(
+        "{}/domains/domainaudit.aspx?{query}&domainname=idcgate-demo.cn",
+        e.srv.base_url()
+    );
+    // Over the 8 MiB the simulator reads: the images of a DomainAudit gone wrong.
+    let body = format!("ownerpicstr={}", "A".repeat(9 << 20));
+    let resp = http
+        .transmit("raw", &WireRequest::form_post(url, body, "utf-8"))
+        .await
+        .unwrap();
+    assert_eq!(resp.content_type, "text/html; charset=utf-8");
+    let v: Value = serde_json::from_slice(&resp.body).unwrap();
+    assert_eq!(v["action"], "Domain Document Upload", "{v}");
+    assert_eq!(v["status"], "failed", "{v}");
+    assert!(v["message"].as_str().unwrap().starts_with("10011 "), "{v}");
+    // Refused before authentication: the otime was not spent.
+    let v = e.raw("/user/userdetail.aspx", &e.auth_at(&t)).await;
+    assert_eq!(v["status"], "success", "{v}");
+}
