@@ -249,6 +249,9 @@ pub mod text {
     pub const SUBDOMAIN_INVALID: Text = Text::new("22", "Subdomain invalid", "子域名不正确");
     pub const SUBDOMAIN_LEVELS_EXCEEDED: Text =
         Text::new("23", "Subdomain levels exceeded", "子域名级数超出限制");
+    /// A body over the simulator's limit (the live server's own limit and wording are
+    /// not documented).
+    pub const REQUEST_TOO_LARGE: Text = Text::new("6", "Request too large", "请求内容过大");
     pub const SUSPENDED: Text = Text::new(
         "-99",
         "This feature is suspended, please retry later",
@@ -423,6 +426,7 @@ pub mod text {
         RECORD_NOOP_LOCKED,
         RECORD_TYPE_INVALID,
         RECORD_VALUE_INVALID,
+        REQUEST_TOO_LARGE,
         SHARE_ALREADY_EXISTS,
         SHARE_EMAIL_INVALID,
         SHARE_EMAIL_NOT_REGISTERED,

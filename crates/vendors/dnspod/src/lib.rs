@@ -27,7 +27,7 @@ mod xml;
 pub use capability::{AgentUser, NewUser, Product, ProductPrice, Upgrade};
 pub use client::{DnspodClient, DnspodProtocol, Format};
 pub use errors::ERRORS;
-pub use sim::{Clock, ManualClock, Sim, SystemClock};
+pub use sim::Sim;
 pub use spec::spec;
 
 use idcgate_core::{Connection, Result, UpstreamAccount};

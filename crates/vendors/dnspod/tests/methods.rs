@@ -1086,8 +1086,7 @@ async fn record_methods() {
 #[tokio::test]
 async fn record_count_is_limited_per_grade() {
     for format in FORMATS {
-        let clock = clock();
-        let sim = Sim::with_clock(clock.clone());
+        let sim = fixed_sim();
         let (_, token) = sim.add_user("full@example.com", "Passw0rd-1", false);
         let srv = serve(&sim).await;
         let c = client(&srv, &[("login_token", &token)], format);
@@ -1105,7 +1104,7 @@ async fn record_count_is_limited_per_grade() {
             &[("domain_id", &id), ("records", &records)],
         )
         .await;
-        clock.advance(Duration::from_secs(1));
+        sim.advance(Duration::from_secs(1));
         let d = call(&c, "Batch.Detail", &[("job_id", &text(&job["job_id"]))]).await;
         assert_eq!(text(&d["success"]), "499", "{}", text(&d["fail"]));
         assert_eq!(
@@ -1124,8 +1123,7 @@ async fn record_count_is_limited_per_grade() {
 #[tokio::test]
 async fn batch_jobs_progress_with_the_clock() {
     for format in FORMATS {
-        let clock = clock();
-        let sim = Sim::sandbox_with_clock(clock.clone());
+        let sim = Sim::sandbox_at(start());
         let srv = serve(&sim).await;
         let c = sandbox_client(&sim, &srv, format);
 
@@ -1144,11 +1142,11 @@ async fn batch_jobs_progress_with_the_clock() {
         assert_eq!(text(&d["success"]), "0");
         assert_eq!(items(&d, "detail")[0]["status"], "running");
         assert_eq!(items(&d, "detail")[1]["status"], "waiting");
-        clock.advance(Duration::from_secs(1));
+        sim.advance(Duration::from_secs(1));
         let d = call(&c, "Batch.Detail", &[("job_id", &job_id)]).await;
         assert_eq!(items(&d, "detail")[0]["status"], "ok");
         assert_eq!(text(&d["success"]), "3", "one domain + its two records");
-        clock.advance(Duration::from_secs(5));
+        sim.advance(Duration::from_secs(5));
         let d = call(&c, "Batch.Detail", &[("job_id", &job_id)]).await;
         assert_eq!(text(&d["total"]), "9");
         assert_eq!(text(&d["success"]), "6");
@@ -1174,7 +1172,7 @@ async fn batch_jobs_progress_with_the_clock() {
         )
         .await;
         let job_id = text(&job["job_id"]);
-        clock.advance(Duration::from_secs(2));
+        sim.advance(Duration::from_secs(2));
         let d = call(&c, "Batch.Detail", &[("job_id", &job_id)]).await;
         assert_eq!(d["type"], "record_add");
         assert_eq!(text(&d["fail"]), "0");
@@ -1203,7 +1201,7 @@ async fn batch_jobs_progress_with_the_clock() {
         )
         .await;
         let job_id = text(&job["job_id"]);
-        clock.advance(Duration::from_secs(2));
+        sim.advance(Duration::from_secs(2));
         let d = call(&c, "Batch.Detail", &[("job_id", &job_id)]).await;
         assert_eq!(d["type"], "record_modify");
         assert_eq!(text(&d["fail"]), "0", "{d}");
@@ -1354,8 +1352,7 @@ async fn messages_in_both_languages() {
 #[tokio::test]
 async fn monitor_methods() {
     for format in FORMATS {
-        let clock = clock();
-        let sim = Sim::sandbox_with_clock(clock.clone());
+        let sim = Sim::sandbox_at(start());
         let srv = serve(&sim).await;
         let c = sandbox_client(&sim, &srv, format);
         let zone = "agent-status.com";
@@ -1457,9 +1454,9 @@ async fn monitor_methods() {
         )
         .await;
 
-        clock.advance(Duration::from_secs(600));
+        sim.advance(Duration::from_secs(600));
         assert!(sim.monitor_outage(&mid, "连接超时|connect timeout after 30s"));
-        clock.advance(Duration::from_secs(360));
+        sim.advance(Duration::from_secs(360));
         let hist = call(
             &c,
             "Monitor.Gethistory",

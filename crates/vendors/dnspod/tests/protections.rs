@@ -104,8 +104,7 @@ async fn email_password_login_and_its_failure() {
 
 #[tokio::test]
 async fn thirty_failed_logins_in_five_minutes_ban_login_for_an_hour() {
-    let clock = clock();
-    let sim = Sim::with_clock(clock.clone());
+    let sim = fixed_sim();
     sim.add_user("ban@example.com", "Right-Pass-1", false);
     let srv = serve(&sim).await;
     let base = srv.base_url();
@@ -125,10 +124,10 @@ async fn thirty_failed_logins_in_five_minutes_ban_login_for_an_hour() {
         body.contains(r#""code":"-8""#),
         "right password refused while banned: {body}"
     );
-    clock.advance(Duration::from_secs(3599));
+    sim.advance(Duration::from_secs(3599));
     let (_, _, body) = raw_post(&base, "User.Detail", good).await;
     assert!(body.contains(r#""code":"-8""#), "{body}");
-    clock.advance(Duration::from_secs(2));
+    sim.advance(Duration::from_secs(2));
     let (_, _, body) = raw_post(&base, "User.Detail", good).await;
     assert!(
         body.contains(r#""code":"1""#),
@@ -138,8 +137,7 @@ async fn thirty_failed_logins_in_five_minutes_ban_login_for_an_hour() {
 
 #[tokio::test]
 async fn the_ban_is_the_accounts_whichever_way_it_logs_in() {
-    let clock = clock();
-    let sim = Sim::with_clock(clock.clone());
+    let sim = fixed_sim();
     let (_, token) = sim.add_user("both@example.com", "Right-Pass-1", false);
     let srv = serve(&sim).await;
     let base = srv.base_url();
@@ -172,8 +170,7 @@ async fn the_ban_is_the_accounts_whichever_way_it_logs_in() {
 
 #[tokio::test]
 async fn failures_spread_over_more_than_five_minutes_do_not_ban() {
-    let clock = clock();
-    let sim = Sim::with_clock(clock.clone());
+    let sim = fixed_sim();
     sim.add_user("slow@example.com", "Right-Pass-1", false);
     let srv = serve(&sim).await;
     let base = srv.base_url();
@@ -184,7 +181,7 @@ async fn failures_spread_over_more_than_five_minutes_do_not_ban() {
             "format=json&login_email=slow%40example.com&login_password=x",
         )
         .await;
-        clock.advance(Duration::from_secs(20));
+        sim.advance(Duration::from_secs(20));
     }
     let (_, _, body) = raw_post(
         &base,
@@ -197,8 +194,7 @@ async fn failures_spread_over_more_than_five_minutes_do_not_ban() {
 
 #[tokio::test]
 async fn no_op_modifications_lock_the_record_for_an_hour() {
-    let clock = clock();
-    let sim = Sim::with_clock(clock.clone());
+    let sim = fixed_sim();
     let (_, token) = sim.add_user("noop@example.com", "Right-Pass-1", false);
     let srv = serve(&sim).await;
     let base = srv.base_url();
@@ -236,7 +232,7 @@ async fn no_op_modifications_lock_the_record_for_an_hour() {
     let change = format!("{auth}&domain=noop.com&record_id={id}&sub_domain=home&record_type=A&record_line_id=0&value=5.6.7.8");
     let (_, _, body) = raw_post(&base, "Record.Modify", &change).await;
     assert!(body.contains(r#""code":"-2""#), "{body}");
-    clock.advance(Duration::from_secs(3601));
+    sim.advance(Duration::from_secs(3601));
     let (_, _, body) = raw_post(&base, "Record.Modify", &change).await;
     assert!(body.contains(r#""code":"1""#), "{body}");
 }

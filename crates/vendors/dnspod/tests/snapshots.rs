@@ -194,7 +194,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
 
 #[tokio::test]
 async fn typical_responses_are_byte_exact() {
-    let sim = Sim::with_clock(clock());
+    let sim = fixed_sim();
     let (_, token) = sim.add_user("owner@example.com", "Passw0rd-1", false);
     let srv = serve(&sim).await;
     let base = srv.base_url();
@@ -336,15 +336,14 @@ const SANDBOX_CASES: &[(&str, &str, &str, &str)] = &[
 
 #[tokio::test]
 async fn agent_and_batch_responses_are_byte_exact() {
-    let clock = clock();
-    let sim = Sim::sandbox_with_clock(clock.clone());
+    let sim = Sim::sandbox_at(start());
     let srv = serve(&sim).await;
     let base = srv.base_url();
     let auth = "login_token=10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b";
     let mut job = String::new();
     for (label, method, extra, expected) in SANDBOX_CASES {
         if *label == "batch_detail_later_json" {
-            clock.advance(std::time::Duration::from_secs(1));
+            sim.advance(std::time::Duration::from_secs(1));
         }
         let extra = extra.replace("{job}", &job);
         let (status, _, body) = raw_post(&base, method, &format!("{auth}{extra}")).await;
@@ -358,7 +357,7 @@ async fn agent_and_batch_responses_are_byte_exact() {
 
 #[tokio::test]
 async fn monitor_responses_are_byte_exact() {
-    let sim = Sim::sandbox_with_clock(clock());
+    let sim = Sim::sandbox_at(start());
     let srv = serve(&sim).await;
     let base = srv.base_url();
     let auth = "login_token=10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b&format=json";
@@ -382,8 +381,7 @@ async fn monitor_responses_are_byte_exact() {
 /// The string-vs-number table of the catalog notes, call by call, on the raw JSON.
 #[tokio::test]
 async fn id_typing_follows_the_live_api_per_call() {
-    let clock = clock();
-    let sim = Sim::sandbox_with_clock(clock.clone());
+    let sim = Sim::sandbox_at(start());
     let srv = serve(&sim).await;
     let base = srv.base_url();
     let auth = "format=json&login_token=10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b";
@@ -456,7 +454,7 @@ async fn id_typing_follows_the_live_api_per_call() {
     )
     .await;
     string(&job, "/job_id");
-    clock.advance(std::time::Duration::from_secs(2));
+    sim.advance(std::time::Duration::from_secs(2));
     let j = get(
         "Batch.Detail",
         format!("{auth}&job_id={}", job["job_id"].as_str().unwrap()),

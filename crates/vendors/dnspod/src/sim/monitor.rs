@@ -3,12 +3,12 @@
 //! outage through [`super::Sim::monitor_outage`]; history samples are derived from the
 //! interval and the recorded outages, so they are stable for a given clock.
 
-use super::handlers::{
-    bad_domain_id, dom, domain_status, find_domain, fmt_time, ok, paging, rec, yes_no, Access, R,
+use super::common::{
+    bad_domain_id, dom, domain_status, find_domain, fmt_time, ok, paging, rec, yes_no, Access,
 };
 use super::render::{obj, s, V};
 use super::state::{Monitor, State};
-use super::{fail, fail_as, Fail, Rq};
+use super::{fail, fail_as, Args, Fail, Handler, Req, R};
 use crate::errors::text;
 use jiff::{SignedDuration, Timestamp};
 
@@ -16,25 +16,26 @@ use jiff::{SignedDuration, Timestamp};
 const POINTS: &[(&str, &str)] = &[("ctc", "电信"), ("cuc", "联通"), ("cmc", "移动")];
 const MAX_POINTS: usize = 3;
 
-pub fn dispatch(st: &mut State, rq: &Rq) -> R {
-    match rq.action {
-        "Monitor.Listsubdomain" => list_subdomain(st, rq),
-        "Monitor.Listsubvalue" => list_subvalue(st, rq),
-        "Monitor.List" => list(st, rq),
-        "Monitor.Create" => create(st, rq),
-        "Monitor.Modify" => modify(st, rq),
-        "Monitor.Remove" => remove(st, rq),
-        "Monitor.Info" => info(st, rq),
-        "Monitor.Setstatus" => set_status(st, rq),
-        "Monitor.Gethistory" => history(st, rq),
-        "Monitor.Userdesc" => userdesc(st, rq),
-        _ => getdowns(st, rq),
-    }
+pub(super) fn handler(name: &str) -> Option<Handler> {
+    Some(match name {
+        "Monitor.Listsubdomain" => list_subdomain,
+        "Monitor.Listsubvalue" => list_subvalue,
+        "Monitor.List" => list,
+        "Monitor.Create" => create,
+        "Monitor.Modify" => modify,
+        "Monitor.Remove" => remove,
+        "Monitor.Info" => info,
+        "Monitor.Setstatus" => set_status,
+        "Monitor.Gethistory" => history,
+        "Monitor.Userdesc" => userdesc,
+        "Monitor.Getdowns" => getdowns,
+        _ => return None,
+    })
 }
 
 /// Monitor.Listsubdomain/Listsubvalue swap the usual codes: 6 = no such domain, 7 = bad id.
-fn monitor_domain(st: &State, rq: &Rq) -> Result<u64, Fail> {
-    if let Some(id) = rq.opt("domain_id") {
+fn monitor_domain(st: &State, rq: &Req<'_>) -> Result<u64, Fail> {
+    if let Some(id) = rq.arg("domain_id") {
         if id.parse::<u64>().is_err() {
             return Err(fail(text::DOMAIN_ID_INVALID_7));
         }
@@ -53,7 +54,7 @@ fn a_records(st: &State, did: u64) -> impl Iterator<Item = &super::state::Record
         .filter(|r| r.rtype == "A")
 }
 
-fn list_subdomain(st: &mut State, rq: &Rq) -> R {
+fn list_subdomain(st: &mut State, rq: &Req<'_>) -> R {
     let did = monitor_domain(st, rq)?;
     let d = dom(st, did)?;
     let mut names: Vec<String> = a_records(st, did).map(|r| r.name.clone()).collect();
@@ -79,7 +80,7 @@ fn list_subdomain(st: &mut State, rq: &Rq) -> R {
     ])
 }
 
-fn list_subvalue(st: &mut State, rq: &Rq) -> R {
+fn list_subvalue(st: &mut State, rq: &Req<'_>) -> R {
     let did = monitor_domain(st, rq)?;
     let d = dom(st, did)?;
     let sub = rq.str("subdomain").to_lowercase();
@@ -146,12 +147,12 @@ fn monitor_obj(st: &State, m: &Monitor) -> V {
     )
 }
 
-fn mine<'a>(st: &'a State, rq: &Rq) -> impl Iterator<Item = &'a Monitor> {
-    let actor = rq.actor;
+fn mine<'a>(st: &'a State, rq: &Req<'_>) -> impl Iterator<Item = &'a Monitor> {
+    let actor = rq.actor();
     st.monitors.values().filter(move |m| m.owner == actor)
 }
 
-fn list(st: &mut State, rq: &Rq) -> R {
+fn list(st: &mut State, rq: &Req<'_>) -> R {
     let monitors: Vec<&Monitor> = mine(st, rq).collect();
     let down = monitors.iter().filter(|m| !m.downs.is_empty()).count();
     let items: Vec<V> = monitors.iter().map(|m| monitor_obj(st, m)).collect();
@@ -175,8 +176,8 @@ struct Settings {
     bak_ip: String,
 }
 
-fn settings(rq: &Rq, host_required: bool) -> Result<Settings, Fail> {
-    let host = rq.opt("host").map(str::to_string);
+fn settings(rq: &Req<'_>, host_required: bool) -> Result<Settings, Fail> {
+    let host = rq.arg("host").map(str::to_string);
     let host_ok = |h: &str| {
         !h.is_empty()
             && h.split('.')
@@ -233,7 +234,7 @@ fn settings(rq: &Rq, host_required: bool) -> Result<Settings, Fail> {
         return Err(fail(text::BACKUP_IP_INVALID));
     }
     for key in ["sms_notice", "email_notice"] {
-        if let Some(v) = rq.opt(key) {
+        if let Some(v) = rq.arg(key) {
             if !v.split(',').all(|x| x == "me" || x == "share") {
                 return Err(fail(if key == "sms_notice" {
                     text::SMS_NOTICE_INVALID
@@ -243,7 +244,7 @@ fn settings(rq: &Rq, host_required: bool) -> Result<Settings, Fail> {
             }
         }
     }
-    if let Some(url) = rq.opt("callback_url") {
+    if let Some(url) = rq.arg("callback_url") {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(fail(text::CALLBACK_URL_INVALID));
         }
@@ -259,7 +260,7 @@ fn settings(rq: &Rq, host_required: bool) -> Result<Settings, Fail> {
     })
 }
 
-fn apply(m: &mut Monitor, set: Settings, rq: &Rq) {
+fn apply(m: &mut Monitor, set: Settings, rq: &Req<'_>) {
     m.port = set.port;
     m.interval = set.interval;
     if let Some(h) = set.host {
@@ -269,33 +270,33 @@ fn apply(m: &mut Monitor, set: Settings, rq: &Rq) {
     m.path = set.path;
     m.points = set.points;
     m.bak_ip = set.bak_ip;
-    if let Some(v) = rq.opt("keep_ttl") {
+    if let Some(v) = rq.arg("keep_ttl") {
         m.keep_ttl = v == "yes";
     }
-    if let Some(v) = rq.get("sms_notice") {
+    if let Some(v) = rq.present("sms_notice") {
         m.sms_notice = v.into();
     }
-    if let Some(v) = rq.get("email_notice") {
+    if let Some(v) = rq.present("email_notice") {
         m.email_notice = v.into();
     }
-    if let Some(v) = rq.opt("less_notice") {
+    if let Some(v) = rq.arg("less_notice") {
         m.less_notice = v == "yes";
     }
-    if let Some(v) = rq.get("callback_url") {
+    if let Some(v) = rq.present("callback_url") {
         m.callback_url = v.into();
     }
-    if let Some(v) = rq.get("callback_key") {
+    if let Some(v) = rq.present("callback_key") {
         m.callback_key = v.into();
     }
-    m.updated = rq.now;
+    m.updated = rq.now();
 }
 
 /// Monitors per account: free accounts get 10, accounts with a VIP domain 100.
-fn quota(st: &State, rq: &Rq) -> usize {
+fn quota(st: &State, rq: &Req<'_>) -> usize {
     let vip = st
         .domains
         .values()
-        .any(|d| d.owner == rq.actor && d.vip.is_some());
+        .any(|d| d.owner == rq.actor() && d.vip.is_some());
     if vip {
         100
     } else {
@@ -303,7 +304,7 @@ fn quota(st: &State, rq: &Rq) -> usize {
     }
 }
 
-fn create(st: &mut State, rq: &Rq) -> R {
+fn create(st: &mut State, rq: &Req<'_>) -> R {
     let did: u64 = rq.str("domain_id").parse().map_err(|_| bad_domain_id())?;
     let did = find_domain(st, rq, Access::Write).map(|_| did)?;
     // Only A records are monitored; everything else is "no such record" (code 7 here).
@@ -338,7 +339,7 @@ fn create(st: &mut State, rq: &Rq) -> R {
     );
     let mut m = Monitor {
         id: id.clone(),
-        owner: rq.actor,
+        owner: rq.actor(),
         domain_id: did,
         record_id: rid,
         port: 80,
@@ -355,8 +356,8 @@ fn create(st: &mut State, rq: &Rq) -> R {
         callback_url: String::new(),
         callback_key: String::new(),
         enabled: true,
-        created: rq.now,
-        updated: rq.now,
+        created: rq.now(),
+        updated: rq.now(),
         downs: Vec::new(),
     };
     apply(&mut m, set, rq);
@@ -367,15 +368,15 @@ fn create(st: &mut State, rq: &Rq) -> R {
     )])
 }
 
-fn own_monitor<'a>(st: &'a mut State, rq: &Rq, code: &str) -> Result<&'a mut Monitor, Fail> {
+fn own_monitor<'a>(st: &'a mut State, rq: &Req<'_>, code: &str) -> Result<&'a mut Monitor, Fail> {
     let id = rq.str("monitor_id").to_string();
     st.monitors
         .get_mut(&id)
-        .filter(|m| m.owner == rq.actor)
+        .filter(|m| m.owner == rq.actor())
         .ok_or_else(|| fail_as(code, text::MONITOR_ID_INVALID))
 }
 
-fn modify(st: &mut State, rq: &Rq) -> R {
+fn modify(st: &mut State, rq: &Req<'_>) -> R {
     own_monitor(st, rq, "7")?;
     let set = settings(rq, false)?;
     let m = own_monitor(st, rq, "7")?;
@@ -383,18 +384,18 @@ fn modify(st: &mut State, rq: &Rq) -> R {
     ok(vec![])
 }
 
-fn remove(st: &mut State, rq: &Rq) -> R {
+fn remove(st: &mut State, rq: &Req<'_>) -> R {
     let id = own_monitor(st, rq, "6")?.id.clone();
     st.monitors.remove(&id);
     ok(vec![])
 }
 
-fn info(st: &mut State, rq: &Rq) -> R {
+fn info(st: &mut State, rq: &Req<'_>) -> R {
     let m = own_monitor(st, rq, "7")?.clone();
     ok(vec![("info", monitor_obj(st, &m))])
 }
 
-fn set_status(st: &mut State, rq: &Rq) -> R {
+fn set_status(st: &mut State, rq: &Req<'_>) -> R {
     let m = own_monitor(st, rq, "6")?.clone();
     // The parameter list says enabled|disabled, the example sends disable: take both.
     let enable = match rq.str("status") {
@@ -404,7 +405,7 @@ fn set_status(st: &mut State, rq: &Rq) -> R {
     };
     if enable {
         let d = dom(st, m.domain_id)?;
-        if domain_status(d, rq.now) != "enable" {
+        if domain_status(d, rq.now()) != "enable" {
             return Err(fail(text::ENABLE_THE_DOMAIN_FIRST));
         }
         if !rec(st, m.domain_id, m.record_id)?.enabled {
@@ -413,14 +414,14 @@ fn set_status(st: &mut State, rq: &Rq) -> R {
     }
     let m = own_monitor(st, rq, "6")?;
     m.enabled = enable;
-    m.updated = rq.now;
+    m.updated = rq.now();
     ok(vec![])
 }
 
-fn history(st: &mut State, rq: &Rq) -> R {
+fn history(st: &mut State, rq: &Req<'_>) -> R {
     let m = own_monitor(st, rq, "6")?.clone();
     let hours: i64 = rq
-        .opt("hours")
+        .arg("hours")
         .and_then(|h| h.parse().ok())
         .filter(|h| *h > 0)
         .unwrap_or(1)
@@ -428,11 +429,11 @@ fn history(st: &mut State, rq: &Rq) -> R {
     let d = dom(st, m.domain_id)?;
     let r = rec(st, m.domain_id, m.record_id)?;
     let step = SignedDuration::from_secs(i64::from(m.interval));
-    let from = rq.now - SignedDuration::from_hours(hours);
+    let from = rq.now() - SignedDuration::from_hours(hours);
     let start = if m.created > from { m.created } else { from };
     let mut samples: Vec<Timestamp> = Vec::new();
     let mut t = start;
-    while t <= rq.now && samples.len() < 500 {
+    while t <= rq.now() && samples.len() < 500 {
         samples.push(t);
         t += step;
     }
@@ -469,13 +470,13 @@ fn history(st: &mut State, rq: &Rq) -> R {
     ])
 }
 
-fn userdesc(st: &mut State, rq: &Rq) -> R {
+fn userdesc(st: &mut State, rq: &Req<'_>) -> R {
     let monitored: Vec<u64> = mine(st, rq).map(|m| m.record_id).collect();
     let down = mine(st, rq).filter(|m| !m.downs.is_empty()).count();
     let unmonitored = st
         .domains
         .values()
-        .filter(|d| d.owner == rq.actor)
+        .filter(|d| d.owner == rq.actor())
         .flat_map(|d| d.records.values())
         .filter(|r| r.rtype == "A" && !monitored.contains(&r.id))
         .count();
@@ -491,7 +492,7 @@ fn userdesc(st: &mut State, rq: &Rq) -> R {
     ])
 }
 
-fn getdowns(st: &mut State, rq: &Rq) -> R {
+fn getdowns(st: &mut State, rq: &Req<'_>) -> R {
     let (offset, length) = paging(rq, 6, usize::MAX)?;
     let mut downs: Vec<(&Monitor, &(Timestamp, String))> = mine(st, rq)
         .flat_map(|m| m.downs.iter().map(move |d| (m, d)))

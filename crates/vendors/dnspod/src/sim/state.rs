@@ -1,7 +1,8 @@
 //! The simulator's world: accounts (agents and their users), domains, records, groups,
 //! shares, aliases, locks, logs, batch jobs and the abuse counters. Plain data; the
-//! rules live in `handlers`.
+//! rules live in the handler modules.
 
+use idcgate_wire::sim::{Clock, SimState};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, HashMap};
 
@@ -485,8 +486,10 @@ pub struct Monitor {
     pub downs: Vec<(Timestamp, String)>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct State {
+    /// The simulator's "now" (moved by `Sim::set_now`/`advance` and `/__sim/clock`).
+    pub clock: Clock,
     pub accounts: BTreeMap<u64, Account>,
     pub by_email: HashMap<String, u64>,
     pub by_token: HashMap<u64, u64>,
@@ -504,6 +507,15 @@ pub struct State {
     pub next_record: u64,
     pub next_misc: u64,
     pub requests: u64,
+}
+
+impl SimState for State {
+    fn clock(&self) -> &Clock {
+        &self.clock
+    }
+    fn clock_mut(&mut self) -> &mut Clock {
+        &mut self.clock
+    }
 }
 
 impl State {

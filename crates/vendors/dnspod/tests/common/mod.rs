@@ -3,16 +3,23 @@
 
 use idcgate_core::spec::ActionKind;
 use idcgate_core::{Credentials, UpstreamAccount, Vendor};
-use idcgate_dnspod::{DnspodClient, Format, ManualClock, Sim};
+use idcgate_dnspod::{DnspodClient, Format, Sim};
 use idcgate_wire::{HttpClient, Redactor, SimServer, WireConfig, WireRequest};
-use std::sync::Arc;
+use jiff::Timestamp;
 use std::time::Duration;
 
 pub const FORMATS: [Format; 2] = [Format::Json, Format::Xml];
 
 /// 2026-01-02 03:04:05 UTC = 11:04:05 in China.
-pub fn clock() -> Arc<ManualClock> {
-    Arc::new(ManualClock::new("2026-01-02T03:04:05Z".parse().unwrap()))
+pub fn start() -> Timestamp {
+    "2026-01-02T03:04:05Z".parse().unwrap()
+}
+
+/// An empty world with the clock frozen at [`start`].
+pub fn fixed_sim() -> Sim {
+    let sim = Sim::new();
+    sim.set_now(start());
+    sim
 }
 
 pub async fn serve(sim: &Sim) -> SimServer {
