@@ -3,9 +3,10 @@
 //! envelope and auth. Validation lives once, in `apply`.
 
 use super::domain::{Domain, Record};
-use super::{page, Req, SimErr, State, R};
+use super::{number, page, Args, Handler, Req, SimErr, State, R};
 use crate::errors::code;
-use idcgate_wire::form;
+use idcgate_core::spec::ActionSpec;
+use idcgate_wire::sim::Incoming;
 use serde_json::{json, Value};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -172,93 +173,118 @@ fn rec_json(r: &Record) -> Value {
     json!({"id":r.id,"item":r.host,"value":r.value,"type":r.rtype,"ttl":r.ttl,"line":r.line,"level":r.level,"pause":u8::from(r.pause)})
 }
 
-pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
-    let zname = q.req("domain")?.to_lowercase();
-    match act {
-        "adddnsrecord" => {
-            let input = Record {
-                host: q.req("host")?.into(),
-                rtype: q.req("type")?.into(),
-                value: q.req("value")?.into(),
-                ttl: q.opt_int("ttl")?.unwrap_or(900),
-                level: q.opt_int("level")?.unwrap_or(10),
-                line: q.raw("line").unwrap_or_default().trim().to_string(),
-                ..Record::default()
-            };
-            let id = add(st, &zname, input)?;
-            Ok(json!({"id":id}))
-        }
-        "moddnsrecord" => {
-            let id = q.id("id")?;
-            let d = zone(st, &zname)?;
-            let cur = existing(d, id)?.clone();
-            let input = Record {
-                host: q.get("host").map_or(cur.host, str::to_string),
-                rtype: q.get("type").map_or(cur.rtype, str::to_string),
-                value: q.req("value")?.into(),
-                ttl: q.opt_int("ttl")?.unwrap_or(cur.ttl),
-                level: q.opt_int("level")?.unwrap_or(cur.level),
-                line: q.raw("line").map_or(cur.line, |l| l.trim().to_string()),
-                ..Record::default()
-            };
-            apply(d, id, input, true)?;
-            Ok(json!({"id":id}))
-        }
-        "deldnsrecord" => {
-            let id = q.id("id")?;
-            remove(zone(st, &zname)?, id)?;
-            Ok(json!({"id":id}))
-        }
-        "pausednsrecord" => {
-            let id = q.id("id")?;
-            let val = q
-                .get("val")
-                .or_else(|| q.get("pause"))
-                .ok_or_else(|| SimErr::invalid("val", "val必传(1暂停,0启用)"))?
-                == "1";
-            let d = zone(st, &zname)?;
-            existing(d, id)?;
-            if let Some(r) = d.records.get_mut(&id) {
-                r.pause = val;
-            }
-            Ok(json!({"id":id,"pause":u8::from(val)}))
-        }
-        "getdnsrecord" => {
-            let host = q.req("host")?.to_lowercase();
-            let t = q.get("type").map(str::to_ascii_uppercase);
-            let d = zone(st, &zname)?;
-            let items: Vec<Value> = d
-                .records
-                .values()
-                .filter(|r| r.host == host && t.as_ref().is_none_or(|t| &r.rtype == t))
-                .map(rec_json)
-                .collect();
-            if items.is_empty() {
-                return Err(SimErr::table(code::NO_RECORDS));
-            }
-            Ok(json!({"total":items.len(),"items":items}))
-        }
-        "getdnsrecords" => {
-            let paging = q.paging()?;
-            let d = zone(st, &zname)?;
-            let all: Vec<&Record> = d.records.values().collect();
-            if all.is_empty() {
-                return Err(SimErr::table(code::NO_RECORDS));
-            }
-            Ok(page(&all, paging, |r| rec_json(r)))
-        }
-        other => Err(super::unhandled(other)),
+pub(crate) fn handler(name: &str) -> Option<Handler> {
+    Some(match name {
+        "domain.adddnsrecord" => adddnsrecord,
+        "domain.moddnsrecord" => moddnsrecord,
+        "domain.deldnsrecord" => deldnsrecord,
+        "domain.pausednsrecord" => pausednsrecord,
+        "domain.getdnsrecord" => getdnsrecord,
+        "domain.getdnsrecords" => getdnsrecords,
+        "dnsrec.list" => legacy_list,
+        "dnsrec.add" => legacy_add,
+        "dnsrec.modify" => legacy_modify,
+        "dnsrec.update" => legacy_update,
+        "dnsrec.remove" => legacy_remove,
+        _ => return None,
+    })
+}
+
+fn zone_name(q: &Req) -> Result<String, SimErr> {
+    Ok(q.need("domain")?.to_lowercase())
+}
+
+/// The line as sent: an explicit `""` is the default line.
+fn line(q: &Req, k: &str) -> Option<String> {
+    q.raw(k).map(|l| l.trim().to_string())
+}
+
+fn adddnsrecord(st: &mut State, q: &Req) -> R {
+    let zname = zone_name(q)?;
+    let input = Record {
+        host: q.need("host")?.into(),
+        rtype: q.need("type")?.into(),
+        value: q.need("value")?.into(),
+        ttl: q.int("ttl")?,
+        level: q.int("level")?,
+        line: line(q, "line").unwrap_or_default(),
+        ..Record::default()
+    };
+    let id = add(st, &zname, input)?;
+    Ok(json!({"id":id}))
+}
+
+fn moddnsrecord(st: &mut State, q: &Req) -> R {
+    let zname = zone_name(q)?;
+    let id = q.id("id")?;
+    let d = zone(st, &zname)?;
+    let cur = existing(d, id)?.clone();
+    let input = Record {
+        host: q.arg("host").map_or(cur.host, str::to_string),
+        rtype: q.arg("type").map_or(cur.rtype, str::to_string),
+        value: q.need("value")?.into(),
+        ttl: q.opt_int("ttl")?.unwrap_or(cur.ttl),
+        level: q.opt_int("level")?.unwrap_or(cur.level),
+        line: line(q, "line").unwrap_or(cur.line),
+        ..Record::default()
+    };
+    apply(d, id, input, true)?;
+    Ok(json!({"id":id}))
+}
+
+fn deldnsrecord(st: &mut State, q: &Req) -> R {
+    let zname = zone_name(q)?;
+    let id = q.id("id")?;
+    remove(zone(st, &zname)?, id)?;
+    Ok(json!({"id":id}))
+}
+
+/// `val` (live) or `pause` (the catalog's name): 1 pauses, 0 resumes.
+fn pausednsrecord(st: &mut State, q: &Req) -> R {
+    let zname = zone_name(q)?;
+    let id = q.id("id")?;
+    let val = q.arg("val").or_else(|| q.arg("pause")) == Some("1");
+    let d = zone(st, &zname)?;
+    existing(d, id)?;
+    if let Some(r) = d.records.get_mut(&id) {
+        r.pause = val;
     }
+    Ok(json!({"id":id,"pause":u8::from(val)}))
+}
+
+fn getdnsrecord(st: &mut State, q: &Req) -> R {
+    let zname = zone_name(q)?;
+    let host = q.need("host")?.to_lowercase();
+    let t = q.arg("type").map(str::to_ascii_uppercase);
+    let d = zone(st, &zname)?;
+    let items: Vec<Value> = d
+        .records
+        .values()
+        .filter(|r| r.host == host && t.as_ref().is_none_or(|t| &r.rtype == t))
+        .map(rec_json)
+        .collect();
+    if items.is_empty() {
+        return Err(SimErr::table(code::NO_RECORDS));
+    }
+    Ok(json!({"total":items.len(),"items":items}))
+}
+
+fn getdnsrecords(st: &mut State, q: &Req) -> R {
+    let zname = zone_name(q)?;
+    let paging = q.paging()?;
+    let d = zone(st, &zname)?;
+    let all: Vec<&Record> = d.records.values().collect();
+    if all.is_empty() {
+        return Err(SimErr::table(code::NO_RECORDS));
+    }
+    Ok(page(&all, paging, |r| rec_json(r)))
 }
 
 // ---- the older record API -------------------------------------------------------
 
-pub(crate) fn legacy_env(e: SimErr, body: Value) -> Value {
-    json!({"code":e.errcode(),"msg":e.msg,"body":body})
-}
-
-/// West error -> the older API's code.
-fn legacy_err(e: SimErr) -> Value {
+/// The older API's `{code,msg,body}` for a West error: its own codes pass as they are,
+/// the main API's map to the nearest HTTP-like one.
+pub(crate) fn legacy_err(e: SimErr) -> Value {
     let legacy = match e.code {
         code::NO_DOMAIN | code::DNS_ELSEWHERE | code::DOMAIN_ELSEWHERE | code::BAD_ID => {
             code::LEGACY_NOT_FOUND
@@ -266,9 +292,14 @@ fn legacy_err(e: SimErr) -> Value {
         code::DUPLICATE => code::LEGACY_CONFLICT,
         code::ALREADY_DELETED => code::LEGACY_GONE,
         code::AUTH_MISSING | code::AUTH_FAILED | code::IP_DENIED => code::LEGACY_AUTH,
+        own @ (code::LEGACY_AUTH
+        | code::LEGACY_IP_DENIED
+        | code::LEGACY_NOT_FOUND
+        | code::LEGACY_CONFLICT
+        | code::LEGACY_GONE) => own,
         _ => code::LEGACY_INVALID,
     };
-    legacy_env(SimErr::new(legacy, e.msg), json!({}))
+    json!({"code":number(legacy),"msg":e.msg,"body":{}})
 }
 
 /// The zone a (possibly full) name belongs to, and the labels left of it.
@@ -286,8 +317,44 @@ fn resolve(st: &State, name: &str) -> Option<(String, String)> {
     }
 }
 
-fn join_host(hostname: Option<&str>, prefix: &str) -> String {
-    let h = hostname.unwrap_or("").trim().to_lowercase();
+/// The older API's act (on its own path, or any `v2/domain` one), once its caller is
+/// authenticated: username + apikey (md5 of the API password), or the domain's own key.
+/// Authentication comes before the domain is looked up, so an unauthenticated caller
+/// cannot probe which domains the account holds.
+pub(crate) fn legacy_route(
+    st: &State,
+    req: &Incoming,
+    path: &str,
+    act: &str,
+) -> Result<&'static ActionSpec, SimErr> {
+    let action = super::find_action("v2/domain/dns", act)
+        .filter(|_| path.is_empty() || path.starts_with("v2/domain"))
+        .ok_or_else(|| SimErr::table(code::LEGACY_INVALID))?;
+    let apikey_ok = req.raw("username") == Some(st.username.as_str())
+        && req
+            .raw("apikey")
+            .is_some_and(|k| k.eq_ignore_ascii_case(&crate::md5_hex(&st.api_password)));
+    let domkey_ok = || {
+        let key = req.raw("apidomainkey")?;
+        let (zone, _) = resolve(st, req.raw("domain").unwrap_or_default())?;
+        let d = st.domains.get(&zone)?;
+        Some(key.eq_ignore_ascii_case(&crate::md5_hex(&d.password)))
+    };
+    if !apikey_ok && domkey_ok() != Some(true) {
+        return Err(SimErr::table(code::LEGACY_AUTH));
+    }
+    Ok(action)
+}
+
+/// The zone `domain` names and the labels left of it (the host prefix).
+fn legacy_zone(st: &State, q: &Req) -> Result<(String, String), SimErr> {
+    resolve(st, q.raw("domain").unwrap_or_default())
+        .ok_or_else(|| SimErr::table(code::LEGACY_NOT_FOUND))
+}
+
+/// `hostname` joined to the prefix the domain carried.
+fn legacy_host(q: &Req, prefix: &str) -> String {
+    let h = q.arg("hostname").unwrap_or("").trim().to_lowercase();
     match (h.as_str(), prefix.is_empty()) {
         ("" | "@", true) => "@".into(),
         ("" | "@", false) => prefix.into(),
@@ -300,141 +367,102 @@ fn legacy_json(r: &Record) -> Value {
     json!({"record_id":r.id,"hostname":r.host,"record_type":r.rtype,"record_value":r.value,"record_line":r.line,"record_ttl":r.ttl,"record_level":r.level,"pause":u8::from(r.pause)})
 }
 
-pub(crate) fn legacy(
-    st: &mut State,
-    path: &str,
-    act: &str,
-    pairs: Vec<(String, String)>,
-    now: i64,
-) -> Value {
-    let Some(action) = super::find_action("v2/domain/dns", act)
-        .filter(|_| path.is_empty() || path.starts_with("v2/domain"))
-    else {
-        return legacy_env(SimErr::table(code::LEGACY_INVALID), json!({}));
+fn legacy_list(st: &mut State, q: &Req) -> R {
+    let (zname, prefix) = legacy_zone(st, q)?;
+    let h = q.arg("hostname").map(|_| legacy_host(q, &prefix));
+    let t = q.arg("record_type").map(str::to_ascii_uppercase);
+    let l = q.arg("record_line");
+    let paging = q.paging()?;
+    let d = zone(st, &zname)?;
+    let all: Vec<&Record> = d
+        .records
+        .values()
+        .filter(|r| {
+            h.as_ref().is_none_or(|h| &r.host == h)
+                && t.as_ref().is_none_or(|t| &r.rtype == t)
+                && l.is_none_or(|l| r.line == l)
+        })
+        .collect();
+    let mut v = page(&all, paging, |r| legacy_json(r));
+    v["domain"] = json!(zname);
+    Ok(v)
+}
+
+fn legacy_add(st: &mut State, q: &Req) -> R {
+    let (zname, prefix) = legacy_zone(st, q)?;
+    let input = Record {
+        host: legacy_host(q, &prefix),
+        rtype: q.need("record_type")?.into(),
+        value: q.need("record_value")?.into(),
+        ttl: q.int("record_ttl")?,
+        level: q.int("record_level")?,
+        line: q.arg("record_line").unwrap_or_default().into(),
+        ..Record::default()
     };
-    // Authenticate before looking the domain up, so an unauthenticated caller cannot
-    // probe which domains the account holds: username + apikey (md5 of the API
-    // password), or the domain's own key.
-    let domain = form::get(&pairs, "domain").unwrap_or_default();
-    let apikey_ok = form::get(&pairs, "username") == Some(st.username.as_str())
-        && form::get(&pairs, "apikey")
-            .is_some_and(|k| k.eq_ignore_ascii_case(&crate::md5_hex(&st.api_password)));
-    let resolved = resolve(st, domain);
-    let domkey_ok = || {
-        let key = form::get(&pairs, "apidomainkey")?;
-        let d = st.domains.get(&resolved.as_ref()?.0)?;
-        Some(key.eq_ignore_ascii_case(&crate::md5_hex(&d.password)))
+    Ok(json!({"record_id":add(st, &zname, input)?}))
+}
+
+fn legacy_modify(st: &mut State, q: &Req) -> R {
+    let (zname, _) = legacy_zone(st, q)?;
+    let id = q.id("record_id")?;
+    let d = zone(st, &zname)?;
+    let cur = existing(d, id)?.clone();
+    let input = Record {
+        host: cur.host,
+        rtype: cur.rtype,
+        value: q.arg("record_value").map_or(cur.value, str::to_string),
+        ttl: q.opt_int("record_ttl")?.unwrap_or(cur.ttl),
+        level: q.opt_int("record_level")?.unwrap_or(cur.level),
+        line: line(q, "record_line").unwrap_or(cur.line),
+        ..Record::default()
     };
-    if !apikey_ok && domkey_ok() != Some(true) {
-        return legacy_env(SimErr::table(code::LEGACY_AUTH), json!({}));
-    }
-    let q = match Req::new(pairs, action, now) {
-        Ok(q) => q,
-        Err(e) => return legacy_err(e),
+    apply(d, id, input, true)?;
+    Ok(json!({"record_id":id}))
+}
+
+/// Upsert by hostname, type and line (DDNS clients).
+fn legacy_update(st: &mut State, q: &Req) -> R {
+    let (zname, prefix) = legacy_zone(st, q)?;
+    let h = legacy_host(q, &prefix);
+    let t = q
+        .arg("record_type")
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    let line = q.arg("record_line").unwrap_or_default().to_string();
+    let value = q.need("record_value")?;
+    let ttl = q.opt_int("record_ttl")?;
+    let d = zone(st, &zname)?;
+    let found = d
+        .records
+        .values()
+        .find(|r| r.host == h && r.rtype == t && r.line == line)
+        .cloned();
+    let input = |ttl: i64, level: i64| Record {
+        host: h.clone(),
+        rtype: t.clone(),
+        value: value.into(),
+        ttl,
+        level,
+        line: line.clone(),
+        ..Record::default()
     };
-    let Some((zname, prefix)) = resolved else {
-        return legacy_env(SimErr::table(code::LEGACY_NOT_FOUND), json!({}));
-    };
-    match legacy_op(st, action.name(), &q, &zname, &prefix) {
-        Ok(body) => json!({"code":200,"msg":"success","body":body}),
-        Err(e) => legacy_err(e),
+    match found {
+        // An update that changes nothing is a success, not a duplicate error: DDNS
+        // clients send the same address every few minutes.
+        Some(r) if r.value.eq_ignore_ascii_case(value.trim()) && ttl.is_none_or(|t| t == r.ttl) => {
+            Ok(json!({"record_id":r.id}))
+        }
+        Some(r) => {
+            apply(d, r.id, input(ttl.unwrap_or(r.ttl), r.level), true)?;
+            Ok(json!({"record_id":r.id}))
+        }
+        None => Ok(json!({"record_id":add(st, &zname, input(ttl.unwrap_or(900), 10))?})),
     }
 }
 
-fn legacy_op(st: &mut State, name: &str, q: &Req, zname: &str, prefix: &str) -> R {
-    let host = || join_host(q.get("hostname"), prefix);
-    match name {
-        "dnsrec.list" => {
-            let h = q.get("hostname").map(|_| host());
-            let t = q.get("record_type").map(str::to_ascii_uppercase);
-            let l = q.get("record_line");
-            let paging = q.paging()?;
-            let d = zone(st, zname)?;
-            let all: Vec<&Record> = d
-                .records
-                .values()
-                .filter(|r| {
-                    h.as_ref().is_none_or(|h| &r.host == h)
-                        && t.as_ref().is_none_or(|t| &r.rtype == t)
-                        && l.is_none_or(|l| r.line == l)
-                })
-                .collect();
-            let mut v = page(&all, paging, |r| legacy_json(r));
-            v["domain"] = json!(zname);
-            Ok(v)
-        }
-        "dnsrec.add" => {
-            let input = Record {
-                host: host(),
-                rtype: q.req("record_type")?.into(),
-                value: q.req("record_value")?.into(),
-                ttl: q.opt_int("record_ttl")?.unwrap_or(900),
-                level: q.opt_int("record_level")?.unwrap_or(10),
-                line: q.get("record_line").unwrap_or_default().into(),
-                ..Record::default()
-            };
-            Ok(json!({"record_id":add(st, zname, input)?}))
-        }
-        "dnsrec.modify" => {
-            let id = q.id("record_id")?;
-            let d = zone(st, zname)?;
-            let cur = existing(d, id)?.clone();
-            let input = Record {
-                host: cur.host,
-                rtype: cur.rtype,
-                value: q.get("record_value").map_or(cur.value, str::to_string),
-                ttl: q.opt_int("record_ttl")?.unwrap_or(cur.ttl),
-                level: q.opt_int("record_level")?.unwrap_or(cur.level),
-                line: q
-                    .raw("record_line")
-                    .map_or(cur.line, |l| l.trim().to_string()),
-                ..Record::default()
-            };
-            apply(d, id, input, true)?;
-            Ok(json!({"record_id":id}))
-        }
-        "dnsrec.update" => {
-            let h = host();
-            let t = q.get("record_type").unwrap_or("A").to_ascii_uppercase();
-            let line = q.get("record_line").unwrap_or_default().to_string();
-            let d = zone(st, zname)?;
-            let found = d
-                .records
-                .values()
-                .find(|r| r.host == h && r.rtype == t && r.line == line)
-                .cloned();
-            let input = |ttl: i64, level: i64| -> Result<Record, SimErr> {
-                Ok(Record {
-                    host: h.clone(),
-                    rtype: t.clone(),
-                    value: q.req("record_value")?.into(),
-                    ttl: q.opt_int("record_ttl")?.unwrap_or(ttl),
-                    level,
-                    line: line.clone(),
-                    ..Record::default()
-                })
-            };
-            match found {
-                // An update that changes nothing is a success, not a duplicate error:
-                // DDNS clients send the same address every few minutes.
-                Some(r)
-                    if r.value.eq_ignore_ascii_case(q.req("record_value")?.trim())
-                        && q.opt_int("record_ttl")?.is_none_or(|t| t == r.ttl) =>
-                {
-                    Ok(json!({"record_id":r.id}))
-                }
-                Some(r) => {
-                    apply(d, r.id, input(r.ttl, r.level)?, true)?;
-                    Ok(json!({"record_id":r.id}))
-                }
-                None => Ok(json!({"record_id":add(st, zname, input(900, 10)?)?})),
-            }
-        }
-        "dnsrec.remove" => {
-            let id = q.id("record_id")?;
-            remove(zone(st, zname)?, id)?;
-            Ok(json!({"record_id":id}))
-        }
-        other => Err(super::unhandled(other)),
-    }
+fn legacy_remove(st: &mut State, q: &Req) -> R {
+    let (zname, _) = legacy_zone(st, q)?;
+    let id = q.id("record_id")?;
+    remove(zone(st, &zname)?, id)?;
+    Ok(json!({"record_id":id}))
 }

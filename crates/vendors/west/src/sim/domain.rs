@@ -3,7 +3,8 @@
 //! Record handlers live in `dns.rs` and share the zone store kept here.
 
 use super::{
-    add_months, dec, fmt_date, fmt_time, m, page, valid_hostname, Req, SimErr, State, DAY_MS, R,
+    add_months, dec, fmt_date, fmt_time, m, page, valid_hostname, Args, Failure, Handler, Req,
+    SimErr, State, DAY_MS, R,
 };
 use crate::errors::code;
 use rust_decimal::Decimal;
@@ -159,6 +160,17 @@ pub(crate) fn suffix(name: &str) -> Option<String> {
     None
 }
 
+fn renew_price(name: &str) -> Decimal {
+    prices(&suffix(name).unwrap_or_default())
+        .unwrap_or_default()
+        .1
+}
+
+/// Held by someone else: a well-known name, or one on sale in the auction lists.
+fn registered_elsewhere(st: &State, name: &str) -> bool {
+    TAKEN.contains(&name) || st.listings.contains_key(name)
+}
+
 fn is_cn(name: &str) -> bool {
     name.ends_with(".cn") || name.ends_with(".中国")
 }
@@ -183,7 +195,7 @@ fn check_name(name: &str) -> Result<(String, Decimal, Decimal), SimErr> {
 }
 
 pub(crate) fn dom<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut Domain, SimErr> {
-    let name = q.req("domain")?.to_lowercase();
+    let name = q.need("domain")?.to_lowercase();
     if !st.domains.contains_key(&name) {
         return Err(missing(st, &name));
     }
@@ -192,7 +204,7 @@ pub(crate) fn dom<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut Domain, SimE
 
 /// 20112 for a name registered but held elsewhere, 20001 for one that is not ours at all.
 pub(crate) fn missing(st: &State, name: &str) -> SimErr {
-    if TAKEN.contains(&name) || st.listings.contains_key(name) {
+    if registered_elsewhere(st, name) {
         SimErr::table(code::DOMAIN_ELSEWHERE)
     } else {
         SimErr::no_domain()
@@ -216,12 +228,12 @@ fn domain_json(d: &Domain, now: i64) -> Value {
 }
 
 fn check_contact(q: &Req) -> Result<(), SimErr> {
-    if let Some(e) = q.get("email") {
+    if let Some(e) = q.arg("email") {
         if !e.contains('@') || !e.contains('.') {
             return Err(SimErr::invalid("email", "邮箱格式错误"));
         }
     }
-    if let Some(p) = q.get("phone") {
+    if let Some(p) = q.arg("phone") {
         if p.len() < 7
             || !p
                 .chars()
@@ -233,554 +245,637 @@ fn check_contact(q: &Req) -> Result<(), SimErr> {
     Ok(())
 }
 
-pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
-    let now = q.now;
-    match act {
-        "getprice" => {
-            let sfx = suffix(q.req("domain")?)
-                .ok_or_else(|| SimErr::invalid("domain", "不支持的域名后缀"))?;
-            let year = q.period("year", 10)?;
-            let (reg, renew) = prices(&sfx).unwrap_or_default();
-            Ok(
-                json!({"suffix":format!(".{sfx}"),"year":year,"price":m(reg * Decimal::from(year)),"renewprice":m(renew * Decimal::from(year))}),
-            )
-        }
-        "createtemplate" | "createintltemplate" => {
-            let intl = act == "createintltemplate";
-            check_contact(q)?;
-            let regtype = q.get("regtype").unwrap_or("I").to_string();
-            if !intl {
-                let idn = q.req("idnumber")?;
-                if q.get("idtype") == Some("SFZ")
-                    && (idn.len() != 18 || !idn.chars().all(|c| c.is_ascii_digit() || c == 'X'))
-                {
-                    return Err(SimErr::invalid("idnumber", "身份证号码格式错误"));
-                }
-                if regtype == "E" && q.get("org").is_none() {
-                    return Err(SimErr::invalid("org", "企业模板必须填写单位名称"));
-                }
-            }
-            let id = st.next_id();
-            let s = |k: &str| q.get(k).unwrap_or_default().to_string();
-            st.templates.insert(
-                id,
-                Template {
-                    id,
-                    intl,
-                    regtype,
-                    name: s("name"),
-                    org: s("org"),
-                    idtype: s("idtype"),
-                    idnumber: s("idnumber"),
-                    email: s("email"),
-                    phone: s("phone"),
-                    country: q.get("country").unwrap_or("CN").into(),
-                    province: s("province"),
-                    city: s("city"),
-                    address: s("address"),
-                    postcode: s("postcode"),
-                    verified: false,
-                    uploadtoken: None,
-                    created: now,
-                },
-            );
-            Ok(json!({"templateid":id}))
-        }
-        "gettemplateinfo" => {
-            let t = st
-                .templates
-                .get(&q.id("templateid")?)
-                .ok_or_else(|| SimErr::bad_id("templateid"))?;
-            Ok(template_json(t))
-        }
-        "getrealnametoken" => {
-            let t = st
-                .templates
-                .get_mut(&q.id("templateid")?)
-                .ok_or_else(|| SimErr::bad_id("templateid"))?;
-            if t.intl {
-                return Err(SimErr::refused("templateid", "国际模板无需实名认证"));
-            }
-            let tok = crate::md5_hex(&format!("{}{now}", t.id))[..20].to_string();
-            let expire = now + 30 * 60 * 1000;
-            t.uploadtoken = Some((tok.clone(), expire));
-            Ok(json!({"templateid":t.id,"uploadtoken":tok,"expire":fmt_time(expire)}))
-        }
-        "uploadrealname" => {
-            let t = st
-                .templates
-                .get_mut(&q.id("templateid")?)
-                .ok_or_else(|| SimErr::bad_id("templateid"))?;
-            match &t.uploadtoken {
-                Some((tok, exp)) if tok == q.req("uploadtoken")? && *exp >= now => {}
-                _ => return Err(SimErr::invalid("uploadtoken", "上传凭证无效或已过期")),
-            }
-            let file = q.req("idfile")?;
-            if file.len() < 16
-                || !file
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c))
-            {
-                return Err(SimErr::invalid("idfile", "证件图片必须是base64编码"));
-            }
-            // The sandbox audits at once; the live registry takes minutes to days.
-            t.verified = true;
-            t.uploadtoken = None;
-            Ok(json!({"templateid":t.id,"realname":"verified"}))
-        }
-        "modifytemplate" => {
-            check_contact(q)?;
-            let t = st
-                .templates
-                .get_mut(&q.id("templateid")?)
-                .ok_or_else(|| SimErr::bad_id("templateid"))?;
-            let mut owner_changed = false;
-            for (k, f) in [
-                ("name", &mut t.name),
-                ("org", &mut t.org),
-                ("email", &mut t.email),
-                ("phone", &mut t.phone),
-                ("province", &mut t.province),
-                ("city", &mut t.city),
-                ("address", &mut t.address),
-                ("postcode", &mut t.postcode),
-            ] {
-                if let Some(v) = q.get(k) {
-                    if (k == "name" || k == "org") && f != v {
-                        owner_changed = true;
-                    }
-                    *f = v.to_string();
-                }
-            }
-            // The owner's identity is what was verified: a new name needs a new audit.
-            if owner_changed && !t.intl {
-                t.verified = false;
-            }
-            Ok(template_json(t))
-        }
-        "domaintransfer" => {
-            let to = q.id("templateid")?;
-            let t = st
-                .templates
-                .get(&to)
-                .ok_or_else(|| SimErr::bad_id("templateid"))?
-                .clone();
+pub(crate) fn handler(name: &str) -> Option<Handler> {
+    Some(match name {
+        "domain.getprice" => getprice,
+        "domain.createtemplate" => |st, q| create_template(st, q, false),
+        "domain.createintltemplate" => |st, q| create_template(st, q, true),
+        "domain.gettemplateinfo" => gettemplateinfo,
+        "domain.getrealnametoken" => getrealnametoken,
+        "domain.uploadrealname" => uploadrealname,
+        "domain.modifytemplate" => modifytemplate,
+        "domain.domaintransfer" => domaintransfer,
+        "domain.gettransferlist" => gettransferlist,
+        "domain.modifydomain" => modifydomain,
+        "domain.getdomainrealname" => getdomainrealname,
+        "domain.gettemplatelist" => gettemplatelist,
+        "domain.deletetemplate" => deletetemplate,
+        "domain.checkword" => checkword,
+        "domain.checkdomain" => checkdomain,
+        "domain.regdomain" => regdomain,
+        "domain.getdomains" => getdomains,
+        "domain.getwhois" => getwhois,
+        "domain.getregistrystatus" => |st, q| {
             let d = dom(st, q)?;
-            if d.templateid == to {
-                return Err(SimErr::refused("templateid", "域名已在该模板下"));
-            }
-            if is_cn(&d.name) && (t.intl || !t.verified) {
-                return Err(SimErr::refused("templateid", "中文/CN域名需要已实名的模板"));
-            }
-            let from = d.templateid;
-            d.templateid = to;
-            let name = d.name.clone();
-            let id = st.next_id();
-            st.transfers.push(Transfer {
-                id,
-                domain: name,
-                from,
-                to,
-                time: now,
-            });
-            Ok(json!({"transferid":id,"status":"done"}))
-        }
-        "gettransferlist" => {
-            let f = q.get("domain").map(str::to_lowercase);
-            let all: Vec<&Transfer> = st
-                .transfers
-                .iter()
-                .rev()
-                .filter(|t| f.as_ref().is_none_or(|d| &t.domain == d))
-                .collect();
-            if all.is_empty() {
-                return Err(SimErr::empty());
-            }
-            Ok(page(
-                &all,
-                q.paging()?,
-                |t| json!({"transferid":t.id,"domain":t.domain,"fromtemplate":t.from,"totemplate":t.to,"time":fmt_time(t.time),"status":"done"}),
-            ))
-        }
-        "modifydomain" => {
-            let d = dom(st, q)?;
-            if let Some(a) = q.get("autorenew") {
-                d.autorenew = a == "1";
-            }
-            if let Some(r) = q.get("remark") {
-                d.remark = r.to_string();
-            }
-            Ok(domain_json(d, now))
-        }
-        "getdomainrealname" => {
-            let d = dom(st, q)?.clone();
-            let t = st.templates.get(&d.templateid);
-            Ok(json!({"domain":d.name,"templateid":d.templateid,
-                "name":t.map(|t| t.name.clone()).unwrap_or_default(),
-                "realname":match t { Some(t) if t.intl => "none", Some(t) if t.verified => "verified", _ => "unverified" }}))
-        }
-        "gettemplatelist" => {
-            let all: Vec<&Template> = st.templates.values().collect();
-            if all.is_empty() {
-                return Err(SimErr::empty());
-            }
-            Ok(page(&all, q.paging()?, |t| template_json(t)))
-        }
-        "deletetemplate" => {
-            let id = q.id("templateid")?;
-            if !st.templates.contains_key(&id) {
-                return Err(SimErr::bad_id("templateid"));
-            }
-            if st.domains.values().any(|d| d.templateid == id) {
-                return Err(SimErr::refused(
-                    "templateid",
-                    "模板正在被域名使用，不能删除",
-                ));
-            }
-            st.templates.remove(&id);
-            Ok(json!({"templateid":id}))
-        }
-        "checkword" => {
-            let w = q.req("word")?;
-            let lw = w.to_lowercase();
-            let hits: Vec<&str> = SENSITIVE
-                .iter()
-                .copied()
-                .filter(|s| lw.contains(s))
-                .collect();
-            Ok(json!({"word":w,"sensitive":u8::from(!hits.is_empty()),"hits":hits}))
-        }
-        "checkdomain" => {
-            let (n, reg, _) = check_name(q.req("domain")?)?;
-            let avail = !st.domains.contains_key(&n)
-                && !TAKEN.contains(&n.as_str())
-                && !st.listings.contains_key(&n);
-            Ok(json!({"domain":n,"avail":u8::from(avail),"price":m(reg)}))
-        }
-        "regdomain" => regdomain(st, q),
-        "getdomains" => {
-            let f = q.get("domain").map(str::to_lowercase);
-            let all: Vec<&Domain> = st
-                .domains
-                .values()
-                .filter(|d| f.as_ref().is_none_or(|x| d.name.contains(x.as_str())))
-                .collect();
-            if all.is_empty() {
-                return Err(SimErr::empty());
-            }
-            Ok(page(&all, q.paging()?, |d| domain_json(d, now)))
-        }
-        "getwhois" => {
-            let (n, _, _) = check_name(q.req("domain")?)?;
-            match st.domains.get(&n) {
-                Some(d) => {
-                    let owner = if d.privacy.is_some() {
-                        "REDACTED FOR PRIVACY".to_string()
-                    } else {
-                        st.templates
-                            .get(&d.templateid)
-                            .map(|t| t.name.clone())
-                            .unwrap_or_default()
-                    };
-                    Ok(
-                        json!({"domain":n,"registered":1,"registrar":"West263 International Limited","registrant":owner,
-                        "creationdate":fmt_time(d.regdate),"expirationdate":fmt_time(d.expire),"nameservers":d.ns,"status":registry_status(d, now)}),
-                    )
-                }
-                None if TAKEN.contains(&n.as_str()) => {
-                    Ok(json!({"domain":n,"registered":1,"registrar":"other"}))
-                }
-                None => Ok(json!({"domain":n,"registered":0})),
-            }
-        }
-        "getregistrystatus" => {
-            let d = dom(st, q)?;
-            Ok(json!({"domain":d.name,"status":registry_status(d, now)}))
-        }
-        "getdomaininfo" => {
-            let d = dom(st, q)?;
-            let mut v = domain_json(d, now);
-            v["password_set"] = json!(1);
-            v["regdns"] = json!(d.regdns.len());
-            Ok(v)
-        }
-        "getfaileddomains" => {
-            let all: Vec<&(String, i64, String)> = st
-                .failed
-                .iter()
-                .rev()
-                .filter(|f| now - f.1 <= 7 * DAY_MS)
-                .collect();
-            if all.is_empty() {
-                return Err(SimErr::empty());
-            }
-            Ok(page(
-                &all,
-                (1, 1000),
-                |f| json!({"domain":f.0,"time":fmt_time(f.1),"reason":f.2}),
-            ))
-        }
-        "getrenewprice" => {
-            let year = q.period("year", 10)?;
-            let d = dom(st, q)?;
-            let (_, renew) = prices(&suffix(&d.name).unwrap_or_default()).unwrap_or_default();
-            Ok(json!({"domain":d.name,"year":year,"price":m(renew * Decimal::from(year))}))
-        }
-        "renewdomain" => renewdomain(st, q),
-        "modifydns" => {
-            let ns = nameservers(q, &["dns1", "dns2", "dns3", "dns4", "dns5", "dns6"])?;
-            let d = dom(st, q)?;
-            d.ns = ns;
-            Ok(json!({"domain":d.name,"dns":d.ns}))
-        }
-        "regdns" | "modifyregdns" => {
-            let host = q.req("dns")?.trim_end_matches('.').to_lowercase();
-            let ip: std::net::IpAddr = q
-                .req("ip")?
-                .parse()
-                .map_err(|_| SimErr::invalid("ip", "IP格式错误"))?;
-            let d = dom(st, q)?;
-            if !host.ends_with(&format!(".{}", d.name)) {
-                return Err(SimErr::invalid("dns", "DNS主机必须是该域名的下级"));
-            }
-            let exists = d.regdns.contains_key(&host);
-            if act == "regdns" && exists {
-                return Err(SimErr::refused("dns", "该DNS主机已注册"));
-            }
-            if act == "modifyregdns" && !exists {
-                return Err(SimErr::bad_id("dns"));
-            }
-            d.regdns.insert(host.clone(), ip.to_string());
-            d.regdns_synced = None;
-            Ok(json!({"dns":host,"ip":ip.to_string()}))
-        }
-        "syncregdns" => {
-            let d = dom(st, q)?;
-            d.regdns_synced = Some(now);
-            Ok(json!({"domain":d.name,"synced":d.regdns.len(),"time":fmt_time(now)}))
-        }
-        "getregdns" => {
-            let d = dom(st, q)?;
-            let items: Vec<Value> = d
-                .regdns
-                .iter()
-                .map(|(h, ip)| json!({"dns":h,"ip":ip}))
-                .collect();
-            Ok(
-                json!({"domain":d.name,"synctime":d.regdns_synced.map(fmt_time).unwrap_or_default(),"items":items}),
-            )
-        }
-        "deleteregdns" => {
-            let host = q.req("dns")?.trim_end_matches('.').to_lowercase();
-            let d = dom(st, q)?;
-            if !d.regdns.contains_key(&host) {
-                return Err(SimErr::bad_id("dns"));
-            }
-            if d.ns.contains(&host) {
-                return Err(SimErr::refused("dns", "该DNS主机正被域名使用"));
-            }
-            d.regdns.remove(&host);
-            Ok(json!({"dns":host}))
-        }
-        "getdnssec" => {
-            let d = dom(st, q)?;
-            let items: Vec<Value> = d.dnssec.iter().map(|x| json!({"keyTag":x.key_tag,"algorithm":x.algorithm,"digestType":x.digest_type,"digest":x.digest})).collect();
-            Ok(
-                json!({"domain":d.name,"synctime":d.dnssec_synced.map(fmt_time).unwrap_or_default(),"items":items}),
-            )
-        }
-        "syncdnssec" => {
-            let d = dom(st, q)?;
-            d.dnssec_synced = Some(now);
-            Ok(json!({"domain":d.name,"synced":d.dnssec.len()}))
-        }
-        "adddnssec" => {
-            let key_tag = q.int("keyTag")?;
-            let algorithm = q.int("algorithm")?;
-            let digest_type = q.int("digestType")?;
-            let digest = q.req("digest")?.to_uppercase();
-            if !(0..=65535).contains(&key_tag) {
-                return Err(SimErr::invalid("keyTag", "必须在0到65535之间"));
-            }
-            if ![5, 7, 8, 10, 13, 14, 15, 16].contains(&algorithm) {
-                return Err(SimErr::invalid("algorithm", "不支持的算法"));
-            }
-            let want = match digest_type {
-                1 => 40,
-                2 => 64,
-                4 => 96,
-                _ => return Err(SimErr::invalid("digestType", "必须是1、2或4")),
-            };
-            if digest.len() != want || !digest.chars().all(|c| c.is_ascii_hexdigit()) {
-                return Err(SimErr::invalid("digest", "摘要长度与类型不符"));
-            }
-            let d = dom(st, q)?;
-            if d.dnssec
-                .iter()
-                .any(|x| x.key_tag == key_tag && x.digest_type == digest_type)
-            {
-                return Err(SimErr::new(code::DUPLICATE, "keyTag: 该DS记录已存在"));
-            }
-            d.dnssec.push(Ds {
-                key_tag,
-                algorithm,
-                digest_type,
-                digest,
-            });
-            d.dnssec_synced = None;
-            Ok(json!({"domain":d.name,"keyTag":key_tag}))
-        }
-        "deletednssec" => {
-            let key_tag = q.int("keyTag")?;
-            let d = dom(st, q)?;
-            let before = d.dnssec.len();
-            d.dnssec.retain(|x| x.key_tag != key_tag);
-            if d.dnssec.len() == before {
-                return Err(SimErr::bad_id("keyTag"));
-            }
-            Ok(json!({"domain":d.name,"keyTag":key_tag}))
-        }
-        "getdomaincert" => {
+            Ok(json!({"domain":d.name,"status":registry_status(d, q.now_ms())}))
+        },
+        "domain.getdomaininfo" => getdomaininfo,
+        "domain.getfaileddomains" => getfaileddomains,
+        "domain.getrenewprice" => getrenewprice,
+        "domain.renewdomain" => renewdomain,
+        "domain.modifydns" => modifydns,
+        "domain.regdns" => |st, q| set_regdns(st, q, false),
+        "domain.modifyregdns" => |st, q| set_regdns(st, q, true),
+        "domain.syncregdns" => syncregdns,
+        "domain.getregdns" => getregdns,
+        "domain.deleteregdns" => deleteregdns,
+        "domain.getdnssec" => getdnssec,
+        "domain.syncdnssec" => syncdnssec,
+        "domain.adddnssec" => adddnssec,
+        "domain.deletednssec" => deletednssec,
+        "domain.getdomaincert" => |st, q| {
             let d = dom(st, q)?.clone();
             Ok(cert_json(st, &d))
-        }
-        "batchgetcert" | "batchdownloadcert" => {
-            let names: Vec<String> = q
-                .req("domains")?
-                .split([',', ';', ' ', '\n'])
-                .filter(|s| !s.is_empty())
-                .map(str::to_lowercase)
-                .collect();
-            let (ok, bad): (Vec<String>, Vec<String>) =
-                names.into_iter().partition(|n| st.domains.contains_key(n));
-            if ok.is_empty() {
-                return Err(SimErr::no_domain());
-            }
-            if act == "batchdownloadcert" {
-                let key = crate::md5_hex(&ok.join(","));
-                return Ok(
-                    json!({"url":format!("https://www.west.cn/domain/cert/batch/{}.zip", &key[..16]),"count":ok.len(),"failed":bad}),
-                );
-            }
-            let items: Vec<Value> = ok
-                .iter()
-                .filter_map(|n| st.domains.get(n).cloned())
-                .map(|d| cert_json(st, &d))
-                .collect();
-            Ok(json!({"items":items,"failed":bad}))
-        }
-        "getdomainpwd" => {
+        },
+        "domain.batchgetcert" => batchgetcert,
+        "domain.batchdownloadcert" => batchdownloadcert,
+        "domain.getdomainpwd" => |st, q| {
             let d = dom(st, q)?;
             Ok(json!({"domain":d.name,"password":d.password}))
+        },
+        "domain.modifydomainpwd" => modifydomainpwd,
+        "domain.getsmartdnsprice" => |st, q| yearly_price(st, q, dec(50, 0)),
+        "domain.getprivacyprice" => |st, q| yearly_price(st, q, dec(10, 0)),
+        "domain.opensmartdns" => opensmartdns,
+        "domain.openprivacy" => openprivacy,
+        "domain.renewprivacy" => renewprivacy,
+        "domain.modifyprivacyemail" => modifyprivacyemail,
+        "domain.getprivacyinfo" => getprivacyinfo,
+        _ => return None,
+    })
+}
+
+fn getprice(_: &mut State, q: &Req) -> R {
+    let sfx =
+        suffix(q.need("domain")?).ok_or_else(|| SimErr::invalid("domain", "不支持的域名后缀"))?;
+    let year = q.period("year", 10)?;
+    let (reg, renew) = prices(&sfx).unwrap_or_default();
+    Ok(
+        json!({"suffix":format!(".{sfx}"),"year":year,"price":m(reg * Decimal::from(year)),"renewprice":m(renew * Decimal::from(year))}),
+    )
+}
+
+fn create_template(st: &mut State, q: &Req, intl: bool) -> R {
+    check_contact(q)?;
+    let regtype = q.arg("regtype").unwrap_or("I").to_string();
+    if !intl {
+        let idn = q.need("idnumber")?;
+        if q.arg("idtype") == Some("SFZ")
+            && (idn.len() != 18 || !idn.chars().all(|c| c.is_ascii_digit() || c == 'X'))
+        {
+            return Err(SimErr::invalid("idnumber", "身份证号码格式错误"));
         }
-        "modifydomainpwd" => {
-            let p = q.password()?;
-            let d = dom(st, q)?;
-            d.password = p;
-            Ok(json!({"domain":d.name}))
+        if regtype == "E" && q.arg("org").is_none() {
+            return Err(SimErr::invalid("org", "企业模板必须填写单位名称"));
         }
-        "getsmartdnsprice" | "getprivacyprice" => {
-            let year = q.period("year", 10)?;
-            let d = dom(st, q)?;
-            let unit = if act == "getsmartdnsprice" {
-                dec(50, 0)
-            } else {
-                dec(10, 0)
-            };
-            Ok(json!({"domain":d.name,"year":year,"price":m(unit * Decimal::from(year))}))
-        }
-        "opensmartdns" => {
-            let year = q.period("year", 10)?;
-            let d = dom(st, q)?;
-            if !d.dns_hosted() {
-                return Err(SimErr::new(
-                    code::DNS_ELSEWHERE,
-                    "domain: 域名DNS不在西部数码，无法开通智能DNS",
-                ));
-            }
-            let name = d.name.clone();
-            let start = d.smartdns_expire.unwrap_or(now).max(now);
-            let price = dec(50, 0) * Decimal::from(year);
-            let orderid = st.charge(now, price, format!("开通智能DNS {name} {year}年"))?;
-            let exp = add_months(start, 12 * year);
-            if let Some(d) = st.domains.get_mut(&name) {
-                d.smartdns_expire = Some(exp);
-            }
-            Ok(
-                json!({"domain":name,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(exp)}),
-            )
-        }
-        "openprivacy" | "renewprivacy" => {
-            let year = if act == "openprivacy" {
-                1
-            } else {
-                q.period("year", 10)?
-            };
-            let email = q.get("email").map(str::to_string);
-            let d = dom(st, q)?.clone();
-            let current = d.privacy.clone();
-            let email = match (act, &current) {
-                ("openprivacy", Some(_)) => {
-                    return Err(SimErr::refused("domain", "隐私保护已开通"))
-                }
-                ("renewprivacy", None) => return Err(SimErr::refused("domain", "隐私保护未开通")),
-                (_, Some((e, _))) => e.clone(),
-                _ => {
-                    email.unwrap_or_else(|| format!("privacy-{}@west.cn", d.name.replace('.', "-")))
-                }
-            };
-            if !email.contains('@') {
-                return Err(SimErr::invalid("email", "邮箱格式错误"));
-            }
-            let price = dec(10, 0) * Decimal::from(year);
-            let orderid = st.charge(now, price, format!("隐私保护 {} {year}年", d.name))?;
-            let start = current.map(|c| c.1).unwrap_or(now).max(now);
-            let exp = add_months(start, 12 * year);
-            if let Some(x) = st.domains.get_mut(&d.name) {
-                x.privacy = Some((email, exp));
-            }
-            Ok(
-                json!({"domain":d.name,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(exp)}),
-            )
-        }
-        "modifyprivacyemail" => {
-            let email = q.req("email")?.to_string();
-            if !email.contains('@') {
-                return Err(SimErr::invalid("email", "邮箱格式错误"));
-            }
-            let d = dom(st, q)?;
-            match &mut d.privacy {
-                Some(p) => p.0 = email.clone(),
-                None => return Err(SimErr::refused("domain", "隐私保护未开通")),
-            }
-            Ok(json!({"domain":d.name,"email":email}))
-        }
-        "getprivacyinfo" => {
-            let one = q.get("domain").map(str::to_lowercase);
-            let all: Vec<&Domain> = st
-                .domains
-                .values()
-                .filter(|d| d.privacy.is_some() && one.as_ref().is_none_or(|o| &d.name == o))
-                .collect();
-            if all.is_empty() {
-                return Err(SimErr::empty());
-            }
-            Ok(page(&all, (1, 1000), |d| {
-                let (e, x) = d.privacy.clone().unwrap_or_default();
-                json!({"domain":d.name,"email":e,"expiredate":fmt_date(x)})
-            }))
-        }
-        "adddnsrecord" | "moddnsrecord" | "deldnsrecord" | "pausednsrecord" | "getdnsrecord"
-        | "getdnsrecords" => super::dns::handle(st, act, q),
-        other => Err(super::unhandled(other)),
     }
+    let id = st.next_id();
+    let s = |k: &str| q.arg(k).unwrap_or_default().to_string();
+    st.templates.insert(
+        id,
+        Template {
+            id,
+            intl,
+            regtype,
+            name: s("name"),
+            org: s("org"),
+            idtype: s("idtype"),
+            idnumber: s("idnumber"),
+            email: s("email"),
+            phone: s("phone"),
+            country: s("country"),
+            province: s("province"),
+            city: s("city"),
+            address: s("address"),
+            postcode: s("postcode"),
+            verified: false,
+            uploadtoken: None,
+            created: q.now_ms(),
+        },
+    );
+    Ok(json!({"templateid":id}))
+}
+
+fn template<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut Template, SimErr> {
+    st.templates
+        .get_mut(&q.id("templateid")?)
+        .ok_or_else(|| SimErr::bad_id("templateid"))
+}
+
+fn gettemplateinfo(st: &mut State, q: &Req) -> R {
+    Ok(template_json(template(st, q)?))
+}
+
+fn getrealnametoken(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let t = template(st, q)?;
+    if t.intl {
+        return Err(SimErr::refused("templateid", "国际模板无需实名认证"));
+    }
+    let tok = crate::md5_hex(&format!("{}{now}", t.id))[..20].to_string();
+    let expire = now + 30 * 60 * 1000;
+    t.uploadtoken = Some((tok.clone(), expire));
+    Ok(json!({"templateid":t.id,"uploadtoken":tok,"expire":fmt_time(expire)}))
+}
+
+fn uploadrealname(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let t = template(st, q)?;
+    match &t.uploadtoken {
+        Some((tok, exp)) if tok == q.need("uploadtoken")? && *exp >= now => {}
+        _ => return Err(SimErr::invalid("uploadtoken", "上传凭证无效或已过期")),
+    }
+    let file = q.need("idfile")?;
+    if file.len() < 16
+        || !file
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c))
+    {
+        return Err(SimErr::invalid("idfile", "证件图片必须是base64编码"));
+    }
+    // The sandbox audits at once; the live registry takes minutes to days.
+    t.verified = true;
+    t.uploadtoken = None;
+    Ok(json!({"templateid":t.id,"realname":"verified"}))
+}
+
+fn modifytemplate(st: &mut State, q: &Req) -> R {
+    check_contact(q)?;
+    let t = template(st, q)?;
+    let mut owner_changed = false;
+    for (k, f) in [
+        ("name", &mut t.name),
+        ("org", &mut t.org),
+        ("email", &mut t.email),
+        ("phone", &mut t.phone),
+        ("province", &mut t.province),
+        ("city", &mut t.city),
+        ("address", &mut t.address),
+        ("postcode", &mut t.postcode),
+    ] {
+        if let Some(v) = q.arg(k) {
+            if (k == "name" || k == "org") && f != v {
+                owner_changed = true;
+            }
+            *f = v.to_string();
+        }
+    }
+    // The owner's identity is what was verified: a new name needs a new audit.
+    if owner_changed && !t.intl {
+        t.verified = false;
+    }
+    Ok(template_json(t))
+}
+
+fn domaintransfer(st: &mut State, q: &Req) -> R {
+    let to = q.id("templateid")?;
+    let t = st
+        .templates
+        .get(&to)
+        .ok_or_else(|| SimErr::bad_id("templateid"))?
+        .clone();
+    let d = dom(st, q)?;
+    if d.templateid == to {
+        return Err(SimErr::refused("templateid", "域名已在该模板下"));
+    }
+    if is_cn(&d.name) && (t.intl || !t.verified) {
+        return Err(SimErr::refused("templateid", "中文/CN域名需要已实名的模板"));
+    }
+    let from = d.templateid;
+    d.templateid = to;
+    let name = d.name.clone();
+    let id = st.next_id();
+    st.transfers.push(Transfer {
+        id,
+        domain: name,
+        from,
+        to,
+        time: q.now_ms(),
+    });
+    Ok(json!({"transferid":id,"status":"done"}))
+}
+
+fn gettransferlist(st: &mut State, q: &Req) -> R {
+    let f = q.arg("domain").map(str::to_lowercase);
+    let all: Vec<&Transfer> = st
+        .transfers
+        .iter()
+        .rev()
+        .filter(|t| f.as_ref().is_none_or(|d| &t.domain == d))
+        .collect();
+    if all.is_empty() {
+        return Err(SimErr::empty());
+    }
+    Ok(page(
+        &all,
+        q.paging()?,
+        |t| json!({"transferid":t.id,"domain":t.domain,"fromtemplate":t.from,"totemplate":t.to,"time":fmt_time(t.time),"status":"done"}),
+    ))
+}
+
+fn modifydomain(st: &mut State, q: &Req) -> R {
+    let d = dom(st, q)?;
+    if let Some(a) = q.arg("autorenew") {
+        d.autorenew = a == "1";
+    }
+    if let Some(r) = q.arg("remark") {
+        d.remark = r.to_string();
+    }
+    Ok(domain_json(d, q.now_ms()))
+}
+
+fn getdomainrealname(st: &mut State, q: &Req) -> R {
+    let d = dom(st, q)?.clone();
+    let t = st.templates.get(&d.templateid);
+    Ok(json!({"domain":d.name,"templateid":d.templateid,
+        "name":t.map(|t| t.name.clone()).unwrap_or_default(),
+        "realname":match t { Some(t) if t.intl => "none", Some(t) if t.verified => "verified", _ => "unverified" }}))
+}
+
+fn gettemplatelist(st: &mut State, q: &Req) -> R {
+    let all: Vec<&Template> = st.templates.values().collect();
+    if all.is_empty() {
+        return Err(SimErr::empty());
+    }
+    Ok(page(&all, q.paging()?, |t| template_json(t)))
+}
+
+fn deletetemplate(st: &mut State, q: &Req) -> R {
+    let id = q.id("templateid")?;
+    if !st.templates.contains_key(&id) {
+        return Err(SimErr::bad_id("templateid"));
+    }
+    if st.domains.values().any(|d| d.templateid == id) {
+        return Err(SimErr::refused(
+            "templateid",
+            "模板正在被域名使用，不能删除",
+        ));
+    }
+    st.templates.remove(&id);
+    Ok(json!({"templateid":id}))
+}
+
+fn checkword(_: &mut State, q: &Req) -> R {
+    let w = q.need("word")?;
+    let lw = w.to_lowercase();
+    let hits: Vec<&str> = SENSITIVE
+        .iter()
+        .copied()
+        .filter(|s| lw.contains(s))
+        .collect();
+    Ok(json!({"word":w,"sensitive":u8::from(!hits.is_empty()),"hits":hits}))
+}
+
+fn checkdomain(st: &mut State, q: &Req) -> R {
+    let (n, reg, _) = check_name(q.need("domain")?)?;
+    let avail = !st.domains.contains_key(&n) && !registered_elsewhere(st, &n);
+    Ok(json!({"domain":n,"avail":u8::from(avail),"price":m(reg)}))
+}
+
+fn getdomains(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let f = q.arg("domain").map(str::to_lowercase);
+    let all: Vec<&Domain> = st
+        .domains
+        .values()
+        .filter(|d| f.as_ref().is_none_or(|x| d.name.contains(x.as_str())))
+        .collect();
+    if all.is_empty() {
+        return Err(SimErr::empty());
+    }
+    Ok(page(&all, q.paging()?, |d| domain_json(d, now)))
+}
+
+fn getwhois(st: &mut State, q: &Req) -> R {
+    let (n, _, _) = check_name(q.need("domain")?)?;
+    match st.domains.get(&n) {
+        Some(d) => {
+            let owner = if d.privacy.is_some() {
+                "REDACTED FOR PRIVACY".to_string()
+            } else {
+                st.templates
+                    .get(&d.templateid)
+                    .map(|t| t.name.clone())
+                    .unwrap_or_default()
+            };
+            Ok(
+                json!({"domain":n,"registered":1,"registrar":"West263 International Limited","registrant":owner,
+                "creationdate":fmt_time(d.regdate),"expirationdate":fmt_time(d.expire),"nameservers":d.ns,"status":registry_status(d, q.now_ms())}),
+            )
+        }
+        None if TAKEN.contains(&n.as_str()) => {
+            Ok(json!({"domain":n,"registered":1,"registrar":"other"}))
+        }
+        None => Ok(json!({"domain":n,"registered":0})),
+    }
+}
+
+fn getdomaininfo(st: &mut State, q: &Req) -> R {
+    let d = dom(st, q)?;
+    let mut v = domain_json(d, q.now_ms());
+    v["password_set"] = json!(1);
+    v["regdns"] = json!(d.regdns.len());
+    Ok(v)
+}
+
+fn getfaileddomains(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let all: Vec<Failure> = st
+        .failures()
+        .into_iter()
+        .rev()
+        .filter(|f| now - f.1 <= 7 * DAY_MS)
+        .collect();
+    if all.is_empty() {
+        return Err(SimErr::empty());
+    }
+    Ok(page(
+        &all,
+        (1, 1000),
+        |f| json!({"domain":f.0,"time":fmt_time(f.1),"reason":f.2}),
+    ))
+}
+
+fn getrenewprice(st: &mut State, q: &Req) -> R {
+    let year = q.period("year", 10)?;
+    let d = dom(st, q)?;
+    Ok(json!({"domain":d.name,"year":year,"price":m(renew_price(&d.name) * Decimal::from(year))}))
+}
+
+fn modifydns(st: &mut State, q: &Req) -> R {
+    let ns = nameservers(q, &["dns1", "dns2", "dns3", "dns4", "dns5", "dns6"])?;
+    let d = dom(st, q)?;
+    d.ns = ns;
+    Ok(json!({"domain":d.name,"dns":d.ns}))
+}
+
+/// A registered host name as West stores it (no trailing dot, lower case).
+fn regdns_host(q: &Req) -> Result<String, SimErr> {
+    Ok(q.need("dns")?.trim_end_matches('.').to_lowercase())
+}
+
+/// regdns (a new host) and modifyregdns (an existing one): the same record either way.
+fn set_regdns(st: &mut State, q: &Req, existing: bool) -> R {
+    let host = regdns_host(q)?;
+    let ip: std::net::IpAddr = q
+        .need("ip")?
+        .parse()
+        .map_err(|_| SimErr::invalid("ip", "IP格式错误"))?;
+    let d = dom(st, q)?;
+    if !host.ends_with(&format!(".{}", d.name)) {
+        return Err(SimErr::invalid("dns", "DNS主机必须是该域名的下级"));
+    }
+    match (d.regdns.contains_key(&host), existing) {
+        (true, false) => return Err(SimErr::refused("dns", "该DNS主机已注册")),
+        (false, true) => return Err(SimErr::bad_id("dns")),
+        _ => {}
+    }
+    d.regdns.insert(host.clone(), ip.to_string());
+    d.regdns_synced = None;
+    Ok(json!({"dns":host,"ip":ip.to_string()}))
+}
+
+fn syncregdns(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let d = dom(st, q)?;
+    d.regdns_synced = Some(now);
+    Ok(json!({"domain":d.name,"synced":d.regdns.len(),"time":fmt_time(now)}))
+}
+
+fn getregdns(st: &mut State, q: &Req) -> R {
+    let d = dom(st, q)?;
+    let items: Vec<Value> = d
+        .regdns
+        .iter()
+        .map(|(h, ip)| json!({"dns":h,"ip":ip}))
+        .collect();
+    Ok(
+        json!({"domain":d.name,"synctime":d.regdns_synced.map(fmt_time).unwrap_or_default(),"items":items}),
+    )
+}
+
+fn deleteregdns(st: &mut State, q: &Req) -> R {
+    let host = regdns_host(q)?;
+    let d = dom(st, q)?;
+    if !d.regdns.contains_key(&host) {
+        return Err(SimErr::bad_id("dns"));
+    }
+    if d.ns.contains(&host) {
+        return Err(SimErr::refused("dns", "该DNS主机正被域名使用"));
+    }
+    d.regdns.remove(&host);
+    Ok(json!({"dns":host}))
+}
+
+fn getdnssec(st: &mut State, q: &Req) -> R {
+    let d = dom(st, q)?;
+    let items: Vec<Value> = d.dnssec.iter().map(|x| json!({"keyTag":x.key_tag,"algorithm":x.algorithm,"digestType":x.digest_type,"digest":x.digest})).collect();
+    Ok(
+        json!({"domain":d.name,"synctime":d.dnssec_synced.map(fmt_time).unwrap_or_default(),"items":items}),
+    )
+}
+
+fn syncdnssec(st: &mut State, q: &Req) -> R {
+    let d = dom(st, q)?;
+    d.dnssec_synced = Some(q.now_ms());
+    Ok(json!({"domain":d.name,"synced":d.dnssec.len()}))
+}
+
+fn adddnssec(st: &mut State, q: &Req) -> R {
+    let key_tag = q.int("keyTag")?;
+    let algorithm = q.int("algorithm")?;
+    let digest_type = q.int("digestType")?;
+    let digest = q.need("digest")?.to_uppercase();
+    if !(0..=65535).contains(&key_tag) {
+        return Err(SimErr::invalid("keyTag", "必须在0到65535之间"));
+    }
+    if ![5, 7, 8, 10, 13, 14, 15, 16].contains(&algorithm) {
+        return Err(SimErr::invalid("algorithm", "不支持的算法"));
+    }
+    let want = match digest_type {
+        1 => 40,
+        2 => 64,
+        4 => 96,
+        _ => return Err(SimErr::invalid("digestType", "必须是1、2或4")),
+    };
+    if digest.len() != want || !digest.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(SimErr::invalid("digest", "摘要长度与类型不符"));
+    }
+    let d = dom(st, q)?;
+    if d.dnssec
+        .iter()
+        .any(|x| x.key_tag == key_tag && x.digest_type == digest_type)
+    {
+        return Err(SimErr::new(code::DUPLICATE, "keyTag: 该DS记录已存在"));
+    }
+    d.dnssec.push(Ds {
+        key_tag,
+        algorithm,
+        digest_type,
+        digest,
+    });
+    d.dnssec_synced = None;
+    Ok(json!({"domain":d.name,"keyTag":key_tag}))
+}
+
+fn deletednssec(st: &mut State, q: &Req) -> R {
+    let key_tag = q.int("keyTag")?;
+    let d = dom(st, q)?;
+    let before = d.dnssec.len();
+    d.dnssec.retain(|x| x.key_tag != key_tag);
+    if d.dnssec.len() == before {
+        return Err(SimErr::bad_id("keyTag"));
+    }
+    Ok(json!({"domain":d.name,"keyTag":key_tag}))
+}
+
+/// The `domains` list split into the account's names and the others.
+fn cert_names(st: &State, q: &Req) -> Result<(Vec<String>, Vec<String>), SimErr> {
+    let names: Vec<String> = q
+        .need("domains")?
+        .split([',', ';', ' ', '\n'])
+        .filter(|s| !s.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let (ok, bad): (Vec<String>, Vec<String>) =
+        names.into_iter().partition(|n| st.domains.contains_key(n));
+    if ok.is_empty() {
+        return Err(SimErr::no_domain());
+    }
+    Ok((ok, bad))
+}
+
+fn batchgetcert(st: &mut State, q: &Req) -> R {
+    let (ok, bad) = cert_names(st, q)?;
+    let items: Vec<Value> = ok
+        .iter()
+        .filter_map(|n| st.domains.get(n))
+        .map(|d| cert_json(st, d))
+        .collect();
+    Ok(json!({"items":items,"failed":bad}))
+}
+
+fn batchdownloadcert(st: &mut State, q: &Req) -> R {
+    let (ok, bad) = cert_names(st, q)?;
+    let key = crate::md5_hex(&ok.join(","));
+    Ok(
+        json!({"url":format!("https://www.west.cn/domain/cert/batch/{}.zip", &key[..16]),"count":ok.len(),"failed":bad}),
+    )
+}
+
+fn modifydomainpwd(st: &mut State, q: &Req) -> R {
+    let p = q.password()?;
+    let d = dom(st, q)?;
+    d.password = p;
+    Ok(json!({"domain":d.name}))
+}
+
+/// A yearly add-on's price for a domain of the account.
+fn yearly_price(st: &mut State, q: &Req, unit: Decimal) -> R {
+    let year = q.period("year", 10)?;
+    let d = dom(st, q)?;
+    Ok(json!({"domain":d.name,"year":year,"price":m(unit * Decimal::from(year))}))
+}
+
+/// What a paid add-on answers: the order and the new expiry.
+fn bought(name: &str, orderid: String, price: Decimal, exp: i64) -> Value {
+    json!({"domain":name,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(exp)})
+}
+
+fn opensmartdns(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let year = q.period("year", 10)?;
+    let d = dom(st, q)?;
+    if !d.dns_hosted() {
+        return Err(SimErr::new(
+            code::DNS_ELSEWHERE,
+            "domain: 域名DNS不在西部数码，无法开通智能DNS",
+        ));
+    }
+    let name = d.name.clone();
+    let start = d.smartdns_expire.unwrap_or(now).max(now);
+    let price = dec(50, 0) * Decimal::from(year);
+    let orderid = st.charge(now, price, format!("开通智能DNS {name} {year}年"))?;
+    let exp = add_months(start, 12 * year);
+    dom(st, q)?.smartdns_expire = Some(exp);
+    Ok(bought(&name, orderid, price, exp))
+}
+
+fn privacy_email(email: &str) -> Result<(), SimErr> {
+    if email.contains('@') {
+        Ok(())
+    } else {
+        Err(SimErr::invalid("email", "邮箱格式错误"))
+    }
+}
+
+/// Charges `year` years of privacy protection from its current end (or now) and stores
+/// it with `email`.
+fn add_privacy(st: &mut State, q: &Req, year: i64, email: String) -> R {
+    let now = q.now_ms();
+    privacy_email(&email)?;
+    let d = dom(st, q)?;
+    let name = d.name.clone();
+    let start = d.privacy.as_ref().map_or(now, |p| p.1).max(now);
+    let price = dec(10, 0) * Decimal::from(year);
+    let orderid = st.charge(now, price, format!("隐私保护 {name} {year}年"))?;
+    let exp = add_months(start, 12 * year);
+    dom(st, q)?.privacy = Some((email, exp));
+    Ok(bought(&name, orderid, price, exp))
+}
+
+/// One year, with the given email or a West relay address.
+fn openprivacy(st: &mut State, q: &Req) -> R {
+    let email = q.arg("email").map(str::to_string);
+    let d = dom(st, q)?;
+    if d.privacy.is_some() {
+        return Err(SimErr::refused("domain", "隐私保护已开通"));
+    }
+    let email = email.unwrap_or_else(|| format!("privacy-{}@west.cn", d.name.replace('.', "-")));
+    add_privacy(st, q, 1, email)
+}
+
+fn renewprivacy(st: &mut State, q: &Req) -> R {
+    let year = q.period("year", 10)?;
+    let (email, _) = dom(st, q)?
+        .privacy
+        .clone()
+        .ok_or_else(|| SimErr::refused("domain", "隐私保护未开通"))?;
+    add_privacy(st, q, year, email)
+}
+
+fn modifyprivacyemail(st: &mut State, q: &Req) -> R {
+    let email = q.need("email")?.to_string();
+    privacy_email(&email)?;
+    let d = dom(st, q)?;
+    match &mut d.privacy {
+        Some(p) => p.0 = email.clone(),
+        None => return Err(SimErr::refused("domain", "隐私保护未开通")),
+    }
+    Ok(json!({"domain":d.name,"email":email}))
+}
+
+fn getprivacyinfo(st: &mut State, q: &Req) -> R {
+    let one = q.arg("domain").map(str::to_lowercase);
+    let all: Vec<&Domain> = st
+        .domains
+        .values()
+        .filter(|d| d.privacy.is_some() && one.as_ref().is_none_or(|o| &d.name == o))
+        .collect();
+    if all.is_empty() {
+        return Err(SimErr::empty());
+    }
+    Ok(page(&all, (1, 1000), |d| {
+        let (e, x) = d.privacy.clone().unwrap_or_default();
+        json!({"domain":d.name,"email":e,"expiredate":fmt_date(x)})
+    }))
 }
 
 /// The `dnsN` fields given, checked and stored as West stores them (no trailing dot).
 fn nameservers(q: &Req, keys: &[&str]) -> Result<Vec<String>, SimErr> {
     let mut ns = Vec::new();
     for k in keys {
-        if let Some(v) = q.get(k) {
+        if let Some(v) = q.arg(k) {
             if !valid_hostname(v) {
                 return Err(SimErr::invalid(k, "DNS服务器名称格式错误"));
             }
@@ -810,8 +905,8 @@ fn cert_json(st: &State, d: &Domain) -> Value {
 }
 
 fn regdomain(st: &mut State, q: &Req) -> R {
-    let now = q.now;
-    let (name, reg, _) = check_name(q.req("domain")?)?;
+    let now = q.now_ms();
+    let (name, reg, _) = check_name(q.need("domain")?)?;
     let year = q.period("year", 10)?;
     let tid = q.id("templateid")?;
     let t = st
@@ -828,9 +923,9 @@ fn regdomain(st: &mut State, q: &Req) -> R {
         return Err(SimErr::refused("domain", "域名已在您的账户中"));
     }
     let ns = nameservers(q, &["dns1", "dns2"])?;
-    if TAKEN.contains(&name.as_str()) || st.listings.contains_key(&name) {
+    if registered_elsewhere(st, &name) {
         // The registry refused: nothing is charged, the attempt shows in getfaileddomains.
-        st.failed.push((name.clone(), now, "域名已被注册".into()));
+        st.record_failure(&name, now, "域名已被注册");
         return Err(SimErr::refused("domain", "注册失败：域名已被注册"));
     }
     let price = reg * Decimal::from(year);
@@ -842,13 +937,13 @@ fn regdomain(st: &mut State, q: &Req) -> R {
     }
     let exp = d.expire;
     st.domains.insert(name.clone(), d);
-    Ok(json!({"domain":name,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(exp)}))
+    Ok(bought(&name, orderid, price, exp))
 }
 
 fn renewdomain(st: &mut State, q: &Req) -> R {
-    let now = q.now;
+    let now = q.now_ms();
     let year = q.period("year", 10)?;
-    let guard = q.get("expiredate").map(str::to_string);
+    let guard = q.arg("expiredate").map(str::to_string);
     let d = dom(st, q)?;
     if let Some(g) = guard {
         if g != fmt_date(d.expire) {
@@ -863,11 +958,8 @@ fn renewdomain(st: &mut State, q: &Req) -> R {
         return Err(SimErr::invalid("year", "续费后总年限不能超过10年"));
     }
     let name = d.name.clone();
-    let (_, renew) = prices(&suffix(&name).unwrap_or_default()).unwrap_or_default();
-    let price = renew * Decimal::from(year);
+    let price = renew_price(&name) * Decimal::from(year);
     let orderid = st.charge(now, price, format!("续费域名 {name} {year}年"))?;
-    if let Some(d) = st.domains.get_mut(&name) {
-        d.expire = new_exp;
-    }
-    Ok(json!({"domain":name,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(new_exp)}))
+    dom(st, q)?.expire = new_exp;
+    Ok(bought(&name, orderid, price, new_exp))
 }

@@ -1,7 +1,9 @@
 //! Virtual hosting: models, purchase, bound domains, sub-sites, files, backups,
 //! passwords, CC and firewall.
 
-use super::{add_months, fmt_date, fmt_time, m, page, valid_hostname, Req, SimErr, State, R};
+use super::{
+    add_months, fmt_date, fmt_time, m, page, valid_hostname, Args, Handler, Req, SimErr, State, R,
+};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -92,126 +94,59 @@ fn valid_ftp(n: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
 }
 
-pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
-    let now = q.now;
-    match act {
-        "getconfig" => Ok(
-            json!({"models":MODELS.iter().map(|x| x.0).collect::<Vec<_>>(),"years":[1,2,3,5],"os":["linux","windows"],"defaultdoc":["index.html","index.php","default.html"]}),
-        ),
-        "getmodels" => Ok(
-            json!({"items":MODELS.iter().map(|x| json!({"model":x.0,"name":x.1,"webspace":x.2,"domains":x.3,"price":m(Decimal::from(x.4))})).collect::<Vec<_>>()}),
-        ),
-        "getprice" => {
-            let md = model(q.req("model")?)?;
+pub(crate) fn handler(name: &str) -> Option<Handler> {
+    Some(match name {
+        "host.getconfig" => |_, _| {
+            Ok(
+                json!({"models":MODELS.iter().map(|x| x.0).collect::<Vec<_>>(),"years":[1,2,3,5],"os":["linux","windows"],"defaultdoc":["index.html","index.php","default.html"]}),
+            )
+        },
+        "host.getmodels" => |_, _| {
+            Ok(
+                json!({"items":MODELS.iter().map(|x| json!({"model":x.0,"name":x.1,"webspace":x.2,"domains":x.3,"price":m(Decimal::from(x.4))})).collect::<Vec<_>>()}),
+            )
+        },
+        "host.getprice" => |_, q| {
+            let md = model(q.need("model")?)?;
             let year = q.period("year", 5)?;
             Ok(json!({"model":md.0,"year":year,"price":m(Decimal::from(md.4 * year))}))
-        }
-        "checkftp" => {
-            let n = q.req("ftpname")?.to_string();
-            if !valid_ftp(&n) {
-                return Err(SimErr::invalid(
-                    "ftpname",
-                    "FTP名需4-16位小写字母或数字，以字母开头",
-                ));
-            }
-            Ok(json!({"ftpname":n,"avail":u8::from(!st.hosts.values().any(|h| h.ftpname == n))}))
-        }
-        "buy" => {
-            let md = model(q.req("model")?)?;
-            let ftp = q.req("ftpname")?.to_string();
-            let pw = q.password()?;
-            let year = q.period("year", 5)?;
-            if !valid_ftp(&ftp) {
-                return Err(SimErr::invalid(
-                    "ftpname",
-                    "FTP名需4-16位小写字母或数字，以字母开头",
-                ));
-            }
-            if st.hosts.values().any(|h| h.ftpname == ftp) {
-                return Err(SimErr::refused("ftpname", "FTP名已被使用"));
-            }
-            let price = Decimal::from(md.4 * year);
-            let orderid = st.charge(now, price, format!("购买虚拟主机 {} {year}年", md.1))?;
-            let id = new_host(st, md.0, &ftp, &pw, now, year);
-            Ok(
-                json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(st.hosts[&id].expire)}),
-            )
-        }
-        "detail" => match q.opt_int("id")? {
-            Some(_) => Ok(host_json(host(st, q)?, now)),
-            None => {
-                let all: Vec<&Host> = st.hosts.values().collect();
-                if all.is_empty() {
-                    return Err(SimErr::empty());
-                }
-                Ok(page(&all, q.paging()?, |h| host_json(h, now)))
-            }
         },
-        "synchost" => {
-            let h = host(st, q)?;
-            let mut v = host_json(h, now);
+        "host.checkftp" => |st, q| {
+            let n = ftpname(q)?;
+            Ok(json!({"ftpname":n,"avail":u8::from(!st.hosts.values().any(|h| h.ftpname == n))}))
+        },
+        "host.buy" => buy,
+        "host.detail" => detail,
+        "host.synchost" => |st, q| {
+            let now = q.now_ms();
+            let mut v = host_json(host(st, q)?, now);
             v["synctime"] = json!(fmt_time(now));
             Ok(v)
-        }
-        "gettraffic" => {
+        },
+        "host.gettraffic" => |st, q| {
+            let now = q.now_ms();
             let h = host(st, q)?;
             Ok(
                 json!({"id":h.id,"month":&fmt_date(now)[..7],"used":h.traffic_mb,"limit":model(&h.model)?.2 * 20,"unit":"MB"}),
             )
-        }
-        "bindomain" => {
-            let d = q.req("domain")?.to_lowercase();
-            if !valid_hostname(&d) {
-                return Err(SimErr::invalid("domain", "域名格式错误"));
-            }
-            if st.hosts.values().any(|h| h.domains.contains(&d)) {
-                return Err(SimErr::refused("domain", "该域名已绑定到主机"));
-            }
-            let h = host(st, q)?;
-            if h.domains.len() >= model(&h.model)?.3 {
-                return Err(SimErr::refused("domain", "绑定域名数已达型号上限"));
-            }
-            h.domains.push(d.clone());
-            Ok(json!({"id":h.id,"domain":d}))
-        }
-        "unbindomain" => {
-            let d = q.req("domain")?.to_lowercase();
-            let h = host(st, q)?;
-            if !h.domains.contains(&d) {
-                return Err(SimErr::refused("domain", "该域名未绑定到此主机"));
-            }
-            h.domains.retain(|x| x != &d);
-            h.subsites.retain(|_, s| s.0 != d);
-            Ok(json!({"id":h.id,"domain":d}))
-        }
-        "getbindomains" => {
+        },
+        "host.bindomain" => bindomain,
+        "host.unbindomain" => unbindomain,
+        "host.getbindomains" => |st, q| {
             let h = host(st, q)?;
             Ok(json!({"id":h.id,"total":h.domains.len(),"items":h.domains}))
-        }
-        "findbydomain" => {
-            let d = q.req("domain")?.to_lowercase();
+        },
+        "host.findbydomain" => |st, q| {
+            let d = q.need("domain")?.to_lowercase();
             let h = st
                 .hosts
                 .values()
                 .find(|h| h.domains.contains(&d))
                 .ok_or_else(SimErr::empty)?;
             Ok(json!({"id":h.id,"ftpname":h.ftpname,"domain":d}))
-        }
-        "createsubsite" => {
-            let (d, p) = (q.req("domain")?.to_lowercase(), q.req("path")?.to_string());
-            check_path(&p)?;
-            let sid = st.next_id();
-            let h = host(st, q)?;
-            if !h.domains.contains(&d) {
-                return Err(SimErr::refused("domain", "请先绑定该域名"));
-            }
-            if h.subsites.values().any(|s| s.0 == d || s.1 == p) {
-                return Err(SimErr::refused("path", "子站点域名或目录已存在"));
-            }
-            h.subsites.insert(sid, (d, p));
-            Ok(json!({"id":h.id,"subsiteid":sid}))
-        }
-        "getsubsitelist" => {
+        },
+        "host.createsubsite" => createsubsite,
+        "host.getsubsitelist" => |st, q| {
             let h = host(st, q)?;
             let items: Vec<Value> = h
                 .subsites
@@ -219,157 +154,293 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
                 .map(|(id, s)| json!({"subsiteid":id,"domain":s.0,"path":s.1}))
                 .collect();
             Ok(json!({"id":h.id,"total":items.len(),"items":items}))
-        }
-        "getsubsitedetail" | "deletesubsite" | "setsubsite" => {
-            let sid = q.id("subsiteid")?;
-            let (nd, np) = (
-                q.get("domain").map(str::to_lowercase),
-                q.get("path").map(str::to_string),
-            );
-            if let Some(p) = &np {
-                check_path(p)?;
-            }
-            let h = host(st, q)?;
-            let cur = h
-                .subsites
-                .get(&sid)
-                .cloned()
-                .ok_or_else(|| SimErr::bad_id("subsiteid"))?;
-            match act {
-                "deletesubsite" => {
-                    h.subsites.remove(&sid);
-                }
-                "setsubsite" => {
-                    if nd.as_ref().is_some_and(|d| !h.domains.contains(d)) {
-                        return Err(SimErr::refused("domain", "请先绑定该域名"));
-                    }
-                    h.subsites.insert(
-                        sid,
-                        (nd.unwrap_or(cur.0.clone()), np.unwrap_or(cur.1.clone())),
-                    );
-                }
-                _ => {}
-            }
-            let s = h.subsites.get(&sid).cloned().unwrap_or(cur);
-            Ok(json!({"id":h.id,"subsiteid":sid,"domain":s.0,"path":s.1}))
-        }
-        "gensitemap" => {
-            let h = host(st, q)?;
-            let first = h
-                .domains
-                .first()
-                .cloned()
-                .ok_or_else(|| SimErr::refused("id", "主机未绑定域名"))?;
-            Ok(
-                json!({"id":h.id,"url":format!("http://{first}/sitemap.xml"),"count":h.defaultdoc.len() + h.subsites.len(),"time":fmt_time(now)}),
-            )
-        }
-        "setdefaultdoc" => {
-            let docs: Vec<String> = q
-                .req("doc")?
-                .split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect();
-            if docs.iter().any(|d| d.contains('/') || !d.contains('.')) {
-                return Err(SimErr::invalid("doc", "默认文档必须是文件名"));
-            }
-            let h = host(st, q)?;
-            h.defaultdoc = docs;
-            Ok(json!({"id":h.id,"doc":h.defaultdoc.join(",")}))
-        }
-        "getdefaultdoc" => {
+        },
+        "host.getsubsitedetail" => |st, q| subsite(st, q, |_, _, _, _| Ok(())),
+        "host.deletesubsite" => |st, q| {
+            subsite(st, q, |h, sid, _, _| {
+                h.subsites.remove(&sid);
+                Ok(())
+            })
+        },
+        "host.setsubsite" => setsubsite,
+        "host.gensitemap" => gensitemap,
+        "host.setdefaultdoc" => setdefaultdoc,
+        "host.getdefaultdoc" => |st, q| {
             let h = host(st, q)?;
             Ok(json!({"id":h.id,"doc":h.defaultdoc.join(",")}))
-        }
-        "getfilelist" => {
-            let path = q
-                .get("path")
-                .unwrap_or("/")
-                .trim_end_matches('/')
-                .to_string();
-            let h = host(st, q)?;
-            // The tree is derived from the host's state: default documents, sub-site
-            // directories and backup files.
-            let items: Vec<Value> = match path.as_str() {
-                "" => ["wwwroot", "logfiles", "backup"].iter().map(|n| json!({"name":n,"type":"dir","size":0})).collect(),
-                "/wwwroot" => h.defaultdoc.iter().map(|d| json!({"name":d,"type":"file","size":1024}))
-                    .chain(h.subsites.values().map(|s| json!({"name":s.1.trim_start_matches('/'),"type":"dir","size":0}))).collect(),
-                "/backup" => h.backups.iter().map(|(id, _)| json!({"name":format!("backup-{id}.zip"),"type":"file","size":10240})).collect(),
-                "/logfiles" => vec![json!({"name":format!("ex{}.log", fmt_date(now).replace('-', "")),"type":"file","size":2048})],
-                _ => return Err(SimErr::invalid("path", "目录不存在")),
-            };
-            Ok(
-                json!({"id":h.id,"path":if path.is_empty() {"/".to_string()} else {path},"items":items}),
-            )
-        }
-        "backup" => {
+        },
+        "host.getfilelist" => getfilelist,
+        "host.backup" => |st, q| {
+            let now = q.now_ms();
             let bid = st.next_id();
             let h = host(st, q)?;
             h.backups.push((bid, now));
             Ok(json!({"id":h.id,"backupid":bid,"time":fmt_time(now)}))
-        }
-        "restore" => {
-            let want = q.opt_int("backupid")?;
-            let h = host(st, q)?;
-            let b = match want {
-                Some(w) => h
-                    .backups
-                    .iter()
-                    .find(|b| b.0 as i64 == w)
-                    .copied()
-                    .ok_or_else(|| SimErr::bad_id("backupid"))?,
-                None => h
-                    .backups
-                    .last()
-                    .copied()
-                    .ok_or_else(|| SimErr::refused("id", "没有可用的备份"))?,
-            };
-            h.restored = Some((b.0, now));
-            Ok(json!({"id":h.id,"backupid":b.0,"backuptime":fmt_time(b.1),"time":fmt_time(now)}))
-        }
-        "modifypwd" => {
+        },
+        "host.restore" => restore,
+        "host.modifypwd" => |st, q| {
             let pw = q.password()?;
             let h = host(st, q)?;
             h.password = pw;
             Ok(json!({"id":h.id}))
-        }
-        "getpwd" => {
+        },
+        "host.getpwd" => |st, q| {
             let h = host(st, q)?;
             Ok(json!({"id":h.id,"ftpname":h.ftpname,"password":h.password}))
-        }
-        "getcc" => {
+        },
+        "host.getcc" => |st, q| {
             let h = host(st, q)?;
             Ok(json!({"id":h.id,"enable":1,"qps":h.cc_qps}))
-        }
-        "setfirewall" => {
-            let rules: Value = serde_json::from_str(q.req("rules")?)
-                .map_err(|_| SimErr::invalid("rules", "必须是JSON数组"))?;
-            let arr = rules
-                .as_array()
-                .ok_or_else(|| SimErr::invalid("rules", "必须是JSON数组"))?;
-            for r in arr {
-                let ip_ok = r
-                    .get("ip")
-                    .and_then(Value::as_str)
-                    .is_some_and(|i| i.parse::<std::net::IpAddr>().is_ok());
-                let pol_ok = matches!(
-                    r.get("policy").and_then(Value::as_str),
-                    Some("allow" | "deny")
-                );
-                if !ip_ok || !pol_ok {
-                    return Err(SimErr::invalid(
-                        "rules",
-                        "每条规则需要ip和policy(allow|deny)",
-                    ));
-                }
-            }
-            let h = host(st, q)?;
-            h.firewall = rules.clone();
-            Ok(json!({"id":h.id,"count":arr.len(),"rules":rules}))
-        }
-        other => Err(super::unhandled(other)),
+        },
+        "host.setfirewall" => setfirewall,
+        _ => return None,
+    })
+}
+
+fn ftpname(q: &Req) -> Result<String, SimErr> {
+    let n = q.need("ftpname")?;
+    if !valid_ftp(n) {
+        return Err(SimErr::invalid(
+            "ftpname",
+            "FTP名需4-16位小写字母或数字，以字母开头",
+        ));
     }
+    Ok(n.to_string())
+}
+
+fn buy(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let md = model(q.need("model")?)?;
+    let pw = q.password()?;
+    let year = q.period("year", 5)?;
+    let ftp = ftpname(q)?;
+    if st.hosts.values().any(|h| h.ftpname == ftp) {
+        return Err(SimErr::refused("ftpname", "FTP名已被使用"));
+    }
+    let price = Decimal::from(md.4 * year);
+    let orderid = st.charge(now, price, format!("购买虚拟主机 {} {year}年", md.1))?;
+    let id = new_host(st, md.0, &ftp, &pw, now, year);
+    Ok(
+        json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(st.hosts[&id].expire)}),
+    )
+}
+
+fn detail(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    if q.arg("id").is_some() {
+        return Ok(host_json(host(st, q)?, now));
+    }
+    let all: Vec<&Host> = st.hosts.values().collect();
+    if all.is_empty() {
+        return Err(SimErr::empty());
+    }
+    Ok(page(&all, q.paging()?, |h| host_json(h, now)))
+}
+
+fn bindomain(st: &mut State, q: &Req) -> R {
+    let d = q.need("domain")?.to_lowercase();
+    if !valid_hostname(&d) {
+        return Err(SimErr::invalid("domain", "域名格式错误"));
+    }
+    if st.hosts.values().any(|h| h.domains.contains(&d)) {
+        return Err(SimErr::refused("domain", "该域名已绑定到主机"));
+    }
+    let h = host(st, q)?;
+    if h.domains.len() >= model(&h.model)?.3 {
+        return Err(SimErr::refused("domain", "绑定域名数已达型号上限"));
+    }
+    h.domains.push(d.clone());
+    Ok(json!({"id":h.id,"domain":d}))
+}
+
+fn unbindomain(st: &mut State, q: &Req) -> R {
+    let d = q.need("domain")?.to_lowercase();
+    let h = host(st, q)?;
+    if !h.domains.contains(&d) {
+        return Err(SimErr::refused("domain", "该域名未绑定到此主机"));
+    }
+    h.domains.retain(|x| x != &d);
+    h.subsites.retain(|_, s| s.0 != d);
+    Ok(json!({"id":h.id,"domain":d}))
+}
+
+/// The sub-site `domain` and `path` as given (the path checked).
+fn site_fields(q: &Req) -> Result<SiteFields, SimErr> {
+    let domain = q.arg("domain").map(str::to_lowercase);
+    let path = q.arg("path").map(str::to_string);
+    if let Some(p) = &path {
+        check_path(p)?;
+    }
+    Ok((domain, path))
+}
+
+fn createsubsite(st: &mut State, q: &Req) -> R {
+    let (d, p) = (
+        q.need("domain")?.to_lowercase(),
+        q.need("path")?.to_string(),
+    );
+    check_path(&p)?;
+    let sid = st.next_id();
+    let h = host(st, q)?;
+    if !h.domains.contains(&d) {
+        return Err(SimErr::refused("domain", "请先绑定该域名"));
+    }
+    if h.subsites.values().any(|s| s.0 == d || s.1 == p) {
+        return Err(SimErr::refused("path", "子站点域名或目录已存在"));
+    }
+    h.subsites.insert(sid, (d, p));
+    Ok(json!({"id":h.id,"subsiteid":sid}))
+}
+
+/// A sub-site's `domain` and `path` as a request gives them.
+type SiteFields = (Option<String>, Option<String>);
+
+/// Finds sub-site `subsiteid`, lets `change` act on it with the given fields, and
+/// answers with what is left of it (the sub-site as it was, once deleted).
+fn subsite(
+    st: &mut State,
+    q: &Req,
+    change: impl FnOnce(&mut Host, u64, &(String, String), SiteFields) -> Result<(), SimErr>,
+) -> R {
+    let sid = q.id("subsiteid")?;
+    let fields = site_fields(q)?;
+    let h = host(st, q)?;
+    let cur = h
+        .subsites
+        .get(&sid)
+        .cloned()
+        .ok_or_else(|| SimErr::bad_id("subsiteid"))?;
+    change(h, sid, &cur, fields)?;
+    let s = h.subsites.get(&sid).cloned().unwrap_or(cur);
+    Ok(json!({"id":h.id,"subsiteid":sid,"domain":s.0,"path":s.1}))
+}
+
+fn setsubsite(st: &mut State, q: &Req) -> R {
+    subsite(st, q, |h, sid, cur, (nd, np)| {
+        if nd.as_ref().is_some_and(|d| !h.domains.contains(d)) {
+            return Err(SimErr::refused("domain", "请先绑定该域名"));
+        }
+        h.subsites.insert(
+            sid,
+            (nd.unwrap_or(cur.0.clone()), np.unwrap_or(cur.1.clone())),
+        );
+        Ok(())
+    })
+}
+
+fn gensitemap(st: &mut State, q: &Req) -> R {
+    let h = host(st, q)?;
+    let first = h
+        .domains
+        .first()
+        .cloned()
+        .ok_or_else(|| SimErr::refused("id", "主机未绑定域名"))?;
+    Ok(
+        json!({"id":h.id,"url":format!("http://{first}/sitemap.xml"),"count":h.defaultdoc.len() + h.subsites.len(),"time":fmt_time(q.now_ms())}),
+    )
+}
+
+fn setdefaultdoc(st: &mut State, q: &Req) -> R {
+    let docs: Vec<String> = q
+        .need("doc")?
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if docs.iter().any(|d| d.contains('/') || !d.contains('.')) {
+        return Err(SimErr::invalid("doc", "默认文档必须是文件名"));
+    }
+    let h = host(st, q)?;
+    h.defaultdoc = docs;
+    Ok(json!({"id":h.id,"doc":h.defaultdoc.join(",")}))
+}
+
+fn getfilelist(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let path = q
+        .arg("path")
+        .unwrap_or_default()
+        .trim_end_matches('/')
+        .to_string();
+    let h = host(st, q)?;
+    // The tree is derived from the host's state: default documents, sub-site
+    // directories and backup files.
+    let items: Vec<Value> = match path.as_str() {
+        "" => ["wwwroot", "logfiles", "backup"]
+            .iter()
+            .map(|n| json!({"name":n,"type":"dir","size":0}))
+            .collect(),
+        "/wwwroot" => h
+            .defaultdoc
+            .iter()
+            .map(|d| json!({"name":d,"type":"file","size":1024}))
+            .chain(
+                h.subsites
+                    .values()
+                    .map(|s| json!({"name":s.1.trim_start_matches('/'),"type":"dir","size":0})),
+            )
+            .collect(),
+        "/backup" => h
+            .backups
+            .iter()
+            .map(|(id, _)| json!({"name":format!("backup-{id}.zip"),"type":"file","size":10240}))
+            .collect(),
+        "/logfiles" => vec![
+            json!({"name":format!("ex{}.log", fmt_date(now).replace('-', "")),"type":"file","size":2048}),
+        ],
+        _ => return Err(SimErr::invalid("path", "目录不存在")),
+    };
+    Ok(json!({"id":h.id,"path":if path.is_empty() {"/".to_string()} else {path},"items":items}))
+}
+
+/// The given backup, or without `backupid` the latest.
+fn restore(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let want = q.opt_int("backupid")?;
+    let h = host(st, q)?;
+    let b = match want {
+        Some(w) => h
+            .backups
+            .iter()
+            .find(|b| b.0 as i64 == w)
+            .copied()
+            .ok_or_else(|| SimErr::bad_id("backupid"))?,
+        None => h
+            .backups
+            .last()
+            .copied()
+            .ok_or_else(|| SimErr::refused("id", "没有可用的备份"))?,
+    };
+    h.restored = Some((b.0, now));
+    Ok(json!({"id":h.id,"backupid":b.0,"backuptime":fmt_time(b.1),"time":fmt_time(now)}))
+}
+
+fn setfirewall(st: &mut State, q: &Req) -> R {
+    let rules: Value = serde_json::from_str(q.need("rules")?)
+        .map_err(|_| SimErr::invalid("rules", "必须是JSON数组"))?;
+    let arr = rules
+        .as_array()
+        .ok_or_else(|| SimErr::invalid("rules", "必须是JSON数组"))?;
+    for r in arr {
+        let ip_ok = r
+            .get("ip")
+            .and_then(Value::as_str)
+            .is_some_and(|i| i.parse::<std::net::IpAddr>().is_ok());
+        let pol_ok = matches!(
+            r.get("policy").and_then(Value::as_str),
+            Some("allow" | "deny")
+        );
+        if !ip_ok || !pol_ok {
+            return Err(SimErr::invalid(
+                "rules",
+                "每条规则需要ip和policy(allow|deny)",
+            ));
+        }
+    }
+    let count = arr.len();
+    let h = host(st, q)?;
+    h.firewall = rules.clone();
+    Ok(json!({"id":h.id,"count":count,"rules":rules}))
 }
 
 fn check_path(p: &str) -> Result<(), SimErr> {

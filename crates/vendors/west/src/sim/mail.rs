@@ -1,8 +1,8 @@
 //! Enterprise mail: tiers, purchase, renewal, upgrade, pause/resume, passwords.
 
 use super::{
-    add_months, fmt_date, fmt_time, m, page, strong_password, valid_hostname, years_left, Req,
-    SimErr, State, R,
+    add_months, fmt_date, fmt_time, m, page, strong_password, valid_hostname, years_left, Args,
+    Handler, Req, SimErr, State, R,
 };
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -78,123 +78,155 @@ fn mail<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut MailDomain, SimErr> {
         .ok_or_else(|| SimErr::bad_id("id"))
 }
 
-pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
-    let now = q.now;
-    match act {
-        "checkdomain" => {
-            let d = q.req("domain")?.to_lowercase();
-            if !valid_hostname(&d) {
-                return Err(SimErr::invalid("domain", "域名格式错误"));
-            }
+pub(crate) fn handler(name: &str) -> Option<Handler> {
+    Some(match name {
+        "mail.checkdomain" => |st, q| {
+            let d = mail_domain(q)?;
             Ok(json!({"domain":d,"avail":u8::from(!st.mails.values().any(|x| x.domain == d))}))
-        }
-        "checkpwd" => {
-            let p = q.req("password")?;
+        },
+        "mail.checkpwd" => |_, q| {
+            let p = q.need("password")?;
             let ok = strong_password(p) && !p.to_lowercase().contains("postmaster");
             Ok(
                 json!({"valid":u8::from(ok),"reason":if ok {""} else {"密码需8-32位，包含字母和数字，且不能包含postmaster"}}),
             )
-        }
-        "getprice" => {
-            let t = tier(q.req("type")?)?;
+        },
+        "mail.getprice" => |_, q| {
+            let t = tier(q.need("type")?)?;
             let year = q.period("year", 5)?;
             Ok(json!({"type":t.0,"year":year,"price":m(Decimal::from(t.2 * year))}))
-        }
-        "buy" => {
-            let d = q.req("domain")?.to_lowercase();
-            let t = tier(q.req("type")?)?;
-            let pw = q.password()?;
-            let year = q.period("year", 5)?;
-            if !valid_hostname(&d) {
-                return Err(SimErr::invalid("domain", "域名格式错误"));
-            }
-            if st.mails.values().any(|x| x.domain == d) {
-                return Err(SimErr::refused("domain", "该域名已开通邮箱"));
-            }
-            let price = Decimal::from(t.2 * year);
-            let orderid = st.charge(now, price, format!("购买企业邮箱 {d} {} {year}年", t.0))?;
-            let id = new_mail(st, &d, t.0, &pw, now, year);
-            Ok(
-                json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(st.mails[&id].expire)}),
-            )
-        }
-        "detail" => match q.opt_int("id")? {
-            Some(_) => Ok(mail_json(mail(st, q)?, now)),
-            None => {
-                let all: Vec<&MailDomain> = st.mails.values().collect();
-                if all.is_empty() {
-                    return Err(SimErr::empty());
-                }
-                Ok(page(&all, q.paging()?, |x| mail_json(x, now)))
-            }
         },
-        "getrenewprice" | "renew" => {
-            let year = q.period("year", 5)?;
-            let x = mail(st, q)?;
-            let price = Decimal::from(tier(&x.mtype)?.2 * year);
-            if act == "getrenewprice" {
-                return Ok(json!({"id":x.id,"year":year,"price":m(price)}));
-            }
-            let (id, d) = (x.id, x.domain.clone());
-            let orderid = st.charge(now, price, format!("续费企业邮箱 {d} {year}年"))?;
-            let x = st.mails.get_mut(&id).ok_or_else(|| SimErr::bad_id("id"))?;
-            x.expire = add_months(x.expire.max(now), 12 * year);
-            Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(x.expire)}))
-        }
-        "getupgradeprice" | "upgrade" => {
-            let t = tier(q.req("type")?)?;
-            let x = mail(st, q)?;
-            let cur = tier(&x.mtype)?;
-            if t.1 <= cur.1 {
-                return Err(SimErr::invalid("type", "只能升级到更大的型号"));
-            }
-            let years = years_left(now, x.expire);
-            let price = Decimal::from((t.2 - cur.2) * years);
-            if act == "getupgradeprice" {
-                return Ok(json!({"id":x.id,"type":t.0,"price":m(price)}));
-            }
-            let id = x.id;
-            let orderid = st.charge(now, price, format!("升级企业邮箱{id}到{}", t.0))?;
-            let x = st.mails.get_mut(&id).ok_or_else(|| SimErr::bad_id("id"))?;
-            x.mtype = t.0.into();
-            Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"type":t.0}))
-        }
-        "sync" => {
+        "mail.buy" => buy,
+        "mail.detail" => detail,
+        "mail.getrenewprice" => |st, q| {
+            let (x, year, price) = renew_quote(st, q)?;
+            Ok(json!({"id":x.id,"year":year,"price":m(price)}))
+        },
+        "mail.renew" => renew,
+        "mail.getupgradeprice" => |st, q| {
+            let (x, t, price) = upgrade_quote(st, q)?;
+            Ok(json!({"id":x.id,"type":t,"price":m(price)}))
+        },
+        "mail.upgrade" => upgrade,
+        "mail.sync" => |st, q| {
+            let now = q.now_ms();
             let x = mail(st, q)?;
             x.synced = Some(now);
             let mut v = mail_json(x, now);
             v["synctime"] = json!(fmt_time(now));
             Ok(v)
-        }
-        "setstatus" => {
-            let pause = q.req("status")? == "pause";
-            let x = mail(st, q)?;
-            if x.paused == pause {
-                return Err(SimErr::refused("status", "邮箱已是该状态"));
-            }
-            x.paused = pause;
-            Ok(json!({"id":x.id,"status":if pause {"paused"} else {"normal"}}))
-        }
-        "modifypwd" => {
+        },
+        "mail.setstatus" => setstatus,
+        "mail.modifypwd" => |st, q| {
             let pw = q.password()?;
             let x = mail(st, q)?;
             x.password = pw;
             Ok(json!({"id":x.id}))
-        }
-        "getfilingcode" => {
+        },
+        "mail.getfilingcode" => |st, q| {
             let x = mail(st, q)?;
             Ok(
                 json!({"id":x.id,"domain":x.domain,"code":format!("WM{:010}", (x.id * 7727 + 321) % 10_000_000_000)}),
             )
-        }
-        "clearpostmaster" => {
+        },
+        "mail.clearpostmaster" => |st, q| {
             let x = mail(st, q)?;
             if !x.postmaster_locked {
                 return Err(SimErr::refused("id", "postmaster未被保护锁定"));
             }
             x.postmaster_locked = false;
             Ok(json!({"id":x.id,"postmasterlocked":0}))
-        }
-        other => Err(super::unhandled(other)),
+        },
+        _ => return None,
+    })
+}
+
+fn mail_domain(q: &Req) -> Result<String, SimErr> {
+    let d = q.need("domain")?.to_lowercase();
+    if !valid_hostname(&d) {
+        return Err(SimErr::invalid("domain", "域名格式错误"));
     }
+    Ok(d)
+}
+
+fn buy(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let t = tier(q.need("type")?)?;
+    let pw = q.password()?;
+    let year = q.period("year", 5)?;
+    let d = mail_domain(q)?;
+    if st.mails.values().any(|x| x.domain == d) {
+        return Err(SimErr::refused("domain", "该域名已开通邮箱"));
+    }
+    let price = Decimal::from(t.2 * year);
+    let orderid = st.charge(now, price, format!("购买企业邮箱 {d} {} {year}年", t.0))?;
+    let id = new_mail(st, &d, t.0, &pw, now, year);
+    Ok(
+        json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(st.mails[&id].expire)}),
+    )
+}
+
+fn detail(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    if q.arg("id").is_some() {
+        return Ok(mail_json(mail(st, q)?, now));
+    }
+    let all: Vec<&MailDomain> = st.mails.values().collect();
+    if all.is_empty() {
+        return Err(SimErr::empty());
+    }
+    Ok(page(&all, q.paging()?, |x| mail_json(x, now)))
+}
+
+fn renew_quote<'a>(
+    st: &'a mut State,
+    q: &Req,
+) -> Result<(&'a mut MailDomain, i64, Decimal), SimErr> {
+    let year = q.period("year", 5)?;
+    let x = mail(st, q)?;
+    let price = Decimal::from(tier(&x.mtype)?.2 * year);
+    Ok((x, year, price))
+}
+
+fn renew(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let (x, year, price) = renew_quote(st, q)?;
+    let (id, d) = (x.id, x.domain.clone());
+    let orderid = st.charge(now, price, format!("续费企业邮箱 {d} {year}年"))?;
+    let x = mail(st, q)?;
+    x.expire = add_months(x.expire.max(now), 12 * year);
+    Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(x.expire)}))
+}
+
+/// The larger tier asked for and the yearly difference for the years left.
+fn upgrade_quote<'a>(
+    st: &'a mut State,
+    q: &Req,
+) -> Result<(&'a mut MailDomain, &'static str, Decimal), SimErr> {
+    let t = tier(q.need("type")?)?;
+    let x = mail(st, q)?;
+    let cur = tier(&x.mtype)?;
+    if t.1 <= cur.1 {
+        return Err(SimErr::invalid("type", "只能升级到更大的型号"));
+    }
+    let years = years_left(q.now_ms(), x.expire);
+    Ok((x, t.0, Decimal::from((t.2 - cur.2) * years)))
+}
+
+fn upgrade(st: &mut State, q: &Req) -> R {
+    let (x, t, price) = upgrade_quote(st, q)?;
+    let id = x.id;
+    let orderid = st.charge(q.now_ms(), price, format!("升级企业邮箱{id}到{t}"))?;
+    mail(st, q)?.mtype = t.into();
+    Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"type":t}))
+}
+
+fn setstatus(st: &mut State, q: &Req) -> R {
+    let pause = q.need("status")? == "pause";
+    let x = mail(st, q)?;
+    if x.paused == pause {
+        return Err(SimErr::refused("status", "邮箱已是该状态"));
+    }
+    x.paused = pause;
+    Ok(json!({"id":x.id,"status":if pause {"paused"} else {"normal"}}))
 }

@@ -2,8 +2,8 @@
 
 use super::domain::Domain;
 use super::{
-    add_months, fmt_date, fmt_time, m, page, term_end, valid_hostname, years_left, Req, SimErr,
-    State, DAY_MS, R,
+    add_months, fmt_date, fmt_time, m, page, term_end, valid_hostname, years_left, Args, Handler,
+    Req, SimErr, State, DAY_MS, R,
 };
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -110,341 +110,358 @@ pub(crate) fn new_mssql(
     id
 }
 
-pub(crate) fn handle(st: &mut State, name: &str, q: &Req) -> R {
-    let now = q.now;
-    match name {
-        "miniapp.getprice" => {
-            let t = mini_price(q.req("type")?)?;
+pub(crate) fn handler(name: &str) -> Option<Handler> {
+    Some(match name {
+        "miniapp.getprice" => |_, q| {
+            let t = mini_price(q.need("type")?)?;
             let year = q.period("year", 5)?;
             Ok(json!({"type":t.0,"year":year,"price":m(Decimal::from(t.1 * year))}))
-        }
-        "miniapp.buy" => {
-            let t = mini_price(q.req("type")?)?;
-            let d = q.req("domain")?.to_lowercase();
-            let year = q.period("year", 5)?;
-            let trial = q.get("trial") == Some("1");
-            if !valid_hostname(&d) {
-                return Err(SimErr::invalid("domain", "域名格式错误"));
-            }
-            if st.miniapps.values().any(|x| x.domain == d) {
-                return Err(SimErr::refused("domain", "该域名已开通小程序"));
-            }
-            let price = if trial {
-                Decimal::ZERO
-            } else {
-                Decimal::from(t.1 * year)
-            };
-            let orderid = st.charge(now, price, format!("购买小程序 {d} {}", t.0))?;
-            let id = st.next_id();
-            let expire = term_end(now, 12 * year, trial, 15);
-            st.miniapps.insert(
-                id,
-                MiniApp {
-                    id,
-                    mtype: t.0.into(),
-                    domain: d,
-                    trial,
-                    created: now,
-                    expire,
-                },
-            );
-            Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(expire)}))
-        }
-        "miniapp.getmanageurl" => {
-            let x = st
-                .miniapps
-                .get(&q.id("id")?)
-                .ok_or_else(|| SimErr::bad_id("id"))?;
+        },
+        "miniapp.buy" => miniapp_buy,
+        "miniapp.getmanageurl" => |st, q| {
+            let now = q.now_ms();
+            let x = miniapp(st, q)?;
             let key = crate::md5_hex(&format!("{}{now}", x.id));
             Ok(
                 json!({"id":x.id,"url":format!("https://xcx.west.cn/manage/{}?key={}", x.id, &key[..16]),"expire":fmt_time(now + 10 * 60 * 1000)}),
             )
-        }
-        "miniapp.convert" | "miniapp.renew" | "miniapp.upgrade" => {
-            // Every input is read before the charge, so nothing can fail after it.
-            let id = q.id("id")?;
-            let year = q.period("year", 5)?;
-            let new_type = q.get("type").map(mini_price).transpose()?;
-            let x = st
-                .miniapps
-                .get(&id)
-                .ok_or_else(|| SimErr::bad_id("id"))?
-                .clone();
-            let cur = mini_price(&x.mtype)?;
-            let (price, memo) = match name {
-                "miniapp.convert" if !x.trial => {
-                    return Err(SimErr::refused("id", "该小程序不是试用"))
-                }
-                "miniapp.renew" if x.trial => {
-                    return Err(SimErr::refused("id", "试用小程序请先转正"))
-                }
-                "miniapp.upgrade" => {
-                    let t = new_type.ok_or_else(|| SimErr::invalid("type", "type必传"))?;
-                    if t.1 <= cur.1 {
-                        return Err(SimErr::invalid("type", "只能升级到更高版本"));
-                    }
-                    let years = years_left(now, x.expire);
-                    (
-                        Decimal::from((t.1 - cur.1) * years),
-                        format!("升级小程序{id}到{}", t.0),
-                    )
-                }
-                _ => (
-                    Decimal::from(cur.1 * year),
-                    format!(
-                        "小程序{id} {}{year}年",
-                        if x.trial { "转正" } else { "续费" }
-                    ),
-                ),
-            };
-            let orderid = st.charge(now, price, memo)?;
-            let x = st
-                .miniapps
-                .get_mut(&id)
-                .ok_or_else(|| SimErr::bad_id("id"))?;
-            match name {
-                "miniapp.convert" => {
-                    x.trial = false;
-                    x.expire = add_months(now, 12 * year);
-                }
-                "miniapp.renew" => x.expire = add_months(x.expire.max(now), 12 * year),
-                _ => x.mtype = new_type.map_or(cur.0, |t| t.0).into(),
-            }
-            Ok(
-                json!({"id":id,"orderid":orderid,"amount":m(price),"type":x.mtype,"expiredate":fmt_date(x.expire)}),
-            )
-        }
-        "miniapp.syncall" => {
+        },
+        "miniapp.convert" => |st, q| miniapp_term(st, q, true),
+        "miniapp.renew" => |st, q| miniapp_term(st, q, false),
+        "miniapp.upgrade" => miniapp_upgrade,
+        "miniapp.syncall" => |st, q| {
+            let now = q.now_ms();
             let all: Vec<&MiniApp> = st.miniapps.values().collect();
             if all.is_empty() {
                 return Err(SimErr::empty());
             }
             Ok(page(&all, (1, 1000), |x| mini_json(x, now)))
-        }
-        "miniapp.sync" => {
-            let x = st
-                .miniapps
-                .get(&q.id("id")?)
-                .ok_or_else(|| SimErr::bad_id("id"))?;
-            Ok(mini_json(x, now))
-        }
-        "mssql.getconfig" => Ok(
-            json!({"versions":["2008","2012","2016","2019"],"sizes":MSSQL_SIZES,"years":[1,2,3,5],"trialdays":7}),
-        ),
-        "mssql.checkname" => {
-            let n = q.req("name")?;
-            if !(4..=20).contains(&n.len())
-                || !n.starts_with(|c: char| c.is_ascii_alphabetic())
-                || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            {
-                return Err(SimErr::invalid(
-                    "name",
-                    "数据库名需4-20位字母、数字或下划线，以字母开头",
-                ));
-            }
-            Ok(
-                json!({"name":n,"avail":u8::from(!st.mssqls.values().any(|x| x.name.eq_ignore_ascii_case(n)))}),
-            )
-        }
-        "mssql.getprice" => {
-            let year = q.period("year", 5)?;
-            let p = mssql_price(q.int("size")?)?;
-            Ok(
-                json!({"version":q.req("version")?,"size":q.int("size")?,"year":year,"price":m(p * Decimal::from(year))}),
-            )
-        }
-        "mssql.buy" => {
-            let (n, version, size, pw) = (
-                q.req("name")?.to_string(),
-                q.req("version")?.to_string(),
-                q.int("size")?,
-                q.password()?,
-            );
-            let year = q.period("year", 5)?;
-            let trial = q.get("trial") == Some("1");
-            let unit = mssql_price(size)?;
-            if st.mssqls.values().any(|x| x.name.eq_ignore_ascii_case(&n)) {
-                return Err(SimErr::refused("name", "数据库名已被使用"));
-            }
-            if trial && st.mssqls.values().any(|x| x.trial) {
-                return Err(SimErr::refused("trial", "每个账户只能同时试用一个数据库"));
-            }
-            let price = if trial {
-                Decimal::ZERO
-            } else {
-                unit * Decimal::from(year)
-            };
-            let orderid = st.charge(now, price, format!("购买MSSQL {n} {size}M"))?;
-            let id = new_mssql(st, &n, &version, size, &pw, now, year, trial);
-            Ok(
-                json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(st.mssqls[&id].expire)}),
-            )
-        }
-        "mssql.detail" => match q.opt_int("id")? {
-            Some(_) => Ok(mssql_json(
-                st.mssqls
-                    .get(&q.id("id")?)
-                    .ok_or_else(|| SimErr::bad_id("id"))?,
-                now,
-            )),
-            None => {
-                let all: Vec<&Mssql> = st.mssqls.values().collect();
-                if all.is_empty() {
-                    return Err(SimErr::empty());
-                }
-                Ok(page(&all, q.paging()?, |x| mssql_json(x, now)))
-            }
         },
-        "mssql.renew" | "mssql.convert" | "mssql.upgrade" | "mssql.getupgradeprice" => {
-            // Every input is read before the charge, so nothing can fail after it.
-            let id = q.id("id")?;
-            let year = q.period("year", 5)?;
-            let size = q.opt_int("size")?;
-            let x = st
-                .mssqls
-                .get(&id)
-                .ok_or_else(|| SimErr::bad_id("id"))?
-                .clone();
-            let unit = mssql_price(x.size)?;
-            let years_left = years_left(now, x.expire);
-            let (price, memo) = match name {
-                "mssql.renew" if x.trial => {
-                    return Err(SimErr::refused("id", "试用数据库请先转正"))
-                }
-                "mssql.convert" if !x.trial => {
-                    return Err(SimErr::refused("id", "该数据库不是试用"))
-                }
-                "mssql.upgrade" | "mssql.getupgradeprice" => {
-                    let size = size.unwrap_or_default();
-                    let nu = mssql_price(size)?;
-                    if size <= x.size {
-                        return Err(SimErr::invalid("size", "只能升级到更大的容量"));
-                    }
-                    (
-                        (nu - unit) * Decimal::from(years_left),
-                        format!("升级MSSQL {} 到{size}M", x.name),
-                    )
-                }
-                _ => (
-                    unit * Decimal::from(year),
-                    format!(
-                        "MSSQL {} {}{year}年",
-                        x.name,
-                        if x.trial { "转正" } else { "续费" }
-                    ),
-                ),
-            };
-            if name == "mssql.getupgradeprice" {
-                return Ok(json!({"id":id,"size":size,"price":m(price)}));
-            }
-            let orderid = st.charge(now, price, memo)?;
-            let x = st.mssqls.get_mut(&id).ok_or_else(|| SimErr::bad_id("id"))?;
-            match name {
-                "mssql.convert" => {
-                    x.trial = false;
-                    x.expire = add_months(now, 12 * year);
-                }
-                "mssql.renew" => x.expire = add_months(x.expire.max(now), 12 * year),
-                _ => x.size = size.unwrap_or(x.size),
-            }
+        "miniapp.sync" => |st, q| Ok(mini_json(miniapp(st, q)?, q.now_ms())),
+        "mssql.getconfig" => |_, _| {
             Ok(
-                json!({"id":id,"orderid":orderid,"amount":m(price),"size":x.size,"expiredate":fmt_date(x.expire)}),
+                json!({"versions":["2008","2012","2016","2019"],"sizes":MSSQL_SIZES,"years":[1,2,3,5],"trialdays":7}),
             )
-        }
-        "mssql.modifypwd" => {
+        },
+        "mssql.checkname" => mssql_checkname,
+        "mssql.getprice" => |_, q| {
+            let year = q.period("year", 5)?;
+            let size = q.int("size")?;
+            let p = mssql_price(size)?;
+            Ok(
+                json!({"version":q.need("version")?,"size":size,"year":year,"price":m(p * Decimal::from(year))}),
+            )
+        },
+        "mssql.buy" => mssql_buy,
+        "mssql.detail" => mssql_detail,
+        "mssql.renew" => |st, q| mssql_term(st, q, false),
+        "mssql.convert" => |st, q| mssql_term(st, q, true),
+        "mssql.getupgradeprice" => |st, q| {
+            let (x, size, price, _) = mssql_upgrade_quote(st, q)?;
+            Ok(json!({"id":x.id,"size":size,"price":m(price)}))
+        },
+        "mssql.upgrade" => mssql_upgrade,
+        "mssql.modifypwd" => |st, q| {
             let pw = q.password()?;
-            let x = st
-                .mssqls
-                .get_mut(&q.id("id")?)
-                .ok_or_else(|| SimErr::bad_id("id"))?;
+            let x = mssql(st, q)?;
             x.password = pw;
             Ok(json!({"id":x.id}))
-        }
-        "auction.getbuydetail" => {
-            let d = q.req("domain")?.to_lowercase();
-            let l = st
-                .listings
-                .get(&d)
-                .ok_or_else(|| SimErr::refused("domain", "该域名不在出售列表中"))?;
-            Ok(listing_json(l))
-        }
-        "auction.buydomain" => {
-            let d = q.req("domain")?.to_lowercase();
-            let l = st
-                .listings
-                .get(&d)
-                .cloned()
-                .ok_or_else(|| SimErr::refused("domain", "该域名不在出售列表中"))?;
-            let tid = match q.opt_int("templateid")? {
-                Some(t) => st
-                    .templates
-                    .get(&(t as u64))
-                    .map(|t| t.id)
-                    .ok_or_else(|| SimErr::bad_id("templateid"))?,
-                None => st
-                    .templates
-                    .keys()
-                    .next()
-                    .copied()
-                    .ok_or_else(|| SimErr::invalid("templateid", "请先创建模板"))?,
-            };
-            let orderid = st.charge(now, l.price, format!("一口价购买域名 {d}"))?;
-            st.listings.remove(&d);
-            let pwd = crate::md5_hex(&format!("{d}{now}"))[..10].to_string() + "B2";
-            let mut dom = Domain::new(&d, tid, now, 1, pwd);
-            dom.expire = l.expire.max(now + DAY_MS);
-            st.domains.insert(d.clone(), dom);
-            Ok(
-                json!({"domain":d,"orderid":orderid,"amount":m(l.price),"expiredate":fmt_date(l.expire)}),
-            )
-        }
-        "auction.yesterdaydelisted"
-        | "auction.bargainlist"
-        | "auction.fulllist"
-        | "auction.westlist"
-        | "auction.todaynew"
-        | "auction.todaydrop"
-        | "auction.yesterdaynew" => {
-            let tag = name.trim_start_matches("auction.");
-            let all: Vec<&Listing> = st
-                .listings
-                .values()
-                .filter(|l| tag == "fulllist" || l.tags.contains(&tag))
-                .collect();
-            if all.is_empty() {
-                return Err(SimErr::empty());
-            }
-            Ok(page(&all, q.paging()?, |l| listing_json(l)))
-        }
-        "filing.buy" => {
-            let t = q.req("type")?.to_string();
-            let orderid = st.charge(
-                now,
-                Decimal::from(FILING_PRICE),
-                format!("购买备案授权码({t})"),
-            )?;
-            let id = st.next_id();
-            let code = format!("BA{}{:06}", fmt_date(now).replace('-', ""), id % 1_000_000);
-            st.filings.insert(
-                id,
-                Filing {
-                    id,
-                    ftype: t.clone(),
-                    code: code.clone(),
-                    created: now,
-                },
-            );
-            Ok(
-                json!({"id":id,"orderid":orderid,"amount":m(Decimal::from(FILING_PRICE)),"code":code}),
-            )
-        }
-        "filing.view" => {
+        },
+        "auction.getbuydetail" => |st, q| Ok(listing_json(listing(st, q)?.1)),
+        "auction.buydomain" => buydomain,
+        "auction.fulllist" => |st, q| listed(st, q, None),
+        "auction.yesterdaydelisted" => |st, q| listed(st, q, Some("yesterdaydelisted")),
+        "auction.bargainlist" => |st, q| listed(st, q, Some("bargainlist")),
+        "auction.westlist" => |st, q| listed(st, q, Some("westlist")),
+        "auction.todaynew" => |st, q| listed(st, q, Some("todaynew")),
+        "auction.todaydrop" => |st, q| listed(st, q, Some("todaydrop")),
+        "auction.yesterdaynew" => |st, q| listed(st, q, Some("yesterdaynew")),
+        "filing.buy" => filing_buy,
+        "filing.view" => |st, q| {
             let f = st
                 .filings
                 .get(&q.id("id")?)
                 .ok_or_else(|| SimErr::bad_id("id"))?;
             Ok(json!({"id":f.id,"type":f.ftype,"code":f.code,"time":fmt_time(f.created)}))
-        }
-        other => Err(super::unhandled(other)),
+        },
+        _ => return None,
+    })
+}
+
+/// What a paid change of a product answers: the order, then the product's `field`.
+fn paid(id: u64, orderid: String, price: Decimal, field: (&str, Value), expire: i64) -> Value {
+    let mut v = json!({"id":id,"orderid":orderid,"amount":m(price)});
+    v[field.0] = field.1;
+    v["expiredate"] = json!(fmt_date(expire));
+    v
+}
+
+fn miniapp<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut MiniApp, SimErr> {
+    st.miniapps
+        .get_mut(&q.id("id")?)
+        .ok_or_else(|| SimErr::bad_id("id"))
+}
+
+fn miniapp_buy(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let t = mini_price(q.need("type")?)?;
+    let d = q.need("domain")?.to_lowercase();
+    let year = q.period("year", 5)?;
+    let trial = q.arg("trial") == Some("1");
+    if !valid_hostname(&d) {
+        return Err(SimErr::invalid("domain", "域名格式错误"));
     }
+    if st.miniapps.values().any(|x| x.domain == d) {
+        return Err(SimErr::refused("domain", "该域名已开通小程序"));
+    }
+    let price = if trial {
+        Decimal::ZERO
+    } else {
+        Decimal::from(t.1 * year)
+    };
+    let orderid = st.charge(now, price, format!("购买小程序 {d} {}", t.0))?;
+    let id = st.next_id();
+    let expire = term_end(now, 12 * year, trial, 15);
+    st.miniapps.insert(
+        id,
+        MiniApp {
+            id,
+            mtype: t.0.into(),
+            domain: d,
+            trial,
+            created: now,
+            expire,
+        },
+    );
+    Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(expire)}))
+}
+
+/// A trial's conversion or a paid product's renewal: the same years at the same price,
+/// counted from now (a trial) or from the current end.
+fn miniapp_term(st: &mut State, q: &Req, convert: bool) -> R {
+    let now = q.now_ms();
+    let id = q.id("id")?;
+    let year = q.period("year", 5)?;
+    let x = miniapp(st, q)?;
+    if convert && !x.trial {
+        return Err(SimErr::refused("id", "该小程序不是试用"));
+    }
+    if !convert && x.trial {
+        return Err(SimErr::refused("id", "试用小程序请先转正"));
+    }
+    let price = Decimal::from(mini_price(&x.mtype)?.1 * year);
+    let memo = format!(
+        "小程序{id} {}{year}年",
+        if convert { "转正" } else { "续费" }
+    );
+    let orderid = st.charge(now, price, memo)?;
+    let x = miniapp(st, q)?;
+    let from = if convert { now } else { x.expire.max(now) };
+    x.trial = false;
+    x.expire = add_months(from, 12 * year);
+    Ok(paid(id, orderid, price, ("type", json!(x.mtype)), x.expire))
+}
+
+fn miniapp_upgrade(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let id = q.id("id")?;
+    let t = mini_price(q.need("type")?)?;
+    let x = miniapp(st, q)?;
+    let cur = mini_price(&x.mtype)?;
+    if t.1 <= cur.1 {
+        return Err(SimErr::invalid("type", "只能升级到更高版本"));
+    }
+    let price = Decimal::from((t.1 - cur.1) * years_left(now, x.expire));
+    let orderid = st.charge(now, price, format!("升级小程序{id}到{}", t.0))?;
+    let x = miniapp(st, q)?;
+    x.mtype = t.0.into();
+    Ok(paid(id, orderid, price, ("type", json!(x.mtype)), x.expire))
+}
+
+fn mssql<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut Mssql, SimErr> {
+    st.mssqls
+        .get_mut(&q.id("id")?)
+        .ok_or_else(|| SimErr::bad_id("id"))
+}
+
+fn mssql_checkname(st: &mut State, q: &Req) -> R {
+    let n = q.need("name")?;
+    if !(4..=20).contains(&n.len())
+        || !n.starts_with(|c: char| c.is_ascii_alphabetic())
+        || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(SimErr::invalid(
+            "name",
+            "数据库名需4-20位字母、数字或下划线，以字母开头",
+        ));
+    }
+    Ok(
+        json!({"name":n,"avail":u8::from(!st.mssqls.values().any(|x| x.name.eq_ignore_ascii_case(n)))}),
+    )
+}
+
+fn mssql_buy(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let (n, version, size, pw) = (
+        q.need("name")?.to_string(),
+        q.need("version")?.to_string(),
+        q.int("size")?,
+        q.password()?,
+    );
+    let year = q.period("year", 5)?;
+    let trial = q.arg("trial") == Some("1");
+    let unit = mssql_price(size)?;
+    if st.mssqls.values().any(|x| x.name.eq_ignore_ascii_case(&n)) {
+        return Err(SimErr::refused("name", "数据库名已被使用"));
+    }
+    if trial && st.mssqls.values().any(|x| x.trial) {
+        return Err(SimErr::refused("trial", "每个账户只能同时试用一个数据库"));
+    }
+    let price = if trial {
+        Decimal::ZERO
+    } else {
+        unit * Decimal::from(year)
+    };
+    let orderid = st.charge(now, price, format!("购买MSSQL {n} {size}M"))?;
+    let id = new_mssql(st, &n, &version, size, &pw, now, year, trial);
+    Ok(
+        json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(st.mssqls[&id].expire)}),
+    )
+}
+
+fn mssql_detail(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    if q.arg("id").is_some() {
+        return Ok(mssql_json(mssql(st, q)?, now));
+    }
+    let all: Vec<&Mssql> = st.mssqls.values().collect();
+    if all.is_empty() {
+        return Err(SimErr::empty());
+    }
+    Ok(page(&all, q.paging()?, |x| mssql_json(x, now)))
+}
+
+/// A trial's conversion or a paid database's renewal (see [`miniapp_term`]).
+fn mssql_term(st: &mut State, q: &Req, convert: bool) -> R {
+    let now = q.now_ms();
+    let id = q.id("id")?;
+    let year = q.period("year", 5)?;
+    let x = mssql(st, q)?;
+    let unit = mssql_price(x.size)?;
+    if !convert && x.trial {
+        return Err(SimErr::refused("id", "试用数据库请先转正"));
+    }
+    if convert && !x.trial {
+        return Err(SimErr::refused("id", "该数据库不是试用"));
+    }
+    let price = unit * Decimal::from(year);
+    let memo = format!(
+        "MSSQL {} {}{year}年",
+        x.name,
+        if convert { "转正" } else { "续费" }
+    );
+    let orderid = st.charge(now, price, memo)?;
+    let x = mssql(st, q)?;
+    let from = if convert { now } else { x.expire.max(now) };
+    x.trial = false;
+    x.expire = add_months(from, 12 * year);
+    Ok(paid(id, orderid, price, ("size", json!(x.size)), x.expire))
+}
+
+/// The larger size asked for, the yearly difference for the years left, and the memo.
+fn mssql_upgrade_quote<'a>(
+    st: &'a mut State,
+    q: &Req,
+) -> Result<(&'a mut Mssql, i64, Decimal, String), SimErr> {
+    let now = q.now_ms();
+    let size = q.int("size")?;
+    let x = mssql(st, q)?;
+    let unit = mssql_price(x.size)?;
+    let nu = mssql_price(size)?;
+    if size <= x.size {
+        return Err(SimErr::invalid("size", "只能升级到更大的容量"));
+    }
+    let price = (nu - unit) * Decimal::from(years_left(now, x.expire));
+    let memo = format!("升级MSSQL {} 到{size}M", x.name);
+    Ok((x, size, price, memo))
+}
+
+fn mssql_upgrade(st: &mut State, q: &Req) -> R {
+    let (x, size, price, memo) = mssql_upgrade_quote(st, q)?;
+    let id = x.id;
+    let orderid = st.charge(q.now_ms(), price, memo)?;
+    let x = mssql(st, q)?;
+    x.size = size;
+    Ok(paid(id, orderid, price, ("size", json!(x.size)), x.expire))
+}
+
+/// The listing `domain` names: (its name, the listing).
+fn listing<'a>(st: &'a State, q: &Req) -> Result<(String, &'a Listing), SimErr> {
+    let d = q.need("domain")?.to_lowercase();
+    let l = st
+        .listings
+        .get(&d)
+        .ok_or_else(|| SimErr::refused("domain", "该域名不在出售列表中"))?;
+    Ok((d, l))
+}
+
+fn buydomain(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let (d, l) = listing(st, q)?;
+    let l = l.clone();
+    let tid = match q.opt_int("templateid")? {
+        Some(t) => st
+            .templates
+            .get(&(t as u64))
+            .map(|t| t.id)
+            .ok_or_else(|| SimErr::bad_id("templateid"))?,
+        None => st
+            .templates
+            .keys()
+            .next()
+            .copied()
+            .ok_or_else(|| SimErr::invalid("templateid", "请先创建模板"))?,
+    };
+    let orderid = st.charge(now, l.price, format!("一口价购买域名 {d}"))?;
+    st.listings.remove(&d);
+    let pwd = crate::md5_hex(&format!("{d}{now}"))[..10].to_string() + "B2";
+    let mut dom = Domain::new(&d, tid, now, 1, pwd);
+    dom.expire = l.expire.max(now + DAY_MS);
+    st.domains.insert(d.clone(), dom);
+    Ok(json!({"domain":d,"orderid":orderid,"amount":m(l.price),"expiredate":fmt_date(l.expire)}))
+}
+
+/// The listings carrying `tag` (every listing without one), paged.
+fn listed(st: &mut State, q: &Req, tag: Option<&str>) -> R {
+    let all: Vec<&Listing> = st
+        .listings
+        .values()
+        .filter(|l| tag.is_none_or(|t| l.tags.contains(&t)))
+        .collect();
+    if all.is_empty() {
+        return Err(SimErr::empty());
+    }
+    Ok(page(&all, q.paging()?, |l| listing_json(l)))
+}
+
+fn filing_buy(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let t = q.need("type")?.to_string();
+    let orderid = st.charge(
+        now,
+        Decimal::from(FILING_PRICE),
+        format!("购买备案授权码({t})"),
+    )?;
+    let id = st.next_id();
+    let code = format!("BA{}{:06}", fmt_date(now).replace('-', ""), id % 1_000_000);
+    st.filings.insert(
+        id,
+        Filing {
+            id,
+            ftype: t,
+            code: code.clone(),
+            created: now,
+        },
+    );
+    Ok(json!({"id":id,"orderid":orderid,"amount":m(Decimal::from(FILING_PRICE)),"code":code}))
 }

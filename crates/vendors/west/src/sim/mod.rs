@@ -1,11 +1,13 @@
 //! The West.cn simulator: one account state behind every module, so money and
 //! resources stay consistent (every charge is a finance record; a refused purchase
-//! changes nothing).
+//! changes nothing — the simulator host restores the state of any write that fails).
 //!
-//! Routing and required-parameter checks derive from `spec()`: a request is matched by
-//! (path, act) against the table, validated, then handed to its module's handler.
-//! Handlers validate everything first and charge last-but-one, so an error never leaves
-//! a half-made change. Responses are compact JSON in GBK with the live Content-Type.
+//! It sits on [`idcgate_wire::sim::Host`]: `resolve` checks the caller-IP whitelist and
+//! authenticates (the token of the main API, or the older record API's keys), then finds
+//! the spec row by (path, act); the host validates the parameters against the spec and
+//! calls the action's handler, one function per action. Both APIs answer in their own
+//! envelope — `result/clientid/data` or `code/msg/body` — as compact JSON in GBK with the
+//! live Content-Type.
 
 mod dns;
 mod domain;
@@ -18,19 +20,23 @@ mod server;
 
 use crate::errors::{code, ERRORS};
 use crate::spec::{norm_path, spec};
-use axum::body::{to_bytes, Body};
-use axum::extract::{ConnectInfo, Request, State as AxState};
+use axum::body::Body;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use idcgate_core::spec::ActionSpec;
+use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::{Money, Vendor};
-use idcgate_wire::{form, Charset, Simulator};
+use idcgate_wire::sim::{
+    Call, Clock, ClockControl, Host, Incoming, Mount, Outcome, Refusal, Route, SimState, SimVendor,
+};
+use idcgate_wire::{Charset, Simulator};
+use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// How long a token stays valid, as the live API enforces.
 const TOKEN_TTL_MS: i64 = 10 * 60 * 1000;
@@ -87,83 +93,508 @@ pub(crate) fn number(code: &str) -> i64 {
     code.parse().unwrap_or_default()
 }
 
-/// One request's parameters, with the spec's defaults filled in.
-pub(crate) struct Req {
-    pairs: Vec<(String, String)>,
-    action: &'static ActionSpec,
-    pub now: i64,
+/// One resolved request: query string first, then the body, as West's ASP reads them.
+pub(crate) type Req<'a> = Call<'a, West>;
+pub(crate) type Handler = idcgate_wire::sim::Handler<West>;
+
+/// West's readings of a field, with its own error texts. `arg` (a trimmed, non-empty
+/// value or the spec's default) and `raw` (as sent, `""` included) come from the host;
+/// the spec has already checked required fields and integer types.
+pub(crate) trait Args {
+    /// The simulator's clock when the call began, in Unix milliseconds.
+    fn now_ms(&self) -> i64;
+    fn need(&self, k: &str) -> Result<&str, SimErr>;
+    fn opt_int(&self, k: &str) -> Result<Option<i64>, SimErr>;
+    fn int(&self, k: &str) -> Result<i64, SimErr>;
+    fn id(&self, k: &str) -> Result<u64, SimErr>;
+    /// `password`, refused (20000) unless West would accept it: 8-32 characters with
+    /// letters and digits.
+    fn password(&self) -> Result<String, SimErr>;
+    /// Years/months in `1..=max`.
+    fn period(&self, k: &str, max: i64) -> Result<i64, SimErr>;
+    /// `pageno` (or `page`) and `limit`, clamped to what the live API accepts.
+    fn paging(&self) -> Result<(usize, usize), SimErr>;
 }
 
-impl Req {
-    /// Checks the spec's required and typed params (20000 naming the field).
-    pub fn new(
-        pairs: Vec<(String, String)>,
-        action: &'static ActionSpec,
-        now: i64,
-    ) -> Result<Self, SimErr> {
-        action
-            .validate(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .map_err(|(field, reason)| SimErr::invalid(&field, &reason))?;
-        Ok(Req { pairs, action, now })
+impl Args for Req<'_> {
+    fn now_ms(&self) -> i64 {
+        self.now().as_millisecond()
     }
-    /// The value, or the spec default; empty counts as absent.
-    pub fn get(&self, k: &str) -> Option<&str> {
-        form::get(&self.pairs, k)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .or_else(|| self.action.param(k).and_then(|p| p.default.as_deref()))
-    }
-    /// The raw value including an explicit empty string (DNS lines use "" for default).
-    pub fn raw(&self, k: &str) -> Option<&str> {
-        form::get(&self.pairs, k)
-    }
-    pub fn req(&self, k: &str) -> Result<&str, SimErr> {
-        self.get(k)
+    fn need(&self, k: &str) -> Result<&str, SimErr> {
+        self.arg(k)
             .ok_or_else(|| SimErr::invalid(k, &format!("{k}必传")))
     }
-    pub fn opt_int(&self, k: &str) -> Result<Option<i64>, SimErr> {
-        match self.get(k) {
-            None => Ok(None),
-            Some(v) => v
-                .parse()
-                .map(Some)
-                .map_err(|_| SimErr::invalid(k, "必须是整数")),
-        }
+    fn opt_int(&self, k: &str) -> Result<Option<i64>, SimErr> {
+        self.arg(k)
+            .map(|v| v.parse().map_err(|_| SimErr::invalid(k, "必须是整数")))
+            .transpose()
     }
-    pub fn int(&self, k: &str) -> Result<i64, SimErr> {
+    fn int(&self, k: &str) -> Result<i64, SimErr> {
         self.opt_int(k)?
             .ok_or_else(|| SimErr::invalid(k, &format!("{k}必传")))
     }
-    pub fn id(&self, k: &str) -> Result<u64, SimErr> {
+    fn id(&self, k: &str) -> Result<u64, SimErr> {
         u64::try_from(self.int(k)?).map_err(|_| SimErr::bad_id(k))
     }
-    /// `password`, refused (20000) unless West would accept it: 8-32 characters with
-    /// letters and digits.
-    pub fn password(&self) -> Result<String, SimErr> {
-        let p = self.req("password")?;
+    fn password(&self) -> Result<String, SimErr> {
+        let p = self.need("password")?;
         if !strong_password(p) {
             return Err(SimErr::invalid("password", "密码需8-32位且包含字母和数字"));
         }
         Ok(p.to_string())
     }
-    /// Years/months in `1..=max`.
-    pub fn period(&self, k: &str, max: i64) -> Result<i64, SimErr> {
-        let n = self.opt_int(k)?.unwrap_or(1);
+    fn period(&self, k: &str, max: i64) -> Result<i64, SimErr> {
+        let n = self.int(k)?;
         if (1..=max).contains(&n) {
             Ok(n)
         } else {
             Err(SimErr::invalid(k, &format!("必须在1到{max}之间")))
         }
     }
-    /// `pageno` (or `page`) and `limit`, clamped to what the live API accepts.
-    pub fn paging(&self) -> Result<(usize, usize), SimErr> {
+    fn paging(&self) -> Result<(usize, usize), SimErr> {
+        // Every paged row declares `pageno` or `page` and `limit` with defaults.
         let p = match self.opt_int("pageno")? {
             Some(p) => p,
-            None => self.opt_int("page")?.unwrap_or(1),
+            None => self.int("page")?,
         };
-        let l = self.opt_int("limit")?.unwrap_or(20);
+        let l = self.int("limit")?;
         Ok((p.max(1) as usize, l.clamp(1, 1000) as usize))
     }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct FinRec {
+    pub id: u64,
+    pub time: i64,
+    pub kind: &'static str,
+    pub amount: Decimal,
+    pub balance: Decimal,
+    pub memo: String,
+    pub orderid: String,
+}
+
+/// A registration the registry refused: (domain, time, reason).
+pub(crate) type Failure = (String, i64, String);
+
+/// What a refused write keeps. The id sequence, like a database sequence, never hands an
+/// id out twice (a refused call still drew its ids, so later ids are West's); a
+/// registration the registry refused is listed by getfaileddomains although the call
+/// failed. The host's pre-write copy shares this, so its rollback leaves it as it is.
+#[derive(Debug, Default)]
+struct Kept {
+    seq: u64,
+    failed: Vec<Failure>,
+}
+
+/// The whole account. Every module reads and writes this one value under the host's lock.
+#[derive(Clone)]
+pub(crate) struct State {
+    pub clock: Clock,
+    pub username: String,
+    pub api_password: String,
+    pub whitelist: Option<Vec<IpAddr>>,
+    kept: Arc<Mutex<Kept>>,
+    pub balance: Decimal,
+    pub finance: Vec<FinRec>,
+    pub templates: BTreeMap<u64, domain::Template>,
+    pub domains: BTreeMap<String, domain::Domain>,
+    pub transfers: Vec<domain::Transfer>,
+    pub servers: BTreeMap<u64, server::Server>,
+    pub secgroups: BTreeMap<u64, server::SecGroup>,
+    pub lsws: BTreeMap<u64, server::Lsw>,
+    pub hosts: BTreeMap<u64, hosting::Host>,
+    pub mails: BTreeMap<u64, mail::MailDomain>,
+    pub miniapps: BTreeMap<u64, misc::MiniApp>,
+    pub mssqls: BTreeMap<u64, misc::Mssql>,
+    pub listings: BTreeMap<String, misc::Listing>,
+    pub filings: BTreeMap<u64, misc::Filing>,
+}
+
+impl SimState for State {
+    fn clock(&self) -> &Clock {
+        &self.clock
+    }
+    fn clock_mut(&mut self) -> &mut Clock {
+        &mut self.clock
+    }
+}
+
+impl State {
+    fn new(username: &str, api_password: &str) -> Self {
+        State {
+            clock: Clock::default(),
+            username: username.into(),
+            api_password: api_password.into(),
+            whitelist: None,
+            kept: Arc::new(Mutex::new(Kept {
+                seq: 1000,
+                failed: Vec::new(),
+            })),
+            balance: Decimal::ZERO,
+            finance: Vec::new(),
+            templates: BTreeMap::new(),
+            domains: BTreeMap::new(),
+            transfers: Vec::new(),
+            servers: BTreeMap::new(),
+            secgroups: BTreeMap::new(),
+            lsws: BTreeMap::new(),
+            hosts: BTreeMap::new(),
+            mails: BTreeMap::new(),
+            miniapps: BTreeMap::new(),
+            mssqls: BTreeMap::new(),
+            listings: BTreeMap::new(),
+            filings: BTreeMap::new(),
+        }
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now().as_millisecond()
+    }
+
+    /// One id sequence for every object: ids are unique account-wide, as West's are.
+    pub fn next_id(&mut self) -> u64 {
+        let mut kept = idcgate_core::lock(&self.kept);
+        kept.seq += 1;
+        kept.seq
+    }
+
+    /// Every answer of the main API carries one: the time and a drawn id.
+    fn clientid(&mut self, now: i64) -> String {
+        format!("{now}{:04}", self.next_id() % 10000)
+    }
+
+    /// Books a registration the registry refused (kept although the call fails).
+    pub fn record_failure(&mut self, domain: &str, now: i64, reason: &str) {
+        idcgate_core::lock(&self.kept)
+            .failed
+            .push((domain.into(), now, reason.into()));
+    }
+
+    pub fn failures(&self) -> Vec<Failure> {
+        idcgate_core::lock(&self.kept).failed.clone()
+    }
+
+    /// Takes `amount` from the balance and books it; refuses when the balance is short.
+    pub fn charge(&mut self, now: i64, amount: Decimal, memo: String) -> Result<String, SimErr> {
+        if amount > self.balance {
+            return Err(SimErr::new(
+                code::BALANCE,
+                format!(
+                    "账户余额不足，需要{}元，可用{}元",
+                    m(amount),
+                    m(self.balance)
+                ),
+            ));
+        }
+        let id = self.next_id();
+        let orderid = format!("W{}{id}", fmt_date(now).replace('-', ""));
+        self.balance -= amount;
+        self.finance.push(FinRec {
+            id,
+            time: now,
+            kind: "消费",
+            amount: -amount,
+            balance: self.balance,
+            memo,
+            orderid: orderid.clone(),
+        });
+        Ok(orderid)
+    }
+
+    /// Books money in (`kind` 充值 for a top-up, 调整 for an adjustment).
+    pub fn deposit(&mut self, now: i64, amount: Decimal, kind: &'static str, memo: &str) {
+        let id = self.next_id();
+        self.balance += amount;
+        self.finance.push(FinRec {
+            id,
+            time: now,
+            kind,
+            amount,
+            balance: self.balance,
+            memo: memo.into(),
+            orderid: format!("D{id}"),
+        });
+    }
+}
+
+/// What `resolve` learnt: the answer's clientid (drawn before the handler runs, as the
+/// live server numbers the request first) and which API, so which envelope, it is.
+pub(crate) struct Ctx {
+    clientid: String,
+    legacy: bool,
+}
+
+/// West.cn as the simulator host drives it.
+pub(crate) struct West;
+
+impl SimVendor for West {
+    type State = State;
+    type Ctx = Ctx;
+    type Ok = Value;
+    type Fail = SimErr;
+
+    const VENDOR: Vendor = Vendor::West;
+    /// Every path: the live server reads the API path out of any prefix (`/api/v2/...`).
+    const MOUNTS: &'static [Mount] = &[Mount::Fallback];
+    const MAX_BODY: usize = 4 << 20;
+    /// Values are checked as sent, as West's own validation sees them.
+    const CHECK_TRIMMED: bool = false;
+
+    fn spec() -> &'static VendorSpec {
+        spec()
+    }
+
+    fn handler(action: &ActionSpec) -> Option<Handler> {
+        handler_for(action.name())
+    }
+
+    /// Both APIs sit behind the one caller-IP whitelist; then the main API checks the
+    /// token before looking at `act`, the older one finds its act and checks its keys.
+    fn resolve(st: &mut State, req: &Incoming) -> Result<Route<Self>, Refusal<SimErr>> {
+        let now = st.now_ms();
+        let path = norm_path(req.path());
+        let act = act_of(req);
+        let legacy = is_legacy(&path, &act);
+        if !ip_allowed(st, req.client_ip()) {
+            return Err(Refusal::Fail(if legacy {
+                SimErr::table(code::LEGACY_IP_DENIED)
+            } else {
+                let ip = req.client_ip().map(|p| p.to_string()).unwrap_or_default();
+                SimErr::new(code::IP_DENIED, format!("IP[{ip}]不在API白名单中"))
+            }));
+        }
+        let action = if legacy {
+            dns::legacy_route(st, req, &path, &act)
+        } else {
+            check_token(st, req, now).and_then(|()| {
+                find_action(&path, &act).ok_or_else(|| SimErr::invalid("act", "不支持的操作"))
+            })
+        }
+        .map_err(Refusal::Fail)?;
+        // Migrations finish on the clock, not on a request: complete the due ones before
+        // anything reads (or refuses to change) a server.
+        server::finish_migrations(st, now);
+        let clientid = st.clientid(now);
+        Ok(Route {
+            action,
+            ctx: Ctx { clientid, legacy },
+        })
+    }
+
+    fn invalid(_: &Incoming, _: &ActionSpec, field: &str, reason: &str) -> SimErr {
+        SimErr::invalid(field, reason)
+    }
+
+    /// A test proves every implemented row has a handler, so this is never answered.
+    fn unrouted(action: &ActionSpec) -> SimErr {
+        SimErr::new(code::INVALID, format!("act: {} 未实现", action.name()))
+    }
+
+    fn oversize() -> Refusal<SimErr> {
+        Refusal::Fail(SimErr::invalid("body", "请求内容超过4MB"))
+    }
+
+    fn render(st: &mut State, req: &Incoming, outcome: Outcome<'_, Self>) -> Response {
+        let (clientid, legacy) = match outcome.route {
+            Some(r) => (r.ctx.clientid.clone(), r.ctx.legacy),
+            None => {
+                let now = st.now_ms();
+                (
+                    st.clientid(now),
+                    is_legacy(&norm_path(req.path()), &act_of(req)),
+                )
+            }
+        };
+        respond(&match (legacy, outcome.result) {
+            (true, Ok(body)) => json!({"code":200,"msg":"success","body":body}),
+            (true, Err(e)) => dns::legacy_err(e),
+            (false, Ok(data)) => json!({"result":200,"clientid":clientid,"data":data}),
+            (false, Err(e)) => {
+                json!({"result":500,"clientid":clientid,"msg":e.msg,"errcode":e.errcode()})
+            }
+        })
+    }
+
+    fn sandbox_credentials(st: &State) -> Vec<(String, String)> {
+        vec![
+            ("username".into(), st.username.clone()),
+            ("api_password".into(), st.api_password.clone()),
+        ]
+    }
+}
+
+/// The simulator handle; clones share one account.
+#[derive(Clone, Debug)]
+pub struct Sim {
+    host: Host<West>,
+}
+
+pub const SANDBOX_USERNAME: &str = "idcgate-demo";
+pub const SANDBOX_API_PASSWORD: &str = "Sandbox-Pass-2024";
+
+impl Sim {
+    /// An empty account (no balance, no resources).
+    pub fn new(username: &str, api_password: &str) -> Self {
+        Sim {
+            host: Host::new(State::new(username, api_password)),
+        }
+    }
+
+    /// The sandbox account: balance, five domains with DNS records, two cloud servers,
+    /// a hosting site, a mail domain, an MSSQL database, templates and auction listings.
+    pub fn sandbox() -> Self {
+        let sim = Sim::new(SANDBOX_USERNAME, SANDBOX_API_PASSWORD);
+        sim.host.with_state(seed::sandbox);
+        sim
+    }
+
+    /// Adds `domains` domains with `records_per_domain` records each and `servers`
+    /// servers, cheaply (no per-item request), for benchmarks.
+    pub fn seed_bulk(&self, domains: usize, records_per_domain: usize, servers: usize) {
+        self.host
+            .with_state(|st| seed::bulk(st, domains, records_per_domain, servers));
+    }
+
+    /// `None` = every caller IP allowed; otherwise others get errcode 10002.
+    pub fn set_ip_whitelist(&self, ips: Option<Vec<IpAddr>>) {
+        self.host.with_state(|st| st.whitelist = ips);
+    }
+
+    /// Moves the simulator's clock (token expiry, expiry dates, migrations) forward.
+    pub fn advance_clock(&self, by: Duration) {
+        self.host.advance(by);
+    }
+
+    /// Moves the clock forward (the host's name for [`Sim::advance_clock`]).
+    pub fn advance(&self, by: Duration) {
+        self.host.advance(by);
+    }
+
+    /// Freezes the clock at `now`.
+    pub fn set_now(&self, now: Timestamp) {
+        self.host.set_now(now);
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.host.now()
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.host.now().as_millisecond()
+    }
+
+    pub fn balance(&self) -> Money {
+        Money(self.host.with_state(|st| st.balance))
+    }
+
+    /// Sets the balance directly (booked as a deposit or an adjustment).
+    pub fn set_balance(&self, to: Money) {
+        self.host.with_state(|st| {
+            let now = st.now_ms();
+            let diff = to.0 - st.balance;
+            st.deposit(now, diff, "调整", "余额调整");
+        });
+    }
+
+    /// Number of finance records (every charge and deposit).
+    pub fn finance_len(&self) -> usize {
+        self.host.with_state(|st| st.finance.len())
+    }
+
+    pub fn credentials(&self) -> (String, String) {
+        self.host
+            .with_state(|st| (st.username.clone(), st.api_password.clone()))
+    }
+}
+
+impl Simulator for Sim {
+    fn vendor(&self) -> Vendor {
+        self.host.vendor()
+    }
+
+    fn router(&self) -> Router {
+        self.host.router()
+    }
+
+    fn sandbox_credentials(&self) -> Vec<(String, String)> {
+        self.host.sandbox_credentials()
+    }
+
+    fn clock(&self) -> Option<Arc<dyn ClockControl>> {
+        Some(self.host.clock_control())
+    }
+}
+
+fn respond(v: &Value) -> Response {
+    let text = serde_json::to_string(v).unwrap_or_else(|_| "{}".into());
+    (
+        [(CONTENT_TYPE, "application/json; Charset=gb2312")],
+        Body::from(Charset::Gbk.encode(&text)),
+    )
+        .into_response()
+}
+
+fn act_of(req: &Incoming) -> String {
+    req.raw("act").unwrap_or_default().to_ascii_lowercase()
+}
+
+/// The older record API: its path, or one of its acts sent to any path.
+fn is_legacy(path: &str, act: &str) -> bool {
+    path == "v2/domain/dns" || act.starts_with("dnsrec.")
+}
+
+pub(crate) fn find_action(path: &str, act: &str) -> Option<&'static ActionSpec> {
+    let hit = |p: &str| {
+        spec()
+            .implemented()
+            .find(|a| norm_path(&a.path) == p && a.action.eq_ignore_ascii_case(act))
+    };
+    // The doc places auction acts under "v2/domain/ or v2/auction/": serve both.
+    hit(path).or_else(|| (path == "v2/domain").then(|| hit("v2/auction")).flatten())
+}
+
+fn ip_allowed(st: &State, peer: Option<IpAddr>) -> bool {
+    match (&st.whitelist, peer) {
+        (None, _) => true,
+        (Some(list), Some(ip)) => list.contains(&ip),
+        (Some(_), None) => false,
+    }
+}
+
+fn check_token<'a>(st: &State, req: &'a Incoming, now: i64) -> Result<(), SimErr> {
+    let given = |v: Option<&'a str>| v.filter(|s| !s.is_empty());
+    // The live API names the field `time`; the document says `timestamp`: accept both.
+    let (Some(user), Some(time), Some(token)) = (
+        given(req.raw("username")),
+        given(req.raw("time").or_else(|| req.raw("timestamp"))),
+        given(req.raw("token")),
+    ) else {
+        return Err(SimErr::table(code::AUTH_MISSING));
+    };
+    let t: i64 = time
+        .parse()
+        .map_err(|_| SimErr::new(code::AUTH_FAILED, "time格式错误"))?;
+    if user != st.username
+        || !crate::token(user, &st.api_password, time).eq_ignore_ascii_case(token)
+    {
+        return Err(SimErr::table(code::AUTH_FAILED));
+    }
+    // abs_diff: a hostile `time` (i64::MIN) must not overflow.
+    if now.abs_diff(t) > TOKEN_TTL_MS.unsigned_abs() {
+        return Err(SimErr::new(code::AUTH_FAILED, "token已过期"));
+    }
+    Ok(())
+}
+
+/// The handler of an action, by its spec name (`module.act`).
+fn handler_for(name: &str) -> Option<Handler> {
+    domain::handler(name)
+        .or_else(|| dns::handler(name))
+        .or_else(|| server::handler(name))
+        .or_else(|| hosting::handler(name))
+        .or_else(|| mail::handler(name))
+        .or_else(|| finance::handler(name))
+        .or_else(|| misc::handler(name))
 }
 
 /// A page of `all` in the shape every West list uses.
@@ -256,345 +687,17 @@ pub(crate) fn valid_hostname(h: &str) -> bool {
         })
 }
 
-#[derive(Debug, Clone)]
-pub(crate) struct FinRec {
-    pub id: u64,
-    pub time: i64,
-    pub kind: &'static str,
-    pub amount: Decimal,
-    pub balance: Decimal,
-    pub memo: String,
-    pub orderid: String,
-}
-
-/// The whole account. Every module reads and writes this one value under one lock.
-pub(crate) struct State {
-    pub username: String,
-    pub api_password: String,
-    pub clock_offset_ms: i64,
-    pub whitelist: Option<Vec<IpAddr>>,
-    seq: u64,
-    pub balance: Decimal,
-    pub finance: Vec<FinRec>,
-    pub templates: BTreeMap<u64, domain::Template>,
-    pub domains: BTreeMap<String, domain::Domain>,
-    pub transfers: Vec<domain::Transfer>,
-    pub failed: Vec<(String, i64, String)>,
-    pub servers: BTreeMap<u64, server::Server>,
-    pub secgroups: BTreeMap<u64, server::SecGroup>,
-    pub lsws: BTreeMap<u64, server::Lsw>,
-    pub hosts: BTreeMap<u64, hosting::Host>,
-    pub mails: BTreeMap<u64, mail::MailDomain>,
-    pub miniapps: BTreeMap<u64, misc::MiniApp>,
-    pub mssqls: BTreeMap<u64, misc::Mssql>,
-    pub listings: BTreeMap<String, misc::Listing>,
-    pub filings: BTreeMap<u64, misc::Filing>,
-}
-
-impl State {
-    fn new(username: &str, api_password: &str) -> Self {
-        State {
-            username: username.into(),
-            api_password: api_password.into(),
-            clock_offset_ms: 0,
-            whitelist: None,
-            seq: 1000,
-            balance: Decimal::ZERO,
-            finance: Vec::new(),
-            templates: BTreeMap::new(),
-            domains: BTreeMap::new(),
-            transfers: Vec::new(),
-            failed: Vec::new(),
-            servers: BTreeMap::new(),
-            secgroups: BTreeMap::new(),
-            lsws: BTreeMap::new(),
-            hosts: BTreeMap::new(),
-            mails: BTreeMap::new(),
-            miniapps: BTreeMap::new(),
-            mssqls: BTreeMap::new(),
-            listings: BTreeMap::new(),
-            filings: BTreeMap::new(),
-        }
-    }
-
-    pub fn now_ms(&self) -> i64 {
-        crate::client::now_ms() + self.clock_offset_ms
-    }
-
-    /// One id sequence for every object: ids are unique account-wide, as West's are.
-    pub fn next_id(&mut self) -> u64 {
-        self.seq += 1;
-        self.seq
-    }
-
-    /// Takes `amount` from the balance and books it; refuses (changing nothing) when the
-    /// balance is short. Call it after every other check of the handler.
-    pub fn charge(&mut self, now: i64, amount: Decimal, memo: String) -> Result<String, SimErr> {
-        if amount > self.balance {
-            return Err(SimErr::new(
-                code::BALANCE,
-                format!(
-                    "账户余额不足，需要{}元，可用{}元",
-                    m(amount),
-                    m(self.balance)
-                ),
-            ));
-        }
-        let id = self.next_id();
-        let orderid = format!("W{}{id}", fmt_date(now).replace('-', ""));
-        self.balance -= amount;
-        self.finance.push(FinRec {
-            id,
-            time: now,
-            kind: "消费",
-            amount: -amount,
-            balance: self.balance,
-            memo,
-            orderid: orderid.clone(),
-        });
-        Ok(orderid)
-    }
-
-    /// Books money in (`kind` 充值 for a top-up, 调整 for an adjustment).
-    pub fn deposit(&mut self, now: i64, amount: Decimal, kind: &'static str, memo: &str) {
-        let id = self.next_id();
-        self.balance += amount;
-        self.finance.push(FinRec {
-            id,
-            time: now,
-            kind,
-            amount,
-            balance: self.balance,
-            memo: memo.into(),
-            orderid: format!("D{id}"),
-        });
-    }
-}
-
-/// The simulator handle; clones share one account.
-#[derive(Clone)]
-pub struct Sim {
-    state: Arc<Mutex<State>>,
-}
-
-impl std::fmt::Debug for Sim {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sim").finish_non_exhaustive()
-    }
-}
-
-pub const SANDBOX_USERNAME: &str = "idcgate-demo";
-pub const SANDBOX_API_PASSWORD: &str = "Sandbox-Pass-2024";
-
-impl Sim {
-    /// An empty account (no balance, no resources).
-    pub fn new(username: &str, api_password: &str) -> Self {
-        Sim {
-            state: Arc::new(Mutex::new(State::new(username, api_password))),
-        }
-    }
-
-    /// The sandbox account: balance, five domains with DNS records, two cloud servers,
-    /// a hosting site, a mail domain, an MSSQL database, templates and auction listings.
-    pub fn sandbox() -> Self {
-        let sim = Sim::new(SANDBOX_USERNAME, SANDBOX_API_PASSWORD);
-        seed::sandbox(&mut sim.lock());
-        sim
-    }
-
-    /// Adds `domains` domains with `records_per_domain` records each and `servers`
-    /// servers, cheaply (no per-item request), for benchmarks.
-    pub fn seed_bulk(&self, domains: usize, records_per_domain: usize, servers: usize) {
-        seed::bulk(&mut self.lock(), domains, records_per_domain, servers);
-    }
-
-    /// `None` = every caller IP allowed; otherwise others get errcode 10002.
-    pub fn set_ip_whitelist(&self, ips: Option<Vec<IpAddr>>) {
-        self.lock().whitelist = ips;
-    }
-
-    /// Moves the simulator's clock (token expiry, expiry dates, migrations) forward.
-    pub fn advance_clock(&self, by: std::time::Duration) {
-        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX / 4);
-        self.lock().clock_offset_ms += ms;
-    }
-
-    pub fn now_ms(&self) -> i64 {
-        self.lock().now_ms()
-    }
-
-    pub fn balance(&self) -> Money {
-        Money(self.lock().balance)
-    }
-
-    /// Sets the balance directly (booked as a deposit or an adjustment).
-    pub fn set_balance(&self, to: Money) {
-        let mut st = self.lock();
-        let now = st.now_ms();
-        let diff = to.0 - st.balance;
-        st.deposit(now, diff, "调整", "余额调整");
-    }
-
-    /// Number of finance records (every charge and deposit).
-    pub fn finance_len(&self) -> usize {
-        self.lock().finance.len()
-    }
-
-    pub fn credentials(&self) -> (String, String) {
-        let st = self.lock();
-        (st.username.clone(), st.api_password.clone())
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        idcgate_core::lock(&self.state)
-    }
-}
-
-impl Simulator for Sim {
-    fn vendor(&self) -> Vendor {
-        Vendor::West
-    }
-
-    fn router(&self) -> Router {
-        Router::new().fallback(handle).with_state(self.clone())
-    }
-
-    fn sandbox_credentials(&self) -> Vec<(String, String)> {
-        let (u, p) = self.credentials();
-        vec![("username".into(), u), ("api_password".into(), p)]
-    }
-}
-
-fn respond(v: &Value) -> Response {
-    let text = serde_json::to_string(v).unwrap_or_else(|_| "{}".into());
-    (
-        [(CONTENT_TYPE, "application/json; Charset=gb2312")],
-        Body::from(Charset::Gbk.encode(&text)),
-    )
-        .into_response()
-}
-
-pub(crate) fn find_action(path: &str, act: &str) -> Option<&'static ActionSpec> {
-    let hit = |p: &str| {
-        spec()
-            .implemented()
-            .find(|a| norm_path(&a.path) == p && a.action.eq_ignore_ascii_case(act))
-    };
-    // The doc places auction acts under "v2/domain/ or v2/auction/": serve both.
-    hit(path).or_else(|| (path == "v2/domain").then(|| hit("v2/auction")).flatten())
-}
-
-async fn handle(AxState(sim): AxState<Sim>, req: Request) -> Response {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    let (parts, body) = req.into_parts();
-    let body = to_bytes(body, 4 << 20).await.unwrap_or_default();
-    // Honour a declared charset (many short GBK strings, `一为要时`, are also valid
-    // UTF-8). A query string declares none of its own: a sender that declared one for its
-    // body used it for the query too; without any (a GET) the value is guessed, as the
-    // live server has to.
-    let declared = parts
-        .headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    let mut pairs = parts
-        .uri
-        .query()
-        .map(|q| form::decode_declared(q.as_bytes(), declared))
-        .unwrap_or_default();
-    pairs.extend(form::decode_declared(&body, declared));
-    let path = norm_path(parts.uri.path());
-    let act = form::get(&pairs, "act")
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let mut st = sim.lock();
-    let now = st.now_ms();
-    let clientid = format!("{now}{:04}", st.next_id() % 10000);
-    // Both APIs sit behind the one caller-IP whitelist, each answering in its own envelope.
-    let allowed = ip_allowed(&st, peer);
-    if path == "v2/domain/dns" || act.starts_with("dnsrec.") {
-        return respond(&if allowed {
-            dns::legacy(&mut st, &path, &act, pairs, now)
-        } else {
-            dns::legacy_env(SimErr::table(code::LEGACY_IP_DENIED), json!({}))
-        });
-    }
-    let out = if allowed {
-        serve(&mut st, &path, &act, pairs, now)
-    } else {
-        let ip = peer.map(|p| p.to_string()).unwrap_or_default();
-        Err(SimErr::new(
-            code::IP_DENIED,
-            format!("IP[{ip}]不在API白名单中"),
-        ))
-    };
-    respond(&match out {
-        Ok(data) => json!({"result":200,"clientid":clientid,"data":data}),
-        Err(e) => json!({"result":500,"clientid":clientid,"msg":e.msg,"errcode":e.errcode()}),
-    })
-}
-
-fn ip_allowed(st: &State, peer: Option<IpAddr>) -> bool {
-    match (&st.whitelist, peer) {
-        (None, _) => true,
-        (Some(list), Some(ip)) => list.contains(&ip),
-        (Some(_), None) => false,
-    }
-}
-
-fn check_token(st: &State, pairs: &[(String, String)], now: i64) -> Result<(), SimErr> {
-    let user = form::get(pairs, "username").filter(|s| !s.is_empty());
-    // The live API names the field `time`; the document says `timestamp`: accept both.
-    let time = form::get(pairs, "time")
-        .or_else(|| form::get(pairs, "timestamp"))
-        .filter(|s| !s.is_empty());
-    let token = form::get(pairs, "token").filter(|s| !s.is_empty());
-    let (Some(user), Some(time), Some(token)) = (user, time, token) else {
-        return Err(SimErr::table(code::AUTH_MISSING));
-    };
-    let t: i64 = time
-        .parse()
-        .map_err(|_| SimErr::new(code::AUTH_FAILED, "time格式错误"))?;
-    if user != st.username
-        || !crate::token(user, &st.api_password, time).eq_ignore_ascii_case(token)
-    {
-        return Err(SimErr::table(code::AUTH_FAILED));
-    }
-    // abs_diff: a hostile `time` (i64::MIN) must not overflow.
-    if now.abs_diff(t) > TOKEN_TTL_MS.unsigned_abs() {
-        return Err(SimErr::new(code::AUTH_FAILED, "token已过期"));
-    }
-    Ok(())
-}
-
-fn serve(st: &mut State, path: &str, act: &str, pairs: Vec<(String, String)>, now: i64) -> R {
-    check_token(st, &pairs, now)?;
-    let Some(action) = find_action(path, act) else {
-        return Err(SimErr::invalid("act", "不支持的操作"));
-    };
-    let q = Req::new(pairs, action, now)?;
-    let (module, name) = action.name().split_once('.').unwrap_or(("", action.name()));
-    match module {
-        "domain" => domain::handle(st, name, &q),
-        "server" => server::handle(st, name, &q),
-        "host" => hosting::handle(st, name, &q),
-        "mail" => mail::handle(st, name, &q),
-        "info" | "invoice" => finance::handle(st, action.name(), &q),
-        _ => misc::handle(st, action.name(), &q),
-    }
-}
-
-/// Every implemented action must have a handler; this is what an unrouted one answers
-/// (a test calls every action, so it cannot ship silently).
-pub(crate) fn unhandled(name: &str) -> SimErr {
-    SimErr::new(code::INVALID, format!("act: {name} 未实现"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_implemented_row_has_a_handler_and_no_todo_row_does() {
+        assert_eq!(Host::<West>::unrouted(), Vec::<&str>::new());
+        for a in &spec().actions {
+            assert_eq!(handler_for(a.name()).is_some(), a.implemented, "{}", a.id);
+        }
+    }
 
     #[test]
     fn pages_report_totals_and_slice() {
@@ -625,6 +728,17 @@ mod tests {
         st.charge(2, dec(9, 99), "y".into()).unwrap();
         assert_eq!(st.balance, dec(0, 1));
         assert_eq!(st.finance[1].amount, -dec(9, 99));
+    }
+
+    #[test]
+    fn a_rollback_keeps_drawn_ids_and_refused_registrations() {
+        let mut st = State::new("u", "p");
+        let before = st.clone();
+        let id = st.next_id();
+        st.record_failure("baidu.com", 0, "taken");
+        st = before;
+        assert_eq!(st.next_id(), id + 1);
+        assert_eq!(st.failures().len(), 1);
     }
 
     #[test]

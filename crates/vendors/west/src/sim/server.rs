@@ -3,8 +3,8 @@
 //! cloud shield, CC protection and blacklist, extra IPs, logs and performance data.
 
 use super::{
-    add_months, dec, fmt_date, fmt_time, m, months_left, page, term_end, Req, SimErr, State,
-    DAY_MS, R,
+    add_months, dec, fmt_date, fmt_time, m, months_left, page, term_end, Args, Handler, Req,
+    SimErr, State, DAY_MS, R,
 };
 use crate::errors::code;
 use rust_decimal::Decimal;
@@ -234,7 +234,7 @@ pub(crate) fn new_server(
 
 /// Completes every migration whose time has come, so that listings and single reads
 /// agree (migrations finish on the clock, not on a request).
-fn finish_migrations(st: &mut State, now: i64) {
+pub(crate) fn finish_migrations(st: &mut State, now: i64) {
     for s in st.servers.values_mut() {
         let Some(mg) = s.migration.as_mut().filter(|m| !m.done) else {
             continue;
@@ -298,7 +298,7 @@ fn detail(s: &Server) -> Value {
     let mut v = summary(s);
     v["extraips"] = json!(s.ips[1..]);
     v["ipv6"] = json!(s.ipv6);
-    v["vcpu"] = json!(if s.dedicated { "dedicated" } else { "shared" });
+    v["vcpu"] = json!(vcpu(s.dedicated));
     v["denylogin"] = json!(u8::from(s.denylogin));
     v["secgroup"] = json!(s.secgroup.unwrap_or(0));
     v["lswid"] = json!(s.lsw.as_ref().map_or(0, |l| l.0));
@@ -310,644 +310,143 @@ fn log(s: &mut Server, now: i64, what: String) {
     s.oplog.push((now, what));
 }
 
-pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
-    let now = q.now;
-    finish_migrations(st, now);
-    match act {
-        "getconfig" => Ok(json!({
+pub(crate) fn handler(name: &str) -> Option<Handler> {
+    Some(match name {
+        "server.getconfig" => |_, _| {
+            Ok(json!({
             "serverrooms":ROOMS.iter().map(|(id, n)| json!({"id":id,"name":n})).collect::<Vec<_>>(),
             "cpu":CPUS,"memory":MEMS,"disk":{"min":0,"max":2000,"step":10},"bandwidth":{"min":1,"max":200,"hkmax":50},
-            "month":[1,3,6,12,24,36]})),
-        "getos" => {
-            let room = q.int("serverroom")?;
-            room_name(room).ok_or_else(|| SimErr::invalid("serverroom", "机房不存在"))?;
-            let items: Vec<Value> = os_list(room).into_iter().map(|o| json!({"os":o,"name":o,"type":if o.starts_with("win") {"windows"} else {"linux"}})).collect();
-            Ok(json!({"serverroom":room,"items":items}))
-        }
-        "getconfigprice" => {
-            let rooms: Vec<i64> = match q.opt_int("serverroom")? {
-                Some(r) => vec![r],
-                None => ROOMS.iter().map(|r| r.0).collect(),
-            };
-            let mut items = Vec::new();
-            for r in rooms {
-                room_name(r).ok_or_else(|| SimErr::invalid("serverroom", "机房不存在"))?;
-                let f = |c, me, d, b| m(monthly(r, c, me, d, b, false));
-                items.push(json!({"serverroom":r,"cpu":f(1,0,0,0),"dedicatedcpu":m(monthly(r,1,0,0,0,true)),"memory":f(0,1,0,0),"disk":f(0,0,1,0),"bandwidth":f(0,0,0,1),"extraip":"20.00","unit":"month"}));
-            }
-            Ok(json!({"items":items}))
-        }
-        "getprice" | "buy" => {
-            let (room, cpu, mem, disk, bw) = (
-                q.int("serverroom")?,
-                q.int("cpu")?,
-                q.int("memory")?,
-                q.int("disk")?,
-                q.int("bandwidth")?,
-            );
-            check_config(room, cpu, mem, disk, bw)?;
-            let months = q.period("month", 36)?;
-            let trial = q.get("trial") == Some("1");
-            let price = if trial {
-                Decimal::ZERO
-            } else {
-                monthly(room, cpu, mem, disk, bw, false) * Decimal::from(months)
-            };
-            if act == "getprice" {
-                return Ok(json!({"month":months,"price":m(price)}));
-            }
-            let os = q.req("os")?;
-            if !os_list(room).contains(&os) {
-                return Err(SimErr::invalid("os", "该机房不提供此系统"));
-            }
-            let pw = q.password()?;
-            if trial && st.servers.values().any(|s| s.trial) {
-                return Err(SimErr::refused("trial", "每个账户只能同时试用一台"));
-            }
-            let orderid = st.charge(
-                now,
-                price,
-                format!("购买云服务器 {}核{}G {}个月", cpu, mem, months),
-            )?;
-            let id = new_server(
-                st,
-                room,
-                os,
-                (cpu, mem, disk, bw),
-                &pw,
-                q.get("name").unwrap_or_default(),
-                now,
-                months,
-                trial,
-            );
-            let s = &st.servers[&id];
-            Ok(
-                json!({"id":id,"orderid":orderid,"amount":m(price),"ip":s.ips[0],"expiredate":fmt_date(s.expire)}),
-            )
-        }
-        "list" => {
-            let room = q.opt_int("serverroom")?;
-            let all: Vec<&Server> = st
-                .servers
-                .values()
-                .filter(|s| room.is_none_or(|r| s.room == r))
-                .collect();
-            if all.is_empty() {
-                return Err(SimErr::empty());
-            }
-            Ok(page(&all, q.paging()?, |s| summary(s)))
-        }
-        "detail" => Ok(detail(srv(st, q)?)),
-        "getip" => {
+            "month":[1,3,6,12,24,36]}))
+        },
+        "server.getos" => getos,
+        "server.getconfigprice" => getconfigprice,
+        "server.getprice" => |_, q| {
+            let o = order(q)?;
+            Ok(json!({"month":o.months,"price":m(o.price)}))
+        },
+        "server.buy" => buy,
+        "server.list" => list,
+        "server.detail" => |st, q| Ok(detail(srv(st, q)?)),
+        "server.getip" => |st, q| {
             let s = srv(st, q)?;
             Ok(json!({"id":s.id,"ip":s.ips[0],"extraips":s.ips[1..]}))
-        }
-        "modifypwd" => {
-            let pw = q.password()?;
-            let s = srv(st, q)?;
-            s.password = pw;
-            log(s, now, "修改密码".into());
-            Ok(json!({"id":s.id}))
-        }
-        "denylogin" => {
-            let deny = q.req("deny")? == "1";
-            let s = srv(st, q)?;
-            s.denylogin = deny;
-            log(
-                s,
-                now,
-                format!("{}面板登录", if deny { "禁止" } else { "允许" }),
-            );
-            Ok(json!({"id":s.id,"deny":u8::from(deny)}))
-        }
-        "checkextraip" => {
+        },
+        "server.modifypwd" => modifypwd,
+        "server.denylogin" => denylogin,
+        "server.checkextraip" => |st, q| {
             let s = srv(st, q)?;
             let count = s.ips.len() - 1;
             Ok(
                 json!({"id":s.id,"count":count,"max":MAX_EXTRA_IPS,"canadd":u8::from(count < MAX_EXTRA_IPS)}),
             )
-        }
-        "extraipprice" | "addextraip" => {
-            let s = srv(st, q)?;
-            let months = months_left(now, s.expire);
-            let price = dec(20, 0) * Decimal::from(months);
-            if act == "extraipprice" {
-                return Ok(json!({"id":s.id,"month":months,"price":m(price)}));
-            }
-            if s.ips.len() > MAX_EXTRA_IPS {
-                return Err(SimErr::refused("id", "附加IP已达上限"));
-            }
-            let id = s.id;
-            let (orderid, s) = pay(st, id, now, price, format!("服务器{id}增加IP"))?;
-            let ip = ip_for(s.room, id, s.ips.len() as u64);
-            s.ips.push(ip.clone());
-            log(s, now, format!("增加IP {ip}"));
-            Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"ip":ip}))
-        }
-        "getipv6" => {
+        },
+        "server.extraipprice" => |st, q| {
+            let (s, months, price) = extraip_quote(st, q)?;
+            Ok(json!({"id":s.id,"month":months,"price":m(price)}))
+        },
+        "server.addextraip" => addextraip,
+        "server.getipv6" => |st, q| {
             let s = srv(st, q)?;
             Ok(json!({"id":s.id,"ipv6":[s.ipv6]}))
-        }
-        "getinitpwd" => {
+        },
+        "server.getinitpwd" => |st, q| {
             let s = srv(st, q)?;
             Ok(json!({"id":s.id,"password":s.initpwd}))
-        }
-        "getconvertprice" | "convert" => {
-            let months = q.period("month", 36)?;
-            let s = srv(st, q)?;
-            if !s.trial {
-                return Err(SimErr::refused("id", "该服务器不是试用机"));
-            }
-            let price = srv_monthly(s) * Decimal::from(months);
-            if act == "getconvertprice" {
-                return Ok(json!({"id":s.id,"month":months,"price":m(price)}));
-            }
-            let id = s.id;
-            let (orderid, s) = pay(
-                st,
-                id,
-                now,
-                price,
-                format!("服务器{id}试用转正 {months}个月"),
-            )?;
-            s.trial = false;
-            s.expire = add_months(now, months);
-            log(s, now, "试用转正".into());
-            Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(s.expire)}))
-        }
-        "getrenewprice" | "renew" => {
-            let year = q.period("year", 5)?;
-            let s = srv(st, q)?;
-            if s.trial {
-                return Err(SimErr::refused("id", "试用服务器请先转正"));
-            }
-            let price = srv_monthly(s) * Decimal::from(12 * year);
-            if act == "getrenewprice" {
-                return Ok(json!({"id":s.id,"year":year,"price":m(price)}));
-            }
-            let id = s.id;
-            let (orderid, s) = pay(st, id, now, price, format!("续费服务器{id} {year}年"))?;
-            s.expire = add_months(s.expire.max(now), 12 * year);
-            log(s, now, format!("续费{year}年"));
-            Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(s.expire)}))
-        }
-        "getserverconfig" => {
+        },
+        "server.getconvertprice" => |st, q| {
+            let (s, months, price) = convert_quote(st, q)?;
+            Ok(json!({"id":s.id,"month":months,"price":m(price)}))
+        },
+        "server.convert" => convert,
+        "server.getrenewprice" => |st, q| {
+            let (s, year, price) = renew_quote(st, q)?;
+            Ok(json!({"id":s.id,"year":year,"price":m(price)}))
+        },
+        "server.renew" => renew,
+        "server.getserverconfig" => |st, q| {
             let s = srv(st, q)?;
             Ok(
-                json!({"id":s.id,"serverroom":s.room,"cpu":s.cpu,"memory":s.memory,"disk":s.disk,"bandwidth":s.bandwidth,"vcpu":if s.dedicated {"dedicated"} else {"shared"},"monthprice":m(srv_monthly(s))}),
+                json!({"id":s.id,"serverroom":s.room,"cpu":s.cpu,"memory":s.memory,"disk":s.disk,"bandwidth":s.bandwidth,"vcpu":vcpu(s.dedicated),"monthprice":m(srv_monthly(s))}),
             )
-        }
-        "getupgradeprice" | "upgrade" => {
-            let (c, me, d, b) = (
-                q.opt_int("cpu")?,
-                q.opt_int("memory")?,
-                q.opt_int("disk")?,
-                q.opt_int("bandwidth")?,
-            );
+        },
+        "server.getupgradeprice" => |st, q| {
+            let (s, up) = upgrade_quote(st, q)?;
+            Ok(json!({"id":s.id,"month":up.months,"price":m(up.price)}))
+        },
+        "server.upgrade" => upgrade,
+        "server.getmigratestatus" => getmigratestatus,
+        "server.getmigrateprice" => |st, q| {
+            let (s, target, price) = migrate_quote(st, q)?;
+            Ok(json!({"id":s.id,"target":target,"price":m(price)}))
+        },
+        "server.migrate" => migrate,
+        "server.getmigrateip" => |st, q| {
             let s = srv(st, q)?;
-            let new = (
-                c.unwrap_or(s.cpu),
-                me.unwrap_or(s.memory),
-                d.unwrap_or(s.disk),
-                b.unwrap_or(s.bandwidth),
-            );
-            check_config(s.room, new.0, new.1, new.2, new.3)?;
-            if new.2 < s.disk {
-                return Err(SimErr::invalid("disk", "数据盘不支持缩小"));
-            }
-            if migrating(s) {
-                return Err(SimErr::refused("id", "迁移中不能升级"));
-            }
-            let months = months_left(now, s.expire);
-            let diff = monthly(s.room, new.0, new.1, new.2, new.3, s.dedicated) - srv_monthly(s);
-            let price = (diff * Decimal::from(months)).max(Decimal::ZERO);
-            if act == "getupgradeprice" {
-                return Ok(json!({"id":s.id,"month":months,"price":m(price)}));
-            }
-            let id = s.id;
-            let (orderid, s) = pay(st, id, now, price, format!("升级服务器{id}"))?;
-            (s.cpu, s.memory, s.disk, s.bandwidth) = new;
-            log(
-                s,
-                now,
-                format!("升级配置为{}核{}G {}G {}M", new.0, new.1, new.2, new.3),
-            );
-            Ok(
-                json!({"id":id,"orderid":orderid,"amount":m(price),"cpu":new.0,"memory":new.1,"disk":new.2,"bandwidth":new.3}),
-            )
-        }
-        "getmigratestatus" => {
-            let s = srv(st, q)?;
-            let targets: Vec<Value> = ROOMS
-                .iter()
-                .filter(|r| r.0 != s.room)
-                .map(|(id, n)| json!({"id":id,"name":n}))
-                .collect();
-            Ok(
-                json!({"id":s.id,"serverroom":s.room,"canmigrate":u8::from(!migrating(s)),"status":status_of(s),"targets":targets}),
-            )
-        }
-        "getmigrateprice" | "migrate" => {
-            let target = q.int("target")?;
-            room_name(target).ok_or_else(|| SimErr::invalid("target", "目标机房不存在"))?;
-            let s = srv(st, q)?;
-            if target == s.room {
-                return Err(SimErr::invalid("target", "目标机房与当前机房相同"));
-            }
-            if !os_list(target).contains(&s.os.as_str()) {
-                return Err(SimErr::refused("target", "目标机房不支持当前系统"));
-            }
-            let price = if is_hk(target) != is_hk(s.room) {
-                dec(100, 0)
-            } else {
-                dec(50, 0)
-            };
-            if act == "getmigrateprice" {
-                return Ok(json!({"id":s.id,"target":target,"price":m(price)}));
-            }
-            if migrating(s) {
-                return Err(SimErr::refused("id", "已有迁移任务在进行"));
-            }
-            let id = s.id;
-            let n = s.ips.len() as u64 + 11;
-            let (orderid, s) = pay(
-                st,
-                id,
-                now,
-                price,
-                format!("迁移服务器{id}到{}", room_name(target).unwrap_or_default()),
-            )?;
-            let newip = ip_for(target, id, n);
-            s.migration = Some(Migration {
-                target,
-                start: now,
-                oldip: s.ips[0].clone(),
-                newip: newip.clone(),
-                done: false,
-            });
-            s.running = false;
-            log(
-                s,
-                now,
-                format!("开始迁移到{}", room_name(target).unwrap_or_default()),
-            );
-            Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"target":target}))
-        }
-        "getmigrateip" => {
-            let s = srv(st, q)?;
-            let mg = s
-                .migration
-                .as_ref()
-                .ok_or_else(|| SimErr::refused("id", "没有迁移记录"))?;
+            let mg = migration(s)?;
             Ok(json!({"id":s.id,"oldip":mg.oldip,"newip":mg.newip}))
-        }
-        "getmigrateprogress" => {
-            let s = srv(st, q)?;
-            let mg = s
-                .migration
-                .as_ref()
-                .ok_or_else(|| SimErr::refused("id", "没有迁移记录"))?;
-            let pct = ((now - mg.start) * 100 / MIGRATE_MS).clamp(0, 100);
+        },
+        "server.getmigrateprogress" => getmigrateprogress,
+        "server.getvcpuprice" => |st, q| {
+            let (s, price) = vcpu_quote(st, q)?;
             Ok(
-                json!({"id":s.id,"progress":pct,"status":if mg.done {"done"} else {"migrating"},"target":mg.target}),
+                json!({"id":s.id,"current":vcpu(s.dedicated),"target":vcpu(!s.dedicated),"price":m(price)}),
             )
-        }
-        "getvcpuprice" | "switchvcpu" => {
+        },
+        "server.switchvcpu" => switchvcpu,
+        "server.setstatus" => setstatus,
+        "server.getstatus" => |st, q| {
             let s = srv(st, q)?;
-            let months = months_left(now, s.expire);
-            let diff = monthly(s.room, s.cpu, 0, 0, 0, !s.dedicated)
-                - monthly(s.room, s.cpu, 0, 0, 0, s.dedicated);
-            let price = (diff * Decimal::from(months)).max(Decimal::ZERO);
-            let target = if s.dedicated { "shared" } else { "dedicated" };
-            if act == "getvcpuprice" {
-                return Ok(
-                    json!({"id":s.id,"current":if s.dedicated {"dedicated"} else {"shared"},"target":target,"price":m(price)}),
-                );
-            }
-            let id = s.id;
-            let (orderid, s) = pay(st, id, now, price, format!("服务器{id}切换vCPU为{target}"))?;
-            s.dedicated = !s.dedicated;
-            log(s, now, format!("切换vCPU为{target}"));
-            Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"vcpu":target}))
-        }
-        "setstatus" => {
-            let want = q.req("status")?.to_string();
-            let s = srv(st, q)?;
-            if migrating(s) {
-                return Err(SimErr::refused("id", "迁移中不能操作"));
-            }
-            match (want.as_str(), s.running) {
-                ("start", true) => return Err(SimErr::refused("status", "服务器已在运行")),
-                ("stop" | "restart", false) => {
-                    return Err(SimErr::refused("status", "服务器已关机"))
-                }
-                _ => {}
-            }
-            s.running = want != "stop";
-            log(s, now, format!("电源操作 {want}"));
-            Ok(json!({"id":s.id,"status":status_of(s)}))
-        }
-        "getstatus" => {
-            let s = srv(st, q)?;
-            Ok(json!({"id":s.id,"status":status_of(s),"expired":u8::from(s.expire < now)}))
-        }
-        "getfilingcode" => {
+            Ok(json!({"id":s.id,"status":status_of(s),"expired":u8::from(s.expire < q.now_ms())}))
+        },
+        "server.getfilingcode" => |st, q| {
             let s = srv(st, q)?;
             Ok(
                 json!({"id":s.id,"ip":s.ips[0],"code":format!("WS{:010}", (s.id * 7919 + 12345) % 10_000_000_000)}),
             )
-        }
-        "getconsole" => {
-            let s = srv(st, q)?;
-            let key = crate::md5_hex(&format!("{}{now}", s.id));
-            Ok(
-                json!({"id":s.id,"url":format!("https://vnc.west.cn/console/{}?key={}", s.id, &key[..16]),"expire":fmt_time(now + 5 * 60 * 1000)}),
-            )
-        }
-        "reinstall" => {
-            let os = q.req("os")?.to_string();
-            let pw = q.get("password").map(|_| q.password()).transpose()?;
-            let s = srv(st, q)?;
-            if !os_list(s.room).contains(&os.as_str()) {
-                return Err(SimErr::invalid("os", "该机房不提供此系统"));
-            }
-            if migrating(s) {
-                return Err(SimErr::refused("id", "迁移中不能重装"));
-            }
-            s.os = os.clone();
-            if let Some(p) = pw {
-                s.password = p.clone();
-                s.initpwd = p;
-            }
-            s.running = true;
-            log(s, now, format!("重装系统 {os}"));
-            Ok(json!({"id":s.id,"os":os}))
-        }
-        "oplog" => {
-            let paging = q.paging()?;
-            let s = srv(st, q)?;
-            let all: Vec<&(i64, String)> = s.oplog.iter().rev().collect();
-            Ok(page(
-                &all,
-                paging,
-                |(t, w)| json!({"time":fmt_time(*t),"content":w}),
-            ))
-        }
-        "perfdata" => {
-            let s = srv(st, q)?;
-            // Believable, reproducible samples: a function of id and time, zero when off.
-            let on = i64::from(s.running);
-            let items: Vec<Value> = (0..12).map(|i| {
-                let t = now - (11 - i) * 300_000;
-                let k = (s.id as i64 * 31 + t / 300_000) % 97;
-                json!({"time":fmt_time(t),"cpu":on * (5 + k % 40),"memory":on * (30 + k % 50),"netin":on * k * 13,"netout":on * k * 29})
-            }).collect();
-            Ok(json!({"id":s.id,"interval":300,"items":items}))
-        }
-        "secgrouplist" => {
-            let all: Vec<&SecGroup> = st.secgroups.values().collect();
-            let used = |g: u64| {
-                st.servers
-                    .values()
-                    .filter(|s| s.secgroup == Some(g))
-                    .count()
-            };
-            let items: Vec<Value> = all.iter().map(|g| json!({"groupid":g.id,"name":g.name,"remark":g.remark,"rules":g.rules.len(),"servers":used(g.id)})).collect();
-            Ok(json!({"total":items.len(),"items":items}))
-        }
-        "addsecgroup" => {
-            let name = q.req("name")?.to_string();
-            if st.secgroups.values().any(|g| g.name == name) {
-                return Err(SimErr::refused("name", "安全组名称已存在"));
-            }
-            let id = st.next_id();
-            st.secgroups.insert(
-                id,
-                SecGroup {
-                    id,
-                    name,
-                    remark: q.get("remark").unwrap_or_default().into(),
-                    rules: Vec::new(),
-                },
-            );
-            Ok(json!({"groupid":id}))
-        }
-        "delsecgroup" => {
-            let id = q.id("groupid")?;
-            if !st.secgroups.contains_key(&id) {
-                return Err(SimErr::bad_id("groupid"));
-            }
-            if st.servers.values().any(|s| s.secgroup == Some(id)) {
-                return Err(SimErr::refused("groupid", "安全组正在被服务器使用"));
-            }
-            st.secgroups.remove(&id);
-            Ok(json!({"groupid":id}))
-        }
-        "getsecgrouprules" => {
-            let g = st
-                .secgroups
-                .get(&q.id("groupid")?)
-                .ok_or_else(|| SimErr::bad_id("groupid"))?;
-            let items: Vec<Value> = g.rules.iter().map(|r| json!({"ruleid":r.id,"direction":r.direction,"protocol":r.protocol,"port":r.port,"source":r.source,"policy":r.policy,"priority":r.priority,"remark":r.remark})).collect();
-            Ok(json!({"groupid":g.id,"total":items.len(),"items":items}))
-        }
-        "addsecgrouprule" => {
-            let gid = q.id("groupid")?;
-            let rule = parse_rule(q)?;
-            let rid = st.next_id();
-            let g = st
-                .secgroups
-                .get_mut(&gid)
-                .ok_or_else(|| SimErr::bad_id("groupid"))?;
-            if g.rules.iter().any(|r| {
-                r.direction == rule.direction
-                    && r.protocol == rule.protocol
-                    && r.port == rule.port
-                    && r.source == rule.source
-            }) {
-                return Err(SimErr::new(code::DUPLICATE, "相同的规则已存在"));
-            }
-            g.rules.push(Rule { id: rid, ..rule });
-            Ok(json!({"groupid":gid,"ruleid":rid}))
-        }
-        "delsecgrouprule" => {
-            let rid = q.id("ruleid")?;
-            let g = st
-                .secgroups
-                .get_mut(&q.id("groupid")?)
-                .ok_or_else(|| SimErr::bad_id("groupid"))?;
-            let before = g.rules.len();
-            g.rules.retain(|r| r.id != rid);
-            if g.rules.len() == before {
-                return Err(SimErr::bad_id("ruleid"));
-            }
-            Ok(json!({"groupid":g.id,"ruleid":rid}))
-        }
-        "deploysecgroup" => {
-            let gid = q.id("groupid")?;
-            if !st.secgroups.contains_key(&gid) {
-                return Err(SimErr::bad_id("groupid"));
-            }
-            let s = srv(st, q)?;
-            s.secgroup = Some(gid);
-            log(s, now, format!("应用安全组{gid}"));
-            Ok(json!({"id":s.id,"groupid":gid}))
-        }
-        "cloudshieldstatus" => {
+        },
+        "server.getconsole" => getconsole,
+        "server.reinstall" => reinstall,
+        "server.oplog" => oplog,
+        "server.perfdata" => perfdata,
+        "server.secgrouplist" => secgrouplist,
+        "server.addsecgroup" => addsecgroup,
+        "server.delsecgroup" => delsecgroup,
+        "server.getsecgrouprules" => getsecgrouprules,
+        "server.addsecgrouprule" => addsecgrouprule,
+        "server.delsecgrouprule" => delsecgrouprule,
+        "server.deploysecgroup" => deploysecgroup,
+        "server.cloudshieldstatus" => |st, q| {
             let s = srv(st, q)?;
             Ok(json!({"id":s.id,"status":u8::from(s.cloudshield)}))
-        }
-        "setcloudshield" => {
-            let on = q.req("status")? == "1";
+        },
+        "server.setcloudshield" => setcloudshield,
+        "server.cloudshieldlog" => |st, q| {
             let s = srv(st, q)?;
-            if s.cloudshield == on {
-                return Err(SimErr::refused("status", "云盾已是该状态"));
-            }
-            s.cloudshield = on;
-            s.shieldlog.push((
-                now,
-                if on {
-                    "开启云盾".into()
-                } else {
-                    "关闭云盾".into()
-                },
-            ));
-            Ok(json!({"id":s.id,"status":u8::from(on)}))
-        }
-        "cloudshieldlog" => {
-            let s = srv(st, q)?;
-            let items: Vec<Value> = s
-                .shieldlog
-                .iter()
-                .rev()
-                .map(|(t, w)| json!({"time":fmt_time(*t),"content":w}))
-                .collect();
-            Ok(json!({"id":s.id,"total":items.len(),"items":items}))
-        }
-        "lswlist" => {
+            Ok(timeline(
+                s.id,
+                s.shieldlog.iter().rev().map(|(t, w)| (*t, w.as_str())),
+            ))
+        },
+        "server.lswlist" => |st, _| {
             let items: Vec<Value> = st.lsws.values().map(|l| lsw_json(st, l)).collect();
             Ok(json!({"total":items.len(),"items":items}))
-        }
-        "createlswitch" => {
-            let room = q.int("serverroom")?;
-            room_name(room).ok_or_else(|| SimErr::invalid("serverroom", "机房不存在"))?;
-            let id = st.next_id();
-            let subnet = (st.lsws.len() % 250) as u8 + 1;
-            st.lsws.insert(
-                id,
-                Lsw {
-                    id,
-                    name: q.req("name")?.into(),
-                    room,
-                    subnet,
-                },
-            );
-            Ok(json!({"lswid":id,"subnet":format!("10.{subnet}.0.0/24")}))
-        }
-        "getlswinfo" => {
-            let l = st
-                .lsws
-                .get(&q.id("lswid")?)
-                .ok_or_else(|| SimErr::bad_id("lswid"))?;
-            Ok(lsw_json(st, l))
-        }
-        "connectlswitch" => {
-            let lid = q.id("lswid")?;
-            let l = st
-                .lsws
-                .get(&lid)
-                .ok_or_else(|| SimErr::bad_id("lswid"))?
-                .clone();
-            let used = st
-                .servers
-                .values()
-                .filter(|s| s.lsw.as_ref().is_some_and(|x| x.0 == lid))
-                .count();
-            let s = srv(st, q)?;
-            if s.room != l.room {
-                return Err(SimErr::refused("lswid", "交换机与服务器不在同一机房"));
-            }
-            if s.lsw.is_some() {
-                return Err(SimErr::refused("id", "服务器已连接交换机"));
-            }
-            let ip = format!("10.{}.0.{}", l.subnet, used + 10);
-            s.lsw = Some((lid, ip.clone()));
-            log(s, now, format!("连接交换机{lid}"));
-            Ok(json!({"id":s.id,"lswid":lid,"privateip":ip}))
-        }
-        "disconnectlswitch" => {
-            let s = srv(st, q)?;
-            let (lid, _) = s
-                .lsw
-                .take()
-                .ok_or_else(|| SimErr::refused("id", "服务器未连接交换机"))?;
-            log(s, now, format!("断开交换机{lid}"));
-            Ok(json!({"id":s.id,"lswid":lid}))
-        }
-        "getccconfig" => {
-            let s = srv(st, q)?;
-            Ok(
-                json!({"id":s.id,"level":s.cc.0,"enable":u8::from(s.cc.1),"qps":s.cc.2,"mode":s.cc.3}),
-            )
-        }
-        "getccstatus" => {
+        },
+        "server.createlswitch" => createlswitch,
+        "server.getlswinfo" => |st, q| Ok(lsw_json(st, lsw(st, q)?)),
+        "server.connectlswitch" => connectlswitch,
+        "server.disconnectlswitch" => disconnectlswitch,
+        "server.getccconfig" => |st, q| Ok(cc_json(srv(st, q)?)),
+        "server.getccstatus" => |st, q| {
             let s = srv(st, q)?;
             Ok(
                 json!({"id":s.id,"enable":u8::from(s.cc.1),"level":s.cc.0,"attacking":0,"blacklist":s.blacklist.len()}),
             )
-        }
-        "getccupgrade" => {
-            let s = srv(st, q)?;
-            let months = months_left(now, s.expire);
-            let cur = CC_LEVELS.iter().find(|l| l.0 == s.cc.0).map_or(0, |l| l.3);
-            let items: Vec<Value> = CC_LEVELS.iter().filter(|l| l.0 > s.cc.0).map(|l| json!({"level":l.0,"name":l.1,"qps":l.2,"price":m(Decimal::from((l.3 - cur) * months))})).collect();
-            Ok(json!({"id":s.id,"level":s.cc.0,"items":items}))
-        }
-        "upgradecc" => {
-            let level = q.int("level")?;
-            let s = srv(st, q)?;
-            let new = CC_LEVELS
-                .iter()
-                .find(|l| l.0 == level)
-                .ok_or_else(|| SimErr::invalid("level", "防护等级不存在"))?;
-            if level <= s.cc.0 {
-                return Err(SimErr::invalid("level", "只能升级到更高等级"));
-            }
-            let cur = CC_LEVELS.iter().find(|l| l.0 == s.cc.0).map_or(0, |l| l.3);
-            let price = Decimal::from((new.3 - cur) * months_left(now, s.expire));
-            let id = s.id;
-            let (orderid, s) = pay(
-                st,
-                id,
-                now,
-                price,
-                format!("服务器{id}升级CC防护到{}", new.1),
-            )?;
-            s.cc.0 = level;
-            s.cc.2 = new.2;
-            log(s, now, format!("升级CC防护 {}", new.1));
-            Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"level":level}))
-        }
-        "checkblacklist" => {
-            let ip = q.req("ip")?.to_string();
-            let s = srv(st, q)?;
-            let hit = s.blacklist.iter().find(|b| b.0 == ip);
-            Ok(
-                json!({"id":s.id,"ip":ip,"blacklisted":u8::from(hit.is_some()),"time":hit.map(|b| fmt_time(b.1)).unwrap_or_default()}),
-            )
-        }
-        "removeblacklist" => {
-            let ip = q.req("ip")?.to_string();
-            let s = srv(st, q)?;
-            let before = s.blacklist.len();
-            s.blacklist.retain(|b| b.0 != ip);
-            if s.blacklist.len() == before {
-                return Err(SimErr::refused("ip", "该IP不在黑名单中"));
-            }
-            log(s, now, format!("移出黑名单 {ip}"));
-            Ok(json!({"id":s.id,"ip":ip}))
-        }
-        "cclog" => {
+        },
+        "server.getccupgrade" => getccupgrade,
+        "server.upgradecc" => upgradecc,
+        "server.checkblacklist" => checkblacklist,
+        "server.removeblacklist" => removeblacklist,
+        "server.cclog" => |st, q| {
             let s = srv(st, q)?;
             let items: Vec<Value> = s
                 .blacklist
@@ -955,37 +454,671 @@ pub(crate) fn handle(st: &mut State, act: &str, q: &Req) -> R {
                 .map(|(ip, t)| json!({"time":fmt_time(*t),"ip":ip,"action":"blacklist"}))
                 .collect();
             Ok(json!({"id":s.id,"total":items.len(),"items":items}))
-        }
-        "setcc" => {
-            let (en, qps, mode) = (
-                q.get("enable").map(|e| e == "1"),
-                q.opt_int("qps")?,
-                q.get("mode").map(str::to_string),
-            );
-            let s = srv(st, q)?;
-            let max = CC_LEVELS
-                .iter()
-                .find(|l| l.0 == s.cc.0)
-                .map_or(1000, |l| l.2);
-            if let Some(v) = qps {
-                if !(10..=max).contains(&v) {
-                    return Err(SimErr::invalid("qps", &format!("qps需在10到{max}之间")));
-                }
-                s.cc.2 = v;
-            }
-            if let Some(e) = en {
-                s.cc.1 = e;
-            }
-            if let Some(md) = mode {
-                s.cc.3 = md;
-            }
-            log(s, now, "修改CC防护设置".into());
-            Ok(
-                json!({"id":s.id,"level":s.cc.0,"enable":u8::from(s.cc.1),"qps":s.cc.2,"mode":s.cc.3}),
-            )
-        }
-        other => Err(super::unhandled(other)),
+        },
+        "server.setcc" => setcc,
+        _ => return None,
+    })
+}
+
+fn vcpu(dedicated: bool) -> &'static str {
+    if dedicated {
+        "dedicated"
+    } else {
+        "shared"
     }
+}
+
+fn room(q: &Req, k: &str, missing: &str) -> Result<i64, SimErr> {
+    let r = q.int(k)?;
+    room_name(r).ok_or_else(|| SimErr::invalid(k, missing))?;
+    Ok(r)
+}
+
+fn getos(_: &mut State, q: &Req) -> R {
+    let room = room(q, "serverroom", "机房不存在")?;
+    let items: Vec<Value> = os_list(room)
+        .into_iter()
+        .map(|o| json!({"os":o,"name":o,"type":if o.starts_with("win") {"windows"} else {"linux"}}))
+        .collect();
+    Ok(json!({"serverroom":room,"items":items}))
+}
+
+fn getconfigprice(_: &mut State, q: &Req) -> R {
+    let rooms: Vec<i64> = match q.opt_int("serverroom")? {
+        Some(r) => vec![r],
+        None => ROOMS.iter().map(|r| r.0).collect(),
+    };
+    let mut items = Vec::new();
+    for r in rooms {
+        room_name(r).ok_or_else(|| SimErr::invalid("serverroom", "机房不存在"))?;
+        let f = |c, me, d, b| m(monthly(r, c, me, d, b, false));
+        items.push(json!({"serverroom":r,"cpu":f(1,0,0,0),"dedicatedcpu":m(monthly(r,1,0,0,0,true)),"memory":f(0,1,0,0),"disk":f(0,0,1,0),"bandwidth":f(0,0,0,1),"extraip":"20.00","unit":"month"}));
+    }
+    Ok(json!({"items":items}))
+}
+
+/// A configuration to buy, checked, and what it costs.
+struct Order {
+    room: i64,
+    cfg: (i64, i64, i64, i64),
+    months: i64,
+    trial: bool,
+    price: Decimal,
+}
+
+fn order(q: &Req) -> Result<Order, SimErr> {
+    let (room, cpu, mem, disk, bw) = (
+        q.int("serverroom")?,
+        q.int("cpu")?,
+        q.int("memory")?,
+        q.int("disk")?,
+        q.int("bandwidth")?,
+    );
+    check_config(room, cpu, mem, disk, bw)?;
+    let months = q.period("month", 36)?;
+    let trial = q.arg("trial") == Some("1");
+    let price = if trial {
+        Decimal::ZERO
+    } else {
+        monthly(room, cpu, mem, disk, bw, false) * Decimal::from(months)
+    };
+    Ok(Order {
+        room,
+        cfg: (cpu, mem, disk, bw),
+        months,
+        trial,
+        price,
+    })
+}
+
+fn buy(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let o = order(q)?;
+    let os = q.need("os")?;
+    if !os_list(o.room).contains(&os) {
+        return Err(SimErr::invalid("os", "该机房不提供此系统"));
+    }
+    let pw = q.password()?;
+    if o.trial && st.servers.values().any(|s| s.trial) {
+        return Err(SimErr::refused("trial", "每个账户只能同时试用一台"));
+    }
+    let orderid = st.charge(
+        now,
+        o.price,
+        format!("购买云服务器 {}核{}G {}个月", o.cfg.0, o.cfg.1, o.months),
+    )?;
+    let id = new_server(
+        st,
+        o.room,
+        os,
+        o.cfg,
+        &pw,
+        q.arg("name").unwrap_or_default(),
+        now,
+        o.months,
+        o.trial,
+    );
+    let s = &st.servers[&id];
+    Ok(
+        json!({"id":id,"orderid":orderid,"amount":m(o.price),"ip":s.ips[0],"expiredate":fmt_date(s.expire)}),
+    )
+}
+
+fn list(st: &mut State, q: &Req) -> R {
+    let room = q.opt_int("serverroom")?;
+    let all: Vec<&Server> = st
+        .servers
+        .values()
+        .filter(|s| room.is_none_or(|r| s.room == r))
+        .collect();
+    if all.is_empty() {
+        return Err(SimErr::empty());
+    }
+    Ok(page(&all, q.paging()?, |s| summary(s)))
+}
+
+fn modifypwd(st: &mut State, q: &Req) -> R {
+    let pw = q.password()?;
+    let s = srv(st, q)?;
+    s.password = pw;
+    log(s, q.now_ms(), "修改密码".into());
+    Ok(json!({"id":s.id}))
+}
+
+fn denylogin(st: &mut State, q: &Req) -> R {
+    let deny = q.need("deny")? == "1";
+    let s = srv(st, q)?;
+    s.denylogin = deny;
+    log(
+        s,
+        q.now_ms(),
+        format!("{}面板登录", if deny { "禁止" } else { "允许" }),
+    );
+    Ok(json!({"id":s.id,"deny":u8::from(deny)}))
+}
+
+fn extraip_quote<'a>(st: &'a mut State, q: &Req) -> Result<(&'a mut Server, i64, Decimal), SimErr> {
+    let s = srv(st, q)?;
+    let months = months_left(q.now_ms(), s.expire);
+    Ok((s, months, dec(20, 0) * Decimal::from(months)))
+}
+
+fn addextraip(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let (s, _, price) = extraip_quote(st, q)?;
+    if s.ips.len() > MAX_EXTRA_IPS {
+        return Err(SimErr::refused("id", "附加IP已达上限"));
+    }
+    let id = s.id;
+    let (orderid, s) = pay(st, id, now, price, format!("服务器{id}增加IP"))?;
+    let ip = ip_for(s.room, id, s.ips.len() as u64);
+    s.ips.push(ip.clone());
+    log(s, now, format!("增加IP {ip}"));
+    Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"ip":ip}))
+}
+
+fn convert_quote<'a>(st: &'a mut State, q: &Req) -> Result<(&'a mut Server, i64, Decimal), SimErr> {
+    let months = q.period("month", 36)?;
+    let s = srv(st, q)?;
+    if !s.trial {
+        return Err(SimErr::refused("id", "该服务器不是试用机"));
+    }
+    let price = srv_monthly(s) * Decimal::from(months);
+    Ok((s, months, price))
+}
+
+fn convert(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let (s, months, price) = convert_quote(st, q)?;
+    let id = s.id;
+    let (orderid, s) = pay(
+        st,
+        id,
+        now,
+        price,
+        format!("服务器{id}试用转正 {months}个月"),
+    )?;
+    s.trial = false;
+    s.expire = add_months(now, months);
+    log(s, now, "试用转正".into());
+    Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(s.expire)}))
+}
+
+fn renew_quote<'a>(st: &'a mut State, q: &Req) -> Result<(&'a mut Server, i64, Decimal), SimErr> {
+    let year = q.period("year", 5)?;
+    let s = srv(st, q)?;
+    if s.trial {
+        return Err(SimErr::refused("id", "试用服务器请先转正"));
+    }
+    let price = srv_monthly(s) * Decimal::from(12 * year);
+    Ok((s, year, price))
+}
+
+fn renew(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let (s, year, price) = renew_quote(st, q)?;
+    let id = s.id;
+    let (orderid, s) = pay(st, id, now, price, format!("续费服务器{id} {year}年"))?;
+    s.expire = add_months(s.expire.max(now), 12 * year);
+    log(s, now, format!("续费{year}年"));
+    Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(s.expire)}))
+}
+
+/// A new configuration (omitted parts unchanged) and what the rest of the term costs.
+struct Upgrade {
+    cfg: (i64, i64, i64, i64),
+    months: i64,
+    price: Decimal,
+}
+
+fn upgrade_quote<'a>(st: &'a mut State, q: &Req) -> Result<(&'a mut Server, Upgrade), SimErr> {
+    let (c, me, d, b) = (
+        q.opt_int("cpu")?,
+        q.opt_int("memory")?,
+        q.opt_int("disk")?,
+        q.opt_int("bandwidth")?,
+    );
+    let s = srv(st, q)?;
+    let cfg = (
+        c.unwrap_or(s.cpu),
+        me.unwrap_or(s.memory),
+        d.unwrap_or(s.disk),
+        b.unwrap_or(s.bandwidth),
+    );
+    check_config(s.room, cfg.0, cfg.1, cfg.2, cfg.3)?;
+    if cfg.2 < s.disk {
+        return Err(SimErr::invalid("disk", "数据盘不支持缩小"));
+    }
+    if migrating(s) {
+        return Err(SimErr::refused("id", "迁移中不能升级"));
+    }
+    let months = months_left(q.now_ms(), s.expire);
+    let diff = monthly(s.room, cfg.0, cfg.1, cfg.2, cfg.3, s.dedicated) - srv_monthly(s);
+    let price = (diff * Decimal::from(months)).max(Decimal::ZERO);
+    Ok((s, Upgrade { cfg, months, price }))
+}
+
+fn upgrade(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let (s, up) = upgrade_quote(st, q)?;
+    let (id, new) = (s.id, up.cfg);
+    let (orderid, s) = pay(st, id, now, up.price, format!("升级服务器{id}"))?;
+    (s.cpu, s.memory, s.disk, s.bandwidth) = new;
+    log(
+        s,
+        now,
+        format!("升级配置为{}核{}G {}G {}M", new.0, new.1, new.2, new.3),
+    );
+    Ok(
+        json!({"id":id,"orderid":orderid,"amount":m(up.price),"cpu":new.0,"memory":new.1,"disk":new.2,"bandwidth":new.3}),
+    )
+}
+
+fn getmigratestatus(st: &mut State, q: &Req) -> R {
+    let s = srv(st, q)?;
+    let targets: Vec<Value> = ROOMS
+        .iter()
+        .filter(|r| r.0 != s.room)
+        .map(|(id, n)| json!({"id":id,"name":n}))
+        .collect();
+    Ok(
+        json!({"id":s.id,"serverroom":s.room,"canmigrate":u8::from(!migrating(s)),"status":status_of(s),"targets":targets}),
+    )
+}
+
+fn migrate_quote<'a>(st: &'a mut State, q: &Req) -> Result<(&'a mut Server, i64, Decimal), SimErr> {
+    let target = room(q, "target", "目标机房不存在")?;
+    let s = srv(st, q)?;
+    if target == s.room {
+        return Err(SimErr::invalid("target", "目标机房与当前机房相同"));
+    }
+    if !os_list(target).contains(&s.os.as_str()) {
+        return Err(SimErr::refused("target", "目标机房不支持当前系统"));
+    }
+    let price = if is_hk(target) != is_hk(s.room) {
+        dec(100, 0)
+    } else {
+        dec(50, 0)
+    };
+    Ok((s, target, price))
+}
+
+fn migrate(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let (s, target, price) = migrate_quote(st, q)?;
+    if migrating(s) {
+        return Err(SimErr::refused("id", "已有迁移任务在进行"));
+    }
+    let id = s.id;
+    let n = s.ips.len() as u64 + 11;
+    let to = room_name(target).unwrap_or_default();
+    let (orderid, s) = pay(st, id, now, price, format!("迁移服务器{id}到{to}"))?;
+    let newip = ip_for(target, id, n);
+    s.migration = Some(Migration {
+        target,
+        start: now,
+        oldip: s.ips[0].clone(),
+        newip: newip.clone(),
+        done: false,
+    });
+    s.running = false;
+    log(s, now, format!("开始迁移到{to}"));
+    Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"target":target}))
+}
+
+fn migration(s: &Server) -> Result<&Migration, SimErr> {
+    s.migration
+        .as_ref()
+        .ok_or_else(|| SimErr::refused("id", "没有迁移记录"))
+}
+
+fn getmigrateprogress(st: &mut State, q: &Req) -> R {
+    let s = srv(st, q)?;
+    let mg = migration(s)?;
+    let pct = ((q.now_ms() - mg.start) * 100 / MIGRATE_MS).clamp(0, 100);
+    Ok(
+        json!({"id":s.id,"progress":pct,"status":if mg.done {"done"} else {"migrating"},"target":mg.target}),
+    )
+}
+
+fn vcpu_quote<'a>(st: &'a mut State, q: &Req) -> Result<(&'a mut Server, Decimal), SimErr> {
+    let s = srv(st, q)?;
+    let months = months_left(q.now_ms(), s.expire);
+    let diff = monthly(s.room, s.cpu, 0, 0, 0, !s.dedicated)
+        - monthly(s.room, s.cpu, 0, 0, 0, s.dedicated);
+    Ok((s, (diff * Decimal::from(months)).max(Decimal::ZERO)))
+}
+
+fn switchvcpu(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let (s, price) = vcpu_quote(st, q)?;
+    let (id, target) = (s.id, vcpu(!s.dedicated));
+    let (orderid, s) = pay(st, id, now, price, format!("服务器{id}切换vCPU为{target}"))?;
+    s.dedicated = !s.dedicated;
+    log(s, now, format!("切换vCPU为{target}"));
+    Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"vcpu":target}))
+}
+
+fn setstatus(st: &mut State, q: &Req) -> R {
+    let want = q.need("status")?.to_string();
+    let s = srv(st, q)?;
+    if migrating(s) {
+        return Err(SimErr::refused("id", "迁移中不能操作"));
+    }
+    match (want.as_str(), s.running) {
+        ("start", true) => return Err(SimErr::refused("status", "服务器已在运行")),
+        ("stop" | "restart", false) => return Err(SimErr::refused("status", "服务器已关机")),
+        _ => {}
+    }
+    s.running = want != "stop";
+    log(s, q.now_ms(), format!("电源操作 {want}"));
+    Ok(json!({"id":s.id,"status":status_of(s)}))
+}
+
+fn getconsole(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let s = srv(st, q)?;
+    let key = crate::md5_hex(&format!("{}{now}", s.id));
+    Ok(
+        json!({"id":s.id,"url":format!("https://vnc.west.cn/console/{}?key={}", s.id, &key[..16]),"expire":fmt_time(now + 5 * 60 * 1000)}),
+    )
+}
+
+fn reinstall(st: &mut State, q: &Req) -> R {
+    let os = q.need("os")?.to_string();
+    let pw = q.arg("password").map(|_| q.password()).transpose()?;
+    let s = srv(st, q)?;
+    if !os_list(s.room).contains(&os.as_str()) {
+        return Err(SimErr::invalid("os", "该机房不提供此系统"));
+    }
+    if migrating(s) {
+        return Err(SimErr::refused("id", "迁移中不能重装"));
+    }
+    s.os = os.clone();
+    if let Some(p) = pw {
+        s.password = p.clone();
+        s.initpwd = p;
+    }
+    s.running = true;
+    log(s, q.now_ms(), format!("重装系统 {os}"));
+    Ok(json!({"id":s.id,"os":os}))
+}
+
+fn oplog(st: &mut State, q: &Req) -> R {
+    let paging = q.paging()?;
+    let s = srv(st, q)?;
+    let all: Vec<&(i64, String)> = s.oplog.iter().rev().collect();
+    Ok(page(
+        &all,
+        paging,
+        |(t, w)| json!({"time":fmt_time(*t),"content":w}),
+    ))
+}
+
+fn perfdata(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let s = srv(st, q)?;
+    // Believable, reproducible samples: a function of id and time, zero when off.
+    let on = i64::from(s.running);
+    let items: Vec<Value> = (0..12).map(|i| {
+        let t = now - (11 - i) * 300_000;
+        let k = (s.id as i64 * 31 + t / 300_000) % 97;
+        json!({"time":fmt_time(t),"cpu":on * (5 + k % 40),"memory":on * (30 + k % 50),"netin":on * k * 13,"netout":on * k * 29})
+    }).collect();
+    Ok(json!({"id":s.id,"interval":300,"items":items}))
+}
+
+fn secgrouplist(st: &mut State, _: &Req) -> R {
+    let used = |g: u64| {
+        st.servers
+            .values()
+            .filter(|s| s.secgroup == Some(g))
+            .count()
+    };
+    let items: Vec<Value> = st.secgroups.values().map(|g| json!({"groupid":g.id,"name":g.name,"remark":g.remark,"rules":g.rules.len(),"servers":used(g.id)})).collect();
+    Ok(json!({"total":items.len(),"items":items}))
+}
+
+fn addsecgroup(st: &mut State, q: &Req) -> R {
+    let name = q.need("name")?.to_string();
+    if st.secgroups.values().any(|g| g.name == name) {
+        return Err(SimErr::refused("name", "安全组名称已存在"));
+    }
+    let id = st.next_id();
+    st.secgroups.insert(
+        id,
+        SecGroup {
+            id,
+            name,
+            remark: q.arg("remark").unwrap_or_default().into(),
+            rules: Vec::new(),
+        },
+    );
+    Ok(json!({"groupid":id}))
+}
+
+fn secgroup<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut SecGroup, SimErr> {
+    st.secgroups
+        .get_mut(&q.id("groupid")?)
+        .ok_or_else(|| SimErr::bad_id("groupid"))
+}
+
+fn delsecgroup(st: &mut State, q: &Req) -> R {
+    let id = secgroup(st, q)?.id;
+    if st.servers.values().any(|s| s.secgroup == Some(id)) {
+        return Err(SimErr::refused("groupid", "安全组正在被服务器使用"));
+    }
+    st.secgroups.remove(&id);
+    Ok(json!({"groupid":id}))
+}
+
+fn getsecgrouprules(st: &mut State, q: &Req) -> R {
+    let g = secgroup(st, q)?;
+    let items: Vec<Value> = g.rules.iter().map(|r| json!({"ruleid":r.id,"direction":r.direction,"protocol":r.protocol,"port":r.port,"source":r.source,"policy":r.policy,"priority":r.priority,"remark":r.remark})).collect();
+    Ok(json!({"groupid":g.id,"total":items.len(),"items":items}))
+}
+
+fn addsecgrouprule(st: &mut State, q: &Req) -> R {
+    let gid = q.id("groupid")?;
+    let rule = parse_rule(q)?;
+    let rid = st.next_id();
+    let g = secgroup(st, q)?;
+    if g.rules.iter().any(|r| {
+        r.direction == rule.direction
+            && r.protocol == rule.protocol
+            && r.port == rule.port
+            && r.source == rule.source
+    }) {
+        return Err(SimErr::new(code::DUPLICATE, "相同的规则已存在"));
+    }
+    g.rules.push(Rule { id: rid, ..rule });
+    Ok(json!({"groupid":gid,"ruleid":rid}))
+}
+
+fn delsecgrouprule(st: &mut State, q: &Req) -> R {
+    let rid = q.id("ruleid")?;
+    let g = secgroup(st, q)?;
+    let before = g.rules.len();
+    g.rules.retain(|r| r.id != rid);
+    if g.rules.len() == before {
+        return Err(SimErr::bad_id("ruleid"));
+    }
+    Ok(json!({"groupid":g.id,"ruleid":rid}))
+}
+
+fn deploysecgroup(st: &mut State, q: &Req) -> R {
+    let gid = secgroup(st, q)?.id;
+    let s = srv(st, q)?;
+    s.secgroup = Some(gid);
+    log(s, q.now_ms(), format!("应用安全组{gid}"));
+    Ok(json!({"id":s.id,"groupid":gid}))
+}
+
+fn setcloudshield(st: &mut State, q: &Req) -> R {
+    let on = q.need("status")? == "1";
+    let s = srv(st, q)?;
+    if s.cloudshield == on {
+        return Err(SimErr::refused("status", "云盾已是该状态"));
+    }
+    s.cloudshield = on;
+    s.shieldlog.push((
+        q.now_ms(),
+        if on {
+            "开启云盾".into()
+        } else {
+            "关闭云盾".into()
+        },
+    ));
+    Ok(json!({"id":s.id,"status":u8::from(on)}))
+}
+
+/// A server's log lines, newest first, as `{id,total,items:[{time,content}]}`.
+fn timeline<'a>(id: u64, lines: impl Iterator<Item = (i64, &'a str)>) -> Value {
+    let items: Vec<Value> = lines
+        .map(|(t, w)| json!({"time":fmt_time(t),"content":w}))
+        .collect();
+    json!({"id":id,"total":items.len(),"items":items})
+}
+
+fn createlswitch(st: &mut State, q: &Req) -> R {
+    let room = room(q, "serverroom", "机房不存在")?;
+    let id = st.next_id();
+    let subnet = (st.lsws.len() % 250) as u8 + 1;
+    st.lsws.insert(
+        id,
+        Lsw {
+            id,
+            name: q.need("name")?.into(),
+            room,
+            subnet,
+        },
+    );
+    Ok(json!({"lswid":id,"subnet":format!("10.{subnet}.0.0/24")}))
+}
+
+fn lsw<'a>(st: &'a State, q: &Req) -> Result<&'a Lsw, SimErr> {
+    st.lsws
+        .get(&q.id("lswid")?)
+        .ok_or_else(|| SimErr::bad_id("lswid"))
+}
+
+fn connectlswitch(st: &mut State, q: &Req) -> R {
+    let l = lsw(st, q)?.clone();
+    let used = st
+        .servers
+        .values()
+        .filter(|s| s.lsw.as_ref().is_some_and(|x| x.0 == l.id))
+        .count();
+    let s = srv(st, q)?;
+    if s.room != l.room {
+        return Err(SimErr::refused("lswid", "交换机与服务器不在同一机房"));
+    }
+    if s.lsw.is_some() {
+        return Err(SimErr::refused("id", "服务器已连接交换机"));
+    }
+    let ip = format!("10.{}.0.{}", l.subnet, used + 10);
+    s.lsw = Some((l.id, ip.clone()));
+    log(s, q.now_ms(), format!("连接交换机{}", l.id));
+    Ok(json!({"id":s.id,"lswid":l.id,"privateip":ip}))
+}
+
+fn disconnectlswitch(st: &mut State, q: &Req) -> R {
+    let s = srv(st, q)?;
+    let (lid, _) = s
+        .lsw
+        .take()
+        .ok_or_else(|| SimErr::refused("id", "服务器未连接交换机"))?;
+    log(s, q.now_ms(), format!("断开交换机{lid}"));
+    Ok(json!({"id":s.id,"lswid":lid}))
+}
+
+fn cc_json(s: &Server) -> Value {
+    json!({"id":s.id,"level":s.cc.0,"enable":u8::from(s.cc.1),"qps":s.cc.2,"mode":s.cc.3})
+}
+
+/// The CC protection level a server has (its qps cap and monthly price).
+fn cc_level(s: &Server) -> Option<&'static (i64, &'static str, i64, i64)> {
+    CC_LEVELS.iter().find(|l| l.0 == s.cc.0)
+}
+
+fn getccupgrade(st: &mut State, q: &Req) -> R {
+    let s = srv(st, q)?;
+    let months = months_left(q.now_ms(), s.expire);
+    let cur = cc_level(s).map_or(0, |l| l.3);
+    let items: Vec<Value> = CC_LEVELS.iter().filter(|l| l.0 > s.cc.0).map(|l| json!({"level":l.0,"name":l.1,"qps":l.2,"price":m(Decimal::from((l.3 - cur) * months))})).collect();
+    Ok(json!({"id":s.id,"level":s.cc.0,"items":items}))
+}
+
+fn upgradecc(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let level = q.int("level")?;
+    let s = srv(st, q)?;
+    let new = CC_LEVELS
+        .iter()
+        .find(|l| l.0 == level)
+        .ok_or_else(|| SimErr::invalid("level", "防护等级不存在"))?;
+    if level <= s.cc.0 {
+        return Err(SimErr::invalid("level", "只能升级到更高等级"));
+    }
+    let cur = cc_level(s).map_or(0, |l| l.3);
+    let price = Decimal::from((new.3 - cur) * months_left(now, s.expire));
+    let id = s.id;
+    let (orderid, s) = pay(
+        st,
+        id,
+        now,
+        price,
+        format!("服务器{id}升级CC防护到{}", new.1),
+    )?;
+    s.cc.0 = level;
+    s.cc.2 = new.2;
+    log(s, now, format!("升级CC防护 {}", new.1));
+    Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"level":level}))
+}
+
+fn checkblacklist(st: &mut State, q: &Req) -> R {
+    let ip = q.need("ip")?.to_string();
+    let s = srv(st, q)?;
+    let hit = s.blacklist.iter().find(|b| b.0 == ip);
+    Ok(
+        json!({"id":s.id,"ip":ip,"blacklisted":u8::from(hit.is_some()),"time":hit.map(|b| fmt_time(b.1)).unwrap_or_default()}),
+    )
+}
+
+fn removeblacklist(st: &mut State, q: &Req) -> R {
+    let ip = q.need("ip")?.to_string();
+    let s = srv(st, q)?;
+    let before = s.blacklist.len();
+    s.blacklist.retain(|b| b.0 != ip);
+    if s.blacklist.len() == before {
+        return Err(SimErr::refused("ip", "该IP不在黑名单中"));
+    }
+    log(s, q.now_ms(), format!("移出黑名单 {ip}"));
+    Ok(json!({"id":s.id,"ip":ip}))
+}
+
+fn setcc(st: &mut State, q: &Req) -> R {
+    let (en, qps, mode) = (
+        q.arg("enable").map(|e| e == "1"),
+        q.opt_int("qps")?,
+        q.arg("mode").map(str::to_string),
+    );
+    let s = srv(st, q)?;
+    let max = cc_level(s).map_or(1000, |l| l.2);
+    if let Some(v) = qps {
+        if !(10..=max).contains(&v) {
+            return Err(SimErr::invalid("qps", &format!("qps需在10到{max}之间")));
+        }
+        s.cc.2 = v;
+    }
+    if let Some(e) = en {
+        s.cc.1 = e;
+    }
+    if let Some(md) = mode {
+        s.cc.3 = md;
+    }
+    log(s, q.now_ms(), "修改CC防护设置".into());
+    Ok(cc_json(s))
 }
 
 fn lsw_json(st: &State, l: &Lsw) -> Value {
@@ -999,11 +1132,11 @@ fn lsw_json(st: &State, l: &Lsw) -> Value {
 }
 
 fn parse_rule(q: &Req) -> Result<Rule, SimErr> {
-    let protocol = q.req("protocol")?.to_string();
+    let protocol = q.need("protocol")?.to_string();
     let port = if protocol == "icmp" || protocol == "all" {
         "all".to_string()
     } else {
-        q.get("port").unwrap_or("1-65535").to_string()
+        q.arg("port").unwrap_or_default().to_string()
     };
     if port != "all" {
         let (a, b) = port.split_once('-').unwrap_or((&port, &port));
@@ -1012,23 +1145,23 @@ fn parse_rule(q: &Req) -> Result<Rule, SimErr> {
             _ => return Err(SimErr::invalid("port", "端口格式错误，如 80 或 8000-8080")),
         }
     }
-    let source = q.get("source").unwrap_or("0.0.0.0/0").to_string();
+    let source = q.arg("source").unwrap_or_default().to_string();
     let (ip, len) = source.split_once('/').unwrap_or((&source, "32"));
     if ip.parse::<std::net::Ipv4Addr>().is_err() || len.parse::<u8>().map_or(true, |l| l > 32) {
         return Err(SimErr::invalid("source", "来源必须是IPv4或CIDR"));
     }
-    let priority = q.opt_int("priority")?.unwrap_or(1);
+    let priority = q.int("priority")?;
     if !(1..=100).contains(&priority) {
         return Err(SimErr::invalid("priority", "优先级需在1到100之间"));
     }
     Ok(Rule {
         id: 0,
-        direction: q.req("direction")?.into(),
+        direction: q.need("direction")?.into(),
         protocol,
         port,
         source,
-        policy: q.get("policy").unwrap_or("accept").into(),
+        policy: q.arg("policy").unwrap_or_default().into(),
         priority,
-        remark: q.get("remark").unwrap_or_default().into(),
+        remark: q.arg("remark").unwrap_or_default().into(),
     })
 }

@@ -137,6 +137,27 @@ async fn responses_are_compact_gbk_with_the_live_content_type() {
     assert_eq!(v["data"]["hits"][0], "赌博");
 }
 
+/// A body over the 4 MB limit is refused in West's envelope, never read as an empty form
+/// (the query alone would then have answered the balance).
+#[tokio::test]
+async fn an_oversize_body_is_refused_in_the_vendors_own_envelope() {
+    let e = env().await;
+    let mut query = e.auth();
+    query.push(("act".into(), "checkbalance".into()));
+    let big = format!("pad={}", "x".repeat(5 << 20)).into_bytes();
+    let path = format!("/v2/info/?{}", String::from_utf8(gbk_form(&query)).unwrap());
+    let v = e.raw_json(&path, big.clone()).await;
+    assert_eq!(v["result"], 500, "{v}");
+    assert_eq!(v["errcode"], 20000, "{v}");
+    assert!(v["msg"].as_str().unwrap().starts_with("body: "), "{v}");
+    assert!(v["clientid"].as_str().is_some_and(|c| !c.is_empty()), "{v}");
+    // The older record API answers in its own envelope.
+    let v = e.raw_json("/v2/domain/dns/?act=dnsrec.list", big).await;
+    assert_eq!(v["code"], 400, "{v}");
+    assert!(v["msg"].as_str().unwrap().starts_with("body: "), "{v}");
+    assert_eq!(v["body"], serde_json::json!({}));
+}
+
 #[tokio::test]
 async fn utf8_requests_and_the_documented_timestamp_field_are_accepted() {
     let e = env().await;
