@@ -25,13 +25,7 @@ fn retrievable(st: &State, rq: &Req<'_>) -> Result<(String, [String; 2]), Fail> 
     if !name.is_ascii() {
         return Err(fail(text::IDN_IS_NOT_SUPPORTED));
     }
-    if !valid_domain(&name) {
-        return Err(fail(text::DOMAIN_INVALID));
-    }
-    let did = *st
-        .by_name
-        .get(&name)
-        .ok_or_else(|| fail(text::DOMAIN_DOES_NOT_EXIST))?;
+    let did = domain_by_name(st, &name, text::DOMAIN_DOES_NOT_EXIST)?;
     let d = dom(st, did)?;
     if d.status == "spam" {
         return Err(fail(text::DOMAIN_IS_BANNED));

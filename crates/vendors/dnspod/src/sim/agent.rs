@@ -182,13 +182,7 @@ fn product_list(_: &mut State, _: &Req<'_>) -> R {
 
 fn upgrade(st: &mut State, rq: &Req<'_>) -> R {
     let name = rq.str("domain").to_ascii_lowercase();
-    if !valid_domain(&name) {
-        return Err(fail(text::DOMAIN_INVALID));
-    }
-    let did = *st
-        .by_name
-        .get(&name)
-        .ok_or_else(|| fail(text::DOMAIN_NOT_EXISTS_7))?;
+    let did = domain_by_name(st, &name, text::DOMAIN_NOT_EXISTS_7)?;
     let owner = st.domains.get(&did).map_or(0, |d| d.owner);
     let owner_acc = st
         .accounts

@@ -172,6 +172,15 @@ fn not_owner(method: &str) -> Fail {
     fail_as(code, text::NOT_OWNER)
 }
 
+/// The domain a (lower-cased) name names: `DOMAIN_INVALID` for a malformed name,
+/// `missing` (the method's own code) for an unknown one.
+pub fn domain_by_name(st: &State, name: &str, missing: crate::errors::Text) -> Result<u64, Fail> {
+    if !valid_domain(name) {
+        return Err(fail(text::DOMAIN_INVALID));
+    }
+    st.by_name.get(name).copied().ok_or_else(|| fail(missing))
+}
+
 /// Resolves `domain_id` or `domain` to a domain the actor may read or write.
 pub fn find_domain(st: &State, rq: &(impl Args + ?Sized), access: Access) -> Result<u64, Fail> {
     let did = if let Some(id) = rq.arg("domain_id") {
