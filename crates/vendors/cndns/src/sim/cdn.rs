@@ -84,8 +84,8 @@ fn java_date(ms: i64) -> String {
 }
 
 fn months(q: &Req) -> Result<(i64, i64, String), SimErr> {
-    let years: i64 = q.or("years", "1").parse().map_err(|_| fail("年限非法"))?;
-    let t = q.or("tmetpe", "5").to_string();
+    let years: i64 = q.text("years").parse().map_err(|_| fail("年限非法"))?;
+    let t = q.text("tmetpe").to_string();
     let unit = match t.as_str() {
         "2" => 1,
         "4" => 6,
@@ -328,8 +328,8 @@ fn getdmelog(st: &mut State, q: &Req) -> R {
         if !p.domains.contains_key(&d) {
             return Err(fail("域名不存在"));
         }
-        let start = q.or("startTime", "");
-        let end = q.or("endTime", "");
+        let start = q.text("startTime");
+        let end = q.text("endTime");
         let day = fmt_date(q.now_ms());
         let days: Vec<String> = if start.is_empty()
             || (start <= day.as_str() && (end.is_empty() || day.as_str() <= end))
@@ -395,7 +395,7 @@ fn add_domain(st: &mut State, q: &Req) -> R {
         if p.domains.contains_key(&d) || st.cdns.values().any(|x| x.domains.contains_key(&d)) {
             return Err(fail("域名已添加"));
         }
-        p.domains.insert(d, (o, q.or("host", "").to_string()));
+        p.domains.insert(d, (o, q.text("host").to_string()));
         done()
     })
 }
@@ -406,7 +406,7 @@ fn set_origin(st: &mut State, q: &Req) -> R {
         if !p.domains.contains_key(&d) {
             return Err(fail("域名不存在"));
         }
-        p.domains.insert(d, (o, q.or("host", "").to_string()));
+        p.domains.insert(d, (o, q.text("host").to_string()));
         done()
     })
 }
@@ -423,14 +423,14 @@ fn del_domain(st: &mut State, q: &Req) -> R {
 fn purge(st: &mut State, q: &Req) -> R {
     on_package(st, q, |_, p| {
         let now = q.now_ms();
-        let kind = match q.or("refresh_type", "0") {
+        let kind = match q.text("refresh_type") {
             "1" => "directory",
             "0" => "file",
             _ => return Err(fail("刷新类型非法")),
         };
         let mut details = Vec::new();
         for url in q
-            .or("refresh_url", "")
+            .text("refresh_url")
             .split(',')
             .map(str::trim)
             .filter(|u| !u.is_empty())
@@ -465,13 +465,13 @@ fn ddos_products(_: &mut State, _: &Req) -> R {
 }
 
 fn ddos_create(st: &mut State, q: &Req) -> R {
-    let buyid = q.or("buyid", "");
+    let buyid = q.text("buyid");
     let product = DDOS
         .iter()
         .find(|p| p.0 == buyid)
         .ok_or_else(|| fail("购买产品编号不存在"))?;
     // "只能购买 1月 1年".
-    let m = match (q.or("term", "1"), q.or("termtype", "2")) {
+    let m = match (q.text("term"), q.text("termtype")) {
         ("1", "2") => 1,
         ("1", "5") => 12,
         _ => return Err(fail("购买时长非法")),
@@ -496,7 +496,7 @@ fn ddos_create(st: &mut State, q: &Req) -> R {
 }
 
 fn ddos_details(st: &mut State, q: &Req) -> R {
-    let n = q.or("nme", "").to_ascii_lowercase();
+    let n = q.text("nme").to_ascii_lowercase();
     let d = st.ddos.get(&n).ok_or_else(|| fail("产品不存在"))?;
     Ok(ddos_json(d, q.now_ms()))
 }

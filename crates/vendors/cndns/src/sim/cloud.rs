@@ -2,7 +2,9 @@
 //! powered through their state machine (running / stop), snapshotted, reinstalled and
 //! renewed by month, half-year or year.
 
-use super::{done, edit, fmt_time, yuan, Fields, Handler, Per, Purpose, Req, SimErr, State, R};
+use super::{
+    done, edit, flip, fmt_time, yuan, Fields, Handler, Per, Purpose, Req, SimErr, State, R,
+};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -72,7 +74,7 @@ fn months(q: &Req, key: &str) -> Result<i64, SimErr> {
         _ => return Err(SimErr::field(17007, "购买时限参数非法", key)),
     };
     let n = q
-        .or("years", "1")
+        .text("years")
         .parse::<i64>()
         .ok()
         .filter(|n| (1..=10).contains(n))
@@ -189,10 +191,14 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
         "/cloud/createhost" => createhost,
         "/cloud/modplatformpassword" => modplatformpassword,
         "/cloud/modpassword" => modpassword,
-        "/cloud/restartcloud" => restartcloud,
-        "/cloud/shutdown" => shutdown,
-        "/cloud/poweroff" => poweroff,
-        "/cloud/starthost" => starthost,
+        "/cloud/restartcloud" => {
+            |st, q| power(st, q, (true, true), (17108, "主机非运行态无法重启"))
+        }
+        "/cloud/shutdown" => |st, q| power(st, q, (true, false), (17111, "主机非运行态无法关机")),
+        "/cloud/poweroff" => |st, q| power(st, q, (true, false), (17115, "主机已关机无法再关闭")),
+        "/cloud/starthost" => {
+            |st, q| power(st, q, (false, true), (17113, "主机非关机状态无法开机"))
+        }
         "/cloud/bkup" => bkup,
         "/cloud/delbkupfile" => delbkupfile,
         "/cloud/rstcloud" => rstcloud,
@@ -343,45 +349,12 @@ fn modpassword(st: &mut State, q: &Req) -> R {
     })
 }
 
-fn restartcloud(st: &mut State, q: &Req) -> R {
+/// A power operation of a built host: running `from` -> `to`, else the endpoint's
+/// refusal.
+fn power(st: &mut State, q: &Req, (from, to): (bool, bool), (code, text): (u32, &str)) -> R {
     on_cloud(st, q, |_, c| {
         built(c)?;
-        if !c.running {
-            return Err(SimErr::new(17108, "主机非运行态无法重启"));
-        }
-        done()
-    })
-}
-
-fn shutdown(st: &mut State, q: &Req) -> R {
-    on_cloud(st, q, |_, c| {
-        built(c)?;
-        if !c.running {
-            return Err(SimErr::new(17111, "主机非运行态无法关机"));
-        }
-        c.running = false;
-        done()
-    })
-}
-
-fn poweroff(st: &mut State, q: &Req) -> R {
-    on_cloud(st, q, |_, c| {
-        built(c)?;
-        if !c.running {
-            return Err(SimErr::new(17115, "主机已关机无法再关闭"));
-        }
-        c.running = false;
-        done()
-    })
-}
-
-fn starthost(st: &mut State, q: &Req) -> R {
-    on_cloud(st, q, |_, c| {
-        built(c)?;
-        if c.running {
-            return Err(SimErr::new(17113, "主机非关机状态无法开机"));
-        }
-        c.running = true;
+        flip(&mut c.running, from, to, SimErr::new(code, text))?;
         done()
     })
 }

@@ -66,7 +66,7 @@ fn check_value(rtype: &str, value: &str) -> Result<(), SimErr> {
 }
 
 fn ttl(q: &Req, failure: u32) -> Result<u32, SimErr> {
-    match q.or("rec_ttl", "600").parse::<u32>() {
+    match q.text("rec_ttl").parse::<u32>() {
         Ok(t) if t >= MIN_TTL => Ok(t),
         _ => Err(SimErr::field(failure, "TTL值不能小于300", "rec_ttl")),
     }

@@ -262,7 +262,7 @@ fn contact_fields(q: &Req) -> Result<ContactForm, SimErr> {
         return Err(SimErr::field(11005, "邮政编码不规范", "zipcode"));
     }
     // The doc says 0/1; its own example sends `O` (the letter).
-    let usertype = match q.or("usertype", "") {
+    let usertype = match q.text("usertype") {
         "0" | "O" | "o" => "O",
         "1" | "I" | "i" => "I",
         _ => return Err(SimErr::field(10011, "参数包含非法关键字", "usertype")),
@@ -283,8 +283,8 @@ fn create_contact(st: &mut State, q: &Req) -> R {
             id,
             fields,
             usertype,
-            idtype: q.or("idtype", "").to_string(),
-            idnumber: q.or("idnumber", "").to_string(),
+            idtype: q.text("idtype").to_string(),
+            idnumber: q.text("idnumber").to_string(),
             checked: 0,
             created: q.now_ms(),
         },

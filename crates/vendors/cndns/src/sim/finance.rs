@@ -62,12 +62,12 @@ fn price_text(d: Decimal) -> String {
 fn product_price(_st: &mut State, q: &Req) -> R {
     // 橙云 counts its own `years` of `tmetpe` units; a configuration it refuses has no
     // price ("0").
-    if q.or("type", "1") == "2" {
+    if q.text("type") == "2" {
         let p = super::cloud::quote(q).unwrap_or(Decimal::ZERO);
         return Ok(json!(price_text(p)));
     }
     let y = years(q);
-    let price = match q.or("type", "1") {
+    let price = match q.text("type") {
         "1" => {
             let suffix = q
                 .arg("suffix")
@@ -84,12 +84,12 @@ fn product_price(_st: &mut State, q: &Req) -> R {
                         .map(|p| format!(".{}", p.trim_end_matches(|c: char| c.is_ascii_digit())))
                 })
                 .unwrap_or_default();
-            let renew = q.or("priceType", "0") == "1";
+            let renew = q.text("priceType") == "1";
             domain_price(&suffix).map(|(reg, ren)| if renew { ren } else { reg })
         }
         "3" => {
-            let size = q.or("hostsize", "");
-            super::products::hosting_price(q.or("hosttype", ""), size)
+            let size = q.text("hostsize");
+            super::products::hosting_price(q.text("hosttype"), size)
         }
         "4" | "5" => None,
         _ => return Err(SimErr::new(10001, "价格查询失败,产品类型错误")),
@@ -98,10 +98,10 @@ fn product_price(_st: &mut State, q: &Req) -> R {
 }
 
 fn renew_price(st: &mut State, q: &Req) -> R {
-    if q.or("type", "1") == "2" {
+    if q.text("type") == "2" {
         // Cloud names are upper case (`S262101`): looked up as sent.
         return Ok(
-            match super::cloud::renewal_quote(st, q.or("pdtname", ""), q) {
+            match super::cloud::renewal_quote(st, q.text("pdtname"), q) {
                 Some(p) => json!(price_text(p)),
                 None if q.arg("pdtname").is_none() => {
                     return Err(SimErr::new(10001, "价格查询失败,产品名称为空"))
@@ -111,8 +111,8 @@ fn renew_price(st: &mut State, q: &Req) -> R {
         );
     }
     let y = years(q);
-    let name = q.or("pdtname", "").to_ascii_lowercase();
-    let price = match q.or("type", "1") {
+    let name = q.text("pdtname").to_ascii_lowercase();
+    let price = match q.text("type") {
         "1" => st.domains.get(&name).and_then(|d| {
             let tld = d.name.split_once('.').map(|(_, t)| format!(".{t}"))?;
             domain_price(&tld).map(|(_, renew)| renew)

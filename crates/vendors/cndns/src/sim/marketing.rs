@@ -2,7 +2,7 @@
 //! balance, topped up with more points, each with its own password and login link.
 //! The two modules share one shape and differ in packages, prices and codes.
 
-use super::{done, edit, fmt_time, Fields, Handler, Purpose, Req, SimErr, State, R};
+use super::{done, edit_mine, fmt_time, Fields, Handler, Purpose, Req, SimErr, State, R};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -128,17 +128,13 @@ fn on_account(
         ));
     }
     let not_member = || SimErr::new(10019, "产品不在会员名下");
-    edit(
+    edit_mine(
         st,
         |st| &mut st.marketing,
         account,
-        not_member(),
-        |st, a| {
-            if a.kind != kind {
-                return Err(not_member());
-            }
-            op(st, &rules(kind), a)
-        },
+        |a| a.kind == kind,
+        not_member,
+        |st, a| op(st, &rules(kind), a),
     )
 }
 

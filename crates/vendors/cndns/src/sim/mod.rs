@@ -104,7 +104,9 @@ pub(crate) type Handler = idcgate_wire::sim::Handler<Cndns>;
 /// CNDNS's readings of a field, with its own error texts. `arg` (the trimmed value or
 /// the spec default) comes from the host.
 pub(crate) trait Fields {
-    fn or<'a>(&'a self, k: &str, default: &'a str) -> &'a str;
+    /// The value or the spec's default; empty when there is neither (free text, or a
+    /// value the handler refuses with its own wording).
+    fn text(&self, k: &str) -> &str;
     /// A value the spec cannot require (conditional ones, or a second check of a
     /// field the handler itself names in its refusal).
     fn req(&self, k: &str) -> Result<&str, SimErr>;
@@ -116,8 +118,8 @@ pub(crate) trait Fields {
 }
 
 impl Fields for Req<'_> {
-    fn or<'a>(&'a self, k: &str, default: &'a str) -> &'a str {
-        self.arg(k).unwrap_or(default)
+    fn text(&self, k: &str) -> &str {
+        self.arg(k).unwrap_or_default()
     }
     fn req(&self, k: &str) -> Result<&str, SimErr> {
         self.arg(k)
@@ -152,6 +154,41 @@ pub(crate) fn edit<T: Clone>(
     let out = op(st, &mut item)?;
     items(st).insert(key, item);
     Ok(out)
+}
+
+/// [`edit`] for a product that must also be `mine` (of the module called: products of
+/// sibling modules share one map); `missing` otherwise too.
+pub(crate) fn edit_mine<T: Clone>(
+    st: &mut State,
+    items: fn(&mut State) -> &mut BTreeMap<String, T>,
+    key: String,
+    mine: impl FnOnce(&T) -> bool,
+    missing: fn() -> SimErr,
+    op: impl FnOnce(&mut State, &mut T) -> R,
+) -> R {
+    edit(st, items, key, missing(), |st, t| {
+        if mine(t) {
+            op(st, t)
+        } else {
+            Err(missing())
+        }
+    })
+}
+
+/// A two-state switch (running, mounted, ...) moved from `from` to `to`; `refusal`
+/// when it is not at `from`.
+pub(crate) fn flip(flag: &mut bool, from: bool, to: bool, refusal: SimErr) -> Result<(), SimErr> {
+    if *flag != from {
+        return Err(refusal);
+    }
+    *flag = to;
+    Ok(())
+}
+
+/// Moves a renamed product to its new key.
+pub(crate) fn rekey<T>(items: &mut BTreeMap<String, T>, old: &str, new: String, item: T) {
+    items.remove(old);
+    items.insert(new, item);
 }
 
 /// The empty answer of most writes.
@@ -334,8 +371,8 @@ impl State {
         self.seq
     }
 
-    /// Takes `amount` from the balance and books it; refuses (changing nothing) when the
-    /// balance is short. Call it after every other check of the handler.
+    /// Takes `amount` from the balance and books it; refuses when the balance is short
+    /// (the host then undoes whatever else the handler changed).
     pub fn charge(&mut self, now: i64, amount: Decimal, memo: String) -> Result<(), SimErr> {
         // A negative price can only come from a pricing bug; it must never pay money in.
         if amount.is_sign_negative() {

@@ -4,7 +4,8 @@
 //! mailboxes).
 
 use super::{
-    add_years, done, edit, fmt_time, yuan, Fields, Handler, Per, Purpose, Req, SimErr, State, R,
+    add_years, done, edit, fmt_time, rekey, yuan, Fields, Handler, Per, Purpose, Req, SimErr,
+    State, R,
 };
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -246,15 +247,27 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
         "/hosting/hostingupgrade" => hostingupgrade,
         "/hosting/set404page" => set404page,
         "/hosting/modifynetversion" => modifynetversion,
-        "/hosting/setdefaultipaccess" => setdefaultipaccess,
+        "/hosting/setdefaultipaccess" => {
+            |st, q| set_switch(st, q, "grantaccess", &["1", "2"], (13112, "访问权限非法"))
+        }
         "/hosting/denydefineip" => {
             |st, q| host_write(st, q, |_, h| ip_rule(q, &mut h.deny, (13115, 13116)))
         }
         "/hosting/grantdefineip" => {
             |st, q| host_write(st, q, |_, h| ip_rule(q, &mut h.grant, (13117, 13118)))
         }
-        "/hosting/modifyerrtype" => modifyerrtype,
-        "/hosting/logaccess" => logaccess,
+        "/hosting/modifyerrtype" => {
+            |st, q| set_switch(st, q, "errortype", &["0", "1"], (13119, "错误类型非法"))
+        }
+        "/hosting/logaccess" => |st, q| {
+            set_switch(
+                st,
+                q,
+                "logaccess",
+                &["0", "1"],
+                (13124, "Log日志访问权限参数非法"),
+            )
+        },
         "/hosting/resettomcat" => resettomcat,
         "/hosting/setfolderipaccess" => setfolderipaccess,
         "/hosting/packfile" => packfile,
@@ -304,7 +317,7 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
         "/mail/modifymailaccountstate" => modifymailaccountstate,
         "/mail/modifymailusermemo" => |st, q| {
             on_mailbox(st, q, |b| {
-                b.memo = q.or("mailboxmemo", "").into();
+                b.memo = q.text("mailboxmemo").into();
                 Ok(())
             })
         },
@@ -378,7 +391,7 @@ fn proroomlist(st: &mut State, _: &Req) -> R {
 
 fn hosting_quote(_: &mut State, q: &Req) -> R {
     let years = q.period("years", 5, 13005)?;
-    let p = hosting_price(q.or("hosttype", ""), q.or("hostsize", ""))
+    let p = hosting_price(q.text("hosttype"), q.text("hostsize"))
         .ok_or_else(|| SimErr::new(13011, "主机类型或容量非法"))?;
     Ok(json!((p * Decimal::from(years)).normalize().to_string()))
 }
@@ -411,7 +424,7 @@ fn createhosting(st: &mut State, q: &Req) -> R {
         format!("虚拟主机开通 {ftp} {years}年"),
     )?;
     let mut h = Host::new(&ftp, ty, size, now, add_years(now, years));
-    h.linetype = q.or("linetype", "").into();
+    h.linetype = q.text("linetype").into();
     h.location = location.into();
     h.password = pass.into();
     h.log.push((now, "主机开通".into()));
@@ -512,10 +525,7 @@ fn set404page(st: &mut State, q: &Req) -> R {
 
 fn modifynetversion(st: &mut State, q: &Req) -> R {
     host_write(st, q, |_, h| {
-        let v = q.req("netversion")?;
-        if !matches!(v, "1" | "2" | "4") {
-            return Err(SimErr::field(13110, ".Net版本号非法", "netversion"));
-        }
+        let v = switch_value(q, "netversion", &["1", "2", "4"], (13110, ".Net版本号非法"))?;
         if !matches!(h.hosttype.as_str(), "bz" | "net") {
             return Err(SimErr::new(13111, ".Net版本切换失败(非Windows主机)"));
         }
@@ -524,35 +534,31 @@ fn modifynetversion(st: &mut State, q: &Req) -> R {
     })
 }
 
-fn setdefaultipaccess(st: &mut State, q: &Req) -> R {
-    host_write(st, q, |_, h| {
-        let v = q.req("grantaccess")?;
-        if !matches!(v, "1" | "2") {
-            return Err(SimErr::field(13112, "访问权限非法", "grantaccess"));
-        }
-        h.settings.insert("defaultipaccess", v.into());
-        Ok(())
-    })
+/// A panel switch's new value: one of `allowed`, else the endpoint's refusal naming it.
+fn switch_value<'a>(
+    q: &'a Req,
+    field: &str,
+    allowed: &[&str],
+    (code, text): (u32, &str),
+) -> Result<&'a str, SimErr> {
+    let v = q.req(field)?;
+    if !allowed.contains(&v) {
+        return Err(SimErr::field(code, text, field));
+    }
+    Ok(v)
 }
 
-fn modifyerrtype(st: &mut State, q: &Req) -> R {
+/// SetDefaultIPAccess, ModifyErrType, LogAccess: the switch named like its field.
+fn set_switch(
+    st: &mut State,
+    q: &Req,
+    field: &'static str,
+    allowed: &[&str],
+    refusal: (u32, &str),
+) -> R {
     host_write(st, q, |_, h| {
-        let v = q.req("errortype")?;
-        if !matches!(v, "0" | "1") {
-            return Err(SimErr::field(13119, "错误类型非法", "errortype"));
-        }
-        h.settings.insert("errortype", v.into());
-        Ok(())
-    })
-}
-
-fn logaccess(st: &mut State, q: &Req) -> R {
-    host_write(st, q, |_, h| {
-        let v = q.req("logaccess")?;
-        if !matches!(v, "0" | "1") {
-            return Err(SimErr::field(13124, "Log日志访问权限参数非法", "logaccess"));
-        }
-        h.settings.insert("logaccess", v.into());
+        let v = switch_value(q, field, allowed, refusal)?;
+        h.settings.insert(field, v.into());
         Ok(())
     })
 }
@@ -853,7 +859,7 @@ fn createodr(st: &mut State, q: &Req) -> R {
         format!("数据库开通 {dbname} {years}年"),
     )?;
     let mut db = Db::new(&dbname, ty, size, now, add_years(now, years), pass);
-    db.charset = q.or("charset", "utf8").into();
+    db.charset = q.text("charset").into();
     st.dbs.insert(dbname, db);
     done()
 }
@@ -1076,7 +1082,7 @@ fn create_mail(st: &mut State, q: &Req) -> R {
         format!("企业邮局开通 {domain} {years}年"),
     )?;
     let mut md = MailDomain::new(&domain, tag, users, pass, now, add_years(now, years));
-    md.cheng = q.or("mailtype", "0") == "1";
+    md.cheng = q.text("mailtype") == "1";
     st.mails.insert(domain, md);
     done()
 }
@@ -1135,9 +1141,8 @@ fn modifymaildomain(st: &mut State, q: &Req) -> R {
     if st.mails.contains_key(&new) {
         return Err(SimErr::new(15117, "邮局域名修改失败(新域名已使用)"));
     }
-    st.mails.remove(&domain);
     md.domain = new.clone();
-    st.mails.insert(new, md);
+    rekey(&mut st.mails, &domain, new, md);
     done()
 }
 
@@ -1250,7 +1255,7 @@ fn getmaildetail(st: &mut State, q: &Req) -> R {
 
 fn getmailloginurl(st: &mut State, q: &Req) -> R {
     on_mail(st, q, |_, md| {
-        let lang = q.or("lang", "zh");
+        let lang = q.text("lang");
         let token = crate::md5_hex(&format!("{}{}{}", md.domain, md.password, q.now_ms()));
         Ok(json!(format!(
             "http://mail.chengmail.cn/login?lang={lang}&domain={}&token={token}",
@@ -1267,7 +1272,7 @@ fn mailupgrade(st: &mut State, q: &Req) -> R {
             .ok()
             .filter(|n| *n > md.users && *n <= 1000)
             .ok_or_else(|| SimErr::field(15012, "邮箱数非法(只能增加)", "mailusernumber"))?;
-        let tag = q.or("mailtag", &md.tag).to_string();
+        let tag = q.arg("mailtag").unwrap_or(&md.tag).to_string();
         let per_user =
             mail_price(&tag).ok_or_else(|| SimErr::field(15011, "邮局标签非法", "mailtag"))?;
         if mail_price(&md.tag) > Some(per_user) {
@@ -1390,7 +1395,7 @@ fn mailadduser(st: &mut State, q: &Req) -> R {
         if q.now_ms() > md.exp {
             return Err(SimErr::new(15104, "邮局已过期"));
         }
-        add_box(q, md, acc, q.or("mailboxmemo", ""))?;
+        add_box(q, md, acc, q.text("mailboxmemo"))?;
         done()
     })
 }

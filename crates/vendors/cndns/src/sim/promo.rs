@@ -2,7 +2,8 @@
 //! withdrawn from sale: existing orders can still be renewed and upgraded).
 
 use super::{
-    add_years, done, edit, fmt_time, yuan, Fields, Handler, Per, Purpose, Req, SimErr, State, R,
+    add_years, done, edit_mine, fmt_time, yuan, Fields, Handler, Per, Purpose, Req, SimErr, State,
+    R,
 };
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -110,17 +111,13 @@ fn on_order(st: &mut State, q: &Req, op: impl FnOnce(&mut State, &mut Order) -> 
     let soukeyi = is_soukeyi(q);
     let nme = q.req("nme")?.to_string();
     let missing = || SimErr::new(10025, "订单不存在或无权管理");
-    edit(
+    edit_mine(
         st,
         |st| &mut st.promos,
         nme,
-        missing(),
-        |st, o| {
-            if o.soukeyi != soukeyi {
-                return Err(missing());
-            }
-            op(st, o)
-        },
+        |o| o.soukeyi == soukeyi,
+        missing,
+        op,
     )
 }
 

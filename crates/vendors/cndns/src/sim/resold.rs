@@ -3,7 +3,9 @@
 //! product with any of four spellings (`pdtnme`/`pdtname`/`pdtmne`/`pdtmme`), and keep
 //! disks as "ext" parts that can be backed up, restored, mounted and unmounted.
 
-use super::{add_months, edit, fmt_time, yuan, Fields, Handler, Purpose, Req, SimErr, State, R};
+use super::{
+    add_months, edit_mine, flip, fmt_time, yuan, Fields, Handler, Purpose, Req, SimErr, State, R,
+};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -107,12 +109,9 @@ fn symbols(cloud: Cloud) -> &'static str {
 
 /// Months of `term`/`termtype` (2 月: 1-9, 5 年: 1-3 Baidu, 1-2 Aliyun).
 fn months(q: &Req, cloud: Cloud) -> Result<i64, SimErr> {
-    let term: i64 = q
-        .or("term", "1")
-        .parse()
-        .map_err(|_| fail("购买时长非法"))?;
+    let term: i64 = q.text("term").parse().map_err(|_| fail("购买时长非法"))?;
     let max_years = if cloud == Cloud::Baidu { 3 } else { 2 };
-    match q.or("termtype", "2") {
+    match q.text("termtype") {
         "2" if (1..=9).contains(&term) => Ok(term),
         "5" if (1..=max_years).contains(&term) => Ok(term * 12),
         _ => Err(fail("购买时长非法")),
@@ -126,11 +125,7 @@ fn disks(q: &Req, cloud: Cloud) -> Result<Vec<(String, u32)>, SimErr> {
         Cloud::Aliyun => (&["eff", "ssd"], 40),
     };
     let mut out = Vec::new();
-    for part in q
-        .or("cdsstr", "")
-        .split(['|', ' '])
-        .filter(|p| !p.is_empty())
-    {
+    for part in q.text("cdsstr").split(['|', ' ']).filter(|p| !p.is_empty()) {
         let (t, s) = part
             .split_once('=')
             .ok_or_else(|| fail("磁盘配置信息非法"))?;
@@ -199,14 +194,18 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
         "/bcc/getvncurl" | "/ali/getvncurl" => getvncurl,
         "/bcc/rebuildsystemlist" | "/ali/rebuildsystemlist" => rebuildsystemlist,
         "/bcc/reneworder" | "/ali/reneworder" => reneworder,
-        "/bcc/shutdown" | "/ali/shutdown" => shutdown,
-        "/bcc/startingup" | "/ali/startingup" => startingup,
-        "/bcc/restart" | "/ali/restart" => restart,
+        "/bcc/shutdown" | "/ali/shutdown" => |st, q| power(st, q, (true, false), "主机已关机"),
+        "/bcc/startingup" | "/ali/startingup" => {
+            |st, q| power(st, q, (false, true), "主机已在运行")
+        }
+        "/bcc/restart" | "/ali/restart" => {
+            |st, q| power(st, q, (true, true), "主机非运行状态无法重启")
+        }
         "/bcc/backups" | "/ali/backups" => backups,
         "/bcc/deletebackups" | "/ali/deletebackups" => deletebackups,
         "/bcc/restorebackups" | "/ali/restorebackups" => restorebackups,
-        "/bcc/mount" | "/ali/mount" => mount,
-        "/bcc/uninstall" | "/ali/uninstall" => uninstall,
+        "/bcc/mount" | "/ali/mount" => |st, q| mounting(st, q, (false, true), "磁盘已挂载"),
+        "/bcc/uninstall" | "/ali/uninstall" => |st, q| mounting(st, q, (true, false), "磁盘未挂载"),
         "/bcc/rebuildsystem" | "/ali/rebuildsystem" => rebuildsystem,
         "/bcc/modifypassword" | "/ali/modifypassword" => modifypassword,
         _ => return None,
@@ -218,17 +217,13 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
 fn on_instance(st: &mut State, q: &Req, op: impl FnOnce(&mut State, &mut Instance) -> R) -> R {
     let cloud = kind(q);
     let missing = || fail("产品不存在或不属于当前用户");
-    edit(
+    edit_mine(
         st,
         |st| &mut st.resold,
         product(q)?,
-        missing(),
-        |st, i| {
-            if i.cloud != cloud {
-                return Err(missing());
-            }
-            op(st, i)
-        },
+        |i| i.cloud == cloud,
+        missing,
+        op,
     )
 }
 
@@ -292,13 +287,10 @@ fn create(st: &mut State, q: &Req) -> R {
     let (cpu, ram) = match cloud {
         Cloud::Baidu => {
             let cpu: u32 = q
-                .or("cpucount", "")
+                .text("cpucount")
                 .parse()
                 .map_err(|_| fail("CPU大小非法"))?;
-            let ram: u32 = q
-                .or("memory", "")
-                .parse()
-                .map_err(|_| fail("内存大小非法"))?;
+            let ram: u32 = q.text("memory").parse().map_err(|_| fail("内存大小非法"))?;
             let ok = BCC_PAIRS
                 .iter()
                 .any(|(c, rams)| *c == cpu && rams.contains(&ram));
@@ -317,16 +309,16 @@ fn create(st: &mut State, q: &Req) -> R {
     };
     let max_flow = if cloud == Cloud::Baidu { 200 } else { 100 };
     let flow: u32 = q
-        .or("flow", "")
+        .text("flow")
         .parse()
         .ok()
         .filter(|f| (1..=max_flow).contains(f))
         .ok_or_else(|| fail("宽带大小非法"))?;
-    let location = q.or("location", "");
+    let location = q.text("location");
     if !LOCATIONS.iter().any(|l| l.0 == location) {
         return Err(fail("地域非法"));
     }
-    let systemid = q.or("systemid", "");
+    let systemid = q.text("systemid");
     if !SYSTEMS.iter().any(|s| s.0 == systemid) {
         return Err(fail("操作系统非法"));
     }
@@ -365,7 +357,7 @@ fn create(st: &mut State, q: &Req) -> R {
 }
 
 fn disk<'a>(q: &Req, i: &'a mut Instance) -> Result<&'a mut Disk, SimErr> {
-    let extid: u64 = q.or("extid", "").parse().map_err(|_| fail("磁盘ID非法"))?;
+    let extid: u64 = q.text("extid").parse().map_err(|_| fail("磁盘ID非法"))?;
     i.disks
         .iter_mut()
         .find(|d| d.extid == extid)
@@ -420,31 +412,18 @@ fn upgradeorder(st: &mut State, q: &Req) -> R {
     })
 }
 
-fn shutdown(st: &mut State, q: &Req) -> R {
+/// Power operations: running `from` -> `to`, else `refusal`.
+fn power(st: &mut State, q: &Req, (from, to): (bool, bool), refusal: &str) -> R {
     on_instance(st, q, |_, i| {
-        if !i.running {
-            return Err(fail("主机已关机"));
-        }
-        i.running = false;
+        flip(&mut i.running, from, to, fail(refusal))?;
         named(i)
     })
 }
 
-fn startingup(st: &mut State, q: &Req) -> R {
+/// Mount / Uninstall of the disk `extid`: mounted `from` -> `to`, else `refusal`.
+fn mounting(st: &mut State, q: &Req, (from, to): (bool, bool), refusal: &str) -> R {
     on_instance(st, q, |_, i| {
-        if i.running {
-            return Err(fail("主机已在运行"));
-        }
-        i.running = true;
-        named(i)
-    })
-}
-
-fn restart(st: &mut State, q: &Req) -> R {
-    on_instance(st, q, |_, i| {
-        if !i.running {
-            return Err(fail("主机非运行状态无法重启"));
-        }
+        flip(&mut disk(q, i)?.mounted, from, to, fail(refusal))?;
         named(i)
     })
 }
@@ -474,31 +453,9 @@ fn restorebackups(st: &mut State, q: &Req) -> R {
     })
 }
 
-fn mount(st: &mut State, q: &Req) -> R {
-    on_instance(st, q, |_, i| {
-        let d = disk(q, i)?;
-        if d.mounted {
-            return Err(fail("磁盘已挂载"));
-        }
-        d.mounted = true;
-        named(i)
-    })
-}
-
-fn uninstall(st: &mut State, q: &Req) -> R {
-    on_instance(st, q, |_, i| {
-        let d = disk(q, i)?;
-        if !d.mounted {
-            return Err(fail("磁盘未挂载"));
-        }
-        d.mounted = false;
-        named(i)
-    })
-}
-
 fn rebuildsystem(st: &mut State, q: &Req) -> R {
     on_instance(st, q, |_, i| {
-        let s = q.or("systemid", "");
+        let s = q.text("systemid");
         if !SYSTEMS.iter().any(|x| x.0 == s) {
             return Err(fail("操作系统非法"));
         }
@@ -510,7 +467,7 @@ fn rebuildsystem(st: &mut State, q: &Req) -> R {
 
 fn modifypassword(st: &mut State, q: &Req) -> R {
     on_instance(st, q, |_, i| {
-        let p = q.or("pass", "");
+        let p = q.text("pass");
         if !password_ok(p, symbols(i.cloud)) {
             return Err(fail("管理密码非法"));
         }
@@ -523,14 +480,14 @@ fn modifypassword(st: &mut State, q: &Req) -> R {
 /// the monthly difference for the months left.
 fn upgrade(st: &mut State, q: &Req, i: &mut Instance) -> Result<(), SimErr> {
     let mut next = i.clone();
-    let spec = q.or("upgstr", "");
+    let spec = q.text("upgstr");
     let nums: Vec<u64> = spec
         .split(':')
         .map(|p| p.trim().parse::<u64>())
         .collect::<Result<_, _>>()
         .map_err(|_| fail("升级信息非法"))?;
     let small = |n: u64| u32::try_from(n).map_err(|_| fail("升级信息非法"));
-    match (q.or("upgtype", ""), nums.as_slice()) {
+    match (q.text("upgtype"), nums.as_slice()) {
         ("1", [c, r]) => {
             next.cpu += small(*c)?;
             next.ram += small(*r)?;

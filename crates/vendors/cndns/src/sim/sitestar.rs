@@ -3,7 +3,8 @@
 //! with bound domains and bought premium templates.
 
 use super::{
-    add_years, done, edit, fmt_time, yuan, Fields, Handler, Per, Purpose, Req, SimErr, State, R,
+    add_years, done, edit, fmt_time, rekey, yuan, Fields, Handler, Per, Purpose, Req, SimErr,
+    State, R,
 };
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -218,9 +219,8 @@ fn changename(st: &mut State, q: &Req) -> R {
     if st.sites.contains_key(&new) {
         return Err(SimErr::new(19102, "新的管理名称已存在"));
     }
-    st.sites.remove(&webname);
     s.webname = new.clone();
-    st.sites.insert(new, s);
+    rekey(&mut st.sites, &webname, new, s);
     Ok(json!(" "))
 }
 
@@ -242,7 +242,7 @@ fn getdomainlst(st: &mut State, q: &Req) -> R {
 fn geteditweburl(st: &mut State, q: &Req) -> R {
     on_site(st, q, |_, _, s| {
         let now = q.now_ms();
-        let kind = q.or("type", "pc");
+        let kind = q.text("type");
         if !matches!(kind, "pc" | "mbl" | "wx") {
             return Err(SimErr::field(19103, "版本类型非法", "type"));
         }
@@ -298,7 +298,7 @@ fn siteupgrade(st: &mut State, q: &Req) -> R {
             format!("建站升级 {webname}"),
         )?;
         s.tag = tag.into();
-        s.location = q.or("location", &s.location).to_string();
+        s.location = q.arg("location").unwrap_or(&s.location).to_string();
         done()
     })
 }
@@ -401,8 +401,8 @@ fn create(st: &mut State, q: &Req) -> R {
         "2" => 2,
         _ => return Err(SimErr::field(19107, "建站种类非法", "mbl")),
     };
-    let pc = q.or("template", "").to_string();
-    let mobile = q.or("mobiletemplate", "").to_string();
+    let pc = q.text("template").to_string();
+    let mobile = q.text("mobiletemplate").to_string();
     if mbl != 1 && !template(&pc, false) {
         return Err(SimErr::field(12005, "PC版模板编号非法", "template"));
     }

@@ -167,7 +167,7 @@ fn start(st: &mut State, q: &Req) -> R {
             authcode: code,
             code: 0,
             paid: price,
-            own_dns: q.or("Mcdns", "1") == "1",
+            own_dns: q.text("Mcdns") == "1",
         },
     );
     Ok(json!(" "))
