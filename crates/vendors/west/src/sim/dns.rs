@@ -214,21 +214,33 @@ fn adddnsrecord(st: &mut State, q: &Req) -> R {
     Ok(json!({"id":id}))
 }
 
+/// Replaces record `id` of a zone with what `change` makes of it, under every rule of
+/// [`apply`].
+fn modify(
+    st: &mut State,
+    zname: &str,
+    id: u64,
+    change: impl FnOnce(Record) -> Result<Record, SimErr>,
+) -> Result<(), SimErr> {
+    let d = zone(st, zname)?;
+    let cur = existing(d, id)?.clone();
+    apply(d, id, change(cur)?, true)
+}
+
 fn moddnsrecord(st: &mut State, q: &Req) -> R {
     let zname = zone_name(q)?;
     let id = q.id("id")?;
-    let d = zone(st, &zname)?;
-    let cur = existing(d, id)?.clone();
-    let input = Record {
-        host: q.arg("host").map_or(cur.host, str::to_string),
-        rtype: q.arg("type").map_or(cur.rtype, str::to_string),
-        value: q.need("value")?.into(),
-        ttl: q.opt_int("ttl")?.unwrap_or(cur.ttl),
-        level: q.opt_int("level")?.unwrap_or(cur.level),
-        line: line(q, "line").unwrap_or(cur.line),
-        ..Record::default()
-    };
-    apply(d, id, input, true)?;
+    modify(st, &zname, id, |cur| {
+        Ok(Record {
+            host: q.arg("host").map_or(cur.host, str::to_string),
+            rtype: q.arg("type").map_or(cur.rtype, str::to_string),
+            value: q.need("value")?.into(),
+            ttl: q.opt_int("ttl")?.unwrap_or(cur.ttl),
+            level: q.opt_int("level")?.unwrap_or(cur.level),
+            line: line(q, "line").unwrap_or(cur.line),
+            ..Record::default()
+        })
+    })?;
     Ok(json!({"id":id}))
 }
 
@@ -405,18 +417,15 @@ fn legacy_add(st: &mut State, q: &Req) -> R {
 fn legacy_modify(st: &mut State, q: &Req) -> R {
     let (zname, _) = legacy_zone(st, q)?;
     let id = q.id("record_id")?;
-    let d = zone(st, &zname)?;
-    let cur = existing(d, id)?.clone();
-    let input = Record {
-        host: cur.host,
-        rtype: cur.rtype,
-        value: q.arg("record_value").map_or(cur.value, str::to_string),
-        ttl: q.opt_int("record_ttl")?.unwrap_or(cur.ttl),
-        level: q.opt_int("record_level")?.unwrap_or(cur.level),
-        line: line(q, "record_line").unwrap_or(cur.line),
-        ..Record::default()
-    };
-    apply(d, id, input, true)?;
+    modify(st, &zname, id, |cur| {
+        Ok(Record {
+            value: q.arg("record_value").map_or(cur.value, str::to_string),
+            ttl: q.opt_int("record_ttl")?.unwrap_or(cur.ttl),
+            level: q.opt_int("record_level")?.unwrap_or(cur.level),
+            line: line(q, "record_line").unwrap_or(cur.line),
+            ..cur
+        })
+    })?;
     Ok(json!({"record_id":id}))
 }
 

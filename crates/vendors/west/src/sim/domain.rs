@@ -3,8 +3,8 @@
 //! Record handlers live in `dns.rs` and share the zone store kept here.
 
 use super::{
-    add_months, dec, fmt_date, fmt_time, m, page, valid_hostname, Args, Failure, Handler, Req,
-    SimErr, State, DAY_MS, R,
+    add_months, by_id, dec, fmt_date, fmt_time, m, page, valid_hostname, Args, Failure, Handler,
+    Req, SimErr, State, DAY_MS, R,
 };
 use crate::errors::code;
 use rust_decimal::Decimal;
@@ -357,9 +357,7 @@ fn create_template(st: &mut State, q: &Req, intl: bool) -> R {
 }
 
 fn template<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut Template, SimErr> {
-    st.templates
-        .get_mut(&q.id("templateid")?)
-        .ok_or_else(|| SimErr::bad_id("templateid"))
+    by_id(&mut st.templates, q, "templateid")
 }
 
 fn gettemplateinfo(st: &mut State, q: &Req) -> R {

@@ -2,7 +2,8 @@
 //! passwords, CC and firewall.
 
 use super::{
-    add_months, fmt_date, fmt_time, m, page, valid_hostname, Args, Handler, Req, SimErr, State, R,
+    add_months, by_id, fmt_date, fmt_time, m, one_or_page, row, valid_hostname, Args, Handler, Req,
+    SimErr, State, R,
 };
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -34,11 +35,7 @@ pub(crate) struct Host {
 }
 
 fn model(name: &str) -> Result<(&'static str, &'static str, i64, usize, i64), SimErr> {
-    MODELS
-        .iter()
-        .copied()
-        .find(|x| x.0 == name)
-        .ok_or_else(|| SimErr::invalid("model", "产品型号不存在"))
+    row(&MODELS, |x| x.0, name, ("model", "产品型号不存在"))
 }
 
 pub(crate) fn new_host(
@@ -82,9 +79,7 @@ fn host_json(h: &Host, now: i64) -> Value {
 }
 
 fn host<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut Host, SimErr> {
-    st.hosts
-        .get_mut(&q.id("id")?)
-        .ok_or_else(|| SimErr::bad_id("id"))
+    by_id(&mut st.hosts, q, "id")
 }
 
 fn valid_ftp(n: &str) -> bool {
@@ -116,7 +111,10 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
             Ok(json!({"ftpname":n,"avail":u8::from(!st.hosts.values().any(|h| h.ftpname == n))}))
         },
         "host.buy" => buy,
-        "host.detail" => detail,
+        "host.detail" => |st, q| {
+            let now = q.now_ms();
+            one_or_page(&mut st.hosts, q, |h| host_json(h, now))
+        },
         "host.synchost" => |st, q| {
             let now = q.now_ms();
             let mut v = host_json(host(st, q)?, now);
@@ -223,18 +221,6 @@ fn buy(st: &mut State, q: &Req) -> R {
     Ok(
         json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(st.hosts[&id].expire)}),
     )
-}
-
-fn detail(st: &mut State, q: &Req) -> R {
-    let now = q.now_ms();
-    if q.arg("id").is_some() {
-        return Ok(host_json(host(st, q)?, now));
-    }
-    let all: Vec<&Host> = st.hosts.values().collect();
-    if all.is_empty() {
-        return Err(SimErr::empty());
-    }
-    Ok(page(&all, q.paging()?, |h| host_json(h, now)))
 }
 
 fn bindomain(st: &mut State, q: &Req) -> R {

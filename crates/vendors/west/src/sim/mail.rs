@@ -1,8 +1,8 @@
 //! Enterprise mail: tiers, purchase, renewal, upgrade, pause/resume, passwords.
 
 use super::{
-    add_months, fmt_date, fmt_time, m, page, strong_password, valid_hostname, years_left, Args,
-    Handler, Req, SimErr, State, R,
+    add_months, by_id, fmt_date, fmt_time, m, one_or_page, quote, row, strong_password,
+    valid_hostname, years_left, Args, Handler, Req, SimErr, State, R,
 };
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -30,11 +30,7 @@ pub(crate) struct MailDomain {
 }
 
 fn tier(t: &str) -> Result<(&'static str, i64, i64), SimErr> {
-    TIERS
-        .iter()
-        .copied()
-        .find(|x| x.0 == t)
-        .ok_or_else(|| SimErr::invalid("type", "邮箱类型不存在"))
+    row(&TIERS, |x| x.0, t, ("type", "邮箱类型不存在"))
 }
 
 pub(crate) fn new_mail(
@@ -73,9 +69,7 @@ fn mail_json(x: &MailDomain, now: i64) -> Value {
 }
 
 fn mail<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut MailDomain, SimErr> {
-    st.mails
-        .get_mut(&q.id("id")?)
-        .ok_or_else(|| SimErr::bad_id("id"))
+    by_id(&mut st.mails, q, "id")
 }
 
 pub(crate) fn handler(name: &str) -> Option<Handler> {
@@ -97,15 +91,18 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
             Ok(json!({"type":t.0,"year":year,"price":m(Decimal::from(t.2 * year))}))
         },
         "mail.buy" => buy,
-        "mail.detail" => detail,
+        "mail.detail" => |st, q| {
+            let now = q.now_ms();
+            one_or_page(&mut st.mails, q, |x| mail_json(x, now))
+        },
         "mail.getrenewprice" => |st, q| {
             let (x, year, price) = renew_quote(st, q)?;
-            Ok(json!({"id":x.id,"year":year,"price":m(price)}))
+            Ok(quote(x.id, ("year", json!(year)), price))
         },
         "mail.renew" => renew,
         "mail.getupgradeprice" => |st, q| {
             let (x, t, price) = upgrade_quote(st, q)?;
-            Ok(json!({"id":x.id,"type":t,"price":m(price)}))
+            Ok(quote(x.id, ("type", json!(t)), price))
         },
         "mail.upgrade" => upgrade,
         "mail.sync" => |st, q| {
@@ -164,18 +161,6 @@ fn buy(st: &mut State, q: &Req) -> R {
     Ok(
         json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(st.mails[&id].expire)}),
     )
-}
-
-fn detail(st: &mut State, q: &Req) -> R {
-    let now = q.now_ms();
-    if q.arg("id").is_some() {
-        return Ok(mail_json(mail(st, q)?, now));
-    }
-    let all: Vec<&MailDomain> = st.mails.values().collect();
-    if all.is_empty() {
-        return Err(SimErr::empty());
-    }
-    Ok(page(&all, q.paging()?, |x| mail_json(x, now)))
 }
 
 fn renew_quote<'a>(

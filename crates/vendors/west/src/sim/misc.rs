@@ -2,8 +2,8 @@
 
 use super::domain::Domain;
 use super::{
-    add_months, fmt_date, fmt_time, m, page, term_end, valid_hostname, years_left, Args, Handler,
-    Req, SimErr, State, DAY_MS, R,
+    add_months, by_id, fmt_date, fmt_time, m, one_or_page, page, quote, row, term_end,
+    valid_hostname, years_left, Args, Handler, Req, SimErr, State, DAY_MS, R,
 };
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -53,11 +53,7 @@ pub(crate) struct Filing {
 }
 
 fn mini_price(t: &str) -> Result<(&'static str, i64), SimErr> {
-    MINI_TIERS
-        .iter()
-        .copied()
-        .find(|x| x.0 == t)
-        .ok_or_else(|| SimErr::invalid("type", "类型不存在"))
+    row(&MINI_TIERS, |x| x.0, t, ("type", "类型不存在"))
 }
 
 /// Yearly price: 60 yuan per 100 MB.
@@ -153,12 +149,15 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
             )
         },
         "mssql.buy" => mssql_buy,
-        "mssql.detail" => mssql_detail,
+        "mssql.detail" => |st, q| {
+            let now = q.now_ms();
+            one_or_page(&mut st.mssqls, q, |x| mssql_json(x, now))
+        },
         "mssql.renew" => |st, q| mssql_term(st, q, false),
         "mssql.convert" => |st, q| mssql_term(st, q, true),
         "mssql.getupgradeprice" => |st, q| {
             let (x, size, price, _) = mssql_upgrade_quote(st, q)?;
-            Ok(json!({"id":x.id,"size":size,"price":m(price)}))
+            Ok(quote(x.id, ("size", json!(size)), price))
         },
         "mssql.upgrade" => mssql_upgrade,
         "mssql.modifypwd" => |st, q| {
@@ -197,9 +196,7 @@ fn paid(id: u64, orderid: String, price: Decimal, field: (&str, Value), expire: 
 }
 
 fn miniapp<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut MiniApp, SimErr> {
-    st.miniapps
-        .get_mut(&q.id("id")?)
-        .ok_or_else(|| SimErr::bad_id("id"))
+    by_id(&mut st.miniapps, q, "id")
 }
 
 fn miniapp_buy(st: &mut State, q: &Req) -> R {
@@ -236,29 +233,34 @@ fn miniapp_buy(st: &mut State, q: &Req) -> R {
     Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(expire)}))
 }
 
-/// A trial's conversion or a paid product's renewal: the same years at the same price,
-/// counted from now (a trial) or from the current end.
+/// A trial's conversion or a paid product's renewal (each refuses the other kind of
+/// `product`): what the ledger calls it.
+fn term_kind(convert: bool, trial: bool, product: &str) -> Result<&'static str, SimErr> {
+    match (convert, trial) {
+        (true, true) => Ok("转正"),
+        (false, false) => Ok("续费"),
+        (true, false) => Err(SimErr::refused("id", &format!("该{product}不是试用"))),
+        (false, true) => Err(SimErr::refused("id", &format!("试用{product}请先转正"))),
+    }
+}
+
+/// The end of `years` more years: from now for a converted trial, else from the end.
+fn term_end_after(convert: bool, expire: i64, now: i64, years: i64) -> i64 {
+    add_months(if convert { now } else { expire.max(now) }, 12 * years)
+}
+
+/// A trial's conversion or a paid product's renewal: the same years at the same price.
 fn miniapp_term(st: &mut State, q: &Req, convert: bool) -> R {
     let now = q.now_ms();
     let id = q.id("id")?;
     let year = q.period("year", 5)?;
     let x = miniapp(st, q)?;
-    if convert && !x.trial {
-        return Err(SimErr::refused("id", "该小程序不是试用"));
-    }
-    if !convert && x.trial {
-        return Err(SimErr::refused("id", "试用小程序请先转正"));
-    }
+    let kind = term_kind(convert, x.trial, "小程序")?;
     let price = Decimal::from(mini_price(&x.mtype)?.1 * year);
-    let memo = format!(
-        "小程序{id} {}{year}年",
-        if convert { "转正" } else { "续费" }
-    );
-    let orderid = st.charge(now, price, memo)?;
+    let orderid = st.charge(now, price, format!("小程序{id} {kind}{year}年"))?;
     let x = miniapp(st, q)?;
-    let from = if convert { now } else { x.expire.max(now) };
     x.trial = false;
-    x.expire = add_months(from, 12 * year);
+    x.expire = term_end_after(convert, x.expire, now, year);
     Ok(paid(id, orderid, price, ("type", json!(x.mtype)), x.expire))
 }
 
@@ -279,9 +281,7 @@ fn miniapp_upgrade(st: &mut State, q: &Req) -> R {
 }
 
 fn mssql<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut Mssql, SimErr> {
-    st.mssqls
-        .get_mut(&q.id("id")?)
-        .ok_or_else(|| SimErr::bad_id("id"))
+    by_id(&mut st.mssqls, q, "id")
 }
 
 fn mssql_checkname(st: &mut State, q: &Req) -> R {
@@ -329,18 +329,6 @@ fn mssql_buy(st: &mut State, q: &Req) -> R {
     )
 }
 
-fn mssql_detail(st: &mut State, q: &Req) -> R {
-    let now = q.now_ms();
-    if q.arg("id").is_some() {
-        return Ok(mssql_json(mssql(st, q)?, now));
-    }
-    let all: Vec<&Mssql> = st.mssqls.values().collect();
-    if all.is_empty() {
-        return Err(SimErr::empty());
-    }
-    Ok(page(&all, q.paging()?, |x| mssql_json(x, now)))
-}
-
 /// A trial's conversion or a paid database's renewal (see [`miniapp_term`]).
 fn mssql_term(st: &mut State, q: &Req, convert: bool) -> R {
     let now = q.now_ms();
@@ -348,23 +336,13 @@ fn mssql_term(st: &mut State, q: &Req, convert: bool) -> R {
     let year = q.period("year", 5)?;
     let x = mssql(st, q)?;
     let unit = mssql_price(x.size)?;
-    if !convert && x.trial {
-        return Err(SimErr::refused("id", "试用数据库请先转正"));
-    }
-    if convert && !x.trial {
-        return Err(SimErr::refused("id", "该数据库不是试用"));
-    }
+    let kind = term_kind(convert, x.trial, "数据库")?;
     let price = unit * Decimal::from(year);
-    let memo = format!(
-        "MSSQL {} {}{year}年",
-        x.name,
-        if convert { "转正" } else { "续费" }
-    );
+    let memo = format!("MSSQL {} {kind}{year}年", x.name);
     let orderid = st.charge(now, price, memo)?;
     let x = mssql(st, q)?;
-    let from = if convert { now } else { x.expire.max(now) };
     x.trial = false;
-    x.expire = add_months(from, 12 * year);
+    x.expire = term_end_after(convert, x.expire, now, year);
     Ok(paid(id, orderid, price, ("size", json!(x.size)), x.expire))
 }
 

@@ -597,6 +597,50 @@ fn handler_for(name: &str) -> Option<Handler> {
         .or_else(|| misc::handler(name))
 }
 
+/// The object `field` names in `map`: 20102 when this account has no such id.
+pub(crate) fn by_id<'a, T>(
+    map: &'a mut BTreeMap<u64, T>,
+    q: &Req,
+    field: &str,
+) -> Result<&'a mut T, SimErr> {
+    map.get_mut(&q.id(field)?)
+        .ok_or_else(|| SimErr::bad_id(field))
+}
+
+/// `detail` of a product the document gives no list action: the one `id` names, or
+/// without it every one, paged.
+pub(crate) fn one_or_page<T>(map: &mut BTreeMap<u64, T>, q: &Req, json: impl Fn(&T) -> Value) -> R {
+    if q.arg("id").is_some() {
+        return Ok(json(by_id(map, q, "id")?));
+    }
+    let all: Vec<&T> = map.values().collect();
+    if all.is_empty() {
+        return Err(SimErr::empty());
+    }
+    Ok(page(&all, q.paging()?, |x| json(x)))
+}
+
+/// A price quote as every `get…price` answers it: the product, one detail, the price.
+pub(crate) fn quote(id: u64, (what, value): (&str, Value), price: Decimal) -> Value {
+    let mut v = json!({ "id": id });
+    v[what] = value;
+    v["price"] = json!(m(price));
+    v
+}
+
+/// The row of a price list whose name (`key`) is `name`; 20000 naming `field` else.
+pub(crate) fn row<T: Copy>(
+    rows: &[T],
+    key: fn(&T) -> &str,
+    name: &str,
+    (field, missing): (&str, &str),
+) -> Result<T, SimErr> {
+    rows.iter()
+        .copied()
+        .find(|r| key(r) == name)
+        .ok_or_else(|| SimErr::invalid(field, missing))
+}
+
 /// A page of `all` in the shape every West list uses.
 pub(crate) fn page<T>(
     all: &[T],

@@ -3,8 +3,8 @@
 //! cloud shield, CC protection and blacklist, extra IPs, logs and performance data.
 
 use super::{
-    add_months, dec, fmt_date, fmt_time, m, months_left, page, term_end, Args, Handler, Req,
-    SimErr, State, DAY_MS, R,
+    add_months, by_id, dec, fmt_date, fmt_time, m, months_left, page, quote, term_end, Args,
+    Handler, Req, SimErr, State, DAY_MS, R,
 };
 use crate::errors::code;
 use rust_decimal::Decimal;
@@ -253,9 +253,7 @@ pub(crate) fn finish_migrations(st: &mut State, now: i64) {
 }
 
 fn srv<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut Server, SimErr> {
-    st.servers
-        .get_mut(&q.id("id")?)
-        .ok_or_else(|| SimErr::bad_id("id"))
+    by_id(&mut st.servers, q, "id")
 }
 
 /// Books `price` for server `id`, then hands the server back for the change paid for.
@@ -342,7 +340,7 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
         },
         "server.extraipprice" => |st, q| {
             let (s, months, price) = extraip_quote(st, q)?;
-            Ok(json!({"id":s.id,"month":months,"price":m(price)}))
+            Ok(quote(s.id, ("month", json!(months)), price))
         },
         "server.addextraip" => addextraip,
         "server.getipv6" => |st, q| {
@@ -355,12 +353,12 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
         },
         "server.getconvertprice" => |st, q| {
             let (s, months, price) = convert_quote(st, q)?;
-            Ok(json!({"id":s.id,"month":months,"price":m(price)}))
+            Ok(quote(s.id, ("month", json!(months)), price))
         },
         "server.convert" => convert,
         "server.getrenewprice" => |st, q| {
             let (s, year, price) = renew_quote(st, q)?;
-            Ok(json!({"id":s.id,"year":year,"price":m(price)}))
+            Ok(quote(s.id, ("year", json!(year)), price))
         },
         "server.renew" => renew,
         "server.getserverconfig" => |st, q| {
@@ -371,13 +369,13 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
         },
         "server.getupgradeprice" => |st, q| {
             let (s, up) = upgrade_quote(st, q)?;
-            Ok(json!({"id":s.id,"month":up.months,"price":m(up.price)}))
+            Ok(quote(s.id, ("month", json!(up.months)), up.price))
         },
         "server.upgrade" => upgrade,
         "server.getmigratestatus" => getmigratestatus,
         "server.getmigrateprice" => |st, q| {
             let (s, target, price) = migrate_quote(st, q)?;
-            Ok(json!({"id":s.id,"target":target,"price":m(price)}))
+            Ok(quote(s.id, ("target", json!(target)), price))
         },
         "server.migrate" => migrate,
         "server.getmigrateip" => |st, q| {
@@ -898,9 +896,7 @@ fn addsecgroup(st: &mut State, q: &Req) -> R {
 }
 
 fn secgroup<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut SecGroup, SimErr> {
-    st.secgroups
-        .get_mut(&q.id("groupid")?)
-        .ok_or_else(|| SimErr::bad_id("groupid"))
+    by_id(&mut st.secgroups, q, "groupid")
 }
 
 fn delsecgroup(st: &mut State, q: &Req) -> R {
