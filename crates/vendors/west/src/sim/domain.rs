@@ -265,10 +265,7 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
         "domain.regdomain" => regdomain,
         "domain.getdomains" => getdomains,
         "domain.getwhois" => getwhois,
-        "domain.getregistrystatus" => |st, q| {
-            let d = dom(st, q)?;
-            Ok(json!({"domain":d.name,"status":registry_status(d, q.now_ms())}))
-        },
+        "domain.getregistrystatus" => getregistrystatus,
         "domain.getdomaininfo" => getdomaininfo,
         "domain.getfaileddomains" => getfaileddomains,
         "domain.getrenewprice" => getrenewprice,
@@ -283,16 +280,10 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
         "domain.syncdnssec" => syncdnssec,
         "domain.adddnssec" => adddnssec,
         "domain.deletednssec" => deletednssec,
-        "domain.getdomaincert" => |st, q| {
-            let d = dom(st, q)?.clone();
-            Ok(cert_json(st, &d))
-        },
+        "domain.getdomaincert" => getdomaincert,
         "domain.batchgetcert" => batchgetcert,
         "domain.batchdownloadcert" => batchdownloadcert,
-        "domain.getdomainpwd" => |st, q| {
-            let d = dom(st, q)?;
-            Ok(json!({"domain":d.name,"password":d.password}))
-        },
+        "domain.getdomainpwd" => getdomainpwd,
         "domain.modifydomainpwd" => modifydomainpwd,
         "domain.getsmartdnsprice" => |st, q| yearly_price(st, q, dec(50, 0)),
         "domain.getprivacyprice" => |st, q| yearly_price(st, q, dec(10, 0)),
@@ -303,6 +294,21 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
         "domain.getprivacyinfo" => getprivacyinfo,
         _ => return None,
     })
+}
+
+fn getregistrystatus(st: &mut State, q: &Req) -> R {
+    let d = dom(st, q)?;
+    Ok(json!({"domain":d.name,"status":registry_status(d, q.now_ms())}))
+}
+
+fn getdomaincert(st: &mut State, q: &Req) -> R {
+    let d = dom(st, q)?.clone();
+    Ok(cert_json(st, &d))
+}
+
+fn getdomainpwd(st: &mut State, q: &Req) -> R {
+    let d = dom(st, q)?;
+    Ok(json!({"domain":d.name,"password":d.password}))
 }
 
 fn getprice(_: &mut State, q: &Req) -> R {

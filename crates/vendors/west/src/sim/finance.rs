@@ -40,14 +40,16 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
         "info.checkbalance" => {
             |st, _| Ok(json!({"balance":m(st.balance),"credit":"0.00","available":m(st.balance)}))
         }
-        "invoice.getconfig" => |st, _| {
-            Ok(json!({
-            "types":[{"type":"normal","name":"增值税普通发票","minamount":"100.00"},{"type":"special","name":"增值税专用发票","minamount":"1000.00"}],
-            "postage":"15.00","freepostage":"500.00","invoiceable":m(spent(st))}))
-        },
+        "invoice.getconfig" => getconfig,
         "invoice.getcost" => getcost,
         _ => return None,
     })
+}
+
+fn getconfig(st: &mut State, _: &Req) -> R {
+    Ok(json!({
+        "types":[{"type":"normal","name":"增值税普通发票","minamount":"100.00"},{"type":"special","name":"增值税专用发票","minamount":"1000.00"}],
+        "postage":"15.00","freepostage":"500.00","invoiceable":m(spent(st))}))
 }
 
 fn getfinance(st: &mut State, q: &Req) -> R {

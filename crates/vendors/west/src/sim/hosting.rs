@@ -91,108 +91,140 @@ fn valid_ftp(n: &str) -> bool {
 
 pub(crate) fn handler(name: &str) -> Option<Handler> {
     Some(match name {
-        "host.getconfig" => |_, _| {
-            Ok(
-                json!({"models":MODELS.iter().map(|x| x.0).collect::<Vec<_>>(),"years":[1,2,3,5],"os":["linux","windows"],"defaultdoc":["index.html","index.php","default.html"]}),
-            )
-        },
-        "host.getmodels" => |_, _| {
-            Ok(
-                json!({"items":MODELS.iter().map(|x| json!({"model":x.0,"name":x.1,"webspace":x.2,"domains":x.3,"price":m(Decimal::from(x.4))})).collect::<Vec<_>>()}),
-            )
-        },
-        "host.getprice" => |_, q| {
-            let md = model(q.need("model")?)?;
-            let year = q.period("year", 5)?;
-            Ok(json!({"model":md.0,"year":year,"price":m(Decimal::from(md.4 * year))}))
-        },
-        "host.checkftp" => |st, q| {
-            let n = ftpname(q)?;
-            Ok(json!({"ftpname":n,"avail":u8::from(!st.hosts.values().any(|h| h.ftpname == n))}))
-        },
+        "host.getconfig" => getconfig,
+        "host.getmodels" => getmodels,
+        "host.getprice" => getprice,
+        "host.checkftp" => checkftp,
         "host.buy" => buy,
-        "host.detail" => |st, q| {
-            let now = q.now_ms();
-            one_or_page(&mut st.hosts, q, |h| host_json(h, now))
-        },
-        "host.synchost" => |st, q| {
-            let now = q.now_ms();
-            let mut v = host_json(host(st, q)?, now);
-            v["synctime"] = json!(fmt_time(now));
-            Ok(v)
-        },
-        "host.gettraffic" => |st, q| {
-            let now = q.now_ms();
-            let h = host(st, q)?;
-            Ok(
-                json!({"id":h.id,"month":&fmt_date(now)[..7],"used":h.traffic_mb,"limit":model(&h.model)?.2 * 20,"unit":"MB"}),
-            )
-        },
+        "host.detail" => detail,
+        "host.synchost" => synchost,
+        "host.gettraffic" => gettraffic,
         "host.bindomain" => bindomain,
         "host.unbindomain" => unbindomain,
-        "host.getbindomains" => |st, q| {
-            let h = host(st, q)?;
-            Ok(json!({"id":h.id,"total":h.domains.len(),"items":h.domains}))
-        },
-        "host.findbydomain" => |st, q| {
-            let d = q.need("domain")?.to_lowercase();
-            let h = st
-                .hosts
-                .values()
-                .find(|h| h.domains.contains(&d))
-                .ok_or_else(SimErr::empty)?;
-            Ok(json!({"id":h.id,"ftpname":h.ftpname,"domain":d}))
-        },
+        "host.getbindomains" => getbindomains,
+        "host.findbydomain" => findbydomain,
         "host.createsubsite" => createsubsite,
-        "host.getsubsitelist" => |st, q| {
-            let h = host(st, q)?;
-            let items: Vec<Value> = h
-                .subsites
-                .iter()
-                .map(|(id, s)| json!({"subsiteid":id,"domain":s.0,"path":s.1}))
-                .collect();
-            Ok(json!({"id":h.id,"total":items.len(),"items":items}))
-        },
+        "host.getsubsitelist" => getsubsitelist,
         "host.getsubsitedetail" => |st, q| subsite(st, q, |_, _, _, _| Ok(())),
-        "host.deletesubsite" => |st, q| {
-            subsite(st, q, |h, sid, _, _| {
-                h.subsites.remove(&sid);
-                Ok(())
-            })
-        },
+        "host.deletesubsite" => deletesubsite,
         "host.setsubsite" => setsubsite,
         "host.gensitemap" => gensitemap,
         "host.setdefaultdoc" => setdefaultdoc,
-        "host.getdefaultdoc" => |st, q| {
-            let h = host(st, q)?;
-            Ok(json!({"id":h.id,"doc":h.defaultdoc.join(",")}))
-        },
+        "host.getdefaultdoc" => getdefaultdoc,
         "host.getfilelist" => getfilelist,
-        "host.backup" => |st, q| {
-            let now = q.now_ms();
-            let bid = st.next_id();
-            let h = host(st, q)?;
-            h.backups.push((bid, now));
-            Ok(json!({"id":h.id,"backupid":bid,"time":fmt_time(now)}))
-        },
+        "host.backup" => backup,
         "host.restore" => restore,
-        "host.modifypwd" => |st, q| {
-            let pw = q.password()?;
-            let h = host(st, q)?;
-            h.password = pw;
-            Ok(json!({"id":h.id}))
-        },
-        "host.getpwd" => |st, q| {
-            let h = host(st, q)?;
-            Ok(json!({"id":h.id,"ftpname":h.ftpname,"password":h.password}))
-        },
-        "host.getcc" => |st, q| {
-            let h = host(st, q)?;
-            Ok(json!({"id":h.id,"enable":1,"qps":h.cc_qps}))
-        },
+        "host.modifypwd" => modifypwd,
+        "host.getpwd" => getpwd,
+        "host.getcc" => getcc,
         "host.setfirewall" => setfirewall,
         _ => return None,
     })
+}
+
+fn getconfig(_: &mut State, _: &Req) -> R {
+    Ok(
+        json!({"models":MODELS.iter().map(|x| x.0).collect::<Vec<_>>(),"years":[1,2,3,5],"os":["linux","windows"],"defaultdoc":["index.html","index.php","default.html"]}),
+    )
+}
+
+fn getmodels(_: &mut State, _: &Req) -> R {
+    Ok(
+        json!({"items":MODELS.iter().map(|x| json!({"model":x.0,"name":x.1,"webspace":x.2,"domains":x.3,"price":m(Decimal::from(x.4))})).collect::<Vec<_>>()}),
+    )
+}
+
+fn getprice(_: &mut State, q: &Req) -> R {
+    let md = model(q.need("model")?)?;
+    let year = q.period("year", 5)?;
+    Ok(json!({"model":md.0,"year":year,"price":m(Decimal::from(md.4 * year))}))
+}
+
+fn checkftp(st: &mut State, q: &Req) -> R {
+    let n = ftpname(q)?;
+    Ok(json!({"ftpname":n,"avail":u8::from(!st.hosts.values().any(|h| h.ftpname == n))}))
+}
+
+fn detail(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    one_or_page(&mut st.hosts, q, |h| host_json(h, now))
+}
+
+fn synchost(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let mut v = host_json(host(st, q)?, now);
+    v["synctime"] = json!(fmt_time(now));
+    Ok(v)
+}
+
+fn gettraffic(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let h = host(st, q)?;
+    Ok(
+        json!({"id":h.id,"month":&fmt_date(now)[..7],"used":h.traffic_mb,"limit":model(&h.model)?.2 * 20,"unit":"MB"}),
+    )
+}
+
+fn getbindomains(st: &mut State, q: &Req) -> R {
+    let h = host(st, q)?;
+    Ok(json!({"id":h.id,"total":h.domains.len(),"items":h.domains}))
+}
+
+fn findbydomain(st: &mut State, q: &Req) -> R {
+    let d = q.need("domain")?.to_lowercase();
+    let h = st
+        .hosts
+        .values()
+        .find(|h| h.domains.contains(&d))
+        .ok_or_else(SimErr::empty)?;
+    Ok(json!({"id":h.id,"ftpname":h.ftpname,"domain":d}))
+}
+
+fn getsubsitelist(st: &mut State, q: &Req) -> R {
+    let h = host(st, q)?;
+    let items: Vec<Value> = h
+        .subsites
+        .iter()
+        .map(|(id, s)| json!({"subsiteid":id,"domain":s.0,"path":s.1}))
+        .collect();
+    Ok(json!({"id":h.id,"total":items.len(),"items":items}))
+}
+
+fn deletesubsite(st: &mut State, q: &Req) -> R {
+    subsite(st, q, |h, sid, _, _| {
+        h.subsites.remove(&sid);
+        Ok(())
+    })
+}
+
+fn getdefaultdoc(st: &mut State, q: &Req) -> R {
+    let h = host(st, q)?;
+    Ok(json!({"id":h.id,"doc":h.defaultdoc.join(",")}))
+}
+
+fn backup(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let bid = st.next_id();
+    let h = host(st, q)?;
+    h.backups.push((bid, now));
+    Ok(json!({"id":h.id,"backupid":bid,"time":fmt_time(now)}))
+}
+
+fn modifypwd(st: &mut State, q: &Req) -> R {
+    let pw = q.password()?;
+    let h = host(st, q)?;
+    h.password = pw;
+    Ok(json!({"id":h.id}))
+}
+
+fn getpwd(st: &mut State, q: &Req) -> R {
+    let h = host(st, q)?;
+    Ok(json!({"id":h.id,"ftpname":h.ftpname,"password":h.password}))
+}
+
+fn getcc(st: &mut State, q: &Req) -> R {
+    let h = host(st, q)?;
+    Ok(json!({"id":h.id,"enable":1,"qps":h.cc_qps}))
 }
 
 fn ftpname(q: &Req) -> Result<String, SimErr> {

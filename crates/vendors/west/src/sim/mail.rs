@@ -74,68 +74,88 @@ fn mail<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut MailDomain, SimErr> {
 
 pub(crate) fn handler(name: &str) -> Option<Handler> {
     Some(match name {
-        "mail.checkdomain" => |st, q| {
-            let d = mail_domain(q)?;
-            Ok(json!({"domain":d,"avail":u8::from(!st.mails.values().any(|x| x.domain == d))}))
-        },
-        "mail.checkpwd" => |_, q| {
-            let p = q.need("password")?;
-            let ok = strong_password(p) && !p.to_lowercase().contains("postmaster");
-            Ok(
-                json!({"valid":u8::from(ok),"reason":if ok {""} else {"密码需8-32位，包含字母和数字，且不能包含postmaster"}}),
-            )
-        },
-        "mail.getprice" => |_, q| {
-            let t = tier(q.need("type")?)?;
-            let year = q.period("year", 5)?;
-            Ok(json!({"type":t.0,"year":year,"price":m(Decimal::from(t.2 * year))}))
-        },
+        "mail.checkdomain" => checkdomain,
+        "mail.checkpwd" => checkpwd,
+        "mail.getprice" => getprice,
         "mail.buy" => buy,
-        "mail.detail" => |st, q| {
-            let now = q.now_ms();
-            one_or_page(&mut st.mails, q, |x| mail_json(x, now))
-        },
-        "mail.getrenewprice" => |st, q| {
-            let (x, year, price) = renew_quote(st, q)?;
-            Ok(quote(x.id, ("year", json!(year)), price))
-        },
+        "mail.detail" => detail,
+        "mail.getrenewprice" => getrenewprice,
         "mail.renew" => renew,
-        "mail.getupgradeprice" => |st, q| {
-            let (x, t, price) = upgrade_quote(st, q)?;
-            Ok(quote(x.id, ("type", json!(t)), price))
-        },
+        "mail.getupgradeprice" => getupgradeprice,
         "mail.upgrade" => upgrade,
-        "mail.sync" => |st, q| {
-            let now = q.now_ms();
-            let x = mail(st, q)?;
-            x.synced = Some(now);
-            let mut v = mail_json(x, now);
-            v["synctime"] = json!(fmt_time(now));
-            Ok(v)
-        },
+        "mail.sync" => sync,
         "mail.setstatus" => setstatus,
-        "mail.modifypwd" => |st, q| {
-            let pw = q.password()?;
-            let x = mail(st, q)?;
-            x.password = pw;
-            Ok(json!({"id":x.id}))
-        },
-        "mail.getfilingcode" => |st, q| {
-            let x = mail(st, q)?;
-            Ok(
-                json!({"id":x.id,"domain":x.domain,"code":format!("WM{:010}", (x.id * 7727 + 321) % 10_000_000_000)}),
-            )
-        },
-        "mail.clearpostmaster" => |st, q| {
-            let x = mail(st, q)?;
-            if !x.postmaster_locked {
-                return Err(SimErr::refused("id", "postmaster未被保护锁定"));
-            }
-            x.postmaster_locked = false;
-            Ok(json!({"id":x.id,"postmasterlocked":0}))
-        },
+        "mail.modifypwd" => modifypwd,
+        "mail.getfilingcode" => getfilingcode,
+        "mail.clearpostmaster" => clearpostmaster,
         _ => return None,
     })
+}
+
+fn checkdomain(st: &mut State, q: &Req) -> R {
+    let d = mail_domain(q)?;
+    Ok(json!({"domain":d,"avail":u8::from(!st.mails.values().any(|x| x.domain == d))}))
+}
+
+fn checkpwd(_: &mut State, q: &Req) -> R {
+    let p = q.need("password")?;
+    let ok = strong_password(p) && !p.to_lowercase().contains("postmaster");
+    Ok(
+        json!({"valid":u8::from(ok),"reason":if ok {""} else {"密码需8-32位，包含字母和数字，且不能包含postmaster"}}),
+    )
+}
+
+fn getprice(_: &mut State, q: &Req) -> R {
+    let t = tier(q.need("type")?)?;
+    let year = q.period("year", 5)?;
+    Ok(json!({"type":t.0,"year":year,"price":m(Decimal::from(t.2 * year))}))
+}
+
+fn detail(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    one_or_page(&mut st.mails, q, |x| mail_json(x, now))
+}
+
+fn getrenewprice(st: &mut State, q: &Req) -> R {
+    let (x, year, price) = renew_quote(st, q)?;
+    Ok(quote(x.id, ("year", json!(year)), price))
+}
+
+fn getupgradeprice(st: &mut State, q: &Req) -> R {
+    let (x, t, price) = upgrade_quote(st, q)?;
+    Ok(quote(x.id, ("type", json!(t)), price))
+}
+
+fn sync(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let x = mail(st, q)?;
+    x.synced = Some(now);
+    let mut v = mail_json(x, now);
+    v["synctime"] = json!(fmt_time(now));
+    Ok(v)
+}
+
+fn modifypwd(st: &mut State, q: &Req) -> R {
+    let pw = q.password()?;
+    let x = mail(st, q)?;
+    x.password = pw;
+    Ok(json!({"id":x.id}))
+}
+
+fn getfilingcode(st: &mut State, q: &Req) -> R {
+    let x = mail(st, q)?;
+    Ok(
+        json!({"id":x.id,"domain":x.domain,"code":format!("WM{:010}", (x.id * 7727 + 321) % 10_000_000_000)}),
+    )
+}
+
+fn clearpostmaster(st: &mut State, q: &Req) -> R {
+    let x = mail(st, q)?;
+    if !x.postmaster_locked {
+        return Err(SimErr::refused("id", "postmaster未被保护锁定"));
+    }
+    x.postmaster_locked = false;
+    Ok(json!({"id":x.id,"postmasterlocked":0}))
 }
 
 fn mail_domain(q: &Req) -> Result<String, SimErr> {

@@ -108,64 +108,24 @@ pub(crate) fn new_mssql(
 
 pub(crate) fn handler(name: &str) -> Option<Handler> {
     Some(match name {
-        "miniapp.getprice" => |_, q| {
-            let t = mini_price(q.need("type")?)?;
-            let year = q.period("year", 5)?;
-            Ok(json!({"type":t.0,"year":year,"price":m(Decimal::from(t.1 * year))}))
-        },
+        "miniapp.getprice" => miniapp_getprice,
         "miniapp.buy" => miniapp_buy,
-        "miniapp.getmanageurl" => |st, q| {
-            let now = q.now_ms();
-            let x = miniapp(st, q)?;
-            let key = crate::md5_hex(&format!("{}{now}", x.id));
-            Ok(
-                json!({"id":x.id,"url":format!("https://xcx.west.cn/manage/{}?key={}", x.id, &key[..16]),"expire":fmt_time(now + 10 * 60 * 1000)}),
-            )
-        },
+        "miniapp.getmanageurl" => miniapp_getmanageurl,
         "miniapp.convert" => |st, q| miniapp_term(st, q, true),
         "miniapp.renew" => |st, q| miniapp_term(st, q, false),
         "miniapp.upgrade" => miniapp_upgrade,
-        "miniapp.syncall" => |st, q| {
-            let now = q.now_ms();
-            let all: Vec<&MiniApp> = st.miniapps.values().collect();
-            if all.is_empty() {
-                return Err(SimErr::empty());
-            }
-            Ok(page(&all, (1, 1000), |x| mini_json(x, now)))
-        },
+        "miniapp.syncall" => miniapp_syncall,
         "miniapp.sync" => |st, q| Ok(mini_json(miniapp(st, q)?, q.now_ms())),
-        "mssql.getconfig" => |_, _| {
-            Ok(
-                json!({"versions":["2008","2012","2016","2019"],"sizes":MSSQL_SIZES,"years":[1,2,3,5],"trialdays":7}),
-            )
-        },
+        "mssql.getconfig" => mssql_getconfig,
         "mssql.checkname" => mssql_checkname,
-        "mssql.getprice" => |_, q| {
-            let year = q.period("year", 5)?;
-            let size = q.int("size")?;
-            let p = mssql_price(size)?;
-            Ok(
-                json!({"version":q.need("version")?,"size":size,"year":year,"price":m(p * Decimal::from(year))}),
-            )
-        },
+        "mssql.getprice" => mssql_getprice,
         "mssql.buy" => mssql_buy,
-        "mssql.detail" => |st, q| {
-            let now = q.now_ms();
-            one_or_page(&mut st.mssqls, q, |x| mssql_json(x, now))
-        },
+        "mssql.detail" => mssql_detail,
         "mssql.renew" => |st, q| mssql_term(st, q, false),
         "mssql.convert" => |st, q| mssql_term(st, q, true),
-        "mssql.getupgradeprice" => |st, q| {
-            let (x, size, price, _) = mssql_upgrade_quote(st, q)?;
-            Ok(quote(x.id, ("size", json!(size)), price))
-        },
+        "mssql.getupgradeprice" => mssql_getupgradeprice,
         "mssql.upgrade" => mssql_upgrade,
-        "mssql.modifypwd" => |st, q| {
-            let pw = q.password()?;
-            let x = mssql(st, q)?;
-            x.password = pw;
-            Ok(json!({"id":x.id}))
-        },
+        "mssql.modifypwd" => mssql_modifypwd,
         "auction.getbuydetail" => |st, q| Ok(listing_json(listing(st, q)?.1)),
         "auction.buydomain" => buydomain,
         "auction.fulllist" => |st, q| listed(st, q, None),
@@ -176,15 +136,73 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
         "auction.todaydrop" => |st, q| listed(st, q, Some("todaydrop")),
         "auction.yesterdaynew" => |st, q| listed(st, q, Some("yesterdaynew")),
         "filing.buy" => filing_buy,
-        "filing.view" => |st, q| {
-            let f = st
-                .filings
-                .get(&q.id("id")?)
-                .ok_or_else(|| SimErr::bad_id("id"))?;
-            Ok(json!({"id":f.id,"type":f.ftype,"code":f.code,"time":fmt_time(f.created)}))
-        },
+        "filing.view" => filing_view,
         _ => return None,
     })
+}
+
+fn miniapp_getprice(_: &mut State, q: &Req) -> R {
+    let t = mini_price(q.need("type")?)?;
+    let year = q.period("year", 5)?;
+    Ok(json!({"type":t.0,"year":year,"price":m(Decimal::from(t.1 * year))}))
+}
+
+fn miniapp_getmanageurl(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let x = miniapp(st, q)?;
+    let key = crate::md5_hex(&format!("{}{now}", x.id));
+    Ok(
+        json!({"id":x.id,"url":format!("https://xcx.west.cn/manage/{}?key={}", x.id, &key[..16]),"expire":fmt_time(now + 10 * 60 * 1000)}),
+    )
+}
+
+fn miniapp_syncall(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    let all: Vec<&MiniApp> = st.miniapps.values().collect();
+    if all.is_empty() {
+        return Err(SimErr::empty());
+    }
+    Ok(page(&all, (1, 1000), |x| mini_json(x, now)))
+}
+
+fn mssql_getconfig(_: &mut State, _: &Req) -> R {
+    Ok(
+        json!({"versions":["2008","2012","2016","2019"],"sizes":MSSQL_SIZES,"years":[1,2,3,5],"trialdays":7}),
+    )
+}
+
+fn mssql_getprice(_: &mut State, q: &Req) -> R {
+    let year = q.period("year", 5)?;
+    let size = q.int("size")?;
+    let p = mssql_price(size)?;
+    Ok(
+        json!({"version":q.need("version")?,"size":size,"year":year,"price":m(p * Decimal::from(year))}),
+    )
+}
+
+fn mssql_detail(st: &mut State, q: &Req) -> R {
+    let now = q.now_ms();
+    one_or_page(&mut st.mssqls, q, |x| mssql_json(x, now))
+}
+
+fn mssql_getupgradeprice(st: &mut State, q: &Req) -> R {
+    let (x, size, price, _) = mssql_upgrade_quote(st, q)?;
+    Ok(quote(x.id, ("size", json!(size)), price))
+}
+
+fn mssql_modifypwd(st: &mut State, q: &Req) -> R {
+    let pw = q.password()?;
+    let x = mssql(st, q)?;
+    x.password = pw;
+    Ok(json!({"id":x.id}))
+}
+
+fn filing_view(st: &mut State, q: &Req) -> R {
+    let f = st
+        .filings
+        .get(&q.id("id")?)
+        .ok_or_else(|| SimErr::bad_id("id"))?;
+    Ok(json!({"id":f.id,"type":f.ftype,"code":f.code,"time":fmt_time(f.created)}))
 }
 
 /// What a paid change of a product answers: the order, then the product's `field`.

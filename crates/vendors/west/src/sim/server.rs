@@ -256,20 +256,15 @@ fn srv<'a>(st: &'a mut State, q: &Req) -> Result<&'a mut Server, SimErr> {
     by_id(&mut st.servers, q, "id")
 }
 
-/// Books `price` for server `id`, then hands the server back for the change paid for.
-fn pay(
-    st: &mut State,
-    id: u64,
-    now: i64,
+/// Books `price` for the server `id` names, then hands it back for the change paid for.
+fn pay<'a>(
+    st: &'a mut State,
+    q: &Req,
     price: Decimal,
     memo: String,
-) -> Result<(String, &mut Server), SimErr> {
-    let orderid = st.charge(now, price, memo)?;
-    let s = st
-        .servers
-        .get_mut(&id)
-        .ok_or_else(|| SimErr::bad_id("id"))?;
-    Ok((orderid, s))
+) -> Result<(String, &'a mut Server), SimErr> {
+    let orderid = st.charge(q.now_ms(), price, memo)?;
+    Ok((orderid, srv(st, q)?))
 }
 
 fn migrating(s: &Server) -> bool {
@@ -310,98 +305,41 @@ fn log(s: &mut Server, now: i64, what: String) {
 
 pub(crate) fn handler(name: &str) -> Option<Handler> {
     Some(match name {
-        "server.getconfig" => |_, _| {
-            Ok(json!({
-            "serverrooms":ROOMS.iter().map(|(id, n)| json!({"id":id,"name":n})).collect::<Vec<_>>(),
-            "cpu":CPUS,"memory":MEMS,"disk":{"min":0,"max":2000,"step":10},"bandwidth":{"min":1,"max":200,"hkmax":50},
-            "month":[1,3,6,12,24,36]}))
-        },
+        "server.getconfig" => getconfig,
         "server.getos" => getos,
         "server.getconfigprice" => getconfigprice,
-        "server.getprice" => |_, q| {
-            let o = order(q)?;
-            Ok(json!({"month":o.months,"price":m(o.price)}))
-        },
+        "server.getprice" => getprice,
         "server.buy" => buy,
         "server.list" => list,
         "server.detail" => |st, q| Ok(detail(srv(st, q)?)),
-        "server.getip" => |st, q| {
-            let s = srv(st, q)?;
-            Ok(json!({"id":s.id,"ip":s.ips[0],"extraips":s.ips[1..]}))
-        },
+        "server.getip" => getip,
         "server.modifypwd" => modifypwd,
         "server.denylogin" => denylogin,
-        "server.checkextraip" => |st, q| {
-            let s = srv(st, q)?;
-            let count = s.ips.len() - 1;
-            Ok(
-                json!({"id":s.id,"count":count,"max":MAX_EXTRA_IPS,"canadd":u8::from(count < MAX_EXTRA_IPS)}),
-            )
-        },
-        "server.extraipprice" => |st, q| {
-            let (s, months, price) = extraip_quote(st, q)?;
-            Ok(quote(s.id, ("month", json!(months)), price))
-        },
+        "server.checkextraip" => checkextraip,
+        "server.extraipprice" => extraipprice,
         "server.addextraip" => addextraip,
         "server.getipv6" => |st, q| {
             let s = srv(st, q)?;
             Ok(json!({"id":s.id,"ipv6":[s.ipv6]}))
         },
-        "server.getinitpwd" => |st, q| {
-            let s = srv(st, q)?;
-            Ok(json!({"id":s.id,"password":s.initpwd}))
-        },
-        "server.getconvertprice" => |st, q| {
-            let (s, months, price) = convert_quote(st, q)?;
-            Ok(quote(s.id, ("month", json!(months)), price))
-        },
+        "server.getinitpwd" => getinitpwd,
+        "server.getconvertprice" => getconvertprice,
         "server.convert" => convert,
-        "server.getrenewprice" => |st, q| {
-            let (s, year, price) = renew_quote(st, q)?;
-            Ok(quote(s.id, ("year", json!(year)), price))
-        },
+        "server.getrenewprice" => getrenewprice,
         "server.renew" => renew,
-        "server.getserverconfig" => |st, q| {
-            let s = srv(st, q)?;
-            Ok(
-                json!({"id":s.id,"serverroom":s.room,"cpu":s.cpu,"memory":s.memory,"disk":s.disk,"bandwidth":s.bandwidth,"vcpu":vcpu(s.dedicated),"monthprice":m(srv_monthly(s))}),
-            )
-        },
-        "server.getupgradeprice" => |st, q| {
-            let (s, up) = upgrade_quote(st, q)?;
-            Ok(quote(s.id, ("month", json!(up.months)), up.price))
-        },
+        "server.getserverconfig" => getserverconfig,
+        "server.getupgradeprice" => getupgradeprice,
         "server.upgrade" => upgrade,
         "server.getmigratestatus" => getmigratestatus,
-        "server.getmigrateprice" => |st, q| {
-            let (s, target, price) = migrate_quote(st, q)?;
-            Ok(quote(s.id, ("target", json!(target)), price))
-        },
+        "server.getmigrateprice" => getmigrateprice,
         "server.migrate" => migrate,
-        "server.getmigrateip" => |st, q| {
-            let s = srv(st, q)?;
-            let mg = migration(s)?;
-            Ok(json!({"id":s.id,"oldip":mg.oldip,"newip":mg.newip}))
-        },
+        "server.getmigrateip" => getmigrateip,
         "server.getmigrateprogress" => getmigrateprogress,
-        "server.getvcpuprice" => |st, q| {
-            let (s, price) = vcpu_quote(st, q)?;
-            Ok(
-                json!({"id":s.id,"current":vcpu(s.dedicated),"target":vcpu(!s.dedicated),"price":m(price)}),
-            )
-        },
+        "server.getvcpuprice" => getvcpuprice,
         "server.switchvcpu" => switchvcpu,
         "server.setstatus" => setstatus,
-        "server.getstatus" => |st, q| {
-            let s = srv(st, q)?;
-            Ok(json!({"id":s.id,"status":status_of(s),"expired":u8::from(s.expire < q.now_ms())}))
-        },
-        "server.getfilingcode" => |st, q| {
-            let s = srv(st, q)?;
-            Ok(
-                json!({"id":s.id,"ip":s.ips[0],"code":format!("WS{:010}", (s.id * 7919 + 12345) % 10_000_000_000)}),
-            )
-        },
+        "server.getstatus" => getstatus,
+        "server.getfilingcode" => getfilingcode,
         "server.getconsole" => getconsole,
         "server.reinstall" => reinstall,
         "server.oplog" => oplog,
@@ -413,49 +351,144 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
         "server.addsecgrouprule" => addsecgrouprule,
         "server.delsecgrouprule" => delsecgrouprule,
         "server.deploysecgroup" => deploysecgroup,
-        "server.cloudshieldstatus" => |st, q| {
-            let s = srv(st, q)?;
-            Ok(json!({"id":s.id,"status":u8::from(s.cloudshield)}))
-        },
+        "server.cloudshieldstatus" => cloudshieldstatus,
         "server.setcloudshield" => setcloudshield,
-        "server.cloudshieldlog" => |st, q| {
-            let s = srv(st, q)?;
-            Ok(timeline(
-                s.id,
-                s.shieldlog.iter().rev().map(|(t, w)| (*t, w.as_str())),
-            ))
-        },
-        "server.lswlist" => |st, _| {
-            let items: Vec<Value> = st.lsws.values().map(|l| lsw_json(st, l)).collect();
-            Ok(json!({"total":items.len(),"items":items}))
-        },
+        "server.cloudshieldlog" => cloudshieldlog,
+        "server.lswlist" => lswlist,
         "server.createlswitch" => createlswitch,
         "server.getlswinfo" => |st, q| Ok(lsw_json(st, lsw(st, q)?)),
         "server.connectlswitch" => connectlswitch,
         "server.disconnectlswitch" => disconnectlswitch,
         "server.getccconfig" => |st, q| Ok(cc_json(srv(st, q)?)),
-        "server.getccstatus" => |st, q| {
-            let s = srv(st, q)?;
-            Ok(
-                json!({"id":s.id,"enable":u8::from(s.cc.1),"level":s.cc.0,"attacking":0,"blacklist":s.blacklist.len()}),
-            )
-        },
+        "server.getccstatus" => getccstatus,
         "server.getccupgrade" => getccupgrade,
         "server.upgradecc" => upgradecc,
         "server.checkblacklist" => checkblacklist,
         "server.removeblacklist" => removeblacklist,
-        "server.cclog" => |st, q| {
-            let s = srv(st, q)?;
-            let items: Vec<Value> = s
-                .blacklist
-                .iter()
-                .map(|(ip, t)| json!({"time":fmt_time(*t),"ip":ip,"action":"blacklist"}))
-                .collect();
-            Ok(json!({"id":s.id,"total":items.len(),"items":items}))
-        },
+        "server.cclog" => cclog,
         "server.setcc" => setcc,
         _ => return None,
     })
+}
+
+fn getconfig(_: &mut State, _: &Req) -> R {
+    Ok(json!({
+        "serverrooms":ROOMS.iter().map(|(id, n)| json!({"id":id,"name":n})).collect::<Vec<_>>(),
+        "cpu":CPUS,"memory":MEMS,"disk":{"min":0,"max":2000,"step":10},"bandwidth":{"min":1,"max":200,"hkmax":50},
+        "month":[1,3,6,12,24,36]}))
+}
+
+fn getprice(_: &mut State, q: &Req) -> R {
+    let o = order(q)?;
+    Ok(json!({"month":o.months,"price":m(o.price)}))
+}
+
+fn getip(st: &mut State, q: &Req) -> R {
+    let s = srv(st, q)?;
+    Ok(json!({"id":s.id,"ip":s.ips[0],"extraips":s.ips[1..]}))
+}
+
+fn checkextraip(st: &mut State, q: &Req) -> R {
+    let s = srv(st, q)?;
+    let count = s.ips.len() - 1;
+    Ok(
+        json!({"id":s.id,"count":count,"max":MAX_EXTRA_IPS,"canadd":u8::from(count < MAX_EXTRA_IPS)}),
+    )
+}
+
+fn extraipprice(st: &mut State, q: &Req) -> R {
+    let (s, months, price) = extraip_quote(st, q)?;
+    Ok(quote(s.id, ("month", json!(months)), price))
+}
+
+fn getinitpwd(st: &mut State, q: &Req) -> R {
+    let s = srv(st, q)?;
+    Ok(json!({"id":s.id,"password":s.initpwd}))
+}
+
+fn getconvertprice(st: &mut State, q: &Req) -> R {
+    let (s, months, price) = convert_quote(st, q)?;
+    Ok(quote(s.id, ("month", json!(months)), price))
+}
+
+fn getrenewprice(st: &mut State, q: &Req) -> R {
+    let (s, year, price) = renew_quote(st, q)?;
+    Ok(quote(s.id, ("year", json!(year)), price))
+}
+
+fn getserverconfig(st: &mut State, q: &Req) -> R {
+    let s = srv(st, q)?;
+    Ok(
+        json!({"id":s.id,"serverroom":s.room,"cpu":s.cpu,"memory":s.memory,"disk":s.disk,"bandwidth":s.bandwidth,"vcpu":vcpu(s.dedicated),"monthprice":m(srv_monthly(s))}),
+    )
+}
+
+fn getupgradeprice(st: &mut State, q: &Req) -> R {
+    let (s, up) = upgrade_quote(st, q)?;
+    Ok(quote(s.id, ("month", json!(up.months)), up.price))
+}
+
+fn getmigrateprice(st: &mut State, q: &Req) -> R {
+    let (s, target, price) = migrate_quote(st, q)?;
+    Ok(quote(s.id, ("target", json!(target)), price))
+}
+
+fn getmigrateip(st: &mut State, q: &Req) -> R {
+    let s = srv(st, q)?;
+    let mg = migration(s)?;
+    Ok(json!({"id":s.id,"oldip":mg.oldip,"newip":mg.newip}))
+}
+
+fn getvcpuprice(st: &mut State, q: &Req) -> R {
+    let (s, price) = vcpu_quote(st, q)?;
+    Ok(json!({"id":s.id,"current":vcpu(s.dedicated),"target":vcpu(!s.dedicated),"price":m(price)}))
+}
+
+fn getstatus(st: &mut State, q: &Req) -> R {
+    let s = srv(st, q)?;
+    Ok(json!({"id":s.id,"status":status_of(s),"expired":u8::from(s.expire < q.now_ms())}))
+}
+
+fn getfilingcode(st: &mut State, q: &Req) -> R {
+    let s = srv(st, q)?;
+    Ok(
+        json!({"id":s.id,"ip":s.ips[0],"code":format!("WS{:010}", (s.id * 7919 + 12345) % 10_000_000_000)}),
+    )
+}
+
+fn cloudshieldstatus(st: &mut State, q: &Req) -> R {
+    let s = srv(st, q)?;
+    Ok(json!({"id":s.id,"status":u8::from(s.cloudshield)}))
+}
+
+fn cloudshieldlog(st: &mut State, q: &Req) -> R {
+    let s = srv(st, q)?;
+    Ok(timeline(
+        s.id,
+        s.shieldlog.iter().rev().map(|(t, w)| (*t, w.as_str())),
+    ))
+}
+
+fn lswlist(st: &mut State, _: &Req) -> R {
+    let items: Vec<Value> = st.lsws.values().map(|l| lsw_json(st, l)).collect();
+    Ok(json!({"total":items.len(),"items":items}))
+}
+
+fn getccstatus(st: &mut State, q: &Req) -> R {
+    let s = srv(st, q)?;
+    Ok(
+        json!({"id":s.id,"enable":u8::from(s.cc.1),"level":s.cc.0,"attacking":0,"blacklist":s.blacklist.len()}),
+    )
+}
+
+fn cclog(st: &mut State, q: &Req) -> R {
+    let s = srv(st, q)?;
+    let items: Vec<Value> = s
+        .blacklist
+        .iter()
+        .map(|(ip, t)| json!({"time":fmt_time(*t),"ip":ip,"action":"blacklist"}))
+        .collect();
+    Ok(json!({"id":s.id,"total":items.len(),"items":items}))
 }
 
 fn vcpu(dedicated: bool) -> &'static str {
@@ -608,7 +641,7 @@ fn addextraip(st: &mut State, q: &Req) -> R {
         return Err(SimErr::refused("id", "附加IP已达上限"));
     }
     let id = s.id;
-    let (orderid, s) = pay(st, id, now, price, format!("服务器{id}增加IP"))?;
+    let (orderid, s) = pay(st, q, price, format!("服务器{id}增加IP"))?;
     let ip = ip_for(s.room, id, s.ips.len() as u64);
     s.ips.push(ip.clone());
     log(s, now, format!("增加IP {ip}"));
@@ -629,13 +662,7 @@ fn convert(st: &mut State, q: &Req) -> R {
     let now = q.now_ms();
     let (s, months, price) = convert_quote(st, q)?;
     let id = s.id;
-    let (orderid, s) = pay(
-        st,
-        id,
-        now,
-        price,
-        format!("服务器{id}试用转正 {months}个月"),
-    )?;
+    let (orderid, s) = pay(st, q, price, format!("服务器{id}试用转正 {months}个月"))?;
     s.trial = false;
     s.expire = add_months(now, months);
     log(s, now, "试用转正".into());
@@ -656,7 +683,7 @@ fn renew(st: &mut State, q: &Req) -> R {
     let now = q.now_ms();
     let (s, year, price) = renew_quote(st, q)?;
     let id = s.id;
-    let (orderid, s) = pay(st, id, now, price, format!("续费服务器{id} {year}年"))?;
+    let (orderid, s) = pay(st, q, price, format!("续费服务器{id} {year}年"))?;
     s.expire = add_months(s.expire.max(now), 12 * year);
     log(s, now, format!("续费{year}年"));
     Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(s.expire)}))
@@ -700,7 +727,7 @@ fn upgrade(st: &mut State, q: &Req) -> R {
     let now = q.now_ms();
     let (s, up) = upgrade_quote(st, q)?;
     let (id, new) = (s.id, up.cfg);
-    let (orderid, s) = pay(st, id, now, up.price, format!("升级服务器{id}"))?;
+    let (orderid, s) = pay(st, q, up.price, format!("升级服务器{id}"))?;
     (s.cpu, s.memory, s.disk, s.bandwidth) = new;
     log(
         s,
@@ -750,7 +777,7 @@ fn migrate(st: &mut State, q: &Req) -> R {
     let id = s.id;
     let n = s.ips.len() as u64 + 11;
     let to = room_name(target).unwrap_or_default();
-    let (orderid, s) = pay(st, id, now, price, format!("迁移服务器{id}到{to}"))?;
+    let (orderid, s) = pay(st, q, price, format!("迁移服务器{id}到{to}"))?;
     let newip = ip_for(target, id, n);
     s.migration = Some(Migration {
         target,
@@ -791,7 +818,7 @@ fn switchvcpu(st: &mut State, q: &Req) -> R {
     let now = q.now_ms();
     let (s, price) = vcpu_quote(st, q)?;
     let (id, target) = (s.id, vcpu(!s.dedicated));
-    let (orderid, s) = pay(st, id, now, price, format!("服务器{id}切换vCPU为{target}"))?;
+    let (orderid, s) = pay(st, q, price, format!("服务器{id}切换vCPU为{target}"))?;
     s.dedicated = !s.dedicated;
     log(s, now, format!("切换vCPU为{target}"));
     Ok(json!({"id":id,"orderid":orderid,"amount":m(price),"vcpu":target}))
@@ -1059,13 +1086,7 @@ fn upgradecc(st: &mut State, q: &Req) -> R {
     let cur = cc_level(s).map_or(0, |l| l.3);
     let price = Decimal::from((new.3 - cur) * months_left(now, s.expire));
     let id = s.id;
-    let (orderid, s) = pay(
-        st,
-        id,
-        now,
-        price,
-        format!("服务器{id}升级CC防护到{}", new.1),
-    )?;
+    let (orderid, s) = pay(st, q, price, format!("服务器{id}升级CC防护到{}", new.1))?;
     s.cc.0 = level;
     s.cc.2 = new.2;
     log(s, now, format!("升级CC防护 {}", new.1));
