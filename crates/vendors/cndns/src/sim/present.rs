@@ -11,7 +11,8 @@ const TICKET_SCOPE: &str = "域名，虚拟主机，企业邮局，数据库，�
 pub(crate) fn handler(name: &str) -> Option<Handler> {
     Some(match name {
         "/present/ticketlist" => ticket_list,
-        "/present/openmail" | "/present/openssl" => open_gift,
+        "/present/openmail" => open_mail,
+        "/present/openssl" => open_db,
         _ => return None,
     })
 }
@@ -42,17 +43,17 @@ fn ticket_list(st: &mut State, q: &Req) -> R {
     ))
 }
 
-/// OpenMail and OpenSSL (which opens the gift database, whatever its name says).
-fn open_gift(st: &mut State, q: &Req) -> R {
-    let name = q.action().name();
+/// A hosting plan's gift of `kind` (EMAIL, DATABASE): checks the host and the coupon,
+/// then `make` opens the gift from `(reg, exp)` and answers `(its name, the answer)`.
+fn open_gift(
+    st: &mut State,
+    q: &Req,
+    kind: &'static str,
+    make: impl FnOnce(&mut State, (i64, i64)) -> Result<(String, Value), SimErr>,
+) -> R {
     let hostname = q.req("hostname")?.to_ascii_lowercase();
     let Some(host) = st.hosts.get(&hostname) else {
         return Err(SimErr::new(16002, "主体产品信息获取失败"));
-    };
-    let kind = if name == "/present/openmail" {
-        "EMAIL"
-    } else {
-        "DATABASE"
     };
     if host.presents.iter().any(|(_, k)| *k == kind) {
         return Err(SimErr::new(16003, "赠品已开通过"));
@@ -64,8 +65,16 @@ fn open_gift(st: &mut State, q: &Req) -> R {
             return Err(SimErr::field(10042, "优惠券不存在", "signature"));
         }
     }
-    let (reg, exp) = (q.now_ms(), host.exp);
-    let (gift, answer) = if kind == "EMAIL" {
+    let term = (q.now_ms(), host.exp);
+    let (gift, answer) = make(st, term)?;
+    if let Some(h) = st.hosts.get_mut(&hostname) {
+        h.presents.push((gift, kind));
+    }
+    Ok(answer)
+}
+
+fn open_mail(st: &mut State, q: &Req) -> R {
+    open_gift(st, q, "EMAIL", |st, (reg, exp)| {
         let domain = q.req("maildomain")?.to_ascii_lowercase();
         if !super::valid_hostname(&domain) || domain.matches('.').count() != 1 {
             return Err(SimErr::field(15001, "邮局域名非法", "maildomain"));
@@ -90,8 +99,13 @@ fn open_gift(st: &mut State, q: &Req) -> R {
         md.gift = true;
         let answer = mail_json(&md);
         st.mails.insert(domain.clone(), md);
-        (domain, answer)
-    } else {
+        Ok((domain, answer))
+    })
+}
+
+/// OpenSSL opens the gift database, whatever its name says.
+fn open_db(st: &mut State, q: &Req) -> R {
+    open_gift(st, q, "DATABASE", |st, (reg, exp)| {
         let (dbname, pass) = new_db(st, q)?;
         // Gift databases: 1 MySQL, 2 MSSQL (the product codes 2 and 3 of CreateOdr).
         let dbtype = match q.req("dbtype")? {
@@ -103,10 +117,6 @@ fn open_gift(st: &mut State, q: &Req) -> R {
         db.gift = true;
         let answer = db_json(&db);
         st.dbs.insert(dbname.clone(), db);
-        (dbname, answer)
-    };
-    if let Some(h) = st.hosts.get_mut(&hostname) {
-        h.presents.push((gift, kind));
-    }
-    Ok(answer)
+        Ok((dbname, answer))
+    })
 }
