@@ -163,39 +163,6 @@ impl HttpClient {
         }
     }
 
-    /// The pre-`Exchange` path, kept only while vendor crates move to
-    /// [`crate::exchange::Exchange`]; it goes with the last of them.
-    pub async fn send(
-        &self,
-        action: &str,
-        kind: idcgate_core::spec::ActionKind,
-        req: &WireRequest,
-    ) -> Result<WireResponse> {
-        let write = kind == idcgate_core::spec::ActionKind::Write;
-        let attempts = if write { 1 } else { 3 };
-        let mut last = String::new();
-        for attempt in 0..attempts {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
-            }
-            match self.transmit(action, req).await {
-                Ok(resp) => return Ok(resp),
-                Err(f) if write && f.reached => {
-                    return Err(Error::UnknownOutcome {
-                        vendor: self.vendor.to_string(),
-                        action: action.to_string(),
-                        message: f.message,
-                    })
-                }
-                Err(f) => last = f.message,
-            }
-        }
-        Err(Error::Transport {
-            vendor: self.vendor.to_string(),
-            message: last,
-        })
-    }
-
     async fn send_once(
         &self,
         req: &WireRequest,

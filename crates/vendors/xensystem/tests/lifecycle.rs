@@ -3,7 +3,6 @@
 mod common;
 
 use common::*;
-use idcgate_core::spec::ActionKind;
 use idcgate_core::{Error, Vendor};
 use idcgate_wire::{form, Charset, HttpClient, Redactor, WireRequest};
 use std::time::Duration;
@@ -300,7 +299,7 @@ async fn simulator_accepts_action_spellings_legacy_names_and_multipart() {
     pairs.push(("action".into(), "vps_shutdown".into()));
     pairs.push(("vpsid".into(), "1".into()));
     let req = WireRequest::form_post(&url, form::encode(&pairs, Charset::Utf8), "utf-8");
-    let resp = http.send("raw", ActionKind::Write, &req).await.unwrap();
+    let resp = http.transmit("raw", &req).await.unwrap();
     assert_eq!(&resp.body[..], b"0");
     assert_eq!(conn.vm_power_state(1).await.unwrap(), "Halted");
 
@@ -317,7 +316,7 @@ async fn simulator_accepts_action_spellings_legacy_names_and_multipart() {
     body.push_str("--b0undary--\r\n");
     let mut req = WireRequest::form_post(&url, body, "utf-8");
     req.content_type = Some("multipart/form-data; boundary=b0undary".into());
-    let resp = http.send("raw", ActionKind::Write, &req).await.unwrap();
+    let resp = http.transmit("raw", &req).await.unwrap();
     assert_eq!(&resp.body[..], b"0");
     assert_eq!(conn.vm_power_state(1).await.unwrap(), "Running");
 
@@ -325,7 +324,7 @@ async fn simulator_accepts_action_spellings_legacy_names_and_multipart() {
     let mut pairs = creds.clone();
     pairs.push(("Action".into(), "vm_start".into()));
     let req = WireRequest::form_post(&url, form::encode(&pairs, Charset::Utf8), "utf-8");
-    let resp = http.send("raw", ActionKind::Write, &req).await.unwrap();
+    let resp = http.transmit("raw", &req).await.unwrap();
     assert_eq!(
         String::from_utf8_lossy(&resp.body),
         "-1 参数 vpsid 不能为空"
@@ -342,7 +341,7 @@ async fn simulator_accepts_action_spellings_legacy_names_and_multipart() {
         .map(|(k, v)| (k.to_string(), v.to_string())),
     );
     let req = WireRequest::form_post(&url, form::encode(&pairs, Charset::Utf8), "utf-8");
-    let resp = http.send("raw", ActionKind::Write, &req).await.unwrap();
+    let resp = http.transmit("raw", &req).await.unwrap();
     assert!(String::from_utf8_lossy(&resp.body).starts_with("-1 参数 cmds 无效"));
 }
 

@@ -1,7 +1,6 @@
 //! Shared helpers: a simulator on a real socket, accounts, clients and raw requests.
 #![allow(dead_code)]
 
-use idcgate_core::spec::ActionKind;
 use idcgate_core::{Credentials, UpstreamAccount, Vendor};
 use idcgate_dnspod::{DnspodClient, Format, Sim};
 use idcgate_wire::{HttpClient, Redactor, SimServer, WireConfig, WireRequest};
@@ -84,7 +83,7 @@ pub fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 pub async fn raw_post(base: &str, method: &str, body: &str) -> (u16, String, String) {
     let http = HttpClient::new(Vendor::Dnspod, &cfg(), 1000, Redactor::default()).unwrap();
     let req = WireRequest::form_post(format!("{base}/{method}"), body.to_string(), "UTF-8");
-    let resp = http.send(method, ActionKind::Read, &req).await.unwrap();
+    let resp = http.transmit(method, &req).await.unwrap();
     (
         resp.status,
         resp.content_type,
@@ -95,9 +94,8 @@ pub async fn raw_post(base: &str, method: &str, body: &str) -> (u16, String, Str
 pub async fn raw_get(base: &str, method: &str) -> String {
     let http = HttpClient::new(Vendor::Dnspod, &cfg(), 1000, Redactor::default()).unwrap();
     let resp = http
-        .send(
+        .transmit(
             method,
-            ActionKind::Read,
             &WireRequest::get(format!("{base}/{method}?format=json")),
         )
         .await
