@@ -2,13 +2,15 @@
 //!
 //! Owns: the inventory model (domains, DNS records, servers, hosting, databases, mail,
 //! certificates, balances, quotes, orders), the capability traits vendors implement,
-//! the error taxonomy, money, and the declarative action-spec format.
+//! the error taxonomy, money, the ledger's vocabulary (balanced transactions), and the
+//! declarative action-spec format.
 //!
 //! Must not know: any vendor's wire format or field names, HTTP, storage, or our own
 //! REST surface.
 
 pub mod capability;
 pub mod error;
+pub mod ledger;
 pub mod model;
 pub mod money;
 pub mod spec;
