@@ -404,6 +404,45 @@ impl VendorSpec {
     pub fn implemented(&self) -> impl Iterator<Item = &ActionSpec> {
         self.actions.iter().filter(|a| a.implemented)
     }
+
+    /// Whether this spec lists exactly the ids of a vendor's catalog table (see
+    /// [`catalog_ids`]): `Ok` with how many, or `Err` naming the ids only one side has
+    /// and any id the catalog lists twice. A vendor's tests hold its spec to its catalog
+    /// with `assert_eq!(spec().matches_catalog(include_str!(..)), Ok(n))`.
+    pub fn matches_catalog(&self, catalog: &str) -> std::result::Result<usize, String> {
+        use std::collections::BTreeSet;
+        let mut listed = BTreeSet::new();
+        let twice: Vec<&str> = catalog_ids(catalog)
+            .filter(|id| !listed.insert(*id))
+            .collect();
+        let ours: BTreeSet<&str> = self.actions.iter().map(|a| a.id.as_str()).collect();
+        let missing: Vec<&str> = listed.difference(&ours).copied().collect();
+        let extra: Vec<&str> = ours.difference(&listed).copied().collect();
+        if missing.is_empty() && extra.is_empty() && twice.is_empty() {
+            Ok(listed.len())
+        } else {
+            Err(format!(
+                "not in the spec: {missing:?}; not in the catalog: {extra:?}; \
+                 listed twice in the catalog: {twice:?}"
+            ))
+        }
+    }
+}
+
+/// The rows of a vendor's catalog table (`tests/catalog-<vendor>.tsv`: tab separated, a
+/// header row, the id in the first column) as their columns, in the table's order; blank
+/// lines are skipped.
+pub fn catalog_rows(catalog: &str) -> impl Iterator<Item = Vec<&str>> {
+    catalog
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split('\t').collect())
+}
+
+/// The action ids of a catalog table (the first column of [`catalog_rows`]).
+pub fn catalog_ids(catalog: &str) -> impl Iterator<Item = &str> {
+    catalog_rows(catalog).map(|cols| cols[0])
 }
 
 fn parse_params(col: &str) -> std::result::Result<Vec<ParamSpec>, String> {
@@ -566,5 +605,21 @@ xensystem:vm_backup#del\twrite\tPOST\tp\tvm_backup\tvpsid*:int, subaction#=del, 
         let err =
             VendorSpec::parse(Vendor::West, "dnspod:a\tread\tPOST\tp\ta\t-\timpl").unwrap_err();
         assert!(err.to_string().contains("does not start with"));
+    }
+
+    #[test]
+    fn a_spec_matches_its_catalog_or_names_the_difference() {
+        let spec = VendorSpec::parse(Vendor::Xensystem, TABLE).unwrap();
+        let both = "id\tgroup\nxensystem:vm_stat\tcharts\n\nxensystem:vm_start\tpower\n";
+        assert_eq!(
+            catalog_ids(both).collect::<Vec<_>>(),
+            ["xensystem:vm_stat", "xensystem:vm_start"]
+        );
+        assert_eq!(spec.matches_catalog(both), Ok(2));
+        let short = "id\nxensystem:vm_start\nxensystem:vm_start\nxensystem:vm_new\n";
+        assert_eq!(
+            spec.matches_catalog(short).unwrap_err(),
+            r#"not in the spec: ["xensystem:vm_new"]; not in the catalog: ["xensystem:vm_stat"]; listed twice in the catalog: ["xensystem:vm_start"]"#
+        );
     }
 }
