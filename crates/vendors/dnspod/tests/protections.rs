@@ -1,4 +1,5 @@
 //! The client's protections and the simulator's abuse rules.
+#![allow(clippy::unwrap_used)] // a test may fail loudly
 
 mod common;
 use common::*;
@@ -102,61 +103,63 @@ async fn email_password_login_and_its_failure() {
     assert!(!format!("{err:?}").contains("Wrong-Pass-1"));
 }
 
+/// A world on the fixed clock with one user (password `Right-Pass-1`), served; its token.
+async fn one_user(email: &str) -> (Sim, idcgate_wire::SimServer, String) {
+    let sim = fixed_sim();
+    let (_, token) = sim.add_user(email, "Right-Pass-1", false);
+    let srv = serve(&sim).await;
+    (sim, srv, token)
+}
+
+/// The status code DNSPod answers `form` posted to User.Detail (JSON asked for).
+async fn login_code(base: &str, form: &str) -> String {
+    let (_, _, body) = raw_post(base, "User.Detail", form).await;
+    let doc: serde_json::Value =
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{body}: {e}"));
+    doc["status"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 #[tokio::test]
 async fn thirty_failed_logins_in_five_minutes_ban_login_for_an_hour() {
-    let sim = fixed_sim();
-    sim.add_user("ban@example.com", "Right-Pass-1", false);
-    let srv = serve(&sim).await;
+    let (sim, srv, _) = one_user("ban@example.com").await;
     let base = srv.base_url();
     let good = "format=json&login_email=ban%40example.com&login_password=Right-Pass-1";
     let bad = "format=json&login_email=ban%40example.com&login_password=nope";
     for _ in 0..30 {
-        let (_, _, body) = raw_post(&base, "User.Detail", bad).await;
-        assert!(body.contains(r#""code":"-1""#), "{body}");
+        assert_eq!(login_code(&base, bad).await, "-1");
     }
     // 30 failures are tolerated; the 31st within the window bans login.
-    let (_, _, body) = raw_post(&base, "User.Detail", good).await;
-    assert!(body.contains(r#""code":"1""#), "{body}");
-    let (_, _, body) = raw_post(&base, "User.Detail", bad).await;
-    assert!(body.contains(r#""code":"-1""#), "{body}");
-    let (_, _, body) = raw_post(&base, "User.Detail", good).await;
-    assert!(
-        body.contains(r#""code":"-8""#),
-        "right password refused while banned: {body}"
+    assert_eq!(login_code(&base, good).await, "1");
+    assert_eq!(login_code(&base, bad).await, "-1");
+    assert_eq!(
+        login_code(&base, good).await,
+        "-8",
+        "right password refused while banned"
     );
     sim.advance(Duration::from_secs(3599));
-    let (_, _, body) = raw_post(&base, "User.Detail", good).await;
-    assert!(body.contains(r#""code":"-8""#), "{body}");
+    assert_eq!(login_code(&base, good).await, "-8");
     sim.advance(Duration::from_secs(2));
-    let (_, _, body) = raw_post(&base, "User.Detail", good).await;
-    assert!(
-        body.contains(r#""code":"1""#),
-        "ban lifts after an hour: {body}"
+    assert_eq!(
+        login_code(&base, good).await,
+        "1",
+        "ban lifts after an hour"
     );
 }
 
 #[tokio::test]
 async fn the_ban_is_the_accounts_whichever_way_it_logs_in() {
-    let sim = fixed_sim();
-    let (_, token) = sim.add_user("both@example.com", "Right-Pass-1", false);
-    let srv = serve(&sim).await;
+    let (sim, srv, token) = one_user("both@example.com").await;
     let base = srv.base_url();
     let token_id = token.split(',').next().unwrap();
+    let wrong = format!("format=json&login_token={token_id},wrong");
     for _ in 0..31 {
-        raw_post(
-            &base,
-            "User.Detail",
-            &format!("format=json&login_token={token_id},wrong"),
-        )
-        .await;
+        login_code(&base, &wrong).await;
     }
-    let (_, _, body) = raw_post(
-        &base,
-        "User.Detail",
-        "format=json&login_email=both%40example.com&login_password=Right-Pass-1",
-    )
-    .await;
-    assert!(body.contains(r#""code":"-8""#), "{body}");
+    let by_email = "format=json&login_email=both%40example.com&login_password=Right-Pass-1";
+    assert_eq!(login_code(&base, by_email).await, "-8");
     // The client reads -8 as a login failure and halts these credentials.
     let c = client(&srv, &[("login_token", &token)], Format::Xml);
     let err = c.call("User.Detail", &vec![]).await.unwrap_err();
@@ -170,33 +173,21 @@ async fn the_ban_is_the_accounts_whichever_way_it_logs_in() {
 
 #[tokio::test]
 async fn failures_spread_over_more_than_five_minutes_do_not_ban() {
-    let sim = fixed_sim();
-    sim.add_user("slow@example.com", "Right-Pass-1", false);
-    let srv = serve(&sim).await;
+    let (sim, srv, _) = one_user("slow@example.com").await;
     let base = srv.base_url();
+    let form = |password: &str| {
+        format!("format=json&login_email=slow%40example.com&login_password={password}")
+    };
     for _ in 0..40 {
-        raw_post(
-            &base,
-            "User.Detail",
-            "format=json&login_email=slow%40example.com&login_password=x",
-        )
-        .await;
+        login_code(&base, &form("x")).await;
         sim.advance(Duration::from_secs(20));
     }
-    let (_, _, body) = raw_post(
-        &base,
-        "User.Detail",
-        "format=json&login_email=slow%40example.com&login_password=Right-Pass-1",
-    )
-    .await;
-    assert!(body.contains(r#""code":"1""#), "{body}");
+    assert_eq!(login_code(&base, &form("Right-Pass-1")).await, "1");
 }
 
 #[tokio::test]
 async fn no_op_modifications_lock_the_record_for_an_hour() {
-    let sim = fixed_sim();
-    let (_, token) = sim.add_user("noop@example.com", "Right-Pass-1", false);
-    let srv = serve(&sim).await;
+    let (sim, srv, token) = one_user("noop@example.com").await;
     let base = srv.base_url();
     let auth = format!("format=json&login_token={token}");
     raw_post(&base, "Domain.Create", &format!("{auth}&domain=noop.com")).await;
