@@ -1,10 +1,14 @@
 //! Dedicated servers, colocation, hosting and databases, client -> simulator.
 
+#![allow(clippy::unwrap_used)] // a test may fail loudly
+
 mod common;
 
 use common::*;
 use idcgate_core::capability::{Databases, WebHosting};
 use idcgate_core::Error;
+use idcgate_zonkvm::ZonkvmClient;
+use serde_json::Value;
 
 const LEASE_LINE: &str = "1661580261164386";
 const LEASE_PRODUCT: &str = "1721941250649658";
@@ -279,27 +283,17 @@ async fn hosting_orders_and_operations() {
         (h["ftp_password"].as_str(), h["program_version"].as_str()),
         (Some("Ftp-1"), Some("php74"))
     );
-    let hop = |o: &str| format!("hosting_operate#{o}");
-    op(&conn, &hop("hosting_stop"), id, &[]).await;
-    assert_eq!(get(&conn, "gethosting", id).await["run_status"], -1);
-    op(&conn, &hop("hosting_start"), id, &[]).await;
-    assert_eq!(get(&conn, "gethosting", id).await["run_status"], 1);
-    op(&conn, &hop("hosting_edit_name"), id, &[("name", "my blog")]).await;
-    op(
-        &conn,
-        &hop("hosting_edit_pwd"),
-        id,
-        &[("ftp_password", "Ftp-2")],
-    )
-    .await;
-    op(
-        &conn,
-        &hop("hosting_set_php_version"),
-        id,
-        &[("version", "php82")],
-    )
-    .await;
-    let h = get(&conn, "gethosting", id).await;
+    let host = Order::new(&conn, id, "hosting_operate", "gethosting");
+    host.op("hosting_stop", &[]).await;
+    assert_eq!(host.detail().await["run_status"], -1);
+    host.op("hosting_start", &[]).await;
+    assert_eq!(host.detail().await["run_status"], 1);
+    host.op("hosting_edit_name", &[("name", "my blog")]).await;
+    host.op("hosting_edit_pwd", &[("ftp_password", "Ftp-2")])
+        .await;
+    host.op("hosting_set_php_version", &[("version", "php82")])
+        .await;
+    let h = host.detail().await;
     assert_eq!(
         (
             h["name"].as_str(),
@@ -308,92 +302,40 @@ async fn hosting_orders_and_operations() {
         ),
         (Some("my blog"), Some("Ftp-2"), Some("php82"))
     );
-    op(
-        &conn,
-        &hop("hosting_add_domain"),
-        id,
-        &[("domainText", "example.com\nwww.example.com:8080")],
-    )
-    .await;
-    op(
-        &conn,
-        &hop("hosting_del_domain"),
-        id,
-        &[("name", "example.com"), ("port", "80")],
-    )
-    .await;
-    let d = conn
-        .list(&hop("hosting_domain_list"), &[("guid", &id.to_string())])
-        .await
-        .unwrap();
+    let domains = "example.com\nwww.example.com:8080";
+    host.op("hosting_add_domain", &[("domainText", domains)])
+        .await;
+    let gone = [("name", "example.com"), ("port", "80")];
+    host.op("hosting_del_domain", &gone).await;
+    let d = host.list("hosting_domain_list").await;
     assert_eq!(
         d.iter()
             .map(|x| x["name"].as_str().unwrap())
             .collect::<Vec<_>>()[1..],
         ["www.example.com"]
     );
-    op(&conn, &hop("hosting_to_backup"), id, &[]).await;
-    assert_eq!(
-        conn.list(&hop("hosting_backup_list"), &[("guid", &id.to_string())])
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    op(
-        &conn,
-        &hop("hosting_web_set_index"),
-        id,
-        &[("indexText", "default.html,index.php")],
-    )
-    .await;
-    assert_eq!(
-        op(&conn, &hop("hosting_web_get_index"), id, &[]).await["index"],
-        "default.html,index.php"
-    );
-    op(
-        &conn,
-        &hop("hosting_set_run_path"),
-        id,
-        &[("runPath", "/public")],
-    )
-    .await;
-    let up = op(
-        &conn,
-        &hop("hosting_upgrade"),
-        id,
-        &[("flow", "50"), ("new_product_guid", HOST_B)],
-    )
-    .await;
+    host.op("hosting_to_backup", &[]).await;
+    assert_eq!(host.list("hosting_backup_list").await.len(), 1);
+    let index = "default.html,index.php";
+    host.op("hosting_web_set_index", &[("indexText", index)])
+        .await;
+    assert_eq!(host.op("hosting_web_get_index", &[]).await["index"], index);
+    host.op("hosting_set_run_path", &[("runPath", "/public")])
+        .await;
+    let up = [("flow", "50"), ("new_product_guid", HOST_B)];
+    let up = host.op("hosting_upgrade", &up).await;
     assert_eq!(
         (up["flow"].as_i64(), up["disk"].as_i64()),
         (Some(50), Some(500))
     );
-    let end = get(&conn, "gethosting", id).await["end_time"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let end = host.end_time().await;
     let year: i32 = end[..4].parse().unwrap();
     let new_end = format!("{}{}", year + 1, &end[4..]);
-    op(
-        &conn,
-        &hop("hosting_renew"),
-        id,
-        &[("newEndTimeStr", &new_end)],
-    )
-    .await;
-    assert_eq!(
-        get(&conn, "gethosting", id).await["end_time"],
-        new_end.as_str()
-    );
-    op(&conn, &hop("hosting_resume_after_renew"), id, &[]).await;
-    let db = op(
-        &conn,
-        &hop("hosting_add_database"),
-        id,
-        &[("db_password", "Db-9")],
-    )
-    .await["id"]
+    host.renew(&new_end).await;
+    host.op("hosting_resume_after_renew", &[]).await;
+    let db = host
+        .op("hosting_add_database", &[("db_password", "Db-9")])
+        .await["id"]
         .as_i64()
         .unwrap();
     assert_eq!(get(&conn, "getsql", db).await["hosting_id"], id);
@@ -403,10 +345,10 @@ async fn hosting_orders_and_operations() {
         .any(|s| s.upstream_id == id.to_string()
             && s.domains.contains(&"www.example.com".to_string())));
     let bal = sim.balance_fen();
-    let refund = op(&conn, &hop("hosting_refund"), id, &[]).await;
+    let refund = host.op("hosting_refund", &[]).await;
     assert!(fen(&refund["money"]) > 81_600);
     assert_eq!(sim.balance_fen(), bal + fen(&refund["money"]));
-    assert_eq!(get(&conn, "gethosting", id).await["order_status"], -2);
+    assert_eq!(host.detail().await["order_status"], -2);
 }
 
 #[tokio::test]
@@ -428,108 +370,54 @@ async fn database_orders_and_operations() {
         .unwrap();
     assert_eq!(sim.balance_fen(), before - 2_800);
     let id = v["ids"][0].as_i64().unwrap();
-    let sop = |o: &str| format!("sql_operate#{o}");
-    op(&conn, &sop("sql_edit_name"), id, &[("name", "orders db")]).await;
-    op(
-        &conn,
-        &sop("sql_set_access"),
-        id,
-        &[("dataAccess", "ip"), ("access", "1.2.3.4\n5.6.7.8")],
-    )
-    .await;
+    let sql = Order::new(&conn, id, "sql_operate", "getsql");
+    sql.op("sql_edit_name", &[("name", "orders db")]).await;
+    let access = [("dataAccess", "ip"), ("access", "1.2.3.4\n5.6.7.8")];
+    sql.op("sql_set_access", &access).await;
     assert_eq!(
-        op(&conn, &sop("sql_get_access"), id, &[]).await["msg"],
+        sql.op("sql_get_access", &[]).await["msg"],
         "1.2.3.4,5.6.7.8"
     );
-    op(
-        &conn,
-        &sop("sql_reset_password"),
-        id,
-        &[("password", "Sql-2")],
-    )
-    .await;
-    let d = get(&conn, "getsql", id).await;
+    sql.op("sql_reset_password", &[("password", "Sql-2")]).await;
+    let d = sql.detail().await;
     assert_eq!(
         (d["name"].as_str(), d["db_password"].as_str()),
         (Some("orders db"), Some("Sql-2"))
     );
     // Re-created from the creation parameters: the first password and local-only
     // access are back; the local name (never sent to the node) stays.
-    op(&conn, &sop("sql_reissue"), id, &[]).await;
-    let d = get(&conn, "getsql", id).await;
+    sql.op("sql_reissue", &[]).await;
+    let d = sql.detail().await;
     assert_eq!(
         (d["name"].as_str(), d["db_password"].as_str()),
         (Some("orders db"), Some("Sql-1"))
     );
-    assert_eq!(
-        op(&conn, &sop("sql_get_access"), id, &[]).await["msg"],
-        "127.0.0.1"
-    );
+    assert_eq!(sql.op("sql_get_access", &[]).await["msg"], "127.0.0.1");
     for _ in 0..3 {
-        assert_eq!(
-            op(&conn, &sop("sql_to_backup"), id, &[]).await["msg"],
-            "备份中"
-        );
+        assert_eq!(sql.op("sql_to_backup", &[]).await["msg"], "备份中");
     }
-    let err = conn
-        .call_kv(&sop("sql_to_backup"), &[("guid", &id.to_string())])
-        .await
-        .unwrap_err();
+    let err = sql.try_op("sql_to_backup").await.unwrap_err();
     assert!(matches!(err, Error::Upstream { ref message, .. } if message.contains("最多保留3个")));
-    assert_eq!(
-        op(&conn, &sop("sql_get_backup_size"), id, &[]).await["msg"],
-        "50%"
-    );
-    assert_eq!(
-        op(&conn, &sop("sql_get_backup_size"), id, &[]).await["msg"],
-        "100%"
-    );
-    let list = conn
-        .list(&sop("sql_backup_list"), &[("guid", &id.to_string())])
-        .await
-        .unwrap();
+    for progress in ["50%", "100%"] {
+        assert_eq!(sql.op("sql_get_backup_size", &[]).await["msg"], progress);
+    }
+    let list = sql.list("sql_backup_list").await;
     let file = format!("/www/backup/database/{}", list[0]["name"].as_str().unwrap());
-    op(&conn, &sop("sql_input_backup"), id, &[("file", &file)]).await;
-    assert_eq!(
-        op(&conn, &sop("sql_get_import_size"), id, &[]).await["msg"],
-        "50%"
-    );
-    op(
-        &conn,
-        &sop("sql_del_backup"),
-        id,
-        &[("bak_guid", list[0]["id"].as_str().unwrap())],
-    )
-    .await;
-    assert_eq!(
-        conn.list(&sop("sql_backup_list"), &[("guid", &id.to_string())])
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
-    assert_eq!(
-        op(
-            &conn,
-            &sop("sql_upgrade"),
-            id,
-            &[("new_product_guid", SQL_B)]
-        )
-        .await["db_size"],
-        2000
-    );
-    let end = get(&conn, "getsql", id).await["end_time"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    sql.op("sql_input_backup", &[("file", &file)]).await;
+    assert_eq!(sql.op("sql_get_import_size", &[]).await["msg"], "50%");
+    let bak_guid = list[0]["id"].as_str().unwrap();
+    sql.op("sql_del_backup", &[("bak_guid", bak_guid)]).await;
+    assert_eq!(sql.list("sql_backup_list").await.len(), 2);
+    let up = [("new_product_guid", SQL_B)];
+    assert_eq!(sql.op("sql_upgrade", &up).await["db_size"], 2000);
+    let end = sql.end_time().await;
     let month: i32 = end[5..7].parse().unwrap();
     let new_end = if month <= 9 {
         format!("{}0{}{}", &end[..5], month + 2, &end[7..])
     } else {
         format!("{}{}", end[..4].parse::<i32>().unwrap() + 1, &end[4..])
     };
-    op(&conn, &sop("sql_renew"), id, &[("newEndTimeStr", &new_end)]).await;
-    assert_eq!(get(&conn, "getsql", id).await["end_time"], new_end.as_str());
+    sql.renew(&new_end).await;
     assert!(conn
         .list_databases()
         .await
@@ -539,16 +427,77 @@ async fn database_orders_and_operations() {
     assert_eq!(conn.list_all("sql_orders").await.unwrap().len(), 2);
     assert_eq!(conn.list("sql_product", &[]).await.unwrap().len(), 2);
     let bal = sim.balance_fen();
-    let refund = op(&conn, &sop("sql_refund"), id, &[]).await;
-    assert_eq!(get(&conn, "getsql", id).await["order_status"], -2);
+    let refund = sql.op("sql_refund", &[]).await;
+    assert_eq!(sql.detail().await["order_status"], -2);
     assert!(fen(&refund["money"]) > 0);
     assert_eq!(sim.balance_fen(), bal + fen(&refund["money"]));
     // Refunded is deleted: a second refund is refused and pays nothing.
-    assert!(conn
-        .call_kv(&sop("sql_refund"), &[("guid", &id.to_string())])
-        .await
-        .is_err());
+    assert!(sql.try_op("sql_refund").await.is_err());
     assert_eq!(sim.balance_fen(), bal + fen(&refund["money"]));
+}
+
+/// One hosting or database order and its `<kind>_operate#..` sub-operations.
+struct Order<'a> {
+    conn: &'a ZonkvmClient,
+    id: i64,
+    /// `hosting_operate` / `sql_operate`.
+    operate: &'static str,
+    /// `gethosting` / `getsql`.
+    detail: &'static str,
+}
+
+impl<'a> Order<'a> {
+    fn new(conn: &'a ZonkvmClient, id: i64, operate: &'static str, detail: &'static str) -> Self {
+        Order {
+            conn,
+            id,
+            operate,
+            detail,
+        }
+    }
+
+    fn action(&self, o: &str) -> String {
+        format!("{}#{o}", self.operate)
+    }
+
+    /// Runs a sub-operation that must succeed.
+    async fn op(&self, o: &str, extra: &[(&str, &str)]) -> Value {
+        op(self.conn, &self.action(o), self.id, extra).await
+    }
+
+    /// Runs a sub-operation with no further parameters, success or not.
+    async fn try_op(&self, o: &str) -> Result<Value, Error> {
+        let id = self.id.to_string();
+        self.conn.call_kv(&self.action(o), &[("guid", &id)]).await
+    }
+
+    /// A sub-operation's listing for this order.
+    async fn list(&self, o: &str) -> Vec<Value> {
+        let id = self.id.to_string();
+        self.conn
+            .list(&self.action(o), &[("guid", &id)])
+            .await
+            .unwrap()
+    }
+
+    async fn detail(&self) -> Value {
+        get(self.conn, self.detail, self.id).await
+    }
+
+    async fn end_time(&self) -> String {
+        self.detail().await["end_time"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Renews to `new_end` (`<kind>_renew`) and reads the new end time back.
+    async fn renew(&self, new_end: &str) {
+        let kind = self.operate.trim_end_matches("_operate");
+        self.op(&format!("{kind}_renew"), &[("newEndTimeStr", new_end)])
+            .await;
+        assert_eq!(self.detail().await["end_time"], new_end);
+    }
 }
 
 /// `"12.34"` as fen.

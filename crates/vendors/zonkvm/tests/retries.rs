@@ -2,12 +2,14 @@
 //! after a 500 and after an unreadable 200 (and succeeds); a write is sent once, and an
 //! answer to it that cannot be read is an unknown outcome — the change happened once.
 
+#![allow(clippy::unwrap_used)] // a test may fail loudly
+
 mod common;
 
 use common::*;
 use idcgate_core::Error;
 use idcgate_wire::sim::{serve, SimServer};
-use idcgate_wire::{Simulator, WireConfig};
+use idcgate_wire::{FaultConfig, Simulator, WireConfig};
 use idcgate_zonkvm::{Sim, ZonkvmClient};
 use std::time::Duration;
 
@@ -23,35 +25,24 @@ async fn retrying() -> (Sim, SimServer, ZonkvmClient) {
     (sim, srv, client)
 }
 
+/// The two faults a read survives and a write cannot: a 500 before the handler ran,
+/// and a 200 whose body was cut after it ran.
+const FAULTS: [(&str, fn(&mut FaultConfig)); 2] = [
+    ("the 500", |f| f.error_next = 1),
+    ("the cut body", |f| f.malformed_next = 1),
+];
+
 #[tokio::test]
 async fn a_read_is_retried_after_a_500_and_after_an_unreadable_200() {
     let (_sim, srv, client) = retrying().await;
-    let clean = client
-        .call_kv("getserver", &[("guid", "1001")])
-        .await
-        .unwrap();
-
-    let before = srv.faults.requests();
-    srv.faults.update(|f| f.error_next = 1);
-    let after_500 = client
-        .call_kv("getserver", &[("guid", "1001")])
-        .await
-        .unwrap();
-    assert_eq!(after_500, clean);
-    assert_eq!(srv.faults.requests() - before, 2, "the 500, then the retry");
-
-    let before = srv.faults.requests();
-    srv.faults.update(|f| f.malformed_next = 1);
-    let after_cut = client
-        .call_kv("getserver", &[("guid", "1001")])
-        .await
-        .unwrap();
-    assert_eq!(after_cut, clean);
-    assert_eq!(
-        srv.faults.requests() - before,
-        2,
-        "the cut body, then the retry"
-    );
+    let read = || client.call_kv("getserver", &[("guid", "1001")]);
+    let clean = read().await.unwrap();
+    for (fault, inject) in FAULTS {
+        let before = srv.faults.requests();
+        srv.faults.update(inject);
+        assert_eq!(read().await.unwrap(), clean, "after {fault}");
+        assert_eq!(srv.faults.requests() - before, 2, "{fault}, then the retry");
+    }
 
     // Typed readers ride the same path: a listing survives both faults in a row.
     let servers = client.list_all("getservers").await.unwrap();
@@ -67,14 +58,6 @@ async fn a_read_is_retried_after_a_500_and_after_an_unreadable_200() {
 #[tokio::test]
 async fn a_write_is_sent_once_and_an_unreadable_answer_is_an_unknown_outcome() {
     let (sim, srv, client) = retrying().await;
-    let buy = |order_id: &'static str| {
-        [
-            ("order_id", order_id),
-            ("line_guid", LINE_DY),
-            ("system_guid", CENTOS),
-            ("content", r#"{"cpu":1,"ram":1}"#),
-        ]
-    };
     let bought = |sim: &Sim, order_id: &str| {
         sim.ledger()
             .into_iter()
@@ -83,44 +66,42 @@ async fn a_write_is_sent_once_and_an_unreadable_answer_is_an_unknown_outcome() {
     };
 
     // A 500 before the handler ran: not retried, and the client cannot know that
-    // nothing happened.
-    let (balance, servers, before) = (sim.balance_fen(), sim.server_count(), srv.faults.requests());
-    srv.faults.update(|f| f.error_next = 1);
-    let err = client
-        .call_kv("create_order#create_server", &buy("w-500"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, Error::UnknownOutcome { ref action, .. } if action == "zonkvm:create_order#create_server"),
-        "{err:?}"
-    );
-    assert_eq!(
-        srv.faults.requests() - before,
-        1,
-        "a write is never retried"
-    );
-    assert_eq!(
-        (sim.balance_fen(), sim.server_count(), bought(&sim, "w-500")),
-        (balance, servers, 0)
-    );
-
-    // The purchase committed, then its answer was cut: one request, one charge.
-    let before = srv.faults.requests();
-    srv.faults.update(|f| f.malformed_next = 1);
-    let err = client
-        .call_kv("create_order#create_server", &buy("w-cut"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, Error::UnknownOutcome { ref action, .. } if action == "zonkvm:create_order#create_server"),
-        "{err:?}"
-    );
-    assert_eq!(
-        srv.faults.requests() - before,
-        1,
-        "a write is never retried"
-    );
-    assert_eq!(bought(&sim, "w-cut"), 1, "the change happened exactly once");
-    assert_eq!(sim.server_count(), servers + 1);
-    assert_eq!(sim.balance_fen(), balance - 2_900);
+    // nothing happened. The purchase committed, then its answer was cut: one request,
+    // one charge — the change happened exactly once.
+    for ((fault, inject), (order_id, charged, made)) in FAULTS
+        .into_iter()
+        .zip([("w-500", 0, 0), ("w-cut", 2_900, 1)])
+    {
+        let (balance, servers, before) =
+            (sim.balance_fen(), sim.server_count(), srv.faults.requests());
+        srv.faults.update(inject);
+        let buy = [
+            ("order_id", order_id),
+            ("line_guid", LINE_DY),
+            ("system_guid", CENTOS),
+            ("content", r#"{"cpu":1,"ram":1}"#),
+        ];
+        let err = client
+            .call_kv("create_order#create_server", &buy)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::UnknownOutcome { ref action, .. } if action == "zonkvm:create_order#create_server"),
+            "{fault}: {err:?}"
+        );
+        assert_eq!(
+            srv.faults.requests() - before,
+            1,
+            "a write is never retried ({fault})"
+        );
+        assert_eq!(
+            (
+                sim.balance_fen(),
+                sim.server_count(),
+                bought(&sim, order_id)
+            ),
+            (balance - charged, servers + made, made),
+            "{fault}"
+        );
+    }
 }
