@@ -3,9 +3,25 @@
 //! `text/html;charset=UTF-8` even for errors. The requests run in order against one
 //! simulator on a fixed clock, so ids and times are deterministic.
 
+#![allow(clippy::unwrap_used)] // a test may fail loudly
+
 mod common;
 use common::*;
 use idcgate_dnspod::Sim;
+
+/// An XML success answered at the fixed clock: DNSPod's envelope (declaration, `<dnspod>`,
+/// the status block) around `body`, byte for byte.
+macro_rules! xml_ok {
+    ($body:literal) => {
+        concat!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<dnspod>\n<status>\n<code>1</code>\n",
+            "<message>Action completed successful</message>\n",
+            "<created_at>2026-01-02 11:04:05</created_at>\n</status>\n",
+            $body,
+            "</dnspod>\n"
+        )
+    };
+}
 
 /// (label, method, form after the login token, expected body)
 const CASES: &[(&str, &str, &str, &str)] = &[
@@ -25,20 +41,14 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "record_create_xml",
         "Record.Create",
         "&domain=example.com&sub_domain=mail&record_type=MX&record_line_id=0&value=mx.example.com.&mx=5&ttl=3600",
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<dnspod>
-<status>
-<code>1</code>
-<message>Action completed successful</message>
-<created_at>2026-01-02 11:04:05</created_at>
-</status>
-<record>
+        xml_ok!(
+            r#"<record>
 <id>16894442</id>
 <name>mail</name>
 <status>enabled</status>
 </record>
-</dnspod>
-"#,
+"#
+        ),
     ),
     (
         "record_list_json",
@@ -50,14 +60,8 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "record_list_xml",
         "Record.List",
         "&domain=example.com&sub_domain=www",
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<dnspod>
-<status>
-<code>1</code>
-<message>Action completed successful</message>
-<created_at>2026-01-02 11:04:05</created_at>
-</status>
-<domain>
+        xml_ok!(
+            r#"<domain>
 <id>2238269</id>
 <name>example.com</name>
 <punycode>example.com</punycode>
@@ -89,8 +93,8 @@ const CASES: &[(&str, &str, &str, &str)] = &[
 <use_aqb>no</use_aqb>
 </item>
 </records>
-</dnspod>
-"#,
+"#
+        ),
     ),
     (
         "record_modify_json",
@@ -138,14 +142,8 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "record_type_xml",
         "Record.Type",
         "&domain_grade=D_Free",
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<dnspod>
-<status>
-<code>1</code>
-<message>Action completed successful</message>
-<created_at>2026-01-02 11:04:05</created_at>
-</status>
-<types>
+        xml_ok!(
+            r#"<types>
 <item>A</item>
 <item>CNAME</item>
 <item>MX</item>
@@ -155,8 +153,8 @@ const CASES: &[(&str, &str, &str, &str)] = &[
 <item>SRV</item>
 <item>URL</item>
 </types>
-</dnspod>
-"#,
+"#
+        ),
     ),
     (
         "no_records_json",
@@ -237,14 +235,8 @@ const SANDBOX_CASES: &[(&str, &str, &str, &str)] = &[
         "user_list_xml",
         "User.List",
         "&length=2",
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<dnspod>
-<status>
-<code>1</code>
-<message>Action completed successful</message>
-<created_at>2026-01-02 11:04:05</created_at>
-</status>
-<info>
+        xml_ok!(
+            r#"<info>
 <user_total>3</user_total>
 </info>
 <users>
@@ -263,8 +255,8 @@ const SANDBOX_CASES: &[(&str, &str, &str, &str)] = &[
 <points>0</points>
 </item>
 </users>
-</dnspod>
-"#,
+"#
+        ),
     ),
     (
         "user_create_json",
