@@ -1,18 +1,26 @@
 //! Backups, console, CD-ROM, NICs, IP binding, port maps, domains, charts, guest commands
 //! and VM groups.
 
+#![allow(clippy::unwrap_used)] // a test may fail loudly
+
 mod common;
+mod expect;
 
 use common::*;
-use idcgate_core::Error;
+use expect::Expect;
+use idcgate_xensystem::XensystemClient;
 use jiff::Timestamp;
+use serde_json::Value;
 use std::time::Duration;
 
-fn upstream_msg(e: &Error) -> String {
-    match e {
-        Error::Upstream { message, .. } => message.clone(),
-        other => panic!("expected an upstream error, got {other:?}"),
-    }
+/// A call that must succeed.
+async fn ok(conn: &XensystemClient, action: &str, params: &[(&str, &str)]) -> Value {
+    conn.call_kv(action, params).await.unwrap()
+}
+
+/// The first `0|a|b` field of a call that must succeed (the new row's id).
+async fn new_id(conn: &XensystemClient, action: &str, params: &[(&str, &str)]) -> String {
+    fields(&ok(conn, action, params).await)[0].clone()
 }
 
 /// 02:00 China time (18:00 UTC the day before): inside the sandbox backup hours 0-6.
@@ -41,10 +49,9 @@ async fn backups_respect_allowances_and_backup_hours() {
     };
     mk("snap1", "0").await.unwrap();
     mk("snap2", "0").await.unwrap();
-    let err = mk("snap3", "0").await.unwrap_err();
-    assert!(upstream_msg(&err).contains("上限"), "VM allows 2 snapshots");
+    mk("snap3", "0").await.refused("上限"); // the VM allows 2 snapshots
     let full = fields(&mk("full1", "1").await.unwrap())[0].clone();
-    assert!(upstream_msg(&mk("full2", "1").await.unwrap_err()).contains("上限"));
+    mk("full2", "1").await.refused("上限");
     let list = conn.backups(1).await.unwrap();
     assert_eq!(
         list.iter()
@@ -54,70 +61,63 @@ async fn backups_respect_allowances_and_backup_hours() {
     );
 
     // Outside backup hours neither a full backup nor its restore may run.
-    conn.call_kv("vm_backup#del", &[("vpsid", "1"), ("bkid", &full)])
-        .await
-        .unwrap();
+    ok(&conn, "vm_backup#del", &[("vpsid", "1"), ("bkid", &full)]).await;
     assert_eq!(conn.backups(1).await.unwrap().len(), 2);
     sim.set_now(afternoon());
-    assert!(upstream_msg(&mk("full3", "1").await.unwrap_err()).contains("时段"));
+    mk("full3", "1").await.refused("时段");
     sim.set_now(night());
     let full = fields(&mk("full4", "1").await.unwrap())[0].clone();
     sim.set_now(afternoon());
-    let err = conn
-        .call_kv("vm_backup#revert", &[("vpsid", "1"), ("bkid", &full)])
+    let revert = [("vpsid", "1"), ("bkid", full.as_str())];
+    conn.call_kv("vm_backup#revert", &revert)
         .await
-        .unwrap_err();
-    assert!(upstream_msg(&err).contains("时段"));
+        .refused("时段");
 
     // A snapshot restore is allowed any time and brings the old OS back.
     let snap = conn.backups(1).await.unwrap()[0].bkid.to_string();
-    conn.call_kv("vm_reload", &[("vpsid", "1"), ("osid", "3")])
-        .await
-        .unwrap();
+    ok(&conn, "vm_reload", &[("vpsid", "1"), ("osid", "3")]).await;
     finish_tasks(&sim);
     assert_eq!(conn.vm(1).await.unwrap().osid, 3);
-    conn.call_kv("vm_backup#revert", &[("vpsid", "1"), ("bkid", &snap)])
-        .await
-        .unwrap();
+    ok(
+        &conn,
+        "vm_backup#revert",
+        &[("vpsid", "1"), ("bkid", &snap)],
+    )
+    .await;
     let vm = conn.vm(1).await.unwrap();
     assert_eq!((vm.status, vm.osid), (0, 1));
     assert_eq!(conn.tasks(1).await.unwrap().last().unwrap().ttype, 4);
     finish_tasks(&sim);
     assert_eq!(conn.vm(1).await.unwrap().status, 2);
-    assert!(matches!(
-        conn.call_kv("vm_backup#del", &[("vpsid", "1"), ("bkid", "999")])
-            .await,
-        Err(Error::NotFound { .. })
-    ));
+    conn.call_kv("vm_backup#del", &[("vpsid", "1"), ("bkid", "999")])
+        .await
+        .not_found();
 }
 
 #[tokio::test]
 async fn checkuserlimit_applies_the_users_quota() {
     let (sim, _srv, conn) = sandbox().await;
     sim.set_now(night());
-    conn.call_kv("vm_update", &[("vpsid", "1"), ("backup_snapshot", "10")])
-        .await
-        .unwrap();
+    ok(
+        &conn,
+        "vm_update",
+        &[("vpsid", "1"), ("backup_snapshot", "10")],
+    )
+    .await;
     for i in 0..3 {
-        conn.call_kv(
+        ok(
+            &conn,
             "vm_backup#backup",
             &[("vpsid", "1"), ("bkname", &format!("s{i}"))],
         )
-        .await
-        .unwrap();
+        .await;
     }
     // The user's group allows 3 snapshots, the VM 10.
-    let err = conn
-        .call_kv(
-            "vm_backup#backup",
-            &[("vpsid", "1"), ("checkuserlimit", "1")],
-        )
+    let limited = [("vpsid", "1"), ("checkuserlimit", "1")];
+    conn.call_kv("vm_backup#backup", &limited)
         .await
-        .unwrap_err();
-    assert!(upstream_msg(&err).contains("上限"));
-    conn.call_kv("vm_backup#backup", &[("vpsid", "1")])
-        .await
-        .unwrap();
+        .refused("上限");
+    ok(&conn, "vm_backup#backup", &[("vpsid", "1")]).await;
     assert_eq!(conn.backups(1).await.unwrap().len(), 4);
 }
 
@@ -126,110 +126,82 @@ async fn user_level_guarded_operations_need_the_verification_code() {
     let (sim, srv, conn) = sandbox().await;
     sim.set_now(night());
     let alice = user_conn(&sim, &srv, "alice2024");
-    let bk = fields(
-        &alice
-            .call_kv("vm_backup#backup", &[("vpsid", "1"), ("bkname", "mine")])
-            .await
-            .unwrap(),
-    )[0]
-    .clone();
+    let bk = new_id(
+        &alice,
+        "vm_backup#backup",
+        &[("vpsid", "1"), ("bkname", "mine")],
+    )
+    .await;
+    // Sends a fresh code to alice and returns it.
+    let send = |params: &'static [(&'static str, &'static str)]| {
+        let (alice, sim) = (&alice, &sim);
+        async move {
+            ok(alice, "user_send_verification_code", params).await;
+            sim.sent_verification_code(ALICE).unwrap()
+        }
+    };
 
     let revert = [("vpsid", "1"), ("bkid", bk.as_str())];
-    assert!(matches!(
-        alice.call_kv("vm_backup#revert", &revert).await,
-        Err(Error::InvalidInput { ref field, .. }) if field == "vcode"
-    ));
     alice
-        .call_kv("user_send_verification_code", &[])
+        .call_kv("vm_backup#revert", &revert)
         .await
-        .unwrap();
-    let code = sim.sent_verification_code(ALICE).unwrap();
+        .invalid("vcode");
+    let code = send(&[]).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let err = alice
-        .call_kv(
-            "vm_backup#revert",
-            &[("vpsid", "1"), ("bkid", &bk), ("vcode", wrong)],
-        )
-        .await
-        .unwrap_err();
-    assert!(upstream_msg(&err).contains("验证码错误"));
-    assert_eq!(conn.vm(1).await.unwrap().status, 2, "nothing restored");
+    let with_wrong = [("vpsid", "1"), ("bkid", &bk), ("vcode", wrong)];
     alice
-        .call_kv(
-            "vm_backup#revert",
-            &[("vpsid", "1"), ("bkid", &bk), ("vcode", &code)],
-        )
+        .call_kv("vm_backup#revert", &with_wrong)
         .await
-        .unwrap();
+        .refused("验证码错误");
+    assert_eq!(conn.vm(1).await.unwrap().status, 2, "nothing restored");
+    ok(
+        &alice,
+        "vm_backup#revert",
+        &[("vpsid", "1"), ("bkid", &bk), ("vcode", &code)],
+    )
+    .await;
     assert_eq!(conn.vm(1).await.unwrap().status, 0);
     finish_tasks(&sim);
     // A code is used up.
-    let err = alice
-        .call_kv("vm_resetps", &[("vpsid", "1"), ("vcode", &code)])
+    let reset = [("vpsid", "1"), ("vcode", code.as_str())];
+    alice
+        .call_kv("vm_resetps", &reset)
         .await
-        .unwrap_err();
-    assert!(upstream_msg(&err).contains("验证码错误"));
+        .refused("验证码错误");
 
-    alice
-        .call_kv("user_send_verification_code", &[("type", "1")])
-        .await
-        .unwrap();
-    let code = sim.sent_verification_code(ALICE).unwrap();
+    let code = send(&[("type", "1")]).await;
     // A refused reset does not spend the code.
-    let err = alice
-        .call_kv(
-            "vm_resetps",
-            &[("vpsid", "1"), ("vcode", &code), ("password", "short")],
-        )
-        .await
-        .unwrap_err();
-    assert!(upstream_msg(&err).contains("6 位"));
+    let short = [("vpsid", "1"), ("vcode", &code), ("password", "short")];
+    alice.call_kv("vm_resetps", &short).await.refused("6 位");
     assert_eq!(sim.sent_verification_code(ALICE), Some(code.clone()));
-    alice
-        .call_kv(
-            "vm_resetps",
-            &[
-                ("vpsid", "1"),
-                ("vcode", &code),
-                ("password", "Alice#Root1"),
-            ],
-        )
-        .await
-        .unwrap();
+    let reset = [
+        ("vpsid", "1"),
+        ("vcode", &code),
+        ("password", "Alice#Root1"),
+    ];
+    ok(&alice, "vm_resetps", &reset).await;
     assert_eq!(sim.vm_password(1).unwrap(), "Alice#Root1");
 
-    assert!(matches!(
-        alice.call_kv("vm_reload", &[("vpsid", "1"), ("osid", "2")]).await,
-        Err(Error::InvalidInput { ref field, .. }) if field == "vcode"
-    ));
-    let err = alice
-        .call_kv(
-            "vm_reload",
-            &[("vpsid", "1"), ("osid", "2"), ("vcode", "123")],
-        )
+    let reload = [("vpsid", "1"), ("osid", "2")];
+    alice.call_kv("vm_reload", &reload).await.invalid("vcode");
+    let bad_code = [("vpsid", "1"), ("osid", "2"), ("vcode", "123")];
+    alice
+        .call_kv("vm_reload", &bad_code)
         .await
-        .unwrap_err();
-    assert!(upstream_msg(&err).contains("验证码错误"));
+        .refused("验证码错误");
     assert_eq!(conn.vm(1).await.unwrap().osid, 1);
-    alice
-        .call_kv("user_send_verification_code", &[])
-        .await
-        .unwrap();
-    let code = sim.sent_verification_code(ALICE).unwrap();
-    alice
-        .call_kv(
-            "vm_reload",
-            &[("vpsid", "1"), ("osid", "2"), ("vcode", &code)],
-        )
-        .await
-        .unwrap();
+    let code = send(&[]).await;
+    ok(
+        &alice,
+        "vm_reload",
+        &[("vpsid", "1"), ("osid", "2"), ("vcode", &code)],
+    )
+    .await;
     assert_eq!(conn.vm(1).await.unwrap().osid, 2);
     assert_eq!(conn.user_info(ALICE).await.unwrap().rvcount, 1);
     // The system level needs no code.
     finish_tasks(&sim);
-    conn.call_kv("vm_reload", &[("vpsid", "1"), ("osid", "3")])
-        .await
-        .unwrap();
+    ok(&conn, "vm_reload", &[("vpsid", "1"), ("osid", "3")]).await;
     assert_eq!(conn.vm(1).await.unwrap().osid, 3);
 }
 
@@ -238,9 +210,9 @@ async fn backup_hours_come_from_the_users_settings() {
     let (sim, _srv, conn) = sandbox().await;
     sim.set_now(afternoon());
     let full = [("vpsid", "1"), ("bktype", "1")];
-    assert!(
-        upstream_msg(&conn.call_kv("vm_backup#backup", &full).await.unwrap_err()).contains("时段")
-    );
+    conn.call_kv("vm_backup#backup", &full)
+        .await
+        .refused("时段");
     sim.set_backup_hours(ALICE, &[14]);
     assert_eq!(
         conn.user_sys_config(ALICE).await.unwrap().backup_hours,
@@ -255,9 +227,7 @@ async fn backup_hours_come_from_the_users_settings() {
 async fn console_sessions_expire_fifteen_minutes_after_the_last_query() {
     let (sim, _srv, conn) = sandbox().await;
     assert_eq!(conn.console_state(1).await.unwrap().state, 0);
-    conn.call_kv("vm_console#enable", &[("vpsid", "1")])
-        .await
-        .unwrap();
+    ok(&conn, "vm_console#enable", &[("vpsid", "1")]).await;
     let s = conn.console_state(1).await.unwrap();
     assert_eq!((s.state, s.vsip.as_str()), (1, "10.20.1.11"));
     assert!(!s.token.is_empty());
@@ -271,12 +241,8 @@ async fn console_sessions_expire_fifteen_minutes_after_the_last_query() {
     assert_eq!(conn.console_state(1).await.unwrap().state, 1);
     sim.advance(Duration::from_secs(16 * 60));
     assert_eq!(conn.console_state(1).await.unwrap().state, 0, "expired");
-    conn.call_kv("vm_console#enable", &[("vpsid", "1")])
-        .await
-        .unwrap();
-    conn.call_kv("vm_console#logout", &[("vpsid", "1")])
-        .await
-        .unwrap();
+    ok(&conn, "vm_console#enable", &[("vpsid", "1")]).await;
+    ok(&conn, "vm_console#logout", &[("vpsid", "1")]).await;
     assert_eq!(conn.console_state(1).await.unwrap().state, 0);
     // A halted VM has no console.
     assert!(conn
@@ -290,22 +256,22 @@ async fn cdrom_mounts_and_ejects() {
     let (_sim, _srv, conn) = sandbox().await;
     let s = conn.cd_state(1).await.unwrap();
     assert_eq!((s.mounted.as_str(), s.images.len()), ("", 3));
-    conn.call_kv("vm_cd_manage#change", &[("vpsid", "1"), ("cd_image", "2")])
-        .await
-        .unwrap();
+    ok(
+        &conn,
+        "vm_cd_manage#change",
+        &[("vpsid", "1"), ("cd_image", "2")],
+    )
+    .await;
     assert_eq!(conn.cd_state(1).await.unwrap().mounted, "2");
     assert_eq!(
-        conn.call_kv("vm_state", &[("vpsid", "1")]).await.unwrap()["data"]["cd_image"],
+        ok(&conn, "vm_state", &[("vpsid", "1")]).await["data"]["cd_image"],
         "2"
     );
-    assert!(matches!(
-        conn.call_kv("vm_cd_manage#change", &[("vpsid", "1"), ("cd_image", "77")])
-            .await,
-        Err(Error::NotFound { .. })
-    ));
-    conn.call_kv("vm_cd_manage#change", &[("vpsid", "1")])
+    let unknown = [("vpsid", "1"), ("cd_image", "77")];
+    conn.call_kv("vm_cd_manage#change", &unknown)
         .await
-        .unwrap();
+        .not_found();
+    ok(&conn, "vm_cd_manage#change", &[("vpsid", "1")]).await;
     assert_eq!(conn.cd_state(1).await.unwrap().mounted, "");
 }
 
@@ -315,45 +281,35 @@ async fn nics_plug_unplug_and_ip_binding() {
     let nics = conn.nics(1).await.unwrap();
     assert_eq!(nics.len(), 2);
     assert!(nics[0].enabled && !nics[1].enabled);
-    conn.call_kv("vm_vif#plug", &[("vpsid", "1"), ("vfid", &nics[1].id)])
-        .await
-        .unwrap();
-    conn.call_kv("vm_vif#unplug", &[("vpsid", "1"), ("vfid", &nics[0].id)])
-        .await
-        .unwrap();
+    ok(
+        &conn,
+        "vm_vif#plug",
+        &[("vpsid", "1"), ("vfid", &nics[1].id)],
+    )
+    .await;
+    ok(
+        &conn,
+        "vm_vif#unplug",
+        &[("vpsid", "1"), ("vfid", &nics[0].id)],
+    )
+    .await;
     let now = conn.nics(1).await.unwrap();
     assert!(!now[0].enabled && now[1].enabled);
-    assert!(matches!(
-        conn.call_kv("vm_vif#plug", &[("vpsid", "1"), ("vfid", "vif-x")])
-            .await,
-        Err(Error::NotFound { .. })
-    ));
+    let unknown = [("vpsid", "1"), ("vfid", "vif-x")];
+    conn.call_kv("vm_vif#plug", &unknown).await.not_found();
 
-    let err = conn
-        .call_kv(
-            "vm_setips",
-            &[("vpsid", "1"), ("mac_0", &nics[0].mac), ("ip_0", "8.8.8.8")],
-        )
-        .await
-        .unwrap_err();
-    assert!(upstream_msg(&err).contains("不属于"));
-    conn.call_kv(
-        "vm_setips",
-        &[
-            ("vpsid", "1"),
-            ("nicCount", "2"),
-            ("mac_0", &nics[0].mac),
-            ("ip_0", "103.45.12.10"),
-            ("mac_1", &nics[1].mac),
-            ("ip_1", "dhcp"),
-        ],
-    )
-    .await
-    .unwrap();
-    let raw = conn
-        .call_kv("vm_vif#list", &[("vpsid", "1")])
-        .await
-        .unwrap();
+    let foreign = [("vpsid", "1"), ("mac_0", &nics[0].mac), ("ip_0", "8.8.8.8")];
+    conn.call_kv("vm_setips", &foreign).await.refused("不属于");
+    let both = [
+        ("vpsid", "1"),
+        ("nicCount", "2"),
+        ("mac_0", &nics[0].mac),
+        ("ip_0", "103.45.12.10"),
+        ("mac_1", &nics[1].mac),
+        ("ip_1", "dhcp"),
+    ];
+    ok(&conn, "vm_setips", &both).await;
+    let raw = ok(&conn, "vm_vif#list", &[("vpsid", "1")]).await;
     assert_eq!(
         (raw["ip_0"].as_str(), raw["ip_1"].as_str()),
         (Some("103.45.12.10"), Some("dhcp"))
@@ -371,20 +327,20 @@ async fn port_maps_within_allowance() {
         }
     };
     let first = fields(&add("22").await.unwrap());
-    assert!(upstream_msg(&add("22").await.unwrap_err()).contains("已映射"));
+    add("22").await.refused("已映射");
     add("80").await.unwrap();
     add("443").await.unwrap();
-    assert!(
-        upstream_msg(&add("8080").await.unwrap_err()).contains("上限"),
-        "VM allows 3"
-    );
+    add("8080").await.refused("上限"); // the VM allows 3
     let maps = conn.port_maps(4).await.unwrap();
     assert_eq!(maps.len(), 3);
     assert_eq!(maps[0].publicport.to_string(), first[1]);
     assert_eq!(maps[0].publicip, "10.30.1.11");
-    conn.call_kv("vm_portmap#del", &[("vpsid", "4"), ("portid", &first[0])])
-        .await
-        .unwrap();
+    ok(
+        &conn,
+        "vm_portmap#del",
+        &[("vpsid", "4"), ("portid", &first[0])],
+    )
+    .await;
     assert_eq!(
         conn.port_maps(4)
             .await
@@ -395,11 +351,8 @@ async fn port_maps_within_allowance() {
         vec![80, 443]
     );
     add("8080").await.unwrap();
-    assert!(matches!(
-        conn.call_kv("vm_portmap#del", &[("vpsid", "4"), ("portid", "999")])
-            .await,
-        Err(Error::NotFound { .. })
-    ));
+    let unknown = [("vpsid", "4"), ("portid", "999")];
+    conn.call_kv("vm_portmap#del", &unknown).await.not_found();
 }
 
 #[tokio::test]
@@ -414,15 +367,10 @@ async fn bound_domains_within_allowance_and_unique() {
     };
     let a = fields(&add("4", "blog.example.com").await.unwrap())[0].clone();
     add("4", "www.example.com").await.unwrap();
-    assert!(
-        upstream_msg(&add("4", "shop.example.com").await.unwrap_err()).contains("上限"),
-        "VM allows 2"
-    );
-    assert!(upstream_msg(&add("1", "blog.example.com").await.unwrap_err()).contains("已被绑定"));
-    assert!(upstream_msg(&add("1", "not a domain").await.unwrap_err()).contains("格式错误"));
-    conn.call_kv("vm_domain#del", &[("vpsid", "4"), ("domainid", &a)])
-        .await
-        .unwrap();
+    add("4", "shop.example.com").await.refused("上限"); // the VM allows 2
+    add("1", "blog.example.com").await.refused("已被绑定");
+    add("1", "not a domain").await.refused("格式错误");
+    ok(&conn, "vm_domain#del", &[("vpsid", "4"), ("domainid", &a)]).await;
     let left = conn.bound_domains(4).await.unwrap();
     assert_eq!(
         left.iter().map(|d| d.domain.as_str()).collect::<Vec<_>>(),
@@ -435,36 +383,23 @@ async fn bound_domains_within_allowance_and_unique() {
 #[tokio::test]
 async fn charts_are_javascript_decoded_to_points() {
     let (_sim, _srv, conn) = sandbox().await;
-    let cpu = conn
-        .call_kv("vm_stat", &[("Vpsid", "1"), ("charttype", "1")])
-        .await
-        .unwrap();
+    let cpu = ok(&conn, "vm_stat", &[("Vpsid", "1"), ("charttype", "1")]).await;
     assert_eq!(cpu["title"], "CPU");
     let pts = cpu["points"].as_array().unwrap();
     assert_eq!(pts.len(), 120);
     assert!(pts.iter().any(|p| p[1].as_i64().unwrap() > 0));
-    let day = conn
-        .call_kv(
-            "vm_stat",
-            &[
-                ("Vpsid", "1"),
-                ("charttype", "4"),
-                ("chartinterval", "3600"),
-            ],
-        )
-        .await
-        .unwrap();
+    let hourly = [
+        ("Vpsid", "1"),
+        ("charttype", "4"),
+        ("chartinterval", "3600"),
+    ];
+    let day = ok(&conn, "vm_stat", &hourly).await;
     assert_eq!(day["points"].as_array().unwrap().len(), 24);
     // A halted VM is idle.
-    let idle = conn
-        .call_kv("vm_stat", &[("Vpsid", "2"), ("charttype", "1")])
-        .await
-        .unwrap();
+    let idle = ok(&conn, "vm_stat", &[("Vpsid", "2"), ("charttype", "1")]).await;
     assert!(idle["points"].as_array().unwrap().iter().all(|p| p[1] == 0));
-    assert!(matches!(
-        conn.call_kv("vm_stat", &[("Vpsid", "1"), ("charttype", "9")]).await,
-        Err(Error::InvalidInput { ref field, .. }) if field == "charttype"
-    ));
+    let unknown = [("Vpsid", "1"), ("charttype", "9")];
+    conn.call_kv("vm_stat", &unknown).await.invalid("charttype");
 }
 
 #[tokio::test]
@@ -482,20 +417,13 @@ async fn guest_commands_validate_names_and_take_effect() {
     };
     let data = || {
         let conn = &conn;
-        async move {
-            conn.call_kv(
-                "vm_cmds#getData",
-                &[("vpsid", "1"), ("cmd_params", "{\"dataName\":\"test\"}")],
-            )
-            .await
-            .unwrap()
-        }
+        let params = [("vpsid", "1"), ("cmd_params", "{\"dataName\":\"test\"}")];
+        async move { ok(conn, "vm_cmds#getData", &params).await }
     };
     // Parameter names are case-sensitive.
-    assert!(matches!(
-        run("setServerName", "{\"servername\":\"web01\"}").await,
-        Err(Error::InvalidInput { ref field, .. }) if field == "cmd_params"
-    ));
+    run("setServerName", "{\"servername\":\"web01\"}")
+        .await
+        .invalid("cmd_params");
     assert!(run("setServerName", "[1]").await.is_err());
     run("setServerName", "{\"serverName\":\"web01\"}")
         .await
@@ -510,23 +438,10 @@ async fn guest_commands_validate_names_and_take_effect() {
     .unwrap();
     assert_eq!(data().await["files"][0], "C:\\Windows\\1.txt");
 
-    assert!(upstream_msg(
-        &run(
-            "configNetwork",
-            "{\"macs\":\"00:16:3e:00:01:00\",\"ip_0\":\"1.1.1.1\"}"
-        )
-        .await
-        .unwrap_err()
-    )
-    .contains("不属于"));
-    assert!(matches!(
-        run(
-            "configNetwork",
-            "{\"macs\":\"00:16:3e:00:99:00\",\"ip_0\":\"103.45.12.10\"}"
-        )
-        .await,
-        Err(Error::NotFound { .. })
-    ));
+    let foreign_ip = "{\"macs\":\"00:16:3e:00:01:00\",\"ip_0\":\"1.1.1.1\"}";
+    run("configNetwork", foreign_ip).await.refused("不属于");
+    let unknown_mac = "{\"macs\":\"00:16:3e:00:99:00\",\"ip_0\":\"103.45.12.10\"}";
+    run("configNetwork", unknown_mac).await.not_found();
     assert_eq!(data().await["network"], serde_json::json!({}));
     run("configNetwork", "{\"macs\":\"00:16:3e:00:01:00\",\"ip_0\":\"103.45.12.10\",\"netmask_0\":\"255.255.255.0\",\"gateway_0\":\"103.45.12.1\",\"dns1\":\"223.5.5.5\"}")
         .await
@@ -566,21 +481,15 @@ async fn vm_groups_are_per_user() {
     assert_eq!(all.len(), 2);
     let alice_group = all.iter().find(|g| g.userid == ALICE).unwrap().groupid;
     let bob_group = all.iter().find(|g| g.userid == BOB).unwrap().groupid;
-    let only = conn
-        .call_kv("vm_group_info", &[("userid", "1002")])
-        .await
-        .unwrap();
+    let only = ok(&conn, "vm_group_info", &[("userid", "1002")]).await;
     assert_eq!(only.as_array().unwrap().len(), 1);
-    conn.call_kv(
-        "vm_group_info_update",
-        &[
-            ("groupid", &alice_group.to_string()),
-            ("groupname", "生产"),
-            ("grouporder", "5"),
-        ],
-    )
-    .await
-    .unwrap();
+    let alice_group = alice_group.to_string();
+    let rename = [
+        ("groupid", alice_group.as_str()),
+        ("groupname", "生产"),
+        ("grouporder", "5"),
+    ];
+    ok(&conn, "vm_group_info_update", &rename).await;
     let alice = user_conn(&sim, &srv, "alice2024");
     let mine = alice.vm_groups().await.unwrap();
     assert_eq!(mine.len(), 1);
@@ -588,15 +497,12 @@ async fn vm_groups_are_per_user() {
         (mine[0].groupname.as_str(), mine[0].grouporder),
         ("生产", 5)
     );
-    assert!(matches!(
-        alice
-            .call_kv(
-                "vm_group_info_update",
-                &[("groupid", &bob_group.to_string()), ("groupname", "x")]
-            )
-            .await,
-        Err(Error::NotFound { .. })
-    ));
+    let bob_group = bob_group.to_string();
+    let bobs = [("groupid", bob_group.as_str()), ("groupname", "x")];
+    alice
+        .call_kv("vm_group_info_update", &bobs)
+        .await
+        .not_found();
 }
 
 #[tokio::test]
@@ -604,43 +510,35 @@ async fn a_full_backup_seeds_a_new_vm() {
     let (sim, _srv, conn) = sandbox().await;
     sim.set_now(night());
     // VM 2 runs template 2; its full backup becomes the image of a VM asking for 1.
-    let bk = fields(
-        &conn
-            .call_kv("vm_backup#backup", &[("vpsid", "2"), ("bktype", "1")])
-            .await
-            .unwrap(),
-    )[0]
-    .clone();
+    let bk = new_id(
+        &conn,
+        "vm_backup#backup",
+        &[("vpsid", "2"), ("bktype", "1")],
+    )
+    .await;
     let (id, _) = create_vm(&conn, "fromimage1", &[("imageid", &bk)]).await;
     assert_eq!(conn.vm(id).await.unwrap().osid, 2);
     // A snapshot is no image.
-    let snap = fields(
-        &conn
-            .call_kv("vm_backup#backup", &[("vpsid", "2"), ("bktype", "0")])
-            .await
-            .unwrap(),
-    )[0]
-    .clone();
+    let snap = new_id(
+        &conn,
+        "vm_backup#backup",
+        &[("vpsid", "2"), ("bktype", "0")],
+    )
+    .await;
     let mut p = create_params("1001", "1", "fromsnap01");
     p.push(("imageid", &snap));
-    assert!(matches!(
-        conn.call_kv("vm_create", &p).await,
-        Err(Error::NotFound { .. })
-    ));
+    conn.call_kv("vm_create", &p).await.not_found();
 }
 
 #[tokio::test]
 async fn a_chart_carries_the_chart_type_asked_for() {
     let (_sim, _srv, conn) = sandbox().await;
     for (kind, title) in [("2", "空闲内存"), ("4", "网卡流量")] {
-        let v = conn
-            .call_kv("vm_stat", &[("Vpsid", "1"), ("charttype", kind)])
-            .await
-            .unwrap();
+        let v = ok(&conn, "vm_stat", &[("Vpsid", "1"), ("charttype", kind)]).await;
         assert_eq!(v["charttype"].to_string(), kind);
         assert_eq!(v["title"], title);
     }
-    let default = conn.call_kv("vm_stat", &[("Vpsid", "1")]).await.unwrap();
+    let default = ok(&conn, "vm_stat", &[("Vpsid", "1")]).await;
     let keys: Vec<&String> = default.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["charttype", "title", "points"]);
     assert_eq!(default["charttype"], 1);

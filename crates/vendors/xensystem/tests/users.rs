@@ -1,19 +1,36 @@
 //! Users, login rules and verification codes.
 
+#![allow(clippy::unwrap_used)] // a test may fail loudly
+
 mod common;
+mod expect;
 
 use common::*;
+use expect::Expect;
 use idcgate_core::Error;
+use idcgate_xensystem::XensystemClient;
+use serde_json::Value;
 
-fn upstream_msg(e: &Error) -> &str {
-    match e {
-        Error::Upstream { message, .. } => message,
-        other => panic!("expected an upstream error, got {other:?}"),
-    }
+/// A call that must succeed.
+async fn ok(conn: &XensystemClient, action: &str, params: &[(&str, &str)]) -> Value {
+    conn.call_kv(action, params).await.unwrap()
+}
+
+/// Logs in through `user_authentication`.
+async fn login(conn: &XensystemClient, username: &str, password: &str) -> Result<Value, Error> {
+    let params = [("username", username), ("password", password)];
+    conn.call_kv("user_authentication", &params).await
+}
+
+/// `user_update` of alice's row (id 1, userid 1001) with `changes`.
+async fn update_alice(conn: &XensystemClient, changes: &[(&str, &str)]) -> Result<Value, Error> {
+    let mut p = vec![("id", "1"), ("userid", "1001")];
+    p.extend_from_slice(changes);
+    conn.call_kv("user_update", &p).await
 }
 
 async fn add(
-    conn: &idcgate_xensystem::XensystemClient,
+    conn: &XensystemClient,
     userid: &str,
     username: &str,
     password: &str,
@@ -55,79 +72,43 @@ async fn user_add_returns_the_row_id_and_enforces_name_and_password_rules() {
         ("2001", "another01", "secret1", "已存在"),
         ("2002", "CAROL2026", "secret1", "已存在"),
     ] {
-        let err = add(&conn, userid, name, pw).await.unwrap_err();
-        assert!(upstream_msg(&err).contains(why), "{name}: {err:?}");
+        add(&conn, userid, name, pw).await.refused(why);
     }
-    assert!(matches!(
-        conn.user_info(2002).await,
-        Err(Error::NotFound { .. })
-    ));
+    conn.user_info(2002).await.not_found();
 }
 
 #[tokio::test]
 async fn authentication_follows_user_status_and_records_login_ip() {
     let (_sim, _srv, conn) = sandbox().await;
     add(&conn, "2001", "carol2026", "secret1").await.unwrap();
-    let v = conn
-        .call_kv(
-            "user_authentication",
-            &[
-                ("username", "carol2026"),
-                ("password", "secret1"),
-                ("login_ip", "1.2.3.4"),
-            ],
-        )
-        .await
-        .unwrap();
+    let from = [
+        ("username", "carol2026"),
+        ("password", "secret1"),
+        ("login_ip", "1.2.3.4"),
+    ];
+    let v = ok(&conn, "user_authentication", &from).await;
     assert_eq!(fields(&v), vec!["2001"]);
     assert_eq!(conn.user_info(2001).await.unwrap().login_ip, "1.2.3.4");
     // By e-mail works too.
-    let v = conn
-        .call_kv(
-            "user_authentication",
-            &[("username", "t@example.cn"), ("password", "secret1")],
-        )
-        .await
-        .unwrap();
+    let v = login(&conn, "t@example.cn", "secret1").await.unwrap();
     assert_eq!(fields(&v), vec!["2001"]);
-    let err = conn
-        .call_kv(
-            "user_authentication",
-            &[("username", "carol2026"), ("password", "wrong1")],
-        )
+    login(&conn, "carol2026", "wrong1")
         .await
-        .unwrap_err();
-    assert!(upstream_msg(&err).contains("密码错误"));
+        .refused("密码错误");
 
+    let set_status = |status: &'static str| {
+        let conn = &conn;
+        async move {
+            let p = [("id", "3"), ("userid", "2001"), ("ustatus", status)];
+            ok(conn, "user_update", &p).await;
+        }
+    };
     for (status, word) in [("1", "锁定"), ("2", "禁用")] {
-        conn.call_kv(
-            "user_update",
-            &[("id", "3"), ("userid", "2001"), ("ustatus", status)],
-        )
-        .await
-        .unwrap();
-        let err = conn
-            .call_kv(
-                "user_authentication",
-                &[("username", "carol2026"), ("password", "secret1")],
-            )
-            .await
-            .unwrap_err();
-        assert!(upstream_msg(&err).contains(word), "{err:?}");
+        set_status(status).await;
+        login(&conn, "carol2026", "secret1").await.refused(word);
     }
-    conn.call_kv(
-        "user_update",
-        &[("id", "3"), ("userid", "2001"), ("ustatus", "0")],
-    )
-    .await
-    .unwrap();
-    assert!(conn
-        .call_kv(
-            "user_authentication",
-            &[("username", "carol2026"), ("password", "secret1")]
-        )
-        .await
-        .is_ok());
+    set_status("0").await;
+    assert!(login(&conn, "carol2026", "secret1").await.is_ok());
 }
 
 #[tokio::test]
@@ -135,12 +116,7 @@ async fn locked_users_keys_stop_working() {
     let (sim, srv, conn) = sandbox().await;
     let alice = user_conn(&sim, &srv, "alice2024");
     assert!(alice.user_info(ALICE).await.is_ok());
-    conn.call_kv(
-        "user_update",
-        &[("id", "1"), ("userid", "1001"), ("ustatus", "1")],
-    )
-    .await
-    .unwrap();
+    update_alice(&conn, &[("ustatus", "1")]).await.unwrap();
     assert!(matches!(
         alice.user_info(ALICE).await,
         Err(Error::Authentication { .. })
@@ -151,89 +127,35 @@ async fn locked_users_keys_stop_working() {
 async fn user_update_changes_profile_and_password_with_checks() {
     let (sim, srv, conn) = sandbox().await;
     // id and userid must name the same row.
-    assert!(matches!(
-        conn.call_kv(
-            "user_update",
-            &[("id", "2"), ("userid", "1001"), ("name", "x")]
-        )
-        .await,
-        Err(Error::NotFound { .. })
-    ));
-    conn.call_kv(
-        "user_update",
-        &[
-            ("id", "1"),
-            ("userid", "1001"),
-            ("name", "云途新名"),
-            ("tel", "13812345678"),
-        ],
-    )
-    .await
-    .unwrap();
+    let mismatched = [("id", "2"), ("userid", "1001"), ("name", "x")];
+    conn.call_kv("user_update", &mismatched).await.not_found();
+    let profile = [("name", "云途新名"), ("tel", "13812345678")];
+    update_alice(&conn, &profile).await.unwrap();
     let u = conn.user_info(ALICE).await.unwrap();
     assert_eq!(
         (u.name.as_str(), u.tel.as_str()),
         ("云途新名", "13812345678")
     );
 
-    let err = conn
-        .call_kv(
-            "user_update",
-            &[
-                ("id", "1"),
-                ("userid", "1001"),
-                ("password1", "newpass1"),
-                ("password2", "newpass2"),
-            ],
-        )
-        .await
-        .unwrap_err();
-    assert!(upstream_msg(&err).contains("不一致"));
+    let unequal = [("password1", "newpass1"), ("password2", "newpass2")];
+    update_alice(&conn, &unequal).await.refused("不一致");
     // User level must prove the old password.
     let alice = user_conn(&sim, &srv, "alice2024");
-    let err = alice
-        .call_kv(
-            "user_update",
-            &[
-                ("id", "1"),
-                ("userid", "1001"),
-                ("password", "nope00"),
-                ("password1", "newpass1"),
-                ("password2", "newpass1"),
-            ],
-        )
+    let change = |old| {
+        [
+            ("password", old),
+            ("password1", "newpass1"),
+            ("password2", "newpass1"),
+        ]
+    };
+    update_alice(&alice, &change("nope00"))
         .await
-        .unwrap_err();
-    assert!(upstream_msg(&err).contains("原密码错误"));
-    alice
-        .call_kv(
-            "user_update",
-            &[
-                ("id", "1"),
-                ("userid", "1001"),
-                ("password", "alice@2024"),
-                ("password1", "newpass1"),
-                ("password2", "newpass1"),
-            ],
-        )
-        .await
-        .unwrap();
-    let v = conn
-        .call_kv(
-            "user_authentication",
-            &[("username", "alice2024"), ("password", "newpass1")],
-        )
-        .await
-        .unwrap();
+        .refused("原密码错误");
+    update_alice(&alice, &change("alice@2024")).await.unwrap();
+    let v = login(&conn, "alice2024", "newpass1").await.unwrap();
     assert_eq!(fields(&v), vec!["1001"]);
     // User level cannot unlock or re-rank itself.
-    alice
-        .call_kv(
-            "user_update",
-            &[("id", "1"), ("userid", "1001"), ("utype", "9")],
-        )
-        .await
-        .unwrap();
+    update_alice(&alice, &[("utype", "9")]).await.unwrap();
     assert_eq!(conn.user_info(ALICE).await.unwrap().utype, 0);
 }
 
@@ -246,51 +168,32 @@ async fn sys_config_and_verification_codes() {
         (1, "0,1,2,3,4,5,6")
     );
     assert!(sim.sent_verification_code(ALICE).is_none());
-    conn.call_kv(
-        "user_send_verification_code",
-        &[("userid", "1001"), ("type", "2")],
-    )
-    .await
-    .unwrap();
+    let to_alice = [("userid", "1001"), ("type", "2")];
+    ok(&conn, "user_send_verification_code", &to_alice).await;
     let first = sim.sent_verification_code(ALICE).unwrap();
     assert_eq!(first.len(), 6);
     // Using the code spends it...
     let alice = user_conn(&sim, &srv, "alice2024");
-    alice
-        .call_kv("vm_resetps", &[("vpsid", "1"), ("vcode", &first)])
-        .await
-        .unwrap();
+    ok(&alice, "vm_resetps", &[("vpsid", "1"), ("vcode", &first)]).await;
     assert!(sim.sent_verification_code(ALICE).is_none());
     // ...and at user level the command addresses the caller without userid.
-    alice
-        .call_kv("user_send_verification_code", &[])
-        .await
-        .unwrap();
+    ok(&alice, "user_send_verification_code", &[]).await;
     assert!(sim.sent_verification_code(ALICE).is_some());
     assert!(sim.sent_verification_code(BOB).is_none());
-    assert!(matches!(
-        conn.call_kv("user_send_verification_code", &[]).await,
-        Err(Error::InvalidInput { ref field, .. }) if field == "userid"
-    ));
+    conn.call_kv("user_send_verification_code", &[])
+        .await
+        .invalid("userid");
 }
 
 #[tokio::test]
 async fn user_delete_refuses_owners_of_vms_and_removes_others() {
     let (_sim, _srv, conn) = sandbox().await;
-    let err = conn
-        .call_kv("user_delete", &[("userid", "1001")])
-        .await
-        .unwrap_err();
-    assert!(upstream_msg(&err).contains("主机"));
+    let alices = [("userid", "1001")];
+    conn.call_kv("user_delete", &alices).await.refused("主机");
     assert!(conn.user_info(ALICE).await.is_ok());
     add(&conn, "2001", "carol2026", "secret1").await.unwrap();
-    conn.call_kv("user_delete", &[("userid", "2001")])
-        .await
-        .unwrap();
-    assert!(matches!(
-        conn.user_info(2001).await,
-        Err(Error::NotFound { .. })
-    ));
+    ok(&conn, "user_delete", &[("userid", "2001")]).await;
+    conn.user_info(2001).await.not_found();
 }
 
 #[tokio::test]
@@ -318,26 +221,11 @@ async fn a_refused_user_update_changes_nothing() {
         assert_eq!(conn.user_info(ALICE).await.unwrap(), before, "{key}");
     }
     // The old password still logs in.
-    conn.call_kv(
-        "user_authentication",
-        &[("username", "alice2024"), ("password", "alice@2024")],
-    )
-    .await
-    .unwrap();
+    login(&conn, "alice2024", "alice@2024").await.unwrap();
     // The document's `vcunt` and the real column name both set the VPS count.
     for key in ["vcunt", "vcount"] {
-        conn.call_kv(
-            "user_update",
-            &[("id", "1"), ("userid", "1001"), (key, "7")],
-        )
-        .await
-        .unwrap();
+        update_alice(&conn, &[(key, "7")]).await.unwrap();
         assert_eq!(conn.user_info(ALICE).await.unwrap().vcount, 7);
-        conn.call_kv(
-            "user_update",
-            &[("id", "1"), ("userid", "1001"), (key, "0")],
-        )
-        .await
-        .unwrap();
+        update_alice(&conn, &[(key, "0")]).await.unwrap();
     }
 }
