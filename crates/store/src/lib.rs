@@ -1,19 +1,24 @@
 //! Storage: one trait, two backends (embedded SQLite by default, PostgreSQL to scale).
 //!
 //! Owns: the schema and its migrations, encryption of upstream credentials at rest, the
-//! inventory of resources with their change history, the append-only audit log, API
-//! tokens (hashed) and the job leases that let several instances share one database.
+//! inventory of resources with their change history, the append-only audit log, the
+//! order journal and the append-only double-entry ledger, API tokens (hashed) and the
+//! job leases that let several instances share one database.
 //!
 //! Must not know: any vendor, HTTP, or how resources are fetched. Resources are stored
 //! as opaque JSON documents keyed by (account, kind, key).
 
 mod crypto;
 mod migrations;
+mod orders;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use crypto::{Cipher, MasterKey, MasterKeyError};
+pub use orders::{
+    LedgerFilter, LedgerLine, Move, NewOrder, OrderEvent, OrderFilter, OrderRow, OrderStore, Placed,
+};
 pub use sql::SqlStore;
 
 use async_trait::async_trait;
@@ -182,7 +187,7 @@ pub struct TokenInfo {
 
 /// The storage contract. Both backends pass the same suite (`tests/suite.rs`).
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: OrderStore + Send + Sync {
     /// Human-readable backend name (`sqlite` / `postgres`).
     fn backend(&self) -> &'static str;
 

@@ -92,7 +92,70 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
             "CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()".to_string(),
         ],
     };
-    vec![(1, v1), (2, v2)]
+    // v3: the order journal and the double-entry ledger. Orders move by compare-and-set
+    // on `state`; their events and the ledger are append-only like the audit log.
+    let mut v3 = vec![
+        format!(
+            "CREATE TABLE orders (
+            id {auto_id},
+            idem_key TEXT NOT NULL UNIQUE,
+            account TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            target TEXT NOT NULL,
+            params TEXT NOT NULL,
+            quoted_fen BIGINT NOT NULL,
+            actor TEXT NOT NULL,
+            state TEXT NOT NULL,
+            charged_fen BIGINT,
+            upstream_ref TEXT,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL)"
+        ),
+        "CREATE INDEX orders_state ON orders (state, updated_at)".to_string(),
+        format!(
+            "CREATE TABLE order_events (
+            id {auto_id},
+            order_id BIGINT NOT NULL REFERENCES orders (id),
+            at BIGINT NOT NULL,
+            from_state TEXT,
+            to_state TEXT NOT NULL,
+            detail TEXT NOT NULL)"
+        ),
+        "CREATE INDEX order_events_order ON order_events (order_id)".to_string(),
+        format!(
+            "CREATE TABLE ledger_transactions (
+            id {auto_id},
+            at BIGINT NOT NULL,
+            memo TEXT NOT NULL,
+            order_id BIGINT REFERENCES orders (id))"
+        ),
+        format!(
+            "CREATE TABLE ledger_entries (
+            id {auto_id},
+            txn_id BIGINT NOT NULL REFERENCES ledger_transactions (id),
+            account TEXT NOT NULL,
+            fen BIGINT NOT NULL)"
+        ),
+        "CREATE INDEX ledger_entries_account ON ledger_entries (account)".to_string(),
+        "CREATE INDEX ledger_entries_txn ON ledger_entries (txn_id)".to_string(),
+    ];
+    if d == Dialect::Postgres {
+        v3.push("CREATE FUNCTION append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$".into());
+    }
+    for table in ["order_events", "ledger_transactions", "ledger_entries"] {
+        match d {
+            Dialect::Sqlite => {
+                v3.push(format!("CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"));
+                v3.push(format!("CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"));
+            }
+            Dialect::Postgres => {
+                v3.push(format!("CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION append_only()"));
+                v3.push(format!("CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION append_only()"));
+            }
+        }
+    }
+    vec![(1, v1), (2, v2), (3, v3)]
 }
 
 pub fn latest() -> i64 {

@@ -15,7 +15,7 @@ use std::time::Duration;
 const KEY_CHECK_PLAIN: &str = "idcgate-master-key-check-v1";
 
 pub struct SqlStore {
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
     dialect: Dialect,
     cipher: Option<Cipher>,
 }
@@ -28,7 +28,7 @@ impl std::fmt::Debug for SqlStore {
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
@@ -168,7 +168,7 @@ impl SqlStore {
     /// A transaction that will write. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`): a deferred transaction that reads, then writes, fails with
     /// SQLITE_BUSY instead of waiting when another connection wrote in between.
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         Ok(match self.dialect {
             Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Dialect::Postgres => self.pool.begin().await?,

@@ -464,11 +464,57 @@ pub struct PriceQuote {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderState {
+    /// Written, not yet sent: nothing can have happened upstream.
     Pending,
+    /// Recorded as about to be sent, before the upstream call: if the process dies
+    /// now, only reading the upstream can tell what happened.
+    Submitted,
     Succeeded,
     Failed,
     /// Sent, answer lost: reconcile by reading the upstream before anything else.
     Unknown,
+}
+
+impl OrderState {
+    pub const ALL: [OrderState; 5] = [
+        OrderState::Pending,
+        OrderState::Submitted,
+        OrderState::Succeeded,
+        OrderState::Failed,
+        OrderState::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderState::Pending => "pending",
+            OrderState::Submitted => "submitted",
+            OrderState::Succeeded => "succeeded",
+            OrderState::Failed => "failed",
+            OrderState::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
+    /// The journal's state machine: `pending → submitted → succeeded | failed |
+    /// unknown`, `unknown → succeeded | failed` (only by reconciliation, which reads the
+    /// upstream), and `pending → failed` for an order never sent.
+    pub fn may_become(self, next: OrderState) -> bool {
+        use OrderState::*;
+        matches!(
+            (self, next),
+            (Pending, Submitted)
+                | (Pending, Failed)
+                | (Submitted, Succeeded | Failed | Unknown)
+                | (Unknown, Succeeded | Failed)
+        )
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(self, OrderState::Succeeded | OrderState::Failed)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,0 +1,397 @@
+//! The order journal and the double-entry ledger, on both backends.
+//!
+//! An order row is written before anything is sent upstream; its state only moves along
+//! [`OrderState::may_become`], by compare-and-set, and every move is an appended event.
+//! The ledger is two append-only tables (transactions, entries); a transaction is
+//! written whole in one database transaction, together with the order move it explains.
+
+use crate::sql::SqlStore;
+use crate::{Result, StoreError};
+use async_trait::async_trait;
+use idcgate_core::ledger::Transaction;
+use idcgate_core::{OrderState, ResourceKind};
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// An order as the caller asks for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewOrder {
+    /// The caller's idempotency key (or one we generated): the same key is the same order.
+    pub idem_key: String,
+    pub account: String,
+    pub kind: ResourceKind,
+    /// What is done to the resource: `register`, `renew`, `create`, ...
+    pub operation: String,
+    /// The resource: a domain name, a server id, an offer.
+    pub target: String,
+    /// The operation's arguments (years, months, ...), and what reconciliation needs
+    /// to know about the resource before the call (e.g. the expiry before a renewal).
+    pub params: serde_json::Value,
+    /// The upstream's price when the order was placed.
+    pub quoted_fen: i64,
+    pub actor: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRow {
+    pub id: i64,
+    #[serde(flatten)]
+    pub order: NewOrder,
+    pub state: OrderState,
+    /// What the upstream charged, when it said so (else the quote is what we book).
+    pub charged_fen: Option<i64>,
+    /// The upstream's own id for what was bought, when known.
+    pub upstream_ref: Option<String>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// One move of an order, with what was learnt (the upstream's answer, what a
+/// reconciliation read).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderEvent {
+    pub id: i64,
+    pub order_id: i64,
+    pub at_ms: i64,
+    pub from: Option<OrderState>,
+    pub to: OrderState,
+    pub detail: String,
+}
+
+/// `create_order`'s answer: a new order, or the one placed earlier with the same key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placed {
+    New(OrderRow),
+    Existing(OrderRow),
+}
+
+/// A state move and everything it brings along, applied atomically.
+#[derive(Debug, Clone)]
+pub struct Move<'a> {
+    pub from: OrderState,
+    pub to: OrderState,
+    pub detail: &'a str,
+    pub upstream_ref: Option<&'a str>,
+    pub charged_fen: Option<i64>,
+    /// The money this move books (a succeeded purchase: upstream → cost).
+    pub transaction: Option<&'a Transaction>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub account: Option<String>,
+    pub state: Option<OrderState>,
+    /// Only orders not updated since (for the reconciler: stale `submitted`).
+    pub updated_before_ms: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+/// One ledger line as stored: an entry with its transaction's memo and order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerLine {
+    pub txn_id: i64,
+    pub at_ms: i64,
+    pub memo: String,
+    pub order_id: Option<i64>,
+    pub account: String,
+    pub fen: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LedgerFilter {
+    /// An exact account (`upstream:sandbox-west`) or a prefix ending in `:` (`cost:`).
+    pub account: Option<String>,
+    pub since_ms: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+#[async_trait]
+pub trait OrderStore: Send + Sync {
+    /// Writes a `pending` order, or returns the one already placed under its key.
+    async fn create_order(&self, order: &NewOrder) -> Result<Placed>;
+    /// Moves an order by compare-and-set; `false` if it was no longer in `from` (another
+    /// process moved it first). The event and the ledger transaction land with it or
+    /// not at all. A move the state machine forbids is refused.
+    async fn move_order(&self, id: i64, mv: &Move<'_>) -> Result<bool>;
+    async fn get_order(&self, id: i64) -> Result<Option<OrderRow>>;
+    async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<OrderRow>>;
+    async fn order_events(&self, id: i64) -> Result<Vec<OrderEvent>>;
+    /// Books a transaction that belongs to no order move (a top-up, a correction).
+    async fn post_transaction(&self, t: &Transaction) -> Result<i64>;
+    async fn ledger_lines(&self, filter: &LedgerFilter) -> Result<Vec<LedgerLine>>;
+    /// Every account's balance in fen, derived from the entries.
+    async fn ledger_balances(&self) -> Result<Vec<(String, i64)>>;
+    /// Transactions whose entries do not sum to zero: always empty unless someone
+    /// wrote to the database behind idcgate's back.
+    async fn unbalanced_transactions(&self) -> Result<Vec<i64>>;
+}
+
+const ORDER_COLUMNS: &str = "id, idem_key, account, kind, operation, target, params, quoted_fen, actor, state, charged_fen, upstream_ref, created_at, updated_at";
+
+fn order_from(r: &AnyRow) -> Result<OrderRow> {
+    let kind: String = r.try_get("kind")?;
+    let state: String = r.try_get("state")?;
+    let params: String = r.try_get("params")?;
+    Ok(OrderRow {
+        id: r.try_get("id")?,
+        order: NewOrder {
+            idem_key: r.try_get("idem_key")?,
+            account: r.try_get("account")?,
+            kind: kind
+                .parse::<ResourceKind>()
+                .map_err(|_| StoreError::Corrupt(format!("order kind {kind:?}")))?,
+            operation: r.try_get("operation")?,
+            target: r.try_get("target")?,
+            params: serde_json::from_str(&params)
+                .map_err(|e| StoreError::Corrupt(format!("order params: {e}")))?,
+            quoted_fen: r.try_get("quoted_fen")?,
+            actor: r.try_get("actor")?,
+        },
+        state: OrderState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("order state {state:?}")))?,
+        charged_fen: r.try_get("charged_fen")?,
+        upstream_ref: r.try_get("upstream_ref")?,
+        created_ms: r.try_get("created_at")?,
+        updated_ms: r.try_get("updated_at")?,
+    })
+}
+
+async fn insert_transaction(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    t: &Transaction,
+    at: i64,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO ledger_transactions (at, memo, order_id) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(at)
+    .bind(t.memo())
+    .bind(t.order_id())
+    .fetch_one(&mut **tx)
+    .await?;
+    let txn_id: i64 = row.try_get(0)?;
+    for e in t.entries() {
+        sqlx::query("INSERT INTO ledger_entries (txn_id, account, fen) VALUES ($1, $2, $3)")
+            .bind(txn_id)
+            .bind(e.account.to_string())
+            .bind(e.fen)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(txn_id)
+}
+
+#[async_trait]
+impl OrderStore for SqlStore {
+    async fn create_order(&self, o: &NewOrder) -> Result<Placed> {
+        let now = crate::sql::now_ms();
+        let params = serde_json::to_string(&o.params)
+            .map_err(|e| StoreError::Database(format!("order params: {e}")))?;
+        let mut tx = self.begin_write().await?;
+        // ON CONFLICT DO NOTHING: two processes placing one key race on the unique index;
+        // exactly one inserts, the other reads the winner's row.
+        let inserted = sqlx::query(
+            "INSERT INTO orders (idem_key, account, kind, operation, target, params, quoted_fen, actor, state, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9)
+             ON CONFLICT (idem_key) DO NOTHING RETURNING id",
+        )
+        .bind(&o.idem_key)
+        .bind(&o.account)
+        .bind(o.kind.as_str())
+        .bind(&o.operation)
+        .bind(&o.target)
+        .bind(&params)
+        .bind(o.quoted_fen)
+        .bind(&o.actor)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(r) = &inserted {
+            let id: i64 = r.try_get(0)?;
+            sqlx::query(
+                "INSERT INTO order_events (order_id, at, from_state, to_state, detail) VALUES ($1, $2, NULL, 'pending', $3)",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(format!("placed by {}", o.actor))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE idem_key = $1"
+        ))
+        .bind(&o.idem_key)
+        .fetch_one(&self.pool)
+        .await?;
+        let row = order_from(&row)?;
+        Ok(if inserted.is_some() {
+            Placed::New(row)
+        } else {
+            Placed::Existing(row)
+        })
+    }
+
+    async fn move_order(&self, id: i64, mv: &Move<'_>) -> Result<bool> {
+        if !mv.from.may_become(mv.to) {
+            return Err(StoreError::Conflict(format!(
+                "order {id}: {} may not become {}",
+                mv.from.as_str(),
+                mv.to.as_str()
+            )));
+        }
+        let now = crate::sql::now_ms();
+        let mut tx = self.begin_write().await?;
+        let moved = sqlx::query(
+            "UPDATE orders SET state = $1, updated_at = $2,
+                upstream_ref = COALESCE($3, upstream_ref), charged_fen = COALESCE($4, charged_fen)
+             WHERE id = $5 AND state = $6",
+        )
+        .bind(mv.to.as_str())
+        .bind(now)
+        .bind(mv.upstream_ref)
+        .bind(mv.charged_fen)
+        .bind(id)
+        .bind(mv.from.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO order_events (order_id, at, from_state, to_state, detail) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(mv.from.as_str())
+        .bind(mv.to.as_str())
+        .bind(mv.detail)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(t) = mv.transaction {
+            insert_transaction(&mut tx, t, now).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn get_order(&self, id: i64) -> Result<Option<OrderRow>> {
+        let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(order_from).transpose()
+    }
+
+    async fn list_orders(&self, f: &OrderFilter) -> Result<Vec<OrderRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders
+             WHERE ($1 IS NULL OR account = $1) AND ($2 IS NULL OR state = $2)
+               AND ($3 IS NULL OR updated_at < $3)
+             ORDER BY id DESC LIMIT $4"
+        ))
+        .bind(f.account.as_deref())
+        .bind(f.state.map(OrderState::as_str))
+        .bind(f.updated_before_ms)
+        .bind(f.limit.unwrap_or(1000))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(order_from).collect()
+    }
+
+    async fn order_events(&self, id: i64) -> Result<Vec<OrderEvent>> {
+        let rows = sqlx::query(
+            "SELECT id, order_id, at, from_state, to_state, detail FROM order_events WHERE order_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let state = |col: &str| -> Result<Option<OrderState>> {
+                    let s: Option<String> = r.try_get(col)?;
+                    s.map(|s| {
+                        OrderState::parse(&s)
+                            .ok_or_else(|| StoreError::Corrupt(format!("order state {s:?}")))
+                    })
+                    .transpose()
+                };
+                Ok(OrderEvent {
+                    id: r.try_get("id")?,
+                    order_id: r.try_get("order_id")?,
+                    at_ms: r.try_get("at")?,
+                    from: state("from_state")?,
+                    to: state("to_state")?
+                        .ok_or_else(|| StoreError::Corrupt("order event without a state".into()))?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn post_transaction(&self, t: &Transaction) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let id = insert_transaction(&mut tx, t, crate::sql::now_ms()).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn ledger_lines(&self, f: &LedgerFilter) -> Result<Vec<LedgerLine>> {
+        let (exact, prefix) = match f.account.as_deref() {
+            Some(a) if a.ends_with(':') => (None, Some(format!("{a}%"))),
+            Some(a) => (Some(a.to_string()), None),
+            None => (None, None),
+        };
+        let rows = sqlx::query(
+            "SELECT t.id AS txn_id, t.at, t.memo, t.order_id, e.account, e.fen
+             FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.txn_id
+             WHERE ($1 IS NULL OR e.account = $1) AND ($2 IS NULL OR e.account LIKE $2)
+               AND ($3 IS NULL OR t.at >= $3)
+             ORDER BY t.id, e.id LIMIT $4",
+        )
+        .bind(exact)
+        .bind(prefix)
+        .bind(f.since_ms)
+        .bind(f.limit.unwrap_or(10_000))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LedgerLine {
+                    txn_id: r.try_get("txn_id")?,
+                    at_ms: r.try_get("at")?,
+                    memo: r.try_get("memo")?,
+                    order_id: r.try_get("order_id")?,
+                    account: r.try_get("account")?,
+                    fen: r.try_get("fen")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn ledger_balances(&self) -> Result<Vec<(String, i64)>> {
+        // CAST: PostgreSQL sums BIGINT into NUMERIC, which the Any driver cannot read.
+        let rows = sqlx::query(
+            "SELECT account, CAST(SUM(fen) AS BIGINT) AS balance FROM ledger_entries GROUP BY account ORDER BY account",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("account")?, r.try_get("balance")?)))
+            .collect()
+    }
+
+    async fn unbalanced_transactions(&self) -> Result<Vec<i64>> {
+        let rows = sqlx::query(
+            "SELECT txn_id FROM ledger_entries GROUP BY txn_id HAVING SUM(fen) <> 0 ORDER BY txn_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get::<i64, _>(0).map_err(StoreError::from))
+            .collect()
+    }
+}

@@ -1,0 +1,251 @@
+//! The order journal and the ledger, on SQLite and PostgreSQL: one order per key (also
+//! under a race), moves only along the state machine and only once, events and ledger
+//! append-only in the database itself, balances derived from entries.
+#![allow(clippy::unwrap_used)] // a test may fail loudly
+
+use idcgate_core::ledger::{Entry, LedgerAccount, Transaction};
+use idcgate_core::{Money, OrderState, ResourceKind};
+use idcgate_store::both_backends;
+use idcgate_store::testing::TestDb;
+use idcgate_store::*;
+use serde_json::json;
+
+both_backends!(
+    one_key_is_one_order_even_when_placed_concurrently,
+    orders_move_once_along_the_state_machine_with_their_money,
+    journal_and_ledger_are_append_only,
+    balances_are_sums_of_entries,
+);
+
+fn order(key: &str) -> NewOrder {
+    NewOrder {
+        idem_key: key.into(),
+        account: "sandbox-west".into(),
+        kind: ResourceKind::Domain,
+        operation: "register".into(),
+        target: "example.com".into(),
+        params: json!({"years": 1}),
+        quoted_fen: 5500,
+        actor: "cli:test".into(),
+    }
+}
+
+fn purchase(order_id: i64, fen: i64) -> Transaction {
+    Transaction::transfer(
+        "register example.com",
+        Some(order_id),
+        LedgerAccount::upstream("sandbox-west"),
+        LedgerAccount::cost(ResourceKind::Domain),
+        Money::from_fen(fen),
+    )
+    .unwrap()
+}
+
+async fn one_key_is_one_order_even_when_placed_concurrently(f: &TestDb) {
+    let s = &f.store;
+    let first = match s.create_order(&order("k1")).await.unwrap() {
+        Placed::New(o) => o,
+        Placed::Existing(_) => panic!("a fresh key is a new order"),
+    };
+    assert_eq!(first.state, OrderState::Pending);
+    let mut other = order("k1");
+    other.quoted_fen = 1; // a second placement with the same key changes nothing
+    match s.create_order(&other).await.unwrap() {
+        Placed::Existing(o) => assert_eq!(o, first),
+        Placed::New(_) => panic!("the same key made a second order"),
+    }
+    // Eight placements of one new key at once: exactly one wins.
+    let k2 = order("k2");
+    let placements = (0..8)
+        .map(|_| Box::pin(s.create_order(&k2)))
+        .collect();
+    let results = join_all(placements).await;
+    let new = results
+        .into_iter()
+        .filter(|r| matches!(r.as_ref().unwrap(), Placed::New(_)))
+        .count();
+    assert_eq!(new, 1);
+    assert_eq!(
+        s.list_orders(&OrderFilter::default()).await.unwrap().len(),
+        2
+    );
+}
+
+/// Polls every future together, so their statements really overlap on the pool.
+async fn join_all<F: std::future::Future + Unpin>(mut futs: Vec<F>) -> Vec<F::Output> {
+    let mut done: Vec<Option<F::Output>> = futs.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in futs.iter_mut().enumerate() {
+            if done[i].is_none() {
+                match std::pin::Pin::new(f).poll(cx) {
+                    std::task::Poll::Ready(v) => done[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    done.into_iter().map(|d| d.unwrap()).collect()
+}
+
+async fn orders_move_once_along_the_state_machine_with_their_money(f: &TestDb) {
+    let s = &f.store;
+    let Placed::New(o) = s.create_order(&order("m1")).await.unwrap() else {
+        panic!("new")
+    };
+    let submit = Move {
+        from: OrderState::Pending,
+        to: OrderState::Submitted,
+        detail: "sending",
+        upstream_ref: None,
+        charged_fen: None,
+        transaction: None,
+    };
+    assert!(s.move_order(o.id, &submit).await.unwrap());
+    assert!(
+        !s.move_order(o.id, &submit).await.unwrap(),
+        "a second process loses the compare-and-set"
+    );
+    // Not a move the state machine allows: refused before touching anything.
+    let skip = Move {
+        from: OrderState::Pending,
+        to: OrderState::Succeeded,
+        ..submit.clone()
+    };
+    assert!(matches!(
+        s.move_order(o.id, &skip).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let t = purchase(o.id, 5600);
+    let done = Move {
+        from: OrderState::Submitted,
+        to: OrderState::Succeeded,
+        detail: "upstream: ok, charged 56.00",
+        upstream_ref: Some("example.com"),
+        charged_fen: Some(5600),
+        transaction: Some(&t),
+    };
+    assert!(s.move_order(o.id, &done).await.unwrap());
+    assert!(
+        !s.move_order(o.id, &done).await.unwrap(),
+        "the money is booked once"
+    );
+    let got = s.get_order(o.id).await.unwrap().unwrap();
+    assert_eq!(got.state, OrderState::Succeeded);
+    assert_eq!(got.charged_fen, Some(5600));
+    assert_eq!(got.upstream_ref.as_deref(), Some("example.com"));
+    let events = s.order_events(o.id).await.unwrap();
+    let path: Vec<_> = events.iter().map(|e| (e.from, e.to)).collect();
+    assert_eq!(
+        path,
+        vec![
+            (None, OrderState::Pending),
+            (Some(OrderState::Pending), OrderState::Submitted),
+            (Some(OrderState::Submitted), OrderState::Succeeded),
+        ]
+    );
+    assert_eq!(events[2].detail, "upstream: ok, charged 56.00");
+    let lines = s.ledger_lines(&LedgerFilter::default()).await.unwrap();
+    assert_eq!(lines.len(), 2);
+    assert!(lines.iter().all(|l| l.order_id == Some(o.id)));
+    let stale = s
+        .list_orders(&OrderFilter {
+            state: Some(OrderState::Succeeded),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(stale.len(), 1);
+}
+
+async fn journal_and_ledger_are_append_only(f: &TestDb) {
+    let s = &f.store;
+    let Placed::New(o) = s.create_order(&order("a1")).await.unwrap() else {
+        panic!("new")
+    };
+    s.post_transaction(&purchase(o.id, 100)).await.unwrap();
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&f.url).await.unwrap();
+    for sql in [
+        "UPDATE ledger_entries SET fen = 0",
+        "DELETE FROM ledger_entries",
+        "UPDATE ledger_transactions SET memo = 'x'",
+        "DELETE FROM ledger_transactions",
+        "UPDATE order_events SET detail = 'x'",
+        "DELETE FROM order_events",
+    ] {
+        assert!(sqlx::query(sql).execute(&pool).await.is_err(), "{sql}");
+    }
+    assert_eq!(
+        s.ledger_lines(&LedgerFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(s.unbalanced_transactions().await.unwrap().is_empty());
+    // A row slipped in behind idcgate's back is found by the balance check.
+    sqlx::query("INSERT INTO ledger_entries (txn_id, account, fen) SELECT MIN(id), 'refunds', 7 FROM ledger_transactions")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(s.unbalanced_transactions().await.unwrap().len(), 1);
+}
+
+async fn balances_are_sums_of_entries(f: &TestDb) {
+    let s = &f.store;
+    let fund = Transaction::transfer(
+        "top-up",
+        None,
+        LedgerAccount::Funding,
+        LedgerAccount::upstream("sandbox-west"),
+        Money::from_fen(500_000),
+    )
+    .unwrap();
+    s.post_transaction(&fund).await.unwrap();
+    let Placed::New(o) = s.create_order(&order("b1")).await.unwrap() else {
+        panic!("new")
+    };
+    s.post_transaction(&purchase(o.id, 5500)).await.unwrap();
+    let three_way = Transaction::new(
+        "refund part",
+        None,
+        vec![
+            Entry {
+                account: LedgerAccount::Refunds,
+                fen: -300,
+            },
+            Entry {
+                account: LedgerAccount::upstream("sandbox-west"),
+                fen: 200,
+            },
+            Entry {
+                account: LedgerAccount::cost(ResourceKind::Domain),
+                fen: 100,
+            },
+        ],
+    )
+    .unwrap();
+    s.post_transaction(&three_way).await.unwrap();
+    let balances: std::collections::BTreeMap<_, _> =
+        s.ledger_balances().await.unwrap().into_iter().collect();
+    assert_eq!(balances["upstream:sandbox-west"], 500_000 - 5500 + 200);
+    assert_eq!(balances["cost:domain"], 5600);
+    assert_eq!(balances["funding"], -500_000);
+    assert_eq!(balances["refunds"], -300);
+    assert_eq!(balances.values().sum::<i64>(), 0);
+    let cost = s
+        .ledger_lines(&LedgerFilter {
+            account: Some("cost:".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(cost.iter().map(|l| l.fen).sum::<i64>(), 5600);
+}
