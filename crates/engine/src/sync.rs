@@ -7,7 +7,7 @@
 //! parallel under the account's own rate limit (enforced by its connection).
 
 use crate::{now_ms, Engine, EngineError, Result};
-use idcgate_core::{Connection, ResourceKind};
+use idcgate_core::{Capabilities, Capability, Connection, ResourceKind};
 use idcgate_store::{ResourceFilter, ResourceRow, Upserted};
 use serde::Serialize;
 use std::sync::Arc;
@@ -37,19 +37,6 @@ pub trait SyncProgress: Send + Sync {
 pub struct NoProgress;
 impl SyncProgress for NoProgress {}
 
-/// One capability's listing within an account's sync.
-#[derive(Debug, Clone, Copy)]
-enum Listing {
-    Domains,
-    Dns,
-    Servers,
-    Hosting,
-    Databases,
-    Mail,
-    Certificates,
-    Balance,
-}
-
 impl SyncReport {
     fn tally(&mut self, outcomes: &[Upserted]) {
         for o in outcomes {
@@ -71,9 +58,9 @@ pub trait Inventoried: Serialize {
 }
 
 macro_rules! inventoried {
-    ($ty:ty, $kind:expr, |$s:ident| $key:expr, $name:expr, $exp:expr) => {
-        impl Inventoried for $ty {
-            const KIND: ResourceKind = $kind;
+    ($($ty:ident: $kind:ident, |$s:ident| $key:expr, $name:expr, $exp:expr;)*) => {$(
+        impl Inventoried for idcgate_core::$ty {
+            const KIND: ResourceKind = ResourceKind::$kind;
             fn key(&self) -> String {
                 let $s = self;
                 $key
@@ -88,65 +75,20 @@ macro_rules! inventoried {
                 $exp
             }
         }
-    };
+    )*};
 }
 
-inventoried!(
-    idcgate_core::Domain,
-    ResourceKind::Domain,
-    |d| d.name.clone(),
-    d.name.clone(),
-    d.expires_at
-);
-inventoried!(
-    idcgate_core::Server,
-    ResourceKind::Server,
-    |s| s.upstream_id.clone(),
-    s.name.clone(),
-    s.expires_at
-);
-inventoried!(
-    idcgate_core::HostingSite,
-    ResourceKind::HostingSite,
-    |s| s.upstream_id.clone(),
-    s.name.clone(),
-    s.expires_at
-);
-inventoried!(
-    idcgate_core::Database,
-    ResourceKind::Database,
-    |s| s.upstream_id.clone(),
-    s.name.clone(),
-    s.expires_at
-);
-inventoried!(
-    idcgate_core::MailDomain,
-    ResourceKind::MailDomain,
-    |s| s.upstream_id.clone(),
-    s.domain.clone(),
-    s.expires_at
-);
-inventoried!(
-    idcgate_core::Certificate,
-    ResourceKind::Certificate,
-    |s| s.upstream_id.clone(),
-    s.common_name.clone(),
-    s.expires_at
-);
-inventoried!(
-    idcgate_core::Zone,
-    ResourceKind::DnsZone,
-    |z| z.name.clone(),
-    z.name.clone(),
-    None
-);
-inventoried!(
-    idcgate_core::DnsRecord,
-    ResourceKind::DnsRecord,
-    |r| record_key(&r.zone, r.upstream_id.as_deref(), r),
-    record_name(r),
-    None
-);
+// One row a model type: its kind, key, name and expiry.
+inventoried! {
+    Domain: Domain, |d| d.name.clone(), d.name.clone(), d.expires_at;
+    Server: Server, |s| s.upstream_id.clone(), s.name.clone(), s.expires_at;
+    HostingSite: HostingSite, |s| s.upstream_id.clone(), s.name.clone(), s.expires_at;
+    Database: Database, |s| s.upstream_id.clone(), s.name.clone(), s.expires_at;
+    MailDomain: MailDomain, |s| s.upstream_id.clone(), s.domain.clone(), s.expires_at;
+    Certificate: Certificate, |s| s.upstream_id.clone(), s.common_name.clone(), s.expires_at;
+    Zone: DnsZone, |z| z.name.clone(), z.name.clone(), None;
+    DnsRecord: DnsRecord, |r| record_key(&r.zone, r.upstream_id.as_deref(), r), record_name(r), None;
+}
 
 pub fn inventory_row<T: Inventoried>(account: &str, item: &T, now: i64) -> ResourceRow {
     row(
@@ -281,21 +223,9 @@ impl Engine {
     ) -> Result<SyncReport> {
         let conn = self.connection(name).await?;
         let now = now_ms();
-        let listings = [
-            (conn.registrar().is_some(), Listing::Domains),
-            (conn.dns().is_some(), Listing::Dns),
-            (conn.compute().is_some(), Listing::Servers),
-            (conn.web_hosting().is_some(), Listing::Hosting),
-            (conn.databases().is_some(), Listing::Databases),
-            (conn.mail().is_some(), Listing::Mail),
-            (conn.certificates().is_some(), Listing::Certificates),
-            (conn.billing().is_some(), Listing::Balance),
-        ];
         let mut set = tokio::task::JoinSet::new();
-        for (supported, listing) in listings {
-            if !supported {
-                continue;
-            }
+        // One listing a capability the connection serves.
+        for listing in Capabilities::of(conn.as_ref()) {
             let (engine, conn, progress, account) = (
                 self.clone(),
                 conn.clone(),
@@ -330,7 +260,7 @@ impl Engine {
         &self,
         name: &str,
         conn: Arc<dyn Connection>,
-        listing: Listing,
+        listing: Capability,
         now: i64,
         progress: &dyn SyncProgress,
     ) -> Result<SyncReport> {
@@ -358,17 +288,17 @@ impl Engine {
             }};
         }
         match listing {
-            Listing::Domains => listing!("domains", registrar, list_domains),
-            Listing::Dns => {
+            Capability::Registrar => listing!("domains", registrar, list_domains),
+            Capability::Dns => {
                 self.sync_dns(name, conn.clone(), now, &mut rep, progress)
                     .await?
             }
-            Listing::Servers => listing!("servers", compute, list_servers),
-            Listing::Hosting => listing!("hosting", web_hosting, list_sites),
-            Listing::Databases => listing!("databases", databases, list_databases),
-            Listing::Mail => listing!("mail", mail, list_mail_domains),
-            Listing::Certificates => listing!("certificates", certificates, list_certificates),
-            Listing::Balance => {
+            Capability::Compute => listing!("servers", compute, list_servers),
+            Capability::WebHosting => listing!("hosting", web_hosting, list_sites),
+            Capability::Databases => listing!("databases", databases, list_databases),
+            Capability::Mail => listing!("mail", mail, list_mail_domains),
+            Capability::Certificates => listing!("certificates", certificates, list_certificates),
+            Capability::Billing => {
                 if let Some(b) = conn.billing() {
                     progress.step(name, "balance");
                     match b.balance().await {
