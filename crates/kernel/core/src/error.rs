@@ -158,17 +158,60 @@ impl VendorCode {
     }
 }
 
+/// How a table words a refusal in the caller's error: the message of every kind but
+/// `Other` (kept as `Error::Upstream` with the vendor's code and message apart), from the
+/// kind, the vendor's code and its message.
+pub type Wording = fn(RefusalKind, &str, &str) -> String;
+
+/// `code N: message` (`code N` when the message is empty): the default [`Wording`].
+pub fn code_label(_kind: RefusalKind, code: &str, message: &str) -> String {
+    labelled("code", code, message)
+}
+
+/// `<label> N: message` (`<label> N` when the message is empty).
+pub fn labelled(label: &str, code: &str, message: &str) -> String {
+    if message.is_empty() {
+        format!("{label} {code}")
+    } else {
+        format!("{label} {code}: {message}")
+    }
+}
+
 /// A vendor's error-code table, read by its client (code → error) and its simulator
 /// (key → code and message), so the two can never drift apart. First match wins.
 #[derive(Debug, Clone, Copy)]
 pub struct ErrorTable {
     pub vendor: &'static str,
     pub codes: &'static [VendorCode],
+    /// How the errors' messages are worded ([`code_label`] unless the vendor's callers
+    /// read another shape).
+    pub wording: Wording,
+    /// Whether a refusal that names a field is invalid input even when its code is not
+    /// known as such (vendors whose codes are per endpoint: the field is what tells).
+    pub named_field_is_invalid: bool,
 }
 
 impl ErrorTable {
     pub const fn new(vendor: &'static str, codes: &'static [VendorCode]) -> Self {
-        ErrorTable { vendor, codes }
+        ErrorTable {
+            vendor,
+            codes,
+            wording: code_label,
+            named_field_is_invalid: false,
+        }
+    }
+
+    /// The table with another wording of its errors' messages.
+    pub const fn worded(mut self, wording: Wording) -> Self {
+        self.wording = wording;
+        self
+    }
+
+    /// The table, reading a refusal that names a field as invalid input whatever its code
+    /// (unless the code says authentication, rate limit, not found or balance).
+    pub const fn named_field_is_invalid(mut self) -> Self {
+        self.named_field_is_invalid = true;
+        self
     }
 
     pub fn lookup(&self, code: &str, message: &str) -> Option<&'static VendorCode> {
@@ -190,13 +233,29 @@ impl ErrorTable {
     /// when its message carries one; otherwise the table's, otherwise `params`.
     pub fn error(&self, code: &str, message: &str, field: Option<&str>) -> Error {
         let entry = self.lookup(code, message);
-        let vendor = self.vendor.to_string();
-        let text = if message.is_empty() {
-            format!("code {code}")
-        } else {
-            format!("code {code}: {message}")
+        let field = field.or(entry.and_then(|e| e.field));
+        let kind = match entry.map_or(RefusalKind::Other, |e| e.kind) {
+            RefusalKind::Other if self.named_field_is_invalid && field.is_some() => {
+                RefusalKind::InvalidInput
+            }
+            kind => kind,
         };
-        match entry.map_or(RefusalKind::Other, |e| e.kind) {
+        let text = (self.wording)(kind, code, message);
+        self.classified(kind, code, message, field, text)
+    }
+
+    /// The error of a refusal already classified (DNSPod reads its codes per method),
+    /// with its message worded as `text`.
+    pub fn classified(
+        &self,
+        kind: RefusalKind,
+        code: &str,
+        message: &str,
+        field: Option<&str>,
+        text: String,
+    ) -> Error {
+        let vendor = self.vendor.to_string();
+        match kind {
             RefusalKind::Authentication => Error::Authentication {
                 vendor,
                 message: text,
@@ -207,10 +266,7 @@ impl ErrorTable {
             },
             RefusalKind::NotFound => Error::NotFound { what: text },
             RefusalKind::InvalidInput => Error::InvalidInput {
-                field: field
-                    .or(entry.and_then(|e| e.field))
-                    .unwrap_or("params")
-                    .to_string(),
+                field: field.unwrap_or("params").to_string(),
                 reason: text,
             },
             RefusalKind::InsufficientBalance => Error::InsufficientBalance {
@@ -259,5 +315,34 @@ mod tests {
         );
         assert_eq!(TABLE.entry("20116").message, "TTL值错误");
         assert_eq!(TABLE.entry("99").kind, RefusalKind::Other);
+    }
+
+    #[test]
+    fn a_table_words_its_messages_and_may_read_a_named_field_as_invalid() {
+        fn code_first(_: RefusalKind, code: &str, message: &str) -> String {
+            format!("{code} {message}")
+        }
+        let table = TABLE.worded(code_first).named_field_is_invalid();
+        assert_eq!(labelled("errcode", "7", ""), "errcode 7");
+        assert_eq!(labelled("errcode", "7", "x"), "errcode 7: x");
+        assert_eq!(
+            table.error("10000", "x", None),
+            Error::Authentication {
+                vendor: "west".into(),
+                message: "10000 x".into()
+            }
+        );
+        assert_eq!(
+            table.error("123", "odd", Some("name")),
+            Error::invalid("name", "123 odd")
+        );
+        assert_eq!(
+            table.error("123", "odd", None),
+            Error::upstream("west", "123", "odd")
+        );
+        assert_eq!(
+            TABLE.error("123", "odd", Some("name")),
+            Error::upstream("west", "123", "odd")
+        );
     }
 }

@@ -29,3 +29,14 @@ pub fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         Err(poisoned) => poisoned.into_inner(),
     }
 }
+
+/// `&'static VendorSpec` of a vendor crate's embedded table, parsed once
+/// ([`spec::VendorSpec::embedded`]): `pub fn spec() -> &'static VendorSpec {
+/// idcgate_core::embedded_spec!(Vendor::West, include_str!("../spec.tsv")) }`.
+#[macro_export]
+macro_rules! embedded_spec {
+    ($vendor:expr, $table:expr) => {{
+        static SPEC: ::std::sync::OnceLock<$crate::spec::VendorSpec> = ::std::sync::OnceLock::new();
+        SPEC.get_or_init(|| $crate::spec::VendorSpec::embedded($vendor, $table))
+    }};
+}

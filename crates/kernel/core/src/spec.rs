@@ -377,6 +377,21 @@ impl VendorSpec {
         Ok(VendorSpec { vendor, actions })
     }
 
+    /// A vendor crate's compiled-in table. A malformed table is a build defect that the
+    /// crate's own tests catch (they parse the table with [`VendorSpec::parse`]); at run
+    /// time it is logged and degrades to an empty spec (every call then fails as unknown)
+    /// rather than panicking inside a server. Vendor crates call it once through
+    /// [`embedded_spec!`](crate::embedded_spec).
+    pub fn embedded(vendor: Vendor, table: &str) -> Self {
+        VendorSpec::parse(vendor, table).unwrap_or_else(|e| {
+            tracing::error!(%vendor, error = %e, "the embedded spec.tsv is malformed");
+            VendorSpec {
+                vendor,
+                actions: Vec::new(),
+            }
+        })
+    }
+
     /// Looks an action up by full id (`west:domain.getprice`) or by its short name.
     pub fn find(&self, name: &str) -> Option<&ActionSpec> {
         let short = name
@@ -528,6 +543,14 @@ mod tests {
     const TABLE: &str = "# comment\n\
 xensystem:vm_start\twrite\tPOST\tprocess.aspx?c=api\tvm_start\tvpsid*:int\timpl\t\n\
 xensystem:vm_stat\tread\tPOST\tprocess.aspx?c=api\tvm_stat\tVpsid*:int, charttype*:enum(1|2|3|4)=1, chartinterval:int\ttodo\tjs payload\n";
+
+    #[test]
+    fn an_embedded_table_parses_once_or_degrades_to_no_actions() {
+        let spec = crate::embedded_spec!(Vendor::Xensystem, TABLE);
+        assert_eq!(spec.actions.len(), 2);
+        let broken = VendorSpec::embedded(Vendor::West, "west:a\tread");
+        assert_eq!((broken.vendor, broken.actions.len()), (Vendor::West, 0));
+    }
 
     #[test]
     fn parses_and_validates() {

@@ -58,9 +58,12 @@ pub enum Decoded {
 
 /// What a vendor crate supplies to run on the shared call path.
 pub trait Protocol: Send + Sync + 'static {
-    fn vendor(&self) -> Vendor;
-
     fn spec(&self) -> &'static VendorSpec;
+
+    /// The vendor, as its spec names it.
+    fn vendor(&self) -> Vendor {
+        self.spec().vendor
+    }
 
     /// The vendor's error-code table; refusals are classified through it.
     fn errors(&self) -> &'static ErrorTable;

@@ -6,16 +6,14 @@ use crate::decode::decode_body;
 use crate::errors::ERRORS;
 use crate::spec::spec;
 use idcgate_core::capability::Params;
-use idcgate_core::error::{ErrorTable, RefusalKind};
+use idcgate_core::error::ErrorTable;
 use idcgate_core::spec::{ActionSpec, Args, VendorSpec};
-use idcgate_core::{Error, Result, UpstreamAccount, Vendor};
+use idcgate_core::{Result, UpstreamAccount, Vendor};
 use idcgate_wire::charset::decode_lenient;
 use idcgate_wire::exchange::{Decoded, Exchange, Protocol, Refusal};
 use idcgate_wire::{form, Charset, HttpClient, Redactor, WireConfig, WireRequest, WireResponse};
 use serde_json::Value;
 use std::sync::Mutex;
-
-const VENDOR: &str = "cndns";
 
 /// One authenticated CNDNS account. `Debug` shows the account name only.
 pub struct CndnsClient {
@@ -117,10 +115,6 @@ impl CndnsProtocol {
 }
 
 impl Protocol for CndnsProtocol {
-    fn vendor(&self) -> Vendor {
-        Vendor::Cndns
-    }
-
     fn spec(&self) -> &'static VendorSpec {
         spec()
     }
@@ -183,47 +177,6 @@ impl Protocol for CndnsProtocol {
         };
         Decoded::Refused(refusal(action, &message))
     }
-
-    /// The table classifies; this keeps CNDNS's own `"<code> <text>"` as the message
-    /// (callers and operators read the code at its head, where the table's default
-    /// would write `code N: text`), and lets a failure whose text names a field
-    /// (`密码非法(password)`) be invalid input whatever its code: CNDNS codes are per
-    /// endpoint, so a code-keyed table cannot know every such field.
-    fn refused(&self, _action: &ActionSpec, r: &Refusal) -> Error {
-        let entry = ERRORS.lookup(&r.code, &r.message);
-        let verbatim = if r.code.is_empty() {
-            r.message.clone()
-        } else {
-            format!("{} {}", r.code, r.message)
-        };
-        let vendor = VENDOR.to_string();
-        match entry.map_or(RefusalKind::Other, |e| e.kind) {
-            RefusalKind::Authentication => Error::Authentication {
-                vendor,
-                message: verbatim,
-            },
-            RefusalKind::RateLimited => Error::RateLimited {
-                vendor,
-                message: verbatim,
-            },
-            RefusalKind::InsufficientBalance => Error::InsufficientBalance {
-                vendor,
-                message: verbatim,
-            },
-            RefusalKind::NotFound => Error::NotFound { what: verbatim },
-            kind => match r.field.as_deref().or(entry.and_then(|e| e.field)) {
-                Some(field) => Error::InvalidInput {
-                    field: field.to_string(),
-                    reason: verbatim,
-                },
-                None if kind == RefusalKind::InvalidInput => Error::InvalidInput {
-                    field: "params".into(),
-                    reason: verbatim,
-                },
-                None => Error::upstream(vendor, &r.code, &r.message),
-            },
-        }
-    }
 }
 
 /// `"<5-digit code> <text>"` as a refusal; getProductPrice and the CDN/DDOS/百度云/阿里云
@@ -250,6 +203,9 @@ fn refusal(action: &ActionSpec, message: &str) -> Refusal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use idcgate_core::Error;
+
+    const VENDOR: &str = "cndns";
 
     fn protocol() -> CndnsProtocol {
         CndnsProtocol {

@@ -11,9 +11,24 @@
 use idcgate_core::error::RefusalKind::{
     Authentication, InsufficientBalance, InvalidInput, NotFound, Other,
 };
-use idcgate_core::error::{ErrorTable, VendorCode};
+use idcgate_core::error::{ErrorTable, RefusalKind, VendorCode};
 
-pub static ERRORS: ErrorTable = ErrorTable::new("cndns", CODES);
+/// The table. Errors keep CNDNS's own `"<code> <text>"` as their message (callers and
+/// operators read the code at its head), and a failure whose text names a field
+/// (`密码非法(password)`) is invalid input whatever its code: CNDNS codes are per
+/// endpoint, so a code-keyed table cannot know every such field.
+pub static ERRORS: ErrorTable = ErrorTable::new("cndns", CODES)
+    .worded(code_first)
+    .named_field_is_invalid();
+
+/// `"<code> <text>"`, or the text alone for the modules that fail with text only.
+fn code_first(_kind: RefusalKind, code: &str, message: &str) -> String {
+    if code.is_empty() {
+        message.to_string()
+    } else {
+        format!("{code} {message}")
+    }
+}
 
 /// A code the simulator sends, by number (the simulator keeps its codes numeric).
 pub(crate) fn by_number(code: u32) -> Option<&'static VendorCode> {

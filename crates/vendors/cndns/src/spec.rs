@@ -3,23 +3,12 @@
 
 use idcgate_core::spec::VendorSpec;
 use idcgate_core::Vendor;
-use std::sync::OnceLock;
 
 const TABLE: &str = include_str!("../spec.tsv");
 
-/// Every documented CNDNS action. A malformed table is a build-time bug caught by this
-/// crate's tests, so the fallback (an empty spec) is never seen by a caller of a tested build.
+/// Every documented CNDNS action, parsed once (see [`VendorSpec::embedded`]).
 pub fn spec() -> &'static VendorSpec {
-    static SPEC: OnceLock<VendorSpec> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        VendorSpec::parse(Vendor::Cndns, TABLE).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "cndns spec.tsv is malformed");
-            VendorSpec {
-                vendor: Vendor::Cndns,
-                actions: Vec::new(),
-            }
-        })
-    })
+    idcgate_core::embedded_spec!(Vendor::Cndns, TABLE)
 }
 
 /// `/domains/ CreateDom.aspx` -> `/domains/createdom.aspx`: the form both the client and

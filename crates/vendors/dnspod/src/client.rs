@@ -73,10 +73,6 @@ impl DnspodProtocol {
 }
 
 impl Protocol for DnspodProtocol {
-    fn vendor(&self) -> Vendor {
-        Vendor::Dnspod
-    }
-
     fn spec(&self) -> &'static VendorSpec {
         spec()
     }

@@ -626,27 +626,13 @@ pub fn error(action: &str, code: &str, message: &str) -> Error {
     ]
     .iter()
     .find_map(|key| ERRORS.lookup(key, &lower));
-    let vendor = ERRORS.vendor.to_string();
-    match entry.map_or(Other, |e| e.kind) {
-        Authentication => Error::Authentication {
-            vendor,
-            message: format!("{code} {message}"),
-        },
-        RateLimited => Error::RateLimited {
-            vendor,
-            message: message.to_string(),
-        },
-        InsufficientBalance => Error::InsufficientBalance {
-            vendor,
-            message: message.to_string(),
-        },
-        NotFound => Error::not_found(format!("{action}: {message}")),
-        InvalidInput => Error::invalid(
-            entry.and_then(|e| e.field).unwrap_or("params"),
-            format!("{code} {message}"),
-        ),
-        Other => Error::upstream(vendor, code, message),
-    }
+    let kind = entry.map_or(Other, |e| e.kind);
+    let text = match kind {
+        RateLimited | InsufficientBalance => message.to_string(),
+        NotFound => format!("{action}: {message}"),
+        _ => format!("{code} {message}"),
+    };
+    ERRORS.classified(kind, code, message, entry.and_then(|e| e.field), text)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! envelopes — `result/errcode` and the older `code/body`) on the shared call path, and
 //! [`WestClient`], one account's handle.
 
-use crate::errors::{code, ERRORS};
+use crate::errors::{code, ERRCODE_ERRORS, ERRORS};
 use crate::spec::spec;
 use idcgate_core::capability::Params;
 use idcgate_core::error::ErrorTable;
@@ -29,10 +29,6 @@ impl WestProtocol {
 }
 
 impl Protocol for WestProtocol {
-    fn vendor(&self) -> Vendor {
-        Vendor::West
-    }
-
     fn spec(&self) -> &'static VendorSpec {
         spec()
     }
@@ -118,42 +114,14 @@ impl Protocol for WestProtocol {
     }
 
     /// The table classifies; only the wording differs: the main envelope calls its code
-    /// `errcode`, and callers have always read `errcode N: …` there (the table's text is
-    /// `code N: …`, which the older envelope keeps).
+    /// `errcode` ([`ERRCODE_ERRORS`]), the older one keeps the table's `code N: …`.
     fn refused(&self, a: &ActionSpec, refusal: &Refusal) -> Error {
-        let err = ERRORS.error(&refusal.code, &refusal.message, refusal.field.as_deref());
-        if Self::legacy(a) {
-            err
+        let table = if Self::legacy(a) {
+            &ERRORS
         } else {
-            errcode_wording(err)
-        }
-    }
-}
-
-fn errcode_wording(err: Error) -> Error {
-    let reword = |text: String| match text.strip_prefix("code ") {
-        Some(rest) => format!("errcode {rest}"),
-        None => text,
-    };
-    match err {
-        Error::Authentication { vendor, message } => Error::Authentication {
-            vendor,
-            message: reword(message),
-        },
-        Error::RateLimited { vendor, message } => Error::RateLimited {
-            vendor,
-            message: reword(message),
-        },
-        Error::NotFound { what } => Error::NotFound { what: reword(what) },
-        Error::InvalidInput { field, reason } => Error::InvalidInput {
-            field,
-            reason: reword(reason),
-        },
-        Error::InsufficientBalance { vendor, message } => Error::InsufficientBalance {
-            vendor,
-            message: reword(message),
-        },
-        other => other,
+            &ERRCODE_ERRORS
+        };
+        table.error(&refusal.code, &refusal.message, refusal.field.as_deref())
     }
 }
 

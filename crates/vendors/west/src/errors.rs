@@ -12,7 +12,7 @@
 //! the `余额不足` text rule, the codes that stay vendor errors after it — as the client
 //! classified them before the table existed.
 
-use idcgate_core::error::{ErrorTable, RefusalKind, VendorCode};
+use idcgate_core::error::{labelled, ErrorTable, RefusalKind, VendorCode};
 
 /// The codes by name, for the simulator's constructors and the client's decoder.
 pub mod code {
@@ -61,7 +61,18 @@ pub mod code {
 use code::*;
 use RefusalKind::*;
 
-pub static ERRORS: ErrorTable = ErrorTable::new(
+/// The table as the older record API's refusals are worded: `code N: …`.
+pub static ERRORS: ErrorTable = TABLE;
+
+/// The table as the main envelope's refusals are worded: it calls its code `errcode`, and
+/// callers have always read `errcode N: …` there.
+pub(crate) static ERRCODE_ERRORS: ErrorTable = TABLE.worded(errcode);
+
+fn errcode(_kind: RefusalKind, code: &str, message: &str) -> String {
+    labelled("errcode", code, message)
+}
+
+const TABLE: ErrorTable = ErrorTable::new(
     "west",
     &[
         // 10002 (caller IP not whitelisted) is an account setting, like a bad password.
@@ -147,7 +158,11 @@ mod tests {
         for c in named {
             assert!(ERRORS.codes.iter().any(|e| e.code == c), "{c}");
         }
-        assert_eq!(ERRORS.codes.len(), named.len() + 1, "plus the 余额不足 rule");
+        assert_eq!(
+            ERRORS.codes.len(),
+            named.len() + 1,
+            "plus the 余额不足 rule"
+        );
     }
 
     #[test]
@@ -169,6 +184,17 @@ mod tests {
             idcgate_core::Error::InvalidInput {
                 field: "line".into(),
                 reason: "code 20119: bad".into()
+            }
+        );
+        assert_eq!(
+            ERRCODE_ERRORS.error(BAD_LINE, "bad", None),
+            idcgate_core::Error::invalid("line", "errcode 20119: bad")
+        );
+        assert_eq!(
+            ERRCODE_ERRORS.error(AUTH_FAILED, "", None),
+            idcgate_core::Error::Authentication {
+                vendor: "west".into(),
+                message: "errcode 10001".into()
             }
         );
     }

@@ -3,23 +3,12 @@
 
 use idcgate_core::spec::VendorSpec;
 use idcgate_core::Vendor;
-use std::sync::OnceLock;
 
 const TABLE: &str = include_str!("../spec.tsv");
 
-/// Every documented West action. A malformed table is a build-time bug caught by this
-/// crate's tests, so the fallback (an empty spec) is never seen by a caller of a tested build.
+/// Every documented West action, parsed once (see [`VendorSpec::embedded`]).
 pub fn spec() -> &'static VendorSpec {
-    static SPEC: OnceLock<VendorSpec> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        VendorSpec::parse(Vendor::West, TABLE).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "west spec.tsv is malformed");
-            VendorSpec {
-                vendor: Vendor::West,
-                actions: Vec::new(),
-            }
-        })
-    })
+    idcgate_core::embedded_spec!(Vendor::West, TABLE)
 }
 
 /// `v2/domain/` -> `v2/domain`: the form both the client and the simulator compare.

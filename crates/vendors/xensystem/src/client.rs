@@ -78,10 +78,6 @@ impl std::fmt::Debug for XensystemProtocol {
 }
 
 impl Protocol for XensystemProtocol {
-    fn vendor(&self) -> Vendor {
-        Vendor::Xensystem
-    }
-
     fn spec(&self) -> &'static VendorSpec {
         spec()
     }

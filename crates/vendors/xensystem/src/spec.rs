@@ -3,21 +3,15 @@
 
 use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::Vendor;
-use std::sync::OnceLock;
 
 const TABLE: &str = include_str!("../spec.tsv");
 
 /// The tag in a row's notes marking a command that user-level keys may not run.
 const SYSTEM_ONLY_TAG: &str = "[system-only]";
 
+/// Every documented XenSystem action, parsed once (see [`VendorSpec::embedded`]).
 pub fn spec() -> &'static VendorSpec {
-    static SPEC: OnceLock<VendorSpec> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        // The table is compiled in; a bad table is a build defect that this crate's own
-        // tests catch, not a runtime condition to recover from.
-        VendorSpec::parse(Vendor::Xensystem, TABLE)
-            .unwrap_or_else(|e| panic!("embedded xensystem spec.tsv is invalid: {e}"))
-    })
+    idcgate_core::embedded_spec!(Vendor::Xensystem, TABLE)
 }
 
 pub(crate) fn is_system_only(action: &ActionSpec) -> bool {
@@ -38,6 +32,7 @@ mod tests {
 
     #[test]
     fn table_parses_and_tags_subactions() {
+        VendorSpec::parse(Vendor::Xensystem, TABLE).unwrap();
         let s = spec();
         assert_eq!(s.actions.len(), 56);
         let revert = s.require("vm_backup#revert").unwrap();

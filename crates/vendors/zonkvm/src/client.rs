@@ -7,13 +7,13 @@
 //! registered with the redactor before the first request.
 
 use crate::codec;
-use crate::errors::{classify, ERRORS};
+use crate::errors::ERRORS;
 use crate::spec::{is_multipart, spec};
 use idcgate_core::capability::Params;
 use idcgate_core::error::ErrorTable;
 use idcgate_core::spec::{ActionSpec, Args, ParamType, VendorSpec};
 use idcgate_core::{Error, Result, UpstreamAccount, Vendor};
-use idcgate_wire::exchange::{Decoded, Exchange, Protocol, Refusal};
+use idcgate_wire::exchange::{Decoded, Exchange, Protocol};
 use idcgate_wire::{form, Charset, HttpClient, Redactor, WireConfig, WireRequest, WireResponse};
 use serde_json::{Map, Value};
 
@@ -42,10 +42,6 @@ impl std::fmt::Debug for ZonkvmProtocol {
 }
 
 impl Protocol for ZonkvmProtocol {
-    fn vendor(&self) -> Vendor {
-        Vendor::Zonkvm
-    }
-
     fn spec(&self) -> &'static VendorSpec {
         spec()
     }
@@ -90,11 +86,6 @@ impl Protocol for ZonkvmProtocol {
 
     fn decode(&self, _action: &ActionSpec, response: &WireResponse) -> Decoded {
         codec::decode(response.status, &response.body)
-    }
-
-    /// Kind and field from the table; the message kept verbatim (see [`classify`]).
-    fn refused(&self, _action: &ActionSpec, refusal: &Refusal) -> Error {
-        classify(refusal)
     }
 }
 

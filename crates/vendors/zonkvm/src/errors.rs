@@ -4,8 +4,6 @@
 //! table alone; the simulator can answer from it.
 
 use idcgate_core::error::{ErrorTable, RefusalKind, VendorCode};
-use idcgate_core::{Error, Vendor};
-use idcgate_wire::Refusal;
 
 /// The only failure code ThinkPHP's `error()` sends.
 pub const FAILURE: &str = "0";
@@ -34,30 +32,16 @@ pub static ERRORS: ErrorTable = ErrorTable::new(
         VendorCode::new(FAILURE, RefusalKind::Other, "产品超出可退款时间")
             .text("产品超出可退款时间"),
     ],
-);
+)
+.worded(verbatim);
 
-/// A refusal as the caller's error: kind and field from [`ERRORS`], the message verbatim.
-/// The table's own [`ErrorTable::error`] would prefix `code 0: `, which says nothing for
-/// a vendor whose only failure code is 0 and would change the text callers match on
-/// (`权限不足`), so only the wording is built here.
-pub(crate) fn classify(refusal: &Refusal) -> Error {
-    let vendor = Vendor::Zonkvm.to_string();
-    let message = refusal.message.trim().to_string();
-    let entry = ERRORS.lookup(&refusal.code, &message);
-    match entry.map_or(RefusalKind::Other, |e| e.kind) {
-        RefusalKind::Authentication => Error::Authentication { vendor, message },
-        RefusalKind::RateLimited => Error::RateLimited { vendor, message },
-        RefusalKind::InsufficientBalance => Error::InsufficientBalance { vendor, message },
-        RefusalKind::NotFound => Error::not_found(format!("{vendor}: {message}")),
-        RefusalKind::InvalidInput => {
-            let field = refusal
-                .field
-                .as_deref()
-                .or(entry.and_then(|e| e.field))
-                .unwrap_or("params");
-            Error::invalid(field, message)
-        }
-        RefusalKind::Other => Error::upstream(vendor, &refusal.code, message),
+/// The message verbatim: the table's default would prefix `code 0: `, which says nothing
+/// for a vendor whose only failure code is 0 and would change the text callers match on
+/// (`权限不足`). Only "not found" names the vendor, as it names no account.
+fn verbatim(kind: RefusalKind, _code: &str, message: &str) -> String {
+    match kind {
+        RefusalKind::NotFound => format!("zonkvm: {message}"),
+        _ => message.to_string(),
     }
 }
 
@@ -80,11 +64,10 @@ pub(crate) fn named_field(code: &str, message: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use idcgate_core::Error;
 
     fn classify_failure(message: &str) -> Error {
-        let mut refusal = Refusal::new(FAILURE, message);
-        refusal.field = named_field(FAILURE, message);
-        classify(&refusal)
+        ERRORS.error(FAILURE, message, named_field(FAILURE, message).as_deref())
     }
 
     #[test]

@@ -3,18 +3,12 @@
 
 use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::Vendor;
-use std::sync::OnceLock;
 
 const TABLE: &str = include_str!("../spec.tsv");
 
+/// Every documented Zonkvm action, parsed once (see [`VendorSpec::embedded`]).
 pub fn spec() -> &'static VendorSpec {
-    static SPEC: OnceLock<VendorSpec> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        // The table is compiled in; a bad table is a build defect that this crate's own
-        // tests catch, not a runtime condition to recover from.
-        VendorSpec::parse(Vendor::Zonkvm, TABLE)
-            .unwrap_or_else(|e| panic!("embedded zonkvm spec.tsv is invalid: {e}"))
-    })
+    idcgate_core::embedded_spec!(Vendor::Zonkvm, TABLE)
 }
 
 /// The form field that selects a sub-operation of a dispatcher action, as the rows'
@@ -48,6 +42,7 @@ mod tests {
 
     #[test]
     fn table_parses_and_names_discriminators() {
+        VendorSpec::parse(Vendor::Zonkvm, TABLE).unwrap();
         let s = spec();
         assert_eq!(s.actions.len(), 144);
         let a = s.find("create_order#create_server").unwrap();
