@@ -1,5 +1,7 @@
 //! The unified `Compute` capability over the simulator.
 
+#![allow(clippy::unwrap_used)] // a test may fail loudly
+
 mod common;
 
 use common::*;
@@ -104,26 +106,16 @@ async fn create_power_resize_reinstall_password_delete() {
     );
     let id = s.upstream_id.clone();
 
-    compute.power(&id, PowerAction::Stop).await.unwrap();
-    assert_eq!(
-        compute.get_server(&id).await.unwrap().power,
-        PowerState::Stopped
-    );
-    compute.power(&id, PowerAction::Start).await.unwrap();
-    assert_eq!(
-        compute.get_server(&id).await.unwrap().power,
-        PowerState::Running
-    );
-    compute.power(&id, PowerAction::ForceStop).await.unwrap();
-    assert_eq!(
-        compute.get_server(&id).await.unwrap().power,
-        PowerState::Stopped
-    );
-    compute.power(&id, PowerAction::ForceReboot).await.unwrap();
-    assert_eq!(
-        compute.get_server(&id).await.unwrap().power,
-        PowerState::Running
-    );
+    for (action, after) in [
+        (PowerAction::Stop, PowerState::Stopped),
+        (PowerAction::Start, PowerState::Running),
+        (PowerAction::ForceStop, PowerState::Stopped),
+        (PowerAction::ForceReboot, PowerState::Running),
+    ] {
+        compute.power(&id, action).await.unwrap();
+        let power = compute.get_server(&id).await.unwrap().power;
+        assert_eq!(power, after, "after {action:?}");
+    }
     let vpsid: i64 = id.parse().unwrap();
     sim.advance(Duration::from_secs(600));
     compute.power(&id, PowerAction::Reboot).await.unwrap();

@@ -1,8 +1,12 @@
 //! VM lifecycle, client -> simulator over a socket: every assertion reads state back.
 
+#![allow(clippy::unwrap_used)] // a test may fail loudly
+
 mod common;
+mod expect;
 
 use common::*;
+use expect::Expect;
 use idcgate_core::{Error, Vendor};
 use idcgate_wire::{form, Charset, HttpClient, Redactor, WireRequest};
 use std::time::Duration;
@@ -59,11 +63,7 @@ async fn create_with_given_ips_and_refuses_one_in_use() {
     let (_sim, _srv, conn) = sandbox().await;
     let mut clash = create_params("1001", "1", "clash001");
     clash.push(("ip", "103.45.12.10"));
-    let err = conn.call_kv("vm_create", &clash).await.unwrap_err();
-    assert!(
-        matches!(&err, Error::Upstream { message, .. } if message.contains("已被使用")),
-        "{err:?}"
-    );
+    conn.call_kv("vm_create", &clash).await.refused("已被使用");
     let (id, ip) = create_vm(
         &conn,
         "chosen001",
@@ -84,17 +84,10 @@ async fn create_with_given_ips_and_refuses_one_in_use() {
     // Bad names and unknown templates are refused before anything is reserved.
     let before = conn.free_ips(1).await.unwrap().len();
     let mut short = create_params("1001", "1", "ab");
-    let err = conn.call_kv("vm_create", &short).await.unwrap_err();
-    assert!(
-        matches!(&err, Error::Upstream { message, .. } if message.contains("5~50")),
-        "{err:?}"
-    );
+    conn.call_kv("vm_create", &short).await.refused("5~50");
     short[5].1 = "good0001";
     short[6].1 = "99";
-    assert!(matches!(
-        conn.call_kv("vm_create", &short).await,
-        Err(Error::NotFound { .. })
-    ));
+    conn.call_kv("vm_create", &short).await.not_found();
     assert_eq!(conn.free_ips(1).await.unwrap().len(), before);
 }
 
@@ -240,12 +233,11 @@ async fn delete_honours_vstatus_and_frees_the_ip() {
         .await
         .unwrap();
     assert_eq!(fields(&v), vec![ip.clone(), "doomed001".to_string()]);
-    assert!(matches!(conn.vm(id).await, Err(Error::NotFound { .. })));
+    conn.vm(id).await.not_found();
     assert!(conn.free_ips(1).await.unwrap().iter().any(|r| r.ip == ip));
-    assert!(matches!(
-        conn.call_kv("vm_delete", &[("vpsid", &sid)]).await,
-        Err(Error::NotFound { .. })
-    ));
+    conn.call_kv("vm_delete", &[("vpsid", &sid)])
+        .await
+        .not_found();
 }
 
 #[tokio::test]
