@@ -16,6 +16,8 @@ pub mod form;
 pub mod ratelimit;
 pub mod redact;
 pub mod sim;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use charset::Charset;
 pub use client::{HttpClient, WireConfig, WireRequest, WireResponse};

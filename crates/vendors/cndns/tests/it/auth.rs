@@ -25,7 +25,8 @@ async fn wrong_password_is_authentication_and_hides_the_secret() {
         .with("username", "idcgate-demo")
         .with("api_password", "Wrong-Secret-99")
         .with("email", "demo@idcgate.invalid");
-    let conn = idcgate_cndns::connect(&account(&e.srv.base_url(), creds), &cfg()).unwrap();
+    let conn =
+        idcgate_cndns::connect(&account(&e.srv.base_url(), creds), &testing::config()).unwrap();
     let err = conn
         .call("/user/userdetail", &Vec::new())
         .await
@@ -41,7 +42,8 @@ async fn wrong_password_is_authentication_and_hides_the_secret() {
 async fn wrong_email_changes_the_checksum() {
     let e = env().await;
     let creds = creds(&e.sim).with("email", "other@idcgate.invalid");
-    let conn = idcgate_cndns::connect(&account(&e.srv.base_url(), creds), &cfg()).unwrap();
+    let conn =
+        idcgate_cndns::connect(&account(&e.srv.base_url(), creds), &testing::config()).unwrap();
     let err = conn
         .call("/user/userdetail", &Vec::new())
         .await
@@ -103,16 +105,20 @@ async fn missing_credentials_and_params_name_the_field() {
     let creds = Credentials::new()
         .with("username", "u")
         .with("api_password", "p-secret");
-    let Err(err) = idcgate_cndns::connect(&account("http://127.0.0.1:9", creds), &cfg()) else {
+    let Err(err) =
+        idcgate_cndns::connect(&account("http://127.0.0.1:9", creds), &testing::config())
+    else {
         panic!("connect without an email must fail");
     };
     assert_field(&err, "credentials.email");
     drop(srv_sim);
     let e = env().await;
-    let err = e
-        .err("/domains/addrec", &[("domainname", "idcgate-demo.com")])
-        .await;
-    assert_field(&err, "rec_item");
+    e.refused_field(
+        "/domains/addrec",
+        &[("domainname", "idcgate-demo.com")],
+        "rec_item",
+    )
+    .await;
     let err = e.err("callback", &[]).await;
     assert!(matches!(err, Error::NotImplemented { .. }), "{err}");
 }
@@ -120,19 +126,16 @@ async fn missing_credentials_and_params_name_the_field() {
 #[tokio::test]
 async fn an_oversize_body_is_refused_in_the_envelope_not_read_as_empty() {
     let e = env().await;
-    let http = HttpClient::new(Vendor::Cndns, &cfg(), 0, Redactor::default()).unwrap();
     let t = otime(0);
     let query = form::encode(&e.auth_at(&t), Charset::Utf8);
-    let url = format!(
-        "{}/domains/domainaudit.aspx?{query}&domainname=idcgate-demo.cn",
-        e.srv.base_url()
-    );
+    let url = e.url(&format!(
+        "/domains/domainaudit.aspx?{query}&domainname=idcgate-demo.cn"
+    ));
     // Over the 8 MiB the simulator reads: the images of a DomainAudit gone wrong.
     let body = format!("ownerpicstr={}", "A".repeat(9 << 20));
-    let resp = http
-        .transmit("raw", &WireRequest::form_post(url, body, "utf-8"))
-        .await
-        .unwrap();
+    let resp = e
+        .transmit(&WireRequest::form_post(url, body, "utf-8"))
+        .await;
     assert_eq!(resp.content_type, "text/html; charset=utf-8");
     let v: Value = serde_json::from_slice(&resp.body).unwrap();
     assert_eq!(v["action"], "Domain Document Upload", "{v}");

@@ -92,28 +92,26 @@ async fn cdn_lifecycle() {
         )
         .await;
     assert_eq!(list(&p["details"]).len(), 2);
-    let err = e
-        .err(
-            "/cdn/purge",
-            &[
-                n,
-                ("refresh_url", "http://static.example.com/a"),
-                ("refresh_type", "1"),
-            ],
-        )
-        .await;
-    assert_refused(&err, "目录刷新必须以/结尾");
-    let err = e
-        .err(
-            "/cdn/purge",
-            &[
-                n,
-                ("refresh_url", "http://other.example.org/x.png"),
-                ("refresh_type", "0"),
-            ],
-        )
-        .await;
-    assert_refused(&err, "不属于该产品的域名");
+    e.refused(
+        "/cdn/purge",
+        &[
+            n,
+            ("refresh_url", "http://static.example.com/a"),
+            ("refresh_type", "1"),
+        ],
+        "目录刷新必须以/结尾",
+    )
+    .await;
+    e.refused(
+        "/cdn/purge",
+        &[
+            n,
+            ("refresh_url", "http://other.example.org/x.png"),
+            ("refresh_type", "0"),
+        ],
+        "不属于该产品的域名",
+    )
+    .await;
     // Statistics: six sub-queries on one path, stable for the same state.
     for (action, key) in [
         ("/cdn/getstattop#1", "counters"),

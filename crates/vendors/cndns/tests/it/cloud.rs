@@ -103,13 +103,12 @@ async fn cloud_lifecycle() {
         first(&e.ok("/cloud/cloudinfo", &n).await)["platepass"],
         "Panel-pass4"
     );
-    let err = e
-        .err(
-            "/cloud/modpassword",
-            &[n[0], ("cloudpassword", "has space")],
-        )
-        .await;
-    assert_field(&err, "cloudpassword");
+    e.refused_field(
+        "/cloud/modpassword",
+        &[n[0], ("cloudpassword", "has space")],
+        "cloudpassword",
+    )
+    .await;
     // Renew half a year (the example's tmetpe spelling), charged 6 months.
     let exp0 = info["exptime"].as_str().unwrap().to_string();
     let quoted = e
@@ -126,8 +125,8 @@ async fn cloud_lifecycle() {
         .to_string();
     assert_ne!(exp0, exp1);
     assert_eq!(e.balance().await, before - Decimal::new(170 * 7, 0));
-    let err = e.err("/cloud/cloudinfo", &[("cloudname", "S000000")]).await;
-    assert_not_found(&err);
+    e.not_found("/cloud/cloudinfo", &[("cloudname", "S000000")])
+        .await;
 }
 
 #[tokio::test]

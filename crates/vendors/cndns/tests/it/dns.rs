@@ -97,36 +97,34 @@ async fn record_validation_table() {
         let err = e.err("/domains/addrec", &kv).await;
         assert_eq!(code_of(&err), code, "{item} {ty} {value}: {err}");
     }
-    let err = e
-        .err(
-            "/domains/addrec",
-            &[
-                ("domainname", ZONE),
-                ("rec_item", "x"),
-                ("rec_type", "A"),
-                ("rec_value", "1.2.3.4"),
-                ("rec_ttl", "60"),
-            ],
-        )
-        .await;
-    assert_field(&err, "rec_ttl");
+    e.refused_field(
+        "/domains/addrec",
+        &[
+            ("domainname", ZONE),
+            ("rec_item", "x"),
+            ("rec_type", "A"),
+            ("rec_value", "1.2.3.4"),
+            ("rec_ttl", "60"),
+        ],
+        "rec_ttl",
+    )
+    .await;
     // Records need CNDNS's name servers.
-    let err = e
-        .err(
+    assert_eq!(
+        e.code(
             "/domains/addrec",
             &[
                 ("domainname", "idcgate-shop.net"),
                 ("rec_item", "x"),
                 ("rec_type", "A"),
                 ("rec_value", "1.2.3.4"),
-            ],
+            ]
         )
+        .await,
+        "11307"
+    );
+    e.not_found("/domains/reclist", &[("domainname", "not-mine.com")])
         .await;
-    assert_eq!(code_of(&err), "11307");
-    let err = e
-        .err("/domains/reclist", &[("domainname", "not-mine.com")])
-        .await;
-    assert_not_found(&err);
 }
 
 #[tokio::test]
@@ -203,7 +201,7 @@ async fn dns_capability() {
 async fn bulk_seed_is_served() {
     let sim = Sim::sandbox();
     sim.seed_bulk(30, 12);
-    let e = env_with(sim, cfg()).await;
+    let e = env_with(sim, testing::config()).await;
     let recs = e.records("bulk000029.com").await;
     assert_eq!(recs.len(), 12);
     assert!(recs.iter().any(|r| r.value == "10.0.0.11"));
@@ -232,17 +230,16 @@ async fn the_record_limit_holds() {
         .await;
         have += 1;
     }
-    let err = e
-        .err(
-            "/domains/addrec",
-            &[
-                ("domainname", ZONE),
-                ("rec_item", "one-more"),
-                ("rec_type", "A"),
-                ("rec_value", "192.0.2.1"),
-            ],
-        )
-        .await;
-    assert_refused(&err, "上限");
+    e.refused(
+        "/domains/addrec",
+        &[
+            ("domainname", ZONE),
+            ("rec_item", "one-more"),
+            ("rec_type", "A"),
+            ("rec_value", "192.0.2.1"),
+        ],
+        "上限",
+    )
+    .await;
     assert_eq!(e.records(ZONE).await.len(), max);
 }

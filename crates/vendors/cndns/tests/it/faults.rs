@@ -6,9 +6,11 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn lost_createdom_answer_is_unknown_outcome_and_reconciles() {
-    let mut c = cfg();
-    c.timeout = Duration::from_millis(800);
-    let e = env_with(Sim::sandbox(), c).await;
+    let e = env_with(
+        Sim::sandbox(),
+        testing::wire_config(Duration::from_millis(800)),
+    )
+    .await;
     let uid = list(&e.ok("/domains/contactlist", &[]).await)
         .into_iter()
         .find(|c| c["ischecked"] == "2")
@@ -41,9 +43,7 @@ async fn lost_createdom_answer_is_unknown_outcome_and_reconciles() {
 
 #[tokio::test]
 async fn reads_are_retried_writes_are_not() {
-    let mut c = cfg();
-    c.read_retries = 1;
-    let e = env_with(Sim::sandbox(), c).await;
+    let e = env_with(Sim::sandbox(), retrying_once()).await;
     e.srv.faults.update(|f| f.error_next = 1);
     e.ok("/user/userdetail", &[]).await;
     let seen = e.srv.faults.requests();

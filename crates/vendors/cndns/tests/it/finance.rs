@@ -133,18 +133,20 @@ async fn product_name_availability() {
         &[("praname", "free-name-1.com"), ("protype", "1")],
     )
     .await;
-    let err = e
-        .err(
+    assert_eq!(
+        e.code(
             "/product/checkpraname",
-            &[("praname", "idcgate-demo.com"), ("protype", "1")],
+            &[("praname", "idcgate-demo.com"), ("protype", "1")]
         )
-        .await;
-    assert_eq!(code_of(&err), "10031");
-    let err = e
-        .err(
+        .await,
+        "10031"
+    );
+    assert_eq!(
+        e.code(
             "/product/checkpraname",
-            &[("praname", "x"), ("protype", "99")],
+            &[("praname", "x"), ("protype", "99")]
         )
-        .await;
-    assert_eq!(code_of(&err), "10029");
+        .await,
+        "10029"
+    );
 }

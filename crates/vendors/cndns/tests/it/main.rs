@@ -1,6 +1,7 @@
 //! Client -> simulator tests through a real socket, one binary (one build, one link).
 //! Every implemented action is called somewhere here with its full short name; the
 //! `every_implemented_action_is_exercised` test keeps it that way.
+#![allow(clippy::unwrap_used)] // a test may fail loudly
 
 mod auth;
 mod cdn;
@@ -15,77 +16,43 @@ mod quirks;
 mod resold;
 
 use idcgate_cndns::{spec, Sim};
-use idcgate_core::{Connection, Credentials, Error, UpstreamAccount, Vendor};
-use idcgate_wire::{form, Charset, HttpClient, Redactor, SimServer, WireConfig, WireRequest};
+use idcgate_core::{Credentials, Error, UpstreamAccount, Vendor};
+use idcgate_wire::testing;
+use idcgate_wire::{form, Charset, WireRequest};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::str::FromStr;
-use std::sync::Arc;
 
-pub struct Env {
-    pub sim: Sim,
-    pub srv: SimServer,
-    pub conn: Arc<dyn Connection>,
-}
+idcgate_wire::vendor_env!(Sim, idcgate_cndns::connect);
 
 pub fn account(base: &str, creds: Credentials) -> UpstreamAccount {
-    UpstreamAccount {
-        name: "cndns-test".into(),
-        vendor: Vendor::Cndns,
-        base_url: base.into(),
-        credentials: creds,
-        rate_limit_per_sec: 0,
-    }
-}
-
-pub fn cfg() -> WireConfig {
-    let mut c = WireConfig::new("tests@idcgate.invalid");
-    c.read_retries = 0;
-    c
+    testing::account(Vendor::Cndns, base, creds)
 }
 
 pub fn creds(sim: &Sim) -> Credentials {
     use idcgate_wire::Simulator;
-    let mut c = Credentials::new();
-    for (k, v) in sim.sandbox_credentials() {
-        c.insert(&k, &v);
-    }
-    c
-}
-
-pub async fn env() -> Env {
-    env_with(Sim::sandbox(), cfg()).await
-}
-
-pub async fn env_with(sim: Sim, cfg: WireConfig) -> Env {
-    let srv = idcgate_wire::sim::serve(&sim, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let conn = idcgate_cndns::connect(&account(&srv.base_url(), creds(&sim)), &cfg).unwrap();
-    Env { sim, srv, conn }
+    testing::credentials(&sim.sandbox_credentials())
 }
 
 impl Env {
-    pub async fn call(&self, action: &str, kv: &[(&str, &str)]) -> Result<Value, Error> {
-        let params = kv
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        self.conn.call(action, &params).await
+    /// The 5-digit code of a call that must fail.
+    pub async fn code(&self, action: &str, kv: &[(&str, &str)]) -> String {
+        code_of(&self.err(action, kv).await)
     }
 
-    pub async fn ok(&self, action: &str, kv: &[(&str, &str)]) -> Value {
-        match self.call(action, kv).await {
-            Ok(v) => v,
-            Err(e) => panic!("{action} failed: {e}"),
-        }
+    /// Asserts a call fails as not found.
+    pub async fn not_found(&self, action: &str, kv: &[(&str, &str)]) {
+        assert_not_found(&self.err(action, kv).await)
     }
 
-    pub async fn err(&self, action: &str, kv: &[(&str, &str)]) -> Error {
-        match self.call(action, kv).await {
-            Ok(v) => panic!("{action} unexpectedly succeeded: {v}"),
-            Err(e) => e,
-        }
+    /// Asserts a call is refused with `needle` in the upstream text.
+    pub async fn refused(&self, action: &str, kv: &[(&str, &str)], needle: &str) {
+        assert_refused(&self.err(action, kv).await, needle)
+    }
+
+    /// Asserts a call fails as invalid input naming `field`.
+    pub async fn refused_field(&self, action: &str, kv: &[(&str, &str)], field: &str) {
+        assert_field(&self.err(action, kv).await, field)
     }
 
     /// The records of a zone through the Dns capability.
@@ -113,13 +80,8 @@ impl Env {
     /// A raw GET to the simulator (no client policy) with the given pairs; the decoded
     /// envelope as JSON.
     pub async fn raw(&self, path: &str, pairs: &[(String, String)]) -> Value {
-        let http = HttpClient::new(Vendor::Cndns, &cfg(), 0, Redactor::default()).unwrap();
-        let url = format!(
-            "{}{path}?{}",
-            self.srv.base_url(),
-            form::encode(pairs, Charset::Utf8)
-        );
-        let resp = http.transmit("raw", &WireRequest::get(url)).await.unwrap();
+        let url = self.url(&format!("{path}?{}", form::encode(pairs, Charset::Utf8)));
+        let resp = self.transmit(&WireRequest::get(url)).await;
         assert_eq!(resp.content_type, "text/html; charset=utf-8");
         serde_json::from_slice(&resp.body).expect("clean JSON body")
     }
@@ -136,6 +98,11 @@ impl Env {
             ),
         ]
     }
+}
+
+/// The usual test configuration with a read retried once.
+pub fn retrying_once() -> idcgate_wire::WireConfig {
+    testing::wire_config_retrying(testing::TIMEOUT, 1)
 }
 
 /// `yyyyMMddHHmmss` + `fff` in China time, `offset_ms` from now.
@@ -239,25 +206,22 @@ fn spec_ids_match_the_catalog() {
 
 #[test]
 fn every_implemented_action_is_exercised() {
-    let src = [
-        include_str!("auth.rs"),
-        include_str!("cdn.rs"),
-        include_str!("cloud.rs"),
-        include_str!("dns.rs"),
-        include_str!("domain.rs"),
-        include_str!("faults.rs"),
-        include_str!("finance.rs"),
-        include_str!("others.rs"),
-        include_str!("products.rs"),
-        include_str!("quirks.rs"),
-        include_str!("resold.rs"),
-        include_str!("main.rs"),
-    ]
-    .concat();
-    let missing: Vec<&str> = spec()
-        .implemented()
-        .map(|a| a.name())
-        .filter(|n| !src.contains(&format!("\"{n}\"")))
-        .collect();
+    let missing = testing::unexercised(
+        spec(),
+        &[
+            include_str!("auth.rs"),
+            include_str!("cdn.rs"),
+            include_str!("cloud.rs"),
+            include_str!("dns.rs"),
+            include_str!("domain.rs"),
+            include_str!("faults.rs"),
+            include_str!("finance.rs"),
+            include_str!("others.rs"),
+            include_str!("products.rs"),
+            include_str!("quirks.rs"),
+            include_str!("resold.rs"),
+            include_str!("main.rs"),
+        ],
+    );
     assert!(missing.is_empty(), "not exercised: {missing:?}");
 }

@@ -49,22 +49,20 @@ async fn hosting_lifecycle() {
     ];
     e.ok("/hosting/createhosting", &create).await;
     assert_eq!(e.balance().await, before - Decimal::new(320, 0));
-    let err = e.err("/hosting/createhosting", &create).await;
-    assert_eq!(code_of(&err), "13002");
-    let err = e
-        .err(
-            "/hosting/createhosting",
-            &[
-                ("ftpname", "othersite"),
-                ("ftppassword", "weak"),
-                ("years", "1"),
-                ("hosttype", "bz"),
-                ("hostsize", "2"),
-                ("Location", "cn"),
-            ],
-        )
-        .await;
-    assert_field(&err, "ftppassword");
+    assert_eq!(e.code("/hosting/createhosting", &create).await, "13002");
+    e.refused_field(
+        "/hosting/createhosting",
+        &[
+            ("ftpname", "othersite"),
+            ("ftppassword", "weak"),
+            ("years", "1"),
+            ("hosttype", "bz"),
+            ("hostsize", "2"),
+            ("Location", "cn"),
+        ],
+        "ftppassword",
+    )
+    .await;
     let d = e.ok("/hosting/hostdetail", &[("ftpname", "newsite")]).await;
     assert_eq!(first(&d)["hostsize"], "200");
     let t0 = exp(&d, "exptme");
@@ -101,13 +99,14 @@ async fn hosting_lifecycle() {
         assert_eq!(d[field], value, "{action}");
     }
     // A stopped site cannot take a new domain.
-    let err = e
-        .err(
+    assert_eq!(
+        e.code(
             "/hosting/binddomain",
-            &[("ftpname", "newsite"), ("domainname", "shop.example.cn")],
+            &[("ftpname", "newsite"), ("domainname", "shop.example.cn")]
         )
-        .await;
-    assert_eq!(code_of(&err), "13140");
+        .await,
+        "13140"
+    );
     e.ok(
         "/hosting/modifywebstate",
         &[("ftpname", "newsite"), ("webstate", "1")],
@@ -118,13 +117,14 @@ async fn hosting_lifecycle() {
         &[("ftpname", "newsite"), ("domainname", "shop.example.cn")],
     )
     .await;
-    let err = e
-        .err(
+    assert_eq!(
+        e.code(
             "/hosting/binddomain",
-            &[("ftpname", "demoweb"), ("domainname", "shop.example.cn")],
+            &[("ftpname", "demoweb"), ("domainname", "shop.example.cn")]
         )
-        .await;
-    assert_eq!(code_of(&err), "13142");
+        .await,
+        "13142"
+    );
     e.ok(
         "/hosting/setdefaultpage",
         &[("ftpname", "newsite"), ("defaultpage", "index.php")],
@@ -135,15 +135,16 @@ async fn hosting_lifecycle() {
         &[("ftpname", "newsite"), ("domainname", "shop.example.cn")],
     )
     .await;
-    let err = e
-        .err(
+    assert_eq!(
+        e.code(
             "/hosting/unbinddomain",
-            &[("ftpname", "newsite"), ("domainname", "shop.example.cn")],
+            &[("ftpname", "newsite"), ("domainname", "shop.example.cn")]
         )
+        .await,
+        "13144"
+    );
+    e.not_found("/hosting/hostdetail", &[("ftpname", "nosuch")])
         .await;
-    assert_eq!(code_of(&err), "13144");
-    let err = e.err("/hosting/hostdetail", &[("ftpname", "nosuch")]).await;
-    assert_not_found(&err);
     assert_eq!(
         e.ok(
             "/product/getrenewprice",
@@ -220,8 +221,8 @@ async fn database_lifecycle() {
         (d["dbstate"].as_str(), d["dbpassword"].as_str()),
         (Some("2"), Some("newpass99"))
     );
-    let err = e.err("/database/dbdetail", &[("dbname", "nosuchdb")]).await;
-    assert_not_found(&err);
+    e.not_found("/database/dbdetail", &[("dbname", "nosuchdb")])
+        .await;
 }
 
 #[tokio::test]
@@ -266,18 +267,19 @@ async fn mail_lifecycle() {
         .await;
     }
     // Two mailboxes bought, two used.
-    let err = e
-        .err(
+    assert_eq!(
+        e.code(
             "/mail/mailadduser",
             &[
                 ("maildomain", "corp-mail.com"),
                 ("mailaccout", "cfo"),
                 ("mailboxpassword", "box12345"),
                 ("mailboxsize", "1024"),
-            ],
+            ]
         )
-        .await;
-    assert_eq!(code_of(&err), "15107");
+        .await,
+        "15107"
+    );
     e.ok(
         "/mail/modifymailaccountstate",
         &[
@@ -340,13 +342,12 @@ async fn mail_lifecycle() {
         .len(),
         1
     );
-    let err = e
-        .err(
-            "/mail/deletemailbox",
-            &[("maildomain", "corp-mail.com"), ("mailaccount", "cto")],
-        )
-        .await;
-    assert_field(&err, "mailaccount");
+    e.refused_field(
+        "/mail/deletemailbox",
+        &[("maildomain", "corp-mail.com"), ("mailaccount", "cto")],
+        "mailaccount",
+    )
+    .await;
     let t0 = exp(
         &e.ok("/mail/getmaildetail", &[("maildomain", "corp-mail.com")])
             .await,
@@ -445,10 +446,12 @@ async fn hosting_panel_switches_files_and_log() {
         let rule = [f, ("ip", "203.0.113.7"), ("mask", "255.255.255.0")];
         e.ok(action, &[rule[0], rule[1], rule[2], ("operation", "1")])
             .await;
-        let err = e
-            .err(action, &[rule[0], rule[1], rule[2], ("operation", "1")])
-            .await;
-        assert_refused(&err, "规则已存在或不存在");
+        e.refused(
+            action,
+            &[rule[0], rule[1], rule[2], ("operation", "1")],
+            "规则已存在或不存在",
+        )
+        .await;
         e.ok(action, &[rule[0], rule[1], rule[2], ("operation", "2")])
             .await;
         let err = e

@@ -35,13 +35,15 @@ async fn every_quirk_is_decoded() {
             &[("domainname", "idcgate-demo.com"), ("rec_id", &id)],
         )
         .await;
-        let err = e
-            .err(
+        assert_eq!(
+            e.code(
                 "/domains/deleterec",
-                &[("domainname", "idcgate-demo.com"), ("rec_id", &id)],
+                &[("domainname", "idcgate-demo.com"), ("rec_id", &id)]
             )
-            .await;
-        assert_eq!(code_of(&err), "11318", "{quirk:?}");
+            .await,
+            "11318",
+            "{quirk:?}"
+        );
         assert_eq!(e.balance().await, Decimal::new(4945, 0), "{quirk:?}");
     }
 }
@@ -69,16 +71,6 @@ async fn a_broken_list_item_is_skipped_by_call_but_fails_a_listing() {
     assert_eq!(e.records("idcgate-demo.com").await.len(), 4);
 }
 
-/// Serves one fixed body for every request (an upstream whose answer has a shape the
-/// simulator never produces).
-async fn fixed_upstream(body: &'static str) -> String {
-    let app = axum::Router::new().fallback(move || async move { body });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
-}
-
 #[tokio::test]
 async fn a_listing_of_the_wrong_shape_is_an_error_not_an_empty_zone() {
     let sim = Sim::sandbox();
@@ -100,8 +92,11 @@ async fn a_listing_of_the_wrong_shape_is_an_error_not_an_empty_zone() {
             true,
         ),
     ] {
-        let base = fixed_upstream(body).await;
-        let conn = idcgate_cndns::connect(&account(&base, creds(&sim)), &cfg()).unwrap();
+        // One fixed body for every request: a shape the simulator never produces.
+        let base =
+            testing::serve_app(axum::Router::new().fallback(move || async move { body })).await;
+        let conn =
+            idcgate_cndns::connect(&account(&base, creds(&sim)), &testing::config()).unwrap();
         let got = conn.dns().unwrap().list_records("idcgate-demo.com").await;
         match got {
             Ok(r) if empty => assert!(r.is_empty(), "{body}"),
@@ -121,9 +116,7 @@ async fn a_body_with_no_envelope_is_transport_for_reads() {
 
 #[tokio::test]
 async fn an_unreadable_body_is_retried_for_reads_and_unknown_for_writes() {
-    let mut c = cfg();
-    c.read_retries = 1;
-    let e = env_with(Sim::sandbox(), c).await;
+    let e = env_with(Sim::sandbox(), retrying_once()).await;
     // A read: the broken answer is asked again, once.
     let seen = e.srv.faults.requests();
     e.srv.faults.update(|f| f.malformed_next = 1);

@@ -120,10 +120,12 @@ async fn resold_cloud_lifecycle() {
         let d = e.ok(op(&NAMES, m, "orderdetails"), &[p("pdtnme")]).await;
         assert_eq!(details(&d)["regstt"], "1");
         // Disk backups and mounts.
-        let err = e
-            .err(op(&NAMES, m, "restorebackups"), &[p("pdtname"), x])
-            .await;
-        assert_refused(&err, "没有备份可还原");
+        e.refused(
+            op(&NAMES, m, "restorebackups"),
+            &[p("pdtname"), x],
+            "没有备份可还原",
+        )
+        .await;
         // The data disk as OrderDetails shows it: (backup time, mounted).
         let disk_state = |d: Value| {
             let disk = list(&d["ext"])

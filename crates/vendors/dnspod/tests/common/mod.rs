@@ -1,9 +1,10 @@
 //! Shared helpers: a simulator on a real socket, accounts, clients and raw requests.
 #![allow(dead_code)]
 
-use idcgate_core::{Credentials, UpstreamAccount, Vendor};
+use idcgate_core::{UpstreamAccount, Vendor};
 use idcgate_dnspod::{DnspodClient, Format, Sim};
-use idcgate_wire::{HttpClient, Redactor, SimServer, WireConfig, WireRequest};
+use idcgate_wire::testing;
+use idcgate_wire::{SimServer, WireConfig, WireRequest};
 use jiff::Timestamp;
 use std::time::Duration;
 
@@ -22,29 +23,18 @@ pub fn fixed_sim() -> Sim {
 }
 
 pub async fn serve(sim: &Sim) -> SimServer {
-    idcgate_wire::sim::serve(sim, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap()
+    testing::serve(sim).await
 }
 
 pub fn cfg() -> WireConfig {
-    let mut c = WireConfig::new("tests@idcgate.test");
-    c.timeout = Duration::from_secs(5);
-    c.read_retries = 0;
-    c
+    testing::wire_config(Duration::from_secs(5))
 }
 
 pub fn account(base_url: &str, creds: &[(&str, &str)]) -> UpstreamAccount {
-    let mut c = Credentials::new();
-    for (k, v) in creds {
-        c.insert(k, v);
-    }
+    let creds = testing::credentials(creds);
     UpstreamAccount {
-        name: "t".into(),
-        vendor: Vendor::Dnspod,
-        base_url: base_url.into(),
-        credentials: c,
         rate_limit_per_sec: 1000,
+        ..testing::account(Vendor::Dnspod, base_url, creds)
     }
 }
 
@@ -56,13 +46,10 @@ pub fn client(srv: &SimServer, creds: &[(&str, &str)], format: Format) -> Dnspod
 
 /// The sandbox agent's account on this server.
 pub fn sandbox_account(sim: &Sim, srv: &SimServer) -> UpstreamAccount {
-    use idcgate_wire::Simulator;
-    let creds = sim.sandbox_credentials();
-    let pairs: Vec<(&str, &str)> = creds
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    account(&srv.base_url(), &pairs)
+    UpstreamAccount {
+        rate_limit_per_sec: 1000,
+        ..testing::sandbox_account(sim, srv)
+    }
 }
 
 /// The sandbox agent's client.
@@ -81,9 +68,8 @@ pub fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 
 /// A raw POST with the given form body; (HTTP status, content type, body text).
 pub async fn raw_post(base: &str, method: &str, body: &str) -> (u16, String, String) {
-    let http = HttpClient::new(Vendor::Dnspod, &cfg(), 1000, Redactor::default()).unwrap();
     let req = WireRequest::form_post(format!("{base}/{method}"), body.to_string(), "UTF-8");
-    let resp = http.transmit(method, &req).await.unwrap();
+    let resp = testing::transmit(Vendor::Dnspod, &req).await;
     (
         resp.status,
         resp.content_type,
@@ -92,13 +78,7 @@ pub async fn raw_post(base: &str, method: &str, body: &str) -> (u16, String, Str
 }
 
 pub async fn raw_get(base: &str, method: &str) -> String {
-    let http = HttpClient::new(Vendor::Dnspod, &cfg(), 1000, Redactor::default()).unwrap();
-    let resp = http
-        .transmit(
-            method,
-            &WireRequest::get(format!("{base}/{method}?format=json")),
-        )
-        .await
-        .unwrap();
+    let req = WireRequest::get(format!("{base}/{method}?format=json"));
+    let resp = testing::transmit(Vendor::Dnspod, &req).await;
     String::from_utf8(resp.body.to_vec()).unwrap()
 }

@@ -15,8 +15,11 @@ fn token_matches_the_known_good_vector() {
 async fn wrong_password_is_an_authentication_error() {
     let e = env().await;
     let (u, _) = e.sim.credentials();
-    let bad =
-        idcgate_west::connect(&account(&e.srv.base_url(), &u, "wrong-password"), &cfg()).unwrap();
+    let bad = idcgate_west::connect(
+        &account(&e.srv.base_url(), &u, "wrong-password"),
+        &testing::config(),
+    )
+    .unwrap();
     let err = bad
         .call("info.checkbalance", &Vec::new())
         .await
@@ -413,7 +416,7 @@ async fn client_checks_the_spec_before_sending() {
 #[tokio::test]
 async fn client_debug_and_errors_hide_the_password() {
     let acc = account("http://127.0.0.1:9", "someone", "very-secret-pw");
-    let c = idcgate_west::WestClient::new(&acc, &cfg()).unwrap();
+    let c = idcgate_west::WestClient::new(&acc, &testing::config()).unwrap();
     let shown = format!("{c:?}");
     assert!(
         shown.contains("someone") && !shown.contains("very-secret-pw"),
@@ -445,12 +448,10 @@ async fn the_token_travels_in_the_query_not_in_the_logged_body() {
             )
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let base = testing::serve_app(app).await;
     let conn = idcgate_west::connect(
-        &account(&format!("http://{addr}"), "someone", "very-secret-pw"),
-        &cfg(),
+        &account(&base, "someone", "very-secret-pw"),
+        &testing::config(),
     )
     .unwrap();
     let kv = [

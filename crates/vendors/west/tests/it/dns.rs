@@ -500,7 +500,7 @@ async fn bulk_seed_lists_every_page() {
     // The benchmark's size: 10k domains, 100k records, 2k servers.
     sim.seed_bulk(10_000, 10, 2_000);
     assert!(t.elapsed().as_secs() < 20, "seeding took {:?}", t.elapsed());
-    let e = env_with(sim, cfg()).await;
+    let e = env_with(sim, testing::config()).await;
     assert_eq!(
         e.conn.dns().unwrap().list_zones().await.unwrap().len(),
         10_005

@@ -4,10 +4,11 @@
 use super::*;
 use std::time::Duration;
 
+/// The timeout of these tests: a dropped answer fails fast.
+const SHORT: Duration = Duration::from_millis(800);
+
 async fn short_env() -> Env {
-    let mut c = cfg();
-    c.timeout = Duration::from_millis(800);
-    env_with(Sim::sandbox(), c).await
+    env_with(Sim::sandbox(), testing::wire_config(SHORT)).await
 }
 
 #[tokio::test]
@@ -95,10 +96,7 @@ async fn a_malformed_answer_to_a_write_is_unknown_and_to_a_read_is_transport() {
 
 /// Reads retried, short timeout: what the shared call path does with a broken answer.
 async fn retrying_env() -> Env {
-    let mut c = cfg();
-    c.timeout = Duration::from_millis(800);
-    c.read_retries = 2;
-    env_with(Sim::sandbox(), c).await
+    env_with(Sim::sandbox(), testing::wire_config_retrying(SHORT, 2)).await
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Client -> simulator tests through a real socket, one binary (one build, one link).
 //! Every implemented action is called somewhere here with its full name; the
 //! `every_implemented_action_is_exercised` test keeps it that way.
+#![allow(clippy::unwrap_used)] // a test may fail loudly
 
 mod auth;
 mod dns;
@@ -9,76 +10,25 @@ mod faults;
 mod others;
 mod server;
 
-use idcgate_core::{Connection, Credentials, Error, UpstreamAccount, Vendor};
+use idcgate_core::{Credentials, Error, UpstreamAccount, Vendor};
 use idcgate_west::{spec, Sim};
-use idcgate_wire::{
-    form, Charset, HttpClient, Redactor, SimServer, WireConfig, WireRequest, WireResponse,
-};
+use idcgate_wire::testing;
+use idcgate_wire::{form, Charset, WireRequest, WireResponse};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::str::FromStr;
 use std::sync::Arc;
 
-pub struct Env {
-    pub sim: Sim,
-    pub srv: SimServer,
-    pub conn: Arc<dyn Connection>,
-}
+idcgate_wire::vendor_env!(Sim, idcgate_west::connect);
 
 pub fn account(base: &str, user: &str, pw: &str) -> UpstreamAccount {
-    UpstreamAccount {
-        name: "west-test".into(),
-        vendor: Vendor::West,
-        base_url: base.into(),
-        credentials: Credentials::new()
-            .with("username", user)
-            .with("api_password", pw),
-        rate_limit_per_sec: 0,
-    }
-}
-
-pub fn cfg() -> WireConfig {
-    let mut c = WireConfig::new("tests@idcgate.invalid");
-    c.read_retries = 0;
-    c
-}
-
-pub async fn env() -> Env {
-    env_with(Sim::sandbox(), cfg()).await
-}
-
-pub async fn env_with(sim: Sim, cfg: WireConfig) -> Env {
-    let srv = idcgate_wire::sim::serve(&sim, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let (u, p) = sim.credentials();
-    let conn = idcgate_west::connect(&account(&srv.base_url(), &u, &p), &cfg).unwrap();
-    Env { sim, srv, conn }
+    let creds = Credentials::new()
+        .with("username", user)
+        .with("api_password", pw);
+    testing::account(Vendor::West, base, creds)
 }
 
 impl Env {
-    pub async fn call(&self, action: &str, kv: &[(&str, &str)]) -> Result<Value, Error> {
-        let params = kv
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        self.conn.call(action, &params).await
-    }
-
-    pub async fn ok(&self, action: &str, kv: &[(&str, &str)]) -> Value {
-        match self.call(action, kv).await {
-            Ok(v) => v,
-            Err(e) => panic!("{action} failed: {e}"),
-        }
-    }
-
-    pub async fn err(&self, action: &str, kv: &[(&str, &str)]) -> Error {
-        match self.call(action, kv).await {
-            Ok(v) => panic!("{action} unexpectedly succeeded: {v}"),
-            Err(e) => e,
-        }
-    }
-
     /// The vendor code of a call that must fail.
     pub async fn code(&self, action: &str, kv: &[(&str, &str)]) -> String {
         code_of(&self.err(action, kv).await)
@@ -90,15 +40,14 @@ impl Env {
 
     /// A raw POST to the simulator (no client policy), for wire-level assertions.
     pub async fn raw(&self, path_and_query: &str, body: Vec<u8>) -> WireResponse {
-        let http = HttpClient::new(Vendor::West, &cfg(), 0, Redactor::default()).unwrap();
         let req = WireRequest {
             method: idcgate_wire::client::Method::Post,
-            url: format!("{}{path_and_query}", self.srv.base_url()),
+            url: self.url(path_and_query),
             body: Some(body),
             content_type: Some("application/x-www-form-urlencoded".into()),
             headers: Vec::new(),
         };
-        http.transmit("raw", &req).await.unwrap()
+        self.transmit(&req).await
     }
 
     /// A raw POST whose answer must be GBK JSON with the live Content-Type.
@@ -172,19 +121,16 @@ fn spec_ids_match_the_catalog() {
 
 #[test]
 fn every_implemented_action_is_exercised() {
-    let src = [
-        include_str!("auth.rs"),
-        include_str!("dns.rs"),
-        include_str!("domain.rs"),
-        include_str!("faults.rs"),
-        include_str!("others.rs"),
-        include_str!("server.rs"),
-    ]
-    .concat();
-    let missing: Vec<&str> = spec()
-        .implemented()
-        .map(|a| a.name())
-        .filter(|n| !src.contains(&format!("\"{n}\"")))
-        .collect();
+    let missing = testing::unexercised(
+        spec(),
+        &[
+            include_str!("auth.rs"),
+            include_str!("dns.rs"),
+            include_str!("domain.rs"),
+            include_str!("faults.rs"),
+            include_str!("others.rs"),
+            include_str!("server.rs"),
+        ],
+    );
     assert!(missing.is_empty(), "actions without a test: {missing:?}");
 }

@@ -1,8 +1,10 @@
 #![allow(dead_code)]
 
-use idcgate_core::{Credentials, UpstreamAccount, Vendor};
-use idcgate_wire::sim::{serve, SimServer};
-use idcgate_wire::{Simulator, WireConfig};
+use idcgate_core::{UpstreamAccount, Vendor};
+use idcgate_wire::sim::SimServer;
+use idcgate_wire::testing;
+pub use idcgate_wire::testing::wire_config as wire;
+use idcgate_wire::Simulator;
 use idcgate_xensystem::{Sim, XensystemClient};
 use serde_json::Value;
 use std::time::Duration;
@@ -11,28 +13,15 @@ pub const ALICE: i64 = 1001;
 pub const BOB: i64 = 1002;
 
 pub async fn start(sim: &Sim) -> SimServer {
-    serve(sim, "127.0.0.1:0".parse().unwrap()).await.unwrap()
+    testing::serve(sim).await
 }
 
 pub fn account(base_url: &str, creds: &[(String, String)]) -> UpstreamAccount {
-    let mut c = Credentials::new();
-    for (k, v) in creds {
-        c.insert(k, v);
-    }
+    let creds = testing::credentials(creds);
     UpstreamAccount {
-        name: "xs".into(),
-        vendor: Vendor::Xensystem,
-        base_url: base_url.to_string(),
-        credentials: c,
         rate_limit_per_sec: 1000,
+        ..testing::account(Vendor::Xensystem, base_url, creds)
     }
-}
-
-pub fn wire(timeout: Duration) -> WireConfig {
-    let mut cfg = WireConfig::new("tests@idcgate.invalid");
-    cfg.timeout = timeout;
-    cfg.read_retries = 0;
-    cfg
 }
 
 pub fn connect_with(srv: &SimServer, creds: &[(String, String)]) -> XensystemClient {

@@ -1,8 +1,10 @@
 #![allow(dead_code)]
 
-use idcgate_core::{Credentials, UpstreamAccount, Vendor};
-use idcgate_wire::sim::{serve, SimServer};
-use idcgate_wire::{Simulator, WireConfig};
+use idcgate_core::{UpstreamAccount, Vendor};
+use idcgate_wire::sim::SimServer;
+use idcgate_wire::testing;
+pub use idcgate_wire::testing::wire_config as wire;
+use idcgate_wire::Simulator;
 use idcgate_zonkvm::{Sim, ZonkvmClient};
 use serde_json::Value;
 use std::time::Duration;
@@ -14,24 +16,11 @@ pub const UBUNTU: &str = "1701234567890123";
 pub const HOST_LINE: &str = "20250409132657673528";
 
 pub fn account(base_url: &str, creds: &[(String, String)]) -> UpstreamAccount {
-    let mut c = Credentials::new();
-    for (k, v) in creds {
-        c.insert(k, v);
-    }
+    let creds = testing::credentials(creds);
     UpstreamAccount {
-        name: "zk".into(),
-        vendor: Vendor::Zonkvm,
-        base_url: base_url.to_string(),
-        credentials: c,
         rate_limit_per_sec: 1000,
+        ..testing::account(Vendor::Zonkvm, base_url, creds)
     }
-}
-
-pub fn wire(timeout: Duration) -> WireConfig {
-    let mut cfg = WireConfig::new("tests@idcgate.invalid");
-    cfg.timeout = timeout;
-    cfg.read_retries = 0;
-    cfg
 }
 
 pub fn connect_with(
@@ -44,7 +33,7 @@ pub fn connect_with(
 
 pub async fn sandbox() -> (Sim, SimServer, ZonkvmClient) {
     let sim = Sim::sandbox();
-    let srv = serve(&sim, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let srv = testing::serve(&sim).await;
     let conn = connect_with(&srv, &sim.sandbox_credentials(), Duration::from_secs(10));
     (sim, srv, conn)
 }
