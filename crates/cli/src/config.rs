@@ -72,17 +72,9 @@ pub struct Settings {
     pub sync_interval_secs: u64,
 }
 
-pub struct Overrides {
-    pub data_dir: Option<PathBuf>,
-    pub database_url: Option<String>,
-    pub listen: Option<String>,
-    pub contact: Option<String>,
-    pub log: Option<String>,
-    pub sandbox_port: Option<u16>,
-}
-
 impl Settings {
-    pub fn resolve(file: FileConfig, o: Overrides) -> Self {
+    /// `o` (environment and flags, in the file's shape) over the file over defaults.
+    pub fn resolve(file: FileConfig, o: FileConfig) -> Self {
         let data_dir = o
             .data_dir
             .or(file.data_dir)
@@ -106,7 +98,10 @@ impl Settings {
                 .or(file.log)
                 .unwrap_or_else(|| "info,sqlx=warn".into()),
             sandbox_port: o.sandbox_port.or(file.sandbox_port).unwrap_or(7801),
-            sync_interval_secs: file.sync_interval_secs.unwrap_or(3600),
+            sync_interval_secs: o
+                .sync_interval_secs
+                .or(file.sync_interval_secs)
+                .unwrap_or(3600),
             data_dir,
         }
     }

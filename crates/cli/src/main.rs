@@ -285,7 +285,7 @@ fn run(cli: Cli) -> Result<()> {
     let file = config::FileConfig::load(cli.global.config.as_deref())?;
     let settings = config::Settings::resolve(
         file,
-        config::Overrides {
+        config::FileConfig {
             data_dir: cli.global.data_dir.clone(),
             database_url: cli.global.database_url.clone(),
             listen: match &cli.command {
@@ -295,6 +295,7 @@ fn run(cli: Cli) -> Result<()> {
             contact: cli.global.contact.clone(),
             log: cli.global.log.clone(),
             sandbox_port: cli.global.sandbox_port,
+            sync_interval_secs: None,
         },
     );
     init_logging(&settings.log)?;

@@ -7,37 +7,24 @@ fn boxed<S: Simulator + 'static>(s: S) -> Box<dyn Simulator> {
     Box::new(s)
 }
 
+/// One vendor crate's entry: its spec, `connect` and sandbox simulator.
+macro_rules! entry {
+    ($vendor:ident, $krate:ident) => {
+        VendorEntry {
+            vendor: idcgate_core::Vendor::$vendor,
+            spec: $krate::spec,
+            connect: $krate::connect,
+            sandbox: || boxed($krate::Sim::sandbox()),
+        }
+    };
+}
+
 pub fn registry() -> Registry {
     Registry::new(vec![
-        VendorEntry {
-            vendor: idcgate_core::Vendor::West,
-            spec: idcgate_west::spec,
-            connect: idcgate_west::connect,
-            sandbox: || boxed(idcgate_west::Sim::sandbox()),
-        },
-        VendorEntry {
-            vendor: idcgate_core::Vendor::Cndns,
-            spec: idcgate_cndns::spec,
-            connect: idcgate_cndns::connect,
-            sandbox: || boxed(idcgate_cndns::Sim::sandbox()),
-        },
-        VendorEntry {
-            vendor: idcgate_core::Vendor::Dnspod,
-            spec: idcgate_dnspod::spec,
-            connect: idcgate_dnspod::connect,
-            sandbox: || boxed(idcgate_dnspod::Sim::sandbox()),
-        },
-        VendorEntry {
-            vendor: idcgate_core::Vendor::Zonkvm,
-            spec: idcgate_zonkvm::spec,
-            connect: idcgate_zonkvm::connect,
-            sandbox: || boxed(idcgate_zonkvm::Sim::sandbox()),
-        },
-        VendorEntry {
-            vendor: idcgate_core::Vendor::Xensystem,
-            spec: idcgate_xensystem::spec,
-            connect: idcgate_xensystem::connect,
-            sandbox: || boxed(idcgate_xensystem::Sim::sandbox()),
-        },
+        entry!(West, idcgate_west),
+        entry!(Cndns, idcgate_cndns),
+        entry!(Dnspod, idcgate_dnspod),
+        entry!(Zonkvm, idcgate_zonkvm),
+        entry!(Xensystem, idcgate_xensystem),
     ])
 }
