@@ -25,9 +25,12 @@ async fn retrying() -> (Sim, SimServer, ZonkvmClient) {
     (sim, srv, client)
 }
 
+/// Arms one fault for the next request.
+type Inject = fn(&mut FaultConfig);
+
 /// The two faults a read survives and a write cannot: a 500 before the handler ran,
 /// and a 200 whose body was cut after it ran.
-const FAULTS: [(&str, fn(&mut FaultConfig)); 2] = [
+const FAULTS: [(&str, Inject); 2] = [
     ("the 500", |f| f.error_next = 1),
     ("the cut body", |f| f.malformed_next = 1),
 ];
