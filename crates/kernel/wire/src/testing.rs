@@ -203,8 +203,50 @@ impl<S: Simulator> Env<S> {
         }
     }
 
+    /// Asserts a call fails as not found.
+    pub async fn not_found(&self, action: &str, kv: &[(&str, &str)]) {
+        assert_not_found(&self.err(action, kv).await)
+    }
+
+    /// Asserts a call is refused upstream with `needle` in the upstream's text.
+    pub async fn refused(&self, action: &str, kv: &[(&str, &str)], needle: &str) {
+        assert_refused(&self.err(action, kv).await, needle)
+    }
+
+    /// Asserts a call fails as invalid input naming `field`.
+    pub async fn refused_field(&self, action: &str, kv: &[(&str, &str)], field: &str) {
+        assert_field(&self.err(action, kv).await, field)
+    }
+
     /// Sends `req` to the simulator once as it is (see [`transmit`]).
     pub async fn transmit(&self, req: &WireRequest) -> WireResponse {
         transmit(self.sim.vendor(), req).await
+    }
+}
+
+/// Asserts a not-found error.
+#[track_caller]
+pub fn assert_not_found(err: &Error) {
+    assert!(
+        matches!(err, Error::NotFound { .. }),
+        "expected not found, got {err}"
+    );
+}
+
+/// Asserts an upstream refusal whose text holds `needle`.
+#[track_caller]
+pub fn assert_refused(err: &Error, needle: &str) {
+    match err {
+        Error::Upstream { message, .. } if message.contains(needle) => {}
+        other => panic!("expected a refusal saying {needle:?}, got {other}"),
+    }
+}
+
+/// Asserts an invalid-input error naming `field`.
+#[track_caller]
+pub fn assert_field(err: &Error, field: &str) {
+    match err {
+        Error::InvalidInput { field: f, .. } if f == field => {}
+        other => panic!("expected invalid {field}, got {other}"),
     }
 }

@@ -18,6 +18,15 @@ async fn every_call_carries_a_fresh_valid_signature() {
     }
 }
 
+/// UserDetail's refusal for an account of `creds` on the simulator.
+async fn userdetail_as(e: &Env, creds: Credentials) -> Error {
+    let conn = idcgate_cndns::connect(&account(&e.srv.base_url(), creds), &testing::config());
+    match conn.unwrap().call("/user/userdetail", &Vec::new()).await {
+        Ok(v) => panic!("accepted: {v}"),
+        Err(err) => err,
+    }
+}
+
 #[tokio::test]
 async fn wrong_password_is_authentication_and_hides_the_secret() {
     let e = env().await;
@@ -25,12 +34,7 @@ async fn wrong_password_is_authentication_and_hides_the_secret() {
         .with("username", "idcgate-demo")
         .with("api_password", "Wrong-Secret-99")
         .with("email", "demo@idcgate.invalid");
-    let conn =
-        idcgate_cndns::connect(&account(&e.srv.base_url(), creds), &testing::config()).unwrap();
-    let err = conn
-        .call("/user/userdetail", &Vec::new())
-        .await
-        .unwrap_err();
+    let err = userdetail_as(&e, creds).await;
     assert!(matches!(err, Error::Authentication { .. }), "{err}");
     assert_eq!(code_of(&err), "10008");
     assert!(!err.to_string().contains("Wrong-Secret-99"));
@@ -42,12 +46,7 @@ async fn wrong_password_is_authentication_and_hides_the_secret() {
 async fn wrong_email_changes_the_checksum() {
     let e = env().await;
     let creds = creds(&e.sim).with("email", "other@idcgate.invalid");
-    let conn =
-        idcgate_cndns::connect(&account(&e.srv.base_url(), creds), &testing::config()).unwrap();
-    let err = conn
-        .call("/user/userdetail", &Vec::new())
-        .await
-        .unwrap_err();
+    let err = userdetail_as(&e, creds).await;
     assert_eq!(code_of(&err), "10008");
 }
 

@@ -138,10 +138,12 @@ async fn cdn_lifecycle() {
     assert!(e.balance().await < b2);
     assert_eq!(e.ok("/cdn/index", &[n]).await["_prd"], "t");
     let b3 = e.balance().await;
-    let err = e
-        .err("/cdn/upgradecdn", &[n, ("type", "g"), ("base", "100")])
-        .await;
-    assert_refused(&err, "只支持G升级到T");
+    e.refused(
+        "/cdn/upgradecdn",
+        &[n, ("type", "g"), ("base", "100")],
+        "只支持G升级到T",
+    )
+    .await;
     assert_eq!(e.balance().await, b3);
     e.ok("/cdn/renewcdn", &[n, ("years", "1"), ("tmetpe", "2")])
         .await;

@@ -102,10 +102,12 @@ async fn contact_lifecycle() {
         ("address-en", "noSpace"),
         ("zipcode", "12"),
     ] {
-        let err = e
-            .err("/domains/createcontact", &with(CONTACT, &[(field, bad)]))
-            .await;
-        assert_field(&err, field);
+        e.refused_field(
+            "/domains/createcontact",
+            &with(CONTACT, &[(field, bad)]),
+            field,
+        )
+        .await;
     }
     // Modify, then delete an unused contact.
     let modified = with(
@@ -125,17 +127,16 @@ async fn contact_lifecycle() {
         )
         .await,
     );
-    let err = e
-        .err(
+    assert_eq!(
+        e.code(
             "/domains/deletecontact",
-            &[("userid", owner["userid"].as_str().unwrap())],
+            &[("userid", owner["userid"].as_str().unwrap())]
         )
+        .await,
+        "11056"
+    );
+    e.not_found("/domains/contactinfo", &[("domainname", "not-mine.com")])
         .await;
-    assert_eq!(code_of(&err), "11056");
-    let err = e
-        .err("/domains/contactinfo", &[("domainname", "not-mine.com")])
-        .await;
-    assert_not_found(&err);
 }
 
 #[tokio::test]
@@ -167,13 +168,14 @@ async fn registration_charges_the_price_and_renewal_extends_expiry() {
     assert_eq!(d["userid"], uid.as_str());
     let exp = d["ExpireTime"].as_str().unwrap().to_string();
     // Twice is refused, and nothing more is charged.
-    let err = e
-        .err(
+    assert_eq!(
+        e.code(
             "/domains/createdom",
-            &createdom(&uid, "brand-new-shop.com", "1", "abc12345"),
+            &createdom(&uid, "brand-new-shop.com", "1", "abc12345")
         )
-        .await;
-    assert_eq!(code_of(&err), "11119");
+        .await,
+        "11119"
+    );
     assert_eq!(e.balance().await, before - Decimal::new(110, 0));
     // Renew one year at the renewal price, guarded by exptme.
     let renew_price = e
@@ -227,13 +229,11 @@ async fn insufficient_balance_changes_nothing() {
         .await;
     assert!(matches!(err, Error::InsufficientBalance { .. }), "{err}");
     assert_eq!(e.balance().await, Decimal::new(1000, 2));
-    let err = e
-        .err(
-            "/domains/domaindetail",
-            &[("domainname", "too-expensive.com")],
-        )
-        .await;
-    assert_not_found(&err);
+    e.not_found(
+        "/domains/domaindetail",
+        &[("domainname", "too-expensive.com")],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -285,17 +285,18 @@ async fn password_name_servers_and_owner_change() {
     );
     assert_eq!(ns["dns1"], "f1g1ns1.dnspod.net");
     assert_eq!(ns["dns3"], " ");
-    let err = e
-        .err(
+    assert_eq!(
+        e.code(
             "/domains/modifydns",
             &[
                 ("domainname", "idcgate-demo.com"),
                 ("dns_hst1", "a.b.com"),
                 ("dns_hst2", "a.b.com"),
-            ],
+            ]
         )
-        .await;
-    assert_eq!(code_of(&err), "11403");
+        .await,
+        "11403"
+    );
     e.ok("/domains/resetdns", &[("domainname", "idcgate-demo.com")])
         .await;
     let reg = e.conn.registrar().unwrap();
@@ -335,13 +336,11 @@ async fn password_name_servers_and_owner_change() {
         .await,
     );
     assert_eq!(owner["userid"], id);
-    let err = e
-        .err(
-            "/domains/domainguohu",
-            &[("domainname", "nope.com"), ("userid", id)],
-        )
-        .await;
-    assert_not_found(&err);
+    e.not_found(
+        "/domains/domainguohu",
+        &[("domainname", "nope.com"), ("userid", id)],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -360,20 +359,19 @@ async fn real_name_audit_of_a_cn_domain() {
     .is_empty());
     // A too-small image is refused; a proper one is accepted (POSTed).
     let small = "A".repeat(1000);
-    let err = e
-        .err(
-            "/domains/domainaudit",
-            &[
-                ("domainname", "idcgate-demo.cn"),
-                ("ownertype", "E"),
-                ("orgtype", "PU"),
-                ("ownerpictype", "1"),
-                ("ownerpicstr", &small),
-                ("ownernumber", "91310115MA1K3ABC2X"),
-            ],
-        )
-        .await;
-    assert_field(&err, "ownerpicstr");
+    e.refused_field(
+        "/domains/domainaudit",
+        &[
+            ("domainname", "idcgate-demo.cn"),
+            ("ownertype", "E"),
+            ("orgtype", "PU"),
+            ("ownerpictype", "1"),
+            ("ownerpicstr", &small),
+            ("ownernumber", "91310115MA1K3ABC2X"),
+        ],
+        "ownerpicstr",
+    )
+    .await;
     let image = "/9j/".repeat(20_000);
     e.ok(
         "/domains/domainaudit",
@@ -387,8 +385,8 @@ async fn real_name_audit_of_a_cn_domain() {
         ],
     )
     .await;
-    let err = e
-        .err(
+    assert_eq!(
+        e.code(
             "/domains/domainaudit",
             &[
                 ("domainname", "idcgate-demo.cn"),
@@ -397,10 +395,11 @@ async fn real_name_audit_of_a_cn_domain() {
                 ("ownerpictype", "1"),
                 ("ownerpicstr", &image),
                 ("ownernumber", "1"),
-            ],
+            ]
         )
-        .await;
-    assert_eq!(code_of(&err), "11716");
+        .await,
+        "11716"
+    );
     let r = first(
         &e.ok(
             "/domains/checkauditresult",
@@ -411,18 +410,19 @@ async fn real_name_audit_of_a_cn_domain() {
     assert_eq!(r["checkstate"], "pass");
     let d = e.detail("idcgate-demo.cn").await;
     assert_eq!(d["runstate"], "run");
-    let err = e
-        .err(
+    assert_eq!(
+        e.code(
             "/domains/domainaudit",
             &[
                 ("domainname", "idcgate-demo.com"),
                 ("ownertype", "I"),
                 ("orgtype", "PR"),
                 ("ownerpictype", "1"),
-            ],
+            ]
         )
-        .await;
-    assert_eq!(code_of(&err), "11702");
+        .await,
+        "11702"
+    );
 }
 
 #[tokio::test]
@@ -467,13 +467,14 @@ async fn transfer_in_state_machine() {
     let uid = audited_contact(&e).await;
     let before = e.balance().await;
     // Not registered anywhere: nothing to transfer.
-    let err = e
-        .err(
+    assert_eq!(
+        e.code(
             "/domains/domainzhuanru",
-            &zhuanru("free-xyz-1.com", &uid, "De3$dgS0"),
+            &zhuanru("free-xyz-1.com", &uid, "De3$dgS0")
         )
-        .await;
-    assert_eq!(code_of(&err), "11736");
+        .await,
+        "11736"
+    );
     // A wrong code first: the order waits in state 1 until the code is resent.
     e.ok(
         "/domains/domainzhuanru",
@@ -481,13 +482,14 @@ async fn transfer_in_state_machine() {
     )
     .await;
     assert_eq!(e.balance().await, before - Decimal::new(69, 0));
-    let err = e
-        .err(
+    assert_eq!(
+        e.code(
             "/domains/domainzhuanru",
-            &zhuanru("taken-name.com", &uid, "12345678"),
+            &zhuanru("taken-name.com", &uid, "12345678")
         )
-        .await;
-    assert_eq!(code_of(&err), "11735");
+        .await,
+        "11735"
+    );
     let s = e
         .ok(
             "/domains/domainzhuanrustate",
@@ -545,11 +547,9 @@ async fn transfer_in_state_machine() {
         )
         .await;
     assert_eq!(s["code"], "12");
-    let err = e
-        .err(
-            "/domains/domainzhuanrustate",
-            &[("domainname", "never.com")],
-        )
-        .await;
-    assert_not_found(&err);
+    e.not_found(
+        "/domains/domainzhuanrustate",
+        &[("domainname", "never.com")],
+    )
+    .await;
 }

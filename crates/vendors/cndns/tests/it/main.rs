@@ -18,6 +18,7 @@ mod resold;
 use idcgate_cndns::{spec, Sim};
 use idcgate_core::{Credentials, Error, UpstreamAccount, Vendor};
 use idcgate_wire::testing;
+pub use idcgate_wire::testing::{assert_field, assert_not_found, assert_refused};
 use idcgate_wire::{form, Charset, WireRequest};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -38,21 +39,6 @@ impl Env {
     /// The 5-digit code of a call that must fail.
     pub async fn code(&self, action: &str, kv: &[(&str, &str)]) -> String {
         code_of(&self.err(action, kv).await)
-    }
-
-    /// Asserts a call fails as not found.
-    pub async fn not_found(&self, action: &str, kv: &[(&str, &str)]) {
-        assert_not_found(&self.err(action, kv).await)
-    }
-
-    /// Asserts a call is refused with `needle` in the upstream text.
-    pub async fn refused(&self, action: &str, kv: &[(&str, &str)], needle: &str) {
-        assert_refused(&self.err(action, kv).await, needle)
-    }
-
-    /// Asserts a call fails as invalid input naming `field`.
-    pub async fn refused_field(&self, action: &str, kv: &[(&str, &str)], field: &str) {
-        assert_field(&self.err(action, kv).await, field)
     }
 
     /// The records of a zone through the Dns capability.
@@ -161,33 +147,6 @@ pub fn op(table: &[&'static str], module: &str, op: &str) -> &'static str {
     match table.iter().find(|n| **n == want) {
         Some(n) => n,
         None => panic!("{want} is not in the table"),
-    }
-}
-
-/// Asserts a not-found error.
-#[track_caller]
-pub fn assert_not_found(err: &Error) {
-    assert!(
-        matches!(err, Error::NotFound { .. }),
-        "expected not found, got {err}"
-    );
-}
-
-/// Asserts a refusal whose upstream text holds `needle` (text-only modules keep no code).
-#[track_caller]
-pub fn assert_refused(err: &Error, needle: &str) {
-    match err {
-        Error::Upstream { message, .. } if message.contains(needle) => {}
-        other => panic!("expected a refusal saying {needle:?}, got {other}"),
-    }
-}
-
-/// Asserts an invalid-input error naming `field`.
-#[track_caller]
-pub fn assert_field(err: &Error, field: &str) {
-    match err {
-        Error::InvalidInput { field: f, .. } if f == field => {}
-        other => panic!("expected invalid {field}, got {other}"),
     }
 }
 

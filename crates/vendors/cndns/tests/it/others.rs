@@ -45,8 +45,11 @@ async fn coupons_discount_once_and_match_their_type() {
         ("NOPE00000000", "10042"),
         ("4ff245b1d2b7", "10042"),
     ] {
-        let err = e.err("/database/createodr", &buy(sig)).await;
-        assert_eq!(code_of(&err), code, "{sig}");
+        assert_eq!(
+            e.code("/database/createodr", &buy(sig)).await,
+            code,
+            "{sig}"
+        );
     }
     let mut with_voucher = buy("4FF245B1D2B7");
     with_voucher.push(("voucherid", "V1"));

@@ -148,8 +148,8 @@ async fn resold_cloud_lifecycle() {
         assert_eq!(disk_state(read().await), (true, json!("1")), "{m}");
         e.ok(op(&NAMES, m, "uninstall"), &[p("pdtname"), x]).await;
         assert_eq!(disk_state(read().await), (true, json!("0")), "{m}");
-        let err = e.err(op(&NAMES, m, "uninstall"), &[p("pdtname"), x]).await;
-        assert_refused(&err, "磁盘未挂载");
+        e.refused(op(&NAMES, m, "uninstall"), &[p("pdtname"), x], "磁盘未挂载")
+            .await;
         e.ok(op(&NAMES, m, "mount"), &[p("pdtmme"), x]).await;
         assert_eq!(disk_state(read().await), (true, json!("1")), "{m}");
         // Reinstall, password, console.

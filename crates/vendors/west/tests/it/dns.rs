@@ -112,10 +112,7 @@ async fn lines_default_rule_pause_modify_and_delete() {
     )
     .await
     .unwrap_err();
-    assert!(
-        matches!(err, Error::InvalidInput { ref field, .. } if field == "line"),
-        "{err}"
-    );
+    assert_field(&err, "line");
     let def = id_of(
         &add(
             &e,
@@ -234,15 +231,7 @@ async fn both_record_apis_share_one_zone() {
     let e = env().await;
     // Older API: add, seen by the v2 API.
     let b = e
-        .ok(
-            "dnsrec.add",
-            &[
-                ("domain", Z),
-                ("hostname", "legacy"),
-                ("record_type", "A"),
-                ("record_value", "192.0.2.77"),
-            ],
-        )
+        .ok("dnsrec.add", &legacy(Z, "legacy", "A", "192.0.2.77"))
         .await;
     let rid = id_of(&b, "record_id");
     assert!(b["record_id"].is_number());
@@ -271,15 +260,7 @@ async fn both_record_apis_share_one_zone() {
     assert_eq!(id_of(first, "record_id"), id2);
     // Duplicate across APIs.
     let err = e
-        .err(
-            "dnsrec.add",
-            &[
-                ("domain", Z),
-                ("hostname", "fromv2"),
-                ("record_type", "TXT"),
-                ("record_value", "v2 text"),
-            ],
-        )
+        .err("dnsrec.add", &legacy(Z, "fromv2", "TXT", "v2 text"))
         .await;
     assert_eq!(code_of(&err), "409");
     // Modify by the older API, read by v2.
@@ -304,27 +285,12 @@ async fn both_record_apis_share_one_zone() {
         (Some("192.0.2.78"), Some(120))
     );
     // Upsert by hostname with a full name as domain (ACME / DDNS clients).
+    const ACME: &str = "_acme-challenge.www.idcgate-demo.com";
     let u1 = e
-        .ok(
-            "dnsrec.update",
-            &[
-                ("domain", "_acme-challenge.www.idcgate-demo.com"),
-                ("hostname", "@"),
-                ("record_type", "TXT"),
-                ("record_value", "token-1"),
-            ],
-        )
+        .ok("dnsrec.update", &legacy(ACME, "@", "TXT", "token-1"))
         .await;
     let u2 = e
-        .ok(
-            "dnsrec.update",
-            &[
-                ("domain", "_acme-challenge.www.idcgate-demo.com"),
-                ("hostname", "@"),
-                ("record_type", "TXT"),
-                ("record_value", "token-2"),
-            ],
-        )
+        .ok("dnsrec.update", &legacy(ACME, "@", "TXT", "token-2"))
         .await;
     assert_eq!(u1["record_id"], u2["record_id"], "update is an upsert");
     let acme = e
@@ -338,12 +304,7 @@ async fn both_record_apis_share_one_zone() {
     let same = e
         .ok(
             "dnsrec.update",
-            &[
-                ("domain", Z),
-                ("hostname", "_acme-challenge.www"),
-                ("record_type", "TXT"),
-                ("record_value", "token-2"),
-            ],
+            &legacy(Z, "_acme-challenge.www", "TXT", "token-2"),
         )
         .await;
     assert_eq!(
@@ -403,6 +364,21 @@ async fn older_api_accepts_the_domain_key_and_refuses_bad_keys() {
         matches!(err, Error::NotFound { ref what } if what.contains("404")),
         "{err}"
     );
+}
+
+/// The older API's record fields: zone (or a full name), host, type, value.
+fn legacy<'a>(
+    domain: &'a str,
+    host: &'a str,
+    rtype: &'a str,
+    value: &'a str,
+) -> [(&'a str, &'a str); 4] {
+    [
+        ("domain", domain),
+        ("hostname", host),
+        ("record_type", rtype),
+        ("record_value", value),
+    ]
 }
 
 fn md5_of(s: &str) -> String {
@@ -549,15 +525,11 @@ async fn bulk_seed_lists_every_page() {
 async fn pausing_needs_val_or_pause_and_is_refused_before_sending() {
     let e = env().await;
     let before = e.srv.faults.requests();
-    let err = e
-        .err(
-            "domain.pausednsrecord",
-            &[("domain", "mybrand.net"), ("id", "1")],
-        )
-        .await;
-    assert!(
-        matches!(err, Error::InvalidInput { ref field, .. } if field == "val|pause"),
-        "{err}"
-    );
+    e.refused_field(
+        "domain.pausednsrecord",
+        &[("domain", "mybrand.net"), ("id", "1")],
+        "val|pause",
+    )
+    .await;
     assert_eq!(e.srv.faults.requests(), before);
 }

@@ -141,6 +141,7 @@ async fn a_write_is_never_retried() {
         ("type", "A"),
         ("value", "192.0.2.77"),
     ];
+    let once = [("domain", "mybrand.net"), ("host", "once")];
     // The handler commits, then the answer arrives cut: the outcome is unknown, the
     // record exists once, and the client asked once.
     e.srv.faults.update(|f| f.malformed_next = 1);
@@ -151,12 +152,7 @@ async fn a_write_is_never_retried() {
         "{err}"
     );
     assert_eq!(e.srv.faults.requests() - before, 1, "a write is sent once");
-    let recs = e
-        .ok(
-            "domain.getdnsrecord",
-            &[("domain", "mybrand.net"), ("host", "once")],
-        )
-        .await;
+    let recs = e.ok("domain.getdnsrecord", &once).await;
     assert_eq!(count(&recs), 1, "the change happened exactly once");
     // A 500 in front of a write: sent once as well (the client cannot know nothing
     // changed, so it says so), and nothing more was added.
@@ -174,12 +170,7 @@ async fn a_write_is_never_retried() {
         .await;
     assert!(matches!(err, Error::UnknownOutcome { .. }), "{err}");
     assert_eq!(e.srv.faults.requests() - before, 1, "a write is sent once");
-    let recs = e
-        .ok(
-            "domain.getdnsrecord",
-            &[("domain", "mybrand.net"), ("host", "once")],
-        )
-        .await;
+    let recs = e.ok("domain.getdnsrecord", &once).await;
     assert_eq!(count(&recs), 1);
     assert_eq!(
         items(&recs)[0]["pause"],

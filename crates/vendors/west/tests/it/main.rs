@@ -13,6 +13,7 @@ mod server;
 use idcgate_core::{Credentials, Error, UpstreamAccount, Vendor};
 use idcgate_west::{spec, Sim};
 use idcgate_wire::testing;
+pub use idcgate_wire::testing::{assert_field, assert_not_found};
 use idcgate_wire::{form, Charset, WireRequest, WireResponse};
 use rust_decimal::Decimal;
 use serde_json::Value;
