@@ -116,6 +116,12 @@ pub fn unexercised<'s>(spec: &'s VendorSpec, sources: &[&str]) -> Vec<&'s str> {
         .collect()
 }
 
+/// One scripted call for [`Env::steps`]: action, parameters, [`OK`] or the vendor code.
+pub type Step<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+
+/// A [`Step`] that must succeed.
+pub const OK: &str = "";
+
 /// A vendor crate's `connect`.
 pub type Connect = fn(&UpstreamAccount, &WireConfig) -> Result<Arc<dyn Connection>>;
 
@@ -200,6 +206,20 @@ impl<S: Simulator> Env<S> {
         match self.call(action, kv).await {
             Ok(v) => panic!("{action} unexpectedly succeeded: {v}"),
             Err(e) => e,
+        }
+    }
+
+    /// Runs `steps` in order: each call must succeed (want [`OK`]) or fail with the vendor
+    /// code `want`, as `code` reads it from the error.
+    pub async fn steps(&self, code: fn(&Error) -> String, steps: &[Step<'_>]) {
+        for (action, kv, want) in steps {
+            match self.call(action, kv).await {
+                Ok(_) if want.is_empty() => {}
+                Err(err) if !want.is_empty() => {
+                    assert_eq!(code(&err), *want, "{action} {kv:?}: {err}")
+                }
+                other => panic!("{action} {kv:?}: wanted {want:?}, got {other:?}"),
+            }
         }
     }
 

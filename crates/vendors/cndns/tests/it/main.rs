@@ -18,6 +18,7 @@ mod resold;
 use idcgate_cndns::{spec, Sim};
 use idcgate_core::{Credentials, Error, UpstreamAccount, Vendor};
 use idcgate_wire::testing;
+pub use idcgate_wire::testing::OK;
 pub use idcgate_wire::testing::{assert_field, assert_not_found, assert_refused};
 use idcgate_wire::{form, Charset, WireRequest};
 use rust_decimal::Decimal;
@@ -36,6 +37,11 @@ pub fn creds(sim: &Sim) -> Credentials {
 }
 
 impl Env {
+    /// Runs calls in order: each succeeds (`OK`) or fails with the vendor code given.
+    pub async fn steps(&self, steps: &[testing::Step<'_>]) {
+        self.0.steps(code_of, steps).await
+    }
+
     /// The 5-digit code of a call that must fail.
     pub async fn code(&self, action: &str, kv: &[(&str, &str)]) -> String {
         code_of(&self.err(action, kv).await)

@@ -98,51 +98,31 @@ async fn hosting_lifecycle() {
         let d = first(&e.ok("/hosting/hostdetail", &[("ftpname", "newsite")]).await);
         assert_eq!(d[field], value, "{action}");
     }
-    // A stopped site cannot take a new domain.
-    assert_eq!(
-        e.code(
+    // A stopped site cannot take a new domain; a bound domain cannot be bound to another
+    // site, nor unbound twice.
+    let shop = [("ftpname", "newsite"), ("domainname", "shop.example.cn")];
+    e.steps(&[
+        ("/hosting/binddomain", &shop, "13140"),
+        (
+            "/hosting/modifywebstate",
+            &[("ftpname", "newsite"), ("webstate", "1")],
+            OK,
+        ),
+        ("/hosting/binddomain", &shop, OK),
+        (
             "/hosting/binddomain",
-            &[("ftpname", "newsite"), ("domainname", "shop.example.cn")]
-        )
-        .await,
-        "13140"
-    );
-    e.ok(
-        "/hosting/modifywebstate",
-        &[("ftpname", "newsite"), ("webstate", "1")],
-    )
+            &[("ftpname", "demoweb"), shop[1]],
+            "13142",
+        ),
+        (
+            "/hosting/setdefaultpage",
+            &[("ftpname", "newsite"), ("defaultpage", "index.php")],
+            OK,
+        ),
+        ("/hosting/unbinddomain", &shop, OK),
+        ("/hosting/unbinddomain", &shop, "13144"),
+    ])
     .await;
-    e.ok(
-        "/hosting/binddomain",
-        &[("ftpname", "newsite"), ("domainname", "shop.example.cn")],
-    )
-    .await;
-    assert_eq!(
-        e.code(
-            "/hosting/binddomain",
-            &[("ftpname", "demoweb"), ("domainname", "shop.example.cn")]
-        )
-        .await,
-        "13142"
-    );
-    e.ok(
-        "/hosting/setdefaultpage",
-        &[("ftpname", "newsite"), ("defaultpage", "index.php")],
-    )
-    .await;
-    e.ok(
-        "/hosting/unbinddomain",
-        &[("ftpname", "newsite"), ("domainname", "shop.example.cn")],
-    )
-    .await;
-    assert_eq!(
-        e.code(
-            "/hosting/unbinddomain",
-            &[("ftpname", "newsite"), ("domainname", "shop.example.cn")]
-        )
-        .await,
-        "13144"
-    );
     e.not_found("/hosting/hostdetail", &[("ftpname", "nosuch")])
         .await;
     assert_eq!(

@@ -221,11 +221,9 @@ async fn chinese_text_round_trips_through_gbk() {
             ],
         )
         .await;
+    let tid = id_of(&t, "templateid");
     let info = e
-        .ok(
-            "domain.gettemplateinfo",
-            &[("templateid", &id_of(&t, "templateid"))],
-        )
+        .ok("domain.gettemplateinfo", &[("templateid", &tid)])
         .await;
     assert_eq!(info["name"], "李四");
     // 一为要时 in GBK is also valid UTF-8 (һΪҪʱ): the simulator must honour the
@@ -237,14 +235,11 @@ async fn chinese_text_round_trips_through_gbk() {
     );
     e.ok(
         "domain.modifytemplate",
-        &[("templateid", &id_of(&t, "templateid")), ("city", tricky)],
+        &[("templateid", &tid), ("city", tricky)],
     )
     .await;
     let info = e
-        .ok(
-            "domain.gettemplateinfo",
-            &[("templateid", &id_of(&t, "templateid"))],
-        )
+        .ok("domain.gettemplateinfo", &[("templateid", &tid)])
         .await;
     assert_eq!(info["city"], tricky);
     // Text GBK cannot carry is refused before sending, naming the field, instead of

@@ -201,29 +201,22 @@ async fn lines_default_rule_pause_modify_and_delete() {
     )
     .await
     .unwrap();
-    assert_eq!(
-        e.code(
+    let rec = [("domain", Z), ("id", &other)];
+    e.steps(&[
+        (
             "domain.moddnsrecord",
-            &[("domain", Z), ("id", &other), ("value", "192.0.2.2")]
-        )
-        .await,
-        "20118"
-    );
-    e.ok("domain.deldnsrecord", &[("domain", Z), ("id", &other)])
-        .await;
-    assert_eq!(
-        e.code("domain.deldnsrecord", &[("domain", Z), ("id", &other)])
-            .await,
-        "20120"
-    );
-    assert_eq!(
-        e.code(
+            &[rec[0], rec[1], ("value", "192.0.2.2")],
+            "20118",
+        ),
+        ("domain.deldnsrecord", &rec, OK),
+        ("domain.deldnsrecord", &rec, "20120"),
+        (
             "domain.moddnsrecord",
-            &[("domain", Z), ("id", &other), ("value", "192.0.2.3")]
-        )
-        .await,
-        "20120"
-    );
+            &[rec[0], rec[1], ("value", "192.0.2.3")],
+            "20120",
+        ),
+    ])
+    .await;
 }
 
 #[tokio::test]
@@ -312,18 +305,17 @@ async fn both_record_apis_share_one_zone() {
         "an unchanged update is a success"
     );
     // Remove by the older API; the v2 API then sees it as already deleted.
-    e.ok("dnsrec.remove", &[("domain", Z), ("record_id", &rid)])
-        .await;
-    assert_eq!(
-        e.code("domain.deldnsrecord", &[("domain", Z), ("id", &rid)])
-            .await,
-        "20120"
-    );
-    assert_eq!(
-        e.code("dnsrec.remove", &[("domain", Z), ("record_id", &rid)])
-            .await,
-        "410"
-    );
+    let legacy_id = [("domain", Z), ("record_id", rid.as_str())];
+    e.steps(&[
+        ("dnsrec.remove", &legacy_id, OK),
+        (
+            "domain.deldnsrecord",
+            &[("domain", Z), ("id", &rid)],
+            "20120",
+        ),
+        ("dnsrec.remove", &legacy_id, "410"),
+    ])
+    .await;
     // Not in the account: 404 -> NotFound.
     assert!(matches!(
         e.err("dnsrec.list", &[("domain", "nobody-owns-this.com")])

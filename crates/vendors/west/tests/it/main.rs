@@ -13,6 +13,7 @@ mod server;
 use idcgate_core::{Credentials, Error, UpstreamAccount, Vendor};
 use idcgate_west::{spec, Sim};
 use idcgate_wire::testing;
+pub use idcgate_wire::testing::OK;
 pub use idcgate_wire::testing::{assert_field, assert_not_found};
 use idcgate_wire::{form, Charset, WireRequest, WireResponse};
 use rust_decimal::Decimal;
@@ -30,6 +31,11 @@ pub fn account(base: &str, user: &str, pw: &str) -> UpstreamAccount {
 }
 
 impl Env {
+    /// Runs calls in order: each succeeds (`OK`) or fails with the vendor code given.
+    pub async fn steps(&self, steps: &[testing::Step<'_>]) {
+        self.0.steps(code_of, steps).await
+    }
+
     /// The vendor code of a call that must fail.
     pub async fn code(&self, action: &str, kv: &[(&str, &str)]) -> String {
         code_of(&self.err(action, kv).await)
