@@ -61,6 +61,14 @@ async fn a_read_is_retried_after_a_500_and_after_an_unreadable_200() {
 #[tokio::test]
 async fn a_write_is_sent_once_and_an_unreadable_answer_is_an_unknown_outcome() {
     let (sim, srv, client) = retrying().await;
+    let buy = |order_id: &'static str| {
+        [
+            ("order_id", order_id),
+            ("line_guid", LINE_DY),
+            ("system_guid", CENTOS),
+            ("content", r#"{"cpu":1,"ram":1}"#),
+        ]
+    };
     let bought = |sim: &Sim, order_id: &str| {
         sim.ledger()
             .into_iter()
@@ -78,14 +86,8 @@ async fn a_write_is_sent_once_and_an_unreadable_answer_is_an_unknown_outcome() {
         let (balance, servers, before) =
             (sim.balance_fen(), sim.server_count(), srv.faults.requests());
         srv.faults.update(inject);
-        let buy = [
-            ("order_id", order_id),
-            ("line_guid", LINE_DY),
-            ("system_guid", CENTOS),
-            ("content", r#"{"cpu":1,"ram":1}"#),
-        ];
         let err = client
-            .call_kv("create_order#create_server", &buy)
+            .call_kv("create_order#create_server", &buy(order_id))
             .await
             .unwrap_err();
         assert!(
