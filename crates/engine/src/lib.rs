@@ -9,6 +9,7 @@
 
 pub mod jobs;
 pub mod ops;
+pub mod orders;
 pub mod registry;
 pub mod sync;
 

@@ -123,6 +123,9 @@ impl Registrar for Fake {
     async fn quote_registration(&self, _: &str, _: u32) -> Result<PriceQuote> {
         unsupported()
     }
+    async fn quote_renewal(&self, _: &str, _: u32) -> Result<PriceQuote> {
+        unsupported()
+    }
     async fn register(&self, _: &str, _: u32, _: &str) -> Result<Order> {
         unsupported()
     }

@@ -115,6 +115,7 @@ pub trait OrderStore: Send + Sync {
     /// not at all. A move the state machine forbids is refused.
     async fn move_order(&self, id: i64, mv: &Move<'_>) -> Result<bool>;
     async fn get_order(&self, id: i64) -> Result<Option<OrderRow>>;
+    async fn order_by_key(&self, idem_key: &str) -> Result<Option<OrderRow>>;
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<OrderRow>>;
     async fn order_events(&self, id: i64) -> Result<Vec<OrderEvent>>;
     /// Books a transaction that belongs to no order move (a top-up, a correction).
@@ -283,6 +284,16 @@ impl OrderStore for SqlStore {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
+        row.as_ref().map(order_from).transpose()
+    }
+
+    async fn order_by_key(&self, idem_key: &str) -> Result<Option<OrderRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE idem_key = $1"
+        ))
+        .bind(idem_key)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(order_from).transpose()
     }
 

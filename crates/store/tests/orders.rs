@@ -56,9 +56,7 @@ async fn one_key_is_one_order_even_when_placed_concurrently(f: &TestDb) {
     }
     // Eight placements of one new key at once: exactly one wins.
     let k2 = order("k2");
-    let placements = (0..8)
-        .map(|_| Box::pin(s.create_order(&k2)))
-        .collect();
+    let placements = (0..8).map(|_| Box::pin(s.create_order(&k2))).collect();
     let results = join_all(placements).await;
     let new = results
         .into_iter()

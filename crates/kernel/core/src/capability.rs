@@ -95,6 +95,9 @@ pub trait Registrar: Send + Sync {
     async fn get_domain(&self, name: &str) -> Result<Domain>;
     async fn check_available(&self, name: &str) -> Result<bool>;
     async fn quote_registration(&self, name: &str, years: u32) -> Result<PriceQuote>;
+    /// What renewing `name` for `years` costs now (renewal prices differ from
+    /// registration prices at every registrar).
+    async fn quote_renewal(&self, name: &str, years: u32) -> Result<PriceQuote>;
     /// `client_order_id` makes a retried purchase recognisable; a lost answer is
     /// `Error::UnknownOutcome`.
     async fn register(&self, name: &str, years: u32, client_order_id: &str) -> Result<Order>;

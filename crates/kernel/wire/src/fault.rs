@@ -26,6 +26,10 @@ pub struct FaultConfig {
     pub error_next: u32,
     pub drop_next: u32,
     pub malformed_next: u32,
+    /// When set, the `*_next` counters fire only on requests whose path and query
+    /// contain this text (`act=regdomain`), so a test can fault the one write it
+    /// is about while the reads around it pass. Rates apply to every request.
+    pub next_only_matching: String,
 }
 
 /// The simulator's current faults, plus a count of the requests it has seen (benchmarks
@@ -66,16 +70,17 @@ impl FaultHandle {
         idcgate_core::lock(&self.config)
     }
 
-    fn draw(&self) -> (Duration, Fault) {
+    fn draw(&self, uri: &str) -> (Duration, Fault) {
         let mut cfg = self.lock();
         let latency = Duration::from_millis(cfg.latency_ms);
-        let fault = if cfg.error_next > 0 {
+        let targeted = cfg.next_only_matching.is_empty() || uri.contains(&cfg.next_only_matching);
+        let fault = if targeted && cfg.error_next > 0 {
             cfg.error_next -= 1;
             Fault::Error
-        } else if cfg.drop_next > 0 {
+        } else if targeted && cfg.drop_next > 0 {
             cfg.drop_next -= 1;
             Fault::DropAfterCommit
-        } else if cfg.malformed_next > 0 {
+        } else if targeted && cfg.malformed_next > 0 {
             cfg.malformed_next -= 1;
             Fault::Malformed
         } else {
@@ -98,7 +103,12 @@ impl FaultHandle {
 /// axum middleware applying the handle's current faults to every request.
 pub async fn inject(State(handle): State<FaultHandle>, req: Request, next: Next) -> Response {
     handle.requests.fetch_add(1, Ordering::Relaxed);
-    let (latency, fault) = handle.draw();
+    let uri = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let (latency, fault) = handle.draw(&uri);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }

@@ -153,6 +153,35 @@ impl CndnsClient {
     }
 }
 
+impl CndnsClient {
+    /// `getproductprice` for a domain: `priceType` 0 is the purchase price, 1 the
+    /// renewal price (the document's 价格类型).
+    async fn domain_price(&self, name: &str, years: u32, renewal: bool) -> Result<PriceQuote> {
+        let (_, tld) = split_domain(name)?;
+        let years_s = years.to_string();
+        let suffix = format!(".{tld}");
+        let mut params = vec![
+            ("type", "1"),
+            ("years", &years_s),
+            ("tag", tag_of(name)),
+            ("suffix", &suffix),
+        ];
+        if renewal {
+            // The purchase price is the default; a registration sends what it always did.
+            params.push(("priceType", "1"));
+        }
+        let price = self
+            .price("/product/getproductprice", &params, name)
+            .await?;
+        let what = if renewal { "domain-renew" } else { "domain" };
+        Ok(PriceQuote {
+            product: format!("{what}:{name}"),
+            period_months: years * 12,
+            price,
+        })
+    }
+}
+
 #[async_trait]
 impl Registrar for CndnsClient {
     async fn list_domains(&self) -> Result<Vec<Domain>> {
@@ -213,26 +242,11 @@ impl Registrar for CndnsClient {
     }
 
     async fn quote_registration(&self, name: &str, years: u32) -> Result<PriceQuote> {
-        let (_, tld) = split_domain(name)?;
-        let years_s = years.to_string();
-        let suffix = format!(".{tld}");
-        let price = self
-            .price(
-                "/product/getproductprice",
-                &[
-                    ("type", "1"),
-                    ("years", &years_s),
-                    ("tag", tag_of(name)),
-                    ("suffix", &suffix),
-                ],
-                name,
-            )
-            .await?;
-        Ok(PriceQuote {
-            product: format!("domain:{name}"),
-            period_months: years * 12,
-            price,
-        })
+        self.domain_price(name, years, false).await
+    }
+
+    async fn quote_renewal(&self, name: &str, years: u32) -> Result<PriceQuote> {
+        self.domain_price(name, years, true).await
     }
 
     async fn register(&self, name: &str, years: u32, client_order_id: &str) -> Result<Order> {

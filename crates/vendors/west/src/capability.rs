@@ -366,6 +366,21 @@ impl Registrar for WestClient {
         })
     }
 
+    async fn quote_renewal(&self, name: &str, years: u32) -> Result<PriceQuote> {
+        let price = self
+            .call_kv_as(
+                "domain.getprice",
+                &[("domain", name), ("year", &years.to_string())],
+                |v| money(&v, "renewprice"),
+            )
+            .await?;
+        Ok(PriceQuote {
+            product: format!("domain-renew:{name}"),
+            period_months: years * 12,
+            price,
+        })
+    }
+
     /// West takes no client order id: a lost answer surfaces as `UnknownOutcome` and is
     /// reconciled by `get_domain`.
     async fn register(&self, name: &str, years: u32, _client_order_id: &str) -> Result<Order> {
