@@ -1,4 +1,4 @@
-//! Scheduled jobs (sync, expiry report), claimed through the store so that several
+//! Scheduled jobs (sync, expiry report, order reconciliation), claimed through the store so that several
 //! instances on one database never run the same job at once, and a crashed instance's
 //! job is picked up again when its lease runs out.
 
@@ -10,11 +10,15 @@ use std::time::Duration;
 
 pub const SYNC_JOB: &str = "sync";
 pub const EXPIRY_JOB: &str = "expiry-report";
+pub const RECONCILE_JOB: &str = "reconcile-orders";
 
 #[derive(Debug, Clone)]
 pub struct Schedule {
     pub sync_every: Duration,
     pub expiry_every: Duration,
+    pub reconcile_every: Duration,
+    /// An order `submitted` for longer than this lost its process: reconcile it.
+    pub stale_submitted: Duration,
     /// How long a claim holds; must exceed the longest run.
     pub lease: Duration,
     pub poll: Duration,
@@ -25,6 +29,8 @@ impl Default for Schedule {
         Schedule {
             sync_every: Duration::from_secs(3600),
             expiry_every: Duration::from_secs(24 * 3600),
+            reconcile_every: Duration::from_secs(60),
+            stale_submitted: Duration::from_secs(10 * 60),
             lease: Duration::from_secs(30 * 60),
             poll: Duration::from_secs(5),
         }
@@ -44,6 +50,7 @@ pub async fn run_due_job(
     let now = now_ms();
     engine.store.ensure_job(SYNC_JOB, now).await?;
     engine.store.ensure_job(EXPIRY_JOB, now).await?;
+    engine.store.ensure_job(RECONCILE_JOB, now).await?;
     let Some(job) = engine
         .store
         .claim_job(owner, now, now + ms(schedule.lease))
@@ -101,6 +108,18 @@ pub async fn run_due_job(
                 Err(e) => Some(e.to_string()),
             };
             (err, schedule.expiry_every)
+        }
+        RECONCILE_JOB => {
+            let err = match engine.reconcile_orders(ms(schedule.stale_submitted)).await {
+                Ok(resolved) => {
+                    for o in &resolved {
+                        tracing::info!(order = o.id, state = o.state.as_str(), "reconciled");
+                    }
+                    None
+                }
+                Err(e) => Some(e.to_string()),
+            };
+            (err, schedule.reconcile_every)
         }
         other => (Some(format!("unknown job {other}")), schedule.sync_every),
     };

@@ -627,7 +627,14 @@ async fn scheduled_jobs_run_once_per_period(db: &TestDb) {
         ran.push(j);
     }
     ran.sort();
-    assert_eq!(ran, vec!["expiry-report".to_string(), "sync".to_string()]);
+    assert_eq!(
+        ran,
+        vec![
+            "expiry-report".to_string(),
+            "reconcile-orders".to_string(),
+            "sync".to_string()
+        ]
+    );
     assert_eq!(
         idcgate_engine::jobs::run_due_job(&engine, "inst-2", &schedule)
             .await
@@ -687,7 +694,11 @@ async fn two_instances_never_run_the_same_job_at_once(db: &TestDb) {
     all.sort();
     assert_eq!(
         all,
-        vec!["expiry-report".to_string(), "sync".to_string()],
+        vec![
+            "expiry-report".to_string(),
+            "reconcile-orders".to_string(),
+            "sync".to_string()
+        ],
         "each due job ran exactly once"
     );
 }
