@@ -9,6 +9,8 @@ pub use clock::{Clock, ClockChange, ClockControl, ClockView};
 pub use host::{
     Call, FieldOrder, Handler, Host, Incoming, Mount, Outcome, Refusal, Route, SimState, SimVendor,
 };
+/// The clock's type, for the handles [`sim_handle!`](crate::sim_handle) writes.
+pub use jiff::Timestamp;
 
 use crate::fault::{inject, FaultConfig, FaultHandle};
 use axum::extract::State;
@@ -37,6 +39,70 @@ pub trait Simulator: Send + Sync {
     fn clock(&self) -> Option<Arc<dyn ClockControl>> {
         None
     }
+}
+
+/// A vendor's simulator handle: a [`Host`] inside, and all of [`Simulator`] delegated
+/// to it. Written by [`sim_handle!`](crate::sim_handle), which also adds the clock hooks;
+/// the host is handed out as a trait object so the vendor's host type stays private.
+pub trait Hosted: Send + Sync {
+    fn host(&self) -> &dyn Simulator;
+}
+
+impl<T: Hosted> Simulator for T {
+    fn vendor(&self) -> Vendor {
+        self.host().vendor()
+    }
+
+    fn router(&self) -> Router {
+        self.host().router()
+    }
+
+    fn sandbox_credentials(&self) -> Vec<(String, String)> {
+        self.host().sandbox_credentials()
+    }
+
+    fn clock(&self) -> Option<Arc<dyn ClockControl>> {
+        self.host().clock()
+    }
+}
+
+/// Declares a vendor's simulator handle, `struct Name(Host<Vendor>);`: a `Clone` +
+/// `Debug` struct whose clones share one upstream, with a private `host` field, the
+/// [`Simulator`] implementation and the clock hooks every simulator offers (`set_now`,
+/// `advance`, `now`). The vendor adds its constructors and test hooks in an `impl` of
+/// its own (`Name { host: Host::new(state) }`, `self.host.with_state(..)`).
+#[macro_export]
+macro_rules! sim_handle {
+    ($(#[$attr:meta])* $vis:vis struct $name:ident(Host<$vendor:ty>);) => {
+        $(#[$attr])*
+        #[derive(Clone, Debug)]
+        $vis struct $name {
+            host: $crate::sim::Host<$vendor>,
+        }
+
+        impl $crate::sim::Hosted for $name {
+            fn host(&self) -> &dyn $crate::sim::Simulator {
+                &self.host
+            }
+        }
+
+        impl $name {
+            /// Freezes the simulator's clock at `now`.
+            pub fn set_now(&self, now: $crate::sim::Timestamp) {
+                self.host.set_now(now);
+            }
+
+            /// Moves the simulator's clock forward.
+            pub fn advance(&self, by: ::std::time::Duration) {
+                self.host.advance(by);
+            }
+
+            /// The simulator's clock.
+            pub fn now(&self) -> $crate::sim::Timestamp {
+                self.host.now()
+            }
+        }
+    };
 }
 
 pub struct SimServer {

@@ -1,8 +1,10 @@
 //! The simulator host through a real socket, with a toy vendor: rollback of refused
-//! writes, spec validation, the body-size policy, field order, multipart, the clock
+//! writes (and what a refusal keeps), spec validation, the body-size policy, field
+//! order, multipart, refusals that name their action, in-process calls, the clock
 //! endpoint and the dispatch table's gaps.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
+use axum::http::Method;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use idcgate_core::spec::{ActionSpec, VendorSpec};
@@ -11,19 +13,18 @@ use idcgate_wire::sim::{
     serve, Call, Clock, FieldOrder, Handler, Host, Incoming, Mount, Outcome, Refusal, Route,
     SimState, SimVendor, Simulator, CLOCK_PATH,
 };
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 #[derive(Clone, Default)]
 struct Counter {
     n: i64,
+    /// Attempts to add, refused ones included: kept through rollbacks.
+    tries: u32,
     clock: Clock,
 }
 
 impl SimState for Counter {
-    fn clock(&self) -> &Clock {
-        &self.clock
-    }
-    fn clock_mut(&mut self) -> &mut Clock {
+    fn clock(&mut self) -> &mut Clock {
         &mut self.clock
     }
 }
@@ -39,7 +40,8 @@ zonkvm:lost\tread\tPOST\tapi\tlost\t-\timpl\t
 
 fn add(st: &mut Counter, call: &Call<'_, Toy>) -> Result<String, String> {
     let n: i64 = call.get("n").and_then(|v| v.parse().ok()).unwrap_or(0);
-    // Mutate first, refuse after: the host must undo it.
+    // Mutate first, refuse after: the host must undo it (but for `tries`).
+    st.tries += 1;
     st.n += n;
     if st.n > 10 {
         return Err("too big".into());
@@ -85,6 +87,7 @@ impl SimVendor for Toy {
         match req.get("op") {
             None => Err(Refusal::Fail("no op".into())),
             Some("secret") => Err(Refusal::answer(StatusCode::NOT_FOUND)),
+            Some("locked") => Err(Refusal::FailAt(&Self::spec().actions[0], "locked".into())),
             Some(op) => Self::spec()
                 .find(op)
                 .filter(|a| a.implemented)
@@ -104,12 +107,16 @@ impl SimVendor for Toy {
         format!("unrouted {}", action.name())
     }
 
-    fn oversize() -> Refusal<String> {
-        Refusal::Fail("too large".into())
+    fn oversize(req: &Incoming) -> Refusal<String> {
+        Refusal::Fail(format!("too large{}", req.raw("why").unwrap_or_default()))
+    }
+
+    fn keep_refused(_: &String, restored: &mut Counter, refused: Counter) {
+        restored.tries = refused.tries;
     }
 
     fn render(_: &mut Counter, _: &Incoming, outcome: Outcome<'_, Self>) -> Response {
-        let route = outcome.route.map_or("-", |r| r.action.name());
+        let route = outcome.action.map_or("-", |a| a.name());
         match outcome.result {
             Ok(v) => format!("ok {route} {v}").into_response(),
             Err(e) => format!("err {route} {e}").into_response(),
@@ -121,21 +128,9 @@ impl SimVendor for Toy {
     }
 }
 
-struct ToySim(Host<Toy>);
-
-impl Simulator for ToySim {
-    fn vendor(&self) -> Vendor {
-        self.0.vendor()
-    }
-    fn router(&self) -> axum::Router {
-        self.0.router()
-    }
-    fn sandbox_credentials(&self) -> Vec<(String, String)> {
-        self.0.sandbox_credentials()
-    }
-    fn clock(&self) -> Option<Arc<dyn idcgate_wire::sim::ClockControl>> {
-        Some(self.0.clock_control())
-    }
+idcgate_wire::sim_handle! {
+    /// The toy's handle, as a vendor declares its `Sim`.
+    struct ToySim(Host<Toy>);
 }
 
 async fn post(base: &str, query: &str, body: &str) -> String {
@@ -154,9 +149,12 @@ async fn post(base: &str, query: &str, body: &str) -> String {
 #[tokio::test]
 async fn host_pipeline() {
     let host = Host::<Toy>::new(Counter::default());
-    let srv = serve(&ToySim(host.clone()), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let sim = ToySim { host: host.clone() };
+    assert_eq!(
+        (sim.vendor(), sim.sandbox_credentials()),
+        (Vendor::Zonkvm, vec![("k".into(), "v".into())])
+    );
+    let srv = serve(&sim, "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let base = srv.base_url();
 
     assert_eq!(post(&base, "", "op=add&n=4").await, "ok add 4 hi");
@@ -166,6 +164,7 @@ async fn host_pipeline() {
         "refused after mutating"
     );
     assert_eq!(host.with_state(|s| s.n), 4, "the refused write was undone");
+    assert_eq!(host.with_state(|s| s.tries), 2, "but for what it keeps");
     assert_eq!(
         post(&base, "", "op=add&n=x").await,
         "err add invalid n (x): n must be an integer"
@@ -181,6 +180,11 @@ async fn host_pipeline() {
         "query first"
     );
     assert_eq!(post(&base, "", "n=1").await, "err - no op");
+    assert_eq!(
+        post(&base, "", "op=locked").await,
+        "err get locked",
+        "a refusal naming its action"
+    );
     assert_eq!(post(&base, "", "op=later").await, "err - unknown later");
     assert_eq!(post(&base, "", "op=lost").await, "err lost unrouted lost");
     assert_eq!(Host::<Toy>::unrouted(), vec!["zonkvm:lost"]);
@@ -189,6 +193,11 @@ async fn host_pipeline() {
         post(&base, "", &big).await,
         "err - too large",
         "never an empty form"
+    );
+    assert_eq!(
+        post(&base, "?why=%20(query)", &big).await,
+        "err - too large (query)",
+        "the query string still reaches the oversize answer"
     );
     assert_eq!(host.with_state(|s| s.n), 6);
 
@@ -247,6 +256,31 @@ async fn host_pipeline() {
         post(&base, "", "op=get").await,
         "ok get 8 2026-01-01T00:01:00Z ctx true"
     );
-    host.advance(std::time::Duration::from_secs(60));
-    assert_eq!(host.now().to_string(), "2026-01-01T00:02:00Z");
+    sim.advance(std::time::Duration::from_secs(60));
+    assert_eq!(sim.now().to_string(), "2026-01-01T00:02:00Z");
+    sim.set_now("2026-02-01T00:00:00Z".parse().unwrap());
+    assert_eq!(host.now().to_string(), "2026-02-01T00:00:00Z");
+}
+
+/// A call made in-process (a batch job replaying single calls): the handler runs on the
+/// request as given, from the peer given, with the spec's defaults and no validation.
+#[test]
+fn in_process_calls_reach_the_handler_as_given() {
+    let action = Toy::spec().find("add").unwrap();
+    let req = Incoming::new(Method::POST, "/api", vec![("n".into(), " 3 ".into())])
+        .with_client_ip([10, 0, 0, 1].into());
+    let mut st = Counter::default();
+    let now = st.clock.now();
+    let call = Call::<Toy>::new(&req, action, &"job", now);
+    assert_eq!(add(&mut st, &call), Ok("3 hi".into()));
+    assert_eq!(
+        (call.client_ip(), *call.ctx(), call.now()),
+        (Some([10, 0, 0, 1].into()), "job", now)
+    );
+    let big = Incoming::new(Method::POST, "/api", vec![("n".into(), "20".into())]);
+    assert_eq!(
+        add(&mut st, &Call::new(&big, action, &"job", now)),
+        Err("too big".into())
+    );
+    assert_eq!((st.n, st.tries), (23, 2), "nothing is undone in-process");
 }

@@ -24,10 +24,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// What a simulator keeps: `Clone` so a refused write can be undone, and the clock
-/// inside it so its own methods (expiry, task completion) read the same "now".
+/// inside it so its own methods (expiry, task completion) read the same "now". The host
+/// reaches the clock only under its lock, so one accessor serves reading and moving it.
 pub trait SimState: Clone + Send + 'static {
-    fn clock(&self) -> &Clock;
-    fn clock_mut(&mut self) -> &mut Clock;
+    fn clock(&mut self) -> &mut Clock;
 }
 
 /// One action's handler: the state under the lock and the resolved call.
@@ -63,6 +63,10 @@ pub enum FieldOrder {
 pub enum Refusal<F> {
     /// The vendor's failure, rendered by [`SimVendor::render`] like a handler's.
     Fail(F),
+    /// The vendor's failure for a request whose action was already found (refused by
+    /// the authentication that follows routing, or a body too large for a known page):
+    /// [`Outcome::action`] names it, so the answer can be labelled as that action's.
+    FailAt(&'static ActionSpec, F),
     /// An answer outside the vendor's envelope (an unknown page's 404, ...); boxed
     /// because a response is large and refusals travel through `Result`s.
     Answer(Box<Response>),
@@ -83,7 +87,10 @@ pub struct Route<V: SimVendor> {
 
 /// What [`SimVendor::render`] turns into bytes.
 pub struct Outcome<'a, V: SimVendor> {
-    /// `None` when the request was refused before an action was known.
+    /// The action the request was for, when one was found: the route's, or the one a
+    /// [`Refusal::FailAt`] names.
+    pub action: Option<&'static ActionSpec>,
+    /// `None` when the request was refused before it resolved.
     pub route: Option<&'a Route<V>>,
     pub result: Result<V::Ok, V::Fail>,
 }
@@ -120,13 +127,19 @@ pub trait SimVendor: Sized + Send + Sync + 'static {
     /// The failure for an implemented action without a handler (a test should make
     /// this unreachable: see [`Host::unrouted`]).
     fn unrouted(action: &ActionSpec) -> Self::Fail;
-    /// The answer to a body over [`SimVendor::MAX_BODY`].
-    fn oversize() -> Refusal<Self::Fail>;
+    /// The answer to a body over [`SimVendor::MAX_BODY`]; `req` holds the query string
+    /// alone (the body was not read), which may still say how to answer.
+    fn oversize(req: &Incoming) -> Refusal<Self::Fail>;
     /// A last check on a write the handler accepted (quotas measured over the whole
     /// state); an `Err` undoes the write like a handler's.
     fn after_write(_before: &Self::State, _after: &Self::State) -> Result<(), Self::Fail> {
         Ok(())
     }
+    /// What of a refused write stands: the host has put `restored` back as it was before
+    /// the write, and hands over the state as the refusal (`fail`) left it. Copy into
+    /// `restored` whatever a real upstream would not undo (a sequence's drawn ids, an
+    /// abuse counter, a logged failure). The default keeps nothing.
+    fn keep_refused(_fail: &Self::Fail, _restored: &mut Self::State, _refused: Self::State) {}
     /// The HTTP answer, byte for byte as the upstream sends it.
     fn render(st: &mut Self::State, req: &Incoming, outcome: Outcome<'_, Self>) -> Response;
     fn sandbox_credentials(st: &Self::State) -> Vec<(String, String)>;
@@ -159,6 +172,12 @@ impl Incoming {
             fields,
             body: Bytes::new(),
         }
+    }
+
+    /// The same request as coming from `ip` (an in-process replay on behalf of a peer).
+    pub fn with_client_ip(mut self, ip: IpAddr) -> Self {
+        self.client_ip = Some(ip);
+        self
     }
 
     pub fn method(&self) -> &Method {
@@ -224,7 +243,23 @@ pub struct Call<'a, V: SimVendor> {
     now: Timestamp,
 }
 
-impl<V: SimVendor> Call<'_, V> {
+impl<'a, V: SimVendor> Call<'a, V> {
+    /// A call made in-process, outside [`Host::answer`] (a batch job replaying single
+    /// calls through their handlers): not validated, and nothing is undone for it.
+    pub fn new(
+        req: &'a Incoming,
+        action: &'static ActionSpec,
+        ctx: &'a V::Ctx,
+        now: Timestamp,
+    ) -> Self {
+        Call {
+            req,
+            action,
+            ctx,
+            now,
+        }
+    }
+
     pub fn action(&self) -> &'static ActionSpec {
         self.action
     }
@@ -320,12 +355,12 @@ impl<V: SimVendor> Host<V> {
 
     /// Freezes the clock at `now`.
     pub fn set_now(&self, now: Timestamp) {
-        self.lock().clock_mut().set_now(now);
+        self.lock().clock().set_now(now);
     }
 
     /// Moves the clock forward.
     pub fn advance(&self, by: Duration) {
-        self.lock().clock_mut().advance(by);
+        self.lock().clock().advance(by);
     }
 
     /// The clock as the control endpoint steers it.
@@ -375,6 +410,7 @@ impl<V: SimVendor> Host<V> {
             &mut st,
             req,
             Outcome {
+                action: Some(route.action),
                 route: Some(&route),
                 result,
             },
@@ -395,12 +431,7 @@ impl<V: SimVendor> Host<V> {
             .table
             .get(action.id.as_str())
             .ok_or_else(|| V::unrouted(action))?;
-        let call = Call {
-            req,
-            action,
-            ctx: &route.ctx,
-            now: st.clock().now(),
-        };
+        let call = Call::new(req, action, &route.ctx, st.clock().now());
         if action.kind == ActionKind::Read {
             return handler(st, &call);
         }
@@ -409,8 +440,9 @@ impl<V: SimVendor> Host<V> {
         // mutates.
         let before = st.clone();
         let result = handler(st, &call).and_then(|ok| V::after_write(&before, st).map(|()| ok));
-        if result.is_err() {
-            *st = before;
+        if let Err(fail) = &result {
+            let refused = std::mem::replace(st, before);
+            V::keep_refused(fail, st, refused);
         }
         result
     }
@@ -421,17 +453,20 @@ fn render_refusal<V: SimVendor>(
     req: &Incoming,
     refusal: Refusal<V::Fail>,
 ) -> Response {
-    match refusal {
-        Refusal::Answer(resp) => *resp,
-        Refusal::Fail(fail) => V::render(
-            st,
-            req,
-            Outcome {
-                route: None,
-                result: Err(fail),
-            },
-        ),
-    }
+    let (action, fail) = match refusal {
+        Refusal::Answer(resp) => return *resp,
+        Refusal::Fail(fail) => (None, fail),
+        Refusal::FailAt(action, fail) => (Some(action), fail),
+    };
+    V::render(
+        st,
+        req,
+        Outcome {
+            action,
+            route: None,
+            result: Err(fail),
+        },
+    )
 }
 
 impl<V: SimVendor> ClockControl for Host<V> {
@@ -501,7 +536,7 @@ async fn endpoint<V: SimVendor>(State(host): State<Host<V>>, req: Request) -> Re
         // The query still says how to answer (format, language) where a vendor reads it.
         incoming.fields = merge(V::FIELD_ORDER, &incoming.method, &incoming.query, &[]);
         let mut st = host.lock();
-        return render_refusal::<V>(&mut st, &incoming, V::oversize());
+        return render_refusal::<V>(&mut st, &incoming, V::oversize(&incoming));
     };
     incoming.body_fields = decode_body::<V>(&body, content_type.as_deref());
     incoming.body = body;

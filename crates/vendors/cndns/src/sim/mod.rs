@@ -29,19 +29,15 @@ use axum::body::Body;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::{Money, Vendor};
 use idcgate_wire::sim::{
-    Call, Clock, ClockControl, Host, Incoming, Mount, Outcome, Refusal, Route, SimState, SimVendor,
+    Call, Clock, Host, Incoming, Mount, Outcome, Refusal, Route, SimState, SimVendor,
 };
-use idcgate_wire::Simulator;
-use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -503,10 +499,7 @@ impl State {
 }
 
 impl SimState for State {
-    fn clock(&self) -> &Clock {
-        &self.clock
-    }
-    fn clock_mut(&mut self) -> &mut Clock {
+    fn clock(&mut self) -> &mut Clock {
         &mut self.clock
     }
 }
@@ -538,7 +531,7 @@ impl SimVendor for Cndns {
     /// An unknown page is ASP.NET's 404; a known one is authenticated first.
     fn resolve(st: &mut State, req: &Incoming) -> Result<Route<Self>, Refusal<SimErr>> {
         let action = find_action(req).ok_or_else(|| Refusal::answer(not_found()))?;
-        authenticate(st, req).map_err(Refusal::Fail)?;
+        authenticate(st, req).map_err(|e| Refusal::FailAt(action, e))?;
         Ok(Route { action, ctx: () })
     }
 
@@ -557,14 +550,17 @@ impl SimVendor for Cndns {
         unhandled(action.name())
     }
 
-    fn oversize() -> Refusal<SimErr> {
-        Refusal::Fail(SimErr::new(10011, "提交的数据过大"))
+    /// The page the request named still labels the answer.
+    fn oversize(req: &Incoming) -> Refusal<SimErr> {
+        match find_action(req) {
+            Some(action) => Refusal::FailAt(action, SimErr::new(10011, "提交的数据过大")),
+            None => Refusal::answer(not_found()),
+        }
     }
 
-    fn render(st: &mut State, req: &Incoming, outcome: Outcome<'_, Self>) -> Response {
-        // Refused before routing (authentication, an oversize body): the page the
-        // request named still labels the answer.
-        let Some(action) = outcome.route.map(|r| r.action).or_else(|| find_action(req)) else {
+    fn render(st: &mut State, _: &Incoming, outcome: Outcome<'_, Self>) -> Response {
+        // Refused after routing (authentication, an oversize body), the action is known.
+        let Some(action) = outcome.action else {
             return not_found();
         };
         let mut result = outcome.result;
@@ -585,10 +581,9 @@ impl SimVendor for Cndns {
     }
 }
 
-/// The simulator handle; clones share one account.
-#[derive(Clone, Debug)]
-pub struct Sim {
-    host: Host<Cndns>,
+idcgate_wire::sim_handle! {
+    /// The simulator handle; clones share one account.
+    pub struct Sim(Host<Cndns>);
 }
 
 pub const SANDBOX_USERNAME: &str = "idcgate-demo";
@@ -634,15 +629,6 @@ impl Sim {
         self.host.advance(by);
     }
 
-    /// Freezes the simulator's clock at `now`.
-    pub fn set_now(&self, now: Timestamp) {
-        self.host.set_now(now);
-    }
-
-    pub fn now(&self) -> Timestamp {
-        self.host.now()
-    }
-
     pub fn balance(&self) -> Money {
         self.host.with_state(|st| Money(st.balance))
     }
@@ -676,24 +662,6 @@ impl Sim {
                 st.email.clone(),
             )
         })
-    }
-}
-
-impl Simulator for Sim {
-    fn vendor(&self) -> Vendor {
-        self.host.vendor()
-    }
-
-    fn router(&self) -> Router {
-        self.host.router()
-    }
-
-    fn sandbox_credentials(&self) -> Vec<(String, String)> {
-        self.host.sandbox_credentials()
-    }
-
-    fn clock(&self) -> Option<Arc<dyn ClockControl>> {
-        Some(self.host.clock_control())
     }
 }
 

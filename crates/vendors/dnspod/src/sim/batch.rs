@@ -5,10 +5,11 @@
 use super::common::*;
 use super::render::{obj, s, V};
 use super::state::*;
-use super::{domain, fail, record, Args, Fail, Handler, Out, Req, R};
+use super::{domain, fail, record, Args, Caller, Fail, Handler, Req, R};
 use crate::errors::text;
 use crate::spec::spec;
-use idcgate_core::spec::ActionSpec;
+use axum::http::Method;
+use idcgate_wire::sim::{Call, Incoming};
 use jiff::Timestamp;
 use std::net::IpAddr;
 
@@ -234,54 +235,38 @@ pub fn advance_jobs(st: &mut State, now: Timestamp) {
     }
 }
 
-/// One single call a job replays, as its owner, from the address that queued it.
-struct JobCall {
-    method: &'static str,
-    spec: Option<&'static ActionSpec>,
-    fields: Vec<(String, String)>,
+/// Who replays a job's single calls: its owner, from the address that queued it.
+struct Replayer {
+    owner: u64,
     ip: IpAddr,
     now: Timestamp,
-    owner: u64,
 }
 
-impl Args for JobCall {
-    fn method(&self) -> &str {
-        self.method
-    }
-
-    fn arg(&self, key: &str) -> Option<&str> {
-        self.present(key).filter(|v| !v.is_empty()).or_else(|| {
-            self.spec?
-                .params
-                .iter()
-                .find(|p| p.name.eq_ignore_ascii_case(key))?
-                .default
-                .as_deref()
-        })
-    }
-
-    fn present(&self, key: &str) -> Option<&str> {
-        idcgate_wire::form::get(&self.fields, key).map(str::trim)
-    }
-
-    fn now(&self) -> Timestamp {
-        self.now
-    }
-
-    fn ip(&self) -> IpAddr {
-        self.ip
-    }
-
-    fn auth(&self) -> u64 {
-        self.owner
-    }
-
-    fn actor(&self) -> u64 {
-        self.owner
-    }
-
-    fn error_on_empty(&self) -> bool {
-        true
+impl Replayer {
+    /// Runs one single call (`method` with `fields`) through its handler, as a request
+    /// of the job's owner would.
+    fn call(
+        &self,
+        st: &mut State,
+        method: &str,
+        fields: Vec<(&str, String)>,
+        handler: fn(&mut State, &Req<'_>) -> R,
+    ) -> R {
+        let action = spec()
+            .actions
+            .iter()
+            .find(|a| a.action == method)
+            .ok_or_else(|| fail(text::UNKNOWN_ERROR))?;
+        let fields = fields.into_iter().map(|(k, v)| (k.to_string(), v));
+        let req = Incoming::new(Method::POST, &format!("/{method}"), fields.collect())
+            .with_client_ip(self.ip);
+        let ctx = Caller {
+            auth: self.owner,
+            actor: self.owner,
+            error_on_empty: true,
+            set_cookie: None,
+        };
+        handler(st, &Call::new(&req, action, &ctx, self.now))
     }
 }
 
@@ -294,23 +279,16 @@ fn run_job_item(
     item: &mut JobDomain,
     now: Timestamp,
 ) {
-    let ip_addr = ip.parse().unwrap_or(IpAddr::from([127, 0, 0, 1]));
-    let call = |method: &'static str, fields: Vec<(&str, String)>| JobCall {
-        method,
-        spec: spec().actions.iter().find(|a| a.action == method),
-        fields: fields
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-        ip: ip_addr,
-        now,
+    let job = Replayer {
         owner,
+        ip: ip.parse().unwrap_or(IpAddr::from([127, 0, 0, 1])),
+        now,
     };
     let mut domain_ok = true;
     match op {
         JobOp::DomainCreate => {
-            let rq = call("Domain.Create", vec![("domain", item.domain.clone())]);
-            match domain::create(st, &rq) {
+            let fields = vec![("domain", item.domain.clone())];
+            match job.call(st, "Domain.Create", fields, domain::create) {
                 Ok(out) => item.domain_id = created_id(&out),
                 Err(f) => {
                     domain_ok = false;
@@ -348,11 +326,11 @@ fn run_job_item(
             ("ttl", r.ttl.to_string()),
         ];
         let result = match op {
-            JobOp::DomainCreate | JobOp::RecordAdd => {
-                record::create(st, &call("Record.Create", fields)).map(|out| {
+            JobOp::DomainCreate | JobOp::RecordAdd => job
+                .call(st, "Record.Create", fields, record::create)
+                .map(|out| {
                     r.record_id = created_id(&out);
-                })
-            }
+                }),
             JobOp::RecordModify {
                 change,
                 change_to,
@@ -379,8 +357,7 @@ fn run_job_item(
                     "mx" => set_field(f, "mx", change_to),
                     _ => set_field(f, "ttl", change_to),
                 }
-                record::modify(st, &call("Record.Modify", fields))
-                    .and_then(Out::settle)
+                job.call(st, "Record.Modify", fields, record::modify)
                     .map(|_| {
                         let current = item
                             .domain_id

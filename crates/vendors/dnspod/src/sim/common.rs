@@ -3,7 +3,7 @@
 
 use super::render::V;
 use super::state::*;
-use super::{fail, fail_as, Args, Fail, Out, R};
+use super::{fail, fail_as, Args, Fail, Out, Req, R};
 use crate::errors::text;
 use jiff::tz::{offset, TimeZone};
 use jiff::{SignedDuration, Timestamp};
@@ -62,22 +62,19 @@ pub fn md5_hex(text: &str) -> String {
 
 // ---------------------------------------------------------------- accounts
 
-pub fn actor<'a>(st: &'a State, rq: &(impl Args + ?Sized)) -> Result<&'a Account, Fail> {
+pub fn actor<'a>(st: &'a State, rq: &Req<'_>) -> Result<&'a Account, Fail> {
     st.accounts
         .get(&rq.actor())
         .ok_or_else(|| fail(text::LOGIN_FAIL))
 }
 
-pub fn actor_mut<'a>(
-    st: &'a mut State,
-    rq: &(impl Args + ?Sized),
-) -> Result<&'a mut Account, Fail> {
+pub fn actor_mut<'a>(st: &'a mut State, rq: &Req<'_>) -> Result<&'a mut Account, Fail> {
     st.accounts
         .get_mut(&rq.actor())
         .ok_or_else(|| fail(text::LOGIN_FAIL))
 }
 
-pub fn log_user(st: &mut State, id: u64, rq: &(impl Args + ?Sized), what: &str) {
+pub fn log_user(st: &mut State, id: u64, rq: &Req<'_>, what: &str) {
     if let Some(a) = st.accounts.get_mut(&id) {
         a.logs
             .push(format!("{}: {} {}", fmt_time(rq.now()), rq.ip(), what));
@@ -182,7 +179,7 @@ pub fn domain_by_name(st: &State, name: &str, missing: crate::errors::Text) -> R
 }
 
 /// Resolves `domain_id` or `domain` to a domain the actor may read or write.
-pub fn find_domain(st: &State, rq: &(impl Args + ?Sized), access: Access) -> Result<u64, Fail> {
+pub fn find_domain(st: &State, rq: &Req<'_>, access: Access) -> Result<u64, Fail> {
     let did = if let Some(id) = rq.arg("domain_id") {
         let id: u64 = id.parse().map_err(|_| bad_domain_id())?;
         if !st.domains.contains_key(&id) {
@@ -290,7 +287,7 @@ pub fn owner_email(st: &State, d: &Domain) -> String {
         .unwrap_or_default()
 }
 
-pub fn log_domain(st: &mut State, did: u64, rq: &(impl Args + ?Sized), what: &str) {
+pub fn log_domain(st: &mut State, did: u64, rq: &Req<'_>, what: &str) {
     if let Some(d) = st.domains.get_mut(&did) {
         d.logs.push(format!(
             "{}(API): ({}) {}",
@@ -330,11 +327,7 @@ pub fn visible_domains(st: &State, actor: u64) -> impl Iterator<Item = (&Domain,
 /// `offset` and `length` of a listing: `length` absent means `max` and is capped at it.
 /// Every listing numbers its codes the same way: `bad_offset`, then the next one for a
 /// bad length. (The spec leaves both untyped: these codes are the methods' own.)
-pub fn paging(
-    rq: &(impl Args + ?Sized),
-    bad_offset: u32,
-    max: usize,
-) -> Result<(usize, usize), Fail> {
+pub fn paging(rq: &Req<'_>, bad_offset: u32, max: usize) -> Result<(usize, usize), Fail> {
     let offset = match rq.arg("offset") {
         None => 0,
         Some(v) => v

@@ -29,7 +29,7 @@ pub(super) fn handler(name: &str) -> Option<Handler> {
 }
 
 /// Also the step `Batch.Domain.Create` replays per domain.
-pub(super) fn create(st: &mut State, rq: &(impl Args + ?Sized)) -> R {
+pub(super) fn create(st: &mut State, rq: &Req<'_>) -> R {
     let name = rq.str("domain").trim_end_matches('.').to_lowercase();
     if !valid_domain(&name) || name.starts_with("www.") {
         return Err(fail(text::NEW_DOMAIN_INVALID));

@@ -36,19 +36,15 @@ use crate::spec::{spec, AGENT_ACTIONS};
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::Vendor;
 use idcgate_wire::sim::{
-    Call, ClockControl, FieldOrder, Host, Incoming, Mount, Outcome, Refusal, Route, SimVendor,
+    Call, FieldOrder, Host, Incoming, Mount, Outcome, Refusal, Route, SimVendor,
 };
-use idcgate_wire::Simulator;
 use jiff::Timestamp;
 use render::{obj, V};
 use state::{Account, Agent, State};
 use std::net::IpAddr;
-use std::sync::Arc;
-use std::time::Duration;
 
 /// dnsapi.cn as the simulator host drives it.
 pub(crate) struct Dnspod;
@@ -117,7 +113,10 @@ impl SimVendor for Dnspod {
                 },
             }),
             // A login that passed the D令牌 still remembers the device, whatever came next.
-            Err(f) => Err(Refusal::Fail(Fail { set_cookie, ..f })),
+            Err(f) => Err(Refusal::Fail(Fail {
+                set_cookie: set_cookie.map(String::into_boxed_str),
+                ..f
+            })),
         }
     }
 
@@ -138,8 +137,14 @@ impl SimVendor for Dnspod {
         fail(text::SUSPENDED)
     }
 
-    fn oversize() -> Refusal<Fail> {
+    fn oversize(_: &Incoming) -> Refusal<Fail> {
         Refusal::Fail(fail(text::REQUEST_TOO_LARGE))
+    }
+
+    fn keep_refused(fail: &Fail, restored: &mut State, refused: State) {
+        if fail.keep_changes {
+            *restored = refused;
+        }
     }
 
     fn render(st: &mut State, req: &Incoming, outcome: Outcome<'_, Self>) -> Response {
@@ -149,7 +154,7 @@ impl SimVendor for Dnspod {
             .raw("lang")
             .is_some_and(|l| l.eq_ignore_ascii_case("cn"));
         let mut cookie = outcome.route.and_then(|r| r.ctx.set_cookie.clone());
-        let (code, message, payload) = match outcome.result.and_then(Out::settle) {
+        let (code, message, payload) = match outcome.result {
             Ok(out) => {
                 let msg = out.message.unwrap_or_else(|| {
                     if cn {
@@ -161,7 +166,7 @@ impl SimVendor for Dnspod {
                 ("1".to_string(), msg, out.payload)
             }
             Err(f) => {
-                cookie = cookie.or(f.set_cookie);
+                cookie = cookie.or(f.set_cookie.map(String::from));
                 (f.code, if cn { f.cn } else { f.en }, f.payload)
             }
         };
@@ -259,8 +264,12 @@ pub(crate) struct Fail {
     pub cn: String,
     /// Payload still shown next to the error status (e.g. `Record.List` code 10).
     pub payload: Vec<(String, V)>,
-    /// A D令牌 cookie issued by a login that a later check refused.
-    pub set_cookie: Option<String>,
+    /// A D令牌 cookie issued by a login that a later check refused (boxed: a refusal
+    /// travels in every handler's `Result`, so it stays small).
+    pub set_cookie: Option<Box<str>>,
+    /// A refusal whose changes stand (the no-op modification lock): see
+    /// [`Dnspod::keep_refused`].
+    pub keep_changes: bool,
 }
 
 /// A refusal with DNSPod's code and texts, from the crate's error table.
@@ -271,6 +280,7 @@ pub(crate) fn fail(t: Text) -> Fail {
         cn: t.cn.to_string(),
         payload: Vec::new(),
         set_cookie: None,
+        keep_changes: false,
     }
 }
 
@@ -289,51 +299,24 @@ pub(crate) struct Out {
     pub payload: Vec<(String, V)>,
     /// Replaces the success text (Info.Version puts the version there).
     pub message: Option<String>,
-    /// A refusal whose changes stand (the no-op modification lock): the host undoes the
-    /// state of a write that answers `Err`, so such a refusal travels as `Ok`.
-    pub kept_refusal: Option<Fail>,
 }
 
-impl Out {
-    /// A refusal that keeps what the handler changed.
-    pub fn refusal_keeping_changes(f: Fail) -> Self {
-        Out {
-            kept_refusal: Some(f),
-            ..Out::default()
-        }
-    }
-
-    /// The answer as the caller sees it.
-    pub fn settle(self) -> Result<Out, Fail> {
-        match self.kept_refusal {
-            Some(f) => Err(f),
-            None => Ok(self),
-        }
-    }
-}
-
-/// How handlers and the rules they share read a call. Implemented by the host's
-/// [`Call`] and by the requests a batch job replays (`batch::JobCall`), so one rule
-/// serves both.
+/// DNSPod's readings of a call, for handlers and the rules they share. `arg` (the
+/// trimmed, non-empty value, else the spec's default) and `now` come from the host; a
+/// batch job replays single calls as real [`Call`]s (`Call::new`), so one rule serves both.
 pub(crate) trait Args {
     /// The method's wire name (`Record.Create`).
     fn method(&self) -> &str;
-    /// The trimmed, non-empty value, else the spec's default.
-    fn arg(&self, key: &str) -> Option<&str>;
     /// The trimmed value even when empty (an empty value clears a setting).
     fn present(&self, key: &str) -> Option<&str>;
-    fn now(&self) -> Timestamp;
     fn ip(&self) -> IpAddr;
     /// The logged-in account.
     fn auth(&self) -> u64;
     /// The account acted upon.
     fn actor(&self) -> u64;
     fn error_on_empty(&self) -> bool;
-
-    /// [`Args::arg`], or `""`.
-    fn str(&self, key: &str) -> &str {
-        self.arg(key).unwrap_or("")
-    }
+    /// [`Call::arg`], or `""`.
+    fn str(&self, key: &str) -> &str;
 }
 
 /// Requests served without a peer address (in-process) come from the host itself.
@@ -344,16 +327,8 @@ impl Args for Req<'_> {
         self.action().action.as_str()
     }
 
-    fn arg(&self, key: &str) -> Option<&str> {
-        Call::arg(self, key)
-    }
-
     fn present(&self, key: &str) -> Option<&str> {
         self.raw(key).map(str::trim)
-    }
-
-    fn now(&self) -> Timestamp {
-        Call::now(self)
     }
 
     fn ip(&self) -> IpAddr {
@@ -371,12 +346,15 @@ impl Args for Req<'_> {
     fn error_on_empty(&self) -> bool {
         self.ctx().error_on_empty
     }
+
+    fn str(&self, key: &str) -> &str {
+        self.arg(key).unwrap_or("")
+    }
 }
 
-/// The simulator. Cloning shares the same world.
-#[derive(Clone, Debug)]
-pub struct Sim {
-    host: Host<Dnspod>,
+idcgate_wire::sim_handle! {
+    /// The simulator. Cloning shares the same world.
+    pub struct Sim(Host<Dnspod>);
 }
 
 impl Default for Sim {
@@ -406,20 +384,6 @@ impl Sim {
         sim.set_now(now);
         sim.host.with_state(seed::sandbox);
         sim
-    }
-
-    /// Freezes the clock at `now`.
-    pub fn set_now(&self, now: Timestamp) {
-        self.host.set_now(now);
-    }
-
-    /// Moves the clock forward (bans lift, locks expire, batch jobs progress).
-    pub fn advance(&self, by: Duration) {
-        self.host.advance(by);
-    }
-
-    pub fn now(&self) -> Timestamp {
-        self.host.now()
     }
 
     /// Requests that reached the router (for tests asserting "no network call").
@@ -512,24 +476,6 @@ impl Sim {
 
     pub fn record_count(&self) -> usize {
         self.host.with_state(|st| st.record_domain.len())
-    }
-}
-
-impl Simulator for Sim {
-    fn vendor(&self) -> Vendor {
-        self.host.vendor()
-    }
-
-    fn router(&self) -> Router {
-        self.host.router()
-    }
-
-    fn sandbox_credentials(&self) -> Vec<(String, String)> {
-        self.host.sandbox_credentials()
-    }
-
-    fn clock(&self) -> Option<Arc<dyn ClockControl>> {
-        Some(self.host.clock_control())
     }
 }
 

@@ -4,7 +4,7 @@
 use super::common::*;
 use super::render::{obj, s, V};
 use super::state::*;
-use super::{fail, fail_as, Args, Fail, Handler, Out, Req, R};
+use super::{fail, fail_as, Args, Fail, Handler, Req, R};
 use crate::errors::text;
 use jiff::Timestamp;
 
@@ -94,7 +94,7 @@ impl Content {
     }
 }
 
-fn resolve_line(g: &Grade, rq: &(impl Args + ?Sized)) -> Result<(String, String), Fail> {
+fn resolve_line(g: &Grade, rq: &Req<'_>) -> Result<(String, String), Fail> {
     let found = match rq.arg("record_line_id") {
         Some(id) => lines_of(g).find(|(_, i)| *i == id),
         None => {
@@ -160,7 +160,7 @@ fn check_value(rtype: &str, value: &str) -> Result<(), Fail> {
 fn content(
     st: &State,
     did: u64,
-    rq: &(impl Args + ?Sized),
+    rq: &Req<'_>,
     current: Option<&Record>,
     ddns: bool,
 ) -> Result<Content, Fail> {
@@ -276,14 +276,14 @@ fn check_conflicts(
 }
 
 /// A domain the caller may change records of, not locked.
-fn writable(st: &State, rq: &(impl Args + ?Sized)) -> Result<u64, Fail> {
+fn writable(st: &State, rq: &Req<'_>) -> Result<u64, Fail> {
     let did = find_domain(st, rq, Access::Write)?;
     unlocked(dom(st, did)?, rq.now(), text::DOMAIN_IS_LOCKED_21)?;
     Ok(did)
 }
 
 /// Also the step `Batch.*.Create` replays per record.
-pub(super) fn create(st: &mut State, rq: &(impl Args + ?Sized)) -> R {
+pub(super) fn create(st: &mut State, rq: &Req<'_>) -> R {
     let did = writable(st, rq)?;
     let c = content(st, did, rq, None, false)?;
     check_conflicts(st, did, &c, None, None)?;
@@ -315,7 +315,7 @@ pub(super) fn create(st: &mut State, rq: &(impl Args + ?Sized)) -> R {
     )])
 }
 
-fn find_record(st: &State, did: u64, rq: &(impl Args + ?Sized)) -> Result<u64, Fail> {
+fn find_record(st: &State, did: u64, rq: &Req<'_>) -> Result<u64, Fail> {
     let rid: u64 = rq.str("record_id").parse().map_err(|_| bad_record_id())?;
     rec(st, did, rid).map(|_| rid)
 }
@@ -331,7 +331,7 @@ fn record_locked(r: &Record, now: Timestamp) -> Result<(), Fail> {
 }
 
 /// Also the step `Batch.Record.Modify` replays per record.
-pub(super) fn modify(st: &mut State, rq: &(impl Args + ?Sized)) -> R {
+pub(super) fn modify(st: &mut State, rq: &Req<'_>) -> R {
     change(st, rq, false)
 }
 
@@ -341,7 +341,7 @@ fn ddns(st: &mut State, rq: &Req<'_>) -> R {
 
 /// Record.Modify and Record.Ddns: the same rules; DDNS answers without `status` and
 /// numbers its load-balance refusal 25.
-fn change(st: &mut State, rq: &(impl Args + ?Sized), ddns: bool) -> R {
+fn change(st: &mut State, rq: &Req<'_>, ddns: bool) -> R {
     let did = writable(st, rq)?;
     let rid = find_record(st, did, rq)?;
     let cur = rec(st, did, rid)?.clone();
@@ -359,7 +359,10 @@ fn change(st: &mut State, rq: &(impl Args + ?Sized), ddns: bool) -> R {
         if r.noop_mods.len() > NOOP_LIMIT {
             r.locked_until = Some(now + HOUR);
             r.noop_mods.clear();
-            return Ok(Out::refusal_keeping_changes(fail(text::RECORD_NOOP_LOCKED)));
+            return Err(Fail {
+                keep_changes: true,
+                ..fail(text::RECORD_NOOP_LOCKED)
+            });
         }
     } else {
         check_conflicts(st, did, &c, Some(rid), ddns.then_some("25"))?;

@@ -586,9 +586,10 @@ fn getfaileddomains(st: &mut State, q: &Req) -> R {
     let now = q.now_ms();
     let all: Vec<Failure> = st
         .failures()
-        .into_iter()
+        .iter()
         .rev()
         .filter(|f| now - f.1 <= 7 * DAY_MS)
+        .cloned()
         .collect();
     if all.is_empty() {
         return Err(SimErr::empty());

@@ -23,19 +23,16 @@ use crate::spec::{norm_path, spec};
 use axum::body::Body;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::{Money, Vendor};
 use idcgate_wire::sim::{
-    Call, Clock, ClockControl, Host, Incoming, Mount, Outcome, Refusal, Route, SimState, SimVendor,
+    Call, Clock, Host, Incoming, Mount, Outcome, Refusal, Route, SimState, SimVendor,
 };
-use idcgate_wire::{Charset, Simulator};
-use jiff::Timestamp;
+use idcgate_wire::Charset;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How long a token stays valid, as the live API enforces.
@@ -176,11 +173,11 @@ pub(crate) struct FinRec {
 /// A registration the registry refused: (domain, time, reason).
 pub(crate) type Failure = (String, i64, String);
 
-/// What a refused write keeps. The id sequence, like a database sequence, never hands an
-/// id out twice (a refused call still drew its ids, so later ids are West's); a
-/// registration the registry refused is listed by getfaileddomains although the call
-/// failed. The host's pre-write copy shares this, so its rollback leaves it as it is.
-#[derive(Debug, Default)]
+/// What a refused write keeps ([`West::keep_refused`]). The id sequence, like a database
+/// sequence, never hands an id out twice (a refused call still drew its ids, so later ids
+/// are West's); a registration the registry refused is listed by getfaileddomains
+/// although the call failed.
+#[derive(Debug, Clone, Default)]
 struct Kept {
     seq: u64,
     failed: Vec<Failure>,
@@ -193,7 +190,7 @@ pub(crate) struct State {
     pub username: String,
     pub api_password: String,
     pub whitelist: Option<Vec<IpAddr>>,
-    kept: Arc<Mutex<Kept>>,
+    kept: Kept,
     pub balance: Decimal,
     pub finance: Vec<FinRec>,
     pub templates: BTreeMap<u64, domain::Template>,
@@ -211,10 +208,7 @@ pub(crate) struct State {
 }
 
 impl SimState for State {
-    fn clock(&self) -> &Clock {
-        &self.clock
-    }
-    fn clock_mut(&mut self) -> &mut Clock {
+    fn clock(&mut self) -> &mut Clock {
         &mut self.clock
     }
 }
@@ -226,10 +220,10 @@ impl State {
             username: username.into(),
             api_password: api_password.into(),
             whitelist: None,
-            kept: Arc::new(Mutex::new(Kept {
+            kept: Kept {
                 seq: 1000,
                 failed: Vec::new(),
-            })),
+            },
             balance: Decimal::ZERO,
             finance: Vec::new(),
             templates: BTreeMap::new(),
@@ -253,9 +247,8 @@ impl State {
 
     /// One id sequence for every object: ids are unique account-wide, as West's are.
     pub fn next_id(&mut self) -> u64 {
-        let mut kept = idcgate_core::lock(&self.kept);
-        kept.seq += 1;
-        kept.seq
+        self.kept.seq += 1;
+        self.kept.seq
     }
 
     /// Every answer of the main API carries one: the time and a drawn id.
@@ -265,13 +258,11 @@ impl State {
 
     /// Books a registration the registry refused (kept although the call fails).
     pub fn record_failure(&mut self, domain: &str, now: i64, reason: &str) {
-        idcgate_core::lock(&self.kept)
-            .failed
-            .push((domain.into(), now, reason.into()));
+        self.kept.failed.push((domain.into(), now, reason.into()));
     }
 
-    pub fn failures(&self) -> Vec<Failure> {
-        idcgate_core::lock(&self.kept).failed.clone()
+    pub fn failures(&self) -> &[Failure] {
+        &self.kept.failed
     }
 
     /// Takes `amount` from the balance and books it; refuses when the balance is short.
@@ -390,8 +381,12 @@ impl SimVendor for West {
         SimErr::new(code::INVALID, format!("act: {} 未实现", action.name()))
     }
 
-    fn oversize() -> Refusal<SimErr> {
+    fn oversize(_: &Incoming) -> Refusal<SimErr> {
         Refusal::Fail(SimErr::invalid("body", "请求内容超过4MB"))
+    }
+
+    fn keep_refused(_: &SimErr, restored: &mut State, refused: State) {
+        restored.kept = refused.kept;
     }
 
     fn render(st: &mut State, req: &Incoming, outcome: Outcome<'_, Self>) -> Response {
@@ -423,10 +418,9 @@ impl SimVendor for West {
     }
 }
 
-/// The simulator handle; clones share one account.
-#[derive(Clone, Debug)]
-pub struct Sim {
-    host: Host<West>,
+idcgate_wire::sim_handle! {
+    /// The simulator handle; clones share one account.
+    pub struct Sim(Host<West>);
 }
 
 pub const SANDBOX_USERNAME: &str = "idcgate-demo";
@@ -465,20 +459,6 @@ impl Sim {
         self.host.advance(by);
     }
 
-    /// Moves the clock forward (the host's name for [`Sim::advance_clock`]).
-    pub fn advance(&self, by: Duration) {
-        self.host.advance(by);
-    }
-
-    /// Freezes the clock at `now`.
-    pub fn set_now(&self, now: Timestamp) {
-        self.host.set_now(now);
-    }
-
-    pub fn now(&self) -> Timestamp {
-        self.host.now()
-    }
-
     pub fn now_ms(&self) -> i64 {
         self.host.now().as_millisecond()
     }
@@ -504,24 +484,6 @@ impl Sim {
     pub fn credentials(&self) -> (String, String) {
         self.host
             .with_state(|st| (st.username.clone(), st.api_password.clone()))
-    }
-}
-
-impl Simulator for Sim {
-    fn vendor(&self) -> Vendor {
-        self.host.vendor()
-    }
-
-    fn router(&self) -> Router {
-        self.host.router()
-    }
-
-    fn sandbox_credentials(&self) -> Vec<(String, String)> {
-        self.host.sandbox_credentials()
-    }
-
-    fn clock(&self) -> Option<Arc<dyn ClockControl>> {
-        Some(self.host.clock_control())
     }
 }
 
@@ -780,7 +742,8 @@ mod tests {
         let before = st.clone();
         let id = st.next_id();
         st.record_failure("baidu.com", 0, "taken");
-        st = before;
+        let refused = std::mem::replace(&mut st, before);
+        West::keep_refused(&SimErr::empty(), &mut st, refused);
         assert_eq!(st.next_id(), id + 1);
         assert_eq!(st.failures().len(), 1);
     }

@@ -17,18 +17,12 @@ use crate::spec::spec;
 use axum::body::Body;
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use handlers::Caller;
 use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::Vendor;
-use idcgate_wire::sim::{
-    ClockControl, Handler, Host, Incoming, Mount, Outcome, Refusal, Route, SimVendor,
-};
-use idcgate_wire::Simulator;
-use jiff::Timestamp;
+use idcgate_wire::sim::{Handler, Host, Incoming, Mount, Outcome, Refusal, Route, SimVendor};
 use state::State;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -96,7 +90,7 @@ impl SimVendor for Xen {
         format!("未知的 API 指令：{}", action.name())
     }
 
-    fn oversize() -> Refusal<String> {
+    fn oversize(_: &Incoming) -> Refusal<String> {
         Refusal::answer(text(
             StatusCode::PAYLOAD_TOO_LARGE,
             "-1 请求内容过大".into(),
@@ -129,10 +123,9 @@ fn text(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-/// A simulated XenSystem panel. Clones share the same panel.
-#[derive(Clone, Debug)]
-pub struct Sim {
-    host: Host<Xen>,
+idcgate_wire::sim_handle! {
+    /// A simulated XenSystem panel. Clones share the same panel.
+    pub struct Sim(Host<Xen>);
 }
 
 impl Sim {
@@ -150,20 +143,6 @@ impl Sim {
         let sim = Sim::new(seed::PANEL_ID, seed::SYSTEM_KEY);
         sim.host.with_state(seed::sandbox);
         sim
-    }
-
-    /// Freezes the simulator's clock at `now` (for backup hours and expiry tests).
-    pub fn set_now(&self, now: Timestamp) {
-        self.host.set_now(now);
-    }
-
-    /// Moves the simulator's clock forward.
-    pub fn advance(&self, by: Duration) {
-        self.host.advance(by);
-    }
-
-    pub fn now(&self) -> Timestamp {
-        self.host.now()
     }
 
     /// How long new background tasks take (default 5 s).
@@ -240,24 +219,6 @@ impl Sim {
     /// none). For benchmarks: no tasks are created.
     pub fn seed_bulk_vms(&self, n: usize) {
         self.host.with_state(|st| seed::bulk(st, n));
-    }
-}
-
-impl Simulator for Sim {
-    fn vendor(&self) -> Vendor {
-        self.host.vendor()
-    }
-
-    fn router(&self) -> Router {
-        self.host.router()
-    }
-
-    fn sandbox_credentials(&self) -> Vec<(String, String)> {
-        self.host.sandbox_credentials()
-    }
-
-    fn clock(&self) -> Option<Arc<dyn ClockControl>> {
-        Some(self.host.clock_control())
     }
 }
 

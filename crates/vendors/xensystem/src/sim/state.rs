@@ -319,11 +319,7 @@ pub(crate) struct State {
 }
 
 impl SimState for State {
-    fn clock(&self) -> &Clock {
-        &self.clock
-    }
-
-    fn clock_mut(&mut self) -> &mut Clock {
+    fn clock(&mut self) -> &mut Clock {
         &mut self.clock
     }
 }

@@ -39,18 +39,13 @@ use crate::spec::{discriminator_field, is_dispatcher, spec};
 use axum::body::Body;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::Vendor;
 use idcgate_wire::sim::{
-    Call, ClockControl, FieldOrder, Host, Incoming, Mount, Outcome, Refusal, Route, SimVendor,
+    Call, FieldOrder, Host, Incoming, Mount, Outcome, Refusal, Route, SimVendor,
 };
-use idcgate_wire::Simulator;
-use jiff::Timestamp;
 use serde_json::{json, Map, Value};
 use state::{Fail, State};
-use std::sync::Arc;
-use std::time::Duration;
 
 /// The longest term accepted anywhere; the document's month lists stop at 36.
 pub(crate) const MAX_MONTHS: i64 = 120;
@@ -135,7 +130,7 @@ impl SimVendor for Zonk {
         "请求错误".into()
     }
 
-    fn oversize() -> Refusal<Fail> {
+    fn oversize(_: &Incoming) -> Refusal<Fail> {
         Refusal::Fail("请求内容过大".into())
     }
 
@@ -160,10 +155,9 @@ impl SimVendor for Zonk {
     }
 }
 
-/// A simulated Zonkvm finance system. Clones share the same system.
-#[derive(Clone, Debug)]
-pub struct Sim {
-    host: Host<Zonk>,
+idcgate_wire::sim_handle! {
+    /// A simulated Zonkvm finance system. Clones share the same system.
+    pub struct Sim(Host<Zonk>);
 }
 
 impl Sim {
@@ -225,20 +219,6 @@ impl Sim {
 
     pub fn server_count(&self) -> usize {
         self.host.with_state(|st| st.servers.len())
-    }
-
-    /// Freezes the clock at `now`.
-    pub fn set_now(&self, now: Timestamp) {
-        self.host.set_now(now);
-    }
-
-    /// Moves the clock forward (orders expire on the next request).
-    pub fn advance(&self, by: Duration) {
-        self.host.advance(by);
-    }
-
-    pub fn now(&self) -> Timestamp {
-        self.host.now()
     }
 }
 
@@ -312,24 +292,6 @@ fn handler_for(name: &str) -> Option<Handler> {
         .or_else(|| hosting::handler(name))
         .or_else(|| sql::handler(name))
         .or_else(|| ssl::handler(name))
-}
-
-impl Simulator for Sim {
-    fn vendor(&self) -> Vendor {
-        self.host.vendor()
-    }
-
-    fn router(&self) -> Router {
-        self.host.router()
-    }
-
-    fn sandbox_credentials(&self) -> Vec<(String, String)> {
-        self.host.sandbox_credentials()
-    }
-
-    fn clock(&self) -> Option<Arc<dyn ClockControl>> {
-        Some(self.host.clock_control())
-    }
 }
 
 #[cfg(test)]
