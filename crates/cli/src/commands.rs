@@ -54,6 +54,14 @@ pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
             let engine = open_engine(&settings).await?;
             crate::inventory::dispatch(&out, &engine, cli.command).await
         }
+        Command::Order(cmd) => {
+            let engine = open_engine(&settings).await?;
+            crate::orders::order(&out, &engine, cmd).await
+        }
+        Command::Ledger(args) => {
+            let engine = open_engine(&settings).await?;
+            crate::orders::ledger(&out, &engine, args).await
+        }
         Command::Audit { limit } => {
             let engine = open_engine(&settings).await?;
             let entries = engine.store.list_audit(limit).await?;

@@ -9,6 +9,7 @@
 mod commands;
 mod config;
 mod inventory;
+mod orders;
 mod output;
 
 use anyhow::{Context, Result};
@@ -127,6 +128,12 @@ pub enum Command {
     /// API tokens for the REST API.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Purchases through the order journal: quoted, recorded before anything is sent,
+    /// booked in the ledger, never made twice for one idempotency key.
+    #[command(subcommand)]
+    Order(OrderCmd),
+    /// The double-entry ledger: every fen spent, and on what.
+    Ledger(LedgerArgs),
     /// Show the audit log, newest first.
     Audit {
         #[arg(long, default_value_t = 50)]
@@ -240,6 +247,67 @@ pub enum ServerCmd {
     Password {
         server: String,
     },
+}
+
+/// What to buy.
+#[derive(Args, Debug)]
+pub struct PurchaseArgs {
+    /// register or renew.
+    pub operation: String,
+    /// The domain name.
+    pub domain: String,
+    #[arg(long, default_value_t = 1)]
+    pub years: u32,
+}
+
+#[derive(Subcommand)]
+pub enum OrderCmd {
+    /// What the upstream asks for it now: `idcgate order quote sandbox-west register example.com`.
+    Quote {
+        /// The upstream account to buy from.
+        account: String,
+        #[command(flatten)]
+        what: PurchaseArgs,
+    },
+    /// Buy it. Asks for confirmation at a terminal; `--yes` otherwise.
+    Place {
+        /// The upstream account to buy from.
+        account: String,
+        #[command(flatten)]
+        what: PurchaseArgs,
+        /// The same key again returns the first order and buys nothing (default: a new key).
+        #[arg(long)]
+        idempotency_key: Option<String>,
+        /// Confirm spending without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Orders, newest first.
+    List {
+        #[arg(long)]
+        account: Option<String>,
+        /// pending, submitted, succeeded, failed or unknown.
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// One order with its history.
+    Show { id: i64 },
+    /// Settle unknown orders (or one) by reading the upstream; never re-sends a purchase.
+    Reconcile { id: Option<i64> },
+}
+
+#[derive(Args, Debug)]
+pub struct LedgerArgs {
+    /// One account (`upstream:sandbox-west`) or a family (`cost:`).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// From this date on (China time), e.g. 2026-12-01.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Balances per ledger account instead of entries (and a check that every
+    /// transaction sums to zero).
+    #[arg(long)]
+    pub balances: bool,
 }
 
 #[derive(Subcommand)]

@@ -552,3 +552,81 @@ fn bad_config_wrong_key_and_unreachable_database_fail_clearly_without_loss() {
     // Listing decrypts every credential: the right key still opens all of them.
     assert!(listed.contains("\"keep\""), "nothing lost: {listed}");
 }
+
+/// The README's money tour: a domain registration through the journal, and the ledger
+/// explains the sandbox West balance change to the fen; the upstream calls the server
+/// made are on /metrics.
+#[test]
+fn an_order_is_explained_by_the_ledger() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let server = serve_sandbox(&data);
+    let balance = |data: &Path| -> i64 {
+        let rows: serde_json::Value =
+            serde_json::from_str(&ok(&idcgate(data, &["--json", "balance"]))).unwrap();
+        let west = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["account"] == "sandbox-west")
+            .unwrap()
+            .clone();
+        let available: idcgate_core::Money = west["balance"]["available"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        available.to_fen().unwrap()
+    };
+    let before = balance(&data);
+    let place = [
+        "--json",
+        "order",
+        "place",
+        "sandbox-west",
+        "register",
+        "e2e-ledger.com",
+        "--years",
+        "2",
+        "--idempotency-key",
+        "e2e-1",
+    ];
+    // Without --yes and without a terminal, nothing is bought.
+    let refused = idcgate(&data, &place[1..]);
+    assert!(err(&refused).contains("--yes"));
+    let mut confirmed = place.to_vec();
+    confirmed.push("--yes");
+    let placed: serde_json::Value = serde_json::from_str(&ok(&idcgate(&data, &confirmed))).unwrap();
+    assert_eq!(placed["order"]["state"], "succeeded", "{placed}");
+    let again: serde_json::Value = serde_json::from_str(&ok(&idcgate(&data, &confirmed))).unwrap();
+    assert_eq!(again["order"], placed["order"], "same key, same order");
+    let after = balance(&data);
+    let spent_fen = before - after;
+    let lines: serde_json::Value = serde_json::from_str(&ok(&idcgate(
+        &data,
+        &["--json", "ledger", "--account", "upstream:sandbox-west"],
+    )))
+    .unwrap();
+    let booked: i64 = lines
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["fen"].as_i64().unwrap())
+        .sum();
+    assert_eq!(-booked, spent_fen, "the ledger explains the balance change");
+    assert!(spent_fen > 0);
+    ok(&idcgate(&data, &["ledger", "--balances"]));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (code, body) = http("GET", &format!("{}/metrics", server.url), None, None);
+        assert_eq!(code, 200);
+        if body.contains("idcgate_upstream_calls_total{vendor=\"west\",outcome=\"ok\"}") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no upstream calls on /metrics: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}

@@ -1,0 +1,237 @@
+//! Money commands: `order quote|place|list|show|reconcile` and `ledger`.
+
+use crate::commands::{actor, fmt_ms, truncate};
+use crate::output::Out;
+use crate::{LedgerArgs, OrderCmd, PurchaseArgs};
+use anyhow::{bail, Context, Result};
+use idcgate_core::{Money, OrderState};
+use idcgate_engine::orders::Purchase;
+use idcgate_engine::Engine;
+use idcgate_store::{LedgerFilter, OrderFilter, OrderRow};
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+fn purchase(p: &PurchaseArgs) -> Result<Purchase> {
+    let name = p.domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    Ok(match p.operation.as_str() {
+        "register" => Purchase::RegisterDomain {
+            name,
+            years: p.years,
+        },
+        "renew" => Purchase::RenewDomain {
+            name,
+            years: p.years,
+        },
+        other => bail!("unknown operation {other:?}: register or renew"),
+    })
+}
+
+fn yuan(fen: i64) -> String {
+    Money::from_fen(fen).to_string()
+}
+
+fn order_rows(orders: &[OrderRow]) -> Vec<Vec<String>> {
+    orders
+        .iter()
+        .map(|o| {
+            vec![
+                o.id.to_string(),
+                fmt_ms(o.created_ms),
+                o.order.account.clone(),
+                format!("{} {}", o.order.operation, o.order.kind.as_str()),
+                o.order.target.clone(),
+                yuan(o.order.quoted_fen),
+                o.charged_fen.map(yuan).unwrap_or_default(),
+                o.state.as_str().to_string(),
+            ]
+        })
+        .collect()
+}
+
+const ORDER_HEADERS: [&str; 8] = [
+    "id", "placed", "account", "what", "target", "quoted", "booked", "state",
+];
+
+/// Spending money needs a yes: asked at a terminal, `--yes` otherwise.
+fn confirm(what: &str, yes: bool) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("{what}: this spends money; add --yes to confirm");
+    }
+    eprint!("{what}. Proceed? [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        bail!("not confirmed; nothing was ordered")
+    }
+}
+
+pub async fn order(out: &Out, engine: &Arc<Engine>, cmd: OrderCmd) -> Result<()> {
+    match cmd {
+        OrderCmd::Quote { account, what } => {
+            let p = purchase(&what)?;
+            let q = engine.quote(&account, &p).await?;
+            out.show(
+                &q,
+                &["account", "product", "months", "price"],
+                vec![vec![
+                    account,
+                    q.product.clone(),
+                    q.period_months.to_string(),
+                    q.price.to_string(),
+                ]],
+            )
+        }
+        OrderCmd::Place {
+            account,
+            what,
+            idempotency_key,
+            yes,
+        } => {
+            let p = purchase(&what)?;
+            // A repeated key answers with its order without asking: nothing is spent.
+            let known = match &idempotency_key {
+                Some(k) => engine.store.order_by_key(k).await?,
+                None => None,
+            };
+            if known.is_none() {
+                let q = engine.quote(&account, &p).await?;
+                confirm(
+                    &format!(
+                        "{} {} for {} year(s) at {account}: {}",
+                        what.operation, what.domain, what.years, q.price
+                    ),
+                    yes,
+                )?;
+            }
+            let o = engine
+                .place_order(&actor(), &account, &p, idempotency_key.as_deref())
+                .await?;
+            show_order(out, engine, &o).await?;
+            match o.state {
+                OrderState::Succeeded => Ok(()),
+                OrderState::Unknown => bail!(
+                    "order {} has an unknown outcome: the answer was lost; `idcgate order reconcile` reads the upstream to settle it (never re-send)",
+                    o.id
+                ),
+                state => bail!("order {} is {}", o.id, state.as_str()),
+            }
+        }
+        OrderCmd::List { account, state } => {
+            let state = state
+                .map(|s| {
+                    OrderState::parse(&s).with_context(|| {
+                        format!(
+                            "unknown state {s:?}: pending, submitted, succeeded, failed, unknown"
+                        )
+                    })
+                })
+                .transpose()?;
+            let orders = engine
+                .store
+                .list_orders(&OrderFilter {
+                    account,
+                    state,
+                    ..Default::default()
+                })
+                .await?;
+            out.show(&orders, &ORDER_HEADERS, order_rows(&orders))
+        }
+        OrderCmd::Show { id } => {
+            let o = engine.order(id).await?;
+            show_order(out, engine, &o).await
+        }
+        OrderCmd::Reconcile { id } => {
+            let resolved = match id {
+                Some(id) => vec![engine.reconcile_order(id).await?],
+                None => engine.reconcile_orders(0).await?,
+            };
+            out.show(&resolved, &ORDER_HEADERS, order_rows(&resolved))
+        }
+    }
+}
+
+async fn show_order(out: &Out, engine: &Engine, o: &OrderRow) -> Result<()> {
+    let events = engine.store.order_events(o.id).await?;
+    if out.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"order": o, "events": events}))?
+        );
+        return Ok(());
+    }
+    out.show(o, &ORDER_HEADERS, order_rows(std::slice::from_ref(o)))?;
+    println!("idempotency key: {}", o.order.idem_key);
+    for e in &events {
+        println!(
+            "  {}  {} -> {}  {}",
+            fmt_ms(e.at_ms),
+            e.from.map_or("-", |s| s.as_str()),
+            e.to.as_str(),
+            e.detail
+        );
+    }
+    Ok(())
+}
+
+pub async fn ledger(out: &Out, engine: &Arc<Engine>, args: LedgerArgs) -> Result<()> {
+    let since_ms = args
+        .since
+        .as_deref()
+        .map(|s| {
+            s.parse::<jiff::civil::Date>()
+                .ok()
+                .and_then(|d| {
+                    d.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+                        .ok()
+                })
+                .map(|z| z.timestamp().as_millisecond())
+                .with_context(|| {
+                    format!("--since {s:?}: expected a date like 2026-12-01 (China time)")
+                })
+        })
+        .transpose()?;
+    if args.balances {
+        let balances = engine.store.ledger_balances().await?;
+        let rows = balances
+            .iter()
+            .map(|(a, fen)| vec![a.clone(), yuan(*fen)])
+            .collect();
+        let unbalanced = engine.store.unbalanced_transactions().await?;
+        out.show(&balances, &["account", "balance"], rows)?;
+        if !unbalanced.is_empty() {
+            bail!("transactions that do not balance: {unbalanced:?}");
+        }
+        return Ok(());
+    }
+    let lines = engine
+        .store
+        .ledger_lines(&LedgerFilter {
+            account: args.account,
+            since_ms,
+            limit: None,
+        })
+        .await?;
+    let rows = lines
+        .iter()
+        .map(|l| {
+            vec![
+                l.txn_id.to_string(),
+                fmt_ms(l.at_ms),
+                l.account.clone(),
+                yuan(l.fen),
+                l.order_id.map(|o| o.to_string()).unwrap_or_default(),
+                truncate(&l.memo, 60),
+            ]
+        })
+        .collect();
+    out.show(
+        &lines,
+        &["txn", "at", "account", "amount", "order", "memo"],
+        rows,
+    )
+}
