@@ -154,14 +154,11 @@ impl Engine {
             Placed::New(o) => o,
             Placed::Existing(o) => return Ok(o),
         };
-        let submitted = Move {
-            from: OrderState::Pending,
-            to: OrderState::Submitted,
-            detail: "sending to the upstream",
-            upstream_ref: None,
-            charged_fen: None,
-            transaction: None,
-        };
+        let submitted = Move::state(
+            OrderState::Pending,
+            OrderState::Submitted,
+            "sending to the upstream",
+        );
         if !self.store.move_order(order.id, &submitted).await? {
             // Another process took it between our insert and now; it is theirs to send.
             return self.order(order.id).await;
@@ -194,26 +191,15 @@ impl Engine {
                 )
                 .await
             }
-            Err(e @ Error::UnknownOutcome { .. }) => {
-                let mv = Move {
-                    from: OrderState::Submitted,
-                    to: OrderState::Unknown,
-                    detail: &format!("answer lost: {e}"),
-                    upstream_ref: None,
-                    charged_fen: None,
-                    transaction: None,
-                };
-                self.store.move_order(order.id, &mv).await.map(|_| ())
-            }
             Err(e) => {
-                let mv = Move {
-                    from: OrderState::Submitted,
-                    to: OrderState::Failed,
-                    detail: &format!("upstream refused: {e}"),
-                    upstream_ref: None,
-                    charged_fen: None,
-                    transaction: None,
+                // Only reading the upstream may settle a lost answer; a refusal is final.
+                let (to, detail) = match e {
+                    Error::UnknownOutcome { .. } => {
+                        (OrderState::Unknown, format!("answer lost: {e}"))
+                    }
+                    _ => (OrderState::Failed, format!("upstream refused: {e}")),
                 };
+                let mv = Move::state(OrderState::Submitted, to, &detail);
                 self.store.move_order(order.id, &mv).await.map(|_| ())
             }
         };
@@ -285,14 +271,11 @@ impl Engine {
         }
         // A submitted order first becomes unknown: its answer is lost with its process.
         let from = if order.state == OrderState::Submitted {
-            let mv = Move {
-                from: OrderState::Submitted,
-                to: OrderState::Unknown,
-                detail: "left submitted (the process placing it stopped); reconciling",
-                upstream_ref: None,
-                charged_fen: None,
-                transaction: None,
-            };
+            let mv = Move::state(
+                OrderState::Submitted,
+                OrderState::Unknown,
+                "left submitted (the process placing it stopped); reconciling",
+            );
             if !self.store.move_order(id, &mv).await? {
                 return self.order(id).await;
             }

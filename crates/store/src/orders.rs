@@ -78,6 +78,20 @@ pub struct Move<'a> {
     pub transaction: Option<&'a Transaction>,
 }
 
+impl<'a> Move<'a> {
+    /// A move that books nothing and learns no upstream reference.
+    pub fn state(from: OrderState, to: OrderState, detail: &'a str) -> Self {
+        Move {
+            from,
+            to,
+            detail,
+            upstream_ref: None,
+            charged_fen: None,
+            transaction: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
     pub account: Option<String>,
