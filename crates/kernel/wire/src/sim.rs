@@ -2,9 +2,12 @@
 //! through the shared [`Host`]); this module wraps it in fault injection, adds the
 //! control endpoints and binds it to a port.
 
+mod check;
+pub mod china;
 mod clock;
 mod host;
 
+pub use check::{ip_allowed, valid_hostname};
 pub use clock::{Clock, ClockChange, ClockControl, ClockView};
 pub use host::{
     Call, FieldOrder, Handler, Host, Incoming, Mount, Outcome, Refusal, Route, SimState, SimVendor,

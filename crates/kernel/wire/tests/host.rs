@@ -133,17 +133,24 @@ idcgate_wire::sim_handle! {
     struct ToySim(Host<Toy>);
 }
 
+/// Sends `req` with `content_type` (if any) and `body`: the status and the text.
+async fn send(
+    req: reqwest::RequestBuilder,
+    content_type: Option<&str>,
+    body: &str,
+) -> (reqwest::StatusCode, String) {
+    let req = match content_type {
+        Some(ct) => req.header("content-type", ct),
+        None => req,
+    };
+    let resp = req.body(body.to_string()).send().await.unwrap();
+    (resp.status(), resp.text().await.unwrap())
+}
+
 async fn post(base: &str, query: &str, body: &str) -> String {
-    reqwest::Client::new()
-        .post(format!("{base}/api{query}"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    let req = reqwest::Client::new().post(format!("{base}/api{query}"));
+    let form = Some("application/x-www-form-urlencoded");
+    send(req, form, body).await.1
 }
 
 #[tokio::test]
@@ -201,56 +208,27 @@ async fn host_pipeline() {
     );
     assert_eq!(host.with_state(|s| s.n), 6);
 
-    let resp = reqwest::Client::new()
-        .post(format!("{base}/api"))
-        .body("op=secret")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 404);
+    let c = reqwest::Client::new();
+    let (status, _) = send(c.post(format!("{base}/api")), None, "op=secret").await;
+    assert_eq!(status, 404);
 
     // Multipart: the file part's name reaches `filename`, values decode once.
     let body = "--b\r\nContent-Disposition: form-data; name=\"op\"\r\n\r\nadd\r\n--b\r\nContent-Disposition: form-data; name=\"n\"; filename=\"n.txt\"\r\n\r\n2\r\n--b--\r\n";
-    let text = reqwest::Client::new()
-        .post(format!("{base}/api"))
-        .header("content-type", "multipart/form-data; boundary=b")
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let multipart = Some("multipart/form-data; boundary=b");
+    let (_, text) = send(c.post(format!("{base}/api")), multipart, body).await;
     assert_eq!(text, "ok add 8 hi");
 
     // The clock: steered over HTTP, never faulted, seen by handlers.
     srv.faults.update(|f| f.error_next = 5);
-    let c = reqwest::Client::new();
-    let put = c
-        .put(format!("{base}{CLOCK_PATH}"))
-        .header("content-type", "application/json")
-        .body(r#"{"now": "2026-01-01T00:00:00Z", "advance_secs": 60}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status(), 200);
-    let shown = c
-        .get(format!("{base}{CLOCK_PATH}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let clock = format!("{base}{CLOCK_PATH}");
+    let json = Some("application/json");
+    let set = r#"{"now": "2026-01-01T00:00:00Z", "advance_secs": 60}"#;
+    let (status, _) = send(c.put(&clock), json, set).await;
+    assert_eq!(status, 200);
+    let (_, shown) = send(c.get(&clock), None, "").await;
     assert_eq!(shown, r#"{"now":"2026-01-01T00:01:00Z"}"#);
-    let bad = c
-        .put(format!("{base}{CLOCK_PATH}"))
-        .header("content-type", "application/json")
-        .body(r#"{"advance_secs": -1}"#)
-        .send()
-        .await
-        .unwrap();
-    assert!(bad.status().is_client_error());
+    let (status, _) = send(c.put(&clock), json, r#"{"advance_secs": -1}"#).await;
+    assert!(status.is_client_error());
     srv.faults.update(|f| f.error_next = 0);
     assert_eq!(
         post(&base, "", "op=get").await,

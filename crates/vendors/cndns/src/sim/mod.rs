@@ -32,7 +32,8 @@ use axum::response::{IntoResponse, Response};
 use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::{Money, Vendor};
 use idcgate_wire::sim::{
-    Call, Clock, Host, Incoming, Mount, Outcome, Refusal, Route, SimState, SimVendor,
+    china, ip_allowed, Call, Clock, Host, Incoming, Mount, Outcome, Refusal, Route, SimState,
+    SimVendor,
 };
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -203,22 +204,13 @@ pub(crate) fn yuan(units: i64, cents: i64) -> Decimal {
 
 /// `2014/1/15 18:21:14`, the unpadded China-time format of DomainDetail and others.
 pub(crate) fn fmt_time(ms: i64) -> String {
-    crate::china(ms).strftime("%Y/%-m/%-d %H:%M:%S").to_string()
+    china::at_ms(ms).strftime("%Y/%-m/%-d %H:%M:%S").to_string()
 }
 
-pub(crate) fn fmt_date(ms: i64) -> String {
-    crate::china(ms).strftime("%Y-%m-%d").to_string()
-}
+pub(crate) use china::{add_months_ms as add_months, date_ms as fmt_date};
 
 pub(crate) fn add_years(ms: i64, years: i64) -> i64 {
     add_months(ms, years * 12)
-}
-
-pub(crate) fn add_months(ms: i64, months: i64) -> i64 {
-    crate::china(ms)
-        .checked_add(jiff::Span::new().months(months))
-        .map(|z| z.timestamp().as_millisecond())
-        .unwrap_or(ms)
 }
 
 /// Whole years left until `exp` (at least 1), for prorated upgrades; two days of slack
@@ -234,19 +226,7 @@ pub(crate) fn months_left(now: i64, exp: i64) -> i64 {
     (exp - now).max(0).div_euclid(30 * DAY_MS).max(1)
 }
 
-pub(crate) fn valid_hostname(h: &str) -> bool {
-    let h = h.trim_end_matches('.');
-    h.contains('.')
-        && h.len() <= 253
-        && h.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars()
-                    .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
-        })
-}
+pub(crate) use idcgate_wire::sim::valid_hostname;
 
 /// What an order is, for the coupon types (`tktype` 1 购买, 2 续费; 0 fits both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -801,17 +781,9 @@ fn find_action(req: &Incoming) -> Option<&'static ActionSpec> {
         })
 }
 
-fn ip_allowed(st: &State, peer: Option<IpAddr>) -> bool {
-    match (&st.allowlist, peer) {
-        (None, _) => true,
-        (Some(list), Some(ip)) => list.contains(&ip),
-        (Some(_), None) => false,
-    }
-}
-
 /// The auth chapter: IP allow-list, `otime` format and day, checksum, replay.
 fn authenticate(st: &mut State, req: &Incoming) -> Result<(), SimErr> {
-    if !ip_allowed(st, req.client_ip()) {
+    if !ip_allowed(st.allowlist.as_deref(), req.client_ip()) {
         return Err(SimErr::new(
             10001,
             "您提交的IP被禁止,请到API管理处添加您的IP地址",

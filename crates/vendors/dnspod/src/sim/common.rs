@@ -5,7 +5,6 @@ use super::render::V;
 use super::state::*;
 use super::{fail, fail_as, Args, Fail, Out, Req, R};
 use crate::errors::text;
-use jiff::tz::{offset, TimeZone};
 use jiff::{SignedDuration, Timestamp};
 use md5::{Digest, Md5};
 
@@ -15,13 +14,7 @@ pub const HOUR: SignedDuration = SignedDuration::from_secs(3600);
 pub const PAGE_MAX: usize = 3000;
 
 /// DNSPod writes times in China time (UTC+8) as `YYYY-MM-DD HH:MM:SS`.
-pub fn fmt_time(t: Timestamp) -> String {
-    china(t).strftime("%Y-%m-%d %H:%M:%S").to_string()
-}
-
-pub fn china(t: Timestamp) -> jiff::Zoned {
-    t.to_zoned(TimeZone::fixed(offset(8)))
-}
+pub use idcgate_wire::sim::china::{at as china, datetime as fmt_time};
 
 pub fn today(t: Timestamp) -> jiff::civil::Date {
     china(t).date()

@@ -29,11 +29,12 @@ pub struct Grade {
 const FREE_TYPES: &[&str] = &["A", "CNAME", "MX", "TXT", "NS", "AAAA", "SRV", "URL"];
 const VIP_TYPES: &[&str] = &["A", "CNAME", "MX", "TXT", "NS", "AAAA", "SRV", "URL", "CAA"];
 
-macro_rules! grade {
-    ($code:expr, $title:expr, $ent:expr, $vip:expr, $max:expr, $ttl:expr, $rr:expr, $lv:expr, $al:expr, $sh:expr, $lock:expr, $url:expr, $types:expr, $lines:expr) => {
+/// One tier's limits; the old (`D_`) and current (`DP_`) grades of a tier share them.
+macro_rules! tier {
+    ($ent:expr, $vip:expr, $max:expr, $ttl:expr, $rr:expr, $lv:expr, $al:expr, $sh:expr, $lock:expr, $url:expr, $types:expr, $lines:expr) => {
         Grade {
-            code: $code,
-            title: $title,
+            code: "",
+            title: "",
             enterprise: $ent,
             vip: $vip,
             records_max: $max,
@@ -50,167 +51,37 @@ macro_rules! grade {
     };
 }
 
+const FREE: Grade = tier!(false, false, 500, 600, 2, 2, 0, 2, 30, 5, FREE_TYPES, false);
+const PLUS: Grade = tier!(false, true, 5000, 300, 10, 4, 3, 10, 60, 30, VIP_TYPES, true);
+const EXTRA: Grade = tier!(false, true, 10000, 120, 20, 5, 5, 20, 90, 50, VIP_TYPES, true);
+const EXPERT: Grade = tier!(true, true, 20000, 60, 30, 5, 10, 50, 180, 100, VIP_TYPES, true);
+const ULTRA: Grade = tier!(true, true, 50000, 1, 50, 10, 20, 100, 365, 200, VIP_TYPES, true);
+/// The DP_ family sells this tier as an enterprise grade.
+const EXTRA_ENTERPRISE: Grade = Grade {
+    enterprise: true,
+    ..EXTRA
+};
+
+/// A grade: a tier's limits under the grade's own code and title.
+const fn named(code: &'static str, title: &'static str, tier: Grade) -> Grade {
+    Grade {
+        code,
+        title,
+        ..tier
+    }
+}
+
 pub static GRADES: &[Grade] = &[
-    grade!(
-        "D_Free",
-        "旧免费套餐",
-        false,
-        false,
-        500,
-        600,
-        2,
-        2,
-        0,
-        2,
-        30,
-        5,
-        FREE_TYPES,
-        false
-    ),
-    grade!(
-        "D_Plus",
-        "豪华 VIP 套餐",
-        false,
-        true,
-        5000,
-        300,
-        10,
-        4,
-        3,
-        10,
-        60,
-        30,
-        VIP_TYPES,
-        true
-    ),
-    grade!(
-        "D_Extra",
-        "超级 VIP 套餐",
-        false,
-        true,
-        10000,
-        120,
-        20,
-        5,
-        5,
-        20,
-        90,
-        50,
-        VIP_TYPES,
-        true
-    ),
-    grade!(
-        "D_Expert",
-        "专业 VIP 套餐",
-        true,
-        true,
-        20000,
-        60,
-        30,
-        5,
-        10,
-        50,
-        180,
-        100,
-        VIP_TYPES,
-        true
-    ),
-    grade!(
-        "D_Ultra",
-        "旗舰 VIP 套餐",
-        true,
-        true,
-        50000,
-        1,
-        50,
-        10,
-        20,
-        100,
-        365,
-        200,
-        VIP_TYPES,
-        true
-    ),
-    grade!(
-        "DP_Free",
-        "免费套餐",
-        false,
-        false,
-        500,
-        600,
-        2,
-        2,
-        0,
-        2,
-        30,
-        5,
-        FREE_TYPES,
-        false
-    ),
-    grade!(
-        "DP_Plus",
-        "个人专业版",
-        false,
-        true,
-        5000,
-        300,
-        10,
-        4,
-        3,
-        10,
-        60,
-        30,
-        VIP_TYPES,
-        true
-    ),
-    grade!(
-        "DP_Extra",
-        "企业创业版",
-        true,
-        true,
-        10000,
-        120,
-        20,
-        5,
-        5,
-        20,
-        90,
-        50,
-        VIP_TYPES,
-        true
-    ),
-    grade!(
-        "DP_Expert",
-        "企业标准版",
-        true,
-        true,
-        20000,
-        60,
-        30,
-        5,
-        10,
-        50,
-        180,
-        100,
-        VIP_TYPES,
-        true
-    ),
-    grade!(
-        "DP_Ultra",
-        "企业旗舰版",
-        true,
-        true,
-        50000,
-        1,
-        50,
-        10,
-        20,
-        100,
-        365,
-        200,
-        VIP_TYPES,
-        true
-    ),
+    named("D_Free", "旧免费套餐", FREE),
+    named("D_Plus", "豪华 VIP 套餐", PLUS),
+    named("D_Extra", "超级 VIP 套餐", EXTRA),
+    named("D_Expert", "专业 VIP 套餐", EXPERT),
+    named("D_Ultra", "旗舰 VIP 套餐", ULTRA),
+    named("DP_Free", "免费套餐", FREE),
+    named("DP_Plus", "个人专业版", PLUS),
+    named("DP_Extra", "企业创业版", EXTRA_ENTERPRISE),
+    named("DP_Expert", "企业标准版", EXPERT),
+    named("DP_Ultra", "企业旗舰版", ULTRA),
 ];
 
 fn grade_is_vip(code: &str) -> bool {

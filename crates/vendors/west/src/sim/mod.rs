@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::{Money, Vendor};
 use idcgate_wire::sim::{
-    Call, Clock, Host, Incoming, Mount, Outcome, Refusal, Route, SimState, SimVendor,
+    ip_allowed, Call, Clock, Host, Incoming, Mount, Outcome, Refusal, Route, SimState, SimVendor,
 };
 use idcgate_wire::Charset;
 use rust_decimal::Decimal;
@@ -346,7 +346,7 @@ impl SimVendor for West {
         let path = norm_path(req.path());
         let act = act_of(req);
         let legacy = is_legacy(&path, &act);
-        if !ip_allowed(st, req.client_ip()) {
+        if !ip_allowed(st.whitelist.as_deref(), req.client_ip()) {
             return Err(Refusal::Fail(if legacy {
                 SimErr::table(code::LEGACY_IP_DENIED)
             } else {
@@ -515,14 +515,6 @@ pub(crate) fn find_action(path: &str, act: &str) -> Option<&'static ActionSpec> 
     hit(path).or_else(|| (path == "v2/domain").then(|| hit("v2/auction")).flatten())
 }
 
-fn ip_allowed(st: &State, peer: Option<IpAddr>) -> bool {
-    match (&st.whitelist, peer) {
-        (None, _) => true,
-        (Some(list), Some(ip)) => list.contains(&ip),
-        (Some(_), None) => false,
-    }
-}
-
 fn check_token<'a>(st: &State, req: &'a Incoming, now: i64) -> Result<(), SimErr> {
     let given = |v: Option<&'a str>| v.filter(|s| !s.is_empty());
     // The live API names the field `time`; the document says `timestamp`: accept both.
@@ -628,26 +620,10 @@ pub(crate) fn dec(units: i64, cents: i64) -> Decimal {
     Decimal::new(units * 100 + cents, 2)
 }
 
-fn zoned(ms: i64) -> jiff::Zoned {
-    let ts = jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    ts.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
-}
-
-/// China time, as every West timestamp.
-pub(crate) fn fmt_time(ms: i64) -> String {
-    zoned(ms).strftime("%Y-%m-%d %H:%M:%S").to_string()
-}
-
-pub(crate) fn fmt_date(ms: i64) -> String {
-    zoned(ms).strftime("%Y-%m-%d").to_string()
-}
-
-pub(crate) fn add_months(ms: i64, months: i64) -> i64 {
-    zoned(ms)
-        .checked_add(jiff::Span::new().months(months))
-        .map(|z| z.timestamp().as_millisecond())
-        .unwrap_or(ms)
-}
+/// China time, as every West timestamp (stored as Unix milliseconds).
+pub(crate) use idcgate_wire::sim::china::{
+    add_months_ms as add_months, date_ms as fmt_date, datetime_ms as fmt_time,
+};
 
 /// When a new product lapses: after the paid `months`, or after a free trial.
 pub(crate) fn term_end(now: i64, months: i64, trial: bool, trial_days: i64) -> i64 {
@@ -679,19 +655,7 @@ pub(crate) fn strong_password(p: &str) -> bool {
         && p.chars().any(|c| c.is_ascii_digit())
 }
 
-pub(crate) fn valid_hostname(h: &str) -> bool {
-    let h = h.trim_end_matches('.');
-    h.contains('.')
-        && h.len() <= 253
-        && h.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars()
-                    .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
-        })
-}
+pub(crate) use idcgate_wire::sim::valid_hostname;
 
 #[cfg(test)]
 mod tests {

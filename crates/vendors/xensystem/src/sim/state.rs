@@ -686,15 +686,10 @@ pub(crate) fn random_token(len: usize) -> String {
 }
 
 /// `yyyy-MM-dd HH:mm:ss` in China time, as the panel prints every timestamp.
-pub(crate) fn china(ts: Timestamp) -> String {
-    ts.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
-        .strftime("%Y-%m-%d %H:%M:%S")
-        .to_string()
-}
+pub(crate) use idcgate_wire::sim::china::datetime as china;
 
 pub(crate) fn china_hour(ts: Timestamp) -> u32 {
-    let z = ts.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)));
-    u32::try_from(z.hour()).unwrap_or(0)
+    u32::try_from(idcgate_wire::sim::china::at(ts).hour()).unwrap_or(0)
 }
 
 impl State {

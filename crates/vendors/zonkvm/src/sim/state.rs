@@ -527,23 +527,8 @@ pub(crate) fn push_backup(
     });
 }
 
-pub(crate) fn china() -> jiff::tz::TimeZone {
-    jiff::tz::TimeZone::fixed(jiff::tz::offset(8))
-}
-
-pub(crate) fn add_months(t: Timestamp, months: i64) -> Timestamp {
-    let z = t.to_zoned(china());
-    z.checked_add(jiff::Span::new().months(months))
-        .map(|z| z.timestamp())
-        .unwrap_or(t)
-}
-
-/// `Y-m-d H:i:s` in China time, as the system prints every datetime.
-pub(crate) fn fmt_time(t: Timestamp) -> String {
-    t.to_zoned(china())
-        .strftime("%Y-%m-%d %H:%M:%S")
-        .to_string()
-}
+/// `Y-m-d H:i:s` in China time (`fmt_time`), as the system prints every datetime.
+pub(crate) use idcgate_wire::sim::china::{add_months, datetime as fmt_time, zone as china};
 
 pub(crate) fn parse_time(s: &str) -> Option<Timestamp> {
     let dt = jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", s.trim()).ok()?;
