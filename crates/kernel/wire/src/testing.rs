@@ -122,6 +122,11 @@ pub type Step<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
 /// A [`Step`] that must succeed.
 pub const OK: &str = "";
 
+/// One read for [`Env::reads`]: action, parameters, a JSON pointer into the answer (`""`
+/// for all of it, `"/0/name"` for a list's first object's `name`) and the value expected
+/// there.
+pub type Read<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, Value);
+
 /// A vendor crate's `connect`.
 pub type Connect = fn(&UpstreamAccount, &WireConfig) -> Result<Arc<dyn Connection>>;
 
@@ -221,6 +226,23 @@ impl<S: Simulator> Env<S> {
                 other => panic!("{action} {kv:?}: wanted {want:?}, got {other:?}"),
             }
         }
+    }
+
+    /// Runs `reads` in order: each call must succeed with `want` at its pointer.
+    pub async fn reads(&self, reads: &[Read<'_>]) {
+        for (action, kv, pointer, want) in reads {
+            let answer = self.ok(action, kv).await;
+            match answer.pointer(pointer) {
+                Some(got) => assert_eq!(got, want, "{action} {kv:?} at {pointer:?}"),
+                None => panic!("{action} {kv:?}: nothing at {pointer:?} in {answer}"),
+            }
+        }
+    }
+
+    /// Asserts a call fails with `needle` somewhere in the error's text.
+    pub async fn fails_saying(&self, action: &str, kv: &[(&str, &str)], needle: &str) {
+        let err = self.err(action, kv).await;
+        assert!(err.to_string().contains(needle), "{action} {kv:?}: {err}");
     }
 
     /// Asserts a call fails as not found.

@@ -20,94 +20,87 @@ fn one_year_later(a: jiff::Timestamp, b: jiff::Timestamp) -> bool {
     (365 * 86_400..=366 * 86_400).contains(&(b.as_second() - a.as_second()))
 }
 
+/// Buys with `kv` through `action` at `cost` from the balance; the same purchase again is
+/// refused with `dup`. The balance before the purchase.
+async fn buys_once(e: &Env, action: &str, kv: &[(&str, &str)], cost: i64, dup: &str) -> Decimal {
+    let before = e.balance().await;
+    e.ok(action, kv).await;
+    assert_eq!(
+        e.balance().await,
+        before - Decimal::new(cost, 0),
+        "{action}"
+    );
+    assert_eq!(e.code(action, kv).await, dup, "{action}");
+    before
+}
+
+/// Renewing `key` for a year through `renew` moves `field` of `detail`'s answer a year on.
+async fn renews_a_year(e: &Env, renew: &str, detail: &str, key: (&str, &str), field: &str) {
+    let t0 = exp(&e.ok(detail, &[key]).await, field);
+    e.ok(renew, &[key, ("years", "1")]).await;
+    let t1 = exp(&e.ok(detail, &[key]).await, field);
+    assert!(one_year_later(t0, t1), "{renew}");
+}
+
 #[tokio::test]
 async fn hosting_lifecycle() {
     let e = env().await;
     assert!(!list(&e.ok("/hosting/hostlist", &[]).await).is_empty());
     assert_eq!(list(&e.ok("/hosting/proroomlist", &[]).await).len(), 2);
-    let price = e
-        .ok(
-            "/hosting/getprice",
-            &[
-                ("years", "2"),
-                ("hosttype", "bz"),
-                ("hostsize", "2"),
-                ("location", "cn"),
-            ],
-        )
-        .await;
-    assert_eq!(price, "320");
-    let before = e.balance().await;
+    let size = [("hosttype", "bz"), ("hostsize", "2")];
+    let price = [&[("years", "2"), ("location", "cn")], &size[..]].concat();
+    assert_eq!(e.ok("/hosting/getprice", &price).await, "320");
     let create = [
-        ("ftpname", "newsite"),
-        ("ftppassword", "abc123!@#"),
-        ("years", "2"),
-        ("hosttype", "bz"),
-        ("hostsize", "2"),
-        ("linetype", "dx"),
-        ("Location", "cn"),
+        &[("ftpname", "newsite"), ("ftppassword", "abc123!@#")][..],
+        &[("years", "2"), ("linetype", "dx"), ("Location", "cn")],
+        &size[..],
+    ]
+    .concat();
+    let before = buys_once(&e, "/hosting/createhosting", &create, 320, "13002").await;
+    let weak = [
+        ("ftpname", "othersite"),
+        ("ftppassword", "weak"),
+        ("years", "1"),
     ];
-    e.ok("/hosting/createhosting", &create).await;
-    assert_eq!(e.balance().await, before - Decimal::new(320, 0));
-    assert_eq!(e.code("/hosting/createhosting", &create).await, "13002");
-    e.refused_field(
-        "/hosting/createhosting",
-        &[
-            ("ftpname", "othersite"),
-            ("ftppassword", "weak"),
-            ("years", "1"),
-            ("hosttype", "bz"),
-            ("hostsize", "2"),
-            ("Location", "cn"),
-        ],
-        "ftppassword",
-    )
-    .await;
-    let d = e.ok("/hosting/hostdetail", &[("ftpname", "newsite")]).await;
-    assert_eq!(first(&d)["hostsize"], "200");
-    let t0 = exp(&d, "exptme");
-    e.ok(
-        "/hosting/renewhosting",
-        &[("ftpname", "newsite"), ("years", "1")],
-    )
-    .await;
-    let d = e.ok("/hosting/hostdetail", &[("ftpname", "newsite")]).await;
-    assert!(one_year_later(t0, exp(&d, "exptme")));
+    let weak = [&weak[..], &size, &[("Location", "cn")]].concat();
+    e.refused_field("/hosting/createhosting", &weak, "ftppassword")
+        .await;
+    let site = ("ftpname", "newsite");
+    let detail = "/hosting/hostdetail";
+    e.reads(&[(detail, &[site], "/0/hostsize", "200".into())])
+        .await;
+    renews_a_year(&e, "/hosting/renewhosting", detail, site, "exptme").await;
     assert_eq!(e.balance().await, before - Decimal::new(480, 0));
+    let password = ("newpassword", "xyz789$%^");
     for (action, kv, field, value) in [
         (
             "/hosting/modifyftpstate",
             ("ftpstate", "2"),
-            "ftpstate",
+            "/0/ftpstate",
             "2",
         ),
         (
             "/hosting/modifywebstate",
             ("webstate", "2"),
-            "webstate",
+            "/0/webstate",
             "2",
         ),
         (
             "/hosting/modifypassword",
-            ("newpassword", "xyz789$%^"),
-            "ftppassword",
-            "xyz789$%^",
+            password,
+            "/0/ftppassword",
+            password.1,
         ),
     ] {
-        e.ok(action, &[("ftpname", "newsite"), kv]).await;
-        let d = first(&e.ok("/hosting/hostdetail", &[("ftpname", "newsite")]).await);
-        assert_eq!(d[field], value, "{action}");
+        e.ok(action, &[site, kv]).await;
+        e.reads(&[(detail, &[site], field, value.into())]).await;
     }
     // A stopped site cannot take a new domain; a bound domain cannot be bound to another
     // site, nor unbound twice.
-    let shop = [("ftpname", "newsite"), ("domainname", "shop.example.cn")];
+    let shop = [site, ("domainname", "shop.example.cn")];
     e.steps(&[
         ("/hosting/binddomain", &shop, "13140"),
-        (
-            "/hosting/modifywebstate",
-            &[("ftpname", "newsite"), ("webstate", "1")],
-            OK,
-        ),
+        ("/hosting/modifywebstate", &[site, ("webstate", "1")], OK),
         ("/hosting/binddomain", &shop, OK),
         (
             "/hosting/binddomain",
@@ -116,30 +109,23 @@ async fn hosting_lifecycle() {
         ),
         (
             "/hosting/setdefaultpage",
-            &[("ftpname", "newsite"), ("defaultpage", "index.php")],
+            &[site, ("defaultpage", "index.php")],
             OK,
         ),
         ("/hosting/unbinddomain", &shop, OK),
         ("/hosting/unbinddomain", &shop, "13144"),
     ])
     .await;
-    e.not_found("/hosting/hostdetail", &[("ftpname", "nosuch")])
+    e.not_found(detail, &[("ftpname", "nosuch")]).await;
+    let renewal = [("type", "3"), ("pdtname", "newsite"), ("years", "1")];
+    e.reads(&[("/product/getrenewprice", &renewal, "", "160".into())])
         .await;
-    assert_eq!(
-        e.ok(
-            "/product/getrenewprice",
-            &[("type", "3"), ("pdtname", "newsite"), ("years", "1")]
-        )
-        .await,
-        "160"
-    );
 }
 
 #[tokio::test]
 async fn database_lifecycle() {
     let e = env().await;
     assert_eq!(list(&e.ok("/database/dblist", &[]).await).len(), 2);
-    let before = e.balance().await;
     let create = [
         ("dbname", "shopdb01"),
         ("dbpassword", "abc12345"),
@@ -149,12 +135,7 @@ async fn database_lifecycle() {
         ("location", "cn"),
         ("years", "1"),
     ];
-    e.ok("/database/createodr", &create).await;
-    assert_eq!(e.balance().await, before - Decimal::new(60, 0));
-    assert_eq!(
-        code_of(&e.err("/database/createodr", &create).await),
-        "14002"
-    );
+    buys_once(&e, "/database/createodr", &create, 60, "14002").await;
     for (k, v, code) in [
         ("dbname", "1bad", "14001"),
         ("dbtype", "9", "14004"),
@@ -170,256 +151,147 @@ async fn database_lifecycle() {
         if k != "dbname" {
             kv.push((k, v));
         }
-        assert_eq!(
-            code_of(&e.err("/database/createodr", &kv).await),
-            code,
-            "{k}={v}"
-        );
+        assert_eq!(e.code("/database/createodr", &kv).await, code, "{k}={v}");
     }
-    let d = e.ok("/database/dbdetail", &[("dbname", "shopdb01")]).await;
-    assert_eq!(first(&d)["charset"], "utf8");
-    let t0 = exp(&d, "expiretime");
-    e.ok(
-        "/database/renewdb",
-        &[("dbname", "shopdb01"), ("years", "1")],
-    )
-    .await;
-    let d = e.ok("/database/dbdetail", &[("dbname", "shopdb01")]).await;
-    assert!(one_year_later(t0, exp(&d, "expiretime")));
-    e.ok(
-        "/database/modifydbstate",
-        &[("dbname", "shopdb01"), ("dbstate", "2")],
-    )
-    .await;
-    e.ok(
-        "/database/modifydbpass",
-        &[("dbname", "shopdb01"), ("dbpassword", "newpass99")],
-    )
-    .await;
-    let d = first(&e.ok("/database/dbdetail", &[("dbname", "shopdb01")]).await);
-    assert_eq!(
-        (d["dbstate"].as_str(), d["dbpassword"].as_str()),
-        (Some("2"), Some("newpass99"))
-    );
-    e.not_found("/database/dbdetail", &[("dbname", "nosuchdb")])
+    let db = ("dbname", "shopdb01");
+    let detail = "/database/dbdetail";
+    e.reads(&[(detail, &[db], "/0/charset", "utf8".into())])
         .await;
+    renews_a_year(&e, "/database/renewdb", detail, db, "expiretime").await;
+    e.steps(&[
+        ("/database/modifydbstate", &[db, ("dbstate", "2")], OK),
+        (
+            "/database/modifydbpass",
+            &[db, ("dbpassword", "newpass99")],
+            OK,
+        ),
+    ])
+    .await;
+    e.reads(&[
+        (detail, &[db], "/0/dbstate", "2".into()),
+        (detail, &[db], "/0/dbpassword", "newpass99".into()),
+    ])
+    .await;
+    e.not_found(detail, &[("dbname", "nosuchdb")]).await;
 }
 
 #[tokio::test]
 async fn mail_lifecycle() {
     let e = env().await;
     let before = e.balance().await;
-    e.ok(
-        "/mail/createoder",
-        &[
-            ("maildomain", "corp-mail.com"),
-            ("mailpassword", "admin123"),
-            ("years", "1"),
-            ("mailtag", "g"),
-            ("mailusernumber", "2"),
-        ],
-    )
-    .await;
+    let m = ("maildomain", "corp-mail.com");
+    let order = [
+        ("mailpassword", "admin123"),
+        ("years", "1"),
+        ("mailtag", "g"),
+    ];
+    let order = [&[m, ("mailusernumber", "2")], &order[..]].concat();
+    e.ok("/mail/createoder", &order).await;
     assert_eq!(e.balance().await, before - Decimal::new(120, 0));
-    let d = first(
-        &e.ok("/mail/getmaildetail", &[("maildomain", "corp-mail.com")])
-            .await,
-    );
-    assert_eq!(d["adminacc"], "admin@corp-mail.com");
-    e.ok(
-        "/mail/modifymailpassword",
-        &[
-            ("maildomain", "corp-mail.com"),
-            ("mailpassword", "admin456"),
-        ],
-    )
-    .await;
-    for acc in ["ceo", "cto"] {
-        e.ok(
-            "/mail/mailadduser",
-            &[
-                ("maildomain", "corp-mail.com"),
-                ("mailaccout", acc),
-                ("mailboxpassword", "box12345"),
-                ("mailboxsize", "1024"),
-            ],
-        )
+    let detail = "/mail/getmaildetail";
+    e.reads(&[(detail, &[m], "/0/adminacc", "admin@corp-mail.com".into())])
         .await;
-    }
+    let mailbox = [("mailboxpassword", "box12345"), ("mailboxsize", "1024")];
+    let add = |acc| [m, ("mailaccout", acc), mailbox[0], mailbox[1]];
+    let ceo = [m, ("mailaccount", "ceo")];
     // Two mailboxes bought, two used.
-    assert_eq!(
-        e.code(
-            "/mail/mailadduser",
-            &[
-                ("maildomain", "corp-mail.com"),
-                ("mailaccout", "cfo"),
-                ("mailboxpassword", "box12345"),
-                ("mailboxsize", "1024"),
-            ]
-        )
-        .await,
-        "15107"
-    );
-    e.ok(
-        "/mail/modifymailaccountstate",
-        &[
-            ("maildomain", "corp-mail.com"),
-            ("mailaccout", "ceo"),
-            ("mailboxstate", "2"),
-        ],
-    )
+    e.steps(&[
+        (
+            "/mail/modifymailpassword",
+            &[m, ("mailpassword", "admin456")],
+            OK,
+        ),
+        ("/mail/mailadduser", &add("ceo"), OK),
+        ("/mail/mailadduser", &add("cto"), OK),
+        ("/mail/mailadduser", &add("cfo"), "15107"),
+        (
+            "/mail/modifymailaccountstate",
+            &[m, ("mailaccout", "ceo"), ("mailboxstate", "2")],
+            OK,
+        ),
+        (
+            "/mail/modifymailusermemo",
+            &[ceo[0], ceo[1], ("mailboxmemo", "boss")],
+            OK,
+        ),
+        (
+            "/mail/modifymailboxsize",
+            &[ceo[0], ceo[1], ("mailboxsize", "2048")],
+            OK,
+        ),
+        (
+            "/mail/modifymailboxpassword",
+            &[ceo[0], ceo[1], ("mailboxpassword", "newbox123")],
+            OK,
+        ),
+    ])
     .await;
-    e.ok(
-        "/mail/modifymailusermemo",
-        &[
-            ("maildomain", "corp-mail.com"),
-            ("mailaccount", "ceo"),
-            ("mailboxmemo", "boss"),
-        ],
-    )
-    .await;
-    e.ok(
-        "/mail/modifymailboxsize",
-        &[
-            ("maildomain", "corp-mail.com"),
-            ("mailaccount", "ceo"),
-            ("mailboxsize", "2048"),
-        ],
-    )
-    .await;
-    e.ok(
-        "/mail/modifymailboxpassword",
-        &[
-            ("maildomain", "corp-mail.com"),
-            ("mailaccount", "ceo"),
-            ("mailboxpassword", "newbox123"),
-        ],
-    )
-    .await;
-    let boxes = list(
-        &e.ok("/mail/getmailboxlist", &[("maildomain", "corp-mail.com")])
-            .await,
-    );
-    let ceo = boxes.iter().find(|b| b["mailaccount"] == "ceo").unwrap();
+    let boxes = list(&e.ok("/mail/getmailboxlist", &[m]).await);
+    let ceo_box = boxes.iter().find(|b| b["mailaccount"] == "ceo").unwrap();
     assert_eq!(
         (
-            ceo["state"].as_str(),
-            ceo["memo"].as_str(),
-            ceo["size"].as_str()
+            ceo_box["state"].as_str(),
+            ceo_box["memo"].as_str(),
+            ceo_box["size"].as_str()
         ),
         (Some("disabled"), Some("boss"), Some("2048M"))
     );
-    e.ok(
-        "/mail/deletemailbox",
-        &[("maildomain", "corp-mail.com"), ("mailaccount", "cto")],
-    )
-    .await;
-    assert_eq!(
-        list(
-            &e.ok("/mail/getmailboxlist", &[("maildomain", "corp-mail.com")])
-                .await
-        )
-        .len(),
-        1
-    );
-    e.refused_field(
-        "/mail/deletemailbox",
-        &[("maildomain", "corp-mail.com"), ("mailaccount", "cto")],
-        "mailaccount",
-    )
-    .await;
-    let t0 = exp(
-        &e.ok("/mail/getmaildetail", &[("maildomain", "corp-mail.com")])
-            .await,
-        "expiretime",
-    );
-    e.ok(
-        "/mail/renewalmail",
-        &[("maildomain", "corp-mail.com"), ("years", "1")],
-    )
-    .await;
-    let t1 = exp(
-        &e.ok("/mail/getmaildetail", &[("maildomain", "corp-mail.com")])
-            .await,
-        "expiretime",
-    );
-    assert!(one_year_later(t0, t1));
+    let cto = [m, ("mailaccount", "cto")];
+    e.ok("/mail/deletemailbox", &cto).await;
+    assert_eq!(list(&e.ok("/mail/getmailboxlist", &[m]).await).len(), 1);
+    e.refused_field("/mail/deletemailbox", &cto, "mailaccount")
+        .await;
+    renews_a_year(&e, "/mail/renewalmail", detail, m, "expiretime").await;
     assert_eq!(e.balance().await, before - Decimal::new(240, 0));
     // The sandbox mail domain has its mailboxes.
-    assert_eq!(
-        list(
-            &e.ok(
-                "/mail/getmailboxlist",
-                &[("maildomain", "idcgate-mail.org")]
-            )
-            .await
-        )
-        .len(),
-        2
-    );
+    let sandbox = [("maildomain", "idcgate-mail.org")];
+    assert_eq!(list(&e.ok("/mail/getmailboxlist", &sandbox).await).len(), 2);
 }
 
 #[tokio::test]
 async fn hosting_panel_switches_files_and_log() {
     let e = env().await;
     let f = ("ftpname", "demoweb");
-    // Each switch: (action, its params, the code a bad value gets).
-    for (action, good, bad, code) in [
+    let win = ("ftpname", "winsite");
+    let windows = [
+        ("ftppassword", "abc123!@#"),
+        ("years", "1"),
+        ("Location", "cn"),
+    ];
+    let windows = [&[win, ("hosttype", "net"), ("hostsize", "3")], &windows[..]].concat();
+    // Each switch takes a good value and refuses a bad one; .NET versions exist only on
+    // Windows hosts, Tomcat only on JSP hosts.
+    e.steps(&[
+        ("/hosting/set404page", &[f, ("pagepath", "404.html")], OK),
         (
             "/hosting/set404page",
-            ("pagepath", "404.html"),
-            ("pagepath", "404.php"),
+            &[f, ("pagepath", "404.php")],
             "13108",
         ),
         (
             "/hosting/setdefaultipaccess",
-            ("grantaccess", "2"),
-            ("grantaccess", "9"),
+            &[f, ("grantaccess", "2")],
+            OK,
+        ),
+        (
+            "/hosting/setdefaultipaccess",
+            &[f, ("grantaccess", "9")],
             "13112",
         ),
+        ("/hosting/modifyerrtype", &[f, ("errortype", "1")], OK),
+        ("/hosting/modifyerrtype", &[f, ("errortype", "5")], "13119"),
+        ("/hosting/logaccess", &[f, ("logaccess", "1")], OK),
+        ("/hosting/logaccess", &[f, ("logaccess", "7")], "13124"),
         (
-            "/hosting/modifyerrtype",
-            ("errortype", "1"),
-            ("errortype", "5"),
-            "13119",
+            "/hosting/modifynetversion",
+            &[f, ("netversion", "4")],
+            "13111",
         ),
-        (
-            "/hosting/logaccess",
-            ("logaccess", "1"),
-            ("logaccess", "7"),
-            "13124",
-        ),
-    ] {
-        e.ok(action, &[f, good]).await;
-        assert_eq!(code_of(&e.err(action, &[f, bad]).await), code, "{action}");
-    }
-    // .NET versions exist only on Windows hosts; Tomcat only on JSP hosts.
-    assert_eq!(
-        code_of(
-            &e.err("/hosting/modifynetversion", &[f, ("netversion", "4")])
-                .await
-        ),
-        "13111"
-    );
-    e.ok("/hosting/resettomcat", &[("ftpname", "javaapp")])
-        .await;
-    assert_eq!(code_of(&e.err("/hosting/resettomcat", &[f]).await), "10018");
-    e.ok(
-        "/hosting/createhosting",
-        &[
-            ("ftpname", "winsite"),
-            ("ftppassword", "abc123!@#"),
-            ("years", "1"),
-            ("hosttype", "net"),
-            ("hostsize", "3"),
-            ("Location", "cn"),
-        ],
-    )
-    .await;
-    e.ok(
-        "/hosting/modifynetversion",
-        &[("ftpname", "winsite"), ("netversion", "4")],
-    )
+        ("/hosting/resettomcat", &[("ftpname", "javaapp")], OK),
+        ("/hosting/resettomcat", &[f], "10018"),
+        ("/hosting/createhosting", &windows, OK),
+        ("/hosting/modifynetversion", &[win, ("netversion", "4")], OK),
+    ])
     .await;
     // IP rules: added once, removed once.
     for action in ["/hosting/denydefineip", "/hosting/grantdefineip"] {
@@ -446,86 +318,53 @@ async fn hosting_panel_switches_files_and_log() {
         )
         .await;
     }
-    e.ok(
-        "/hosting/setfolderipaccess",
-        &[
-            f,
-            ("folderpath", "admin"),
-            ("ip", "218.85.132.*,10.*"),
-            ("operation", "1"),
-        ],
-    )
-    .await;
-    assert_eq!(
-        code_of(
-            &e.err(
-                "/hosting/setfolderipaccess",
-                &[
-                    f,
-                    ("folderpath", "wwwroot/x"),
-                    ("ip", "1.2.3.4"),
-                    ("operation", "1")
-                ]
-            )
-            .await
-        ),
-        "13122"
-    );
+    let folder = [("ip", "218.85.132.*,10.*"), ("operation", "1")];
+    let packed = ("destfolderpath", "wwwroot/restored");
+    let logo = ("delinfo", "wwwroot/restored/logo.png");
     // Files: pack, unpack where it lands, delete.
-    e.ok(
-        "/hosting/packfile",
-        &[f, ("sourcefile", "wwwroot/images"), ("destfile", "img.zip")],
-    )
-    .await;
-    assert_eq!(
-        code_of(
-            &e.err(
-                "/hosting/packfile",
-                &[f, ("sourcefile", "nothing"), ("destfile", "x.zip")]
-            )
-            .await
+    e.steps(&[
+        (
+            "/hosting/setfolderipaccess",
+            &[f, ("folderpath", "admin"), folder[0], folder[1]],
+            OK,
         ),
-        "13127"
-    );
-    e.ok(
-        "/hosting/unpackfile",
-        &[
-            f,
-            ("sourcezipfile", "img.zip"),
-            ("destfolderpath", "wwwroot/restored"),
-        ],
-    )
-    .await;
-    e.ok(
-        "/hosting/deletefile",
-        &[f, ("delinfo", "wwwroot/restored/logo.png")],
-    )
-    .await;
-    assert_eq!(
-        code_of(
-            &e.err(
-                "/hosting/deletefile",
-                &[f, ("delinfo", "wwwroot/restored/logo.png")]
-            )
-            .await
+        (
+            "/hosting/setfolderipaccess",
+            &[f, ("folderpath", "wwwroot/x"), ("ip", "1.2.3.4"), folder[1]],
+            "13122",
         ),
-        "13148"
-    );
-    assert_eq!(
-        code_of(
-            &e.err(
-                "/hosting/unpackfile",
-                &[f, ("sourcezipfile", "none.zip"), ("destfolderpath", "x")]
-            )
-            .await
+        (
+            "/hosting/packfile",
+            &[f, ("sourcefile", "wwwroot/images"), ("destfile", "img.zip")],
+            OK,
         ),
-        "13126"
-    );
+        (
+            "/hosting/packfile",
+            &[f, ("sourcefile", "nothing"), ("destfile", "x.zip")],
+            "13127",
+        ),
+        (
+            "/hosting/unpackfile",
+            &[f, ("sourcezipfile", "img.zip"), packed],
+            OK,
+        ),
+        ("/hosting/deletefile", &[f, logo], OK),
+        ("/hosting/deletefile", &[f, logo], "13148"),
+        (
+            "/hosting/unpackfile",
+            &[f, ("sourcezipfile", "none.zip"), ("destfolderpath", "x")],
+            "13126",
+        ),
+    ])
+    .await;
     // Size and upgrade.
-    assert_eq!(
-        e.ok("/hosting/hostingsize", &[f, ("operation", "1")]).await,
-        "500"
-    );
+    e.reads(&[(
+        "/hosting/hostingsize",
+        &[f, ("operation", "1")],
+        "",
+        "500".into(),
+    )])
+    .await;
     let used: u32 = e
         .ok("/hosting/hostingsize", &[f, ("operation", "2")])
         .await
@@ -539,37 +378,15 @@ async fn hosting_panel_switches_files_and_log() {
         .iter()
         .all(|u| u["hostsize"] != "5" && u["hostsize"] != "2"));
     let before = e.balance().await;
-    e.ok(
-        "/hosting/hostingupgrade",
-        &[
-            f,
-            ("hoststyp", "lin"),
-            ("hostsize", "8"),
-            ("linetype", "sx"),
-            ("location", "cn"),
-        ],
-    )
-    .await;
+    let line = [("hoststyp", "lin"), ("linetype", "sx"), ("location", "cn")];
+    let upgrade = |size| [f, line[0], ("hostsize", size), line[1], line[2]];
+    e.ok("/hosting/hostingupgrade", &upgrade("8")).await;
     // (8 - 5) x 60 a year, one year left.
     assert_eq!(e.balance().await, before - Decimal::new(180, 0));
+    e.reads(&[("/hosting/hostdetail", &[f], "/0/hostsize", "800".into())])
+        .await;
     assert_eq!(
-        first(&e.ok("/hosting/hostdetail", &[f]).await)["hostsize"],
-        "800"
-    );
-    assert_eq!(
-        code_of(
-            &e.err(
-                "/hosting/hostingupgrade",
-                &[
-                    f,
-                    ("hoststyp", "lin"),
-                    ("hostsize", "2"),
-                    ("linetype", "sx"),
-                    ("location", "cn")
-                ]
-            )
-            .await
-        ),
+        e.code("/hosting/hostingupgrade", &upgrade("2")).await,
         "13145"
     );
     // Every change above is in the host's log.
@@ -586,124 +403,81 @@ async fn hosting_panel_switches_files_and_log() {
 async fn database_upgrade_backups_and_charset() {
     let e = env().await;
     let d = ("dbname", "sq_demodb01");
-    assert_eq!(e.ok("/database/ispresent", &[d]).await, "N");
-    assert_eq!(
-        e.ok("/database/dbsize", &[d, ("operation", "1")]).await,
-        "100"
-    );
-    assert_eq!(
-        e.ok("/database/dbsize", &[d, ("operation", "2")]).await,
-        "3"
-    );
+    e.reads(&[
+        ("/database/ispresent", &[d], "", "N".into()),
+        (
+            "/database/dbsize",
+            &[d, ("operation", "1")],
+            "",
+            "100".into(),
+        ),
+        ("/database/dbsize", &[d, ("operation", "2")], "", "3".into()),
+    ])
+    .await;
     let ups = list(&e.ok("/database/getupgradelist", &[d]).await);
     assert_eq!(ups.len(), 4);
     assert_eq!(ups[0]["sqsize"], "3");
     let before = e.balance().await;
-    e.ok(
-        "/database/upgrade",
-        &[
-            d,
-            ("dbtype", "2"),
-            ("dbsize", "4"),
-            ("linetype", "dx"),
-            ("location", "cn"),
-        ],
-    )
-    .await;
+    let line = [("linetype", "dx"), ("location", "cn")];
+    let upgrade = |t, size| [d, ("dbtype", t), ("dbsize", size), line[0], line[1]];
+    e.ok("/database/upgrade", &upgrade("2", "4")).await;
     // (4 - 2) x 30 a year, one year left.
     assert_eq!(e.balance().await, before - Decimal::new(60, 0));
-    assert_eq!(
-        e.ok("/database/dbsize", &[d, ("operation", "1")]).await,
-        "200"
-    );
-    assert_eq!(
-        code_of(
-            &e.err(
-                "/database/upgrade",
-                &[
-                    d,
-                    ("dbtype", "5"),
-                    ("dbsize", "10"),
-                    ("linetype", "dx"),
-                    ("location", "cn")
-                ]
-            )
-            .await
-        ),
-        "14004"
-    );
-    // Backups in slots 1-5.
-    assert_eq!(
-        code_of(
-            &e.err("/database/restore", &[d, ("backupnumber", "2")])
-                .await
-        ),
-        "14110"
-    );
-    e.ok("/database/backup", &[d, ("backupnumber", "2")]).await;
-    e.ok("/database/restore", &[d, ("backupnumber", "2")]).await;
-    assert_eq!(
-        first(&e.ok("/database/dbdetail", &[d]).await)["backupnumber"],
-        "2"
-    );
-    e.ok("/database/delbackupfile", &[d, ("backupnumber", "2")])
-        .await;
-    assert_eq!(
-        code_of(
-            &e.err("/database/delbackupfile", &[d, ("backupnumber", "2")])
-                .await
-        ),
-        "14111"
-    );
-    assert_eq!(
-        code_of(&e.err("/database/backup", &[d, ("backupnumber", "6")]).await),
-        "14107"
-    );
-    // Charset for MySQL; FTP passwords for MSSQL only.
-    e.ok("/database/setcharset", &[d, ("charset", "gbk")]).await;
-    assert_eq!(
-        first(&e.ok("/database/dbdetail", &[d]).await)["charset"],
-        "gbk"
-    );
-    assert_eq!(
-        code_of(
-            &e.err("/database/modifyftppass", &[d, ("ftppassword", "abc12345")])
-                .await
-        ),
-        "10018"
-    );
-    e.ok(
-        "/database/createodr",
-        &[
-            ("dbname", "mssqldb1"),
-            ("dbpassword", "abc12345"),
-            ("dbtype", "5"),
-            ("dbsize", "1"),
-            ("linetype", "dx"),
-            ("location", "cn"),
-            ("years", "1"),
-        ],
-    )
+    let slot = ("backupnumber", "2");
+    let mssql = ("dbname", "mssqldb1");
+    let order = [("dbpassword", "abc12345"), ("years", "1"), line[0], line[1]];
+    let order = [&[mssql, ("dbtype", "5"), ("dbsize", "1")], &order[..]].concat();
+    // Backups in slots 1-5; charset for MySQL, FTP passwords for MSSQL only.
+    e.steps(&[
+        ("/database/upgrade", &upgrade("5", "10"), "14004"),
+        ("/database/restore", &[d, slot], "14110"),
+        ("/database/backup", &[d, slot], OK),
+        ("/database/restore", &[d, slot], OK),
+    ])
     .await;
-    e.ok(
-        "/database/modifyftppass",
-        &[("dbname", "mssqldb1"), ("ftppassword", "ftp12345")],
-    )
-    .await;
-    assert_eq!(
-        first(&e.ok("/database/dbdetail", &[("dbname", "mssqldb1")]).await)["ftppassword"],
-        "ftp12345"
-    );
-    assert_eq!(
-        code_of(
-            &e.err(
-                "/database/setcharset",
-                &[("dbname", "mssqldb1"), ("charset", "gbk")]
-            )
-            .await
+    e.reads(&[
+        (
+            "/database/dbsize",
+            &[d, ("operation", "1")],
+            "",
+            "200".into(),
         ),
-        "14114"
-    );
+        ("/database/dbdetail", &[d], "/0/backupnumber", "2".into()),
+    ])
+    .await;
+    e.steps(&[
+        ("/database/delbackupfile", &[d, slot], OK),
+        ("/database/delbackupfile", &[d, slot], "14111"),
+        ("/database/backup", &[d, ("backupnumber", "6")], "14107"),
+        ("/database/setcharset", &[d, ("charset", "gbk")], OK),
+        (
+            "/database/modifyftppass",
+            &[d, ("ftppassword", "abc12345")],
+            "10018",
+        ),
+        ("/database/createodr", &order, OK),
+        (
+            "/database/modifyftppass",
+            &[mssql, ("ftppassword", "ftp12345")],
+            OK,
+        ),
+        (
+            "/database/setcharset",
+            &[mssql, ("charset", "gbk")],
+            "14114",
+        ),
+    ])
+    .await;
+    e.reads(&[
+        ("/database/dbdetail", &[d], "/0/charset", "gbk".into()),
+        (
+            "/database/dbdetail",
+            &[mssql],
+            "/0/ftppassword",
+            "ftp12345".into(),
+        ),
+    ])
+    .await;
 }
 
 #[tokio::test]
@@ -718,159 +492,119 @@ async fn mail_upgrade_domain_change_chengmail_and_fetching() {
         .await;
     // Three more 标准版 mailboxes at 36 a year, one year left.
     assert_eq!(e.balance().await, before - Decimal::new(108, 0));
-    assert_eq!(
-        first(&e.ok("/mail/getmaildetail", &[m]).await)["usernum"],
-        "8"
-    );
-    assert_field(
-        &e.err("/mail/mailupgrade", &[m, ("mailusernumber", "2")])
-            .await,
+    e.reads(&[("/mail/getmaildetail", &[m], "/0/usernum", "8".into())])
+        .await;
+    e.refused_field(
+        "/mail/mailupgrade",
+        &[m, ("mailusernumber", "2")],
         "mailusernumber",
-    );
+    )
+    .await;
     // Fetching from another server into a mailbox.
-    e.ok(
-        "/mail/setmailserver",
-        &[
+    let fetch = |mailbox, password| {
+        [
             m,
-            ("chengmailbox", "sales@idcgate-mail.org"),
-            ("chengmailpassword", "YWJjMTIz"),
+            ("chengmailbox", mailbox),
+            ("chengmailpassword", password),
             ("outmailserver", "pop.example.net"),
             ("port", "110"),
             ("outmailbox", "old@example.net"),
             ("outmailpassword", "eHl6Nzg5"),
-        ],
-    )
-    .await;
+        ]
+    };
+    let sales = fetch("sales@idcgate-mail.org", "YWJjMTIz");
+    e.ok("/mail/setmailserver", &sales).await;
     let boxes = list(&e.ok("/mail/getmailboxlist", &[m]).await);
     assert_eq!(
         boxes.iter().find(|b| b["mailaccount"] == "sales").unwrap()["fetch"],
         "old@example.net@pop.example.net:110"
     );
-    e.refused_field(
-        "/mail/setmailserver",
-        &[
-            m,
-            ("chengmailbox", "sales"),
-            ("chengmailpassword", "not base64!"),
-            ("outmailserver", "pop.example.net"),
-            ("port", "110"),
-            ("outmailbox", "old@example.net"),
-            ("outmailpassword", "eHl6Nzg5"),
-        ],
-        "chengmailpassword",
-    )
-    .await;
-    // Admin mailboxes are for gift domains only.
-    assert_eq!(
-        code_of(
-            &e.err("/mail/setadminmailbox", &[m, ("mailaccount", "sales")])
-                .await
-        ),
-        "15120"
-    );
-    e.ok(
-        "/present/openmail",
-        &[
-            ("hostname", "demoweb"),
-            ("maildomain", "gift-box.com"),
-            ("mailpassword", "abc123"),
-        ],
-    )
-    .await;
-    let g = ("maildomain", "gift-box.com");
-    assert_eq!(e.ok("/mail/ispresent", &[g]).await, "Y");
-    e.ok(
-        "/mail/mailadduser",
-        &[
-            g,
-            ("mailaccout", "boss"),
-            ("mailboxpassword", "box12345"),
-            ("mailboxsize", "100"),
-        ],
-    )
-    .await;
-    e.ok("/mail/setadminmailbox", &[g, ("mailaccount", "boss")])
+    let bad = fetch("sales", "not base64!");
+    e.refused_field("/mail/setmailserver", &bad, "chengmailpassword")
         .await;
-    assert_eq!(
-        first(&e.ok("/mail/getmaildetail", &[g]).await)["adminacc"],
-        "boss@gift-box.com"
-    );
+    // Admin mailboxes are for gift domains only.
+    let g = ("maildomain", "gift-box.com");
+    let gift = [("hostname", "demoweb"), g, ("mailpassword", "abc123")];
+    let boss = [g, ("mailaccout", "boss"), ("mailboxpassword", "box12345")];
+    e.steps(&[
+        (
+            "/mail/setadminmailbox",
+            &[m, ("mailaccount", "sales")],
+            "15120",
+        ),
+        ("/present/openmail", &gift, OK),
+    ])
+    .await;
+    assert_eq!(e.ok("/mail/ispresent", &[g]).await, "Y");
+    e.steps(&[
+        (
+            "/mail/mailadduser",
+            &[boss[0], boss[1], boss[2], ("mailboxsize", "100")],
+            OK,
+        ),
+        ("/mail/setadminmailbox", &[g, ("mailaccount", "boss")], OK),
+    ])
+    .await;
+    e.reads(&[(
+        "/mail/getmaildetail",
+        &[g],
+        "/0/adminacc",
+        "boss@gift-box.com".into(),
+    )])
+    .await;
     // 橙邮 users only on 橙邮 domains.
-    assert_not_found(
-        &e.err(
-            "/mail/chengmailadduser",
-            &[
-                m,
-                ("mailaccount", "x1"),
-                ("mailboxpassword", "box12345"),
-                ("mailboxsize", "100"),
-            ],
-        )
-        .await,
-    );
-    e.ok(
-        "/mail/createoder",
-        &[
-            ("maildomain", "cheng-mail.com"),
-            ("mailpassword", "admin123"),
-            ("years", "1"),
-            ("mailtag", "m"),
-            ("mailusernumber", "3"),
-            ("mailtype", "1"),
-        ],
-    )
-    .await;
-    let c = ("maildomain", "cheng-mail.com");
-    e.ok(
-        "/mail/chengmailadduser",
-        &[
+    let user = |c, name, size| {
+        [
             c,
-            ("mailaccount", "ops"),
+            ("mailaccount", name),
             ("mailboxpassword", "box12345"),
-            ("mailboxsize", "1024"),
-        ],
-    )
-    .await;
-    e.ok(
-        "/mail/chengmailmodifyuserpassword",
-        &[c, ("mailaccount", "ops"), ("mailboxpassword", "box67890")],
-    )
+            ("mailboxsize", size),
+        ]
+    };
+    e.not_found("/mail/chengmailadduser", &user(m, "x1", "100"))
+        .await;
+    let c = ("maildomain", "cheng-mail.com");
+    let order = [
+        ("mailpassword", "admin123"),
+        ("years", "1"),
+        ("mailtag", "m"),
+    ];
+    let order = [&[c, ("mailusernumber", "3"), ("mailtype", "1")], &order[..]].concat();
+    let ops = [c, ("mailaccount", "ops")];
+    e.steps(&[
+        ("/mail/createoder", &order, OK),
+        ("/mail/chengmailadduser", &user(c, "ops", "1024"), OK),
+        (
+            "/mail/chengmailmodifyuserpassword",
+            &[ops[0], ops[1], ("mailboxpassword", "box67890")],
+            OK,
+        ),
+    ])
     .await;
     assert_eq!(list(&e.ok("/mail/getmailboxlist", &[c]).await).len(), 1);
-    e.ok("/mail/chengmaildeleteuser", &[c, ("mailaccount", "ops")])
-        .await;
-    assert_eq!(
-        code_of(
-            &e.err("/mail/chengmaildeleteuser", &[c, ("mailaccount", "ops")])
-                .await
+    // Then moving the mail service to another domain.
+    let net = ("maildomain", "cheng-mail.net");
+    e.steps(&[
+        ("/mail/chengmaildeleteuser", &ops, OK),
+        ("/mail/chengmaildeleteuser", &ops, "15119"),
+        (
+            "/mail/modifymaildomain",
+            &[c, ("mailnewdomain", "cheng-mail.net")],
+            OK,
         ),
-        "15119"
-    );
-    // Moving the mail service to another domain.
-    e.ok(
-        "/mail/modifymaildomain",
-        &[c, ("mailnewdomain", "cheng-mail.net")],
-    )
+        (
+            "/mail/modifymaildomain",
+            &[net, ("mailnewdomain", "idcgate-mail.org")],
+            "15117",
+        ),
+    ])
     .await;
-    assert_not_found(&e.err("/mail/getmaildetail", &[c]).await);
-    assert_eq!(
-        first(
-            &e.ok("/mail/getmaildetail", &[("maildomain", "cheng-mail.net")])
-                .await
-        )["emldomain"],
-        "cheng-mail.net"
-    );
-    assert_eq!(
-        code_of(
-            &e.err(
-                "/mail/modifymaildomain",
-                &[
-                    ("maildomain", "cheng-mail.net"),
-                    ("mailnewdomain", "idcgate-mail.org")
-                ]
-            )
-            .await
-        ),
-        "15117"
-    );
+    e.not_found("/mail/getmaildetail", &[c]).await;
+    e.reads(&[(
+        "/mail/getmaildetail",
+        &[net],
+        "/0/emldomain",
+        "cheng-mail.net".into(),
+    )])
+    .await;
 }
