@@ -32,20 +32,11 @@ async fn cloud_lifecycle() {
     let name = bought["cloudname"].as_str().unwrap().to_string();
     let n = [("cloudname", name.as_str())];
     assert_eq!(e.ok("/cloud/getsvrstt", &n).await, "not created");
-    let err = e.err("/cloud/restartcloud", &n).await;
-    assert_eq!(code_of(&err), "17107");
-    let built = first(
-        &e.ok("/cloud/createhost", &[n[0], ("password", "Root-pass1")])
-            .await,
-    );
+    assert_eq!(e.code("/cloud/restartcloud", &n).await, "17107");
+    let build = [n[0], ("password", "Root-pass1")];
+    let built = first(&e.ok("/cloud/createhost", &build).await);
     assert_eq!(built["hostpassword"], "Root-pass1");
-    assert_eq!(
-        code_of(
-            &e.err("/cloud/createhost", &[n[0], ("password", "Root-pass1")])
-                .await
-        ),
-        "17103"
-    );
+    assert_eq!(e.code("/cloud/createhost", &build).await, "17103");
     assert_eq!(e.ok("/cloud/getsvrstt", &n).await, "running");
     // The power state machine, with its refusals.
     for (action, code_or_state) in [
@@ -69,11 +60,14 @@ async fn cloud_lifecycle() {
         }
     }
     // Snapshots.
-    assert_eq!(code_of(&e.err("/cloud/rstcloud", &n).await), "17118");
-    e.ok("/cloud/bkup", &n).await;
-    e.ok("/cloud/rstcloud", &n).await;
-    e.ok("/cloud/delbkupfile", &n).await;
-    assert_eq!(code_of(&e.err("/cloud/delbkupfile", &n).await), "17119");
+    e.steps(&[
+        ("/cloud/rstcloud", &n, "17118"),
+        ("/cloud/bkup", &n, OK),
+        ("/cloud/rstcloud", &n, OK),
+        ("/cloud/delbkupfile", &n, OK),
+        ("/cloud/delbkupfile", &n, "17119"),
+    ])
+    .await;
     // Reinstall onto another system; passwords.
     let systems = list(&e.ok("/cloud/getrebuildsystem", &n).await);
     assert!(systems.iter().any(|s| s["systemValue"] == "ubuntu22.04_64"));
@@ -89,20 +83,21 @@ async fn cloud_lifecycle() {
     let info = first(&e.ok("/cloud/cloudinfo", &n).await);
     assert_eq!(info["osname"], "Ubuntu 22.04 64 位");
     assert_eq!(info["ostype"], "linux");
-    e.ok(
-        "/cloud/modpassword",
-        &[n[0], ("cloudpassword", "Third-pass3")],
-    )
+    e.steps(&[
+        (
+            "/cloud/modpassword",
+            &[n[0], ("cloudpassword", "Third-pass3")],
+            OK,
+        ),
+        (
+            "/cloud/modplatformpassword",
+            &[n[0], ("password", "Panel-pass4")],
+            OK,
+        ),
+    ])
     .await;
-    e.ok(
-        "/cloud/modplatformpassword",
-        &[n[0], ("password", "Panel-pass4")],
-    )
-    .await;
-    assert_eq!(
-        first(&e.ok("/cloud/cloudinfo", &n).await)["platepass"],
-        "Panel-pass4"
-    );
+    e.reads(&[("/cloud/cloudinfo", &n, "/0/platepass", "Panel-pass4".into())])
+        .await;
     e.refused_field(
         "/cloud/modpassword",
         &[n[0], ("cloudpassword", "has space")],
@@ -172,42 +167,27 @@ async fn cloud_upgrade_ips_port_and_domains() {
         ("BDNum", "0"),
     ];
     // Running hosts are refused; a stopped one is upgraded and charged 60 a month.
-    assert_eq!(code_of(&e.err("/cloud/upgradecloud", &up).await), "17128");
-    assert_eq!(code_of(&e.err("/cloud/buyip", &[n]).await), "17136");
-    assert_eq!(code_of(&e.err("/cloud/changeport", &[n]).await), "17152");
-    e.ok("/cloud/shutdown", &[n]).await;
+    e.steps(&[
+        ("/cloud/upgradecloud", &up, "17128"),
+        ("/cloud/buyip", &[n], "17136"),
+        ("/cloud/changeport", &[n], "17152"),
+        ("/cloud/shutdown", &[n], OK),
+    ])
+    .await;
     let before = e.balance().await;
     e.ok("/cloud/upgradecloud", &up).await;
     assert_eq!(e.balance().await, before - Decimal::new(60, 0));
-    assert_eq!(first(&e.ok("/cloud/cloudinfo", &[n]).await)["cpu"], "4");
-    assert_eq!(
-        code_of(
-            &e.err(
-                "/cloud/upgradecloud",
-                &[
-                    n,
-                    ("CPUNum", "9"),
-                    ("RAMNum", "0"),
-                    ("HDNum", "0"),
-                    ("BDNum", "0")
-                ]
-            )
-            .await
-        ),
-        "17129"
-    );
+    let cpu = [("/cloud/cloudinfo", &[n][..], "/0/cpu", "4".into())];
+    e.reads(&cpu).await;
+    let too_many = [n, ("CPUNum", "9"), up[2], up[3], up[4]];
+    assert_eq!(e.code("/cloud/upgradecloud", &too_many).await, "17129");
     // An increment that would wrap a u32 is refused, not wrapped under the limit.
     let b = e.balance().await;
-    let huge = [
-        n,
-        ("CPUNum", "4294967295"),
-        ("RAMNum", "0"),
-        ("HDNum", "0"),
-        ("BDNum", "0"),
-    ];
-    assert_field(&e.err("/cloud/upgradecloud", &huge).await, "CPUNum");
+    let huge = [n, ("CPUNum", "4294967295"), up[2], up[3], up[4]];
+    e.refused_field("/cloud/upgradecloud", &huge, "CPUNum")
+        .await;
     assert_eq!(e.balance().await, b);
-    assert_eq!(first(&e.ok("/cloud/cloudinfo", &[n]).await)["cpu"], "4");
+    e.reads(&cpu).await;
     let ip = first(&e.ok("/cloud/buyip", &[n]).await);
     assert!(ip["ipaddress"].as_str().unwrap().starts_with("210.209."));
     let port = first(&e.ok("/cloud/changeport", &[n]).await)["port"]
@@ -218,46 +198,19 @@ async fn cloud_upgrade_ips_port_and_domains() {
     assert_eq!(info["remoteport"], port.as_str());
     assert_eq!(info["ips"], ip["ipaddress"]);
     // Domains: only filed ones in a mainland room.
-    e.ok(
-        "/cloud/binddomain",
-        &[n, ("domainname", "www.idcgate-demo.com")],
-    )
+    let demo = [n, ("domainname", "www.idcgate-demo.com")];
+    e.steps(&[
+        ("/cloud/binddomain", &demo, OK),
+        ("/cloud/binddomain", &demo, "17141"),
+        (
+            "/cloud/binddomain",
+            &[n, ("domainname", "unfiled.example.org")],
+            "17140",
+        ),
+        ("/cloud/deldomain", &demo, OK),
+        ("/cloud/deldomain", &demo, "17143"),
+    ])
     .await;
-    assert_eq!(
-        code_of(
-            &e.err(
-                "/cloud/binddomain",
-                &[n, ("domainname", "www.idcgate-demo.com")]
-            )
-            .await
-        ),
-        "17141"
-    );
-    assert_eq!(
-        code_of(
-            &e.err(
-                "/cloud/binddomain",
-                &[n, ("domainname", "unfiled.example.org")]
-            )
-            .await
-        ),
-        "17140"
-    );
-    e.ok(
-        "/cloud/deldomain",
-        &[n, ("domainname", "www.idcgate-demo.com")],
-    )
-    .await;
-    assert_eq!(
-        code_of(
-            &e.err(
-                "/cloud/deldomain",
-                &[n, ("domainname", "www.idcgate-demo.com")]
-            )
-            .await
-        ),
-        "17143"
-    );
 }
 
 #[tokio::test]

@@ -53,10 +53,7 @@ async fn coupons_discount_once_and_match_their_type() {
     }
     let mut with_voucher = buy("4FF245B1D2B7");
     with_voucher.push(("voucherid", "V1"));
-    assert_eq!(
-        code_of(&e.err("/database/createodr", &with_voucher).await),
-        "10046"
-    );
+    assert_eq!(e.code("/database/createodr", &with_voucher).await, "10046");
     assert_eq!(e.balance().await, before);
     // 30 yuan database, 20 yuan coupon.
     e.ok("/database/createodr", &buy("4FF245B1D2B7")).await;
@@ -91,20 +88,9 @@ async fn gifts_of_a_hosting_plan() {
         .await,
     );
     assert_eq!(gift["emldomain"], "gift-mail.com");
-    assert_eq!(
-        code_of(
-            &e.err(
-                "/present/openmail",
-                &[
-                    ("hostname", "demoweb"),
-                    ("maildomain", "other.com"),
-                    ("mailpassword", "abc123")
-                ]
-            )
-            .await
-        ),
-        "16003"
-    );
+    let other = [("hostname", "demoweb"), ("maildomain", "other.com")];
+    let other = [&other[..], &[("mailpassword", "abc123")]].concat();
+    assert_eq!(e.code("/present/openmail", &other).await, "16003");
     let db = first(
         &e.ok(
             "/present/openssl",
@@ -129,31 +115,18 @@ async fn gifts_of_a_hosting_plan() {
         first(&e.ok("/database/dbdetail", &[("dbname", "giftdb01")]).await)["expiretime"],
         host["exptme"]
     );
-    e.ok(
-        "/mail/mailadduser",
-        &[
-            ("maildomain", "gift-mail.com"),
-            ("mailaccout", "info"),
-            ("mailboxpassword", "box12345"),
-            ("mailboxsize", "100"),
-        ],
-    )
+    let mailbox = [("maildomain", "gift-mail.com"), ("mailaccout", "info")];
+    let mailbox = [
+        &mailbox[..],
+        &[("mailboxpassword", "box12345"), ("mailboxsize", "100")],
+    ];
+    let nohost = [("hostname", "nohost"), ("dbname", "giftdb02")];
+    let nohost = [&nohost[..], &[("dbpassword", "abc12345"), ("dbtype", "1")]];
+    e.steps(&[
+        ("/mail/mailadduser", &mailbox.concat(), OK),
+        ("/present/openssl", &nohost.concat(), "16002"),
+    ])
     .await;
-    assert_eq!(
-        code_of(
-            &e.err(
-                "/present/openssl",
-                &[
-                    ("hostname", "nohost"),
-                    ("dbname", "giftdb02"),
-                    ("dbpassword", "abc12345"),
-                    ("dbtype", "1")
-                ]
-            )
-            .await
-        ),
-        "16002"
-    );
 }
 
 #[tokio::test]
@@ -187,27 +160,24 @@ async fn support_tickets() {
         )
         .await;
     assert!(r["ReplyID"].as_str().is_some());
-    assert_eq!(
-        code_of(
-            &e.err("support/api/reply", &[("cnt", "x"), ("Question", "266")])
-                .await
+    e.steps(&[
+        (
+            "support/api/reply",
+            &[("cnt", "x"), ("Question", "266")],
+            "40015",
         ),
-        "40015"
-    );
-    assert_eq!(
-        code_of(
-            &e.err("support/api/question", &[("cnt", "x"), ("cate", "123456")])
-                .await
+        (
+            "support/api/question",
+            &[("cnt", "x"), ("cate", "123456")],
+            "40009",
         ),
-        "40009"
-    );
-    assert_eq!(
-        code_of(
-            &e.err("support/api/replydetail", &[("Question", "999999")])
-                .await
+        (
+            "support/api/replydetail",
+            &[("Question", "999999")],
+            "40014",
         ),
-        "40014"
-    );
+    ])
+    .await;
     // The support host's own auth codes.
     e.sim
         .set_ip_allowlist(Some(vec!["192.0.2.1".parse().unwrap()]));
@@ -299,104 +269,62 @@ async fn site_builder_lifecycle() {
     let mobile_tpls = list(&e.ok("/sitestarpro/gettemplate", &[("Mobile", "1")]).await);
     assert!(mobile_tpls.iter().all(|t| t["mobile"] == "1"));
     assert!(!list(&e.ok("/sitestarpro/getcaseparamlist", &[]).await).is_empty());
-    assert_eq!(
-        list(
-            &e.ok(
-                "/sitestarpro/getsitecaselist",
-                &[("mobile", "0"), ("parentcategory", "2")]
-            )
-            .await
-        )
-        .len(),
-        1
-    );
+    let cases = [("mobile", "0"), ("parentcategory", "2")];
+    let cases = list(&e.ok("/sitestarpro/getsitecaselist", &cases).await);
+    assert_eq!(cases.len(), 1);
     let before = e.balance().await;
+    let pro = [("websitetag", "pro"), ("location", "sh"), ("mbl", "0")];
+    let with_template = |t| [&[("years", "1"), ("template", t)][..], &pro].concat();
     let site = first(
-        &e.ok(
-            "/sitetarpro/createsite",
-            &[
-                ("years", "1"),
-                ("template", "pc1001"),
-                ("websitetag", "pro"),
-                ("location", "sh"),
-                ("mbl", "0"),
-            ],
-        )
-        .await,
+        &e.ok("/sitetarpro/createsite", &with_template("pc1001"))
+            .await,
     );
     assert_eq!(e.balance().await, before - Decimal::new(300, 0));
     let web = site["ftpname"].as_str().unwrap().to_string();
     let w = ("webname", web.as_str());
-    assert_eq!(
-        code_of(
-            &e.err(
-                "/sitetarpro/createsite",
-                &[
-                    ("years", "1"),
-                    ("websitetag", "microsite"),
-                    ("location", "cn"),
-                    ("mbl", "1")
-                ]
-            )
-            .await
-        ),
-        "19122"
-    );
-    assert_field(
-        &e.err(
-            "/sitetarpro/createsite",
-            &[
-                ("years", "1"),
-                ("template", "m1001"),
-                ("websitetag", "pro"),
-                ("location", "sh"),
-                ("mbl", "0"),
-            ],
-        )
-        .await,
+    let micro = [("years", "1"), ("websitetag", "microsite")];
+    let micro = [&micro[..], &[("location", "cn"), ("mbl", "1")]].concat();
+    assert_eq!(e.code("/sitetarpro/createsite", &micro).await, "19122");
+    e.refused_field(
+        "/sitetarpro/createsite",
+        &with_template("m1001"),
         "template",
-    );
+    )
+    .await;
+    let detail = "/sitestarpro/getprodetail";
     // The mobile version added later (half the edition's price).
     e.ok("/sitetarpro/createothpro", &[w, ("template", "m1001")])
         .await;
-    assert_eq!(
-        first(&e.ok("/sitestarpro/getprodetail", &[w]).await)["mbl"],
-        "2"
-    );
+    e.reads(&[(detail, &[w], "/0/mbl", "2".into())]).await;
     e.ok("/sitestarpro/renewalsite", &[w, ("years", "1")]).await;
     let ups = list(&e.ok("/sitestarpro/getupgradelist", &[w]).await);
     assert_eq!(ups[0]["sitetype"], "ulti");
-    e.ok(
-        "/sitestarpro/siteupgrade",
-        &[w, ("sitetag", "ulti"), ("location", "sh")],
-    )
-    .await;
-    assert_eq!(
-        first(&e.ok("/sitestarpro/getprodetail", &[w]).await)["sitetag"],
-        "ulti"
-    );
-    assert_eq!(
-        code_of(
-            &e.err(
-                "/sitestarpro/siteupgrade",
-                &[w, ("sitetag", "pro"), ("location", "sh")]
-            )
-            .await
+    let sh = ("location", "sh");
+    e.ok("/sitestarpro/siteupgrade", &[w, ("sitetag", "ulti"), sh])
+        .await;
+    e.reads(&[(detail, &[w], "/0/sitetag", "ulti".into())])
+        .await;
+    let mobile = ("domainname", "m.idcgate-demo.com");
+    e.steps(&[
+        (
+            "/sitestarpro/siteupgrade",
+            &[w, ("sitetag", "pro"), sh],
+            "12123",
         ),
-        "12123"
-    );
+        (
+            "/sitestarpro/binddomain",
+            &[w, ("domainname", "www.idcgate-demo.com"), ("pcmbl", "pc")],
+            OK,
+        ),
+        (
+            "/sitestarpro/binddomain",
+            &[w, mobile, ("pcmbl", "mbl")],
+            OK,
+        ),
+    ])
+    .await;
     // pro 300 + mobile 150 + renew 300 + upgrade (600 - 300) x 2 years left.
     assert_eq!(e.balance().await, before - Decimal::new(1350, 0));
-    e.ok(
-        "/sitestarpro/binddomain",
-        &[w, ("domainname", "www.idcgate-demo.com"), ("pcmbl", "pc")],
-    )
-    .await;
-    e.ok(
-        "/sitestarpro/binddomain",
-        &[w, ("domainname", "m.idcgate-demo.com"), ("pcmbl", "mbl")],
-    )
-    .await;
     let doms = list(&e.ok("/sitestarpro/getdomainlst", &[w]).await);
     assert_eq!(
         doms.iter()
@@ -404,63 +332,35 @@ async fn site_builder_lifecycle() {
             .unwrap()["Locate"],
         "MBL"
     );
-    e.ok(
-        "/sitestarpro/deletedomain",
-        &[w, ("domainname", "m.idcgate-demo.com"), ("pcmb1", "mbl")],
-    )
-    .await;
-    assert_eq!(
-        code_of(
-            &e.err(
-                "/sitestarpro/deletedomain",
-                &[w, ("domainname", "m.idcgate-demo.com")]
-            )
-            .await
+    e.steps(&[
+        (
+            "/sitestarpro/deletedomain",
+            &[w, mobile, ("pcmb1", "mbl")],
+            OK,
         ),
-        "12124"
-    );
+        ("/sitestarpro/deletedomain", &[w, mobile], "12124"),
+    ])
+    .await;
     let url = e
         .ok("/sitestarpro/geteditweburl", &[w, ("type", "mbl")])
         .await;
     assert!(url.as_str().unwrap().contains("/edit/mbl"));
-    e.ok("/sitestarpro/buytemplate", &[w, ("template", "pc1002")])
+    let template = [w, ("template", "pc1002")];
+    e.ok("/sitestarpro/buytemplate", &template).await;
+    e.reads(&[(detail, &[w], "/0/template", "pc1002".into())])
         .await;
-    assert_eq!(
-        first(&e.ok("/sitestarpro/getprodetail", &[w]).await)["template"],
-        "pc1002"
-    );
-    assert_eq!(
-        code_of(
-            &e.err("/sitestarpro/buytemplate", &[w, ("template", "pc1002")])
-                .await
-        ),
-        "19119"
-    );
-    let copy = first(
-        &e.ok(
-            "/sitestarpro/getcorysite",
-            &[w, ("years", "1"), ("Websitetag", "pro")],
-        )
-        .await,
-    );
+    assert_eq!(e.code("/sitestarpro/buytemplate", &template).await, "19119");
+    let copy = [w, ("years", "1"), ("Websitetag", "pro")];
+    let copy = first(&e.ok("/sitestarpro/getcorysite", &copy).await);
     let copy = copy["ftpname"].as_str().unwrap().to_string();
-    assert_eq!(
-        first(
-            &e.ok("/sitestarpro/getprodetail", &[("webname", copy.as_str())])
-                .await
-        )["sitetag"],
-        "pro"
-    );
+    e.reads(&[(detail, &[("webname", &copy)], "/0/sitetag", "pro".into())])
+        .await;
     e.ok("/sitestarpro/changename", &[w, ("newname", "mysite2024")])
         .await;
-    assert_not_found(&e.err("/sitestarpro/getprodetail", &[w]).await);
-    assert_eq!(
-        first(
-            &e.ok("/sitestarpro/getprodetail", &[("webname", "mysite2024")])
-                .await
-        )["ftpname"],
-        "mysite2024"
-    );
+    e.not_found(detail, &[w]).await;
+    let renamed = [("webname", "mysite2024")];
+    e.reads(&[(detail, &renamed, "/0/ftpname", "mysite2024".into())])
+        .await;
 }
 
 #[tokio::test]
@@ -483,68 +383,54 @@ async fn qituibao_and_soukeyi_orders() {
     let order = e.ok("/qituibao/createorder", &buy).await;
     let nme = order["s_nme"].as_str().unwrap().to_string();
     assert_eq!(e.balance().await, before - Decimal::new(1980, 0));
-    assert_eq!(
-        code_of(&e.err("/qituibao/createorder", &buy).await),
-        "10049"
-    );
+    assert_eq!(e.code("/qituibao/createorder", &buy).await, "10049");
     let n = ("nme", nme.as_str());
-    assert_eq!(
-        first(&e.ok("/qituibao/getdetails", &[n]).await)["s_prd"],
-        "1"
-    );
+    let details = "/qituibao/getdetails";
+    e.reads(&[(details, &[n], "/0/s_prd", "1".into())]).await;
     // The list arrives as JSON inside a string; the client decodes it.
     let ups = list(&e.ok("/qituibao/getupgradelist", &[n]).await);
     assert_eq!(ups.len(), 2);
     e.ok("/qituibao/upgradeorder", &[n, ("newprd", "3")]).await;
-    assert_eq!(
-        first(&e.ok("/qituibao/getdetails", &[n]).await)["s_prd"],
-        "3"
-    );
-    assert_eq!(
-        code_of(&e.err("/qituibao/upgradeorder", &[n, ("newprd", "2")]).await),
-        "14101"
-    );
-    e.ok("/qituibao/reneworder", &[n, ("term", "1")]).await;
+    e.reads(&[(details, &[n], "/0/s_prd", "3".into())]).await;
+    e.steps(&[
+        ("/qituibao/upgradeorder", &[n, ("newprd", "2")], "14101"),
+        ("/qituibao/reneworder", &[n, ("term", "1")], OK),
+    ])
+    .await;
     assert_eq!(
         e.balance().await,
         before - Decimal::new(1980 + 5000 + 6980, 0)
     );
-    assert_eq!(
-        e.ok("/qituibao/checkdomain", &[("dmoain", "trade-example.cn")])
-            .await,
-        "1"
-    );
-    assert_eq!(
-        e.ok("/qituibao/checkdomain", &[("dmoain", "other.cn")])
-            .await,
-        "0"
-    );
+    let check = "/qituibao/checkdomain";
+    e.reads(&[
+        (check, &[("dmoain", "trade-example.cn")], "", "1".into()),
+        (check, &[("dmoain", "other.cn")], "", "0".into()),
+    ])
+    .await;
     let idx = e.ok("/qituibao/checkkeyword", &[("keyword", "机械")]).await;
     assert_eq!(
         idx,
         e.ok("/qituibao/checkkeyword", &[("keyword", "机械")]).await
     );
     // 搜客易 is withdrawn: no new orders, the old one is still served.
-    assert_eq!(
-        code_of(
-            &e.err("/soukeyi/createorder", &[("prd", "1"), ("term", "1")])
-                .await
-        ),
-        "10026"
-    );
     let s = ("nme", "sky50001");
-    assert_eq!(
-        list(&e.ok("/soukeyi/getupdatelist", &[s]).await)[0]["s_prd"],
-        "3"
-    );
+    e.steps(&[(
+        "/soukeyi/createorder",
+        &[("prd", "1"), ("term", "1")],
+        "10026",
+    )])
+    .await;
+    e.reads(&[("/soukeyi/getupdatelist", &[s], "/0/s_prd", "3".into())])
+        .await;
     let b = e.balance().await;
-    e.ok("/soukeyi/reneworder", &[s, ("term", "1")]).await;
-    e.ok("/soukeyi/upgradeorder", &[s, ("newprd", "3")]).await;
-    assert_eq!(
-        first(&e.ok("/soukeyi/getdetails", &[s]).await)["s_prd"],
-        "3"
-    );
+    e.steps(&[
+        ("/soukeyi/reneworder", &[s, ("term", "1")], OK),
+        ("/soukeyi/upgradeorder", &[s, ("newprd", "3")], OK),
+    ])
+    .await;
+    e.reads(&[("/soukeyi/getdetails", &[s], "/0/s_prd", "3".into())])
+        .await;
     // Renewed first, so the upgrade is prorated over the two years now left.
     assert_eq!(e.balance().await, b - Decimal::new(1200 + 800 * 2, 0));
-    assert_not_found(&e.err("/soukeyi/getdetails", &[("nme", &nme)]).await);
+    e.not_found("/soukeyi/getdetails", &[("nme", &nme)]).await;
 }
