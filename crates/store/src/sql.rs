@@ -344,6 +344,76 @@ impl SqlStore {
         (where_sql, texts, ints)
     }
 
+    /// A query over `filter_sql`'s clauses with its binds in its order: texts, then ints.
+    fn bind_filter(
+        sql: &str,
+        texts: Vec<String>,
+        ints: Vec<i64>,
+    ) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+        let mut q = sqlx::query(sql);
+        for t in texts {
+            q = q.bind(t);
+        }
+        for i in ints {
+            q = q.bind(i);
+        }
+        q
+    }
+
+    /// Runs an INSERT or UPDATE of `resources` whose placeholders number a row's
+    /// columns the same way ($1 account .. $7 last_seen); returns the rows affected.
+    async fn write_resource(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        sql: &str,
+        row: &ResourceRow,
+        data: &str,
+    ) -> Result<u64> {
+        let done = sqlx::query(sql)
+            .bind(&row.account)
+            .bind(row.kind.as_str())
+            .bind(&row.key)
+            .bind(&row.name)
+            .bind(data)
+            .bind(row.expires_at_ms)
+            .bind(row.last_seen_ms)
+            .execute(&mut **tx)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Marks one live resource gone and records what it held.
+    async fn set_gone(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        account: &str,
+        kind: ResourceKind,
+        key: &str,
+        data: &str,
+        now_ms: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE resources SET gone_at = $4 WHERE account = $1 AND kind = $2 AND rkey = $3",
+        )
+        .bind(account)
+        .bind(kind.as_str())
+        .bind(key)
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await?;
+        Self::record_change(
+            tx,
+            Change {
+                account,
+                kind: kind.as_str(),
+                key,
+                change: ChangeKind::Gone,
+                at: now_ms,
+                before: Some(data),
+                after: None,
+            },
+        )
+        .await
+    }
+
     async fn record_change(tx: &mut sqlx::Transaction<'_, sqlx::Any>, c: Change<'_>) -> Result<()> {
         sqlx::query(
             "INSERT INTO resource_changes (account, kind, rkey, change, at, before_data, after_data)
@@ -371,6 +441,26 @@ struct Change<'a> {
     at: i64,
     before: Option<&'a str>,
     after: Option<&'a str>,
+}
+
+impl<'a> Change<'a> {
+    /// A sync's change to `row`, now holding `after`.
+    fn of(
+        row: &'a ResourceRow,
+        change: ChangeKind,
+        before: Option<&'a str>,
+        after: &'a str,
+    ) -> Self {
+        Change {
+            account: &row.account,
+            kind: row.kind.as_str(),
+            key: &row.key,
+            change,
+            at: row.last_seen_ms,
+            before,
+            after: Some(after),
+        }
+    }
 }
 
 /// User text inside a LIKE pattern matches itself: `%`, `_` and the escape are escaped.
@@ -499,33 +589,20 @@ impl Store for SqlStore {
                 )) {
                     None => {
                         // DO NOTHING + re-check covers another instance inserting first.
-                        let done = sqlx::query(
+                        let inserted = Self::write_resource(
+                            &mut tx,
                             "INSERT INTO resources (account, kind, rkey, name, data, expires_at, first_seen, last_seen, gone_at)
                              VALUES ($1, $2, $3, $4, $5, $6, $7, $7, NULL) ON CONFLICT DO NOTHING",
+                            row,
+                            &data,
                         )
-                        .bind(&row.account)
-                        .bind(kind)
-                        .bind(&row.key)
-                        .bind(&row.name)
-                        .bind(&data)
-                        .bind(row.expires_at_ms)
-                        .bind(row.last_seen_ms)
-                        .execute(&mut *tx)
                         .await?;
-                        if done.rows_affected() == 0 {
+                        if inserted == 0 {
                             Upserted::Unchanged
                         } else {
                             Self::record_change(
                                 &mut tx,
-                                Change {
-                                    account: &row.account,
-                                    kind,
-                                    key: &row.key,
-                                    change: ChangeKind::Added,
-                                    at: row.last_seen_ms,
-                                    before: None,
-                                    after: Some(&data),
-                                },
+                                Change::of(row, ChangeKind::Added, None, &data),
                             )
                             .await?;
                             Upserted::Added
@@ -539,18 +616,13 @@ impl Store for SqlStore {
                         {
                             Upserted::Unchanged
                         } else {
-                            sqlx::query(
+                            Self::write_resource(
+                                &mut tx,
                                 "UPDATE resources SET name = $4, data = $5, expires_at = $6, last_seen = $7, gone_at = NULL
                                  WHERE account = $1 AND kind = $2 AND rkey = $3",
+                                row,
+                                &data,
                             )
-                            .bind(&row.account)
-                            .bind(kind)
-                            .bind(&row.key)
-                            .bind(&row.name)
-                            .bind(&data)
-                            .bind(row.expires_at_ms)
-                            .bind(row.last_seen_ms)
-                            .execute(&mut *tx)
                             .await?;
                             let change = if gone.is_some() {
                                 ChangeKind::Returned
@@ -559,15 +631,7 @@ impl Store for SqlStore {
                             };
                             Self::record_change(
                                 &mut tx,
-                                Change {
-                                    account: &row.account,
-                                    kind,
-                                    key: &row.key,
-                                    change,
-                                    at: row.last_seen_ms,
-                                    before: Some(old_data),
-                                    after: Some(&data),
-                                },
+                                Change::of(row, change, Some(old_data), &data),
                             )
                             .await?;
                             Upserted::Changed
@@ -604,28 +668,7 @@ impl Store for SqlStore {
                 continue;
             }
             let data: String = r.try_get(1)?;
-            sqlx::query(
-                "UPDATE resources SET gone_at = $4 WHERE account = $1 AND kind = $2 AND rkey = $3",
-            )
-            .bind(account)
-            .bind(kind.as_str())
-            .bind(&key)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-            Self::record_change(
-                &mut tx,
-                Change {
-                    account,
-                    kind: kind.as_str(),
-                    key: &key,
-                    change: ChangeKind::Gone,
-                    at: now_ms,
-                    before: Some(&data),
-                    after: None,
-                },
-            )
-            .await?;
+            Self::set_gone(&mut tx, account, kind, &key, &data, now_ms).await?;
             gone.push(key);
         }
         tx.commit().await?;
@@ -646,28 +689,18 @@ impl Store for SqlStore {
                 sql.push_str(&format!(" OFFSET {}", o.max(0)));
             }
         }
-        let mut q = sqlx::query(&sql);
-        for t in texts {
-            q = q.bind(t);
-        }
-        for i in ints {
-            q = q.bind(i);
-        }
-        let rows = q.fetch_all(&self.pool).await?;
+        let rows = Self::bind_filter(&sql, texts, ints)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(Self::resource_from_row).collect()
     }
 
     async fn count_resources(&self, filter: &ResourceFilter) -> Result<i64> {
         let (where_sql, texts, ints) = Self::filter_sql(filter);
         let sql = format!("SELECT COUNT(*) FROM resources{where_sql}");
-        let mut q = sqlx::query(&sql);
-        for t in texts {
-            q = q.bind(t);
-        }
-        for i in ints {
-            q = q.bind(i);
-        }
-        let row = q.fetch_one(&self.pool).await?;
+        let row = Self::bind_filter(&sql, texts, ints)
+            .fetch_one(&self.pool)
+            .await?;
         Ok(row.try_get::<i64, _>(0)?)
     }
 
@@ -703,28 +736,7 @@ impl Store for SqlStore {
             .await?;
         if let Some(r) = row {
             let data: String = r.try_get(0)?;
-            sqlx::query(
-                "UPDATE resources SET gone_at = $4 WHERE account = $1 AND kind = $2 AND rkey = $3",
-            )
-            .bind(account)
-            .bind(kind.as_str())
-            .bind(key)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-            Self::record_change(
-                &mut tx,
-                Change {
-                    account,
-                    kind: kind.as_str(),
-                    key,
-                    change: ChangeKind::Gone,
-                    at: now_ms,
-                    before: Some(&data),
-                    after: None,
-                },
-            )
-            .await?;
+            Self::set_gone(&mut tx, account, kind, key, &data, now_ms).await?;
         }
         tx.commit().await?;
         Ok(())
