@@ -65,24 +65,18 @@ pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
         Command::Audit { limit } => {
             let engine = open_engine(&settings).await?;
             let entries = engine.store.list_audit(limit).await?;
-            let rows = entries
-                .iter()
-                .map(|e| {
-                    vec![
-                        e.id.to_string(),
-                        fmt_ms(e.at_ms),
-                        e.actor.clone(),
-                        e.action.clone(),
-                        e.target.clone(),
-                        e.outcome.clone(),
-                        truncate(&e.detail, 80),
-                    ]
-                })
-                .collect();
-            out.show(
+            out.table(
                 &entries,
-                &["id", "at", "actor", "action", "target", "outcome", "detail"],
-                rows,
+                &entries,
+                &[
+                    ("id", |e| e.id.to_string()),
+                    ("at", |e| fmt_ms(e.at_ms)),
+                    ("actor", |e| e.actor.clone()),
+                    ("action", |e| e.action.clone()),
+                    ("target", |e| e.target.clone()),
+                    ("outcome", |e| e.outcome.clone()),
+                    ("detail", |e| truncate(&e.detail, 80)),
+                ],
             )
         }
     }
@@ -275,22 +269,18 @@ async fn account(out: &Out, engine: &Engine, cmd: AccountCmd) -> Result<()> {
                            "credentials": a.credentials.keys().collect::<Vec<_>>(), "rate_limit": a.rate_limit_per_sec})
                 })
                 .collect();
-            let rows = accounts
-                .iter()
-                .map(|a| {
-                    vec![
-                        a.name.clone(),
-                        a.vendor.to_string(),
-                        a.base_url.clone(),
-                        a.credentials.keys().collect::<Vec<_>>().join(","),
-                        a.rate_limit_per_sec.to_string(),
-                    ]
-                })
-                .collect();
-            out.show(
+            out.table(
                 &value,
-                &["name", "vendor", "base url", "credentials", "req/s"],
-                rows,
+                &accounts,
+                &[
+                    ("name", |a| a.name.clone()),
+                    ("vendor", |a| a.vendor.to_string()),
+                    ("base url", |a| a.base_url.clone()),
+                    ("credentials", |a| {
+                        a.credentials.keys().collect::<Vec<_>>().join(",")
+                    }),
+                    ("req/s", |a| a.rate_limit_per_sec.to_string()),
+                ],
             )
         }
         AccountCmd::Remove { name } => {

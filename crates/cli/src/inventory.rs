@@ -36,21 +36,15 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
                 filter.accounts = Some(engine.accounts_of(v.parse()?).await?);
             }
             let rows = engine.store.list_resources(&filter).await?;
-            let table = rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.name.clone(),
-                        r.account.clone(),
-                        str_of(&r.data, "status"),
-                        r.expires_at_ms.map(fmt_ms).unwrap_or_default(),
-                    ]
-                })
-                .collect();
-            out.show(
+            out.table(
                 &json_rows(&rows),
-                &["domain", "account", "status", "expires"],
-                table,
+                &rows,
+                &[
+                    ("domain", |r| r.name.clone()),
+                    ("account", |r| r.account.clone()),
+                    ("status", |r| str_of(&r.data, "status")),
+                    ("expires", expires),
+                ],
             )
         }
         Command::Expiring { within } => {
@@ -62,53 +56,39 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
                     ..Default::default()
                 })
                 .await?;
-            let table = rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.expires_at_ms.map(fmt_ms).unwrap_or_default(),
-                        r.kind.as_str().to_string(),
-                        r.name.clone(),
-                        r.account.clone(),
-                    ]
-                })
-                .collect();
-            out.show(
+            out.table(
                 &json_rows(&rows),
-                &["expires", "kind", "name", "account"],
-                table,
+                &rows,
+                &[
+                    ("expires", expires),
+                    ("kind", |r| r.kind.as_str().to_string()),
+                    ("name", |r| r.name.clone()),
+                    ("account", |r| r.account.clone()),
+                ],
             )
         }
         Command::Balance => {
             let b = engine.balances().await?;
-            let table = b
-                .iter()
-                .map(|x| {
-                    vec![
-                        x.account.clone(),
-                        x.vendor.clone(),
+            out.table(
+                &b,
+                &b,
+                &[
+                    ("account", |x| x.account.clone()),
+                    ("vendor", |x| x.vendor.clone()),
+                    ("available (CNY)", |x| {
                         x.balance
                             .as_ref()
                             .map(|b| b.available.to_string())
-                            .unwrap_or_default(),
+                            .unwrap_or_default()
+                    }),
+                    ("credit (CNY)", |x| {
                         x.balance
                             .as_ref()
                             .map(|b| b.credit.to_string())
-                            .unwrap_or_default(),
-                        x.error.clone().unwrap_or_default(),
-                    ]
-                })
-                .collect();
-            out.show(
-                &b,
-                &[
-                    "account",
-                    "vendor",
-                    "available (CNY)",
-                    "credit (CNY)",
-                    "error",
+                            .unwrap_or_default()
+                    }),
+                    ("error", |x| x.error.clone().unwrap_or_default()),
                 ],
-                table,
             )
         }
         Command::Dns(d) => dns(out, engine, d).await,
@@ -116,14 +96,15 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
             let rows = engine
                 .servers(ResourceFilter::default(), state.as_deref())
                 .await?;
-            let table = rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        format!("{}/{}", r.account, r.key),
-                        r.name.clone(),
-                        str_of(&r.data, "lifecycle"),
-                        str_of(&r.data, "power"),
+            out.table(
+                &json_rows(&rows),
+                &rows,
+                &[
+                    ("server", |r| format!("{}/{}", r.account, r.key)),
+                    ("name", |r| r.name.clone()),
+                    ("state", |r| str_of(&r.data, "lifecycle")),
+                    ("power", |r| str_of(&r.data, "power")),
+                    ("ips", |r| {
                         r.data["ips"]
                             .as_array()
                             .map(|a| {
@@ -132,16 +113,13 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
                                     .collect::<Vec<_>>()
                                     .join(",")
                             })
-                            .unwrap_or_default(),
-                        format!("{}c/{}MB", r.data["cpu"], r.data["ram_mb"]),
-                        r.expires_at_ms.map(fmt_ms).unwrap_or_default(),
-                    ]
-                })
-                .collect();
-            out.show(
-                &json_rows(&rows),
-                &["server", "name", "state", "power", "ips", "size", "expires"],
-                table,
+                            .unwrap_or_default()
+                    }),
+                    ("size", |r| {
+                        format!("{}c/{}MB", r.data["cpu"], r.data["ram_mb"])
+                    }),
+                    ("expires", expires),
+                ],
             )
         }
         Command::Server(s) => {
@@ -184,6 +162,10 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
 
 fn str_of(v: &serde_json::Value, key: &str) -> String {
     v[key].as_str().map(str::to_string).unwrap_or_default()
+}
+
+fn expires(r: &ResourceRow) -> String {
+    r.expires_at_ms.map(fmt_ms).unwrap_or_default()
 }
 
 fn json_rows(rows: &[ResourceRow]) -> Vec<serde_json::Value> {
@@ -262,32 +244,18 @@ async fn sync(out: &Out, engine: &Arc<Engine>) -> Result<()> {
     };
     let reports = engine.sync_all(progress).await?;
     engine.audit_sync(&actor(), &reports).await;
-    let table = reports
-        .iter()
-        .map(|r| {
-            vec![
-                r.account.clone(),
-                r.vendor.clone(),
-                r.added.to_string(),
-                r.changed.to_string(),
-                r.gone.to_string(),
-                r.unchanged.to_string(),
-                truncate(&r.failed.join("; "), 100),
-            ]
-        })
-        .collect();
-    out.show(
+    out.table(
+        &reports,
         &reports,
         &[
-            "account",
-            "vendor",
-            "added",
-            "changed",
-            "gone",
-            "unchanged",
-            "failed",
+            ("account", |r| r.account.clone()),
+            ("vendor", |r| r.vendor.clone()),
+            ("added", |r| r.added.to_string()),
+            ("changed", |r| r.changed.to_string()),
+            ("gone", |r| r.gone.to_string()),
+            ("unchanged", |r| r.unchanged.to_string()),
+            ("failed", |r| truncate(&r.failed.join("; "), 100)),
         ],
-        table,
     )?;
     if reports.iter().any(|r| !r.failed.is_empty()) {
         bail!("some listings failed (see the failed column); everything else was synced");
@@ -323,27 +291,23 @@ async fn dns(out: &Out, engine: &Engine, cmd: DnsCmd) -> Result<()> {
     match cmd {
         DnsCmd::List { zone } => {
             let records = engine.dns_list(&zone).await?;
-            let table = records
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.upstream_id.clone().unwrap_or_default(),
-                        r.host.clone(),
-                        r.rtype.to_string(),
-                        r.value.clone(),
-                        r.ttl.to_string(),
-                        r.line.clone().unwrap_or_else(|| "default".into()),
-                        r.priority.map(|p| p.to_string()).unwrap_or_default(),
-                        if r.enabled { "yes".into() } else { "no".into() },
-                    ]
-                })
-                .collect();
-            out.show(
+            out.table(
+                &records,
                 &records,
                 &[
-                    "id", "host", "type", "value", "ttl", "line", "prio", "enabled",
+                    ("id", |r| r.upstream_id.clone().unwrap_or_default()),
+                    ("host", |r| r.host.clone()),
+                    ("type", |r| r.rtype.to_string()),
+                    ("value", |r| r.value.clone()),
+                    ("ttl", |r| r.ttl.to_string()),
+                    ("line", |r| {
+                        r.line.clone().unwrap_or_else(|| "default".into())
+                    }),
+                    ("prio", |r| {
+                        r.priority.map(|p| p.to_string()).unwrap_or_default()
+                    }),
+                    ("enabled", |r| if r.enabled { "yes" } else { "no" }.into()),
                 ],
-                table,
             )
         }
         DnsCmd::Add { zone, record } => show_record(
@@ -405,23 +369,19 @@ async fn token(out: &Out, engine: &Engine, cmd: TokenCmd) -> Result<()> {
         }
         TokenCmd::List => {
             let tokens = engine.store.list_tokens().await?;
-            let table = tokens
-                .iter()
-                .map(|t| {
-                    vec![
-                        t.id.clone(),
-                        t.name.clone(),
-                        t.scope.as_str().into(),
-                        fmt_ms(t.created_at_ms),
-                        if t.revoked {
-                            "revoked".into()
-                        } else {
-                            "active".into()
-                        },
-                    ]
-                })
-                .collect();
-            out.show(&tokens, &["id", "name", "scope", "created", "state"], table)
+            out.table(
+                &tokens,
+                &tokens,
+                &[
+                    ("id", |t| t.id.clone()),
+                    ("name", |t| t.name.clone()),
+                    ("scope", |t| t.scope.as_str().into()),
+                    ("created", |t| fmt_ms(t.created_at_ms)),
+                    ("state", |t| {
+                        if t.revoked { "revoked" } else { "active" }.into()
+                    }),
+                ],
+            )
         }
         TokenCmd::Revoke { id_or_name } => {
             let r = engine

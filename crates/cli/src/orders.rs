@@ -1,7 +1,7 @@
 //! Money commands: `order quote|place|list|show|reconcile` and `ledger`.
 
 use crate::commands::{actor, fmt_ms, truncate};
-use crate::output::Out;
+use crate::output::{Column, Out};
 use crate::{LedgerArgs, OrderCmd, PurchaseArgs};
 use anyhow::{bail, Context, Result};
 use idcgate_core::{Money, OrderState};
@@ -30,26 +30,17 @@ fn yuan(fen: i64) -> String {
     Money::from_fen(fen).to_string()
 }
 
-fn order_rows(orders: &[OrderRow]) -> Vec<Vec<String>> {
-    orders
-        .iter()
-        .map(|o| {
-            vec![
-                o.id.to_string(),
-                fmt_ms(o.created_ms),
-                o.order.account.clone(),
-                format!("{} {}", o.order.operation, o.order.kind.as_str()),
-                o.order.target.clone(),
-                yuan(o.order.quoted_fen),
-                o.charged_fen.map(yuan).unwrap_or_default(),
-                o.state.as_str().to_string(),
-            ]
-        })
-        .collect()
-}
-
-const ORDER_HEADERS: [&str; 8] = [
-    "id", "placed", "account", "what", "target", "quoted", "booked", "state",
+const ORDER_COLUMNS: [Column<OrderRow>; 8] = [
+    ("id", |o| o.id.to_string()),
+    ("placed", |o| fmt_ms(o.created_ms)),
+    ("account", |o| o.order.account.clone()),
+    ("what", |o| {
+        format!("{} {}", o.order.operation, o.order.kind.as_str())
+    }),
+    ("target", |o| o.order.target.clone()),
+    ("quoted", |o| yuan(o.order.quoted_fen)),
+    ("booked", |o| o.charged_fen.map(yuan).unwrap_or_default()),
+    ("state", |o| o.state.as_str().to_string()),
 ];
 
 /// Spending money needs a yes: asked at a terminal, `--yes` otherwise.
@@ -139,7 +130,7 @@ pub async fn order(out: &Out, engine: &Arc<Engine>, cmd: OrderCmd) -> Result<()>
                     ..Default::default()
                 })
                 .await?;
-            out.show(&orders, &ORDER_HEADERS, order_rows(&orders))
+            out.table(&orders, &orders, &ORDER_COLUMNS)
         }
         OrderCmd::Show { id } => {
             let o = engine.order(id).await?;
@@ -150,7 +141,7 @@ pub async fn order(out: &Out, engine: &Arc<Engine>, cmd: OrderCmd) -> Result<()>
                 Some(id) => vec![engine.reconcile_order(id).await?],
                 None => engine.reconcile_orders(0).await?,
             };
-            out.show(&resolved, &ORDER_HEADERS, order_rows(&resolved))
+            out.table(&resolved, &resolved, &ORDER_COLUMNS)
         }
     }
 }
@@ -164,7 +155,7 @@ async fn show_order(out: &Out, engine: &Engine, o: &OrderRow) -> Result<()> {
         );
         return Ok(());
     }
-    out.show(o, &ORDER_HEADERS, order_rows(std::slice::from_ref(o)))?;
+    out.table(o, std::slice::from_ref(o), &ORDER_COLUMNS)?;
     println!("idempotency key: {}", o.order.idem_key);
     for e in &events {
         println!(
@@ -216,22 +207,18 @@ pub async fn ledger(out: &Out, engine: &Arc<Engine>, args: LedgerArgs) -> Result
             limit: None,
         })
         .await?;
-    let rows = lines
-        .iter()
-        .map(|l| {
-            vec![
-                l.txn_id.to_string(),
-                fmt_ms(l.at_ms),
-                l.account.clone(),
-                yuan(l.fen),
-                l.order_id.map(|o| o.to_string()).unwrap_or_default(),
-                truncate(&l.memo, 60),
-            ]
-        })
-        .collect();
-    out.show(
+    out.table(
         &lines,
-        &["txn", "at", "account", "amount", "order", "memo"],
-        rows,
+        &lines,
+        &[
+            ("txn", |l| l.txn_id.to_string()),
+            ("at", |l| fmt_ms(l.at_ms)),
+            ("account", |l| l.account.clone()),
+            ("amount", |l| yuan(l.fen)),
+            ("order", |l| {
+                l.order_id.map(|o| o.to_string()).unwrap_or_default()
+            }),
+            ("memo", |l| truncate(&l.memo, 60)),
+        ],
     )
 }

@@ -3,6 +3,9 @@
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use serde::Serialize;
 
+/// A table column: its header and how to write its cell for one item.
+pub type Column<R> = (&'static str, fn(&R) -> String);
+
 pub struct Out {
     pub json: bool,
 }
@@ -27,6 +30,22 @@ impl Out {
             println!("{t}");
         }
         Ok(())
+    }
+
+    /// Prints `items` as a table of `columns` (a header and how to write its cell), or
+    /// `value` as JSON.
+    pub fn table<T: Serialize, R>(
+        &self,
+        value: &T,
+        items: &[R],
+        columns: &[Column<R>],
+    ) -> anyhow::Result<()> {
+        let headers: Vec<&str> = columns.iter().map(|(h, _)| *h).collect();
+        let rows = items
+            .iter()
+            .map(|item| columns.iter().map(|(_, cell)| cell(item)).collect())
+            .collect();
+        self.show(value, &headers, rows)
     }
 
     pub fn message<T: Serialize>(&self, value: &T, text: &str) -> anyhow::Result<()> {
