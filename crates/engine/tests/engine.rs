@@ -10,7 +10,7 @@ use idcgate_core::*;
 use idcgate_engine::sync::NoProgress;
 use idcgate_engine::{Engine, Registry, VendorEntry};
 use idcgate_store::testing::TestDb;
-use idcgate_store::{both_backends, ResourceFilter, Store};
+use idcgate_store::{both_backends, ResourceFilter, ResourceRow, Store};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -403,6 +403,14 @@ both_backends!(
     zone_spellings_reach_one_zone_and_removed_accounts_leave_the_inventory,
 );
 
+async fn count(engine: &Engine, filter: ResourceFilter) -> i64 {
+    engine.store.count_resources(&filter).await.unwrap()
+}
+
+async fn rows(engine: &Engine, filter: ResourceFilter) -> Vec<ResourceRow> {
+    engine.store.list_resources(&filter).await.unwrap()
+}
+
 async fn live_keys(store: &dyn Store) -> Vec<(String, String, String, String)> {
     let rows = store
         .list_resources(&ResourceFilter::default())
@@ -447,15 +455,15 @@ async fn sync_is_idempotent_and_marks_gone(db: &TestDb) {
     }
     let r = engine.sync_all(Arc::new(NoProgress)).await.unwrap();
     assert_eq!((r[0].gone, r[0].changed), (2, 1), "{r:?}");
-    let gone = engine
-        .store
-        .list_resources(&ResourceFilter {
+    let gone = rows(
+        &engine,
+        ResourceFilter {
             include_gone: true,
             kind: Some(ResourceKind::Domain),
             ..Default::default()
-        })
-        .await
-        .unwrap();
+        },
+    )
+    .await;
     assert_eq!(
         gone.iter().filter(|r| r.gone_at_ms.is_some()).count(),
         1,
@@ -487,15 +495,15 @@ async fn a_failed_zone_listing_keeps_its_records(db: &TestDb) {
     let r = engine.sync_all(Arc::new(NoProgress)).await.unwrap();
     assert_eq!(r[0].gone, 0);
     assert!(r[0].failed.iter().any(|f| f.contains("zone0.cn")));
-    let n = engine
-        .store
-        .count_resources(&ResourceFilter {
+    let n = count(
+        &engine,
+        ResourceFilter {
             kind: Some(ResourceKind::DnsRecord),
             name_prefix: Some("zone0.cn ".into()),
             ..Default::default()
-        })
-        .await
-        .unwrap();
+        },
+    )
+    .await;
     assert_eq!(n, 3);
 }
 
@@ -643,12 +651,7 @@ async fn scheduled_jobs_run_once_per_period(db: &TestDb) {
         "not due again"
     );
     assert!(
-        engine
-            .store
-            .count_resources(&ResourceFilter::default())
-            .await
-            .unwrap()
-            > 0,
+        count(&engine, ResourceFilter::default()).await > 0,
         "the job synced"
     );
 }
@@ -797,14 +800,14 @@ async fn a_listing_the_vendor_cannot_do_is_neither_failure_nor_gone(db: &TestDb)
     let r = engine.sync_all(Arc::new(NoProgress)).await.unwrap();
     assert!(r[0].failed.is_empty(), "{r:?}");
     assert_eq!(r[0].gone, 0, "domains known from before are kept");
-    let n = engine
-        .store
-        .count_resources(&ResourceFilter {
+    let n = count(
+        &engine,
+        ResourceFilter {
             kind: Some(ResourceKind::Domain),
             ..Default::default()
-        })
-        .await
-        .unwrap();
+        },
+    )
+    .await;
     assert_eq!(n, 2);
 }
 
@@ -842,17 +845,17 @@ async fn zone_spellings_reach_one_zone_and_removed_accounts_leave_the_inventory(
     engine.sync_all(Arc::new(NoProgress)).await.unwrap();
     let records = engine.dns_list(" ZONE0.cn. ").await.unwrap();
     assert_eq!(records.len(), 2);
-    let keys: Vec<String> = engine
-        .store
-        .list_resources(&ResourceFilter {
+    let keys: Vec<String> = rows(
+        &engine,
+        ResourceFilter {
             kind: Some(ResourceKind::DnsRecord),
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.key)
-        .collect();
+        },
+    )
+    .await
+    .into_iter()
+    .map(|r| r.key)
+    .collect();
     assert!(
         keys.iter().all(|k| k.starts_with("zone0.cn/")),
         "one spelling in the inventory: {keys:?}"
@@ -868,22 +871,18 @@ async fn zone_spellings_reach_one_zone_and_removed_accounts_leave_the_inventory(
     assert!(engine.remove_account("t", "a").await.unwrap());
     assert!(!engine.remove_account("t", "a").await.unwrap());
     assert_eq!(
-        engine
-            .store
-            .count_resources(&ResourceFilter::default())
-            .await
-            .unwrap(),
+        count(&engine, ResourceFilter::default()).await,
         0,
         "nothing of a removed account stays live"
     );
-    let all = engine
-        .store
-        .list_resources(&ResourceFilter {
+    let all = rows(
+        &engine,
+        ResourceFilter {
             include_gone: true,
             ..Default::default()
-        })
-        .await
-        .unwrap();
+        },
+    )
+    .await;
     assert!(!all.is_empty(), "history kept");
     assert!(
         matches!(

@@ -3,13 +3,13 @@
 //! one key, and a lost answer reconciled by reading the upstream.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
-use idcgate_core::{Credentials, Money, OrderState, UpstreamAccount, Vendor};
+use idcgate_core::{Money, OrderState, UpstreamAccount, Vendor};
 use idcgate_engine::orders::Purchase;
 use idcgate_engine::{Engine, Registry, VendorEntry};
 use idcgate_store::testing::TestDb;
-use idcgate_store::{both_backends, LedgerFilter};
-use idcgate_wire::sim::{serve, SimServer};
-use idcgate_wire::Simulator;
+use idcgate_store::{both_backends, LedgerFilter, OrderRow};
+use idcgate_wire::sim::SimServer;
+use idcgate_wire::testing;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,23 +41,23 @@ async fn fixture(db: &TestDb) -> Fixture {
     wire.timeout = Duration::from_millis(800);
     let engine = Arc::new(Engine::new(Arc::new(store), registry, wire));
     let sim = idcgate_west::Sim::sandbox();
-    let srv = serve(&sim, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let mut credentials = Credentials::new();
-    for (k, v) in sim.sandbox_credentials() {
-        credentials.insert(&k, &v);
-    }
+    let srv = testing::serve(&sim).await;
     engine
         .store
         .add_account(&UpstreamAccount {
             name: "w".into(),
-            vendor: Vendor::West,
-            base_url: srv.base_url(),
-            credentials,
-            rate_limit_per_sec: 0,
+            ..testing::sandbox_account(&sim, &srv)
         })
         .await
         .unwrap();
     Fixture { engine, sim, srv }
+}
+
+impl Fixture {
+    /// Places `p` on account `w` as actor `test`.
+    async fn place(&self, p: &Purchase, key: Option<&str>) -> OrderRow {
+        self.engine.place_order("test", "w", p, key).await.unwrap()
+    }
 }
 
 fn register(name: &str) -> Purchase {
@@ -88,11 +88,7 @@ async fn a_registration_is_booked_once_and_explains_the_balance_change(db: &Test
         .quote("w", &register("journal-one.com"))
         .await
         .unwrap();
-    let o = f
-        .engine
-        .place_order("test", "w", &register("journal-one.com"), Some("key-1"))
-        .await
-        .unwrap();
+    let o = f.place(&register("journal-one.com"), Some("key-1")).await;
     assert_eq!(o.state, OrderState::Succeeded);
     assert_eq!(o.charged_fen, Some(quote.price.to_fen().unwrap()));
     let spent = before - f.sim.balance();
@@ -100,11 +96,7 @@ async fn a_registration_is_booked_once_and_explains_the_balance_change(db: &Test
     assert_eq!(f.sim.finance_len(), finance_before + 1);
     // The same key again: the first order, and nothing sent upstream.
     let requests = f.srv.faults.requests();
-    let again = f
-        .engine
-        .place_order("test", "w", &register("journal-one.com"), Some("key-1"))
-        .await
-        .unwrap();
+    let again = f.place(&register("journal-one.com"), Some("key-1")).await;
     assert_eq!(again, o);
     assert_eq!(f.srv.faults.requests(), requests);
     assert_eq!(f.sim.finance_len(), finance_before + 1);
@@ -120,11 +112,7 @@ async fn a_registration_is_booked_once_and_explains_the_balance_change(db: &Test
         .iter()
         .any(|a| a.action == "order.register" && a.actor == "test" && a.outcome == "ok"));
     // A refusal books nothing: the domain is now ours, so registering it again fails.
-    let refused = f
-        .engine
-        .place_order("test", "w", &register("journal-one.com"), Some("key-2"))
-        .await
-        .unwrap();
+    let refused = f.place(&register("journal-one.com"), Some("key-2")).await;
     assert_eq!(refused.state, OrderState::Failed);
     assert_eq!(Money::from_fen(spent_fen(&f.engine, "w").await), spent);
 }
@@ -137,11 +125,7 @@ async fn a_lost_answer_is_reconciled_by_reading_and_never_resent(db: &TestDb) {
         c.next_only_matching = "act=regdomain".into();
         c.drop_next = 1;
     });
-    let o = f
-        .engine
-        .place_order("test", "w", &register("journal-lost.com"), Some("lost-1"))
-        .await
-        .unwrap();
+    let o = f.place(&register("journal-lost.com"), Some("lost-1")).await;
     assert_eq!(o.state, OrderState::Unknown);
     assert_eq!(
         spent_fen(&f.engine, "w").await,
@@ -151,10 +135,8 @@ async fn a_lost_answer_is_reconciled_by_reading_and_never_resent(db: &TestDb) {
     // Refused before anything changed, but the caller cannot tell: also unknown.
     f.srv.faults.update(|c| c.error_next = 1);
     let o2 = f
-        .engine
-        .place_order("test", "w", &register("journal-never.com"), Some("lost-2"))
-        .await
-        .unwrap();
+        .place(&register("journal-never.com"), Some("lost-2"))
+        .await;
     assert_eq!(o2.state, OrderState::Unknown);
     let finance = f.sim.finance_len();
     let resolved = f.engine.reconcile_orders(60_000).await.unwrap();
@@ -177,10 +159,7 @@ async fn a_lost_answer_is_reconciled_by_reading_and_never_resent(db: &TestDb) {
 
 async fn a_renewal_moves_the_expiry_and_is_reconciled_by_it(db: &TestDb) {
     let f = fixture(db).await;
-    f.engine
-        .place_order("test", "w", &register("journal-renew.com"), None)
-        .await
-        .unwrap();
+    f.place(&register("journal-renew.com"), None).await;
     let renew = Purchase::RenewDomain {
         name: "journal-renew.com".into(),
         years: 2,
@@ -190,11 +169,7 @@ async fn a_renewal_moves_the_expiry_and_is_reconciled_by_it(db: &TestDb) {
         c.next_only_matching = "act=renewdomain".into();
         c.drop_next = 1;
     });
-    let o = f
-        .engine
-        .place_order("test", "w", &renew, None)
-        .await
-        .unwrap();
+    let o = f.place(&renew, None).await;
     assert_eq!(o.state, OrderState::Unknown);
     let o = f.engine.reconcile_order(o.id).await.unwrap();
     assert_eq!(o.state, OrderState::Succeeded);
@@ -204,11 +179,7 @@ async fn a_renewal_moves_the_expiry_and_is_reconciled_by_it(db: &TestDb) {
     );
     // A renewal whose answer was lost before anything changed did not move the expiry.
     f.srv.faults.update(|c| c.error_next = 1);
-    let o = f
-        .engine
-        .place_order("test", "w", &renew, None)
-        .await
-        .unwrap();
+    let o = f.place(&renew, None).await;
     assert_eq!(o.state, OrderState::Unknown);
     let o = f.engine.reconcile_order(o.id).await.unwrap();
     assert_eq!(o.state, OrderState::Failed);
