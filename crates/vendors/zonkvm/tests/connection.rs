@@ -1,6 +1,8 @@
 //! The public entry points as the engine uses them: `connect`, `Connection::call` with
 //! flat sub-fields, the capabilities served, and credential handling.
 
+#![allow(clippy::unwrap_used)] // a test may fail loudly
+
 mod common;
 
 use common::*;
@@ -10,10 +12,7 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn connect_serves_compute_hosting_and_databases() {
-    let sim = idcgate_zonkvm::Sim::sandbox();
-    let srv = idcgate_wire::sim::serve(&sim, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let (sim, srv) = served().await;
     let creds = sim.sandbox_credentials();
     let keys: Vec<&str> = creds.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(

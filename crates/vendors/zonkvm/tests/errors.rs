@@ -1,5 +1,7 @@
 //! Error paths, the envelope on the wire, and a lost answer after a committed purchase.
 
+#![allow(clippy::unwrap_used)] // a test may fail loudly
+
 mod common;
 
 use common::*;
@@ -36,15 +38,13 @@ async fn insufficient_balance_refuses_and_changes_nothing() {
     sim.set_balance_fen(1_000);
     sim.set_credit_fen(1_000);
     let (servers, ledger) = (sim.server_count(), sim.ledger().len());
+    let params = [
+        ("line_guid", LINE_DY),
+        ("system_guid", CENTOS),
+        ("content", r#"{"cpu":1,"ram":1}"#),
+    ];
     let err = conn
-        .call_kv(
-            "create_order#create_server",
-            &[
-                ("line_guid", LINE_DY),
-                ("system_guid", CENTOS),
-                ("content", r#"{"cpu":1,"ram":1}"#),
-            ],
-        )
+        .call_kv("create_order#create_server", &params)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::InsufficientBalance { .. }), "{err:?}");
@@ -54,16 +54,9 @@ async fn insufficient_balance_refuses_and_changes_nothing() {
     );
     // Credit counts: 29.00 fits in 10.00 balance + 20.00 credit.
     sim.set_credit_fen(2_000);
-    conn.call_kv(
-        "create_order#create_server",
-        &[
-            ("line_guid", LINE_DY),
-            ("system_guid", CENTOS),
-            ("content", r#"{"cpu":1,"ram":1}"#),
-        ],
-    )
-    .await
-    .unwrap();
+    conn.call_kv("create_order#create_server", &params)
+        .await
+        .unwrap();
     assert_eq!(sim.balance_fen(), -1_900);
 }
 
@@ -182,10 +175,7 @@ async fn success_envelope_is_byte_faithful() {
 
 #[tokio::test]
 async fn lost_answer_after_purchase_is_unknown_outcome_and_charged_once() {
-    let sim = idcgate_zonkvm::Sim::sandbox();
-    let srv = idcgate_wire::sim::serve(&sim, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let (sim, srv) = served().await;
     let conn = connect_with(&srv, &sim.sandbox_credentials(), Duration::from_millis(500));
     let (before, count) = (
         sim.balance_fen(),

@@ -27,22 +27,15 @@ async fn dedicated_and_colocation_lifecycles() {
         conn.list("lease_lines", &[]).await.unwrap()[0]["guid"],
         LEASE_LINE
     );
-    let before = sim.balance_fen();
     // 550.00 + 2 extra IPs at 100.00; 12 months at discount1 0.95.
-    let v = conn
-        .call_kv(
-            "create_order#create_lease",
-            &[
-                ("line_guid", LEASE_LINE),
-                ("product_guid", LEASE_PRODUCT),
-                ("system_guid", CENTOS),
-                ("content", r#"{"ip_num":3,"months":12}"#),
-            ],
-        )
-        .await
-        .unwrap();
+    let lease = [
+        ("line_guid", LEASE_LINE),
+        ("product_guid", LEASE_PRODUCT),
+        ("system_guid", CENTOS),
+        ("content", r#"{"ip_num":3,"months":12}"#),
+    ];
+    let v = place(&sim, &conn, "create_order#create_lease", &lease, 855_000).await;
     assert_eq!(v["money"], "8550.00");
-    assert_eq!(sim.balance_fen(), before - 855_000);
     let id = v["ids"][0].as_i64().unwrap();
     let m = get(&conn, "getlease", id).await;
     assert_eq!(
@@ -257,26 +250,19 @@ async fn hosting_orders_and_operations() {
         php[3],
         serde_json::json!({"name": "PHP 81", "version": "81"})
     );
-    let before = sim.balance_fen();
     // 80.00 x 12 at 85% = 816.00.
-    let v = conn
-        .call_kv(
-            "create_order#create_hosting",
-            &[
-                ("line_guid", HOST_LINE),
-                ("product_guid", HOST_A),
-                ("prefix", "blog"),
-                ("pwd", "Ftp-1"),
-                (
-                    "content",
-                    r#"{"program":"php","program_version":"php74","months":12}"#,
-                ),
-            ],
-        )
-        .await
-        .unwrap();
+    let hosting = [
+        ("line_guid", HOST_LINE),
+        ("product_guid", HOST_A),
+        ("prefix", "blog"),
+        ("pwd", "Ftp-1"),
+        (
+            "content",
+            r#"{"program":"php","program_version":"php74","months":12}"#,
+        ),
+    ];
+    let v = place(&sim, &conn, "create_order#create_hosting", &hosting, 81_600).await;
     assert_eq!(v["money"], "816.00");
-    assert_eq!(sim.balance_fen(), before - 81_600);
     let id = v["ids"][0].as_i64().unwrap();
     let h = get(&conn, "gethosting", id).await;
     assert_eq!(
@@ -354,21 +340,21 @@ async fn hosting_orders_and_operations() {
 #[tokio::test]
 async fn database_orders_and_operations() {
     let (sim, _srv, conn) = sandbox().await;
-    let before = sim.balance_fen();
-    let v = conn
-        .call_kv(
-            "create_order#create_database",
-            &[
-                ("line_guid", HOST_LINE),
-                ("product_guid", SQL_A),
-                ("prefix", "app"),
-                ("pwd", "Sql-1"),
-                ("content", r#"{"db":"1000","code":"utf8mb4"}"#),
-            ],
-        )
-        .await
-        .unwrap();
-    assert_eq!(sim.balance_fen(), before - 2_800);
+    let database = [
+        ("line_guid", HOST_LINE),
+        ("product_guid", SQL_A),
+        ("prefix", "app"),
+        ("pwd", "Sql-1"),
+        ("content", r#"{"db":"1000","code":"utf8mb4"}"#),
+    ];
+    let v = place(
+        &sim,
+        &conn,
+        "create_order#create_database",
+        &database,
+        2_800,
+    )
+    .await;
     let id = v["ids"][0].as_i64().unwrap();
     let sql = Order::new(&conn, id, "sql_operate", "getsql");
     sql.op("sql_edit_name", &[("name", "orders db")]).await;

@@ -1,4 +1,5 @@
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used)] // test helpers may fail loudly
 
 use idcgate_core::{UpstreamAccount, Vendor};
 use idcgate_wire::sim::SimServer;
@@ -31,9 +32,15 @@ pub fn connect_with(
     ZonkvmClient::new(&account(&srv.base_url(), creds), &wire(timeout)).unwrap()
 }
 
-pub async fn sandbox() -> (Sim, SimServer, ZonkvmClient) {
+/// The sandbox simulator, served on a free local port.
+pub async fn served() -> (Sim, SimServer) {
     let sim = Sim::sandbox();
     let srv = testing::serve(&sim).await;
+    (sim, srv)
+}
+
+pub async fn sandbox() -> (Sim, SimServer, ZonkvmClient) {
+    let (sim, srv) = served().await;
     let conn = connect_with(&srv, &sim.sandbox_credentials(), Duration::from_secs(10));
     (sim, srv, conn)
 }
@@ -53,6 +60,20 @@ pub async fn buy_server(conn: &ZonkvmClient, order_id: &str, content: &str) -> i
         .await
         .unwrap();
     v["ids"][0].as_i64().unwrap()
+}
+
+/// Places an order that must take `fen` from the balance; returns the answer.
+pub async fn place(
+    sim: &Sim,
+    conn: &ZonkvmClient,
+    action: &str,
+    params: &[(&str, &str)],
+    fen: i64,
+) -> Value {
+    let before = sim.balance_fen();
+    let v = conn.call_kv(action, params).await.unwrap();
+    assert_eq!(sim.balance_fen(), before - fen, "{action} charged");
+    v
 }
 
 pub async fn get(conn: &ZonkvmClient, action: &str, id: i64) -> Value {
