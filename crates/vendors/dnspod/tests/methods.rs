@@ -1,5 +1,6 @@
 //! Every implemented method, client -> simulator over a socket, in JSON and in XML,
 //! asserting the state change or the data returned.
+#![allow(clippy::unwrap_used)] // a test may fail loudly
 
 mod common;
 use common::*;

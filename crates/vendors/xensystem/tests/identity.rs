@@ -1,4 +1,5 @@
 //! Identity enforcement, credential hygiene and fault handling.
+#![allow(clippy::unwrap_used)] // a test may fail loudly
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! What the shared call path decides for answers the simulator never gives: a scripted
 //! panel answering each command with a fixed body.
+#![allow(clippy::unwrap_used)] // a test may fail loudly
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Server groups, servers, templates, IP blocks and addresses.
+#![allow(clippy::unwrap_used)] // a test may fail loudly
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The simulator's state survives a save/load round trip.
+#![allow(clippy::unwrap_used)] // a test may fail loudly
 
 mod common;
 

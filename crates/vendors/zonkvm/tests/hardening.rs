@@ -1,5 +1,6 @@
 //! Hostile and half-way inputs: every refusal leaves balance, ledger and orders as they
 //! were, nothing overflows or panics, and the simulator keeps serving afterwards.
+#![allow(clippy::unwrap_used)] // a test may fail loudly
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The hosting panel operations (hosting_operate): security, WAF, proxies, redirects,
 //! user.ini, rewrite rules and the file manager, on the sandbox's seeded site.
+#![allow(clippy::unwrap_used)] // a test may fail loudly
 
 mod common;
 

@@ -161,7 +161,7 @@ impl MailDomain {
 /// base64 cannot promise; any valid alphabet is accepted).
 fn is_base64(s: &str) -> bool {
     !s.is_empty()
-        && s.len().is_multiple_of(4)
+        && s.len() % 4 == 0
         && s.trim_end_matches('=')
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/')

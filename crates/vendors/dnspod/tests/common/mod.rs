@@ -1,5 +1,6 @@
 //! Shared helpers: a simulator on a real socket, accounts, clients and raw requests.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used)] // test helpers may fail loudly
 
 use idcgate_core::{UpstreamAccount, Vendor};
 use idcgate_dnspod::{DnspodClient, Format, Sim};

@@ -1,4 +1,5 @@
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used)] // test helpers may fail loudly
 
 use idcgate_core::{UpstreamAccount, Vendor};
 use idcgate_wire::sim::SimServer;
