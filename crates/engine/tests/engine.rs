@@ -77,6 +77,14 @@ fn unsupported<T>() -> Result<T> {
     })
 }
 
+/// A listing this fake upstream is set up not to offer.
+fn cannot<T>(capability: &str) -> Result<T> {
+    Err(Error::Unsupported {
+        vendor: "fake".into(),
+        capability: capability.into(),
+    })
+}
+
 #[async_trait]
 impl Connection for Fake {
     fn vendor(&self) -> Vendor {
@@ -107,10 +115,7 @@ impl Registrar for Fake {
     async fn list_domains(&self) -> Result<Vec<Domain>> {
         let s = self.0.lock().unwrap();
         if s.cannot_list_domains {
-            return Err(Error::Unsupported {
-                vendor: "fake".into(),
-                capability: "listing domains".into(),
-            });
+            return cannot("listing domains");
         }
         Ok(s.domains.clone())
     }
@@ -142,10 +147,7 @@ impl Dns for Fake {
     async fn list_zones(&self) -> Result<Vec<Zone>> {
         let s = self.0.lock().unwrap();
         if s.cannot_list_zones {
-            return Err(Error::Unsupported {
-                vendor: "fake".into(),
-                capability: "listing zones".into(),
-            });
+            return cannot("listing zones");
         }
         Ok(s.zones
             .keys()
