@@ -363,16 +363,13 @@ async fn error_codes_map_to_core_errors() {
     let err = e
         .err(
             "server.buy",
-            &[
-                ("serverroom", "3"),
-                ("os", "centos7.9"),
-                ("cpu", "32"),
-                ("memory", "64"),
-                ("disk", "2000"),
-                ("bandwidth", "200"),
-                ("month", "36"),
-                ("password", "Abc12345678"),
-            ],
+            &server_order(
+                "3",
+                "centos7.9",
+                ["32", "64", "2000", "200"],
+                "Abc12345678",
+                &[("month", "36")],
+            ),
         )
         .await;
     assert!(matches!(err, Error::InsufficientBalance { .. }), "{err}");

@@ -6,10 +6,25 @@ use idcgate_core::{RecordInput, RecordType};
 
 const Z: &str = "idcgate-demo.com";
 
-async fn add(e: &Env, kv: &[(&str, &str)]) -> Result<Value, Error> {
-    let mut all = vec![("domain", Z)];
-    all.extend_from_slice(kv);
+/// Adds a `t` record `host` -> `value` to [`Z`], with `more` parameters (level, ttl, line).
+async fn add(
+    e: &Env,
+    host: &str,
+    t: &str,
+    value: &str,
+    more: &[(&str, &str)],
+) -> Result<Value, Error> {
+    let mut all = vec![("domain", Z), ("host", host), ("type", t), ("value", value)];
+    all.extend_from_slice(more);
     e.call("domain.adddnsrecord", &all).await
+}
+
+/// The id of a record [`add`] must add.
+async fn added(e: &Env, host: &str, t: &str, value: &str, more: &[(&str, &str)]) -> String {
+    match add(e, host, t, value, more).await {
+        Ok(v) => id_of(&v, "id"),
+        Err(err) => panic!("adding {host} {t} {value}: {err}"),
+    }
 }
 
 #[tokio::test]
@@ -54,17 +69,7 @@ async fn record_validation_by_type() {
     ];
     let mut accepted = 0;
     for (host, t, v, level, ttl, want) in table {
-        let r = add(
-            &e,
-            &[
-                ("host", host),
-                ("type", t),
-                ("value", v),
-                ("level", level),
-                ("ttl", ttl),
-            ],
-        )
-        .await;
+        let r = add(&e, host, t, v, &[("level", level), ("ttl", ttl)]).await;
         match (&r, want) {
             (Ok(_), "") => accepted += 1,
             (Err(err), code) if !code.is_empty() => {
@@ -101,49 +106,25 @@ async fn record_validation_by_type() {
 async fn lines_default_rule_pause_modify_and_delete() {
     let e = env().await;
     // A line record needs a default-line record first.
-    let err = add(
-        &e,
-        &[
-            ("host", "cdn"),
-            ("type", "A"),
-            ("value", "192.0.2.20"),
-            ("line", "LTEL"),
-        ],
-    )
-    .await
-    .unwrap_err();
+    let err = add(&e, "cdn", "A", "192.0.2.20", &[("line", "LTEL")])
+        .await
+        .unwrap_err();
     assert_field(&err, "line");
-    let def = id_of(
-        &add(
-            &e,
-            &[("host", "cdn"), ("type", "A"), ("value", "192.0.2.21")],
-        )
-        .await
-        .unwrap(),
-        "id",
-    );
+    let def = added(&e, "cdn", "A", "192.0.2.21", &[]).await;
     for line in ["LTEL", "LCNC", "LMOB", "LEDU", "LSEO", "LFOR"] {
-        add(
-            &e,
-            &[
-                ("host", "cdn"),
-                ("type", "A"),
-                ("value", "192.0.2.22"),
-                ("line", line),
-            ],
-        )
-        .await
-        .unwrap();
+        added(&e, "cdn", "A", "192.0.2.22", &[("line", line)]).await;
     }
     let all = e
         .ok("domain.getdnsrecord", &[("domain", Z), ("host", "cdn")])
         .await;
     assert_eq!(items(&all).len(), 7);
     // The last default-line record cannot go while line records depend on it.
-    let err = e
-        .err("domain.deldnsrecord", &[("domain", Z), ("id", &def)])
-        .await;
-    assert!(err.to_string().contains("20119"), "{err}");
+    e.fails_saying(
+        "domain.deldnsrecord",
+        &[("domain", Z), ("id", &def)],
+        "20119",
+    )
+    .await;
     // Pause (live field val) and resume (the catalog's pause field).
     for (field, v, want) in [("val", "1", 1), ("pause", "0", 0)] {
         e.ok(
@@ -186,21 +167,8 @@ async fn lines_default_rule_pause_modify_and_delete() {
         (Some("192.0.2.99"), Some(600), Some(""))
     );
     // Modify into a duplicate is refused.
-    let other = id_of(
-        &add(
-            &e,
-            &[("host", "dupe"), ("type", "A"), ("value", "192.0.2.1")],
-        )
-        .await
-        .unwrap(),
-        "id",
-    );
-    add(
-        &e,
-        &[("host", "dupe"), ("type", "A"), ("value", "192.0.2.2")],
-    )
-    .await
-    .unwrap();
+    let other = added(&e, "dupe", "A", "192.0.2.1", &[]).await;
+    added(&e, "dupe", "A", "192.0.2.2", &[]).await;
     let rec = [("domain", Z), ("id", &other)];
     e.steps(&[
         (
@@ -233,15 +201,7 @@ async fn both_record_apis_share_one_zone() {
         .await;
     assert_eq!(id_of(&items(&v2)[0], "id"), rid);
     // v2 add, seen by the older API (record_id first, a number).
-    let id2 = id_of(
-        &add(
-            &e,
-            &[("host", "fromv2"), ("type", "TXT"), ("value", "v2 text")],
-        )
-        .await
-        .unwrap(),
-        "id",
-    );
+    let id2 = added(&e, "fromv2", "TXT", "v2 text", &[]).await;
     let l = e
         .ok("dnsrec.list", &[("domain", Z), ("hostname", "fromv2")])
         .await;

@@ -52,16 +52,13 @@ async fn lost_server_buy_answer_is_unknown_outcome_and_reconciles() {
     let err = e
         .err(
             "server.buy",
-            &[
-                ("serverroom", "3"),
-                ("os", "centos7.9"),
-                ("cpu", "1"),
-                ("memory", "1"),
-                ("disk", "0"),
-                ("bandwidth", "1"),
-                ("password", "Lost2025pass"),
-                ("name", "lost-one"),
-            ],
+            &server_order(
+                "3",
+                "centos7.9",
+                ["1", "1", "0", "1"],
+                "Lost2025pass",
+                &[("name", "lost-one")],
+            ),
         )
         .await;
     assert!(matches!(err, Error::UnknownOutcome { .. }), "{err}");

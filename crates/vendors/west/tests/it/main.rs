@@ -77,6 +77,28 @@ impl Env {
     }
 }
 
+/// `server.buy` parameters: room, image, `[cpu, memory, disk, bandwidth]`, the root
+/// password and `more` (month, name, trial).
+pub fn server_order<'a>(
+    room: &'a str,
+    os: &'a str,
+    [cpu, memory, disk, bandwidth]: [&'a str; 4],
+    password: &'a str,
+    more: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut kv = vec![
+        ("serverroom", room),
+        ("os", os),
+        ("cpu", cpu),
+        ("memory", memory),
+        ("disk", disk),
+        ("bandwidth", bandwidth),
+        ("password", password),
+    ];
+    kv.extend_from_slice(more);
+    kv
+}
+
 pub fn gbk_form(pairs: &[(String, String)]) -> Vec<u8> {
     form::encode(pairs, Charset::Gbk).into_bytes()
 }

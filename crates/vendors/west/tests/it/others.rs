@@ -13,26 +13,31 @@ async fn hosting_purchase_domains_subsites_files_backups() {
         .ok("host.getprice", &[("model", "L1"), ("year", "2")])
         .await["price"]);
     assert_eq!(price, Decimal::new(19800, 2));
-    assert_eq!(
-        e.ok("host.checkftp", &[("ftpname", "demosite")]).await["avail"],
-        0
-    );
-    assert_eq!(
-        e.ok("host.checkftp", &[("ftpname", "newsite1")]).await["avail"],
-        1
-    );
-    assert!(e
-        .err(
-            "host.buy",
-            &[
-                ("model", "L1"),
-                ("ftpname", "demosite"),
-                ("password", "Host2025pass")
-            ]
-        )
-        .await
-        .to_string()
-        .contains("20113"));
+    e.reads(&[
+        (
+            "host.checkftp",
+            &[("ftpname", "demosite")],
+            "/avail",
+            0.into(),
+        ),
+        (
+            "host.checkftp",
+            &[("ftpname", "newsite1")],
+            "/avail",
+            1.into(),
+        ),
+    ])
+    .await;
+    e.fails_saying(
+        "host.buy",
+        &[
+            ("model", "L1"),
+            ("ftpname", "demosite"),
+            ("password", "Host2025pass"),
+        ],
+        "20113",
+    )
+    .await;
     let bal = e.balance().await;
     let b = e
         .ok(
@@ -47,22 +52,22 @@ async fn hosting_purchase_domains_subsites_files_backups() {
         .await;
     assert_eq!(e.balance().await, bal - price);
     let id = id_of(&b, "id");
-    assert_eq!(e.ok("host.detail", &[("id", &id)]).await["model"], "L1");
+    e.reads(&[("host.detail", &[("id", &id)], "/model", "L1".into())])
+        .await;
     assert_eq!(items(&e.ok("host.detail", &[]).await).len(), 2);
-    assert_eq!(
-        e.ok("host.synchost", &[("id", &id)]).await["ftpname"],
-        "newsite1"
-    );
-    assert_eq!(
-        e.ok("host.gettraffic", &[("id", &id)]).await["limit"],
-        10000
-    );
+    e.reads(&[
+        (
+            "host.synchost",
+            &[("id", &id)],
+            "/ftpname",
+            "newsite1".into(),
+        ),
+        ("host.gettraffic", &[("id", &id)], "/limit", 10000.into()),
+    ])
+    .await;
     // Domains and sub-sites
-    assert!(e
-        .err("host.gensitemap", &[("id", &id)])
-        .await
-        .to_string()
-        .contains("20113"));
+    e.fails_saying("host.gensitemap", &[("id", &id)], "20113")
+        .await;
     e.ok(
         "host.bindomain",
         &[("id", &id), ("domain", "www.newsite.com")],
@@ -73,14 +78,12 @@ async fn hosting_purchase_domains_subsites_files_backups() {
         &[("id", &id), ("domain", "blog.newsite.com")],
     )
     .await;
-    assert!(e
-        .err(
-            "host.bindomain",
-            &[("id", &id), ("domain", "www.idcgate-demo.com")]
-        )
-        .await
-        .to_string()
-        .contains("20113"));
+    e.fails_saying(
+        "host.bindomain",
+        &[("id", &id), ("domain", "www.idcgate-demo.com")],
+        "20113",
+    )
+    .await;
     assert_eq!(
         items(&e.ok("host.getbindomains", &[("id", &id)]).await).len(),
         2
@@ -93,14 +96,12 @@ async fn hosting_purchase_domains_subsites_files_backups() {
         ),
         id
     );
-    assert!(e
-        .err(
-            "host.createsubsite",
-            &[("id", &id), ("domain", "x.other.com"), ("path", "/x")]
-        )
-        .await
-        .to_string()
-        .contains("20113"));
+    e.fails_saying(
+        "host.createsubsite",
+        &[("id", &id), ("domain", "x.other.com"), ("path", "/x")],
+        "20113",
+    )
+    .await;
     let sid = id_of(
         &e.ok(
             "host.createsubsite",
@@ -118,11 +119,13 @@ async fn hosting_purchase_domains_subsites_files_backups() {
         &[("id", &id), ("subsiteid", &sid), ("path", "/weblog")],
     )
     .await;
-    assert_eq!(
-        e.ok("host.getsubsitedetail", &[("id", &id), ("subsiteid", &sid)])
-            .await["path"],
-        "/weblog"
-    );
+    e.reads(&[(
+        "host.getsubsitedetail",
+        &[("id", &id), ("subsiteid", &sid)],
+        "/path",
+        "/weblog".into(),
+    )])
+    .await;
     assert_eq!(
         items(&e.ok("host.getsubsitelist", &[("id", &id)]).await).len(),
         1
@@ -144,30 +147,33 @@ async fn hosting_purchase_domains_subsites_files_backups() {
             .await
     )
     .is_empty());
-    assert_eq!(
-        e.ok("host.gensitemap", &[("id", &id)]).await["url"],
-        "http://www.newsite.com/sitemap.xml"
-    );
+    e.reads(&[(
+        "host.gensitemap",
+        &[("id", &id)],
+        "/url",
+        "http://www.newsite.com/sitemap.xml".into(),
+    )])
+    .await;
     // Default documents drive the file list.
     e.ok(
         "host.setdefaultdoc",
         &[("id", &id), ("doc", "home.html,index.php")],
     )
     .await;
-    assert_eq!(
-        e.ok("host.getdefaultdoc", &[("id", &id)]).await["doc"],
-        "home.html,index.php"
-    );
+    e.reads(&[(
+        "host.getdefaultdoc",
+        &[("id", &id)],
+        "/doc",
+        "home.html,index.php".into(),
+    )])
+    .await;
     let files = e
         .ok("host.getfilelist", &[("id", &id), ("path", "/wwwroot")])
         .await;
     assert_eq!(items(&files)[0]["name"], "home.html");
     // Backup / restore
-    assert!(e
-        .err("host.restore", &[("id", &id)])
-        .await
-        .to_string()
-        .contains("20113"));
+    e.fails_saying("host.restore", &[("id", &id)], "20113")
+        .await;
     let bk = id_of(&e.ok("host.backup", &[("id", &id)]).await, "backupid");
     assert_eq!(
         items(
@@ -187,19 +193,22 @@ async fn hosting_purchase_domains_subsites_files_backups() {
         &[("id", &id), ("password", "Other2025pass")],
     )
     .await;
-    assert_eq!(
-        e.ok("host.getpwd", &[("id", &id)]).await["password"],
-        "Other2025pass"
-    );
-    assert_eq!(e.ok("host.getcc", &[("id", &id)]).await["enable"], 1);
-    assert!(e
-        .err(
-            "host.setfirewall",
-            &[("id", &id), ("rules", r#"[{"ip":"bad","policy":"deny"}]"#)]
-        )
-        .await
-        .to_string()
-        .contains("rules"));
+    e.reads(&[
+        (
+            "host.getpwd",
+            &[("id", &id)],
+            "/password",
+            "Other2025pass".into(),
+        ),
+        ("host.getcc", &[("id", &id)], "/enable", 1.into()),
+    ])
+    .await;
+    e.fails_saying(
+        "host.setfirewall",
+        &[("id", &id), ("rules", r#"[{"ip":"bad","policy":"deny"}]"#)],
+        "rules",
+    )
+    .await;
     let fw = e
         .ok(
             "host.setfirewall",
@@ -220,23 +229,28 @@ async fn hosting_purchase_domains_subsites_files_backups() {
 #[tokio::test]
 async fn mail_lifecycle() {
     let e = env().await;
-    assert_eq!(
-        e.ok("mail.checkdomain", &[("domain", "idcgate-demo.com")])
-            .await["avail"],
-        0
-    );
-    assert_eq!(
-        e.ok("mail.checkdomain", &[("domain", "mybrand.net")]).await["avail"],
-        1
-    );
-    assert_eq!(
-        e.ok("mail.checkpwd", &[("password", "weak")]).await["valid"],
-        0
-    );
-    assert_eq!(
-        e.ok("mail.checkpwd", &[("password", "Strong2025x")]).await["valid"],
-        1
-    );
+    e.reads(&[
+        (
+            "mail.checkdomain",
+            &[("domain", "idcgate-demo.com")],
+            "/avail",
+            0.into(),
+        ),
+        (
+            "mail.checkdomain",
+            &[("domain", "mybrand.net")],
+            "/avail",
+            1.into(),
+        ),
+        ("mail.checkpwd", &[("password", "weak")], "/valid", 0.into()),
+        (
+            "mail.checkpwd",
+            &[("password", "Strong2025x")],
+            "/valid",
+            1.into(),
+        ),
+    ])
+    .await;
     let p = dec(&e
         .ok("mail.getprice", &[("type", "M5"), ("year", "1")])
         .await["price"]);
@@ -253,35 +267,37 @@ async fn mail_lifecycle() {
         .await;
     assert_eq!(e.balance().await, bal - p);
     let id = id_of(&b, "id");
-    assert_eq!(e.ok("mail.detail", &[("id", &id)]).await["maxmailbox"], 5);
+    e.reads(&[("mail.detail", &[("id", &id)], "/maxmailbox", 5.into())])
+        .await;
     let rp = dec(&e
         .ok("mail.getrenewprice", &[("id", &id), ("year", "2")])
         .await["price"]);
     let r = e.ok("mail.renew", &[("id", &id), ("year", "2")]).await;
     assert_eq!(dec(&r["amount"]), rp);
-    assert!(e
-        .err("mail.getupgradeprice", &[("id", &id), ("type", "M5")])
-        .await
-        .to_string()
-        .contains("type"));
+    e.fails_saying(
+        "mail.getupgradeprice",
+        &[("id", &id), ("type", "M5")],
+        "type",
+    )
+    .await;
     let up = dec(&e
         .ok("mail.getupgradeprice", &[("id", &id), ("type", "M20")])
         .await["price"]);
     let bal = e.balance().await;
     e.ok("mail.upgrade", &[("id", &id), ("type", "M20")]).await;
     assert_eq!(e.balance().await, bal - up);
-    assert_eq!(e.ok("mail.sync", &[("id", &id)]).await["type"], "M20");
+    e.reads(&[("mail.sync", &[("id", &id)], "/type", "M20".into())])
+        .await;
     e.ok("mail.setstatus", &[("id", &id), ("status", "pause")])
         .await;
-    assert!(e
-        .err("mail.setstatus", &[("id", &id), ("status", "pause")])
-        .await
-        .to_string()
-        .contains("20113"));
-    assert_eq!(
-        e.ok("mail.detail", &[("id", &id)]).await["status"],
-        "paused"
-    );
+    e.fails_saying(
+        "mail.setstatus",
+        &[("id", &id), ("status", "pause")],
+        "20113",
+    )
+    .await;
+    e.reads(&[("mail.detail", &[("id", &id)], "/status", "paused".into())])
+        .await;
     e.ok("mail.setstatus", &[("id", &id), ("status", "resume")])
         .await;
     // Passwords are never read back: only the refusal of a weak one is observable.
@@ -299,11 +315,8 @@ async fn mail_lifecycle() {
         .as_str()
         .unwrap()
         .starts_with("WM"));
-    assert!(e
-        .err("mail.clearpostmaster", &[("id", &id)])
-        .await
-        .to_string()
-        .contains("20113"));
+    e.fails_saying("mail.clearpostmaster", &[("id", &id)], "20113")
+        .await;
     let m = e.conn.mail().unwrap();
     let domains = m.list_mail_domains().await.unwrap();
     assert_eq!(domains.len(), 2);
@@ -313,10 +326,13 @@ async fn mail_lifecycle() {
         .unwrap();
     e.ok("mail.clearpostmaster", &[("id", &demo.upstream_id)])
         .await;
-    assert_eq!(
-        e.ok("mail.detail", &[("id", &demo.upstream_id)]).await["postmasterlocked"],
-        0
-    );
+    e.reads(&[(
+        "mail.detail",
+        &[("id", &demo.upstream_id)],
+        "/postmasterlocked",
+        0.into(),
+    )])
+    .await;
     let boxes = m.list_mailboxes("idcgate-demo.com").await.unwrap();
     assert_eq!(boxes.len(), 3);
     assert!(boxes
@@ -342,15 +358,13 @@ async fn miniapps() {
         .await;
     assert_eq!(dec(&t["amount"]), Decimal::ZERO);
     let id = id_of(&t, "id");
-    assert!(e
-        .err("miniapp.renew", &[("id", &id)])
-        .await
-        .to_string()
-        .contains("20113"));
+    e.fails_saying("miniapp.renew", &[("id", &id)], "20113")
+        .await;
     let bal = e.balance().await;
     e.ok("miniapp.convert", &[("id", &id)]).await;
     assert_eq!(e.balance().await, bal - p);
-    assert_eq!(e.ok("miniapp.sync", &[("id", &id)]).await["trial"], 0);
+    e.reads(&[("miniapp.sync", &[("id", &id)], "/trial", 0.into())])
+        .await;
     let r = e.ok("miniapp.renew", &[("id", &id), ("year", "1")]).await;
     assert_eq!(dec(&r["amount"]), p);
     e.ok("miniapp.upgrade", &[("id", &id), ("type", "pro")])
@@ -367,14 +381,11 @@ async fn mssql_databases() {
     let e = env().await;
     let cfg = e.ok("mssql.getconfig", &[]).await;
     assert!(cfg["sizes"].as_array().unwrap().contains(&Value::from(200)));
-    assert_eq!(
-        e.ok("mssql.checkname", &[("name", "demodb")]).await["avail"],
-        0
-    );
-    assert_eq!(
-        e.ok("mssql.checkname", &[("name", "shopdb")]).await["avail"],
-        1
-    );
+    e.reads(&[
+        ("mssql.checkname", &[("name", "demodb")], "/avail", 0.into()),
+        ("mssql.checkname", &[("name", "shopdb")], "/avail", 1.into()),
+    ])
+    .await;
     let p = dec(&e
         .ok(
             "mssql.getprice",
@@ -395,11 +406,7 @@ async fn mssql_databases() {
         )
         .await;
     let id = id_of(&t, "id");
-    assert!(e
-        .err("mssql.renew", &[("id", &id)])
-        .await
-        .to_string()
-        .contains("20113"));
+    e.fails_saying("mssql.renew", &[("id", &id)], "20113").await;
     let bal = e.balance().await;
     e.ok("mssql.convert", &[("id", &id)]).await;
     assert_eq!(e.balance().await, bal - p);
@@ -410,7 +417,8 @@ async fn mssql_databases() {
         .await["price"]);
     e.ok("mssql.upgrade", &[("id", &id), ("size", "500")]).await;
     assert_eq!(e.balance().await, bal - p - p - up);
-    assert_eq!(e.ok("mssql.detail", &[("id", &id)]).await["size"], 500);
+    e.reads(&[("mssql.detail", &[("id", &id)], "/size", 500.into())])
+        .await;
     // Passwords are never read back: only the refusal of a weak one is observable.
     assert_eq!(
         e.code("mssql.modifypwd", &[("id", &id), ("password", "12345678")])
@@ -447,20 +455,19 @@ async fn auctions_and_buy_now() {
         .ok("auction.getbuydetail", &[("domain", "miaomiao.cn")])
         .await;
     let price = dec(&d["price"]);
-    assert_eq!(
-        e.ok("domain.checkdomain", &[("domain", "miaomiao.cn")])
-            .await["avail"],
-        0
-    );
+    e.reads(&[(
+        "domain.checkdomain",
+        &[("domain", "miaomiao.cn")],
+        "/avail",
+        0.into(),
+    )])
+    .await;
     let bal = e.balance().await;
     e.ok("auction.buydomain", &[("domain", "miaomiao.cn")])
         .await;
     assert_eq!(e.balance().await, bal - price);
-    assert!(e
-        .err("auction.buydomain", &[("domain", "miaomiao.cn")])
-        .await
-        .to_string()
-        .contains("20113"));
+    e.fails_saying("auction.buydomain", &[("domain", "miaomiao.cn")], "20113")
+        .await;
     assert_eq!(items(&e.ok("auction.fulllist", &[]).await).len(), 5);
     assert_eq!(
         items(&e.ok("domain.getdomains", &[("domain", "miaomiao")]).await).len(),
@@ -484,11 +491,7 @@ async fn filing_codes() {
         (v["code"].clone(), v["type"].as_str()),
         (f["code"].clone(), Some("server"))
     );
-    assert!(e
-        .err("filing.view", &[("id", "1")])
-        .await
-        .to_string()
-        .contains("20102"));
+    e.fails_saying("filing.view", &[("id", "1")], "20102").await;
 }
 
 #[tokio::test]
@@ -527,15 +530,7 @@ async fn one_ledger_behind_every_module() {
         ),
         (
             "server.buy",
-            &[
-                ("serverroom", "3"),
-                ("os", "centos7.9"),
-                ("cpu", "1"),
-                ("memory", "1"),
-                ("disk", "40"),
-                ("bandwidth", "1"),
-                ("password", "Ledger2025x"),
-            ],
+            &server_order("3", "centos7.9", ["1", "1", "40", "1"], "Ledger2025x", &[]),
         ),
         ("domain.opensmartdns", &[("domain", "idcgate-demo.com")]),
     ];

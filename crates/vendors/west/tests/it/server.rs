@@ -12,17 +12,13 @@ async fn first_server(e: &Env) -> String {
 async fn buy(e: &Env, room: &str, os: &str) -> Value {
     e.ok(
         "server.buy",
-        &[
-            ("serverroom", room),
-            ("os", os),
-            ("cpu", "2"),
-            ("memory", "4"),
-            ("disk", "50"),
-            ("bandwidth", "5"),
-            ("month", "3"),
-            ("password", "Passw0rd2025"),
-            ("name", "测试机"),
-        ],
+        &server_order(
+            room,
+            os,
+            ["2", "4", "50", "5"],
+            "Passw0rd2025",
+            &[("month", "3"), ("name", "测试机")],
+        ),
     )
     .await
 }
@@ -36,11 +32,8 @@ async fn config_os_per_room_and_purchase() {
     let hk10 = e.ok("server.getos", &[("serverroom", "15")]).await;
     assert!(items(&bj).iter().any(|o| o["os"] == "win2019"));
     assert!(!items(&hk10).iter().any(|o| o["os"] == "win2019"));
-    assert!(e
-        .err("server.getos", &[("serverroom", "5")])
-        .await
-        .to_string()
-        .contains("serverroom"));
+    e.fails_saying("server.getos", &[("serverroom", "5")], "serverroom")
+        .await;
     let prices = e.ok("server.getconfigprice", &[("serverroom", "4")]).await;
     assert_eq!(
         dec(&items(&prices)[0]["cpu"]),
@@ -61,22 +54,12 @@ async fn config_os_per_room_and_purchase() {
         )
         .await["price"]);
     assert_eq!(quote, Decimal::new(3 * (50 + 60 + 25 + 60) * 100, 2));
-    assert!(e
-        .err(
-            "server.buy",
-            &[
-                ("serverroom", "15"),
-                ("os", "win2019"),
-                ("cpu", "2"),
-                ("memory", "4"),
-                ("disk", "50"),
-                ("bandwidth", "5"),
-                ("password", "Passw0rd2025")
-            ]
-        )
-        .await
-        .to_string()
-        .contains("os"));
+    e.fails_saying(
+        "server.buy",
+        &server_order("15", "win2019", ["2", "4", "50", "5"], "Passw0rd2025", &[]),
+        "os",
+    )
+    .await;
     let before = e.balance().await;
     let b = buy(&e, "3", "debian12").await;
     assert_eq!(dec(&b["amount"]), quote);
@@ -88,10 +71,13 @@ async fn config_os_per_room_and_purchase() {
         (Some("测试机"), Some("debian12"), Some("running"))
     );
     assert_eq!(e.ok("server.getip", &[("id", &id)]).await["ip"], b["ip"]);
-    assert_eq!(
-        e.ok("server.getinitpwd", &[("id", &id)]).await["password"],
-        "Passw0rd2025"
-    );
+    e.reads(&[(
+        "server.getinitpwd",
+        &[("id", &id)],
+        "/password",
+        "Passw0rd2025".into(),
+    )])
+    .await;
     assert_eq!(
         items(&e.ok("server.list", &[("serverroom", "3")]).await).len(),
         2
@@ -104,35 +90,43 @@ async fn config_os_per_room_and_purchase() {
 async fn lifecycle_password_reinstall_and_logs() {
     let e = env().await;
     let id = first_server(&e).await;
-    assert!(e
-        .err("server.setstatus", &[("id", &id), ("status", "start")])
-        .await
-        .to_string()
-        .contains("20113"));
+    e.fails_saying(
+        "server.setstatus",
+        &[("id", &id), ("status", "start")],
+        "20113",
+    )
+    .await;
     e.ok("server.setstatus", &[("id", &id), ("status", "stop")])
         .await;
-    assert_eq!(
-        e.ok("server.getstatus", &[("id", &id)]).await["status"],
-        "stopped"
-    );
+    e.reads(&[(
+        "server.getstatus",
+        &[("id", &id)],
+        "/status",
+        "stopped".into(),
+    )])
+    .await;
     let perf = e.ok("server.perfdata", &[("id", &id)]).await;
     assert!(
         items(&perf).iter().all(|p| p["cpu"] == 0),
         "a stopped server uses no CPU"
     );
-    assert!(e
-        .err("server.setstatus", &[("id", &id), ("status", "restart")])
-        .await
-        .to_string()
-        .contains("20113"));
+    e.fails_saying(
+        "server.setstatus",
+        &[("id", &id), ("status", "restart")],
+        "20113",
+    )
+    .await;
     e.ok("server.setstatus", &[("id", &id), ("status", "start")])
         .await;
     e.ok("server.setstatus", &[("id", &id), ("status", "restart")])
         .await;
-    assert_eq!(
-        e.ok("server.getstatus", &[("id", &id)]).await["status"],
-        "running"
-    );
+    e.reads(&[(
+        "server.getstatus",
+        &[("id", &id)],
+        "/status",
+        "running".into(),
+    )])
+    .await;
     assert_eq!(
         items(&e.ok("server.perfdata", &[("id", &id)]).await).len(),
         12
@@ -154,20 +148,23 @@ async fn lifecycle_password_reinstall_and_logs() {
     assert_eq!(log.iter().filter(|l| l["content"] == "修改密码").count(), 1);
     e.ok("server.denylogin", &[("id", &id), ("deny", "1")])
         .await;
-    assert_eq!(e.ok("server.detail", &[("id", &id)]).await["denylogin"], 1);
+    e.reads(&[("server.detail", &[("id", &id)], "/denylogin", 1.into())])
+        .await;
     e.ok(
         "server.reinstall",
         &[("id", &id), ("os", "rocky9.2"), ("password", "Reinst2025x")],
     )
     .await;
-    assert_eq!(
-        e.ok("server.detail", &[("id", &id)]).await["os"],
-        "rocky9.2"
-    );
-    assert_eq!(
-        e.ok("server.getinitpwd", &[("id", &id)]).await["password"],
-        "Reinst2025x"
-    );
+    e.reads(&[
+        ("server.detail", &[("id", &id)], "/os", "rocky9.2".into()),
+        (
+            "server.getinitpwd",
+            &[("id", &id)],
+            "/password",
+            "Reinst2025x".into(),
+        ),
+    ])
+    .await;
     let log = e.ok("server.oplog", &[("id", &id)]).await;
     assert!(items(&log)[0]["content"]
         .as_str()
@@ -206,11 +203,12 @@ async fn renew_upgrade_vcpu_ips_and_trial_conversion() {
     );
     let cfg = e.ok("server.getserverconfig", &[("id", &id)]).await;
     assert_eq!(cfg["cpu"], 2);
-    assert!(e
-        .err("server.getupgradeprice", &[("id", &id), ("disk", "10")])
-        .await
-        .to_string()
-        .contains("disk"));
+    e.fails_saying(
+        "server.getupgradeprice",
+        &[("id", &id), ("disk", "10")],
+        "disk",
+    )
+    .await;
     let up = dec(&e
         .ok(
             "server.getupgradeprice",
@@ -225,19 +223,25 @@ async fn renew_upgrade_vcpu_ips_and_trial_conversion() {
     )
     .await;
     assert_eq!(e.balance().await, bal - up);
-    assert_eq!(
-        e.ok("server.getserverconfig", &[("id", &id)]).await["memory"],
-        8
-    );
+    e.reads(&[(
+        "server.getserverconfig",
+        &[("id", &id)],
+        "/memory",
+        8.into(),
+    )])
+    .await;
     let vp = e.ok("server.getvcpuprice", &[("id", &id)]).await;
     assert_eq!(vp["target"], "dedicated");
     let bal = e.balance().await;
     e.ok("server.switchvcpu", &[("id", &id)]).await;
     assert_eq!(e.balance().await, bal - dec(&vp["price"]));
-    assert_eq!(
-        e.ok("server.getserverconfig", &[("id", &id)]).await["vcpu"],
-        "dedicated"
-    );
+    e.reads(&[(
+        "server.getserverconfig",
+        &[("id", &id)],
+        "/vcpu",
+        "dedicated".into(),
+    )])
+    .await;
     // Extra IPs up to the limit, each charged.
     let ipp = dec(&e.ok("server.extraipprice", &[("id", &id)]).await["price"]);
     for n in 0..4 {
@@ -249,15 +253,10 @@ async fn renew_upgrade_vcpu_ips_and_trial_conversion() {
         e.ok("server.addextraip", &[("id", &id)]).await;
         assert_eq!(e.balance().await, bal - ipp);
     }
-    assert_eq!(
-        e.ok("server.checkextraip", &[("id", &id)]).await["canadd"],
-        0
-    );
-    assert!(e
-        .err("server.addextraip", &[("id", &id)])
-        .await
-        .to_string()
-        .contains("20113"));
+    e.reads(&[("server.checkextraip", &[("id", &id)], "/canadd", 0.into())])
+        .await;
+    e.fails_saying("server.addextraip", &[("id", &id)], "20113")
+        .await;
     assert_eq!(
         e.ok("server.getip", &[("id", &id)]).await["extraips"]
             .as_array()
@@ -273,30 +272,21 @@ async fn renew_upgrade_vcpu_ips_and_trial_conversion() {
     let t = e
         .ok(
             "server.buy",
-            &[
-                ("serverroom", "6"),
-                ("os", "debian12"),
-                ("cpu", "1"),
-                ("memory", "1"),
-                ("disk", "0"),
-                ("bandwidth", "1"),
-                ("password", "Trial2025xx"),
-                ("trial", "1"),
-            ],
+            &server_order(
+                "6",
+                "debian12",
+                ["1", "1", "0", "1"],
+                "Trial2025xx",
+                &[("trial", "1")],
+            ),
         )
         .await;
     assert_eq!(dec(&t["amount"]), Decimal::ZERO);
     let tid = id_of(&t, "id");
-    assert!(e
-        .err("server.renew", &[("id", &tid)])
-        .await
-        .to_string()
-        .contains("20113"));
-    assert!(e
-        .err("server.getconvertprice", &[("id", &id)])
-        .await
-        .to_string()
-        .contains("20113"));
+    e.fails_saying("server.renew", &[("id", &tid)], "20113")
+        .await;
+    e.fails_saying("server.getconvertprice", &[("id", &id)], "20113")
+        .await;
     let cp = dec(&e
         .ok("server.getconvertprice", &[("id", &tid), ("month", "1")])
         .await["price"]);
@@ -304,7 +294,8 @@ async fn renew_upgrade_vcpu_ips_and_trial_conversion() {
     e.ok("server.convert", &[("id", &tid), ("month", "1")])
         .await;
     assert_eq!(e.balance().await, bal - cp);
-    assert_eq!(e.ok("server.detail", &[("id", &tid)]).await["trial"], 0);
+    e.reads(&[("server.detail", &[("id", &tid)], "/trial", 0.into())])
+        .await;
 }
 
 #[tokio::test]
@@ -321,15 +312,15 @@ async fn migration_advances_with_the_clock() {
     e.ok("server.migrate", &[("id", &id), ("target", "8")])
         .await;
     assert_eq!(e.balance().await, bal - price);
-    assert_eq!(
-        e.ok("server.getstatus", &[("id", &id)]).await["status"],
-        "migrating"
-    );
-    assert!(e
-        .err("server.migrate", &[("id", &id), ("target", "7")])
-        .await
-        .to_string()
-        .contains("20113"));
+    e.reads(&[(
+        "server.getstatus",
+        &[("id", &id)],
+        "/status",
+        "migrating".into(),
+    )])
+    .await;
+    e.fails_saying("server.migrate", &[("id", &id), ("target", "7")], "20113")
+        .await;
     e.sim.advance_clock(Duration::from_secs(5 * 60));
     let p = e.ok("server.getmigrateprogress", &[("id", &id)]).await;
     assert!((45..=55).contains(&p["progress"].as_i64().unwrap()), "{p}");
@@ -400,11 +391,8 @@ async fn security_groups_switches_shield_and_cc() {
             .await,
         "groupid",
     );
-    assert!(e
-        .err("server.addsecgroup", &[("name", "web")])
-        .await
-        .to_string()
-        .contains("20113"));
+    e.fails_saying("server.addsecgroup", &[("name", "web")], "20113")
+        .await;
     let r = e
         .ok(
             "server.addsecgrouprule",
@@ -431,19 +419,17 @@ async fn security_groups_switches_shield_and_cc() {
         .await,
         "20118"
     );
-    assert!(e
-        .err(
-            "server.addsecgrouprule",
-            &[
-                ("groupid", &g),
-                ("direction", "in"),
-                ("protocol", "tcp"),
-                ("port", "70000")
-            ]
-        )
-        .await
-        .to_string()
-        .contains("port"));
+    e.fails_saying(
+        "server.addsecgrouprule",
+        &[
+            ("groupid", &g),
+            ("direction", "in"),
+            ("protocol", "tcp"),
+            ("port", "70000"),
+        ],
+        "port",
+    )
+    .await;
     let rules = e.ok("server.getsecgrouprules", &[("groupid", &g)]).await;
     assert_eq!(
         (items(&rules).len(), items(&rules)[0]["port"].as_str()),
@@ -451,11 +437,8 @@ async fn security_groups_switches_shield_and_cc() {
     );
     e.ok("server.deploysecgroup", &[("id", &id), ("groupid", &g)])
         .await;
-    assert!(e
-        .err("server.delsecgroup", &[("groupid", &g)])
-        .await
-        .to_string()
-        .contains("20113"));
+    e.fails_saying("server.delsecgroup", &[("groupid", &g)], "20113")
+        .await;
     let list = e.ok("server.secgrouplist", &[]).await;
     assert_eq!(
         items(&list)
@@ -499,11 +482,12 @@ async fn security_groups_switches_shield_and_cc() {
         .await,
         "lswid",
     );
-    assert!(e
-        .err("server.connectlswitch", &[("id", &id), ("lswid", &far)])
-        .await
-        .to_string()
-        .contains("20113"));
+    e.fails_saying(
+        "server.connectlswitch",
+        &[("id", &id), ("lswid", &far)],
+        "20113",
+    )
+    .await;
     let c = e
         .ok("server.connectlswitch", &[("id", &id), ("lswid", &l)])
         .await;
@@ -514,22 +498,25 @@ async fn security_groups_switches_shield_and_cc() {
     );
     assert_eq!(items(&e.ok("server.lswlist", &[]).await).len(), 2);
     e.ok("server.disconnectlswitch", &[("id", &id)]).await;
-    assert!(e
-        .err("server.disconnectlswitch", &[("id", &id)])
-        .await
-        .to_string()
-        .contains("20113"));
+    e.fails_saying("server.disconnectlswitch", &[("id", &id)], "20113")
+        .await;
     // Cloud shield
-    assert_eq!(
-        e.ok("server.cloudshieldstatus", &[("id", &id)]).await["status"],
-        0
-    );
+    e.reads(&[(
+        "server.cloudshieldstatus",
+        &[("id", &id)],
+        "/status",
+        0.into(),
+    )])
+    .await;
     e.ok("server.setcloudshield", &[("id", &id), ("status", "1")])
         .await;
-    assert_eq!(
-        e.ok("server.cloudshieldstatus", &[("id", &id)]).await["status"],
-        1
-    );
+    e.reads(&[(
+        "server.cloudshieldstatus",
+        &[("id", &id)],
+        "/status",
+        1.into(),
+    )])
+    .await;
     assert_eq!(
         items(&e.ok("server.cloudshieldlog", &[("id", &id)]).await)[0]["content"],
         "开启云盾"
@@ -543,20 +530,15 @@ async fn security_groups_switches_shield_and_cc() {
     e.ok("server.upgradecc", &[("id", &id), ("level", "2")])
         .await;
     assert_eq!(e.balance().await, bal - dec(&lvl2["price"]));
-    assert_eq!(
-        e.ok("server.getccconfig", &[("id", &id)]).await["qps"],
-        5000
-    );
+    e.reads(&[("server.getccconfig", &[("id", &id)], "/qps", 5000.into())])
+        .await;
     e.ok(
         "server.setcc",
         &[("id", &id), ("qps", "3000"), ("mode", "strict")],
     )
     .await;
-    assert!(e
-        .err("server.setcc", &[("id", &id), ("qps", "9999")])
-        .await
-        .to_string()
-        .contains("qps"));
+    e.fails_saying("server.setcc", &[("id", &id), ("qps", "9999")], "qps")
+        .await;
     let cc = e.ok("server.getccconfig", &[("id", &id)]).await;
     assert_eq!(
         (cc["qps"].as_i64(), cc["mode"].as_str()),
@@ -564,27 +546,31 @@ async fn security_groups_switches_shield_and_cc() {
     );
     let log = e.ok("server.cclog", &[("id", &id)]).await;
     let ip = items(&log)[0]["ip"].as_str().unwrap().to_string();
-    assert_eq!(
-        e.ok("server.checkblacklist", &[("id", &id), ("ip", &ip)])
-            .await["blacklisted"],
-        1
-    );
-    assert_eq!(
-        e.ok("server.getccstatus", &[("id", &id)]).await["blacklist"],
-        1
-    );
+    e.reads(&[
+        (
+            "server.checkblacklist",
+            &[("id", &id), ("ip", &ip)],
+            "/blacklisted",
+            1.into(),
+        ),
+        ("server.getccstatus", &[("id", &id)], "/blacklist", 1.into()),
+    ])
+    .await;
     e.ok("server.removeblacklist", &[("id", &id), ("ip", &ip)])
         .await;
-    assert_eq!(
-        e.ok("server.checkblacklist", &[("id", &id), ("ip", &ip)])
-            .await["blacklisted"],
-        0
-    );
-    assert!(e
-        .err("server.removeblacklist", &[("id", &id), ("ip", &ip)])
-        .await
-        .to_string()
-        .contains("20113"));
+    e.reads(&[(
+        "server.checkblacklist",
+        &[("id", &id), ("ip", &ip)],
+        "/blacklisted",
+        0.into(),
+    )])
+    .await;
+    e.fails_saying(
+        "server.removeblacklist",
+        &[("id", &id), ("ip", &ip)],
+        "20113",
+    )
+    .await;
 }
 
 #[tokio::test]
