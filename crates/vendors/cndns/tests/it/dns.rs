@@ -11,15 +11,7 @@ async fn add_modify_delete_round_trip() {
     let e = env().await;
     let before = list(&e.ok("/domains/reclist", &[("domainname", ZONE)]).await).len();
     let id = e
-        .ok(
-            "/domains/addrec",
-            &[
-                ("domainname", ZONE),
-                ("rec_item", "api"),
-                ("rec_type", "A"),
-                ("rec_value", "192.0.2.44"),
-            ],
-        )
+        .ok("/domains/addrec", &rec(ZONE, "api", "A", "192.0.2.44"))
         .await;
     let id = id
         .as_str()
@@ -113,12 +105,7 @@ async fn record_validation_table() {
     assert_eq!(
         e.code(
             "/domains/addrec",
-            &[
-                ("domainname", "idcgate-shop.net"),
-                ("rec_item", "x"),
-                ("rec_type", "A"),
-                ("rec_value", "1.2.3.4"),
-            ]
+            &rec("idcgate-shop.net", "x", "A", "1.2.3.4")
         )
         .await,
         "11307"
@@ -218,26 +205,13 @@ async fn the_record_limit_holds() {
     let mut have = e.records(ZONE).await.len();
     while have < max {
         let item = format!("n{have}");
-        e.ok(
-            "/domains/addrec",
-            &[
-                ("domainname", ZONE),
-                ("rec_item", &item),
-                ("rec_type", "A"),
-                ("rec_value", "192.0.2.1"),
-            ],
-        )
-        .await;
+        e.ok("/domains/addrec", &rec(ZONE, &item, "A", "192.0.2.1"))
+            .await;
         have += 1;
     }
     e.refused(
         "/domains/addrec",
-        &[
-            ("domainname", ZONE),
-            ("rec_item", "one-more"),
-            ("rec_type", "A"),
-            ("rec_value", "192.0.2.1"),
-        ],
+        &rec(ZONE, "one-more", "A", "192.0.2.1"),
         "上限",
     )
     .await;

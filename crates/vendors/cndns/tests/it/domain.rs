@@ -39,20 +39,6 @@ fn with<'a>(base: &[(&'a str, &'a str)], over: &[(&'a str, &'a str)]) -> Vec<(&'
 }
 
 /// CreateDom's parameters.
-fn createdom<'a>(
-    uid: &'a str,
-    domain: &'a str,
-    years: &'a str,
-    pass: &'a str,
-) -> [(&'a str, &'a str); 4] {
-    [
-        ("userid", uid),
-        ("domainname", domain),
-        ("years", years),
-        ("domainpass", pass),
-    ]
-}
-
 async fn audited_contact(e: &Env) -> String {
     let all = list(&e.ok("/domains/contactlist", &[]).await);
     let c = all

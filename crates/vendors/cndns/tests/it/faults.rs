@@ -23,12 +23,7 @@ async fn lost_createdom_answer_is_unknown_outcome_and_reconciles() {
     let err = e
         .err(
             "/domains/createdom",
-            &[
-                ("userid", &uid),
-                ("domainname", "lost-answer.com"),
-                ("years", "1"),
-                ("domainpass", "abc12345"),
-            ],
+            &createdom(&uid, "lost-answer.com", "1", "abc12345"),
         )
         .await;
     assert!(
@@ -51,12 +46,7 @@ async fn reads_are_retried_writes_are_not() {
     let err = e
         .err(
             "/domains/addrec",
-            &[
-                ("domainname", "idcgate-demo.com"),
-                ("rec_item", "r"),
-                ("rec_type", "A"),
-                ("rec_value", "192.0.2.1"),
-            ],
+            &rec("idcgate-demo.com", "r", "A", "192.0.2.1"),
         )
         .await;
     assert!(matches!(err, Error::UnknownOutcome { .. }), "{err}");

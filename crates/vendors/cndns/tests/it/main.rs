@@ -92,6 +92,36 @@ impl Env {
     }
 }
 
+/// `/domains/addrec` parameters: a `rtype` record `item` -> `value` in `zone`.
+pub fn rec<'a>(
+    zone: &'a str,
+    item: &'a str,
+    rtype: &'a str,
+    value: &'a str,
+) -> [(&'a str, &'a str); 4] {
+    [
+        ("domainname", zone),
+        ("rec_item", item),
+        ("rec_type", rtype),
+        ("rec_value", value),
+    ]
+}
+
+/// `/domains/createdom` parameters for the contact `uid`.
+pub fn createdom<'a>(
+    uid: &'a str,
+    domain: &'a str,
+    years: &'a str,
+    pass: &'a str,
+) -> [(&'a str, &'a str); 4] {
+    [
+        ("userid", uid),
+        ("domainname", domain),
+        ("years", years),
+        ("domainpass", pass),
+    ]
+}
+
 /// The usual test configuration with a read retried once.
 pub fn retrying_once() -> idcgate_wire::WireConfig {
     testing::wire_config_retrying(testing::TIMEOUT, 1)

@@ -16,12 +16,7 @@ async fn every_quirk_is_decoded() {
         let id = e
             .ok(
                 "/domains/addrec",
-                &[
-                    ("domainname", "idcgate-demo.com"),
-                    ("rec_item", "q"),
-                    ("rec_type", "A"),
-                    ("rec_value", "192.0.2.9"),
-                ],
+                &rec("idcgate-demo.com", "q", "A", "192.0.2.9"),
             )
             .await;
         let id = id.as_str().unwrap().to_string();
@@ -128,12 +123,7 @@ async fn an_unreadable_body_is_retried_for_reads_and_unknown_for_writes() {
     let err = e
         .err(
             "/domains/addrec",
-            &[
-                ("domainname", "idcgate-demo.com"),
-                ("rec_item", "lost"),
-                ("rec_type", "A"),
-                ("rec_value", "192.0.2.77"),
-            ],
+            &rec("idcgate-demo.com", "lost", "A", "192.0.2.77"),
         )
         .await;
     assert!(
