@@ -452,90 +452,43 @@ async fn transfer_in_state_machine() {
     let e = env().await;
     let uid = audited_contact(&e).await;
     let before = e.balance().await;
-    // Not registered anywhere: nothing to transfer.
-    assert_eq!(
-        e.code(
-            "/domains/domainzhuanru",
-            &zhuanru("free-xyz-1.com", &uid, "De3$dgS0")
-        )
-        .await,
-        "11736"
-    );
-    // A wrong code first: the order waits in state 1 until the code is resent.
-    e.ok(
-        "/domains/domainzhuanru",
-        &zhuanru("taken-name.com", &uid, "12345678"),
-    )
+    let transfer = "/domains/domainzhuanru";
+    let state = "/domains/domainzhuanrustate";
+    let taken = [("domainname", "taken-name.com")];
+    let wrong = zhuanru("taken-name.com", &uid, "12345678");
+    // Not registered anywhere: nothing to transfer. A wrong code first: the order
+    // waits in state 1 until the code is resent.
+    e.steps(&[
+        (
+            transfer,
+            &zhuanru("free-xyz-1.com", &uid, "De3$dgS0"),
+            "11736",
+        ),
+        (transfer, &wrong, OK),
+    ])
     .await;
     assert_eq!(e.balance().await, before - Decimal::new(69, 0));
-    assert_eq!(
-        e.code(
-            "/domains/domainzhuanru",
-            &zhuanru("taken-name.com", &uid, "12345678")
-        )
-        .await,
-        "11735"
-    );
-    let s = e
-        .ok(
-            "/domains/domainzhuanrustate",
-            &[("domainname", "taken-name.com")],
-        )
-        .await;
-    assert_eq!(s["code"], "1");
+    assert_eq!(e.code(transfer, &wrong).await, "11735");
+    e.reads(&[(state, &taken, "/code", "1".into())]).await;
     // Resent base64-encoded (jm=Y): De3$dgS0.
-    e.ok(
-        "/domains/updateauthcode",
-        &[
-            ("domainname", "taken-name.com"),
-            ("authcode", "RGUzJGRnUzA="),
-            ("jm", "Y"),
-        ],
-    )
-    .await;
+    let resent = [taken[0], ("authcode", "RGUzJGRnUzA="), ("jm", "Y")];
+    e.ok("/domains/updateauthcode", &resent).await;
     let mut seen = Vec::new();
     for _ in 0..3 {
-        let s = e
-            .ok(
-                "/domains/domainzhuanrustate",
-                &[("domainname", "taken-name.com")],
-            )
-            .await;
+        let s = e.ok(state, &taken).await;
         seen.push(s["code"].as_str().unwrap().to_string());
     }
     assert_eq!(seen, ["6", "10", "10"]);
     let d = e.detail("taken-name.com").await;
     assert_eq!(d["runstate"], "run");
-    assert_eq!(
-        code_of(
-            &e.err(
-                "/domains/cancelzhuanru",
-                &[("domainname", "taken-name.com")]
-            )
-            .await
-        ),
-        "11751"
-    );
+    assert_eq!(e.code("/domains/cancelzhuanru", &taken).await, "11751");
     // A cancelled transfer is refunded.
-    e.ok(
-        "/domains/domainzhuanru",
-        &zhuanru("example.com", &uid, "Abcdefg1"),
-    )
-    .await;
+    let example = [("domainname", "example.com")];
+    e.ok(transfer, &zhuanru("example.com", &uid, "Abcdefg1"))
+        .await;
     assert_eq!(e.balance().await, before - Decimal::new(138, 0));
-    e.ok("/domains/cancelzhuanru", &[("domainname", "example.com")])
-        .await;
+    e.ok("/domains/cancelzhuanru", &example).await;
     assert_eq!(e.balance().await, before - Decimal::new(69, 0));
-    let s = e
-        .ok(
-            "/domains/domainzhuanrustate",
-            &[("domainname", "example.com")],
-        )
-        .await;
-    assert_eq!(s["code"], "12");
-    e.not_found(
-        "/domains/domainzhuanrustate",
-        &[("domainname", "never.com")],
-    )
-    .await;
+    e.reads(&[(state, &example, "/code", "12".into())]).await;
+    e.not_found(state, &[("domainname", "never.com")]).await;
 }

@@ -103,50 +103,40 @@ async fn price_table() {
             "{kv:?}"
         );
     }
-    assert_eq!(
-        e.ok(
-            "/product/getrenewprice",
-            &[
-                ("type", "1"),
-                ("pdtname", "idcgate-demo.cn"),
-                ("years", "2")
-            ]
-        )
-        .await,
-        "78"
-    );
-    assert_eq!(
-        e.ok(
-            "/product/getrenewprice",
-            &[("type", "1"), ("pdtname", "not-mine.com")]
-        )
-        .await,
-        "0"
-    );
+    let renew = "/product/getrenewprice";
+    let mine = [
+        ("type", "1"),
+        ("pdtname", "idcgate-demo.cn"),
+        ("years", "2"),
+    ];
+    e.reads(&[
+        (renew, &mine, "", "78".into()),
+        (
+            renew,
+            &[("type", "1"), ("pdtname", "not-mine.com")],
+            "",
+            "0".into(),
+        ),
+    ])
+    .await;
 }
 
 #[tokio::test]
 async fn product_name_availability() {
     let e = env().await;
-    e.ok(
-        "/product/checkpraname",
-        &[("praname", "free-name-1.com"), ("protype", "1")],
-    )
+    let check = "/product/checkpraname";
+    e.steps(&[
+        (
+            check,
+            &[("praname", "free-name-1.com"), ("protype", "1")],
+            OK,
+        ),
+        (
+            check,
+            &[("praname", "idcgate-demo.com"), ("protype", "1")],
+            "10031",
+        ),
+        (check, &[("praname", "x"), ("protype", "99")], "10029"),
+    ])
     .await;
-    assert_eq!(
-        e.code(
-            "/product/checkpraname",
-            &[("praname", "idcgate-demo.com"), ("protype", "1")]
-        )
-        .await,
-        "10031"
-    );
-    assert_eq!(
-        e.code(
-            "/product/checkpraname",
-            &[("praname", "x"), ("protype", "99")]
-        )
-        .await,
-        "10029"
-    );
 }
