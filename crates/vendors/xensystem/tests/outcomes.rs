@@ -41,10 +41,7 @@ async fn panel(answers: &[(&'static str, &'static str)]) -> (String, Scripted) {
     let app = Router::new()
         .route("/process.aspx", post(answer))
         .with_state(s.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}"), s)
+    (idcgate_wire::testing::serve_app(app).await, s)
 }
 
 fn creds() -> Vec<(String, String)> {

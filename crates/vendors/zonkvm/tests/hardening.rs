@@ -326,15 +326,7 @@ async fn paging_upstream(pages: Option<&'static str>) -> String {
                 .to_string()
         }),
     );
-    serve_fake(app).await
-}
-
-/// Serves a hand-written upstream; its base URL.
-async fn serve_fake(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
+    idcgate_wire::testing::serve_app(app).await
 }
 
 /// A connection to a fake upstream (any credentials do).
@@ -390,7 +382,7 @@ async fn a_purchase_whose_read_back_fails_is_an_unknown_outcome_naming_the_order
             (axum::http::StatusCode::OK, env.to_string())
         }),
     );
-    let conn = fake_conn(&serve_fake(app).await);
+    let conn = fake_conn(&idcgate_wire::testing::serve_app(app).await);
     let spec = idcgate_core::model::ServerSpec {
         name: "x".into(),
         region: "Z1".into(),
