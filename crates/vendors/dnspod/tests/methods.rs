@@ -4,8 +4,10 @@
 
 mod common;
 use common::*;
-use idcgate_core::{Capabilities, Capability, Error, RecordInput, RecordType};
+use idcgate_core::capability::Dns;
+use idcgate_core::{Capabilities, Capability, DnsRecord, Error, RecordInput, RecordType};
 use idcgate_dnspod::{DnspodClient, Format, Sim};
+use idcgate_wire::testing::{assert_field, assert_not_found};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -36,6 +38,33 @@ async fn err(c: &DnspodClient, action: &str, p: &[(&str, &str)]) -> Error {
     c.call(action, &params(p)).await.expect_err(action)
 }
 
+/// One scripted call for [`steps`]: the client, the action, its parameters and the
+/// status code DNSPod must answer ("1": success, anything else: that refusal).
+type Step<'a> = (&'a DnspodClient, &'a str, &'a [(&'a str, &'a str)], &'a str);
+
+/// Runs `steps` in order, each answered with its code; the answers are not read further.
+async fn steps(steps: &[Step<'_>]) {
+    for (c, action, p, want) in steps {
+        match c.call(action, &params(p)).await {
+            Ok(_) if *want == "1" => {}
+            Err(e) if *want != "1" => assert_eq!(upstream_code(&e), *want, "{action} {p:?}"),
+            other => panic!("{action} {p:?}: wanted code {want}, got {other:?}"),
+        }
+    }
+}
+
+/// Calls of `action` that must fail as invalid input naming the field given.
+async fn invalid(c: &DnspodClient, action: &str, cases: &[(&[(&str, &str)], &str)]) {
+    for (p, field) in cases {
+        assert_field(&err(c, action, p).await, field);
+    }
+}
+
+/// A call that must fail as not found.
+async fn not_found(c: &DnspodClient, action: &str, p: &[(&str, &str)]) {
+    assert_not_found(&err(c, action, p).await);
+}
+
 /// An A record on the default line: the Record.Create most tests need.
 fn a_record<'a>(zone: &'a str, sub: &'a str, value: &'a str) -> [(&'a str, &'a str); 5] {
     [
@@ -47,17 +76,19 @@ fn a_record<'a>(zone: &'a str, sub: &'a str, value: &'a str) -> [(&'a str, &'a s
     ]
 }
 
-/// The upstream code of a call that must fail with one.
-async fn fails_with(c: &DnspodClient, action: &str, p: &[(&str, &str)]) -> String {
-    upstream_code(&err(c, action, p).await)
+/// The `domain` object of Domain.Info.
+async fn domain_info(c: &DnspodClient, p: &[(&str, &str)]) -> Value {
+    call(c, "Domain.Info", p).await["domain"].clone()
 }
 
-#[track_caller]
-fn assert_field(e: &Error, want: &str) {
-    assert!(
-        matches!(e, Error::InvalidInput { field, .. } if field == want),
-        "{e:?}"
-    );
+/// The `records` of Record.List.
+async fn records(c: &DnspodClient, p: &[(&str, &str)]) -> Vec<Value> {
+    items(&call(c, "Record.List", p).await, "records")
+}
+
+/// Batch.Detail of the job a batch call answered with.
+async fn batch_detail(c: &DnspodClient, job: &Value) -> Value {
+    call(c, "Batch.Detail", &[("job_id", &text(&job["job_id"]))]).await
 }
 
 fn upstream_code(e: &Error) -> String {
@@ -67,15 +98,18 @@ fn upstream_code(e: &Error) -> String {
     }
 }
 
-async fn user_id(agent: &DnspodClient, email: &str) -> String {
-    agent
+/// The id of the agent's user `email` and the agent's client acting as that user.
+async fn as_user(agent: &DnspodClient, email: &str) -> (String, DnspodClient) {
+    let id = agent
         .list_users()
         .await
         .unwrap()
         .into_iter()
         .find(|u| u.email == email)
         .unwrap()
-        .id
+        .id;
+    let c = agent.for_user(&id);
+    (id, c)
 }
 
 #[tokio::test]
@@ -89,95 +123,50 @@ async fn account_methods() {
         assert_eq!(v["status"]["message"], "4.6");
         assert_eq!(v["status"]["code"], "1");
 
-        call(
-            &c,
-            "User.Modify",
-            &[
-                ("nick", "Mr Me"),
-                ("real_name", "我"),
-                ("telephone", "13911112222"),
-            ],
-        )
-        .await;
+        let me = [
+            ("nick", "Mr Me"),
+            ("real_name", "我"),
+            ("telephone", "13911112222"),
+        ];
+        call(&c, "User.Modify", &me).await;
         let d = call(&c, "User.Detail", &[]).await;
         let u = &d["info"]["user"];
-        assert_eq!(u["nick"], "Mr Me");
-        assert_eq!(u["real_name"], "我");
-        assert_eq!(u["telephone"], "13911112222");
+        for (field, value) in me {
+            assert_eq!(u[field], value, "{field}");
+        }
         assert_eq!(u["email"], "me@example.com");
         assert_eq!(u["telephone_verified"], "no");
         assert_eq!(text(&u["agent_pending"]), "false");
-        assert_eq!(
-            fails_with(&c, "User.Modify", &[("telephone", "123")]).await,
-            "8"
-        );
+        steps(&[(&c, "User.Modify", &[("telephone", "123")], "8")]).await;
 
         let v = call(&c, "Telephoneverify.Code", &[("telephone", "13911112222")]).await;
         assert_eq!(text(&v["user"]["verify_code"]).len(), 6);
-        assert_eq!(
-            fails_with(&c, "Telephoneverify.Code", &[("telephone", "999")]).await,
-            "5"
-        );
-
-        assert_eq!(
-            fails_with(
-                &c,
-                "Userpasswd.Modify",
-                &[("old_password", "bad"), ("new_password", "N3w-Passw0rd")]
-            )
-            .await,
-            "8"
-        );
-        assert_eq!(
-            fails_with(
-                &c,
-                "Userpasswd.Modify",
-                &[("old_password", "Passw0rd-1"), ("new_password", "12345678")]
-            )
-            .await,
-            "88"
-        );
-        call(
-            &c,
-            "Userpasswd.Modify",
-            &[
-                ("old_password", "Passw0rd-1"),
-                ("new_password", "N3w-Passw0rd"),
-            ],
-        )
+        let (old, new) = ("Passw0rd-1", "N3w-Passw0rd");
+        let passwd = |from, to| [("old_password", from), ("new_password", to)];
+        steps(&[
+            (&c, "Telephoneverify.Code", &[("telephone", "999")], "5"),
+            (&c, "Userpasswd.Modify", &passwd("bad", new), "8"),
+            (&c, "Userpasswd.Modify", &passwd(old, "12345678"), "88"),
+            (&c, "Userpasswd.Modify", &passwd(old, new), "1"),
+        ])
         .await;
         let by_pw = client(
             &srv,
-            &[
-                ("login_email", "me@example.com"),
-                ("login_password", "N3w-Passw0rd"),
-            ],
+            &[("login_email", "me@example.com"), ("login_password", new)],
             format,
         );
-        call(&by_pw, "User.Detail", &[]).await;
-
-        assert_eq!(
-            fails_with(
-                &c,
-                "Useremail.Modify",
-                &[
-                    ("old_email", "me@example.com"),
-                    ("new_email", "me2@example.com"),
-                    ("password", "x")
-                ]
-            )
-            .await,
-            "10"
-        );
-        call(
-            &c,
-            "Useremail.Modify",
-            &[
+        let email = |password| {
+            [
                 ("old_email", "me@example.com"),
                 ("new_email", "me2@example.com"),
-                ("password", "N3w-Passw0rd"),
-            ],
-        )
+                ("password", password),
+            ]
+        };
+        steps(&[
+            (&by_pw, "User.Detail", &[], "1"),
+            (&c, "Useremail.Modify", &email("x"), "10"),
+            (&c, "Useremail.Modify", &email(new), "1"),
+        ])
         .await;
         let d = call(&c, "User.Detail", &[]).await;
         assert_eq!(d["info"]["user"]["email"], "me2@example.com");
@@ -193,8 +182,7 @@ async fn agent_methods() {
     for format in FORMATS {
         let sim = Sim::sandbox();
         let (agent2, _) = sim.add_user("agent2@example.com", "Passw0rd-1", true);
-        let srv = serve(&sim).await;
-        let c = sandbox_client(&sim, &srv, format);
+        let (sim, srv, c) = sandbox_on(sim, format).await;
 
         let v = call(&c, "User.List", &[]).await;
         assert_eq!(text(&v["info"]["user_total"]), "3");
@@ -202,80 +190,54 @@ async fn agent_methods() {
         let page = call(&c, "User.List", &[("offset", "1"), ("length", "1")]).await;
         assert_eq!(items(&page, "users")[0]["email"], "li.na@example.cn");
 
-        let created = call(
-            &c,
-            "User.Create",
-            &[
+        let new_user = |real_name| {
+            [
                 ("email", "new@example.cn"),
                 ("password", "Secret-123"),
                 ("user_type", "personal"),
-                ("real_name", "王五"),
+                ("real_name", real_name),
                 ("telephone", "13700001234"),
                 ("ip_addr", "198.51.100.9"),
-            ],
-        )
-        .await;
+            ]
+        };
+        let created = call(&c, "User.Create", &new_user("王五")).await;
         let new_id = text(&created["user"]["id"]);
         assert!(!new_id.is_empty());
         assert_eq!(c.list_users().await.unwrap().len(), 4);
-        let dup = err(
-            &c,
-            "User.Create",
-            &[
-                ("email", "new@example.cn"),
-                ("password", "Secret-123"),
-                ("user_type", "personal"),
-                ("real_name", "x"),
-                ("telephone", "13700001234"),
-                ("ip_addr", "198.51.100.9"),
-            ],
-        )
-        .await;
-        assert_eq!(upstream_code(&dup), "7");
+        steps(&[(&c, "User.Create", &new_user("x"), "7")]).await;
 
         assert!(c.user_is_under("new@example.cn").await.unwrap());
         assert!(!c.user_is_under("agent2@example.com").await.unwrap());
-        let e = err(&c, "User.Under", &[("user_email", "nobody@example.cn")]).await;
-        assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
-        assert_eq!(
-            fails_with(&c, "User.Under", &[("user_email", "not-an-email")]).await,
-            "6"
-        );
-
-        call(&c, "Verify.Email", &[("user_id", &new_id)]).await;
-        call(
-            &c,
-            "Verify.Telephone",
-            &[("user_id", &new_id), ("telephone", "13700004321")],
-        )
+        not_found(&c, "User.Under", &[("user_email", "nobody@example.cn")]).await;
+        let user = ("user_id", new_id.as_str());
+        steps(&[
+            (&c, "User.Under", &[("user_email", "not-an-email")], "6"),
+            (&c, "Verify.Email", &[user], "1"),
+            (
+                &c,
+                "Verify.Telephone",
+                &[user, ("telephone", "13700004321")],
+                "1",
+            ),
+        ])
         .await;
-        let as_user = c.for_user(&new_id);
-        let d = call(&as_user, "User.Detail", &[]).await;
-        assert_eq!(d["info"]["user"]["email"], "new@example.cn");
-        assert_eq!(d["info"]["user"]["email_verified"], "yes");
-        assert_eq!(d["info"]["user"]["telephone_verified"], "yes");
-        assert_eq!(d["info"]["user"]["telephone"], "13700004321");
-        assert_eq!(
-            fails_with(&c, "Verify.Email", &[("user_id", "1")]).await,
-            "-5"
-        );
-
-        call(
-            &c,
-            "User.Transfer",
-            &[("user_id", &new_id), ("agent_id", &agent2.to_string())],
-        )
+        let d = call(&c.for_user(&new_id), "User.Detail", &[]).await;
+        for (field, value) in [
+            ("email", "new@example.cn"),
+            ("email_verified", "yes"),
+            ("telephone_verified", "yes"),
+            ("telephone", "13700004321"),
+        ] {
+            assert_eq!(d["info"]["user"][field], value, "{field}");
+        }
+        let transfer = [user, ("agent_id", &agent2.to_string())];
+        steps(&[
+            (&c, "Verify.Email", &[("user_id", "1")], "-5"),
+            (&c, "User.Transfer", &transfer, "1"),
+        ])
         .await;
         assert!(!c.user_is_under("new@example.cn").await.unwrap());
-        assert_eq!(
-            fails_with(
-                &c,
-                "User.Transfer",
-                &[("user_id", &new_id), ("agent_id", &agent2.to_string())]
-            )
-            .await,
-            "7"
-        );
+        steps(&[(&c, "User.Transfer", &transfer, "7")]).await;
 
         let products = c.products().await.unwrap();
         let plus = products.iter().find(|p| p.grade == "D_Plus").unwrap();
@@ -315,44 +277,25 @@ async fn agent_methods() {
             .unwrap();
         assert_eq!(again.vip_start, up.vip_start);
         assert!(again.vip_end > up.vip_end);
-        let ops = user_id(&c, "ops@shop-example.cn").await;
-        let info = call(
-            &c.for_user(&ops),
-            "Domain.Info",
-            &[("domain", "shop-example.cn")],
-        )
-        .await;
-        assert_eq!(info["domain"]["grade"], "D_Expert");
-        assert_eq!(info["domain"]["is_vip"], "yes");
+        let (_, oc) = as_user(&c, "ops@shop-example.cn").await;
+        let info = domain_info(&oc, &[("domain", "shop-example.cn")]).await;
+        assert_eq!(info["grade"], "D_Expert");
+        assert_eq!(info["is_vip"], "yes");
         // Personal user cannot take an enterprise grade; the agent's own domain is not a user's.
-        assert_eq!(
-            fails_with(
-                &c,
-                "Domain.Upgrade",
-                &[
-                    ("domain", "zhangwei.net"),
-                    ("grade", "D_Expert"),
-                    ("term", "1year"),
-                    ("ip_addr", "198.51.100.10")
-                ]
-            )
-            .await,
-            "10"
-        );
-        assert_eq!(
-            fails_with(
-                &c,
-                "Domain.Upgrade",
-                &[
-                    ("domain", "sandbox-agent.cn"),
-                    ("grade", "D_Plus"),
-                    ("term", "1year"),
-                    ("ip_addr", "198.51.100.10")
-                ]
-            )
-            .await,
-            "8"
-        );
+        let upgrade = |domain, grade| {
+            [
+                ("domain", domain),
+                ("grade", grade),
+                ("term", "1year"),
+                ("ip_addr", "198.51.100.10"),
+            ]
+        };
+        let (personal, own) = ("zhangwei.net", "sandbox-agent.cn");
+        steps(&[
+            (&c, "Domain.Upgrade", &upgrade(personal, "D_Expert"), "10"),
+            (&c, "Domain.Upgrade", &upgrade(own, "D_Plus"), "8"),
+        ])
+        .await;
         let broke = c
             .upgrade_domain("zhangwei.net", "D_Extra", "5year", "198.51.100.10", "")
             .await
@@ -369,33 +312,25 @@ async fn agent_methods() {
         // A plain user is not an agent.
         let (_, token) = sim.add_user("plain@example.com", "Passw0rd-1", false);
         let plain = client(&srv, &[("login_token", &token)], format);
-        assert_eq!(fails_with(&plain, "User.List", &[]).await, "-3");
+        steps(&[(&plain, "User.List", &[], "-3")]).await;
     }
 }
 
 #[tokio::test]
 async fn domain_methods() {
+    const ZONE: &str = "newzone.com";
     for format in FORMATS {
-        let sim = Sim::sandbox();
-        let srv = serve(&sim).await;
-        let c = sandbox_client(&sim, &srv, format);
+        let (sim, _srv, c) = sandbox(format).await;
+        let nz = ("domain", ZONE);
 
-        let created = call(
-            &c,
-            "Domain.Create",
-            &[("domain", "newzone.com"), ("is_mark", "yes")],
-        )
-        .await;
+        let created = call(&c, "Domain.Create", &[nz, ("is_mark", "yes")]).await;
         let id = text(&created["domain"]["id"]);
         assert_eq!(created["domain"]["domain"], "newzone.com");
-        assert_eq!(
-            fails_with(&c, "Domain.Create", &[("domain", "newzone.com")]).await,
-            "7"
-        );
-        assert_eq!(
-            fails_with(&c, "Domain.Create", &[("domain", "not a domain")]).await,
-            "6"
-        );
+        steps(&[
+            (&c, "Domain.Create", &[nz], "7"),
+            (&c, "Domain.Create", &[("domain", "not a domain")], "6"),
+        ])
+        .await;
         let list = call(&c, "Domain.List", &[]).await;
         assert_eq!(text(&list["info"]["domain_total"]), "3");
         let marked = call(&c, "Domain.List", &[("type", "ismark")]).await;
@@ -404,427 +339,250 @@ async fn domain_methods() {
         let kw = call(&c, "Domain.List", &[("keyword", "status")]).await;
         assert_eq!(items(&kw, "domains")[0]["name"], "agent-status.com");
 
-        call(
-            &c,
-            "Domain.Status",
-            &[("domain_id", &id), ("status", "disable")],
-        )
+        let by_id = ("domain_id", id.as_str());
+        steps(&[
+            (&c, "Domain.Status", &[by_id, ("status", "disable")], "1"),
+            (&c, "Domain.Searchenginepush", &[nz, ("status", "no")], "1"),
+            (&c, "Domain.Remark", &[nz, ("remark", "客户A")], "1"),
+            (&c, "Domain.Ismark", &[nz, ("is_mark", "no")], "1"),
+        ])
         .await;
-        call(
-            &c,
-            "Domain.Searchenginepush",
-            &[("domain", "newzone.com"), ("status", "no")],
-        )
-        .await;
-        call(
-            &c,
-            "Domain.Remark",
-            &[("domain", "newzone.com"), ("remark", "客户A")],
-        )
-        .await;
-        call(
-            &c,
-            "Domain.Ismark",
-            &[("domain", "newzone.com"), ("is_mark", "no")],
-        )
-        .await;
-        let info = call(&c, "Domain.Info", &[("domain_id", &id)]).await;
-        assert_eq!(info["domain"]["status"], "pause");
-        assert_eq!(info["domain"]["searchengine_push"], "no");
-        assert_eq!(info["domain"]["remark"], "客户A");
-        assert_eq!(info["domain"]["is_mark"], "no");
-        call(
-            &c,
-            "Domain.Status",
-            &[("domain_id", &id), ("status", "enable")],
-        )
-        .await;
-        let log = items(
-            &call(
-                &c,
-                "Domain.Log",
-                &[("domain", "newzone.com"), ("length", "2")],
-            )
-            .await,
-            "log",
-        );
+        let info = domain_info(&c, &[by_id]).await;
+        for (field, value) in [
+            ("status", "pause"),
+            ("searchengine_push", "no"),
+            ("remark", "客户A"),
+            ("is_mark", "no"),
+        ] {
+            assert_eq!(info[field], value, "{field}");
+        }
+        call(&c, "Domain.Status", &[by_id, ("status", "enable")]).await;
+        let log = items(&call(&c, "Domain.Log", &[nz, ("length", "2")]).await, "log");
         assert_eq!(log.len(), 2);
         assert!(text(&log[0]).contains("设置域名状态为 enable"), "{log:?}");
-        let purview = items(
-            &call(&c, "Domain.Purview", &[("domain", "newzone.com")]).await,
-            "purview",
-        );
+        let purview = items(&call(&c, "Domain.Purview", &[nz]).await, "purview");
         let ttl = purview.iter().find(|p| p["name"] == "记录TTL最低").unwrap();
         assert_eq!(text(&ttl["value"]), "600");
 
         // Shares.
-        call(
-            &c,
-            "Domainshare.Create",
-            &[
-                ("domain", "newzone.com"),
-                ("email", "zhang.wei@example.cn"),
-                ("mode", "rw"),
-            ],
-        )
+        let zhang = ("email", "zhang.wei@example.cn");
+        let nobody = ("email", "nobody@example.cn");
+        steps(&[
+            (&c, "Domainshare.Create", &[nz, zhang, ("mode", "rw")], "1"),
+            (&c, "Domainshare.Create", &[nz, zhang], "9"),
+            (&c, "Domainshare.Create", &[nz, nobody], "8"),
+        ])
         .await;
-        assert_eq!(
-            fails_with(
-                &c,
-                "Domainshare.Create",
-                &[("domain", "newzone.com"), ("email", "zhang.wei@example.cn")]
-            )
-            .await,
-            "9"
-        );
-        assert_eq!(
-            fails_with(
-                &c,
-                "Domainshare.Create",
-                &[("domain", "newzone.com"), ("email", "nobody@example.cn")]
-            )
-            .await,
-            "8"
-        );
-        let shares = call(&c, "Domainshare.List", &[("domain", "newzone.com")]).await;
+        let shares = call(&c, "Domainshare.List", &[nz]).await;
         assert_eq!(
             items(&shares, "share")[0]["share_to"],
             "zhang.wei@example.cn"
         );
         assert_eq!(items(&shares, "share")[0]["mode"], "rw");
         assert_eq!(shares["owner"], idcgate_dnspod::sim::SANDBOX_EMAIL);
-        let zhang = user_id(&c, "zhang.wei@example.cn").await;
-        let zc = c.for_user(&zhang);
+        let (zhang_id, zc) = as_user(&c, "zhang.wei@example.cn").await;
         let shared = call(&zc, "Domain.List", &[("type", "share")]).await;
         assert_eq!(items(&shared, "domains")[0]["name"], "newzone.com");
-        call(
-            &zc,
-            "Record.Create",
-            &a_record("newzone.com", "shared", "192.0.2.1"),
-        )
-        .await;
-        // Narrow the share to `shared`: other names are out of reach.
-        call(
-            &c,
-            "Domainshare.Modify",
-            &[
-                ("domain", "newzone.com"),
-                ("email", "zhang.wei@example.cn"),
-                ("mode", "rw"),
-                ("new_sub_domain", "shared"),
-            ],
-        )
-        .await;
-        assert_eq!(
-            fails_with(
+        let narrow = [nz, zhang, ("mode", "rw"), ("new_sub_domain", "shared")];
+        let read_only = [nz, zhang, ("mode", "r"), ("old_sub_domain", "shared")];
+        // Narrowed to `shared`, other names are out of reach; read-only, none are.
+        steps(&[
+            (
                 &zc,
                 "Record.Create",
-                &a_record("newzone.com", "other", "192.0.2.1")
-            )
-            .await,
-            "7"
-        );
-        call(
-            &zc,
-            "Record.Create",
-            &a_record("newzone.com", "shared", "192.0.2.3"),
-        )
-        .await;
-        call(
-            &c,
-            "Domainshare.Modify",
-            &[
-                ("domain", "newzone.com"),
-                ("email", "zhang.wei@example.cn"),
-                ("mode", "r"),
-                ("old_sub_domain", "shared"),
-            ],
-        )
+                &a_record(ZONE, "shared", "192.0.2.1"),
+                "1",
+            ),
+            (&c, "Domainshare.Modify", &narrow, "1"),
+            (
+                &zc,
+                "Record.Create",
+                &a_record(ZONE, "other", "192.0.2.1"),
+                "7",
+            ),
+            (
+                &zc,
+                "Record.Create",
+                &a_record(ZONE, "shared", "192.0.2.3"),
+                "1",
+            ),
+            (&c, "Domainshare.Modify", &read_only, "1"),
+        ])
         .await;
         assert_eq!(
-            items(
-                &call(&c, "Domainshare.List", &[("domain", "newzone.com")]).await,
-                "share"
-            )[0]["mode"],
+            items(&call(&c, "Domainshare.List", &[nz]).await, "share")[0]["mode"],
             "r"
         );
-        assert_eq!(
-            fails_with(
+        steps(&[
+            (
                 &zc,
                 "Record.Create",
-                &a_record("newzone.com", "shared2", "192.0.2.1")
-            )
-            .await,
-            "7"
-        );
-        call(
-            &c,
-            "Domainshare.Remove",
-            &[("domain", "newzone.com"), ("email", "zhang.wei@example.cn")],
-        )
+                &a_record(ZONE, "shared2", "192.0.2.1"),
+                "7",
+            ),
+            (&c, "Domainshare.Remove", &[nz, zhang], "1"),
+        ])
         .await;
-        assert!(items(
-            &call(&c, "Domainshare.List", &[("domain", "newzone.com")]).await,
-            "share"
-        )
-        .is_empty());
+        assert!(items(&call(&c, "Domainshare.List", &[nz]).await, "share").is_empty());
 
         // Lock / unlock.
-        let lock = call(
-            &c,
-            "Domain.Lock",
-            &[("domain", "newzone.com"), ("days", "10")],
-        )
-        .await;
+        let lock = call(&c, "Domain.Lock", &[nz, ("days", "10")]).await;
         assert_eq!(text(&lock["lock"]["domain_id"]), id);
         let code = text(&lock["lock"]["lock_code"]);
-        assert_eq!(
-            call(&c, "Domain.Info", &[("domain", "newzone.com")]).await["domain"]["status"],
-            "lock"
-        );
-        assert_eq!(
-            fails_with(
-                &c,
-                "Record.Create",
-                &a_record("newzone.com", "@", "192.0.2.2")
-            )
-            .await,
-            "21"
-        );
-        assert_eq!(
-            fails_with(
-                &c,
-                "Domain.Unlock",
-                &[("domain", "newzone.com"), ("lock_code", "wrong")]
-            )
-            .await,
-            "9"
-        );
-        call(
-            &c,
-            "Domain.Unlock",
-            &[("domain", "newzone.com"), ("lock_code", &code)],
-        )
+        assert_eq!(domain_info(&c, &[nz]).await["status"], "lock");
+        steps(&[
+            (&c, "Record.Create", &a_record(ZONE, "@", "192.0.2.2"), "21"),
+            (&c, "Domain.Unlock", &[nz, ("lock_code", "wrong")], "9"),
+            (&c, "Domain.Unlock", &[nz, ("lock_code", &code)], "1"),
+        ])
         .await;
-        assert_eq!(
-            call(&c, "Domain.Info", &[("domain", "newzone.com")]).await["domain"]["status"],
-            "enable"
-        );
-        assert_eq!(
-            fails_with(
-                &c,
-                "Domain.Lock",
-                &[("domain", "newzone.com"), ("days", "31")]
-            )
-            .await,
-            "9"
-        );
+        assert_eq!(domain_info(&c, &[nz]).await["status"], "enable");
 
-        // Aliases: the free grade has none; the VIP grade has some.
-        assert_eq!(
-            fails_with(
+        steps(&[
+            (&c, "Domain.Lock", &[nz, ("days", "31")], "9"),
+            // Aliases: the free grade has none; the VIP grade has some.
+            (
                 &c,
                 "Domainalias.Create",
-                &[("domain_id", &id), ("domain", "alias-one.com")]
-            )
-            .await,
-            "10"
-        );
-        let ops = user_id(&c, "ops@shop-example.cn").await;
-        let oc = c.for_user(&ops);
-        let shop_id =
-            text(&call(&oc, "Domain.Info", &[("domain", "shop-example.cn")]).await["domain"]["id"]);
+                &[by_id, ("domain", "alias-one.com")],
+                "10",
+            ),
+        ])
+        .await;
+        let (_, oc) = as_user(&c, "ops@shop-example.cn").await;
+        let shop = ("domain", "shop-example.cn");
+        let shop_id = text(&domain_info(&oc, &[shop]).await["id"]);
+        let shop_by_id = ("domain_id", shop_id.as_str());
         let alias = call(
             &oc,
             "Domainalias.Create",
-            &[("domain_id", &shop_id), ("domain", "shop-alias.cn")],
+            &[shop_by_id, ("domain", "shop-alias.cn")],
         )
         .await;
         let alias_id = text(&alias["alias"]["id"]);
         assert_eq!(alias["alias"]["punycode"], "shop-alias.cn");
-        let aliases = call(&oc, "Domainalias.List", &[("domain_id", &shop_id)]).await;
+        let aliases = call(&oc, "Domainalias.List", &[shop_by_id]).await;
         assert_eq!(items(&aliases, "alias")[0]["domain"], "shop-alias.cn");
-        assert_eq!(
-            fails_with(&c, "Domain.Create", &[("domain", "shop-alias.cn")]).await,
-            "11"
-        );
-        call(
-            &oc,
-            "Domainalias.Remove",
-            &[("domain_id", &shop_id), ("alias_id", &alias_id)],
-        )
+        steps(&[
+            (&c, "Domain.Create", &[("domain", "shop-alias.cn")], "11"),
+            (
+                &oc,
+                "Domainalias.Remove",
+                &[shop_by_id, ("alias_id", &alias_id)],
+                "1",
+            ),
+        ])
         .await;
-        assert!(items(
-            &call(&oc, "Domainalias.List", &[("domain_id", &shop_id)]).await,
-            "alias"
-        )
-        .is_empty());
+        assert!(items(&call(&oc, "Domainalias.List", &[shop_by_id]).await, "alias").is_empty());
 
         // Groups: free accounts have no custom groups; VIP ones do.
-        assert_eq!(
-            fails_with(&c, "Domaingroup.Create", &[("group_name", "客户")]).await,
-            "9"
-        );
+        steps(&[(&c, "Domaingroup.Create", &[("group_name", "客户")], "9")]).await;
         let groups = items(&call(&c, "Domaingroup.List", &[]).await, "groups");
         assert_eq!(groups.len(), 8);
         assert_eq!(text(&groups[0]["size"]), "3");
         let g = call(&oc, "Domaingroup.Create", &[("group_name", "重点客户")]).await;
         let gid = text(&g["groups"]["id"]);
-        call(
-            &oc,
-            "Domain.Changegroup",
-            &[("domain", "shop-example.cn"), ("group_id", &gid)],
-        )
-        .await;
-        call(
-            &oc,
-            "Domaingroup.Modify",
-            &[("group_id", &gid), ("group_name", "VIP客户")],
-        )
+        let group = ("group_id", gid.as_str());
+        steps(&[
+            (&oc, "Domain.Changegroup", &[shop, group], "1"),
+            (
+                &oc,
+                "Domaingroup.Modify",
+                &[group, ("group_name", "VIP客户")],
+                "1",
+            ),
+        ])
         .await;
         let groups = items(&call(&oc, "Domaingroup.List", &[]).await, "groups");
         let custom = groups.iter().find(|g| text(&g["group_id"]) == gid).unwrap();
         assert_eq!(custom["group_name"], "VIP客户");
         assert_eq!(text(&custom["size"]), "1");
-        let in_group = call(&oc, "Domain.List", &[("group_id", &gid)]).await;
+        let in_group = call(&oc, "Domain.List", &[group]).await;
         assert_eq!(items(&in_group, "domains").len(), 1);
-        call(&oc, "Domaingroup.Remove", &[("group_id", &gid)]).await;
-        assert_eq!(
-            text(
-                &call(&oc, "Domain.Info", &[("domain", "shop-example.cn")]).await["domain"]
-                    ["group_id"]
-            ),
-            "1"
-        );
-        assert_eq!(
-            fails_with(&oc, "Domaingroup.Remove", &[("group_id", &gid)]).await,
-            "6"
-        );
+        call(&oc, "Domaingroup.Remove", &[group]).await;
+        assert_eq!(text(&domain_info(&oc, &[shop]).await["group_id"]), "1");
 
-        // Transfer (enterprise -> enterprise only).
-        assert_eq!(
-            fails_with(
+        let status_com = ("domain", "agent-status.com");
+        steps(&[
+            (&oc, "Domaingroup.Remove", &[group], "6"),
+            // Transfer (enterprise -> enterprise only).
+            (
                 &c,
                 "Domain.Transfer",
-                &[
-                    ("domain", "agent-status.com"),
-                    ("email", "li.na@example.cn")
-                ]
-            )
-            .await,
-            "11"
-        );
-        call(
-            &c,
-            "Domain.Transfer",
-            &[
-                ("domain", "agent-status.com"),
-                ("email", "ops@shop-example.cn"),
-            ],
-        )
+                &[status_com, ("email", "li.na@example.cn")],
+                "11",
+            ),
+            (
+                &c,
+                "Domain.Transfer",
+                &[status_com, ("email", "ops@shop-example.cn")],
+                "1",
+            ),
+        ])
         .await;
         assert!(matches!(
-            err(&c, "Domain.Info", &[("domain", "agent-status.com")]).await,
+            err(&c, "Domain.Info", &[status_com]).await,
             Error::Upstream { .. }
         ));
         assert_eq!(
-            call(&oc, "Domain.Info", &[("domain", "agent-status.com")]).await["domain"]["owner"],
+            domain_info(&oc, &[status_com]).await["owner"],
             "ops@shop-example.cn"
         );
 
         // Retrieval: code flow, then link flow.
-        let li = user_id(&c, "li.na@example.cn").await;
-        let lc = c.for_user(&li);
-        let emails = items(
-            &call(&lc, "Domain.Acquire", &[("domain", "zhangwei.net")]).await,
-            "emails",
-        );
+        let (li, lc) = as_user(&c, "li.na@example.cn").await;
+        let zw = ("domain", "zhangwei.net");
+        let emails = items(&call(&lc, "Domain.Acquire", &[zw]).await, "emails");
         let whois = text(&emails[0]);
-        assert_eq!(
-            fails_with(
+        steps(&[
+            (
                 &lc,
                 "Domain.Acquiresend",
-                &[("domain", "zhangwei.net"), ("email", "me@elsewhere.cn")]
-            )
-            .await,
-            "16"
-        );
-        call(
-            &lc,
-            "Domain.Acquiresend",
-            &[("domain", "zhangwei.net"), ("email", &whois)],
-        )
-        .await;
-        assert_eq!(
-            fails_with(
+                &[zw, ("email", "me@elsewhere.cn")],
+                "16",
+            ),
+            (&lc, "Domain.Acquiresend", &[zw, ("email", &whois)], "1"),
+            (
                 &lc,
                 "Domain.Acquirevalidate",
-                &[("domain", "zhangwei.net"), ("code", "000000x")]
-            )
-            .await,
-            "15"
-        );
-        let code = sim.acquire_code("zhangwei.net").unwrap();
-        call(
-            &lc,
-            "Domain.Acquirevalidate",
-            &[("domain", "zhangwei.net"), ("code", &code)],
-        )
-        .await;
-        assert_eq!(
-            text(
-                &call(&lc, "Domain.Info", &[("domain", "zhangwei.net")]).await["domain"]["user_id"]
+                &[zw, ("code", "000000x")],
+                "15",
             ),
-            li
-        );
+        ])
+        .await;
+        let code = sim.acquire_code("zhangwei.net").unwrap();
+        call(&lc, "Domain.Acquirevalidate", &[zw, ("code", &code)]).await;
+        assert_eq!(text(&domain_info(&lc, &[zw]).await["user_id"]), li);
         call(
             &zc,
             "Domain.Acquiresend.New",
-            &[("domain", "zhangwei.net"), ("whois_email", &whois)],
+            &[zw, ("whois_email", &whois)],
         )
         .await;
         assert!(sim.click_acquire_link("zhangwei.net"));
-        assert_eq!(
-            text(
-                &call(&zc, "Domain.Info", &[("domain", "zhangwei.net")]).await["domain"]["user_id"]
-            ),
-            zhang
-        );
-        assert_eq!(
-            fails_with(&zc, "Domain.Acquire", &[("domain", "shop-example.cn")]).await,
-            "86"
-        );
+        assert_eq!(text(&domain_info(&zc, &[zw]).await["user_id"]), zhang_id);
         // Domains never cross between personal and enterprise accounts.
-        assert_eq!(
-            fails_with(&oc, "Domain.Acquire", &[("domain", "zhangwei.net")]).await,
-            "14"
-        );
-        assert_eq!(
-            fails_with(&zc, "Domain.Acquire", &[("domain", "agent-status.com")]).await,
-            "13"
-        );
+        steps(&[
+            (&zc, "Domain.Acquire", &[shop], "86"),
+            (&oc, "Domain.Acquire", &[zw], "14"),
+            (&zc, "Domain.Acquire", &[status_com], "13"),
+        ])
+        .await;
 
-        // Remove.
-        call(&c, "Domain.Remove", &[("domain_id", &id)]).await;
-        let gone = err(&c, "Domain.Info", &[("domain_id", &id)]).await;
-        assert!(matches!(gone, Error::NotFound { .. }), "{gone:?}");
-        let gone = err(&c, "Domain.Info", &[("domain", "newzone.com")]).await;
-        assert!(matches!(gone, Error::NotFound { .. }), "{gone:?}");
-        assert_eq!(
-            fails_with(&oc, "Domain.Remove", &[("domain", "shop-example.cn")]).await,
-            "8",
-            "VIP undeletable"
-        );
+        // Remove; a VIP domain cannot be removed.
+        call(&c, "Domain.Remove", &[by_id]).await;
+        not_found(&c, "Domain.Info", &[by_id]).await;
+        not_found(&c, "Domain.Info", &[nz]).await;
+        steps(&[(&oc, "Domain.Remove", &[shop], "8")]).await;
     }
 }
 
 #[tokio::test]
 async fn record_methods() {
     for format in FORMATS {
-        let sim = Sim::sandbox();
-        let srv = serve(&sim).await;
-        let c = sandbox_client(&sim, &srv, format);
+        let (_sim, _srv, c) = sandbox(format).await;
         let zone = "sandbox-agent.cn";
+        let z = ("domain", zone);
 
         let types = items(
             &call(&c, "Record.Type", &[("domain_grade", "DP_Free")]).await,
@@ -837,38 +595,19 @@ async fn record_methods() {
             "types"
         )
         .contains(&Value::from("CAA")));
-        assert_eq!(
-            fails_with(&c, "Record.Type", &[("domain_grade", "X")]).await,
-            "6"
-        );
-        let lines = call(
-            &c,
-            "Record.Line",
-            &[("domain", zone), ("domain_grade", "DP_Free")],
-        )
-        .await;
+        steps(&[(&c, "Record.Type", &[("domain_grade", "X")], "6")]).await;
+        let lines = call(&c, "Record.Line", &[z, ("domain_grade", "DP_Free")]).await;
         assert_eq!(items(&lines, "lines").len(), 15);
         assert_eq!(text(&lines["line_ids"]["联通"]), "10=1");
         assert_eq!(text(&lines["line_ids"]["默认"]), "0");
-        assert_eq!(
-            items(
-                &call(
-                    &c,
-                    "Record.Line",
-                    &[("domain", zone), ("domain_grade", "DP_Plus")]
-                )
-                .await,
-                "lines"
-            )
-            .len(),
-            20
-        );
+        let plus = call(&c, "Record.Line", &[z, ("domain_grade", "DP_Plus")]).await;
+        assert_eq!(items(&plus, "lines").len(), 20);
 
         let created = call(
             &c,
             "Record.Create",
             &[
-                ("domain", zone),
+                z,
                 ("sub_domain", "api"),
                 ("record_type", "A"),
                 ("record_line_id", "10=1"),
@@ -879,95 +618,72 @@ async fn record_methods() {
         .await;
         let rid = text(&created["record"]["id"]);
         assert_eq!(created["record"]["name"], "api");
-        let info = call(&c, "Record.Info", &[("domain", zone), ("record_id", &rid)]).await;
+        let rec = [z, ("record_id", rid.as_str())];
+        let info = call(&c, "Record.Info", &rec).await;
         assert_eq!(info["record"]["record_line"], "联通");
         assert_eq!(info["record"]["value"], "192.0.2.10");
         // Grade rules.
-        let e = err(
+        let api = a_record(zone, "api", "192.0.2.11");
+        invalid(
             &c,
             "Record.Create",
             &[
-                ("domain", zone),
-                ("sub_domain", "api"),
-                ("record_type", "A"),
-                ("record_line", "默认"),
-                ("value", "192.0.2.11"),
-                ("ttl", "60"),
+                (&[&api[..], &[("ttl", "60")]].concat(), "ttl"),
+                (&a_record(zone, "a.b.c", "192.0.2.11"), "sub_domain"),
+                (
+                    &[
+                        z,
+                        ("record_type", "CAA"),
+                        ("record_line", "默认"),
+                        ("value", "0 issue \"x\""),
+                    ],
+                    "record_type",
+                ),
+                (
+                    &[
+                        z,
+                        ("record_type", "A"),
+                        ("record_line", "广东"),
+                        ("value", "192.0.2.11"),
+                    ],
+                    "record_line",
+                ),
+                (&a_record(zone, "@", "300.1.1.1"), "value"),
             ],
         )
         .await;
-        assert_field(&e, "ttl");
-        let e = err(&c, "Record.Create", &a_record(zone, "a.b.c", "192.0.2.11")).await;
-        assert_field(&e, "sub_domain");
-        let e = err(
-            &c,
-            "Record.Create",
-            &[
-                ("domain", zone),
-                ("record_type", "CAA"),
-                ("record_line", "默认"),
-                ("value", "0 issue \"x\""),
-            ],
-        )
+        // An A next to the CNAME www; the free grade takes 2 round-robin records.
+        steps(&[
+            (
+                &c,
+                "Record.Create",
+                &a_record(zone, "www", "192.0.2.11"),
+                "31",
+            ),
+            (&c, "Record.Create", &a_record(zone, "rr", "192.0.2.1"), "1"),
+            (&c, "Record.Create", &a_record(zone, "rr", "192.0.2.2"), "1"),
+            (
+                &c,
+                "Record.Create",
+                &a_record(zone, "rr", "192.0.2.3"),
+                "500025",
+            ),
+        ])
         .await;
-        assert_field(&e, "record_type");
-        let e = err(
-            &c,
-            "Record.Create",
-            &[
-                ("domain", zone),
-                ("record_type", "A"),
-                ("record_line", "广东"),
-                ("value", "192.0.2.11"),
-            ],
-        )
-        .await;
-        assert_field(&e, "record_line");
-        let e = err(&c, "Record.Create", &a_record(zone, "@", "300.1.1.1")).await;
-        assert_field(&e, "value");
-        assert_eq!(
-            fails_with(&c, "Record.Create", &a_record(zone, "www", "192.0.2.11")).await,
-            "31",
-            "A next to the CNAME www"
-        );
-        call(&c, "Record.Create", &a_record(zone, "rr", "192.0.2.1")).await;
-        call(&c, "Record.Create", &a_record(zone, "rr", "192.0.2.2")).await;
-        let e = err(&c, "Record.Create", &a_record(zone, "rr", "192.0.2.3")).await;
-        assert_eq!(
-            upstream_code(&e),
-            "500025",
-            "free grade: 2 round-robin records"
-        );
 
-        let listed = call(&c, "Record.List", &[("domain", zone)]).await;
+        let listed = call(&c, "Record.List", &[z]).await;
         let recs = items(&listed, "records");
         assert_eq!(
             text(&listed["info"]["record_total"]),
             recs.len().to_string()
         );
         assert_eq!(recs.iter().filter(|r| r.get("hold").is_some()).count(), 2);
-        let filtered = call(&c, "Record.List", &[("domain", zone), ("sub_domain", "rr")]).await;
-        assert_eq!(items(&filtered, "records").len(), 2);
-        let typed = call(
-            &c,
-            "Record.List",
-            &[("domain", zone), ("record_type", "MX")],
-        )
-        .await;
-        assert_eq!(items(&typed, "records").len(), 1);
-        let paged = call(
-            &c,
-            "Record.List",
-            &[("domain", zone), ("offset", "1"), ("length", "2")],
-        )
-        .await;
-        assert_eq!(items(&paged, "records")[0]["id"], recs[1]["id"]);
-        let none = call(
-            &c,
-            "Record.List",
-            &[("domain", zone), ("sub_domain", "nothing")],
-        )
-        .await;
+        assert_eq!(records(&c, &[z, ("sub_domain", "rr")]).await.len(), 2);
+        assert_eq!(records(&c, &[z, ("record_type", "MX")]).await.len(), 1);
+        let paged = records(&c, &[z, ("offset", "1"), ("length", "2")]).await;
+        assert_eq!(paged[0]["id"], recs[1]["id"]);
+        let nothing = [z, ("sub_domain", "nothing")];
+        let none = call(&c, "Record.List", &nothing).await;
         assert!(items(&none, "records").is_empty());
         assert_eq!(
             text(&none["status"]["code"]),
@@ -975,26 +691,15 @@ async fn record_methods() {
             "the client sends error_on_empty=no"
         );
         // A caller may still ask for DNSPod's default: the empty list is code 10.
-        assert_eq!(
-            fails_with(
-                &c,
-                "Record.List",
-                &[
-                    ("domain", zone),
-                    ("sub_domain", "nothing"),
-                    ("error_on_empty", "yes")
-                ]
-            )
-            .await,
-            "10"
-        );
+        let on_empty = [nothing[0], nothing[1], ("error_on_empty", "yes")];
+        steps(&[(&c, "Record.List", &on_empty, "10")]).await;
 
         let m = call(
             &c,
             "Record.Modify",
             &[
-                ("domain", zone),
-                ("record_id", &rid),
+                rec[0],
+                rec[1],
                 ("sub_domain", "api"),
                 ("record_type", "A"),
                 ("record_line", "电信"),
@@ -1004,83 +709,52 @@ async fn record_methods() {
         )
         .await;
         assert_eq!(text(&m["record"]["id"]), rid);
-        let info = call(&c, "Record.Info", &[("domain", zone), ("record_id", &rid)]).await;
+        let info = call(&c, "Record.Info", &rec).await;
         assert_eq!(info["record"]["record_line"], "电信");
         assert_eq!(text(&info["record"]["ttl"]), "1200");
-        let d = call(
-            &c,
-            "Record.Ddns",
-            &[
-                ("domain", zone),
-                ("record_id", &rid),
-                ("sub_domain", "api"),
-                ("record_line", "电信"),
-                ("value", "192.0.2.30"),
-            ],
-        )
-        .await;
+        let ddns = [
+            rec[0],
+            rec[1],
+            ("sub_domain", "api"),
+            ("record_line", "电信"),
+        ];
+        let to = [&ddns[..], &[("value", "192.0.2.30")]].concat();
+        let d = call(&c, "Record.Ddns", &to).await;
         assert_eq!(d["record"]["value"], "192.0.2.30");
         // Without a value the caller's address is used.
-        let d = call(
-            &c,
-            "Record.Ddns",
-            &[
-                ("domain", zone),
-                ("record_id", &rid),
-                ("sub_domain", "api"),
-                ("record_line", "电信"),
-            ],
-        )
-        .await;
+        let d = call(&c, "Record.Ddns", &ddns).await;
         assert_eq!(d["record"]["value"], "127.0.0.1");
-        call(
-            &c,
-            "Record.Remark",
-            &[
-                ("domain", zone),
-                ("record_id", &rid),
-                ("remark", "api 服务器"),
-            ],
-        )
+        let hold = text(&recs[0]["id"]);
+        steps(&[
+            (
+                &c,
+                "Record.Remark",
+                &[rec[0], rec[1], ("remark", "api 服务器")],
+                "1",
+            ),
+            (
+                &c,
+                "Record.Status",
+                &[rec[0], rec[1], ("status", "disable")],
+                "1",
+            ),
+        ])
         .await;
-        call(
-            &c,
-            "Record.Status",
-            &[("domain", zone), ("record_id", &rid), ("status", "disable")],
-        )
-        .await;
-        let info = call(&c, "Record.Info", &[("domain", zone), ("record_id", &rid)]).await;
+        let info = call(&c, "Record.Info", &rec).await;
         assert_eq!(info["record"]["remark"], "api 服务器");
         assert_eq!(text(&info["record"]["enabled"]), "0");
-        let hold = text(&recs[0]["id"]);
-        assert_eq!(
-            fails_with(
-                &c,
-                "Record.Remove",
-                &[("domain", zone), ("record_id", &hold)]
-            )
-            .await,
-            "7"
-        );
-        call(
-            &c,
-            "Record.Remove",
-            &[("domain", zone), ("record_id", &rid)],
-        )
+        steps(&[
+            (&c, "Record.Remove", &[z, ("record_id", &hold)], "7"),
+            (&c, "Record.Remove", &rec, "1"),
+        ])
         .await;
-        let gone = err(&c, "Record.Info", &[("domain", zone), ("record_id", &rid)]).await;
-        assert!(matches!(gone, Error::NotFound { .. }), "{gone:?}");
-        let missing = err(
-            &c,
-            "Record.Create",
-            &[
-                ("record_type", "A"),
-                ("record_line", "默认"),
-                ("value", "1.1.1.1"),
-            ],
-        )
-        .await;
-        assert_field(&missing, "domain_id|domain");
+        not_found(&c, "Record.Info", &rec).await;
+        let no_domain = [
+            ("record_type", "A"),
+            ("record_line", "默认"),
+            ("value", "1.1.1.1"),
+        ];
+        invalid(&c, "Record.Create", &[(&no_domain, "domain_id|domain")]).await;
     }
 }
 
@@ -1106,17 +780,10 @@ async fn record_count_is_limited_per_grade() {
         )
         .await;
         sim.advance(Duration::from_secs(1));
-        let d = call(&c, "Batch.Detail", &[("job_id", &text(&job["job_id"]))]).await;
+        let d = batch_detail(&c, &job).await;
         assert_eq!(text(&d["success"]), "499", "{}", text(&d["fail"]));
-        assert_eq!(
-            fails_with(
-                &c,
-                "Record.Create",
-                &a_record("full.com", "one-more", "192.0.2.1")
-            )
-            .await,
-            "500027"
-        );
+        let one_more = a_record("full.com", "one-more", "192.0.2.1");
+        steps(&[(&c, "Record.Create", &one_more, "500027")]).await;
         assert_eq!(c.raw_records("full.com").await.unwrap().len(), 500);
     }
 }
@@ -1124,9 +791,7 @@ async fn record_count_is_limited_per_grade() {
 #[tokio::test]
 async fn batch_jobs_progress_with_the_clock() {
     for format in FORMATS {
-        let sim = Sim::sandbox_at(start());
-        let srv = serve(&sim).await;
-        let c = sandbox_client(&sim, &srv, format);
+        let (sim, _srv, c) = sandbox_on(Sim::sandbox_at(start()), format).await;
 
         let job = call(
             &c,
@@ -1137,44 +802,35 @@ async fn batch_jobs_progress_with_the_clock() {
             ],
         )
         .await;
-        let job_id = text(&job["job_id"]);
-        let d = call(&c, "Batch.Detail", &[("job_id", &job_id)]).await;
+        let d = batch_detail(&c, &job).await;
         assert_eq!(d["type"], "domain");
         assert_eq!(text(&d["success"]), "0");
         assert_eq!(items(&d, "detail")[0]["status"], "running");
         assert_eq!(items(&d, "detail")[1]["status"], "waiting");
         sim.advance(Duration::from_secs(1));
-        let d = call(&c, "Batch.Detail", &[("job_id", &job_id)]).await;
+        let d = batch_detail(&c, &job).await;
         assert_eq!(items(&d, "detail")[0]["status"], "ok");
         assert_eq!(text(&d["success"]), "3", "one domain + its two records");
         sim.advance(Duration::from_secs(5));
-        let d = call(&c, "Batch.Detail", &[("job_id", &job_id)]).await;
+        let d = batch_detail(&c, &job).await;
         assert_eq!(text(&d["total"]), "9");
         assert_eq!(text(&d["success"]), "6");
         assert_eq!(text(&d["fail"]), "3");
         assert_eq!(items(&d, "detail")[2]["status"], "error");
-        let recs = call(
-            &c,
-            "Record.List",
-            &[("domain", "batch-two.com"), ("record_type", "A")],
-        )
-        .await;
-        assert_eq!(items(&recs, "records").len(), 2);
+        let two = ("domain", "batch-two.com");
+        assert_eq!(records(&c, &[two, ("record_type", "A")]).await.len(), 2);
 
-        let one =
-            text(&call(&c, "Domain.Info", &[("domain", "batch-one.com")]).await["domain"]["id"]);
-        let two =
-            text(&call(&c, "Domain.Info", &[("domain", "batch-two.com")]).await["domain"]["id"]);
-        let records = r#"[{"sub_domain":"api,cdn","record_type":"A","record_line":"默认","value":"192.0.2.8","ttl":"600"}]"#;
+        let one = text(&domain_info(&c, &[("domain", "batch-one.com")]).await["id"]);
+        let two = text(&domain_info(&c, &[two]).await["id"]);
+        let rows = r#"[{"sub_domain":"api,cdn","record_type":"A","record_line":"默认","value":"192.0.2.8","ttl":"600"}]"#;
         let job = call(
             &c,
             "Batch.Record.Create",
-            &[("domain_id", &format!("{one},{two}")), ("records", records)],
+            &[("domain_id", &format!("{one},{two}")), ("records", rows)],
         )
         .await;
-        let job_id = text(&job["job_id"]);
         sim.advance(Duration::from_secs(2));
-        let d = call(&c, "Batch.Detail", &[("job_id", &job_id)]).await;
+        let d = batch_detail(&c, &job).await;
         assert_eq!(d["type"], "record_add");
         assert_eq!(text(&d["fail"]), "0");
         let new_ids: Vec<String> = items(&d, "detail")
@@ -1183,13 +839,8 @@ async fn batch_jobs_progress_with_the_clock() {
             .map(|r| text(&r["record_id"]))
             .collect();
         assert_eq!(new_ids.len(), 4);
-        let api = call(
-            &c,
-            "Record.List",
-            &[("domain", "batch-one.com"), ("sub_domain", "cdn")],
-        )
-        .await;
-        assert_eq!(items(&api, "records")[0]["value"], "192.0.2.8");
+        let cdn = [("domain", "batch-one.com"), ("sub_domain", "cdn")];
+        assert_eq!(records(&c, &cdn).await[0]["value"], "192.0.2.8");
 
         let job = call(
             &c,
@@ -1201,23 +852,35 @@ async fn batch_jobs_progress_with_the_clock() {
             ],
         )
         .await;
-        let job_id = text(&job["job_id"]);
         sim.advance(Duration::from_secs(2));
-        let d = call(&c, "Batch.Detail", &[("job_id", &job_id)]).await;
+        let d = batch_detail(&c, &job).await;
         assert_eq!(d["type"], "record_modify");
         assert_eq!(text(&d["fail"]), "0", "{d}");
         for zone in ["batch-one.com", "batch-two.com"] {
-            let l = call(
-                &c,
-                "Record.List",
-                &[("domain", zone), ("keyword", "192.0.2.9")],
-            )
-            .await;
-            assert_eq!(items(&l, "records").len(), 2, "{zone}");
+            let l = records(&c, &[("domain", zone), ("keyword", "192.0.2.9")]).await;
+            assert_eq!(l.len(), 2, "{zone}");
         }
-        let e = err(&c, "Batch.Detail", &[("job_id", "1")]).await;
-        assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+        not_found(&c, "Batch.Detail", &[("job_id", "1")]).await;
     }
+}
+
+/// A record to create or update through the Dns capability, TTL 600.
+fn input(host: &str, rtype: RecordType, value: &str, line: Option<&str>) -> RecordInput {
+    RecordInput {
+        host: host.into(),
+        rtype,
+        value: value.into(),
+        ttl: 600,
+        line: line.map(String::from),
+        priority: None,
+    }
+}
+
+/// The record `id` of `zone` as the Dns capability lists it, if it is there.
+async fn listed(dns: &dyn Dns, zone: &str, id: &str) -> Option<DnsRecord> {
+    let recs = dns.list_records(zone).await.unwrap();
+    recs.into_iter()
+        .find(|r| r.upstream_id.as_deref() == Some(id))
 }
 
 #[tokio::test]
@@ -1246,7 +909,7 @@ async fn dns_capability_through_connect() {
         let direct = idcgate_dnspod::connect_client(&acct, &cfg())
             .unwrap()
             .with_format(format);
-        let dns: &dyn idcgate_core::capability::Dns = if format == Format::Json {
+        let dns: &dyn Dns = if format == Format::Json {
             conn.dns().unwrap()
         } else {
             &direct
@@ -1264,59 +927,29 @@ async fn dns_capability_through_connect() {
         assert!(lined.iter().any(|r| r.line.as_deref() == Some("telecom")));
         assert!(lined.iter().any(|r| r.line.as_deref() == Some("unicom")));
 
-        let input = RecordInput {
-            host: "cap".into(),
-            rtype: RecordType::A,
-            value: "192.0.2.40".into(),
-            ttl: 600,
-            line: Some("mobile".into()),
-            priority: None,
-        };
-        let rec = dns.create_record("sandbox-agent.cn", &input).await.unwrap();
+        let zone = "sandbox-agent.cn";
+        let a = input("cap", RecordType::A, "192.0.2.40", Some("mobile"));
+        let rec = dns.create_record(zone, &a).await.unwrap();
         let id = rec.upstream_id.clone().unwrap();
-        let back = dns.list_records("sandbox-agent.cn").await.unwrap();
-        let got = back
-            .iter()
-            .find(|r| r.upstream_id.as_deref() == Some(id.as_str()))
-            .unwrap();
+        let got = listed(dns, zone, &id).await.unwrap();
         assert_eq!(got.line.as_deref(), Some("mobile"));
-        let mx_in = RecordInput {
-            host: "cap".into(),
-            rtype: RecordType::Txt,
-            value: "hello".into(),
-            ttl: 600,
-            line: None,
-            priority: None,
-        };
-        dns.update_record("sandbox-agent.cn", &id, &mx_in)
-            .await
-            .unwrap();
-        dns.set_record_enabled("sandbox-agent.cn", &id, false)
-            .await
-            .unwrap();
-        let back = dns.list_records("sandbox-agent.cn").await.unwrap();
-        let got = back
-            .iter()
-            .find(|r| r.upstream_id.as_deref() == Some(id.as_str()))
-            .unwrap();
+        let txt = input("cap", RecordType::Txt, "hello", None);
+        dns.update_record(zone, &id, &txt).await.unwrap();
+        dns.set_record_enabled(zone, &id, false).await.unwrap();
+        let got = listed(dns, zone, &id).await.unwrap();
         assert_eq!(
             (got.rtype, got.value.as_str(), got.line.clone(), got.enabled),
             (RecordType::Txt, "hello", None, false)
         );
-        dns.set_record_enabled("sandbox-agent.cn", &id, true)
-            .await
-            .unwrap();
-        let back = dns.list_records("sandbox-agent.cn").await.unwrap();
-        assert!(back
-            .iter()
-            .any(|r| r.upstream_id.as_deref() == Some(id.as_str()) && r.enabled));
-        dns.delete_record("sandbox-agent.cn", &id).await.unwrap();
-        assert_eq!(dns.list_records("sandbox-agent.cn").await.unwrap().len(), 5);
-        let lines = dns.lines("sandbox-agent.cn").await.unwrap();
+        dns.set_record_enabled(zone, &id, true).await.unwrap();
+        assert!(listed(dns, zone, &id).await.is_some_and(|r| r.enabled));
+        dns.delete_record(zone, &id).await.unwrap();
+        assert_eq!(dns.list_records(zone).await.unwrap().len(), 5);
+        let lines = dns.lines(zone).await.unwrap();
         assert_eq!(lines[0], "default");
         assert!(lines.contains(&"telecom".to_string()));
         let e = dns.list_records("missing-zone.cn").await.unwrap_err();
-        assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+        assert_not_found(&e);
     }
 }
 
@@ -1331,7 +964,7 @@ async fn messages_in_both_languages() {
         ] {
             let c = sandbox_client(&sim, &srv, format).with_lang(cn);
             let e = err(&c, "Domain.Info", &[("domain", "nope.cn")]).await;
-            assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+            assert_not_found(&e);
             assert!(e.to_string().contains(missing), "{e}");
             let ok = call(&c, "Domain.Info", &[("domain", "sandbox-agent.cn")]).await;
             assert_eq!(ok["status"]["message"], done);
@@ -1353,14 +986,11 @@ async fn messages_in_both_languages() {
 #[tokio::test]
 async fn monitor_methods() {
     for format in FORMATS {
-        let sim = Sim::sandbox_at(start());
-        let srv = serve(&sim).await;
-        let c = sandbox_client(&sim, &srv, format);
+        let (sim, _srv, c) = sandbox_on(Sim::sandbox_at(start()), format).await;
         let zone = "agent-status.com";
         let subs = call(&c, "Monitor.Listsubdomain", &[("domain", zone)]).await;
         assert_eq!(items(&subs, "subdomain"), vec![Value::from("@")]);
-        let e = err(&c, "Monitor.Listsubdomain", &[("domain", "nope.cn")]).await;
-        assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+        not_found(&c, "Monitor.Listsubdomain", &[("domain", "nope.cn")]).await;
         let values = call(
             &c,
             "Monitor.Listsubvalue",
@@ -1388,19 +1018,23 @@ async fn monitor_methods() {
         let mid = text(&made["monitor"]["monitor_id"]);
         assert_eq!(mid.len(), 36, "a UUID");
         assert_eq!(text(&made["monitor"]["record_id"]), rid);
-        assert_eq!(fails_with(&c, "Monitor.Create", &create).await, "20");
         let mut bad = create;
         bad[8] = ("bak_ip", "not-an-ip");
-        assert_eq!(fails_with(&c, "Monitor.Create", &bad).await, "15");
+        steps(&[
+            (&c, "Monitor.Create", &create, "20"),
+            (&c, "Monitor.Create", &bad, "15"),
+        ])
+        .await;
 
         let list = call(&c, "Monitor.List", &[]).await;
         assert_eq!(text(&list["info"]["total_count"]), "1");
         assert_eq!(items(&list, "monitors")[0]["status"], "Ok");
+        let monitor = ("monitor_id", mid.as_str());
         call(
             &c,
             "Monitor.Modify",
             &[
-                ("monitor_id", &mid),
+                monitor,
                 ("port", "443"),
                 ("monitor_interval", "180"),
                 ("monitor_type", "https"),
@@ -1410,60 +1044,47 @@ async fn monitor_methods() {
             ],
         )
         .await;
-        let info = call(&c, "Monitor.Info", &[("monitor_id", &mid)]).await;
+        let info = call(&c, "Monitor.Info", &[monitor]).await;
         assert_eq!(text(&info["info"]["port"]), "443");
         assert_eq!(info["info"]["monitor_path"], "/health");
         assert_eq!(info["info"]["bak_ip"], "192.0.2.99");
-        let e = err(&c, "Monitor.Info", &[("monitor_id", "nope")]).await;
-        assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+        not_found(&c, "Monitor.Info", &[("monitor_id", "nope")]).await;
 
-        call(
-            &c,
-            "Monitor.Setstatus",
-            &[("monitor_id", &mid), ("status", "disable")],
-        )
-        .await;
+        call(&c, "Monitor.Setstatus", &[monitor, ("status", "disable")]).await;
         assert_eq!(
-            call(&c, "Monitor.Info", &[("monitor_id", &mid)]).await["info"]["monitor_status"],
+            call(&c, "Monitor.Info", &[monitor]).await["info"]["monitor_status"],
             "disabled"
         );
-        call(
-            &c,
-            "Record.Status",
-            &[("domain", zone), ("record_id", &rid), ("status", "disable")],
-        )
-        .await;
-        assert_eq!(
-            fails_with(
+        // A monitor cannot be enabled while its record is disabled.
+        let record = |status| {
+            [
+                ("domain", zone),
+                ("record_id", rid.as_str()),
+                ("status", status),
+            ]
+        };
+        steps(&[
+            (&c, "Record.Status", &record("disable"), "1"),
+            (
                 &c,
                 "Monitor.Setstatus",
-                &[("monitor_id", &mid), ("status", "enabled")]
-            )
-            .await,
-            "9"
-        );
-        call(
-            &c,
-            "Record.Status",
-            &[("domain", zone), ("record_id", &rid), ("status", "enable")],
-        )
-        .await;
-        call(
-            &c,
-            "Monitor.Setstatus",
-            &[("monitor_id", &mid), ("status", "enabled")],
-        )
+                &[monitor, ("status", "enabled")],
+                "9",
+            ),
+            (&c, "Record.Status", &record("enable"), "1"),
+            (
+                &c,
+                "Monitor.Setstatus",
+                &[monitor, ("status", "enabled")],
+                "1",
+            ),
+        ])
         .await;
 
         sim.advance(Duration::from_secs(600));
         assert!(sim.monitor_outage(&mid, "连接超时|connect timeout after 30s"));
         sim.advance(Duration::from_secs(360));
-        let hist = call(
-            &c,
-            "Monitor.Gethistory",
-            &[("monitor_id", &mid), ("hours", "1")],
-        )
-        .await;
+        let hist = call(&c, "Monitor.Gethistory", &[monitor, ("hours", "1")]).await;
         let nodes = items(&hist, "monitor_history");
         assert_eq!(nodes.len(), 1);
         assert_eq!(nodes[0]["point"], "cmc");
@@ -1482,21 +1103,18 @@ async fn monitor_methods() {
             "连接超时|connect timeout after 30s"
         );
 
-        call(&c, "Monitor.Remove", &[("monitor_id", &mid)]).await;
+        call(&c, "Monitor.Remove", &[monitor]).await;
         assert_eq!(
             text(&call(&c, "Monitor.List", &[]).await["info"]["total_count"]),
             "0"
         );
-        let e = err(&c, "Monitor.Remove", &[("monitor_id", &mid)]).await;
-        assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+        not_found(&c, "Monitor.Remove", &[monitor]).await;
     }
 }
 
 #[tokio::test]
 async fn sandbox_is_a_believable_agent_account() {
-    let sim = Sim::sandbox();
-    let srv = serve(&sim).await;
-    let c = sandbox_client(&sim, &srv, Format::Json);
+    let (sim, _srv, c) = sandbox(Format::Json).await;
     let me = call(&c, "User.Detail", &[]).await;
     assert_eq!(me["info"]["user"]["balance"], 5000);
     let users = c.list_users().await.unwrap();

@@ -83,3 +83,15 @@ pub async fn raw_get(base: &str, method: &str) -> String {
     let resp = testing::transmit(Vendor::Dnspod, &req).await;
     String::from_utf8(resp.body.to_vec()).unwrap()
 }
+
+/// `sim` served, with the sandbox agent's client in `format`.
+pub async fn sandbox_on(sim: Sim, format: Format) -> (Sim, SimServer, DnspodClient) {
+    let srv = serve(&sim).await;
+    let c = sandbox_client(&sim, &srv, format);
+    (sim, srv, c)
+}
+
+/// The sandbox served, with its agent's client in `format`.
+pub async fn sandbox(format: Format) -> (Sim, SimServer, DnspodClient) {
+    sandbox_on(Sim::sandbox(), format).await
+}
