@@ -82,9 +82,9 @@ async fn hostile_auth_fields_are_refused_without_a_panic() {
 async fn tokens_expire_after_ten_minutes() {
     let e = env().await;
     e.ok("info.checkbalance", &[]).await;
-    e.sim.advance_clock(Duration::from_secs(9 * 60));
+    e.sim.advance(Duration::from_secs(9 * 60));
     e.ok("info.checkbalance", &[]).await;
-    e.sim.advance_clock(Duration::from_secs(2 * 60));
+    e.sim.advance(Duration::from_secs(2 * 60));
     let err = e.err("info.checkbalance", &[]).await;
     assert!(
         matches!(err, Error::Authentication { ref message, .. } if message.contains("10001") && message.contains("过期")),
@@ -96,7 +96,7 @@ async fn tokens_expire_after_ten_minutes() {
 async fn caller_ip_whitelist_answers_10002() {
     let e = env().await;
     e.sim
-        .set_ip_whitelist(Some(vec!["10.9.9.9".parse().unwrap()]));
+        .set_ip_allowlist(Some(vec!["10.9.9.9".parse().unwrap()]));
     let err = e.err("info.checkbalance", &[]).await;
     assert!(
         matches!(err, Error::Authentication { ref message, .. } if message.contains("10002")),
@@ -108,7 +108,7 @@ async fn caller_ip_whitelist_answers_10002() {
         .await;
     assert!(matches!(err, Error::Authentication { .. }), "{err}");
     e.sim
-        .set_ip_whitelist(Some(vec!["127.0.0.1".parse().unwrap()]));
+        .set_ip_allowlist(Some(vec!["127.0.0.1".parse().unwrap()]));
     e.ok("info.checkbalance", &[]).await;
 }
 

@@ -189,12 +189,14 @@ async fn templates_real_name_and_transfer() {
         .find(|t| t["realname"] == "verified")
         .map(|t| id_of(&t, "templateid"))
         .unwrap();
-    e.fails_saying("domain.deletetemplate", &[("templateid", &tid)], "20113")
-        .await;
-    e.ok(
-        "domain.domaintransfer",
-        &[("domain", "sunqi.cn"), ("templateid", &other)],
-    )
+    e.steps(&[
+        ("domain.deletetemplate", &[("templateid", &tid)], "20113"),
+        (
+            "domain.domaintransfer",
+            &[("domain", "sunqi.cn"), ("templateid", &other)],
+            OK,
+        ),
+    ])
     .await;
     assert_eq!(
         id_of(
@@ -209,9 +211,11 @@ async fn templates_real_name_and_transfer() {
         .await;
     assert_eq!(items(&tl).len(), 1);
     assert_eq!(id_of(&items(&tl)[0], "fromtemplate"), tid);
-    e.ok("domain.deletetemplate", &[("templateid", &tid)]).await;
-    e.fails_saying("domain.gettemplateinfo", &[("templateid", &tid)], "20102")
-        .await;
+    e.steps(&[
+        ("domain.deletetemplate", &[("templateid", &tid)], OK),
+        ("domain.gettemplateinfo", &[("templateid", &tid)], "20102"),
+    ])
+    .await;
     // International templates need no real-name and cannot register .cn.
     let intl = id_of(
         &e.ok(
@@ -226,18 +230,19 @@ async fn templates_real_name_and_transfer() {
         .await,
         "templateid",
     );
-    e.fails_saying("domain.getrealnametoken", &[("templateid", &intl)], "20113")
-        .await;
-    e.fails_saying(
-        "domain.regdomain",
-        &[("domain", "intlco.cn"), ("templateid", &intl)],
-        "20113",
-    )
-    .await;
-    e.ok(
-        "domain.regdomain",
-        &[("domain", "intlco.com"), ("templateid", &intl)],
-    )
+    e.steps(&[
+        ("domain.getrealnametoken", &[("templateid", &intl)], "20113"),
+        (
+            "domain.regdomain",
+            &[("domain", "intlco.cn"), ("templateid", &intl)],
+            "20113",
+        ),
+        (
+            "domain.regdomain",
+            &[("domain", "intlco.com"), ("templateid", &intl)],
+            OK,
+        ),
+    ])
     .await;
 }
 
@@ -374,43 +379,44 @@ async fn registration_checks_renewal_and_failures() {
 async fn nameservers_hosts_and_dnssec() {
     let e = env().await;
     let d = "mybrand.net";
-    e.ok(
-        "domain.regdns",
-        &[
-            ("domain", d),
-            ("dns", "ns1.mybrand.net"),
-            ("ip", "192.0.2.53"),
-        ],
-    )
-    .await;
-    e.fails_saying(
-        "domain.regdns",
-        &[
-            ("domain", d),
-            ("dns", "ns1.mybrand.net"),
-            ("ip", "192.0.2.53"),
-        ],
-        "20113",
-    )
-    .await;
-    e.fails_saying(
-        "domain.regdns",
-        &[
-            ("domain", d),
-            ("dns", "ns1.other.net"),
-            ("ip", "192.0.2.53"),
-        ],
-        "20000",
-    )
-    .await;
-    e.ok(
-        "domain.modifyregdns",
-        &[
-            ("domain", d),
-            ("dns", "ns1.mybrand.net"),
-            ("ip", "192.0.2.54"),
-        ],
-    )
+    e.steps(&[
+        (
+            "domain.regdns",
+            &[
+                ("domain", d),
+                ("dns", "ns1.mybrand.net"),
+                ("ip", "192.0.2.53"),
+            ],
+            OK,
+        ),
+        (
+            "domain.regdns",
+            &[
+                ("domain", d),
+                ("dns", "ns1.mybrand.net"),
+                ("ip", "192.0.2.53"),
+            ],
+            "20113",
+        ),
+        (
+            "domain.regdns",
+            &[
+                ("domain", d),
+                ("dns", "ns1.other.net"),
+                ("ip", "192.0.2.53"),
+            ],
+            "20000",
+        ),
+        (
+            "domain.modifyregdns",
+            &[
+                ("domain", d),
+                ("dns", "ns1.mybrand.net"),
+                ("ip", "192.0.2.54"),
+            ],
+            OK,
+        ),
+    ])
     .await;
     let s = e.ok("domain.syncregdns", &[("domain", d)]).await;
     assert_eq!(s["synced"], 1);
@@ -569,12 +575,14 @@ async fn certificates_passwords_smart_dns_and_privacy() {
     let bal = e.balance().await;
     e.ok("domain.openprivacy", &[("domain", d)]).await;
     assert_eq!(e.balance().await, bal - pp);
-    e.fails_saying("domain.openprivacy", &[("domain", d)], "20113")
-        .await;
-    e.ok(
-        "domain.modifyprivacyemail",
-        &[("domain", d), ("email", "hidden@privacy.cn")],
-    )
+    e.steps(&[
+        ("domain.openprivacy", &[("domain", d)], "20113"),
+        (
+            "domain.modifyprivacyemail",
+            &[("domain", d), ("email", "hidden@privacy.cn")],
+            OK,
+        ),
+    ])
     .await;
     let r = e
         .ok("domain.renewprivacy", &[("domain", d), ("year", "1")])

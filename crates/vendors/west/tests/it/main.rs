@@ -31,9 +31,10 @@ pub fn account(base: &str, user: &str, pw: &str) -> UpstreamAccount {
 }
 
 impl Env {
-    /// Runs calls in order: each succeeds (`OK`) or fails with the vendor code given.
+    /// Runs calls in order: each succeeds (`OK`) or fails with the errcode given (see
+    /// [`errcode_of`]).
     pub async fn steps(&self, steps: &[testing::Step<'_>]) {
-        self.0.steps(code_of, steps).await
+        self.0.steps(errcode_of, steps).await
     }
 
     /// The vendor code of a call that must fail.
@@ -125,6 +126,19 @@ pub fn id_of(v: &Value, k: &str) -> String {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.clone(),
         other => panic!("{k} missing in {other}"),
+    }
+}
+
+/// The errcode an error carries: the Upstream code, or the `errcode N` its text quotes
+/// (an invalid input, a not-found); else its whole text.
+pub fn errcode_of(e: &Error) -> String {
+    let text = match e {
+        Error::Upstream { code, .. } => return code.clone(),
+        other => other.to_string(),
+    };
+    match text.split_once("errcode ") {
+        Some((_, rest)) => rest.chars().take_while(char::is_ascii_digit).collect(),
+        None => text,
     }
 }
 

@@ -65,19 +65,15 @@ async fn config_os_per_room_and_purchase() {
     assert_eq!(dec(&b["amount"]), quote);
     assert_eq!(e.balance().await, before - quote);
     let id = id_of(&b, "id");
-    let d = e.ok("server.detail", &[("id", &id)]).await;
+    let i = [("id", id.as_str())];
+    let d = e.ok("server.detail", &i).await;
     assert_eq!(
         (d["name"].as_str(), d["os"].as_str(), d["status"].as_str()),
         (Some("测试机"), Some("debian12"), Some("running"))
     );
-    assert_eq!(e.ok("server.getip", &[("id", &id)]).await["ip"], b["ip"]);
-    e.reads(&[(
-        "server.getinitpwd",
-        &[("id", &id)],
-        "/password",
-        "Passw0rd2025".into(),
-    )])
-    .await;
+    assert_eq!(e.ok("server.getip", &i).await["ip"], b["ip"]);
+    e.reads(&[("server.getinitpwd", &i, "/password", "Passw0rd2025".into())])
+        .await;
     assert_eq!(
         items(&e.ok("server.list", &[("serverroom", "3")]).await).len(),
         2
@@ -90,94 +86,66 @@ async fn config_os_per_room_and_purchase() {
 async fn lifecycle_password_reinstall_and_logs() {
     let e = env().await;
     let id = first_server(&e).await;
-    e.fails_saying(
-        "server.setstatus",
-        &[("id", &id), ("status", "start")],
-        "20113",
-    )
+    let i = [("id", id.as_str())];
+    e.steps(&[
+        ("server.setstatus", &[i[0], ("status", "start")], "20113"),
+        ("server.setstatus", &[i[0], ("status", "stop")], OK),
+    ])
     .await;
-    e.ok("server.setstatus", &[("id", &id), ("status", "stop")])
+    e.reads(&[("server.getstatus", &i, "/status", "stopped".into())])
         .await;
-    e.reads(&[(
-        "server.getstatus",
-        &[("id", &id)],
-        "/status",
-        "stopped".into(),
-    )])
-    .await;
-    let perf = e.ok("server.perfdata", &[("id", &id)]).await;
+    let perf = e.ok("server.perfdata", &i).await;
     assert!(
         items(&perf).iter().all(|p| p["cpu"] == 0),
         "a stopped server uses no CPU"
     );
-    e.fails_saying(
-        "server.setstatus",
-        &[("id", &id), ("status", "restart")],
-        "20113",
-    )
+    e.steps(&[
+        ("server.setstatus", &[i[0], ("status", "restart")], "20113"),
+        ("server.setstatus", &[i[0], ("status", "start")], OK),
+        ("server.setstatus", &[i[0], ("status", "restart")], OK),
+    ])
     .await;
-    e.ok("server.setstatus", &[("id", &id), ("status", "start")])
+    e.reads(&[("server.getstatus", &i, "/status", "running".into())])
         .await;
-    e.ok("server.setstatus", &[("id", &id), ("status", "restart")])
-        .await;
-    e.reads(&[(
-        "server.getstatus",
-        &[("id", &id)],
-        "/status",
-        "running".into(),
-    )])
-    .await;
-    assert_eq!(
-        items(&e.ok("server.perfdata", &[("id", &id)]).await).len(),
-        12
-    );
+    assert_eq!(items(&e.ok("server.perfdata", &i).await).len(), 12);
     e.refused_field(
         "server.modifypwd",
-        &[("id", &id), ("password", "short")],
+        &[i[0], ("password", "short")],
         "password",
     )
     .await;
-    e.ok(
-        "server.modifypwd",
-        &[("id", &id), ("password", "Changed2025x")],
-    )
-    .await;
+    e.ok("server.modifypwd", &[i[0], ("password", "Changed2025x")])
+        .await;
     // The password is never read back; the operation log shows the one change.
-    let log = items(&e.ok("server.oplog", &[("id", &id)]).await);
+    let log = items(&e.ok("server.oplog", &i).await);
     assert_eq!(log[0]["content"], "修改密码");
     assert_eq!(log.iter().filter(|l| l["content"] == "修改密码").count(), 1);
-    e.ok("server.denylogin", &[("id", &id), ("deny", "1")])
-        .await;
-    e.reads(&[("server.detail", &[("id", &id)], "/denylogin", 1.into())])
+    e.ok("server.denylogin", &[i[0], ("deny", "1")]).await;
+    e.reads(&[("server.detail", &i, "/denylogin", 1.into())])
         .await;
     e.ok(
         "server.reinstall",
-        &[("id", &id), ("os", "rocky9.2"), ("password", "Reinst2025x")],
+        &[i[0], ("os", "rocky9.2"), ("password", "Reinst2025x")],
     )
     .await;
     e.reads(&[
-        ("server.detail", &[("id", &id)], "/os", "rocky9.2".into()),
-        (
-            "server.getinitpwd",
-            &[("id", &id)],
-            "/password",
-            "Reinst2025x".into(),
-        ),
+        ("server.detail", &i, "/os", "rocky9.2".into()),
+        ("server.getinitpwd", &i, "/password", "Reinst2025x".into()),
     ])
     .await;
-    let log = e.ok("server.oplog", &[("id", &id)]).await;
+    let log = e.ok("server.oplog", &i).await;
     assert!(items(&log)[0]["content"]
         .as_str()
         .unwrap()
         .contains("rocky9.2"));
     assert!(log["total"].as_u64().unwrap() >= 6);
-    let code = e.ok("server.getfilingcode", &[("id", &id)]).await;
+    let code = e.ok("server.getfilingcode", &i).await;
     assert_eq!(
         code["code"],
-        e.ok("server.getfilingcode", &[("id", &id)]).await["code"],
+        e.ok("server.getfilingcode", &i).await["code"],
         "stable"
     );
-    let con = e.ok("server.getconsole", &[("id", &id)]).await;
+    let con = e.ok("server.getconsole", &i).await;
     assert!(con["url"].as_str().unwrap().contains(&id));
 }
 
@@ -187,84 +155,62 @@ async fn renew_upgrade_vcpu_ips_and_trial_conversion() {
     e.sim
         .set_balance(idcgate_core::Money(Decimal::new(5_000_000, 2)));
     let id = first_server(&e).await;
-    let exp = e.ok("server.detail", &[("id", &id)]).await["expiredate"]
+    let i = [("id", id.as_str())];
+    let exp = e.ok("server.detail", &i).await["expiredate"]
         .as_str()
         .unwrap()
         .to_string();
-    let p = dec(&e
-        .ok("server.getrenewprice", &[("id", &id), ("year", "1")])
-        .await["price"]);
+    let p = dec(&e.ok("server.getrenewprice", &[i[0], ("year", "1")]).await["price"]);
     let bal = e.balance().await;
-    let r = e.ok("server.renew", &[("id", &id), ("year", "1")]).await;
+    let r = e.ok("server.renew", &[i[0], ("year", "1")]).await;
     assert_eq!(e.balance().await, bal - p);
     assert_eq!(
         &r["expiredate"].as_str().unwrap()[..4],
         &(exp[..4].parse::<i32>().unwrap() + 1).to_string()
     );
-    let cfg = e.ok("server.getserverconfig", &[("id", &id)]).await;
+    let cfg = e.ok("server.getserverconfig", &i).await;
     assert_eq!(cfg["cpu"], 2);
-    e.fails_saying(
-        "server.getupgradeprice",
-        &[("id", &id), ("disk", "10")],
-        "disk",
-    )
-    .await;
+    e.fails_saying("server.getupgradeprice", &[i[0], ("disk", "10")], "disk")
+        .await;
     let up = dec(&e
         .ok(
             "server.getupgradeprice",
-            &[("id", &id), ("cpu", "4"), ("memory", "8")],
+            &[i[0], ("cpu", "4"), ("memory", "8")],
         )
         .await["price"]);
     assert!(up > Decimal::ZERO);
     let bal = e.balance().await;
-    e.ok(
-        "server.upgrade",
-        &[("id", &id), ("cpu", "4"), ("memory", "8")],
-    )
-    .await;
+    e.ok("server.upgrade", &[i[0], ("cpu", "4"), ("memory", "8")])
+        .await;
     assert_eq!(e.balance().await, bal - up);
-    e.reads(&[(
-        "server.getserverconfig",
-        &[("id", &id)],
-        "/memory",
-        8.into(),
-    )])
-    .await;
-    let vp = e.ok("server.getvcpuprice", &[("id", &id)]).await;
+    e.reads(&[("server.getserverconfig", &i, "/memory", 8.into())])
+        .await;
+    let vp = e.ok("server.getvcpuprice", &i).await;
     assert_eq!(vp["target"], "dedicated");
     let bal = e.balance().await;
-    e.ok("server.switchvcpu", &[("id", &id)]).await;
+    e.ok("server.switchvcpu", &i).await;
     assert_eq!(e.balance().await, bal - dec(&vp["price"]));
-    e.reads(&[(
-        "server.getserverconfig",
-        &[("id", &id)],
-        "/vcpu",
-        "dedicated".into(),
-    )])
-    .await;
+    e.reads(&[("server.getserverconfig", &i, "/vcpu", "dedicated".into())])
+        .await;
     // Extra IPs up to the limit, each charged.
-    let ipp = dec(&e.ok("server.extraipprice", &[("id", &id)]).await["price"]);
+    let ipp = dec(&e.ok("server.extraipprice", &i).await["price"]);
     for n in 0..4 {
-        assert_eq!(
-            e.ok("server.checkextraip", &[("id", &id)]).await["count"],
-            n
-        );
+        assert_eq!(e.ok("server.checkextraip", &i).await["count"], n);
         let bal = e.balance().await;
-        e.ok("server.addextraip", &[("id", &id)]).await;
+        e.ok("server.addextraip", &i).await;
         assert_eq!(e.balance().await, bal - ipp);
     }
-    e.reads(&[("server.checkextraip", &[("id", &id)], "/canadd", 0.into())])
+    e.reads(&[("server.checkextraip", &i, "/canadd", 0.into())])
         .await;
-    e.fails_saying("server.addextraip", &[("id", &id)], "20113")
-        .await;
+    e.fails_saying("server.addextraip", &i, "20113").await;
     assert_eq!(
-        e.ok("server.getip", &[("id", &id)]).await["extraips"]
+        e.ok("server.getip", &i).await["extraips"]
             .as_array()
             .unwrap()
             .len(),
         4
     );
-    assert!(e.ok("server.getipv6", &[("id", &id)]).await["ipv6"][0]
+    assert!(e.ok("server.getipv6", &i).await["ipv6"][0]
         .as_str()
         .unwrap()
         .starts_with("240e:"));
@@ -283,10 +229,11 @@ async fn renew_upgrade_vcpu_ips_and_trial_conversion() {
         .await;
     assert_eq!(dec(&t["amount"]), Decimal::ZERO);
     let tid = id_of(&t, "id");
-    e.fails_saying("server.renew", &[("id", &tid)], "20113")
-        .await;
-    e.fails_saying("server.getconvertprice", &[("id", &id)], "20113")
-        .await;
+    e.steps(&[
+        ("server.renew", &[("id", &tid)], "20113"),
+        ("server.getconvertprice", &i, "20113"),
+    ])
+    .await;
     let cp = dec(&e
         .ok("server.getconvertprice", &[("id", &tid), ("month", "1")])
         .await["price"]);
@@ -302,34 +249,29 @@ async fn renew_upgrade_vcpu_ips_and_trial_conversion() {
 async fn migration_advances_with_the_clock() {
     let e = env().await;
     let id = first_server(&e).await;
-    let st = e.ok("server.getmigratestatus", &[("id", &id)]).await;
+    let i = [("id", id.as_str())];
+    let st = e.ok("server.getmigratestatus", &i).await;
     assert_eq!(st["canmigrate"], 1);
     let price = dec(&e
-        .ok("server.getmigrateprice", &[("id", &id), ("target", "8")])
+        .ok("server.getmigrateprice", &[i[0], ("target", "8")])
         .await["price"]);
-    let old_ip = e.ok("server.getip", &[("id", &id)]).await["ip"].clone();
+    let old_ip = e.ok("server.getip", &i).await["ip"].clone();
     let bal = e.balance().await;
-    e.ok("server.migrate", &[("id", &id), ("target", "8")])
-        .await;
+    e.ok("server.migrate", &[i[0], ("target", "8")]).await;
     assert_eq!(e.balance().await, bal - price);
-    e.reads(&[(
-        "server.getstatus",
-        &[("id", &id)],
-        "/status",
-        "migrating".into(),
-    )])
-    .await;
-    e.fails_saying("server.migrate", &[("id", &id), ("target", "7")], "20113")
+    e.reads(&[("server.getstatus", &i, "/status", "migrating".into())])
         .await;
-    e.sim.advance_clock(Duration::from_secs(5 * 60));
-    let p = e.ok("server.getmigrateprogress", &[("id", &id)]).await;
+    e.fails_saying("server.migrate", &[i[0], ("target", "7")], "20113")
+        .await;
+    e.sim.advance(Duration::from_secs(5 * 60));
+    let p = e.ok("server.getmigrateprogress", &i).await;
     assert!((45..=55).contains(&p["progress"].as_i64().unwrap()), "{p}");
-    let ips = e.ok("server.getmigrateip", &[("id", &id)]).await;
+    let ips = e.ok("server.getmigrateip", &i).await;
     assert_eq!(ips["oldip"], old_ip);
     // Client tokens carry real time: 11 simulated minutes later they are stale, as
     // they would be against a live server whose clock ran ahead.
-    e.sim.advance_clock(Duration::from_secs(6 * 60));
-    let err = e.err("server.getmigrateprogress", &[("id", &id)]).await;
+    e.sim.advance(Duration::from_secs(6 * 60));
+    let err = e.err("server.getmigrateprogress", &i).await;
     assert!(matches!(err, Error::Authentication { .. }), "{err}");
 }
 
@@ -337,18 +279,18 @@ async fn migration_advances_with_the_clock() {
 async fn migration_completes_and_changes_room_and_ip() {
     let e = env().await;
     let id = first_server(&e).await;
-    e.ok("server.migrate", &[("id", &id), ("target", "8")])
-        .await;
-    let newip = e.ok("server.getmigrateip", &[("id", &id)]).await["newip"].clone();
+    let i = [("id", id.as_str())];
+    e.ok("server.migrate", &[i[0], ("target", "8")]).await;
+    let newip = e.ok("server.getmigrateip", &i).await["newip"].clone();
     // Keep each jump under the token lifetime: 9 + 2 minutes, re-signing in between.
-    e.sim.advance_clock(Duration::from_secs(9 * 60));
+    e.sim.advance(Duration::from_secs(9 * 60));
     assert!(
-        e.ok("server.getmigrateprogress", &[("id", &id)]).await["progress"]
+        e.ok("server.getmigrateprogress", &i).await["progress"]
             .as_i64()
             .unwrap()
             >= 89
     );
-    e.sim.advance_clock(Duration::from_secs(2 * 60));
+    e.sim.advance(Duration::from_secs(2 * 60));
     // Re-sign against the simulator's clock with raw requests. The listing, asked first,
     // already shows the finished migration (it completes on the clock, not on a read).
     let mut pairs = e.auth();
@@ -386,6 +328,7 @@ async fn migration_completes_and_changes_room_and_ip() {
 async fn security_groups_switches_shield_and_cc() {
     let e = env().await;
     let id = first_server(&e).await;
+    let i = [("id", id.as_str())];
     let g = id_of(
         &e.ok("server.addsecgroup", &[("name", "web"), ("remark", "网站")])
             .await,
@@ -435,10 +378,11 @@ async fn security_groups_switches_shield_and_cc() {
         (items(&rules).len(), items(&rules)[0]["port"].as_str()),
         (1, Some("8000-8080"))
     );
-    e.ok("server.deploysecgroup", &[("id", &id), ("groupid", &g)])
-        .await;
-    e.fails_saying("server.delsecgroup", &[("groupid", &g)], "20113")
-        .await;
+    e.steps(&[
+        ("server.deploysecgroup", &[i[0], ("groupid", &g)], OK),
+        ("server.delsecgroup", &[("groupid", &g)], "20113"),
+    ])
+    .await;
     let list = e.ok("server.secgrouplist", &[]).await;
     assert_eq!(
         items(&list)
@@ -458,14 +402,11 @@ async fn security_groups_switches_shield_and_cc() {
         .find(|x| x["name"] == "default")
         .map(|x| id_of(x, "groupid"))
         .unwrap();
-    e.ok(
-        "server.deploysecgroup",
-        &[("id", &id), ("groupid", &default)],
-    )
-    .await;
+    e.ok("server.deploysecgroup", &[i[0], ("groupid", &default)])
+        .await;
     e.ok("server.delsecgroup", &[("groupid", &g)]).await;
     // Virtual switches: same room only.
-    let room = e.ok("server.detail", &[("id", &id)]).await["serverroom"].to_string();
+    let room = e.ok("server.detail", &i).await["serverroom"].to_string();
     let l = id_of(
         &e.ok(
             "server.createlswitch",
@@ -482,95 +423,72 @@ async fn security_groups_switches_shield_and_cc() {
         .await,
         "lswid",
     );
-    e.fails_saying(
-        "server.connectlswitch",
-        &[("id", &id), ("lswid", &far)],
-        "20113",
-    )
-    .await;
-    let c = e
-        .ok("server.connectlswitch", &[("id", &id), ("lswid", &l)])
+    e.fails_saying("server.connectlswitch", &[i[0], ("lswid", &far)], "20113")
         .await;
+    let c = e.ok("server.connectlswitch", &[i[0], ("lswid", &l)]).await;
     assert!(c["privateip"].as_str().unwrap().starts_with("10."));
     assert_eq!(
         e.ok("server.getlswinfo", &[("lswid", &l)]).await["servers"][0].to_string(),
         id
     );
     assert_eq!(items(&e.ok("server.lswlist", &[]).await).len(), 2);
-    e.ok("server.disconnectlswitch", &[("id", &id)]).await;
-    e.fails_saying("server.disconnectlswitch", &[("id", &id)], "20113")
-        .await;
+    e.steps(&[
+        ("server.disconnectlswitch", &i, OK),
+        ("server.disconnectlswitch", &i, "20113"),
+    ])
+    .await;
     // Cloud shield
-    e.reads(&[(
-        "server.cloudshieldstatus",
-        &[("id", &id)],
-        "/status",
-        0.into(),
-    )])
-    .await;
-    e.ok("server.setcloudshield", &[("id", &id), ("status", "1")])
+    e.reads(&[("server.cloudshieldstatus", &i, "/status", 0.into())])
         .await;
-    e.reads(&[(
-        "server.cloudshieldstatus",
-        &[("id", &id)],
-        "/status",
-        1.into(),
-    )])
-    .await;
+    e.ok("server.setcloudshield", &[i[0], ("status", "1")])
+        .await;
+    e.reads(&[("server.cloudshieldstatus", &i, "/status", 1.into())])
+        .await;
     assert_eq!(
-        items(&e.ok("server.cloudshieldlog", &[("id", &id)]).await)[0]["content"],
+        items(&e.ok("server.cloudshieldlog", &i).await)[0]["content"],
         "开启云盾"
     );
     // CC protection and blacklist
-    let cc = e.ok("server.getccconfig", &[("id", &id)]).await;
+    let cc = e.ok("server.getccconfig", &i).await;
     assert_eq!(cc["level"], 1);
-    let up = e.ok("server.getccupgrade", &[("id", &id)]).await;
+    let up = e.ok("server.getccupgrade", &i).await;
     let lvl2 = items(&up).into_iter().find(|x| x["level"] == 2).unwrap();
     let bal = e.balance().await;
-    e.ok("server.upgradecc", &[("id", &id), ("level", "2")])
-        .await;
+    e.ok("server.upgradecc", &[i[0], ("level", "2")]).await;
     assert_eq!(e.balance().await, bal - dec(&lvl2["price"]));
-    e.reads(&[("server.getccconfig", &[("id", &id)], "/qps", 5000.into())])
+    e.reads(&[("server.getccconfig", &i, "/qps", 5000.into())])
         .await;
-    e.ok(
-        "server.setcc",
-        &[("id", &id), ("qps", "3000"), ("mode", "strict")],
-    )
-    .await;
-    e.fails_saying("server.setcc", &[("id", &id), ("qps", "9999")], "qps")
+    e.ok("server.setcc", &[i[0], ("qps", "3000"), ("mode", "strict")])
         .await;
-    let cc = e.ok("server.getccconfig", &[("id", &id)]).await;
+    e.fails_saying("server.setcc", &[i[0], ("qps", "9999")], "qps")
+        .await;
+    let cc = e.ok("server.getccconfig", &i).await;
     assert_eq!(
         (cc["qps"].as_i64(), cc["mode"].as_str()),
         (Some(3000), Some("strict"))
     );
-    let log = e.ok("server.cclog", &[("id", &id)]).await;
+    let log = e.ok("server.cclog", &i).await;
     let ip = items(&log)[0]["ip"].as_str().unwrap().to_string();
     e.reads(&[
         (
             "server.checkblacklist",
-            &[("id", &id), ("ip", &ip)],
+            &[i[0], ("ip", &ip)],
             "/blacklisted",
             1.into(),
         ),
-        ("server.getccstatus", &[("id", &id)], "/blacklist", 1.into()),
+        ("server.getccstatus", &i, "/blacklist", 1.into()),
     ])
     .await;
-    e.ok("server.removeblacklist", &[("id", &id), ("ip", &ip)])
-        .await;
+    e.ok("server.removeblacklist", &[i[0], ("ip", &ip)]).await;
     e.reads(&[(
         "server.checkblacklist",
-        &[("id", &id), ("ip", &ip)],
+        &[i[0], ("ip", &ip)],
         "/blacklisted",
         0.into(),
     )])
     .await;
-    e.fails_saying(
-        "server.removeblacklist",
-        &[("id", &id), ("ip", &ip)],
-        "20113",
-    )
-    .await;
+    e.fails_saying("server.removeblacklist", &[i[0], ("ip", &ip)], "20113")
+        .await;
 }
 
 #[tokio::test]
