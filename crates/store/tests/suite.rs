@@ -118,35 +118,35 @@ fn domain_row(name: &str, exp: Option<i64>, seen: i64) -> ResourceRow {
     }
 }
 
+/// Upserts [`domain_row`]`(name, exp, seen)`: what the store made of it.
+async fn upsert(s: &SqlStore, name: &str, exp: Option<i64>, seen: i64) -> Upserted {
+    s.upsert_resource(&domain_row(name, exp, seen))
+        .await
+        .unwrap()
+}
+
+/// The rows `filter` lists, in listing order.
+async fn list(s: &SqlStore, filter: ResourceFilter) -> Vec<ResourceRow> {
+    s.list_resources(&filter).await.unwrap()
+}
+
+/// The names of the rows `filter` lists, in listing order.
+async fn names(s: &SqlStore, filter: ResourceFilter) -> Vec<String> {
+    list(s, filter).await.into_iter().map(|r| r.name).collect()
+}
+
 async fn resources_upsert_is_idempotent_and_history_kept(f: &TestDb) {
     let s = &f.store;
-    assert_eq!(
-        s.upsert_resource(&domain_row("a.cn", Some(100), 1))
-            .await
-            .unwrap(),
-        Upserted::Added
-    );
-    assert_eq!(
-        s.upsert_resource(&domain_row("a.cn", Some(100), 2))
-            .await
-            .unwrap(),
-        Upserted::Unchanged
-    );
+    assert_eq!(upsert(s, "a.cn", Some(100), 1).await, Upserted::Added);
+    assert_eq!(upsert(s, "a.cn", Some(100), 2).await, Upserted::Unchanged);
     let before = s
         .get_resource("w1", ResourceKind::Domain, "a.cn")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(before.last_seen_ms, 1, "an unchanged rerun writes nothing");
-    assert_eq!(
-        s.upsert_resource(&domain_row("a.cn", Some(200), 3))
-            .await
-            .unwrap(),
-        Upserted::Changed
-    );
-    s.upsert_resource(&domain_row("b.cn", None, 3))
-        .await
-        .unwrap();
+    assert_eq!(upsert(s, "a.cn", Some(200), 3).await, Upserted::Changed);
+    upsert(s, "b.cn", None, 3).await;
     let gone = s
         .mark_gone("w1", ResourceKind::Domain, &["b.cn".into()], 4)
         .await
@@ -157,31 +157,21 @@ async fn resources_upsert_is_idempotent_and_history_kept(f: &TestDb) {
         .await
         .unwrap()
         .is_empty());
-    let live = s
-        .list_resources(&ResourceFilter {
-            kind: Some(ResourceKind::Domain),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let domains = ResourceFilter {
+        kind: Some(ResourceKind::Domain),
+        ..Default::default()
+    };
+    let live = list(s, domains).await;
     assert_eq!(
         live.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
         vec!["b.cn"]
     );
-    let all = s
-        .list_resources(&ResourceFilter {
-            include_gone: true,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(all.len(), 2);
-    assert_eq!(
-        s.upsert_resource(&domain_row("a.cn", Some(200), 6))
-            .await
-            .unwrap(),
-        Upserted::Changed
-    );
+    let with_gone = ResourceFilter {
+        include_gone: true,
+        ..Default::default()
+    };
+    assert_eq!(list(s, with_gone).await.len(), 2);
+    assert_eq!(upsert(s, "a.cn", Some(200), 6).await, Upserted::Changed);
     let changes = s.changes(Some("w1"), 100).await.unwrap();
     let kinds: Vec<ChangeKind> = changes
         .iter()
@@ -231,36 +221,19 @@ async fn filters_search_expiry_and_paging(f: &TestDb) {
         search: Some("GAMMA".into()),
         ..Default::default()
     };
-    assert_eq!(
-        s.list_resources(&search).await.unwrap()[0].name,
-        "Gamma.net"
-    );
+    assert_eq!(names(s, search).await[0], "Gamma.net");
     let expiring = ResourceFilter {
         expires_before_ms: Some(2500),
         ..Default::default()
     };
-    let names: Vec<String> = s
-        .list_resources(&expiring)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.name)
-        .collect();
-    assert_eq!(names, vec!["alpha.com", "beta.cn"]);
+    assert_eq!(names(s, expiring).await, vec!["alpha.com", "beta.cn"]);
     let page = ResourceFilter {
         limit: Some(2),
         offset: Some(1),
         ..Default::default()
     };
-    let names: Vec<String> = s
-        .list_resources(&page)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.name)
-        .collect();
     assert_eq!(
-        names,
+        names(s, page).await,
         vec!["alpha.com", "beta.cn"],
         "ordered by name: Gamma sorts first"
     );
