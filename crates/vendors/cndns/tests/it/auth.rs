@@ -79,7 +79,7 @@ async fn otime_rules_stale_day_bad_format_and_replay() {
 async fn the_client_maps_a_stale_day_to_authentication() {
     let e = env().await;
     // Moving the simulator a day ahead makes every client otime "not today".
-    e.sim.advance_clock(std::time::Duration::from_secs(86_400));
+    e.sim.advance(std::time::Duration::from_secs(86_400));
     let err = e.err("/user/userdetail", &[]).await;
     assert!(matches!(err, Error::Authentication { .. }), "{err}");
     assert_eq!(code_of(&err), "10041");

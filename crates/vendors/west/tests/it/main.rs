@@ -42,6 +42,14 @@ impl Env {
         code_of(&self.err(action, kv).await)
     }
 
+    /// Buys through `action` at `price` (the balance falls by it); the new resource's id.
+    pub async fn buys(&self, action: &str, kv: &[(&str, &str)], price: Decimal) -> String {
+        let before = self.balance().await;
+        let bought = self.ok(action, kv).await;
+        assert_eq!(self.balance().await, before - price, "{action}");
+        id_of(&bought, "id")
+    }
+
     pub async fn balance(&self) -> Decimal {
         dec(&self.ok("info.checkbalance", &[]).await["balance"])
     }

@@ -38,9 +38,8 @@ async fn hosting_purchase_domains_subsites_files_backups() {
         "20113",
     )
     .await;
-    let bal = e.balance().await;
-    let b = e
-        .ok(
+    let id = e
+        .buys(
             "host.buy",
             &[
                 ("model", "L1"),
@@ -48,10 +47,9 @@ async fn hosting_purchase_domains_subsites_files_backups() {
                 ("password", "Host2025pass"),
                 ("year", "2"),
             ],
+            price,
         )
         .await;
-    assert_eq!(e.balance().await, bal - price);
-    let id = id_of(&b, "id");
     let i = [("id", id.as_str())];
     e.reads(&[("host.detail", &i, "/model", "L1".into())]).await;
     assert_eq!(items(&e.ok("host.detail", &[]).await).len(), 2);
@@ -214,19 +212,17 @@ async fn mail_lifecycle() {
     let p = dec(&e
         .ok("mail.getprice", &[("type", "M5"), ("year", "1")])
         .await["price"]);
-    let bal = e.balance().await;
-    let b = e
-        .ok(
+    let id = e
+        .buys(
             "mail.buy",
             &[
                 ("domain", "mybrand.net"),
                 ("type", "M5"),
                 ("password", "Strong2025x"),
             ],
+            p,
         )
         .await;
-    assert_eq!(e.balance().await, bal - p);
-    let id = id_of(&b, "id");
     let i = [("id", id.as_str())];
     e.reads(&[("mail.detail", &i, "/maxmailbox", 5.into())])
         .await;
