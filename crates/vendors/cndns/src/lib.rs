@@ -23,7 +23,7 @@
 //! `api_password=Sandbox-Pass-2024`, `email=demo@idcgate.invalid` (what
 //! `Simulator::sandbox_credentials` returns). Tests steer the simulator with
 //! `Sim::set_ip_allowlist` (10001 for other callers), `Sim::set_quirk` (the live answers'
-//! malformations, see [`Quirk`]), `Sim::advance_clock` / `Sim::set_now` (the simulator
+//! malformations, see [`Quirk`]), `Sim::advance` / `Sim::set_now` (the simulator
 //! host's clock: expiry and the same-day `otime` rule),
 //! `Sim::set_balance` and `Sim::seed_bulk`.
 //!

@@ -19,8 +19,8 @@
 //!
 //! The sandbox account of [`Sim::sandbox`] is `username=idcgate-demo`,
 //! `api_password=Sandbox-Pass-2024` ([`Simulator::sandbox_credentials`] returns them
-//! under the keys above). Tests steer the simulator with `Sim::set_ip_whitelist`
-//! (errcode 10002 for other callers), `Sim::advance_clock` (token expiry, expiry dates,
+//! under the keys above). Tests steer the simulator with `Sim::set_ip_allowlist`
+//! (errcode 10002 for other callers), `Sim::advance` (token expiry, expiry dates,
 //! migrations), `Sim::set_balance` and `Sim::seed_bulk`.
 //!
 //! Choices where the document is silent are recorded in `spec.tsv` (notes column); the

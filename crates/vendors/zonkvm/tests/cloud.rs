@@ -29,7 +29,7 @@ async fn public_queries_and_line_catalogs() {
 #[tokio::test]
 async fn buying_charges_the_price_once_and_lists_the_server() {
     let (sim, _srv, conn) = sandbox().await;
-    let before = sim.balance_fen();
+    let before = in_fen(sim.balance());
     // 1C1G package 29.00 + 60 GB extra disk at 0.50 = 59.00/month; 12 months at 0.9.
     let server = [
         ("order_id", "c-1"),
@@ -76,7 +76,7 @@ async fn buying_charges_the_price_once_and_lists_the_server() {
         .await
         .unwrap();
     assert_eq!(again["ids"][0], id);
-    assert_eq!(sim.balance_fen(), before - 63_720);
+    assert_eq!(in_fen(sim.balance()), before - 63_720);
 }
 
 #[tokio::test]
@@ -138,7 +138,7 @@ async fn power_install_passwords_and_console() {
 async fn upgrade_charges_the_difference_and_refuses_downgrades() {
     let (sim, _srv, conn) = sandbox().await;
     let id = buy_server(&conn, "u-1", r#"{"cpu":1,"ram":1}"#).await;
-    let before = sim.balance_fen();
+    let before = in_fen(sim.balance());
     let id_s = id.to_string();
     let v = conn
         .call_kv(
@@ -164,7 +164,7 @@ async fn upgrade_charges_the_difference_and_refuses_downgrades() {
     let charged: rust_decimal::Decimal = v["money"].as_str().unwrap().parse().unwrap();
     assert!(charged > rust_decimal::Decimal::ZERO);
     assert_eq!(
-        sim.balance_fen(),
+        in_fen(sim.balance()),
         before - idcgate_core::Money(charged).to_fen().unwrap()
     );
     let err = conn
@@ -185,7 +185,7 @@ async fn renew_extends_and_replays_a_client_order_id() {
         .as_str()
         .unwrap()
         .to_string();
-    let before = sim.balance_fen();
+    let before = in_fen(sim.balance());
     let p = [
         ("guid", id.to_string()),
         ("renewLength", "2".into()),
@@ -206,7 +206,7 @@ async fn renew_extends_and_replays_a_client_order_id() {
             .unwrap(),
         end1
     );
-    assert_eq!(sim.balance_fen(), before - 5_800, "charged once");
+    assert_eq!(in_fen(sim.balance()), before - 5_800, "charged once");
 }
 
 #[tokio::test]
@@ -303,13 +303,13 @@ async fn charts_and_security_policies() {
 async fn refund_returns_the_unused_value_and_deletes() {
     let (sim, _srv, conn) = sandbox().await;
     let id = buy_server(&conn, "f-1", r#"{"cpu":1,"ram":1}"#).await;
-    let before = sim.balance_fen();
+    let before = in_fen(sim.balance());
     let v = op(&conn, "server_refund", id, &[]).await;
     let back = idcgate_core::Money(v["money"].as_str().unwrap().parse().unwrap())
         .to_fen()
         .unwrap();
     assert!((2800..=2900).contains(&back), "{back}");
-    assert_eq!(sim.balance_fen(), before + back);
+    assert_eq!(in_fen(sim.balance()), before + back);
     assert_eq!(get(&conn, "getserver", id).await["orderStatus"], -2);
     let err = conn
         .call_kv("server_refund", &[("guid", &id.to_string())])
@@ -343,7 +343,7 @@ async fn compute_capability_end_to_end() {
     assert_eq!((plan.cpu, plan.ram_mb), (2, 4096));
     assert!(cat.plans.iter().any(|p| p.id.starts_with("lease:")));
 
-    let before = sim.balance_fen();
+    let before = in_fen(sim.balance());
     let server = conn
         .create_server(&ServerSpec {
             name: "web1".into(),
@@ -355,7 +355,7 @@ async fn compute_capability_end_to_end() {
         })
         .await
         .unwrap();
-    assert_eq!(sim.balance_fen(), before - 7_900);
+    assert_eq!(in_fen(sim.balance()), before - 7_900);
     assert_eq!(
         (server.cpu, server.ram_mb, server.power),
         (2, 4096, PowerState::Running)

@@ -35,8 +35,8 @@ async fn bad_key_and_disabled_api_are_authentication_errors() {
 #[tokio::test]
 async fn insufficient_balance_refuses_and_changes_nothing() {
     let (sim, _srv, conn) = sandbox().await;
-    sim.set_balance_fen(1_000);
-    sim.set_credit_fen(1_000);
+    sim.set_balance(Money::from_fen(1_000));
+    sim.set_credit(Money::from_fen(1_000));
     let (servers, ledger) = (sim.server_count(), sim.ledger().len());
     let params = [
         ("line_guid", LINE_DY),
@@ -49,15 +49,19 @@ async fn insufficient_balance_refuses_and_changes_nothing() {
         .unwrap_err();
     assert!(matches!(err, Error::InsufficientBalance { .. }), "{err:?}");
     assert_eq!(
-        (sim.server_count(), sim.ledger().len(), sim.balance_fen()),
+        (
+            sim.server_count(),
+            sim.ledger().len(),
+            in_fen(sim.balance())
+        ),
         (servers, ledger, 1_000)
     );
     // Credit counts: 29.00 fits in 10.00 balance + 20.00 credit.
-    sim.set_credit_fen(2_000);
+    sim.set_credit(Money::from_fen(2_000));
     conn.call_kv("create_order#create_server", &params)
         .await
         .unwrap();
-    assert_eq!(sim.balance_fen(), -1_900);
+    assert_eq!(in_fen(sim.balance()), -1_900);
 }
 
 #[tokio::test]
@@ -178,7 +182,7 @@ async fn lost_answer_after_purchase_is_unknown_outcome_and_charged_once() {
     let (sim, srv) = served().await;
     let conn = connect_with(&srv, &sim.sandbox_credentials(), Duration::from_millis(500));
     let (before, count) = (
-        sim.balance_fen(),
+        in_fen(sim.balance()),
         conn.list_all("getservers").await.unwrap().len(),
     );
     srv.faults.update(|f| f.drop_next = 1);
@@ -199,7 +203,7 @@ async fn lost_answer_after_purchase_is_unknown_outcome_and_charged_once() {
     // Reconcile by reading: the order exists, and it was charged exactly once.
     let after = conn.list_all("getservers").await.unwrap();
     assert_eq!(after.len(), count + 1);
-    assert_eq!(sim.balance_fen(), before - 2_900);
+    assert_eq!(in_fen(sim.balance()), before - 2_900);
     let buys: Vec<_> = sim
         .ledger()
         .into_iter()
@@ -212,7 +216,7 @@ async fn lost_answer_after_purchase_is_unknown_outcome_and_charged_once() {
         .await
         .unwrap();
     assert_eq!(v["ids"][0], after.last().unwrap()["id"]);
-    assert_eq!(sim.balance_fen(), before - 2_900);
+    assert_eq!(in_fen(sim.balance()), before - 2_900);
 }
 
 #[tokio::test]

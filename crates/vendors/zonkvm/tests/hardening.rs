@@ -14,7 +14,11 @@ const BIG: &str = "9223372036854775807";
 
 /// Balance, ledger length and the server count: what a refusal must not change.
 fn books(sim: &Sim) -> (i64, usize, usize) {
-    (sim.balance_fen(), sim.ledger().len(), sim.server_count())
+    (
+        in_fen(sim.balance()),
+        sim.ledger().len(),
+        sim.server_count(),
+    )
 }
 
 async fn refused(conn: &ZonkvmClient, action: &str, params: &[(&str, &str)]) -> Error {
@@ -27,7 +31,7 @@ async fn refused(conn: &ZonkvmClient, action: &str, params: &[(&str, &str)]) -> 
 #[tokio::test]
 async fn absurd_terms_and_sizes_are_refused_without_a_charge() {
     let (sim, _srv, conn) = sandbox().await;
-    sim.set_balance_fen(i64::MAX / 2);
+    sim.set_balance(Money::from_fen(i64::MAX / 2));
     let before = books(&sim);
     let machines = (
         get(&conn, "getlease", 1).await,
@@ -175,8 +179,8 @@ async fn a_hosting_upgrade_refused_half_way_keeps_the_traffic_it_had() {
     assert_eq!(get(&conn, "gethosting", 1).await["flow"], flow);
     assert_eq!(books(&sim), before);
     // Not enough money for both steps: nothing of either.
-    sim.set_balance_fen(0);
-    sim.set_credit_fen(0);
+    sim.set_balance(Money::from_fen(0));
+    sim.set_credit(Money::from_fen(0));
     let err = refused(
         &conn,
         "hosting_operate#hosting_upgrade",

@@ -80,7 +80,7 @@ async fn dedicated_and_colocation_lifecycles() {
         get(&conn, "getlease", id).await["login_password"],
         "L-pass-2"
     );
-    let bal = sim.balance_fen();
+    let bal = in_fen(sim.balance());
     let up = op(
         &conn,
         "lease_upgrade",
@@ -96,16 +96,16 @@ async fn dedicated_and_colocation_lifecycles() {
     // The answer's money is what left the balance, and it was more than nothing.
     let charged = fen(&up["money"]);
     assert!(charged > 0);
-    assert_eq!(sim.balance_fen(), bal - charged);
+    assert_eq!(in_fen(sim.balance()), bal - charged);
     assert_eq!(sim.ledger().last().unwrap().kind, "upgrade");
     let end0 = m["end_time"].as_str().unwrap().to_string();
-    let bal = sim.balance_fen();
+    let bal = in_fen(sim.balance());
     let renewed = op(&conn, "lease_renew", id, &[("months", "1")]).await;
     assert_eq!(
         get(&conn, "getlease", id).await["end_time"],
         months_after(&end0, 1).as_str()
     );
-    assert_eq!(sim.balance_fen(), bal - fen(&renewed["money"]));
+    assert_eq!(in_fen(sim.balance()), bal - fen(&renewed["money"]));
     assert!(op(&conn, "lease_getvncurl", id, &[]).await["url"].is_string());
     assert_eq!(
         op(
@@ -127,12 +127,12 @@ async fn dedicated_and_colocation_lifecycles() {
             .len(),
         2
     );
-    let bal = sim.balance_fen();
+    let bal = in_fen(sim.balance());
     let refund = op(&conn, "lease_refund", id, &[]).await;
     assert_eq!(get(&conn, "getlease", id).await["order_status"], -2);
     // Bought moments ago: most of what was paid comes back.
     assert!(fen(&refund["money"]) > 855_000 / 2);
-    assert_eq!(sim.balance_fen(), bal + fen(&refund["money"]));
+    assert_eq!(in_fen(sim.balance()), bal + fen(&refund["money"]));
 
     // Colocation: 800.00 + power 1A/220V 100.00 = 900.00.
     let v = conn
@@ -330,10 +330,10 @@ async fn hosting_orders_and_operations() {
         .iter()
         .any(|s| s.upstream_id == id.to_string()
             && s.domains.contains(&"www.example.com".to_string())));
-    let bal = sim.balance_fen();
+    let bal = in_fen(sim.balance());
     let refund = host.op("hosting_refund", &[]).await;
     assert!(fen(&refund["money"]) > 81_600);
-    assert_eq!(sim.balance_fen(), bal + fen(&refund["money"]));
+    assert_eq!(in_fen(sim.balance()), bal + fen(&refund["money"]));
     assert_eq!(host.detail().await["order_status"], -2);
 }
 
@@ -412,14 +412,14 @@ async fn database_orders_and_operations() {
         .any(|d| d.upstream_id == id.to_string() && d.size_mb == Some(2000)));
     assert_eq!(conn.list_all("sql_orders").await.unwrap().len(), 2);
     assert_eq!(conn.list("sql_product", &[]).await.unwrap().len(), 2);
-    let bal = sim.balance_fen();
+    let bal = in_fen(sim.balance());
     let refund = sql.op("sql_refund", &[]).await;
     assert_eq!(sql.detail().await["order_status"], -2);
     assert!(fen(&refund["money"]) > 0);
-    assert_eq!(sim.balance_fen(), bal + fen(&refund["money"]));
+    assert_eq!(in_fen(sim.balance()), bal + fen(&refund["money"]));
     // Refunded is deleted: a second refund is refused and pays nothing.
     assert!(sql.try_op("sql_refund").await.is_err());
-    assert_eq!(sim.balance_fen(), bal + fen(&refund["money"]));
+    assert_eq!(in_fen(sim.balance()), bal + fen(&refund["money"]));
 }
 
 /// One hosting or database order and its `<kind>_operate#..` sub-operations.

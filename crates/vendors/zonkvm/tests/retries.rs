@@ -83,8 +83,11 @@ async fn a_write_is_sent_once_and_an_unreadable_answer_is_an_unknown_outcome() {
         .into_iter()
         .zip([("w-500", 0, 0), ("w-cut", 2_900, 1)])
     {
-        let (balance, servers, before) =
-            (sim.balance_fen(), sim.server_count(), srv.faults.requests());
+        let (balance, servers, before) = (
+            in_fen(sim.balance()),
+            sim.server_count(),
+            srv.faults.requests(),
+        );
         srv.faults.update(inject);
         let err = client
             .call_kv("create_order#create_server", &buy(order_id))
@@ -101,7 +104,7 @@ async fn a_write_is_sent_once_and_an_unreadable_answer_is_an_unknown_outcome() {
         );
         assert_eq!(
             (
-                sim.balance_fen(),
+                in_fen(sim.balance()),
                 sim.server_count(),
                 bought(&sim, order_id)
             ),

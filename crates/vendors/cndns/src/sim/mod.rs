@@ -39,7 +39,6 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::net::IpAddr;
-use std::time::Duration;
 
 pub(crate) const DAY_MS: i64 = 24 * 3600 * 1000;
 /// How many recent `otime`s are remembered for the duplicate check (10036).
@@ -604,10 +603,6 @@ impl Sim {
         self.host.with_state(|st| st.quirk = quirk);
     }
 
-    /// Moves the simulator's clock (expiry, the same-day `otime` rule) forward.
-    pub fn advance_clock(&self, by: Duration) {
-        self.host.advance(by);
-    }
 
     pub fn balance(&self) -> Money {
         self.host.with_state(|st| Money(st.balance))

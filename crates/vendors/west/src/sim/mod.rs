@@ -33,7 +33,6 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::time::Duration;
 
 /// How long a token stays valid, as the live API enforces.
 const TOKEN_TTL_MS: i64 = 10 * 60 * 1000;
@@ -450,14 +449,10 @@ impl Sim {
     }
 
     /// `None` = every caller IP allowed; otherwise others get errcode 10002.
-    pub fn set_ip_whitelist(&self, ips: Option<Vec<IpAddr>>) {
+    pub fn set_ip_allowlist(&self, ips: Option<Vec<IpAddr>>) {
         self.host.with_state(|st| st.whitelist = ips);
     }
 
-    /// Moves the simulator's clock (token expiry, expiry dates, migrations) forward.
-    pub fn advance_clock(&self, by: Duration) {
-        self.host.advance(by);
-    }
 
     pub fn now_ms(&self) -> i64 {
         self.host.now().as_millisecond()

@@ -40,7 +40,7 @@ use axum::body::Body;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use idcgate_core::spec::{ActionSpec, VendorSpec};
-use idcgate_core::Vendor;
+use idcgate_core::{Money, Vendor};
 use idcgate_wire::sim::{
     Call, FieldOrder, Host, Incoming, Mount, Outcome, Refusal, Route, SimVendor,
 };
@@ -182,15 +182,18 @@ impl Sim {
         self.host.with_state(|st| seed::bulk_servers(st, n));
     }
 
-    pub fn balance_fen(&self) -> i64 {
-        self.host.with_state(|st| st.account.balance_fen)
+    pub fn balance(&self) -> Money {
+        Money::from_fen(self.host.with_state(|st| st.account.balance_fen))
     }
 
-    pub fn set_balance_fen(&self, fen: i64) {
+    /// Sets the balance (a test hook: fractions of a fen are dropped).
+    pub fn set_balance(&self, to: Money) {
+        let fen = fen_of(to);
         self.host.with_state(|st| st.account.balance_fen = fen);
     }
 
-    pub fn set_credit_fen(&self, fen: i64) {
+    pub fn set_credit(&self, to: Money) {
+        let fen = fen_of(to);
         self.host.with_state(|st| st.account.credit_fen = fen);
     }
 
@@ -292,6 +295,13 @@ fn handler_for(name: &str) -> Option<Handler> {
         .or_else(|| hosting::handler(name))
         .or_else(|| sql::handler(name))
         .or_else(|| ssl::handler(name))
+}
+
+/// A test hook's amount in fen (the state keeps fen, as the finance system's ledger
+/// does); fractions of a fen are dropped and out-of-range amounts saturate.
+fn fen_of(m: Money) -> i64 {
+    let fen = (m.0 * rust_decimal::Decimal::ONE_HUNDRED).trunc();
+    i64::try_from(fen).unwrap_or(if m.is_negative() { i64::MIN } else { i64::MAX })
 }
 
 #[cfg(test)]

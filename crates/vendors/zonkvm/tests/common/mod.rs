@@ -1,6 +1,7 @@
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used)] // test helpers may fail loudly
 
+pub use idcgate_core::Money;
 use idcgate_core::{UpstreamAccount, Vendor};
 use idcgate_wire::sim::SimServer;
 use idcgate_wire::testing;
@@ -70,9 +71,9 @@ pub async fn place(
     params: &[(&str, &str)],
     fen: i64,
 ) -> Value {
-    let before = sim.balance_fen();
+    let before = in_fen(sim.balance());
     let v = conn.call_kv(action, params).await.unwrap();
-    assert_eq!(sim.balance_fen(), before - fen, "{action} charged");
+    assert_eq!(in_fen(sim.balance()), before - fen, "{action} charged");
     v
 }
 
@@ -92,4 +93,9 @@ pub async fn op(conn: &ZonkvmClient, action: &str, id: i64, extra: &[(&str, &str
 
 pub fn charges(sim: &Sim) -> i64 {
     sim.ledger().iter().map(|r| r.amount_fen).sum()
+}
+
+/// An amount in fen, for exact arithmetic on balances in tests.
+pub fn in_fen(m: Money) -> i64 {
+    m.to_fen().unwrap()
 }
