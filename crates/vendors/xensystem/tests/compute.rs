@@ -84,14 +84,7 @@ async fn list_and_get_map_status_and_power() {
 async fn create_power_resize_reinstall_password_delete() {
     let (sim, _srv, conn) = sandbox().await;
     let compute: &dyn idcgate_core::capability::Compute = &conn;
-    let spec = ServerSpec {
-        name: "capvm0001".into(),
-        region: "2".into(),
-        image: "2".into(),
-        plan: Some("xs-2c2g".into()),
-        owner: Some("1002".into()),
-        ..ServerSpec::default()
-    };
+    let spec = server_spec("capvm0001", "2", "2", "xs-2c2g", "1002");
     let s = compute.create_server(&spec).await.unwrap();
     assert_eq!(
         (s.lifecycle, s.cpu, s.ram_mb, s.region.as_deref()),

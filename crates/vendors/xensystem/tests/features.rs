@@ -8,7 +8,8 @@ mod expect;
 
 use common::*;
 use expect::Expect;
-use idcgate_xensystem::XensystemClient;
+use idcgate_wire::sim::SimServer;
+use idcgate_xensystem::{Sim, XensystemClient};
 use jiff::Timestamp;
 use serde_json::Value;
 use std::time::Duration;
@@ -33,19 +34,35 @@ fn afternoon() -> Timestamp {
     "2026-11-25T06:00:00Z".parse().unwrap()
 }
 
+/// `action` with `params`: the answer or the refusal, as a future that owns the
+/// parameters (what the tests' shorthand closures return).
+async fn attempt(
+    conn: &XensystemClient,
+    action: impl AsRef<str>,
+    params: Vec<(&str, &str)>,
+) -> idcgate_core::Result<Value> {
+    conn.call_kv(action.as_ref(), &params).await
+}
+
+/// The sandbox (see [`sandbox`]) with its clock at `now`.
+async fn sandbox_at(now: Timestamp) -> (Sim, SimServer, XensystemClient) {
+    let (sim, srv, conn) = sandbox().await;
+    sim.set_now(now);
+    (sim, srv, conn)
+}
+
+/// Backs VM `vpsid` up (`vm_backup#backup` with `more` parameters): the new backup's id.
+async fn backup(conn: &XensystemClient, vpsid: &str, more: &[(&str, &str)]) -> String {
+    let params = [&[("vpsid", vpsid)], more].concat();
+    new_id(conn, "vm_backup#backup", &params).await
+}
+
 #[tokio::test]
 async fn backups_respect_allowances_and_backup_hours() {
-    let (sim, _srv, conn) = sandbox().await;
-    sim.set_now(night());
-    let mk = |name: &'static str, full: &'static str| {
-        let conn = &conn;
-        async move {
-            conn.call_kv(
-                "vm_backup#backup",
-                &[("vpsid", "1"), ("bkname", name), ("bktype", full)],
-            )
-            .await
-        }
+    let (sim, _srv, conn) = sandbox_at(night()).await;
+    let mk = |name, full| {
+        let params = vec![("vpsid", "1"), ("bkname", name), ("bktype", full)];
+        attempt(&conn, "vm_backup#backup", params)
     };
     mk("snap1", "0").await.unwrap();
     mk("snap2", "0").await.unwrap();
@@ -96,8 +113,7 @@ async fn backups_respect_allowances_and_backup_hours() {
 
 #[tokio::test]
 async fn checkuserlimit_applies_the_users_quota() {
-    let (sim, _srv, conn) = sandbox().await;
-    sim.set_now(night());
+    let (_sim, _srv, conn) = sandbox_at(night()).await;
     ok(
         &conn,
         "vm_update",
@@ -105,12 +121,7 @@ async fn checkuserlimit_applies_the_users_quota() {
     )
     .await;
     for i in 0..3 {
-        ok(
-            &conn,
-            "vm_backup#backup",
-            &[("vpsid", "1"), ("bkname", &format!("s{i}"))],
-        )
-        .await;
+        backup(&conn, "1", &[("bkname", &format!("s{i}"))]).await;
     }
     // The user's group allows 3 snapshots, the VM 10.
     let limited = [("vpsid", "1"), ("checkuserlimit", "1")];
@@ -123,15 +134,9 @@ async fn checkuserlimit_applies_the_users_quota() {
 
 #[tokio::test]
 async fn user_level_guarded_operations_need_the_verification_code() {
-    let (sim, srv, conn) = sandbox().await;
-    sim.set_now(night());
+    let (sim, srv, conn) = sandbox_at(night()).await;
     let alice = user_conn(&sim, &srv, "alice2024");
-    let bk = new_id(
-        &alice,
-        "vm_backup#backup",
-        &[("vpsid", "1"), ("bkname", "mine")],
-    )
-    .await;
+    let bk = backup(&alice, "1", &[("bkname", "mine")]).await;
     // Sends a fresh code to alice and returns it.
     let send = |params: &'static [(&'static str, &'static str)]| {
         let (alice, sim) = (&alice, &sim);
@@ -207,8 +212,7 @@ async fn user_level_guarded_operations_need_the_verification_code() {
 
 #[tokio::test]
 async fn backup_hours_come_from_the_users_settings() {
-    let (sim, _srv, conn) = sandbox().await;
-    sim.set_now(afternoon());
+    let (sim, _srv, conn) = sandbox_at(afternoon()).await;
     let full = [("vpsid", "1"), ("bktype", "1")];
     conn.call_kv("vm_backup#backup", &full)
         .await
@@ -319,12 +323,12 @@ async fn nics_plug_unplug_and_ip_binding() {
 #[tokio::test]
 async fn port_maps_within_allowance() {
     let (_sim, _srv, conn) = sandbox().await;
-    let add = |port: &'static str| {
-        let conn = &conn;
-        async move {
-            conn.call_kv("vm_portmap#add", &[("vpsid", "4"), ("privateport", port)])
-                .await
-        }
+    let add = |port| {
+        attempt(
+            &conn,
+            "vm_portmap#add",
+            vec![("vpsid", "4"), ("privateport", port)],
+        )
     };
     let first = fields(&add("22").await.unwrap());
     add("22").await.refused("已映射");
@@ -358,13 +362,7 @@ async fn port_maps_within_allowance() {
 #[tokio::test]
 async fn bound_domains_within_allowance_and_unique() {
     let (_sim, _srv, conn) = sandbox().await;
-    let add = |vps: &'static str, d: &'static str| {
-        let conn = &conn;
-        async move {
-            conn.call_kv("vm_domain#add", &[("vpsid", vps), ("domain", d)])
-                .await
-        }
-    };
+    let add = |vps, d| attempt(&conn, "vm_domain#add", vec![("vpsid", vps), ("domain", d)]);
     let a = fields(&add("4", "blog.example.com").await.unwrap())[0].clone();
     add("4", "www.example.com").await.unwrap();
     add("4", "shop.example.com").await.refused("上限"); // the VM allows 2
@@ -405,20 +403,16 @@ async fn charts_are_javascript_decoded_to_points() {
 #[tokio::test]
 async fn guest_commands_validate_names_and_take_effect() {
     let (sim, _srv, conn) = sandbox().await;
-    let run = |cmd: &'static str, params: &'static str| {
-        let conn = &conn;
-        async move {
-            conn.call_kv(
-                &format!("vm_cmds#{cmd}"),
-                &[("vpsid", "1"), ("cmd_params", params)],
-            )
-            .await
-        }
+    let run = |cmd, params| {
+        attempt(
+            &conn,
+            format!("vm_cmds#{cmd}"),
+            vec![("vpsid", "1"), ("cmd_params", params)],
+        )
     };
-    let data = || {
-        let conn = &conn;
+    let data = || async {
         let params = [("vpsid", "1"), ("cmd_params", "{\"dataName\":\"test\"}")];
-        async move { ok(conn, "vm_cmds#getData", &params).await }
+        ok(&conn, "vm_cmds#getData", &params).await
     };
     // Parameter names are case-sensitive.
     run("setServerName", "{\"servername\":\"web01\"}")
@@ -507,24 +501,13 @@ async fn vm_groups_are_per_user() {
 
 #[tokio::test]
 async fn a_full_backup_seeds_a_new_vm() {
-    let (sim, _srv, conn) = sandbox().await;
-    sim.set_now(night());
+    let (_sim, _srv, conn) = sandbox_at(night()).await;
     // VM 2 runs template 2; its full backup becomes the image of a VM asking for 1.
-    let bk = new_id(
-        &conn,
-        "vm_backup#backup",
-        &[("vpsid", "2"), ("bktype", "1")],
-    )
-    .await;
+    let bk = backup(&conn, "2", &[("bktype", "1")]).await;
     let (id, _) = create_vm(&conn, "fromimage1", &[("imageid", &bk)]).await;
     assert_eq!(conn.vm(id).await.unwrap().osid, 2);
     // A snapshot is no image.
-    let snap = new_id(
-        &conn,
-        "vm_backup#backup",
-        &[("vpsid", "2"), ("bktype", "0")],
-    )
-    .await;
+    let snap = backup(&conn, "2", &[("bktype", "0")]).await;
     let mut p = create_params("1001", "1", "fromsnap01");
     p.push(("imageid", &snap));
     conn.call_kv("vm_create", &p).await.not_found();

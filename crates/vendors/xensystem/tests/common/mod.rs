@@ -1,7 +1,7 @@
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used)] // test helpers may fail loudly
 
-use idcgate_core::{UpstreamAccount, Vendor};
+use idcgate_core::{ServerSpec, UpstreamAccount, Vendor};
 use idcgate_wire::sim::SimServer;
 use idcgate_wire::testing;
 pub use idcgate_wire::testing::wire_config as wire;
@@ -98,4 +98,17 @@ pub async fn uptime(conn: &XensystemClient, vpsid: i64) -> i64 {
 /// Lets every pending task finish (the simulator completes tasks lazily on the next request).
 pub fn finish_tasks(sim: &Sim) {
     sim.advance(Duration::from_secs(60));
+}
+
+/// What `Compute::create_server` is asked for: `name` on server (region) `region`, from
+/// template `image`, with plan `plan`, for the user `owner`.
+pub fn server_spec(name: &str, region: &str, image: &str, plan: &str, owner: &str) -> ServerSpec {
+    ServerSpec {
+        name: name.into(),
+        region: region.into(),
+        image: image.into(),
+        plan: Some(plan.into()),
+        owner: Some(owner.into()),
+        ..ServerSpec::default()
+    }
 }
