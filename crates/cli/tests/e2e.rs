@@ -325,6 +325,16 @@ fn sandbox_tour_cli_and_rest() {
 
 /// Minimal HTTP/1.1 client: the test needs status codes and bodies, nothing more.
 fn http(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+    http_with(method, url, token, &[], body)
+}
+
+fn http_with(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, String) {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest
@@ -333,9 +343,12 @@ fn http(method: &str, url: &str, token: Option<&str>, body: Option<&str>) -> (u1
         .unwrap_or((rest, "/".into()));
     let mut s = std::net::TcpStream::connect(host).unwrap();
     let body = body.unwrap_or("");
-    let auth = token
+    let mut auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
+    for (k, v) in headers {
+        auth.push_str(&format!("{k}: {v}\r\n"));
+    }
     write!(s, "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
     let mut resp = String::new();
     s.read_to_string(&mut resp).unwrap();
@@ -616,6 +629,44 @@ fn an_order_is_explained_by_the_ledger() {
     assert_eq!(-booked, spent_fen, "the ledger explains the balance change");
     assert!(spent_fen > 0);
     ok(&idcgate(&data, &["ledger", "--balances"]));
+
+    // The REST twin: a purchase needs an Idempotency-Key and admin scope, and takes no
+    // price from the request.
+    let admin: serde_json::Value = serde_json::from_str(&ok(&idcgate(
+        &data,
+        &["--json", "token", "create", "money", "--scope", "admin"],
+    )))
+    .unwrap();
+    let admin = admin["token"].as_str().unwrap().to_string();
+    let url = format!("{}/api/v1/orders", server.url);
+    let buy = r#"{"account":"sandbox-west","operation":"register","domain":"rest-ledger.com"}"#;
+    let (code, body) = http("POST", &url, Some(&admin), Some(buy));
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("Idempotency-Key"), "{body}");
+    let key = [("Idempotency-Key", "rest-1")];
+    let priced = r#"{"account":"sandbox-west","operation":"register","domain":"rest-ledger.com","price":"0.01"}"#;
+    let (code, body) = http_with("POST", &url, Some(&admin), &key, Some(priced));
+    assert_eq!(code, 400, "a price in the request is refused: {body}");
+    assert!(body.contains("price"), "{body}");
+    let (code, first) = http_with("POST", &url, Some(&admin), &key, Some(buy));
+    assert_eq!(code, 201, "{first}");
+    let (code, again) = http_with("POST", &url, Some(&admin), &key, Some(buy));
+    assert_eq!(code, 200, "{again}");
+    let first: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let again: serde_json::Value = serde_json::from_str(&again).unwrap();
+    assert_eq!(first, again, "one key, one order");
+    assert_eq!(first["state"], "succeeded");
+    let (code, shown) = http("GET", &format!("{url}/{}", first["id"]), Some(&admin), None);
+    assert_eq!(code, 200, "{shown}");
+    assert!(shown.contains("\"events\""), "{shown}");
+    let (code, body) = http(
+        "GET",
+        &format!("{}/api/v1/ledger?balances=true", server.url),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("upstream:sandbox-west"), "{body}");
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let (code, body) = http("GET", &format!("{}/metrics", server.url), None, None);

@@ -40,9 +40,14 @@ use utoipa::{OpenApi, ToSchema};
         dns_disable,
         list_servers,
         server_action,
-        list_audit
+        list_audit,
+        crate::orders::quote,
+        crate::orders::place_order,
+        crate::orders::list_orders,
+        crate::orders::show_order,
+        crate::orders::ledger
     ),
-    components(schemas(Page, RecordBody, ServerActionBody, ErrorBody)),
+    components(schemas(Page, RecordBody, ServerActionBody, ErrorBody, crate::orders::PurchaseBody)),
     modifiers(&BearerToken)
 )]
 pub struct ApiDoc;
@@ -82,6 +87,7 @@ pub fn routes() -> Router<AppState> {
         .route("/servers", get(list_servers))
         .route("/servers/{account}/{id}/actions", post(server_action))
         .route("/audit", get(list_audit))
+        .merge(crate::orders::routes())
 }
 
 /// A page of results.
@@ -129,9 +135,9 @@ pub struct ServerActionBody {
     pub password: Option<String>,
 }
 
-type Q = Query<HashMap<String, String>>;
+pub(crate) type Q = Query<HashMap<String, String>>;
 
-fn int_param(
+pub(crate) fn int_param(
     q: &HashMap<String, String>,
     name: &str,
     default: i64,
@@ -149,7 +155,7 @@ fn int_param(
     }
 }
 
-fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {
         let text = e.to_string();
         // serde names the offending field as `missing field `x`` / `unknown field `x``.

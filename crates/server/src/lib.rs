@@ -11,6 +11,7 @@ mod api;
 mod auth;
 mod error;
 mod metrics;
+mod orders;
 
 use axum::routing::get;
 use axum::Router;

@@ -1,0 +1,190 @@
+//! REST for money: quotes, orders through the journal, the ledger. A purchase needs an
+//! `Idempotency-Key` header (the same key again answers with the first order and buys
+//! nothing) and never takes a price from the request: the body may not even name one.
+
+use crate::api::{int_param, parse_body, ErrorBody, Q};
+use crate::auth::{Access, Admin, Read};
+use crate::error::ApiError;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use idcgate_core::OrderState;
+use idcgate_engine::orders::Purchase;
+use idcgate_store::{LedgerFilter, OrderFilter};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/orders", get(list_orders).post(place_order))
+        .route("/orders/quote", post(quote))
+        .route("/orders/{id}", get(show_order))
+        .route("/ledger", get(ledger))
+}
+
+/// What to buy. There is no price field: the price is the upstream's quote, read by the
+/// server when the order is placed.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PurchaseBody {
+    /// The upstream account to buy from.
+    pub account: String,
+    /// `register` or `renew`.
+    pub operation: String,
+    pub domain: String,
+    /// 1 to 10 (default 1).
+    pub years: Option<u32>,
+}
+
+impl PurchaseBody {
+    fn purchase(&self) -> Result<Purchase, ApiError> {
+        let name = self
+            .domain
+            .trim()
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
+        let years = self.years.unwrap_or(1);
+        match self.operation.as_str() {
+            "register" => Ok(Purchase::RegisterDomain { name, years }),
+            "renew" => Ok(Purchase::RenewDomain { name, years }),
+            other => Err(ApiError::invalid(
+                "operation",
+                format!("{other:?}: register or renew"),
+            )),
+        }
+    }
+}
+
+/// What the upstream asks now.
+#[utoipa::path(post, path = "/api/v1/orders/quote", request_body = PurchaseBody,
+    responses((status = 200, description = "the quote"), (status = 400, body = ErrorBody)))]
+pub async fn quote(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let body: PurchaseBody = parse_body(&body)?;
+    let q = state.engine.quote(&body.account, &body.purchase()?).await?;
+    Ok(Json(json!(q)))
+}
+
+/// Buy through the order journal (admin scope: it spends money).
+#[utoipa::path(post, path = "/api/v1/orders", request_body = PurchaseBody,
+    params(("Idempotency-Key" = String, Header, description = "the same key again returns the first order and buys nothing")),
+    responses((status = 201, description = "the order, with its state"), (status = 200, description = "the order placed earlier under this key"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn place_order(
+    a: Access<Admin>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "Idempotency-Key",
+                "a purchase needs an Idempotency-Key header",
+            )
+        })?
+        .to_string();
+    let body: PurchaseBody = parse_body(&body)?;
+    let purchase = body.purchase()?;
+    let existed = state.engine.store.order_by_key(&key).await?.is_some();
+    let o = state
+        .engine
+        .place_order(&a.actor(), &body.account, &purchase, Some(&key))
+        .await?;
+    let status = if existed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(json!(o))))
+}
+
+/// Orders, newest first.
+#[utoipa::path(get, path = "/api/v1/orders", params(("account" = Option<String>, Query), ("state" = Option<String>, Query), ("limit" = Option<i64>, Query)),
+    responses((status = 200, description = "orders"), (status = 400, body = ErrorBody)))]
+pub async fn list_orders(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
+    let order_state = q
+        .get("state")
+        .map(|s| {
+            OrderState::parse(s).ok_or_else(|| {
+                ApiError::invalid("state", "pending, submitted, succeeded, failed or unknown")
+            })
+        })
+        .transpose()?;
+    let orders = state
+        .engine
+        .store
+        .list_orders(&OrderFilter {
+            account: q.get("account").cloned(),
+            state: order_state,
+            limit: Some(int_param(&q, "limit", 100, 1000)?),
+            ..Default::default()
+        })
+        .await?;
+    Ok(Json(json!({ "items": orders })))
+}
+
+/// One order with its history.
+#[utoipa::path(get, path = "/api/v1/orders/{id}", params(("id" = i64, Path)),
+    responses((status = 200, description = "the order and its events"), (status = 404, body = ErrorBody)))]
+pub async fn show_order(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id: i64 = id
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::invalid("id", "an order id is a number"))?;
+    let order = state
+        .engine
+        .store
+        .get_order(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no order {id}")))?;
+    let events = state.engine.store.order_events(id).await?;
+    Ok(Json(json!({ "order": order, "events": events })))
+}
+
+/// Ledger entries (`account` exact or a family ending in `:`), or balances per account.
+#[utoipa::path(get, path = "/api/v1/ledger", params(("account" = Option<String>, Query), ("balances" = Option<bool>, Query), ("limit" = Option<i64>, Query)),
+    responses((status = 200, description = "entries or balances"), (status = 403, body = ErrorBody)))]
+pub async fn ledger(
+    _a: Access<Admin>,
+    State(state): State<AppState>,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
+    if q.get("balances").is_some_and(|b| b == "true") {
+        let balances = state.engine.store.ledger_balances().await?;
+        let items: Vec<Value> = balances
+            .into_iter()
+            .map(|(account, fen)| json!({"account": account, "fen": fen}))
+            .collect();
+        return Ok(Json(json!({ "items": items })));
+    }
+    let lines = state
+        .engine
+        .store
+        .ledger_lines(&LedgerFilter {
+            account: q.get("account").cloned(),
+            since_ms: None,
+            limit: Some(int_param(&q, "limit", 1000, 10_000)?),
+        })
+        .await?;
+    Ok(Json(json!({ "items": lines })))
+}
