@@ -7,33 +7,10 @@ mod common;
 use common::*;
 use idcgate_dnspod::Sim;
 
-/// A raw HTTP/1.1 POST of a form over a plain socket; the whole answer, headers included.
+/// A raw form POST over a plain socket; the whole answer, headers included.
 async fn post(base: &str, method: &str, body: &[u8]) -> String {
     let path = format!("/{method}");
-    request(
-        base,
-        "POST",
-        &path,
-        "application/x-www-form-urlencoded",
-        body,
-    )
-    .await
-}
-
-async fn request(base: &str, verb: &str, path: &str, ctype: &str, body: &[u8]) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr = base.trim_start_matches("http://");
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let head = format!(
-        "{verb} {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: idcgate-tests/1.0 (tests@idcgate.test)\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes()).await.unwrap();
-    // The server may answer before reading a body it refuses whole.
-    let _ = s.write_all(body).await;
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out).await;
-    String::from_utf8_lossy(&out).into_owned()
+    socket_request(base, "POST", &path, TEST_UA, FORM, body).await
 }
 
 #[tokio::test]
@@ -90,12 +67,14 @@ async fn the_clock_endpoint_moves_the_simulators_time() {
     let (_, _, body) = raw_post(&srv.base_url(), "Info.Version", auth).await;
     assert!(body.contains("2026-01-02 11:04:05"), "{body}");
     let path = idcgate_wire::sim::CLOCK_PATH;
-    let answer = request(
+    let advance = br#"{"advance_secs":3600}"#;
+    let answer = socket_request(
         &srv.base_url(),
         "PUT",
         path,
+        TEST_UA,
         "application/json",
-        br#"{"advance_secs":3600}"#,
+        advance,
     )
     .await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");

@@ -333,25 +333,10 @@ async fn post_only_and_user_agent_required() {
     assert!(http.contains(r#""code":"-7""#), "{http}");
 }
 
-/// A POST with a chosen User-Agent, over a plain TCP socket.
+/// A Domain.List POST with a chosen User-Agent (none when empty), over a plain socket.
 async fn reqwest_free_post(base: &str, ua: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr = base.trim_start_matches("http://");
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let body = "format=json&login_token=10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b";
-    let ua_line = if ua.is_empty() {
-        String::new()
-    } else {
-        format!("User-Agent: {ua}\r\n")
-    };
-    let req = format!(
-        "POST /Domain.List HTTP/1.1\r\nHost: {addr}\r\n{ua_line}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).await.unwrap();
-    out
+    socket_request(base, "POST", "/Domain.List", ua, FORM, body.as_bytes()).await
 }
 
 #[tokio::test]

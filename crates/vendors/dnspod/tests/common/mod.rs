@@ -95,3 +95,38 @@ pub async fn sandbox_on(sim: Sim, format: Format) -> (Sim, SimServer, DnspodClie
 pub async fn sandbox(format: Format) -> (Sim, SimServer, DnspodClient) {
     sandbox_on(Sim::sandbox(), format).await
 }
+
+/// The User-Agent of raw socket requests meant to pass the simulator's client checks.
+pub const TEST_UA: &str = "idcgate-tests/1.0 (tests@idcgate.test)";
+
+/// The content type of a form body.
+pub const FORM: &str = "application/x-www-form-urlencoded";
+
+/// A raw HTTP/1.1 request over a plain socket, nothing in between (any bytes, any size, no
+/// User-Agent when `ua` is empty); the whole answer, headers included.
+pub async fn socket_request(
+    base: &str,
+    verb: &str,
+    path: &str,
+    ua: &str,
+    ctype: &str,
+    body: &[u8],
+) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let ua = match ua {
+        "" => String::new(),
+        ua => format!("User-Agent: {ua}\r\n"),
+    };
+    let head = format!(
+        "{verb} {path} HTTP/1.1\r\nHost: {addr}\r\n{ua}Content-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    // The server may answer before reading a body it refuses whole.
+    let _ = s.write_all(body).await;
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
