@@ -58,6 +58,10 @@ pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
             let engine = open_engine(&settings).await?;
             crate::orders::order(&out, &engine, cmd).await
         }
+        Command::Spend { by } => {
+            let engine = open_engine(&settings).await?;
+            crate::orders::spend(&out, &engine, &by).await
+        }
         Command::Ledger(args) => {
             let engine = open_engine(&settings).await?;
             crate::orders::ledger(&out, &engine, args).await

@@ -134,6 +134,12 @@ pub enum Command {
     Order(OrderCmd),
     /// The double-entry ledger: every fen spent, and on what.
     Ledger(LedgerArgs),
+    /// What was spent at upstreams, from the ledger, grouped.
+    Spend {
+        /// vendor (per upstream account), kind (per product kind) or month (China time).
+        #[arg(long, default_value = "kind")]
+        by: String,
+    },
     /// Show the audit log, newest first.
     Audit {
         #[arg(long, default_value_t = 50)]

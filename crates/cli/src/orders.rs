@@ -222,3 +222,71 @@ pub async fn ledger(out: &Out, engine: &Arc<Engine>, args: LedgerArgs) -> Result
         ],
     )
 }
+
+/// Spend per upstream account, product kind or month: the cost side of every purchase
+/// transaction (refunds net out, as the ledger books them against cost).
+pub async fn spend(out: &Out, engine: &Arc<Engine>, by: &str) -> Result<()> {
+    if !matches!(by, "vendor" | "kind" | "month") {
+        bail!("--by {by:?}: vendor, kind or month");
+    }
+    let vendor_of: std::collections::HashMap<String, String> = engine
+        .store
+        .list_accounts()
+        .await?
+        .into_iter()
+        .map(|a| (a.name, a.vendor.to_string()))
+        .collect();
+    let lines = engine
+        .store
+        .ledger_lines(&LedgerFilter {
+            account: None,
+            since_ms: None,
+            limit: None,
+        })
+        .await?;
+    let mut totals: std::collections::BTreeMap<String, i64> = Default::default();
+    // A transaction's cost lines say what was bought; its upstream line says where.
+    let mut by_txn: std::collections::BTreeMap<i64, (Option<String>, i64, i64)> =
+        Default::default();
+    for l in &lines {
+        let entry = by_txn.entry(l.txn_id).or_insert((None, 0, l.at_ms));
+        if let Some(kind) = l.account.strip_prefix("cost:") {
+            entry.1 += l.fen;
+            if by == "kind" {
+                entry.0 = Some(kind.to_string());
+            }
+        } else if let Some(acct) = l.account.strip_prefix("upstream:") {
+            if by == "vendor" {
+                // An account removed since still spent what it spent: name it instead.
+                entry.0 = Some(
+                    vendor_of
+                        .get(acct)
+                        .cloned()
+                        .unwrap_or_else(|| acct.to_string()),
+                );
+            }
+        }
+    }
+    for (_, (group, fen, at_ms)) in by_txn {
+        if fen == 0 {
+            continue;
+        }
+        let key = match by {
+            "month" => jiff::Timestamp::from_millisecond(at_ms)
+                .map(|t| {
+                    t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+                        .strftime("%Y-%m")
+                        .to_string()
+                })
+                .unwrap_or_default(),
+            _ => group.unwrap_or_else(|| "-".into()),
+        };
+        *totals.entry(key).or_default() += fen;
+    }
+    let rows: Vec<(String, i64)> = totals.into_iter().collect();
+    let table = rows
+        .iter()
+        .map(|(k, fen)| vec![k.clone(), yuan(*fen)])
+        .collect();
+    out.show(&rows, &[by, "spent"], table)
+}

@@ -629,6 +629,12 @@ fn an_order_is_explained_by_the_ledger() {
     assert_eq!(-booked, spent_fen, "the ledger explains the balance change");
     assert!(spent_fen > 0);
     ok(&idcgate(&data, &["ledger", "--balances"]));
+    let spend: serde_json::Value = serde_json::from_str(&ok(&idcgate(
+        &data,
+        &["--json", "spend", "--by", "vendor"],
+    )))
+    .unwrap();
+    assert_eq!(spend, serde_json::json!([["west", spent_fen]]), "{spend}");
 
     // The REST twin: a purchase needs an Idempotency-Key and admin scope, and takes no
     // price from the request.
