@@ -17,7 +17,7 @@ async fn post(base: &str, method: &str, body: &[u8]) -> String {
 async fn an_oversize_body_gets_dnspods_refusal_not_an_empty_form() {
     let sim = Sim::sandbox();
     let srv = serve(&sim).await;
-    let mut body = b"format=json&login_token=10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b&x=".to_vec();
+    let mut body = format!("{}&x=", sandbox_json()).into_bytes();
     body.resize((4 << 20) + 1024, b'a');
     let answer = post(&srv.base_url(), "Domain.List", &body).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
@@ -29,12 +29,7 @@ async fn an_oversize_body_gets_dnspods_refusal_not_an_empty_form() {
         "read as an empty form: {answer}"
     );
     // A normal request afterwards is served.
-    let (_, _, body) = raw_post(
-        &srv.base_url(),
-        "Info.Version",
-        "format=json&login_token=10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b",
-    )
-    .await;
+    let (_, _, body) = raw_post(&srv.base_url(), "Info.Version", &sandbox_json()).await;
     assert!(body.contains(r#""message":"4.6""#), "{body}");
 }
 
@@ -63,7 +58,7 @@ async fn a_d_token_login_remembers_the_device_even_when_the_call_is_refused() {
 async fn the_clock_endpoint_moves_the_simulators_time() {
     let sim = Sim::sandbox_at(start());
     let srv = serve(&sim).await;
-    let auth = "format=json&login_token=10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b";
+    let auth = &sandbox_json();
     let (_, _, body) = raw_post(&srv.base_url(), "Info.Version", auth).await;
     assert!(body.contains("2026-01-02 11:04:05"), "{body}");
     let path = idcgate_wire::sim::CLOCK_PATH;

@@ -55,7 +55,7 @@ async fn auth_failure_halts_the_credentials_without_touching_the_network() {
 async fn user_token_is_an_alias_of_login_token() {
     let sim = Sim::sandbox();
     let srv = serve(&sim).await;
-    let token = "10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b";
+    let token = SANDBOX_TOKEN;
     let (_, _, body) = raw_post(
         &srv.base_url(),
         "User.Detail",
@@ -335,7 +335,7 @@ async fn post_only_and_user_agent_required() {
 
 /// A Domain.List POST with a chosen User-Agent (none when empty), over a plain socket.
 async fn reqwest_free_post(base: &str, ua: &str) -> String {
-    let body = "format=json&login_token=10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b";
+    let body = sandbox_json();
     socket_request(base, "POST", "/Domain.List", ua, FORM, body.as_bytes()).await
 }
 
@@ -343,10 +343,7 @@ async fn reqwest_free_post(base: &str, ua: &str) -> String {
 async fn calls_hold_the_account_rate_limit() {
     let sim = Sim::sandbox();
     let srv = serve(&sim).await;
-    let mut acct = account(
-        &srv.base_url(),
-        &[("login_token", "10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b")],
-    );
+    let mut acct = account(&srv.base_url(), &[("login_token", SANDBOX_TOKEN)]);
     acct.rate_limit_per_sec = 5;
     // Two handles on one account share its limit.
     let c = idcgate_dnspod::connect_client(&acct, &cfg()).unwrap();

@@ -34,7 +34,7 @@ async fn hostile_requests_get_a_dnspod_answer() {
     let sim = Sim::sandbox();
     let srv = serve(&sim).await;
     let base = srv.base_url();
-    let auth = "format=json&login_token=10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b";
+    let auth = sandbox_json();
     let many_hosts = vec!["h"; 400].join(",");
     let many_ids = vec!["2238269"; 300].join(",");
     let oversized_batch = format!(
@@ -61,7 +61,7 @@ async fn hostile_requests_get_a_dnspod_answer() {
     .await;
     assert!(body.contains(r#""code":"6""#), "{body}");
     // Still serving.
-    let (_, _, body) = raw_post(&base, "Info.Version", auth).await;
+    let (_, _, body) = raw_post(&base, "Info.Version", &auth).await;
     assert!(body.contains(r#""message":"4.6""#), "{body}");
 }
 

@@ -9,16 +9,34 @@ mod common;
 use common::*;
 use idcgate_dnspod::Sim;
 
-/// An XML success answered at the fixed clock: DNSPod's envelope (declaration, `<dnspod>`,
-/// the status block) around `body`, byte for byte.
+/// DNSPod's XML, one element a line, as one literal: `tag: "text"` is `<tag>text</tag>`,
+/// `tag/` is `<tag/>`, `tag { .. }` puts what it holds between `<tag>` and `</tag>` lines.
+macro_rules! xml {
+    () => { "" };
+    ($tag:ident : $text:literal $(, $($rest:tt)*)?) => {
+        concat!("<", stringify!($tag), ">", $text, "</", stringify!($tag), ">\n", xml!($($($rest)*)?))
+    };
+    ($tag:ident / $(, $($rest:tt)*)?) => {
+        concat!("<", stringify!($tag), "/>\n", xml!($($($rest)*)?))
+    };
+    ($tag:ident { $($inner:tt)* } $(, $($rest:tt)*)?) => {
+        concat!("<", stringify!($tag), ">\n", xml!($($inner)*), "</", stringify!($tag), ">\n", xml!($($($rest)*)?))
+    };
+}
+
+/// A whole XML answer: the declaration, then `<dnspod>` around `body` (see [`xml!`]).
+macro_rules! xml_doc {
+    ($($body:tt)*) => {
+        concat!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", xml!(dnspod { $($body)* }))
+    };
+}
+
+/// An XML success answered at the fixed clock: DNSPod's envelope around `body`.
 macro_rules! xml_ok {
-    ($body:literal) => {
-        concat!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<dnspod>\n<status>\n<code>1</code>\n",
-            "<message>Action completed successful</message>\n",
-            "<created_at>2026-01-02 11:04:05</created_at>\n</status>\n",
-            $body,
-            "</dnspod>\n"
+    ($($body:tt)*) => {
+        xml_doc!(
+            status { code: 1, message: "Action completed successful", created_at: "2026-01-02 11:04:05" },
+            $($body)*
         )
     };
 }
@@ -41,14 +59,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "record_create_xml",
         "Record.Create",
         "&domain=example.com&sub_domain=mail&record_type=MX&record_line_id=0&value=mx.example.com.&mx=5&ttl=3600",
-        xml_ok!(
-            r#"<record>
-<id>16894442</id>
-<name>mail</name>
-<status>enabled</status>
-</record>
-"#
-        ),
+        xml_ok!(record { id: 16894442, name: "mail", status: "enabled" }),
     ),
     (
         "record_list_json",
@@ -61,39 +72,19 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "Record.List",
         "&domain=example.com&sub_domain=www",
         xml_ok!(
-            r#"<domain>
-<id>2238269</id>
-<name>example.com</name>
-<punycode>example.com</punycode>
-<grade>DP_Free</grade>
-<owner>owner@example.com</owner>
-<ext_status></ext_status>
-<ttl>600</ttl>
-</domain>
-<info>
-<sub_domains>4</sub_domains>
-<record_total>1</record_total>
-</info>
-<records>
-<item>
-<id>16894441</id>
-<name>www</name>
-<line><![CDATA[默认]]></line>
-<line_id>0</line_id>
-<type>A</type>
-<ttl>600</ttl>
-<value>1.1.1.1</value>
-<weight/>
-<mx>0</mx>
-<enabled>1</enabled>
-<status>enabled</status>
-<monitor_status></monitor_status>
-<remark></remark>
-<updated_on>2026-01-02 11:04:05</updated_on>
-<use_aqb>no</use_aqb>
-</item>
-</records>
-"#
+            domain {
+                id: 2238269, name: "example.com", punycode: "example.com", grade: "DP_Free",
+                owner: "owner@example.com", ext_status: "", ttl: 600
+            },
+            info { sub_domains: 4, record_total: 1 },
+            records {
+                item {
+                    id: 16894441, name: "www", line: "<![CDATA[默认]]>", line_id: 0, type: "A",
+                    ttl: 600, value: "1.1.1.1", weight/, mx: 0, enabled: 1, status: "enabled",
+                    monitor_status: "", remark: "", updated_on: "2026-01-02 11:04:05",
+                    use_aqb: "no"
+                }
+            }
         ),
     ),
     (
@@ -142,19 +133,10 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "record_type_xml",
         "Record.Type",
         "&domain_grade=D_Free",
-        xml_ok!(
-            r#"<types>
-<item>A</item>
-<item>CNAME</item>
-<item>MX</item>
-<item>TXT</item>
-<item>NS</item>
-<item>AAAA</item>
-<item>SRV</item>
-<item>URL</item>
-</types>
-"#
-        ),
+        xml_ok!(types {
+            item: "A", item: "CNAME", item: "MX", item: "TXT", item: "NS", item: "AAAA",
+            item: "SRV", item: "URL"
+        }),
     ),
     (
         "no_records_json",
@@ -172,15 +154,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "info_version_xml",
         "Info.Version",
         "",
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<dnspod>
-<status>
-<code>1</code>
-<message>4.6</message>
-<created_at>2026-01-02 11:04:05</created_at>
-</status>
-</dnspod>
-"#,
+        xml_doc!(status { code: 1, message: "4.6", created_at: "2026-01-02 11:04:05" }),
     ),
     (
         "exists_json",
@@ -215,7 +189,11 @@ async fn typical_responses_are_byte_exact() {
     assert_eq!(status, 200);
     assert_eq!(
         body,
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<dnspod>\n<status>\n<code>-1</code>\n<message><![CDATA[Login fail, please check login info]]></message>\n<created_at>2026-01-02 11:04:05</created_at>\n</status>\n</dnspod>\n"
+        xml_doc!(status {
+            code: "-1",
+            message: "<![CDATA[Login fail, please check login info]]>",
+            created_at: "2026-01-02 11:04:05"
+        })
     );
     let (_, _, body) = raw_post(&base, "User.Detail", "format=json&login_token=77,nope").await;
     assert_eq!(
@@ -236,26 +214,11 @@ const SANDBOX_CASES: &[(&str, &str, &str, &str)] = &[
         "User.List",
         "&length=2",
         xml_ok!(
-            r#"<info>
-<user_total>3</user_total>
-</info>
-<users>
-<item>
-<id>423256</id>
-<email>zhang.wei@example.cn</email>
-<status>enabled</status>
-<domains>1</domains>
-<points>0</points>
-</item>
-<item>
-<id>423257</id>
-<email>li.na@example.cn</email>
-<status>enabled</status>
-<domains>0</domains>
-<points>0</points>
-</item>
-</users>
-"#
+            info { user_total: 3 },
+            users {
+                item { id: 423256, email: "zhang.wei@example.cn", status: "enabled", domains: 1, points: 0 },
+                item { id: 423257, email: "li.na@example.cn", status: "enabled", domains: 0, points: 0 }
+            }
         ),
     ),
     (
@@ -331,7 +294,7 @@ async fn agent_and_batch_responses_are_byte_exact() {
     let sim = Sim::sandbox_at(start());
     let srv = serve(&sim).await;
     let base = srv.base_url();
-    let auth = "login_token=10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b";
+    let auth = format!("login_token={SANDBOX_TOKEN}");
     let mut job = String::new();
     for (label, method, extra, expected) in SANDBOX_CASES {
         if *label == "batch_detail_later_json" {
@@ -352,7 +315,7 @@ async fn monitor_responses_are_byte_exact() {
     let sim = Sim::sandbox_at(start());
     let srv = serve(&sim).await;
     let base = srv.base_url();
-    let auth = "login_token=10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b&format=json";
+    let auth = sandbox_json();
     let (_, _, body) = raw_post(
         &base,
         "Monitor.Create",
@@ -363,102 +326,70 @@ async fn monitor_responses_are_byte_exact() {
         body,
         r#"{"status":{"code":"1","message":"Action completed successful","created_at":"2026-01-02 11:04:05"},"monitor":{"monitor_id":"47ef1b6e-9b0d-5bb2-4b09-3e65ac662e44","record_id":16894441}}"#
     );
-    let (_, _, body) = raw_post(&base, "Monitor.List", auth).await;
+    let (_, _, body) = raw_post(&base, "Monitor.List", &auth).await;
     assert_eq!(
         body,
         r#"{"status":{"code":"1","message":"Action completed successful","created_at":"2026-01-02 11:04:05"},"info":{"total_count":1,"down_count":0},"monitors":[{"monitor_id":"47ef1b6e-9b0d-5bb2-4b09-3e65ac662e44","domain":"sandbox-agent.cn","domain_id":"2238269","domain_grade":"DP_Free","record_id":"16894441","sub_domain":"@","record_line":"\u9ed8\u8ba4","ip":"203.0.113.10","now_ip":"203.0.113.10","host":"sandbox-agent.cn","port":"80","monitor_type":"http","monitor_path":"\/","monitor_interval":"60","points":"ctc,cuc","bak_ip":"pass","status":"Ok","status_code":200,"sms_notice":"me","email_notice":"me","less_notice":"no","callback_url":"","callback_key":"","monitor_status":"enabled","created_on":"2026-01-02 11:04:05","updated_on":"2026-01-02 11:04:05","bak_ip_status":[]}]}"#
     );
 }
 
-/// The string-vs-number table of the catalog notes, call by call, on the raw JSON.
+/// A field's type in DNSPod's JSON.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Json {
+    Str,
+    Num,
+}
+use Json::{Num, Str};
+
+/// JSON pointers into an answer and the type each must hold there.
+type Fields = &'static [(&'static str, Json)];
+
+/// The string-vs-number table of the catalog notes, call by call, on the raw JSON: (method,
+/// form after the login token with `{rid}`/`{job}` for the record and job seen last, the
+/// fields and their types). Batch.Detail runs two simulated seconds after the job starts.
+#[rustfmt::skip]
+const TYPING: &[(&str, &str, Fields)] = &[
+    ("Domaingroup.Create", "&user_id=423258&group_name=g1", &[("/groups/id", Str)]),
+    ("Domaingroup.List", "&user_id=423258", &[("/groups/0/group_id", Num), ("/groups/0/size", Num)]),
+    ("Domainalias.Create", "&user_id=423258&domain_id=2238272&domain=alias-typing.cn", &[("/alias/id", Str)]),
+    ("Domainalias.List", "&user_id=423258&domain_id=2238272", &[("/alias/0/id", Str)]),
+    ("Domain.Info", "&user_id=423258&domain_id=2238272", &[("/domain/group_id", Str), ("/domain/user_id", Str)]),
+    ("User.Detail", "", &[("/info/user/id", Str)]),
+    ("Monitor.Listsubdomain", "&domain=agent-status.com", &[("/domain/id", Num)]),
+    ("Monitor.Listsubvalue", "&domain=agent-status.com&subdomain=%40", &[("/domain/id", Num), ("/records/0/id", Str)]),
+    ("Record.Info", "&domain=agent-status.com&record_id={rid}", &[("/domain/id", Num), ("/record/domain_id", Str), ("/record/id", Str), ("/record/ttl", Str)]),
+    ("Batch.Record.Modify", "&record_id={rid}&change=ttl&change_to=1200", &[("/job_id", Str)]),
+    ("Batch.Detail", "&job_id={job}", &[("/total", Num), ("/detail/0/id", Num), ("/detail/0/records/0/record_id", Num)]),
+    ("Record.Status", "&domain=agent-status.com&record_id={rid}&status=enable", &[("/record/id", Num)]),
+];
+
 #[tokio::test]
 async fn id_typing_follows_the_live_api_per_call() {
     let sim = Sim::sandbox_at(start());
     let srv = serve(&sim).await;
-    let base = srv.base_url();
-    let auth = "format=json&login_token=10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b";
-    let as_ops = format!("{auth}&user_id=423258");
-    let get = |method: &'static str, extra: String| {
-        let base = base.clone();
-        async move {
-            let (_, _, body) = raw_post(&base, method, &extra).await;
-            let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
-            assert_eq!(doc["status"]["code"], "1", "{method}: {body}");
-            doc
+    let auth = sandbox_json();
+    let (mut rid, mut job) = (String::new(), String::new());
+    for (method, extra, fields) in TYPING {
+        if *method == "Batch.Detail" {
+            sim.advance(std::time::Duration::from_secs(2));
         }
-    };
-    let string = |doc: &serde_json::Value, ptr: &str| {
-        assert!(
-            doc.pointer(ptr).is_some_and(|v| v.is_string()),
-            "{ptr} not a string in {doc}"
-        );
-    };
-    let number = |doc: &serde_json::Value, ptr: &str| {
-        assert!(
-            doc.pointer(ptr).is_some_and(|v| v.is_number()),
-            "{ptr} not a number in {doc}"
-        );
-    };
-    let g = get("Domaingroup.Create", format!("{as_ops}&group_name=g1")).await;
-    string(&g, "/groups/id");
-    let l = get("Domaingroup.List", as_ops.clone()).await;
-    number(&l, "/groups/0/group_id");
-    number(&l, "/groups/0/size");
-    let a = get(
-        "Domainalias.Create",
-        format!("{as_ops}&domain_id=2238272&domain=alias-typing.cn"),
-    )
-    .await;
-    string(&a, "/alias/id");
-    let a = get("Domainalias.List", format!("{as_ops}&domain_id=2238272")).await;
-    string(&a, "/alias/0/id");
-    let d = get("Domain.Info", format!("{as_ops}&domain_id=2238272")).await;
-    string(&d, "/domain/group_id");
-    string(&d, "/domain/user_id");
-    let u = get("User.Detail", auth.to_string()).await;
-    string(&u, "/info/user/id");
-    let s = get(
-        "Monitor.Listsubdomain",
-        format!("{auth}&domain=agent-status.com"),
-    )
-    .await;
-    number(&s, "/domain/id");
-    let v = get(
-        "Monitor.Listsubvalue",
-        format!("{auth}&domain=agent-status.com&subdomain=%40"),
-    )
-    .await;
-    number(&v, "/domain/id");
-    string(&v, "/records/0/id");
-    let rid = v["records"][0]["id"].as_str().unwrap().to_string();
-    let r = get(
-        "Record.Info",
-        format!("{auth}&domain=agent-status.com&record_id={rid}"),
-    )
-    .await;
-    number(&r, "/domain/id");
-    string(&r, "/record/domain_id");
-    string(&r, "/record/id");
-    string(&r, "/record/ttl");
-    let job = get(
-        "Batch.Record.Modify",
-        format!("{auth}&record_id={rid}&change=ttl&change_to=1200"),
-    )
-    .await;
-    string(&job, "/job_id");
-    sim.advance(std::time::Duration::from_secs(2));
-    let j = get(
-        "Batch.Detail",
-        format!("{auth}&job_id={}", job["job_id"].as_str().unwrap()),
-    )
-    .await;
-    number(&j, "/total");
-    number(&j, "/detail/0/id");
-    number(&j, "/detail/0/records/0/record_id");
-    let st = get(
-        "Record.Status",
-        format!("{auth}&domain=agent-status.com&record_id={rid}&status=enable"),
-    )
-    .await;
-    number(&st, "/record/id");
+        let extra = extra.replace("{rid}", &rid).replace("{job}", &job);
+        let (_, _, body) = raw_post(&srv.base_url(), method, &format!("{auth}{extra}")).await;
+        let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(doc["status"]["code"], "1", "{method}: {body}");
+        for (ptr, want) in *fields {
+            let got = match doc.pointer(ptr) {
+                Some(v) if v.is_string() => Some(Str),
+                Some(v) if v.is_number() => Some(Num),
+                _ => None,
+            };
+            assert_eq!(got, Some(*want), "{method}: {ptr} in {doc}");
+        }
+        if let Some(id) = doc.pointer("/records/0/id").and_then(|v| v.as_str()) {
+            rid = id.to_string();
+        }
+        if let Some(id) = doc["job_id"].as_str() {
+            job = id.to_string();
+        }
+    }
 }

@@ -11,6 +11,14 @@ use std::time::Duration;
 
 pub const FORMATS: [Format; 2] = [Format::Json, Format::Xml];
 
+/// The sandbox agent's API token (`login_token`), as `Sim::sandbox()` seeds it.
+pub const SANDBOX_TOKEN: &str = "10001,5f1d0c2a9be34e7f8a6b2c4d6e8f0a1b";
+
+/// The start of a raw form from the sandbox agent asking for JSON.
+pub fn sandbox_json() -> String {
+    format!("format=json&login_token={SANDBOX_TOKEN}")
+}
+
 /// 2026-01-02 03:04:05 UTC = 11:04:05 in China.
 pub fn start() -> Timestamp {
     "2026-01-02T03:04:05Z".parse().unwrap()
