@@ -6,6 +6,7 @@ mod check;
 pub mod china;
 mod clock;
 mod host;
+pub mod money;
 
 pub use check::{ip_allowed, valid_hostname};
 pub use clock::{Clock, ClockChange, ClockControl, ClockView};

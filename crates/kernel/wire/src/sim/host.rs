@@ -125,7 +125,7 @@ pub trait SimVendor: Sized + Send + Sync + 'static {
     /// The failure for a value the spec refuses (`reason` is the spec's English text).
     fn invalid(req: &Incoming, action: &ActionSpec, field: &str, reason: &str) -> Self::Fail;
     /// The failure for an implemented action without a handler (a test should make
-    /// this unreachable: see [`Host::unrouted`]).
+    /// this unreachable: see [`Host::unrouted`] and [`Host::misrouted`]).
     fn unrouted(action: &ActionSpec) -> Self::Fail;
     /// The answer to a body over [`SimVendor::MAX_BODY`]; `req` holds the query string
     /// alone (the body was not read), which may still say how to answer.
@@ -376,11 +376,22 @@ impl<V: SimVendor> Host<V> {
         V::sandbox_credentials(&self.lock())
     }
 
-    /// Implemented actions with no handler (each vendor's tests assert there are none).
+    /// Implemented actions with no handler.
     pub fn unrouted() -> Vec<&'static str> {
         V::spec()
             .implemented()
             .filter(|a| V::handler(a).is_none())
+            .map(|a| a.id.as_str())
+            .collect()
+    }
+
+    /// Rows whose handler does not match the spec: implemented with none, or a to-do
+    /// row with one (each vendor's tests assert there are none).
+    pub fn misrouted() -> Vec<&'static str> {
+        V::spec()
+            .actions
+            .iter()
+            .filter(|a| V::handler(a).is_some() != a.implemented)
             .map(|a| a.id.as_str())
             .collect()
     }

@@ -31,6 +31,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::{Money, Vendor};
+use idcgate_wire::sim::money::debit;
 use idcgate_wire::sim::{
     china, ip_allowed, Call, Clock, Host, Incoming, Mount, Outcome, Refusal, Route, SimState,
     SimVendor,
@@ -192,14 +193,8 @@ pub(crate) fn done() -> R {
     Ok(json!(""))
 }
 
-/// Money as CNDNS prints it: a string with two decimals.
-pub(crate) fn m(d: Decimal) -> String {
-    format!("{:.2}", d.round_dp(2))
-}
-
-pub(crate) fn yuan(units: i64, cents: i64) -> Decimal {
-    Decimal::new(units * 100 + cents, 2)
-}
+/// Money as CNDNS prints it (two decimals), and an amount in yuan and fen.
+pub(crate) use idcgate_wire::sim::money::{two_dp as m, yuan};
 
 /// `2014/1/15 18:21:14`, the unpadded China-time format of DomainDetail and others.
 pub(crate) fn fmt_time(ms: i64) -> String {
@@ -353,17 +348,16 @@ impl State {
         if amount.is_sign_negative() {
             return Err(SimErr::new(10011, format!("金额非法({})", m(amount))));
         }
-        if amount > self.balance {
-            return Err(SimErr::new(
+        debit(&mut self.balance, amount).map_err(|s| {
+            SimErr::new(
                 10021,
                 format!(
                     "您帐户金额不足,需要{}元,可用{}元",
-                    m(amount),
-                    m(self.balance)
+                    m(s.needed),
+                    m(s.available)
                 ),
-            ));
-        }
-        self.balance -= amount;
+            )
+        })?;
         self.used += amount;
         self.finance.push(FinRec {
             time: now,
@@ -603,7 +597,6 @@ impl Sim {
         self.host.with_state(|st| st.quirk = quirk);
     }
 
-
     pub fn balance(&self) -> Money {
         self.host.with_state(|st| Money(st.balance))
     }
@@ -837,10 +830,7 @@ mod tests {
 
     #[test]
     fn every_implemented_row_has_a_handler_and_no_todo_row_does() {
-        assert_eq!(Host::<Cndns>::unrouted(), Vec::<&str>::new());
-        for a in &spec().actions {
-            assert_eq!(handler_for(a.name()).is_some(), a.implemented, "{}", a.id);
-        }
+        assert_eq!(Host::<Cndns>::misrouted(), Vec::<&str>::new());
     }
 
     #[test]

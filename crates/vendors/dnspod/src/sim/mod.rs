@@ -485,6 +485,6 @@ mod routing {
 
     #[test]
     fn every_implemented_method_has_a_handler() {
-        assert_eq!(Host::<Dnspod>::unrouted(), Vec::<&str>::new());
+        assert_eq!(Host::<Dnspod>::misrouted(), Vec::<&str>::new());
     }
 }

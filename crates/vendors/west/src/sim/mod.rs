@@ -25,6 +25,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::{Money, Vendor};
+use idcgate_wire::sim::money::debit;
 use idcgate_wire::sim::{
     ip_allowed, Call, Clock, Host, Incoming, Mount, Outcome, Refusal, Route, SimState, SimVendor,
 };
@@ -266,19 +267,18 @@ impl State {
 
     /// Takes `amount` from the balance and books it; refuses when the balance is short.
     pub fn charge(&mut self, now: i64, amount: Decimal, memo: String) -> Result<String, SimErr> {
-        if amount > self.balance {
-            return Err(SimErr::new(
+        debit(&mut self.balance, amount).map_err(|s| {
+            SimErr::new(
                 code::BALANCE,
                 format!(
                     "账户余额不足，需要{}元，可用{}元",
-                    m(amount),
-                    m(self.balance)
+                    m(s.needed),
+                    m(s.available)
                 ),
-            ));
-        }
+            )
+        })?;
         let id = self.next_id();
         let orderid = format!("W{}{id}", fmt_date(now).replace('-', ""));
-        self.balance -= amount;
         self.finance.push(FinRec {
             id,
             time: now,
@@ -453,7 +453,6 @@ impl Sim {
         self.host.with_state(|st| st.whitelist = ips);
     }
 
-
     pub fn now_ms(&self) -> i64 {
         self.host.now().as_millisecond()
     }
@@ -606,14 +605,8 @@ pub(crate) fn page<T>(
     json!({"pageno":pageno,"limit":limit,"total":total,"totalpages":total.div_ceil(limit),"items":items})
 }
 
-/// Money as West prints it: a string with two decimals.
-pub(crate) fn m(d: Decimal) -> String {
-    format!("{:.2}", d.round_dp(2))
-}
-
-pub(crate) fn dec(units: i64, cents: i64) -> Decimal {
-    Decimal::new(units * 100 + cents, 2)
-}
+/// Money as West prints it (two decimals), and an amount in yuan and fen.
+pub(crate) use idcgate_wire::sim::money::{two_dp as m, yuan as dec};
 
 /// China time, as every West timestamp (stored as Unix milliseconds).
 pub(crate) use idcgate_wire::sim::china::{
@@ -658,10 +651,7 @@ mod tests {
 
     #[test]
     fn every_implemented_row_has_a_handler_and_no_todo_row_does() {
-        assert_eq!(Host::<West>::unrouted(), Vec::<&str>::new());
-        for a in &spec().actions {
-            assert_eq!(handler_for(a.name()).is_some(), a.implemented, "{}", a.id);
-        }
+        assert_eq!(Host::<West>::misrouted(), Vec::<&str>::new());
     }
 
     #[test]

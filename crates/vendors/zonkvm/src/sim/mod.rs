@@ -310,9 +310,6 @@ mod routing {
 
     #[test]
     fn every_implemented_row_has_a_handler_and_no_todo_row_does() {
-        assert_eq!(Host::<Zonk>::unrouted(), Vec::<&str>::new());
-        for a in &spec().actions {
-            assert_eq!(handler_for(a.name()).is_some(), a.implemented, "{}", a.id);
-        }
+        assert_eq!(Host::<Zonk>::misrouted(), Vec::<&str>::new());
     }
 }
