@@ -58,6 +58,10 @@ pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
             let engine = open_engine(&settings).await?;
             crate::orders::order(&out, &engine, cmd).await
         }
+        Command::Statement { account, since } => {
+            let engine = open_engine(&settings).await?;
+            crate::orders::statement(&out, &engine, &account, since.as_deref()).await
+        }
         Command::Spend { by } => {
             let engine = open_engine(&settings).await?;
             crate::orders::spend(&out, &engine, &by).await

@@ -134,6 +134,15 @@ pub enum Command {
     Order(OrderCmd),
     /// The double-entry ledger: every fen spent, and on what.
     Ledger(LedgerArgs),
+    /// Compare what the ledger booked at an upstream account with the vendor's own
+    /// finance record, and list every difference.
+    Statement {
+        /// The upstream account.
+        account: String,
+        /// From this date (China time), e.g. 2026-12-01; default: the account's first order.
+        #[arg(long)]
+        since: Option<String>,
+    },
     /// What was spent at upstreams, from the ledger, grouped.
     Spend {
         /// vendor (per upstream account), kind (per product kind) or month (China time).

@@ -290,3 +290,60 @@ pub async fn spend(out: &Out, engine: &Arc<Engine>, by: &str) -> Result<()> {
         .collect();
     out.show(&rows, &[by, "spent"], table)
 }
+
+/// The start of a day in China time, in Unix milliseconds.
+fn china_day_ms(day: &str) -> Result<i64> {
+    day.parse::<jiff::civil::Date>()
+        .ok()
+        .and_then(|d| {
+            d.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+                .ok()
+        })
+        .map(|z| z.timestamp().as_millisecond())
+        .with_context(|| format!("--since {day:?}: expected a date like 2026-12-01 (China time)"))
+}
+
+pub async fn statement(
+    out: &Out,
+    engine: &Arc<Engine>,
+    account: &str,
+    since: Option<&str>,
+) -> Result<()> {
+    let since_ms = match since {
+        Some(day) => china_day_ms(day)?,
+        None => engine
+            .store
+            .list_orders(&OrderFilter {
+                account: Some(account.to_string()),
+                limit: Some(1_000_000),
+                ..Default::default()
+            })
+            .await?
+            .iter()
+            .map(|o| o.created_ms)
+            .min()
+            .unwrap_or_else(idcgate_engine::now_ms),
+    };
+    let s = engine.statement(account, since_ms).await?;
+    if out.json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+    } else {
+        println!(
+            "{account} since {}: booked {}, charged {}",
+            fmt_ms(s.since_ms),
+            yuan(s.booked_fen),
+            yuan(s.charged_fen)
+        );
+        for d in &s.differences {
+            println!("  {d}");
+        }
+    }
+    if s.differences.is_empty() {
+        Ok(())
+    } else {
+        bail!(
+            "{} difference(s) with {account}'s own record",
+            s.differences.len()
+        )
+    }
+}

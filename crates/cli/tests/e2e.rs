@@ -629,11 +629,8 @@ fn an_order_is_explained_by_the_ledger() {
     assert_eq!(-booked, spent_fen, "the ledger explains the balance change");
     assert!(spent_fen > 0);
     ok(&idcgate(&data, &["ledger", "--balances"]));
-    let spend: serde_json::Value = serde_json::from_str(&ok(&idcgate(
-        &data,
-        &["--json", "spend", "--by", "vendor"],
-    )))
-    .unwrap();
+    let spend: serde_json::Value =
+        serde_json::from_str(&ok(&idcgate(&data, &["--json", "spend", "--by", "vendor"]))).unwrap();
     assert_eq!(spend, serde_json::json!([["west", spent_fen]]), "{spend}");
 
     // The REST twin: a purchase needs an Idempotency-Key and admin scope, and takes no
@@ -665,6 +662,21 @@ fn an_order_is_explained_by_the_ledger() {
     let (code, shown) = http("GET", &format!("{url}/{}", first["id"]), Some(&admin), None);
     assert_eq!(code, 200, "{shown}");
     assert!(shown.contains("\"events\""), "{shown}");
+    // The vendor's own record agrees with the ledger, fen for fen.
+    let statement: serde_json::Value = serde_json::from_str(&ok(&idcgate(
+        &data,
+        &["--json", "statement", "sandbox-west"],
+    )))
+    .unwrap();
+    assert_eq!(
+        statement["differences"],
+        serde_json::json!([]),
+        "{statement}"
+    );
+    assert_eq!(
+        statement["booked_fen"], statement["charged_fen"],
+        "{statement}"
+    );
     let (code, body) = http(
         "GET",
         &format!("{}/api/v1/ledger?balances=true", server.url),

@@ -187,7 +187,10 @@ impl Engine {
                     OrderState::Submitted,
                     booked,
                     &detail,
-                    done.upstream_id.as_deref(),
+                    // The vendor's order id ties the order to its finance record.
+                    Some(done.id.as_str())
+                        .filter(|id| !id.is_empty())
+                        .or(done.upstream_id.as_deref()),
                 )
                 .await
             }
@@ -370,4 +373,99 @@ fn unsupported(conn: &dyn idcgate_core::Connection, what: &str) -> EngineError {
         vendor: conn.vendor().to_string(),
         capability: what.into(),
     })
+}
+
+/// The statement check of one upstream account: what the ledger booked against what the
+/// vendor's own finance record says it charged. Every difference is reported; nothing
+/// is smoothed over or corrected.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Statement {
+    pub account: String,
+    pub since_ms: i64,
+    /// Fen booked by succeeded orders placed since `since_ms`.
+    pub booked_fen: i64,
+    /// Fen the vendor's record shows charged since `since_ms`.
+    pub charged_fen: i64,
+    pub differences: Vec<String>,
+}
+
+impl Engine {
+    pub async fn statement(&self, account: &str, since_ms: i64) -> Result<Statement> {
+        let conn = self.connection(account).await?;
+        let billing = conn
+            .billing()
+            .ok_or_else(|| unsupported(&*conn, "billing"))?;
+        let since = jiff::Timestamp::from_millisecond(since_ms)
+            .map_err(|e| EngineError::Invalid(format!("since: {e}")))?;
+        let charges = billing.charges(since).await?;
+        let mut orders: Vec<OrderRow> = self
+            .store
+            .list_orders(&OrderFilter {
+                account: Some(account.to_string()),
+                state: Some(OrderState::Succeeded),
+                limit: Some(100_000),
+                ..Default::default()
+            })
+            .await?
+            .into_iter()
+            .filter(|o| o.created_ms >= since_ms)
+            .collect();
+        let booked_fen = orders
+            .iter()
+            .map(|o| o.charged_fen.unwrap_or(o.order.quoted_fen))
+            .sum();
+        let mut differences = Vec::new();
+        let mut charged_fen = 0i64;
+        for c in &charges {
+            let fen = fen(c.amount)?;
+            charged_fen += fen;
+            // Matched by the vendor's order id where both sides have it, else by what
+            // was bought (the vendor's memo names it) and the amount.
+            let by_ref = c.reference.as_deref().and_then(|r| {
+                orders
+                    .iter()
+                    .position(|o| o.upstream_ref.as_deref() == Some(r))
+            });
+            let by_target = || {
+                orders
+                    .iter()
+                    .position(|o| c.memo.contains(&o.order.target) && o.charged_fen == Some(fen))
+            };
+            let by_memo = || orders.iter().position(|o| c.memo.contains(&o.order.target));
+            match by_ref.or_else(by_target).or_else(by_memo) {
+                Some(i) => {
+                    let o = orders.remove(i);
+                    let booked = o.charged_fen.unwrap_or(o.order.quoted_fen);
+                    if booked != fen {
+                        differences.push(format!(
+                            "order {} recorded {}, {account} charged {}",
+                            o.id,
+                            Money::from_fen(booked),
+                            c.amount
+                        ));
+                    }
+                }
+                None => differences.push(format!(
+                    "{account} charged {} on {} with no order of ours ({})",
+                    c.amount,
+                    c.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                    c.memo
+                )),
+            }
+        }
+        for o in &orders {
+            differences.push(format!(
+                "order {} booked {} but {account} shows no charge for it",
+                o.id,
+                Money::from_fen(o.charged_fen.unwrap_or(o.order.quoted_fen))
+            ));
+        }
+        Ok(Statement {
+            account: account.to_string(),
+            since_ms,
+            booked_fen,
+            charged_fen,
+            differences,
+        })
+    }
 }

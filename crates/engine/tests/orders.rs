@@ -17,6 +17,7 @@ both_backends!(
     a_registration_is_booked_once_and_explains_the_balance_change,
     a_lost_answer_is_reconciled_by_reading_and_never_resent,
     a_renewal_moves_the_expiry_and_is_reconciled_by_it,
+    the_statement_reports_every_difference_with_the_vendors_record,
 );
 
 struct Fixture {
@@ -183,4 +184,41 @@ async fn a_renewal_moves_the_expiry_and_is_reconciled_by_it(db: &TestDb) {
     assert_eq!(o.state, OrderState::Unknown);
     let o = f.engine.reconcile_order(o.id).await.unwrap();
     assert_eq!(o.state, OrderState::Failed);
+}
+
+async fn the_statement_reports_every_difference_with_the_vendors_record(db: &TestDb) {
+    let f = fixture(db).await;
+    // The vendor's record keeps whole seconds: start on the next one, so the sandbox's
+    // own earlier charges are before `since`.
+    let now = idcgate_engine::now_ms();
+    let since = (now / 1000 + 1) * 1000;
+    tokio::time::sleep(Duration::from_millis(u64::try_from(since - now).unwrap())).await;
+    f.place(&register("statement-one.com"), None).await;
+    let lost = {
+        f.srv.faults.update(|c| {
+            c.next_only_matching = "act=regdomain".into();
+            c.drop_next = 1;
+        });
+        f.place(&register("statement-two.com"), None).await
+    };
+    f.engine.reconcile_order(lost.id).await.unwrap();
+    let clean = f.engine.statement("w", since).await.unwrap();
+    assert_eq!(clean.differences, Vec::<String>::new(), "{clean:?}");
+    assert_eq!(clean.booked_fen, clean.charged_fen);
+    assert_eq!(clean.booked_fen, spent_fen(&f.engine, "w").await);
+    // Someone buys at the vendor behind idcgate's back: the statement names the charge.
+    let conn = f.engine.connection("w").await.unwrap();
+    let registrar = conn.registrar().unwrap();
+    registrar
+        .register("behind-our-back.com", 1, "x")
+        .await
+        .unwrap();
+    let report = f.engine.statement("w", since).await.unwrap();
+    assert_eq!(report.differences.len(), 1, "{report:?}");
+    assert!(
+        report.differences[0].contains("with no order of ours")
+            && report.differences[0].contains("behind-our-back.com"),
+        "{report:?}"
+    );
+    assert_eq!(report.charged_fen - report.booked_fen, 5500);
 }

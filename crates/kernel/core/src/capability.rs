@@ -159,4 +159,14 @@ pub trait Certificates: Send + Sync {
 #[async_trait]
 pub trait Billing: Send + Sync {
     async fn balance(&self) -> Result<Balance>;
+    /// What the vendor's own finance record says this account was charged since
+    /// `since`: the other side of the statement check. `Unsupported` where a vendor
+    /// keeps no readable record.
+    async fn charges(&self, since: jiff::Timestamp) -> Result<Vec<Charge>> {
+        let _ = since;
+        Err(crate::Error::Unsupported {
+            vendor: "this vendor".into(),
+            capability: "reading its finance record".into(),
+        })
+    }
 }

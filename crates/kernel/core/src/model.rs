@@ -461,6 +461,18 @@ pub struct PriceQuote {
     pub price: Money,
 }
 
+/// One charge in a vendor's finance record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Charge {
+    pub at: Timestamp,
+    /// What was taken from the account (positive).
+    pub amount: Money,
+    /// The vendor's order id, when its record names one.
+    pub reference: Option<String>,
+    /// The vendor's own description (it usually names the product).
+    pub memo: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderState {

@@ -794,4 +794,37 @@ impl Billing for WestClient {
         })
         .await
     }
+
+    /// `info.getfinance` from the day of `since` (China time): its 消费 rows, whose
+    /// amounts are negative in West's record.
+    async fn charges(&self, since: Timestamp) -> Result<Vec<Charge>> {
+        let day = since
+            .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+            .strftime("%Y-%m-%d")
+            .to_string();
+        let rows = self
+            .all_pages("info.getfinance", &[("start_date", &day)], |v| {
+                let at = china_time(&s(v, "time"))
+                    .ok_or_else(|| format!("finance time {:?}", s(v, "time")))?;
+                Ok((
+                    s(v, "type"),
+                    at,
+                    money(v, "amount")?,
+                    s(v, "orderid"),
+                    s(v, "memo"),
+                ))
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            // West's record keeps whole seconds: compare at that precision.
+            .filter(|(kind, at, ..)| kind == "消费" && at.as_second() >= since.as_second())
+            .map(|(_, at, amount, orderid, memo)| Charge {
+                at,
+                amount: Money(-amount.0),
+                reference: Some(orderid).filter(|o| !o.is_empty()),
+                memo,
+            })
+            .collect())
+    }
 }
