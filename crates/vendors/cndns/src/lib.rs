@@ -58,6 +58,8 @@
 mod capability;
 mod client;
 mod decode;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod sim;
 mod spec;
 

@@ -19,6 +19,8 @@
 
 pub mod capability;
 pub mod client;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod sim;
 pub mod spec;
 mod xml;

@@ -148,7 +148,7 @@ fn gbk_only(params: &Params) -> Result<()> {
 
 /// A body we cannot read: retry-safe for reads, an unknown outcome for writes (the
 /// change may have been committed before the answer broke).
-fn bad_body(a: &ActionSpec, message: String) -> Error {
+pub(crate) fn bad_body(a: &ActionSpec, message: String) -> Error {
     match a.kind {
         ActionKind::Read => Error::Transport {
             vendor: VENDOR.into(),
@@ -180,7 +180,11 @@ fn take(mut v: Value, key: &str) -> Value {
     v.get_mut(key).map(Value::take).unwrap_or_else(|| json!({}))
 }
 
-fn map_envelope(a: &ActionSpec, v: Value, redact: impl Fn(&str) -> String) -> Result<Value> {
+pub(crate) fn map_envelope(
+    a: &ActionSpec,
+    v: Value,
+    redact: impl Fn(&str) -> String,
+) -> Result<Value> {
     let Some(result) = as_i64(v.get("result")) else {
         return Err(bad_body(a, "response has no result field".into()));
     };
@@ -234,7 +238,11 @@ fn field_of(code: i64, msg: &str) -> String {
     .to_string()
 }
 
-fn map_legacy(a: &ActionSpec, v: Value, redact: impl Fn(&str) -> String) -> Result<Value> {
+pub(crate) fn map_legacy(
+    a: &ActionSpec,
+    v: Value,
+    redact: impl Fn(&str) -> String,
+) -> Result<Value> {
     let Some(code) = as_i64(v.get("code")) else {
         return Err(bad_body(a, "response has no code field".into()));
     };

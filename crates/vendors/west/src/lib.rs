@@ -31,6 +31,8 @@
 
 mod capability;
 mod client;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod sim;
 mod spec;
 

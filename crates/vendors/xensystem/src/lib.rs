@@ -36,6 +36,8 @@
 pub mod capability;
 pub mod client;
 mod codec;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod sim;
 mod spec;
 pub mod types;
