@@ -126,13 +126,14 @@ impl WestClient {
 }
 
 /// West reads GBK. A character GBK lacks (emoji, rare CJK extensions) would be sent as
-/// an HTML character reference (`&#128512;`) and stored as that text: refuse it instead.
+/// an HTML character reference (`&#128512;`) and stored as that text, and a few
+/// private-use ones would be stored as other characters: refuse them instead.
 fn gbk_only(params: &Params) -> Result<()> {
     for (k, v) in params {
-        if encoding_rs::GBK.encode(v).2 {
+        if !Charset::Gbk.can_encode(v) {
             let bad = v
                 .chars()
-                .find(|c| encoding_rs::GBK.encode(c.encode_utf8(&mut [0; 4])).2)
+                .find(|c| !Charset::Gbk.can_encode(c.encode_utf8(&mut [0; 4])))
                 .unwrap_or(char::REPLACEMENT_CHARACTER);
             return Err(Error::invalid(
                 k,
@@ -270,4 +271,25 @@ pub(crate) fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by `fuzz/form_roundtrip`: U+E792 (private use) has a GBK form, A6DE, but
+    /// since GB18030-2022 A6DE reads back as U+FE15, so West would store another
+    /// character than the one sent. Such text is refused like text with no GBK form.
+    #[test]
+    fn gbk_only_refuses_text_that_does_not_read_back() {
+        let params: Params = vec![("value".into(), "u=a\u{e792}".into())];
+        let err = gbk_only(&params).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidInput { ref field, ref reason }
+                if field == "value" && reason.contains("U+E792")),
+            "{err}"
+        );
+        let fine: Params = vec![("value".into(), "西部数码 \u{fe15} €".into())];
+        assert_eq!(gbk_only(&fine), Ok(()));
+    }
 }
