@@ -60,6 +60,8 @@ mod capability;
 mod client;
 mod decode;
 pub mod errors;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod sim;
 mod spec;
 

@@ -20,6 +20,8 @@
 pub mod capability;
 pub mod client;
 pub mod errors;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod sim;
 pub mod spec;
 mod xml;

@@ -40,22 +40,7 @@ impl Protocol for WestProtocol {
     /// West reads GBK. A character GBK lacks (emoji, rare CJK extensions) would be sent
     /// as an HTML character reference (`&#128512;`) and stored as that text: refuse it.
     fn admit(&self, _action: &ActionSpec, args: &Args<'_>) -> Result<()> {
-        for (k, v) in args.pairs() {
-            if encoding_rs::GBK.encode(v).2 {
-                let bad = v
-                    .chars()
-                    .find(|c| encoding_rs::GBK.encode(c.encode_utf8(&mut [0; 4])).2)
-                    .unwrap_or(char::REPLACEMENT_CHARACTER);
-                return Err(Error::invalid(
-                    k,
-                    format!(
-                        "West takes GBK text only; {bad:?} (U+{:04X}) has no GBK form",
-                        u32::from(bad)
-                    ),
-                ));
-            }
-        }
-        Ok(())
+        gbk_only(args.pairs())
     }
 
     /// Signed here, per attempt: the token carries the time and expires.
@@ -100,17 +85,7 @@ impl Protocol for WestProtocol {
     /// Any HTTP status: West answers its errors with 200, and a proxy's page is not an
     /// envelope, so the body alone decides.
     fn decode(&self, a: &ActionSpec, resp: &WireResponse) -> Decoded {
-        let text = Charset::from_content_type(&resp.content_type)
-            .and_then(|c| c.decode(&resp.body))
-            .unwrap_or_else(|| decode_lenient(&resp.body));
-        let Ok(v) = serde_json::from_str::<Value>(&text) else {
-            return Decoded::Unreadable("body is not JSON".into());
-        };
-        if Self::legacy(a) {
-            decode_legacy(v)
-        } else {
-            decode_envelope(a, v)
-        }
+        decode_answer(a, &resp.content_type, &resp.body)
     }
 
     /// The table classifies; only the wording differs: the main envelope calls its code
@@ -122,6 +97,45 @@ impl Protocol for WestProtocol {
             &ERRCODE_ERRORS
         };
         table.error(&refusal.code, &refusal.message, refusal.field.as_deref())
+    }
+}
+
+/// West reads GBK. A character GBK lacks (emoji, rare CJK extensions) would be sent as
+/// an HTML character reference (`&#128512;`) and stored as that text, and a few
+/// private-use ones would be stored as other characters: refuse them instead.
+fn gbk_only(params: &[(String, String)]) -> Result<()> {
+    for (k, v) in params {
+        if !Charset::Gbk.can_encode(v) {
+            let bad = v
+                .chars()
+                .find(|c| !Charset::Gbk.can_encode(c.encode_utf8(&mut [0; 4])))
+                .unwrap_or(char::REPLACEMENT_CHARACTER);
+            return Err(Error::invalid(
+                k,
+                format!(
+                    "West takes GBK text only; {bad:?} (U+{:04X}) has no GBK form",
+                    u32::from(bad)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Reads an answer whatever its HTTP status (West answers its errors with 200, and a
+/// proxy's page is not an envelope, so the body alone decides): the declared charset
+/// (else UTF-8, else GBK), JSON, then the envelope the action uses.
+pub(crate) fn decode_answer(a: &ActionSpec, content_type: &str, body: &[u8]) -> Decoded {
+    let text = Charset::from_content_type(content_type)
+        .and_then(|c| c.decode(body))
+        .unwrap_or_else(|| decode_lenient(body));
+    let Ok(v) = serde_json::from_str::<Value>(&text) else {
+        return Decoded::Unreadable("body is not JSON".into());
+    };
+    if WestProtocol::legacy(a) {
+        decode_legacy(v)
+    } else {
+        decode_envelope(a, v)
     }
 }
 
@@ -258,4 +272,25 @@ pub(crate) fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by `fuzz/form_roundtrip`: U+E792 (private use) has a GBK form, A6DE, but
+    /// since GB18030-2022 A6DE reads back as U+FE15, so West would store another
+    /// character than the one sent. Such text is refused like text with no GBK form.
+    #[test]
+    fn gbk_only_refuses_text_that_does_not_read_back() {
+        let params: Params = vec![("value".into(), "u=a\u{e792}".into())];
+        let err = gbk_only(&params).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidInput { ref field, ref reason }
+                if field == "value" && reason.contains("U+E792")),
+            "{err}"
+        );
+        let fine: Params = vec![("value".into(), "西部数码 \u{fe15} €".into())];
+        assert_eq!(gbk_only(&fine), Ok(()));
+    }
 }

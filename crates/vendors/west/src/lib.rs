@@ -33,6 +33,8 @@
 mod capability;
 mod client;
 pub mod errors;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod sim;
 mod spec;
 

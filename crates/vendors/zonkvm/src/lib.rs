@@ -58,6 +58,8 @@ pub mod capability;
 pub mod client;
 mod codec;
 pub mod errors;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod sim;
 mod spec;
 
