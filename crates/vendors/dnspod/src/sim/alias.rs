@@ -16,16 +16,13 @@ pub(super) fn handler(name: &str) -> Option<Handler> {
 }
 
 fn list(st: &mut State, rq: &Req<'_>) -> R {
-    let did = find_domain(st, rq, Access::Read)?;
-    let d = dom(st, did)?;
-    if d.aliases.is_empty() && rq.error_on_empty() {
-        return Err(fail(text::NO_ALIASES));
-    }
-    let alias: Vec<V> = d
-        .aliases
-        .iter()
-        .map(|(id, name)| obj!("id" => s(id), "domain" => name))
-        .collect();
+    let (_, alias) = domain_rows(
+        st,
+        rq,
+        |d| &d.aliases,
+        text::NO_ALIASES,
+        |(id, name)| obj!("id" => s(id), "domain" => name),
+    )?;
     ok(vec![("alias", V::Arr(alias))])
 }
 

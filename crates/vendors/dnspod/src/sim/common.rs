@@ -229,6 +229,22 @@ pub fn dom(st: &State, did: u64) -> Result<&Domain, Fail> {
     st.domains.get(&did).ok_or_else(bad_domain_id)
 }
 
+/// The domain `rq` names (read access) and its `rows` as list items; `none` when it
+/// keeps none and the caller asked for an error on an empty list.
+pub fn domain_rows<'a, T>(
+    st: &'a State,
+    rq: &Req<'_>,
+    rows: fn(&Domain) -> &[T],
+    none: crate::errors::Text,
+    item: impl Fn(&T) -> V,
+) -> Result<(&'a Domain, Vec<V>), Fail> {
+    let d = dom(st, find_domain(st, rq, Access::Read)?)?;
+    if rows(d).is_empty() && rq.error_on_empty() {
+        return Err(fail(none));
+    }
+    Ok((d, rows(d).iter().map(item).collect()))
+}
+
 pub fn dom_mut(st: &mut State, did: u64) -> Result<&mut Domain, Fail> {
     st.domains.get_mut(&did).ok_or_else(bad_domain_id)
 }

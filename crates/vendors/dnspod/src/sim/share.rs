@@ -18,16 +18,13 @@ pub(super) fn handler(name: &str) -> Option<Handler> {
 }
 
 fn list(st: &mut State, rq: &Req<'_>) -> R {
-    let did = find_domain(st, rq, Access::Read)?;
-    let d = dom(st, did)?;
-    if d.shares.is_empty() && rq.error_on_empty() {
-        return Err(fail(text::NO_SHARES));
-    }
-    let share: Vec<V> = d
-        .shares
-        .iter()
-        .map(|s| obj!("share_to" => &s.email, "mode" => &s.mode, "status" => &s.status))
-        .collect();
+    let (d, share) = domain_rows(
+        st,
+        rq,
+        |d| &d.shares,
+        text::NO_SHARES,
+        |s| obj!("share_to" => &s.email, "mode" => &s.mode, "status" => &s.status),
+    )?;
     ok(vec![
         ("share", V::Arr(share)),
         ("owner", V::from(owner_email(st, d))),
