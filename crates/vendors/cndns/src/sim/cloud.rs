@@ -104,14 +104,18 @@ fn config(q: &Req) -> Result<Config, SimErr> {
     if !(1..=100).contains(&bd) {
         return Err(SimErr::field(17004, "带宽参数非法", "BD"));
     }
-    let os = q.req("os")?;
-    if !OSES.iter().any(|(v, _)| *v == os) {
-        return Err(SimErr::field(17005, "操作系统参数非法", "os"));
-    }
-    let place = q.req("place")?;
-    if !PLACES.iter().any(|(v, _)| *v == place) {
-        return Err(SimErr::field(17006, "机房参数非法", "place"));
-    }
+    let os = q.checked(
+        "os",
+        |os| OSES.iter().any(|(v, _)| *v == os),
+        17005,
+        "操作系统参数非法",
+    )?;
+    let place = q.checked(
+        "place",
+        |place| PLACES.iter().any(|(v, _)| *v == place),
+        17006,
+        "机房参数非法",
+    )?;
     Ok(Config {
         cpu,
         ram,
@@ -311,10 +315,7 @@ fn createhost(st: &mut State, q: &Req) -> R {
         if c.built {
             return Err(SimErr::new(17103, "主机已开通无需再次开通"));
         }
-        let p = q.req("password")?;
-        if !password_ok(p) {
-            return Err(SimErr::field(17101, "密码非法", "password"));
-        }
+        let p = q.checked("password", password_ok, 17101, "密码非法")?;
         c.password = p.into();
         c.built = true;
         c.running = true;
@@ -328,10 +329,7 @@ fn createhost(st: &mut State, q: &Req) -> R {
 
 fn modplatformpassword(st: &mut State, q: &Req) -> R {
     on_cloud(st, q, |_, c| {
-        let p = q.req("password")?;
-        if !password_ok(p) {
-            return Err(SimErr::field(17101, "密码非法", "password"));
-        }
+        let p = q.checked("password", password_ok, 17101, "密码非法")?;
         c.platform_pass = p.into();
         done()
     })
@@ -340,10 +338,7 @@ fn modplatformpassword(st: &mut State, q: &Req) -> R {
 fn modpassword(st: &mut State, q: &Req) -> R {
     on_cloud(st, q, |_, c| {
         built(c)?;
-        let p = q.req("cloudpassword")?;
-        if !password_ok(p) {
-            return Err(SimErr::field(17101, "密码非法", "cloudpassword"));
-        }
+        let p = q.checked("cloudpassword", password_ok, 17101, "密码非法")?;
         c.password = p.into();
         done()
     })
@@ -401,14 +396,13 @@ fn getrebuildsystem(st: &mut State, q: &Req) -> R {
 fn rebuildcloud(st: &mut State, q: &Req) -> R {
     on_cloud(st, q, |_, c| {
         built(c)?;
-        let p = q.req("cloudpass")?;
-        if !password_ok(p) {
-            return Err(SimErr::field(17101, "密码非法", "cloudpass"));
-        }
-        let os = q.req("cloudsystem")?;
-        if !OSES.iter().any(|(v, _)| *v == os) {
-            return Err(SimErr::field(17005, "操作系统参数非法", "cloudsystem"));
-        }
+        let p = q.checked("cloudpass", password_ok, 17101, "密码非法")?;
+        let os = q.checked(
+            "cloudsystem",
+            |os| OSES.iter().any(|(v, _)| *v == os),
+            17005,
+            "操作系统参数非法",
+        )?;
         c.os = os.into();
         c.password = p.into();
         c.running = true;

@@ -633,10 +633,12 @@ fn audit(st: &mut State, q: &Req) -> R {
     if matches!(d.audit, Audit::Pending | Audit::Pass) {
         return Err(SimErr::new(11716, "域名资料已提交无需重复提交"));
     }
-    let ownertype = q.req("ownertype")?;
-    if !matches!(ownertype, "E" | "I") {
-        return Err(SimErr::field(11704, "注册人类型非法", "ownertype"));
-    }
+    let ownertype = q.checked(
+        "ownertype",
+        |ownertype| matches!(ownertype, "E" | "I"),
+        11704,
+        "注册人类型非法",
+    )?;
     if !matches!(q.req("orgtype")?, "PR" | "PU") {
         return Err(SimErr::field(11705, "组织类型非法", "orgtype"));
     }

@@ -203,10 +203,12 @@ fn create(st: &mut State, q: &Req) -> R {
                 return Err(SimErr::field(code, "身份证号码非法", k));
             }
         }
-        let company = q.req("company")?;
-        if !(2..=150).contains(&company.chars().count()) {
-            return Err(SimErr::field(21009, "公司名称非法", "company"));
-        }
+        q.checked(
+            "company",
+            |company| (2..=150).contains(&company.chars().count()),
+            21009,
+            "公司名称非法",
+        )?;
         if q.req("yyzz")?.len() < 8 {
             return Err(SimErr::field(21010, "公司证件号码非法", "yyzz"));
         }

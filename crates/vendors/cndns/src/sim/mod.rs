@@ -107,6 +107,14 @@ pub(crate) trait Fields {
     /// A value the spec cannot require (conditional ones, or a second check of a
     /// field the handler itself names in its refusal).
     fn req(&self, k: &str) -> Result<&str, SimErr>;
+    /// A required value `ok` accepts; `text(k)` with the endpoint's `code` otherwise.
+    fn checked(
+        &self,
+        k: &str,
+        ok: impl FnOnce(&str) -> bool,
+        code: u32,
+        text: &str,
+    ) -> Result<&str, SimErr>;
     /// Years (or another period) in `1..=max`; `code` is the endpoint's own code.
     fn period(&self, k: &str, max: i64, code: u32) -> Result<i64, SimErr>;
     fn domain(&self) -> Result<String, SimErr>;
@@ -121,6 +129,20 @@ impl Fields for Req<'_> {
     fn req(&self, k: &str) -> Result<&str, SimErr> {
         self.arg(k)
             .ok_or_else(|| SimErr::field(10012, "参数不能为空", k))
+    }
+    fn checked(
+        &self,
+        k: &str,
+        ok: impl FnOnce(&str) -> bool,
+        code: u32,
+        text: &str,
+    ) -> Result<&str, SimErr> {
+        let v = self.req(k)?;
+        if ok(v) {
+            Ok(v)
+        } else {
+            Err(SimErr::field(code, text, k))
+        }
     }
     fn period(&self, k: &str, max: i64, code: u32) -> Result<i64, SimErr> {
         match self.arg(k).map(str::parse::<i64>) {

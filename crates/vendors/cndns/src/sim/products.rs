@@ -408,10 +408,7 @@ fn createhosting(st: &mut State, q: &Req) -> R {
     if st.hosts.contains_key(&ftp) {
         return Err(SimErr::field(13002, "管理名称重复", "ftpname"));
     }
-    let pass = q.req("ftppassword")?;
-    if !strong(pass) {
-        return Err(SimErr::field(13004, "密码非法", "ftppassword"));
-    }
+    let pass = q.checked("ftppassword", strong, 13004, "密码非法")?;
     let years = q.period("years", 5, 13005)?;
     let (ty, size) = (q.req("hosttype")?, q.req("hostsize")?);
     let location = q.req("location")?;
@@ -514,10 +511,12 @@ fn hostingupgrade(st: &mut State, q: &Req) -> R {
 
 fn set404page(st: &mut State, q: &Req) -> R {
     host_write(st, q, |_, h| {
-        let page = q.req("pagepath")?;
-        if !(page.ends_with(".html") || page.ends_with(".htm")) {
-            return Err(SimErr::field(13108, "404页面路径非法", "pagepath"));
-        }
+        let page = q.checked(
+            "pagepath",
+            |page| page.ends_with(".html") || page.ends_with(".htm"),
+            13108,
+            "404页面路径非法",
+        )?;
         h.settings.insert("404", page.into());
         Ok(())
     })
@@ -689,10 +688,7 @@ fn modifywebstate(st: &mut State, q: &Req) -> R {
 
 fn modifypassword(st: &mut State, q: &Req) -> R {
     host_write(st, q, |_, h| {
-        let p = q.req("newpassword")?;
-        if !strong(p) {
-            return Err(SimErr::field(10017, "密码非法", "newpassword"));
-        }
+        let p = q.checked("newpassword", strong, 10017, "密码非法")?;
         h.password = p.into();
         Ok(())
     })
@@ -804,10 +800,12 @@ pub(crate) fn new_db<'a>(st: &State, q: &'a Req) -> Result<(String, &'a str), Si
     if st.dbs.contains_key(&dbname) {
         return Err(SimErr::field(14002, "数据库名称已被使用", "dbname"));
     }
-    let pass = q.req("dbpassword")?;
-    if !valid_name(pass, 6..=16) {
-        return Err(SimErr::field(14003, "数据库密码非法", "dbpassword"));
-    }
+    let pass = q.checked(
+        "dbpassword",
+        |pass| valid_name(pass, 6..=16),
+        14003,
+        "数据库密码非法",
+    )?;
     Ok((dbname, pass))
 }
 
@@ -966,14 +964,12 @@ fn modifyftppass(st: &mut State, q: &Req) -> R {
         if d.mysql() {
             return Err(SimErr::new(10018, "该主机无此功能"));
         }
-        let p = q.req("ftppassword")?;
-        if !valid_name(p, 6..=16) {
-            return Err(SimErr::field(
-                14106,
-                "修改FTP密码失败(密码非法)",
-                "ftppassword",
-            ));
-        }
+        let p = q.checked(
+            "ftppassword",
+            |p| valid_name(p, 6..=16),
+            14106,
+            "修改FTP密码失败(密码非法)",
+        )?;
         d.ftp_password = p.into();
         done()
     })
@@ -984,14 +980,12 @@ fn setcharset(st: &mut State, q: &Req) -> R {
         if !d.mysql() {
             return Err(SimErr::new(14114, "非MySQL数据库无法设置字符集"));
         }
-        let c = q.req("charset")?;
-        if !matches!(c, "utf8" | "gbk" | "gb2312" | "latin1") {
-            return Err(SimErr::field(
-                14115,
-                "字符集设置失败(字符集非法)",
-                "charset",
-            ));
-        }
+        let c = q.checked(
+            "charset",
+            |c| matches!(c, "utf8" | "gbk" | "gb2312" | "latin1"),
+            14115,
+            "字符集设置失败(字符集非法)",
+        )?;
         d.charset = c.into();
         done()
     })
@@ -1025,10 +1019,7 @@ fn modifydbstate(st: &mut State, q: &Req) -> R {
 
 fn modifydbpass(st: &mut State, q: &Req) -> R {
     on_db(st, q, |_, d| {
-        let p = q.req("dbpassword")?;
-        if !valid_name(p, 6..=16) {
-            return Err(SimErr::field(14104, "密码非法", "dbpassword"));
-        }
+        let p = q.checked("dbpassword", |p| valid_name(p, 6..=16), 14104, "密码非法")?;
         d.password = p.into();
         done()
     })

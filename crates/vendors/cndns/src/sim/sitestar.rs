@@ -391,10 +391,12 @@ fn create(st: &mut State, q: &Req) -> R {
         return Err(SimErr::new(19122, "微建站已下线"));
     }
     let price = tag_price(tag).ok_or_else(|| SimErr::field(19105, "建站标签非法", "websitetag"))?;
-    let location = q.req("location")?;
-    if !LOCATIONS.contains(&location) {
-        return Err(SimErr::field(19106, "所在地非法", "location"));
-    }
+    let location = q.checked(
+        "location",
+        |location| LOCATIONS.contains(&location),
+        19106,
+        "所在地非法",
+    )?;
     let mbl: u8 = match q.req("mbl")? {
         "0" => 0,
         "1" => 1,

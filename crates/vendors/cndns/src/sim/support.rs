@@ -86,10 +86,12 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
 }
 
 fn question(st: &mut State, q: &Req) -> R {
-    let cate = q.req("cate")?;
-    if !CATEGORIES.contains(&cate) {
-        return Err(SimErr::field(40009, "问题分类非法", "cate"));
-    }
+    let cate = q.checked(
+        "cate",
+        |cate| CATEGORIES.contains(&cate),
+        40009,
+        "问题分类非法",
+    )?;
     pictures_ok(q)?;
     let id = st.next_id();
     let rid = st.next_id();
