@@ -308,14 +308,11 @@ fn upgrade(st: &mut State, r: &Req<'_>) -> Answer {
         site_mut(st, id)?.flow = flow;
     }
     if let Some(to) = to {
-        let products = st.catalog.hosting_products.clone();
         let row = orders::upgrade_product(
             st,
-            Fam::Hosting,
-            id,
-            &products,
-            &h.line_guid,
-            &h.product_guid,
+            (Fam::Hosting, id),
+            |c| &c.hosting_products,
+            (&h.line_guid, &h.product_guid),
             &to,
         )?;
         let h = site_mut(st, id)?;

@@ -375,17 +375,17 @@ pub(crate) fn percent_discount(product: &Value, months: i64) -> Decimal {
         .unwrap_or(Decimal::ONE)
 }
 
-/// Moves an order to a dearer product of the same line, charging the difference pro
-/// rata; answers the new product row.
+/// Moves an order on `line_guid` from product `from_guid` to a dearer product of the
+/// same line (both from the catalog's `products`), charging the difference pro rata;
+/// answers the new product row.
 pub(crate) fn upgrade_product(
     st: &mut State,
-    fam: Fam,
-    id: i64,
-    products: &[Value],
-    line_guid: &str,
-    from_guid: &str,
+    (fam, id): (Fam, i64),
+    products: fn(&Catalog) -> &[Value],
+    (line_guid, from_guid): (&str, &str),
     to_guid: &str,
 ) -> Result<Value, Fail> {
+    let products = products(&st.catalog);
     let from = find(products, "guid", from_guid).ok_or("产品不存在或已下架")?;
     let to = find(products, "guid", to_guid)
         .filter(|p| vi(p, "status") == 1 && vs(p, "lines_guid").split(',').any(|l| l == line_guid))

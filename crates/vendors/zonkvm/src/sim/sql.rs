@@ -214,14 +214,11 @@ fn upgrade(st: &mut State, r: &Req<'_>) -> Answer {
     let id = r.guid()?;
     let to = r.need("new_product_guid")?.to_string();
     let d = db(st, id)?.clone();
-    let products = st.catalog.sql_products.clone();
     let row = orders::upgrade_product(
         st,
-        Fam::Sql,
-        id,
-        &products,
-        &d.line_guid,
-        &d.product_guid,
+        (Fam::Sql, id),
+        |c| &c.sql_products,
+        (&d.line_guid, &d.product_guid),
         &to,
     )?;
     let d = db_mut(st, id)?;
