@@ -3,7 +3,8 @@
 //! accepted; what was read, written back as JSON, reads the same.
 #![no_main]
 
-use idcgate_dnspod::client::{map_error, scalar};
+use idcgate_dnspod::client::scalar;
+use idcgate_dnspod::fuzzing::classify;
 use idcgate_dnspod::fuzzing::decode;
 use libfuzzer_sys::fuzz_target;
 
@@ -24,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
             "Domain.Upgrade",
             "User.Detail",
         ] {
-            let _ = map_error(action, &code, &message).to_string();
+            let _ = classify(action, &code, &message).to_string();
         }
     }
 });

@@ -12,3 +12,9 @@ pub fn parse_xml(text: &str) -> Result<Value, String> {
 pub fn decode(bytes: &[u8]) -> Result<Value, String> {
     crate::client::decode(bytes)
 }
+
+/// A refusal's status as the client classifies it (per method: DNSPod numbers its
+/// refusals per method).
+pub fn classify(action: &str, code: &str, message: &str) -> idcgate_core::Error {
+    crate::errors::error(action, code, message)
+}
