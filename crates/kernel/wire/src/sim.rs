@@ -105,6 +105,11 @@ macro_rules! sim_handle {
             pub fn now(&self) -> $crate::sim::Timestamp {
                 self.host.now()
             }
+
+            /// The simulator's clock in Unix milliseconds.
+            pub fn now_ms(&self) -> i64 {
+                self.host.now().as_millisecond()
+            }
         }
     };
 }

@@ -22,6 +22,11 @@ impl Clock {
         base.checked_add(self.offset).unwrap_or(base)
     }
 
+    /// [`Clock::now`] in Unix milliseconds, the unit West and CNDNS store times in.
+    pub fn now_ms(&self) -> i64 {
+        self.now().as_millisecond()
+    }
+
     /// Freezes the clock at `now` (and forgets earlier advances).
     pub fn set_now(&mut self, now: Timestamp) {
         self.fixed_now = Some(now);

@@ -273,6 +273,11 @@ impl<'a, V: SimVendor> Call<'a, V> {
         self.now
     }
 
+    /// [`Call::now`] in Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        self.now.as_millisecond()
+    }
+
     pub fn request(&self) -> &Incoming {
         self.req
     }

@@ -118,8 +118,6 @@ pub(crate) trait Fields {
     /// Years (or another period) in `1..=max`; `code` is the endpoint's own code.
     fn period(&self, k: &str, max: i64, code: u32) -> Result<i64, SimErr>;
     fn domain(&self) -> Result<String, SimErr>;
-    /// The call's time in milliseconds, the unit every stored time uses.
-    fn now_ms(&self) -> i64;
 }
 
 impl Fields for Req<'_> {
@@ -153,9 +151,6 @@ impl Fields for Req<'_> {
     }
     fn domain(&self) -> Result<String, SimErr> {
         Ok(self.req("domainname")?.trim().to_ascii_lowercase())
-    }
-    fn now_ms(&self) -> i64 {
-        self.now().as_millisecond()
     }
 }
 
@@ -354,7 +349,7 @@ impl State {
     }
 
     pub fn now_ms(&self) -> i64 {
-        self.clock.now().as_millisecond()
+        self.clock.now_ms()
     }
 
     /// One id sequence for contacts and records: ids are unique account-wide.

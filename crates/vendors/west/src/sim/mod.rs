@@ -98,8 +98,6 @@ pub(crate) type Handler = idcgate_wire::sim::Handler<West>;
 /// value or the spec's default) and `raw` (as sent, `""` included) come from the host;
 /// the spec has already checked required fields and integer types.
 pub(crate) trait Args {
-    /// The simulator's clock when the call began, in Unix milliseconds.
-    fn now_ms(&self) -> i64;
     fn need(&self, k: &str) -> Result<&str, SimErr>;
     fn opt_int(&self, k: &str) -> Result<Option<i64>, SimErr>;
     fn int(&self, k: &str) -> Result<i64, SimErr>;
@@ -114,9 +112,6 @@ pub(crate) trait Args {
 }
 
 impl Args for Req<'_> {
-    fn now_ms(&self) -> i64 {
-        self.now().as_millisecond()
-    }
     fn need(&self, k: &str) -> Result<&str, SimErr> {
         self.arg(k)
             .ok_or_else(|| SimErr::invalid(k, &format!("{k}必传")))
@@ -242,7 +237,7 @@ impl State {
     }
 
     pub fn now_ms(&self) -> i64 {
-        self.clock.now().as_millisecond()
+        self.clock.now_ms()
     }
 
     /// One id sequence for every object: ids are unique account-wide, as West's are.
@@ -451,10 +446,6 @@ impl Sim {
     /// `None` = every caller IP allowed; otherwise others get errcode 10002.
     pub fn set_ip_allowlist(&self, ips: Option<Vec<IpAddr>>) {
         self.host.with_state(|st| st.whitelist = ips);
-    }
-
-    pub fn now_ms(&self) -> i64 {
-        self.host.now().as_millisecond()
     }
 
     pub fn balance(&self) -> Money {
