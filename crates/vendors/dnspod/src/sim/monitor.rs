@@ -270,23 +270,24 @@ fn apply(m: &mut Monitor, set: Settings, rq: &Req<'_>) {
     m.path = set.path;
     m.points = set.points;
     m.bak_ip = set.bak_ip;
-    if let Some(v) = rq.arg("keep_ttl") {
-        m.keep_ttl = v == "yes";
+    // Switches and texts a call may leave out (then they stay as they were).
+    for (k, on) in [
+        ("keep_ttl", &mut m.keep_ttl),
+        ("less_notice", &mut m.less_notice),
+    ] {
+        if let Some(v) = rq.arg(k) {
+            *on = v == "yes";
+        }
     }
-    if let Some(v) = rq.present("sms_notice") {
-        m.sms_notice = v.into();
-    }
-    if let Some(v) = rq.present("email_notice") {
-        m.email_notice = v.into();
-    }
-    if let Some(v) = rq.arg("less_notice") {
-        m.less_notice = v == "yes";
-    }
-    if let Some(v) = rq.present("callback_url") {
-        m.callback_url = v.into();
-    }
-    if let Some(v) = rq.present("callback_key") {
-        m.callback_key = v.into();
+    for (k, text) in [
+        ("sms_notice", &mut m.sms_notice),
+        ("email_notice", &mut m.email_notice),
+        ("callback_url", &mut m.callback_url),
+        ("callback_key", &mut m.callback_key),
+    ] {
+        if let Some(v) = rq.present(k) {
+            *text = v.into();
+        }
     }
     m.updated = rq.now();
 }
