@@ -287,12 +287,14 @@ fn on_cloud(st: &mut State, q: &Req, op: impl FnOnce(&mut State, &mut Cloud) -> 
     )
 }
 
-fn built(c: &Cloud) -> Result<(), SimErr> {
-    if c.built {
-        Ok(())
-    } else {
-        Err(SimErr::new(17107, "主机状态非法(还未创建主机)"))
-    }
+/// [`on_cloud`] for an operation on a host already created (17107 before).
+fn on_built(st: &mut State, q: &Req, op: impl FnOnce(&mut State, &mut Cloud) -> R) -> R {
+    on_cloud(st, q, |st, c| {
+        if !c.built {
+            return Err(SimErr::new(17107, "主机状态非法(还未创建主机)"));
+        }
+        op(st, c)
+    })
 }
 
 fn cloudinfo(st: &mut State, q: &Req) -> R {
@@ -336,8 +338,7 @@ fn modplatformpassword(st: &mut State, q: &Req) -> R {
 }
 
 fn modpassword(st: &mut State, q: &Req) -> R {
-    on_cloud(st, q, |_, c| {
-        built(c)?;
+    on_built(st, q, |_, c| {
         let p = q.checked("cloudpassword", password_ok, 17101, "密码非法")?;
         c.password = p.into();
         done()
@@ -347,24 +348,21 @@ fn modpassword(st: &mut State, q: &Req) -> R {
 /// A power operation of a built host: running `from` -> `to`, else the endpoint's
 /// refusal.
 fn power(st: &mut State, q: &Req, (from, to): (bool, bool), (code, text): (u32, &str)) -> R {
-    on_cloud(st, q, |_, c| {
-        built(c)?;
+    on_built(st, q, |_, c| {
         flip(&mut c.running, from, to, SimErr::new(code, text))?;
         done()
     })
 }
 
 fn bkup(st: &mut State, q: &Req) -> R {
-    on_cloud(st, q, |_, c| {
-        built(c)?;
+    on_built(st, q, |_, c| {
         c.snapshot = Some(q.now_ms());
         done()
     })
 }
 
 fn delbkupfile(st: &mut State, q: &Req) -> R {
-    on_cloud(st, q, |_, c| {
-        built(c)?;
+    on_built(st, q, |_, c| {
         if c.snapshot.take().is_none() {
             return Err(SimErr::new(17119, "主机无快照无需删除操作"));
         }
@@ -373,8 +371,7 @@ fn delbkupfile(st: &mut State, q: &Req) -> R {
 }
 
 fn rstcloud(st: &mut State, q: &Req) -> R {
-    on_cloud(st, q, |_, c| {
-        built(c)?;
+    on_built(st, q, |_, c| {
         if c.snapshot.is_none() {
             return Err(SimErr::new(17118, "主机快照还原失败(无快照)"));
         }
@@ -383,8 +380,7 @@ fn rstcloud(st: &mut State, q: &Req) -> R {
 }
 
 fn getrebuildsystem(st: &mut State, q: &Req) -> R {
-    on_cloud(st, q, |_, c| {
-        built(c)?;
+    on_built(st, q, |_, _| {
         Ok(Value::Array(
             OSES.iter()
                 .map(|(v, n)| json!({"systemName": n, "systemValue": v}))
@@ -394,8 +390,7 @@ fn getrebuildsystem(st: &mut State, q: &Req) -> R {
 }
 
 fn rebuildcloud(st: &mut State, q: &Req) -> R {
-    on_cloud(st, q, |_, c| {
-        built(c)?;
+    on_built(st, q, |_, c| {
         let p = q.checked("cloudpass", password_ok, 17101, "密码非法")?;
         let os = q.checked(
             "cloudsystem",
@@ -412,8 +407,7 @@ fn rebuildcloud(st: &mut State, q: &Req) -> R {
 }
 
 fn getupgradelist(st: &mut State, q: &Req) -> R {
-    on_cloud(st, q, |_, c| {
-        built(c)?;
+    on_built(st, q, |_, c| {
         let range = |max: u32, cur: u32, step: u32| json!([{"Minval": "0", "Maxval": (max - cur.min(max)).to_string(), "step": step.to_string()}]);
         Ok(json!({
             "CPUInfo": range(MAX_CPU, c.cpu, 1),
@@ -425,8 +419,7 @@ fn getupgradelist(st: &mut State, q: &Req) -> R {
 }
 
 fn upgradecloud(st: &mut State, q: &Req) -> R {
-    on_cloud(st, q, |st, c| {
-        built(c)?;
+    on_built(st, q, |st, c| {
         if c.snapshot.is_some() {
             return Err(SimErr::new(17127, "主机有快照无法升级"));
         }
@@ -475,8 +468,7 @@ fn upgradecloud(st: &mut State, q: &Req) -> R {
 }
 
 fn buyip(st: &mut State, q: &Req) -> R {
-    on_cloud(st, q, |st, c| {
-        built(c)?;
+    on_built(st, q, |st, c| {
         if c.snapshot.is_some() {
             return Err(SimErr::new(17135, "有快照无法购买IP"));
         }
@@ -503,8 +495,7 @@ fn buyip(st: &mut State, q: &Req) -> R {
 }
 
 fn changeport(st: &mut State, q: &Req) -> R {
-    on_cloud(st, q, |_, c| {
-        built(c)?;
+    on_built(st, q, |_, c| {
         if c.place == "2" {
             return Err(SimErr::new(17149, "上海双线不支持"));
         }
