@@ -114,7 +114,14 @@ pub(crate) trait Fields {
         ok: impl FnOnce(&str) -> bool,
         code: u32,
         text: &str,
-    ) -> Result<&str, SimErr>;
+    ) -> Result<&str, SimErr> {
+        let v = self.req(k)?;
+        if ok(v) {
+            Ok(v)
+        } else {
+            Err(SimErr::field(code, text, k))
+        }
+    }
     /// Years (or another period) in `1..=max`; `code` is the endpoint's own code.
     fn period(&self, k: &str, max: i64, code: u32) -> Result<i64, SimErr>;
     fn domain(&self) -> Result<String, SimErr>;
@@ -127,20 +134,6 @@ impl Fields for Req<'_> {
     fn req(&self, k: &str) -> Result<&str, SimErr> {
         self.arg(k)
             .ok_or_else(|| SimErr::field(10012, "参数不能为空", k))
-    }
-    fn checked(
-        &self,
-        k: &str,
-        ok: impl FnOnce(&str) -> bool,
-        code: u32,
-        text: &str,
-    ) -> Result<&str, SimErr> {
-        let v = self.req(k)?;
-        if ok(v) {
-            Ok(v)
-        } else {
-            Err(SimErr::field(code, text, k))
-        }
     }
     fn period(&self, k: &str, max: i64, code: u32) -> Result<i64, SimErr> {
         match self.arg(k).map(str::parse::<i64>) {
