@@ -256,8 +256,8 @@ async fn agent_methods() {
         assert_eq!(up.user_price.to_string(), "1998");
         assert_eq!(up.agent_balance.to_string(), "3401.6");
         assert_eq!(
-            sim.agent_balance_fen(idcgate_dnspod::sim::SANDBOX_EMAIL),
-            Some(340_160)
+            sim.agent_balance(idcgate_dnspod::sim::SANDBOX_EMAIL),
+            Some(idcgate_core::Money::from_fen(340_160))
         );
         // The Billing capability reads the same agent balance through User.Detail.
         let billing = idcgate_core::Connection::billing(&c).unwrap();
@@ -305,8 +305,8 @@ async fn agent_methods() {
             "{broke:?}"
         );
         assert_eq!(
-            sim.agent_balance_fen(idcgate_dnspod::sim::SANDBOX_EMAIL),
-            Some(340_160 - 159_840)
+            sim.agent_balance(idcgate_dnspod::sim::SANDBOX_EMAIL),
+            Some(idcgate_core::Money::from_fen(340_160 - 159_840))
         );
 
         // A plain user is not an agent.

@@ -462,11 +462,12 @@ impl Sim {
         })
     }
 
-    /// Agent balance in fen (for tests of `Domain.Upgrade`).
-    pub fn agent_balance_fen(&self, email: &str) -> Option<i64> {
+    /// An agent's balance (for tests of `Domain.Upgrade`).
+    pub fn agent_balance(&self, email: &str) -> Option<idcgate_core::Money> {
         self.host.with_state(|st| {
             let id = st.by_email.get(email)?;
-            st.accounts.get(id)?.agent.as_ref().map(|a| a.balance_fen)
+            let agent = st.accounts.get(id)?.agent.as_ref()?;
+            Some(idcgate_core::Money::from_fen(agent.balance_fen))
         })
     }
 
