@@ -218,7 +218,11 @@ impl<P: Protocol> Exchange<P> {
                         }
                     }
                     Decoded::Refused(mut refusal) => {
-                        refusal.message = self.http.redactor().redact(&refusal.message);
+                        // An upstream may echo a secret anywhere it quotes the request,
+                        // also in what it names as the offending field.
+                        let redactor = self.http.redactor();
+                        refusal.message = redactor.redact(&refusal.message);
+                        refusal.field = refusal.field.map(|f| redactor.redact(&f));
                         let err = self.protocol.refused(action, &refusal);
                         self.protocol.observe(action, &Err(err.clone()));
                         record(vendor, "refused", started);

@@ -24,7 +24,10 @@ fn spec() -> &'static VendorSpec {
 
 static ERRORS: ErrorTable = ErrorTable::new(
     "west",
-    &[VendorCode::new("7", RefusalKind::NotFound, "no such thing")],
+    &[
+        VendorCode::new("7", RefusalKind::NotFound, "no such thing"),
+        VendorCode::new("8", RefusalKind::InvalidInput, "bad field"),
+    ],
 );
 
 /// Answers `ok:<json>`, `no:<code>:<msg>`; anything else is unreadable.
@@ -63,7 +66,9 @@ impl Protocol for Toy {
         }
         if let Some(rest) = text.strip_prefix("no:") {
             let (code, msg) = rest.split_once(':').unwrap_or((rest, ""));
-            return Decoded::Refused(Refusal::new(code, msg));
+            // Like West's `field: reason`, the first word names the field.
+            let field = msg.split_whitespace().next().unwrap_or_default();
+            return Decoded::Refused(Refusal::new(code, msg).with_field(field));
         }
         Decoded::Unreadable("no envelope".into())
     }
@@ -173,6 +178,15 @@ async fn refusals_are_classified_by_the_table_and_redacted_and_not_retried() {
     let err = ex.call_kv("get", &[("id", "1")]).await.unwrap_err();
     assert_eq!(err, Error::upstream("west", "9", "key [redacted] rejected"));
     assert_eq!(up.hits.load(Ordering::SeqCst), 2);
+    // A secret the upstream echoes as the field's name is blanked there too (found by
+    // the west_answer fuzz target).
+    let (ex, _) = setup(vec![(200, "no:8:s3cret_id is bad")]).await;
+    let err = ex.call_kv("get", &[("id", "1")]).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidInput { field, .. } if field == "[redacted]_id"),
+        "{err:?}"
+    );
+    assert!(!format!("{err:?}").contains("s3cret"), "{err:?}");
 }
 
 #[tokio::test]

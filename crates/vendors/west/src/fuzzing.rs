@@ -19,13 +19,15 @@ pub fn decode_answer(
     match crate::client::decode_answer(a, content_type, body) {
         Decoded::Data(v) => Ok(v),
         Decoded::Refused(r) => {
-            let message = Redactor::new(secrets).redact(&r.message);
+            let redactor = Redactor::new(secrets);
+            let message = redactor.redact(&r.message);
+            let field = r.field.map(|f| redactor.redact(&f));
             let table = if a.action.starts_with("dnsrec.") {
                 &ERRORS
             } else {
                 &ERRCODE_ERRORS
             };
-            Err(table.error(&r.code, &message, r.field.as_deref()))
+            Err(table.error(&r.code, &message, field.as_deref()))
         }
         Decoded::Unreadable(why) => Err(Error::Transport {
             vendor: "west".into(),
