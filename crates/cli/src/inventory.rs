@@ -175,7 +175,7 @@ fn json_rows(rows: &[ResourceRow]) -> Vec<serde_json::Value> {
 }
 
 /// `30d`, `2w`, `12` (days).
-fn parse_days(s: &str) -> Result<i64> {
+pub fn parse_days(s: &str) -> Result<i64> {
     let s = s.trim();
     let (num, mult) = if let Some(n) = s.strip_suffix('d') {
         (n, 1)

@@ -143,6 +143,26 @@ pub enum Command {
         #[arg(long)]
         since: Option<String>,
     },
+    /// Renew a domain now through the order journal, or (`--plan`) show what expires
+    /// soon and what renewing it would cost, per upstream account.
+    Renew {
+        /// The domain to renew now (its account is found in the inventory).
+        domain: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        years: u32,
+        /// Show the renewals due within `--within` instead of renewing anything.
+        #[arg(long)]
+        plan: bool,
+        /// With --plan: the horizon, e.g. 30d.
+        #[arg(long, default_value = "30d")]
+        within: String,
+        /// The same key again returns the first order and renews nothing.
+        #[arg(long)]
+        idempotency_key: Option<String>,
+        /// Confirm spending without asking.
+        #[arg(long)]
+        yes: bool,
+    },
     /// What was spent at upstreams, from the ledger, grouped.
     Spend {
         /// vendor (per upstream account), kind (per product kind) or month (China time).

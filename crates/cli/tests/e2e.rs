@@ -662,6 +662,18 @@ fn an_order_is_explained_by_the_ledger() {
     let (code, shown) = http("GET", &format!("{url}/{}", first["id"]), Some(&admin), None);
     assert_eq!(code, 200, "{shown}");
     assert!(shown.contains("\"events\""), "{shown}");
+    // What is due and what renewing it costs, read from quotes; nothing is bought.
+    ok(&idcgate(&data, &["sync"]));
+    let plan: serde_json::Value = serde_json::from_str(&ok(&idcgate(
+        &data,
+        &["--json", "renew", "--plan", "--within", "400d"],
+    )))
+    .unwrap();
+    let plan = plan.as_array().unwrap();
+    assert!(!plan.is_empty());
+    assert!(plan.iter().all(|p| p["price"].is_string()), "{plan:?}");
+    let due = plan[0]["domain"].as_str().unwrap().to_string();
+    ok(&idcgate(&data, &["renew", &due, "--yes"]));
     // The vendor's own record agrees with the ledger, fen for fen.
     let statement: serde_json::Value = serde_json::from_str(&ok(&idcgate(
         &data,
