@@ -119,6 +119,18 @@ impl<P: Protocol> Exchange<P> {
         }
     }
 
+    /// The call path for one upstream account: its transport (User-Agent, timeouts, the
+    /// account's rate limit, `redactor`'s secrets) and `cfg`'s read retries.
+    pub fn for_account(
+        protocol: P,
+        account: &idcgate_core::UpstreamAccount,
+        cfg: &crate::WireConfig,
+        redactor: crate::Redactor,
+    ) -> Result<Self> {
+        let http = HttpClient::new(protocol.vendor(), cfg, account.rate_limit_per_sec, redactor)?;
+        Ok(Exchange::new(protocol, http, cfg.read_retries))
+    }
+
     /// The first pause between read attempts (doubled each time; tests shorten it).
     pub fn with_backoff(mut self, first: Duration) -> Self {
         self.backoff = first;

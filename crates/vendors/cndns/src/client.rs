@@ -8,10 +8,10 @@ use crate::spec::spec;
 use idcgate_core::capability::Params;
 use idcgate_core::error::ErrorTable;
 use idcgate_core::spec::{ActionSpec, Args, VendorSpec};
-use idcgate_core::{Result, UpstreamAccount, Vendor};
+use idcgate_core::{Result, UpstreamAccount};
 use idcgate_wire::charset::decode_lenient;
 use idcgate_wire::exchange::{Decoded, Exchange, Protocol, Refusal};
-use idcgate_wire::{form, Charset, HttpClient, Redactor, WireConfig, WireRequest, WireResponse};
+use idcgate_wire::{form, Charset, Redactor, WireConfig, WireRequest, WireResponse};
 use serde_json::Value;
 use std::sync::Mutex;
 
@@ -44,7 +44,6 @@ impl CndnsClient {
             crate::md5_hex(&api_password),
             email.clone(),
         ]);
-        let http = HttpClient::new(Vendor::Cndns, cfg, account.rate_limit_per_sec, redactor)?;
         let protocol = CndnsProtocol {
             base: account.base_url.trim_end_matches('/').to_string(),
             username,
@@ -53,7 +52,7 @@ impl CndnsClient {
             last_otime: Mutex::new(0),
         };
         Ok(CndnsClient {
-            exchange: Exchange::new(protocol, http, cfg.read_retries),
+            exchange: Exchange::for_account(protocol, account, cfg, redactor)?,
             contact_id,
         })
     }

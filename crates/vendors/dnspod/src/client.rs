@@ -15,9 +15,9 @@ use crate::xml;
 use idcgate_core::capability::Params;
 use idcgate_core::error::ErrorTable;
 use idcgate_core::spec::{ActionSpec, Args, VendorSpec};
-use idcgate_core::{Error, Result, UpstreamAccount, Vendor};
+use idcgate_core::{Error, Result, UpstreamAccount};
 use idcgate_wire::exchange::{Decoded, Exchange, Protocol, Refusal};
-use idcgate_wire::{Charset, HttpClient, Redactor, WireConfig, WireRequest, WireResponse};
+use idcgate_wire::{Charset, Redactor, WireConfig, WireRequest, WireResponse};
 use md5::{Digest, Md5};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
@@ -282,8 +282,6 @@ impl DnspodClient {
                 exchange
             }
             None => {
-                let http =
-                    HttpClient::new(Vendor::Dnspod, cfg, account.rate_limit_per_sec, redactor)?;
                 let protocol = DnspodProtocol {
                     base_url: account.base_url.trim_end_matches('/').to_string(),
                     login,
@@ -291,7 +289,7 @@ impl DnspodClient {
                     login_code: Mutex::new(creds.get("login_code").map(str::to_string)),
                     cookie: Mutex::new(cookie),
                 };
-                let exchange = Arc::new(Exchange::new(protocol, http, cfg.read_retries));
+                let exchange = Arc::new(Exchange::for_account(protocol, account, cfg, redactor)?);
                 shared.insert(share_key, Arc::downgrade(&exchange));
                 exchange
             }

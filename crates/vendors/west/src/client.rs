@@ -7,11 +7,11 @@ use crate::spec::spec;
 use idcgate_core::capability::Params;
 use idcgate_core::error::ErrorTable;
 use idcgate_core::spec::{ActionKind, ActionSpec, Args, VendorSpec};
-use idcgate_core::{Error, Result, UpstreamAccount, Vendor};
+use idcgate_core::{Error, Result, UpstreamAccount};
 use idcgate_wire::charset::decode_lenient;
 use idcgate_wire::{
-    form, Charset, Decoded, Exchange, HttpClient, Protocol, Redactor, Refusal, WireConfig,
-    WireRequest, WireResponse,
+    form, Charset, Decoded, Exchange, Protocol, Redactor, Refusal, WireConfig, WireRequest,
+    WireResponse,
 };
 use serde_json::{json, Value};
 
@@ -228,7 +228,6 @@ impl WestClient {
         let templateid = account.credentials.get("templateid").map(str::to_string);
         // The apikey of the older API is derived from the password: both are secrets.
         let redactor = Redactor::new([api_password.clone(), crate::md5_hex(&api_password)]);
-        let http = HttpClient::new(Vendor::West, cfg, account.rate_limit_per_sec, redactor)?;
         let mut base = account.base_url.trim_end_matches('/').to_string();
         // Live West serves under /api; a bare scheme://host:port base gets it appended.
         if !base.to_ascii_lowercase().ends_with("/api") {
@@ -240,7 +239,7 @@ impl WestClient {
             api_password,
         };
         Ok(WestClient {
-            exchange: Exchange::new(protocol, http, cfg.read_retries),
+            exchange: Exchange::for_account(protocol, account, cfg, redactor)?,
             templateid,
         })
     }

@@ -13,9 +13,9 @@ use crate::types::*;
 use idcgate_core::capability::Params;
 use idcgate_core::error::ErrorTable;
 use idcgate_core::spec::{ActionSpec, Args, VendorSpec};
-use idcgate_core::{Error, Result, UpstreamAccount, Vendor};
+use idcgate_core::{Error, Result, UpstreamAccount};
 use idcgate_wire::exchange::{Decoded, Exchange, Protocol, Refusal};
-use idcgate_wire::{form, Charset, HttpClient, Redactor, WireConfig, WireRequest, WireResponse};
+use idcgate_wire::{form, Charset, Redactor, WireConfig, WireRequest, WireResponse};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -235,7 +235,6 @@ impl XensystemClient {
         let api_key = creds.require(CRED_API_KEY)?.to_string();
         // Only the key is secret; registering `system`/`user` would blank ordinary words.
         let redactor = Redactor::new([api_key.as_str()]);
-        let http = HttpClient::new(Vendor::Xensystem, cfg, account.rate_limit_per_sec, redactor)?;
         let protocol = XensystemProtocol {
             base_url: account.base_url.trim_end_matches('/').to_string(),
             identity,
@@ -244,7 +243,7 @@ impl XensystemClient {
         };
         Ok(XensystemClient {
             exchange: PanelExchange {
-                inner: Exchange::new(protocol, http, cfg.read_retries),
+                inner: Exchange::for_account(protocol, account, cfg, redactor)?,
             },
         })
     }
@@ -398,7 +397,7 @@ impl XensystemClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use idcgate_core::Credentials;
+    use idcgate_core::{Credentials, Vendor};
 
     fn conn(identity: &str) -> XensystemClient {
         let account = UpstreamAccount {

@@ -14,7 +14,7 @@ use idcgate_core::error::ErrorTable;
 use idcgate_core::spec::{ActionSpec, Args, ParamType, VendorSpec};
 use idcgate_core::{Error, Result, UpstreamAccount, Vendor};
 use idcgate_wire::exchange::{Decoded, Exchange, Protocol};
-use idcgate_wire::{form, Charset, HttpClient, Redactor, WireConfig, WireRequest, WireResponse};
+use idcgate_wire::{form, Charset, Redactor, WireConfig, WireRequest, WireResponse};
 use serde_json::{Map, Value};
 
 /// Credential names this crate reads from `UpstreamAccount::credentials`.
@@ -111,14 +111,13 @@ impl ZonkvmClient {
         let appkey = creds.require(CRED_APPKEY)?.to_string();
         // Only the key is secret; the appid is a user id shown in every order.
         let redactor = Redactor::new([appkey.as_str()]);
-        let http = HttpClient::new(Vendor::Zonkvm, cfg, account.rate_limit_per_sec, redactor)?;
         let protocol = ZonkvmProtocol {
             base_url: account.base_url.trim_end_matches('/').to_string(),
             appid,
             appkey,
         };
         Ok(ZonkvmClient {
-            exchange: Exchange::new(protocol, http, cfg.read_retries),
+            exchange: Exchange::for_account(protocol, account, cfg, redactor)?,
         })
     }
 
