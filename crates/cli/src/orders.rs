@@ -241,7 +241,8 @@ pub async fn spend(out: &Out, engine: &Arc<Engine>, by: &str) -> Result<()> {
         .ledger_lines(&LedgerFilter {
             account: None,
             since_ms: None,
-            limit: None,
+            // Totals need every line; the store's default page would cut them short.
+            limit: Some(i64::MAX),
         })
         .await?;
     let mut totals: std::collections::BTreeMap<String, i64> = Default::default();
