@@ -287,12 +287,25 @@ pub enum ServerCmd {
 /// What to buy.
 #[derive(Args, Debug)]
 pub struct PurchaseArgs {
-    /// register or renew.
+    /// create (or register), renew, upgrade or transfer.
     pub operation: String,
-    /// The domain name.
-    pub domain: String,
-    #[arg(long, default_value_t = 1)]
-    pub years: u32,
+    /// The domain name, or the upstream id of the resource to renew or upgrade.
+    pub target: String,
+    /// domain, server, hosting_site, database, mail_domain or dns_zone.
+    #[arg(long, default_value = "domain")]
+    pub kind: String,
+    /// The vendor's product, plan or configuration code (see `idcgate actions`).
+    #[arg(long)]
+    pub offer: Option<String>,
+    /// Length in years (domains are sold by the year).
+    #[arg(long, conflicts_with = "months")]
+    pub years: Option<u32>,
+    /// Length in months.
+    #[arg(long)]
+    pub months: Option<u32>,
+    /// A vendor setting the offer needs, as KEY=VALUE (repeatable).
+    #[arg(long = "opt", value_name = "KEY=VALUE")]
+    pub options: Vec<String>,
 }
 
 #[derive(Subcommand)]

@@ -4,26 +4,32 @@ use crate::commands::{actor, fmt_ms, truncate};
 use crate::output::{Column, Out};
 use crate::{LedgerArgs, OrderCmd, PurchaseArgs};
 use anyhow::{bail, Context, Result};
+use idcgate_core::purchase::PurchaseRequest;
 use idcgate_core::{Money, OrderState};
-use idcgate_engine::orders::Purchase;
+use idcgate_engine::orders::PurchaseTerms;
 use idcgate_engine::Engine;
 use idcgate_store::{LedgerFilter, OrderFilter, OrderRow};
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-fn purchase(p: &PurchaseArgs) -> Result<Purchase> {
-    let name = p.domain.trim().trim_end_matches('.').to_ascii_lowercase();
-    Ok(match p.operation.as_str() {
-        "register" => Purchase::RegisterDomain {
-            name,
-            years: p.years,
-        },
-        "renew" => Purchase::RenewDomain {
-            name,
-            years: p.years,
-        },
-        other => bail!("unknown operation {other:?}: register or renew"),
-    })
+fn purchase(p: &PurchaseArgs) -> Result<PurchaseRequest> {
+    let mut options = std::collections::BTreeMap::new();
+    for kv in &p.options {
+        let (k, v) = kv
+            .split_once('=')
+            .with_context(|| format!("--opt {kv:?}: expected KEY=VALUE"))?;
+        options.insert(k.trim().to_string(), v.to_string());
+    }
+    Ok(PurchaseTerms {
+        kind: Some(p.kind.clone()),
+        operation: p.operation.clone(),
+        target: p.target.clone(),
+        offer: p.offer.clone(),
+        months: p.months,
+        years: p.years,
+        options,
+    }
+    .request()?)
 }
 
 fn yuan(fen: i64) -> String {
@@ -91,13 +97,7 @@ pub async fn order(out: &Out, engine: &Arc<Engine>, cmd: OrderCmd) -> Result<()>
             };
             if known.is_none() {
                 let q = engine.quote(&account, &p).await?;
-                confirm(
-                    &format!(
-                        "{} {} for {} year(s) at {account}: {}",
-                        what.operation, what.domain, what.years, q.price
-                    ),
-                    yes,
-                )?;
+                confirm(&format!("{p} at {account}: {}", q.price), yes)?;
             }
             let o = engine
                 .place_order(&actor(), &account, &p, idempotency_key.as_deref())
@@ -390,8 +390,12 @@ pub async fn renew_now(
             account: row.account,
             what: PurchaseArgs {
                 operation: "renew".into(),
-                domain: name,
-                years,
+                target: name,
+                kind: "domain".into(),
+                offer: None,
+                years: Some(years),
+                months: None,
+                options: Vec::new(),
             },
             idempotency_key,
             yes,
@@ -425,10 +429,13 @@ pub async fn renew_plan(out: &Out, engine: &Arc<Engine>, within: &str, years: u3
         .await?;
     let mut plan = Vec::new();
     for r in due {
-        let purchase = Purchase::RenewDomain {
-            name: r.name.clone(),
-            years,
-        };
+        let purchase = PurchaseTerms {
+            operation: "renew".into(),
+            target: r.name.clone(),
+            years: Some(years),
+            ..Default::default()
+        }
+        .request()?;
         let (price, error) = match engine.quote(&r.account, &purchase).await {
             Ok(q) => (Some(q.price), None),
             Err(e) => (None, Some(e.to_string())),

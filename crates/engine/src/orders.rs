@@ -8,74 +8,124 @@
 
 use crate::{now_ms, Engine, EngineError, Result};
 use idcgate_core::ledger::{LedgerAccount, Transaction};
-use idcgate_core::{Error, Money, OrderState, PriceQuote, ResourceKind};
+use idcgate_core::purchase::{Operation, PurchaseRequest, Purchasing, Settled};
+use idcgate_core::{Error, Money, OrderState, PriceQuote};
 use idcgate_store::{Move, NewOrder, OrderFilter, OrderRow, Placed};
 use serde_json::json;
+use std::collections::BTreeMap;
 
-/// Something idcgate can buy through the journal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Purchase {
-    RegisterDomain { name: String, years: u32 },
-    RenewDomain { name: String, years: u32 },
+/// Option keys whose values are secrets: sent upstream, never journalled.
+fn is_secret_option(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["pass", "pwd", "secret", "token", "key"]
+        .iter()
+        .any(|s| k.contains(s))
 }
 
-impl Purchase {
-    fn kind(&self) -> ResourceKind {
-        match self {
-            Purchase::RegisterDomain { .. } | Purchase::RenewDomain { .. } => ResourceKind::Domain,
-        }
-    }
+/// The order's stored description of its purchase: everything but secret options.
+fn journal_params(request: &PurchaseRequest, before: &serde_json::Value) -> serde_json::Value {
+    let options: BTreeMap<&str, &str> = request
+        .options
+        .iter()
+        .map(|(k, v)| {
+            let shown = if is_secret_option(k) { "" } else { v.as_str() };
+            (k.as_str(), shown)
+        })
+        .collect();
+    json!({
+        "offer": request.offer,
+        "months": request.months,
+        "options": options,
+        "before": before,
+    })
+}
 
-    fn operation(&self) -> &'static str {
-        match self {
-            Purchase::RegisterDomain { .. } => "register",
-            Purchase::RenewDomain { .. } => "renew",
-        }
-    }
+/// Reads an order's stored purchase back (secret options come back blank: settling
+/// reads, it never sends them again).
+pub fn purchase_of(row: &OrderRow) -> Result<PurchaseRequest> {
+    let params = &row.order.params;
+    let operation: Operation = row.order.operation.parse()?;
+    // Orders journalled before months existed carry whole years.
+    let months = params["months"]
+        .as_u64()
+        .or_else(|| params["years"].as_u64().map(|y| y * 12))
+        .and_then(|m| u32::try_from(m).ok())
+        .ok_or_else(|| EngineError::Invalid(format!("order {}: no length", row.id)))?;
+    let options = params["options"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(PurchaseRequest {
+        kind: row.order.kind,
+        operation,
+        target: row.order.target.clone(),
+        offer: params["offer"].as_str().map(str::to_string),
+        months,
+        options,
+    })
+}
 
-    fn target(&self) -> &str {
-        match self {
-            Purchase::RegisterDomain { name, .. } | Purchase::RenewDomain { name, .. } => name,
-        }
+/// What settling compares against, as journalled (older orders kept the expiry flat).
+fn journalled_before(row: &OrderRow) -> serde_json::Value {
+    let params = &row.order.params;
+    if params.get("before").is_some() {
+        params["before"].clone()
+    } else {
+        json!({"expires_before_ms": params["expires_before_ms"]})
     }
+}
 
-    fn years(&self) -> u32 {
-        match self {
-            Purchase::RegisterDomain { years, .. } | Purchase::RenewDomain { years, .. } => *years,
-        }
-    }
+/// What a CLI or REST caller names, before it is a [`PurchaseRequest`]: the one
+/// reading of "register example.com --years 2" both front ends share.
+#[derive(Debug, Clone, Default)]
+pub struct PurchaseTerms {
+    /// A resource kind (`domain`, `server`, `hosting_site`, `database`, `mail_domain`,
+    /// `dns_zone`); `domain` when not given.
+    pub kind: Option<String>,
+    /// `create` (or `register`), `renew`, `upgrade`, `transfer`.
+    pub operation: String,
+    pub target: String,
+    pub offer: Option<String>,
+    pub months: Option<u32>,
+    pub years: Option<u32>,
+    pub options: BTreeMap<String, String>,
+}
 
-    /// Reads an order's stored description back.
-    pub fn of_order(row: &OrderRow) -> Result<Self> {
-        let years = row.order.params["years"]
-            .as_u64()
-            .and_then(|y| u32::try_from(y).ok())
-            .ok_or_else(|| EngineError::Invalid(format!("order {}: no years", row.id)))?;
-        let name = row.order.target.clone();
-        match row.order.operation.as_str() {
-            "register" => Ok(Purchase::RegisterDomain { name, years }),
-            "renew" => Ok(Purchase::RenewDomain { name, years }),
-            other => Err(EngineError::Invalid(format!(
-                "order {}: unknown operation {other:?}",
-                row.id
-            ))),
+impl PurchaseTerms {
+    pub fn request(self) -> Result<PurchaseRequest> {
+        let kind: idcgate_core::ResourceKind = self.kind.as_deref().unwrap_or("domain").parse()?;
+        let operation: Operation = self.operation.parse()?;
+        let months = match (self.months, self.years) {
+            (Some(_), Some(_)) => {
+                return Err(EngineError::Invalid(
+                    "give months or years, not both".into(),
+                ))
+            }
+            (Some(m), None) => m,
+            (None, Some(y)) => y.saturating_mul(12),
+            (None, None) => 12,
+        };
+        let mut target = self.target.trim().to_string();
+        if matches!(
+            kind,
+            idcgate_core::ResourceKind::Domain | idcgate_core::ResourceKind::DnsZone
+        ) {
+            target = target.trim_end_matches('.').to_ascii_lowercase();
         }
-    }
-
-    fn validate(&self) -> Result<()> {
-        let years = self.years();
-        if !(1..=10).contains(&years) {
-            return Err(EngineError::Invalid(format!(
-                "years must be 1 to 10, not {years}"
-            )));
-        }
-        let name = self.target();
-        if name.is_empty() || name.len() > 253 || !name.contains('.') || name != name.trim() {
-            return Err(EngineError::Invalid(format!(
-                "{name:?} is not a domain name"
-            )));
-        }
-        Ok(())
+        let request = PurchaseRequest {
+            kind,
+            operation,
+            target,
+            offer: self.offer.filter(|o| !o.trim().is_empty()),
+            months,
+            options: self.options,
+        };
+        request.validate()?;
+        Ok(request)
     }
 }
 
@@ -86,18 +136,11 @@ pub fn new_idempotency_key() -> String {
 
 impl Engine {
     /// What the upstream asks for this purchase now.
-    pub async fn quote(&self, account: &str, purchase: &Purchase) -> Result<PriceQuote> {
+    pub async fn quote(&self, account: &str, purchase: &PurchaseRequest) -> Result<PriceQuote> {
         purchase.validate()?;
         let conn = self.connection(account).await?;
-        let registrar = conn
-            .registrar()
-            .ok_or_else(|| unsupported(&*conn, "domains"))?;
-        Ok(match purchase {
-            Purchase::RegisterDomain { name, years } => {
-                registrar.quote_registration(name, *years).await?
-            }
-            Purchase::RenewDomain { name, years } => registrar.quote_renewal(name, *years).await?,
-        })
+        let seller = seller(&*conn, purchase)?;
+        Ok(seller.quote(purchase).await?)
     }
 
     /// Places an order through the journal. The same `idem_key` again returns the
@@ -106,7 +149,7 @@ impl Engine {
         &self,
         actor: &str,
         account: &str,
-        purchase: &Purchase,
+        purchase: &PurchaseRequest,
         idem_key: Option<&str>,
     ) -> Result<OrderRow> {
         purchase.validate()?;
@@ -124,28 +167,20 @@ impl Engine {
             return Ok(existing);
         }
         let conn = self.connection(account).await?;
-        let registrar = conn
-            .registrar()
-            .ok_or_else(|| unsupported(&*conn, "domains"))?;
-        let quote = self.quote(account, purchase).await?;
+        let seller = seller(&*conn, purchase)?;
+        let quote = seller.quote(purchase).await?;
         let quoted_fen = fen(quote.price)?;
-        // What reconciliation compares against: the expiry before a renewal.
-        let before = match purchase {
-            Purchase::RenewDomain { name, .. } => {
-                let d = registrar.get_domain(name).await?;
-                json!(d.expires_at.map(|t| t.as_millisecond()))
-            }
-            Purchase::RegisterDomain { .. } => serde_json::Value::Null,
-        };
+        // What settling a lost answer compares against (the expiry before a renewal).
+        let before = seller.before(purchase).await?;
         let placed = self
             .store
             .create_order(&NewOrder {
                 idem_key: key,
                 account: account.to_string(),
-                kind: purchase.kind(),
-                operation: purchase.operation().to_string(),
-                target: purchase.target().to_string(),
-                params: json!({"years": purchase.years(), "expires_before_ms": before}),
+                kind: purchase.kind,
+                operation: purchase.verb().to_string(),
+                target: purchase.target.clone(),
+                params: journal_params(purchase, &before),
                 quoted_fen,
                 actor: actor.to_string(),
             })
@@ -164,10 +199,7 @@ impl Engine {
             return self.order(order.id).await;
         }
         let key = order.order.idem_key.as_str();
-        let answer = match purchase {
-            Purchase::RegisterDomain { name, years } => registrar.register(name, *years, key).await,
-            Purchase::RenewDomain { name, years } => registrar.renew(name, *years, key).await,
-        };
+        let answer = seller.buy(purchase, key).await;
         let result = match answer {
             Ok(done) => {
                 let charged = fen(done.amount)?;
@@ -209,8 +241,8 @@ impl Engine {
         let row = self.order(order.id).await;
         self.audit(
             actor,
-            &format!("order.{}", purchase.operation()),
-            &format!("{account}/{}", purchase.target()),
+            &format!("order.{}", purchase.verb()),
+            &format!("{account}/{}", purchase.target),
             &row,
             |o| {
                 format!(
@@ -286,48 +318,38 @@ impl Engine {
         } else {
             order.state
         };
-        let purchase = Purchase::of_order(&order)?;
+        let purchase = purchase_of(&order)?;
         let conn = self.connection(&order.order.account).await?;
-        let registrar = conn
-            .registrar()
-            .ok_or_else(|| unsupported(&*conn, "domains"))?;
-        let name = purchase.target();
-        let read = match registrar.get_domain(name).await {
-            Ok(d) => Some(d),
-            Err(Error::NotFound { .. }) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let happened = match (&purchase, &read) {
-            (Purchase::RegisterDomain { .. }, Some(_)) => true,
-            (Purchase::RegisterDomain { .. }, None) => false,
-            (Purchase::RenewDomain { .. }, Some(d)) => {
-                let before = order.order.params["expires_before_ms"].as_i64();
-                let now = d.expires_at.map(|t| t.as_millisecond());
-                matches!((before, now), (Some(b), Some(n)) if n > b)
+        let seller = seller(&*conn, &purchase)?;
+        let before = journalled_before(&order);
+        match seller
+            .settle(&purchase, &order.order.idem_key, &before)
+            .await?
+        {
+            Settled::Happened {
+                upstream_ref,
+                charged,
+                evidence,
+            } => {
+                let (booked, note) = match charged.map(fen).transpose()? {
+                    Some(c) if c > 0 => (c, format!("charged {}", Money::from_fen(c))),
+                    _ => (order.order.quoted_fen, "booked the quote".to_string()),
+                };
+                let detail = format!("{evidence}; {note}");
+                self.finish(&order, from, booked, &detail, upstream_ref.as_deref())
+                    .await?;
             }
-            (Purchase::RenewDomain { .. }, None) => false,
-        };
-        let seen = match &read {
-            Some(d) => format!(
-                "read {name}: in the account, expires {}",
-                d.expires_at.map_or("unknown".into(), |t| t.to_string())
-            ),
-            None => format!("read {name}: not in the account"),
-        };
-        if happened {
-            let detail = format!("{seen}: it happened; booked the quote");
-            self.finish(&order, from, order.order.quoted_fen, &detail, Some(name))
-                .await?;
-        } else {
-            let mv = Move {
-                from,
-                to: OrderState::Failed,
-                detail: &format!("{seen}: it did not happen"),
-                upstream_ref: None,
-                charged_fen: None,
-                transaction: None,
-            };
-            self.store.move_order(id, &mv).await?;
+            Settled::DidNotHappen { evidence } => {
+                let mv = Move {
+                    from,
+                    to: OrderState::Failed,
+                    detail: &evidence,
+                    upstream_ref: None,
+                    charged_fen: None,
+                    transaction: None,
+                };
+                self.store.move_order(id, &mv).await?;
+            }
         }
         self.order(id).await
     }
@@ -366,6 +388,23 @@ impl Engine {
 fn fen(m: Money) -> Result<i64> {
     m.to_fen()
         .map_err(|e| EngineError::Invalid(format!("price {m}: {e}")))
+}
+
+/// The account's purchasing capability, if it sells this kind and operation.
+fn seller<'c>(
+    conn: &'c dyn idcgate_core::Connection,
+    purchase: &PurchaseRequest,
+) -> Result<&'c dyn Purchasing> {
+    let not_sold =
+        || EngineError::Upstream(idcgate_core::purchase::not_sold(conn.vendor(), purchase));
+    let seller = conn.purchasing().ok_or_else(not_sold)?;
+    if !seller
+        .sells()
+        .contains(&(purchase.kind, purchase.operation))
+    {
+        return Err(not_sold());
+    }
+    Ok(seller)
 }
 
 fn unsupported(conn: &dyn idcgate_core::Connection, what: &str) -> EngineError {

@@ -319,6 +319,8 @@ impl Engine {
                     }
                 }
             }
+            // Buying owns nothing to list; what it bought is listed under its kind.
+            Capability::Purchasing => {}
         }
         Ok(rep)
     }

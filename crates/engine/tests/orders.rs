@@ -3,8 +3,9 @@
 //! one key, and a lost answer reconciled by reading the upstream.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
+use idcgate_core::purchase::{Operation, PurchaseRequest};
+use idcgate_core::ResourceKind;
 use idcgate_core::{Money, OrderState, UpstreamAccount, Vendor};
-use idcgate_engine::orders::Purchase;
 use idcgate_engine::{Engine, Registry, VendorEntry};
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, LedgerFilter, OrderRow};
@@ -56,16 +57,13 @@ async fn fixture(db: &TestDb) -> Fixture {
 
 impl Fixture {
     /// Places `p` on account `w` as actor `test`.
-    async fn place(&self, p: &Purchase, key: Option<&str>) -> OrderRow {
+    async fn place(&self, p: &PurchaseRequest, key: Option<&str>) -> OrderRow {
         self.engine.place_order("test", "w", p, key).await.unwrap()
     }
 }
 
-fn register(name: &str) -> Purchase {
-    Purchase::RegisterDomain {
-        name: name.into(),
-        years: 1,
-    }
+fn register(name: &str) -> PurchaseRequest {
+    PurchaseRequest::new(ResourceKind::Domain, Operation::Create, name)
 }
 
 async fn spent_fen(engine: &Engine, account: &str) -> i64 {
@@ -161,10 +159,8 @@ async fn a_lost_answer_is_reconciled_by_reading_and_never_resent(db: &TestDb) {
 async fn a_renewal_moves_the_expiry_and_is_reconciled_by_it(db: &TestDb) {
     let f = fixture(db).await;
     f.place(&register("journal-renew.com"), None).await;
-    let renew = Purchase::RenewDomain {
-        name: "journal-renew.com".into(),
-        years: 2,
-    };
+    let renew = PurchaseRequest::new(ResourceKind::Domain, Operation::Renew, "journal-renew.com")
+        .months(24);
     let before = f.sim.balance();
     f.srv.faults.update(|c| {
         c.next_only_matching = "act=renewdomain".into();

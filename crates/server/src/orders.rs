@@ -11,11 +11,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use idcgate_core::purchase::PurchaseRequest;
 use idcgate_core::OrderState;
-use idcgate_engine::orders::Purchase;
+use idcgate_engine::orders::PurchaseTerms;
 use idcgate_store::{LedgerFilter, OrderFilter};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 pub fn routes() -> Router<AppState> {
@@ -33,29 +35,36 @@ pub fn routes() -> Router<AppState> {
 pub struct PurchaseBody {
     /// The upstream account to buy from.
     pub account: String,
-    /// `register` or `renew`.
+    /// `create` (or `register`), `renew`, `upgrade` or `transfer`.
     pub operation: String,
-    pub domain: String,
-    /// 1 to 10 (default 1).
+    /// `domain` (default), `server`, `hosting_site`, `database`, `mail_domain`, `dns_zone`.
+    pub kind: Option<String>,
+    /// The domain name, or the upstream id of the resource to renew or upgrade.
+    #[serde(alias = "domain")]
+    pub target: String,
+    /// The vendor's product, plan or configuration code.
+    pub offer: Option<String>,
+    /// Length in years (domains: 1 to 10; default 1 year).
     pub years: Option<u32>,
+    /// Length in months (instead of years).
+    pub months: Option<u32>,
+    /// Vendor settings the offer needs, by the vendor's parameter names.
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
 }
 
 impl PurchaseBody {
-    fn purchase(&self) -> Result<Purchase, ApiError> {
-        let name = self
-            .domain
-            .trim()
-            .trim_end_matches('.')
-            .to_ascii_lowercase();
-        let years = self.years.unwrap_or(1);
-        match self.operation.as_str() {
-            "register" => Ok(Purchase::RegisterDomain { name, years }),
-            "renew" => Ok(Purchase::RenewDomain { name, years }),
-            other => Err(ApiError::invalid(
-                "operation",
-                format!("{other:?}: register or renew"),
-            )),
+    fn purchase(&self) -> Result<PurchaseRequest, ApiError> {
+        Ok(PurchaseTerms {
+            kind: self.kind.clone(),
+            operation: self.operation.clone(),
+            target: self.target.clone(),
+            offer: self.offer.clone(),
+            months: self.months,
+            years: self.years,
+            options: self.options.clone(),
         }
+        .request()?)
     }
 }
 

@@ -21,6 +21,7 @@ pub enum Capability {
     Mail,
     Certificates,
     Billing,
+    Purchasing,
 }
 
 /// Ordered name/value pairs as sent on the wire (order matters to some signers).
@@ -61,6 +62,10 @@ pub trait Connection: Send + Sync {
     fn billing(&self) -> Option<&dyn Billing> {
         None
     }
+    /// Buying through the order journal; `None` for a vendor that sells nothing.
+    fn purchasing(&self) -> Option<&dyn crate::purchase::Purchasing> {
+        None
+    }
 }
 
 /// Which capabilities a connection serves, derived from its accessors so the two can
@@ -70,7 +75,7 @@ pub struct Capabilities;
 impl Capabilities {
     pub fn of(conn: &dyn Connection) -> Vec<Capability> {
         let mut caps = Vec::new();
-        let checks: [(bool, Capability); 8] = [
+        let checks: [(bool, Capability); 9] = [
             (conn.registrar().is_some(), Capability::Registrar),
             (conn.dns().is_some(), Capability::Dns),
             (conn.compute().is_some(), Capability::Compute),
@@ -79,6 +84,7 @@ impl Capabilities {
             (conn.mail().is_some(), Capability::Mail),
             (conn.certificates().is_some(), Capability::Certificates),
             (conn.billing().is_some(), Capability::Billing),
+            (conn.purchasing().is_some(), Capability::Purchasing),
         ];
         for (has, cap) in checks {
             if has {

@@ -1,7 +1,7 @@
 //! idcgate kernel: the unified, vendor-neutral model every layer speaks.
 //!
 //! Owns: the inventory model (domains, DNS records, servers, hosting, databases, mail,
-//! certificates, balances, quotes, orders), the capability traits vendors implement,
+//! certificates, balances, quotes, orders, purchases), the capability traits vendors implement,
 //! the error taxonomy, money, the ledger's vocabulary (balanced transactions), and the
 //! declarative action-spec format.
 //!
@@ -13,12 +13,14 @@ pub mod error;
 pub mod ledger;
 pub mod model;
 pub mod money;
+pub mod purchase;
 pub mod spec;
 
 pub use capability::{Capabilities, Capability, Connection};
 pub use error::{Error, Result};
 pub use model::*;
 pub use money::Money;
+pub use purchase::{Operation, PurchaseRequest, Purchasing, Settled};
 
 /// Locks a mutex even if a previous holder panicked. Every lock in idcgate guards state
 /// that each mutation leaves whole (a simulator's account, a cache, a counter), so one

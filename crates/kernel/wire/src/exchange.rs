@@ -329,6 +329,7 @@ macro_rules! impl_connection {
     (@cap mail) => { fn mail(&self) -> Option<&dyn idcgate_core::capability::Mail> { Some(self) } };
     (@cap certificates) => { fn certificates(&self) -> Option<&dyn idcgate_core::capability::Certificates> { Some(self) } };
     (@cap billing) => { fn billing(&self) -> Option<&dyn idcgate_core::capability::Billing> { Some(self) } };
+    (@cap purchasing) => { fn purchasing(&self) -> Option<&dyn idcgate_core::purchase::Purchasing> { Some(self) } };
 }
 
 /// Upstream calls by vendor and outcome: how many, and the seconds they took in all

@@ -83,7 +83,11 @@ impl CndnsClient {
     }
 }
 
-idcgate_wire::impl_connection!(CndnsClient, exchange, [registrar, dns, compute, billing]);
+idcgate_wire::impl_connection!(
+    CndnsClient,
+    exchange,
+    [registrar, dns, compute, billing, purchasing]
+);
 
 tokio::task_local! {
     /// Set while a listing that must be complete runs. `Protocol::decode` sees only the

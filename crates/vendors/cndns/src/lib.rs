@@ -62,6 +62,7 @@ mod decode;
 pub mod errors;
 #[doc(hidden)]
 pub mod fuzzing;
+mod purchase;
 pub mod sim;
 mod spec;
 

@@ -217,7 +217,8 @@ idcgate_wire::impl_connection!(
         web_hosting,
         databases,
         mail,
-        billing
+        billing,
+        purchasing
     ]
 );
 

@@ -35,6 +35,7 @@ mod client;
 pub mod errors;
 #[doc(hidden)]
 pub mod fuzzing;
+mod purchase;
 pub mod sim;
 mod spec;
 
