@@ -248,7 +248,7 @@ fn buy(st: &mut State, q: &Req) -> R {
         return Err(SimErr::refused("ftpname", "FTP名已被使用"));
     }
     let price = Decimal::from(md.4 * year);
-    let orderid = st.charge(now, price, format!("购买虚拟主机 {} {year}年", md.1))?;
+    let orderid = st.charge(now, price, format!("购买虚拟主机 {ftp} {} {year}年", md.1))?;
     let id = new_host(st, md.0, &ftp, &pw, now, year);
     Ok(
         json!({"id":id,"orderid":orderid,"amount":m(price),"expiredate":fmt_date(st.hosts[&id].expire)}),

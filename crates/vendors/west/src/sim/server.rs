@@ -573,22 +573,17 @@ fn buy(st: &mut State, q: &Req) -> R {
     if o.trial && st.servers.values().any(|s| s.trial) {
         return Err(SimErr::refused("trial", "每个账户只能同时试用一台"));
     }
+    let name = q.arg("name").unwrap_or_default();
+    // The record names the server as the buyer named it, so a charge can be told apart.
     let orderid = st.charge(
         now,
         o.price,
-        format!("购买云服务器 {}核{}G {}个月", o.cfg.0, o.cfg.1, o.months),
+        format!(
+            "购买云服务器 {name} {}核{}G {}个月",
+            o.cfg.0, o.cfg.1, o.months
+        ),
     )?;
-    let id = new_server(
-        st,
-        o.room,
-        os,
-        o.cfg,
-        &pw,
-        q.arg("name").unwrap_or_default(),
-        now,
-        o.months,
-        o.trial,
-    );
+    let id = new_server(st, o.room, os, o.cfg, &pw, name, now, o.months, o.trial);
     let s = &st.servers[&id];
     Ok(
         json!({"id":id,"orderid":orderid,"amount":m(o.price),"ip":s.ips[0],"expiredate":fmt_date(s.expire)}),
