@@ -26,9 +26,10 @@ pub struct FaultConfig {
     pub error_next: u32,
     pub drop_next: u32,
     pub malformed_next: u32,
-    /// When set, the `*_next` counters fire only on requests whose path and query
-    /// contain this text (`act=regdomain`), so a test can fault the one write it
-    /// is about while the reads around it pass. Rates apply to every request.
+    /// When set, the `*_next` counters fire only on requests whose path and query, or
+    /// form body, contain this text (`act=regdomain`, `obj_type=create_server`), so a
+    /// test can fault the one write it is about while the reads around it pass. Rates
+    /// apply to every request.
     pub next_only_matching: String,
 }
 
@@ -64,6 +65,13 @@ impl FaultHandle {
     /// Requests served so far (control endpoint excluded).
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Whether a targeted fault is armed, so the body must be read to match it.
+    fn targets_bodies(&self) -> bool {
+        let cfg = self.lock();
+        !cfg.next_only_matching.is_empty()
+            && (cfg.error_next > 0 || cfg.drop_next > 0 || cfg.malformed_next > 0)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, FaultConfig> {
@@ -103,12 +111,22 @@ impl FaultHandle {
 /// axum middleware applying the handle's current faults to every request.
 pub async fn inject(State(handle): State<FaultHandle>, req: Request, next: Next) -> Response {
     handle.requests.fetch_add(1, Ordering::Relaxed);
-    let uri = req
+    let mut seen = req
         .uri()
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
-    let (latency, fault) = handle.draw(&uri);
+    // Upstreams that POST a form (Zonkvm) name the action in the body, not the URL.
+    let req = if handle.targets_bodies() {
+        let (parts, body) = req.into_parts();
+        let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+        seen.push('\n');
+        seen.push_str(&String::from_utf8_lossy(&bytes));
+        Request::from_parts(parts, Body::from(bytes))
+    } else {
+        req
+    };
+    let (latency, fault) = handle.draw(&seen);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }

@@ -1,7 +1,8 @@
 //! 云服务器: orders, power, reinstall, passwords, upgrade, renew, VNC, charts,
 //! security policies, refund. Prices come from the line's package for the CPU/RAM pair
 //! plus the line's per-unit prices for disk, bandwidth and defense beyond it, times the
-//! line's markup and month discount.
+//! line's markup; a purchase also gets the line's discount for its term, renewals and
+//! upgrades do not.
 
 use super::orders::{self, Fam, Power, Purchase};
 use super::state::*;
@@ -209,7 +210,10 @@ fn create(st: &mut State, r: &Req<'_>) -> Answer {
         &p,
         price,
         discount(&line, p.months),
-        |st, base| {
+        |st, mut base| {
+            // The discount is for the term bought; renewals and upgrades go by the list
+            // price, which a client can work out from the documented reads.
+            base.monthly_fen = to_fen(price);
             let n = base.id;
             let pw = password.clone().unwrap_or_else(|| st.token("Zk"));
             let vnc = st.token("v");
@@ -297,9 +301,7 @@ fn upgrade(st: &mut State, r: &Req<'_>) -> Answer {
         return Err("升级配置不能低于原配置".into());
     }
     within_line(&line, &disks, bw, defense)?;
-    let months = s.base.months.max(1);
-    let new_monthly =
-        to_fen(monthly(st, &line, cpu, memory, &disks, bw, defense)? * discount(&line, months));
+    let new_monthly = to_fen(monthly(st, &line, cpu, memory, &disks, bw, defense)?);
     let cost = orders::charge_upgrade(st, Fam::Server, id, new_monthly)?;
     let s = server_mut(st, id)?;
     s.cpu = cpu;

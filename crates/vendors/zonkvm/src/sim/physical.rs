@@ -1,6 +1,7 @@
 //! 物理服务器 (lease) and 服务器托管 (idc): one shape, two families. Price = the model's
 //! monthly price (+ the chosen power spec for colocation) + the line's prices for
-//! bandwidth, IPs and defense beyond the model, with the line's 1/2/3-year discounts.
+//! bandwidth, IPs and defense beyond the model; a purchase gets the line's 1/2/3-year
+//! discount, renewals and upgrades pay the undiscounted price.
 
 use super::cloud::system;
 use super::orders::{self, Fam, Power, Purchase};
@@ -234,31 +235,40 @@ fn create(st: &mut State, r: &Req<'_>, fam: Fam) -> Answer {
     let price = monthly(&line, &product, bw, ipnum, defense, &power)?;
     let password = p.text("loginPassword");
     let name = vs(&product, "name");
-    orders::buy(st, fam, &p, price, discount(&line, p.months), |st, base| {
-        let n = base.id;
-        let third = if fam == Fam::Lease { 1 } else { 2 };
-        let ips = (0..ipnum)
-            .map(|k| format!("192.168.{third}.{}", (n * 8 + k) % 250 + 2))
-            .collect();
-        let pw = password.clone().unwrap_or_else(|| st.token("Zk"));
-        let m = Physical {
-            product_guid: vs(&product, "guid"),
-            line_guid: vs(&line, "guid"),
-            name: format!("{name}-{n:03}"),
-            system_guid: system_guid.clone(),
-            bandwidth: bw,
-            defense,
-            ipnum,
-            ips,
-            power: power.clone(),
-            login_name: login_name.clone(),
-            login_password: pw,
-            system_port: "23543".into(),
-            act_status: 0,
-            base,
-        };
-        table_mut(st, fam).insert(n, m);
-    })
+    orders::buy(
+        st,
+        fam,
+        &p,
+        price,
+        discount(&line, p.months),
+        |st, mut base| {
+            // As for cloud servers: renewals and upgrades go by the undiscounted price.
+            base.monthly_fen = to_fen(price);
+            let n = base.id;
+            let third = if fam == Fam::Lease { 1 } else { 2 };
+            let ips = (0..ipnum)
+                .map(|k| format!("192.168.{third}.{}", (n * 8 + k) % 250 + 2))
+                .collect();
+            let pw = password.clone().unwrap_or_else(|| st.token("Zk"));
+            let m = Physical {
+                product_guid: vs(&product, "guid"),
+                line_guid: vs(&line, "guid"),
+                name: format!("{name}-{n:03}"),
+                system_guid: system_guid.clone(),
+                bandwidth: bw,
+                defense,
+                ipnum,
+                ips,
+                power: power.clone(),
+                login_name: login_name.clone(),
+                login_password: pw,
+                system_port: "23543".into(),
+                act_status: 0,
+                base,
+            };
+            table_mut(st, fam).insert(n, m);
+        },
+    )
 }
 
 fn install(st: &mut State, r: &Req<'_>, fam: Fam) -> Answer {
@@ -305,9 +315,7 @@ fn upgrade(st: &mut State, r: &Req<'_>, fam: Fam) -> Answer {
         sum(m.defense, def_add)?,
     );
     within_line(line, product, bw, ipnum, defense)?;
-    let new_monthly = to_fen(
-        monthly(line, product, bw, ipnum, defense, &m.power)? * discount(line, m.base.months),
-    );
+    let new_monthly = to_fen(monthly(line, product, bw, ipnum, defense, &m.power)?);
     let cost = orders::charge_upgrade(st, fam, id, new_monthly)?;
     let m = machine_mut(st, fam, id)?;
     for k in m.ipnum..ipnum {

@@ -160,11 +160,13 @@ impl Base {
         (i128::from(self.paid_fen) * i128::from(left) / i128::from(total)) as i64
     }
 
-    /// Unused share of a month's price for a price difference (upgrades).
+    /// Unused share of a month's price for a price difference (upgrades): whole days
+    /// left (a started day counts) over a 30-day month. Counting days, not seconds, lets
+    /// a quote made from the order's `end_time` moments before still be the charge.
     pub fn prorate_fen(&self, now: Timestamp, monthly_delta_fen: i64) -> i64 {
         let left = self.end_time.duration_since(now).as_secs().max(0);
-        let month = 30 * 24 * 3600;
-        (i128::from(monthly_delta_fen) * i128::from(left) / month).max(0) as i64
+        let days = (left + 24 * 3600 - 1) / (24 * 3600);
+        (i128::from(monthly_delta_fen) * i128::from(days) / 30).max(0) as i64
     }
 
     /// Refund rule of the document (stated for hosting and databases, applied to every
