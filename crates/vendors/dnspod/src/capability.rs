@@ -421,6 +421,17 @@ impl Billing for DnspodClient {
         })
         .await
     }
+
+    /// DNSPod keeps no finance record an API call can read: `User.Log` lists actions
+    /// without amounts, and a `Domain.Upgrade` bill (its `journal_number`) is only in the
+    /// answer. The statement check for DNSPod is the agent balance against the ledger.
+    async fn charges(&self, since: jiff::Timestamp) -> Result<Vec<idcgate_core::Charge>> {
+        let _ = since;
+        Err(Error::Unsupported {
+            vendor: "dnspod".into(),
+            capability: "reading its finance record (the API has none: User.Log carries no amounts and Domain.Upgrade bills appear only in its answer; compare the agent balance instead)".into(),
+        })
+    }
 }
 
 #[async_trait]

@@ -171,7 +171,12 @@ pub struct DnspodClient {
 // A raw call goes through [`DnspodClient::call`], which adds this handle's
 // format/language/act-as parameters and answers a no-op `Record.Modify`/`Record.Ddns`
 // locally (DNSPod locks a record after 5 of them in an hour).
-idcgate_wire::impl_connection!(DnspodClient, exchange, call = call, [dns, billing]);
+idcgate_wire::impl_connection!(
+    DnspodClient,
+    exchange,
+    call = call,
+    [dns, billing, purchasing]
+);
 
 impl std::fmt::Debug for DnspodClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -327,6 +332,11 @@ impl DnspodClient {
             user_id: Some(user_id.to_string()),
             ..self.clone()
         }
+    }
+
+    /// The user this handle acts for, if any (the agent's `user_id`).
+    pub fn acting_for(&self) -> Option<&str> {
+        self.user_id.as_deref()
     }
 
     /// Supplies a D令牌 code for the next call. New credentials material lifts a halt.

@@ -4,8 +4,8 @@
 //! `login_password`, D令牌 `login_code` and the remembered `t<user_id>` cookie, the
 //! agent's `user_id`), form encoding, JSON and XML decoding, the meaning of its status
 //! codes per method, its abuse rules (halt after a login failure, never send a no-op
-//! modification), the `Dns` capability, the agent's user management, and a faithful
-//! stateful simulator ([`Sim`]).
+//! modification), the `Dns` capability, the agent's user management, VIP grades bought
+//! through `Purchasing` (`Domain.Upgrade`), and a faithful stateful simulator ([`Sim`]).
 //!
 //! Must not know: storage, the engine's accounts/orders/ledger, other vendors, our own
 //! REST surface. Nothing outside this crate sees a DNSPod field name.
@@ -22,6 +22,7 @@ pub mod client;
 pub mod errors;
 #[doc(hidden)]
 pub mod fuzzing;
+mod purchase;
 pub mod sim;
 pub mod spec;
 mod xml;

@@ -242,7 +242,7 @@ async fn agent_methods() {
         let products = c.products().await.unwrap();
         let plus = products.iter().find(|p| p.grade == "D_Plus").unwrap();
         assert_eq!(plus.user_type, "personal");
-        assert_eq!(plus.prices[0].price.to_string(), "698");
+        assert_eq!(plus.prices[0].price.to_string(), "558.4"); // 698 at the agent's 80%
         assert_eq!(plus.prices[4].days, 1825);
         let raw = call(&c, "Product.List", &[]).await;
         assert_eq!(items(&raw, "products").len(), 4);
@@ -892,7 +892,7 @@ async fn dns_capability_through_connect() {
         let conn = idcgate_dnspod::connect(&acct, &cfg()).unwrap();
         assert_eq!(
             Capabilities::of(conn.as_ref()),
-            vec![Capability::Dns, Capability::Billing]
+            vec![Capability::Dns, Capability::Billing, Capability::Purchasing]
         );
         // `call` works by short name and by id.
         let types = conn

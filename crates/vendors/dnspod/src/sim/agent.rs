@@ -163,14 +163,30 @@ fn verify_telephone(st: &mut State, rq: &Req<'_>) -> R {
     ok(vec![])
 }
 
-fn product_list(_: &mut State, _: &Req<'_>) -> R {
+/// What an agent pays for a list price: its discount, rounded to the fen as its bills are.
+fn agent_price(list_fen: i64, discount: u32) -> i64 {
+    let price = (rust_decimal::Decimal::from(list_fen) * rust_decimal::Decimal::from(discount)
+        / rust_decimal::Decimal::ONE_HUNDRED)
+        .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    i64::try_from(price).unwrap_or(i64::MAX)
+}
+
+/// The price list as the calling agent buys: `price_value` is what `Domain.Upgrade`
+/// then takes from its balance (the bill's `agent_price`); the text keeps the list price.
+fn product_list(st: &mut State, rq: &Req<'_>) -> R {
+    let discount = st
+        .accounts
+        .get(&rq.auth())
+        .and_then(|a| a.agent.as_ref())
+        .map_or(100, |a| a.discount);
     let products: Vec<V> = PRODUCTS
         .iter()
         .map(|(name, ty, title, yearly)| {
             let prices: Vec<V> = TERMS
                 .iter()
                 .map(|(pn, pt, years)| {
-                    obj!("price_name" => *pn, "price_title" => *pt, "price_value" => yuan(yearly * i64::from(*years)), "price_days" => 365 * years)
+                    let price = agent_price(yearly * i64::from(*years), discount);
+                    obj!("price_name" => *pn, "price_title" => *pt, "price_value" => yuan(price), "price_days" => 365 * years)
                 })
                 .collect();
             let content = format!("{title}只需 {}/年，更多线路、更低 TTL、更多记录，给您最豪华的 DNS 体验！", yuan_text(*yearly));
@@ -206,11 +222,7 @@ fn upgrade(st: &mut State, rq: &Req<'_>) -> R {
         .and_then(|a| a.agent.clone())
         .ok_or_else(|| fail(text::NOT_A_VALID_AGENT))?;
     let user_price = product.3 * i64::from(term.2);
-    let agent_price = (rust_decimal::Decimal::from(user_price)
-        * rust_decimal::Decimal::from(agent.discount)
-        / rust_decimal::Decimal::ONE_HUNDRED)
-        .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-    let agent_price = i64::try_from(agent_price).unwrap_or(i64::MAX);
+    let agent_price = agent_price(user_price, agent.discount);
     if agent.balance_fen < agent_price {
         return Err(fail(text::BALANCE_INSUFFICIENT));
     }

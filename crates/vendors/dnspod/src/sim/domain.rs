@@ -161,7 +161,7 @@ fn info(st: &mut State, rq: &Req<'_>) -> R {
     } else {
         V::from(&d.remark)
     };
-    let dom = obj!(
+    let mut dom = obj!(
         "id" => s(d.id),
         "name" => &d.name,
         "punycode" => &d.name,
@@ -183,6 +183,13 @@ fn info(st: &mut State, rq: &Req<'_>) -> R {
         "owner" => owner_email(st, d),
         "auth_to_anquanbao" => false,
     );
+    // A paid grade's period, as later versions of Domain.Info (and Domain.Upgrade's
+    // answer) give it: the only readable trace of a VIP renewal. Free domains keep the
+    // 4.6 shape.
+    if let (Some((start, end)), V::Obj(fields)) = (d.vip, &mut dom) {
+        fields.push(("vip_start_at".into(), V::from(start.to_string())));
+        fields.push(("vip_end_at".into(), V::from(end.to_string())));
+    }
     ok(vec![("domain", dom)])
 }
 
