@@ -10,7 +10,7 @@ use crate::{HttpClient, Redactor, SimServer, Simulator, WireConfig, WireRequest,
 use idcgate_core::spec::VendorSpec;
 use idcgate_core::{Connection, Credentials, Error, Result, UpstreamAccount, Vendor};
 use serde_json::Value;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -126,6 +126,15 @@ pub const OK: &str = "";
 /// for all of it, `"/0/name"` for a list's first object's `name`) and the value expected
 /// there.
 pub type Read<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, Value);
+
+/// A simulator's caller-IP allow-list (`set_ip_allowlist`) of `ips`.
+pub fn allow(ips: &[&str]) -> Option<Vec<IpAddr>> {
+    let parse = |ip: &&str| match ip.parse() {
+        Ok(ip) => ip,
+        Err(e) => panic!("not an IP address: {ip}: {e}"),
+    };
+    Some(ips.iter().map(parse).collect())
+}
 
 /// A vendor crate's `connect`.
 pub type Connect = fn(&UpstreamAccount, &WireConfig) -> Result<Arc<dyn Connection>>;

@@ -88,13 +88,11 @@ async fn the_client_maps_a_stale_day_to_authentication() {
 #[tokio::test]
 async fn ip_not_on_the_allow_list_is_refused() {
     let e = env().await;
-    e.sim
-        .set_ip_allowlist(Some(vec!["192.0.2.1".parse().unwrap()]));
+    e.sim.set_ip_allowlist(testing::allow(&["192.0.2.1"]));
     let err = e.err("/user/userdetail", &[]).await;
     assert!(matches!(err, Error::Authentication { .. }), "{err}");
     assert_eq!(code_of(&err), "10001");
-    e.sim
-        .set_ip_allowlist(Some(vec!["127.0.0.1".parse().unwrap()]));
+    e.sim.set_ip_allowlist(testing::allow(&["127.0.0.1"]));
     e.ok("/user/userdetail", &[]).await;
 }
 

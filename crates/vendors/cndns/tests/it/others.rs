@@ -179,8 +179,7 @@ async fn support_tickets() {
     ])
     .await;
     // The support host's own auth codes.
-    e.sim
-        .set_ip_allowlist(Some(vec!["192.0.2.1".parse().unwrap()]));
+    e.sim.set_ip_allowlist(testing::allow(&["192.0.2.1"]));
     let err = e.err("support/api/replydetail", &[("Question", &id)]).await;
     assert!(matches!(err, Error::Authentication { .. }), "{err}");
     assert_eq!(code_of(&err), "40002");

@@ -95,8 +95,7 @@ async fn tokens_expire_after_ten_minutes() {
 #[tokio::test]
 async fn caller_ip_whitelist_answers_10002() {
     let e = env().await;
-    e.sim
-        .set_ip_allowlist(Some(vec!["10.9.9.9".parse().unwrap()]));
+    e.sim.set_ip_allowlist(testing::allow(&["10.9.9.9"]));
     let err = e.err("info.checkbalance", &[]).await;
     assert!(
         matches!(err, Error::Authentication { ref message, .. } if message.contains("10002")),
@@ -107,8 +106,7 @@ async fn caller_ip_whitelist_answers_10002() {
         .err("dnsrec.list", &[("domain", "idcgate-demo.com")])
         .await;
     assert!(matches!(err, Error::Authentication { .. }), "{err}");
-    e.sim
-        .set_ip_allowlist(Some(vec!["127.0.0.1".parse().unwrap()]));
+    e.sim.set_ip_allowlist(testing::allow(&["127.0.0.1"]));
     e.ok("info.checkbalance", &[]).await;
 }
 
@@ -255,13 +253,8 @@ async fn chinese_text_round_trips_through_gbk() {
         "value",
     )
     .await;
-    let got = e
-        .ok(
-            "domain.getdnsrecord",
-            &[("domain", "mybrand.net"), ("host", "emoji")],
-        )
-        .await;
-    assert!(items(&got).is_empty());
+    let emoji = [("domain", "mybrand.net"), ("host", "emoji")];
+    e.lists_nothing("domain.getdnsrecord", &emoji).await;
     assert_eq!(info["address"], "成都市武侯区");
 }
 
@@ -333,19 +326,9 @@ async fn error_codes_map_to_core_errors() {
     ];
     let id = id_of(&e.ok("domain.adddnsrecord", &kv).await, "id");
     assert_eq!(e.code("domain.adddnsrecord", &kv).await, "20118");
-    e.ok(
-        "domain.deldnsrecord",
-        &[("domain", "mybrand.net"), ("id", &id)],
-    )
-    .await;
-    assert_eq!(
-        e.code(
-            "domain.deldnsrecord",
-            &[("domain", "mybrand.net"), ("id", &id)]
-        )
-        .await,
-        "20120"
-    );
+    let del = [("domain", "mybrand.net"), ("id", &id)];
+    e.ok("domain.deldnsrecord", &del).await;
+    assert_eq!(e.code("domain.deldnsrecord", &del).await, "20120");
     // 30001 / 30201: nothing found is an empty list
     let empty = e
         .ok(
@@ -355,23 +338,12 @@ async fn error_codes_map_to_core_errors() {
         .await;
     assert_eq!(empty["total"], 0);
     assert!(items(&empty).is_empty());
-    let empty = e.ok("domain.gettransferlist", &[]).await;
-    assert!(items(&empty).is_empty());
+    e.lists_nothing("domain.gettransferlist", &[]).await;
     // Insufficient balance
     let (bal, fin) = (e.balance().await, e.sim.finance_len());
     let servers = e.ok("server.list", &[]).await["total"].clone();
-    let err = e
-        .err(
-            "server.buy",
-            &server_order(
-                "3",
-                "centos7.9",
-                ["32", "64", "2000", "200"],
-                "Abc12345678",
-                &[("month", "36")],
-            ),
-        )
-        .await;
+    let order = server_order("3", "centos7.9", HUGE, "Abc12345678", &[("month", "36")]);
+    let err = e.err("server.buy", &order).await;
     assert!(matches!(err, Error::InsufficientBalance { .. }), "{err}");
     // ... and the refusal changed nothing.
     assert_eq!(e.balance().await, bal);

@@ -142,16 +142,10 @@ async fn lines_default_rule_pause_modify_and_delete() {
         assert_eq!(rec["pause"], want, "{field}={v}");
     }
     // Modify keeps what is not sent.
-    e.ok(
-        "domain.moddnsrecord",
-        &[
-            ("domain", Z),
-            ("id", &def),
-            ("value", "192.0.2.99"),
-            ("ttl", "600"),
-        ],
-    )
-    .await;
+    let by_id = [("domain", Z), ("id", &def)];
+    let new = [("value", "192.0.2.99"), ("ttl", "600")];
+    e.ok("domain.moddnsrecord", &[&by_id[..], &new].concat())
+        .await;
     let r = e
         .ok(
             "domain.getdnsrecord",
@@ -217,16 +211,9 @@ async fn both_record_apis_share_one_zone() {
         .await;
     assert_eq!(code_of(&err), "409");
     // Modify by the older API, read by v2.
-    e.ok(
-        "dnsrec.modify",
-        &[
-            ("domain", Z),
-            ("record_id", &rid),
-            ("record_value", "192.0.2.78"),
-            ("record_ttl", "120"),
-        ],
-    )
-    .await;
+    let by_old = [("domain", Z), ("record_id", &rid)];
+    let new = [("record_value", "192.0.2.78"), ("record_ttl", "120")];
+    e.ok("dnsrec.modify", &[&by_old[..], &new].concat()).await;
     let v2 = e
         .ok("domain.getdnsrecord", &[("domain", Z), ("host", "legacy")])
         .await;
@@ -375,26 +362,14 @@ async fn dns_capability_on_a_sandbox_zone() {
     };
     let rec2 = dns.update_record(Z, &id, &upd).await.unwrap();
     assert_eq!((rec2.value.as_str(), rec2.ttl), ("lb2.example.net", 300));
-    dns.set_record_enabled(Z, &id, false).await.unwrap();
-    assert!(
-        !dns.list_records(Z)
-            .await
-            .unwrap()
+    for enabled in [false, true] {
+        dns.set_record_enabled(Z, &id, enabled).await.unwrap();
+        let all = dns.list_records(Z).await.unwrap();
+        let r = all
             .iter()
-            .find(|r| r.upstream_id.as_deref() == Some(id.as_str()))
-            .unwrap()
-            .enabled
-    );
-    dns.set_record_enabled(Z, &id, true).await.unwrap();
-    assert!(
-        dns.list_records(Z)
-            .await
-            .unwrap()
-            .iter()
-            .find(|r| r.upstream_id.as_deref() == Some(id.as_str()))
-            .unwrap()
-            .enabled
-    );
+            .find(|r| r.upstream_id.as_deref() == Some(id.as_str()));
+        assert_eq!(r.unwrap().enabled, enabled);
+    }
     dns.delete_record(Z, lined.upstream_id.as_deref().unwrap())
         .await
         .unwrap();

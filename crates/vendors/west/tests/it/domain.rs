@@ -28,24 +28,12 @@ async fn charges_are_booked_and_balance_agrees() {
     let e = env().await;
     let before = e.balance().await;
     let fin_before = items(&e.ok("info.getfinance", &[("limit", "100")]).await).len();
-    let price = dec(&e
-        .ok(
-            "domain.getprice",
-            &[("domain", "newshop.com"), ("year", "2")],
-        )
-        .await["price"]);
+    let two_years = [("domain", "newshop.com"), ("year", "2")];
+    let price = e.price("domain.getprice", &two_years).await;
     assert_eq!(price, Decimal::new(11000, 2));
     let tid = cn_template(&e, "王五").await;
-    let r = e
-        .ok(
-            "domain.regdomain",
-            &[
-                ("domain", "newshop.com"),
-                ("year", "2"),
-                ("templateid", &tid),
-            ],
-        )
-        .await;
+    let order = [&two_years[..], &[("templateid", &tid)]].concat();
+    let r = e.ok("domain.regdomain", &order).await;
     assert_eq!(dec(&r["amount"]), price);
     assert_eq!(e.balance().await, before - price);
     let fin = e.ok("info.getfinance", &[("limit", "100")]).await;
@@ -64,13 +52,8 @@ async fn charges_are_booked_and_balance_agrees() {
     assert_eq!(dec(&spend["total"]), price);
     assert_eq!(spend["count"], 1);
     // A range with nothing in it.
-    let none = e
-        .ok(
-            "info.getfinance",
-            &[("start_date", "2001-01-01"), ("end_date", "2001-01-02")],
-        )
-        .await;
-    assert!(items(&none).is_empty());
+    let range = [("start_date", "2001-01-01"), ("end_date", "2001-01-02")];
+    e.lists_nothing("info.getfinance", &range).await;
     assert_eq!(
         e.conn
             .billing()
@@ -91,23 +74,14 @@ async fn insufficient_balance_refuses_and_changes_nothing() {
         .set_balance(idcgate_core::Money(Decimal::new(1000, 2)));
     let fin = e.sim.finance_len();
     let tid = cn_template(&e, "赵六").await;
-    let err = e
-        .err(
-            "domain.regdomain",
-            &[("domain", "toopricey.com"), ("templateid", &tid)],
-        )
-        .await;
+    let err = e.err("domain.regdomain", &reg("toopricey.com", &tid)).await;
     assert!(matches!(err, Error::InsufficientBalance { .. }), "{err}");
     assert_eq!(e.balance().await, Decimal::new(1000, 2));
     assert_eq!(e.sim.finance_len(), fin);
-    e.reads(&[(
-        "domain.checkdomain",
-        &[("domain", "toopricey.com")],
-        "/avail",
-        1.into(),
-    )])
-    .await;
-    assert!(items(&e.ok("domain.getdomains", &[("domain", "toopricey")]).await).is_empty());
+    e.avail("domain.checkdomain", "domain", &[("toopricey.com", 1)])
+        .await;
+    e.lists_nothing("domain.getdomains", &[("domain", "toopricey")])
+        .await;
 }
 
 #[tokio::test]
@@ -119,12 +93,7 @@ async fn templates_real_name_and_transfer() {
         .await;
     assert_eq!(info["realname"], "unverified");
     // .cn needs a verified template
-    let err = e
-        .err(
-            "domain.regdomain",
-            &[("domain", "sunqi.cn"), ("templateid", &tid)],
-        )
-        .await;
+    let err = e.err("domain.regdomain", &reg("sunqi.cn", &tid)).await;
     assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
     e.refused_field(
         "domain.uploadrealname",
@@ -150,11 +119,7 @@ async fn templates_real_name_and_transfer() {
         )
         .await;
     assert_eq!(up["realname"], "verified");
-    e.ok(
-        "domain.regdomain",
-        &[("domain", "sunqi.cn"), ("templateid", &tid)],
-    )
-    .await;
+    e.ok("domain.regdomain", &reg("sunqi.cn", &tid)).await;
     let rn = e
         .ok("domain.getdomainrealname", &[("domain", "sunqi.cn")])
         .await;
@@ -249,35 +214,20 @@ async fn templates_real_name_and_transfer() {
 #[tokio::test]
 async fn registration_checks_renewal_and_failures() {
     let e = env().await;
-    e.reads(&[
-        (
-            "domain.checkdomain",
-            &[("domain", "baidu.com")],
-            "/avail",
-            0.into(),
-        ),
-        (
-            "domain.checkdomain",
-            &[("domain", "idcgate-demo.com")],
-            "/avail",
-            0.into(),
-        ),
-        (
-            "domain.checkdomain",
-            &[("domain", "fresh-name.top")],
-            "/avail",
-            1.into(),
-        ),
-    ])
+    e.avail(
+        "domain.checkdomain",
+        "domain",
+        &[
+            ("baidu.com", 0),
+            ("idcgate-demo.com", 0),
+            ("fresh-name.top", 1),
+        ],
+    )
     .await;
     let tid = cn_template(&e, "周九").await;
     let before = e.balance().await;
-    e.fails_saying(
-        "domain.regdomain",
-        &[("domain", "baidu.com"), ("templateid", &tid)],
-        "已被注册",
-    )
-    .await;
+    e.fails_saying("domain.regdomain", &reg("baidu.com", &tid), "已被注册")
+        .await;
     assert_eq!(
         e.balance().await,
         before,
@@ -298,24 +248,12 @@ async fn registration_checks_renewal_and_failures() {
     let exp1 = r["expiredate"].as_str().unwrap().to_string();
     let d = e.ok("domain.getdomains", &[("domain", "fresh-name")]).await;
     assert_eq!(items(&d)[0]["expiredate"], exp1.as_str());
-    let rp = dec(&e
-        .ok(
-            "domain.getrenewprice",
-            &[("domain", "fresh-name.top"), ("year", "2")],
-        )
-        .await["price"]);
+    let two_years = [("domain", "fresh-name.top"), ("year", "2")];
+    let rp = e.price("domain.getrenewprice", &two_years).await;
     assert_eq!(rp, Decimal::new(5800, 2));
     let bal = e.balance().await;
-    let rn = e
-        .ok(
-            "domain.renewdomain",
-            &[
-                ("domain", "fresh-name.top"),
-                ("year", "2"),
-                ("expiredate", &exp1),
-            ],
-        )
-        .await;
+    let renewal = [&two_years[..], &[("expiredate", &exp1)]].concat();
+    let rn = e.ok("domain.renewdomain", &renewal).await;
     let exp3 = rn["expiredate"].as_str().unwrap();
     assert_eq!(
         &exp3[..4],
@@ -323,16 +261,7 @@ async fn registration_checks_renewal_and_failures() {
     );
     assert_eq!(e.balance().await, bal - rp);
     // The same renewal again (a retry) is refused by the expiry guard.
-    let again = e
-        .err(
-            "domain.renewdomain",
-            &[
-                ("domain", "fresh-name.top"),
-                ("year", "2"),
-                ("expiredate", &exp1),
-            ],
-        )
-        .await;
+    let again = e.err("domain.renewdomain", &renewal).await;
     assert!(again.to_string().contains("expiredate"), "{again}");
     assert_eq!(e.balance().await, bal - rp);
     let info = e
@@ -343,13 +272,9 @@ async fn registration_checks_renewal_and_failures() {
         .ok("domain.getwhois", &[("domain", "fresh-name.top")])
         .await;
     assert_eq!(whois["registrant"], "周九");
-    e.reads(&[(
-        "domain.getwhois",
-        &[("domain", "unregistered-x.com")],
-        "/registered",
-        0.into(),
-    )])
-    .await;
+    let unregistered = [("domain", "unregistered-x.com")];
+    e.reads(&[("domain.getwhois", &unregistered, "/registered", 0.into())])
+        .await;
     let rs = e
         .ok("domain.getregistrystatus", &[("domain", "fresh-name.top")])
         .await;
@@ -455,7 +380,7 @@ async fn nameservers_hosts_and_dnssec() {
         &[("domain", d), ("dns", "ns1.mybrand.net")],
     )
     .await;
-    assert!(items(&e.ok("domain.getregdns", &[("domain", d)]).await).is_empty());
+    e.lists_nothing("domain.getregdns", &[("domain", d)]).await;
     // DNSSEC
     let digest = "A".repeat(64);
     e.fails_saying(
@@ -501,7 +426,7 @@ async fn nameservers_hosts_and_dnssec() {
     assert_eq!(items(&ds)[0]["keyTag"], 12345);
     e.ok("domain.deletednssec", &[("domain", d), ("keyTag", "12345")])
         .await;
-    assert!(items(&e.ok("domain.getdnssec", &[("domain", d)]).await).is_empty());
+    e.lists_nothing("domain.getdnssec", &[("domain", d)]).await;
     e.fails_saying(
         "domain.deletednssec",
         &[("domain", d), ("keyTag", "12345")],
@@ -543,17 +468,12 @@ async fn certificates_passwords_smart_dns_and_privacy() {
         &[("domain", d), ("password", "NewPass2025")],
     )
     .await;
-    e.reads(&[(
-        "domain.getdomainpwd",
-        &[("domain", d)],
-        "/password",
-        "NewPass2025".into(),
-    )])
-    .await;
+    let pwd = e.ok("domain.getdomainpwd", &[("domain", d)]).await;
+    assert_eq!(pwd["password"], "NewPass2025");
     // Smart DNS: priced, charged, dated.
-    let p = dec(&e
-        .ok("domain.getsmartdnsprice", &[("domain", d), ("year", "2")])
-        .await["price"]);
+    let p = e
+        .price("domain.getsmartdnsprice", &[("domain", d), ("year", "2")])
+        .await;
     let bal = e.balance().await;
     let o = e
         .ok("domain.opensmartdns", &[("domain", d), ("year", "2")])
@@ -565,7 +485,7 @@ async fn certificates_passwords_smart_dns_and_privacy() {
         o["expiredate"]
     );
     // Privacy
-    let pp = dec(&e.ok("domain.getprivacyprice", &[("domain", d)]).await["price"]);
+    let pp = e.price("domain.getprivacyprice", &[("domain", d)]).await;
     e.fails_saying(
         "domain.modifyprivacyemail",
         &[("domain", d), ("email", "p@x.com")],
@@ -590,13 +510,8 @@ async fn certificates_passwords_smart_dns_and_privacy() {
     let info = e.ok("domain.getprivacyinfo", &[("domain", d)]).await;
     assert_eq!(items(&info)[0]["email"], "hidden@privacy.cn");
     assert_eq!(items(&info)[0]["expiredate"], r["expiredate"]);
-    e.reads(&[(
-        "domain.getwhois",
-        &[("domain", d)],
-        "/registrant",
-        "REDACTED FOR PRIVACY".into(),
-    )])
-    .await;
+    let whois = e.ok("domain.getwhois", &[("domain", d)]).await;
+    assert_eq!(whois["registrant"], "REDACTED FOR PRIVACY");
     assert_eq!(items(&e.ok("domain.getprivacyinfo", &[]).await).len(), 1);
 }
 

@@ -22,10 +22,7 @@ async fn lost_regdomain_answer_is_unknown_outcome_and_reconciles() {
     let fin = e.sim.finance_len();
     e.srv.faults.update(|f| f.drop_next = 1);
     let err = e
-        .err(
-            "domain.regdomain",
-            &[("domain", "lost-answer.com"), ("templateid", &tid)],
-        )
+        .err("domain.regdomain", &reg("lost-answer.com", &tid))
         .await;
     assert!(
         matches!(err, Error::UnknownOutcome { ref action, .. } if action == "west:domain.regdomain"),
@@ -49,18 +46,9 @@ async fn lost_server_buy_answer_is_unknown_outcome_and_reconciles() {
     let e = short_env().await;
     let bal = e.balance().await;
     e.srv.faults.update(|f| f.drop_next = 1);
-    let err = e
-        .err(
-            "server.buy",
-            &server_order(
-                "3",
-                "centos7.9",
-                ["1", "1", "0", "1"],
-                "Lost2025pass",
-                &[("name", "lost-one")],
-            ),
-        )
-        .await;
+    let name = [("name", "lost-one")];
+    let order = server_order("3", "centos7.9", TINY, "Lost2025pass", &name);
+    let err = e.err("server.buy", &order).await;
     assert!(matches!(err, Error::UnknownOutcome { .. }), "{err}");
     let servers = e.conn.compute().unwrap().list_servers().await.unwrap();
     assert_eq!(servers.iter().filter(|s| s.name == "lost-one").count(), 1);

@@ -54,6 +54,51 @@ impl Env {
         dec(&self.ok("info.checkbalance", &[]).await["balance"])
     }
 
+    /// Asserts a list action answers an empty `items` list.
+    pub async fn lists_nothing(&self, action: &str, kv: &[(&str, &str)]) {
+        let listed = items(&self.ok(action, kv).await);
+        assert!(listed.is_empty(), "{action} {kv:?}: {listed:?}");
+    }
+
+    /// The `price` a quote answers.
+    pub async fn price(&self, action: &str, kv: &[(&str, &str)]) -> Decimal {
+        dec(&self.ok(action, kv).await["price"])
+    }
+
+    /// Asserts what a name check (`domain.checkdomain`, `host.checkftp`, ...) answers for
+    /// each `(name, avail)`, the name sent as `key`: `avail` 1 when the name is free.
+    pub async fn avail(&self, action: &str, key: &str, names: &[(&str, i64)]) {
+        for (name, avail) in names {
+            self.reads(&[(action, &[(key, name)], "/avail", (*avail).into())])
+                .await;
+        }
+    }
+
+    /// A free trial at `id` cannot be renewed; `convert` charges `price`. The balance
+    /// before the conversion.
+    pub async fn converts_trial(
+        &self,
+        [renew, convert]: [&str; 2],
+        id: &[(&str, &str)],
+        price: Decimal,
+    ) -> Decimal {
+        self.fails_saying(renew, id, "20113").await;
+        let before = self.balance().await;
+        self.ok(convert, id).await;
+        assert_eq!(self.balance().await, before - price, "{convert}");
+        before
+    }
+
+    /// Passwords are never read back: only the refusal of a weak one is observable; then
+    /// `strong` is accepted.
+    pub async fn changes_password(&self, action: &str, id: (&str, &str), strong: &str) {
+        assert_eq!(
+            self.code(action, &[id, ("password", "12345678")]).await,
+            "invalid password: errcode 20000: password: 密码需8-32位且包含字母和数字"
+        );
+        self.ok(action, &[id, ("password", strong)]).await;
+    }
+
     /// A raw POST to the simulator (no client policy), for wire-level assertions.
     pub async fn raw(&self, path_and_query: &str, body: Vec<u8>) -> WireResponse {
         let req = WireRequest {
@@ -85,6 +130,17 @@ impl Env {
         ]
     }
 }
+
+/// `domain.regdomain` parameters: `domain` for the contact template `tid`.
+pub fn reg<'a>(domain: &'a str, tid: &'a str) -> [(&'a str, &'a str); 2] {
+    [("domain", domain), ("templateid", tid)]
+}
+
+/// `[cpu, memory, disk, bandwidth]` of the smallest server.
+pub const TINY: [&str; 4] = ["1", "1", "0", "1"];
+
+/// `[cpu, memory, disk, bandwidth]` of a server the sandbox balance cannot pay for.
+pub const HUGE: [&str; 4] = ["32", "64", "2000", "200"];
 
 /// `server.buy` parameters: room, image, `[cpu, memory, disk, bandwidth]`, the root
 /// password and `more` (month, name, trial).

@@ -40,8 +40,8 @@ async fn config_os_per_room_and_purchase() {
         Decimal::new(3750, 2),
         "Hong Kong costs 1.5x"
     );
-    let quote = dec(&e
-        .ok(
+    let quote = e
+        .price(
             "server.getprice",
             &[
                 ("serverroom", "3"),
@@ -52,7 +52,7 @@ async fn config_os_per_room_and_purchase() {
                 ("month", "3"),
             ],
         )
-        .await["price"]);
+        .await;
     assert_eq!(quote, Decimal::new(3 * (50 + 60 + 25 + 60) * 100, 2));
     e.fails_saying(
         "server.buy",
@@ -160,7 +160,9 @@ async fn renew_upgrade_vcpu_ips_and_trial_conversion() {
         .as_str()
         .unwrap()
         .to_string();
-    let p = dec(&e.ok("server.getrenewprice", &[i[0], ("year", "1")]).await["price"]);
+    let p = e
+        .price("server.getrenewprice", &[i[0], ("year", "1")])
+        .await;
     let bal = e.balance().await;
     let r = e.ok("server.renew", &[i[0], ("year", "1")]).await;
     assert_eq!(e.balance().await, bal - p);
@@ -172,12 +174,12 @@ async fn renew_upgrade_vcpu_ips_and_trial_conversion() {
     assert_eq!(cfg["cpu"], 2);
     e.fails_saying("server.getupgradeprice", &[i[0], ("disk", "10")], "disk")
         .await;
-    let up = dec(&e
-        .ok(
+    let up = e
+        .price(
             "server.getupgradeprice",
             &[i[0], ("cpu", "4"), ("memory", "8")],
         )
-        .await["price"]);
+        .await;
     assert!(up > Decimal::ZERO);
     let bal = e.balance().await;
     e.ok("server.upgrade", &[i[0], ("cpu", "4"), ("memory", "8")])
@@ -193,7 +195,7 @@ async fn renew_upgrade_vcpu_ips_and_trial_conversion() {
     e.reads(&[("server.getserverconfig", &i, "/vcpu", "dedicated".into())])
         .await;
     // Extra IPs up to the limit, each charged.
-    let ipp = dec(&e.ok("server.extraipprice", &i).await["price"]);
+    let ipp = e.price("server.extraipprice", &i).await;
     for n in 0..4 {
         assert_eq!(e.ok("server.checkextraip", &i).await["count"], n);
         let bal = e.balance().await;
@@ -215,18 +217,8 @@ async fn renew_upgrade_vcpu_ips_and_trial_conversion() {
         .unwrap()
         .starts_with("240e:"));
     // Trial: free, one at a time, convert charges.
-    let t = e
-        .ok(
-            "server.buy",
-            &server_order(
-                "6",
-                "debian12",
-                ["1", "1", "0", "1"],
-                "Trial2025xx",
-                &[("trial", "1")],
-            ),
-        )
-        .await;
+    let order = server_order("6", "debian12", TINY, "Trial2025xx", &[("trial", "1")]);
+    let t = e.ok("server.buy", &order).await;
     assert_eq!(dec(&t["amount"]), Decimal::ZERO);
     let tid = id_of(&t, "id");
     e.steps(&[
@@ -234,9 +226,9 @@ async fn renew_upgrade_vcpu_ips_and_trial_conversion() {
         ("server.getconvertprice", &i, "20113"),
     ])
     .await;
-    let cp = dec(&e
-        .ok("server.getconvertprice", &[("id", &tid), ("month", "1")])
-        .await["price"]);
+    let cp = e
+        .price("server.getconvertprice", &[("id", &tid), ("month", "1")])
+        .await;
     let bal = e.balance().await;
     e.ok("server.convert", &[("id", &tid), ("month", "1")])
         .await;
@@ -252,9 +244,9 @@ async fn migration_advances_with_the_clock() {
     let i = [("id", id.as_str())];
     let st = e.ok("server.getmigratestatus", &i).await;
     assert_eq!(st["canmigrate"], 1);
-    let price = dec(&e
-        .ok("server.getmigrateprice", &[i[0], ("target", "8")])
-        .await["price"]);
+    let price = e
+        .price("server.getmigrateprice", &[i[0], ("target", "8")])
+        .await;
     let old_ip = e.ok("server.getip", &i).await["ip"].clone();
     let bal = e.balance().await;
     e.ok("server.migrate", &[i[0], ("target", "8")]).await;
@@ -396,7 +388,8 @@ async fn security_groups_switches_shield_and_cc() {
         &[("groupid", &g), ("ruleid", &id_of(&r, "ruleid"))],
     )
     .await;
-    assert!(items(&e.ok("server.getsecgrouprules", &[("groupid", &g)]).await).is_empty());
+    e.lists_nothing("server.getsecgrouprules", &[("groupid", &g)])
+        .await;
     let default = items(&list)
         .iter()
         .find(|x| x["name"] == "default")
