@@ -42,10 +42,12 @@ fuzz_target!(|data: &[u8]| {
     let text = idcgate_wire::Charset::from_content_type(ct)
         .and_then(|c| c.decode(body))
         .unwrap_or_else(|| idcgate_wire::charset::decode_lenient(body));
-    let (gbk, _, unmappable) = encoding_rs::GBK.encode(&text);
-    if unmappable {
+    // Only text GBK can carry both ways: since GB18030-2022, 18 private-use characters
+    // (U+E796 ...) are sent as forms that read back as standard ones (U+FE19).
+    if !idcgate_wire::Charset::Gbk.can_encode(&text) {
         return;
     }
+    let gbk = idcgate_wire::Charset::Gbk.encode(&text);
     let as_utf8 = decode_answer(
         action,
         "application/json; charset=utf-8",

@@ -14,10 +14,12 @@ use idcgate_store::{Move, NewOrder, OrderFilter, OrderRow, Placed};
 use serde_json::json;
 use std::collections::BTreeMap;
 
-/// Option keys whose values are secrets: sent upstream, never journalled.
+/// Option keys whose values are secrets: sent upstream, never journalled. `auth` is a
+/// domain's transfer code (CNDNS `authcode`, EPP authinfo): whoever has it can move the
+/// domain.
 fn is_secret_option(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    ["pass", "pwd", "secret", "token", "key"]
+    ["pass", "pwd", "secret", "token", "key", "auth"]
         .iter()
         .any(|s| k.contains(s))
 }
@@ -152,6 +154,21 @@ impl Engine {
         purchase: &PurchaseRequest,
         idem_key: Option<&str>,
     ) -> Result<OrderRow> {
+        self.place_order_within(actor, account, purchase, idem_key, None)
+            .await
+    }
+
+    /// [`Engine::place_order`], refusing before anything is written or sent when the
+    /// upstream now asks more than `max_price`: what someone confirmed is a ceiling,
+    /// and a price that rose between the confirmation and the order is not bought.
+    pub async fn place_order_within(
+        &self,
+        actor: &str,
+        account: &str,
+        purchase: &PurchaseRequest,
+        idem_key: Option<&str>,
+        max_price: Option<Money>,
+    ) -> Result<OrderRow> {
         purchase.validate()?;
         let key = match idem_key.map(str::trim) {
             Some("") => return Err(EngineError::Invalid("an empty idempotency key".into())),
@@ -169,6 +186,12 @@ impl Engine {
         let conn = self.connection(account).await?;
         let seller = seller(&*conn, purchase)?;
         let quote = seller.quote(purchase).await?;
+        if let Some(max) = max_price.filter(|max| quote.price > *max) {
+            return Err(EngineError::Invalid(format!(
+                "the upstream now asks {} for {purchase}, more than the {max} confirmed; nothing was ordered",
+                quote.price
+            )));
+        }
         let quoted_fen = fen(quote.price)?;
         // What settling a lost answer compares against (the expiry before a renewal).
         let before = seller.before(purchase).await?;
