@@ -22,7 +22,7 @@ const PAGE: usize = 500;
 /// 5 million items: far beyond any real account.
 const MAX_PAGES: usize = 10_000;
 
-fn s(v: &Value, k: &str) -> String {
+pub(crate) fn s(v: &Value, k: &str) -> String {
     match v.get(k) {
         Some(Value::String(x)) => x.clone(),
         Some(Value::Number(n)) => n.to_string(),
@@ -47,21 +47,21 @@ fn strs(v: &Value, k: &str) -> Vec<String> {
 }
 
 /// An amount of an answer; `Err` says why the answer is unreadable.
-fn money(v: &Value, k: &str) -> std::result::Result<Money, String> {
+pub(crate) fn money(v: &Value, k: &str) -> std::result::Result<Money, String> {
     Decimal::from_str(s(v, k).trim())
         .map(Money)
         .map_err(|_| format!("field {k} is not an amount"))
 }
 
 /// A non-empty field of an answer (the id of what a write created).
-fn need(v: &Value, k: &str) -> std::result::Result<String, String> {
+pub(crate) fn need(v: &Value, k: &str) -> std::result::Result<String, String> {
     Some(s(v, k))
         .filter(|x| !x.is_empty())
         .ok_or_else(|| format!("the answer has no {k}"))
 }
 
 /// West dates and times are China time (UTC+8).
-fn china_time(text: &str) -> Option<Timestamp> {
+pub(crate) fn china_time(text: &str) -> Option<Timestamp> {
     let tz = jiff::tz::TimeZone::fixed(jiff::tz::offset(8));
     let text = text.trim();
     if text.len() == 10 {
@@ -218,7 +218,7 @@ fn server_from(v: &Value) -> Server {
     }
 }
 
-fn order(v: &Value, product: String, upstream_id: Option<String>) -> Order {
+pub(crate) fn order(v: &Value, product: String, upstream_id: Option<String>) -> Order {
     Order {
         id: s(v, "orderid"),
         product,
@@ -230,9 +230,17 @@ fn order(v: &Value, product: String, upstream_id: Option<String>) -> Order {
     }
 }
 
+/// The CPU cores and memory (GB) of a plan code `c<cpu>m<GB>`, the ids
+/// [`Compute::catalog`] gives West's free-form configurations.
+pub(crate) fn plan_shape(p: &str) -> Option<(u32, u32)> {
+    p.strip_prefix('c')
+        .and_then(|r| r.split_once('m'))
+        .and_then(|(c, m)| Some((c.parse().ok()?, m.parse().ok()?)))
+}
+
 /// A password West accepts (letters and digits), for purchases whose core spec carries
 /// none; the owner sets their own with `reset_password`.
-fn generated_password() -> String {
+pub(crate) fn generated_password() -> String {
     use rand::Rng;
     const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
     let mut rng = rand::rngs::StdRng::from_entropy();
@@ -248,7 +256,7 @@ impl WestClient {
     /// with an item it cannot read is an unreadable answer (retried, being a read). The
     /// page field is the one the action's spec names (`getdomains` pages with `page`,
     /// the others `pageno`).
-    async fn all_pages<T>(
+    pub(crate) async fn all_pages<T>(
         &self,
         action: &str,
         base: &[(&str, &str)],
@@ -609,11 +617,7 @@ impl Compute for WestClient {
     async fn create_server(&self, spec: &ServerSpec) -> Result<Server> {
         let (mut cpu, mut mem) = (2u32, 4u32);
         if let Some(p) = &spec.plan {
-            let parsed = p
-                .strip_prefix('c')
-                .and_then(|r| r.split_once('m'))
-                .and_then(|(c, m)| Some((c.parse().ok()?, m.parse().ok()?)));
-            (cpu, mem) = parsed.ok_or_else(|| {
+            (cpu, mem) = plan_shape(p).ok_or_else(|| {
                 Error::invalid("plan", format!("unknown West plan {p:?} (use c<cpu>m<GB>)"))
             })?;
         }
