@@ -12,8 +12,8 @@ use crate::client::CndnsClient;
 use async_trait::async_trait;
 use idcgate_core::capability::{Billing, Compute, Dns, Registrar};
 use idcgate_core::{
-    Backup, Balance, ComputeCatalog, ConsoleSession, Disk, DnsRecord, Domain, DomainStatus, Error,
-    LifecycleState, Money, Order, OrderState, OsImage, PowerAction, PowerState, PriceQuote,
+    Backup, Balance, Charge, ComputeCatalog, ConsoleSession, Disk, DnsRecord, Domain, DomainStatus,
+    Error, LifecycleState, Money, Order, OrderState, OsImage, PowerAction, PowerState, PriceQuote,
     RecordInput, RecordType, Region, Resize, Result, Server, ServerKind, ServerSpec, Zone,
 };
 use serde_json::Value;
@@ -38,7 +38,7 @@ fn scalar(v: &Value) -> String {
 }
 
 /// A string field, whether sent as string or number, trimmed.
-fn s(v: &Value, k: &str) -> String {
+pub(crate) fn s(v: &Value, k: &str) -> String {
     v.get(k).map(scalar).unwrap_or_default()
 }
 
@@ -52,13 +52,13 @@ fn first(v: &Value) -> Option<&Value> {
 }
 
 /// `first` of an answer, owned, for a `call_kv_as` reader.
-fn first_of(v: Value, what: &str) -> std::result::Result<Value, String> {
+pub(crate) fn first_of(v: Value, what: &str) -> std::result::Result<Value, String> {
     first(&v)
         .cloned()
         .ok_or_else(|| format!("no object in {what}"))
 }
 
-fn money(text: &str, what: &str) -> std::result::Result<Money, String> {
+pub(crate) fn money(text: &str, what: &str) -> std::result::Result<Money, String> {
     Money::from_str(text.trim()).map_err(|_| format!("{what} is not an amount: {text:?}"))
 }
 
@@ -125,7 +125,12 @@ fn domain_password() -> String {
 }
 
 impl CndnsClient {
-    async fn price(&self, action: &str, kv: &[(&str, &str)], product: &str) -> Result<Money> {
+    pub(crate) async fn price(
+        &self,
+        action: &str,
+        kv: &[(&str, &str)],
+        product: &str,
+    ) -> Result<Money> {
         let price = self
             .exchange
             .call_kv_as(action, kv, |v| money(&scalar(&v), "price"))
@@ -137,7 +142,7 @@ impl CndnsClient {
         Ok(price)
     }
 
-    async fn contact_for_registration(&self) -> Result<String> {
+    pub(crate) async fn contact_for_registration(&self) -> Result<String> {
         if let Some(id) = &self.contact_id {
             return Ok(id.clone());
         }
@@ -156,7 +161,12 @@ impl CndnsClient {
 impl CndnsClient {
     /// `getproductprice` for a domain: `priceType` 0 is the purchase price, 1 the
     /// renewal price (the document's 价格类型).
-    async fn domain_price(&self, name: &str, years: u32, renewal: bool) -> Result<PriceQuote> {
+    pub(crate) async fn domain_price(
+        &self,
+        name: &str,
+        years: u32,
+        renewal: bool,
+    ) -> Result<PriceQuote> {
         let (_, tld) = split_domain(name)?;
         let years_s = years.to_string();
         let suffix = format!(".{tld}");
@@ -482,7 +492,7 @@ impl Dns for CndnsClient {
 /// A system password CNDNS accepts (6-20, no spaces) for hosts built or rebuilt
 /// through the capability, which has no way to pass one; `reset_password` sets a known
 /// one afterwards.
-fn host_password() -> String {
+pub(crate) fn host_password() -> String {
     format!("Cd{}!", domain_password())
 }
 
@@ -506,7 +516,7 @@ fn number(v: &Value, k: &str) -> u32 {
 
 /// `tmetpe` and `years` for a number of months, in the largest unit that divides it
 /// (年 5, 半年 4, 月 2): the count stays small, as the 橙云 calls want.
-fn term(months: u32) -> (&'static str, String) {
+pub(crate) fn term(months: u32) -> (&'static str, String) {
     match months.max(1) {
         m if m % 12 == 0 => ("5", (m / 12).to_string()),
         m if m % 6 == 0 => ("4", (m / 6).to_string()),
@@ -768,6 +778,17 @@ impl Billing for CndnsClient {
                 })
             })
             .await
+    }
+
+    /// CNDNS keeps no record the API can read line by line: `/user/userdetail` holds
+    /// running totals only (`usedmoney`, `availablebalance`, `totalremittance`), and no
+    /// call lists orders or finance entries. A total cannot say which charge was whose.
+    async fn charges(&self, _since: jiff::Timestamp) -> Result<Vec<Charge>> {
+        Err(unsupported(
+            "reading its finance record (the API has no per-charge record: \
+             /user/userdetail gives only running totals, and no call lists orders or \
+             finance entries)",
+        ))
     }
 }
 

@@ -31,8 +31,10 @@
 //! (`dmcheck.cndns.com/check.aspx`, `support.cndns.com/api/*.aspx`) are reached at the
 //! same base URL with their own paths, which is also how the simulator serves them.
 //!
-//! Capabilities: Registrar, Dns, Compute (橙云 cloud hosts) and Billing. The document
-//! (v2.2.1, all 216 actions) has no call that lists what the account owns:
+//! Capabilities: Registrar, Dns, Compute (橙云 cloud hosts), Billing (balance only: the
+//! API keeps no per-charge record, so `charges` is `Unsupported`) and Purchasing
+//! (domains, 橙云 hosts and hosting; what is left out and why is in `purchase.rs`).
+//! The document (v2.2.1, all 216 actions) has no call that lists what the account owns:
 //! - the `*list` calls of the products list plans for sale (`HostList`, `dblist`,
 //!   `cloudlist`, DDOS/百度云/阿里云 `ProductInfo`, the `getUpgradelist`s);
 //! - `ContactList` lists contacts (templates), not domains; `checkAuditResult` answers
