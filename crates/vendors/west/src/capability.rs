@@ -34,7 +34,7 @@ fn n(v: &Value, k: &str) -> i64 {
     s(v, k).parse().unwrap_or_default()
 }
 
-fn strs(v: &Value, k: &str) -> Vec<String> {
+pub(crate) fn strs(v: &Value, k: &str) -> Vec<String> {
     v.get(k)
         .and_then(Value::as_array)
         .map(|a| {

@@ -31,7 +31,7 @@
 //! record for the charge: a row naming the resource that was not there before. Its order
 //! id and amount are what the settled order keeps, as a successful answer's would be.
 
-use crate::capability::{china_time, generated_password, money, need, order, plan_shape, s};
+use crate::capability::{china_time, generated_password, money, need, order, plan_shape, s, strs};
 use crate::WestClient;
 use async_trait::async_trait;
 use idcgate_core::capability::{Billing, Registrar};
@@ -398,15 +398,9 @@ fn plan_of(line: Line, v: &Value) -> Value {
         .into()
 }
 
-fn strings(v: &Value) -> BTreeSet<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
+/// The texts of a list in `before`.
+fn strings(before: &Value, k: &str) -> BTreeSet<String> {
+    strs(before, k).into_iter().collect()
 }
 
 /// What reading found: the resource's West id, its label and what was read; or what
@@ -565,7 +559,7 @@ impl WestClient {
         match request.operation {
             Create | Operation::Transfer => {
                 let label = created_label(line, request, client_order_id);
-                let had = strings(&before["ids"]);
+                let had = strings(before, "ids");
                 let all = self.resources(line).await?;
                 let new = all.iter().find(|v| {
                     s(v, line.label()).eq_ignore_ascii_case(&label) && !had.contains(&s(v, "id"))
@@ -719,7 +713,7 @@ impl Purchasing for WestClient {
             .and_then(|ms| Timestamp::from_millisecond(ms).ok())
             .unwrap_or_else(|| Timestamp::now() - CHARGES_SLACK);
         let charges = self
-            .new_charges(from, &[id.clone(), label], &strings(&before["seen"]))
+            .new_charges(from, &[id.clone(), label], &strings(before, "seen"))
             .await?;
         Ok(match charges.as_slice() {
             [(amount, orderid, memo)] => Settled::Happened {

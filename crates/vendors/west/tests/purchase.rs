@@ -43,8 +43,10 @@ struct Product {
     list: &'static str,
     prefix: &'static str,
     create: fn(u32) -> PurchaseRequest,
-    renew: Option<fn(&str) -> PurchaseRequest>,
-    upgrade: Option<fn(&str) -> PurchaseRequest>,
+    /// Months a renewal buys.
+    renew: Option<u32>,
+    /// The offer and options of an upgrade.
+    upgrade: Option<(&'static str, &'static [(&'static str, &'static str)])>,
 }
 
 use Operation::{Create, Renew, Upgrade};
@@ -62,13 +64,8 @@ const PRODUCTS: [Product; 5] = [
                 .option("serverroom", "3")
                 .option("os", "centos7.9")
         },
-        renew: Some(|id| PurchaseRequest::new(Server, Renew, id).months(12)),
-        upgrade: Some(|id| {
-            PurchaseRequest::new(Server, Upgrade, id)
-                .offer("c2m4")
-                .months(0)
-                .option("disk", "50")
-        }),
+        renew: Some(12),
+        upgrade: Some(("c2m4", &[("disk", "50")])),
     },
     Product {
         path: "v2/host/",
@@ -91,12 +88,8 @@ const PRODUCTS: [Product; 5] = [
                 .offer("M5")
                 .option("password", "Mail2025pass")
         },
-        renew: Some(|id| PurchaseRequest::new(MailDomain, Renew, id).months(24)),
-        upgrade: Some(|id| {
-            PurchaseRequest::new(MailDomain, Upgrade, id)
-                .offer("M20")
-                .months(0)
-        }),
+        renew: Some(24),
+        upgrade: Some(("M20", &[])),
     },
     Product {
         path: "v2/mssql/",
@@ -108,12 +101,8 @@ const PRODUCTS: [Product; 5] = [
                 .option("version", "2019")
                 .option("password", "Sql2025pass")
         },
-        renew: Some(|id| PurchaseRequest::new(Database, Renew, id).months(12)),
-        upgrade: Some(|id| {
-            PurchaseRequest::new(Database, Upgrade, id)
-                .offer("500")
-                .months(0)
-        }),
+        renew: Some(12),
+        upgrade: Some(("500", &[])),
     },
     Product {
         path: "v2/miniapp/",
@@ -123,25 +112,12 @@ const PRODUCTS: [Product; 5] = [
             PurchaseRequest::new(HostingSite, Create, format!("app{n}.example.com"))
                 .offer("miniapp:basic")
         },
-        renew: Some(|id| PurchaseRequest::new(HostingSite, Renew, id).months(12)),
+        renew: Some(12),
         upgrade: None,
     },
 ];
 
 impl Product {
-    /// Runs `step` on the create, then on the renewal and the upgrade of what it made
-    /// (`step` answers a create with the new resource's id). The fault text is the
-    /// request the step's purchase sends.
-    async fn walk(&self, n: u32, mut step: impl AsyncFnMut(&PurchaseRequest, String) -> String) {
-        let id = step(&(self.create)(n), self.act("buy")).await;
-        if let Some(renew) = self.renew {
-            step(&renew(&id), self.act("renew")).await;
-        }
-        if let Some(upgrade) = self.upgrade {
-            step(&upgrade(&id), self.act("upgrade")).await;
-        }
-    }
-
     fn act(&self, act: &str) -> String {
         format!("{}?act={act}", self.path)
     }
@@ -155,6 +131,29 @@ impl Product {
             .iter()
             .map(|v| format!("{}{}", self.prefix, v["id"]))
             .collect()
+    }
+}
+
+/// Runs `step` on every product's create, then on the renewal and the upgrade of what
+/// it made (`step` answers a create with the new resource's id). The fault text is the
+/// request the step's purchase sends.
+async fn walk(mut step: impl AsyncFnMut(&Product, &PurchaseRequest, String) -> String) {
+    for (n, p) in (1..).zip(&PRODUCTS) {
+        let create = (p.create)(n);
+        let id = step(p, &create, p.act("buy")).await;
+        if let Some(months) = p.renew {
+            let renew = PurchaseRequest::new(create.kind, Renew, id.as_str()).months(months);
+            step(p, &renew, p.act("renew")).await;
+        }
+        if let Some((offer, options)) = p.upgrade {
+            let mut upgrade = PurchaseRequest::new(create.kind, Upgrade, id.as_str())
+                .offer(offer)
+                .months(0);
+            for (k, v) in options {
+                upgrade = upgrade.option(*k, *v);
+            }
+            step(p, &upgrade, p.act("upgrade")).await;
+        }
     }
 }
 
@@ -196,31 +195,29 @@ async fn charge(e: &Env<Sim>, orderid: &str) -> Money {
 async fn each_sale_takes_its_quote_and_settles_by_reading() {
     let e = env().await;
     let mut sold = BTreeSet::new();
-    for (n, p) in (1..).zip(&PRODUCTS) {
-        p.walk(n, async |r, _| {
-            let quote = seller(&e).quote(r).await.unwrap();
-            let before = seller(&e).before(r).await.unwrap();
-            // Never sent: reading finds nothing.
-            let (balance, records) = (e.sim.balance(), e.sim.finance_len());
-            let not = seller(&e).settle(r, &key(r), &before).await.unwrap();
-            assert!(did_not_happen(&not).contains("did not happen"), "{r}");
-            assert_eq!((e.sim.balance(), e.sim.finance_len()), (balance, records));
+    walk(async |_, r, _| {
+        let quote = seller(&e).quote(r).await.unwrap();
+        let before = seller(&e).before(r).await.unwrap();
+        // Never sent: reading finds nothing.
+        let (balance, records) = (e.sim.balance(), e.sim.finance_len());
+        let not = seller(&e).settle(r, &key(r), &before).await.unwrap();
+        assert!(did_not_happen(&not).contains("did not happen"), "{r}");
+        assert_eq!((e.sim.balance(), e.sim.finance_len()), (balance, records));
 
-            let order = seller(&e).buy(r, &key(r)).await.unwrap();
-            assert!(quote.price > Money::ZERO, "{r}");
-            assert_eq!(balance - e.sim.balance(), quote.price, "{r}");
-            assert_eq!(order.amount, quote.price, "{r}");
-            assert_eq!(e.sim.finance_len(), records + 1, "{r}");
-            assert_eq!(charge(&e, &order.id).await, quote.price, "{r}");
-            let (upstream_ref, charged) =
-                happened(&seller(&e).settle(r, &key(r), &before).await.unwrap());
-            assert_eq!(upstream_ref.as_deref(), Some(order.id.as_str()), "{r}");
-            assert_eq!(charged, Some(quote.price), "{r}");
-            sold.insert((r.kind.as_str(), r.operation.as_str()));
-            order.upstream_id.unwrap()
-        })
-        .await;
-    }
+        let order = seller(&e).buy(r, &key(r)).await.unwrap();
+        assert!(quote.price > Money::ZERO, "{r}");
+        assert_eq!(balance - e.sim.balance(), quote.price, "{r}");
+        assert_eq!(order.amount, quote.price, "{r}");
+        assert_eq!(e.sim.finance_len(), records + 1, "{r}");
+        assert_eq!(charge(&e, &order.id).await, quote.price, "{r}");
+        let (upstream_ref, charged) =
+            happened(&seller(&e).settle(r, &key(r), &before).await.unwrap());
+        assert_eq!(upstream_ref.as_deref(), Some(order.id.as_str()), "{r}");
+        assert_eq!(charged, Some(quote.price), "{r}");
+        sold.insert((r.kind.as_str(), r.operation.as_str()));
+        order.upstream_id.unwrap()
+    })
+    .await;
     let sells: BTreeSet<_> = seller(&e)
         .sells()
         .into_iter()
@@ -233,66 +230,62 @@ async fn each_sale_takes_its_quote_and_settles_by_reading() {
 #[tokio::test]
 async fn an_answer_lost_after_commit_is_unknown_and_settles_as_happened() {
     let e = env().await;
-    for (n, p) in (1..).zip(&PRODUCTS) {
-        p.walk(n, async |r, fault| {
-            let quote = seller(&e).quote(r).await.unwrap();
-            let before = seller(&e).before(r).await.unwrap();
-            let (balance, ids) = (e.sim.balance(), p.ids(&e).await);
-            e.srv.faults.update(|c| {
-                c.next_only_matching = fault;
-                c.drop_next = 1;
-            });
-            let err = seller(&e).buy(r, &key(r)).await.unwrap_err();
-            assert!(matches!(err, Error::UnknownOutcome { .. }), "{r}: {err}");
-            assert_eq!(e.srv.faults.get().drop_next, 0, "{r}: the fault fired");
-            assert_eq!(balance - e.sim.balance(), quote.price, "{r}");
-            let (upstream_ref, charged) =
-                happened(&seller(&e).settle(r, &key(r), &before).await.unwrap());
-            assert_eq!(charged, Some(quote.price), "{r}");
-            assert_eq!(charge(&e, &upstream_ref.unwrap()).await, quote.price, "{r}");
-            let new: Vec<String> = p.ids(&e).await.difference(&ids).cloned().collect();
-            match r.operation {
-                Create => {
-                    assert_eq!(new.len(), 1, "{r}");
-                    new[0].clone()
-                }
-                _ => {
-                    assert_eq!(new, Vec::<String>::new(), "{r}");
-                    r.target.clone()
-                }
+    walk(async |p, r, fault| {
+        let quote = seller(&e).quote(r).await.unwrap();
+        let before = seller(&e).before(r).await.unwrap();
+        let (balance, ids) = (e.sim.balance(), p.ids(&e).await);
+        e.srv.faults.update(|c| {
+            c.next_only_matching = fault;
+            c.drop_next = 1;
+        });
+        let err = seller(&e).buy(r, &key(r)).await.unwrap_err();
+        assert!(matches!(err, Error::UnknownOutcome { .. }), "{r}: {err}");
+        assert_eq!(e.srv.faults.get().drop_next, 0, "{r}: the fault fired");
+        assert_eq!(balance - e.sim.balance(), quote.price, "{r}");
+        let (upstream_ref, charged) =
+            happened(&seller(&e).settle(r, &key(r), &before).await.unwrap());
+        assert_eq!(charged, Some(quote.price), "{r}");
+        assert_eq!(charge(&e, &upstream_ref.unwrap()).await, quote.price, "{r}");
+        let new: Vec<String> = p.ids(&e).await.difference(&ids).cloned().collect();
+        match r.operation {
+            Create => {
+                assert_eq!(new.len(), 1, "{r}");
+                new[0].clone()
             }
-        })
-        .await;
-    }
+            _ => {
+                assert_eq!(new, Vec::<String>::new(), "{r}");
+                r.target.clone()
+            }
+        }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_short_balance_refuses_the_purchase_and_changes_nothing() {
     let e = env().await;
-    for (n, p) in (1..).zip(&PRODUCTS) {
-        p.walk(n, async |r, _| {
-            let before = seller(&e).before(r).await.unwrap();
-            e.sim.set_balance(Money::from_fen(1));
-            let records = e.sim.finance_len();
-            let err = seller(&e).buy(r, &key(r)).await.unwrap_err();
-            assert!(
-                matches!(err, Error::InsufficientBalance { .. }),
-                "{r}: {err}"
-            );
-            assert_eq!(
-                (e.sim.balance(), e.sim.finance_len()),
-                (Money::from_fen(1), records),
-                "{r}"
-            );
-            let settled = seller(&e).settle(r, &key(r), &before).await.unwrap();
-            did_not_happen(&settled);
-            // Then bought for real, so the next step has its resource.
-            e.sim.set_balance(Money::from_fen(10_000_000));
-            let order = seller(&e).buy(r, &key(r)).await.unwrap();
-            order.upstream_id.unwrap()
-        })
-        .await;
-    }
+    walk(async |_, r, _| {
+        let before = seller(&e).before(r).await.unwrap();
+        e.sim.set_balance(Money::from_fen(1));
+        let records = e.sim.finance_len();
+        let err = seller(&e).buy(r, &key(r)).await.unwrap_err();
+        assert!(
+            matches!(err, Error::InsufficientBalance { .. }),
+            "{r}: {err}"
+        );
+        assert_eq!(
+            (e.sim.balance(), e.sim.finance_len()),
+            (Money::from_fen(1), records),
+            "{r}"
+        );
+        let settled = seller(&e).settle(r, &key(r), &before).await.unwrap();
+        did_not_happen(&settled);
+        // Then bought for real, so the next step has its resource.
+        e.sim.set_balance(Money::from_fen(10_000_000));
+        let order = seller(&e).buy(r, &key(r)).await.unwrap();
+        order.upstream_id.unwrap()
+    })
+    .await;
 }
 
 /// The sandbox's own mail domain and database, by their West ids.
