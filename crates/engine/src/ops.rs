@@ -383,6 +383,8 @@ impl Engine {
             };
             let Some(b) = conn.billing() else { continue };
             match b.balance().await {
+                // A vendor with no balance read (Zonkvm) has nothing to show.
+                Err(idcgate_core::Error::Unsupported { .. }) => continue,
                 Ok(bal) => out.push(AccountBalance {
                     account: a.name,
                     vendor: a.vendor.to_string(),

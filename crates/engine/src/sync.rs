@@ -315,6 +315,8 @@ impl Engine {
                             let out = self.store.upsert_resources(&[r]).await?;
                             rep.tally(&out);
                         }
+                        // No balance read (Zonkvm): nothing to keep, nothing failed.
+                        Err(idcgate_core::Error::Unsupported { .. }) => {}
                         Err(e) => rep.failed.push(format!("balance: {e}")),
                     }
                 }

@@ -1,20 +1,21 @@
-//! `Compute`, `WebHosting` and `Databases` for a Zonkvm account.
+//! `Compute`, `WebHosting`, `Databases` and `Billing` for a Zonkvm account.
 //!
 //! Compute covers cloud servers (云服务器), dedicated servers (物理服务器, "lease") and
 //! colocation (托管, "idc"); upstream ids are `server_<id>`, `lease_<id>`, `idc_<id>` (the
 //! server strips the prefix, see the crate docs). The catalog's regions are the zones
 //! (可用区), images the OS list, plans the cloud packages (by name: packages have no id)
 //! and the dedicated models (`lease:<guid>`). Deleting is the documented refund.
-//! The document has no balance query, so `Billing` is not served; it has no snapshots
-//! for servers, so backups are `Unsupported`.
+//! The document has no balance query and no finance record: `Billing::balance` is
+//! `Unsupported` and `Billing::charges` reads what the order records say was bought. It
+//! has no snapshots for servers, so backups are `Unsupported`.
 
 use crate::client::ZonkvmClient;
 use async_trait::async_trait;
-use idcgate_core::capability::{Compute, Databases, WebHosting};
+use idcgate_core::capability::{Billing, Compute, Databases, WebHosting};
 use idcgate_core::{
-    Backup, ComputeCatalog, ConsoleSession, Database, Disk, Error, HostingSite, LifecycleState,
-    Money, OsImage, Plan, PowerAction, PowerState, Region, Resize, Result, Server, ServerKind,
-    ServerSpec,
+    Backup, Balance, Charge, ComputeCatalog, ConsoleSession, Database, Disk, Error, HostingSite,
+    LifecycleState, Money, OsImage, Plan, PowerAction, PowerState, Region, Resize, Result, Server,
+    ServerKind, ServerSpec,
 };
 use jiff::Timestamp;
 use serde_json::{json, Value};
@@ -84,7 +85,7 @@ pub fn parse_china_time(s: &str) -> Option<Timestamp> {
         .map(|z| z.timestamp())
 }
 
-fn i(v: &Value, k: &str) -> i64 {
+pub(crate) fn i(v: &Value, k: &str) -> i64 {
     match v.get(k) {
         Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
         Some(Value::String(s)) => s.trim().parse().unwrap_or(0),
@@ -96,7 +97,7 @@ fn u(v: &Value, k: &str) -> u32 {
     u32::try_from(i(v, k)).unwrap_or(0)
 }
 
-fn s(v: &Value, k: &str) -> String {
+pub(crate) fn s(v: &Value, k: &str) -> String {
     match v.get(k) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
@@ -245,7 +246,7 @@ impl ZonkvmClient {
 }
 
 /// The new order's id in a create_order answer (see the simulator's documented shape).
-fn created_id(v: Value) -> std::result::Result<i64, String> {
+pub(crate) fn created_id(v: Value) -> std::result::Result<i64, String> {
     v.get("ids")
         .and_then(Value::as_array)
         .and_then(|a| a.first())
@@ -639,6 +640,26 @@ impl Databases for ZonkvmClient {
                 expires_at: parse_china_time(&s(v, "end_time")),
             })
             .collect())
+    }
+}
+
+#[async_trait]
+impl Billing for ZonkvmClient {
+    async fn balance(&self) -> Result<Balance> {
+        Err(unsupported(
+            "reading the balance (the document has no balance query)",
+        ))
+    }
+
+    /// The statement check's other side. The document has no finance record, so this
+    /// is what the order records say was bought since `since`: one charge per order, at
+    /// its buy time, priced as the purchase was (hosting and databases: `renew_price` x
+    /// `buymonths`; servers: the catalog price of the configuration for the term the
+    /// record shows). Renewals and upgrades are in no record with a date or amount, so
+    /// they are not here (and an order renewed or upgraded since shows its new term or
+    /// configuration); the statement reports those as differences.
+    async fn charges(&self, since: Timestamp) -> Result<Vec<Charge>> {
+        self.purchases_since(since).await
     }
 }
 

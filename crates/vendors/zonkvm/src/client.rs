@@ -102,7 +102,11 @@ impl std::fmt::Debug for ZonkvmClient {
     }
 }
 
-idcgate_wire::impl_connection!(ZonkvmClient, exchange, [compute, web_hosting, databases]);
+idcgate_wire::impl_connection!(
+    ZonkvmClient,
+    exchange,
+    [compute, web_hosting, databases, billing, purchasing]
+);
 
 impl ZonkvmClient {
     pub fn new(account: &UpstreamAccount, cfg: &WireConfig) -> Result<Self> {

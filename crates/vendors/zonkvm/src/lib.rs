@@ -4,7 +4,10 @@
 //! Owns: everything about Zonkvm's wire format — the action table (`spec.tsv`, all 144
 //! catalog ids), the form-POST client to `/api/same/index`, decoding of ThinkPHP's
 //! `{code,msg,data,url,wait}` envelope and its text-only errors, the mapping to
-//! `Compute`, `WebHosting` and `Databases`, and a stateful simulator of the finance
+//! `Compute`, `WebHosting`, `Databases`, `Billing` (the statement check's charges, read
+//! from the order records) and `Purchasing` (servers, hosting and databases: quoted,
+//! bought once with our `client_order_id`, settled by listing; see `purchase.rs`), and
+//! a stateful simulator of the finance
 //! system ([`Sim`]) with a reseller balance, credit, orders and a finance ledger. A
 //! write the simulator refuses changes nothing, whichever step refused it.
 //!
@@ -60,6 +63,7 @@ mod codec;
 pub mod errors;
 #[doc(hidden)]
 pub mod fuzzing;
+mod purchase;
 pub mod sim;
 mod spec;
 

@@ -29,7 +29,9 @@ async fn connect_serves_compute_hosting_and_databases() {
         [
             Capability::Compute,
             Capability::WebHosting,
-            Capability::Databases
+            Capability::Databases,
+            Capability::Billing,
+            Capability::Purchasing
         ]
     );
     let params: Vec<(String, String)> = [
