@@ -255,8 +255,9 @@ pub(crate) fn created_id(v: Value) -> std::result::Result<i64, String> {
 }
 
 impl ZonkvmClient {
-    async fn server_json(&self, family: Family, id: &str) -> Result<Value> {
-        self.call_kv_as(family.get_action(), &[("guid", id)], |v| {
+    /// One order's record from its `get*` action (`getserver`, `gethosting`, ...).
+    pub(crate) async fn order_record(&self, action: &str, id: &str) -> Result<Value> {
+        self.call_kv_as(action, &[("guid", id)], |v| {
             if v.is_object() && v.get("id").is_some() {
                 Ok(v)
             } else {
@@ -264,6 +265,10 @@ impl ZonkvmClient {
             }
         })
         .await
+    }
+
+    async fn server_json(&self, family: Family, id: &str) -> Result<Value> {
+        self.order_record(family.get_action(), id).await
     }
 
     /// The cloud line a region names: a line guid as is, or the first line open for

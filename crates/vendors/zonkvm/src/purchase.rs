@@ -302,6 +302,14 @@ fn find<'a>(rows: &'a [Value], key: &str, value: &str) -> Option<&'a Value> {
     rows.iter().find(|r| s(r, key) == value)
 }
 
+/// A line that is enabled and open for purchase (`flag`: `buyStatus` on cloud lines,
+/// `buy_status` on the others); refused naming the field that chose it.
+fn open_line<'a>(lines: &'a [Value], guid: &str, flag: &str, field: &str) -> Result<&'a Value> {
+    find(lines, "guid", guid)
+        .filter(|l| i(l, "status") == 1 && i(l, flag) == 1)
+        .ok_or_else(|| Error::invalid(field, format!("line {guid:?} is not open for purchase")))
+}
+
 /// A decimal catalog value; absent or empty reads as zero (as the finance system's
 /// database defaults do), anything else unreadable is refused rather than priced wrong.
 fn dec(v: &Value, key: &str) -> Result<Decimal> {
@@ -582,16 +590,8 @@ fn money_of(v: &Value) -> Money {
 }
 
 impl ZonkvmClient {
-    /// One order's record (`getserver`, `gethosting`, ...).
     async fn record(&self, fam: Fam, num: &str) -> Result<Value> {
-        self.call_kv_as(fam.get(), &[("guid", num)], |v| {
-            if v.is_object() && v.get("id").is_some() {
-                Ok(v)
-            } else {
-                Err("expected an order object".into())
-            }
-        })
-        .await
+        self.order_record(fam.get(), num).await
     }
 
     /// The purchase `r` as the finance system would charge it now. `client_order_id` is
@@ -624,14 +624,7 @@ impl ZonkvmClient {
             .ok_or_else(|| Error::invalid("offer", format!("no cloud package named {name:?}")))?;
         let line_guid = opt(r, "line_guid").map_or_else(|| s(pkg, "lines_guid"), str::to_string);
         let lines = self.list("getlines", &[]).await?;
-        let line = find(&lines, "guid", &line_guid)
-            .filter(|l| i(l, "status") == 1 && i(l, "buyStatus") == 1)
-            .ok_or_else(|| {
-                Error::invalid(
-                    "line_guid",
-                    format!("line {line_guid:?} is not open for purchase"),
-                )
-            })?;
+        let line = open_line(&lines, &line_guid, "buyStatus", "line_guid")?;
         let system = r.need_option("system_guid")?;
         let default_disks = match i(pkg, "harddisk") {
             0 => i(pkg, "systemdisk").to_string(),
@@ -707,14 +700,7 @@ impl ZonkvmClient {
             .filter(|p| i(p, "status") == 1)
             .ok_or_else(|| Error::invalid("offer", format!("no {} model {guid:?}", fam.noun())))?;
         let line_guid = s(product, "line_guid");
-        let line = find(&lines, "guid", &line_guid)
-            .filter(|l| i(l, "status") == 1 && i(l, "buy_status") == 1)
-            .ok_or_else(|| {
-                Error::invalid(
-                    "offer",
-                    format!("the line of {guid:?} is not open for purchase"),
-                )
-            })?;
+        let line = open_line(&lines, &line_guid, "buy_status", "offer")?;
         let ip_key = if fam == Fam::Lease {
             "content.ip_num"
         } else {
@@ -1228,23 +1214,24 @@ impl Purchasing for ZonkvmClient {
     }
 
     async fn before(&self, request: &PurchaseRequest) -> Result<Value> {
-        let plan = self.plan(request, "").await?;
         let (fam, num) = family_of(request)?;
         Ok(match request.operation {
             Operation::Create => json!({
                 "max_id": self.highest_id(fam).await?,
-                "expect": plan.expect,
+                "expect": self.plan(request, "").await?.expect,
             }),
             Operation::Renew => {
                 let record = self.record(fam, &num).await?;
                 json!({"end_time": s(&record, fam.time_key(true))})
             }
-            _ => {
+            Operation::Upgrade => {
+                let plan = self.plan(request, "").await?;
                 let record = self.record(fam, &num).await?;
                 let from: BTreeMap<&str, String> =
                     fam.upgraded().iter().map(|k| (*k, s(&record, k))).collect();
                 json!({"from": from, "expect": plan.expect})
             }
+            Operation::Transfer => return Err(not_sold(Vendor::Zonkvm, request)),
         })
     }
 
@@ -1253,6 +1240,15 @@ impl Purchasing for ZonkvmClient {
             return Err(Error::invalid("client_order_id", "a purchase needs one"));
         }
         let plan = self.plan(request, client_order_id).await?;
+        // The order a renewal or upgrade acts on, named before anything is sent.
+        let (fam, num) = family_of(request)?;
+        let acted_on = match request.operation {
+            Operation::Create => String::new(),
+            _ => fam.upstream_id(
+                num.parse::<i64>()
+                    .map_err(|_| Error::invalid("target", "not an order id"))?,
+            ),
+        };
         let params: Vec<(&str, &str)> = plan
             .params
             .iter()
@@ -1271,15 +1267,7 @@ impl Purchasing for ZonkvmClient {
         } else {
             let answer = self.call_kv(plan.action, &params).await?;
             // The order keeps its id; the renewal or upgrade is this journal entry's.
-            let (fam, num) = family_of(request)?;
-            let num = num
-                .parse::<i64>()
-                .map_err(|_| Error::invalid("target", "not an order id"))?;
-            (
-                client_order_id.to_string(),
-                fam.upstream_id(num),
-                money_of(&answer),
-            )
+            (client_order_id.to_string(), acted_on, money_of(&answer))
         };
         Ok(Order {
             id,
