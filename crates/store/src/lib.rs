@@ -11,6 +11,7 @@
 mod crypto;
 mod migrations;
 mod orders;
+mod resale;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -18,6 +19,10 @@ pub mod testing;
 pub use crypto::{Cipher, MasterKey, MasterKeyError};
 pub use orders::{
     LedgerFilter, LedgerLine, Move, NewOrder, OrderEvent, OrderFilter, OrderRow, OrderStore, Placed,
+};
+pub use resale::{
+    AppKey, DepositRow, Deposited, NewDeposit, NewProduct, NewTenant, ProductRow, ProductState,
+    Removal, ResaleStore, TenantPatch, TenantRow, TenantState,
 };
 pub use sql::SqlStore;
 
@@ -187,7 +192,7 @@ pub struct TokenInfo {
 
 /// The storage contract. Both backends pass the same suite (`tests/suite.rs`).
 #[async_trait]
-pub trait Store: OrderStore + Send + Sync {
+pub trait Store: OrderStore + ResaleStore + Send + Sync {
     /// Human-readable backend name (`sqlite` / `postgres`).
     fn backend(&self) -> &'static str;
 

@@ -155,7 +155,56 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
             }
         }
     }
-    vec![(1, v1), (2, v2), (3, v3)]
+    // v6: resale. Tenants (downstream resellers; the appkey only as a digest, money
+    // only in the ledger), the deposits that make a top-up's idempotency key used (in
+    // the same transaction as its ledger lines; append-only like them), and the product
+    // catalog (a purchase template and a price rule; upstream costs are never stored).
+    let mut v6 = vec![
+        "CREATE TABLE tenants (
+            name TEXT PRIMARY KEY,
+            appid TEXT NOT NULL UNIQUE,
+            appkey_hash TEXT NOT NULL,
+            state TEXT NOT NULL,
+            price_level TEXT NOT NULL,
+            credit_limit_fen BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL)"
+            .to_string(),
+        "CREATE TABLE tenant_deposits (
+            idem_key TEXT PRIMARY KEY,
+            tenant TEXT NOT NULL REFERENCES tenants (name),
+            fen BIGINT NOT NULL,
+            actor TEXT NOT NULL,
+            txn_id BIGINT NOT NULL REFERENCES ledger_transactions (id),
+            at BIGINT NOT NULL)"
+            .to_string(),
+        "CREATE INDEX tenant_deposits_tenant ON tenant_deposits (tenant)".to_string(),
+        format!(
+            "CREATE TABLE products (
+            id {auto_id},
+            name TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            account TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            offer TEXT,
+            options TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            state TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL)"
+        ),
+    ];
+    match d {
+        Dialect::Sqlite => {
+            v6.push("CREATE TRIGGER tenant_deposits_no_update BEFORE UPDATE ON tenant_deposits BEGIN SELECT RAISE(ABORT, 'tenant_deposits is append-only'); END".into());
+            v6.push("CREATE TRIGGER tenant_deposits_no_delete BEFORE DELETE ON tenant_deposits BEGIN SELECT RAISE(ABORT, 'tenant_deposits is append-only'); END".into());
+        }
+        Dialect::Postgres => {
+            v6.push("CREATE TRIGGER tenant_deposits_no_change BEFORE UPDATE OR DELETE ON tenant_deposits FOR EACH ROW EXECUTE FUNCTION append_only()".into());
+            v6.push("CREATE TRIGGER tenant_deposits_no_truncate BEFORE TRUNCATE ON tenant_deposits FOR EACH STATEMENT EXECUTE FUNCTION append_only()".into());
+        }
+    }
+    vec![(1, v1), (2, v2), (3, v3), (6, v6)]
 }
 
 pub fn latest() -> i64 {

@@ -172,7 +172,7 @@ fn order_from(r: &AnyRow) -> Result<OrderRow> {
     })
 }
 
-async fn insert_transaction(
+pub(crate) async fn insert_transaction(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     t: &Transaction,
     at: i64,
