@@ -158,6 +158,36 @@ impl VendorCode {
     }
 }
 
+/// A vendor's [`VendorCode`]s as a table, a row a line: the code (a literal or a
+/// constant), the [`RefusalKind`] (`InvalidInput.ttl`, `InvalidInput."domain-name"` when it
+/// is about a field, see [`VendorCode::field`]), the message, and after a comma the wording that must occur in
+/// the vendor's message (see [`VendorCode::text`]):
+///
+/// ```
+/// use idcgate_core::error::{ErrorTable, RefusalKind};
+///
+/// static ERRORS: ErrorTable = ErrorTable::new("west", idcgate_core::vendor_codes! {
+///     "10001" Authentication "token验证失败";
+///     "20116" InvalidInput.ttl "ttl: TTL必须在60到86400之间";
+///     "*" InsufficientBalance "账户余额不足", "余额不足";
+/// });
+/// assert_eq!(ERRORS.entry("20116").field, Some("ttl"));
+/// assert_eq!(ERRORS.error("50000", "账户余额不足", None).kind(), "insufficient_balance");
+/// assert_eq!(ERRORS.codes[0].kind, RefusalKind::Authentication);
+/// ```
+#[macro_export]
+macro_rules! vendor_codes {
+    (@field $field:ident) => { stringify!($field) };
+    (@field $field:literal) => { $field };
+    ($($code:tt $kind:ident $(. $field:tt)? $message:expr $(, $text:expr)?;)*) => {
+        &[$(
+            $crate::error::VendorCode::new($code, $crate::error::RefusalKind::$kind, $message)
+                $(.field($crate::vendor_codes!(@field $field)))?
+                $(.text($text))?
+        ),*]
+    };
+}
+
 /// How a table words a refusal in the caller's error: the message of every kind but
 /// `Other` (kept as `Error::Upstream` with the vendor's code and message apart), from the
 /// kind, the vendor's code and its message.
@@ -284,12 +314,24 @@ mod tests {
 
     const TABLE: ErrorTable = ErrorTable::new(
         "west",
-        &[
-            VendorCode::new("10000", RefusalKind::Authentication, "身份验证失败"),
-            VendorCode::new("*", RefusalKind::InsufficientBalance, "余额不足").text("余额不足"),
-            VendorCode::new("20116", RefusalKind::InvalidInput, "TTL值错误").field("ttl"),
-        ],
+        crate::vendor_codes! {
+            "10000" Authentication "身份验证失败";
+            "*" InsufficientBalance "余额不足", "余额不足";
+            "20116" InvalidInput.ttl "TTL值错误";
+        },
     );
+
+    #[test]
+    fn the_table_macro_builds_what_the_constructors_build() {
+        assert_eq!(
+            TABLE.codes,
+            [
+                VendorCode::new("10000", RefusalKind::Authentication, "身份验证失败"),
+                VendorCode::new("*", RefusalKind::InsufficientBalance, "余额不足").text("余额不足"),
+                VendorCode::new("20116", RefusalKind::InvalidInput, "TTL值错误").field("ttl"),
+            ]
+        );
+    }
 
     #[test]
     fn codes_and_texts_classify() {

@@ -12,54 +12,65 @@
 //! the `余额不足` text rule, the codes that stay vendor errors after it — as the client
 //! classified them before the table existed.
 
-use idcgate_core::error::{labelled, ErrorTable, RefusalKind, VendorCode};
+use idcgate_core::error::{labelled, ErrorTable, RefusalKind};
 
 /// The codes by name, for the simulator's constructors and the client's decoder.
 pub mod code {
-    /// `username`, `time` or `token` missing.
-    pub const AUTH_MISSING: &str = "10000";
-    /// Bad token, unreadable `time` or an expired token.
-    pub const AUTH_FAILED: &str = "10001";
-    /// The caller's IP is not in the account's API whitelist.
-    pub const IP_DENIED: &str = "10002";
-    /// A bad or missing parameter, named in the message as `field: reason`.
-    pub const INVALID: &str = "20000";
-    /// The domain is not in this account.
-    pub const NO_DOMAIN: &str = "20001";
-    /// An id that is not in this account.
-    pub const BAD_ID: &str = "20102";
-    /// The domain's DNS is not hosted at West.
-    pub const DNS_ELSEWHERE: &str = "20109";
-    /// The domain is registered, but in another account.
-    pub const DOMAIN_ELSEWHERE: &str = "20112";
-    /// The request is well-formed but the value or the state refuses it.
-    pub const REFUSED: &str = "20113";
-    /// TTL (or MX priority) out of range.
-    pub const BAD_TTL: &str = "20116";
-    /// An identical record (rule, DS key) already exists.
-    pub const DUPLICATE: &str = "20118";
-    /// A line the record cannot have.
-    pub const BAD_LINE: &str = "20119";
-    /// The record was already deleted.
-    pub const ALREADY_DELETED: &str = "20120";
-    /// A query found no records.
-    pub const NO_RECORDS: &str = "30001";
-    /// A query found nothing.
-    pub const NO_DATA: &str = "30201";
-    /// Ours: a purchase refused for lack of balance.
-    pub const BALANCE: &str = "40001";
+    /// `NAME = "code";` a row: each a `pub const NAME: &str`, and all of them in `ALL`.
+    macro_rules! named {
+        ($($(#[$doc:meta])* $name:ident = $code:literal;)*) => {
+            $($(#[$doc])* pub const $name: &str = $code;)*
 
-    /// The older record API's codes.
-    pub const LEGACY_INVALID: &str = "400";
-    pub const LEGACY_AUTH: &str = "401";
-    pub const LEGACY_IP_DENIED: &str = "403";
-    pub const LEGACY_NOT_FOUND: &str = "404";
-    pub const LEGACY_CONFLICT: &str = "409";
-    pub const LEGACY_GONE: &str = "410";
+            /// Every code above: the simulator answers with these alone.
+            pub const ALL: &[&str] = &[$($name),*];
+        };
+    }
+
+    named! {
+        /// `username`, `time` or `token` missing.
+        AUTH_MISSING = "10000";
+        /// Bad token, unreadable `time` or an expired token.
+        AUTH_FAILED = "10001";
+        /// The caller's IP is not in the account's API whitelist.
+        IP_DENIED = "10002";
+        /// A bad or missing parameter, named in the message as `field: reason`.
+        INVALID = "20000";
+        /// The domain is not in this account.
+        NO_DOMAIN = "20001";
+        /// An id that is not in this account.
+        BAD_ID = "20102";
+        /// The domain's DNS is not hosted at West.
+        DNS_ELSEWHERE = "20109";
+        /// The domain is registered, but in another account.
+        DOMAIN_ELSEWHERE = "20112";
+        /// The request is well-formed but the value or the state refuses it.
+        REFUSED = "20113";
+        /// TTL (or MX priority) out of range.
+        BAD_TTL = "20116";
+        /// An identical record (rule, DS key) already exists.
+        DUPLICATE = "20118";
+        /// A line the record cannot have.
+        BAD_LINE = "20119";
+        /// The record was already deleted.
+        ALREADY_DELETED = "20120";
+        /// A query found no records.
+        NO_RECORDS = "30001";
+        /// A query found nothing.
+        NO_DATA = "30201";
+        /// Ours: a purchase refused for lack of balance.
+        BALANCE = "40001";
+
+        /// The older record API's codes.
+        LEGACY_INVALID = "400";
+        LEGACY_AUTH = "401";
+        LEGACY_IP_DENIED = "403";
+        LEGACY_NOT_FOUND = "404";
+        LEGACY_CONFLICT = "409";
+        LEGACY_GONE = "410";
+    }
 }
 
 use code::*;
-use RefusalKind::*;
 
 /// The table as the older record API's refusals are worded: `code N: …`.
 pub static ERRORS: ErrorTable = TABLE;
@@ -74,42 +85,34 @@ fn errcode(_kind: RefusalKind, code: &str, message: &str) -> String {
 
 const TABLE: ErrorTable = ErrorTable::new(
     "west",
-    &[
+    idcgate_core::vendor_codes! {
         // 10002 (caller IP not whitelisted) is an account setting, like a bad password.
-        VendorCode::new(AUTH_MISSING, Authentication, "username,time,token必传"),
-        VendorCode::new(AUTH_FAILED, Authentication, "token验证失败"),
-        VendorCode::new(IP_DENIED, Authentication, "IP不在API白名单中"),
-        VendorCode::new(NO_DOMAIN, NotFound, "domain: 域名不存在或不属于当前用户"),
-        VendorCode::new(DNS_ELSEWHERE, NotFound, "domain: 域名DNS不在西部数码"),
-        VendorCode::new(DOMAIN_ELSEWHERE, NotFound, "domain: 域名不在当前账户中"),
-        VendorCode::new(INVALID, InvalidInput, "参数错误"),
-        VendorCode::new(BAD_ID, InvalidInput, "id: 不存在或不属于当前用户").field("id"),
-        VendorCode::new(REFUSED, InvalidInput, "value: 参数值不被接受").field("value"),
-        VendorCode::new(BAD_TTL, InvalidInput, "ttl: TTL必须在60到86400之间").field("ttl"),
-        VendorCode::new(BAD_LINE, InvalidInput, "line: 不支持的线路").field("line"),
-        VendorCode::new(LEGACY_INVALID, InvalidInput, "act: 不支持的操作"),
-        VendorCode::new(
-            LEGACY_AUTH,
-            Authentication,
-            "身份验证失败：apikey或apidomainkey错误",
-        ),
-        VendorCode::new(LEGACY_IP_DENIED, Authentication, "IP不在API白名单中"),
-        VendorCode::new(
-            LEGACY_NOT_FOUND,
-            NotFound,
-            "domain: 域名不存在或不属于当前用户",
-        ),
-        VendorCode::new(BALANCE, InsufficientBalance, "账户余额不足"),
-        VendorCode::new("*", InsufficientBalance, "账户余额不足").text("余额不足"),
-        VendorCode::new(DUPLICATE, Other, "相同的解析记录已存在"),
-        VendorCode::new(ALREADY_DELETED, Other, "id: 记录已删除"),
-        VendorCode::new(LEGACY_CONFLICT, Other, "相同的解析记录已存在"),
-        VendorCode::new(LEGACY_GONE, Other, "id: 记录已删除"),
+        AUTH_MISSING Authentication "username,time,token必传";
+        AUTH_FAILED Authentication "token验证失败";
+        IP_DENIED Authentication "IP不在API白名单中";
+        NO_DOMAIN NotFound "domain: 域名不存在或不属于当前用户";
+        DNS_ELSEWHERE NotFound "domain: 域名DNS不在西部数码";
+        DOMAIN_ELSEWHERE NotFound "domain: 域名不在当前账户中";
+        INVALID InvalidInput "参数错误";
+        BAD_ID InvalidInput.id "id: 不存在或不属于当前用户";
+        REFUSED InvalidInput.value "value: 参数值不被接受";
+        BAD_TTL InvalidInput.ttl "ttl: TTL必须在60到86400之间";
+        BAD_LINE InvalidInput.line "line: 不支持的线路";
+        LEGACY_INVALID InvalidInput "act: 不支持的操作";
+        LEGACY_AUTH Authentication "身份验证失败：apikey或apidomainkey错误";
+        LEGACY_IP_DENIED Authentication "IP不在API白名单中";
+        LEGACY_NOT_FOUND NotFound "domain: 域名不存在或不属于当前用户";
+        BALANCE InsufficientBalance "账户余额不足";
+        "*" InsufficientBalance "账户余额不足", "余额不足";
+        DUPLICATE Other "相同的解析记录已存在";
+        ALREADY_DELETED Other "id: 记录已删除";
+        LEGACY_CONFLICT Other "相同的解析记录已存在";
+        LEGACY_GONE Other "id: 记录已删除";
         // A read answered with these is an empty list (decoded as such, never refused);
         // on a write they stay vendor errors.
-        VendorCode::new(NO_RECORDS, Other, "没有找到解析记录"),
-        VendorCode::new(NO_DATA, Other, "没有查询到数据"),
-    ],
+        NO_RECORDS Other "没有找到解析记录";
+        NO_DATA Other "没有查询到数据";
+    },
 );
 
 #[cfg(test)]
@@ -131,32 +134,9 @@ mod tests {
     /// simulator would send an empty message and the client misclassify it.
     #[test]
     fn every_named_code_is_in_the_table() {
-        let named = [
-            AUTH_MISSING,
-            AUTH_FAILED,
-            IP_DENIED,
-            INVALID,
-            NO_DOMAIN,
-            BAD_ID,
-            DNS_ELSEWHERE,
-            DOMAIN_ELSEWHERE,
-            REFUSED,
-            BAD_TTL,
-            DUPLICATE,
-            BAD_LINE,
-            ALREADY_DELETED,
-            NO_RECORDS,
-            NO_DATA,
-            BALANCE,
-            LEGACY_INVALID,
-            LEGACY_AUTH,
-            LEGACY_IP_DENIED,
-            LEGACY_NOT_FOUND,
-            LEGACY_CONFLICT,
-            LEGACY_GONE,
-        ];
+        let named = code::ALL;
         for c in named {
-            assert!(ERRORS.codes.iter().any(|e| e.code == c), "{c}");
+            assert!(ERRORS.codes.iter().any(|e| e.code == *c), "{c}");
         }
         assert_eq!(
             ERRORS.codes.len(),

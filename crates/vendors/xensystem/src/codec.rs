@@ -148,6 +148,7 @@ pub(crate) fn classify_failure(message: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::errors::reads_as;
 
     fn data(body: &str) -> Value {
         data_as(body, Shape::Plain)
@@ -189,22 +190,14 @@ mod tests {
                 Reply::Failure("主机不存在".into())
             );
         }
-        assert!(matches!(
-            classify_failure("主机不存在"),
-            Error::NotFound { .. }
-        ));
-        assert!(matches!(
-            classify_failure("参数 vpsid 不能为空"),
-            Error::InvalidInput { ref field, .. } if field == "vpsid"
-        ));
-        assert!(matches!(
-            classify_failure("API 验证失败"),
-            Error::Authentication { .. }
-        ));
-        assert!(matches!(
-            classify_failure("验证码错误"),
-            Error::Upstream { ref code, .. } if code == "-1"
-        ));
+        for (message, want) in [
+            ("主机不存在", "not_found"),
+            ("参数 vpsid 不能为空", "invalid_input:vpsid"),
+            ("API 验证失败", "authentication"),
+            ("验证码错误", "upstream:-1"),
+        ] {
+            assert_eq!(reads_as(&classify_failure(message)), want, "{message}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! them, matched as text. First match wins, so the order matters: an authentication
 //! or parameter message that also says `不存在` is about the credentials or the field.
 
-use idcgate_core::error::{ErrorTable, RefusalKind, VendorCode};
+use idcgate_core::error::ErrorTable;
 
 /// The panel's one failure code, the `-1` its refusals start with.
 pub const FAILURE: &str = "-1";
@@ -15,32 +15,21 @@ pub const PARAM_PREFIX: &str = "参数 ";
 
 pub static ERRORS: ErrorTable = ErrorTable::new(
     "xensystem",
-    &[
+    idcgate_core::vendor_codes! {
         // Wrong panel id / key, unknown user, locked or disabled user, bad `identity`.
-        VendorCode::new(
-            FAILURE,
-            RefusalKind::Authentication,
-            "API 验证失败：主控端识别码或系统 API 密钥错误",
-        )
-        .text("API 验证失败"),
+        FAILURE Authentication "API 验证失败：主控端识别码或系统 API 密钥错误", "API 验证失败";
         // A system-only command sent with a user-level key.
-        VendorCode::new(
-            FAILURE,
-            RefusalKind::Authentication,
-            "权限不足：该指令仅限系统级接口使用",
-        )
-        .text("权限不足"),
+        FAILURE Authentication "权限不足：该指令仅限系统级接口使用", "权限不足";
         // Missing, malformed or out-of-range parameter; the client reads the field's name
         // from the message (`Refusal::field`), `params` when it names none.
-        VendorCode::new(FAILURE, RefusalKind::InvalidInput, "参数 vpsid 不能为空")
-            .text(PARAM_PREFIX),
+        FAILURE InvalidInput "参数 vpsid 不能为空", PARAM_PREFIX;
         // A VM, user, server, group, template, address, backup set, task... the caller
         // cannot see (user-level keys see other users' objects as absent).
-        VendorCode::new(FAILURE, RefusalKind::NotFound, "主机 1 不存在").text("不存在"),
+        FAILURE NotFound "主机 1 不存在", "不存在";
         // Everything else (quotas, state, verification codes, business rules) is kept as
         // `Upstream { code: "-1", message }` with the panel's text verbatim.
-        VendorCode::new(FAILURE, RefusalKind::Other, "错误提示"),
-    ],
+        FAILURE Other "错误提示";
+    },
 );
 
 /// The field a parameter refusal names (`参数 vpsid 不能为空` → `vpsid`), if it names one.
@@ -51,36 +40,41 @@ pub(crate) fn field_of(message: &str) -> Option<&str> {
         .next()
 }
 
+/// How a refusal reads, for tests: its kind, with the field of invalid input
+/// (`invalid_input:vpsid`) and the code of the vendor's own refusal (`upstream:-1`).
+#[cfg(test)]
+pub(crate) fn reads_as(e: &idcgate_core::Error) -> String {
+    use idcgate_core::Error;
+    match e {
+        Error::InvalidInput { field, .. } => format!("invalid_input:{field}"),
+        Error::Upstream { code, .. } => format!("upstream:{code}"),
+        other => other.kind().to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::classify_failure;
+    use idcgate_core::error::RefusalKind;
     use idcgate_core::Error;
-
-    fn classify(message: &str) -> Error {
-        ERRORS.error(FAILURE, message, field_of(message))
-    }
 
     #[test]
     fn wording_classifies() {
+        for (message, want) in [
+            ("API 验证失败：用户已被锁定", "authentication"),
+            ("权限不足：该指令仅限系统级接口使用", "authentication"),
+            (
+                "参数 cmd_params.serverName 不能为空",
+                "invalid_input:cmd_params.serverName",
+            ),
+            ("参数 ", "invalid_input:params"),
+            ("备份集 9 不存在", "not_found"),
+        ] {
+            assert_eq!(reads_as(&classify_failure(message)), want, "{message}");
+        }
         assert_eq!(
-            classify("API 验证失败：用户已被锁定").kind(),
-            "authentication"
-        );
-        assert_eq!(
-            classify("权限不足：该指令仅限系统级接口使用").kind(),
-            "authentication"
-        );
-        assert!(matches!(
-            classify("参数 cmd_params.serverName 不能为空"),
-            Error::InvalidInput { ref field, .. } if field == "cmd_params.serverName"
-        ));
-        assert!(matches!(
-            classify("参数 "),
-            Error::InvalidInput { ref field, .. } if field == "params"
-        ));
-        assert_eq!(classify("备份集 9 不存在").kind(), "not_found");
-        assert_eq!(
-            classify("验证码错误或已过期"),
+            classify_failure("验证码错误或已过期"),
             Error::upstream("xensystem", "-1", "验证码错误或已过期")
         );
         assert_eq!(ERRORS.entry(FAILURE).kind, RefusalKind::Authentication);

@@ -3,35 +3,26 @@
 //! (the document's appendix "常见错误信息"). The client classifies refusals through this
 //! table alone; the simulator can answer from it.
 
-use idcgate_core::error::{ErrorTable, RefusalKind, VendorCode};
+use idcgate_core::error::{ErrorTable, RefusalKind};
 
 /// The only failure code ThinkPHP's `error()` sends.
 pub const FAILURE: &str = "0";
 
 pub static ERRORS: ErrorTable = ErrorTable::new(
     "zonkvm",
-    &[
-        VendorCode::new(FAILURE, RefusalKind::Authentication, "权限不足").text("权限不足"),
-        VendorCode::new(FAILURE, RefusalKind::InsufficientBalance, "余额不足").text("余额不足"),
-        VendorCode::new(FAILURE, RefusalKind::NotFound, "未找到产品记录").text("未找到产品记录"),
+    idcgate_core::vendor_codes! {
+        FAILURE Authentication "权限不足", "权限不足";
+        FAILURE InsufficientBalance "余额不足", "余额不足";
+        FAILURE NotFound "未找到产品记录", "未找到产品记录";
         // `缺少必要参数：guid` / `参数错误：guid格式不正确` name the field after the colon;
         // without one (`缺少必要参数` for a missing appid/appkey/action) it is `params`.
-        VendorCode::new(FAILURE, RefusalKind::InvalidInput, "缺少必要参数").text("缺少必要参数"),
-        VendorCode::new(FAILURE, RefusalKind::InvalidInput, "参数错误").text("参数错误"),
-        VendorCode::new(
-            FAILURE,
-            RefusalKind::InvalidInput,
-            "该线路节点不存在或已下架",
-        )
-        .text("该线路节点不存在或已下架")
-        .field("line_guid"),
+        FAILURE InvalidInput "缺少必要参数", "缺少必要参数";
+        FAILURE InvalidInput "参数错误", "参数错误";
+        FAILURE InvalidInput.line_guid "该线路节点不存在或已下架", "该线路节点不存在或已下架";
         // An unknown (or unimplemented) action, as ThinkPHP answers a missing method.
-        VendorCode::new(FAILURE, RefusalKind::InvalidInput, "请求错误")
-            .text("请求错误")
-            .field("action"),
-        VendorCode::new(FAILURE, RefusalKind::Other, "产品超出可退款时间")
-            .text("产品超出可退款时间"),
-    ],
+        FAILURE InvalidInput.action "请求错误", "请求错误";
+        FAILURE Other "产品超出可退款时间", "产品超出可退款时间";
+    },
 )
 .worded(verbatim);
 
@@ -72,30 +63,23 @@ mod tests {
 
     #[test]
     fn messages_map_to_kinds() {
-        assert!(matches!(
-            classify_failure("权限不足"),
-            Error::Authentication { .. }
-        ));
-        assert!(matches!(
-            classify_failure("余额不足"),
-            Error::InsufficientBalance { .. }
-        ));
-        assert!(matches!(
-            classify_failure("未找到产品记录"),
-            Error::NotFound { .. }
-        ));
-        assert!(matches!(
-            classify_failure("缺少必要参数：guid"),
-            Error::InvalidInput { ref field, .. } if field == "guid"
-        ));
-        assert!(matches!(
-            classify_failure("缺少必要参数"),
-            Error::InvalidInput { ref field, .. } if field == "params"
-        ));
-        assert!(matches!(
-            classify_failure("该线路节点不存在或已下架"),
-            Error::InvalidInput { ref field, .. } if field == "line_guid"
-        ));
+        for (message, want) in [
+            ("权限不足", "authentication"),
+            ("余额不足", "insufficient_balance"),
+            ("未找到产品记录", "not_found"),
+        ] {
+            assert_eq!(classify_failure(message).kind(), want, "{message}");
+        }
+        for (message, field) in [
+            ("缺少必要参数：guid", "guid"),
+            ("缺少必要参数", "params"),
+            ("该线路节点不存在或已下架", "line_guid"),
+        ] {
+            assert!(
+                matches!(classify_failure(message), Error::InvalidInput { field: ref f, .. } if f == field),
+                "{message}"
+            );
+        }
         assert!(matches!(
             classify_failure("产品超出可退款时间"),
             Error::Upstream { ref code, ref message, .. } if code == "0" && message == "产品超出可退款时间"
