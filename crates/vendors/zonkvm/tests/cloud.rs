@@ -41,10 +41,8 @@ async fn buying_charges_the_price_once_and_lists_the_server() {
         ("content.months", "12"),
         ("content.loginPassword", "Init-Pass-1"),
     ];
-    let v = place(&sim, &conn, "create_order#create_server", &server, 63_720).await;
-    assert_eq!(v["money"], "637.20");
-    let id = v["ids"][0].as_i64().unwrap();
-    let s = get(&conn, "getserver", id).await;
+    let action = "create_order#create_server";
+    let (id, s) = placed(&sim, &conn, action, &server, 63_720, "getserver").await;
     assert_eq!(
         (s["cpu"].as_i64(), s["memory"].as_i64()),
         (Some(1), Some(1))
@@ -63,16 +61,9 @@ async fn buying_charges_the_price_once_and_lists_the_server() {
         .iter()
         .any(|x| x["id"] == id));
     // The same client order id again: the first answer, no second charge.
+    let again = server_order(&[("order_id", "c-1")], SMALLEST);
     let again = conn
-        .call_kv(
-            "create_order#create_server",
-            &[
-                ("order_id", "c-1"),
-                ("line_guid", LINE_DY),
-                ("system_guid", CENTOS),
-                ("content", r#"{"cpu":1,"ram":1}"#),
-            ],
-        )
+        .call_kv("create_order#create_server", &again)
         .await
         .unwrap();
     assert_eq!(again["ids"][0], id);
@@ -137,7 +128,7 @@ async fn power_install_passwords_and_console() {
 #[tokio::test]
 async fn upgrade_charges_the_difference_and_refuses_downgrades() {
     let (sim, _srv, conn) = sandbox().await;
-    let id = buy_server(&conn, "u-1", r#"{"cpu":1,"ram":1}"#).await;
+    let id = buy_server(&conn, "u-1", SMALLEST).await;
     let before = in_fen(sim.balance());
     let id_s = id.to_string();
     let v = conn
@@ -180,7 +171,7 @@ async fn upgrade_charges_the_difference_and_refuses_downgrades() {
 #[tokio::test]
 async fn renew_extends_and_replays_a_client_order_id() {
     let (sim, _srv, conn) = sandbox().await;
-    let id = buy_server(&conn, "r-1", r#"{"cpu":1,"ram":1}"#).await;
+    let id = buy_server(&conn, "r-1", SMALLEST).await;
     let end0 = get(&conn, "getserver", id).await["endTime"]
         .as_str()
         .unwrap()
@@ -212,7 +203,7 @@ async fn renew_extends_and_replays_a_client_order_id() {
 #[tokio::test]
 async fn expiry_then_renewal_reopens_the_order() {
     let (sim, _srv, conn) = sandbox().await;
-    let id = buy_server(&conn, "e-1", r#"{"cpu":1,"ram":1}"#).await;
+    let id = buy_server(&conn, "e-1", SMALLEST).await;
     sim.advance(std::time::Duration::from_secs(40 * 24 * 3600));
     let s = get(&conn, "getserver", id).await;
     assert_eq!(
@@ -302,7 +293,7 @@ async fn charts_and_security_policies() {
 #[tokio::test]
 async fn refund_returns_the_unused_value_and_deletes() {
     let (sim, _srv, conn) = sandbox().await;
-    let id = buy_server(&conn, "f-1", r#"{"cpu":1,"ram":1}"#).await;
+    let id = buy_server(&conn, "f-1", SMALLEST).await;
     let before = in_fen(sim.balance());
     let v = op(&conn, "server_refund", id, &[]).await;
     let back = idcgate_core::Money(v["money"].as_str().unwrap().parse().unwrap())

@@ -38,11 +38,7 @@ async fn insufficient_balance_refuses_and_changes_nothing() {
     sim.set_balance(Money::from_fen(1_000));
     sim.set_credit(Money::from_fen(1_000));
     let (servers, ledger) = (sim.server_count(), sim.ledger().len());
-    let params = [
-        ("line_guid", LINE_DY),
-        ("system_guid", CENTOS),
-        ("content", r#"{"cpu":1,"ram":1}"#),
-    ];
+    let params = server_order(&[], SMALLEST);
     let err = conn
         .call_kv("create_order#create_server", &params)
         .await
@@ -121,11 +117,9 @@ async fn unknown_orders_bad_lines_and_missing_params() {
     .await;
     assert!(body.contains(r#""msg":"请求错误""#));
     // Not-implemented rows are refused before anything is sent.
+    let unimplemented = "hosting_operate#hosting_get_iis_ssl_file_list";
     let err = conn
-        .call_kv(
-            "hosting_operate#hosting_get_iis_ssl_file_list",
-            &[("guid", "1")],
-        )
+        .call_kv(unimplemented, &[("guid", "1")])
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotImplemented { .. }));
@@ -186,12 +180,7 @@ async fn lost_answer_after_purchase_is_unknown_outcome_and_charged_once() {
         conn.list_all("getservers").await.unwrap().len(),
     );
     srv.faults.update(|f| f.drop_next = 1);
-    let params = [
-        ("order_id", "lost-1"),
-        ("line_guid", LINE_DY),
-        ("system_guid", CENTOS),
-        ("content", r#"{"cpu":1,"ram":1}"#),
-    ];
+    let params = server_order(&[("order_id", "lost-1")], SMALLEST);
     let err = conn
         .call_kv("create_order#create_server", &params)
         .await

@@ -37,13 +37,7 @@ async fn absurd_terms_and_sizes_are_refused_without_a_charge() {
         get(&conn, "getlease", 1).await,
         get(&conn, "getidc", 1).await,
     );
-    let buy = |content: &'static str| {
-        [
-            ("line_guid", LINE_DY),
-            ("system_guid", CENTOS),
-            ("content", content),
-        ]
-    };
+    let buy = |content: &'static str| server_order(&[], content);
     for content in [
         r#"{"cpu":1,"ram":1,"months":9223372036854775807}"#,
         r#"{"cpu":1,"ram":1,"months":-3}"#,
@@ -238,7 +232,7 @@ async fn a_renewal_to_a_date_pays_for_the_whole_term() {
 #[tokio::test]
 async fn a_client_order_id_reused_for_another_order_is_a_new_renewal() {
     let (sim, _srv, conn) = sandbox().await;
-    let second = buy_server(&conn, "hard-2", r#"{"cpu":1,"ram":1}"#).await;
+    let second = buy_server(&conn, "hard-2", SMALLEST).await;
     let p = |id: &str| {
         [
             ("guid", id.to_string()),

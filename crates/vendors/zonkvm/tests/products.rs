@@ -34,10 +34,8 @@ async fn dedicated_and_colocation_lifecycles() {
         ("system_guid", CENTOS),
         ("content", r#"{"ip_num":3,"months":12}"#),
     ];
-    let v = place(&sim, &conn, "create_order#create_lease", &lease, 855_000).await;
-    assert_eq!(v["money"], "8550.00");
-    let id = v["ids"][0].as_i64().unwrap();
-    let m = get(&conn, "getlease", id).await;
+    let action = "create_order#create_lease";
+    let (id, m) = placed(&sim, &conn, action, &lease, 855_000, "getlease").await;
     assert_eq!(
         (m["ipnum"].as_i64(), m["cpu_value"].as_i64()),
         (Some(3), Some(24))
@@ -261,10 +259,8 @@ async fn hosting_orders_and_operations() {
             r#"{"program":"php","program_version":"php74","months":12}"#,
         ),
     ];
-    let v = place(&sim, &conn, "create_order#create_hosting", &hosting, 81_600).await;
-    assert_eq!(v["money"], "816.00");
-    let id = v["ids"][0].as_i64().unwrap();
-    let h = get(&conn, "gethosting", id).await;
+    let action = "create_order#create_hosting";
+    let (id, h) = placed(&sim, &conn, action, &hosting, 81_600, "gethosting").await;
     assert_eq!(
         (h["ftp_password"].as_str(), h["program_version"].as_str()),
         (Some("Ftp-1"), Some("php74"))

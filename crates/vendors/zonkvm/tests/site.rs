@@ -24,6 +24,11 @@ async fn h_err(conn: &ZonkvmClient, o: &str, extra: &[(&str, &str)]) -> Error {
         .unwrap_err()
 }
 
+/// Which of `files` (a JSON list of names) an upload would overwrite.
+async fn existing(conn: &ZonkvmClient, files: &str) -> Value {
+    h(conn, "hosting_upload_files_exists", &[("files", files)]).await
+}
+
 fn names(v: &Value) -> Vec<String> {
     v.as_array()
         .unwrap()
@@ -223,18 +228,9 @@ async fn proxies_and_redirects() {
         .await["content"],
         "# custom"
     );
-    h(
-        &conn,
-        "hosting_delete_redirect",
-        &[("redirectname", "redirect_1")],
-    )
-    .await;
-    let err = h_err(
-        &conn,
-        "hosting_delete_redirect",
-        &[("redirectname", "redirect_1")],
-    )
-    .await;
+    let first = [("redirectname", "redirect_1")];
+    h(&conn, "hosting_delete_redirect", &first).await;
+    let err = h_err(&conn, "hosting_delete_redirect", &first).await;
     assert!(matches!(err, Error::Upstream { .. }));
 }
 
@@ -268,6 +264,7 @@ async fn rewrite_rules() {
 async fn file_manager() {
     let (_sim, _srv, conn) = sandbox().await;
     let p = |rel: &str| format!("{ROOT}{rel}");
+    let restore = p("/restore");
     h(&conn, "hosting_create_dir", &[("path", &p("/app"))]).await;
     h(&conn, "hosting_create_file", &[("path", &p("/app/a.php"))]).await;
     h(
@@ -309,19 +306,19 @@ async fn file_manager() {
         ],
     )
     .await;
-    h(&conn, "hosting_create_dir", &[("path", &p("/restore"))]).await;
+    h(&conn, "hosting_create_dir", &[("path", &restore)]).await;
     h(
         &conn,
         "hosting_unzip",
         &[
-            ("path", &p("/restore")),
+            ("path", &restore),
             ("dfile", &p("/site.zip")),
             ("password", ""),
         ],
     )
     .await;
     assert_eq!(
-        names(&h(&conn, "hosting_get_dir_new", &[("path", &p("/restore"))]).await),
+        names(&h(&conn, "hosting_get_dir_new", &[("path", &restore)]).await),
         ["app", "index.html"]
     );
     assert_eq!(
@@ -347,23 +344,18 @@ async fn file_manager() {
     let found = h(
         &conn,
         "hosting_check_exists_files",
-        &[("contents_path", &p("/restore")), ("filename", "home.html")],
+        &[("contents_path", &restore), ("filename", "home.html")],
     )
     .await;
     assert_eq!(found.as_array().unwrap().len(), 1);
-    let up = h(
-        &conn,
-        "hosting_upload_files_exists",
-        &[("files", r#"["index.html","new.zip"]"#)],
-    )
-    .await;
+    let up = existing(&conn, r#"["index.html","new.zip"]"#).await;
     assert_eq!(up, serde_json::json!(["index.html"]));
 
     h(
         &conn,
         "hosting_set_batch_data",
         &[
-            ("path", &p("/restore")),
+            ("path", &restore),
             ("type", "Copy"),
             ("arr", r#"["home.html"]"#),
         ],
@@ -387,7 +379,7 @@ async fn file_manager() {
         &conn,
         "hosting_set_batch_data",
         &[
-            ("path", &p("/restore")),
+            ("path", &restore),
             ("type", "Cut"),
             ("arr", r#"["app","home.html"]"#),
         ],
@@ -409,7 +401,7 @@ async fn file_manager() {
         ["app"]
     );
     assert_eq!(
-        names(&h(&conn, "hosting_get_dir_new", &[("path", &p("/restore"))]).await),
+        names(&h(&conn, "hosting_get_dir_new", &[("path", &restore)]).await),
         ["home.html"]
     );
     h(
@@ -636,11 +628,6 @@ async fn a_site_cannot_grow_past_its_space() {
         matches!(err, Error::Upstream { ref message, .. } if message == "网站空间不足"),
         "{err:?}"
     );
-    let names = h(
-        &conn,
-        "hosting_upload_files_exists",
-        &[("files", r#"["big.bin","big.zip"]"#)],
-    )
-    .await;
+    let names = existing(&conn, r#"["big.bin","big.zip"]"#).await;
     assert_eq!(names, serde_json::json!(["big.bin"]));
 }

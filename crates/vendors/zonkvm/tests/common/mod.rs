@@ -46,18 +46,26 @@ pub async fn sandbox() -> (Sim, SimServer, ZonkvmClient) {
     (sim, srv, conn)
 }
 
+/// `create_order#create_server` parameters for a CentOS server on the 德阳 line:
+/// `more` (the `order_id`) first, then the line, the image and `content` (JSON).
+pub fn server_order<'a>(more: &[(&'a str, &'a str)], content: &'a str) -> Vec<(&'a str, &'a str)> {
+    let mut kv = more.to_vec();
+    kv.extend([
+        ("line_guid", LINE_DY),
+        ("system_guid", CENTOS),
+        ("content", content),
+    ]);
+    kv
+}
+
+/// The smallest server (1 core, 1 GB).
+pub const SMALLEST: &str = r#"{"cpu":1,"ram":1}"#;
+
 /// Buys a cloud server on the 德阳 line and returns its id.
 pub async fn buy_server(conn: &ZonkvmClient, order_id: &str, content: &str) -> i64 {
+    let order = server_order(&[("order_id", order_id)], content);
     let v = conn
-        .call_kv(
-            "create_order#create_server",
-            &[
-                ("order_id", order_id),
-                ("line_guid", LINE_DY),
-                ("system_guid", CENTOS),
-                ("content", content),
-            ],
-        )
+        .call_kv("create_order#create_server", &order)
         .await
         .unwrap();
     v["ids"][0].as_i64().unwrap()
@@ -75,6 +83,24 @@ pub async fn place(
     let v = conn.call_kv(action, params).await.unwrap();
     assert_eq!(in_fen(sim.balance()), before - fen, "{action} charged");
     v
+}
+
+/// [`place`]s an order whose answer states the `fen` it took as its `money`, and reads
+/// the first resource it made back through `read` (`getserver`, ...): its id and what
+/// the read answers.
+pub async fn placed(
+    sim: &Sim,
+    conn: &ZonkvmClient,
+    action: &str,
+    params: &[(&str, &str)],
+    fen: i64,
+    read: &str,
+) -> (i64, Value) {
+    let v = place(sim, conn, action, params, fen).await;
+    let money = format!("{}.{:02}", fen / 100, fen % 100);
+    assert_eq!(v["money"], money.as_str(), "{action}");
+    let id = v["ids"][0].as_i64().unwrap();
+    (id, get(conn, read, id).await)
 }
 
 pub async fn get(conn: &ZonkvmClient, action: &str, id: i64) -> Value {
