@@ -100,9 +100,51 @@ impl From<idcgate_store::StoreError> for ApiError {
     }
 }
 
+/// Longest message an error answer carries: enough for any message of ours, short
+/// enough that no input (a 2 MiB body, a long path) comes back whole in one.
+const MAX_MESSAGE_CHARS: usize = 500;
+
+fn bounded(message: String) -> String {
+    match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((cut, _)) => format!("{}…", &message[..cut]),
+        None => message,
+    }
+}
+
+impl ApiError {
+    /// The error for a bare answer made outside our handlers (an extractor's rejection,
+    /// a body limit): the same shape as ours, with a kind from its status.
+    pub fn from_status(status: StatusCode, text: &str) -> Self {
+        let kind = match status {
+            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => "invalid_input",
+            StatusCode::UNAUTHORIZED => "unauthorized",
+            StatusCode::FORBIDDEN => "forbidden",
+            StatusCode::NOT_FOUND => "not_found",
+            StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+            StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+            StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+            s if s.is_server_error() => "internal",
+            _ => "error",
+        };
+        let text = text.trim();
+        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            format!(
+                "request body larger than {} bytes",
+                crate::guard::BODY_LIMIT_BYTES
+            )
+        } else if text.is_empty() {
+            status.canonical_reason().unwrap_or("error").to_string()
+        } else {
+            text.to_string()
+        };
+        Self::new(status, kind, message)
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({"kind": self.kind, "message": self.message});
+        let mut body = json!({"kind": self.kind, "message": bounded(self.message)});
         if let Some(f) = self.field {
             body["field"] = json!(f);
         }

@@ -10,6 +10,8 @@
 mod api;
 mod auth;
 mod error;
+mod guard;
+mod listener;
 mod metrics;
 mod orders;
 
@@ -40,6 +42,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             metrics::count,
         ))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            guard::BODY_LIMIT_BYTES,
+        ))
+        .layer(axum::middleware::from_fn(guard::guard))
         .with_state(state)
 }
 
@@ -62,7 +68,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    axum::serve(listener::Guarded(listener), router(state))
         .with_graceful_shutdown(shutdown)
         .await
 }

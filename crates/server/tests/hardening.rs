@@ -1,0 +1,241 @@
+//! The REST surface under hostile and unlucky requests, over real sockets, against the
+//! real West simulator, on SQLite and PostgreSQL (issue #12).
+#![allow(clippy::unwrap_used)] // a test may fail loudly
+
+use idcgate_core::{UpstreamAccount, Vendor};
+use idcgate_engine::sync::NoProgress;
+use idcgate_engine::{Engine, Registry, VendorEntry};
+use idcgate_store::testing::TestDb;
+use idcgate_store::{both_backends, Scope};
+use idcgate_wire::sim::SimServer;
+use idcgate_wire::testing;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+both_backends!(every_error_is_json_and_never_echoes_the_input);
+
+const ZONE: &str = "idcgate-demo.com";
+
+struct Api {
+    _srv: SimServer,
+    addr: SocketAddr,
+    operate: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start(db: &TestDb) -> Api {
+    let registry = Registry::new(vec![VendorEntry {
+        vendor: Vendor::West,
+        spec: idcgate_west::spec,
+        connect: idcgate_west::connect,
+        sandbox: || Box::new(idcgate_west::Sim::sandbox()),
+    }]);
+    let mut store = idcgate_store::SqlStore::open(&db.url).await.unwrap();
+    store
+        .unlock(&idcgate_store::MasterKey::from_hex(idcgate_store::testing::TEST_KEY_HEX).unwrap())
+        .await
+        .unwrap();
+    let engine = Arc::new(Engine::new(
+        Arc::new(store),
+        registry,
+        testing::wire_config(Duration::from_secs(5)),
+    ));
+    let sim = idcgate_west::Sim::sandbox();
+    let srv = testing::serve(&sim).await;
+    engine
+        .store
+        .add_account(&UpstreamAccount {
+            name: "w".into(),
+            ..testing::sandbox_account(&sim, &srv)
+        })
+        .await
+        .unwrap();
+    let reports = engine.sync_all(Arc::new(NoProgress)).await.unwrap();
+    assert!(reports.iter().all(|r| r.failed.is_empty()), "{reports:?}");
+    let (_, operate) = engine
+        .store
+        .create_token("ops", Scope::Operate, idcgate_engine::now_ms())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = idcgate_server::AppState {
+        engine: engine.clone(),
+        metrics: Arc::new(idcgate_server::Metrics::default()),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(idcgate_server::serve(state, listener, async move {
+        let _ = stopped.await;
+    }));
+    Api {
+        _srv: srv,
+        addr,
+        operate,
+        _stop: stop,
+    }
+}
+
+/// One parsed HTTP/1.1 response.
+#[derive(Debug)]
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    /// The body as our JSON error shape; panics (naming the response) if it is not one.
+    fn error(&self) -> Value {
+        assert!(
+            self.header("content-type")
+                .is_some_and(|c| c.starts_with("application/json")),
+            "not JSON: {self:?} {}",
+            self.text()
+        );
+        let v: Value =
+            serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()));
+        assert!(v["error"]["kind"].is_string(), "{v}");
+        assert!(v["error"]["message"].is_string(), "{v}");
+        v["error"].clone()
+    }
+}
+
+/// Reads one response; `None` if the connection closed before a status line.
+async fn read_response(r: &mut BufReader<TcpStream>) -> Option<Resp> {
+    let mut line = String::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), r.read_line(&mut line))
+        .await
+        .ok()?
+        .ok()?;
+    if read == 0 {
+        return None;
+    }
+    let status = line.split_whitespace().nth(1)?.parse().ok()?;
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        r.read_line(&mut h).await.ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':')?;
+        headers.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    let mut resp = Resp {
+        status,
+        headers,
+        body: Vec::new(),
+    };
+    if resp
+        .header("transfer-encoding")
+        .is_some_and(|t| t.contains("chunked"))
+    {
+        loop {
+            let mut size = String::new();
+            r.read_line(&mut size).await.ok()?;
+            let n = usize::from_str_radix(size.trim(), 16).ok()?;
+            let mut chunk = vec![0; n + 2];
+            r.read_exact(&mut chunk).await.ok()?;
+            if n == 0 {
+                break;
+            }
+            resp.body.extend_from_slice(&chunk[..n]);
+        }
+    } else if let Some(n) = resp.header("content-length") {
+        let mut body = vec![0; n.parse().ok()?];
+        r.read_exact(&mut body).await.ok()?;
+        resp.body = body;
+    }
+    Some(resp)
+}
+
+/// Sends raw bytes on a new connection and reads the one response.
+async fn raw(addr: SocketAddr, bytes: &[u8]) -> Resp {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(bytes).await.unwrap();
+    let mut r = BufReader::new(s);
+    read_response(&mut r).await.expect("an answer")
+}
+
+fn request(method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Vec<u8> {
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let body = body.unwrap_or("");
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: t\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+impl Api {
+    async fn call(&self, method: &str, path: &str, body: Option<&str>) -> Resp {
+        raw(self.addr, &request(method, path, Some(&self.operate), body)).await
+    }
+}
+
+/// Item 7: every error answer is our JSON shape, whoever makes it (a handler, an
+/// extractor, a limit, hyper itself), and none carries the input back whole.
+async fn every_error_is_json_and_never_echoes_the_input(db: &TestDb) {
+    let api = start(db).await;
+    let records = format!("/api/v1/dns/{ZONE}/records");
+    // Above the body limit: 413, a short JSON answer.
+    let huge = "x".repeat(3 * 1024 * 1024);
+    let r = api.call("POST", &records, Some(&huge)).await;
+    assert_eq!(r.status, 413);
+    assert_eq!(r.error()["kind"], "body_too_large");
+    assert!(r.body.len() < 1024, "{}", r.body.len());
+    // A long value in a body that does not parse comes back cut short.
+    let long = json!({"host": "a", "type": "A", "value": "1.2.3.4", "ttl": "9".repeat(1_000_000)});
+    let r = api.call("POST", &records, Some(&long.to_string())).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.error()["kind"], "invalid_input");
+    assert!(r.body.len() < 1024, "{}", r.body.len());
+    // A long zone in the path.
+    let zone = format!("{}.com", "a".repeat(20_000));
+    let r = api
+        .call("GET", &format!("/api/v1/dns/{zone}/records"), None)
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.len() < 1024, "{}", r.body.len());
+    // Percent-encoded invalid UTF-8 in a path parameter.
+    let r = api.call("GET", "/api/v1/dns/%ff/records", None).await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.error()["kind"], "invalid_input");
+    // Hyper's own answers: a raw byte it cannot parse, headers too large.
+    let r = raw(api.addr, b"GET /api/v1/\xff HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.error()["kind"], "invalid_input");
+    let big = format!(
+        "GET /api/v1/domains HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(1_000_000)
+    );
+    let r = raw(api.addr, big.as_bytes()).await;
+    assert_eq!(r.status, 431);
+    assert_eq!(r.error()["kind"], "headers_too_large");
+    // An unknown endpoint and a wrong method were JSON already and stay so.
+    assert_eq!(
+        api.call("GET", "/nope", None).await.error()["kind"],
+        "not_found"
+    );
+    let r = api.call("PATCH", "/api/v1/domains", None).await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.error()["kind"], "method_not_allowed");
+    // The server still answers normally afterwards.
+    assert_eq!(api.call("GET", "/api/v1/domains", None).await.status, 200);
+}
