@@ -7,11 +7,13 @@
 //! Must not know: any vendor's wire format (vendors are reached only through
 //! `idcgate_core` traits), HTTP/JSON surfaces, or SQL.
 
+pub mod catalog;
 pub mod jobs;
 pub mod ops;
 pub mod orders;
 pub mod registry;
 pub mod sync;
+pub mod tenants;
 
 /// Upstream calls made by this process, by vendor and outcome (for `/metrics`).
 pub use idcgate_wire::exchange::{call_stats as upstream_call_stats, CallStats};

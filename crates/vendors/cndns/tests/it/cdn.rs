@@ -7,17 +7,13 @@ async fn cdn_lifecycle() {
     let e = env().await;
     let before = e.balance().await;
     // 10 G for 2 months at 0.30 per G a month.
-    let nme = e
-        .ok(
-            "/cdn/createcdn",
-            &[
-                ("type", "g"),
-                ("years", "2"),
-                ("tmetpe", "2"),
-                ("base", "10"),
-            ],
-        )
-        .await;
+    let package = [
+        ("type", "g"),
+        ("years", "2"),
+        ("tmetpe", "2"),
+        ("base", "10"),
+    ];
+    let nme = e.ok("/cdn/createcdn", &package).await;
     let nme = nme.as_str().unwrap().to_string();
     assert_eq!(e.balance().await, before - Decimal::new(6, 0));
     let n = ("nme", nme.as_str());
@@ -27,36 +23,19 @@ async fn cdn_lifecycle() {
         (Some("g"), Some("10"))
     );
     assert!(info["_exptme"].as_str().unwrap().starts_with("/Date("));
-    e.ok(
-        "/cdn/adddomain",
-        &[
-            n,
-            ("dme", "static.example.com"),
-            ("mastAddress", "192.0.2.10|192.0.2.11"),
-        ],
-    )
-    .await;
-    let err = e
-        .err(
-            "/cdn/adddomain",
-            &[
-                n,
-                ("dme", "static.example.com"),
-                ("mastAddress", "192.0.2.10"),
-            ],
-        )
+    let origins = |dme, mast| [n, ("dme", dme), ("mastAddress", mast)];
+    let both = "192.0.2.10|192.0.2.11";
+    e.ok("/cdn/adddomain", &origins("static.example.com", both))
         .await;
+    let again = origins("static.example.com", "192.0.2.10");
+    let err = e.err("/cdn/adddomain", &again).await;
     assert!(
         matches!(err, Error::Upstream { ref code, .. } if code.is_empty()),
         "{err}"
     );
     e.ok(
         "/cdn/adddomain",
-        &[
-            n,
-            ("dme", "img.example.com"),
-            ("mastAddress", "origin.example.com"),
-        ],
+        &origins("img.example.com", "origin.example.com"),
     )
     .await;
     e.ok(
@@ -151,8 +130,7 @@ async fn cdn_lifecycle() {
     e.ok("/cdn/deldomain", &[n, ("dme", "img.example.com")])
         .await;
     assert_eq!(list(&e.ok("/cdn/dmelist", &[n]).await).len(), 1);
-    let gone = e.err("/cdn/index", &[("nme", "cdn0")]).await;
-    assert_not_found(&gone);
+    e.not_found("/cdn/index", &[("nme", "cdn0")]).await;
 }
 
 #[tokio::test]
@@ -162,33 +140,24 @@ async fn ddos_products() {
     assert_eq!(products.len(), 3);
     let buyid = products[0]["buyid"].as_str().unwrap().to_string();
     let before = e.balance().await;
-    let order = first(
-        &e.ok(
-            "/ddos/createorder",
-            &[("buyid", buyid.as_str()), ("term", "1"), ("termtype", "2")],
-        )
-        .await,
-    );
+    let term = |term, termtype| {
+        [
+            ("buyid", buyid.as_str()),
+            ("term", term),
+            ("termtype", termtype),
+        ]
+    };
+    let order = first(&e.ok("/ddos/createorder", &term("1", "2")).await);
     assert_eq!(e.balance().await, before - Decimal::new(899, 0));
     let nme = order["d_nme"].as_str().unwrap();
     let d = first(&e.ok("/ddos/orderdetails", &[("nme", nme)]).await);
     assert_eq!(d["d_regstt"], "1");
     // "只能购买 1月 1年": any other term is refused and nothing is charged.
     let b = e.balance().await;
-    let err = e
-        .err(
-            "/ddos/createorder",
-            &[("buyid", buyid.as_str()), ("term", "3"), ("termtype", "2")],
-        )
-        .await;
+    let err = e.err("/ddos/createorder", &term("3", "2")).await;
     assert!(matches!(err, Error::Upstream { .. }), "{err}");
     assert_eq!(e.balance().await, b);
     e.sim.set_balance(idcgate_core::Money::from_fen(100));
-    let err = e
-        .err(
-            "/ddos/createorder",
-            &[("buyid", buyid.as_str()), ("term", "1"), ("termtype", "5")],
-        )
-        .await;
+    let err = e.err("/ddos/createorder", &term("1", "5")).await;
     assert!(matches!(err, Error::InsufficientBalance { .. }), "{err}");
 }
