@@ -157,10 +157,12 @@ pub async fn open_store(settings: &Settings) -> Result<SqlStore> {
 
 pub async fn open_engine(settings: &Settings) -> Result<Arc<Engine>> {
     let store = open_store(settings).await?;
+    let mut wire = WireConfig::new(&settings.contact);
+    wire.timeout = std::time::Duration::from_secs(settings.timeout_secs);
     Ok(Arc::new(Engine::new(
         Arc::new(store),
         idcgate::vendors::registry(),
-        WireConfig::new(&settings.contact),
+        wire,
     )))
 }
 

@@ -15,6 +15,7 @@ pub struct FileConfig {
     pub log: Option<String>,
     pub sandbox_port: Option<u16>,
     pub sync_interval_secs: Option<u64>,
+    pub timeout_secs: Option<u64>,
 }
 
 impl FileConfig {
@@ -47,6 +48,12 @@ impl FileConfig {
                 path.display()
             );
         }
+        if let Some(0) = cfg.timeout_secs {
+            bail!(
+                "config file {}: timeout_secs must be at least 1",
+                path.display()
+            );
+        }
         // A relative data_dir means "next to this config file", wherever idcgate runs.
         if let (Some(dir), Some(base)) = (cfg.data_dir.as_mut(), path.parent()) {
             if dir.is_relative() && !base.as_os_str().is_empty() {
@@ -70,6 +77,8 @@ pub struct Settings {
     pub log: String,
     pub sandbox_port: u16,
     pub sync_interval_secs: u64,
+    /// Per upstream request; a write that outlasts it is an unknown outcome.
+    pub timeout_secs: u64,
 }
 
 impl Settings {
@@ -102,6 +111,7 @@ impl Settings {
                 .sync_interval_secs
                 .or(file.sync_interval_secs)
                 .unwrap_or(3600),
+            timeout_secs: o.timeout_secs.or(file.timeout_secs).unwrap_or(30),
             data_dir,
         }
     }

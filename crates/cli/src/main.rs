@@ -49,6 +49,10 @@ pub struct Global {
     /// First port of the sandbox simulators (one port per vendor from here).
     #[arg(long, global = true, env = "IDCGATE_SANDBOX_PORT")]
     pub sandbox_port: Option<u16>,
+    /// Seconds to wait for an upstream's answer (default 30). A purchase whose answer
+    /// does not come in time is an unknown outcome, settled by `order reconcile`.
+    #[arg(long, global = true, env = "IDCGATE_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: Option<u64>,
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
@@ -341,7 +345,14 @@ pub enum OrderCmd {
     /// One order with its history.
     Show { id: i64 },
     /// Settle unknown orders (or one) by reading the upstream; never re-sends a purchase.
-    Reconcile { id: Option<i64> },
+    Reconcile {
+        id: Option<i64>,
+        /// Also settle orders left `submitted` or `pending` for at least this long (their
+        /// process is presumed gone), e.g. 10m, 90s, 0s. An order still being placed by a
+        /// live process must not be settled under it: keep this above the upstream timeout.
+        #[arg(long, default_value = "10m")]
+        stale_after: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -412,6 +423,7 @@ fn run(cli: Cli) -> Result<()> {
             log: cli.global.log.clone(),
             sandbox_port: cli.global.sandbox_port,
             sync_interval_secs: None,
+            timeout_secs: cli.global.timeout,
         },
     );
     init_logging(&settings.log)?;

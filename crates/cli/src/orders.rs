@@ -136,14 +136,37 @@ pub async fn order(out: &Out, engine: &Arc<Engine>, cmd: OrderCmd) -> Result<()>
             let o = engine.order(id).await?;
             show_order(out, engine, &o).await
         }
-        OrderCmd::Reconcile { id } => {
+        OrderCmd::Reconcile { id, stale_after } => {
+            let stale_ms = parse_duration_ms(&stale_after)?;
             let resolved = match id {
                 Some(id) => vec![engine.reconcile_order(id).await?],
-                None => engine.reconcile_orders(0).await?,
+                None => engine.reconcile_orders(stale_ms).await?,
             };
             out.table(&resolved, &resolved, &ORDER_COLUMNS)
         }
     }
+}
+
+/// `90s`, `10m`, `2h`, `1d` (a bare number is seconds) in milliseconds.
+fn parse_duration_ms(s: &str) -> Result<i64> {
+    let t = s.trim();
+    let (num, unit_ms) = [
+        ("ms", 1),
+        ("s", 1_000),
+        ("m", 60_000),
+        ("h", 3_600_000),
+        ("d", 86_400_000),
+    ]
+    .iter()
+    .find_map(|(suffix, ms)| t.strip_suffix(suffix).map(|n| (n, *ms)))
+    .unwrap_or((t, 1_000));
+    let n: i64 = num
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (0..=365 * 86_400_000).contains(n))
+        .with_context(|| format!("{s:?} is not a duration like 90s, 10m or 2h"))?;
+    Ok(n * unit_ms)
 }
 
 async fn show_order(out: &Out, engine: &Engine, o: &OrderRow) -> Result<()> {
@@ -481,4 +504,21 @@ pub async fn renew_plan(out: &Out, engine: &Arc<Engine>, within: &str, years: u3
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration_ms;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_ms("0s").ok(), Some(0));
+        assert_eq!(parse_duration_ms("250ms").ok(), Some(250));
+        assert_eq!(parse_duration_ms("90s").ok(), Some(90_000));
+        assert_eq!(parse_duration_ms("10m").ok(), Some(600_000));
+        assert_eq!(parse_duration_ms("2h").ok(), Some(7_200_000));
+        assert_eq!(parse_duration_ms("45").ok(), Some(45_000));
+        assert!(parse_duration_ms("-1s").is_err());
+        assert!(parse_duration_ms("ten minutes").is_err());
+    }
 }

@@ -183,6 +183,19 @@ impl Engine {
         if let Some(existing) = self.store.order_by_key(&key).await? {
             return Ok(existing);
         }
+        if let Some(open) = self.overlapping(account, purchase, None, None).await? {
+            // Our own key, placed by another process since we looked: that order.
+            if open.order.idem_key == key {
+                return Ok(open);
+            }
+            return Err(EngineError::Invalid(format!(
+                "order {} on {} {} at {account} is still {}: settle it first (`idcgate order reconcile`); nothing was ordered",
+                open.id,
+                purchase.kind.as_str(),
+                purchase.target,
+                open.state.as_str()
+            )));
+        }
         let conn = self.connection(account).await?;
         let seller = seller(&*conn, purchase)?;
         let quote = seller.quote(purchase).await?;
@@ -194,6 +207,7 @@ impl Engine {
         }
         let quoted_fen = fen(quote.price)?;
         // What settling a lost answer compares against (the expiry before a renewal).
+        let read_from = now_ms();
         let before = seller.before(purchase).await?;
         let placed = self
             .store
@@ -212,6 +226,30 @@ impl Engine {
             Placed::New(o) => o,
             Placed::Existing(o) => return Ok(o),
         };
+        // Checked again now that ours is visible: of two placed at once, at least one
+        // sees the other and stands down unsent.
+        if let Some(other) = self
+            .overlapping(account, purchase, Some(order.id), Some(read_from))
+            .await?
+        {
+            let detail = format!(
+                "not sent: order {} on the same {} overlapped this one",
+                other.id,
+                purchase.kind.as_str()
+            );
+            let mv = Move::state(OrderState::Pending, OrderState::Failed, &detail);
+            self.store.move_order(order.id, &mv).await?;
+            let row = self.order(order.id).await;
+            self.audit(
+                actor,
+                &format!("order.{}", purchase.verb()),
+                &format!("{account}/{}", purchase.target),
+                &row,
+                |o| format!("order {} failed: {detail}", o.id),
+            )
+            .await;
+            return row;
+        }
         let submitted = Move::state(
             OrderState::Pending,
             OrderState::Submitted,
@@ -279,6 +317,36 @@ impl Engine {
         .await;
         result?;
         row
+    }
+
+    /// Another order on the same resource at `account` that is open (pending, submitted,
+    /// unknown) or, with `succeeded_since_ms`, succeeded since then. Settling a lost
+    /// answer compares the resource with what was read before its order was placed, so
+    /// two orders on one resource must never overlap: the other's effect (an expiry
+    /// moved, the domain now there) would be taken for this one's and booked twice.
+    async fn overlapping(
+        &self,
+        account: &str,
+        purchase: &PurchaseRequest,
+        except: Option<i64>,
+        succeeded_since_ms: Option<i64>,
+    ) -> Result<Option<OrderRow>> {
+        let rows = self
+            .store
+            .list_orders(&OrderFilter {
+                account: Some(account.to_string()),
+                target: Some(purchase.target.clone()),
+                limit: Some(i64::MAX),
+                ..Default::default()
+            })
+            .await?;
+        Ok(rows.into_iter().find(|o| {
+            o.order.kind == purchase.kind
+                && Some(o.id) != except
+                && (!o.state.is_final()
+                    || (o.state == OrderState::Succeeded
+                        && succeeded_since_ms.is_some_and(|t| o.updated_ms >= t)))
+        }))
     }
 
     /// Books a succeeded order: the state move and its ledger transaction together.
@@ -378,8 +446,32 @@ impl Engine {
     }
 
     /// Reconciles every `unknown` order and every `submitted` one older than
-    /// `stale_after_ms` (its process is presumed gone). Returns the orders it resolved.
+    /// `stale_after_ms` (its process is presumed gone), and fails every `pending` one as
+    /// old (never sent: `submitted` is written before the upstream call). Returns the
+    /// orders it resolved.
     pub async fn reconcile_orders(&self, stale_after_ms: i64) -> Result<Vec<OrderRow>> {
+        let stale_pending = self
+            .store
+            .list_orders(&OrderFilter {
+                state: Some(OrderState::Pending),
+                updated_before_ms: Some(now_ms() - stale_after_ms),
+                limit: Some(i64::MAX),
+                ..Default::default()
+            })
+            .await?;
+        let mut done = Vec::new();
+        for o in stale_pending {
+            // Compare-and-set: a process still alive that moves it to submitted first
+            // sends it; once failed here, that process finds it taken and sends nothing.
+            let mv = Move::state(
+                OrderState::Pending,
+                OrderState::Failed,
+                "never sent: the process placing it stopped before sending",
+            );
+            if self.store.move_order(o.id, &mv).await? {
+                done.push(self.order(o.id).await?);
+            }
+        }
         let mut todo = self
             .store
             .list_orders(&OrderFilter {
@@ -396,7 +488,6 @@ impl Engine {
                 })
                 .await?,
         );
-        let mut done = Vec::new();
         for o in todo {
             match self.reconcile_order(o.id).await {
                 Ok(row) => done.push(row),

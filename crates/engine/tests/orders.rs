@@ -19,6 +19,8 @@ both_backends!(
     a_lost_answer_is_reconciled_by_reading_and_never_resent,
     a_renewal_moves_the_expiry_and_is_reconciled_by_it,
     the_statement_reports_every_difference_with_the_vendors_record,
+    an_open_order_holds_back_every_other_order_on_its_resource,
+    a_pending_order_of_a_dead_process_is_failed_by_reconciliation,
 );
 
 struct Fixture {
@@ -217,4 +219,96 @@ async fn the_statement_reports_every_difference_with_the_vendors_record(db: &Tes
         "{report:?}"
     );
     assert_eq!(report.charged_fen - report.booked_fen, 5500);
+}
+
+/// Found by the fault soak: a renewal left unknown, then another renewal of the same
+/// domain under a new key, made the first settle as "happened" (the expiry had moved)
+/// and booked money nobody spent.
+async fn an_open_order_holds_back_every_other_order_on_its_resource(db: &TestDb) {
+    let f = fixture(db).await;
+    f.place(&register("journal-overlap.com"), None).await;
+    let renew = PurchaseRequest::new(
+        ResourceKind::Domain,
+        Operation::Renew,
+        "journal-overlap.com",
+    );
+    let (balance, spent) = (f.sim.balance(), spent_fen(&f.engine, "w").await);
+    // Refused before anything changed, but the caller cannot tell: unknown.
+    f.srv.faults.update(|c| {
+        c.next_only_matching = "act=renewdomain".into();
+        c.error_next = 1;
+    });
+    let lost = f.place(&renew, Some("overlap-1")).await;
+    assert_eq!(lost.state, OrderState::Unknown);
+    let requests = f.srv.faults.requests();
+    let err = f
+        .engine
+        .place_order("test", "w", &renew, Some("overlap-2"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("settle it first"), "{err}");
+    assert_eq!(f.srv.faults.requests(), requests, "nothing sent");
+    assert!(f
+        .engine
+        .store
+        .order_by_key("overlap-2")
+        .await
+        .unwrap()
+        .is_none());
+    let settled = f.engine.reconcile_order(lost.id).await.unwrap();
+    assert_eq!(settled.state, OrderState::Failed);
+    let o = f.place(&renew, Some("overlap-3")).await;
+    assert_eq!(o.state, OrderState::Succeeded);
+    // One renewal happened and one is booked.
+    assert_eq!(
+        Money::from_fen(spent_fen(&f.engine, "w").await - spent),
+        balance - f.sim.balance()
+    );
+    assert_eq!(
+        f.engine.reconcile_order(lost.id).await.unwrap().state,
+        OrderState::Failed
+    );
+}
+
+async fn a_pending_order_of_a_dead_process_is_failed_by_reconciliation(db: &TestDb) {
+    let f = fixture(db).await;
+    // What a process killed between writing its order and sending it leaves behind.
+    let placed = f
+        .engine
+        .store
+        .create_order(&idcgate_store::NewOrder {
+            idem_key: "dead-1".into(),
+            account: "w".into(),
+            kind: ResourceKind::Domain,
+            operation: "register".into(),
+            target: "journal-dead.com".into(),
+            params: serde_json::json!({"months": 12, "options": {}, "before": null}),
+            quoted_fen: 5500,
+            actor: "test".into(),
+        })
+        .await
+        .unwrap();
+    let idcgate_store::Placed::New(dead) = placed else {
+        panic!("a new key made no new order")
+    };
+    let err = f
+        .engine
+        .place_order("test", "w", &register("journal-dead.com"), Some("dead-2"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("is still pending"), "{err}");
+    // Not stale yet: a live process may still send it.
+    assert!(f.engine.reconcile_orders(60_000).await.unwrap().is_empty());
+    let done = f.engine.reconcile_orders(0).await.unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].id, dead.id);
+    assert_eq!(done[0].state, OrderState::Failed);
+    let finance = f.sim.finance_len();
+    let o = f.place(&register("journal-dead.com"), Some("dead-2")).await;
+    assert_eq!(o.state, OrderState::Succeeded);
+    assert_eq!(
+        f.sim.finance_len(),
+        finance + 1,
+        "bought once, by the live order"
+    );
 }

@@ -98,6 +98,8 @@ pub struct OrderFilter {
     pub state: Option<OrderState>,
     /// Only orders not updated since (for the reconciler: stale `submitted`).
     pub updated_before_ms: Option<i64>,
+    /// Only orders on this resource (the journal keeps two from overlapping).
+    pub target: Option<String>,
     pub limit: Option<i64>,
 }
 
@@ -315,12 +317,13 @@ impl OrderStore for SqlStore {
         let rows = sqlx::query(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders
              WHERE ($1 IS NULL OR account = $1) AND ($2 IS NULL OR state = $2)
-               AND ($3 IS NULL OR updated_at < $3)
-             ORDER BY id DESC LIMIT $4"
+               AND ($3 IS NULL OR updated_at < $3) AND ($4 IS NULL OR target = $4)
+             ORDER BY id DESC LIMIT $5"
         ))
         .bind(f.account.as_deref())
         .bind(f.state.map(OrderState::as_str))
         .bind(f.updated_before_ms)
+        .bind(f.target.as_deref())
         .bind(f.limit.unwrap_or(1000))
         .fetch_all(&self.pool)
         .await?;
