@@ -155,17 +155,22 @@ pub(crate) fn int_param(
     }
 }
 
+/// A JSON body whose every string passed `guard::check_json`, as `T`.
 pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
-        let text = e.to_string();
-        // serde names the offending field as `missing field `x`` / `unknown field `x``.
-        let field = ["missing field `", "unknown field `"]
-            .iter()
-            .find_map(|p| text.split(p).nth(1))
-            .and_then(|rest| rest.split('`').next())
-            .unwrap_or("body");
-        ApiError::invalid(field, format!("invalid JSON body: {text}"))
-    })
+    let value: Value = serde_json::from_slice(body).map_err(body_error)?;
+    crate::guard::check_json(&value, "")?;
+    serde_json::from_value(value).map_err(body_error)
+}
+
+fn body_error(e: serde_json::Error) -> ApiError {
+    let text = e.to_string();
+    // serde names the offending field as `missing field `x`` / `unknown field `x``.
+    let field = ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|p| text.split(p).nth(1))
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or("body");
+    ApiError::invalid(field, format!("invalid JSON body: {text}"))
 }
 
 fn item(r: &ResourceRow) -> Value {

@@ -1,9 +1,11 @@
 //! What every request passes through before and after its handler, whatever the route:
-//! every error answer leaves in the one JSON shape (`error.rs`), also those made by
-//! axum's extractors and limits, which answer in plain text.
+//! query and path parameters are bounded before any handler, the store or an upstream
+//! sees them (JSON bodies get the same checks in `api::parse_body`), and every error
+//! answer leaves in the one JSON shape (`error.rs`), also those made by axum's
+//! extractors and limits, which answer in plain text.
 
 use crate::error::ApiError;
-use axum::extract::Request;
+use axum::extract::{FromRequestParts, Query, RawPathParams, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -11,8 +13,94 @@ use axum::response::{IntoResponse, Response};
 /// Largest request body read (axum's default, stated once so the 413 can say it).
 pub const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
 
+/// Longest query or path parameter value: a name, an id, a search term. Longer ones
+/// are refused rather than handed to the database (a 50,000-character `search` made
+/// SQLite give up on the LIKE pattern).
+pub const MAX_PARAM_CHARS: usize = 256;
+
+/// Longest string value in a JSON body (a TXT record, a DKIM key fits).
+pub const MAX_BODY_STRING_CHARS: usize = 4096;
+
 pub async fn guard(req: Request, next: Next) -> Response {
+    let req = match checked(req).await {
+        Ok(req) => req,
+        Err(e) => return e.into_response(),
+    };
     json_errors(next.run(req).await).await
+}
+
+/// The request if its query and path parameters pass `check_param`.
+async fn checked(req: Request) -> Result<Request, ApiError> {
+    if req.uri().query().is_some() {
+        let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(req.uri())
+            .map_err(|_| ApiError::invalid("query", "unreadable query string"))?;
+        for (name, value) in &pairs {
+            check_param(name, value)?;
+        }
+    }
+    let (mut parts, body) = req.into_parts();
+    match RawPathParams::from_request_parts(&mut parts, &()).await {
+        Ok(params) => {
+            for (name, value) in &params {
+                check_param(name, value)?;
+            }
+        }
+        // The only other rejection is a route without parameters (the fallback).
+        Err(axum::extract::rejection::RawPathParamsRejection::InvalidUtf8InPathParam(e)) => {
+            let text = e.body_text();
+            let name = text.split('`').nth(1).unwrap_or("path");
+            return Err(ApiError::invalid(
+                name,
+                format!("{name} is not valid UTF-8"),
+            ));
+        }
+        Err(_) => {}
+    }
+    Ok(Request::from_parts(parts, body))
+}
+
+/// One query or path parameter: at most `MAX_PARAM_CHARS` characters.
+fn check_param(name: &str, value: &str) -> Result<(), ApiError> {
+    check_text(name, value, MAX_PARAM_CHARS)
+}
+
+/// One string the caller sent, named `field` in the refusal.
+pub fn check_text(field: &str, value: &str, max_chars: usize) -> Result<(), ApiError> {
+    if value.chars().nth(max_chars).is_some() {
+        return Err(ApiError::invalid(
+            field,
+            format!("{field} must be at most {max_chars} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Every string in a JSON body, named by its path (`value`, `options.plan`).
+pub fn check_json(value: &serde_json::Value, at: &str) -> Result<(), ApiError> {
+    use serde_json::Value;
+    let field = |key: &str| {
+        if at.is_empty() {
+            key.to_string()
+        } else {
+            format!("{at}.{key}")
+        }
+    };
+    match value {
+        Value::String(s) => check_text(
+            if at.is_empty() { "body" } else { at },
+            s,
+            MAX_BODY_STRING_CHARS,
+        ),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| check_json(v, &field(&i.to_string()))),
+        Value::Object(map) => map.iter().try_for_each(|(k, v)| {
+            check_text(if at.is_empty() { "body" } else { at }, k, MAX_PARAM_CHARS)?;
+            check_json(v, &field(k))
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// An error answer that is not JSON, rebuilt as our JSON error with its status and

@@ -16,12 +16,15 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-both_backends!(every_error_is_json_and_never_echoes_the_input);
+both_backends!(
+    every_error_is_json_and_never_echoes_the_input,
+    input_lengths_are_bounded_at_the_boundary,
+);
 
 const ZONE: &str = "idcgate-demo.com";
 
 struct Api {
-    _srv: SimServer,
+    srv: SimServer,
     addr: SocketAddr,
     operate: String,
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -72,7 +75,7 @@ async fn start(db: &TestDb) -> Api {
         let _ = stopped.await;
     }));
     Api {
-        _srv: srv,
+        srv,
         addr,
         operate,
         _stop: stop,
@@ -238,4 +241,58 @@ async fn every_error_is_json_and_never_echoes_the_input(db: &TestDb) {
     assert_eq!(r.error()["kind"], "method_not_allowed");
     // The server still answers normally afterwards.
     assert_eq!(api.call("GET", "/api/v1/domains", None).await.status, 200);
+}
+
+/// Item 6: query, path and body strings are bounded before the store sees them.
+async fn input_lengths_are_bounded_at_the_boundary(db: &TestDb) {
+    let api = start(db).await;
+    // 50,000 characters made SQLite refuse the LIKE pattern (500).
+    let r = api
+        .call(
+            "GET",
+            &format!("/api/v1/domains?search={}", "a".repeat(50_000)),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.error()["field"], "search");
+    // Just within the bound is a search like any other.
+    let r = api
+        .call(
+            "GET",
+            &format!("/api/v1/domains?search={}", "a".repeat(256)),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    // Every list bounds every parameter, counted in characters, not bytes.
+    let r = api
+        .call(
+            "GET",
+            &format!("/api/v1/servers?vendor={}", "%C3%A9".repeat(257)),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.error()["field"], "vendor");
+    // A path parameter.
+    let zone = format!("{}.com", "a".repeat(300));
+    let r = api
+        .call("GET", &format!("/api/v1/dns/{zone}/records"), None)
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.error()["field"], "zone");
+    // A string in a body; nothing reaches the upstream.
+    let body = json!({"host": "long", "type": "TXT", "value": "v".repeat(4097)});
+    let before = api.srv.faults.requests();
+    let r = api
+        .call(
+            "POST",
+            &format!("/api/v1/dns/{ZONE}/records"),
+            Some(&body.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.error()["field"], "value");
+    assert_eq!(api.srv.faults.requests(), before);
 }
