@@ -11,7 +11,8 @@ pub mod money;
 pub use check::{ip_allowed, valid_hostname};
 pub use clock::{Clock, ClockChange, ClockControl, ClockView};
 pub use host::{
-    Call, FieldOrder, Handler, Host, Incoming, Mount, Outcome, Refusal, Route, SimState, SimVendor,
+    handler_in, Call, FieldOrder, Handler, Handlers, Host, Incoming, Mount, Outcome, Refusal,
+    Route, SimState, SimVendor,
 };
 /// The clock's type, for the handles [`sim_handle!`](crate::sim_handle) writes.
 pub use jiff::Timestamp;

@@ -36,6 +36,15 @@ pub type Handler<V> = fn(
     &Call<'_, V>,
 ) -> Result<<V as SimVendor>::Ok, <V as SimVendor>::Fail>;
 
+/// One module's part of a simulator's handler table: the handler of an action it serves.
+pub type Handlers<V> = fn(&str) -> Option<Handler<V>>;
+
+/// The handler of the action `name` from the first of `modules` that serves it: a
+/// simulator splits its actions over modules and asks them in a fixed order.
+pub fn handler_in<V: SimVendor>(modules: &[Handlers<V>], name: &str) -> Option<Handler<V>> {
+    modules.iter().find_map(|serves| serves(name))
+}
+
 /// Where a vendor's API is mounted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mount {

@@ -33,8 +33,8 @@ use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::{Money, Vendor};
 use idcgate_wire::sim::money::debit;
 use idcgate_wire::sim::{
-    china, ip_allowed, Call, Clock, Host, Incoming, Mount, Outcome, Refusal, Route, SimState,
-    SimVendor,
+    china, handler_in, ip_allowed, Call, Clock, Host, Incoming, Mount, Outcome, Refusal, Route,
+    SimState, SimVendor,
 };
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -813,19 +813,24 @@ fn authenticate(st: &mut State, req: &Incoming) -> Result<(), SimErr> {
 
 /// Every module names the actions it serves.
 fn handler_for(name: &str) -> Option<Handler> {
-    dns::handler(name)
-        .or_else(|| domain::handler(name))
-        .or_else(|| transfer::handler(name))
-        .or_else(|| finance::handler(name))
-        .or_else(|| cloud::handler(name))
-        .or_else(|| support::handler(name))
-        .or_else(|| present::handler(name))
-        .or_else(|| marketing::handler(name))
-        .or_else(|| resold::handler(name))
-        .or_else(|| cdn::handler(name))
-        .or_else(|| sitestar::handler(name))
-        .or_else(|| promo::handler(name))
-        .or_else(|| products::handler(name))
+    handler_in(
+        &[
+            dns::handler,
+            domain::handler,
+            transfer::handler,
+            finance::handler,
+            cloud::handler,
+            support::handler,
+            present::handler,
+            marketing::handler,
+            resold::handler,
+            cdn::handler,
+            sitestar::handler,
+            promo::handler,
+            products::handler,
+        ],
+        name,
+    )
 }
 
 /// What an implemented action without a handler answers (the routing test below makes

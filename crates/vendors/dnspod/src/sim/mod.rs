@@ -39,7 +39,7 @@ use axum::response::{IntoResponse, Response};
 use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::Vendor;
 use idcgate_wire::sim::{
-    Call, FieldOrder, Host, Incoming, Mount, Outcome, Refusal, Route, SimVendor,
+    handler_in, Call, FieldOrder, Host, Incoming, Mount, Outcome, Refusal, Route, SimVendor,
 };
 use jiff::Timestamp;
 use render::{obj, V};
@@ -85,17 +85,21 @@ impl SimVendor for Dnspod {
     }
 
     fn handler(action: &ActionSpec) -> Option<Handler> {
-        let name = action.action.as_str();
-        user::handler(name)
-            .or_else(|| agent::handler(name))
-            .or_else(|| domain::handler(name))
-            .or_else(|| share::handler(name))
-            .or_else(|| alias::handler(name))
-            .or_else(|| group::handler(name))
-            .or_else(|| acquire::handler(name))
-            .or_else(|| record::handler(name))
-            .or_else(|| batch::handler(name))
-            .or_else(|| monitor::handler(name))
+        handler_in(
+            &[
+                user::handler,
+                agent::handler,
+                domain::handler,
+                share::handler,
+                alias::handler,
+                group::handler,
+                acquire::handler,
+                record::handler,
+                batch::handler,
+                monitor::handler,
+            ],
+            &action.action,
+        )
     }
 
     fn resolve(st: &mut State, req: &Incoming) -> Result<Route<Self>, Refusal<Fail>> {

@@ -27,7 +27,8 @@ use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::{Money, Vendor};
 use idcgate_wire::sim::money::debit;
 use idcgate_wire::sim::{
-    ip_allowed, Call, Clock, Host, Incoming, Mount, Outcome, Refusal, Route, SimState, SimVendor,
+    handler_in, ip_allowed, Call, Clock, Host, Incoming, Mount, Outcome, Refusal, Route, SimState,
+    SimVendor,
 };
 use idcgate_wire::Charset;
 use rust_decimal::Decimal;
@@ -527,13 +528,18 @@ fn check_token<'a>(st: &State, req: &'a Incoming, now: i64) -> Result<(), SimErr
 
 /// The handler of an action, by its spec name (`module.act`).
 fn handler_for(name: &str) -> Option<Handler> {
-    domain::handler(name)
-        .or_else(|| dns::handler(name))
-        .or_else(|| server::handler(name))
-        .or_else(|| hosting::handler(name))
-        .or_else(|| mail::handler(name))
-        .or_else(|| finance::handler(name))
-        .or_else(|| misc::handler(name))
+    handler_in(
+        &[
+            domain::handler,
+            dns::handler,
+            server::handler,
+            hosting::handler,
+            mail::handler,
+            finance::handler,
+            misc::handler,
+        ],
+        name,
+    )
 }
 
 /// The object `field` names in `map`: 20102 when this account has no such id.

@@ -42,7 +42,7 @@ use axum::response::{IntoResponse, Response};
 use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::{Money, Vendor};
 use idcgate_wire::sim::{
-    Call, FieldOrder, Host, Incoming, Mount, Outcome, Refusal, Route, SimVendor,
+    handler_in, Call, FieldOrder, Host, Incoming, Mount, Outcome, Refusal, Route, SimVendor,
 };
 use serde_json::{json, Map, Value};
 use state::{Fail, State};
@@ -289,12 +289,17 @@ impl Fields for Req<'_> {
 }
 
 fn handler_for(name: &str) -> Option<Handler> {
-    catalog::handler(name)
-        .or_else(|| cloud::handler(name))
-        .or_else(|| physical::handler(name))
-        .or_else(|| hosting::handler(name))
-        .or_else(|| sql::handler(name))
-        .or_else(|| ssl::handler(name))
+    handler_in(
+        &[
+            catalog::handler,
+            cloud::handler,
+            physical::handler,
+            hosting::handler,
+            sql::handler,
+            ssl::handler,
+        ],
+        name,
+    )
 }
 
 /// A test hook's amount in fen (the state keeps fen, as the finance system's ledger
