@@ -438,7 +438,9 @@ pub fn normalize_zone(zone: &str) -> Result<String> {
     let valid = !z.is_empty()
         && z.len() <= 253
         && z.contains('.')
-        && !z.chars().any(|c| c.is_whitespace() || c == '/' || c == '%');
+        && !z
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '/' || c == '%');
     if valid {
         Ok(z)
     } else {

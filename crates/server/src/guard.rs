@@ -1,5 +1,5 @@
 //! What every request passes through before and after its handler, whatever the route:
-//! query and path parameters are bounded before any handler, the store or an upstream
+//! query and path parameters are bounded and free of control characters before any handler, the store or an upstream
 //! sees them (JSON bodies get the same checks in `api::parse_body`), and every error
 //! answer leaves in the one JSON shape (`error.rs`), also those made by axum's
 //! extractors and limits, which answer in plain text.
@@ -59,13 +59,25 @@ async fn checked(req: Request) -> Result<Request, ApiError> {
     Ok(Request::from_parts(parts, body))
 }
 
-/// One query or path parameter: at most `MAX_PARAM_CHARS` characters.
+/// One query or path parameter: at most `MAX_PARAM_CHARS` characters, none a control
+/// character.
 fn check_param(name: &str, value: &str) -> Result<(), ApiError> {
     check_text(name, value, MAX_PARAM_CHARS)
 }
 
-/// One string the caller sent, named `field` in the refusal.
+/// One string the caller sent, named `field` in the refusal. Control characters (NUL,
+/// line breaks, escapes) are refused everywhere: no name, id, record or setting any
+/// upstream takes holds one, and NUL cannot even be stored in PostgreSQL text.
 pub fn check_text(field: &str, value: &str, max_chars: usize) -> Result<(), ApiError> {
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        return Err(ApiError::invalid(
+            field,
+            format!(
+                "{field} must not contain control characters (found U+{:04X})",
+                u32::from(c)
+            ),
+        ));
+    }
     if value.chars().nth(max_chars).is_some() {
         return Err(ApiError::invalid(
             field,

@@ -2,7 +2,7 @@
 //! real West simulator, on SQLite and PostgreSQL (issue #12).
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
-use idcgate_core::{UpstreamAccount, Vendor};
+use idcgate_core::{RecordInput, RecordType, ResourceKind, UpstreamAccount, Vendor};
 use idcgate_engine::sync::NoProgress;
 use idcgate_engine::{Engine, Registry, VendorEntry};
 use idcgate_store::testing::TestDb;
@@ -19,11 +19,13 @@ use tokio::net::TcpStream;
 both_backends!(
     every_error_is_json_and_never_echoes_the_input,
     input_lengths_are_bounded_at_the_boundary,
+    nul_is_refused_at_the_boundary_and_stored_from_upstreams,
 );
 
 const ZONE: &str = "idcgate-demo.com";
 
 struct Api {
+    engine: Arc<Engine>,
     srv: SimServer,
     addr: SocketAddr,
     operate: String,
@@ -75,6 +77,7 @@ async fn start(db: &TestDb) -> Api {
         let _ = stopped.await;
     }));
     Api {
+        engine,
         srv,
         addr,
         operate,
@@ -295,4 +298,116 @@ async fn input_lengths_are_bounded_at_the_boundary(db: &TestDb) {
     assert_eq!(r.status, 400, "{}", r.text());
     assert_eq!(r.error()["field"], "value");
     assert_eq!(api.srv.faults.requests(), before);
+}
+
+/// Item 5: control characters are refused at the boundary with a 400 naming the field
+/// (query, path, body); upstream text holding a NUL is stored, alike on both backends,
+/// and never fails the write, its audit or a later sync (PostgreSQL text refuses NUL).
+async fn nul_is_refused_at_the_boundary_and_stored_from_upstreams(db: &TestDb) {
+    let api = start(db).await;
+    let before = api.srv.faults.requests();
+    for (method, path, field) in [
+        ("GET", "/api/v1/domains?search=%00".to_string(), "search"),
+        ("GET", "/api/v1/domains?search=a%0Ab".to_string(), "search"),
+        ("GET", format!("/api/v1/dns/x%00.{ZONE}/records"), "zone"),
+        ("DELETE", format!("/api/v1/dns/{ZONE}/records/1%00"), "id"),
+    ] {
+        let r = api.call(method, &path, None).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.text());
+        assert_eq!(r.error()["field"], field, "{path}");
+    }
+    for (body, field) in [
+        (
+            json!({"host": "nul", "type": "TXT", "value": "a\u{0}b"}),
+            "value",
+        ),
+        (
+            json!({"host": "bell\u{7}", "type": "TXT", "value": "x"}),
+            "host",
+        ),
+    ] {
+        let r = api
+            .call(
+                "POST",
+                &format!("/api/v1/dns/{ZONE}/records"),
+                Some(&body.to_string()),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{}", r.text());
+        assert_eq!(r.error()["field"], field);
+    }
+    assert_eq!(
+        api.srv.faults.requests(),
+        before,
+        "refused before any upstream call"
+    );
+
+    // An upstream can hold such text all the same (here written by a surface that does
+    // not refuse it); the engine stores it, audits it and syncs it.
+    let input = RecordInput {
+        host: "nul".into(),
+        rtype: RecordType::Txt,
+        value: "a\u{0}b".into(),
+        ttl: 600,
+        line: None,
+        priority: None,
+    };
+    let created = api.engine.dns_add("test", ZONE, &input).await.unwrap();
+    let id = created.upstream_id.clone().unwrap();
+    let audit = api.engine.store.list_audit(5).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "dns.add" && a.outcome == "ok"),
+        "{audit:?}"
+    );
+    let row = api
+        .engine
+        .store
+        .get_resource("w", ResourceKind::DnsRecord, &format!("{ZONE}/{id}"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !row.name.contains('\0') && row.name.contains('\u{FFFD}'),
+        "{}",
+        row.name
+    );
+    assert_eq!(
+        row.data["value"], "a\u{0}b",
+        "the document keeps the text as read"
+    );
+    for round in 0..2 {
+        let reports = api.engine.sync_all(Arc::new(NoProgress)).await.unwrap();
+        assert!(reports.iter().all(|r| r.failed.is_empty()), "{reports:?}");
+        assert!(
+            reports.iter().all(|r| r.changed == 0 && r.gone == 0),
+            "round {round}: {reports:?}"
+        );
+    }
+    let r = api
+        .call("GET", &format!("/api/v1/dns/{ZONE}/records?type=TXT"), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let page: Value = serde_json::from_slice(&r.body).unwrap();
+    assert!(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["value"] == "a\u{0}b"),
+        "{page}"
+    );
+    // A search for the stored text finds it, the same on both backends.
+    let found = api
+        .engine
+        .store
+        .list_resources(&idcgate_store::ResourceFilter {
+            kind: Some(ResourceKind::DnsRecord),
+            search: Some("a\u{0}b".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
 }

@@ -341,6 +341,7 @@ impl SqlStore {
         } else {
             format!(" WHERE {}", clauses.join(" AND "))
         };
+        let texts = texts.iter().map(|t| text(t).into_owned()).collect();
         (where_sql, texts, ints)
     }
 
@@ -463,6 +464,28 @@ impl<'a> Change<'a> {
     }
 }
 
+/// Text as both backends store it: PostgreSQL text cannot hold NUL, which upstream
+/// text can (a TXT value, an error message echoing one), so NUL becomes U+FFFD on
+/// every backend alike, in what is written and in what is looked up.
+fn text(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('\0') {
+        std::borrow::Cow::Owned(s.replace('\0', "\u{FFFD}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// `row` with its text columns as `text` stores them (`data` is JSON, where NUL is
+/// already the escape `\u0000`).
+fn stored_row(row: &ResourceRow) -> ResourceRow {
+    ResourceRow {
+        account: text(&row.account).into_owned(),
+        key: text(&row.key).into_owned(),
+        name: text(&row.name).into_owned(),
+        ..row.clone()
+    }
+}
+
 /// User text inside a LIKE pattern matches itself: `%`, `_` and the escape are escaped.
 fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -544,6 +567,17 @@ impl Store for SqlStore {
     }
 
     async fn upsert_resources(&self, rows: &[ResourceRow]) -> Result<Vec<Upserted>> {
+        let cleaned: Vec<ResourceRow>;
+        let rows = if rows.iter().any(|r| {
+            [&r.account, &r.key, &r.name]
+                .iter()
+                .any(|t| t.contains('\0'))
+        }) {
+            cleaned = rows.iter().map(stored_row).collect();
+            &cleaned[..]
+        } else {
+            rows
+        };
         let mut outcomes = Vec::with_capacity(rows.len());
         let mut tx = self.begin_write().await?;
         // Existing rows are read in chunks per (account, kind): one query per chunk
@@ -652,7 +686,9 @@ impl Store for SqlStore {
         seen: &[String],
         now_ms: i64,
     ) -> Result<Vec<String>> {
-        let seen: HashSet<&str> = seen.iter().map(String::as_str).collect();
+        let seen: HashSet<std::borrow::Cow<'_, str>> = seen.iter().map(|k| text(k)).collect();
+        let stored_account = text(account);
+        let account: &str = &stored_account;
         let mut tx = self.begin_write().await?;
         let live = sqlx::query(
             "SELECT rkey, data FROM resources WHERE account = $1 AND kind = $2 AND gone_at IS NULL",
@@ -712,9 +748,9 @@ impl Store for SqlStore {
     ) -> Result<Option<ResourceRow>> {
         let row =
             sqlx::query("SELECT * FROM resources WHERE account = $1 AND kind = $2 AND rkey = $3")
-                .bind(account)
+                .bind(text(account).into_owned())
                 .bind(kind.as_str())
-                .bind(key)
+                .bind(text(key).into_owned())
                 .fetch_optional(&self.pool)
                 .await?;
         row.as_ref().map(Self::resource_from_row).transpose()
@@ -727,6 +763,8 @@ impl Store for SqlStore {
         key: &str,
         now_ms: i64,
     ) -> Result<()> {
+        let (stored_account, stored_key) = (text(account), text(key));
+        let (account, key): (&str, &str) = (&stored_account, &stored_key);
         let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT data FROM resources WHERE account = $1 AND kind = $2 AND rkey = $3 AND gone_at IS NULL")
             .bind(account)
@@ -789,11 +827,11 @@ impl Store for SqlStore {
             "INSERT INTO audit_log (at, actor, action, target, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(e.at_ms)
-        .bind(&e.actor)
-        .bind(&e.action)
-        .bind(&e.target)
-        .bind(&e.outcome)
-        .bind(&e.detail)
+        .bind(text(&e.actor).into_owned())
+        .bind(text(&e.action).into_owned())
+        .bind(text(&e.target).into_owned())
+        .bind(text(&e.outcome).into_owned())
+        .bind(text(&e.detail).into_owned())
         .fetch_one(&self.pool)
         .await?;
         Ok(row.try_get::<i64, _>(0)?)
