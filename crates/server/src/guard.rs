@@ -2,13 +2,22 @@
 //! query and path parameters are bounded and free of control characters before any handler, the store or an upstream
 //! sees them (JSON bodies get the same checks in `api::parse_body`), and every error
 //! answer leaves in the one JSON shape (`error.rs`), also those made by axum's
-//! extractors and limits, which answer in plain text.
+//! extractors and limits, which answer in plain text. A request whose body was not
+//! read to its end (refused before it was needed, or still arriving) is answered with
+//! `Connection: close`: hyper cannot keep that connection, and a client that is not told
+//! so sends its next request into a connection nobody reads.
 
 use crate::error::ApiError;
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{FromRequestParts, Query, RawPathParams, Request};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
+use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
 /// Largest request body read (axum's default, stated once so the 413 can say it).
 pub const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
@@ -22,11 +31,61 @@ pub const MAX_PARAM_CHARS: usize = 256;
 pub const MAX_BODY_STRING_CHARS: usize = 4096;
 
 pub async fn guard(req: Request, next: Next) -> Response {
-    let req = match checked(req).await {
-        Ok(req) => req,
-        Err(e) => return e.into_response(),
+    let declares_body = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .is_some_and(|n| n.as_bytes() != b"0")
+        || req.headers().contains_key(TRANSFER_ENCODING);
+    let read = Arc::new(AtomicBool::new(false));
+    let req = if declares_body {
+        req.map(|body| {
+            Body::new(Tracked {
+                inner: body,
+                read: read.clone(),
+            })
+        })
+    } else {
+        req
     };
-    json_errors(next.run(req).await).await
+    let mut resp = match checked(req).await {
+        Ok(req) => json_errors(next.run(req).await).await,
+        Err(e) => e.into_response(),
+    };
+    if declares_body && !read.load(Ordering::Relaxed) {
+        resp.headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
+}
+
+/// A request body that notes when it has been read to its end.
+struct Tracked {
+    inner: Body,
+    read: Arc<AtomicBool>,
+}
+
+impl HttpBody for Tracked {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) || self.inner.is_end_stream() {
+            self.read.store(true, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// The request if its query and path parameters pass `check_param`.

@@ -20,6 +20,7 @@ both_backends!(
     every_error_is_json_and_never_echoes_the_input,
     input_lengths_are_bounded_at_the_boundary,
     nul_is_refused_at_the_boundary_and_stored_from_upstreams,
+    an_unread_body_closes_the_connection_and_says_so,
 );
 
 const ZONE: &str = "idcgate-demo.com";
@@ -410,4 +411,74 @@ async fn nul_is_refused_at_the_boundary_and_stored_from_upstreams(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(found.len(), 1, "{found:?}");
+}
+
+/// Sends `head` (and `body`) on a kept-alive connection, then `next` on the same one.
+async fn pipelined(addr: SocketAddr, head: &str, body: &[u8], next: &str) -> (Resp, Option<Resp>) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(body).await.unwrap();
+    s.write_all(next.as_bytes()).await.unwrap();
+    let mut r = BufReader::new(s);
+    let first = read_response(&mut r).await.expect("an answer");
+    let second = read_response(&mut r).await;
+    (first, second)
+}
+
+fn closes(r: &Resp) -> bool {
+    r.header("connection")
+        .is_some_and(|c| c.eq_ignore_ascii_case("close"))
+}
+
+/// Item 8: a request whose body was not read to its end (refused before it was needed,
+/// or still arriving) is answered with `Connection: close`, so the client does not send
+/// its next request into a connection nobody reads; a read body keeps the connection.
+async fn an_unread_body_closes_the_connection_and_says_so(db: &TestDb) {
+    let api = start(db).await;
+    let health = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+    let big = vec![b'x'; 100_000];
+    // 401 and 404 with 100 KB nobody reads.
+    for path in [
+        format!("/api/v1/dns/{ZONE}/records"),
+        "/api/v1/nope".to_string(),
+    ] {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            big.len()
+        );
+        let (first, second) = pipelined(api.addr, &head, &big, health).await;
+        assert!(first.status == 401 || first.status == 404, "{first:?}");
+        first.error();
+        assert!(closes(&first), "{path}: {first:?}");
+        // Told to close, the client knows the next request was not taken.
+        assert!(second.is_none(), "{second:?}");
+    }
+    // A body that has not arrived when the answer is ready: refused (no token), and
+    // answered (a handler that takes no body).
+    for token in [None, Some(api.operate.as_str())] {
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        let head =
+            format!("GET /api/v1/domains HTTP/1.1\r\nHost: t\r\n{auth}Content-Length: 20\r\n\r\n");
+        let mut s = TcpStream::connect(api.addr).await.unwrap();
+        s.write_all(head.as_bytes()).await.unwrap();
+        let mut r = BufReader::new(s);
+        let first = read_response(&mut r)
+            .await
+            .expect("answered before the body came");
+        assert_eq!(first.status, if token.is_some() { 200 } else { 401 });
+        assert!(closes(&first), "{first:?}");
+    }
+    // A body the handler read (and refused) keeps the connection for the next request.
+    let body = br#"{"host":"x"}"#;
+    let head = format!(
+        "POST /api/v1/dns/{ZONE}/records HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        api.operate,
+        body.len()
+    );
+    let (first, second) = pipelined(api.addr, &head, body, health).await;
+    assert_eq!(first.status, 400, "{first:?}");
+    assert!(!closes(&first), "{first:?}");
+    assert_eq!(second.expect("the next request answered").status, 200);
 }
