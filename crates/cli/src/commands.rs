@@ -62,23 +62,9 @@ pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
             let engine = open_engine(&settings).await?;
             crate::orders::statement(&out, &engine, &account, since.as_deref()).await
         }
-        Command::Renew {
-            domain,
-            years,
-            plan,
-            within,
-            idempotency_key,
-            yes,
-        } => {
+        Command::Renew(args) => {
             let engine = open_engine(&settings).await?;
-            match (plan, domain) {
-                (true, None) => crate::orders::renew_plan(&out, &engine, &within, years).await,
-                (false, Some(d)) => {
-                    crate::orders::renew_now(&out, &engine, &d, years, idempotency_key, yes).await
-                }
-                (true, Some(_)) => bail!("--plan shows what is due; leave out the domain"),
-                (false, None) => bail!("name a domain to renew, or use --plan"),
-            }
+            crate::renewals::renew(&out, &engine, args).await
         }
         Command::Spend { by } => {
             let engine = open_engine(&settings).await?;

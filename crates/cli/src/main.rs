@@ -11,6 +11,7 @@ mod config;
 mod inventory;
 mod orders;
 mod output;
+mod renewals;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -147,26 +148,10 @@ pub enum Command {
         #[arg(long)]
         since: Option<String>,
     },
-    /// Renew a domain now through the order journal, or (`--plan`) show what expires
-    /// soon and what renewing it would cost, per upstream account.
-    Renew {
-        /// The domain to renew now (its account is found in the inventory).
-        domain: Option<String>,
-        #[arg(long, default_value_t = 1)]
-        years: u32,
-        /// Show the renewals due within `--within` instead of renewing anything.
-        #[arg(long)]
-        plan: bool,
-        /// With --plan: the horizon, e.g. 30d.
-        #[arg(long, default_value = "30d")]
-        within: String,
-        /// The same key again returns the first order and renews nothing.
-        #[arg(long)]
-        idempotency_key: Option<String>,
-        /// Confirm spending without asking.
-        #[arg(long)]
-        yes: bool,
-    },
+    /// Renewals: one resource now (`renew DOMAIN`), what is due and what it costs
+    /// (`--plan`), the renewal job once now (`run`), policies (`policy show|set`) and
+    /// balance floors (`floor`).
+    Renew(renewals::RenewArgs),
     /// What was spent at upstreams, from the ledger, grouped.
     Spend {
         /// vendor (per upstream account), kind (per product kind) or month (China time).

@@ -32,7 +32,7 @@ fn purchase(p: &PurchaseArgs) -> Result<PurchaseRequest> {
     .request()?)
 }
 
-fn yuan(fen: i64) -> String {
+pub(crate) fn yuan(fen: i64) -> String {
     Money::from_fen(fen).to_string()
 }
 
@@ -50,7 +50,7 @@ const ORDER_COLUMNS: [Column<OrderRow>; 8] = [
 ];
 
 /// Spending money needs a yes: asked at a terminal, `--yes` otherwise.
-fn confirm(what: &str, yes: bool) -> Result<()> {
+pub(crate) fn confirm(what: &str, yes: bool) -> Result<()> {
     if yes {
         return Ok(());
     }
@@ -169,7 +169,7 @@ fn parse_duration_ms(s: &str) -> Result<i64> {
     Ok(n * unit_ms)
 }
 
-async fn show_order(out: &Out, engine: &Engine, o: &OrderRow) -> Result<()> {
+pub(crate) async fn show_order(out: &Out, engine: &Engine, o: &OrderRow) -> Result<()> {
     let events = engine.store.order_events(o.id).await?;
     if out.json {
         println!(
@@ -370,140 +370,6 @@ pub async fn statement(
             s.differences.len()
         )
     }
-}
-
-/// The inventory's live domain row for `name` (its account is where it is renewed).
-async fn domain_row(engine: &Engine, name: &str) -> Result<idcgate_store::ResourceRow> {
-    let rows = engine
-        .store
-        .list_resources(&idcgate_store::ResourceFilter {
-            kind: Some(idcgate_core::ResourceKind::Domain),
-            search: Some(name.to_string()),
-            ..Default::default()
-        })
-        .await?;
-    let mut exact = rows
-        .into_iter()
-        .filter(|r| r.name.eq_ignore_ascii_case(name));
-    match (exact.next(), exact.next()) {
-        (Some(r), None) => Ok(r),
-        (None, _) => bail!("{name} is not in the inventory (run `idcgate sync` first?)"),
-        (Some(a), Some(b)) => bail!(
-            "{name} is in more than one account ({}, {}); use `idcgate order place ACCOUNT renew {name}`",
-            a.account,
-            b.account
-        ),
-    }
-}
-
-pub async fn renew_now(
-    out: &Out,
-    engine: &Arc<Engine>,
-    domain: &str,
-    years: u32,
-    idempotency_key: Option<String>,
-    yes: bool,
-) -> Result<()> {
-    let name = domain.trim().trim_end_matches('.').to_ascii_lowercase();
-    let row = domain_row(engine, &name).await?;
-    order(
-        out,
-        engine,
-        OrderCmd::Place {
-            account: row.account,
-            what: PurchaseArgs {
-                operation: "renew".into(),
-                target: name,
-                kind: "domain".into(),
-                offer: None,
-                years: Some(years),
-                months: None,
-                options: Vec::new(),
-            },
-            idempotency_key,
-            yes,
-        },
-    )
-    .await
-}
-
-#[derive(serde::Serialize)]
-struct PlannedRenewal {
-    account: String,
-    domain: String,
-    expires_at_ms: Option<i64>,
-    years: u32,
-    price: Option<Money>,
-    /// Why no price, when the quote failed.
-    error: Option<String>,
-}
-
-/// What expires within the horizon and what renewing each would cost now, with totals
-/// per upstream account. Reads quotes only; buys nothing.
-pub async fn renew_plan(out: &Out, engine: &Arc<Engine>, within: &str, years: u32) -> Result<()> {
-    let horizon = idcgate_engine::now_ms() + crate::inventory::parse_days(within)? * 86_400_000;
-    let due = engine
-        .store
-        .list_resources(&idcgate_store::ResourceFilter {
-            kind: Some(idcgate_core::ResourceKind::Domain),
-            expires_before_ms: Some(horizon),
-            ..Default::default()
-        })
-        .await?;
-    let mut plan = Vec::new();
-    for r in due {
-        let purchase = PurchaseTerms {
-            operation: "renew".into(),
-            target: r.name.clone(),
-            years: Some(years),
-            ..Default::default()
-        }
-        .request()?;
-        let (price, error) = match engine.quote(&r.account, &purchase).await {
-            Ok(q) => (Some(q.price), None),
-            Err(e) => (None, Some(e.to_string())),
-        };
-        plan.push(PlannedRenewal {
-            account: r.account,
-            domain: r.name,
-            expires_at_ms: r.expires_at_ms,
-            years,
-            price,
-            error,
-        });
-    }
-    let mut totals: std::collections::BTreeMap<&str, Money> = Default::default();
-    for p in &plan {
-        if let Some(price) = p.price {
-            let t = totals.entry(&p.account).or_insert(Money::ZERO);
-            *t = *t + price;
-        }
-    }
-    let rows = plan
-        .iter()
-        .map(|p| {
-            vec![
-                p.account.clone(),
-                p.domain.clone(),
-                p.expires_at_ms.map(fmt_ms).unwrap_or_default(),
-                p.years.to_string(),
-                p.price.map(|m| m.to_string()).unwrap_or_else(|| {
-                    format!("? {}", truncate(p.error.as_deref().unwrap_or_default(), 40))
-                }),
-            ]
-        })
-        .collect();
-    out.show(
-        &plan,
-        &["account", "domain", "expires", "years", "price"],
-        rows,
-    )?;
-    if !out.json {
-        for (account, total) in &totals {
-            println!("{account}: {total} in all");
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

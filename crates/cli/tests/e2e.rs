@@ -670,10 +670,106 @@ fn an_order_is_explained_by_the_ledger() {
     )))
     .unwrap();
     let plan = plan.as_array().unwrap();
-    assert!(!plan.is_empty());
-    assert!(plan.iter().all(|p| p["price"].is_string()), "{plan:?}");
-    let due = plan[0]["domain"].as_str().unwrap().to_string();
+    let domains: Vec<&serde_json::Value> = plan.iter().filter(|p| p["kind"] == "domain").collect();
+    assert!(domains.len() >= 2, "{plan:?}");
+    assert!(domains.iter().all(|p| p["price"].is_string()), "{plan:?}");
+    assert!(
+        domains.iter().all(|p| p["decision"] == "manual"),
+        "auto-renew is off by default: {plan:?}"
+    );
+    let due = domains[0]["domain"].as_str().unwrap().to_string();
     ok(&idcgate(&data, &["renew", &due, "--yes"]));
+    // Auto-renew by policy: the plan says it is due, the job run now renews it once.
+    let auto = domains[1]["domain"].as_str().unwrap().to_string();
+    ok(&idcgate(
+        &data,
+        &[
+            "renew", "policy", "set", &auto, "--auto", "on", "--days", "365",
+        ],
+    ));
+    let plan: serde_json::Value = serde_json::from_str(&ok(&idcgate(
+        &data,
+        &["--json", "renew", "--plan", "--within", "400d"],
+    )))
+    .unwrap();
+    let planned = plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["domain"] == auto.as_str())
+        .unwrap();
+    assert_eq!(planned["decision"], "due", "{planned}");
+    assert!(err(&idcgate(&data, &["renew", "run"])).contains("--yes"));
+    let run: serde_json::Value =
+        serde_json::from_str(&ok(&idcgate(&data, &["--json", "renew", "run", "--yes"]))).unwrap();
+    let renewed = run["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == auto.as_str())
+        .unwrap();
+    assert_eq!(renewed["order"]["state"], "succeeded", "{run}");
+    ok(&idcgate(&data, &["renew", "run", "--yes"]));
+    let orders: serde_json::Value =
+        serde_json::from_str(&ok(&idcgate(&data, &["--json", "order", "list"]))).unwrap();
+    let renewals_of_auto = orders
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["operation"] == "renew" && o["target"] == auto.as_str())
+        .count();
+    assert_eq!(renewals_of_auto, 1, "run twice, renewed once: {orders}");
+    // The REST twins: reading the plan takes a read token, changing what decides
+    // spending takes admin.
+    let reader: serde_json::Value = serde_json::from_str(&ok(&idcgate(
+        &data,
+        &[
+            "--json",
+            "token",
+            "create",
+            "renewals-reader",
+            "--scope",
+            "read",
+        ],
+    )))
+    .unwrap();
+    let reader = reader["token"].as_str().unwrap().to_string();
+    let renewals = format!("{}/api/v1/renewals", server.url);
+    let (code, body) = http(
+        "GET",
+        &format!("{renewals}/plan?within_days=400"),
+        Some(&reader),
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    assert!(
+        body.contains(&auto) && body.contains("\"totals\""),
+        "{body}"
+    );
+    let floor = r#"{"floor":"100.00"}"#;
+    let (code, body) = http(
+        "PUT",
+        &format!("{renewals}/floors/sandbox-west"),
+        Some(&reader),
+        Some(floor),
+    );
+    assert_eq!(code, 403, "{body}");
+    let (code, body) = http(
+        "PUT",
+        &format!("{renewals}/floors/sandbox-west"),
+        Some(&admin),
+        Some(floor),
+    );
+    assert_eq!(code, 200, "{body}");
+    let policy = r#"{"kind":"domain","months":24}"#;
+    let (code, body) = http(
+        "PUT",
+        &format!("{renewals}/policies"),
+        Some(&admin),
+        Some(policy),
+    );
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"months\":24"), "{body}");
     // The vendor's own record agrees with the ledger, fen for fen.
     let statement: serde_json::Value = serde_json::from_str(&ok(&idcgate(
         &data,

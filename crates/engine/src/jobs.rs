@@ -1,4 +1,4 @@
-//! Scheduled jobs (sync, expiry report, order reconciliation), claimed through the store so that several
+//! Scheduled jobs (sync, expiry report, order reconciliation, renewals), claimed through the store so that several
 //! instances on one database never run the same job at once, and a crashed instance's
 //! job is picked up again when its lease runs out.
 
@@ -11,12 +11,14 @@ use std::time::Duration;
 pub const SYNC_JOB: &str = "sync";
 pub const EXPIRY_JOB: &str = "expiry-report";
 pub const RECONCILE_JOB: &str = "reconcile-orders";
+pub const RENEW_JOB: &str = "renewals";
 
 #[derive(Debug, Clone)]
 pub struct Schedule {
     pub sync_every: Duration,
     pub expiry_every: Duration,
     pub reconcile_every: Duration,
+    pub renew_every: Duration,
     /// An order `submitted` for longer than this lost its process: reconcile it.
     pub stale_submitted: Duration,
     /// How long a claim holds; must exceed the longest run.
@@ -30,6 +32,7 @@ impl Default for Schedule {
             sync_every: Duration::from_secs(3600),
             expiry_every: Duration::from_secs(24 * 3600),
             reconcile_every: Duration::from_secs(60),
+            renew_every: Duration::from_secs(10 * 60),
             stale_submitted: Duration::from_secs(10 * 60),
             lease: Duration::from_secs(30 * 60),
             poll: Duration::from_secs(5),
@@ -51,6 +54,7 @@ pub async fn run_due_job(
     engine.store.ensure_job(SYNC_JOB, now).await?;
     engine.store.ensure_job(EXPIRY_JOB, now).await?;
     engine.store.ensure_job(RECONCILE_JOB, now).await?;
+    engine.store.ensure_job(RENEW_JOB, now).await?;
     let Some(job) = engine
         .store
         .claim_job(owner, now, now + ms(schedule.lease))
@@ -120,6 +124,18 @@ pub async fn run_due_job(
                 Err(e) => Some(e.to_string()),
             };
             (err, schedule.reconcile_every)
+        }
+        RENEW_JOB => {
+            let err = match engine.run_renewals(crate::renewals::JOB_ACTOR, now).await {
+                Ok(run) => {
+                    for i in &run.items {
+                        tracing::info!(account = %i.account, name = %i.name, decision = i.decision.as_str(), reason = %i.reason, "renewal");
+                    }
+                    (!run.errors.is_empty()).then(|| run.errors.join(" | "))
+                }
+                Err(e) => Some(e.to_string()),
+            };
+            (err, schedule.renew_every)
         }
         other => (Some(format!("unknown job {other}")), schedule.sync_every),
     };

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod ops;
 pub mod orders;
 pub mod registry;
+pub mod renewals;
 pub mod sync;
 pub mod tenants;
 

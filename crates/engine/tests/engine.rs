@@ -642,6 +642,7 @@ async fn scheduled_jobs_run_once_per_period(db: &TestDb) {
         vec![
             "expiry-report".to_string(),
             "reconcile-orders".to_string(),
+            "renewals".to_string(),
             "sync".to_string()
         ]
     );
@@ -702,6 +703,7 @@ async fn two_instances_never_run_the_same_job_at_once(db: &TestDb) {
         vec![
             "expiry-report".to_string(),
             "reconcile-orders".to_string(),
+            "renewals".to_string(),
             "sync".to_string()
         ],
         "each due job ran exactly once"

@@ -45,9 +45,15 @@ use utoipa::{OpenApi, ToSchema};
         crate::orders::place_order,
         crate::orders::list_orders,
         crate::orders::show_order,
-        crate::orders::ledger
+        crate::orders::ledger,
+        crate::renewals::plan,
+        crate::renewals::policies,
+        crate::renewals::set_policy,
+        crate::renewals::floors,
+        crate::renewals::set_floor
     ),
-    components(schemas(Page, RecordBody, ServerActionBody, ErrorBody, crate::orders::PurchaseBody)),
+    components(schemas(Page, RecordBody, ServerActionBody, ErrorBody, crate::orders::PurchaseBody,
+        crate::renewals::PolicyBody, crate::renewals::FloorBody)),
     modifiers(&BearerToken)
 )]
 pub struct ApiDoc;
@@ -88,6 +94,7 @@ pub fn routes() -> Router<AppState> {
         .route("/servers/{account}/{id}/actions", post(server_action))
         .route("/audit", get(list_audit))
         .merge(crate::orders::routes())
+        .merge(crate::renewals::routes())
 }
 
 /// A page of results.

@@ -2,8 +2,8 @@
 //!
 //! Owns: the schema and its migrations, encryption of upstream credentials at rest, the
 //! inventory of resources with their change history, the append-only audit log, the
-//! order journal and the append-only double-entry ledger, API tokens (hashed) and the
-//! job leases that let several instances share one database.
+//! order journal and the append-only double-entry ledger, renewal policies, floors and
+//! notices, API tokens (hashed) and the job leases that let several instances share one database.
 //!
 //! Must not know: any vendor, HTTP, or how resources are fetched. Resources are stored
 //! as opaque JSON documents keyed by (account, kind, key).
@@ -11,6 +11,7 @@
 mod crypto;
 mod migrations;
 mod orders;
+mod renewals;
 mod resale;
 mod sql;
 #[cfg(feature = "testing")]
@@ -20,6 +21,7 @@ pub use crypto::{Cipher, MasterKey, MasterKeyError};
 pub use orders::{
     LedgerFilter, LedgerLine, Move, NewOrder, OrderEvent, OrderFilter, OrderRow, OrderStore, Placed,
 };
+pub use renewals::{PolicyPatch, PolicyRow, PolicyScope, RenewalNotice, RenewalStore};
 pub use resale::{
     AppKey, DepositRow, Deposited, NewDeposit, NewProduct, NewTenant, ProductRow, ProductState,
     Removal, ResaleStore, TenantPatch, TenantRow, TenantState,
@@ -192,7 +194,7 @@ pub struct TokenInfo {
 
 /// The storage contract. Both backends pass the same suite (`tests/suite.rs`).
 #[async_trait]
-pub trait Store: OrderStore + ResaleStore + Send + Sync {
+pub trait Store: OrderStore + RenewalStore + ResaleStore + Send + Sync {
     /// Human-readable backend name (`sqlite` / `postgres`).
     fn backend(&self) -> &'static str;
 

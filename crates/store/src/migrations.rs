@@ -155,6 +155,38 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
             }
         }
     }
+    // v4: renewals. A policy row is a kind's default (account and rkey empty: a primary
+    // key column cannot be NULL on PostgreSQL) or one resource's override; a NULL field
+    // is "not set here". Notices make each reminder stage (and each reason a renewal was
+    // skipped) happen once per (resource, expiry), also with two instances racing.
+    let v4 = vec![
+        "CREATE TABLE renewal_policies (
+            kind TEXT NOT NULL,
+            account TEXT NOT NULL,
+            rkey TEXT NOT NULL,
+            auto_renew BIGINT,
+            days_before BIGINT,
+            max_price_fen BIGINT,
+            months BIGINT,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (kind, account, rkey))"
+            .to_string(),
+        "CREATE TABLE renewal_floors (
+            account TEXT PRIMARY KEY,
+            floor_fen BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL)"
+            .to_string(),
+        "CREATE TABLE renewal_notices (
+            account TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            rkey TEXT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            stage TEXT NOT NULL,
+            at BIGINT NOT NULL,
+            detail TEXT NOT NULL,
+            PRIMARY KEY (account, kind, rkey, expires_at, stage))"
+            .to_string(),
+    ];
     // v6: resale. Tenants (downstream resellers; the appkey only as a digest, money
     // only in the ledger), the deposits that make a top-up's idempotency key used (in
     // the same transaction as its ledger lines; append-only like them), and the product
@@ -204,7 +236,7 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
             v6.push("CREATE TRIGGER tenant_deposits_no_truncate BEFORE TRUNCATE ON tenant_deposits FOR EACH STATEMENT EXECUTE FUNCTION append_only()".into());
         }
     }
-    vec![(1, v1), (2, v2), (3, v3), (6, v6)]
+    vec![(1, v1), (2, v2), (3, v3), (4, v4), (6, v6)]
 }
 
 pub fn latest() -> i64 {
