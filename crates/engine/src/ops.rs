@@ -150,6 +150,7 @@ impl Engine {
         input: &RecordInput,
     ) -> Result<DnsRecord> {
         let zone = &normalize_zone(zone)?;
+        let id = &normalize_record_id(id)?;
         let (account, conn) = self.dns_of(zone).await?;
         let result = dns_of_conn(conn.as_ref())?
             .update_record(zone, id, input)
@@ -180,6 +181,7 @@ impl Engine {
 
     pub async fn dns_remove(&self, actor: &str, zone: &str, id: &str) -> Result<()> {
         let zone = &normalize_zone(zone)?;
+        let id = &normalize_record_id(id)?;
         let (account, conn) = self.dns_of(zone).await?;
         let dns = dns_of_conn(conn.as_ref())?;
         let result = match dns.delete_record(zone, id).await {
@@ -218,6 +220,7 @@ impl Engine {
 
     pub async fn dns_enable(&self, actor: &str, zone: &str, id: &str, enabled: bool) -> Result<()> {
         let zone = &normalize_zone(zone)?;
+        let id = &normalize_record_id(id)?;
         let (account, conn) = self.dns_of(zone).await?;
         let result = dns_of_conn(conn.as_ref())?
             .set_record_enabled(zone, id, enabled)
@@ -445,6 +448,24 @@ pub fn normalize_zone(zone: &str) -> Result<String> {
         Ok(z)
     } else {
         Err(idcgate_core::Error::invalid("zone", format!("{zone:?} is not a domain name")).into())
+    }
+}
+
+/// The one spelling of a record id: no surrounding blanks. An upstream that trims them
+/// would delete record `1297` for ` 1297` while the inventory row `zone/ 1297` matched
+/// nothing. Ids are opaque tokens: blanks inside, control characters and `/` (which
+/// separates zone and id in an inventory key) are refused before any call.
+pub fn normalize_record_id(id: &str) -> Result<String> {
+    let t = id.trim();
+    let valid = !t.is_empty()
+        && t.len() <= 128
+        && !t
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '/');
+    if valid {
+        Ok(t.to_string())
+    } else {
+        Err(idcgate_core::Error::invalid("id", format!("{id:?} is not a record id")).into())
     }
 }
 

@@ -21,6 +21,7 @@ both_backends!(
     input_lengths_are_bounded_at_the_boundary,
     nul_is_refused_at_the_boundary_and_stored_from_upstreams,
     an_unread_body_closes_the_connection_and_says_so,
+    record_ids_are_normalised_at_the_boundary,
 );
 
 const ZONE: &str = "idcgate-demo.com";
@@ -481,4 +482,78 @@ async fn an_unread_body_closes_the_connection_and_says_so(db: &TestDb) {
     assert_eq!(first.status, 400, "{first:?}");
     assert!(!closes(&first), "{first:?}");
     assert_eq!(second.expect("the next request answered").status, 200);
+}
+
+/// A record created through the API on `ZONE`; its upstream id.
+async fn add_record(api: &Api, host: &str) -> String {
+    let body = json!({"host": host, "type": "TXT", "value": format!("v={host}")});
+    let r = api
+        .call(
+            "POST",
+            &format!("/api/v1/dns/{ZONE}/records"),
+            Some(&body.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    v["upstream_id"].as_str().unwrap().to_string()
+}
+
+/// Whether the inventory holds `ZONE/id` as live.
+async fn live_in_inventory(api: &Api, id: &str) -> bool {
+    api.engine
+        .store
+        .get_resource("w", ResourceKind::DnsRecord, &format!("{ZONE}/{id}"))
+        .await
+        .unwrap()
+        .is_some_and(|r| r.gone_at_ms.is_none())
+}
+
+/// Item 3: a record id with surrounding blanks is the same record, upstream and in the
+/// inventory (the upstream trimmed ` 1297` and deleted 1297 while the inventory row
+/// stayed live); an id that cannot be one is refused before any call.
+async fn record_ids_are_normalised_at_the_boundary(db: &TestDb) {
+    let api = start(db).await;
+    let id = add_record(&api, "blanks").await;
+    assert!(live_in_inventory(&api, &id).await);
+    let disable = format!("/api/v1/dns/{ZONE}/records/%20{id}%20/disable");
+    let r = api.call("POST", &disable, None).await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    let row = api
+        .engine
+        .store
+        .get_resource("w", ResourceKind::DnsRecord, &format!("{ZONE}/{id}"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.data["enabled"], false, "the row of the record disabled");
+    let r = api
+        .call(
+            "DELETE",
+            &format!("/api/v1/dns/{ZONE}/records/%20{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert!(
+        !live_in_inventory(&api, &id).await,
+        "the inventory row is gone too"
+    );
+    let upstream = api.engine.dns_list(ZONE).await.unwrap();
+    assert!(upstream
+        .iter()
+        .all(|r| r.upstream_id.as_deref() != Some(id.as_str())));
+    let before = api.srv.faults.requests();
+    for bad in ["%20", "1%202", "%091"] {
+        let r = api
+            .call("DELETE", &format!("/api/v1/dns/{ZONE}/records/{bad}"), None)
+            .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+        assert_eq!(r.error()["field"], "id", "{bad}");
+    }
+    assert_eq!(
+        api.srv.faults.requests(),
+        before,
+        "refused before any upstream call"
+    );
 }
