@@ -335,41 +335,59 @@ pub async fn statement(
 ) -> Result<()> {
     let since_ms = match since {
         Some(day) => china_day_ms(day)?,
-        None => engine
-            .store
-            .list_orders(&OrderFilter {
-                account: Some(account.to_string()),
-                limit: Some(1_000_000),
-                ..Default::default()
-            })
-            .await?
-            .iter()
-            .map(|o| o.created_ms)
-            .min()
-            .unwrap_or_else(idcgate_engine::now_ms),
+        None => engine.statement_start(account).await?,
     };
     let s = engine.statement(account, since_ms).await?;
     if out.json {
         println!("{}", serde_json::to_string_pretty(&s)?);
     } else {
+        let charged = if s.finance_record {
+            yuan(s.charged_fen)
+        } else {
+            "(no finance record)".to_string()
+        };
         println!(
-            "{account} since {}: booked {}, charged {}",
+            "{account} since {}: booked {}, charged {charged}",
             fmt_ms(s.since_ms),
             yuan(s.booked_fen),
-            yuan(s.charged_fen)
         );
+        if let Some(b) = &s.balance {
+            let change = match b.change_fen {
+                c if c < 0 => format!("fell {}", yuan(-c)),
+                c => format!("rose {}", yuan(c)),
+            };
+            println!(
+                "  balance {} at {} -> {} now: {change}; orders booked {}, unexplained {}, deposits {} ({} readings)",
+                yuan(b.from_fen),
+                idcgate_engine::statement::china_time(b.from_ms),
+                yuan(b.to_fen),
+                yuan(b.booked_fen),
+                yuan(b.unexplained_fen),
+                yuan(b.deposited_fen),
+                b.readings
+            );
+        }
+        for d in &s.deposits {
+            println!("  deposit: {d}");
+        }
+        for n in &s.notes {
+            println!("  note: {n}");
+        }
         for d in &s.differences {
             println!("  {d}");
         }
     }
-    if s.differences.is_empty() {
-        Ok(())
-    } else {
+    if !s.differences.is_empty() {
         bail!(
             "{} difference(s) with {account}'s own record",
             s.differences.len()
         )
     }
+    // Nothing checked is not "nothing wrong": say so in the exit status too.
+    if !s.checked() {
+        bail!("nothing to check {account}'s ledger against yet (see the note above)")
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod ops;
 pub mod orders;
 pub mod registry;
 pub mod renewals;
+pub mod statement;
 pub mod sync;
 pub mod tenants;
 

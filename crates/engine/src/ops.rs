@@ -388,12 +388,19 @@ impl Engine {
             match b.balance().await {
                 // A vendor with no balance read (Zonkvm) has nothing to show.
                 Err(idcgate_core::Error::Unsupported { .. }) => continue,
-                Ok(bal) => out.push(AccountBalance {
-                    account: a.name,
-                    vendor: a.vendor.to_string(),
-                    balance: Some(bal),
-                    error: None,
-                }),
+                Ok(bal) => {
+                    // A free reading for the statement check; showing the balance does
+                    // not depend on keeping it.
+                    if let Err(e) = self.record_balance(&a.name, &bal, "balance").await {
+                        tracing::warn!(account = %a.name, error = %e, "could not keep the balance reading");
+                    }
+                    out.push(AccountBalance {
+                        account: a.name,
+                        vendor: a.vendor.to_string(),
+                        balance: Some(bal),
+                        error: None,
+                    })
+                }
                 Err(e) => out.push(AccountBalance {
                     account: a.name,
                     vendor: a.vendor.to_string(),

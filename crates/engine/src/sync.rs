@@ -314,6 +314,13 @@ impl Engine {
                             );
                             let out = self.store.upsert_resources(&[r]).await?;
                             rep.tally(&out);
+                            // The resource keeps only changes; the statement check needs
+                            // every reading with its time, unchanged ones too.
+                            match self.record_balance(name, &bal, "sync").await {
+                                Ok(_) => {}
+                                Err(EngineError::Store(e)) => return Err(e.into()),
+                                Err(e) => rep.failed.push(format!("balance reading: {e}")),
+                            }
                         }
                         // No balance read (Zonkvm): nothing to keep, nothing failed.
                         Err(idcgate_core::Error::Unsupported { .. }) => {}

@@ -192,6 +192,20 @@ pub struct TokenInfo {
     pub revoked: bool,
 }
 
+/// One reading of an upstream account's balance, kept so the statement check can say how
+/// the balance moved between two instants (`balance_readings`, append-only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BalanceReading {
+    /// Assigned by the store; 0 in a reading not yet appended.
+    pub id: i64,
+    pub account: String,
+    pub at_ms: i64,
+    pub available_fen: i64,
+    pub credit_fen: i64,
+    /// What took it: `sync`, `statement`, ...
+    pub source: String,
+}
+
 /// The storage contract. Both backends pass the same suite (`tests/suite.rs`).
 #[async_trait]
 pub trait Store: OrderStore + RenewalStore + ResaleStore + Send + Sync {
@@ -278,4 +292,20 @@ pub trait Store: OrderStore + RenewalStore + ResaleStore + Send + Sync {
         next_run_ms: i64,
         error: Option<&str>,
     ) -> Result<()>;
+
+    /// Appends one balance reading; returns its id. Readings are never changed.
+    async fn append_balance_reading(&self, reading: &BalanceReading) -> Result<i64>;
+    /// `account`'s readings taken at or after `since_ms`, oldest first, at most `limit`.
+    async fn balance_readings(
+        &self,
+        account: &str,
+        since_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<BalanceReading>>;
+    /// `account`'s latest reading taken at or before `at_ms`.
+    async fn balance_reading_before(
+        &self,
+        account: &str,
+        at_ms: i64,
+    ) -> Result<Option<BalanceReading>>;
 }

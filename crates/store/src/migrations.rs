@@ -236,7 +236,33 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
             v6.push("CREATE TRIGGER tenant_deposits_no_truncate BEFORE TRUNCATE ON tenant_deposits FOR EACH STATEMENT EXECUTE FUNCTION append_only()".into());
         }
     }
-    vec![(1, v1), (2, v2), (3, v3), (4, v4), (6, v6)]
+    // v7: balance readings of each upstream account over time, the other half of the
+    // statement check for vendors whose finance record cannot be read. Append-only: a
+    // reading rewritten after the fact could hide a charge.
+    let mut v7 = vec![
+        format!(
+            "CREATE TABLE balance_readings (
+            id {auto_id},
+            account TEXT NOT NULL,
+            at BIGINT NOT NULL,
+            available_fen BIGINT NOT NULL,
+            credit_fen BIGINT NOT NULL,
+            source TEXT NOT NULL)"
+        ),
+        "CREATE INDEX balance_readings_account ON balance_readings (account, at)".to_string(),
+    ];
+    match d {
+        Dialect::Sqlite => {
+            v7.push("CREATE TRIGGER balance_readings_no_update BEFORE UPDATE ON balance_readings BEGIN SELECT RAISE(ABORT, 'balance_readings is append-only'); END".into());
+            v7.push("CREATE TRIGGER balance_readings_no_delete BEFORE DELETE ON balance_readings BEGIN SELECT RAISE(ABORT, 'balance_readings is append-only'); END".into());
+        }
+        Dialect::Postgres => {
+            // append_only() is v3's.
+            v7.push("CREATE TRIGGER balance_readings_no_change BEFORE UPDATE OR DELETE ON balance_readings FOR EACH ROW EXECUTE FUNCTION append_only()".into());
+            v7.push("CREATE TRIGGER balance_readings_no_truncate BEFORE TRUNCATE ON balance_readings FOR EACH STATEMENT EXECUTE FUNCTION append_only()".into());
+        }
+    }
+    vec![(1, v1), (2, v2), (3, v3), (4, v4), (6, v6), (7, v7)]
 }
 
 pub fn latest() -> i64 {

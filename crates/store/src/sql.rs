@@ -992,4 +992,66 @@ impl Store for SqlStore {
         .await?;
         Ok(())
     }
+
+    async fn append_balance_reading(&self, b: &BalanceReading) -> Result<i64> {
+        let row = sqlx::query(
+            "INSERT INTO balance_readings (account, at, available_fen, credit_fen, source)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(&b.account)
+        .bind(b.at_ms)
+        .bind(b.available_fen)
+        .bind(b.credit_fen)
+        .bind(&b.source)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>(0)?)
+    }
+
+    async fn balance_readings(
+        &self,
+        account: &str,
+        since_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<BalanceReading>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {READING_COLUMNS} FROM balance_readings
+             WHERE account = $1 AND at >= $2 ORDER BY at, id LIMIT $3"
+        ))
+        .bind(account)
+        .bind(since_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(reading_from).collect()
+    }
+
+    async fn balance_reading_before(
+        &self,
+        account: &str,
+        at_ms: i64,
+    ) -> Result<Option<BalanceReading>> {
+        let row = sqlx::query(&format!(
+            "SELECT {READING_COLUMNS} FROM balance_readings
+             WHERE account = $1 AND at <= $2 ORDER BY at DESC, id DESC LIMIT 1"
+        ))
+        .bind(account)
+        .bind(at_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(reading_from).transpose()
+    }
+}
+
+const READING_COLUMNS: &str = "id, account, at, available_fen, credit_fen, source";
+
+fn reading_from(r: &AnyRow) -> Result<BalanceReading> {
+    Ok(BalanceReading {
+        id: r.try_get("id")?,
+        account: r.try_get("account")?,
+        at_ms: r.try_get("at")?,
+        available_fen: r.try_get("available_fen")?,
+        credit_fen: r.try_get("credit_fen")?,
+        source: r.try_get("source")?,
+    })
 }
