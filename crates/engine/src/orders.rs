@@ -523,3 +523,29 @@ fn seller<'c>(
 
 /// Where callers found it before the statement check had a module of its own.
 pub use crate::statement::Statement;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use idcgate_core::ResourceKind;
+
+    #[test]
+    fn secret_options_are_sent_but_never_journalled() {
+        let request = PurchaseRequest::new(ResourceKind::Server, Operation::Create, "web-1")
+            .offer("c1m1")
+            .option("serverroom", "3")
+            .option("password", "Hunter2-secret")
+            .option("ftppassword", "ftp-secret")
+            .option("authcode", "EPP-secret")
+            .option("api_token", "tok-secret");
+        let params = journal_params(&request, &json!({"ids": ["1"]}));
+        let stored = params.to_string();
+        for secret in ["Hunter2-secret", "ftp-secret", "EPP-secret", "tok-secret"] {
+            assert!(!stored.contains(secret), "{secret} journalled: {stored}");
+        }
+        assert_eq!(params["options"]["serverroom"], "3");
+        // The key is kept (blank) so the order still says what was set.
+        assert_eq!(params["options"]["password"], "");
+        assert_eq!(params["before"]["ids"][0], "1");
+    }
+}

@@ -46,6 +46,7 @@ use utoipa::{OpenApi, ToSchema};
         crate::orders::list_orders,
         crate::orders::show_order,
         crate::orders::ledger,
+        crate::orders::statement,
         crate::renewals::plan,
         crate::renewals::policies,
         crate::renewals::set_policy,

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/quote", post(quote))
         .route("/orders/{id}", get(show_order))
         .route("/ledger", get(ledger))
+        .route("/statement/{account}", get(statement))
 }
 
 /// What to buy. There is no price field: the price is the upstream's quote, read by the
@@ -196,4 +197,24 @@ pub async fn ledger(
         })
         .await?;
     Ok(Json(json!({ "items": lines })))
+}
+
+/// The statement check of one upstream account: what the ledger booked against the
+/// vendor's finance record and its balance readings, every difference listed.
+#[utoipa::path(get, path = "/api/v1/statement/{account}",
+    params(("account" = String, Path), ("since_ms" = Option<i64>, Query, description = "Unix milliseconds; default: the last balance reading before the account's first order")),
+    responses((status = 200, description = "the statement; `differences` empty when everything is explained"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn statement(
+    _a: Access<Admin>,
+    State(state): State<AppState>,
+    Path(account): Path<String>,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
+    let since_ms = match q.get("since_ms") {
+        Some(_) => int_param(&q, "since_ms", 0, i64::MAX)?,
+        None => state.engine.statement_start(&account).await?,
+    };
+    let statement = state.engine.statement(&account, since_ms).await?;
+    Ok(Json(json!(statement)))
 }
