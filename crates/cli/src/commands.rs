@@ -74,6 +74,14 @@ pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
             let engine = open_engine(&settings).await?;
             crate::orders::ledger(&out, &engine, args).await
         }
+        Command::Tenant(cmd) => {
+            let engine = open_engine(&settings).await?;
+            crate::resale::tenant(&out, &engine, cmd).await
+        }
+        Command::Product(cmd) => {
+            let engine = open_engine(&settings).await?;
+            crate::resale::product(&out, &engine, cmd).await
+        }
         Command::Audit { limit } => {
             let engine = open_engine(&settings).await?;
             let entries = engine.store.list_audit(limit).await?;
@@ -513,6 +521,9 @@ async fn serve(engine: Arc<Engine>, settings: &Settings, sandbox: bool) -> Resul
             s.base_url(),
             s.vendor
         );
+    }
+    if sandbox {
+        crate::resale::seed_sandbox(&engine).await;
     }
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await

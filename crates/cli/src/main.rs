@@ -11,6 +11,7 @@ mod config;
 mod inventory;
 mod orders;
 mod output;
+mod resale;
 mod renewals;
 
 use anyhow::{Context, Result};
@@ -158,6 +159,13 @@ pub enum Command {
         #[arg(long, default_value = "kind")]
         by: String,
     },
+    /// Downstream resellers: keys, balances and credit (from the ledger), price levels.
+    #[command(subcommand)]
+    Tenant(resale::TenantCmd),
+    /// The resale catalog: upstream offers with price rules; the cost is always the
+    /// upstream's live quote.
+    #[command(subcommand)]
+    Product(resale::ProductCmd),
     /// Show the audit log, newest first.
     Audit {
         #[arg(long, default_value_t = 50)]

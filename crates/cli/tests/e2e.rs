@@ -807,3 +807,179 @@ fn an_order_is_explained_by_the_ledger() {
         std::thread::sleep(Duration::from_millis(300));
     }
 }
+
+/// Resale from the README's point of view: the sandbox seeds a catalog and a funded
+/// tenant; prices come from live upstream quotes; a tenant's key is shown once and kept
+/// nowhere in clear; a top-up is deposited once per key, from the CLI and from REST,
+/// and explained by the ledger.
+#[test]
+fn tenants_and_the_catalog_through_cli_and_rest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let server = serve_sandbox(&data);
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&ok(&idcgate(&data, &all))).unwrap()
+    };
+    let money =
+        |v: &serde_json::Value| -> idcgate_core::Money { v.as_str().unwrap().parse().unwrap() };
+
+    let products = json(&["product", "list"]);
+    let names: Vec<&str> = products
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for seeded in [
+        "west-cloud-1c1g",
+        "cndns-cloud-2c2g",
+        "west-host-l1",
+        "west-mssql-100",
+        "zonkvm-cloud-1c1g",
+    ] {
+        assert!(names.contains(&seeded), "{seeded} not seeded: {names:?}");
+    }
+    let tenants = json(&["tenant", "list"]);
+    let sandbox = &tenants.as_array().unwrap()[0];
+    assert_eq!(sandbox["name"], "sandbox-tenant");
+    assert_eq!(money(&sandbox["balance"]).to_string(), "1000.00");
+
+    // The cost is the upstream's quote now; the price is the rule's (gold: cost + 15 %,
+    // 5 % off a year).
+    let quote = json(&[
+        "order",
+        "quote",
+        "sandbox-west",
+        "create",
+        "any",
+        "--kind",
+        "server",
+        "--offer",
+        "c1m1",
+        "--opt",
+        "serverroom=3",
+        "--opt",
+        "os=centos7.9",
+        "--months",
+        "12",
+    ]);
+    let price = json(&[
+        "product",
+        "price",
+        "west-cloud-1c1g",
+        "--tenant",
+        "sandbox-tenant",
+        "--months",
+        "12",
+    ]);
+    let cost = money(&price["cost"]);
+    assert_eq!(cost, money(&quote["price"]), "{price}");
+    // × 1.15 × 0.95 in fen, half a fen up.
+    let fen = cost.to_fen().unwrap();
+    let expected = idcgate_core::Money::from_fen((fen * 115 * 95 + 5_000) / 10_000);
+    assert_eq!(money(&price["price"]), expected, "{price}");
+    assert_eq!(money(&price["margin"]), expected - cost);
+    assert!(err(&idcgate(
+        &data,
+        &["product", "price", "west-host-l1", "--months", "5"]
+    ))
+    .contains("not offered"));
+
+    let added = json(&["tenant", "add", "acme", "--credit", "100"]);
+    let key = added["appkey"].as_str().unwrap().to_string();
+    let rekeyed = json(&["tenant", "rekey", "sandbox-tenant"]);
+    let sandbox_key = rekeyed["appkey"].as_str().unwrap().to_string();
+    for _ in 0..2 {
+        let t = json(&[
+            "tenant",
+            "topup",
+            "acme",
+            "200.00",
+            "--idempotency-key",
+            "e2e-t1",
+        ]);
+        assert_eq!(money(&t["tenant"]["balance"]).to_string(), "200.00", "{t}");
+    }
+    assert!(err(&idcgate(
+        &data,
+        &[
+            "tenant",
+            "topup",
+            "acme",
+            "5",
+            "--idempotency-key",
+            "e2e-t1"
+        ]
+    ))
+    .contains("e2e-t1"));
+
+    // REST: reading takes a read token, money and changes take admin.
+    let token = |name: &str, scope: &str| -> String {
+        json(&["token", "create", name, "--scope", scope])["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (reader, admin) = (token("resale-read", "read"), token("resale-admin", "admin"));
+    let api = format!("{}/api/v1", server.url);
+    let (code, body) = http("GET", &format!("{api}/tenants/acme"), Some(&reader), None);
+    assert_eq!(code, 200, "{body}");
+    assert!(!body.contains(&key) && !body.contains("appkey"), "{body}");
+    let topups = format!("{api}/tenants/acme/topups");
+    let pay = r#"{"amount":"50.00","memo":"rest"}"#;
+    let k = [("Idempotency-Key", "e2e-rest-1")];
+    let (code, body) = http_with("POST", &topups, Some(&reader), &k, Some(pay));
+    assert_eq!(code, 403, "{body}");
+    let (code, body) = http("POST", &topups, Some(&admin), Some(pay));
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("Idempotency-Key"), "{body}");
+    let (code, first) = http_with("POST", &topups, Some(&admin), &k, Some(pay));
+    assert_eq!(code, 201, "{first}");
+    let (code, again) = http_with("POST", &topups, Some(&admin), &k, Some(pay));
+    assert_eq!(code, 200, "{again}");
+    assert!(again.contains("\"repeated\":true"), "{again}");
+    let (code, body) = http(
+        "GET",
+        &format!("{api}/products/west-host-l1/price?tenant=sandbox-tenant&months=24"),
+        Some(&reader),
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        money(&v["price"]).to_string(),
+        "273.60",
+        "gold 12.00 a month, 24 months, 5 % off: {v}"
+    );
+    let (code, body) = http(
+        "POST",
+        &format!("{api}/tenants/acme/suspend"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"state\":\"suspended\""), "{body}");
+
+    // The ledger explains the balance; the keys are nowhere on disk.
+    let lines = json(&["ledger", "--account", "tenant:acme"]);
+    let fen: i64 = lines
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["fen"].as_i64().unwrap())
+        .sum();
+    assert_eq!(fen, 25_000);
+    assert_eq!(
+        money(&json(&["tenant", "show", "acme"])["tenant"]["balance"]).to_string(),
+        "250.00"
+    );
+    drop(server);
+    let disk = dir_bytes(&data);
+    assert!(secrets_absent(&disk, &key), "a tenant key on disk");
+    assert!(
+        secrets_absent(&disk, &sandbox_key),
+        "the sandbox tenant's key on disk"
+    );
+}

@@ -45,6 +45,22 @@ use utoipa::{OpenApi, ToSchema};
         crate::orders::place_order,
         crate::orders::list_orders,
         crate::orders::show_order,
+        crate::resale::list_tenants,
+        crate::resale::add_tenant,
+        crate::resale::show_tenant,
+        crate::resale::topup,
+        crate::resale::set_credit,
+        crate::resale::set_level,
+        crate::resale::suspend,
+        crate::resale::resume,
+        crate::resale::remove_tenant,
+        crate::resale::rekey,
+        crate::resale::list_products,
+        crate::resale::add_product,
+        crate::resale::show_product,
+        crate::resale::price,
+        crate::resale::update_product,
+        crate::resale::retire,
         crate::orders::ledger,
         crate::orders::statement,
         crate::renewals::plan,
@@ -53,7 +69,9 @@ use utoipa::{OpenApi, ToSchema};
         crate::renewals::floors,
         crate::renewals::set_floor
     ),
-    components(schemas(Page, RecordBody, ServerActionBody, ErrorBody, crate::orders::PurchaseBody,
+    components(schemas(Page, RecordBody, ServerActionBody, ErrorBody,
+        crate::resale::TenantBody, crate::resale::TopupBody, crate::resale::CreditBody,
+        crate::resale::LevelBody, crate::resale::ProductBody, crate::resale::ProductPatchBody, crate::orders::PurchaseBody,
         crate::renewals::PolicyBody, crate::renewals::FloorBody)),
     modifiers(&BearerToken)
 )]
@@ -95,6 +113,7 @@ pub fn routes() -> Router<AppState> {
         .route("/servers/{account}/{id}/actions", post(server_action))
         .route("/audit", get(list_audit))
         .merge(crate::orders::routes())
+        .merge(crate::resale::routes())
         .merge(crate::renewals::routes())
 }
 

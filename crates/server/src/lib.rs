@@ -14,6 +14,7 @@ mod guard;
 mod listener;
 mod metrics;
 mod orders;
+mod resale;
 mod renewals;
 
 use axum::routing::get;

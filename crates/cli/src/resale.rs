@@ -1,0 +1,633 @@
+//! Resale commands: `tenant add|list|show|topup|credit|level|suspend|resume|remove|rekey`
+//! and `product add|list|show|price|set|retire`, and the sandbox's seeded catalog.
+
+use crate::commands::{actor, fmt_ms};
+use crate::output::{Column, Out};
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use idcgate_core::{Money, ResourceKind};
+use idcgate_engine::catalog::{PriceRule, Product, ProductSpec, TermPrices};
+use idcgate_engine::tenants::TenantView;
+use idcgate_engine::Engine;
+use idcgate_store::{AppKey, Removal, TenantState};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Subcommand)]
+pub enum TenantCmd {
+    /// Add a downstream reseller; its appkey is printed once and kept only as a hash.
+    Add {
+        name: String,
+        /// The price level it buys at (a level named in product rules; default: base).
+        #[arg(long, default_value = "")]
+        level: String,
+        /// How far below zero its balance may go, e.g. 500.00.
+        #[arg(long, default_value = "0")]
+        credit: String,
+    },
+    /// Tenants with their balances (from the ledger).
+    List {
+        /// Also removed ones.
+        #[arg(long)]
+        all: bool,
+    },
+    /// One tenant with its deposits.
+    Show {
+        name: String,
+    },
+    /// Record money paid in by a tenant (funding -> tenant:<name>).
+    Topup {
+        name: String,
+        /// Amount in yuan, e.g. 1000.00.
+        amount: String,
+        /// The same key again deposits nothing (default: a new key).
+        #[arg(long)]
+        idempotency_key: Option<String>,
+        /// What the money is (a bank reference).
+        #[arg(long)]
+        memo: Option<String>,
+    },
+    /// Set the credit limit (a setting; no money moves).
+    Credit {
+        name: String,
+        limit: String,
+    },
+    /// Set the price level ("" for the base rules).
+    Level {
+        name: String,
+        level: String,
+    },
+    /// Stop a tenant buying; it still reads and pays in.
+    Suspend {
+        name: String,
+    },
+    Resume {
+        name: String,
+    },
+    /// Remove from selling (deleted only if it never held money).
+    Remove {
+        name: String,
+    },
+    /// Issue a new appkey (the old one stops working); printed once.
+    Rekey {
+        name: String,
+    },
+}
+
+/// A price rule in text: `--price 20%` or `--price 99.00` (a month), levels, discounts
+/// and the terms offered.
+#[derive(Args, Debug, Default)]
+pub struct RuleArgs {
+    /// A markup on the upstream's cost (`20%`) or a fixed monthly price (`99.00`).
+    #[arg(long)]
+    pub price: Option<String>,
+    /// A price level's own price: LEVEL=PRICE, e.g. gold=15% or vip=80.00 (repeatable).
+    #[arg(long = "level", value_name = "LEVEL=PRICE")]
+    pub levels: Vec<String>,
+    /// Percent off from a term on: MONTHS=PERCENT, e.g. 12=10% (repeatable).
+    #[arg(long = "discount", value_name = "MONTHS=PERCENT")]
+    pub discounts: Vec<String>,
+    /// The terms offered, in months, e.g. 1,3,6,12 (default: any the upstream sells).
+    #[arg(long)]
+    pub periods: Option<String>,
+}
+
+impl RuleArgs {
+    fn rule(&self) -> Result<Option<PriceRule>> {
+        let Some(price) = &self.price else {
+            if !self.levels.is_empty() || !self.discounts.is_empty() || self.periods.is_some() {
+                bail!("a new price rule is given whole: add --price");
+            }
+            return Ok(None);
+        };
+        Ok(Some(PriceRule::parse(
+            price,
+            &self.levels,
+            &self.discounts,
+            self.periods.as_deref(),
+        )?))
+    }
+}
+
+#[derive(Subcommand)]
+pub enum ProductCmd {
+    /// Add a product: an upstream account's offer and a price rule. The account must
+    /// sell it, and quote it now.
+    Add {
+        name: String,
+        /// The upstream account that fulfils it.
+        #[arg(long)]
+        account: String,
+        /// server, hosting_site, database, mail_domain, ...
+        #[arg(long)]
+        kind: String,
+        /// The upstream's offer (plan or product code).
+        #[arg(long)]
+        offer: Option<String>,
+        /// A purchase option as KEY=VALUE (repeatable; never a password).
+        #[arg(long = "opt", value_name = "KEY=VALUE")]
+        options: Vec<String>,
+        #[arg(long)]
+        title: Option<String>,
+        #[command(flatten)]
+        rule: RuleArgs,
+    },
+    List {
+        /// Also retired ones.
+        #[arg(long)]
+        all: bool,
+    },
+    /// A product with each term's live cost and prices.
+    Show { product: String },
+    /// Cost (the upstream's quote now), price and margin.
+    Price {
+        product: String,
+        /// Price at this tenant's level.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The term (default: the product's first).
+        #[arg(long)]
+        months: Option<u32>,
+    },
+    /// Change a product's title or (whole) price rule.
+    Set {
+        product: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[command(flatten)]
+        rule: RuleArgs,
+    },
+    /// Stop selling a product (kept: orders name it).
+    Retire { product: String },
+}
+
+fn money(field: &str, s: &str) -> Result<Money> {
+    s.parse()
+        .ok()
+        .with_context(|| format!("{field} {s:?}: expected an amount like 100.00"))
+}
+
+const TENANT_COLUMNS: [Column<TenantView>; 8] = [
+    ("name", |t| t.tenant.name.clone()),
+    ("appid", |t| t.tenant.appid.clone()),
+    ("state", |t| t.tenant.state.as_str().to_string()),
+    ("level", |t| t.tenant.price_level.clone()),
+    ("balance", |t| t.balance.to_string()),
+    ("credit", |t| t.credit_limit.to_string()),
+    ("drawn", |t| t.credit_drawn.to_string()),
+    ("available", |t| t.available.to_string()),
+];
+
+fn show_key(out: &Out, view: &TenantView, key: &AppKey, what: &str) -> Result<()> {
+    let t = &view.tenant;
+    out.message(
+        &json!({"tenant": view, "appkey": key.expose()}),
+        &format!(
+            "tenant {} {what}: appid {} appkey {}\nthe appkey is shown only now; it is stored as a hash and cannot be shown again",
+            t.name,
+            t.appid,
+            key.expose()
+        ),
+    )
+}
+
+pub async fn tenant(out: &Out, engine: &Arc<Engine>, cmd: TenantCmd) -> Result<()> {
+    let actor = actor();
+    match cmd {
+        TenantCmd::Add {
+            name,
+            level,
+            credit,
+        } => {
+            let credit = money("--credit", &credit)?;
+            let (view, key) = engine.add_tenant(&actor, &name, &level, credit).await?;
+            show_key(out, &view, &key, "added")
+        }
+        TenantCmd::List { all } => {
+            let tenants = engine.tenants(all).await?;
+            out.table(&tenants, &tenants, &TENANT_COLUMNS)
+        }
+        TenantCmd::Show { name } => {
+            let view = engine.tenant(&name).await?;
+            let deposits = engine.store.deposits(&name).await?;
+            if out.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({"tenant": view, "deposits": deposits}))?
+                );
+                return Ok(());
+            }
+            out.table(&view, std::slice::from_ref(&view), &TENANT_COLUMNS)?;
+            for d in &deposits {
+                println!(
+                    "  {}  deposit {}  key {}  by {}  (ledger transaction {})",
+                    fmt_ms(d.at_ms),
+                    Money::from_fen(d.deposit.fen),
+                    d.deposit.idem_key,
+                    d.deposit.actor,
+                    d.txn_id
+                );
+            }
+            Ok(())
+        }
+        TenantCmd::Topup {
+            name,
+            amount,
+            idempotency_key,
+            memo,
+        } => {
+            let amount = money("amount", &amount)?;
+            let t = engine
+                .topup_tenant(
+                    &actor,
+                    &name,
+                    amount,
+                    idempotency_key.as_deref(),
+                    memo.as_deref(),
+                )
+                .await?;
+            let text = if t.repeated {
+                format!(
+                    "key {} was used before: nothing deposited; {name} balance {}",
+                    t.deposit.deposit.idem_key, t.tenant.balance
+                )
+            } else {
+                format!(
+                    "deposited {amount} for {name} (key {}); balance {}, available {}",
+                    t.deposit.deposit.idem_key, t.tenant.balance, t.tenant.available
+                )
+            };
+            out.message(&t, &text)
+        }
+        TenantCmd::Credit { name, limit } => {
+            let limit = money("limit", &limit)?;
+            let t = engine.set_tenant_credit(&actor, &name, limit).await?;
+            out.table(&t, std::slice::from_ref(&t), &TENANT_COLUMNS)
+        }
+        TenantCmd::Level { name, level } => {
+            let t = engine.set_tenant_level(&actor, &name, &level).await?;
+            out.table(&t, std::slice::from_ref(&t), &TENANT_COLUMNS)
+        }
+        TenantCmd::Suspend { name } => {
+            let t = engine.suspend_tenant(&actor, &name).await?;
+            out.table(&t, std::slice::from_ref(&t), &TENANT_COLUMNS)
+        }
+        TenantCmd::Resume { name } => {
+            let t = engine.resume_tenant(&actor, &name).await?;
+            out.table(&t, std::slice::from_ref(&t), &TENANT_COLUMNS)
+        }
+        TenantCmd::Remove { name } => {
+            let removal = engine.remove_tenant(&actor, &name).await?;
+            let text = match removal {
+                Removal::Deleted => format!("tenant {name} deleted (it never held money)"),
+                Removal::Retired => {
+                    format!("tenant {name} removed from selling; kept with its money and history")
+                }
+            };
+            out.message(&json!({"removed": name, "how": removal}), &text)
+        }
+        TenantCmd::Rekey { name } => {
+            let key = engine.rekey_tenant(&actor, &name).await?;
+            let view = engine.tenant(&name).await?;
+            show_key(out, &view, &key, "has a new key")
+        }
+    }
+}
+
+fn options(kv: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut options = BTreeMap::new();
+    for kv in kv {
+        let (k, v) = kv
+            .split_once('=')
+            .with_context(|| format!("--opt {kv:?}: expected KEY=VALUE"))?;
+        options.insert(k.trim().to_string(), v.to_string());
+    }
+    Ok(options)
+}
+
+const PRODUCT_COLUMNS: [Column<Product>; 8] = [
+    ("id", |p| p.id.to_string()),
+    ("name", |p| p.name.clone()),
+    ("title", |p| p.title.clone()),
+    ("account", |p| p.account.clone()),
+    ("kind", |p| p.kind.as_str().to_string()),
+    ("offer", |p| p.offer.clone().unwrap_or_default()),
+    ("price rule", |p| p.rule.to_string()),
+    ("state", |p| p.state.as_str().to_string()),
+];
+
+fn price_rows(terms: &[TermPrices]) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for t in terms {
+        for (level, price) in &t.prices {
+            let margin = match (price, t.cost) {
+                (Some(p), Some(c)) => (*p - c).to_string(),
+                _ => String::new(),
+            };
+            rows.push(vec![
+                t.months.to_string(),
+                if level.is_empty() {
+                    "(base)".into()
+                } else {
+                    level.clone()
+                },
+                t.cost.map(|c| c.to_string()).unwrap_or_else(|| {
+                    format!("unavailable: {}", t.error.clone().unwrap_or_default())
+                }),
+                price.map(|p| p.to_string()).unwrap_or_default(),
+                margin,
+            ]);
+        }
+    }
+    rows
+}
+
+pub async fn product(out: &Out, engine: &Arc<Engine>, cmd: ProductCmd) -> Result<()> {
+    let actor = actor();
+    match cmd {
+        ProductCmd::Add {
+            name,
+            account,
+            kind,
+            offer,
+            options: opts,
+            title,
+            rule,
+        } => {
+            let Some(rule) = rule.rule()? else {
+                bail!("a product needs a price: --price 20% (markup) or --price 99.00 (a month)");
+            };
+            let spec = ProductSpec {
+                name,
+                title,
+                account,
+                kind: kind.parse::<ResourceKind>()?,
+                offer,
+                options: options(&opts)?,
+                rule,
+            };
+            let p = engine.add_product(&actor, spec).await?;
+            out.table(&p, std::slice::from_ref(&p), &PRODUCT_COLUMNS)
+        }
+        ProductCmd::List { all } => {
+            let products = engine.products(all).await?;
+            out.table(&products, &products, &PRODUCT_COLUMNS)
+        }
+        ProductCmd::Show { product } => {
+            let p = engine.product(&product).await?;
+            let terms = engine.product_prices(&p).await;
+            if out.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({"product": p, "prices": terms}))?
+                );
+                return Ok(());
+            }
+            out.table(&p, std::slice::from_ref(&p), &PRODUCT_COLUMNS)?;
+            if !p.options.is_empty() {
+                let opts: Vec<String> = p.options.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                println!("options: {}", opts.join(" "));
+            }
+            out.show(
+                &terms,
+                &["months", "level", "cost now", "price", "margin"],
+                price_rows(&terms),
+            )
+        }
+        ProductCmd::Price {
+            product,
+            tenant,
+            months,
+        } => {
+            let v = engine
+                .product_price(&product, tenant.as_deref(), months)
+                .await?;
+            out.show(
+                &v,
+                &[
+                    "product", "tenant", "level", "months", "cost", "price", "discount", "margin",
+                ],
+                vec![vec![
+                    v.product.clone(),
+                    v.tenant.clone().unwrap_or_default(),
+                    if v.level.is_empty() {
+                        "(base)".into()
+                    } else {
+                        v.level.clone()
+                    },
+                    v.months.to_string(),
+                    v.cost.to_string(),
+                    v.price.to_string(),
+                    format!("{}%", v.discount.normalize()),
+                    v.margin.to_string(),
+                ]],
+            )
+        }
+        ProductCmd::Set {
+            product,
+            title,
+            rule,
+        } => {
+            let rule = rule.rule()?;
+            if title.is_none() && rule.is_none() {
+                bail!("nothing to change: give --title or a price rule (--price ...)");
+            }
+            let p = engine
+                .update_product(&actor, &product, title.as_deref(), rule.as_ref())
+                .await?;
+            out.table(&p, std::slice::from_ref(&p), &PRODUCT_COLUMNS)
+        }
+        ProductCmd::Retire { product } => {
+            let p = engine.retire_product(&actor, &product).await?;
+            out.table(&p, std::slice::from_ref(&p), &PRODUCT_COLUMNS)
+        }
+    }
+}
+
+/// The sandbox's tenant: its appkey is replaced (and printed) at every start, as the
+/// store keeps only a hash of it.
+pub const SANDBOX_TENANT: &str = "sandbox-tenant";
+
+/// One product of the sandbox catalog.
+struct Seed {
+    name: &'static str,
+    title: &'static str,
+    account: &'static str,
+    kind: ResourceKind,
+    offer: Option<&'static str>,
+    options: &'static [(&'static str, &'static str)],
+    price: &'static str,
+    levels: &'static [&'static str],
+    discounts: &'static [&'static str],
+    periods: &'static str,
+}
+
+const WEST_SERVER: [(&str, &str); 2] = [("serverroom", "3"), ("os", "centos7.9")];
+
+/// One of each line the sandbox upstreams sell, priced the ways a reseller would.
+const SANDBOX_CATALOG: [Seed; 6] = [
+    Seed {
+        name: "west-cloud-1c1g",
+        title: "West cloud server 1C1G, 40 GB, 5 Mbps",
+        account: "sandbox-west",
+        kind: ResourceKind::Server,
+        offer: Some("c1m1"),
+        options: &WEST_SERVER,
+        price: "20%",
+        levels: &["gold=15%"],
+        discounts: &["12=5%"],
+        periods: "1,3,6,12",
+    },
+    Seed {
+        name: "west-cloud-2c4g",
+        title: "West cloud server 2C4G, 40 GB, 5 Mbps",
+        account: "sandbox-west",
+        kind: ResourceKind::Server,
+        offer: Some("c2m4"),
+        options: &WEST_SERVER,
+        price: "20%",
+        levels: &["gold=15%"],
+        discounts: &["12=5%"],
+        periods: "1,3,6,12",
+    },
+    Seed {
+        name: "cndns-cloud-2c2g",
+        title: "CNDNS 橙云 host 2C2G, 50 GB, 2 Mbps",
+        account: "sandbox-cndns",
+        kind: ResourceKind::Server,
+        offer: None,
+        options: &[
+            ("cpu", "2"),
+            ("ram", "2048"),
+            ("HD", "50"),
+            ("BD", "2"),
+            ("place", "1"),
+            ("os", "centos7.9_64"),
+        ],
+        price: "25%",
+        levels: &["gold=18%"],
+        discounts: &[],
+        periods: "1,3,6,12",
+    },
+    Seed {
+        name: "west-host-l1",
+        title: "West virtual host L1",
+        account: "sandbox-west",
+        kind: ResourceKind::HostingSite,
+        offer: Some("L1"),
+        options: &[],
+        price: "15.00",
+        levels: &["gold=12.00"],
+        discounts: &["24=5%", "36=10%"],
+        periods: "12,24,36",
+    },
+    Seed {
+        name: "west-mssql-100",
+        title: "West MSSQL 2019, 100 MB",
+        account: "sandbox-west",
+        kind: ResourceKind::Database,
+        offer: Some("100"),
+        options: &[("version", "2019")],
+        price: "30%",
+        levels: &["gold=20%"],
+        discounts: &[],
+        periods: "12,24",
+    },
+    Seed {
+        name: "zonkvm-cloud-1c1g",
+        title: "Zonkvm 德阳电信 cloud 1C1G",
+        account: "sandbox-zonkvm",
+        kind: ResourceKind::Server,
+        offer: Some("德阳电信-1核1G"),
+        options: &[("system_guid", "1659170791658716")],
+        price: "15%",
+        levels: &["gold=10%"],
+        discounts: &[],
+        periods: "1,3,6,12",
+    },
+];
+
+/// A believable catalog over the sandbox upstreams, and one funded tenant. Products
+/// already there are left as they are (an operator may have changed them); a product
+/// the sandbox cannot quote is reported and skipped, never fatal.
+pub async fn seed_sandbox(engine: &Engine) {
+    let actor = "sandbox";
+    for seed in &SANDBOX_CATALOG {
+        match engine.store.get_product(seed.name).await {
+            Ok(Some(_)) => continue,
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("sandbox catalog: cannot read product {}: {e}", seed.name);
+                continue;
+            }
+        }
+        let texts = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let rule = PriceRule::parse(
+            seed.price,
+            &texts(seed.levels),
+            &texts(seed.discounts),
+            Some(seed.periods),
+        );
+        let added = match rule {
+            Ok(rule) => {
+                let spec = ProductSpec {
+                    name: seed.name.into(),
+                    title: Some(seed.title.into()),
+                    account: seed.account.into(),
+                    kind: seed.kind,
+                    offer: seed.offer.map(str::to_string),
+                    options: seed
+                        .options
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                    rule,
+                };
+                engine.add_product(actor, spec).await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = added {
+            eprintln!("sandbox catalog: product {} not added: {e}", seed.name);
+        }
+    }
+    match sandbox_tenant(engine, actor).await {
+        Ok((view, key)) => eprintln!(
+            "sandbox tenant {} (level {}, balance {}, credit {}): appid={} appkey={}",
+            view.tenant.name,
+            view.tenant.price_level,
+            view.balance,
+            view.credit_limit,
+            view.tenant.appid,
+            key.expose()
+        ),
+        Err(e) => eprintln!("sandbox tenant not ready: {e:#}"),
+    }
+}
+
+async fn sandbox_tenant(engine: &Engine, actor: &str) -> Result<(TenantView, AppKey)> {
+    let key = match engine.store.get_tenant(SANDBOX_TENANT).await? {
+        None => {
+            engine
+                .add_tenant(actor, SANDBOX_TENANT, "gold", money("credit", "500.00")?)
+                .await?
+                .1
+        }
+        Some(t) if t.state == TenantState::Removed => {
+            bail!("{SANDBOX_TENANT} was removed; it is not brought back")
+        }
+        Some(_) => engine.rekey_tenant(actor, SANDBOX_TENANT).await?,
+    };
+    // Funded once: the key makes every later start deposit nothing.
+    engine
+        .topup_tenant(
+            actor,
+            SANDBOX_TENANT,
+            money("amount", "1000.00")?,
+            Some("sandbox-seed-topup"),
+            Some("sandbox funds"),
+        )
+        .await?;
+    Ok((engine.tenant(SANDBOX_TENANT).await?, key))
+}

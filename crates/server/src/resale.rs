@@ -1,0 +1,395 @@
+//! REST for resale: tenants (downstream resellers) and the product catalog. Reading
+//! takes the read scope; anything that changes a tenant or a product, or records money
+//! paid in, takes admin. A tenant's appkey appears in exactly two answers (its creation
+//! and a rekey) and nowhere else.
+
+use crate::api::{parse_body, ErrorBody, Q};
+use crate::auth::{Access, Admin, Read};
+use crate::error::ApiError;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use idcgate_core::{Money, ResourceKind};
+use idcgate_engine::catalog::{PriceRule, ProductSpec};
+use idcgate_engine::EngineError;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/tenants", get(list_tenants).post(add_tenant))
+        .route("/tenants/{name}", get(show_tenant).delete(remove_tenant))
+        .route("/tenants/{name}/topups", post(topup))
+        .route("/tenants/{name}/credit", put(set_credit))
+        .route("/tenants/{name}/level", put(set_level))
+        .route("/tenants/{name}/suspend", post(suspend))
+        .route("/tenants/{name}/resume", post(resume))
+        .route("/tenants/{name}/rekey", post(rekey))
+        .route("/products", get(list_products).post(add_product))
+        .route("/products/{name}", get(show_product).patch(update_product))
+        .route("/products/{name}/price", get(price))
+        .route("/products/{name}/retire", post(retire))
+}
+
+fn money(field: &str, s: &str) -> Result<Money, ApiError> {
+    s.parse()
+        .map_err(|_| ApiError::invalid(field, format!("{s:?} is not an amount like 100.00")))
+}
+
+fn flag(q: &std::collections::HashMap<String, String>, name: &str) -> bool {
+    q.get(name).is_some_and(|v| v == "true")
+}
+
+/// A new tenant.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantBody {
+    pub name: String,
+    /// The price level it buys at (default: the base rules).
+    #[serde(default)]
+    pub level: String,
+    /// Credit limit in yuan, e.g. "500.00" (default 0).
+    pub credit: Option<String>,
+}
+
+/// Tenants with balances summed from the ledger (`all=true`: removed ones too).
+#[utoipa::path(get, path = "/api/v1/tenants", params(("all" = Option<bool>, Query)),
+    responses((status = 200, description = "tenants"), (status = 401, body = ErrorBody)))]
+pub async fn list_tenants(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
+    let tenants = state.engine.tenants(flag(&q, "all")).await?;
+    Ok(Json(json!({ "items": tenants })))
+}
+
+/// Add a tenant: the answer carries its appkey, the only time it is shown.
+#[utoipa::path(post, path = "/api/v1/tenants", request_body = TenantBody,
+    responses((status = 201, description = "the tenant and its appkey"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn add_tenant(
+    a: Access<Admin>,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let body: TenantBody = parse_body(&body)?;
+    let credit = money("credit", body.credit.as_deref().unwrap_or("0"))?;
+    let (tenant, key) = state
+        .engine
+        .add_tenant(&a.actor(), &body.name, &body.level, credit)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"tenant": tenant, "appkey": key.expose()})),
+    ))
+}
+
+/// One tenant with its deposits.
+#[utoipa::path(get, path = "/api/v1/tenants/{name}", params(("name" = String, Path)),
+    responses((status = 200, description = "the tenant and its deposits"), (status = 404, body = ErrorBody)))]
+pub async fn show_tenant(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let tenant = state.engine.tenant(&name).await?;
+    let deposits = state.engine.store.deposits(&name).await?;
+    Ok(Json(json!({"tenant": tenant, "deposits": deposits})))
+}
+
+/// Money paid in.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopupBody {
+    /// Yuan, e.g. "1000.00".
+    pub amount: String,
+    pub memo: Option<String>,
+}
+
+/// Record money a tenant paid in (funding → tenant). Needs an `Idempotency-Key`: the
+/// same key again deposits nothing and answers with the first deposit.
+#[utoipa::path(post, path = "/api/v1/tenants/{name}/topups", request_body = TopupBody,
+    params(("name" = String, Path), ("Idempotency-Key" = String, Header, description = "the same key again deposits nothing")),
+    responses((status = 201, description = "deposited"), (status = 200, description = "the deposit made earlier under this key"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn topup(
+    a: Access<Admin>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "Idempotency-Key",
+                "a top-up needs an Idempotency-Key header",
+            )
+        })?
+        .to_string();
+    let body: TopupBody = parse_body(&body)?;
+    let amount = money("amount", &body.amount)?;
+    let t = state
+        .engine
+        .topup_tenant(&a.actor(), &name, amount, Some(&key), body.memo.as_deref())
+        .await?;
+    let status = if t.repeated {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(json!(t))))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditBody {
+    /// The new credit limit in yuan, e.g. "500.00".
+    pub limit: String,
+}
+
+/// Set a tenant's credit limit (a setting: no money moves).
+#[utoipa::path(put, path = "/api/v1/tenants/{name}/credit", request_body = CreditBody, params(("name" = String, Path)),
+    responses((status = 200, description = "the tenant"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn set_credit(
+    a: Access<Admin>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let body: CreditBody = parse_body(&body)?;
+    let limit = money("limit", &body.limit)?;
+    let t = state
+        .engine
+        .set_tenant_credit(&a.actor(), &name, limit)
+        .await?;
+    Ok(Json(json!(t)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LevelBody {
+    /// A price level named in product rules; "" for the base rules.
+    pub level: String,
+}
+
+/// Set a tenant's price level.
+#[utoipa::path(put, path = "/api/v1/tenants/{name}/level", request_body = LevelBody, params(("name" = String, Path)),
+    responses((status = 200, description = "the tenant"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn set_level(
+    a: Access<Admin>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let body: LevelBody = parse_body(&body)?;
+    let t = state
+        .engine
+        .set_tenant_level(&a.actor(), &name, &body.level)
+        .await?;
+    Ok(Json(json!(t)))
+}
+
+/// Stop a tenant buying (it still reads and pays in).
+#[utoipa::path(post, path = "/api/v1/tenants/{name}/suspend", params(("name" = String, Path)),
+    responses((status = 200, description = "the tenant"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn suspend(
+    a: Access<Admin>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(
+        state.engine.suspend_tenant(&a.actor(), &name).await?
+    )))
+}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{name}/resume", params(("name" = String, Path)),
+    responses((status = 200, description = "the tenant"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn resume(
+    a: Access<Admin>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(
+        state.engine.resume_tenant(&a.actor(), &name).await?
+    )))
+}
+
+/// Remove a tenant from selling: deleted if it never held money, else kept as removed.
+#[utoipa::path(delete, path = "/api/v1/tenants/{name}", params(("name" = String, Path)),
+    responses((status = 200, description = "`deleted` or `retired`"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn remove_tenant(
+    a: Access<Admin>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let how = state.engine.remove_tenant(&a.actor(), &name).await?;
+    Ok(Json(json!({"removed": name, "how": how})))
+}
+
+/// Issue a new appkey (the old one stops working); the answer is the only place it is
+/// shown.
+#[utoipa::path(post, path = "/api/v1/tenants/{name}/rekey", params(("name" = String, Path)),
+    responses((status = 200, description = "the new appkey"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn rekey(
+    a: Access<Admin>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let key = state.engine.rekey_tenant(&a.actor(), &name).await?;
+    let tenant = state.engine.tenant(&name).await?;
+    Ok(Json(json!({"tenant": tenant, "appkey": key.expose()})))
+}
+
+/// A new product. `rule` is a price rule: `{"basis": {"markup": "20"}}` or
+/// `{"basis": {"fixed": "99.00"}}` (a month), optional `levels` (name → basis),
+/// `discounts` (months → percent off) and `periods` (months offered).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductBody {
+    pub name: String,
+    pub title: Option<String>,
+    /// The upstream account that fulfils it.
+    pub account: String,
+    /// `server`, `hosting_site`, `database`, `mail_domain`, ...
+    pub kind: String,
+    pub offer: Option<String>,
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+    #[schema(value_type = Object)]
+    pub rule: Value,
+}
+
+fn rule_of(v: Value) -> Result<PriceRule, ApiError> {
+    let rule: PriceRule = serde_json::from_value(v)
+        .map_err(|e| ApiError::invalid("rule", format!("not a price rule: {e}")))?;
+    rule.validate()?;
+    Ok(rule)
+}
+
+/// Products on sale (`all=true`: retired ones too).
+#[utoipa::path(get, path = "/api/v1/products", params(("all" = Option<bool>, Query)),
+    responses((status = 200, description = "products"), (status = 401, body = ErrorBody)))]
+pub async fn list_products(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
+    let products = state.engine.products(flag(&q, "all")).await?;
+    Ok(Json(json!({ "items": products })))
+}
+
+/// Add a product; its account must sell the template and quote it now.
+#[utoipa::path(post, path = "/api/v1/products", request_body = ProductBody,
+    responses((status = 201, description = "the product"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn add_product(
+    a: Access<Admin>,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let body: ProductBody = parse_body(&body)?;
+    let spec = ProductSpec {
+        name: body.name,
+        title: body.title,
+        account: body.account,
+        kind: body
+            .kind
+            .parse::<ResourceKind>()
+            .map_err(EngineError::from)?,
+        offer: body.offer,
+        options: body.options,
+        rule: rule_of(body.rule)?,
+    };
+    let p = state.engine.add_product(&a.actor(), spec).await?;
+    Ok((StatusCode::CREATED, Json(json!(p))))
+}
+
+/// A product with each offered term's live cost and its prices at every level.
+#[utoipa::path(get, path = "/api/v1/products/{name}", params(("name" = String, Path)),
+    responses((status = 200, description = "the product and its prices"), (status = 404, body = ErrorBody)))]
+pub async fn show_product(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let p = state.engine.product(&name).await?;
+    let prices = state.engine.product_prices(&p).await;
+    Ok(Json(json!({"product": p, "prices": prices})))
+}
+
+/// Cost (the upstream's quote now), price and margin, at a tenant's level.
+#[utoipa::path(get, path = "/api/v1/products/{name}/price",
+    params(("name" = String, Path), ("tenant" = Option<String>, Query), ("months" = Option<u32>, Query)),
+    responses((status = 200, description = "cost, price and margin"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn price(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
+    let months = q
+        .get("months")
+        .map(|m| {
+            m.parse::<u32>()
+                .map_err(|_| ApiError::invalid("months", "a number of months"))
+        })
+        .transpose()?;
+    let v = state
+        .engine
+        .product_price(&name, q.get("tenant").map(String::as_str), months)
+        .await?;
+    Ok(Json(json!(v)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductPatchBody {
+    pub title: Option<String>,
+    /// A whole new price rule.
+    #[schema(value_type = Option<Object>)]
+    pub rule: Option<Value>,
+}
+
+/// Change a product's title or price rule (its template never changes).
+#[utoipa::path(patch, path = "/api/v1/products/{name}", request_body = ProductPatchBody, params(("name" = String, Path)),
+    responses((status = 200, description = "the product"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn update_product(
+    a: Access<Admin>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let body: ProductPatchBody = parse_body(&body)?;
+    if body.title.is_none() && body.rule.is_none() {
+        return Err(ApiError::invalid("body", "give title or rule"));
+    }
+    let rule = body.rule.map(rule_of).transpose()?;
+    let p = state
+        .engine
+        .update_product(&a.actor(), &name, body.title.as_deref(), rule.as_ref())
+        .await?;
+    Ok(Json(json!(p)))
+}
+
+/// Stop selling a product (it stays on record).
+#[utoipa::path(post, path = "/api/v1/products/{name}/retire", params(("name" = String, Path)),
+    responses((status = 200, description = "the product"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn retire(
+    a: Access<Admin>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(
+        state.engine.retire_product(&a.actor(), &name).await?
+    )))
+}
