@@ -32,6 +32,29 @@ pub fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     }
 }
 
+/// `Debug` for a type that holds secrets: the fields named, then `..` for the rest, so
+/// no secret reaches a log however the type grows.
+///
+/// ```
+/// struct Login { user: String, password: String }
+/// idcgate_core::debug_shows!(Login: user);
+/// let login = Login { user: "ops".into(), password: "hunter2".into() };
+/// assert_eq!(format!("{login:?}"), r#"Login { user: "ops", .. }"#);
+/// # let _ = login.password;
+/// ```
+#[macro_export]
+macro_rules! debug_shows {
+    ($ty:ident: $($field:ident),* $(,)?) => {
+        impl ::std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    $(.field(stringify!($field), &self.$field))*
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+
 /// `&'static VendorSpec` of a vendor crate's embedded table, parsed once
 /// ([`spec::VendorSpec::embedded`]): `pub fn spec() -> &'static VendorSpec {
 /// idcgate_core::embedded_spec!(Vendor::West, include_str!("../spec.tsv")) }`.

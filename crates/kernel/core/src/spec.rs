@@ -228,6 +228,18 @@ impl<'s> Args<'s> {
         &self.pairs
     }
 
+    /// The pairs to send with the discriminator (if any) first, for upstreams that read
+    /// the sub-operation right after the command (XenSystem, Zonkvm).
+    pub fn discriminator_first(&self) -> impl Iterator<Item = (&str, &str)> {
+        let discriminator = self.spec.discriminator();
+        let rest = self
+            .pairs
+            .iter()
+            .filter(move |(k, _)| discriminator.is_none_or(|(f, _)| !k.eq_ignore_ascii_case(f)))
+            .map(|(k, v)| (k.as_str(), v.as_str()));
+        discriminator.into_iter().chain(rest)
+    }
+
     /// The value exactly as supplied, empty included (some vendors give `""` a meaning).
     pub fn raw(&self, name: &str) -> Option<&str> {
         self.pairs

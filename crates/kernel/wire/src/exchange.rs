@@ -58,15 +58,23 @@ pub enum Decoded {
 
 /// What a vendor crate supplies to run on the shared call path.
 pub trait Protocol: Send + Sync + 'static {
-    fn spec(&self) -> &'static VendorSpec;
+    /// The vendor's spec (its crate's `spec`).
+    const SPEC: fn() -> &'static VendorSpec;
+    /// The vendor's error-code table; refusals are classified through it.
+    const ERRORS: &'static ErrorTable;
+
+    fn spec(&self) -> &'static VendorSpec {
+        (Self::SPEC)()
+    }
 
     /// The vendor, as its spec names it.
     fn vendor(&self) -> Vendor {
         self.spec().vendor
     }
 
-    /// The vendor's error-code table; refusals are classified through it.
-    fn errors(&self) -> &'static ErrorTable;
+    fn errors(&self) -> &'static ErrorTable {
+        Self::ERRORS
+    }
 
     /// Rewrites a caller's parameters before they are checked against the spec (Zonkvm
     /// takes flat `content.cpu=4` and folds it into the one JSON field the spec requires).
@@ -106,6 +114,13 @@ pub struct Exchange<P> {
     http: HttpClient,
     read_retries: u32,
     backoff: Duration,
+}
+
+/// The protocol alone: its own `Debug` decides what of the account shows (never a secret).
+impl<P: std::fmt::Debug> std::fmt::Debug for Exchange<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Exchange").field(&self.protocol).finish()
+    }
 }
 
 impl<P: Protocol> Exchange<P> {
@@ -330,6 +345,49 @@ macro_rules! impl_connection {
     (@cap certificates) => { fn certificates(&self) -> Option<&dyn idcgate_core::capability::Certificates> { Some(self) } };
     (@cap billing) => { fn billing(&self) -> Option<&dyn idcgate_core::capability::Billing> { Some(self) } };
     (@cap purchasing) => { fn purchasing(&self) -> Option<&dyn idcgate_core::purchase::Purchasing> { Some(self) } };
+}
+
+/// Writes a client's raw calls on its [`Exchange`] field, each with the visibility given:
+/// `call` (an implemented action by id or short name, checked against the spec),
+/// `call_kv` (the same for typed callers: `&[("domain", "x.com")]`) and `call_kv_as` (a
+/// payload that must have a shape: see [`Exchange::call_kv_as`]).
+///
+/// ```ignore
+/// impl WestClient {
+///     idcgate_wire::exchange_calls!(exchange, [pub call, pub call_kv, pub(crate) call_kv_as]);
+/// }
+/// ```
+#[macro_export]
+macro_rules! exchange_calls {
+    ($exchange:ident, [$($vis:vis $call:ident),* $(,)?]) => {
+        $($crate::exchange_calls!(@one $exchange, $vis $call);)*
+    };
+    (@one $exchange:ident, $vis:vis call) => {
+        /// Runs an implemented action by id or short name, checked against the spec.
+        $vis async fn call(
+            &self, action: &str, params: &idcgate_core::capability::Params,
+        ) -> idcgate_core::Result<serde_json::Value> {
+            self.$exchange.call(action, params).await
+        }
+    };
+    (@one $exchange:ident, $vis:vis call_kv) => {
+        /// `call` for typed callers: `&[("domain", "x.com")]`.
+        $vis async fn call_kv(
+            &self, action: &str, params: &[(&str, &str)],
+        ) -> idcgate_core::Result<serde_json::Value> {
+            self.$exchange.call_kv(action, params).await
+        }
+    };
+    (@one $exchange:ident, $vis:vis call_kv_as) => {
+        /// `call_kv` whose payload must have a shape `read` can extract: an answer it
+        /// rejects is retried for a read and an unknown outcome for a write.
+        $vis async fn call_kv_as<T>(
+            &self, action: &str, params: &[(&str, &str)],
+            read: impl Fn(serde_json::Value) -> ::std::result::Result<T, String>,
+        ) -> idcgate_core::Result<T> {
+            self.$exchange.call_kv_as(action, params, read).await
+        }
+    };
 }
 
 /// Upstream calls by vendor and outcome: how many, and the seconds they took in all

@@ -36,14 +36,11 @@ struct Toy {
 }
 
 impl Protocol for Toy {
+    const SPEC: fn() -> &'static VendorSpec = spec;
+    const ERRORS: &'static ErrorTable = &ERRORS;
+
     fn vendor(&self) -> Vendor {
         Vendor::West
-    }
-    fn spec(&self) -> &'static VendorSpec {
-        spec()
-    }
-    fn errors(&self) -> &'static ErrorTable {
-        &ERRORS
     }
     fn encode(&self, action: &ActionSpec, args: &Args<'_>) -> idcgate_core::Result<WireRequest> {
         let body = idcgate_wire::form::encode(args.pairs(), idcgate_wire::Charset::Utf8);

@@ -15,20 +15,12 @@ use idcgate_wire::{form, Charset, Redactor, WireConfig, WireRequest, WireRespons
 use serde_json::Value;
 use std::sync::Mutex;
 
-/// One authenticated CNDNS account. `Debug` shows the account name only.
+/// One authenticated CNDNS account. `Debug` shows the base URL and the account name, never
+/// a secret.
+#[derive(Debug)]
 pub struct CndnsClient {
     pub(crate) exchange: Exchange<CndnsProtocol>,
     pub(crate) contact_id: Option<String>,
-}
-
-impl std::fmt::Debug for CndnsClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let p = self.exchange.protocol();
-        f.debug_struct("CndnsClient")
-            .field("base", &p.base)
-            .field("username", &p.username)
-            .finish_non_exhaustive()
-    }
 }
 
 impl CndnsClient {
@@ -63,10 +55,7 @@ impl CndnsClient {
         self.exchange.call(action, params).await
     }
 
-    /// `call` for typed callers: `&[("domainname", "x.com")]`.
-    pub async fn call_kv(&self, action: &str, params: &[(&str, &str)]) -> Result<Value> {
-        self.exchange.call_kv(action, params).await
-    }
+    idcgate_wire::exchange_calls!(exchange, [pub call_kv]);
 
     /// A listing the inventory trusts as complete (sync marks what it lacks as gone): an
     /// answer with a broken item is unreadable (retried, then refused), and so is one
@@ -107,6 +96,8 @@ pub struct CndnsProtocol {
     last_otime: Mutex<i64>,
 }
 
+idcgate_core::debug_shows!(CndnsProtocol: base, username);
+
 impl CndnsProtocol {
     /// `yyyyMMddHHmmssfff` in China time, strictly later than the previous one.
     fn next_otime(&self) -> String {
@@ -118,13 +109,8 @@ impl CndnsProtocol {
 }
 
 impl Protocol for CndnsProtocol {
-    fn spec(&self) -> &'static VendorSpec {
-        spec()
-    }
-
-    fn errors(&self) -> &'static ErrorTable {
-        &ERRORS
-    }
+    const SPEC: fn() -> &'static VendorSpec = spec;
+    const ERRORS: &'static ErrorTable = &ERRORS;
 
     /// One signed request: a fresh otime per attempt, so a retry is never a replay.
     fn encode(&self, action: &ActionSpec, args: &Args<'_>) -> Result<WireRequest> {

@@ -91,15 +91,7 @@ pub struct NewUser {
     pub ip_addr: String,
 }
 
-impl std::fmt::Debug for NewUser {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewUser")
-            .field("email", &self.email)
-            .field("enterprise", &self.enterprise)
-            .field("real_name", &self.real_name)
-            .finish_non_exhaustive()
-    }
-}
+idcgate_core::debug_shows!(NewUser: email, enterprise, real_name);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductPrice {

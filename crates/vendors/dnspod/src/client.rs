@@ -73,13 +73,8 @@ impl DnspodProtocol {
 }
 
 impl Protocol for DnspodProtocol {
-    fn spec(&self) -> &'static VendorSpec {
-        spec()
-    }
-
-    fn errors(&self) -> &'static ErrorTable {
-        &ERRORS
-    }
+    const SPEC: fn() -> &'static VendorSpec = spec;
+    const ERRORS: &'static ErrorTable = &ERRORS;
 
     fn admit(&self, _action: &ActionSpec, _args: &Args<'_>) -> Result<()> {
         if self.is_halted() {

@@ -4,7 +4,6 @@
 
 use crate::errors::{code, ERRCODE_ERRORS, ERRORS};
 use crate::spec::spec;
-use idcgate_core::capability::Params;
 use idcgate_core::error::ErrorTable;
 use idcgate_core::spec::{ActionKind, ActionSpec, Args, VendorSpec};
 use idcgate_core::{Error, Result, UpstreamAccount};
@@ -15,12 +14,15 @@ use idcgate_wire::{
 };
 use serde_json::{json, Value};
 
-/// West's wire format for one account. `Debug` is not derived: it holds the password.
+/// West's wire format for one account. `Debug` shows the account name only: it holds the
+/// password.
 pub struct WestProtocol {
     base: String,
     username: String,
     api_password: String,
 }
+
+idcgate_core::debug_shows!(WestProtocol: base, username);
 
 impl WestProtocol {
     fn legacy(action: &ActionSpec) -> bool {
@@ -29,13 +31,8 @@ impl WestProtocol {
 }
 
 impl Protocol for WestProtocol {
-    fn spec(&self) -> &'static VendorSpec {
-        spec()
-    }
-
-    fn errors(&self) -> &'static ErrorTable {
-        &ERRORS
-    }
+    const SPEC: fn() -> &'static VendorSpec = spec;
+    const ERRORS: &'static ErrorTable = &ERRORS;
 
     /// West reads GBK. A character GBK lacks (emoji, rare CJK extensions) would be sent
     /// as an HTML character reference (`&#128512;`) and stored as that text: refuse it.
@@ -191,20 +188,12 @@ fn decode_legacy(v: Value) -> Decoded {
     Decoded::Refused(refusal(code, &v))
 }
 
-/// One authenticated West account. `Debug` shows the account name only.
+/// One authenticated West account. `Debug` shows the base URL and the account name, never
+/// a secret.
+#[derive(Debug)]
 pub struct WestClient {
     exchange: Exchange<WestProtocol>,
     pub(crate) templateid: Option<String>,
-}
-
-impl std::fmt::Debug for WestClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let p = self.exchange.protocol();
-        f.debug_struct("WestClient")
-            .field("base", &p.base)
-            .field("username", &p.username)
-            .finish_non_exhaustive()
-    }
 }
 
 idcgate_wire::impl_connection!(
@@ -245,26 +234,7 @@ impl WestClient {
         })
     }
 
-    /// Runs an implemented action by id or short name with spec validation.
-    pub async fn call(&self, action: &str, params: &Params) -> Result<Value> {
-        self.exchange.call(action, params).await
-    }
-
-    /// Convenience for typed callers: `&[("domain", "x.com")]`.
-    pub async fn call_kv(&self, action: &str, kv: &[(&str, &str)]) -> Result<Value> {
-        self.exchange.call_kv(action, kv).await
-    }
-
-    /// `call_kv` whose payload must have a shape (see `Exchange::call_kv_as`): an answer
-    /// `read` rejects is retried for a read and an unknown outcome for a write.
-    pub(crate) async fn call_kv_as<T>(
-        &self,
-        action: &str,
-        kv: &[(&str, &str)],
-        read: impl Fn(Value) -> std::result::Result<T, String>,
-    ) -> Result<T> {
-        self.exchange.call_kv_as(action, kv, read).await
-    }
+    idcgate_wire::exchange_calls!(exchange, [pub call, pub call_kv, pub(crate) call_kv_as]);
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -277,6 +247,7 @@ pub(crate) fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use idcgate_core::capability::Params;
 
     /// Found by `fuzz/form_roundtrip`: U+E792 (private use) has a GBK form, A6DE, but
     /// since GB18030-2022 A6DE reads back as U+FE15, so West would store another

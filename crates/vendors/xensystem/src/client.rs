@@ -66,25 +66,11 @@ pub struct XensystemProtocol {
     api_key: String,
 }
 
-impl std::fmt::Debug for XensystemProtocol {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("XensystemProtocol")
-            .field("base_url", &self.base_url)
-            .field("identity", &self.identity)
-            .field("api_username", &self.api_username)
-            .field("api_key", &"[redacted]")
-            .finish()
-    }
-}
+idcgate_core::debug_shows!(XensystemProtocol: base_url, identity, api_username);
 
 impl Protocol for XensystemProtocol {
-    fn spec(&self) -> &'static VendorSpec {
-        spec()
-    }
-
-    fn errors(&self) -> &'static ErrorTable {
-        &ERRORS
-    }
+    const SPEC: fn() -> &'static VendorSpec = spec;
+    const ERRORS: &'static ErrorTable = &ERRORS;
 
     fn admit(&self, _action: &ActionSpec, args: &Args<'_>) -> Result<()> {
         match args
@@ -114,14 +100,7 @@ impl Protocol for XensystemProtocol {
             ("Action", &action.action),
         ];
         // The panel reads the subcommand right after the command; `bind` appended it last.
-        let discriminator = action.discriminator();
-        pairs.extend(discriminator);
-        pairs.extend(
-            args.pairs()
-                .iter()
-                .filter(|(k, _)| discriminator.is_none_or(|(f, _)| !k.eq_ignore_ascii_case(f)))
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        );
+        pairs.extend(args.discriminator_first());
         Ok(WireRequest::form_post(
             url,
             form::encode(&pairs, Charset::Utf8),
@@ -157,6 +136,7 @@ const DEFAULT_CHART: i64 = 1;
 /// type a `vm_stat` request asked for, which its JavaScript answer does not state but
 /// the decoded chart carries. Every call goes through the exchange's own entry points
 /// (its retry and outcome policy); this only writes the requested type into the payload.
+#[derive(Debug)]
 pub(crate) struct PanelExchange {
     inner: Exchange<XensystemProtocol>,
 }
@@ -213,16 +193,9 @@ fn requested_chart(action: &str, params: &[(&str, &str)]) -> Result<Option<i64>>
 }
 
 /// An authenticated handle on one XenSystem panel.
+#[derive(Debug)]
 pub struct XensystemClient {
     pub(crate) exchange: PanelExchange,
-}
-
-impl std::fmt::Debug for XensystemClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("XensystemClient")
-            .field("protocol", self.exchange.protocol())
-            .finish()
-    }
 }
 
 idcgate_wire::impl_connection!(XensystemClient, exchange, [compute]);

@@ -31,24 +31,11 @@ pub struct ZonkvmProtocol {
     appkey: String,
 }
 
-impl std::fmt::Debug for ZonkvmProtocol {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ZonkvmProtocol")
-            .field("base_url", &self.base_url)
-            .field("appid", &self.appid)
-            .field("appkey", &"[redacted]")
-            .finish()
-    }
-}
+idcgate_core::debug_shows!(ZonkvmProtocol: base_url, appid);
 
 impl Protocol for ZonkvmProtocol {
-    fn spec(&self) -> &'static VendorSpec {
-        spec()
-    }
-
-    fn errors(&self) -> &'static ErrorTable {
-        &ERRORS
-    }
+    const SPEC: fn() -> &'static VendorSpec = spec;
+    const ERRORS: &'static ErrorTable = &ERRORS;
 
     fn encode(&self, action: &ActionSpec, args: &Args<'_>) -> Result<WireRequest> {
         let url = format!("{}{}", self.base_url, action.path);
@@ -59,14 +46,7 @@ impl Protocol for ZonkvmProtocol {
         ];
         // The sub-operation goes right after `action`, where the finance system's own
         // forms put it; `bind` has already dropped any copy a caller sent.
-        let discriminator = action.discriminator();
-        pairs.extend(discriminator);
-        pairs.extend(
-            args.pairs()
-                .iter()
-                .filter(|(k, _)| discriminator.is_none_or(|(f, _)| !k.eq_ignore_ascii_case(f)))
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        );
+        pairs.extend(args.discriminator_first());
         if is_multipart(action) {
             return Ok(multipart(url, &pairs));
         }
@@ -90,16 +70,9 @@ impl Protocol for ZonkvmProtocol {
 }
 
 /// An authenticated handle on one Zonkvm reseller account.
+#[derive(Debug)]
 pub struct ZonkvmClient {
     pub(crate) exchange: Exchange<ZonkvmProtocol>,
-}
-
-impl std::fmt::Debug for ZonkvmClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("ZonkvmClient")
-            .field(self.exchange.protocol())
-            .finish()
-    }
 }
 
 idcgate_wire::impl_connection!(
@@ -125,20 +98,7 @@ impl ZonkvmClient {
         })
     }
 
-    /// Runs any implemented action by id or short name: `&[("guid", "1001")]`.
-    pub async fn call_kv(&self, action: &str, params: &[(&str, &str)]) -> Result<Value> {
-        self.exchange.call_kv(action, params).await
-    }
-
-    /// `call_kv` whose answer must have a shape `read` can extract.
-    pub async fn call_kv_as<T>(
-        &self,
-        action: &str,
-        params: &[(&str, &str)],
-        read: impl Fn(Value) -> std::result::Result<T, String>,
-    ) -> Result<T> {
-        self.exchange.call_kv_as(action, params, read).await
-    }
+    idcgate_wire::exchange_calls!(exchange, [pub call_kv, pub call_kv_as]);
 
     /// Every row of a paged list action (`getservers`, `hosting_orders`, ...).
     pub async fn list_all(&self, name: &str) -> Result<Vec<Value>> {

@@ -192,16 +192,7 @@ pub struct Account {
     pub sms_balance: i64,
 }
 
-impl std::fmt::Debug for Account {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Account")
-            .field("id", &self.id)
-            .field("email", &self.email)
-            .field("agent", &self.agent)
-            .field("under_agent", &self.under_agent)
-            .finish_non_exhaustive()
-    }
-}
+idcgate_core::debug_shows!(Account: id, email, agent, under_agent);
 
 impl Account {
     pub fn new(id: u64, email: &str, password: &str, user_type: &str) -> Self {
