@@ -152,10 +152,11 @@ impl Engine {
         let zone = &normalize_zone(zone)?;
         let id = &normalize_record_id(id)?;
         let (account, conn) = self.dns_of(zone).await?;
-        let result = dns_of_conn(conn.as_ref())?
-            .update_record(zone, id, input)
-            .await
-            .map_err(EngineError::from);
+        let dns = dns_of_conn(conn.as_ref())?;
+        let result = match dns.update_record(zone, id, input).await {
+            Err(e) => Err(self.gone_record(&account, dns, zone, id, e).await),
+            Ok(r) => Ok(r),
+        };
         if let Ok(r) = &result {
             let now = now_ms();
             let old_key = format!("{zone}/{id}");
@@ -195,7 +196,8 @@ impl Engine {
                 }
                 _ => Err(lost.into()),
             },
-            other => other.map_err(EngineError::from),
+            Err(e) => Err(self.gone_record(&account, dns, zone, id, e).await),
+            Ok(()) => Ok(()),
         };
         if result.is_ok() {
             self.store
@@ -222,10 +224,11 @@ impl Engine {
         let zone = &normalize_zone(zone)?;
         let id = &normalize_record_id(id)?;
         let (account, conn) = self.dns_of(zone).await?;
-        let result = dns_of_conn(conn.as_ref())?
-            .set_record_enabled(zone, id, enabled)
-            .await
-            .map_err(EngineError::from);
+        let dns = dns_of_conn(conn.as_ref())?;
+        let result = match dns.set_record_enabled(zone, id, enabled).await {
+            Err(e) => Err(self.gone_record(&account, dns, zone, id, e).await),
+            Ok(()) => Ok(()),
+        };
         if result.is_ok() {
             let key = format!("{zone}/{id}");
             if let Some(mut row) = self
@@ -250,6 +253,44 @@ impl Engine {
         )
         .await;
         result
+    }
+
+    /// The error for a refused write on record `id`: if the zone, read now, no longer
+    /// lists it, the record is gone whatever the upstream called it (West: "already
+    /// deleted", an unknown id), so `NotFound`, and its inventory row goes too; any other
+    /// refusal, or a failed read, stays as it was.
+    async fn gone_record(
+        &self,
+        account: &str,
+        dns: &dyn idcgate_core::capability::Dns,
+        zone: &str,
+        id: &str,
+        refused: idcgate_core::Error,
+    ) -> EngineError {
+        use idcgate_core::Error as E;
+        if !matches!(
+            refused,
+            E::InvalidInput { .. } | E::NotFound { .. } | E::Upstream { .. }
+        ) {
+            return refused.into();
+        }
+        match dns.list_records(zone).await {
+            Ok(records) if !records.iter().any(|r| r.upstream_id.as_deref() == Some(id)) => {
+                let key = format!("{zone}/{id}");
+                if let Err(e) = self
+                    .store
+                    .delete_resource(account, ResourceKind::DnsRecord, &key, now_ms())
+                    .await
+                {
+                    tracing::warn!(account, key, error = %e, "could not mark a gone record gone");
+                }
+                E::NotFound {
+                    what: format!("record {id} in zone {zone}"),
+                }
+                .into()
+            }
+            _ => refused.into(),
+        }
     }
 
     /// Finds a server by `account/id` or by an id unique across accounts.

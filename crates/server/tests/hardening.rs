@@ -22,6 +22,7 @@ both_backends!(
     nul_is_refused_at_the_boundary_and_stored_from_upstreams,
     an_unread_body_closes_the_connection_and_says_so,
     record_ids_are_normalised_at_the_boundary,
+    a_record_that_is_not_there_is_404,
 );
 
 const ZONE: &str = "idcgate-demo.com";
@@ -556,4 +557,41 @@ async fn record_ids_are_normalised_at_the_boundary(db: &TestDb) {
         before,
         "refused before any upstream call"
     );
+}
+
+/// Item 10: a record that is not there is 404, as the OpenAPI document says: an unknown
+/// id on DELETE (was 400), an already-deleted West record on PUT, enable and disable
+/// (was 502, West answering "already deleted"); each attempt audited as not found.
+async fn a_record_that_is_not_there_is_404(db: &TestDb) {
+    let api = start(db).await;
+    let records = format!("/api/v1/dns/{ZONE}/records");
+    let r = api.call("DELETE", &format!("{records}/999999"), None).await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert_eq!(r.error()["kind"], "not_found");
+    let id = add_record(&api, "gone").await;
+    let r = api.call("DELETE", &format!("{records}/{id}"), None).await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    let body = json!({"host": "gone", "type": "TXT", "value": "v=again"}).to_string();
+    for (method, path, body) in [
+        ("PUT", format!("{records}/{id}"), Some(body.as_str())),
+        ("POST", format!("{records}/{id}/disable"), None),
+        ("POST", format!("{records}/{id}/enable"), None),
+    ] {
+        let r = api.call(method, &path, body).await;
+        assert_eq!(r.status, 404, "{method} {path}: {}", r.text());
+        assert_eq!(r.error()["kind"], "not_found");
+    }
+    let audit = api.engine.store.list_audit(3).await.unwrap();
+    assert!(audit.iter().all(|a| a.outcome == "not_found"), "{audit:?}");
+    // Deleting it again is what was asked already: West says "already deleted".
+    let r = api.call("DELETE", &format!("{records}/{id}"), None).await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    // A refusal of a record that is there stays what it was.
+    let live = add_record(&api, "stays").await;
+    let bad = json!({"host": "stays", "type": "MX", "value": "not a host name!"}).to_string();
+    let r = api
+        .call("PUT", &format!("{records}/{live}"), Some(&bad))
+        .await;
+    assert!(r.status == 400 || r.status == 502, "{}", r.text());
+    assert!(live_in_inventory(&api, &live).await);
 }

@@ -187,11 +187,12 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
             PRIMARY KEY (account, kind, rkey, expires_at, stage))"
             .to_string(),
     ];
-    // v6: resale. Tenants (downstream resellers; the appkey only as a digest, money
+    // v5: resale. Tenants (downstream resellers; the appkey only as a digest, money
     // only in the ledger), the deposits that make a top-up's idempotency key used (in
     // the same transaction as its ledger lines; append-only like them), and the product
     // catalog (a purchase template and a price rule; upstream costs are never stored).
-    let mut v6 = vec![
+    // Briefly numbered 6 before v4 and v7 existed: a database at 6 or 7 already has it.
+    let mut v5 = vec![
         "CREATE TABLE tenants (
             name TEXT PRIMARY KEY,
             appid TEXT NOT NULL UNIQUE,
@@ -228,12 +229,12 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
     ];
     match d {
         Dialect::Sqlite => {
-            v6.push("CREATE TRIGGER tenant_deposits_no_update BEFORE UPDATE ON tenant_deposits BEGIN SELECT RAISE(ABORT, 'tenant_deposits is append-only'); END".into());
-            v6.push("CREATE TRIGGER tenant_deposits_no_delete BEFORE DELETE ON tenant_deposits BEGIN SELECT RAISE(ABORT, 'tenant_deposits is append-only'); END".into());
+            v5.push("CREATE TRIGGER tenant_deposits_no_update BEFORE UPDATE ON tenant_deposits BEGIN SELECT RAISE(ABORT, 'tenant_deposits is append-only'); END".into());
+            v5.push("CREATE TRIGGER tenant_deposits_no_delete BEFORE DELETE ON tenant_deposits BEGIN SELECT RAISE(ABORT, 'tenant_deposits is append-only'); END".into());
         }
         Dialect::Postgres => {
-            v6.push("CREATE TRIGGER tenant_deposits_no_change BEFORE UPDATE OR DELETE ON tenant_deposits FOR EACH ROW EXECUTE FUNCTION append_only()".into());
-            v6.push("CREATE TRIGGER tenant_deposits_no_truncate BEFORE TRUNCATE ON tenant_deposits FOR EACH STATEMENT EXECUTE FUNCTION append_only()".into());
+            v5.push("CREATE TRIGGER tenant_deposits_no_change BEFORE UPDATE OR DELETE ON tenant_deposits FOR EACH ROW EXECUTE FUNCTION append_only()".into());
+            v5.push("CREATE TRIGGER tenant_deposits_no_truncate BEFORE TRUNCATE ON tenant_deposits FOR EACH STATEMENT EXECUTE FUNCTION append_only()".into());
         }
     }
     // v7: balance readings of each upstream account over time, the other half of the
@@ -262,7 +263,7 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
             v7.push("CREATE TRIGGER balance_readings_no_truncate BEFORE TRUNCATE ON balance_readings FOR EACH STATEMENT EXECUTE FUNCTION append_only()".into());
         }
     }
-    vec![(1, v1), (2, v2), (3, v3), (4, v4), (6, v6), (7, v7)]
+    vec![(1, v1), (2, v2), (3, v3), (4, v4), (5, v5), (7, v7)]
 }
 
 pub fn latest() -> i64 {
