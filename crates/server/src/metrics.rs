@@ -24,9 +24,38 @@ impl Metrics {
     }
 }
 
+/// The method as a label: one of the methods HTTP defines, or `other`. Any token is a
+/// valid method, and one series per invented name grew `/metrics` without bound.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
+}
+
+/// The status as a label: ours are a handful, but a status is any number from 100 to
+/// 999, so anything outside the standard classes counts as one.
+fn status_label(status: axum::http::StatusCode) -> u16 {
+    if status.canonical_reason().is_some() {
+        status.as_u16()
+    } else {
+        0
+    }
+}
+
 pub async fn count(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let method = req.method().to_string();
-    // The matched route template, not the raw path, keeps label cardinality bounded.
+    let method = method_label(req.method());
+    // The matched route template, not the raw path, keeps label cardinality bounded;
+    // the other labels are the vendor and resource kind enums and fixed outcomes.
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -35,7 +64,7 @@ pub async fn count(State(state): State<AppState>, req: Request, next: Next) -> R
     let resp = next.run(req).await;
     state
         .metrics
-        .record(&method, &route, resp.status().as_u16());
+        .record(method, &route, status_label(resp.status()));
     resp
 }
 
