@@ -263,6 +263,9 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
             v7.push("CREATE TRIGGER balance_readings_no_truncate BEFORE TRUNCATE ON balance_readings FOR EACH STATEMENT EXECUTE FUNCTION append_only()".into());
         }
     }
+    // 6 is unused: two branches of work numbered 6 and 7 at once and 7 reached databases
+    // first. A new migration takes the next number after the last, never a gap, since
+    // `migrate` applies only versions above the one a database records.
     vec![(1, v1), (2, v2), (3, v3), (4, v4), (5, v5), (7, v7)]
 }
 
@@ -271,4 +274,18 @@ pub fn latest() -> i64 {
         .last()
         .map(|(v, _)| *v)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_only_grow_and_both_dialects_have_the_same() {
+        let versions = |d| migrations(d).iter().map(|(v, _)| *v).collect::<Vec<_>>();
+        let sqlite = versions(Dialect::Sqlite);
+        assert_eq!(sqlite, versions(Dialect::Postgres));
+        assert!(sqlite.windows(2).all(|w| w[0] < w[1]), "{sqlite:?}");
+        assert_eq!(latest(), *sqlite.last().unwrap());
+    }
 }
