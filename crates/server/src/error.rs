@@ -15,6 +15,8 @@ pub struct ApiError {
     pub kind: String,
     pub message: String,
     pub field: Option<String>,
+    /// Seconds after which the caller may try again (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -24,6 +26,7 @@ impl ApiError {
             kind: kind.into(),
             message: message.into(),
             field: None,
+            retry_after: None,
         }
     }
     pub fn unauthorized(m: impl Into<String>) -> Self {
@@ -44,6 +47,16 @@ impl ApiError {
     }
     pub fn internal(m: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m)
+    }
+    /// A client refused after too many failed authentications, for `secs` seconds.
+    pub fn too_many_failures(secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many failed authentications from this address; retry in {secs} s"),
+        );
+        e.retry_after = Some(secs);
+        e
     }
     pub fn invalid(field: &str, m: impl Into<String>) -> Self {
         let mut e = Self::new(StatusCode::BAD_REQUEST, "invalid_input", m);
@@ -79,6 +92,7 @@ impl From<EngineError> for ApiError {
                     kind: c.kind().into(),
                     message,
                     field,
+                    retry_after: None,
                 }
             }
             EngineError::NoSuchAccount(_)
@@ -148,6 +162,11 @@ impl IntoResponse for ApiError {
         if let Some(f) = self.field {
             body["field"] = json!(f);
         }
-        (self.status, Json(json!({ "error": body }))).into_response()
+        let mut resp = (self.status, Json(json!({ "error": body }))).into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        resp
     }
 }

@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
             guard::BODY_LIMIT_BYTES,
         ))
         .layer(axum::middleware::from_fn(guard::guard))
+        .layer(axum::Extension(Arc::new(auth::FailureLimiter::default())))
         .with_state(state)
 }
 
@@ -70,7 +71,8 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener::Guarded(listener), router(state))
+    let app = router(state).into_make_service_with_connect_info::<listener::Peer>();
+    axum::serve(listener::Guarded(listener), app)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -1,10 +1,12 @@
-//! The TCP listener the server accepts on: it gives the answers hyper writes by itself — a request
+//! The TCP listener the server accepts on: it names each connection's peer (for the
+//! per-client limit on failed authentications) and gives the answers hyper writes by itself — a request
 //! it cannot parse (400), a target too long (414), headers too large (431) — the same
 //! JSON error body as every other error. Hyper sends those before any service runs and
 //! offers no hook for their body, so they are recognised on their way out: a bare head
 //! with `content-length: 0` and no content type, which no response of ours ever is.
 
-use axum::serve::Listener;
+use axum::extract::connect_info::Connected;
+use axum::serve::{IncomingStream, Listener};
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -12,7 +14,17 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
+/// The address a request came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
 pub struct Guarded(pub TcpListener);
+
+impl Connected<IncomingStream<'_, Guarded>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, Guarded>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
 
 impl Listener for Guarded {
     type Io = JsonErrors<TcpStream>;
