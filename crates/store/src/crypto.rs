@@ -127,6 +127,15 @@ impl std::fmt::Debug for Cipher {
     }
 }
 
+/// `N` bytes from the OS's randomness, or an error naming what they were for: a key,
+/// nonce or token drawn without randomness would be guessable.
+pub(crate) fn random_bytes<const N: usize>(what: &str) -> crate::Result<[u8; N]> {
+    let mut buf = [0u8; N];
+    getrandom::getrandom(&mut buf)
+        .map_err(|e| crate::StoreError::Database(format!("no randomness for {what}: {e}")))?;
+    Ok(buf)
+}
+
 impl Cipher {
     pub fn new(key: &MasterKey) -> Self {
         Cipher {
@@ -134,17 +143,17 @@ impl Cipher {
         }
     }
 
-    pub fn encrypt(&self, plain: &str) -> String {
-        let mut nonce = [0u8; 24];
-        let _ = getrandom::getrandom(&mut nonce);
-        // Encryption of an in-memory buffer cannot fail for these sizes.
+    /// Seals `plain` under a fresh random nonce. Without randomness there is no safe
+    /// nonce (a repeated one reveals both plaintexts), so that is an error, not zeros.
+    pub fn encrypt(&self, plain: &str) -> crate::Result<String> {
+        let nonce = random_bytes::<24>("a nonce")?;
         let ct = self
             .aead
             .encrypt(XNonce::from_slice(&nonce), plain.as_bytes())
-            .unwrap_or_default();
+            .map_err(|_| crate::StoreError::Database("sealing failed".into()))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
-        hex::encode(out)
+        Ok(hex::encode(out))
     }
 
     pub fn decrypt(&self, sealed: &str) -> Option<String> {
@@ -166,7 +175,7 @@ mod tests {
     fn seal_open_and_wrong_key() {
         let k = MasterKey::generate();
         let c = Cipher::new(&k);
-        let sealed = c.encrypt("top-secret-api-key");
+        let sealed = c.encrypt("top-secret-api-key").unwrap();
         assert!(!sealed.contains("top-secret"));
         assert_eq!(c.decrypt(&sealed).as_deref(), Some("top-secret-api-key"));
         let other = Cipher::new(&MasterKey::generate());

@@ -269,21 +269,13 @@ fn same_digest(a: &str, b: &str) -> bool {
             == 0
 }
 
-fn random_bytes<const N: usize>() -> Result<[u8; N]> {
-    let mut buf = [0u8; N];
-    // A key drawn without randomness would be guessable: fail instead.
-    getrandom::getrandom(&mut buf)
-        .map_err(|e| StoreError::Database(format!("no randomness for a tenant key: {e}")))?;
-    Ok(buf)
-}
-
 fn new_appkey() -> Result<AppKey> {
-    Ok(AppKey(hex::encode(random_bytes::<24>()?)))
+    Ok(AppKey(hex::encode(crate::crypto::random_bytes::<24>("a tenant key")?)))
 }
 
 /// Eight digits, never starting with 0: the Zonkvm dialect's appid is a user id.
 fn new_appid() -> Result<String> {
-    let n = u64::from_le_bytes(random_bytes::<8>()?);
+    let n = u64::from_le_bytes(crate::crypto::random_bytes::<8>("a tenant appid")?);
     Ok((10_000_000 + n % 90_000_000).to_string())
 }
 

@@ -200,7 +200,7 @@ impl SqlStore {
             }
             None => {
                 sqlx::query("INSERT INTO meta (key, value) VALUES ('key_check', $1)")
-                    .bind(cipher.encrypt(KEY_CHECK_PLAIN))
+                    .bind(cipher.encrypt(KEY_CHECK_PLAIN)?)
                     .execute(&self.pool)
                     .await?;
             }
@@ -256,7 +256,7 @@ impl SqlStore {
     }
 
     async fn write_account(&self, a: &UpstreamAccount, replace: bool) -> Result<()> {
-        let sealed = self.cipher()?.encrypt(&a.credentials.to_plain_json());
+        let sealed = self.cipher()?.encrypt(&a.credentials.to_plain_json())?;
         let sql = if replace {
             "INSERT INTO accounts (name, vendor, base_url, credentials_sealed, rate_limit, created_at)
              VALUES ($1, $2, $3, $4, $5, $6)
@@ -502,10 +502,8 @@ fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    let _ = getrandom::getrandom(&mut buf);
-    hex::encode(buf)
+fn random_hex<const N: usize>(what: &str) -> Result<String> {
+    Ok(hex::encode(crate::crypto::random_bytes::<N>(what)?))
 }
 
 fn token_from_row(r: &AnyRow) -> Result<TokenInfo> {
@@ -863,8 +861,8 @@ impl Store for SqlStore {
         scope: Scope,
         now_ms: i64,
     ) -> Result<(TokenInfo, String)> {
-        let id = random_hex(6);
-        let secret = random_hex(24);
+        let id = random_hex::<6>("a token id")?;
+        let secret = random_hex::<24>("a token secret")?;
         let done = sqlx::query(
             "INSERT INTO api_tokens (id, name, secret_hash, scope, created_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (name) DO NOTHING",
