@@ -11,8 +11,8 @@ mod config;
 mod inventory;
 mod orders;
 mod output;
-mod resale;
 mod renewals;
+mod resale;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};

@@ -95,12 +95,23 @@ pub async fn order(out: &Out, engine: &Arc<Engine>, cmd: OrderCmd) -> Result<()>
                 Some(k) => engine.store.order_by_key(k).await?,
                 None => None,
             };
-            if known.is_none() {
-                let q = engine.quote(&account, &p).await?;
-                confirm(&format!("{p} at {account}: {}", q.price), yes)?;
-            }
+            // The confirmed price is a ceiling for the order that follows.
+            let confirmed = match known {
+                Some(_) => None,
+                None => {
+                    let q = engine.quote(&account, &p).await?;
+                    confirm(&format!("{p} at {account}: {}", q.price), yes)?;
+                    Some(q.price)
+                }
+            };
             let o = engine
-                .place_order(&actor(), &account, &p, idempotency_key.as_deref())
+                .place_order_within(
+                    &actor(),
+                    &account,
+                    &p,
+                    idempotency_key.as_deref(),
+                    confirmed,
+                )
                 .await?;
             show_order(out, engine, &o).await?;
             match o.state {

@@ -785,6 +785,15 @@ fn an_order_is_explained_by_the_ledger() {
         statement["booked_fen"], statement["charged_fen"],
         "{statement}"
     );
+    // The same statement over REST: admin only, and the same figures.
+    let url = format!("{}/api/v1/statement/sandbox-west", server.url);
+    let (code, _) = http("GET", &url, Some(&reader), None);
+    assert_eq!(code, 403);
+    let (code, body) = http("GET", &url, Some(&admin), None);
+    assert_eq!(code, 200, "{body}");
+    let rest: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(rest["booked_fen"], statement["booked_fen"], "{body}");
+    assert_eq!(rest["differences"], serde_json::json!([]), "{body}");
     let (code, body) = http(
         "GET",
         &format!("{}/api/v1/ledger?balances=true", server.url),

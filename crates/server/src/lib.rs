@@ -14,8 +14,8 @@ mod guard;
 mod listener;
 mod metrics;
 mod orders;
-mod resale;
 mod renewals;
+mod resale;
 
 use axum::routing::get;
 use axum::Router;
