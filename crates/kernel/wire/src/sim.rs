@@ -2,12 +2,14 @@
 //! through the shared [`Host`]); this module wraps it in fault injection, adds the
 //! control endpoints and binds it to a port.
 
+mod base64;
 mod check;
 pub mod china;
 mod clock;
 mod host;
 pub mod money;
 
+pub use base64::decode_base64;
 pub use check::{ip_allowed, valid_hostname};
 pub use clock::{Clock, ClockChange, ClockControl, ClockView};
 pub use host::{

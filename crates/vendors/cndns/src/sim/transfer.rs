@@ -5,6 +5,7 @@
 use super::domain::{needs_audit, Domain};
 use super::finance::domain_price;
 use super::{Fields, Handler, Purpose, Req, SimErr, State, R};
+use idcgate_wire::sim::decode_base64;
 use serde_json::json;
 
 #[derive(Debug, Clone)]
@@ -37,28 +38,10 @@ fn code_ok(code: &str) -> bool {
         && code.chars().any(|c| !c.is_ascii_digit())
 }
 
-/// Standard base64 (`jm=Y` sends the code encoded); `None` if it is not base64.
+/// Standard base64 (`jm=Y` sends the code encoded), padding at the end only; `None` if it
+/// is not base64 of UTF-8 text.
 fn base64_decode(s: &str) -> Option<String> {
-    let mut bits = 0u32;
-    let mut n = 0;
-    let mut out = Vec::new();
-    for c in s.trim_end_matches('=').bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        bits = (bits << 6) | u32::from(v);
-        n += 6;
-        if n >= 8 {
-            n -= 8;
-            out.push(((bits >> n) & 0xff) as u8);
-        }
-    }
-    String::from_utf8(out).ok()
+    String::from_utf8(decode_base64(s.trim_end_matches('=').bytes())?).ok()
 }
 
 fn authcode(q: &Req) -> Result<String, SimErr> {

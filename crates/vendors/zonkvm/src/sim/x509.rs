@@ -176,30 +176,11 @@ fn san_names(explicit: &[u8]) -> Option<Vec<String>> {
     None
 }
 
-/// Standard base64 with whitespace ignored; `None` on any other stray byte.
+/// Standard base64 with whitespace ignored and nothing read after the first `=`; `None`
+/// on any other stray byte.
 fn base64(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for b in text.bytes() {
-        let v = match b {
-            b'A'..=b'Z' => b - b'A',
-            b'a'..=b'z' => b - b'a' + 26,
-            b'0'..=b'9' => b - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' => break,
-            b' ' | b'\t' | b'\r' | b'\n' => continue,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+    let data = text.bytes().take_while(|&b| b != b'=');
+    idcgate_wire::sim::decode_base64(data.filter(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')))
 }
 
 #[cfg(test)]
