@@ -71,10 +71,7 @@ fn get(st: &mut State, r: &Req<'_>) -> Answer {
 }
 
 fn list(st: &mut State, r: &Req<'_>) -> Answer {
-    orders::paged(
-        st.servers.values().map(to_json).collect(),
-        r.int_or("page", 1)?,
-    )
+    orders::paged(st.servers.values().map(to_json), r)
 }
 
 /// A config's monthly price on a line (before the month discount).
@@ -186,9 +183,7 @@ fn create(st: &mut State, r: &Req<'_>) -> Answer {
     let p = Purchase::read(r)?;
     let line = open_line(st, r.need("line_guid")?, "buyStatus")?.clone();
     let sys = system(st, r.need("system_guid")?, "server", "create")?.clone();
-    if !months_allowed(&line, p.months) {
-        return Err("购买时长不正确".into());
-    }
+    orders::term_offered(&line, p.months)?;
     let cpu = p.int("cpu", 0)?;
     let ram = p.int("ram", 0)?;
     if cpu < vi(&sys, "cpu_limit") || ram < vi(&sys, "ram_limit") {

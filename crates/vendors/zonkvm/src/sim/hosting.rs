@@ -13,12 +13,7 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
     let op = name.strip_prefix("hosting_operate#");
     Some(match (name, op) {
         ("gethosting", _) => |st, r| Ok((OK_READ, to_json(site(st, r.guid()?)?))),
-        ("hosting_orders", _) => |st, r| {
-            orders::paged(
-                st.hostings.values().map(to_json).collect(),
-                r.int_or("page", 1)?,
-            )
-        },
+        ("hosting_orders", _) => |st, r| orders::paged(st.hostings.values().map(to_json), r),
         ("create_order#create_hosting", _) => create,
         (_, Some("hosting_stop")) => |st, r| set_running(st, r, -1),
         (_, Some("hosting_start")) => |st, r| set_running(st, r, 1),
@@ -87,9 +82,7 @@ fn create(st: &mut State, r: &Req<'_>) -> Answer {
     let (product, line) =
         orders::product_on_line(&st.catalog.hosting_products, &st.catalog.hosting_lines, r)?;
     let product = product.clone();
-    if !months_allowed(&product, p.months) {
-        return Err("购买时长不正确".into());
-    }
+    orders::term_offered(&product, p.months)?;
     let line_row = find(&st.catalog.hosting_lines, "guid", &line)
         .cloned()
         .unwrap_or(Value::Null);

@@ -284,8 +284,10 @@ pub(crate) fn power(st: &mut State, fam: Fam, id: i64, op: Power) -> Answer {
     Ok((OK_WRITE, Value::String(String::new())))
 }
 
-/// `{pages, servers}` for page `page` (from 1) of `rows`.
-pub(crate) fn paged(rows: Vec<Value>, page: i64) -> Answer {
+/// `{pages, servers}` for the page (from 1) the request asks for of `rows`.
+pub(crate) fn paged(rows: impl IntoIterator<Item = Value>, req: &Req<'_>) -> Answer {
+    let page = req.int_or("page", 1)?;
+    let rows: Vec<Value> = rows.into_iter().collect();
     let pages = rows.len().div_ceil(PAGE_SIZE);
     let skip = usize::try_from(page.max(1) - 1)
         .unwrap_or(0)
@@ -418,6 +420,15 @@ pub(crate) fn product_on_line<'a>(
         })
         .ok_or("产品不存在或已下架")?;
     Ok((product, line.to_string()))
+}
+
+/// Refuses a purchase of `months` that `row` (a line or a product) does not sell.
+pub(crate) fn term_offered(row: &Value, months: i64) -> Result<(), Fail> {
+    if months_allowed(row, months) {
+        Ok(())
+    } else {
+        Err("购买时长不正确".into())
+    }
 }
 
 pub(crate) fn empty() -> Value {

@@ -142,11 +142,7 @@ fn get(st: &mut State, r: &Req<'_>, fam: Fam) -> Answer {
 }
 
 fn list(st: &mut State, r: &Req<'_>, fam: Fam) -> Answer {
-    let rows = table(st, fam)
-        .values()
-        .map(|m| to_json(st, fam, m))
-        .collect();
-    orders::paged(rows, r.int_or("page", 1)?)
+    orders::paged(table(st, fam).values().map(|m| to_json(st, fam, m)), r)
 }
 
 /// Monthly price of a machine with `bw`, `ipnum`, `defense` (and colocation `power`).
@@ -213,9 +209,7 @@ fn create(st: &mut State, r: &Req<'_>, fam: Fam) -> Answer {
         .filter(|x| vi(x, "status") == 1 && vs(x, "line_guid") == vs(&line, "guid"))
         .ok_or("产品不存在或已下架")?
         .clone();
-    if !months_allowed(&line, p.months) {
-        return Err("购买时长不正确".into());
-    }
+    orders::term_offered(&line, p.months)?;
     let (system_guid, login_name) = if fam == Fam::Lease {
         let sys = system(st, r.need("system_guid")?, "lease", "create")?;
         (vs(sys, "guid"), vs(sys, "login_name"))

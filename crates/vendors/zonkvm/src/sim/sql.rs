@@ -17,12 +17,7 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
     let op = name.strip_prefix("sql_operate#");
     Some(match (name, op) {
         ("getsql", _) => |st, r| Ok((OK_READ, to_json(db(st, r.guid()?)?))),
-        ("sql_orders", _) => |st, r| {
-            orders::paged(
-                st.sqls.values().map(to_json).collect(),
-                r.int_or("page", 1)?,
-            )
-        },
+        ("sql_orders", _) => |st, r| orders::paged(st.sqls.values().map(to_json), r),
         ("create_order#create_database", _) => create,
         (_, Some("sql_edit_name")) => |st, r| {
             let name = r.need("name")?.to_string();
@@ -92,9 +87,7 @@ fn create(st: &mut State, r: &Req<'_>) -> Answer {
     let (product, line) =
         orders::product_on_line(&st.catalog.sql_products, &st.catalog.hosting_lines, r)?;
     let product = product.clone();
-    if !months_allowed(&product, p.months) {
-        return Err("购买时长不正确".into());
-    }
+    orders::term_offered(&product, p.months)?;
     let size = p.int("db", vi(&product, "db"))?;
     if size != vi(&product, "db") {
         return Err("数据库大小与产品不符".into());
