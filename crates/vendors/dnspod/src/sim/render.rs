@@ -17,50 +17,27 @@ pub enum V {
     Obj(Vec<(String, V)>),
 }
 
-impl From<&str> for V {
-    fn from(s: &str) -> Self {
-        V::Str(s.to_string())
-    }
+/// `impl From<T> for V`, a conversion a line: what handlers may hand to [`obj!`].
+macro_rules! from {
+    ($($ty:ty => |$x:ident| $v:expr;)*) => {
+        $(impl From<$ty> for V {
+            fn from($x: $ty) -> Self {
+                $v
+            }
+        })*
+    };
 }
-impl From<String> for V {
-    fn from(s: String) -> Self {
-        V::Str(s)
-    }
-}
-impl From<&String> for V {
-    fn from(s: &String) -> Self {
-        V::Str(s.clone())
-    }
-}
-impl From<i64> for V {
-    fn from(n: i64) -> Self {
-        V::Int(n)
-    }
-}
-impl From<u64> for V {
-    fn from(n: u64) -> Self {
-        V::Int(i64::try_from(n).unwrap_or(i64::MAX))
-    }
-}
-impl From<u32> for V {
-    fn from(n: u32) -> Self {
-        V::Int(i64::from(n))
-    }
-}
-impl From<usize> for V {
-    fn from(n: usize) -> Self {
-        V::Int(i64::try_from(n).unwrap_or(i64::MAX))
-    }
-}
-impl From<bool> for V {
-    fn from(b: bool) -> Self {
-        V::Bool(b)
-    }
-}
-impl From<Vec<V>> for V {
-    fn from(a: Vec<V>) -> Self {
-        V::Arr(a)
-    }
+
+from! {
+    &str => |s| V::Str(s.to_string());
+    String => |s| V::Str(s);
+    &String => |s| V::Str(s.clone());
+    i64 => |n| V::Int(n);
+    u64 => |n| V::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    u32 => |n| V::Int(i64::from(n));
+    usize => |n| V::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    bool => |b| V::Bool(b);
+    Vec<V> => |a| V::Arr(a);
 }
 
 /// `obj!("k" => value, ...)`: an ordered object; values go through `V::from`.
