@@ -6,6 +6,14 @@ use idcgate_core::{RecordInput, RecordType};
 
 const ZONE: &str = "idcgate-demo.com";
 
+/// The record `id` of a `/domains/reclist` answer.
+fn listed<'a>(recs: &'a [Value], id: &str) -> &'a Value {
+    match recs.iter().find(|r| r["rec_id"] == id) {
+        Some(r) => r,
+        None => panic!("record {id} is not listed"),
+    }
+}
+
 #[tokio::test]
 async fn add_modify_delete_round_trip() {
     let e = env().await;
@@ -19,38 +27,23 @@ async fn add_modify_delete_round_trip() {
         .to_string();
     let recs = list(&e.ok("/domains/reclist", &[("domainname", ZONE)]).await);
     assert_eq!(recs.len(), before + 1);
-    let r = recs.iter().find(|r| r["rec_id"] == id.as_str()).unwrap();
+    let r = listed(&recs, &id);
     assert_eq!(
         (r["rec_item"].as_str(), r["rec_ttl"].as_str()),
         (Some("api"), Some("600"))
     );
-    e.ok(
-        "/domains/modifyrec",
-        &[
-            ("domainname", ZONE),
-            ("rec_id", &id),
-            ("rec_ttl", "3600"),
-            ("rec_value", "192.0.2.45"),
-        ],
-    )
-    .await;
+    let by_id = [("domainname", ZONE), ("rec_id", &id)];
+    let change = [("rec_ttl", "3600"), ("rec_value", "192.0.2.45")];
+    e.ok("/domains/modifyrec", &[&by_id[..], &change].concat())
+        .await;
     let recs = list(&e.ok("/domains/reclist", &[("domainname", ZONE)]).await);
-    let r = recs.iter().find(|r| r["rec_id"] == id.as_str()).unwrap();
+    let r = listed(&recs, &id);
     assert_eq!(
         (r["rec_value"].as_str(), r["rec_ttl"].as_str()),
         (Some("192.0.2.45"), Some("3600"))
     );
-    e.ok(
-        "/domains/deleterec",
-        &[("domainname", ZONE), ("rec_id", &id)],
-    )
-    .await;
-    let again = e
-        .err(
-            "/domains/deleterec",
-            &[("domainname", ZONE), ("rec_id", &id)],
-        )
-        .await;
+    e.ok("/domains/deleterec", &by_id).await;
+    let again = e.err("/domains/deleterec", &by_id).await;
     assert_not_found(&again);
     assert_eq!(code_of(&again), "11318");
     assert_eq!(
@@ -102,16 +95,9 @@ async fn record_validation_table() {
     )
     .await;
     // Records need CNDNS's name servers.
-    assert_eq!(
-        e.code(
-            "/domains/addrec",
-            &rec("idcgate-shop.net", "x", "A", "1.2.3.4")
-        )
-        .await,
-        "11307"
-    );
-    e.not_found("/domains/reclist", &[("domainname", "not-mine.com")])
-        .await;
+    let elsewhere = rec("idcgate-shop.net", "x", "A", "1.2.3.4");
+    assert_eq!(e.code("/domains/addrec", &elsewhere).await, "11307");
+    e.not_found("/domains/reclist", &NOT_MINE).await;
 }
 
 #[tokio::test]

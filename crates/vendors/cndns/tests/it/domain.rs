@@ -113,16 +113,9 @@ async fn contact_lifecycle() {
         )
         .await,
     );
-    assert_eq!(
-        e.code(
-            "/domains/deletecontact",
-            &[("userid", owner["userid"].as_str().unwrap())]
-        )
-        .await,
-        "11056"
-    );
-    e.not_found("/domains/contactinfo", &[("domainname", "not-mine.com")])
-        .await;
+    let in_use = [("userid", owner["userid"].as_str().unwrap())];
+    assert_eq!(e.code("/domains/deletecontact", &in_use).await, "11056");
+    e.not_found("/domains/contactinfo", &NOT_MINE).await;
 }
 
 #[tokio::test]

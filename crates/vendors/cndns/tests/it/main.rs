@@ -47,6 +47,23 @@ impl Env {
         code_of(&self.err(action, kv).await)
     }
 
+    /// Adds a record while `fault` spoils the answer: the write is an unknown outcome of
+    /// `/domains/addrec`, sent once (never retried).
+    pub async fn add_record_unanswered(
+        &self,
+        fault: impl FnOnce(&mut idcgate_wire::FaultConfig),
+        kv: &[(&str, &str)],
+    ) {
+        let seen = self.srv.faults.requests();
+        self.srv.faults.update(fault);
+        let err = self.err("/domains/addrec", kv).await;
+        assert!(
+            matches!(err, Error::UnknownOutcome { ref action, .. } if action == "cndns:/domains/addrec"),
+            "{err}"
+        );
+        assert_eq!(self.srv.faults.requests(), seen + 1);
+    }
+
     /// The records of a zone through the Dns capability.
     pub async fn records(&self, zone: &str) -> Vec<idcgate_core::DnsRecord> {
         match self.conn.dns().unwrap().list_records(zone).await {
@@ -91,6 +108,9 @@ impl Env {
         ]
     }
 }
+
+/// A domain registered, but in another account.
+pub const NOT_MINE: [(&str, &str); 1] = [("domainname", "not-mine.com")];
 
 /// `/domains/addrec` parameters: a `rtype` record `item` -> `value` in `zone`.
 pub fn rec<'a>(
