@@ -102,11 +102,38 @@ pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
     }
 }
 
+/// Who is running this command, for the audit log and the order journal: the login
+/// name from the environment, else the name the system gives the process's user id
+/// (cron and systemd units often have no `USER`), else that id. Never "unknown".
 pub fn actor() -> String {
-    format!(
-        "cli:{}",
-        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-    )
+    let from_env = ["USER", "LOGNAME"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|n| !n.trim().is_empty());
+    let name = from_env.unwrap_or_else(|| {
+        let uid = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("Uid:"))
+                    .and_then(|ids| ids.split_whitespace().next().map(str::to_string))
+            });
+        match uid {
+            Some(uid) => user_named(&uid).unwrap_or(format!("uid:{uid}")),
+            None => "uid:?".into(),
+        }
+    });
+    format!("cli:{name}")
+}
+
+/// The account name for a numeric user id in /etc/passwd.
+fn user_named(uid: &str) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut fields = l.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)? == uid).then(|| name.to_string())
+    })
 }
 
 pub fn fmt_ms(ms: i64) -> String {
@@ -563,4 +590,14 @@ fn hostname() -> String {
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "idcgate".into())
+}
+
+#[cfg(test)]
+mod actor_tests {
+    #[test]
+    fn a_user_id_is_named_from_the_password_file() {
+        assert_eq!(super::user_named("0").as_deref(), Some("root"));
+        assert_eq!(super::user_named("4294967294x"), None);
+        assert!(!super::actor().ends_with("unknown"));
+    }
 }
