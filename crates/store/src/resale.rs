@@ -270,7 +270,9 @@ fn same_digest(a: &str, b: &str) -> bool {
 }
 
 fn new_appkey() -> Result<AppKey> {
-    Ok(AppKey(hex::encode(crate::crypto::random_bytes::<24>("a tenant key")?)))
+    Ok(AppKey(hex::encode(crate::crypto::random_bytes::<24>(
+        "a tenant key",
+    )?)))
 }
 
 /// Eight digits, never starting with 0: the Zonkvm dialect's appid is a user id.
