@@ -725,13 +725,8 @@ async fn engine_on(db: &TestDb) -> Arc<Engine> {
         connect,
         sandbox: || Box::new(NoSim),
     }]);
-    let mut store = idcgate_store::SqlStore::open(&db.url).await.unwrap();
-    store
-        .unlock(&idcgate_store::MasterKey::from_hex(idcgate_store::testing::TEST_KEY_HEX).unwrap())
-        .await
-        .unwrap();
     Arc::new(Engine::new(
-        Arc::new(store),
+        Arc::new(db.reopen().await),
         registry,
         idcgate_wire::WireConfig::new("test@example.com"),
     ))

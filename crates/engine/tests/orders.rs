@@ -3,14 +3,15 @@
 //! one key, and a lost answer reconciled by reading the upstream.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
+mod common;
+
 use idcgate_core::purchase::{Operation, PurchaseRequest};
 use idcgate_core::ResourceKind;
-use idcgate_core::{Money, OrderState, UpstreamAccount, Vendor};
-use idcgate_engine::{Engine, Registry, VendorEntry};
+use idcgate_core::{Money, OrderState};
+use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, LedgerFilter, OrderRow};
 use idcgate_wire::sim::SimServer;
-use idcgate_wire::testing;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,30 +31,9 @@ struct Fixture {
 }
 
 async fn fixture(db: &TestDb) -> Fixture {
-    let registry = Registry::new(vec![VendorEntry {
-        vendor: Vendor::West,
-        spec: idcgate_west::spec,
-        connect: idcgate_west::connect,
-        sandbox: || Box::new(idcgate_west::Sim::sandbox()),
-    }]);
-    let mut store = idcgate_store::SqlStore::open(&db.url).await.unwrap();
-    store
-        .unlock(&idcgate_store::MasterKey::from_hex(idcgate_store::testing::TEST_KEY_HEX).unwrap())
-        .await
-        .unwrap();
-    let mut wire = idcgate_wire::WireConfig::new("test@example.com");
-    wire.timeout = Duration::from_millis(800);
-    let engine = Arc::new(Engine::new(Arc::new(store), registry, wire));
+    let engine = common::engine_on(db, vec![common::west()]).await;
     let sim = idcgate_west::Sim::sandbox();
-    let srv = testing::serve(&sim).await;
-    engine
-        .store
-        .add_account(&UpstreamAccount {
-            name: "w".into(),
-            ..testing::sandbox_account(&sim, &srv)
-        })
-        .await
-        .unwrap();
+    let srv = common::add_sandbox(&engine, "w", &sim).await;
     Fixture { engine, sim, srv }
 }
 

@@ -4,17 +4,17 @@
 //! leaves a lost answer to the reconciler, and a resource's policy beats its kind's.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
-use idcgate_core::{Money, OrderState, ResourceKind, UpstreamAccount, Vendor};
+mod common;
+
+use idcgate_core::{Money, OrderState, ResourceKind};
 use idcgate_engine::jobs::{run_due_job, Schedule, RENEW_JOB};
 use idcgate_engine::renewals::{Decision, Level, DAY_MS, JOB_ACTOR};
 use idcgate_engine::sync::NoProgress;
-use idcgate_engine::{now_ms, Engine, Registry, VendorEntry};
+use idcgate_engine::{now_ms, Engine};
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, OrderFilter, OrderRow, PolicyPatch, PolicyScope};
 use idcgate_wire::sim::SimServer;
-use idcgate_wire::testing;
 use std::sync::Arc;
-use std::time::Duration;
 
 both_backends!(
     the_job_renews_a_domain_in_its_window_once_even_run_twice_or_concurrently,
@@ -37,40 +37,16 @@ struct Fixture {
     srv: SimServer,
 }
 
-fn registry() -> Registry {
-    Registry::new(vec![VendorEntry {
-        vendor: Vendor::West,
-        spec: idcgate_west::spec,
-        connect: idcgate_west::connect,
-        sandbox: || Box::new(idcgate_west::Sim::sandbox()),
-    }])
-}
-
 /// Another engine (another instance) on the same database.
 async fn engine_on(db: &TestDb) -> Arc<Engine> {
-    let mut store = idcgate_store::SqlStore::open(&db.url).await.unwrap();
-    store
-        .unlock(&idcgate_store::MasterKey::from_hex(idcgate_store::testing::TEST_KEY_HEX).unwrap())
-        .await
-        .unwrap();
-    let mut wire = idcgate_wire::WireConfig::new("test@example.com");
-    wire.timeout = Duration::from_millis(800);
-    Arc::new(Engine::new(Arc::new(store), registry(), wire))
+    common::engine_on(db, vec![common::west()]).await
 }
 
 /// Account `w` on a fresh West sandbox, synced into the inventory.
 async fn fixture(db: &TestDb) -> Fixture {
     let engine = engine_on(db).await;
     let sim = idcgate_west::Sim::sandbox();
-    let srv = testing::serve(&sim).await;
-    engine
-        .store
-        .add_account(&UpstreamAccount {
-            name: "w".into(),
-            ..testing::sandbox_account(&sim, &srv)
-        })
-        .await
-        .unwrap();
+    let srv = common::add_sandbox(&engine, "w", &sim).await;
     engine
         .sync_account("w", Arc::new(NoProgress))
         .await

@@ -4,19 +4,19 @@
 //! (markup, fixed, level, discount, rounding to the fen).
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
+mod common;
+
 use idcgate_core::ledger::{LedgerAccount, Transaction};
 use idcgate_core::purchase::{Operation, PurchaseRequest};
-use idcgate_core::{Error, Money, ResourceKind, UpstreamAccount, Vendor};
+use idcgate_core::{Error, Money, ResourceKind};
 use idcgate_engine::catalog::{round_to_fen, Basis, PriceRule, ProductSpec};
-use idcgate_engine::{Engine, EngineError, Registry, VendorEntry};
+use idcgate_engine::{Engine, EngineError};
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, LedgerFilter, ProductState, Removal, TenantState};
 use idcgate_wire::sim::SimServer;
-use idcgate_wire::testing;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 both_backends!(
     a_topup_is_deposited_once_per_key_and_the_balance_is_the_ledgers,
@@ -32,30 +32,8 @@ struct Fixture {
 }
 
 async fn fixture(db: &TestDb) -> Fixture {
-    let registry = Registry::new(vec![VendorEntry {
-        vendor: Vendor::West,
-        spec: idcgate_west::spec,
-        connect: idcgate_west::connect,
-        sandbox: || Box::new(idcgate_west::Sim::sandbox()),
-    }]);
-    let mut store = idcgate_store::SqlStore::open(&db.url).await.unwrap();
-    store
-        .unlock(&idcgate_store::MasterKey::from_hex(idcgate_store::testing::TEST_KEY_HEX).unwrap())
-        .await
-        .unwrap();
-    let mut wire = idcgate_wire::WireConfig::new("test@example.com");
-    wire.timeout = Duration::from_millis(800);
-    let engine = Arc::new(Engine::new(Arc::new(store), registry, wire));
-    let sim = idcgate_west::Sim::sandbox();
-    let srv = testing::serve(&sim).await;
-    engine
-        .store
-        .add_account(&UpstreamAccount {
-            name: "w".into(),
-            ..testing::sandbox_account(&sim, &srv)
-        })
-        .await
-        .unwrap();
+    let engine = common::engine_on(db, vec![common::west()]).await;
+    let srv = common::add_sandbox(&engine, "w", &idcgate_west::Sim::sandbox()).await;
     Fixture { engine, srv }
 }
 

@@ -6,15 +6,16 @@
 //! what the finance record misses.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
+mod common;
+
 use idcgate_core::purchase::{Operation, PurchaseRequest};
-use idcgate_core::{Money, OrderState, ResourceKind, UpstreamAccount, Vendor};
+use idcgate_core::{Money, OrderState, ResourceKind};
 use idcgate_engine::statement::Statement;
 use idcgate_engine::sync::NoProgress;
-use idcgate_engine::{Engine, Registry, VendorEntry};
+use idcgate_engine::Engine;
 use idcgate_store::both_backends;
 use idcgate_store::testing::TestDb;
 use idcgate_wire::sim::SimServer;
-use idcgate_wire::testing;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,43 +38,10 @@ struct Fixture {
     srv: SimServer,
 }
 
-fn registry() -> Registry {
-    Registry::new(vec![
-        VendorEntry {
-            vendor: Vendor::Cndns,
-            spec: idcgate_cndns::spec,
-            connect: idcgate_cndns::connect,
-            sandbox: || Box::new(idcgate_cndns::Sim::sandbox()),
-        },
-        VendorEntry {
-            vendor: Vendor::West,
-            spec: idcgate_west::spec,
-            connect: idcgate_west::connect,
-            sandbox: || Box::new(idcgate_west::Sim::sandbox()),
-        },
-    ])
-}
-
 async fn fixture(db: &TestDb) -> Fixture {
-    let registry = registry();
-    let mut store = idcgate_store::SqlStore::open(&db.url).await.unwrap();
-    store
-        .unlock(&idcgate_store::MasterKey::from_hex(idcgate_store::testing::TEST_KEY_HEX).unwrap())
-        .await
-        .unwrap();
-    let mut wire = idcgate_wire::WireConfig::new("test@example.com");
-    wire.timeout = Duration::from_millis(800);
-    let engine = Arc::new(Engine::new(Arc::new(store), registry, wire));
+    let engine = common::engine_on(db, vec![common::cndns(), common::west()]).await;
     let sim = idcgate_cndns::Sim::sandbox();
-    let srv = testing::serve(&sim).await;
-    engine
-        .store
-        .add_account(&UpstreamAccount {
-            name: ACCOUNT.into(),
-            ..testing::sandbox_account(&sim, &srv)
-        })
-        .await
-        .unwrap();
+    let srv = common::add_sandbox(&engine, ACCOUNT, &sim).await;
     Fixture { engine, sim, srv }
 }
 
@@ -344,15 +312,7 @@ async fn a_reading_taken_while_an_order_was_unsettled_is_not_a_boundary(db: &Tes
 async fn with_a_finance_record_the_balance_reports_only_what_it_misses(db: &TestDb) {
     let f = fixture(db).await;
     let west = idcgate_west::Sim::sandbox();
-    let srv = testing::serve(&west).await;
-    f.engine
-        .store
-        .add_account(&UpstreamAccount {
-            name: "sandbox-west".into(),
-            ..testing::sandbox_account(&west, &srv)
-        })
-        .await
-        .unwrap();
+    let _srv = common::add_sandbox(&f.engine, "sandbox-west", &west).await;
     // West's record keeps whole seconds: start on the next one, so the sandbox's own
     // earlier charges are before `since`.
     let now = idcgate_engine::now_ms();

@@ -44,13 +44,8 @@ async fn start(db: &TestDb) -> Api {
         connect: idcgate_west::connect,
         sandbox: || Box::new(idcgate_west::Sim::sandbox()),
     }]);
-    let mut store = idcgate_store::SqlStore::open(&db.url).await.unwrap();
-    store
-        .unlock(&idcgate_store::MasterKey::from_hex(idcgate_store::testing::TEST_KEY_HEX).unwrap())
-        .await
-        .unwrap();
     let engine = Arc::new(Engine::new(
-        Arc::new(store),
+        Arc::new(db.reopen().await),
         registry,
         testing::wire_config(Duration::from_secs(5)),
     ));

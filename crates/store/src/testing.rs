@@ -72,6 +72,12 @@ pub async fn postgres() -> Option<TestDb> {
 }
 
 impl TestDb {
+    /// Another store on this database, unlocked with the test key: what a second
+    /// instance (an engine, a server) opens beside the test's own.
+    pub async fn reopen(&self) -> SqlStore {
+        unlocked(&self.url).await
+    }
+
     /// Drops a PostgreSQL test database (SQLite files go with their temp dir).
     pub async fn cleanup(self) {
         use sqlx::Executor;
