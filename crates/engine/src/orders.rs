@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 /// domain.
 fn is_secret_option(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    ["pass", "pwd", "secret", "token", "key", "auth"]
+    ["pass", "pwd", "secret", "token", "key", "auth", "cred"]
         .iter()
         .any(|s| k.contains(s))
 }
@@ -79,6 +79,39 @@ fn journalled_before(row: &OrderRow) -> serde_json::Value {
     } else {
         json!({"expires_before_ms": params["expires_before_ms"]})
     }
+}
+
+/// The order already placed under a key, if it is the purchase asked for now. A key
+/// reused for another purchase is refused: answering with the first order would tell
+/// the caller its new purchase was made (or failed) when it was never looked at.
+fn same_purchase(
+    existing: OrderRow,
+    account: &str,
+    purchase: &PurchaseRequest,
+) -> Result<OrderRow> {
+    // Compared as journalled: secret options are blank on both sides.
+    let asked = journal_params(purchase, &serde_json::Value::Null);
+    let same = existing.order.account == account
+        && existing.order.operation == purchase.verb()
+        && purchase_of(&existing).is_ok_and(|stored| {
+            stored.kind == purchase.kind
+                && stored.target == purchase.target
+                && stored.offer == purchase.offer
+                && stored.months == purchase.months
+        })
+        && existing.order.params["options"] == asked["options"];
+    if same {
+        return Ok(existing);
+    }
+    Err(EngineError::Invalid(format!(
+        "idempotency key {} was used for order {} ({} {} {} at {}); this is another purchase: nothing was ordered",
+        existing.order.idem_key,
+        existing.id,
+        existing.order.operation,
+        existing.order.kind.as_str(),
+        existing.order.target,
+        existing.order.account
+    )))
 }
 
 /// What a CLI or REST caller names, before it is a [`PurchaseRequest`]: the one
@@ -177,16 +210,23 @@ impl Engine {
                     "idempotency key over 200 characters".into(),
                 ))
             }
+            // Like a top-up's key: a tab or line break in it is a caller's mistake, and
+            // it would be shown back in every listing and audit line.
+            Some(k) if k.chars().any(char::is_control) => {
+                return Err(EngineError::Invalid(
+                    "an idempotency key must not contain control characters".into(),
+                ))
+            }
             Some(k) => k.to_string(),
             None => new_idempotency_key(),
         };
         if let Some(existing) = self.store.order_by_key(&key).await? {
-            return Ok(existing);
+            return same_purchase(existing, account, purchase);
         }
         if let Some(open) = self.overlapping(account, purchase, None, None).await? {
             // Our own key, placed by another process since we looked: that order.
             if open.order.idem_key == key {
-                return Ok(open);
+                return same_purchase(open, account, purchase);
             }
             return Err(EngineError::Invalid(format!(
                 "order {} on {} {} at {account} is still {}: settle it first (`idcgate order reconcile`); nothing was ordered",
@@ -224,7 +264,7 @@ impl Engine {
             .await?;
         let order = match placed {
             Placed::New(o) => o,
-            Placed::Existing(o) => return Ok(o),
+            Placed::Existing(o) => return same_purchase(o, account, purchase),
         };
         // Checked again now that ours is visible: of two placed at once, at least one
         // sees the other and stands down unsent.
@@ -537,10 +577,17 @@ mod tests {
             .option("password", "Hunter2-secret")
             .option("ftppassword", "ftp-secret")
             .option("authcode", "EPP-secret")
-            .option("api_token", "tok-secret");
+            .option("api_token", "tok-secret")
+            .option("credential", "cred-secret");
         let params = journal_params(&request, &json!({"ids": ["1"]}));
         let stored = params.to_string();
-        for secret in ["Hunter2-secret", "ftp-secret", "EPP-secret", "tok-secret"] {
+        for secret in [
+            "Hunter2-secret",
+            "ftp-secret",
+            "EPP-secret",
+            "tok-secret",
+            "cred-secret",
+        ] {
             assert!(!stored.contains(secret), "{secret} journalled: {stored}");
         }
         assert_eq!(params["options"]["serverroom"], "3");

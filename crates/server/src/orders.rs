@@ -95,7 +95,12 @@ pub async fn place_order(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let key = headers
         .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.to_str().map_err(|_| {
+                ApiError::invalid("Idempotency-Key", "an Idempotency-Key is printable ASCII")
+            })
+        })
+        .transpose()?
         .map(str::trim)
         .filter(|k| !k.is_empty())
         .ok_or_else(|| {

@@ -273,7 +273,21 @@ pub mod domains {
         (ResourceKind::Domain, Operation::Renew),
     ];
 
+    /// A registration or renewal takes nothing but the name and the years: an option
+    /// would be journalled and then dropped without a word (a `price` among them would
+    /// look as if it had been honoured).
+    fn no_options(request: &PurchaseRequest) -> Result<()> {
+        match request.options.keys().next() {
+            Some(k) => Err(Error::invalid(
+                k,
+                format!("a domain {} takes no options", request.verb()),
+            )),
+            None => Ok(()),
+        }
+    }
+
     pub async fn quote(registrar: &dyn Registrar, request: &PurchaseRequest) -> Result<PriceQuote> {
+        no_options(request)?;
         let years = request.years()?;
         match request.operation {
             Operation::Create => registrar.quote_registration(&request.target, years).await,
@@ -300,6 +314,7 @@ pub mod domains {
         request: &PurchaseRequest,
         client_order_id: &str,
     ) -> Result<Order> {
+        no_options(request)?;
         let years = request.years()?;
         match request.operation {
             Operation::Create => {

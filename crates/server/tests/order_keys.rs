@@ -1,0 +1,205 @@
+//! `POST /api/v1/orders` under a caller who reuses or mangles its Idempotency-Key, or
+//! slips settings into a purchase that takes none, over a real socket against the real
+//! West simulator, on SQLite and PostgreSQL (found by QA of issue #10).
+#![allow(clippy::unwrap_used)] // a test may fail loudly
+
+use idcgate_core::{UpstreamAccount, Vendor};
+use idcgate_engine::{Engine, Registry, VendorEntry};
+use idcgate_store::testing::TestDb;
+use idcgate_store::{both_backends, OrderFilter, Scope};
+use idcgate_wire::sim::SimServer;
+use idcgate_wire::testing;
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+both_backends!(
+    a_key_reused_for_another_purchase_is_refused_and_nothing_is_sent,
+    a_key_that_is_not_printable_ascii_is_refused_by_name,
+    a_domain_purchase_refuses_options_and_credentials_are_never_journalled,
+);
+
+struct Api {
+    engine: Arc<Engine>,
+    srv: SimServer,
+    addr: SocketAddr,
+    admin: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start(db: &TestDb) -> Api {
+    let registry = Registry::new(vec![VendorEntry {
+        vendor: Vendor::West,
+        spec: idcgate_west::spec,
+        connect: idcgate_west::connect,
+        sandbox: || Box::new(idcgate_west::Sim::sandbox()),
+    }]);
+    let mut store = idcgate_store::SqlStore::open(&db.url).await.unwrap();
+    store
+        .unlock(&idcgate_store::MasterKey::from_hex(idcgate_store::testing::TEST_KEY_HEX).unwrap())
+        .await
+        .unwrap();
+    let engine = Arc::new(Engine::new(
+        Arc::new(store),
+        registry,
+        testing::wire_config(Duration::from_secs(5)),
+    ));
+    let sim = idcgate_west::Sim::sandbox();
+    let srv = testing::serve(&sim).await;
+    engine
+        .store
+        .add_account(&UpstreamAccount {
+            name: "w".into(),
+            ..testing::sandbox_account(&sim, &srv)
+        })
+        .await
+        .unwrap();
+    let (_, admin) = engine
+        .store
+        .create_token("qa", Scope::Admin, idcgate_engine::now_ms())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = idcgate_server::AppState {
+        engine: engine.clone(),
+        metrics: Arc::new(idcgate_server::Metrics::default()),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(idcgate_server::serve(state, listener, async move {
+        let _ = stopped.await;
+    }));
+    Api {
+        engine,
+        srv,
+        addr,
+        admin,
+        _stop: stop,
+    }
+}
+
+impl Api {
+    /// `POST /api/v1/orders` with `key` as the Idempotency-Key's raw bytes; the status
+    /// and the JSON answer.
+    async fn order(&self, key: &[u8], body: &str) -> (u16, Value) {
+        let mut req = format!(
+            "POST /api/v1/orders HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\nIdempotency-Key: ",
+            self.admin,
+            body.len()
+        )
+        .into_bytes();
+        req.extend_from_slice(key);
+        req.extend_from_slice(b"\r\n\r\n");
+        req.extend_from_slice(body.as_bytes());
+        let mut s = TcpStream::connect(self.addr).await.unwrap();
+        s.write_all(&req).await.unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut answer))
+            .await
+            .unwrap()
+            .unwrap();
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+        // Connection: close, so the body is everything after the head (not chunked:
+        // the answers are small JSON with a length).
+        let (_, body) = text.split_once("\r\n\r\n").unwrap();
+        let value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {text}"));
+        (status, value)
+    }
+
+    async fn orders(&self) -> usize {
+        self.engine
+            .store
+            .list_orders(&OrderFilter::default())
+            .await
+            .unwrap()
+            .len()
+    }
+}
+
+fn register(domain: &str, extra: &str) -> String {
+    format!(r#"{{"account":"w","operation":"register","domain":"{domain}"{extra}}}"#)
+}
+
+/// The same key with another body used to answer 200 with the first order, as if the
+/// second purchase had been made; it is refused before anything reaches the upstream.
+async fn a_key_reused_for_another_purchase_is_refused_and_nothing_is_sent(db: &TestDb) {
+    let api = start(db).await;
+    let (status, first) = api.order(b"k-1", &register("qa-first.com", "")).await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(first["state"], "succeeded", "{first}");
+    // The same purchase again: the first order, nothing sent.
+    let sent = api.srv.faults.requests();
+    let (status, again) = api.order(b"k-1", &register("qa-first.com", "")).await;
+    assert_eq!((status, &again["id"]), (200, &first["id"]), "{again}");
+    assert_eq!(api.srv.faults.requests(), sent);
+    for other in [
+        register("qa-second.com", ""),
+        register("qa-first.com", r#","years":2"#),
+        r#"{"account":"w","operation":"renew","domain":"qa-first.com"}"#.to_string(),
+    ] {
+        let (status, answer) = api.order(b"k-1", &other).await;
+        assert_eq!(status, 400, "{other}: {answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("another purchase") && message.contains("k-1"),
+            "{message}"
+        );
+        assert_eq!(api.srv.faults.requests(), sent, "{other} reached West");
+    }
+    assert_eq!(api.orders().await, 1);
+}
+
+/// A control character in a key was stored and shown back; a key outside ASCII was
+/// answered as if the header were missing.
+async fn a_key_that_is_not_printable_ascii_is_refused_by_name(db: &TestDb) {
+    let api = start(db).await;
+    let (status, answer) = api.order(b"a\tb", &register("qa-tab.com", "")).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("control characters"),
+        "{answer}"
+    );
+    let (status, answer) = api
+        .order("ключ".as_bytes(), &register("qa-utf.com", ""))
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["error"]["field"], "Idempotency-Key", "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("printable ASCII"),
+        "{answer}"
+    );
+    assert_eq!(api.orders().await, 0);
+}
+
+/// A domain registration takes no settings: `options` used to be journalled (a
+/// `credential` in clear) and then dropped, a `price` among them looking honoured.
+async fn a_domain_purchase_refuses_options_and_credentials_are_never_journalled(db: &TestDb) {
+    let api = start(db).await;
+    for options in [
+        r#","options":{"price":"0.01"}"#,
+        r#","options":{"credential":"Cred-Secret-66"}"#,
+    ] {
+        let (status, answer) = api.order(b"opt-1", &register("qa-opt.com", options)).await;
+        assert_eq!(status, 400, "{options}: {answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("takes no options"),
+            "{answer}"
+        );
+    }
+    assert_eq!(api.orders().await, 0);
+    let audit = format!("{:?}", api.engine.store.list_audit(100).await.unwrap());
+    assert!(!audit.contains("Cred-Secret-66"), "{audit}");
+}
