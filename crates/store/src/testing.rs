@@ -93,6 +93,30 @@ impl TestDb {
     }
 }
 
+/// Polls every future together, so their statements really overlap on the pool (a
+/// join that runs them one after another would hide a race).
+pub async fn join_all<F: std::future::Future + Unpin>(mut futs: Vec<F>) -> Vec<F::Output> {
+    let mut done: Vec<Option<F::Output>> = futs.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in futs.iter_mut().enumerate() {
+            if done[i].is_none() {
+                match std::pin::Pin::new(f).poll(cx) {
+                    std::task::Poll::Ready(v) => done[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    done.into_iter().flatten().collect()
+}
+
 /// Generates `sqlite_backend::name` and `postgres_backend::name` tests from
 /// `async fn name(db: &TestDb)` functions in the calling module.
 #[macro_export]

@@ -6,7 +6,7 @@
 use idcgate_core::ledger::{Entry, LedgerAccount, Transaction};
 use idcgate_core::{Money, OrderState, ResourceKind};
 use idcgate_store::both_backends;
-use idcgate_store::testing::TestDb;
+use idcgate_store::testing::{join_all, TestDb};
 use idcgate_store::*;
 use serde_json::json;
 
@@ -67,29 +67,6 @@ async fn one_key_is_one_order_even_when_placed_concurrently(f: &TestDb) {
         s.list_orders(&OrderFilter::default()).await.unwrap().len(),
         2
     );
-}
-
-/// Polls every future together, so their statements really overlap on the pool.
-async fn join_all<F: std::future::Future + Unpin>(mut futs: Vec<F>) -> Vec<F::Output> {
-    let mut done: Vec<Option<F::Output>> = futs.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in futs.iter_mut().enumerate() {
-            if done[i].is_none() {
-                match std::pin::Pin::new(f).poll(cx) {
-                    std::task::Poll::Ready(v) => done[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    done.into_iter().map(|d| d.unwrap()).collect()
 }
 
 async fn orders_move_once_along_the_state_machine_with_their_money(f: &TestDb) {

@@ -5,7 +5,7 @@
 
 use idcgate_core::ResourceKind;
 use idcgate_store::both_backends;
-use idcgate_store::testing::TestDb;
+use idcgate_store::testing::{join_all, TestDb};
 use idcgate_store::*;
 
 both_backends!(
@@ -148,7 +148,7 @@ async fn a_notice_is_recorded_once_even_when_racing(f: &TestDb) {
     let racing: Vec<_> = (0..8)
         .map(|_| Box::pin(s.record_renewal_notice(&n)))
         .collect();
-    let recorded = futures_join(racing)
+    let recorded = join_all(racing)
         .await
         .into_iter()
         .filter(|r| *r.as_ref().unwrap())
@@ -190,27 +190,4 @@ async fn a_job_claimed_now_waits_for_another_owners_lease(f: &TestDb) {
         .await
         .unwrap());
     assert!(!s.claim_job_now("missing", "cli", 0, 1000).await.unwrap());
-}
-
-/// Polls every future together, so their statements really overlap on the pool.
-async fn futures_join<F: std::future::Future + Unpin>(mut futs: Vec<F>) -> Vec<F::Output> {
-    let mut done: Vec<Option<F::Output>> = futs.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in futs.iter_mut().enumerate() {
-            if done[i].is_none() {
-                match std::pin::Pin::new(f).poll(cx) {
-                    std::task::Poll::Ready(v) => done[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    done.into_iter().flatten().collect()
 }

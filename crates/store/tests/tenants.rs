@@ -7,7 +7,7 @@
 use idcgate_core::ledger::{LedgerAccount, Transaction};
 use idcgate_core::{Money, ResourceKind};
 use idcgate_store::both_backends;
-use idcgate_store::testing::TestDb;
+use idcgate_store::testing::{join_all, TestDb};
 use idcgate_store::*;
 use serde_json::json;
 
@@ -49,28 +49,6 @@ fn deposit(key: &str, tenant: &str, fen: i64) -> NewDeposit {
         fen,
         actor: "cli:test".into(),
     }
-}
-
-async fn join_all<F: std::future::Future + Unpin>(mut futs: Vec<F>) -> Vec<F::Output> {
-    let mut done: Vec<Option<F::Output>> = futs.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in futs.iter_mut().enumerate() {
-            if done[i].is_none() {
-                match std::pin::Pin::new(f).poll(cx) {
-                    std::task::Poll::Ready(v) => done[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    done.into_iter().map(|d| d.unwrap()).collect()
 }
 
 async fn raw_text(f: &TestDb, sql: &str) -> String {
