@@ -67,6 +67,44 @@ pub(crate) fn confirm(what: &str, yes: bool) -> Result<()> {
     }
 }
 
+/// Places `p` at `account` once the operator has confirmed its live price, and reports
+/// the order; an order that did not succeed is an error (`order place`, `renew`).
+pub(crate) async fn place_confirmed(
+    out: &Out,
+    engine: &Engine,
+    account: &str,
+    p: &PurchaseRequest,
+    idempotency_key: Option<&str>,
+    yes: bool,
+) -> Result<()> {
+    // A repeated key answers with its order without asking: nothing is spent.
+    let known = match idempotency_key {
+        Some(k) => engine.store.order_by_key(k).await?,
+        None => None,
+    };
+    // The confirmed price is a ceiling for the order that follows.
+    let confirmed = match known {
+        Some(_) => None,
+        None => {
+            let q = engine.quote(account, p).await?;
+            confirm(&format!("{p} at {account}: {}", q.price), yes)?;
+            Some(q.price)
+        }
+    };
+    let o = engine
+        .place_order_within(&actor(), account, p, idempotency_key, confirmed)
+        .await?;
+    show_order(out, engine, &o).await?;
+    match o.state {
+        OrderState::Succeeded => Ok(()),
+        OrderState::Unknown => bail!(
+            "order {} has an unknown outcome: the answer was lost; `idcgate order reconcile` reads the upstream to settle it (never re-send)",
+            o.id
+        ),
+        state => bail!("order {} is {}", o.id, state.as_str()),
+    }
+}
+
 pub async fn order(out: &Out, engine: &Arc<Engine>, cmd: OrderCmd) -> Result<()> {
     match cmd {
         OrderCmd::Quote { account, what } => {
@@ -90,38 +128,7 @@ pub async fn order(out: &Out, engine: &Arc<Engine>, cmd: OrderCmd) -> Result<()>
             yes,
         } => {
             let p = purchase(&what)?;
-            // A repeated key answers with its order without asking: nothing is spent.
-            let known = match &idempotency_key {
-                Some(k) => engine.store.order_by_key(k).await?,
-                None => None,
-            };
-            // The confirmed price is a ceiling for the order that follows.
-            let confirmed = match known {
-                Some(_) => None,
-                None => {
-                    let q = engine.quote(&account, &p).await?;
-                    confirm(&format!("{p} at {account}: {}", q.price), yes)?;
-                    Some(q.price)
-                }
-            };
-            let o = engine
-                .place_order_within(
-                    &actor(),
-                    &account,
-                    &p,
-                    idempotency_key.as_deref(),
-                    confirmed,
-                )
-                .await?;
-            show_order(out, engine, &o).await?;
-            match o.state {
-                OrderState::Succeeded => Ok(()),
-                OrderState::Unknown => bail!(
-                    "order {} has an unknown outcome: the answer was lost; `idcgate order reconcile` reads the upstream to settle it (never re-send)",
-                    o.id
-                ),
-                state => bail!("order {} is {}", o.id, state.as_str()),
-            }
+            place_confirmed(out, engine, &account, &p, idempotency_key.as_deref(), yes).await
         }
         OrderCmd::List { account, state } => {
             let state = state

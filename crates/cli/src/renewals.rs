@@ -3,12 +3,12 @@
 //! (`idcgate_engine::renewals`), the same answer REST gives.
 
 use crate::commands::{actor, fmt_ms, truncate};
-use crate::orders::{confirm, show_order, yuan};
+use crate::orders::{confirm, place_confirmed, yuan};
 use crate::output::Out;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use idcgate_core::purchase::{Operation, PurchaseRequest};
-use idcgate_core::{Money, OrderState, ResourceKind};
+use idcgate_core::{Money, ResourceKind};
 use idcgate_engine::renewals::{Decision, PlannedRenewal, RenewalPolicy, DAY_MS};
 use idcgate_engine::{now_ms, Engine};
 use idcgate_store::{PolicyPatch, PolicyRow, PolicyScope};
@@ -135,38 +135,15 @@ async fn renew_now(
         .of(row.kind, &row.account, &row.key);
     let months = years.map_or(policy.months, |y| y.saturating_mul(12));
     let p = PurchaseRequest::new(row.kind, Operation::Renew, row.key.clone()).months(months);
-    let account = row.account;
-    // A repeated key answers with its order without asking: nothing is spent.
-    let known = match &idempotency_key {
-        Some(k) => engine.store.order_by_key(k).await?,
-        None => None,
-    };
-    let confirmed = match known {
-        Some(_) => None,
-        None => {
-            let q = engine.quote(&account, &p).await?;
-            confirm(&format!("{p} at {account}: {}", q.price), yes)?;
-            Some(q.price)
-        }
-    };
-    let o = engine
-        .place_order_within(
-            &actor(),
-            &account,
-            &p,
-            idempotency_key.as_deref(),
-            confirmed,
-        )
-        .await?;
-    show_order(out, engine, &o).await?;
-    match o.state {
-        OrderState::Succeeded => Ok(()),
-        OrderState::Unknown => bail!(
-            "order {} has an unknown outcome: the answer was lost; `idcgate order reconcile` reads the upstream to settle it (never re-send)",
-            o.id
-        ),
-        state => bail!("order {} is {}", o.id, state.as_str()),
-    }
+    place_confirmed(
+        out,
+        engine,
+        &row.account,
+        &p,
+        idempotency_key.as_deref(),
+        yes,
+    )
+    .await
 }
 
 /// The plan as `--json` prints it: the engine's item, plus `domain` and `years` as
