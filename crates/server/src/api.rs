@@ -189,6 +189,31 @@ pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result
     serde_json::from_value(value).map_err(body_error)
 }
 
+/// The request's `Idempotency-Key` header, which `what` ("a purchase") requires: the same
+/// key again must answer with the first result and spend nothing.
+pub(crate) fn idempotency_key(
+    headers: &axum::http::HeaderMap,
+    what: &str,
+) -> Result<String, ApiError> {
+    Ok(headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str().map_err(|_| {
+                ApiError::invalid("Idempotency-Key", "an Idempotency-Key is printable ASCII")
+            })
+        })
+        .transpose()?
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "Idempotency-Key",
+                format!("{what} needs an Idempotency-Key header"),
+            )
+        })?
+        .to_string())
+}
+
 fn body_error(e: serde_json::Error) -> ApiError {
     let text = e.to_string();
     // serde names the offending field as `missing field `x`` / `unknown field `x``.

@@ -2,7 +2,7 @@
 //! `Idempotency-Key` header (the same key again answers with the first order and buys
 //! nothing) and never takes a price from the request: the body may not even name one.
 
-use crate::api::{int_param, parse_body, ErrorBody, Q};
+use crate::api::{idempotency_key, int_param, parse_body, ErrorBody, Q};
 use crate::auth::{Access, Admin, Read};
 use crate::error::ApiError;
 use crate::AppState;
@@ -93,23 +93,7 @@ pub async fn place_order(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let key = headers
-        .get("idempotency-key")
-        .map(|v| {
-            v.to_str().map_err(|_| {
-                ApiError::invalid("Idempotency-Key", "an Idempotency-Key is printable ASCII")
-            })
-        })
-        .transpose()?
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "Idempotency-Key",
-                "a purchase needs an Idempotency-Key header",
-            )
-        })?
-        .to_string();
+    let key = idempotency_key(&headers, "a purchase")?;
     let body: PurchaseBody = parse_body(&body)?;
     let purchase = body.purchase()?;
     let existed = state.engine.store.order_by_key(&key).await?.is_some();

@@ -3,7 +3,7 @@
 //! paid in, takes admin. A tenant's appkey appears in exactly two answers (its creation
 //! and a rekey) and nowhere else.
 
-use crate::api::{parse_body, ErrorBody, Q};
+use crate::api::{idempotency_key, parse_body, ErrorBody, Q};
 use crate::auth::{Access, Admin, Read};
 use crate::error::ApiError;
 use crate::AppState;
@@ -124,18 +124,7 @@ pub async fn topup(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "Idempotency-Key",
-                "a top-up needs an Idempotency-Key header",
-            )
-        })?
-        .to_string();
+    let key = idempotency_key(&headers, "a top-up")?;
     let body: TopupBody = parse_body(&body)?;
     let amount = money("amount", &body.amount)?;
     let t = state
