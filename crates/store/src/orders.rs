@@ -296,21 +296,13 @@ impl OrderStore for SqlStore {
     }
 
     async fn get_order(&self, id: i64) -> Result<Option<OrderRow>> {
-        let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(order_from).transpose()
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
+        self.row_for(&sql, id, order_from).await
     }
 
     async fn order_by_key(&self, idem_key: &str) -> Result<Option<OrderRow>> {
-        let row = sqlx::query(&format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE idem_key = $1"
-        ))
-        .bind(idem_key)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(order_from).transpose()
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE idem_key = $1");
+        self.row_for(&sql, idem_key, order_from).await
     }
 
     async fn list_orders(&self, f: &OrderFilter) -> Result<Vec<OrderRow>> {

@@ -344,13 +344,8 @@ fn to_text(v: &serde_json::Value) -> Result<String> {
 
 impl SqlStore {
     async fn tenant_where(&self, column: &str, value: &str) -> Result<Option<TenantRow>> {
-        let row = sqlx::query(&format!(
-            "SELECT {TENANT_COLUMNS} FROM tenants WHERE {column} = $1"
-        ))
-        .bind(value)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(tenant_from).transpose()
+        let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE {column} = $1");
+        self.row_for(&sql, value, tenant_from).await
     }
 }
 
@@ -414,13 +409,11 @@ impl ResaleStore for SqlStore {
     }
 
     async fn list_tenants(&self, include_removed: bool) -> Result<Vec<TenantRow>> {
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT {TENANT_COLUMNS} FROM tenants WHERE ($1 = 1 OR state <> 'removed') ORDER BY name"
-        ))
-        .bind(i64::from(include_removed))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(tenant_from).collect()
+        );
+        self.rows_for(&sql, i64::from(include_removed), tenant_from)
+            .await
     }
 
     async fn update_tenant(
@@ -582,23 +575,15 @@ impl ResaleStore for SqlStore {
     }
 
     async fn deposit_by_key(&self, idem_key: &str) -> Result<Option<DepositRow>> {
-        let row = sqlx::query(&format!(
-            "SELECT {DEPOSIT_COLUMNS} FROM tenant_deposits WHERE idem_key = $1"
-        ))
-        .bind(idem_key)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(deposit_from).transpose()
+        let sql = format!("SELECT {DEPOSIT_COLUMNS} FROM tenant_deposits WHERE idem_key = $1");
+        self.row_for(&sql, idem_key, deposit_from).await
     }
 
     async fn deposits(&self, tenant: &str) -> Result<Vec<DepositRow>> {
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT {DEPOSIT_COLUMNS} FROM tenant_deposits WHERE tenant = $1 ORDER BY at, txn_id"
-        ))
-        .bind(tenant)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(deposit_from).collect()
+        );
+        self.rows_for(&sql, tenant, deposit_from).await
     }
 
     async fn account_balance(&self, account: &str) -> Result<i64> {
@@ -642,35 +627,24 @@ impl ResaleStore for SqlStore {
             .all(|b| b.is_ascii_digit())
             .then(|| name_or_id.parse::<i64>().ok())
             .flatten();
-        let row = match by_id {
+        match by_id {
             Some(id) => {
-                sqlx::query(&format!(
-                    "SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1"
-                ))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?
+                let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1");
+                self.row_for(&sql, id, product_from).await
             }
             None => {
-                sqlx::query(&format!(
-                    "SELECT {PRODUCT_COLUMNS} FROM products WHERE name = $1"
-                ))
-                .bind(name_or_id)
-                .fetch_optional(&self.pool)
-                .await?
+                let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE name = $1");
+                self.row_for(&sql, name_or_id, product_from).await
             }
-        };
-        row.as_ref().map(product_from).transpose()
+        }
     }
 
     async fn list_products(&self, include_retired: bool) -> Result<Vec<ProductRow>> {
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT {PRODUCT_COLUMNS} FROM products WHERE ($1 = 1 OR state = 'on_sale') ORDER BY id"
-        ))
-        .bind(i64::from(include_retired))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(product_from).collect()
+        );
+        self.rows_for(&sql, i64::from(include_retired), product_from)
+            .await
     }
 
     async fn update_product(

@@ -47,6 +47,37 @@ fn display_url(url: &str) -> String {
 }
 
 impl SqlStore {
+    /// The row `sql` selects for its one parameter `$1 = key`, read by `from`.
+    pub(crate) async fn row_for<'q, K, T>(
+        &self,
+        sql: &'q str,
+        key: K,
+        from: fn(&AnyRow) -> Result<T>,
+    ) -> Result<Option<T>>
+    where
+        K: 'q + Send + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>,
+    {
+        let row = sqlx::query(sql)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(from).transpose()
+    }
+
+    /// The rows `sql` selects for its one parameter `$1 = key`, read by `from`.
+    pub(crate) async fn rows_for<'q, K, T>(
+        &self,
+        sql: &'q str,
+        key: K,
+        from: fn(&AnyRow) -> Result<T>,
+    ) -> Result<Vec<T>>
+    where
+        K: 'q + Send + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>,
+    {
+        let rows = sqlx::query(sql).bind(key).fetch_all(&self.pool).await?;
+        rows.iter().map(from).collect()
+    }
+
     /// Opens (creating if needed) and migrates the database at `url`
     /// (`sqlite:///path/file.db` or `postgres://...`). Secrets need [`SqlStore::unlock`].
     pub async fn open(url: &str) -> Result<Self> {
