@@ -280,13 +280,9 @@ impl Engine {
             let mv = Move::state(OrderState::Pending, OrderState::Failed, &detail);
             self.store.move_order(order.id, &mv).await?;
             let row = self.order(order.id).await;
-            self.audit(
-                actor,
-                &format!("order.{}", purchase.verb()),
-                &format!("{account}/{}", purchase.target),
-                &row,
-                |o| format!("order {} failed: {detail}", o.id),
-            )
+            self.audit_order(actor, account, purchase, &row, |o| {
+                format!("order {} failed: {detail}", o.id)
+            })
             .await;
             return row;
         }
@@ -340,20 +336,14 @@ impl Engine {
             }
         };
         let row = self.order(order.id).await;
-        self.audit(
-            actor,
-            &format!("order.{}", purchase.verb()),
-            &format!("{account}/{}", purchase.target),
-            &row,
-            |o| {
-                format!(
-                    "order {} {} (key {})",
-                    o.id,
-                    o.state.as_str(),
-                    o.order.idem_key
-                )
-            },
-        )
+        self.audit_order(actor, account, purchase, &row, |o| {
+            format!(
+                "order {} {} (key {})",
+                o.id,
+                o.state.as_str(),
+                o.order.idem_key
+            )
+        })
         .await;
         result?;
         row
@@ -387,6 +377,46 @@ impl Engine {
                     || (o.state == OrderState::Succeeded
                         && succeeded_since_ms.is_some_and(|t| o.updated_ms >= t)))
         }))
+    }
+
+    /// Audits an order with the outcome its state says: a failed or unknown order is
+    /// not "ok" because the journal wrote it without error.
+    async fn audit_order(
+        &self,
+        actor: &str,
+        account: &str,
+        purchase: &PurchaseRequest,
+        row: &Result<OrderRow>,
+        detail: impl FnOnce(&OrderRow) -> String,
+    ) {
+        let action = format!("order.{}", purchase.verb());
+        let target = format!("{account}/{}", purchase.target);
+        let outcome = match row {
+            Ok(o) => match o.state {
+                OrderState::Succeeded => None,
+                OrderState::Failed => Some("failed"),
+                OrderState::Unknown => Some("unknown_outcome"),
+                OrderState::Pending | OrderState::Submitted => Some("in_progress"),
+            },
+            Err(_) => None,
+        };
+        match (outcome, row) {
+            (Some(outcome), Ok(o)) => {
+                let entry = idcgate_store::AuditEntry {
+                    id: 0,
+                    at_ms: now_ms(),
+                    actor: actor.to_string(),
+                    action,
+                    target,
+                    outcome: outcome.to_string(),
+                    detail: detail(o),
+                };
+                if let Err(e) = self.store.append_audit(&entry).await {
+                    tracing::error!(error = %e, "could not write audit entry");
+                }
+            }
+            _ => self.audit(actor, &action, &target, row, detail).await,
+        }
     }
 
     /// Books a succeeded order: the state move and its ledger transaction together.

@@ -237,7 +237,29 @@ impl Engine {
         let mut flagged_fen = 0i64;
         if let Some(charges) = &charges {
             s.finance_record = true;
-            flagged_fen = self.match_charges(&mut s, charges, succeeded_since)?;
+            // Orders of an operation the record never shows are noted, not matched.
+            let (shown, unshown): (Vec<&OrderRow>, Vec<&OrderRow>) =
+                succeeded_since.into_iter().partition(|o| {
+                    let shows = |b: &dyn idcgate_core::capability::Billing| {
+                        o.order
+                            .operation
+                            .parse::<idcgate_core::Operation>()
+                            .map_or(true, |op| b.charges_show(op))
+                    };
+                    billing.is_none_or(shows)
+                });
+            for o in unshown {
+                s.notes.push(format!(
+                    "order {} ({} {}, {}) cannot be checked against {vendor}'s record: it \
+                     does not show {}s",
+                    o.id,
+                    o.order.operation,
+                    o.order.target,
+                    Money::from_fen(booked(o)),
+                    o.order.operation
+                ));
+            }
+            flagged_fen = self.match_charges(&mut s, charges, shown)?;
         }
 
         match live {

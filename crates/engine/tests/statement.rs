@@ -28,6 +28,7 @@ both_backends!(
     a_reading_taken_while_an_order_was_unsettled_is_not_a_boundary,
     with_a_finance_record_the_balance_reports_only_what_it_misses,
     the_default_start_covers_the_first_order,
+    an_operation_the_record_never_shows_is_noted_not_a_difference,
 );
 
 const ACCOUNT: &str = "sandbox-cndns";
@@ -413,4 +414,47 @@ async fn the_default_start_covers_the_first_order(db: &TestDb) {
         (booked, -booked, 3)
     );
     assert_eq!(s.booked_fen, booked);
+}
+
+/// Zonkvm's record is built from its order listings: it shows what was bought, never a
+/// renewal. A renewal through the journal is therefore noted as unchecked, while the
+/// hosting and database orders bought beside it (numbered apart, both order 2) match
+/// their own charges.
+async fn an_operation_the_record_never_shows_is_noted_not_a_difference(db: &TestDb) {
+    let engine = common::engine_on(db, vec![common::zonkvm()]).await;
+    let sim = idcgate_zonkvm::Sim::sandbox();
+    let _srv = common::add_sandbox(&engine, "z", &sim).await;
+    // Records keep whole seconds: the seed's orders must be a second older than `since`.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let since = idcgate_engine::now_ms();
+    let conn = engine.connection("z").await.unwrap();
+    let seller = conn.purchasing().unwrap();
+    // Shaped as the vendor crate's own purchase tests make them (sandbox offers).
+    let hosting = PurchaseRequest::new(
+        ResourceKind::HostingSite,
+        Operation::Create,
+        "shop.example.com",
+    )
+    .offer("20250408030033590712")
+    .option("content.program_version", "php74")
+    .option("pwd", "Ftp-Pass-1");
+    let database = PurchaseRequest::new(ResourceKind::Database, Operation::Create, "crm-db")
+        .offer("20250407053315151712")
+        .months(24)
+        .option("content.code", "utf8");
+    let renew =
+        PurchaseRequest::new(ResourceKind::Server, Operation::Renew, "server_1001").months(2);
+    for p in [&renew, &hosting, &database] {
+        seller.quote(p).await.unwrap();
+        let o = engine.place_order("test", "z", p, None).await.unwrap();
+        assert_eq!(o.state, OrderState::Succeeded, "{o:?}");
+    }
+    let s = engine.statement("z", since).await.unwrap();
+    assert!(s.differences.is_empty(), "{s:?}");
+    assert!(
+        s.notes
+            .iter()
+            .any(|n| n.contains("cannot be checked") && n.contains("renew")),
+        "{s:?}"
+    );
 }

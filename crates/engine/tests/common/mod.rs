@@ -28,6 +28,15 @@ pub fn cndns() -> VendorEntry {
     }
 }
 
+pub fn zonkvm() -> VendorEntry {
+    VendorEntry {
+        vendor: Vendor::Zonkvm,
+        spec: idcgate_zonkvm::spec,
+        connect: idcgate_zonkvm::connect,
+        sandbox: || Box::new(idcgate_zonkvm::Sim::sandbox()),
+    }
+}
+
 /// An engine (another instance, when called again) on `db` with `vendors`; a lost answer
 /// is given up on after 800 ms so the tests that lose one stay quick.
 pub async fn engine_on(db: &TestDb, vendors: Vec<VendorEntry>) -> Arc<Engine> {

@@ -175,4 +175,12 @@ pub trait Billing: Send + Sync {
             capability: "reading its finance record".into(),
         })
     }
+
+    /// Whether [`Billing::charges`] shows purchases of this operation at all. A record
+    /// built from order listings shows what was bought, not renewals or upgrades; an
+    /// order it cannot show is not a difference, only something it cannot check.
+    fn charges_show(&self, operation: crate::purchase::Operation) -> bool {
+        let _ = operation;
+        true
+    }
 }

@@ -662,9 +662,14 @@ impl Billing for ZonkvmClient {
     /// `buymonths`; servers: the catalog price of the configuration for the term the
     /// record shows). Renewals and upgrades are in no record with a date or amount, so
     /// they are not here (and an order renewed or upgraded since shows its new term or
-    /// configuration); the statement reports those as differences.
+    /// configuration); `charges_show` says so, and the statement notes them as
+    /// unchecked rather than reporting differences.
     async fn charges(&self, since: Timestamp) -> Result<Vec<Charge>> {
         self.purchases_since(since).await
+    }
+
+    fn charges_show(&self, operation: idcgate_core::Operation) -> bool {
+        operation == idcgate_core::Operation::Create
     }
 }
 

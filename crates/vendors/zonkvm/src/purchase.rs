@@ -154,6 +154,17 @@ impl Fam {
         }
     }
 
+    /// How the order journal and the statement name a purchase: the inventory id, except
+    /// that hosting and database orders are numbered apart (both have an order 2), so
+    /// their references say which family they are.
+    pub(crate) fn order_ref(self, id: i64) -> String {
+        match self {
+            Fam::Hosting => format!("hosting_{id}"),
+            Fam::Sql => format!("sql_{id}"),
+            _ => self.upstream_id(id),
+        }
+    }
+
     /// The record fields an upgrade changes (what settling an upgrade compares).
     fn upgraded(self) -> &'static [&'static str] {
         match self {
@@ -1147,7 +1158,7 @@ impl ZonkvmClient {
                     out.push(Charge {
                         at,
                         amount: Money::from_fen(amount_fen),
-                        reference: Some(id.clone()),
+                        reference: Some(fam.order_ref(i(&row, "id"))),
                         memo: format!("{} {id} bought for {months} months", fam.noun()),
                     });
                 }
@@ -1262,8 +1273,11 @@ impl Purchasing for ZonkvmClient {
                     Ok((created_id(v.clone())?, money_of(&v)))
                 })
                 .await?;
-            let id = plan.fam.upstream_id(created);
-            (id.clone(), id, amount)
+            (
+                plan.fam.order_ref(created),
+                plan.fam.upstream_id(created),
+                amount,
+            )
         } else {
             let answer = self.call_kv(plan.action, &params).await?;
             // The order keeps its id; the renewal or upgrade is this journal entry's.
@@ -1319,7 +1333,7 @@ impl Purchasing for ZonkvmClient {
                         evidence: format!("{seen}: it did not happen"),
                     }),
                     [id] => Ok(Settled::Happened {
-                        upstream_ref: Some(fam.upstream_id(*id)),
+                        upstream_ref: Some(fam.order_ref(*id)),
                         charged: None,
                         evidence: format!("{seen} ({}): it happened", fam.upstream_id(*id)),
                     }),
