@@ -2,13 +2,13 @@
 //! real West simulator, on SQLite and PostgreSQL (issue #12).
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
-use idcgate_core::{RecordInput, RecordType, ResourceKind, UpstreamAccount, Vendor};
+mod common;
+
+use common::Api;
+use idcgate_core::{RecordInput, RecordType, ResourceKind};
 use idcgate_engine::sync::NoProgress;
-use idcgate_engine::{Engine, Registry, VendorEntry};
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, Scope};
-use idcgate_wire::sim::SimServer;
-use idcgate_wire::testing;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,60 +29,11 @@ both_backends!(
 
 const ZONE: &str = "idcgate-demo.com";
 
-struct Api {
-    engine: Arc<Engine>,
-    srv: SimServer,
-    addr: SocketAddr,
-    operate: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
 async fn start(db: &TestDb) -> Api {
-    let registry = Registry::new(vec![VendorEntry {
-        vendor: Vendor::West,
-        spec: idcgate_west::spec,
-        connect: idcgate_west::connect,
-        sandbox: || Box::new(idcgate_west::Sim::sandbox()),
-    }]);
-    let engine = Arc::new(Engine::new(
-        Arc::new(db.reopen().await),
-        registry,
-        testing::wire_config(Duration::from_secs(5)),
-    ));
-    let sim = idcgate_west::Sim::sandbox();
-    let srv = testing::serve(&sim).await;
-    engine
-        .store
-        .add_account(&UpstreamAccount {
-            name: "w".into(),
-            ..testing::sandbox_account(&sim, &srv)
-        })
-        .await
-        .unwrap();
-    let reports = engine.sync_all(Arc::new(NoProgress)).await.unwrap();
+    let api = common::start(db, "ops", Scope::Operate).await;
+    let reports = api.engine.sync_all(Arc::new(NoProgress)).await.unwrap();
     assert!(reports.iter().all(|r| r.failed.is_empty()), "{reports:?}");
-    let (_, operate) = engine
-        .store
-        .create_token("ops", Scope::Operate, idcgate_engine::now_ms())
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = idcgate_server::AppState {
-        engine: engine.clone(),
-        metrics: Arc::new(idcgate_server::Metrics::default()),
-    };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(idcgate_server::serve(state, listener, async move {
-        let _ = stopped.await;
-    }));
-    Api {
-        engine,
-        srv,
-        addr,
-        operate,
-        _stop: stop,
-    }
+    api
 }
 
 /// One parsed HTTP/1.1 response.
@@ -191,7 +142,7 @@ fn request(method: &str, path: &str, token: Option<&str>, body: Option<&str>) ->
 
 impl Api {
     async fn call(&self, method: &str, path: &str, body: Option<&str>) -> Resp {
-        raw(self.addr, &request(method, path, Some(&self.operate), body)).await
+        raw(self.addr, &request(method, path, Some(&self.token), body)).await
     }
 }
 
@@ -454,7 +405,7 @@ async fn an_unread_body_closes_the_connection_and_says_so(db: &TestDb) {
     }
     // A body that has not arrived when the answer is ready: refused (no token), and
     // answered (a handler that takes no body).
-    for token in [None, Some(api.operate.as_str())] {
+    for token in [None, Some(api.token.as_str())] {
         let auth = token
             .map(|t| format!("Authorization: Bearer {t}\r\n"))
             .unwrap_or_default();
@@ -473,7 +424,7 @@ async fn an_unread_body_closes_the_connection_and_says_so(db: &TestDb) {
     let body = br#"{"host":"x"}"#;
     let head = format!(
         "POST /api/v1/dns/{ZONE}/records HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        api.operate,
+        api.token,
         body.len()
     );
     let (first, second) = pipelined(api.addr, &head, body, health).await;
@@ -682,7 +633,7 @@ async fn failed_authentications_are_logged_and_limited_per_client(db: &TestDb) {
     let _guard = logs.capture();
     let api = start(db).await;
     // A real token's id with a guessed secret, and a made-up token.
-    let id = api.operate.split('_').nth(1).unwrap();
+    let id = api.token.split('_').nth(1).unwrap();
     let guesses = [
         format!("idg_{id}_guessedsecret0000000000000000000000000000000000"),
         "idg_0123456789ab_madeupsecretmadeupsecretmadeupsecret00".to_string(),
@@ -696,7 +647,7 @@ async fn failed_authentications_are_logged_and_limited_per_client(db: &TestDb) {
         .await;
         assert_eq!(r.status, 401, "attempt {i}: {}", r.text());
     }
-    for token in [guesses[0].as_str(), api.operate.as_str()] {
+    for token in [guesses[0].as_str(), api.token.as_str()] {
         let r = raw(
             api.addr,
             &request("GET", "/api/v1/domains", Some(token), None),
@@ -711,7 +662,7 @@ async fn failed_authentications_are_logged_and_limited_per_client(db: &TestDb) {
     let r = raw_from(
         "127.0.0.2",
         api.addr,
-        &request("GET", "/api/v1/domains", Some(&api.operate), None),
+        &request("GET", "/api/v1/domains", Some(&api.token), None),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
@@ -722,7 +673,7 @@ async fn failed_authentications_are_logged_and_limited_per_client(db: &TestDb) {
         .count();
     assert_eq!(failures, 20, "{text}");
     assert!(text.contains("refusing this client"), "{text}");
-    for secret in ["guessedsecret", "madeupsecret", api.operate.as_str()] {
+    for secret in ["guessedsecret", "madeupsecret", api.token.as_str()] {
         assert!(!text.contains(secret), "{secret} logged: {text}");
     }
 }

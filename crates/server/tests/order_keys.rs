@@ -3,15 +3,12 @@
 //! West simulator, on SQLite and PostgreSQL (found by QA of issue #10).
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
-use idcgate_core::{UpstreamAccount, Vendor};
-use idcgate_engine::{Engine, Registry, VendorEntry};
+mod common;
+
+use common::Api;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, OrderFilter, Scope};
-use idcgate_wire::sim::SimServer;
-use idcgate_wire::testing;
 use serde_json::Value;
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -22,63 +19,8 @@ both_backends!(
     a_domain_purchase_refuses_options_and_credentials_are_never_journalled,
 );
 
-struct Api {
-    engine: Arc<Engine>,
-    srv: SimServer,
-    addr: SocketAddr,
-    admin: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
 async fn start(db: &TestDb) -> Api {
-    let registry = Registry::new(vec![VendorEntry {
-        vendor: Vendor::West,
-        spec: idcgate_west::spec,
-        connect: idcgate_west::connect,
-        sandbox: || Box::new(idcgate_west::Sim::sandbox()),
-    }]);
-    let mut store = idcgate_store::SqlStore::open(&db.url).await.unwrap();
-    store
-        .unlock(&idcgate_store::MasterKey::from_hex(idcgate_store::testing::TEST_KEY_HEX).unwrap())
-        .await
-        .unwrap();
-    let engine = Arc::new(Engine::new(
-        Arc::new(store),
-        registry,
-        testing::wire_config(Duration::from_secs(5)),
-    ));
-    let sim = idcgate_west::Sim::sandbox();
-    let srv = testing::serve(&sim).await;
-    engine
-        .store
-        .add_account(&UpstreamAccount {
-            name: "w".into(),
-            ..testing::sandbox_account(&sim, &srv)
-        })
-        .await
-        .unwrap();
-    let (_, admin) = engine
-        .store
-        .create_token("qa", Scope::Admin, idcgate_engine::now_ms())
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = idcgate_server::AppState {
-        engine: engine.clone(),
-        metrics: Arc::new(idcgate_server::Metrics::default()),
-    };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(idcgate_server::serve(state, listener, async move {
-        let _ = stopped.await;
-    }));
-    Api {
-        engine,
-        srv,
-        addr,
-        admin,
-        _stop: stop,
-    }
+    common::start(db, "qa", Scope::Admin).await
 }
 
 impl Api {
@@ -87,7 +29,7 @@ impl Api {
     async fn order(&self, key: &[u8], body: &str) -> (u16, Value) {
         let mut req = format!(
             "POST /api/v1/orders HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\nIdempotency-Key: ",
-            self.admin,
+            self.token,
             body.len()
         )
         .into_bytes();

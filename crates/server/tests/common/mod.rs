@@ -1,0 +1,68 @@
+//! The REST API the socket-level tests share: an engine with account `w` on a fresh West
+//! sandbox, served on a free port until the `Api` is dropped.
+
+use idcgate_core::{UpstreamAccount, Vendor};
+use idcgate_engine::{Engine, Registry, VendorEntry};
+use idcgate_store::testing::TestDb;
+use idcgate_store::Scope;
+use idcgate_wire::sim::SimServer;
+use idcgate_wire::testing;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct Api {
+    pub engine: Arc<Engine>,
+    pub srv: SimServer,
+    pub addr: SocketAddr,
+    /// The bearer token the test calls with (of the scope given to [`start`]).
+    pub token: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Serves the API on `db`, with a token named `token_name` of `scope`.
+pub async fn start(db: &TestDb, token_name: &str, scope: Scope) -> Api {
+    let registry = Registry::new(vec![VendorEntry {
+        vendor: Vendor::West,
+        spec: idcgate_west::spec,
+        connect: idcgate_west::connect,
+        sandbox: || Box::new(idcgate_west::Sim::sandbox()),
+    }]);
+    let engine = Arc::new(Engine::new(
+        Arc::new(db.reopen().await),
+        registry,
+        testing::wire_config(Duration::from_secs(5)),
+    ));
+    let sim = idcgate_west::Sim::sandbox();
+    let srv = testing::serve(&sim).await;
+    engine
+        .store
+        .add_account(&UpstreamAccount {
+            name: "w".into(),
+            ..testing::sandbox_account(&sim, &srv)
+        })
+        .await
+        .unwrap();
+    let (_, token) = engine
+        .store
+        .create_token(token_name, scope, idcgate_engine::now_ms())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = idcgate_server::AppState {
+        engine: engine.clone(),
+        metrics: Arc::new(idcgate_server::Metrics::default()),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(idcgate_server::serve(state, listener, async move {
+        let _ = stopped.await;
+    }));
+    Api {
+        engine,
+        srv,
+        addr,
+        token,
+        _stop: stop,
+    }
+}
