@@ -144,6 +144,10 @@ impl Api {
     async fn call(&self, method: &str, path: &str, body: Option<&str>) -> Resp {
         raw(self.addr, &request(method, path, Some(&self.token), body)).await
     }
+
+    async fn get(&self, path: &str) -> Resp {
+        self.call("GET", path, None).await
+    }
 }
 
 /// Item 7: every error answer is our JSON shape, whoever makes it (a handler, an
@@ -165,13 +169,11 @@ async fn every_error_is_json_and_never_echoes_the_input(db: &TestDb) {
     assert!(r.body.len() < 1024, "{}", r.body.len());
     // A long zone in the path.
     let zone = format!("{}.com", "a".repeat(20_000));
-    let r = api
-        .call("GET", &format!("/api/v1/dns/{zone}/records"), None)
-        .await;
+    let r = api.get(&format!("/api/v1/dns/{zone}/records")).await;
     assert_eq!(r.status, 400);
     assert!(r.body.len() < 1024, "{}", r.body.len());
     // Percent-encoded invalid UTF-8 in a path parameter.
-    let r = api.call("GET", "/api/v1/dns/%ff/records", None).await;
+    let r = api.get("/api/v1/dns/%ff/records").await;
     assert_eq!(r.status, 400, "{}", r.text());
     assert_eq!(r.error()["kind"], "invalid_input");
     // Hyper's own answers: a raw byte it cannot parse, headers too large.
@@ -186,15 +188,12 @@ async fn every_error_is_json_and_never_echoes_the_input(db: &TestDb) {
     assert_eq!(r.status, 431);
     assert_eq!(r.error()["kind"], "headers_too_large");
     // An unknown endpoint and a wrong method were JSON already and stay so.
-    assert_eq!(
-        api.call("GET", "/nope", None).await.error()["kind"],
-        "not_found"
-    );
+    assert_eq!(api.get("/nope").await.error()["kind"], "not_found");
     let r = api.call("PATCH", "/api/v1/domains", None).await;
     assert_eq!(r.status, 405);
     assert_eq!(r.error()["kind"], "method_not_allowed");
     // The server still answers normally afterwards.
-    assert_eq!(api.call("GET", "/api/v1/domains", None).await.status, 200);
+    assert_eq!(api.get("/api/v1/domains").await.status, 200);
 }
 
 /// Item 6: query, path and body strings are bounded before the store sees them.
@@ -202,38 +201,24 @@ async fn input_lengths_are_bounded_at_the_boundary(db: &TestDb) {
     let api = start(db).await;
     // 50,000 characters made SQLite refuse the LIKE pattern (500).
     let r = api
-        .call(
-            "GET",
-            &format!("/api/v1/domains?search={}", "a".repeat(50_000)),
-            None,
-        )
+        .get(&format!("/api/v1/domains?search={}", "a".repeat(50_000)))
         .await;
     assert_eq!(r.status, 400, "{}", r.text());
     assert_eq!(r.error()["field"], "search");
     // Just within the bound is a search like any other.
     let r = api
-        .call(
-            "GET",
-            &format!("/api/v1/domains?search={}", "a".repeat(256)),
-            None,
-        )
+        .get(&format!("/api/v1/domains?search={}", "a".repeat(256)))
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     // Every list bounds every parameter, counted in characters, not bytes.
     let r = api
-        .call(
-            "GET",
-            &format!("/api/v1/servers?vendor={}", "%C3%A9".repeat(257)),
-            None,
-        )
+        .get(&format!("/api/v1/servers?vendor={}", "%C3%A9".repeat(257)))
         .await;
     assert_eq!(r.status, 400, "{}", r.text());
     assert_eq!(r.error()["field"], "vendor");
     // A path parameter.
     let zone = format!("{}.com", "a".repeat(300));
-    let r = api
-        .call("GET", &format!("/api/v1/dns/{zone}/records"), None)
-        .await;
+    let r = api.get(&format!("/api/v1/dns/{zone}/records")).await;
     assert_eq!(r.status, 400, "{}", r.text());
     assert_eq!(r.error()["field"], "zone");
     // A string in a body; nothing reaches the upstream.
@@ -337,7 +322,7 @@ async fn nul_is_refused_at_the_boundary_and_stored_from_upstreams(db: &TestDb) {
         );
     }
     let r = api
-        .call("GET", &format!("/api/v1/dns/{ZONE}/records?type=TXT"), None)
+        .get(&format!("/api/v1/dns/{ZONE}/records?type=TXT"))
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let page: Value = serde_json::from_slice(&r.body).unwrap();
@@ -559,8 +544,8 @@ async fn metric_labels_stay_bounded_whatever_the_method(db: &TestDb) {
             .await;
         assert_eq!(r.status, 404, "{}", r.text());
     }
-    assert_eq!(api.call("GET", "/api/v1/domains", None).await.status, 200);
-    let metrics = api.call("GET", "/metrics", None).await.text();
+    assert_eq!(api.get("/api/v1/domains").await.status, 200);
+    let metrics = api.get("/metrics").await.text();
     let series: Vec<&str> = metrics
         .lines()
         .filter(|l| l.starts_with("idcgate_http_requests_total{"))
