@@ -189,11 +189,7 @@ fn parse_duration_ms(s: &str) -> Result<i64> {
 
 pub(crate) async fn show_order(out: &Out, engine: &Engine, o: &OrderRow) -> Result<()> {
     let events = engine.store.order_events(o.id).await?;
-    if out.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({"order": o, "events": events}))?
-        );
+    if out.json_only(&serde_json::json!({"order": o, "events": events}))? {
         return Ok(());
     }
     out.table(o, std::slice::from_ref(o), &ORDER_COLUMNS)?;

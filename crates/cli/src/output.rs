@@ -49,11 +49,18 @@ impl Out {
     }
 
     pub fn message<T: Serialize>(&self, value: &T, text: &str) -> anyhow::Result<()> {
-        if self.json {
-            println!("{}", serde_json::to_string_pretty(value)?);
-        } else {
+        if !self.json_only(value)? {
             println!("{text}");
         }
         Ok(())
+    }
+
+    /// With `--json`, prints `value` and answers `true`: the caller's table and lines
+    /// are not wanted.
+    pub fn json_only<T: Serialize>(&self, value: &T) -> anyhow::Result<bool> {
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(value)?);
+        }
+        Ok(self.json)
     }
 }

@@ -211,11 +211,7 @@ pub async fn tenant(out: &Out, engine: &Arc<Engine>, cmd: TenantCmd) -> Result<(
         TenantCmd::Show { name } => {
             let view = engine.tenant(&name).await?;
             let deposits = engine.store.deposits(&name).await?;
-            if out.json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&json!({"tenant": view, "deposits": deposits}))?
-                );
+            if out.json_only(&json!({"tenant": view, "deposits": deposits}))? {
                 return Ok(());
             }
             out.table(&view, std::slice::from_ref(&view), &TENANT_COLUMNS)?;
@@ -377,11 +373,7 @@ pub async fn product(out: &Out, engine: &Arc<Engine>, cmd: ProductCmd) -> Result
         ProductCmd::Show { product } => {
             let p = engine.product(&product).await?;
             let terms = engine.product_prices(&p).await;
-            if out.json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&json!({"product": p, "prices": terms}))?
-                );
+            if out.json_only(&json!({"product": p, "prices": terms}))? {
                 return Ok(());
             }
             out.table(&p, std::slice::from_ref(&p), &PRODUCT_COLUMNS)?;
