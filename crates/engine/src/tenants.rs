@@ -386,6 +386,21 @@ impl Engine {
         .await
     }
 
+    /// What the store `done`, or why it did nothing: the tenant's state now, then `why`
+    /// ("tenant t1 is removed already").
+    async fn done_or_state<T>(&self, name: &str, done: Option<T>, why: &str) -> Result<T> {
+        match done {
+            Some(v) => Ok(v),
+            None => {
+                let t = self.tenant(name).await?;
+                Err(EngineError::Invalid(format!(
+                    "tenant {name} is {}{why}",
+                    t.tenant.state.as_str()
+                )))
+            }
+        }
+    }
+
     async fn move_tenant(
         &self,
         actor: &str,
@@ -395,14 +410,9 @@ impl Engine {
         to: TenantState,
     ) -> Result<TenantView> {
         let result = async {
-            if !self.store.move_tenant(name, from, to, now_ms()).await? {
-                let now = self.tenant(name).await?;
-                return Err(EngineError::Invalid(format!(
-                    "tenant {name} is {}, not {}",
-                    now.tenant.state.as_str(),
-                    from.as_str()
-                )));
-            }
+            let moved = self.store.move_tenant(name, from, to, now_ms()).await?;
+            let why = format!(", not {}", from.as_str());
+            self.done_or_state(name, moved.then_some(()), &why).await?;
             self.tenant(name).await
         }
         .await;
@@ -417,16 +427,8 @@ impl Engine {
     /// (its name free again); any other is kept, removed, with its history.
     pub async fn remove_tenant(&self, actor: &str, name: &str) -> Result<Removal> {
         let result = async {
-            match self.store.remove_tenant(name, now_ms()).await? {
-                Some(r) => Ok(r),
-                None => {
-                    let t = self.tenant(name).await?;
-                    Err(EngineError::Invalid(format!(
-                        "tenant {name} is {} already",
-                        t.tenant.state.as_str()
-                    )))
-                }
-            }
+            let removed = self.store.remove_tenant(name, now_ms()).await?;
+            self.done_or_state(name, removed, " already").await
         }
         .await;
         self.audit(actor, "tenant.remove", name, &result, |r| match r {
@@ -440,16 +442,9 @@ impl Engine {
     /// A new appkey for the tenant (the old one stops working at once); shown once.
     pub async fn rekey_tenant(&self, actor: &str, name: &str) -> Result<AppKey> {
         let result = async {
-            match self.store.rekey_tenant(name, now_ms()).await? {
-                Some(key) => Ok(key),
-                None => {
-                    let t = self.tenant(name).await?;
-                    Err(EngineError::Invalid(format!(
-                        "tenant {name} is {}; it has no key to replace",
-                        t.tenant.state.as_str()
-                    )))
-                }
-            }
+            let key = self.store.rekey_tenant(name, now_ms()).await?;
+            self.done_or_state(name, key, "; it has no key to replace")
+                .await
         }
         .await;
         self.audit(actor, "tenant.rekey", name, &result, |_| {
