@@ -78,6 +78,23 @@ impl TestDb {
         unlocked(&self.url).await
     }
 
+    /// A connection to the database past the store, for what a test does behind its back.
+    pub async fn raw_pool(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("connect {}: {e}", self.url))
+    }
+
+    /// Asserts that the database itself refuses each of `statements` (the append-only
+    /// tables' triggers), whoever sends them.
+    pub async fn assert_refused(&self, statements: &[&str]) {
+        let pool = self.raw_pool().await;
+        for sql in statements {
+            assert!(sqlx::query(sql).execute(&pool).await.is_err(), "{sql}");
+        }
+    }
+
     /// Drops a PostgreSQL test database (SQLite files go with their temp dir).
     pub async fn cleanup(self) {
         use sqlx::Executor;
