@@ -148,6 +148,12 @@ impl Api {
     async fn get(&self, path: &str) -> Resp {
         self.call("GET", path, None).await
     }
+
+    /// `POST` of `body` to `ZONE`'s records.
+    async fn post_record(&self, body: &Value) -> Resp {
+        let path = format!("/api/v1/dns/{ZONE}/records");
+        self.call("POST", &path, Some(&body.to_string())).await
+    }
 }
 
 /// Item 7: every error answer is our JSON shape, whoever makes it (a handler, an
@@ -224,13 +230,7 @@ async fn input_lengths_are_bounded_at_the_boundary(db: &TestDb) {
     // A string in a body; nothing reaches the upstream.
     let body = json!({"host": "long", "type": "TXT", "value": "v".repeat(4097)});
     let before = api.srv.faults.requests();
-    let r = api
-        .call(
-            "POST",
-            &format!("/api/v1/dns/{ZONE}/records"),
-            Some(&body.to_string()),
-        )
-        .await;
+    let r = api.post_record(&body).await;
     assert_eq!(r.status, 400, "{}", r.text());
     assert_eq!(r.error()["field"], "value");
     assert_eq!(api.srv.faults.requests(), before);
@@ -262,13 +262,7 @@ async fn nul_is_refused_at_the_boundary_and_stored_from_upstreams(db: &TestDb) {
             "host",
         ),
     ] {
-        let r = api
-            .call(
-                "POST",
-                &format!("/api/v1/dns/{ZONE}/records"),
-                Some(&body.to_string()),
-            )
-            .await;
+        let r = api.post_record(&body).await;
         assert_eq!(r.status, 400, "{}", r.text());
         assert_eq!(r.error()["field"], field);
     }
@@ -421,13 +415,7 @@ async fn an_unread_body_closes_the_connection_and_says_so(db: &TestDb) {
 /// A record created through the API on `ZONE`; its upstream id.
 async fn add_record(api: &Api, host: &str) -> String {
     let body = json!({"host": host, "type": "TXT", "value": format!("v={host}")});
-    let r = api
-        .call(
-            "POST",
-            &format!("/api/v1/dns/{ZONE}/records"),
-            Some(&body.to_string()),
-        )
-        .await;
+    let r = api.post_record(&body).await;
     assert_eq!(r.status, 201, "{}", r.text());
     let v: Value = serde_json::from_slice(&r.body).unwrap();
     v["upstream_id"].as_str().unwrap().to_string()
