@@ -202,6 +202,22 @@ impl Engine {
         idem_key: Option<&str>,
         max_price: Option<Money>,
     ) -> Result<OrderRow> {
+        self.place_order_placed(actor, account, purchase, idem_key, max_price)
+            .await
+            .map(|(order, _)| order)
+    }
+
+    /// [`Engine::place_order_within`], also saying whether this call wrote the order
+    /// (`true`) or found it under its key (`false`): what a REST answer's 201 or 200
+    /// must tell, also when two requests with one key race.
+    pub async fn place_order_placed(
+        &self,
+        actor: &str,
+        account: &str,
+        purchase: &PurchaseRequest,
+        idem_key: Option<&str>,
+        max_price: Option<Money>,
+    ) -> Result<(OrderRow, bool)> {
         purchase.validate()?;
         let key = match idem_key.map(str::trim) {
             Some("") => return Err(EngineError::Invalid("an empty idempotency key".into())),
@@ -221,12 +237,12 @@ impl Engine {
             None => new_idempotency_key(),
         };
         if let Some(existing) = self.store.order_by_key(&key).await? {
-            return same_purchase(existing, account, purchase);
+            return same_purchase(existing, account, purchase).map(|o| (o, false));
         }
         if let Some(open) = self.overlapping(account, purchase, None, None).await? {
             // Our own key, placed by another process since we looked: that order.
             if open.order.idem_key == key {
-                return same_purchase(open, account, purchase);
+                return same_purchase(open, account, purchase).map(|o| (o, false));
             }
             return Err(EngineError::Invalid(format!(
                 "order {} on {} {} at {account} is still {}: settle it first (`idcgate order reconcile`); nothing was ordered",
@@ -264,7 +280,7 @@ impl Engine {
             .await?;
         let order = match placed {
             Placed::New(o) => o,
-            Placed::Existing(o) => return same_purchase(o, account, purchase),
+            Placed::Existing(o) => return same_purchase(o, account, purchase).map(|o| (o, false)),
         };
         // Checked again now that ours is visible: of two placed at once, at least one
         // sees the other and stands down unsent.
@@ -284,7 +300,7 @@ impl Engine {
                 format!("order {} failed: {detail}", o.id)
             })
             .await;
-            return row;
+            return row.map(|o| (o, true));
         }
         let submitted = Move::state(
             OrderState::Pending,
@@ -293,7 +309,7 @@ impl Engine {
         );
         if !self.store.move_order(order.id, &submitted).await? {
             // Another process took it between our insert and now; it is theirs to send.
-            return self.order(order.id).await;
+            return self.order(order.id).await.map(|o| (o, true));
         }
         let key = order.order.idem_key.as_str();
         let answer = seller.buy(purchase, key).await;
@@ -346,7 +362,7 @@ impl Engine {
         })
         .await;
         result?;
-        row
+        row.map(|o| (o, true))
     }
 
     /// Another order on the same resource at `account` that is open (pending, submitted,

@@ -96,15 +96,14 @@ pub async fn place_order(
     let key = idempotency_key(&headers, "a purchase")?;
     let body: PurchaseBody = parse_body(&body)?;
     let purchase = body.purchase()?;
-    let existed = state.engine.store.order_by_key(&key).await?.is_some();
-    let o = state
+    let (o, new) = state
         .engine
-        .place_order(&a.actor(), &body.account, &purchase, Some(&key))
+        .place_order_placed(&a.actor(), &body.account, &purchase, Some(&key), None)
         .await?;
-    let status = if existed {
-        StatusCode::OK
-    } else {
+    let status = if new {
         StatusCode::CREATED
+    } else {
+        StatusCode::OK
     };
     Ok((status, Json(json!(o))))
 }

@@ -17,6 +17,7 @@ both_backends!(
     a_key_reused_for_another_purchase_is_refused_and_nothing_is_sent,
     a_key_that_is_not_printable_ascii_is_refused_by_name,
     a_domain_purchase_refuses_options_and_credentials_are_never_journalled,
+    racing_requests_with_one_key_get_one_created_and_the_rest_ok,
 );
 
 async fn start(db: &TestDb) -> Api {
@@ -144,4 +145,39 @@ async fn a_domain_purchase_refuses_options_and_credentials_are_never_journalled(
     assert_eq!(api.orders().await, 0);
     let audit = format!("{:?}", api.engine.store.list_audit(100).await.unwrap());
     assert!(!audit.contains("Cred-Secret-66"), "{audit}");
+}
+
+/// Twelve requests with one key at once: one order, and exactly one answer says it was
+/// created (201); the others found it (200). The status used to be decided before the
+/// order was placed, so racers that created nothing answered 201 too.
+async fn racing_requests_with_one_key_get_one_created_and_the_rest_ok(db: &TestDb) {
+    let api = std::sync::Arc::new(start(db).await);
+    // Slow answers keep the requests overlapping.
+    api.srv.faults.update(|c| c.latency_ms = 150);
+    let body = register("qa-race.com", "");
+    let racers: Vec<_> = (0..12)
+        .map(|_| {
+            let api = api.clone();
+            let body = body.clone();
+            tokio::spawn(async move { api.order(b"race-1", &body).await })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    let mut ids = std::collections::BTreeSet::new();
+    for r in racers {
+        let (status, order) = r.await.unwrap();
+        statuses.push(status);
+        ids.insert(order["id"].to_string());
+    }
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(api.orders().await, 1);
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 200),
+        "{statuses:?}"
+    );
 }
