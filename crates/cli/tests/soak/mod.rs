@@ -170,7 +170,36 @@ pub const RECIPES: &[Recipe] = &[
         "",
         &[("content.code", "utf8")],
     ),
+    // DNSPod VIP grades of the sandbox agent's users' zones ([`DNSPOD_ZONES`]): every
+    // offer is tried on both, so some are refused upstream (a personal grade on the
+    // enterprise zone, the grade a zone is already on) and fail with nothing booked; a
+    // renewal keeps the zone's grade (refused while it is on the free one).
+    zone(Operation::Upgrade, Some("D_Plus"), 2),
+    zone(Operation::Upgrade, Some("D_Extra"), 2),
+    zone(Operation::Upgrade, Some("D_Expert"), 2),
+    zone(Operation::Upgrade, Some("D_Ultra"), 1),
+    zone(Operation::Renew, None, 4),
 ];
+
+/// The sandbox zones DNSPod upgrades and renewals act on: one of a personal user (on the
+/// free grade) and one of an enterprise user (on a VIP grade).
+pub const DNSPOD_ZONES: &[&str] = &["zhangwei.net", "shop-example.cn"];
+
+/// The end user's IP DNSPod requires with every upgrade.
+const DNSPOD_OPTIONS: &[(&str, &str)] = &[("ip_addr", "203.0.113.45")];
+
+const fn zone(operation: Operation, offer: Option<&'static str>, weight: u32) -> Recipe {
+    Recipe {
+        vendor: Some(Vendor::Dnspod),
+        kind: ResourceKind::DnsZone,
+        operation,
+        offer,
+        months: 12,
+        options: DNSPOD_OPTIONS,
+        suffix: "",
+        weight,
+    }
+}
 
 const fn any(
     kind: ResourceKind,
@@ -212,11 +241,12 @@ const fn create(
 }
 
 /// Path-and-query texts (lower case) of a vendor's purchase requests (what the counting
-/// layer counts as "bought upstream"): West names its act in the query, CNDNS its path.
+/// layer counts as "bought upstream"): West names its act in the query, CNDNS and DNSPod their path.
 pub fn purchase_markers(vendor: Vendor) -> &'static [&'static str] {
     match vendor {
         Vendor::West => &["act=regdomain&", "act=renewdomain&", "act=buy&"],
         Vendor::Cndns => &["/domains/createdom.aspx", "/domains/domainrenew.aspx"],
+        Vendor::Dnspod => &["/domain.upgrade"],
         _ => &[],
     }
 }
@@ -226,6 +256,7 @@ pub enum SimHandle {
     West(idcgate_west::Sim),
     Cndns(idcgate_cndns::Sim),
     Zonkvm(idcgate_zonkvm::Sim),
+    Dnspod(idcgate_dnspod::Sim),
     Other(Box<dyn Simulator>),
 }
 
@@ -237,6 +268,7 @@ impl SimHandle {
             Vendor::West => SimHandle::West(idcgate_west::Sim::sandbox()),
             Vendor::Cndns => SimHandle::Cndns(idcgate_cndns::Sim::sandbox()),
             Vendor::Zonkvm => SimHandle::Zonkvm(idcgate_zonkvm::Sim::sandbox()),
+            Vendor::Dnspod => SimHandle::Dnspod(idcgate_dnspod::Sim::sandbox()),
             other => {
                 let registry = idcgate::vendors::registry();
                 let entry = registry.get(other).unwrap();
@@ -250,6 +282,7 @@ impl SimHandle {
             SimHandle::West(s) => s,
             SimHandle::Cndns(s) => s,
             SimHandle::Zonkvm(s) => s,
+            SimHandle::Dnspod(s) => s,
             SimHandle::Other(s) => s.as_ref(),
         }
     }
@@ -260,6 +293,8 @@ impl SimHandle {
             SimHandle::West(s) => Some(s.balance()),
             SimHandle::Cndns(s) => Some(s.balance()),
             SimHandle::Zonkvm(s) => Some(s.balance()),
+            // The sandbox token is the agent's: upgrades are paid from its balance.
+            SimHandle::Dnspod(s) => s.agent_balance(idcgate_dnspod::sim::SANDBOX_EMAIL),
             SimHandle::Other(_) => None,
         }
     }
@@ -281,7 +316,20 @@ impl SimHandle {
                     })
                     .collect(),
             ),
+            // A bill's journal number is unique; its memo names the zone.
+            SimHandle::Dnspod(s) => Some(s.agent_bills(idcgate_dnspod::sim::SANDBOX_EMAIL)),
             _ => None,
+        }
+    }
+
+    /// Existing resources of `kind` that renewals and upgrades may act on from the first
+    /// flow (domains are registered by [`seed_domains`] instead).
+    fn existing(&self, kind: ResourceKind) -> Vec<String> {
+        match (self, kind) {
+            (SimHandle::Dnspod(_), ResourceKind::DnsZone) => {
+                DNSPOD_ZONES.iter().map(|z| z.to_string()).collect()
+            }
+            _ => Vec::new(),
         }
     }
 
@@ -291,6 +339,9 @@ impl SimHandle {
             SimHandle::West(s) => s.set_balance(to),
             SimHandle::Cndns(s) => s.set_balance(to),
             SimHandle::Zonkvm(s) => s.set_balance(to),
+            SimHandle::Dnspod(s) => {
+                assert!(s.set_agent_balance(idcgate_dnspod::sim::SANDBOX_EMAIL, to));
+            }
             SimHandle::Other(_) => {}
         }
     }
@@ -938,8 +989,14 @@ pub async fn run(db: &TestDb, opts: &Options) -> Report {
         } else {
             Vec::new()
         };
-        targets.push(seeded.iter().cloned().collect());
-        pools.push(HashMap::from([(ResourceKind::Domain, seeded)]));
+        let mut pool = HashMap::from([(ResourceKind::Domain, seeded)]);
+        for r in &use_ {
+            if r.operation != Operation::Create && !pool.contains_key(&r.kind) {
+                pool.insert(r.kind, up.handle.existing(r.kind));
+            }
+        }
+        targets.push(pool.values().flatten().cloned().collect());
+        pools.push(pool);
         tables.push(use_);
     }
     // Before: after seeding, so only the soak's own purchases count.

@@ -266,12 +266,14 @@ fn upgrade(st: &mut State, rq: &Req<'_>) -> R {
         seq % 10_000
     );
     let end_s = end.to_string();
-    log_user(
-        st,
-        rq.auth(),
-        rq,
-        &format!("升级域名 {name} 到 {} {}", product.0, term.0),
-    );
+    let memo = format!("升级域名 {name} 到 {} {}", product.0, term.0);
+    log_user(st, rq.auth(), rq, &memo);
+    st.bills.push(Bill {
+        agent: rq.auth(),
+        journal_number: journal.clone(),
+        memo,
+        agent_price_fen: agent_price,
+    });
     ok(vec![
         (
             "agent",

@@ -475,6 +475,47 @@ impl Sim {
         })
     }
 
+    /// Sets an agent's balance (to fund many `Domain.Upgrade`s); false if `email` is no
+    /// agent.
+    pub fn set_agent_balance(&self, email: &str, to: idcgate_core::Money) -> bool {
+        let Ok(fen) = to.to_fen() else {
+            return false;
+        };
+        self.host.with_state(|st| {
+            let Some(id) = st.by_email.get(email).copied() else {
+                return false;
+            };
+            match st.accounts.get_mut(&id).and_then(|a| a.agent.as_mut()) {
+                Some(agent) => {
+                    agent.balance_fen = fen;
+                    true
+                }
+                None => false,
+            }
+        })
+    }
+
+    /// An agent's `Domain.Upgrade` bills, oldest first: (journal number, memo naming the
+    /// zone, grade and term, what the agent paid).
+    pub fn agent_bills(&self, email: &str) -> Vec<(String, String, idcgate_core::Money)> {
+        self.host.with_state(|st| {
+            let Some(id) = st.by_email.get(email).copied() else {
+                return Vec::new();
+            };
+            st.bills
+                .iter()
+                .filter(|b| b.agent == id)
+                .map(|b| {
+                    (
+                        b.journal_number.clone(),
+                        b.memo.clone(),
+                        idcgate_core::Money::from_fen(b.agent_price_fen),
+                    )
+                })
+                .collect()
+        })
+    }
+
     pub fn domain_count(&self) -> usize {
         self.host.with_state(|st| st.domains.len())
     }

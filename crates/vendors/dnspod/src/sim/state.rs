@@ -369,6 +369,18 @@ pub struct State {
     pub next_record: u64,
     pub next_misc: u64,
     pub requests: u64,
+    /// Every `Domain.Upgrade` charge, oldest first: the agent's bills.
+    pub bills: Vec<Bill>,
+}
+
+/// One `Domain.Upgrade` bill: what the agent paid (its `agent_price`) and for what.
+#[derive(Debug, Clone)]
+pub struct Bill {
+    pub agent: u64,
+    pub journal_number: String,
+    /// `升级域名 <zone> 到 <grade> <term>`, as the agent's log has it.
+    pub memo: String,
+    pub agent_price_fen: i64,
 }
 
 impl SimState for State {
