@@ -100,8 +100,20 @@ pub struct Recipe {
     pub options: &'static [(&'static str, &'static str)],
     /// What a created resource's name ends with (`.com` for a domain).
     pub suffix: &'static str,
+    /// How a created resource is named.
+    pub naming: Naming,
     /// Relative frequency among an account's recipes.
     pub weight: u32,
+}
+
+/// How the soak names what a create buys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    /// The run's prefix and the flow's number (`s1a2b3cn00042.com`).
+    Numbered,
+    /// Ten lower-case letters (`z` and the run's and the flow's number in letters), for a
+    /// vendor that takes nothing else (a CNDNS FTP name); no other target holds a `z`.
+    Letters,
 }
 
 /// The purchases the soak knows how to make. Domains are one product per suffix at
@@ -174,6 +186,24 @@ pub const RECIPES: &[Recipe] = &[
     // offer is tried on both, so some are refused upstream (a personal grade on the
     // enterprise zone, the grade a zone is already on) and fail with nothing booked; a
     // renewal keeps the zone's grade (refused while it is on the free one).
+    // CNDNS hosting: the target is the FTP name, which its finance memo names. Not its
+    // cloud hosts: BuyCloud names a new host itself, so its charge names nothing of ours.
+    Recipe {
+        naming: Naming::Letters,
+        ..create(
+            Vendor::Cndns,
+            ResourceKind::HostingSite,
+            "bz",
+            12,
+            "",
+            &[
+                ("hostsize", "5"),
+                ("Location", "cn"),
+                ("linetype", "dx"),
+                ("ftppassword", "Shop123!x"),
+            ],
+        )
+    },
     zone(Operation::Upgrade, Some("D_Plus"), 2),
     zone(Operation::Upgrade, Some("D_Extra"), 2),
     zone(Operation::Upgrade, Some("D_Expert"), 2),
@@ -197,6 +227,7 @@ const fn zone(operation: Operation, offer: Option<&'static str>, weight: u32) ->
         months: 12,
         options: DNSPOD_OPTIONS,
         suffix: "",
+        naming: Naming::Numbered,
         weight,
     }
 }
@@ -216,6 +247,7 @@ const fn any(
         months,
         options: &[],
         suffix,
+        naming: Naming::Numbered,
         weight,
     }
 }
@@ -236,6 +268,7 @@ const fn create(
         months,
         options,
         suffix,
+        naming: Naming::Numbered,
         weight: 1,
     }
 }
@@ -245,7 +278,11 @@ const fn create(
 pub fn purchase_markers(vendor: Vendor) -> &'static [&'static str] {
     match vendor {
         Vendor::West => &["act=regdomain&", "act=renewdomain&", "act=buy&"],
-        Vendor::Cndns => &["/domains/createdom.aspx", "/domains/domainrenew.aspx"],
+        Vendor::Cndns => &[
+            "/domains/createdom.aspx",
+            "/domains/domainrenew.aspx",
+            "/hosting/createhosting",
+        ],
         Vendor::Dnspod => &["/domain.upgrade"],
         _ => &[],
     }
@@ -1046,7 +1083,10 @@ pub async fn run(db: &TestDb, opts: &Options) -> Report {
             // so far (one that failed or is still running is refused or held back).
             let pool = pools[u].entry(recipe.kind).or_default();
             let target = if recipe.operation == Operation::Create {
-                let name = format!("{prefix}n{next:05}{}", recipe.suffix);
+                let name = match recipe.naming {
+                    Naming::Numbered => format!("{prefix}n{next:05}{}", recipe.suffix),
+                    Naming::Letters => letters_name(&prefix, next, recipe.suffix),
+                };
                 pool.push(name.clone());
                 name
             } else {
@@ -1269,6 +1309,22 @@ async fn all_orders(store: &dyn OrderStore) -> Vec<OrderRow> {
         })
         .await
         .unwrap()
+}
+
+/// `z`, four letters for the run (from `prefix`'s hex digits) and five for the flow.
+fn letters_name(prefix: &str, n: usize, suffix: &str) -> String {
+    let letter = |d: usize| char::from(b'a' + (d % 26) as u8);
+    let run = prefix
+        .chars()
+        .filter_map(|c| c.to_digit(16))
+        .take(4)
+        .map(|d| letter(d as usize));
+    let flow = (0..5).rev().map(|i| letter(n / 26usize.pow(i)));
+    std::iter::once('z')
+        .chain(run)
+        .chain(flow)
+        .chain(suffix.chars())
+        .collect()
 }
 
 fn sum(m: &[Money]) -> Money {
