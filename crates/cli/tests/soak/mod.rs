@@ -190,6 +190,7 @@ pub const RECIPES: &[Recipe] = &[
     // cloud hosts: BuyCloud names a new host itself, so its charge names nothing of ours.
     Recipe {
         naming: Naming::Letters,
+        weight: 3,
         ..create(
             Vendor::Cndns,
             ResourceKind::HostingSite,
@@ -212,8 +213,23 @@ pub const RECIPES: &[Recipe] = &[
 ];
 
 /// The sandbox zones DNSPod upgrades and renewals act on: one of a personal user (on the
-/// free grade) and one of an enterprise user (on a VIP grade).
+/// free grade) and one of an enterprise user (on a VIP grade), each with more like it
+/// ([`DNSPOD_MORE_ZONES`]).
 pub const DNSPOD_ZONES: &[&str] = &["zhangwei.net", "shop-example.cn"];
+
+/// Zones added before the soak (name, the sandbox zone whose owner and grade it takes):
+/// an order left unknown holds its zone back until reconciling, so two zones alone
+/// would soon hold back every DNSPod flow.
+const DNSPOD_MORE_ZONES: &[(&str, &str)] = &[
+    ("soakp1.net", "zhangwei.net"),
+    ("soakp2.net", "zhangwei.net"),
+    ("soakp3.net", "zhangwei.net"),
+    ("soakp4.net", "zhangwei.net"),
+    ("soake1.cn", "shop-example.cn"),
+    ("soake2.cn", "shop-example.cn"),
+    ("soake3.cn", "shop-example.cn"),
+    ("soake4.cn", "shop-example.cn"),
+];
 
 /// The end user's IP DNSPod requires with every upgrade.
 const DNSPOD_OPTIONS: &[(&str, &str)] = &[("ip_addr", "203.0.113.45")];
@@ -359,12 +375,20 @@ impl SimHandle {
         }
     }
 
-    /// Existing resources of `kind` that renewals and upgrades may act on from the first
-    /// flow (domains are registered by [`seed_domains`] instead).
+    /// Resources of `kind` that renewals and upgrades may act on from the first flow,
+    /// added here where the sandbox has too few (domains are registered by
+    /// [`seed_domains`] instead). Called once per account.
     fn existing(&self, kind: ResourceKind) -> Vec<String> {
         match (self, kind) {
-            (SimHandle::Dnspod(_), ResourceKind::DnsZone) => {
-                DNSPOD_ZONES.iter().map(|z| z.to_string()).collect()
+            (SimHandle::Dnspod(s), ResourceKind::DnsZone) => {
+                for (name, like) in DNSPOD_MORE_ZONES {
+                    assert!(s.add_zone_like(name, like), "adding {name}");
+                }
+                DNSPOD_ZONES
+                    .iter()
+                    .chain(DNSPOD_MORE_ZONES.iter().map(|(n, _)| n))
+                    .map(|z| z.to_string())
+                    .collect()
             }
             _ => Vec::new(),
         }

@@ -475,6 +475,24 @@ impl Sim {
         })
     }
 
+    /// Test helper: a new zone `name` of the same owner and grade as the zone `like` (a
+    /// VIP grade with a year of service from today); false if `like` is unknown or `name`
+    /// taken.
+    pub fn add_zone_like(&self, name: &str, like: &str) -> bool {
+        self.host.with_state(|st| {
+            let Some(d) = st.by_name.get(like).and_then(|id| st.domains.get(id)) else {
+                return false;
+            };
+            let (owner, grade) = (d.owner, d.grade);
+            if st.by_name.contains_key(name) {
+                return false;
+            }
+            let now = st.clock.now();
+            st.add_domain(name, owner, grade, now);
+            true
+        })
+    }
+
     /// Sets an agent's balance (to fund many `Domain.Upgrade`s); false if `email` is no
     /// agent.
     pub fn set_agent_balance(&self, email: &str, to: idcgate_core::Money) -> bool {
