@@ -561,10 +561,10 @@ async fn serve(engine: Arc<Engine>, settings: &Settings, sandbox: bool) -> Resul
         sync_every: std::time::Duration::from_secs(settings.sync_interval_secs),
         ..Default::default()
     };
-    let owner = format!("{}:{}", hostname(), std::process::id());
+    let owner_name = format!("{}:{}", hostname(), std::process::id());
     let scheduler = tokio::spawn(idcgate_engine::jobs::run_scheduler(
         engine.clone(),
-        owner,
+        owner_name.clone(),
         schedule,
     ));
     let state = idcgate_server::AppState {
@@ -572,16 +572,49 @@ async fn serve(engine: Arc<Engine>, settings: &Settings, sandbox: bool) -> Resul
         metrics: Arc::new(idcgate_server::Metrics::default()),
     };
     idcgate_server::serve(state, listener, shutdown_signal()).await?;
+    // Requests in flight have been answered; a scheduled job in flight is abandoned (its
+    // writes go through the journal and the reconciler) and its lease given back, so
+    // another instance runs it now instead of in half an hour.
     scheduler.abort();
+    match engine.store.release_jobs(&owner_name).await {
+        Ok(n) => tracing::info!(released = n, "job leases released; stopped"),
+        Err(e) => tracing::error!(error = %e, "could not release job leases; stopped"),
+    }
     drop(sims);
     Ok(())
 }
 
+/// Waits for SIGINT or SIGTERM (what `kill` and systemd send) and says which arrived.
 async fn shutdown_signal() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        // No signal handler available: run until killed.
-        std::future::pending::<()>().await;
-    }
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::pin!(term);
+    let got = tokio::select! {
+        r = tokio::signal::ctrl_c() => r.is_ok().then_some("SIGINT"),
+        () = &mut term => Some("SIGTERM"),
+    };
+    let signal = match got {
+        Some(s) => s,
+        // No handler for Ctrl-C: only SIGTERM (or a kill) ends the server.
+        None => {
+            term.await;
+            "SIGTERM"
+        }
+    };
+    tracing::warn!(
+        signal,
+        "shutting down: no new connections, finishing requests in flight"
+    );
+    eprintln!("idcgate: {signal} received, shutting down");
 }
 
 fn hostname() -> String {

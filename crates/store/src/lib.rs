@@ -284,6 +284,10 @@ pub trait Store: OrderStore + RenewalStore + ResaleStore + Send + Sync {
         now_ms: i64,
         lease_until_ms: i64,
     ) -> Result<Option<String>>;
+    /// Gives up every lease `owner` holds without rescheduling: an instance shutting
+    /// down leaves its jobs due, for another instance to claim at once rather than after
+    /// the lease runs out. Returns how many it released.
+    async fn release_jobs(&self, owner: &str) -> Result<u64>;
     /// Releases a job claimed by `owner` and schedules its next run.
     async fn finish_job(
         &self,

@@ -1002,6 +1002,16 @@ impl Store for SqlStore {
             .transpose()
     }
 
+    async fn release_jobs(&self, owner: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE jobs SET locked_by = NULL, locked_until = NULL WHERE locked_by = $1",
+        )
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn finish_job(
         &self,
         name: &str,

@@ -342,6 +342,21 @@ async fn jobs_are_claimed_once_and_reclaimed_after_lease(f: &TestDb) {
     );
     s.finish_job("sync", "b", 10_000, None).await.unwrap();
     assert_eq!(s.claim_job("c", 400, 500).await.unwrap(), None);
+    // An instance shutting down gives its leases back: the job is due again at once,
+    // for anyone, and nobody else's lease is touched.
+    s.ensure_job("report", 0).await.unwrap();
+    assert_eq!(
+        s.claim_job("d", 600, 100_000).await.unwrap().as_deref(),
+        Some("report")
+    );
+    assert_eq!(s.release_jobs("nobody").await.unwrap(), 0);
+    assert_eq!(s.claim_job("e", 700, 800).await.unwrap(), None, "held by d");
+    assert_eq!(s.release_jobs("d").await.unwrap(), 1);
+    assert_eq!(
+        s.claim_job("e", 700, 800).await.unwrap().as_deref(),
+        Some("report")
+    );
+    s.finish_job("report", "e", 1_000_000, None).await.unwrap();
     assert_eq!(
         s.claim_job("c", 10_000, 10_100).await.unwrap().as_deref(),
         Some("sync")
