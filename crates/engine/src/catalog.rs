@@ -414,14 +414,6 @@ pub struct TermPrices {
     pub prices: Vec<(String, Option<Money>)>,
 }
 
-/// Option names that carry secrets: given per order, never kept in the catalog.
-fn is_secret_option(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    ["pass", "pwd", "secret", "token", "key", "auth"]
-        .iter()
-        .any(|s| k.contains(s))
-}
-
 fn check_product_name(name: &str) -> Result<()> {
     check_name("name", name)?;
     // All digits would read as a product id.
@@ -480,7 +472,11 @@ impl Engine {
             )
             .into());
         }
-        if let Some(k) = spec.options.keys().find(|k| is_secret_option(k)) {
+        if let Some(k) = spec
+            .options
+            .keys()
+            .find(|k| idcgate_core::purchase::is_secret_option(k))
+        {
             return Err(Error::invalid(
                 k,
                 "a secret is given with each order, never kept in the catalog",

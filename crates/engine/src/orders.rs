@@ -8,21 +8,11 @@
 
 use crate::{now_ms, Engine, EngineError, Result};
 use idcgate_core::ledger::{LedgerAccount, Transaction};
-use idcgate_core::purchase::{Operation, PurchaseRequest, Purchasing, Settled};
+use idcgate_core::purchase::{is_secret_option, Operation, PurchaseRequest, Purchasing, Settled};
 use idcgate_core::{Error, Money, OrderState, PriceQuote};
 use idcgate_store::{Move, NewOrder, OrderFilter, OrderRow, Placed};
 use serde_json::json;
 use std::collections::BTreeMap;
-
-/// Option keys whose values are secrets: sent upstream, never journalled. `auth` is a
-/// domain's transfer code (CNDNS `authcode`, EPP authinfo): whoever has it can move the
-/// domain.
-fn is_secret_option(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    ["pass", "pwd", "secret", "token", "key", "auth", "cred"]
-        .iter()
-        .any(|s| k.contains(s))
-}
 
 /// The order's stored description of its purchase: everything but secret options.
 fn journal_params(request: &PurchaseRequest, before: &serde_json::Value) -> serde_json::Value {

@@ -70,6 +70,16 @@ impl FromStr for Operation {
     }
 }
 
+/// Whether an option (by its vendor parameter name) carries a secret: sent upstream,
+/// never journalled, never kept in a catalog. `auth` is a domain's transfer code
+/// (CNDNS `authcode`, EPP authinfo): whoever has it can move the domain.
+pub fn is_secret_option(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["pass", "pwd", "secret", "token", "key", "auth", "cred"]
+        .iter()
+        .any(|s| k.contains(s))
+}
+
 /// One thing to buy, in terms every vendor shares.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PurchaseRequest {
