@@ -266,7 +266,18 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
     // 6 is unused: two branches of work numbered 6 and 7 at once and 7 reached databases
     // first. A new migration takes the next number after the last, never a gap, since
     // `migrate` applies only versions above the one a database records.
-    vec![(1, v1), (2, v2), (3, v3), (4, v4), (5, v5), (7, v7)]
+    // v8: every placement looks up the open orders on its resource (twice), so that
+    // lookup must not scan the journal.
+    let v8 = vec!["CREATE INDEX orders_target ON orders (account, target)".to_string()];
+    vec![
+        (1, v1),
+        (2, v2),
+        (3, v3),
+        (4, v4),
+        (5, v5),
+        (7, v7),
+        (8, v8),
+    ]
 }
 
 pub fn latest() -> i64 {
