@@ -106,6 +106,14 @@ pub trait Protocol: Send + Sync + 'static {
     /// refusal), so a protocol can keep login state (clear a one-shot code on success,
     /// halt after an authentication failure).
     fn observe(&self, _action: &ActionSpec, _outcome: &Result<Value>) {}
+
+    /// Whether a read refused this way may be sent again (re-encoded, so re-signed):
+    /// a refusal about the request itself rather than what it asks, such as a
+    /// duplicate-submission guard two processes can trip in the same millisecond.
+    /// Writes are never re-sent on a refusal.
+    fn retry_refused_read(&self, _refusal: &Refusal) -> bool {
+        false
+    }
 }
 
 /// A vendor's protocol over one account's HTTP client: the whole call path.
@@ -242,6 +250,16 @@ impl<P: Protocol> Exchange<P> {
                                 reached: true,
                                 message: format!("unreadable answer: {why}"),
                             },
+                        }
+                    }
+                    Decoded::Refused(refusal)
+                        if action.kind == ActionKind::Read
+                            && attempt + 1 < attempts
+                            && self.protocol.retry_refused_read(&refusal) =>
+                    {
+                        Failure {
+                            reached: true,
+                            message: format!("refused {}, sent again", refusal.code),
                         }
                     }
                     Decoded::Refused(mut refusal) => {

@@ -69,6 +69,9 @@ impl Protocol for Toy {
         }
         Decoded::Unreadable("no envelope".into())
     }
+    fn retry_refused_read(&self, refusal: &Refusal) -> bool {
+        refusal.code == "dup"
+    }
 }
 
 /// The upstream answers from a script, one entry per request, then `ok:1` forever.
@@ -216,4 +219,17 @@ async fn a_payload_the_caller_cannot_read_is_retried_for_reads_and_unknown_for_w
         .unwrap_err();
     assert_eq!(err.kind(), "unknown_outcome", "{err}");
     assert_eq!(up.hits.load(Ordering::SeqCst), 1);
+}
+
+/// A refusal the protocol calls transient (CNDNS's duplicate-`otime` guard) sends a read
+/// again, re-encoded; a write so refused is never re-sent, and other refusals are final.
+#[tokio::test]
+async fn a_read_refused_as_a_duplicate_is_sent_again_a_write_never() {
+    let (ex, up) = setup(vec![(200, "no:dup:seen that one")]).await;
+    assert_eq!(ex.call_kv("get", &[("id", "1")]).await.unwrap(), 1);
+    assert_eq!(up.hits.load(Ordering::SeqCst), 2);
+    let (ex, up) = setup(vec![(200, "no:dup:seen that one")]).await;
+    let err = ex.call_kv("buy", &[("id", "1")]).await.unwrap_err();
+    assert!(!matches!(err, Error::UnknownOutcome { .. }), "{err:?}");
+    assert_eq!(up.hits.load(Ordering::SeqCst), 1, "never re-sent");
 }

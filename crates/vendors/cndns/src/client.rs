@@ -112,6 +112,12 @@ impl Protocol for CndnsProtocol {
     const SPEC: fn() -> &'static VendorSpec = spec;
     const ERRORS: &'static ErrorTable = &ERRORS;
 
+    /// 10036 refuses an `otime` already seen: two processes on one account can send the
+    /// same millisecond. A read is sent again with a later one.
+    fn retry_refused_read(&self, refusal: &idcgate_wire::Refusal) -> bool {
+        refusal.code == "10036"
+    }
+
     /// One signed request: a fresh otime per attempt, so a retry is never a replay.
     fn encode(&self, action: &ActionSpec, args: &Args<'_>) -> Result<WireRequest> {
         let otime = self.next_otime();
