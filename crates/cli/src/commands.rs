@@ -556,7 +556,7 @@ async fn serve(engine: Arc<Engine>, settings: &Settings, sandbox: bool) -> Resul
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
-    eprintln!("idcgate listening on http://{addr} (health: /healthz, API: /api/v1, OpenAPI: /api/v1/openapi.json)");
+    eprintln!("idcgate listening on http://{addr} (health: /healthz, API: /api/v1, OpenAPI: /api/v1/openapi.json, downstream resellers: POST /api/same/index)");
     let schedule = idcgate_engine::jobs::Schedule {
         sync_every: std::time::Duration::from_secs(settings.sync_interval_secs),
         ..Default::default()
@@ -570,6 +570,10 @@ async fn serve(engine: Arc<Engine>, settings: &Settings, sandbox: bool) -> Resul
     let state = idcgate_server::AppState {
         engine: engine.clone(),
         metrics: Arc::new(idcgate_server::Metrics::default()),
+        downstream: Some(idcgate_server::Downstream {
+            front: Arc::new(idcgate_engine::storefront::Shop::new(engine.clone())),
+            dialect: idcgate::vendors::downstream_dialect(),
+        }),
     };
     idcgate_server::serve(state, listener, shutdown_signal()).await?;
     // Requests in flight have been answered; a scheduled job in flight is abandoned (its

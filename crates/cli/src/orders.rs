@@ -160,6 +160,9 @@ pub async fn order(out: &Out, engine: &Arc<Engine>, cmd: OrderCmd) -> Result<()>
                 Some(id) => vec![engine.reconcile_order(id).await?],
                 None => engine.reconcile_orders(stale_ms).await?,
             };
+            // Tenant orders delivered by these follow them (their money goes back if the
+            // upstream did not deliver).
+            engine.settle_tenant_orders().await?;
             out.table(&resolved, &resolved, &ORDER_COLUMNS)
         }
     }

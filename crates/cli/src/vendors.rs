@@ -28,3 +28,8 @@ pub fn registry() -> Registry {
         entry!(Xensystem, idcgate_xensystem),
     ])
 }
+
+/// The dialect downstream resellers call idcgate in: Zonkvm's finance-system API.
+pub fn downstream_dialect() -> std::sync::Arc<dyn idcgate_core::storefront::Dialect> {
+    std::sync::Arc::new(idcgate_zonkvm::ZonkvmDialect)
+}

@@ -33,7 +33,7 @@ pub fn round_to_fen(amount: Decimal) -> Money {
 
 /// The target a template is quoted with: a create's name is a label the price never
 /// depends on.
-const QUOTE_TARGET: &str = "quote";
+pub(crate) const QUOTE_TARGET: &str = "quote";
 
 /// The term shown when a rule lists none: every product sells by the year.
 const DEFAULT_MONTHS: u32 = 12;

@@ -114,14 +114,20 @@ pub async fn run_due_job(
             (err, schedule.expiry_every)
         }
         RECONCILE_JOB => {
-            let err = match engine.reconcile_orders(ms(schedule.stale_submitted)).await {
-                Ok(resolved) => {
+            let reconciled = engine.reconcile_orders(ms(schedule.stale_submitted)).await;
+            // Tenant orders follow the upstream orders that deliver them.
+            let settled = engine.settle_tenant_orders().await;
+            let err = match (reconciled, settled) {
+                (Ok(resolved), Ok(moved)) => {
                     for o in &resolved {
                         tracing::info!(order = o.id, state = o.state.as_str(), "reconciled");
                     }
+                    if moved > 0 {
+                        tracing::info!(moved, "tenant orders settled");
+                    }
                     None
                 }
-                Err(e) => Some(e.to_string()),
+                (Err(e), _) | (_, Err(e)) => Some(e.to_string()),
             };
             (err, schedule.reconcile_every)
         }

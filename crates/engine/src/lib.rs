@@ -14,6 +14,7 @@ pub mod orders;
 pub mod registry;
 pub mod renewals;
 pub mod statement;
+pub mod storefront;
 pub mod sync;
 pub mod tenants;
 

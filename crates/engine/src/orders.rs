@@ -326,6 +326,7 @@ impl Engine {
                     Some(done.id.as_str())
                         .filter(|id| !id.is_empty())
                         .or(done.upstream_id.as_deref()),
+                    done.upstream_id.as_deref(),
                 )
                 .await
             }
@@ -433,6 +434,7 @@ impl Engine {
         booked_fen: i64,
         detail: &str,
         upstream_ref: Option<&str>,
+        resource_ref: Option<&str>,
     ) -> std::result::Result<(), idcgate_store::StoreError> {
         let memo = format!(
             "{} {} at {}",
@@ -451,6 +453,7 @@ impl Engine {
             to: OrderState::Succeeded,
             detail,
             upstream_ref,
+            resource_ref,
             charged_fen: Some(booked_fen),
             transaction: Some(&txn),
         };
@@ -503,8 +506,9 @@ impl Engine {
                     _ => (order.order.quoted_fen, "booked the quote".to_string()),
                 };
                 let detail = format!("{evidence}; {note}");
-                self.finish(&order, from, booked, &detail, upstream_ref.as_deref())
-                    .await?;
+                // Settling reads the resource back, so its reference is the resource's.
+                let r = upstream_ref.as_deref();
+                self.finish(&order, from, booked, &detail, r, r).await?;
             }
             Settled::DidNotHappen { evidence } => {
                 let mv = Move {
@@ -512,6 +516,7 @@ impl Engine {
                     to: OrderState::Failed,
                     detail: &evidence,
                     upstream_ref: None,
+                    resource_ref: None,
                     charged_fen: None,
                     transaction: None,
                 };

@@ -9,6 +9,7 @@
 
 mod api;
 mod auth;
+mod downstream;
 mod error;
 mod guard;
 mod listener;
@@ -23,16 +24,23 @@ use idcgate_engine::Engine;
 use std::sync::Arc;
 
 pub use api::ApiDoc;
+pub use downstream::Downstream;
 pub use metrics::Metrics;
 
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Arc<Engine>,
     pub metrics: Arc<Metrics>,
+    /// The endpoint downstream resellers call, if this server offers one.
+    pub downstream: Option<Downstream>,
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let mut router = Router::new();
+    if let Some(d) = &state.downstream {
+        router = router.route(d.dialect.path(), axum::routing::post(downstream::answer));
+    }
+    router
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .nest("/api/v1", api::routes())

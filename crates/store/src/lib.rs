@@ -14,6 +14,7 @@ mod orders;
 mod renewals;
 mod resale;
 mod sql;
+mod tenant_orders;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -27,6 +28,10 @@ pub use resale::{
     Removal, ResaleStore, TenantPatch, TenantRow, TenantState,
 };
 pub use sql::SqlStore;
+pub use tenant_orders::{
+    Charged, MarginRow, NewCharge, NewTenantOrder, Opened, TenantCharge, TenantOrderFilter,
+    TenantOrderPatch, TenantOrderRow, TenantOrderState, TenantOrderStore,
+};
 
 use async_trait::async_trait;
 use idcgate_core::{ResourceKind, UpstreamAccount};
@@ -208,7 +213,7 @@ pub struct BalanceReading {
 
 /// The storage contract. Both backends pass the same suite (`tests/suite.rs`).
 #[async_trait]
-pub trait Store: OrderStore + RenewalStore + ResaleStore + Send + Sync {
+pub trait Store: OrderStore + RenewalStore + ResaleStore + TenantOrderStore + Send + Sync {
     /// Human-readable backend name (`sqlite` / `postgres`).
     fn backend(&self) -> &'static str;
 

@@ -269,6 +269,57 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
     // v8: every placement looks up the open orders on its resource (twice), so that
     // lookup must not scan the journal.
     let v8 = vec!["CREATE INDEX orders_target ON orders (account, target)".to_string()];
+    // v9: what tenants bought through the downstream endpoint. A tenant order is the
+    // downstream's view of one service (its guid is the id); every movement of its money
+    // is a tenant charge tied to its ledger transaction (append-only, like the ledger),
+    // with the upstream journal order it paid for, so a margin is read from the books.
+    // orders.resource_ref: the upstream's id of what an order made, which the endpoint
+    // acts on afterwards (upstream_ref stays the vendor's order id the statement needs).
+    let mut v9 = vec![
+        "ALTER TABLE orders ADD COLUMN resource_ref TEXT".to_string(),
+        format!(
+            "CREATE TABLE tenant_orders (
+            id {auto_id},
+            tenant TEXT NOT NULL REFERENCES tenants (name),
+            idem_key TEXT NOT NULL UNIQUE,
+            product TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            account TEXT NOT NULL,
+            months BIGINT NOT NULL,
+            state TEXT NOT NULL,
+            client_order_id TEXT NOT NULL,
+            client_user_id TEXT NOT NULL,
+            resource TEXT,
+            expires_at BIGINT,
+            detail TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL)"
+        ),
+        "CREATE INDEX tenant_orders_tenant ON tenant_orders (tenant, id)".to_string(),
+        format!(
+            "CREATE TABLE tenant_charges (
+            id {auto_id},
+            tenant_order_id BIGINT NOT NULL REFERENCES tenant_orders (id),
+            idem_key TEXT NOT NULL UNIQUE,
+            what TEXT NOT NULL,
+            fen BIGINT NOT NULL,
+            months BIGINT NOT NULL,
+            order_id BIGINT,
+            txn_id BIGINT NOT NULL REFERENCES ledger_transactions (id),
+            at BIGINT NOT NULL)"
+        ),
+        "CREATE INDEX tenant_charges_order ON tenant_charges (tenant_order_id)".to_string(),
+    ];
+    match d {
+        Dialect::Sqlite => {
+            v9.push("CREATE TRIGGER tenant_charges_no_update BEFORE UPDATE ON tenant_charges BEGIN SELECT RAISE(ABORT, 'tenant_charges is append-only'); END".into());
+            v9.push("CREATE TRIGGER tenant_charges_no_delete BEFORE DELETE ON tenant_charges BEGIN SELECT RAISE(ABORT, 'tenant_charges is append-only'); END".into());
+        }
+        Dialect::Postgres => {
+            v9.push("CREATE TRIGGER tenant_charges_no_change BEFORE UPDATE OR DELETE ON tenant_charges FOR EACH ROW EXECUTE FUNCTION append_only()".into());
+            v9.push("CREATE TRIGGER tenant_charges_no_truncate BEFORE TRUNCATE ON tenant_charges FOR EACH STATEMENT EXECUTE FUNCTION append_only()".into());
+        }
+    }
     vec![
         (1, v1),
         (2, v2),
@@ -277,6 +328,7 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
         (5, v5),
         (7, v7),
         (8, v8),
+        (9, v9),
     ]
 }
 

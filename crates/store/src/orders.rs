@@ -43,6 +43,9 @@ pub struct OrderRow {
     pub charged_fen: Option<i64>,
     /// The upstream's own id for what was bought, when known.
     pub upstream_ref: Option<String>,
+    /// The upstream's id of the resource the order made or changed (a server's id, a
+    /// domain), when it said; what the downstream endpoint acts on after a purchase.
+    pub resource_ref: Option<String>,
     pub created_ms: i64,
     pub updated_ms: i64,
 }
@@ -73,6 +76,7 @@ pub struct Move<'a> {
     pub to: OrderState,
     pub detail: &'a str,
     pub upstream_ref: Option<&'a str>,
+    pub resource_ref: Option<&'a str>,
     pub charged_fen: Option<i64>,
     /// The money this move books (a succeeded purchase: upstream → cost).
     pub transaction: Option<&'a Transaction>,
@@ -86,6 +90,7 @@ impl<'a> Move<'a> {
             to,
             detail,
             upstream_ref: None,
+            resource_ref: None,
             charged_fen: None,
             transaction: None,
         }
@@ -144,7 +149,7 @@ pub trait OrderStore: Send + Sync {
     async fn unbalanced_transactions(&self) -> Result<Vec<i64>>;
 }
 
-const ORDER_COLUMNS: &str = "id, idem_key, account, kind, operation, target, params, quoted_fen, actor, state, charged_fen, upstream_ref, created_at, updated_at";
+const ORDER_COLUMNS: &str = "id, idem_key, account, kind, operation, target, params, quoted_fen, actor, state, charged_fen, upstream_ref, resource_ref, created_at, updated_at";
 
 fn order_from(r: &AnyRow) -> Result<OrderRow> {
     let kind: String = r.try_get("kind")?;
@@ -169,6 +174,7 @@ fn order_from(r: &AnyRow) -> Result<OrderRow> {
             .ok_or_else(|| StoreError::Corrupt(format!("order state {state:?}")))?,
         charged_fen: r.try_get("charged_fen")?,
         upstream_ref: r.try_get("upstream_ref")?,
+        resource_ref: r.try_get("resource_ref")?,
         created_ms: r.try_get("created_at")?,
         updated_ms: r.try_get("updated_at")?,
     })
@@ -262,7 +268,8 @@ impl OrderStore for SqlStore {
         let mut tx = self.begin_write().await?;
         let moved = sqlx::query(
             "UPDATE orders SET state = $1, updated_at = $2,
-                upstream_ref = COALESCE($3, upstream_ref), charged_fen = COALESCE($4, charged_fen)
+                upstream_ref = COALESCE($3, upstream_ref), charged_fen = COALESCE($4, charged_fen),
+                resource_ref = COALESCE($7, resource_ref)
              WHERE id = $5 AND state = $6",
         )
         .bind(mv.to.as_str())
@@ -271,6 +278,7 @@ impl OrderStore for SqlStore {
         .bind(mv.charged_fen)
         .bind(id)
         .bind(mv.from.as_str())
+        .bind(mv.resource_ref)
         .execute(&mut *tx)
         .await?
         .rows_affected();

@@ -16,7 +16,7 @@ const KEY_CHECK_PLAIN: &str = "idcgate-master-key-check-v1";
 
 pub struct SqlStore {
     pub(crate) pool: AnyPool,
-    dialect: Dialect,
+    pub(crate) dialect: Dialect,
     cipher: Option<Cipher>,
 }
 

@@ -79,6 +79,7 @@ async fn orders_move_once_along_the_state_machine_with_their_money(f: &TestDb) {
         to: OrderState::Submitted,
         detail: "sending",
         upstream_ref: None,
+        resource_ref: None,
         charged_fen: None,
         transaction: None,
     };
@@ -103,6 +104,7 @@ async fn orders_move_once_along_the_state_machine_with_their_money(f: &TestDb) {
         to: OrderState::Succeeded,
         detail: "upstream: ok, charged 56.00",
         upstream_ref: Some("example.com"),
+        resource_ref: Some("server_7"),
         charged_fen: Some(5600),
         transaction: Some(&t),
     };
@@ -115,6 +117,7 @@ async fn orders_move_once_along_the_state_machine_with_their_money(f: &TestDb) {
     assert_eq!(got.state, OrderState::Succeeded);
     assert_eq!(got.charged_fen, Some(5600));
     assert_eq!(got.upstream_ref.as_deref(), Some("example.com"));
+    assert_eq!(got.resource_ref.as_deref(), Some("server_7"));
     let events = s.order_events(o.id).await.unwrap();
     let path: Vec<_> = events.iter().map(|e| (e.from, e.to)).collect();
     assert_eq!(

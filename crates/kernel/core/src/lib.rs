@@ -15,6 +15,7 @@ pub mod model;
 pub mod money;
 pub mod purchase;
 pub mod spec;
+pub mod storefront;
 
 pub use capability::{Capabilities, Capability, Connection};
 pub use error::{Error, Result};

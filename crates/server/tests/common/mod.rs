@@ -53,6 +53,7 @@ pub async fn start(db: &TestDb, token_name: &str, scope: Scope) -> Api {
     let state = idcgate_server::AppState {
         engine: engine.clone(),
         metrics: Arc::new(idcgate_server::Metrics::default()),
+        downstream: None,
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(idcgate_server::serve(state, listener, async move {

@@ -60,6 +60,7 @@
 pub mod capability;
 pub mod client;
 mod codec;
+pub mod downstream;
 pub mod errors;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -68,6 +69,7 @@ pub mod sim;
 mod spec;
 
 pub use client::{ZonkvmClient, ZonkvmProtocol, CRED_APPID, CRED_APPKEY};
+pub use downstream::ZonkvmDialect;
 pub use errors::ERRORS;
 pub use sim::Sim;
 pub use spec::spec;

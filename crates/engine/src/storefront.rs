@@ -1,0 +1,1325 @@
+//! The storefront: what tenants buy, from the catalog, with their money in the ledger,
+//! fulfilled through the order journal at the product's upstream. It implements
+//! `idcgate_core::storefront::Storefront`, which a dialect surface (the Zonkvm-dialect
+//! endpoint) serves; it knows no dialect.
+//!
+//! A purchase is paid before anything is ordered: the tenant order and its charge are
+//! written together with the ledger lines, checked against balance + credit with the
+//! tenant's row locked. The upstream order then goes through the journal under a key
+//! derived from the tenant order, so a repeated `order_id` neither charges nor orders
+//! twice. A refusal gives the money back; a lost answer leaves the tenant order
+//! provisioning until the journal settles it by reading, and the tenant order follows
+//! (read lazily, whenever the tenant looks at it, and by [`Engine::settle_tenant_orders`]).
+
+use crate::catalog::{Product, QUOTE_TARGET};
+use crate::ops::ServerOp;
+use crate::sync::server_row;
+use crate::{now_ms, Engine, EngineError};
+use async_trait::async_trait;
+use idcgate_core::purchase::{Operation, PurchaseRequest};
+use idcgate_core::storefront::{
+    Answer, Holding, HoldingState, Offering, Purchase, Refusal, RefusalKind, ServerAction, Shopper,
+    Storefront,
+};
+use idcgate_core::{ConsoleSession, Error, Money, OrderState, ResourceKind, Server};
+use idcgate_store::{
+    Charged, NewCharge, NewTenantOrder, Opened, ResourceFilter, TenantOrderFilter,
+    TenantOrderPatch, TenantOrderRow, TenantOrderState, TenantState,
+};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Failed appkeys per appid before it is locked, and per address.
+const APPID_FAILURES: u32 = 5;
+const PEER_FAILURES: u32 = 20;
+const FAILURE_WINDOW: Duration = Duration::from_secs(600);
+const LOCKOUT: Duration = Duration::from_secs(900);
+/// Entries kept per table; past it, expired ones go, then the table is cleared (an
+/// attacker spraying addresses must not grow memory without bound).
+const MAX_TRACKED: usize = 10_000;
+/// A tenant order paid for whose upstream order was never written (its process died in
+/// between) is given up after this long, and its money goes back.
+const ABANDONED_AFTER_MS: i64 = 10 * 60 * 1000;
+/// How long a tenant's view of the catalog (prices quoted upstream) is reused.
+const OFFERINGS_TTL: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    since: Instant,
+    locked_until: Option<Instant>,
+}
+
+#[derive(Default)]
+struct Lockout {
+    appids: HashMap<String, Failures>,
+    peers: HashMap<IpAddr, Failures>,
+}
+
+fn locked<K: std::hash::Hash + Eq>(map: &HashMap<K, Failures>, key: &K, now: Instant) -> bool {
+    map.get(key)
+        .and_then(|f| f.locked_until)
+        .is_some_and(|until| until > now)
+}
+
+/// Counts a failure; true when this one starts a lockout.
+fn fail<K: std::hash::Hash + Eq>(
+    map: &mut HashMap<K, Failures>,
+    key: K,
+    limit: u32,
+    now: Instant,
+) -> bool {
+    if map.len() >= MAX_TRACKED {
+        map.retain(|_, f| {
+            now.duration_since(f.since) < FAILURE_WINDOW || f.locked_until.is_some_and(|u| u > now)
+        });
+        if map.len() >= MAX_TRACKED {
+            map.clear();
+        }
+    }
+    let f = map.entry(key).or_insert(Failures {
+        count: 0,
+        since: now,
+        locked_until: None,
+    });
+    if now.duration_since(f.since) >= FAILURE_WINDOW {
+        *f = Failures {
+            count: 0,
+            since: now,
+            locked_until: None,
+        };
+    }
+    f.count += 1;
+    if f.count >= limit && f.locked_until.is_none_or(|u| u <= now) {
+        f.locked_until = Some(now + LOCKOUT);
+        return true;
+    }
+    false
+}
+
+type OfferingsCache = HashMap<(String, ResourceKind), (Instant, Vec<Offering>)>;
+
+/// The storefront over one engine.
+pub struct Shop {
+    engine: Arc<Engine>,
+    lockout: Mutex<Lockout>,
+    offerings: Mutex<OfferingsCache>,
+}
+
+fn refusal(kind: RefusalKind, message: impl Into<String>) -> Refusal {
+    Refusal::new(kind, message)
+}
+
+/// What a tenant is told about an engine error: never an upstream account's name,
+/// a vendor's raw message, or our database's text.
+fn told(e: &EngineError) -> Refusal {
+    match e {
+        EngineError::Upstream(u) => match u {
+            Error::InvalidInput { field, reason } => {
+                refusal(RefusalKind::Invalid, format!("参数错误：{field} {reason}"))
+            }
+            Error::Unsupported { .. } | Error::NotImplemented { .. } => refusal(
+                RefusalKind::Unsupported,
+                "该产品的上游不支持此操作 (the upstream of this product cannot do this)",
+            ),
+            Error::UnknownOutcome { .. } => refusal(
+                RefusalKind::Unsettled,
+                "上游未应答，正在核实 (the upstream's answer was lost; it is being settled by reading)",
+            ),
+            Error::NotFound { .. } => refusal(RefusalKind::NotFound, "订单不存在"),
+            _ => refusal(
+                RefusalKind::Upstream,
+                "上游暂时无法处理，请稍后再试 (the upstream refused or could not be reached)",
+            ),
+        },
+        EngineError::Invalid(m) => refusal(RefusalKind::Invalid, m.clone()),
+        EngineError::NoSuchServer(_) => refusal(RefusalKind::NotFound, "订单不存在"),
+        EngineError::NoSuchAccount(_) | EngineError::NoSuchZone(_) => refusal(
+            RefusalKind::Unsupported,
+            "该产品暂不可用 (this product is not available now)",
+        ),
+        EngineError::Store(_) => refusal(RefusalKind::Internal, "系统繁忙，请稍后再试"),
+    }
+}
+
+fn suspended() -> Refusal {
+    refusal(
+        RefusalKind::Suspended,
+        "账户已暂停，只可查询 (this account is suspended: it may read, not buy)",
+    )
+}
+
+fn not_found() -> Refusal {
+    refusal(RefusalKind::NotFound, "订单不存在")
+}
+
+fn holding_state(row: &TenantOrderRow, now: i64) -> HoldingState {
+    match row.state {
+        TenantOrderState::Pending => HoldingState::Provisioning,
+        TenantOrderState::Active if row.expires_ms.is_some_and(|e| e <= now) => {
+            HoldingState::Expired
+        }
+        TenantOrderState::Active => HoldingState::Active,
+        TenantOrderState::Failed => HoldingState::Failed,
+        TenantOrderState::Refunded => HoldingState::Refunded,
+    }
+}
+
+fn ts(ms: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+/// `months` calendar months after `ms`, in China time.
+fn months_after(ms: i64, months: i64) -> i64 {
+    let tz = jiff::tz::TimeZone::fixed(jiff::tz::offset(8));
+    ts(ms)
+        .to_zoned(tz)
+        .checked_add(jiff::Span::new().months(months))
+        .map(|z| z.timestamp().as_millisecond())
+        .unwrap_or(ms)
+}
+
+/// The journal key of the upstream order that delivers a tenant order.
+fn create_key(row_key: &str) -> String {
+    format!("{row_key}:create")
+}
+
+fn server_of(data: &serde_json::Value) -> Option<Server> {
+    serde_json::from_value(data.clone()).ok()
+}
+
+/// The numbers a dialect shows for a server product: the upstream's plan named by the
+/// offer when it has one, else the product's own `cpu` / `ram` (MB) / `disk` /
+/// `bandwidth` options, else zero.
+fn configuration(p: &Product, plans: &[idcgate_core::Plan]) -> (u32, u32, u32, u32) {
+    if let Some(plan) = p
+        .offer
+        .as_deref()
+        .and_then(|o| plans.iter().find(|pl| pl.id == o))
+    {
+        return (plan.cpu, plan.ram_mb, plan.disk_gb, plan.bandwidth_mbps);
+    }
+    let n = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| p.options.get(*k).and_then(|v| v.trim().parse::<u32>().ok()))
+            .unwrap_or(0)
+    };
+    (
+        n(&["cpu"]),
+        n(&["ram", "memory"]),
+        n(&["disk", "HD"]),
+        n(&["bandwidth", "BD"]),
+    )
+}
+
+impl Shop {
+    pub fn new(engine: Arc<Engine>) -> Self {
+        Shop {
+            engine,
+            lockout: Mutex::new(Lockout::default()),
+            offerings: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    fn actor(who: &Shopper) -> String {
+        format!("tenant:{}", who.tenant)
+    }
+
+    async fn audit<T>(
+        &self,
+        who: &Shopper,
+        action: &str,
+        guid: Option<i64>,
+        result: &Answer<T>,
+        detail: impl FnOnce(&T) -> String,
+    ) {
+        let target = match guid {
+            Some(g) => format!("tenant-order/{g}"),
+            None => format!("tenant/{}", who.tenant),
+        };
+        let as_engine = result
+            .as_ref()
+            .map_err(|r| EngineError::Invalid(format!("{:?}: {}", r.kind, r.message)));
+        self.engine
+            .audit(
+                &Self::actor(who),
+                &format!("resale.{action}"),
+                &target,
+                &as_engine,
+                |v: &&T| detail(v),
+            )
+            .await;
+    }
+
+    /// The tenant's order `guid`, settled if it was pending; another tenant's is not
+    /// found, exactly like one that does not exist.
+    async fn own(&self, who: &Shopper, guid: i64) -> Answer<TenantOrderRow> {
+        let row = self
+            .engine
+            .store
+            .get_tenant_order(guid)
+            .await
+            .map_err(|e| told(&e.into()))?
+            .filter(|r| r.order.tenant == who.tenant)
+            .ok_or_else(not_found)?;
+        if row.state == TenantOrderState::Pending {
+            return self
+                .engine
+                .settle_tenant_order(row)
+                .await
+                .map_err(|e| told(&e));
+        }
+        Ok(row)
+    }
+
+    async fn product_of(&self, row: &TenantOrderRow) -> Answer<Product> {
+        self.engine
+            .product(&row.order.product)
+            .await
+            .map_err(|e| told(&e))
+    }
+
+    async fn to_holding(&self, row: &TenantOrderRow, server: Option<Server>) -> Holding {
+        let offering = self
+            .engine
+            .store
+            .get_product(&row.order.product)
+            .await
+            .ok()
+            .flatten()
+            .map_or(0, |p| p.id);
+        let paid: i64 = match self.engine.store.tenant_order_charges(row.id).await {
+            Ok(c) => c.iter().map(|c| c.fen).sum(),
+            Err(_) => 0,
+        };
+        self.holding_with(row, server, offering, Money::from_fen(paid))
+    }
+
+    fn holding_with(
+        &self,
+        row: &TenantOrderRow,
+        server: Option<Server>,
+        offering: i64,
+        paid: Money,
+    ) -> Holding {
+        Holding {
+            guid: row.id,
+            offering,
+            kind: row.order.kind,
+            state: holding_state(row, now_ms()),
+            server,
+            bought_at: ts(row.created_ms),
+            expires_at: row.expires_ms.map(ts),
+            months: u32::try_from(row.order.months).unwrap_or(0),
+            client_order_id: row.order.client_order_id.clone(),
+            client_user_id: row.order.client_user_id.clone(),
+            paid,
+        }
+    }
+
+    async fn stored_server(&self, row: &TenantOrderRow) -> Option<Server> {
+        let id = row.resource.as_deref()?;
+        let stored = self
+            .engine
+            .store
+            .get_resource(&row.order.account, ResourceKind::Server, id)
+            .await
+            .ok()
+            .flatten()?;
+        server_of(&stored.data)
+    }
+
+    fn may_buy(who: &Shopper) -> Answer<()> {
+        if who.may_buy {
+            Ok(())
+        } else {
+            Err(suspended())
+        }
+    }
+
+    /// What `who` pays for `months` of `p` now (a live upstream quote under the rule),
+    /// and what the upstream asks: the ceiling the journal may spend.
+    async fn price(
+        &self,
+        who: &Shopper,
+        p: &Product,
+        purchase: &PurchaseRequest,
+    ) -> crate::Result<(Money, Money)> {
+        let level = self.engine.tenant(&who.tenant).await?.tenant.price_level;
+        p.rule.check_months(purchase.months)?;
+        let cost = self.engine.quote(&p.account, purchase).await?.price;
+        let price = p.rule.price(&level, purchase.months, Some(cost))?;
+        Ok((price, cost))
+    }
+
+    fn check_client_id(field: &str, v: Option<&str>) -> Answer<String> {
+        let v = v.map(str::trim).unwrap_or_default();
+        if v.len() > 64 || v.chars().any(char::is_control) {
+            return Err(refusal(
+                RefusalKind::Invalid,
+                format!("参数错误：{field} 至多 64 个可见字符"),
+            ));
+        }
+        Ok(v.to_string())
+    }
+
+    async fn buy_inner(&self, who: &Shopper, req: &Purchase) -> Answer<Holding> {
+        Self::may_buy(who)?;
+        let client_order_id = Self::check_client_id("order_id", req.client_order_id.as_deref())?;
+        let client_user_id = Self::check_client_id("user_id", req.client_user_id.as_deref())?;
+        let product = self
+            .engine
+            .products(false)
+            .await
+            .map_err(|e| told(&e))?
+            .into_iter()
+            .find(|p| p.id == req.offering)
+            .ok_or_else(|| refusal(RefusalKind::NotFound, "产品不存在或已下架"))?;
+        let key = if client_order_id.is_empty() {
+            format!("t:{}:{}", who.tenant, crate::orders::new_idempotency_key())
+        } else {
+            format!("t:{}:{client_order_id}", who.tenant)
+        };
+        if let Some(earlier) = self
+            .engine
+            .store
+            .tenant_order_by_key(&key)
+            .await
+            .map_err(|e| told(&e.into()))?
+        {
+            return self.repeated(who, earlier, &product, req).await;
+        }
+        let target = format!("{}-{}", who.tenant, crate::orders::new_idempotency_key());
+        let purchase = product.purchase(&target[..target.len().min(40)], req.months);
+        let (price, cost) = self
+            .price(who, &product, &purchase)
+            .await
+            .map_err(|e| told(&e))?;
+        let fen = price
+            .to_fen()
+            .ok()
+            .filter(|f| *f > 0)
+            .ok_or_else(|| refusal(RefusalKind::Unsupported, "该产品暂不可售 (no price)"))?;
+        let opened = self
+            .engine
+            .store
+            .open_tenant_order(
+                &NewTenantOrder {
+                    tenant: who.tenant.clone(),
+                    idem_key: key.clone(),
+                    product: product.name.clone(),
+                    kind: product.kind,
+                    account: product.account.clone(),
+                    months: i64::from(req.months),
+                    client_order_id,
+                    client_user_id,
+                },
+                &NewCharge {
+                    idem_key: create_key(&key),
+                    what: "create".into(),
+                    fen,
+                    months: i64::from(req.months),
+                    memo: format!(
+                        "{} buys {} for {} months",
+                        who.tenant, product.name, req.months
+                    ),
+                },
+                now_ms(),
+            )
+            .await;
+        let row = match opened {
+            Ok(Opened::New(row)) => row,
+            Ok(Opened::Existing(row)) => return self.repeated(who, row, &product, req).await,
+            Ok(Opened::Short { available_fen }) => {
+                return Err(refusal(
+                    RefusalKind::Insufficient,
+                    format!(
+                        "余额不足: 用户余额+授信额度不足以支付 (需要 {price}，可用 {})",
+                        Money::from_fen(available_fen)
+                    ),
+                ))
+            }
+            // The tenant was suspended since it authenticated.
+            Err(idcgate_store::StoreError::Conflict(_)) => return Err(suspended()),
+            Err(e) => return Err(told(&e.into())),
+        };
+        let placed = self
+            .engine
+            .place_order_within(
+                &Self::actor(who),
+                &product.account,
+                &purchase,
+                Some(&create_key(&key)),
+                Some(cost),
+            )
+            .await;
+        let row = match placed {
+            Ok(order) => match order.state {
+                OrderState::Succeeded => self.engine.deliver(&row, &order).await,
+                OrderState::Failed => {
+                    self.engine.give_back(&row, "the upstream refused the order; the money went back")
+                        .await
+                }
+                _ => Ok(row),
+            },
+            // Refused before anything was sent (a quote failed, the price rose): the
+            // journal may hold a failed order or none; either way nothing was bought.
+            Err(e) => {
+                let why = format!("not ordered: {e}");
+                if let Err(back) = self.engine.give_back(&row, &why).await {
+                    tracing::error!(tenant_order = row.id, error = %back, "could not give money back; it stays pending for the reconciler");
+                }
+                return Err(told(&e));
+            }
+        }
+        .map_err(|e| told(&e))?;
+        if row.state == TenantOrderState::Failed {
+            return Err(refusal(
+                RefusalKind::Upstream,
+                format!("开通失败，款项已退回 ({})", row.detail),
+            ));
+        }
+        let server = self.stored_server(&row).await;
+        Ok(self.holding_with(&row, server, product.id, price))
+    }
+
+    /// The same `order_id` again: the first purchase, if it is the same purchase.
+    async fn repeated(
+        &self,
+        who: &Shopper,
+        earlier: TenantOrderRow,
+        product: &Product,
+        req: &Purchase,
+    ) -> Answer<Holding> {
+        if earlier.order.product != product.name || earlier.order.months != i64::from(req.months) {
+            return Err(refusal(
+                RefusalKind::Invalid,
+                format!(
+                    "order_id {} was used for another purchase (guid {})",
+                    earlier.order.client_order_id, earlier.id
+                ),
+            ));
+        }
+        let row = self.own(who, earlier.id).await?;
+        let server = self.stored_server(&row).await;
+        Ok(self.to_holding(&row, server).await)
+    }
+
+    async fn live(&self, who: &Shopper, guid: i64) -> Answer<(TenantOrderRow, String)> {
+        let row = self.own(who, guid).await?;
+        match holding_state(&row, now_ms()) {
+            HoldingState::Active => {}
+            HoldingState::Provisioning => {
+                return Err(refusal(RefusalKind::Invalid, "订单开通中，请稍后"))
+            }
+            HoldingState::Expired => {
+                return Err(refusal(RefusalKind::Invalid, "订单已过期，请先续费"))
+            }
+            HoldingState::Failed | HoldingState::Refunded => {
+                return Err(refusal(RefusalKind::NotFound, "订单不存在或已删除"))
+            }
+        }
+        let resource = row
+            .resource
+            .clone()
+            .ok_or_else(|| refusal(RefusalKind::Unsupported, "该订单没有可操作的实例"))?;
+        Ok((row, resource))
+    }
+
+    async fn act_inner(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        action: &ServerAction,
+    ) -> Answer<Option<ConsoleSession>> {
+        let (row, resource) = self.live(who, guid).await?;
+        if row.order.kind != ResourceKind::Server {
+            return Err(refusal(RefusalKind::Unsupported, "该订单不是服务器"));
+        }
+        let reference = format!("{}/{resource}", row.order.account);
+        let actor = Self::actor(who);
+        let op = |op| self.engine.server_op(&actor, &reference, op);
+        match action {
+            ServerAction::Power(a) => op(ServerOp::Power(*a)).await.map(|_| None),
+            ServerAction::Password(p) => op(ServerOp::Password {
+                password: p.clone(),
+            })
+            .await
+            .map(|_| None),
+            ServerAction::Reinstall { image, password } => {
+                op(ServerOp::Reinstall {
+                    image: image.clone(),
+                })
+                .await
+                .map_err(|e| told(&e))?;
+                if password.is_empty() {
+                    Ok(None)
+                } else {
+                    op(ServerOp::Password {
+                        password: password.clone(),
+                    })
+                    .await
+                    .map(|_| None)
+                }
+            }
+            ServerAction::Console => {
+                let conn = self
+                    .engine
+                    .connection(&row.order.account)
+                    .await
+                    .map_err(|e| told(&e))?;
+                let compute = conn
+                    .compute()
+                    .ok_or_else(|| refusal(RefusalKind::Unsupported, "该产品的上游不支持此操作"))?;
+                compute
+                    .console(&resource)
+                    .await
+                    .map(Some)
+                    .map_err(EngineError::from)
+            }
+        }
+        .map_err(|e| told(&e))
+    }
+
+    async fn renew_inner(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        months: u32,
+        client_order_id: Option<&str>,
+    ) -> Answer<Holding> {
+        Self::may_buy(who)?;
+        let coid = Self::check_client_id("client_order_id", client_order_id)?;
+        let row = self.own(who, guid).await?;
+        if !matches!(
+            holding_state(&row, now_ms()),
+            HoldingState::Active | HoldingState::Expired
+        ) {
+            return Err(refusal(RefusalKind::Invalid, "该订单当前不可续费"));
+        }
+        let resource = row
+            .resource
+            .clone()
+            .ok_or_else(|| refusal(RefusalKind::Unsupported, "该订单没有可续费的实例"))?;
+        let product = self.product_of(&row).await?;
+        let purchase = PurchaseRequest {
+            kind: row.order.kind,
+            operation: Operation::Renew,
+            target: resource,
+            offer: None,
+            months,
+            options: Default::default(),
+        };
+        let (price, cost) = self
+            .price(who, &product, &purchase)
+            .await
+            .map_err(|e| told(&e))?;
+        let fen = price
+            .to_fen()
+            .ok()
+            .filter(|f| *f > 0)
+            .ok_or_else(|| refusal(RefusalKind::Unsupported, "该产品暂不可续费 (no price)"))?;
+        let suffix = if coid.is_empty() {
+            crate::orders::new_idempotency_key()
+        } else {
+            coid
+        };
+        let key = format!("{}:renew:{suffix}", row.order.idem_key);
+        let charged = self
+            .engine
+            .store
+            .charge_tenant_order(
+                row.id,
+                &NewCharge {
+                    idem_key: key.clone(),
+                    what: "renew".into(),
+                    fen,
+                    months: i64::from(months),
+                    memo: format!(
+                        "{} renews tenant order {} for {months} months",
+                        who.tenant, row.id
+                    ),
+                },
+                now_ms(),
+            )
+            .await;
+        match charged {
+            Ok(Charged::New(_)) => {}
+            // The same renewal again: whatever came of it, nothing more is charged.
+            Ok(Charged::Existing(_)) => {
+                return Ok(self.to_holding(&row, self.stored_server(&row).await).await)
+            }
+            Ok(Charged::Short { available_fen }) => {
+                return Err(refusal(
+                    RefusalKind::Insufficient,
+                    format!(
+                        "余额不足: 用户余额+授信额度不足以支付 (需要 {price}，可用 {})",
+                        Money::from_fen(available_fen)
+                    ),
+                ))
+            }
+            Err(idcgate_store::StoreError::Conflict(_)) => return Err(suspended()),
+            Err(e) => return Err(told(&e.into())),
+        }
+        let placed = self
+            .engine
+            .place_order_within(
+                &Self::actor(who),
+                &row.order.account,
+                &purchase,
+                Some(&key),
+                Some(cost),
+            )
+            .await;
+        let back = |why: String| NewCharge {
+            idem_key: format!("{key}:return"),
+            what: "return".into(),
+            fen: -fen,
+            months: 0,
+            memo: format!("renewal of tenant order {} returned: {why}", row.id),
+        };
+        match placed {
+            Ok(order) if order.state == OrderState::Succeeded => {
+                // Until the upstream's own end time is read: a renewal extends the term.
+                let base = row.expires_ms.unwrap_or_else(now_ms);
+                let mut expires = months_after(base, i64::from(months));
+                if let Some(server) = self.read_server(&row).await {
+                    if let Some(t) = server.expires_at {
+                        expires = t.as_millisecond();
+                    }
+                }
+                let detail = format!("renewed {months} months: upstream order {}", order.id);
+                let state = row.state;
+                self.engine
+                    .store
+                    .move_tenant_order(
+                        row.id,
+                        state,
+                        state,
+                        &TenantOrderPatch {
+                            expires_ms: Some(expires),
+                            detail: Some(&detail),
+                            ..Default::default()
+                        },
+                        now_ms(),
+                    )
+                    .await
+                    .map_err(|e| told(&e.into()))?;
+                let row = self.engine.reread(row.id).await.map_err(|e| told(&e))?;
+                Ok(self.to_holding(&row, self.stored_server(&row).await).await)
+            }
+            Ok(order) if order.state == OrderState::Failed => {
+                self.engine
+                    .store
+                    .charge_tenant_order(row.id, &back("the upstream refused".into()), now_ms())
+                    .await
+                    .map_err(|e| told(&e.into()))?;
+                Err(refusal(RefusalKind::Upstream, "续费失败，款项已退回"))
+            }
+            // Lost answer: the charge stands until the journal settles the renewal.
+            Ok(_) => Err(refusal(
+                RefusalKind::Unsettled,
+                "续费结果待核实 (the upstream's answer was lost; it is being settled)",
+            )),
+            Err(e) => {
+                if self
+                    .engine
+                    .store
+                    .order_by_key(&key)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_none()
+                {
+                    if let Err(b) = self
+                        .engine
+                        .store
+                        .charge_tenant_order(row.id, &back(e.to_string()), now_ms())
+                        .await
+                    {
+                        tracing::error!(tenant_order = row.id, error = %b, "could not return a renewal's money");
+                    }
+                }
+                Err(told(&e))
+            }
+        }
+    }
+
+    async fn read_server(&self, row: &TenantOrderRow) -> Option<Server> {
+        let id = row.resource.as_deref()?;
+        let conn = self.engine.connection(&row.order.account).await.ok()?;
+        let server = conn.compute()?.get_server(id).await.ok()?;
+        let stored = self
+            .engine
+            .store
+            .upsert_resources(&[server_row(&row.order.account, &server, now_ms())])
+            .await;
+        if let Err(e) = stored {
+            tracing::warn!(error = %e, "could not store a server read");
+        }
+        Some(server)
+    }
+
+    async fn refund_inner(&self, who: &Shopper, guid: i64) -> Answer<Money> {
+        let row = self.own(who, guid).await?;
+        let now = now_ms();
+        let state = holding_state(&row, now);
+        if !matches!(state, HoldingState::Active | HoldingState::Expired) {
+            return Err(refusal(RefusalKind::Invalid, "该订单当前不可退款"));
+        }
+        let resource = row
+            .resource
+            .clone()
+            .ok_or_else(|| refusal(RefusalKind::Unsupported, "该订单没有可退的实例"))?;
+        let conn = self
+            .engine
+            .connection(&row.order.account)
+            .await
+            .map_err(|e| told(&e))?;
+        let compute = conn
+            .compute()
+            .ok_or_else(|| refusal(RefusalKind::Unsupported, "该产品的上游不支持退款"))?;
+        // The document's rule: an expired order is deleted with nothing back; else the
+        // unused share of what was paid goes back. Worked out before the upstream call
+        // so the answer and the books agree whatever time the call takes.
+        let paid: i64 = self
+            .engine
+            .store
+            .tenant_order_charges(row.id)
+            .await
+            .map_err(|e| told(&e.into()))?
+            .iter()
+            .map(|c| c.fen)
+            .sum();
+        let back = match (state, row.expires_ms) {
+            (HoldingState::Active, Some(end)) if end > row.created_ms => {
+                let span = i128::from(end - row.created_ms);
+                let left = i128::from((end - now).max(0));
+                i64::try_from(i128::from(paid.max(0)) * left / span).unwrap_or(0)
+            }
+            _ => 0,
+        };
+        let deleted = compute
+            .delete_server(&resource)
+            .await
+            .map_err(EngineError::from);
+        self.engine
+            .audit(
+                &Self::actor(who),
+                "server.delete",
+                &format!("{}/{resource}", row.order.account),
+                &deleted,
+                |_| format!("tenant order {} given back", row.id),
+            )
+            .await;
+        deleted.map_err(|e| told(&e))?;
+        if back > 0 {
+            self.engine
+                .store
+                .charge_tenant_order(
+                    row.id,
+                    &NewCharge {
+                        idem_key: format!("{}:refund", row.order.idem_key),
+                        what: "refund".into(),
+                        fen: -back,
+                        months: 0,
+                        memo: format!("refund of tenant order {}: the unused time", row.id),
+                    },
+                    now,
+                )
+                .await
+                .map_err(|e| told(&e.into()))?;
+        }
+        let detail = format!("refunded {}", Money::from_fen(back));
+        self.engine
+            .store
+            .move_tenant_order(
+                row.id,
+                TenantOrderState::Active,
+                TenantOrderState::Refunded,
+                &TenantOrderPatch {
+                    detail: Some(&detail),
+                    ..Default::default()
+                },
+                now,
+            )
+            .await
+            .map_err(|e| told(&e.into()))?;
+        if let Err(e) = self
+            .engine
+            .store
+            .delete_resource(&row.order.account, ResourceKind::Server, &resource, now)
+            .await
+        {
+            tracing::warn!(error = %e, "could not mark a refunded server gone");
+        }
+        Ok(Money::from_fen(back))
+    }
+
+    async fn offerings_inner(
+        &self,
+        who: &Shopper,
+        kind: ResourceKind,
+    ) -> crate::Result<Vec<Offering>> {
+        let level = self.engine.tenant(&who.tenant).await?.tenant.price_level;
+        if let Ok(cache) = self.offerings.lock() {
+            if let Some((at, list)) = cache.get(&(level.clone(), kind)) {
+                if at.elapsed() < OFFERINGS_TTL {
+                    return Ok(list.clone());
+                }
+            }
+        }
+        let products: Vec<Product> = self
+            .engine
+            .products(false)
+            .await?
+            .into_iter()
+            .filter(|p| p.kind == kind)
+            .collect();
+        let mut catalogs: HashMap<String, idcgate_core::ComputeCatalog> = HashMap::new();
+        let mut out = Vec::new();
+        for p in products {
+            if kind == ResourceKind::Server && !catalogs.contains_key(&p.account) {
+                let catalog = match self.engine.connection(&p.account).await {
+                    Ok(conn) => match conn.compute() {
+                        Some(c) => c.catalog().await.ok(),
+                        None => None,
+                    },
+                    Err(_) => None,
+                };
+                catalogs.insert(
+                    p.account.clone(),
+                    catalog.unwrap_or(idcgate_core::ComputeCatalog {
+                        regions: vec![],
+                        images: vec![],
+                        plans: vec![],
+                    }),
+                );
+            }
+            let (plans, images) = catalogs
+                .get(&p.account)
+                .map(|c| (c.plans.as_slice(), c.images.clone()))
+                .unwrap_or((&[], vec![]));
+            let (cpu, ram_mb, disk_gb, bandwidth_mbps) = configuration(&p, plans);
+            let mut terms = Vec::new();
+            for months in p.rule.shown_periods() {
+                let cost = self
+                    .engine
+                    .quote(&p.account, &p.purchase(QUOTE_TARGET, months))
+                    .await;
+                if let Ok(price) = cost.and_then(|q| p.rule.price(&level, months, Some(q.price))) {
+                    terms.push((months, price));
+                }
+            }
+            out.push(Offering {
+                id: p.id,
+                name: p.name.clone(),
+                title: p.title.clone(),
+                kind: p.kind,
+                cpu,
+                ram_mb,
+                disk_gb,
+                bandwidth_mbps,
+                terms,
+                images,
+            });
+        }
+        if let Ok(mut cache) = self.offerings.lock() {
+            if cache.len() > 64 {
+                cache.clear();
+            }
+            cache.insert((level, kind), (Instant::now(), out.clone()));
+        }
+        Ok(out)
+    }
+
+    async fn holdings_inner(
+        &self,
+        who: &Shopper,
+        kind: ResourceKind,
+        page: u32,
+        per_page: u32,
+    ) -> crate::Result<(u64, Vec<Holding>)> {
+        let rows = self
+            .engine
+            .store
+            .list_tenant_orders(&TenantOrderFilter {
+                tenant: Some(who.tenant.clone()),
+                kind: Some(kind),
+                limit: Some(100_000),
+                ..Default::default()
+            })
+            .await?;
+        let total = rows.len() as u64;
+        let per = per_page.clamp(1, 1000) as usize;
+        let skip = (page.max(1) as usize - 1).saturating_mul(per);
+        let mut page_rows = Vec::new();
+        for row in rows.into_iter().skip(skip).take(per) {
+            page_rows.push(if row.state == TenantOrderState::Pending {
+                self.engine.settle_tenant_order(row).await?
+            } else {
+                row
+            });
+        }
+        let mut accounts: Vec<String> = page_rows.iter().map(|r| r.order.account.clone()).collect();
+        accounts.sort();
+        accounts.dedup();
+        let mut servers: HashMap<(String, String), Server> = HashMap::new();
+        if kind == ResourceKind::Server && !accounts.is_empty() {
+            let stored = self
+                .engine
+                .store
+                .list_resources(&ResourceFilter {
+                    kind: Some(ResourceKind::Server),
+                    accounts: Some(accounts),
+                    include_gone: true,
+                    ..Default::default()
+                })
+                .await?;
+            for r in stored {
+                if let Some(s) = server_of(&r.data) {
+                    servers.insert((r.account, r.key), s);
+                }
+            }
+        }
+        let ids: HashMap<String, i64> = self
+            .engine
+            .store
+            .list_products(true)
+            .await?
+            .into_iter()
+            .map(|p| (p.product.name, p.id))
+            .collect();
+        let holdings = page_rows
+            .iter()
+            .map(|row| {
+                let server = row.resource.as_ref().and_then(|id| {
+                    servers
+                        .get(&(row.order.account.clone(), id.clone()))
+                        .cloned()
+                });
+                let offering = ids.get(&row.order.product).copied().unwrap_or(0);
+                self.holding_with(row, server, offering, Money::ZERO)
+            })
+            .collect();
+        Ok((total, holdings))
+    }
+}
+
+#[async_trait]
+impl Storefront for Shop {
+    async fn authenticate(&self, appid: &str, appkey: &str, peer: IpAddr) -> Answer<Shopper> {
+        let now = Instant::now();
+        let locked_out = || {
+            refusal(
+                RefusalKind::LockedOut,
+                "尝试次数过多，请稍后再试 (too many failed attempts; try again later)",
+            )
+        };
+        if let Ok(l) = self.lockout.lock() {
+            if locked(&l.appids, &appid.to_string(), now) || locked(&l.peers, &peer, now) {
+                return Err(locked_out());
+            }
+        }
+        let well_formed = !appid.is_empty()
+            && appid.len() <= 32
+            && appid.bytes().all(|b| b.is_ascii_digit())
+            && !appkey.is_empty()
+            && appkey.len() <= 128;
+        let found = if well_formed {
+            self.engine
+                .store
+                .verify_tenant(appid, appkey)
+                .await
+                .map_err(|e| told(&e.into()))?
+                .filter(|t| t.state != TenantState::Removed)
+        } else {
+            None
+        };
+        match found {
+            Some(t) => {
+                if let Ok(mut l) = self.lockout.lock() {
+                    l.appids.remove(appid);
+                }
+                Ok(Shopper {
+                    may_buy: t.state == TenantState::Active,
+                    tenant: t.name,
+                })
+            }
+            None => {
+                let started = match self.lockout.lock() {
+                    Ok(mut l) => {
+                        let a = fail(
+                            &mut l.appids,
+                            appid.chars().take(32).collect(),
+                            APPID_FAILURES,
+                            now,
+                        );
+                        let p = fail(&mut l.peers, peer, PEER_FAILURES, now);
+                        a || p
+                    }
+                    Err(_) => false,
+                };
+                // Logged without the key presented; a lockout is audited once.
+                tracing::warn!(appid = %appid.chars().take(32).collect::<String>(), %peer, "downstream authentication failed");
+                if started {
+                    let entry = idcgate_store::AuditEntry {
+                        id: 0,
+                        at_ms: now_ms(),
+                        actor: format!("peer:{peer}"),
+                        action: "resale.lockout".into(),
+                        target: format!("appid/{}", appid.chars().take(32).collect::<String>()),
+                        outcome: "refused".into(),
+                        detail: format!(
+                            "failed appkeys: locked for {} minutes",
+                            LOCKOUT.as_secs() / 60
+                        ),
+                    };
+                    if let Err(e) = self.engine.store.append_audit(&entry).await {
+                        tracing::error!(error = %e, "could not write audit entry");
+                    }
+                }
+                Err(refusal(RefusalKind::Authentication, "权限不足"))
+            }
+        }
+    }
+
+    async fn offerings(&self, who: &Shopper, kind: ResourceKind) -> Answer<Vec<Offering>> {
+        self.offerings_inner(who, kind).await.map_err(|e| told(&e))
+    }
+
+    async fn holdings(
+        &self,
+        who: &Shopper,
+        kind: ResourceKind,
+        page: u32,
+        per_page: u32,
+    ) -> Answer<(u64, Vec<Holding>)> {
+        self.holdings_inner(who, kind, page, per_page)
+            .await
+            .map_err(|e| told(&e))
+    }
+
+    async fn holding(&self, who: &Shopper, guid: i64) -> Answer<Holding> {
+        let row = self.own(who, guid).await?;
+        let server = self.stored_server(&row).await;
+        Ok(self.to_holding(&row, server).await)
+    }
+
+    async fn buy(&self, who: &Shopper, purchase: &Purchase) -> Answer<Holding> {
+        let result = self.buy_inner(who, purchase).await;
+        self.audit(
+            who,
+            "buy",
+            result.as_ref().ok().map(|h| h.guid),
+            &result,
+            |h| {
+                format!(
+                    "product {} for {} months: guid {}, paid {}",
+                    purchase.offering, purchase.months, h.guid, h.paid
+                )
+            },
+        )
+        .await;
+        result
+    }
+
+    async fn act(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        action: &ServerAction,
+    ) -> Answer<Option<ConsoleSession>> {
+        let result = self.act_inner(who, guid, action).await;
+        let what = match action {
+            ServerAction::Power(a) => format!("power {a:?}"),
+            ServerAction::Reinstall { image, .. } => format!("reinstall {image}"),
+            // Never the password itself.
+            ServerAction::Password(_) => "password".into(),
+            ServerAction::Console => "console".into(),
+        };
+        self.audit(who, "server", Some(guid), &result, |_| what)
+            .await;
+        result
+    }
+
+    async fn renew(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        months: u32,
+        client_order_id: Option<&str>,
+    ) -> Answer<Holding> {
+        let result = self.renew_inner(who, guid, months, client_order_id).await;
+        self.audit(who, "renew", Some(guid), &result, |h| {
+            format!("{months} months; paid in all {}", h.paid)
+        })
+        .await;
+        result
+    }
+
+    async fn refund(&self, who: &Shopper, guid: i64) -> Answer<Money> {
+        let result = self.refund_inner(who, guid).await;
+        self.audit(who, "refund", Some(guid), &result, |m| format!("{m} back"))
+            .await;
+        result
+    }
+}
+
+impl Engine {
+    /// Follows a pending tenant order's upstream order: delivered, refused (money
+    /// back), or still open.
+    pub async fn settle_tenant_order(&self, row: TenantOrderRow) -> crate::Result<TenantOrderRow> {
+        if row.state != TenantOrderState::Pending {
+            return Ok(row);
+        }
+        let key = create_key(&row.order.idem_key);
+        match self.store.order_by_key(&key).await? {
+            Some(o) if o.state == OrderState::Succeeded => self.deliver(&row, &o).await,
+            Some(o) if o.state == OrderState::Failed => {
+                self.give_back(&row, "the upstream refused the order; the money went back")
+                    .await
+            }
+            Some(_) => Ok(row),
+            None if now_ms() - row.updated_ms > ABANDONED_AFTER_MS => {
+                self.give_back(
+                    &row,
+                    "never sent upstream (its process stopped); the money went back",
+                )
+                .await
+            }
+            None => Ok(row),
+        }
+    }
+
+    /// Settles every pending tenant order (the scheduled reconciliation calls it after
+    /// the journal's). Returns how many moved.
+    pub async fn settle_tenant_orders(&self) -> crate::Result<usize> {
+        let pending = self
+            .store
+            .list_tenant_orders(&TenantOrderFilter {
+                state: Some(TenantOrderState::Pending),
+                limit: Some(10_000),
+                ..Default::default()
+            })
+            .await?;
+        let mut moved = 0;
+        for row in pending {
+            if self.settle_tenant_order(row).await?.state != TenantOrderState::Pending {
+                moved += 1;
+            }
+        }
+        Ok(moved)
+    }
+
+    /// Marks a tenant order delivered, reading the server into the inventory (a failed
+    /// read leaves it for the next sync: the purchase happened all the same).
+    pub(crate) async fn deliver(
+        &self,
+        row: &TenantOrderRow,
+        order: &idcgate_store::OrderRow,
+    ) -> crate::Result<TenantOrderRow> {
+        let resource = order
+            .resource_ref
+            .clone()
+            .or_else(|| order.upstream_ref.clone());
+        let mut expires = None;
+        if let (Some(id), ResourceKind::Server) = (resource.as_deref(), row.order.kind) {
+            if let Ok(conn) = self.connection(&row.order.account).await {
+                if let Some(compute) = conn.compute() {
+                    match compute.get_server(id).await {
+                        Ok(server) => {
+                            expires = server.expires_at.map(|t| t.as_millisecond());
+                            let stored = self
+                                .store
+                                .upsert_resources(&[server_row(
+                                    &row.order.account,
+                                    &server,
+                                    now_ms(),
+                                )])
+                                .await;
+                            if let Err(e) = stored {
+                                tracing::warn!(error = %e, "could not store a sold server");
+                            }
+                        }
+                        Err(e) => tracing::warn!(
+                            tenant_order = row.id,
+                            error = %e,
+                            "could not read a sold server; the next sync will"
+                        ),
+                    }
+                }
+            }
+        }
+        let expires = expires.unwrap_or_else(|| months_after(row.created_ms, row.order.months));
+        let detail = format!("delivered: upstream order {}", order.id);
+        self.store
+            .move_tenant_order(
+                row.id,
+                TenantOrderState::Pending,
+                TenantOrderState::Active,
+                &TenantOrderPatch {
+                    resource: resource.as_deref(),
+                    expires_ms: Some(expires),
+                    detail: Some(&detail),
+                    ..Default::default()
+                },
+                now_ms(),
+            )
+            .await?;
+        self.reread(row.id).await
+    }
+
+    pub(crate) async fn reread(&self, id: i64) -> crate::Result<TenantOrderRow> {
+        self.store
+            .get_tenant_order(id)
+            .await?
+            .ok_or_else(|| EngineError::Invalid(format!("tenant order {id} vanished")))
+    }
+
+    /// Returns what a pending order was charged and marks it failed.
+    pub(crate) async fn give_back(
+        &self,
+        row: &TenantOrderRow,
+        why: &str,
+    ) -> crate::Result<TenantOrderRow> {
+        let paid: i64 = self
+            .store
+            .tenant_order_charges(row.id)
+            .await?
+            .iter()
+            .map(|c| c.fen)
+            .sum();
+        if paid > 0 {
+            let charge = NewCharge {
+                idem_key: format!("{}:return", row.order.idem_key),
+                what: "return".into(),
+                fen: -paid,
+                months: 0,
+                memo: format!("tenant order {} returned: {why}", row.id),
+            };
+            self.store
+                .charge_tenant_order(row.id, &charge, now_ms())
+                .await?;
+        }
+        self.store
+            .move_tenant_order(
+                row.id,
+                TenantOrderState::Pending,
+                TenantOrderState::Failed,
+                &TenantOrderPatch {
+                    detail: Some(why),
+                    ..Default::default()
+                },
+                now_ms(),
+            )
+            .await?;
+        self.reread(row.id).await
+    }
+}

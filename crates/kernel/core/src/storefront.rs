@@ -1,0 +1,186 @@
+//! The downstream side: what idcgate sells to its tenants, as a surface speaking a
+//! vendor's dialect needs it. The engine implements [`Storefront`] from its catalog,
+//! tenants, ledger and orders; a vendor crate serves it in that vendor's wire format
+//! (Zonkvm's `/api/same/index`), so neither knows the other.
+//!
+//! Prices never come from a request: a [`Purchase`] names an offering and a term, and
+//! the storefront prices it from the catalog for the tenant.
+
+use crate::model::{ConsoleSession, OsImage, PowerAction, ResourceKind, Server};
+use crate::Money;
+use async_trait::async_trait;
+use jiff::Timestamp;
+use std::net::IpAddr;
+
+/// An authenticated tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shopper {
+    pub tenant: String,
+    /// A suspended tenant still reads; it does not buy.
+    pub may_buy: bool,
+}
+
+/// One product on sale, priced for the tenant asking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offering {
+    pub id: i64,
+    pub name: String,
+    pub title: String,
+    pub kind: ResourceKind,
+    pub cpu: u32,
+    pub ram_mb: u32,
+    pub disk_gb: u32,
+    pub bandwidth_mbps: u32,
+    /// (months, price of the whole term); terms the upstream could not quote just now
+    /// are left out.
+    pub terms: Vec<(u32, Money)>,
+    /// Images a server of this offering may be reinstalled with.
+    pub images: Vec<OsImage>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldingState {
+    /// Paid for; the upstream is delivering (or its answer is being settled).
+    Provisioning,
+    Active,
+    Expired,
+    /// The upstream refused; the money went back.
+    Failed,
+    Refunded,
+}
+
+/// One thing a tenant bought.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holding {
+    /// The id the tenant acts on.
+    pub guid: i64,
+    pub offering: i64,
+    pub kind: ResourceKind,
+    pub state: HoldingState,
+    /// As the inventory last saw it (after a purchase, as the upstream answered).
+    pub server: Option<Server>,
+    pub bought_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub months: u32,
+    pub client_order_id: String,
+    pub client_user_id: String,
+    /// What the tenant paid for it, net of money given back.
+    pub paid: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Purchase {
+    pub offering: i64,
+    pub months: u32,
+    /// The tenant's own order id: the same id again is the same purchase, charged once.
+    pub client_order_id: Option<String>,
+    pub client_user_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerAction {
+    Power(PowerAction),
+    Reinstall { image: String, password: String },
+    Password(String),
+    Console,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// Wrong appid/appkey.
+    Authentication,
+    /// Too many failed attempts from this appid or address.
+    LockedOut,
+    /// No such holding of this tenant (another tenant's is not told apart).
+    NotFound,
+    Invalid,
+    /// Balance + credit do not cover the price.
+    Insufficient,
+    /// A suspended tenant asked to buy.
+    Suspended,
+    /// The upstream behind the product cannot do this.
+    Unsupported,
+    /// The upstream refused, or could not be reached.
+    Upstream,
+    /// The upstream's answer was lost; the purchase is being settled by reading.
+    Unsettled,
+    /// Our own failure (the database).
+    Internal,
+}
+
+/// Why the storefront said no; `message` is for the tenant to read and names no
+/// upstream account or secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Refusal {
+    pub kind: RefusalKind,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(kind: RefusalKind, message: impl Into<String>) -> Self {
+        Refusal {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+pub type Answer<T> = std::result::Result<T, Refusal>;
+
+#[async_trait]
+pub trait Storefront: Send + Sync {
+    /// The tenant whose appid and appkey these are. Failures count against the appid
+    /// and the peer's address; past the limit every attempt is `LockedOut` for a while.
+    async fn authenticate(&self, appid: &str, appkey: &str, peer: IpAddr) -> Answer<Shopper>;
+    async fn offerings(&self, who: &Shopper, kind: ResourceKind) -> Answer<Vec<Offering>>;
+    /// The tenant's holdings of `kind`, oldest first: (total, one page).
+    async fn holdings(
+        &self,
+        who: &Shopper,
+        kind: ResourceKind,
+        page: u32,
+        per_page: u32,
+    ) -> Answer<(u64, Vec<Holding>)>;
+    async fn holding(&self, who: &Shopper, guid: i64) -> Answer<Holding>;
+    async fn buy(&self, who: &Shopper, purchase: &Purchase) -> Answer<Holding>;
+    /// Returns a console session for [`ServerAction::Console`].
+    async fn act(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        action: &ServerAction,
+    ) -> Answer<Option<ConsoleSession>>;
+    async fn renew(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        months: u32,
+        client_order_id: Option<&str>,
+    ) -> Answer<Holding>;
+    /// Gives a holding back; returns what went back to the tenant.
+    async fn refund(&self, who: &Shopper, guid: i64) -> Answer<Money>;
+}
+
+/// One answer of a dialect, ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialectAnswer {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+/// A vendor's wire format served over a [`Storefront`]: downstream systems call
+/// idcgate exactly as they call that vendor.
+#[async_trait]
+pub trait Dialect: Send + Sync {
+    /// The one path it answers on (`/api/same/index`).
+    fn path(&self) -> &'static str;
+    async fn answer(
+        &self,
+        front: &dyn Storefront,
+        peer: IpAddr,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> DialectAnswer;
+}

@@ -1,0 +1,589 @@
+//! What tenants bought through the downstream endpoint, and every movement of their
+//! money for it.
+//!
+//! A tenant order is the downstream's view of one service: its id is the guid the
+//! tenant acts on. Each charge (a purchase, a renewal) and each return (a refund, the
+//! money of an order the upstream refused) is a `tenant_charges` row written in the
+//! same transaction as its ledger lines, so the tenant's balance and the order's money
+//! never disagree. A charge's key is also the idempotency key of the upstream journal
+//! order it pays for: the margin of a tenant order is its charges minus what those
+//! upstream orders cost, read from the books.
+//!
+//! A charge is checked against what the tenant may spend (balance + credit limit −
+//! credit drawn) inside its write transaction, with the tenant's row locked, so two
+//! purchases at once can never both spend the same money.
+
+use crate::migrations::Dialect;
+use crate::orders::insert_transaction;
+use crate::{Result, SqlStore, StoreError};
+use async_trait::async_trait;
+use idcgate_core::ledger::{Entry, LedgerAccount, Transaction};
+use idcgate_core::ResourceKind;
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantOrderState {
+    /// Paid for; the upstream order is being placed (or its answer was lost).
+    Pending,
+    /// The upstream delivered.
+    Active,
+    /// The upstream refused; the money went back.
+    Failed,
+    /// Given back before its end; the unused value went back.
+    Refunded,
+}
+
+impl TenantOrderState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantOrderState::Pending => "pending",
+            TenantOrderState::Active => "active",
+            TenantOrderState::Failed => "failed",
+            TenantOrderState::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => TenantOrderState::Pending,
+            "active" => TenantOrderState::Active,
+            "failed" => TenantOrderState::Failed,
+            "refunded" => TenantOrderState::Refunded,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewTenantOrder {
+    pub tenant: String,
+    /// The tenant's `order_id` (namespaced by tenant) or one we drew: the same key is
+    /// the same order, charged once.
+    pub idem_key: String,
+    pub product: String,
+    pub kind: ResourceKind,
+    /// The upstream account that fulfils it.
+    pub account: String,
+    pub months: i64,
+    pub client_order_id: String,
+    pub client_user_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantOrderRow {
+    pub id: i64,
+    #[serde(flatten)]
+    pub order: NewTenantOrder,
+    pub state: TenantOrderState,
+    /// The upstream's id of the resource, once delivered.
+    pub resource: Option<String>,
+    pub expires_ms: Option<i64>,
+    /// The last thing that happened to it, for people.
+    pub detail: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// A movement of a tenant order's money: `fen` > 0 charged to the tenant, < 0 given
+/// back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewCharge {
+    /// Unique: the same key is the same charge. For a purchase or a renewal it is also
+    /// the key of the upstream journal order it pays for.
+    pub idem_key: String,
+    /// `create`, `renew`, `refund`, `return` (an upstream refusal).
+    pub what: String,
+    pub fen: i64,
+    pub months: i64,
+    pub memo: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantCharge {
+    pub id: i64,
+    pub tenant_order_id: i64,
+    pub idem_key: String,
+    pub what: String,
+    pub fen: i64,
+    pub months: i64,
+    pub txn_id: i64,
+    pub at_ms: i64,
+}
+
+/// Opening a tenant order: done, found under its key, or refused for want of money.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opened {
+    New(TenantOrderRow),
+    Existing(TenantOrderRow),
+    /// What the tenant may spend now, less than the charge: nothing was written.
+    Short {
+        available_fen: i64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Charged {
+    New(TenantCharge),
+    Existing(TenantCharge),
+    Short { available_fen: i64 },
+}
+
+/// A state move of a tenant order, with what was learnt.
+#[derive(Debug, Clone, Default)]
+pub struct TenantOrderPatch<'a> {
+    pub resource: Option<&'a str>,
+    pub expires_ms: Option<i64>,
+    pub months: Option<i64>,
+    pub detail: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TenantOrderFilter {
+    pub tenant: Option<String>,
+    pub kind: Option<ResourceKind>,
+    pub state: Option<TenantOrderState>,
+    /// Only orders with an id above (paging).
+    pub after_id: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+/// Per product: what tenants paid net of what went back, and what the upstream orders
+/// those charges paid for cost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarginRow {
+    pub tenant: String,
+    pub product: String,
+    pub orders: i64,
+    pub revenue_fen: i64,
+    pub cost_fen: i64,
+}
+
+#[async_trait]
+pub trait TenantOrderStore: Send + Sync {
+    /// Writes the order (`pending`) and its first charge with their ledger lines, if the
+    /// tenant is active and may spend `charge.fen`; the same key again returns the first
+    /// order and charges nothing. `Conflict` for a tenant that is not active.
+    async fn open_tenant_order(
+        &self,
+        order: &NewTenantOrder,
+        charge: &NewCharge,
+        now_ms: i64,
+    ) -> Result<Opened>;
+    /// Books one more charge (`fen` > 0: needs an active tenant with the money) or
+    /// return (`fen` < 0: repays drawn credit first) on an order; once per key.
+    async fn charge_tenant_order(
+        &self,
+        id: i64,
+        charge: &NewCharge,
+        now_ms: i64,
+    ) -> Result<Charged>;
+    /// Moves an order by compare-and-set; `false` if it was no longer in `from`.
+    async fn move_tenant_order(
+        &self,
+        id: i64,
+        from: TenantOrderState,
+        to: TenantOrderState,
+        patch: &TenantOrderPatch<'_>,
+        now_ms: i64,
+    ) -> Result<bool>;
+    async fn get_tenant_order(&self, id: i64) -> Result<Option<TenantOrderRow>>;
+    async fn tenant_order_by_key(&self, idem_key: &str) -> Result<Option<TenantOrderRow>>;
+    async fn list_tenant_orders(&self, filter: &TenantOrderFilter) -> Result<Vec<TenantOrderRow>>;
+    async fn tenant_order_charges(&self, id: i64) -> Result<Vec<TenantCharge>>;
+    /// Margins per tenant and product (`tenant` to keep to one).
+    async fn margins(&self, tenant: Option<&str>) -> Result<Vec<MarginRow>>;
+}
+
+const ORDER_COLUMNS: &str = "id, tenant, idem_key, product, kind, account, months, state, client_order_id, client_user_id, resource, expires_at, detail, created_at, updated_at";
+const CHARGE_COLUMNS: &str = "id, tenant_order_id, idem_key, what, fen, months, txn_id, at";
+
+fn order_from(r: &AnyRow) -> Result<TenantOrderRow> {
+    let kind: String = r.try_get("kind")?;
+    let state: String = r.try_get("state")?;
+    Ok(TenantOrderRow {
+        id: r.try_get("id")?,
+        order: NewTenantOrder {
+            tenant: r.try_get("tenant")?,
+            idem_key: r.try_get("idem_key")?,
+            product: r.try_get("product")?,
+            kind: kind
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("tenant order kind {kind:?}")))?,
+            account: r.try_get("account")?,
+            months: r.try_get("months")?,
+            client_order_id: r.try_get("client_order_id")?,
+            client_user_id: r.try_get("client_user_id")?,
+        },
+        state: TenantOrderState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("tenant order state {state:?}")))?,
+        resource: r.try_get("resource")?,
+        expires_ms: r.try_get("expires_at")?,
+        detail: r.try_get("detail")?,
+        created_ms: r.try_get("created_at")?,
+        updated_ms: r.try_get("updated_at")?,
+    })
+}
+
+fn charge_from(r: &AnyRow) -> Result<TenantCharge> {
+    Ok(TenantCharge {
+        id: r.try_get("id")?,
+        tenant_order_id: r.try_get("tenant_order_id")?,
+        idem_key: r.try_get("idem_key")?,
+        what: r.try_get("what")?,
+        fen: r.try_get("fen")?,
+        months: r.try_get("months")?,
+        txn_id: r.try_get("txn_id")?,
+        at_ms: r.try_get("at")?,
+    })
+}
+
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+async fn balance_in(tx: &mut Tx, account: &LedgerAccount) -> Result<i64> {
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(fen), 0) AS BIGINT) FROM ledger_entries WHERE account = $1",
+    )
+    .bind(account.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
+/// The tenant's state and credit limit, its row locked until the transaction ends
+/// (SQLite's `BEGIN IMMEDIATE` already holds the database's one write lock).
+async fn lock_tenant(tx: &mut Tx, dialect: Dialect, name: &str) -> Result<(String, i64)> {
+    let sql = match dialect {
+        Dialect::Sqlite => "SELECT state, credit_limit_fen FROM tenants WHERE name = $1",
+        Dialect::Postgres => {
+            "SELECT state, credit_limit_fen FROM tenants WHERE name = $1 FOR UPDATE"
+        }
+    };
+    let row = sqlx::query(sql)
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("tenant {name}")))?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+/// The ledger lines of a charge (`fen` > 0) or return (`fen` < 0) on `tenant`'s money:
+/// a charge spends the balance first and then draws credit; a return repays drawn
+/// credit first, as a top-up does. `None` when a charge exceeds what may be spent.
+async fn money_lines(
+    tx: &mut Tx,
+    dialect: Dialect,
+    tenant: &str,
+    kind: ResourceKind,
+    fen: i64,
+) -> Result<std::result::Result<Vec<Entry>, i64>> {
+    let (state, limit) = lock_tenant(tx, dialect, tenant).await?;
+    let own = LedgerAccount::Tenant(tenant.to_string());
+    let credit = LedgerAccount::TenantCredit(tenant.to_string());
+    let revenue = LedgerAccount::Revenue(kind.as_str().to_string());
+    let balance = balance_in(tx, &own).await?;
+    let drawn = -balance_in(tx, &credit).await?;
+    let mut lines = Vec::new();
+    if fen > 0 {
+        if state != "active" {
+            return Err(StoreError::Conflict(format!(
+                "tenant {tenant} is {state}; it cannot buy"
+            )));
+        }
+        let available = balance.saturating_add(limit).saturating_sub(drawn).max(0);
+        if fen > available {
+            return Ok(Err(available));
+        }
+        let from_balance = fen.min(balance.max(0));
+        if from_balance > 0 {
+            lines.push(Entry {
+                account: own,
+                fen: -from_balance,
+            });
+        }
+        if fen > from_balance {
+            lines.push(Entry {
+                account: credit,
+                fen: -(fen - from_balance),
+            });
+        }
+        lines.push(Entry {
+            account: revenue,
+            fen,
+        });
+    } else {
+        let back = -fen;
+        let repay = drawn.clamp(0, back);
+        lines.push(Entry {
+            account: revenue,
+            fen: -back,
+        });
+        if repay > 0 {
+            lines.push(Entry {
+                account: credit,
+                fen: repay,
+            });
+        }
+        if back > repay {
+            lines.push(Entry {
+                account: own,
+                fen: back - repay,
+            });
+        }
+    }
+    Ok(Ok(lines))
+}
+
+fn txn(charge: &NewCharge, lines: Vec<Entry>) -> Result<Transaction> {
+    Transaction::new(charge.memo.clone(), None, lines)
+        .map_err(|e| StoreError::Database(format!("tenant charge: {e}")))
+}
+
+async fn insert_charge(
+    tx: &mut Tx,
+    order_id: i64,
+    charge: &NewCharge,
+    txn_id: i64,
+    now_ms: i64,
+) -> Result<bool> {
+    Ok(sqlx::query(
+        "INSERT INTO tenant_charges (tenant_order_id, idem_key, what, fen, months, txn_id, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idem_key) DO NOTHING",
+    )
+    .bind(order_id)
+    .bind(&charge.idem_key)
+    .bind(&charge.what)
+    .bind(charge.fen)
+    .bind(charge.months)
+    .bind(txn_id)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+impl SqlStore {
+    async fn charge_by_key(&self, key: &str) -> Result<Option<TenantCharge>> {
+        let sql = format!("SELECT {CHARGE_COLUMNS} FROM tenant_charges WHERE idem_key = $1");
+        self.row_for(&sql, key, charge_from).await
+    }
+}
+
+#[async_trait]
+impl TenantOrderStore for SqlStore {
+    async fn open_tenant_order(
+        &self,
+        o: &NewTenantOrder,
+        charge: &NewCharge,
+        now_ms: i64,
+    ) -> Result<Opened> {
+        if charge.fen <= 0 {
+            return Err(StoreError::Database(
+                "a tenant order opens with a positive charge".into(),
+            ));
+        }
+        if let Some(existing) = self.tenant_order_by_key(&o.idem_key).await? {
+            return Ok(Opened::Existing(existing));
+        }
+        let mut tx = self.begin_write().await?;
+        let lines = match money_lines(&mut tx, self.dialect, &o.tenant, o.kind, charge.fen).await {
+            Ok(Ok(lines)) => lines,
+            Ok(Err(available_fen)) => {
+                tx.rollback().await?;
+                return Ok(Opened::Short { available_fen });
+            }
+            Err(e) => {
+                tx.rollback().await?;
+                return Err(e);
+            }
+        };
+        // DO NOTHING: of two opens racing on one key, the second writes nothing at all.
+        let inserted = sqlx::query(
+            "INSERT INTO tenant_orders (tenant, idem_key, product, kind, account, months, state, client_order_id, client_user_id, detail, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, 'paid; placing the upstream order', $9, $9)
+             ON CONFLICT (idem_key) DO NOTHING RETURNING id",
+        )
+        .bind(&o.tenant)
+        .bind(&o.idem_key)
+        .bind(&o.product)
+        .bind(o.kind.as_str())
+        .bind(&o.account)
+        .bind(o.months)
+        .bind(&o.client_order_id)
+        .bind(&o.client_user_id)
+        .bind(now_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = inserted else {
+            tx.rollback().await?;
+            let existing = self
+                .tenant_order_by_key(&o.idem_key)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::Database("a tenant order key in use but not readable".into())
+                })?;
+            return Ok(Opened::Existing(existing));
+        };
+        let id: i64 = row.try_get(0)?;
+        let txn_id = insert_transaction(&mut tx, &txn(charge, lines)?, now_ms).await?;
+        if !insert_charge(&mut tx, id, charge, txn_id, now_ms).await? {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(format!(
+                "tenant charge key {}",
+                charge.idem_key
+            )));
+        }
+        tx.commit().await?;
+        let row = self
+            .get_tenant_order(id)
+            .await?
+            .ok_or_else(|| StoreError::Database("tenant order vanished after insert".into()))?;
+        Ok(Opened::New(row))
+    }
+
+    async fn charge_tenant_order(
+        &self,
+        id: i64,
+        charge: &NewCharge,
+        now_ms: i64,
+    ) -> Result<Charged> {
+        if charge.fen == 0 {
+            return Err(StoreError::Database("a tenant charge of zero".into()));
+        }
+        if let Some(earlier) = self.charge_by_key(&charge.idem_key).await? {
+            return Ok(Charged::Existing(earlier));
+        }
+        let order = self
+            .get_tenant_order(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("tenant order {id}")))?;
+        let mut tx = self.begin_write().await?;
+        let lines = match money_lines(
+            &mut tx,
+            self.dialect,
+            &order.order.tenant,
+            order.order.kind,
+            charge.fen,
+        )
+        .await
+        {
+            Ok(Ok(lines)) => lines,
+            Ok(Err(available_fen)) => {
+                tx.rollback().await?;
+                return Ok(Charged::Short { available_fen });
+            }
+            Err(e) => {
+                tx.rollback().await?;
+                return Err(e);
+            }
+        };
+        let txn_id = insert_transaction(&mut tx, &txn(charge, lines)?, now_ms).await?;
+        if !insert_charge(&mut tx, id, charge, txn_id, now_ms).await? {
+            tx.rollback().await?;
+            let earlier = self.charge_by_key(&charge.idem_key).await?.ok_or_else(|| {
+                StoreError::Database("a tenant charge key in use but not readable".into())
+            })?;
+            return Ok(Charged::Existing(earlier));
+        }
+        tx.commit().await?;
+        let done = self
+            .charge_by_key(&charge.idem_key)
+            .await?
+            .ok_or_else(|| StoreError::Database("tenant charge vanished after insert".into()))?;
+        Ok(Charged::New(done))
+    }
+
+    async fn move_tenant_order(
+        &self,
+        id: i64,
+        from: TenantOrderState,
+        to: TenantOrderState,
+        p: &TenantOrderPatch<'_>,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE tenant_orders SET state = $3, resource = COALESCE($4, resource),
+                expires_at = COALESCE($5, expires_at), months = COALESCE($6, months),
+                detail = COALESCE($7, detail), updated_at = $8
+             WHERE id = $1 AND state = $2",
+        )
+        .bind(id)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(p.resource)
+        .bind(p.expires_ms)
+        .bind(p.months)
+        .bind(p.detail)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn get_tenant_order(&self, id: i64) -> Result<Option<TenantOrderRow>> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM tenant_orders WHERE id = $1");
+        self.row_for(&sql, id, order_from).await
+    }
+
+    async fn tenant_order_by_key(&self, idem_key: &str) -> Result<Option<TenantOrderRow>> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM tenant_orders WHERE idem_key = $1");
+        self.row_for(&sql, idem_key, order_from).await
+    }
+
+    async fn list_tenant_orders(&self, f: &TenantOrderFilter) -> Result<Vec<TenantOrderRow>> {
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM tenant_orders
+             WHERE ($1 IS NULL OR tenant = $1) AND ($2 IS NULL OR kind = $2)
+               AND ($3 IS NULL OR state = $3) AND id > $4
+             ORDER BY id LIMIT $5"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(f.tenant.as_deref())
+            .bind(f.kind.map(|k| k.as_str()))
+            .bind(f.state.map(|s| s.as_str()))
+            .bind(f.after_id.unwrap_or(0))
+            .bind(f.limit.unwrap_or(1000).clamp(1, i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(order_from).collect()
+    }
+
+    async fn tenant_order_charges(&self, id: i64) -> Result<Vec<TenantCharge>> {
+        let sql = format!(
+            "SELECT {CHARGE_COLUMNS} FROM tenant_charges WHERE tenant_order_id = $1 ORDER BY id"
+        );
+        self.rows_for(&sql, id, charge_from).await
+    }
+
+    async fn margins(&self, tenant: Option<&str>) -> Result<Vec<MarginRow>> {
+        // Cost: the upstream orders that a charge paid for (its key is theirs) and
+        // that succeeded; an order that failed or is unsettled cost nothing yet.
+        let rows = sqlx::query(
+            "SELECT t.tenant, t.product, COUNT(DISTINCT t.id),
+                CAST(COALESCE(SUM(c.fen), 0) AS BIGINT),
+                CAST(COALESCE(SUM(CASE WHEN o.state = 'succeeded' THEN o.charged_fen ELSE 0 END), 0) AS BIGINT)
+             FROM tenant_orders t
+             JOIN tenant_charges c ON c.tenant_order_id = t.id
+             LEFT JOIN orders o ON o.idem_key = c.idem_key
+             WHERE ($1 IS NULL OR t.tenant = $1)
+             GROUP BY t.tenant, t.product ORDER BY t.tenant, t.product",
+        )
+        .bind(tenant)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MarginRow {
+                    tenant: r.try_get(0)?,
+                    product: r.try_get(1)?,
+                    orders: r.try_get(2)?,
+                    revenue_fen: r.try_get(3)?,
+                    cost_fen: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,625 @@
+//! The Zonkvm dialect served: idcgate as the upstream finance system of its own tenants.
+//! A downstream system calls `POST /api/same/index` exactly as it calls a Zonkvm
+//! upstream (appid/appkey, `action`, a urlencoded or multipart form) and gets the same
+//! envelope `{code, msg, data, url, wait}`, answered by a [`Storefront`] from idcgate's
+//! catalog, ledger and orders.
+//!
+//! Mapping: every server product on sale is one cloud line (guid = the product's id)
+//! with one package (the product's configuration) in the single zone `1`, and one
+//! system to create it with (guid = the product's id: a product installs what it was
+//! set up with); the images its upstream offers are further systems for
+//! `server_install` (guid `<product id>:<image id>`). Prices are the tenant's: the
+//! package price is the shortest term's monthly price, and each term's `discount`
+//! makes `price × months × discount` the catalog's price for that term exactly.
+//!
+//! Nothing in a request sets a price: a price-like field anywhere in it is refused
+//! before anything is read. An action the document lists that the storefront does not
+//! offer answers `code 0` saying so, never a success.
+
+use crate::spec::{discriminator_field, is_dispatcher, spec};
+use async_trait::async_trait;
+use idcgate_core::storefront::{
+    Dialect, DialectAnswer, Holding, HoldingState, Offering, Purchase, Refusal, RefusalKind,
+    ServerAction, Shopper, Storefront,
+};
+use idcgate_core::{Money, PowerAction, PowerState, ResourceKind};
+use idcgate_wire::form;
+use idcgate_wire::sim::china;
+use rust_decimal::Decimal;
+use serde_json::{json, Map, Value};
+use std::net::IpAddr;
+
+/// The one zone every line is in.
+const ZONE: &str = "1";
+const PAGE_SIZE: usize = 100;
+/// A field longer than this is refused (the longest real one is a password or a JSON
+/// `content` of a handful of keys).
+const MAX_FIELD: usize = 4096;
+const MAX_MONTHS: u32 = 120;
+/// Fields that would carry a price or a rebate: prices are the server's alone.
+const PRICE_FIELDS: [&str; 9] = [
+    "price",
+    "money",
+    "amount",
+    "cost",
+    "total",
+    "discount",
+    "coupon",
+    "coupon_id",
+    "fee",
+];
+
+const OK_READ: &str = "获取成功";
+const OK_WRITE: &str = "操作成功";
+
+/// The Zonkvm dialect, for `idcgate serve`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ZonkvmDialect;
+
+type Fields = Vec<(String, String)>;
+
+fn get<'a>(fields: &'a Fields, key: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+fn fail(msg: impl Into<String>) -> Refusal {
+    Refusal::new(RefusalKind::Invalid, msg)
+}
+
+fn need<'a>(fields: &'a Fields, key: &str) -> Result<&'a str, Refusal> {
+    get(fields, key).ok_or_else(|| fail(format!("缺少必要参数：{key}")))
+}
+
+fn bad(key: &str) -> Refusal {
+    fail(format!("参数错误：{key}格式不正确"))
+}
+
+/// The order id: a prefix (`server_1001`) is stripped, as the upstream does.
+fn guid(fields: &Fields) -> Result<i64, Refusal> {
+    let raw = need(fields, "guid")?;
+    let tail = raw.rsplit('_').next().unwrap_or(raw);
+    tail.parse::<i64>()
+        .ok()
+        .filter(|g| *g > 0)
+        .ok_or_else(|| bad("guid"))
+}
+
+fn months(raw: Option<&str>, key: &str) -> Result<u32, Refusal> {
+    let m = raw
+        .ok_or_else(|| fail(format!("缺少必要参数：{key}")))?
+        .parse::<u32>()
+        .map_err(|_| bad(key))?;
+    if !(1..=MAX_MONTHS).contains(&m) {
+        return Err(fail(format!("参数错误：{key} 为 1 到 {MAX_MONTHS} 个月")));
+    }
+    Ok(m)
+}
+
+fn is_price_field(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    let leaf = k
+        .rsplit(['.', '['])
+        .next()
+        .unwrap_or(&k)
+        .trim_end_matches(']');
+    PRICE_FIELDS.contains(&leaf)
+}
+
+/// Refuses control characters (NUL and the like), oversize fields and price-like
+/// fields anywhere, `content`'s keys included.
+fn screen(fields: &Fields) -> Result<(), Refusal> {
+    for (k, v) in fields {
+        if k.len() > 64 || v.len() > MAX_FIELD {
+            return Err(fail(format!(
+                "参数错误：{} 过长",
+                k.chars().take(64).collect::<String>()
+            )));
+        }
+        if k.chars().chain(v.chars()).any(char::is_control) {
+            return Err(fail(format!(
+                "参数错误：{} 含非法字符",
+                k.chars()
+                    .filter(|c| !c.is_control())
+                    .take(64)
+                    .collect::<String>()
+            )));
+        }
+        if is_price_field(k) {
+            return Err(fail(format!(
+                "参数错误：价格由服务端计算，请求不得携带 {k} (prices are computed by the server)"
+            )));
+        }
+    }
+    if let Some(content) = get(fields, "content") {
+        if let Ok(Value::Object(m)) = serde_json::from_str::<Value>(content) {
+            if let Some(k) = m.keys().find(|k| is_price_field(k)) {
+                return Err(fail(format!(
+                    "参数错误：价格由服务端计算，请求不得携带 content.{k}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn yuan(m: Money) -> String {
+    format!("{:.2}", m.0)
+}
+
+fn time(t: Option<jiff::Timestamp>) -> String {
+    t.map(china::datetime).unwrap_or_default()
+}
+
+/// The envelope, as the upstream's ThinkPHP writes it (see the simulator).
+fn envelope(result: Result<(&'static str, Value), Refusal>) -> DialectAnswer {
+    let body = match result {
+        Ok((msg, data)) => json!({"code": 1, "msg": msg, "data": data, "url": "", "wait": 3}),
+        Err(r) => json!({
+            "code": 0, "msg": r.message, "data": "",
+            "url": "javascript:history.back(-1);", "wait": 3
+        }),
+    };
+    DialectAnswer {
+        status: 200,
+        content_type: "application/json; charset=utf-8",
+        body: body.to_string().replace('/', "\\/").into_bytes(),
+    }
+}
+
+/// The shortest term's monthly price (to the fen), and each term's discount against
+/// it, exact enough that the client's `monthly × months × discount`, rounded half up
+/// to the fen, is the term's price.
+fn monthly_and_discounts(o: &Offering) -> Option<(Decimal, Vec<Value>)> {
+    let (first_months, first_price) = o.terms.iter().min_by_key(|(m, _)| *m)?;
+    let monthly = (first_price.0 / Decimal::from(*first_months)).round_dp(2);
+    if monthly.is_zero() {
+        return None;
+    }
+    let discounts = o
+        .terms
+        .iter()
+        .map(|(m, p)| {
+            let d = p.0 / (monthly * Decimal::from(*m));
+            json!({"month": m.to_string(), "discount": d.round_dp(20).normalize().to_string()})
+        })
+        .collect();
+    Some((monthly, discounts))
+}
+
+fn line_json(o: &Offering) -> Option<Value> {
+    let (_, discounts) = monthly_and_discounts(o)?;
+    let months: Vec<String> = o.terms.iter().map(|(m, _)| m.to_string()).collect();
+    let bw = o.bandwidth_mbps;
+    Some(json!({
+        "guid": o.id.to_string(), "line_guid": ZONE, "name": o.title, "descript": o.title,
+        "introUrl": "", "buyStatus": 1, "upgradeStatus": 0, "renewStatus": 1,
+        "harddiskMinNum": 1, "harddiskMaxNum": 0, "harddiskMinSize": 0, "harddiskMaxSize": 0,
+        "harddiskStep": 10, "harddiskPrice": "0.00", "harddisk_free_size": 0,
+        "bandwidthMinSize": bw, "bandwidthMaxSize": bw, "bandwidth_free_size": 0,
+        "bandwidth_in_type": 1, "bandwidth_in_value": bw, "bandwidth6Price": "0.00",
+        "bandwidth_stairs_price": "[]", "defenseMinSize": 0, "defenseMaxSize": 0,
+        "defenseFreeSize": 0, "defensePrice": "0.00", "months": months.join(","),
+        "status": 1, "markup": "1.00",
+        "discount": Value::Array(discounts).to_string(), "lines_product_type": "1",
+    }))
+}
+
+fn package_json(o: &Offering) -> Option<Value> {
+    let (monthly, _) = monthly_and_discounts(o)?;
+    Some(json!({
+        "name": o.name, "cpu": o.cpu, "memory": o.ram_mb / 1024, "systemdisk": o.disk_gb,
+        "harddisk": 0, "ipnum": 1, "bandwidth": o.bandwidth_mbps, "defense": 0,
+        "price": format!("{monthly:.2}"), "description": o.title, "sort": o.id, "status": 1,
+        "lines_guid": o.id.to_string(),
+    }))
+}
+
+fn systems_json(offerings: &[Offering]) -> Value {
+    let system = |guid: String, name: &str, kind: &str, disk: u32| {
+        json!({
+            "type_id": 2, "status": 1, "guid": guid, "name": name, "login_name": "",
+            "login_password": "", "port": "", "mirror_name": name, "cpu_limit": 0,
+            "ram_limit": 0, "type": kind, "system_harddisk": disk, "support": "server",
+            "lines": json!([ZONE]).to_string(), "sort": 10, "create_time": "",
+            "update_time": "", "type_name": "Linux", "zone_names": "",
+        })
+    };
+    let mut out = Vec::new();
+    for o in offerings {
+        out.push(system(o.id.to_string(), &o.title, "create", o.disk_gb));
+        for image in &o.images {
+            out.push(system(
+                format!("{}:{}", o.id, image.id),
+                &image.name,
+                "install",
+                o.disk_gb,
+            ));
+        }
+    }
+    Value::Array(out)
+}
+
+fn order_status(h: &Holding) -> i64 {
+    match h.state {
+        HoldingState::Provisioning => 0,
+        HoldingState::Active => 1,
+        HoldingState::Expired => 3,
+        HoldingState::Failed | HoldingState::Refunded => -2,
+    }
+}
+
+/// The getserver row, keys in the document's order. What was sold (CPU, memory, disks,
+/// bandwidth) is the product's; state and addresses are the server's as last seen.
+fn server_json(h: &Holding, o: Option<&Offering>) -> Value {
+    let s = h.server.as_ref();
+    let run = match s.map(|s| s.power) {
+        Some(PowerState::Running) => 1,
+        Some(PowerState::Stopped) => -1,
+        _ => 0,
+    };
+    let ip = s.and_then(|s| s.ips.first().cloned()).unwrap_or_default();
+    let cpu = o.map_or_else(|| s.map_or(0, |s| s.cpu), |o| o.cpu);
+    let memory = o.map_or_else(|| s.map_or(0, |s| s.ram_mb), |o| o.ram_mb) / 1024;
+    let disk = o.map_or_else(
+        || s.map_or(0, |s| s.disks.iter().map(|d| d.size_gb).sum()),
+        |o| o.disk_gb,
+    );
+    let bw = o.map_or_else(|| s.map_or(0, |s| s.bandwidth_mbps), |o| o.bandwidth_mbps);
+    json!({
+        "id": h.guid, "client_user_id": h.client_user_id, "need_reset_vnc": 0,
+        "line_guid": h.offering.to_string(), "lineID": h.offering,
+        "system_guid": h.offering.to_string(), "ip": ip, "localIP": "", "cpu": cpu,
+        "memory": memory, "harddisks": disk.to_string(), "bandwidth": bw,
+        "in_bandwidth": bw.to_string(), "defense": 0, "loginName": "", "loginPassword": "",
+        "buyTime": time(Some(h.bought_at)), "endTime": time(h.expires_at),
+        "orderStatus": order_status(h), "runStatus": run, "actStatus": 0, "snapStatus": 0,
+        "vnc_port": 0, "share_type": 0, "login_port": 22, "share_ip": "", "append_ip": "[]",
+        "securityPolicyList": "[]", "port": "[]", "api_type": "idcgate",
+    })
+}
+
+/// The request's `content` (a JSON object), with the document's dotted fields folded in.
+fn content(fields: &Fields) -> Result<Map<String, Value>, Refusal> {
+    let mut m = match get(fields, "content").map(serde_json::from_str::<Value>) {
+        None => Map::new(),
+        Some(Ok(Value::Object(m))) => m,
+        Some(_) => return Err(bad("content")),
+    };
+    for (k, v) in fields {
+        if let Some(sub) = k
+            .strip_prefix("content.")
+            .or_else(|| k.strip_prefix("content[").and_then(|r| r.strip_suffix(']')))
+        {
+            m.insert(sub.to_string(), Value::String(v.clone()));
+        }
+    }
+    Ok(m)
+}
+
+fn content_int(c: &Map<String, Value>, key: &str) -> Result<Option<i64>, Refusal> {
+    match c.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| bad(key)),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| bad(key)),
+        Some(_) => Err(bad(key)),
+    }
+}
+
+fn content_text(c: &Map<String, Value>, key: &str) -> Option<String> {
+    match c.get(key) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// What a line sells is fixed: a configuration in the request must be the package's.
+fn check_config(c: &Map<String, Value>, o: &Offering) -> Result<(), Refusal> {
+    let same = |key: &str, want: i64| -> Result<(), Refusal> {
+        match content_int(c, key)? {
+            Some(v) if v != want => Err(fail(format!(
+                "参数错误：该线路仅售固定配置，{key} 应为 {want}"
+            ))),
+            _ => Ok(()),
+        }
+    };
+    same("cpu", i64::from(o.cpu))?;
+    same("ram", i64::from(o.ram_mb / 1024))?;
+    same("bandwidth", i64::from(o.bandwidth_mbps))?;
+    same("defense", 0)?;
+    same("ip_num", 1)?;
+    same("number", 1)?;
+    if let Some(disks) = content_text(c, "harddisksValues") {
+        if disks.split(',').map(str::trim).collect::<Vec<_>>() != [o.disk_gb.to_string()] {
+            return Err(fail(format!(
+                "参数错误：该线路仅售固定配置，harddisksValues 应为 {}",
+                o.disk_gb
+            )));
+        }
+    }
+    Ok(())
+}
+
+struct Call<'a> {
+    front: &'a dyn Storefront,
+    who: Shopper,
+    fields: Fields,
+}
+
+impl Call<'_> {
+    async fn servers_offered(&self) -> Result<Vec<Offering>, Refusal> {
+        self.front.offerings(&self.who, ResourceKind::Server).await
+    }
+
+    async fn server_row(&self, h: &Holding) -> Result<Value, Refusal> {
+        let offerings = self.servers_offered().await.unwrap_or_default();
+        Ok(server_json(
+            h,
+            offerings.iter().find(|o| o.id == h.offering),
+        ))
+    }
+
+    async fn run(&self, name: &str) -> Result<(&'static str, Value), Refusal> {
+        let f = &self.fields;
+        match name {
+            "getzones" => Ok((
+                OK_READ,
+                json!([{"status": 1, "guid": ZONE, "name": "默认区域", "identityStatus": 0, "whiteListStatus": 0, "sort": 1}]),
+            )),
+            "getsystems" => Ok((OK_READ, systems_json(&self.servers_offered().await?))),
+            "getlines" => {
+                let lines: Vec<Value> = self
+                    .servers_offered()
+                    .await?
+                    .iter()
+                    .filter_map(line_json)
+                    .collect();
+                Ok((OK_READ, Value::Array(lines)))
+            }
+            "getproduct" => {
+                let packages: Vec<Value> = self
+                    .servers_offered()
+                    .await?
+                    .iter()
+                    .filter_map(package_json)
+                    .collect();
+                Ok((OK_READ, Value::Array(packages)))
+            }
+            "getservers" => {
+                let page = match get(f, "page") {
+                    None => 1,
+                    Some(p) => p.parse::<u32>().map_err(|_| bad("page"))?.max(1),
+                };
+                let (total, holdings) = self
+                    .front
+                    .holdings(&self.who, ResourceKind::Server, page, PAGE_SIZE as u32)
+                    .await?;
+                let offerings = self.servers_offered().await.unwrap_or_default();
+                let servers: Vec<Value> = holdings
+                    .iter()
+                    .map(|h| server_json(h, offerings.iter().find(|o| o.id == h.offering)))
+                    .collect();
+                let pages = usize::try_from(total).unwrap_or(0).div_ceil(PAGE_SIZE);
+                Ok((OK_READ, json!({"pages": pages, "servers": servers})))
+            }
+            "getserver" => {
+                let h = self.front.holding(&self.who, guid(f)?).await?;
+                if h.kind != ResourceKind::Server {
+                    return Err(Refusal::new(RefusalKind::NotFound, "订单不存在"));
+                }
+                Ok((OK_READ, self.server_row(&h).await?))
+            }
+            "create_order#create_server" => self.create_server().await,
+            "server_start" => self.act(ServerAction::Power(PowerAction::Start)).await,
+            "server_stop" => self.act(ServerAction::Power(PowerAction::Stop)).await,
+            "server_restart" => self.act(ServerAction::Power(PowerAction::Reboot)).await,
+            "server_setpsw" => {
+                let password = need(f, "password")?.to_string();
+                self.act(ServerAction::Password(password)).await
+            }
+            "server_install" => {
+                let g = guid(f)?;
+                let system = need(f, "systemID")?;
+                let password = need(f, "password")?.to_string();
+                let h = self.front.holding(&self.who, g).await?;
+                let prefix = format!("{}:", h.offering);
+                let image = system
+                    .strip_prefix(&prefix)
+                    .filter(|i| !i.is_empty())
+                    .ok_or_else(|| fail("操作系统不存在或不适用于该线路"))?
+                    .to_string();
+                self.front
+                    .act(&self.who, g, &ServerAction::Reinstall { image, password })
+                    .await?;
+                Ok((OK_WRITE, Value::String(String::new())))
+            }
+            "server_getvncurl" => {
+                let session = self
+                    .front
+                    .act(&self.who, guid(f)?, &ServerAction::Console)
+                    .await?;
+                let url = session.map(|s| s.url).unwrap_or_default();
+                Ok((OK_READ, json!({ "url": url })))
+            }
+            "server_renew" => {
+                let g = guid(f)?;
+                let m = months(get(f, "renewLength"), "renewLength")?;
+                let before = self.front.holding(&self.who, g).await?.paid;
+                let h = self
+                    .front
+                    .renew(&self.who, g, m, get(f, "client_order_id"))
+                    .await?;
+                Ok((
+                    OK_WRITE,
+                    json!({"id": h.guid, "end_time": time(h.expires_at), "money": yuan(h.paid - before)}),
+                ))
+            }
+            "server_refund" => {
+                let g = guid(f)?;
+                let back = self.front.refund(&self.who, g).await?;
+                Ok((OK_WRITE, json!({"id": g, "money": yuan(back)})))
+            }
+            _ => Err(Refusal::new(
+                RefusalKind::Unsupported,
+                format!("该接口暂不支持 ({name} is not offered by this provider)"),
+            )),
+        }
+    }
+
+    async fn act(&self, action: ServerAction) -> Result<(&'static str, Value), Refusal> {
+        self.front
+            .act(&self.who, guid(&self.fields)?, &action)
+            .await?;
+        Ok((OK_WRITE, Value::String(String::new())))
+    }
+
+    async fn create_server(&self) -> Result<(&'static str, Value), Refusal> {
+        let f = &self.fields;
+        let line = need(f, "line_guid")?;
+        let system = need(f, "system_guid")?;
+        let c = content(f)?;
+        let offering_id = line.parse::<i64>().map_err(|_| bad("line_guid"))?;
+        let offerings = self.servers_offered().await?;
+        let o = offerings
+            .iter()
+            .find(|o| o.id == offering_id && !o.terms.is_empty())
+            .ok_or_else(|| fail("线路不存在或已关闭"))?;
+        if system != line {
+            return Err(fail("操作系统不存在或不适用于该线路"));
+        }
+        check_config(&c, o)?;
+        let term = content_int(&c, "months")?.map(|m| m.to_string());
+        let m = months(term.as_deref(), "content.months")?;
+        let client_user_id = get(f, "user_id")
+            .or_else(|| get(f, "client_user_id"))
+            .map(str::to_string);
+        let h = self
+            .front
+            .buy(
+                &self.who,
+                &Purchase {
+                    offering: o.id,
+                    months: m,
+                    client_order_id: get(f, "order_id").map(str::to_string),
+                    client_user_id,
+                },
+            )
+            .await?;
+        Ok((
+            OK_WRITE,
+            json!({"order_id": get(f, "order_id").unwrap_or_default(), "ids": [h.guid], "money": yuan(h.paid)}),
+        ))
+    }
+}
+
+fn decode(content_type: Option<&str>, body: &[u8]) -> Fields {
+    match content_type.and_then(form::multipart_boundary) {
+        Some(boundary) => {
+            let declared = content_type.and_then(idcgate_wire::charset::Charset::from_content_type);
+            form::decode_multipart(body, &boundary, declared)
+                .into_iter()
+                .map(|p| (p.name, p.value))
+                .collect()
+        }
+        None => form::decode_declared(body, content_type),
+    }
+}
+
+async fn answer(
+    front: &dyn Storefront,
+    peer: IpAddr,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<(&'static str, Value), Refusal> {
+    let fields = decode(content_type, body);
+    let (Some(appid), Some(appkey), Some(action)) = (
+        get(&fields, "appid"),
+        get(&fields, "appkey"),
+        get(&fields, "action"),
+    ) else {
+        return Err(fail("缺少必要参数"));
+    };
+    screen(&fields)?;
+    let who = front.authenticate(appid, appkey, peer).await?;
+    let name = if is_dispatcher(action) {
+        let field = discriminator_field(action);
+        format!("{action}#{}", need(&fields, field)?)
+    } else {
+        action.to_string()
+    };
+    if spec().find(&name).filter(|a| a.action == action).is_none() {
+        return Err(fail("请求错误"));
+    }
+    let call = Call { front, who, fields };
+    call.run(&name).await
+}
+
+#[async_trait]
+impl Dialect for ZonkvmDialect {
+    fn path(&self) -> &'static str {
+        "/api/same/index"
+    }
+
+    async fn answer(
+        &self,
+        front: &dyn Storefront,
+        peer: IpAddr,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> DialectAnswer {
+        envelope(answer(front, peer, content_type, body).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn price_fields_are_found_anywhere() {
+        for k in [
+            "price",
+            "content.price",
+            "content[money]",
+            "Amount",
+            "coupon_id",
+        ] {
+            assert!(is_price_field(k), "{k}");
+        }
+        for k in ["guid", "months", "content.months", "password"] {
+            assert!(!is_price_field(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn discounts_make_every_term_its_catalog_price() {
+        let o = Offering {
+            id: 3,
+            name: "p".into(),
+            title: "p".into(),
+            kind: ResourceKind::Server,
+            cpu: 1,
+            ram_mb: 1024,
+            disk_gb: 40,
+            bandwidth_mbps: 5,
+            terms: vec![
+                (1, Money("37.13".parse().unwrap())),
+                (3, Money("111.39".parse().unwrap())),
+                (12, Money("423.28".parse().unwrap())),
+            ],
+            images: vec![],
+        };
+        let (monthly, discounts) = monthly_and_discounts(&o).unwrap();
+        for ((m, price), d) in o.terms.iter().zip(discounts) {
+            let d: Decimal = d["discount"].as_str().unwrap().parse().unwrap();
+            let charged = (monthly * Decimal::from(*m) * d)
+                .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+            assert_eq!(charged, price.0, "{m} months");
+        }
+    }
+}
