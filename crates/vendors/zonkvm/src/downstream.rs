@@ -12,6 +12,9 @@
 //! package price is the shortest term's monthly price, and each term's `discount`
 //! makes `price × months × discount` the catalog's price for that term exactly.
 //!
+//! Dedicated servers, colocation, hosting and databases are not sold here yet: their
+//! catalogs and order lists answer empty, and their actions say they are not offered.
+//!
 //! Nothing in a request sets a price: a price-like field anywhere in it is refused
 //! before anything is read. An action the document lists that the storefront does not
 //! offer answers `code 0` saying so, never a success.
@@ -414,6 +417,16 @@ impl Call<'_> {
                 }
                 Ok((OK_READ, self.server_row(&h).await?))
             }
+            // Dedicated servers, colocation, hosting and databases are not sold through
+            // this endpoint yet: their catalogs are empty and a tenant holds none, which
+            // is the true answer (a client listing every family keeps working).
+            "lease_lines" | "lease_harddisk" | "lease_product" | "idc_lines" | "idc_product"
+            | "hosting_lines" | "hosting_product" | "sql_product" => {
+                Ok((OK_READ, Value::Array(vec![])))
+            }
+            "lease_orders" | "idc_orders" | "hosting_orders" | "sql_orders" => {
+                Ok((OK_READ, json!({"pages": 0, "servers": []})))
+            }
             "create_order#create_server" => self.create_server().await,
             "server_start" => self.act(ServerAction::Power(PowerAction::Start)).await,
             "server_stop" => self.act(ServerAction::Power(PowerAction::Stop)).await,
@@ -425,7 +438,10 @@ impl Call<'_> {
             "server_install" => {
                 let g = guid(f)?;
                 let system = need(f, "systemID")?;
-                let password = need(f, "password")?.to_string();
+                // The login password is never shown (getserver's loginPassword is
+                // empty), so a client keeping "the current one" sends it empty: then
+                // the password stays as it is.
+                let password = get(f, "password").unwrap_or_default().to_string();
                 let h = self.front.holding(&self.who, g).await?;
                 let prefix = format!("{}:", h.offering);
                 let image = system
