@@ -1,4 +1,5 @@
-//! Resale commands: `tenant add|list|show|topup|credit|level|suspend|resume|remove|rekey`
+//! Resale commands: `tenant add|list|show|orders|statement|margins|topup|credit|level|
+//! suspend|resume|remove|rekey`
 //! and `product add|list|show|price|set|retire`, and the sandbox's seeded catalog.
 
 use crate::commands::{actor, fmt_ms};
@@ -35,6 +36,21 @@ pub enum TenantCmd {
     /// One tenant with its deposits.
     Show {
         name: String,
+    },
+    /// What a tenant bought through the downstream endpoint (its guids), with what each
+    /// was paid.
+    Orders {
+        name: String,
+    },
+    /// A tenant's statement: deposits, charges and refunds, each with its ledger
+    /// transaction.
+    Statement {
+        name: String,
+    },
+    /// Resale price minus upstream cost per tenant and product, from the ledger.
+    Margins {
+        /// Keep to one tenant.
+        name: Option<String>,
     },
     /// Record money paid in by a tenant (funding -> tenant:<name>).
     Topup {
@@ -179,6 +195,45 @@ const TENANT_COLUMNS: [Column<TenantView>; 8] = [
     ("available", |t| t.available.to_string()),
 ];
 
+const TENANT_ORDER_COLUMNS: [Column<idcgate_engine::storefront::TenantOrderView>; 9] = [
+    ("guid", |o| o.order.id.to_string()),
+    ("product", |o| o.order.order.product.clone()),
+    ("state", |o| o.order.state.as_str().to_string()),
+    ("months", |o| o.order.order.months.to_string()),
+    ("paid", |o| o.paid.to_string()),
+    ("expires", |o| {
+        o.order.expires_ms.map(fmt_ms).unwrap_or_default()
+    }),
+    ("upstream", |o| {
+        format!(
+            "{}/{}",
+            o.order.order.account,
+            o.order.resource.as_deref().unwrap_or("-")
+        )
+    }),
+    ("order_id", |o| o.order.order.client_order_id.clone()),
+    ("detail", |o| o.order.detail.clone()),
+];
+
+const STATEMENT_COLUMNS: [Column<idcgate_engine::storefront::TenantStatementLine>; 5] = [
+    ("at", |l| fmt_ms(l.at_ms)),
+    ("what", |l| l.what.clone()),
+    ("guid", |l| {
+        l.guid.map(|g| g.to_string()).unwrap_or_default()
+    }),
+    ("amount", |l| l.amount.to_string()),
+    ("txn", |l| l.txn_id.to_string()),
+];
+
+const MARGIN_COLUMNS: [Column<idcgate_engine::storefront::Margin>; 6] = [
+    ("tenant", |m| m.tenant.clone()),
+    ("product", |m| m.product.clone()),
+    ("orders", |m| m.orders.to_string()),
+    ("revenue", |m| m.revenue.to_string()),
+    ("cost", |m| m.cost.to_string()),
+    ("margin", |m| m.margin.to_string()),
+];
+
 fn show_key(out: &Out, view: &TenantView, key: &AppKey, what: &str) -> Result<()> {
     let t = &view.tenant;
     out.message(
@@ -225,6 +280,44 @@ pub async fn tenant(out: &Out, engine: &Arc<Engine>, cmd: TenantCmd) -> Result<(
                     d.txn_id
                 );
             }
+            Ok(())
+        }
+        TenantCmd::Orders { name } => {
+            let orders = engine.tenant_orders(&name).await?;
+            out.table(&orders, &orders, &TENANT_ORDER_COLUMNS)
+        }
+        TenantCmd::Statement { name } => {
+            let st = engine.tenant_statement(&name).await?;
+            if out.json_only(&st)? {
+                return Ok(());
+            }
+            out.table(&st, &st.lines, &STATEMENT_COLUMNS)?;
+            println!(
+                "deposits {}  charges {}  refunds {}  balance {}  (credit drawn {} of {})",
+                st.deposits,
+                st.charges,
+                st.refunds,
+                st.tenant.balance,
+                st.tenant.credit_drawn,
+                st.tenant.credit_limit
+            );
+            Ok(())
+        }
+        TenantCmd::Margins { name } => {
+            let margins = engine.margins(name.as_deref()).await?;
+            if out.json_only(&margins)? {
+                return Ok(());
+            }
+            out.table(&margins, &margins, &MARGIN_COLUMNS)?;
+            let total = |f: fn(&idcgate_engine::storefront::Margin) -> Money| {
+                margins.iter().fold(Money::ZERO, |a, m| a + f(m))
+            };
+            println!(
+                "total: revenue {}  cost {}  margin {}",
+                total(|m| m.revenue),
+                total(|m| m.cost),
+                total(|m| m.margin)
+            );
             Ok(())
         }
         TenantCmd::Topup {

@@ -214,6 +214,23 @@ async fn http_post(addr: SocketAddr, path: &str, body: &str) -> (u16, String) {
     (status, body[start..end].to_string())
 }
 
+async fn http_get(addr: SocketAddr, path: &str, token: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out).to_string();
+    let status = text[9..12].parse().unwrap();
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    let start = body.find('{').unwrap_or(0);
+    let end = body.rfind('}').map_or(body.len(), |e| e + 1);
+    (status, body[start..end].to_string())
+}
+
 /// What one run of the scenario saw, for the assertions that differ in data only.
 struct Seen {
     charged: Money,
@@ -434,6 +451,36 @@ async fn a_second_instance_resells_through_the_first(db: &TestDb) {
         let margins = e.store.margins(None).await.unwrap();
         assert_eq!(margins.len(), 1, "{margins:?}");
     }
+    // The tenant's statement explains its balance line by line.
+    let st = b.engine.tenant_statement("end-customer").await.unwrap();
+    let whats: Vec<&str> = st.lines.iter().map(|l| l.what.as_str()).collect();
+    assert_eq!(whats, ["deposit", "create", "renew", "refund"]);
+    assert_eq!(st.deposits - st.charges + st.refunds, st.tenant.balance);
+    assert_eq!(st.tenant.balance, end_now);
+    let orders = b.engine.tenant_orders("end-customer").await.unwrap();
+    assert_eq!(orders.len(), 1);
+    assert_eq!(
+        orders[0].order.state,
+        idcgate_store::TenantOrderState::Refunded
+    );
+    assert_eq!(orders[0].paid, yuan("1000.00") - end_now);
+    // The same views over REST.
+    let (_, token) = b
+        .engine
+        .store
+        .create_token("viewer", idcgate_store::Scope::Read, 0)
+        .await
+        .unwrap();
+    let (status, text) = http_get(b.addr, "/api/v1/margins?tenant=end-customer", &token).await;
+    assert_eq!(status, 200, "{text}");
+    let rest: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(rest["items"][0]["product"], "cloud-b");
+    let (status, text) = http_get(b.addr, "/api/v1/tenants/end-customer/statement", &token).await;
+    assert_eq!(status, 200, "{text}");
+    let rest: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(rest["lines"].as_array().unwrap().len(), 4);
+    let (status, _) = http_get(b.addr, "/api/v1/tenants/end-customer/orders", &token).await;
+    assert_eq!(status, 200);
     let b_margin = &b.engine.store.margins(None).await.unwrap()[0];
     let a_margin = &a.i.engine.store.margins(None).await.unwrap()[0];
     // Before the refund each hop kept what its rule says; the refund gave back to each

@@ -1323,3 +1323,142 @@ impl Engine {
         self.reread(row.id).await
     }
 }
+
+/// A tenant order with what it was paid, for people.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TenantOrderView {
+    #[serde(flatten)]
+    pub order: TenantOrderRow,
+    /// Charged net of money given back.
+    pub paid: Money,
+}
+
+/// One line of a tenant's statement: money in (`amount` > 0: a deposit, a refund) or
+/// out (a purchase, a renewal).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TenantStatementLine {
+    pub at_ms: i64,
+    /// `deposit`, `create`, `renew`, `refund`, `return`.
+    pub what: String,
+    /// The tenant order (its guid), for charges.
+    pub guid: Option<i64>,
+    pub amount: Money,
+    /// The ledger transaction.
+    pub txn_id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TenantStatement {
+    pub tenant: crate::tenants::TenantView,
+    pub lines: Vec<TenantStatementLine>,
+    pub deposits: Money,
+    pub charges: Money,
+    pub refunds: Money,
+}
+
+/// Resale price minus upstream cost, per tenant and product, from the books.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Margin {
+    pub tenant: String,
+    pub product: String,
+    pub orders: i64,
+    /// What the tenant paid net of money given back.
+    pub revenue: Money,
+    /// What the upstream orders those payments paid for cost.
+    pub cost: Money,
+    pub margin: Money,
+}
+
+impl Engine {
+    /// A tenant's orders through the downstream endpoint, pending ones settled first.
+    pub async fn tenant_orders(&self, tenant: &str) -> crate::Result<Vec<TenantOrderView>> {
+        self.tenant(tenant).await?;
+        let rows = self
+            .store
+            .list_tenant_orders(&TenantOrderFilter {
+                tenant: Some(tenant.to_string()),
+                limit: Some(100_000),
+                ..Default::default()
+            })
+            .await?;
+        let mut paid: HashMap<i64, i64> = HashMap::new();
+        for c in self.store.tenant_charges(tenant).await? {
+            *paid.entry(c.tenant_order_id).or_default() += c.fen;
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let row = self.settle_tenant_order(row).await?;
+            out.push(TenantOrderView {
+                paid: Money::from_fen(paid.get(&row.id).copied().unwrap_or(0)),
+                order: row,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Deposits, charges and refunds of one tenant, each with its ledger transaction.
+    pub async fn tenant_statement(&self, tenant: &str) -> crate::Result<TenantStatement> {
+        let view = self.tenant(tenant).await?;
+        let mut lines: Vec<TenantStatementLine> = self
+            .store
+            .deposits(tenant)
+            .await?
+            .into_iter()
+            .map(|d| TenantStatementLine {
+                at_ms: d.at_ms,
+                what: "deposit".into(),
+                guid: None,
+                amount: Money::from_fen(d.deposit.fen),
+                txn_id: d.txn_id,
+            })
+            .collect();
+        lines.extend(
+            self.store
+                .tenant_charges(tenant)
+                .await?
+                .into_iter()
+                .map(|c| TenantStatementLine {
+                    at_ms: c.at_ms,
+                    what: c.what,
+                    guid: Some(c.tenant_order_id),
+                    amount: Money::from_fen(-c.fen),
+                    txn_id: c.txn_id,
+                }),
+        );
+        lines.sort_by_key(|l| (l.at_ms, l.txn_id));
+        let sum = |pick: &dyn Fn(&TenantStatementLine) -> bool| {
+            lines
+                .iter()
+                .filter(|l| pick(l))
+                .fold(Money::ZERO, |acc, l| acc + l.amount)
+        };
+        let deposits = sum(&|l| l.what == "deposit");
+        let charges = Money::ZERO - sum(&|l| l.amount.0.is_sign_negative());
+        let refunds = sum(&|l| l.what != "deposit" && !l.amount.0.is_sign_negative());
+        Ok(TenantStatement {
+            tenant: view,
+            lines,
+            deposits,
+            charges,
+            refunds,
+        })
+    }
+
+    /// Margins per tenant and product (`tenant` to keep to one).
+    pub async fn margins(&self, tenant: Option<&str>) -> crate::Result<Vec<Margin>> {
+        Ok(self
+            .store
+            .margins(tenant)
+            .await?
+            .into_iter()
+            .map(|m| Margin {
+                margin: Money::from_fen(m.revenue_fen - m.cost_fen),
+                revenue: Money::from_fen(m.revenue_fen),
+                cost: Money::from_fen(m.cost_fen),
+                tenant: m.tenant,
+                product: m.product,
+                orders: m.orders,
+            })
+            .collect())
+    }
+}

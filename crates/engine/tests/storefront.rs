@@ -123,17 +123,28 @@ async fn a_purchase_is_paid_once_delivered_and_booked(db: &TestDb) {
     let (who, _, _) = f.tenant("acme", "500.00", "0").await;
     let price = f.price(1).await;
     let servers = f.sim.server_count();
-    let h = f.shop.buy(&who, &f.purchase(1, Some("dn-1"))).await.unwrap();
+    let h = f
+        .shop
+        .buy(&who, &f.purchase(1, Some("dn-1")))
+        .await
+        .unwrap();
     assert_eq!(h.state, HoldingState::Active);
     assert_eq!(h.paid, price);
     assert_eq!(h.client_user_id, "42");
-    assert!(h.server.is_some(), "the sold server is read into the inventory");
+    assert!(
+        h.server.is_some(),
+        "the sold server is read into the inventory"
+    );
     assert_eq!(f.sim.server_count(), servers + 1);
     assert_eq!(f.balance("tenant:acme").await, yuan("500.00") - price);
     assert_eq!(f.balance("revenue:server").await, price);
 
     // The same order_id again: the first purchase, nothing charged or ordered.
-    let again = f.shop.buy(&who, &f.purchase(1, Some("dn-1"))).await.unwrap();
+    let again = f
+        .shop
+        .buy(&who, &f.purchase(1, Some("dn-1")))
+        .await
+        .unwrap();
     assert_eq!(again.guid, h.guid);
     assert_eq!(f.sim.server_count(), servers + 1);
     assert_eq!(f.balance("tenant:acme").await, yuan("500.00") - price);
@@ -154,7 +165,13 @@ async fn a_purchase_is_paid_once_delivered_and_booked(db: &TestDb) {
     let cost = f.balance("cost:server").await;
     assert_eq!(m.cost_fen, cost.to_fen().unwrap());
     assert!(m.revenue_fen > m.cost_fen, "{m:?}");
-    assert!(f.engine.store.unbalanced_transactions().await.unwrap().is_empty());
+    assert!(f
+        .engine
+        .store
+        .unbalanced_transactions()
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn concurrent_purchases_never_spend_more_than_balance_and_credit(db: &TestDb) {
@@ -196,7 +213,10 @@ async fn concurrent_purchases_never_spend_more_than_balance_and_credit(db: &Test
         .await
         .unwrap();
     let view = f.engine.tenant("acme").await.unwrap();
-    assert_eq!((view.balance, view.credit_drawn), (Money::ZERO, Money::ZERO));
+    assert_eq!(
+        (view.balance, view.credit_drawn),
+        (Money::ZERO, Money::ZERO)
+    );
 }
 
 async fn a_tenant_sees_only_its_own_and_a_suspended_one_does_not_buy(db: &TestDb) {
@@ -305,7 +325,11 @@ async fn a_lost_answer_stays_provisioning_until_the_journal_settles_it(db: &Test
         c.drop_next = 1;
         c.next_only_matching = "obj_type=create_server".into();
     });
-    let h = f.shop.buy(&who, &f.purchase(1, Some("lost"))).await.unwrap();
+    let h = f
+        .shop
+        .buy(&who, &f.purchase(1, Some("lost")))
+        .await
+        .unwrap();
     assert_eq!(h.state, HoldingState::Provisioning);
     // Paid: the money is held while the outcome is settled, not given back blindly.
     assert_eq!(f.balance("tenant:acme").await, yuan("500.00") - price);
@@ -362,7 +386,13 @@ async fn renewal_extends_and_refund_gives_back_the_unused_share(db: &TestDb) {
         RefusalKind::Invalid,
         "refunded once"
     );
-    assert!(f.engine.store.unbalanced_transactions().await.unwrap().is_empty());
+    assert!(f
+        .engine
+        .store
+        .unbalanced_transactions()
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn failed_appkeys_lock_out_the_appid_and_the_address(db: &TestDb) {
@@ -374,7 +404,11 @@ async fn failed_appkeys_lock_out_the_appid_and_the_address(db: &TestDb) {
     }
     // Locked: even the right key is refused, from anywhere, for this appid.
     let other_peer = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 1));
-    let r = f.shop.authenticate(&appid, &key, other_peer).await.unwrap_err();
+    let r = f
+        .shop
+        .authenticate(&appid, &key, other_peer)
+        .await
+        .unwrap_err();
     assert_eq!(r.kind, RefusalKind::LockedOut);
     // An address spraying appids is locked out on its own.
     let (_, appid2, key2) = f.tenant("bolt", "0", "0").await;
@@ -385,9 +419,17 @@ async fn failed_appkeys_lock_out_the_appid_and_the_address(db: &TestDb) {
             .authenticate(&format!("{}", 10_000_000 + n), "x", sprayer)
             .await;
     }
-    let r = f.shop.authenticate(&appid2, &key2, sprayer).await.unwrap_err();
+    let r = f
+        .shop
+        .authenticate(&appid2, &key2, sprayer)
+        .await
+        .unwrap_err();
     assert_eq!(r.kind, RefusalKind::LockedOut);
-    assert!(f.shop.authenticate(&appid2, &key2, other_peer).await.is_ok());
+    assert!(f
+        .shop
+        .authenticate(&appid2, &key2, other_peer)
+        .await
+        .is_ok());
     let audit = f.engine.store.list_audit(100).await.unwrap();
     assert!(audit.iter().any(|e| e.action == "resale.lockout"));
 }

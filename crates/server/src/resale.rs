@@ -25,6 +25,9 @@ pub fn routes() -> Router<AppState> {
         .route("/tenants", get(list_tenants).post(add_tenant))
         .route("/tenants/{name}", get(show_tenant).delete(remove_tenant))
         .route("/tenants/{name}/topups", post(topup))
+        .route("/tenants/{name}/orders", get(tenant_orders))
+        .route("/tenants/{name}/statement", get(tenant_statement))
+        .route("/margins", get(margins))
         .route("/tenants/{name}/credit", put(set_credit))
         .route("/tenants/{name}/level", put(set_level))
         .route("/tenants/{name}/suspend", post(suspend))
@@ -100,6 +103,53 @@ pub async fn show_tenant(
     let tenant = state.engine.tenant(&name).await?;
     let deposits = state.engine.store.deposits(&name).await?;
     Ok(Json(json!({"tenant": tenant, "deposits": deposits})))
+}
+
+/// What a tenant bought through the downstream endpoint (`id` is the guid it acts on),
+/// with what each order was paid net of money given back.
+#[utoipa::path(get, path = "/api/v1/tenants/{name}/orders", params(("name" = String, Path)),
+    responses((status = 200, description = "the tenant's orders"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn tenant_orders(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let orders = state.engine.tenant_orders(&name).await?;
+    Ok(Json(json!({ "items": orders })))
+}
+
+/// A tenant's deposits, charges and refunds, each with its ledger transaction.
+#[utoipa::path(get, path = "/api/v1/tenants/{name}/statement", params(("name" = String, Path)),
+    responses((status = 200, description = "the tenant's statement"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn tenant_statement(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let statement = state.engine.tenant_statement(&name).await?;
+    Ok(Json(json!(statement)))
+}
+
+/// Resale price minus upstream cost per tenant and product, from the ledger
+/// (`tenant` to keep to one).
+#[utoipa::path(get, path = "/api/v1/margins", params(("tenant" = Option<String>, Query)),
+    responses((status = 200, description = "margins"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn margins(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
+    if let Some(k) = q.keys().find(|k| *k != "tenant") {
+        return Err(ApiError::invalid(
+            k,
+            "unknown query parameter (only tenant)",
+        ));
+    }
+    let margins = state
+        .engine
+        .margins(q.get("tenant").map(String::as_str))
+        .await?;
+    Ok(Json(json!({ "items": margins })))
 }
 
 /// Money paid in.

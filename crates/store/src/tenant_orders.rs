@@ -193,6 +193,8 @@ pub trait TenantOrderStore: Send + Sync {
     async fn tenant_order_by_key(&self, idem_key: &str) -> Result<Option<TenantOrderRow>>;
     async fn list_tenant_orders(&self, filter: &TenantOrderFilter) -> Result<Vec<TenantOrderRow>>;
     async fn tenant_order_charges(&self, id: i64) -> Result<Vec<TenantCharge>>;
+    /// Every charge and return of one tenant's orders, oldest first.
+    async fn tenant_charges(&self, tenant: &str) -> Result<Vec<TenantCharge>>;
     /// Margins per tenant and product (`tenant` to keep to one).
     async fn margins(&self, tenant: Option<&str>) -> Result<Vec<MarginRow>>;
 }
@@ -556,6 +558,19 @@ impl TenantOrderStore for SqlStore {
             "SELECT {CHARGE_COLUMNS} FROM tenant_charges WHERE tenant_order_id = $1 ORDER BY id"
         );
         self.rows_for(&sql, id, charge_from).await
+    }
+
+    async fn tenant_charges(&self, tenant: &str) -> Result<Vec<TenantCharge>> {
+        let sql = format!(
+            "SELECT {} FROM tenant_charges c JOIN tenant_orders t ON t.id = c.tenant_order_id
+             WHERE t.tenant = $1 ORDER BY c.id",
+            CHARGE_COLUMNS
+                .split(", ")
+                .map(|c| format!("c.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        self.rows_for(&sql, tenant, charge_from).await
     }
 
     async fn margins(&self, tenant: Option<&str>) -> Result<Vec<MarginRow>> {
