@@ -1,0 +1,284 @@
+//! The downstream endpoint under load, side by side with the Zonkvm simulator in one run:
+//!
+//! 1. `create_order` throughput: 64 tenants buy 100 cloud servers each through
+//!    idcgate's `POST /api/same/index` (priced, charged, journalled, ordered at a
+//!    zero-latency Zonkvm simulator, delivered), 64 at once.
+//! 2. `getservers`: 64 tenants with 100 orders each call it at once, against idcgate's
+//!    endpoint and against the simulator answering 100 servers from memory; p50, p99
+//!    and requests per second of both, and the ratio.
+//!
+//! `cargo bench -p idcgate --bench downstream`; BENCH_TENANTS (64), BENCH_ORDERS (100
+//! per tenant), BENCH_CALLS (100 getservers per tenant per side);
+//! BENCH_DATABASE_URL=postgres://... measures on PostgreSQL instead of SQLite.
+#![allow(clippy::unwrap_used)] // a bench may fail loudly
+
+use idcgate_core::{Money, ResourceKind, UpstreamAccount};
+use idcgate_engine::catalog::{PriceRule, ProductSpec};
+use idcgate_engine::Engine;
+use idcgate_store::{MasterKey, SqlStore};
+use idcgate_wire::{sim, Simulator, WireConfig};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Form-encodes `pairs` (the bench's values are ASCII save the JSON braces).
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let v: String = v
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            format!("{k}={v}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `calls` getservers per caller, all callers at once; every latency, and the wall time.
+async fn load(url: String, callers: Vec<(String, String)>, calls: usize) -> (Vec<Duration>, Duration) {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(callers.len())
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for (appid, appkey) in callers {
+        let (http, url) = (http.clone(), url.clone());
+        tasks.push(tokio::spawn(async move {
+            let body = form(&[("appid", &appid), ("appkey", &appkey), ("action", "getservers")]);
+            let mut times = Vec::with_capacity(calls);
+            for _ in 0..calls {
+                let t = Instant::now();
+                let resp = http
+                    .post(&url)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                let text = resp.text().await.unwrap();
+                times.push(t.elapsed());
+                assert!(text.starts_with("{\"code\":1"), "{}", &text[..text.len().min(200)]);
+            }
+            times
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let wall = start.elapsed();
+    all.sort();
+    (all, wall)
+}
+
+fn report(side: &str, times: &[Duration], wall: Duration) -> (f64, f64) {
+    let rps = times.len() as f64 / wall.as_secs_f64();
+    let p99 = ms(percentile(times, 0.99));
+    println!(
+        "{side:<28} {:>6} calls  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.2} ms  {:>8.0} req/s",
+        times.len(),
+        ms(percentile(times, 0.5)),
+        p99,
+        ms(*times.last().unwrap()),
+        rps
+    );
+    (p99, rps)
+}
+
+#[tokio::main]
+async fn main() {
+    let tenants = env("BENCH_TENANTS", 64);
+    let per_tenant = env("BENCH_ORDERS", 100);
+    let calls = env("BENCH_CALLS", 100);
+
+    // The upstream: a zero-latency Zonkvm simulator with room for every purchase.
+    let upstream = idcgate_zonkvm::Sim::sandbox();
+    upstream.set_balance(Money::from_fen(100_000_000_000));
+    let up_srv = sim::serve(&upstream, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    let mut store = SqlStore::open(&url).await.unwrap();
+    store.unlock(&MasterKey::generate()).await.unwrap();
+    let engine = Arc::new(Engine::new(
+        Arc::new(store),
+        idcgate::vendors::registry(),
+        WireConfig::new("bench@example.com"),
+    ));
+    // Names of their own per run: a PostgreSQL bench database may hold earlier runs.
+    let run = format!("{:x}", std::process::id() ^ Instant::now().elapsed().subsec_nanos());
+    let account = format!("z{run}");
+    let creds = idcgate_wire::testing::credentials(&upstream.sandbox_credentials());
+    engine
+        .store
+        .add_account(&UpstreamAccount {
+            name: account.clone(),
+            vendor: upstream.vendor(),
+            base_url: up_srv.base_url(),
+            credentials: creds,
+            rate_limit_per_sec: 1_000_000,
+        })
+        .await
+        .unwrap();
+    let product = engine
+        .add_product(
+            "bench",
+            ProductSpec {
+                name: format!("cloud-{run}"),
+                title: Some("Cloud 1C1G".into()),
+                account: account.clone(),
+                kind: ResourceKind::Server,
+                offer: Some("德阳电信-1核1G".into()),
+                options: [("system_guid".to_string(), "1659170791658716".to_string())]
+                    .into_iter()
+                    .collect(),
+                rule: PriceRule::parse("15%", &[], &[], Some("1,3,12")).unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = idcgate_server::AppState {
+        engine: engine.clone(),
+        metrics: Arc::new(idcgate_server::Metrics::default()),
+        downstream: Some(idcgate_server::Downstream {
+            front: Arc::new(idcgate_engine::storefront::Shop::new(engine.clone())),
+            dialect: idcgate::vendors::downstream_dialect(),
+        }),
+    };
+    tokio::spawn(idcgate_server::serve(state, listener, std::future::pending()));
+    let endpoint = format!("http://{addr}/api/same/index");
+
+    let mut callers = Vec::new();
+    for t in 0..tenants {
+        let name = format!("t{run}-{t}");
+        let (view, key) = engine
+            .add_tenant("bench", &name, "", Money::ZERO)
+            .await
+            .unwrap();
+        engine
+            .topup_tenant("bench", &name, Money::from_fen(100_000_000), None, None)
+            .await
+            .unwrap();
+        callers.push((view.tenant.appid, key.expose().to_string()));
+    }
+
+    // 1. create_order: every tenant buys its orders, all tenants at once.
+    println!(
+        "create_order: {tenants} tenants x {per_tenant} cloud servers through the endpoint ({})",
+        if url.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" }
+    );
+    let http = reqwest::Client::new();
+    let line = product.id.to_string();
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for (appid, appkey) in callers.clone() {
+        let (http, endpoint, line) = (http.clone(), endpoint.clone(), line.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::with_capacity(per_tenant);
+            for n in 0..per_tenant {
+                let body = form(&[
+                    ("appid", &appid),
+                    ("appkey", &appkey),
+                    ("action", "create_order"),
+                    ("obj_type", "create_server"),
+                    ("line_guid", &line),
+                    ("system_guid", &line),
+                    ("order_id", &format!("bench-{n}")),
+                    ("content", r#"{"cpu":1,"ram":1,"months":1}"#),
+                ]);
+                let t = Instant::now();
+                let text = http
+                    .post(&endpoint)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                times.push(t.elapsed());
+                assert!(text.starts_with("{\"code\":1"), "{text}");
+            }
+            times
+        }));
+    }
+    let mut created = Vec::new();
+    for t in tasks {
+        created.extend(t.await.unwrap());
+    }
+    let wall = start.elapsed();
+    created.sort();
+    report("create_order (idcgate)", &created, wall);
+    assert!(engine.store.unbalanced_transactions().await.unwrap().is_empty());
+
+    // 2. getservers, idcgate against the simulator answering from memory, one run.
+    let reference = idcgate_zonkvm::Sim::sandbox();
+    reference.seed_bulk_servers(per_tenant.saturating_sub(reference.server_count()));
+    let ref_srv = sim::serve(&reference, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let ref_creds = reference.sandbox_credentials();
+    let ref_callers: Vec<(String, String)> = (0..tenants)
+        .map(|_| (ref_creds[0].1.clone(), ref_creds[1].1.clone()))
+        .collect();
+    let ref_url = format!("{}/api/same/index", ref_srv.base_url());
+    println!(
+        "getservers: {tenants} callers at once, {calls} calls each, {per_tenant} orders per caller ({} servers at the simulator)",
+        reference.server_count()
+    );
+    // Warm both (connections, statement caches), then alternate rounds so the machine's
+    // noise falls on both sides alike.
+    load(endpoint.clone(), callers.clone(), 3).await;
+    load(ref_url.clone(), ref_callers.clone(), 3).await;
+    let rounds = 4;
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let (mut our_wall, mut their_wall) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..rounds {
+        let (t, w) = load(endpoint.clone(), callers.clone(), calls / rounds).await;
+        ours.extend(t);
+        our_wall += w;
+        let (t, w) = load(ref_url.clone(), ref_callers.clone(), calls / rounds).await;
+        theirs.extend(t);
+        their_wall += w;
+    }
+    ours.sort();
+    theirs.sort();
+    let (our_p99, our_rps) = report("getservers (idcgate)", &ours, our_wall);
+    let (their_p99, their_rps) = report("getservers (Zonkvm simulator)", &theirs, their_wall);
+    println!(
+        "ratio idcgate/simulator: p99 {:.2}x, throughput {:.2}x; goal p99 < 10 ms: {}",
+        our_p99 / their_p99,
+        our_rps / their_rps,
+        if our_p99 < 10.0 { "met" } else { "not met" }
+    );
+}
