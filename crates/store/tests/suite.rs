@@ -308,7 +308,10 @@ async fn audit_intents_stay_unfinished_until_completed(f: &TestDb) {
         .collect();
     assert_eq!(
         open,
-        vec![(second, "w1/b.cn".to_string()), (first, "w1/a.cn".to_string())]
+        vec![
+            (second, "w1/b.cn".to_string()),
+            (first, "w1/a.cn".to_string())
+        ]
     );
     s.append_audit(&AuditEntry {
         id: 0,
