@@ -201,6 +201,32 @@ impl Engine {
         Ok(self.store.begin_audit(&intent).await?)
     }
 
+    /// The audit log, newest first, with the intents no entry completes among them as
+    /// entries whose outcome is `unfinished` (in flight, or their process died: the
+    /// upstream may or may not have changed) and whose `intent_id` names the intent.
+    pub async fn audit_trail(&self, limit: i64) -> Result<Vec<AuditEntry>> {
+        let mut entries = self.store.list_audit(limit).await?;
+        entries.extend(
+            self.store
+                .unfinished_audit(limit)
+                .await?
+                .into_iter()
+                .map(|i| AuditEntry {
+                    id: 0,
+                    at_ms: i.at_ms,
+                    actor: i.actor,
+                    action: i.action,
+                    target: i.target,
+                    outcome: "unfinished".into(),
+                    detail: "announced, no outcome recorded: in flight, or its process died before the upstream answered".into(),
+                    intent_id: Some(i.id),
+                }),
+        );
+        entries.sort_by(|a, b| b.at_ms.cmp(&a.at_ms).then(b.id.cmp(&a.id)));
+        entries.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(entries)
+    }
+
     /// Completes the intent `begin_audit` returned with how the call ended.
     pub async fn finish_audit<T>(
         &self,

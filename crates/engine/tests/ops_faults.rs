@@ -311,6 +311,10 @@ async fn an_operation_killed_in_flight_leaves_its_audit_intent(db: &TestDb) {
     assert_eq!(open[0].target, format!("w/{zone}"));
     let done = engine.store.list_audit(100).await.unwrap();
     assert!(done.iter().all(|a| a.action != "dns.add"), "{done:?}");
+    // Every surface's audit listing shows it.
+    let trail = engine.audit_trail(1).await.unwrap();
+    assert_eq!(trail[0].outcome, "unfinished");
+    assert_eq!(trail[0].intent_id, Some(open[0].id));
 
     // A completed operation completes its intent.
     srv.faults.set(FaultConfig::default());
