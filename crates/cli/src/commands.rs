@@ -84,7 +84,7 @@ pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
         }
         Command::Audit { limit } => {
             let engine = open_engine(&settings).await?;
-            let entries = engine.store.list_audit(limit).await?;
+            let entries = engine.audit_trail(limit).await?;
             out.table(
                 &entries,
                 &entries,

@@ -244,6 +244,16 @@ async fn sync(out: &Out, engine: &Arc<Engine>) -> Result<()> {
     };
     let reports = engine.sync_all(progress).await?;
     engine.audit_sync(&actor(), &reports).await;
+    let failed = reports.iter().any(|r| !r.failed.is_empty());
+    let partial = "some listings failed (see the failed column); everything else was synced";
+    if failed && out.json {
+        // One document: what was synced and what failed, as an error (exit non-zero).
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "error": partial, "items": reports }))?
+        );
+        return Err(crate::output::Shown(partial.to_string()).into());
+    }
     out.table(
         &reports,
         &reports,
@@ -257,8 +267,8 @@ async fn sync(out: &Out, engine: &Arc<Engine>) -> Result<()> {
             ("failed", |r| truncate(&r.failed.join("; "), 100)),
         ],
     )?;
-    if reports.iter().any(|r| !r.failed.is_empty()) {
-        bail!("some listings failed (see the failed column); everything else was synced");
+    if failed {
+        bail!("{partial}");
     }
     Ok(())
 }

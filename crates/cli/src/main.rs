@@ -391,6 +391,9 @@ fn main() -> std::process::ExitCode {
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
+            if e.downcast_ref::<output::Shown>().is_some() {
+                return std::process::ExitCode::FAILURE;
+            }
             if json {
                 println!("{}", serde_json::json!({ "error": format!("{e:#}") }));
             } else {

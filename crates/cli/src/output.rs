@@ -10,6 +10,19 @@ pub struct Out {
     pub json: bool,
 }
 
+/// A failure whose one JSON document (`{"error": .., ...}`) the command printed itself,
+/// with what it did alongside: `main` exits non-zero without printing a second one.
+#[derive(Debug)]
+pub struct Shown(pub String);
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Shown {}
+
 impl Out {
     /// Prints rows as a table (headers + cells) or the serialisable value as JSON.
     pub fn show<T: Serialize>(

@@ -992,3 +992,41 @@ fn tenants_and_the_catalog_through_cli_and_rest() {
         "the sandbox tenant's key on disk"
     );
 }
+
+/// `--json sync` with listings that fail prints one JSON document (what was synced and
+/// what failed, as an error) and exits non-zero, never a report followed by an error.
+#[test]
+fn json_sync_with_failed_listings_prints_one_document() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // An upstream nobody listens on: every listing of the account fails.
+    ok(&idcgate(
+        &data,
+        &[
+            "account",
+            "add",
+            "gone",
+            "--vendor",
+            "west",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--cred",
+            "username=demo",
+            "--cred",
+            "api_password=not-a-real-one",
+        ],
+    ));
+    let out = idcgate(&data, &["--json", "--timeout", "2", "sync"]);
+    assert!(!out.status.success(), "a partial sync is a failure");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let doc: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{stdout}"));
+    assert!(
+        doc["error"].as_str().unwrap().contains("listings failed"),
+        "{doc}"
+    );
+    let items = doc["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{doc}");
+    assert_eq!(items[0]["account"], "gone");
+    assert!(!items[0]["failed"].as_array().unwrap().is_empty(), "{doc}");
+}

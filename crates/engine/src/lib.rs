@@ -46,6 +46,21 @@ pub enum EngineError {
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
+impl EngineError {
+    /// This error for one more caller of a shared operation (a joined sync). A store
+    /// error keeps its text; every other kind is kept as it was.
+    fn shared(e: &Arc<EngineError>) -> EngineError {
+        match e.as_ref() {
+            EngineError::Store(s) => EngineError::Store(StoreError::Database(s.to_string())),
+            EngineError::Upstream(u) => EngineError::Upstream(u.clone()),
+            EngineError::NoSuchAccount(n) => EngineError::NoSuchAccount(n.clone()),
+            EngineError::NoSuchZone(z) => EngineError::NoSuchZone(z.clone()),
+            EngineError::NoSuchServer(s) => EngineError::NoSuchServer(s.clone()),
+            EngineError::Invalid(m) => EngineError::Invalid(m.clone()),
+        }
+    }
+}
+
 /// Account name -> (fingerprint of its configuration, connection).
 type ConnectionCache = HashMap<String, (u64, Arc<dyn Connection>)>;
 
@@ -68,11 +83,17 @@ pub fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
+/// One account's sync in flight: every caller that asks meanwhile awaits this and gets
+/// its report (`sync::Engine::sync_account`).
+type SyncFlight = Arc<tokio::sync::OnceCell<Result<sync::SyncReport, Arc<EngineError>>>>;
+
 pub struct Engine {
     pub store: Arc<dyn Store>,
     pub registry: Registry,
     pub wire: WireConfig,
     connections: Mutex<ConnectionCache>,
+    syncs: Mutex<HashMap<String, SyncFlight>>,
+    zones: ops::ZoneProbes,
 }
 
 impl Engine {
@@ -82,6 +103,8 @@ impl Engine {
             registry,
             wire,
             connections: Mutex::new(HashMap::new()),
+            syncs: Mutex::new(HashMap::new()),
+            zones: ops::ZoneProbes::default(),
         }
     }
 
@@ -105,6 +128,8 @@ impl Engine {
             }
         }
         let conn = self.registry.connect(&account, &self.wire)?;
+        // A new or changed account may host a zone no account hosted before.
+        self.zones.forget_unknown();
         self.lock_connections()
             .insert(name.to_string(), (print, conn.clone()));
         Ok(conn)
@@ -157,6 +182,74 @@ impl Engine {
         result: &std::result::Result<T, EngineError>,
         detail_ok: impl FnOnce(&T) -> String,
     ) {
+        self.write_audit(None, actor, action, target, result, detail_ok)
+            .await;
+    }
+
+    /// Announces a mutating upstream call before it is sent, so a process killed while
+    /// it is in flight still leaves a trace of it (`Store::unfinished_audit`). Nothing
+    /// is sent if the intent cannot be written: an operation that cannot be audited is
+    /// not done.
+    pub async fn begin_audit(&self, actor: &str, action: &str, target: &str) -> Result<i64> {
+        let intent = idcgate_store::AuditIntent {
+            id: 0,
+            at_ms: now_ms(),
+            actor: actor.to_string(),
+            action: action.to_string(),
+            target: target.to_string(),
+        };
+        Ok(self.store.begin_audit(&intent).await?)
+    }
+
+    /// The audit log, newest first, with the intents no entry completes among them as
+    /// entries whose outcome is `unfinished` (in flight, or their process died: the
+    /// upstream may or may not have changed) and whose `intent_id` names the intent.
+    pub async fn audit_trail(&self, limit: i64) -> Result<Vec<AuditEntry>> {
+        let mut entries = self.store.list_audit(limit).await?;
+        entries.extend(
+            self.store
+                .unfinished_audit(limit)
+                .await?
+                .into_iter()
+                .map(|i| AuditEntry {
+                    id: 0,
+                    at_ms: i.at_ms,
+                    actor: i.actor,
+                    action: i.action,
+                    target: i.target,
+                    outcome: "unfinished".into(),
+                    detail: "announced, no outcome recorded: in flight, or its process died before the upstream answered".into(),
+                    intent_id: Some(i.id),
+                }),
+        );
+        entries.sort_by(|a, b| b.at_ms.cmp(&a.at_ms).then(b.id.cmp(&a.id)));
+        entries.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(entries)
+    }
+
+    /// Completes the intent `begin_audit` returned with how the call ended.
+    pub async fn finish_audit<T>(
+        &self,
+        intent: i64,
+        actor: &str,
+        action: &str,
+        target: &str,
+        result: &std::result::Result<T, EngineError>,
+        detail_ok: impl FnOnce(&T) -> String,
+    ) {
+        self.write_audit(Some(intent), actor, action, target, result, detail_ok)
+            .await;
+    }
+
+    async fn write_audit<T>(
+        &self,
+        intent_id: Option<i64>,
+        actor: &str,
+        action: &str,
+        target: &str,
+        result: &std::result::Result<T, EngineError>,
+        detail_ok: impl FnOnce(&T) -> String,
+    ) {
         let (outcome, detail) = match result {
             Ok(v) => ("ok".to_string(), detail_ok(v)),
             Err(EngineError::Upstream(e)) => (e.kind().to_string(), e.to_string()),
@@ -170,6 +263,7 @@ impl Engine {
             target: target.to_string(),
             outcome,
             detail,
+            intent_id,
         };
         if let Err(e) = self.store.append_audit(&entry).await {
             tracing::error!(error = %e, action, target, "could not write audit entry");

@@ -8,6 +8,62 @@ use idcgate_core::{Balance, DnsRecord, PowerAction, RecordInput, ResourceKind, S
 use idcgate_store::{ResourceFilter, ResourceRow};
 use serde::Serialize;
 
+/// How long "no account hosts this zone" is believed before the upstreams are asked again.
+pub const UNKNOWN_ZONE_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// How many zones nobody hosts are remembered at once; beyond it the oldest are dropped.
+const UNKNOWN_ZONES_KEPT: usize = 4096;
+
+enum Probe {
+    Found(String),
+    Nowhere,
+    Unsure,
+}
+
+/// The probing of zones no inventory lists: one probe at a time, and the zones found
+/// nowhere lately.
+#[derive(Default)]
+pub(crate) struct ZoneProbes {
+    probing: tokio::sync::Mutex<()>,
+    unknown: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+}
+
+impl ZoneProbes {
+    fn known_unknown(&self, zone: &str) -> bool {
+        let mut unknown = idcgate_core::lock(&self.unknown);
+        match unknown.get(zone) {
+            Some(at) if at.elapsed() < UNKNOWN_ZONE_TTL => true,
+            Some(_) => {
+                unknown.remove(zone);
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn remember_unknown(&self, zone: &str) {
+        let mut unknown = idcgate_core::lock(&self.unknown);
+        if unknown.len() >= UNKNOWN_ZONES_KEPT {
+            unknown.retain(|_, at| at.elapsed() < UNKNOWN_ZONE_TTL);
+        }
+        if unknown.len() >= UNKNOWN_ZONES_KEPT {
+            if let Some(oldest) = unknown
+                .iter()
+                .min_by_key(|(_, at)| **at)
+                .map(|(z, _)| z.clone())
+            {
+                unknown.remove(&oldest);
+            }
+        }
+        unknown.insert(zone.to_string(), std::time::Instant::now());
+    }
+
+    /// Forgets that a zone was found nowhere (an account was added or changed).
+    pub(crate) fn forget_unknown(&self) {
+        idcgate_core::lock(&self.unknown).clear();
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct AccountBalance {
     pub account: String,
@@ -61,8 +117,45 @@ impl Engine {
     }
 
     /// Upstreams that cannot list their zones (CNDNS) never put them in the inventory;
-    /// ask those accounts directly whether they host this one, and remember the answer.
+    /// ask those accounts directly whether they host this one, and remember the answer
+    /// (a zone found goes into the inventory, a zone no account hosts into a short
+    /// negative cache). One probe runs at a time, so a burst of requests for zones
+    /// nobody hosts, from any scope, costs the upstreams at most one probe per zone per
+    /// [`UNKNOWN_ZONE_TTL`].
     async fn probe_unlisted_zone(&self, zone: &str) -> Result<Option<String>> {
+        if self.zones.known_unknown(zone) {
+            return Ok(None);
+        }
+        let _one_at_a_time = self.zones.probing.lock().await;
+        // Another caller may have probed it while this one waited.
+        if self.zones.known_unknown(zone) {
+            return Ok(None);
+        }
+        if let Some(row) = self
+            .store
+            .list_resources(&ResourceFilter {
+                kind: Some(ResourceKind::DnsZone),
+                search: Some(zone.to_string()),
+                ..Default::default()
+            })
+            .await?
+            .into_iter()
+            .find(|r| r.key == zone)
+        {
+            return Ok(Some(row.account));
+        }
+        let found = self.probe_accounts(zone).await?;
+        match &found {
+            Probe::Found(account) => return Ok(Some(account.clone())),
+            Probe::Nowhere => self.zones.remember_unknown(zone),
+            // An account could not be asked: the zone may be there; ask again next time.
+            Probe::Unsure => {}
+        }
+        Ok(None)
+    }
+
+    async fn probe_accounts(&self, zone: &str) -> Result<Probe> {
+        let mut unsure = false;
         for account in self.store.list_accounts().await? {
             let Ok(conn) = self.connection(&account.name).await else {
                 continue;
@@ -74,20 +167,33 @@ impl Engine {
             ) {
                 continue;
             }
-            if let Ok(records) = dns.list_records(zone).await {
-                let now = now_ms();
-                let found = idcgate_core::Zone {
-                    name: zone.to_string(),
-                    upstream_id: None,
-                    record_count: u32::try_from(records.len()).ok(),
-                };
-                let mut rows = vec![crate::sync::inventory_row(&account.name, &found, now)];
-                rows.extend(records.iter().map(|r| record_row(&account.name, r, now)));
-                self.store.upsert_resources(&rows).await?;
-                return Ok(Some(account.name));
+            match dns.list_records(zone).await {
+                Ok(records) => {
+                    let now = now_ms();
+                    let found = idcgate_core::Zone {
+                        name: zone.to_string(),
+                        upstream_id: None,
+                        record_count: u32::try_from(records.len()).ok(),
+                    };
+                    let mut rows = vec![crate::sync::inventory_row(&account.name, &found, now)];
+                    rows.extend(records.iter().map(|r| record_row(&account.name, r, now)));
+                    self.store.upsert_resources(&rows).await?;
+                    return Ok(Probe::Found(account.name));
+                }
+                // The account answered that it does not host the zone.
+                Err(
+                    idcgate_core::Error::NotFound { .. }
+                    | idcgate_core::Error::Upstream { .. }
+                    | idcgate_core::Error::InvalidInput { .. },
+                ) => {}
+                Err(_) => unsure = true,
             }
         }
-        Ok(None)
+        Ok(if unsure {
+            Probe::Unsure
+        } else {
+            Probe::Nowhere
+        })
     }
 
     async fn dns_of(
@@ -119,26 +225,24 @@ impl Engine {
         let zone = &normalize_zone(zone)?;
         let (account, conn) = self.dns_of(zone).await?;
         let dns = dns_of_conn(conn.as_ref())?;
+        let target = format!("{account}/{zone}");
+        let intent = self.begin_audit(actor, "dns.add", &target).await?;
+        // What the zone held before: if the create's answer is lost, only a record that
+        // was not there before can be the one it made. Unreadable now: a lost answer
+        // stays an unknown outcome.
+        let before = dns.list_records(zone).await.ok();
         let result = match dns.create_record(zone, input).await {
             // The answer was lost: read the zone instead of guessing or retrying.
             Err(lost @ idcgate_core::Error::UnknownOutcome { .. }) => {
-                reconcile_created(dns, zone, input, lost).await
+                reconcile_created(dns, zone, input, before.as_deref(), lost).await
             }
             other => other.map_err(EngineError::from),
         };
+        self.finish_audit(intent, actor, "dns.add", &target, &result, json_of)
+            .await;
         if let Ok(r) = &result {
-            self.store
-                .upsert_resources(&[record_row(&account, r, now_ms())])
-                .await?;
+            self.keep(&[record_row(&account, r, now_ms())]).await;
         }
-        self.audit(
-            actor,
-            "dns.add",
-            &format!("{account}/{zone}"),
-            &result,
-            json_of,
-        )
-        .await;
         result
     }
 
@@ -153,30 +257,30 @@ impl Engine {
         let id = &normalize_record_id(id)?;
         let (account, conn) = self.dns_of(zone).await?;
         let dns = dns_of_conn(conn.as_ref())?;
+        let target = format!("{account}/{zone}/{id}");
+        let intent = self.begin_audit(actor, "dns.set", &target).await?;
         let result = match dns.update_record(zone, id, input).await {
             Err(e) => Err(self.gone_record(&account, dns, zone, id, e).await),
             Ok(r) => Ok(r),
         };
+        self.finish_audit(intent, actor, "dns.set", &target, &result, json_of)
+            .await;
         if let Ok(r) = &result {
             let now = now_ms();
             let old_key = format!("{zone}/{id}");
             let new_row = record_row(&account, r, now);
             // Some upstreams give a modified record a new id.
             if new_row.key != old_key {
-                self.store
+                if let Err(e) = self
+                    .store
                     .delete_resource(&account, ResourceKind::DnsRecord, &old_key, now)
-                    .await?;
+                    .await
+                {
+                    tracing::warn!(account, key = old_key, error = %e, "could not retire a record's old id; the next sync will");
+                }
             }
-            self.store.upsert_resources(&[new_row]).await?;
+            self.keep(&[new_row]).await;
         }
-        self.audit(
-            actor,
-            "dns.set",
-            &format!("{account}/{zone}/{id}"),
-            &result,
-            json_of,
-        )
-        .await;
         result
     }
 
@@ -185,6 +289,8 @@ impl Engine {
         let id = &normalize_record_id(id)?;
         let (account, conn) = self.dns_of(zone).await?;
         let dns = dns_of_conn(conn.as_ref())?;
+        let target = format!("{account}/{zone}/{id}");
+        let intent = self.begin_audit(actor, "dns.rm", &target).await?;
         let result = match dns.delete_record(zone, id).await {
             // The answer was lost: the record is gone if the zone no longer lists it.
             Err(lost @ idcgate_core::Error::UnknownOutcome { .. }) => match dns
@@ -199,24 +305,20 @@ impl Engine {
             Err(e) => Err(self.gone_record(&account, dns, zone, id, e).await),
             Ok(()) => Ok(()),
         };
-        if result.is_ok() {
-            self.store
-                .delete_resource(
-                    &account,
-                    ResourceKind::DnsRecord,
-                    &format!("{zone}/{id}"),
-                    now_ms(),
-                )
-                .await?;
-        }
-        self.audit(
-            actor,
-            "dns.rm",
-            &format!("{account}/{zone}/{id}"),
-            &result,
-            |_| "deleted".into(),
-        )
+        self.finish_audit(intent, actor, "dns.rm", &target, &result, |_| {
+            "deleted".into()
+        })
         .await;
+        if result.is_ok() {
+            let key = format!("{zone}/{id}");
+            if let Err(e) = self
+                .store
+                .delete_resource(&account, ResourceKind::DnsRecord, &key, now_ms())
+                .await
+            {
+                tracing::warn!(account, key, error = %e, "could not mark a deleted record gone; the next sync will");
+            }
+        }
         result
     }
 
@@ -225,34 +327,45 @@ impl Engine {
         let id = &normalize_record_id(id)?;
         let (account, conn) = self.dns_of(zone).await?;
         let dns = dns_of_conn(conn.as_ref())?;
+        let action = if enabled { "dns.enable" } else { "dns.disable" };
+        let target = format!("{account}/{zone}/{id}");
+        let intent = self.begin_audit(actor, action, &target).await?;
         let result = match dns.set_record_enabled(zone, id, enabled).await {
             Err(e) => Err(self.gone_record(&account, dns, zone, id, e).await),
             Ok(()) => Ok(()),
         };
+        self.finish_audit(intent, actor, action, &target, &result, |_| "ok".into())
+            .await;
         if result.is_ok() {
             let key = format!("{zone}/{id}");
-            if let Some(mut row) = self
+            match self
                 .store
                 .get_resource(&account, ResourceKind::DnsRecord, &key)
-                .await?
+                .await
             {
-                if let Some(obj) = row.data.as_object_mut() {
-                    obj.insert("enabled".into(), serde_json::Value::Bool(enabled));
+                Ok(Some(mut row)) => {
+                    if let Some(obj) = row.data.as_object_mut() {
+                        obj.insert("enabled".into(), serde_json::Value::Bool(enabled));
+                    }
+                    row.last_seen_ms = now_ms();
+                    self.keep(&[row]).await;
                 }
-                row.last_seen_ms = now_ms();
-                self.store.upsert_resources(&[row]).await?;
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(account, key, error = %e, "could not update a record's row; the next sync will")
+                }
             }
         }
-        let action = if enabled { "dns.enable" } else { "dns.disable" };
-        self.audit(
-            actor,
-            action,
-            &format!("{account}/{zone}/{id}"),
-            &result,
-            |_| "ok".into(),
-        )
-        .await;
         result
+    }
+
+    /// Writes what an upstream write left behind into the inventory. The upstream has
+    /// changed already, so a store that fails now leaves the inventory stale for the
+    /// next sync; it does not turn the operation into a failure.
+    async fn keep(&self, rows: &[ResourceRow]) {
+        if let Err(e) = self.store.upsert_resources(rows).await {
+            tracing::warn!(error = %e, "could not update the inventory after a write; the next sync will");
+        }
     }
 
     /// The error for a refused write on record `id`: if the zone, read now, no longer
@@ -330,6 +443,10 @@ impl Engine {
         }
     }
 
+    /// Runs `op` on a server and reads the server back. The operation's outcome is the
+    /// action's: once the upstream accepted it, a failed read after it does not make it
+    /// a failure. The server is then the inventory's last view with its power state
+    /// unknown (so marked in the inventory too) until the next sync reads it.
     pub async fn server_op(&self, actor: &str, reference: &str, op: ServerOp) -> Result<Server> {
         let (account, id) = self.server_account(reference).await?;
         let conn = self.connection(&account).await?;
@@ -339,6 +456,9 @@ impl Engine {
                 vendor: conn.vendor().to_string(),
                 capability: "compute".into(),
             })?;
+        let label = op.label();
+        let target = format!("{account}/{id}");
+        let intent = self.begin_audit(actor, &label, &target).await?;
         let result = match &op {
             ServerOp::Power(a) => compute.power(&id, *a).await,
             ServerOp::Reinstall { image } => compute.reinstall(&id, image).await,
@@ -346,20 +466,59 @@ impl Engine {
         }
         .map_err(EngineError::from);
         // Never log the new password: the audit says only what was done.
-        self.audit(
-            actor,
-            &op.label(),
-            &format!("{account}/{id}"),
-            &result,
-            |_| "ok".into(),
-        )
-        .await;
+        self.finish_audit(intent, actor, &label, &target, &result, |_| "ok".into())
+            .await;
         result?;
-        let server = compute.get_server(&id).await?;
-        self.store
-            .upsert_resources(&[server_row(&account, &server, now_ms())])
-            .await?;
-        Ok(server)
+        match compute.get_server(&id).await {
+            Ok(server) => {
+                self.keep(&[server_row(&account, &server, now_ms())]).await;
+                Ok(server)
+            }
+            Err(e) => {
+                tracing::warn!(account, id, error = %e, "server operation done; reading the server after it failed");
+                Ok(self.server_unread(&account, &id).await)
+            }
+        }
+    }
+
+    /// The inventory's server with its power state unknown, written back so: an action
+    /// was done whose effect could not be read.
+    async fn server_unread(&self, account: &str, id: &str) -> Server {
+        let row = self
+            .store
+            .get_resource(account, ResourceKind::Server, id)
+            .await
+            .ok()
+            .flatten();
+        let known = row
+            .as_ref()
+            .and_then(|r| serde_json::from_value::<Server>(r.data.clone()).ok());
+        let mut server = known.unwrap_or_else(|| Server {
+            upstream_id: id.to_string(),
+            name: row
+                .as_ref()
+                .map_or_else(|| id.to_string(), |r| r.name.clone()),
+            kind: idcgate_core::ServerKind::Cloud,
+            region: None,
+            plan: None,
+            cpu: 0,
+            ram_mb: 0,
+            disks: Vec::new(),
+            bandwidth_mbps: 0,
+            ips: Vec::new(),
+            os_image: None,
+            power: idcgate_core::PowerState::Unknown,
+            lifecycle: idcgate_core::LifecycleState::Active,
+            expires_at: None,
+        });
+        server.power = idcgate_core::PowerState::Unknown;
+        if let Some(r) = row {
+            // Keep the row's first sighting and expiry; only what was read changes.
+            let mut updated = server_row(account, &server, now_ms());
+            updated.first_seen_ms = r.first_seen_ms;
+            self.keep(&[updated]).await;
+        }
+        server
     }
 
     /// Names of the configured accounts of one vendor (for `--vendor` filters).
@@ -459,13 +618,19 @@ fn json_of<T: Serialize>(v: &T) -> String {
 }
 
 /// After a lost answer to a create: the record exists upstream (the create happened) or
-/// it does not (report the unknown outcome; a later sync will show if it lands).
+/// it does not (report the unknown outcome; a later sync will show if it lands). Only a
+/// record that `before` (the zone read before the create) did not hold can be the one the
+/// create made: an identical record that was already there proves nothing.
 async fn reconcile_created(
     dns: &dyn idcgate_core::capability::Dns,
     zone: &str,
     input: &RecordInput,
+    before: Option<&[DnsRecord]>,
     lost: idcgate_core::Error,
 ) -> Result<DnsRecord> {
+    let Some(before) = before else {
+        return Err(lost.into());
+    };
     let records = match dns.list_records(zone).await {
         Ok(r) => r,
         Err(_) => return Err(lost.into()),
@@ -478,7 +643,19 @@ async fn reconcile_created(
                 .eq_ignore_ascii_case(input.value.trim_end_matches('.'))
             && r.line == input.line
     };
-    records.into_iter().find(same).ok_or_else(|| lost.into())
+    let had: Vec<&DnsRecord> = before.iter().filter(|r| same(r)).collect();
+    let now: Vec<DnsRecord> = records.into_iter().filter(same).collect();
+    // By id where the vendor gives one; without ids, only a rise in the count of
+    // identical records shows that one was added.
+    let new = if now.iter().all(|r| r.upstream_id.is_some()) {
+        now.into_iter()
+            .find(|r| !had.iter().any(|h| h.upstream_id == r.upstream_id))
+    } else if now.len() > had.len() {
+        now.into_iter().next()
+    } else {
+        None
+    };
+    new.ok_or_else(|| lost.into())
 }
 
 /// The one spelling of a zone used upstream and in the inventory: no surrounding blanks,

@@ -417,6 +417,7 @@ impl Engine {
                     target,
                     outcome: outcome.to_string(),
                     detail: detail(o),
+                    intent_id: None,
                 };
                 if let Err(e) = self.store.append_audit(&entry).await {
                     tracing::error!(error = %e, "could not write audit entry");

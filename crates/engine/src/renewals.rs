@@ -786,6 +786,7 @@ impl Engine {
             target: format!("{}/{}", row.account, row.name),
             outcome: outcome.to_string(),
             detail: detail.to_string(),
+            intent_id: None,
         };
         if let Err(e) = self.store.append_audit(&entry).await {
             tracing::error!(error = %e, action, "could not write audit entry");

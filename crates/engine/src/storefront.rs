@@ -1080,6 +1080,7 @@ impl Storefront for Shop {
                             "failed appkeys: locked for {} minutes",
                             LOCKOUT.as_secs() / 60
                         ),
+                        intent_id: None,
                     };
                     if let Err(e) = self.engine.store.append_audit(&entry).await {
                         tracing::error!(error = %e, "could not write audit entry");

@@ -214,9 +214,40 @@ impl Engine {
         Ok(reports)
     }
 
+    /// Syncs one account, once at a time: a caller that asks while the account's sync
+    /// is running joins it and gets its report (a burst of sync requests costs the
+    /// upstream one sync). Only the caller that started it sees its progress.
+    pub async fn sync_account(
+        self: &Arc<Self>,
+        name: &str,
+        progress: Arc<dyn SyncProgress>,
+    ) -> Result<SyncReport> {
+        let flight = idcgate_core::lock(&self.syncs)
+            .entry(name.to_string())
+            .or_default()
+            .clone();
+        // If the caller running it is dropped (a client gone, a task aborted), the next
+        // waiter runs the sync itself.
+        let outcome = flight
+            .get_or_init(|| async {
+                self.sync_account_now(name, progress)
+                    .await
+                    .map_err(Arc::new)
+            })
+            .await
+            .clone();
+        {
+            let mut syncs = idcgate_core::lock(&self.syncs);
+            if syncs.get(name).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+                syncs.remove(name);
+            }
+        }
+        outcome.map_err(|e| EngineError::shared(&e))
+    }
+
     /// Syncs one account: every capability's listing runs concurrently (each bounded by
     /// the account's rate limit), so the slowest listing, not their sum, sets the pace.
-    pub async fn sync_account(
+    async fn sync_account_now(
         self: &Arc<Self>,
         name: &str,
         progress: Arc<dyn SyncProgress>,

@@ -573,7 +573,8 @@ async fn server_action(
     Ok(Json(json!(s)))
 }
 
-/// The audit log, newest first (admin scope).
+/// The audit log, newest first (admin scope); a write announced but never completed
+/// shows with outcome `unfinished`.
 #[utoipa::path(get, path = "/api/v1/audit", params(("limit" = Option<i64>, Query)),
     responses((status = 200, description = "audit entries"), (status = 403, body = ErrorBody)))]
 async fn list_audit(
@@ -582,6 +583,6 @@ async fn list_audit(
     Query(q): Q,
 ) -> Result<Json<Value>, ApiError> {
     let limit = int_param(&q, "limit", 100, 10_000)?;
-    let entries = state.engine.store.list_audit(limit).await?;
+    let entries = state.engine.audit_trail(limit).await?;
     Ok(Json(json!({ "items": entries })))
 }

@@ -160,6 +160,23 @@ pub struct AuditEntry {
     pub outcome: String,
     /// The upstream's answer or the error text (already free of secrets).
     pub detail: String,
+    /// The [`AuditIntent`] this entry completes (an upstream call announced before it
+    /// was sent); `None` for entries written in one step.
+    #[serde(default)]
+    pub intent_id: Option<i64>,
+}
+
+/// A mutating upstream call announced before it is sent. An intent no [`AuditEntry`]
+/// completes is a call still in flight, or one whose process died before it could say
+/// how it ended: the upstream may or may not have changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditIntent {
+    /// Assigned by the store; 0 in an intent not yet written.
+    pub id: i64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -266,6 +283,11 @@ pub trait Store: OrderStore + RenewalStore + ResaleStore + TenantOrderStore + Se
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<i64>;
     async fn list_audit(&self, limit: i64) -> Result<Vec<AuditEntry>>;
+    /// Writes an intent before its upstream call; returns its id, which the entry that
+    /// completes it names (`AuditEntry::intent_id`). Intents are never changed.
+    async fn begin_audit(&self, intent: &AuditIntent) -> Result<i64>;
+    /// Intents no audit entry completes, newest first, at most `limit`.
+    async fn unfinished_audit(&self, limit: i64) -> Result<Vec<AuditIntent>>;
 
     /// Stores a new token (only the hash of its secret); returns the full token once.
     async fn create_token(

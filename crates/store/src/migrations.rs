@@ -320,6 +320,31 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
             v9.push("CREATE TRIGGER tenant_charges_no_truncate BEFORE TRUNCATE ON tenant_charges FOR EACH STATEMENT EXECUTE FUNCTION append_only()".into());
         }
     }
+    // v10: audit intents. A mutating upstream call is announced here before it is sent
+    // and completed by an `audit_log` row naming the intent, so a process killed in
+    // between leaves the intent (append-only like the log: both rows are facts).
+    let mut v10 = vec![
+        format!(
+            "CREATE TABLE audit_intents (
+            id {auto_id},
+            at BIGINT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL)"
+        ),
+        "ALTER TABLE audit_log ADD COLUMN intent_id BIGINT".to_string(),
+        "CREATE INDEX audit_log_intent ON audit_log (intent_id)".to_string(),
+    ];
+    match d {
+        Dialect::Sqlite => {
+            v10.push("CREATE TRIGGER audit_intents_no_update BEFORE UPDATE ON audit_intents BEGIN SELECT RAISE(ABORT, 'audit_intents is append-only'); END".into());
+            v10.push("CREATE TRIGGER audit_intents_no_delete BEFORE DELETE ON audit_intents BEGIN SELECT RAISE(ABORT, 'audit_intents is append-only'); END".into());
+        }
+        Dialect::Postgres => {
+            v10.push("CREATE TRIGGER audit_intents_no_change BEFORE UPDATE OR DELETE ON audit_intents FOR EACH ROW EXECUTE FUNCTION append_only()".into());
+            v10.push("CREATE TRIGGER audit_intents_no_truncate BEFORE TRUNCATE ON audit_intents FOR EACH STATEMENT EXECUTE FUNCTION append_only()".into());
+        }
+    }
     vec![
         (1, v1),
         (2, v2),
@@ -329,6 +354,7 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
         (7, v7),
         (8, v8),
         (9, v9),
+        (10, v10),
     ]
 }
 

@@ -853,7 +853,7 @@ impl Store for SqlStore {
 
     async fn append_audit(&self, e: &AuditEntry) -> Result<i64> {
         let row = sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, target, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO audit_log (at, actor, action, target, outcome, detail, intent_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(e.at_ms)
         .bind(text(&e.actor).into_owned())
@@ -861,9 +861,45 @@ impl Store for SqlStore {
         .bind(text(&e.target).into_owned())
         .bind(text(&e.outcome).into_owned())
         .bind(text(&e.detail).into_owned())
+        .bind(e.intent_id)
         .fetch_one(&self.pool)
         .await?;
         Ok(row.try_get::<i64, _>(0)?)
+    }
+
+    async fn begin_audit(&self, i: &AuditIntent) -> Result<i64> {
+        let row = sqlx::query(
+            "INSERT INTO audit_intents (at, actor, action, target) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(i.at_ms)
+        .bind(text(&i.actor).into_owned())
+        .bind(text(&i.action).into_owned())
+        .bind(text(&i.target).into_owned())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>(0)?)
+    }
+
+    async fn unfinished_audit(&self, limit: i64) -> Result<Vec<AuditIntent>> {
+        let rows = sqlx::query(
+            "SELECT i.id, i.at, i.actor, i.action, i.target FROM audit_intents i
+             WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.intent_id = i.id)
+             ORDER BY i.id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditIntent {
+                    id: r.try_get("id")?,
+                    at_ms: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    target: r.try_get("target")?,
+                })
+            })
+            .collect()
     }
 
     async fn list_audit(&self, limit: i64) -> Result<Vec<AuditEntry>> {
@@ -881,6 +917,7 @@ impl Store for SqlStore {
                     target: r.try_get("target")?,
                     outcome: r.try_get("outcome")?,
                     detail: r.try_get("detail")?,
+                    intent_id: r.try_get("intent_id")?,
                 })
             })
             .collect()

@@ -16,6 +16,7 @@ both_backends!(
     batch_upsert_mixes_kinds_and_counts_outcomes,
     filters_search_expiry_and_paging,
     audit_log_is_append_only,
+    audit_intents_stay_unfinished_until_completed,
     tokens_hashed_scoped_and_revocable,
     jobs_are_claimed_once_and_reclaimed_after_lease,
 );
@@ -259,6 +260,7 @@ async fn audit_log_is_append_only(f: &TestDb) {
             target: "w1/example.com".into(),
             outcome: "ok".into(),
             detail: "{\"id\":\"1\"}".into(),
+            intent_id: None,
         })
         .await
         .unwrap();
@@ -281,6 +283,61 @@ async fn audit_log_is_append_only(f: &TestDb) {
             .is_err());
     }
     assert_eq!(s.list_audit(10).await.unwrap()[0].outcome, "ok");
+}
+
+/// An intent written before an upstream call is unfinished until an entry names it; a
+/// process killed in between leaves it unfinished for good. Intents are append-only.
+async fn audit_intents_stay_unfinished_until_completed(f: &TestDb) {
+    let s = &f.store;
+    let intent = |target: &str| AuditIntent {
+        id: 0,
+        at_ms: 7,
+        actor: "token:ops".into(),
+        action: "dns.add".into(),
+        target: target.into(),
+    };
+    let first = s.begin_audit(&intent("w1/a.cn")).await.unwrap();
+    let second = s.begin_audit(&intent("w1/b.cn")).await.unwrap();
+    assert!(second > first);
+    let open: Vec<(i64, String)> = s
+        .unfinished_audit(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.id, i.target))
+        .collect();
+    assert_eq!(
+        open,
+        vec![
+            (second, "w1/b.cn".to_string()),
+            (first, "w1/a.cn".to_string())
+        ]
+    );
+    s.append_audit(&AuditEntry {
+        id: 0,
+        at_ms: 8,
+        actor: "token:ops".into(),
+        action: "dns.add".into(),
+        target: "w1/a.cn".into(),
+        outcome: "ok".into(),
+        detail: "{}".into(),
+        intent_id: Some(first),
+    })
+    .await
+    .unwrap();
+    let open = s.unfinished_audit(10).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].id, second);
+    assert_eq!(s.list_audit(1).await.unwrap()[0].intent_id, Some(first));
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&f.url).await.unwrap();
+    for forge in [
+        "UPDATE audit_intents SET target = 'x'",
+        "DELETE FROM audit_intents",
+    ] {
+        assert!(sqlx::query(forge).execute(&pool).await.is_err(), "{forge}");
+    }
+    assert_eq!(s.unfinished_audit(10).await.unwrap().len(), 1);
 }
 
 async fn tokens_hashed_scoped_and_revocable(f: &TestDb) {

@@ -15,6 +15,8 @@
 //! [`RECIPES`] row is listed as not exercised rather than silently skipped.
 #![allow(dead_code)] // the test and the bench each use part of it
 
+pub mod ops;
+
 use idcgate_core::ledger::LedgerAccount;
 use idcgate_core::purchase::Operation;
 use idcgate_core::{Connection, Credentials, Money, OrderState, ResourceKind, UpstreamAccount};

@@ -477,14 +477,14 @@ impl Dns for WestClient {
         let id = self
             .call_kv_as("domain.adddnsrecord", &kv, |v| need(&v, "id"))
             .await?;
-        self.find_record(zone, &id).await
+        Ok(self.read_back(zone, &id, record, &params).await)
     }
 
     async fn update_record(&self, zone: &str, id: &str, record: &RecordInput) -> Result<DnsRecord> {
         let mut p = record_params(zone, record)?;
         p.insert(1, ("id".into(), id.to_string()));
         self.call("domain.moddnsrecord", &p).await?;
-        self.find_record(zone, id).await
+        Ok(self.read_back(zone, id, record, &p).await)
     }
 
     /// Deleting a record that is already gone (20120) reaches the wanted state: success.
@@ -516,6 +516,46 @@ impl Dns for WestClient {
 
 impl WestClient {
     /// The stored form of a record (West normalises values), found by id.
+    /// The record a write West accepted left behind, as West lists it. West answers a
+    /// write with the id alone, so the zone is read; if that read fails the write still
+    /// happened, and the record is what was sent (`params`), read the way a listing is
+    /// (a modified record is live again: West clears the pause), for the next sync to
+    /// confirm.
+    async fn read_back(
+        &self,
+        zone: &str,
+        id: &str,
+        record: &RecordInput,
+        params: &[(String, String)],
+    ) -> DnsRecord {
+        match self.find_record(zone, id).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(zone, id, error = %e, "west accepted the record; reading it back failed");
+                let sent: serde_json::Map<String, Value> = params
+                    .iter()
+                    .map(|(k, v)| {
+                        let k = if k == "host" { "item" } else { k.as_str() };
+                        (k.to_string(), Value::String(v.clone()))
+                    })
+                    .chain([("id".to_string(), Value::String(id.to_string()))])
+                    .collect();
+                // `params` came from `record_params`, whose type West lists back as is.
+                record_from(zone, &Value::Object(sent)).unwrap_or_else(|_| DnsRecord {
+                    zone: zone.to_string(),
+                    host: record.host.clone(),
+                    rtype: record.rtype,
+                    value: record.value.clone(),
+                    ttl: record.ttl,
+                    line: record.line.clone(),
+                    priority: record.priority,
+                    enabled: true,
+                    upstream_id: Some(id.to_string()),
+                })
+            }
+        }
+    }
+
     async fn find_record(&self, zone: &str, id: &str) -> Result<DnsRecord> {
         self.list_records(zone)
             .await?
