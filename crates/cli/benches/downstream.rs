@@ -1,14 +1,17 @@
 //! The downstream endpoint under load, side by side with the Zonkvm simulator in one run:
 //!
-//! 1. `create_order` throughput: 64 tenants buy 100 cloud servers each through
-//!    idcgate's `POST /api/same/index` (priced, charged, journalled, ordered at a
-//!    zero-latency Zonkvm simulator, delivered), 64 at once.
+//! 1. `create_order` throughput: 64 tenants buy cloud servers through idcgate's
+//!    `POST /api/same/index` (priced, charged, journalled, ordered at a zero-latency
+//!    Zonkvm simulator, delivered), 64 at once.
 //! 2. `getservers`: 64 tenants with 100 orders each call it at once, against idcgate's
 //!    endpoint and against the simulator answering 100 servers from memory; p50, p99
-//!    and requests per second of both, and the ratio.
+//!    and requests per second of both, and the ratio. The orders beyond those bought in
+//!    step 1 are written straight to the store as delivered (the simulator copies its
+//!    whole state on every write, so thousands of purchases would measure it, not us).
 //!
-//! `cargo bench -p idcgate --bench downstream`; BENCH_TENANTS (64), BENCH_ORDERS (100
-//! per tenant), BENCH_CALLS (100 getservers per tenant per side);
+//! `cargo bench -p idcgate --bench downstream`; BENCH_TENANTS (64), BENCH_CREATES (5
+//! bought per tenant), BENCH_ORDERS (100 per tenant), BENCH_CALLS (100 getservers per
+//! tenant per side);
 //! BENCH_DATABASE_URL=postgres://... measures on PostgreSQL instead of SQLite.
 #![allow(clippy::unwrap_used)] // a bench may fail loudly
 
@@ -57,7 +60,11 @@ fn form(pairs: &[(&str, &str)]) -> String {
 }
 
 /// `calls` getservers per caller, all callers at once; every latency, and the wall time.
-async fn load(url: String, callers: Vec<(String, String)>, calls: usize) -> (Vec<Duration>, Duration) {
+async fn load(
+    url: String,
+    callers: Vec<(String, String)>,
+    calls: usize,
+) -> (Vec<Duration>, Duration) {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(callers.len())
         .build()
@@ -67,7 +74,11 @@ async fn load(url: String, callers: Vec<(String, String)>, calls: usize) -> (Vec
     for (appid, appkey) in callers {
         let (http, url) = (http.clone(), url.clone());
         tasks.push(tokio::spawn(async move {
-            let body = form(&[("appid", &appid), ("appkey", &appkey), ("action", "getservers")]);
+            let body = form(&[
+                ("appid", &appid),
+                ("appkey", &appkey),
+                ("action", "getservers"),
+            ]);
             let mut times = Vec::with_capacity(calls);
             for _ in 0..calls {
                 let t = Instant::now();
@@ -80,7 +91,11 @@ async fn load(url: String, callers: Vec<(String, String)>, calls: usize) -> (Vec
                     .unwrap();
                 let text = resp.text().await.unwrap();
                 times.push(t.elapsed());
-                assert!(text.starts_with("{\"code\":1"), "{}", &text[..text.len().min(200)]);
+                assert!(
+                    text.starts_with("{\"code\":1"),
+                    "{}",
+                    &text[..text.len().min(200)]
+                );
             }
             times
         }));
@@ -112,6 +127,7 @@ fn report(side: &str, times: &[Duration], wall: Duration) -> (f64, f64) {
 async fn main() {
     let tenants = env("BENCH_TENANTS", 64);
     let per_tenant = env("BENCH_ORDERS", 100);
+    let creates = env("BENCH_CREATES", 5).min(per_tenant);
     let calls = env("BENCH_CALLS", 100);
 
     // The upstream: a zero-latency Zonkvm simulator with room for every purchase.
@@ -132,7 +148,10 @@ async fn main() {
         WireConfig::new("bench@example.com"),
     ));
     // Names of their own per run: a PostgreSQL bench database may hold earlier runs.
-    let run = format!("{:x}", std::process::id() ^ Instant::now().elapsed().subsec_nanos());
+    let run = format!(
+        "{:x}",
+        std::process::id() ^ Instant::now().elapsed().subsec_nanos()
+    );
     let account = format!("z{run}");
     let creds = idcgate_wire::testing::credentials(&upstream.sandbox_credentials());
     engine
@@ -174,7 +193,11 @@ async fn main() {
             dialect: idcgate::vendors::downstream_dialect(),
         }),
     };
-    tokio::spawn(idcgate_server::serve(state, listener, std::future::pending()));
+    tokio::spawn(idcgate_server::serve(
+        state,
+        listener,
+        std::future::pending(),
+    ));
     let endpoint = format!("http://{addr}/api/same/index");
 
     let mut callers = Vec::new();
@@ -193,8 +216,12 @@ async fn main() {
 
     // 1. create_order: every tenant buys its orders, all tenants at once.
     println!(
-        "create_order: {tenants} tenants x {per_tenant} cloud servers through the endpoint ({})",
-        if url.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" }
+        "create_order: {tenants} tenants x {creates} cloud servers through the endpoint ({})",
+        if url.starts_with("sqlite") {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        }
     );
     let http = reqwest::Client::new();
     let line = product.id.to_string();
@@ -203,8 +230,8 @@ async fn main() {
     for (appid, appkey) in callers.clone() {
         let (http, endpoint, line) = (http.clone(), endpoint.clone(), line.clone());
         tasks.push(tokio::spawn(async move {
-            let mut times = Vec::with_capacity(per_tenant);
-            for n in 0..per_tenant {
+            let mut times = Vec::with_capacity(creates);
+            for n in 0..creates {
                 let body = form(&[
                     ("appid", &appid),
                     ("appkey", &appkey),
@@ -239,7 +266,96 @@ async fn main() {
     let wall = start.elapsed();
     created.sort();
     report("create_order (idcgate)", &created, wall);
-    assert!(engine.store.unbalanced_transactions().await.unwrap().is_empty());
+    assert!(engine
+        .store
+        .unbalanced_transactions()
+        .await
+        .unwrap()
+        .is_empty());
+
+    // The rest of each tenant's orders, delivered, written straight to the store.
+    let sold = engine
+        .store
+        .list_tenant_orders(&idcgate_store::TenantOrderFilter {
+            limit: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let template = engine
+        .store
+        .get_resource(
+            &account,
+            ResourceKind::Server,
+            sold[0].resource.as_deref().unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let server: idcgate_core::Server = serde_json::from_value(template.data).unwrap();
+    for t in 0..tenants {
+        let name = format!("t{run}-{t}");
+        for n in creates..per_tenant {
+            let key = format!("seed:{name}:{n}");
+            let opened = engine
+                .store
+                .open_tenant_order(
+                    &idcgate_store::NewTenantOrder {
+                        tenant: name.clone(),
+                        idem_key: key.clone(),
+                        product: product.name.clone(),
+                        kind: ResourceKind::Server,
+                        account: account.clone(),
+                        months: 1,
+                        client_order_id: format!("seed-{n}"),
+                        client_user_id: String::new(),
+                    },
+                    &idcgate_store::NewCharge {
+                        idem_key: format!("{key}:create"),
+                        what: "create".into(),
+                        fen: 3190,
+                        months: 1,
+                        memo: "bench seed".into(),
+                    },
+                    idcgate_engine::now_ms(),
+                )
+                .await
+                .unwrap();
+            let idcgate_store::Opened::New(row) = opened else {
+                panic!("seed {key}: {opened:?}")
+            };
+            let id = format!("server_seed{t}x{n}");
+            engine
+                .store
+                .move_tenant_order(
+                    row.id,
+                    idcgate_store::TenantOrderState::Pending,
+                    idcgate_store::TenantOrderState::Active,
+                    &idcgate_store::TenantOrderPatch {
+                        resource: Some(&id),
+                        expires_ms: Some(idcgate_engine::now_ms() + 30 * 86_400_000),
+                        ..Default::default()
+                    },
+                    idcgate_engine::now_ms(),
+                )
+                .await
+                .unwrap();
+            let s = idcgate_core::Server {
+                upstream_id: id.clone(),
+                name: id.clone(),
+                ..server.clone()
+            };
+            engine
+                .store
+                .upsert_resources(&[idcgate_engine::sync::server_row(
+                    &account,
+                    &s,
+                    idcgate_engine::now_ms(),
+                )])
+                .await
+                .unwrap();
+        }
+    }
 
     // 2. getservers, idcgate against the simulator answering from memory, one run.
     let reference = idcgate_zonkvm::Sim::sandbox();

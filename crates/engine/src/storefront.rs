@@ -23,8 +23,8 @@ use idcgate_core::storefront::{
 };
 use idcgate_core::{ConsoleSession, Error, Money, OrderState, ResourceKind, Server};
 use idcgate_store::{
-    Charged, NewCharge, NewTenantOrder, Opened, ResourceFilter, TenantOrderFilter,
-    TenantOrderPatch, TenantOrderRow, TenantOrderState, TenantState,
+    Charged, NewCharge, NewTenantOrder, Opened, TenantOrderFilter, TenantOrderPatch,
+    TenantOrderRow, TenantOrderState, TenantState,
 };
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -335,6 +335,13 @@ impl Shop {
         server_of(&stored.data)
     }
 
+    /// The tenant's price level (one row; its balances are not summed for this).
+    async fn level(&self, who: &Shopper) -> crate::Result<String> {
+        let row = self.engine.store.get_tenant(&who.tenant).await?;
+        row.map(|t| t.price_level)
+            .ok_or_else(|| EngineError::Invalid(format!("tenant {} is gone", who.tenant)))
+    }
+
     fn may_buy(who: &Shopper) -> Answer<()> {
         if who.may_buy {
             Ok(())
@@ -351,7 +358,7 @@ impl Shop {
         p: &Product,
         purchase: &PurchaseRequest,
     ) -> crate::Result<(Money, Money)> {
-        let level = self.engine.tenant(&who.tenant).await?.tenant.price_level;
+        let level = self.level(who).await?;
         p.rule.check_months(purchase.months)?;
         let cost = self.engine.quote(&p.account, purchase).await?.price;
         let price = p.rule.price(&level, purchase.months, Some(cost))?;
@@ -805,18 +812,22 @@ impl Shop {
             }
             _ => 0,
         };
+        let target = format!("{}/{resource}", row.order.account);
+        let actor = Self::actor(who);
+        // Announced before the upstream call, like every server write.
+        let intent = self
+            .engine
+            .begin_audit(&actor, "server.delete", &target)
+            .await
+            .map_err(|e| told(&e))?;
         let deleted = compute
             .delete_server(&resource)
             .await
             .map_err(EngineError::from);
         self.engine
-            .audit(
-                &Self::actor(who),
-                "server.delete",
-                &format!("{}/{resource}", row.order.account),
-                &deleted,
-                |_| format!("tenant order {} given back", row.id),
-            )
+            .finish_audit(intent, &actor, "server.delete", &target, &deleted, |_| {
+                format!("tenant order {} given back", row.id)
+            })
             .await;
         deleted.map_err(|e| told(&e))?;
         if back > 0 {
@@ -867,7 +878,7 @@ impl Shop {
         who: &Shopper,
         kind: ResourceKind,
     ) -> crate::Result<Vec<Offering>> {
-        let level = self.engine.tenant(&who.tenant).await?.tenant.price_level;
+        let level = self.level(who).await?;
         if let Ok(cache) = self.offerings.lock() {
             if let Some((at, list)) = cache.get(&(level.clone(), kind)) {
                 if at.elapsed() < OFFERINGS_TTL {
@@ -946,45 +957,47 @@ impl Shop {
         page: u32,
         per_page: u32,
     ) -> crate::Result<(u64, Vec<Holding>)> {
-        let rows = self
-            .engine
-            .store
-            .list_tenant_orders(&TenantOrderFilter {
-                tenant: Some(who.tenant.clone()),
-                kind: Some(kind),
-                limit: Some(100_000),
-                ..Default::default()
-            })
-            .await?;
-        let total = rows.len() as u64;
-        let per = per_page.clamp(1, 1000) as usize;
-        let skip = (page.max(1) as usize - 1).saturating_mul(per);
+        let per = i64::from(per_page.clamp(1, 1000));
+        let filter = TenantOrderFilter {
+            tenant: Some(who.tenant.clone()),
+            kind: Some(kind),
+            offset: Some(i64::from(page.max(1) - 1).saturating_mul(per)),
+            limit: Some(per),
+            ..Default::default()
+        };
+        let total =
+            u64::try_from(self.engine.store.count_tenant_orders(&filter).await?).unwrap_or(0);
         let mut page_rows = Vec::new();
-        for row in rows.into_iter().skip(skip).take(per) {
+        for row in self.engine.store.list_tenant_orders(&filter).await? {
             page_rows.push(if row.state == TenantOrderState::Pending {
                 self.engine.settle_tenant_order(row).await?
             } else {
                 row
             });
         }
-        let mut accounts: Vec<String> = page_rows.iter().map(|r| r.order.account.clone()).collect();
-        accounts.sort();
-        accounts.dedup();
+        // One query per upstream account for the page's servers, never the account's
+        // whole inventory.
+        let mut wanted: HashMap<String, Vec<String>> = HashMap::new();
+        for r in &page_rows {
+            if let Some(id) = &r.resource {
+                wanted
+                    .entry(r.order.account.clone())
+                    .or_default()
+                    .push(id.clone());
+            }
+        }
         let mut servers: HashMap<(String, String), Server> = HashMap::new();
-        if kind == ResourceKind::Server && !accounts.is_empty() {
-            let stored = self
-                .engine
-                .store
-                .list_resources(&ResourceFilter {
-                    kind: Some(ResourceKind::Server),
-                    accounts: Some(accounts),
-                    include_gone: true,
-                    ..Default::default()
-                })
-                .await?;
-            for r in stored {
-                if let Some(s) = server_of(&r.data) {
-                    servers.insert((r.account, r.key), s);
+        if kind == ResourceKind::Server {
+            for (account, keys) in wanted {
+                for r in self
+                    .engine
+                    .store
+                    .get_resources(&account, ResourceKind::Server, &keys)
+                    .await?
+                {
+                    if let Some(s) = server_of(&r.data) {
+                        servers.insert((r.account, r.key), s);
+                    }
                 }
             }
         }

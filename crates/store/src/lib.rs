@@ -272,6 +272,14 @@ pub trait Store: OrderStore + RenewalStore + ResaleStore + TenantOrderStore + Se
         kind: ResourceKind,
         key: &str,
     ) -> Result<Option<ResourceRow>>;
+    /// The rows of `keys` that exist (gone ones included), in no particular order: one
+    /// query for a page of resources instead of one per key. At most 1,000 keys.
+    async fn get_resources(
+        &self,
+        account: &str,
+        kind: ResourceKind,
+        keys: &[String],
+    ) -> Result<Vec<ResourceRow>>;
     async fn delete_resource(
         &self,
         account: &str,

@@ -785,6 +785,36 @@ impl Store for SqlStore {
         row.as_ref().map(Self::resource_from_row).transpose()
     }
 
+    async fn get_resources(
+        &self,
+        account: &str,
+        kind: ResourceKind,
+        keys: &[String],
+    ) -> Result<Vec<ResourceRow>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        if keys.len() > 1000 {
+            return Err(StoreError::Database(format!(
+                "{} keys asked for at once; at most 1000",
+                keys.len()
+            )));
+        }
+        let marks: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "SELECT * FROM resources WHERE account = $1 AND kind = $2 AND rkey IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(text(account).into_owned())
+            .bind(kind.as_str());
+        for k in keys {
+            q = q.bind(text(k).into_owned());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter().map(Self::resource_from_row).collect()
+    }
+
     async fn delete_resource(
         &self,
         account: &str,

@@ -147,7 +147,39 @@ pub struct TenantOrderFilter {
     pub state: Option<TenantOrderState>,
     /// Only orders with an id above (paging).
     pub after_id: Option<i64>,
+    pub offset: Option<i64>,
     pub limit: Option<i64>,
+}
+
+impl TenantOrderFilter {
+    /// The WHERE clause with only the conditions given (a planner cannot use an index
+    /// through `$1 IS NULL OR tenant = $1`), and its values in order.
+    fn clause(&self) -> (String, Vec<String>) {
+        let mut conds = Vec::new();
+        let mut values = Vec::new();
+        let mut add = |col: &str, v: String| {
+            values.push(v);
+            conds.push(format!("{col} = ${}", values.len()));
+        };
+        if let Some(t) = &self.tenant {
+            add("tenant", t.clone());
+        }
+        if let Some(k) = self.kind {
+            add("kind", k.as_str().to_string());
+        }
+        if let Some(s) = self.state {
+            add("state", s.as_str().to_string());
+        }
+        let mut sql = if conds.is_empty() {
+            "WHERE 1 = 1".to_string()
+        } else {
+            format!("WHERE {}", conds.join(" AND "))
+        };
+        if let Some(after) = self.after_id {
+            sql.push_str(&format!(" AND id > {after}"));
+        }
+        (sql, values)
+    }
 }
 
 /// Per product: what tenants paid net of what went back, and what the upstream orders
@@ -192,6 +224,8 @@ pub trait TenantOrderStore: Send + Sync {
     async fn get_tenant_order(&self, id: i64) -> Result<Option<TenantOrderRow>>;
     async fn tenant_order_by_key(&self, idem_key: &str) -> Result<Option<TenantOrderRow>>;
     async fn list_tenant_orders(&self, filter: &TenantOrderFilter) -> Result<Vec<TenantOrderRow>>;
+    /// How many orders `filter` matches (its offset and limit aside).
+    async fn count_tenant_orders(&self, filter: &TenantOrderFilter) -> Result<i64>;
     async fn tenant_order_charges(&self, id: i64) -> Result<Vec<TenantCharge>>;
     /// Every charge and return of one tenant's orders, oldest first.
     async fn tenant_charges(&self, tenant: &str) -> Result<Vec<TenantCharge>>;
@@ -536,21 +570,28 @@ impl TenantOrderStore for SqlStore {
     }
 
     async fn list_tenant_orders(&self, f: &TenantOrderFilter) -> Result<Vec<TenantOrderRow>> {
+        let (clause, values) = f.clause();
         let sql = format!(
-            "SELECT {ORDER_COLUMNS} FROM tenant_orders
-             WHERE ($1 IS NULL OR tenant = $1) AND ($2 IS NULL OR kind = $2)
-               AND ($3 IS NULL OR state = $3) AND id > $4
-             ORDER BY id LIMIT $5"
+            "SELECT {ORDER_COLUMNS} FROM tenant_orders {clause} ORDER BY id LIMIT {} OFFSET {}",
+            f.limit.unwrap_or(1000).clamp(1, i64::MAX),
+            f.offset.unwrap_or(0).max(0)
         );
-        let rows = sqlx::query(&sql)
-            .bind(f.tenant.as_deref())
-            .bind(f.kind.map(|k| k.as_str()))
-            .bind(f.state.map(|s| s.as_str()))
-            .bind(f.after_id.unwrap_or(0))
-            .bind(f.limit.unwrap_or(1000).clamp(1, i64::MAX))
-            .fetch_all(&self.pool)
-            .await?;
+        let mut q = sqlx::query(&sql);
+        for v in values {
+            q = q.bind(v);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
         rows.iter().map(order_from).collect()
+    }
+
+    async fn count_tenant_orders(&self, f: &TenantOrderFilter) -> Result<i64> {
+        let (clause, values) = f.clause();
+        let sql = format!("SELECT COUNT(*) FROM tenant_orders {clause}");
+        let mut q = sqlx::query(&sql);
+        for v in values {
+            q = q.bind(v);
+        }
+        Ok(q.fetch_one(&self.pool).await?.try_get(0)?)
     }
 
     async fn tenant_order_charges(&self, id: i64) -> Result<Vec<TenantCharge>> {
