@@ -381,7 +381,7 @@ impl Dns for CndnsClient {
     async fn list_records(&self, zone: &str) -> Result<Vec<DnsRecord>> {
         // Sync marks records gone on a complete listing, so an answer of another shape
         // must fail rather than read as "no records"; a blank message is an empty zone.
-        self.list_kv_as("/domains/reclist", &[("domainname", zone)], |v| match &v {
+        self.call_kv_as("/domains/reclist", &[("domainname", zone)], |v| match &v {
             Value::Array(a) => Ok(a.iter().filter_map(|r| record_of(zone, r)).collect()),
             Value::String(x) if x.trim().is_empty() => Ok(Vec::new()),
             _ => Err("RecList message is not a list".to_string()),
