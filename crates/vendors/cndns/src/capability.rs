@@ -381,7 +381,7 @@ impl Dns for CndnsClient {
     async fn list_records(&self, zone: &str) -> Result<Vec<DnsRecord>> {
         // Sync marks records gone on a complete listing, so an answer of another shape
         // must fail rather than read as "no records"; a blank message is an empty zone.
-        self.list_kv_as("/domains/reclist", &[("domainname", zone)], |v| match &v {
+        self.call_kv_as("/domains/reclist", &[("domainname", zone)], |v| match &v {
             Value::Array(a) => Ok(a.iter().filter_map(|r| record_of(zone, r)).collect()),
             Value::String(x) if x.trim().is_empty() => Ok(Vec::new()),
             _ => Err("RecList message is not a list".to_string()),
@@ -818,6 +818,16 @@ mod tests {
         let t = parse_cn_time("2014/1/15 18:21:14").unwrap();
         assert_eq!(t.to_string(), "2014-01-15T10:21:14Z");
         assert!(parse_cn_time("2015-08-12").is_some());
+        // Each format a document sample prints (ContactList, openssl, the SMS orders).
+        for (text, utc) in [
+            ("2012-9-14 16:17:00", "2012-09-14T08:17:00Z"),
+            ("2012-10-25 10:23:20.123", "2012-10-25T02:23:20Z"),
+            ("2014-12-03 0:0:0", "2014-12-02T16:00:00Z"),
+            ("2014-12-03 0: 0: 0", "2014-12-02T16:00:00Z"),
+        ] {
+            let t = parse_cn_time(text).unwrap_or_else(|| panic!("{text}"));
+            assert_eq!(t.to_string(), utc, "{text}");
+        }
         assert!(parse_cn_time("-").is_none());
         assert!(parse_cn_time("2015/13/40").is_none());
     }

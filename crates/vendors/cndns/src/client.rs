@@ -5,7 +5,6 @@
 use crate::decode::decode_body;
 use crate::errors::ERRORS;
 use crate::spec::spec;
-use idcgate_core::capability::Params;
 use idcgate_core::error::ErrorTable;
 use idcgate_core::spec::{ActionSpec, Args, VendorSpec};
 use idcgate_core::{Result, UpstreamAccount};
@@ -49,27 +48,7 @@ impl CndnsClient {
         })
     }
 
-    /// Runs an implemented action by id or short name. A list item the answer broke is
-    /// skipped (and logged): the rest is still good.
-    pub async fn call(&self, action: &str, params: &Params) -> Result<Value> {
-        self.exchange.call(action, params).await
-    }
-
-    idcgate_wire::exchange_calls!(exchange, [pub call_kv]);
-
-    /// A listing the inventory trusts as complete (sync marks what it lacks as gone): an
-    /// answer with a broken item is unreadable (retried, then refused), and so is one
-    /// that `read` cannot use.
-    pub(crate) async fn list_kv_as<T>(
-        &self,
-        action: &str,
-        params: &[(&str, &str)],
-        read: impl Fn(Value) -> std::result::Result<T, String>,
-    ) -> Result<T> {
-        WHOLE_LISTS
-            .scope((), self.exchange.call_kv_as(action, params, read))
-            .await
-    }
+    idcgate_wire::exchange_calls!(exchange, [pub call, pub call_kv, pub(crate) call_kv_as]);
 }
 
 idcgate_wire::impl_connection!(
@@ -77,13 +56,6 @@ idcgate_wire::impl_connection!(
     exchange,
     [registrar, dns, compute, billing, purchasing]
 );
-
-tokio::task_local! {
-    /// Set while a listing that must be complete runs. `Protocol::decode` sees only the
-    /// action and the answer, and a raw `call` of the same action keeps the readable
-    /// items, so the caller's wish travels with the task the exchange runs in.
-    static WHOLE_LISTS: ();
-}
 
 /// CNDNS's wire protocol for one account: signing, the query, the envelope.
 pub struct CndnsProtocol {
@@ -148,14 +120,11 @@ impl Protocol for CndnsProtocol {
         let Some(d) = decode_body(&decode_lenient(&response.body)) else {
             return Decoded::Unreadable("a body that holds no CNDNS envelope".into());
         };
+        // Part of the answer could not be read (a list item, the payload): the rest is
+        // not the answer. A read is asked again, a write's outcome is unknown (the
+        // exchange decides); nothing here may turn it into a shorter list or a `null`.
         if d.skipped > 0 {
-            if WHOLE_LISTS.try_with(|_| ()).is_ok() {
-                return Decoded::Unreadable(format!(
-                    "{} unreadable item(s) in a listing that must be complete",
-                    d.skipped
-                ));
-            }
-            tracing::warn!(action = %action.id, skipped = d.skipped, "unreadable list items skipped");
+            return Decoded::Unreadable(format!("{} unreadable part(s) in the answer", d.skipped));
         }
         if d.success {
             if d.extra.is_empty() {

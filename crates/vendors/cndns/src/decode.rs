@@ -8,8 +8,9 @@
 
 use serde_json::{Map, Value};
 
-/// A decoded envelope. `skipped` counts list items that could not be read (the caller
-/// logs them; the rest of the list is still good).
+/// A decoded envelope. `skipped` counts the parts of the answer that could not be read
+/// (a list item, or the whole `message` of an envelope read field by field): an answer
+/// with any is unreadable to the client, never a shorter list or a `null` payload.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decoded {
     pub success: bool,
@@ -65,6 +66,7 @@ fn strict(text: &str) -> Option<Decoded> {
         });
     }
     let status = obj.get("status")?.as_str()?.trim().to_ascii_lowercase();
+    let (message, skipped) = unwrap_message(obj.get("message").cloned().unwrap_or(Value::Null));
     Some(Decoded {
         success: status == "success",
         action: obj
@@ -73,8 +75,8 @@ fn strict(text: &str) -> Option<Decoded> {
             .unwrap_or_default()
             .trim()
             .to_string(),
-        message: unwrap_message(obj.get("message").cloned().unwrap_or(Value::Null)),
-        skipped: 0,
+        message,
+        skipped,
         extra: obj
             .iter()
             .filter(|(k, _)| !matches!(k.as_str(), "action" | "status" | "message"))
@@ -83,20 +85,21 @@ fn strict(text: &str) -> Option<Decoded> {
     })
 }
 
-/// `message` holding JSON as a string (DNSList) is decoded into that JSON.
-fn unwrap_message(m: Value) -> Value {
+/// `message` holding JSON as a string (DNSList) is decoded into that JSON, with the
+/// count of its parts that could not be read.
+fn unwrap_message(m: Value) -> (Value, usize) {
     if let Value::String(s) = &m {
         let t = s.trim();
         if t.starts_with('[') || t.starts_with('{') {
             if let Ok(v) = serde_json::from_str::<Value>(t) {
-                return v;
+                return (v, 0);
             }
-            if let Some(v) = lenient_value(t).map(|(v, _)| v) {
-                return v;
+            if let Some(read) = lenient_value(t) {
+                return read;
             }
         }
     }
-    m
+    (m, 0)
 }
 
 /// The text from the first `{` to its matching `}` (HTML pages, JSONP callbacks).
@@ -146,7 +149,9 @@ fn matching(b: &[u8], open: usize) -> Option<usize> {
 fn lenient(text: &str) -> Option<Decoded> {
     let status = string_field(text, "status")?.to_ascii_lowercase();
     let action = string_field(text, "action").unwrap_or_default();
-    let (message, skipped) = message_field(text).unwrap_or((Value::Null, 0));
+    // A message that cannot be read is not an empty one: counted, so the client treats
+    // the answer as unreadable rather than as a success carrying `null`.
+    let (message, skipped) = message_field(text).unwrap_or((Value::Null, 1));
     Some(Decoded {
         success: status == "success",
         action,
@@ -191,14 +196,15 @@ fn message_field(text: &str) -> Option<(Value, usize)> {
     lenient_value(rest)
 }
 
-/// An array or object at the start of `text`; a broken object inside an array is
-/// skipped and counted.
+/// An array or object at the start of `text`. Inside an array every element that does
+/// not parse (an object with an unquoted value, a bare word) is left out and counted,
+/// whatever its type: nothing unreadable disappears without being counted.
 fn lenient_value(text: &str) -> Option<(Value, usize)> {
     let b = text.as_bytes();
     match b.first()? {
         b'{' => {
             let end = matching(b, 0)?;
-            parse_object(&text[..=end]).map(|v| (v, 0))
+            parse_value(&text[..=end]).map(|v| (v, 0))
         }
         b'[' => {
             let end = matching(b, 0)?;
@@ -206,22 +212,19 @@ fn lenient_value(text: &str) -> Option<(Value, usize)> {
             let mut skipped = 0;
             let mut i = 1;
             while i < end {
-                match b[i] {
-                    b'{' => match matching(b, i) {
-                        Some(close) => {
-                            match parse_object(&text[i..=close]) {
-                                Some(v) => items.push(v),
-                                None => skipped += 1,
-                            }
-                            i = close + 1;
-                        }
-                        None => {
-                            skipped += 1;
-                            break;
-                        }
-                    },
-                    _ => i += 1,
+                if b[i].is_ascii_whitespace() || b[i] == b',' {
+                    i += 1;
+                    continue;
                 }
+                let Some(close) = element_end(b, i, end) else {
+                    skipped += 1;
+                    break;
+                };
+                match parse_value(&text[i..=close]) {
+                    Some(v) => items.push(v),
+                    None => skipped += 1,
+                }
+                i = close + 1;
             }
             Some((Value::Array(items), skipped))
         }
@@ -229,14 +232,33 @@ fn lenient_value(text: &str) -> Option<(Value, usize)> {
     }
 }
 
-fn parse_object(text: &str) -> Option<Value> {
-    let v: Value = serde_json::from_str(text)
-        .ok()
-        .or_else(|| serde_json::from_str(&unescape_once(text)).ok())?;
-    match v {
-        Value::Object(_) => Some(v),
-        _ => Some(Value::Object(Map::new())),
+/// The last byte of the array element starting at `start` (before `end`, the array's
+/// closing bracket): a bracketed value to its match, a string to its closing quote,
+/// anything else up to the next comma.
+fn element_end(b: &[u8], start: usize, end: usize) -> Option<usize> {
+    match b[start] {
+        b'{' | b'[' => matching(b, start).filter(|&c| c < end),
+        b'"' => {
+            let mut esc = false;
+            (start + 1..end).find(|&i| {
+                let c = b[i];
+                let close = !esc && c == b'"';
+                esc = !esc && c == b'\\';
+                close
+            })
+        }
+        _ => Some(
+            (start..end)
+                .find(|&i| b[i] == b',')
+                .map_or(end - 1, |comma| comma - 1),
+        ),
     }
+}
+
+fn parse_value(text: &str) -> Option<Value> {
+    serde_json::from_str(text.trim())
+        .ok()
+        .or_else(|| serde_json::from_str(&unescape_once(text.trim())).ok())
 }
 
 #[cfg(test)]
@@ -273,6 +295,33 @@ mod tests {
         let d = decode_body(failed).unwrap();
         assert!(!d.success);
         assert_eq!(d.message, json!("10008 校验失败"));
+    }
+
+    #[test]
+    fn every_unreadable_part_is_counted_never_dropped_or_nulled() {
+        // Items that are not objects are read as what they are, or counted.
+        let words =
+            r#"{"action":"l","status":"success","message":["a", 2, 异常, {"x":"1"}, [1,], "b,c"]}"#;
+        let d = decode_body(words).unwrap();
+        assert_eq!(d.message, json!(["a", 2, {"x":"1"}, "b,c"]));
+        assert_eq!(d.skipped, 2);
+        // A list that is nothing but broken items is not an empty list.
+        let all = r#"{"action":"l","status":"success","message":[坏, {"a":坏}]}"#;
+        let d = decode_body(all).unwrap();
+        assert_eq!((d.message, d.skipped), (json!([]), 2));
+        // A write's payload that cannot be read is not `null` with success.
+        for body in [
+            r#"{"action":"create","status":"success","message":{"cloudsn":未知},}"#,
+            r#"{"action":"create","status":"success","message":未知,}"#,
+            r#"{"action":"create","status":"success",}"#,
+        ] {
+            let d = decode_body(body).unwrap_or_else(|| panic!("{body}"));
+            assert!(d.skipped > 0, "{body}: {d:?}");
+        }
+        // JSON inside the message string with a broken item (DNSList) is counted too.
+        let inner = r#"{"action":"DNS list","status":"success","message":"[{\"dns1\":\"a\"},{\"dns2\":坏}]"}"#;
+        let d = decode_body(inner).unwrap();
+        assert_eq!((d.message, d.skipped), (json!([{"dns1":"a"}]), 1));
     }
 
     #[test]

@@ -52,9 +52,9 @@
 //! system password, so hosts built or reinstalled through it get a random one: set a
 //! known one with `reset_password`.
 //!
-//! Listings the inventory trusts (`list_records`) must be complete: an answer with a
-//! broken item is retried like an unreadable one and then refused, while a raw `call`
-//! keeps the readable items (and logs the rest).
+//! An answer with a broken part (a list item that is not JSON, a payload that cannot be
+//! read) is unreadable, for `list_records` and a raw `call` alike: a read is asked again
+//! and then fails, a write's outcome is unknown. Never a shorter list or a `null`.
 //!
 //! Choices where the document is silent or wrong are recorded in `spec.tsv` (notes).
 

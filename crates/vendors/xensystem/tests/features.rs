@@ -77,15 +77,28 @@ async fn backups_respect_allowances_and_backup_hours() {
         vec![("snap1", 0), ("snap2", 0), ("full1", 1)]
     );
 
-    // Outside backup hours neither a full backup nor its restore may run.
+    // Outside backup hours neither a full backup nor its restore may run as the user
+    // (`checkuserlimit=1`, or a user-level call).
     ok(&conn, "vm_backup#del", &[("vpsid", "1"), ("bkid", &full)]).await;
     assert_eq!(conn.backups(1).await.unwrap().len(), 2);
     sim.set_now(afternoon());
-    mk("full3", "1").await.refused("时段");
+    let as_user = [
+        ("vpsid", "1"),
+        ("bkname", "full3"),
+        ("bktype", "1"),
+        ("checkuserlimit", "1"),
+    ];
+    conn.call_kv("vm_backup#backup", &as_user)
+        .await
+        .refused("时段");
     sim.set_now(night());
     let full = fields(&mk("full4", "1").await.unwrap())[0].clone();
     sim.set_now(afternoon());
-    let revert = [("vpsid", "1"), ("bkid", full.as_str())];
+    let revert = [
+        ("vpsid", "1"),
+        ("bkid", full.as_str()),
+        ("checkuserlimit", "1"),
+    ];
     conn.call_kv("vm_backup#revert", &revert)
         .await
         .refused("时段");
@@ -130,6 +143,31 @@ async fn checkuserlimit_applies_the_users_quota() {
         .refused("上限");
     ok(&conn, "vm_backup#backup", &[("vpsid", "1")]).await;
     assert_eq!(conn.backups(1).await.unwrap().len(), 4);
+}
+
+/// `checkuserlimit` (default 0) decides whether a system-level call is held to the
+/// user's limits: without it a full backup and its restore run outside the backup hours
+/// too; a user-level call always is.
+#[tokio::test]
+async fn checkuserlimit_0_lifts_the_backup_hours() {
+    let (sim, srv, conn) = sandbox_at(afternoon()).await;
+    let full = [("vpsid", "1"), ("bktype", "1")];
+    let bkid = new_id(&conn, "vm_backup#backup", &full).await;
+    let with0 = [("vpsid", "1"), ("bktype", "1"), ("checkuserlimit", "0")];
+    conn.call_kv("vm_backup#backup", &with0)
+        .await
+        .refused("上限"); // the VM's one full backup is taken, the hours no obstacle
+    let alice = user_conn(&sim, &srv, "alice2024");
+    alice
+        .call_kv("vm_backup#revert", &[("vpsid", "1"), ("bkid", &bkid)])
+        .await
+        .refused("时段");
+    ok(
+        &conn,
+        "vm_backup#revert",
+        &[("vpsid", "1"), ("bkid", &bkid)],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -213,7 +251,7 @@ async fn user_level_guarded_operations_need_the_verification_code() {
 #[tokio::test]
 async fn backup_hours_come_from_the_users_settings() {
     let (sim, _srv, conn) = sandbox_at(afternoon()).await;
-    let full = [("vpsid", "1"), ("bktype", "1")];
+    let full = [("vpsid", "1"), ("bktype", "1"), ("checkuserlimit", "1")];
     conn.call_kv("vm_backup#backup", &full)
         .await
         .refused("时段");

@@ -229,3 +229,23 @@ async fn a_refused_user_update_changes_nothing() {
         update_alice(&conn, &[(key, "0")]).await.unwrap();
     }
 }
+
+/// `vcount` is "用户所有的 VPS 数量": it follows the user's VPSs as they are created,
+/// given to another user and deleted.
+#[tokio::test]
+async fn vcount_counts_the_users_vpss() {
+    let (_sim, _srv, conn) = sandbox().await;
+    let vcount = |userid| {
+        let conn = &conn;
+        async move { conn.user_info(userid).await.unwrap().vcount }
+    };
+    // The sandbox gives alice three VPSs and bob three.
+    assert_eq!((vcount(ALICE).await, vcount(BOB).await), (3, 3));
+    let (vpsid, _) = create_vm(&conn, "counted01", &[]).await;
+    let vpsid = vpsid.to_string();
+    assert_eq!(vcount(ALICE).await, 4);
+    ok(&conn, "vm_update", &[("vpsid", &vpsid), ("userid", "1002")]).await;
+    assert_eq!((vcount(ALICE).await, vcount(BOB).await), (3, 4));
+    ok(&conn, "vm_delete", &[("vpsid", &vpsid)]).await;
+    assert_eq!((vcount(ALICE).await, vcount(BOB).await), (3, 3));
+}

@@ -185,6 +185,34 @@ fn info(c: &Cloud) -> Value {
     }])
 }
 
+/// CreateHost's answer: the document's own keys (`cloudsn`, `regtme`, `exptme`,
+/// `hostip`, `platformpassword`, `os`, `place`, ...), which are not CloudInfo's. Its
+/// sample writes `intraip` twice and closes `]}}`; one `intraip`, valid JSON here.
+fn built(c: &Cloud) -> Value {
+    let no = c.no;
+    json!([{
+        "cloudsn": no.to_string(), "cloudname": c.name, "hostpassword": c.password,
+        "regtme": fmt_time(c.reg), "exptme": fmt_time(c.exp), "hostip": c.ip,
+        "intraip": format!("10.0.{}.{}", (no >> 8) & 255, no & 255),
+        "platformpassword": c.platform_pass, "os": os_name(&c.os), "place": place_name(&c.place),
+        "freedomain": format!("{no}.ichengyun.net"), "netmask": "255.255.255.0",
+        "router": gateway(&c.ip), "ICPID": icp_code(no), "remoteport": c.port.to_string(),
+    }])
+}
+
+/// The gateway of a host's /24: its `.1`.
+fn gateway(ip: &str) -> String {
+    match ip.rsplit_once('.') {
+        Some((net, _)) => format!("{net}.1"),
+        None => String::new(),
+    }
+}
+
+/// The filing (备案) verification code of a host, fixed per host.
+fn icp_code(no: u64) -> String {
+    format!("{:08x}", no.wrapping_mul(0x9e37_79b9) & 0xffff_ffff)
+}
+
 pub(crate) fn handler(name: &str) -> Option<Handler> {
     Some(match name {
         "/cloud/cloudlist" => cloudlist,
@@ -321,11 +349,7 @@ fn createhost(st: &mut State, q: &Req) -> R {
         c.password = p.into();
         c.built = true;
         c.running = true;
-        let mut v = info(c);
-        if let Some(o) = v.get_mut(0).and_then(Value::as_object_mut) {
-            o.insert("hostpassword".into(), json!(c.password));
-        }
-        Ok(v)
+        Ok(built(c))
     })
 }
 
@@ -383,7 +407,9 @@ fn getrebuildsystem(st: &mut State, q: &Req) -> R {
     on_built(st, q, |_, _| {
         Ok(Value::Array(
             OSES.iter()
-                .map(|(v, n)| json!({"systemName": n, "systemValue": v}))
+                // getrebuildSystem's key is `systemval` (CloudList's OS list says
+                // `systemValue`): each as its sample prints it.
+                .map(|(v, n)| json!({"systemName": n, "systemval": v}))
                 .collect(),
         ))
     })

@@ -3,8 +3,8 @@
 //! audit of .cn domains (documents -> pending -> pass/unpass on the next status read).
 
 use super::{
-    add_years, fmt_date, fmt_time, valid_hostname, Fields, Handler, Purpose, Req, SimErr, State,
-    DAY_MS, R,
+    add_years, fmt_date, fmt_time, fmt_time_dashed, valid_hostname, Fields, Handler, Purpose, Req,
+    SimErr, State, DAY_MS, R,
 };
 use crate::sim::finance::domain_price;
 use serde_json::{json, Value};
@@ -362,7 +362,7 @@ fn contact_json(st: &State, c: &Contact) -> Value {
         "domcn": "1",
         "fromcnnic": "1",
         "whiteid": if c.checked == 2 { "1" } else { "2" },
-        "regtime": fmt_time(c.created),
+        "regtime": fmt_time_dashed(c.created),
         "ischecked": c.checked.to_string(),
         "isforbidden": "1",
     })

@@ -2,7 +2,7 @@
 //! balance, topped up with more points, each with its own password and login link.
 //! The two modules share one shape and differ in packages, prices and codes.
 
-use super::{done, edit_mine, fmt_time, Fields, Handler, Purpose, Req, SimErr, State, R};
+use super::{done, edit_mine, fmt_time_sms, Fields, Handler, Purpose, Req, SimErr, State, R};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -83,7 +83,7 @@ fn detail(a: &PointsAccount) -> Value {
             json!({"account": a.account, "password": a.password, "points": a.bought.to_string(), "WebURL": rules(a.kind).web})
         }
         Kind::Sms => {
-            json!([{"account": a.account, "password": a.password, "buypoints": a.bought.to_string(), "restpoints": a.rest.to_string(), "buytime": fmt_time(a.created)}])
+            json!([{"account": a.account, "password": a.password, "buypoints": a.bought.to_string(), "restpoints": a.rest.to_string(), "buytime": fmt_time_sms(a.created)}])
         }
     }
 }
@@ -239,7 +239,7 @@ fn create(st: &mut State, q: &Req) -> R {
             json!([{"account": a.account, "password": a.password, "points": n.to_string(), "WebURL": r.web}])
         }
         Kind::Sms => {
-            json!({"account": a.account, "password": a.password, "buypoints": n.to_string(), "restpoints": n.to_string(), "buytime": fmt_time(a.created)})
+            json!({"account": a.account, "password": a.password, "buypoints": n.to_string(), "restpoints": n.to_string(), "buytime": fmt_time_sms(a.created)})
         }
     };
     st.marketing.insert(account, a);

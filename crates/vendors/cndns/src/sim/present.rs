@@ -2,7 +2,7 @@
 //! charge, expiring with the host) and the account's coupons (优惠券).
 
 use super::products::{db_json, mail_json, new_db, Db, MailDomain};
-use super::{fmt_date, Fields, Handler, Req, SimErr, State, R};
+use super::{fmt_date, fmt_time_ms, Fields, Handler, Req, SimErr, State, R};
 use serde_json::{json, Value};
 
 /// The types a coupon can pay for (the document's wording).
@@ -115,7 +115,12 @@ fn open_db(st: &mut State, q: &Req) -> R {
         };
         let mut db = Db::new(&dbname, dbtype, "1", reg, exp, pass);
         db.gift = true;
-        let answer = db_json(&db);
+        let mut answer = db_json(&db);
+        // OpenSSL's sample prints its dates with milliseconds (DBDetail's do not).
+        if let Some(o) = answer.get_mut(0).and_then(Value::as_object_mut) {
+            o.insert("regtime".into(), json!(fmt_time_ms(reg)));
+            o.insert("expiretime".into(), json!(fmt_time_ms(exp)));
+        }
         st.dbs.insert(dbname.clone(), db);
         Ok((dbname, answer))
     })

@@ -1202,10 +1202,12 @@ fn chengmailmodifyuserpassword(st: &mut State, q: &Req) -> R {
 
 fn modifymailaccountstate(st: &mut State, q: &Req) -> R {
     on_mailbox(st, q, |b| {
+        // 0 pause, 1 use: the document's table and its own example (`mailboxstate=0`),
+        // unlike the hosting and database switches' 1/2.
         b.enabled = match q.req("mailboxstate")? {
             "1" => true,
-            "2" => false,
-            _ => return Err(SimErr::field(15109, "邮箱状态非法", "mailboxstate")),
+            "0" => false,
+            _ => return Err(SimErr::field(15109, "邮箱运行态非法", "mailboxstate")),
         };
         Ok(())
     })

@@ -105,6 +105,18 @@ async fn cdn_lifecycle() {
         assert_eq!(a, b, "{action}");
         assert!(!first(&a["details"])[key].is_null(), "{action}: {a}");
     }
+    // On the wire the statistics are the object itself, as the document's samples: no
+    // envelope around them.
+    // A 14-digit otime, which the client's 17-digit ones cannot repeat (10036).
+    let mut q = e.auth_at(&otime(0)[..14]);
+    q.extend([
+        ("nme".to_string(), nme.clone()),
+        ("dme".into(), "static.example.com".into()),
+        ("type".into(), "1".into()),
+    ]);
+    let bare = e.raw("/cdn/GetstatTop.aspx", &q).await;
+    let keys: Vec<&String> = bare.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["details"], "{bare}");
     let logs = list(
         &e.ok("/cdn/getdmelog", &[n, ("dme", "static.example.com")])
             .await,

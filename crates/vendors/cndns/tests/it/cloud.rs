@@ -36,6 +36,37 @@ async fn cloud_lifecycle() {
     let build = [n[0], ("password", "Root-pass1")];
     let built = first(&e.ok("/cloud/createhost", &build).await);
     assert_eq!(built["hostpassword"], "Root-pass1");
+    // The document's keys, every value a string, dates as its sample prints them.
+    let keys: Vec<&str> = built
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for k in [
+        "cloudsn",
+        "cloudname",
+        "hostpassword",
+        "regtme",
+        "exptme",
+        "hostip",
+        "intraip",
+        "platformpassword",
+        "os",
+        "place",
+        "freedomain",
+        "netmask",
+        "router",
+        "ICPID",
+        "remoteport",
+    ] {
+        assert!(keys.contains(&k), "{k} missing: {built}");
+        assert!(built[k].is_string(), "{k}: {built}");
+    }
+    assert_eq!(keys.len(), 15, "{built}");
+    assert_eq!(built["cloudname"], name.as_str());
+    assert!(slash_time(built["regtme"].as_str().unwrap()), "{built}");
+    assert!(slash_time(built["exptme"].as_str().unwrap()), "{built}");
     assert_eq!(e.code("/cloud/createhost", &build).await, "17103");
     assert_eq!(e.ok("/cloud/getsvrstt", &n).await, "running");
     // The power state machine, with its refusals.
@@ -70,7 +101,7 @@ async fn cloud_lifecycle() {
     .await;
     // Reinstall onto another system; passwords.
     let systems = list(&e.ok("/cloud/getrebuildsystem", &n).await);
-    assert!(systems.iter().any(|s| s["systemValue"] == "ubuntu22.04_64"));
+    assert!(systems.iter().any(|s| s["systemval"] == "ubuntu22.04_64"));
     e.ok(
         "/cloud/rebuildcloud",
         &[
@@ -316,4 +347,23 @@ async fn compute_capability() {
         assert!(matches!(r, Err(Error::Unsupported { .. })), "{r:?}");
     }
     assert_not_found(&compute.get_server("S000000").await.unwrap_err());
+}
+
+/// `2012/12/20 16:27:17`: CreateHost's sample dates (unpadded month and day).
+fn slash_time(s: &str) -> bool {
+    let Some((date, time)) = s.split_once(' ') else {
+        return false;
+    };
+    let d: Vec<&str> = date.split('/').collect();
+    let t: Vec<&str> = time.split(':').collect();
+    let digits = |x: &&str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&x.len()) && x.bytes().all(|b| b.is_ascii_digit())
+    };
+    d.len() == 3
+        && digits(&d[0], 4..=4)
+        && d[1..]
+            .iter()
+            .all(|x| digits(x, 1..=2) && !x.starts_with('0'))
+        && t.len() == 3
+        && t.iter().all(|x| digits(x, 2..=2))
 }

@@ -128,6 +128,13 @@ async fn gifts_of_a_hosting_plan() {
         .await,
     );
     assert_eq!(db["dbname"], "giftdb01");
+    // OpenSSL's sample: `2012-10-25 10:23:20.123`.
+    for k in ["regtime", "expiretime"] {
+        let (shape, n) = digit_runs(db[k].as_str().unwrap());
+        assert_eq!(shape, "N-N-N N:N:N.N", "{k}: {db}");
+        let widths: Vec<usize> = n.iter().map(String::len).collect();
+        assert_eq!(widths, [4, 2, 2, 2, 2, 2, 3], "{k}: {db}");
+    }
     let host = first(&e.ok("/hosting/hostdetail", &[("ftpname", "demoweb")]).await);
     assert_eq!(
         (host["presenthost1"].as_str(), host["presenttype1"].as_str()),
@@ -428,4 +435,58 @@ async fn qituibao_and_soukeyi_orders() {
     // Renewed first, so the upgrade is prorated over the two years now left.
     assert_eq!(e.balance().await, b - Decimal::new(1200 + 800 * 2, 0));
     e.not_found("/soukeyi/getdetails", &[("nme", &nme)]).await;
+}
+
+/// A text's shape with every run of digits as `N`, and the runs.
+pub fn digit_runs(text: &str) -> (String, Vec<String>) {
+    let (mut shape, mut runs) = (String::new(), Vec::<String>::new());
+    let mut in_run = false;
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            if !in_run {
+                shape.push('N');
+                runs.push(String::new());
+            }
+            if let Some(r) = runs.last_mut() {
+                r.push(c);
+            }
+            in_run = true;
+        } else {
+            shape.push(c);
+            in_run = false;
+        }
+    }
+    (shape, runs)
+}
+
+/// Dates as the document's samples print them: ContactList `2012-9-14 16:17:00`
+/// (unpadded month and day), the SMS orders' `buytime` `2014-12-03 0:0:0` (a padded date,
+/// an unpadded time); not the `2026/12/2 11:46:17` of other answers.
+#[tokio::test]
+async fn dates_are_printed_as_each_sample_does() {
+    let e = env().await;
+    let contacts = list(&e.ok("/domains/contactlist", &[]).await);
+    assert!(!contacts.is_empty());
+    for c in &contacts {
+        let t = c["regtime"].as_str().unwrap();
+        let (shape, n) = digit_runs(t);
+        assert_eq!(shape, "N-N-N N:N:N", "{t}");
+        assert!(n[1..3].iter().all(|x| !x.starts_with('0')), "{t}");
+        assert!(n[3..].iter().all(|x| x.len() == 2), "{t}");
+    }
+    let mut kv = vec![("lastname", "张"), ("firstname", "三"), ("points", "3000")];
+    kv.extend_from_slice(&SMS_EXTRA);
+    let created = e.ok("/sms/createorder", &kv).await;
+    let account = created["account"].as_str().unwrap().to_string();
+    let detail = first(&e.ok("/sms/getdetail", &[("account", &account)]).await);
+    for t in [&created["buytime"], &detail["buytime"]] {
+        let t = t.as_str().unwrap();
+        let (shape, n) = digit_runs(t);
+        assert_eq!(shape, "N-N-N N:N:N", "{t}");
+        assert_eq!((n[1].len(), n[2].len()), (2, 2), "{t}");
+        assert!(
+            n[3..].iter().all(|x| x == "0" || !x.starts_with('0')),
+            "{t}"
+        );
+    }
 }

@@ -206,8 +206,13 @@ async fn mail_lifecycle() {
         ("/mail/mailadduser", &add("cfo"), "15107"),
         (
             "/mail/modifymailaccountstate",
-            &[m, ("mailaccout", "ceo"), ("mailboxstate", "2")],
+            &[m, ("mailaccout", "ceo"), ("mailboxstate", "0")],
             OK,
+        ),
+        (
+            "/mail/modifymailaccountstate",
+            &[m, ("mailaccout", "ceo"), ("mailboxstate", "2")],
+            "15109",
         ),
         (
             "/mail/modifymailusermemo",

@@ -34,16 +34,16 @@ async fn every_quirk_is_decoded() {
 }
 
 #[tokio::test]
-async fn a_broken_list_item_is_skipped_by_call_but_fails_a_listing() {
+async fn a_broken_list_item_fails_a_raw_call_and_a_listing_alike() {
     let e = env().await;
     e.sim.set_quirk(Quirk::BrokenItem);
-    // Four records, the second unreadable: a raw call keeps the other three.
-    let raw = list(
-        &e.ok("/domains/reclist", &[("domainname", "idcgate-demo.com")])
-            .await,
-    );
-    assert_eq!(raw.len(), 3);
-    // Sync marks what a listing lacks as gone, so the capability refuses a partial one.
+    // Four records, the second unreadable: what `idcgate call` runs is an error (after
+    // the read's retries), not the three readable ones reported as the zone.
+    let err = e
+        .err("/domains/reclist", &[("domainname", "idcgate-demo.com")])
+        .await;
+    assert!(matches!(err, Error::Transport { .. }), "{err}");
+    // Sync marks what a listing lacks as gone, so the capability refuses it too.
     let err = e
         .conn
         .dns()
@@ -54,6 +54,49 @@ async fn a_broken_list_item_is_skipped_by_call_but_fails_a_listing() {
     assert!(matches!(err, Error::Transport { .. }), "{err}");
     e.sim.set_quirk(Quirk::None);
     assert_eq!(e.records("idcgate-demo.com").await.len(), 4);
+}
+
+#[tokio::test]
+async fn an_unreadable_payload_is_never_success() {
+    let sim = Sim::sandbox();
+    // Each body says "success" but its payload cannot be read; one fixed body for every
+    // request, shapes the simulator never produces.
+    for body in [
+        r#"{"action":"Rec list","status":"success","message":[坏, {"rec_id":坏}]}"#,
+        r#"{"action":"Rec list","status":"success","message":[1, 坏]}"#,
+        r#"{"action":"create host","status":"success","message":{"cloudsn":未知},}"#,
+        r#"{"action":"create host","status":"success","message":未知,}"#,
+    ] {
+        let base =
+            testing::serve_app(axum::Router::new().fallback(move || async move { body })).await;
+        let conn =
+            idcgate_cndns::connect(&account(&base, creds(&sim)), &testing::config()).unwrap();
+        // A read: an error, not an empty or shorter list.
+        let read = conn
+            .call(
+                "/domains/reclist",
+                &vec![("domainname".into(), "idcgate-demo.com".into())],
+            )
+            .await;
+        assert!(
+            matches!(read, Err(Error::Transport { .. })),
+            "{body}: {read:?}"
+        );
+        // A write: the upstream may have done it, so neither success (`null`) nor failure.
+        let write = conn
+            .call(
+                "/domains/addrec",
+                &rec("idcgate-demo.com", "w", "A", "192.0.2.1")
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect::<Vec<_>>(),
+            )
+            .await;
+        assert!(
+            matches!(write, Err(Error::UnknownOutcome { .. })),
+            "{body}: {write:?}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -124,7 +124,10 @@ impl SimVendor for Dnspod {
         }
     }
 
-    fn invalid(_: &Incoming, _: &ActionSpec, field: &str, reason: &str) -> Fail {
+    fn invalid(_: &Incoming, action: &ActionSpec, field: &str, reason: &str) -> Fail {
+        if let Some(t) = crate::errors::invalid_param(&action.action, field) {
+            return fail(t);
+        }
         match field {
             "domain_id|domain" | "domain_id" => fail(text::DOMAIN_ID_INVALID_6),
             "record_id" => fail(text::RECORD_ID_INVALID_8),

@@ -364,13 +364,25 @@ fn legacy_zone(st: &State, q: &Req) -> Result<(String, String), SimErr> {
         .ok_or_else(|| SimErr::table(code::LEGACY_NOT_FOUND))
 }
 
-/// `hostname` joined to the prefix the domain carried.
-fn legacy_host(q: &Req, prefix: &str) -> String {
+/// `hostname` joined to the prefix the domain carried. A full name within the zone
+/// (`_acme-challenge.www.example.com`, with `domain` the zone or that same name) is
+/// absolute: public clients send exactly that and rely on the record landing there, so
+/// the zone is not appended again.
+fn legacy_host(q: &Req, zone: &str, prefix: &str) -> String {
     let h = q.arg("hostname").unwrap_or("").trim().to_lowercase();
-    match (h.as_str(), prefix.is_empty()) {
+    let h = h.trim_end_matches('.');
+    if h == zone {
+        return "@".into();
+    }
+    if let Some(label) = h.strip_suffix(zone).and_then(|l| l.strip_suffix('.')) {
+        if !label.is_empty() {
+            return label.to_string();
+        }
+    }
+    match (h, prefix.is_empty()) {
         ("" | "@", true) => "@".into(),
         ("" | "@", false) => prefix.into(),
-        (_, true) => h,
+        (_, true) => h.to_string(),
         (_, false) => format!("{h}.{prefix}"),
     }
 }
@@ -381,7 +393,7 @@ fn legacy_json(r: &Record) -> Value {
 
 fn legacy_list(st: &mut State, q: &Req) -> R {
     let (zname, prefix) = legacy_zone(st, q)?;
-    let h = q.arg("hostname").map(|_| legacy_host(q, &prefix));
+    let h = q.arg("hostname").map(|_| legacy_host(q, &zname, &prefix));
     let t = q.arg("record_type").map(str::to_ascii_uppercase);
     let l = q.arg("record_line");
     let paging = q.paging()?;
@@ -403,7 +415,7 @@ fn legacy_list(st: &mut State, q: &Req) -> R {
 fn legacy_add(st: &mut State, q: &Req) -> R {
     let (zname, prefix) = legacy_zone(st, q)?;
     let input = Record {
-        host: legacy_host(q, &prefix),
+        host: legacy_host(q, &zname, &prefix),
         rtype: q.need("record_type")?.into(),
         value: q.need("record_value")?.into(),
         ttl: q.int("record_ttl")?,
@@ -432,7 +444,7 @@ fn legacy_modify(st: &mut State, q: &Req) -> R {
 /// Upsert by hostname, type and line (DDNS clients).
 fn legacy_update(st: &mut State, q: &Req) -> R {
     let (zname, prefix) = legacy_zone(st, q)?;
-    let h = legacy_host(q, &prefix);
+    let h = legacy_host(q, &zname, &prefix);
     let t = q
         .arg("record_type")
         .unwrap_or_default()

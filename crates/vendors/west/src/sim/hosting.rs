@@ -27,11 +27,23 @@ pub(crate) struct Host {
     pub domains: Vec<String>,
     pub subsites: BTreeMap<u64, (String, String)>,
     pub defaultdoc: Vec<String>,
-    pub backups: Vec<(u64, i64)>,
+    pub backups: Vec<HostBackup>,
     pub restored: Option<(u64, i64)>,
     pub firewall: Value,
     pub traffic_mb: i64,
     pub cc_qps: i64,
+}
+
+/// A backup of a host: when, and the site settings it holds, which `host.restore` puts
+/// back (sub-sites, default documents, firewall rules). Bound domains, the password and
+/// the CC setting are the account's, not the site's, and stay as they are.
+#[derive(Debug, Clone)]
+pub(crate) struct HostBackup {
+    pub id: u64,
+    pub time: i64,
+    pub subsites: BTreeMap<u64, (String, String)>,
+    pub defaultdoc: Vec<String>,
+    pub firewall: Value,
 }
 
 fn model(name: &str) -> Result<(&'static str, &'static str, i64, usize, i64), SimErr> {
@@ -206,7 +218,14 @@ fn backup(st: &mut State, q: &Req) -> R {
     let now = q.now_ms();
     let bid = st.next_id();
     let h = host(st, q)?;
-    h.backups.push((bid, now));
+    let b = HostBackup {
+        id: bid,
+        time: now,
+        subsites: h.subsites.clone(),
+        defaultdoc: h.defaultdoc.clone(),
+        firewall: h.firewall.clone(),
+    };
+    h.backups.push(b);
     Ok(json!({"id":h.id,"backupid":bid,"time":fmt_time(now)}))
 }
 
@@ -401,7 +420,7 @@ fn getfilelist(st: &mut State, q: &Req) -> R {
         "/backup" => h
             .backups
             .iter()
-            .map(|(id, _)| json!({"name":format!("backup-{id}.zip"),"type":"file","size":10240}))
+            .map(|b| json!({"name":format!("backup-{}.zip", b.id),"type":"file","size":10240}))
             .collect(),
         "/logfiles" => vec![
             json!({"name":format!("ex{}.log", fmt_date(now).replace('-', "")),"type":"file","size":2048}),
@@ -420,17 +439,20 @@ fn restore(st: &mut State, q: &Req) -> R {
         Some(w) => h
             .backups
             .iter()
-            .find(|b| b.0 as i64 == w)
-            .copied()
+            .find(|b| b.id as i64 == w)
+            .cloned()
             .ok_or_else(|| SimErr::bad_id("backupid"))?,
         None => h
             .backups
             .last()
-            .copied()
+            .cloned()
             .ok_or_else(|| SimErr::refused("id", "没有可用的备份"))?,
     };
-    h.restored = Some((b.0, now));
-    Ok(json!({"id":h.id,"backupid":b.0,"backuptime":fmt_time(b.1),"time":fmt_time(now)}))
+    h.subsites = b.subsites;
+    h.defaultdoc = b.defaultdoc;
+    h.firewall = b.firewall;
+    h.restored = Some((b.id, now));
+    Ok(json!({"id":h.id,"backupid":b.id,"backuptime":fmt_time(b.time),"time":fmt_time(now)}))
 }
 
 fn setfirewall(st: &mut State, q: &Req) -> R {

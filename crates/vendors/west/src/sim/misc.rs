@@ -288,8 +288,21 @@ fn miniapp_upgrade(st: &mut State, q: &Req) -> R {
     let t = mini_price(q.need("type")?)?;
     let x = miniapp(st, q)?;
     let cur = mini_price(&x.mtype)?;
-    if t.1 <= cur.1 {
-        return Err(SimErr::invalid("type", "只能升级到更高版本"));
+    if t.0 == cur.0 {
+        return Err(SimErr::invalid("type", "已是该版本"));
+    }
+    // "Upgrade/downgrade": a lower edition from now on. The document says nothing of
+    // money on a downgrade; nothing is charged and nothing given back (the reading
+    // that cannot make money appear), so no order is booked either.
+    if t.1 < cur.1 {
+        x.mtype = t.0.into();
+        return Ok(paid(
+            id,
+            String::new(),
+            Decimal::ZERO,
+            ("type", json!(x.mtype)),
+            x.expire,
+        ));
     }
     let price = Decimal::from((t.1 - cur.1) * years_left(now, x.expire));
     let orderid = st.charge(now, price, format!("升级小程序{id}到{}", t.0))?;

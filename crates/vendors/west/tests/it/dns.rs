@@ -271,6 +271,62 @@ async fn both_record_apis_share_one_zone() {
     ));
 }
 
+/// The older API with `hostname` as the full record name, `domain` the zone or that same
+/// name (what public ACME clients send): the record lands at that name, the zone not
+/// appended again; list and update find it by the same spelling.
+#[tokio::test]
+async fn older_api_takes_a_full_hostname_as_absolute() {
+    let e = env().await;
+    const FULL: &str = "_acme-challenge.www.idcgate-demo.com";
+    for (domain, value) in [(Z, "tok-zone"), (FULL, "tok-full")] {
+        let b = e
+            .ok("dnsrec.update", &legacy(domain, FULL, "TXT", value))
+            .await;
+        let rid = id_of(&b, "record_id");
+        let v2 = e
+            .ok(
+                "domain.getdnsrecord",
+                &[("domain", Z), ("host", "_acme-challenge.www")],
+            )
+            .await;
+        assert_eq!(items(&v2).len(), 1, "{domain}: {v2}");
+        assert_eq!(id_of(&items(&v2)[0], "id"), rid, "{domain}");
+        assert_eq!(items(&v2)[0]["value"], value, "{domain}");
+        let l = e
+            .ok("dnsrec.list", &[("domain", domain), ("hostname", FULL)])
+            .await;
+        assert_eq!(items(&l).len(), 1, "{domain}: {l}");
+        assert_eq!(items(&l)[0]["hostname"], "_acme-challenge.www", "{domain}");
+    }
+    // dnsrec.add likewise, also with the root's full name (the apex) and a trailing dot.
+    e.ok(
+        "dnsrec.add",
+        &legacy(Z, "mail.idcgate-demo.com.", "A", "192.0.2.61"),
+    )
+    .await;
+    e.ok(
+        "dnsrec.add",
+        &legacy(Z, "idcgate-demo.com", "TXT", "apex-by-full-name"),
+    )
+    .await;
+    let mail = e
+        .ok("domain.getdnsrecord", &[("domain", Z), ("host", "mail")])
+        .await;
+    assert!(
+        items(&mail).iter().any(|r| r["value"] == "192.0.2.61"),
+        "{mail}"
+    );
+    let apex = e
+        .ok("domain.getdnsrecord", &[("domain", Z), ("host", "@")])
+        .await;
+    assert!(
+        items(&apex)
+            .iter()
+            .any(|r| r["value"] == "apex-by-full-name"),
+        "{apex}"
+    );
+}
+
 #[tokio::test]
 async fn older_api_accepts_the_domain_key_and_refuses_bad_keys() {
     let e = env().await;

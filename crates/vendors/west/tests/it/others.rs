@@ -135,6 +135,32 @@ async fn hosting_purchase_domains_subsites_files_backups() {
         1
     );
     assert_eq!(id_of(&e.ok("host.restore", &i).await, "backupid"), bk);
+    // A restore puts back the settings the backup holds.
+    let fw = r#"[{"ip":"198.51.100.1","policy":"allow"}]"#;
+    e.ok("host.setfirewall", &[i[0], ("rules", fw)]).await;
+    let bk2 = id_of(&e.ok("host.backup", &i).await, "backupid");
+    e.ok("host.setdefaultdoc", &[i[0], ("doc", "changed.html")])
+        .await;
+    e.ok(
+        "host.createsubsite",
+        &[i[0], ("domain", "www.newsite.com"), ("path", "/later")],
+    )
+    .await;
+    e.ok(
+        "host.setfirewall",
+        &[i[0], ("rules", r#"[{"ip":"203.0.113.1","policy":"deny"}]"#)],
+    )
+    .await;
+    let back = [i[0], ("backupid", bk2.as_str())];
+    assert_eq!(id_of(&e.ok("host.restore", &back).await, "backupid"), bk2);
+    e.reads(&[(
+        "host.getdefaultdoc",
+        &i,
+        "/doc",
+        "home.html,index.php".into(),
+    )])
+    .await;
+    assert!(items(&e.ok("host.getsubsitelist", &i).await).is_empty());
     // Passwords, CC, firewall
     e.ok("host.modifypwd", &[i[0], ("password", "Other2025pass")])
         .await;
@@ -259,6 +285,17 @@ async fn miniapps() {
     assert_eq!(dec(&r["amount"]), p);
     e.ok("miniapp.upgrade", &[i[0], ("type", "pro")]).await;
     assert_eq!(items(&e.ok("miniapp.syncall", &[]).await)[0]["type"], "pro");
+    // "Upgrade/downgrade": back to a lower edition, nothing charged.
+    let before = e.ok("info.checkbalance", &[]).await;
+    let down = e.ok("miniapp.upgrade", &[i[0], ("type", "basic")]).await;
+    assert_eq!(dec(&down["amount"]), Decimal::ZERO);
+    assert_eq!(
+        items(&e.ok("miniapp.syncall", &[]).await)[0]["type"],
+        "basic"
+    );
+    assert_eq!(e.ok("info.checkbalance", &[]).await, before);
+    e.fails_saying("miniapp.upgrade", &[i[0], ("type", "basic")], "type")
+        .await;
     assert!(e.ok("miniapp.getmanageurl", &i).await["url"]
         .as_str()
         .unwrap()

@@ -1027,6 +1027,7 @@ fn vm_create(st: &mut State, req: &Req<'_>) -> Answer {
     for a in &extra {
         st.set_ip_owner(a, vpsid);
     }
+    st.count_vps(vm.userid, 1);
     st.vms.insert(vpsid, vm);
     st.start_task(1, "创建主机", vpsid, serverid, TaskEffect::Install);
     Ok(format!("0|{vpsid}|{ip}"))
@@ -1105,6 +1106,12 @@ fn vm_update(st: &mut State, req: &Req<'_>) -> Answer {
     }
     for ip in std::iter::once(&vm.ip).chain(&vm.additional_ips) {
         st.set_ip_owner(ip, vpsid);
+    }
+    if let Some(before) = st.vms.get(&vpsid).map(|v| v.userid) {
+        if before != vm.userid {
+            st.count_vps(before, -1);
+            st.count_vps(vm.userid, 1);
+        }
     }
     st.vms.insert(vpsid, vm);
     ok()
@@ -1185,8 +1192,9 @@ fn vm_delete(st: &mut State, req: &Req<'_>) -> Answer {
     } else {
         String::new()
     };
-    let serverid = vm.serverid;
+    let (serverid, owner) = (vm.serverid, vm.userid);
     st.vms.remove(&vpsid);
+    st.count_vps(owner, -1);
     for row in st.ips.values_mut().filter(|r| r.vpsid == vpsid) {
         row.vpsid = 0;
     }
@@ -1242,7 +1250,9 @@ fn backup(st: &mut State, caller: Caller, req: &Req<'_>, action: &str) -> Answer
             if status != 2 {
                 return Err("主机状态异常，无法备份".into());
             }
-            if bktype == 1 {
+            // The hours are a user-level limit: `checkuserlimit=0` (the default) lets a
+            // system-level call back up whenever, as it lifts the user's allowances.
+            if bktype == 1 && user_limits {
                 in_backup_hours(st, owner)?;
             }
             let config = st
@@ -1298,7 +1308,7 @@ fn backup(st: &mut State, caller: Caller, req: &Req<'_>, action: &str) -> Answer
                 .map(|b| (b.bktype, b.osid))
                 .ok_or(format!("备份集 {bkid} 不存在"))?;
             refuse_status(status, &[0])?;
-            if bktype == 1 {
+            if bktype == 1 && user_limits {
                 in_backup_hours(st, owner)?;
             }
             check_vcode(st, caller, req, |c| c.email_vps_revert || c.sms_vps_revert)?;

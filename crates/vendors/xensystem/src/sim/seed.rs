@@ -142,6 +142,7 @@ pub(crate) fn sandbox(st: &mut State) {
         vm.binding_domain = 2;
         vm.created = st.now() - SignedDuration::from_hours(24 * 30 * vpsid);
         st.set_ip_owner(&ip, vpsid);
+        st.count_vps(vm.userid, 1);
         st.vms.insert(vpsid, vm);
         if status == 0 {
             st.start_task(1, "创建主机", vpsid, serverid, TaskEffect::Install);
@@ -226,6 +227,7 @@ pub(crate) fn bulk(st: &mut State, n: usize) {
             vm.status = 2;
             vm.running = made % 5 != 0;
             st.set_ip_owner(&ip, vpsid);
+            st.count_vps(vm.userid, 1);
             st.vms.insert(vpsid, vm);
             made += 1;
         }

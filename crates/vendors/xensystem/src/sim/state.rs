@@ -378,6 +378,14 @@ impl State {
         }
     }
 
+    /// `vcount` is the panel's column of a user's VPS count: it moves as VPSs are
+    /// created, deleted or given to another user (user_add/user_update may also set it).
+    pub fn count_vps(&mut self, userid: i64, delta: i64) {
+        if let Some(u) = self.user_by_userid_mut(userid) {
+            u.vcount = u.vcount.saturating_add(delta).max(0);
+        }
+    }
+
     pub fn user_by_userid(&self, userid: i64) -> Option<&User> {
         self.users.values().find(|u| u.userid == userid)
     }
