@@ -12,7 +12,8 @@
 //! `cargo bench -p idcgate --bench downstream`; BENCH_TENANTS (64), BENCH_CREATES (5
 //! bought per tenant), BENCH_ORDERS (100 per tenant), BENCH_CALLS (100 getservers per
 //! tenant per side);
-//! BENCH_DATABASE_URL=postgres://... measures on PostgreSQL instead of SQLite.
+//! BENCH_POSTGRES=1 measures on PostgreSQL (a fresh database on IDCGATE_TEST_POSTGRES)
+//! instead of SQLite.
 #![allow(clippy::unwrap_used)] // a bench may fail loudly
 
 use idcgate_core::{Money, ResourceKind, UpstreamAccount};
@@ -138,10 +139,21 @@ async fn main() {
         .unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    let url = std::env::var("BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    let mut store = SqlStore::open(&url).await.unwrap();
-    store.unlock(&MasterKey::generate()).await.unwrap();
+    // A database of its own on PostgreSQL (dropped at the end), so runs never meet.
+    let pg = if std::env::var("BENCH_POSTGRES").is_ok() {
+        idcgate_store::testing::postgres().await
+    } else {
+        None
+    };
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let store = match &pg {
+        Some(db) => db.reopen().await,
+        None => {
+            let mut store = SqlStore::open(&url).await.unwrap();
+            store.unlock(&MasterKey::generate()).await.unwrap();
+            store
+        }
+    };
     let engine = Arc::new(Engine::new(
         Arc::new(store),
         idcgate::vendors::registry(),
@@ -397,4 +409,7 @@ async fn main() {
         our_rps / their_rps,
         if our_p99 < 10.0 { "met" } else { "not met" }
     );
+    if let Some(db) = pg {
+        db.cleanup().await;
+    }
 }
