@@ -125,6 +125,22 @@ pub struct SimServer {
 }
 
 impl SimServer {
+    /// A server already running as `task` (the test harness's recorded simulator).
+    #[cfg(feature = "testing")]
+    pub(crate) fn spawned(
+        vendor: Vendor,
+        addr: SocketAddr,
+        faults: FaultHandle,
+        task: tokio::task::JoinHandle<()>,
+    ) -> Self {
+        SimServer {
+            vendor,
+            addr,
+            faults,
+            task,
+        }
+    }
+
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }

@@ -115,6 +115,12 @@ fn open_db(st: &mut State, q: &Req) -> R {
         };
         let mut db = Db::new(&dbname, dbtype, "1", reg, exp, pass);
         db.gift = true;
+        let host = q.req("hostname")?.to_ascii_lowercase();
+        if let Some(h) = st.hosts.get(&host) {
+            db.location.clone_from(&h.location);
+            db.linetype.clone_from(&h.linetype);
+        }
+        db.belongtohost = host;
         let mut answer = db_json(&db);
         // OpenSSL's sample prints its dates with milliseconds (DBDetail's do not).
         if let Some(o) = answer.get_mut(0).and_then(Value::as_object_mut) {

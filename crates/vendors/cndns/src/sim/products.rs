@@ -90,6 +90,12 @@ pub(crate) struct Db {
     /// Backup slots 1-5: when each was taken.
     pub backups: BTreeMap<u8, i64>,
     pub used_mb: u32,
+    /// Where it runs (`cn`, `hk`, `usa`) and its line (`dx`, `sx`, ... or empty), as
+    /// ordered; DBDetail answers them.
+    pub location: String,
+    pub linetype: String,
+    /// The hosting a gift database belongs to (DBDetail's `belongtohost`), else empty.
+    pub belongtohost: String,
 }
 
 impl Db {
@@ -114,6 +120,9 @@ impl Db {
             gift: false,
             backups: BTreeMap::new(),
             used_mb: 3,
+            location: "cn".into(),
+            linetype: String::new(),
+            belongtohost: String::new(),
         }
     }
 
@@ -827,6 +836,9 @@ pub(crate) fn db_json(d: &Db) -> Value {
         "dbstate": if d.running { "1" } else { "2" },
         "backupnumber": d.backups.keys().map(u8::to_string).collect::<Vec<_>>().join(","),
         "charset": if mysql { d.charset.as_str() } else { "" },
+        "location": d.location,
+        "linetype": d.linetype,
+        "belongtohost": d.belongtohost,
     }])
 }
 
@@ -846,7 +858,8 @@ fn createodr(st: &mut State, q: &Req) -> R {
     }
     let price =
         db_price(ty, size).ok_or_else(|| SimErr::field(14005, "数据库容量非法", "dbsize"))?;
-    if !matches!(q.req("location")?, "cn" | "hk" | "usa") {
+    let location = q.req("location")?;
+    if !matches!(location, "cn" | "hk" | "usa") {
         return Err(SimErr::field(14006, "数据库所在地非法", "location"));
     }
     let years = q.period("years", 5, 14007)?;
@@ -858,6 +871,11 @@ fn createodr(st: &mut State, q: &Req) -> R {
     )?;
     let mut db = Db::new(&dbname, ty, size, now, add_years(now, years), pass);
     db.charset = q.text("charset").into();
+    db.location = location.into();
+    // Only mainland databases have a line (as for hosting).
+    if location == "cn" {
+        db.linetype = q.text("linetype").into();
+    }
     st.dbs.insert(dbname, db);
     done()
 }

@@ -142,9 +142,12 @@ async fn gifts_of_a_hosting_plan() {
     );
     assert_eq!(host["presenttype2"], "DATABASE");
     // Gifts expire with the host, and are managed like bought products.
+    let gift = first(&e.ok("/database/dbdetail", &[("dbname", "giftdb01")]).await);
+    assert_eq!(gift["expiretime"], host["exptme"]);
+    // A gift database belongs to its host and runs where it does.
     assert_eq!(
-        first(&e.ok("/database/dbdetail", &[("dbname", "giftdb01")]).await)["expiretime"],
-        host["exptme"]
+        (&gift["belongtohost"], &gift["location"]),
+        (&"demoweb".into(), &host["location"])
     );
     let mailbox = [("maildomain", "gift-mail.com"), ("mailaccout", "info")];
     let mailbox = [

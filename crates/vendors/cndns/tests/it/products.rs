@@ -155,8 +155,14 @@ async fn database_lifecycle() {
     }
     let db = ("dbname", "shopdb01");
     let detail = "/database/dbdetail";
-    e.reads(&[(detail, &[db], "/0/charset", "utf8".into())])
-        .await;
+    // DBDetail's sample carries where the database runs and what it belongs to.
+    e.reads(&[
+        (detail, &[db], "/0/charset", "utf8".into()),
+        (detail, &[db], "/0/location", "cn".into()),
+        (detail, &[db], "/0/linetype", "dx".into()),
+        (detail, &[db], "/0/belongtohost", "".into()),
+    ])
+    .await;
     renews_a_year(&e, "/database/renewdb", detail, db, "expiretime").await;
     e.steps(&[
         ("/database/modifydbstate", &[db, ("dbstate", "2")], OK),

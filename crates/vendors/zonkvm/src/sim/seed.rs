@@ -133,6 +133,9 @@ fn catalog() -> Catalog {
             "ip_num_list": "1,4,8,16,32,64", "defense_price": "0.00", "defense_max_size": 600,
             "defense_num_list": "100,200,300,400,500,600", "defense_step": 100, "months": MONTHS,
             "retention_days": 7, "discount1": "0.95", "discount2": "0.90", "discount3": "0.85",
+            "life_time": 4464, "bandwidth_share_size": 0, "bandwidth_share_price": "0.00",
+            "release_hour": 48, "ip_upgrade_type": "1", "user_vnc": 1, "bandwidth_in_type": 1,
+            "bandwidth_in_value": 30, "bandwidth_step": 10, "ip_bandwidth_rate": "0",
         })],
         lease_disks: vec![
             json!({"guid": "1658944863134013", "type": "SSD", "size": 500, "status": 1}),
@@ -144,6 +147,10 @@ fn catalog() -> Catalog {
             "memory": "DDR3-ECC", "memory_num": 16, "ipnum": "1", "bandwidth": 30, "defense": 100,
             "main_board": "Intel C602", "price": "550.00", "size": 1, "description": "入门级双路服务器",
             "status": 1, "upgrade_status": 1, "line_names": "德阳电信",
+            "cpu_max_num": 2, "memory_max_num": 128, "harddisk_guid": "1658944863134013,1658944863134014",
+            "harddisk_max_num": 4, "system_partition_size": 40, "system_partition_support": "1",
+            "raid_tips": "支持RAID0/1/5/10", "recommend_status": 0, "stock_type": 1, "cpu_threads": 24,
+            "gpu": "",
         })],
         idc_lines: vec![json!({
             "guid": IDC_LINE, "line_guid": ZONE_ZJ, "status": 1, "name": "温州BGP", "descript": "温州BGP高防机房",
@@ -159,6 +166,7 @@ fn catalog() -> Catalog {
             "power": "[{\"name\":\"0.5A/220V\",\"price\":\"0.00\"},{\"name\":\"1A/220V\",\"price\":\"100.00\"}]",
             "bandwidth": 50, "defense": 5, "ipnum": "1", "price": "800.00", "size": "1U",
             "description": "1U标准机架式服务器托管", "status": 1, "market_status": 1, "line_names": "温州BGP",
+            "stock_type": 1, "sort": 0, "server_group": "",
         })],
         hosting_lines: vec![json!({
             "guid": HOST_LINE, "name": "浙江专线二区", "domain": "jhgf.gyhost.cn", "ip": "61.164.174.128",

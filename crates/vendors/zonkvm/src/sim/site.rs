@@ -176,17 +176,38 @@ fn get_index(st: &mut State, r: &Req<'_>) -> Answer {
             let flag = |k: &str| h.panel.waf.get(k).copied().unwrap_or(0);
             let mut cc = h.panel.cc.clone();
             cc.insert("status".into(), json!(flag("cc")));
+            // The sample names the mode (`"mode": "hard"`) where set_site_cc_conf takes
+            // `cc_mode` 0 标准 / 1 增强 / 2 严格; "hard" is read as 严格.
+            let mode = match as_int(cc.get("cc_mode")) {
+                Some(2) => "hard",
+                Some(1) => "enhance",
+                _ => "normal",
+            };
+            cc.insert("mode".into(), json!(mode));
             let mut retry = h.panel.retry.clone();
             retry.insert(
                 "status".into(),
                 json!(flag("retry").max(i64::from(!h.panel.retry.is_empty()))),
             );
+            // `count` is the sample's name for the attacks allowed per cycle (`retry`
+            // when set); the panel's default is the sample's 300.
+            let count = as_int(retry.get("retry")).unwrap_or(300);
+            retry.insert("count".into(), json!(count));
             Ok((
                 OK_READ,
                 json!({"cc": cc, "user_agent": {"status": flag("user-agent")}, "retry": retry}),
             ))
         }
         _ => Err("参数错误：s格式不正确".into()),
+    }
+}
+
+/// A panel number, sent as a number or as its text.
+fn as_int(v: Option<&Value>) -> Option<i64> {
+    match v? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
     }
 }
 
@@ -276,6 +297,21 @@ fn rows(h: &Hosting, list: &[Map<String, Value>], key: &str) -> Value {
                 .filter(|(k, _)| k.as_str() != key && k.as_str() != "file")
                 .map(|(k, v)| (k.clone(), v.clone())),
         );
+        // What the panel keeps for a field the rule was created without (the samples
+        // list every one of them).
+        let defaults: &[(&str, Value)] = match key {
+            "proxyname" => &[
+                ("cache", json!(0)),
+                ("cachetime", json!(1)),
+                ("advanced", json!(0)),
+                ("type", json!(1)),
+                ("subfilter", json!("[]")),
+            ],
+            _ => &[("redirectpath", json!("")), ("holdpath", json!(0))],
+        };
+        for (k, v) in defaults {
+            row.entry(*k).or_insert_with(|| v.clone());
+        }
         Value::Object(row)
     });
     Value::Array(rows.collect())
