@@ -229,7 +229,7 @@ async fn main() {
     // 1. create_order: every tenant buys its orders, all tenants at once.
     println!(
         "create_order: {tenants} tenants x {creates} cloud servers through the endpoint ({})",
-        if url.starts_with("sqlite") {
+        if pg.is_none() {
             "SQLite"
         } else {
             "PostgreSQL"
