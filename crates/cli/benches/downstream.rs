@@ -229,11 +229,7 @@ async fn main() {
     // 1. create_order: every tenant buys its orders, all tenants at once.
     println!(
         "create_order: {tenants} tenants x {creates} cloud servers through the endpoint ({})",
-        if pg.is_none() {
-            "SQLite"
-        } else {
-            "PostgreSQL"
-        }
+        if pg.is_none() { "SQLite" } else { "PostgreSQL" }
     );
     let http = reqwest::Client::new();
     let line = product.id.to_string();

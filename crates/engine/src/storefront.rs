@@ -878,7 +878,9 @@ impl Shop {
         who: &Shopper,
         kind: ResourceKind,
     ) -> crate::Result<Vec<Offering>> {
-        let level = self.level(who).await?;
+        // What it is shown is priced at the level it authenticated with; what it pays
+        // is priced at the level read when it buys.
+        let level = who.level.clone();
         if let Ok(cache) = self.offerings.lock() {
             if let Some((at, list)) = cache.get(&(level.clone(), kind)) {
                 if at.elapsed() < OFFERINGS_TTL {
@@ -1001,14 +1003,23 @@ impl Shop {
                 }
             }
         }
-        let ids: HashMap<String, i64> = self
-            .engine
-            .store
-            .list_products(true)
-            .await?
+        // Product ids by name: the offerings (cached) know those on sale; a retired
+        // product's id is read only when a page holds one.
+        let mut ids: HashMap<String, i64> = self
+            .offerings_inner(who, kind)
+            .await
+            .unwrap_or_default()
             .into_iter()
-            .map(|p| (p.product.name, p.id))
+            .map(|o| (o.name, o.id))
             .collect();
+        if page_rows
+            .iter()
+            .any(|r| !ids.contains_key(&r.order.product))
+        {
+            for p in self.engine.store.list_products(true).await? {
+                ids.insert(p.product.name, p.id);
+            }
+        }
         let holdings = page_rows
             .iter()
             .map(|row| {
@@ -1062,6 +1073,7 @@ impl Storefront for Shop {
                 }
                 Ok(Shopper {
                     may_buy: t.state == TenantState::Active,
+                    level: t.price_level,
                     tenant: t.name,
                 })
             }

@@ -265,6 +265,7 @@ async fn a_tenant_sees_only_its_own_and_a_suspended_one_does_not_buy(db: &TestDb
     let suspended = Shopper {
         tenant: "acme".into(),
         may_buy: false,
+        level: String::new(),
     };
     assert!(f.shop.holding(&suspended, h.guid).await.is_ok());
     let paid = f.balance("tenant:acme").await;
@@ -278,6 +279,7 @@ async fn a_tenant_sees_only_its_own_and_a_suspended_one_does_not_buy(db: &TestDb
     let stale = Shopper {
         tenant: "acme".into(),
         may_buy: true,
+        level: String::new(),
     };
     let r = f
         .shop

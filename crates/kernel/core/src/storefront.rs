@@ -18,6 +18,8 @@ pub struct Shopper {
     pub tenant: String,
     /// A suspended tenant still reads; it does not buy.
     pub may_buy: bool,
+    /// The price level it buys at, as it was when it authenticated.
+    pub level: String,
 }
 
 /// One product on sale, priced for the tenant asking.
