@@ -383,14 +383,17 @@ impl Call {
     }
 
     /// The parameters with `$name` replaced from `vars` (unknown names are kept, so a
-    /// call without its preparation still carries something non-empty).
+    /// call without its preparation still carries something non-empty). A name bound
+    /// twice takes its later value: a preparation's binding overrides the default a
+    /// [`Conformance::vars`] entry gives the client's decoding.
     pub fn bound(&self, vars: &[(String, String)]) -> Vec<(String, String)> {
         self.params
             .iter()
             .map(|(k, v)| {
                 let mut v = v.clone();
-                // Longest names first, so `$bak` never eats the start of `$bakfile`.
-                let mut vars: Vec<&(String, String)> = vars.iter().collect();
+                // Longest names first, so `$bak` never eats the start of `$bakfile`; the
+                // stable sort of the reversed list keeps later bindings of a name first.
+                let mut vars: Vec<&(String, String)> = vars.iter().rev().collect();
                 vars.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
                 for (name, value) in vars {
                     v = v.replace(&format!("${name}"), value);
@@ -862,7 +865,8 @@ pub struct Conformance<S> {
     /// regard to case and blanks), `None` where neither document nor facts say.
     pub answer_content_type: Option<&'static str>,
     /// Variables every fixture may use (`$name`): values a fixture line cannot hold,
-    /// such as a certificate.
+    /// such as a certificate, and defaults for names a preparation binds (the client's
+    /// decoding runs without the preparation, and a typed parameter must still bind).
     pub vars: &'static [(&'static str, &'static str)],
 }
 
@@ -968,7 +972,13 @@ async fn client_decodes<S: Simulator>(
     let sim = (c.sim)();
     let acct = account(sim.vendor(), &base, credentials(&sim.sandbox_credentials()));
     let conn = (c.connect)(&acct, &config()).map_err(|e| format!("connect: {e}"))?;
-    let params = fx.call.bound(&[]);
+    // The defaults, so a typed parameter (an id) still binds without the preparation.
+    let vars: Vec<(String, String)> = c
+        .vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let params = fx.call.bound(&vars);
     let got = conn.call(&fx.call.action, &params).await;
     match ((c.expect)(sample), got) {
         (Ok(want), Ok(got)) if want == got => Ok(()),
@@ -1111,6 +1121,11 @@ mod tests {
                 ("when".to_string(), "2026-01-01 00:00:00".to_string())
             ]
         );
+        let twice = [
+            ("id".to_string(), "default".to_string()),
+            ("id".to_string(), "42".to_string()),
+        ];
+        assert_eq!(fx.call.bound(&twice), fx.call.bound(&vars));
         assert!(fx.allows(&ShapeDiff::Extra("/data/k2".into())));
         assert_eq!(fx.differs.as_deref(), Some("not yet"));
     }
