@@ -237,7 +237,7 @@ const MARGIN_COLUMNS: [Column<idcgate_engine::storefront::Margin>; 6] = [
 fn show_key(out: &Out, view: &TenantView, key: &AppKey, what: &str) -> Result<()> {
     let t = &view.tenant;
     out.message(
-        &json!({"tenant": view, "appkey": key.expose()}),
+        &json!({"tenant": view, "appid": t.appid, "appkey": key.expose()}),
         &format!(
             "tenant {} {what}: appid {} appkey {}\nthe appkey is shown only now; it is stored as a hash and cannot be shown again",
             t.name,
