@@ -1039,12 +1039,21 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn claim_job(
+    async fn claim_job_spread(
         &self,
         owner: &str,
         now_ms: i64,
         lease_until_ms: i64,
+        defer_ms: i64,
     ) -> Result<Option<String>> {
+        sqlx::query(
+            "INSERT INTO job_runners (owner, seen_at) VALUES ($1, $2)
+             ON CONFLICT (owner) DO UPDATE SET seen_at = excluded.seen_at",
+        )
+        .bind(owner)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
         // PostgreSQL: SKIP LOCKED lets concurrent instances claim different jobs without
         // waiting. SQLite has a single writer, so the statement is already exclusive.
         let lock = match self.dialect {
@@ -1052,9 +1061,13 @@ impl Store for SqlStore {
             Dialect::Sqlite => "",
         };
         let sql = format!(
-            "UPDATE jobs SET locked_by = $1, locked_until = $2
+            "UPDATE jobs SET locked_by = $1, locked_until = $2, last_run_by = $1
              WHERE name = (SELECT name FROM jobs WHERE next_run_at <= $3
                            AND (locked_until IS NULL OR locked_until < $3)
+                           AND (last_run_by IS NULL OR last_run_by <> $1
+                                OR next_run_at <= $3 - $4
+                                OR NOT EXISTS (SELECT 1 FROM job_runners
+                                               WHERE owner <> $1 AND seen_at >= $3 - $4))
                            ORDER BY next_run_at LIMIT 1{lock})
              AND (locked_until IS NULL OR locked_until < $3)
              RETURNING name"
@@ -1063,6 +1076,7 @@ impl Store for SqlStore {
             .bind(owner)
             .bind(lease_until_ms)
             .bind(now_ms)
+            .bind(defer_ms.max(0))
             .fetch_optional(&self.pool)
             .await?;
         row.map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
@@ -1070,6 +1084,10 @@ impl Store for SqlStore {
     }
 
     async fn release_jobs(&self, owner: &str) -> Result<u64> {
+        sqlx::query("DELETE FROM job_runners WHERE owner = $1")
+            .bind(owner)
+            .execute(&self.pool)
+            .await?;
         let done = sqlx::query(
             "UPDATE jobs SET locked_by = NULL, locked_until = NULL WHERE locked_by = $1",
         )
@@ -1077,6 +1095,53 @@ impl Store for SqlStore {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())
+    }
+
+    async fn reserve_rate(
+        &self,
+        key: &str,
+        interval_us: i64,
+        tolerance_us: i64,
+        n: i64,
+    ) -> Result<(i64, i64)> {
+        // A generic cell rate: the schedule's end moves on by `n` slots from where it
+        // was, or from `tolerance` ago if it lies further back (the account was idle).
+        // One statement, so concurrent reservations queue on the row. PostgreSQL's clock
+        // is the one every instance shares; SQLite's callers share a machine.
+        let step = interval_us.saturating_mul(n);
+        let row = match self.dialect {
+            Dialect::Postgres => {
+                sqlx::query(
+                    "WITH clock AS (SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::BIGINT AS now_us)
+                     INSERT INTO rate_gates (account, tat_us)
+                     SELECT $1, clock.now_us - $2 + $3 FROM clock
+                     ON CONFLICT (account) DO UPDATE
+                     SET tat_us = GREATEST(rate_gates.tat_us + $3, excluded.tat_us)
+                     RETURNING tat_us, (SELECT now_us FROM clock)",
+                )
+                .bind(key)
+                .bind(tolerance_us)
+                .bind(step)
+                .fetch_one(&self.pool)
+                .await?
+            }
+            Dialect::Sqlite => {
+                let now_us = jiff::Timestamp::now().as_microsecond();
+                sqlx::query(
+                    "INSERT INTO rate_gates (account, tat_us) VALUES ($1, $2 - $3 + $4)
+                     ON CONFLICT (account) DO UPDATE
+                     SET tat_us = MAX(rate_gates.tat_us + $4, excluded.tat_us)
+                     RETURNING tat_us, $2",
+                )
+                .bind(key)
+                .bind(now_us)
+                .bind(tolerance_us)
+                .bind(step)
+                .fetch_one(&self.pool)
+                .await?
+            }
+        };
+        Ok((row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?))
     }
 
     async fn finish_job(
