@@ -58,6 +58,7 @@ async fn two_instances_hold_one_rate_limit_per_account(db: &TestDb) {
     // slot of slack for a reservation taken just as the last one ended). Each alone
     // would allow that much: the two would send twice as many.
     let allowed = f64::from(per_sec) * (took + 1.0) + 1.0;
+    eprintln!("{sent} requests in {took:.2} s at {per_sec}/s, at most {allowed:.0} allowed");
     assert!(
         (sent as f64) <= allowed,
         "{sent} requests in {took:.2} s from two instances at {per_sec}/s (at most {allowed:.0})"
