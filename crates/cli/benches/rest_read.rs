@@ -5,7 +5,7 @@
 //!
 //! `cargo bench -p idcgate --bench rest_read`; BENCH_CONNECTIONS (64), BENCH_SECS (5 per
 //! side), BENCH_DOMAINS (2,000 in the inventory); BENCH_DATABASE_URL=postgres://...
-//! measures on PostgreSQL instead of SQLite.
+//! measures on PostgreSQL instead of SQLite; BENCH_PATH another GET path.
 #![allow(clippy::unwrap_used)] // a bench may fail loudly
 
 use idcgate_core::ResourceKind;
@@ -109,7 +109,10 @@ async fn main() {
         WireConfig::new("bench@example.com"),
     ));
     // Names of their own per run: a PostgreSQL bench database may hold earlier runs.
-    let run = format!("{:x}", std::process::id() ^ Instant::now().elapsed().subsec_nanos());
+    let run = format!(
+        "{:x}",
+        std::process::id() ^ Instant::now().elapsed().subsec_nanos()
+    );
     let now = idcgate_engine::now_ms();
     let rows: Vec<ResourceRow> = (0..domains)
         .map(|i| ResourceRow {
@@ -141,8 +144,14 @@ async fn main() {
         metrics: Arc::new(idcgate_server::Metrics::default()),
         downstream: None,
     };
-    tokio::spawn(idcgate_server::serve(state, listener, std::future::pending()));
-    let ours = format!("http://{addr}/api/v1/domains?limit=10");
+    tokio::spawn(idcgate_server::serve(
+        state,
+        listener,
+        std::future::pending(),
+    ));
+    // BENCH_PATH measures another GET path the same way (to tell costs apart).
+    let path = std::env::var("BENCH_PATH").unwrap_or_else(|_| "/api/v1/domains?limit=10".into());
+    let ours = format!("http://{addr}{path}");
     let first = reqwest::Client::new()
         .get(&ours)
         .header("authorization", format!("Bearer {token}"))
@@ -154,20 +163,17 @@ async fn main() {
 
     // The bare handler: the same bytes, nothing else.
     let canned = bytes.clone();
-    let bare_app = axum::Router::new().route(
-        "/api/v1/domains",
-        axum::routing::get(move || {
-            let body = canned.clone();
-            async move { ([("content-type", "application/json")], body.to_vec()) }
-        }),
-    );
+    let bare_app = axum::Router::new().fallback(axum::routing::get(move || {
+        let body = canned.clone();
+        async move { ([("content-type", "application/json")], body.to_vec()) }
+    }));
     let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let bare_addr = bare_listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(bare_listener, bare_app).await });
-    let bare = format!("http://{bare_addr}/api/v1/domains?limit=10");
+    let bare = format!("http://{bare_addr}{path}");
 
     println!(
-        "GET /api/v1/domains?limit=10 ({} bytes), {connections} connections, {} s per side, {backend}, {domains} domains",
+        "GET {path} ({} bytes), {connections} connections, {} s per side, {backend}, {domains} domains",
         bytes.len(),
         run_for.as_secs()
     );

@@ -27,7 +27,7 @@ pub use resale::{
     AppKey, DepositRow, Deposited, NewDeposit, NewProduct, NewTenant, ProductRow, ProductState,
     Removal, ResaleStore, TenantPatch, TenantRow, TenantState,
 };
-pub use sql::SqlStore;
+pub use sql::{SqlStore, TOKEN_TRUST};
 pub use tenant_orders::{
     Charged, MarginRow, NewCharge, NewTenantOrder, Opened, TenantCharge, TenantOrderFilter,
     TenantOrderPatch, TenantOrderRow, TenantOrderState, TenantOrderStore,
@@ -266,6 +266,11 @@ pub trait Store: OrderStore + RenewalStore + ResaleStore + TenantOrderStore + Se
     ) -> Result<Vec<String>>;
     async fn list_resources(&self, filter: &ResourceFilter) -> Result<Vec<ResourceRow>>;
     async fn count_resources(&self, filter: &ResourceFilter) -> Result<i64>;
+    /// One page of `filter` (its `limit` and `offset`) and how many match in all.
+    async fn page_resources(&self, filter: &ResourceFilter) -> Result<(Vec<ResourceRow>, i64)> {
+        let total = self.count_resources(filter).await?;
+        Ok((self.list_resources(filter).await?, total))
+    }
     async fn get_resource(
         &self,
         account: &str,
@@ -304,7 +309,9 @@ pub trait Store: OrderStore + RenewalStore + ResaleStore + TenantOrderStore + Se
         scope: Scope,
         now_ms: i64,
     ) -> Result<(TokenInfo, String)>;
-    /// The token's info if the presented token is valid and not revoked.
+    /// The token's info if the presented token is valid and not revoked. A token
+    /// verified within `TOKEN_TRUST` is not read again: one revoked by another process
+    /// stops working within that time, one revoked through this handle at once.
     async fn verify_token(&self, presented: &str) -> Result<Option<TokenInfo>>;
     async fn list_tokens(&self) -> Result<Vec<TokenInfo>>;
     async fn revoke_token(&self, id_or_name: &str) -> Result<bool>;

@@ -347,11 +347,16 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
     }
     // Limits and jobs shared by instances on one database: each account's schedule of
     // upstream send slots (its theoretical arrival time, microseconds), which instance ran
-    // a job last and which instances are polling, so jobs spread between them.
+    // a job last and which instances are polling, so jobs spread between them; and the
+    // index the REST inventory pages read.
     let v11 = vec![
         "CREATE TABLE rate_gates (account TEXT PRIMARY KEY, tat_us BIGINT NOT NULL)".to_string(),
         "ALTER TABLE jobs ADD COLUMN last_run_by TEXT".to_string(),
         "CREATE TABLE job_runners (owner TEXT PRIMARY KEY, seen_at BIGINT NOT NULL)".to_string(),
+        // The inventory's pages come in this order: with it, a page of ten reads ten
+        // index entries instead of sorting every live resource of its kind.
+        "CREATE INDEX resources_live ON resources (kind, name, account, rkey) WHERE gone_at IS NULL"
+            .to_string(),
     ];
     vec![
         (1, v1),

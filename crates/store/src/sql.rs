@@ -9,7 +9,7 @@ use idcgate_core::{Credentials, UpstreamAccount, Vendor};
 use sha2::{Digest, Sha256};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 const KEY_CHECK_PLAIN: &str = "idcgate-master-key-check-v1";
@@ -18,6 +18,45 @@ pub struct SqlStore {
     pub(crate) pool: AnyPool,
     pub(crate) dialect: Dialect,
     cipher: Option<Cipher>,
+    verified: VerifiedTokens,
+}
+
+/// How long a verified token is taken on trust without reading the database again: a
+/// token revoked by another process (the CLI beside a server) stops working within this.
+/// A revocation through this handle empties the cache at once.
+pub const TOKEN_TRUST: Duration = Duration::from_secs(1);
+/// Tokens remembered at once; a full cache first forgets the expired, then everything.
+const TOKENS_REMEMBERED: usize = 4096;
+
+/// Tokens verified within [`TOKEN_TRUST`], keyed by the SHA-256 digest of what was
+/// presented (never the token itself). Only successes are kept: a wrong token always
+/// reaches the database, and the server limits failures per client.
+#[derive(Default)]
+struct VerifiedTokens {
+    entries: std::sync::Mutex<HashMap<[u8; 32], (TokenInfo, std::time::Instant)>>,
+}
+
+impl VerifiedTokens {
+    fn get(&self, digest: &[u8; 32]) -> Option<TokenInfo> {
+        let entries = idcgate_core::lock(&self.entries);
+        let (info, at) = entries.get(digest)?;
+        (at.elapsed() < TOKEN_TRUST).then(|| info.clone())
+    }
+
+    fn put(&self, digest: [u8; 32], info: TokenInfo) {
+        let mut entries = idcgate_core::lock(&self.entries);
+        if entries.len() >= TOKENS_REMEMBERED {
+            entries.retain(|_, (_, at)| at.elapsed() < TOKEN_TRUST);
+            if entries.len() >= TOKENS_REMEMBERED {
+                entries.clear();
+            }
+        }
+        entries.insert(digest, (info, std::time::Instant::now()));
+    }
+
+    fn forget_all(&self) {
+        idcgate_core::lock(&self.entries).clear();
+    }
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -154,6 +193,7 @@ impl SqlStore {
             pool,
             dialect,
             cipher: None,
+            verified: VerifiedTokens::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -550,6 +590,36 @@ fn token_from_row(r: &AnyRow) -> Result<TokenInfo> {
     })
 }
 
+impl SqlStore {
+    /// `verify_token` by the database alone.
+    async fn verify_token_stored(&self, presented: &str) -> Result<Option<TokenInfo>> {
+        let Some(rest) = presented.strip_prefix("idg_") else {
+            return Ok(None);
+        };
+        let Some((id, secret)) = rest.split_once('_') else {
+            return Ok(None);
+        };
+        let row = sqlx::query("SELECT * FROM api_tokens WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let stored: String = row.try_get("secret_hash")?;
+        let given = hash_secret(secret);
+        // Constant-time comparison of the two digests.
+        let same = stored.len() == given.len()
+            && stored
+                .bytes()
+                .zip(given.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if !same {
+            return Ok(None);
+        }
+        token_from_row(&row).map(Some)
+    }
+}
+
 #[async_trait]
 impl Store for SqlStore {
     fn backend(&self) -> &'static str {
@@ -758,6 +828,41 @@ impl Store for SqlStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(Self::resource_from_row).collect()
+    }
+
+    async fn page_resources(&self, filter: &ResourceFilter) -> Result<(Vec<ResourceRow>, i64)> {
+        // One statement: the count is an uncorrelated subquery, computed once, beside the
+        // page (a window count would read every matching row before the limit).
+        let (where_sql, texts, ints) = Self::filter_sql(filter);
+        let order = if filter.expires_before_ms.is_some() {
+            "expires_at, kind, name"
+        } else {
+            "kind, name, account, rkey"
+        };
+        let mut sql = format!(
+            "SELECT *, (SELECT COUNT(*) FROM resources{where_sql}) AS total_rows
+             FROM resources{where_sql} ORDER BY {order}"
+        );
+        if let Some(l) = filter.limit {
+            sql.push_str(&format!(" LIMIT {}", l.max(0)));
+            if let Some(o) = filter.offset {
+                sql.push_str(&format!(" OFFSET {}", o.max(0)));
+            }
+        }
+        let rows = Self::bind_filter(&sql, texts, ints)
+            .fetch_all(&self.pool)
+            .await?;
+        let total = match rows.first() {
+            Some(r) => r.try_get::<i64, _>("total_rows")?,
+            // A page past the end says nothing of how many there are.
+            None if filter.offset.unwrap_or(0) > 0 => self.count_resources(filter).await?,
+            None => 0,
+        };
+        let rows = rows
+            .iter()
+            .map(Self::resource_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok((rows, total))
     }
 
     async fn count_resources(&self, filter: &ResourceFilter) -> Result<i64> {
@@ -986,30 +1091,15 @@ impl Store for SqlStore {
     }
 
     async fn verify_token(&self, presented: &str) -> Result<Option<TokenInfo>> {
-        let Some(rest) = presented.strip_prefix("idg_") else {
-            return Ok(None);
-        };
-        let Some((id, secret)) = rest.split_once('_') else {
-            return Ok(None);
-        };
-        let row = sqlx::query("SELECT * FROM api_tokens WHERE id = $1 AND revoked_at IS NULL")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let stored: String = row.try_get("secret_hash")?;
-        let given = hash_secret(secret);
-        // Constant-time comparison of the two digests.
-        let same = stored.len() == given.len()
-            && stored
-                .bytes()
-                .zip(given.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-        if !same {
-            return Ok(None);
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        if let Some(info) = self.verified.get(&digest) {
+            return Ok(Some(info));
         }
-        token_from_row(&row).map(Some)
+        let verified = self.verify_token_stored(presented).await?;
+        if let Some(info) = &verified {
+            self.verified.put(digest, info.clone());
+        }
+        Ok(verified)
     }
 
     async fn list_tokens(&self) -> Result<Vec<TokenInfo>> {
@@ -1025,9 +1115,9 @@ impl Store for SqlStore {
             .bind(now_ms())
             .execute(&self.pool)
             .await?;
+        self.verified.forget_all();
         Ok(done.rows_affected() > 0)
     }
-
     async fn ensure_job(&self, name: &str, first_run_ms: i64) -> Result<()> {
         sqlx::query(
             "INSERT INTO jobs (name, next_run_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",

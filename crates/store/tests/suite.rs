@@ -21,6 +21,8 @@ both_backends!(
     jobs_are_claimed_once_and_reclaimed_after_lease,
     jobs_spread_to_another_polling_instance,
     rate_slots_are_reserved_once_across_handles,
+    verified_tokens_are_trusted_briefly_and_revocation_holds,
+    a_page_and_its_total_in_one_call,
 );
 
 fn account(name: &str, secret: &str) -> UpstreamAccount {
@@ -523,4 +525,69 @@ async fn rate_slots_are_reserved_once_across_handles(f: &TestDb) {
     // Accounts have their own schedules.
     let (fresh, now) = other.reserve_rate("z", step, 0, 1).await.unwrap();
     assert!((fresh - step - now).abs() < 100_000, "{fresh} {now}");
+}
+
+async fn verified_tokens_are_trusted_briefly_and_revocation_holds(f: &TestDb) {
+    let s = &f.store;
+    let other = f.reopen().await;
+    let (_, token) = s.create_token("api", Scope::Read, 1).await.unwrap();
+    let first = std::time::Instant::now();
+    assert!(s.verify_token(&token).await.unwrap().is_some());
+    // Another process revokes it: this handle, which verified it a moment ago, takes it
+    // on trust for at most TOKEN_TRUST without reading the database again...
+    assert!(other.revoke_token("api").await.unwrap());
+    let trusted = s.verify_token(&token).await.unwrap();
+    if first.elapsed() < TOKEN_TRUST {
+        assert!(trusted.is_some(), "served from memory, no query");
+    }
+    // ...and refuses it after that.
+    tokio::time::sleep(TOKEN_TRUST + std::time::Duration::from_millis(50)).await;
+    assert!(s.verify_token(&token).await.unwrap().is_none());
+    // A revocation through the handle itself holds at once.
+    let (_, token) = s.create_token("api2", Scope::Admin, 1).await.unwrap();
+    assert!(s.verify_token(&token).await.unwrap().is_some());
+    assert!(s.revoke_token("api2").await.unwrap());
+    assert!(s.verify_token(&token).await.unwrap().is_none());
+    // A wrong secret for a known id is never taken from memory.
+    let wrong = format!("{}x", &token[..token.len() - 1]);
+    assert!(s.verify_token(&wrong).await.unwrap().is_none());
+}
+
+async fn a_page_and_its_total_in_one_call(f: &TestDb) {
+    let s = &f.store;
+    let rows: Vec<ResourceRow> = (0..25)
+        .map(|i| ResourceRow {
+            account: "w1".into(),
+            kind: ResourceKind::Domain,
+            key: format!("d{i:02}.com"),
+            name: format!("d{i:02}.com"),
+            data: json!({"i": i}),
+            expires_at_ms: Some(1000 + i),
+            first_seen_ms: 1,
+            last_seen_ms: 1,
+            gone_at_ms: None,
+        })
+        .collect();
+    s.upsert_resources(&rows).await.unwrap();
+    let filter = |offset| ResourceFilter {
+        kind: Some(ResourceKind::Domain),
+        search: Some("d1".into()),
+        limit: Some(4),
+        offset: Some(offset),
+        ..Default::default()
+    };
+    let (page, total) = s.page_resources(&filter(2)).await.unwrap();
+    assert_eq!(total, 10, "d10..d19");
+    assert_eq!(
+        page.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+        ["d12.com", "d13.com", "d14.com", "d15.com"]
+    );
+    assert_eq!(page, s.list_resources(&filter(2)).await.unwrap());
+    // Past the end: no rows, and still the total.
+    let (page, total) = s.page_resources(&filter(40)).await.unwrap();
+    assert!(page.is_empty());
+    assert_eq!(total, 10);
+    let mut none = filter(0);
+    none.search = Some("zz".into());
+    assert_eq!(s.page_resources(&none).await.unwrap(), (vec![], 0));
 }
