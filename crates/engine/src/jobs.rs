@@ -1,6 +1,7 @@
 //! Scheduled jobs (sync, expiry report, order reconciliation, renewals), claimed through the store so that several
 //! instances on one database never run the same job at once, and a crashed instance's
-//! job is picked up again when its lease runs out.
+//! job is picked up again when its lease runs out. Jobs spread between instances: the
+//! one that ran a job last leaves its next run to another that is polling.
 
 use crate::sync::NoProgress;
 use crate::{now_ms, Engine};
@@ -55,9 +56,10 @@ pub async fn run_due_job(
     engine.store.ensure_job(EXPIRY_JOB, now).await?;
     engine.store.ensure_job(RECONCILE_JOB, now).await?;
     engine.store.ensure_job(RENEW_JOB, now).await?;
+    // A job this instance ran last waits two polls for another instance to take it.
     let Some(job) = engine
         .store
-        .claim_job(owner, now, now + ms(schedule.lease))
+        .claim_job_spread(owner, now, now + ms(schedule.lease), 2 * ms(schedule.poll))
         .await?
     else {
         return Ok(None);

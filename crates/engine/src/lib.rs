@@ -79,6 +79,31 @@ fn fingerprint(a: &UpstreamAccount) -> u64 {
     h.finish()
 }
 
+/// Accounts' upstream send slots, reserved in the database so that every instance on it
+/// (and the CLI beside them) holds one rate limit per account together.
+struct StoreRateGate(Arc<dyn Store>);
+
+#[async_trait::async_trait]
+impl idcgate_wire::RateGate for StoreRateGate {
+    async fn reserve(
+        &self,
+        account: &str,
+        interval: std::time::Duration,
+        burst: u32,
+        n: u32,
+    ) -> std::result::Result<i64, idcgate_wire::GateError> {
+        let step = i64::try_from(interval.as_micros()).unwrap_or(i64::MAX);
+        let tolerance = step.saturating_mul(i64::from(burst.saturating_sub(1)));
+        let n = i64::from(n);
+        let (end, now) = self
+            .0
+            .reserve_rate(account, step, tolerance, n)
+            .await
+            .map_err(|e| idcgate_wire::GateError(e.to_string()))?;
+        Ok(end - step.saturating_mul(n) - now)
+    }
+}
+
 pub fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
@@ -97,7 +122,14 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(store: Arc<dyn Store>, registry: Registry, wire: WireConfig) -> Self {
+    /// Upstream rate limits are held in `store` together with every other engine on the
+    /// same database, unless `wire` already names a gate.
+    pub fn new(store: Arc<dyn Store>, registry: Registry, mut wire: WireConfig) -> Self {
+        if wire.rate_gate.is_none() {
+            wire.rate_gate = Some(idcgate_wire::SharedGate(Arc::new(StoreRateGate(
+                store.clone(),
+            ))));
+        }
         Engine {
             store,
             registry,

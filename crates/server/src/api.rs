@@ -270,10 +270,9 @@ async fn page(
     let limit = int_param(q, "limit", 100, 1000)?;
     let offset = int_param(q, "offset", 0, i64::MAX)?;
     let mut filter = query_filter(state, q, filter).await?;
-    let total = state.engine.store.count_resources(&filter).await?;
     filter.limit = Some(limit);
     filter.offset = Some(offset);
-    let rows = state.engine.store.list_resources(&filter).await?;
+    let (rows, total) = state.engine.store.page_resources(&filter).await?;
     Ok(Json(Page {
         items: rows.iter().map(item).collect(),
         total,

@@ -27,7 +27,7 @@ pub use resale::{
     AppKey, DepositRow, Deposited, NewDeposit, NewProduct, NewTenant, ProductRow, ProductState,
     Removal, ResaleStore, TenantPatch, TenantRow, TenantState,
 };
-pub use sql::SqlStore;
+pub use sql::{SqlStore, TOKEN_TRUST};
 pub use tenant_orders::{
     Charged, MarginRow, NewCharge, NewTenantOrder, Opened, TenantCharge, TenantOrderFilter,
     TenantOrderPatch, TenantOrderRow, TenantOrderState, TenantOrderStore,
@@ -266,6 +266,11 @@ pub trait Store: OrderStore + RenewalStore + ResaleStore + TenantOrderStore + Se
     ) -> Result<Vec<String>>;
     async fn list_resources(&self, filter: &ResourceFilter) -> Result<Vec<ResourceRow>>;
     async fn count_resources(&self, filter: &ResourceFilter) -> Result<i64>;
+    /// One page of `filter` (its `limit` and `offset`) and how many match in all.
+    async fn page_resources(&self, filter: &ResourceFilter) -> Result<(Vec<ResourceRow>, i64)> {
+        let total = self.count_resources(filter).await?;
+        Ok((self.list_resources(filter).await?, total))
+    }
     async fn get_resource(
         &self,
         account: &str,
@@ -304,7 +309,9 @@ pub trait Store: OrderStore + RenewalStore + ResaleStore + TenantOrderStore + Se
         scope: Scope,
         now_ms: i64,
     ) -> Result<(TokenInfo, String)>;
-    /// The token's info if the presented token is valid and not revoked.
+    /// The token's info if the presented token is valid and not revoked. A token
+    /// verified within `TOKEN_TRUST` is not read again: one revoked by another process
+    /// stops working within that time, one revoked through this handle at once.
     async fn verify_token(&self, presented: &str) -> Result<Option<TokenInfo>>;
     async fn list_tokens(&self) -> Result<Vec<TokenInfo>>;
     async fn revoke_token(&self, id_or_name: &str) -> Result<bool>;
@@ -318,10 +325,24 @@ pub trait Store: OrderStore + RenewalStore + ResaleStore + TenantOrderStore + Se
         owner: &str,
         now_ms: i64,
         lease_until_ms: i64,
+    ) -> Result<Option<String>> {
+        self.claim_job_spread(owner, now_ms, lease_until_ms, 0)
+            .await
+    }
+    /// `claim_job` that spreads jobs between instances: a job `owner` ran last is left,
+    /// for `defer_ms` after it fell due, to any other instance that asked for work within
+    /// the last `defer_ms`, so the instance that asks first does not run everything. An
+    /// instance alone runs its jobs on time. Every call records that `owner` is polling.
+    async fn claim_job_spread(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+        defer_ms: i64,
     ) -> Result<Option<String>>;
     /// Gives up every lease `owner` holds without rescheduling: an instance shutting
     /// down leaves its jobs due, for another instance to claim at once rather than after
-    /// the lease runs out. Returns how many it released.
+    /// the lease runs out (and no longer counts as polling). Returns how many it released.
     async fn release_jobs(&self, owner: &str) -> Result<u64>;
     /// Releases a job claimed by `owner` and schedules its next run.
     async fn finish_job(
@@ -331,6 +352,19 @@ pub trait Store: OrderStore + RenewalStore + ResaleStore + TenantOrderStore + Se
         next_run_ms: i64,
         error: Option<&str>,
     ) -> Result<()>;
+
+    /// Reserves `n` consecutive send slots in the rate schedule `key`, atomically for
+    /// every process on this database: one slot per `interval_us`, and after a pause the
+    /// schedule may start up to `tolerance_us` in the past (a burst). Returns the
+    /// schedule's end after the reservation (the last slot is `interval_us` before it)
+    /// and the time it was taken at, both in microseconds by the database's clock.
+    async fn reserve_rate(
+        &self,
+        key: &str,
+        interval_us: i64,
+        tolerance_us: i64,
+        n: i64,
+    ) -> Result<(i64, i64)>;
 
     /// Appends one balance reading; returns its id. Readings are never changed.
     async fn append_balance_reading(&self, reading: &BalanceReading) -> Result<i64>;

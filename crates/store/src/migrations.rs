@@ -345,6 +345,19 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
             v10.push("CREATE TRIGGER audit_intents_no_truncate BEFORE TRUNCATE ON audit_intents FOR EACH STATEMENT EXECUTE FUNCTION append_only()".into());
         }
     }
+    // Limits and jobs shared by instances on one database: each account's schedule of
+    // upstream send slots (its theoretical arrival time, microseconds), which instance ran
+    // a job last and which instances are polling, so jobs spread between them; and the
+    // index the REST inventory pages read.
+    let v11 = vec![
+        "CREATE TABLE rate_gates (account TEXT PRIMARY KEY, tat_us BIGINT NOT NULL)".to_string(),
+        "ALTER TABLE jobs ADD COLUMN last_run_by TEXT".to_string(),
+        "CREATE TABLE job_runners (owner TEXT PRIMARY KEY, seen_at BIGINT NOT NULL)".to_string(),
+        // The inventory's pages come in this order: with it, a page of ten reads ten
+        // index entries instead of sorting every live resource of its kind.
+        "CREATE INDEX resources_live ON resources (kind, name, account, rkey) WHERE gone_at IS NULL"
+            .to_string(),
+    ];
     vec![
         (1, v1),
         (2, v2),
@@ -355,6 +368,7 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
         (8, v8),
         (9, v9),
         (10, v10),
+        (11, v11),
     ]
 }
 

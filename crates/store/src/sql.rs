@@ -9,7 +9,7 @@ use idcgate_core::{Credentials, UpstreamAccount, Vendor};
 use sha2::{Digest, Sha256};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 const KEY_CHECK_PLAIN: &str = "idcgate-master-key-check-v1";
@@ -18,6 +18,45 @@ pub struct SqlStore {
     pub(crate) pool: AnyPool,
     pub(crate) dialect: Dialect,
     cipher: Option<Cipher>,
+    verified: VerifiedTokens,
+}
+
+/// How long a verified token is taken on trust without reading the database again: a
+/// token revoked by another process (the CLI beside a server) stops working within this.
+/// A revocation through this handle empties the cache at once.
+pub const TOKEN_TRUST: Duration = Duration::from_secs(1);
+/// Tokens remembered at once; a full cache first forgets the expired, then everything.
+const TOKENS_REMEMBERED: usize = 4096;
+
+/// Tokens verified within [`TOKEN_TRUST`], keyed by the SHA-256 digest of what was
+/// presented (never the token itself). Only successes are kept: a wrong token always
+/// reaches the database, and the server limits failures per client.
+#[derive(Default)]
+struct VerifiedTokens {
+    entries: std::sync::Mutex<HashMap<[u8; 32], (TokenInfo, std::time::Instant)>>,
+}
+
+impl VerifiedTokens {
+    fn get(&self, digest: &[u8; 32]) -> Option<TokenInfo> {
+        let entries = idcgate_core::lock(&self.entries);
+        let (info, at) = entries.get(digest)?;
+        (at.elapsed() < TOKEN_TRUST).then(|| info.clone())
+    }
+
+    fn put(&self, digest: [u8; 32], info: TokenInfo) {
+        let mut entries = idcgate_core::lock(&self.entries);
+        if entries.len() >= TOKENS_REMEMBERED {
+            entries.retain(|_, (_, at)| at.elapsed() < TOKEN_TRUST);
+            if entries.len() >= TOKENS_REMEMBERED {
+                entries.clear();
+            }
+        }
+        entries.insert(digest, (info, std::time::Instant::now()));
+    }
+
+    fn forget_all(&self) {
+        idcgate_core::lock(&self.entries).clear();
+    }
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -154,6 +193,7 @@ impl SqlStore {
             pool,
             dialect,
             cipher: None,
+            verified: VerifiedTokens::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -550,6 +590,36 @@ fn token_from_row(r: &AnyRow) -> Result<TokenInfo> {
     })
 }
 
+impl SqlStore {
+    /// `verify_token` by the database alone.
+    async fn verify_token_stored(&self, presented: &str) -> Result<Option<TokenInfo>> {
+        let Some(rest) = presented.strip_prefix("idg_") else {
+            return Ok(None);
+        };
+        let Some((id, secret)) = rest.split_once('_') else {
+            return Ok(None);
+        };
+        let row = sqlx::query("SELECT * FROM api_tokens WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let stored: String = row.try_get("secret_hash")?;
+        let given = hash_secret(secret);
+        // Constant-time comparison of the two digests.
+        let same = stored.len() == given.len()
+            && stored
+                .bytes()
+                .zip(given.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if !same {
+            return Ok(None);
+        }
+        token_from_row(&row).map(Some)
+    }
+}
+
 #[async_trait]
 impl Store for SqlStore {
     fn backend(&self) -> &'static str {
@@ -758,6 +828,41 @@ impl Store for SqlStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(Self::resource_from_row).collect()
+    }
+
+    async fn page_resources(&self, filter: &ResourceFilter) -> Result<(Vec<ResourceRow>, i64)> {
+        // One statement: the count is an uncorrelated subquery, computed once, beside the
+        // page (a window count would read every matching row before the limit).
+        let (where_sql, texts, ints) = Self::filter_sql(filter);
+        let order = if filter.expires_before_ms.is_some() {
+            "expires_at, kind, name"
+        } else {
+            "kind, name, account, rkey"
+        };
+        let mut sql = format!(
+            "SELECT *, (SELECT COUNT(*) FROM resources{where_sql}) AS total_rows
+             FROM resources{where_sql} ORDER BY {order}"
+        );
+        if let Some(l) = filter.limit {
+            sql.push_str(&format!(" LIMIT {}", l.max(0)));
+            if let Some(o) = filter.offset {
+                sql.push_str(&format!(" OFFSET {}", o.max(0)));
+            }
+        }
+        let rows = Self::bind_filter(&sql, texts, ints)
+            .fetch_all(&self.pool)
+            .await?;
+        let total = match rows.first() {
+            Some(r) => r.try_get::<i64, _>("total_rows")?,
+            // A page past the end says nothing of how many there are.
+            None if filter.offset.unwrap_or(0) > 0 => self.count_resources(filter).await?,
+            None => 0,
+        };
+        let rows = rows
+            .iter()
+            .map(Self::resource_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok((rows, total))
     }
 
     async fn count_resources(&self, filter: &ResourceFilter) -> Result<i64> {
@@ -986,30 +1091,15 @@ impl Store for SqlStore {
     }
 
     async fn verify_token(&self, presented: &str) -> Result<Option<TokenInfo>> {
-        let Some(rest) = presented.strip_prefix("idg_") else {
-            return Ok(None);
-        };
-        let Some((id, secret)) = rest.split_once('_') else {
-            return Ok(None);
-        };
-        let row = sqlx::query("SELECT * FROM api_tokens WHERE id = $1 AND revoked_at IS NULL")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let stored: String = row.try_get("secret_hash")?;
-        let given = hash_secret(secret);
-        // Constant-time comparison of the two digests.
-        let same = stored.len() == given.len()
-            && stored
-                .bytes()
-                .zip(given.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-        if !same {
-            return Ok(None);
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        if let Some(info) = self.verified.get(&digest) {
+            return Ok(Some(info));
         }
-        token_from_row(&row).map(Some)
+        let verified = self.verify_token_stored(presented).await?;
+        if let Some(info) = &verified {
+            self.verified.put(digest, info.clone());
+        }
+        Ok(verified)
     }
 
     async fn list_tokens(&self) -> Result<Vec<TokenInfo>> {
@@ -1025,9 +1115,9 @@ impl Store for SqlStore {
             .bind(now_ms())
             .execute(&self.pool)
             .await?;
+        self.verified.forget_all();
         Ok(done.rows_affected() > 0)
     }
-
     async fn ensure_job(&self, name: &str, first_run_ms: i64) -> Result<()> {
         sqlx::query(
             "INSERT INTO jobs (name, next_run_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
@@ -1039,12 +1129,21 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn claim_job(
+    async fn claim_job_spread(
         &self,
         owner: &str,
         now_ms: i64,
         lease_until_ms: i64,
+        defer_ms: i64,
     ) -> Result<Option<String>> {
+        sqlx::query(
+            "INSERT INTO job_runners (owner, seen_at) VALUES ($1, $2)
+             ON CONFLICT (owner) DO UPDATE SET seen_at = excluded.seen_at",
+        )
+        .bind(owner)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
         // PostgreSQL: SKIP LOCKED lets concurrent instances claim different jobs without
         // waiting. SQLite has a single writer, so the statement is already exclusive.
         let lock = match self.dialect {
@@ -1052,9 +1151,13 @@ impl Store for SqlStore {
             Dialect::Sqlite => "",
         };
         let sql = format!(
-            "UPDATE jobs SET locked_by = $1, locked_until = $2
+            "UPDATE jobs SET locked_by = $1, locked_until = $2, last_run_by = $1
              WHERE name = (SELECT name FROM jobs WHERE next_run_at <= $3
                            AND (locked_until IS NULL OR locked_until < $3)
+                           AND (last_run_by IS NULL OR last_run_by <> $1
+                                OR next_run_at <= $3 - $4
+                                OR NOT EXISTS (SELECT 1 FROM job_runners
+                                               WHERE owner <> $1 AND seen_at >= $3 - $4))
                            ORDER BY next_run_at LIMIT 1{lock})
              AND (locked_until IS NULL OR locked_until < $3)
              RETURNING name"
@@ -1063,6 +1166,7 @@ impl Store for SqlStore {
             .bind(owner)
             .bind(lease_until_ms)
             .bind(now_ms)
+            .bind(defer_ms.max(0))
             .fetch_optional(&self.pool)
             .await?;
         row.map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
@@ -1070,6 +1174,10 @@ impl Store for SqlStore {
     }
 
     async fn release_jobs(&self, owner: &str) -> Result<u64> {
+        sqlx::query("DELETE FROM job_runners WHERE owner = $1")
+            .bind(owner)
+            .execute(&self.pool)
+            .await?;
         let done = sqlx::query(
             "UPDATE jobs SET locked_by = NULL, locked_until = NULL WHERE locked_by = $1",
         )
@@ -1077,6 +1185,53 @@ impl Store for SqlStore {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())
+    }
+
+    async fn reserve_rate(
+        &self,
+        key: &str,
+        interval_us: i64,
+        tolerance_us: i64,
+        n: i64,
+    ) -> Result<(i64, i64)> {
+        // A generic cell rate: the schedule's end moves on by `n` slots from where it
+        // was, or from `tolerance` ago if it lies further back (the account was idle).
+        // One statement, so concurrent reservations queue on the row. PostgreSQL's clock
+        // is the one every instance shares; SQLite's callers share a machine.
+        let step = interval_us.saturating_mul(n);
+        let row = match self.dialect {
+            Dialect::Postgres => {
+                sqlx::query(
+                    "WITH clock AS (SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::BIGINT AS now_us)
+                     INSERT INTO rate_gates (account, tat_us)
+                     SELECT $1, clock.now_us - $2 + $3 FROM clock
+                     ON CONFLICT (account) DO UPDATE
+                     SET tat_us = GREATEST(rate_gates.tat_us + $3, excluded.tat_us)
+                     RETURNING tat_us, (SELECT now_us FROM clock)",
+                )
+                .bind(key)
+                .bind(tolerance_us)
+                .bind(step)
+                .fetch_one(&self.pool)
+                .await?
+            }
+            Dialect::Sqlite => {
+                let now_us = jiff::Timestamp::now().as_microsecond();
+                sqlx::query(
+                    "INSERT INTO rate_gates (account, tat_us) VALUES ($1, $2 - $3 + $4)
+                     ON CONFLICT (account) DO UPDATE
+                     SET tat_us = MAX(rate_gates.tat_us + $4, excluded.tat_us)
+                     RETURNING tat_us, $2",
+                )
+                .bind(key)
+                .bind(now_us)
+                .bind(tolerance_us)
+                .bind(step)
+                .fetch_one(&self.pool)
+                .await?
+            }
+        };
+        Ok((row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?))
     }
 
     async fn finish_job(

@@ -19,6 +19,10 @@ both_backends!(
     audit_intents_stay_unfinished_until_completed,
     tokens_hashed_scoped_and_revocable,
     jobs_are_claimed_once_and_reclaimed_after_lease,
+    jobs_spread_to_another_polling_instance,
+    rate_slots_are_reserved_once_across_handles,
+    verified_tokens_are_trusted_briefly_and_revocation_holds,
+    a_page_and_its_total_in_one_call,
 );
 
 fn account(name: &str, secret: &str) -> UpstreamAccount {
@@ -446,4 +450,144 @@ async fn batch_upsert_mixes_kinds_and_counts_outcomes(f: &TestDb) {
         .unwrap(),
         1
     );
+}
+
+async fn jobs_spread_to_another_polling_instance(f: &TestDb) {
+    let s = &f.store;
+    s.ensure_job("sync", 100).await.unwrap();
+    // `b` polls (nothing is due yet); `a` runs the job.
+    assert_eq!(s.claim_job_spread("b", 50, 60, 100).await.unwrap(), None);
+    assert_eq!(
+        s.claim_job_spread("a", 100, 200, 100)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("sync")
+    );
+    s.finish_job("sync", "a", 300, None).await.unwrap();
+    assert_eq!(s.claim_job_spread("b", 290, 295, 100).await.unwrap(), None);
+    // Due again: `a` ran it last and `b` polled within the deferral, so `a` leaves it...
+    assert_eq!(
+        s.claim_job_spread("a", 300, 400, 100).await.unwrap(),
+        None,
+        "left for b"
+    );
+    // ...to `b`, who takes it.
+    assert_eq!(
+        s.claim_job_spread("b", 301, 400, 100)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("sync")
+    );
+    s.finish_job("sync", "b", 500, None).await.unwrap();
+    // `b` ran it last but stops polling: after the deferral `b` counts as gone and the
+    // job is overdue anyway, so `a` takes it.
+    assert_eq!(
+        s.claim_job_spread("a", 650, 700, 100)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("sync")
+    );
+    s.finish_job("sync", "a", 800, None).await.unwrap();
+    // An instance shutting down says so: `a` alone runs its own job on time.
+    assert_eq!(s.claim_job_spread("b", 790, 795, 100).await.unwrap(), None);
+    s.release_jobs("b").await.unwrap();
+    assert_eq!(
+        s.claim_job_spread("a", 800, 900, 100)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("sync")
+    );
+}
+
+async fn rate_slots_are_reserved_once_across_handles(f: &TestDb) {
+    let other = f.reopen().await;
+    // Slots a second apart, so that no test run is slow enough to see one pass.
+    let (step, tolerance) = (1_000_000, 2_000_000);
+    // After a pause the schedule opens `tolerance` in the past: three slots at once.
+    let (end, now) = f.store.reserve_rate("w", step, tolerance, 1).await.unwrap();
+    assert!(
+        (end - step - (now - tolerance)).abs() < 100_000,
+        "{end} {now}"
+    );
+    let mut ends = vec![end];
+    for i in 0..6 {
+        let s: &dyn Store = if i % 2 == 0 { &other } else { &f.store };
+        ends.push(s.reserve_rate("w", step, tolerance, 1).await.unwrap().0);
+    }
+    // Two handles, one schedule: every reservation got the next slot, none the same.
+    assert!(ends.windows(2).all(|w| w[1] - w[0] == step), "{ends:?}");
+    let (after_batch, _) = other.reserve_rate("w", step, tolerance, 3).await.unwrap();
+    assert_eq!(after_batch, ends[6] + 3 * step);
+    // Accounts have their own schedules.
+    let (fresh, now) = other.reserve_rate("z", step, 0, 1).await.unwrap();
+    assert!((fresh - step - now).abs() < 100_000, "{fresh} {now}");
+}
+
+async fn verified_tokens_are_trusted_briefly_and_revocation_holds(f: &TestDb) {
+    let s = &f.store;
+    let other = f.reopen().await;
+    let (_, token) = s.create_token("api", Scope::Read, 1).await.unwrap();
+    let first = std::time::Instant::now();
+    assert!(s.verify_token(&token).await.unwrap().is_some());
+    // Another process revokes it: this handle, which verified it a moment ago, takes it
+    // on trust for at most TOKEN_TRUST without reading the database again...
+    assert!(other.revoke_token("api").await.unwrap());
+    let trusted = s.verify_token(&token).await.unwrap();
+    if first.elapsed() < TOKEN_TRUST {
+        assert!(trusted.is_some(), "served from memory, no query");
+    }
+    // ...and refuses it after that.
+    tokio::time::sleep(TOKEN_TRUST + std::time::Duration::from_millis(50)).await;
+    assert!(s.verify_token(&token).await.unwrap().is_none());
+    // A revocation through the handle itself holds at once.
+    let (_, token) = s.create_token("api2", Scope::Admin, 1).await.unwrap();
+    assert!(s.verify_token(&token).await.unwrap().is_some());
+    assert!(s.revoke_token("api2").await.unwrap());
+    assert!(s.verify_token(&token).await.unwrap().is_none());
+    // A wrong secret for a known id is never taken from memory.
+    let wrong = format!("{}x", &token[..token.len() - 1]);
+    assert!(s.verify_token(&wrong).await.unwrap().is_none());
+}
+
+async fn a_page_and_its_total_in_one_call(f: &TestDb) {
+    let s = &f.store;
+    let rows: Vec<ResourceRow> = (0..25)
+        .map(|i| ResourceRow {
+            account: "w1".into(),
+            kind: ResourceKind::Domain,
+            key: format!("d{i:02}.com"),
+            name: format!("d{i:02}.com"),
+            data: json!({"i": i}),
+            expires_at_ms: Some(1000 + i),
+            first_seen_ms: 1,
+            last_seen_ms: 1,
+            gone_at_ms: None,
+        })
+        .collect();
+    s.upsert_resources(&rows).await.unwrap();
+    let filter = |offset| ResourceFilter {
+        kind: Some(ResourceKind::Domain),
+        search: Some("d1".into()),
+        limit: Some(4),
+        offset: Some(offset),
+        ..Default::default()
+    };
+    let (page, total) = s.page_resources(&filter(2)).await.unwrap();
+    assert_eq!(total, 10, "d10..d19");
+    assert_eq!(
+        page.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+        ["d12.com", "d13.com", "d14.com", "d15.com"]
+    );
+    assert_eq!(page, s.list_resources(&filter(2)).await.unwrap());
+    // Past the end: no rows, and still the total.
+    let (page, total) = s.page_resources(&filter(40)).await.unwrap();
+    assert!(page.is_empty());
+    assert_eq!(total, 10);
+    let mut none = filter(0);
+    none.search = Some("zz".into());
+    assert_eq!(s.page_resources(&none).await.unwrap(), (vec![], 0));
 }

@@ -4,7 +4,7 @@
 //! limit, and logging with secrets blanked. Retry and outcome policy live in `exchange`.
 
 use crate::exchange::Failure;
-use crate::ratelimit::RateLimiter;
+use crate::ratelimit::{RateLimiter, SharedGate, SharedLimit};
 use crate::redact::Redactor;
 use bytes::Bytes;
 use idcgate_core::{Error, Result, Vendor};
@@ -18,6 +18,9 @@ pub struct WireConfig {
     /// Extra attempts for reads that failed in transport or whose answer was unreadable.
     /// Writes are never retried.
     pub read_retries: u32,
+    /// Where accounts' send slots are reserved when other processes call the same
+    /// accounts (the engine sets its database here); `None`: this process alone.
+    pub rate_gate: Option<SharedGate>,
 }
 
 impl WireConfig {
@@ -27,6 +30,7 @@ impl WireConfig {
             user_agent: format!("idcgate/{} ({contact})", env!("CARGO_PKG_VERSION")),
             timeout: Duration::from_secs(30),
             read_retries: 2,
+            rate_gate: None,
         }
     }
 }
@@ -91,6 +95,8 @@ pub struct HttpClient {
     vendor: Vendor,
     http: reqwest::Client,
     limiter: Arc<RateLimiter>,
+    rate_per_sec: u32,
+    shared: Option<SharedLimit>,
     redactor: Redactor,
 }
 
@@ -122,8 +128,17 @@ impl HttpClient {
             vendor,
             http,
             limiter: Arc::new(RateLimiter::new(rate_per_sec)),
+            rate_per_sec,
+            shared: None,
             redactor,
         })
+    }
+
+    /// Holds the rate limit together with every other process that reserves `account`'s
+    /// slots through `gate`, not only within this one.
+    pub fn shared_by(mut self, gate: &SharedGate, account: &str) -> Self {
+        self.shared = SharedLimit::new(gate.0.clone(), account, self.rate_per_sec);
+        self
     }
 
     pub fn redactor(&self) -> &Redactor {
@@ -137,7 +152,11 @@ impl HttpClient {
         action: &str,
         req: &WireRequest,
     ) -> std::result::Result<WireResponse, Failure> {
+        // Locally first: a process over the limit on its own waits without asking the gate.
         self.limiter.acquire().await;
+        if let Some(shared) = &self.shared {
+            shared.acquire().await;
+        }
         tracing::debug!(vendor = %self.vendor, action, "upstream call");
         if let Some(body) = &req.body {
             tracing::trace!(

@@ -143,14 +143,19 @@ impl<P: Protocol> Exchange<P> {
     }
 
     /// The call path for one upstream account: its transport (User-Agent, timeouts, the
-    /// account's rate limit, `redactor`'s secrets) and `cfg`'s read retries.
+    /// account's rate limit — shared through `cfg.rate_gate` with other processes when
+    /// set —, `redactor`'s secrets) and `cfg`'s read retries.
     pub fn for_account(
         protocol: P,
         account: &idcgate_core::UpstreamAccount,
         cfg: &crate::WireConfig,
         redactor: crate::Redactor,
     ) -> Result<Self> {
-        let http = HttpClient::new(protocol.vendor(), cfg, account.rate_limit_per_sec, redactor)?;
+        let mut http =
+            HttpClient::new(protocol.vendor(), cfg, account.rate_limit_per_sec, redactor)?;
+        if let Some(gate) = &cfg.rate_gate {
+            http = http.shared_by(gate, &account.name);
+        }
         Ok(Exchange::new(protocol, http, cfg.read_retries))
     }
 

@@ -23,5 +23,6 @@ pub use charset::Charset;
 pub use client::{HttpClient, WireConfig, WireRequest, WireResponse};
 pub use exchange::{Decoded, Exchange, Protocol, Refusal};
 pub use fault::{FaultConfig, FaultHandle};
+pub use ratelimit::{GateError, RateGate, SharedGate};
 pub use redact::Redactor;
 pub use sim::{Host, SimServer, SimVendor, Simulator};

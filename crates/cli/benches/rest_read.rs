@@ -1,0 +1,193 @@
+//! REST read throughput side by side in one run (issue 12, acceptance): 64 connections
+//! call `GET /api/v1/domains?limit=10` with a read token on a real idcgate server, then
+//! a bare axum handler answering the same bytes on the same machine; requests per
+//! second, p50 and p99 of both, and their ratio.
+//!
+//! `cargo bench -p idcgate --bench rest_read`; BENCH_CONNECTIONS (64), BENCH_SECS (5 per
+//! side), BENCH_DOMAINS (2,000 in the inventory); BENCH_DATABASE_URL=postgres://...
+//! measures on PostgreSQL instead of SQLite; BENCH_PATH another GET path.
+#![allow(clippy::unwrap_used)] // a bench may fail loudly
+
+use idcgate_core::ResourceKind;
+use idcgate_engine::Engine;
+use idcgate_store::{MasterKey, ResourceRow, Scope, SqlStore};
+use idcgate_wire::WireConfig;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// `connections` callers for `secs`, each on its own connection; every latency and the
+/// wall time. Every answer must be `expect` byte for byte.
+async fn load(
+    url: &str,
+    token: Option<&str>,
+    connections: usize,
+    run_for: Duration,
+    expect: &Arc<Vec<u8>>,
+) -> (Vec<Duration>, Duration) {
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        // One client per caller: one keep-alive connection each, as wrk would hold.
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .build()
+            .unwrap();
+        let (url, expect) = (url.to_string(), expect.clone());
+        let auth = token.map(|t| format!("Bearer {t}"));
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::new();
+            while start.elapsed() < run_for {
+                let t = Instant::now();
+                let mut req = http.get(&url);
+                if let Some(a) = &auth {
+                    req = req.header("authorization", a);
+                }
+                let resp = req.send().await.unwrap();
+                assert_eq!(resp.status(), 200);
+                let body = resp.bytes().await.unwrap();
+                times.push(t.elapsed());
+                assert_eq!(&body[..], &expect[..], "the same bytes on both sides");
+            }
+            times
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let wall = start.elapsed();
+    all.sort();
+    (all, wall)
+}
+
+fn report(side: &str, times: &[Duration], wall: Duration) -> (f64, f64) {
+    let rps = times.len() as f64 / wall.as_secs_f64();
+    let p99 = ms(percentile(times, 0.99));
+    println!(
+        "{side:<34} {:>7} calls  p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  {:>8.0} req/s",
+        times.len(),
+        ms(percentile(times, 0.5)),
+        p99,
+        ms(*times.last().unwrap()),
+        rps
+    );
+    (p99, rps)
+}
+
+#[tokio::main]
+async fn main() {
+    let connections = env("BENCH_CONNECTIONS", 64);
+    let run_for = Duration::from_secs(env("BENCH_SECS", 5) as u64);
+    let domains = env("BENCH_DOMAINS", 2_000);
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    let mut store = SqlStore::open(&url).await.unwrap();
+    store.unlock(&MasterKey::generate()).await.unwrap();
+    let backend = idcgate_store::Store::backend(&store);
+    let engine = Arc::new(Engine::new(
+        Arc::new(store),
+        idcgate::vendors::registry(),
+        WireConfig::new("bench@example.com"),
+    ));
+    // Names of their own per run: a PostgreSQL bench database may hold earlier runs.
+    let run = format!(
+        "{:x}",
+        std::process::id() ^ Instant::now().elapsed().subsec_nanos()
+    );
+    let now = idcgate_engine::now_ms();
+    let rows: Vec<ResourceRow> = (0..domains)
+        .map(|i| ResourceRow {
+            account: format!("a{run}"),
+            kind: ResourceKind::Domain,
+            key: format!("d{i:05}-{run}.com"),
+            name: format!("d{i:05}-{run}.com"),
+            data: json!({"name": format!("d{i:05}-{run}.com"), "status": "ok", "auto_renew": false,
+                         "expires_at": "2027-01-01T00:00:00Z", "nameservers": ["ns1.example.net", "ns2.example.net"]}),
+            expires_at_ms: Some(now + (i as i64) * 86_400_000),
+            first_seen_ms: now,
+            last_seen_ms: now,
+            gone_at_ms: None,
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        engine.store.upsert_resources(chunk).await.unwrap();
+    }
+    let (_, token) = engine
+        .store
+        .create_token(&format!("bench-{run}"), Scope::Read, now)
+        .await
+        .unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = idcgate_server::AppState {
+        engine: engine.clone(),
+        metrics: Arc::new(idcgate_server::Metrics::default()),
+        downstream: None,
+    };
+    tokio::spawn(idcgate_server::serve(
+        state,
+        listener,
+        std::future::pending(),
+    ));
+    // BENCH_PATH measures another GET path the same way (to tell costs apart).
+    let path = std::env::var("BENCH_PATH").unwrap_or_else(|_| "/api/v1/domains?limit=10".into());
+    let ours = format!("http://{addr}{path}");
+    let first = reqwest::Client::new()
+        .get(&ours)
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    let bytes = Arc::new(first.bytes().await.unwrap().to_vec());
+
+    // The bare handler: the same bytes, nothing else.
+    let canned = bytes.clone();
+    let bare_app = axum::Router::new().fallback(axum::routing::get(move || {
+        let body = canned.clone();
+        async move { ([("content-type", "application/json")], body.to_vec()) }
+    }));
+    let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bare_addr = bare_listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(bare_listener, bare_app).await });
+    let bare = format!("http://{bare_addr}{path}");
+
+    println!(
+        "GET {path} ({} bytes), {connections} connections, {} s per side, {backend}, {domains} domains",
+        bytes.len(),
+        run_for.as_secs()
+    );
+    // A short warm-up of each side (connections, caches, the allocator).
+    let warm = Duration::from_millis(500);
+    load(&ours, Some(&token), connections, warm, &bytes).await;
+    load(&bare, None, connections, warm, &bytes).await;
+
+    let (times, wall) = load(&ours, Some(&token), connections, run_for, &bytes).await;
+    let (our_p99, our_rps) = report("idcgate (token, inventory)", &times, wall);
+    let (times, wall) = load(&bare, None, connections, run_for, &bytes).await;
+    let (_, bare_rps) = report("bare axum, same bytes", &times, wall);
+    println!(
+        "idcgate / bare: {:.0}% of the throughput; idcgate p99 {our_p99:.2} ms (goals: >= 50%, p99 < 10 ms)",
+        100.0 * our_rps / bare_rps
+    );
+}
