@@ -567,14 +567,7 @@ async fn serve(engine: Arc<Engine>, settings: &Settings, sandbox: bool) -> Resul
         owner_name.clone(),
         schedule,
     ));
-    let state = idcgate_server::AppState {
-        engine: engine.clone(),
-        metrics: Arc::new(idcgate_server::Metrics::default()),
-        downstream: Some(idcgate_server::Downstream {
-            front: Arc::new(idcgate_engine::storefront::Shop::new(engine.clone())),
-            dialect: idcgate::vendors::downstream_dialect(),
-        }),
-    };
+    let state = idcgate::vendors::server_state(engine.clone());
     idcgate_server::serve(state, listener, shutdown_signal()).await?;
     // Requests in flight have been answered; a scheduled job in flight is abandoned (its
     // writes go through the journal and the reconciler) and its lease given back, so

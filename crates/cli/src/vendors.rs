@@ -33,3 +33,16 @@ pub fn registry() -> Registry {
 pub fn downstream_dialect() -> std::sync::Arc<dyn idcgate_core::storefront::Dialect> {
     std::sync::Arc::new(idcgate_zonkvm::ZonkvmDialect)
 }
+
+/// What `idcgate serve` serves over `engine`: the REST API and the downstream endpoint
+/// (the binary, its tests and benches build it alike).
+pub fn server_state(engine: std::sync::Arc<idcgate_engine::Engine>) -> idcgate_server::AppState {
+    idcgate_server::AppState {
+        metrics: std::sync::Arc::new(idcgate_server::Metrics::default()),
+        downstream: Some(idcgate_server::Downstream {
+            front: std::sync::Arc::new(idcgate_engine::storefront::Shop::new(engine.clone())),
+            dialect: downstream_dialect(),
+        }),
+        engine,
+    }
+}

@@ -54,14 +54,7 @@ async fn instance(store: SqlStore) -> Instance {
     ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = idcgate_server::AppState {
-        engine: engine.clone(),
-        metrics: Arc::new(idcgate_server::Metrics::default()),
-        downstream: Some(idcgate_server::Downstream {
-            front: Arc::new(idcgate_engine::storefront::Shop::new(engine.clone())),
-            dialect: idcgate::vendors::downstream_dialect(),
-        }),
-    };
+    let state = idcgate::vendors::server_state(engine.clone());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(idcgate_server::serve(state, listener, async move {
         let _ = stopped.await;

@@ -144,6 +144,17 @@ fn told(e: &EngineError) -> Refusal {
     }
 }
 
+/// The finance system's own words for a charge beyond balance + credit.
+fn short(price: Money, available_fen: i64) -> Refusal {
+    refusal(
+        RefusalKind::Insufficient,
+        format!(
+            "余额不足: 用户余额+授信额度不足以支付 (需要 {price}，可用 {})",
+            Money::from_fen(available_fen)
+        ),
+    )
+}
+
 fn suspended() -> Refusal {
     refusal(
         RefusalKind::Suspended,
@@ -443,15 +454,7 @@ impl Shop {
         let row = match opened {
             Ok(Opened::New(row)) => row,
             Ok(Opened::Existing(row)) => return self.repeated(who, row, &product, req).await,
-            Ok(Opened::Short { available_fen }) => {
-                return Err(refusal(
-                    RefusalKind::Insufficient,
-                    format!(
-                        "余额不足: 用户余额+授信额度不足以支付 (需要 {price}，可用 {})",
-                        Money::from_fen(available_fen)
-                    ),
-                ))
-            }
+            Ok(Opened::Short { available_fen }) => return Err(short(price, available_fen)),
             // The tenant was suspended since it authenticated.
             Err(idcgate_store::StoreError::Conflict(_)) => return Err(suspended()),
             Err(e) => return Err(told(&e.into())),
@@ -662,15 +665,7 @@ impl Shop {
             Ok(Charged::Existing(_)) => {
                 return Ok(self.to_holding(&row, self.stored_server(&row).await).await)
             }
-            Ok(Charged::Short { available_fen }) => {
-                return Err(refusal(
-                    RefusalKind::Insufficient,
-                    format!(
-                        "余额不足: 用户余额+授信额度不足以支付 (需要 {price}，可用 {})",
-                        Money::from_fen(available_fen)
-                    ),
-                ))
-            }
+            Ok(Charged::Short { available_fen }) => return Err(short(price, available_fen)),
             Err(idcgate_store::StoreError::Conflict(_)) => return Err(suspended()),
             Err(e) => return Err(told(&e.into())),
         }
