@@ -46,6 +46,10 @@ pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
         Command::Sync
         | Command::Domains { .. }
         | Command::Expiring { .. }
+        | Command::Hosting(_)
+        | Command::Databases(_)
+        | Command::Mail(_)
+        | Command::Certs(_)
         | Command::Balance
         | Command::Dns(_)
         | Command::Servers { .. }

@@ -1,5 +1,5 @@
-//! Inventory and operations commands: sync, domains, expiring, balance, dns, servers,
-//! server, token.
+//! Inventory and operations commands: sync, domains, hosting, databases, mail, certs,
+//! expiring, balance, dns, servers, server, token.
 
 use crate::commands::{actor, fmt_ms, read_secret, truncate};
 use crate::output::Out;
@@ -42,6 +42,61 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
                 &[
                     ("domain", |r| r.name.clone()),
                     ("account", |r| r.account.clone()),
+                    ("status", |r| str_of(&r.data, "status")),
+                    ("expires", expires),
+                ],
+            )
+        }
+        Command::Hosting(a) => {
+            let rows = kind_rows(engine, ResourceKind::HostingSite, a).await?;
+            out.table(
+                &json_rows(&rows),
+                &rows,
+                &[
+                    ("site", |r| format!("{}/{}", r.account, r.key)),
+                    ("name", |r| r.name.clone()),
+                    ("plan", |r| str_of(&r.data, "plan")),
+                    ("status", |r| str_of(&r.data, "status")),
+                    ("expires", expires),
+                ],
+            )
+        }
+        Command::Databases(a) => {
+            let rows = kind_rows(engine, ResourceKind::Database, a).await?;
+            out.table(
+                &json_rows(&rows),
+                &rows,
+                &[
+                    ("database", |r| format!("{}/{}", r.account, r.key)),
+                    ("name", |r| r.name.clone()),
+                    ("engine", |r| str_of(&r.data, "engine")),
+                    ("status", |r| str_of(&r.data, "status")),
+                    ("expires", expires),
+                ],
+            )
+        }
+        Command::Mail(a) => {
+            let rows = kind_rows(engine, ResourceKind::MailDomain, a).await?;
+            out.table(
+                &json_rows(&rows),
+                &rows,
+                &[
+                    ("mail", |r| format!("{}/{}", r.account, r.key)),
+                    ("domain", |r| r.name.clone()),
+                    ("status", |r| str_of(&r.data, "status")),
+                    ("expires", expires),
+                ],
+            )
+        }
+        Command::Certs(a) => {
+            let rows = kind_rows(engine, ResourceKind::Certificate, a).await?;
+            out.table(
+                &json_rows(&rows),
+                &rows,
+                &[
+                    ("certificate", |r| format!("{}/{}", r.account, r.key)),
+                    ("name", |r| r.name.clone()),
+                    ("product", |r| str_of(&r.data, "product")),
                     ("status", |r| str_of(&r.data, "status")),
                     ("expires", expires),
                 ],
@@ -162,6 +217,26 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
 
 fn str_of(v: &serde_json::Value, key: &str) -> String {
     v[key].as_str().map(str::to_string).unwrap_or_default()
+}
+
+/// The inventory's resources of `kind` under a listing's filters.
+async fn kind_rows(
+    engine: &Engine,
+    kind: ResourceKind,
+    a: crate::KindArgs,
+) -> Result<Vec<ResourceRow>> {
+    let mut filter = ResourceFilter {
+        kind: Some(kind),
+        search: a.search,
+        ..Default::default()
+    };
+    if let Some(e) = a.expiring {
+        filter.expires_before_ms = Some(idcgate_engine::now_ms() + parse_days(&e)? * 86_400_000);
+    }
+    if let Some(v) = a.vendor {
+        filter.accounts = Some(engine.accounts_of(v.parse()?).await?);
+    }
+    Ok(engine.store.list_resources(&filter).await?)
 }
 
 fn expires(r: &ResourceRow) -> String {

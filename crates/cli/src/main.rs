@@ -111,6 +111,14 @@ pub enum Command {
         #[arg(long)]
         search: Option<String>,
     },
+    /// Web hosting sites in the inventory.
+    Hosting(KindArgs),
+    /// Databases in the inventory.
+    Databases(KindArgs),
+    /// Mail domains in the inventory.
+    Mail(KindArgs),
+    /// Certificates in the inventory.
+    Certs(KindArgs),
     /// Everything that expires, all kinds, soonest first.
     Expiring {
         /// Horizon, e.g. 30d (default 30d).
@@ -217,6 +225,20 @@ pub struct RecordArgs {
     /// MX/SRV priority.
     #[arg(long)]
     pub priority: Option<u16>,
+}
+
+/// Filters of a listing of one kind of resource.
+#[derive(clap::Args)]
+pub struct KindArgs {
+    /// Only those of this vendor's accounts (west, cndns, dnspod, zonkvm, xensystem).
+    #[arg(long)]
+    pub vendor: Option<String>,
+    /// Only those whose name contains this (case-insensitive).
+    #[arg(long)]
+    pub search: Option<String>,
+    /// Only those expiring within this period, e.g. 30d.
+    #[arg(long)]
+    pub expiring: Option<String>,
 }
 
 #[derive(Subcommand)]

@@ -170,6 +170,28 @@ fn sandbox_tour_cli_and_rest() {
         vendors.contains("sandbox-xensystem") && vendors.contains("sandbox-west"),
         "{vendors:?}"
     );
+    // What sync collects of every other kind is listed too, by kind.
+    for (cmd, kind) in [
+        ("hosting", "hosting_site"),
+        ("databases", "database"),
+        ("mail", "mail_domain"),
+    ] {
+        let rows: serde_json::Value =
+            serde_json::from_str(&ok(&idcgate(&data, &["--json", cmd]))).unwrap();
+        let rows = rows.as_array().unwrap();
+        assert!(!rows.is_empty(), "{cmd}: the sandbox has some");
+        assert!(rows.iter().all(|r| r["kind"] == kind), "{cmd}: {rows:?}");
+    }
+    let vendor_only: serde_json::Value = serde_json::from_str(&ok(&idcgate(
+        &data,
+        &["--json", "databases", "--vendor", "west"],
+    )))
+    .unwrap();
+    assert!(vendor_only
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["account"] == "sandbox-west"));
     let records = ok(&idcgate(&data, &["--json", "dns", "list", &first_zone]));
     assert!(records.contains("\"zone\""), "{records}");
     let balance = ok(&idcgate(&data, &["balance"]));

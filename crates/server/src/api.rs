@@ -28,6 +28,10 @@ use utoipa::{OpenApi, ToSchema};
     paths(
         openapi_json,
         list_domains,
+        list_hosting,
+        list_databases,
+        list_mail,
+        list_certificates,
         list_expiring,
         list_balances,
         list_accounts,
@@ -104,6 +108,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi_json))
         .route("/domains", get(list_domains))
+        .route("/hosting", get(list_hosting))
+        .route("/databases", get(list_databases))
+        .route("/mail", get(list_mail))
+        .route("/certificates", get(list_certificates))
         .route("/expiring", get(list_expiring))
         .route("/balance", get(list_balances))
         .route("/accounts", get(list_accounts))
@@ -332,6 +340,68 @@ async fn list_domains(
         ..Default::default()
     };
     page(&state, &q, filter).await
+}
+
+/// One kind of the inventory, paged, with the domains listing's filters.
+async fn list_kind(
+    state: &AppState,
+    q: &HashMap<String, String>,
+    kind: ResourceKind,
+) -> Result<Json<Page>, ApiError> {
+    let filter = ResourceFilter {
+        kind: Some(kind),
+        expires_before_ms: days_horizon(q, "expiring_days")?,
+        ..Default::default()
+    };
+    page(state, q, filter).await
+}
+
+/// Web hosting sites in the inventory.
+#[utoipa::path(get, path = "/api/v1/hosting",
+    params(("expiring_days" = Option<i64>, Query), ("vendor" = Option<String>, Query), ("account" = Option<String>, Query), ("search" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
+    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn list_hosting(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    Query(q): Q,
+) -> Result<Json<Page>, ApiError> {
+    list_kind(&state, &q, ResourceKind::HostingSite).await
+}
+
+/// Databases in the inventory.
+#[utoipa::path(get, path = "/api/v1/databases",
+    params(("expiring_days" = Option<i64>, Query), ("vendor" = Option<String>, Query), ("account" = Option<String>, Query), ("search" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
+    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn list_databases(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    Query(q): Q,
+) -> Result<Json<Page>, ApiError> {
+    list_kind(&state, &q, ResourceKind::Database).await
+}
+
+/// Mail domains in the inventory.
+#[utoipa::path(get, path = "/api/v1/mail",
+    params(("expiring_days" = Option<i64>, Query), ("vendor" = Option<String>, Query), ("account" = Option<String>, Query), ("search" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
+    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn list_mail(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    Query(q): Q,
+) -> Result<Json<Page>, ApiError> {
+    list_kind(&state, &q, ResourceKind::MailDomain).await
+}
+
+/// Certificates in the inventory.
+#[utoipa::path(get, path = "/api/v1/certificates",
+    params(("expiring_days" = Option<i64>, Query), ("vendor" = Option<String>, Query), ("account" = Option<String>, Query), ("search" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
+    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn list_certificates(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    Query(q): Q,
+) -> Result<Json<Page>, ApiError> {
+    list_kind(&state, &q, ResourceKind::Certificate).await
 }
 
 /// Everything that expires (all kinds), soonest first.

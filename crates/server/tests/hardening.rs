@@ -25,6 +25,7 @@ both_backends!(
     a_record_that_is_not_there_is_404,
     metric_labels_stay_bounded_whatever_the_method,
     failed_authentications_are_logged_and_limited_per_client,
+    every_kind_sync_collects_has_its_listing,
 );
 
 const ZONE: &str = "idcgate-demo.com";
@@ -648,5 +649,24 @@ async fn failed_authentications_are_logged_and_limited_per_client(db: &TestDb) {
     assert!(text.contains("refusing this client"), "{text}");
     for secret in ["guessedsecret", "madeupsecret", api.token.as_str()] {
         assert!(!text.contains(secret), "{secret} logged: {text}");
+    }
+}
+
+/// Hosting, databases, mail and certificates are listed like domains (issue #15 item
+/// 7): paged, of their own kind only.
+async fn every_kind_sync_collects_has_its_listing(db: &TestDb) {
+    let api = start(db).await;
+    for (path, kind, some) in [
+        ("/api/v1/hosting", "hosting_site", true),
+        ("/api/v1/databases", "database", true),
+        ("/api/v1/mail", "mail_domain", true),
+        ("/api/v1/certificates", "certificate", false),
+    ] {
+        let r = api.get(path).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        let items = v["items"].as_array().unwrap();
+        assert_eq!(!items.is_empty(), some, "{path}: {v}");
+        assert!(items.iter().all(|i| i["kind"] == kind), "{path}: {v}");
     }
 }
