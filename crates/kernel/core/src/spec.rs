@@ -421,10 +421,29 @@ impl VendorSpec {
                 vendor: self.vendor.to_string(),
                 action: a.id.clone(),
             }),
-            None => Err(Error::invalid(
-                "action",
-                format!("{} has no documented action {name:?}", self.vendor),
-            )),
+            None => {
+                // A name that is the last part of several ids (`getprice`) is ambiguous:
+                // say which ids it could mean rather than guess (some are writes).
+                let candidates: Vec<&str> = self
+                    .implemented()
+                    .map(ActionSpec::name)
+                    .filter(|n| {
+                        n.rsplit(['.', '/', '#'])
+                            .next()
+                            .is_some_and(|last| last.eq_ignore_ascii_case(name))
+                    })
+                    .collect();
+                let reason = if candidates.is_empty() {
+                    format!("{} has no documented action {name:?}", self.vendor)
+                } else {
+                    format!(
+                        "{name:?} is ambiguous at {}: one of {}",
+                        self.vendor,
+                        candidates.join(", ")
+                    )
+                };
+                Err(Error::invalid("action", reason))
+            }
         }
     }
 

@@ -214,6 +214,31 @@ pub fn code_of(e: &Error) -> String {
     }
 }
 
+/// A short name several ids end in is refused as ambiguous, naming every candidate;
+/// a full or unique name still finds its action (issue #15 item 3).
+#[test]
+fn an_ambiguous_short_name_lists_its_candidates() {
+    let Err(Error::InvalidInput { reason, .. }) = spec().require("getprice") else {
+        panic!("getprice must be refused")
+    };
+    for id in [
+        "domain.getprice",
+        "server.getprice",
+        "host.getprice",
+        "mail.getprice",
+        "miniapp.getprice",
+        "mssql.getprice",
+    ] {
+        assert!(reason.contains(id), "{reason}");
+    }
+    assert!(spec().require("domain.getprice").is_ok());
+    assert!(spec().require("west:domain.getprice").is_ok());
+    let Err(Error::InvalidInput { reason, .. }) = spec().require("nosuch") else {
+        panic!("nosuch must be refused")
+    };
+    assert!(reason.contains("no documented action"), "{reason}");
+}
+
 #[test]
 fn spec_ids_match_the_catalog() {
     let catalog = include_str!("../catalog-west.tsv");
