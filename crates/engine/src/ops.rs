@@ -362,7 +362,7 @@ impl Engine {
     /// Writes what an upstream write left behind into the inventory. The upstream has
     /// changed already, so a store that fails now leaves the inventory stale for the
     /// next sync; it does not turn the operation into a failure.
-    async fn keep(&self, rows: &[ResourceRow]) {
+    pub(crate) async fn keep(&self, rows: &[ResourceRow]) {
         if let Err(e) = self.store.upsert_resources(rows).await {
             tracing::warn!(error = %e, "could not update the inventory after a write; the next sync will");
         }

@@ -182,16 +182,6 @@ fn ts(ms: i64) -> jiff::Timestamp {
     jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
 }
 
-/// `months` calendar months after `ms`, in China time.
-fn months_after(ms: i64, months: i64) -> i64 {
-    let tz = jiff::tz::TimeZone::fixed(jiff::tz::offset(8));
-    ts(ms)
-        .to_zoned(tz)
-        .checked_add(jiff::Span::new().months(months))
-        .map(|z| z.timestamp().as_millisecond())
-        .unwrap_or(ms)
-}
-
 /// The journal key of the upstream order that delivers a tenant order.
 fn create_key(row_key: &str) -> String {
     format!("{row_key}:create")
@@ -363,17 +353,28 @@ impl Shop {
 
     /// What `who` pays for `months` of `p` now (a live upstream quote under the rule),
     /// and what the upstream asks: the ceiling the journal may spend.
+    /// Also the price in fen, refused unless positive (a product that cannot be priced
+    /// now is not sold).
     async fn price(
         &self,
         who: &Shopper,
         p: &Product,
         purchase: &PurchaseRequest,
-    ) -> crate::Result<(Money, Money)> {
-        let level = self.level(who).await?;
-        p.rule.check_months(purchase.months)?;
-        let cost = self.engine.quote(&p.account, purchase).await?.price;
-        let price = p.rule.price(&level, purchase.months, Some(cost))?;
-        Ok((price, cost))
+    ) -> Answer<(Money, Money, i64)> {
+        let priced = async {
+            let level = self.level(who).await?;
+            p.rule.check_months(purchase.months)?;
+            let cost = self.engine.quote(&p.account, purchase).await?.price;
+            let price = p.rule.price(&level, purchase.months, Some(cost))?;
+            crate::Result::Ok((price, cost))
+        };
+        let (price, cost) = priced.await.map_err(|e| told(&e))?;
+        let fen = price
+            .to_fen()
+            .ok()
+            .filter(|f| *f > 0)
+            .ok_or_else(|| refusal(RefusalKind::Unsupported, "该产品暂不可售 (no price)"))?;
+        Ok((price, cost, fen))
     }
 
     fn check_client_id(field: &str, v: Option<&str>) -> Answer<String> {
@@ -415,15 +416,7 @@ impl Shop {
         }
         let target = format!("{}-{}", who.tenant, crate::orders::new_idempotency_key());
         let purchase = product.purchase(&target[..target.len().min(40)], req.months);
-        let (price, cost) = self
-            .price(who, &product, &purchase)
-            .await
-            .map_err(|e| told(&e))?;
-        let fen = price
-            .to_fen()
-            .ok()
-            .filter(|f| *f > 0)
-            .ok_or_else(|| refusal(RefusalKind::Unsupported, "该产品暂不可售 (no price)"))?;
+        let (price, cost, fen) = self.price(who, &product, &purchase).await?;
         let opened = self
             .engine
             .store
@@ -626,15 +619,7 @@ impl Shop {
             months,
             options: Default::default(),
         };
-        let (price, cost) = self
-            .price(who, &product, &purchase)
-            .await
-            .map_err(|e| told(&e))?;
-        let fen = price
-            .to_fen()
-            .ok()
-            .filter(|f| *f > 0)
-            .ok_or_else(|| refusal(RefusalKind::Unsupported, "该产品暂不可续费 (no price)"))?;
+        let (price, cost, fen) = self.price(who, &product, &purchase).await?;
         let suffix = if coid.is_empty() {
             crate::orders::new_idempotency_key()
         } else {
@@ -690,8 +675,12 @@ impl Shop {
             Ok(order) if order.state == OrderState::Succeeded => {
                 // Until the upstream's own end time is read: a renewal extends the term.
                 let base = row.expires_ms.unwrap_or_else(now_ms);
-                let mut expires = months_after(base, i64::from(months));
-                if let Some(server) = self.read_server(&row).await {
+                let mut expires = idcgate_wire::sim::china::add_months_ms(base, i64::from(months));
+                let read = match row.resource.as_deref() {
+                    Some(id) => self.engine.read_server(&row.order.account, id).await.ok(),
+                    None => None,
+                };
+                if let Some(server) = read {
                     if let Some(t) = server.expires_at {
                         expires = t.as_millisecond();
                     }
@@ -751,21 +740,6 @@ impl Shop {
                 Err(told(&e))
             }
         }
-    }
-
-    async fn read_server(&self, row: &TenantOrderRow) -> Option<Server> {
-        let id = row.resource.as_deref()?;
-        let conn = self.engine.connection(&row.order.account).await.ok()?;
-        let server = conn.compute()?.get_server(id).await.ok()?;
-        let stored = self
-            .engine
-            .store
-            .upsert_resources(&[server_row(&row.order.account, &server, now_ms())])
-            .await;
-        if let Err(e) = stored {
-            tracing::warn!(error = %e, "could not store a server read");
-        }
-        Some(server)
     }
 
     async fn refund_inner(&self, who: &Shopper, guid: i64) -> Answer<Money> {
@@ -1241,6 +1215,19 @@ impl Engine {
 
     /// Marks a tenant order delivered, reading the server into the inventory (a failed
     /// read leaves it for the next sync: the purchase happened all the same).
+    /// A server as its upstream says now, written into the inventory (`keep`: a
+    /// failed write is logged, the read stands).
+    pub(crate) async fn read_server(&self, account: &str, id: &str) -> crate::Result<Server> {
+        let conn = self.connection(account).await?;
+        let compute = conn.compute().ok_or_else(|| Error::Unsupported {
+            vendor: conn.vendor().to_string(),
+            capability: "compute".into(),
+        })?;
+        let server = compute.get_server(id).await?;
+        self.keep(&[server_row(account, &server, now_ms())]).await;
+        Ok(server)
+    }
+
     pub(crate) async fn deliver(
         &self,
         row: &TenantOrderRow,
@@ -1252,33 +1239,18 @@ impl Engine {
             .or_else(|| order.upstream_ref.clone());
         let mut expires = None;
         if let (Some(id), ResourceKind::Server) = (resource.as_deref(), row.order.kind) {
-            if let Ok(conn) = self.connection(&row.order.account).await {
-                if let Some(compute) = conn.compute() {
-                    match compute.get_server(id).await {
-                        Ok(server) => {
-                            expires = server.expires_at.map(|t| t.as_millisecond());
-                            let stored = self
-                                .store
-                                .upsert_resources(&[server_row(
-                                    &row.order.account,
-                                    &server,
-                                    now_ms(),
-                                )])
-                                .await;
-                            if let Err(e) = stored {
-                                tracing::warn!(error = %e, "could not store a sold server");
-                            }
-                        }
-                        Err(e) => tracing::warn!(
-                            tenant_order = row.id,
-                            error = %e,
-                            "could not read a sold server; the next sync will"
-                        ),
-                    }
-                }
+            match self.read_server(&row.order.account, id).await {
+                Ok(server) => expires = server.expires_at.map(|t| t.as_millisecond()),
+                Err(e) => tracing::warn!(
+                    tenant_order = row.id,
+                    error = %e,
+                    "could not read a sold server; the next sync will"
+                ),
             }
         }
-        let expires = expires.unwrap_or_else(|| months_after(row.created_ms, row.order.months));
+        let expires = expires.unwrap_or_else(|| {
+            idcgate_wire::sim::china::add_months_ms(row.created_ms, row.order.months)
+        });
         let detail = format!("delivered: upstream order {}", order.id);
         self.store
             .move_tenant_order(
