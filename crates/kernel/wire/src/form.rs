@@ -76,6 +76,29 @@ pub fn get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// A request body's fields, urlencoded or multipart by its Content-Type, in the
+/// declared charset. A multipart file part's `filename` becomes the field `file_field`
+/// too, where a vendor names the upload that way.
+pub fn decode_body(
+    body: &[u8],
+    content_type: Option<&str>,
+    file_field: Option<&str>,
+) -> Vec<(String, String)> {
+    let declared = content_type.and_then(Charset::from_content_type);
+    let Some(boundary) = content_type.and_then(multipart_boundary) else {
+        return decode_declared(body, content_type);
+    };
+    let mut fields = Vec::new();
+    for part in decode_multipart(body, &boundary, declared) {
+        let filename = part.filename;
+        fields.push((part.name, part.value));
+        if let (Some(field), Some(name)) = (file_field, filename) {
+            fields.push((field.to_string(), name));
+        }
+    }
+    fields
+}
+
 /// One part of a `multipart/form-data` body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {

@@ -38,6 +38,22 @@ pub(crate) fn decode(status: u16, body: &[u8]) -> Decoded {
     }
 }
 
+/// ThinkPHP's `success()` / `error()` JSON as the system writes it: keys in the order
+/// `code, msg, data, url, wait`, compact, Chinese unescaped, `/` escaped (PHP's
+/// `json_encode`; `/` only ever occurs inside strings). The simulator and the
+/// downstream endpoint both answer with it.
+pub(crate) fn envelope(answer: Result<(&str, Value), &str>) -> Vec<u8> {
+    let body = match answer {
+        Ok((msg, data)) => {
+            serde_json::json!({"code": 1, "msg": msg, "data": data, "url": "", "wait": 3})
+        }
+        Err(msg) => serde_json::json!({
+            "code": 0, "msg": msg, "data": "", "url": "javascript:history.back(-1);", "wait": 3
+        }),
+    };
+    body.to_string().replace('/', "\\/").into_bytes()
+}
+
 /// `data` when it carries something, else the whole envelope (see the crate docs).
 fn payload(env: Value) -> Value {
     match env.get("data") {

@@ -157,19 +157,15 @@ fn time(t: Option<jiff::Timestamp>) -> String {
     t.map(china::datetime).unwrap_or_default()
 }
 
-/// The envelope, as the upstream's ThinkPHP writes it (see the simulator).
+/// The envelope, as the upstream's ThinkPHP writes it.
 fn envelope(result: Result<(&'static str, Value), Refusal>) -> DialectAnswer {
-    let body = match result {
-        Ok((msg, data)) => json!({"code": 1, "msg": msg, "data": data, "url": "", "wait": 3}),
-        Err(r) => json!({
-            "code": 0, "msg": r.message, "data": "",
-            "url": "javascript:history.back(-1);", "wait": 3
-        }),
-    };
     DialectAnswer {
         status: 200,
         content_type: "application/json; charset=utf-8",
-        body: body.to_string().replace('/', "\\/").into_bytes(),
+        body: match result {
+            Ok(ok) => crate::codec::envelope(Ok(ok)),
+            Err(r) => crate::codec::envelope(Err(&r.message)),
+        },
     }
 }
 
@@ -533,26 +529,13 @@ impl Call<'_> {
     }
 }
 
-fn decode(content_type: Option<&str>, body: &[u8]) -> Fields {
-    match content_type.and_then(form::multipart_boundary) {
-        Some(boundary) => {
-            let declared = content_type.and_then(idcgate_wire::charset::Charset::from_content_type);
-            form::decode_multipart(body, &boundary, declared)
-                .into_iter()
-                .map(|p| (p.name, p.value))
-                .collect()
-        }
-        None => form::decode_declared(body, content_type),
-    }
-}
-
 async fn answer(
     front: &dyn Storefront,
     peer: IpAddr,
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<(&'static str, Value), Refusal> {
-    let fields = decode(content_type, body);
+    let fields = form::decode_body(body, content_type, None);
     let (Some(appid), Some(appkey), Some(action)) = (
         get(&fields, "appid"),
         get(&fields, "appkey"),

@@ -7,7 +7,6 @@
 //! nothing". See `docs/vendor-crate.md` ("Simulator host").
 
 use super::clock::{Clock, ClockControl};
-use crate::charset::Charset;
 use crate::form;
 use axum::body::{to_bytes, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
@@ -563,7 +562,7 @@ async fn endpoint<V: SimVendor>(State(host): State<Host<V>>, req: Request) -> Re
         let mut st = host.lock();
         return render_refusal::<V>(&mut st, &incoming, V::oversize(&incoming));
     };
-    incoming.body_fields = decode_body::<V>(&body, content_type.as_deref());
+    incoming.body_fields = form::decode_body(&body, content_type.as_deref(), V::FILE_NAME_FIELD);
     incoming.body = body;
     incoming.fields = merge(
         V::FIELD_ORDER,
@@ -572,22 +571,6 @@ async fn endpoint<V: SimVendor>(State(host): State<Host<V>>, req: Request) -> Re
         &incoming.body_fields,
     );
     host.answer(&incoming)
-}
-
-fn decode_body<V: SimVendor>(body: &[u8], content_type: Option<&str>) -> Vec<(String, String)> {
-    let declared = content_type.and_then(Charset::from_content_type);
-    let Some(boundary) = content_type.and_then(form::multipart_boundary) else {
-        return form::decode_declared(body, content_type);
-    };
-    let mut fields = Vec::new();
-    for part in form::decode_multipart(body, &boundary, declared) {
-        let filename = part.filename;
-        fields.push((part.name, part.value));
-        if let (Some(field), Some(name)) = (V::FILE_NAME_FIELD, filename) {
-            fields.push((field.to_string(), name));
-        }
-    }
-    fields
 }
 
 fn merge(

@@ -44,7 +44,7 @@ use idcgate_core::{Money, Vendor};
 use idcgate_wire::sim::{
     handler_in, Call, FieldOrder, Host, Incoming, Mount, Outcome, Refusal, Route, SimVendor,
 };
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use state::{Fail, State};
 
 /// The longest term accepted anywhere; the document's month lists stop at 36.
@@ -225,20 +225,16 @@ impl Sim {
     }
 }
 
-/// ThinkPHP's `success()` / `error()` JSON.
+/// ThinkPHP's `success()` / `error()` JSON, HTTP 200 either way.
 fn envelope(answer: Answer) -> Response {
     let body = match answer {
-        Ok((msg, data)) => json!({"code": 1, "msg": msg, "data": data, "url": "", "wait": 3}),
-        Err(msg) => {
-            json!({"code": 0, "msg": msg, "data": "", "url": "javascript:history.back(-1);", "wait": 3})
-        }
+        Ok(ok) => crate::codec::envelope(Ok(ok)),
+        Err(msg) => crate::codec::envelope(Err(&msg)),
     };
-    // PHP's json_encode escapes '/', which only ever occurs inside strings.
-    let text = body.to_string().replace('/', "\\/");
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
-        Body::from(text),
+        Body::from(body),
     )
         .into_response()
 }
