@@ -18,9 +18,27 @@ pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
     };
     match cli.command {
         Command::Actions { vendor, format } => actions(&out, vendor.as_deref(), &format),
-        Command::Serve { sandbox, .. } => {
+        Command::Serve {
+            sandbox,
+            console_2fa,
+            secure_cookies,
+            ..
+        } => {
+            let console = idcgate_console::ConsoleConfig {
+                secure_cookies,
+                require_totp: console_2fa
+                    .iter()
+                    .filter(|r| !r.trim().is_empty())
+                    .map(|r| crate::operators::parse_role(r.trim()))
+                    .collect::<Result<_>>()?,
+                ..Default::default()
+            };
             let engine = open_engine(&settings).await?;
-            serve(engine, &settings, sandbox).await
+            serve(engine, &settings, sandbox, console).await
+        }
+        Command::User(cmd) => {
+            let engine = open_engine(&settings).await?;
+            crate::operators::dispatch(&out, &engine, cmd).await
         }
         Command::Sandbox { no_register } => {
             let engine = open_engine(&settings).await?;
@@ -536,7 +554,12 @@ fn print_sandbox(out: &Out, sims: &[SandboxSim]) -> Result<()> {
     )
 }
 
-async fn serve(engine: Arc<Engine>, settings: &Settings, sandbox: bool) -> Result<()> {
+async fn serve(
+    engine: Arc<Engine>,
+    settings: &Settings,
+    sandbox: bool,
+    console: idcgate_console::ConsoleConfig,
+) -> Result<()> {
     if settings.contact == crate::config::UNSET_CONTACT {
         tracing::warn!("no contact configured: upstreams such as DNSPod ask every client to name its operator in the User-Agent; set `contact` in idcgate.toml or IDCGATE_CONTACT");
     }
@@ -553,14 +576,27 @@ async fn serve(engine: Arc<Engine>, settings: &Settings, sandbox: bool) -> Resul
             s.vendor
         );
     }
-    if sandbox {
+    let sandbox_login = if sandbox {
         crate::resale::seed_sandbox(&engine).await;
-    }
+        Some(crate::operators::sandbox_admin(&engine).await?)
+    } else {
+        None
+    };
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
-    eprintln!("idcgate listening on http://{addr} (health: /healthz, API: /api/v1, OpenAPI: /api/v1/openapi.json, downstream resellers: POST /api/same/index)");
+    eprintln!("idcgate listening on http://{addr} (console: /, health: /healthz, API: /api/v1, OpenAPI: /api/v1/openapi.json, downstream resellers: POST /api/same/index)");
+    match sandbox_login {
+        Some((name, password)) => eprintln!(
+            "console login: http://{addr}/ as {name} with password {password} (new at every sandbox start)"
+        ),
+        None => {
+            if engine.store.list_operators().await?.is_empty() {
+                eprintln!("no console operator yet: add one with `idcgate user add NAME --role admin`");
+            }
+        }
+    }
     let schedule = idcgate_engine::jobs::Schedule {
         sync_every: std::time::Duration::from_secs(settings.sync_interval_secs),
         ..Default::default()
@@ -572,7 +608,8 @@ async fn serve(engine: Arc<Engine>, settings: &Settings, sandbox: bool) -> Resul
         schedule,
     ));
     let state = idcgate::vendors::server_state(engine.clone());
-    idcgate_server::serve(state, listener, shutdown_signal()).await?;
+    let app = idcgate_server::router_with(state, idcgate_console::router(engine.clone(), console));
+    idcgate_server::serve_app(app, listener, shutdown_signal()).await?;
     // Requests in flight have been answered; a scheduled job in flight is abandoned (its
     // writes go through the journal and the reconciler) and its lease given back, so
     // another instance runs it now instead of in half an hour.

@@ -9,6 +9,7 @@
 mod commands;
 mod config;
 mod inventory;
+mod operators;
 mod orders;
 mod output;
 mod renewals;
@@ -70,6 +71,12 @@ pub enum Command {
         /// Also run every vendor simulator in-process and register sandbox accounts.
         #[arg(long)]
         sandbox: bool,
+        /// Roles that must use a TOTP second factor in the console, e.g. admin,finance.
+        #[arg(long, env = "IDCGATE_CONSOLE_2FA", value_delimiter = ',')]
+        console_2fa: Vec<String>,
+        /// Mark console cookies Secure (set when a TLS proxy is in front).
+        #[arg(long, env = "IDCGATE_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
     /// Run every vendor simulator, print their base URLs and credentials, and register
     /// them as accounts `sandbox-<vendor>`.
@@ -174,6 +181,9 @@ pub enum Command {
     /// upstream's live quote.
     #[command(subcommand)]
     Product(resale::ProductCmd),
+    /// The web console's operators: roles, passwords, second factors.
+    #[command(subcommand)]
+    User(operators::UserCmd),
     /// Show the audit log, newest first.
     Audit {
         #[arg(long, default_value_t = 50)]

@@ -1,5 +1,6 @@
 //! The HTTP surface: `/healthz`, Prometheus `/metrics`, and the REST API under
-//! `/api/v1` with its OpenAPI document at `/api/v1/openapi.json`.
+//! `/api/v1` with its OpenAPI document at `/api/v1/openapi.json`; other routes (the
+//! console) are merged in by `router_with` behind the same guards.
 //!
 //! Owns: our own HTTP/JSON shapes, token authentication and scope checks, mapping of
 //! engine errors to status codes.
@@ -36,6 +37,12 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The API beside other routes (the console's pages), all behind the same guards,
+/// limits and metrics.
+pub fn router_with(state: AppState, pages: Router) -> Router {
     let mut router = Router::new();
     if let Some(d) = &state.downstream {
         router = router.route(d.dialect.path(), axum::routing::post(downstream::answer));
@@ -44,6 +51,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .nest("/api/v1", api::routes())
+        .with_state(state.clone())
+        .merge(pages)
         .fallback(|| async {
             error::ApiError::not_found("no such endpoint (see /api/v1/openapi.json)")
         })
@@ -57,7 +66,6 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(guard::guard))
         .layer(axum::Extension(Arc::new(auth::FailureLimiter::default())))
-        .with_state(state)
 }
 
 async fn healthz(
@@ -73,13 +81,22 @@ async fn healthz(
     }
 }
 
-/// Serves until `shutdown` resolves.
+/// Serves the API alone until `shutdown` resolves.
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<listener::Peer>();
+    serve_app(router(state), listener, shutdown).await
+}
+
+/// Serves `app` (from `router` or `router_with`) until `shutdown` resolves.
+pub async fn serve_app(
+    app: Router,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app.into_make_service_with_connect_info::<listener::Peer>();
     axum::serve(listener::Guarded(listener), app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -3,13 +3,14 @@
 //! Owns: the schema and its migrations, encryption of upstream credentials at rest, the
 //! inventory of resources with their change history, the append-only audit log, the
 //! order journal and the append-only double-entry ledger, renewal policies, floors and
-//! notices, API tokens (hashed) and the job leases that let several instances share one database.
+//! notices, API tokens (hashed), the console's operators and sessions, and the job leases that let several instances share one database.
 //!
 //! Must not know: any vendor, HTTP, or how resources are fetched. Resources are stored
 //! as opaque JSON documents keyed by (account, kind, key).
 
 mod crypto;
 mod migrations;
+mod operators;
 mod orders;
 mod renewals;
 mod resale;
@@ -19,6 +20,9 @@ mod tenant_orders;
 pub mod testing;
 
 pub use crypto::{Cipher, MasterKey, MasterKeyError};
+pub use operators::{
+    digest, OperatorRow, OperatorStore, Role, SessionRow, SessionStage, TotpState,
+};
 pub use orders::{
     LedgerFilter, LedgerLine, Move, NewOrder, OrderEvent, OrderFilter, OrderRow, OrderStore, Placed,
 };
@@ -230,7 +234,9 @@ pub struct BalanceReading {
 
 /// The storage contract. Both backends pass the same suite (`tests/suite.rs`).
 #[async_trait]
-pub trait Store: OrderStore + RenewalStore + ResaleStore + TenantOrderStore + Send + Sync {
+pub trait Store:
+    OperatorStore + OrderStore + RenewalStore + ResaleStore + TenantOrderStore + Send + Sync
+{
     /// Human-readable backend name (`sqlite` / `postgres`).
     fn backend(&self) -> &'static str;
 

@@ -358,6 +358,31 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
         "CREATE INDEX resources_live ON resources (kind, name, account, rkey) WHERE gone_at IS NULL"
             .to_string(),
     ];
+    // v12: the console's operators and their sessions. A session row holds only the
+    // digest of its cookie; a TOTP secret is sealed like upstream credentials.
+    let v12 = vec![
+        "CREATE TABLE operators (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            totp_sealed TEXT,
+            totp_enabled BIGINT NOT NULL,
+            recovery_hashes TEXT NOT NULL,
+            failed_logins BIGINT NOT NULL,
+            locked_until BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL)"
+            .to_string(),
+        "CREATE TABLE console_sessions (
+            id_hash TEXT PRIMARY KEY,
+            operator TEXT NOT NULL REFERENCES operators (name) ON DELETE CASCADE,
+            csrf TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            last_seen BIGINT NOT NULL)"
+            .to_string(),
+        "CREATE INDEX console_sessions_operator ON console_sessions (operator)".to_string(),
+    ];
     vec![
         (1, v1),
         (2, v2),
@@ -369,6 +394,7 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
         (9, v9),
         (10, v10),
         (11, v11),
+        (12, v12),
     ]
 }
 

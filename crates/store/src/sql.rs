@@ -280,7 +280,7 @@ impl SqlStore {
         Ok(())
     }
 
-    fn cipher(&self) -> Result<&Cipher> {
+    pub(crate) fn cipher(&self) -> Result<&Cipher> {
         self.cipher
             .as_ref()
             .ok_or_else(|| StoreError::Database("store is locked: no master key given".into()))

@@ -1,0 +1,333 @@
+//! The page shell (navigation, language switch, notices) and the pieces every list
+//! page shares: times in China time, money, paging, sorting, searching, empty states.
+
+use crate::i18n::Lang;
+use crate::session::{Act, Op};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use serde::Deserialize;
+
+/// Navigation: (path, zh, en, what it needs to be shown).
+const NAV: &[(&str, &str, &str, Act)] = &[
+    ("/", "概览", "Dashboard", Act::Read),
+    ("/domains", "域名", "Domains", Act::Read),
+    ("/dns", "DNS", "DNS", Act::Read),
+    ("/servers", "服务器", "Servers", Act::Read),
+    ("/hosting", "虚拟主机", "Hosting", Act::Read),
+    ("/databases", "数据库", "Databases", Act::Read),
+    ("/mail", "邮局", "Mail", Act::Read),
+    ("/certificates", "证书", "Certificates", Act::Read),
+    ("/orders", "订单", "Orders", Act::Read),
+    ("/ledger", "账本", "Ledger", Act::Read),
+    ("/tenants", "下游客户", "Tenants", Act::Read),
+    ("/products", "产品", "Products", Act::Read),
+    ("/accounts", "上游账号", "Accounts", Act::Read),
+    ("/tokens", "API 令牌", "API tokens", Act::Administer),
+    ("/audit", "审计日志", "Audit log", Act::Read),
+    ("/operators", "操作员", "Operators", Act::Administer),
+];
+
+pub const CSS: &str = include_str!("../assets/console.css");
+
+/// A full page for a logged-in operator.
+pub fn page(op: &Op, title: &str, body: Markup) -> Response {
+    let l = op.lang;
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(if l == Lang::Zh { "zh-CN" } else { "en" }) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · idcgate" }
+                link rel="stylesheet" href="/assets/console.css";
+            }
+            body {
+                header.top {
+                    a.brand href="/" { "idcgate" }
+                    nav {
+                        @for (path, zh, en, act) in NAV {
+                            @if op.may(*act) {
+                                @let here = if *path == "/" { op.path == "/" } else { op.path.starts_with(path) };
+                                a href=(path) class=[here.then_some("here")] { (l.t(zh, en)) }
+                            }
+                        }
+                    }
+                    div.me {
+                        (lang_switch(l, &op.path))
+                        a href="/account/security" title=(l.t("账号安全", "Account security")) {
+                            (op.name) " (" (role_name(l, op.role)) ")"
+                        }
+                        form.inline method="post" action="/logout" {
+                            input type="hidden" name="csrf" value=(op.csrf);
+                            button.link type="submit" { (l.t("退出", "Log out")) }
+                        }
+                    }
+                }
+                main {
+                    @if let Some(n) = &op.notice {
+                        p.notice role="status" { (n) }
+                    }
+                    h1 { (title) }
+                    (body)
+                }
+                footer {
+                    (l.t("时间均为中国时间 (UTC+8)。", "Times are China time (UTC+8)."))
+                }
+            }
+        }
+    };
+    let mut response = Html(markup.into_string()).into_response();
+    if op.notice.is_some() {
+        crate::session::clear_notice(op, &mut response);
+    }
+    response
+}
+
+/// A page outside a session (login), with the language switch only.
+pub fn bare_page(lang: Lang, path: &str, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(if lang == Lang::Zh { "zh-CN" } else { "en" }) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · idcgate" }
+                link rel="stylesheet" href="/assets/console.css";
+            }
+            body.bare {
+                main.narrow {
+                    div.right { (lang_switch(lang, path)) }
+                    h1 { "idcgate" }
+                    h2 { (title) }
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+fn lang_switch(l: Lang, back: &str) -> Markup {
+    let other = l.other();
+    let next: String =
+        percent_encoding::utf8_percent_encode(back, percent_encoding::NON_ALPHANUMERIC).to_string();
+    html! {
+        a.lang href={ "/lang/" (other.code()) "?next=" (next) } hreflang=(other.code()) {
+            (match other { Lang::Zh => "中文", Lang::En => "English" })
+        }
+    }
+}
+
+pub fn role_name(l: Lang, r: idcgate_store::Role) -> &'static str {
+    use idcgate_store::Role::*;
+    match r {
+        Admin => l.t("管理员", "admin"),
+        Operator => l.t("运维", "operator"),
+        Finance => l.t("财务", "finance"),
+        Viewer => l.t("只读", "viewer"),
+    }
+}
+
+/// An error page for an operator (refused, not found, failed).
+pub fn refusal(op: &Op, status: StatusCode, message: &str) -> Response {
+    let title = match status {
+        StatusCode::FORBIDDEN => op.t("不允许", "Not allowed"),
+        StatusCode::NOT_FOUND => op.t("未找到", "Not found"),
+        s if s.is_client_error() => op.t("请求有误", "Bad request"),
+        _ => op.t("出错了", "Something failed"),
+    };
+    let body = html! {
+        p.error role="alert" { (message) }
+        p { a href="/" { (op.t("返回概览", "Back to the dashboard")) } }
+    };
+    let mut r = page(op, title, body);
+    *r.status_mut() = status;
+    r
+}
+
+/// China time, to the minute, as every list shows it.
+pub fn time(ms: i64) -> String {
+    let Ok(ts) = jiff::Timestamp::from_millisecond(ms) else {
+        return "-".into();
+    };
+    let zone = jiff::tz::TimeZone::fixed(jiff::tz::offset(8));
+    ts.to_zoned(zone).strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+pub fn date(ms: i64) -> String {
+    time(ms).chars().take(10).collect()
+}
+
+/// Whole days from now until `ms` (negative once past).
+pub fn days_left(ms: i64) -> i64 {
+    (ms - idcgate_engine::now_ms()).div_euclid(86_400_000)
+}
+
+/// Money as every page shows it: yuan with two decimals and a thousands separator.
+pub fn money(fen: i64) -> String {
+    let neg = fen < 0;
+    let abs = fen.unsigned_abs();
+    let yuan = (abs / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in yuan.chars().enumerate() {
+        if i > 0 && (yuan.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{}¥{grouped}.{:02}", if neg { "-" } else { "" }, abs % 100)
+}
+
+/// What every list page takes: a search text, a page, a sort column and direction.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub page: Option<u32>,
+    #[serde(default)]
+    pub sort: Option<String>,
+    #[serde(default)]
+    pub desc: Option<u8>,
+}
+
+pub const PAGE_SIZE: u32 = 50;
+
+impl ListQuery {
+    pub fn page(&self) -> u32 {
+        self.page.unwrap_or(1).clamp(1, 100_000)
+    }
+    pub fn offset(&self) -> i64 {
+        i64::from((self.page() - 1) * PAGE_SIZE)
+    }
+    pub fn descending(&self) -> bool {
+        self.desc == Some(1)
+    }
+    /// The search text, trimmed and bounded (the store matches it with LIKE).
+    pub fn search(&self) -> Option<String> {
+        let q: String = self
+            .q
+            .trim()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(100)
+            .collect();
+        (!q.is_empty()).then_some(q)
+    }
+
+    /// This query's address with some parameters replaced.
+    pub fn href(&self, base: &str, page: u32, sort: Option<&str>, desc: bool) -> String {
+        let mut parts = Vec::new();
+        if let Some(q) = self.search() {
+            parts.push(format!("q={}", enc(&q)));
+        }
+        if let Some(s) = sort {
+            parts.push(format!("sort={}", enc(s)));
+            if desc {
+                parts.push("desc=1".into());
+            }
+        }
+        if page > 1 {
+            parts.push(format!("page={page}"));
+        }
+        if parts.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{}", parts.join("&"))
+        }
+    }
+}
+
+pub fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// A sortable column heading: a link that sorts by `key`, and again the other way.
+pub fn sort_head(q: &ListQuery, base: &str, key: &str, label: &str) -> Markup {
+    let active = q.sort.as_deref() == Some(key);
+    let desc = active && !q.descending();
+    html! {
+        th {
+            a href=(q.href(base, 1, Some(key), desc)) {
+                (label)
+                @if active { (if q.descending() { " ▼" } else { " ▲" }) }
+            }
+        }
+    }
+}
+
+/// Previous/next links and where in the list this page is.
+pub fn pager(op: &Op, q: &ListQuery, base: &str, total: i64) -> Markup {
+    let pages = u32::try_from((total + i64::from(PAGE_SIZE) - 1) / i64::from(PAGE_SIZE))
+        .unwrap_or(u32::MAX)
+        .max(1);
+    let page = q.page().min(pages);
+    let sort = q.sort.as_deref();
+    html! {
+        nav.pager {
+            @if page > 1 { a rel="prev" href=(q.href(base, page - 1, sort, q.descending())) { "‹ " (op.t("上一页", "Previous")) } }
+            span { (op.t("第", "Page ")) (page) " / " (pages) (op.t(" 页，共 ", " · ")) (total) (op.t(" 条", " in all")) }
+            @if page < pages { a rel="next" href=(q.href(base, page + 1, sort, q.descending())) { (op.t("下一页", "Next")) " ›" } }
+        }
+    }
+}
+
+/// The search box of a list.
+pub fn search_box(op: &Op, q: &ListQuery, base: &str) -> Markup {
+    html! {
+        form.search method="get" action=(base) {
+            input type="search" name="q" value=(q.q) placeholder=(op.t("搜索…", "Search…")) maxlength="100";
+            button type="submit" { (op.t("搜索", "Search")) }
+        }
+    }
+}
+
+/// What an empty list says: why it is empty and what to do next.
+pub fn empty(message: &str) -> Markup {
+    html! { p.empty { (message) } }
+}
+
+/// An inline SVG bar chart: one bar per (label, value), drawn on the server.
+pub fn bar_chart(bars: &[(String, i64)], unit_label: impl Fn(i64) -> String) -> Markup {
+    let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
+    let w = 60 * bars.len().max(1);
+    let h = 160;
+    html! {
+        svg.chart width=(w) height=(h + 40) viewBox={ "0 0 " (w) " " (h + 40) } role="img" {
+            @for (i, (label, v)) in bars.iter().enumerate() {
+                @let bh = (*v * h as i64 / max).max(if *v > 0 { 1 } else { 0 });
+                @let x = i * 60 + 10;
+                rect x=(x) y=(h as i64 - bh + 14) width="40" height=(bh) {
+                    title { (label) ": " (unit_label(*v)) }
+                }
+                text x=(x + 20) y=(h + 30) text-anchor="middle" { (label) }
+                @if *v > 0 {
+                    text x=(x + 20) y=(h as i64 - bh + 10) text-anchor="middle" class="v" { (unit_label(*v)) }
+                }
+            }
+        }
+    }
+}
+
+/// A hidden CSRF field for a form.
+pub fn csrf(op: &Op) -> Markup {
+    html! { input type="hidden" name="csrf" value=(op.csrf); }
+}
+
+pub fn raw(s: &str) -> PreEscaped<&str> {
+    PreEscaped(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_and_time_read_as_people_write_them() {
+        assert_eq!(money(0), "¥0.00");
+        assert_eq!(money(123456789), "¥1,234,567.89");
+        assert_eq!(money(-5), "-¥0.05");
+        assert_eq!(time(0), "1970-01-01 08:00");
+        assert_eq!(date(1_700_000_000_000), "2023-11-15");
+    }
+}

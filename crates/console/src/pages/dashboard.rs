@@ -1,0 +1,220 @@
+//! The dashboard: what expires soon by kind, upstream balances with low-balance
+//! warnings, spend per month, the last sync and its failures, and orders that need a
+//! person (unknown outcomes, failures).
+//!
+//! Everything here is read from the store, never from an upstream: the page must
+//! answer in milliseconds with thousands of resources, and the numbers are as fresh
+//! as the last sync, which the page says.
+
+use crate::layout::{self, money};
+use crate::session::Op;
+use crate::Console;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use idcgate_core::{Money, OrderState, ResourceKind};
+use idcgate_engine::now_ms;
+use idcgate_store::{LedgerFilter, OrderFilter, ResourceFilter};
+use maud::html;
+
+pub fn routes() -> Router<Console> {
+    Router::new().route("/", get(dashboard))
+}
+
+/// Below this an upstream balance is shown as a warning.
+const LOW_BALANCE_FEN: i64 = 10_000;
+const EXPIRING_DAYS: i64 = 30;
+
+pub(crate) fn kind_name(op: &Op, k: ResourceKind) -> &'static str {
+    match k {
+        ResourceKind::Domain => op.t("域名", "Domains"),
+        ResourceKind::DnsZone => op.t("DNS 区域", "DNS zones"),
+        ResourceKind::DnsRecord => op.t("DNS 记录", "DNS records"),
+        ResourceKind::Server => op.t("服务器", "Servers"),
+        ResourceKind::HostingSite => op.t("虚拟主机", "Hosting"),
+        ResourceKind::Database => op.t("数据库", "Databases"),
+        ResourceKind::MailDomain => op.t("邮局", "Mail"),
+        ResourceKind::Certificate => op.t("证书", "Certificates"),
+        ResourceKind::Balance => op.t("余额", "Balances"),
+    }
+}
+
+fn fen_of(v: Option<&serde_json::Value>) -> Option<i64> {
+    let text = match v? {
+        serde_json::Value::String(s) => s.clone(),
+        n @ serde_json::Value::Number(_) => n.to_string(),
+        _ => return None,
+    };
+    text.parse::<Money>().ok()?.to_fen().ok()
+}
+
+async fn dashboard(State(console): State<Console>, op: Op) -> Response {
+    match render(&console, &op).await {
+        Ok(r) => r,
+        Err(e) => layout::refusal(&op, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
+}
+
+async fn render(console: &Console, op: &Op) -> Result<Response, idcgate_store::StoreError> {
+    let store = &console.engine.store;
+    let now = now_ms();
+    let soon = now + EXPIRING_DAYS * 86_400_000;
+    let mut expiring = Vec::new();
+    for kind in [
+        ResourceKind::Domain,
+        ResourceKind::Server,
+        ResourceKind::HostingSite,
+        ResourceKind::Database,
+        ResourceKind::MailDomain,
+        ResourceKind::Certificate,
+    ] {
+        let n = store
+            .count_resources(&ResourceFilter {
+                kind: Some(kind),
+                expires_before_ms: Some(soon),
+                ..Default::default()
+            })
+            .await?;
+        expiring.push((kind, n));
+    }
+    let balances = store
+        .list_resources(&ResourceFilter {
+            kind: Some(ResourceKind::Balance),
+            ..Default::default()
+        })
+        .await?;
+    let attention = {
+        let mut rows = Vec::new();
+        for state in [
+            OrderState::Unknown,
+            OrderState::Submitted,
+            OrderState::Failed,
+        ] {
+            rows.extend(
+                store
+                    .list_orders(&OrderFilter {
+                        state: Some(state),
+                        limit: Some(10),
+                        ..Default::default()
+                    })
+                    .await?,
+            );
+        }
+        rows
+    };
+    // Spend: what upstreams were paid, by China-time month, for the last six months.
+    let months: Vec<String> = (0..6)
+        .rev()
+        .map(|back| {
+            let z = jiff::Timestamp::from_millisecond(now)
+                .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+                .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)));
+            let first = z.date().first_of_month();
+            let m = first
+                .checked_sub(jiff::Span::new().months(back))
+                .unwrap_or(first);
+            m.strftime("%Y-%m").to_string()
+        })
+        .collect();
+    let since = months
+        .first()
+        .and_then(|m| jiff::civil::Date::strptime("%Y-%m-%d", format!("{m}-01")).ok())
+        .and_then(|d| {
+            d.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+                .ok()
+        })
+        .map(|z| z.timestamp().as_millisecond())
+        .unwrap_or(now);
+    let lines = store
+        .ledger_lines(&LedgerFilter {
+            account: Some("upstream:".into()),
+            since_ms: Some(since),
+            limit: Some(100_000),
+        })
+        .await?;
+    let mut spend: Vec<(String, i64)> = months.iter().map(|m| (m.clone(), 0)).collect();
+    for l in &lines {
+        // Paying an upstream credits its account: the amount spent is the credit.
+        let month: String = layout::date(l.at_ms).chars().take(7).collect();
+        if let Some(slot) = spend.iter_mut().find(|(m, _)| *m == month) {
+            slot.1 -= l.fen;
+        }
+    }
+    let last_sync = store
+        .list_audit(500)
+        .await?
+        .into_iter()
+        .find(|e| e.action == "sync");
+
+    let body = html! {
+        div.cards {
+            section.card {
+                h2 { (op.t("30 天内到期", "Expiring within 30 days")) }
+                table {
+                    @for (kind, n) in &expiring {
+                        tr class=[(*n > 0).then_some("warn")] {
+                            td { (kind_name(op, *kind)) }
+                            td.num { (n) }
+                        }
+                    }
+                }
+            }
+            section.card {
+                h2 { (op.t("上游余额", "Upstream balances")) }
+                @if balances.is_empty() {
+                    (layout::empty(op.t("还没有余额数据：添加上游账号并同步。", "No balances yet: add an upstream account and sync it.")))
+                } @else {
+                    table {
+                        @for b in &balances {
+                            @let avail = fen_of(b.data.get("available"));
+                            @let low = avail.is_some_and(|f| f < LOW_BALANCE_FEN);
+                            tr class=[low.then_some("warn")] {
+                                td { (b.account) }
+                                td.num { (avail.map(money).unwrap_or_else(|| "-".into())) }
+                                td { @if low { (op.t("余额不足", "low balance")) } }
+                            }
+                        }
+                    }
+                }
+            }
+            section.card {
+                h2 { (op.t("最近同步", "Last sync")) }
+                @match &last_sync {
+                    Some(e) => {
+                        p { (layout::time(e.at_ms)) " · " span class=(if e.outcome == "ok" { "ok" } else { "bad" }) { (e.outcome) } }
+                        p.detail { (e.detail) }
+                    }
+                    None => (layout::empty(op.t("还没有同步过：运行 idcgate sync 或等待定时同步。", "Never synced: run `idcgate sync` or wait for the scheduled sync."))),
+                }
+            }
+        }
+        section {
+            h2 { (op.t("每月上游支出（近 6 个月）", "Upstream spend per month (last 6 months)")) }
+            (layout::bar_chart(&spend, money))
+        }
+        section {
+            h2 { (op.t("需要处理的订单", "Orders needing attention")) }
+            @if attention.is_empty() {
+                (layout::empty(op.t("没有需要处理的订单。", "No order needs attention.")))
+            } @else {
+                table {
+                    thead { tr { th { "#" } th { (op.t("账号", "Account")) } th { (op.t("对象", "Target")) } th { (op.t("状态", "State")) } th { (op.t("更新时间", "Updated")) } } }
+                    tbody {
+                        @for o in &attention {
+                            tr {
+                                td { a href={ "/orders/" (o.id) } { (o.id) } }
+                                td { (o.order.account) }
+                                td { (o.order.target) }
+                                td.bad { (o.state.as_str()) }
+                                td { (layout::time(o.updated_ms)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout::page(op, op.t("概览", "Dashboard"), body))
+}
