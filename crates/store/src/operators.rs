@@ -409,38 +409,39 @@ impl OperatorStore for SqlStore {
     }
 
     async fn use_recovery_code(&self, name: &str, code_digest: &str) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let lock = if self.dialect == crate::migrations::Dialect::Postgres {
-            " FOR UPDATE"
-        } else {
-            ""
-        };
-        let row = sqlx::query(&format!(
-            "SELECT recovery_hashes FROM operators WHERE name = $1{lock}"
-        ))
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else { return Ok(false) };
-        let mut codes = recovery_list(&row)?;
-        let before = codes.len();
-        codes.retain(|c| c != code_digest);
-        if codes.len() == before {
-            return Ok(false);
+        // Compare-and-set on the whole list, retried when another use changed it first:
+        // a code is spent once without a read-then-write transaction, which SQLite would
+        // refuse under concurrent writers.
+        for _ in 0..8 {
+            let row = sqlx::query("SELECT recovery_hashes FROM operators WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+            let Some(row) = row else { return Ok(false) };
+            let before: String = row.try_get("recovery_hashes")?;
+            let mut codes = recovery_list(&row)?;
+            let count = codes.len();
+            codes.retain(|c| c != code_digest);
+            if codes.len() == count {
+                return Ok(false);
+            }
+            let list =
+                serde_json::to_string(&codes).map_err(|e| StoreError::Database(e.to_string()))?;
+            let done = sqlx::query(
+                "UPDATE operators SET recovery_hashes = $1 WHERE name = $2 AND recovery_hashes = $3",
+            )
+            .bind(list)
+            .bind(name)
+            .bind(&before)
+            .execute(&self.pool)
+            .await?;
+            if done.rows_affected() > 0 {
+                return Ok(true);
+            }
         }
-        let list =
-            serde_json::to_string(&codes).map_err(|e| StoreError::Database(e.to_string()))?;
-        // The compare-and-set makes a code usable once even where the row is not locked.
-        let done = sqlx::query(
-            "UPDATE operators SET recovery_hashes = $1 WHERE name = $2 AND recovery_hashes = $3",
-        )
-        .bind(list)
-        .bind(name)
-        .bind(row.try_get::<String, _>("recovery_hashes")?)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() > 0)
+        Err(StoreError::Database(
+            "recovery codes kept changing under this use; try again".into(),
+        ))
     }
 
     async fn create_session(

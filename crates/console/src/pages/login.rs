@@ -413,36 +413,39 @@ async fn logout(
     headers: HeaderMap,
     form: Result<Form<CsrfOnly>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    if let Some((id_digest, s)) = session::lookup(&console, &headers).await {
-        // A full session ends only by its own form (no logging out by another site);
-        // a half-open one (password only) may always be abandoned.
-        let token = form.map(|f| f.0.csrf).unwrap_or_default();
-        if s.stage == SessionStage::SecondFactor
-            || constant_time_eq(token.as_bytes(), s.csrf.as_bytes())
-        {
-            let _ = console.engine.store.end_session(&id_digest).await;
-            let r: Result<String, EngineError> = Ok("logged out".into());
-            console
-                .engine
-                .audit(
-                    &format!("console:{}", s.operator),
-                    "console.logout",
-                    &s.operator,
-                    &r,
-                    |d| d.clone(),
-                )
-                .await;
-        }
+    let clear = || {
+        with_cookies(
+            Redirect::to("/login").into_response(),
+            &[set_cookie(
+                console.config.secure_cookies,
+                SESSION_COOKIE,
+                "",
+                Some(0),
+            )],
+        )
+    };
+    let Some((id_digest, s)) = session::lookup(&console, &headers).await else {
+        return clear();
+    };
+    // A full session ends only by its own form (no logging out from another site);
+    // a half-open one (password only) may always be abandoned.
+    let token = form.map(|f| f.0.csrf).unwrap_or_default();
+    if s.stage == SessionStage::Full && !constant_time_eq(token.as_bytes(), s.csrf.as_bytes()) {
+        return Redirect::to("/").into_response();
     }
-    with_cookies(
-        Redirect::to("/login").into_response(),
-        &[set_cookie(
-            console.config.secure_cookies,
-            SESSION_COOKIE,
-            "",
-            Some(0),
-        )],
-    )
+    let _ = console.engine.store.end_session(&id_digest).await;
+    let r: Result<String, EngineError> = Ok("logged out".into());
+    console
+        .engine
+        .audit(
+            &format!("console:{}", s.operator),
+            "console.logout",
+            &s.operator,
+            &r,
+            |d| d.clone(),
+        )
+        .await;
+    clear()
 }
 
 async fn switch_lang(
