@@ -78,6 +78,20 @@ pub fn redirect_with(op: &Op, to: &str, notice: &str) -> Response {
     r
 }
 
+/// The client's address, as the server in front of the console saw it (absent when
+/// the console is served without it, as in some tests).
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts.extensions.get::<std::net::IpAddr>().copied(),
+        ))
+    }
+}
+
 /// A page refusing what was asked (boxed: a response is large and most handlers
 /// succeed). Handlers return `Page` and use `?` on `allow`, `form_ok` and friends.
 pub struct Refusal(Box<Response>);

@@ -22,12 +22,25 @@ struct Console {
 }
 
 async fn start(db: &TestDb, config: ConsoleConfig) -> Console {
+    start_from(db, config, None).await
+}
+
+/// With `client`, every request seems to come from that address, as the server in
+/// front of the console says.
+async fn start_from(
+    db: &TestDb,
+    config: ConsoleConfig,
+    client: Option<std::net::IpAddr>,
+) -> Console {
     let engine = Arc::new(Engine::new(
         Arc::new(db.reopen().await),
         Registry::new(vec![]),
         idcgate_wire::testing::wire_config(Duration::from_secs(5)),
     ));
-    let app = idcgate_console::router(engine.clone(), config);
+    let mut app = idcgate_console::router(engine.clone(), config);
+    if let Some(ip) = client {
+        app = app.layer(axum::Extension(ip));
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -515,5 +528,47 @@ async fn the_language_follows_the_browser_then_the_switch() {
         en.body.contains("lang=\"en\"") && en.body.contains("Log in"),
         "{}",
         en.body
+    );
+}
+
+#[tokio::test]
+async fn one_address_guessing_across_names_is_locked_out() {
+    let db = testing::sqlite().await;
+    let ip: std::net::IpAddr = "203.0.113.7".parse().unwrap();
+    let c = start_from(&db, ConsoleConfig::default(), Some(ip)).await;
+    add(&c, "ann", Role::Admin).await;
+    let mut b = Browser::new(&c);
+    // Four wrong passwords per name stay under each operator's lockout.
+    for n in 0..20 {
+        let name = format!("user{}", n / 4);
+        assert_eq!(
+            b.login(&name, "guess guess guess", "/").await.status,
+            401,
+            "{n}"
+        );
+    }
+    let refused = b.login("ann", PASSWORD, "/").await;
+    assert_eq!(refused.status, 429);
+    assert!(!b.jar.contains_key("idcgate_session"));
+    let ann = c.engine.store.get_operator("ann").await.unwrap().unwrap();
+    assert_eq!(
+        ann.locked_until_ms, 0,
+        "the address is locked, not the operator"
+    );
+    let lockouts = audit_outcomes(&c, "console.lockout").await;
+    assert_eq!(lockouts.len(), 1, "{lockouts:?}");
+    // Another address is not affected.
+    let other = start_from(
+        &db,
+        ConsoleConfig::default(),
+        Some("198.51.100.2".parse().unwrap()),
+    )
+    .await;
+    assert_eq!(
+        Browser::new(&other)
+            .login("ann", PASSWORD, "/")
+            .await
+            .status,
+        303
     );
 }

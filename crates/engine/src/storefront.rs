@@ -23,7 +23,7 @@ use idcgate_core::storefront::{
 };
 use idcgate_core::{ConsoleSession, Error, Money, OrderState, ResourceKind, Server};
 use idcgate_store::{
-    Charged, NewCharge, NewTenantOrder, Opened, TenantOrderFilter, TenantOrderPatch,
+    Charged, FailureLimit, NewCharge, NewTenantOrder, Opened, TenantOrderFilter, TenantOrderPatch,
     TenantOrderRow, TenantOrderState, TenantState,
 };
 use std::collections::HashMap;
@@ -31,80 +31,31 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Failed appkeys per appid before it is locked, and per address.
-const APPID_FAILURES: u32 = 5;
-const PEER_FAILURES: u32 = 20;
-const FAILURE_WINDOW: Duration = Duration::from_secs(600);
-const LOCKOUT: Duration = Duration::from_secs(900);
-/// Entries kept per table; past it, expired ones go, then the table is cleared (an
-/// attacker spraying addresses must not grow memory without bound).
-const MAX_TRACKED: usize = 10_000;
+/// Failed appkeys per appid before it is locked, and per address: counted in the
+/// store, so instances on one database share them.
+const APPID_LIMIT: FailureLimit = FailureLimit {
+    max: 5,
+    window_ms: 600_000,
+    lock_ms: 900_000,
+};
+const PEER_LIMIT: FailureLimit = FailureLimit {
+    max: 20,
+    window_ms: 600_000,
+    lock_ms: 900_000,
+};
+const APPID_SCOPE: &str = "downstream.appid";
+const PEER_SCOPE: &str = "downstream.peer";
 /// A tenant order paid for whose upstream order was never written (its process died in
 /// between) is given up after this long, and its money goes back.
 const ABANDONED_AFTER_MS: i64 = 10 * 60 * 1000;
 /// How long a tenant's view of the catalog (prices quoted upstream) is reused.
 const OFFERINGS_TTL: Duration = Duration::from_secs(60);
 
-#[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    since: Instant,
-    locked_until: Option<Instant>,
-}
-
-#[derive(Default)]
-struct Lockout {
-    appids: HashMap<String, Failures>,
-    peers: HashMap<IpAddr, Failures>,
-}
-
-fn locked<K: std::hash::Hash + Eq>(map: &HashMap<K, Failures>, key: &K, now: Instant) -> bool {
-    map.get(key)
-        .and_then(|f| f.locked_until)
-        .is_some_and(|until| until > now)
-}
-
-/// Counts a failure; true when this one starts a lockout.
-fn fail<K: std::hash::Hash + Eq>(
-    map: &mut HashMap<K, Failures>,
-    key: K,
-    limit: u32,
-    now: Instant,
-) -> bool {
-    if map.len() >= MAX_TRACKED {
-        map.retain(|_, f| {
-            now.duration_since(f.since) < FAILURE_WINDOW || f.locked_until.is_some_and(|u| u > now)
-        });
-        if map.len() >= MAX_TRACKED {
-            map.clear();
-        }
-    }
-    let f = map.entry(key).or_insert(Failures {
-        count: 0,
-        since: now,
-        locked_until: None,
-    });
-    if now.duration_since(f.since) >= FAILURE_WINDOW {
-        *f = Failures {
-            count: 0,
-            since: now,
-            locked_until: None,
-        };
-    }
-    f.count += 1;
-    if f.count >= limit && f.locked_until.is_none_or(|u| u <= now) {
-        f.locked_until = Some(now + LOCKOUT);
-        return true;
-    }
-    false
-}
-
 type OfferingsCache = HashMap<(String, ResourceKind), (Instant, Vec<Offering>)>;
 
 /// The storefront over one engine.
 pub struct Shop {
     engine: Arc<Engine>,
-    lockout: Mutex<Lockout>,
     offerings: Mutex<OfferingsCache>,
 }
 
@@ -219,7 +170,6 @@ impl Shop {
     pub fn new(engine: Arc<Engine>) -> Self {
         Shop {
             engine,
-            lockout: Mutex::new(Lockout::default()),
             offerings: Mutex::new(HashMap::new()),
         }
     }
@@ -1008,17 +958,26 @@ impl Shop {
 #[async_trait]
 impl Storefront for Shop {
     async fn authenticate(&self, appid: &str, appkey: &str, peer: IpAddr) -> Answer<Shopper> {
-        let now = Instant::now();
-        let locked_out = || {
-            refusal(
+        let store = &self.engine.store;
+        let now = now_ms();
+        let appid_key: String = appid.chars().take(32).collect();
+        let peer_key = peer.to_string();
+        let stored = |e: idcgate_store::StoreError| told(&e.into());
+        if store
+            .locked_until(APPID_SCOPE, &appid_key, now)
+            .await
+            .map_err(stored)?
+            .is_some()
+            || store
+                .locked_until(PEER_SCOPE, &peer_key, now)
+                .await
+                .map_err(stored)?
+                .is_some()
+        {
+            return Err(refusal(
                 RefusalKind::LockedOut,
                 "尝试次数过多，请稍后再试 (too many failed attempts; try again later)",
-            )
-        };
-        if let Ok(l) = self.lockout.lock() {
-            if locked(&l.appids, &appid.to_string(), now) || locked(&l.peers, &peer, now) {
-                return Err(locked_out());
-            }
+            ));
         }
         let well_formed = !appid.is_empty()
             && appid.len() <= 32
@@ -1026,63 +985,57 @@ impl Storefront for Shop {
             && !appkey.is_empty()
             && appkey.len() <= 128;
         let found = if well_formed {
-            self.engine
-                .store
+            store
                 .verify_tenant(appid, appkey)
                 .await
-                .map_err(|e| told(&e.into()))?
+                .map_err(stored)?
                 .filter(|t| t.state != TenantState::Removed)
         } else {
             None
         };
-        match found {
-            Some(t) => {
-                if let Ok(mut l) = self.lockout.lock() {
-                    l.appids.remove(appid);
-                }
-                Ok(Shopper {
-                    may_buy: t.state == TenantState::Active,
-                    level: t.price_level,
-                    tenant: t.name,
-                })
-            }
-            None => {
-                let started = match self.lockout.lock() {
-                    Ok(mut l) => {
-                        let a = fail(
-                            &mut l.appids,
-                            appid.chars().take(32).collect(),
-                            APPID_FAILURES,
-                            now,
-                        );
-                        let p = fail(&mut l.peers, peer, PEER_FAILURES, now);
-                        a || p
-                    }
-                    Err(_) => false,
-                };
-                // Logged without the key presented; a lockout is audited once.
-                tracing::warn!(appid = %appid.chars().take(32).collect::<String>(), %peer, "downstream authentication failed");
-                if started {
-                    let entry = idcgate_store::AuditEntry {
-                        id: 0,
-                        at_ms: now_ms(),
-                        actor: format!("peer:{peer}"),
-                        action: "resale.lockout".into(),
-                        target: format!("appid/{}", appid.chars().take(32).collect::<String>()),
-                        outcome: "refused".into(),
-                        detail: format!(
-                            "failed appkeys: locked for {} minutes",
-                            LOCKOUT.as_secs() / 60
-                        ),
-                        intent_id: None,
-                    };
-                    if let Err(e) = self.engine.store.append_audit(&entry).await {
-                        tracing::error!(error = %e, "could not write audit entry");
-                    }
-                }
-                Err(refusal(RefusalKind::Authentication, "权限不足"))
+        if let Some(t) = found {
+            // Only the appid's count is forgotten: one good key must not reset the
+            // count of an address that guesses others.
+            store
+                .clear_failures(APPID_SCOPE, &appid_key)
+                .await
+                .map_err(stored)?;
+            return Ok(Shopper {
+                may_buy: t.state == TenantState::Active,
+                level: t.price_level,
+                tenant: t.name,
+            });
+        }
+        let by_appid = store
+            .count_failure(APPID_SCOPE, &appid_key, now, APPID_LIMIT)
+            .await
+            .map_err(stored)?;
+        let by_peer = store
+            .count_failure(PEER_SCOPE, &peer_key, now, PEER_LIMIT)
+            .await
+            .map_err(stored)?;
+        // Logged without the key presented; a lockout is audited once.
+        tracing::warn!(appid = %appid_key, %peer, "downstream authentication failed");
+        if by_appid.started || by_peer.started {
+            let entry = idcgate_store::AuditEntry {
+                id: 0,
+                at_ms: now,
+                actor: format!("peer:{peer}"),
+                action: "resale.lockout".into(),
+                target: format!("appid/{appid_key}"),
+                outcome: "refused".into(),
+                detail: format!(
+                    "failed appkeys: {} locked for {} minutes",
+                    if by_appid.started { "appid" } else { "address" },
+                    APPID_LIMIT.lock_ms / 60_000
+                ),
+                intent_id: None,
+            };
+            if let Err(e) = store.append_audit(&entry).await {
+                tracing::error!(error = %e, "could not write audit entry");
             }
         }
+        Err(refusal(RefusalKind::Authentication, "权限不足"))
     }
 
     async fn offerings(&self, who: &Shopper, kind: ResourceKind) -> Answer<Vec<Offering>> {

@@ -30,7 +30,16 @@ pub const MAX_PARAM_CHARS: usize = 256;
 /// Longest string value in a JSON body (a TXT record, a DKIM key fits).
 pub const MAX_BODY_STRING_CHARS: usize = 4096;
 
-pub async fn guard(req: Request, next: Next) -> Response {
+pub async fn guard(mut req: Request, next: Next) -> Response {
+    // The client's address as a plain `IpAddr` extension, for routes merged in from
+    // crates that do not know this crate's `Peer` (the console's login limits).
+    if let Some(peer) = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<crate::listener::Peer>>()
+        .map(|c| c.0 .0.ip())
+    {
+        req.extensions_mut().insert(peer);
+    }
     let declares_body = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -178,12 +187,13 @@ pub fn check_json(value: &serde_json::Value, at: &str) -> Result<(), ApiError> {
 /// headers (`Allow`, `Retry-After`, ...) kept.
 async fn json_errors(resp: Response) -> Response {
     let status = resp.status();
-    let is_json = resp
+    // The console's own error pages are HTML on purpose: a person reads them.
+    let is_kept = resp
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        .is_some_and(|c| c.starts_with("application/json") || c.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_kept {
         return resp;
     }
     let (parts, body) = resp.into_parts();

@@ -9,6 +9,7 @@
 //! as opaque JSON documents keyed by (account, kind, key).
 
 mod crypto;
+mod lockouts;
 mod migrations;
 mod operators;
 mod orders;
@@ -20,6 +21,7 @@ mod tenant_orders;
 pub mod testing;
 
 pub use crypto::{Cipher, MasterKey, MasterKeyError};
+pub use lockouts::{Counted, FailureLimit, Lockouts};
 pub use operators::{
     digest, OperatorRow, OperatorStore, Role, SessionRow, SessionStage, TotpState,
 };
@@ -235,7 +237,7 @@ pub struct BalanceReading {
 /// The storage contract. Both backends pass the same suite (`tests/suite.rs`).
 #[async_trait]
 pub trait Store:
-    OperatorStore + OrderStore + RenewalStore + ResaleStore + TenantOrderStore + Send + Sync
+    Lockouts + OperatorStore + OrderStore + RenewalStore + ResaleStore + TenantOrderStore + Send + Sync
 {
     /// Human-readable backend name (`sqlite` / `postgres`).
     fn backend(&self) -> &'static str;

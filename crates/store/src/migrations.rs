@@ -383,6 +383,19 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
             .to_string(),
         "CREATE INDEX console_sessions_operator ON console_sessions (operator)".to_string(),
     ];
+    // v13: failed authentications counted per (scope, subject) — an appid, an address —
+    // in the database, so every instance sees one count and one lockout.
+    let v13 = vec![
+        "CREATE TABLE auth_failures (
+            scope TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            failures BIGINT NOT NULL,
+            window_start BIGINT NOT NULL,
+            locked_until BIGINT NOT NULL,
+            PRIMARY KEY (scope, subject))"
+            .to_string(),
+        "CREATE INDEX auth_failures_age ON auth_failures (window_start)".to_string(),
+    ];
     vec![
         (1, v1),
         (2, v2),
@@ -395,6 +408,7 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
         (10, v10),
         (11, v11),
         (12, v12),
+        (13, v13),
     ]
 }
 

@@ -252,3 +252,96 @@ async fn a_totp_secret_is_sealed_and_recovery_codes_work_once(f: &TestDb) {
     let cleared = s.operator_totp("ann").await.unwrap();
     assert!(cleared.secret.is_none() && !cleared.enabled && cleared.recovery_left == 0);
 }
+
+mod lockouts {
+    use super::*;
+
+    idcgate_store::both_backends!(
+        failures_lock_a_subject_once_per_window_and_instances_share_the_count,
+    );
+
+    const LIMIT: FailureLimit = FailureLimit {
+        max: 5,
+        window_ms: 10 * MIN,
+        lock_ms: 15 * MIN,
+    };
+
+    async fn failures_lock_a_subject_once_per_window_and_instances_share_the_count(f: &TestDb) {
+        let a = &f.store;
+        let b = f.reopen().await; // a second instance on the same database
+        for i in 0..4 {
+            let s: &dyn Lockouts = if i % 2 == 0 { a } else { &b };
+            let c = s.count_failure("appid", "1001", NOW, LIMIT).await.unwrap();
+            assert_eq!(
+                c,
+                Counted {
+                    locked_until_ms: None,
+                    started: false
+                }
+            );
+        }
+        let fifth = b
+            .count_failure("appid", "1001", NOW + 1, LIMIT)
+            .await
+            .unwrap();
+        assert_eq!(
+            fifth,
+            Counted {
+                locked_until_ms: Some(NOW + 1 + 15 * MIN),
+                started: true
+            }
+        );
+        assert_eq!(
+            a.locked_until("appid", "1001", NOW + 2).await.unwrap(),
+            Some(NOW + 1 + 15 * MIN)
+        );
+        assert_eq!(
+            a.locked_until("appid", "1001", NOW + 16 * MIN)
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            a.locked_until("peer", "1001", NOW).await.unwrap(),
+            None,
+            "scopes are apart"
+        );
+        // While locked, more failures report the lock without starting another.
+        let more = a
+            .count_failure("appid", "1001", NOW + 2, LIMIT)
+            .await
+            .unwrap();
+        assert_eq!(
+            more,
+            Counted {
+                locked_until_ms: Some(NOW + 1 + 15 * MIN),
+                started: false
+            }
+        );
+
+        // Failures spread beyond one window do not add up.
+        for i in 0..8 {
+            let c = a
+                .count_failure("peer", "10.0.0.1", NOW + i * 3 * MIN, LIMIT)
+                .await
+                .unwrap();
+            assert_eq!(c.locked_until_ms, None, "failure {i}");
+        }
+        // Reaching the limit at once on two instances starts one lock.
+        let raced = join_all(
+            (0..10)
+                .map(|_| Box::pin(b.count_failure("peer", "10.0.0.2", NOW, LIMIT)))
+                .collect(),
+        )
+        .await;
+        let started = raced.iter().filter(|c| c.as_ref().unwrap().started).count();
+        assert_eq!(started, 1, "{raced:?}");
+        // A success forgets the failures counted so far.
+        for _ in 0..4 {
+            a.count_failure("appid", "2002", NOW, LIMIT).await.unwrap();
+        }
+        a.clear_failures("appid", "2002").await.unwrap();
+        let after = a.count_failure("appid", "2002", NOW, LIMIT).await.unwrap();
+        assert_eq!(after.locked_until_ms, None);
+    }
+}

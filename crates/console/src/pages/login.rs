@@ -9,7 +9,7 @@
 use crate::auth::{self, normalise_recovery, totp_accepts, LOCKOUT_MS, MAX_FAILED_LOGINS};
 use crate::i18n::{Lang, LANG_COOKIE};
 use crate::layout::{self, bare_page, csrf};
-use crate::session::{self, constant_time_eq, cookie, set_cookie, Op, SESSION_COOKIE};
+use crate::session::{self, constant_time_eq, cookie, set_cookie, ClientIp, Op, SESSION_COOKIE};
 use crate::Console;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -17,11 +17,71 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use idcgate_engine::{now_ms, EngineError};
-use idcgate_store::{digest, SessionStage};
+use idcgate_store::{digest, FailureLimit, SessionStage};
 use maud::html;
 use serde::Deserialize;
 
 const LOGIN_COOKIE: &str = "idcgate_login";
+
+/// Failed logins (passwords and second-factor codes, any name) one address may make:
+/// beyond the per-operator lockout, this stops one client guessing across many names.
+const PEER_LIMIT: FailureLimit = FailureLimit {
+    max: 20,
+    window_ms: 10 * 60 * 1000,
+    lock_ms: 15 * 60 * 1000,
+};
+const PEER_SCOPE: &str = "console.peer";
+
+/// Whether `peer` is locked out of logging in now.
+async fn peer_locked(console: &Console, peer: &ClientIp) -> bool {
+    let Some(ip) = peer.0 else { return false };
+    console
+        .engine
+        .store
+        .locked_until(PEER_SCOPE, &ip.to_string(), now_ms())
+        .await
+        .ok()
+        .flatten()
+        .is_some()
+}
+
+/// Counts a failed login against `peer`; a lockout it starts is audited.
+async fn peer_failed(console: &Console, peer: &ClientIp) {
+    let Some(ip) = peer.0 else { return };
+    let counted = console
+        .engine
+        .store
+        .count_failure(PEER_SCOPE, &ip.to_string(), now_ms(), PEER_LIMIT)
+        .await;
+    match counted {
+        Ok(c) if c.started => {
+            let r: Result<(), EngineError> = Err(EngineError::Invalid(format!(
+                "{} failed logins from this address: locked for {} minutes",
+                PEER_LIMIT.max,
+                PEER_LIMIT.lock_ms / 60_000
+            )));
+            console
+                .engine
+                .audit(
+                    &format!("peer:{ip}"),
+                    "console.lockout",
+                    &ip.to_string(),
+                    &r,
+                    |_| String::new(),
+                )
+                .await;
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "cannot count a failed login"),
+    }
+}
+
+fn too_many_from_here(lang: Lang) -> &'static str {
+    lang.t(
+        "此地址登录失败次数过多，请 15 分钟后再试。",
+        "Too many failed logins from this address; try again in 15 minutes.",
+    )
+}
 
 pub fn routes() -> Router<Console> {
     Router::new()
@@ -138,6 +198,7 @@ struct LoginForm {
 async fn login(
     State(console): State<Console>,
     lang: Lang,
+    peer: ClientIp,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
@@ -148,6 +209,16 @@ async fn login(
             "The login form expired; please try again.",
         );
         return login_response(&console, lang, &f.next, Some(msg), StatusCode::FORBIDDEN);
+    }
+    if peer_locked(&console, &peer).await {
+        let msg = too_many_from_here(lang);
+        return login_response(
+            &console,
+            lang,
+            &f.next,
+            Some(msg),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
     }
     let engine = &console.engine;
     let name: String = f.name.trim().chars().take(64).collect();
@@ -174,6 +245,7 @@ async fn login(
         // As slow as a real check, so a name's existence cannot be timed.
         auth::verify_password(&f.password, auth::decoy_hash());
         audit_login(&console, &name, Err("no such operator".into())).await;
+        peer_failed(&console, &peer).await;
         return login_response(
             &console,
             lang,
@@ -329,6 +401,7 @@ struct CodeForm {
 async fn totp_login(
     State(console): State<Console>,
     lang: Lang,
+    peer: ClientIp,
     headers: HeaderMap,
     Form(f): Form<CodeForm>,
 ) -> Response {
@@ -378,6 +451,7 @@ async fn totp_login(
             .ok()
             .flatten();
         audit_login(&console, &name, Err("wrong second-factor code".into())).await;
+        peer_failed(&console, &peer).await;
         if locked.is_some() {
             let _ = store.end_session(&old_digest).await;
             return Redirect::to("/login").into_response();
