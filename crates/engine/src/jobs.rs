@@ -76,6 +76,9 @@ pub async fn run_due_job(
                     for r in &reports {
                         tracing::info!(account = %r.account, added = r.added, changed = r.changed, gone = r.gone, failed = r.failed.len(), "scheduled sync");
                     }
+                    engine
+                        .audit_sync(&format!("scheduler:{owner}"), &reports)
+                        .await;
                     (!failed.is_empty()).then(|| failed.join(" | "))
                 }
                 Err(e) => Some(e.to_string()),

@@ -154,27 +154,28 @@ pub fn server_row(account: &str, s: &idcgate_core::Server, now: i64) -> Resource
 }
 
 impl Engine {
-    /// Audits a sync run: `ok` only if every listing of every account succeeded.
+    /// Audits a sync run, one entry per account (target: the account): `ok` only if
+    /// every listing of that account succeeded, so the last sync of each account and
+    /// its failures can be read back (`Engine::last_syncs`).
     pub async fn audit_sync(&self, actor: &str, reports: &[SyncReport]) {
-        let failures: Vec<String> = reports
-            .iter()
-            .flat_map(|r| r.failed.iter().map(move |f| format!("{}: {f}", r.account)))
-            .collect();
-        let summary = reports
-            .iter()
-            .map(|r| format!("{} +{} ~{} -{}", r.account, r.added, r.changed, r.gone))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let result: Result<String> = if failures.is_empty() {
-            Ok(summary)
-        } else {
-            Err(EngineError::Invalid(format!(
-                "partial sync ({summary}); failed: {}",
-                failures.join("; ")
-            )))
-        };
-        self.audit(actor, "sync", "all accounts", &result, String::clone)
-            .await;
+        for r in reports {
+            let summary = format!("+{} ~{} -{}", r.added, r.changed, r.gone);
+            let result: Result<String> = if r.failed.is_empty() {
+                Ok(summary)
+            } else {
+                Err(EngineError::Invalid(format!(
+                    "partial sync ({summary}); failed: {}",
+                    r.failed.join("; ")
+                )))
+            };
+            self.audit(actor, "sync", &r.account, &result, String::clone)
+                .await;
+        }
+    }
+
+    /// The last sync of every account that was ever synced, as audited.
+    pub async fn last_syncs(&self) -> Result<Vec<idcgate_store::AuditEntry>> {
+        Ok(self.store.last_audit_per_target("sync").await?)
     }
 
     /// Syncs every configured account concurrently; one report per account.

@@ -664,6 +664,17 @@ async fn scheduled_jobs_run_once_per_period(db: &TestDb) {
         count(&engine, ResourceFilter::default()).await > 0,
         "the job synced"
     );
+    // A scheduled sync is audited like one asked for, one entry per account.
+    let last = engine.last_syncs().await.unwrap();
+    assert_eq!(last.len(), 1, "{last:?}");
+    assert_eq!(
+        (
+            last[0].target.as_str(),
+            last[0].actor.as_str(),
+            last[0].outcome.as_str()
+        ),
+        ("a", "scheduler:inst-1", "ok")
+    );
 }
 
 #[test]

@@ -304,6 +304,8 @@ pub trait Store:
 
     async fn append_audit(&self, entry: &AuditEntry) -> Result<i64>;
     async fn list_audit(&self, limit: i64) -> Result<Vec<AuditEntry>>;
+    /// The newest entry of `action` for each target (the last sync of each account).
+    async fn last_audit_per_target(&self, action: &str) -> Result<Vec<AuditEntry>>;
     /// Writes an intent before its upstream call; returns its id, which the entry that
     /// completes it names (`AuditEntry::intent_id`). Intents are never changed.
     async fn begin_audit(&self, intent: &AuditIntent) -> Result<i64>;

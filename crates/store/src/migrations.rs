@@ -395,6 +395,8 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
             PRIMARY KEY (scope, subject))"
             .to_string(),
         "CREATE INDEX auth_failures_age ON auth_failures (window_start)".to_string(),
+        // The last sync of each account is read from the audit log on every dashboard.
+        "CREATE INDEX audit_log_action_target ON audit_log (action, target, id)".to_string(),
     ];
     vec![
         (1, v1),

@@ -577,6 +577,19 @@ fn random_hex<const N: usize>(what: &str) -> Result<String> {
     Ok(hex::encode(crate::crypto::random_bytes::<N>(what)?))
 }
 
+fn audit_from_row(r: &AnyRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: r.try_get("id")?,
+        at_ms: r.try_get("at")?,
+        actor: r.try_get("actor")?,
+        action: r.try_get("action")?,
+        target: r.try_get("target")?,
+        outcome: r.try_get("outcome")?,
+        detail: r.try_get("detail")?,
+        intent_id: r.try_get("intent_id")?,
+    })
+}
+
 fn token_from_row(r: &AnyRow) -> Result<TokenInfo> {
     let scope: String = r.try_get("scope")?;
     let revoked: Option<i64> = r.try_get("revoked_at")?;
@@ -1042,20 +1055,19 @@ impl Store for SqlStore {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    id: r.try_get("id")?,
-                    at_ms: r.try_get("at")?,
-                    actor: r.try_get("actor")?,
-                    action: r.try_get("action")?,
-                    target: r.try_get("target")?,
-                    outcome: r.try_get("outcome")?,
-                    detail: r.try_get("detail")?,
-                    intent_id: r.try_get("intent_id")?,
-                })
-            })
-            .collect()
+        rows.iter().map(audit_from_row).collect()
+    }
+
+    async fn last_audit_per_target(&self, action: &str) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT * FROM audit_log WHERE id IN
+               (SELECT MAX(id) FROM audit_log WHERE action = $1 GROUP BY target)
+             ORDER BY target",
+        )
+        .bind(action)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(audit_from_row).collect()
     }
 
     async fn create_token(

@@ -16,6 +16,7 @@ both_backends!(
     batch_upsert_mixes_kinds_and_counts_outcomes,
     filters_search_expiry_and_paging,
     audit_log_is_append_only,
+    the_last_audit_entry_of_each_target_is_read_back,
     audit_intents_stay_unfinished_until_completed,
     tokens_hashed_scoped_and_revocable,
     jobs_are_claimed_once_and_reclaimed_after_lease,
@@ -251,6 +252,46 @@ async fn filters_search_expiry_and_paging(f: &TestDb) {
         ..Default::default()
     };
     assert_eq!(s.count_resources(&none).await.unwrap(), 0);
+}
+
+async fn the_last_audit_entry_of_each_target_is_read_back(f: &TestDb) {
+    let s = &f.store;
+    let entry = |at_ms, action: &str, target: &str, outcome: &str| AuditEntry {
+        id: 0,
+        at_ms,
+        actor: "cli:t".into(),
+        action: action.into(),
+        target: target.into(),
+        outcome: outcome.into(),
+        detail: String::new(),
+        intent_id: None,
+    };
+    s.append_audit(&entry(1, "sync", "west", "ok"))
+        .await
+        .unwrap();
+    s.append_audit(&entry(2, "sync", "cndns", "ok"))
+        .await
+        .unwrap();
+    s.append_audit(&entry(3, "sync", "west", "error"))
+        .await
+        .unwrap();
+    s.append_audit(&entry(4, "dns.add", "west", "ok"))
+        .await
+        .unwrap();
+    let last: Vec<_> = s
+        .last_audit_per_target("sync")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.target, e.at_ms, e.outcome))
+        .collect();
+    assert_eq!(
+        last,
+        vec![
+            ("cndns".to_string(), 2, "ok".to_string()),
+            ("west".to_string(), 3, "error".to_string())
+        ]
+    );
 }
 
 async fn audit_log_is_append_only(f: &TestDb) {

@@ -142,11 +142,11 @@ async fn render(console: &Console, op: &Op) -> Result<Response, idcgate_store::S
             slot.1 -= l.fen;
         }
     }
-    let last_sync = store
-        .list_audit(500)
-        .await?
-        .into_iter()
-        .find(|e| e.action == "sync");
+    let syncs = console
+        .engine
+        .last_syncs()
+        .await
+        .map_err(|e| idcgate_store::StoreError::Database(e.to_string()))?;
 
     let body = html! {
         div.cards {
@@ -180,13 +180,21 @@ async fn render(console: &Console, op: &Op) -> Result<Response, idcgate_store::S
                 }
             }
             section.card {
-                h2 { (op.t("最近同步", "Last sync")) }
-                @match &last_sync {
-                    Some(e) => {
-                        p { (layout::time(e.at_ms)) " · " span class=(if e.outcome == "ok" { "ok" } else { "bad" }) { (e.outcome) } }
-                        p.detail { (e.detail) }
+                h2 { (op.t("各账号最近同步", "Last sync per account")) }
+                @if syncs.is_empty() {
+                    (layout::empty(op.t("还没有同步过：运行 idcgate sync 或等待定时同步。", "Never synced: run `idcgate sync` or wait for the scheduled sync.")))
+                } @else {
+                    table {
+                        @for e in &syncs {
+                            tr class=[(e.outcome != "ok").then_some("warn")] {
+                                td { (e.target) }
+                                td { (layout::time(e.at_ms)) }
+                                td class=(if e.outcome == "ok" { "ok" } else { "bad" }) {
+                                    @if e.outcome == "ok" { (e.detail) } @else { (op.t("失败：", "failed: ")) (e.detail) }
+                                }
+                            }
+                        }
                     }
-                    None => (layout::empty(op.t("还没有同步过：运行 idcgate sync 或等待定时同步。", "Never synced: run `idcgate sync` or wait for the scheduled sync."))),
                 }
             }
         }
