@@ -230,10 +230,12 @@ impl ListQuery {
         if page > 1 {
             parts.push(format!("page={page}"));
         }
+        // A base may carry a list's own filters (`/orders?state=failed`).
+        let sep = if base.contains('?') { '&' } else { '?' };
         if parts.is_empty() {
             base.to_string()
         } else {
-            format!("{base}?{}", parts.join("&"))
+            format!("{base}{sep}{}", parts.join("&"))
         }
     }
 }
@@ -316,6 +318,123 @@ pub fn csrf(op: &Op) -> Markup {
 
 pub fn raw(s: &str) -> PreEscaped<&str> {
     PreEscaped(s)
+}
+
+/// Longest message an error page carries: enough for any message of ours, short enough
+/// that no input (a 10,000-character name) comes back whole.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+pub fn bounded(message: &str) -> String {
+    match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((cut, _)) => format!("{}…", &message[..cut]),
+        None => message.to_string(),
+    }
+}
+
+/// A refusal page for what an engine call answered, with the status its kind has (as
+/// the REST API gives it): bad input 400, not found 404, an upstream's failure 502.
+pub fn engine_error(op: &Op, e: &idcgate_engine::EngineError) -> crate::session::Refusal {
+    use idcgate_core::Error as E;
+    use idcgate_engine::EngineError as EE;
+    let status = match e {
+        EE::Upstream(E::InvalidInput { .. }) | EE::Invalid(_) => StatusCode::BAD_REQUEST,
+        EE::Upstream(E::NotFound { .. })
+        | EE::NoSuchAccount(_)
+        | EE::NoSuchZone(_)
+        | EE::NoSuchServer(_) => StatusCode::NOT_FOUND,
+        EE::Upstream(E::RateLimited { .. }) => StatusCode::TOO_MANY_REQUESTS,
+        EE::Upstream(E::InsufficientBalance { .. }) => StatusCode::PAYMENT_REQUIRED,
+        EE::Upstream(E::UnknownOutcome { .. }) => StatusCode::GATEWAY_TIMEOUT,
+        EE::Upstream(E::NotImplemented { .. } | E::Unsupported { .. }) => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        EE::Upstream(_) => StatusCode::BAD_GATEWAY,
+        EE::Store(se) => {
+            tracing::error!(error = %se, "console: storage failed");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    };
+    refusal(op, status, &bounded(&e.to_string())).into()
+}
+
+/// A 400 page for input that cannot be used, saying why.
+pub fn bad_input(op: &Op, why: &str) -> crate::session::Refusal {
+    refusal(op, StatusCode::BAD_REQUEST, &bounded(why)).into()
+}
+
+/// A 404 page.
+pub fn not_found(op: &Op, what: &str) -> crate::session::Refusal {
+    refusal(op, StatusCode::NOT_FOUND, &bounded(what)).into()
+}
+
+/// An extractor's value, or a 400 page when the request could not be read (a form,
+/// a query or a path that does not decode): never axum's bare text answer.
+pub fn read<T, E: std::fmt::Display>(
+    op: &Op,
+    r: Result<T, E>,
+) -> Result<T, crate::session::Refusal> {
+    r.map_err(|e| {
+        let why = format!(
+            "{} {e}",
+            op.t("请求无法读取：", "The request could not be read:")
+        );
+        bad_input(op, &why)
+    })
+}
+
+/// One page of a list held in memory (lists the store cannot page itself) and how
+/// many rows it has in all.
+pub fn page_of<T>(rows: Vec<T>, q: &ListQuery) -> (Vec<T>, i64) {
+    let total = rows.len();
+    let size = PAGE_SIZE as usize;
+    let pages = total.div_ceil(size).max(1);
+    let page = (q.page() as usize).min(pages);
+    let rows = rows
+        .into_iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .collect();
+    (rows, i64::try_from(total).unwrap_or(i64::MAX))
+}
+
+/// Whether any of `fields` contains `needle` (already lower case), ignoring case.
+pub fn matches(needle: &str, fields: &[&str]) -> bool {
+    fields.iter().any(|f| f.to_lowercase().contains(needle))
+}
+
+/// The start of a China-time day given as `2026-12-01`, in Unix milliseconds.
+pub fn china_day_ms(day: &str) -> Option<i64> {
+    let d = day.trim().parse::<jiff::civil::Date>().ok()?;
+    let z = d
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .ok()?;
+    Some(z.timestamp().as_millisecond())
+}
+
+/// Who an operator is in the audit log and the journal.
+pub fn actor(op: &Op) -> String {
+    format!("console:{}", op.name)
+}
+
+/// A name taken from the path, or a 404 page for one no record can have (control
+/// characters, absurd lengths): such text never reaches the store.
+pub fn path_name<E: std::fmt::Display>(
+    op: &Op,
+    raw: Result<axum::extract::Path<String>, E>,
+) -> Result<String, crate::session::Refusal> {
+    let axum::extract::Path(name) = read(op, raw)?;
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(not_found(
+            op,
+            op.t("没有这个名称的记录。", "Nothing has this name."),
+        ));
+    }
+    Ok(name)
+}
+
+/// Money held as a decimal (the engine's views), as every page shows it.
+pub fn yuan(m: idcgate_core::Money) -> String {
+    m.to_fen().map(money).unwrap_or_else(|_| m.to_string())
 }
 
 #[cfg(test)]

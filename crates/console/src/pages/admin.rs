@@ -1,8 +1,1262 @@
-//! (Pages of this area land here.)
+//! Administration pages: upstream accounts (list, add, test, remove), API tokens
+//! (list, create, revoke), the audit log, and the console's operators (through
+//! `auth::Operators`, as `idcgate user` does it).
+//!
+//! Secrets go one way: an account's credentials are taken by a form and sealed by the
+//! store, and never shown again, not even their lengths; a new token, tenant key or
+//! operator password is shown once on the page that answers the form, never in a
+//! notice, a redirect or the audit log.
 
+use crate::auth::{self, Operators};
+use crate::layout::{self, csrf, ListQuery};
+use crate::session::{self, Act, Op, Page, Refusal};
 use crate::Console;
-use axum::Router;
+use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use idcgate_core::{Credentials, UpstreamAccount, Vendor};
+use idcgate_engine::EngineError;
+use idcgate_store::{AuditEntry, Role, Scope, StoreError, TokenInfo};
+use maud::{html, Markup};
+use serde::Deserialize;
+use std::cmp::Ordering;
 
 pub fn routes() -> Router<Console> {
     Router::new()
+        .route("/accounts", get(accounts).post(add_account))
+        .route("/accounts/{name}/test", post(test_account))
+        .route(
+            "/accounts/{name}/remove",
+            get(remove_account_page).post(remove_account),
+        )
+        .route("/tokens", get(tokens).post(create_token))
+        .route("/tokens/{id}/revoke", get(revoke_page).post(revoke_token))
+        .route("/audit", get(audit))
+        .route("/operators", get(operators).post(add_operator))
+        .route("/operators/{name}/role", post(set_role))
+        .route("/operators/{name}/password", post(new_password))
+        .route("/operators/{name}/reset2fa", post(reset_2fa))
+        .route(
+            "/operators/{name}/remove",
+            get(remove_operator_page).post(remove_operator),
+        )
+}
+
+/// The most audit entries the log page reads before filtering and paging them here
+/// (the store pages the log by count only); the page says when it reached it.
+const AUDIT_SCAN: i64 = 10_000;
+/// The most credential fields, and characters in one value, an account form takes.
+const MAX_CREDENTIALS: usize = 20;
+const MAX_SECRET_CHARS: usize = 4096;
+
+type Q = Result<Query<ListQuery>, QueryRejection>;
+
+fn engine_err(op: &Op) -> impl Fn(EngineError) -> Refusal + '_ {
+    move |e| layout::engine_error(op, &e)
+}
+
+fn store_err(op: &Op) -> impl Fn(StoreError) -> Refusal + '_ {
+    move |e| layout::engine_error(op, &e.into())
+}
+
+fn auth_err(op: &Op) -> impl Fn(auth::AuthError) -> Refusal + '_ {
+    move |e| match e {
+        auth::AuthError::Engine(e) => layout::engine_error(op, &e),
+        auth::AuthError::Store(e) => layout::engine_error(op, &e.into()),
+        auth::AuthError::NoSuchOperator(_) => layout::not_found(op, &e.to_string()),
+        auth::AuthError::Random(_) => {
+            layout::engine_error(op, &EngineError::Invalid(e.to_string()))
+        }
+        auth::AuthError::Invalid(m) => layout::bad_input(op, &m),
+    }
+}
+
+/// Sorts ascending by `cmp`, then flips for a descending list; without a sort asked
+/// for, `default_desc` says which way the list runs.
+fn sort_rows<T>(
+    rows: &mut [T],
+    q: &ListQuery,
+    default_desc: bool,
+    cmp: impl Fn(&T, &T) -> Ordering,
+) {
+    rows.sort_by(cmp);
+    if (q.sort.is_some() && q.descending()) || (q.sort.is_none() && default_desc) {
+        rows.reverse();
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+#[derive(Deserialize)]
+struct ConfirmForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+// ---------------------------------------------------------------------------------
+// Upstream accounts
+
+/// An account name as `idcgate account add` takes it: it appears in `account/id`
+/// references and in addresses.
+fn account_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn account_cmp(key: &str) -> impl Fn(&UpstreamAccount, &UpstreamAccount) -> Ordering + '_ {
+    move |a, b| {
+        let by = match key {
+            "vendor" => a.vendor.as_str().cmp(b.vendor.as_str()),
+            "base_url" => a.base_url.cmp(&b.base_url),
+            "rate" => a.rate_limit_per_sec.cmp(&b.rate_limit_per_sec),
+            _ => Ordering::Equal,
+        };
+        by.then(a.name.cmp(&b.name))
+    }
+}
+
+async fn accounts(State(c): State<Console>, op: Op, q: Q) -> Page {
+    let Query(q) = layout::read(&op, q)?;
+    let engine = &c.engine;
+    let mut rows = engine.store.list_accounts().await.map_err(store_err(&op))?;
+    let any = !rows.is_empty();
+    if let Some(s) = q.search() {
+        let s = s.to_lowercase();
+        rows.retain(|a| layout::matches(&s, &[&a.name, a.vendor.as_str(), &a.base_url]));
+    }
+    sort_rows(
+        &mut rows,
+        &q,
+        false,
+        account_cmp(q.sort.as_deref().unwrap_or("name")),
+    );
+    let (rows, total) = layout::page_of(rows, &q);
+    let vendors: Vec<Vendor> = engine.registry.entries().iter().map(|e| e.vendor).collect();
+    let body = html! {
+        (layout::search_box(&op, &q, "/accounts"))
+        @if rows.is_empty() {
+            @if any {
+                (layout::empty(op.t("没有符合搜索的账号：换个关键词。", "No account matches: try another search.")))
+            } @else {
+                (layout::empty(op.t("还没有上游账号：用下方表单添加一个（或运行 idcgate sandbox 试用模拟器）。", "No upstream account yet: add one with the form below (or try the simulators with `idcgate sandbox`).")))
+            }
+        } @else {
+            table {
+                thead { tr {
+                    (layout::sort_head(&q, "/accounts", "name", op.t("名称", "Name")))
+                    (layout::sort_head(&q, "/accounts", "vendor", op.t("服务商", "Vendor")))
+                    (layout::sort_head(&q, "/accounts", "base_url", op.t("接口地址", "Base URL")))
+                    (layout::sort_head(&q, "/accounts", "rate", op.t("限速（次/秒）", "Rate limit (req/s)")))
+                    th { (op.t("操作", "Actions")) }
+                } }
+                tbody {
+                    @for a in &rows {
+                        tr {
+                            td { (a.name) }
+                            td { (a.vendor) }
+                            td { code { (a.base_url) } }
+                            td.num { (a.rate_limit_per_sec) }
+                            td {
+                                @if op.may(Act::Operate) {
+                                    form.inline method="post" action={ "/accounts/" (layout::enc(&a.name)) "/test" } {
+                                        (csrf(&op))
+                                        button.secondary type="submit" id={ "test-" (a.name) } { (op.t("测试", "Test")) }
+                                    }
+                                    " "
+                                }
+                                a href={ "/statements/" (layout::enc(&a.name)) } { (op.t("对账", "Statement")) }
+                                " · "
+                                a href={ "/orders?account=" (layout::enc(&a.name)) } { (op.t("订单", "Orders")) }
+                                @if op.may(Act::Administer) {
+                                    " · "
+                                    a.bad href={ "/accounts/" (layout::enc(&a.name)) "/remove" } { (op.t("删除…", "Remove…")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            (layout::pager(&op, &q, "/accounts", total))
+        }
+        @if op.may(Act::Administer) {
+            h2 { (op.t("添加上游账号", "Add an upstream account")) }
+            form.stack method="post" action="/accounts" id="add-account" autocomplete="off" {
+                (csrf(&op))
+                label { (op.t("名称（字母、数字、- _ .）", "Name (letters, digits, - _ .)"))
+                    input type="text" name="name" required maxlength="64" pattern="[A-Za-z0-9._-]+"; }
+                label { (op.t("服务商", "Vendor"))
+                    select name="vendor" required {
+                        @for v in &vendors { option value=(v.as_str()) { (v) } }
+                    }
+                }
+                label { (op.t("接口地址", "Base URL"))
+                    input type="url" name="base_url" required maxlength="500" placeholder="https://"; }
+                label { (op.t("限速（次/秒）", "Rate limit (requests per second)"))
+                    input type="number" name="rate" value="5" min="1" max="1000" required; }
+                label { (op.t("凭据：每行一个 键=值（如 username=…），键名见服务商文档", "Credentials: one key=value a line (e.g. username=…), keys as the vendor's documents name them"))
+                    textarea name="credentials" rows="4" required spellcheck="false" autocomplete="off" {} }
+                button type="submit" id="add-account-submit" { (op.t("添加", "Add")) }
+            }
+            p.hint { (op.t(
+                "凭据加密保存，之后任何页面都不会再显示。缺少的凭据键会在添加时指出。",
+                "Credentials are sealed when stored and never shown again on any page. A missing key is named when you add the account.")) }
+        }
+    };
+    Ok(layout::page(
+        &op,
+        op.t("上游账号", "Upstream accounts"),
+        body,
+    ))
+}
+
+#[derive(Deserialize)]
+struct AddAccountForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    vendor: String,
+    #[serde(default)]
+    base_url: String,
+    #[serde(default)]
+    rate: String,
+    #[serde(default)]
+    credentials: String,
+}
+
+/// `key=value` lines into credentials. A message never quotes a line: a value pasted
+/// without its key would be a secret.
+fn parse_credentials(op: &Op, text: &str) -> Result<Credentials, Refusal> {
+    let mut creds = Credentials::new();
+    let mut n = 0;
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |why: &str| {
+            layout::bad_input(
+                op,
+                &format!("{} {}: {why}", op.t("凭据第", "Credentials line"), i + 1),
+            )
+        };
+        let Some((k, v)) = line.split_once('=') else {
+            return Err(bad(op.t("应为 键=值", "expected key=value")));
+        };
+        let k = k.trim();
+        let key_ok = !k.is_empty()
+            && k.len() <= 64
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !key_ok {
+            return Err(bad(op.t(
+                "键名应为字母、数字、_ - .",
+                "a key is letters, digits, _ - .",
+            )));
+        }
+        if v.is_empty() || v.chars().count() > MAX_SECRET_CHARS || v.chars().any(char::is_control) {
+            return Err(bad(op.t(
+                "值不能为空、过长或含控制字符",
+                "a value is not empty, not too long and has no control characters",
+            )));
+        }
+        if creds.get(k).is_some() {
+            return Err(bad(op.t("键重复", "the key is given twice")));
+        }
+        n += 1;
+        if n > MAX_CREDENTIALS {
+            return Err(bad(op.t("凭据项过多", "too many credential fields")));
+        }
+        creds.insert(k, v);
+    }
+    if n == 0 {
+        return Err(layout::bad_input(
+            op,
+            op.t(
+                "请填写凭据（每行一个 键=值）。",
+                "Give the credentials (one key=value a line).",
+            ),
+        ));
+    }
+    Ok(creds)
+}
+
+/// An error text with every credential value blanked: a vendor's check could quote
+/// one, and an error page is no place for it.
+fn scrubbed(text: &str, creds: &Credentials) -> String {
+    let mut out = text.to_string();
+    for v in creds.values() {
+        if !v.is_empty() {
+            out = out.replace(v, "[redacted]");
+        }
+    }
+    out
+}
+
+async fn add_account(
+    State(c): State<Console>,
+    op: Op,
+    form: Result<Form<AddAccountForm>, FormRejection>,
+) -> Page {
+    let Form(f) = layout::read(&op, form)?;
+    op.may_submit(Act::Administer, &f.csrf)?;
+    let engine = &c.engine;
+    let name = f.name.trim();
+    if !account_name_ok(name) {
+        return Err(layout::bad_input(
+            &op,
+            op.t(
+                "账号名称应为 1–64 个字母、数字、- _ .。",
+                "An account name is 1-64 letters, digits, '-', '_' or '.'.",
+            ),
+        ));
+    }
+    let vendor: Vendor = f
+        .vendor
+        .parse()
+        .map_err(|e: idcgate_core::Error| layout::bad_input(&op, &e.to_string()))?;
+    engine
+        .registry
+        .get(vendor)
+        .map_err(|e| layout::bad_input(&op, &e.to_string()))?;
+    let base_url = f.base_url.trim();
+    let url_ok = (base_url.starts_with("http://") || base_url.starts_with("https://"))
+        && base_url.len() <= 500
+        && !base_url
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace());
+    if !url_ok {
+        return Err(layout::bad_input(
+            &op,
+            op.t(
+                "接口地址应以 http:// 或 https:// 开头。",
+                "The base URL starts with http:// or https://.",
+            ),
+        ));
+    }
+    let rate: u32 = f
+        .rate
+        .trim()
+        .parse()
+        .ok()
+        .filter(|r| (1..=1000).contains(r))
+        .ok_or_else(|| {
+            layout::bad_input(
+                &op,
+                op.t(
+                    "限速应为 1–1000 次/秒。",
+                    "The rate limit is 1 to 1000 requests per second.",
+                ),
+            )
+        })?;
+    let credentials = parse_credentials(&op, &f.credentials)?;
+    let account = UpstreamAccount {
+        name: name.to_string(),
+        vendor,
+        base_url: base_url.to_string(),
+        credentials,
+        rate_limit_per_sec: rate,
+    };
+    // Building a connection checks the vendor's required credentials without the
+    // network, so an unusable account is never stored.
+    if let Err(e) = engine.registry.connect(&account, &engine.wire) {
+        let why = format!(
+            "{} {}",
+            op.t("账号不可用：", "The account is not usable:"),
+            scrubbed(&e.to_string(), &account.credentials)
+        );
+        return Err(layout::bad_input(&op, &why));
+    }
+    let result = engine
+        .store
+        .add_account(&account)
+        .await
+        .map_err(EngineError::from);
+    engine
+        .audit(&layout::actor(&op), "account.add", name, &result, |_| {
+            format!("vendor {vendor}")
+        })
+        .await;
+    match result {
+        Ok(()) => {}
+        Err(EngineError::Store(StoreError::Conflict(_))) => {
+            return Err(layout::bad_input(
+                &op,
+                &format!(
+                    "{} {name}",
+                    op.t("已有同名账号：", "An account has this name already:")
+                ),
+            ))
+        }
+        Err(e) => return Err(layout::engine_error(&op, &e)),
+    }
+    let notice = format!(
+        "{} {name} ({vendor}){}",
+        op.t("已添加账号", "Account added:"),
+        op.t(
+            "。可点“测试”检查凭据。",
+            ". Use Test to check its credentials."
+        )
+    );
+    Ok(session::redirect_with(&op, "/accounts", &notice))
+}
+
+async fn test_account(
+    State(c): State<Console>,
+    op: Op,
+    name: Result<Path<String>, PathRejection>,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Page {
+    let name = layout::path_name(&op, name)?;
+    let Form(f) = layout::read(&op, form)?;
+    op.may_submit(Act::Operate, &f.csrf)?;
+    let answer = c.engine.test_account(&name).await;
+    let title = format!("{} {name}", op.t("测试账号", "Test of account"));
+    let back =
+        html! { p { a href="/accounts" { (op.t("返回上游账号", "Back to the accounts")) } } };
+    match answer {
+        Ok(msg) => {
+            let body = html! {
+                p.notice role="status" id="test-answer" { "✓ " (msg) }
+                (back)
+            };
+            Ok(layout::page(&op, &title, body))
+        }
+        Err(e) => {
+            // The answer stays on the page the operator asked for, with its status.
+            let status = layout::engine_error(&op, &e).into_response().status();
+            let body = html! {
+                p.error role="alert" id="test-answer" { "✗ " (layout::bounded(&e.to_string())) }
+                (back)
+            };
+            let mut r = layout::page(&op, &title, body);
+            *r.status_mut() = status;
+            Ok(r)
+        }
+    }
+}
+
+async fn remove_account_page(
+    State(c): State<Console>,
+    op: Op,
+    name: Result<Path<String>, PathRejection>,
+) -> Page {
+    let name = layout::path_name(&op, name)?;
+    op.allow(Act::Administer)?;
+    let a = c.engine.account(&name).await.map_err(engine_err(&op))?;
+    let body = html! {
+        div.confirm {
+            p { (op.t("删除上游账号 ", "Remove upstream account ")) strong { (a.name) } " (" (a.vendor) ")?" }
+            p { (op.t(
+                "它名下的资源将从实时清单中标记为已消失（历史保留）；订单和账本保留。此操作不能撤销，如需恢复须重新添加并输入凭据。",
+                "Everything it owned leaves the live inventory (marked gone, history kept); its orders and ledger stay. This cannot be undone: to use it again, add it again with its credentials.")) }
+            form.stack method="post" action={ "/accounts/" (layout::enc(&a.name)) "/remove" } id="remove-account" {
+                (csrf(&op))
+                label { (op.t("输入账号名称以确认", "Type the account's name to confirm"))
+                    input type="text" name="confirm" required autocomplete="off" maxlength="64"; }
+                div {
+                    button.danger type="submit" id="remove-account-submit" { (op.t("删除账号", "Remove the account")) }
+                    " "
+                    a href="/accounts" { (op.t("取消", "Cancel")) }
+                }
+            }
+        }
+    };
+    Ok(layout::page(
+        &op,
+        op.t("删除上游账号", "Remove an upstream account"),
+        body,
+    ))
+}
+
+async fn remove_account(
+    State(c): State<Console>,
+    op: Op,
+    name: Result<Path<String>, PathRejection>,
+    form: Result<Form<ConfirmForm>, FormRejection>,
+) -> Page {
+    let name = layout::path_name(&op, name)?;
+    let Form(f) = layout::read(&op, form)?;
+    op.may_submit(Act::Administer, &f.csrf)?;
+    if f.confirm.trim() != name {
+        return Err(layout::bad_input(
+            &op,
+            op.t(
+                "输入的名称与账号不符，未删除。",
+                "The name typed is not the account's; nothing was removed.",
+            ),
+        ));
+    }
+    let removed = c
+        .engine
+        .remove_account(&layout::actor(&op), &name)
+        .await
+        .map_err(engine_err(&op))?;
+    if !removed {
+        return Err(layout::not_found(
+            &op,
+            op.t("没有这个账号。", "No such account."),
+        ));
+    }
+    let notice = format!("{} {name}", op.t("已删除账号", "Account removed:"));
+    Ok(session::redirect_with(&op, "/accounts", &notice))
+}
+
+// ---------------------------------------------------------------------------------
+// API tokens
+
+fn scope_name(op: &Op, s: Scope) -> &'static str {
+    match s {
+        Scope::Read => op.t("只读", "read"),
+        Scope::Operate => op.t("运维", "operate"),
+        Scope::Admin => op.t("管理", "admin"),
+    }
+}
+
+fn token_cmp(key: &str) -> impl Fn(&TokenInfo, &TokenInfo) -> Ordering + '_ {
+    move |a, b| {
+        let by = match key {
+            "id" => a.id.cmp(&b.id),
+            "name" => a.name.cmp(&b.name),
+            "scope" => a.scope.cmp(&b.scope),
+            "state" => a.revoked.cmp(&b.revoked),
+            _ => Ordering::Equal,
+        };
+        by.then(a.created_at_ms.cmp(&b.created_at_ms))
+    }
+}
+
+async fn tokens(State(c): State<Console>, op: Op, q: Q) -> Page {
+    op.allow(Act::Administer)?;
+    let Query(q) = layout::read(&op, q)?;
+    let mut rows = c.engine.store.list_tokens().await.map_err(store_err(&op))?;
+    let any = !rows.is_empty();
+    if let Some(s) = q.search() {
+        let s = s.to_lowercase();
+        rows.retain(|t| layout::matches(&s, &[&t.id, &t.name, t.scope.as_str()]));
+    }
+    sort_rows(
+        &mut rows,
+        &q,
+        true,
+        token_cmp(q.sort.as_deref().unwrap_or("created")),
+    );
+    let (rows, total) = layout::page_of(rows, &q);
+    let body = html! {
+        (layout::search_box(&op, &q, "/tokens"))
+        @if rows.is_empty() {
+            @if any {
+                (layout::empty(op.t("没有符合搜索的令牌。", "No token matches the search.")))
+            } @else {
+                (layout::empty(op.t("还没有 API 令牌：用下方表单创建一个，交给调用 REST API 的程序。", "No API tokens yet: create one with the form below for a program that calls the REST API.")))
+            }
+        } @else {
+            table {
+                thead { tr {
+                    (layout::sort_head(&q, "/tokens", "id", "ID"))
+                    (layout::sort_head(&q, "/tokens", "name", op.t("名称", "Name")))
+                    (layout::sort_head(&q, "/tokens", "scope", op.t("权限", "Scope")))
+                    (layout::sort_head(&q, "/tokens", "created", op.t("创建时间", "Created")))
+                    (layout::sort_head(&q, "/tokens", "state", op.t("状态", "State")))
+                    th {}
+                } }
+                tbody {
+                    @for t in &rows {
+                        tr {
+                            td { code { (t.id) } }
+                            td { (t.name) }
+                            td { (scope_name(&op, t.scope)) }
+                            td { (layout::time(t.created_at_ms)) }
+                            @if t.revoked {
+                                td.bad { (op.t("已吊销", "revoked")) } td {}
+                            } @else {
+                                td.ok { (op.t("有效", "active")) }
+                                td { a.bad href={ "/tokens/" (layout::enc(&t.id)) "/revoke" } { (op.t("吊销…", "Revoke…")) } }
+                            }
+                        }
+                    }
+                }
+            }
+            (layout::pager(&op, &q, "/tokens", total))
+        }
+        h2 { (op.t("创建令牌", "Create a token")) }
+        form.row method="post" action="/tokens" id="create-token" {
+            (csrf(&op))
+            label { (op.t("名称", "Name")) input type="text" name="name" required maxlength="64"; }
+            label { (op.t("权限", "Scope"))
+                select name="scope" {
+                    @for s in [Scope::Read, Scope::Operate, Scope::Admin] {
+                        option value=(s.as_str()) { (scope_name(&op, s)) }
+                    }
+                }
+            }
+            button type="submit" id="create-token-submit" { (op.t("创建", "Create")) }
+        }
+        p.hint { (op.t("令牌只在创建后显示一次，之后只保存其摘要。", "A token is shown once, right after it is created; only its digest is kept.")) }
+    };
+    Ok(layout::page(&op, op.t("API 令牌", "API tokens"), body))
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    scope: String,
+}
+
+async fn create_token(
+    State(c): State<Console>,
+    op: Op,
+    form: Result<Form<TokenForm>, FormRejection>,
+) -> Page {
+    let Form(f) = layout::read(&op, form)?;
+    op.may_submit(Act::Administer, &f.csrf)?;
+    let name = f.name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(layout::bad_input(
+            &op,
+            op.t(
+                "令牌名称应为 1–64 个可打印字符。",
+                "A token name is 1 to 64 printable characters.",
+            ),
+        ));
+    }
+    let scope = Scope::parse(f.scope.trim()).ok_or_else(|| {
+        layout::bad_input(
+            &op,
+            op.t(
+                "权限应为 read、operate 或 admin。",
+                "The scope is read, operate or admin.",
+            ),
+        )
+    })?;
+    let engine = &c.engine;
+    let result = engine
+        .store
+        .create_token(name, scope, idcgate_engine::now_ms())
+        .await
+        .map_err(EngineError::from);
+    engine
+        .audit(&layout::actor(&op), "token.create", name, &result, |_| {
+            format!("scope {}", scope.as_str())
+        })
+        .await;
+    let (info, token) = match result {
+        Ok(v) => v,
+        Err(EngineError::Store(StoreError::Conflict(_))) => {
+            return Err(layout::bad_input(
+                &op,
+                &format!(
+                    "{} {name}",
+                    op.t("已有同名令牌：", "A token has this name already:")
+                ),
+            ))
+        }
+        Err(e) => return Err(layout::engine_error(&op, &e)),
+    };
+    let body = html! {
+        p.notice role="status" { (op.t("已创建令牌 ", "Token created: ")) (info.name) " (" (scope_name(&op, info.scope)) ")" }
+        p { code.secret id="token" { (token) } }
+        p.error role="alert" { (op.t(
+            "令牌只显示这一次：请现在复制。idcgate 只保存其摘要，无法再次显示。",
+            "The token is shown only now: copy it. idcgate keeps only its digest and cannot show it again.")) }
+        p.hint { (op.t("调用 REST API 时放在请求头：", "Send it to the REST API in the header: ")) code { "Authorization: Bearer …" } }
+        p { a href="/tokens" { (op.t("返回 API 令牌", "Back to the tokens")) } }
+    };
+    Ok(layout::page(&op, op.t("令牌已创建", "Token created"), body))
+}
+
+async fn find_token(c: &Console, op: &Op, id: &str) -> Result<TokenInfo, Refusal> {
+    c.engine
+        .store
+        .list_tokens()
+        .await
+        .map_err(store_err(op))?
+        .into_iter()
+        .find(|t| t.id == id && !t.revoked)
+        .ok_or_else(|| {
+            layout::not_found(
+                op,
+                op.t("没有这个有效的令牌。", "No active token has this id."),
+            )
+        })
+}
+
+async fn revoke_page(
+    State(c): State<Console>,
+    op: Op,
+    id: Result<Path<String>, PathRejection>,
+) -> Page {
+    let id = layout::path_name(&op, id)?;
+    op.allow(Act::Administer)?;
+    let t = find_token(&c, &op, &id).await?;
+    let body = html! {
+        div.confirm {
+            p { (op.t("吊销令牌 ", "Revoke token ")) strong { (t.name) } " (" code { (t.id) } ", " (scope_name(&op, t.scope)) ")?" }
+            p { (op.t("使用它的程序将立即（最多 1 秒内）无法调用 API。吊销不能撤销。", "Programs using it stop reaching the API at once (within a second). Revoking cannot be undone.")) }
+            form.row method="post" action={ "/tokens/" (layout::enc(&t.id)) "/revoke" } id="revoke-token" {
+                (csrf(&op))
+                input type="hidden" name="confirm" value=(t.id);
+                button.danger type="submit" id="revoke-token-submit" { (op.t("吊销", "Revoke")) }
+                a href="/tokens" { (op.t("取消", "Cancel")) }
+            }
+        }
+    };
+    Ok(layout::page(&op, op.t("吊销令牌", "Revoke a token"), body))
+}
+
+async fn revoke_token(
+    State(c): State<Console>,
+    op: Op,
+    id: Result<Path<String>, PathRejection>,
+    form: Result<Form<ConfirmForm>, FormRejection>,
+) -> Page {
+    let id = layout::path_name(&op, id)?;
+    let Form(f) = layout::read(&op, form)?;
+    op.may_submit(Act::Administer, &f.csrf)?;
+    if f.confirm != id {
+        return Err(layout::bad_input(
+            &op,
+            op.t(
+                "请从确认页面吊销。",
+                "Revoke it from its confirmation page.",
+            ),
+        ));
+    }
+    // By id only: the store also takes a name, which a form must not stand in for.
+    let t = find_token(&c, &op, &id).await?;
+    let engine = &c.engine;
+    let result = engine
+        .store
+        .revoke_token(&t.id)
+        .await
+        .map_err(EngineError::from);
+    engine
+        .audit(&layout::actor(&op), "token.revoke", &t.id, &result, |r| {
+            format!("revoked: {r} ({})", t.name)
+        })
+        .await;
+    if !result.map_err(engine_err(&op))? {
+        return Err(layout::not_found(
+            &op,
+            op.t("没有这个有效的令牌。", "No active token has this id."),
+        ));
+    }
+    let notice = format!(
+        "{} {} ({})",
+        op.t("已吊销令牌", "Token revoked:"),
+        t.name,
+        t.id
+    );
+    Ok(session::redirect_with(&op, "/tokens", &notice))
+}
+
+// ---------------------------------------------------------------------------------
+// Audit log
+
+#[derive(Deserialize, Default)]
+struct AuditQuery {
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    since: String,
+}
+
+/// A filter as typed: trimmed, bounded, lower case, free of control characters.
+fn filter_text(s: &str) -> String {
+    s.trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(100)
+        .collect::<String>()
+}
+
+fn audit_cmp(key: &str) -> impl Fn(&AuditEntry, &AuditEntry) -> Ordering + '_ {
+    move |a, b| {
+        let by = match key {
+            "actor" => a.actor.cmp(&b.actor),
+            "action" => a.action.cmp(&b.action),
+            "target" => a.target.cmp(&b.target),
+            "outcome" => a.outcome.cmp(&b.outcome),
+            _ => Ordering::Equal,
+        };
+        by.then(a.at_ms.cmp(&b.at_ms)).then(a.id.cmp(&b.id))
+    }
+}
+
+async fn audit(
+    State(c): State<Console>,
+    op: Op,
+    q: Q,
+    f: Result<Query<AuditQuery>, QueryRejection>,
+) -> Page {
+    let Query(q) = layout::read(&op, q)?;
+    let Query(f) = layout::read(&op, f)?;
+    let (actor, action, target, outcome) = (
+        filter_text(&f.actor),
+        filter_text(&f.action),
+        filter_text(&f.target),
+        filter_text(&f.outcome),
+    );
+    let since = f.since.trim();
+    let since_ms = match since {
+        "" => None,
+        d => Some(layout::china_day_ms(d).ok_or_else(|| {
+            layout::bad_input(
+                &op,
+                op.t(
+                    "起始日期应形如 2026-12-01（中国时间）。",
+                    "The start date should read like 2026-12-01 (China time).",
+                ),
+            )
+        })?),
+    };
+    let mut rows = c
+        .engine
+        .audit_trail(AUDIT_SCAN)
+        .await
+        .map_err(engine_err(&op))?;
+    let scanned = rows.len();
+    let mut outcomes: Vec<String> = rows.iter().map(|e| e.outcome.clone()).collect();
+    outcomes.sort();
+    outcomes.dedup();
+    let (la, lc, lt) = (
+        actor.to_lowercase(),
+        action.to_lowercase(),
+        target.to_lowercase(),
+    );
+    rows.retain(|e| {
+        (la.is_empty() || e.actor.to_lowercase().contains(&la))
+            && (lc.is_empty() || e.action.to_lowercase().contains(&lc))
+            && (lt.is_empty() || e.target.to_lowercase().contains(&lt))
+            && (outcome.is_empty() || e.outcome == outcome)
+            && since_ms.is_none_or(|s| e.at_ms >= s)
+    });
+    if let Some(s) = q.search() {
+        let s = s.to_lowercase();
+        rows.retain(|e| layout::matches(&s, &[&e.detail, &e.actor, &e.action, &e.target]));
+    }
+    sort_rows(
+        &mut rows,
+        &q,
+        true,
+        audit_cmp(q.sort.as_deref().unwrap_or("at")),
+    );
+    let (rows, total) = layout::page_of(rows, &q);
+    let filters: Vec<(&str, &str)> = vec![
+        ("actor", &actor),
+        ("action", &action),
+        ("target", &target),
+        ("outcome", &outcome),
+        ("since", since),
+    ];
+    let qs: Vec<String> = filters
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", layout::enc(v)))
+        .collect();
+    let base = if qs.is_empty() {
+        "/audit".to_string()
+    } else {
+        format!("/audit?{}", qs.join("&"))
+    };
+    let filtered =
+        !(actor.is_empty() && action.is_empty() && target.is_empty() && outcome.is_empty())
+            || since_ms.is_some()
+            || q.search().is_some();
+    let body = html! {
+        form.row method="get" action="/audit" {
+            label { (op.t("操作者", "Actor")) input type="text" name="actor" value=(actor) maxlength="100" placeholder="console:"; }
+            label { (op.t("动作", "Action")) input type="text" name="action" value=(action) maxlength="100" placeholder="tenant."; }
+            label { (op.t("对象包含", "Target contains")) input type="text" name="target" value=(target) maxlength="100"; }
+            label { (op.t("结果", "Outcome"))
+                select name="outcome" {
+                    option value="" { (op.t("全部", "all")) }
+                    @for o in &outcomes { option value=(o) selected[*o == outcome] { (o) } }
+                }
+            }
+            label { (op.t("起始日期", "Since")) input type="date" name="since" value=(since); }
+            label { (op.t("详情包含", "Detail contains")) input type="search" name="q" value=(q.q) maxlength="100"; }
+            button type="submit" { (op.t("筛选", "Filter")) }
+        }
+        @if scanned as i64 >= AUDIT_SCAN {
+            p.hint { (op.t("只在最新的 10,000 条中筛选；更早的请用 idcgate audit 查看。", "Only the newest 10,000 entries are searched; use `idcgate audit` for older ones.")) }
+        }
+        @if rows.is_empty() {
+            @if filtered {
+                (layout::empty(op.t("没有符合筛选的记录：换个条件或清除筛选。", "No entry matches: change or clear the filters.")))
+            } @else {
+                (layout::empty(op.t("审计日志还是空的：每次登录和改动都会记录在这里。", "The audit log is empty: every login and change is recorded here.")))
+            }
+        } @else {
+            table {
+                thead { tr {
+                    (layout::sort_head(&q, &base, "at", op.t("时间", "At")))
+                    (layout::sort_head(&q, &base, "actor", op.t("操作者", "Actor")))
+                    (layout::sort_head(&q, &base, "action", op.t("动作", "Action")))
+                    (layout::sort_head(&q, &base, "target", op.t("对象", "Target")))
+                    (layout::sort_head(&q, &base, "outcome", op.t("结果", "Outcome")))
+                    th { (op.t("详情", "Detail")) }
+                } }
+                tbody {
+                    @for e in &rows {
+                        tr {
+                            td { (layout::time(e.at_ms)) }
+                            td { (e.actor) }
+                            td { (e.action) }
+                            td { (e.target) }
+                            td.ok[e.outcome == "ok"].bad[e.outcome != "ok"] { (e.outcome) }
+                            td.detail { (e.detail) }
+                        }
+                    }
+                }
+            }
+            (layout::pager(&op, &q, &base, total))
+        }
+    };
+    Ok(layout::page(&op, op.t("审计日志", "Audit log"), body))
+}
+
+// ---------------------------------------------------------------------------------
+// Operators
+
+/// 20 characters from an alphabet without look-alikes (about 115 bits), as
+/// `idcgate user add` generates them.
+fn generate_password() -> Result<String, auth::AuthError> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    Ok(auth::random_bytes::<20>()?
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect())
+}
+
+fn role_select(op: &Op, selected: Role) -> Markup {
+    html! {
+        select name="role" {
+            @for r in Role::ALL {
+                option value=(r.as_str()) selected[r == selected] { (layout::role_name(op.lang, r)) }
+            }
+        }
+    }
+}
+
+fn operator_path(op: &Op, name: Result<Path<String>, PathRejection>) -> Result<String, Refusal> {
+    let name = layout::path_name(op, name)?;
+    auth::check_operator_name(&name)
+        .map_err(|_| layout::not_found(op, op.t("没有这个操作员。", "No such operator.")))?;
+    Ok(name)
+}
+
+fn parse_role(op: &Op, s: &str) -> Result<Role, Refusal> {
+    Role::parse(s.trim()).ok_or_else(|| {
+        layout::bad_input(
+            op,
+            op.t(
+                "角色应为 admin、operator、finance 或 viewer。",
+                "The role is admin, operator, finance or viewer.",
+            ),
+        )
+    })
+}
+
+async fn operators(State(c): State<Console>, op: Op, q: Q) -> Page {
+    op.allow(Act::Administer)?;
+    let Query(q) = layout::read(&op, q)?;
+    let mut rows = c
+        .engine
+        .store
+        .list_operators()
+        .await
+        .map_err(store_err(&op))?;
+    let now = idcgate_engine::now_ms();
+    if let Some(s) = q.search() {
+        let s = s.to_lowercase();
+        rows.retain(|o| layout::matches(&s, &[&o.name, o.role.as_str()]));
+    }
+    let key = q.sort.clone().unwrap_or_else(|| "name".into());
+    sort_rows(&mut rows, &q, false, |a, b| {
+        let by = match key.as_str() {
+            "role" => a.role.cmp(&b.role),
+            "totp" => a.totp_enabled.cmp(&b.totp_enabled),
+            "created" => a.created_at_ms.cmp(&b.created_at_ms),
+            _ => Ordering::Equal,
+        };
+        by.then(a.name.cmp(&b.name))
+    });
+    let (rows, total) = layout::page_of(rows, &q);
+    let body = html! {
+        (layout::search_box(&op, &q, "/operators"))
+        @if rows.is_empty() {
+            (layout::empty(op.t("没有符合搜索的操作员。", "No operator matches the search.")))
+        } @else {
+            table {
+                thead { tr {
+                    (layout::sort_head(&q, "/operators", "name", op.t("名称", "Name")))
+                    (layout::sort_head(&q, "/operators", "role", op.t("角色", "Role")))
+                    (layout::sort_head(&q, "/operators", "totp", op.t("两步验证", "2FA")))
+                    th { (op.t("锁定", "Locked")) }
+                    (layout::sort_head(&q, "/operators", "created", op.t("创建时间", "Created")))
+                    th { (op.t("操作", "Actions")) }
+                } }
+                tbody {
+                    @for o in &rows {
+                        @let path = format!("/operators/{}", layout::enc(&o.name));
+                        tr {
+                            td { (o.name) @if o.name == op.name { " " span.hint { (op.t("（你）", "(you)")) } } }
+                            td {
+                                form.inline method="post" action={ (path) "/role" } {
+                                    (csrf(&op))
+                                    (role_select(&op, o.role))
+                                    " "
+                                    button.secondary type="submit" id={ "role-" (o.name) } { (op.t("改角色", "Change role")) }
+                                }
+                            }
+                            td { @if o.totp_enabled { span.ok { (op.t("已启用", "on")) } } @else { (op.t("未启用", "off")) } }
+                            td { @if o.locked_until_ms > now { span.bad { (op.t("至 ", "until ")) (layout::time(o.locked_until_ms)) } } @else { "-" } }
+                            td { (layout::time(o.created_at_ms)) }
+                            td {
+                                form.inline method="post" action={ (path) "/password" } {
+                                    (csrf(&op))
+                                    button.secondary type="submit" id={ "password-" (o.name) } { (op.t("重置密码", "New password")) }
+                                }
+                                " "
+                                @if o.totp_enabled {
+                                    form.inline method="post" action={ (path) "/reset2fa" } {
+                                        (csrf(&op))
+                                        button.secondary type="submit" id={ "reset2fa-" (o.name) } { (op.t("重置两步验证", "Reset 2FA")) }
+                                    }
+                                    " "
+                                }
+                                a.bad href={ (path) "/remove" } { (op.t("删除…", "Remove…")) }
+                            }
+                        }
+                    }
+                }
+            }
+            (layout::pager(&op, &q, "/operators", total))
+        }
+        h2 { (op.t("添加操作员", "Add an operator")) }
+        form.row method="post" action="/operators" id="add-operator" {
+            (csrf(&op))
+            label { (op.t("登录名", "Login name")) input type="text" name="name" required maxlength="64" pattern="[A-Za-z0-9._@-]+"; }
+            label { (op.t("角色", "Role")) (role_select(&op, Role::Viewer)) }
+            button type="submit" id="add-operator-submit" { (op.t("添加", "Add")) }
+        }
+        p.hint { (op.t(
+            "密码由系统生成并只显示一次；重置密码会结束该操作员的所有会话。最后一位管理员不能被删除或降级。",
+            "The password is generated and shown once; a new password ends the operator's sessions. The last admin cannot be removed or demoted.")) }
+    };
+    Ok(layout::page(&op, op.t("操作员", "Operators"), body))
+}
+
+#[derive(Deserialize)]
+struct OperatorForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+}
+
+/// A password shown once, on the page that answers the form.
+fn password_page(op: &Op, title: &str, who: &str, password: &str) -> Page {
+    let body = html! {
+        p.notice role="status" { (title) ": " (who) }
+        p { (op.t("密码：", "Password: ")) code.secret id="password" { (password) } }
+        p.error role="alert" { (op.t(
+            "密码只显示这一次：请现在复制并安全地交给对方。",
+            "The password is shown only now: copy it and hand it over safely.")) }
+        p { a href="/operators" { (op.t("返回操作员", "Back to the operators")) } }
+    };
+    Ok(layout::page(op, title, body))
+}
+
+async fn add_operator(
+    State(c): State<Console>,
+    op: Op,
+    form: Result<Form<OperatorForm>, FormRejection>,
+) -> Page {
+    let Form(f) = layout::read(&op, form)?;
+    op.may_submit(Act::Administer, &f.csrf)?;
+    let role = parse_role(&op, &f.role)?;
+    let password = generate_password().map_err(auth_err(&op))?;
+    let actor = layout::actor(&op);
+    let ops = Operators {
+        engine: &c.engine,
+        actor: &actor,
+    };
+    let o = ops
+        .add(f.name.trim(), role, &password)
+        .await
+        .map_err(auth_err(&op))?;
+    password_page(
+        &op,
+        op.t("已添加操作员", "Operator added"),
+        &o.name,
+        &password,
+    )
+}
+
+async fn set_role(
+    State(c): State<Console>,
+    op: Op,
+    name: Result<Path<String>, PathRejection>,
+    form: Result<Form<OperatorForm>, FormRejection>,
+) -> Page {
+    let name = operator_path(&op, name)?;
+    let Form(f) = layout::read(&op, form)?;
+    op.may_submit(Act::Administer, &f.csrf)?;
+    let role = parse_role(&op, &f.role)?;
+    let actor = layout::actor(&op);
+    Operators {
+        engine: &c.engine,
+        actor: &actor,
+    }
+    .set_role(&name, role)
+    .await
+    .map_err(auth_err(&op))?;
+    let notice = format!("{name}: {}", layout::role_name(op.lang, role));
+    Ok(session::redirect_with(&op, "/operators", &notice))
+}
+
+async fn new_password(
+    State(c): State<Console>,
+    op: Op,
+    name: Result<Path<String>, PathRejection>,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Page {
+    let name = operator_path(&op, name)?;
+    let Form(f) = layout::read(&op, form)?;
+    op.may_submit(Act::Administer, &f.csrf)?;
+    let password = generate_password().map_err(auth_err(&op))?;
+    let actor = layout::actor(&op);
+    Operators {
+        engine: &c.engine,
+        actor: &actor,
+    }
+    .set_password(&name, &password)
+    .await
+    .map_err(auth_err(&op))?;
+    password_page(
+        &op,
+        op.t("已设置新密码", "New password set"),
+        &name,
+        &password,
+    )
+}
+
+async fn reset_2fa(
+    State(c): State<Console>,
+    op: Op,
+    name: Result<Path<String>, PathRejection>,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Page {
+    let name = operator_path(&op, name)?;
+    let Form(f) = layout::read(&op, form)?;
+    op.may_submit(Act::Administer, &f.csrf)?;
+    let actor = layout::actor(&op);
+    Operators {
+        engine: &c.engine,
+        actor: &actor,
+    }
+    .reset_totp(&name)
+    .await
+    .map_err(auth_err(&op))?;
+    let notice = format!(
+        "{name}: {}",
+        op.t(
+            "两步验证已移除，需重新绑定。",
+            "second factor removed; they enrol again."
+        )
+    );
+    Ok(session::redirect_with(&op, "/operators", &notice))
+}
+
+async fn remove_operator_page(
+    State(c): State<Console>,
+    op: Op,
+    name: Result<Path<String>, PathRejection>,
+) -> Page {
+    let name = operator_path(&op, name)?;
+    op.allow(Act::Administer)?;
+    let o = c
+        .engine
+        .store
+        .get_operator(&name)
+        .await
+        .map_err(store_err(&op))?
+        .ok_or_else(|| layout::not_found(&op, op.t("没有这个操作员。", "No such operator.")))?;
+    let body = html! {
+        div.confirm {
+            p { (op.t("删除操作员 ", "Remove operator ")) strong { (o.name) } " (" (layout::role_name(op.lang, o.role)) ")?" }
+            p { (op.t("其所有会话立即结束。", "All their sessions end at once.")) }
+            form.stack method="post" action={ "/operators/" (layout::enc(&o.name)) "/remove" } id="remove-operator" {
+                (csrf(&op))
+                label { (op.t("输入登录名以确认", "Type the login name to confirm"))
+                    input type="text" name="confirm" required autocomplete="off" maxlength="64"; }
+                div {
+                    button.danger type="submit" id="remove-operator-submit" { (op.t("删除操作员", "Remove the operator")) }
+                    " "
+                    a href="/operators" { (op.t("取消", "Cancel")) }
+                }
+            }
+        }
+    };
+    Ok(layout::page(
+        &op,
+        op.t("删除操作员", "Remove an operator"),
+        body,
+    ))
+}
+
+async fn remove_operator(
+    State(c): State<Console>,
+    op: Op,
+    name: Result<Path<String>, PathRejection>,
+    form: Result<Form<ConfirmForm>, FormRejection>,
+) -> Page {
+    let name = operator_path(&op, name)?;
+    let Form(f) = layout::read(&op, form)?;
+    op.may_submit(Act::Administer, &f.csrf)?;
+    if f.confirm.trim() != name {
+        return Err(layout::bad_input(
+            &op,
+            op.t(
+                "输入的名称与操作员不符，未删除。",
+                "The name typed is not the operator's; nothing was removed.",
+            ),
+        ));
+    }
+    let actor = layout::actor(&op);
+    Operators {
+        engine: &c.engine,
+        actor: &actor,
+    }
+    .remove(&name)
+    .await
+    .map_err(auth_err(&op))?;
+    let notice = format!("{} {name}", op.t("已删除操作员", "Operator removed:"));
+    Ok(session::redirect_with(&op, "/operators", &notice))
 }

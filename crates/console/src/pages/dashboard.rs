@@ -127,19 +127,21 @@ async fn render(console: &Console, op: &Op) -> Result<Response, idcgate_store::S
         })
         .map(|z| z.timestamp().as_millisecond())
         .unwrap_or(now);
+    // The cost side of every purchase, as `idcgate spend` sums it: a purchase debits
+    // `cost:<kind>` (positive), a refund credits it back; money put into an upstream
+    // account moves `upstream:` lines without being spent, so those are not read.
     let lines = store
         .ledger_lines(&LedgerFilter {
-            account: Some("upstream:".into()),
+            account: Some("cost:".into()),
             since_ms: Some(since),
-            limit: Some(100_000),
+            limit: Some(i64::MAX),
         })
         .await?;
     let mut spend: Vec<(String, i64)> = months.iter().map(|m| (m.clone(), 0)).collect();
     for l in &lines {
-        // Paying an upstream credits its account: the amount spent is the credit.
         let month: String = layout::date(l.at_ms).chars().take(7).collect();
         if let Some(slot) = spend.iter_mut().find(|(m, _)| *m == month) {
-            slot.1 -= l.fen;
+            slot.1 += l.fen;
         }
     }
     let syncs = console
