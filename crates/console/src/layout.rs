@@ -449,4 +449,54 @@ mod tests {
         assert_eq!(time(0), "1970-01-01 08:00");
         assert_eq!(date(1_700_000_000_000), "2023-11-15");
     }
+
+    #[test]
+    fn list_links_keep_a_lists_own_filters() {
+        let q = ListQuery {
+            q: "a b".into(),
+            page: Some(3),
+            sort: Some("state".into()),
+            desc: Some(1),
+        };
+        assert_eq!(
+            q.href("/orders", 2, Some("id"), false),
+            "/orders?q=a%20b&sort=id&page=2"
+        );
+        assert_eq!(
+            q.href("/orders?state=failed", 1, Some("id"), true),
+            "/orders?state=failed&q=a%20b&sort=id&desc=1"
+        );
+        assert_eq!(
+            ListQuery::default().href("/orders?state=failed", 1, None, false),
+            "/orders?state=failed"
+        );
+    }
+
+    #[test]
+    fn pages_of_a_list_in_memory() {
+        let rows: Vec<u32> = (0..120).collect();
+        let at = |page| ListQuery {
+            page: Some(page),
+            ..Default::default()
+        };
+        let (p1, total) = page_of(rows.clone(), &at(1));
+        assert_eq!((p1.len(), p1[0], total), (50, 0, 120));
+        let (p3, _) = page_of(rows.clone(), &at(3));
+        assert_eq!((p3.len(), p3[0]), (20, 100));
+        // Beyond the last page: the last page, as the pager says.
+        let (p9, _) = page_of(rows, &at(9));
+        assert_eq!(p9[0], 100);
+        assert_eq!(page_of(Vec::<u32>::new(), &at(2)), (vec![], 0));
+    }
+
+    #[test]
+    fn messages_are_bounded_and_days_are_china_time() {
+        assert_eq!(bounded("short"), "short");
+        let long = "字".repeat(1000);
+        assert_eq!(bounded(&long).chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert_eq!(china_day_ms("1970-01-02"), Some(16 * 3_600_000));
+        assert_eq!(china_day_ms("<script>"), None);
+        assert!(matches("ab", &["xx", "zABz"]));
+        assert!(!matches("ab", &["a b"]));
+    }
 }

@@ -214,6 +214,12 @@ async fn orders(
         })?),
     };
     let account: String = f.account.trim().chars().take(64).collect();
+    if account.chars().any(char::is_control) {
+        return Err(layout::bad_input(
+            &op,
+            op.t("账号名称无效。", "Not an account name."),
+        ));
+    }
     let store = &c.engine.store;
     let mut rows = store
         .list_orders(&OrderFilter {
