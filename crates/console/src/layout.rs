@@ -244,6 +244,22 @@ pub fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
+/// A name as one segment of a path: letters, digits, `-`, `_`, `.` and `~` as they
+/// are (names read as themselves in the address bar), the rest escaped; a name of dots
+/// only is escaped whole, so it can never read as `.` or `..`.
+pub fn seg(s: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    if s.chars().all(|c| c == '.') {
+        s.replace('.', "%2E")
+    } else {
+        percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
+    }
+}
+
 /// A sortable column heading: a link that sorts by `key`, and again the other way.
 pub fn sort_head(q: &ListQuery, base: &str, key: &str, label: &str) -> Markup {
     let active = q.sort.as_deref() == Some(key);
@@ -470,6 +486,14 @@ mod tests {
             ListQuery::default().href("/orders?state=failed", 1, None, false),
             "/orders?state=failed"
         );
+    }
+
+    #[test]
+    fn names_in_paths_read_as_themselves() {
+        assert_eq!(seg("sandbox-west_1.a~"), "sandbox-west_1.a~");
+        assert_eq!(seg("a/b c?"), "a%2Fb%20c%3F");
+        assert_eq!(seg(".."), "%2E%2E");
+        assert_eq!(seg("下游"), "%E4%B8%8B%E6%B8%B8");
     }
 
     #[test]

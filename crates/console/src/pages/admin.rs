@@ -169,18 +169,18 @@ async fn accounts(State(c): State<Console>, op: Op, q: Q) -> Page {
                             td.num { (a.rate_limit_per_sec) }
                             td {
                                 @if op.may(Act::Operate) {
-                                    form.inline method="post" action={ "/accounts/" (layout::enc(&a.name)) "/test" } {
+                                    form.inline method="post" action={ "/accounts/" (layout::seg(&a.name)) "/test" } {
                                         (csrf(&op))
                                         button.secondary type="submit" id={ "test-" (a.name) } { (op.t("测试", "Test")) }
                                     }
                                     " "
                                 }
-                                a href={ "/statements/" (layout::enc(&a.name)) } { (op.t("对账", "Statement")) }
+                                a href={ "/statements/" (layout::seg(&a.name)) } { (op.t("对账", "Statement")) }
                                 " · "
                                 a href={ "/orders?account=" (layout::enc(&a.name)) } { (op.t("订单", "Orders")) }
                                 @if op.may(Act::Administer) {
                                     " · "
-                                    a.bad href={ "/accounts/" (layout::enc(&a.name)) "/remove" } { (op.t("删除…", "Remove…")) }
+                                    a.bad href={ "/accounts/" (layout::seg(&a.name)) "/remove" } { (op.t("删除…", "Remove…")) }
                                 }
                             }
                         }
@@ -462,7 +462,7 @@ async fn remove_account_page(
             p { (op.t(
                 "它名下的资源将从实时清单中标记为已消失（历史保留）；订单和账本保留。此操作不能撤销，如需恢复须重新添加并输入凭据。",
                 "Everything it owned leaves the live inventory (marked gone, history kept); its orders and ledger stay. This cannot be undone: to use it again, add it again with its credentials.")) }
-            form.stack method="post" action={ "/accounts/" (layout::enc(&a.name)) "/remove" } id="remove-account" {
+            form.stack method="post" action={ "/accounts/" (layout::seg(&a.name)) "/remove" } id="remove-account" {
                 (csrf(&op))
                 label { (op.t("输入账号名称以确认", "Type the account's name to confirm"))
                     input type="text" name="confirm" required autocomplete="off" maxlength="64"; }
@@ -583,7 +583,7 @@ async fn tokens(State(c): State<Console>, op: Op, q: Q) -> Page {
                                 td.bad { (op.t("已吊销", "revoked")) } td {}
                             } @else {
                                 td.ok { (op.t("有效", "active")) }
-                                td { a.bad href={ "/tokens/" (layout::enc(&t.id)) "/revoke" } { (op.t("吊销…", "Revoke…")) } }
+                                td { a.bad href={ "/tokens/" (layout::seg(&t.id)) "/revoke" } { (op.t("吊销…", "Revoke…")) } }
                             }
                         }
                     }
@@ -709,7 +709,7 @@ async fn revoke_page(
         div.confirm {
             p { (op.t("吊销令牌 ", "Revoke token ")) strong { (t.name) } " (" code { (t.id) } ", " (scope_name(&op, t.scope)) ")?" }
             p { (op.t("使用它的程序将立即（最多 1 秒内）无法调用 API。吊销不能撤销。", "Programs using it stop reaching the API at once (within a second). Revoking cannot be undone.")) }
-            form.row method="post" action={ "/tokens/" (layout::enc(&t.id)) "/revoke" } id="revoke-token" {
+            form.row method="post" action={ "/tokens/" (layout::seg(&t.id)) "/revoke" } id="revoke-token" {
                 (csrf(&op))
                 input type="hidden" name="confirm" value=(t.id);
                 button.danger type="submit" id="revoke-token-submit" { (op.t("吊销", "Revoke")) }
@@ -1021,7 +1021,7 @@ async fn operators(State(c): State<Console>, op: Op, q: Q) -> Page {
                 } }
                 tbody {
                     @for o in &rows {
-                        @let path = format!("/operators/{}", layout::enc(&o.name));
+                        @let path = format!("/operators/{}", layout::seg(&o.name));
                         tr {
                             td { (o.name) @if o.name == op.name { " " span.hint { (op.t("（你）", "(you)")) } } }
                             td {
@@ -1212,7 +1212,7 @@ async fn remove_operator_page(
         div.confirm {
             p { (op.t("删除操作员 ", "Remove operator ")) strong { (o.name) } " (" (layout::role_name(op.lang, o.role)) ")?" }
             p { (op.t("其所有会话立即结束。", "All their sessions end at once.")) }
-            form.stack method="post" action={ "/operators/" (layout::enc(&o.name)) "/remove" } id="remove-operator" {
+            form.stack method="post" action={ "/operators/" (layout::seg(&o.name)) "/remove" } id="remove-operator" {
                 (csrf(&op))
                 label { (op.t("输入登录名以确认", "Type the login name to confirm"))
                     input type="text" name="confirm" required autocomplete="off" maxlength="64"; }

@@ -384,7 +384,7 @@ async fn order(State(c): State<Console>, op: Op, id: Result<Path<String>, PathRe
                 }
             }
         }
-        p { a href={ "/statements/" (layout::enc(&o.order.account)) } { (op.t("该账号的对账", "Statement check of this account")) } " · " a href="/orders" { (op.t("全部订单", "All orders")) } }
+        p { a href={ "/statements/" (layout::seg(&o.order.account)) } { (op.t("该账号的对账", "Statement check of this account")) } " · " a href="/orders" { (op.t("全部订单", "All orders")) } }
     };
     let title = format!("{} #{}", op.t("订单", "Order"), o.id);
     Ok(layout::page(&op, &title, body))
@@ -469,10 +469,25 @@ async fn ledger(
         .await
         .map_err(store_err(&op))?;
     let sum: i64 = balances.iter().map(|(_, f)| *f).sum();
+    // The balances the filters name (the check above them is always the whole ledger's).
+    let search = q.search().map(|s| s.to_lowercase());
+    let shown: Vec<&(String, i64)> = balances
+        .iter()
+        .filter(|(a, _)| match account.as_str() {
+            "" => true,
+            p if p.ends_with(':') => a.starts_with(p),
+            exact => a == exact,
+        })
+        .filter(|(a, _)| {
+            search
+                .as_deref()
+                .is_none_or(|s| a.to_lowercase().contains(s))
+        })
+        .collect();
     let base = with_filters("/ledger", &[("account", &account), ("since", since)]);
     let body = html! {
         form.row method="get" action="/ledger" {
-            label { (op.t("搜索摘要", "Search memos"))
+            label { (op.t("搜索摘要或账户", "Search memos and accounts"))
                 input type="search" name="q" value=(q.q) maxlength="100"; }
             label { (op.t("账户（或以 : 结尾的前缀）", "Account (or a prefix ending in :)"))
                 input type="text" name="account" value=(account) maxlength="100" list="ledger-accounts" placeholder="upstream:"; }
@@ -529,12 +544,14 @@ async fn ledger(
             }
         }
         @if balances.is_empty() {
-            (layout::empty(op.t("还没有任何账户。", "No ledger account yet.")))
+            (layout::empty(op.t("还没有任何账户：第一笔分录会开设它们。", "No ledger account yet: the first entry opens them.")))
+        } @else if shown.is_empty() {
+            (layout::empty(op.t("没有符合筛选的账户。", "No ledger account matches the filters.")))
         } @else {
             table {
                 thead { tr { th { (op.t("账户", "Account")) } th.num { (op.t("余额", "Balance")) } } }
                 tbody {
-                    @for (a, fen) in &balances {
+                    @for (a, fen) in &shown {
                         tr {
                             td { a href={ "/ledger?account=" (layout::enc(a)) } { (a) } }
                             td.num { (money(*fen)) }
@@ -590,7 +607,7 @@ async fn statement(
         .await
         .map_err(engine_err(&op))?;
     let body = html! {
-        form.row method="get" action={ "/statements/" (layout::enc(&account)) } {
+        form.row method="get" action={ "/statements/" (layout::seg(&account)) } {
             label { (op.t("起始日期", "Since")) input type="date" name="since" value=(since); }
             button type="submit" { (op.t("重新对账", "Check again")) }
         }
@@ -713,7 +730,7 @@ async fn tenants(
                 tbody {
                     @for t in &rows {
                         tr {
-                            td { a href={ "/tenants/" (layout::enc(&t.tenant.name)) } { (t.tenant.name) } }
+                            td { a href={ "/tenants/" (layout::seg(&t.tenant.name)) } { (t.tenant.name) } }
                             td { code { (t.tenant.appid) } }
                             td class=[(t.tenant.state != TenantState::Active).then_some("bad")] { (tenant_state_name(&op, t.tenant.state)) }
                             td { (level_name(&op, &t.tenant.price_level)) }
@@ -785,7 +802,7 @@ async fn add_tenant(
         p.error role="alert" { (op.t(
             "appkey 只显示这一次：请现在复制并安全地交给客户。idcgate 只保存其摘要，无法再次显示。",
             "The appkey is shown only now: copy it and hand it over safely. idcgate keeps only its digest and cannot show it again.")) }
-        p { a href={ "/tenants/" (layout::enc(&t.name)) } { (op.t("查看客户", "Go to the tenant")) } }
+        p { a href={ "/tenants/" (layout::seg(&t.name)) } { (op.t("查看客户", "Go to the tenant")) } }
     };
     Ok(layout::page(
         &op,
@@ -811,7 +828,7 @@ fn tenant_summary(op: &Op, v: &TenantView) -> Markup {
 }
 
 fn tenant_base(name: &str) -> String {
-    format!("/tenants/{}", layout::enc(name))
+    format!("/tenants/{}", layout::seg(name))
 }
 
 async fn tenant(
@@ -869,7 +886,7 @@ async fn tenant(
                 tbody {
                     @for m in &margins {
                         tr {
-                            td { a href={ "/products/" (layout::enc(&m.product)) } { (m.product) } }
+                            td { a href={ "/products/" (layout::seg(&m.product)) } { (m.product) } }
                             td.num { (m.orders) }
                             td.num { (yuan(m.revenue)) }
                             td.num { (yuan(m.cost)) }
@@ -940,7 +957,7 @@ fn tenant_orders_table(op: &Op, rows: &[&idcgate_engine::storefront::TenantOrder
                 @for o in rows {
                     tr {
                         td { (o.order.id) }
-                        td { a href={ "/products/" (layout::enc(&o.order.order.product)) } { (o.order.order.product) } }
+                        td { a href={ "/products/" (layout::seg(&o.order.order.product)) } { (o.order.order.product) } }
                         td { (o.order.state.as_str()) }
                         td.num { (o.order.order.months) }
                         td.num { (yuan(o.paid)) }
@@ -1434,7 +1451,7 @@ async fn products(
                     @for (p, terms) in rows.iter().zip(&prices) {
                         tr {
                             td { (p.id) }
-                            td { a href={ "/products/" (layout::enc(&p.name)) } { (p.name) } br; span.hint { (p.title) } }
+                            td { a href={ "/products/" (layout::seg(&p.name)) } { (p.name) } br; span.hint { (p.title) } }
                             td { (p.account) br; span.hint { (p.offer.as_deref().unwrap_or("-")) } }
                             td { (super::dashboard::kind_name(&op, p.kind)) }
                             td { (rule_text(&op, &p.rule)) }
@@ -1483,7 +1500,7 @@ async fn product(
             @if let Some(e) = &t.error { p.error { (t.months) (op.t(" 个月报价失败：", " months: the quote failed: ")) (e) } }
         }
         @if op.may(Act::Money) && p.state == ProductState::OnSale {
-            p { a href={ "/products/" (layout::enc(&p.name)) "/retire" } id="retire-link" { (op.t("下架此产品…", "Retire this product…")) } }
+            p { a href={ "/products/" (layout::seg(&p.name)) "/retire" } id="retire-link" { (op.t("下架此产品…", "Retire this product…")) } }
         }
         p { a href="/products" { (op.t("全部产品", "All products")) } }
     };
@@ -1505,11 +1522,11 @@ async fn retire_page(
             p { (op.t(
                 "下架后下游客户不能再购买它；已有订单和续费不受影响。下架不能撤销（名称也不能再用）。",
                 "Tenants can no longer buy it; existing orders are kept. Retiring cannot be undone (and the name is not reused).")) }
-            form.row method="post" action={ "/products/" (layout::enc(&p.name)) "/retire" } id="retire" {
+            form.row method="post" action={ "/products/" (layout::seg(&p.name)) "/retire" } id="retire" {
                 (csrf(&op))
                 input type="hidden" name="confirm" value=(p.name);
                 button.danger type="submit" id="retire-submit" { (op.t("确认下架", "Retire it")) }
-                a href={ "/products/" (layout::enc(&p.name)) } { (op.t("取消", "Cancel")) }
+                a href={ "/products/" (layout::seg(&p.name)) } { (op.t("取消", "Cancel")) }
             }
         }
     };
