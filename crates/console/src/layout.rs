@@ -413,6 +413,41 @@ pub fn page_of<T>(rows: Vec<T>, q: &ListQuery) -> (Vec<T>, i64) {
     (rows, i64::try_from(total).unwrap_or(i64::MAX))
 }
 
+/// Where a filtered list starts: `path` with its own filters in the address (empty
+/// ones left out), so paging and sorting links keep them.
+pub fn with_filters(path: &str, filters: &[(&str, &str)]) -> String {
+    let qs: Vec<String> = filters
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect();
+    if qs.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", qs.join("&"))
+    }
+}
+
+/// Sorts a list held in memory ascending by `cmp`, then flips it when the query asks
+/// for descending; without a sort asked for, `default_desc` says which way the list's
+/// own order runs (newest first for journals and logs).
+pub fn sort_list<T>(
+    rows: &mut [T],
+    q: &ListQuery,
+    default_desc: bool,
+    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
+) {
+    rows.sort_by(cmp);
+    let desc = if q.sort.is_some() {
+        q.descending()
+    } else {
+        default_desc
+    };
+    if desc {
+        rows.reverse();
+    }
+}
+
 /// Whether any of `fields` contains `needle` (already lower case), ignoring case.
 pub fn matches(needle: &str, fields: &[&str]) -> bool {
     fields.iter().any(|f| f.to_lowercase().contains(needle))

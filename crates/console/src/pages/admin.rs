@@ -73,20 +73,6 @@ fn auth_err(op: &Op) -> impl Fn(auth::AuthError) -> Refusal + '_ {
     }
 }
 
-/// Sorts ascending by `cmp`, then flips for a descending list; without a sort asked
-/// for, `default_desc` says which way the list runs.
-fn sort_rows<T>(
-    rows: &mut [T],
-    q: &ListQuery,
-    default_desc: bool,
-    cmp: impl Fn(&T, &T) -> Ordering,
-) {
-    rows.sort_by(cmp);
-    if (q.sort.is_some() && q.descending()) || (q.sort.is_none() && default_desc) {
-        rows.reverse();
-    }
-}
-
 #[derive(Deserialize)]
 struct CsrfForm {
     #[serde(default)]
@@ -135,7 +121,7 @@ async fn accounts(State(c): State<Console>, op: Op, q: Q) -> Page {
         let s = s.to_lowercase();
         rows.retain(|a| layout::matches(&s, &[&a.name, a.vendor.as_str(), &a.base_url]));
     }
-    sort_rows(
+    layout::sort_list(
         &mut rows,
         &q,
         false,
@@ -547,7 +533,7 @@ async fn tokens(State(c): State<Console>, op: Op, q: Q) -> Page {
         let s = s.to_lowercase();
         rows.retain(|t| layout::matches(&s, &[&t.id, &t.name, t.scope.as_str()]));
     }
-    sort_rows(
+    layout::sort_list(
         &mut rows,
         &q,
         true,
@@ -857,30 +843,23 @@ async fn audit(
         let s = s.to_lowercase();
         rows.retain(|e| layout::matches(&s, &[&e.detail, &e.actor, &e.action, &e.target]));
     }
-    sort_rows(
+    layout::sort_list(
         &mut rows,
         &q,
         true,
         audit_cmp(q.sort.as_deref().unwrap_or("at")),
     );
     let (rows, total) = layout::page_of(rows, &q);
-    let filters: Vec<(&str, &str)> = vec![
-        ("actor", &actor),
-        ("action", &action),
-        ("target", &target),
-        ("outcome", &outcome),
-        ("since", since),
-    ];
-    let qs: Vec<String> = filters
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", layout::enc(v)))
-        .collect();
-    let base = if qs.is_empty() {
-        "/audit".to_string()
-    } else {
-        format!("/audit?{}", qs.join("&"))
-    };
+    let base = layout::with_filters(
+        "/audit",
+        &[
+            ("actor", &actor),
+            ("action", &action),
+            ("target", &target),
+            ("outcome", &outcome),
+            ("since", since),
+        ],
+    );
     let filtered =
         !(actor.is_empty() && action.is_empty() && target.is_empty() && outcome.is_empty())
             || since_ms.is_some()
@@ -995,7 +974,7 @@ async fn operators(State(c): State<Console>, op: Op, q: Q) -> Page {
         rows.retain(|o| layout::matches(&s, &[&o.name, o.role.as_str()]));
     }
     let key = q.sort.clone().unwrap_or_else(|| "name".into());
-    sort_rows(&mut rows, &q, false, |a, b| {
+    layout::sort_list(&mut rows, &q, false, |a, b| {
         let by = match key.as_str() {
             "role" => a.role.cmp(&b.role),
             "totp" => a.totp_enabled.cmp(&b.totp_enabled),

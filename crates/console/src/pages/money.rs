@@ -60,39 +60,6 @@ fn store_err(op: &Op) -> impl Fn(idcgate_store::StoreError) -> Refusal + '_ {
     move |e| layout::engine_error(op, &e.into())
 }
 
-/// Where a list starts: its own filters in the address, so paging and sorting keep them.
-fn with_filters(path: &str, filters: &[(&str, &str)]) -> String {
-    let qs: Vec<String> = filters
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", layout::enc(v)))
-        .collect();
-    if qs.is_empty() {
-        path.to_string()
-    } else {
-        format!("{path}?{}", qs.join("&"))
-    }
-}
-
-/// Sorts ascending by `key` with `cmp`, then flips for a descending list. Without a
-/// sort asked for, `default_desc` says which way the list's own order runs.
-fn sort_rows<T>(
-    rows: &mut [T],
-    q: &ListQuery,
-    default_desc: bool,
-    cmp: impl Fn(&T, &T) -> Ordering,
-) {
-    rows.sort_by(cmp);
-    let desc = if q.sort.is_some() {
-        q.descending()
-    } else {
-        default_desc
-    };
-    if desc {
-        rows.reverse();
-    }
-}
-
 fn capped_note(op: &Op, n: usize) -> Markup {
     html! {
         @if n as i64 >= SCAN_LIMIT {
@@ -142,27 +109,50 @@ fn level_name(op: &Op, level: &str) -> String {
     }
 }
 
+/// `1,234,567.89` without its thousands separators; `None` when the commas are not
+/// ones (`1,2` may mean 1.2 to someone, so it is refused, not read as 12).
+fn without_grouping(text: &str) -> Option<String> {
+    let (int, frac) = match text.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (text, None),
+    };
+    if !int.contains(',') {
+        return Some(text.to_string());
+    }
+    let digits = int.trim_start_matches(['-', '+']);
+    let mut groups = digits.split(',');
+    let first_ok = groups
+        .next()
+        .is_some_and(|g| (1..=3).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit()));
+    if !first_ok || !groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let int: String = int.chars().filter(|c| *c != ',').collect();
+    Some(match frac {
+        Some(f) => format!("{int}.{f}"),
+        None => int,
+    })
+}
+
 /// An amount of yuan as typed (`1000`, `1,000.00`, `¥1000`), read exactly.
 fn parse_yuan(op: &Op, field: &str, text: &str) -> Result<Money, Refusal> {
-    let cleaned: String = text
-        .trim()
-        .trim_start_matches(['¥', '￥'])
-        .chars()
-        .filter(|c| *c != ',')
-        .collect();
-    Decimal::from_str(cleaned.trim()).map(Money).map_err(|_| {
-        layout::bad_input(
-            op,
-            &format!(
-                "{field} {:?}: {}",
-                layout::bounded(text),
-                op.t(
-                    "应为以元计的金额，如 1000.00",
-                    "expected an amount in yuan like 1000.00"
-                )
-            ),
-        )
-    })
+    let cleaned = without_grouping(text.trim().trim_start_matches(['¥', '￥']).trim());
+    cleaned
+        .and_then(|c| Decimal::from_str(&c).ok())
+        .map(Money)
+        .ok_or_else(|| {
+            layout::bad_input(
+                op,
+                &format!(
+                    "{field} {:?}: {}",
+                    layout::bounded(text),
+                    op.t(
+                        "应为以元计的金额，如 1000.00",
+                        "expected an amount in yuan like 1000.00"
+                    )
+                ),
+            )
+        })
 }
 
 // ---------------------------------------------------------------------------------
@@ -247,7 +237,7 @@ async fn orders(
             )
         });
     }
-    sort_rows(
+    layout::sort_list(
         &mut rows,
         &q,
         true,
@@ -262,7 +252,7 @@ async fn orders(
         .map(|a| a.name)
         .collect();
     let state_text = state.map(OrderState::as_str).unwrap_or("");
-    let base = with_filters("/orders", &[("state", state_text), ("account", &account)]);
+    let base = layout::with_filters("/orders", &[("state", state_text), ("account", &account)]);
     let body = html! {
         form.row method="get" action="/orders" {
             label { (op.t("搜索", "Search"))
@@ -443,20 +433,31 @@ async fn ledger(
         })?),
     };
     let store = &c.engine.store;
+    let filter = |limit| LedgerFilter {
+        account: (!account.is_empty()).then(|| account.clone()),
+        since_ms,
+        limit: Some(limit),
+    };
+    // The store reads lines oldest first: a range with more than the page's limit is
+    // read whole once, and its newest lines kept.
     let mut lines = store
-        .ledger_lines(&LedgerFilter {
-            account: (!account.is_empty()).then(|| account.clone()),
-            since_ms,
-            limit: Some(SCAN_LIMIT),
-        })
+        .ledger_lines(&filter(SCAN_LIMIT))
         .await
         .map_err(store_err(&op))?;
+    if lines.len() as i64 >= SCAN_LIMIT {
+        lines = store
+            .ledger_lines(&filter(i64::MAX))
+            .await
+            .map_err(store_err(&op))?;
+        let keep = usize::try_from(SCAN_LIMIT).unwrap_or(usize::MAX);
+        lines.drain(..lines.len().saturating_sub(keep));
+    }
     let scanned = lines.len();
     if let Some(s) = q.search() {
         let s = s.to_lowercase();
         lines.retain(|l| layout::matches(&s, &[&l.memo, &l.account, &l.txn_id.to_string()]));
     }
-    sort_rows(
+    layout::sort_list(
         &mut lines,
         &q,
         true,
@@ -484,7 +485,7 @@ async fn ledger(
                 .is_none_or(|s| a.to_lowercase().contains(s))
         })
         .collect();
-    let base = with_filters("/ledger", &[("account", &account), ("since", since)]);
+    let base = layout::with_filters("/ledger", &[("account", &account), ("since", since)]);
     let body = html! {
         form.row method="get" action="/ledger" {
             label { (op.t("搜索摘要或账户", "Search memos and accounts"))
@@ -695,14 +696,14 @@ async fn tenants(
             )
         });
     }
-    sort_rows(
+    layout::sort_list(
         &mut rows,
         &q,
         false,
         tenant_cmp(q.sort.as_deref().unwrap_or("name")),
     );
     let (rows, total) = layout::page_of(rows, &q);
-    let base = with_filters("/tenants", &[("all", if all { "1" } else { "" })]);
+    let base = layout::with_filters("/tenants", &[("all", if all { "1" } else { "" })]);
     let body = html! {
         form.row method="get" action="/tenants" {
             label { (op.t("搜索", "Search")) input type="search" name="q" value=(q.q) maxlength="100" placeholder=(op.t("名称、appid、等级", "name, appid, level")); }
@@ -1002,7 +1003,7 @@ async fn tenant_orders(
         });
     }
     let key = q.sort.clone().unwrap_or_else(|| "guid".into());
-    sort_rows(&mut rows, &q, true, |a, b| {
+    layout::sort_list(&mut rows, &q, true, |a, b| {
         let by = match key.as_str() {
             "product" => a.order.order.product.cmp(&b.order.order.product),
             "state" => a.order.state.as_str().cmp(b.order.state.as_str()),
@@ -1067,7 +1068,7 @@ async fn tenant_statement(
         });
     }
     let key = q.sort.clone().unwrap_or_else(|| "at".into());
-    sort_rows(&mut lines, &q, true, |a, b| {
+    layout::sort_list(&mut lines, &q, true, |a, b| {
         let by = match key.as_str() {
             "what" => a.what.cmp(&b.what),
             "amount" => a.amount.cmp(&b.amount),
@@ -1415,7 +1416,7 @@ async fn products(
             )
         });
     }
-    sort_rows(
+    layout::sort_list(
         &mut rows,
         &q,
         false,
@@ -1423,7 +1424,7 @@ async fn products(
     );
     let (rows, total) = layout::page_of(rows, &q);
     let prices = prices_of(&c, &rows).await;
-    let base = with_filters("/products", &[("all", if all { "1" } else { "" })]);
+    let base = layout::with_filters("/products", &[("all", if all { "1" } else { "" })]);
     let body = html! {
         form.row method="get" action="/products" {
             label { (op.t("搜索", "Search")) input type="search" name="q" value=(q.q) maxlength="100" placeholder=(op.t("名称、账号、类型…", "name, account, kind…")); }
@@ -1570,4 +1571,19 @@ async fn retire(
         .map_err(engine_err(&op))?;
     let notice = format!("{} {}", op.t("已下架", "Retired"), p.name);
     Ok(session::redirect_with(&op, "/products", &notice))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_grouping;
+
+    #[test]
+    fn thousands_separators_only_where_they_group_thousands() {
+        assert_eq!(without_grouping("1,234.50").as_deref(), Some("1234.50"));
+        assert_eq!(without_grouping("12,345,678").as_deref(), Some("12345678"));
+        assert_eq!(without_grouping("1000.5").as_deref(), Some("1000.5"));
+        for bad in ["1,2", "1,23", "1234,567", ",123", "1,,234", "1,234,5"] {
+            assert_eq!(without_grouping(bad), None, "{bad}");
+        }
+    }
 }
