@@ -350,9 +350,17 @@ pub fn bounded(message: &str) -> String {
 /// A refusal page for what an engine call answered, with the status its kind has (as
 /// the REST API gives it): bad input 400, not found 404, an upstream's failure 502.
 pub fn engine_error(op: &Op, e: &idcgate_engine::EngineError) -> crate::session::Refusal {
+    if let idcgate_engine::EngineError::Store(se) = e {
+        tracing::error!(error = %se, "console: storage failed");
+    }
+    refusal(op, engine_status(e), &bounded(&e.to_string())).into()
+}
+
+/// The status an engine error is answered with.
+pub fn engine_status(e: &idcgate_engine::EngineError) -> StatusCode {
     use idcgate_core::Error as E;
     use idcgate_engine::EngineError as EE;
-    let status = match e {
+    match e {
         EE::Upstream(E::InvalidInput { .. }) | EE::Invalid(_) => StatusCode::BAD_REQUEST,
         EE::Upstream(E::NotFound { .. })
         | EE::NoSuchAccount(_)
@@ -365,12 +373,8 @@ pub fn engine_error(op: &Op, e: &idcgate_engine::EngineError) -> crate::session:
             StatusCode::UNPROCESSABLE_ENTITY
         }
         EE::Upstream(_) => StatusCode::BAD_GATEWAY,
-        EE::Store(se) => {
-            tracing::error!(error = %se, "console: storage failed");
-            StatusCode::SERVICE_UNAVAILABLE
-        }
-    };
-    refusal(op, status, &bounded(&e.to_string())).into()
+        EE::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+    }
 }
 
 /// A 400 page for input that cannot be used, saying why.

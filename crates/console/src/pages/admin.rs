@@ -13,7 +13,6 @@ use crate::session::{self, Act, Op, Page, Refusal};
 use crate::Console;
 use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use idcgate_core::{Credentials, UpstreamAccount, Vendor};
@@ -422,7 +421,7 @@ async fn test_account(
         }
         Err(e) => {
             // The answer stays on the page the operator asked for, with its status.
-            let status = layout::engine_error(&op, &e).into_response().status();
+            let status = layout::engine_status(&e);
             let body = html! {
                 p.error role="alert" id="test-answer" { "✗ " (layout::bounded(&e.to_string())) }
                 (back)

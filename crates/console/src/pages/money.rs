@@ -94,6 +94,30 @@ fn tenant_state_name(op: &Op, s: TenantState) -> &'static str {
     }
 }
 
+fn tenant_order_state_name(op: &Op, s: idcgate_store::TenantOrderState) -> &'static str {
+    use idcgate_store::TenantOrderState as S;
+    match s {
+        S::Pending => op.t("处理中", "pending"),
+        S::Active => op.t("已交付", "active"),
+        S::Failed => op.t("失败（已退款）", "failed (paid back)"),
+        S::Refunded => op.t("已退订", "refunded"),
+    }
+}
+
+/// What a tenant statement line is, in the operator's language (unknown kinds as
+/// the engine names them).
+fn statement_what(op: &Op, what: &str) -> String {
+    match what {
+        "deposit" => op.t("充值", "deposit"),
+        "create" => op.t("购买", "purchase"),
+        "renew" => op.t("续费", "renewal"),
+        "refund" => op.t("退订退款", "refund"),
+        "return" => op.t("上游拒绝退款", "returned (upstream refused)"),
+        other => return other.to_string(),
+    }
+    .to_string()
+}
+
 fn product_state_name(op: &Op, s: ProductState) -> &'static str {
     match s {
         ProductState::OnSale => op.t("在售", "on sale"),
@@ -959,7 +983,7 @@ fn tenant_orders_table(op: &Op, rows: &[&idcgate_engine::storefront::TenantOrder
                     tr {
                         td { (o.order.id) }
                         td { a href={ "/products/" (layout::seg(&o.order.order.product)) } { (o.order.order.product) } }
-                        td { (o.order.state.as_str()) }
+                        td { (tenant_order_state_name(op, o.order.state)) }
                         td.num { (o.order.order.months) }
                         td.num { (yuan(o.paid)) }
                         td { (o.order.expires_ms.map(layout::date).unwrap_or_default()) }
@@ -1105,7 +1129,7 @@ async fn tenant_statement(
                     @for l in &lines {
                         tr {
                             td { (layout::time(l.at_ms)) }
-                            td { (l.what) }
+                            td { (statement_what(&op, &l.what)) }
                             td { (l.guid.map(|g| g.to_string()).unwrap_or_default()) }
                             td.num.bad[l.amount.is_negative()] { (yuan(l.amount)) }
                             td { (l.txn_id) }
