@@ -1094,6 +1094,43 @@ async fn administration_keeps_secrets(db: &TestDb) {
     }
     // The form's credential is the only one the audit log could have seen: it did not.
     assert!(trail.iter().all(|e| !e.detail.contains(FORM_SECRET)));
+
+    // The log pages newest first, unfiltered (read only as far as the page) or filtered.
+    let start = app.engine.audit_trail(100_000).await.unwrap().len();
+    for i in 0..120 {
+        let e = idcgate_store::AuditEntry {
+            id: 0,
+            at_ms: idcgate_engine::now_ms(),
+            actor: "test".into(),
+            action: "bulk.step".into(),
+            target: format!("item-{i:03}"),
+            outcome: if i % 2 == 0 { "ok" } else { "error" }.into(),
+            detail: format!("step {i}"),
+            intent_id: None,
+        };
+        app.engine.store.append_audit(&e).await.unwrap();
+    }
+    let rows = |body: &str| body.matches("<td>bulk.step</td>").count();
+    let first = adm.get("/audit").await.body;
+    assert_eq!(rows(&first), 50);
+    assert!(first.contains("item-119") && !first.contains("item-069"));
+    assert!(first.contains("rel=\"next\"") && !first.contains("rel=\"prev\""));
+    let last_page = (start + 120).div_ceil(50);
+    let last = adm.get(&format!("/audit?page={last_page}")).await.body;
+    assert!(!last.contains("rel=\"next\"") && last.contains("rel=\"prev\""));
+    let past = adm
+        .get(&format!("/audit?page={}", last_page + 1))
+        .await
+        .body;
+    assert!(past.contains("past the end"));
+    let errors = adm
+        .get("/audit?action=bulk&outcome=error&page=2")
+        .await
+        .body;
+    assert_eq!(rows(&errors), 10, "60 errors: 50 then 10");
+    assert!(errors.contains("Page 2 / 2") && !errors.contains("item-118"));
+    let sorted = adm.get("/audit?action=bulk.step&sort=target").await.body;
+    assert!(sorted.contains("item-000") && !sorted.contains("item-119"));
 }
 
 async fn hostile_input_gets_a_clear_refusal(db: &TestDb) {

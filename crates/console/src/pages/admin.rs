@@ -817,38 +817,10 @@ async fn audit(
             )
         })?),
     };
-    let mut rows = c
-        .engine
-        .audit_trail(AUDIT_SCAN)
-        .await
-        .map_err(engine_err(&op))?;
-    let scanned = rows.len();
-    let mut outcomes: Vec<String> = rows.iter().map(|e| e.outcome.clone()).collect();
-    outcomes.sort();
-    outcomes.dedup();
-    let (la, lc, lt) = (
-        actor.to_lowercase(),
-        action.to_lowercase(),
-        target.to_lowercase(),
-    );
-    rows.retain(|e| {
-        (la.is_empty() || e.actor.to_lowercase().contains(&la))
-            && (lc.is_empty() || e.action.to_lowercase().contains(&lc))
-            && (lt.is_empty() || e.target.to_lowercase().contains(&lt))
-            && (outcome.is_empty() || e.outcome == outcome)
-            && since_ms.is_none_or(|s| e.at_ms >= s)
-    });
-    if let Some(s) = q.search() {
-        let s = s.to_lowercase();
-        rows.retain(|e| layout::matches(&s, &[&e.detail, &e.actor, &e.action, &e.target]));
-    }
-    layout::sort_list(
-        &mut rows,
-        &q,
-        true,
-        audit_cmp(q.sort.as_deref().unwrap_or("at")),
-    );
-    let (rows, total) = layout::page_of(rows, &q);
+    let filtered =
+        !(actor.is_empty() && action.is_empty() && target.is_empty() && outcome.is_empty())
+            || since_ms.is_some()
+            || q.search().is_some();
     let base = layout::with_filters(
         "/audit",
         &[
@@ -859,10 +831,56 @@ async fn audit(
             ("since", since),
         ],
     );
-    let filtered =
-        !(actor.is_empty() && action.is_empty() && target.is_empty() && outcome.is_empty())
-            || since_ms.is_some()
-            || q.search().is_some();
+    // The log's own order is newest first: a page of it unfiltered and unsorted reads
+    // only as far as itself, and one entry more to know whether another page follows.
+    let size = i64::from(layout::PAGE_SIZE);
+    let reach = i64::from(q.page()) * size;
+    let browsing = !filtered && q.sort.is_none() && reach < AUDIT_SCAN;
+    let limit = if browsing { reach + 1 } else { AUDIT_SCAN };
+    let mut rows = c.engine.audit_trail(limit).await.map_err(engine_err(&op))?;
+    let scanned = rows.len();
+    let mut outcomes: Vec<String> = ["ok", "error", "unfinished"]
+        .into_iter()
+        .map(String::from)
+        .chain(rows.iter().map(|e| e.outcome.clone()))
+        .collect();
+    outcomes.sort();
+    outcomes.dedup();
+    let (rows, pager) = if browsing {
+        let more = scanned as i64 > reach;
+        let skip = usize::try_from(reach - size).unwrap_or(0);
+        let rows: Vec<AuditEntry> = rows
+            .into_iter()
+            .skip(skip)
+            .take(layout::PAGE_SIZE as usize)
+            .collect();
+        (rows, newest_first_pager(&op, &q, &base, more))
+    } else {
+        let (la, lc, lt) = (
+            actor.to_lowercase(),
+            action.to_lowercase(),
+            target.to_lowercase(),
+        );
+        rows.retain(|e| {
+            (la.is_empty() || e.actor.to_lowercase().contains(&la))
+                && (lc.is_empty() || e.action.to_lowercase().contains(&lc))
+                && (lt.is_empty() || e.target.to_lowercase().contains(&lt))
+                && (outcome.is_empty() || e.outcome == outcome)
+                && since_ms.is_none_or(|s| e.at_ms >= s)
+        });
+        if let Some(s) = q.search() {
+            let s = s.to_lowercase();
+            rows.retain(|e| layout::matches(&s, &[&e.detail, &e.actor, &e.action, &e.target]));
+        }
+        layout::sort_list(
+            &mut rows,
+            &q,
+            true,
+            audit_cmp(q.sort.as_deref().unwrap_or("at")),
+        );
+        let (rows, total) = layout::page_of(rows, &q);
+        (rows, layout::pager(&op, &q, &base, total))
+    };
     let body = html! {
         form.row method="get" action="/audit" {
             label { (op.t("操作者", "Actor")) input type="text" name="actor" value=(actor) maxlength="100" placeholder="console:"; }
@@ -884,6 +902,9 @@ async fn audit(
         @if rows.is_empty() {
             @if filtered {
                 (layout::empty(op.t("没有符合筛选的记录：换个条件或清除筛选。", "No entry matches: change or clear the filters.")))
+            } @else if q.page() > 1 {
+                (layout::empty(op.t("这一页已超出日志末尾：返回上一页。", "This page is past the end of the log: go back a page.")))
+                (pager)
             } @else {
                 (layout::empty(op.t("审计日志还是空的：每次登录和改动都会记录在这里。", "The audit log is empty: every login and change is recorded here.")))
             }
@@ -910,10 +931,22 @@ async fn audit(
                     }
                 }
             }
-            (layout::pager(&op, &q, &base, total))
+            (pager)
         }
     };
     Ok(layout::page(&op, op.t("审计日志", "Audit log"), body))
+}
+
+/// Previous and next for a list read only up to its page, whose length is not known.
+fn newest_first_pager(op: &Op, q: &ListQuery, base: &str, more: bool) -> Markup {
+    let page = q.page();
+    html! {
+        nav.pager {
+            @if page > 1 { a rel="prev" href=(q.href(base, page - 1, None, false)) { "‹ " (op.t("上一页", "Previous")) } }
+            span { (op.t("第 ", "Page ")) (page) (op.t(" 页，最新在前", ", newest first")) }
+            @if more { a rel="next" href=(q.href(base, page + 1, None, false)) { (op.t("下一页", "Next")) " ›" } }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------
