@@ -443,7 +443,7 @@ async fn remove_account_page(
     let a = c.engine.account(&name).await.map_err(engine_err(&op))?;
     let body = html! {
         div.confirm {
-            p { (op.t("删除上游账号 ", "Remove upstream account ")) strong { (a.name) } " (" (a.vendor) ")?" }
+            p { (op.t("删除上游账号 ", "Remove upstream account ")) strong { (a.name) } " (" (a.vendor) ")" (op.t("？", "?")) }
             p { (op.t(
                 "它名下的资源将从实时清单中标记为已消失（历史保留）；订单和账本保留。此操作不能撤销，如需恢复须重新添加并输入凭据。",
                 "Everything it owned leaves the live inventory (marked gone, history kept); its orders and ledger stay. This cannot be undone: to use it again, add it again with its credentials.")) }
@@ -692,7 +692,7 @@ async fn revoke_page(
     let t = find_token(&c, &op, &id).await?;
     let body = html! {
         div.confirm {
-            p { (op.t("吊销令牌 ", "Revoke token ")) strong { (t.name) } " (" code { (t.id) } ", " (scope_name(&op, t.scope)) ")?" }
+            p { (op.t("吊销令牌 ", "Revoke token ")) strong { (t.name) } " (" code { (t.id) } ", " (scope_name(&op, t.scope)) ")" (op.t("？", "?")) }
             p { (op.t("使用它的程序将立即（最多 1 秒内）无法调用 API。吊销不能撤销。", "Programs using it stop reaching the API at once (within a second). Revoking cannot be undone.")) }
             form.row method="post" action={ "/tokens/" (layout::seg(&t.id)) "/revoke" } id="revoke-token" {
                 (csrf(&op))
@@ -1221,7 +1221,7 @@ async fn remove_operator_page(
         .ok_or_else(|| layout::not_found(&op, op.t("没有这个操作员。", "No such operator.")))?;
     let body = html! {
         div.confirm {
-            p { (op.t("删除操作员 ", "Remove operator ")) strong { (o.name) } " (" (layout::role_name(op.lang, o.role)) ")?" }
+            p { (op.t("删除操作员 ", "Remove operator ")) strong { (o.name) } " (" (layout::role_name(op.lang, o.role)) ")" (op.t("？", "?")) }
             p { (op.t("其所有会话立即结束。", "All their sessions end at once.")) }
             form.stack method="post" action={ "/operators/" (layout::seg(&o.name)) "/remove" } id="remove-operator" {
                 (csrf(&op))

@@ -1543,7 +1543,7 @@ async fn retire_page(
     let p = c.engine.product(&name).await.map_err(engine_err(&op))?;
     let body = html! {
         div.confirm {
-            p { (op.t("下架产品 ", "Retire product ")) strong { (p.name) } " (" (p.title) ")?" }
+            p { (op.t("下架产品 ", "Retire product ")) strong { (p.name) } " (" (p.title) ")" (op.t("？", "?")) }
             p { (op.t(
                 "下架后下游客户不能再购买它；已有订单和续费不受影响。下架不能撤销（名称也不能再用）。",
                 "Tenants can no longer buy it; existing orders are kept. Retiring cannot be undone (and the name is not reused).")) }
