@@ -62,15 +62,8 @@ fn new_password(from_stdin: bool) -> Result<(String, bool)> {
     Ok((generate_password()?, true))
 }
 
-/// 20 characters from an alphabet without look-alikes: about 115 bits.
-pub fn generate_password() -> Result<String> {
-    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut bytes = [0u8; 20];
-    getrandom::getrandom(&mut bytes).map_err(|e| anyhow!("cannot draw random bytes: {e}"))?;
-    Ok(bytes
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect())
+fn generate_password() -> Result<String> {
+    Ok(idcgate_console::auth::generate_password()?)
 }
 
 pub async fn dispatch(out: &Out, engine: &Engine, cmd: UserCmd) -> Result<()> {

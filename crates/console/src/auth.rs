@@ -44,6 +44,16 @@ pub(crate) fn random_token() -> Result<String> {
     Ok(hex::encode(random_bytes::<32>()?))
 }
 
+/// A password to hand out once: 20 characters from an alphabet without look-alikes
+/// (about 115 bits).
+pub fn generate_password() -> Result<String> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    Ok(random_bytes::<20>()?
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect())
+}
+
 pub fn hash_password(password: &str) -> Result<String> {
     let salt = SaltString::encode_b64(&random_bytes::<16>()?)
         .map_err(|e| AuthError::Random(e.to_string()))?;

@@ -952,16 +952,6 @@ fn newest_first_pager(op: &Op, q: &ListQuery, base: &str, more: bool) -> Markup 
 // ---------------------------------------------------------------------------------
 // Operators
 
-/// 20 characters from an alphabet without look-alikes (about 115 bits), as
-/// `idcgate user add` generates them.
-fn generate_password() -> Result<String, auth::AuthError> {
-    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    Ok(auth::random_bytes::<20>()?
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect())
-}
-
 fn role_select(op: &Op, selected: Role) -> Markup {
     html! {
         select name="role" {
@@ -1112,7 +1102,7 @@ async fn add_operator(
     let Form(f) = layout::read(&op, form)?;
     op.may_submit(Act::Administer, &f.csrf)?;
     let role = parse_role(&op, &f.role)?;
-    let password = generate_password().map_err(auth_err(&op))?;
+    let password = auth::generate_password().map_err(auth_err(&op))?;
     let actor = layout::actor(&op);
     let ops = Operators {
         engine: &c.engine,
@@ -1161,7 +1151,7 @@ async fn new_password(
     let name = operator_path(&op, name)?;
     let Form(f) = layout::read(&op, form)?;
     op.may_submit(Act::Administer, &f.csrf)?;
-    let password = generate_password().map_err(auth_err(&op))?;
+    let password = auth::generate_password().map_err(auth_err(&op))?;
     let actor = layout::actor(&op);
     Operators {
         engine: &c.engine,
