@@ -262,10 +262,19 @@ pub fn seg(s: &str) -> String {
 
 /// A sortable column heading: a link that sorts by `key`, and again the other way.
 pub fn sort_head(q: &ListQuery, base: &str, key: &str, label: &str) -> Markup {
+    sort_head_in(q, base, key, label, false)
+}
+
+/// `sort_head` over a column of amounts, aligned right like the amounts under it.
+pub fn sort_head_num(q: &ListQuery, base: &str, key: &str, label: &str) -> Markup {
+    sort_head_in(q, base, key, label, true)
+}
+
+fn sort_head_in(q: &ListQuery, base: &str, key: &str, label: &str, num: bool) -> Markup {
     let active = q.sort.as_deref() == Some(key);
     let desc = active && !q.descending();
     html! {
-        th {
+        th.num[num] {
             a href=(q.href(base, 1, Some(key), desc)) {
                 (label)
                 @if active { (if q.descending() { " ▼" } else { " ▲" }) }

@@ -142,7 +142,7 @@ async fn accounts(State(c): State<Console>, op: Op, q: Q) -> Page {
                     (layout::sort_head(&q, "/accounts", "name", op.t("名称", "Name")))
                     (layout::sort_head(&q, "/accounts", "vendor", op.t("服务商", "Vendor")))
                     (layout::sort_head(&q, "/accounts", "base_url", op.t("接口地址", "Base URL")))
-                    (layout::sort_head(&q, "/accounts", "rate", op.t("限速（次/秒）", "Rate limit (req/s)")))
+                    (layout::sort_head_num(&q, "/accounts", "rate", op.t("限速（次/秒）", "Rate limit (req/s)")))
                     th { (op.t("操作", "Actions")) }
                 } }
                 tbody {

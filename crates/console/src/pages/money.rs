@@ -319,8 +319,8 @@ async fn orders(
                     (layout::sort_head(&q, &base, "kind", op.t("类型", "Kind")))
                     (layout::sort_head(&q, &base, "operation", op.t("操作", "Operation")))
                     (layout::sort_head(&q, &base, "target", op.t("对象", "Target")))
-                    (layout::sort_head(&q, &base, "quoted", op.t("报价", "Quoted")))
-                    (layout::sort_head(&q, &base, "charged", op.t("实扣", "Charged")))
+                    (layout::sort_head_num(&q, &base, "quoted", op.t("报价", "Quoted")))
+                    (layout::sort_head_num(&q, &base, "charged", op.t("实扣", "Charged")))
                     (layout::sort_head(&q, &base, "state", op.t("状态", "State")))
                     (layout::sort_head(&q, &base, "updated", op.t("更新时间", "Updated")))
                 } }
@@ -539,7 +539,7 @@ async fn ledger(
                     (layout::sort_head(&q, &base, "txn", op.t("交易", "Txn")))
                     (layout::sort_head(&q, &base, "at", op.t("时间", "At")))
                     (layout::sort_head(&q, &base, "account", op.t("账户", "Account")))
-                    (layout::sort_head(&q, &base, "amount", op.t("金额", "Amount")))
+                    (layout::sort_head_num(&q, &base, "amount", op.t("金额", "Amount")))
                     (layout::sort_head(&q, &base, "order", op.t("订单", "Order")))
                     th { (op.t("摘要", "Memo")) }
                 } }
@@ -747,10 +747,10 @@ async fn tenants(
                     (layout::sort_head(&q, &base, "appid", "appid"))
                     (layout::sort_head(&q, &base, "state", op.t("状态", "State")))
                     (layout::sort_head(&q, &base, "level", op.t("价格等级", "Level")))
-                    (layout::sort_head(&q, &base, "balance", op.t("余额", "Balance")))
-                    (layout::sort_head(&q, &base, "credit", op.t("信用额度", "Credit")))
+                    (layout::sort_head_num(&q, &base, "balance", op.t("余额", "Balance")))
+                    (layout::sort_head_num(&q, &base, "credit", op.t("信用额度", "Credit")))
                     th.num { (op.t("已用信用", "Drawn")) }
-                    (layout::sort_head(&q, &base, "available", op.t("可用", "Available")))
+                    (layout::sort_head_num(&q, &base, "available", op.t("可用", "Available")))
                 } }
                 tbody {
                     @for t in &rows {
@@ -1122,7 +1122,7 @@ async fn tenant_statement(
                     (layout::sort_head(&q, &base, "at", op.t("时间", "At")))
                     (layout::sort_head(&q, &base, "what", op.t("项目", "What")))
                     th { "guid" }
-                    (layout::sort_head(&q, &base, "amount", op.t("金额", "Amount")))
+                    (layout::sort_head_num(&q, &base, "amount", op.t("金额", "Amount")))
                     th { (op.t("账本交易", "Ledger txn")) }
                 } }
                 tbody {

@@ -1,0 +1,3 @@
+//! Driving a real browser from the tests.
+
+pub mod webdriver;
