@@ -336,6 +336,22 @@ fn console_in_a_real_browser() {
     for report in cli_json(&data, &["sync"]).as_array().unwrap() {
         assert_eq!(report["failed"].as_array().unwrap().len(), 0, "{report}");
     }
+    // One purchase, so the orders, the ledger and the spend chart have something to show.
+    cli(
+        &data,
+        &[
+            "order",
+            "place",
+            "sandbox-west",
+            "register",
+            "browser-demo.com",
+            "--years",
+            "1",
+            "--idempotency-key",
+            "browser-1",
+            "--yes",
+        ],
+    );
     let b = Browser::start(&tools, "zh-CN,zh").unwrap_or_else(|e| panic!("browser: {e}"));
     let ui = Ui {
         b,
@@ -436,8 +452,8 @@ fn console_in_a_real_browser() {
 
     // The admin pages, with the sandbox's data.
     for (path, title, shows, shot) in [
-        ("/orders", "订单", "", Some("orders")),
-        ("/ledger", "账本", "", Some("ledger")),
+        ("/orders", "订单", "browser-demo.com", Some("orders")),
+        ("/ledger", "账本", "upstream:sandbox-west", Some("ledger")),
         ("/tenants", "下游客户", "sandbox-tenant", Some("tenants")),
         ("/products", "产品", "west-cloud-1c1g", Some("products")),
         ("/accounts", "上游账号", "sandbox-west", Some("accounts")),

@@ -202,7 +202,11 @@ async fn render(console: &Console, op: &Op) -> Result<Response, idcgate_store::S
         }
         section {
             h2 { (op.t("每月上游支出（近 6 个月）", "Upstream spend per month (last 6 months)")) }
-            (layout::bar_chart(&spend, money))
+            @if spend.iter().all(|(_, fen)| *fen == 0) {
+                (layout::empty(op.t("近 6 个月没有上游支出：订单付款后会按月显示在这里。", "No upstream spend in the last 6 months: paid orders show here by month.")))
+            } @else {
+                (layout::bar_chart(&spend, money))
+            }
         }
         section {
             h2 { (op.t("需要处理的订单", "Orders needing attention")) }
