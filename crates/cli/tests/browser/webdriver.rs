@@ -263,7 +263,9 @@ impl Browser {
             .as_array()
             .map(|a| {
                 a.iter()
-                    .filter_map(|c| Some(format!("{}={}", c["name"].as_str()?, c["value"].as_str()?)))
+                    .filter_map(|c| {
+                        Some(format!("{}={}", c["name"].as_str()?, c["value"].as_str()?))
+                    })
                     .collect()
             })
             .unwrap_or_default();
