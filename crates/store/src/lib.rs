@@ -145,11 +145,25 @@ pub struct ResourceFilter {
     pub search: Option<String>,
     /// Only resources expiring before this instant (Unix ms).
     pub expires_before_ms: Option<i64>,
+    /// Only resources expiring at or after this instant (Unix ms).
+    pub expires_after_ms: Option<i64>,
     pub include_gone: bool,
     /// Only keys with this prefix (e.g. a zone's records).
     pub name_prefix: Option<String>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
+    /// The order of a listing (and so of its pages); `None` is the store's own: soonest
+    /// expiry first under `expires_before_ms`, else by kind and name.
+    pub order: Option<ResourceOrder>,
+}
+
+/// A column a listing of resources is ordered by, ties broken by name, account, key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceOrder {
+    Name { descending: bool },
+    Account { descending: bool },
+    /// Resources that never expire come last either way.
+    Expiry { descending: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

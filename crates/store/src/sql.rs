@@ -352,6 +352,33 @@ impl SqlStore {
         Ok(())
     }
 
+    /// The ORDER BY of a listing: always total (ending in the primary key), so pages
+    /// neither repeat nor skip a row.
+    fn order_sql(filter: &ResourceFilter) -> String {
+        let dir = |d: bool| if d { "DESC" } else { "ASC" };
+        match filter.order {
+            None if filter.expires_before_ms.is_some() => {
+                "expires_at, kind, name, account, rkey".into()
+            }
+            None => "kind, name, account, rkey".into(),
+            Some(ResourceOrder::Name { descending }) => {
+                let d = dir(descending);
+                format!("name {d}, account {d}, kind {d}, rkey {d}")
+            }
+            Some(ResourceOrder::Account { descending }) => {
+                let d = dir(descending);
+                format!("account {d}, name {d}, kind {d}, rkey {d}")
+            }
+            Some(ResourceOrder::Expiry { descending }) => {
+                let d = dir(descending);
+                // NULLs sort differently on the two backends: say where they go.
+                format!(
+                    "CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END, expires_at {d}, name, account, kind, rkey"
+                )
+            }
+        }
+    }
+
     fn filter_sql(filter: &ResourceFilter) -> (String, Vec<String>, Vec<i64>) {
         // Text binds first ($1..), then integers; keeps the builder trivial.
         let mut clauses = Vec::new();
@@ -404,6 +431,13 @@ impl SqlStore {
             ints.push(t);
             clauses.push(format!(
                 "expires_at IS NOT NULL AND expires_at < ${}",
+                base + ints.len()
+            ));
+        }
+        if let Some(t) = filter.expires_after_ms {
+            ints.push(t);
+            clauses.push(format!(
+                "expires_at IS NOT NULL AND expires_at >= ${}",
                 base + ints.len()
             ));
         }
@@ -825,11 +859,7 @@ impl Store for SqlStore {
 
     async fn list_resources(&self, filter: &ResourceFilter) -> Result<Vec<ResourceRow>> {
         let (where_sql, texts, ints) = Self::filter_sql(filter);
-        let order = if filter.expires_before_ms.is_some() {
-            "expires_at, kind, name"
-        } else {
-            "kind, name, account, rkey"
-        };
+        let order = Self::order_sql(filter);
         let mut sql = format!("SELECT * FROM resources{where_sql} ORDER BY {order}");
         if let Some(l) = filter.limit {
             sql.push_str(&format!(" LIMIT {}", l.max(0)));
@@ -847,11 +877,7 @@ impl Store for SqlStore {
         // One statement: the count is an uncorrelated subquery, computed once, beside the
         // page (a window count would read every matching row before the limit).
         let (where_sql, texts, ints) = Self::filter_sql(filter);
-        let order = if filter.expires_before_ms.is_some() {
-            "expires_at, kind, name"
-        } else {
-            "kind, name, account, rkey"
-        };
+        let order = Self::order_sql(filter);
         let mut sql = format!(
             "SELECT *, (SELECT COUNT(*) FROM resources{where_sql}) AS total_rows
              FROM resources{where_sql} ORDER BY {order}"

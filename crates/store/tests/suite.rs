@@ -24,6 +24,7 @@ both_backends!(
     rate_slots_are_reserved_once_across_handles,
     verified_tokens_are_trusted_briefly_and_revocation_holds,
     a_page_and_its_total_in_one_call,
+    listings_order_by_a_column_and_window_expiry,
 );
 
 fn account(name: &str, secret: &str) -> UpstreamAccount {
@@ -631,4 +632,60 @@ async fn a_page_and_its_total_in_one_call(f: &TestDb) {
     let mut none = filter(0);
     none.search = Some("zz".into());
     assert_eq!(s.page_resources(&none).await.unwrap(), (vec![], 0));
+}
+
+async fn listings_order_by_a_column_and_window_expiry(f: &TestDb) {
+    let s = &f.store;
+    let row = |account: &str, name: &str, exp: Option<i64>| ResourceRow {
+        account: account.into(),
+        kind: ResourceKind::Domain,
+        key: name.into(),
+        name: name.into(),
+        data: json!({}),
+        expires_at_ms: exp,
+        first_seen_ms: 1,
+        last_seen_ms: 1,
+        gone_at_ms: None,
+    };
+    s.upsert_resources(&[
+        row("b", "a.com", Some(300)),
+        row("a", "b.com", Some(100)),
+        row("c", "c.com", None),
+        row("a", "d.com", Some(200)),
+    ])
+    .await
+    .unwrap();
+    let keys = |order, offset| async move {
+        s.list_resources(&ResourceFilter {
+            kind: Some(ResourceKind::Domain),
+            order: Some(order),
+            limit: Some(3),
+            offset: Some(offset),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.key)
+        .collect::<Vec<_>>()
+    };
+    use idcgate_store::ResourceOrder::*;
+    assert_eq!(keys(Name { descending: true }, 0).await, ["d.com", "c.com", "b.com"]);
+    assert_eq!(keys(Account { descending: false }, 0).await, ["b.com", "d.com", "a.com"]);
+    // Never-expiring last both ways; the next page goes on where the first stopped.
+    assert_eq!(keys(Expiry { descending: false }, 0).await, ["b.com", "d.com", "a.com"]);
+    assert_eq!(keys(Expiry { descending: true }, 0).await, ["a.com", "d.com", "b.com"]);
+    assert_eq!(keys(Expiry { descending: true }, 3).await, ["c.com"]);
+    // A window of expiry: at or after one instant, before another.
+    let (page, total) = s
+        .page_resources(&ResourceFilter {
+            kind: Some(ResourceKind::Domain),
+            expires_after_ms: Some(200),
+            expires_before_ms: Some(300),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((page.len(), total), (1, 1));
+    assert_eq!(page[0].key, "d.com");
 }
