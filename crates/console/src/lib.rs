@@ -52,13 +52,19 @@ impl Default for ConsoleConfig {
 pub struct Console {
     pub engine: Arc<Engine>,
     pub config: Arc<ConsoleConfig>,
+    /// Resolution lines per zone as its upstream last named them, and when: the record
+    /// editor offers them on every view, and some vendors answer them with two calls.
+    pub(crate) lines: Arc<std::sync::Mutex<LineCache>>,
 }
+
+pub(crate) type LineCache = std::collections::HashMap<String, (std::time::Instant, Vec<String>)>;
 
 /// The console's routes, ready to merge beside the API.
 pub fn router(engine: Arc<Engine>, config: ConsoleConfig) -> Router {
     let console = Console {
         engine,
         config: Arc::new(config),
+        lines: Arc::default(),
     };
     Router::new()
         .route("/assets/console.css", get(css))

@@ -221,6 +221,76 @@ impl Engine {
         Ok(records)
     }
 
+    /// A sync of one zone: its records read live and written to the inventory, and the
+    /// inventory's records of the zone that the complete listing no longer holds marked
+    /// gone (deleted upstream by someone else).
+    pub async fn dns_refresh(&self, zone: &str) -> Result<Vec<DnsRecord>> {
+        let zone = &normalize_zone(zone)?;
+        let (account, conn) = self.dns_of(zone).await?;
+        let dns = dns_of_conn(conn.as_ref())?;
+        let records = dns.list_records(zone).await?;
+        let now = now_ms();
+        let rows: Vec<ResourceRow> = records
+            .iter()
+            .map(|r| record_row(&account, r, now))
+            .collect();
+        self.store.upsert_resources(&rows).await?;
+        let seen: std::collections::HashSet<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+        let prefix = format!("{zone}/");
+        let held = self
+            .store
+            .list_resources(&ResourceFilter {
+                account: Some(account.clone()),
+                kind: Some(ResourceKind::DnsRecord),
+                name_prefix: Some(format!("{zone} ")),
+                ..Default::default()
+            })
+            .await?;
+        for r in held
+            .iter()
+            .filter(|r| r.key.starts_with(&prefix) && !seen.contains(r.key.as_str()))
+        {
+            self.store
+                .delete_resource(&account, ResourceKind::DnsRecord, &r.key, now)
+                .await?;
+        }
+        Ok(records)
+    }
+
+    /// The resolution lines the zone's account accepts (vendor-neutral names first).
+    pub async fn dns_lines(&self, zone: &str) -> Result<Vec<String>> {
+        let zone = &normalize_zone(zone)?;
+        let (_, conn) = self.dns_of(zone).await?;
+        Ok(dns_of_conn(conn.as_ref())?.lines(zone).await?)
+    }
+
+    /// The images a server of `account` may be reinstalled with: the account's catalog,
+    /// narrowed to `region` when the server has one and the catalog names regions.
+    pub async fn server_images(
+        &self,
+        account: &str,
+        region: Option<&str>,
+    ) -> Result<Vec<idcgate_core::OsImage>> {
+        let conn = self.connection(account).await?;
+        let compute = conn
+            .compute()
+            .ok_or_else(|| idcgate_core::Error::Unsupported {
+                vendor: conn.vendor().to_string(),
+                capability: "compute".into(),
+            })?;
+        let images = compute.catalog().await?.images;
+        let in_region: Vec<_> = images
+            .iter()
+            .filter(|i| region.is_some_and(|r| i.region.as_deref() == Some(r)))
+            .cloned()
+            .collect();
+        Ok(if in_region.is_empty() {
+            images
+        } else {
+            in_region
+        })
+    }
+
     pub async fn dns_add(&self, actor: &str, zone: &str, input: &RecordInput) -> Result<DnsRecord> {
         let zone = &normalize_zone(zone)?;
         let (account, conn) = self.dns_of(zone).await?;

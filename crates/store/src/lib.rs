@@ -160,10 +160,16 @@ pub struct ResourceFilter {
 /// A column a listing of resources is ordered by, ties broken by name, account, key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResourceOrder {
-    Name { descending: bool },
-    Account { descending: bool },
+    Name {
+        descending: bool,
+    },
+    Account {
+        descending: bool,
+    },
     /// Resources that never expire come last either way.
-    Expiry { descending: bool },
+    Expiry {
+        descending: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -670,11 +670,23 @@ async fn listings_order_by_a_column_and_window_expiry(f: &TestDb) {
         .collect::<Vec<_>>()
     };
     use idcgate_store::ResourceOrder::*;
-    assert_eq!(keys(Name { descending: true }, 0).await, ["d.com", "c.com", "b.com"]);
-    assert_eq!(keys(Account { descending: false }, 0).await, ["b.com", "d.com", "a.com"]);
+    assert_eq!(
+        keys(Name { descending: true }, 0).await,
+        ["d.com", "c.com", "b.com"]
+    );
+    assert_eq!(
+        keys(Account { descending: false }, 0).await,
+        ["b.com", "d.com", "a.com"]
+    );
     // Never-expiring last both ways; the next page goes on where the first stopped.
-    assert_eq!(keys(Expiry { descending: false }, 0).await, ["b.com", "d.com", "a.com"]);
-    assert_eq!(keys(Expiry { descending: true }, 0).await, ["a.com", "d.com", "b.com"]);
+    assert_eq!(
+        keys(Expiry { descending: false }, 0).await,
+        ["b.com", "d.com", "a.com"]
+    );
+    assert_eq!(
+        keys(Expiry { descending: true }, 0).await,
+        ["a.com", "d.com", "b.com"]
+    );
     assert_eq!(keys(Expiry { descending: true }, 3).await, ["c.com"]);
     // A window of expiry: at or after one instant, before another.
     let (page, total) = s
