@@ -185,9 +185,16 @@ async fn run(label: &str, store: Arc<dyn Store>) {
         ("dashboard", "/"),
         ("domains", "/domains"),
         ("domains search", "/domains?q=domain09"),
+        ("domains by expiry, page 100", "/domains?sort=expiry&desc=1&page=100"),
+        ("domains within 30 days", "/domains?expiry=30"),
         ("dns zones", "/dns"),
-        ("dns zone (100 records)", "/dns/domain00500.com"),
+        ("dns zones by records", "/dns?sort=records"),
+        ("dns zone (100 records)", "/dns/west/domain00500.com"),
+        ("dns zone sorted by ttl", "/dns/west/domain00500.com?sort=ttl&desc=1"),
         ("servers", "/servers"),
+        ("servers running, by state", "/servers?state=running&sort=state"),
+        ("server", "/servers/xen/1000"),
+        ("hosting (empty)", "/hosting"),
         ("audit", "/audit"),
     ] {
         let f = time_page(&client, &format!("{base}{path}"), &cookie, n).await;
