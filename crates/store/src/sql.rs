@@ -379,7 +379,7 @@ impl SqlStore {
         }
     }
 
-    fn filter_sql(filter: &ResourceFilter) -> (String, Vec<String>, Vec<i64>) {
+    fn filter_sql(&self, filter: &ResourceFilter) -> (String, Vec<String>, Vec<i64>) {
         // Text binds first ($1..), then integers; keeps the builder trivial.
         let mut clauses = Vec::new();
         let mut texts: Vec<String> = Vec::new();
@@ -410,6 +410,16 @@ impl SqlStore {
                 "name LIKE ? ESCAPE '\\'",
                 format!("{}%", escape_like(p)),
             );
+            // SQLite's LIKE ignores ASCII case, so it cannot use the (kind, name) index
+            // and reads every row of the kind (a zone's records among 100,000); the same
+            // prefix as a range of the BINARY collation reads only the zone's. It is also
+            // case-sensitive, as PostgreSQL's LIKE is.
+            if self.dialect == Dialect::Sqlite {
+                if let Some(upper) = prefix_upper_bound(p) {
+                    text_clause(&mut clauses, &mut texts, "name >= ?", p.clone());
+                    text_clause(&mut clauses, &mut texts, "name < ?", upper);
+                }
+            }
         }
         if let Some(list) = &filter.accounts {
             if list.is_empty() {
@@ -858,7 +868,7 @@ impl Store for SqlStore {
     }
 
     async fn list_resources(&self, filter: &ResourceFilter) -> Result<Vec<ResourceRow>> {
-        let (where_sql, texts, ints) = Self::filter_sql(filter);
+        let (where_sql, texts, ints) = self.filter_sql(filter);
         let order = Self::order_sql(filter);
         let mut sql = format!("SELECT * FROM resources{where_sql} ORDER BY {order}");
         if let Some(l) = filter.limit {
@@ -876,7 +886,7 @@ impl Store for SqlStore {
     async fn page_resources(&self, filter: &ResourceFilter) -> Result<(Vec<ResourceRow>, i64)> {
         // One statement: the count is an uncorrelated subquery, computed once, beside the
         // page (a window count would read every matching row before the limit).
-        let (where_sql, texts, ints) = Self::filter_sql(filter);
+        let (where_sql, texts, ints) = self.filter_sql(filter);
         let order = Self::order_sql(filter);
         let mut sql = format!(
             "SELECT *, (SELECT COUNT(*) FROM resources{where_sql}) AS total_rows
@@ -905,7 +915,7 @@ impl Store for SqlStore {
     }
 
     async fn count_resources(&self, filter: &ResourceFilter) -> Result<i64> {
-        let (where_sql, texts, ints) = Self::filter_sql(filter);
+        let (where_sql, texts, ints) = self.filter_sql(filter);
         let sql = format!("SELECT COUNT(*) FROM resources{where_sql}");
         let row = Self::bind_filter(&sql, texts, ints)
             .fetch_one(&self.pool)
@@ -1353,4 +1363,36 @@ fn reading_from(r: &AnyRow) -> Result<BalanceReading> {
         credit_fen: r.try_get("credit_fen")?,
         source: r.try_get("source")?,
     })
+}
+
+/// The least string above every string that starts with `prefix` in code point (and
+/// so UTF-8 byte) order: the prefix with its last character raised by one. `None` for
+/// an empty prefix or one ending in the last code point.
+fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    let last = chars.pop()?;
+    let next = match u32::from(last) + 1 {
+        0xD800 => '\u{E000}',
+        n => char::from_u32(n)?,
+    };
+    chars.push(next);
+    Some(chars.into_iter().collect())
+}
+
+#[cfg(test)]
+mod prefix_tests {
+    use super::prefix_upper_bound;
+
+    #[test]
+    fn a_prefix_range_ends_just_above_its_strings() {
+        assert_eq!(prefix_upper_bound("a.com ").as_deref(), Some("a.com!"));
+        assert_eq!(prefix_upper_bound("\u{D7FF}").as_deref(), Some("\u{E000}"));
+        assert_eq!(prefix_upper_bound(""), None);
+        assert_eq!(prefix_upper_bound("\u{10FFFF}"), None);
+        let upper = prefix_upper_bound("zone ").unwrap();
+        for s in ["zone ", "zone a", "zone \u{10FFFF}x"] {
+            assert!(s >= "zone " && s < upper.as_str(), "{s:?}");
+        }
+        assert!("zone!" >= upper.as_str() && "zonf" > upper.as_str());
+    }
 }

@@ -442,7 +442,7 @@ async fn auto_renew(
 // Hosting, databases, mail, certificates: one list
 
 /// What a kind's rows say beyond name and status.
-fn detail(kind: ResourceKind, d: &serde_json::Value) -> String {
+fn detail(kind: ResourceKind, d: &serde_json::Value, mailboxes: &str) -> String {
     let s = |k: &str| d[k].as_str().unwrap_or_default().to_string();
     match kind {
         ResourceKind::HostingSite => {
@@ -462,7 +462,7 @@ fn detail(kind: ResourceKind, d: &serde_json::Value) -> String {
         },
         ResourceKind::MailDomain => d["mailbox_quota"]
             .as_u64()
-            .map(|n| format!("{n} mailboxes"))
+            .map(|n| format!("{n} {mailboxes}"))
             .unwrap_or_default(),
         ResourceKind::Certificate => s("product"),
         _ => String::new(),
@@ -502,7 +502,7 @@ async fn kind_list(c: Console, op: Op, q: Q, f: F, kind: ResourceKind, path: &st
                             td { (r.account) " " span.hint { (vendor_of(&accounts, &r.account)) } }
                             td { code { (r.key) } }
                             td { (r.data["status"].as_str().unwrap_or("-")) }
-                            td.detail { (detail(kind, &r.data)) }
+                            td.detail { (detail(kind, &r.data, op.t("个邮箱", "mailboxes"))) }
                             (expiry_cells(&op, r.expires_at_ms))
                         }
                     }
@@ -549,10 +549,10 @@ mod tests {
     fn details_name_what_each_kind_holds() {
         let site = serde_json::json!({"plan": "L2", "domains": ["a.com", "b.com"]});
         assert_eq!(
-            detail(ResourceKind::HostingSite, &site),
+            detail(ResourceKind::HostingSite, &site, ""),
             "L2 · a.com, b.com"
         );
         let db = serde_json::json!({"engine": "mssql", "size_mb": 500});
-        assert_eq!(detail(ResourceKind::Database, &db), "mssql · 500 MB");
+        assert_eq!(detail(ResourceKind::Database, &db, ""), "mssql · 500 MB");
     }
 }
