@@ -700,4 +700,46 @@ async fn listings_order_by_a_column_and_window_expiry(f: &TestDb) {
         .unwrap();
     assert_eq!((page.len(), total), (1, 1));
     assert_eq!(page[0].key, "d.com");
+    // A name prefix: exactly the names that start with it, case and all, on both
+    // backends (SQLite reads it as an index range besides its LIKE).
+    let rec = |key: &str, name: &str| {
+        ResourceRow {
+            kind: ResourceKind::DnsRecord,
+            ..row("a", name, None)
+        }
+        .with_key(key)
+    };
+    s.upsert_resources(&[
+        rec("z/1", "z.com www A 1.2.3.4"),
+        rec("z/2", "z.com @ MX mx.z.com"),
+        rec("z/3", "z.comb www A 1.2.3.4"),
+        rec("z/4", "Z.com www A 1.2.3.5"),
+        rec("z/5", "y.com z.com A 1.2.3.6"),
+    ])
+    .await
+    .unwrap();
+    let mut names: Vec<String> = s
+        .list_resources(&ResourceFilter {
+            kind: Some(ResourceKind::DnsRecord),
+            name_prefix: Some("z.com ".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["z/1", "z/2"]);
+}
+
+trait WithKey {
+    fn with_key(self, key: &str) -> Self;
+}
+
+impl WithKey for ResourceRow {
+    fn with_key(mut self, key: &str) -> Self {
+        self.key = key.into();
+        self
+    }
 }
