@@ -23,7 +23,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_idcgate");
 
 /// Whether the DNS and server steps must run: false while those pages are built on
 /// their own branch (the steps are then skipped, saying so); true once they are in.
-const OPS_PAGES_REQUIRED: bool = false;
+const OPS_PAGES_REQUIRED: bool = true;
 
 fn browser_required() -> bool {
     std::env::var("IDCGATE_BROWSER_TESTS").is_ok_and(|v| v == "required")
