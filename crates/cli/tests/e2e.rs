@@ -462,6 +462,7 @@ fn credentials_never_in_clear_on_disk_or_in_trace_logs() {
 }
 
 #[test]
+#[cfg_attr(idcgate_postgres_off, ignore = "IDCGATE_TEST_POSTGRES=off")]
 fn credentials_sealed_in_postgres() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let Some(db) = rt.block_on(idcgate_store::testing::postgres()) else {
