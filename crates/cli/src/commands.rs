@@ -182,7 +182,12 @@ pub fn truncate(s: &str, n: usize) -> String {
 /// database gets a new key file; an existing one refuses any other key.
 pub async fn open_store(settings: &Settings) -> Result<SqlStore> {
     if settings.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        // Created for its owner alone: it holds the database and the master key.
+        let mut dir = std::fs::DirBuilder::new();
+        dir.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+        dir.create(&settings.data_dir).with_context(|| {
             format!(
                 "cannot create data directory {}",
                 settings.data_dir.display()
