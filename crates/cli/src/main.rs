@@ -41,44 +41,94 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Settings every command takes. Each can also come from its environment variable, read
+/// by [`Global::fill_from_env`] rather than by clap: clap counts a value from the
+/// environment as typed, and an error's usage line then shows `--data-dir <DATA_DIR>`
+/// as though it were required.
 #[derive(Args, Clone)]
 pub struct Global {
     /// Config file (default: the first of ./idcgate.toml, $XDG_CONFIG_HOME/idcgate/idcgate.toml
-    /// or ~/.config/idcgate/idcgate.toml, and /etc/idcgate/idcgate.toml that exists).
-    #[arg(long, global = true, env = "IDCGATE_CONFIG", hide_env_values = true)]
+    /// or ~/.config/idcgate/idcgate.toml, and /etc/idcgate/idcgate.toml that exists)
+    /// [env: IDCGATE_CONFIG]
+    #[arg(long, global = true)]
     pub config: Option<PathBuf>,
-    /// Where the SQLite database and the master key file live.
-    #[arg(long, global = true, env = "IDCGATE_DATA_DIR", hide_env_values = true)]
+    /// Where the SQLite database and the master key file live [env: IDCGATE_DATA_DIR]
+    #[arg(long, global = true)]
     pub data_dir: Option<PathBuf>,
-    /// sqlite:///path/file.db or postgres://user@host/db (default: SQLite in the data dir).
-    #[arg(
-        long,
-        global = true,
-        env = "IDCGATE_DATABASE_URL",
-        hide_env_values = true
-    )]
+    /// sqlite:///path/file.db or postgres://user@host/db (default: SQLite in the data dir)
+    /// [env: IDCGATE_DATABASE_URL]
+    #[arg(long, global = true)]
     pub database_url: Option<String>,
-    /// Your contact address, sent in the User-Agent as upstreams ask.
-    #[arg(long, global = true, env = "IDCGATE_CONTACT", hide_env_values = true)]
+    /// Your contact address, sent in the User-Agent as upstreams ask [env: IDCGATE_CONTACT]
+    #[arg(long, global = true)]
     pub contact: Option<String>,
-    /// Log filter, e.g. info, debug, idcgate_wire=trace.
-    #[arg(long, global = true, env = "IDCGATE_LOG", hide_env_values = true)]
+    /// Log filter, e.g. info, debug, idcgate_wire=trace [env: IDCGATE_LOG]
+    #[arg(long, global = true)]
     pub log: Option<String>,
-    /// First port of the sandbox simulators (one port per vendor from here).
-    #[arg(
-        long,
-        global = true,
-        env = "IDCGATE_SANDBOX_PORT",
-        hide_env_values = true
-    )]
+    /// First port of the sandbox simulators (one port per vendor from here)
+    /// [env: IDCGATE_SANDBOX_PORT]
+    #[arg(long, global = true)]
     pub sandbox_port: Option<u16>,
     /// Seconds to wait for an upstream's answer (default 30). A purchase whose answer
-    /// does not come in time is an unknown outcome, settled by `order reconcile`.
-    #[arg(long, global = true, env = "IDCGATE_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..))]
+    /// does not come in time is an unknown outcome, settled by `order reconcile`
+    /// [env: IDCGATE_TIMEOUT]
+    #[arg(long, global = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: Option<u64>,
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
+}
+
+impl Global {
+    /// What a flag left unset, from its environment variable (an empty one is unset).
+    fn fill_from_env(&mut self) -> Result<()> {
+        fn os(name: &str) -> Option<std::ffi::OsString> {
+            std::env::var_os(name).filter(|v| !v.is_empty())
+        }
+        fn text(name: &str) -> Result<Option<String>> {
+            os(name)
+                .map(|v| {
+                    v.into_string()
+                        .map_err(|_| anyhow::anyhow!("{name} is not valid UTF-8"))
+                })
+                .transpose()
+        }
+        self.config = self
+            .config
+            .take()
+            .or_else(|| os("IDCGATE_CONFIG").map(PathBuf::from));
+        self.data_dir = self
+            .data_dir
+            .take()
+            .or_else(|| os("IDCGATE_DATA_DIR").map(PathBuf::from));
+        if self.database_url.is_none() {
+            self.database_url = text("IDCGATE_DATABASE_URL")?;
+        }
+        if self.contact.is_none() {
+            self.contact = text("IDCGATE_CONTACT")?;
+        }
+        if self.log.is_none() {
+            self.log = text("IDCGATE_LOG")?;
+        }
+        if self.sandbox_port.is_none() {
+            if let Some(v) = text("IDCGATE_SANDBOX_PORT")? {
+                self.sandbox_port = Some(v.trim().parse().map_err(|_| {
+                    anyhow::anyhow!("IDCGATE_SANDBOX_PORT={v:?} is not a port number")
+                })?);
+            }
+        }
+        if self.timeout.is_none() {
+            if let Some(v) = text("IDCGATE_TIMEOUT")? {
+                match v.trim().parse::<u64>() {
+                    Ok(n) if n >= 1 => self.timeout = Some(n),
+                    _ => anyhow::bail!(
+                        "IDCGATE_TIMEOUT={v:?} must be a number of seconds, at least 1"
+                    ),
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Subcommand)]
@@ -86,16 +136,21 @@ pub enum Command {
     /// Run the server (REST API, metrics, scheduled jobs).
     Serve {
         /// Address to listen on (default 127.0.0.1:8080).
-        #[arg(long, env = "IDCGATE_LISTEN")]
+        #[arg(long, env = "IDCGATE_LISTEN", hide_env_values = true)]
         listen: Option<String>,
         /// Also run every vendor simulator in-process and register sandbox accounts.
         #[arg(long)]
         sandbox: bool,
         /// Roles that must use a TOTP second factor in the console, e.g. admin,finance.
-        #[arg(long, env = "IDCGATE_CONSOLE_2FA", value_delimiter = ',')]
+        #[arg(
+            long,
+            env = "IDCGATE_CONSOLE_2FA",
+            hide_env_values = true,
+            value_delimiter = ','
+        )]
         console_2fa: Vec<String>,
         /// Mark console cookies Secure (set when a TLS proxy is in front).
-        #[arg(long, env = "IDCGATE_SECURE_COOKIES")]
+        #[arg(long, env = "IDCGATE_SECURE_COOKIES", hide_env_values = true)]
         secure_cookies: bool,
     },
     /// Run every vendor simulator, print their base URLs and credentials, and register
@@ -589,7 +644,8 @@ fn man(dir: Option<&std::path::Path>) -> Result<()> {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(mut cli: Cli) -> Result<()> {
+    cli.global.fill_from_env()?;
     let file = config::FileConfig::load(cli.global.config.as_deref())?;
     let settings = config::Settings::resolve(
         file,

@@ -642,7 +642,7 @@ fn known_settings() -> BTreeSet<String> {
     let mut names: BTreeSet<String> = help
         .split("[env: ")
         .skip(1)
-        .filter_map(|s| s.split(']').next())
+        .filter_map(|s| s.split([']', '=']).next())
         .map(str::to_string)
         .collect();
     assert!(
@@ -656,7 +656,7 @@ fn known_settings() -> BTreeSet<String> {
 
 fn settings_named(text: &str) -> BTreeSet<String> {
     text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .filter(|w| w.starts_with("IDCGATE_"))
+        .filter(|w| w.starts_with("IDCGATE_") && w.len() > "IDCGATE_".len())
         // Build-time, not a setting of the binary; the compose file's own inputs.
         .filter(|w| !matches!(*w, "IDCGATE_GIT_COMMIT" | "IDCGATE_DB_PASSWORD"))
         .map(str::to_string)
