@@ -38,6 +38,9 @@ fn main() {
     ]
     .into_iter()
     .flatten()
+    // A branch in packed-refs has no file of its own; naming a missing file would rerun
+    // this script on every build.
+    .filter(|p| std::path::Path::new(p).exists())
     {
         println!("cargo::rerun-if-changed={path}");
     }
