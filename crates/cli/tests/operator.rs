@@ -555,7 +555,7 @@ fn the_docker_entry_point_serves_healthz_and_stops_cleanly_on_sigterm() {
         .expect("IDCGATE_DATA_DIR in ENV");
     assert_eq!(
         image.volumes,
-        [data_dir.clone()],
+        std::slice::from_ref(data_dir),
         "the data directory is the volume"
     );
     assert!(env
