@@ -18,6 +18,9 @@ pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
     };
     match cli.command {
         Command::Actions { vendor, format } => actions(&out, vendor.as_deref(), &format),
+        Command::Vendors { cmd } => crate::onboard::vendors(&out, cmd),
+        // Answered in `main` before any configuration is read.
+        Command::Completions { .. } | Command::Man { .. } => Ok(()),
         Command::Serve {
             sandbox,
             console_2fa,
@@ -179,7 +182,12 @@ pub fn truncate(s: &str, n: usize) -> String {
 /// database gets a new key file; an existing one refuses any other key.
 pub async fn open_store(settings: &Settings) -> Result<SqlStore> {
     if settings.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        // Created for its owner alone: it holds the database and the master key.
+        let mut dir = std::fs::DirBuilder::new();
+        dir.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+        dir.create(&settings.data_dir).with_context(|| {
             format!(
                 "cannot create data directory {}",
                 settings.data_dir.display()
@@ -270,67 +278,8 @@ fn actions(out: &Out, vendor: Option<&str>, format: &str) -> Result<()> {
 
 async fn account(out: &Out, engine: &Engine, cmd: AccountCmd) -> Result<()> {
     match cmd {
-        AccountCmd::Add {
-            name,
-            vendor,
-            base_url,
-            creds,
-            rate,
-        } => {
-            let vendor: Vendor = vendor.parse()?;
-            engine.registry.get(vendor)?;
-            // Names appear in `account/id` server references and in URLs.
-            let name_ok = !name.is_empty()
-                && name.len() <= 64
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-            if !name_ok {
-                bail!("account name {name:?} must be 1-64 letters, digits, '-', '_' or '.'");
-            }
-            if rate == 0 {
-                bail!("--rate must be at least 1 request per second");
-            }
-            if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-                bail!("--base-url must start with http:// or https://");
-            }
-            let mut credentials = Credentials::new();
-            for c in creds {
-                let (k, v) = match c.split_once('=') {
-                    Some((k, v)) => (k.to_string(), v.to_string()),
-                    None => (c.clone(), read_secret(&c)?),
-                };
-                credentials.insert(&k, &v);
-            }
-            let account = UpstreamAccount {
-                name: name.clone(),
-                vendor,
-                base_url,
-                credentials,
-                rate_limit_per_sec: rate,
-            };
-            // Building a connection checks the vendor's required credentials without
-            // touching the network, so an unusable account is never stored.
-            engine
-                .registry
-                .connect(&account, &engine.wire)
-                .with_context(|| format!("{vendor} account {name} is not usable"))?;
-            let result = engine
-                .store
-                .add_account(&account)
-                .await
-                .map_err(EngineError::from);
-            engine
-                .audit(&actor(), "account.add", &name, &result, |_| {
-                    format!("vendor {vendor}")
-                })
-                .await;
-            result?;
-            out.message(
-                &json!({"added": name}),
-                &format!("account {name} added ({vendor})"),
-            )
-        }
+        cmd @ AccountCmd::Add { .. } => crate::onboard::account_add(out, engine, cmd).await,
+        cmd @ AccountCmd::Update { .. } => crate::onboard::account_update(out, engine, cmd).await,
         AccountCmd::List => {
             let accounts = engine.store.list_accounts().await?;
             let value: Vec<_> = accounts

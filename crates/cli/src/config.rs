@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Default, Deserialize)]
@@ -18,23 +19,43 @@ pub struct FileConfig {
     pub timeout_secs: Option<u64>,
 }
 
+/// Where a config file is looked for when none is named, first found wins: the working
+/// directory, the user's config directory, the system's.
+pub fn default_paths(xdg_config_home: Option<&OsStr>, home: Option<&OsStr>) -> Vec<PathBuf> {
+    let mut paths = vec![PathBuf::from("idcgate.toml")];
+    match (
+        xdg_config_home.filter(|d| !d.is_empty()),
+        home.filter(|h| !h.is_empty()),
+    ) {
+        (Some(xdg), _) => paths.push(PathBuf::from(xdg).join("idcgate/idcgate.toml")),
+        (None, Some(home)) => paths.push(PathBuf::from(home).join(".config/idcgate/idcgate.toml")),
+        (None, None) => {}
+    }
+    paths.push(PathBuf::from("/etc/idcgate/idcgate.toml"));
+    paths
+}
+
 impl FileConfig {
-    /// Reads `path` if given (it must exist), else `./idcgate.toml` if present.
+    /// Reads `path` if given (it must exist), else the first of [`default_paths`] that
+    /// exists, else nothing.
     pub fn load(explicit: Option<&Path>) -> Result<Self> {
-        let (path, must_exist) = match explicit {
-            Some(p) => (p.to_path_buf(), true),
-            None => (PathBuf::from("idcgate.toml"), false),
-        };
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
-                return Ok(Self::default())
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let found = default_paths(
+                    std::env::var_os("XDG_CONFIG_HOME").as_deref(),
+                    std::env::var_os("HOME").as_deref(),
+                )
+                .into_iter()
+                .find(|p| p.exists());
+                match found {
+                    Some(p) => p,
+                    None => return Ok(Self::default()),
+                }
             }
-            Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("cannot read config file {}", path.display()))
-            }
         };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
         let mut cfg: FileConfig = toml::from_str(&text).map_err(|e| {
             anyhow::anyhow!(
                 "config file {} is invalid: {}",
@@ -125,4 +146,92 @@ fn default_data_dir() -> PathBuf {
         return PathBuf::from(h).join(".local/share/idcgate");
     }
     PathBuf::from("idcgate-data")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_is_looked_for_here_then_the_users_then_the_systems() {
+        let p = |s: &str| PathBuf::from(s);
+        assert_eq!(
+            default_paths(Some(OsStr::new("/x/cfg")), Some(OsStr::new("/home/u"))),
+            [
+                p("idcgate.toml"),
+                p("/x/cfg/idcgate/idcgate.toml"),
+                p("/etc/idcgate/idcgate.toml")
+            ]
+        );
+        assert_eq!(
+            default_paths(Some(OsStr::new("")), Some(OsStr::new("/home/u"))),
+            [
+                p("idcgate.toml"),
+                p("/home/u/.config/idcgate/idcgate.toml"),
+                p("/etc/idcgate/idcgate.toml")
+            ]
+        );
+        assert_eq!(
+            default_paths(None, None),
+            [p("idcgate.toml"), p("/etc/idcgate/idcgate.toml")]
+        );
+    }
+
+    /// idcgate.example.toml names every key, each explained, and is valid with every
+    /// line uncommented.
+    #[test]
+    fn the_example_config_has_every_key() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../idcgate.example.toml");
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let mut uncommented = String::new();
+        for line in text.lines() {
+            let setting = line.strip_prefix("# ").filter(|l| {
+                l.split_once(" = ").is_some_and(|(k, _)| {
+                    !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                })
+            });
+            if let Some(s) = setting {
+                uncommented.push_str(s);
+                uncommented.push('\n');
+            }
+        }
+        let cfg: FileConfig = toml::from_str(&uncommented).unwrap_or_else(|e| panic!("{e}"));
+        // Destructured without `..`: a new key fails to compile here until it is added
+        // to the example.
+        let FileConfig {
+            data_dir,
+            database_url,
+            listen,
+            contact,
+            log,
+            sandbox_port,
+            sync_interval_secs,
+            timeout_secs,
+        } = cfg;
+        assert!(data_dir.is_some(), "data_dir");
+        assert!(database_url.is_some(), "database_url");
+        assert!(listen.is_some(), "listen");
+        assert!(contact.is_some(), "contact");
+        assert!(log.is_some(), "log");
+        assert!(sandbox_port.is_some(), "sandbox_port");
+        assert!(sync_interval_secs.is_some(), "sync_interval_secs");
+        assert!(timeout_secs.is_some(), "timeout_secs");
+        // Every setting line has its explanation right above it.
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if line.starts_with("# ") && line.contains(" = ") && !line.starts_with("#  ") {
+                let key = line
+                    .trim_start_matches("# ")
+                    .split(" = ")
+                    .next()
+                    .unwrap_or("");
+                if key.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                    assert!(
+                        i > 0 && lines[i - 1].starts_with("# ") && !lines[i - 1].contains(" = "),
+                        "{key} has no explanation above it"
+                    );
+                }
+            }
+        }
+    }
 }

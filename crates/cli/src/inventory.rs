@@ -142,7 +142,13 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
                             .map(|b| b.credit.to_string())
                             .unwrap_or_default()
                     }),
-                    ("error", |x| x.error.clone().unwrap_or_default()),
+                    ("note", |x| {
+                        x.error
+                            .as_ref()
+                            .map(|e| format!("error: {e}"))
+                            .or(x.note.clone())
+                            .unwrap_or_default()
+                    }),
                 ],
             )
         }
@@ -376,8 +382,18 @@ async fn dns(out: &Out, engine: &Engine, cmd: DnsCmd) -> Result<()> {
     match cmd {
         DnsCmd::List { zone } => {
             let records = engine.dns_list(&zone).await?;
+            // The line as the table shows it: a record on the default line says so
+            // rather than `null`.
+            let value: Vec<serde_json::Value> = records
+                .iter()
+                .map(|r| {
+                    let mut v = serde_json::to_value(r)?;
+                    v["line"] = json!(line_of(r));
+                    Ok(v)
+                })
+                .collect::<Result<_>>()?;
             out.table(
-                &records,
+                &value,
                 &records,
                 &[
                     ("id", |r| r.upstream_id.clone().unwrap_or_default()),
@@ -385,9 +401,7 @@ async fn dns(out: &Out, engine: &Engine, cmd: DnsCmd) -> Result<()> {
                     ("type", |r| r.rtype.to_string()),
                     ("value", |r| r.value.clone()),
                     ("ttl", |r| r.ttl.to_string()),
-                    ("line", |r| {
-                        r.line.clone().unwrap_or_else(|| "default".into())
-                    }),
+                    ("line", line_of),
                     ("prio", |r| {
                         r.priority.map(|p| p.to_string()).unwrap_or_default()
                     }),
@@ -427,6 +441,14 @@ async fn dns(out: &Out, engine: &Engine, cmd: DnsCmd) -> Result<()> {
             )
         }
     }
+}
+
+/// A record's resolution line, `default` when it has none of its own.
+fn line_of(r: &idcgate_core::DnsRecord) -> String {
+    r.line
+        .clone()
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| "default".into())
 }
 
 async fn token(out: &Out, engine: &Engine, cmd: TokenCmd) -> Result<()> {

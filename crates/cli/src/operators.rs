@@ -28,6 +28,7 @@ pub enum UserCmd {
     List,
     /// Set a new password (ends the operator's sessions and clears a lockout).
     Passwd {
+        /// The operator's login name.
         name: String,
         /// Read the password from standard input instead of generating one.
         #[arg(long)]
@@ -35,14 +36,21 @@ pub enum UserCmd {
     },
     /// Change an operator's role (the last admin cannot be demoted).
     Role {
+        /// The operator's login name.
         name: String,
         /// admin, operator, finance or viewer.
         role: String,
     },
     /// Remove an operator and end its sessions (the last admin cannot be removed).
-    Remove { name: String },
+    Remove {
+        /// The operator's login name.
+        name: String,
+    },
     /// Remove an operator's second factor (a lost phone); they enrol again.
-    Reset2fa { name: String },
+    Reset2fa {
+        /// The operator's login name.
+        name: String,
+    },
 }
 
 pub fn parse_role(s: &str) -> Result<Role> {

@@ -49,6 +49,7 @@ pub enum RenewCmd {
     /// The balance below which no automatic renewal may take an upstream account:
     /// `renew floor sandbox-west 500.00` (`none` removes it; no arguments lists them).
     Floor {
+        /// The upstream account (default: list every floor).
         account: Option<String>,
         /// Yuan, e.g. 500.00, or `none`.
         amount: Option<String>,
@@ -76,7 +77,9 @@ pub enum PolicyCmd {
     /// Change a kind's default (`--kind K`) or one resource's own policy (what it does
     /// not set comes from its kind's default).
     Set {
+        /// A domain name, an id, or ACCOUNT/KEY (or --kind for a kind's default).
         resource: Option<String>,
+        /// domain, server, hosting_site, database, mail_domain, ...
         #[arg(long)]
         kind: Option<String>,
         /// Renew automatically: on or off.

@@ -19,6 +19,7 @@ use std::sync::Arc;
 pub enum TenantCmd {
     /// Add a downstream reseller; its appkey is printed once and kept only as a hash.
     Add {
+        /// The tenant's name (its appid downstream).
         name: String,
         /// The price level it buys at (a level named in product rules; default: base).
         #[arg(long, default_value = "")]
@@ -35,16 +36,19 @@ pub enum TenantCmd {
     },
     /// One tenant with its deposits.
     Show {
+        /// The tenant.
         name: String,
     },
     /// What a tenant bought through the downstream endpoint (its guids), with what each
     /// was paid.
     Orders {
+        /// The tenant.
         name: String,
     },
     /// A tenant's statement: deposits, charges and refunds, each with its ledger
     /// transaction.
     Statement {
+        /// The tenant.
         name: String,
     },
     /// Resale price minus upstream cost per tenant and product, from the ledger.
@@ -54,6 +58,7 @@ pub enum TenantCmd {
     },
     /// Record money paid in by a tenant (funding -> tenant:<name>).
     Topup {
+        /// The tenant.
         name: String,
         /// Amount in yuan, e.g. 1000.00.
         amount: String,
@@ -66,27 +71,36 @@ pub enum TenantCmd {
     },
     /// Set the credit limit (a setting; no money moves).
     Credit {
+        /// The tenant.
         name: String,
+        /// How far below zero its balance may go, e.g. 500.00.
         limit: String,
     },
     /// Set the price level ("" for the base rules).
     Level {
+        /// The tenant.
         name: String,
+        /// The level's name, or "" for the base rules.
         level: String,
     },
     /// Stop a tenant buying; it still reads and pays in.
     Suspend {
+        /// The tenant.
         name: String,
     },
+    /// Let a suspended tenant buy again.
     Resume {
+        /// The tenant.
         name: String,
     },
     /// Remove from selling (deleted only if it never held money).
     Remove {
+        /// The tenant.
         name: String,
     },
     /// Issue a new appkey (the old one stops working); printed once.
     Rekey {
+        /// The tenant.
         name: String,
     },
 }
@@ -131,6 +145,7 @@ pub enum ProductCmd {
     /// Add a product: an upstream account's offer and a price rule. The account must
     /// sell it, and quote it now.
     Add {
+        /// The product's name (what tenants order).
         name: String,
         /// The upstream account that fulfils it.
         #[arg(long)]
@@ -144,20 +159,26 @@ pub enum ProductCmd {
         /// A purchase option as KEY=VALUE (repeatable; never a password).
         #[arg(long = "opt", value_name = "KEY=VALUE")]
         options: Vec<String>,
+        /// What tenants see it as (default: the name).
         #[arg(long)]
         title: Option<String>,
         #[command(flatten)]
         rule: RuleArgs,
     },
+    /// Products with their price rules.
     List {
         /// Also retired ones.
         #[arg(long)]
         all: bool,
     },
     /// A product with each term's live cost and prices.
-    Show { product: String },
+    Show {
+        /// The product's name.
+        product: String,
+    },
     /// Cost (the upstream's quote now), price and margin.
     Price {
+        /// The product's name.
         product: String,
         /// Price at this tenant's level.
         #[arg(long)]
@@ -168,14 +189,19 @@ pub enum ProductCmd {
     },
     /// Change a product's title or (whole) price rule.
     Set {
+        /// The product's name.
         product: String,
+        /// A new title for tenants to see.
         #[arg(long)]
         title: Option<String>,
         #[command(flatten)]
         rule: RuleArgs,
     },
     /// Stop selling a product (kept: orders name it).
-    Retire { product: String },
+    Retire {
+        /// The product's name.
+        product: String,
+    },
 }
 
 fn money(field: &str, s: &str) -> Result<Money> {

@@ -15,6 +15,7 @@ macro_rules! entry {
             spec: $krate::spec,
             connect: $krate::connect,
             sandbox: || boxed($krate::Sim::sandbox()),
+            onboarding: &$krate::ONBOARDING,
         }
     };
 }

@@ -194,8 +194,55 @@ fn sandbox_tour_cli_and_rest() {
         .all(|r| r["account"] == "sandbox-west"));
     let records = ok(&idcgate(&data, &["--json", "dns", "list", &first_zone]));
     assert!(records.contains("\"zone\""), "{records}");
+    // The line in JSON is the line of the table: `default` where a record has none.
+    let records: serde_json::Value = serde_json::from_str(&records).unwrap();
+    let table = ok(&idcgate(&data, &["dns", "list", &first_zone]));
+    for r in records.as_array().unwrap() {
+        let line = r["line"].as_str().unwrap_or_else(|| panic!("line of {r}"));
+        let id = r["upstream_id"].as_str().unwrap();
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&format!("│ {id} ")))
+            .unwrap_or_else(|| panic!("{id} in {table}"));
+        assert!(row.contains(&format!(" {line} ")), "{line} / {row}");
+    }
+    // Every account, those whose vendor has no balance saying so; money written one way.
     let balance = ok(&idcgate(&data, &["balance"]));
     assert!(balance.contains("sandbox-west"), "{balance}");
+    let balances: serde_json::Value =
+        serde_json::from_str(&ok(&idcgate(&data, &["--json", "balance"]))).unwrap();
+    let balances = balances.as_array().unwrap();
+    assert_eq!(balances.len(), usize::from(vendor_count()), "{balances:?}");
+    for b in balances {
+        match b["vendor"].as_str().unwrap() {
+            "zonkvm" | "xensystem" => {
+                assert_eq!(b["note"], "not offered by this vendor", "{b}");
+                assert!(b["balance"].is_null() && b["error"].is_null(), "{b}");
+            }
+            _ => {
+                assert!(b["error"].is_null(), "{b}");
+                let available = b["balance"]["available"].as_str().unwrap();
+                assert_eq!(
+                    available.split_once('.').map(|(_, f)| f.len()),
+                    Some(2),
+                    "{b}"
+                );
+                let row = balance
+                    .lines()
+                    .find(|l| l.contains(b["account"].as_str().unwrap()))
+                    .unwrap();
+                assert!(
+                    row.contains(&format!(" {available} ")),
+                    "{available} / {row}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        balance.matches("not offered by this vendor").count(),
+        2,
+        "{balance}"
+    );
 
     // REST: 401 without a token, 403 with too small a scope, data with the right one.
     let (code, _) = http("GET", &format!("{}/api/v1/domains", server.url), None, None);
@@ -462,6 +509,7 @@ fn credentials_never_in_clear_on_disk_or_in_trace_logs() {
 }
 
 #[test]
+#[cfg_attr(idcgate_postgres_off, ignore = "IDCGATE_TEST_POSTGRES=off")]
 fn credentials_sealed_in_postgres() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let Some(db) = rt.block_on(idcgate_store::testing::postgres()) else {

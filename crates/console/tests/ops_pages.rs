@@ -34,6 +34,7 @@ fn registry() -> Registry {
         spec: idcgate_west::spec,
         connect: idcgate_west::connect,
         sandbox: || Box::new(idcgate_west::Sim::sandbox()),
+        onboarding: &idcgate_west::ONBOARDING,
     }])
 }
 

@@ -70,7 +70,12 @@ pub struct AccountBalance {
     pub vendor: String,
     pub balance: Option<Balance>,
     pub error: Option<String>,
+    /// Why there is no balance when that is no failure: the vendor offers none.
+    pub note: Option<String>,
 }
+
+/// Said of an account whose vendor has no balance to read (XenSystem, Zonkvm).
+pub const NO_BALANCE: &str = "not offered by this vendor";
 
 /// What to do to a server.
 #[derive(Debug, Clone)]
@@ -650,14 +655,25 @@ impl Engine {
                         vendor: a.vendor.to_string(),
                         balance: None,
                         error: Some(e.to_string()),
+                        note: None,
                     });
                     continue;
                 }
             };
-            let Some(b) = conn.billing() else { continue };
+            let not_offered = AccountBalance {
+                account: a.name.clone(),
+                vendor: a.vendor.to_string(),
+                balance: None,
+                error: None,
+                note: Some(NO_BALANCE.into()),
+            };
+            // Every account is listed: one without a balance says why, not left out.
+            let Some(b) = conn.billing() else {
+                out.push(not_offered);
+                continue;
+            };
             match b.balance().await {
-                // A vendor with no balance read (Zonkvm) has nothing to show.
-                Err(idcgate_core::Error::Unsupported { .. }) => continue,
+                Err(idcgate_core::Error::Unsupported { .. }) => out.push(not_offered),
                 Ok(bal) => {
                     // A free reading for the statement check; showing the balance does
                     // not depend on keeping it.
@@ -669,6 +685,7 @@ impl Engine {
                         vendor: a.vendor.to_string(),
                         balance: Some(bal),
                         error: None,
+                        note: None,
                     })
                 }
                 Err(e) => out.push(AccountBalance {
@@ -676,6 +693,7 @@ impl Engine {
                     vendor: a.vendor.to_string(),
                     balance: None,
                     error: Some(e.to_string()),
+                    note: None,
                 }),
             }
         }

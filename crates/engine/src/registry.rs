@@ -2,7 +2,7 @@
 //! The binary fills it; tests can fill it with any subset.
 
 use idcgate_core::spec::VendorSpec;
-use idcgate_core::{Connection, Error, UpstreamAccount, Vendor};
+use idcgate_core::{Connection, Error, Onboarding, UpstreamAccount, Vendor};
 use idcgate_wire::{Simulator, WireConfig};
 use std::sync::Arc;
 
@@ -15,6 +15,8 @@ pub struct VendorEntry {
     pub connect: ConnectFn,
     /// A simulator seeded with sandbox data.
     pub sandbox: fn() -> Box<dyn Simulator>,
+    /// What an operator needs to add an account: credential keys, base URL, rate.
+    pub onboarding: &'static Onboarding,
 }
 
 #[derive(Clone, Default)]

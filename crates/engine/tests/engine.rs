@@ -735,6 +735,7 @@ async fn engine_on(db: &TestDb) -> Arc<Engine> {
         spec: fake_spec,
         connect,
         sandbox: || Box::new(NoSim),
+        onboarding: &idcgate_west::ONBOARDING,
     }]);
     Arc::new(Engine::new(
         Arc::new(db.reopen().await),

@@ -131,6 +131,9 @@ impl SqlStore {
                 message: "unsupported database URL (expected sqlite:// or postgres://)".into(),
             });
         };
+        if dialect == Dialect::Sqlite {
+            create_private(url);
+        }
         let mut url_owned = url.to_string();
         if dialect == Dialect::Sqlite && !url.contains("mode=") {
             url_owned.push_str(if url.contains('?') {
@@ -1395,4 +1398,25 @@ mod prefix_tests {
         }
         assert!("zone!" >= upper.as_str() && "zonf" > upper.as_str());
     }
+}
+
+/// Creates a new SQLite database file readable by its owner alone (0600) before SQLite
+/// opens it: SQLite gives its `-wal` and `-shm` files the database file's permissions,
+/// so credentials (sealed) and the audit log are never readable by other users. An
+/// existing file is left as its owner set it; whatever fails here SQLite reports.
+fn create_private(url: &str) {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or_default();
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" || query.contains("mode=memory") {
+        return;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    // AlreadyExists is the common case; anything else SQLite will name when it opens.
+    let _ = options.open(path);
 }

@@ -16,6 +16,7 @@ pub fn west() -> VendorEntry {
         spec: idcgate_west::spec,
         connect: idcgate_west::connect,
         sandbox: || Box::new(idcgate_west::Sim::sandbox()),
+        onboarding: &idcgate_west::ONBOARDING,
     }
 }
 
@@ -25,6 +26,7 @@ pub fn cndns() -> VendorEntry {
         spec: idcgate_cndns::spec,
         connect: idcgate_cndns::connect,
         sandbox: || Box::new(idcgate_cndns::Sim::sandbox()),
+        onboarding: &idcgate_cndns::ONBOARDING,
     }
 }
 
@@ -34,6 +36,7 @@ pub fn zonkvm() -> VendorEntry {
         spec: idcgate_zonkvm::spec,
         connect: idcgate_zonkvm::connect,
         sandbox: || Box::new(idcgate_zonkvm::Sim::sandbox()),
+        onboarding: &idcgate_zonkvm::ONBOARDING,
     }
 }
 

@@ -13,6 +13,7 @@ pub mod error;
 pub mod ledger;
 pub mod model;
 pub mod money;
+pub mod onboarding;
 pub mod purchase;
 pub mod spec;
 pub mod storefront;
@@ -21,6 +22,7 @@ pub use capability::{Capabilities, Capability, Connection};
 pub use error::{Error, Result};
 pub use model::*;
 pub use money::Money;
+pub use onboarding::{CredentialKey, Onboarding};
 pub use purchase::{Operation, PurchaseRequest, Purchasing, Settled};
 
 /// Locks a mutex even if a previous holder panicked. Every lock in idcgate guards state

@@ -87,6 +87,11 @@ impl Credentials {
         self.0.get(key).map(|s| s.expose_secret())
     }
 
+    /// Drops a key; whether it was there.
+    pub fn remove(&mut self, key: &str) -> bool {
+        self.0.remove(key).is_some()
+    }
+
     /// The value, or an error naming the missing credential field.
     pub fn require(&self, key: &str) -> crate::Result<&str> {
         self.get(key)

@@ -6,11 +6,17 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+/// Written one way everywhere, tables and JSON alike: two decimals (`5000.00`), more
+/// only for an amount with fractions of a fen (`0.005`), which is never rounded away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Deserialize)]
 #[serde(transparent)]
-pub struct Money(#[serde(with = "rust_decimal::serde::str")] pub Decimal);
+pub struct Money(#[serde(deserialize_with = "rust_decimal::serde::str::deserialize")] pub Decimal);
+
+impl Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MoneyError {
@@ -57,7 +63,11 @@ impl FromStr for Money {
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:.2}", self.0)
+        let mut d = self.0.normalize();
+        if d.scale() < 2 {
+            d.rescale(2);
+        }
+        write!(f, "{d}")
     }
 }
 
@@ -85,6 +95,25 @@ mod tests {
         let n: Money = "0.2".parse().unwrap();
         assert_eq!((m + n).to_fen(), Ok(30));
         assert_eq!(Money::from_fen(12345).to_string(), "123.45");
+    }
+
+    #[test]
+    fn written_one_way_in_text_and_json() {
+        for (input, shown) in [
+            ("5000", "5000.00"),
+            ("4945.00", "4945.00"),
+            ("4945.000", "4945.00"),
+            ("0.1", "0.10"),
+            ("-3", "-3.00"),
+            ("-0.00", "0.00"),
+            ("0.005", "0.005"),
+        ] {
+            let m: Money = input.parse().unwrap();
+            assert_eq!(m.to_string(), shown, "{input}");
+            assert_eq!(serde_json::to_string(&m).unwrap(), format!("\"{shown}\""));
+            let back: Money = serde_json::from_str(&format!("\"{input}\"")).unwrap();
+            assert_eq!(back, m);
+        }
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub async fn start(db: &TestDb, token_name: &str, scope: Scope) -> Api {
         spec: idcgate_west::spec,
         connect: idcgate_west::connect,
         sandbox: || Box::new(idcgate_west::Sim::sandbox()),
+        onboarding: &idcgate_west::ONBOARDING,
     }]);
     let engine = Arc::new(Engine::new(
         Arc::new(db.reopen().await),

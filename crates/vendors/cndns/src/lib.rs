@@ -60,6 +60,8 @@
 
 mod capability;
 mod client;
+mod onboarding;
+pub use onboarding::ONBOARDING;
 mod decode;
 pub mod errors;
 #[doc(hidden)]

@@ -19,6 +19,8 @@
 
 pub mod capability;
 pub mod client;
+mod onboarding;
+pub use onboarding::ONBOARDING;
 pub mod errors;
 #[doc(hidden)]
 pub mod fuzzing;

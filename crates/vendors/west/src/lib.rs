@@ -32,6 +32,8 @@
 
 mod capability;
 mod client;
+mod onboarding;
+pub use onboarding::ONBOARDING;
 pub mod errors;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -37,6 +37,8 @@
 
 pub mod capability;
 pub mod client;
+mod onboarding;
+pub use onboarding::ONBOARDING;
 mod codec;
 pub mod errors;
 #[doc(hidden)]

@@ -59,6 +59,8 @@
 
 pub mod capability;
 pub mod client;
+mod onboarding;
+pub use onboarding::ONBOARDING;
 mod codec;
 pub mod downstream;
 pub mod errors;
