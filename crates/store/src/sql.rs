@@ -1382,24 +1382,6 @@ fn prefix_upper_bound(prefix: &str) -> Option<String> {
     Some(chars.into_iter().collect())
 }
 
-#[cfg(test)]
-mod prefix_tests {
-    use super::prefix_upper_bound;
-
-    #[test]
-    fn a_prefix_range_ends_just_above_its_strings() {
-        assert_eq!(prefix_upper_bound("a.com ").as_deref(), Some("a.com!"));
-        assert_eq!(prefix_upper_bound("\u{D7FF}").as_deref(), Some("\u{E000}"));
-        assert_eq!(prefix_upper_bound(""), None);
-        assert_eq!(prefix_upper_bound("\u{10FFFF}"), None);
-        let upper = prefix_upper_bound("zone ").unwrap();
-        for s in ["zone ", "zone a", "zone \u{10FFFF}x"] {
-            assert!(s >= "zone " && s < upper.as_str(), "{s:?}");
-        }
-        assert!("zone!" >= upper.as_str() && "zonf" > upper.as_str());
-    }
-}
-
 /// Creates a new SQLite database file readable by its owner alone (0600) before SQLite
 /// opens it: SQLite gives its `-wal` and `-shm` files the database file's permissions,
 /// so credentials (sealed) and the audit log are never readable by other users. An
@@ -1419,4 +1401,22 @@ fn create_private(url: &str) {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     // AlreadyExists is the common case; anything else SQLite will name when it opens.
     let _ = options.open(path);
+}
+
+#[cfg(test)]
+mod prefix_tests {
+    use super::prefix_upper_bound;
+
+    #[test]
+    fn a_prefix_range_ends_just_above_its_strings() {
+        assert_eq!(prefix_upper_bound("a.com ").as_deref(), Some("a.com!"));
+        assert_eq!(prefix_upper_bound("\u{D7FF}").as_deref(), Some("\u{E000}"));
+        assert_eq!(prefix_upper_bound(""), None);
+        assert_eq!(prefix_upper_bound("\u{10FFFF}"), None);
+        let upper = prefix_upper_bound("zone ").unwrap();
+        for s in ["zone ", "zone a", "zone \u{10FFFF}x"] {
+            assert!(s >= "zone " && s < upper.as_str(), "{s:?}");
+        }
+        assert!("zone!" >= upper.as_str() && "zonf" > upper.as_str());
+    }
 }
