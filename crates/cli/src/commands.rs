@@ -25,6 +25,7 @@ pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
             sandbox,
             console_2fa,
             secure_cookies,
+            api_auth_failures,
             ..
         } => {
             let console = idcgate_console::ConsoleConfig {
@@ -37,7 +38,7 @@ pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
                 ..Default::default()
             };
             let engine = open_engine(&settings).await?;
-            serve(engine, &settings, sandbox, console).await
+            serve(engine, &settings, sandbox, console, api_auth_failures).await
         }
         Command::User(cmd) => {
             let engine = open_engine(&settings).await?;
@@ -508,6 +509,7 @@ async fn serve(
     settings: &Settings,
     sandbox: bool,
     console: idcgate_console::ConsoleConfig,
+    api_auth_failures: u32,
 ) -> Result<()> {
     if settings.contact == crate::config::UNSET_CONTACT {
         tracing::warn!("no contact configured: upstreams such as DNSPod ask every client to name its operator in the User-Agent; set `contact` in idcgate.toml or IDCGATE_CONTACT");
@@ -556,7 +558,8 @@ async fn serve(
         owner_name.clone(),
         schedule,
     ));
-    let state = idcgate::vendors::server_state(engine.clone());
+    let mut state = idcgate::vendors::server_state(engine.clone());
+    state.auth_failure_limit = api_auth_failures;
     let app = idcgate_server::router_with(state, idcgate_console::router(engine.clone(), console));
     idcgate_server::serve_app(app, listener, shutdown_signal()).await?;
     // Requests in flight have been answered; a scheduled job in flight is abandoned (its

@@ -152,6 +152,10 @@ pub enum Command {
         /// Mark console cookies Secure (set when a TLS proxy is in front).
         #[arg(long, env = "IDCGATE_SECURE_COOKIES", hide_env_values = true)]
         secure_cookies: bool,
+        /// Failed API token authentications one address may make per minute before it
+        /// is refused for the rest of that minute.
+        #[arg(long, env = "IDCGATE_API_AUTH_FAILURES", default_value_t = idcgate_server::DEFAULT_AUTH_FAILURE_LIMIT)]
+        api_auth_failures: u32,
     },
     /// Run every vendor simulator, print their base URLs and credentials, and register
     /// them as accounts `sandbox-<vendor>`.

@@ -39,6 +39,7 @@ pub fn downstream_dialect() -> std::sync::Arc<dyn idcgate_core::storefront::Dial
 /// (the binary, its tests and benches build it alike).
 pub fn server_state(engine: std::sync::Arc<idcgate_engine::Engine>) -> idcgate_server::AppState {
     idcgate_server::AppState {
+        auth_failure_limit: idcgate_server::DEFAULT_AUTH_FAILURE_LIMIT,
         metrics: std::sync::Arc::new(idcgate_server::Metrics::default()),
         downstream: Some(idcgate_server::Downstream {
             front: std::sync::Arc::new(idcgate_engine::storefront::Shop::new(engine.clone())),

@@ -310,7 +310,7 @@ fn sandbox_tour_cli_and_rest() {
         page["total"].as_i64().unwrap() >= 2,
         "the A record added above and the zone's own: {body}"
     );
-    assert_eq!(page["items"][0]["rtype"], "A");
+    assert_eq!(page["items"][0]["type"], "A");
     // Server operations over REST: stop a running XenSystem VM, see the new state.
     let running = servers
         .as_array()

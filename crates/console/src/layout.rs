@@ -371,6 +371,7 @@ pub fn engine_status(e: &idcgate_engine::EngineError) -> StatusCode {
     use idcgate_engine::EngineError as EE;
     match e {
         EE::Upstream(E::InvalidInput { .. }) | EE::Invalid(_) => StatusCode::BAD_REQUEST,
+        EE::Conflict(_) => StatusCode::CONFLICT,
         EE::Upstream(E::NotFound { .. })
         | EE::NoSuchAccount(_)
         | EE::NoSuchZone(_)

@@ -518,9 +518,9 @@ impl Engine {
             )
             .await
             .map_err(|e| match e {
-                StoreError::Conflict(_) => EngineError::from(Error::invalid(
-                    "name",
-                    format!("a product named {:?} exists (or existed: retired products keep their names)", spec.name),
+                StoreError::Conflict(_) => EngineError::Conflict(format!(
+                    "a product named {:?} exists (or existed: retired products keep their names)",
+                    spec.name
                 )),
                 e => e.into(),
             })?;
@@ -585,7 +585,7 @@ impl Engine {
         let result = async {
             let p = self.product(name).await?;
             if !self.store.retire_product(&p.name, now_ms()).await? {
-                return Err(EngineError::Invalid(format!(
+                return Err(EngineError::Conflict(format!(
                     "product {} is retired already",
                     p.name
                 )));

@@ -42,6 +42,11 @@ pub enum EngineError {
     NoSuchServer(String),
     #[error("{0}")]
     Invalid(String),
+    /// Well-formed, but the thing is not in a state that allows it (a tenant already
+    /// active, a name already taken): asking again later may succeed, asking the same
+    /// way now will not.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
@@ -57,6 +62,7 @@ impl EngineError {
             EngineError::NoSuchZone(z) => EngineError::NoSuchZone(z.clone()),
             EngineError::NoSuchServer(s) => EngineError::NoSuchServer(s.clone()),
             EngineError::Invalid(m) => EngineError::Invalid(m.clone()),
+            EngineError::Conflict(m) => EngineError::Conflict(m.clone()),
         }
     }
 }

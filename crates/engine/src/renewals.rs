@@ -392,10 +392,11 @@ impl Engine {
                 .await?
                 .filter(|r| r.gone_at_ms.is_none());
             if live.is_none() {
-                return invalid(format!(
-                    "no {} {key:?} at {account} in the inventory (run `idcgate sync` first?)",
+                return Err(idcgate_core::Error::not_found(format!(
+                    "{} {key:?} at {account} in the inventory (run `idcgate sync` first?)",
                     scope.kind.as_str()
-                ));
+                ))
+                .into());
             }
         }
         Ok(self

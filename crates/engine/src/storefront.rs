@@ -85,7 +85,7 @@ fn told(e: &EngineError) -> Refusal {
                 "上游暂时无法处理，请稍后再试 (the upstream refused or could not be reached)",
             ),
         },
-        EngineError::Invalid(m) => refusal(RefusalKind::Invalid, m.clone()),
+        EngineError::Invalid(m) | EngineError::Conflict(m) => refusal(RefusalKind::Invalid, m.clone()),
         EngineError::NoSuchServer(_) => refusal(RefusalKind::NotFound, "订单不存在"),
         EngineError::NoSuchAccount(_) | EngineError::NoSuchZone(_) => refusal(
             RefusalKind::Unsupported,

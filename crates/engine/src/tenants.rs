@@ -118,9 +118,8 @@ impl Engine {
             )
             .await
             .map_err(|e| match e {
-                StoreError::Conflict(_) => EngineError::from(Error::invalid(
-                    "name",
-                    format!("a tenant named {name:?} exists (or existed: a removed tenant keeps its name)"),
+                StoreError::Conflict(_) => EngineError::Conflict(format!(
+                    "a tenant named {name:?} exists (or existed: a removed tenant keeps its name)"
                 )),
                 e => e.into(),
             });
@@ -274,7 +273,7 @@ impl Engine {
                 tenant: self.tenant(name).await?,
             }),
             Ok(Deposited::Existing(row)) => self.repeated(row, name, fen).await,
-            Err(StoreError::Conflict(m)) => Err(EngineError::Invalid(m)),
+            Err(StoreError::Conflict(m)) => Err(EngineError::Conflict(m)),
             Err(StoreError::NotFound(_)) => Err(no_tenant(name)),
             Err(e) => Err(e.into()),
         }
@@ -283,7 +282,7 @@ impl Engine {
     async fn repeated(&self, earlier: DepositRow, name: &str, fen: i64) -> Result<Topup> {
         let d = &earlier.deposit;
         if d.tenant != name || d.fen != fen {
-            return Err(EngineError::Invalid(format!(
+            return Err(EngineError::Conflict(format!(
                 "idempotency key {} was used for a top-up of {} to {}; nothing was deposited",
                 d.idem_key,
                 Money::from_fen(d.fen),
@@ -355,7 +354,7 @@ impl Engine {
         match self.store.update_tenant(name, &patch, now_ms()).await? {
             Some(row) => self.view(row).await,
             None => match self.store.get_tenant(name).await? {
-                Some(_) => Err(EngineError::Invalid(format!(
+                Some(_) => Err(EngineError::Conflict(format!(
                     "tenant {name} is removed; its settings no longer change"
                 ))),
                 None => Err(no_tenant(name)),
@@ -393,7 +392,7 @@ impl Engine {
             Some(v) => Ok(v),
             None => {
                 let t = self.tenant(name).await?;
-                Err(EngineError::Invalid(format!(
+                Err(EngineError::Conflict(format!(
                     "tenant {name} is {}{why}",
                     t.tenant.state.as_str()
                 )))

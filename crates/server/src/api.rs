@@ -2,20 +2,24 @@
 //! filters; every mutation is audited by the engine with the token's name as actor.
 
 use crate::auth::{Access, Admin, Operate, Read};
+use crate::dto::{
+    days, paging, Account, ApiQuery, ExpiringQuery, InventoryQuery, Items, LimitQuery, Page,
+    RecordPath, RecordTypeName, Record, RecordsQuery, Resource, ServerPath, ServerState,
+    ServerStateName, ServersQuery, TextRules, VendorName, ZonePath,
+};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use idcgate_core::{PowerAction, RecordInput, RecordType, ResourceKind};
+use idcgate_core::{PowerAction, RecordInput, ResourceKind};
 use idcgate_engine::ops::ServerOp;
 use idcgate_engine::sync::NoProgress;
-use idcgate_store::{ResourceFilter, ResourceRow};
+use idcgate_store::ResourceFilter;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::sync::Arc;
 use utoipa::{OpenApi, ToSchema};
 
@@ -76,11 +80,11 @@ use utoipa::{OpenApi, ToSchema};
         crate::renewals::floors,
         crate::renewals::set_floor
     ),
-    components(schemas(Page, RecordBody, ServerActionBody, ErrorBody,
+    components(schemas(Resource, Record, ServerState, Account, RecordBody, ServerActionBody, ErrorBody,
         crate::resale::TenantBody, crate::resale::TopupBody, crate::resale::CreditBody,
         crate::resale::LevelBody, crate::resale::ProductBody, crate::resale::ProductPatchBody, crate::orders::PurchaseBody,
         crate::renewals::PolicyBody, crate::renewals::FloorBody)),
-    modifiers(&BearerToken)
+    modifiers(&BearerToken, &TextRules)
 )]
 pub struct ApiDoc;
 
@@ -101,6 +105,56 @@ impl utoipa::Modify for BearerToken {
             "token",
             Vec::<String>::new(),
         )]);
+        // Every operation behind a token can answer these two; stating them once here
+        // keeps the document true without repeating them at each handler.
+        let error = |why: &str| {
+            utoipa::openapi::ResponseBuilder::new()
+                .description(why)
+                .content(
+                    "application/json",
+                    utoipa::openapi::ContentBuilder::new()
+                        .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if path.ends_with("/openapi.json") {
+                continue;
+            }
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let takes_input = op.request_body.is_some()
+                    || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let names_something = path.contains('{');
+                for (status, why, applies) in [
+                    ("400", "the input is malformed (the error names the field)", takes_input),
+                    ("401", "no token, or not a valid one", true),
+                    ("404", "nothing of that name", names_something),
+                    (
+                        "429",
+                        "too many failed authentications from this address (see Retry-After)",
+                        true,
+                    ),
+                ] {
+                    if !applies {
+                        continue;
+                    }
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| error(why).into());
+                }
+            }
+        }
     }
 }
 
@@ -128,15 +182,6 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::renewals::routes())
 }
 
-/// A page of results.
-#[derive(Serialize, ToSchema)]
-pub struct Page {
-    pub items: Vec<Value>,
-    pub total: i64,
-    pub limit: i64,
-    pub offset: i64,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
     /// `{"kind": "...", "message": "...", "field": "..."}`
@@ -148,19 +193,20 @@ pub struct ErrorBody {
 #[serde(deny_unknown_fields)]
 pub struct RecordBody {
     /// Host relative to the zone, `@` for the apex.
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
     pub host: String,
-    /// A, AAAA, CNAME, MX, TXT, NS, SRV or CAA.
     #[serde(rename = "type")]
-    pub rtype: String,
+    #[schema(rename = "type")]
+    pub rtype: RecordTypeName,
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
     pub value: String,
-    #[serde(default = "default_ttl")]
-    pub ttl: u32,
+    /// Seconds (default 600).
+    #[serde(default, deserialize_with = "crate::dto::whole")]
+    pub ttl: Option<u32>,
     pub line: Option<String>,
+    #[schema(minimum = 0, maximum = 65535)]
+    #[serde(default, deserialize_with = "crate::dto::whole")]
     pub priority: Option<u16>,
-}
-
-fn default_ttl() -> u32 {
-    600
 }
 
 /// `action`: start, stop, reboot, force_stop, force_reboot, reinstall (needs `image`),
@@ -168,29 +214,10 @@ fn default_ttl() -> u32 {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerActionBody {
+    #[schema(pattern = r"^(start|stop|reboot|force_stop|force_reboot|reinstall|password)$")]
     pub action: String,
     pub image: Option<String>,
     pub password: Option<String>,
-}
-
-pub(crate) type Q = Query<HashMap<String, String>>;
-
-pub(crate) fn int_param(
-    q: &HashMap<String, String>,
-    name: &str,
-    default: i64,
-    max: i64,
-) -> Result<i64, ApiError> {
-    match q.get(name) {
-        None => Ok(default),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (0..=max).contains(n))
-            .ok_or_else(|| {
-                ApiError::invalid(name, format!("{name} must be an integer from 0 to {max}"))
-            }),
-    }
 }
 
 /// A JSON body whose every string passed `guard::check_json`, as `T`.
@@ -227,62 +254,54 @@ pub(crate) fn idempotency_key(
 
 fn body_error(e: serde_json::Error) -> ApiError {
     let text = e.to_string();
-    // serde names the offending field as `missing field `x`` / `unknown field `x``.
-    let field = ["missing field `", "unknown field `"]
+    ApiError::invalid(
+        named_field(&text).unwrap_or("body"),
+        format!("invalid JSON body: {text}"),
+    )
+}
+
+/// The field serde names in its message (`missing field `x``, `unknown field `x``).
+pub(crate) fn named_field(text: &str) -> Option<&str> {
+    ["missing field `", "unknown field `"]
         .iter()
         .find_map(|p| text.split(p).nth(1))
         .and_then(|rest| rest.split('`').next())
-        .unwrap_or("body");
-    ApiError::invalid(field, format!("invalid JSON body: {text}"))
 }
 
-fn item(r: &ResourceRow) -> Value {
-    json!({
-        "account": r.account,
-        "kind": r.kind.as_str(),
-        "key": r.key,
-        "name": r.name,
-        "expires_at_ms": r.expires_at_ms,
-        "gone": r.gone_at_ms.is_some(),
-        "data": r.data,
-    })
-}
-
-/// The `vendor`, `account` and `search` query filters, shared by every inventory list.
-async fn query_filter(
+/// The `vendor`, `account` and `search` filters shared by every inventory list.
+async fn filter_of(
     state: &AppState,
-    q: &HashMap<String, String>,
+    vendor: Option<VendorName>,
+    account: Option<String>,
+    search: Option<String>,
     mut filter: ResourceFilter,
 ) -> Result<ResourceFilter, ApiError> {
-    if let Some(v) = q.get("vendor") {
-        let vendor: idcgate_core::Vendor = v
-            .parse()
-            .map_err(|e: idcgate_core::Error| ApiError::invalid("vendor", e.to_string()))?;
-        filter.accounts = Some(state.engine.accounts_of(vendor).await?);
+    if let Some(v) = vendor {
+        filter.accounts = Some(state.engine.accounts_of(v.vendor()).await?);
     }
-    if let Some(a) = q.get("account") {
-        filter.account = Some(a.clone());
-    }
-    if let Some(s) = q.get("search") {
-        filter.search = Some(s.clone());
-    }
+    filter.account = account;
+    filter.search = search;
     Ok(filter)
 }
 
-/// One page of the inventory, paged by the database.
-async fn page(
+/// One page of one kind of the inventory (all kinds for `None`), paged by the database.
+async fn inventory_page(
     state: &AppState,
-    q: &HashMap<String, String>,
-    filter: ResourceFilter,
-) -> Result<Json<Page>, ApiError> {
-    let limit = int_param(q, "limit", 100, 1000)?;
-    let offset = int_param(q, "offset", 0, i64::MAX)?;
-    let mut filter = query_filter(state, q, filter).await?;
+    kind: Option<ResourceKind>,
+    q: InventoryQuery,
+) -> Result<Json<Page<Resource>>, ApiError> {
+    let (limit, offset) = paging(q.limit, q.offset, 1000)?;
+    let filter = ResourceFilter {
+        kind,
+        expires_before_ms: horizon(days("expiring_days", q.expiring_days, 36500)?),
+        ..Default::default()
+    };
+    let mut filter = filter_of(state, q.vendor, q.account, q.search, filter).await?;
     filter.limit = Some(limit);
     filter.offset = Some(offset);
     let (rows, total) = state.engine.store.page_resources(&filter).await?;
     Ok(Json(Page {
-        items: rows.iter().map(item).collect(),
+        items: rows.iter().map(Resource::from).collect(),
         total,
         limit,
         offset,
@@ -290,31 +309,23 @@ async fn page(
 }
 
 /// One page of items already in memory.
-fn page_of(items: Vec<Value>, q: &HashMap<String, String>) -> Result<Json<Page>, ApiError> {
-    let limit = int_param(q, "limit", 100, 1000)?;
-    let offset = int_param(q, "offset", 0, i64::MAX)?;
+fn page_of<T: ToSchema>(items: Vec<T>, limit: i64, offset: i64) -> Json<Page<T>> {
     let total = items.len() as i64;
     let items = items
         .into_iter()
         .skip(usize::try_from(offset).unwrap_or(usize::MAX))
         .take(usize::try_from(limit).unwrap_or(0))
         .collect();
-    Ok(Json(Page {
+    Json(Page {
         items,
         total,
         limit,
         offset,
-    }))
+    })
 }
 
-fn days_horizon(q: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {
-    match q.get(name) {
-        None => Ok(None),
-        Some(_) => {
-            let days = int_param(q, name, 30, 36500)?;
-            Ok(Some(idcgate_engine::now_ms() + days * 86_400_000))
-        }
-    }
+fn horizon(days: Option<i64>) -> Option<i64> {
+    days.map(|d| idcgate_engine::now_ms() + d * 86_400_000)
 }
 
 /// The OpenAPI document of this API.
@@ -324,101 +335,78 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 }
 
 /// Domains in the inventory.
-#[utoipa::path(get, path = "/api/v1/domains",
-    params(("expiring_days" = Option<i64>, Query, description = "only domains expiring within this many days"),
-           ("vendor" = Option<String>, Query), ("account" = Option<String>, Query), ("search" = Option<String>, Query),
-           ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
-    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/domains", params(InventoryQuery),
+    responses((status = 200, body = Page<Resource>), (status = 400, body = ErrorBody)))]
 async fn list_domains(
     _a: Access<Read>,
     State(state): State<AppState>,
-    Query(q): Q,
-) -> Result<Json<Page>, ApiError> {
-    let filter = ResourceFilter {
-        kind: Some(ResourceKind::Domain),
-        expires_before_ms: days_horizon(&q, "expiring_days")?,
-        ..Default::default()
-    };
-    page(&state, &q, filter).await
-}
-
-/// One kind of the inventory, paged, with the domains listing's filters.
-async fn list_kind(
-    state: &AppState,
-    q: &HashMap<String, String>,
-    kind: ResourceKind,
-) -> Result<Json<Page>, ApiError> {
-    let filter = ResourceFilter {
-        kind: Some(kind),
-        expires_before_ms: days_horizon(q, "expiring_days")?,
-        ..Default::default()
-    };
-    page(state, q, filter).await
+    ApiQuery(q): ApiQuery<InventoryQuery>,
+) -> Result<Json<Page<Resource>>, ApiError> {
+    inventory_page(&state, Some(ResourceKind::Domain), q).await
 }
 
 /// Web hosting sites in the inventory.
-#[utoipa::path(get, path = "/api/v1/hosting",
-    params(("expiring_days" = Option<i64>, Query), ("vendor" = Option<String>, Query), ("account" = Option<String>, Query), ("search" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
-    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/hosting", params(InventoryQuery),
+    responses((status = 200, body = Page<Resource>), (status = 400, body = ErrorBody)))]
 async fn list_hosting(
     _a: Access<Read>,
     State(state): State<AppState>,
-    Query(q): Q,
-) -> Result<Json<Page>, ApiError> {
-    list_kind(&state, &q, ResourceKind::HostingSite).await
+    ApiQuery(q): ApiQuery<InventoryQuery>,
+) -> Result<Json<Page<Resource>>, ApiError> {
+    inventory_page(&state, Some(ResourceKind::HostingSite), q).await
 }
 
 /// Databases in the inventory.
-#[utoipa::path(get, path = "/api/v1/databases",
-    params(("expiring_days" = Option<i64>, Query), ("vendor" = Option<String>, Query), ("account" = Option<String>, Query), ("search" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
-    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/databases", params(InventoryQuery),
+    responses((status = 200, body = Page<Resource>), (status = 400, body = ErrorBody)))]
 async fn list_databases(
     _a: Access<Read>,
     State(state): State<AppState>,
-    Query(q): Q,
-) -> Result<Json<Page>, ApiError> {
-    list_kind(&state, &q, ResourceKind::Database).await
+    ApiQuery(q): ApiQuery<InventoryQuery>,
+) -> Result<Json<Page<Resource>>, ApiError> {
+    inventory_page(&state, Some(ResourceKind::Database), q).await
 }
 
 /// Mail domains in the inventory.
-#[utoipa::path(get, path = "/api/v1/mail",
-    params(("expiring_days" = Option<i64>, Query), ("vendor" = Option<String>, Query), ("account" = Option<String>, Query), ("search" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
-    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/mail", params(InventoryQuery),
+    responses((status = 200, body = Page<Resource>), (status = 400, body = ErrorBody)))]
 async fn list_mail(
     _a: Access<Read>,
     State(state): State<AppState>,
-    Query(q): Q,
-) -> Result<Json<Page>, ApiError> {
-    list_kind(&state, &q, ResourceKind::MailDomain).await
+    ApiQuery(q): ApiQuery<InventoryQuery>,
+) -> Result<Json<Page<Resource>>, ApiError> {
+    inventory_page(&state, Some(ResourceKind::MailDomain), q).await
 }
 
 /// Certificates in the inventory.
-#[utoipa::path(get, path = "/api/v1/certificates",
-    params(("expiring_days" = Option<i64>, Query), ("vendor" = Option<String>, Query), ("account" = Option<String>, Query), ("search" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
-    responses((status = 200, body = Page), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/certificates", params(InventoryQuery),
+    responses((status = 200, body = Page<Resource>), (status = 400, body = ErrorBody)))]
 async fn list_certificates(
     _a: Access<Read>,
     State(state): State<AppState>,
-    Query(q): Q,
-) -> Result<Json<Page>, ApiError> {
-    list_kind(&state, &q, ResourceKind::Certificate).await
+    ApiQuery(q): ApiQuery<InventoryQuery>,
+) -> Result<Json<Page<Resource>>, ApiError> {
+    inventory_page(&state, Some(ResourceKind::Certificate), q).await
 }
 
 /// Everything that expires (all kinds), soonest first.
-#[utoipa::path(get, path = "/api/v1/expiring",
-    params(("days" = Option<i64>, Query, description = "horizon in days (default 30)"), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
-    responses((status = 200, body = Page), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/expiring", params(ExpiringQuery),
+    responses((status = 200, body = Page<Resource>), (status = 400, body = ErrorBody)))]
 async fn list_expiring(
     _a: Access<Read>,
     State(state): State<AppState>,
-    Query(q): Q,
-) -> Result<Json<Page>, ApiError> {
-    let days = int_param(&q, "days", 30, 36500)?;
-    let filter = ResourceFilter {
-        expires_before_ms: Some(idcgate_engine::now_ms() + days * 86_400_000),
-        ..Default::default()
+    ApiQuery(q): ApiQuery<ExpiringQuery>,
+) -> Result<Json<Page<Resource>>, ApiError> {
+    let days = days("days", q.days, 36500)?.unwrap_or(30);
+    let q = InventoryQuery {
+        expiring_days: Some(days),
+        vendor: None,
+        account: None,
+        search: None,
+        limit: q.limit,
+        offset: q.offset,
     };
-    page(&state, &q, filter).await
+    inventory_page(&state, None, q).await
 }
 
 /// Live balances of every account with billing.
@@ -432,17 +420,22 @@ async fn list_balances(
 }
 
 /// Configured upstream accounts (never their credentials).
-#[utoipa::path(get, path = "/api/v1/accounts", responses((status = 200, description = "accounts"), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/accounts", responses((status = 200, body = Items<Account>)))]
 async fn list_accounts(
     _a: Access<Read>,
     State(state): State<AppState>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Items<Account>>, ApiError> {
     let accounts = state.engine.store.list_accounts().await?;
-    let items: Vec<Value> = accounts
-        .iter()
-        .map(|a| json!({"name": a.name, "vendor": a.vendor, "base_url": a.base_url, "rate_limit": a.rate_limit_per_sec}))
+    let items = accounts
+        .into_iter()
+        .map(|a| Account {
+            name: a.name,
+            vendor: a.vendor.to_string(),
+            base_url: a.base_url,
+            rate_limit: a.rate_limit_per_sec,
+        })
         .collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Items { items }))
 }
 
 /// Sync every account now; a summary per account.
@@ -457,10 +450,7 @@ async fn run_sync(
 }
 
 fn record_input(body: RecordBody) -> Result<RecordInput, ApiError> {
-    let rtype: RecordType = body
-        .rtype
-        .parse()
-        .map_err(|e: idcgate_core::Error| ApiError::invalid("type", e.to_string()))?;
+    let rtype = body.rtype.record_type();
     if body.host.trim().is_empty() {
         return Err(ApiError::invalid(
             "host",
@@ -474,7 +464,7 @@ fn record_input(body: RecordBody) -> Result<RecordInput, ApiError> {
         host: body.host,
         rtype,
         value: body.value,
-        ttl: body.ttl,
+        ttl: body.ttl.unwrap_or(600),
         line: body.line,
         priority: body.priority,
     })
@@ -482,25 +472,19 @@ fn record_input(body: RecordBody) -> Result<RecordInput, ApiError> {
 
 /// A zone's records, read live from its upstream (and written back to the inventory).
 #[utoipa::path(get, path = "/api/v1/dns/{zone}/records",
-    params(("zone" = String, Path), ("type" = Option<String>, Query, description = "only records of this type"),
-           ("search" = Option<String>, Query, description = "substring of host or value"),
-           ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
-    responses((status = 200, body = Page), (status = 404, body = ErrorBody)))]
+    params(ZonePath, RecordsQuery),
+    responses((status = 200, body = Page<Record>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 async fn dns_list(
     _a: Access<Read>,
     State(state): State<AppState>,
     Path(zone): Path<String>,
-    Query(q): Q,
-) -> Result<Json<Page>, ApiError> {
-    let rtype: Option<RecordType> = q
-        .get("type")
-        .map(|t| {
-            t.parse()
-                .map_err(|e: idcgate_core::Error| ApiError::invalid("type", e.to_string()))
-        })
-        .transpose()?;
-    let needle = q.get("search").map(|s| s.to_lowercase());
-    let records: Vec<Value> = state
+    ApiQuery(q): ApiQuery<RecordsQuery>,
+) -> Result<Json<Page<Record>>, ApiError> {
+    let (limit, offset) = paging(q.limit, q.offset, 1000)?;
+    let rtype = q.rtype.map(RecordTypeName::record_type);
+    let needle = q.search.map(|s| s.to_lowercase());
+    let records: Vec<Record> = state
         .engine
         .dns_list(&zone)
         .await?
@@ -511,42 +495,45 @@ async fn dns_list(
                 r.host.to_lowercase().contains(n) || r.value.to_lowercase().contains(n)
             })
         })
-        .map(|r| json!(r))
+        .map(Record::from)
         .collect();
-    page_of(records, &q)
+    Ok(page_of(records, limit, offset))
 }
 
 /// Add a record.
-#[utoipa::path(post, path = "/api/v1/dns/{zone}/records", params(("zone" = String, Path)), request_body = RecordBody,
-    responses((status = 201, description = "created record"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/dns/{zone}/records", params(ZonePath), request_body = RecordBody,
+    responses((status = 201, body = Record), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 async fn dns_add(
     a: Access<Operate>,
     State(state): State<AppState>,
     Path(zone): Path<String>,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Record>), ApiError> {
     let input = record_input(parse_body(&body)?)?;
     let r = state.engine.dns_add(&a.actor(), &zone, &input).await?;
-    Ok((StatusCode::CREATED, Json(json!(r))))
+    Ok((StatusCode::CREATED, Json(r.into())))
 }
 
 /// Replace a record's content.
-#[utoipa::path(put, path = "/api/v1/dns/{zone}/records/{id}", params(("zone" = String, Path), ("id" = String, Path)), request_body = RecordBody,
-    responses((status = 200, description = "updated record"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/dns/{zone}/records/{id}", params(RecordPath), request_body = RecordBody,
+    responses((status = 200, body = Record), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 async fn dns_set(
     a: Access<Operate>,
     State(state): State<AppState>,
     Path((zone, id)): Path<(String, String)>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Record>, ApiError> {
     let input = record_input(parse_body(&body)?)?;
     let r = state.engine.dns_set(&a.actor(), &zone, &id, &input).await?;
-    Ok(Json(json!(r)))
+    Ok(Json(r.into()))
 }
 
 /// Delete a record.
-#[utoipa::path(delete, path = "/api/v1/dns/{zone}/records/{id}", params(("zone" = String, Path), ("id" = String, Path)),
-    responses((status = 204, description = "deleted"), (status = 404, body = ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/dns/{zone}/records/{id}", params(RecordPath),
+    responses((status = 204, description = "deleted"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 async fn dns_remove(
     a: Access<Operate>,
     State(state): State<AppState>,
@@ -557,8 +544,9 @@ async fn dns_remove(
 }
 
 /// Enable a record.
-#[utoipa::path(post, path = "/api/v1/dns/{zone}/records/{id}/enable", params(("zone" = String, Path), ("id" = String, Path)),
-    responses((status = 204, description = "enabled"), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/dns/{zone}/records/{id}/enable", params(RecordPath),
+    responses((status = 204, description = "enabled"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 async fn dns_enable(
     a: Access<Operate>,
     State(state): State<AppState>,
@@ -572,8 +560,9 @@ async fn dns_enable(
 }
 
 /// Disable (pause) a record.
-#[utoipa::path(post, path = "/api/v1/dns/{zone}/records/{id}/disable", params(("zone" = String, Path), ("id" = String, Path)),
-    responses((status = 204, description = "disabled"), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/dns/{zone}/records/{id}/disable", params(RecordPath),
+    responses((status = 204, description = "disabled"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 async fn dns_disable(
     a: Access<Operate>,
     State(state): State<AppState>,
@@ -587,32 +576,33 @@ async fn dns_disable(
 }
 
 /// Servers in the inventory.
-#[utoipa::path(get, path = "/api/v1/servers",
-    params(("state" = Option<String>, Query, description = "lifecycle or power state, e.g. active, running, stopped"),
-           ("vendor" = Option<String>, Query), ("search" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
-    responses((status = 200, body = Page), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/servers", params(ServersQuery),
+    responses((status = 200, body = Page<Resource>), (status = 400, body = ErrorBody)))]
 async fn list_servers(
     _a: Access<Read>,
     State(state): State<AppState>,
-    Query(q): Q,
-) -> Result<Json<Page>, ApiError> {
-    let filter = query_filter(&state, &q, ResourceFilter::default()).await?;
+    ApiQuery(q): ApiQuery<ServersQuery>,
+) -> Result<Json<Page<Resource>>, ApiError> {
+    let (limit, offset) = paging(q.limit, q.offset, 1000)?;
+    let filter = filter_of(&state, q.vendor, q.account, q.search, ResourceFilter::default()).await?;
     let rows = state
         .engine
-        .servers(filter, q.get("state").map(String::as_str))
+        .servers(filter, q.state.map(ServerStateName::as_str))
         .await?;
-    page_of(rows.iter().map(item).collect(), &q)
+    Ok(page_of(rows.iter().map(Resource::from).collect(), limit, offset))
 }
 
 /// Power, reinstall or password operations on a server.
-#[utoipa::path(post, path = "/api/v1/servers/{account}/{id}/actions", params(("account" = String, Path), ("id" = String, Path, description = "the upstream's server id")), request_body = ServerActionBody,
-    responses((status = 200, description = "the server after the operation"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/servers/{account}/{id}/actions", params(ServerPath),
+    request_body = ServerActionBody,
+    responses((status = 200, body = ServerState), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 async fn server_action(
     a: Access<Operate>,
     State(state): State<AppState>,
     Path((account, id)): Path<(String, String)>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ServerState>, ApiError> {
     let server = format!("{account}/{id}");
     let body: ServerActionBody = parse_body(&body)?;
     let op = match body.action.as_str() {
@@ -624,12 +614,12 @@ async fn server_action(
         "reinstall" => ServerOp::Reinstall {
             image: body
                 .image
-                .ok_or_else(|| ApiError::invalid("image", "reinstall needs image"))?,
+                .ok_or_else(|| ApiError::invalid("image", "reinstall needs image").semantic())?,
         },
         "password" => ServerOp::Password {
             password: body
                 .password
-                .ok_or_else(|| ApiError::invalid("password", "password action needs password"))?,
+                .ok_or_else(|| ApiError::invalid("password", "password action needs password").semantic())?,
         },
         other => {
             return Err(ApiError::invalid(
@@ -639,19 +629,19 @@ async fn server_action(
         }
     };
     let s = state.engine.server_op(&a.actor(), &server, op).await?;
-    Ok(Json(json!(s)))
+    Ok(Json(s.into()))
 }
 
 /// The audit log, newest first (admin scope); a write announced but never completed
 /// shows with outcome `unfinished`.
-#[utoipa::path(get, path = "/api/v1/audit", params(("limit" = Option<i64>, Query)),
+#[utoipa::path(get, path = "/api/v1/audit", params(LimitQuery),
     responses((status = 200, description = "audit entries"), (status = 403, body = ErrorBody)))]
 async fn list_audit(
     _a: Access<Admin>,
     State(state): State<AppState>,
-    Query(q): Q,
+    ApiQuery(q): ApiQuery<LimitQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let limit = int_param(&q, "limit", 100, 10_000)?;
+    let (limit, _) = paging(q.limit, None, 10_000)?;
     let entries = state.engine.audit_trail(limit).await?;
     Ok(Json(json!({ "items": entries })))
 }

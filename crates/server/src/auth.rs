@@ -26,8 +26,8 @@ const MAX_CLIENTS: usize = 100_000;
 /// in `FAILURE_WINDOW` every request of that client needing a token is answered 429
 /// (with `Retry-After`) until its window ends, a valid token included, so guessing
 /// gets no answer at all. IPv6 clients count per /64, what one host is usually given.
-#[derive(Default)]
 pub struct FailureLimiter {
+    max_failures: u32,
     clients: Mutex<HashMap<IpAddr, Window>>,
 }
 
@@ -37,12 +37,20 @@ struct Window {
 }
 
 impl FailureLimiter {
+    /// A limiter refusing a client after `max_failures` in a window (at least one).
+    pub fn new(max_failures: u32) -> Self {
+        FailureLimiter {
+            max_failures: max_failures.max(1),
+            clients: Mutex::default(),
+        }
+    }
+
     /// Seconds until `client` may try again, if it is refused now.
     fn refused(&self, client: IpAddr) -> Option<u64> {
         let clients = idcgate_core::lock(&self.clients);
         let w = clients.get(&client)?;
         let left = FAILURE_WINDOW.checked_sub(w.started.elapsed())?;
-        (w.failures >= MAX_FAILURES).then(|| left.as_secs() + 1)
+        (w.failures >= self.max_failures).then(|| left.as_secs() + 1)
     }
 
     /// Counts one failure of `client`; true when it was the last one allowed.
@@ -67,7 +75,7 @@ impl FailureLimiter {
             };
         }
         w.failures += 1;
-        w.failures == MAX_FAILURES
+        w.failures == self.max_failures
     }
 }
 
@@ -131,10 +139,11 @@ impl<L: ScopeLevel> FromRequestParts<AppState> for Access<L> {
                 // The reason is ours; what was presented is never logged.
                 let client = client.map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
                 tracing::warn!(%client, path = %parts.uri.path(), reason = %e.message, "authentication failed");
-                if limited.as_ref().is_some_and(|(ip, l)| l.failed(*ip)) {
+                if let Some((_, l)) = limited.as_ref().filter(|(ip, l)| l.failed(*ip)) {
                     tracing::warn!(
                         %client,
-                        "{MAX_FAILURES} failed authentications within {} s: refusing this client until its window ends",
+                        "{} failed authentications within {} s: refusing this client until its window ends",
+                        l.max_failures,
                         FAILURE_WINDOW.as_secs()
                     );
                 }

@@ -58,6 +58,17 @@ impl ApiError {
         e.retry_after = Some(secs);
         e
     }
+    /// This refusal of bad input as 422 when the request matched the document and only
+    /// what it asks for cannot be done: a combination of fields (`reinstall` without
+    /// `image`), or a value only the upstream's offer decides (a term not sold). 400
+    /// stays for what does not match the document at all.
+    pub fn semantic(mut self) -> Self {
+        if self.status == StatusCode::BAD_REQUEST && self.kind == "invalid_input" {
+            self.status = StatusCode::UNPROCESSABLE_ENTITY;
+            self.kind = "unprocessable".into();
+        }
+        self
+    }
     pub fn invalid(field: &str, m: impl Into<String>) -> Self {
         let mut e = Self::new(StatusCode::BAD_REQUEST, "invalid_input", m);
         e.field = Some(field.into());
@@ -101,6 +112,7 @@ impl From<EngineError> for ApiError {
                 Self::new(StatusCode::NOT_FOUND, "not_found", message)
             }
             EngineError::Invalid(_) => Self::new(StatusCode::BAD_REQUEST, "invalid_input", message),
+            EngineError::Conflict(_) => Self::new(StatusCode::CONFLICT, "conflict", message),
             EngineError::Store(_) => {
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", message)
             }

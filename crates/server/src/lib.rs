@@ -10,6 +10,7 @@
 
 mod api;
 mod auth;
+mod dto;
 mod downstream;
 mod error;
 mod guard;
@@ -34,7 +35,13 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The endpoint downstream resellers call, if this server offers one.
     pub downstream: Option<Downstream>,
+    /// Failed token authentications one address may make per minute before it is
+    /// refused (`auth::MAX_FAILURES` unless the operator chose otherwise).
+    pub auth_failure_limit: u32,
 }
+
+/// Failed token authentications per address and minute, unless configured.
+pub const DEFAULT_AUTH_FAILURE_LIMIT: u32 = auth::MAX_FAILURES;
 
 pub fn router(state: AppState) -> Router {
     router_with(state, Router::new())
@@ -65,7 +72,9 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
             guard::BODY_LIMIT_BYTES,
         ))
         .layer(axum::middleware::from_fn(guard::guard))
-        .layer(axum::Extension(Arc::new(auth::FailureLimiter::default())))
+        .layer(axum::Extension(Arc::new(auth::FailureLimiter::new(
+            state.auth_failure_limit,
+        ))))
 }
 
 async fn healthz(

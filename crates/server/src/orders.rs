@@ -2,17 +2,17 @@
 //! `Idempotency-Key` header (the same key again answers with the first order and buys
 //! nothing) and never takes a price from the request: the body may not even name one.
 
-use crate::api::{idempotency_key, int_param, parse_body, ErrorBody, Q};
+use crate::api::{idempotency_key, parse_body, ErrorBody};
+use crate::dto::{paging, ApiQuery, LedgerQuery, OrdersQuery, StatementQuery};
 use crate::auth::{Access, Admin, Read};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use idcgate_core::purchase::PurchaseRequest;
-use idcgate_core::OrderState;
 use idcgate_engine::orders::PurchaseTerms;
 use idcgate_store::{LedgerFilter, OrderFilter};
 use serde::Deserialize;
@@ -37,17 +37,24 @@ pub struct PurchaseBody {
     /// The upstream account to buy from.
     pub account: String,
     /// `create` (or `register`), `renew`, `upgrade` or `transfer`.
+    #[schema(pattern = r"^(create|register|renew|upgrade|transfer)$")]
     pub operation: String,
     /// `domain` (default), `server`, `hosting_site`, `database`, `mail_domain`, `dns_zone`.
+    #[schema(pattern = r"^(domain|server|hosting_site|database|mail_domain|dns_zone|certificate)$")]
     pub kind: Option<String>,
     /// The domain name, or the upstream id of the resource to renew or upgrade.
     #[serde(alias = "domain")]
+    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
     pub target: String,
     /// The vendor's product, plan or configuration code.
     pub offer: Option<String>,
     /// Length in years (domains: 1 to 10; default 1 year).
+    #[serde(default, deserialize_with = "crate::dto::whole")]
+    #[schema(minimum = 1, maximum = 10)]
     pub years: Option<u32>,
     /// Length in months (instead of years).
+    #[serde(default, deserialize_with = "crate::dto::whole")]
+    #[schema(minimum = 1, maximum = 120)]
     pub months: Option<u32>,
     /// Vendor settings the offer needs, by the vendor's parameter names.
     #[serde(default)]
@@ -71,22 +78,27 @@ impl PurchaseBody {
 
 /// What the upstream asks now.
 #[utoipa::path(post, path = "/api/v1/orders/quote", request_body = PurchaseBody,
-    responses((status = 200, description = "the quote"), (status = 400, body = ErrorBody)))]
+    responses((status = 200, description = "the quote"), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn quote(
     _a: Access<Read>,
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let body: PurchaseBody = parse_body(&body)?;
-    let q = state.engine.quote(&body.account, &body.purchase()?).await?;
+    let purchase = body.purchase().map_err(ApiError::semantic)?;
+    let q = state
+        .engine
+        .quote(&body.account, &purchase)
+        .await
+        .map_err(|e| ApiError::from(e).semantic())?;
     Ok(Json(json!(q)))
 }
 
 /// Buy through the order journal (admin scope: it spends money).
 #[utoipa::path(post, path = "/api/v1/orders", request_body = PurchaseBody,
-    params(("Idempotency-Key" = String, Header, description = "the same key again returns the first order and buys nothing")),
+    params(("Idempotency-Key" = String, Header, pattern = r"^[!-~]+$", max_length = 200, description = "the same key again returns the first order and buys nothing")),
     responses((status = 201, description = "the order, with its state"), (status = 200, description = "the order placed earlier under this key"),
-        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn place_order(
     a: Access<Admin>,
     State(state): State<AppState>,
@@ -95,11 +107,12 @@ pub async fn place_order(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let key = idempotency_key(&headers, "a purchase")?;
     let body: PurchaseBody = parse_body(&body)?;
-    let purchase = body.purchase()?;
+    let purchase = body.purchase().map_err(ApiError::semantic)?;
     let (o, new) = state
         .engine
         .place_order_placed(&a.actor(), &body.account, &purchase, Some(&key), None)
-        .await?;
+        .await
+        .map_err(|e| ApiError::from(e).semantic())?;
     let status = if new {
         StatusCode::CREATED
     } else {
@@ -109,28 +122,21 @@ pub async fn place_order(
 }
 
 /// Orders, newest first.
-#[utoipa::path(get, path = "/api/v1/orders", params(("account" = Option<String>, Query), ("state" = Option<String>, Query), ("limit" = Option<i64>, Query)),
+#[utoipa::path(get, path = "/api/v1/orders", params(OrdersQuery),
     responses((status = 200, description = "orders"), (status = 400, body = ErrorBody)))]
 pub async fn list_orders(
     _a: Access<Read>,
     State(state): State<AppState>,
-    Query(q): Q,
+    ApiQuery(q): ApiQuery<OrdersQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let order_state = q
-        .get("state")
-        .map(|s| {
-            OrderState::parse(s).ok_or_else(|| {
-                ApiError::invalid("state", "pending, submitted, succeeded, failed or unknown")
-            })
-        })
-        .transpose()?;
+    let order_state = q.state.map(|s| s.state());
     let orders = state
         .engine
         .store
         .list_orders(&OrderFilter {
-            account: q.get("account").cloned(),
+            account: q.account,
             state: order_state,
-            limit: Some(int_param(&q, "limit", 100, 1000)?),
+            limit: Some(paging(q.limit, None, 1000)?.0),
             ..Default::default()
         })
         .await?;
@@ -160,14 +166,14 @@ pub async fn show_order(
 }
 
 /// Ledger entries (`account` exact or a family ending in `:`), or balances per account.
-#[utoipa::path(get, path = "/api/v1/ledger", params(("account" = Option<String>, Query), ("balances" = Option<bool>, Query), ("limit" = Option<i64>, Query)),
+#[utoipa::path(get, path = "/api/v1/ledger", params(LedgerQuery),
     responses((status = 200, description = "entries or balances"), (status = 403, body = ErrorBody)))]
 pub async fn ledger(
     _a: Access<Admin>,
     State(state): State<AppState>,
-    Query(q): Q,
+    ApiQuery(q): ApiQuery<LedgerQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    if q.get("balances").is_some_and(|b| b == "true") {
+    if q.balances {
         let balances = state.engine.store.ledger_balances().await?;
         let items: Vec<Value> = balances
             .into_iter()
@@ -179,9 +185,9 @@ pub async fn ledger(
         .engine
         .store
         .ledger_lines(&LedgerFilter {
-            account: q.get("account").cloned(),
+            account: q.account,
             since_ms: None,
-            limit: Some(int_param(&q, "limit", 1000, 10_000)?),
+            limit: Some(q.limit.map_or(Ok(1000), |l| paging(Some(l), None, 10_000).map(|p| p.0))?),
         })
         .await?;
     Ok(Json(json!({ "items": lines })))
@@ -190,17 +196,18 @@ pub async fn ledger(
 /// The statement check of one upstream account: what the ledger booked against the
 /// vendor's finance record and its balance readings, every difference listed.
 #[utoipa::path(get, path = "/api/v1/statement/{account}",
-    params(("account" = String, Path), ("since_ms" = Option<i64>, Query, description = "Unix milliseconds; default: the last balance reading before the account's first order")),
+    params(("account" = String, Path), StatementQuery),
     responses((status = 200, description = "the statement; `differences` empty when everything is explained"),
         (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn statement(
     _a: Access<Admin>,
     State(state): State<AppState>,
     Path(account): Path<String>,
-    Query(q): Q,
+    ApiQuery(q): ApiQuery<StatementQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let since_ms = match q.get("since_ms") {
-        Some(_) => int_param(&q, "since_ms", 0, i64::MAX)?,
+    let since_ms = match q.since_ms {
+        Some(ms) if ms < 0 => return Err(ApiError::invalid("since_ms", "since_ms must not be negative")),
+        Some(ms) => ms,
         None => state.engine.statement_start(&account).await?,
     };
     let statement = state.engine.statement(&account, since_ms).await?;

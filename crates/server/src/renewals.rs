@@ -3,12 +3,13 @@
 //! decides spending (policies, floors) is changed only with the admin scope; the job
 //! itself runs in the server's scheduler, not through a request.
 
-use crate::api::{int_param, parse_body, ErrorBody, Q};
+use crate::api::{parse_body, ErrorBody};
+use crate::dto::{days, ApiQuery, PlanQuery, PolicyQuery};
 use crate::auth::{Access, Admin, Read};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use idcgate_core::{Money, ResourceKind};
@@ -43,14 +44,14 @@ fn money(field: &str, s: &str) -> Result<Money, ApiError> {
 
 /// What is due within `within_days` (default 30): each resource's renewal time, live
 /// price and policy decision, and totals per upstream account. Buys nothing.
-#[utoipa::path(get, path = "/api/v1/renewals/plan", params(("within_days" = Option<i64>, Query)),
+#[utoipa::path(get, path = "/api/v1/renewals/plan", params(PlanQuery),
     responses((status = 200, description = "items and totals per account"), (status = 400, body = ErrorBody)))]
 pub async fn plan(
     _a: Access<Read>,
     State(state): State<AppState>,
-    Query(q): Q,
+    ApiQuery(q): ApiQuery<PlanQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let days = int_param(&q, "within_days", 30, 3650)?;
+    let days = days("within_days", q.within_days, 3650)?.unwrap_or(30);
     let plan = state.engine.renewal_plan(now_ms(), days * DAY_MS).await?;
     Ok(Json(json!(plan)))
 }
@@ -58,15 +59,15 @@ pub async fn plan(
 /// Every stored policy level; with `kind` (and `account` + `key` for one resource),
 /// the policy in force there, each field with the level it comes from.
 #[utoipa::path(get, path = "/api/v1/renewals/policies",
-    params(("kind" = Option<String>, Query), ("account" = Option<String>, Query), ("key" = Option<String>, Query)),
-    responses((status = 200, description = "stored levels, or the policy in force"), (status = 400, body = ErrorBody)))]
+    params(PolicyQuery),
+    responses((status = 200, description = "stored levels, or the policy in force"), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn policies(
     _a: Access<Read>,
     State(state): State<AppState>,
-    Query(q): Q,
+    ApiQuery(q): ApiQuery<PolicyQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let policies = state.engine.renewal_policies().await?;
-    match (q.get("kind"), q.get("account"), q.get("key")) {
+    match (q.kind.as_deref(), q.account.as_deref(), q.key.as_deref()) {
         (None, None, None) => Ok(Json(json!({ "items": policies.rows() }))),
         (Some(k), None, None) => Ok(Json(json!({ "policy": policies.of(kind(k)?, "", "") }))),
         (Some(k), Some(a), Some(key)) => {
@@ -75,7 +76,8 @@ pub async fn policies(
         _ => Err(ApiError::invalid(
             "kind",
             "give kind alone (its default) or kind, account and key (one resource)",
-        )),
+        )
+        .semantic()),
     }
 }
 
@@ -85,6 +87,7 @@ pub async fn policies(
 #[serde(deny_unknown_fields)]
 pub struct PolicyBody {
     /// `domain`, `server`, `hosting_site`, `database`, `mail_domain`, ...
+    #[schema(pattern = r"^(domain|server|hosting_site|database|mail_domain|dns_zone|certificate)$")]
     pub kind: String,
     /// With `key`: the resource's upstream account.
     pub account: Option<String>,
@@ -92,17 +95,22 @@ pub struct PolicyBody {
     pub key: Option<String>,
     pub auto_renew: Option<bool>,
     /// Renew this many days before expiry (0 to 365).
+    #[schema(minimum = 0, maximum = 365)]
+    #[serde(default, deserialize_with = "crate::dto::whole")]
     pub days_before: Option<i64>,
     /// Never renew automatically above this (yuan, `"99.00"`), or `"none"` to clear.
+    #[schema(pattern = r"^([0-9]{1,12}(\.[0-9]{1,2})?|none)$")]
     pub max_price: Option<String>,
     /// Renewal length (domains: whole years as 12, 24, ...).
+    #[serde(default, deserialize_with = "crate::dto::whole")]
+    #[schema(minimum = 1, maximum = 120)]
     pub months: Option<i64>,
 }
 
 /// Change a renewal policy (admin scope: policies decide spending).
 #[utoipa::path(put, path = "/api/v1/renewals/policies", request_body = PolicyBody,
     responses((status = 200, description = "the stored level and the policy now in force"),
-        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn set_policy(
     a: Access<Admin>,
     State(state): State<AppState>,
@@ -117,7 +125,8 @@ pub async fn set_policy(
             return Err(ApiError::invalid(
                 "account",
                 "a resource is named by both account and key",
-            ))
+            )
+            .semantic())
         }
     };
     let max_price_fen = match body.max_price.as_deref() {
@@ -138,7 +147,8 @@ pub async fn set_policy(
     let level = state
         .engine
         .set_renewal_policy(&a.actor(), &scope, &patch)
-        .await?;
+        .await
+        .map_err(|e| ApiError::from(e).semantic())?;
     let (account, key) = scope
         .resource
         .clone()
@@ -168,6 +178,7 @@ pub async fn floors(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FloorBody {
+    #[schema(pattern = r"^[0-9]{1,12}(\.[0-9]{1,2})?$")]
     pub floor: Option<String>,
 }
 

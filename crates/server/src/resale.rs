@@ -3,12 +3,13 @@
 //! paid in, takes admin. A tenant's appkey appears in exactly two answers (its creation
 //! and a rekey) and nowhere else.
 
-use crate::api::{idempotency_key, parse_body, ErrorBody, Q};
+use crate::api::{idempotency_key, parse_body, ErrorBody};
+use crate::dto::{AllQuery, ApiQuery, PriceQuery, TenantQuery};
 use crate::auth::{Access, Admin, Read};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -44,37 +45,36 @@ fn money(field: &str, s: &str) -> Result<Money, ApiError> {
         .map_err(|_| ApiError::invalid(field, format!("{s:?} is not an amount like 100.00")))
 }
 
-fn flag(q: &std::collections::HashMap<String, String>, name: &str) -> bool {
-    q.get(name).is_some_and(|v| v == "true")
-}
-
 /// A new tenant.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantBody {
+    #[schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     pub name: String,
     /// The price level it buys at (default: the base rules).
     #[serde(default)]
+    #[schema(pattern = r"^([A-Za-z0-9][A-Za-z0-9._-]{0,63})?$")]
     pub level: String,
     /// Credit limit in yuan, e.g. "500.00" (default 0).
+    #[schema(pattern = r"^(100000000(\.0{1,2})?|[0-9]{1,8}(\.[0-9]{1,2})?)$")]
     pub credit: Option<String>,
 }
 
 /// Tenants with balances summed from the ledger (`all=true`: removed ones too).
-#[utoipa::path(get, path = "/api/v1/tenants", params(("all" = Option<bool>, Query)),
+#[utoipa::path(get, path = "/api/v1/tenants", params(AllQuery),
     responses((status = 200, description = "tenants"), (status = 401, body = ErrorBody)))]
 pub async fn list_tenants(
     _a: Access<Read>,
     State(state): State<AppState>,
-    Query(q): Q,
+    ApiQuery(q): ApiQuery<AllQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let tenants = state.engine.tenants(flag(&q, "all")).await?;
+    let tenants = state.engine.tenants(q.all).await?;
     Ok(Json(json!({ "items": tenants })))
 }
 
 /// Add a tenant: the answer carries its appkey, the only time it is shown.
 #[utoipa::path(post, path = "/api/v1/tenants", request_body = TenantBody,
-    responses((status = 201, description = "the tenant and its appkey"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, description = "the tenant and its appkey"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn add_tenant(
     a: Access<Admin>,
     State(state): State<AppState>,
@@ -132,22 +132,16 @@ pub async fn tenant_statement(
 
 /// Resale price minus upstream cost per tenant and product, from the ledger
 /// (`tenant` to keep to one).
-#[utoipa::path(get, path = "/api/v1/margins", params(("tenant" = Option<String>, Query)),
+#[utoipa::path(get, path = "/api/v1/margins", params(TenantQuery),
     responses((status = 200, description = "margins"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn margins(
     _a: Access<Read>,
     State(state): State<AppState>,
-    Query(q): Q,
+    ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    if let Some(k) = q.keys().find(|k| *k != "tenant") {
-        return Err(ApiError::invalid(
-            k,
-            "unknown query parameter (only tenant)",
-        ));
-    }
     let margins = state
         .engine
-        .margins(q.get("tenant").map(String::as_str))
+        .margins(q.tenant.as_deref())
         .await?;
     Ok(Json(json!({ "items": margins })))
 }
@@ -157,16 +151,18 @@ pub async fn margins(
 #[serde(deny_unknown_fields)]
 pub struct TopupBody {
     /// Yuan, e.g. "1000.00".
+    #[schema(pattern = r"^(100000000(\.0{1,2})?|[1-9][0-9]{0,7}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$")]
     pub amount: String,
+    #[schema(max_length = 200)]
     pub memo: Option<String>,
 }
 
 /// Record money a tenant paid in (funding → tenant). Needs an `Idempotency-Key`: the
 /// same key again deposits nothing and answers with the first deposit.
 #[utoipa::path(post, path = "/api/v1/tenants/{name}/topups", request_body = TopupBody,
-    params(("name" = String, Path), ("Idempotency-Key" = String, Header, description = "the same key again deposits nothing")),
+    params(("name" = String, Path), ("Idempotency-Key" = String, Header, pattern = r"^[!-~]+$", max_length = 200, description = "the same key again deposits nothing")),
     responses((status = 201, description = "deposited"), (status = 200, description = "the deposit made earlier under this key"),
-        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn topup(
     a: Access<Admin>,
     State(state): State<AppState>,
@@ -193,12 +189,13 @@ pub async fn topup(
 #[serde(deny_unknown_fields)]
 pub struct CreditBody {
     /// The new credit limit in yuan, e.g. "500.00".
+    #[schema(pattern = r"^(100000000(\.0{1,2})?|[0-9]{1,8}(\.[0-9]{1,2})?)$")]
     pub limit: String,
 }
 
 /// Set a tenant's credit limit (a setting: no money moves).
 #[utoipa::path(put, path = "/api/v1/tenants/{name}/credit", request_body = CreditBody, params(("name" = String, Path)),
-    responses((status = 200, description = "the tenant"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "the tenant"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn set_credit(
     a: Access<Admin>,
     State(state): State<AppState>,
@@ -218,12 +215,13 @@ pub async fn set_credit(
 #[serde(deny_unknown_fields)]
 pub struct LevelBody {
     /// A price level named in product rules; "" for the base rules.
+    #[schema(pattern = r"^([A-Za-z0-9][A-Za-z0-9._-]{0,63})?$")]
     pub level: String,
 }
 
 /// Set a tenant's price level.
 #[utoipa::path(put, path = "/api/v1/tenants/{name}/level", request_body = LevelBody, params(("name" = String, Path)),
-    responses((status = 200, description = "the tenant"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "the tenant"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn set_level(
     a: Access<Admin>,
     State(state): State<AppState>,
@@ -240,7 +238,7 @@ pub async fn set_level(
 
 /// Stop a tenant buying (it still reads and pays in).
 #[utoipa::path(post, path = "/api/v1/tenants/{name}/suspend", params(("name" = String, Path)),
-    responses((status = 200, description = "the tenant"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "the tenant"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn suspend(
     a: Access<Admin>,
     State(state): State<AppState>,
@@ -252,7 +250,7 @@ pub async fn suspend(
 }
 
 #[utoipa::path(post, path = "/api/v1/tenants/{name}/resume", params(("name" = String, Path)),
-    responses((status = 200, description = "the tenant"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "the tenant"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn resume(
     a: Access<Admin>,
     State(state): State<AppState>,
@@ -265,7 +263,7 @@ pub async fn resume(
 
 /// Remove a tenant from selling: deleted if it never held money, else kept as removed.
 #[utoipa::path(delete, path = "/api/v1/tenants/{name}", params(("name" = String, Path)),
-    responses((status = 200, description = "`deleted` or `retired`"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "`deleted` or `retired`"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn remove_tenant(
     a: Access<Admin>,
     State(state): State<AppState>,
@@ -278,7 +276,7 @@ pub async fn remove_tenant(
 /// Issue a new appkey (the old one stops working); the answer is the only place it is
 /// shown.
 #[utoipa::path(post, path = "/api/v1/tenants/{name}/rekey", params(("name" = String, Path)),
-    responses((status = 200, description = "the new appkey"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "the new appkey"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn rekey(
     a: Access<Admin>,
     State(state): State<AppState>,
@@ -295,16 +293,18 @@ pub async fn rekey(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductBody {
+    #[schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     pub name: String,
     pub title: Option<String>,
     /// The upstream account that fulfils it.
     pub account: String,
     /// `server`, `hosting_site`, `database`, `mail_domain`, ...
+    #[schema(pattern = r"^(domain|server|hosting_site|database|mail_domain|dns_zone|certificate)$")]
     pub kind: String,
     pub offer: Option<String>,
     #[serde(default)]
     pub options: BTreeMap<String, String>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = crate::dto::PriceRuleDoc)]
     pub rule: Value,
 }
 
@@ -316,21 +316,21 @@ fn rule_of(v: Value) -> Result<PriceRule, ApiError> {
 }
 
 /// Products on sale (`all=true`: retired ones too).
-#[utoipa::path(get, path = "/api/v1/products", params(("all" = Option<bool>, Query)),
+#[utoipa::path(get, path = "/api/v1/products", params(AllQuery),
     responses((status = 200, description = "products"), (status = 401, body = ErrorBody)))]
 pub async fn list_products(
     _a: Access<Read>,
     State(state): State<AppState>,
-    Query(q): Q,
+    ApiQuery(q): ApiQuery<AllQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let products = state.engine.products(flag(&q, "all")).await?;
+    let products = state.engine.products(q.all).await?;
     Ok(Json(json!({ "items": products })))
 }
 
 /// Add a product; its account must sell the template and quote it now.
 #[utoipa::path(post, path = "/api/v1/products", request_body = ProductBody,
     responses((status = 201, description = "the product"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn add_product(
     a: Access<Admin>,
     State(state): State<AppState>,
@@ -347,9 +347,13 @@ pub async fn add_product(
             .map_err(EngineError::from)?,
         offer: body.offer,
         options: body.options,
-        rule: rule_of(body.rule)?,
+        rule: rule_of(body.rule).map_err(ApiError::semantic)?,
     };
-    let p = state.engine.add_product(&a.actor(), spec).await?;
+    let p = state
+        .engine
+        .add_product(&a.actor(), spec)
+        .await
+        .map_err(|e| ApiError::from(e).semantic())?;
     Ok((StatusCode::CREATED, Json(json!(p))))
 }
 
@@ -368,40 +372,35 @@ pub async fn show_product(
 
 /// Cost (the upstream's quote now), price and margin, at a tenant's level.
 #[utoipa::path(get, path = "/api/v1/products/{name}/price",
-    params(("name" = String, Path), ("tenant" = Option<String>, Query), ("months" = Option<u32>, Query)),
-    responses((status = 200, description = "cost, price and margin"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("name" = String, Path), PriceQuery),
+    responses((status = 200, description = "cost, price and margin"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn price(
     _a: Access<Read>,
     State(state): State<AppState>,
     Path(name): Path<String>,
-    Query(q): Q,
+    ApiQuery(q): ApiQuery<PriceQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let months = q
-        .get("months")
-        .map(|m| {
-            m.parse::<u32>()
-                .map_err(|_| ApiError::invalid("months", "a number of months"))
-        })
-        .transpose()?;
     let v = state
         .engine
-        .product_price(&name, q.get("tenant").map(String::as_str), months)
-        .await?;
+        .product_price(&name, q.tenant.as_deref(), q.months)
+        .await
+        .map_err(|e| ApiError::from(e).semantic())?;
     Ok(Json(json!(v)))
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub struct ProductPatchBody {
     pub title: Option<String>,
     /// A whole new price rule.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::dto::PriceRuleDoc>)]
     pub rule: Option<Value>,
 }
 
 /// Change a product's title or price rule (its template never changes).
 #[utoipa::path(patch, path = "/api/v1/products/{name}", request_body = ProductPatchBody, params(("name" = String, Path)),
-    responses((status = 200, description = "the product"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "the product"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_product(
     a: Access<Admin>,
     State(state): State<AppState>,
@@ -410,9 +409,13 @@ pub async fn update_product(
 ) -> Result<Json<Value>, ApiError> {
     let body: ProductPatchBody = parse_body(&body)?;
     if body.title.is_none() && body.rule.is_none() {
-        return Err(ApiError::invalid("body", "give title or rule"));
+        return Err(ApiError::invalid("body", "give title or rule").semantic());
     }
-    let rule = body.rule.map(rule_of).transpose()?;
+    let rule = body
+        .rule
+        .map(rule_of)
+        .transpose()
+        .map_err(ApiError::semantic)?;
     let p = state
         .engine
         .update_product(&a.actor(), &name, body.title.as_deref(), rule.as_ref())
@@ -422,7 +425,7 @@ pub async fn update_product(
 
 /// Stop selling a product (it stays on record).
 #[utoipa::path(post, path = "/api/v1/products/{name}/retire", params(("name" = String, Path)),
-    responses((status = 200, description = "the product"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "the product"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn retire(
     a: Access<Admin>,
     State(state): State<AppState>,

@@ -419,7 +419,7 @@ async fn add_record(api: &Api, host: &str) -> String {
     let r = api.post_record(&body).await;
     assert_eq!(r.status, 201, "{}", r.text());
     let v: Value = serde_json::from_slice(&r.body).unwrap();
-    v["upstream_id"].as_str().unwrap().to_string()
+    v["id"].as_str().unwrap().to_string()
 }
 
 /// Whether the inventory holds `ZONE/id` as live.

@@ -20,6 +20,7 @@ async fn merged_pages_keep_html_errors_and_see_the_client_address() {
         idcgate_wire::testing::wire_config(Duration::from_secs(5)),
     ));
     let state = idcgate_server::AppState {
+        auth_failure_limit: idcgate_server::DEFAULT_AUTH_FAILURE_LIMIT,
         engine,
         metrics: Arc::new(idcgate_server::Metrics::default()),
         downstream: None,

@@ -341,7 +341,7 @@ async fn dns_flow(api: &Api, up: &Upstream, zone: &str, name: &str, tally: &Shar
     let mine: Vec<&DnsRecord> = now.iter().filter(|r| r.host == name).collect();
     let id = match &said {
         Said::Ok(v) => {
-            let id = v["upstream_id"].as_str().unwrap_or_default().to_string();
+            let id = v["id"].as_str().unwrap_or_default().to_string();
             if !mine
                 .iter()
                 .any(|r| r.upstream_id.as_deref() == Some(&id) && r.value == v1)
@@ -385,7 +385,7 @@ async fn dns_flow(api: &Api, up: &Upstream, zone: &str, name: &str, tally: &Shar
     let now = records(up, zone).await;
     let changed = now.iter().find(|r| r.value == v2);
     let id = match (&said, changed) {
-        (Said::Ok(v), Some(r)) if r.upstream_id.as_deref() == v["upstream_id"].as_str() => {
+        (Said::Ok(v), Some(r)) if r.upstream_id.as_deref() == v["id"].as_str() => {
             r.upstream_id.clone().unwrap_or(id)
         }
         (Said::Ok(v), _) => {

@@ -52,6 +52,7 @@ pub async fn start(db: &TestDb, token_name: &str, scope: Scope) -> Api {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = idcgate_server::AppState {
+        auth_failure_limit: idcgate_server::DEFAULT_AUTH_FAILURE_LIMIT,
         engine: engine.clone(),
         metrics: Arc::new(idcgate_server::Metrics::default()),
         downstream: None,
