@@ -4,7 +4,7 @@
 use crate::auth::{Access, Admin, Operate, Read};
 use crate::dto::{
     days, paging, Account, ApiQuery, ExpiringQuery, InventoryQuery, Items, LimitQuery, Page,
-    RecordPath, RecordTypeName, Record, RecordsQuery, Resource, ServerPath, ServerState,
+    Record, RecordPath, RecordTypeName, RecordsQuery, Resource, ServerPath, ServerState,
     ServerStateName, ServersQuery, TextRules, VendorName, ZonePath,
 };
 use crate::error::ApiError;
@@ -136,7 +136,11 @@ impl utoipa::Modify for BearerToken {
                     || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
                 let names_something = path.contains('{');
                 for (status, why, applies) in [
-                    ("400", "the input is malformed (the error names the field)", takes_input),
+                    (
+                        "400",
+                        "the input is malformed (the error names the field)",
+                        takes_input,
+                    ),
                     ("401", "no token, or not a valid one", true),
                     ("404", "nothing of that name", names_something),
                     (
@@ -193,12 +197,16 @@ pub struct ErrorBody {
 #[serde(deny_unknown_fields)]
 pub struct RecordBody {
     /// Host relative to the zone, `@` for the apex.
-    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub host: String,
     #[serde(rename = "type")]
     #[schema(rename = "type")]
     pub rtype: RecordTypeName,
-    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub value: String,
     /// Seconds (default 600).
     #[serde(default, deserialize_with = "crate::dto::whole")]
@@ -584,12 +592,23 @@ async fn list_servers(
     ApiQuery(q): ApiQuery<ServersQuery>,
 ) -> Result<Json<Page<Resource>>, ApiError> {
     let (limit, offset) = paging(q.limit, q.offset, 1000)?;
-    let filter = filter_of(&state, q.vendor, q.account, q.search, ResourceFilter::default()).await?;
+    let filter = filter_of(
+        &state,
+        q.vendor,
+        q.account,
+        q.search,
+        ResourceFilter::default(),
+    )
+    .await?;
     let rows = state
         .engine
         .servers(filter, q.state.map(ServerStateName::as_str))
         .await?;
-    Ok(page_of(rows.iter().map(Resource::from).collect(), limit, offset))
+    Ok(page_of(
+        rows.iter().map(Resource::from).collect(),
+        limit,
+        offset,
+    ))
 }
 
 /// Power, reinstall or password operations on a server.
@@ -617,9 +636,9 @@ async fn server_action(
                 .ok_or_else(|| ApiError::invalid("image", "reinstall needs image").semantic())?,
         },
         "password" => ServerOp::Password {
-            password: body
-                .password
-                .ok_or_else(|| ApiError::invalid("password", "password action needs password").semantic())?,
+            password: body.password.ok_or_else(|| {
+                ApiError::invalid("password", "password action needs password").semantic()
+            })?,
         },
         other => {
             return Err(ApiError::invalid(

@@ -27,8 +27,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
             .map(|Query(q)| ApiQuery(q))
             .map_err(|e| {
                 let text = e.body_text();
-                let field = crate::api::named_field(&text).unwrap_or("query");
-                ApiError::invalid(field, text.replace("Failed to deserialize query string: ", ""))
+                let text = text
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .unwrap_or(&text);
+                // The message names the parameter: `unknown field `x`` or `x: reason`.
+                let field = crate::api::named_field(text)
+                    .or_else(|| {
+                        text.split_once(": ")
+                            .map(|(f, _)| f)
+                            .filter(|f| f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                    })
+                    .unwrap_or("query");
+                ApiError::invalid(field, text)
             })
     }
 }

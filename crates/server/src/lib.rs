@@ -10,8 +10,8 @@
 
 mod api;
 mod auth;
-mod dto;
 mod downstream;
+mod dto;
 mod error;
 mod guard;
 mod listener;

@@ -3,8 +3,8 @@
 //! nothing) and never takes a price from the request: the body may not even name one.
 
 use crate::api::{idempotency_key, parse_body, ErrorBody};
-use crate::dto::{paging, ApiQuery, LedgerQuery, OrdersQuery, StatementQuery};
 use crate::auth::{Access, Admin, Read};
+use crate::dto::{paging, ApiQuery, LedgerQuery, OrdersQuery, StatementQuery};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
@@ -40,11 +40,15 @@ pub struct PurchaseBody {
     #[schema(pattern = r"^(create|register|renew|upgrade|transfer)$")]
     pub operation: String,
     /// `domain` (default), `server`, `hosting_site`, `database`, `mail_domain`, `dns_zone`.
-    #[schema(pattern = r"^(domain|server|hosting_site|database|mail_domain|dns_zone|certificate)$")]
+    #[schema(
+        pattern = r"^(domain|server|hosting_site|database|mail_domain|dns_zone|certificate)$"
+    )]
     pub kind: Option<String>,
     /// The domain name, or the upstream id of the resource to renew or upgrade.
     #[serde(alias = "domain")]
-    #[schema(pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
+    #[schema(
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub target: String,
     /// The vendor's product, plan or configuration code.
     pub offer: Option<String>,
@@ -187,7 +191,10 @@ pub async fn ledger(
         .ledger_lines(&LedgerFilter {
             account: q.account,
             since_ms: None,
-            limit: Some(q.limit.map_or(Ok(1000), |l| paging(Some(l), None, 10_000).map(|p| p.0))?),
+            limit: Some(
+                q.limit
+                    .map_or(Ok(1000), |l| paging(Some(l), None, 10_000).map(|p| p.0))?,
+            ),
         })
         .await?;
     Ok(Json(json!({ "items": lines })))
@@ -206,7 +213,12 @@ pub async fn statement(
     ApiQuery(q): ApiQuery<StatementQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let since_ms = match q.since_ms {
-        Some(ms) if ms < 0 => return Err(ApiError::invalid("since_ms", "since_ms must not be negative")),
+        Some(ms) if ms < 0 => {
+            return Err(ApiError::invalid(
+                "since_ms",
+                "since_ms must not be negative",
+            ))
+        }
         Some(ms) => ms,
         None => state.engine.statement_start(&account).await?,
     };

@@ -4,8 +4,8 @@
 //! itself runs in the server's scheduler, not through a request.
 
 use crate::api::{parse_body, ErrorBody};
-use crate::dto::{days, ApiQuery, PlanQuery, PolicyQuery};
 use crate::auth::{Access, Admin, Read};
+use crate::dto::{days, ApiQuery, PlanQuery, PolicyQuery};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
@@ -87,7 +87,9 @@ pub async fn policies(
 #[serde(deny_unknown_fields)]
 pub struct PolicyBody {
     /// `domain`, `server`, `hosting_site`, `database`, `mail_domain`, ...
-    #[schema(pattern = r"^(domain|server|hosting_site|database|mail_domain|dns_zone|certificate)$")]
+    #[schema(
+        pattern = r"^(domain|server|hosting_site|database|mail_domain|dns_zone|certificate)$"
+    )]
     pub kind: String,
     /// With `key`: the resource's upstream account.
     pub account: Option<String>,
@@ -122,11 +124,10 @@ pub async fn set_policy(
         (Some(account), Some(key)) => PolicyScope::resource(k, account, key),
         (None, None) => PolicyScope::kind(k),
         _ => {
-            return Err(ApiError::invalid(
-                "account",
-                "a resource is named by both account and key",
+            return Err(
+                ApiError::invalid("account", "a resource is named by both account and key")
+                    .semantic(),
             )
-            .semantic())
         }
     };
     let max_price_fen = match body.max_price.as_deref() {

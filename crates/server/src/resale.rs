@@ -4,8 +4,8 @@
 //! and a rekey) and nowhere else.
 
 use crate::api::{idempotency_key, parse_body, ErrorBody};
-use crate::dto::{AllQuery, ApiQuery, PriceQuery, TenantQuery};
 use crate::auth::{Access, Admin, Read};
+use crate::dto::{AllQuery, ApiQuery, PriceQuery, TenantQuery};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
@@ -139,10 +139,7 @@ pub async fn margins(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let margins = state
-        .engine
-        .margins(q.tenant.as_deref())
-        .await?;
+    let margins = state.engine.margins(q.tenant.as_deref()).await?;
     Ok(Json(json!({ "items": margins })))
 }
 
@@ -151,7 +148,9 @@ pub async fn margins(
 #[serde(deny_unknown_fields)]
 pub struct TopupBody {
     /// Yuan, e.g. "1000.00".
-    #[schema(pattern = r"^(100000000(\.0{1,2})?|[1-9][0-9]{0,7}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$")]
+    #[schema(
+        pattern = r"^(100000000(\.0{1,2})?|[1-9][0-9]{0,7}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"
+    )]
     pub amount: String,
     #[schema(max_length = 200)]
     pub memo: Option<String>,
@@ -299,7 +298,9 @@ pub struct ProductBody {
     /// The upstream account that fulfils it.
     pub account: String,
     /// `server`, `hosting_site`, `database`, `mail_domain`, ...
-    #[schema(pattern = r"^(domain|server|hosting_site|database|mail_domain|dns_zone|certificate)$")]
+    #[schema(
+        pattern = r"^(domain|server|hosting_site|database|mail_domain|dns_zone|certificate)$"
+    )]
     pub kind: String,
     pub offer: Option<String>,
     #[serde(default)]

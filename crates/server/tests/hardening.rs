@@ -26,6 +26,7 @@ both_backends!(
     metric_labels_stay_bounded_whatever_the_method,
     failed_authentications_are_logged_and_limited_per_client,
     every_kind_sync_collects_has_its_listing,
+    parameters_are_typed_and_answers_say_what_went_wrong,
 );
 
 const ZONE: &str = "idcgate-demo.com";
@@ -669,4 +670,71 @@ async fn every_kind_sync_collects_has_its_listing(db: &TestDb) {
         assert_eq!(!items.is_empty(), some, "{path}: {v}");
         assert!(items.iter().all(|i| i["kind"] == kind), "{path}: {v}");
     }
+}
+
+/// Item 17: query parameters are typed (an unknown or malformed one is a 400 naming it,
+/// never ignored), a record comes back with the field names it is sent with, a whole
+/// number may be written `600.0`, and a state conflict is 409, not a bad request.
+async fn parameters_are_typed_and_answers_say_what_went_wrong(db: &TestDb) {
+    let api = start(db).await;
+    let r = api.get("/api/v1/domains?limt=5").await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.error()["field"], "limt");
+    let r = api.get("/api/v1/servers?vendor=nosuch").await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.error()["field"], "vendor");
+    let r = api.get("/api/v1/domains?limit=1001").await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.error()["field"], "limit");
+    let r = api
+        .get(&format!("/api/v1/dns/{ZONE}/records?type=SPF"))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.error()["field"], "type");
+
+    let r = api
+        .post_record(&json!({"host": "typed", "type": "TXT", "value": "v", "ttl": 600.0}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let rec: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(rec["type"], "TXT", "{rec}");
+    assert_eq!(rec["ttl"], 600, "{rec}");
+    assert!(rec["id"].is_string(), "{rec}");
+    assert!(
+        rec.get("rtype").is_none() && rec.get("upstream_id").is_none(),
+        "{rec}"
+    );
+    let r = api
+        .post_record(&json!({"host": "typed2", "type": "TXT", "value": "v", "ttl": 600.5}))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+
+    let (_, admin) = api
+        .engine
+        .store
+        .create_token("adm", Scope::Admin, idcgate_engine::now_ms())
+        .await
+        .unwrap();
+    let as_admin = |method: &'static str, path: &'static str, body: String| {
+        let bytes = request(method, path, Some(&admin), Some(&body));
+        let addr = api.addr;
+        async move { raw(addr, &bytes).await }
+    };
+    let tenant = json!({"name": "t-conflict"}).to_string();
+    let r = as_admin("POST", "/api/v1/tenants", tenant.clone()).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = as_admin("POST", "/api/v1/tenants", tenant).await;
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert_eq!(r.error()["kind"], "conflict");
+    let r = as_admin("POST", "/api/v1/tenants/t-conflict/resume", "{}".into()).await;
+    assert_eq!(r.status, 409, "{}", r.text());
+    // Well-formed, but a reinstall names no image: the document cannot say so, 422.
+    let r = as_admin(
+        "POST",
+        "/api/v1/servers/w/1/actions",
+        r#"{"action":"reinstall"}"#.into(),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.error()["field"], "image");
 }
