@@ -232,7 +232,16 @@ pub struct ServerActionBody {
 pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     let value: Value = serde_json::from_slice(body).map_err(body_error)?;
     crate::guard::check_json(&value, "")?;
-    serde_json::from_value(value).map_err(body_error)
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let e = body_error(e.into_inner());
+        // A missing or unknown field is named by serde itself; a bad value by its path.
+        if e.field.as_deref() == Some("body") && path != "." {
+            ApiError::invalid(&path, e.message)
+        } else {
+            e
+        }
+    })
 }
 
 /// The request's `Idempotency-Key` header, which `what` ("a purchase") requires: the same
