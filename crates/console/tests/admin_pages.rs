@@ -665,7 +665,7 @@ async fn money_forms_book_once_and_show_secrets_once(db: &TestDb) {
     let a = fin.post("/tenants/t1/suspend", &[]).await;
     assert_eq!(
         a.status,
-        StatusCode::BAD_REQUEST,
+        StatusCode::CONFLICT,
         "suspending twice: {}",
         a.body
     );
@@ -701,7 +701,7 @@ async fn money_forms_book_once_and_show_secrets_once(db: &TestDb) {
     let trail = app.engine.audit_trail(1000).await.unwrap();
     assert!(trail.iter().all(|e| !e.detail.contains(&appkey)));
     let dup = fin.post("/tenants", &[("name", "t2")]).await;
-    assert_eq!(dup.status, StatusCode::BAD_REQUEST);
+    assert_eq!(dup.status, StatusCode::CONFLICT);
 
     // Every change is audited as the console operator who made it.
     for action in [

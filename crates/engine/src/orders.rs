@@ -93,7 +93,7 @@ fn same_purchase(
     if same {
         return Ok(existing);
     }
-    Err(EngineError::Conflict(format!(
+    Err(EngineError::Invalid(format!(
         "idempotency key {} was used for order {} ({} {} {} at {}); this is another purchase: nothing was ordered",
         existing.order.idem_key,
         existing.id,

@@ -282,7 +282,7 @@ impl Engine {
     async fn repeated(&self, earlier: DepositRow, name: &str, fen: i64) -> Result<Topup> {
         let d = &earlier.deposit;
         if d.tenant != name || d.fen != fen {
-            return Err(EngineError::Conflict(format!(
+            return Err(EngineError::Invalid(format!(
                 "idempotency key {} was used for a top-up of {} to {}; nothing was deposited",
                 d.idem_key,
                 Money::from_fen(d.fen),

@@ -265,6 +265,23 @@ pub(crate) fn idempotency_key(
                 "Idempotency-Key",
                 format!("{what} needs an Idempotency-Key header"),
             )
+        })
+        .and_then(|k| {
+            // What the document states (`^[!-~]+$`, at most 200): checked here, so a
+            // key the document refuses is a 400 before anything else reads it.
+            if k.chars().any(char::is_control) {
+                Err(ApiError::invalid(
+                    "Idempotency-Key",
+                    "an Idempotency-Key must not contain control characters",
+                ))
+            } else if k.len() > 200 || !k.chars().all(|c| ('!'..='~').contains(&c)) {
+                Err(ApiError::invalid(
+                    "Idempotency-Key",
+                    "an Idempotency-Key is at most 200 printable ASCII characters without spaces",
+                ))
+            } else {
+                Ok(k)
+            }
         })?
         .to_string())
 }

@@ -161,7 +161,7 @@ pub struct TopupBody {
 #[utoipa::path(post, path = "/api/v1/tenants/{name}/topups", request_body = TopupBody,
     params(("name" = String, Path), ("Idempotency-Key" = String, Header, pattern = r"^[!-~]+$", max_length = 200, description = "the same key again deposits nothing")),
     responses((status = 201, description = "deposited"), (status = 200, description = "the deposit made earlier under this key"),
-        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn topup(
     a: Access<Admin>,
     State(state): State<AppState>,
@@ -175,7 +175,8 @@ pub async fn topup(
     let t = state
         .engine
         .topup_tenant(&a.actor(), &name, amount, Some(&key), body.memo.as_deref())
-        .await?;
+        .await
+        .map_err(|e| ApiError::from(e).semantic())?;
     let status = if t.repeated {
         StatusCode::OK
     } else {
