@@ -3,7 +3,7 @@
 //! Owns: the schema and its migrations, encryption of upstream credentials at rest, the
 //! inventory of resources with their change history, the append-only audit log, the
 //! order journal and the append-only double-entry ledger, renewal policies, floors and
-//! notices, API tokens (hashed), the console's operators and sessions, and the job leases that let several instances share one database.
+//! notices, notifications (events once per key, deliveries, the delivery log), API tokens (hashed), the console's operators and sessions, and the job leases that let several instances share one database.
 //!
 //! Must not know: any vendor, HTTP, or how resources are fetched. Resources are stored
 //! as opaque JSON documents keyed by (account, kind, key).
@@ -11,6 +11,7 @@
 mod crypto;
 mod lockouts;
 mod migrations;
+mod notify;
 mod operators;
 mod orders;
 mod renewals;
@@ -22,6 +23,10 @@ pub mod testing;
 
 pub use crypto::{Cipher, MasterKey, MasterKeyError};
 pub use lockouts::{Counted, FailureLimit, Lockouts};
+pub use notify::{
+    AttemptEnd, AttemptRow, Delivery, DeliveryState, EventRow, FailureStreak, NewEvent,
+    NotifyStore, OrderMove,
+};
 pub use operators::{
     digest, OperatorRow, OperatorStore, Role, SessionRow, SessionStage, TotpState,
 };
@@ -257,7 +262,15 @@ pub struct BalanceReading {
 /// The storage contract. Both backends pass the same suite (`tests/suite.rs`).
 #[async_trait]
 pub trait Store:
-    Lockouts + OperatorStore + OrderStore + RenewalStore + ResaleStore + TenantOrderStore + Send + Sync
+    Lockouts
+    + NotifyStore
+    + OperatorStore
+    + OrderStore
+    + RenewalStore
+    + ResaleStore
+    + TenantOrderStore
+    + Send
+    + Sync
 {
     /// Human-readable backend name (`sqlite` / `postgres`).
     fn backend(&self) -> &'static str;

@@ -398,6 +398,63 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
         // The last sync of each account is read from the audit log on every dashboard.
         "CREATE INDEX audit_log_action_target ON audit_log (action, target, id)".to_string(),
     ];
+    // v14: notifications. An event is raised once per key (an expiry stage, an order's
+    // failure, a sync streak), with one delivery per channel that is claimed like a job
+    // (a lease) and retried; every attempt is a row of the delivery log (append-only:
+    // the log says what was sent when). Watches hold the last value seen of what is
+    // announced on change (a product's cost, a balance under its threshold). Orders'
+    // moves are read by the state they moved to.
+    let mut v14 = vec![
+        format!(
+            "CREATE TABLE notify_events (
+            id {auto_id},
+            ekey TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            body TEXT NOT NULL,
+            data TEXT NOT NULL,
+            at BIGINT NOT NULL)"
+        ),
+        format!(
+            "CREATE TABLE notify_deliveries (
+            id {auto_id},
+            event_id BIGINT NOT NULL REFERENCES notify_events (id),
+            channel TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts BIGINT NOT NULL,
+            next_at BIGINT NOT NULL,
+            locked_by TEXT,
+            locked_until BIGINT,
+            updated_at BIGINT NOT NULL,
+            UNIQUE (event_id, channel))"
+        ),
+        "CREATE INDEX notify_deliveries_due ON notify_deliveries (state, next_at)".to_string(),
+        format!(
+            "CREATE TABLE notify_attempts (
+            id {auto_id},
+            delivery_id BIGINT NOT NULL REFERENCES notify_deliveries (id),
+            at BIGINT NOT NULL,
+            attempt BIGINT NOT NULL,
+            outcome TEXT NOT NULL,
+            detail TEXT NOT NULL)"
+        ),
+        "CREATE TABLE notify_watches (
+            wkey TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at BIGINT NOT NULL)"
+            .to_string(),
+        "CREATE INDEX order_events_to_state ON order_events (to_state, at)".to_string(),
+    ];
+    match d {
+        Dialect::Sqlite => {
+            v14.push("CREATE TRIGGER notify_attempts_no_update BEFORE UPDATE ON notify_attempts BEGIN SELECT RAISE(ABORT, 'notify_attempts is append-only'); END".into());
+            v14.push("CREATE TRIGGER notify_attempts_no_delete BEFORE DELETE ON notify_attempts BEGIN SELECT RAISE(ABORT, 'notify_attempts is append-only'); END".into());
+        }
+        Dialect::Postgres => {
+            v14.push("CREATE TRIGGER notify_attempts_no_change BEFORE UPDATE OR DELETE ON notify_attempts FOR EACH ROW EXECUTE FUNCTION append_only()".into());
+            v14.push("CREATE TRIGGER notify_attempts_no_truncate BEFORE TRUNCATE ON notify_attempts FOR EACH STATEMENT EXECUTE FUNCTION append_only()".into());
+        }
+    }
     vec![
         (1, v1),
         (2, v2),
@@ -411,6 +468,7 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
         (11, v11),
         (12, v12),
         (13, v13),
+        (14, v14),
     ]
 }
 

@@ -151,7 +151,7 @@ pub trait OrderStore: Send + Sync {
 
 const ORDER_COLUMNS: &str = "id, idem_key, account, kind, operation, target, params, quoted_fen, actor, state, charged_fen, upstream_ref, resource_ref, created_at, updated_at";
 
-fn order_from(r: &AnyRow) -> Result<OrderRow> {
+pub(crate) fn order_from(r: &AnyRow) -> Result<OrderRow> {
     let kind: String = r.try_get("kind")?;
     let state: String = r.try_get("state")?;
     let params: String = r.try_get("params")?;

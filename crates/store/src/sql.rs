@@ -624,7 +624,7 @@ fn random_hex<const N: usize>(what: &str) -> Result<String> {
     Ok(hex::encode(crate::crypto::random_bytes::<N>(what)?))
 }
 
-fn audit_from_row(r: &AnyRow) -> Result<AuditEntry> {
+pub(crate) fn audit_from_row(r: &AnyRow) -> Result<AuditEntry> {
     Ok(AuditEntry {
         id: r.try_get("id")?,
         at_ms: r.try_get("at")?,
