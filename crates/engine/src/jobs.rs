@@ -1,4 +1,5 @@
-//! Scheduled jobs (sync, expiry report, order reconciliation, renewals), claimed through the store so that several
+//! Scheduled jobs (sync, expiry report, order reconciliation, renewals, notifications
+//! and the price watch, the last two only where a channel is configured), claimed through the store so that several
 //! instances on one database never run the same job at once, and a crashed instance's
 //! job is picked up again when its lease runs out. Jobs spread between instances: the
 //! one that ran a job last leaves its next run to another that is polling.
@@ -13,6 +14,10 @@ pub const SYNC_JOB: &str = "sync";
 pub const EXPIRY_JOB: &str = "expiry-report";
 pub const RECONCILE_JOB: &str = "reconcile-orders";
 pub const RENEW_JOB: &str = "renewals";
+/// Raises due events and sends (and retries) deliveries.
+pub const NOTIFY_JOB: &str = "notify";
+/// Quotes products on sale for price changes.
+pub const PRICE_JOB: &str = "price-watch";
 
 #[derive(Debug, Clone)]
 pub struct Schedule {
@@ -20,6 +25,8 @@ pub struct Schedule {
     pub expiry_every: Duration,
     pub reconcile_every: Duration,
     pub renew_every: Duration,
+    pub notify_every: Duration,
+    pub prices_every: Duration,
     /// An order `submitted` for longer than this lost its process: reconcile it.
     pub stale_submitted: Duration,
     /// How long a claim holds; must exceed the longest run.
@@ -34,6 +41,8 @@ impl Default for Schedule {
             expiry_every: Duration::from_secs(24 * 3600),
             reconcile_every: Duration::from_secs(60),
             renew_every: Duration::from_secs(10 * 60),
+            notify_every: Duration::from_secs(30),
+            prices_every: Duration::from_secs(6 * 3600),
             stale_submitted: Duration::from_secs(10 * 60),
             lease: Duration::from_secs(30 * 60),
             poll: Duration::from_secs(5),
@@ -56,6 +65,10 @@ pub async fn run_due_job(
     engine.store.ensure_job(EXPIRY_JOB, now).await?;
     engine.store.ensure_job(RECONCILE_JOB, now).await?;
     engine.store.ensure_job(RENEW_JOB, now).await?;
+    if !engine.notify_settings().channels.is_empty() {
+        engine.store.ensure_job(NOTIFY_JOB, now).await?;
+        engine.store.ensure_job(PRICE_JOB, now).await?;
+    }
     // A job this instance ran last waits two polls for another instance to take it.
     let Some(job) = engine
         .store
@@ -147,6 +160,36 @@ pub async fn run_due_job(
                 Err(e) => Some(e.to_string()),
             };
             (err, schedule.renew_every)
+        }
+        NOTIFY_JOB => {
+            let mut errors = Vec::new();
+            match engine.scan_events(now).await {
+                Ok(scan) => errors.extend(scan.errors),
+                Err(e) => errors.push(e.to_string()),
+            }
+            match engine.send_due(owner, crate::now_ms()).await {
+                Ok(sent) if sent != crate::notify::SendReport::default() => {
+                    tracing::info!(
+                        sent = sent.sent,
+                        retrying = sent.retrying,
+                        failed = sent.failed,
+                        "notifications"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => errors.push(e.to_string()),
+            }
+            (
+                (!errors.is_empty()).then(|| errors.join(" | ")),
+                schedule.notify_every,
+            )
+        }
+        PRICE_JOB => {
+            let err = match engine.watch_prices(now).await {
+                Ok(scan) => (!scan.errors.is_empty()).then(|| scan.errors.join(" | ")),
+                Err(e) => Some(e.to_string()),
+            };
+            (err, schedule.prices_every)
         }
         other => (Some(format!("unknown job {other}")), schedule.sync_every),
     };

@@ -2,13 +2,15 @@
 //!
 //! Owns: the vendor registry (filled by the binary), connections per account, account
 //! checks, inventory sync, DNS and server operations routed to the right account, the
-//! audit trail of every mutating call, and scheduled jobs claimed through the store.
+//! audit trail of every mutating call, notifications (which events, once each, delivered
+//! with retries), and scheduled jobs claimed through the store.
 //!
 //! Must not know: any vendor's wire format (vendors are reached only through
 //! `idcgate_core` traits), HTTP/JSON surfaces, or SQL.
 
 pub mod catalog;
 pub mod jobs;
+pub mod notify;
 pub mod ops;
 pub mod orders;
 pub mod registry;
@@ -125,6 +127,8 @@ pub struct Engine {
     connections: Mutex<ConnectionCache>,
     syncs: Mutex<HashMap<String, SyncFlight>>,
     zones: ops::ZoneProbes,
+    /// What is announced and where; replaced whole by `set_notify`.
+    notify: Mutex<Arc<notify::NotifySettings>>,
 }
 
 impl Engine {
@@ -143,6 +147,7 @@ impl Engine {
             connections: Mutex::new(HashMap::new()),
             syncs: Mutex::new(HashMap::new()),
             zones: ops::ZoneProbes::default(),
+            notify: Mutex::new(Arc::new(notify::NotifySettings::default())),
         }
     }
 
