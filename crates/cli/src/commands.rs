@@ -40,6 +40,10 @@ pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
             let engine = open_engine(&settings).await?;
             serve(engine, &settings, sandbox, console, api_auth_failures).await
         }
+        Command::Notify(cmd) => {
+            let engine = open_engine(&settings).await?;
+            crate::notify::dispatch(&out, &engine, &settings.notify, &settings.contact, cmd).await
+        }
         Command::User(cmd) => {
             let engine = open_engine(&settings).await?;
             crate::operators::dispatch(&out, &engine, cmd).await
@@ -548,8 +552,24 @@ async fn serve(
             }
         }
     }
+    let notify = crate::notify::settings(&settings.notify, &settings.contact)
+        .context("[notify] in idcgate.toml")?;
+    if notify.channels.is_empty() {
+        tracing::info!("notifications: no channel configured ([notify] in idcgate.toml)");
+    } else {
+        let names: Vec<String> = notify
+            .channels
+            .iter()
+            .map(|c| format!("{} {}", c.kind(), c.name()))
+            .collect();
+        tracing::info!(channels = %names.join(", "), "notifications on");
+    }
+    engine.set_notify(notify);
+    let (notify_every, prices_every) = crate::notify::intervals(&settings.notify);
     let schedule = idcgate_engine::jobs::Schedule {
         sync_every: std::time::Duration::from_secs(settings.sync_interval_secs),
+        notify_every,
+        prices_every,
         ..Default::default()
     };
     let owner_name = format!("{}:{}", hostname(), std::process::id());

@@ -17,6 +17,72 @@ pub struct FileConfig {
     pub sandbox_port: Option<u16>,
     pub sync_interval_secs: Option<u64>,
     pub timeout_secs: Option<u64>,
+    /// `[notify]`: channels (email, webhooks) and what they are told.
+    pub notify: Option<NotifyFile>,
+}
+
+/// Text that is not shown by `Debug` (a password, a webhook secret or a URL that may
+/// carry a token).
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Hidden(pub String);
+
+impl std::fmt::Debug for Hidden {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[hidden]")
+    }
+}
+
+/// `[notify]` as written; `crate::notify::settings` checks it and makes the channels.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyFile {
+    pub every_secs: Option<u64>,
+    pub expiring: Option<Vec<String>>,
+    pub sync_failures: Option<u32>,
+    pub orders: Option<bool>,
+    pub price_check_hours: Option<u64>,
+    pub max_attempts: Option<u32>,
+    pub retry_secs: Option<u64>,
+    #[serde(default)]
+    pub low_balance: Vec<LowBalanceFile>,
+    #[serde(default)]
+    pub email: Vec<EmailFile>,
+    #[serde(default)]
+    pub webhook: Vec<WebhookFile>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LowBalanceFile {
+    pub account: String,
+    pub below: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailFile {
+    pub name: String,
+    pub host: String,
+    pub port: Option<u16>,
+    pub tls: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<Hidden>,
+    pub password_env: Option<String>,
+    pub from: String,
+    pub to: Vec<String>,
+    pub ca_file: Option<PathBuf>,
+    pub timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookFile {
+    pub name: String,
+    pub url: Hidden,
+    pub secret: Option<Hidden>,
+    pub secret_env: Option<String>,
+    pub timeout_secs: Option<u64>,
 }
 
 /// Where a config file is looked for when none is named, first found wins: the working
@@ -81,6 +147,16 @@ impl FileConfig {
                 *dir = base.join(&*dir);
             }
         }
+        // Likewise a CA file of an email channel.
+        if let (Some(n), Some(base)) = (cfg.notify.as_mut(), path.parent()) {
+            for e in &mut n.email {
+                if let Some(ca) = e.ca_file.as_mut() {
+                    if ca.is_relative() && !base.as_os_str().is_empty() {
+                        *ca = base.join(&*ca);
+                    }
+                }
+            }
+        }
         Ok(cfg)
     }
 }
@@ -100,6 +176,8 @@ pub struct Settings {
     pub sync_interval_secs: u64,
     /// Per upstream request; a write that outlasts it is an unknown outcome.
     pub timeout_secs: u64,
+    /// From the file only (channels hold secrets by reference to the environment).
+    pub notify: NotifyFile,
 }
 
 impl Settings {
@@ -133,6 +211,7 @@ impl Settings {
                 .or(file.sync_interval_secs)
                 .unwrap_or(3600),
             timeout_secs: o.timeout_secs.or(file.timeout_secs).unwrap_or(30),
+            notify: file.notify.unwrap_or_default(),
             data_dir,
         }
     }
@@ -188,7 +267,10 @@ mod tests {
             let setting = line.strip_prefix("# ").filter(|l| {
                 l.split_once(" = ").is_some_and(|(k, _)| {
                     !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-                })
+                }) || (l.starts_with('[')
+                    && l.ends_with(']')
+                    && l.chars()
+                        .all(|c| c.is_ascii_lowercase() || "_.[]".contains(c)))
             });
             if let Some(s) = setting {
                 uncommented.push_str(s);
@@ -207,6 +289,7 @@ mod tests {
             sandbox_port,
             sync_interval_secs,
             timeout_secs,
+            notify,
         } = cfg;
         assert!(data_dir.is_some(), "data_dir");
         assert!(database_url.is_some(), "database_url");
@@ -216,6 +299,62 @@ mod tests {
         assert!(sandbox_port.is_some(), "sandbox_port");
         assert!(sync_interval_secs.is_some(), "sync_interval_secs");
         assert!(timeout_secs.is_some(), "timeout_secs");
+        let NotifyFile {
+            every_secs,
+            expiring,
+            sync_failures,
+            orders,
+            price_check_hours,
+            max_attempts,
+            retry_secs,
+            low_balance,
+            email,
+            webhook,
+        } = notify.expect("[notify]");
+        assert!(every_secs.is_some(), "notify.every_secs");
+        assert!(expiring.is_some(), "notify.expiring");
+        assert!(sync_failures.is_some(), "notify.sync_failures");
+        assert!(orders.is_some(), "notify.orders");
+        assert!(price_check_hours.is_some(), "notify.price_check_hours");
+        assert!(max_attempts.is_some(), "notify.max_attempts");
+        assert!(retry_secs.is_some(), "notify.retry_secs");
+        let LowBalanceFile { account, below } = &low_balance[0];
+        assert!(
+            !account.is_empty() && !below.is_empty(),
+            "notify.low_balance"
+        );
+        let EmailFile {
+            name,
+            host,
+            port,
+            tls,
+            username,
+            password,
+            password_env,
+            from,
+            to,
+            ca_file,
+            timeout_secs,
+        } = &email[0];
+        assert!(!name.is_empty() && !host.is_empty() && !from.is_empty() && !to.is_empty());
+        assert!(
+            port.is_some() && tls.is_some() && username.is_some(),
+            "notify.email"
+        );
+        assert!(
+            password.is_some() && password_env.is_some(),
+            "notify.email password"
+        );
+        assert!(ca_file.is_some() && timeout_secs.is_some(), "notify.email");
+        let WebhookFile {
+            name,
+            url,
+            secret,
+            secret_env,
+            timeout_secs,
+        } = &webhook[0];
+        assert!(!name.is_empty() && !url.0.is_empty(), "notify.webhook");
+        assert!(secret.is_some() && secret_env.is_some() && timeout_secs.is_some());
         // Every setting line has its explanation right above it.
         let lines: Vec<&str> = text.lines().collect();
         for (i, line) in lines.iter().enumerate() {

@@ -9,6 +9,7 @@
 mod commands;
 mod config;
 mod inventory;
+mod notify;
 mod onboard;
 mod operators;
 mod orders;
@@ -274,6 +275,10 @@ pub enum Command {
     /// The web console's operators: roles, passwords, second factors.
     #[command(subcommand)]
     User(operators::UserCmd),
+    /// Notifications by email and webhook (configured under [notify] in idcgate.toml):
+    /// a test message on every channel, the delivery log, one run now.
+    #[command(subcommand)]
+    Notify(notify::NotifyCmd),
     /// Show the audit log, newest first.
     Audit {
         /// How many entries.
@@ -665,6 +670,7 @@ fn run(mut cli: Cli) -> Result<()> {
             sandbox_port: cli.global.sandbox_port,
             sync_interval_secs: None,
             timeout_secs: cli.global.timeout,
+            notify: None,
         },
     );
     init_logging(&settings.log)?;
