@@ -71,6 +71,11 @@ impl Drop for Server {
 }
 
 fn serve_sandbox(data: &Path) -> Server {
+    serve_sandbox_with(data, &[], &[])
+}
+
+/// `serve --sandbox` with more arguments and environment.
+fn serve_sandbox_with(data: &Path, args: &[&str], envs: &[(&str, &str)]) -> Server {
     let child = Command::new(BIN)
         .args([
             "serve",
@@ -80,6 +85,8 @@ fn serve_sandbox(data: &Path) -> Server {
             "--sandbox-port",
             &sandbox_port().to_string(),
         ])
+        .args(args)
+        .envs(envs.iter().copied())
         .env("IDCGATE_DATA_DIR", data)
         .env("IDCGATE_LOG", "warn")
         .stderr(Stdio::piped())
@@ -1099,4 +1106,162 @@ fn json_sync_with_failed_listings_prints_one_document() {
     assert_eq!(items.len(), 1, "{doc}");
     assert_eq!(items[0]["account"], "gone");
     assert!(!items[0]["failed"].as_array().unwrap().is_empty(), "{doc}");
+}
+
+/// The README's notifications: `serve` with `[notify]` in its config announces what the
+/// sandbox holds (domains expiring, a balance under its threshold) by mail over STARTTLS
+/// with AUTH and by a signed webhook, each once; `notify test` reports each channel and
+/// `notify log` shows every attempt, never a secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_by_mail_and_webhook_from_serve_and_the_cli() {
+    use idcgate_notify::testing::{SinkOptions, SmtpSink, WebhookReceiver, CA_PEM};
+    const PASSWORD: &str = "smtp-pass-e2e-7731";
+    const SECRET: &str = "whsec-e2e-5521";
+    let sink = SmtpSink::start(SinkOptions {
+        starttls: true,
+        auth: Some(("idcgate".into(), PASSWORD.into())),
+        ..Default::default()
+    })
+    .await;
+    let hooks = WebhookReceiver::start(1).await; // the first POST is refused: retried
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::write(dir.path().join("ca.pem"), CA_PEM).unwrap();
+    let config = dir.path().join("idcgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"contact = "ops@example.com"
+[notify]
+every_secs = 1
+retry_secs = 1
+[[notify.low_balance]]
+account = "sandbox-west"
+below = "99999999.00"
+[[notify.email]]
+name = "ops-mail"
+host = "localhost"
+port = {port}
+tls = "starttls"
+username = "idcgate"
+password_env = "E2E_SMTP_PASSWORD"
+from = "idcgate <idcgate@example.com>"
+to = ["ops@example.com"]
+ca_file = "ca.pem"
+[[notify.webhook]]
+name = "ops-hook"
+url = "{url}"
+secret_env = "E2E_HOOK_SECRET"
+"#,
+            port = sink.addr.port(),
+            url = hooks.url
+        ),
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    let envs = [("E2E_SMTP_PASSWORD", PASSWORD), ("E2E_HOOK_SECRET", SECRET)];
+    let run = |args: &[&str], envs: &[(&str, &str)]| {
+        Command::new(BIN)
+            .arg("--config")
+            .arg(cfg)
+            .args(args)
+            .envs(envs.iter().copied())
+            .env("IDCGATE_DATA_DIR", &data)
+            .env_remove("IDCGATE_MASTER_KEY")
+            .env_remove("IDCGATE_DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    // A secret named but not set: refused at once, naming the variable.
+    let e = err(&run(&["notify", "test"], &[("E2E_HOOK_SECRET", SECRET)]));
+    assert!(e.contains("E2E_SMTP_PASSWORD is not set"), "{e}");
+
+    let server = serve_sandbox_with(&data, &["--config", cfg], &envs);
+    // The scheduled sync fills the inventory and takes balance readings; the
+    // notification job announces what it found.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let wanted = |subjects: &[String]| {
+        subjects.iter().any(|s| s.contains(" expires in "))
+            && subjects
+                .iter()
+                .any(|s| s.starts_with("balance of sandbox-west"))
+    };
+    loop {
+        let mails: Vec<String> = sink.accepted().iter().map(|m| m.subject()).collect();
+        let posted: Vec<String> = hooks
+            .delivered()
+            .iter()
+            .map(|h| h.json()["subject"].as_str().unwrap_or("").to_string())
+            .collect();
+        if wanted(&mails) && wanted(&posted) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not announced in time: mail {mails:?}, webhook {posted:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // Every mail went over TLS with the configured login; every webhook is signed.
+    assert!(sink
+        .accepted()
+        .iter()
+        .all(|m| m.tls && m.auth == Some(("idcgate".into(), PASSWORD.into()))));
+    for h in hooks.delivered() {
+        assert_eq!(
+            h.headers["x-idcgate-signature"],
+            idcgate_notify::sign(SECRET.as_bytes(), &h.body)
+        );
+    }
+    assert_eq!(
+        hooks.all()[0].answered,
+        503,
+        "the first POST was refused and retried"
+    );
+    // Each event once per channel, however many job runs passed.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut subjects: Vec<String> = sink.accepted().iter().map(|m| m.subject()).collect();
+    let n = subjects.len();
+    subjects.sort();
+    subjects.dedup();
+    assert_eq!(subjects.len(), n, "a subject mailed twice: {subjects:?}");
+
+    // The CLI beside the server: a test message on every channel, then the log.
+    let out = ok(&run(&["notify", "test"], &envs));
+    assert!(
+        out.contains("ops-mail") && out.contains("ops-hook"),
+        "{out}"
+    );
+    assert_eq!(out.matches("sent").count(), 2, "{out}");
+    assert!(sink
+        .accepted()
+        .iter()
+        .any(|m| m.subject() == "idcgate test notification"));
+    let log = run(&["notify", "log", "--limit", "200"], &[]);
+    let log_text = ok(&log);
+    assert!(
+        log_text.contains("HTTP 503") && log_text.contains("HTTP 204"),
+        "{log_text}"
+    );
+    assert!(log_text.contains("sent"), "{log_text}");
+    let json = ok(&run(&["--json", "notify", "log"], &[]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(v
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["event"] == "low_balance"));
+    for out in [&log.stdout, &log.stderr, json.as_bytes()] {
+        assert!(secrets_absent(out, PASSWORD) && secrets_absent(out, SECRET));
+    }
+    drop(server);
+    // No channel configured: said so.
+    let empty = dir.path().join("empty.toml");
+    std::fs::write(&empty, "").unwrap();
+    let e = err(&Command::new(BIN)
+        .args(["--config", empty.to_str().unwrap(), "notify", "test"])
+        .env("IDCGATE_DATA_DIR", &data)
+        .output()
+        .unwrap());
+    assert!(e.contains("no notification channel is configured"), "{e}");
 }
