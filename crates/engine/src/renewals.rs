@@ -11,9 +11,9 @@
 //! renewed again. And nothing is placed whose quote is above the policy's maximum or
 //! that would take the account's live balance below its floor.
 //!
-//! Reminders go to the audit log (`renewal.reminder`) because idcgate has no other
-//! notification channel yet (no mail, no webhook): when one exists, it is fed here,
-//! from the same once-per-stage record.
+//! Reminders go to the audit log (`renewal.reminder`). Mail and webhooks announce the same
+//! stages (`REMINDER_DAYS`, `reminder_stage`) through `notify`, which keeps its own
+//! once-per-stage record, so a channel configured later still gets the next stage.
 
 use crate::jobs::{Schedule, RENEW_JOB};
 use crate::{now_ms, Engine, EngineError, Result};
