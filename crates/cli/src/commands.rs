@@ -564,6 +564,11 @@ async fn serve(
             .collect();
         tracing::info!(channels = %names.join(", "), "notifications on");
     }
+    for (account, _) in &notify.low_balance {
+        if engine.store.get_account(account).await?.is_none() {
+            tracing::warn!(account = %account, "[[notify.low_balance]] names no account: nothing to watch");
+        }
+    }
     engine.set_notify(notify);
     let (notify_every, prices_every) = crate::notify::intervals(&settings.notify);
     let schedule = idcgate_engine::jobs::Schedule {
