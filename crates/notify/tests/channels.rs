@@ -211,3 +211,29 @@ async fn a_webhook_answered_otherwise_than_2xx_is_not_delivered() {
     ch.send(&message()).await.unwrap();
     assert_eq!((rx.all().len(), rx.delivered().len()), (2, 1));
 }
+
+#[tokio::test]
+async fn a_relay_that_never_answers_is_an_error_within_the_timeout() {
+    // Accepts and says nothing: the greeting never comes.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            held.push(s);
+        }
+    });
+    let sink = SmtpSink::start(SinkOptions::default()).await;
+    let mut s = smtp(&sink, TlsMode::None);
+    s.port = port;
+    s.timeout = Duration::from_millis(300);
+    let started = std::time::Instant::now();
+    let e = SmtpChannel::new(s)
+        .unwrap()
+        .send(&message())
+        .await
+        .unwrap_err();
+    assert!(e.0.contains("no answer within 0.3 s"), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    hold.abort();
+}
