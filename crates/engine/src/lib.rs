@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod notify;
 pub mod ops;
 pub mod orders;
+pub mod period;
 pub mod registry;
 pub mod renewals;
 pub mod statement;
@@ -193,6 +194,57 @@ impl Engine {
         }
     }
 
+    /// The active tokens `id_or_name` names (an id, or a name several may share).
+    pub async fn active_tokens(&self, id_or_name: &str) -> Result<Vec<idcgate_store::TokenInfo>> {
+        Ok(self
+            .store
+            .list_tokens()
+            .await?
+            .into_iter()
+            .filter(|t| !t.revoked && (t.id == id_or_name || t.name == id_or_name))
+            .collect())
+    }
+
+    /// Revokes the active tokens `id_or_name` names; they stop working everywhere within
+    /// the store's token trust (a second). None active is `NotFound`, audited as such
+    /// with what was asked for.
+    pub async fn revoke_token(
+        &self,
+        actor: &str,
+        id_or_name: &str,
+    ) -> Result<Vec<idcgate_store::TokenInfo>> {
+        let result = self.revoke_named(id_or_name).await;
+        let target = match &result {
+            Ok(tokens) => tokens
+                .iter()
+                .map(|t| t.id.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            Err(_) => id_or_name.to_string(),
+        };
+        let params = serde_json::json!({ "id_or_name": id_or_name });
+        self.audit_with(actor, "token.revoke", &target, &params, &result, |tokens| {
+            let names: Vec<_> = tokens
+                .iter()
+                .map(|t| serde_json::json!({"id": t.id, "name": t.name, "scope": t.scope.as_str()}))
+                .collect();
+            serde_json::json!({ "revoked": names }).to_string()
+        })
+        .await;
+        result
+    }
+
+    async fn revoke_named(&self, id_or_name: &str) -> Result<Vec<idcgate_store::TokenInfo>> {
+        let tokens = self.active_tokens(id_or_name).await?;
+        if tokens.is_empty() || !self.store.revoke_token(id_or_name).await? {
+            return Err(idcgate_core::Error::NotFound {
+                what: format!("active token {id_or_name:?} (see `idcgate token list`)"),
+            }
+            .into());
+        }
+        Ok(tokens)
+    }
+
     async fn retire_account(&self, name: &str) -> Result<usize> {
         if !self.store.remove_account(name).await? {
             return Err(EngineError::NoSuchAccount(name.to_string()));
@@ -225,7 +277,23 @@ impl Engine {
         result: &std::result::Result<T, EngineError>,
         detail_ok: impl FnOnce(&T) -> String,
     ) {
-        self.write_audit(None, actor, action, target, result, detail_ok)
+        self.write_audit(None, actor, action, target, None, result, detail_ok)
+            .await;
+    }
+
+    /// [`Engine::audit`] of a call made with `params`: the entry's detail is
+    /// [`audit_detail`] (the parameters with secret-looking values blanked, then the
+    /// answer or the error).
+    pub async fn audit_with<T>(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        params: &serde_json::Value,
+        result: &std::result::Result<T, EngineError>,
+        detail_ok: impl FnOnce(&T) -> String,
+    ) {
+        self.write_audit(None, actor, action, target, Some(params), result, detail_ok)
             .await;
     }
 
@@ -280,23 +348,53 @@ impl Engine {
         result: &std::result::Result<T, EngineError>,
         detail_ok: impl FnOnce(&T) -> String,
     ) {
-        self.write_audit(Some(intent), actor, action, target, result, detail_ok)
+        self.write_audit(Some(intent), actor, action, target, None, result, detail_ok)
             .await;
     }
 
+    /// [`Engine::finish_audit`] of a call made with `params` (see [`audit_detail`]).
+    #[allow(clippy::too_many_arguments)] // the entry's fields, each named at the call
+    pub async fn finish_audit_with<T>(
+        &self,
+        intent: i64,
+        actor: &str,
+        action: &str,
+        target: &str,
+        params: &serde_json::Value,
+        result: &std::result::Result<T, EngineError>,
+        detail_ok: impl FnOnce(&T) -> String,
+    ) {
+        self.write_audit(
+            Some(intent),
+            actor,
+            action,
+            target,
+            Some(params),
+            result,
+            detail_ok,
+        )
+        .await;
+    }
+
+    #[allow(clippy::too_many_arguments)]
     async fn write_audit<T>(
         &self,
         intent_id: Option<i64>,
         actor: &str,
         action: &str,
         target: &str,
+        params: Option<&serde_json::Value>,
         result: &std::result::Result<T, EngineError>,
         detail_ok: impl FnOnce(&T) -> String,
     ) {
-        let (outcome, detail) = match result {
-            Ok(v) => ("ok".to_string(), detail_ok(v)),
-            Err(EngineError::Upstream(e)) => (e.kind().to_string(), e.to_string()),
-            Err(e) => ("error".to_string(), e.to_string()),
+        let (outcome, answer) = match result {
+            Ok(v) => ("ok".to_string(), Ok(detail_ok(v))),
+            Err(EngineError::Upstream(e)) => (e.kind().to_string(), Err(e.to_string())),
+            Err(e) => ("error".to_string(), Err(e.to_string())),
+        };
+        let detail = match params {
+            Some(p) => audit_detail(p, answer.as_deref().map_err(String::as_str)),
+            None => answer.unwrap_or_else(|e| e),
         };
         let entry = AuditEntry {
             id: 0,
@@ -342,4 +440,23 @@ impl Engine {
             conn.vendor()
         )))
     }
+}
+
+/// An audit entry's detail for a call made with `params`, one JSON document:
+/// `{"params": {...}, "answer": ...}` or `{"params": {...}, "error": "..."}`. Values of
+/// secret-looking parameters (`redact::is_secret_name`) are blanked; an answer that is
+/// JSON is kept as JSON, with its secret-looking fields blanked as well.
+pub fn audit_detail(params: &serde_json::Value, answer: std::result::Result<&str, &str>) -> String {
+    use idcgate_wire::redact::{scrub_json, scrub_text};
+    let params = scrub_json(params);
+    let doc = match answer {
+        Ok(text) => {
+            let answer = serde_json::from_str::<serde_json::Value>(text)
+                .map(|v| scrub_json(&v))
+                .unwrap_or_else(|_| serde_json::Value::String(scrub_text(text)));
+            serde_json::json!({ "params": params, "answer": answer })
+        }
+        Err(text) => serde_json::json!({ "params": params, "error": scrub_text(text) }),
+    };
+    doc.to_string()
 }

@@ -78,14 +78,36 @@ pub struct AccountBalance {
 pub const NO_BALANCE: &str = "not offered by this vendor";
 
 /// What to do to a server.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum ServerOp {
     Power(PowerAction),
     Reinstall { image: String },
     Password { password: String },
 }
 
+/// Never the new password.
+impl std::fmt::Debug for ServerOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServerOp::Power(a) => f.debug_tuple("Power").field(a).finish(),
+            ServerOp::Reinstall { image } => {
+                f.debug_struct("Reinstall").field("image", image).finish()
+            }
+            ServerOp::Password { .. } => f.write_str("Password { .. }"),
+        }
+    }
+}
+
 impl ServerOp {
+    /// What the audit records of the operation's parameters: never the new password.
+    fn audit_params(&self) -> serde_json::Value {
+        match self {
+            ServerOp::Power(a) => serde_json::json!({ "action": a }),
+            ServerOp::Reinstall { image } => serde_json::json!({ "image": image }),
+            ServerOp::Password { .. } => serde_json::json!({ "password": "[redacted]" }),
+        }
+    }
+
     fn label(&self) -> String {
         match self {
             ServerOp::Power(a) => format!(
@@ -313,7 +335,8 @@ impl Engine {
             }
             other => other.map_err(EngineError::from),
         };
-        self.finish_audit(intent, actor, "dns.add", &target, &result, json_of)
+        let params = record_params(zone, None, input);
+        self.finish_audit_with(intent, actor, "dns.add", &target, &params, &result, json_of)
             .await;
         if let Ok(r) = &result {
             self.keep(&[record_row(&account, r, now_ms())]).await;
@@ -338,7 +361,8 @@ impl Engine {
             Err(e) => Err(self.gone_record(&account, dns, zone, id, e).await),
             Ok(r) => Ok(r),
         };
-        self.finish_audit(intent, actor, "dns.set", &target, &result, json_of)
+        let params = record_params(zone, Some(id), input);
+        self.finish_audit_with(intent, actor, "dns.set", &target, &params, &result, json_of)
             .await;
         if let Ok(r) = &result {
             let now = now_ms();
@@ -366,25 +390,28 @@ impl Engine {
         let dns = dns_of_conn(conn.as_ref())?;
         let target = format!("{account}/{zone}/{id}");
         let intent = self.begin_audit(actor, "dns.rm", &target).await?;
-        let result = match dns.delete_record(zone, id).await {
-            // The answer was lost: the record is gone if the zone no longer lists it.
-            Err(lost @ idcgate_core::Error::UnknownOutcome { .. }) => match dns
-                .list_records(zone)
-                .await
-            {
-                Ok(records) if !records.iter().any(|r| r.upstream_id.as_deref() == Some(id)) => {
-                    Ok(())
-                }
-                _ => Err(lost.into()),
-            },
-            Err(e) => Err(self.gone_record(&account, dns, zone, id, e).await),
-            Ok(()) => Ok(()),
+        // Upstreams answer a delete of a record already gone as done (West 20120, CNDNS
+        // 11318), so what the operator meant to delete would silently not have been
+        // there: the zone is read first and a record it does not list is reported gone
+        // with nothing sent. Unreadable now: the delete is sent as asked.
+        let listed = dns.list_records(zone).await;
+        let already_gone = listed
+            .as_ref()
+            .is_ok_and(|records| !records.iter().any(|r| r.upstream_id.as_deref() == Some(id)));
+        let result = if already_gone {
+            Err(idcgate_core::Error::NotFound {
+                what: format!("record {id} in zone {zone}: already gone, nothing deleted"),
+            }
+            .into())
+        } else {
+            self.delete_listed(&account, dns, zone, id).await
         };
-        self.finish_audit(intent, actor, "dns.rm", &target, &result, |_| {
+        let params = serde_json::json!({ "zone": zone, "id": id });
+        self.finish_audit_with(intent, actor, "dns.rm", &target, &params, &result, |_| {
             "deleted".into()
         })
         .await;
-        if result.is_ok() {
+        if result.is_ok() || already_gone {
             let key = format!("{zone}/{id}");
             if let Err(e) = self
                 .store
@@ -395,6 +422,30 @@ impl Engine {
             }
         }
         result
+    }
+
+    /// Deletes record `id`, which the zone listed a moment ago.
+    async fn delete_listed(
+        &self,
+        account: &str,
+        dns: &dyn idcgate_core::capability::Dns,
+        zone: &str,
+        id: &str,
+    ) -> Result<()> {
+        match dns.delete_record(zone, id).await {
+            // The answer was lost: the record is gone if the zone no longer lists it.
+            Err(lost @ idcgate_core::Error::UnknownOutcome { .. }) => match dns
+                .list_records(zone)
+                .await
+            {
+                Ok(records) if !records.iter().any(|r| r.upstream_id.as_deref() == Some(id)) => {
+                    Ok(())
+                }
+                _ => Err(lost.into()),
+            },
+            Err(e) => Err(self.gone_record(account, dns, zone, id, e).await),
+            Ok(()) => Ok(()),
+        }
     }
 
     pub async fn dns_enable(&self, actor: &str, zone: &str, id: &str, enabled: bool) -> Result<()> {
@@ -409,8 +460,11 @@ impl Engine {
             Err(e) => Err(self.gone_record(&account, dns, zone, id, e).await),
             Ok(()) => Ok(()),
         };
-        self.finish_audit(intent, actor, action, &target, &result, |_| "ok".into())
-            .await;
+        let params = serde_json::json!({ "zone": zone, "id": id, "enabled": enabled });
+        self.finish_audit_with(intent, actor, action, &target, &params, &result, |_| {
+            "accepted".into()
+        })
+        .await;
         if result.is_ok() {
             let key = format!("{zone}/{id}");
             match self
@@ -541,8 +595,11 @@ impl Engine {
         }
         .map_err(EngineError::from);
         // Never log the new password: the audit says only what was done.
-        self.finish_audit(intent, actor, &label, &target, &result, |_| "ok".into())
-            .await;
+        let params = op.audit_params();
+        self.finish_audit_with(intent, actor, &label, &target, &params, &result, |_| {
+            "accepted".into()
+        })
+        .await;
         result?;
         match compute.get_server(&id).await {
             Ok(server) => {
@@ -699,6 +756,15 @@ impl Engine {
         }
         Ok(out)
     }
+}
+
+/// A record write's parameters as the audit keeps them.
+fn record_params(zone: &str, id: Option<&str>, input: &RecordInput) -> serde_json::Value {
+    let mut p = serde_json::json!({ "zone": zone, "record": input });
+    if let Some(id) = id {
+        p["id"] = serde_json::json!(id);
+    }
+    p
 }
 
 fn json_of<T: Serialize>(v: &T) -> String {
