@@ -65,9 +65,10 @@ pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
             action,
             params,
             account,
+            yes,
         } => {
             let engine = open_engine(&settings).await?;
-            call(&engine, &vendor, &action, &params, account.as_deref()).await
+            call(&engine, &vendor, &action, &params, account.as_deref(), yes).await
         }
         Command::Sync
         | Command::Domains { .. }
@@ -115,6 +116,7 @@ pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
         Command::Audit { limit } => {
             let engine = open_engine(&settings).await?;
             let entries = engine.audit_trail(limit).await?;
+            // The table's detail column is cut to fit; --json has it whole.
             out.table(
                 &entries,
                 &entries,
@@ -149,8 +151,9 @@ pub fn actor() -> String {
                     .and_then(|ids| ids.split_whitespace().next().map(str::to_string))
             });
         match uid {
-            Some(uid) => user_named(&uid).unwrap_or(format!("uid:{uid}")),
-            None => "uid:?".into(),
+            Some(uid) => user_named(&uid).unwrap_or(format!("uid-{uid}")),
+            // No /proc (not Linux): the process's user cannot be told apart.
+            None => "uid-unreadable".into(),
         }
     });
     format!("cli:{name}")
@@ -166,14 +169,7 @@ fn user_named(uid: &str) -> Option<String> {
     })
 }
 
-pub fn fmt_ms(ms: i64) -> String {
-    jiff_fmt(ms).unwrap_or_else(|| ms.to_string())
-}
-
-fn jiff_fmt(ms: i64) -> Option<String> {
-    let ts = jiff::Timestamp::from_millisecond(ms).ok()?;
-    Some(ts.strftime("%Y-%m-%d %H:%M UTC").to_string())
-}
+pub use crate::clock::fmt_ms;
 
 pub fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
@@ -308,9 +304,32 @@ async fn account(out: &Out, engine: &Engine, cmd: AccountCmd) -> Result<()> {
                 ],
             )
         }
-        AccountCmd::Remove { name } => {
+        AccountCmd::Remove { name, yes } => {
+            // Asked only of an account that is there; an unknown one is audited and
+            // reported as not found.
+            if let Some(a) = engine.store.get_account(&name).await? {
+                let owned = engine
+                    .store
+                    .list_resources(&idcgate_store::ResourceFilter {
+                        account: Some(name.clone()),
+                        ..Default::default()
+                    })
+                    .await?
+                    .len();
+                crate::safety::confirm(
+                    &format!(
+                        "remove account {name} ({}, {} resources in the inventory)",
+                        a.vendor, owned
+                    ),
+                    "its credentials are deleted and its resources marked gone",
+                    yes,
+                )?;
+            }
             if !engine.remove_account(&actor(), &name).await? {
-                bail!("no account named {name:?}");
+                return Err(crate::safety::coded(
+                    crate::safety::EXIT_NOT_FOUND,
+                    format!("no account named {name:?} (see `idcgate account list`)"),
+                ));
             }
             out.message(
                 &json!({"removed": name}),
@@ -392,6 +411,7 @@ async fn call(
     action: &str,
     params: &[String],
     account: Option<&str>,
+    yes: bool,
 ) -> Result<()> {
     let vendor: Vendor = vendor.parse()?;
     let entry = engine.registry.get(vendor)?;
@@ -404,14 +424,24 @@ async fn call(
         pairs.push((k.to_string(), v.to_string()));
     }
     let name = pick_account(engine, vendor, account).await?;
+    if spec.kind == ActionKind::Write {
+        crate::safety::confirm(
+            &format!("call {} at {name}", spec.id),
+            "a write action: it may change, delete or buy something upstream",
+            yes,
+        )?;
+    }
     let conn = engine.connection(&name).await?;
     let result = conn.call(&spec.id, &pairs).await.map_err(EngineError::from);
     if spec.kind == ActionKind::Write {
+        let params: serde_json::Map<String, serde_json::Value> =
+            pairs.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
         engine
-            .audit(
+            .audit_with(
                 &actor(),
                 &format!("call {}", spec.id),
                 &name,
+                &serde_json::Value::Object(params),
                 &result,
                 |v| truncate(&idcgate_wire::redact::scrub_json(v).to_string(), 2000),
             )

@@ -17,6 +17,7 @@ pub struct FileConfig {
     pub sandbox_port: Option<u16>,
     pub sync_interval_secs: Option<u64>,
     pub timeout_secs: Option<u64>,
+    pub tz: Option<crate::clock::Tz>,
     /// `[notify]`: channels (email, webhooks) and what they are told.
     pub notify: Option<NotifyFile>,
 }
@@ -176,6 +177,8 @@ pub struct Settings {
     pub sync_interval_secs: u64,
     /// Per upstream request; a write that outlasts it is an unknown outcome.
     pub timeout_secs: u64,
+    /// The zone times are shown in.
+    pub tz: crate::clock::Tz,
     /// From the file only (channels hold secrets by reference to the environment).
     pub notify: NotifyFile,
 }
@@ -211,6 +214,7 @@ impl Settings {
                 .or(file.sync_interval_secs)
                 .unwrap_or(3600),
             timeout_secs: o.timeout_secs.or(file.timeout_secs).unwrap_or(30),
+            tz: o.tz.or(file.tz).unwrap_or(crate::clock::Tz::China),
             notify: file.notify.unwrap_or_default(),
             data_dir,
         }
@@ -289,6 +293,7 @@ mod tests {
             sandbox_port,
             sync_interval_secs,
             timeout_secs,
+            tz,
             notify,
         } = cfg;
         assert!(data_dir.is_some(), "data_dir");
@@ -299,6 +304,7 @@ mod tests {
         assert!(sandbox_port.is_some(), "sandbox_port");
         assert!(sync_interval_secs.is_some(), "sync_interval_secs");
         assert!(timeout_secs.is_some(), "timeout_secs");
+        assert!(tz.is_some(), "tz");
         let NotifyFile {
             every_secs,
             expiring,

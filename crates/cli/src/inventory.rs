@@ -3,17 +3,19 @@
 
 use crate::commands::{actor, fmt_ms, read_secret, truncate};
 use crate::output::Out;
+use crate::safety::{coded, confirm, EXIT_NOT_FOUND};
 use crate::{Command, DnsCmd, RecordArgs, ServerCmd, TokenCmd};
 use anyhow::{anyhow, bail, Result};
 use idcgate_core::{PowerAction, RecordInput, ResourceKind};
 use idcgate_engine::ops::ServerOp;
 use idcgate_engine::sync::{SyncProgress, SyncReport};
-use idcgate_engine::Engine;
+use idcgate_engine::{Engine, EngineError};
 use idcgate_store::{ResourceFilter, ResourceRow, Scope};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<()> {
     match cmd {
@@ -29,8 +31,7 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
                 ..Default::default()
             };
             if let Some(e) = expiring {
-                filter.expires_before_ms =
-                    Some(idcgate_engine::now_ms() + parse_days(&e)? * 86_400_000);
+                filter.expires_before_ms = Some(e.after(idcgate_engine::now_ms()));
             }
             if let Some(v) = vendor {
                 filter.accounts = Some(engine.accounts_of(v.parse()?).await?);
@@ -44,6 +45,7 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
                     ("account", |r| r.account.clone()),
                     ("status", |r| str_of(&r.data, "status")),
                     ("expires", expires),
+                    ("days left", days_left),
                 ],
             )
         }
@@ -103,7 +105,7 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
             )
         }
         Command::Expiring { within } => {
-            let horizon = idcgate_engine::now_ms() + parse_days(&within)? * 86_400_000;
+            let horizon = within.after(idcgate_engine::now_ms());
             let rows = engine
                 .store
                 .list_resources(&ResourceFilter {
@@ -116,6 +118,7 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
                 &rows,
                 &[
                     ("expires", expires),
+                    ("days left", days_left),
                     ("kind", |r| r.kind.as_str().to_string()),
                     ("name", |r| r.name.clone()),
                     ("account", |r| r.account.clone()),
@@ -183,39 +186,7 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
                 ],
             )
         }
-        Command::Server(s) => {
-            let (reference, op) = match s {
-                ServerCmd::Start { server } => (server, ServerOp::Power(PowerAction::Start)),
-                ServerCmd::Stop { server, force } => (
-                    server,
-                    ServerOp::Power(if force {
-                        PowerAction::ForceStop
-                    } else {
-                        PowerAction::Stop
-                    }),
-                ),
-                ServerCmd::Reboot { server, force } => (
-                    server,
-                    ServerOp::Power(if force {
-                        PowerAction::ForceReboot
-                    } else {
-                        PowerAction::Reboot
-                    }),
-                ),
-                ServerCmd::Reinstall { server, image } => (server, ServerOp::Reinstall { image }),
-                ServerCmd::Password { server } => (
-                    server,
-                    ServerOp::Password {
-                        password: read_secret("new password")?,
-                    },
-                ),
-            };
-            let server = engine.server_op(&actor(), &reference, op).await?;
-            out.message(
-                &server,
-                &format!("{}: {:?} / {:?}", reference, server.lifecycle, server.power),
-            )
-        }
+        Command::Server(s) => server(out, engine, s).await,
         Command::Token(t) => token(out, engine, t).await,
         _ => Err(anyhow!("not an inventory command")),
     }
@@ -237,7 +208,7 @@ async fn kind_rows(
         ..Default::default()
     };
     if let Some(e) = a.expiring {
-        filter.expires_before_ms = Some(idcgate_engine::now_ms() + parse_days(&e)? * 86_400_000);
+        filter.expires_before_ms = Some(e.after(idcgate_engine::now_ms()));
     }
     if let Some(v) = a.vendor {
         filter.accounts = Some(engine.accounts_of(v.parse()?).await?);
@@ -249,81 +220,267 @@ fn expires(r: &ResourceRow) -> String {
     r.expires_at_ms.map(fmt_ms).unwrap_or_default()
 }
 
+/// Whole days until it expires, in the shown zone's calendar (negative once past).
+fn days_left(r: &ResourceRow) -> String {
+    r.expires_at_ms
+        .map(|ms| crate::clock::days_left(ms, idcgate_engine::now_ms()).to_string())
+        .unwrap_or_default()
+}
+
+/// Resources as JSON: `expires_at` (RFC 3339) is added beside `expires_at_ms` on output.
 fn json_rows(rows: &[ResourceRow]) -> Vec<serde_json::Value> {
+    let now = idcgate_engine::now_ms();
     rows.iter()
-        .map(|r| json!({"account": r.account, "kind": r.kind.as_str(), "key": r.key, "name": r.name, "expires_at_ms": r.expires_at_ms, "data": r.data}))
+        .map(|r| json!({"account": r.account, "kind": r.kind.as_str(), "key": r.key, "name": r.name, "expires_at_ms": r.expires_at_ms,
+                        "days_left": r.expires_at_ms.map(|ms| crate::clock::days_left(ms, now)), "data": r.data}))
         .collect()
 }
 
-/// `30d`, `2w`, `12` (days).
-pub fn parse_days(s: &str) -> Result<i64> {
-    let s = s.trim();
-    let (num, mult) = if let Some(n) = s.strip_suffix('d') {
-        (n, 1)
-    } else if let Some(n) = s.strip_suffix('w') {
-        (n, 7)
-    } else {
-        (s, 1)
+/// Runs a server command on the server `reference` resolves to, named as `account/id`
+/// in the question (stop, reinstall, password) and in what is printed after.
+async fn server(out: &Out, engine: &Engine, cmd: ServerCmd) -> Result<()> {
+    const STOPS: &str = "its services stop until it is started again";
+    let (reference, action, yes, why) = match &cmd {
+        ServerCmd::Start { server } => (server, "start", true, ""),
+        ServerCmd::Stop { server, force, yes } => (
+            server,
+            if *force { "force-stop" } else { "stop" },
+            *yes,
+            STOPS,
+        ),
+        ServerCmd::Reboot { server, force } => (
+            server,
+            if *force { "force-reboot" } else { "reboot" },
+            true,
+            "",
+        ),
+        ServerCmd::Reinstall { yes, server, .. } => (
+            server,
+            "reinstall",
+            *yes,
+            "its disk is erased and everything on it lost",
+        ),
+        ServerCmd::Password { server, yes } => (
+            server,
+            "reset the password of",
+            *yes,
+            "the old password stops working",
+        ),
     };
-    let n: i64 = num
-        .parse()
-        .map_err(|_| anyhow!("period {s:?} is not like 30d or 2w"))?;
-    if !(0..=36500).contains(&n) {
-        bail!("period {s:?} is out of range");
+    let (account, id) = engine.server_account(reference).await?;
+    let target = format!("{account}/{id}");
+    let name = engine
+        .store
+        .get_resource(&account, ResourceKind::Server, &id)
+        .await?
+        .map(|r| r.name)
+        .filter(|n| *n != id);
+    let shown = match &name {
+        Some(n) => format!("{target} ({n})"),
+        None => target.clone(),
+    };
+    if !why.is_empty() {
+        confirm(&format!("{action} server {shown}"), why, yes)?;
     }
-    Ok(n * mult)
+    let op = match cmd {
+        ServerCmd::Start { .. } => ServerOp::Power(PowerAction::Start),
+        ServerCmd::Stop { force, .. } => ServerOp::Power(if force {
+            PowerAction::ForceStop
+        } else {
+            PowerAction::Stop
+        }),
+        ServerCmd::Reboot { force, .. } => ServerOp::Power(if force {
+            PowerAction::ForceReboot
+        } else {
+            PowerAction::Reboot
+        }),
+        ServerCmd::Reinstall { image, .. } => ServerOp::Reinstall { image },
+        // Read after the question: at a terminal the answer comes first.
+        ServerCmd::Password { .. } => ServerOp::Password {
+            password: read_secret("new password")?,
+        },
+    };
+    let server = engine.server_op(&actor(), &target, op).await?;
+    let state = |v: serde_json::Value| v.as_str().unwrap_or("unknown").to_string();
+    let lifecycle = state(json!(server.lifecycle));
+    let power = state(json!(server.power));
+    let mut value = serde_json::to_value(&server)?;
+    value["target"] = json!(target);
+    value["action"] = json!(action);
+    out.message(
+        &value,
+        &format!("{action} server {shown}: done; now {lifecycle}, power {power}"),
+    )
 }
 
+/// How long an account may go without progress before sync says what it waits for.
+const PATIENCE: Duration = Duration::from_secs(3);
+/// How often it says so again while the wait goes on (stderr not a terminal).
+const REMIND_EVERY: Duration = Duration::from_secs(10);
+
+/// One account's sync as shown: what it is doing and since when.
+struct Running {
+    bar: ProgressBar,
+    doing: String,
+    since: Instant,
+    /// When sync last said it was waiting on this step (plain output).
+    told: Option<Instant>,
+}
+
+/// Sync's progress: a bar per account and one of accounts done out of all, at a
+/// terminal; plain lines on stderr otherwise. Either way a step with no answer for
+/// [`PATIENCE`] is named with how long it has waited.
 struct Bars {
     multi: MultiProgress,
-    bars: Mutex<HashMap<String, ProgressBar>>,
+    total: ProgressBar,
+    /// No terminal: indicatif draws nothing, so lines are written instead.
+    plain: bool,
+    accounts: Mutex<HashMap<String, Running>>,
+}
+
+/// What sync is doing at a step the engine names.
+fn doing(step: &str) -> String {
+    match step {
+        "balance" => "reading the balance".into(),
+        "zones" => "listing DNS zones and their records".into(),
+        "records" => "listing DNS records".into(),
+        other => format!("listing {other}"),
+    }
+}
+
+impl Bars {
+    fn new(accounts: u64) -> Bars {
+        let multi = MultiProgress::new();
+        let total = multi.add(ProgressBar::new(accounts));
+        total.set_style(
+            ProgressStyle::with_template("{pos}/{len} accounts synced  {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        total.enable_steady_tick(Duration::from_millis(250));
+        Bars {
+            plain: multi.is_hidden(),
+            multi,
+            total,
+            accounts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Says which accounts have waited longer than [`PATIENCE`] and on what (called
+    /// every half second while the sync runs).
+    fn watch(&self) {
+        let now = Instant::now();
+        let mut lines = Vec::new();
+        for (name, r) in idcgate_core::lock(&self.accounts).iter_mut() {
+            if r.bar.is_finished() {
+                continue;
+            }
+            let waited = now.duration_since(r.since);
+            if waited < PATIENCE {
+                continue;
+            }
+            let what = format!(
+                "{}: waiting for the upstream, {} s so far",
+                r.doing,
+                waited.as_secs()
+            );
+            if self.plain {
+                if r.told.is_none_or(|t| now.duration_since(t) >= REMIND_EVERY) {
+                    r.told = Some(now);
+                    lines.push(format!("sync: {name}: {what}"));
+                }
+            } else {
+                r.bar.set_message(what);
+            }
+        }
+        for l in lines {
+            eprintln!("{l}");
+        }
+    }
 }
 
 impl SyncProgress for Bars {
     fn account_started(&self, account: &str) {
-        let pb = self.multi.add(ProgressBar::new_spinner());
-        pb.set_style(
-            ProgressStyle::with_template("{spinner} {prefix:20} {pos:>6} steps  {msg}")
+        let bar = self
+            .multi
+            .insert_before(&self.total, ProgressBar::new_spinner());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {prefix:24} {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
-        pb.set_prefix(account.to_string());
-        pb.enable_steady_tick(std::time::Duration::from_millis(120));
-        if let Ok(mut b) = self.bars.lock() {
-            b.insert(account.to_string(), pb);
-        }
+        bar.set_prefix(account.to_string());
+        bar.set_message("connecting");
+        bar.enable_steady_tick(Duration::from_millis(120));
+        idcgate_core::lock(&self.accounts).insert(
+            account.to_string(),
+            Running {
+                bar,
+                doing: "connecting".into(),
+                since: Instant::now(),
+                told: None,
+            },
+        );
     }
+
     fn step(&self, account: &str, what: &str) {
-        if let Some(pb) = self.bars.lock().ok().and_then(|b| b.get(account).cloned()) {
-            pb.inc(1);
-            pb.set_message(what.to_string());
+        if let Some(r) = idcgate_core::lock(&self.accounts).get_mut(account) {
+            r.doing = doing(what);
+            r.since = Instant::now();
+            r.told = None;
+            r.bar.set_message(r.doing.clone());
         }
     }
+
     fn account_finished(&self, r: &SyncReport) {
-        if let Some(pb) = self
-            .bars
-            .lock()
-            .ok()
-            .and_then(|b| b.get(&r.account).cloned())
-        {
-            pb.finish_with_message(if r.failed.is_empty() {
-                "done".to_string()
-            } else {
-                format!("{} failures", r.failed.len())
-            });
+        let summary = if r.failed.is_empty() {
+            format!("done: +{} ~{} -{}", r.added, r.changed, r.gone)
+        } else {
+            format!("{} listing(s) failed", r.failed.len())
+        };
+        if let Some(run) = idcgate_core::lock(&self.accounts).get(&r.account) {
+            run.bar.finish_with_message(summary.clone());
+        }
+        self.total.inc(1);
+        if self.plain {
+            let len = self.total.length().unwrap_or(0);
+            eprintln!(
+                "sync: {}/{len} accounts ({}: {summary})",
+                self.total.position(),
+                r.account
+            );
         }
     }
 }
 
 async fn sync(out: &Out, engine: &Arc<Engine>) -> Result<()> {
-    let progress: Arc<dyn SyncProgress> = if out.json {
-        Arc::new(idcgate_engine::sync::NoProgress)
+    let bars = if out.json {
+        None
     } else {
-        Arc::new(Bars {
-            multi: MultiProgress::new(),
-            bars: Mutex::new(HashMap::new()),
-        })
+        let accounts = engine.store.list_accounts().await?.len() as u64;
+        Some(Arc::new(Bars::new(accounts)))
     };
-    let reports = engine.sync_all(progress).await?;
+    let progress: Arc<dyn SyncProgress> = match &bars {
+        Some(b) => b.clone(),
+        None => Arc::new(idcgate_engine::sync::NoProgress),
+    };
+    // Log lines go above the bars while they are drawn.
+    crate::output::logs_above(bars.as_ref().map(|b| b.multi.clone()));
+    let watcher = bars.clone().map(|b| {
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                b.watch();
+            }
+        })
+    });
+    let reports = engine.sync_all(progress).await;
+    if let Some(w) = watcher {
+        w.abort();
+    }
+    if let Some(b) = &bars {
+        b.total.finish();
+    }
+    crate::output::logs_above(None);
+    let reports = reports?;
     engine.audit_sync(&actor(), &reports).await;
     let failed = reports.iter().any(|r| !r.failed.is_empty());
     let partial = "some listings failed (see the failed column); everything else was synced";
@@ -366,16 +523,19 @@ fn record_input(r: RecordArgs) -> Result<RecordInput> {
 }
 
 async fn dns(out: &Out, engine: &Engine, cmd: DnsCmd) -> Result<()> {
-    let show_record = |r: &idcgate_core::DnsRecord| -> Result<()> {
+    let show_record = |verb: &str, account: &str, r: &idcgate_core::DnsRecord| -> Result<()> {
+        let mut value = serde_json::to_value(r)?;
+        value["account"] = json!(account);
         out.message(
-            r,
+            &value,
             &format!(
-                "{} {} {} {} (id {})",
+                "{verb} {account}/{}/{}: {} {} {} ttl {}",
+                r.zone,
+                r.upstream_id.as_deref().unwrap_or("-"),
                 r.host,
                 r.rtype,
                 r.value,
                 r.ttl,
-                r.upstream_id.as_deref().unwrap_or("-")
             ),
         )
     };
@@ -409,35 +569,70 @@ async fn dns(out: &Out, engine: &Engine, cmd: DnsCmd) -> Result<()> {
                 ],
             )
         }
-        DnsCmd::Add { zone, record } => show_record(
-            &engine
+        DnsCmd::Add { zone, record } => {
+            let account = engine.zone_account(&zone).await?;
+            let r = engine
                 .dns_add(&actor(), &zone, &record_input(record)?)
-                .await?,
-        ),
-        DnsCmd::Set { zone, id, record } => show_record(
-            &engine
+                .await?;
+            show_record("added", &account, &r)
+        }
+        DnsCmd::Set { zone, id, record } => {
+            let account = engine.zone_account(&zone).await?;
+            let r = engine
                 .dns_set(&actor(), &zone, &id, &record_input(record)?)
-                .await?,
-        ),
-        DnsCmd::Rm { zone, id } => {
-            engine.dns_remove(&actor(), &zone, &id).await?;
-            out.message(
-                &json!({"deleted": id}),
-                &format!("deleted record {id} of {zone}"),
-            )
+                .await?;
+            show_record("changed", &account, &r)
+        }
+        DnsCmd::Rm { zone, id, yes } => {
+            let zone = idcgate_engine::ops::normalize_zone(&zone)?;
+            let account = engine.zone_account(&zone).await?;
+            let target = format!("{account}/{zone}/{id}");
+            // What the inventory last saw of it, so the question says which record.
+            let known = engine
+                .store
+                .get_resource(&account, ResourceKind::DnsRecord, &format!("{zone}/{id}"))
+                .await?
+                .filter(|r| r.gone_at_ms.is_none())
+                .map(|r| {
+                    format!(
+                        " ({} {} {})",
+                        str_of(&r.data, "host"),
+                        str_of(&r.data, "rtype"),
+                        str_of(&r.data, "value")
+                    )
+                })
+                .unwrap_or_default();
+            confirm(
+                &format!("delete DNS record {target}{known}"),
+                "it is deleted upstream",
+                yes,
+            )?;
+            match engine.dns_remove(&actor(), &zone, &id).await {
+                Ok(()) => out.message(
+                    &json!({"deleted": id, "zone": zone, "account": account, "target": target}),
+                    &format!("deleted DNS record {target}{known}"),
+                ),
+                Err(EngineError::Upstream(idcgate_core::Error::NotFound { .. })) => Err(coded(
+                    EXIT_NOT_FOUND,
+                    format!("DNS record {target} is already gone: {zone} at {account} lists no record {id}; nothing was deleted"),
+                )),
+                Err(e) => Err(e.into()),
+            }
         }
         DnsCmd::Enable { zone, id } => {
+            let account = engine.zone_account(&zone).await?;
             engine.dns_enable(&actor(), &zone, &id, true).await?;
             out.message(
-                &json!({"enabled": id}),
-                &format!("enabled record {id} of {zone}"),
+                &json!({"enabled": id, "account": account}),
+                &format!("enabled DNS record {account}/{zone}/{id}"),
             )
         }
         DnsCmd::Disable { zone, id } => {
+            let account = engine.zone_account(&zone).await?;
             engine.dns_enable(&actor(), &zone, &id, false).await?;
             out.message(
-                &json!({"disabled": id}),
-                &format!("disabled record {id} of {zone}"),
+                &json!({"disabled": id, "account": account}),
+                &format!("disabled DNS record {account}/{zone}/{id}"),
             )
         }
     }
@@ -490,23 +685,28 @@ async fn token(out: &Out, engine: &Engine, cmd: TokenCmd) -> Result<()> {
                 ],
             )
         }
-        TokenCmd::Revoke { id_or_name } => {
-            let r = engine
-                .store
-                .revoke_token(&id_or_name)
-                .await
-                .map_err(idcgate_engine::EngineError::from);
-            engine
-                .audit(&actor(), "token.revoke", &id_or_name, &r, |r| {
-                    format!("revoked: {r}")
-                })
-                .await;
-            if !r? {
-                bail!("no active token {id_or_name:?}");
+        TokenCmd::Revoke { id_or_name, yes } => {
+            let named = |tokens: &[idcgate_store::TokenInfo]| {
+                tokens
+                    .iter()
+                    .map(|t| format!("{} ({}, {})", t.id, t.name, t.scope.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            // Nothing to ask about when nothing matches: the engine reports (and
+            // audits) it as not found.
+            let matching = engine.active_tokens(&id_or_name).await?;
+            if !matching.is_empty() {
+                confirm(
+                    &format!("revoke token {}", named(&matching)),
+                    "whatever uses it is refused from a second later",
+                    yes,
+                )?;
             }
+            let revoked = engine.revoke_token(&actor(), &id_or_name).await?;
             out.message(
-                &json!({"revoked": id_or_name}),
-                &format!("token {id_or_name} revoked"),
+                &json!({"revoked": revoked}),
+                &format!("revoked token {}", named(&revoked)),
             )
         }
     }

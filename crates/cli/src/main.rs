@@ -6,6 +6,7 @@
 //! Must not know: vendor wire formats (it only lists vendor crates in the registry),
 //! SQL, or the REST surface's shapes.
 
+mod clock;
 mod commands;
 mod config;
 mod inventory;
@@ -16,6 +17,7 @@ mod orders;
 mod output;
 mod renewals;
 mod resale;
+mod safety;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -33,7 +35,8 @@ const VERSION: &str = concat!(
 #[command(
     name = "idcgate",
     version = VERSION,
-    about = "One control plane for West.cn, CNDNS, DNSPod, Zonkvm and XenSystem"
+    about = "One control plane for West.cn, CNDNS, DNSPod, Zonkvm and XenSystem",
+    after_help = safety::EXIT_CODES_HELP
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -78,6 +81,10 @@ pub struct Global {
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
+    /// The zone times are shown in: china (UTC+8, as upstreams date; default), local or
+    /// utc [env: IDCGATE_TZ]
+    #[arg(long, global = true, value_enum)]
+    pub tz: Option<clock::Tz>,
 }
 
 impl Global {
@@ -117,6 +124,11 @@ impl Global {
                     anyhow::anyhow!("IDCGATE_SANDBOX_PORT={v:?} is not a port number")
                 })?);
             }
+        }
+        if self.tz.is_none() {
+            self.tz = text("IDCGATE_TZ")?
+                .map(|v| v.parse().map_err(|e| anyhow::anyhow!("IDCGATE_TZ: {e}")))
+                .transpose()?;
         }
         if self.timeout.is_none() {
             if let Some(v) = text("IDCGATE_TIMEOUT")? {
@@ -194,14 +206,18 @@ pub enum Command {
         /// Account to use (default: the only account of that vendor).
         #[arg(long)]
         account: Option<String>,
+        /// A write action (it may change or buy something upstream) goes ahead without
+        /// asking; needed when standard input is not a terminal.
+        #[arg(long)]
+        yes: bool,
     },
     /// Pull every resource of every account into the inventory.
     Sync,
-    /// Domains in the inventory.
+    /// Domains in the inventory, with the days left until each expires.
     Domains {
-        /// Only those expiring within this period, e.g. 30d.
-        #[arg(long)]
-        expiring: Option<String>,
+        /// Only those expiring within this period: 30d, 2w, 3m or 1y.
+        #[arg(long, value_parser = period)]
+        expiring: Option<Period>,
         /// Only those of this vendor's accounts (west, cndns, dnspod, zonkvm, xensystem).
         #[arg(long)]
         vendor: Option<String>,
@@ -217,11 +233,11 @@ pub enum Command {
     Mail(KindArgs),
     /// Certificates in the inventory.
     Certs(KindArgs),
-    /// Everything that expires, all kinds, soonest first.
+    /// Everything that expires, all kinds, soonest first, with the days left.
     Expiring {
-        /// Horizon, e.g. 30d (default 30d).
-        #[arg(long, default_value = "30d")]
-        within: String,
+        /// Horizon: 30d, 2w, 3m or 1y.
+        #[arg(long, default_value = "30d", value_parser = period)]
+        within: Period,
     },
     /// Balances of every account (live); says so where a vendor offers none.
     Balance,
@@ -358,6 +374,9 @@ pub enum AccountCmd {
     Remove {
         /// The account to remove.
         name: String,
+        /// Remove it without asking (needed when standard input is not a terminal).
+        #[arg(long)]
+        yes: bool,
     },
     /// Check the credentials with a cheap read.
     Test {
@@ -395,9 +414,9 @@ pub struct KindArgs {
     /// Only those whose name contains this (case-insensitive).
     #[arg(long)]
     pub search: Option<String>,
-    /// Only those expiring within this period, e.g. 30d.
-    #[arg(long)]
-    pub expiring: Option<String>,
+    /// Only those expiring within this period: 30d, 2w, 3m or 1y.
+    #[arg(long, value_parser = period)]
+    pub expiring: Option<Period>,
 }
 
 #[derive(Subcommand)]
@@ -423,12 +442,15 @@ pub enum DnsCmd {
         #[command(flatten)]
         record: RecordArgs,
     },
-    /// Delete a record by id.
+    /// Delete a record by id (exit code 4 if it is already gone).
     Rm {
         /// The zone, e.g. example.com.
         zone: String,
         /// The record's id (see `dns list`).
         id: String,
+        /// Delete it without asking (needed when standard input is not a terminal).
+        #[arg(long)]
+        yes: bool,
     },
     /// Resume a paused record.
     Enable {
@@ -460,6 +482,9 @@ pub enum ServerCmd {
         /// Power off without asking the guest.
         #[arg(long)]
         force: bool,
+        /// Stop it without asking (needed when standard input is not a terminal).
+        #[arg(long)]
+        yes: bool,
     },
     /// Restart a server.
     Reboot {
@@ -476,11 +501,18 @@ pub enum ServerCmd {
         /// OS image id (see the vendor's catalog).
         #[arg(long)]
         image: String,
+        /// Erase and reinstall without asking (needed when standard input is not a
+        /// terminal).
+        #[arg(long)]
+        yes: bool,
     },
     /// Reset the root/administrator password (read from standard input).
     Password {
         /// `account/id`, or an id unique across accounts.
         server: String,
+        /// Reset it without asking (needed when standard input is not a terminal).
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -582,11 +614,23 @@ pub enum TokenCmd {
     },
     /// List tokens (never the tokens themselves).
     List,
-    /// Revoke a token: it stops working within a second everywhere.
+    /// Revoke a token: it stops working within a second everywhere (exit code 4 if no
+    /// active token has that id or name).
     Revoke {
         /// The token's id or name.
         id_or_name: String,
+        /// Revoke it without asking (needed when standard input is not a terminal).
+        #[arg(long)]
+        yes: bool,
     },
+}
+
+use idcgate_engine::period::Period;
+
+/// `30d`, `2w`, `3m`, `1y` (what clap says when it is not one).
+fn period(s: &str) -> Result<Period, String> {
+    s.parse()
+        .map_err(|e: idcgate_engine::period::PeriodError| e.to_string())
 }
 
 fn main() -> std::process::ExitCode {
@@ -621,15 +665,16 @@ fn main() -> std::process::ExitCode {
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
+            let code = std::process::ExitCode::from(safety::exit_code(&e));
             if e.downcast_ref::<output::Shown>().is_some() {
-                return std::process::ExitCode::FAILURE;
+                return code;
             }
             if json {
                 println!("{}", serde_json::json!({ "error": format!("{e:#}") }));
             } else {
                 eprintln!("error: {e:#}");
             }
-            std::process::ExitCode::FAILURE
+            code
         }
     }
 }
@@ -670,9 +715,11 @@ fn run(mut cli: Cli) -> Result<()> {
             sandbox_port: cli.global.sandbox_port,
             sync_interval_secs: None,
             timeout_secs: cli.global.timeout,
+            tz: cli.global.tz,
             notify: None,
         },
     );
+    clock::set(settings.tz);
     init_logging(&settings.log)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -686,7 +733,7 @@ fn init_logging(filter: &str) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("invalid log filter {filter:?}: {e}"))?;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(output::LogWriter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init()
         .map_err(|e| anyhow::anyhow!("cannot set up logging: {e}"))

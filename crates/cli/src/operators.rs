@@ -45,6 +45,9 @@ pub enum UserCmd {
     Remove {
         /// The operator's login name.
         name: String,
+        /// Remove it without asking (needed when standard input is not a terminal).
+        #[arg(long)]
+        yes: bool,
     },
     /// Remove an operator's second factor (a lost phone); they enrol again.
     Reset2fa {
@@ -153,7 +156,12 @@ pub async fn dispatch(out: &Out, engine: &Engine, cmd: UserCmd) -> Result<()> {
                 &format!("{name} is now {}", role.as_str()),
             )?;
         }
-        UserCmd::Remove { name } => {
+        UserCmd::Remove { name, yes } => {
+            crate::safety::confirm(
+                &format!("remove console operator {name}"),
+                "its sessions end and it can no longer sign in",
+                yes,
+            )?;
             ops.remove(&name).await?;
             out.message(
                 &serde_json::json!({ "removed": name }),

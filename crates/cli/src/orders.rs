@@ -9,7 +9,6 @@ use idcgate_core::{Money, OrderState};
 use idcgate_engine::orders::PurchaseTerms;
 use idcgate_engine::Engine;
 use idcgate_store::{LedgerFilter, OrderFilter, OrderRow};
-use std::io::IsTerminal;
 use std::sync::Arc;
 
 fn purchase(p: &PurchaseArgs) -> Result<PurchaseRequest> {
@@ -51,20 +50,7 @@ const ORDER_COLUMNS: [Column<OrderRow>; 8] = [
 
 /// Spending money needs a yes: asked at a terminal, `--yes` otherwise.
 pub(crate) fn confirm(what: &str, yes: bool) -> Result<()> {
-    if yes {
-        return Ok(());
-    }
-    if !std::io::stdin().is_terminal() {
-        bail!("{what}: this spends money; add --yes to confirm");
-    }
-    eprint!("{what}. Proceed? [y/N] ");
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
-    if matches!(answer.trim(), "y" | "Y" | "yes") {
-        Ok(())
-    } else {
-        bail!("not confirmed; nothing was ordered")
-    }
+    crate::safety::confirm(what, "this spends money", yes)
 }
 
 /// Places `p` at `account` once the operator has confirmed its live price, and reports
@@ -97,10 +83,10 @@ pub(crate) async fn place_confirmed(
     show_order(out, engine, &o).await?;
     match o.state {
         OrderState::Succeeded => Ok(()),
-        OrderState::Unknown => bail!(
-            "order {} has an unknown outcome: the answer was lost; `idcgate order reconcile` reads the upstream to settle it (never re-send)",
-            o.id
-        ),
+        OrderState::Unknown => Err(crate::safety::coded(
+            crate::safety::EXIT_UNKNOWN_OUTCOME,
+            format!("order {} has an unknown outcome: the answer was lost; `idcgate order reconcile` reads the upstream to settle it (never re-send)", o.id),
+        )),
         state => bail!("order {} is {}", o.id, state.as_str()),
     }
 }

@@ -30,9 +30,9 @@ pub struct RenewArgs {
     /// is renewed, at what live price, and what its policy decides.
     #[arg(long)]
     pub plan: bool,
-    /// With --plan: the horizon, e.g. 30d.
-    #[arg(long, default_value = "30d")]
-    pub within: String,
+    /// With --plan: the horizon, 30d, 2w, 3m or 1y.
+    #[arg(long, default_value = "30d", value_parser = crate::period)]
+    pub within: idcgate_engine::period::Period,
     /// The same key again returns the first order and renews nothing.
     #[arg(long)]
     pub idempotency_key: Option<String>,
@@ -108,7 +108,7 @@ pub async fn renew(out: &Out, engine: &Arc<Engine>, args: RenewArgs) -> Result<(
             if args.years.is_some() {
                 bail!("--plan renews each resource for its policy's length (see `idcgate renew policy show`); leave out --years");
             }
-            plan(out, engine, &args.within).await
+            plan(out, engine, args.within).await
         }
         (None, false, Some(d)) => {
             renew_now(out, engine, &d, args.years, args.idempotency_key, args.yes).await
@@ -167,9 +167,13 @@ fn length(months: u32) -> String {
     }
 }
 
-async fn plan(out: &Out, engine: &Arc<Engine>, within: &str) -> Result<()> {
-    let days = crate::inventory::parse_days(within)?;
-    let plan = engine.renewal_plan(now_ms(), days * DAY_MS).await?;
+async fn plan(
+    out: &Out,
+    engine: &Arc<Engine>,
+    within: idcgate_engine::period::Period,
+) -> Result<()> {
+    let now = now_ms();
+    let plan = engine.renewal_plan(now, within.after(now) - now).await?;
     let json: Vec<PlanRow> = plan
         .items
         .iter()
@@ -230,7 +234,7 @@ async fn run(out: &Out, engine: &Arc<Engine>, yes: bool) -> Result<()> {
     if !yes {
         // Refused before the plan's quotes: nobody is there to answer.
         if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-            bail!("renew run: this spends money; add --yes to confirm");
+            return crate::safety::confirm("renew run", "this spends money", false);
         }
         // What the run would buy now, so the question names it.
         let plan = engine.renewal_plan(now_ms(), 366 * DAY_MS).await?;

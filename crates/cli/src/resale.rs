@@ -4,6 +4,7 @@
 
 use crate::commands::{actor, fmt_ms};
 use crate::output::{Column, Out};
+use crate::safety::confirm;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use idcgate_core::{Money, ResourceKind};
@@ -68,6 +69,9 @@ pub enum TenantCmd {
         /// What the money is (a bank reference).
         #[arg(long)]
         memo: Option<String>,
+        /// Go ahead without asking (needed when standard input is not a terminal).
+        #[arg(long)]
+        yes: bool,
     },
     /// Set the credit limit (a setting; no money moves).
     Credit {
@@ -97,11 +101,17 @@ pub enum TenantCmd {
     Remove {
         /// The tenant.
         name: String,
+        /// Go ahead without asking (needed when standard input is not a terminal).
+        #[arg(long)]
+        yes: bool,
     },
     /// Issue a new appkey (the old one stops working); printed once.
     Rekey {
         /// The tenant.
         name: String,
+        /// Go ahead without asking (needed when standard input is not a terminal).
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -201,6 +211,9 @@ pub enum ProductCmd {
     Retire {
         /// The product's name.
         product: String,
+        /// Go ahead without asking (needed when standard input is not a terminal).
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -351,8 +364,18 @@ pub async fn tenant(out: &Out, engine: &Arc<Engine>, cmd: TenantCmd) -> Result<(
             amount,
             idempotency_key,
             memo,
+            yes,
         } => {
             let amount = money("amount", &amount)?;
+            let t = engine.tenant(&name).await?;
+            confirm(
+                &format!(
+                    "deposit {amount} for tenant {name} (balance now {})",
+                    t.balance
+                ),
+                "the tenant may spend it; the ledger keeps the deposit for good",
+                yes,
+            )?;
             let t = engine
                 .topup_tenant(
                     &actor,
@@ -392,7 +415,13 @@ pub async fn tenant(out: &Out, engine: &Arc<Engine>, cmd: TenantCmd) -> Result<(
             let t = engine.resume_tenant(&actor, &name).await?;
             out.table(&t, std::slice::from_ref(&t), &TENANT_COLUMNS)
         }
-        TenantCmd::Remove { name } => {
+        TenantCmd::Remove { name, yes } => {
+            let t = engine.tenant(&name).await?;
+            confirm(
+                &format!("remove tenant {name} (balance {})", t.balance),
+                "it can no longer buy or sign in downstream",
+                yes,
+            )?;
             let removal = engine.remove_tenant(&actor, &name).await?;
             let text = match removal {
                 Removal::Deleted => format!("tenant {name} deleted (it never held money)"),
@@ -402,7 +431,13 @@ pub async fn tenant(out: &Out, engine: &Arc<Engine>, cmd: TenantCmd) -> Result<(
             };
             out.message(&json!({"removed": name, "how": removal}), &text)
         }
-        TenantCmd::Rekey { name } => {
+        TenantCmd::Rekey { name, yes } => {
+            engine.tenant(&name).await?;
+            confirm(
+                &format!("issue a new appkey for tenant {name}"),
+                "its current appkey stops working at once",
+                yes,
+            )?;
             let key = engine.rekey_tenant(&actor, &name).await?;
             let view = engine.tenant(&name).await?;
             show_key(out, &view, &key, "has a new key")
@@ -549,7 +584,12 @@ pub async fn product(out: &Out, engine: &Arc<Engine>, cmd: ProductCmd) -> Result
                 .await?;
             out.table(&p, std::slice::from_ref(&p), &PRODUCT_COLUMNS)
         }
-        ProductCmd::Retire { product } => {
+        ProductCmd::Retire { product, yes } => {
+            confirm(
+                &format!("retire product {product}"),
+                "tenants can no longer order it",
+                yes,
+            )?;
             let p = engine.retire_product(&actor, &product).await?;
             out.table(&p, std::slice::from_ref(&p), &PRODUCT_COLUMNS)
         }

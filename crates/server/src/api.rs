@@ -324,10 +324,21 @@ async fn inventory_page(
     kind: Option<ResourceKind>,
     q: InventoryQuery,
 ) -> Result<Json<Page<Resource>>, ApiError> {
+    let until = horizon(days("expiring_days", q.expiring_days, 36500)?);
+    inventory_page_until(state, kind, q, until).await
+}
+
+/// [`inventory_page`] of what expires before `until` (Unix ms), when given.
+async fn inventory_page_until(
+    state: &AppState,
+    kind: Option<ResourceKind>,
+    q: InventoryQuery,
+    until: Option<i64>,
+) -> Result<Json<Page<Resource>>, ApiError> {
     let (limit, offset) = paging(q.limit, q.offset, 1000)?;
     let filter = ResourceFilter {
         kind,
-        expires_before_ms: horizon(days("expiring_days", q.expiring_days, 36500)?),
+        expires_before_ms: until,
         ..Default::default()
     };
     let mut filter = filter_of(state, q.vendor, q.account, q.search, filter).await?;
@@ -431,16 +442,42 @@ async fn list_expiring(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ExpiringQuery>,
 ) -> Result<Json<Page<Resource>>, ApiError> {
-    let days = days("days", q.days, 36500)?.unwrap_or(30);
+    let now = idcgate_engine::now_ms();
+    let until = match (q.within.as_deref(), q.days) {
+        // Each valid by the document; together, or beyond 100 years, not to be done.
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "within",
+                "give the horizon as within (30d, 2w, 3m, 1y) or days, not both",
+            )
+            .semantic())
+        }
+        (Some(w), None) => w
+            .parse::<idcgate_engine::period::Period>()
+            .map_err(|e| {
+                let refused = ApiError::invalid("within", e.to_string());
+                let well_formed = !w.is_empty()
+                    && w.trim_end_matches(|c: char| "dDwWmMyY".contains(c))
+                        .bytes()
+                        .all(|b| b.is_ascii_digit());
+                if well_formed {
+                    refused.semantic()
+                } else {
+                    refused
+                }
+            })?
+            .after(now),
+        (None, days_given) => now + days("days", days_given, 36500)?.unwrap_or(30) * 86_400_000,
+    };
     let q = InventoryQuery {
-        expiring_days: Some(days),
+        expiring_days: None,
         vendor: None,
         account: None,
         search: None,
         limit: q.limit,
         offset: q.offset,
     };
-    inventory_page(&state, None, q).await
+    inventory_page_until(&state, None, q, Some(until)).await
 }
 
 /// Live balances of every account with billing.

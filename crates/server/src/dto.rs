@@ -144,7 +144,11 @@ pub struct ServersQuery {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ExpiringQuery {
-    /// Horizon in days (default 30).
+    /// The horizon as the CLI writes it: 30d, 2w, 3m or 1y (months and years by the
+    /// calendar, China time; a bare number is days; at most 100 years). Default 30d.
+    #[param(pattern = r"^[0-9]+[dDwWmMyY]?$", max_length = 24)]
+    pub within: Option<String>,
+    /// The horizon in days, the older form of `within` (not both; default 30).
     #[param(minimum = 0, maximum = 36500)]
     pub days: Option<i64>,
     #[param(minimum = 0, maximum = 1000)]
