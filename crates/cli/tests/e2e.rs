@@ -684,6 +684,7 @@ fn an_order_is_explained_by_the_ledger() {
     // Without --yes and without a terminal, nothing is bought.
     let refused = idcgate(&data, &place[1..]);
     assert!(err(&refused).contains("--yes"));
+    assert_eq!(refused.status.code(), Some(3), "not confirmed");
     let mut confirmed = place.to_vec();
     confirmed.push("--yes");
     let placed: serde_json::Value = serde_json::from_str(&ok(&idcgate(&data, &confirmed))).unwrap();
@@ -776,7 +777,9 @@ fn an_order_is_explained_by_the_ledger() {
         .find(|p| p["domain"] == auto.as_str())
         .unwrap();
     assert_eq!(planned["decision"], "due", "{planned}");
-    assert!(err(&idcgate(&data, &["renew", "run"])).contains("--yes"));
+    let refused = idcgate(&data, &["renew", "run"]);
+    assert!(err(&refused).contains("--yes"));
+    assert_eq!(refused.status.code(), Some(3), "not confirmed");
     let run: serde_json::Value =
         serde_json::from_str(&ok(&idcgate(&data, &["--json", "renew", "run", "--yes"]))).unwrap();
     let renewed = run["items"]
@@ -975,7 +978,14 @@ fn tenants_and_the_catalog_through_cli_and_rest() {
 
     let added = json(&["tenant", "add", "acme", "--credit", "100"]);
     let key = added["appkey"].as_str().unwrap().to_string();
-    let rekeyed = json(&["tenant", "rekey", "sandbox-tenant"]);
+    // Rekeying stops the old key: not without a yes.
+    assert_eq!(
+        idcgate(&data, &["tenant", "rekey", "sandbox-tenant"])
+            .status
+            .code(),
+        Some(3)
+    );
+    let rekeyed = json(&["tenant", "rekey", "sandbox-tenant", "--yes"]);
     let sandbox_key = rekeyed["appkey"].as_str().unwrap().to_string();
     for _ in 0..2 {
         let t = json(&[
@@ -985,6 +995,7 @@ fn tenants_and_the_catalog_through_cli_and_rest() {
             "200.00",
             "--idempotency-key",
             "e2e-t1",
+            "--yes",
         ]);
         assert_eq!(money(&t["tenant"]["balance"]).to_string(), "200.00", "{t}");
     }
@@ -996,7 +1007,8 @@ fn tenants_and_the_catalog_through_cli_and_rest() {
             "acme",
             "5",
             "--idempotency-key",
-            "e2e-t1"
+            "e2e-t1",
+            "--yes"
         ]
     ))
     .contains("e2e-t1"));
