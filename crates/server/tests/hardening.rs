@@ -506,9 +506,17 @@ async fn a_record_that_is_not_there_is_404(db: &TestDb) {
     }
     let audit = api.engine.store.list_audit(3).await.unwrap();
     assert!(audit.iter().all(|a| a.outcome == "not_found"), "{audit:?}");
-    // Deleting it again is what was asked already: West says "already deleted".
+    // Deleting it again: West would answer "already deleted" as done, but the zone no
+    // longer lists it, so it is not there, 404 like any other vendor's (issue 15 item 6),
+    // and nothing is sent.
+    let sent = api.srv.faults.requests();
     let r = api.call("DELETE", &format!("{records}/{id}"), None).await;
-    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert!(r.error()["message"]
+        .as_str()
+        .unwrap()
+        .contains("already gone"));
+    assert_eq!(api.srv.faults.requests(), sent + 1, "one read, no delete");
     // A refusal of a record that is there stays what it was.
     let live = add_record(&api, "stays").await;
     let bad = json!({"host": "stays", "type": "MX", "value": "not a host name!"}).to_string();
