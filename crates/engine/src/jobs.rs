@@ -110,7 +110,7 @@ pub async fn run_due_job(
             {
                 Ok(rows) => {
                     for r in &rows {
-                        tracing::warn!(account = %r.account, kind = r.kind.as_str(), name = %r.name, expires_at_ms = r.expires_at_ms, "expires within 30 days");
+                        tracing::warn!(account = %r.account, kind = r.kind.as_str(), name = %r.name, expires_at_ms = r.expires_at_ms, expires_at = %r.expires_at_ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()).map(|t| t.to_string()).unwrap_or_default(), "expires within 30 days");
                     }
                     let summary: crate::Result<Vec<String>> = Ok(rows
                         .iter()

@@ -41,6 +41,7 @@ async fn the_horizon_is_a_period_or_days(db: &TestDb) {
     let api = common::start(db, "r", Scope::Read).await;
     let reports = api.engine.sync_all(Arc::new(NoProgress)).await.unwrap();
     assert!(reports.iter().all(|r| r.failed.is_empty()), "{reports:?}");
+    assert!(api.srv.faults.requests() > 0, "synced from the simulator");
 
     let (code, year) = get(&api, "within=1y&limit=1000").await;
     assert_eq!(code, 200, "{year}");
