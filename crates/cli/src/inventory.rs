@@ -335,6 +335,8 @@ struct Bars {
     total: ProgressBar,
     /// No terminal: indicatif draws nothing, so lines are written instead.
     plain: bool,
+    /// `--json`: no bars and no line per account, only what is waited for.
+    quiet: bool,
     accounts: Mutex<HashMap<String, Running>>,
 }
 
@@ -349,8 +351,12 @@ fn doing(step: &str) -> String {
 }
 
 impl Bars {
-    fn new(accounts: u64) -> Bars {
-        let multi = MultiProgress::new();
+    fn new(accounts: u64, quiet: bool) -> Bars {
+        let multi = if quiet {
+            MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())
+        } else {
+            MultiProgress::new()
+        };
         let total = multi.add(ProgressBar::new(accounts));
         total.set_style(
             ProgressStyle::with_template("{pos}/{len} accounts synced  {elapsed}")
@@ -359,6 +365,7 @@ impl Bars {
         total.enable_steady_tick(Duration::from_millis(250));
         Bars {
             plain: multi.is_hidden(),
+            quiet,
             multi,
             total,
             accounts: Mutex::new(HashMap::new()),
@@ -440,7 +447,7 @@ impl SyncProgress for Bars {
             run.bar.finish_with_message(summary.clone());
         }
         self.total.inc(1);
-        if self.plain {
+        if self.plain && !self.quiet {
             let len = self.total.length().unwrap_or(0);
             eprintln!(
                 "sync: {}/{len} accounts ({}: {summary})",
@@ -452,33 +459,22 @@ impl SyncProgress for Bars {
 }
 
 async fn sync(out: &Out, engine: &Arc<Engine>) -> Result<()> {
-    let bars = if out.json {
-        None
-    } else {
-        let accounts = engine.store.list_accounts().await?.len() as u64;
-        Some(Arc::new(Bars::new(accounts)))
-    };
-    let progress: Arc<dyn SyncProgress> = match &bars {
-        Some(b) => b.clone(),
-        None => Arc::new(idcgate_engine::sync::NoProgress),
-    };
+    let accounts = engine.store.list_accounts().await?.len() as u64;
+    let bars = Arc::new(Bars::new(accounts, out.json));
     // Log lines go above the bars while they are drawn.
-    crate::output::logs_above(bars.as_ref().map(|b| b.multi.clone()));
-    let watcher = bars.clone().map(|b| {
+    crate::output::logs_above((!bars.plain).then(|| bars.multi.clone()));
+    let watcher = {
+        let b = bars.clone();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 b.watch();
             }
         })
-    });
-    let reports = engine.sync_all(progress).await;
-    if let Some(w) = watcher {
-        w.abort();
-    }
-    if let Some(b) = &bars {
-        b.total.finish();
-    }
+    };
+    let reports = engine.sync_all(bars.clone()).await;
+    watcher.abort();
+    bars.total.finish();
     crate::output::logs_above(None);
     let reports = reports?;
     engine.audit_sync(&actor(), &reports).await;

@@ -574,7 +574,7 @@ fn sync_says_how_far_it_is_and_what_it_waits_for() {
         ],
     ));
     let started = Instant::now();
-    let out = idcgate(&data, &["--timeout", "5", "sync"]);
+    let out = idcgate(&data, &["--timeout", "4", "sync"]);
     let progress = text(&out.stderr);
     assert!(!out.status.success(), "the slow account's listing failed");
     assert!(
@@ -587,6 +587,16 @@ fn sync_says_how_far_it_is_and_what_it_waits_for() {
         "{progress}"
     );
     assert!(started.elapsed() >= Duration::from_secs(3));
+    // With --json too, on stderr: stdout stays one document.
+    let out = idcgate(&data, &["--json", "--timeout", "4", "sync"]);
+    let progress = text(&out.stderr);
+    assert!(
+        progress.contains("slow-panel: listing servers: waiting"),
+        "{progress}"
+    );
+    assert!(!progress.contains(" accounts ("), "{progress}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["error"].is_string() && doc["items"].is_array(), "{doc}");
 
     // `actions`, piped: every parameter list whole.
     let actions = ok(&idcgate(&data, &["actions"]));
