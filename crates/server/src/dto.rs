@@ -403,6 +403,8 @@ pub struct Resource {
     pub name: String,
     /// Unix milliseconds, when it expires.
     pub expires_at_ms: Option<i64>,
+    /// The same instant in RFC 3339 (UTC), for a person reading the answer.
+    pub expires_at: Option<String>,
     /// Gone upstream since the last sync.
     pub gone: bool,
     /// What the upstream said about it, in the core model's shape.
@@ -418,6 +420,7 @@ impl From<&ResourceRow> for Resource {
             key: r.key.clone(),
             name: r.name.clone(),
             expires_at_ms: r.expires_at_ms,
+            expires_at: r.expires_at_ms.and_then(rfc3339),
             gone: r.gone_at_ms.is_some(),
             data: r.data.clone(),
         }
@@ -490,6 +493,15 @@ pub struct ServerState {
     pub lifecycle: String,
     /// Unix milliseconds.
     pub expires_at_ms: Option<i64>,
+    /// The same instant in RFC 3339 (UTC).
+    pub expires_at: Option<String>,
+}
+
+/// Unix milliseconds in RFC 3339, UTC (`2026-12-01T10:00:00Z`).
+fn rfc3339(ms: i64) -> Option<String> {
+    jiff::Timestamp::from_millisecond(ms)
+        .ok()
+        .map(|t| t.to_string())
 }
 
 fn name_of<T: Serialize>(v: &T) -> String {
@@ -506,6 +518,7 @@ impl From<Server> for ServerState {
             power: name_of(&s.power),
             lifecycle: name_of(&s.lifecycle),
             expires_at_ms: s.expires_at.map(|t| t.as_millisecond()),
+            expires_at: s.expires_at.map(|t| t.to_string()),
             id: s.upstream_id,
             name: s.name,
             region: s.region,

@@ -62,6 +62,15 @@ async fn the_horizon_is_a_period_or_days(db: &TestDb) {
         let (_, b) = get(&api, &format!("days={days}&limit=1000")).await;
         assert_eq!(names(&a), names(&b), "within={within}");
     }
+    // Each time readable beside its milliseconds.
+    for item in year["items"].as_array().unwrap() {
+        let at: jiff::Timestamp = item["expires_at"].as_str().unwrap().parse().unwrap();
+        assert_eq!(
+            Some(at.as_millisecond()),
+            item["expires_at_ms"].as_i64(),
+            "{item}"
+        );
+    }
     let (_, three_months) = get(&api, "within=3m&limit=1000").await;
     assert!(names(&three_months).len() <= names(&year).len());
 
