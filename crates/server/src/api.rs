@@ -436,7 +436,8 @@ async fn list_certificates(
 
 /// Everything that expires (all kinds), soonest first.
 #[utoipa::path(get, path = "/api/v1/expiring", params(ExpiringQuery),
-    responses((status = 200, body = Page<Resource>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Page<Resource>), (status = 400, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "`within` beyond 100 years, or given with `days`")))]
 async fn list_expiring(
     _a: Access<Read>,
     State(state): State<AppState>,

@@ -96,6 +96,11 @@ async fn the_horizon_is_a_period_or_days(db: &TestDb) {
         .await
         .unwrap();
     let doc: Value = serde_json::from_str(&doc).unwrap();
+    let responses = &doc["paths"]["/api/v1/expiring"]["get"]["responses"];
+    assert!(
+        responses["422"].is_object(),
+        "422 is documented: {responses}"
+    );
     let params = doc["paths"]["/api/v1/expiring"]["get"]["parameters"].to_string();
     assert!(
         params.contains("\"within\"") && params.contains("30d, 2w, 3m or 1y"),
