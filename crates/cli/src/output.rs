@@ -122,20 +122,56 @@ pub fn readable_times(v: &mut serde_json::Value) {
 }
 
 /// A table as text: as wide as its cells when `width` is `None` (piped: every character
-/// kept for the reader), else wrapped within `width` columns (the long cells wrap, the
-/// short ones keep their width).
+/// kept for the reader), else wrapped within `width` columns: the widest column wraps,
+/// the others keep their width while they leave it room.
 pub fn render(headers: &[&str], rows: Vec<Vec<String>>, width: Option<u16>) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    if let Some(w) = width {
-        t.set_content_arrangement(ContentArrangement::Dynamic);
-        t.set_width(w);
-    }
+    let widths = column_widths(headers, &rows);
     t.set_header(headers.iter().copied());
     for r in rows {
         t.add_row(r);
     }
+    if let Some(w) = width {
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+        t.set_width(w);
+        // The narrowest columns keep their width, as many as leave the rest at least
+        // 12 characters; the wider ones wrap. Borders and padding: three characters a
+        // column, and one.
+        let mut by_width: Vec<usize> = (0..widths.len()).collect();
+        by_width.sort_by_key(|&i| widths[i]);
+        let mut used = 1 + 3 * widths.len();
+        let mut kept = 0;
+        for &i in &by_width {
+            let left = widths.len() - kept - 1;
+            if left == 0 || used + widths[i] + 12 * left > usize::from(w) {
+                break;
+            }
+            used += widths[i];
+            kept += 1;
+            if let Some(c) = t.column_mut(i) {
+                c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+            }
+        }
+    }
     t.to_string()
+}
+
+/// Each column's widest line, header included, in characters.
+fn column_widths(headers: &[&str], rows: &[Vec<String>]) -> Vec<usize> {
+    let longest = |s: &str| s.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| longest(c))
+                .chain([longest(h)])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect()
 }
 
 /// The terminal's width when standard output is one; `None` when piped or redirected.
@@ -264,7 +300,10 @@ mod tests {
             piped.matches('p').count(),
             "wrapped, nothing cut"
         );
-        assert!(fitted.contains("west:domain.getprice"), "{fitted}");
+        assert!(
+            fitted.contains("west:domain.getprice"),
+            "the short column is not wrapped: {fitted}"
+        );
     }
 
     #[test]
