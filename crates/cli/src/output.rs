@@ -141,14 +141,12 @@ pub fn render(headers: &[&str], rows: Vec<Vec<String>>, width: Option<u16>) -> S
         let mut by_width: Vec<usize> = (0..widths.len()).collect();
         by_width.sort_by_key(|&i| widths[i]);
         let mut used = 1 + 3 * widths.len();
-        let mut kept = 0;
-        for &i in &by_width {
+        for (kept, &i) in by_width.iter().enumerate() {
             let left = widths.len() - kept - 1;
             if left == 0 || used + widths[i] + 12 * left > usize::from(w) {
                 break;
             }
             used += widths[i];
-            kept += 1;
             if let Some(c) = t.column_mut(i) {
                 c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
             }
