@@ -453,6 +453,12 @@ async fn list_expiring(
             )
             .semantic())
         }
+        (Some(w), None) if w.len() > 24 => {
+            return Err(ApiError::invalid(
+                "within",
+                "within is at most 24 characters (30d, 2w, 3m, 1y)",
+            ))
+        }
         (Some(w), None) => w
             .parse::<idcgate_engine::period::Period>()
             .map_err(|e| {
