@@ -666,8 +666,8 @@ impl Engine {
     }
 
     /// Servers in the inventory matching `filter`, and `state` (a lifecycle or power
-    /// state, see `SERVER_STATES`) if given. State lives inside the stored document, so
-    /// it is matched here, once, for every surface.
+    /// state, see `SERVER_STATES`) if given: the state is checked here, once, for every
+    /// surface, and matched by the store.
     pub async fn servers(
         &self,
         filter: ResourceFilter,
@@ -685,19 +685,12 @@ impl Engine {
         }
         let filter = ResourceFilter {
             kind: Some(ResourceKind::Server),
+            state: state.map(str::to_string),
             limit: None,
             offset: None,
             ..filter
         };
-        let rows = self.store.list_resources(&filter).await?;
-        Ok(rows
-            .into_iter()
-            .filter(|r| {
-                state.is_none_or(|s| {
-                    r.data["lifecycle"].as_str() == Some(s) || r.data["power"].as_str() == Some(s)
-                })
-            })
-            .collect())
+        Ok(self.store.list_resources(&filter).await?)
     }
 
     /// Live balances of every account that has billing; errors are per account.

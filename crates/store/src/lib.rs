@@ -153,8 +153,11 @@ pub struct ResourceFilter {
     /// Only resources expiring at or after this instant (Unix ms).
     pub expires_after_ms: Option<i64>,
     pub include_gone: bool,
-    /// Only keys with this prefix (e.g. a zone's records).
+    /// Only names with this prefix, case and all (e.g. a zone's records).
     pub name_prefix: Option<String>,
+    /// Servers: only those whose lifecycle or power state is this one
+    /// (`idcgate_core::SERVER_STATES`).
+    pub state: Option<String>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
     /// The order of a listing (and so of its pages); `None` is the store's own: soonest
@@ -173,6 +176,18 @@ pub enum ResourceOrder {
     },
     /// Resources that never expire come last either way.
     Expiry {
+        descending: bool,
+    },
+    /// Servers by lifecycle state (`active`, `suspended`, ...).
+    Lifecycle {
+        descending: bool,
+    },
+    /// Servers by power state (`running`, `stopped`, ...).
+    Power {
+        descending: bool,
+    },
+    /// DNS zones by the record count the upstream gave; an unknown count is below zero.
+    RecordCount {
         descending: bool,
     },
 }

@@ -227,6 +227,9 @@ impl SqlStore {
             for s in statements {
                 tx.execute(s.as_str()).await?;
             }
+            if version == 15 {
+                Self::fill_sort_columns(&mut tx).await?;
+            }
             sqlx::query(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', $1)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -235,6 +238,40 @@ impl SqlStore {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// The columns v15 added, filled for the rows written before it, from their
+    /// documents as every later write fills them (`sort_columns`).
+    async fn fill_sort_columns(tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> Result<()> {
+        let rows =
+            sqlx::query("SELECT account, kind, rkey, data FROM resources WHERE kind IN ($1, $2)")
+                .bind(ResourceKind::Server.as_str())
+                .bind(ResourceKind::DnsZone.as_str())
+                .fetch_all(&mut **tx)
+                .await?;
+        for r in rows {
+            let kind: String = r.try_get("kind")?;
+            let kind: ResourceKind = kind
+                .parse()
+                .map_err(|e: idcgate_core::Error| StoreError::Corrupt(e.to_string()))?;
+            let data: String = r.try_get("data")?;
+            // A document that no longer reads keeps the defaults: it sorts as unknown.
+            let data = serde_json::from_str(&data).unwrap_or(serde_json::Value::Null);
+            let (lifecycle, power, record_count) = sort_columns(kind, &data);
+            sqlx::query(
+                "UPDATE resources SET lifecycle = $4, power = $5, record_count = $6
+                 WHERE account = $1 AND kind = $2 AND rkey = $3",
+            )
+            .bind(r.try_get::<String, _>("account")?)
+            .bind(kind.as_str())
+            .bind(r.try_get::<String, _>("rkey")?)
+            .bind(lifecycle)
+            .bind(power)
+            .bind(record_count)
+            .execute(&mut **tx)
+            .await?;
         }
         Ok(())
     }
@@ -355,29 +392,47 @@ impl SqlStore {
         Ok(())
     }
 
-    /// The ORDER BY of a listing: always total (ending in the primary key), so pages
-    /// neither repeat nor skip a row.
-    fn order_sql(filter: &ResourceFilter) -> String {
+    /// The order of a listing as parts read one after another, each a condition on its
+    /// rows and their ORDER BY: always total (ending in the primary key), so pages
+    /// neither repeat nor skip a row, and each in the order of an index (v11, v15) with
+    /// every column in one direction, so a page deep in a long list reads only index
+    /// entries up to itself instead of sorting every row. Resources that never expire
+    /// are a part of their own after the others: the backends put NULL at opposite ends.
+    fn order_parts(filter: &ResourceFilter) -> Vec<(Option<&'static str>, String)> {
         let dir = |d: bool| if d { "DESC" } else { "ASC" };
+        let by = |column: &str, d: bool| {
+            let d = dir(d);
+            format!("{column} {d}, name {d}, account {d}, kind {d}, rkey {d}")
+        };
         match filter.order {
             None if filter.expires_before_ms.is_some() => {
-                "expires_at, kind, name, account, rkey".into()
+                vec![(None, "expires_at, kind, name, account, rkey".into())]
             }
-            None => "kind, name, account, rkey".into(),
+            None => vec![(None, "kind, name, account, rkey".into())],
             Some(ResourceOrder::Name { descending }) => {
                 let d = dir(descending);
-                format!("name {d}, account {d}, kind {d}, rkey {d}")
+                vec![(None, format!("name {d}, account {d}, kind {d}, rkey {d}"))]
             }
             Some(ResourceOrder::Account { descending }) => {
                 let d = dir(descending);
-                format!("account {d}, name {d}, kind {d}, rkey {d}")
+                vec![(None, format!("account {d}, name {d}, kind {d}, rkey {d}"))]
             }
             Some(ResourceOrder::Expiry { descending }) => {
                 let d = dir(descending);
-                // NULLs sort differently on the two backends: say where they go.
-                format!(
-                    "CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END, expires_at {d}, name, account, kind, rkey"
-                )
+                vec![
+                    (Some("expires_at IS NOT NULL"), by("expires_at", descending)),
+                    (
+                        Some("expires_at IS NULL"),
+                        format!("name {d}, account {d}, kind {d}, rkey {d}"),
+                    ),
+                ]
+            }
+            Some(ResourceOrder::Lifecycle { descending }) => {
+                vec![(None, by("lifecycle", descending))]
+            }
+            Some(ResourceOrder::Power { descending }) => vec![(None, by("power", descending))],
+            Some(ResourceOrder::RecordCount { descending }) => {
+                vec![(None, by("record_count", descending))]
             }
         }
     }
@@ -413,16 +468,25 @@ impl SqlStore {
                 "name LIKE ? ESCAPE '\\'",
                 format!("{}%", escape_like(p)),
             );
-            // SQLite's LIKE ignores ASCII case, so it cannot use the (kind, name) index
-            // and reads every row of the kind (a zone's records among 100,000); the same
-            // prefix as a range of the BINARY collation reads only the zone's. It is also
-            // case-sensitive, as PostgreSQL's LIKE is.
-            if self.dialect == Dialect::Sqlite {
-                if let Some(upper) = prefix_upper_bound(p) {
-                    text_clause(&mut clauses, &mut texts, "name >= ?", p.clone());
-                    text_clause(&mut clauses, &mut texts, "name < ?", upper);
-                }
+            // Neither backend reads a LIKE with a bound pattern off an index (SQLite's
+            // also ignores ASCII case), so alone it reads every row of the kind (a zone's
+            // records among 100,000). The same prefix as a range in code point order
+            // reads only the zone's: SQLite's BINARY collation, PostgreSQL's "C" (its
+            // own index, v15). The range is case-sensitive, as PostgreSQL's LIKE is.
+            if let Some(upper) = prefix_upper_bound(p) {
+                let name = match self.dialect {
+                    Dialect::Sqlite => "name",
+                    Dialect::Postgres => "name COLLATE \"C\"",
+                };
+                text_clause(&mut clauses, &mut texts, &format!("{name} >= ?"), p.clone());
+                text_clause(&mut clauses, &mut texts, &format!("{name} < ?"), upper);
             }
+        }
+        if let Some(state) = &filter.state {
+            texts.push(state.clone());
+            texts.push(state.clone());
+            let (a, b) = (texts.len() - 1, texts.len());
+            clauses.push(format!("(lifecycle = ${a} OR power = ${b})"));
         }
         if let Some(list) = &filter.accounts {
             if list.is_empty() {
@@ -479,14 +543,95 @@ impl SqlStore {
         q
     }
 
+    /// The rows of a listing, its parts (`order_parts`) read in turn until the page is
+    /// full; with `with_total`, the count of every matching row when the first part's
+    /// statement could say it (an uncorrelated subquery, computed once beside the page:
+    /// a window count would read every matching row before the limit).
+    async fn listing(
+        &self,
+        filter: &ResourceFilter,
+        with_total: bool,
+    ) -> Result<(Vec<ResourceRow>, Option<i64>)> {
+        let (where_sql, texts, ints) = self.filter_sql(filter);
+        let parts = Self::order_parts(filter);
+        let last = parts.len() - 1;
+        let mut out = Vec::new();
+        let mut total = None;
+        // An offset without a limit is not one (SQLite has no OFFSET without LIMIT).
+        let mut left = filter.limit.map(|l| l.max(0));
+        let mut offset = if left.is_some() {
+            filter.offset.unwrap_or(0).max(0)
+        } else {
+            0
+        };
+        for (i, (condition, order)) in parts.into_iter().enumerate() {
+            if left == Some(0) {
+                break;
+            }
+            let part_where = match (condition, where_sql.is_empty()) {
+                (None, _) => where_sql.clone(),
+                (Some(c), true) => format!(" WHERE {c}"),
+                (Some(c), false) => format!("{where_sql} AND {c}"),
+            };
+            let count = if with_total && i == 0 {
+                format!(", (SELECT COUNT(*) FROM resources{where_sql}) AS total_rows")
+            } else {
+                String::new()
+            };
+            let sql = match left {
+                None => format!("SELECT *{count} FROM resources{part_where} ORDER BY {order}"),
+                // The page's keys first, off the order's index alone, then their rows: the
+                // rows an offset passes over are never read (nor sorted, where the
+                // planner misjudges how many there are).
+                Some(l) => format!(
+                    "SELECT *{count} FROM (SELECT account, kind, rkey FROM resources{part_where}
+                       ORDER BY {order} LIMIT {l} OFFSET {offset}) page
+                     JOIN resources USING (account, kind, rkey) ORDER BY {order}"
+                ),
+            };
+            let rows = Self::bind_filter(&sql, texts.clone(), ints.clone())
+                .fetch_all(&self.pool)
+                .await?;
+            if !count.is_empty() {
+                total = match rows.first() {
+                    Some(r) => Some(r.try_get::<i64, _>("total_rows")?),
+                    // An empty first page of the only part: there are none.
+                    None if offset == 0 && last == 0 => Some(0),
+                    // Past the end, or rows only in a later part: counted apart.
+                    None => None,
+                };
+            }
+            if rows.is_empty() && offset > 0 && i < last {
+                // The offset reaches past this part: what is left of it goes on into the next.
+                let sql = format!("SELECT COUNT(*) FROM resources{part_where}");
+                let n: i64 = Self::bind_filter(&sql, texts.clone(), ints.clone())
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_get(0)?;
+                offset = (offset - n).max(0);
+            } else if !rows.is_empty() {
+                offset = 0;
+            }
+            if let Some(l) = left.as_mut() {
+                *l -= i64::try_from(rows.len()).unwrap_or(i64::MAX);
+            }
+            for r in &rows {
+                out.push(Self::resource_from_row(r)?);
+            }
+        }
+        Ok((out, total))
+    }
+
     /// Runs an INSERT or UPDATE of `resources` whose placeholders number a row's
-    /// columns the same way ($1 account .. $7 last_seen); returns the rows affected.
+    /// columns the same way ($1 account .. $7 last_seen, $8 lifecycle, $9 power,
+    /// $10 record_count); returns the rows affected.
     async fn write_resource(
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         sql: &str,
         row: &ResourceRow,
         data: &str,
     ) -> Result<u64> {
+        let (lifecycle, power, record_count) = sort_columns(row.kind, &row.data);
         let done = sqlx::query(sql)
             .bind(&row.account)
             .bind(row.kind.as_str())
@@ -495,6 +640,9 @@ impl SqlStore {
             .bind(data)
             .bind(row.expires_at_ms)
             .bind(row.last_seen_ms)
+            .bind(lifecycle)
+            .bind(power)
+            .bind(record_count)
             .execute(&mut **tx)
             .await?;
         Ok(done.rows_affected())
@@ -590,6 +738,22 @@ fn text(s: &str) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Owned(s.replace('\0', "\u{FFFD}"))
     } else {
         std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// What a list filters and sorts by that lives in a resource's document, as columns
+/// (v15): a server's lifecycle and power states, a zone's record count; `''` and -1
+/// where a document has none (an unknown count sorts below every known one).
+fn sort_columns(kind: ResourceKind, data: &serde_json::Value) -> (String, String, i64) {
+    let state = |key: &str| text(data[key].as_str().unwrap_or_default()).into_owned();
+    match kind {
+        ResourceKind::Server => (state("lifecycle"), state("power"), -1),
+        ResourceKind::DnsZone => (
+            String::new(),
+            String::new(),
+            data["record_count"].as_i64().unwrap_or(-1),
+        ),
+        _ => (String::new(), String::new(), -1),
     }
 }
 
@@ -784,8 +948,8 @@ impl Store for SqlStore {
                         // DO NOTHING + re-check covers another instance inserting first.
                         let inserted = Self::write_resource(
                             &mut tx,
-                            "INSERT INTO resources (account, kind, rkey, name, data, expires_at, first_seen, last_seen, gone_at)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, NULL) ON CONFLICT DO NOTHING",
+                            "INSERT INTO resources (account, kind, rkey, name, data, expires_at, first_seen, last_seen, gone_at, lifecycle, power, record_count)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, NULL, $8, $9, $10) ON CONFLICT DO NOTHING",
                             row,
                             &data,
                         )
@@ -811,7 +975,8 @@ impl Store for SqlStore {
                         } else {
                             Self::write_resource(
                                 &mut tx,
-                                "UPDATE resources SET name = $4, data = $5, expires_at = $6, last_seen = $7, gone_at = NULL
+                                "UPDATE resources SET name = $4, data = $5, expires_at = $6, last_seen = $7, gone_at = NULL,
+                                   lifecycle = $8, power = $9, record_count = $10
                                  WHERE account = $1 AND kind = $2 AND rkey = $3",
                                 row,
                                 &data,
@@ -871,49 +1036,15 @@ impl Store for SqlStore {
     }
 
     async fn list_resources(&self, filter: &ResourceFilter) -> Result<Vec<ResourceRow>> {
-        let (where_sql, texts, ints) = self.filter_sql(filter);
-        let order = Self::order_sql(filter);
-        let mut sql = format!("SELECT * FROM resources{where_sql} ORDER BY {order}");
-        if let Some(l) = filter.limit {
-            sql.push_str(&format!(" LIMIT {}", l.max(0)));
-            if let Some(o) = filter.offset {
-                sql.push_str(&format!(" OFFSET {}", o.max(0)));
-            }
-        }
-        let rows = Self::bind_filter(&sql, texts, ints)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(Self::resource_from_row).collect()
+        Ok(self.listing(filter, false).await?.0)
     }
 
     async fn page_resources(&self, filter: &ResourceFilter) -> Result<(Vec<ResourceRow>, i64)> {
-        // One statement: the count is an uncorrelated subquery, computed once, beside the
-        // page (a window count would read every matching row before the limit).
-        let (where_sql, texts, ints) = self.filter_sql(filter);
-        let order = Self::order_sql(filter);
-        let mut sql = format!(
-            "SELECT *, (SELECT COUNT(*) FROM resources{where_sql}) AS total_rows
-             FROM resources{where_sql} ORDER BY {order}"
-        );
-        if let Some(l) = filter.limit {
-            sql.push_str(&format!(" LIMIT {}", l.max(0)));
-            if let Some(o) = filter.offset {
-                sql.push_str(&format!(" OFFSET {}", o.max(0)));
-            }
-        }
-        let rows = Self::bind_filter(&sql, texts, ints)
-            .fetch_all(&self.pool)
-            .await?;
-        let total = match rows.first() {
-            Some(r) => r.try_get::<i64, _>("total_rows")?,
-            // A page past the end says nothing of how many there are.
-            None if filter.offset.unwrap_or(0) > 0 => self.count_resources(filter).await?,
-            None => 0,
+        let (rows, total) = self.listing(filter, true).await?;
+        let total = match total {
+            Some(t) => t,
+            None => self.count_resources(filter).await?,
         };
-        let rows = rows
-            .iter()
-            .map(Self::resource_from_row)
-            .collect::<Result<Vec<_>>>()?;
         Ok((rows, total))
     }
 

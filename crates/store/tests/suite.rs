@@ -25,6 +25,9 @@ both_backends!(
     verified_tokens_are_trusted_briefly_and_revocation_holds,
     a_page_and_its_total_in_one_call,
     listings_order_by_a_column_and_window_expiry,
+    servers_filtered_and_sorted_by_state_and_zones_by_record_count,
+    pages_by_expiry_run_on_past_the_resources_that_never_expire,
+    state_columns_are_filled_for_rows_written_before_them,
 );
 
 fn account(name: &str, secret: &str) -> UpstreamAccount {
@@ -741,5 +744,214 @@ impl WithKey for ResourceRow {
     fn with_key(mut self, key: &str) -> Self {
         self.key = key.into();
         self
+    }
+}
+
+fn server(i: usize, lifecycle: &str, power: &str) -> ResourceRow {
+    ResourceRow {
+        account: "x".into(),
+        kind: ResourceKind::Server,
+        key: format!("{i}"),
+        name: format!("vps-{i}"),
+        data: json!({"lifecycle": lifecycle, "power": power}),
+        expires_at_ms: None,
+        first_seen_ms: 1,
+        last_seen_ms: 1,
+        gone_at_ms: None,
+    }
+}
+
+fn zone(name: &str, records: Option<i64>) -> ResourceRow {
+    ResourceRow {
+        account: "w".into(),
+        kind: ResourceKind::DnsZone,
+        key: name.into(),
+        name: name.into(),
+        data: json!({"name": name, "record_count": records}),
+        expires_at_ms: None,
+        first_seen_ms: 1,
+        last_seen_ms: 1,
+        gone_at_ms: None,
+    }
+}
+
+/// The states, orders and counts the servers and zones of `servers_and_zones` give.
+async fn check_states_and_counts(s: &SqlStore) {
+    use idcgate_store::ResourceOrder::*;
+    let servers = |state: Option<&str>, order| ResourceFilter {
+        kind: Some(ResourceKind::Server),
+        state: state.map(String::from),
+        order: Some(order),
+        ..Default::default()
+    };
+    // A state is a lifecycle or a power state.
+    assert_eq!(
+        names(s, servers(Some("running"), Name { descending: false })).await,
+        ["vps-1", "vps-3"]
+    );
+    assert_eq!(
+        names(s, servers(Some("suspended"), Name { descending: false })).await,
+        ["vps-2", "vps-3"]
+    );
+    assert!(
+        names(s, servers(Some("Running"), Name { descending: false }))
+            .await
+            .is_empty()
+    );
+    // By state, ties by name, all one way or the other.
+    assert_eq!(
+        names(s, servers(None, Lifecycle { descending: false })).await,
+        ["vps-1", "vps-4", "vps-2", "vps-3"]
+    );
+    assert_eq!(
+        names(s, servers(None, Lifecycle { descending: true })).await,
+        ["vps-3", "vps-2", "vps-4", "vps-1"]
+    );
+    assert_eq!(
+        names(s, servers(None, Power { descending: false })).await,
+        ["vps-1", "vps-3", "vps-2", "vps-4"]
+    );
+    let (page, total) = s
+        .page_resources(&ResourceFilter {
+            limit: Some(1),
+            offset: Some(1),
+            ..servers(Some("active"), Power { descending: true })
+        })
+        .await
+        .unwrap();
+    assert_eq!((page[0].name.as_str(), total), ("vps-1", 2));
+    // Zones by record count; an unknown count below every known one.
+    let zones = |descending| ResourceFilter {
+        kind: Some(ResourceKind::DnsZone),
+        order: Some(RecordCount { descending }),
+        ..Default::default()
+    };
+    assert_eq!(
+        names(s, zones(false)).await,
+        ["c.com", "b.com", "d.com", "a.com"]
+    );
+    assert_eq!(
+        names(s, zones(true)).await,
+        ["a.com", "d.com", "b.com", "c.com"]
+    );
+}
+
+async fn servers_and_zones(s: &SqlStore) {
+    s.upsert_resources(&[
+        server(1, "active", "running"),
+        server(2, "suspended", "stopped"),
+        server(3, "suspended", "running"),
+        server(4, "active", "unknown"),
+        zone("a.com", Some(300)),
+        zone("b.com", Some(2)),
+        zone("c.com", None),
+        zone("d.com", Some(2)),
+    ])
+    .await
+    .unwrap();
+}
+
+async fn servers_filtered_and_sorted_by_state_and_zones_by_record_count(f: &TestDb) {
+    let s = &f.store;
+    s.upsert_resources(&[server(3, "active", "stopped"), zone("a.com", Some(1))])
+        .await
+        .unwrap();
+    // What a later sync writes is what is filtered and sorted by.
+    servers_and_zones(s).await;
+    check_states_and_counts(s).await;
+    // A server gone is not listed in its state.
+    s.mark_gone(
+        "x",
+        ResourceKind::Server,
+        &["1".into(), "2".into(), "4".into()],
+        5,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        names(
+            s,
+            ResourceFilter {
+                kind: Some(ResourceKind::Server),
+                state: Some("running".into()),
+                ..Default::default()
+            }
+        )
+        .await,
+        ["vps-1"]
+    );
+}
+
+async fn state_columns_are_filled_for_rows_written_before_them(f: &TestDb) {
+    servers_and_zones(&f.store).await;
+    // The database as schema 14 left it, with these rows in it.
+    let pool = f.raw_pool().await;
+    for sql in [
+        "DROP INDEX resources_live_expiry",
+        "DROP INDEX resources_live_account",
+        "DROP INDEX IF EXISTS resources_live_name_c",
+        "ALTER TABLE resources DROP COLUMN lifecycle",
+        "ALTER TABLE resources DROP COLUMN power",
+        "ALTER TABLE resources DROP COLUMN record_count",
+        "UPDATE meta SET value = '14' WHERE key = 'schema_version'",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    let s = f.reopen().await;
+    check_states_and_counts(&s).await;
+}
+
+async fn pages_by_expiry_run_on_past_the_resources_that_never_expire(f: &TestDb) {
+    let s = &f.store;
+    let rows: Vec<ResourceRow> = (0..7)
+        .map(|i| domain_row(&format!("d{i}.com"), (i % 3 != 0).then_some(100 + i % 2), 1))
+        .collect();
+    s.upsert_resources(&rows).await.unwrap();
+    use idcgate_store::ResourceOrder::Expiry;
+    for (descending, whole) in [
+        // Expiring ones by expiry then name; then the never-expiring by name.
+        (
+            false,
+            [
+                "d2.com", "d4.com", "d1.com", "d5.com", "d0.com", "d3.com", "d6.com",
+            ],
+        ),
+        (
+            true,
+            [
+                "d5.com", "d1.com", "d4.com", "d2.com", "d6.com", "d3.com", "d0.com",
+            ],
+        ),
+    ] {
+        let filter = |limit, offset| ResourceFilter {
+            kind: Some(ResourceKind::Domain),
+            order: Some(Expiry { descending }),
+            limit,
+            offset,
+            ..Default::default()
+        };
+        assert_eq!(names(s, filter(None, None)).await, whole);
+        // Every page of every size, and the totals with them.
+        for size in 1..=8 {
+            for offset in 0..9 {
+                let (page, total) = s
+                    .page_resources(&filter(Some(size), Some(offset)))
+                    .await
+                    .unwrap();
+                let got: Vec<&str> = page.iter().map(|r| r.name.as_str()).collect();
+                let want: Vec<&str> = whole
+                    .iter()
+                    .skip(offset as usize)
+                    .take(size as usize)
+                    .copied()
+                    .collect();
+                assert_eq!(
+                    got, want,
+                    "descending {descending}, size {size}, offset {offset}"
+                );
+                assert_eq!(total, 7);
+            }
+        }
     }
 }

@@ -108,22 +108,7 @@ async fn zones(
     let (mut filter, filters) = super::inventory::store_filter(&c, &op, &q, &f).await?;
     filter.kind = Some(ResourceKind::DnsZone);
     let filtered = q.search().is_some() || filters.iter().any(|(_, v)| !v.is_empty());
-    let (rows, total) = if q.sort.as_deref() == Some("records") {
-        // The count lives in the zone's document: sorted here, over the zones only.
-        let mut rows = c
-            .engine
-            .store
-            .list_resources(&filter)
-            .await
-            .map_err(store_err(&op))?;
-        layout::sort_list(&mut rows, &q, false, |a, b| {
-            let n = |r: &ResourceRow| r.data["record_count"].as_u64();
-            n(a).cmp(&n(b)).then(a.name.cmp(&b.name))
-        });
-        layout::page_of(rows, &q)
-    } else {
-        super::inventory::store_page(&c, &op, &q, filter).await?
-    };
+    let (rows, total) = super::inventory::store_page(&c, &op, &q, filter).await?;
     let accounts = c
         .engine
         .store

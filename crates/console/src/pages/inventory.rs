@@ -133,14 +133,17 @@ pub(crate) async fn store_filter(
     ))
 }
 
-/// The store's order for a list's sort column (name, account, expiry), or `None` for
-/// a column the store cannot order by.
+/// The store's order for a list's sort column (name, account, expiry; a server's
+/// power and state, a zone's record count), or `None` for a column it cannot order by.
 pub(crate) fn store_order(q: &ListQuery) -> Option<ResourceOrder> {
     let descending = q.descending();
     match q.sort.as_deref() {
         None | Some("name") => Some(ResourceOrder::Name { descending }),
         Some("account") => Some(ResourceOrder::Account { descending }),
         Some("expiry") => Some(ResourceOrder::Expiry { descending }),
+        Some("power") => Some(ResourceOrder::Power { descending }),
+        Some("state") => Some(ResourceOrder::Lifecycle { descending }),
+        Some("records") => Some(ResourceOrder::RecordCount { descending }),
         Some(_) => None,
     }
 }

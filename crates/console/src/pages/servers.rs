@@ -20,7 +20,6 @@ use idcgate_engine::EngineError;
 use idcgate_store::ResourceRow;
 use maud::{html, Markup};
 use serde::Deserialize;
-use std::cmp::Ordering;
 
 pub fn routes() -> Router<Console> {
     Router::new()
@@ -101,27 +100,6 @@ fn ips(d: &serde_json::Value) -> String {
         .unwrap_or_default()
 }
 
-fn row_cmp(key: &str) -> impl Fn(&ResourceRow, &ResourceRow) -> Ordering + '_ {
-    move |a, b| {
-        let s = |r: &ResourceRow, k: &str| r.data[k].as_str().unwrap_or_default().to_string();
-        let by = match key {
-            "account" => a.account.cmp(&b.account),
-            "power" => s(a, "power").cmp(&s(b, "power")),
-            "state" => s(a, "lifecycle").cmp(&s(b, "lifecycle")),
-            "expiry" => match (a.expires_at_ms, b.expires_at_ms) {
-                (Some(x), Some(y)) => x.cmp(&y),
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (None, None) => Ordering::Equal,
-            },
-            _ => Ordering::Equal,
-        };
-        by.then(a.name.cmp(&b.name))
-            .then(a.account.cmp(&b.account))
-            .then(a.key.cmp(&b.key))
-    }
-}
-
 async fn servers(
     State(c): State<Console>,
     op: Op,
@@ -143,26 +121,10 @@ async fn servers(
     }
     let (mut filter, filters) = inventory::store_filter(&c, &op, &q, &f).await?;
     filter.kind = Some(ResourceKind::Server);
+    filter.state = (!state.is_empty()).then(|| state.clone());
     let filtered =
         q.search().is_some() || !state.is_empty() || filters.iter().any(|(_, v)| !v.is_empty());
-    let by_store = state.is_empty() && inventory::store_order(&q).is_some();
-    let (rows, total) = if by_store {
-        inventory::store_page(&c, &op, &q, filter).await?
-    } else {
-        // State lives inside the server's document: filtered and sorted here.
-        let mut rows = c
-            .engine
-            .servers(filter, (!state.is_empty()).then_some(state.as_str()))
-            .await
-            .map_err(|e| layout::engine_error(&op, &e))?;
-        layout::sort_list(
-            &mut rows,
-            &q,
-            false,
-            row_cmp(q.sort.as_deref().unwrap_or("name")),
-        );
-        layout::page_of(rows, &q)
-    };
+    let (rows, total) = inventory::store_page(&c, &op, &q, filter).await?;
     let accounts = c
         .engine
         .store
