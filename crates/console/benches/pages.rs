@@ -1,18 +1,24 @@
 //! Console page times with a large inventory: 10,000 domains, 100,000 DNS records
-//! (1,000 zones of 100), 2,000 servers and 5,000 audit rows in the store. Each page is
+//! (1,000 zones of 100), 2,000 servers, 5,000 audit rows, 2,000 orders and 2,000 ledger
+//! transactions in the store. Each page is
 //! fetched over loopback by one client, one request at a time, and timed from send to
 //! the last byte (server time plus a loopback round trip). The reference, measured in
 //! the same run, is the console's stylesheet: the same server, session-free, no store
 //! read — what a page costs beyond serving bytes is the difference.
 //!
 //! `cargo bench -p idcgate-console --bench pages`; BENCH_POSTGRES=1 runs it on the
-//! local PostgreSQL as well; BENCH_REQUESTS (default 200) per page.
+//! local PostgreSQL as well, after a `VACUUM ANALYZE` (what autovacuum does on a running
+//! server; the test server has it off) unless BENCH_SETTLE=0; BENCH_REQUESTS (default
+//! 200) per page.
 #![allow(clippy::unwrap_used)] // a bench may fail loudly
 
-use idcgate_core::{DnsRecord, Domain, DomainStatus, RecordType, Server, Zone};
+use idcgate_core::ledger::{LedgerAccount, Transaction};
+use idcgate_core::{
+    DnsRecord, Domain, DomainStatus, Money, RecordType, ResourceKind, Server, Zone,
+};
 use idcgate_engine::sync::inventory_row;
 use idcgate_engine::{now_ms, Engine, Registry};
-use idcgate_store::{digest, AuditEntry, Role, SessionStage, Store};
+use idcgate_store::{digest, AuditEntry, NewOrder, Role, SessionStage, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -100,8 +106,37 @@ async fn seed(store: &dyn Store) {
             .await
             .unwrap();
     }
+    for i in 0..2_000i64 {
+        let domain = format!("domain{i:05}.com");
+        store
+            .create_order(&NewOrder {
+                idem_key: format!("bench-{i}"),
+                account: if i % 2 == 0 { "west" } else { "dnspod" }.into(),
+                kind: ResourceKind::Domain,
+                operation: "renew".into(),
+                target: domain.clone(),
+                params: serde_json::json!({"years": 1}),
+                quoted_fen: 5_500 + i,
+                actor: "cli:bench".into(),
+            })
+            .await
+            .unwrap();
+        store
+            .post_transaction(
+                &Transaction::transfer(
+                    format!("renew {domain}"),
+                    None,
+                    LedgerAccount::upstream("west"),
+                    LedgerAccount::cost(ResourceKind::Domain),
+                    Money::from_fen(5_500 + i),
+                )
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+    }
     println!(
-        "  seeded {} resources and 5,000 audit rows in {:.1}s",
+        "  seeded {} resources, 5,000 audit rows, 2,000 orders and ledger transactions in {:.1}s",
         rows.len(),
         t.elapsed().as_secs_f64()
     );
@@ -143,11 +178,16 @@ async fn time_page(client: &reqwest::Client, url: &str, cookie: &str, n: usize) 
     }
 }
 
-async fn run(label: &str, store: Arc<dyn Store>) {
+async fn run(label: &str, db: &idcgate_store::testing::TestDb) {
     println!("{label}:");
+    let store: Arc<dyn Store> = Arc::new(db.reopen().await);
     seed(store.as_ref()).await;
+    if std::env::var("BENCH_SETTLE").map_or(true, |v| v != "0") {
+        db.settle().await;
+    }
+    // An admin sees every page.
     store
-        .add_operator("bench", Role::Viewer, "unused", now_ms())
+        .add_operator("bench", Role::Admin, "unused", now_ms())
         .await
         .unwrap();
     let session = "bench-session-id";
@@ -203,8 +243,33 @@ async fn run(label: &str, store: Arc<dyn Store>) {
             "/servers?state=running&sort=state",
         ),
         ("server", "/servers/xen/1000"),
+        (
+            "servers by power, page 20",
+            "/servers?sort=power&desc=1&page=20",
+        ),
+        (
+            "domains by account, page 100",
+            "/domains?sort=account&page=100",
+        ),
+        ("dns zones search", "/dns?q=domain005"),
+        ("dns zone search", "/dns/west/domain00500.com?q=h5"),
         ("hosting (empty)", "/hosting"),
+        ("databases (empty)", "/databases"),
+        ("mail (empty)", "/mail"),
+        ("certificates (empty)", "/certificates"),
         ("audit", "/audit"),
+        ("audit page 90", "/audit?page=90"),
+        ("audit filtered", "/audit?action=dns&target=domain0050"),
+        ("audit by actor", "/audit?sort=actor&desc=1"),
+        ("orders", "/orders"),
+        ("orders pending, search", "/orders?state=pending&q=domain01"),
+        ("ledger", "/ledger"),
+        ("ledger search", "/ledger?q=domain01"),
+        ("tenants (empty)", "/tenants"),
+        ("products (empty)", "/products"),
+        ("accounts (empty)", "/accounts"),
+        ("tokens (empty)", "/tokens"),
+        ("operators", "/operators"),
     ] {
         let f = time_page(&client, &format!("{base}{path}"), &cookie, n).await;
         println!(
@@ -229,10 +294,10 @@ fn ms(d: Duration) -> f64 {
 #[tokio::main]
 async fn main() {
     let sqlite = idcgate_store::testing::sqlite().await;
-    run("SQLite", Arc::new(sqlite.reopen().await)).await;
+    run("SQLite", &sqlite).await;
     if std::env::var("BENCH_POSTGRES").is_ok_and(|v| v == "1") {
         if let Some(pg) = idcgate_store::testing::postgres().await {
-            run("PostgreSQL", Arc::new(pg.reopen().await)).await;
+            run("PostgreSQL", &pg).await;
             pg.cleanup().await;
         }
     }

@@ -146,7 +146,7 @@ pub struct ResourceFilter {
     pub account: Option<String>,
     pub kind: Option<ResourceKind>,
     pub accounts: Option<Vec<String>>,
-    /// Case-insensitive substring of the name.
+    /// A substring of the name, ignoring ASCII case.
     pub search: Option<String>,
     /// Only resources expiring before this instant (Unix ms).
     pub expires_before_ms: Option<i64>,
@@ -191,6 +191,37 @@ pub enum ResourceOrder {
         descending: bool,
     },
 }
+
+/// One page of a list as the console asks for it: text to search for, a column the
+/// list knows (any other is the list's own order) and its direction, and the window.
+#[derive(Debug, Clone, Default)]
+pub struct ListPage {
+    /// A substring of the list's text columns, ignoring ASCII case (as `LOWER` does on
+    /// both backends alike).
+    pub search: Option<String>,
+    pub sort: Option<String>,
+    pub descending: bool,
+    pub limit: i64,
+    pub offset: i64,
+    /// Whether to count every matching row too (a long log browsed page by page need not).
+    pub count: bool,
+}
+
+/// The audit log's filters: text ones are substrings ignoring ASCII case, the outcome
+/// is exact.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+    pub outcome: Option<String>,
+    pub since_ms: Option<i64>,
+}
+
+/// The detail of an intent no entry completes, listed as an entry whose outcome is
+/// `unfinished`.
+pub const UNFINISHED_DETAIL: &str =
+    "announced, no outcome recorded: in flight, or its process died before the upstream answered";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -359,6 +390,18 @@ pub trait Store:
     async fn begin_audit(&self, intent: &AuditIntent) -> Result<i64>;
     /// Intents no audit entry completes, newest first, at most `limit`.
     async fn unfinished_audit(&self, limit: i64) -> Result<Vec<AuditIntent>>;
+    /// A page of the audit trail: the log with the intents no entry completes among it
+    /// (outcome `unfinished`, detail [`UNFINISHED_DETAIL`], id 0), newest first unless
+    /// sorted by `at`, `actor`, `action`, `target` or `outcome` (ties newest first the
+    /// same way round); the search looks in actor, action, target and detail. The
+    /// total when `page.count`.
+    async fn page_audit(
+        &self,
+        filter: &AuditFilter,
+        page: &ListPage,
+    ) -> Result<(Vec<AuditEntry>, Option<i64>)>;
+    /// The outcomes the newest `limit` entries name, in order (what a filter offers).
+    async fn audit_outcomes(&self, limit: i64) -> Result<Vec<String>>;
 
     /// Stores a new token (only the hash of its secret); returns the full token once.
     async fn create_token(

@@ -468,6 +468,9 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
             .to_string(),
         "CREATE INDEX resources_live_account ON resources (kind, account, name, rkey) WHERE gone_at IS NULL"
             .to_string(),
+        // The audit trail's pages, newest first, off these instead of sorting the log.
+        "CREATE INDEX audit_log_at ON audit_log (at, id)".to_string(),
+        "CREATE INDEX audit_intents_at ON audit_intents (at, id)".to_string(),
     ];
     if d == Dialect::Postgres {
         // A name prefix (a zone's records) is read as a range in code point order: the

@@ -138,10 +138,28 @@ pub trait OrderStore: Send + Sync {
     async fn get_order(&self, id: i64) -> Result<Option<OrderRow>>;
     async fn order_by_key(&self, idem_key: &str) -> Result<Option<OrderRow>>;
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<OrderRow>>;
+    /// A page of the orders `filter` names (its limit aside), newest first unless sorted
+    /// by `id`, `account`, `kind`, `operation`, `target`, `quoted`, `charged` (none
+    /// charged below any), `state` or `updated` (ties by id the same way round); the
+    /// search looks in the id, account, kind, operation, target and key. With the total.
+    async fn page_orders(
+        &self,
+        filter: &OrderFilter,
+        page: &crate::ListPage,
+    ) -> Result<(Vec<OrderRow>, i64)>;
     async fn order_events(&self, id: i64) -> Result<Vec<OrderEvent>>;
     /// Books a transaction that belongs to no order move (a top-up, a correction).
     async fn post_transaction(&self, t: &Transaction) -> Result<i64>;
     async fn ledger_lines(&self, filter: &LedgerFilter) -> Result<Vec<LedgerLine>>;
+    /// A page of the lines `filter` names (its limit aside), newest transaction first
+    /// unless sorted by `txn`, `at`, `account`, `amount` or `order` (none below any; ties
+    /// by transaction, then line, the same way round); the search looks in the memo, the
+    /// account and the transaction's id. With the total.
+    async fn page_ledger(
+        &self,
+        filter: &LedgerFilter,
+        page: &crate::ListPage,
+    ) -> Result<(Vec<LedgerLine>, i64)>;
     /// Every account's balance in fen, derived from the entries.
     async fn ledger_balances(&self) -> Result<Vec<(String, i64)>>;
     /// Transactions whose entries do not sum to zero: always empty unless someone
@@ -330,6 +348,89 @@ impl OrderStore for SqlStore {
         rows.iter().map(order_from).collect()
     }
 
+    async fn page_orders(
+        &self,
+        f: &OrderFilter,
+        page: &crate::ListPage,
+    ) -> Result<(Vec<OrderRow>, i64)> {
+        let mut texts: Vec<String> = Vec::new();
+        let mut clauses: Vec<String> = Vec::new();
+        for (column, v) in [
+            ("account", f.account.clone()),
+            ("state", f.state.map(|s| s.as_str().to_string())),
+            ("target", f.target.clone()),
+        ] {
+            if let Some(v) = v {
+                texts.push(crate::sql::text(&v).into_owned());
+                clauses.push(format!("{column} = ${}", texts.len()));
+            }
+        }
+        if let Some(t) = f.updated_before_ms {
+            clauses.push(format!("updated_at < {t}"));
+        }
+        if let Some(s) = &page.search {
+            texts.push(crate::sql::like_pattern(s));
+            let n = texts.len();
+            let any: Vec<String> = [
+                "CAST(id AS TEXT)",
+                "account",
+                "kind",
+                "operation",
+                "target",
+                "idem_key",
+            ]
+            .iter()
+            .map(|c| format!("{} LIKE ${n} ESCAPE '\\'", self.lower(c)))
+            .collect();
+            clauses.push(format!("({})", any.join(" OR ")));
+        }
+        let where_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        };
+        let (column, d) = match page.sort.as_deref() {
+            Some(
+                c @ ("account" | "kind" | "operation" | "target" | "state" | "id" | "quoted"
+                | "charged" | "updated"),
+            ) => (c, if page.descending { "DESC" } else { "ASC" }),
+            _ => ("id", "DESC"),
+        };
+        let column = match column {
+            "quoted" => format!("quoted_fen {d}, "),
+            "charged" => {
+                format!("CASE WHEN charged_fen IS NULL THEN 0 ELSE 1 END {d}, charged_fen {d}, ")
+            }
+            "updated" => format!("updated_at {d}, "),
+            "id" => String::new(),
+            c => format!("{c} {d}, "),
+        };
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS}, (SELECT COUNT(*) FROM orders{where_sql}) AS total_rows
+             FROM orders{where_sql} ORDER BY {column}id {d} LIMIT {} OFFSET {}",
+            page.limit.max(0),
+            page.offset.max(0)
+        );
+        let mut q = sqlx::query(&sql);
+        for t in &texts {
+            q = q.bind(t.clone());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        let total = match rows.first() {
+            Some(r) => r.try_get::<i64, _>("total_rows")?,
+            None => {
+                let sql = format!("SELECT COUNT(*) FROM orders{where_sql}");
+                let mut q = sqlx::query(&sql);
+                for t in &texts {
+                    q = q.bind(t.clone());
+                }
+                q.fetch_one(&self.pool).await?.try_get::<i64, _>(0)?
+            }
+        };
+        let rows = rows.iter().map(order_from).collect::<Result<Vec<_>>>()?;
+        Ok((rows, total))
+    }
+
     async fn order_events(&self, id: i64) -> Result<Vec<OrderEvent>> {
         let rows = sqlx::query(
             "SELECT id, order_id, at, from_state, to_state, detail FROM order_events WHERE order_id = $1 ORDER BY id",
@@ -398,6 +499,99 @@ impl OrderStore for SqlStore {
                 })
             })
             .collect()
+    }
+
+    async fn page_ledger(
+        &self,
+        f: &LedgerFilter,
+        page: &crate::ListPage,
+    ) -> Result<(Vec<LedgerLine>, i64)> {
+        let mut texts: Vec<String> = Vec::new();
+        let mut clauses: Vec<String> = Vec::new();
+        match f.account.as_deref() {
+            Some(a) if a.ends_with(':') => {
+                texts.push(format!(
+                    "{}%",
+                    crate::sql::escape_like(&crate::sql::text(a))
+                ));
+                clauses.push(format!("e.account LIKE ${} ESCAPE '\\'", texts.len()));
+            }
+            Some(a) => {
+                texts.push(crate::sql::text(a).into_owned());
+                clauses.push(format!("e.account = ${}", texts.len()));
+            }
+            None => {}
+        }
+        if let Some(t) = f.since_ms {
+            clauses.push(format!("t.at >= {t}"));
+        }
+        if let Some(s) = &page.search {
+            texts.push(crate::sql::like_pattern(s));
+            let n = texts.len();
+            let any: Vec<String> = ["t.memo", "e.account", "CAST(t.id AS TEXT)"]
+                .iter()
+                .map(|c| format!("{} LIKE ${n} ESCAPE '\\'", self.lower(c)))
+                .collect();
+            clauses.push(format!("({})", any.join(" OR ")));
+        }
+        let where_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        };
+        let from = "ledger_entries e JOIN ledger_transactions t ON t.id = e.txn_id";
+        let (column, d) = match page.sort.as_deref() {
+            Some(c @ ("txn" | "at" | "account" | "amount" | "order")) => {
+                (c, if page.descending { "DESC" } else { "ASC" })
+            }
+            _ => ("txn", "DESC"),
+        };
+        let column = match column {
+            "at" => format!("t.at {d}, "),
+            "account" => format!("e.account {d}, "),
+            "amount" => format!("e.fen {d}, "),
+            "order" => {
+                format!("CASE WHEN t.order_id IS NULL THEN 0 ELSE 1 END {d}, t.order_id {d}, ")
+            }
+            _ => String::new(),
+        };
+        let sql = format!(
+            "SELECT t.id AS txn_id, t.at, t.memo, t.order_id, e.account, e.fen,
+               (SELECT COUNT(*) FROM {from}{where_sql}) AS total_rows
+             FROM {from}{where_sql} ORDER BY {column}t.id {d}, e.id {d} LIMIT {} OFFSET {}",
+            page.limit.max(0),
+            page.offset.max(0)
+        );
+        let mut q = sqlx::query(&sql);
+        for t in &texts {
+            q = q.bind(t.clone());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        let total = match rows.first() {
+            Some(r) => r.try_get::<i64, _>("total_rows")?,
+            None => {
+                let sql = format!("SELECT COUNT(*) FROM {from}{where_sql}");
+                let mut q = sqlx::query(&sql);
+                for t in &texts {
+                    q = q.bind(t.clone());
+                }
+                q.fetch_one(&self.pool).await?.try_get::<i64, _>(0)?
+            }
+        };
+        let lines = rows
+            .iter()
+            .map(|r| {
+                Ok(LedgerLine {
+                    txn_id: r.try_get("txn_id")?,
+                    at_ms: r.try_get("at")?,
+                    memo: r.try_get("memo")?,
+                    order_id: r.try_get("order_id")?,
+                    account: r.try_get("account")?,
+                    fen: r.try_get("fen")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((lines, total))
     }
 
     async fn ledger_balances(&self) -> Result<Vec<(String, i64)>> {

@@ -392,13 +392,22 @@ impl SqlStore {
         Ok(())
     }
 
+    /// `column` in lower case, ASCII letters only, alike on both backends: SQLite's
+    /// LOWER knows no other, PostgreSQL's knows none other under the "C" collation.
+    pub(crate) fn lower(&self, column: &str) -> String {
+        match self.dialect {
+            Dialect::Sqlite => format!("LOWER({column})"),
+            Dialect::Postgres => format!("LOWER({column} COLLATE \"C\")"),
+        }
+    }
+
     /// The order of a listing as parts read one after another, each a condition on its
     /// rows and their ORDER BY: always total (ending in the primary key), so pages
     /// neither repeat nor skip a row, and each in the order of an index (v11, v15) with
     /// every column in one direction, so a page deep in a long list reads only index
     /// entries up to itself instead of sorting every row. Resources that never expire
     /// are a part of their own after the others: the backends put NULL at opposite ends.
-    fn order_parts(filter: &ResourceFilter) -> Vec<(Option<&'static str>, String)> {
+    fn order_parts(&self, filter: &ResourceFilter) -> Vec<(Option<&'static str>, String)> {
         let dir = |d: bool| if d { "DESC" } else { "ASC" };
         let by = |column: &str, d: bool| {
             let d = dir(d);
@@ -411,7 +420,14 @@ impl SqlStore {
             None => vec![(None, "kind, name, account, rkey".into())],
             Some(ResourceOrder::Name { descending }) => {
                 let d = dir(descending);
-                vec![(None, format!("name {d}, account {d}, kind {d}, rkey {d}"))]
+                // Names with a prefix come off its range's index ("C" on PostgreSQL, v14)
+                // in that index's order, which is also SQLite's: the planner takes it
+                // whatever it guesses of the rows (a new database has no statistics).
+                let name = match (self.dialect, &filter.name_prefix) {
+                    (Dialect::Postgres, Some(_)) => "name COLLATE \"C\"",
+                    _ => "name",
+                };
+                vec![(None, format!("{name} {d}, account {d}, kind {d}, rkey {d}"))]
             }
             Some(ResourceOrder::Account { descending }) => {
                 let d = dir(descending);
@@ -457,8 +473,8 @@ impl SqlStore {
             text_clause(
                 &mut clauses,
                 &mut texts,
-                "LOWER(name) LIKE ? ESCAPE '\\'",
-                format!("%{}%", escape_like(&s.to_lowercase())),
+                &format!("{} LIKE ? ESCAPE '\\'", self.lower("name")),
+                like_pattern(s),
             );
         }
         if let Some(p) = &filter.name_prefix {
@@ -553,7 +569,7 @@ impl SqlStore {
         with_total: bool,
     ) -> Result<(Vec<ResourceRow>, Option<i64>)> {
         let (where_sql, texts, ints) = self.filter_sql(filter);
-        let parts = Self::order_parts(filter);
+        let parts = self.order_parts(filter);
         let last = parts.len() - 1;
         let mut out = Vec::new();
         let mut total = None;
@@ -733,7 +749,7 @@ impl<'a> Change<'a> {
 /// Text as both backends store it: PostgreSQL text cannot hold NUL, which upstream
 /// text can (a TXT value, an error message echoing one), so NUL becomes U+FFFD on
 /// every backend alike, in what is written and in what is looked up.
-fn text(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn text(s: &str) -> std::borrow::Cow<'_, str> {
     if s.contains('\0') {
         std::borrow::Cow::Owned(s.replace('\0', "\u{FFFD}"))
     } else {
@@ -768,8 +784,13 @@ fn stored_row(row: &ResourceRow) -> ResourceRow {
     }
 }
 
+/// A LIKE pattern for "contains `s`, ignoring ASCII case" against `SqlStore::lower`.
+pub(crate) fn like_pattern(s: &str) -> String {
+    format!("%{}%", escape_like(&text(&s.to_ascii_lowercase())))
+}
+
 /// User text inside a LIKE pattern matches itself: `%`, `_` and the escape are escaped.
-fn escape_like(text: &str) -> String {
+pub(crate) fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -1217,6 +1238,102 @@ impl Store for SqlStore {
                     target: r.try_get("target")?,
                 })
             })
+            .collect()
+    }
+
+    async fn page_audit(
+        &self,
+        filter: &AuditFilter,
+        page: &ListPage,
+    ) -> Result<(Vec<AuditEntry>, Option<i64>)> {
+        let mut texts: Vec<String> = Vec::new();
+        let mut clauses: Vec<String> = Vec::new();
+        let mut contains = |texts: &mut Vec<String>, columns: &[&str], v: &str| {
+            texts.push(like_pattern(v));
+            let n = texts.len();
+            let any: Vec<String> = columns
+                .iter()
+                .map(|c| format!("{} LIKE ${n} ESCAPE '\\'", self.lower(c)))
+                .collect();
+            clauses.push(format!("({})", any.join(" OR ")));
+        };
+        for (column, v) in [
+            ("actor", &filter.actor),
+            ("action", &filter.action),
+            ("target", &filter.target),
+        ] {
+            if let Some(v) = v {
+                contains(&mut texts, &[column], v);
+            }
+        }
+        if let Some(s) = &page.search {
+            contains(&mut texts, &["actor", "action", "target", "detail"], s);
+        }
+        if let Some(o) = &filter.outcome {
+            texts.push(text(o).into_owned());
+            clauses.push(format!("outcome = ${}", texts.len()));
+        }
+        if let Some(t) = filter.since_ms {
+            clauses.push(format!("at >= {t}"));
+        }
+        let where_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        };
+        // The intents no entry completes, as entries; the detail is ours, quoted here.
+        let trail = format!(
+            "(SELECT id, at, actor, action, target, outcome, detail, intent_id FROM audit_log{where_sql}
+              UNION ALL
+              SELECT * FROM (SELECT 0 AS id, i.at, i.actor, i.action, i.target,
+                  'unfinished' AS outcome, '{}' AS detail, i.id AS intent_id
+                FROM audit_intents i
+                WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.intent_id = i.id)) u{where_sql}) trail",
+            UNFINISHED_DETAIL.replace('\'', "''")
+        );
+        let d = if page.descending { "DESC" } else { "ASC" };
+        let column = match page.sort.as_deref() {
+            Some(c @ ("actor" | "action" | "target" | "outcome")) => format!("{c} {d}, "),
+            _ => String::new(),
+        };
+        let sql = format!(
+            "SELECT * FROM {trail} ORDER BY {column}at {d}, id {d} LIMIT {} OFFSET {}",
+            page.limit.max(0),
+            page.offset.max(0)
+        );
+        let mut q = sqlx::query(&sql);
+        for t in &texts {
+            q = q.bind(t.clone());
+        }
+        let rows = q
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(audit_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let total = if page.count {
+            let sql = format!("SELECT COUNT(*) FROM {trail}");
+            let mut q = sqlx::query(&sql);
+            for t in &texts {
+                q = q.bind(t.clone());
+            }
+            Some(q.fetch_one(&self.pool).await?.try_get::<i64, _>(0)?)
+        } else {
+            None
+        };
+        Ok((rows, total))
+    }
+
+    async fn audit_outcomes(&self, limit: i64) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT outcome FROM (SELECT outcome FROM audit_log ORDER BY id DESC LIMIT $1) recent
+             ORDER BY outcome",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
             .collect()
     }
 

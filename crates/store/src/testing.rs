@@ -86,6 +86,19 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("connect {}: {e}", self.url))
     }
 
+    /// Statistics and the visibility map as autovacuum keeps them on a running
+    /// PostgreSQL (the test server runs without it): what a benchmark of a settled
+    /// database reads with. Nothing on SQLite, which gathers no statistics unasked.
+    pub async fn settle(&self) {
+        if self.pg_db.is_some() {
+            let pool = self.raw_pool().await;
+            if let Err(e) = sqlx::query("VACUUM ANALYZE").execute(&pool).await {
+                panic!("vacuum analyze: {e}");
+            }
+            pool.close().await;
+        }
+    }
+
     /// Asserts that the database itself refuses each of `statements` (the append-only
     /// tables' triggers), whoever sends them.
     pub async fn assert_refused(&self, statements: &[&str]) {

@@ -15,6 +15,7 @@ both_backends!(
     orders_move_once_along_the_state_machine_with_their_money,
     journal_and_ledger_are_append_only,
     balances_are_sums_of_entries,
+    order_and_ledger_pages_filter_sort_and_count,
 );
 
 fn order(key: &str) -> NewOrder {
@@ -223,4 +224,143 @@ async fn balances_are_sums_of_entries(f: &TestDb) {
         .await
         .unwrap();
     assert_eq!(cost.iter().map(|l| l.fen).sum::<i64>(), 5600);
+}
+
+async fn order_and_ledger_pages_filter_sort_and_count(f: &TestDb) {
+    let s = &f.store;
+    let mut ids = Vec::new();
+    for (key, account, target, fen) in [
+        ("k-a", "west", "a.com", 300),
+        ("k-b", "dnspod", "b.com", 100),
+        ("k-c", "west", "Case.COM", 200),
+    ] {
+        let o = NewOrder {
+            account: account.into(),
+            target: target.into(),
+            quoted_fen: fen,
+            ..order(key)
+        };
+        match s.create_order(&o).await.unwrap() {
+            Placed::New(o) => ids.push(o.id),
+            Placed::Existing(_) => panic!("a new key"),
+        }
+    }
+    // b.com was charged 90 fen; the others nothing yet.
+    let mv = Move {
+        charged_fen: Some(90),
+        transaction: Some(&purchase(ids[1], 90)),
+        ..Move::state(OrderState::Pending, OrderState::Submitted, "sent")
+    };
+    assert!(s.move_order(ids[1], &mv).await.unwrap());
+    let page = |sort: Option<&str>, descending: bool, search: Option<&str>| ListPage {
+        search: search.map(String::from),
+        sort: sort.map(String::from),
+        descending,
+        limit: 10,
+        offset: 0,
+        count: true,
+    };
+    let targets = |filter: OrderFilter, page: ListPage| async move {
+        let (rows, total) = s.page_orders(&filter, &page).await.unwrap();
+        assert_eq!(total, rows.len() as i64);
+        rows.into_iter().map(|o| o.order.target).collect::<Vec<_>>()
+    };
+    let all = OrderFilter::default();
+    assert_eq!(
+        targets(all.clone(), page(None, false, None)).await,
+        ["Case.COM", "b.com", "a.com"],
+        "newest first"
+    );
+    assert_eq!(
+        targets(all.clone(), page(Some("quoted"), true, None)).await,
+        ["a.com", "Case.COM", "b.com"]
+    );
+    // Never charged below any charge, ties by id.
+    assert_eq!(
+        targets(all.clone(), page(Some("charged"), false, None)).await,
+        ["a.com", "Case.COM", "b.com"]
+    );
+    assert_eq!(
+        targets(all.clone(), page(None, false, Some("case.c"))).await,
+        ["Case.COM"]
+    );
+    assert_eq!(
+        targets(all.clone(), page(None, false, Some(&ids[0].to_string()))).await,
+        ["a.com"]
+    );
+    let west_pending = OrderFilter {
+        account: Some("west".into()),
+        state: Some(OrderState::Pending),
+        ..Default::default()
+    };
+    assert_eq!(
+        targets(west_pending, page(Some("target"), false, None)).await,
+        ["Case.COM", "a.com"]
+    );
+    let (rows, total) = s
+        .page_orders(
+            &all,
+            &ListPage {
+                limit: 1,
+                offset: 5,
+                ..page(None, false, None)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((rows.len(), total), (0, 3), "past the end, still the total");
+
+    // The ledger: a top-up without an order beside the purchase.
+    s.post_transaction(
+        &Transaction::transfer(
+            "top-up west",
+            None,
+            LedgerAccount::Funding,
+            LedgerAccount::upstream("west"),
+            Money::from_fen(1000),
+        )
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let lines = |filter: LedgerFilter, page: ListPage| async move {
+        let (rows, total) = s.page_ledger(&filter, &page).await.unwrap();
+        assert_eq!(total, rows.len() as i64);
+        rows.into_iter()
+            .map(|l| format!("{} {}", l.account, l.fen))
+            .collect::<Vec<_>>()
+    };
+    let every = LedgerFilter::default();
+    // Newest transaction first, its lines last to first.
+    assert_eq!(
+        lines(every.clone(), page(None, false, None)).await,
+        [
+            "upstream:west 1000",
+            "funding -1000",
+            "cost:domain 90",
+            "upstream:sandbox-west -90"
+        ]
+    );
+    assert_eq!(
+        lines(every.clone(), page(Some("amount"), false, None)).await,
+        [
+            "funding -1000",
+            "upstream:sandbox-west -90",
+            "cost:domain 90",
+            "upstream:west 1000"
+        ]
+    );
+    // Lines of no order below the others.
+    assert_eq!(
+        lines(every.clone(), page(Some("order"), true, None)).await[..2],
+        ["cost:domain 90", "upstream:sandbox-west -90"]
+    );
+    let upstreams = LedgerFilter {
+        account: Some("upstream:".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        lines(upstreams, page(None, false, Some("TOP-UP"))).await,
+        ["upstream:west 1000"]
+    );
 }

@@ -28,6 +28,7 @@ both_backends!(
     servers_filtered_and_sorted_by_state_and_zones_by_record_count,
     pages_by_expiry_run_on_past_the_resources_that_never_expire,
     state_columns_are_filled_for_rows_written_before_them,
+    audit_pages_filter_sort_and_count_with_unfinished_intents,
 );
 
 fn account(name: &str, secret: &str) -> UpstreamAccount {
@@ -889,6 +890,8 @@ async fn state_columns_are_filled_for_rows_written_before_them(f: &TestDb) {
     for sql in [
         "DROP INDEX resources_live_expiry",
         "DROP INDEX resources_live_account",
+        "DROP INDEX audit_log_at",
+        "DROP INDEX audit_intents_at",
         "DROP INDEX IF EXISTS resources_live_name_c",
         "ALTER TABLE resources DROP COLUMN lifecycle",
         "ALTER TABLE resources DROP COLUMN power",
@@ -954,4 +957,131 @@ async fn pages_by_expiry_run_on_past_the_resources_that_never_expire(f: &TestDb)
             }
         }
     }
+}
+
+async fn audit_pages_filter_sort_and_count_with_unfinished_intents(f: &TestDb) {
+    let s = &f.store;
+    let entry = |at: i64, actor: &str, action: &str, target: &str, outcome: &str, detail: &str| {
+        AuditEntry {
+            id: 0,
+            at_ms: at,
+            actor: actor.into(),
+            action: action.into(),
+            target: target.into(),
+            outcome: outcome.into(),
+            detail: detail.into(),
+            intent_id: None,
+        }
+    };
+    for e in [
+        entry(10, "cli:Bob", "dns.add", "w1/a.cn", "ok", "added 100%"),
+        entry(
+            20,
+            "console:amy",
+            "server.reboot",
+            "x/1",
+            "rate_limited",
+            "slow down",
+        ),
+        entry(30, "token:ops", "dns.delete", "w1/b.cn", "ok", "gone"),
+        entry(30, "cli:carl", "sync", "w1", "ok", "12 changes"),
+    ] {
+        s.append_audit(&e).await.unwrap();
+    }
+    // Announced, never completed: listed as unfinished, at its own time.
+    s.begin_audit(&AuditIntent {
+        id: 0,
+        at_ms: 25,
+        actor: "token:ops".into(),
+        action: "dns.add".into(),
+        target: "w1/c.cn".into(),
+    })
+    .await
+    .unwrap();
+    let page = |sort: Option<&str>, descending: bool, search: Option<&str>| ListPage {
+        search: search.map(String::from),
+        sort: sort.map(String::from),
+        descending,
+        limit: 10,
+        offset: 0,
+        count: true,
+    };
+    let targets = |filter: AuditFilter, page: ListPage| async move {
+        let (rows, total) = s.page_audit(&filter, &page).await.unwrap();
+        assert_eq!(total, Some(rows.len() as i64), "one page holds them all");
+        rows.into_iter().map(|e| e.target).collect::<Vec<_>>()
+    };
+    let all = AuditFilter::default();
+    // Newest first, ties by id; the unfinished intent among them.
+    assert_eq!(
+        targets(all.clone(), page(None, true, None)).await,
+        ["w1", "w1/b.cn", "w1/c.cn", "x/1", "w1/a.cn"]
+    );
+    let (rows, _) = s.page_audit(&all, &page(None, true, None)).await.unwrap();
+    assert_eq!((rows[2].outcome.as_str(), rows[2].id), ("unfinished", 0));
+    assert_eq!(rows[2].detail, UNFINISHED_DETAIL);
+    assert!(rows[2].intent_id.is_some());
+    // A column, ties by time the same way round.
+    assert_eq!(
+        targets(all.clone(), page(Some("actor"), false, None)).await,
+        ["w1/a.cn", "w1", "x/1", "w1/c.cn", "w1/b.cn"]
+    );
+    assert_eq!(
+        targets(all.clone(), page(Some("outcome"), true, None)).await,
+        ["w1/c.cn", "x/1", "w1", "w1/b.cn", "w1/a.cn"]
+    );
+    // Filters: substrings ignoring ASCII case, the outcome exact, a start.
+    let filtered = |actor: Option<&str>, outcome: Option<&str>, since| AuditFilter {
+        actor: actor.map(String::from),
+        outcome: outcome.map(String::from),
+        since_ms: since,
+        ..Default::default()
+    };
+    assert_eq!(
+        targets(filtered(Some("CLI:b"), None, None), page(None, true, None)).await,
+        ["w1/a.cn"]
+    );
+    assert_eq!(
+        targets(
+            filtered(Some("ops"), Some("unfinished"), None),
+            page(None, true, None)
+        )
+        .await,
+        ["w1/c.cn"]
+    );
+    assert_eq!(
+        targets(filtered(None, Some("ok"), Some(20)), page(None, true, None)).await,
+        ["w1", "w1/b.cn"]
+    );
+    // The search looks in the detail too, and its % is a percent sign.
+    assert_eq!(
+        targets(all.clone(), page(None, true, Some("100%"))).await,
+        ["w1/a.cn"]
+    );
+    assert!(targets(all.clone(), page(None, true, Some("%x")))
+        .await
+        .is_empty());
+    // A window of the whole, and its total; uncounted when not asked.
+    let (rows, total) = s
+        .page_audit(
+            &all,
+            &ListPage {
+                limit: 2,
+                offset: 3,
+                ..page(None, true, None)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.iter().map(|e| e.target.as_str()).collect::<Vec<_>>(),
+        ["x/1", "w1/a.cn"]
+    );
+    assert_eq!(total, Some(5));
+    let uncounted = ListPage {
+        count: false,
+        ..page(None, true, None)
+    };
+    assert_eq!(s.page_audit(&all, &uncounted).await.unwrap().1, None);
+    assert_eq!(s.audit_outcomes(10).await.unwrap(), ["ok", "rate_limited"]);
 }

@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use idcgate_core::{Credentials, UpstreamAccount, Vendor};
 use idcgate_engine::EngineError;
-use idcgate_store::{AuditEntry, Role, Scope, StoreError, TokenInfo};
+use idcgate_store::{AuditFilter, ListPage, Role, Scope, StoreError, TokenInfo};
 use maud::{html, Markup};
 use serde::Deserialize;
 use std::cmp::Ordering;
@@ -43,9 +43,8 @@ pub fn routes() -> Router<Console> {
         )
 }
 
-/// The most audit entries the log page reads before filtering and paging them here
-/// (the store pages the log by count only); the page says when it reached it.
-const AUDIT_SCAN: i64 = 10_000;
+/// The newest entries whose outcomes the outcome filter offers.
+const AUDIT_OUTCOMES: i64 = 10_000;
 /// The most credential fields, and characters in one value, an account form takes.
 const MAX_CREDENTIALS: usize = 20;
 const MAX_SECRET_CHARS: usize = 4096;
@@ -777,19 +776,6 @@ fn filter_text(s: &str) -> String {
         .collect::<String>()
 }
 
-fn audit_cmp(key: &str) -> impl Fn(&AuditEntry, &AuditEntry) -> Ordering + '_ {
-    move |a, b| {
-        let by = match key {
-            "actor" => a.actor.cmp(&b.actor),
-            "action" => a.action.cmp(&b.action),
-            "target" => a.target.cmp(&b.target),
-            "outcome" => a.outcome.cmp(&b.outcome),
-            _ => Ordering::Equal,
-        };
-        by.then(a.at_ms.cmp(&b.at_ms)).then(a.id.cmp(&b.id))
-    }
-}
-
 async fn audit(
     State(c): State<Console>,
     op: Op,
@@ -831,56 +817,68 @@ async fn audit(
             ("since", since),
         ],
     );
-    // The log's own order is newest first: a page of it unfiltered and unsorted reads
-    // only as far as itself, and one entry more to know whether another page follows.
+    // Filtered, sorted and paged by the store. The log browsed page by page newest
+    // first is not counted (it only grows): one entry more says whether a page follows.
     let size = i64::from(layout::PAGE_SIZE);
-    let reach = i64::from(q.page()) * size;
-    let browsing = !filtered && q.sort.is_none() && reach < AUDIT_SCAN;
-    let limit = if browsing { reach + 1 } else { AUDIT_SCAN };
-    let mut rows = c.engine.audit_trail(limit).await.map_err(engine_err(&op))?;
-    let scanned = rows.len();
+    let browsing = !filtered && q.sort.is_none();
+    let non_empty = |v: &str| (!v.is_empty()).then(|| v.to_string());
+    let filter = AuditFilter {
+        actor: non_empty(&actor),
+        action: non_empty(&action),
+        target: non_empty(&target),
+        outcome: non_empty(&outcome),
+        since_ms,
+    };
+    let mut page = ListPage {
+        search: q.search(),
+        sort: q.sort.clone(),
+        // Newest first unless a column is asked for.
+        descending: q.sort.is_none() || q.descending(),
+        limit: if browsing { size + 1 } else { size },
+        offset: q.offset(),
+        count: !browsing,
+    };
+    let (mut rows, total) = c
+        .engine
+        .store
+        .page_audit(&filter, &page)
+        .await
+        .map_err(store_err(&op))?;
+    let pager = match total {
+        None => {
+            let more = rows.len() as i64 > size;
+            rows.truncate(layout::PAGE_SIZE as usize);
+            newest_first_pager(&op, &q, &base, more)
+        }
+        Some(total) => {
+            // A page past the end shows the last page, as the pager says.
+            if rows.is_empty() && total > 0 && page.offset > 0 {
+                page.offset = (total - 1) / size * size;
+                rows = c
+                    .engine
+                    .store
+                    .page_audit(&filter, &page)
+                    .await
+                    .map_err(store_err(&op))?
+                    .0;
+            }
+            layout::pager(&op, &q, &base, total)
+        }
+    };
+    let recent = c
+        .engine
+        .store
+        .audit_outcomes(AUDIT_OUTCOMES)
+        .await
+        .map_err(store_err(&op))?;
     let mut outcomes: Vec<String> = ["ok", "error", "unfinished"]
         .into_iter()
         .map(String::from)
-        .chain(rows.iter().map(|e| e.outcome.clone()))
+        .chain(recent)
+        .chain(non_empty(&outcome))
         .collect();
     outcomes.sort();
     outcomes.dedup();
-    let (rows, pager) = if browsing {
-        let more = scanned as i64 > reach;
-        let skip = usize::try_from(reach - size).unwrap_or(0);
-        let rows: Vec<AuditEntry> = rows
-            .into_iter()
-            .skip(skip)
-            .take(layout::PAGE_SIZE as usize)
-            .collect();
-        (rows, newest_first_pager(&op, &q, &base, more))
-    } else {
-        let (la, lc, lt) = (
-            actor.to_lowercase(),
-            action.to_lowercase(),
-            target.to_lowercase(),
-        );
-        rows.retain(|e| {
-            (la.is_empty() || e.actor.to_lowercase().contains(&la))
-                && (lc.is_empty() || e.action.to_lowercase().contains(&lc))
-                && (lt.is_empty() || e.target.to_lowercase().contains(&lt))
-                && (outcome.is_empty() || e.outcome == outcome)
-                && since_ms.is_none_or(|s| e.at_ms >= s)
-        });
-        if let Some(s) = q.search() {
-            let s = s.to_lowercase();
-            rows.retain(|e| layout::matches(&s, &[&e.detail, &e.actor, &e.action, &e.target]));
-        }
-        layout::sort_list(
-            &mut rows,
-            &q,
-            true,
-            audit_cmp(q.sort.as_deref().unwrap_or("at")),
-        );
-        let (rows, total) = layout::page_of(rows, &q);
-        (rows, layout::pager(&op, &q, &base, total))
-    };
     let body = html! {
         form.row method="get" action="/audit" {
             label { (op.t("操作者", "Actor")) input type="text" name="actor" value=(actor) maxlength="100" placeholder="console:"; }
@@ -895,9 +893,6 @@ async fn audit(
             label { (op.t("起始日期", "Since")) input type="date" name="since" value=(since); }
             label { (op.t("详情包含", "Detail contains")) input type="search" name="q" value=(q.q) maxlength="100"; }
             button type="submit" { (op.t("筛选", "Filter")) }
-        }
-        @if scanned as i64 >= AUDIT_SCAN {
-            p.hint { (op.t("只在最新的 10,000 条中筛选；更早的请用 idcgate audit 查看。", "Only the newest 10,000 entries are searched; use `idcgate audit` for older ones.")) }
         }
         @if rows.is_empty() {
             @if filtered {

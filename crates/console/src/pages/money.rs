@@ -16,7 +16,7 @@ use axum::{Form, Router};
 use idcgate_core::{Money, OrderState};
 use idcgate_engine::catalog::{Basis, PriceRule, Product, TermPrices};
 use idcgate_engine::tenants::TenantView;
-use idcgate_store::{LedgerFilter, LedgerLine, OrderFilter, OrderRow, ProductState, TenantState};
+use idcgate_store::{LedgerFilter, ListPage, OrderFilter, ProductState, StoreError, TenantState};
 use maud::{html, Markup};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -44,9 +44,6 @@ pub fn routes() -> Router<Console> {
         .route("/products/{name}/retire", get(retire_page).post(retire))
 }
 
-/// The most orders and ledger lines one list reads before filtering, sorting and paging
-/// them here (the store pages neither); a list that reaches it says so.
-const SCAN_LIMIT: i64 = 20_000;
 /// How long the catalog waits for live quotes before showing what it has.
 const QUOTES_WAIT: Duration = Duration::from_secs(8);
 
@@ -60,12 +57,29 @@ fn store_err(op: &Op) -> impl Fn(idcgate_store::StoreError) -> Refusal + '_ {
     move |e| layout::engine_error(op, &e.into())
 }
 
-fn capped_note(op: &Op, n: usize) -> Markup {
-    html! {
-        @if n as i64 >= SCAN_LIMIT {
-            p.hint { (op.t("只列出最新的 20,000 条；请用筛选缩小范围。", "Only the newest 20,000 are listed; narrow the list with the filters.")) }
-        }
+/// A page of a list the store filters, sorts and pages (`page_orders`, `page_ledger`):
+/// newest first unless a column is asked for; a page past the end is the last one, as
+/// the pager says.
+async fn list_page<T, F, Fut>(q: &ListQuery, read: F) -> Result<(Vec<T>, i64), StoreError>
+where
+    F: Fn(ListPage) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, i64), StoreError>>,
+{
+    let size = i64::from(layout::PAGE_SIZE);
+    let mut page = ListPage {
+        search: q.search(),
+        sort: q.sort.clone(),
+        descending: q.descending(),
+        limit: size,
+        offset: q.offset(),
+        count: true,
+    };
+    let (rows, total) = read(page.clone()).await?;
+    if rows.is_empty() && total > 0 && page.offset > 0 {
+        page.offset = (total - 1) / size * size;
+        return read(page).await;
     }
+    Ok((rows, total))
 }
 
 pub(crate) fn order_state_name(op: &Op, s: OrderState) -> &'static str {
@@ -190,23 +204,6 @@ struct OrderQuery {
     account: String,
 }
 
-fn order_cmp(key: &str) -> impl Fn(&OrderRow, &OrderRow) -> Ordering + '_ {
-    move |a, b| {
-        let by = match key {
-            "account" => a.order.account.cmp(&b.order.account),
-            "kind" => a.order.kind.as_str().cmp(b.order.kind.as_str()),
-            "operation" => a.order.operation.cmp(&b.order.operation),
-            "target" => a.order.target.cmp(&b.order.target),
-            "quoted" => a.order.quoted_fen.cmp(&b.order.quoted_fen),
-            "charged" => a.charged_fen.cmp(&b.charged_fen),
-            "state" => a.state.as_str().cmp(b.state.as_str()),
-            "updated" => a.updated_ms.cmp(&b.updated_ms),
-            _ => Ordering::Equal,
-        };
-        by.then(a.id.cmp(&b.id))
-    }
-}
-
 async fn orders(
     State(c): State<Console>,
     op: Op,
@@ -235,39 +232,18 @@ async fn orders(
         ));
     }
     let store = &c.engine.store;
-    let mut rows = store
-        .list_orders(&OrderFilter {
-            account: (!account.is_empty()).then(|| account.clone()),
-            state,
-            limit: Some(SCAN_LIMIT),
-            ..Default::default()
-        })
-        .await
-        .map_err(store_err(&op))?;
-    let scanned = rows.len();
-    if let Some(s) = q.search() {
-        let s = s.to_lowercase();
-        rows.retain(|o| {
-            layout::matches(
-                &s,
-                &[
-                    &o.id.to_string(),
-                    &o.order.account,
-                    &o.order.operation,
-                    &o.order.target,
-                    o.order.kind.as_str(),
-                    &o.order.idem_key,
-                ],
-            )
-        });
-    }
-    layout::sort_list(
-        &mut rows,
+    let filter = OrderFilter {
+        account: (!account.is_empty()).then(|| account.clone()),
+        state,
+        ..Default::default()
+    };
+    let filter = &filter;
+    let (rows, total) = list_page(
         &q,
-        true,
-        order_cmp(q.sort.as_deref().unwrap_or("id")),
-    );
-    let (rows, total) = layout::page_of(rows, &q);
+        |page| async move { store.page_orders(filter, &page).await },
+    )
+    .await
+    .map_err(store_err(&op))?;
     let accounts: Vec<String> = store
         .list_accounts()
         .await
@@ -302,7 +278,6 @@ async fn orders(
             }
             button type="submit" { (op.t("筛选", "Filter")) }
         }
-        (capped_note(&op, scanned))
         @if rows.is_empty() {
             @if total == 0 && q.search().is_none() && state.is_none() && account.is_empty() {
                 (layout::empty(op.t(
@@ -415,19 +390,6 @@ struct LedgerQuery {
     since: String,
 }
 
-fn line_cmp(key: &str) -> impl Fn(&LedgerLine, &LedgerLine) -> Ordering + '_ {
-    move |a, b| {
-        let by = match key {
-            "at" => a.at_ms.cmp(&b.at_ms),
-            "account" => a.account.cmp(&b.account),
-            "amount" => a.fen.cmp(&b.fen),
-            "order" => a.order_id.cmp(&b.order_id),
-            _ => Ordering::Equal,
-        };
-        by.then(a.txn_id.cmp(&b.txn_id))
-    }
-}
-
 async fn ledger(
     State(c): State<Console>,
     op: Op,
@@ -457,37 +419,18 @@ async fn ledger(
         })?),
     };
     let store = &c.engine.store;
-    let filter = |limit| LedgerFilter {
+    let filter = LedgerFilter {
         account: (!account.is_empty()).then(|| account.clone()),
         since_ms,
-        limit: Some(limit),
+        limit: None,
     };
-    // The store reads lines oldest first: a range with more than the page's limit is
-    // read whole once, and its newest lines kept.
-    let mut lines = store
-        .ledger_lines(&filter(SCAN_LIMIT))
-        .await
-        .map_err(store_err(&op))?;
-    if lines.len() as i64 >= SCAN_LIMIT {
-        lines = store
-            .ledger_lines(&filter(i64::MAX))
-            .await
-            .map_err(store_err(&op))?;
-        let keep = usize::try_from(SCAN_LIMIT).unwrap_or(usize::MAX);
-        lines.drain(..lines.len().saturating_sub(keep));
-    }
-    let scanned = lines.len();
-    if let Some(s) = q.search() {
-        let s = s.to_lowercase();
-        lines.retain(|l| layout::matches(&s, &[&l.memo, &l.account, &l.txn_id.to_string()]));
-    }
-    layout::sort_list(
-        &mut lines,
+    let filter = &filter;
+    let (lines, total) = list_page(
         &q,
-        true,
-        line_cmp(q.sort.as_deref().unwrap_or("txn")),
-    );
-    let (lines, total) = layout::page_of(lines, &q);
+        |page| async move { store.page_ledger(filter, &page).await },
+    )
+    .await
+    .map_err(store_err(&op))?;
     let balances = store.ledger_balances().await.map_err(store_err(&op))?;
     let unbalanced = store
         .unbalanced_transactions()
@@ -524,7 +467,6 @@ async fn ledger(
                 input type="date" name="since" value=(since); }
             button type="submit" { (op.t("筛选", "Filter")) }
         }
-        (capped_note(&op, scanned))
         @if lines.is_empty() {
             @if total == 0 && account.is_empty() && since_ms.is_none() && q.search().is_none() {
                 (layout::empty(op.t(
