@@ -160,6 +160,9 @@ pub trait OrderStore: Send + Sync {
         filter: &LedgerFilter,
         page: &crate::ListPage,
     ) -> Result<(Vec<LedgerLine>, i64)>;
+    /// The sum of the lines `filter` names (its start and limit aside) in each window
+    /// `[bounds[i], bounds[i + 1])` of their transactions' times: one fewer than bounds.
+    async fn ledger_sums(&self, filter: &LedgerFilter, bounds: &[i64]) -> Result<Vec<i64>>;
     /// Every account's balance in fen, derived from the entries.
     async fn ledger_balances(&self) -> Result<Vec<(String, i64)>>;
     /// Transactions whose entries do not sum to zero: always empty unless someone
@@ -592,6 +595,50 @@ impl OrderStore for SqlStore {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok((lines, total))
+    }
+
+    async fn ledger_sums(&self, f: &LedgerFilter, bounds: &[i64]) -> Result<Vec<i64>> {
+        let (Some(first), Some(last)) = (bounds.first(), bounds.last()) else {
+            return Ok(Vec::new());
+        };
+        if bounds.len() < 2 {
+            return Ok(Vec::new());
+        }
+        let (account, bind) = match f.account.as_deref() {
+            Some(a) if a.ends_with(':') => (
+                "AND e.account LIKE $1 ESCAPE '\\'",
+                Some(format!(
+                    "{}%",
+                    crate::sql::escape_like(&crate::sql::text(a))
+                )),
+            ),
+            Some(a) => ("AND e.account = $1", Some(crate::sql::text(a).into_owned())),
+            None => ("", None),
+        };
+        // CAST: PostgreSQL sums BIGINT into NUMERIC, which the Any driver cannot read.
+        let windows: Vec<String> = bounds
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| {
+                format!(
+                    "CAST(COALESCE(SUM(CASE WHEN t.at >= {} AND t.at < {} THEN e.fen ELSE 0 END), 0) AS BIGINT) AS w{i}",
+                    w[0], w[1]
+                )
+            })
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.txn_id
+             WHERE t.at >= {first} AND t.at < {last} {account}",
+            windows.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        if let Some(b) = bind {
+            q = q.bind(b);
+        }
+        let row = q.fetch_one(&self.pool).await?;
+        (0..bounds.len() - 1)
+            .map(|i| row.try_get::<i64, _>(i).map_err(StoreError::from))
+            .collect()
     }
 
     async fn ledger_balances(&self) -> Result<Vec<(String, i64)>> {

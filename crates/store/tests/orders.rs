@@ -363,4 +363,20 @@ async fn order_and_ledger_pages_filter_sort_and_count(f: &TestDb) {
         lines(upstreams, page(None, false, Some("TOP-UP"))).await,
         ["upstream:west 1000"]
     );
+    // Sums in windows of time: before 1 ms, then everything since.
+    let sums = |account: &str| {
+        let filter = LedgerFilter {
+            account: Some(account.into()),
+            ..Default::default()
+        };
+        async move { s.ledger_sums(&filter, &[0, 1, i64::MAX]).await.unwrap() }
+    };
+    assert_eq!(sums("upstream:").await, [0, 910]);
+    assert_eq!(sums("funding").await, [0, -1000]);
+    assert_eq!(sums("cost:").await, [0, 90]);
+    assert!(s
+        .ledger_sums(&LedgerFilter::default(), &[5])
+        .await
+        .unwrap()
+        .is_empty());
 }

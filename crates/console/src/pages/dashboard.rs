@@ -104,46 +104,42 @@ async fn render(console: &Console, op: &Op) -> Result<Response, idcgate_store::S
         }
         rows
     };
-    // Spend: what upstreams were paid, by China-time month, for the last six months.
-    let months: Vec<String> = (0..6)
+    // Spend: what upstreams were paid, by China-time month, for the last six months:
+    // each month's first instant, and the next month's after the last.
+    let this_month = jiff::Timestamp::from_millisecond(now)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .date()
+        .first_of_month();
+    let firsts: Vec<jiff::civil::Date> = (0..7)
         .rev()
-        .map(|back| {
-            let z = jiff::Timestamp::from_millisecond(now)
-                .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-                .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)));
-            let first = z.date().first_of_month();
-            let m = first
-                .checked_sub(jiff::Span::new().months(back))
-                .unwrap_or(first);
-            m.strftime("%Y-%m").to_string()
+        .map(|back: i64| {
+            this_month
+                .checked_sub(jiff::Span::new().months(back - 1))
+                .unwrap_or(this_month)
         })
         .collect();
-    let since = months
-        .first()
-        .and_then(|m| jiff::civil::Date::strptime("%Y-%m-%d", format!("{m}-01")).ok())
-        .and_then(|d| {
-            d.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
-                .ok()
-        })
-        .map(|z| z.timestamp().as_millisecond())
-        .unwrap_or(now);
+    let bounds: Vec<i64> = firsts
+        .iter()
+        .map(|d| layout::china_day_ms(&d.to_string()).unwrap_or(now))
+        .collect();
     // The cost side of every purchase, as `idcgate spend` sums it: a purchase debits
     // `cost:<kind>` (positive), a refund credits it back; money put into an upstream
     // account moves `upstream:` lines without being spent, so those are not read.
-    let lines = store
-        .ledger_lines(&LedgerFilter {
-            account: Some("cost:".into()),
-            since_ms: Some(since),
-            limit: Some(i64::MAX),
-        })
+    let sums = store
+        .ledger_sums(
+            &LedgerFilter {
+                account: Some("cost:".into()),
+                ..Default::default()
+            },
+            &bounds,
+        )
         .await?;
-    let mut spend: Vec<(String, i64)> = months.iter().map(|m| (m.clone(), 0)).collect();
-    for l in &lines {
-        let month: String = layout::date(l.at_ms).chars().take(7).collect();
-        if let Some(slot) = spend.iter_mut().find(|(m, _)| *m == month) {
-            slot.1 += l.fen;
-        }
-    }
+    let spend: Vec<(String, i64)> = firsts
+        .iter()
+        .zip(sums)
+        .map(|(d, fen)| (d.strftime("%Y-%m").to_string(), fen))
+        .collect();
     let syncs = console
         .engine
         .last_syncs()
