@@ -359,8 +359,8 @@ pub fn bounded(message: &str) -> String {
 /// A refusal page for what an engine call answered, with the status its kind has (as
 /// the REST API gives it): bad input 400, not found 404, an upstream's failure 502.
 pub fn engine_error(op: &Op, e: &idcgate_engine::EngineError) -> crate::session::Refusal {
-    if let idcgate_engine::EngineError::Store(se) = e {
-        tracing::error!(error = %se, "console: storage failed");
+    if engine_status(e) == StatusCode::SERVICE_UNAVAILABLE {
+        tracing::error!(error = %e, "console: storage failed");
     }
     refusal(op, engine_status(e), &bounded(&e.to_string())).into()
 }
@@ -383,6 +383,9 @@ pub fn engine_status(e: &idcgate_engine::EngineError) -> StatusCode {
             StatusCode::UNPROCESSABLE_ENTITY
         }
         EE::Upstream(_) => StatusCode::BAD_GATEWAY,
+        // What the store refuses for what was asked is not a failure of the store.
+        EE::Store(idcgate_store::StoreError::Conflict(_)) => StatusCode::CONFLICT,
+        EE::Store(idcgate_store::StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
         EE::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
 }

@@ -968,6 +968,28 @@ async fn administration_keeps_secrets(db: &TestDb) {
             .status()
     };
     assert_eq!(newbie, StatusCode::SEE_OTHER);
+    // A name taken is the operator's mistake, said as such (once a 503 "something
+    // failed"), and leaves the operator as it was.
+    let taken = adm
+        .post("/operators", &[("name", "newbie"), ("role", "admin")])
+        .await;
+    assert_eq!(taken.status, StatusCode::BAD_REQUEST, "{}", taken.body);
+    assert!(
+        taken
+            .body
+            .contains("An operator has this name already: newbie")
+            || taken.body.contains("已有同名操作员： newbie"),
+        "{}",
+        taken.body
+    );
+    let o = app
+        .engine
+        .store
+        .get_operator("newbie")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(o.role, Role::Finance);
     let a = adm
         .post("/operators/newbie/role", &[("role", "viewer")])
         .await;

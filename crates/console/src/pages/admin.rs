@@ -1103,10 +1103,21 @@ async fn add_operator(
         engine: &c.engine,
         actor: &actor,
     };
-    let o = ops
-        .add(f.name.trim(), role, &password)
-        .await
-        .map_err(auth_err(&op))?;
+    let name = f.name.trim();
+    let o = match ops.add(name, role, &password).await {
+        Ok(o) => o,
+        // Said as the other lists say it, not as a storage failure.
+        Err(auth::AuthError::Store(StoreError::Conflict(_))) => {
+            return Err(layout::bad_input(
+                &op,
+                &format!(
+                    "{} {name}",
+                    op.t("已有同名操作员：", "An operator has this name already:")
+                ),
+            ))
+        }
+        Err(e) => return Err(auth_err(&op)(e)),
+    };
     password_page(
         &op,
         op.t("已添加操作员", "Operator added"),
