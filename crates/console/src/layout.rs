@@ -145,6 +145,39 @@ pub fn refusal(op: &Op, status: StatusCode, message: &str) -> Response {
     r
 }
 
+/// An upstream's base URL as a page may show it: a user and password before the host,
+/// and a query or fragment (where a key could ride along), each replaced by `***`.
+pub fn shown_url(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((s, r)) => (Some(s), r),
+        None => (None, url),
+    };
+    let (rest, tail) = match rest.find(['?', '#']) {
+        Some(i) => (&rest[..i], Some(&rest[i..i + 1])),
+        None => (rest, None),
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let host = match authority.rfind('@') {
+        Some(at) => format!("***@{}", &authority[at + 1..]),
+        None => authority.to_string(),
+    };
+    let mut out = String::with_capacity(url.len());
+    if let Some(s) = scheme {
+        out.push_str(s);
+        out.push_str("://");
+    }
+    out.push_str(&host);
+    out.push_str(path);
+    if let Some(mark) = tail {
+        out.push_str(mark);
+        out.push_str("***");
+    }
+    out
+}
+
 /// China time, to the minute, as every list shows it.
 pub fn time(ms: i64) -> String {
     let Ok(ts) = jiff::Timestamp::from_millisecond(ms) else {
@@ -508,6 +541,19 @@ pub fn yuan(m: idcgate_core::Money) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_is_shown_without_what_could_be_a_credential() {
+        let shown = |u| shown_url(u);
+        assert_eq!(shown("https://api.west.cn/v2"), "https://api.west.cn/v2");
+        assert_eq!(shown("http://u:p@h:1/x"), "http://***@h:1/x");
+        assert_eq!(shown("http://u@h"), "http://***@h");
+        assert_eq!(shown("https://h/a?key=s#f"), "https://h/a?***");
+        assert_eq!(shown("https://h#frag"), "https://h#***");
+        // An @ after the host is part of the path, not a user.
+        assert_eq!(shown("https://h/a@b"), "https://h/a@b");
+        assert_eq!(shown("https://a:b@c@h/"), "https://***@h/");
+    }
 
     #[test]
     fn money_and_time_read_as_people_write_them() {

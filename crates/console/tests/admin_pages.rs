@@ -782,6 +782,7 @@ async fn administration_keeps_secrets(db: &TestDb) {
     let sim = idcgate_west::Sim::new(FORM_USER, FORM_SECRET);
     let srv = testing::serve(&sim).await;
     let mut seen: Vec<(String, String)> = Vec::new();
+    let mut secrets_extra: Vec<String> = Vec::new();
 
     // An account whose credentials lack a key is refused, naming the key, not a value.
     let missing = adm
@@ -872,6 +873,64 @@ async fn administration_keeps_secrets(db: &TestDb) {
         .await;
     assert_eq!(dup.status, StatusCode::BAD_REQUEST);
     seen.push(("duplicate".into(), dup.body));
+    // A credential in the base URL is refused by the form (the URL is shown to every
+    // role); one stored otherwise (the CLI) is shown and searched without it.
+    let url_secret = "Url-Secret-4d2b";
+    let in_url = adm
+        .post(
+            "/accounts",
+            &[
+                ("name", "urlacct"),
+                ("vendor", "west"),
+                (
+                    "base_url",
+                    &format!("http://admin:{url_secret}@127.0.0.1:1/api"),
+                ),
+                ("rate", "5"),
+                (
+                    "credentials",
+                    &format!("username=u\napi_password={FORM_SECRET}"),
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(in_url.status, StatusCode::BAD_REQUEST, "{}", in_url.body);
+    assert!(in_url.body.contains("credentials"), "{}", in_url.body);
+    assert!(app
+        .engine
+        .store
+        .get_account("urlacct")
+        .await
+        .unwrap()
+        .is_none());
+    seen.push(("url refused".into(), in_url.body));
+    app.engine
+        .store
+        .add_account(&UpstreamAccount {
+            name: "urlacct".into(),
+            vendor: Vendor::West,
+            base_url: format!("https://admin:{url_secret}@127.0.0.1:1/api?key={url_secret}"),
+            credentials: idcgate_core::Credentials::new()
+                .with("username", "u")
+                .with("api_password", "p"),
+            rate_limit_per_sec: 5,
+        })
+        .await
+        .unwrap();
+    let listed = adm.get("/accounts").await.body;
+    assert!(
+        listed.contains("https://***@127.0.0.1:1/api?***"),
+        "{listed}"
+    );
+    let found = adm.get(&format!("/accounts?q={url_secret}")).await.body;
+    assert!(
+        !found.contains("urlacct"),
+        "a search finds what the page hides"
+    );
+    // (The search page shows what was typed in its box, so it is not among `seen`.)
+    seen.push(("url shown".into(), listed));
+    assert!(app.engine.store.remove_account("urlacct").await.unwrap());
+    secrets_extra.push(url_secret.to_string());
 
     // Tokens: shown once on the answer page, listed, an API token and nothing more.
     let created = adm
@@ -1110,6 +1169,7 @@ async fn administration_keeps_secrets(db: &TestDb) {
     seen.push(("after removal".into(), adm.get("/accounts").await.body));
     let mut secrets = app.sandbox_secrets.clone();
     secrets.extend([FORM_USER.to_string(), FORM_SECRET.to_string()]);
+    secrets.extend(secrets_extra);
     for (what, body) in &seen {
         for s in &secrets {
             assert!(!body.contains(s.as_str()), "a credential on {what}");

@@ -102,7 +102,7 @@ fn account_cmp(key: &str) -> impl Fn(&UpstreamAccount, &UpstreamAccount) -> Orde
     move |a, b| {
         let by = match key {
             "vendor" => a.vendor.as_str().cmp(b.vendor.as_str()),
-            "base_url" => a.base_url.cmp(&b.base_url),
+            "base_url" => layout::shown_url(&a.base_url).cmp(&layout::shown_url(&b.base_url)),
             "rate" => a.rate_limit_per_sec.cmp(&b.rate_limit_per_sec),
             _ => Ordering::Equal,
         };
@@ -117,7 +117,13 @@ async fn accounts(State(c): State<Console>, op: Op, q: Q) -> Page {
     let any = !rows.is_empty();
     if let Some(s) = q.search() {
         let s = s.to_lowercase();
-        rows.retain(|a| layout::matches(&s, &[&a.name, a.vendor.as_str(), &a.base_url]));
+        // The URL as shown: a search must not find what the page hides.
+        rows.retain(|a| {
+            layout::matches(
+                &s,
+                &[&a.name, a.vendor.as_str(), &layout::shown_url(&a.base_url)],
+            )
+        });
     }
     layout::sort_list(
         &mut rows,
@@ -149,7 +155,7 @@ async fn accounts(State(c): State<Console>, op: Op, q: Q) -> Page {
                         tr {
                             td { (a.name) }
                             td { (a.vendor) }
-                            td { code { (a.base_url) } }
+                            td { code { (layout::shown_url(&a.base_url)) } }
                             td.num { (a.rate_limit_per_sec) }
                             td {
                                 @if op.may(Act::Operate) {
@@ -327,6 +333,17 @@ async fn add_account(
             op.t(
                 "接口地址应以 http:// 或 https:// 开头。",
                 "The base URL starts with http:// or https://.",
+            ),
+        ));
+    }
+    // Whatever a URL carries is shown on the accounts page to every role: credentials
+    // belong in their own field, which is sealed and never shown.
+    if layout::shown_url(base_url) != base_url {
+        return Err(layout::bad_input(
+            &op,
+            op.t(
+                "接口地址不能带用户名、密码或查询参数：凭据请填在凭据栏。",
+                "The base URL carries no user, password or query: credentials go in the credentials field.",
             ),
         ));
     }
