@@ -329,7 +329,7 @@ impl Engine {
                     action: i.action,
                     target: i.target,
                     outcome: "unfinished".into(),
-                    detail: "announced, no outcome recorded: in flight, or its process died before the upstream answered".into(),
+                    detail: idcgate_store::UNFINISHED_DETAIL.into(),
                     intent_id: Some(i.id),
                 }),
         );

@@ -1281,25 +1281,33 @@ impl Store for SqlStore {
         } else {
             format!(" WHERE {}", clauses.join(" AND "))
         };
-        // The intents no entry completes, as entries; the detail is ours, quoted here.
-        let trail = format!(
-            "(SELECT id, at, actor, action, target, outcome, detail, intent_id FROM audit_log{where_sql}
-              UNION ALL
-              SELECT * FROM (SELECT 0 AS id, i.at, i.actor, i.action, i.target,
-                  'unfinished' AS outcome, '{}' AS detail, i.id AS intent_id
-                FROM audit_intents i
-                WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.intent_id = i.id)) u{where_sql}) trail",
-            UNFINISHED_DETAIL.replace('\'', "''")
-        );
         let d = if page.descending { "DESC" } else { "ASC" };
         let column = match page.sort.as_deref() {
             Some(c @ ("actor" | "action" | "target" | "outcome")) => format!("{c} {d}, "),
             _ => String::new(),
         };
+        let order = format!("{column}at {d}, id {d}");
+        let (limit, offset) = (page.limit.max(0), page.offset.max(0));
+        let log = format!(
+            "SELECT id, at, actor, action, target, outcome, detail, intent_id FROM audit_log{where_sql}"
+        );
+        // The intents no entry completes, as entries; the detail is ours, quoted here.
+        let unfinished = format!(
+            "SELECT * FROM (SELECT 0 AS id, i.at, i.actor, i.action, i.target,
+                'unfinished' AS outcome, '{}' AS detail, i.id AS intent_id
+              FROM audit_intents i
+              WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.intent_id = i.id)) u{where_sql}",
+            UNFINISHED_DETAIL.replace('\'', "''")
+        );
+        // Each part reads no further than the page reaches, in its own order (off the
+        // (at, id) indexes newest first), before the two are merged.
+        let reach = limit.saturating_add(offset);
         let sql = format!(
-            "SELECT * FROM {trail} ORDER BY {column}at {d}, id {d} LIMIT {} OFFSET {}",
-            page.limit.max(0),
-            page.offset.max(0)
+            "SELECT * FROM (
+               SELECT * FROM ({log} ORDER BY {order} LIMIT {reach}) l
+               UNION ALL
+               SELECT * FROM ({unfinished} ORDER BY {order} LIMIT {reach}) f) trail
+             ORDER BY {order} LIMIT {limit} OFFSET {offset}"
         );
         let mut q = sqlx::query(&sql);
         for t in &texts {
@@ -1312,7 +1320,9 @@ impl Store for SqlStore {
             .map(audit_from_row)
             .collect::<Result<Vec<_>>>()?;
         let total = if page.count {
-            let sql = format!("SELECT COUNT(*) FROM {trail}");
+            let sql = format!(
+                "SELECT (SELECT COUNT(*) FROM ({log}) l) + (SELECT COUNT(*) FROM ({unfinished}) f)"
+            );
             let mut q = sqlx::query(&sql);
             for t in &texts {
                 q = q.bind(t.clone());
