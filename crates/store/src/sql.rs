@@ -409,29 +409,29 @@ impl SqlStore {
     /// are a part of their own after the others: the backends put NULL at opposite ends.
     fn order_parts(&self, filter: &ResourceFilter) -> Vec<(Option<&'static str>, String)> {
         let dir = |d: bool| if d { "DESC" } else { "ASC" };
+        // Names with a prefix come off its range's index ("C" on PostgreSQL, v15) in
+        // that index's order, which is also SQLite's: the planner takes it whatever it
+        // guesses of the rows (a database never analyzed has no statistics).
+        let name = match (self.dialect, &filter.name_prefix) {
+            (Dialect::Postgres, Some(_)) => "name COLLATE \"C\"",
+            _ => "name",
+        };
         let by = |column: &str, d: bool| {
             let d = dir(d);
-            format!("{column} {d}, name {d}, account {d}, kind {d}, rkey {d}")
+            format!("{column} {d}, {name} {d}, account {d}, kind {d}, rkey {d}")
         };
         match filter.order {
             None if filter.expires_before_ms.is_some() => {
-                vec![(None, "expires_at, kind, name, account, rkey".into())]
+                vec![(None, format!("expires_at, kind, {name}, account, rkey"))]
             }
-            None => vec![(None, "kind, name, account, rkey".into())],
+            None => vec![(None, format!("kind, {name}, account, rkey"))],
             Some(ResourceOrder::Name { descending }) => {
                 let d = dir(descending);
-                // Names with a prefix come off its range's index ("C" on PostgreSQL, v14)
-                // in that index's order, which is also SQLite's: the planner takes it
-                // whatever it guesses of the rows (a new database has no statistics).
-                let name = match (self.dialect, &filter.name_prefix) {
-                    (Dialect::Postgres, Some(_)) => "name COLLATE \"C\"",
-                    _ => "name",
-                };
                 vec![(None, format!("{name} {d}, account {d}, kind {d}, rkey {d}"))]
             }
             Some(ResourceOrder::Account { descending }) => {
                 let d = dir(descending);
-                vec![(None, format!("account {d}, name {d}, kind {d}, rkey {d}"))]
+                vec![(None, format!("account {d}, {name} {d}, kind {d}, rkey {d}"))]
             }
             Some(ResourceOrder::Expiry { descending }) => {
                 let d = dir(descending);
@@ -439,7 +439,7 @@ impl SqlStore {
                     (Some("expires_at IS NOT NULL"), by("expires_at", descending)),
                     (
                         Some("expires_at IS NULL"),
-                        format!("name {d}, account {d}, kind {d}, rkey {d}"),
+                        format!("{name} {d}, account {d}, kind {d}, rkey {d}"),
                     ),
                 ]
             }
