@@ -5,7 +5,7 @@ use crate::auth::{Access, Admin, Operate, Read};
 use crate::dto::{
     days, paging, Account, ApiQuery, ExpiringQuery, InventoryQuery, Items, LimitQuery, Page,
     Record, RecordPath, RecordTypeName, RecordsQuery, Resource, ServerPath, ServerState,
-    ServerStateName, ServersQuery, TextRules, VendorName, ZonePath,
+    ServerStateName, ServersQuery, TextRules, ZonePath,
 };
 use crate::error::ApiError;
 use crate::AppState;
@@ -14,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use idcgate_core::{PowerAction, RecordInput, ResourceKind};
+use idcgate_core::{PowerAction, RecordInput, RecordType, ResourceKind};
 use idcgate_engine::ops::ServerOp;
 use idcgate_engine::sync::NoProgress;
 use idcgate_store::ResourceFilter;
@@ -202,8 +202,8 @@ pub struct RecordBody {
     )]
     pub host: String,
     #[serde(rename = "type")]
-    #[schema(rename = "type")]
-    pub rtype: RecordTypeName,
+    #[schema(rename = "type", value_type = RecordTypeName)]
+    pub rtype: RecordType,
     #[schema(
         pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
     )]
@@ -305,13 +305,13 @@ pub(crate) fn named_field(text: &str) -> Option<&str> {
 /// The `vendor`, `account` and `search` filters shared by every inventory list.
 async fn filter_of(
     state: &AppState,
-    vendor: Option<VendorName>,
+    vendor: Option<idcgate_core::Vendor>,
     account: Option<String>,
     search: Option<String>,
     mut filter: ResourceFilter,
 ) -> Result<ResourceFilter, ApiError> {
     if let Some(v) = vendor {
-        filter.accounts = Some(state.engine.accounts_of(v.vendor()).await?);
+        filter.accounts = Some(state.engine.accounts_of(v).await?);
     }
     filter.account = account;
     filter.search = search;
@@ -528,7 +528,7 @@ async fn run_sync(
 }
 
 fn record_input(body: RecordBody) -> Result<RecordInput, ApiError> {
-    let rtype = body.rtype.record_type();
+    let rtype = body.rtype;
     if body.host.trim().is_empty() {
         return Err(ApiError::invalid(
             "host",
@@ -560,7 +560,7 @@ async fn dns_list(
     ApiQuery(q): ApiQuery<RecordsQuery>,
 ) -> Result<Json<Page<Record>>, ApiError> {
     let (limit, offset) = paging(q.limit, q.offset, 1000)?;
-    let rtype = q.rtype.map(RecordTypeName::record_type);
+    let rtype = q.rtype;
     let needle = q.search.map(|s| s.to_lowercase());
     let records: Vec<Record> = state
         .engine

@@ -109,8 +109,8 @@ pub struct InventoryQuery {
     #[param(minimum = 0, maximum = 36500)]
     pub expiring_days: Option<i64>,
     /// Only accounts of this vendor.
-    #[param(inline)]
-    pub vendor: Option<VendorName>,
+    #[param(inline, value_type = Option<VendorName>)]
+    pub vendor: Option<idcgate_core::Vendor>,
     /// Only this upstream account.
     pub account: Option<String>,
     /// A substring of the name.
@@ -129,8 +129,8 @@ pub struct ServersQuery {
     /// A lifecycle or power state.
     #[param(inline)]
     pub state: Option<ServerStateName>,
-    #[param(inline)]
-    pub vendor: Option<VendorName>,
+    #[param(inline, value_type = Option<VendorName>)]
+    pub vendor: Option<idcgate_core::Vendor>,
     pub account: Option<String>,
     pub search: Option<String>,
     #[param(minimum = 0, maximum = 1000)]
@@ -164,8 +164,8 @@ pub struct ExpiringQuery {
 pub struct RecordsQuery {
     /// Only records of this type.
     #[serde(rename = "type")]
-    #[param(inline, rename = "type")]
-    pub rtype: Option<RecordTypeName>,
+    #[param(inline, rename = "type", value_type = Option<RecordTypeName>)]
+    pub rtype: Option<idcgate_core::RecordType>,
     /// A substring of host or value.
     pub search: Option<String>,
     #[param(minimum = 0, maximum = 1000)]
@@ -189,8 +189,8 @@ pub struct LimitQuery {
 #[into_params(parameter_in = Query)]
 pub struct OrdersQuery {
     pub account: Option<String>,
-    #[param(inline)]
-    pub state: Option<OrderStateName>,
+    #[param(inline, value_type = Option<OrderStateName>)]
+    pub state: Option<idcgate_core::OrderState>,
     #[param(minimum = 0, maximum = 1000)]
     pub limit: Option<i64>,
 }
@@ -204,19 +204,6 @@ pub enum OrderStateName {
     Succeeded,
     Failed,
     Unknown,
-}
-
-impl OrderStateName {
-    pub fn state(self) -> idcgate_core::OrderState {
-        use idcgate_core::OrderState as S;
-        match self {
-            OrderStateName::Pending => S::Pending,
-            OrderStateName::Submitted => S::Submitted,
-            OrderStateName::Succeeded => S::Succeeded,
-            OrderStateName::Failed => S::Failed,
-            OrderStateName::Unknown => S::Unknown,
-        }
-    }
 }
 
 /// Filters of the ledger.
@@ -292,7 +279,8 @@ pub struct AllQuery {
     pub all: bool,
 }
 
-/// The vendors idcgate speaks, as they are spelled in filters.
+/// The vendors idcgate speaks, as they are spelled in filters: the document's view of
+/// `idcgate_core::Vendor` (which knows nothing of OpenAPI); requests parse into that.
 #[derive(Deserialize, Serialize, ToSchema, Clone, Copy)]
 #[serde(rename_all = "lowercase")]
 pub enum VendorName {
@@ -301,19 +289,6 @@ pub enum VendorName {
     Dnspod,
     Zonkvm,
     Xensystem,
-}
-
-impl VendorName {
-    pub fn vendor(self) -> idcgate_core::Vendor {
-        use idcgate_core::Vendor;
-        match self {
-            VendorName::West => Vendor::West,
-            VendorName::Cndns => Vendor::Cndns,
-            VendorName::Dnspod => Vendor::Dnspod,
-            VendorName::Zonkvm => Vendor::Zonkvm,
-            VendorName::Xensystem => Vendor::Xensystem,
-        }
-    }
 }
 
 /// Every state a server filter takes (`idcgate_core::SERVER_STATES`).
@@ -347,7 +322,7 @@ impl ServerStateName {
     }
 }
 
-/// DNS record types, as every vendor spells them.
+/// DNS record types: the document's view of `idcgate_core::RecordType`.
 #[derive(Deserialize, Serialize, ToSchema, Clone, Copy)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum RecordTypeName {
@@ -359,22 +334,6 @@ pub enum RecordTypeName {
     Ns,
     Srv,
     Caa,
-}
-
-impl RecordTypeName {
-    pub fn record_type(self) -> idcgate_core::RecordType {
-        use idcgate_core::RecordType as T;
-        match self {
-            RecordTypeName::A => T::A,
-            RecordTypeName::Aaaa => T::Aaaa,
-            RecordTypeName::Cname => T::Cname,
-            RecordTypeName::Mx => T::Mx,
-            RecordTypeName::Txt => T::Txt,
-            RecordTypeName::Ns => T::Ns,
-            RecordTypeName::Srv => T::Srv,
-            RecordTypeName::Caa => T::Caa,
-        }
-    }
 }
 
 /// A page of results.
@@ -433,8 +392,8 @@ pub struct Record {
     pub zone: String,
     pub host: String,
     #[serde(rename = "type")]
-    #[schema(rename = "type")]
-    pub rtype: RecordTypeName,
+    #[schema(rename = "type", value_type = RecordTypeName)]
+    pub rtype: idcgate_core::RecordType,
     pub value: String,
     pub ttl: u32,
     /// The ISP line (默认, 电信, 联通, ...) where the vendor routes by line.
@@ -447,21 +406,10 @@ pub struct Record {
 
 impl From<DnsRecord> for Record {
     fn from(r: DnsRecord) -> Self {
-        use idcgate_core::RecordType as T;
-        let rtype = match r.rtype {
-            T::A => RecordTypeName::A,
-            T::Aaaa => RecordTypeName::Aaaa,
-            T::Cname => RecordTypeName::Cname,
-            T::Mx => RecordTypeName::Mx,
-            T::Txt => RecordTypeName::Txt,
-            T::Ns => RecordTypeName::Ns,
-            T::Srv => RecordTypeName::Srv,
-            T::Caa => RecordTypeName::Caa,
-        };
         Record {
             zone: r.zone,
             host: r.host,
-            rtype,
+            rtype: r.rtype,
             value: r.value,
             ttl: r.ttl,
             line: r.line,

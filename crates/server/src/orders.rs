@@ -133,7 +133,7 @@ pub async fn list_orders(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<OrdersQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let order_state = q.state.map(|s| s.state());
+    let order_state = q.state;
     let orders = state
         .engine
         .store
