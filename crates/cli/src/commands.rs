@@ -282,7 +282,7 @@ async fn account(out: &Out, engine: &Engine, cmd: AccountCmd) -> Result<()> {
         cmd @ AccountCmd::Add { .. } => crate::onboard::account_add(out, engine, cmd).await,
         cmd @ AccountCmd::Update { .. } => crate::onboard::account_update(out, engine, cmd).await,
         AccountCmd::List => {
-            let accounts = engine.store.list_accounts().await?;
+            let accounts = engine.accounts().await?;
             let value: Vec<_> = accounts
                 .iter()
                 .map(|a| {
@@ -307,10 +307,10 @@ async fn account(out: &Out, engine: &Engine, cmd: AccountCmd) -> Result<()> {
         AccountCmd::Remove { name, yes } => {
             // Asked only of an account that is there; an unknown one is audited and
             // reported as not found.
-            if let Some(a) = engine.store.get_account(&name).await? {
+            if let Ok(a) = engine.account(&name).await {
                 let owned = engine
-                    .store
-                    .list_resources(&idcgate_store::ResourceFilter {
+                    .reads()
+                    .resources(&idcgate_store::ResourceFilter {
                         account: Some(name.clone()),
                         ..Default::default()
                     })
@@ -384,8 +384,7 @@ async fn pick_account(engine: &Engine, vendor: Vendor, explicit: Option<&str>) -
         return Ok(a.to_string());
     }
     let all: Vec<_> = engine
-        .store
-        .list_accounts()
+        .accounts()
         .await?
         .into_iter()
         .filter(|a| a.vendor == vendor)
@@ -489,16 +488,14 @@ pub async fn start_sandbox(
                 creds.insert(k, v);
             }
             engine
-                .store
-                .put_account(&UpstreamAccount {
-                    name: name.clone(),
+                .put_sandbox_account(&UpstreamAccount {
+                    name,
                     vendor: entry.vendor,
                     base_url: server.base_url(),
                     credentials: creds,
                     rate_limit_per_sec: 50,
                 })
                 .await?;
-            engine.forget_connection(&name);
         }
         sims.push(SandboxSim {
             server,
@@ -577,7 +574,7 @@ async fn serve(
             "console login: http://{addr}/ as {name} with password {password} (new at every sandbox start)"
         ),
         None => {
-            if engine.store.list_operators().await?.is_empty() {
+            if engine.operators().list().await?.is_empty() {
                 eprintln!("no console operator yet: add one with `idcgate user add NAME --role admin`");
             }
         }
@@ -595,7 +592,7 @@ async fn serve(
         tracing::info!(channels = %names.join(", "), "notifications on");
     }
     for (account, _) in &notify.low_balance {
-        if engine.store.get_account(account).await?.is_none() {
+        if !engine.has_account(account).await? {
             tracing::warn!(account = %account, "[[notify.low_balance]] names no account: nothing to watch");
         }
     }
@@ -621,7 +618,7 @@ async fn serve(
     // writes go through the journal and the reconciler) and its lease given back, so
     // another instance runs it now instead of in half an hour.
     scheduler.abort();
-    match engine.store.release_jobs(&owner_name).await {
+    match engine.release_jobs(&owner_name).await {
         Ok(n) => tracing::info!(released = n, "job leases released; stopped"),
         Err(e) => tracing::error!(error = %e, "could not release job leases; stopped"),
     }

@@ -36,7 +36,7 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
             if let Some(v) = vendor {
                 filter.accounts = Some(engine.accounts_of(v.parse()?).await?);
             }
-            let rows = engine.store.list_resources(&filter).await?;
+            let rows = engine.reads().resources(&filter).await?;
             out.table(
                 &json_rows(&rows),
                 &rows,
@@ -107,8 +107,8 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
         Command::Expiring { within } => {
             let horizon = within.after(idcgate_engine::now_ms());
             let rows = engine
-                .store
-                .list_resources(&ResourceFilter {
+                .reads()
+                .resources(&ResourceFilter {
                     expires_before_ms: Some(horizon),
                     ..Default::default()
                 })
@@ -213,7 +213,7 @@ async fn kind_rows(
     if let Some(v) = a.vendor {
         filter.accounts = Some(engine.accounts_of(v.parse()?).await?);
     }
-    Ok(engine.store.list_resources(&filter).await?)
+    Ok(engine.reads().resources(&filter).await?)
 }
 
 fn expires(r: &ResourceRow) -> String {
@@ -270,8 +270,8 @@ async fn server(out: &Out, engine: &Engine, cmd: ServerCmd) -> Result<()> {
     let (account, id) = engine.server_account(reference).await?;
     let target = format!("{account}/{id}");
     let name = engine
-        .store
-        .get_resource(&account, ResourceKind::Server, &id)
+        .reads()
+        .resource(&account, ResourceKind::Server, &id)
         .await?
         .map(|r| r.name)
         .filter(|n| *n != id);
@@ -459,7 +459,7 @@ impl SyncProgress for Bars {
 }
 
 async fn sync(out: &Out, engine: &Arc<Engine>) -> Result<()> {
-    let accounts = engine.store.list_accounts().await?.len() as u64;
+    let accounts = engine.accounts().await?.len() as u64;
     let bars = Arc::new(Bars::new(accounts, out.json));
     // Log lines go above the bars while they are drawn.
     crate::output::logs_above((!bars.plain).then(|| bars.multi.clone()));
@@ -585,10 +585,9 @@ async fn dns(out: &Out, engine: &Engine, cmd: DnsCmd) -> Result<()> {
             let target = format!("{account}/{zone}/{id}");
             // What the inventory last saw of it, so the question says which record.
             let known = engine
-                .store
-                .get_resource(&account, ResourceKind::DnsRecord, &format!("{zone}/{id}"))
+                .reads()
+                .live_resource(&account, ResourceKind::DnsRecord, &format!("{zone}/{id}"))
                 .await?
-                .filter(|r| r.gone_at_ms.is_none())
                 .map(|r| {
                     format!(
                         " ({} {} {})",
@@ -647,16 +646,7 @@ async fn token(out: &Out, engine: &Engine, cmd: TokenCmd) -> Result<()> {
         TokenCmd::Create { name, scope } => {
             let scope = Scope::parse(&scope)
                 .ok_or_else(|| anyhow!("scope must be read, operate or admin"))?;
-            let (info, token) = engine
-                .store
-                .create_token(&name, scope, idcgate_engine::now_ms())
-                .await?;
-            let ok: idcgate_engine::Result<()> = Ok(());
-            engine
-                .audit(&actor(), "token.create", &name, &ok, |_| {
-                    format!("scope {}", scope.as_str())
-                })
-                .await;
+            let (info, token) = engine.create_token(&actor(), &name, scope).await?;
             out.message(
                 &json!({"id": info.id, "name": info.name, "scope": scope, "token": token}),
                 &format!(
@@ -666,7 +656,7 @@ async fn token(out: &Out, engine: &Engine, cmd: TokenCmd) -> Result<()> {
             )
         }
         TokenCmd::List => {
-            let tokens = engine.store.list_tokens().await?;
+            let tokens = engine.reads().tokens().await?;
             out.table(
                 &tokens,
                 &tokens,

@@ -672,7 +672,10 @@ fn main() -> std::process::ExitCode {
             if json {
                 println!("{}", serde_json::json!({ "error": format!("{e:#}") }));
             } else {
-                eprintln!("error: {e:#}");
+                match safety::hint(&e) {
+                    Some(hint) => eprintln!("error: {e:#} ({hint})"),
+                    None => eprintln!("error: {e:#}"),
+                }
             }
             code
         }

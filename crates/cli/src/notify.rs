@@ -255,7 +255,7 @@ pub async fn dispatch(
         }
         NotifyCmd::Log { limit } => {
             let log = engine.delivery_log(limit.clamp(1, 10_000)).await?;
-            let (pending, sent, failed) = engine.store.delivery_counts().await?;
+            let (pending, sent, failed) = engine.reads().delivery_counts().await?;
             if !out.json {
                 println!("deliveries: {sent} sent, {pending} pending, {failed} given up");
             }

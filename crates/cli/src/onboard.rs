@@ -4,8 +4,9 @@
 use crate::commands::{actor, read_secret};
 use crate::output::Out;
 use crate::{AccountCmd, VendorsCmd};
-use anyhow::{bail, Context, Result};
-use idcgate_core::{Credentials, Onboarding, UpstreamAccount, Vendor};
+use anyhow::{bail, Result};
+use idcgate_core::{Credentials, Onboarding, Vendor};
+use idcgate_engine::accounts::{AccountChange, NewAccount};
 use idcgate_engine::{Engine, EngineError};
 use serde_json::json;
 use std::fmt::Write as _;
@@ -318,13 +319,6 @@ fn fill(
     Ok(credentials)
 }
 
-fn check_base_url(url: &str) -> Result<()> {
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        bail!("--base-url must start with http:// or https://");
-    }
-    Ok(())
-}
-
 pub async fn account_add(out: &Out, engine: &Engine, cmd: AccountCmd) -> Result<()> {
     let AccountCmd::Add {
         name,
@@ -338,55 +332,35 @@ pub async fn account_add(out: &Out, engine: &Engine, cmd: AccountCmd) -> Result<
     };
     let vendor: Vendor = vendor.parse()?;
     let ob = engine.registry.get(vendor)?.onboarding;
-    // Names appear in `account/id` server references and in URLs.
-    let name_ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if !name_ok {
-        bail!("account name {name:?} must be 1-64 letters, digits, '-', '_' or '.'");
-    }
-    if engine.store.get_account(&name).await?.is_some() {
+    // The rules are the engine's; checked before any secret is read from the terminal.
+    idcgate_engine::accounts::check_account_name(&name).map_err(flagged)?;
+    if engine.has_account(&name).await? {
         bail!("account {name} already exists; change it with `idcgate account update {name} --cred KEY=VALUE ...`");
     }
-    let rate = rate.unwrap_or(ob.rate_per_sec);
-    if rate == 0 {
-        bail!("--rate must be at least 1 request per second");
-    }
-    let base_url = match base_url.or(ob.base_url.map(str::to_string)) {
-        Some(u) => u,
-        None => bail!(
+    if base_url.is_none() && ob.base_url.is_none() {
+        bail!(
             "{vendor} has no public API address: give --base-url, {}",
             ob.base_url_about
-        ),
-    };
-    check_base_url(&base_url)?;
+        );
+    }
     let credentials = fill(vendor, ob, Credentials::new(), cred_args(&creds)?)?;
-    let account = UpstreamAccount {
+    let new = NewAccount {
         name: name.clone(),
         vendor,
         base_url,
         credentials,
         rate_limit_per_sec: rate,
     };
-    // Building a connection checks what the vendor crate itself requires without
-    // touching the network, so an unusable account is never stored.
-    engine
-        .registry
-        .connect(&account, &engine.wire)
-        .with_context(|| format!("{vendor} account {name} is not usable"))?;
-    let result = engine
-        .store
-        .add_account(&account)
+    let account = engine
+        .add_account(&actor(), new)
         .await
-        .map_err(EngineError::from);
-    engine
-        .audit(&actor(), "account.add", &name, &result, |_| {
-            format!("vendor {vendor}")
-        })
-        .await;
-    result?;
+        .map_err(|e| match e {
+            EngineError::Conflict(m) => anyhow::anyhow!(
+                "{m}; change it with `idcgate account update {name} --cred KEY=VALUE ...`"
+            ),
+            e => flagged(e),
+        })?;
+    let rate = account.rate_limit_per_sec;
     out.message(
         &json!({"added": name, "vendor": vendor, "base_url": account.base_url, "rate_limit": rate}),
         &format!(
@@ -394,6 +368,22 @@ pub async fn account_add(out: &Out, engine: &Engine, cmd: AccountCmd) -> Result<
             account.base_url
         ),
     )
+}
+
+/// An engine refusal of input, naming the field as this command's flag.
+fn flagged(e: EngineError) -> anyhow::Error {
+    match e {
+        EngineError::InvalidInput { field, reason } => {
+            let flag = match field.as_str() {
+                "base_url" => "--base-url".to_string(),
+                "rate" => "--rate".to_string(),
+                "credentials" => "--cred".to_string(),
+                other => other.to_string(),
+            };
+            anyhow::anyhow!("{reason} ({flag})")
+        }
+        e => e.into(),
+    }
 }
 
 pub async fn account_update(out: &Out, engine: &Engine, cmd: AccountCmd) -> Result<()> {
@@ -413,44 +403,26 @@ pub async fn account_update(out: &Out, engine: &Engine, cmd: AccountCmd) -> Resu
     let mut account = engine.account(&name).await?;
     let vendor = account.vendor;
     let ob = engine.registry.get(vendor)?.onboarding;
-    let mut changed = Vec::new();
     for k in &unset {
         if !account.credentials.remove(k) {
             bail!("account {name} has no credential {k:?}");
         }
-        changed.push(format!("-{k}"));
     }
     let args = cred_args(&creds)?;
-    changed.extend(args.iter().map(|(k, _)| k.clone()));
-    account.credentials = fill(vendor, ob, account.credentials, args)?;
-    if let Some(url) = base_url {
-        check_base_url(&url)?;
-        account.base_url = url;
-        changed.push("base_url".into());
-    }
-    if let Some(r) = rate {
-        if r == 0 {
-            bail!("--rate must be at least 1 request per second");
-        }
-        account.rate_limit_per_sec = r;
-        changed.push("rate".into());
-    }
-    engine
-        .registry
-        .connect(&account, &engine.wire)
-        .with_context(|| format!("{vendor} account {name} would not be usable"))?;
-    let result = engine
-        .store
-        .put_account(&account)
+    let credentials = if args.is_empty() && unset.is_empty() {
+        None
+    } else {
+        Some(fill(vendor, ob, account.credentials, args)?)
+    };
+    let change = AccountChange {
+        credentials,
+        base_url,
+        rate_limit_per_sec: rate,
+    };
+    let (_, changed) = engine
+        .update_account(&actor(), &name, change)
         .await
-        .map_err(EngineError::from);
-    engine
-        .audit(&actor(), "account.update", &name, &result, |_| {
-            format!("changed {}", changed.join(", "))
-        })
-        .await;
-    result?;
-    engine.forget_connection(&name);
+        .map_err(flagged)?;
     out.message(
         &json!({"updated": name, "changed": changed}),
         &format!("account {name} updated ({})", changed.join(", ")),

@@ -103,7 +103,7 @@ pub async fn dispatch(out: &Out, engine: &Engine, cmd: UserCmd) -> Result<()> {
             )?;
         }
         UserCmd::List => {
-            let list = engine.store.list_operators().await?;
+            let list = engine.operators().list().await?;
             let now = idcgate_engine::now_ms();
             let value: Vec<_> = list
                 .iter()
@@ -188,7 +188,7 @@ pub async fn sandbox_admin(engine: &Engine) -> Result<(String, String)> {
         engine,
         actor: "sandbox",
     };
-    if engine.store.get_operator(NAME).await?.is_some() {
+    if engine.operators().get(NAME).await?.is_some() {
         ops.set_password(NAME, &password).await?;
     } else {
         ops.add(NAME, Role::Admin, &password).await?;

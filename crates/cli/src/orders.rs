@@ -65,7 +65,7 @@ pub(crate) async fn place_confirmed(
 ) -> Result<()> {
     // A repeated key answers with its order without asking: nothing is spent.
     let known = match idempotency_key {
-        Some(k) => engine.store.order_by_key(k).await?,
+        Some(k) => engine.reads().order_by_key(k).await?,
         None => None,
     };
     // The confirmed price is a ceiling for the order that follows.
@@ -127,8 +127,8 @@ pub async fn order(out: &Out, engine: &Arc<Engine>, cmd: OrderCmd) -> Result<()>
                 })
                 .transpose()?;
             let orders = engine
-                .store
-                .list_orders(&OrderFilter {
+                .reads()
+                .orders(&OrderFilter {
                     account,
                     state,
                     ..Default::default()
@@ -177,7 +177,7 @@ fn parse_duration_ms(s: &str) -> Result<i64> {
 }
 
 pub(crate) async fn show_order(out: &Out, engine: &Engine, o: &OrderRow) -> Result<()> {
-    let events = engine.store.order_events(o.id).await?;
+    let events = engine.reads().order_events(o.id).await?;
     if out.json_only(&serde_json::json!({"order": o, "events": events}))? {
         return Ok(());
     }
@@ -213,12 +213,12 @@ pub async fn ledger(out: &Out, engine: &Arc<Engine>, args: LedgerArgs) -> Result
         })
         .transpose()?;
     if args.balances {
-        let balances = engine.store.ledger_balances().await?;
+        let balances = engine.reads().ledger_balances().await?;
         let rows = balances
             .iter()
             .map(|(a, fen)| vec![a.clone(), yuan(*fen)])
             .collect();
-        let unbalanced = engine.store.unbalanced_transactions().await?;
+        let unbalanced = engine.reads().unbalanced_transactions().await?;
         out.show(&balances, &["account", "balance"], rows)?;
         if !unbalanced.is_empty() {
             bail!("transactions that do not balance: {unbalanced:?}");
@@ -226,8 +226,8 @@ pub async fn ledger(out: &Out, engine: &Arc<Engine>, args: LedgerArgs) -> Result
         return Ok(());
     }
     let lines = engine
-        .store
-        .ledger_lines(&LedgerFilter {
+        .reads()
+        .ledger(&LedgerFilter {
             account: args.account,
             since_ms,
             limit: None,
@@ -256,15 +256,14 @@ pub async fn spend(out: &Out, engine: &Arc<Engine>, by: &str) -> Result<()> {
         bail!("--by {by:?}: vendor, kind or month");
     }
     let vendor_of: std::collections::HashMap<String, String> = engine
-        .store
-        .list_accounts()
+        .accounts()
         .await?
         .into_iter()
         .map(|a| (a.name, a.vendor.to_string()))
         .collect();
     let lines = engine
-        .store
-        .ledger_lines(&LedgerFilter {
+        .reads()
+        .ledger(&LedgerFilter {
             account: None,
             since_ms: None,
             // Totals need every line; the store's default page would cut them short.

@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use idcgate_core::{Money, ResourceKind};
 use idcgate_engine::catalog::{PriceRule, Product, ProductSpec, TermPrices};
 use idcgate_engine::tenants::TenantView;
-use idcgate_engine::Engine;
+use idcgate_engine::{Engine, EngineError};
 use idcgate_store::{AppKey, Removal, TenantState};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -304,7 +304,7 @@ pub async fn tenant(out: &Out, engine: &Arc<Engine>, cmd: TenantCmd) -> Result<(
         }
         TenantCmd::Show { name } => {
             let view = engine.tenant(&name).await?;
-            let deposits = engine.store.deposits(&name).await?;
+            let deposits = engine.reads().deposits(&name).await?;
             if out.json_only(&json!({"tenant": view, "deposits": deposits}))? {
                 return Ok(());
             }
@@ -705,7 +705,7 @@ const SANDBOX_CATALOG: [Seed; 6] = [
 pub async fn seed_sandbox(engine: &Engine) {
     let actor = "sandbox";
     for seed in &SANDBOX_CATALOG {
-        match engine.store.get_product(seed.name).await {
+        match engine.reads().product(seed.name).await {
             Ok(Some(_)) => continue,
             Ok(None) => {}
             Err(e) => {
@@ -758,7 +758,12 @@ pub async fn seed_sandbox(engine: &Engine) {
 }
 
 async fn sandbox_tenant(engine: &Engine, actor: &str) -> Result<(TenantView, AppKey)> {
-    let key = match engine.store.get_tenant(SANDBOX_TENANT).await? {
+    let known = match engine.tenant(SANDBOX_TENANT).await {
+        Ok(t) => Some(t.tenant),
+        Err(EngineError::Upstream(idcgate_core::Error::NotFound { .. })) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let key = match known {
         None => {
             engine
                 .add_tenant(actor, SANDBOX_TENANT, "gold", money("credit", "500.00")?)

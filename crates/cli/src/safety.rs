@@ -85,6 +85,18 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
     EXIT_ERROR
 }
 
+/// What to run next, for the engine's errors that have an answer at this surface
+/// (the engine's own messages name no command: REST and the console show them too).
+pub fn hint(e: &anyhow::Error) -> Option<&'static str> {
+    e.chain().find_map(|cause| match cause.downcast_ref::<EngineError>()? {
+        EngineError::NoSuchAccount(_) => Some("see `idcgate account list`"),
+        EngineError::NoSuchZone(_) | EngineError::NoSuchServer(_) => {
+            Some("run `idcgate sync` first?")
+        }
+        _ => None,
+    })
+}
+
 /// Asks `question` (which names what is acted on, as `account/id`) before a command
 /// that cannot be undone or spends money: at a terminal the operator answers, elsewhere
 /// `--yes` must have been given. `why` says what is at stake ("this spends money").
@@ -132,6 +144,17 @@ mod tests {
 
     fn never() -> std::io::Result<String> {
         panic!("asked without a terminal")
+    }
+
+    #[test]
+    fn the_cli_adds_its_own_hint_to_an_engine_error_that_names_no_command() {
+        let e = EngineError::NoSuchAccount("w".into());
+        assert!(!e.to_string().contains("idcgate"), "{e}");
+        let wrapped = anyhow::Error::from(e).context("account test");
+        assert_eq!(hint(&wrapped), Some("see `idcgate account list`"));
+        let zone = anyhow::Error::from(EngineError::NoSuchZone("example.com".into()));
+        assert_eq!(hint(&zone), Some("run `idcgate sync` first?"));
+        assert_eq!(hint(&anyhow::anyhow!("other")), None);
     }
 
     #[test]

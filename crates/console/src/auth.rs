@@ -234,8 +234,8 @@ impl Operators<'_> {
         let hash = hash_password(password)?;
         Ok(self
             .engine
-            .store
-            .add_operator(name, role, &hash, now_ms())
+            .operators()
+            .add(name, role, &hash, now_ms())
             .await?)
     }
 
@@ -245,8 +245,8 @@ impl Operators<'_> {
             let hash = hash_password(password)?;
             if !self
                 .engine
-                .store
-                .set_operator_password(name, &hash, now_ms())
+                .operators()
+                .set_password(name, &hash, now_ms())
                 .await?
             {
                 return Err(AuthError::NoSuchOperator(name.into()));
@@ -266,8 +266,8 @@ impl Operators<'_> {
             self.keep_an_admin(name, Some(role)).await?;
             if !self
                 .engine
-                .store
-                .set_operator_role(name, role, now_ms())
+                .operators()
+                .set_role(name, role, now_ms())
                 .await?
             {
                 return Err(AuthError::NoSuchOperator(name.into()));
@@ -285,7 +285,7 @@ impl Operators<'_> {
     pub async fn remove(&self, name: &str) -> Result<()> {
         let result = async {
             self.keep_an_admin(name, None).await?;
-            if !self.engine.store.remove_operator(name).await? {
+            if !self.engine.operators().remove(name).await? {
                 return Err(AuthError::NoSuchOperator(name.into()));
             }
             Ok(())
@@ -299,7 +299,7 @@ impl Operators<'_> {
     /// Drops an operator's second factor (a lost phone); the operator enrols again.
     pub async fn reset_totp(&self, name: &str) -> Result<()> {
         let result = async {
-            if !self.engine.store.clear_totp(name, now_ms()).await? {
+            if !self.engine.operators().clear_totp(name, now_ms()).await? {
                 return Err(AuthError::NoSuchOperator(name.into()));
             }
             Ok(())
@@ -318,7 +318,7 @@ impl Operators<'_> {
         if new_role == Some(Role::Admin) {
             return Ok(());
         }
-        let operators = self.engine.store.list_operators().await?;
+        let operators = self.engine.operators().list().await?;
         let is_admin = operators
             .iter()
             .any(|o| o.name == name && o.role == Role::Admin);

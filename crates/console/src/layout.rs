@@ -391,6 +391,14 @@ pub fn bounded(message: &str) -> String {
 
 /// A refusal page for what an engine call answered, with the status its kind has (as
 /// the REST API gives it): bad input 400, not found 404, an upstream's failure 502.
+/// `engine_error` as a `map_err` argument, for the engine's errors and the store's
+/// (which the operators' records answer with) alike.
+pub fn err<E: Into<idcgate_engine::EngineError>>(
+    op: &Op,
+) -> impl Fn(E) -> crate::session::Refusal + '_ {
+    move |e| engine_error(op, &e.into())
+}
+
 pub fn engine_error(op: &Op, e: &idcgate_engine::EngineError) -> crate::session::Refusal {
     if engine_status(e) == StatusCode::SERVICE_UNAVAILABLE {
         tracing::error!(error = %e, "console: storage failed");
@@ -403,7 +411,9 @@ pub fn engine_status(e: &idcgate_engine::EngineError) -> StatusCode {
     use idcgate_core::Error as E;
     use idcgate_engine::EngineError as EE;
     match e {
-        EE::Upstream(E::InvalidInput { .. }) | EE::Invalid(_) => StatusCode::BAD_REQUEST,
+        EE::Upstream(E::InvalidInput { .. }) | EE::Invalid(_) | EE::InvalidInput { .. } => {
+            StatusCode::BAD_REQUEST
+        }
         EE::Conflict(_) => StatusCode::CONFLICT,
         EE::Upstream(E::NotFound { .. })
         | EE::NoSuchAccount(_)

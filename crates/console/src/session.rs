@@ -196,7 +196,7 @@ pub(crate) async fn lookup(
     let c = &console.config;
     match console
         .engine
-        .store
+        .operators()
         .session(
             &id_digest,
             now,

@@ -8,12 +8,15 @@
 //! Must not know: any vendor's wire format (vendors are reached only through
 //! `idcgate_core` traits), HTTP/JSON surfaces, or SQL.
 
+pub mod accounts;
 pub mod catalog;
 pub mod jobs;
 pub mod notify;
+pub mod operators;
 pub mod ops;
 pub mod orders;
 pub mod period;
+pub mod reads;
 pub mod registry;
 pub mod renewals;
 pub mod statement;
@@ -33,18 +36,25 @@ use std::sync::{Arc, Mutex};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    // Messages say what is wrong, not which command of which surface to run next: a
+    // hint belongs to a surface's rendering of the error (the CLI's `hint`).
+    /// The store failed: its error is kept whole (its text, and its own source).
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Upstream(#[from] idcgate_core::Error),
-    #[error("no account named {0:?} (see `idcgate account list`)")]
+    #[error("no account named {0:?}")]
     NoSuchAccount(String),
-    #[error("no configured account hosts zone {0:?} (run `idcgate sync` first?)")]
+    #[error("no configured account hosts zone {0:?}")]
     NoSuchZone(String),
-    #[error("no server {0:?} in the inventory (run `idcgate sync` first?)")]
+    #[error("no server {0:?} in the inventory")]
     NoSuchServer(String),
     #[error("{0}")]
     Invalid(String),
+    /// Input refused by a rule of ours, naming the field as every surface takes it
+    /// (`name`, `base_url`, `rate`, `credentials`, ...).
+    #[error("{reason}")]
+    InvalidInput { field: String, reason: String },
     /// Well-formed, but the thing is not in a state that allows it (a tenant already
     /// active, a name already taken): asking again later may succeed, asking the same
     /// way now will not.
@@ -65,6 +75,10 @@ impl EngineError {
             EngineError::NoSuchZone(z) => EngineError::NoSuchZone(z.clone()),
             EngineError::NoSuchServer(s) => EngineError::NoSuchServer(s.clone()),
             EngineError::Invalid(m) => EngineError::Invalid(m.clone()),
+            EngineError::InvalidInput { field, reason } => EngineError::InvalidInput {
+                field: field.clone(),
+                reason: reason.clone(),
+            },
             EngineError::Conflict(m) => EngineError::Conflict(m.clone()),
         }
     }
@@ -122,7 +136,9 @@ pub fn now_ms() -> i64 {
 type SyncFlight = Arc<tokio::sync::OnceCell<Result<sync::SyncReport, Arc<EngineError>>>>;
 
 pub struct Engine {
-    pub store: Arc<dyn Store>,
+    /// Private: every surface reads and writes through the engine's methods, so rules,
+    /// validation and audit live in one place (`tests/surfaces.rs`).
+    store: Arc<dyn Store>,
     pub registry: Registry,
     pub wire: WireConfig,
     connections: Mutex<ConnectionCache>,
@@ -194,6 +210,44 @@ impl Engine {
         }
     }
 
+    /// A new API token of `scope`, audited as `token.create` by `actor`; its secret is
+    /// in the answer once and kept only as a digest. A name in use is `Conflict`.
+    pub async fn create_token(
+        &self,
+        actor: &str,
+        name: &str,
+        scope: idcgate_store::Scope,
+    ) -> Result<(idcgate_store::TokenInfo, String)> {
+        if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+            return Err(EngineError::InvalidInput {
+                field: "name".into(),
+                reason: format!("token name {name:?} must be 1 to 64 printable characters"),
+            });
+        }
+        let result = match self.store.create_token(name, scope, now_ms()).await {
+            Err(StoreError::Conflict(_)) => {
+                Err(EngineError::Conflict(format!("a token named {name:?} exists")))
+            }
+            other => other.map_err(EngineError::from),
+        };
+        self.audit(actor, "token.create", name, &result, |_| {
+            format!("scope {}", scope.as_str())
+        })
+        .await;
+        result
+    }
+
+    /// The token a presented secret is, if it is valid and not revoked.
+    pub async fn verify_token(&self, presented: &str) -> Result<Option<idcgate_store::TokenInfo>> {
+        Ok(self.store.verify_token(presented).await?)
+    }
+
+    /// Gives up the leases of `owner`'s jobs (at shutdown), so another instance runs
+    /// them without waiting for the leases to run out.
+    pub async fn release_jobs(&self, owner: &str) -> Result<u64> {
+        Ok(self.store.release_jobs(owner).await?)
+    }
+
     /// The active tokens `id_or_name` names (an id, or a name several may share).
     pub async fn active_tokens(&self, id_or_name: &str) -> Result<Vec<idcgate_store::TokenInfo>> {
         Ok(self
@@ -238,7 +292,7 @@ impl Engine {
         let tokens = self.active_tokens(id_or_name).await?;
         if tokens.is_empty() || !self.store.revoke_token(id_or_name).await? {
             return Err(idcgate_core::Error::NotFound {
-                what: format!("active token {id_or_name:?} (see `idcgate token list`)"),
+                what: format!("active token {id_or_name:?}"),
             }
             .into());
         }

@@ -235,7 +235,7 @@ impl Engine {
                 return same_purchase(open, account, purchase).map(|o| (o, false));
             }
             return Err(EngineError::Invalid(format!(
-                "order {} on {} {} at {account} is still {}: settle it first (`idcgate order reconcile`); nothing was ordered",
+                "order {} on {} {} at {account} is still {}: settle it first (reconcile the orders); nothing was ordered",
                 open.id,
                 purchase.kind.as_str(),
                 purchase.target,

@@ -393,7 +393,7 @@ impl Engine {
                 .filter(|r| r.gone_at_ms.is_none());
             if live.is_none() {
                 return Err(idcgate_core::Error::not_found(format!(
-                    "{} {key:?} at {account} in the inventory (run `idcgate sync` first?)",
+                    "{} {key:?} at {account} in the inventory (not seen by a sync yet?)",
                     scope.kind.as_str()
                 ))
                 .into());
@@ -485,7 +485,7 @@ impl Engine {
         }
         if found.is_empty() {
             return Err(EngineError::Invalid(format!(
-                "{reference:?} is not in the inventory (run `idcgate sync` first?)"
+                "{reference:?} is not in the inventory (not seen by a sync yet?)"
             )));
         }
         Err(EngineError::Invalid(format!(

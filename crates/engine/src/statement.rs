@@ -280,7 +280,7 @@ impl Engine {
         if !s.checked() {
             s.notes.push(format!(
                 "nothing to check {account}'s ledger against since {}: no finance record \
-                 and fewer than two balance readings (every `idcgate sync` and every \
+                 and fewer than two balance readings (every sync and every \
                  statement records one)",
                 china_time(since_ms)
             ));
@@ -413,7 +413,7 @@ impl Engine {
         if kept.len() < 2 {
             s.notes.push(format!(
                 "{account}: one usable balance reading since {} (now, {}): the balance \
-                 check needs an earlier one (every `idcgate sync` records one)",
+                 check needs an earlier one (every sync records one)",
                 china_time(s.since_ms),
                 Money::from_fen(live.available_fen)
             ));

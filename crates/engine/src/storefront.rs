@@ -86,6 +86,9 @@ fn told(e: &EngineError) -> Refusal {
             ),
         },
         EngineError::Invalid(m) | EngineError::Conflict(m) => refusal(RefusalKind::Invalid, m.clone()),
+        EngineError::InvalidInput { field, reason } => {
+            refusal(RefusalKind::Invalid, format!("参数错误：{field} {reason}"))
+        }
         EngineError::NoSuchServer(_) => refusal(RefusalKind::NotFound, "订单不存在"),
         EngineError::NoSuchAccount(_) | EngineError::NoSuchZone(_) => refusal(
             RefusalKind::Unsupported,

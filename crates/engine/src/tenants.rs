@@ -89,7 +89,7 @@ pub(crate) fn amount_fen(field: &str, m: Money, allow_zero: bool) -> Result<i64>
 }
 
 fn no_tenant(name: &str) -> EngineError {
-    Error::not_found(format!("tenant {name:?} (see `idcgate tenant list`)")).into()
+    Error::not_found(format!("tenant {name:?}")).into()
 }
 
 impl Engine {

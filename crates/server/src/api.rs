@@ -344,7 +344,7 @@ async fn inventory_page_until(
     let mut filter = filter_of(state, q.vendor, q.account, q.search, filter).await?;
     filter.limit = Some(limit);
     filter.offset = Some(offset);
-    let (rows, total) = state.engine.store.page_resources(&filter).await?;
+    let (rows, total) = state.engine.reads().resource_page(&filter).await?;
     Ok(Json(Page {
         items: rows.iter().map(Resource::from).collect(),
         total,
@@ -503,7 +503,7 @@ async fn list_accounts(
     _a: Access<Read>,
     State(state): State<AppState>,
 ) -> Result<Json<Items<Account>>, ApiError> {
-    let accounts = state.engine.store.list_accounts().await?;
+    let accounts = state.engine.accounts().await?;
     let items = accounts
         .into_iter()
         .map(|a| Account {

@@ -171,7 +171,6 @@ async fn authenticate<L: ScopeLevel>(
         .ok_or_else(|| ApiError::unauthorized("Authorization header must be Bearer <token>"))?;
     let token = state
         .engine
-        .store
         .verify_token(presented.trim())
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?

@@ -112,6 +112,7 @@ impl From<EngineError> for ApiError {
                 Self::new(StatusCode::NOT_FOUND, "not_found", message)
             }
             EngineError::Invalid(_) => Self::new(StatusCode::BAD_REQUEST, "invalid_input", message),
+            EngineError::InvalidInput { field, .. } => Self::invalid(&field, message),
             EngineError::Conflict(_) => Self::new(StatusCode::CONFLICT, "conflict", message),
             EngineError::Store(_) => {
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", message)

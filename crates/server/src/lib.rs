@@ -81,7 +81,7 @@ async fn healthz(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> (axum::http::StatusCode, &'static str) {
     // Healthy means the database answers, not merely that the process is up.
-    match state.engine.store.ping().await {
+    match state.engine.reads().ping().await {
         Ok(_) => (axum::http::StatusCode::OK, "ok\n"),
         Err(_) => (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

@@ -83,7 +83,7 @@ pub async fn render(State(state): State<AppState>) -> Response {
     out.push_str(
         "# HELP idcgate_accounts Configured upstream accounts.\n# TYPE idcgate_accounts gauge\n",
     );
-    if let Ok(accounts) = state.engine.store.list_accounts().await {
+    if let Ok(accounts) = state.engine.accounts().await {
         let _ = writeln!(out, "idcgate_accounts {}", accounts.len());
     }
     out.push_str("# HELP idcgate_resources Live inventory resources by kind.\n# TYPE idcgate_resources gauge\n");
@@ -92,7 +92,7 @@ pub async fn render(State(state): State<AppState>) -> Response {
             kind: Some(kind),
             ..Default::default()
         };
-        if let Ok(n) = state.engine.store.count_resources(&filter).await {
+        if let Ok(n) = state.engine.reads().count_resources(&filter).await {
             let _ = writeln!(out, "idcgate_resources{{kind=\"{}\"}} {n}", kind.as_str());
         }
     }

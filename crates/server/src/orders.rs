@@ -136,8 +136,8 @@ pub async fn list_orders(
     let order_state = q.state;
     let orders = state
         .engine
-        .store
-        .list_orders(&OrderFilter {
+        .reads()
+        .orders(&OrderFilter {
             account: q.account,
             state: order_state,
             limit: Some(paging(q.limit, None, 1000)?.0),
@@ -161,11 +161,11 @@ pub async fn show_order(
         .map_err(|_| ApiError::invalid("id", "an order id is a number"))?;
     let order = state
         .engine
-        .store
-        .get_order(id)
+        .reads()
+        .order(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no order {id}")))?;
-    let events = state.engine.store.order_events(id).await?;
+    let events = state.engine.reads().order_events(id).await?;
     Ok(Json(json!({ "order": order, "events": events })))
 }
 
@@ -178,7 +178,7 @@ pub async fn ledger(
     ApiQuery(q): ApiQuery<LedgerQuery>,
 ) -> Result<Json<Value>, ApiError> {
     if q.balances {
-        let balances = state.engine.store.ledger_balances().await?;
+        let balances = state.engine.reads().ledger_balances().await?;
         let items: Vec<Value> = balances
             .into_iter()
             .map(|(account, fen)| json!({"account": account, "fen": fen}))
@@ -187,8 +187,8 @@ pub async fn ledger(
     }
     let lines = state
         .engine
-        .store
-        .ledger_lines(&LedgerFilter {
+        .reads()
+        .ledger(&LedgerFilter {
             account: q.account,
             since_ms: None,
             limit: Some(

@@ -101,7 +101,7 @@ pub async fn show_tenant(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let tenant = state.engine.tenant(&name).await?;
-    let deposits = state.engine.store.deposits(&name).await?;
+    let deposits = state.engine.reads().deposits(&name).await?;
     Ok(Json(json!({"tenant": tenant, "deposits": deposits})))
 }
 

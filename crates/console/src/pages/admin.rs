@@ -16,6 +16,7 @@ use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use idcgate_core::{Credentials, UpstreamAccount, Vendor};
+use idcgate_engine::accounts::NewAccount;
 use idcgate_engine::EngineError;
 use idcgate_store::{AuditFilter, ListPage, Role, Scope, StoreError, TokenInfo};
 use maud::{html, Markup};
@@ -51,13 +52,7 @@ const MAX_SECRET_CHARS: usize = 4096;
 
 type Q = Result<Query<ListQuery>, QueryRejection>;
 
-fn engine_err(op: &Op) -> impl Fn(EngineError) -> Refusal + '_ {
-    move |e| layout::engine_error(op, &e)
-}
 
-fn store_err(op: &Op) -> impl Fn(StoreError) -> Refusal + '_ {
-    move |e| layout::engine_error(op, &e.into())
-}
 
 fn auth_err(op: &Op) -> impl Fn(auth::AuthError) -> Refusal + '_ {
     move |e| match e {
@@ -88,16 +83,6 @@ struct ConfirmForm {
 // ---------------------------------------------------------------------------------
 // Upstream accounts
 
-/// An account name as `idcgate account add` takes it: it appears in `account/id`
-/// references and in addresses.
-fn account_name_ok(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
 fn account_cmp(key: &str) -> impl Fn(&UpstreamAccount, &UpstreamAccount) -> Ordering + '_ {
     move |a, b| {
         let by = match key {
@@ -113,7 +98,7 @@ fn account_cmp(key: &str) -> impl Fn(&UpstreamAccount, &UpstreamAccount) -> Orde
 async fn accounts(State(c): State<Console>, op: Op, q: Q) -> Page {
     let Query(q) = layout::read(&op, q)?;
     let engine = &c.engine;
-    let mut rows = engine.store.list_accounts().await.map_err(store_err(&op))?;
+    let mut rows = engine.accounts().await.map_err(layout::err(&op))?;
     let any = !rows.is_empty();
     if let Some(s) = q.search() {
         let s = s.to_lowercase();
@@ -283,16 +268,34 @@ fn parse_credentials(op: &Op, text: &str) -> Result<Credentials, Refusal> {
     Ok(creds)
 }
 
-/// An error text with every credential value blanked: a vendor's check could quote
-/// one, and an error page is no place for it.
-fn scrubbed(text: &str, creds: &Credentials) -> String {
-    let mut out = text.to_string();
-    for v in creds.values() {
-        if !v.is_empty() {
-            out = out.replace(v, "[redacted]");
+/// The engine's refusal of an account, in the operator's language for the rules every
+/// surface shares (the engine names the field).
+fn account_refusal(op: &Op, e: EngineError) -> Refusal {
+    let EngineError::InvalidInput { field, reason } = &e else {
+        if let EngineError::Conflict(_) = e {
+            return layout::bad_input(
+                op,
+                op.t("已有同名账号。", "An account has this name already."),
+            );
         }
-    }
-    out
+        return layout::engine_error(op, &e);
+    };
+    let text = match field.as_str() {
+        "name" => op.t(
+            "账号名称应为 1–64 个字母、数字、- _ .。",
+            "An account name is 1-64 letters, digits, '-', '_' or '.'.",
+        ),
+        "base_url" => op.t(
+            "接口地址应以 http:// 或 https:// 开头，不超过 500 个字符，不能带空白、用户名、密码或查询参数：凭据请填在凭据栏。",
+            "The base URL starts with http:// or https://, has at most 500 characters and carries no blanks, user, password or query: credentials go in the credentials field.",
+        ),
+        "rate" => op.t("限速应为 1–1000 次/秒。", "The rate limit is 1 to 1000 requests per second."),
+        _ => {
+            let why = format!("{} {reason}", op.t("账号不可用：", "The account is not usable:"));
+            return layout::bad_input(op, &why);
+        }
+    };
+    layout::bad_input(op, text)
 }
 
 async fn add_account(
@@ -302,107 +305,25 @@ async fn add_account(
 ) -> Page {
     let Form(f) = layout::read(&op, form)?;
     op.may_submit(Act::Administer, &f.csrf)?;
-    let engine = &c.engine;
     let name = f.name.trim();
-    if !account_name_ok(name) {
-        return Err(layout::bad_input(
-            &op,
-            op.t(
-                "账号名称应为 1–64 个字母、数字、- _ .。",
-                "An account name is 1-64 letters, digits, '-', '_' or '.'.",
-            ),
-        ));
-    }
     let vendor: Vendor = f
         .vendor
         .parse()
         .map_err(|e: idcgate_core::Error| layout::bad_input(&op, &e.to_string()))?;
-    engine
-        .registry
-        .get(vendor)
-        .map_err(|e| layout::bad_input(&op, &e.to_string()))?;
-    let base_url = f.base_url.trim();
-    let url_ok = (base_url.starts_with("http://") || base_url.starts_with("https://"))
-        && base_url.len() <= 500
-        && !base_url
-            .chars()
-            .any(|c| c.is_control() || c.is_whitespace());
-    if !url_ok {
-        return Err(layout::bad_input(
-            &op,
-            op.t(
-                "接口地址应以 http:// 或 https:// 开头。",
-                "The base URL starts with http:// or https://.",
-            ),
-        ));
-    }
-    // Whatever a URL carries is shown on the accounts page to every role: credentials
-    // belong in their own field, which is sealed and never shown.
-    if layout::shown_url(base_url) != base_url {
-        return Err(layout::bad_input(
-            &op,
-            op.t(
-                "接口地址不能带用户名、密码或查询参数：凭据请填在凭据栏。",
-                "The base URL carries no user, password or query: credentials go in the credentials field.",
-            ),
-        ));
-    }
-    let rate: u32 = f
-        .rate
-        .trim()
-        .parse()
-        .ok()
-        .filter(|r| (1..=1000).contains(r))
-        .ok_or_else(|| {
-            layout::bad_input(
-                &op,
-                op.t(
-                    "限速应为 1–1000 次/秒。",
-                    "The rate limit is 1 to 1000 requests per second.",
-                ),
-            )
-        })?;
+    // A rate that is not a number is refused as the engine refuses one out of range.
+    let rate = f.rate.trim().parse::<u32>().unwrap_or(0);
     let credentials = parse_credentials(&op, &f.credentials)?;
-    let account = UpstreamAccount {
+    let new = NewAccount {
         name: name.to_string(),
         vendor,
-        base_url: base_url.to_string(),
+        base_url: Some(f.base_url.trim().to_string()),
         credentials,
-        rate_limit_per_sec: rate,
+        rate_limit_per_sec: Some(rate),
     };
-    // Building a connection checks the vendor's required credentials without the
-    // network, so an unusable account is never stored.
-    if let Err(e) = engine.registry.connect(&account, &engine.wire) {
-        let why = format!(
-            "{} {}",
-            op.t("账号不可用：", "The account is not usable:"),
-            scrubbed(&e.to_string(), &account.credentials)
-        );
-        return Err(layout::bad_input(&op, &why));
-    }
-    let result = engine
-        .store
-        .add_account(&account)
+    c.engine
+        .add_account(&layout::actor(&op), new)
         .await
-        .map_err(EngineError::from);
-    engine
-        .audit(&layout::actor(&op), "account.add", name, &result, |_| {
-            format!("vendor {vendor}")
-        })
-        .await;
-    match result {
-        Ok(()) => {}
-        Err(EngineError::Store(StoreError::Conflict(_))) => {
-            return Err(layout::bad_input(
-                &op,
-                &format!(
-                    "{} {name}",
-                    op.t("已有同名账号：", "An account has this name already:")
-                ),
-            ))
-        }
-        Err(e) => return Err(layout::engine_error(&op, &e)),
-    }
+        .map_err(|e| account_refusal(&op, e))?;
     let notice = format!(
         "{} {name} ({vendor}){}",
         op.t("已添加账号", "Account added:"),
@@ -456,7 +377,7 @@ async fn remove_account_page(
 ) -> Page {
     let name = layout::path_name(&op, name)?;
     op.allow(Act::Administer)?;
-    let a = c.engine.account(&name).await.map_err(engine_err(&op))?;
+    let a = c.engine.account(&name).await.map_err(layout::err(&op))?;
     let body = html! {
         div.confirm {
             p { (op.t("删除上游账号 ", "Remove upstream account ")) strong { (a.name) } " (" (a.vendor) ")" (op.t("？", "?")) }
@@ -504,7 +425,7 @@ async fn remove_account(
         .engine
         .remove_account(&layout::actor(&op), &name)
         .await
-        .map_err(engine_err(&op))?;
+        .map_err(layout::err(&op))?;
     if !removed {
         return Err(layout::not_found(
             &op,
@@ -542,7 +463,7 @@ fn token_cmp(key: &str) -> impl Fn(&TokenInfo, &TokenInfo) -> Ordering + '_ {
 async fn tokens(State(c): State<Console>, op: Op, q: Q) -> Page {
     op.allow(Act::Administer)?;
     let Query(q) = layout::read(&op, q)?;
-    let mut rows = c.engine.store.list_tokens().await.map_err(store_err(&op))?;
+    let mut rows = c.engine.reads().tokens().await.map_err(layout::err(&op))?;
     let any = !rows.is_empty();
     if let Some(s) = q.search() {
         let s = s.to_lowercase();
@@ -628,15 +549,6 @@ async fn create_token(
     let Form(f) = layout::read(&op, form)?;
     op.may_submit(Act::Administer, &f.csrf)?;
     let name = f.name.trim();
-    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(layout::bad_input(
-            &op,
-            op.t(
-                "令牌名称应为 1–64 个可打印字符。",
-                "A token name is 1 to 64 printable characters.",
-            ),
-        ));
-    }
     let scope = Scope::parse(f.scope.trim()).ok_or_else(|| {
         layout::bad_input(
             &op,
@@ -646,20 +558,22 @@ async fn create_token(
             ),
         )
     })?;
-    let engine = &c.engine;
-    let result = engine
-        .store
-        .create_token(name, scope, idcgate_engine::now_ms())
+    let (info, token) = match c
+        .engine
+        .create_token(&layout::actor(&op), name, scope)
         .await
-        .map_err(EngineError::from);
-    engine
-        .audit(&layout::actor(&op), "token.create", name, &result, |_| {
-            format!("scope {}", scope.as_str())
-        })
-        .await;
-    let (info, token) = match result {
+    {
         Ok(v) => v,
-        Err(EngineError::Store(StoreError::Conflict(_))) => {
+        Err(EngineError::InvalidInput { .. }) => {
+            return Err(layout::bad_input(
+                &op,
+                op.t(
+                    "令牌名称应为 1–64 个可打印字符。",
+                    "A token name is 1 to 64 printable characters.",
+                ),
+            ))
+        }
+        Err(EngineError::Conflict(_)) => {
             return Err(layout::bad_input(
                 &op,
                 &format!(
@@ -684,10 +598,10 @@ async fn create_token(
 
 async fn find_token(c: &Console, op: &Op, id: &str) -> Result<TokenInfo, Refusal> {
     c.engine
-        .store
-        .list_tokens()
+        .reads()
+        .tokens()
         .await
-        .map_err(store_err(op))?
+        .map_err(layout::err(op))?
         .into_iter()
         .find(|t| t.id == id && !t.revoked)
         .ok_or_else(|| {
@@ -741,23 +655,10 @@ async fn revoke_token(
     }
     // By id only: the store also takes a name, which a form must not stand in for.
     let t = find_token(&c, &op, &id).await?;
-    let engine = &c.engine;
-    let result = engine
-        .store
-        .revoke_token(&t.id)
+    c.engine
+        .revoke_token(&layout::actor(&op), &t.id)
         .await
-        .map_err(EngineError::from);
-    engine
-        .audit(&layout::actor(&op), "token.revoke", &t.id, &result, |r| {
-            format!("revoked: {r} ({})", t.name)
-        })
-        .await;
-    if !result.map_err(engine_err(&op))? {
-        return Err(layout::not_found(
-            &op,
-            op.t("没有这个有效的令牌。", "No active token has this id."),
-        ));
-    }
+        .map_err(layout::err(&op))?;
     let notice = format!(
         "{} {} ({})",
         op.t("已吊销令牌", "Token revoked:"),
@@ -857,10 +758,10 @@ async fn audit(
     };
     let (mut rows, total) = c
         .engine
-        .store
-        .page_audit(&filter, &page)
+        .reads()
+        .audit_page(&filter, &page)
         .await
-        .map_err(store_err(&op))?;
+        .map_err(layout::err(&op))?;
     let pager = match total {
         None => {
             let more = rows.len() as i64 > size;
@@ -873,10 +774,10 @@ async fn audit(
                 page.offset = (total - 1) / size * size;
                 rows = c
                     .engine
-                    .store
-                    .page_audit(&filter, &page)
+                    .reads()
+                    .audit_page(&filter, &page)
                     .await
-                    .map_err(store_err(&op))?
+                    .map_err(layout::err(&op))?
                     .0;
             }
             layout::pager(&op, &q, &base, total)
@@ -884,10 +785,10 @@ async fn audit(
     };
     let recent = c
         .engine
-        .store
+        .reads()
         .audit_outcomes(AUDIT_OUTCOMES)
         .await
-        .map_err(store_err(&op))?;
+        .map_err(layout::err(&op))?;
     let mut outcomes: Vec<String> = ["ok", "error", "unfinished"]
         .into_iter()
         .map(String::from)
@@ -998,10 +899,10 @@ async fn operators(State(c): State<Console>, op: Op, q: Q) -> Page {
     let Query(q) = layout::read(&op, q)?;
     let mut rows = c
         .engine
-        .store
-        .list_operators()
+        .operators()
+        .list()
         .await
-        .map_err(store_err(&op))?;
+        .map_err(layout::err(&op))?;
     let now = idcgate_engine::now_ms();
     if let Some(s) = q.search() {
         let s = s.to_lowercase();
@@ -1227,10 +1128,10 @@ async fn remove_operator_page(
     op.allow(Act::Administer)?;
     let o = c
         .engine
-        .store
-        .get_operator(&name)
+        .operators()
+        .get(&name)
         .await
-        .map_err(store_err(&op))?
+        .map_err(layout::err(&op))?
         .ok_or_else(|| layout::not_found(&op, op.t("没有这个操作员。", "No such operator.")))?;
     let body = html! {
         div.confirm {

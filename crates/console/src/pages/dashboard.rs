@@ -57,8 +57,8 @@ async fn dashboard(State(console): State<Console>, op: Op) -> Response {
     }
 }
 
-async fn render(console: &Console, op: &Op) -> Result<Response, idcgate_store::StoreError> {
-    let store = &console.engine.store;
+async fn render(console: &Console, op: &Op) -> Result<Response, idcgate_engine::EngineError> {
+    let reads = console.engine.reads();
     let now = now_ms();
     let soon = now + EXPIRING_DAYS * 86_400_000;
     let mut expiring = Vec::new();
@@ -70,7 +70,7 @@ async fn render(console: &Console, op: &Op) -> Result<Response, idcgate_store::S
         ResourceKind::MailDomain,
         ResourceKind::Certificate,
     ] {
-        let n = store
+        let n = reads
             .count_resources(&ResourceFilter {
                 kind: Some(kind),
                 expires_before_ms: Some(soon),
@@ -79,8 +79,8 @@ async fn render(console: &Console, op: &Op) -> Result<Response, idcgate_store::S
             .await?;
         expiring.push((kind, n));
     }
-    let balances = store
-        .list_resources(&ResourceFilter {
+    let balances = reads
+        .resources(&ResourceFilter {
             kind: Some(ResourceKind::Balance),
             ..Default::default()
         })
@@ -93,8 +93,8 @@ async fn render(console: &Console, op: &Op) -> Result<Response, idcgate_store::S
             OrderState::Failed,
         ] {
             rows.extend(
-                store
-                    .list_orders(&OrderFilter {
+                reads
+                    .orders(&OrderFilter {
                         state: Some(state),
                         limit: Some(10),
                         ..Default::default()
@@ -126,7 +126,7 @@ async fn render(console: &Console, op: &Op) -> Result<Response, idcgate_store::S
     // The cost side of every purchase, as `idcgate spend` sums it: a purchase debits
     // `cost:<kind>` (positive), a refund credits it back; money put into an upstream
     // account moves `upstream:` lines without being spent, so those are not read.
-    let sums = store
+    let sums = reads
         .ledger_sums(
             &LedgerFilter {
                 account: Some("cost:".into()),
@@ -143,8 +143,7 @@ async fn render(console: &Console, op: &Op) -> Result<Response, idcgate_store::S
     let syncs = console
         .engine
         .last_syncs()
-        .await
-        .map_err(|e| idcgate_store::StoreError::Database(e.to_string()))?;
+        .await?;
 
     let body = html! {
         div.cards {

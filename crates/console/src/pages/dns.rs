@@ -62,9 +62,6 @@ const TYPES: [RecordType; 8] = [
     RecordType::Caa,
 ];
 
-fn store_err(op: &Op) -> impl Fn(idcgate_store::StoreError) -> Refusal + '_ {
-    move |e| layout::engine_error(op, &e.into())
-}
 
 fn zone_base(account: &str, zone: &str) -> String {
     format!("/dns/{}/{}", layout::seg(account), layout::seg(zone))
@@ -111,10 +108,9 @@ async fn zones(
     let (rows, total) = super::inventory::store_page(&c, &op, &q, filter).await?;
     let accounts = c
         .engine
-        .store
-        .list_accounts()
+        .accounts()
         .await
-        .map_err(store_err(&op))?;
+        .map_err(layout::err(&op))?;
     let pairs: Vec<(&str, &str)> = filters
         .iter()
         .filter(|(k, _)| *k != "expiry")
@@ -178,10 +174,10 @@ async fn zone_of(c: &Console, op: &Op, path: ZonePath) -> Result<(String, String
     let zone = normalize_zone(&zone).map_err(|_| unknown())?;
     let row = c
         .engine
-        .store
-        .get_resource(&account, ResourceKind::DnsZone, &zone)
+        .reads()
+        .resource(&account, ResourceKind::DnsZone, &zone)
         .await
-        .map_err(store_err(op))?;
+        .map_err(layout::err(op))?;
     match row {
         Some(r) if r.gone_at_ms.is_none() => Ok((account, zone)),
         _ => Err(unknown()),
@@ -319,10 +315,10 @@ async fn zone(State(c): State<Console>, op: Op, path: ZonePath, q: Q) -> Page {
             filter.limit = Some(MAX_ZONE_SCAN);
             let rows = c
                 .engine
-                .store
-                .list_resources(&filter)
+                .reads()
+                .resources(&filter)
                 .await
-                .map_err(store_err(&op))?;
+                .map_err(layout::err(&op))?;
             let mut records: Vec<DnsRecord> = rows.iter().filter_map(record_of).collect();
             layout::sort_list(&mut records, &q, false, record_cmp(key));
             layout::page_of(records, &q)
@@ -606,11 +602,10 @@ async fn record_at(
     let id = normalize_record_id(&id).map_err(|_| gone())?;
     let row = c
         .engine
-        .store
-        .get_resource(&account, ResourceKind::DnsRecord, &format!("{zone}/{id}"))
+        .reads()
+        .live_resource(&account, ResourceKind::DnsRecord, &format!("{zone}/{id}"))
         .await
-        .map_err(store_err(op))?
-        .filter(|r| r.gone_at_ms.is_none())
+        .map_err(layout::err(op))?
         .ok_or_else(gone)?;
     let record = record_of(&row).ok_or_else(gone)?;
     Ok((account, zone, id, record))

@@ -165,20 +165,20 @@ pub(crate) async fn store_page(
     filter.offset = Some(q.offset());
     let (rows, total) = c
         .engine
-        .store
-        .page_resources(&filter)
+        .reads()
+        .resource_page(&filter)
         .await
-        .map_err(|e| layout::engine_error(op, &e.into()))?;
+        .map_err(|e| layout::engine_error(op, &e))?;
     // A page past the end shows the last page, as the pager says.
     if rows.is_empty() && total > 0 && q.offset() > 0 {
         let last = (total - 1) / i64::from(layout::PAGE_SIZE);
         filter.offset = Some(last * i64::from(layout::PAGE_SIZE));
         let (rows, total) = c
             .engine
-            .store
-            .page_resources(&filter)
+            .reads()
+            .resource_page(&filter)
             .await
-            .map_err(|e| layout::engine_error(op, &e.into()))?;
+            .map_err(|e| layout::engine_error(op, &e))?;
         return Ok((rows, total));
     }
     Ok((rows, total))
@@ -271,10 +271,9 @@ fn vendor_of<'a>(accounts: &'a [UpstreamAccount], name: &str) -> &'a str {
 
 async fn accounts(c: &Console, op: &Op) -> Result<Vec<UpstreamAccount>, Refusal> {
     c.engine
-        .store
-        .list_accounts()
+        .accounts()
         .await
-        .map_err(|e| layout::engine_error(op, &e.into()))
+        .map_err(|e| layout::engine_error(op, &e))
 }
 
 // ---------------------------------------------------------------------------------

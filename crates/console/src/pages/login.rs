@@ -37,7 +37,7 @@ async fn peer_locked(console: &Console, peer: &ClientIp) -> bool {
     let Some(ip) = peer.0 else { return false };
     console
         .engine
-        .store
+        .operators()
         .locked_until(PEER_SCOPE, &ip.to_string(), now_ms())
         .await
         .ok()
@@ -50,7 +50,7 @@ async fn peer_failed(console: &Console, peer: &ClientIp) {
     let Some(ip) = peer.0 else { return };
     let counted = console
         .engine
-        .store
+        .operators()
         .count_failure(PEER_SCOPE, &ip.to_string(), now_ms(), PEER_LIMIT)
         .await;
     match counted {
@@ -223,7 +223,7 @@ async fn login(
     let engine = &console.engine;
     let name: String = f.name.trim().chars().take(64).collect();
     let now = now_ms();
-    let operator = match engine.store.get_operator(&name).await {
+    let operator = match engine.operators().get(&name).await {
         Ok(o) => o,
         Err(e) => {
             tracing::error!(error = %e, "cannot read operator");
@@ -274,7 +274,7 @@ async fn login(
     }
     if !auth::verify_password(&f.password, &operator.password_hash) {
         let locked = engine
-            .store
+            .operators()
             .login_failed(&name, now, MAX_FAILED_LOGINS, LOCKOUT_MS)
             .await
             .ok()
@@ -298,7 +298,7 @@ async fn login(
         SessionStage::Full
     };
     if stage == SessionStage::Full {
-        let _ = engine.store.login_succeeded(&name).await;
+        let _ = engine.operators().login_succeeded(&name).await;
         audit_login(&console, &name, Ok("logged in".into())).await;
     }
     match start_session(&console, &name, stage).await {
@@ -334,7 +334,7 @@ async fn start_session(
     let csrf = auth::random_token().map_err(|e| fail(e.to_string()))?;
     console
         .engine
-        .store
+        .operators()
         .create_session(&digest(&id), operator, &csrf, stage, now_ms())
         .await
         .map_err(|e| fail(e.to_string()))?;
@@ -413,12 +413,12 @@ async fn totp_login(
     if s.stage != SessionStage::SecondFactor {
         return Redirect::to(safe_next(&f.next)).into_response();
     }
-    let store = &console.engine.store;
+    let operators = console.engine.operators();
     let name = s.operator.clone();
     let now = now_ms();
-    if let Ok(Some(o)) = store.get_operator(&name).await {
+    if let Ok(Some(o)) = operators.get(&name).await {
         if o.locked_until_ms > now {
-            let _ = store.end_session(&old_digest).await;
+            let _ = operators.end_session(&old_digest).await;
             audit_login(
                 &console,
                 &name,
@@ -428,7 +428,7 @@ async fn totp_login(
             return Redirect::to("/login").into_response();
         }
     }
-    let totp = match store.operator_totp(&name).await {
+    let totp = match operators.totp(&name).await {
         Ok(t) => t,
         Err(e) => {
             tracing::error!(error = %e, "cannot read second factor");
@@ -440,12 +440,12 @@ async fn totp_login(
     let by_totp = totp.enabled && totp_accepts(&secret, code, now / 1000);
     let by_recovery = !by_totp
         && code.len() > 6
-        && store
+        && operators
             .use_recovery_code(&name, &digest(&normalise_recovery(code)))
             .await
             .unwrap_or(false);
     if !(by_totp || by_recovery) {
-        let locked = store
+        let locked = operators
             .login_failed(&name, now, MAX_FAILED_LOGINS, LOCKOUT_MS)
             .await
             .ok()
@@ -453,7 +453,7 @@ async fn totp_login(
         audit_login(&console, &name, Err("wrong second-factor code".into())).await;
         peer_failed(&console, &peer).await;
         if locked.is_some() {
-            let _ = store.end_session(&old_digest).await;
+            let _ = operators.end_session(&old_digest).await;
             return Redirect::to("/login").into_response();
         }
         let msg = lang.t("验证码错误。", "Wrong code.");
@@ -462,8 +462,8 @@ async fn totp_login(
         *r.status_mut() = StatusCode::UNAUTHORIZED;
         return r;
     }
-    let _ = store.login_succeeded(&name).await;
-    let _ = store.end_session(&old_digest).await;
+    let _ = operators.login_succeeded(&name).await;
+    let _ = operators.end_session(&old_digest).await;
     let how = if by_totp {
         "logged in with a TOTP code".to_string()
     } else {
@@ -507,7 +507,7 @@ async fn logout(
     if s.stage == SessionStage::Full && !constant_time_eq(token.as_bytes(), s.csrf.as_bytes()) {
         return Redirect::to("/").into_response();
     }
-    let _ = console.engine.store.end_session(&id_digest).await;
+    let _ = console.engine.operators().end_session(&id_digest).await;
     let r: Result<String, EngineError> = Ok("logged out".into());
     console
         .engine
@@ -618,7 +618,7 @@ async fn change_password(
     if let Err(r) = op.form_ok(&f.csrf) {
         return r.into_response();
     }
-    let current_ok = match console.engine.store.get_operator(&op.name).await {
+    let current_ok = match console.engine.operators().get(&op.name).await {
         Ok(Some(o)) => auth::verify_password(&f.current, &o.password_hash),
         _ => false,
     };
@@ -652,7 +652,7 @@ async fn totp_start(State(console): State<Console>, op: Op, Form(f): Form<CsrfOn
     };
     match console
         .engine
-        .store
+        .operators()
         .begin_totp(&op.name, &secret, now_ms())
         .await
     {
@@ -670,8 +670,8 @@ async fn totp_confirm(
     if let Err(r) = op.form_ok(&f.csrf) {
         return r.into_response();
     }
-    let store = &console.engine.store;
-    let pending = match store.operator_totp(&op.name).await {
+    let operators = console.engine.operators();
+    let pending = match operators.totp(&op.name).await {
         Ok(t) if !t.enabled => t.secret,
         _ => None,
     };
@@ -687,7 +687,7 @@ async fn totp_confirm(
         Ok(c) => c,
         Err(e) => return layout::refusal(&op, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     };
-    let result = store
+    let result = operators
         .confirm_totp(&op.name, &digests, now_ms())
         .await
         .map_err(EngineError::from);

@@ -16,7 +16,7 @@ use axum::{Form, Router};
 use idcgate_core::{Money, OrderState};
 use idcgate_engine::catalog::{Basis, PriceRule, Product, TermPrices};
 use idcgate_engine::tenants::TenantView;
-use idcgate_store::{LedgerFilter, ListPage, OrderFilter, ProductState, StoreError, TenantState};
+use idcgate_store::{LedgerFilter, ListPage, OrderFilter, ProductState, TenantState};
 use maud::{html, Markup};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -49,21 +49,15 @@ const QUOTES_WAIT: Duration = Duration::from_secs(8);
 
 type Q = Result<Query<ListQuery>, QueryRejection>;
 
-fn engine_err(op: &Op) -> impl Fn(idcgate_engine::EngineError) -> Refusal + '_ {
-    move |e| layout::engine_error(op, &e)
-}
 
-fn store_err(op: &Op) -> impl Fn(idcgate_store::StoreError) -> Refusal + '_ {
-    move |e| layout::engine_error(op, &e.into())
-}
 
 /// A page of a list the store filters, sorts and pages (`page_orders`, `page_ledger`):
 /// newest first unless a column is asked for; a page past the end is the last one, as
 /// the pager says.
-async fn list_page<T, F, Fut>(q: &ListQuery, read: F) -> Result<(Vec<T>, i64), StoreError>
+async fn list_page<T, F, Fut>(q: &ListQuery, read: F) -> Result<(Vec<T>, i64), idcgate_engine::EngineError>
 where
     F: Fn(ListPage) -> Fut,
-    Fut: std::future::Future<Output = Result<(Vec<T>, i64), StoreError>>,
+    Fut: std::future::Future<Output = Result<(Vec<T>, i64), idcgate_engine::EngineError>>,
 {
     let size = i64::from(layout::PAGE_SIZE);
     let mut page = ListPage {
@@ -231,7 +225,7 @@ async fn orders(
             op.t("账号名称无效。", "Not an account name."),
         ));
     }
-    let store = &c.engine.store;
+    let reads = c.engine.reads();
     let filter = OrderFilter {
         account: (!account.is_empty()).then(|| account.clone()),
         state,
@@ -240,14 +234,15 @@ async fn orders(
     let filter = &filter;
     let (rows, total) = list_page(
         &q,
-        |page| async move { store.page_orders(filter, &page).await },
+        |page| async move { reads.order_page(filter, &page).await },
     )
     .await
-    .map_err(store_err(&op))?;
-    let accounts: Vec<String> = store
-        .list_accounts()
+    .map_err(layout::err(&op))?;
+    let accounts: Vec<String> = c
+        .engine
+        .accounts()
         .await
-        .map_err(store_err(&op))?
+        .map_err(layout::err(&op))?
         .into_iter()
         .map(|a| a.name)
         .collect();
@@ -325,13 +320,13 @@ async fn order(State(c): State<Console>, op: Op, id: Result<Path<String>, PathRe
     let raw = layout::path_name(&op, id)?;
     let missing = || layout::not_found(&op, op.t("没有这个订单。", "No such order."));
     let id: i64 = raw.parse().map_err(|_| missing())?;
-    let store = &c.engine.store;
-    let o = store
-        .get_order(id)
+    let reads = c.engine.reads();
+    let o = reads
+        .order(id)
         .await
-        .map_err(store_err(&op))?
+        .map_err(layout::err(&op))?
         .ok_or_else(missing)?;
-    let events = store.order_events(id).await.map_err(store_err(&op))?;
+    let events = reads.order_events(id).await.map_err(layout::err(&op))?;
     let params = serde_json::to_string_pretty(&o.order.params).unwrap_or_default();
     let body = html! {
         table {
@@ -418,7 +413,7 @@ async fn ledger(
             )
         })?),
     };
-    let store = &c.engine.store;
+    let reads = c.engine.reads();
     let filter = LedgerFilter {
         account: (!account.is_empty()).then(|| account.clone()),
         since_ms,
@@ -427,15 +422,15 @@ async fn ledger(
     let filter = &filter;
     let (lines, total) = list_page(
         &q,
-        |page| async move { store.page_ledger(filter, &page).await },
+        |page| async move { reads.ledger_page(filter, &page).await },
     )
     .await
-    .map_err(store_err(&op))?;
-    let balances = store.ledger_balances().await.map_err(store_err(&op))?;
-    let unbalanced = store
+    .map_err(layout::err(&op))?;
+    let balances = reads.ledger_balances().await.map_err(layout::err(&op))?;
+    let unbalanced = reads
         .unbalanced_transactions()
         .await
-        .map_err(store_err(&op))?;
+        .map_err(layout::err(&op))?;
     let sum: i64 = balances.iter().map(|(_, f)| *f).sum();
     // The balances the filters name (the check above them is always the whole ledger's).
     let search = q.search().map(|s| s.to_lowercase());
@@ -552,13 +547,13 @@ async fn statement(
     let account = layout::path_name(&op, account)?;
     let Query(f) = layout::read(&op, f)?;
     let engine = &c.engine;
-    engine.account(&account).await.map_err(engine_err(&op))?;
+    engine.account(&account).await.map_err(layout::err(&op))?;
     let since = f.since.trim();
     let since_ms = match since {
         "" => engine
             .statement_start(&account)
             .await
-            .map_err(engine_err(&op))?,
+            .map_err(layout::err(&op))?,
         d => layout::china_day_ms(d).ok_or_else(|| {
             layout::bad_input(
                 &op,
@@ -572,7 +567,7 @@ async fn statement(
     let s = engine
         .statement(&account, since_ms)
         .await
-        .map_err(engine_err(&op))?;
+        .map_err(layout::err(&op))?;
     let body = html! {
         form.row method="get" action={ "/statements/" (layout::seg(&account)) } {
             label { (op.t("起始日期", "Since")) input type="date" name="since" value=(since); }
@@ -651,7 +646,7 @@ async fn tenants(
     let Query(q) = layout::read(&op, q)?;
     let Query(f) = layout::read(&op, f)?;
     let all = f.all == "1";
-    let mut rows = c.engine.tenants(all).await.map_err(engine_err(&op))?;
+    let mut rows = c.engine.tenants(all).await.map_err(layout::err(&op))?;
     let any = !rows.is_empty();
     if let Some(s) = q.search() {
         let s = s.to_lowercase();
@@ -754,7 +749,7 @@ async fn add_tenant(
         .engine
         .add_tenant(&layout::actor(&op), f.name.trim(), f.level.trim(), credit)
         .await
-        .map_err(engine_err(&op))?;
+        .map_err(layout::err(&op))?;
     let t = &view.tenant;
     // The key is on this page and nowhere else: not in a notice cookie, a redirect or
     // the audit log (which has the appid only).
@@ -808,9 +803,9 @@ async fn tenant(
     let st = engine
         .tenant_statement(&name)
         .await
-        .map_err(engine_err(&op))?;
-    let margins = engine.margins(Some(&name)).await.map_err(engine_err(&op))?;
-    let orders = engine.tenant_orders(&name).await.map_err(engine_err(&op))?;
+        .map_err(layout::err(&op))?;
+    let margins = engine.margins(Some(&name)).await.map_err(layout::err(&op))?;
+    let orders = engine.tenant_orders(&name).await.map_err(layout::err(&op))?;
     let v = &st.tenant;
     let t = &v.tenant;
     let base = tenant_base(&name);
@@ -951,7 +946,7 @@ async fn tenant_orders(
         .engine
         .tenant_orders(&name)
         .await
-        .map_err(engine_err(&op))?;
+        .map_err(layout::err(&op))?;
     let any = !rows.is_empty();
     if let Some(s) = q.search() {
         let s = s.to_lowercase();
@@ -1017,7 +1012,7 @@ async fn tenant_statement(
         .engine
         .tenant_statement(&name)
         .await
-        .map_err(engine_err(&op))?;
+        .map_err(layout::err(&op))?;
     let mut lines = st.lines.clone();
     let any = !lines.is_empty();
     if let Some(s) = q.search() {
@@ -1123,7 +1118,7 @@ async fn topup(
         .engine
         .topup_tenant(&layout::actor(&op), &name, amount, Some(f.key.trim()), memo)
         .await
-        .map_err(engine_err(&op))?;
+        .map_err(layout::err(&op))?;
     let notice = if t.repeated {
         format!(
             "{} {}",
@@ -1167,7 +1162,7 @@ async fn set_credit(
         .engine
         .set_tenant_credit(&layout::actor(&op), &name, limit)
         .await
-        .map_err(engine_err(&op))?;
+        .map_err(layout::err(&op))?;
     let notice = format!(
         "{} {}",
         op.t("信用额度已设为", "Credit limit set to"),
@@ -1197,7 +1192,7 @@ async fn set_level(
         .engine
         .set_tenant_level(&layout::actor(&op), &name, f.level.trim())
         .await
-        .map_err(engine_err(&op))?;
+        .map_err(layout::err(&op))?;
     let notice = format!(
         "{} {}",
         op.t("价格等级已设为", "Price level set to"),
@@ -1246,7 +1241,7 @@ async fn move_tenant(
     } else {
         c.engine.resume_tenant(&actor, &name).await
     }
-    .map_err(engine_err(&op))?;
+    .map_err(layout::err(&op))?;
     let notice = format!(
         "{} {}",
         t.tenant.name,
@@ -1365,7 +1360,7 @@ async fn products(
     let Query(q) = layout::read(&op, q)?;
     let Query(f) = layout::read(&op, f)?;
     let all = f.all == "1";
-    let mut rows = c.engine.products(all).await.map_err(engine_err(&op))?;
+    let mut rows = c.engine.products(all).await.map_err(layout::err(&op))?;
     let any = !rows.is_empty();
     if let Some(s) = q.search() {
         let s = s.to_lowercase();
@@ -1445,7 +1440,7 @@ async fn product(
     name: Result<Path<String>, PathRejection>,
 ) -> Page {
     let name = layout::path_name(&op, name)?;
-    let p = c.engine.product(&name).await.map_err(engine_err(&op))?;
+    let p = c.engine.product(&name).await.map_err(layout::err(&op))?;
     let terms = c.engine.product_prices(&p).await;
     let body = html! {
         table {
@@ -1482,7 +1477,7 @@ async fn retire_page(
 ) -> Page {
     let name = layout::path_name(&op, name)?;
     op.allow(Act::Money)?;
-    let p = c.engine.product(&name).await.map_err(engine_err(&op))?;
+    let p = c.engine.product(&name).await.map_err(layout::err(&op))?;
     let body = html! {
         div.confirm {
             p { (op.t("下架产品 ", "Retire product ")) strong { (p.name) } " (" (p.title) ")" (op.t("？", "?")) }
@@ -1534,7 +1529,7 @@ async fn retire(
         .engine
         .retire_product(&layout::actor(&op), &name)
         .await
-        .map_err(engine_err(&op))?;
+        .map_err(layout::err(&op))?;
     let notice = format!("{} {}", op.t("已下架", "Retired"), p.name);
     Ok(session::redirect_with(&op, "/products", &notice))
 }

@@ -127,10 +127,9 @@ async fn servers(
     let (rows, total) = inventory::store_page(&c, &op, &q, filter).await?;
     let accounts = c
         .engine
-        .store
-        .list_accounts()
+        .accounts()
         .await
-        .map_err(|e| layout::engine_error(&op, &e.into()))?;
+        .map_err(|e| layout::engine_error(&op, &e))?;
     let mut pairs: Vec<(&str, &str)> = filters.iter().map(|(k, v)| (*k, v.as_str())).collect();
     pairs.push(("state", &state));
     let base = layout::with_filters("/servers", &pairs);
@@ -201,10 +200,10 @@ async fn server_at(
     }
     let row = c
         .engine
-        .store
-        .get_resource(account, ResourceKind::Server, id)
+        .reads()
+        .resource(account, ResourceKind::Server, id)
         .await
-        .map_err(|e| layout::engine_error(op, &e.into()))?
+        .map_err(|e| layout::engine_error(op, &e))?
         .ok_or_else(unknown)?;
     let server: Server = serde_json::from_value(row.data.clone()).map_err(|_| unknown())?;
     Ok((row, server))
