@@ -167,8 +167,7 @@ async fn main() {
     let account = format!("z{run}");
     let creds = idcgate_wire::testing::credentials(&upstream.sandbox_credentials());
     engine
-        .store
-        .add_account(&UpstreamAccount {
+        .put_sandbox_account(&UpstreamAccount {
             name: account.clone(),
             vendor: upstream.vendor(),
             base_url: up_srv.base_url(),
@@ -268,7 +267,7 @@ async fn main() {
     created.sort();
     report("create_order (idcgate)", &created, wall);
     assert!(engine
-        .store
+        .reads()
         .unbalanced_transactions()
         .await
         .unwrap()
@@ -284,8 +283,8 @@ async fn main() {
         .await
         .unwrap();
     let template = engine
-        .store
-        .get_resource(
+        .reads()
+        .resource(
             &account,
             ResourceKind::Server,
             sold[0].resource.as_deref().unwrap(),

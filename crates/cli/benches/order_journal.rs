@@ -56,8 +56,7 @@ async fn main() {
     let run = format!("{:x}", rand_suffix());
     let account = format!("bench-{run}");
     engine
-        .store
-        .add_account(&UpstreamAccount {
+        .put_sandbox_account(&UpstreamAccount {
             name: account.clone(),
             vendor: west.vendor(),
             base_url: srv.base_url(),

@@ -132,8 +132,7 @@ async fn main() {
         engine.store.upsert_resources(chunk).await.unwrap();
     }
     let (_, token) = engine
-        .store
-        .create_token(&format!("bench-{run}"), Scope::Read, now)
+        .create_token("test", &format!("bench-{run}"), Scope::Read)
         .await
         .unwrap();
 

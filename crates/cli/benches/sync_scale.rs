@@ -82,8 +82,7 @@ async fn main() {
             creds.insert(&k, &v);
         }
         engine
-            .store
-            .add_account(&UpstreamAccount {
+            .put_sandbox_account(&UpstreamAccount {
                 name: name.to_string(),
                 vendor: s.vendor(),
                 base_url: srv.base_url(),

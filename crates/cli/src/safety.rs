@@ -88,13 +88,14 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
 /// What to run next, for the engine's errors that have an answer at this surface
 /// (the engine's own messages name no command: REST and the console show them too).
 pub fn hint(e: &anyhow::Error) -> Option<&'static str> {
-    e.chain().find_map(|cause| match cause.downcast_ref::<EngineError>()? {
-        EngineError::NoSuchAccount(_) => Some("see `idcgate account list`"),
-        EngineError::NoSuchZone(_) | EngineError::NoSuchServer(_) => {
-            Some("run `idcgate sync` first?")
-        }
-        _ => None,
-    })
+    e.chain()
+        .find_map(|cause| match cause.downcast_ref::<EngineError>()? {
+            EngineError::NoSuchAccount(_) => Some("see `idcgate account list`"),
+            EngineError::NoSuchZone(_) | EngineError::NoSuchServer(_) => {
+                Some("run `idcgate sync` first?")
+            }
+            _ => None,
+        })
 }
 
 /// Asks `question` (which names what is acted on, as `account/id`) before a command

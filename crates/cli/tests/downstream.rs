@@ -103,8 +103,7 @@ async fn reseller(store: SqlStore) -> Reseller {
     let sim = idcgate_zonkvm::Sim::sandbox();
     let srv = testing::serve(&sim).await;
     i.engine
-        .store
-        .add_account(&UpstreamAccount {
+        .put_sandbox_account(&UpstreamAccount {
             name: "z".into(),
             ..testing::sandbox_account(&sim, &srv)
         })
@@ -324,7 +323,7 @@ async fn the_zonkvm_client_meets_the_same_answers_at_the_simulator_and_the_endpo
     assert!(r
         .i
         .engine
-        .store
+        .reads()
         .unbalanced_transactions()
         .await
         .unwrap()
@@ -339,8 +338,7 @@ async fn a_second_instance_resells_through_the_first(db: &TestDb) {
     let b_db = idcgate_store::testing::sqlite().await;
     let b = instance(b_db.reopen().await).await;
     b.engine
-        .store
-        .add_account(&zonkvm_account("up", &a.i.url(), &b_appid, &b_appkey))
+        .put_sandbox_account(&zonkvm_account("up", &a.i.url(), &b_appid, &b_appkey))
         .await
         .unwrap();
     let resold = b
@@ -440,7 +438,12 @@ async fn a_second_instance_resells_through_the_first(db: &TestDb) {
         "{b_now}"
     );
     for e in [&a.i.engine, &b.engine] {
-        assert!(e.store.unbalanced_transactions().await.unwrap().is_empty());
+        assert!(e
+            .reads()
+            .unbalanced_transactions()
+            .await
+            .unwrap()
+            .is_empty());
         let margins = e.store.margins(None).await.unwrap();
         assert_eq!(margins.len(), 1, "{margins:?}");
     }
@@ -460,8 +463,7 @@ async fn a_second_instance_resells_through_the_first(db: &TestDb) {
     // The same views over REST.
     let (_, token) = b
         .engine
-        .store
-        .create_token("viewer", idcgate_store::Scope::Read, 0)
+        .create_token("test", "viewer", idcgate_store::Scope::Read)
         .await
         .unwrap();
     let (status, text) = http_get(b.addr, "/api/v1/margins?tenant=end-customer", &token).await;
@@ -691,7 +693,7 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
     assert!(r
         .i
         .engine
-        .store
+        .reads()
         .unbalanced_transactions()
         .await
         .unwrap()

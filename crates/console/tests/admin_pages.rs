@@ -4,75 +4,34 @@
 //! form. What a role may not do is refused on the server (403) and changes nothing.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
-use idcgate_console::auth::Operators;
-use idcgate_console::{router, ConsoleConfig};
+mod common;
+
+use common::{by_id, client, cookie_of, field, urlencode, App, Browser};
 use idcgate_core::{Money, ResourceKind, UpstreamAccount, Vendor};
 use idcgate_engine::catalog::{PriceRule, ProductSpec};
 use idcgate_engine::orders::PurchaseTerms;
-use idcgate_engine::{Engine, Registry, VendorEntry};
+use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{LedgerFilter, ProductState, Role, Scope, TenantState};
-use idcgate_wire::sim::SimServer;
-use idcgate_wire::{testing, Simulator};
+#[allow(unused_imports)]
+// the store's traits, for what a test seeds or reads behind the engine
+use idcgate_store::{
+    Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
+    ResaleStore as _, Store as _, TenantOrderStore as _,
+};
+use idcgate_wire::testing;
 use reqwest::StatusCode;
-use std::sync::Arc;
-use std::time::Duration;
 
-const PASSWORD: &str = "correct horse battery staple";
 /// The credentials of the account the tests add through the form: nothing else in the
 /// tests or the sandbox has these strings, so finding one in a page is a leak.
 const FORM_USER: &str = "console-user-7f3a9c";
 const FORM_SECRET: &str = "S3cret-Console-Pass-91xq";
 
-struct App {
-    engine: Arc<Engine>,
-    base: String,
-    /// The sandbox account's own credential values.
-    sandbox_secrets: Vec<String>,
-    _srv: SimServer,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-fn registry() -> Registry {
-    Registry::new(vec![VendorEntry {
-        vendor: Vendor::West,
-        spec: idcgate_west::spec,
-        connect: idcgate_west::connect,
-        sandbox: || Box::new(idcgate_west::Sim::sandbox()),
-        onboarding: &idcgate_west::ONBOARDING,
-    }])
-}
-
 /// The console on `db` with account `w` (a West sandbox), operators `adm`, `ops`,
 /// `fin` and `view`, tenant `t1`, product `host-l1` and one succeeded order.
 async fn start(db: &TestDb) -> App {
-    let engine = Arc::new(Engine::new(
-        Arc::new(db.reopen().await),
-        registry(),
-        testing::wire_config(Duration::from_secs(5)),
-    ));
-    let sim = idcgate_west::Sim::sandbox();
-    let srv = testing::serve(&sim).await;
-    engine
-        .store
-        .add_account(&UpstreamAccount {
-            name: "w".into(),
-            ..testing::sandbox_account(&sim, &srv)
-        })
-        .await
-        .unwrap();
-    let ops = Operators {
-        engine: &engine,
-        actor: "test",
-    };
-    for (name, role) in [
-        ("adm", Role::Admin),
-        ("ops", Role::Operator),
-        ("fin", Role::Finance),
-        ("view", Role::Viewer),
-    ] {
-        ops.add(name, role, PASSWORD).await.unwrap();
-    }
+    let app = common::start(db).await;
+    let engine = &app.engine;
     engine
         .add_tenant("test", "t1", "", Money::ZERO)
         .await
@@ -105,176 +64,7 @@ async fn start(db: &TestDb) -> App {
         .await
         .unwrap();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = router(engine.clone(), ConsoleConfig::default());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-    });
-    App {
-        engine,
-        base,
-        sandbox_secrets: sim
-            .sandbox_credentials()
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect(),
-        _srv: srv,
-        _stop: stop,
-    }
-}
-
-/// `value` of the first `name="<name>" value="…"` in a page.
-fn field(body: &str, name: &str) -> Option<String> {
-    let at = body.find(&format!("name=\"{name}\" value=\""))?;
-    let rest = &body[at + name.len() + 15..];
-    Some(rest[..rest.find('"')?].to_string())
-}
-
-/// The text of the element with `id`.
-fn by_id(body: &str, id: &str) -> Option<String> {
-    let at = body.find(&format!("id=\"{id}\""))?;
-    let rest = &body[at..];
-    let rest = &rest[rest.find('>')? + 1..];
-    Some(rest[..rest.find('<')?].to_string())
-}
-
-fn cookie_of(r: &reqwest::Response, name: &str) -> Option<String> {
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-struct Answer {
-    status: StatusCode,
-    body: String,
-    location: Option<String>,
-    /// The one-shot notice the redirect carries, decoded.
-    notice: Option<String>,
-    set_cookies: Vec<String>,
-}
-
-/// A browser logged in as one operator: its session cookie and CSRF token.
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-    cookie: String,
-    csrf: String,
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn answer(r: reqwest::Response) -> Answer {
-    let location = r
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let notice = cookie_of(&r, "idcgate_flash").map(|v| {
-        percent_encoding::percent_decode_str(&v)
-            .decode_utf8_lossy()
-            .to_string()
-    });
-    let set_cookies = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(str::to_string)
-        .collect();
-    Answer {
-        status: r.status(),
-        location,
-        notice,
-        set_cookies,
-        body: r.text().await.unwrap(),
-    }
-}
-
-impl Browser {
-    /// Logs in through the real form: the login page's token and cookie, then the POST.
-    async fn login(app: &App, name: &str) -> Browser {
-        let http = client();
-        let r = http
-            .get(format!("{}/login", app.base))
-            .send()
-            .await
-            .unwrap();
-        let login_cookie = cookie_of(&r, "idcgate_login").expect("login cookie");
-        let token = field(&r.text().await.unwrap(), "token").expect("login token");
-        let r = http
-            .post(format!("{}/login", app.base))
-            .header("cookie", format!("idcgate_login={login_cookie}"))
-            .form(&[
-                ("token", token.as_str()),
-                ("next", "/orders"),
-                ("name", name),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {name}");
-        let session = cookie_of(&r, "idcgate_session").expect("session cookie");
-        let mut b = Browser {
-            http,
-            base: app.base.clone(),
-            cookie: format!("idcgate_session={session}"),
-            csrf: String::new(),
-        };
-        let page = b.get("/orders").await;
-        assert_eq!(page.status, StatusCode::OK);
-        b.csrf = field(&page.body, "csrf").expect("csrf token on every page");
-        b
-    }
-
-    async fn get(&self, path: &str) -> Answer {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .header("accept-language", "en")
-            .send()
-            .await
-            .unwrap();
-        answer(r).await
-    }
-
-    /// A form as the page sends it, with this session's CSRF token.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
-        let mut all = vec![("csrf", self.csrf.as_str())];
-        all.extend_from_slice(fields);
-        self.post_raw(path, &all).await
-    }
-
-    async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .header("accept-language", "en")
-            .form(fields)
-            .send()
-            .await
-            .unwrap();
-        answer(r).await
-    }
+    app
 }
 
 /// What the refused requests must leave as it was.
@@ -290,11 +80,11 @@ struct Snapshot {
 }
 
 async fn snapshot(e: &Engine) -> Snapshot {
-    let s = &e.store;
+    let s = e.reads();
     Snapshot {
         audit: e.audit_trail(100_000).await.unwrap().len(),
         ledger: s
-            .ledger_lines(&LedgerFilter {
+            .ledger(&LedgerFilter {
                 limit: Some(i64::MAX),
                 ..Default::default()
             })
@@ -323,22 +113,23 @@ async fn snapshot(e: &Engine) -> Snapshot {
             .into_iter()
             .map(|p| (p.name, p.state))
             .collect(),
-        accounts: s
-            .list_accounts()
+        accounts: e
+            .accounts()
             .await
             .unwrap()
             .into_iter()
             .map(|a| a.name)
             .collect(),
         tokens: s
-            .list_tokens()
+            .tokens()
             .await
             .unwrap()
             .into_iter()
             .map(|t| (t.name, t.revoked))
             .collect(),
-        operators: s
-            .list_operators()
+        operators: e
+            .operators()
+            .list()
             .await
             .unwrap()
             .into_iter()
@@ -351,16 +142,15 @@ async fn roles_are_enforced_on_the_server(db: &TestDb) {
     let app = start(db).await;
     let (_, seed_token) = app
         .engine
-        .store
-        .create_token("seed", Scope::Read, idcgate_engine::now_ms())
+        .create_token("test", "seed", Scope::Read)
         .await
         .unwrap();
-    let seed_id = app.engine.store.list_tokens().await.unwrap()[0].id.clone();
+    let seed_id = app.engine.reads().tokens().await.unwrap()[0].id.clone();
     assert!(seed_token.contains(&seed_id));
     let order_id = app
         .engine
-        .store
-        .list_orders(&Default::default())
+        .reads()
+        .orders(&Default::default())
         .await
         .unwrap()[0]
         .id;
@@ -562,13 +352,7 @@ async fn roles_are_enforced_on_the_server(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(app
-        .engine
-        .store
-        .deposit_by_key("anon")
-        .await
-        .unwrap()
-        .is_none());
+    assert!(app.store.deposit_by_key("anon").await.unwrap().is_none());
 }
 
 async fn money_forms_book_once_and_show_secrets_once(db: &TestDb) {
@@ -599,8 +383,8 @@ async fn money_forms_book_once_and_show_secrets_once(db: &TestDb) {
     assert!(second.notice.as_deref().unwrap().contains("booked already"));
     let lines = app
         .engine
-        .store
-        .ledger_lines(&LedgerFilter {
+        .reads()
+        .ledger(&LedgerFilter {
             account: Some("tenant:t1".into()),
             ..Default::default()
         })
@@ -638,13 +422,7 @@ async fn money_forms_book_once_and_show_secrets_once(db: &TestDb) {
             a.body
         );
     }
-    assert!(app
-        .engine
-        .store
-        .deposit_by_key("k-bad")
-        .await
-        .unwrap()
-        .is_none());
+    assert!(app.store.deposit_by_key("k-bad").await.unwrap().is_none());
 
     // Credit, level, suspend, resume.
     let a = fin.post("/tenants/t1/credit", &[("limit", "300")]).await;
@@ -687,7 +465,6 @@ async fn money_forms_book_once_and_show_secrets_once(db: &TestDb) {
     let appkey = by_id(&added.body, "appkey").unwrap();
     let appid = app.engine.tenant("t2").await.unwrap().tenant.appid;
     assert!(app
-        .engine
         .store
         .verify_tenant(&appid, &appkey)
         .await
@@ -735,8 +512,8 @@ async fn money_forms_book_once_and_show_secrets_once(db: &TestDb) {
     assert!(none.body.contains("No order matches"));
     let order_id = app
         .engine
-        .store
-        .list_orders(&Default::default())
+        .reads()
+        .orders(&Default::default())
         .await
         .unwrap()[0]
         .id;
@@ -819,13 +596,7 @@ async fn administration_keeps_secrets(db: &TestDb) {
     assert_eq!(bare.status, StatusCode::BAD_REQUEST);
     assert!(bare.body.contains("line 2"));
     seen.push(("bare line".into(), bare.body));
-    assert!(app
-        .engine
-        .store
-        .get_account("formacct")
-        .await
-        .unwrap()
-        .is_none());
+    assert!(app.store.get_account("formacct").await.unwrap().is_none());
 
     let added = adm
         .post(
@@ -896,17 +667,10 @@ async fn administration_keeps_secrets(db: &TestDb) {
         .await;
     assert_eq!(in_url.status, StatusCode::BAD_REQUEST, "{}", in_url.body);
     assert!(in_url.body.contains("credentials"), "{}", in_url.body);
-    assert!(app
-        .engine
-        .store
-        .get_account("urlacct")
-        .await
-        .unwrap()
-        .is_none());
+    assert!(app.store.get_account("urlacct").await.unwrap().is_none());
     seen.push(("url refused".into(), in_url.body));
     app.engine
-        .store
-        .add_account(&UpstreamAccount {
+        .put_sandbox_account(&UpstreamAccount {
             name: "urlacct".into(),
             vendor: Vendor::West,
             base_url: format!("https://admin:{url_secret}@127.0.0.1:1/api?key={url_secret}"),
@@ -929,7 +693,7 @@ async fn administration_keeps_secrets(db: &TestDb) {
     );
     // (The search page shows what was typed in its box, so it is not among `seen`.)
     seen.push(("url shown".into(), listed));
-    assert!(app.engine.store.remove_account("urlacct").await.unwrap());
+    assert!(app.engine.remove_account("test", "urlacct").await.unwrap());
     secrets_extra.push(url_secret.to_string());
 
     // Tokens: shown once on the answer page, listed, an API token and nothing more.
@@ -938,13 +702,7 @@ async fn administration_keeps_secrets(db: &TestDb) {
         .await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     let token = by_id(&created.body, "token").unwrap();
-    let info = app
-        .engine
-        .store
-        .verify_token(&token)
-        .await
-        .unwrap()
-        .unwrap();
+    let info = app.engine.verify_token(&token).await.unwrap().unwrap();
     assert_eq!((info.name.as_str(), info.scope), ("ci-reader", Scope::Read));
     let list = adm.get("/tokens").await.body;
     assert!(list.contains("ci-reader") && list.contains(&info.id) && !list.contains(&token));
@@ -970,7 +728,7 @@ async fn administration_keeps_secrets(db: &TestDb) {
             .unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
     }
-    assert_eq!(app.engine.store.list_tokens().await.unwrap().len(), 1);
+    assert_eq!(app.engine.reads().tokens().await.unwrap().len(), 1);
     let confirm = adm.get(&format!("/tokens/{}/revoke", info.id)).await;
     assert!(confirm.body.contains("ci-reader"));
     let a = adm
@@ -980,13 +738,7 @@ async fn administration_keeps_secrets(db: &TestDb) {
         )
         .await;
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
-    assert!(app
-        .engine
-        .store
-        .verify_token(&token)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(app.engine.verify_token(&token).await.unwrap().is_none());
     let again = adm
         .post(
             &format!("/tokens/{}/revoke", info.id),
@@ -1041,25 +793,13 @@ async fn administration_keeps_secrets(db: &TestDb) {
         "{}",
         taken.body
     );
-    let o = app
-        .engine
-        .store
-        .get_operator("newbie")
-        .await
-        .unwrap()
-        .unwrap();
+    let o = app.engine.operators().get("newbie").await.unwrap().unwrap();
     assert_eq!(o.role, Role::Finance);
     let a = adm
         .post("/operators/newbie/role", &[("role", "viewer")])
         .await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
-    let o = app
-        .engine
-        .store
-        .get_operator("newbie")
-        .await
-        .unwrap()
-        .unwrap();
+    let o = app.engine.operators().get("newbie").await.unwrap().unwrap();
     assert_eq!(o.role, Role::Viewer);
     let a = adm.post("/operators/newbie/reset2fa", &[]).await;
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
@@ -1079,8 +819,8 @@ async fn administration_keeps_secrets(db: &TestDb) {
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert!(app
         .engine
-        .store
-        .get_operator("newbie")
+        .operators()
+        .get("newbie")
         .await
         .unwrap()
         .is_some());
@@ -1090,8 +830,8 @@ async fn administration_keeps_secrets(db: &TestDb) {
     assert_eq!(a.status, StatusCode::SEE_OTHER);
     assert!(app
         .engine
-        .store
-        .get_operator("newbie")
+        .operators()
+        .get("newbie")
         .await
         .unwrap()
         .is_none());
@@ -1124,13 +864,7 @@ async fn administration_keeps_secrets(db: &TestDb) {
         .post("/accounts/formacct/remove", &[("confirm", "wrong")])
         .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
-    assert!(app
-        .engine
-        .store
-        .get_account("formacct")
-        .await
-        .unwrap()
-        .is_some());
+    assert!(app.store.get_account("formacct").await.unwrap().is_some());
 
     // No page shows a credential, of the form's account or the sandbox's.
     for p in [
@@ -1159,13 +893,7 @@ async fn administration_keeps_secrets(db: &TestDb) {
         .post("/accounts/formacct/remove", &[("confirm", "formacct")])
         .await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
-    assert!(app
-        .engine
-        .store
-        .get_account("formacct")
-        .await
-        .unwrap()
-        .is_none());
+    assert!(app.store.get_account("formacct").await.unwrap().is_none());
     seen.push(("after removal".into(), adm.get("/accounts").await.body));
     let mut secrets = app.sandbox_secrets.clone();
     secrets.extend([FORM_USER.to_string(), FORM_SECRET.to_string()]);
@@ -1191,7 +919,7 @@ async fn administration_keeps_secrets(db: &TestDb) {
             detail: format!("step {i}"),
             intent_id: None,
         };
-        app.engine.store.append_audit(&e).await.unwrap();
+        app.store.append_audit(&e).await.unwrap();
     }
     let rows = |body: &str| body.matches("<td>bulk.step</td>").count();
     let first = adm.get("/audit").await.body;
@@ -1335,7 +1063,7 @@ async fn hostile_input_gets_a_clear_refusal(db: &TestDb) {
     assert_eq!(snapshot(&app.engine).await.tenants, before.tenants);
     assert_eq!(snapshot(&app.engine).await.accounts, before.accounts);
     assert_eq!(snapshot(&app.engine).await.operators, before.operators);
-    assert!(app.engine.store.list_tokens().await.unwrap().is_empty());
+    assert!(app.engine.reads().tokens().await.unwrap().is_empty());
 
     // A token name may be any printable text; it is shown escaped.
     let a = adm
@@ -1404,10 +1132,6 @@ async fn hostile_input_gets_a_clear_refusal(db: &TestDb) {
             p.chars().take(60).collect::<String>()
         );
     }
-}
-
-fn urlencode(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 idcgate_store::both_backends!(

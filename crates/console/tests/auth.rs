@@ -382,8 +382,8 @@ async fn a_second_factor_is_enrolled_then_asked_and_recovery_codes_work_once() {
     assert_eq!(codes.len(), 8, "{}", done.body);
     assert!(
         c.engine
-            .store
-            .get_operator("fin")
+            .operators()
+            .get("fin")
             .await
             .unwrap()
             .unwrap()
@@ -429,8 +429,8 @@ async fn a_second_factor_is_enrolled_then_asked_and_recovery_codes_work_once() {
     }
     assert_eq!(
         c.engine
-            .store
-            .operator_totp("fin")
+            .operators()
+            .totp("fin")
             .await
             .unwrap()
             .recovery_left,
@@ -550,7 +550,7 @@ async fn one_address_guessing_across_names_is_locked_out() {
     let refused = b.login("ann", PASSWORD, "/").await;
     assert_eq!(refused.status, 429);
     assert!(!b.jar.contains_key("idcgate_session"));
-    let ann = c.engine.store.get_operator("ann").await.unwrap().unwrap();
+    let ann = c.engine.operators().get("ann").await.unwrap().unwrap();
     assert_eq!(
         ann.locked_until_ms, 0,
         "the address is locked, not the operator"

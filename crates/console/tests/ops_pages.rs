@@ -6,243 +6,34 @@
 //! refused on the server (403) and changes nothing.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
-use idcgate_console::auth::Operators;
-use idcgate_console::{router, ConsoleConfig};
-use idcgate_core::{DnsRecord, ResourceKind, UpstreamAccount, Vendor};
+mod common;
+
+use common::{by_id, client, urlencode, App, Browser};
+use idcgate_core::{DnsRecord, ResourceKind};
 use idcgate_engine::sync::{inventory_row, NoProgress};
-use idcgate_engine::{Engine, Registry, VendorEntry};
 use idcgate_store::testing::TestDb;
 use idcgate_store::{AuditEntry, Role};
-use idcgate_wire::sim::SimServer;
-use idcgate_wire::testing;
+#[allow(unused_imports)]
+// the store's traits, for what a test seeds or reads behind the engine
+use idcgate_store::{
+    Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
+    ResaleStore as _, Store as _, TenantOrderStore as _,
+};
 use reqwest::StatusCode;
 use std::sync::Arc;
-use std::time::Duration;
-
-const PASSWORD: &str = "correct horse battery staple";
-
-struct App {
-    engine: Arc<Engine>,
-    base: String,
-    _srv: SimServer,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-fn registry() -> Registry {
-    Registry::new(vec![VendorEntry {
-        vendor: Vendor::West,
-        spec: idcgate_west::spec,
-        connect: idcgate_west::connect,
-        sandbox: || Box::new(idcgate_west::Sim::sandbox()),
-        onboarding: &idcgate_west::ONBOARDING,
-    }])
-}
 
 /// The console on `db` with account `w` (a West sandbox, synced: 5 domains with
 /// zones and records, 2 servers, a site, a database, a mail domain) and operators
 /// `adm`, `ops`, `fin` and `view`.
 async fn start(db: &TestDb) -> App {
-    let engine = Arc::new(Engine::new(
-        Arc::new(db.reopen().await),
-        registry(),
-        testing::wire_config(Duration::from_secs(5)),
-    ));
-    let sim = idcgate_west::Sim::sandbox();
-    let srv = testing::serve(&sim).await;
-    engine
-        .store
-        .add_account(&UpstreamAccount {
-            name: "w".into(),
-            ..testing::sandbox_account(&sim, &srv)
-        })
-        .await
-        .unwrap();
-    let report = engine
+    let app = common::start(db).await;
+    let report = app
+        .engine
         .sync_account("w", Arc::new(NoProgress))
         .await
         .unwrap();
     assert!(report.failed.is_empty(), "sync: {:?}", report.failed);
-    let ops = Operators {
-        engine: &engine,
-        actor: "test",
-    };
-    for (name, role) in [
-        ("adm", Role::Admin),
-        ("ops", Role::Operator),
-        ("fin", Role::Finance),
-        ("view", Role::Viewer),
-    ] {
-        ops.add(name, role, PASSWORD).await.unwrap();
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = router(engine.clone(), ConsoleConfig::default());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-    });
-    App {
-        engine,
-        base,
-        _srv: srv,
-        _stop: stop,
-    }
-}
-
-/// `value` of the first `name="<name>" value="…"` in a page.
-fn field(body: &str, name: &str) -> Option<String> {
-    let at = body.find(&format!("name=\"{name}\" value=\""))?;
-    let rest = &body[at + name.len() + 15..];
-    Some(rest[..rest.find('"')?].to_string())
-}
-
-/// The text of the element with `id`.
-fn by_id(body: &str, id: &str) -> Option<String> {
-    let at = body.find(&format!("id=\"{id}\""))?;
-    let rest = &body[at..];
-    let rest = &rest[rest.find('>')? + 1..];
-    Some(rest[..rest.find('<')?].to_string())
-}
-
-fn cookie_of(r: &reqwest::Response, name: &str) -> Option<String> {
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-struct Answer {
-    status: StatusCode,
-    body: String,
-    location: Option<String>,
-    /// The one-shot notice the redirect carries, decoded.
-    notice: Option<String>,
-    set_cookies: Vec<String>,
-}
-
-/// A browser logged in as one operator: its session cookie and CSRF token.
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-    cookie: String,
-    csrf: String,
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn answer(r: reqwest::Response) -> Answer {
-    let location = r
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let notice = cookie_of(&r, "idcgate_flash").map(|v| {
-        percent_encoding::percent_decode_str(&v)
-            .decode_utf8_lossy()
-            .to_string()
-    });
-    let set_cookies = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(str::to_string)
-        .collect();
-    Answer {
-        status: r.status(),
-        location,
-        notice,
-        set_cookies,
-        body: r.text().await.unwrap(),
-    }
-}
-
-impl Browser {
-    /// Logs in through the real form: the login page's token and cookie, then the POST.
-    async fn login(app: &App, name: &str) -> Browser {
-        let http = client();
-        let r = http
-            .get(format!("{}/login", app.base))
-            .send()
-            .await
-            .unwrap();
-        let login_cookie = cookie_of(&r, "idcgate_login").expect("login cookie");
-        let token = field(&r.text().await.unwrap(), "token").expect("login token");
-        let r = http
-            .post(format!("{}/login", app.base))
-            .header("cookie", format!("idcgate_login={login_cookie}"))
-            .form(&[
-                ("token", token.as_str()),
-                ("next", "/orders"),
-                ("name", name),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {name}");
-        let session = cookie_of(&r, "idcgate_session").expect("session cookie");
-        let mut b = Browser {
-            http,
-            base: app.base.clone(),
-            cookie: format!("idcgate_session={session}"),
-            csrf: String::new(),
-        };
-        let page = b.get("/orders").await;
-        assert_eq!(page.status, StatusCode::OK);
-        b.csrf = field(&page.body, "csrf").expect("csrf token on every page");
-        b
-    }
-
-    async fn get(&self, path: &str) -> Answer {
-        self.get_in(path, "en").await
-    }
-
-    async fn get_in(&self, path: &str, lang: &str) -> Answer {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .header("accept-language", lang)
-            .send()
-            .await
-            .unwrap();
-        answer(r).await
-    }
-
-    /// A form as the page sends it, with this session's CSRF token.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
-        let mut all = vec![("csrf", self.csrf.as_str())];
-        all.extend_from_slice(fields);
-        self.post_raw(path, &all).await
-    }
-
-    async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .header("accept-language", "en")
-            .form(fields)
-            .send()
-            .await
-            .unwrap();
-        answer(r).await
-    }
+    app
 }
 
 const ZONE: &str = "idcgate-demo.com";
@@ -266,8 +57,8 @@ async fn audit(app: &App) -> Vec<AuditEntry> {
 /// The inventory id of the server named `name`.
 async fn server_id(app: &App, name: &str) -> String {
     app.engine
-        .store
-        .list_resources(&idcgate_store::ResourceFilter {
+        .reads()
+        .resources(&idcgate_store::ResourceFilter {
             kind: Some(ResourceKind::Server),
             ..Default::default()
         })
@@ -389,7 +180,7 @@ async fn lists_render_search_sort_and_page(db: &TestDb) {
             )
         })
         .collect();
-    app.engine.store.upsert_resources(&rows).await.unwrap();
+    app.store.upsert_resources(&rows).await.unwrap();
     let p1 = view.get("/domains?q=paged").await.body;
     assert!(
         p1.contains("paged000.com") && p1.contains("paged049.com") && !p1.contains("paged050.com")
@@ -755,14 +546,14 @@ async fn snapshot(app: &App) -> (Vec<DnsRecord>, Vec<String>, i64, usize, usize)
         .collect();
     let records = app
         .engine
-        .store
+        .reads()
         .count_resources(&idcgate_store::ResourceFilter {
             kind: Some(ResourceKind::DnsRecord),
             ..Default::default()
         })
         .await
         .unwrap();
-    let policies = app.engine.store.renewal_policies().await.unwrap().len();
+    let policies = app.store.renewal_policies().await.unwrap().len();
     (
         upstream_records(app, ZONE).await,
         servers,
@@ -1122,10 +913,6 @@ async fn hostile_input_gets_a_clear_refusal(db: &TestDb) {
         adm.get("/servers?state=bogus").await.status,
         StatusCode::BAD_REQUEST
     );
-}
-
-fn urlencode(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 idcgate_store::both_backends!(

@@ -179,7 +179,11 @@ impl Engine {
         change: AccountChange,
     ) -> Result<(UpstreamAccount, Vec<String>)> {
         let (account, changed) = self.changed(name, change).await?;
-        let result = self.store.put_account(&account).await.map_err(EngineError::from);
+        let result = self
+            .store
+            .put_account(&account)
+            .await
+            .map_err(EngineError::from);
         self.audit(actor, "account.update", name, &result, |()| {
             format!("changed {}", changed.join(", "))
         })
@@ -232,19 +236,17 @@ impl Engine {
         let ob = self.registry.get(account.vendor)?.onboarding;
         ob.check(&account.credentials)
             .map_err(|e| invalid("credentials", e.to_string()))?;
-        self.registry
-            .connect(account, &self.wire)
-            .map_err(|e| {
-                invalid(
-                    "credentials",
-                    format!(
-                        "{} account {} is not usable: {}",
-                        account.vendor,
-                        account.name,
-                        scrubbed(&e.to_string(), &account.credentials)
-                    ),
-                )
-            })?;
+        self.registry.connect(account, &self.wire).map_err(|e| {
+            invalid(
+                "credentials",
+                format!(
+                    "{} account {} is not usable: {}",
+                    account.vendor,
+                    account.name,
+                    scrubbed(&e.to_string(), &account.credentials)
+                ),
+            )
+        })?;
         Ok(())
     }
 

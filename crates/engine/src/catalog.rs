@@ -528,11 +528,11 @@ impl Engine {
     }
 
     pub async fn product(&self, name: &str) -> Result<Product> {
-        let row = self.store.get_product(name).await?.ok_or_else(|| {
-            EngineError::from(Error::not_found(format!(
-                "product {name:?}"
-            )))
-        })?;
+        let row = self
+            .store
+            .get_product(name)
+            .await?
+            .ok_or_else(|| EngineError::from(Error::not_found(format!("product {name:?}"))))?;
         Product::from_row(row)
     }
 

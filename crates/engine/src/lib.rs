@@ -225,9 +225,9 @@ impl Engine {
             });
         }
         let result = match self.store.create_token(name, scope, now_ms()).await {
-            Err(StoreError::Conflict(_)) => {
-                Err(EngineError::Conflict(format!("a token named {name:?} exists")))
-            }
+            Err(StoreError::Conflict(_)) => Err(EngineError::Conflict(format!(
+                "a token named {name:?} exists"
+            ))),
             other => other.map_err(EngineError::from),
         };
         self.audit(actor, "token.create", name, &result, |_| {

@@ -34,7 +34,13 @@ impl Operators<'_> {
     }
 
     /// `Conflict` if the name is taken.
-    pub async fn add(&self, name: &str, role: Role, hash: &str, now_ms: i64) -> Result<OperatorRow> {
+    pub async fn add(
+        &self,
+        name: &str,
+        role: Role,
+        hash: &str,
+        now_ms: i64,
+    ) -> Result<OperatorRow> {
         self.store.add_operator(name, role, hash, now_ms).await
     }
 
@@ -59,7 +65,12 @@ impl Operators<'_> {
         self.store.begin_totp(name, secret, now_ms).await
     }
 
-    pub async fn confirm_totp(&self, name: &str, code_digests: &[String], now_ms: i64) -> Result<bool> {
+    pub async fn confirm_totp(
+        &self,
+        name: &str,
+        code_digests: &[String],
+        now_ms: i64,
+    ) -> Result<bool> {
         self.store.confirm_totp(name, code_digests, now_ms).await
     }
 
@@ -119,7 +130,12 @@ impl Operators<'_> {
     }
 
     /// The end of the lock on `subject` in `scope` (an address), if one is in force.
-    pub async fn locked_until(&self, scope: &str, subject: &str, now_ms: i64) -> Result<Option<i64>> {
+    pub async fn locked_until(
+        &self,
+        scope: &str,
+        subject: &str,
+        now_ms: i64,
+    ) -> Result<Option<i64>> {
         self.store.locked_until(scope, subject, now_ms).await
     }
 
@@ -130,6 +146,8 @@ impl Operators<'_> {
         now_ms: i64,
         limit: FailureLimit,
     ) -> Result<Counted> {
-        self.store.count_failure(scope, subject, now_ms, limit).await
+        self.store
+            .count_failure(scope, subject, now_ms, limit)
+            .await
     }
 }

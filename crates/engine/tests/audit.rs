@@ -25,8 +25,7 @@ fn detail(e: &AuditEntry) -> serde_json::Value {
 
 async fn last(engine: &idcgate_engine::Engine, action: &str) -> AuditEntry {
     engine
-        .store
-        .list_audit(100)
+        .audit_trail(100)
         .await
         .unwrap()
         .into_iter()
@@ -40,8 +39,8 @@ async fn dns_writes_are_audited_with_their_parameters_and_answers(db: &TestDb) {
     let _srv = add_sandbox(&engine, "w", &sim).await;
     engine.sync_all(Arc::new(NoProgress)).await.unwrap();
     let zone = engine
-        .store
-        .list_resources(&idcgate_store::ResourceFilter {
+        .reads()
+        .resources(&idcgate_store::ResourceFilter {
             kind: Some(idcgate_core::ResourceKind::DnsZone),
             ..Default::default()
         })
@@ -172,8 +171,7 @@ async fn revoking_a_token_that_does_not_exist_is_audited_as_a_failure(db: &TestD
     assert_eq!(detail(&entry)["params"]["id_or_name"], "nonexistent");
 
     let (info, _token) = engine
-        .store
-        .create_token("ci", Scope::Read, idcgate_engine::now_ms())
+        .create_token("test", "ci", Scope::Read)
         .await
         .unwrap();
     let revoked = engine.revoke_token("cli:carol", "ci").await.unwrap();

@@ -11,6 +11,12 @@ use idcgate_engine::sync::NoProgress;
 use idcgate_engine::{Engine, Registry, VendorEntry};
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, ResourceFilter, ResourceRow, Store};
+#[allow(unused_imports)]
+// the store's traits, for what a test seeds or reads behind the engine
+use idcgate_store::{
+    Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
+    ResaleStore as _, Store as _, TenantOrderStore as _,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -376,8 +382,7 @@ async fn engine_with(
             shared.push(s);
         }
         engine
-            .store
-            .add_account(&UpstreamAccount {
+            .put_sandbox_account(&UpstreamAccount {
                 name: name.to_string(),
                 vendor: Vendor::West,
                 base_url: url,
@@ -406,11 +411,11 @@ both_backends!(
 );
 
 async fn count(engine: &Engine, filter: ResourceFilter) -> i64 {
-    engine.store.count_resources(&filter).await.unwrap()
+    engine.reads().count_resources(&filter).await.unwrap()
 }
 
 async fn rows(engine: &Engine, filter: ResourceFilter) -> Vec<ResourceRow> {
-    engine.store.list_resources(&filter).await.unwrap()
+    engine.reads().resources(&filter).await.unwrap()
 }
 
 async fn live_keys(store: &dyn Store) -> Vec<(String, String, String, String)> {
@@ -438,14 +443,14 @@ async fn sync_is_idempotent_and_marks_gone(db: &TestDb) {
     let r = engine.sync_all(Arc::new(NoProgress)).await.unwrap();
     // 3 domains + 3 zones + 12 records + 1 server + 1 balance
     assert_eq!(r[0].added, 20, "{r:?}");
-    let changes_before = engine.store.changes(None, 10_000).await.unwrap().len();
+    let changes_before = db.store.changes(None, 10_000).await.unwrap().len();
     let r = engine.sync_all(Arc::new(NoProgress)).await.unwrap();
     assert_eq!(
         (r[0].added, r[0].changed, r[0].gone, r[0].unchanged),
         (0, 0, 0, 20)
     );
     assert_eq!(
-        engine.store.changes(None, 10_000).await.unwrap().len(),
+        db.store.changes(None, 10_000).await.unwrap().len(),
         changes_before,
         "a rerun writes nothing"
     );
@@ -518,9 +523,9 @@ async fn killed_sync_rerun_converges(db: &TestDb) {
     tokio::time::sleep(Duration::from_millis(40)).await;
     task.abort();
     let _ = task.await;
-    let partial = live_keys(engine.store.as_ref()).await.len();
+    let partial = live_keys(&db.store).await.len();
     engine.sync_all(Arc::new(NoProgress)).await.unwrap();
-    let after_rerun = live_keys(engine.store.as_ref()).await;
+    let after_rerun = live_keys(&db.store).await;
     // A clean, uninterrupted sync into a fresh database gives the same inventory.
     let fresh = idcgate_store::testing::sqlite().await;
     let mut st = populated(40, 5);
@@ -531,7 +536,7 @@ async fn killed_sync_rerun_converges(db: &TestDb) {
         partial < after_rerun.len(),
         "the kill really interrupted the sync ({partial})"
     );
-    assert_eq!(after_rerun, live_keys(clean.store.as_ref()).await);
+    assert_eq!(after_rerun, live_keys(&db.store).await);
 }
 
 async fn dns_operations_route_update_inventory_and_audit(db: &TestDb) {
@@ -569,8 +574,8 @@ async fn dns_operations_route_update_inventory_and_audit(db: &TestDb) {
     );
     let id = rec.upstream_id.clone().unwrap();
     assert!(engine
-        .store
-        .get_resource("b", ResourceKind::DnsRecord, &format!("other.cn/{id}"))
+        .reads()
+        .resource("b", ResourceKind::DnsRecord, &format!("other.cn/{id}"))
         .await
         .unwrap()
         .is_some());
@@ -587,7 +592,7 @@ async fn dns_operations_route_update_inventory_and_audit(db: &TestDb) {
         ),
         "{err}"
     );
-    let audit = engine.store.list_audit(10).await.unwrap();
+    let audit = db.store.list_audit(10).await.unwrap();
     let actions: Vec<(&str, &str)> = audit
         .iter()
         .rev()
@@ -617,8 +622,8 @@ async fn server_operations_refresh_inventory(db: &TestDb) {
         PowerState::Stopped
     );
     let row = engine
-        .store
-        .get_resource("a", ResourceKind::Server, "vm1")
+        .reads()
+        .resource("a", ResourceKind::Server, "vm1")
         .await
         .unwrap()
         .unwrap();
@@ -768,8 +773,8 @@ async fn a_lost_create_answer_is_reconciled_by_reading(db: &TestDb) {
     );
     let key = format!("zone0.cn/{}", rec.upstream_id.unwrap());
     assert!(engine
-        .store
-        .get_resource("a", ResourceKind::DnsRecord, &key)
+        .reads()
+        .resource("a", ResourceKind::DnsRecord, &key)
         .await
         .unwrap()
         .is_some());
@@ -791,7 +796,7 @@ async fn a_lost_create_answer_is_reconciled_by_reading(db: &TestDb) {
         1,
         "never blindly retried"
     );
-    let outcomes: Vec<String> = engine
+    let outcomes: Vec<String> = db
         .store
         .list_audit(2)
         .await
@@ -848,8 +853,8 @@ async fn zones_of_an_upstream_that_cannot_list_them_are_found_by_asking(db: &Tes
     assert_eq!(engine.zone_account("zone0.cn").await.unwrap(), "unlisted");
     assert_eq!(engine.dns_list("zone0.cn").await.unwrap().len(), 2);
     let zone_row = engine
-        .store
-        .get_resource("unlisted", ResourceKind::DnsZone, "zone0.cn")
+        .reads()
+        .resource("unlisted", ResourceKind::DnsZone, "zone0.cn")
         .await
         .unwrap();
     assert!(
@@ -909,7 +914,7 @@ async fn zone_spellings_reach_one_zone_and_removed_accounts_leave_the_inventory(
         ),
         "no stale connection"
     );
-    let audit: Vec<(String, String)> = engine
+    let audit: Vec<(String, String)> = db
         .store
         .list_audit(2)
         .await

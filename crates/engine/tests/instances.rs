@@ -26,8 +26,7 @@ async fn two_instances_hold_one_rate_limit_per_account(db: &TestDb) {
     let srv = idcgate_wire::testing::serve(&sim).await;
     let per_sec = 5;
     first
-        .store
-        .add_account(&UpstreamAccount {
+        .put_sandbox_account(&UpstreamAccount {
             name: "w".into(),
             rate_limit_per_sec: per_sec,
             ..idcgate_wire::testing::sandbox_account(&sim, &srv)
@@ -102,7 +101,7 @@ async fn jobs_spread_between_instances(db: &TestDb) {
     );
     assert!(run(&b, "b").await.is_some(), "b takes what a left");
     // An instance alone (the other shut down and said so) runs its jobs on time.
-    b.store.release_jobs("b").await.unwrap();
+    b.release_jobs("b").await.unwrap();
     assert!(
         run(&a, "a").await.is_some(),
         "alone, a runs a job it ran last"

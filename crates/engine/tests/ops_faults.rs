@@ -13,6 +13,12 @@ use idcgate_engine::sync::NoProgress;
 use idcgate_engine::{Engine, EngineError};
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, ResourceFilter};
+#[allow(unused_imports)]
+// the store's traits, for what a test seeds or reads behind the engine
+use idcgate_store::{
+    Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
+    ResaleStore as _, Store as _, TenantOrderStore as _,
+};
 use idcgate_wire::sim::SimServer;
 use idcgate_wire::FaultConfig;
 use std::sync::Arc;
@@ -58,8 +64,8 @@ async fn west_env(db: &TestDb) -> WestEnv {
 impl WestEnv {
     async fn zone(&self) -> String {
         self.engine
-            .store
-            .list_resources(&ResourceFilter {
+            .reads()
+            .resources(&ResourceFilter {
                 kind: Some(ResourceKind::DnsZone),
                 ..Default::default()
             })
@@ -84,8 +90,7 @@ impl WestEnv {
 
     async fn audit_of(&self, action: &str) -> Vec<idcgate_store::AuditEntry> {
         self.engine
-            .store
-            .list_audit(100)
+            .audit_trail(100)
             .await
             .unwrap()
             .into_iter()
@@ -146,8 +151,8 @@ async fn a_dns_write_west_accepted_is_ok_when_the_read_after_it_fails(db: &TestD
     // sync confirms it without a change.
     let row = env
         .engine
-        .store
-        .get_resource("w", ResourceKind::DnsRecord, &format!("{zone}/{id}"))
+        .reads()
+        .resource("w", ResourceKind::DnsRecord, &format!("{zone}/{id}"))
         .await
         .unwrap()
         .expect("the written record is in the inventory");
@@ -155,8 +160,8 @@ async fn a_dns_write_west_accepted_is_ok_when_the_read_after_it_fails(db: &TestD
     env.engine.sync_all(Arc::new(NoProgress)).await.unwrap();
     let synced = env
         .engine
-        .store
-        .get_resource("w", ResourceKind::DnsRecord, &format!("{zone}/{id}"))
+        .reads()
+        .resource("w", ResourceKind::DnsRecord, &format!("{zone}/{id}"))
         .await
         .unwrap()
         .unwrap();
@@ -198,8 +203,8 @@ async fn a_server_action_done_is_ok_when_the_read_after_it_fails(db: &TestDb) {
     // Marked stale in the inventory, for the next sync.
     let row = env
         .engine
-        .store
-        .get_resource("w", ResourceKind::Server, &server.upstream_id)
+        .reads()
+        .resource("w", ResourceKind::Server, &server.upstream_id)
         .await
         .unwrap()
         .unwrap();
@@ -207,8 +212,8 @@ async fn a_server_action_done_is_ok_when_the_read_after_it_fails(db: &TestDb) {
     env.engine.sync_all(Arc::new(NoProgress)).await.unwrap();
     let row = env
         .engine
-        .store
-        .get_resource("w", ResourceKind::Server, &server.upstream_id)
+        .reads()
+        .resource("w", ResourceKind::Server, &server.upstream_id)
         .await
         .unwrap()
         .unwrap();
@@ -275,8 +280,8 @@ async fn an_operation_killed_in_flight_leaves_its_audit_intent(db: &TestDb) {
     let srv = add_sandbox(&engine, "w", &sim).await;
     engine.sync_all(Arc::new(NoProgress)).await.unwrap();
     let zone = engine
-        .store
-        .list_resources(&ResourceFilter {
+        .reads()
+        .resources(&ResourceFilter {
             kind: Some(ResourceKind::DnsZone),
             ..Default::default()
         })
@@ -304,12 +309,12 @@ async fn an_operation_killed_in_flight_leaves_its_audit_intent(db: &TestDb) {
     op.abort();
     assert!(op.await.unwrap_err().is_cancelled());
 
-    let open = engine.store.unfinished_audit(10).await.unwrap();
+    let open = db.store.unfinished_audit(10).await.unwrap();
     assert_eq!(open.len(), 1, "{open:?}");
     assert_eq!(open[0].action, "dns.add");
     assert_eq!(open[0].actor, "token:ops");
     assert_eq!(open[0].target, format!("w/{zone}"));
-    let done = engine.store.list_audit(100).await.unwrap();
+    let done = db.store.list_audit(100).await.unwrap();
     assert!(done.iter().all(|a| a.action != "dns.add"), "{done:?}");
     // Every surface's audit listing shows it.
     let trail = engine.audit_trail(1).await.unwrap();
@@ -322,7 +327,7 @@ async fn an_operation_killed_in_flight_leaves_its_audit_intent(db: &TestDb) {
         .dns_add("token:ops", &zone, &txt("later", "answered"))
         .await
         .unwrap();
-    assert_eq!(engine.store.unfinished_audit(10).await.unwrap().len(), 1);
+    assert_eq!(db.store.unfinished_audit(10).await.unwrap().len(), 1);
 }
 
 async fn concurrent_syncs_of_an_account_run_once(db: &TestDb) {

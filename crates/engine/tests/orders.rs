@@ -11,6 +11,12 @@ use idcgate_core::{Money, OrderState};
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, LedgerFilter, OrderRow};
+#[allow(unused_imports)]
+// the store's traits, for what a test seeds or reads behind the engine
+use idcgate_store::{
+    Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
+    ResaleStore as _, Store as _, TenantOrderStore as _,
+};
 use idcgate_wire::sim::SimServer;
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,8 +56,8 @@ fn register(name: &str) -> PurchaseRequest {
 
 async fn spent_fen(engine: &Engine, account: &str) -> i64 {
     let lines = engine
-        .store
-        .ledger_lines(&LedgerFilter {
+        .reads()
+        .ledger(&LedgerFilter {
             account: Some(format!("upstream:{account}")),
             ..Default::default()
         })
@@ -83,12 +89,12 @@ async fn a_registration_is_booked_once_and_explains_the_balance_change(db: &Test
     assert_eq!(f.sim.finance_len(), finance_before + 1);
     assert!(f
         .engine
-        .store
+        .reads()
         .unbalanced_transactions()
         .await
         .unwrap()
         .is_empty());
-    let audit = f.engine.store.list_audit(10).await.unwrap();
+    let audit = db.store.list_audit(10).await.unwrap();
     assert!(audit
         .iter()
         .any(|a| a.action == "order.register" && a.actor == "test" && a.outcome == "ok"));
@@ -127,7 +133,7 @@ async fn a_lost_answer_is_reconciled_by_reading_and_never_resent(db: &TestDb) {
     assert_eq!(o.state, OrderState::Succeeded);
     let o2 = f.engine.order(o2.id).await.unwrap();
     assert_eq!(o2.state, OrderState::Failed);
-    let events = f.engine.store.order_events(o2.id).await.unwrap();
+    let events = f.engine.reads().order_events(o2.id).await.unwrap();
     assert!(events.last().unwrap().detail.contains("not in the account"));
     // Every fen the simulator lost is in the ledger.
     assert_eq!(
@@ -230,7 +236,7 @@ async fn an_open_order_holds_back_every_other_order_on_its_resource(db: &TestDb)
     assert_eq!(f.srv.faults.requests(), requests, "nothing sent");
     assert!(f
         .engine
-        .store
+        .reads()
         .order_by_key("overlap-2")
         .await
         .unwrap()
@@ -253,8 +259,7 @@ async fn an_open_order_holds_back_every_other_order_on_its_resource(db: &TestDb)
 async fn a_pending_order_of_a_dead_process_is_failed_by_reconciliation(db: &TestDb) {
     let f = fixture(db).await;
     // What a process killed between writing its order and sending it leaves behind.
-    let placed = f
-        .engine
+    let placed = db
         .store
         .create_order(&idcgate_store::NewOrder {
             idem_key: "dead-1".into(),

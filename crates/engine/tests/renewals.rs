@@ -13,6 +13,12 @@ use idcgate_engine::sync::NoProgress;
 use idcgate_engine::{now_ms, Engine};
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, OrderFilter, OrderRow, PolicyPatch, PolicyScope};
+#[allow(unused_imports)]
+// the store's traits, for what a test seeds or reads behind the engine
+use idcgate_store::{
+    Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
+    ResaleStore as _, Store as _, TenantOrderStore as _,
+};
 use idcgate_wire::sim::SimServer;
 use std::sync::Arc;
 
@@ -58,8 +64,8 @@ impl Fixture {
     /// The inventory's expiry of a domain.
     async fn expiry(&self, name: &str) -> i64 {
         self.engine
-            .store
-            .get_resource("w", ResourceKind::Domain, name)
+            .reads()
+            .resource("w", ResourceKind::Domain, name)
             .await
             .unwrap()
             .unwrap()
@@ -89,8 +95,8 @@ impl Fixture {
 
     async fn renewals(&self) -> Vec<OrderRow> {
         self.engine
-            .store
-            .list_orders(&OrderFilter::default())
+            .reads()
+            .orders(&OrderFilter::default())
             .await
             .unwrap()
             .into_iter()
@@ -100,8 +106,7 @@ impl Fixture {
 
     async fn audits(&self, action: &str, name: &str) -> Vec<idcgate_store::AuditEntry> {
         self.engine
-            .store
-            .list_audit(1000)
+            .audit_trail(1000)
             .await
             .unwrap()
             .into_iter()
@@ -293,12 +298,7 @@ async fn reminders_are_given_once_per_stage(db: &TestDb) {
         f.renewals().await.is_empty(),
         "auto-renew is off: nothing bought"
     );
-    let notices = f
-        .engine
-        .store
-        .renewal_notices(Some("w"), 100)
-        .await
-        .unwrap();
+    let notices = db.store.renewal_notices(Some("w"), 100).await.unwrap();
     assert_eq!(
         notices.iter().filter(|n| n.key == SOON).count(),
         3,
@@ -501,8 +501,7 @@ async fn the_scheduler_runs_renewals_as_a_leased_job(db: &TestDb) {
     // Run on demand while another instance holds the lease: refused, nothing run.
     let other = engine_on(db).await;
     let now = now_ms();
-    assert!(f
-        .engine
+    assert!(db
         .store
         .claim_job_now(RENEW_JOB, "instance-b", now, now + 60_000)
         .await
@@ -512,8 +511,7 @@ async fn the_scheduler_runs_renewals_as_a_leased_job(db: &TestDb) {
         .await
         .unwrap();
     assert!(refused.is_none());
-    f.engine
-        .store
+    db.store
         .finish_job(RENEW_JOB, "instance-b", now + 600_000, None)
         .await
         .unwrap();

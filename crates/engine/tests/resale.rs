@@ -13,6 +13,12 @@ use idcgate_engine::catalog::{round_to_fen, Basis, PriceRule, ProductSpec};
 use idcgate_engine::{Engine, EngineError};
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, LedgerFilter, ProductState, Removal, TenantState};
+#[allow(unused_imports)]
+// the store's traits, for what a test seeds or reads behind the engine
+use idcgate_store::{
+    Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
+    ResaleStore as _, Store as _, TenantOrderStore as _,
+};
 use idcgate_wire::sim::SimServer;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -48,8 +54,8 @@ fn pct(s: &str) -> Decimal {
 /// The sum of a ledger account's entries, read line by line.
 async fn ledger_sum(engine: &Engine, account: &str) -> Money {
     let lines = engine
-        .store
-        .ledger_lines(&LedgerFilter {
+        .reads()
+        .ledger(&LedgerFilter {
             account: Some(account.into()),
             limit: Some(i64::MAX),
             ..Default::default()
@@ -120,7 +126,7 @@ async fn a_topup_is_deposited_once_per_key_and_the_balance_is_the_ledgers(db: &T
     assert_eq!(acme.balance, yuan("101.01"));
     assert_eq!(acme.balance, ledger_sum(e, "tenant:acme").await);
     assert_eq!(ledger_sum(e, "funding").await, yuan("-101.01"));
-    assert_eq!(e.store.deposits("acme").await.unwrap().len(), 4);
+    assert_eq!(e.reads().deposits("acme").await.unwrap().len(), 4);
     // Money leaving the tenant's account in the ledger is money it no longer has.
     let charge = Transaction::transfer(
         "a charge",
@@ -130,7 +136,7 @@ async fn a_topup_is_deposited_once_per_key_and_the_balance_is_the_ledgers(db: &T
         yuan("1.01"),
     )
     .unwrap();
-    e.store.post_transaction(&charge).await.unwrap();
+    db.store.post_transaction(&charge).await.unwrap();
     assert_eq!(e.tenant("acme").await.unwrap().balance, yuan("100.00"));
     for bad in ["0", "-5.00", "0.001", "100000000.01"] {
         let err = e
@@ -148,9 +154,14 @@ async fn a_topup_is_deposited_once_per_key_and_the_balance_is_the_ledgers(db: &T
             .unwrap_err(),
         EngineError::Upstream(Error::NotFound { .. })
     ));
-    assert!(e.store.unbalanced_transactions().await.unwrap().is_empty());
+    assert!(e
+        .reads()
+        .unbalanced_transactions()
+        .await
+        .unwrap()
+        .is_empty());
     // The audit names every top-up and never the key.
-    let audit = e.store.list_audit(100).await.unwrap();
+    let audit = db.store.list_audit(100).await.unwrap();
     assert!(audit
         .iter()
         .any(|a| a.action == "tenant.topup" && a.actor == "test" && a.detail.contains("bank-1")));
@@ -188,7 +199,7 @@ async fn credit_and_suspension_decide_what_a_tenant_may_spend(db: &TestDb) {
         yuan("30.00"),
     )
     .unwrap();
-    e.store.post_transaction(&drawn).await.unwrap();
+    db.store.post_transaction(&drawn).await.unwrap();
     let t = e.tenant("acme").await.unwrap();
     assert_eq!(
         (t.balance, t.credit_drawn, t.available),
@@ -207,8 +218,8 @@ async fn credit_and_suspension_decide_what_a_tenant_may_spend(db: &TestDb) {
     assert_eq!(ledger_sum(e, "tenant-credit:acme").await, Money::ZERO);
     // Lowering the limit is a setting; no money moves.
     let lines = e
-        .store
-        .ledger_lines(&LedgerFilter::default())
+        .reads()
+        .ledger(&LedgerFilter::default())
         .await
         .unwrap()
         .len();
@@ -218,8 +229,8 @@ async fn credit_and_suspension_decide_what_a_tenant_may_spend(db: &TestDb) {
         .unwrap();
     assert_eq!((t.credit_limit, t.available), (Money::ZERO, yuan("110.00")));
     assert_eq!(
-        e.store
-            .ledger_lines(&LedgerFilter::default())
+        e.reads()
+            .ledger(&LedgerFilter::default())
             .await
             .unwrap()
             .len(),
@@ -249,8 +260,7 @@ async fn credit_and_suspension_decide_what_a_tenant_may_spend(db: &TestDb) {
         .await
         .is_err());
     let actions: Vec<String> = e
-        .store
-        .list_audit(100)
+        .audit_trail(100)
         .await
         .unwrap()
         .into_iter()

@@ -15,6 +15,12 @@ use idcgate_engine::sync::NoProgress;
 use idcgate_engine::Engine;
 use idcgate_store::both_backends;
 use idcgate_store::testing::TestDb;
+#[allow(unused_imports)]
+// the store's traits, for what a test seeds or reads behind the engine
+use idcgate_store::{
+    Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
+    ResaleStore as _, Store as _, TenantOrderStore as _,
+};
 use idcgate_wire::sim::SimServer;
 use std::sync::Arc;
 use std::time::Duration;
@@ -128,8 +134,7 @@ async fn an_order_booked_and_charged_leaves_no_difference(db: &TestDb) {
     assert_eq!(b.readings, 2);
     assert_eq!(s.booked_fen, booked);
     // Both readings were kept, with what took them; a second statement has three.
-    let readings = f
-        .engine
+    let readings = db
         .store
         .balance_readings(ACCOUNT, since, 100)
         .await
@@ -387,8 +392,7 @@ async fn the_default_start_covers_the_first_order(db: &TestDb) {
     let t0 = idcgate_engine::now_ms();
     assert!(f.engine.statement_start(ACCOUNT).await.unwrap() >= t0);
     f.sync().await;
-    let synced = f
-        .engine
+    let synced = db
         .store
         .balance_reading_before(ACCOUNT, i64::MAX)
         .await

@@ -16,6 +16,12 @@ use idcgate_engine::storefront::Shop;
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, TenantOrderState};
+#[allow(unused_imports)]
+// the store's traits, for what a test seeds or reads behind the engine
+use idcgate_store::{
+    Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
+    ResaleStore as _, Store as _, TenantOrderStore as _,
+};
 use idcgate_wire::sim::SimServer;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -114,7 +120,12 @@ impl Fixture {
     }
 
     async fn balance(&self, account: &str) -> Money {
-        Money::from_fen(self.engine.store.account_balance(account).await.unwrap())
+        let balances = self.engine.reads().ledger_balances().await.unwrap();
+        let fen = balances
+            .into_iter()
+            .find(|(a, _)| a == account)
+            .map_or(0, |(_, fen)| fen);
+        Money::from_fen(fen)
     }
 }
 
@@ -158,7 +169,7 @@ async fn a_purchase_is_paid_once_delivered_and_booked(db: &TestDb) {
 
     // The margin is read from the books: what the tenant paid minus what the upstream
     // order it paid for cost.
-    let margins = f.engine.store.margins(Some("acme")).await.unwrap();
+    let margins = db.store.margins(Some("acme")).await.unwrap();
     assert_eq!(margins.len(), 1);
     let m = &margins[0];
     assert_eq!(m.revenue_fen, price.to_fen().unwrap());
@@ -167,7 +178,7 @@ async fn a_purchase_is_paid_once_delivered_and_booked(db: &TestDb) {
     assert!(m.revenue_fen > m.cost_fen, "{m:?}");
     assert!(f
         .engine
-        .store
+        .reads()
         .unbalanced_transactions()
         .await
         .unwrap()
@@ -304,8 +315,7 @@ async fn an_upstream_refusal_gives_the_money_back(db: &TestDb) {
     assert_eq!(r.kind, RefusalKind::Upstream, "{r:?}");
     assert_eq!(f.balance("tenant:acme").await, yuan("500.00"));
     assert_eq!(f.balance("revenue:server").await, Money::ZERO);
-    let rows = f
-        .engine
+    let rows = db
         .store
         .list_tenant_orders(&Default::default())
         .await
@@ -390,7 +400,7 @@ async fn renewal_extends_and_refund_gives_back_the_unused_share(db: &TestDb) {
     );
     assert!(f
         .engine
-        .store
+        .reads()
         .unbalanced_transactions()
         .await
         .unwrap()
@@ -439,6 +449,6 @@ async fn failed_appkeys_lock_out_the_appid_and_the_address(db: &TestDb) {
         .authenticate(&appid2, &key2, other_peer)
         .await
         .is_ok());
-    let audit = f.engine.store.list_audit(100).await.unwrap();
+    let audit = db.store.list_audit(100).await.unwrap();
     assert!(audit.iter().any(|e| e.action == "resale.lockout"));
 }

@@ -55,8 +55,8 @@ impl Api {
 
     async fn orders(&self) -> usize {
         self.engine
-            .store
-            .list_orders(&OrderFilter::default())
+            .reads()
+            .orders(&OrderFilter::default())
             .await
             .unwrap()
             .len()
@@ -145,7 +145,7 @@ async fn a_domain_purchase_refuses_options_and_credentials_are_never_journalled(
         );
     }
     assert_eq!(api.orders().await, 0);
-    let audit = format!("{:?}", api.engine.store.list_audit(100).await.unwrap());
+    let audit = format!("{:?}", api.engine.audit_trail(100).await.unwrap());
     assert!(!audit.contains("Cred-Secret-66"), "{audit}");
 }
 

@@ -52,8 +52,6 @@ const MAX_SECRET_CHARS: usize = 4096;
 
 type Q = Result<Query<ListQuery>, QueryRejection>;
 
-
-
 fn auth_err(op: &Op) -> impl Fn(auth::AuthError) -> Refusal + '_ {
     move |e| match e {
         auth::AuthError::Engine(e) => layout::engine_error(op, &e),

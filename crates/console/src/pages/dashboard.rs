@@ -140,10 +140,7 @@ async fn render(console: &Console, op: &Op) -> Result<Response, idcgate_engine::
         .zip(sums)
         .map(|(d, fen)| (d.strftime("%Y-%m").to_string(), fen))
         .collect();
-    let syncs = console
-        .engine
-        .last_syncs()
-        .await?;
+    let syncs = console.engine.last_syncs().await?;
 
     let body = html! {
         div.cards {

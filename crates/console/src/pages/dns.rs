@@ -62,7 +62,6 @@ const TYPES: [RecordType; 8] = [
     RecordType::Caa,
 ];
 
-
 fn zone_base(account: &str, zone: &str) -> String {
     format!("/dns/{}/{}", layout::seg(account), layout::seg(zone))
 }
@@ -106,11 +105,7 @@ async fn zones(
     filter.kind = Some(ResourceKind::DnsZone);
     let filtered = q.search().is_some() || filters.iter().any(|(_, v)| !v.is_empty());
     let (rows, total) = super::inventory::store_page(&c, &op, &q, filter).await?;
-    let accounts = c
-        .engine
-        .accounts()
-        .await
-        .map_err(layout::err(&op))?;
+    let accounts = c.engine.accounts().await.map_err(layout::err(&op))?;
     let pairs: Vec<(&str, &str)> = filters
         .iter()
         .filter(|(k, _)| *k != "expiry")

@@ -49,12 +49,13 @@ const QUOTES_WAIT: Duration = Duration::from_secs(8);
 
 type Q = Result<Query<ListQuery>, QueryRejection>;
 
-
-
 /// A page of a list the store filters, sorts and pages (`page_orders`, `page_ledger`):
 /// newest first unless a column is asked for; a page past the end is the last one, as
 /// the pager says.
-async fn list_page<T, F, Fut>(q: &ListQuery, read: F) -> Result<(Vec<T>, i64), idcgate_engine::EngineError>
+async fn list_page<T, F, Fut>(
+    q: &ListQuery,
+    read: F,
+) -> Result<(Vec<T>, i64), idcgate_engine::EngineError>
 where
     F: Fn(ListPage) -> Fut,
     Fut: std::future::Future<Output = Result<(Vec<T>, i64), idcgate_engine::EngineError>>,
@@ -804,8 +805,14 @@ async fn tenant(
         .tenant_statement(&name)
         .await
         .map_err(layout::err(&op))?;
-    let margins = engine.margins(Some(&name)).await.map_err(layout::err(&op))?;
-    let orders = engine.tenant_orders(&name).await.map_err(layout::err(&op))?;
+    let margins = engine
+        .margins(Some(&name))
+        .await
+        .map_err(layout::err(&op))?;
+    let orders = engine
+        .tenant_orders(&name)
+        .await
+        .map_err(layout::err(&op))?;
     let v = &st.tenant;
     let t = &v.tenant;
     let base = tenant_base(&name);

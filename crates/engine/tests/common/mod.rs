@@ -56,8 +56,7 @@ pub async fn engine_on(db: &TestDb, vendors: Vec<VendorEntry>) -> Arc<Engine> {
 pub async fn add_sandbox(engine: &Engine, name: &str, sim: &dyn Simulator) -> SimServer {
     let srv = testing::serve(sim).await;
     engine
-        .store
-        .add_account(&UpstreamAccount {
+        .put_sandbox_account(&UpstreamAccount {
             name: name.into(),
             ..testing::sandbox_account(sim, &srv)
         })

@@ -37,16 +37,14 @@ pub async fn start(db: &TestDb, token_name: &str, scope: Scope) -> Api {
     let sim = idcgate_west::Sim::sandbox();
     let srv = testing::serve(&sim).await;
     engine
-        .store
-        .add_account(&UpstreamAccount {
+        .put_sandbox_account(&UpstreamAccount {
             name: "w".into(),
             ..testing::sandbox_account(&sim, &srv)
         })
         .await
         .unwrap();
     let (_, token) = engine
-        .store
-        .create_token(token_name, scope, idcgate_engine::now_ms())
+        .create_token("test", token_name, scope)
         .await
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

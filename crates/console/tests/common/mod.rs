@@ -1,0 +1,249 @@
+//! The console harness the page tests share: a console router served on a free port
+//! over an engine on the test database with account `w` on a West sandbox, operators of
+//! every role, and a browser that logs in through the real login form.
+#![allow(dead_code)] // each test crate uses its own part
+
+use idcgate_console::auth::Operators;
+use idcgate_console::{router, ConsoleConfig};
+use idcgate_core::{UpstreamAccount, Vendor};
+use idcgate_engine::{Engine, Registry, VendorEntry};
+use idcgate_store::testing::TestDb;
+use idcgate_store::{Role, SqlStore};
+use idcgate_wire::sim::SimServer;
+use idcgate_wire::{testing, Simulator};
+use reqwest::StatusCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct App {
+    pub engine: Arc<Engine>,
+    /// The database behind the engine, for what a test seeds or checks beneath it.
+    pub store: SqlStore,
+    pub base: String,
+    /// The sandbox account's own credential values.
+    pub sandbox_secrets: Vec<String>,
+    pub srv: SimServer,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+fn registry() -> Registry {
+    Registry::new(vec![VendorEntry {
+        vendor: Vendor::West,
+        spec: idcgate_west::spec,
+        connect: idcgate_west::connect,
+        sandbox: || Box::new(idcgate_west::Sim::sandbox()),
+        onboarding: &idcgate_west::ONBOARDING,
+    }])
+}
+
+/// The console on `db` with account `w` (a West sandbox) and operators `adm`, `ops`,
+/// `fin` and `view`.
+pub async fn start(db: &TestDb) -> App {
+    let engine = Arc::new(Engine::new(
+        Arc::new(db.reopen().await),
+        registry(),
+        testing::wire_config(Duration::from_secs(5)),
+    ));
+    let sim = idcgate_west::Sim::sandbox();
+    let srv = testing::serve(&sim).await;
+    engine
+        .put_sandbox_account(&UpstreamAccount {
+            name: "w".into(),
+            ..testing::sandbox_account(&sim, &srv)
+        })
+        .await
+        .unwrap();
+    let ops = Operators {
+        engine: &engine,
+        actor: "test",
+    };
+    for (name, role) in [
+        ("adm", Role::Admin),
+        ("ops", Role::Operator),
+        ("fin", Role::Finance),
+        ("view", Role::Viewer),
+    ] {
+        ops.add(name, role, PASSWORD).await.unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = router(engine.clone(), ConsoleConfig::default());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
+    App {
+        engine,
+        store: db.reopen().await,
+        base,
+        sandbox_secrets: sim
+            .sandbox_credentials()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect(),
+        srv,
+        _stop: stop,
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// `value` of the first `name="<name>" value="…"` in a page.
+pub fn field(body: &str, name: &str) -> Option<String> {
+    let at = body.find(&format!("name=\"{name}\" value=\""))?;
+    let rest = &body[at + name.len() + 15..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+/// The text of the element with `id`.
+pub fn by_id(body: &str, id: &str) -> Option<String> {
+    let at = body.find(&format!("id=\"{id}\""))?;
+    let rest = &body[at..];
+    let rest = &rest[rest.find('>')? + 1..];
+    Some(rest[..rest.find('<')?].to_string())
+}
+
+pub fn cookie_of(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: String,
+    pub location: Option<String>,
+    /// The one-shot notice the redirect carries, decoded.
+    pub notice: Option<String>,
+    pub set_cookies: Vec<String>,
+}
+
+/// A browser logged in as one operator: its session cookie and CSRF token.
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub async fn answer(r: reqwest::Response) -> Answer {
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let notice = cookie_of(&r, "idcgate_flash").map(|v| {
+        percent_encoding::percent_decode_str(&v)
+            .decode_utf8_lossy()
+            .to_string()
+    });
+    let set_cookies = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_string)
+        .collect();
+    Answer {
+        status: r.status(),
+        location,
+        notice,
+        set_cookies,
+        body: r.text().await.unwrap(),
+    }
+}
+
+impl Browser {
+    /// Logs in through the real form: the login page's token and cookie, then the POST.
+    pub async fn login(app: &App, name: &str) -> Browser {
+        let http = client();
+        let r = http
+            .get(format!("{}/login", app.base))
+            .send()
+            .await
+            .unwrap();
+        let login_cookie = cookie_of(&r, "idcgate_login").expect("login cookie");
+        let token = field(&r.text().await.unwrap(), "token").expect("login token");
+        let r = http
+            .post(format!("{}/login", app.base))
+            .header("cookie", format!("idcgate_login={login_cookie}"))
+            .form(&[
+                ("token", token.as_str()),
+                ("next", "/orders"),
+                ("name", name),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {name}");
+        let session = cookie_of(&r, "idcgate_session").expect("session cookie");
+        let mut b = Browser {
+            http,
+            base: app.base.clone(),
+            cookie: format!("idcgate_session={session}"),
+            csrf: String::new(),
+        };
+        let page = b.get("/orders").await;
+        assert_eq!(page.status, StatusCode::OK);
+        b.csrf = field(&page.body, "csrf").expect("csrf token on every page");
+        b
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.get_in(path, "en").await
+    }
+
+    pub async fn get_in(&self, path: &str, lang: &str) -> Answer {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("accept-language", lang)
+            .send()
+            .await
+            .unwrap();
+        answer(r).await
+    }
+
+    /// A form as the page sends it, with this session's CSRF token.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let mut all = vec![("csrf", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("accept-language", "en")
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        answer(r).await
+    }
+}
