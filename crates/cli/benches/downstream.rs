@@ -19,7 +19,7 @@
 use idcgate_core::{Money, ResourceKind, UpstreamAccount};
 use idcgate_engine::catalog::{PriceRule, ProductSpec};
 use idcgate_engine::Engine;
-use idcgate_store::{MasterKey, SqlStore};
+use idcgate_store::{MasterKey, SqlStore, Store as _, TenantOrderStore as _};
 use idcgate_wire::{sim, Simulator, WireConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -154,8 +154,9 @@ async fn main() {
             store
         }
     };
+    let store = Arc::new(store);
     let engine = Arc::new(Engine::new(
-        Arc::new(store),
+        store.clone(),
         idcgate::vendors::registry(),
         WireConfig::new("bench@example.com"),
     ));
@@ -274,8 +275,7 @@ async fn main() {
         .is_empty());
 
     // The rest of each tenant's orders, delivered, written straight to the store.
-    let sold = engine
-        .store
+    let sold = store
         .list_tenant_orders(&idcgate_store::TenantOrderFilter {
             limit: Some(1),
             ..Default::default()
@@ -297,8 +297,7 @@ async fn main() {
         let name = format!("t{run}-{t}");
         for n in creates..per_tenant {
             let key = format!("seed:{name}:{n}");
-            let opened = engine
-                .store
+            let opened = store
                 .open_tenant_order(
                     &idcgate_store::NewTenantOrder {
                         tenant: name.clone(),
@@ -325,8 +324,7 @@ async fn main() {
                 panic!("seed {key}: {opened:?}")
             };
             let id = format!("server_seed{t}x{n}");
-            engine
-                .store
+            store
                 .move_tenant_order(
                     row.id,
                     idcgate_store::TenantOrderState::Pending,
@@ -345,8 +343,7 @@ async fn main() {
                 name: id.clone(),
                 ..server.clone()
             };
-            engine
-                .store
+            store
                 .upsert_resources(&[idcgate_engine::sync::server_row(
                     &account,
                     &s,

@@ -10,7 +10,7 @@
 
 use idcgate_core::ResourceKind;
 use idcgate_engine::Engine;
-use idcgate_store::{MasterKey, ResourceRow, Scope, SqlStore};
+use idcgate_store::{MasterKey, ResourceRow, Scope, SqlStore, Store as _};
 use idcgate_wire::WireConfig;
 use serde_json::json;
 use std::sync::Arc;
@@ -103,8 +103,9 @@ async fn main() {
     let mut store = SqlStore::open(&url).await.unwrap();
     store.unlock(&MasterKey::generate()).await.unwrap();
     let backend = idcgate_store::Store::backend(&store);
+    let store = Arc::new(store);
     let engine = Arc::new(Engine::new(
-        Arc::new(store),
+        store.clone(),
         idcgate::vendors::registry(),
         WireConfig::new("bench@example.com"),
     ));
@@ -129,7 +130,7 @@ async fn main() {
         })
         .collect();
     for chunk in rows.chunks(500) {
-        engine.store.upsert_resources(chunk).await.unwrap();
+        store.upsert_resources(chunk).await.unwrap();
     }
     let (_, token) = engine
         .create_token("test", &format!("bench-{run}"), Scope::Read)

@@ -12,7 +12,7 @@
 use idcgate_core::{Credentials, UpstreamAccount};
 use idcgate_engine::sync::NoProgress;
 use idcgate_engine::Engine;
-use idcgate_store::{MasterKey, SqlStore};
+use idcgate_store::{MasterKey, SqlStore, Store as _};
 use idcgate_wire::{sim, Simulator, WireConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -66,8 +66,9 @@ async fn main() {
     .await
     .expect("store");
     store.unlock(&MasterKey::generate()).await.expect("unlock");
+    let store = Arc::new(store);
     let engine = Arc::new(Engine::new(
-        Arc::new(store),
+        store.clone(),
         idcgate::vendors::registry(),
         WireConfig::new("bench@example.com"),
     ));
@@ -125,8 +126,7 @@ async fn main() {
         "rerun {:.2}s, {written} resources written (0 unless the upstream changed meanwhile)",
         t.elapsed().as_secs_f64()
     );
-    let changes = engine
-        .store
+    let changes = store
         .changes(None, i64::try_from(written).unwrap_or(0))
         .await
         .expect("changes");

@@ -24,7 +24,7 @@ use idcgate_core::{Money, PowerAction, PowerState, ResourceKind, UpstreamAccount
 use idcgate_engine::catalog::{PriceRule, ProductSpec};
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
-use idcgate_store::{both_backends, SqlStore};
+use idcgate_store::{both_backends, ResaleStore as _, SqlStore, TenantOrderStore as _};
 use idcgate_wire::sim::{SimServer, Simulator};
 use idcgate_wire::testing;
 use serde_json::Value;
@@ -42,13 +42,16 @@ both_backends!(
 /// downstream endpoint on a free port.
 struct Instance {
     engine: Arc<Engine>,
+    /// The database beneath the engine: what the tests check money against.
+    store: Arc<SqlStore>,
     addr: SocketAddr,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 async fn instance(store: SqlStore) -> Instance {
+    let store = Arc::new(store);
     let engine = Arc::new(Engine::new(
-        Arc::new(store),
+        store.clone(),
         idcgate::vendors::registry(),
         testing::wire_config(Duration::from_secs(10)),
     ));
@@ -61,6 +64,7 @@ async fn instance(store: SqlStore) -> Instance {
     }));
     Instance {
         engine,
+        store,
         addr,
         _stop: stop,
     }
@@ -159,7 +163,7 @@ impl Instance {
     }
 
     async fn balance(&self, account: &str) -> Money {
-        Money::from_fen(self.engine.store.account_balance(account).await.unwrap())
+        Money::from_fen(self.store.account_balance(account).await.unwrap())
     }
 
     /// One raw form call to the endpoint.
@@ -437,14 +441,14 @@ async fn a_second_instance_resells_through_the_first(db: &TestDb) {
         b_now > yuan("2000.00") - a_paid && b_now <= yuan("2000.00"),
         "{b_now}"
     );
-    for e in [&a.i.engine, &b.engine] {
+    for (e, store) in [(&a.i.engine, &a.i.store), (&b.engine, &b.store)] {
         assert!(e
             .reads()
             .unbalanced_transactions()
             .await
             .unwrap()
             .is_empty());
-        let margins = e.store.margins(None).await.unwrap();
+        let margins = store.margins(None).await.unwrap();
         assert_eq!(margins.len(), 1, "{margins:?}");
     }
     // The tenant's statement explains its balance line by line.
@@ -476,8 +480,8 @@ async fn a_second_instance_resells_through_the_first(db: &TestDb) {
     assert_eq!(rest["lines"].as_array().unwrap().len(), 4);
     let (status, _) = http_get(b.addr, "/api/v1/tenants/end-customer/orders", &token).await;
     assert_eq!(status, 200);
-    let b_margin = &b.engine.store.margins(None).await.unwrap()[0];
-    let a_margin = &a.i.engine.store.margins(None).await.unwrap()[0];
+    let b_margin = &b.store.margins(None).await.unwrap()[0];
+    let a_margin = &a.i.store.margins(None).await.unwrap()[0];
     // Before the refund each hop kept what its rule says; the refund gave back to each
     // tenant a share of what it paid, so margins stay positive.
     assert!(b_margin.revenue_fen > 0 && a_margin.revenue_fen > 0);
@@ -592,8 +596,7 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
     }
     // The one quoted order_id bought exactly one server, stored verbatim.
     let rows =
-        r.i.engine
-            .store
+        r.i.store
             .list_tenant_orders(&Default::default())
             .await
             .unwrap();
@@ -678,8 +681,7 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
         let mut sum = 0;
         for o in &rows {
             sum +=
-                r.i.engine
-                    .store
+                r.i.store
                     .tenant_order_charges(o.id)
                     .await
                     .unwrap()
