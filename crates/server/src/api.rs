@@ -3,8 +3,8 @@
 
 use crate::auth::{Access, Admin, Operate, Read};
 use crate::dto::{
-    days, paging, Account, ApiQuery, ExpiringQuery, InventoryQuery, Items, LimitQuery, Page,
-    Record, RecordPath, RecordTypeName, RecordsQuery, Resource, ServerPath, ServerState,
+    days, paging, Account, AccountBody, ApiQuery, ExpiringQuery, InventoryQuery, Items, LimitQuery,
+    Page, Record, RecordPath, RecordTypeName, RecordsQuery, Resource, ServerPath, ServerState,
     ServerStateName, ServersQuery, TextRules, ZonePath,
 };
 use crate::error::ApiError;
@@ -39,6 +39,7 @@ use utoipa::{OpenApi, ToSchema};
         list_expiring,
         list_balances,
         list_accounts,
+        add_account,
         run_sync,
         dns_list,
         dns_add,
@@ -80,7 +81,7 @@ use utoipa::{OpenApi, ToSchema};
         crate::renewals::floors,
         crate::renewals::set_floor
     ),
-    components(schemas(Resource, Record, ServerState, Account, RecordBody, ServerActionBody, ErrorBody,
+    components(schemas(Resource, Record, ServerState, Account, AccountBody, RecordBody, ServerActionBody, ErrorBody,
         crate::resale::TenantBody, crate::resale::TopupBody, crate::resale::CreditBody,
         crate::resale::LevelBody, crate::resale::ProductBody, crate::resale::ProductPatchBody, crate::orders::PurchaseBody,
         crate::renewals::PolicyBody, crate::renewals::FloorBody)),
@@ -172,7 +173,7 @@ pub fn routes() -> Router<AppState> {
         .route("/certificates", get(list_certificates))
         .route("/expiring", get(list_expiring))
         .route("/balance", get(list_balances))
-        .route("/accounts", get(list_accounts))
+        .route("/accounts", get(list_accounts).post(add_account))
         .route("/sync", post(run_sync))
         .route("/dns/{zone}/records", get(dns_list).post(dns_add))
         .route("/dns/{zone}/records/{id}", put(dns_set).delete(dns_remove))
@@ -504,16 +505,52 @@ async fn list_accounts(
     State(state): State<AppState>,
 ) -> Result<Json<Items<Account>>, ApiError> {
     let accounts = state.engine.accounts().await?;
-    let items = accounts
-        .into_iter()
-        .map(|a| Account {
-            name: a.name,
-            vendor: a.vendor.to_string(),
-            base_url: a.base_url,
-            rate_limit: a.rate_limit_per_sec,
-        })
-        .collect();
+    let items = accounts.into_iter().map(Account::from).collect();
     Ok(Json(Items { items }))
+}
+
+/// Add an upstream account. Refused as the CLI and the console refuse it, naming the
+/// field (`name`, `base_url`, `rate_limit`); credentials the vendor does not take, or a
+/// missing base URL where the vendor has no public one, are 422.
+#[utoipa::path(post, path = "/api/v1/accounts", request_body = AccountBody,
+    responses((status = 201, body = Account), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_account(
+    a: Access<Admin>,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Account>), ApiError> {
+    let body: AccountBody = parse_body(&body)?;
+    let defaulted_url = body.base_url.is_none();
+    let mut credentials = idcgate_core::Credentials::new();
+    for (k, v) in &body.credentials {
+        credentials.insert(k, v);
+    }
+    let new = idcgate_engine::accounts::NewAccount {
+        name: body.name,
+        vendor: body.vendor,
+        base_url: body.base_url,
+        credentials,
+        rate_limit_per_sec: body.rate_limit,
+    };
+    match state.engine.add_account(&a.actor(), new).await {
+        Ok(account) => Ok((StatusCode::CREATED, Json(Account::from(account)))),
+        Err(e) => {
+            // The document cannot say which credentials a vendor takes, nor which
+            // vendors have a public address: refusals of those are 422, not 400.
+            let semantic = match &e {
+                idcgate_engine::EngineError::InvalidInput { field, .. } => {
+                    field == "credentials" || (field == "base_url" && defaulted_url)
+                }
+                _ => false,
+            };
+            let mut e = ApiError::from(e);
+            if e.field.as_deref() == Some("rate") {
+                e.field = Some("rate_limit".into());
+            }
+            Err(if semantic { e.semantic() } else { e })
+        }
+    }
 }
 
 /// Sync every account now; a summary per account.

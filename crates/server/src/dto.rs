@@ -490,6 +490,42 @@ pub struct Account {
     pub rate_limit: u32,
 }
 
+impl From<idcgate_core::UpstreamAccount> for Account {
+    fn from(a: idcgate_core::UpstreamAccount) -> Self {
+        Account {
+            name: a.name,
+            vendor: a.vendor.to_string(),
+            base_url: a.base_url,
+            rate_limit: a.rate_limit_per_sec,
+        }
+    }
+}
+
+/// A new upstream account. The rules are the engine's, the same for the CLI and the
+/// console (`idcgate_engine::accounts`); the credentials are sealed when stored and
+/// never answered.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountBody {
+    #[schema(pattern = r"^[A-Za-z0-9._-]{1,64}$")]
+    pub name: String,
+    #[schema(value_type = VendorName)]
+    pub vendor: idcgate_core::Vendor,
+    /// http(s), no user, password, query or fragment. Default: the vendor's public API
+    /// address (Zonkvm and XenSystem have none: then it is required).
+    #[schema(
+        pattern = r"^https?://[^@/?#\s\u0000-\u001F\u007F-\u009F]+(/[^?#\s\u0000-\u001F\u007F-\u009F]*)?$",
+        max_length = 500
+    )]
+    pub base_url: Option<String>,
+    /// The vendor's credential keys and values (`idcgate vendors show VENDOR` lists them).
+    #[serde(default)]
+    pub credentials: std::collections::BTreeMap<String, String>,
+    /// Requests per second towards the upstream. Default: the vendor's advice.
+    #[schema(minimum = 1, maximum = 1000)]
+    pub rate_limit: Option<u32>,
+}
+
 /// No control characters: what the guard refuses in every text a caller sends.
 const NO_CONTROLS: &str = r"^[^\u0000-\u001F\u007F-\u009F]*$";
 
