@@ -4,6 +4,8 @@
 //! timeouts, cookie flags and security headers, redirects that stay on the console.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
+mod common;
+
 use idcgate_console::auth::{totp_code, Operators};
 use idcgate_console::ConsoleConfig;
 use idcgate_engine::{now_ms, Engine, Registry};
@@ -41,17 +43,7 @@ async fn start_from(
     if let Some(ip) = client {
         app = app.layer(axum::Extension(ip));
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-    });
+    let (base, stop) = common::serve(app).await;
     Console {
         engine,
         base,

@@ -65,11 +65,11 @@ pub enum EngineError {
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
 impl EngineError {
-    /// This error for one more caller of a shared operation (a joined sync). A store
-    /// error keeps its text; every other kind is kept as it was.
+    /// This error for one more caller of a shared operation (a joined sync): every
+    /// kind kept as it was, a store error with its own kind and text.
     fn shared(e: &Arc<EngineError>) -> EngineError {
         match e.as_ref() {
-            EngineError::Store(s) => EngineError::Store(StoreError::Database(s.to_string())),
+            EngineError::Store(s) => EngineError::Store(s.clone()),
             EngineError::Upstream(u) => EngineError::Upstream(u.clone()),
             EngineError::NoSuchAccount(n) => EngineError::NoSuchAccount(n.clone()),
             EngineError::NoSuchZone(z) => EngineError::NoSuchZone(z.clone()),

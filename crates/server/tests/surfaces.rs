@@ -33,6 +33,11 @@ async fn send(api: &Api, method: reqwest::Method, path: &str, body: Option<Value
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// `POST /accounts` with `body`.
+async fn add(api: &Api, body: Value) -> (u16, Value) {
+    send(api, reqwest::Method::POST, "/accounts", Some(body)).await
+}
+
 /// The reason the engine's rule gives for `result`'s refusal.
 fn reason(result: Result<(), EngineError>) -> String {
     match result {
@@ -56,13 +61,7 @@ async fn an_account_added_through_rest_follows_the_engines_rules(db: &TestDb) {
 
     // The same rule, the same words, the field named: what `idcgate account add` and
     // the console's form are refused with.
-    let (status, bad) = send(
-        &api,
-        reqwest::Method::POST,
-        "/accounts",
-        Some(west("no spaces", &url)),
-    )
-    .await;
+    let (status, bad) = add(&api, west("no spaces", &url)).await;
     assert_eq!(status, 400, "{bad}");
     assert_eq!(bad["error"]["field"], "name", "{bad}");
     assert_eq!(
@@ -76,13 +75,7 @@ async fn an_account_added_through_rest_follows_the_engines_rules(db: &TestDb) {
         ("http://user:pw@example.com/api", "a user and password"),
         ("http://example.com/api?key=k", "a query"),
     ] {
-        let (status, bad) = send(
-            &api,
-            reqwest::Method::POST,
-            "/accounts",
-            Some(west("w2", url)),
-        )
-        .await;
+        let (status, bad) = add(&api, west("w2", url)).await;
         assert_eq!(status, 400, "{why}: {bad}");
         assert_eq!(bad["error"]["field"], "base_url", "{why}: {bad}");
         assert_eq!(
@@ -95,7 +88,7 @@ async fn an_account_added_through_rest_follows_the_engines_rules(db: &TestDb) {
     // What the document cannot state (which keys a vendor takes) is 422, named.
     let mut half = west("w2", &url);
     half["credentials"] = json!({"username": "u"});
-    let (status, bad) = send(&api, reqwest::Method::POST, "/accounts", Some(half)).await;
+    let (status, bad) = add(&api, half).await;
     assert_eq!(status, 422, "{bad}");
     assert_eq!(bad["error"]["field"], "credentials", "{bad}");
     assert!(
@@ -111,13 +104,7 @@ async fn an_account_added_through_rest_follows_the_engines_rules(db: &TestDb) {
     let trail = api.engine.audit_trail(100).await.unwrap();
     assert!(trail.iter().all(|a| a.action != "account.add"), "{trail:?}");
 
-    let (status, added) = send(
-        &api,
-        reqwest::Method::POST,
-        "/accounts",
-        Some(west("w2", &url)),
-    )
-    .await;
+    let (status, added) = add(&api, west("w2", &url)).await;
     assert_eq!(status, 201, "{added}");
     assert_eq!(added["name"], "w2");
     assert_eq!(added["rate_limit"], 5, "the vendor's advised rate: {added}");
@@ -142,13 +129,7 @@ async fn an_account_added_through_rest_follows_the_engines_rules(db: &TestDb) {
         "{tested:?}"
     );
 
-    let (status, taken) = send(
-        &api,
-        reqwest::Method::POST,
-        "/accounts",
-        Some(west("w2", &url)),
-    )
-    .await;
+    let (status, taken) = add(&api, west("w2", &url)).await;
     assert_eq!(status, 409, "{taken}");
 
     // Audited by the engine with the token's actor, the credentials nowhere.

@@ -48,7 +48,8 @@ use async_trait::async_trait;
 use idcgate_core::{ResourceKind, UpstreamAccount};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, thiserror::Error)]
+/// Clone: one failure may answer several callers (a joined sync), each with the kind.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot open database {url}: {message}")]
     Open { url: String, message: String },

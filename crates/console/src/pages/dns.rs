@@ -62,6 +62,18 @@ const TYPES: [RecordType; 8] = [
     RecordType::Caa,
 ];
 
+/// Back to the zone's page after a change to record `r`, saying `done` and which record.
+fn back_to_zone(
+    op: &Op,
+    account: &str,
+    zone: &str,
+    done: &str,
+    r: &DnsRecord,
+) -> axum::response::Response {
+    let notice = format!("{done} {}", record_label(r));
+    session::redirect_with(op, &zone_base(account, zone), &notice)
+}
+
 fn zone_base(account: &str, zone: &str) -> String {
     format!("/dns/{}/{}", layout::seg(account), layout::seg(zone))
 }
@@ -538,15 +550,12 @@ async fn add_record(
         .dns_add(&layout::actor(&op), &zone, &input)
         .await
         .map_err(|e| zone_error(&op, &account, &zone, &e))?;
-    let notice = format!(
-        "{} {}",
-        op.t("已添加记录", "Record added:"),
-        record_label(&r)
-    );
-    Ok(session::redirect_with(
+    Ok(back_to_zone(
         &op,
-        &zone_base(&account, &zone),
-        &notice,
+        &account,
+        &zone,
+        op.t("已添加记录", "Record added:"),
+        &r,
     ))
 }
 
@@ -658,15 +667,12 @@ async fn save_record(
         .dns_set(&layout::actor(&op), &zone, &id, &input)
         .await
         .map_err(|e| zone_error(&op, &account, &zone, &e))?;
-    let notice = format!(
-        "{} {}",
-        op.t("已保存记录", "Record saved:"),
-        record_label(&r)
-    );
-    Ok(session::redirect_with(
+    Ok(back_to_zone(
         &op,
-        &zone_base(&account, &zone),
-        &notice,
+        &account,
+        &zone,
+        op.t("已保存记录", "Record saved:"),
+        &r,
     ))
 }
 
@@ -711,15 +717,12 @@ async fn delete_record(
         .dns_remove(&layout::actor(&op), &zone, &id)
         .await
         .map_err(|e| zone_error(&op, &account, &zone, &e))?;
-    let notice = format!(
-        "{} {}",
-        op.t("已删除记录", "Record deleted:"),
-        record_label(&r)
-    );
-    Ok(session::redirect_with(
+    Ok(back_to_zone(
         &op,
-        &zone_base(&account, &zone),
-        &notice,
+        &account,
+        &zone,
+        op.t("已删除记录", "Record deleted:"),
+        &r,
     ))
 }
 
@@ -731,20 +734,12 @@ async fn switch(c: Console, op: Op, path: RecordPath, csrf: &str, enabled: bool)
         .dns_enable(&layout::actor(&op), &zone, &id, enabled)
         .await
         .map_err(|e| zone_error(&op, &account, &zone, &e))?;
-    let notice = format!(
-        "{} {}",
-        if enabled {
-            op.t("已启用记录", "Record enabled:")
-        } else {
-            op.t("已暂停记录", "Record disabled:")
-        },
-        record_label(&r)
-    );
-    Ok(session::redirect_with(
-        &op,
-        &zone_base(&account, &zone),
-        &notice,
-    ))
+    let done = if enabled {
+        op.t("已启用记录", "Record enabled:")
+    } else {
+        op.t("已暂停记录", "Record disabled:")
+    };
+    Ok(back_to_zone(&op, &account, &zone, done, &r))
 }
 
 async fn enable(

@@ -67,18 +67,7 @@ pub async fn start(db: &TestDb) -> App {
     ] {
         ops.add(name, role, PASSWORD).await.unwrap();
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = router(engine.clone(), ConsoleConfig::default());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-    });
+    let (base, stop) = serve(router(engine.clone(), ConsoleConfig::default())).await;
     App {
         engine,
         store: db.reopen().await,
@@ -91,6 +80,22 @@ pub async fn start(db: &TestDb) -> App {
         srv,
         _stop: stop,
     }
+}
+
+/// Serves `app` on a free port until the sender is dropped; its base URL.
+pub async fn serve(app: axum::Router) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
+    (base, stop)
 }
 
 pub fn urlencode(s: &str) -> String {
