@@ -6,7 +6,7 @@ use crate::{AccountCmd, Cli, Command};
 use anyhow::{anyhow, bail, Context, Result};
 use idcgate_core::spec::ActionKind;
 use idcgate_core::{Credentials, UpstreamAccount, Vendor};
-use idcgate_engine::{Engine, EngineError};
+use idcgate_engine::Engine;
 use idcgate_store::{MasterKey, SqlStore};
 use idcgate_wire::{SimServer, WireConfig};
 use serde_json::json;
@@ -430,23 +430,7 @@ async fn call(
             yes,
         )?;
     }
-    let conn = engine.connection(&name).await?;
-    let result = conn.call(&spec.id, &pairs).await.map_err(EngineError::from);
-    if spec.kind == ActionKind::Write {
-        let params: serde_json::Map<String, serde_json::Value> =
-            pairs.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-        engine
-            .audit_with(
-                &actor(),
-                &format!("call {}", spec.id),
-                &name,
-                &serde_json::Value::Object(params),
-                &result,
-                |v| truncate(&idcgate_wire::redact::scrub_json(v).to_string(), 2000),
-            )
-            .await;
-    }
-    let value = result?;
+    let value = engine.call_action(&actor(), &name, spec, &pairs).await?;
     println!("{}", serde_json::to_string_pretty(&value)?);
     Ok(())
 }

@@ -465,6 +465,43 @@ impl Engine {
         }
     }
 
+    /// A raw call of one of the vendor's documented actions at `account`. A write is
+    /// audited as `call <id>` by `actor`: its parameters (secret-looking ones blanked)
+    /// beside the answer, cut to 2,000 characters, or the error.
+    pub async fn call_action(
+        &self,
+        actor: &str,
+        account: &str,
+        spec: &idcgate_core::spec::ActionSpec,
+        params: &idcgate_core::capability::Params,
+    ) -> Result<serde_json::Value> {
+        let conn = self.connection(account).await?;
+        let result = conn.call(&spec.id, params).await.map_err(EngineError::from);
+        if spec.kind == idcgate_core::spec::ActionKind::Write {
+            let audited: serde_json::Map<String, serde_json::Value> = params
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect();
+            let target = format!("call {}", spec.id);
+            self.audit_with(
+                actor,
+                &target,
+                account,
+                &serde_json::Value::Object(audited),
+                &result,
+                |v| {
+                    let text = idcgate_wire::redact::scrub_json(v).to_string();
+                    match text.char_indices().nth(2000) {
+                        Some((cut, _)) => format!("{}…", &text[..cut]),
+                        None => text,
+                    }
+                },
+            )
+            .await;
+        }
+        result
+    }
+
     /// Checks an account's credentials with the cheapest read it supports.
     pub async fn test_account(&self, name: &str) -> Result<String> {
         let conn = self.connection(name).await?;
