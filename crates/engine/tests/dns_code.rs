@@ -4,6 +4,8 @@
 //! applies runs on both backends (it audits and keeps the inventory); the one that only
 //! exports sits on a scratch SQLite database.
 
+#![allow(clippy::unwrap_used)] // a test may fail loudly
+
 mod common;
 
 use common::{add_sandbox, cndns, engine_on, west};
