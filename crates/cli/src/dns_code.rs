@@ -5,7 +5,7 @@ use crate::output::{Out, Shown};
 use crate::safety::{coded, confirm, EXIT_ERROR, EXIT_UNKNOWN_OUTCOME};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use idcgate_engine::dnsplan::{Change, ChangeOp, RecordState, Safety, ZonePlan};
+use idcgate_engine::dnsplan::{plans_json, Change, ChangeOp, RecordState, Safety, ZonePlan};
 use idcgate_engine::zonefile::ZoneFile;
 use idcgate_engine::Engine;
 use serde_json::json;
@@ -222,17 +222,6 @@ fn plans_text(plans: &[ZonePlan], safety: &Safety) -> String {
     let zones = if plans.len() == 1 { "zone" } else { "zones" };
     text.push_str(&format!("{total} changes in {} {zones}", plans.len()));
     text
-}
-
-fn plans_json(plans: &[ZonePlan], safety: &Safety) -> serde_json::Value {
-    json!(plans
-        .iter()
-        .map(|p| {
-            let mut v = json!(p);
-            v["needs_force"] = json!(p.unsafe_reason(safety));
-            v
-        })
-        .collect::<Vec<_>>())
 }
 
 pub async fn plan(out: &Out, engine: &Engine, args: PlanArgs) -> Result<()> {

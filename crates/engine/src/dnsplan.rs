@@ -61,6 +61,7 @@ pub struct Change {
     pub op: ChangeOp,
     /// Relative to the zone; `""` is the apex.
     pub name: String,
+    #[serde(rename = "type")]
     pub rtype: RecordType,
     /// The vendor-neutral line; `None` is the default line.
     pub line: Option<String>,
@@ -108,6 +109,21 @@ impl ZonePlan {
         }
         None
     }
+}
+
+/// Plans as the CLI's `--json` and REST answer them: each with `needs_force`, the
+/// reason an apply would be refused under `safety` (null when it would not).
+pub fn plans_json(plans: &[ZonePlan], safety: &Safety) -> serde_json::Value {
+    serde_json::Value::Array(
+        plans
+            .iter()
+            .map(|p| {
+                let mut v = serde_json::json!(p);
+                v["needs_force"] = serde_json::json!(p.unsafe_reason(safety));
+                v
+            })
+            .collect(),
+    )
 }
 
 /// How a plan was carried out.
