@@ -223,6 +223,7 @@ pub fn plan_zone(
     offered: Option<&[String]>,
 ) -> Result<ZonePlan> {
     let mut wants: Vec<Want> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for e in &file.entries {
         if let (Some(line), Some(offered)) = (&e.line, offered) {
             if zonefile::offered_line(line, offered).is_none() {
@@ -248,12 +249,7 @@ pub fn plan_zone(
                 },
             };
             let k = value_key(w.rtype, &w.state.value, w.state.priority);
-            if wants.iter().any(|o| {
-                o.name == w.name
-                    && o.rtype == w.rtype
-                    && o.line == w.line
-                    && value_key(o.rtype, &o.state.value, o.state.priority) == k
-            }) {
+            if !seen.insert((w.name.clone(), w.rtype.as_str(), w.line.clone(), k)) {
                 return Err(EngineError::Invalid(format!(
                     "{}: {} {} {:?} is in the file twice",
                     file.zone,

@@ -145,6 +145,9 @@ impl ZoneFile {
             natural_cmp(&name_of_host(&a.host), &name_of_host(&b.host))
                 .then(a.rtype.as_str().cmp(b.rtype.as_str()))
         });
+        // Entry index by what groups records into one entry.
+        let mut index: std::collections::HashMap<(String, &str, Option<String>, bool, u32), usize> =
+            std::collections::HashMap::new();
         for r in sorted {
             let name = name_of_host(&r.host);
             let line = canonical_line(r.line.as_deref());
@@ -152,22 +155,26 @@ impl ZoneFile {
                 value: r.value.clone(),
                 priority: r.priority.filter(|_| has_priority(r.rtype)),
             };
-            match groups.iter_mut().find(|e| {
-                e.name == name
-                    && e.rtype == r.rtype
-                    && e.line == line
-                    && e.enabled == r.enabled
-                    && e.ttl == r.ttl
-            }) {
-                Some(e) => e.values.push(value),
-                None => groups.push(Entry {
-                    name,
-                    rtype: r.rtype,
-                    ttl: r.ttl,
-                    line,
-                    enabled: r.enabled,
-                    values: vec![value],
-                }),
+            let key = (
+                name.clone(),
+                r.rtype.as_str(),
+                line.clone(),
+                r.enabled,
+                r.ttl,
+            );
+            match index.get(&key) {
+                Some(&i) => groups[i].values.push(value),
+                None => {
+                    index.insert(key, groups.len());
+                    groups.push(Entry {
+                        name,
+                        rtype: r.rtype,
+                        ttl: r.ttl,
+                        line,
+                        enabled: r.enabled,
+                        values: vec![value],
+                    });
+                }
             }
         }
         for e in &mut groups {
@@ -1166,6 +1173,7 @@ impl<'a> Parser<'a> {
 
     fn mapping(&mut self, indent: usize, depth: usize) -> Result<Node, ZoneFileError> {
         let mut pairs: Vec<(String, Node)> = Vec::new();
+        let mut keys = std::collections::HashSet::new();
         while let Some(l) = self.peek().cloned() {
             if l.indent != indent {
                 if l.indent > indent {
@@ -1176,7 +1184,7 @@ impl<'a> Parser<'a> {
             let Some((key, rest)) = split_key(l.text, l.no)? else {
                 return syntax(l.no, "expected `key: value`");
             };
-            if pairs.iter().any(|(k, _)| *k == key) {
+            if !keys.insert(key.clone()) {
                 return syntax(l.no, format!("key {key:?} appears twice"));
             }
             self.at += 1;
