@@ -9,6 +9,7 @@
 mod clock;
 mod commands;
 mod config;
+mod dns_code;
 mod inventory;
 mod notify;
 mod onboard;
@@ -466,6 +467,14 @@ pub enum DnsCmd {
         /// The record's id (see `dns list`).
         id: String,
     },
+    /// Write a zone as a file: octoDNS's YAML layout (default) or BIND.
+    Export(dns_code::ExportArgs),
+    /// Compare zone files with what the upstreams hold: creates, updates and deletes per
+    /// zone (nothing is changed).
+    Plan(dns_code::PlanArgs),
+    /// Make the upstreams hold what zone files say, through the same audited operations
+    /// as `dns add|set|rm`.
+    Apply(dns_code::ApplyArgs),
 }
 
 #[derive(Subcommand)]

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod dnsplan;
 pub mod jobs;
 pub mod notify;
 pub mod operators;
@@ -23,6 +24,7 @@ pub mod statement;
 pub mod storefront;
 pub mod sync;
 pub mod tenants;
+pub mod zonefile;
 
 /// Upstream calls made by this process, by vendor and outcome (for `/metrics`).
 pub use idcgate_wire::exchange::{call_stats as upstream_call_stats, CallStats};

@@ -79,12 +79,17 @@ use utoipa::{OpenApi, ToSchema};
         crate::renewals::policies,
         crate::renewals::set_policy,
         crate::renewals::floors,
-        crate::renewals::set_floor
+        crate::renewals::set_floor,
+        crate::dnsplan::export,
+        crate::dnsplan::plan,
+        crate::dnsplan::apply
     ),
     components(schemas(Resource, Record, ServerState, Account, AccountBody, RecordBody, ServerActionBody, ErrorBody,
         crate::resale::TenantBody, crate::resale::TopupBody, crate::resale::CreditBody,
         crate::resale::LevelBody, crate::resale::ProductBody, crate::resale::ProductPatchBody, crate::orders::PurchaseBody,
-        crate::renewals::PolicyBody, crate::renewals::FloorBody)),
+        crate::renewals::PolicyBody, crate::renewals::FloorBody,
+        crate::dnsplan::ZoneBody, crate::dnsplan::ZoneRecord, crate::dnsplan::ZoneValue,
+        crate::dnsplan::PlanBody, crate::dnsplan::ApplyBody)),
     modifiers(&BearerToken, &TextRules)
 )]
 pub struct ApiDoc;
@@ -185,6 +190,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::orders::routes())
         .merge(crate::resale::routes())
         .merge(crate::renewals::routes())
+        .merge(crate::dnsplan::routes())
 }
 
 #[derive(Serialize, ToSchema)]

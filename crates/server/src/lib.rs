@@ -10,6 +10,7 @@
 
 mod api;
 mod auth;
+mod dnsplan;
 mod downstream;
 mod dto;
 mod error;

@@ -444,6 +444,21 @@ impl Sim {
             .with_state(|st| seed::bulk(st, domains, records_per_domain, servers));
     }
 
+    /// Test helper: an empty zone `name` on West's DNS (a domain of this account with no
+    /// records); false if the account holds it already.
+    pub fn add_zone(&self, name: &str) -> bool {
+        self.host.with_state(|st| {
+            let name = name.to_lowercase();
+            if st.domains.contains_key(&name) {
+                return false;
+            }
+            let now = st.now_ms();
+            let d = domain::Domain::new(&name, 1, now, 1, "ZonePass123".into());
+            st.domains.insert(name, d);
+            true
+        })
+    }
+
     /// `None` = every caller IP allowed; otherwise others get errcode 10002.
     pub fn set_ip_allowlist(&self, ips: Option<Vec<IpAddr>>) {
         self.host.with_state(|st| st.whitelist = ips);

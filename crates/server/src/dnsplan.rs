@@ -1,0 +1,290 @@
+//! REST for zones as code: a zone exported (octoDNS YAML, BIND or JSON), the plan of
+//! zones against their upstreams, and carrying it out through the engine's audited DNS
+//! operations. Zones travel in request bodies as JSON (the shape `?format=json` exports),
+//! since a JSON body's texts are single lines.
+
+use crate::api::{parse_body, ErrorBody};
+use crate::auth::{Access, Operate, Read};
+use crate::dto::{ApiQuery, RecordTypeName, ZonePath};
+use crate::error::ApiError;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use idcgate_core::RecordType;
+use idcgate_engine::dnsplan::{plans_json, Safety};
+use idcgate_engine::zonefile::{self, Entry, ZoneFile, DEFAULT_TTL};
+use idcgate_engine::EngineError;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/zones/{zone}/export", get(export))
+        .route("/dns/plan", post(plan))
+        .route("/dns/apply", post(apply))
+}
+
+#[derive(Deserialize, Serialize, ToSchema, Clone, Copy, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    /// octoDNS's YAML layout (`idcgate dns plan` reads it).
+    #[default]
+    Yaml,
+    /// A BIND zone file.
+    Bind,
+    /// The zone as the `zones` of a plan or apply body take it.
+    Json,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// yaml (default), bind or json.
+    #[param(inline)]
+    pub format: Option<ExportFormat>,
+}
+
+/// One value of a record.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneValue {
+    /// The value as `dns add` takes it (SRV: `weight port target`; CAA: `flags tag value`).
+    #[schema(min_length = 1)]
+    pub value: String,
+    /// MX's preference, SRV's priority.
+    #[serde(default, deserialize_with = "crate::dto::whole")]
+    #[schema(minimum = 0, maximum = 65535)]
+    pub priority: Option<u16>,
+}
+
+/// The values of a name and type that share line, state and TTL.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneRecord {
+    /// Relative to the zone; `""` (or `@`) is the apex.
+    #[schema(max_length = 253)]
+    pub name: String,
+    #[serde(rename = "type")]
+    #[schema(rename = "type", value_type = RecordTypeName)]
+    pub rtype: RecordType,
+    /// Seconds; 3600 when left out.
+    #[serde(default, deserialize_with = "crate::dto::whole")]
+    #[schema(minimum = 1, maximum = 2147483647)]
+    pub ttl: Option<u32>,
+    /// The resolution line (`telecom`, `电信`, ...); the default line when left out.
+    pub line: Option<String>,
+    /// `false` for a paused record; `true` when left out.
+    pub enabled: Option<bool>,
+    #[schema(min_items = 1)]
+    pub values: Vec<ZoneValue>,
+}
+
+/// A zone as it should be.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneBody {
+    #[schema(pattern = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+\.?$", max_length = 253)]
+    pub zone: String,
+    pub records: Vec<ZoneRecord>,
+}
+
+/// Zones to plan, and the shares beyond which an apply needs `force`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanBody {
+    #[schema(min_items = 1, max_items = 1000)]
+    pub zones: Vec<ZoneBody>,
+    /// Most records of a zone a plan may update without `force`, in percent (30).
+    #[serde(default, deserialize_with = "crate::dto::whole")]
+    #[schema(minimum = 0, maximum = 100)]
+    pub max_update_percent: Option<u32>,
+    /// Most records of a zone a plan may delete without `force`, in percent (30).
+    #[serde(default, deserialize_with = "crate::dto::whole")]
+    #[schema(minimum = 0, maximum = 100)]
+    pub max_delete_percent: Option<u32>,
+    /// Zones holding fewer records are not held to the percentages (10).
+    #[serde(default, deserialize_with = "crate::dto::whole")]
+    #[schema(minimum = 0, maximum = 1000000)]
+    pub min_existing: Option<usize>,
+}
+
+/// Zones to make the upstreams hold.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyBody {
+    #[schema(min_items = 1, max_items = 1000)]
+    pub zones: Vec<ZoneBody>,
+    /// Carry out a plan beyond the percentages.
+    pub force: Option<bool>,
+    #[serde(default, deserialize_with = "crate::dto::whole")]
+    #[schema(minimum = 0, maximum = 100)]
+    pub max_update_percent: Option<u32>,
+    #[serde(default, deserialize_with = "crate::dto::whole")]
+    #[schema(minimum = 0, maximum = 100)]
+    pub max_delete_percent: Option<u32>,
+    #[serde(default, deserialize_with = "crate::dto::whole")]
+    #[schema(minimum = 0, maximum = 1000000)]
+    pub min_existing: Option<usize>,
+}
+
+fn safety(
+    update: Option<u32>,
+    delete: Option<u32>,
+    min: Option<usize>,
+) -> Result<Safety, ApiError> {
+    let d = Safety::default();
+    for (field, v) in [
+        ("max_update_percent", update),
+        ("max_delete_percent", delete),
+    ] {
+        if v.is_some_and(|v| v > 100) {
+            return Err(ApiError::invalid(field, "a percentage from 0 to 100"));
+        }
+    }
+    Ok(Safety {
+        max_update_percent: update.unwrap_or(d.max_update_percent),
+        max_delete_percent: delete.unwrap_or(d.max_delete_percent),
+        min_existing: min.unwrap_or(d.min_existing),
+    })
+}
+
+impl ZoneBody {
+    fn of(file: &ZoneFile) -> ZoneBody {
+        ZoneBody {
+            zone: file.zone.clone(),
+            records: file
+                .entries
+                .iter()
+                .map(|e| ZoneRecord {
+                    name: e.name.clone(),
+                    rtype: e.rtype,
+                    ttl: Some(e.ttl),
+                    line: e.line.clone(),
+                    enabled: Some(e.enabled),
+                    values: e
+                        .values
+                        .iter()
+                        .map(|v| ZoneValue {
+                            value: v.value.clone(),
+                            priority: v.priority,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    fn file(self) -> ZoneFile {
+        ZoneFile {
+            zone: self.zone,
+            entries: self
+                .records
+                .into_iter()
+                .map(|r| Entry {
+                    name: zonefile::name_of_host(&r.name),
+                    rtype: r.rtype,
+                    ttl: r.ttl.unwrap_or(DEFAULT_TTL),
+                    line: zonefile::canonical_line(r.line.as_deref()),
+                    enabled: r.enabled.unwrap_or(true),
+                    values: r
+                        .values
+                        .into_iter()
+                        .map(|v| zonefile::Value {
+                            value: v.value,
+                            priority: v.priority,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What a body that matches the document cannot be planned for (a line the vendor
+/// lacks, a value twice, a zone given twice) is 422, not a malformed request.
+fn semantic(e: EngineError) -> ApiError {
+    ApiError::from(e).semantic()
+}
+
+/// A zone as a file, its records read live from the upstream.
+#[utoipa::path(get, path = "/api/v1/zones/{zone}/export", params(ZonePath, ExportQuery),
+    responses((status = 200, description = "the zone: octoDNS YAML or BIND as text, or JSON",
+            content((String = "text/plain"), (ZoneBody = "application/json"))),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
+pub async fn export(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    Path(zone): Path<String>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let file = state.engine.dns_export(&zone).await?;
+    let text = |t: String| ([(CONTENT_TYPE, "text/plain; charset=utf-8")], t).into_response();
+    Ok(match q.format.unwrap_or_default() {
+        ExportFormat::Yaml => text(file.to_yaml()),
+        ExportFormat::Bind => text(file.to_bind()),
+        ExportFormat::Json => Json(ZoneBody::of(&file)).into_response(),
+    })
+}
+
+/// What each zone needs to hold what its body says, against its upstream read now:
+/// creates, updates and deletes, what is left alone (NS at the apex) and whether an
+/// apply would need `force`. Changes nothing.
+#[utoipa::path(post, path = "/api/v1/dns/plan", request_body = PlanBody,
+    responses((status = 200, description = "one plan per zone"),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
+pub async fn plan(
+    _a: Access<Read>,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let body: PlanBody = parse_body(&body)?;
+    let safety = safety(
+        body.max_update_percent,
+        body.max_delete_percent,
+        body.min_existing,
+    )?;
+    let files: Vec<ZoneFile> = body.zones.into_iter().map(ZoneBody::file).collect();
+    let plans = state.engine.dns_plan(&files).await.map_err(semantic)?;
+    Ok(Json(plans_json(&plans, &safety)))
+}
+
+/// Plans the zones afresh and carries the plans out through the same audited operations
+/// as the record endpoints. A plan beyond the percentages is refused whole (409) unless
+/// `force`. The first change that fails stops the run: `failed` names it (null when
+/// every change was made) and `zones` says what was done before it.
+#[utoipa::path(post, path = "/api/v1/dns/apply", request_body = ApplyBody,
+    responses((status = 200, description = "the plans and what was done (`failed` null when all was)"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
+pub async fn apply(
+    a: Access<Operate>,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let body: ApplyBody = parse_body(&body)?;
+    let safety = safety(
+        body.max_update_percent,
+        body.max_delete_percent,
+        body.min_existing,
+    )?;
+    let files: Vec<ZoneFile> = body.zones.into_iter().map(ZoneBody::file).collect();
+    let (plans, report) = state
+        .engine
+        .dns_apply(&a.actor(), &files, &safety, body.force.unwrap_or(false))
+        .await
+        .map_err(semantic)?;
+    Ok(Json(json!({
+        "plans": plans_json(&plans, &safety),
+        "zones": report.zones,
+        "failed": report.failed,
+    })))
+}
