@@ -593,7 +593,7 @@ impl Compute for CndnsClient {
         };
         let mut ips: Vec<String> = [s(d, "serverip")]
             .into_iter()
-            .chain(s(d, "ips").split(',').map(str::to_string))
+            .chain(s(d, "ExtIP").split(',').map(str::to_string))
             .filter(|ip| !ip.is_empty() && ip != "-")
             .collect();
         ips.dedup();

@@ -393,11 +393,33 @@ fn contact_info(st: &mut State, q: &Req) -> R {
         .contacts
         .get(&id)
         .ok_or_else(|| SimErr::new(11302, "联系人不在代理名下"))?;
+    // One item per role (1 owner, 2 admin, 3 tech, 4 billing) as the sample lists them,
+    // the template's id on the owner only, and none of ContactList's audit keys.
     let mut v = contact_json(st, c);
-    if let Some(o) = v.as_object_mut() {
-        o.insert("domainownertype".into(), json!("1"));
+    let Some(o) = v.as_object_mut() else {
+        return Ok(json!([v]));
+    };
+    for k in [
+        "domcn",
+        "fromcnnic",
+        "whiteid",
+        "regtime",
+        "ischecked",
+        "isforbidden",
+    ] {
+        o.remove(k);
     }
-    Ok(json!([v]))
+    let roles = (1..=4)
+        .map(|role| {
+            let mut item = o.clone();
+            if role > 1 {
+                item.insert("userid".into(), json!(""));
+            }
+            item.insert("domainownertype".into(), json!(role.to_string()));
+            Value::Object(item)
+        })
+        .collect();
+    Ok(Value::Array(roles))
 }
 
 fn guohu(st: &mut State, q: &Req) -> R {

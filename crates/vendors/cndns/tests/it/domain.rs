@@ -81,7 +81,8 @@ async fn contact_lifecycle() {
     assert!(id.parse::<u64>().is_ok(), "{id}");
     let info = first(&e.ok("/domains/contactinfo", &[("userid", &id)]).await);
     assert_eq!(info["ownername_cn"], "杭州示例贸易有限公司");
-    assert_eq!(info["ischecked"], "0");
+    let listed = first(&e.ok("/domains/contactlist", &[("userid", &id)]).await);
+    assert_eq!(listed["ischecked"], "0");
     // Bad fields are refused with the field named.
     for (field, bad) in [
         ("email", "nope"),
