@@ -447,7 +447,11 @@ fn purge(st: &mut State, q: &Req) -> R {
                 return Err(fail("目录刷新必须以/结尾"));
             }
             p.purges.push((now, kind.into(), url.into()));
-            details.push(json!({"createdAt": java_date(now), "task": {"type": kind, "url": url}}));
+            // A PurgeStatus (the field list after the sample): just submitted.
+            details.push(json!({
+                "createdAt": java_date(now), "task": {"type": kind, "url": url},
+                "progress": 0, "status": "in-progress",
+            }));
         }
         if details.is_empty() {
             return Err(fail("刷新的路径不能为空"));

@@ -73,7 +73,16 @@ async fn every_document_sample() {
         content_type: "text/html; charset=utf-8",
         answer_content_type: Some("text/html; charset=utf-8"),
         // Defaults for the names preparations bind, so typed parameters bind without them.
-        vars: &[("uid", "1"), ("rec", "1"), ("cloud", "S262491")],
+        vars: &[
+            ("uid", "1"),
+            ("rec", "1"),
+            ("cloud", "S262491"),
+            ("site", "pro000001"),
+            ("q", "266"),
+            ("acc", "a@a.com"),
+            ("nme", "qtb60001"),
+            ("cdn", "cdn72916197"),
+        ],
     })
     .await;
     summary.assert_clean();
