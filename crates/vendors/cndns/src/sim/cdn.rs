@@ -463,7 +463,7 @@ fn purge(st: &mut State, q: &Req) -> R {
 fn ddos_products(_: &mut State, _: &Req) -> R {
     Ok(Value::Array(
         DDOS.iter()
-            .map(|(id, n, prd, def, prc, ty, place)| json!({"buyid": id, "proname": n, "proprd": prd, "sucnt": "电信", "sip": "1", "sram": "8G", "sbnd": "500G", "shd": "20M", "scpu": "E5-2620", "sidc": format!("{def}G"), "protype": ty, "place": place, "prc": prc.to_string()}))
+            .map(|(id, n, prd, def, _, ty, place)| json!({"buyid": id, "proname": n, "proprd": prd, "sucnt": "电信", "sip": "1", "sram": "8G", "sbnd": "500G", "shd": "20M", "scpu": "E5-2620", "sidc": format!("{def}G"), "protype": ty, "place": place}))
             .collect(),
     ))
 }

@@ -279,11 +279,9 @@ fn create(st: &mut State, q: &Req) -> R {
     } else {
         q.req("mobile")?
     };
-    if !(mobile.is_empty() && promoting)
-        && !(mobile.len() == 11
-            && mobile.starts_with('1')
-            && mobile.chars().all(|c| c.is_ascii_digit()))
-    {
+    let mobile_ok =
+        mobile.len() == 11 && mobile.starts_with('1') && mobile.chars().all(|c| c.is_ascii_digit());
+    if !(mobile_ok || mobile.is_empty() && promoting) {
         return Err(SimErr::field(10050, "企推宝手机号码不可用", "mobile"));
     }
     let email = if promoting {
@@ -291,7 +289,7 @@ fn create(st: &mut State, q: &Req) -> R {
     } else {
         q.req("email")?
     };
-    if !(email.is_empty() && promoting) && !email.contains('@') {
+    if !(email.contains('@') || email.is_empty() && promoting) {
         return Err(SimErr::field(10051, "企推宝邮箱不可用", "email"));
     }
     // (推广) needs the site and its words; (商贸、全能) only the contact.

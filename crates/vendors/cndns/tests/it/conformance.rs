@@ -3,7 +3,9 @@
 //! in the same shape by the simulator after the fixture's preparation.
 
 use idcgate_cndns::Sim;
-use idcgate_wire::testing::{conformance, Conformance, ShapeDiff};
+use idcgate_wire::testing::{
+    conformance, parse_fixtures, simulator_answer, Conformance, ShapeDiff,
+};
 use serde_json::{Map, Value};
 
 /// A body read as JSON, envelope and all (a byte-order mark and blanks around it
@@ -60,9 +62,26 @@ fn allowed(_: &ShapeDiff) -> bool {
     false
 }
 
-#[tokio::test]
-async fn every_document_sample() {
-    let summary = conformance(&Conformance {
+/// Defaults for the names the fixtures' preparations bind (the client's decoding runs
+/// without them, and a typed parameter must still bind).
+const VARS: [(&str, &str); 12] = [
+    ("uid", "1"),
+    ("rec", "1"),
+    ("cloud", "S262491"),
+    ("site", "pro000001"),
+    ("q", "266"),
+    ("acc", "a@a.com"),
+    ("nme", "qtb60001"),
+    ("cdn", "cdn72916197"),
+    ("vm", "b785289"),
+    ("disk", "132322"),
+    ("dd", "10004566"),
+    ("ddn", "ddos70301892"),
+];
+
+/// The suite's inputs: the sandbox, the fixtures, how the samples read.
+fn suite() -> Conformance<Sim> {
+    Conformance {
         sim: Sim::sandbox,
         connect: idcgate_cndns::connect,
         fixtures: include_str!("../fixtures/conformance.txt"),
@@ -72,18 +91,41 @@ async fn every_document_sample() {
         // ASP.NET's default for an .aspx page (VENDOR-FACTS names no other).
         content_type: "text/html; charset=utf-8",
         answer_content_type: Some("text/html; charset=utf-8"),
-        // Defaults for the names preparations bind, so typed parameters bind without them.
-        vars: &[
-            ("uid", "1"),
-            ("rec", "1"),
-            ("cloud", "S262491"),
-            ("site", "pro000001"),
-            ("q", "266"),
-            ("acc", "a@a.com"),
-            ("nme", "qtb60001"),
-            ("cdn", "cdn72916197"),
-        ],
-    })
-    .await;
-    summary.assert_clean();
+        vars: &VARS,
+    }
+}
+
+#[tokio::test]
+async fn every_document_sample() {
+    conformance(&suite()).await.assert_clean();
+}
+
+/// The `action` label of every answer is the one the document writes for the action
+/// (any of its samples' labels, blanks and copying slips kept), success or refusal
+/// alike: a label is a value, which the shape comparison does not look at.
+#[tokio::test]
+async fn action_labels_are_the_documents() {
+    let c = suite();
+    let fixtures = parse_fixtures(c.fixtures);
+    let label = |v: &Value| v.get("action").and_then(Value::as_str).map(str::to_string);
+    let mut wrong = Vec::new();
+    for fx in fixtures.iter().filter(|fx| fx.id != "cndns:/auth") {
+        let Some(want) = parse(fx.sample.as_bytes()).as_ref().and_then(label) else {
+            continue;
+        };
+        let documented: Vec<String> = fixtures
+            .iter()
+            .filter(|o| o.call.action == fx.call.action && o.id != "cndns:/auth")
+            .filter_map(|o| parse(o.sample.as_bytes()).as_ref().and_then(label))
+            .collect();
+        let got = match simulator_answer(&c, fx).await {
+            Ok(answer) => parse(&answer.body).as_ref().and_then(label),
+            Err(e) => panic!("{} (line {}): {e}", fx.id, fx.line),
+        };
+        match got {
+            Some(g) if documented.contains(&g) => {}
+            other => wrong.push(format!("{}: {other:?}, the document {want:?}", fx.id)),
+        }
+    }
+    assert!(wrong.is_empty(), "labels: {wrong:#?}");
 }
