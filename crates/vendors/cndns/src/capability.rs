@@ -370,6 +370,15 @@ fn check_line(r: &RecordInput) -> Result<()> {
     }
 }
 
+/// A record's value as CNDNS takes it: CNAME and MX targets absolute, with the trailing
+/// dot (11313/11314 "最后一位缺少点"), whichever way the caller wrote them.
+fn wire_value(r: &RecordInput) -> String {
+    match r.rtype {
+        RecordType::Cname | RecordType::Mx if !r.value.ends_with('.') => format!("{}.", r.value),
+        _ => r.value.clone(),
+    }
+}
+
 #[async_trait]
 impl Dns for CndnsClient {
     async fn list_zones(&self) -> Result<Vec<Zone>> {
@@ -393,11 +402,12 @@ impl Dns for CndnsClient {
         check_line(r)?;
         let ttl = r.ttl.to_string();
         let level = r.priority.unwrap_or(10).to_string();
+        let value = wire_value(r);
         let mut kv = vec![
             ("domainname", zone),
             ("rec_item", r.host.as_str()),
             ("rec_type", r.rtype.as_str()),
-            ("rec_value", r.value.as_str()),
+            ("rec_value", value.as_str()),
             ("rec_ttl", ttl.as_str()),
         ];
         if r.rtype == RecordType::Mx {
@@ -454,7 +464,7 @@ impl Dns for CndnsClient {
                 ("domainname", zone),
                 ("rec_id", id),
                 ("rec_ttl", &ttl),
-                ("rec_value", &r.value),
+                ("rec_value", &wire_value(r)),
             ],
         )
         .await?;

@@ -27,6 +27,171 @@ fn code_first(_kind: RefusalKind, code: &str, message: &str) -> String {
     }
 }
 
+/// The code an action answers for a required parameter left empty, where its [结果]
+/// table has one of its own (`11301 域名为空` to DNSList, `11303 主机头不能为空` to
+/// AddRec, `10015 ... 为空` to the product modules); `None`: the generic 10012.
+pub fn empty_code(action: &str, field: &str) -> Option<u32> {
+    EMPTY
+        .iter()
+        .find(|(actions, f, _)| *f == field && actions.contains(&action))
+        .map(|(_, _, code)| *code)
+}
+
+/// (actions, parameter, code), each code from those actions' own tables
+/// (tests/it/quirks.rs checks every row against the catalog).
+const EMPTY: &[(&[&str], &str, u32)] = &[
+    (&["dmcheck/check"], "domain-name", 11101),
+    (&["dmcheck/check"], "tld", 11102),
+    (&["/domains/deletecontact"], "userid", 11033),
+    (&["/domains/domainzhuanru"], "authcode", 11731),
+    (&["/domains/createdom"], "userid", 11131),
+    (&["/domains/createdom"], "years", 11108),
+    (&["/domains/createdom"], "domainname", 11103),
+    (&["/domains/createdom"], "domainpass", 11103),
+    (
+        &[
+            "/domains/domainrenew",
+            "/domains/modifypassword",
+            "/domains/dnslist",
+            "/domains/modifydns",
+            "/domains/addrec",
+            "/domains/modifyrec",
+            "/domains/deleterec",
+        ],
+        "domainname",
+        11301,
+    ),
+    (&["/domains/modifypassword"], "password", 11501),
+    (&["/domains/modifydns"], "dns_hst1", 11401),
+    (&["/domains/modifydns"], "dns_hst2", 11402),
+    (&["/domains/addrec"], "rec_item", 11303),
+    (&["/domains/addrec"], "rec_type", 11306),
+    (
+        &["/domains/addrec", "/domains/modifyrec"],
+        "rec_value",
+        11305,
+    ),
+    (
+        &["/domains/modifyrec", "/domains/deleterec"],
+        "rec_id",
+        11317,
+    ),
+    (&["/domains/domaindetail"], "domainname", 10015),
+    (
+        &["/hosting/binddomain", "/hosting/unbinddomain"],
+        "domainname",
+        13139,
+    ),
+    (&["/mail/modifymailboxsize"], "mailboxsize", 15112),
+    (
+        &["/mail/deletemailbox", "/mail/setadminmailbox"],
+        "mailaccount",
+        15118,
+    ),
+    (&["/sitestarpro/geteditweburl"], "webname", 12002),
+    (&["/sitestarpro/siteupgrade"], "sitetag", 12119),
+    (
+        &["/sitestarpro/binddomain", "/sitestarpro/deletedomain"],
+        "domainname",
+        12104,
+    ),
+    (&["/qituibao/reneworder"], "nme", 10015),
+    (&["/product/checkpraname"], "praname", 10027),
+    (&["/product/checkpraname"], "protype", 10028),
+    (
+        &[
+            "/hosting/renewhosting",
+            "/hosting/hostingupgrade",
+            "/hosting/modifyftpstate",
+            "/hosting/modifywebstate",
+            "/hosting/modifypassword",
+            "/hosting/setdefaultpage",
+            "/hosting/set404page",
+            "/hosting/modifynetversion",
+            "/hosting/setdefaultipaccess",
+            "/hosting/denydefineip",
+            "/hosting/grantdefineip",
+            "/hosting/modifyerrtype",
+            "/hosting/packfile",
+            "/hosting/unpackfile",
+            "/hosting/setfolderipaccess",
+            "/hosting/hostingsize",
+            "/hosting/deletefile",
+            "/hosting/logaccess",
+            "/hosting/resettomcat",
+            "/hosting/binddomain",
+            "/hosting/unbinddomain",
+            "/hosting/gethostinglog",
+            "/hosting/hostdetail",
+        ],
+        "ftpname",
+        10015,
+    ),
+    (
+        &[
+            "/database/createodr",
+            "/database/renewdb",
+            "/database/getupgradelist",
+            "/database/upgrade",
+            "/database/dbsize",
+            "/database/modifydbstate",
+            "/database/modifydbpass",
+            "/database/modifyftppass",
+            "/database/backup",
+            "/database/restore",
+            "/database/delbackupfile",
+            "/database/dbdetail",
+            "/database/ispresent",
+            "/database/setcharset",
+        ],
+        "dbname",
+        10015,
+    ),
+    (
+        &["/present/openmail", "/present/openssl"],
+        "hostname",
+        10015,
+    ),
+    (
+        &[
+            "/cloud/createhost",
+            "/cloud/modplatformpassword",
+            "/cloud/getsvrstt",
+            "/cloud/restartcloud",
+            "/cloud/shutdown",
+            "/cloud/poweroff",
+            "/cloud/starthost",
+            "/cloud/bkup",
+            "/cloud/delbkupfile",
+            "/cloud/rstcloud",
+            "/cloud/getrebuildsystem",
+            "/cloud/rebuildcloud",
+            "/cloud/modpassword",
+            "/cloud/binddomain",
+            "/cloud/deldomain",
+            "/cloud/getupgradelist",
+            "/cloud/upgradecloud",
+            "/cloud/buyip",
+            "/cloud/renewalcloud",
+            "/cloud/changeport",
+        ],
+        "cloudname",
+        10015,
+    ),
+    (
+        &[
+            "/sitestarpro/renewalsite",
+            "/sitestarpro/siteupgrade",
+            "/sitestarpro/deletedomain",
+            "/sitestarpro/getdomainlst",
+            "/sitestarpro/changename",
+            "/sitestarpro/getprodetail",
+        ],
+        "webname",
+        10015,
+    ),
+];
+
 /// A code the simulator sends, by number (the simulator keeps its codes numeric).
 pub(crate) fn by_number(code: u32) -> Option<&'static VendorCode> {
     let code = code.to_string();

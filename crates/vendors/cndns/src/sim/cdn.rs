@@ -505,6 +505,14 @@ fn ddos_details(st: &mut State, q: &Req) -> R {
     Ok(ddos_json(d, q.now_ms()))
 }
 
+/// The monthly price of a DDOS product, by its `buyid` or its `proprd` (getProductPrice
+/// type 5): what CreateOrder charges a month.
+pub(crate) fn ddos_monthly(id: &str) -> Option<Decimal> {
+    DDOS.iter()
+        .find(|p| p.0 == id || p.2.eq_ignore_ascii_case(id))
+        .map(|p| yuan(p.4, 0))
+}
+
 fn ddos_json(d: &Ddos, now: i64) -> Value {
     let p = DDOS.iter().find(|p| p.0 == d.buyid);
     json!([{

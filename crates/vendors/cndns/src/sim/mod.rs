@@ -537,13 +537,15 @@ impl SimVendor for Cndns {
         Ok(Route { action, ctx: () })
     }
 
-    fn invalid(_: &Incoming, action: &ActionSpec, field: &str, _: &str) -> SimErr {
-        let code = if on_support_host(action) {
-            support::param_code(field)
-        } else if action.param(field).is_some_and(|p| p.required) {
-            10012
-        } else {
-            10011
+    fn invalid(req: &Incoming, action: &ActionSpec, field: &str, _: &str) -> SimErr {
+        let required = action.param(field).is_some_and(|p| p.required);
+        // Left empty: the action's own code for that parameter where it has one.
+        let empty = required && req.get(field).is_none();
+        let code = match crate::errors::empty_code(action.name(), field) {
+            Some(code) if empty => code,
+            _ if on_support_host(action) => support::param_code(field),
+            _ if required => 10012,
+            _ => 10011,
         };
         SimErr::field(code, "参数为空或格式错误", field)
     }

@@ -475,11 +475,34 @@ fn host_write(
     op: impl FnOnce(&mut State, &mut Host) -> Result<(), SimErr>,
 ) -> R {
     on_host(st, q, |st, h| {
+        windows_only(q.action().name(), h)?;
         op(st, h)?;
         let what = q.action().name().trim_start_matches("/hosting/");
         h.log.push((q.now_ms(), format!("{what} 操作成功")));
         done()
     })
+}
+
+/// The controls the document marks 仅 windows 主机有此功能, with the code each answers
+/// when it fails.
+const WINDOWS_ONLY: [(&str, u32); 7] = [
+    ("/hosting/setdefaultipaccess", 13112),
+    ("/hosting/denydefineip", 13116),
+    ("/hosting/grantdefineip", 13118),
+    ("/hosting/modifyerrtype", 13120),
+    ("/hosting/setfolderipaccess", 13123),
+    ("/hosting/deletefile", 13149),
+    ("/hosting/logaccess", 13125),
+];
+
+/// Refuses a Windows-only control on a Linux or JSP host.
+fn windows_only(action: &str, h: &Host) -> Result<(), SimErr> {
+    match WINDOWS_ONLY.iter().find(|(a, _)| *a == action) {
+        Some((_, code)) if matches!(h.hosttype.as_str(), "lin" | "jsp") => {
+            Err(SimErr::new(*code, "设置失败(仅Windows主机有此功能)"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// DenyDefineIP / GrantDefineIP: one `(ip, mask)` rule added (1) or removed (2);

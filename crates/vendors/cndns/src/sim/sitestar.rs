@@ -27,6 +27,11 @@ pub(crate) struct Site {
     pub password: String,
 }
 
+/// What RenewalSite charges a year for the caller's site `webname`.
+pub(crate) fn renewal_price(st: &State, webname: &str) -> Option<Decimal> {
+    st.sites.get(webname).and_then(|s| tag_price(&s.tag))
+}
+
 /// Templates: (id, category id, mobile?, premium price in yuan or 0).
 /// Category 1 商业, 2 宠物, 3 餐饮 (小程序).
 const TEMPLATES: [(&str, &str, bool, i64); 6] = [
@@ -50,7 +55,7 @@ const TAGS: [(&str, i64); 7] = [
     ("wxshop", 2500),
 ];
 
-fn tag_price(tag: &str) -> Option<Decimal> {
+pub(crate) fn tag_price(tag: &str) -> Option<Decimal> {
     TAGS.iter()
         .find(|(t, _)| *t == tag)
         .map(|(_, p)| yuan(*p, 0))
