@@ -190,7 +190,9 @@ async fn empty_parameters_get_the_actions_own_codes() {
     assert!(checked > 60, "{checked}");
     // On the wire: each left out in turn.
     let e = env().await;
-    let cases: [(&str, &[(&str, &str)], &str); 7] = [
+    // (page, parameters sent, the code wanted)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 7] = [
         (
             "/domains/AddRec.aspx",
             &[
