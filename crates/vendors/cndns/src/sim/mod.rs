@@ -852,6 +852,8 @@ const LABELS: &[(&str, &str)] = &[
     ("/cdn/setdomainorigin", "SetDomainOrigin"),
     ("/cdn/dmelist", "Dmelist"),
     ("/cdn/getdmelog", "Adddomain"),
+    // getStatFlow's body (its [结果] table included) is a copy of GetdmeLog's.
+    ("/cdn/getstatflow", "Adddomain"),
     ("/ddos/productinfo", "get ddos info"),
     ("/ddos/createorder", "create ddos odr"),
     ("/ddos/orderdetails", "get ddos details"),
