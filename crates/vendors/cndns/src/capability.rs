@@ -125,6 +125,14 @@ fn domain_password() -> String {
 }
 
 impl CndnsClient {
+    /// The one object a detail call (`DomainDetail`, `CloudInfo`, `HostDetail`) answers
+    /// for the product `key`=`name`; an answer without one is unreadable.
+    pub(crate) async fn detail_of(&self, action: &str, key: &str, name: &str) -> Result<Value> {
+        self.exchange
+            .call_kv_as(action, &[(key, name)], |v| first_of(v, action))
+            .await
+    }
+
     pub(crate) async fn price(
         &self,
         action: &str,
@@ -201,13 +209,9 @@ impl Registrar for CndnsClient {
     }
 
     async fn get_domain(&self, name: &str) -> Result<Domain> {
-        let d = self
-            .exchange
-            .call_kv_as("/domains/domaindetail", &[("domainname", name)], |v| {
-                first_of(v, "DomainDetail message")
-            })
+        let d = &self
+            .detail_of("/domains/domaindetail", "domainname", name)
             .await?;
-        let d = &d;
         let nameservers = (1..=6)
             .map(|i| s(d, &format!("host{i}")))
             .filter(|h| !h.is_empty() && h != "-")
@@ -585,13 +589,7 @@ impl Compute for CndnsClient {
     }
 
     async fn get_server(&self, id: &str) -> Result<Server> {
-        let d = self
-            .exchange
-            .call_kv_as("/cloud/cloudinfo", &[("cloudname", id)], |v| {
-                first_of(v, "CloudInfo message")
-            })
-            .await?;
-        let d = &d;
+        let d = &self.detail_of("/cloud/cloudinfo", "cloudname", id).await?;
         let state = self.cloud("/cloud/getsvrstt", id).await?;
         let state = state.as_str().unwrap_or_default().trim().to_string();
         let expires_at = parse_cn_time(&s(d, "exptime"));
