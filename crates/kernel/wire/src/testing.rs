@@ -1003,6 +1003,41 @@ async fn sim_matches<S: Simulator>(
     fx: &Fixture,
     sample: &Value,
 ) -> std::result::Result<(), String> {
+    let answer = simulator_answer(c, fx).await?;
+    let squash = |s: &str| s.to_ascii_lowercase().replace([' ', '"'], "");
+    if let Some(ct) = c.answer_content_type {
+        if squash(ct) != squash(&answer.content_type) {
+            return Err(format!(
+                "Content-Type {:?}, the vendor sends {ct:?}",
+                answer.content_type
+            ));
+        }
+    }
+    let Some(got) = (c.parse)(&answer.body) else {
+        return Err(format!(
+            "answer unreadable: {}",
+            String::from_utf8_lossy(&answer.body)
+        ));
+    };
+    let diffs: Vec<String> = shape_diff(sample, &got)
+        .into_iter()
+        .filter(|d| !(c.allowed)(d) && !fx.allows(d))
+        .map(|d| d.to_string())
+        .collect();
+    if diffs.is_empty() {
+        Ok(())
+    } else {
+        Err(diffs.join("; "))
+    }
+}
+
+/// What a fresh simulator of `c` answers to `fx`'s call after its preparation, as it
+/// went on the wire: for checks of a vendor's own beyond the shape (the values of a
+/// label, say).
+pub async fn simulator_answer<S: Simulator>(
+    c: &Conformance<S>,
+    fx: &Fixture,
+) -> std::result::Result<Recorded, String> {
     let sim = (c.sim)();
     let (srv, rec) = serve_recorded(&sim).await;
     let conn = (c.connect)(&sandbox_account(&sim, &srv), &config())
@@ -1030,34 +1065,8 @@ async fn sim_matches<S: Simulator>(
     rec.clear();
     // A failure answer is an answer too: its shape is what is compared.
     let _ = conn.call(&fx.call.action, &fx.call.bound(&vars)).await;
-    let Some(answer) = rec.last() else {
-        return Err("the simulator was not asked".into());
-    };
-    let squash = |s: &str| s.to_ascii_lowercase().replace([' ', '"'], "");
-    if let Some(ct) = c.answer_content_type {
-        if squash(ct) != squash(&answer.content_type) {
-            return Err(format!(
-                "Content-Type {:?}, the vendor sends {ct:?}",
-                answer.content_type
-            ));
-        }
-    }
-    let Some(got) = (c.parse)(&answer.body) else {
-        return Err(format!(
-            "answer unreadable: {}",
-            String::from_utf8_lossy(&answer.body)
-        ));
-    };
-    let diffs: Vec<String> = shape_diff(sample, &got)
-        .into_iter()
-        .filter(|d| !(c.allowed)(d) && !fx.allows(d))
-        .map(|d| d.to_string())
-        .collect();
-    if diffs.is_empty() {
-        Ok(())
-    } else {
-        Err(diffs.join("; "))
-    }
+    rec.last()
+        .ok_or_else(|| "the simulator was not asked".to_string())
 }
 
 #[cfg(test)]

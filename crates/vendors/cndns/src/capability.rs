@@ -125,6 +125,14 @@ fn domain_password() -> String {
 }
 
 impl CndnsClient {
+    /// The one object a detail call (`DomainDetail`, `CloudInfo`, `HostDetail`) answers
+    /// for the product `key`=`name`; an answer without one is unreadable.
+    pub(crate) async fn detail_of(&self, action: &str, key: &str, name: &str) -> Result<Value> {
+        self.exchange
+            .call_kv_as(action, &[(key, name)], |v| first_of(v, action))
+            .await
+    }
+
     pub(crate) async fn price(
         &self,
         action: &str,
@@ -201,13 +209,9 @@ impl Registrar for CndnsClient {
     }
 
     async fn get_domain(&self, name: &str) -> Result<Domain> {
-        let d = self
-            .exchange
-            .call_kv_as("/domains/domaindetail", &[("domainname", name)], |v| {
-                first_of(v, "DomainDetail message")
-            })
+        let d = &self
+            .detail_of("/domains/domaindetail", "domainname", name)
             .await?;
-        let d = &d;
         let nameservers = (1..=6)
             .map(|i| s(d, &format!("host{i}")))
             .filter(|h| !h.is_empty() && h != "-")
@@ -370,6 +374,15 @@ fn check_line(r: &RecordInput) -> Result<()> {
     }
 }
 
+/// A record's value as CNDNS takes it: CNAME and MX targets absolute, with the trailing
+/// dot (11313/11314 "最后一位缺少点"), whichever way the caller wrote them.
+fn wire_value(r: &RecordInput) -> String {
+    match r.rtype {
+        RecordType::Cname | RecordType::Mx if !r.value.ends_with('.') => format!("{}.", r.value),
+        _ => r.value.clone(),
+    }
+}
+
 #[async_trait]
 impl Dns for CndnsClient {
     async fn list_zones(&self) -> Result<Vec<Zone>> {
@@ -393,11 +406,12 @@ impl Dns for CndnsClient {
         check_line(r)?;
         let ttl = r.ttl.to_string();
         let level = r.priority.unwrap_or(10).to_string();
+        let value = wire_value(r);
         let mut kv = vec![
             ("domainname", zone),
             ("rec_item", r.host.as_str()),
             ("rec_type", r.rtype.as_str()),
-            ("rec_value", r.value.as_str()),
+            ("rec_value", value.as_str()),
             ("rec_ttl", ttl.as_str()),
         ];
         if r.rtype == RecordType::Mx {
@@ -454,7 +468,7 @@ impl Dns for CndnsClient {
                 ("domainname", zone),
                 ("rec_id", id),
                 ("rec_ttl", &ttl),
-                ("rec_value", &r.value),
+                ("rec_value", &wire_value(r)),
             ],
         )
         .await?;
@@ -575,13 +589,7 @@ impl Compute for CndnsClient {
     }
 
     async fn get_server(&self, id: &str) -> Result<Server> {
-        let d = self
-            .exchange
-            .call_kv_as("/cloud/cloudinfo", &[("cloudname", id)], |v| {
-                first_of(v, "CloudInfo message")
-            })
-            .await?;
-        let d = &d;
+        let d = &self.detail_of("/cloud/cloudinfo", "cloudname", id).await?;
         let state = self.cloud("/cloud/getsvrstt", id).await?;
         let state = state.as_str().unwrap_or_default().trim().to_string();
         let expires_at = parse_cn_time(&s(d, "exptime"));
@@ -593,7 +601,7 @@ impl Compute for CndnsClient {
         };
         let mut ips: Vec<String> = [s(d, "serverip")]
             .into_iter()
-            .chain(s(d, "ips").split(',').map(str::to_string))
+            .chain(s(d, "ExtIP").split(',').map(str::to_string))
             .filter(|ip| !ip.is_empty() && ip != "-")
             .collect();
         ips.dedup();

@@ -295,11 +295,7 @@ fn done(r: &PurchaseRequest, id: &str) -> Order {
 impl CndnsClient {
     /// The product's detail, or `None` when the account has no such product.
     async fn detail(&self, p: &Product, name: &str) -> Result<Option<Value>> {
-        match self
-            .exchange
-            .call_kv_as(p.detail, &[(p.key, name)], |v| first_of(v, p.detail))
-            .await
-        {
+        match self.detail_of(p.detail, p.key, name).await {
             Ok(d) => Ok(Some(d)),
             Err(Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),

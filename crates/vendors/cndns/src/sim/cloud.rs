@@ -47,6 +47,8 @@ pub(crate) struct Cloud {
     pub extra_ips: Vec<String>,
     pub domains: Vec<String>,
     pub port: u16,
+    /// The `tmetpe` it was bought by (2 月, 4 半年, 5 年): CloudInfo's `timetype`.
+    pub timetype: String,
 }
 
 /// Upper limits of a host's configuration (what getUpgradelist measures against).
@@ -170,18 +172,25 @@ fn info(c: &Cloud) -> Value {
             "locate": place_name(&c.place), "ICPID": "", "remoteport": "3389",
         }]);
     }
+    // 结果 2: the built host's keys as the sample lists them; the port and filtering
+    // columns apply to the double-line room only and are "-" elsewhere.
+    let double_line = |v: String| if c.place == "2" { v } else { "-".into() };
     json!([{
         "cloudno": c.no.to_string(), "cloudname": c.name, "platepass": c.platform_pass,
         "regtime": fmt_time(c.reg), "exptime": fmt_time(c.exp),
         "osname": os_name(&c.os),
         "ostype": if c.os.starts_with("windows") { "windows" } else { "linux" },
-        "locate": place_name(&c.place), "serverip": c.ip, "dxip": "-", "wtip": "-",
-        "freedomain": format!("{}.ichengyun.net", c.no), "outremotepport": "-", "inremotepport": "-",
+        "locate": place_name(&c.place), "serverip": c.ip,
+        "dxip": double_line(c.ip.clone()), "wtip": "-",
+        "freedomain": format!("{}.ichengyun.net", c.no),
+        "outremotepport": double_line(c.port.to_string()), "inremotepport": "-",
+        "mysqloutport": "-", "mysqlinport": "-", "mssqloutport": "-", "mssqlinport": "-",
+        "weboutport": "-", "webinport": "-", "ftpoutport": "-", "ftpinport": "-",
+        "ftpoutpasvport": "-", "ftpinpasvport": "-",
+        "timetype": c.timetype,
         "cpu": c.cpu.to_string(), "ram": c.ram.to_string(), "hd": c.hd.to_string(), "bd": c.bd.to_string(),
-        "intraip": format!("10.0.{}.{}", (c.no >> 8) & 255, c.no & 255),
-        "remoteport": c.port.to_string(),
-        "ips": c.extra_ips.join(","),
-        "domains": c.domains.join(","),
+        "ExtIP": c.extra_ips.join(","),
+        "remotepport": c.port.to_string(),
     }])
 }
 
@@ -294,6 +303,7 @@ fn buycloud(st: &mut State, q: &Req) -> R {
         extra_ips: Vec::new(),
         domains: Vec::new(),
         port: 3389,
+        timetype: q.text("tmetpe").into(),
     };
     let reg = fmt_time(cloud.reg);
     let exp = fmt_time(cloud.exp);
@@ -516,7 +526,10 @@ fn buyip(st: &mut State, q: &Req) -> R {
         )?;
         let ip = format!("210.209.{}.{}", (c.no >> 4) & 255, 60 + c.extra_ips.len());
         c.extra_ips.push(ip.clone());
-        Ok(json!([{"cloudname": c.name, "ipaddress": ip, "netmask": "255.255.255.0"}]))
+        Ok(json!([{
+            "cloudname": c.name, "ipaddress": ip, "netmask": "255.255.255.0",
+            "router": gateway(&ip), "freedomain": format!("{}.ichengyun.net", c.no),
+        }]))
     })
 }
 

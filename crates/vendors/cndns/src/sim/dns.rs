@@ -53,10 +53,18 @@ fn check_value(rtype: &str, value: &str) -> Result<(), SimErr> {
         "AAAA" if value.parse::<std::net::Ipv6Addr>().is_err() => {
             Err(SimErr::new(11312, "AAAA记录的记录值非法"))
         }
-        "CNAME" | "NS" if !host_ok => {
-            Err(SimErr::new(11313, "CNAME记录的记录值错误或最后一位缺少点"))
-        }
-        "MX" if !host_ok => Err(SimErr::new(11314, "MX记录的记录值错误或最后一位缺少点")),
+        // "记录值错误或最后一位缺少点": CNAME and MX targets are written absolute.
+        "CNAME" if !(host_ok && value.ends_with('.')) => Err(SimErr::field(
+            11313,
+            "CNAME记录的记录值错误或最后一位缺少点",
+            "rec_value",
+        )),
+        "NS" if !host_ok => Err(SimErr::field(11313, "NS记录的记录值错误", "rec_value")),
+        "MX" if !(host_ok && value.ends_with('.')) => Err(SimErr::field(
+            11314,
+            "MX记录的记录值错误或最后一位缺少点",
+            "rec_value",
+        )),
         "TXT" if value.chars().count() > 255 => {
             Err(SimErr::new(11315, "TXT记录值长度不能超过255位"))
         }
@@ -129,10 +137,12 @@ fn add(st: &mut State, q: &Req) -> R {
     if d.records.len() >= MAX_RECORDS {
         return Err(SimErr::new(11319, "域名解析添加失败,解析条数已达上限"));
     }
+    // A duplicate, a CNAME beside anything else, or a second CNAME of the host.
     let clash = d.records.values().any(|r| {
         r.item == item
             && ((r.rtype == rtype && r.value.eq_ignore_ascii_case(&value))
-                || (r.rtype == "CNAME") != (rtype == "CNAME"))
+                || r.rtype == "CNAME"
+                || rtype == "CNAME")
     });
     if clash {
         return Err(SimErr::new(
@@ -200,5 +210,11 @@ mod tests {
         assert_eq!(check_value("TXT", "中文").unwrap_err().code, 11316);
         assert_eq!(check_value("MX", "mx").unwrap_err().code, 11314);
         assert!(check_value("CNAME", "target.example.com.").is_ok());
+        assert_eq!(
+            check_value("CNAME", "target.example.com").unwrap_err().code,
+            11313
+        );
+        assert_eq!(check_value("MX", "mx.example.com").unwrap_err().code, 11314);
+        assert!(check_value("MX", "mx.example.com.").is_ok());
     }
 }

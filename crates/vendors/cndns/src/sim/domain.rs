@@ -393,15 +393,37 @@ fn contact_info(st: &mut State, q: &Req) -> R {
         .contacts
         .get(&id)
         .ok_or_else(|| SimErr::new(11302, "联系人不在代理名下"))?;
+    // One item per role (1 owner, 2 admin, 3 tech, 4 billing) as the sample lists them,
+    // the template's id on the owner only, and none of ContactList's audit keys.
     let mut v = contact_json(st, c);
-    if let Some(o) = v.as_object_mut() {
-        o.insert("domainownertype".into(), json!("1"));
+    let Some(o) = v.as_object_mut() else {
+        return Ok(json!([v]));
+    };
+    for k in [
+        "domcn",
+        "fromcnnic",
+        "whiteid",
+        "regtime",
+        "ischecked",
+        "isforbidden",
+    ] {
+        o.remove(k);
     }
-    Ok(json!([v]))
+    let roles = (1..=4)
+        .map(|role| {
+            let mut item = o.clone();
+            if role > 1 {
+                item.insert("userid".into(), json!(""));
+            }
+            item.insert("domainownertype".into(), json!(role.to_string()));
+            Value::Object(item)
+        })
+        .collect();
+    Ok(Value::Array(roles))
 }
 
 fn guohu(st: &mut State, q: &Req) -> R {
-    let name = q.domain()?;
+    let name = super::transfer::named_domain(q)?;
     if name.ends_with(".gov.cn") {
         return Err(SimErr::new(11726, "Gov.cn行政域名不支持"));
     }
@@ -703,15 +725,21 @@ fn audit_result(st: &mut State, q: &Req) -> R {
             .map(|s| s.trim().to_ascii_lowercase())
             .filter(|s| !s.is_empty())
             .collect(),
+        // 域名和模板 ID 二选一: a template (contact) answers its own review state;
+        // only a submitted one has a result (2 audited, 1 under review, 3 refused).
         (None, Some(uid)) => {
-            let uid: u64 = uid
-                .parse()
-                .map_err(|_| SimErr::new(11719, "状态查询失败"))?;
-            st.domains
-                .values()
-                .filter(|d| d.contact == uid)
-                .map(|d| d.name.clone())
-                .collect()
+            let c = uid
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| st.contacts.get(&id))
+                .ok_or_else(|| SimErr::new(11719, "状态查询失败"))?;
+            let state = match c.checked {
+                1 => "pending",
+                2 => "pass",
+                3 => "unpass",
+                _ => return Ok(json!([])),
+            };
+            return Ok(json!([{"userid": uid, "checkstate": state, "memo": ""}]));
         }
         (None, None) => return Err(SimErr::new(10012, "参数不能为空")),
     };

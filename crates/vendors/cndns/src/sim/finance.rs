@@ -91,7 +91,22 @@ fn product_price(_st: &mut State, q: &Req) -> R {
             let size = q.text("hostsize");
             super::products::hosting_price(q.text("hosttype"), size)
         }
-        "4" | "5" => None,
+        // 建站之星 pro: the edition's yearly price, one version (tag pc or mbl), as
+        // CreateSite charges it; the older 企业建站 (tag bz/sw) is not sold here.
+        "4" => match q.text("tag") {
+            "pc" | "mbl" => q
+                .arg("websitetag")
+                .or_else(|| q.arg("websitesetag"))
+                .and_then(super::sitestar::tag_price),
+            _ => None,
+        },
+        // DDOS: a product (`prd` or `buyid`) for a year of months, as CreateOrder
+        // charges 12 months for a year.
+        "5" => q
+            .arg("prd")
+            .or_else(|| q.arg("buyid"))
+            .and_then(super::cdn::ddos_monthly)
+            .map(|month| month * Decimal::from(12)),
         _ => return Err(SimErr::new(10001, "价格查询失败,产品类型错误")),
     };
     Ok(json!(price_text(price.map_or(Decimal::ZERO, |p| p * y))))
@@ -121,6 +136,7 @@ fn renew_price(st: &mut State, q: &Req) -> R {
             .hosts
             .get(&name)
             .and_then(|h| super::products::hosting_price(&h.hosttype, &h.hostsize)),
+        "4" => super::sitestar::renewal_price(st, &name),
         _ => None,
     };
     match price {

@@ -1,7 +1,7 @@
 //! 赠品 (gifts that come with a hosting plan: one mail domain, one database, free of
 //! charge, expiring with the host) and the account's coupons (优惠券).
 
-use super::products::{db_json, mail_json, new_db, Db, MailDomain};
+use super::products::{mail_json, new_db, opened_db_json, Db, MailDomain};
 use super::{fmt_date, fmt_time_ms, Fields, Handler, Req, SimErr, State, R};
 use serde_json::{json, Value};
 
@@ -121,7 +121,7 @@ fn open_db(st: &mut State, q: &Req) -> R {
             db.linetype.clone_from(&h.linetype);
         }
         db.belongtohost = host;
-        let mut answer = db_json(&db);
+        let mut answer = opened_db_json(&db, &[]);
         // OpenSSL's sample prints its dates with milliseconds (DBDetail's do not).
         if let Some(o) = answer.get_mut(0).and_then(Value::as_object_mut) {
             o.insert("regtime".into(), json!(fmt_time_ms(reg)));

@@ -4,8 +4,8 @@
 //! mailboxes).
 
 use super::{
-    add_years, done, edit, fmt_time, rekey, yuan, Fields, Handler, Per, Purpose, Req, SimErr,
-    State, R,
+    add_years, done, edit, fmt_time, fmt_time_dashed, rekey, yuan, Fields, Handler, Per, Purpose,
+    Req, SimErr, State, R,
 };
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -434,8 +434,32 @@ fn createhosting(st: &mut State, q: &Req) -> R {
     h.location = location.into();
     h.password = pass.into();
     h.log.push((now, "主机开通".into()));
+    let opened = opened_json(&h, years, q);
     st.hosts.insert(ftp, h);
-    done()
+    Ok(opened)
+}
+
+/// What a successful opening answers (说明备注 a-n): HostDetail's values under the
+/// listed names, with the coupon the order used.
+fn opened_json(h: &Host, years: i64, q: &Req) -> Value {
+    let detail = host_json(h);
+    let d = &detail[0];
+    json!([{
+        "ftpname": d["ftpname"],
+        "ftppassword": d["ftppassword"],
+        "hostsize": h.hostsize,
+        "years": years.to_string(),
+        "cname": d["cname"],
+        "testurl": d["testurl"],
+        "regtime": d["regtime"],
+        "exptime": d["exptme"],
+        "bindnum": d["bindnum"],
+        "monthwidth": d["monthwidth"],
+        "ICPID": d["ICPID"],
+        "svrip": d["svrip"],
+        "distype1": if q.arg("signature").is_some() { "1" } else { "" },
+        "dissignature1": q.text("signature"),
+    }])
 }
 
 /// The caller's host (`ftpname`), edited through [`edit`].
@@ -451,11 +475,34 @@ fn host_write(
     op: impl FnOnce(&mut State, &mut Host) -> Result<(), SimErr>,
 ) -> R {
     on_host(st, q, |st, h| {
+        windows_only(q.action().name(), h)?;
         op(st, h)?;
         let what = q.action().name().trim_start_matches("/hosting/");
         h.log.push((q.now_ms(), format!("{what} 操作成功")));
         done()
     })
+}
+
+/// The controls the document marks 仅 windows 主机有此功能, with the code each answers
+/// when it fails.
+const WINDOWS_ONLY: [(&str, u32); 7] = [
+    ("/hosting/setdefaultipaccess", 13112),
+    ("/hosting/denydefineip", 13116),
+    ("/hosting/grantdefineip", 13118),
+    ("/hosting/modifyerrtype", 13120),
+    ("/hosting/setfolderipaccess", 13123),
+    ("/hosting/deletefile", 13149),
+    ("/hosting/logaccess", 13125),
+];
+
+/// Refuses a Windows-only control on a Linux or JSP host.
+fn windows_only(action: &str, h: &Host) -> Result<(), SimErr> {
+    match WINDOWS_ONLY.iter().find(|(a, _)| *a == action) {
+        Some((_, code)) if matches!(h.hosttype.as_str(), "lin" | "jsp") => {
+            Err(SimErr::new(*code, "设置失败(仅Windows主机有此功能)"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// DenyDefineIP / GrantDefineIP: one `(ip, mask)` rule added (1) or removed (2);
@@ -876,8 +923,31 @@ fn createodr(st: &mut State, q: &Req) -> R {
     if location == "cn" {
         db.linetype = q.text("linetype").into();
     }
+    let opened = opened_db_json(&db, &["charset"]);
     st.dbs.insert(dbname, db);
-    done()
+    Ok(opened)
+}
+
+/// A new database's access details (CreateOdr's 说明备注, the gift database's sample):
+/// DBDetail's values under the listed names, and `more` of them.
+pub(crate) fn opened_db_json(db: &Db, more: &[&str]) -> Value {
+    let detail = db_json(db);
+    let mut opened = serde_json::Map::new();
+    let listed = [
+        "dbaddr",
+        "dbname",
+        "dbaccount",
+        "dbpassword",
+        "ftpaddr",
+        "ftpname",
+        "ftppassword",
+        "regtime",
+        "expiretime",
+    ];
+    for k in listed.iter().chain(more) {
+        opened.insert((*k).into(), detail[0][*k].clone());
+    }
+    json!([opened])
 }
 
 /// The caller's database (`dbname`), edited through [`edit`].
@@ -1055,8 +1125,9 @@ pub(crate) fn mail_json(md: &MailDomain) -> Value {
         "adminacc": format!("{}@{}", md.admin.as_deref().unwrap_or("admin"), md.domain),
         "popaddr": "pop.idccenter.net",
         "smtpaddr": "smtp.idccenter.net",
-        "regtime": fmt_time(md.reg),
-        "expiretime": fmt_time(md.exp),
+        // getMailDetail's sample prints dates dashed (`2014-1-1 23:49:29`).
+        "regtime": fmt_time_dashed(md.reg),
+        "expiretime": fmt_time_dashed(md.exp),
     }])
 }
 
@@ -1092,8 +1163,20 @@ fn create_mail(st: &mut State, q: &Req) -> R {
     )?;
     let mut md = MailDomain::new(&domain, tag, users, pass, now, add_years(now, years));
     md.cheng = q.text("mailtype") == "1";
+    // 说明备注: getMailDetail's fields and the admin password, which 橙邮 generates.
+    let mut opened = mail_json(&md);
+    if md.cheng {
+        md.password = format!(
+            "Cm{}",
+            crate::md5_hex(&domain).get(..10).unwrap_or_default()
+        );
+    }
+    let password = md.password.clone();
+    if let Some(o) = opened.get_mut(0).and_then(Value::as_object_mut) {
+        o.insert("password".into(), json!(password));
+    }
     st.mails.insert(domain, md);
-    done()
+    Ok(opened)
 }
 
 /// The caller's mail domain (`maildomain`), edited through [`edit`].

@@ -17,6 +17,16 @@ pub(crate) struct Order {
     pub domain: String,
     pub reg: i64,
     pub exp: i64,
+    /// The order's own login (管理账户 / 账户名) and its password.
+    pub account: String,
+    pub password: String,
+    /// (商贸、全能) contact: mobile, e-mail, telephone, name.
+    pub mobile: String,
+    pub email: String,
+    pub telephone: String,
+    pub linkman: String,
+    /// (推广) keywords: main, secondary, general, regional.
+    pub keywords: [String; 4],
 }
 
 /// 企推宝 products: (prd, name, yearly price). Families: 商贸 1-3, 推广 4-5, 全能 6-8.
@@ -68,17 +78,56 @@ fn family_end(prd: u8) -> u8 {
     }
 }
 
-fn details(o: &Order, now: i64) -> Value {
+/// Whether a 企推宝 product is of the 推广 family (4-5), whose answers use `y_*` keys.
+fn promotion(o: &Order) -> bool {
+    !o.soukeyi && matches!(o.prd, 4 | 5)
+}
+
+/// getDetails' keys: 搜客易's, 企推宝 推广's `y_*` or 商贸/全能's `s_*` set (each as its
+/// sample lists them); `created` leaves out the term and state, as CreateOrder's
+/// samples do.
+fn details(o: &Order, now: i64, member: &str, created: bool) -> Value {
     let name = catalogue(o.soukeyi)
         .iter()
         .find(|p| p.0 == o.prd)
         .map_or("", |p| p.1);
-    json!([{
-        "s_nme": o.nme, "s_prd": o.prd.to_string(), "g_nme": name,
-        "s_company": o.company, "s_domain": o.domain,
-        "s_addtme": fmt_time(o.reg), "s_exptme": fmt_time(o.exp),
-        "s_regstt": if now > o.exp { "7" } else { "1" },
-    }])
+    let years = ((o.exp - o.reg) / (365 * super::DAY_MS)).max(1).to_string();
+    let state = if now > o.exp { "7" } else { "1" };
+    let mut d = if o.soukeyi {
+        json!({
+            "s_nme": o.nme, "s_unme": o.account, "s_pass": o.password,
+            "s_prd": o.prd.to_string(), "g_nme": name,
+            "s_addtme": fmt_time(o.reg), "s_exptme": fmt_time(o.exp),
+            "s_size": "1", "s_mod": if o.prd == 2 { "google" } else { "baidu" },
+            "s_years": years, "s_status": state,
+        })
+    } else if promotion(o) {
+        let [main, sec, general, city] = &o.keywords;
+        json!({
+            "y_nme": o.nme, "y_ext1": o.password, "y_prd": o.prd.to_string(), "g_nme": name,
+            "y_unme": member, "y_addtme": fmt_time(o.reg), "y_exptme": fmt_time(o.exp),
+            "y_customername": o.company, "y_sitedomain": o.domain,
+            "y_setkeywordinfo": main, "y_setlongwordrule": general,
+            "y_setcitylongwordrule": city, "y_ext6": sec,
+            "y_years": years, "y_regstt": state,
+        })
+    } else {
+        json!({
+            "s_nme": o.nme, "s_o1": o.account, "s_o2": o.password,
+            "s_prd": o.prd.to_string(), "g_nme": name, "s_unme": member,
+            "s_addtme": fmt_time(o.reg), "s_exptme": fmt_time(o.exp),
+            "s_copnme_cn": o.company, "s_eml": o.email, "s_o8": o.mobile,
+            "s_o7": o.linkman, "s_tel": o.telephone,
+            "s_yarcnt": years, "s_regstt": state,
+        })
+    };
+    if created && !o.soukeyi {
+        if let Some(m) = d.as_object_mut() {
+            m.remove("s_yarcnt");
+            m.remove("s_regstt");
+        }
+    }
+    d
 }
 
 /// A stable 综合指数 for a keyword (what the live service computes from search data).
@@ -92,9 +141,12 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
         "/qituibao/createorder" => create,
         "/qituibao/checkkeyword" => |_, q| Ok(json!(keyword_index(q.req("keyword")?).to_string())),
         "/qituibao/checkdomain" => check_domain,
-        "/qituibao/getdetails" | "/soukeyi/getdetails" => {
-            |st, q| on_order(st, q, |_, o| Ok(details(o, q.now_ms())))
-        }
+        "/qituibao/getdetails" | "/soukeyi/getdetails" => |st, q| {
+            let member = st.username.clone();
+            on_order(st, q, |_, o| {
+                Ok(json!([details(o, q.now_ms(), &member, false)]))
+            })
+        },
         "/qituibao/getupgradelist" | "/soukeyi/getupdatelist" => upgrade_list,
         "/qituibao/reneworder" | "/soukeyi/reneworder" => renew,
         "/qituibao/upgradeorder" | "/soukeyi/upgradeorder" => upgrade,
@@ -144,7 +196,7 @@ fn upgrade_list(st: &mut State, q: &Req) -> R {
             .iter()
             .filter(|p| yuan(p.2, 0) > current)
             .filter(|p| soukeyi || (family_start(o.prd)..=family_end(o.prd)).contains(&p.0))
-            .map(|p| json!({"s_prd": p.0.to_string(), "g_nme": p.1, "prc": p.2.to_string()}))
+            .map(|p| json!({"s_prd": p.0.to_string()}))
             .collect();
         // 企推宝 nests the list as a JSON string in `message`, as its sample shows.
         Ok(if soukeyi {
@@ -220,19 +272,41 @@ fn create(st: &mut State, q: &Req) -> R {
     if st.promos.values().any(|o| o.company == company) {
         return Err(SimErr::field(10049, "企推宝公司名称不可用", "companyname"));
     }
-    let mobile = q.req("mobile")?;
-    if !(mobile.len() == 11
-        && mobile.starts_with('1')
-        && mobile.chars().all(|c| c.is_ascii_digit()))
-    {
+    let promoting = matches!(prd, 4 | 5);
+    // (商贸、全能) need the contact; (推广) may leave it out.
+    let mobile = if promoting {
+        q.text("mobile")
+    } else {
+        q.req("mobile")?
+    };
+    let mobile_ok =
+        mobile.len() == 11 && mobile.starts_with('1') && mobile.chars().all(|c| c.is_ascii_digit());
+    if !(mobile_ok || mobile.is_empty() && promoting) {
         return Err(SimErr::field(10050, "企推宝手机号码不可用", "mobile"));
     }
-    if !q.req("email")?.contains('@') {
+    let email = if promoting {
+        q.text("email")
+    } else {
+        q.req("email")?
+    };
+    if !(email.contains('@') || email.is_empty() && promoting) {
         return Err(SimErr::field(10051, "企推宝邮箱不可用", "email"));
     }
-    let domain = q.req("domain")?.to_ascii_lowercase();
+    // (推广) needs the site and its words; (商贸、全能) only the contact.
+    let (domain, keywords) = if promoting {
+        let words = [
+            q.req("keyword")?.to_string(),
+            q.text("secKeyword").to_string(),
+            q.req("longWord")?.to_string(),
+            q.req("cityLongWord")?.to_string(),
+        ];
+        (q.req("domain")?.to_ascii_lowercase(), words)
+    } else {
+        (q.text("domain").to_ascii_lowercase(), Default::default())
+    };
     let p = price(false, prd).ok_or_else(|| SimErr::new(21005, "产品购买失败"))?;
-    let nme = format!("qtb{}", 60_000 + st.next_id());
+    let id = st.next_id();
+    let nme = format!("qtb{}", 60_000 + id);
     st.charge_order(
         q,
         Purpose::Buy,
@@ -247,8 +321,18 @@ fn create(st: &mut State, q: &Req) -> R {
         domain,
         reg: q.now_ms(),
         exp: add_years(q.now_ms(), y),
+        account: format!("u{nme}"),
+        password: crate::md5_hex(&format!("qtb{id}"))
+            .chars()
+            .take(8)
+            .collect(),
+        mobile: mobile.into(),
+        email: email.into(),
+        telephone: q.text("telephone").into(),
+        linkman: q.text("linkman").into(),
+        keywords,
     };
-    let answer = json!({"s_nme": nme, "s_o1": o.company, "s_addtme": fmt_time(o.reg), "s_exptme": fmt_time(o.exp)});
+    let answer = details(&o, q.now_ms(), &st.username, true);
     st.promos.insert(nme, o);
     Ok(answer)
 }

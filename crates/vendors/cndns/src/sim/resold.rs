@@ -3,6 +3,8 @@
 //! product with any of four spellings (`pdtnme`/`pdtname`/`pdtmne`/`pdtmme`), and keep
 //! disks as "ext" parts that can be backed up, restored, mounted and unmounted.
 
+use idcgate_wire::sim::money;
+
 use super::{
     add_months, edit_mine, flip, fmt_time, yuan, Fields, Handler, Purpose, Req, SimErr, State, R,
 };
@@ -141,10 +143,68 @@ fn disks(q: &Req, cloud: Cloud) -> Result<Vec<(String, u32)>, SimErr> {
 /// Monthly price: CPU, memory, bandwidth and disks.
 fn monthly(i: &Instance) -> Decimal {
     let disk_gb: u32 = i.disks.iter().map(|d| d.size).sum();
-    yuan(35, 0) * Decimal::from(i.cpu)
-        + yuan(20, 0) * Decimal::from(i.ram)
-        + yuan(18, 0) * Decimal::from(i.flow)
+    monthly_of(i.cpu, i.ram, i.flow, disk_gb)
+}
+
+/// Monthly price of a configuration (cores, GB of memory, Mbps, GB of disk).
+fn monthly_of(cpu: u32, ram: u32, flow: u32, disk_gb: u32) -> Decimal {
+    yuan(35, 0) * Decimal::from(cpu)
+        + yuan(20, 0) * Decimal::from(ram)
+        + yuan(18, 0) * Decimal::from(flow)
         + Decimal::new(50, 2) * Decimal::from(disk_gb)
+}
+
+/// ProductInfo's `Product` list: the priced configurations of each region, one month
+/// with 1 Mbps and a 40 GB disk of the module's first type, at what CreateOrder charges
+/// for them (`prc`), `soth` the discount (none).
+fn products(cloud: Cloud) -> Vec<Value> {
+    // (cores, GB of memory, 阿里云's instance type and id)
+    type Config = (u32, u32, Option<(&'static str, &'static str)>);
+    let (disk, configs): (&str, Vec<Config>) = match cloud {
+        Cloud::Baidu => (
+            "std1",
+            BCC_PAIRS
+                .iter()
+                .map(|(c, rams)| (*c, rams[0], None))
+                .collect(),
+        ),
+        Cloud::Aliyun => (
+            "eff",
+            ALI_TYPES
+                .iter()
+                .map(|(t, id, c, r)| (*c, *r, Some((*t, *id))))
+                .collect(),
+        ),
+    };
+    let prefix = if cloud == Cloud::Baidu { "bcc" } else { "ecs" };
+    let mut out = Vec::new();
+    for (sst, _, _) in LOCATIONS {
+        for (cpu, ram, instance) in &configs {
+            let mut p = serde_json::Map::new();
+            p.insert("location".into(), json!(sst));
+            match instance {
+                Some((slcns, slid)) => {
+                    p.insert("slcns".into(), json!(slcns));
+                    p.insert("slid".into(), json!(slid));
+                }
+                None => {
+                    p.insert("system".into(), json!(SYSTEMS[0].0));
+                }
+            }
+            let rest = json!({
+                "cdstype": disk,
+                "prd": format!("{prefix}-{cpu}c{ram}g"),
+                "prc": money::two_dp(monthly_of(*cpu, *ram, 1, 40)),
+                "termtype": "2", "term": "1", "size": "40",
+                "cpu": cpu.to_string(), "sram": ram.to_string(), "sidc": "40", "soth": "1",
+            });
+            if let Value::Object(r) = rest {
+                p.extend(r);
+            }
+            out.push(Value::Object(p));
+        }
+    }
+    out
 }
 
 fn details(i: &Instance) -> Value {
@@ -245,22 +305,9 @@ fn product_info(cloud: Cloud) -> Value {
             })
         })
         .collect();
-    let cdstype = match cloud {
-        Cloud::Baidu => {
-            json!([{"val":"std1","name":"普通云磁盘"},{"val":"hp1","name":"高性能云磁盘"},{"val":"ssd","name":"SSD云磁盘"}])
-        }
-        Cloud::Aliyun => {
-            json!([{"val":"eff","name":"高效云磁盘"},{"val":"ssd","name":"SSD云磁盘"}])
-        }
-    };
-    let mut v = json!({"Location": location, "System": system, "Cdstype": cdstype});
-    if cloud == Cloud::Aliyun {
-        v["Instance"] = json!(ALI_TYPES
-            .iter()
-            .map(|(t, id, c, r)| json!({"slcns": t, "slid": id, "cpu": c.to_string(), "sram": r.to_string()}))
-            .collect::<Vec<_>>());
-    }
-    v
+    // The document's three groups; disk types and (阿里云) instance types are columns
+    // of Product.
+    json!({"Location": location, "System": system, "Product": products(cloud)})
 }
 
 /// `ticketid` (coupon) and `voucherids` are these modules' names for signature/voucherid;
@@ -378,12 +425,14 @@ fn getvncurl(st: &mut State, q: &Req) -> R {
     })
 }
 
+/// The systems an instance can be reinstalled with (返回值描述): `sysValue` is the
+/// `systemid` RebuildSystem takes, `sysPlace` the region (its room).
 fn rebuildsystemlist(st: &mut State, q: &Req) -> R {
-    on_instance(st, q, |_, _| {
+    on_instance(st, q, |_, i| {
         Ok(Value::Array(
             SYSTEMS
                 .iter()
-                .map(|(id, n, t)| json!({"systemid": id, "sysName": n, "sysType": t}))
+                .map(|(id, n, t)| json!({"sysName": n, "sysValue": id, "sysType": t, "sysPlace": i.location}))
                 .collect(),
         ))
     })

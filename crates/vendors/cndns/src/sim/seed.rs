@@ -206,6 +206,13 @@ pub(super) fn sandbox(st: &mut State) {
             domain: "idcgate-demo.com".into(),
             reg: now - 300 * DAY_MS,
             exp: now + 65 * DAY_MS,
+            account: "sky50001".into(),
+            password: "Sky-pass1".into(),
+            mobile: String::new(),
+            email: String::new(),
+            telephone: String::new(),
+            linkman: String::new(),
+            keywords: Default::default(),
         },
     );
     for taken in [

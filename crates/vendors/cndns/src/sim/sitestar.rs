@@ -23,9 +23,17 @@ pub(crate) struct Site {
     /// (domain, PC | MBL).
     pub domains: Vec<(String, &'static str)>,
     pub bought: Vec<String>,
+    /// The site's admin password (`webpassword`), set when it is opened.
+    pub password: String,
+}
+
+/// What RenewalSite charges a year for the caller's site `webname`.
+pub(crate) fn renewal_price(st: &State, webname: &str) -> Option<Decimal> {
+    st.sites.get(webname).and_then(|s| tag_price(&s.tag))
 }
 
 /// Templates: (id, category id, mobile?, premium price in yuan or 0).
+/// Category 1 商业, 2 宠物, 3 餐饮 (小程序).
 const TEMPLATES: [(&str, &str, bool, i64); 6] = [
     ("pc1001", "1", false, 0),
     ("pc1002", "1", false, 199),
@@ -47,7 +55,7 @@ const TAGS: [(&str, i64); 7] = [
     ("wxshop", 2500),
 ];
 
-fn tag_price(tag: &str) -> Option<Decimal> {
+pub(crate) fn tag_price(tag: &str) -> Option<Decimal> {
     TAGS.iter()
         .find(|(t, _)| *t == tag)
         .map(|(_, p)| yuan(*p, 0))
@@ -57,21 +65,70 @@ fn template(id: &str, mobile: bool) -> bool {
     TEMPLATES.iter().any(|t| t.0 == id && t.2 == mobile)
 }
 
+/// Space and monthly traffic (MB) of an edition.
+fn tag_sizes(tag: &str) -> (u32, u32) {
+    match tag {
+        "pro" => (300, 500),
+        "ulti" => (1000, 3000),
+        "shop" | "wxshop" => (3000, 10000),
+        _ => (500, 1000),
+    }
+}
+
+/// `Terminal`: pc, mobile or pcmobile (建站种类 0, 1, 2).
+fn terminal(s: &Site) -> &'static str {
+    match s.mbl {
+        0 => "pc",
+        1 => "mobile",
+        _ => "pcmobile",
+    }
+}
+
+/// getProDetail's keys (its sample and 备注): the site's access, template, sizes, dates,
+/// filing code and versions.
 fn site_json(s: &Site) -> Value {
+    let (space, flow) = tag_sizes(&s.tag);
+    let template = if s.pc_template.is_empty() {
+        &s.mobile_template
+    } else {
+        &s.pc_template
+    };
     json!([{
         "ftpname": s.webname,
         "checkmonthflowURL": format!("http://bandwidth.websiteonline.cn/webservice/showDiagram.php?name={}&check={}", s.webname, crate::md5_hex(&s.webname)),
         "viewURL": format!("http://{}.isitestar.cn", s.webname),
         "manageurl": "http://www.websitemanage.cn/",
-        "webadmin": "admin",
-        "sitetag": s.tag,
-        "location": s.location,
-        "mbl": s.mbl.to_string(),
-        "template": s.pc_template,
-        "mobiletemplate": s.mobile_template,
-        "regtime": fmt_time(s.reg),
-        "exptime": fmt_time(s.exp),
+        "webadmin": s.webname,
+        "webpassword": s.password,
+        "templateid": template,
+        "cnameaddr": format!("{}.websitecname.cn", s.webname),
+        "fileuploadnums": "10000",
+        "monthflow": flow.to_string(),
+        "spacesize": space.to_string(),
+        "buytime": fmt_time(s.reg),
+        "expiretime": fmt_time(s.exp),
+        // 备案验证码: mainland rooms only.
+        "ICPID": if s.location == "hk" { String::new() } else { crate::md5_hex(&format!("icp{}", s.webname)).chars().take(18).collect() },
+        "Terminal": terminal(s),
     }])
+}
+
+/// CreateSite's answer: getProDetail's keys with the mobile template beside the PC one
+/// (`templateid`, `mobiletemplateid`), as its sample has them.
+fn opened_json(s: &Site) -> Value {
+    let mut v = site_json(s);
+    if let Some(o) = v.get_mut(0).and_then(Value::as_object_mut) {
+        let mut with = serde_json::Map::new();
+        for (k, val) in std::mem::take(o) {
+            let pc = k == "templateid";
+            with.insert(k, if pc { json!(s.pc_template) } else { val });
+            if pc {
+                with.insert("mobiletemplateid".into(), json!(s.mobile_template));
+            }
+        }
+        *o = with;
+    }
+    v
 }
 
 pub(crate) fn handler(name: &str) -> Option<Handler> {
@@ -113,16 +170,58 @@ fn gettemplate(_: &mut State, q: &Req) -> R {
         TEMPLATES
             .iter()
             .filter(|t| cat.is_none_or(|c| c == t.1) && mobile.is_none_or(|m| m == t.2))
-            .map(|(id, c, m, p)| json!({"tpl_id": id, "tpl_category_id": c, "mobile": if *m { "1" } else { "0" }, "price": p.to_string(), "preview": format!("http://image.sitestar.cn/tpl/{id}.jpg")}))
+            .map(|(id, c, m, p)| {
+                let shot = |size: &str| {
+                    format!("http://screenshots.websiteonline.cn/screenshots/{id}-{size}.jpg")
+                };
+                json!({
+                    "tpl_id": id,
+                    "tpl_name": id,
+                    "tpl_category_id": c,
+                    "tpl_belong_color": "white",
+                    "tpl_level": "1",
+                    "tpl_domain": format!("http://{id}.view.sitestar.cn"),
+                    // getCatalist's Type: 1 PC, 2 手机.
+                    "tpl_belong_type": if *m { "2" } else { "1" },
+                    "user_level": "1",
+                    "tpl_pic_screenshot": shot("a"),
+                    "tpl_pic_big": shot("b"),
+                    "tpl_price": p.to_string(),
+                })
+            })
             .collect(),
     ))
 }
 
+/// The case filters: colours, and categories two levels deep (the sample's structure).
 fn getcaseparamlist(_: &mut State, _: &Req) -> R {
-    Ok(json!([{
-        "category": CATEGORIES.iter().map(|(id, n)| json!({"id": id, "name": n})).collect::<Vec<_>>(),
-        "color": [{"id":"10","name":"蓝色"},{"id":"11","name":"红色"}],
-    }]))
+    let colors = [
+        "红色",
+        "橙色",
+        "黄色",
+        "绿色",
+        "浅蓝色",
+        "蓝色",
+        "浅紫色",
+        "紫色",
+        "白色",
+        "灰色",
+    ];
+    let colordetail: Vec<Value> = colors
+        .iter()
+        .zip(1..)
+        .map(|(c, id)| json!({"id": id.to_string(), "color": c}))
+        .collect();
+    let category: Vec<Value> = CATEGORIES
+        .iter()
+        .map(|(id, n)| {
+            json!({"cateid": id, "catename": n, "subcategory": [{
+                "cateid": "42", "catename": format!("{n}综合"),
+                "subcategory": [{"subcateid": "54", "subcatename": *n}],
+            }]})
+        })
+        .collect();
+    Ok(json!([{"colordetail": colordetail}, {"category": category}]))
 }
 
 fn getsitecaselist(_: &mut State, q: &Req) -> R {
@@ -261,7 +360,8 @@ fn getupgradelist(st: &mut State, q: &Req) -> R {
             TAGS.iter()
                 .skip(current + 1)
                 .take(2)
-                .map(|(t, _)| json!({"roomid": "", "sitetype": t, "location": s.location}))
+                // `Terminnal` (sic) is the sample's spelling.
+                .map(|(t, _)| json!({"roomid": "", "sitetype": t, "location": s.location, "Terminnal": terminal(s)}))
                 .collect(),
         ))
     })
@@ -436,8 +536,12 @@ fn create(st: &mut State, q: &Req) -> R {
         exp: add_years(q.now_ms(), years),
         domains: Vec::new(),
         bought: Vec::new(),
+        password: crate::md5_hex(&format!("web{webname}"))
+            .chars()
+            .take(8)
+            .collect(),
     };
-    let answer = site_json(&site);
+    let answer = opened_json(&site);
     st.sites.insert(webname, site);
     Ok(answer)
 }

@@ -55,8 +55,17 @@ fn authcode(q: &Req) -> Result<String, SimErr> {
     }
 }
 
-fn transfer_of<'a>(st: &'a mut State, q: &Req, missing: u32) -> Result<&'a mut Transfer, SimErr> {
+/// The domain a transfer or owner-change call names; 11728 when it is not a domain name.
+pub(crate) fn named_domain(q: &Req) -> Result<String, SimErr> {
     let d = q.domain()?;
+    if !super::valid_hostname(&d) || d.ends_with('.') {
+        return Err(SimErr::field(11728, "域名格式错误", "domainname"));
+    }
+    Ok(d)
+}
+
+fn transfer_of<'a>(st: &'a mut State, q: &Req, missing: u32) -> Result<&'a mut Transfer, SimErr> {
+    let d = named_domain(q)?;
     st.transfers
         .get_mut(&d)
         .ok_or_else(|| SimErr::new(missing, "没有找到转入订单"))
@@ -85,8 +94,8 @@ fn state(st: &mut State, q: &Req) -> R {
     if shown == 6 {
         complete(st, q)?;
     }
-    let code = st.transfers.get(&q.domain()?).map_or(shown, |t| t.code);
-    Ok(json!({"code": code.to_string(), "title": title(code)}))
+    // The state as it stood when asked ("0 等待处理" first); the move shows next time.
+    Ok(json!({"code": shown.to_string(), "title": title(shown)}))
 }
 
 fn cancel(st: &mut State, q: &Req) -> R {
@@ -112,7 +121,7 @@ fn update_authcode(st: &mut State, q: &Req) -> R {
 }
 
 fn start(st: &mut State, q: &Req) -> R {
-    let name = q.domain()?;
+    let name = named_domain(q)?;
     let code = authcode(q)?;
     let uid = q
         .req("userid")?

@@ -173,3 +173,54 @@ async fn ddos_products() {
     let err = e.err("/ddos/createorder", &term("1", "5")).await;
     assert!(matches!(err, Error::InsufficientBalance { .. }), "{err}");
 }
+
+/// getStatFlow (read from the document's copied body, see spec.tsv): one item per day of
+/// the range, the same figures each time it is asked, ranges over 90 days or of another
+/// package's domain refused.
+#[tokio::test]
+async fn domain_flow_per_day() {
+    let e = env().await;
+    let nme = e
+        .ok(
+            "/cdn/createcdn",
+            &[
+                ("type", "g"),
+                ("years", "1"),
+                ("tmetpe", "2"),
+                ("base", "10"),
+            ],
+        )
+        .await;
+    let n = ("nme", nme.as_str().unwrap());
+    let dme = ("dme", "static.example.com");
+    e.ok("/cdn/adddomain", &[n, dme, ("mastAddress", "192.0.2.10")])
+        .await;
+    let range = [
+        n,
+        dme,
+        ("startTime", "2024-01-01"),
+        ("endTime", "2024-01-03"),
+    ];
+    let flow = e.ok("/cdn/getstatflow", &range).await;
+    let days = list(&flow["details"]);
+    assert_eq!(days.len(), 3);
+    assert_eq!(days[0]["timestamp"], "2024-01-01T00:00:00Z");
+    let bytes = days[1]["flow"].as_u64().unwrap();
+    assert!(bytes > 0);
+    assert_eq!(days[1]["bps"].as_u64().unwrap(), bytes * 8 / 86_400);
+    assert_eq!(e.ok("/cdn/getstatflow", &range).await, flow);
+    // Today alone when no range is given.
+    assert_eq!(
+        list(&e.ok("/cdn/getstatflow", &[n, dme]).await["details"]).len(),
+        1
+    );
+    let long = [
+        n,
+        dme,
+        ("startTime", "2023-01-01"),
+        ("endTime", "2024-01-01"),
+    ];
+    e.refused("/cdn/getstatflow", &long, "90").await;
+    e.not_found("/cdn/getstatflow", &[n, ("dme", "other.example.com")])
+        .await;
+}

@@ -226,8 +226,8 @@ async fn cloud_upgrade_ips_port_and_domains() {
         .unwrap()
         .to_string();
     let info = first(&e.ok("/cloud/cloudinfo", &[n]).await);
-    assert_eq!(info["remoteport"], port.as_str());
-    assert_eq!(info["ips"], ip["ipaddress"]);
+    assert_eq!(info["remotepport"], port.as_str());
+    assert_eq!(info["ExtIP"], ip["ipaddress"]);
     // Domains: only filed ones in a mainland room.
     let demo = [n, ("domainname", "www.idcgate-demo.com")];
     e.steps(&[

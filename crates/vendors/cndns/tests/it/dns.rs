@@ -203,3 +203,75 @@ async fn the_record_limit_holds() {
     .await;
     assert_eq!(e.records(ZONE).await.len(), max);
 }
+
+/// 11313/11314 "记录值错误或最后一位缺少点": CNAME and MX targets need the trailing dot;
+/// one CNAME per host, and nothing beside it. The Dns capability sends the dotted form
+/// whichever way the caller writes the target, so it is unaffected.
+#[tokio::test]
+async fn cname_and_mx_targets_are_absolute_and_one_cname_per_host() {
+    let e = env().await;
+    let mx = |value| {
+        [
+            ("domainname", ZONE),
+            ("rec_item", "mail2"),
+            ("rec_type", "MX"),
+            ("rec_value", value),
+            ("rec_level", "10"),
+        ]
+    };
+    e.steps(&[
+        (
+            "/domains/addrec",
+            &rec(ZONE, "cdn", "CNAME", "cdn.example.net"),
+            "11313",
+        ),
+        ("/domains/addrec", &mx("mx.example.net"), "11314"),
+        (
+            "/domains/addrec",
+            &rec(ZONE, "cdn", "CNAME", "cdn.example.net."),
+            OK,
+        ),
+        ("/domains/addrec", &mx("mx.example.net."), OK),
+        // A second CNAME of the host, and anything beside a CNAME, are refused.
+        (
+            "/domains/addrec",
+            &rec(ZONE, "cdn", "CNAME", "other.example.net."),
+            "11319",
+        ),
+        (
+            "/domains/addrec",
+            &rec(ZONE, "cdn", "A", "192.0.2.9"),
+            "11319",
+        ),
+        (
+            "/domains/addrec",
+            &rec(ZONE, "@", "CNAME", "x.example.net."),
+            "11319",
+        ),
+    ])
+    .await;
+    // The capability adds the dot for the caller.
+    let dns = e.conn.dns().unwrap();
+    let input = RecordInput {
+        host: "alias".into(),
+        rtype: RecordType::Cname,
+        value: "target.example.org".into(),
+        ttl: 600,
+        line: None,
+        priority: None,
+    };
+    let made = dns.create_record(ZONE, &input).await.unwrap();
+    assert_eq!(made.value, "target.example.org");
+    let listed = e.records(ZONE).await;
+    let alias = listed.iter().find(|r| r.host == "alias").unwrap();
+    assert_eq!(alias.value, "target.example.org.");
+    let changed = RecordInput {
+        value: "other.example.org".into(),
+        ..input
+    };
+    let id = made.upstream_id.unwrap();
+    dns.update_record(ZONE, &id, &changed).await.unwrap();
+    let listed = e.records(ZONE).await;
+    let alias = listed.iter().find(|r| r.host == "alias").unwrap();
+    assert_eq!(alias.value, "other.example.org.");
+}

@@ -81,7 +81,8 @@ async fn contact_lifecycle() {
     assert!(id.parse::<u64>().is_ok(), "{id}");
     let info = first(&e.ok("/domains/contactinfo", &[("userid", &id)]).await);
     assert_eq!(info["ownername_cn"], "杭州示例贸易有限公司");
-    assert_eq!(info["ischecked"], "0");
+    let listed = first(&e.ok("/domains/contactlist", &[("userid", &id)]).await);
+    assert_eq!(listed["ischecked"], "0");
     // Bad fields are refused with the field named.
     for (field, bad) in [
         ("email", "nope"),
@@ -449,6 +450,12 @@ async fn transfer_in_state_machine() {
     .await;
     assert_eq!(e.balance().await, before - Decimal::new(69, 0));
     assert_eq!(e.code(transfer, &wrong).await, "11735");
+    // A new order is seen waiting ("0 等待处理") before the registry answers.
+    let waiting = e.ok(state, &taken).await;
+    assert_eq!(
+        (&waiting["code"], &waiting["title"]),
+        (&"0".into(), &"等待处理".into())
+    );
     e.reads(&[(state, &taken, "/code", "1".into())]).await;
     // Resent base64-encoded (jm=Y): De3$dgS0.
     let resent = [taken[0], ("authcode", "RGUzJGRnUzA="), ("jm", "Y")];
@@ -458,7 +465,7 @@ async fn transfer_in_state_machine() {
         let s = e.ok(state, &taken).await;
         seen.push(s["code"].as_str().unwrap().to_string());
     }
-    assert_eq!(seen, ["6", "10", "10"]);
+    assert_eq!(seen, ["0", "6", "10"]);
     let d = e.detail("taken-name.com").await;
     assert_eq!(d["runstate"], "run");
     assert_eq!(e.code("/domains/cancelzhuanru", &taken).await, "11751");
@@ -471,4 +478,65 @@ async fn transfer_in_state_machine() {
     assert_eq!(e.balance().await, before - Decimal::new(69, 0));
     e.reads(&[(state, &example, "/code", "12".into())]).await;
     e.not_found(state, &[("domainname", "never.com")]).await;
+}
+
+/// 11728 域名格式错误: a name that is no domain, to every call whose table lists it.
+#[tokio::test]
+async fn malformed_domain_names_are_11728() {
+    let e = env().await;
+    let uid = audited_contact(&e).await;
+    let bad = [("domainname", "not a domain")];
+    e.steps(&[
+        (
+            "/domains/domainzhuanru",
+            &zhuanru("bad_name..com", &uid, "De3$dgS0"),
+            "11728",
+        ),
+        ("/domains/domainzhuanrustate", &bad, "11728"),
+        ("/domains/cancelzhuanru", &bad, "11728"),
+        (
+            "/domains/updateauthcode",
+            &[bad[0], ("authcode", "De3$dgS0")],
+            "11728",
+        ),
+        (
+            "/domains/domainguohu",
+            &[("domainname", "-x-.com"), ("userid", &uid)],
+            "11728",
+        ),
+    ])
+    .await;
+}
+
+/// checkAuditResult by template ID (域名和模板 ID 二选一): the template's own review
+/// state; a template never submitted has no result.
+#[tokio::test]
+async fn template_audit_state_by_template_id() {
+    let e = env().await;
+    let all = list(&e.ok("/domains/contactlist", &[]).await);
+    let id_of = |checked: &str| {
+        all.iter()
+            .find(|c| c["ischecked"] == checked)
+            .map(|c| c["userid"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    let (audited, fresh) = (id_of("2"), id_of("0"));
+    let r = first(
+        &e.ok("/domains/checkauditresult", &[("userid", &audited)])
+            .await,
+    );
+    assert_eq!(
+        (&r["userid"], &r["checkstate"]),
+        (&audited.as_str().into(), &"pass".into())
+    );
+    assert!(list(
+        &e.ok("/domains/checkauditresult", &[("userid", &fresh)])
+            .await
+    )
+    .is_empty());
+    assert_eq!(
+        e.code("/domains/checkauditresult", &[("userid", "999999")])
+            .await,
+        "11719"
+    );
 }

@@ -6,6 +6,7 @@
 mod auth;
 mod cdn;
 mod cloud;
+mod conformance;
 mod dns;
 mod domain;
 mod faults;

@@ -284,7 +284,7 @@ async fn site_builder_lifecycle() {
     let cats = list(&e.ok("/sitestarpro/getcatalist", &[]).await);
     assert_eq!(cats.len(), 3);
     let mobile_tpls = list(&e.ok("/sitestarpro/gettemplate", &[("Mobile", "1")]).await);
-    assert!(mobile_tpls.iter().all(|t| t["mobile"] == "1"));
+    assert!(mobile_tpls.iter().all(|t| t["tpl_belong_type"] == "2"));
     assert!(!list(&e.ok("/sitestarpro/getcaseparamlist", &[]).await).is_empty());
     let cases = [("mobile", "0"), ("parentcategory", "2")];
     let cases = list(&e.ok("/sitestarpro/getsitecaselist", &cases).await);
@@ -312,15 +312,17 @@ async fn site_builder_lifecycle() {
     // The mobile version added later (half the edition's price).
     e.ok("/sitetarpro/createothpro", &[w, ("template", "m1001")])
         .await;
-    e.reads(&[(detail, &[w], "/0/mbl", "2".into())]).await;
+    e.reads(&[(detail, &[w], "/0/Terminal", "pcmobile".into())])
+        .await;
     e.ok("/sitestarpro/renewalsite", &[w, ("years", "1")]).await;
     let ups = list(&e.ok("/sitestarpro/getupgradelist", &[w]).await);
     assert_eq!(ups[0]["sitetype"], "ulti");
     let sh = ("location", "sh");
     e.ok("/sitestarpro/siteupgrade", &[w, ("sitetag", "ulti"), sh])
         .await;
-    e.reads(&[(detail, &[w], "/0/sitetag", "ulti".into())])
-        .await;
+    // The edition shows in what it can still become.
+    let ups = "/sitestarpro/getupgradelist";
+    e.reads(&[(ups, &[w], "/0/sitetype", "shop".into())]).await;
     let mobile = ("domainname", "m.idcgate-demo.com");
     e.steps(&[
         (
@@ -364,13 +366,13 @@ async fn site_builder_lifecycle() {
     assert!(url.as_str().unwrap().contains("/edit/mbl"));
     let template = [w, ("template", "pc1002")];
     e.ok("/sitestarpro/buytemplate", &template).await;
-    e.reads(&[(detail, &[w], "/0/template", "pc1002".into())])
+    e.reads(&[(detail, &[w], "/0/templateid", "pc1002".into())])
         .await;
     assert_eq!(e.code("/sitestarpro/buytemplate", &template).await, "19119");
     let copy = [w, ("years", "1"), ("Websitetag", "pro")];
     let copy = first(&e.ok("/sitestarpro/getcorysite", &copy).await);
     let copy = copy["ftpname"].as_str().unwrap().to_string();
-    e.reads(&[(detail, &[("webname", &copy)], "/0/sitetag", "pro".into())])
+    e.reads(&[(ups, &[("webname", &copy)], "/0/sitetype", "ulti".into())])
         .await;
     e.ok("/sitestarpro/changename", &[w, ("newname", "mysite2024")])
         .await;

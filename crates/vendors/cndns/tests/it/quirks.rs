@@ -157,3 +157,91 @@ async fn an_unreadable_body_is_retried_for_reads_and_unknown_for_writes() {
     let recs = e.records("idcgate-demo.com").await;
     assert_eq!(recs.iter().filter(|r| r.host == "lost").count(), 1);
 }
+
+/// A required parameter left empty is answered with the action's own code for it
+/// (11301 域名为空, 11303 主机头不能为空, 10015 ... 为空 of the product modules), every
+/// such code one the action's [结果] table lists; 10012 where it lists none.
+#[tokio::test]
+async fn empty_parameters_get_the_actions_own_codes() {
+    let catalog = include_str!("../catalog-cndns.tsv");
+    let documented = |id: &str| -> Vec<String> {
+        catalog
+            .lines()
+            .find(|l| l.split('\t').next() == Some(id))
+            .and_then(|l| l.split('\t').nth(5))
+            .map(|codes| codes.split(',').map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    let mut checked = 0;
+    for a in spec().actions.iter() {
+        for p in a.params.iter().filter(|p| p.required) {
+            if let Some(code) = idcgate_cndns::errors::empty_code(a.name(), &p.name) {
+                let listed = documented(&a.id);
+                assert!(
+                    listed.contains(&code.to_string()),
+                    "{} {}: {code} is not in its table {listed:?}",
+                    a.id,
+                    p.name
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 60, "{checked}");
+    // On the wire: each left out in turn.
+    let e = env().await;
+    // (page, parameters sent, the code wanted)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 7] = [
+        (
+            "/domains/AddRec.aspx",
+            &[
+                ("domainname", "idcgate-demo.com"),
+                ("rec_type", "A"),
+                ("rec_value", "1.2.3.4"),
+            ],
+            "11303",
+        ),
+        (
+            "/domains/AddRec.aspx",
+            &[
+                ("domainname", "idcgate-demo.com"),
+                ("rec_item", "x"),
+                ("rec_value", "1.2.3.4"),
+            ],
+            "11306",
+        ),
+        (
+            "/domains/AddRec.aspx",
+            &[
+                ("domainname", "idcgate-demo.com"),
+                ("rec_item", "x"),
+                ("rec_type", "A"),
+            ],
+            "11305",
+        ),
+        (
+            "/domains/DeleteRec.aspx",
+            &[("domainname", "idcgate-demo.com")],
+            "11317",
+        ),
+        ("/domains/DNSList.aspx", &[], "11301"),
+        ("/hosting/HostDetail.aspx", &[], "10015"),
+        (
+            "/domains/CreateDom.aspx",
+            &[
+                ("domainname", "x.com"),
+                ("years", "1"),
+                ("domainpass", "Abc12345"),
+            ],
+            "11131",
+        ),
+    ];
+    for (i, (path, kv, want)) in cases.iter().enumerate() {
+        let mut pairs = e.auth_at(&otime(i as i64));
+        pairs.extend(kv.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let v = e.raw(path, &pairs).await;
+        let message = v["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with(want), "{path} {kv:?}: {v}");
+    }
+}

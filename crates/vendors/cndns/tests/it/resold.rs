@@ -288,3 +288,54 @@ async fn resold_and_ddos_coupons_are_ticketid() {
     e.ok("/ddos/createorder", &with_coupon).await;
     assert_eq!(e.balance().await, b - Decimal::new(899 - 10, 0));
 }
+
+/// ProductInfo's Product list quotes each configuration at what CreateOrder charges for
+/// it (one month, 1 Mbps, a 40 GB disk), and RebuildSystemList names each system by the
+/// `sysValue` RebuildSystem takes.
+#[tokio::test]
+async fn product_list_prices_are_charged_and_rebuild_values_are_taken() {
+    let e = env().await;
+    for (m, disk) in [("bcc", "std1"), ("ali", "eff")] {
+        let info = e.ok(op(&NAMES, m, "productinfo"), &[]).await;
+        let products = list(&info["Product"]);
+        assert!(products.len() >= 3, "{m}");
+        let p = &products[1];
+        let mut buy: Vec<(&str, String)> = vec![
+            ("pass", "qwer1234!".into()),
+            ("cdsstr", format!("{disk}={}", p["size"].as_str().unwrap())),
+            ("flow", "1".into()),
+            ("location", p["location"].as_str().unwrap().into()),
+            ("systemid", "m-OmBEAOmD".into()),
+            ("term", p["term"].as_str().unwrap().into()),
+            ("termtype", p["termtype"].as_str().unwrap().into()),
+        ];
+        if m == "bcc" {
+            buy.push(("cpucount", p["cpu"].as_str().unwrap().into()));
+            buy.push(("memory", p["sram"].as_str().unwrap().into()));
+        } else {
+            buy.push(("slcns", p["slcns"].as_str().unwrap().into()));
+            buy.push(("slid", p["slid"].as_str().unwrap().into()));
+        }
+        let kv: Vec<(&str, &str)> = buy.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let before = e.balance().await;
+        let name = e.ok(op(&NAMES, m, "createorder"), &kv).await;
+        assert_eq!(before - e.balance().await, dec(&p["prc"]), "{m} {p}");
+        let name = name.as_str().unwrap().to_string();
+        let systems = list(
+            &e.ok(op(&NAMES, m, "rebuildsystemlist"), &[("pdtname", &name)])
+                .await,
+        );
+        let windows = systems.iter().find(|s| s["sysType"] == "windows").unwrap();
+        assert_eq!(windows["sysPlace"], p["location"]);
+        let value = windows["sysValue"].as_str().unwrap();
+        e.ok(
+            op(&NAMES, m, "rebuildsystem"),
+            &[("pdtnme", name.as_str()), ("systemid", value)],
+        )
+        .await;
+        let d = e
+            .ok(op(&NAMES, m, "orderdetails"), &[("pdtnme", name.as_str())])
+            .await;
+        assert_eq!(details(&d)["systemid"], value);
+    }
+}
