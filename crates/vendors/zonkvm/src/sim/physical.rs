@@ -214,7 +214,8 @@ fn create(st: &mut State, r: &Req<'_>, fam: Fam) -> Answer {
         .clone();
     orders::term_offered(&line, p.months)?;
     let (system_guid, login_name) = if fam == Fam::Lease {
-        let sys = system(st, r.need("system_guid")?, "lease", "create")?;
+        let zone = vs(&line, "line_guid");
+        let sys = system(st, r.need("system_guid")?, "lease", "create", &zone)?;
         (vs(sys, "guid"), vs(sys, "login_name"))
     } else {
         (String::new(), "root".to_string())
@@ -269,7 +270,9 @@ fn create(st: &mut State, r: &Req<'_>, fam: Fam) -> Answer {
 }
 
 fn install(st: &mut State, r: &Req<'_>, fam: Fam) -> Answer {
-    let sys = system(st, r.need("systemID")?, fam.name(), "install")?;
+    let line = machine(st, fam, r.guid()?)?.line_guid.clone();
+    let zone = find(lines(st, fam), "guid", &line).map_or_else(String::new, |l| vs(l, "line_guid"));
+    let sys = system(st, r.need("systemID")?, fam.name(), "install", &zone)?;
     let (guid, login) = (vs(sys, "guid"), vs(sys, "login_name"));
     let password = r.need("password")?.to_string();
     let port = r.int("port")?;
