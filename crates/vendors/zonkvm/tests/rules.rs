@@ -7,7 +7,9 @@
 mod common;
 
 use common::*;
-use idcgate_core::Error;
+use idcgate_core::purchase::{Operation::*, PurchaseRequest, Purchasing};
+use idcgate_core::ResourceKind::{HostingSite, Server};
+use idcgate_core::{Connection, Error};
 
 const LINE_SX: &str = "20250407014442321990";
 
@@ -96,4 +98,157 @@ async fn an_image_is_orderable_only_on_its_lines() {
     conn.call_kv("create_order#create_lease", &lease(CENTOS))
         .await
         .unwrap();
+}
+
+const HOST_A: &str = "20250408030033590712";
+
+/// A year on from a `Y-m-d H:i:s` time, and `months` on (within the same year's end).
+fn later(end: &str, years: i32, months: u32) -> String {
+    let year: i32 = end[..4].parse().unwrap();
+    let month: u32 = end[5..7].parse().unwrap();
+    let m0 = month - 1 + months;
+    let (year, month) = (year + years + (m0 / 12) as i32, m0 % 12 + 1);
+    format!("{year}-{month:02}{}", &end[7..])
+}
+
+/// getlines / lease_lines / hosting_product: `months` lists the terms on sale and
+/// `discount` (discount1..3, a percent table) their price; a renewal is held to both as
+/// a purchase is, and the client's quote says what is charged.
+#[tokio::test]
+async fn renewals_use_the_lines_months_and_discounts() {
+    let (sim, _srv, conn) = sandbox().await;
+    let books = |sim: &idcgate_zonkvm::Sim| (in_fen(sim.balance()), sim.ledger().len());
+    // Cloud: 1C1G on 德阳电信 is 29.00 a month; 10 months is not sold, 12 are at 0.9.
+    let id = buy_server(&conn, "r-1", SMALLEST).await;
+    let before = books(&sim);
+    let renew = |months: &'static str| {
+        let id = id.to_string();
+        let conn = &conn;
+        async move {
+            conn.call_kv(
+                "server_renew",
+                &[("guid", id.as_str()), ("renewLength", months)],
+            )
+            .await
+        }
+    };
+    refused_saying(&renew("10").await.unwrap_err(), "续费时长不正确");
+    assert_eq!(books(&sim), before);
+    let quote = conn
+        .quote(&PurchaseRequest::new(Server, Renew, format!("server_{id}")).months(12))
+        .await
+        .unwrap();
+    assert_eq!(in_fen(quote.price), 31_320);
+    let v = renew("12").await.unwrap();
+    assert_eq!(v["money"], "313.20");
+    assert_eq!(in_fen(sim.balance()), before.0 - 31_320);
+
+    // Dedicated: the seed's machine is 550.00 a month; 12 months at discount1 0.95.
+    let before = books(&sim);
+    let err = conn
+        .call_kv("lease_renew", &[("guid", "1"), ("months", "11")])
+        .await
+        .unwrap_err();
+    refused_saying(&err, "续费时长不正确");
+    assert_eq!(books(&sim), before);
+    let v = conn
+        .call_kv("lease_renew", &[("guid", "1"), ("months", "12")])
+        .await
+        .unwrap();
+    assert_eq!(v["money"], "6270.00");
+
+    // Hosting: the seed's site lists at 80.00; a year at 85% is 816.00. Renewing to a
+    // date 10 months on (not a term on sale) takes the shortest term that reaches it.
+    let site = get(&conn, "gethosting", 1).await;
+    assert_eq!(
+        site["renew_price"], "80.00",
+        "the list price, not the discounted one"
+    );
+    let end = site["end_time"].as_str().unwrap().to_string();
+    let before = in_fen(sim.balance());
+    let to = later(&end, 0, 10);
+    conn.call_kv(
+        "hosting_operate#hosting_renew",
+        &[("guid", "1"), ("newEndTimeStr", &to)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(in_fen(sim.balance()), before - 81_600);
+    assert_eq!(get(&conn, "gethosting", 1).await["end_time"], to.as_str());
+    let err = conn
+        .call_kv(
+            "hosting_operate#hosting_renew",
+            &[
+                ("guid", "1"),
+                ("newEndTimeStr", &later(&to, 1, 0)),
+                ("renewLength", "13"),
+            ],
+        )
+        .await
+        .unwrap_err();
+    refused_saying(&err, "续费时长不正确");
+}
+
+/// hosting_product: "flow 月流量(GB)", "max_flow 月流量上限(GB)", "up_flow 流量叠加包大小
+/// (GB/步长)", "up_flow_price 流量叠加包价格(元)"; create_hosting's content.flow "不传则使用
+/// 产品默认值". Beyond max_flow (or below what the product includes) is refused; traffic
+/// above the product's costs a started up_flow step at up_flow_price a month, discounted
+/// with the term; the quote agrees.
+#[tokio::test]
+async fn hosting_purchase_enforces_max_flow_and_prices_extra_flow() {
+    let (sim, _srv, conn) = sandbox().await;
+    let order = |flow: &str| {
+        let content = format!(r#"{{"program":"php","months":12,"flow":{flow}}}"#);
+        vec![
+            ("line_guid".to_string(), HOST_LINE.to_string()),
+            ("product_guid".into(), HOST_A.into()),
+            ("prefix".into(), format!("f{flow}")),
+            ("content".into(), content),
+        ]
+    };
+    let before = (in_fen(sim.balance()), sim.ledger().len());
+    for flow in ["101", "10"] {
+        let err = conn
+            .call("create_order#create_hosting", &order(flow))
+            .await
+            .unwrap_err();
+        refused_saying(&err, "流量超出产品允许范围");
+    }
+    assert_eq!((in_fen(sim.balance()), sim.ledger().len()), before);
+    // 55 GB: 25 above the product's 30, three 10 GB steps at 5.00: 95.00 a month;
+    // 12 months at 85% = 969.00.
+    let quote = conn
+        .quote(
+            &PurchaseRequest::new(HostingSite, Create, "site")
+                .offer(HOST_A)
+                .months(12)
+                .option("content.flow", "55"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(in_fen(quote.price), 96_900);
+    let err = conn
+        .quote(
+            &PurchaseRequest::new(HostingSite, Create, "site")
+                .offer(HOST_A)
+                .months(12)
+                .option("content.flow", "101"),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidInput { ref field, .. } if field == "flow"),
+        "{err:?}"
+    );
+    let v = conn
+        .call("create_order#create_hosting", &order("55"))
+        .await
+        .unwrap();
+    assert_eq!(v["money"], "969.00");
+    assert_eq!(in_fen(sim.balance()), before.0 - 96_900);
+    let site = get(&conn, "gethosting", v["ids"][0].as_i64().unwrap()).await;
+    assert_eq!(
+        (site["flow"].as_i64(), site["renew_price"].as_str()),
+        (Some(55), Some("95.00"))
+    );
 }

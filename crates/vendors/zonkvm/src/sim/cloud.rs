@@ -1,8 +1,8 @@
 //! 云服务器: orders, power, reinstall, passwords, upgrade, renew, VNC, charts,
 //! security policies, refund. Prices come from the line's package for the CPU/RAM pair
 //! plus the line's per-unit prices for disk, bandwidth and defense beyond it, times the
-//! line's markup; a purchase also gets the line's discount for its term, renewals and
-//! upgrades do not.
+//! line's markup; a purchase and a renewal get the line's discount for their term (and
+//! take only the terms its `months` lists), upgrades pay the list price.
 
 use super::orders::{self, Fam, Power, Purchase};
 use super::state::*;
@@ -112,7 +112,7 @@ fn monthly(
 }
 
 /// The line's discount for `months` (`[{"month":"12","discount":"0.9"}]`, a ratio).
-fn discount(line: &Value, months: i64) -> Decimal {
+pub(crate) fn discount(line: &Value, months: i64) -> Decimal {
     let list: Vec<Value> = serde_json::from_str(&vs(line, "discount")).unwrap_or_default();
     list.iter()
         .find(|d| vi(d, "month") == months)
@@ -231,10 +231,7 @@ fn create(st: &mut State, r: &Req<'_>) -> Answer {
         &p,
         price,
         discount(&line, p.months),
-        |st, mut base| {
-            // The discount is for the term bought; renewals and upgrades go by the list
-            // price, which a client can work out from the documented reads.
-            base.monthly_fen = to_fen(price);
+        |st, base| {
             let n = base.id;
             let pw = password.clone().unwrap_or_else(|| st.token("Zk"));
             let vnc = st.token("v");

@@ -92,8 +92,14 @@ fn create(st: &mut State, r: &Req<'_>) -> Answer {
     }
     let prefix = r.get("prefix").unwrap_or("web").to_string();
     let pwd = r.get("pwd").map(str::to_string);
-    let flow = p.int("flow", vi(&product, "flow"))?;
-    let price = vd(&product, "price");
+    // content.flow: the product's traffic unless more is bought, up to its max_flow,
+    // in up_flow steps at up_flow_price a month, as an upgrade adds it.
+    let included = vi(&product, "flow");
+    let flow = p.int("flow", included)?;
+    if flow < included {
+        return Err(FLOW_RANGE.into());
+    }
+    let price = vd(&product, "price") + extra_flow(&product, included, flow)?;
     let (program, db, code) = (
         p.text("program").unwrap_or_else(|| "php".into()),
         p.text("db").unwrap_or_else(|| "mysql".into()),
@@ -145,6 +151,19 @@ fn create(st: &mut State, r: &Req<'_>) -> Answer {
             );
         },
     )
+}
+
+const FLOW_RANGE: &str = "流量超出产品允许范围";
+
+/// The monthly price of traffic from `have` to `want` GB: whole `up_flow` steps (a
+/// started one counts) at `up_flow_price`; `want` within the product's `max_flow`.
+fn extra_flow(product: &Value, have: i64, want: i64) -> Result<rust_decimal::Decimal, Fail> {
+    if want > vi(product, "max_flow").max(have) {
+        return Err(FLOW_RANGE.into());
+    }
+    let step = vi(product, "up_flow").max(1);
+    let steps = ((want - have).max(0) + step - 1) / step;
+    Ok(vd(product, "up_flow_price") * rust_decimal::Decimal::from(steps))
 }
 
 fn set_running(st: &mut State, r: &Req<'_>, to: i64) -> Answer {
@@ -291,12 +310,10 @@ fn upgrade(st: &mut State, r: &Req<'_>) -> Answer {
     if let Some(flow) = flow {
         let product = find(&st.catalog.hosting_products, "guid", &h.product_guid)
             .ok_or("产品不存在或已下架")?;
-        let step = vi(product, "up_flow").max(1);
-        if flow <= h.flow || flow > vi(product, "max_flow").max(h.flow) {
+        if flow <= h.flow {
             return Err("流量升级值不正确".into());
         }
-        let steps = (flow - h.flow + step - 1) / step;
-        let add = to_fen(vd(product, "up_flow_price") * rust_decimal::Decimal::from(steps));
+        let add = to_fen(extra_flow(product, h.flow, flow)?);
         orders::charge_upgrade(st, Fam::Hosting, id, h.base.monthly_fen + add)?;
         site_mut(st, id)?.flow = flow;
     }

@@ -93,7 +93,7 @@ pub(crate) struct Base {
     pub client_order_id: String,
     pub buy_time: Timestamp,
     pub end_time: Timestamp,
-    /// Monthly price after discounts, for renewals, upgrades and refunds.
+    /// Monthly list price (before a term's discount), for renewals and upgrades.
     pub monthly_fen: i64,
     /// What the current term cost; a refund returns its unused share.
     pub paid_fen: i64,
