@@ -312,6 +312,9 @@ pub(crate) struct Panel {
     pub ssl: Option<super::x509::CertInfo>,
     /// HTTP -> HTTPS 301 (hosting_http_to_https / hosting_close_to_https).
     pub force_https: bool,
+    /// IIS sites: the certificate file (.pfx/.p12 path) each bound domain serves HTTPS
+    /// with (hosting_set_domain_iis_byfile).
+    pub iis_ssl: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
