@@ -14,17 +14,6 @@ use std::time::Duration;
 
 const HOST_A: &str = "20250408030033590712";
 
-/// The system's refusal in its words (a `参数错误：<field>格式不正确` one is read as
-/// invalid input naming the field).
-fn refused_saying(err: &Error, text: &str) {
-    assert!(
-        matches!(err, Error::Upstream { message, .. } if message == text)
-            || matches!(err, Error::InvalidInput { field, reason }
-                if reason == text && text.contains(field.as_str())),
-        "expected {text:?}, got {err:?}"
-    );
-}
-
 async fn hop(
     conn: &ZonkvmClient,
     op: &str,

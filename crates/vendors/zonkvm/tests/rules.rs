@@ -13,13 +13,6 @@ use idcgate_core::{Connection, Error};
 
 const LINE_SX: &str = "20250407014442321990";
 
-fn refused_saying(err: &Error, text: &str) {
-    assert!(
-        matches!(err, Error::Upstream { message, .. } if message == text),
-        "expected {text:?}, got {err:?}"
-    );
-}
-
 /// getsystems: "lines 可用区GUID列表", "zone_names 可用区名称(多个用"、"分隔)". Ubuntu is
 /// listed for 绍兴BGP only: it is bought and installed there, refused on 德阳电信, and
 /// each image's zone_names names exactly its zones.
@@ -217,25 +210,16 @@ async fn hosting_purchase_enforces_max_flow_and_prices_extra_flow() {
     assert_eq!((in_fen(sim.balance()), sim.ledger().len()), before);
     // 55 GB: 25 above the product's 30, three 10 GB steps at 5.00: 95.00 a month;
     // 12 months at 85% = 969.00.
-    let quote = conn
-        .quote(
-            &PurchaseRequest::new(HostingSite, Create, "site")
-                .offer(HOST_A)
-                .months(12)
-                .option("content.flow", "55"),
-        )
-        .await
-        .unwrap();
-    assert_eq!(in_fen(quote.price), 96_900);
-    let err = conn
-        .quote(
-            &PurchaseRequest::new(HostingSite, Create, "site")
-                .offer(HOST_A)
-                .months(12)
-                .option("content.flow", "101"),
-        )
-        .await
-        .unwrap_err();
+    let quote = |flow: &'static str| {
+        let r = PurchaseRequest::new(HostingSite, Create, "site")
+            .offer(HOST_A)
+            .months(12)
+            .option("content.flow", flow);
+        let conn = &conn;
+        async move { conn.quote(&r).await }
+    };
+    assert_eq!(in_fen(quote("55").await.unwrap().price), 96_900);
+    let err = quote("101").await.unwrap_err();
     assert!(
         matches!(err, Error::InvalidInput { ref field, .. } if field == "flow"),
         "{err:?}"

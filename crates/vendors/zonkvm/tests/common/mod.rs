@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)] // test helpers may fail loudly
 
 pub use idcgate_core::Money;
-use idcgate_core::{UpstreamAccount, Vendor};
+use idcgate_core::{Error, UpstreamAccount, Vendor};
 use idcgate_wire::sim::SimServer;
 use idcgate_wire::testing;
 pub use idcgate_wire::testing::wire_config as wire;
@@ -124,4 +124,15 @@ pub fn charges(sim: &Sim) -> i64 {
 /// An amount in fen, for exact arithmetic on balances in tests.
 pub fn in_fen(m: Money) -> i64 {
     m.to_fen().unwrap()
+}
+
+/// The system's refusal in its words (a `参数错误：<field>格式不正确` one is read as
+/// invalid input naming the field).
+pub fn refused_saying(err: &Error, text: &str) {
+    assert!(
+        matches!(err, Error::Upstream { message, .. } if message == text)
+            || matches!(err, Error::InvalidInput { field, reason }
+                if reason == text && text.contains(field.as_str())),
+        "expected {text:?}, got {err:?}"
+    );
 }
