@@ -12,8 +12,6 @@ use idcgate_zonkvm::ZonkvmClient;
 use serde_json::Value;
 use std::time::Duration;
 
-const HOST_A: &str = "20250408030033590712";
-
 async fn hop(
     conn: &ZonkvmClient,
     op: &str,

@@ -11,8 +11,6 @@ use idcgate_core::purchase::{Operation::*, PurchaseRequest, Purchasing};
 use idcgate_core::ResourceKind::{HostingSite, Server};
 use idcgate_core::{Connection, Error};
 
-const LINE_SX: &str = "20250407014442321990";
-
 /// getsystems: "lines 可用区GUID列表", "zone_names 可用区名称(多个用"、"分隔)". Ubuntu is
 /// listed for 绍兴BGP only: it is bought and installed there, refused on 德阳电信, and
 /// each image's zone_names names exactly its zones.
@@ -92,8 +90,6 @@ async fn an_image_is_orderable_only_on_its_lines() {
         .await
         .unwrap();
 }
-
-const HOST_A: &str = "20250408030033590712";
 
 /// A year on from a `Y-m-d H:i:s` time, and `months` on (within the same year's end).
 fn later(end: &str, years: i32, months: u32) -> String {

@@ -80,10 +80,13 @@ pub(crate) fn to_json(h: &Hosting) -> Value {
 
 fn create(st: &mut State, r: &Req<'_>) -> Answer {
     let p = Purchase::read(r)?;
-    let (product, line) =
-        orders::product_on_line(&st.catalog.hosting_products, &st.catalog.hosting_lines, r)?;
-    let product = product.clone();
-    orders::term_offered(&product, p.months)?;
+    let catalog = &st.catalog;
+    let (product, line) = orders::product_on_line(
+        &catalog.hosting_products,
+        &catalog.hosting_lines,
+        r,
+        p.months,
+    )?;
     let line_row = find(&st.catalog.hosting_lines, "guid", &line)
         .cloned()
         .unwrap_or(Value::Null);
@@ -405,13 +408,7 @@ fn upgrade(st: &mut State, r: &Req<'_>) -> Answer {
         site_mut(st, id)?.flow = flow;
     }
     if let Some(to) = to {
-        let row = orders::upgrade_product(
-            st,
-            (Fam::Hosting, id),
-            |c| &c.hosting_products,
-            (&h.line_guid, &h.product_guid),
-            &to,
-        )?;
+        let row = orders::upgrade_product(st, Fam::Hosting, id, &to)?;
         let h = site_mut(st, id)?;
         h.product_guid = to;
         h.disk = vi(&row, "disk");

@@ -438,17 +438,26 @@ pub(crate) fn percent_discount(product: &Value, months: i64) -> Decimal {
         .unwrap_or(Decimal::ONE)
 }
 
-/// Moves an order on `line_guid` from product `from_guid` to a dearer product of the
-/// same line (both from the catalog's `products`), charging the difference pro rata;
-/// answers the new product row.
+/// Moves a hosting or database order to a dearer product of its line, charging the
+/// difference pro rata; answers the new product row (the caller applies its sizes).
 pub(crate) fn upgrade_product(
     st: &mut State,
-    (fam, id): (Fam, i64),
-    products: fn(&Catalog) -> &[Value],
-    (line_guid, from_guid): (&str, &str),
+    fam: Fam,
+    id: i64,
     to_guid: &str,
 ) -> Result<Value, Fail> {
-    let products = products(&st.catalog);
+    let c = &st.catalog;
+    let (products, line_guid, from_guid) = match fam {
+        Fam::Hosting => {
+            let h = order(&st.hostings, id)?;
+            (&c.hosting_products, &h.line_guid, &h.product_guid)
+        }
+        Fam::Sql => {
+            let d = order(&st.sqls, id)?;
+            (&c.sql_products, &d.line_guid, &d.product_guid)
+        }
+        _ => return Err(NOT_FOUND.into()),
+    };
     let from = find(products, "guid", from_guid).ok_or("产品不存在或已下架")?;
     let to = find(products, "guid", to_guid)
         .filter(|p| vi(p, "status") == 1 && vs(p, "lines_guid").split(',').any(|l| l == line_guid))
@@ -465,12 +474,14 @@ pub(crate) fn upgrade_product(
     Ok(to)
 }
 
-/// Reads a product row open for purchase on a line (hosting and databases).
-pub(crate) fn product_on_line<'a>(
-    products: &'a [Value],
+/// Reads a product row open for purchase on a line (hosting and databases), for a term
+/// it sells: the product and the line's guid.
+pub(crate) fn product_on_line(
+    products: &[Value],
     lines: &[Value],
     req: &Req<'_>,
-) -> Result<(&'a Value, String), Fail> {
+    months: i64,
+) -> Result<(Value, String), Fail> {
     let line = req.need("line_guid")?;
     find(lines, "guid", line)
         .filter(|l| vi(l, "status") == 1)
@@ -482,7 +493,8 @@ pub(crate) fn product_on_line<'a>(
                 && vs(p, "lines_guid").split(',').any(|l| l == line)
         })
         .ok_or("产品不存在或已下架")?;
-    Ok((product, line.to_string()))
+    term_offered(product, months)?;
+    Ok((product.clone(), line.to_string()))
 }
 
 /// Refuses a purchase of `months` that `row` (a line or a product) does not sell.

@@ -16,6 +16,10 @@ pub const CENTOS: &str = "1659170791658716";
 pub const WIN: &str = "1659170726623836";
 pub const UBUNTU: &str = "1701234567890123";
 pub const HOST_LINE: &str = "20250409132657673528";
+pub const LINE_SX: &str = "20250407014442321990";
+/// The sandbox's two hosting products (80.00 and 150.00 a month).
+pub const HOST_A: &str = "20250408030033590712";
+pub const HOST_B: &str = "20250408030033590713";
 
 pub fn account(base_url: &str, creds: &[(String, String)]) -> UpstreamAccount {
     let creds = testing::credentials(creds);
