@@ -654,6 +654,7 @@ impl ZonkvmClient {
         let lines = self.list("getlines", &[]).await?;
         let line = open_line(&lines, &line_guid, "buyStatus", "line_guid")?;
         let system = r.need_option("system_guid")?;
+        self.image_on_line(system, line).await?;
         let default_disks = match i(pkg, "harddisk") {
             0 => i(pkg, "systemdisk").to_string(),
             data => format!("{},{data}", i(pkg, "systemdisk")),
@@ -700,6 +701,25 @@ impl ZonkvmClient {
         plan.expect("system_guid", system);
         config.record(&mut plan);
         Ok(plan)
+    }
+
+    /// Refuses an image the line's zone does not offer (getsystems' `lines`; an image
+    /// listing no zone is offered everywhere), as the system would refuse the order.
+    async fn image_on_line(&self, guid: &str, line: &Value) -> Result<()> {
+        let systems = self.list("getsystems", &[]).await?;
+        let sys = find(&systems, "guid", guid)
+            .filter(|x| i(x, "status") == 1)
+            .ok_or_else(|| Error::invalid("system_guid", format!("no image {guid:?}")))?;
+        let zones: Vec<String> = serde_json::from_str(&s(sys, "lines")).unwrap_or_default();
+        let zone = s(line, "line_guid");
+        if zones.is_empty() || zones.contains(&zone) {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "system_guid",
+                format!("image {guid:?} is not offered in the line's zone {zone:?}"),
+            ))
+        }
     }
 
     /// The catalogs of a dedicated or colocation family: (lines, products).
@@ -755,6 +775,7 @@ impl ZonkvmClient {
         plan.expect("line_guid", &line_guid);
         if fam == Fam::Lease {
             let system = r.need_option("system_guid")?;
+            self.image_on_line(system, line).await?;
             plan.send("system_guid", system);
             plan.expect("system_guid", system);
         } else {

@@ -55,6 +55,19 @@ async fn an_image_is_orderable_only_on_its_lines() {
         UBUNTU
     );
 
+    // The client's quote refuses it before anything is sent.
+    let quote = PurchaseRequest::new(Server, Create, "vm")
+        .offer("德阳电信-1核1G")
+        .option("system_guid", UBUNTU);
+    let err = conn.quote(&quote).await.unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidInput { ref field, .. } if field == "system_guid"),
+        "{err:?}"
+    );
+    conn.quote(&quote.option("system_guid", CENTOS))
+        .await
+        .unwrap();
+
     // Reinstalling follows the same rule: the 德阳 server cannot take Ubuntu.
     let dy = buy_server(&conn, "c-dy", SMALLEST).await;
     let err = conn
