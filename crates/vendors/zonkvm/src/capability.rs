@@ -659,8 +659,8 @@ impl Billing for ZonkvmClient {
     /// The statement check's other side. The document has no finance record, so this
     /// is what the order records say was bought since `since`: one charge per order, at
     /// its buy time, priced as the purchase was (hosting and databases: `renew_price` x
-    /// `buymonths`; servers: the catalog price of the configuration for the term the
-    /// record shows). Renewals and upgrades are in no record with a date or amount, so
+    /// `buymonths` at the product's discount for that term; servers: the catalog price
+    /// of the configuration for the term the record shows). Renewals and upgrades are in no record with a date or amount, so
     /// they are not here (and an order renewed or upgraded since shows its new term or
     /// configuration); `charges_show` says so, and the statement notes them as
     /// unchecked rather than reporting differences.

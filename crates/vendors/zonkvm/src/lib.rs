@@ -39,10 +39,10 @@
 //! `hosting_operate#hosting_upload` is the one row sent as multipart/form-data: `file` is
 //! the chunk (text, since `call` params are strings) and `filename` names the file part.
 //!
-//! Five rows stay `todo` (see their notes in `spec.tsv`): access statistics (nothing to
-//! report them from), `hosting_del_backup` (its `guid` clashes with the hosting order's)
-//! and the three IIS-only SSL operations (the simulated nodes are BT-panel sites and the
-//! document shows no answer for them).
+//! Five rows are implemented from a reading of the document their notes in `spec.tsv`
+//! state (`[reading: ...]`): access statistics, `hosting_del_backup` (whose `guid` is
+//! the backup record's id, not the hosting order's) and the three IIS-only SSL
+//! operations (an IIS site is one running ASP; the document shows no answer for them).
 //!
 //! Sub-operation rows are called by id (`create_order#create_server`,
 //! `hosting_operate#hosting_stop`); their spec rows declare the `obj_type` / `operate`

@@ -30,6 +30,6 @@ pub const ONBOARDING: Onboarding = Onboarding {
         "Errors carry no codes, only text (权限不足, 余额不足, 未找到产品记录, 缺少必要参数); idcgate classifies them by wording.",
         "Server ids carry their family: `server_1001` cloud, `lease_3` dedicated, `idc_2` colocation; a bare number is a cloud server.",
         "The API offers no balance reading: `idcgate balance` says so.",
-        "Five documented actions are not implemented: access statistics, backup delete and three IIS-only SSL operations.",
+        "hosting_del_backup takes the backup record's id as guid (not the hosting order's); the three IIS SSL operations work on ASP (IIS) sites only.",
     ],
 };

@@ -28,10 +28,12 @@
 //! charges, from its documented reads: the cloud line and package (`getlines`,
 //! `getproduct`), the dedicated and colocation line and model (`lease_lines`,
 //! `lease_product`, `idc_lines`, `idc_product`), the hosting and database products and,
-//! for hosting and databases, the order's `renew_price` and `buymonths`. A purchase gets
-//! its term's discount; server renewals and upgrades pay the undiscounted monthly price
-//! of the order's configuration; an upgrade pays the monthly difference for the whole
-//! days left (a started day counts) of a 30-day month.
+//! for hosting and databases, the order's `renew_price` (its monthly list price). A
+//! purchase and a renewal take a term the line (hosting, databases: the product) lists
+//! in `months`, with that term's discount; hosting traffic beyond the product's
+//! (`content.flow`, up to `max_flow`) costs `up_flow_price` per started `up_flow` step a
+//! month; an upgrade pays the monthly list difference for the whole days left (a
+//! started day counts) of a 30-day month.
 //!
 //! # Client order ids and settling
 //!
@@ -521,6 +523,21 @@ fn machine_discount(line: &Value, months: i64) -> Result<Decimal> {
         .unwrap_or(Decimal::ONE))
 }
 
+/// The monthly price of hosting traffic from `have` to `want` GB: whole `up_flow` steps
+/// (a started one counts) at `up_flow_price`, never beyond the product's `max_flow`.
+fn extra_flow(product: &Value, have: i64, want: i64) -> Result<Decimal> {
+    let max = i(product, "max_flow").max(have);
+    if want > max {
+        return Err(Error::invalid(
+            "flow",
+            format!("{want} GB: the product sells at most {max}"),
+        ));
+    }
+    let step = i(product, "up_flow").max(1);
+    let steps = ((want - have).max(0) + step - 1) / step;
+    Ok(dec(product, "up_flow_price")? * Decimal::from(steps))
+}
+
 /// Hosting and database products' discounts, in percent (`[{"month":12,"discount":85}]`).
 fn percent_discount(product: &Value, months: i64) -> Result<Decimal> {
     let list: Vec<Value> = serde_json::from_str(&s(product, "discount")).unwrap_or_default();
@@ -637,6 +654,7 @@ impl ZonkvmClient {
         let lines = self.list("getlines", &[]).await?;
         let line = open_line(&lines, &line_guid, "buyStatus", "line_guid")?;
         let system = r.need_option("system_guid")?;
+        self.image_on_line(system, line).await?;
         let default_disks = match i(pkg, "harddisk") {
             0 => i(pkg, "systemdisk").to_string(),
             data => format!("{},{data}", i(pkg, "systemdisk")),
@@ -683,6 +701,25 @@ impl ZonkvmClient {
         plan.expect("system_guid", system);
         config.record(&mut plan);
         Ok(plan)
+    }
+
+    /// Refuses an image the line's zone does not offer (getsystems' `lines`; an image
+    /// listing no zone is offered everywhere), as the system would refuse the order.
+    async fn image_on_line(&self, guid: &str, line: &Value) -> Result<()> {
+        let systems = self.list("getsystems", &[]).await?;
+        let sys = find(&systems, "guid", guid)
+            .filter(|x| i(x, "status") == 1)
+            .ok_or_else(|| Error::invalid("system_guid", format!("no image {guid:?}")))?;
+        let zones: Vec<String> = serde_json::from_str(&s(sys, "lines")).unwrap_or_default();
+        let zone = s(line, "line_guid");
+        if zones.is_empty() || zones.contains(&zone) {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "system_guid",
+                format!("image {guid:?} is not offered in the line's zone {zone:?}"),
+            ))
+        }
     }
 
     /// The catalogs of a dedicated or colocation family: (lines, products).
@@ -738,6 +775,7 @@ impl ZonkvmClient {
         plan.expect("line_guid", &line_guid);
         if fam == Fam::Lease {
             let system = r.need_option("system_guid")?;
+            self.image_on_line(system, line).await?;
             plan.send("system_guid", system);
             plan.expect("system_guid", system);
         } else {
@@ -811,9 +849,22 @@ impl ZonkvmClient {
             fam.create(),
             format!("{} {}", fam.noun(), s(product, "name")),
         );
-        plan.price_fen = fen(dec(product, "price")?
-            * Decimal::from(months)
-            * percent_discount(product, months)?)?;
+        let mut monthly = dec(product, "price")?;
+        if fam == Fam::Hosting {
+            // Traffic beyond the product's, up to its max_flow, in up_flow steps.
+            let included = i(product, "flow");
+            let flow = opt_int(r, "content.flow")?.unwrap_or(included);
+            if flow < included {
+                return Err(Error::invalid(
+                    "content.flow",
+                    format!("{flow} GB: the product includes {included}"),
+                ));
+            }
+            monthly += extra_flow(product, included, flow)?;
+            plan.send("content.flow", flow);
+            plan.expect("flow", flow);
+        }
+        plan.price_fen = fen(monthly * Decimal::from(months) * percent_discount(product, months)?)?;
         plan.send("order_id", client_order_id);
         plan.send("line_guid", &line_guid);
         plan.send("product_guid", guid);
@@ -823,7 +874,11 @@ impl ZonkvmClient {
             // The database's size is the product's; the system refuses any other.
             plan.send("content.db", i(product, "db"));
         }
-        plan.pass_rest(r, &["line_guid"], &["product_guid", "content.db"])?;
+        plan.pass_rest(
+            r,
+            &["line_guid", "content.flow"],
+            &["product_guid", "content.db"],
+        )?;
         plan.expect("product_guid", guid);
         plan.expect("line_guid", &line_guid);
         Ok(plan)
@@ -839,28 +894,37 @@ impl ZonkvmClient {
         let months = renewal_months(r)?;
         let record = self.record(fam, num).await?;
         let id = fam.upstream_id(i(&record, "id"));
-        let (action, monthly_fen) = match fam {
+        let closed = || Error::invalid("target", format!("{id}: its line takes no renewals"));
+        // A renewal takes a term its line (or product) sells, with that term's discount,
+        // as a purchase does; the monthly price is the order's list price.
+        let (action, monthly, discount) = match fam {
             Fam::Cloud => {
                 let (lines, packages) = (
                     self.list("getlines", &[]).await?,
                     self.list("getproduct", &[]).await?,
                 );
-                let line = find(&lines, "guid", &s(&record, "line_guid")).ok_or_else(|| {
-                    Error::invalid("target", format!("{id}: its line is no longer sold"))
-                })?;
+                let line = find(&lines, "guid", &s(&record, "line_guid"))
+                    .filter(|l| i(l, "renewStatus") == 1)
+                    .ok_or_else(closed)?;
+                term(line, r.months)?;
                 let monthly = cloud_monthly(line, &packages, &CloudConfig::of(&record)?)?;
-                ("server_renew", fen(monthly)?)
+                ("server_renew", monthly, cloud_discount(line, months)?)
             }
             Fam::Lease | Fam::Idc => {
                 let (lines, products) = self.machine_catalog(fam).await?;
                 let (line, product) = machine_rows(&lines, &products, &record, &id)?;
+                // The colocation lines carry no renew_status.
+                if line.get("renew_status").is_some() && i(line, "renew_status") != 1 {
+                    return Err(closed());
+                }
+                term(line, r.months)?;
                 let monthly = machine_monthly(line, product, &Machine::of(&record))?;
                 let action = if fam == Fam::Lease {
                     "lease_renew"
                 } else {
                     "idc_renew"
                 };
-                (action, fen(monthly)?)
+                (action, monthly, machine_discount(line, months)?)
             }
             Fam::Hosting | Fam::Sql => {
                 let action = if fam == Fam::Hosting {
@@ -868,7 +932,16 @@ impl ZonkvmClient {
                 } else {
                     "sql_operate#sql_renew"
                 };
-                (action, fen(dec(&record, "renew_price")?)?)
+                let products = self.list(Self::site_products(fam), &[]).await?;
+                // A bundled database (or a product no longer listed) has no term list.
+                let discount = match find(&products, "guid", &s(&record, "product_guid")) {
+                    Some(product) => {
+                        term(product, r.months)?;
+                        percent_discount(product, months)?
+                    }
+                    None => Decimal::ONE,
+                };
+                (action, dec(&record, "renew_price")?, discount)
             }
         };
         let mut plan = Plan::new(
@@ -876,9 +949,7 @@ impl ZonkvmClient {
             action,
             format!("{} {id} renewal, {months} months", fam.noun()),
         );
-        plan.price_fen = monthly_fen
-            .checked_mul(months)
-            .ok_or_else(|| Error::invalid("months", "the renewal is out of range"))?;
+        plan.price_fen = fen(monthly * Decimal::from(months) * discount)?;
         plan.send("guid", num);
         match fam {
             Fam::Cloud => {
@@ -1043,7 +1114,6 @@ impl ZonkvmClient {
         }
         let end = time_of(fam, &record, true)?;
         let now = Timestamp::now();
-        let mut monthly = fen(dec(&record, "renew_price")?)?;
         let mut cost = 0;
         let action = if fam == Fam::Hosting {
             "hosting_operate#hosting_upgrade"
@@ -1067,11 +1137,8 @@ impl ZonkvmClient {
                     ),
                 ));
             }
-            let step = i(product, "up_flow").max(1);
-            let steps = (flow - have + step - 1) / step;
-            let add = fen(dec(product, "up_flow_price")? * Decimal::from(steps))?;
+            let add = fen(extra_flow(product, have, flow)?)?;
             cost += prorate(add, end, now);
-            monthly += add;
             plan.send("flow", flow);
             plan.expect("flow", flow);
         }
@@ -1091,9 +1158,9 @@ impl ZonkvmClient {
                     format!("{id} cannot move to {to:?}: only to a dearer product, where its product allows upgrades"),
                 ));
             }
-            let months = i(&record, "buymonths");
-            let new_monthly = fen(dec(row, "price")? * percent_discount(row, months)?)?;
-            cost += prorate(new_monthly - monthly, end, now);
+            // The list prices' difference; traffic bought on top stays as it was.
+            let delta = fen(dec(row, "price")? - dec(from, "price")?)?;
+            cost += prorate(delta, end, now);
             plan.send("new_product_guid", to);
             plan.expect("product_guid", to);
         }
@@ -1125,33 +1192,43 @@ impl ZonkvmClient {
             if rows.is_empty() {
                 continue;
             }
-            let catalog = match fam {
-                Fam::Cloud => Some((
+            // (lines, products): hosting and databases price by product alone.
+            let (lines, products) = match fam {
+                Fam::Cloud => (
                     self.list("getlines", &[]).await?,
                     self.list("getproduct", &[]).await?,
-                )),
-                Fam::Lease | Fam::Idc => Some(self.machine_catalog(fam).await?),
-                Fam::Hosting | Fam::Sql => None,
+                ),
+                Fam::Lease | Fam::Idc => self.machine_catalog(fam).await?,
+                Fam::Hosting | Fam::Sql => {
+                    (Vec::new(), self.list(Self::site_products(fam), &[]).await?)
+                }
             };
             for row in rows {
                 let at = time_of(fam, &row, false)?;
                 let id = fam.upstream_id(i(&row, "id"));
                 let months = months_between(at, time_of(fam, &row, true)?)?;
-                let amount_fen = match (&catalog, fam) {
-                    (Some((lines, packages)), Fam::Cloud) => {
-                        let line = find(lines, "guid", &s(&row, "line_guid")).ok_or_else(|| {
-                            Error::invalid("line_guid", format!("{id}: its line is not listed"))
-                        })?;
-                        let monthly = cloud_monthly(line, packages, &CloudConfig::of(&row)?)?;
+                let amount_fen = match fam {
+                    Fam::Cloud => {
+                        let line =
+                            find(&lines, "guid", &s(&row, "line_guid")).ok_or_else(|| {
+                                Error::invalid("line_guid", format!("{id}: its line is not listed"))
+                            })?;
+                        let monthly = cloud_monthly(line, &products, &CloudConfig::of(&row)?)?;
                         fen(monthly * Decimal::from(months) * cloud_discount(line, months)?)?
                     }
-                    (Some((lines, products)), _) => {
-                        let (line, product) = machine_rows(lines, products, &row, &id)?;
+                    Fam::Lease | Fam::Idc => {
+                        let (line, product) = machine_rows(&lines, &products, &row, &id)?;
                         let monthly = machine_monthly(line, product, &Machine::of(&row))?;
                         fen(monthly * Decimal::from(months) * machine_discount(line, months)?)?
                     }
-                    (None, _) => {
-                        fen(dec(&row, "renew_price")? * Decimal::from(i(&row, "buymonths")))?
+                    // The monthly list price for the months bought, at their discount.
+                    Fam::Hosting | Fam::Sql => {
+                        let bought = i(&row, "buymonths");
+                        let discount = match find(&products, "guid", &s(&row, "product_guid")) {
+                            Some(product) => percent_discount(product, bought)?,
+                            None => Decimal::ONE,
+                        };
+                        fen(dec(&row, "renew_price")? * Decimal::from(bought) * discount)?
                     }
                 };
                 if amount_fen > 0 {

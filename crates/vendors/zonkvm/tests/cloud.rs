@@ -359,10 +359,10 @@ async fn compute_capability_end_to_end() {
         PowerState::Stopped
     );
     conn.power(&id, PowerAction::Start).await.unwrap();
-    conn.reinstall(&id, UBUNTU).await.unwrap();
+    conn.reinstall(&id, WIN).await.unwrap();
     assert_eq!(
         conn.get_server(&id).await.unwrap().os_image.as_deref(),
-        Some(UBUNTU)
+        Some(WIN)
     );
     conn.reset_password(&id, "Cap-Pass-7").await.unwrap();
     conn.resize(

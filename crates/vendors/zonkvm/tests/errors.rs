@@ -116,13 +116,18 @@ async fn unknown_orders_bad_lines_and_missing_params() {
     )
     .await;
     assert!(body.contains(r#""msg":"请求错误""#));
-    // Not-implemented rows are refused before anything is sent.
-    let unimplemented = "hosting_operate#hosting_get_iis_ssl_file_list";
+    // An IIS-only operation on a BT (PHP) site is the system's refusal, in its words.
     let err = conn
-        .call_kv(unimplemented, &[("guid", "1")])
+        .call_kv(
+            "hosting_operate#hosting_get_iis_ssl_file_list",
+            &[("guid", "1")],
+        )
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::NotImplemented { .. }));
+    assert!(
+        matches!(err, Error::Upstream { ref message, .. } if message == "仅IIS环境有效"),
+        "{err:?}"
+    );
 }
 
 async fn raw(base: &str, body: &str) -> String {

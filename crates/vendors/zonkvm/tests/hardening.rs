@@ -9,7 +9,6 @@ use idcgate_core::Error;
 use idcgate_zonkvm::{Sim, ZonkvmClient};
 use serde_json::Value;
 
-const HOST_B: &str = "20250408030033590713";
 const BIG: &str = "9223372036854775807";
 
 /// Balance, ledger length and the server count: what a refusal must not change.

@@ -151,7 +151,7 @@ const CASES: &[Case] = &[
         price_fen: Some(50_400),
         listing: "sql_orders",
     },
-    // 2C4G 79.00 + 60 GB at 0.50 + 5 Mbps at 9.00 = 154.00 a month, undiscounted.
+    // 2C4G 79.00 + 60 GB at 0.50 + 5 Mbps at 9.00 = 154.00 a month; no 2-month discount.
     Case {
         kind: Server,
         op: Renew,
@@ -185,7 +185,7 @@ const CASES: &[Case] = &[
         price_fen: Some(240_000),
         listing: "idc_orders",
     },
-    // The site's renew_price: 80.00 at its 12-month 85%.
+    // The site's renew_price, its list price: 80.00 for 2 months (no 2-month discount).
     Case {
         kind: HostingSite,
         op: Renew,
@@ -194,7 +194,7 @@ const CASES: &[Case] = &[
         months: 2,
         options: &[],
         body: "operate=hosting_renew",
-        price_fen: Some(13_600),
+        price_fen: Some(16_000),
         listing: "hosting_orders",
     },
     Case {

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
 mod auth;
+mod conformance;
 mod dns;
 mod domain;
 mod faults;

@@ -116,13 +116,13 @@ async fn hosting_purchase_domains_subsites_files_backups() {
         &[i[0], ("doc", "home.html,index.php")],
     )
     .await;
-    e.reads(&[(
+    let default_doc = [(
         "host.getdefaultdoc",
-        &i,
+        &i[..],
         "/doc",
         "home.html,index.php".into(),
-    )])
-    .await;
+    )];
+    e.reads(&default_doc).await;
     let files = e
         .ok("host.getfilelist", &[i[0], ("path", "/wwwroot")])
         .await;
@@ -153,13 +153,7 @@ async fn hosting_purchase_domains_subsites_files_backups() {
     .await;
     let back = [i[0], ("backupid", bk2.as_str())];
     assert_eq!(id_of(&e.ok("host.restore", &back).await, "backupid"), bk2);
-    e.reads(&[(
-        "host.getdefaultdoc",
-        &i,
-        "/doc",
-        "home.html,index.php".into(),
-    )])
-    .await;
+    e.reads(&default_doc).await;
     assert!(items(&e.ok("host.getsubsitelist", &i).await).is_empty());
     // Passwords, CC, firewall
     e.ok("host.modifypwd", &[i[0], ("password", "Other2025pass")])

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 pub(crate) fn handler(name: &str) -> Option<Handler> {
     Some(match name {
         "getzones" => |st, _| rows(&st.catalog.zones),
-        "getsystems" => |st, _| rows(&st.catalog.systems),
+        "getsystems" => systems,
         "getlines" => getlines,
         "getproduct" => |st, _| rows(&st.catalog.packages),
         "lease_lines" => |st, _| rows(&st.catalog.lease_lines),
@@ -26,6 +26,21 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
 
 fn rows(list: &[Value]) -> Answer {
     Ok((OK_READ, Value::Array(list.to_vec())))
+}
+
+/// `zone_names` follows `lines`: the names of the zones listed, joined with "、".
+fn systems(st: &mut State, _: &Req<'_>) -> Answer {
+    let zones = &st.catalog.zones;
+    let rows = st.catalog.systems.iter().map(|sys| {
+        let names: Vec<String> = super::cloud::system_zones(sys)
+            .iter()
+            .filter_map(|z| find(zones, "guid", z).map(|row| vs(row, "name")))
+            .collect();
+        let mut sys = sys.clone();
+        sys["zone_names"] = Value::String(names.join("、"));
+        sys
+    });
+    Ok((OK_READ, Value::Array(rows.collect())))
 }
 
 /// Only lines open to the API (`server_lines.open_api = 1`); the flag itself is internal.

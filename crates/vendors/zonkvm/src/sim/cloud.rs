@@ -1,8 +1,8 @@
 //! 云服务器: orders, power, reinstall, passwords, upgrade, renew, VNC, charts,
 //! security policies, refund. Prices come from the line's package for the CPU/RAM pair
 //! plus the line's per-unit prices for disk, bandwidth and defense beyond it, times the
-//! line's markup; a purchase also gets the line's discount for its term, renewals and
-//! upgrades do not.
+//! line's markup; a purchase and a renewal get the line's discount for their term (and
+//! take only the terms its `months` lists), upgrades pay the list price.
 
 use super::orders::{self, Fam, Power, Purchase};
 use super::state::*;
@@ -112,7 +112,7 @@ fn monthly(
 }
 
 /// The line's discount for `months` (`[{"month":"12","discount":"0.9"}]`, a ratio).
-fn discount(line: &Value, months: i64) -> Decimal {
+pub(crate) fn discount(line: &Value, months: i64) -> Decimal {
     let list: Vec<Value> = serde_json::from_str(&vs(line, "discount")).unwrap_or_default();
     list.iter()
         .find(|d| vi(d, "month") == months)
@@ -127,18 +127,37 @@ fn open_line<'a>(st: &'a State, guid: &str, field: &str) -> Result<&'a Value, Fa
         .ok_or_else(|| BAD_LINE.into())
 }
 
-/// An OS image usable for `support` (server, lease, idc) and `op` (create, install).
+/// An OS image usable for `support` (server, lease, idc) and `op` (create, install) in
+/// `zone` (the line's `line_guid`): getsystems' `lines` lists the zones an image is
+/// offered in, so an image is only orderable (and installable) on a line of one of them.
 pub(crate) fn system<'a>(
     st: &'a State,
     guid: &str,
     support: &str,
     op: &str,
+    zone: &str,
 ) -> Result<&'a Value, Fail> {
-    find(&st.catalog.systems, "guid", guid)
+    let sys = find(&st.catalog.systems, "guid", guid)
         .filter(|s| {
             vi(s, "status") == 1 && vs(s, "support").contains(support) && vs(s, "type").contains(op)
         })
-        .ok_or_else(|| "操作系统不存在或已下架".into())
+        .ok_or("操作系统不存在或已下架")?;
+    // An image listing no zone is offered everywhere (as the capability reads it).
+    let zones = system_zones(sys);
+    if !zones.is_empty() && !zones.iter().any(|z| z == zone) {
+        return Err("该线路不支持此操作系统".into());
+    }
+    Ok(sys)
+}
+
+/// The zones of an image's `lines` (a JSON list in a string, as getsystems serves it).
+pub(crate) fn system_zones(sys: &Value) -> Vec<String> {
+    serde_json::from_str(&vs(sys, "lines")).unwrap_or_default()
+}
+
+/// The zone (`line_guid`) of the cloud line `guid`.
+fn zone_of(st: &State, guid: &str) -> String {
+    find(&st.catalog.lines, "guid", guid).map_or_else(String::new, |l| vs(l, "line_guid"))
 }
 
 fn parse_disks(text: &str) -> Result<Vec<i64>, Fail> {
@@ -182,7 +201,14 @@ fn within_line(line: &Value, disks: &[i64], bw: i64, defense: i64) -> Result<(),
 fn create(st: &mut State, r: &Req<'_>) -> Answer {
     let p = Purchase::read(r)?;
     let line = open_line(st, r.need("line_guid")?, "buyStatus")?.clone();
-    let sys = system(st, r.need("system_guid")?, "server", "create")?.clone();
+    let sys = system(
+        st,
+        r.need("system_guid")?,
+        "server",
+        "create",
+        &vs(&line, "line_guid"),
+    )?
+    .clone();
     orders::term_offered(&line, p.months)?;
     let cpu = p.int("cpu", 0)?;
     let ram = p.int("ram", 0)?;
@@ -205,10 +231,7 @@ fn create(st: &mut State, r: &Req<'_>) -> Answer {
         &p,
         price,
         discount(&line, p.months),
-        |st, mut base| {
-            // The discount is for the term bought; renewals and upgrades go by the list
-            // price, which a client can work out from the documented reads.
-            base.monthly_fen = to_fen(price);
+        |st, base| {
             let n = base.id;
             let pw = password.clone().unwrap_or_else(|| st.token("Zk"));
             let vnc = st.token("v");
@@ -246,7 +269,8 @@ fn create(st: &mut State, r: &Req<'_>) -> Answer {
 
 fn install(st: &mut State, r: &Req<'_>) -> Answer {
     let id = r.guid()?;
-    let sys = system(st, r.need("systemID")?, "server", "install")?.clone();
+    let zone = zone_of(st, &server(st, id)?.line_guid);
+    let sys = system(st, r.need("systemID")?, "server", "install", &zone)?.clone();
     let password = r.need("password")?.to_string();
     let s = server_mut(st, id)?;
     if s.cpu < vi(&sys, "cpu_limit") || s.memory < vi(&sys, "ram_limit") {

@@ -1,8 +1,7 @@
 //! 虚拟主机: orders and the business side of `hosting_operate` (site on/off, name, FTP
 //! password, PHP version, domains, backups, index, run path, refund, renew, resume,
-//! upgrade, bundled database). The BT-panel side (files, WAF, proxies, redirects) is in
-//! `site.rs`; SSL, statistics, uploads and `hosting_del_backup` are `todo` (see
-//! `spec.tsv` for why).
+//! upgrade, bundled database, access statistics). The BT-panel side (files, WAF,
+//! proxies, redirects, uploads) is in `site.rs`, SSL (with IIS's) in `ssl.rs`.
 
 use super::orders::{self, empty, Fam, Purchase};
 use super::state::*;
@@ -27,6 +26,8 @@ pub(crate) fn handler(name: &str) -> Option<Handler> {
         (_, Some("hosting_del_domain")) => del_domain,
         (_, Some("hosting_backup_list")) => backups,
         (_, Some("hosting_to_backup")) => to_backup,
+        (_, Some("hosting_del_backup")) => del_backup,
+        (_, Some("hosting_get_site_total_list_custom")) => site_totals,
         (_, Some("hosting_web_get_index")) => {
             |st, r| Ok((OK_READ, json!({"index": site(st, r.guid()?)?.index})))
         }
@@ -79,10 +80,13 @@ pub(crate) fn to_json(h: &Hosting) -> Value {
 
 fn create(st: &mut State, r: &Req<'_>) -> Answer {
     let p = Purchase::read(r)?;
-    let (product, line) =
-        orders::product_on_line(&st.catalog.hosting_products, &st.catalog.hosting_lines, r)?;
-    let product = product.clone();
-    orders::term_offered(&product, p.months)?;
+    let catalog = &st.catalog;
+    let (product, line) = orders::product_on_line(
+        &catalog.hosting_products,
+        &catalog.hosting_lines,
+        r,
+        p.months,
+    )?;
     let line_row = find(&st.catalog.hosting_lines, "guid", &line)
         .cloned()
         .unwrap_or(Value::Null);
@@ -92,8 +96,14 @@ fn create(st: &mut State, r: &Req<'_>) -> Answer {
     }
     let prefix = r.get("prefix").unwrap_or("web").to_string();
     let pwd = r.get("pwd").map(str::to_string);
-    let flow = p.int("flow", vi(&product, "flow"))?;
-    let price = vd(&product, "price");
+    // content.flow: the product's traffic unless more is bought, up to its max_flow,
+    // in up_flow steps at up_flow_price a month, as an upgrade adds it.
+    let included = vi(&product, "flow");
+    let flow = p.int("flow", included)?;
+    if flow < included {
+        return Err(FLOW_RANGE.into());
+    }
+    let price = vd(&product, "price") + extra_flow(&product, included, flow)?;
     let (program, db, code) = (
         p.text("program").unwrap_or_else(|| "php".into()),
         p.text("db").unwrap_or_else(|| "mysql".into()),
@@ -145,6 +155,19 @@ fn create(st: &mut State, r: &Req<'_>) -> Answer {
             );
         },
     )
+}
+
+const FLOW_RANGE: &str = "流量超出产品允许范围";
+
+/// The monthly price of traffic from `have` to `want` GB: whole `up_flow` steps (a
+/// started one counts) at `up_flow_price`; `want` within the product's `max_flow`.
+fn extra_flow(product: &Value, have: i64, want: i64) -> Result<rust_decimal::Decimal, Fail> {
+    if want > vi(product, "max_flow").max(have) {
+        return Err(FLOW_RANGE.into());
+    }
+    let step = vi(product, "up_flow").max(1);
+    let steps = ((want - have).max(0) + step - 1) / step;
+    Ok(vd(product, "up_flow_price") * rust_decimal::Decimal::from(steps))
 }
 
 fn set_running(st: &mut State, r: &Req<'_>, to: i64) -> Answer {
@@ -247,6 +270,9 @@ fn del_domain(st: &mut State, r: &Req<'_>) -> Answer {
     if h.domains.len() == before {
         return Err("域名不存在".into());
     }
+    if !h.domains.iter().any(|d| d.name == name) {
+        h.panel.iis_ssl.remove(&name);
+    }
     Ok((OK_WRITE, empty()))
 }
 
@@ -259,16 +285,99 @@ pub(crate) fn backup_rows(pid: i64, kind: &str, list: &[BackupFile]) -> Value {
     Value::Array(list.iter().map(|b| json!({"id": b.id.to_string(), "pid": pid.to_string(), "type": kind, "name": b.name, "filename": b.name, "size": b.size.to_string(), "addtime": fmt_time(b.added)})).collect())
 }
 
+/// Backup record ids are the system's table ids, one sequence over every site: the
+/// `guid` of hosting_del_backup is such an id alone (see below).
 fn to_backup(st: &mut State, r: &Req<'_>) -> Answer {
     let now = st.now();
+    let id = st
+        .hostings
+        .values()
+        .flat_map(|h| &h.backups)
+        .map(|b| b.id)
+        .max()
+        .unwrap_or(0)
+        + 1;
     let h = site_mut(st, r.guid()?)?;
     let stamp = now.to_zoned(china()).strftime("%Y%m%d_%H%M%S").to_string();
-    let ftp = h.ftp_name.clone();
     let size = 1_048_576 + h.use_disk * 1024;
-    push_backup(&mut h.backups, now, size, |id| {
-        format!("web_{ftp}_{stamp}_{id}.tar.gz")
+    h.backups.push(BackupFile {
+        id,
+        name: format!("web_{}_{stamp}_{id}.tar.gz", h.ftp_name),
+        size,
+        added: now,
     });
     Ok((OK_WRITE, empty()))
+}
+
+/// The document reads `guid` here as "备份记录ID(备份列表中的id字段值)", not the hosting
+/// order id every other operation takes: the record's `pid` (its site) is found from
+/// the id, which is unique over all sites. The site must be one the account may work on.
+fn del_backup(st: &mut State, r: &Req<'_>) -> Answer {
+    let id = r.guid()?;
+    let site = st
+        .hostings
+        .values()
+        .find(|h| h.backups.iter().any(|b| b.id == id))
+        .map(|h| h.base.id)
+        .ok_or("备份不存在")?;
+    site_mut(st, site)?.backups.retain(|b| b.id != id);
+    Ok((OK_WRITE, empty()))
+}
+
+/// The longest report, in days: a month of hourly points.
+const TOTALS_MAX_DAYS: i64 = 31;
+
+/// 站点监控统计报表: one point per hour (`Y-m-d H:i`) from `start_date` 00:00 to
+/// `end_date` 23:00, `total` the number of points. The simulated node serves no
+/// visitors, so a count is a deterministic function of the site, the hour and the
+/// report type (visits are about a third of requests), zero before the site existed
+/// and after the clock's now.
+fn site_totals(st: &mut State, r: &Req<'_>) -> Answer {
+    let now = st.now();
+    let h = site(st, r.guid()?)?;
+    let kind = r.get("part_type").unwrap_or("site_total");
+    let divisor = match kind {
+        "site_total" => 1,
+        "visit_total" => 3,
+        _ => return Err("参数错误：part_type格式不正确".into()),
+    };
+    let today = now.to_zoned(china()).date();
+    let day = |k: &str| -> Result<jiff::civil::Date, Fail> {
+        match r.get(k) {
+            None => Ok(today),
+            Some(v) => jiff::civil::Date::strptime("%Y-%m-%d", v)
+                .map_err(|_| format!("参数错误：{k}格式不正确")),
+        }
+    };
+    let (start, end) = (day("start_date")?, day("end_date")?);
+    let days = (end - start).get_days();
+    if days < 0 {
+        return Err("结束日期不能早于开始日期".into());
+    }
+    if i64::from(days) >= TOTALS_MAX_DAYS {
+        return Err(format!("统计范围不能超过{TOTALS_MAX_DAYS}天"));
+    }
+    let mut list = Vec::new();
+    let mut hour = start.to_datetime(jiff::civil::Time::midnight());
+    let last = end.to_datetime(jiff::civil::time(23, 0, 0, 0));
+    while hour <= last {
+        let at = hour
+            .to_zoned(china())
+            .map_err(|e| e.to_string())?
+            .timestamp();
+        let count = if at >= h.base.buy_time && at <= now {
+            let n = at.as_second() / 3600;
+            (50 + (n * 37 + h.base.id * 11).rem_euclid(200)) / divisor
+        } else {
+            0
+        };
+        list.push(json!({"time": hour.strftime("%Y-%m-%d %H:%M").to_string(), "count": count}));
+        hour = hour
+            .checked_add(jiff::Span::new().hours(1))
+            .map_err(|e| e.to_string())?;
+    }
+    let total = list.len();
+    Ok((OK_READ, json!({"list": list, "total": total})))
 }
 
 /// Brings a renewed (no longer expired) site back to running.
@@ -291,23 +400,15 @@ fn upgrade(st: &mut State, r: &Req<'_>) -> Answer {
     if let Some(flow) = flow {
         let product = find(&st.catalog.hosting_products, "guid", &h.product_guid)
             .ok_or("产品不存在或已下架")?;
-        let step = vi(product, "up_flow").max(1);
-        if flow <= h.flow || flow > vi(product, "max_flow").max(h.flow) {
+        if flow <= h.flow {
             return Err("流量升级值不正确".into());
         }
-        let steps = (flow - h.flow + step - 1) / step;
-        let add = to_fen(vd(product, "up_flow_price") * rust_decimal::Decimal::from(steps));
+        let add = to_fen(extra_flow(product, h.flow, flow)?);
         orders::charge_upgrade(st, Fam::Hosting, id, h.base.monthly_fen + add)?;
         site_mut(st, id)?.flow = flow;
     }
     if let Some(to) = to {
-        let row = orders::upgrade_product(
-            st,
-            (Fam::Hosting, id),
-            |c| &c.hosting_products,
-            (&h.line_guid, &h.product_guid),
-            &to,
-        )?;
+        let row = orders::upgrade_product(st, Fam::Hosting, id, &to)?;
         let h = site_mut(st, id)?;
         h.product_guid = to;
         h.disk = vi(&row, "disk");

@@ -132,7 +132,8 @@ fn remember(st: &mut State, what: &str, client_order_id: &str, data: &Value) {
 }
 
 /// Charges `number` units of `monthly` x `months` x `discount`, then builds each unit
-/// with `make` (which inserts it). Answers `{order_id, ids, money}`.
+/// with `make` (which inserts it); each keeps `monthly`, the list price, for renewals
+/// (which take their own term's discount) and upgrades. Answers `{order_id, ids, money}`.
 pub(crate) fn buy(
     st: &mut State,
     fam: Fam,
@@ -145,7 +146,7 @@ pub(crate) fn buy(
     if let Some(a) = replay(st, &what, &p.order_id) {
         return a;
     }
-    let monthly_fen = to_fen(monthly * discount);
+    let monthly_fen = to_fen(monthly);
     let unit_fen = to_fen(monthly * Decimal::from(p.months) * discount);
     let total = unit_fen.checked_mul(p.number).ok_or(NO_BALANCE)?;
     let now = st.now();
@@ -174,7 +175,63 @@ pub(crate) fn buy(
     Ok((OK_WRITE, data))
 }
 
-/// Renews for `months` at the order's monthly price.
+/// How an order renews: the row whose `months` lists the terms it is sold for (the
+/// cloud or machine line, the hosting or database product; none for a bundled database
+/// or a product no longer listed: any term) and that row's discount for a term.
+type Terms<'a> = (Option<&'a Value>, fn(&Value, i64) -> Decimal);
+
+const RENEW_TERM: &str = "续费时长不正确";
+
+fn renewal_terms(st: &State, fam: Fam, id: i64) -> Result<Terms<'_>, Fail> {
+    let c = &st.catalog;
+    Ok(match fam {
+        Fam::Server => {
+            let line = find(&c.lines, "guid", &order(&st.servers, id)?.line_guid)
+                .filter(|l| vi(l, "renewStatus") == 1)
+                .ok_or("该线路暂停续费")?;
+            (Some(line), super::cloud::discount)
+        }
+        Fam::Lease | Fam::Idc => {
+            let (lines, orders) = if fam == Fam::Lease {
+                (&c.lease_lines, &st.leases)
+            } else {
+                (&c.idc_lines, &st.idcs)
+            };
+            // The idc lines carry no renew_status (the document's example has none).
+            let line = find(lines, "guid", &order(orders, id)?.line_guid)
+                .filter(|l| l.get("renew_status").is_none() || vi(l, "renew_status") == 1)
+                .ok_or("该线路暂停续费")?;
+            (Some(line), super::physical::discount)
+        }
+        Fam::Hosting => (
+            find(
+                &c.hosting_products,
+                "guid",
+                &order(&st.hostings, id)?.product_guid,
+            ),
+            percent_discount,
+        ),
+        Fam::Sql => (
+            find(&c.sql_products, "guid", &order(&st.sqls, id)?.product_guid),
+            percent_discount,
+        ),
+    })
+}
+
+/// The discount of a renewal for `months`: a term the order's line or product sells,
+/// as a purchase must be (the document's `months` lists), with its discount table.
+fn renewal_discount(st: &State, fam: Fam, id: i64, months: i64) -> Result<Decimal, Fail> {
+    if !(1..=MAX_MONTHS).contains(&months) {
+        return Err(RENEW_TERM.into());
+    }
+    match renewal_terms(st, fam, id)? {
+        (Some(row), _) if !months_allowed(row, months) => Err(RENEW_TERM.into()),
+        (Some(row), discount) => Ok(discount(row, months)),
+        (None, _) => Ok(Decimal::ONE),
+    }
+}
+
+/// Renews for `months` at the order's monthly list price with the term's discount.
 pub(crate) fn renew(
     st: &mut State,
     fam: Fam,
@@ -188,14 +245,12 @@ pub(crate) fn renew(
     if let Some(a) = replay(st, &what, client_order_id) {
         return a;
     }
-    if !(1..=MAX_MONTHS).contains(&months) {
-        return Err("续费时长不正确".into());
-    }
     let b = base(st, fam, id)?;
     if matches!(b.order_status, -1 | -2) {
         return Err("产品已删除".into());
     }
-    let cost = b.monthly_fen.checked_mul(months).ok_or(NO_BALANCE)?;
+    let discount = renewal_discount(st, fam, id, months)?;
+    let cost = to_fen(Decimal::new(b.monthly_fen, 2) * Decimal::from(months) * discount);
     let now = st.now();
     st.account.charge(
         now,
@@ -355,11 +410,17 @@ pub(crate) fn renew_until(st: &mut State, fam: Fam, req: &Req<'_>) -> Answer {
     // (the caller pays for it) but never shorter, or the term would outrun the payment.
     let needed = (1..=MAX_MONTHS)
         .find(|m| add_months(from, *m) >= new_end)
-        .ok_or("续费时长不正确")?;
+        .ok_or(RENEW_TERM)?;
+    // Without renewLength, the shortest term on sale that reaches the new end.
     let months = match req.int("renewLength")? {
         Some(m) if m < needed => return Err("续费时长不足以到达新到期时间".into()),
         Some(m) => m,
-        None => needed,
+        None => match renewal_terms(st, fam, id)? {
+            (Some(row), _) => (needed..=MAX_MONTHS)
+                .find(|m| months_allowed(row, *m))
+                .ok_or(RENEW_TERM)?,
+            (None, _) => needed,
+        },
     };
     renew(st, fam, id, months, "")?;
     let b = base_mut(st, fam, id)?;
@@ -377,17 +438,26 @@ pub(crate) fn percent_discount(product: &Value, months: i64) -> Decimal {
         .unwrap_or(Decimal::ONE)
 }
 
-/// Moves an order on `line_guid` from product `from_guid` to a dearer product of the
-/// same line (both from the catalog's `products`), charging the difference pro rata;
-/// answers the new product row.
+/// Moves a hosting or database order to a dearer product of its line, charging the
+/// difference pro rata; answers the new product row (the caller applies its sizes).
 pub(crate) fn upgrade_product(
     st: &mut State,
-    (fam, id): (Fam, i64),
-    products: fn(&Catalog) -> &[Value],
-    (line_guid, from_guid): (&str, &str),
+    fam: Fam,
+    id: i64,
     to_guid: &str,
 ) -> Result<Value, Fail> {
-    let products = products(&st.catalog);
+    let c = &st.catalog;
+    let (products, line_guid, from_guid) = match fam {
+        Fam::Hosting => {
+            let h = order(&st.hostings, id)?;
+            (&c.hosting_products, &h.line_guid, &h.product_guid)
+        }
+        Fam::Sql => {
+            let d = order(&st.sqls, id)?;
+            (&c.sql_products, &d.line_guid, &d.product_guid)
+        }
+        _ => return Err(NOT_FOUND.into()),
+    };
     let from = find(products, "guid", from_guid).ok_or("产品不存在或已下架")?;
     let to = find(products, "guid", to_guid)
         .filter(|p| vi(p, "status") == 1 && vs(p, "lines_guid").split(',').any(|l| l == line_guid))
@@ -396,18 +466,22 @@ pub(crate) fn upgrade_product(
     if vi(from, "upgradation") != 1 || vd(&to, "price") <= vd(from, "price") {
         return Err("只能升级到更高规格的产品".into());
     }
-    let months = base(st, fam, id)?.months;
-    let new_monthly = to_fen(vd(&to, "price") * percent_discount(&to, months));
+    // The list prices' difference: what the order pays beyond its product (hosting
+    // traffic bought on top) stays.
+    let delta = to_fen(vd(&to, "price") - vd(from, "price"));
+    let new_monthly = base(st, fam, id)?.monthly_fen.saturating_add(delta);
     charge_upgrade(st, fam, id, new_monthly)?;
     Ok(to)
 }
 
-/// Reads a product row open for purchase on a line (hosting and databases).
-pub(crate) fn product_on_line<'a>(
-    products: &'a [Value],
+/// Reads a product row open for purchase on a line (hosting and databases), for a term
+/// it sells: the product and the line's guid.
+pub(crate) fn product_on_line(
+    products: &[Value],
     lines: &[Value],
     req: &Req<'_>,
-) -> Result<(&'a Value, String), Fail> {
+    months: i64,
+) -> Result<(Value, String), Fail> {
     let line = req.need("line_guid")?;
     find(lines, "guid", line)
         .filter(|l| vi(l, "status") == 1)
@@ -419,7 +493,8 @@ pub(crate) fn product_on_line<'a>(
                 && vs(p, "lines_guid").split(',').any(|l| l == line)
         })
         .ok_or("产品不存在或已下架")?;
-    Ok((product, line.to_string()))
+    term_offered(product, months)?;
+    Ok((product.clone(), line.to_string()))
 }
 
 /// Refuses a purchase of `months` that `row` (a line or a product) does not sell.

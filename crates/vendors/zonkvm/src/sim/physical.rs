@@ -1,7 +1,7 @@
 //! 物理服务器 (lease) and 服务器托管 (idc): one shape, two families. Price = the model's
 //! monthly price (+ the chosen power spec for colocation) + the line's prices for
-//! bandwidth, IPs and defense beyond the model; a purchase gets the line's 1/2/3-year
-//! discount, renewals and upgrades pay the undiscounted price.
+//! bandwidth, IPs and defense beyond the model; a purchase and a renewal get the line's
+//! 1/2/3-year discount (for a term its `months` lists), upgrades pay the list price.
 
 use super::cloud::system;
 use super::orders::{self, Fam, Power, Purchase};
@@ -190,7 +190,7 @@ fn within_line(
 }
 
 /// discount1/2/3 apply from 12/24/36 months; 0 means none (the idc example's 0.00).
-fn discount(line: &Value, months: i64) -> Decimal {
+pub(crate) fn discount(line: &Value, months: i64) -> Decimal {
     let key = match months {
         36.. => "discount3",
         24.. => "discount2",
@@ -214,7 +214,8 @@ fn create(st: &mut State, r: &Req<'_>, fam: Fam) -> Answer {
         .clone();
     orders::term_offered(&line, p.months)?;
     let (system_guid, login_name) = if fam == Fam::Lease {
-        let sys = system(st, r.need("system_guid")?, "lease", "create")?;
+        let zone = vs(&line, "line_guid");
+        let sys = system(st, r.need("system_guid")?, "lease", "create", &zone)?;
         (vs(sys, "guid"), vs(sys, "login_name"))
     } else {
         (String::new(), "root".to_string())
@@ -232,44 +233,37 @@ fn create(st: &mut State, r: &Req<'_>, fam: Fam) -> Answer {
     let price = monthly(&line, &product, bw, ipnum, defense, &power)?;
     let password = p.text("loginPassword");
     let name = vs(&product, "name");
-    orders::buy(
-        st,
-        fam,
-        &p,
-        price,
-        discount(&line, p.months),
-        |st, mut base| {
-            // As for cloud servers: renewals and upgrades go by the undiscounted price.
-            base.monthly_fen = to_fen(price);
-            let n = base.id;
-            let third = if fam == Fam::Lease { 1 } else { 2 };
-            let ips = (0..ipnum)
-                .map(|k| format!("192.168.{third}.{}", (n * 8 + k) % 250 + 2))
-                .collect();
-            let pw = password.clone().unwrap_or_else(|| st.token("Zk"));
-            let m = Physical {
-                product_guid: vs(&product, "guid"),
-                line_guid: vs(&line, "guid"),
-                name: format!("{name}-{n:03}"),
-                system_guid: system_guid.clone(),
-                bandwidth: bw,
-                defense,
-                ipnum,
-                ips,
-                power: power.clone(),
-                login_name: login_name.clone(),
-                login_password: pw,
-                system_port: "23543".into(),
-                act_status: 0,
-                base,
-            };
-            table_mut(st, fam).insert(n, m);
-        },
-    )
+    orders::buy(st, fam, &p, price, discount(&line, p.months), |st, base| {
+        let n = base.id;
+        let third = if fam == Fam::Lease { 1 } else { 2 };
+        let ips = (0..ipnum)
+            .map(|k| format!("192.168.{third}.{}", (n * 8 + k) % 250 + 2))
+            .collect();
+        let pw = password.clone().unwrap_or_else(|| st.token("Zk"));
+        let m = Physical {
+            product_guid: vs(&product, "guid"),
+            line_guid: vs(&line, "guid"),
+            name: format!("{name}-{n:03}"),
+            system_guid: system_guid.clone(),
+            bandwidth: bw,
+            defense,
+            ipnum,
+            ips,
+            power: power.clone(),
+            login_name: login_name.clone(),
+            login_password: pw,
+            system_port: "23543".into(),
+            act_status: 0,
+            base,
+        };
+        table_mut(st, fam).insert(n, m);
+    })
 }
 
 fn install(st: &mut State, r: &Req<'_>, fam: Fam) -> Answer {
-    let sys = system(st, r.need("systemID")?, fam.name(), "install")?;
+    let line = machine(st, fam, r.guid()?)?.line_guid.clone();
+    let zone = find(lines(st, fam), "guid", &line).map_or_else(String::new, |l| vs(l, "line_guid"));
+    let sys = system(st, r.need("systemID")?, fam.name(), "install", &zone)?;
     let (guid, login) = (vs(sys, "guid"), vs(sys, "login_name"));
     let password = r.need("password")?.to_string();
     let port = r.int("port")?;

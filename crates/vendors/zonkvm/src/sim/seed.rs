@@ -44,7 +44,8 @@ fn system(
         "ram_limit": limits.1, "type": "create,install", "system_harddisk": 40,
         "support": "server,lease,idc", "lines": json!(zones).to_string(), "sort": 10,
         "create_time": "2022-07-30 14:45:26", "update_time": "2025-03-31 14:33:41",
-        "type_name": if type_id == 1 { "Windows" } else { "Linux" }, "zone_names": "德阳电信",
+        // zone_names is worked out from `lines` when served.
+        "type_name": if type_id == 1 { "Windows" } else { "Linux" }, "zone_names": "",
     })
 }
 

@@ -84,10 +84,9 @@ pub(crate) fn to_json(d: &Sql) -> Value {
 
 fn create(st: &mut State, r: &Req<'_>) -> Answer {
     let p = Purchase::read(r)?;
+    let catalog = &st.catalog;
     let (product, line) =
-        orders::product_on_line(&st.catalog.sql_products, &st.catalog.hosting_lines, r)?;
-    let product = product.clone();
-    orders::term_offered(&product, p.months)?;
+        orders::product_on_line(&catalog.sql_products, &catalog.hosting_lines, r, p.months)?;
     let size = p.int("db", vi(&product, "db"))?;
     if size != vi(&product, "db") {
         return Err("数据库大小与产品不符".into());
@@ -206,14 +205,7 @@ fn progress(st: &mut State, r: &Req<'_>, job: fn(&mut Sql) -> &mut i64) -> Answe
 fn upgrade(st: &mut State, r: &Req<'_>) -> Answer {
     let id = r.guid()?;
     let to = r.need("new_product_guid")?.to_string();
-    let d = db(st, id)?.clone();
-    let row = orders::upgrade_product(
-        st,
-        (Fam::Sql, id),
-        |c| &c.sql_products,
-        (&d.line_guid, &d.product_guid),
-        &to,
-    )?;
+    let row = orders::upgrade_product(st, Fam::Sql, id, &to)?;
     let d = db_mut(st, id)?;
     d.product_guid = to;
     d.db_size = vi(&row, "db");

@@ -93,7 +93,7 @@ pub(crate) struct Base {
     pub client_order_id: String,
     pub buy_time: Timestamp,
     pub end_time: Timestamp,
-    /// Monthly price after discounts, for renewals, upgrades and refunds.
+    /// Monthly list price (before a term's discount), for renewals and upgrades.
     pub monthly_fen: i64,
     /// What the current term cost; a refund returns its unused share.
     pub paid_fen: i64,
@@ -312,6 +312,9 @@ pub(crate) struct Panel {
     pub ssl: Option<super::x509::CertInfo>,
     /// HTTP -> HTTPS 301 (hosting_http_to_https / hosting_close_to_https).
     pub force_https: bool,
+    /// IIS sites: the certificate file (.pfx/.p12 path) each bound domain serves HTTPS
+    /// with (hosting_set_domain_iis_byfile).
+    pub iis_ssl: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)] // test helpers may fail loudly
 
 pub use idcgate_core::Money;
-use idcgate_core::{UpstreamAccount, Vendor};
+use idcgate_core::{Error, UpstreamAccount, Vendor};
 use idcgate_wire::sim::SimServer;
 use idcgate_wire::testing;
 pub use idcgate_wire::testing::wire_config as wire;
@@ -16,6 +16,10 @@ pub const CENTOS: &str = "1659170791658716";
 pub const WIN: &str = "1659170726623836";
 pub const UBUNTU: &str = "1701234567890123";
 pub const HOST_LINE: &str = "20250409132657673528";
+pub const LINE_SX: &str = "20250407014442321990";
+/// The sandbox's two hosting products (80.00 and 150.00 a month).
+pub const HOST_A: &str = "20250408030033590712";
+pub const HOST_B: &str = "20250408030033590713";
 
 pub fn account(base_url: &str, creds: &[(String, String)]) -> UpstreamAccount {
     let creds = testing::credentials(creds);
@@ -124,4 +128,15 @@ pub fn charges(sim: &Sim) -> i64 {
 /// An amount in fen, for exact arithmetic on balances in tests.
 pub fn in_fen(m: Money) -> i64 {
     m.to_fen().unwrap()
+}
+
+/// The system's refusal in its words (a `参数错误：<field>格式不正确` one is read as
+/// invalid input naming the field).
+pub fn refused_saying(err: &Error, text: &str) {
+    assert!(
+        matches!(err, Error::Upstream { message, .. } if message == text)
+            || matches!(err, Error::InvalidInput { field, reason }
+                if reason == text && text.contains(field.as_str())),
+        "expected {text:?}, got {err:?}"
+    );
 }
