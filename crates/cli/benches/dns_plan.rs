@@ -19,7 +19,7 @@ use idcgate_engine::dnsplan::{plan_zone, ChangeOp, ZonePlan};
 use idcgate_engine::sync::NoProgress;
 use idcgate_engine::zonefile::{host_of_name, ZoneFile};
 use idcgate_engine::Engine;
-use idcgate_store::{MasterKey, SqlStore};
+use idcgate_store::{MasterKey, SqlStore, Store};
 use idcgate_wire::{sim, Simulator, WireConfig};
 use std::path::Path;
 use std::process::Command;
@@ -248,17 +248,13 @@ async fn main() {
     .await
     .unwrap();
     store.unlock(&MasterKey::generate()).await.unwrap();
-    let engine = Arc::new(Engine::new(
-        Arc::new(store),
-        idcgate::vendors::registry(),
-        WireConfig::new("bench@example.com"),
-    ));
+    let store = Arc::new(store);
     let mut creds = Credentials::new();
     for (k, v) in west.sandbox_credentials() {
         creds.insert(&k, &v);
     }
-    engine
-        .store
+    // Seeded beneath the engine, as an existing database would hold it.
+    store
         .add_account(&UpstreamAccount {
             name: "west".into(),
             vendor: west.vendor(),
@@ -268,6 +264,11 @@ async fn main() {
         })
         .await
         .unwrap();
+    let engine = Arc::new(Engine::new(
+        store,
+        idcgate::vendors::registry(),
+        WireConfig::new("bench@example.com"),
+    ));
     engine.sync_all(Arc::new(NoProgress)).await.unwrap();
     let zone = "bulk-000000.com";
     let mut file = engine.dns_export(zone).await.unwrap();

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 pub struct Api {
     pub engine: Arc<Engine>,
+    /// The West simulator behind account `w` (not every test file reads it).
+    #[allow(dead_code)]
     pub srv: SimServer,
     pub addr: SocketAddr,
     /// The bearer token the test calls with (of the scope given to [`start`]).
