@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{by_id, client, cookie_of, field, urlencode, App, Browser};
+use common::{by_id, client, field, urlencode, App, Browser};
 use idcgate_core::{Money, ResourceKind, UpstreamAccount, Vendor};
 use idcgate_engine::catalog::{PriceRule, ProductSpec};
 use idcgate_engine::orders::PurchaseTerms;
@@ -755,30 +755,8 @@ async fn administration_keeps_secrets(db: &TestDb) {
     assert_eq!(added.status, StatusCode::OK, "{}", added.body);
     let password = by_id(&added.body, "password").unwrap();
     assert_eq!(password.len(), 20);
-    let newbie = {
-        // Logs in with the shown password (not the tests' shared one).
-        let http = client();
-        let r = http
-            .get(format!("{}/login", app.base))
-            .send()
-            .await
-            .unwrap();
-        let c = cookie_of(&r, "idcgate_login").unwrap();
-        let t = field(&r.text().await.unwrap(), "token").unwrap();
-        http.post(format!("{}/login", app.base))
-            .header("cookie", format!("idcgate_login={c}"))
-            .form(&[
-                ("token", t.as_str()),
-                ("next", "/"),
-                ("name", "newbie"),
-                ("password", &password),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .status()
-    };
-    assert_eq!(newbie, StatusCode::SEE_OTHER);
+    // Logs in with the shown password (not the tests' shared one).
+    Browser::login_with(&app, "newbie", &password).await;
     // A name taken is the operator's mistake, said as such (once a 503 "something
     // failed"), and leaves the operator as it was.
     let taken = adm

@@ -266,3 +266,68 @@ impl Engine {
         Ok(self.store.get_account(name).await?.is_some())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(r: Result<()>) -> Option<String> {
+        match r {
+            Ok(()) => None,
+            Err(EngineError::InvalidInput { field, .. }) => Some(field),
+            Err(e) => panic!("not an input refusal: {e}"),
+        }
+    }
+
+    #[test]
+    fn names_are_what_references_and_urls_can_carry() {
+        for ok in ["w", "sandbox-west", "a.b_c-9", &"x".repeat(64)] {
+            assert_eq!(field_of(check_account_name(ok)), None, "{ok}");
+        }
+        for bad in ["", "no spaces", "a/b", "名字", &"x".repeat(65), "a\u{0}"] {
+            assert_eq!(
+                field_of(check_account_name(bad)).as_deref(),
+                Some("name"),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn base_urls_carry_a_host_and_nothing_secret() {
+        for ok in [
+            "https://api.west.cn/API/v2",
+            "http://127.0.0.1:9",
+            "http://host/path/with@at",
+        ] {
+            assert_eq!(field_of(check_base_url(ok)), None, "{ok}");
+        }
+        let long = format!("https://h/{}", "p".repeat(MAX_URL_CHARS));
+        for bad in [
+            "ftp://h",
+            "api.west.cn",
+            "http://",
+            "http:///path",
+            "http://user:pw@h",
+            "http://h/?key=k",
+            "http://h/#k",
+            "http://h /x",
+            "http://h/\u{7}",
+            long.as_str(),
+        ] {
+            assert_eq!(
+                field_of(check_base_url(bad)).as_deref(),
+                Some("base_url"),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rates_are_bounded() {
+        assert_eq!(field_of(check_rate(1)), None);
+        assert_eq!(field_of(check_rate(MAX_RATE)), None);
+        assert_eq!(field_of(check_rate(0)).as_deref(), Some("rate"));
+        assert_eq!(field_of(check_rate(MAX_RATE + 1)).as_deref(), Some("rate"));
+    }
+}

@@ -182,6 +182,11 @@ pub async fn answer(r: reqwest::Response) -> Answer {
 impl Browser {
     /// Logs in through the real form: the login page's token and cookie, then the POST.
     pub async fn login(app: &App, name: &str) -> Browser {
+        Browser::login_with(app, name, PASSWORD).await
+    }
+
+    /// [`Browser::login`] with a password of its own.
+    pub async fn login_with(app: &App, name: &str, password: &str) -> Browser {
         let http = client();
         let r = http
             .get(format!("{}/login", app.base))
@@ -197,7 +202,7 @@ impl Browser {
                 ("token", token.as_str()),
                 ("next", "/orders"),
                 ("name", name),
-                ("password", PASSWORD),
+                ("password", password),
             ])
             .send()
             .await
