@@ -6,51 +6,16 @@
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_idcgate");
+mod common;
+
+use common::{cmd, err, idcgate, ok, BIN};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The binary on `data`, with nothing from this machine's configuration.
-fn cmd(data: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    let home = data.parent().unwrap();
-    c.env("IDCGATE_DATA_DIR", data)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("no-config"))
-        .env_remove("IDCGATE_MASTER_KEY")
-        .env_remove("IDCGATE_DATABASE_URL")
-        .env_remove("IDCGATE_CONFIG")
-        .current_dir(home);
-    c
-}
-
-fn idcgate(data: &Path, args: &[&str]) -> Output {
-    cmd(data).args(args).output().unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn err(out: &Output) -> String {
-    assert!(
-        !out.status.success(),
-        "unexpected success: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]
