@@ -392,6 +392,42 @@ impl SqlStore {
         Ok(())
     }
 
+    /// `(a LIKE $n OR b LIKE $n ...)`: `search` anywhere in any of `columns`, whatever
+    /// its ASCII case; its pattern is pushed on `texts`, as the bind `$n`.
+    pub(crate) fn contains_any(
+        &self,
+        texts: &mut Vec<String>,
+        columns: &[&str],
+        search: &str,
+    ) -> String {
+        texts.push(like_pattern(search));
+        let n = texts.len();
+        let any: Vec<String> = columns
+            .iter()
+            .map(|c| format!("{} LIKE ${n} ESCAPE '\\'", self.lower(c)))
+            .collect();
+        format!("({})", any.join(" OR "))
+    }
+
+    /// A page of `sql`'s rows, which carry `total_rows` (the count of all that match),
+    /// and that count; for a page past the end `count_sql` counts. Both bind `texts`.
+    pub(crate) async fn page_and_total(
+        &self,
+        sql: &str,
+        count_sql: &str,
+        texts: &[String],
+    ) -> Result<(Vec<AnyRow>, i64)> {
+        let rows = with_texts(sql, texts).fetch_all(&self.pool).await?;
+        let total = match rows.first() {
+            Some(r) => r.try_get::<i64, _>("total_rows")?,
+            None => with_texts(count_sql, texts)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get::<i64, _>(0)?,
+        };
+        Ok((rows, total))
+    }
+
     /// `column` in lower case, ASCII letters only, alike on both backends: SQLite's
     /// LOWER knows no other, PostgreSQL's knows none other under the "C" collation.
     pub(crate) fn lower(&self, column: &str) -> String {
@@ -534,11 +570,7 @@ impl SqlStore {
                 base + ints.len()
             ));
         }
-        let where_sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", clauses.join(" AND "))
-        };
+        let where_sql = where_sql(&clauses);
         let texts = texts.iter().map(|t| text(t).into_owned()).collect();
         (where_sql, texts, ints)
     }
@@ -782,6 +814,27 @@ fn stored_row(row: &ResourceRow) -> ResourceRow {
         name: text(&row.name).into_owned(),
         ..row.clone()
     }
+}
+
+/// ` WHERE` and `clauses` joined by AND; nothing without clauses.
+pub(crate) fn where_sql(clauses: &[String]) -> String {
+    if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    }
+}
+
+/// `sql` with `texts` bound in their order.
+pub(crate) fn with_texts<'q>(
+    sql: &'q str,
+    texts: &[String],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let mut q = sqlx::query(sql);
+    for t in texts {
+        q = q.bind(t.clone());
+    }
+    q
 }
 
 /// A LIKE pattern for "contains `s`, ignoring ASCII case" against `SqlStore::lower`.
@@ -1249,13 +1302,7 @@ impl Store for SqlStore {
         let mut texts: Vec<String> = Vec::new();
         let mut clauses: Vec<String> = Vec::new();
         let mut contains = |texts: &mut Vec<String>, columns: &[&str], v: &str| {
-            texts.push(like_pattern(v));
-            let n = texts.len();
-            let any: Vec<String> = columns
-                .iter()
-                .map(|c| format!("{} LIKE ${n} ESCAPE '\\'", self.lower(c)))
-                .collect();
-            clauses.push(format!("({})", any.join(" OR ")));
+            clauses.push(self.contains_any(texts, columns, v));
         };
         for (column, v) in [
             ("actor", &filter.actor),
@@ -1276,11 +1323,7 @@ impl Store for SqlStore {
         if let Some(t) = filter.since_ms {
             clauses.push(format!("at >= {t}"));
         }
-        let where_sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", clauses.join(" AND "))
-        };
+        let where_sql = where_sql(&clauses);
         let d = if page.descending { "DESC" } else { "ASC" };
         let column = match page.sort.as_deref() {
             Some(c @ ("actor" | "action" | "target" | "outcome")) => format!("{c} {d}, "),
@@ -1309,11 +1352,7 @@ impl Store for SqlStore {
                SELECT * FROM ({unfinished} ORDER BY {order} LIMIT {reach}) f) trail
              ORDER BY {order} LIMIT {limit} OFFSET {offset}"
         );
-        let mut q = sqlx::query(&sql);
-        for t in &texts {
-            q = q.bind(t.clone());
-        }
-        let rows = q
+        let rows = with_texts(&sql, &texts)
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -1323,11 +1362,12 @@ impl Store for SqlStore {
             let sql = format!(
                 "SELECT (SELECT COUNT(*) FROM ({log}) l) + (SELECT COUNT(*) FROM ({unfinished}) f)"
             );
-            let mut q = sqlx::query(&sql);
-            for t in &texts {
-                q = q.bind(t.clone());
-            }
-            Some(q.fetch_one(&self.pool).await?.try_get::<i64, _>(0)?)
+            Some(
+                with_texts(&sql, &texts)
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_get::<i64, _>(0)?,
+            )
         } else {
             None
         };
