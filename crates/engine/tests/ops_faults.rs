@@ -12,7 +12,7 @@ use idcgate_engine::ops::ServerOp;
 use idcgate_engine::sync::NoProgress;
 use idcgate_engine::{Engine, EngineError};
 use idcgate_store::testing::TestDb;
-use idcgate_store::{both_backends, ResourceFilter};
+use idcgate_store::both_backends;
 use idcgate_wire::sim::SimServer;
 use idcgate_wire::FaultConfig;
 use std::sync::Arc;
@@ -57,16 +57,7 @@ async fn west_env(db: &TestDb) -> WestEnv {
 
 impl WestEnv {
     async fn zone(&self) -> String {
-        self.engine
-            .store
-            .list_resources(&ResourceFilter {
-                kind: Some(ResourceKind::DnsZone),
-                ..Default::default()
-            })
-            .await
-            .unwrap()[0]
-            .key
-            .clone()
+        common::first_zone(&self.engine).await
     }
 
     async fn upstream_records(&self, zone: &str) -> Vec<DnsRecord> {
@@ -274,16 +265,7 @@ async fn an_operation_killed_in_flight_leaves_its_audit_intent(db: &TestDb) {
     let sim = idcgate_west::Sim::sandbox();
     let srv = add_sandbox(&engine, "w", &sim).await;
     engine.sync_all(Arc::new(NoProgress)).await.unwrap();
-    let zone = engine
-        .store
-        .list_resources(&ResourceFilter {
-            kind: Some(ResourceKind::DnsZone),
-            ..Default::default()
-        })
-        .await
-        .unwrap()[0]
-        .key
-        .clone();
+    let zone = common::first_zone(&engine).await;
     srv.faults.set(FaultConfig {
         next_only_matching: "act=adddnsrecord".into(),
         drop_next: 1,
