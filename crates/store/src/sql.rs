@@ -2,7 +2,7 @@
 //! share every query (`$N` placeholders work on SQLite and PostgreSQL alike). Dialect
 //! differences are confined to migrations and job claiming.
 
-use crate::crypto::Cipher;
+use crate::crypto::{digest, random_hex, same_digest, Cipher};
 use crate::migrations::{latest, migrations, Dialect};
 use crate::*;
 use idcgate_core::{Credentials, UpstreamAccount, Vendor};
@@ -854,14 +854,6 @@ pub(crate) fn escape_like(text: &str) -> String {
     out
 }
 
-fn hash_secret(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-fn random_hex<const N: usize>(what: &str) -> Result<String> {
-    Ok(hex::encode(crate::crypto::random_bytes::<N>(what)?))
-}
-
 pub(crate) fn audit_from_row(r: &AnyRow) -> Result<AuditEntry> {
     Ok(AuditEntry {
         id: r.try_get("id")?,
@@ -903,15 +895,7 @@ impl SqlStore {
             .await?;
         let Some(row) = row else { return Ok(None) };
         let stored: String = row.try_get("secret_hash")?;
-        let given = hash_secret(secret);
-        // Constant-time comparison of the two digests.
-        let same = stored.len() == given.len()
-            && stored
-                .bytes()
-                .zip(given.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-        if !same {
+        if !same_digest(&stored, &digest(secret)) {
             return Ok(None);
         }
         token_from_row(&row).map(Some)
@@ -1421,7 +1405,7 @@ impl Store for SqlStore {
         )
         .bind(&id)
         .bind(name)
-        .bind(hash_secret(&secret))
+        .bind(digest(&secret))
         .bind(scope.as_str())
         .bind(now_ms)
         .execute(&self.pool)
