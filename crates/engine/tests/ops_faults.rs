@@ -11,8 +11,8 @@ use idcgate_core::{RecordType, ResourceKind};
 use idcgate_engine::ops::ServerOp;
 use idcgate_engine::sync::NoProgress;
 use idcgate_engine::{Engine, EngineError};
-use idcgate_store::testing::TestDb;
 use idcgate_store::both_backends;
+use idcgate_store::testing::TestDb;
 use idcgate_wire::sim::SimServer;
 use idcgate_wire::FaultConfig;
 use std::sync::Arc;
@@ -187,23 +187,14 @@ async fn a_server_action_done_is_ok_when_the_read_after_it_fails(db: &TestDb) {
     assert_eq!(audit.len(), 1, "{audit:?}");
     assert_eq!(audit[0].outcome, "ok");
     // Marked stale in the inventory, for the next sync.
-    let row = env
-        .engine
-        .store
-        .get_resource("w", ResourceKind::Server, &server.upstream_id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(row.data["power"], "unknown");
+    let stored_power = || async {
+        let store = &env.engine.store;
+        let row = store.get_resource("w", ResourceKind::Server, &server.upstream_id);
+        row.await.unwrap().unwrap().data["power"].clone()
+    };
+    assert_eq!(stored_power().await, "unknown");
     env.engine.sync_all(Arc::new(NoProgress)).await.unwrap();
-    let row = env
-        .engine
-        .store
-        .get_resource("w", ResourceKind::Server, &server.upstream_id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(row.data["power"], "stopped");
+    assert_eq!(stored_power().await, "stopped");
 }
 
 async fn a_lost_create_never_claims_a_record_that_was_there_before(db: &TestDb) {
