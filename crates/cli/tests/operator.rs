@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{cmd, err, idcgate, ok, BIN};
+use common::{cmd, err, idcgate, idcgate_typed, ok, BIN};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -162,8 +162,9 @@ fn account_add_names_every_missing_key_and_update_changes_an_account() {
         ],
     ));
     // A secret typed on standard input, not on the command line.
-    let mut child = cmd(&data)
-        .args([
+    ok(&idcgate_typed(
+        &data,
+        &[
             "account",
             "add",
             "w",
@@ -175,19 +176,9 @@ fn account_add_names_every_missing_key_and_update_changes_an_account() {
             "username=u",
             "--cred",
             "api_password",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"TYPED-SECRET-1\n")
-        .unwrap();
-    ok(&child.wait_with_output().unwrap());
+        ],
+        "TYPED-SECRET-1\n",
+    ));
     let list = |data: &Path| -> serde_json::Value {
         serde_json::from_str(&ok(&idcgate(data, &["--json", "account", "list"]))).unwrap()
     };

@@ -6,14 +6,13 @@
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
 use serde_json::Value;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{cmd, idcgate, ok, text, vendor_count, Running};
+use common::{cmd, idcgate, idcgate_typed, ok, text, vendor_count, Running};
 
 /// The failure's stderr, after checking it exited with `code`.
 fn fails(out: &Output, code: i32) -> String {
@@ -206,19 +205,11 @@ fn destructive_commands_need_a_yes_and_name_what_they_act_on() {
     let stop = audited(&data, "server.stop");
     assert_eq!(stop.len(), 1, "{stop:?}");
     assert_eq!(stop[0]["target"], target.as_str());
-    let mut pw = cmd(&data)
-        .args(["server", "password", &key, "--yes"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    pw.stdin
-        .take()
-        .unwrap()
-        .write_all(b"Safety-Pass-42!\n")
-        .unwrap();
-    let pw = pw.wait_with_output().unwrap();
+    let pw = idcgate_typed(
+        &data,
+        &["server", "password", &key, "--yes"],
+        "Safety-Pass-42!\n",
+    );
     assert!(ok(&pw).contains(&target), "{}", text(&pw.stdout));
     let revoked = ok(&idcgate(&data, &["token", "revoke", "keep-me", "--yes"]));
     assert!(revoked.contains("keep-me"), "{revoked}");
@@ -299,24 +290,16 @@ fn the_audit_keeps_parameters_answers_failures_and_the_user() {
         .as_str()
         .unwrap()
         .to_string();
-    let mut pw = cmd(&data)
-        .args([
+    ok(&idcgate_typed(
+        &data,
+        &[
             "server",
             "password",
             &format!("{srv_account}/{key}"),
             "--yes",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    pw.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{secret}\n").as_bytes())
-        .unwrap();
-    ok(&pw.wait_with_output().unwrap());
+        ],
+        &format!("{secret}\n"),
+    ));
     let entry = &audited(&data, "server.password")[0];
     let all = serde_json::to_string(&audit(&data)).unwrap();
     assert!(

@@ -3,7 +3,7 @@
 //! ports for the simulators, and a background `idcgate` killed and reaped when dropped.
 #![allow(dead_code)] // each test crate uses its own part
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -30,6 +30,24 @@ pub fn cmd(data: &Path) -> Command {
 
 pub fn idcgate(data: &Path, args: &[&str]) -> Output {
     cmd(data).args(args).output().unwrap()
+}
+
+/// The binary on `data` with `args`, `input` typed on its stdin.
+pub fn idcgate_typed(data: &Path, args: &[&str], input: &str) -> Output {
+    let mut child = cmd(data)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 pub fn text(b: &[u8]) -> String {
