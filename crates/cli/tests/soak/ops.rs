@@ -136,11 +136,7 @@ impl OpsReport {
 
 impl fmt::Display for OpsReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "operations fault soak on {} (seed {:#x}; replay with IDCGATE_SOAK_SEED={:#x})",
-            self.backend, self.seed, self.seed
-        )?;
+        super::heading(f, "operations fault soak", &self.backend, self.seed)?;
         writeln!(
             f,
             "  operations {} through REST, upstream requests {}, wall {:.1}s",
