@@ -16,29 +16,14 @@
 //! instead of SQLite.
 #![allow(clippy::unwrap_used)] // a bench may fail loudly
 
-use idcgate_core::{Money, ResourceKind, UpstreamAccount};
+mod common;
+
+use common::{env, report};
+use idcgate_core::{Money, ResourceKind};
 use idcgate_engine::catalog::{PriceRule, ProductSpec};
-use idcgate_engine::Engine;
-use idcgate_store::{MasterKey, SqlStore, Store as _, TenantOrderStore as _};
-use idcgate_wire::{sim, Simulator, WireConfig};
-use std::sync::Arc;
+use idcgate_store::{OrderStore as _, Store as _, TenantOrderStore as _};
+use idcgate_wire::Simulator;
 use std::time::{Duration, Instant};
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
 
 /// Form-encodes `pairs` (the bench's values are ASCII save the JSON braces).
 fn form(pairs: &[(&str, &str)]) -> String {
@@ -101,42 +86,20 @@ async fn load(
             times
         }));
     }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    let wall = start.elapsed();
-    all.sort();
-    (all, wall)
-}
-
-fn report(side: &str, times: &[Duration], wall: Duration) -> (f64, f64) {
-    let rps = times.len() as f64 / wall.as_secs_f64();
-    let p99 = ms(percentile(times, 0.99));
-    println!(
-        "{side:<28} {:>6} calls  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.2} ms  {:>8.0} req/s",
-        times.len(),
-        ms(percentile(times, 0.5)),
-        p99,
-        ms(*times.last().unwrap()),
-        rps
-    );
-    (p99, rps)
+    common::gather(start, tasks).await
 }
 
 #[tokio::main]
 async fn main() {
-    let tenants = env("BENCH_TENANTS", 64);
-    let per_tenant = env("BENCH_ORDERS", 100);
-    let creates = env("BENCH_CREATES", 5).min(per_tenant);
-    let calls = env("BENCH_CALLS", 100);
+    let tenants: usize = env("BENCH_TENANTS", 64);
+    let per_tenant: usize = env("BENCH_ORDERS", 100);
+    let creates: usize = env("BENCH_CREATES", 5).min(per_tenant);
+    let calls: usize = env("BENCH_CALLS", 100);
 
     // The upstream: a zero-latency Zonkvm simulator with room for every purchase.
     let upstream = idcgate_zonkvm::Sim::sandbox();
     upstream.set_balance(Money::from_fen(100_000_000_000));
-    let up_srv = sim::serve(&upstream, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let up_srv = idcgate_wire::testing::serve(&upstream).await;
 
     let dir = tempfile::tempdir().unwrap();
     // A database of its own on PostgreSQL (dropped at the end), so runs never meet.
@@ -145,38 +108,16 @@ async fn main() {
     } else {
         None
     };
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let store = match &pg {
         Some(db) => db.reopen().await,
-        None => {
-            let mut store = SqlStore::open(&url).await.unwrap();
-            store.unlock(&MasterKey::generate()).await.unwrap();
-            store
-        }
+        None => common::store(dir.path()).await,
     };
-    let store = Arc::new(store);
-    let engine = Arc::new(Engine::new(
-        store.clone(),
-        idcgate::vendors::registry(),
-        WireConfig::new("bench@example.com"),
-    ));
-    // Names of their own per run: a PostgreSQL bench database may hold earlier runs.
-    let run = format!(
-        "{:x}",
-        std::process::id() ^ Instant::now().elapsed().subsec_nanos()
-    );
+    let backend = idcgate_store::Store::backend(&store);
+    let store = std::sync::Arc::new(store);
+    let engine = common::engine(store.clone());
+    let run = common::run_id();
     let account = format!("z{run}");
-    let creds = idcgate_wire::testing::credentials(&upstream.sandbox_credentials());
-    engine
-        .put_sandbox_account(&UpstreamAccount {
-            name: account.clone(),
-            vendor: upstream.vendor(),
-            base_url: up_srv.base_url(),
-            credentials: creds,
-            rate_limit_per_sec: 1_000_000,
-        })
-        .await
-        .unwrap();
+    common::add_account(&engine, &account, &upstream, &up_srv, 1_000_000).await;
     let product = engine
         .add_product(
             "bench",
@@ -221,8 +162,7 @@ async fn main() {
 
     // 1. create_order: every tenant buys its orders, all tenants at once.
     println!(
-        "create_order: {tenants} tenants x {creates} cloud servers through the endpoint ({})",
-        if pg.is_none() { "SQLite" } else { "PostgreSQL" }
+        "create_order: {tenants} tenants x {creates} cloud servers through the endpoint ({backend})"
     );
     let http = reqwest::Client::new();
     let line = product.id.to_string();
@@ -260,19 +200,9 @@ async fn main() {
             times
         }));
     }
-    let mut created = Vec::new();
-    for t in tasks {
-        created.extend(t.await.unwrap());
-    }
-    let wall = start.elapsed();
-    created.sort();
+    let (created, wall) = common::gather(start, tasks).await;
     report("create_order (idcgate)", &created, wall);
-    assert!(engine
-        .reads()
-        .unbalanced_transactions()
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(store.unbalanced_transactions().await.unwrap().is_empty());
 
     // The rest of each tenant's orders, delivered, written straight to the store.
     let sold = store
@@ -282,9 +212,8 @@ async fn main() {
         })
         .await
         .unwrap();
-    let template = engine
-        .reads()
-        .resource(
+    let template = store
+        .get_resource(
             &account,
             ResourceKind::Server,
             sold[0].resource.as_deref().unwrap(),
@@ -357,9 +286,7 @@ async fn main() {
     // 2. getservers, idcgate against the simulator answering from memory, one run.
     let reference = idcgate_zonkvm::Sim::sandbox();
     reference.seed_bulk_servers(per_tenant.saturating_sub(reference.server_count()));
-    let ref_srv = sim::serve(&reference, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let ref_srv = idcgate_wire::testing::serve(&reference).await;
     let ref_creds = reference.sandbox_credentials();
     let ref_callers: Vec<(String, String)> = (0..tenants)
         .map(|_| (ref_creds[0].1.clone(), ref_creds[1].1.clone()))

@@ -8,63 +8,28 @@
 //! BENCH_DATABASE_URL=postgres://... measures on PostgreSQL instead of SQLite.
 #![allow(clippy::unwrap_used)] // a bench may fail loudly
 
+mod common;
+
+use common::{ms, percentile};
 use idcgate_core::purchase::{Operation, PurchaseRequest};
-use idcgate_core::{Credentials, Money, ResourceKind, UpstreamAccount};
-use idcgate_engine::Engine;
-use idcgate_store::{MasterKey, SqlStore};
-use idcgate_wire::{sim, Simulator, WireConfig};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
+use idcgate_core::{Money, ResourceKind};
+use std::time::Instant;
 
 #[tokio::main]
 async fn main() {
-    let n: usize = std::env::var("BENCH_ORDERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(400);
+    let n: usize = common::env("BENCH_ORDERS", 400);
     let west = idcgate_west::Sim::sandbox();
     // Enough money that no registration is refused for want of it.
     west.set_balance(Money::from_fen(1_000_000_000_000));
-    let srv = sim::serve(&west, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let srv = idcgate_wire::testing::serve(&west).await;
 
     let dir = tempfile::tempdir().unwrap();
-    let url = std::env::var("BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    let mut store = SqlStore::open(&url).await.unwrap();
-    store.unlock(&MasterKey::generate()).await.unwrap();
-    let engine = Arc::new(Engine::new(
-        Arc::new(store),
-        idcgate::vendors::registry(),
-        WireConfig::new("bench@example.com"),
-    ));
-    let mut creds = Credentials::new();
-    for (k, v) in west.sandbox_credentials() {
-        creds.insert(&k, &v);
-    }
-    // A name of its own per run: a PostgreSQL bench database may hold earlier runs.
-    let run = format!("{:x}", rand_suffix());
+    let store = common::store(dir.path()).await;
+    let backend = idcgate_store::Store::backend(&store);
+    let engine = common::engine(std::sync::Arc::new(store));
+    let run = common::run_id();
     let account = format!("bench-{run}");
-    engine
-        .put_sandbox_account(&UpstreamAccount {
-            name: account.clone(),
-            vendor: west.vendor(),
-            base_url: srv.base_url(),
-            credentials: creds,
-            rate_limit_per_sec: 1_000_000,
-        })
-        .await
-        .unwrap();
+    common::add_account(&engine, &account, &west, &srv, 1_000_000).await;
     let conn = engine.connection(&account).await.unwrap();
     let seller = conn.purchasing().unwrap();
 
@@ -105,11 +70,6 @@ async fn main() {
     }
     bare.sort();
     journal.sort();
-    let backend = if url.starts_with("postgres") {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
     println!("{n} orders per side, {backend}, zero-latency West simulator");
     println!("side                      p50 ms   p90 ms   p99 ms");
     for (name, d) in [
@@ -129,11 +89,4 @@ async fn main() {
         ms(j.saturating_sub(b)),
         j.as_secs_f64() / b.as_secs_f64()
     );
-}
-
-fn rand_suffix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0)
 }

@@ -8,29 +8,14 @@
 //! measures on PostgreSQL instead of SQLite; BENCH_PATH another GET path.
 #![allow(clippy::unwrap_used)] // a bench may fail loudly
 
+mod common;
+
+use common::{env, report};
 use idcgate_core::ResourceKind;
-use idcgate_engine::Engine;
-use idcgate_store::{MasterKey, ResourceRow, Scope, SqlStore, Store as _};
-use idcgate_wire::WireConfig;
+use idcgate_store::{ResourceRow, Scope};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
 
 /// `connections` callers for `secs`, each on its own connection; every latency and the
 /// wall time. Every answer must be `expect` byte for byte.
@@ -68,52 +53,20 @@ async fn load(
             times
         }));
     }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    let wall = start.elapsed();
-    all.sort();
-    (all, wall)
-}
-
-fn report(side: &str, times: &[Duration], wall: Duration) -> (f64, f64) {
-    let rps = times.len() as f64 / wall.as_secs_f64();
-    let p99 = ms(percentile(times, 0.99));
-    println!(
-        "{side:<34} {:>7} calls  p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  {:>8.0} req/s",
-        times.len(),
-        ms(percentile(times, 0.5)),
-        p99,
-        ms(*times.last().unwrap()),
-        rps
-    );
-    (p99, rps)
+    common::gather(start, tasks).await
 }
 
 #[tokio::main]
 async fn main() {
     let connections = env("BENCH_CONNECTIONS", 64);
-    let run_for = Duration::from_secs(env("BENCH_SECS", 5) as u64);
-    let domains = env("BENCH_DOMAINS", 2_000);
+    let run_for = Duration::from_secs(env("BENCH_SECS", 5));
+    let domains: usize = env("BENCH_DOMAINS", 2_000);
 
     let dir = tempfile::tempdir().unwrap();
-    let url = std::env::var("BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    let mut store = SqlStore::open(&url).await.unwrap();
-    store.unlock(&MasterKey::generate()).await.unwrap();
-    let backend = idcgate_store::Store::backend(&store);
-    let store = Arc::new(store);
-    let engine = Arc::new(Engine::new(
-        store.clone(),
-        idcgate::vendors::registry(),
-        WireConfig::new("bench@example.com"),
-    ));
-    // Names of their own per run: a PostgreSQL bench database may hold earlier runs.
-    let run = format!(
-        "{:x}",
-        std::process::id() ^ Instant::now().elapsed().subsec_nanos()
-    );
+    let store = Arc::new(common::store(dir.path()).await);
+    let backend = idcgate_store::Store::backend(&*store);
+    let engine = common::engine(store.clone());
+    let run = common::run_id();
     let now = idcgate_engine::now_ms();
     let rows: Vec<ResourceRow> = (0..domains)
         .map(|i| ResourceRow {
@@ -130,10 +83,12 @@ async fn main() {
         })
         .collect();
     for chunk in rows.chunks(500) {
-        store.upsert_resources(chunk).await.unwrap();
+        idcgate_store::Store::upsert_resources(&*store, chunk)
+            .await
+            .unwrap();
     }
     let (_, token) = engine
-        .create_token("test", &format!("bench-{run}"), Scope::Read)
+        .create_token("bench", &format!("bench-{run}"), Scope::Read)
         .await
         .unwrap();
 

@@ -6,23 +6,18 @@
 //! memory (VmHWM) of the whole process — simulators included.
 //!
 //! `cargo bench -p idcgate --bench sync_scale`; scale with BENCH_DOMAINS, BENCH_RECORDS,
-//! BENCH_SERVERS, BENCH_LATENCY_MS, BENCH_RATE (requests/s per account).
+//! BENCH_SERVERS, BENCH_LATENCY_MS, BENCH_RATE (requests/s per account);
+//! BENCH_DATABASE_URL=postgres://... measures on PostgreSQL instead of SQLite.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
-use idcgate_core::{Credentials, UpstreamAccount};
+mod common;
+
+use common::env;
 use idcgate_engine::sync::NoProgress;
-use idcgate_engine::Engine;
-use idcgate_store::{MasterKey, SqlStore, Store as _};
-use idcgate_wire::{sim, Simulator, WireConfig};
+use idcgate_store::Store as _;
+use idcgate_wire::Simulator;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -37,11 +32,11 @@ fn peak_rss_mb() -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let domains = env("BENCH_DOMAINS", 10_000) as usize;
-    let records = env("BENCH_RECORDS", 100_000) as usize;
-    let servers = env("BENCH_SERVERS", 5_000) as usize;
-    let latency = env("BENCH_LATENCY_MS", 50);
-    let rate = env("BENCH_RATE", 100) as u32;
+    let domains: usize = env("BENCH_DOMAINS", 10_000);
+    let records: usize = env("BENCH_RECORDS", 100_000);
+    let servers: usize = env("BENCH_SERVERS", 5_000);
+    let latency: u64 = env("BENCH_LATENCY_MS", 50);
+    let rate: u32 = env("BENCH_RATE", 100);
     let per_domain = records / domains.max(1);
 
     let t = Instant::now();
@@ -59,39 +54,13 @@ async fn main() {
         ("xensystem", Box::new(xen)),
     ];
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut store = SqlStore::open(&format!(
-        "sqlite://{}",
-        dir.path().join("bench.db").display()
-    ))
-    .await
-    .expect("store");
-    store.unlock(&MasterKey::generate()).await.expect("unlock");
-    let store = Arc::new(store);
-    let engine = Arc::new(Engine::new(
-        store.clone(),
-        idcgate::vendors::registry(),
-        WireConfig::new("bench@example.com"),
-    ));
+    let store = Arc::new(common::store(dir.path()).await);
+    let engine = common::engine(store.clone());
     let mut servers_running = Vec::new();
     for (name, s) in &sims {
-        let srv = sim::serve(s.as_ref(), "127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("serve");
+        let srv = idcgate_wire::testing::serve(s.as_ref()).await;
         srv.faults.update(|f| f.latency_ms = latency);
-        let mut creds = Credentials::new();
-        for (k, v) in s.sandbox_credentials() {
-            creds.insert(&k, &v);
-        }
-        engine
-            .put_sandbox_account(&UpstreamAccount {
-                name: name.to_string(),
-                vendor: s.vendor(),
-                base_url: srv.base_url(),
-                credentials: creds,
-                rate_limit_per_sec: rate,
-            })
-            .await
-            .expect("account");
+        common::add_account(&engine, name, s.as_ref(), &srv, rate).await;
         servers_running.push((name.to_string(), srv));
     }
 

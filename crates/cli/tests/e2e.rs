@@ -1,73 +1,17 @@
 //! End-to-end: the real binary, as a user runs it from the README.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_idcgate");
+mod common;
 
-fn idcgate(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("IDCGATE_DATA_DIR", data)
-        .env_remove("IDCGATE_MASTER_KEY")
-        .env_remove("IDCGATE_DATABASE_URL")
-        .current_dir(data.parent().unwrap_or(data))
-        .output()
-        .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn err(out: &Output) -> String {
-    assert!(
-        !out.status.success(),
-        "unexpected success: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn vendor_count() -> u16 {
-    idcgate::vendors::registry().entries().len() as u16
-}
-
-/// Free consecutive ports for the simulators, one per vendor (one range per test).
-fn sandbox_port() -> u16 {
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    loop {
-        let base = 21000
-            + (std::process::id() % 200) as u16 * 40
-            + NEXT.fetch_add(8, Ordering::SeqCst) % 40;
-        if (base..base + vendor_count())
-            .all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok())
-        {
-            return base;
-        }
-    }
-}
+use common::{err, idcgate, ok, vendor_count, Running, BIN};
 
 struct Server {
-    child: Child,
+    _running: Running,
     url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn serve_sandbox(data: &Path) -> Server {
@@ -76,41 +20,23 @@ fn serve_sandbox(data: &Path) -> Server {
 
 /// `serve --sandbox` with more arguments and environment.
 fn serve_sandbox_with(data: &Path, args: &[&str], envs: &[(&str, &str)]) -> Server {
-    let child = Command::new(BIN)
-        .args([
-            "serve",
-            "--sandbox",
-            "--listen",
-            "127.0.0.1:0",
-            "--sandbox-port",
-            &sandbox_port().to_string(),
-        ])
-        .args(args)
-        .envs(envs.iter().copied())
-        .env("IDCGATE_DATA_DIR", data)
-        .env("IDCGATE_LOG", "warn")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Owned by `Server` from here on, so every path (panics included) kills and reaps it.
-    let mut server = Server {
-        child,
-        url: String::new(),
-    };
-    let stderr = server.child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        let Some(Ok(line)) = lines.next() else { break };
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            server.url = rest.split_whitespace().next().unwrap().to_string();
-            // Keep draining stderr so the child never blocks on a full pipe.
-            std::thread::spawn(move || for _ in lines {});
-            return server;
-        }
+    let mut c = common::cmd(data);
+    c.args([
+        "serve",
+        "--sandbox",
+        "--listen",
+        "127.0.0.1:0",
+        "--sandbox-port",
+        &common::sandbox_port(21000).to_string(),
+    ])
+    .args(args)
+    .envs(envs.iter().copied());
+    let (running, line) = common::start(c, "listening on ", "server");
+    let rest = line.split("listening on ").nth(1).unwrap();
+    Server {
+        _running: running,
+        url: rest.split_whitespace().next().unwrap().to_string(),
     }
-    panic!("server did not start");
 }
 
 fn secrets_absent(haystack: &[u8], secret: &str) -> bool {

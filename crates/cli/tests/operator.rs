@@ -6,51 +6,16 @@
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_idcgate");
+mod common;
+
+use common::{cmd, err, idcgate, idcgate_typed, ok, BIN};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The binary on `data`, with nothing from this machine's configuration.
-fn cmd(data: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    let home = data.parent().unwrap();
-    c.env("IDCGATE_DATA_DIR", data)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("no-config"))
-        .env_remove("IDCGATE_MASTER_KEY")
-        .env_remove("IDCGATE_DATABASE_URL")
-        .env_remove("IDCGATE_CONFIG")
-        .current_dir(home);
-    c
-}
-
-fn idcgate(data: &Path, args: &[&str]) -> Output {
-    cmd(data).args(args).output().unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn err(out: &Output) -> String {
-    assert!(
-        !out.status.success(),
-        "unexpected success: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]
@@ -197,8 +162,9 @@ fn account_add_names_every_missing_key_and_update_changes_an_account() {
         ],
     ));
     // A secret typed on standard input, not on the command line.
-    let mut child = cmd(&data)
-        .args([
+    ok(&idcgate_typed(
+        &data,
+        &[
             "account",
             "add",
             "w",
@@ -210,19 +176,9 @@ fn account_add_names_every_missing_key_and_update_changes_an_account() {
             "username=u",
             "--cred",
             "api_password",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"TYPED-SECRET-1\n")
-        .unwrap();
-    ok(&child.wait_with_output().unwrap());
+        ],
+        "TYPED-SECRET-1\n",
+    ));
     let list = |data: &Path| -> serde_json::Value {
         serde_json::from_str(&ok(&idcgate(data, &["--json", "account", "list"]))).unwrap()
     };

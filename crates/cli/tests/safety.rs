@@ -6,47 +6,13 @@
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_idcgate");
+mod common;
 
-/// The binary on `data`, with nothing from this machine's configuration.
-fn cmd(data: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    let home = data.parent().unwrap();
-    c.env("IDCGATE_DATA_DIR", data)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("no-config"))
-        .env_remove("IDCGATE_MASTER_KEY")
-        .env_remove("IDCGATE_DATABASE_URL")
-        .env_remove("IDCGATE_CONFIG")
-        .env_remove("IDCGATE_TZ")
-        .stdin(Stdio::null())
-        .current_dir(home);
-    c
-}
-
-fn idcgate(data: &Path, args: &[&str]) -> Output {
-    cmd(data).args(args).output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
+use common::{cmd, idcgate, idcgate_typed, ok, text, vendor_count, Running};
 
 /// The failure's stderr, after checking it exited with `code`.
 fn fails(out: &Output, code: i32) -> String {
@@ -66,58 +32,19 @@ fn json(data: &Path, args: &[&str]) -> Value {
     serde_json::from_str(&ok(&idcgate(data, &all))).unwrap()
 }
 
-fn vendor_count() -> u16 {
-    idcgate::vendors::registry().entries().len() as u16
-}
-
-/// Free consecutive ports for the simulators, one per vendor (one range per test).
-fn sandbox_port() -> u16 {
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    loop {
-        let base = 31000
-            + (std::process::id() % 200) as u16 * 40
-            + NEXT.fetch_add(8, Ordering::SeqCst) % 40;
-        if (base..base + vendor_count())
-            .all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok())
-        {
-            return base;
-        }
-    }
-}
-
 /// `idcgate sandbox`: the simulators, registered as accounts of `data`, until dropped.
-struct Sandbox(Child);
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn sandbox(data: &Path) -> Sandbox {
-    let child = cmd(data)
-        .args(["sandbox", "--sandbox-port", &sandbox_port().to_string()])
-        .env("IDCGATE_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut sb = Sandbox(child);
-    let mut lines = BufReader::new(sb.0.stderr.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        let Some(Ok(line)) = lines.next() else { break };
-        if line.contains("simulators running") {
-            std::thread::spawn(move || for _ in lines {});
-            return sb;
-        }
-    }
-    panic!("the sandbox did not start");
+fn sandbox(data: &Path) -> Running {
+    let mut c = cmd(data);
+    c.args([
+        "sandbox",
+        "--sandbox-port",
+        &common::sandbox_port(31000).to_string(),
+    ]);
+    common::start(c, "simulators running", "the sandbox").0
 }
 
 /// A synced sandbox on a fresh data directory.
-fn synced() -> (tempfile::TempDir, std::path::PathBuf, Sandbox) {
+fn synced() -> (tempfile::TempDir, std::path::PathBuf, Running) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let sb = sandbox(&data);
@@ -278,19 +205,11 @@ fn destructive_commands_need_a_yes_and_name_what_they_act_on() {
     let stop = audited(&data, "server.stop");
     assert_eq!(stop.len(), 1, "{stop:?}");
     assert_eq!(stop[0]["target"], target.as_str());
-    let mut pw = cmd(&data)
-        .args(["server", "password", &key, "--yes"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    pw.stdin
-        .take()
-        .unwrap()
-        .write_all(b"Safety-Pass-42!\n")
-        .unwrap();
-    let pw = pw.wait_with_output().unwrap();
+    let pw = idcgate_typed(
+        &data,
+        &["server", "password", &key, "--yes"],
+        "Safety-Pass-42!\n",
+    );
     assert!(ok(&pw).contains(&target), "{}", text(&pw.stdout));
     let revoked = ok(&idcgate(&data, &["token", "revoke", "keep-me", "--yes"]));
     assert!(revoked.contains("keep-me"), "{revoked}");
@@ -371,24 +290,16 @@ fn the_audit_keeps_parameters_answers_failures_and_the_user() {
         .as_str()
         .unwrap()
         .to_string();
-    let mut pw = cmd(&data)
-        .args([
+    ok(&idcgate_typed(
+        &data,
+        &[
             "server",
             "password",
             &format!("{srv_account}/{key}"),
             "--yes",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    pw.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{secret}\n").as_bytes())
-        .unwrap();
-    ok(&pw.wait_with_output().unwrap());
+        ],
+        &format!("{secret}\n"),
+    ));
     let entry = &audited(&data, "server.password")[0];
     let all = serde_json::to_string(&audit(&data)).unwrap();
     assert!(

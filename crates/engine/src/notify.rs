@@ -335,25 +335,33 @@ impl Engine {
                 }),
                 at_ms: now_ms,
             });
-            // Another process may have moved the watch first: then it raised the event.
-            if self
-                .store
-                .swap_watch(
-                    &key,
-                    seen.as_deref(),
-                    now_state,
-                    now_ms,
-                    event.as_ref(),
-                    channels,
-                )
+            if let Some(raised) = self
+                .move_watch(&key, seen.as_deref(), now_state, now_ms, event, channels)
                 .await?
             {
-                if let Some(e) = event {
-                    report.raised.push((e.kind, e.subject));
-                }
+                report.raised.push(raised);
             }
         }
         Ok(())
+    }
+
+    /// Moves the watch `key` from `seen` to `to`, raising `event` with it; the kind and
+    /// subject of the event raised, if any. Another process may have moved the watch
+    /// first: then it raised the event, and this one raises nothing.
+    async fn move_watch(
+        &self,
+        key: &str,
+        seen: Option<&str>,
+        to: &str,
+        now_ms: i64,
+        event: Option<NewEvent>,
+        channels: &[String],
+    ) -> Result<Option<(String, String)>> {
+        let moved = self
+            .store
+            .swap_watch(key, seen, to, now_ms, event.as_ref(), channels)
+            .await?;
+        Ok(event.filter(|_| moved).map(|e| (e.kind, e.subject)))
     }
 
     async fn scan_orders(
@@ -540,22 +548,12 @@ impl Engine {
                     at_ms: now_ms,
                 }
             });
-            if self
-                .store
-                .swap_watch(
-                    &key,
-                    seen.as_deref(),
-                    &new,
-                    now_ms,
-                    event.as_ref(),
-                    &channels,
-                )
+            if let Some((kind, subject)) = self
+                .move_watch(&key, seen.as_deref(), &new, now_ms, event, &channels)
                 .await?
             {
-                if let Some(e) = event {
-                    tracing::info!(product = %p.name, subject = %e.subject, "price change raised");
-                    report.raised.push((e.kind, e.subject));
-                }
+                tracing::info!(product = %p.name, subject = %subject, "price change raised");
+                report.raised.push((kind, subject));
             }
         }
         Ok(report)

@@ -38,16 +38,7 @@ async fn dns_writes_are_audited_with_their_parameters_and_answers(db: &TestDb) {
     let sim = idcgate_west::Sim::sandbox();
     let _srv = add_sandbox(&engine, "w", &sim).await;
     engine.sync_all(Arc::new(NoProgress)).await.unwrap();
-    let zone = engine
-        .reads()
-        .resources(&idcgate_store::ResourceFilter {
-            kind: Some(idcgate_core::ResourceKind::DnsZone),
-            ..Default::default()
-        })
-        .await
-        .unwrap()[0]
-        .key
-        .clone();
+    let zone = common::first_zone(&engine).await;
     let input = RecordInput {
         host: "audited".into(),
         rtype: RecordType::Txt,

@@ -305,46 +305,33 @@ async fn a_low_balance_is_announced_once_per_dip(db: &TestDb) {
         });
     }
     let mut t = now_ms() - 1000;
+    // A reading of `fen` available, 10 ms after the one before.
     let mut read = |fen: i64| {
         t += 10;
-        BalanceReading {
+        let reading = BalanceReading {
             id: 0,
             account: "w".into(),
             at_ms: t,
             available_fen: fen,
             credit_fen: 0,
             source: "sync".into(),
-        }
+        };
+        async move { db.store.append_balance_reading(&reading).await.unwrap() }
     };
     let scan = |e: &Arc<Engine>| {
         let e = e.clone();
         async move { e.scan_events(now_ms()).await.unwrap().raised.len() }
     };
-    db.store
-        .append_balance_reading(&read(80_000))
-        .await
-        .unwrap();
+    read(80_000).await;
     assert_eq!(scan(&a).await, 0);
-    db.store
-        .append_balance_reading(&read(30_000))
-        .await
-        .unwrap();
+    read(30_000).await;
     let both = join_all(vec![boxed(scan(&a)), boxed(scan(&b))]).await;
     assert_eq!(both.iter().sum::<usize>(), 1, "one dip, one event");
-    db.store
-        .append_balance_reading(&read(20_000))
-        .await
-        .unwrap();
+    read(20_000).await;
     assert_eq!(scan(&b).await, 0, "still the same dip");
-    db.store
-        .append_balance_reading(&read(90_000))
-        .await
-        .unwrap();
+    read(90_000).await;
     assert_eq!(scan(&a).await, 0);
-    db.store
-        .append_balance_reading(&read(10_000))
-        .await
-        .unwrap();
+    read(10_000).await;
     assert_eq!(scan(&a).await, 1, "a new dip");
     a.send_due("a", now_ms()).await.unwrap();
     assert_eq!(

@@ -11,14 +11,9 @@ use idcgate_core::{RecordType, ResourceKind};
 use idcgate_engine::ops::ServerOp;
 use idcgate_engine::sync::NoProgress;
 use idcgate_engine::{Engine, EngineError};
+use idcgate_store::both_backends;
 use idcgate_store::testing::TestDb;
-use idcgate_store::{both_backends, ResourceFilter};
-#[allow(unused_imports)]
-// the store's traits, for what a test seeds or reads behind the engine
-use idcgate_store::{
-    Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
-    ResaleStore as _, Store as _, TenantOrderStore as _,
-};
+use idcgate_store::Store as _;
 use idcgate_wire::sim::SimServer;
 use idcgate_wire::FaultConfig;
 use std::sync::Arc;
@@ -63,16 +58,7 @@ async fn west_env(db: &TestDb) -> WestEnv {
 
 impl WestEnv {
     async fn zone(&self) -> String {
-        self.engine
-            .reads()
-            .resources(&ResourceFilter {
-                kind: Some(ResourceKind::DnsZone),
-                ..Default::default()
-            })
-            .await
-            .unwrap()[0]
-            .key
-            .clone()
+        common::first_zone(&self.engine).await
     }
 
     async fn upstream_records(&self, zone: &str) -> Vec<DnsRecord> {
@@ -201,23 +187,14 @@ async fn a_server_action_done_is_ok_when_the_read_after_it_fails(db: &TestDb) {
     assert_eq!(audit.len(), 1, "{audit:?}");
     assert_eq!(audit[0].outcome, "ok");
     // Marked stale in the inventory, for the next sync.
-    let row = env
-        .engine
-        .reads()
-        .resource("w", ResourceKind::Server, &server.upstream_id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(row.data["power"], "unknown");
+    let stored_power = || async {
+        let reads = env.engine.reads();
+        let row = reads.resource("w", ResourceKind::Server, &server.upstream_id);
+        row.await.unwrap().unwrap().data["power"].clone()
+    };
+    assert_eq!(stored_power().await, "unknown");
     env.engine.sync_all(Arc::new(NoProgress)).await.unwrap();
-    let row = env
-        .engine
-        .reads()
-        .resource("w", ResourceKind::Server, &server.upstream_id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(row.data["power"], "stopped");
+    assert_eq!(stored_power().await, "stopped");
 }
 
 async fn a_lost_create_never_claims_a_record_that_was_there_before(db: &TestDb) {
@@ -279,16 +256,7 @@ async fn an_operation_killed_in_flight_leaves_its_audit_intent(db: &TestDb) {
     let sim = idcgate_west::Sim::sandbox();
     let srv = add_sandbox(&engine, "w", &sim).await;
     engine.sync_all(Arc::new(NoProgress)).await.unwrap();
-    let zone = engine
-        .reads()
-        .resources(&ResourceFilter {
-            kind: Some(ResourceKind::DnsZone),
-            ..Default::default()
-        })
-        .await
-        .unwrap()[0]
-        .key
-        .clone();
+    let zone = common::first_zone(&engine).await;
     srv.faults.set(FaultConfig {
         next_only_matching: "act=adddnsrecord".into(),
         drop_next: 1,

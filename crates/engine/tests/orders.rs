@@ -87,13 +87,7 @@ async fn a_registration_is_booked_once_and_explains_the_balance_change(db: &Test
     assert_eq!(again, o);
     assert_eq!(f.srv.faults.requests(), requests);
     assert_eq!(f.sim.finance_len(), finance_before + 1);
-    assert!(f
-        .engine
-        .reads()
-        .unbalanced_transactions()
-        .await
-        .unwrap()
-        .is_empty());
+    common::assert_books_balance(&f.engine).await;
     let audit = db.store.list_audit(10).await.unwrap();
     assert!(audit
         .iter()

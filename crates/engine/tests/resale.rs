@@ -51,6 +51,13 @@ fn pct(s: &str) -> Decimal {
     s.parse().unwrap()
 }
 
+/// Books a server sale of `yuan_amount` paid from `from` (a tenant's balance or credit).
+async fn charge(db: &TestDb, memo: &str, from: LedgerAccount, yuan_amount: &str) {
+    let sale = LedgerAccount::Revenue("server".into());
+    let txn = Transaction::transfer(memo, None, from, sale, yuan(yuan_amount)).unwrap();
+    db.store.post_transaction(&txn).await.unwrap();
+}
+
 /// The sum of a ledger account's entries, read line by line.
 async fn ledger_sum(engine: &Engine, account: &str) -> Money {
     let lines = engine
@@ -128,15 +135,7 @@ async fn a_topup_is_deposited_once_per_key_and_the_balance_is_the_ledgers(db: &T
     assert_eq!(ledger_sum(e, "funding").await, yuan("-101.01"));
     assert_eq!(e.reads().deposits("acme").await.unwrap().len(), 4);
     // Money leaving the tenant's account in the ledger is money it no longer has.
-    let charge = Transaction::transfer(
-        "a charge",
-        None,
-        LedgerAccount::Tenant("acme".into()),
-        LedgerAccount::Revenue("server".into()),
-        yuan("1.01"),
-    )
-    .unwrap();
-    db.store.post_transaction(&charge).await.unwrap();
+    charge(db, "a charge", LedgerAccount::Tenant("acme".into()), "1.01").await;
     assert_eq!(e.tenant("acme").await.unwrap().balance, yuan("100.00"));
     for bad in ["0", "-5.00", "0.001", "100000000.01"] {
         let err = e
@@ -154,12 +153,7 @@ async fn a_topup_is_deposited_once_per_key_and_the_balance_is_the_ledgers(db: &T
             .unwrap_err(),
         EngineError::Upstream(Error::NotFound { .. })
     ));
-    assert!(e
-        .reads()
-        .unbalanced_transactions()
-        .await
-        .unwrap()
-        .is_empty());
+    common::assert_books_balance(e).await;
     // The audit names every top-up and never the key.
     let audit = db.store.list_audit(100).await.unwrap();
     assert!(audit
@@ -191,15 +185,8 @@ async fn credit_and_suspension_decide_what_a_tenant_may_spend(db: &TestDb) {
         "{short}"
     );
     // Credit drawn (as a charge past the balance will book it) counts against the limit.
-    let drawn = Transaction::transfer(
-        "a charge on credit",
-        None,
-        LedgerAccount::TenantCredit("acme".into()),
-        LedgerAccount::Revenue("server".into()),
-        yuan("30.00"),
-    )
-    .unwrap();
-    db.store.post_transaction(&drawn).await.unwrap();
+    let credit = LedgerAccount::TenantCredit("acme".into());
+    charge(db, "a charge on credit", credit, "30.00").await;
     let t = e.tenant("acme").await.unwrap();
     assert_eq!(
         (t.balance, t.credit_drawn, t.available),
@@ -535,22 +522,18 @@ fn price_rules_markup_fixed_level_discount_and_rounding() {
     let m = |s: &str| s.parse::<Money>().unwrap();
     let markup = |p: &str| PriceRule::new(Basis::Markup(pct(p)));
     // Rounded once, half a fen up: 0.99 × 1.15 = 1.1385; 0.10 × 1.05 = 0.105.
-    assert_eq!(
-        markup("15").price("", 1, Some(m("0.99"))).unwrap(),
-        m("1.14")
-    );
-    assert_eq!(
-        markup("5").price("", 1, Some(m("0.10"))).unwrap(),
-        m("0.11")
-    );
-    assert_eq!(
-        markup("5").price("", 1, Some(m("0.30"))).unwrap(),
-        m("0.32")
-    );
-    assert_eq!(
-        markup("0").price("", 1, Some(m("7.77"))).unwrap(),
-        m("7.77")
-    );
+    for (percent, cost, price) in [
+        ("15", "0.99", "1.14"),
+        ("5", "0.10", "0.11"),
+        ("5", "0.30", "0.32"),
+        ("0", "7.77", "7.77"),
+    ] {
+        assert_eq!(
+            markup(percent).price("", 1, Some(m(cost))).unwrap(),
+            m(price),
+            "{percent}% on {cost}"
+        );
+    }
     assert_eq!(round_to_fen(pct("0.125")), m("0.13"));
     assert_eq!(round_to_fen(pct("0.1249")), m("0.12"));
     assert!(

@@ -176,13 +176,7 @@ async fn a_purchase_is_paid_once_delivered_and_booked(db: &TestDb) {
     let cost = f.balance("cost:server").await;
     assert_eq!(m.cost_fen, cost.to_fen().unwrap());
     assert!(m.revenue_fen > m.cost_fen, "{m:?}");
-    assert!(f
-        .engine
-        .reads()
-        .unbalanced_transactions()
-        .await
-        .unwrap()
-        .is_empty());
+    common::assert_books_balance(&f.engine).await;
 }
 
 async fn concurrent_purchases_never_spend_more_than_balance_and_credit(db: &TestDb) {
@@ -398,13 +392,7 @@ async fn renewal_extends_and_refund_gives_back_the_unused_share(db: &TestDb) {
         RefusalKind::Invalid,
         "refunded once"
     );
-    assert!(f
-        .engine
-        .reads()
-        .unbalanced_transactions()
-        .await
-        .unwrap()
-        .is_empty());
+    common::assert_books_balance(&f.engine).await;
 }
 
 async fn failed_appkeys_lock_out_the_appid_and_the_address(db: &TestDb) {

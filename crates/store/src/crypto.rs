@@ -129,6 +129,27 @@ impl std::fmt::Debug for Cipher {
 
 /// `N` bytes from the OS's randomness, or an error naming what they were for: a key,
 /// nonce or token drawn without randomness would be guessable.
+/// The digest a secret (a session cookie, a recovery code, an API token's or a tenant
+/// key's secret part) is stored and looked up by: SHA-256, in hex.
+pub fn digest(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Equal digests, compared without an early exit.
+pub(crate) fn same_digest(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// `N` random bytes, in hex.
+pub(crate) fn random_hex<const N: usize>(what: &str) -> crate::Result<String> {
+    Ok(hex::encode(random_bytes::<N>(what)?))
+}
+
 pub(crate) fn random_bytes<const N: usize>(what: &str) -> crate::Result<[u8; N]> {
     let mut buf = [0u8; N];
     getrandom::getrandom(&mut buf)

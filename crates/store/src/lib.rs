@@ -21,15 +21,13 @@ mod tenant_orders;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use crypto::{Cipher, MasterKey, MasterKeyError};
+pub use crypto::{digest, Cipher, MasterKey, MasterKeyError};
 pub use lockouts::{Counted, FailureLimit, Lockouts};
 pub use notify::{
     AttemptEnd, AttemptRow, Delivery, DeliveryState, EventRow, FailureStreak, NewEvent,
     NotifyStore, OrderMove,
 };
-pub use operators::{
-    digest, OperatorRow, OperatorStore, Role, SessionRow, SessionStage, TotpState,
-};
+pub use operators::{OperatorRow, OperatorStore, Role, SessionRow, SessionStage, TotpState};
 pub use orders::{
     LedgerFilter, LedgerLine, Move, NewOrder, OrderEvent, OrderFilter, OrderRow, OrderStore, Placed,
 };

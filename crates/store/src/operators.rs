@@ -10,7 +10,6 @@
 use crate::{Result, SqlStore, StoreError};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -128,11 +127,6 @@ impl std::fmt::Debug for SessionRow {
             .field("stage", &self.stage)
             .finish_non_exhaustive()
     }
-}
-
-/// The digest a session cookie or recovery code is stored and looked up by.
-pub fn digest(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 #[async_trait]

@@ -372,26 +372,17 @@ impl OrderStore for SqlStore {
             clauses.push(format!("updated_at < {t}"));
         }
         if let Some(s) = &page.search {
-            texts.push(crate::sql::like_pattern(s));
-            let n = texts.len();
-            let any: Vec<String> = [
+            let columns = [
                 "CAST(id AS TEXT)",
                 "account",
                 "kind",
                 "operation",
                 "target",
                 "idem_key",
-            ]
-            .iter()
-            .map(|c| format!("{} LIKE ${n} ESCAPE '\\'", self.lower(c)))
-            .collect();
-            clauses.push(format!("({})", any.join(" OR ")));
+            ];
+            clauses.push(self.contains_any(&mut texts, &columns, s));
         }
-        let where_sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", clauses.join(" AND "))
-        };
+        let where_sql = crate::sql::where_sql(&clauses);
         let (column, d) = match page.sort.as_deref() {
             Some(
                 c @ ("account" | "kind" | "operation" | "target" | "state" | "id" | "quoted"
@@ -414,22 +405,8 @@ impl OrderStore for SqlStore {
             page.limit.max(0),
             page.offset.max(0)
         );
-        let mut q = sqlx::query(&sql);
-        for t in &texts {
-            q = q.bind(t.clone());
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        let total = match rows.first() {
-            Some(r) => r.try_get::<i64, _>("total_rows")?,
-            None => {
-                let sql = format!("SELECT COUNT(*) FROM orders{where_sql}");
-                let mut q = sqlx::query(&sql);
-                for t in &texts {
-                    q = q.bind(t.clone());
-                }
-                q.fetch_one(&self.pool).await?.try_get::<i64, _>(0)?
-            }
-        };
+        let count = format!("SELECT COUNT(*) FROM orders{where_sql}");
+        let (rows, total) = self.page_and_total(&sql, &count, &texts).await?;
         let rows = rows.iter().map(order_from).collect::<Result<Vec<_>>>()?;
         Ok((rows, total))
     }
@@ -529,19 +506,10 @@ impl OrderStore for SqlStore {
             clauses.push(format!("t.at >= {t}"));
         }
         if let Some(s) = &page.search {
-            texts.push(crate::sql::like_pattern(s));
-            let n = texts.len();
-            let any: Vec<String> = ["t.memo", "e.account", "CAST(t.id AS TEXT)"]
-                .iter()
-                .map(|c| format!("{} LIKE ${n} ESCAPE '\\'", self.lower(c)))
-                .collect();
-            clauses.push(format!("({})", any.join(" OR ")));
+            let columns = ["t.memo", "e.account", "CAST(t.id AS TEXT)"];
+            clauses.push(self.contains_any(&mut texts, &columns, s));
         }
-        let where_sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", clauses.join(" AND "))
-        };
+        let where_sql = crate::sql::where_sql(&clauses);
         let from = "ledger_entries e JOIN ledger_transactions t ON t.id = e.txn_id";
         let (column, d) = match page.sort.as_deref() {
             Some(c @ ("txn" | "at" | "account" | "amount" | "order")) => {
@@ -565,22 +533,8 @@ impl OrderStore for SqlStore {
             page.limit.max(0),
             page.offset.max(0)
         );
-        let mut q = sqlx::query(&sql);
-        for t in &texts {
-            q = q.bind(t.clone());
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        let total = match rows.first() {
-            Some(r) => r.try_get::<i64, _>("total_rows")?,
-            None => {
-                let sql = format!("SELECT COUNT(*) FROM {from}{where_sql}");
-                let mut q = sqlx::query(&sql);
-                for t in &texts {
-                    q = q.bind(t.clone());
-                }
-                q.fetch_one(&self.pool).await?.try_get::<i64, _>(0)?
-            }
-        };
+        let count = format!("SELECT COUNT(*) FROM {from}{where_sql}");
+        let (rows, total) = self.page_and_total(&sql, &count, &texts).await?;
         let lines = rows
             .iter()
             .map(|r| {

@@ -11,13 +11,13 @@
 //! A product's price rule and purchase template are opaque JSON here; what they mean
 //! (and what the upstream charges, which is never stored) is the engine's `catalog`.
 
+use crate::crypto::{digest, random_hex, same_digest};
 use crate::orders::insert_transaction;
 use crate::{Result, SqlStore, StoreError};
 use async_trait::async_trait;
 use idcgate_core::ledger::{LedgerAccount, Transaction};
 use idcgate_core::ResourceKind;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -256,23 +256,8 @@ const PRODUCT_COLUMNS: &str =
     "id, name, title, account, kind, offer, options, rule, state, created_at, updated_at";
 const DEPOSIT_COLUMNS: &str = "idem_key, tenant, fen, actor, txn_id, at";
 
-fn digest(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-/// Equal digests, compared without an early exit.
-fn same_digest(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 fn new_appkey() -> Result<AppKey> {
-    Ok(AppKey(hex::encode(crate::crypto::random_bytes::<24>(
-        "a tenant key",
-    )?)))
+    Ok(AppKey(random_hex::<24>("a tenant key")?))
 }
 
 /// Eight digits, never starting with 0: the Zonkvm dialect's appid is a user id.

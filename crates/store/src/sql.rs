@@ -2,7 +2,7 @@
 //! share every query (`$N` placeholders work on SQLite and PostgreSQL alike). Dialect
 //! differences are confined to migrations and job claiming.
 
-use crate::crypto::Cipher;
+use crate::crypto::{digest, random_hex, same_digest, Cipher};
 use crate::migrations::{latest, migrations, Dialect};
 use crate::*;
 use idcgate_core::{Credentials, UpstreamAccount, Vendor};
@@ -392,6 +392,42 @@ impl SqlStore {
         Ok(())
     }
 
+    /// `(a LIKE $n OR b LIKE $n ...)`: `search` anywhere in any of `columns`, whatever
+    /// its ASCII case; its pattern is pushed on `texts`, as the bind `$n`.
+    pub(crate) fn contains_any(
+        &self,
+        texts: &mut Vec<String>,
+        columns: &[&str],
+        search: &str,
+    ) -> String {
+        texts.push(like_pattern(search));
+        let n = texts.len();
+        let any: Vec<String> = columns
+            .iter()
+            .map(|c| format!("{} LIKE ${n} ESCAPE '\\'", self.lower(c)))
+            .collect();
+        format!("({})", any.join(" OR "))
+    }
+
+    /// A page of `sql`'s rows, which carry `total_rows` (the count of all that match),
+    /// and that count; for a page past the end `count_sql` counts. Both bind `texts`.
+    pub(crate) async fn page_and_total(
+        &self,
+        sql: &str,
+        count_sql: &str,
+        texts: &[String],
+    ) -> Result<(Vec<AnyRow>, i64)> {
+        let rows = with_texts(sql, texts).fetch_all(&self.pool).await?;
+        let total = match rows.first() {
+            Some(r) => r.try_get::<i64, _>("total_rows")?,
+            None => with_texts(count_sql, texts)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get::<i64, _>(0)?,
+        };
+        Ok((rows, total))
+    }
+
     /// `column` in lower case, ASCII letters only, alike on both backends: SQLite's
     /// LOWER knows no other, PostgreSQL's knows none other under the "C" collation.
     pub(crate) fn lower(&self, column: &str) -> String {
@@ -534,11 +570,7 @@ impl SqlStore {
                 base + ints.len()
             ));
         }
-        let where_sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", clauses.join(" AND "))
-        };
+        let where_sql = where_sql(&clauses);
         let texts = texts.iter().map(|t| text(t).into_owned()).collect();
         (where_sql, texts, ints)
     }
@@ -784,6 +816,27 @@ fn stored_row(row: &ResourceRow) -> ResourceRow {
     }
 }
 
+/// ` WHERE` and `clauses` joined by AND; nothing without clauses.
+pub(crate) fn where_sql(clauses: &[String]) -> String {
+    if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    }
+}
+
+/// `sql` with `texts` bound in their order.
+pub(crate) fn with_texts<'q>(
+    sql: &'q str,
+    texts: &[String],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let mut q = sqlx::query(sql);
+    for t in texts {
+        q = q.bind(t.clone());
+    }
+    q
+}
+
 /// A LIKE pattern for "contains `s`, ignoring ASCII case" against `SqlStore::lower`.
 pub(crate) fn like_pattern(s: &str) -> String {
     format!("%{}%", escape_like(&text(&s.to_ascii_lowercase())))
@@ -799,14 +852,6 @@ pub(crate) fn escape_like(text: &str) -> String {
         out.push(c);
     }
     out
-}
-
-fn hash_secret(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-fn random_hex<const N: usize>(what: &str) -> Result<String> {
-    Ok(hex::encode(crate::crypto::random_bytes::<N>(what)?))
 }
 
 pub(crate) fn audit_from_row(r: &AnyRow) -> Result<AuditEntry> {
@@ -850,15 +895,7 @@ impl SqlStore {
             .await?;
         let Some(row) = row else { return Ok(None) };
         let stored: String = row.try_get("secret_hash")?;
-        let given = hash_secret(secret);
-        // Constant-time comparison of the two digests.
-        let same = stored.len() == given.len()
-            && stored
-                .bytes()
-                .zip(given.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-        if !same {
+        if !same_digest(&stored, &digest(secret)) {
             return Ok(None);
         }
         token_from_row(&row).map(Some)
@@ -1249,13 +1286,7 @@ impl Store for SqlStore {
         let mut texts: Vec<String> = Vec::new();
         let mut clauses: Vec<String> = Vec::new();
         let mut contains = |texts: &mut Vec<String>, columns: &[&str], v: &str| {
-            texts.push(like_pattern(v));
-            let n = texts.len();
-            let any: Vec<String> = columns
-                .iter()
-                .map(|c| format!("{} LIKE ${n} ESCAPE '\\'", self.lower(c)))
-                .collect();
-            clauses.push(format!("({})", any.join(" OR ")));
+            clauses.push(self.contains_any(texts, columns, v));
         };
         for (column, v) in [
             ("actor", &filter.actor),
@@ -1276,11 +1307,7 @@ impl Store for SqlStore {
         if let Some(t) = filter.since_ms {
             clauses.push(format!("at >= {t}"));
         }
-        let where_sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", clauses.join(" AND "))
-        };
+        let where_sql = where_sql(&clauses);
         let d = if page.descending { "DESC" } else { "ASC" };
         let column = match page.sort.as_deref() {
             Some(c @ ("actor" | "action" | "target" | "outcome")) => format!("{c} {d}, "),
@@ -1309,11 +1336,7 @@ impl Store for SqlStore {
                SELECT * FROM ({unfinished} ORDER BY {order} LIMIT {reach}) f) trail
              ORDER BY {order} LIMIT {limit} OFFSET {offset}"
         );
-        let mut q = sqlx::query(&sql);
-        for t in &texts {
-            q = q.bind(t.clone());
-        }
-        let rows = q
+        let rows = with_texts(&sql, &texts)
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -1323,11 +1346,12 @@ impl Store for SqlStore {
             let sql = format!(
                 "SELECT (SELECT COUNT(*) FROM ({log}) l) + (SELECT COUNT(*) FROM ({unfinished}) f)"
             );
-            let mut q = sqlx::query(&sql);
-            for t in &texts {
-                q = q.bind(t.clone());
-            }
-            Some(q.fetch_one(&self.pool).await?.try_get::<i64, _>(0)?)
+            Some(
+                with_texts(&sql, &texts)
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_get::<i64, _>(0)?,
+            )
         } else {
             None
         };
@@ -1381,7 +1405,7 @@ impl Store for SqlStore {
         )
         .bind(&id)
         .bind(name)
-        .bind(hash_secret(&secret))
+        .bind(digest(&secret))
         .bind(scope.as_str())
         .bind(now_ms)
         .execute(&self.pool)

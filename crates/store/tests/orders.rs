@@ -3,6 +3,8 @@
 //! append-only in the database itself, balances derived from entries.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
+mod common;
+
 use idcgate_core::ledger::{Entry, LedgerAccount, Transaction};
 use idcgate_core::{Money, OrderState, ResourceKind};
 use idcgate_store::both_backends;
@@ -252,14 +254,7 @@ async fn order_and_ledger_pages_filter_sort_and_count(f: &TestDb) {
         ..Move::state(OrderState::Pending, OrderState::Submitted, "sent")
     };
     assert!(s.move_order(ids[1], &mv).await.unwrap());
-    let page = |sort: Option<&str>, descending: bool, search: Option<&str>| ListPage {
-        search: search.map(String::from),
-        sort: sort.map(String::from),
-        descending,
-        limit: 10,
-        offset: 0,
-        count: true,
-    };
+    use common::page;
     let targets = |filter: OrderFilter, page: ListPage| async move {
         let (rows, total) = s.page_orders(&filter, &page).await.unwrap();
         assert_eq!(total, rows.len() as i64);
@@ -298,14 +293,7 @@ async fn order_and_ledger_pages_filter_sort_and_count(f: &TestDb) {
         ["Case.COM", "a.com"]
     );
     let (rows, total) = s
-        .page_orders(
-            &all,
-            &ListPage {
-                limit: 1,
-                offset: 5,
-                ..page(None, false, None)
-            },
-        )
+        .page_orders(&all, &common::window(1, 5, false))
         .await
         .unwrap();
     assert_eq!((rows.len(), total), (0, 3), "past the end, still the total");

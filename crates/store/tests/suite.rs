@@ -2,6 +2,8 @@
 //! Each test gets a fresh database.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
+mod common;
+
 use idcgate_core::{Credentials, ResourceKind, UpstreamAccount, Vendor};
 use idcgate_store::both_backends;
 use idcgate_store::*;
@@ -998,14 +1000,7 @@ async fn audit_pages_filter_sort_and_count_with_unfinished_intents(f: &TestDb) {
     })
     .await
     .unwrap();
-    let page = |sort: Option<&str>, descending: bool, search: Option<&str>| ListPage {
-        search: search.map(String::from),
-        sort: sort.map(String::from),
-        descending,
-        limit: 10,
-        offset: 0,
-        count: true,
-    };
+    use common::page;
     let targets = |filter: AuditFilter, page: ListPage| async move {
         let (rows, total) = s.page_audit(&filter, &page).await.unwrap();
         assert_eq!(total, Some(rows.len() as i64), "one page holds them all");
@@ -1063,14 +1058,7 @@ async fn audit_pages_filter_sort_and_count_with_unfinished_intents(f: &TestDb) {
         .is_empty());
     // A window of the whole, and its total; uncounted when not asked.
     let (rows, total) = s
-        .page_audit(
-            &all,
-            &ListPage {
-                limit: 2,
-                offset: 3,
-                ..page(None, true, None)
-            },
-        )
+        .page_audit(&all, &common::window(2, 3, true))
         .await
         .unwrap();
     assert_eq!(

@@ -349,33 +349,10 @@ impl Drop for Browser {
     }
 }
 
-/// Standard base64 (with padding, as WebDriver sends screenshots).
+/// Standard base64 (with padding, as WebDriver sends screenshots; blanks passed over).
 pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let value = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut buffer, mut bits) = (0u32, 0);
-    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
-        if c == b'=' {
-            break;
-        }
-        buffer = (buffer << 6) | value(c)?;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-            buffer &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+    let chars = text.bytes().filter(|c| !c.is_ascii_whitespace());
+    idcgate_wire::sim::decode_base64(chars.take_while(|&c| c != b'='))
 }
 
 #[test]

@@ -883,13 +883,17 @@ impl Report {
     }
 }
 
+/// A report's first line: which soak, on which backend, and how to replay it.
+fn heading(f: &mut fmt::Formatter<'_>, soak: &str, backend: &str, seed: u64) -> fmt::Result {
+    writeln!(
+        f,
+        "{soak} on {backend} (seed {seed:#x}; replay with IDCGATE_SOAK_SEED={seed:#x})"
+    )
+}
+
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "fault soak on {} (seed {:#x}; replay with IDCGATE_SOAK_SEED={:#x})",
-            self.backend, self.seed, self.seed
-        )?;
+        heading(f, "fault soak", &self.backend, self.seed)?;
         writeln!(
             f,
             "  flows {}, killed {}, re-run with the same key {}, wall {:.1}s",

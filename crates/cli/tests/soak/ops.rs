@@ -136,11 +136,7 @@ impl OpsReport {
 
 impl fmt::Display for OpsReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "operations fault soak on {} (seed {:#x}; replay with IDCGATE_SOAK_SEED={:#x})",
-            self.backend, self.seed, self.seed
-        )?;
+        super::heading(f, "operations fault soak", &self.backend, self.seed)?;
         writeln!(
             f,
             "  operations {} through REST, upstream requests {}, wall {:.1}s",
@@ -328,14 +324,10 @@ async fn server(up: &Upstream, id: &str) -> Server {
 async fn dns_flow(api: &Api, up: &Upstream, zone: &str, name: &str, tally: &Shared) {
     let account = &up.account;
     let records_path = format!("/dns/{zone}/records");
+    // The record's body with `value`; the flow writes it twice.
+    let txt = |value: &str| Some(json!({"host": name, "type": "TXT", "value": value, "ttl": 600}));
     let v1 = format!("{name}-a");
-    let said = api
-        .said(
-            "POST",
-            &records_path,
-            Some(json!({"host": name, "type": "TXT", "value": v1, "ttl": 600})),
-        )
-        .await;
+    let said = api.said("POST", &records_path, txt(&v1)).await;
     note(tally, "dns.add", &format!("{account}/{zone}"), &said);
     let now = records(up, zone).await;
     let mine: Vec<&DnsRecord> = now.iter().filter(|r| r.host == name).collect();
@@ -374,13 +366,7 @@ async fn dns_flow(api: &Api, up: &Upstream, zone: &str, name: &str, tally: &Shar
     let target = format!("{account}/{zone}/{id}");
 
     let v2 = format!("{name}-b");
-    let said = api
-        .said(
-            "PUT",
-            &record_path,
-            Some(json!({"host": name, "type": "TXT", "value": v2, "ttl": 600})),
-        )
-        .await;
+    let said = api.said("PUT", &record_path, txt(&v2)).await;
     note(tally, "dns.set", &target, &said);
     let now = records(up, zone).await;
     let changed = now.iter().find(|r| r.value == v2);

@@ -2,42 +2,34 @@
 //! on the test database, and an upstream account on a served simulator.
 #![allow(dead_code)] // each test crate uses its own part
 
-use idcgate_core::{UpstreamAccount, Vendor};
+use idcgate_core::{ResourceKind, UpstreamAccount, Vendor};
 use idcgate_engine::{Engine, Registry, VendorEntry};
 use idcgate_store::testing::TestDb;
+use idcgate_store::ResourceFilter;
 use idcgate_wire::sim::{SimServer, Simulator};
 use idcgate_wire::testing;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub fn west() -> VendorEntry {
-    VendorEntry {
-        vendor: Vendor::West,
-        spec: idcgate_west::spec,
-        connect: idcgate_west::connect,
-        sandbox: || Box::new(idcgate_west::Sim::sandbox()),
-        onboarding: &idcgate_west::ONBOARDING,
-    }
+/// `pub fn $name() -> VendorEntry` for the vendor crate `$krate`.
+macro_rules! entries {
+    ($($name:ident: $vendor:ident, $krate:ident;)*) => {$(
+        pub fn $name() -> VendorEntry {
+            VendorEntry {
+                vendor: Vendor::$vendor,
+                spec: $krate::spec,
+                connect: $krate::connect,
+                sandbox: || Box::new($krate::Sim::sandbox()),
+                onboarding: &$krate::ONBOARDING,
+            }
+        }
+    )*};
 }
 
-pub fn cndns() -> VendorEntry {
-    VendorEntry {
-        vendor: Vendor::Cndns,
-        spec: idcgate_cndns::spec,
-        connect: idcgate_cndns::connect,
-        sandbox: || Box::new(idcgate_cndns::Sim::sandbox()),
-        onboarding: &idcgate_cndns::ONBOARDING,
-    }
-}
-
-pub fn zonkvm() -> VendorEntry {
-    VendorEntry {
-        vendor: Vendor::Zonkvm,
-        spec: idcgate_zonkvm::spec,
-        connect: idcgate_zonkvm::connect,
-        sandbox: || Box::new(idcgate_zonkvm::Sim::sandbox()),
-        onboarding: &idcgate_zonkvm::ONBOARDING,
-    }
+entries! {
+    west: West, idcgate_west;
+    cndns: Cndns, idcgate_cndns;
+    zonkvm: Zonkvm, idcgate_zonkvm;
 }
 
 /// An engine (another instance, when called again) on `db` with `vendors`; a lost answer
@@ -50,6 +42,26 @@ pub async fn engine_on(db: &TestDb, vendors: Vec<VendorEntry>) -> Arc<Engine> {
         Registry::new(vendors),
         wire,
     ))
+}
+
+/// Every ledger transaction `engine` booked balances.
+pub async fn assert_books_balance(engine: &Engine) {
+    let unbalanced = engine.reads().unbalanced_transactions().await.unwrap();
+    assert!(unbalanced.is_empty(), "{unbalanced:?}");
+}
+
+/// The key of the first DNS zone `engine` holds.
+pub async fn first_zone(engine: &Engine) -> String {
+    engine
+        .reads()
+        .resources(&ResourceFilter {
+            kind: Some(ResourceKind::DnsZone),
+            ..Default::default()
+        })
+        .await
+        .unwrap()[0]
+        .key
+        .clone()
 }
 
 /// Serves `sim` and stores its sandbox account under `name`.

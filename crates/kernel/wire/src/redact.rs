@@ -127,14 +127,7 @@ fn is_name_byte(b: u8) -> bool {
 /// string or scalar value is blanked; objects and arrays are left to be walked.
 fn scrub_quoted_fields(text: &str) -> String {
     let b = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] != b':' {
-            i += 1;
-            continue;
-        }
+    blank_values(text, b':', |i| {
         // Back from the colon: blanks, a quote, the name, a quote.
         let mut j = i;
         while j > 0 && b[j - 1].is_ascii_whitespace() {
@@ -154,8 +147,7 @@ fn scrub_quoted_fields(text: &str) -> String {
             secret = opened && k < name_end && is_secret_name(&text[k..name_end]);
         }
         if !secret {
-            i += 1;
-            continue;
+            return Found::Nothing(i + 1);
         }
         // Forward from the colon: the value.
         let mut v = i + 1;
@@ -163,7 +155,7 @@ fn scrub_quoted_fields(text: &str) -> String {
             v += 1;
         }
         let slashes = b[v..].iter().take_while(|&&c| c == b'\\').count();
-        let (start, end) = if b.get(v + slashes) == Some(&b'"') {
+        if b.get(v + slashes) == Some(&b'"') {
             // A string: it ends at a quote behind as many backslashes as opened it (more
             // would be a quote escaped inside it).
             let start = v + slashes + 1;
@@ -179,10 +171,9 @@ fn scrub_quoted_fields(text: &str) -> String {
                 }
                 e += 1;
             }
-            (start, found.unwrap_or(b.len()))
+            Found::Value(start, found.unwrap_or(b.len()))
         } else if matches!(b.get(v), Some(b'{') | Some(b'[')) || v >= b.len() {
-            i += 1;
-            continue;
+            Found::Nothing(i + 1)
         } else {
             let mut e = v;
             while e < b.len()
@@ -191,63 +182,39 @@ fn scrub_quoted_fields(text: &str) -> String {
             {
                 e += 1;
             }
-            (v, e)
-        };
-        out.push_str(&text[copied..start]);
-        out.push_str(REDACTED);
-        copied = end;
-        i = end.max(i + 1);
-    }
-    out.push_str(&text[copied..]);
-    out
+            Found::Value(v, e)
+        }
+    })
 }
 
 /// `<name>value</name>` (DNSPod's XML) for a secret name: the value blanked.
 fn scrub_xml_elements(text: &str) -> String {
     let b = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] != b'<' {
-            i += 1;
-            continue;
-        }
+    blank_values(text, b'<', |i| {
         let mut k = i + 1;
         while k < b.len() && is_name_byte(b[k]) {
             k += 1;
         }
         let name = &text[i + 1..k];
         let Some(close) = text[k..].find('>').map(|c| k + c) else {
-            break;
+            return Found::Nothing(b.len());
         };
         if name.is_empty() || !is_secret_name(name) || b[close - 1] == b'/' {
-            i = k.max(i + 1);
-            continue;
+            return Found::Nothing(k.max(i + 1));
         }
         let start = close + 1;
-        let end = text[start..].find('<').map_or(b.len(), |e| start + e);
-        out.push_str(&text[copied..start]);
-        out.push_str(REDACTED);
-        copied = end;
-        i = end.max(i + 1);
-    }
-    out.push_str(&text[copied..]);
-    out
+        Found::Value(
+            start,
+            text[start..].find('<').map_or(b.len(), |e| start + e),
+        )
+    })
 }
 
 /// `name=value` pairs (forms, query strings, `key=value` lines): a secret name's value
 /// blanked up to the next `&`, blank, quote or tag.
 fn scrub_form_pairs(text: &str) -> String {
     let b = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] != b'=' {
-            i += 1;
-            continue;
-        }
+    blank_values(text, b'=', |i| {
         let mut k = i;
         while k > 0 && (is_name_byte(b[k - 1]) || b[k - 1] == b'%') {
             k -= 1;
@@ -259,8 +226,7 @@ fn scrub_form_pairs(text: &str) -> String {
         let is_blank =
             b.get(value_start) == Some(&b'[') && text[value_start..].starts_with(REDACTED);
         if k == i || !starts_pair || is_blank || !is_secret_name(&text[k..i]) {
-            i += 1;
-            continue;
+            return Found::Nothing(i + 1);
         }
         let mut e = value_start;
         while e < b.len()
@@ -269,10 +235,39 @@ fn scrub_form_pairs(text: &str) -> String {
         {
             e += 1;
         }
-        out.push_str(&text[copied..value_start]);
-        out.push_str(REDACTED);
-        copied = e;
-        i = e.max(i + 1);
+        Found::Value(value_start, e)
+    })
+}
+
+/// What a scrubber makes of one `marker` byte.
+enum Found {
+    /// A secret value at these byte offsets: blanked, and the scan goes on after it.
+    Value(usize, usize),
+    /// No value to blank here: the scan goes on at this offset.
+    Nothing(usize),
+}
+
+/// `text` with every value `at` finds blanked; `at` is asked at each `marker` byte (by
+/// its offset) that lies outside the values found so far.
+fn blank_values(text: &str, marker: u8, mut at: impl FnMut(usize) -> Found) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != marker {
+            i += 1;
+            continue;
+        }
+        match at(i) {
+            Found::Value(start, end) => {
+                out.push_str(&text[copied..start]);
+                out.push_str(REDACTED);
+                copied = end;
+                i = end.max(i + 1);
+            }
+            Found::Nothing(next) => i = next,
+        }
     }
     out.push_str(&text[copied..]);
     out

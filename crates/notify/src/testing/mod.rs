@@ -99,12 +99,15 @@ pub struct SinkOptions {
 pub struct SmtpSink {
     pub addr: SocketAddr,
     mail: Arc<Mutex<Vec<Mail>>>,
-    task: tokio::task::JoinHandle<()>,
+    _task: Serving,
 }
 
-impl Drop for SmtpSink {
+/// A test server's task, stopped when its owner is dropped.
+struct Serving(tokio::task::JoinHandle<()>);
+
+impl Drop for Serving {
     fn drop(&mut self) {
-        self.task.abort();
+        self.0.abort();
     }
 }
 
@@ -148,7 +151,11 @@ impl SmtpSink {
                 });
             }
         });
-        SmtpSink { addr, mail, task }
+        SmtpSink {
+            addr,
+            mail,
+            _task: Serving(task),
+        }
     }
 
     /// Every message that reached the end of DATA, refused ones included.
@@ -358,13 +365,7 @@ pub struct WebhookReceiver {
     /// POST here.
     pub url: String,
     hooks: Arc<Mutex<Vec<Hook>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for WebhookReceiver {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _task: Serving,
 }
 
 impl WebhookReceiver {
@@ -409,7 +410,7 @@ impl WebhookReceiver {
         WebhookReceiver {
             url: format!("http://{addr}/hook"),
             hooks,
-            task,
+            _task: Serving(task),
         }
     }
 

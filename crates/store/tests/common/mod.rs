@@ -1,0 +1,26 @@
+//! What the store's test crates share.
+#![allow(dead_code)] // each test crate uses its own part
+
+use idcgate_store::ListPage;
+
+/// The first ten rows, counted, in `sort`'s order (the list's own without one), found
+/// by `search`.
+pub fn page(sort: Option<&str>, descending: bool, search: Option<&str>) -> ListPage {
+    ListPage {
+        search: search.map(String::from),
+        sort: sort.map(String::from),
+        descending,
+        limit: 10,
+        offset: 0,
+        count: true,
+    }
+}
+
+/// `limit` rows after `offset`, counted, in the list's own order.
+pub fn window(limit: i64, offset: i64, descending: bool) -> ListPage {
+    ListPage {
+        limit,
+        offset,
+        ..page(None, descending, None)
+    }
+}
