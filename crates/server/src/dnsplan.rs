@@ -128,6 +128,42 @@ fn zones_of(body: &Bytes) -> Result<(Vec<ZoneFile>, Safety, bool), ApiError> {
             return Err(ApiError::invalid(field, "a percentage from 0 to 100"));
         }
     }
+    // What the document states and serde does not hold by itself.
+    if body.zones.is_empty() || body.zones.len() > 1000 {
+        return Err(ApiError::invalid("zones", "from 1 to 1000 zones"));
+    }
+    if body.min_existing.is_some_and(|m| m > 1_000_000) {
+        return Err(ApiError::invalid("min_existing", "at most 1000000"));
+    }
+    for (i, z) in body.zones.iter().enumerate() {
+        for (j, r) in z.records.iter().enumerate() {
+            let at = format!("zones.{i}.records.{j}");
+            if r.name.chars().count() > 253 {
+                return Err(ApiError::invalid(
+                    &format!("{at}.name"),
+                    "at most 253 characters",
+                ));
+            }
+            if r.ttl.is_some_and(|t| t < 1 || t > i32::MAX as u32) {
+                return Err(ApiError::invalid(
+                    &format!("{at}.ttl"),
+                    "from 1 to 2147483647 seconds",
+                ));
+            }
+            if r.values.is_empty() {
+                return Err(ApiError::invalid(
+                    &format!("{at}.values"),
+                    "at least one value",
+                ));
+            }
+            if let Some(k) = r.values.iter().position(|v| v.value.is_empty()) {
+                return Err(ApiError::invalid(
+                    &format!("{at}.values.{k}.value"),
+                    "a value is not empty",
+                ));
+            }
+        }
+    }
     let safety = Safety {
         max_update_percent: body.max_update_percent.unwrap_or(d.max_update_percent),
         max_delete_percent: body.max_delete_percent.unwrap_or(d.max_delete_percent),
