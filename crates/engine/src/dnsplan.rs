@@ -615,16 +615,11 @@ mod tests {
         ttl: u32,
         line: Option<&str>,
     ) -> DnsRecord {
+        let prio = (t == RecordType::Mx).then_some(10);
         DnsRecord {
-            zone: "example.com".into(),
-            host: host.into(),
-            rtype: t,
-            value: value.into(),
             ttl,
-            line: line.map(str::to_string),
-            priority: (t == RecordType::Mx).then_some(10),
-            enabled: true,
             upstream_id: Some(id.into()),
+            ..crate::zonefile::tests::rec(host, t, value, line, prio)
         }
     }
 

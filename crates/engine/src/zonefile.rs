@@ -1218,10 +1218,10 @@ impl<'a> Parser<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn rec(
+    pub(crate) fn rec(
         host: &str,
         t: RecordType,
         value: &str,

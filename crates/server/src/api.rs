@@ -89,7 +89,7 @@ use utoipa::{OpenApi, ToSchema};
         crate::resale::LevelBody, crate::resale::ProductBody, crate::resale::ProductPatchBody, crate::orders::PurchaseBody,
         crate::renewals::PolicyBody, crate::renewals::FloorBody,
         crate::dnsplan::ZoneBody, crate::dnsplan::ZoneRecord, crate::dnsplan::ZoneValue,
-        crate::dnsplan::PlanBody, crate::dnsplan::ApplyBody)),
+        crate::dnsplan::ZonesBody)),
     modifiers(&BearerToken, &TextRules)
 )]
 pub struct ApiDoc;

@@ -94,12 +94,14 @@ pub struct ZoneBody {
     pub records: Vec<ZoneRecord>,
 }
 
-/// Zones to plan, and the shares beyond which an apply needs `force`.
+/// Zones to plan or apply, and the shares beyond which an apply needs `force`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PlanBody {
+pub struct ZonesBody {
     #[schema(min_items = 1, max_items = 1000)]
     pub zones: Vec<ZoneBody>,
+    /// Apply: carry out a plan beyond the percentages (a plan says `needs_force`).
+    pub force: Option<bool>,
     /// Most records of a zone a plan may update without `force`, in percent (30).
     #[serde(default, deserialize_with = "crate::dto::whole")]
     #[schema(minimum = 0, maximum = 100)]
@@ -114,44 +116,61 @@ pub struct PlanBody {
     pub min_existing: Option<usize>,
 }
 
-/// Zones to make the upstreams hold.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ApplyBody {
-    #[schema(min_items = 1, max_items = 1000)]
-    pub zones: Vec<ZoneBody>,
-    /// Carry out a plan beyond the percentages.
-    pub force: Option<bool>,
-    #[serde(default, deserialize_with = "crate::dto::whole")]
-    #[schema(minimum = 0, maximum = 100)]
-    pub max_update_percent: Option<u32>,
-    #[serde(default, deserialize_with = "crate::dto::whole")]
-    #[schema(minimum = 0, maximum = 100)]
-    pub max_delete_percent: Option<u32>,
-    #[serde(default, deserialize_with = "crate::dto::whole")]
-    #[schema(minimum = 0, maximum = 1000000)]
-    pub min_existing: Option<usize>,
-}
-
-fn safety(
-    update: Option<u32>,
-    delete: Option<u32>,
-    min: Option<usize>,
-) -> Result<Safety, ApiError> {
+/// The zones of a body as files, its safety shares and whether it forces.
+fn zones_of(body: &Bytes) -> Result<(Vec<ZoneFile>, Safety, bool), ApiError> {
+    let body: ZonesBody = parse_body(body)?;
     let d = Safety::default();
     for (field, v) in [
-        ("max_update_percent", update),
-        ("max_delete_percent", delete),
+        ("max_update_percent", body.max_update_percent),
+        ("max_delete_percent", body.max_delete_percent),
     ] {
         if v.is_some_and(|v| v > 100) {
             return Err(ApiError::invalid(field, "a percentage from 0 to 100"));
         }
     }
-    Ok(Safety {
-        max_update_percent: update.unwrap_or(d.max_update_percent),
-        max_delete_percent: delete.unwrap_or(d.max_delete_percent),
-        min_existing: min.unwrap_or(d.min_existing),
-    })
+    // What the document states and serde does not hold by itself.
+    if body.zones.is_empty() || body.zones.len() > 1000 {
+        return Err(ApiError::invalid("zones", "from 1 to 1000 zones"));
+    }
+    if body.min_existing.is_some_and(|m| m > 1_000_000) {
+        return Err(ApiError::invalid("min_existing", "at most 1000000"));
+    }
+    for (i, z) in body.zones.iter().enumerate() {
+        for (j, r) in z.records.iter().enumerate() {
+            let at = format!("zones.{i}.records.{j}");
+            if r.name.chars().count() > 253 {
+                return Err(ApiError::invalid(
+                    &format!("{at}.name"),
+                    "at most 253 characters",
+                ));
+            }
+            if r.ttl.is_some_and(|t| t < 1 || t > i32::MAX as u32) {
+                return Err(ApiError::invalid(
+                    &format!("{at}.ttl"),
+                    "from 1 to 2147483647 seconds",
+                ));
+            }
+            if r.values.is_empty() {
+                return Err(ApiError::invalid(
+                    &format!("{at}.values"),
+                    "at least one value",
+                ));
+            }
+            if let Some(k) = r.values.iter().position(|v| v.value.is_empty()) {
+                return Err(ApiError::invalid(
+                    &format!("{at}.values.{k}.value"),
+                    "a value is not empty",
+                ));
+            }
+        }
+    }
+    let safety = Safety {
+        max_update_percent: body.max_update_percent.unwrap_or(d.max_update_percent),
+        max_delete_percent: body.max_delete_percent.unwrap_or(d.max_delete_percent),
+        min_existing: body.min_existing.unwrap_or(d.min_existing),
+    };
+    let files = body.zones.into_iter().map(ZoneBody::file).collect();
+    Ok((files, safety, body.force.unwrap_or(false)))
 }
 
 impl ZoneBody {
@@ -236,7 +255,7 @@ pub async fn export(
 /// What each zone needs to hold what its body says, against its upstream read now:
 /// creates, updates and deletes, what is left alone (NS at the apex) and whether an
 /// apply would need `force`. Changes nothing.
-#[utoipa::path(post, path = "/api/v1/dns/plan", request_body = PlanBody,
+#[utoipa::path(post, path = "/api/v1/dns/plan", request_body = ZonesBody,
     responses((status = 200, description = "one plan per zone"),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
@@ -245,13 +264,7 @@ pub async fn plan(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let body: PlanBody = parse_body(&body)?;
-    let safety = safety(
-        body.max_update_percent,
-        body.max_delete_percent,
-        body.min_existing,
-    )?;
-    let files: Vec<ZoneFile> = body.zones.into_iter().map(ZoneBody::file).collect();
+    let (files, safety, _) = zones_of(&body)?;
     let plans = state.engine.dns_plan(&files).await.map_err(semantic)?;
     Ok(Json(plans_json(&plans, &safety)))
 }
@@ -260,7 +273,7 @@ pub async fn plan(
 /// as the record endpoints. A plan beyond the percentages is refused whole (409) unless
 /// `force`. The first change that fails stops the run: `failed` names it (null when
 /// every change was made) and `zones` says what was done before it.
-#[utoipa::path(post, path = "/api/v1/dns/apply", request_body = ApplyBody,
+#[utoipa::path(post, path = "/api/v1/dns/apply", request_body = ZonesBody,
     responses((status = 200, description = "the plans and what was done (`failed` null when all was)"),
         (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
@@ -270,16 +283,10 @@ pub async fn apply(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let body: ApplyBody = parse_body(&body)?;
-    let safety = safety(
-        body.max_update_percent,
-        body.max_delete_percent,
-        body.min_existing,
-    )?;
-    let files: Vec<ZoneFile> = body.zones.into_iter().map(ZoneBody::file).collect();
+    let (files, safety, force) = zones_of(&body)?;
     let (plans, report) = state
         .engine
-        .dns_apply(&a.actor(), &files, &safety, body.force.unwrap_or(false))
+        .dns_apply(&a.actor(), &files, &safety, force)
         .await
         .map_err(semantic)?;
     Ok(Json(json!({

@@ -23,7 +23,7 @@ async fn call(
     if let Some(b) = body {
         req = req
             .header("content-type", "application/json")
-            .body(b.to_string());
+            .body(serde_json::to_vec(b).unwrap());
     }
     let resp = req.send().await.unwrap();
     (resp.status().as_u16(), resp.text().await.unwrap())
@@ -38,6 +38,8 @@ async fn zones_as_code_over_rest(db: &TestDb) {
         .unwrap();
     let get = reqwest::Method::GET;
     let post = reqwest::Method::POST;
+    let (status, _) = call(&api, &operator, post.clone(), "/sync", None).await;
+    assert_eq!(status, 200);
 
     let (status, yaml) = call(
         &api,
@@ -101,8 +103,14 @@ async fn zones_as_code_over_rest(db: &TestDb) {
     let (_, plan) = call(&api, &api.token, post.clone(), "/dns/plan", Some(&body)).await;
     let plan: Value = serde_json::from_str(&plan).unwrap();
     assert_eq!(plan[0]["changes"][0]["op"], "create", "{plan}");
+    let sent = api.srv.faults.requests();
     let (status, _) = call(&api, &api.token, post.clone(), "/dns/apply", Some(&body)).await;
     assert_eq!(status, 403);
+    assert_eq!(
+        api.srv.faults.requests(),
+        sent,
+        "a refused scope reached the upstream"
+    );
     let (status, done) = call(&api, &operator, post.clone(), "/dns/apply", Some(&body)).await;
     assert_eq!(status, 200, "{done}");
     let done: Value = serde_json::from_str(&done).unwrap();
