@@ -155,6 +155,7 @@ impl Dns for Fake {
                 name: z.clone(),
                 upstream_id: None,
                 record_count: None,
+                marker: None,
             })
             .collect())
     }

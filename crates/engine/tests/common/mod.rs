@@ -30,6 +30,16 @@ pub fn cndns() -> VendorEntry {
     }
 }
 
+pub fn dnspod() -> VendorEntry {
+    VendorEntry {
+        vendor: Vendor::Dnspod,
+        spec: idcgate_dnspod::spec,
+        connect: idcgate_dnspod::connect,
+        sandbox: || Box::new(idcgate_dnspod::Sim::sandbox()),
+        onboarding: &idcgate_dnspod::ONBOARDING,
+    }
+}
+
 pub fn zonkvm() -> VendorEntry {
     VendorEntry {
         vendor: Vendor::Zonkvm,
