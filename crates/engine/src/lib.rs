@@ -10,6 +10,7 @@
 
 pub mod catalog;
 pub mod jobs;
+pub mod migrate;
 pub mod notify;
 pub mod ops;
 pub mod orders;

@@ -842,14 +842,7 @@ async fn reconcile_created(
         Ok(r) => r,
         Err(_) => return Err(lost.into()),
     };
-    let same = |r: &DnsRecord| {
-        r.host.eq_ignore_ascii_case(&input.host)
-            && r.rtype == input.rtype
-            && r.value
-                .trim_end_matches('.')
-                .eq_ignore_ascii_case(input.value.trim_end_matches('.'))
-            && r.line == input.line
-    };
+    let same = |r: &DnsRecord| same_content(r, input);
     let had: Vec<&DnsRecord> = before.iter().filter(|r| same(r)).collect();
     let now: Vec<DnsRecord> = records.into_iter().filter(same).collect();
     // By id where the vendor gives one; without ids, only a rise in the count of
@@ -863,6 +856,18 @@ async fn reconcile_created(
         None
     };
     new.ok_or_else(|| lost.into())
+}
+
+/// Whether `r` holds what `input` asks for, TTL aside: host, type, value (a trailing dot
+/// and ASCII case aside, as upstreams store names either way) and line (one line
+/// whichever way a vendor spells it).
+pub(crate) fn same_content(r: &DnsRecord, input: &RecordInput) -> bool {
+    r.host.eq_ignore_ascii_case(&input.host)
+        && r.rtype == input.rtype
+        && r.value
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case(input.value.trim_end_matches('.'))
+        && idcgate_core::lines::same(r.line.as_deref(), input.line.as_deref())
 }
 
 /// The one spelling of a zone used upstream and in the inventory: no surrounding blanks,
@@ -902,7 +907,9 @@ pub fn normalize_record_id(id: &str) -> Result<String> {
 }
 
 /// The account's DNS capability, or the error that says it has none.
-fn dns_of_conn(conn: &dyn idcgate_core::Connection) -> Result<&dyn idcgate_core::capability::Dns> {
+pub(crate) fn dns_of_conn(
+    conn: &dyn idcgate_core::Connection,
+) -> Result<&dyn idcgate_core::capability::Dns> {
     conn.dns().ok_or_else(|| {
         idcgate_core::Error::Unsupported {
             vendor: conn.vendor().to_string(),
