@@ -623,6 +623,7 @@ async fn dns(out: &Out, engine: &Engine, cmd: DnsCmd) -> Result<()> {
                 &format!("enabled DNS record {account}/{zone}/{id}"),
             )
         }
+        DnsCmd::Migrate(args) => crate::dns_migrate::run(out, engine, args).await,
         DnsCmd::Disable { zone, id } => {
             let account = engine.zone_account(&zone).await?;
             engine.dns_enable(&actor(), &zone, &id, false).await?;

@@ -9,6 +9,7 @@
 mod clock;
 mod commands;
 mod config;
+mod dns_migrate;
 mod inventory;
 mod notify;
 mod onboard;
@@ -466,6 +467,10 @@ pub enum DnsCmd {
         /// The record's id (see `dns list`).
         id: String,
     },
+    /// Move a zone to another account: copy every record (adding the zone there where
+    /// the vendor can), verify by reading back, optionally switch the nameservers.
+    /// Running it again continues a run that stopped, without duplicating records.
+    Migrate(dns_migrate::MigrateArgs),
 }
 
 #[derive(Subcommand)]
