@@ -46,6 +46,7 @@ use utoipa::{OpenApi, ToSchema};
         dns_remove,
         dns_enable,
         dns_disable,
+        crate::migrate::migrate,
         list_servers,
         server_action,
         list_audit,
@@ -83,7 +84,8 @@ use utoipa::{OpenApi, ToSchema};
     components(schemas(Resource, Record, ServerState, Account, RecordBody, ServerActionBody, ErrorBody,
         crate::resale::TenantBody, crate::resale::TopupBody, crate::resale::CreditBody,
         crate::resale::LevelBody, crate::resale::ProductBody, crate::resale::ProductPatchBody, crate::orders::PurchaseBody,
-        crate::renewals::PolicyBody, crate::renewals::FloorBody)),
+        crate::renewals::PolicyBody, crate::renewals::FloorBody,
+        crate::migrate::MigrateBody, crate::migrate::MigrationAnswer)),
     modifiers(&BearerToken, &TextRules)
 )]
 pub struct ApiDoc;
@@ -184,6 +186,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::orders::routes())
         .merge(crate::resale::routes())
         .merge(crate::renewals::routes())
+        .merge(crate::migrate::routes())
 }
 
 #[derive(Serialize, ToSchema)]
