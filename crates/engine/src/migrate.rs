@@ -13,7 +13,6 @@ use crate::ops::{normalize_zone, same_content};
 use crate::sync::inventory_row;
 use crate::{now_ms, Engine, EngineError, Result};
 use idcgate_core::{lines, DnsRecord, RecordInput, RecordType, ResourceKind};
-use idcgate_store::ResourceFilter;
 use serde::{Deserialize, Serialize};
 
 /// What to move where.
@@ -198,16 +197,10 @@ impl Engine {
             }
             None => {
                 let mut holders: Vec<String> = self
-                    .store
-                    .list_resources(&ResourceFilter {
-                        kind: Some(ResourceKind::DnsZone),
-                        search: Some(zone.to_string()),
-                        ..Default::default()
-                    })
+                    .holders(ResourceKind::DnsZone, zone)
                     .await?
                     .into_iter()
-                    .filter(|r| r.key == zone && r.account != m.to)
-                    .map(|r| r.account)
+                    .filter(|a| *a != m.to)
                     .collect();
                 holders.sort();
                 holders.dedup();
@@ -490,18 +483,7 @@ impl Engine {
     /// The registrar account holding `domain`: the inventory's first, else each
     /// account with a registrar asked directly (CNDNS lists no domains).
     async fn registrar_of(&self, domain: &str) -> Result<Option<(String, idcgate_core::Domain)>> {
-        let listed: Vec<String> = self
-            .store
-            .list_resources(&ResourceFilter {
-                kind: Some(ResourceKind::Domain),
-                search: Some(domain.to_string()),
-                ..Default::default()
-            })
-            .await?
-            .into_iter()
-            .filter(|r| r.key == domain)
-            .map(|r| r.account)
-            .collect();
+        let listed = self.holders(ResourceKind::Domain, domain).await?;
         let others: Vec<String> = self
             .store
             .list_accounts()

@@ -127,16 +127,13 @@ impl Engine {
     /// The account that hosts `zone`, from the inventory.
     pub async fn zone_account(&self, zone: &str) -> Result<String> {
         let zone = normalize_zone(zone)?;
-        let rows = self
-            .store
-            .list_resources(&ResourceFilter {
-                kind: Some(ResourceKind::DnsZone),
-                search: Some(zone.clone()),
-                ..Default::default()
-            })
-            .await?;
-        if let Some(row) = rows.into_iter().find(|r| r.key.eq_ignore_ascii_case(&zone)) {
-            return Ok(row.account);
+        if let Some(account) = self
+            .holders(ResourceKind::DnsZone, &zone)
+            .await?
+            .into_iter()
+            .next()
+        {
+            return Ok(account);
         }
         self.probe_unlisted_zone(&zone)
             .await?
@@ -158,18 +155,13 @@ impl Engine {
         if self.zones.known_unknown(zone) {
             return Ok(None);
         }
-        if let Some(row) = self
-            .store
-            .list_resources(&ResourceFilter {
-                kind: Some(ResourceKind::DnsZone),
-                search: Some(zone.to_string()),
-                ..Default::default()
-            })
+        if let Some(account) = self
+            .holders(ResourceKind::DnsZone, zone)
             .await?
             .into_iter()
-            .find(|r| r.key == zone)
+            .next()
         {
-            return Ok(Some(row.account));
+            return Ok(Some(account));
         }
         let found = self.probe_accounts(zone).await?;
         match &found {
@@ -179,6 +171,23 @@ impl Engine {
             Probe::Unsure => {}
         }
         Ok(None)
+    }
+
+    /// The accounts whose live inventory lists `key` of `kind` (keys compared ignoring
+    /// ASCII case), in the store's order.
+    pub(crate) async fn holders(&self, kind: ResourceKind, key: &str) -> Result<Vec<String>> {
+        Ok(self
+            .store
+            .list_resources(&ResourceFilter {
+                kind: Some(kind),
+                search: Some(key.to_string()),
+                ..Default::default()
+            })
+            .await?
+            .into_iter()
+            .filter(|r| r.key.eq_ignore_ascii_case(key))
+            .map(|r| r.account)
+            .collect())
     }
 
     async fn probe_accounts(&self, zone: &str) -> Result<Probe> {
