@@ -513,6 +513,9 @@ impl Engine {
         rep.gone += gone.len() as u64;
         // Observed at the sync's start: a write through idcgate since then forgot its
         // zone's marker later, and that stays forgotten.
+        // A zone with no marker now and none stored has nothing to keep or forget (every
+        // zone of a vendor without markers).
+        markers.retain(|(zone, marker)| !marker.is_empty() || stored.contains_key(zone));
         self.store.put_zone_markers(account, &markers, now).await?;
         Ok(())
     }
