@@ -625,6 +625,7 @@ async fn dns(out: &Out, engine: &Engine, cmd: DnsCmd) -> Result<()> {
         DnsCmd::Export(args) => crate::dns_code::export(out, engine, args).await,
         DnsCmd::Plan(args) => crate::dns_code::plan(out, engine, args).await,
         DnsCmd::Apply(args) => crate::dns_code::apply(out, engine, args).await,
+        DnsCmd::Migrate(args) => crate::dns_migrate::run(out, engine, args).await,
         DnsCmd::Disable { zone, id } => {
             let account = engine.zone_account(&zone).await?;
             engine.dns_enable(&actor(), &zone, &id, false).await?;

@@ -10,6 +10,7 @@ mod clock;
 mod commands;
 mod config;
 mod dns_code;
+mod dns_migrate;
 mod inventory;
 mod notify;
 mod onboard;
@@ -475,6 +476,10 @@ pub enum DnsCmd {
     /// Make the upstreams hold what zone files say, through the same audited operations
     /// as `dns add|set|rm`.
     Apply(dns_code::ApplyArgs),
+    /// Move a zone to another account: copy every record (adding the zone there where
+    /// the vendor can), verify by reading back, optionally switch the nameservers.
+    /// Running it again continues a run that stopped, without duplicating records.
+    Migrate(dns_migrate::MigrateArgs),
 }
 
 #[derive(Subcommand)]

@@ -516,3 +516,39 @@ fn sync_says_how_far_it_is_and_what_it_waits_for() {
         "a long line kept whole when piped"
     );
 }
+
+/// `dns migrate` (issue 16): a dry run prints the plan and writes nothing; the move
+/// itself asks first (exit 3 without a terminal or --yes, nothing written), then copies
+/// and verifies; run again, it has nothing left to write.
+#[test]
+fn moving_a_zone_shows_its_plan_and_asks_before_writing() {
+    let (_tmp, data, _sb) = synced();
+    let (zone, from) = first_zone(&data);
+    let to = "sandbox-dnspod";
+    let plan = ok(&idcgate(
+        &data,
+        &["dns", "migrate", &zone, "--to", to, "--dry-run"],
+    ));
+    assert!(
+        plan.contains("would create") && plan.contains(&format!("would move {zone} -> {to}")),
+        "{plan}"
+    );
+    let refused = fails(&idcgate(&data, &["dns", "migrate", &zone, "--to", to]), 3);
+    assert!(
+        refused.contains(&zone) && refused.contains(&from),
+        "{refused}"
+    );
+    assert!(audited(&data, "dns.add").is_empty());
+    assert!(audited(&data, "dns.migrate").is_empty());
+
+    let done = json(&data, &["dns", "migrate", &zone, "--to", to, "--yes"]);
+    assert_eq!(done["verified"], true, "{done}");
+    assert_eq!(done["from"], from.as_str());
+    let created = done["created"].as_u64().unwrap();
+    assert!(created >= 4, "{done}");
+    assert_eq!(audited(&data, "dns.add").len() as u64, created);
+    let again = json(&data, &["dns", "migrate", &zone, "--to", to, "--yes"]);
+    assert_eq!(again["created"], 0, "{again}");
+    assert_eq!(again["present"].as_u64().unwrap(), created);
+    assert_eq!(audited(&data, "dns.migrate").len(), 2);
+}

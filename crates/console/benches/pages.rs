@@ -59,6 +59,7 @@ async fn seed(store: &dyn Store) {
                 name: zone.clone(),
                 upstream_id: None,
                 record_count: Some(100),
+                marker: None,
             },
             now,
         ));

@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod catalog;
 pub mod dnsplan;
 pub mod jobs;
+pub mod migrate;
 pub mod notify;
 pub mod operators;
 pub mod ops;

@@ -127,16 +127,13 @@ impl Engine {
     /// The account that hosts `zone`, from the inventory.
     pub async fn zone_account(&self, zone: &str) -> Result<String> {
         let zone = normalize_zone(zone)?;
-        let rows = self
-            .store
-            .list_resources(&ResourceFilter {
-                kind: Some(ResourceKind::DnsZone),
-                search: Some(zone.clone()),
-                ..Default::default()
-            })
-            .await?;
-        if let Some(row) = rows.into_iter().find(|r| r.key.eq_ignore_ascii_case(&zone)) {
-            return Ok(row.account);
+        if let Some(account) = self
+            .holders(ResourceKind::DnsZone, &zone)
+            .await?
+            .into_iter()
+            .next()
+        {
+            return Ok(account);
         }
         self.probe_unlisted_zone(&zone)
             .await?
@@ -158,18 +155,13 @@ impl Engine {
         if self.zones.known_unknown(zone) {
             return Ok(None);
         }
-        if let Some(row) = self
-            .store
-            .list_resources(&ResourceFilter {
-                kind: Some(ResourceKind::DnsZone),
-                search: Some(zone.to_string()),
-                ..Default::default()
-            })
+        if let Some(account) = self
+            .holders(ResourceKind::DnsZone, zone)
             .await?
             .into_iter()
-            .find(|r| r.key == zone)
+            .next()
         {
-            return Ok(Some(row.account));
+            return Ok(Some(account));
         }
         let found = self.probe_accounts(zone).await?;
         match &found {
@@ -179,6 +171,23 @@ impl Engine {
             Probe::Unsure => {}
         }
         Ok(None)
+    }
+
+    /// The accounts whose live inventory lists `key` of `kind` (keys compared ignoring
+    /// ASCII case), in the store's order.
+    pub(crate) async fn holders(&self, kind: ResourceKind, key: &str) -> Result<Vec<String>> {
+        Ok(self
+            .store
+            .list_resources(&ResourceFilter {
+                kind: Some(kind),
+                search: Some(key.to_string()),
+                ..Default::default()
+            })
+            .await?
+            .into_iter()
+            .filter(|r| r.key.eq_ignore_ascii_case(key))
+            .map(|r| r.account)
+            .collect())
     }
 
     async fn probe_accounts(&self, zone: &str) -> Result<Probe> {
@@ -201,6 +210,7 @@ impl Engine {
                         name: zone.to_string(),
                         upstream_id: None,
                         record_count: u32::try_from(records.len()).ok(),
+                        marker: None,
                     };
                     let mut rows = vec![crate::sync::inventory_row(&account.name, &found, now)];
                     rows.extend(records.iter().map(|r| record_row(&account.name, r, now)));
@@ -319,8 +329,20 @@ impl Engine {
     }
 
     pub async fn dns_add(&self, actor: &str, zone: &str, input: &RecordInput) -> Result<DnsRecord> {
+        let account = self.zone_account(zone).await?;
+        self.dns_add_at(actor, &account, zone, input).await
+    }
+
+    /// [`Engine::dns_add`] at a named account (a zone two accounts hold while it moves).
+    pub async fn dns_add_at(
+        &self,
+        actor: &str,
+        account: &str,
+        zone: &str,
+        input: &RecordInput,
+    ) -> Result<DnsRecord> {
         let zone = &normalize_zone(zone)?;
-        let (account, conn) = self.dns_of(zone).await?;
+        let conn = self.connection(account).await?;
         let dns = dns_of_conn(conn.as_ref())?;
         let target = format!("{account}/{zone}");
         let intent = self.begin_audit(actor, "dns.add", &target).await?;
@@ -335,11 +357,12 @@ impl Engine {
             }
             other => other.map_err(EngineError::from),
         };
+        self.forget_zone_marker(account, zone).await;
         let params = record_params(zone, None, input);
         self.finish_audit_with(intent, actor, "dns.add", &target, &params, &result, json_of)
             .await;
         if let Ok(r) = &result {
-            self.keep(&[record_row(&account, r, now_ms())]).await;
+            self.keep(&[record_row(account, r, now_ms())]).await;
         }
         result
     }
@@ -351,28 +374,42 @@ impl Engine {
         id: &str,
         input: &RecordInput,
     ) -> Result<DnsRecord> {
+        let account = self.zone_account(zone).await?;
+        self.dns_set_at(actor, &account, zone, id, input).await
+    }
+
+    /// [`Engine::dns_set`] at a named account.
+    pub async fn dns_set_at(
+        &self,
+        actor: &str,
+        account: &str,
+        zone: &str,
+        id: &str,
+        input: &RecordInput,
+    ) -> Result<DnsRecord> {
         let zone = &normalize_zone(zone)?;
         let id = &normalize_record_id(id)?;
-        let (account, conn) = self.dns_of(zone).await?;
+        let conn = self.connection(account).await?;
         let dns = dns_of_conn(conn.as_ref())?;
         let target = format!("{account}/{zone}/{id}");
         let intent = self.begin_audit(actor, "dns.set", &target).await?;
         let result = match dns.update_record(zone, id, input).await {
-            Err(e) => Err(self.gone_record(&account, dns, zone, id, e).await),
+            Err(e) => Err(self.gone_record(account, dns, zone, id, e).await),
             Ok(r) => Ok(r),
         };
+        self.forget_zone_marker(account, zone).await;
         let params = record_params(zone, Some(id), input);
         self.finish_audit_with(intent, actor, "dns.set", &target, &params, &result, json_of)
             .await;
         if let Ok(r) = &result {
             let now = now_ms();
             let old_key = format!("{zone}/{id}");
-            let new_row = record_row(&account, r, now);
+            let new_row = record_row(account, r, now);
             // Some upstreams give a modified record a new id.
             if new_row.key != old_key {
                 if let Err(e) = self
                     .store
-                    .delete_resource(&account, ResourceKind::DnsRecord, &old_key, now)
+                    .delete_resource(account, ResourceKind::DnsRecord, &old_key, now)
                     .await
                 {
                     tracing::warn!(account, key = old_key, error = %e, "could not retire a record's old id; the next sync will");
@@ -406,6 +443,7 @@ impl Engine {
         } else {
             self.delete_listed(&account, dns, zone, id).await
         };
+        self.forget_zone_marker(&account, zone).await;
         let params = serde_json::json!({ "zone": zone, "id": id });
         self.finish_audit_with(intent, actor, "dns.rm", &target, &params, &result, |_| {
             "deleted".into()
@@ -449,17 +487,31 @@ impl Engine {
     }
 
     pub async fn dns_enable(&self, actor: &str, zone: &str, id: &str, enabled: bool) -> Result<()> {
+        let account = self.zone_account(zone).await?;
+        self.dns_enable_at(actor, &account, zone, id, enabled).await
+    }
+
+    /// [`Engine::dns_enable`] at a named account.
+    pub async fn dns_enable_at(
+        &self,
+        actor: &str,
+        account: &str,
+        zone: &str,
+        id: &str,
+        enabled: bool,
+    ) -> Result<()> {
         let zone = &normalize_zone(zone)?;
         let id = &normalize_record_id(id)?;
-        let (account, conn) = self.dns_of(zone).await?;
+        let conn = self.connection(account).await?;
         let dns = dns_of_conn(conn.as_ref())?;
         let action = if enabled { "dns.enable" } else { "dns.disable" };
         let target = format!("{account}/{zone}/{id}");
         let intent = self.begin_audit(actor, action, &target).await?;
         let result = match dns.set_record_enabled(zone, id, enabled).await {
-            Err(e) => Err(self.gone_record(&account, dns, zone, id, e).await),
+            Err(e) => Err(self.gone_record(account, dns, zone, id, e).await),
             Ok(()) => Ok(()),
         };
+        self.forget_zone_marker(account, zone).await;
         let params = serde_json::json!({ "zone": zone, "id": id, "enabled": enabled });
         self.finish_audit_with(intent, actor, action, &target, &params, &result, |_| {
             "accepted".into()
@@ -469,7 +521,7 @@ impl Engine {
             let key = format!("{zone}/{id}");
             match self
                 .store
-                .get_resource(&account, ResourceKind::DnsRecord, &key)
+                .get_resource(account, ResourceKind::DnsRecord, &key)
                 .await
             {
                 Ok(Some(mut row)) => {
@@ -486,6 +538,23 @@ impl Engine {
             }
         }
         result
+    }
+
+    /// After a write through idcgate to a zone, whatever its outcome: the zone is listed
+    /// at the next sync. Its upstream marker has moved too, but the stored one is never
+    /// advanced to it (another change in that same second would hide behind it), and a
+    /// write's answer may have been lost, or the inventory may hold the record only as
+    /// it was sent, for a listing to confirm. Forgotten at the write's time, so a sync
+    /// that observed the zone before the write cannot store its marker back.
+    pub(crate) async fn forget_zone_marker(&self, account: &str, zone: &str) {
+        let forget = [(zone.to_string(), String::new())];
+        if let Err(e) = self
+            .store
+            .put_zone_markers(account, &forget, now_ms())
+            .await
+        {
+            tracing::warn!(account, zone, error = %e, "could not forget a zone's change marker; it is listed once its upstream marker moves");
+        }
     }
 
     /// Writes what an upstream write left behind into the inventory. The upstream has
@@ -782,14 +851,7 @@ async fn reconcile_created(
         Ok(r) => r,
         Err(_) => return Err(lost.into()),
     };
-    let same = |r: &DnsRecord| {
-        r.host.eq_ignore_ascii_case(&input.host)
-            && r.rtype == input.rtype
-            && r.value
-                .trim_end_matches('.')
-                .eq_ignore_ascii_case(input.value.trim_end_matches('.'))
-            && r.line == input.line
-    };
+    let same = |r: &DnsRecord| same_content(r, input);
     let had: Vec<&DnsRecord> = before.iter().filter(|r| same(r)).collect();
     let now: Vec<DnsRecord> = records.into_iter().filter(same).collect();
     // By id where the vendor gives one; without ids, only a rise in the count of
@@ -803,6 +865,18 @@ async fn reconcile_created(
         None
     };
     new.ok_or_else(|| lost.into())
+}
+
+/// Whether `r` holds what `input` asks for, TTL aside: host, type, value (a trailing dot
+/// and ASCII case aside, as upstreams store names either way) and line (one line
+/// whichever way a vendor spells it).
+pub(crate) fn same_content(r: &DnsRecord, input: &RecordInput) -> bool {
+    r.host.eq_ignore_ascii_case(&input.host)
+        && r.rtype == input.rtype
+        && r.value
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case(input.value.trim_end_matches('.'))
+        && idcgate_core::lines::same(r.line.as_deref(), input.line.as_deref())
 }
 
 /// The one spelling of a zone used upstream and in the inventory: no surrounding blanks,
@@ -842,7 +916,9 @@ pub fn normalize_record_id(id: &str) -> Result<String> {
 }
 
 /// The account's DNS capability, or the error that says it has none.
-fn dns_of_conn(conn: &dyn idcgate_core::Connection) -> Result<&dyn idcgate_core::capability::Dns> {
+pub(crate) fn dns_of_conn(
+    conn: &dyn idcgate_core::Connection,
+) -> Result<&dyn idcgate_core::capability::Dns> {
     conn.dns().ok_or_else(|| {
         idcgate_core::Error::Unsupported {
             vendor: conn.vendor().to_string(),

@@ -161,6 +161,7 @@ impl Dns for Fake {
                 name: z.clone(),
                 upstream_id: None,
                 record_count: None,
+                marker: None,
             })
             .collect())
     }

@@ -47,6 +47,7 @@ use utoipa::{OpenApi, ToSchema};
         dns_remove,
         dns_enable,
         dns_disable,
+        crate::migrate::migrate,
         list_servers,
         server_action,
         list_audit,
@@ -89,7 +90,7 @@ use utoipa::{OpenApi, ToSchema};
         crate::resale::LevelBody, crate::resale::ProductBody, crate::resale::ProductPatchBody, crate::orders::PurchaseBody,
         crate::renewals::PolicyBody, crate::renewals::FloorBody,
         crate::dnsplan::ZoneBody, crate::dnsplan::ZoneRecord, crate::dnsplan::ZoneValue,
-        crate::dnsplan::ZonesBody)),
+        crate::dnsplan::ZonesBody, crate::migrate::MigrateBody, crate::migrate::MigrationAnswer)),
     modifiers(&BearerToken, &TextRules)
 )]
 pub struct ApiDoc;
@@ -191,6 +192,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::resale::routes())
         .merge(crate::renewals::routes())
         .merge(crate::dnsplan::routes())
+        .merge(crate::migrate::routes())
 }
 
 #[derive(Serialize, ToSchema)]

@@ -17,6 +17,7 @@ mod error;
 mod guard;
 mod listener;
 mod metrics;
+mod migrate;
 mod orders;
 mod renewals;
 mod resale;

@@ -20,6 +20,7 @@ mod sql;
 mod tenant_orders;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod zone_markers;
 
 pub use crypto::{digest, Cipher, MasterKey, MasterKeyError};
 pub use lockouts::{Counted, FailureLimit, Lockouts};
@@ -41,6 +42,7 @@ pub use tenant_orders::{
     Charged, MarginRow, NewCharge, NewTenantOrder, Opened, TenantCharge, TenantOrderFilter,
     TenantOrderPatch, TenantOrderRow, TenantOrderState, TenantOrderStore,
 };
+pub use zone_markers::ZoneMarkerStore;
 
 use async_trait::async_trait;
 use idcgate_core::{ResourceKind, UpstreamAccount};
@@ -314,6 +316,7 @@ pub trait Store:
     + RenewalStore
     + ResaleStore
     + TenantOrderStore
+    + ZoneMarkerStore
     + Send
     + Sync
 {

@@ -480,6 +480,16 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
                 .to_string(),
         );
     }
+    // v16: incremental DNS sync. Per zone, the upstream's change marker seen just before
+    // its last complete listing of records ('' = none: list it next time), and when it
+    // was seen, so an older observation never overwrites a newer forgetting.
+    let v16 = vec!["CREATE TABLE zone_markers (
+            account TEXT NOT NULL,
+            zone TEXT NOT NULL,
+            marker TEXT NOT NULL,
+            at BIGINT NOT NULL,
+            PRIMARY KEY (account, zone))"
+        .to_string()];
     vec![
         (1, v1),
         (2, v2),
@@ -495,6 +505,7 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
         (13, v13),
         (14, v14),
         (15, v15),
+        (16, v16),
     ]
 }
 

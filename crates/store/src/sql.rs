@@ -366,6 +366,15 @@ impl SqlStore {
         })
     }
 
+    /// Every zone of `account` is listed at its next sync.
+    async fn forget_zone_markers(&self, account: &str) -> Result<()> {
+        sqlx::query("DELETE FROM zone_markers WHERE account = $1")
+            .bind(text(account).into_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn write_account(&self, a: &UpstreamAccount, replace: bool) -> Result<()> {
         let sealed = self.cipher()?.encrypt(&a.credentials.to_plain_json())?;
         let sql = if replace {
@@ -921,7 +930,10 @@ impl Store for SqlStore {
     }
 
     async fn put_account(&self, account: &UpstreamAccount) -> Result<()> {
-        self.write_account(account, true).await
+        self.write_account(account, true).await?;
+        // The name may now reach another upstream account, whose zones' markers say
+        // nothing about what the inventory holds.
+        self.forget_zone_markers(&account.name).await
     }
 
     async fn get_account(&self, name: &str) -> Result<Option<UpstreamAccount>> {
@@ -944,6 +956,7 @@ impl Store for SqlStore {
             .bind(name)
             .execute(&self.pool)
             .await?;
+        self.forget_zone_markers(name).await?;
         Ok(done.rows_affected() > 0)
     }
 

@@ -30,6 +30,7 @@ entries! {
     west: West, idcgate_west;
     cndns: Cndns, idcgate_cndns;
     zonkvm: Zonkvm, idcgate_zonkvm;
+    dnspod: Dnspod, idcgate_dnspod;
 }
 
 /// An engine (another instance, when called again) on `db` with `vendors`; a lost answer

@@ -121,6 +121,15 @@ pub trait Dns: Send + Sync {
     async fn set_record_enabled(&self, zone: &str, id: &str, enabled: bool) -> Result<()>;
     /// Resolution lines this zone accepts, vendor-neutral names first.
     async fn lines(&self, zone: &str) -> Result<Vec<String>>;
+    /// Adds `zone` to the account, empty but for what the vendor puts in every zone.
+    /// `Unsupported` where an account cannot add zones through the API.
+    async fn create_zone(&self, zone: &str) -> Result<Zone> {
+        let _ = zone;
+        Err(crate::Error::Unsupported {
+            vendor: "this vendor".into(),
+            capability: "adding a zone".into(),
+        })
+    }
 }
 
 #[async_trait]

@@ -11,6 +11,7 @@
 pub mod capability;
 pub mod error;
 pub mod ledger;
+pub mod lines;
 pub mod model;
 pub mod money;
 pub mod onboarding;

@@ -256,6 +256,12 @@ pub struct Zone {
     pub name: String,
     pub upstream_id: Option<String>,
     pub record_count: Option<u32>,
+    /// A value the upstream changes whenever the zone's records change, given only where
+    /// the vendor crate can promise that every later change moves it (DNSPod's
+    /// `updated_on` and record count, read strictly after that second ended). `None`:
+    /// the zone is listed at every sync. Sync keeps it apart from the inventory.
+    #[serde(skip)]
+    pub marker: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -52,6 +52,26 @@ pub fn neutral_line(line: &str) -> Option<String> {
     }
 }
 
+/// A zone's change marker from its `Domain.List` item: its id, `updated_on` (moved by
+/// every record change, to the second) and record count. Trusted only when the answer
+/// was made (`status.created_at`, the same clock) in a later second than `updated_on`:
+/// a change later in that same second would leave `updated_on` where it is, so a zone
+/// changed in the very second it was listed gets no marker and is listed again.
+fn change_marker(d: &Value, answered: &str) -> Option<String> {
+    let updated = field(d, "updated_on");
+    let stamp = |t: &str| {
+        t.len() == 19
+            && t.bytes().enumerate().all(|(i, b)| match i {
+                4 | 7 => b == b'-',
+                10 => b == b' ',
+                13 | 16 => b == b':',
+                _ => b.is_ascii_digit(),
+            })
+    };
+    (stamp(&updated) && stamp(answered) && updated.as_str() < answered)
+        .then(|| format!("{}|{updated}|{}", field(d, "id"), field(d, "records")))
+}
+
 fn items(doc: &Value, key: &str) -> Vec<Value> {
     doc.get(key)
         .and_then(Value::as_array)
@@ -442,11 +462,16 @@ impl Dns for DnspodClient {
             };
             let page = items(&doc, "domains");
             let total = doc.get("info").map_or(0, |i| num(i, "domain_total")) as usize;
+            let answered = doc
+                .pointer("/status/created_at")
+                .map(scalar)
+                .unwrap_or_default();
             let n = page.len();
             out.extend(page.iter().map(|d| Zone {
                 name: field(d, "name"),
                 upstream_id: Some(field(d, "id")),
                 record_count: u32::try_from(num(d, "records")).ok(),
+                marker: change_marker(d, &answered),
             }));
             if n == 0 || out.len() >= total {
                 break;
@@ -532,6 +557,19 @@ impl Dns for DnspodClient {
             ),
         ];
         self.call("Record.Status", &params).await.map(|_| ())
+    }
+
+    async fn create_zone(&self, zone: &str) -> Result<Zone> {
+        let name = zone.trim_end_matches('.').to_lowercase();
+        let doc = self
+            .call("Domain.Create", &vec![("domain".into(), name.clone())])
+            .await?;
+        Ok(Zone {
+            name,
+            upstream_id: doc.get("domain").map(|d| field(d, "id")),
+            record_count: None,
+            marker: None,
+        })
     }
 
     async fn lines(&self, zone: &str) -> Result<Vec<String>> {

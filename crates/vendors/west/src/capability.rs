@@ -455,6 +455,8 @@ impl Dns for WestClient {
             name: s(d, "domain"),
             upstream_id: Some(s(d, "domain")),
             record_count: None,
+            // getdomains shows nothing that moves when records change.
+            marker: None,
         })
         .await
     }
