@@ -120,6 +120,11 @@ impl Fixture {
             .price
     }
 
+    async fn books_balance(&self) {
+        let unbalanced = self.engine.reads().unbalanced_transactions().await.unwrap();
+        assert!(unbalanced.is_empty(), "{unbalanced:?}");
+    }
+
     async fn balance(&self, account: &str) -> Money {
         let balances = self.engine.reads().ledger_balances().await.unwrap();
         let fen = balances
@@ -177,13 +182,7 @@ async fn a_purchase_is_paid_once_delivered_and_booked(db: &TestDb) {
     let cost = f.balance("cost:server").await;
     assert_eq!(m.cost_fen, cost.to_fen().unwrap());
     assert!(m.revenue_fen > m.cost_fen, "{m:?}");
-    assert!(f
-        .engine
-        .reads()
-        .unbalanced_transactions()
-        .await
-        .unwrap()
-        .is_empty());
+    f.books_balance().await;
 }
 
 async fn concurrent_purchases_never_spend_more_than_balance_and_credit(db: &TestDb) {
@@ -399,13 +398,7 @@ async fn renewal_extends_and_refund_gives_back_the_unused_share(db: &TestDb) {
         RefusalKind::Invalid,
         "refunded once"
     );
-    assert!(f
-        .engine
-        .reads()
-        .unbalanced_transactions()
-        .await
-        .unwrap()
-        .is_empty());
+    f.books_balance().await;
 }
 
 async fn what_the_upstream_refunds_is_booked_once_and_the_statement_agrees(db: &TestDb) {
@@ -468,13 +461,7 @@ async fn what_the_upstream_refunds_is_booked_once_and_the_statement_agrees(db: &
     // Booked once: another refund is refused and books nothing more.
     assert!(f.shop.refund(&who, h.guid).await.is_err());
     assert_eq!(f.balance("cost:server").await, bought - returned);
-    assert!(f
-        .engine
-        .reads()
-        .unbalanced_transactions()
-        .await
-        .unwrap()
-        .is_empty());
+    f.books_balance().await;
 }
 
 async fn failed_appkeys_lock_out_the_appid_and_the_address(db: &TestDb) {
