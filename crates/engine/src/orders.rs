@@ -32,6 +32,11 @@ fn journal_params(request: &PurchaseRequest, before: &serde_json::Value) -> serd
     })
 }
 
+/// The journal's operation for money an upstream gave back (a refund of unused time):
+/// booked at a negative amount, never placed or settled, and no purchase a finance
+/// record of charges lists.
+pub const UPSTREAM_RETURN: &str = "refund";
+
 /// Reads an order's stored purchase back (secret options come back blank: settling
 /// reads, it never sends them again).
 pub fn purchase_of(row: &OrderRow) -> Result<PurchaseRequest> {

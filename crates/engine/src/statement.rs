@@ -240,6 +240,10 @@ impl Engine {
             // Orders of an operation the record never shows are noted, not matched.
             let (shown, unshown): (Vec<&OrderRow>, Vec<&OrderRow>) =
                 succeeded_since.into_iter().partition(|o| {
+                    // Money given back is no purchase: a record of charges lists none.
+                    if o.order.operation == crate::orders::UPSTREAM_RETURN {
+                        return false;
+                    }
                     let shows = |b: &dyn idcgate_core::capability::Billing| {
                         o.order
                             .operation

@@ -742,16 +742,24 @@ impl Shop {
             .begin_audit(&actor, "server.delete", &target)
             .await
             .map_err(|e| told(&e))?;
+        let sent_ms = now_ms();
         let deleted = compute
-            .delete_server(&resource)
+            .refund_server(&resource)
             .await
             .map_err(EngineError::from);
         self.engine
-            .finish_audit(intent, &actor, "server.delete", &target, &deleted, |_| {
-                format!("tenant order {} given back", row.id)
+            .finish_audit(intent, &actor, "server.delete", &target, &deleted, |m| {
+                let returned =
+                    m.map_or_else(|| "an amount it did not say".into(), |m| m.to_string());
+                format!(
+                    "tenant order {} given back; the upstream returned {returned}",
+                    row.id
+                )
             })
             .await;
-        deleted.map_err(|e| told(&e))?;
+        let returned = deleted.map_err(|e| told(&e))?;
+        self.book_upstream_return(&row, &resource, &actor, returned, sent_ms)
+            .await;
         if back > 0 {
             self.engine
                 .store
@@ -793,6 +801,50 @@ impl Shop {
             tracing::warn!(error = %e, "could not mark a refunded server gone");
         }
         Ok(Money::from_fen(back))
+    }
+
+    /// Books what the upstream gave back for a tenant order's server, once, under the
+    /// key of the tenant's own refund (`<tenant order key>:refund`), so the margin of
+    /// the order nets it from the cost. Not booked, the statement still shows the money
+    /// as having come in, so a failure here is logged rather than failing a refund the
+    /// upstream has already made.
+    async fn book_upstream_return(
+        &self,
+        row: &TenantOrderRow,
+        resource: &str,
+        actor: &str,
+        returned: Option<Money>,
+        sent_ms: i64,
+    ) {
+        let fen = match returned.map(|m| m.to_fen()) {
+            Some(Ok(fen)) if fen > 0 => fen,
+            Some(Ok(_)) => return,
+            _ => {
+                tracing::warn!(
+                    tenant_order = row.id,
+                    "the upstream did not say what it returned for a refunded server: not booked"
+                );
+                return;
+            }
+        };
+        let order = idcgate_store::NewOrder {
+            idem_key: format!("{}:refund", row.order.idem_key),
+            account: row.order.account.clone(),
+            kind: row.order.kind,
+            operation: crate::orders::UPSTREAM_RETURN.into(),
+            target: resource.to_string(),
+            params: serde_json::json!({ "tenant_order": row.id }),
+            quoted_fen: -fen,
+            actor: actor.to_string(),
+        };
+        if let Err(e) = self
+            .engine
+            .store
+            .book_upstream_return(&order, fen, sent_ms)
+            .await
+        {
+            tracing::error!(tenant_order = row.id, error = %e, "could not book what the upstream returned");
+        }
     }
 
     async fn offerings_inner(

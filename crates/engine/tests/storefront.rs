@@ -33,6 +33,7 @@ both_backends!(
     an_upstream_refusal_gives_the_money_back,
     a_lost_answer_stays_provisioning_until_the_journal_settles_it,
     renewal_extends_and_refund_gives_back_the_unused_share,
+    what_the_upstream_refunds_is_booked_once_and_the_statement_agrees,
     failed_appkeys_lock_out_the_appid_and_the_address,
 );
 
@@ -392,6 +393,69 @@ async fn renewal_extends_and_refund_gives_back_the_unused_share(db: &TestDb) {
         RefusalKind::Invalid,
         "refunded once"
     );
+    common::assert_books_balance(&f.engine).await;
+}
+
+async fn what_the_upstream_refunds_is_booked_once_and_the_statement_agrees(db: &TestDb) {
+    let f = fixture(db).await;
+    let (who, _, _) = f.tenant("acme", "1000.00", "0").await;
+    let start = f.sim.balance();
+    // The sandbox's own orders are in the finance record at its start, to the second:
+    // the statement starts in the next second, with a reading before anything is bought.
+    let ms = idcgate_engine::now_ms();
+    tokio::time::sleep(std::time::Duration::from_millis(
+        (1000 - ms.rem_euclid(1000)) as u64 + 5,
+    ))
+    .await;
+    let since = idcgate_engine::now_ms();
+    f.engine.statement("z", since).await.unwrap();
+    let h = f.shop.buy(&who, &f.purchase(1, Some("u"))).await.unwrap();
+    let bought = start - f.sim.balance();
+    assert!(bought > Money::ZERO);
+    assert_eq!(f.balance("cost:server").await, bought);
+    f.shop.refund(&who, h.guid).await.unwrap();
+    let returned = f.sim.balance() - (start - bought);
+    assert!(
+        returned > Money::ZERO,
+        "the simulator gives unused time back"
+    );
+    // Booked: the upstream account holds what the simulator's balance says, and the
+    // cost of servers is what was bought net of what came back.
+    assert_eq!(
+        f.balance("upstream:z").await,
+        f.sim.balance() - start,
+        "the ledger's upstream account moved as the upstream's balance did"
+    );
+    assert_eq!(f.balance("cost:server").await, bought - returned);
+    let margins = f.engine.margins(Some("acme")).await.unwrap();
+    assert_eq!(margins.len(), 1);
+    assert_eq!(
+        margins[0].cost,
+        bought - returned,
+        "margins use the net cost"
+    );
+    let statement = f.engine.statement("z", since).await.unwrap();
+    assert!(
+        statement.differences.is_empty(),
+        "{:?}",
+        statement.differences
+    );
+    assert!(statement.deposits.is_empty(), "{:?}", statement.deposits);
+    // Zonkvm's record lists purchases only: the purchase matches it, the money back is
+    // named (the simulator reads no balance, so the ledger is checked against it above).
+    assert_eq!(statement.charged_fen, bought.to_fen().unwrap());
+    assert_eq!(statement.booked_fen, (bought - returned).to_fen().unwrap());
+    assert!(
+        statement
+            .notes
+            .iter()
+            .any(|n| n.contains("refund server_") && n.contains(&format!("-{returned}"))),
+        "{:?}",
+        statement.notes
+    );
+    // Booked once: another refund is refused and books nothing more.
+    assert!(f.shop.refund(&who, h.guid).await.is_err());
+    assert_eq!(f.balance("cost:server").await, bought - returned);
     common::assert_books_balance(&f.engine).await;
 }
 

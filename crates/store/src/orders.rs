@@ -8,8 +8,8 @@
 use crate::sql::SqlStore;
 use crate::{Result, StoreError};
 use async_trait::async_trait;
-use idcgate_core::ledger::Transaction;
-use idcgate_core::{OrderState, ResourceKind};
+use idcgate_core::ledger::{LedgerAccount, Transaction};
+use idcgate_core::{Money, OrderState, ResourceKind};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -135,6 +135,12 @@ pub trait OrderStore: Send + Sync {
     /// process moved it first). The event and the ledger transaction land with it or
     /// not at all. A move the state machine forbids is refused.
     async fn move_order(&self, id: i64, mv: &Move<'_>) -> Result<bool>;
+    /// Books `fen` (> 0) an upstream gave back for `o` (a refund of unused time) as a
+    /// journal order already succeeded at `-fen`, with its ledger transaction (the
+    /// upstream account debited, `cost:<kind>` credited), once per key: `false` when the
+    /// key was booked before. `started_ms` is when the call that returned it was sent,
+    /// so the statement places it between the balance readings around that call.
+    async fn book_upstream_return(&self, o: &NewOrder, fen: i64, started_ms: i64) -> Result<bool>;
     async fn get_order(&self, id: i64) -> Result<Option<OrderRow>>;
     async fn order_by_key(&self, idem_key: &str) -> Result<Option<OrderRow>>;
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<OrderRow>>;
@@ -226,42 +232,69 @@ pub(crate) async fn insert_transaction(
     Ok(txn_id)
 }
 
+/// Writes an order in `state` and its first event, unless its key is taken (ON CONFLICT
+/// DO NOTHING: of two writers racing on one key exactly one inserts). Its id, if new.
+/// `created_ms`: when it began, if before now (an upstream call already answered).
+async fn insert_order(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    o: &NewOrder,
+    state: OrderState,
+    charged_fen: Option<i64>,
+    created_ms: Option<i64>,
+    event: String,
+) -> Result<Option<i64>> {
+    let now = crate::sql::now_ms();
+    let params = serde_json::to_string(&o.params)
+        .map_err(|e| StoreError::Database(format!("order params: {e}")))?;
+    let inserted = sqlx::query(
+        "INSERT INTO orders (idem_key, account, kind, operation, target, params, quoted_fen, actor, state, charged_fen, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (idem_key) DO NOTHING RETURNING id",
+    )
+    .bind(&o.idem_key)
+    .bind(&o.account)
+    .bind(o.kind.as_str())
+    .bind(&o.operation)
+    .bind(&o.target)
+    .bind(&params)
+    .bind(o.quoted_fen)
+    .bind(&o.actor)
+    .bind(state.as_str())
+    .bind(charged_fen)
+    .bind(created_ms.map_or(now, |c| c.min(now)))
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(r) = inserted else {
+        return Ok(None);
+    };
+    let id: i64 = r.try_get(0)?;
+    sqlx::query(
+        "INSERT INTO order_events (order_id, at, from_state, to_state, detail) VALUES ($1, $2, NULL, $3, $4)",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(state.as_str())
+    .bind(event)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Some(id))
+}
+
 #[async_trait]
 impl OrderStore for SqlStore {
     async fn create_order(&self, o: &NewOrder) -> Result<Placed> {
-        let now = crate::sql::now_ms();
-        let params = serde_json::to_string(&o.params)
-            .map_err(|e| StoreError::Database(format!("order params: {e}")))?;
         let mut tx = self.begin_write().await?;
-        // ON CONFLICT DO NOTHING: two processes placing one key race on the unique index;
-        // exactly one inserts, the other reads the winner's row.
-        let inserted = sqlx::query(
-            "INSERT INTO orders (idem_key, account, kind, operation, target, params, quoted_fen, actor, state, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9)
-             ON CONFLICT (idem_key) DO NOTHING RETURNING id",
+        // Of two processes placing one key, the other reads the winner's row.
+        let inserted = insert_order(
+            &mut tx,
+            o,
+            OrderState::Pending,
+            None,
+            None,
+            format!("placed by {}", o.actor),
         )
-        .bind(&o.idem_key)
-        .bind(&o.account)
-        .bind(o.kind.as_str())
-        .bind(&o.operation)
-        .bind(&o.target)
-        .bind(&params)
-        .bind(o.quoted_fen)
-        .bind(&o.actor)
-        .bind(now)
-        .fetch_optional(&mut *tx)
         .await?;
-        if let Some(r) = &inserted {
-            let id: i64 = r.try_get(0)?;
-            sqlx::query(
-                "INSERT INTO order_events (order_id, at, from_state, to_state, detail) VALUES ($1, $2, NULL, 'pending', $3)",
-            )
-            .bind(id)
-            .bind(now)
-            .bind(format!("placed by {}", o.actor))
-            .execute(&mut *tx)
-            .await?;
-        }
         tx.commit().await?;
         let row = sqlx::query(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE idem_key = $1"
@@ -275,6 +308,42 @@ impl OrderStore for SqlStore {
         } else {
             Placed::Existing(row)
         })
+    }
+
+    async fn book_upstream_return(&self, o: &NewOrder, fen: i64, started_ms: i64) -> Result<bool> {
+        if fen <= 0 {
+            return Err(StoreError::Database(
+                "an upstream return books a positive amount".into(),
+            ));
+        }
+        let amount = Money::from_fen(fen);
+        let mut tx = self.begin_write().await?;
+        // The key makes it once: a second booking of one return writes nothing at all.
+        let Some(id) = insert_order(
+            &mut tx,
+            o,
+            OrderState::Succeeded,
+            Some(-fen),
+            Some(started_ms),
+            format!("{amount} given back by the upstream; booked by {}", o.actor),
+        )
+        .await?
+        else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        let now = crate::sql::now_ms();
+        let txn = Transaction::transfer(
+            format!("{} {} at {}", o.operation, o.target, o.account),
+            Some(id),
+            LedgerAccount::cost(o.kind),
+            LedgerAccount::upstream(&o.account),
+            amount,
+        )
+        .map_err(|e| StoreError::Database(e.to_string()))?;
+        insert_transaction(&mut tx, &txn, now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn move_order(&self, id: i64, mv: &Move<'_>) -> Result<bool> {

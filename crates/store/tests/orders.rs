@@ -18,6 +18,7 @@ both_backends!(
     journal_and_ledger_are_append_only,
     balances_are_sums_of_entries,
     order_and_ledger_pages_filter_sort_and_count,
+    an_upstream_return_is_booked_once_with_its_ledger_lines,
 );
 
 fn order(key: &str) -> NewOrder {
@@ -367,4 +368,30 @@ async fn order_and_ledger_pages_filter_sort_and_count(f: &TestDb) {
         .await
         .unwrap()
         .is_empty());
+}
+
+async fn an_upstream_return_is_booked_once_with_its_ledger_lines(f: &TestDb) {
+    let s = &f.store;
+    let mut back = order("t1:refund");
+    back.kind = ResourceKind::Server;
+    back.operation = "refund".into();
+    back.target = "server_7".into();
+    let before = jiff::Timestamp::now().as_millisecond() - 1;
+    assert!(s.book_upstream_return(&back, 2899, before).await.unwrap());
+    // The same key again (a retried refund, another instance) books nothing more.
+    assert!(!s.book_upstream_return(&back, 2899, before).await.unwrap());
+    assert!(s
+        .book_upstream_return(&order("t2:refund"), 0, before)
+        .await
+        .is_err());
+    let row = s.order_by_key("t1:refund").await.unwrap().unwrap();
+    assert_eq!(row.state, OrderState::Succeeded);
+    assert_eq!(row.charged_fen, Some(-2899));
+    assert_eq!(row.created_ms, before);
+    assert_eq!(s.order_events(row.id).await.unwrap().len(), 1);
+    let balances: std::collections::HashMap<String, i64> =
+        s.ledger_balances().await.unwrap().into_iter().collect();
+    assert_eq!(balances["upstream:sandbox-west"], 2899);
+    assert_eq!(balances["cost:server"], -2899);
+    assert!(s.unbalanced_transactions().await.unwrap().is_empty());
 }

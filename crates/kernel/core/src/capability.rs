@@ -143,6 +143,14 @@ pub trait Compute: Send + Sync {
     async fn reset_password(&self, id: &str, password: &str) -> Result<()>;
     async fn resize(&self, id: &str, resize: &Resize) -> Result<()>;
     async fn delete_server(&self, id: &str) -> Result<()>;
+    /// Gives a server back (it is deleted) and says what the upstream returned to our
+    /// balance for its unused time: `Some` when its answer says, `None` when it does not
+    /// or says it unreadably (unknown, never taken as zero). A lost answer is
+    /// `Error::UnknownOutcome`, as for `delete_server`.
+    async fn refund_server(&self, id: &str) -> Result<Option<crate::Money>> {
+        self.delete_server(id).await?;
+        Ok(None)
+    }
     async fn console(&self, id: &str) -> Result<ConsoleSession>;
     async fn list_backups(&self, id: &str) -> Result<Vec<Backup>>;
     async fn create_backup(&self, id: &str, name: &str, full: bool) -> Result<()>;

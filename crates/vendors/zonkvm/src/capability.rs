@@ -555,10 +555,14 @@ impl Compute for ZonkvmClient {
     }
 
     async fn delete_server(&self, id: &str) -> Result<()> {
+        self.refund_server(id).await.map(|_| ())
+    }
+
+    async fn refund_server(&self, id: &str) -> Result<Option<Money>> {
         let (family, num) = parse_server_id(id)?;
         let name = format!("{}_refund", family.prefix());
-        self.call_kv(&name, &[("guid", &num)]).await?;
-        Ok(())
+        let answer = self.call_kv(&name, &[("guid", &num)]).await?;
+        Ok(refunded(&answer))
     }
 
     async fn console(&self, id: &str) -> Result<ConsoleSession> {
@@ -594,6 +598,20 @@ impl Compute for ZonkvmClient {
     async fn delete_backup(&self, _id: &str, _backup_id: &str) -> Result<()> {
         Err(unsupported("server backups"))
     }
+}
+
+/// What a `<family>_refund` answer says went back to our balance. The document lists
+/// no response fields; the finance system answers `{"id","money"}` with `money` in yuan
+/// (text or a number). The server is gone whatever this says, so an amount missing,
+/// unreadable or negative is unknown (`None`), not a failed write and not zero.
+fn refunded(answer: &Value) -> Option<Money> {
+    let money = answer.get("money")?;
+    let text = match money {
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    text.parse::<Money>().ok().filter(|m| *m >= Money::ZERO)
 }
 
 fn status_word(order_status: i64, run_status: i64) -> String {
@@ -691,6 +709,32 @@ mod tests {
         assert_eq!(parse_server_id("7").unwrap(), (Family::Cloud, "7".into()));
         assert!(parse_server_id("vm_1").is_err());
         assert!(parse_server_id("server_x").is_err());
+    }
+
+    #[test]
+    fn a_refund_answer_says_what_came_back_or_that_it_is_unknown() {
+        let m = |v: Value| refunded(&v);
+        assert_eq!(
+            m(serde_json::json!({"id": 1, "money": "28.99"})),
+            Some("28.99".parse().unwrap())
+        );
+        assert_eq!(
+            m(serde_json::json!({"id": 1, "money": 12.5})),
+            Some("12.50".parse().unwrap())
+        );
+        assert_eq!(
+            m(serde_json::json!({"id": 1, "money": "0.00"})),
+            Some(Money::ZERO)
+        );
+        for unknown in [
+            serde_json::json!({"id": 1}),
+            serde_json::json!({"id": 1, "money": "lots"}),
+            serde_json::json!({"id": 1, "money": "-3.00"}),
+            serde_json::json!({"id": 1, "money": null}),
+            serde_json::json!(true),
+        ] {
+            assert_eq!(m(unknown.clone()), None, "{unknown}");
+        }
     }
 
     #[test]
