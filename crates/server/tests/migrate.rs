@@ -107,9 +107,10 @@ async fn a_zone_move_is_planned_and_refused_with_reasons(db: &TestDb) {
     assert_eq!(status, 400, "{err}");
 
     // Read scope may not move zones.
-    let (_, read) = api
-        .engine
-        .create_token("test", "reader", Scope::Read)
+    // Made beneath the engine, so the audit log holds only what the moves wrote.
+    let (_, read) = db
+        .store
+        .create_token("reader", Scope::Read, idcgate_engine::now_ms())
         .await
         .unwrap();
     let (status, _) = post(&api, &read, &path, json!({"to": "w2", "dry_run": true})).await;
