@@ -536,18 +536,7 @@ impl OrderStore for SqlStore {
         .bind(f.limit.unwrap_or(10_000))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(LedgerLine {
-                    txn_id: r.try_get("txn_id")?,
-                    at_ms: r.try_get("at")?,
-                    memo: r.try_get("memo")?,
-                    order_id: r.try_get("order_id")?,
-                    account: r.try_get("account")?,
-                    fen: r.try_get("fen")?,
-                })
-            })
-            .collect()
+        rows.iter().map(ledger_line).collect()
     }
 
     async fn page_ledger(
@@ -604,19 +593,7 @@ impl OrderStore for SqlStore {
         );
         let count = format!("SELECT COUNT(*) FROM {from}{where_sql}");
         let (rows, total) = self.page_and_total(&sql, &count, &texts).await?;
-        let lines = rows
-            .iter()
-            .map(|r| {
-                Ok(LedgerLine {
-                    txn_id: r.try_get("txn_id")?,
-                    at_ms: r.try_get("at")?,
-                    memo: r.try_get("memo")?,
-                    order_id: r.try_get("order_id")?,
-                    account: r.try_get("account")?,
-                    fen: r.try_get("fen")?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let lines = rows.iter().map(ledger_line).collect::<Result<Vec<_>>>()?;
         Ok((lines, total))
     }
 
@@ -686,4 +663,17 @@ impl OrderStore for SqlStore {
             .map(|r| r.try_get::<i64, _>(0).map_err(StoreError::from))
             .collect()
     }
+}
+
+/// A ledger line as the listings select it (`txn_id`, `at`, `memo`, `order_id`,
+/// `account`, `fen`).
+fn ledger_line(r: &sqlx::any::AnyRow) -> Result<LedgerLine> {
+    Ok(LedgerLine {
+        txn_id: r.try_get("txn_id")?,
+        at_ms: r.try_get("at")?,
+        memo: r.try_get("memo")?,
+        order_id: r.try_get("order_id")?,
+        account: r.try_get("account")?,
+        fen: r.try_get("fen")?,
+    })
 }
