@@ -87,15 +87,21 @@ impl std::fmt::Debug for SharedGate {
 }
 
 /// One account's limit across processes: slots are reserved from the gate, a few at a
-/// time when many callers wait (at most 50 ms worth), and handed out locally. A slot
-/// not taken within one interval of its start is dropped unused, so slots reserved
-/// earlier never add up into a burst beyond the schedule's.
+/// time when many callers wait (at most [`BATCH_SPAN`] worth), and handed out locally.
+/// The caller that reserves takes the first slot itself, so every reservation sends at
+/// least once however long the gate took to answer. A slot not taken within one
+/// interval (or one batch span, at rates where an interval is shorter than a database
+/// round trip) of its start is dropped unused, so slots reserved earlier never add up
+/// into a burst beyond the schedule's.
+const BATCH_SPAN: Duration = Duration::from_millis(50);
+
 pub struct SharedLimit {
     gate: Arc<dyn RateGate>,
     account: String,
     interval: Duration,
     burst: u32,
     max_batch: u32,
+    stale_after: Duration,
     slots: Mutex<VecDeque<Instant>>,
     refill: tokio::sync::Mutex<()>,
     waiting: AtomicU32,
@@ -122,12 +128,15 @@ impl Drop for Waiting<'_> {
 impl SharedLimit {
     /// `None` when `per_sec` is 0 (unlimited): there is nothing to share.
     pub fn new(gate: Arc<dyn RateGate>, account: &str, per_sec: u32) -> Option<Self> {
+        let interval = Duration::from_secs(1) / per_sec.max(1);
+        let batch_span_ms = u32::try_from(BATCH_SPAN.as_millis()).unwrap_or(u32::MAX);
         (per_sec > 0).then(|| SharedLimit {
             gate,
             account: account.to_string(),
-            interval: Duration::from_secs(1) / per_sec,
+            interval,
             burst: per_sec,
-            max_batch: (per_sec / 20).max(1),
+            max_batch: (per_sec.saturating_mul(batch_span_ms) / 1000).max(1),
+            stale_after: interval.max(BATCH_SPAN),
             slots: Mutex::new(VecDeque::new()),
             refill: tokio::sync::Mutex::new(()),
             waiting: AtomicU32::new(0),
@@ -161,11 +170,14 @@ impl SharedLimit {
                 Ok(first_us) => {
                     let now = Instant::now();
                     let step = i64::try_from(self.interval.as_micros()).unwrap_or(i64::MAX);
-                    let mut slots = idcgate_core::lock(&self.slots);
-                    for i in 0..i64::from(n) {
+                    let at = |i: i64| {
                         let from_now = first_us.saturating_add(step.saturating_mul(i)).max(0);
-                        slots.push_back(now + Duration::from_micros(from_now.unsigned_abs()));
-                    }
+                        now + Duration::from_micros(from_now.unsigned_abs())
+                    };
+                    idcgate_core::lock(&self.slots).extend((1..i64::from(n)).map(at));
+                    drop(_refilling);
+                    tokio::time::sleep_until(at(0)).await;
+                    return;
                 }
                 Err(e) => {
                     tracing::warn!(account = %self.account, error = %e, "shared rate limit unavailable; this call holds the local limit only");
@@ -179,7 +191,7 @@ impl SharedLimit {
         let mut slots = idcgate_core::lock(&self.slots);
         let now = Instant::now();
         while let Some(at) = slots.pop_front() {
-            if at + self.interval >= now {
+            if at + self.stale_after >= now {
                 return Some(at);
             }
         }
@@ -275,5 +287,55 @@ mod tests {
         let sent = sent.load(Ordering::Relaxed);
         assert!(sent <= 10 + 30 + 1, "{sent} sent in 3 s at 10/s");
         assert!(sent >= 30, "{sent}: the limit is shared, not starved");
+    }
+
+    /// A gate a database round trip away: its answer arrives after the first slot of
+    /// a high-rate schedule has already passed.
+    struct SlowGate(MemoryGate);
+
+    #[async_trait::async_trait]
+    impl RateGate for SlowGate {
+        async fn reserve(
+            &self,
+            account: &str,
+            interval: Duration,
+            burst: u32,
+            n: u32,
+        ) -> Result<i64, GateError> {
+            let first = self.0.reserve(account, interval, burst, n).await;
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            first
+        }
+    }
+
+    /// At a rate whose interval (1 µs) is far shorter than the gate's round trip, every
+    /// reserved slot was once dropped as stale before anyone could take it, and no call
+    /// was ever sent. Real time, because paused time never lets a slot go stale.
+    #[tokio::test]
+    async fn a_rate_faster_than_the_gate_still_sends() {
+        let gate: Arc<dyn RateGate> = Arc::new(SlowGate(MemoryGate {
+            start: Instant::now(),
+            tat_us: Mutex::new(None),
+        }));
+        let limit = Arc::new(SharedLimit::new(gate, "acct", 1_000_000).unwrap());
+        let callers: Vec<_> = (0..8)
+            .map(|_| {
+                let limit = limit.clone();
+                tokio::spawn(async move {
+                    for _ in 0..50 {
+                        limit.acquire().await;
+                    }
+                })
+            })
+            .collect();
+        let all = async {
+            for c in callers {
+                c.await.unwrap();
+            }
+        };
+        // A hang, not a speed goal: 400 sends take milliseconds when slots are handed out.
+        tokio::time::timeout(Duration::from_secs(30), all)
+            .await
+            .expect("400 acquires at 1,000,000/s never completed");
     }
 }
