@@ -321,6 +321,9 @@ pub fn assert_field(err: &Error, field: &str) {
 ///   (the document's field list names them)
 /// differs: why the simulator's answer does not match yet (the check is then reported,
 ///   not failed; an entry without it must match)
+/// contradicted: where the document itself says the sample is not answered (a product
+///   it marks withdrawn, say) and the simulator follows that statement, so the sample's
+///   shape is not produced (reported apart from `differs`; the client still decodes it)
 /// --- sample
 /// {"code":1,"data":{...}}
 /// ```
@@ -341,6 +344,8 @@ pub struct Fixture {
     pub notes: Vec<String>,
     pub contradictions: Vec<String>,
     pub differs: Option<String>,
+    /// The document's own statement the simulator follows instead of the sample.
+    pub contradicted: Option<String>,
     /// Keys the answer may carry beyond the sample, and why.
     pub extra: Vec<(Vec<String>, String)>,
     pub sample: String,
@@ -503,6 +508,7 @@ pub fn parse_fixtures(text: &str) -> Vec<Fixture> {
             "note" => fx.notes.push(value.to_string()),
             "contradiction" => fx.contradictions.push(value.to_string()),
             "differs" => fx.differs = Some(value.to_string()),
+            "contradicted" => fx.contradicted = Some(value.to_string()),
             "extra" => {
                 let (keys, why) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
                 if why.trim().is_empty() {
@@ -879,7 +885,11 @@ pub struct Summary {
     pub sim_matches: usize,
     /// Fixtures marked `differs:` that do not match: id and the stated reason.
     pub known: Vec<(String, String)>,
-    /// Fixtures marked `differs:` that match after all (the mark is stale).
+    /// Fixtures marked `contradicted:` (the document says the sample is not answered)
+    /// that do not match: id and the document's statement.
+    pub contradicted: Vec<(String, String)>,
+    /// Fixtures marked `differs:` or `contradicted:` that match after all (the mark is
+    /// stale).
     pub stale: Vec<String>,
     /// Unexpected failures: fixture id and what went wrong.
     pub failures: Vec<(String, String)>,
@@ -890,13 +900,17 @@ impl Summary {
     /// failure).
     pub fn print(&self) {
         println!(
-            "conformance {}: {} samples, {} decoded by the client, {} matched by the simulator, {} known differences",
+            "conformance {}: {} samples, {} decoded by the client, {} matched by the simulator, {} documented contradictions, {} known differences",
             self.vendor,
             self.samples,
             self.client_decodes,
             self.sim_matches,
+            self.contradicted.len(),
             self.known.len()
         );
+        for (id, why) in &self.contradicted {
+            println!("  contradicted  {id}: {why}");
+        }
         for (id, why) in &self.known {
             println!("  differs  {id}: {why}");
         }
@@ -942,6 +956,20 @@ pub async fn conformance<S: Simulator>(c: &Conformance<S>) -> Summary {
         };
         let decoded = client_decodes(c, fx, &sample).await;
         let matched = sim_matches(c, fx, &sample).await;
+        if let (Some(why), Err(_)) = (&fx.contradicted, &matched) {
+            sum.contradicted.push((fx.id.clone(), why.clone()));
+        }
+        if fx.contradicted.is_some() {
+            match decoded {
+                Ok(()) => sum.client_decodes += 1,
+                Err(why) => sum.failures.push((fx.id.clone(), format!("client: {why}"))),
+            }
+            if matched.is_ok() {
+                sum.sim_matches += 1;
+                sum.stale.push(fx.id.clone());
+            }
+            continue;
+        }
         match (decoded, &fx.differs) {
             (Ok(()), _) => sum.client_decodes += 1,
             // A marked fixture may fail both ways (an action not implemented at all).
@@ -1117,7 +1145,7 @@ mod tests {
     fn fixtures_parse_with_bindings_quotes_and_marks() {
         let text = "# head\n=== v:get\ncall: get guid=$id when='2026-01-01 00:00:00'\n\
                     prepare: $id=/ids/0 buy a=1 \\\n  b=2\nextra: k1,k2 the list names them\n\
-                    differs: not yet\n--- sample\n\n{\"code\":1}\n\n";
+                    differs: not yet\ncontradicted: withdrawn\n--- sample\n\n{\"code\":1}\n\n";
         let fx = &parse_fixtures(text)[0];
         assert_eq!(fx.id, "v:get");
         assert_eq!(fx.sample, "{\"code\":1}");
@@ -1137,5 +1165,6 @@ mod tests {
         assert_eq!(fx.call.bound(&twice), fx.call.bound(&vars));
         assert!(fx.allows(&ShapeDiff::Extra("/data/k2".into())));
         assert_eq!(fx.differs.as_deref(), Some("not yet"));
+        assert_eq!(fx.contradicted.as_deref(), Some("withdrawn"));
     }
 }
