@@ -234,6 +234,12 @@ async fn mail_lifecycle() {
         ),
         (Some("disabled"), Some("boss"), Some("2048M"))
     );
+    // 1 is 使用: the box is in use again.
+    let state = [m, ("mailaccout", "ceo"), ("mailboxstate", "1")];
+    e.ok("/mail/modifymailaccountstate", &state).await;
+    let boxes = list(&e.ok("/mail/getmailboxlist", &[m]).await);
+    let ceo_box = boxes.iter().find(|b| b["mailaccount"] == "ceo").unwrap();
+    assert_eq!(ceo_box["state"], "active");
     let cto = [m, ("mailaccount", "cto")];
     e.ok("/mail/deletemailbox", &cto).await;
     assert_eq!(list(&e.ok("/mail/getmailboxlist", &[m]).await).len(), 1);
