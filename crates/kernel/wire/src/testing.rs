@@ -309,7 +309,9 @@ pub fn assert_field(err: &Error, field: &str) {
 
 /// One sample of a vendor's document, as its fixture file states it.
 ///
-/// A fixture file is a sequence of entries, each opened by `=== <catalog id>`:
+/// A fixture file is a sequence of entries, each opened by `=== <catalog id>`, the id of
+/// the action its `call` runs (a second sample of one action adds a variant in
+/// parentheses: `=== dnspod:User.List (xml)`):
 ///
 /// ```text
 /// === zonkvm:getserver
@@ -352,6 +354,14 @@ pub struct Fixture {
 }
 
 impl Fixture {
+    /// The catalog id the entry names, without its variant (` (xml)`, ...).
+    pub fn catalog_id(&self) -> &str {
+        match self.id.split_once(" (") {
+            Some((id, variant)) if variant.ends_with(')') => id,
+            _ => &self.id,
+        }
+    }
+
     /// Whether `d` is an extra key this fixture allows.
     pub fn allows(&self, d: &ShapeDiff) -> bool {
         let ShapeDiff::Extra(path) = d else {
@@ -854,6 +864,9 @@ pub struct Conformance<S> {
     /// A fresh simulator (its sandbox), one per fixture so fixtures do not meet.
     pub sim: fn() -> S,
     pub connect: Connect,
+    /// The vendor's action table: each fixture's id must be the catalog id of the
+    /// action its `call` runs.
+    pub spec: fn() -> &'static VendorSpec,
     /// The fixture file's text.
     pub fixtures: &'static str,
     /// A body (a sample's or the simulator's) read as JSON, envelope and all; `None`
@@ -946,6 +959,12 @@ pub async fn conformance<S: Simulator>(c: &Conformance<S>) -> Summary {
     };
     for fx in &fixtures {
         sum.samples += 1;
+        let called = (c.spec)().find(&fx.call.action).map(|a| a.id.as_str());
+        if called != Some(fx.catalog_id()) {
+            let why = format!("the id is not the catalog id of its call ({called:?})");
+            sum.failures.push((fx.id.clone(), why));
+            continue;
+        }
         let sample = match (c.parse)(fx.sample.as_bytes()) {
             Some(v) => v,
             None => {
@@ -1148,6 +1167,12 @@ mod tests {
                     differs: not yet\ncontradicted: withdrawn\n--- sample\n\n{\"code\":1}\n\n";
         let fx = &parse_fixtures(text)[0];
         assert_eq!(fx.id, "v:get");
+        assert_eq!(fx.catalog_id(), "v:get");
+        let variant = Fixture {
+            id: "v:get (xml)".into(),
+            ..Fixture::default()
+        };
+        assert_eq!(variant.catalog_id(), "v:get");
         assert_eq!(fx.sample, "{\"code\":1}");
         assert_eq!(fx.prepare[0].1.params.len(), 2);
         let vars = [("id".to_string(), "42".to_string())];

@@ -69,6 +69,7 @@ async fn every_document_sample() {
     let summary = conformance(&Conformance {
         sim: Sim::sandbox,
         connect: idcgate_xensystem::connect,
+        spec: idcgate_xensystem::spec,
         fixtures: include_str!("fixtures/conformance.txt"),
         parse,
         expect,
