@@ -662,8 +662,8 @@ impl Sim {
     /// What CNDNS's web panel shows of the product named `name` and no call of the
     /// document answers: a hosting's web and FTP switches and bound domains, a
     /// database's run state and backup slots, a mail domain's fetching rules, a resold
-    /// cloud server's disks (mounted, last backup). The API's answers carry only the
-    /// document's keys; tests observe these writes here.
+    /// cloud server's disks (mounted, last backup); `name` is looked up in that order.
+    /// The API's answers carry only the document's keys; tests observe these writes here.
     pub fn panel(&self, name: &str) -> Option<Value> {
         let switch = |on: bool| if on { "1" } else { "2" };
         self.host.with_state(|st| {
