@@ -309,7 +309,9 @@ pub fn assert_field(err: &Error, field: &str) {
 
 /// One sample of a vendor's document, as its fixture file states it.
 ///
-/// A fixture file is a sequence of entries, each opened by `=== <catalog id>`:
+/// A fixture file is a sequence of entries, each opened by `=== <catalog id>`, the id of
+/// the action its `call` runs (a second sample of one action adds a variant in
+/// parentheses: `=== dnspod:User.List (xml)`):
 ///
 /// ```text
 /// === zonkvm:getserver
@@ -321,6 +323,9 @@ pub fn assert_field(err: &Error, field: &str) {
 ///   (the document's field list names them)
 /// differs: why the simulator's answer does not match yet (the check is then reported,
 ///   not failed; an entry without it must match)
+/// contradicted: where the document itself says the sample is not answered (a product
+///   it marks withdrawn, say) and the simulator follows that statement, so the sample's
+///   shape is not produced (reported apart from `differs`; the client still decodes it)
 /// --- sample
 /// {"code":1,"data":{...}}
 /// ```
@@ -341,12 +346,22 @@ pub struct Fixture {
     pub notes: Vec<String>,
     pub contradictions: Vec<String>,
     pub differs: Option<String>,
+    /// The document's own statement the simulator follows instead of the sample.
+    pub contradicted: Option<String>,
     /// Keys the answer may carry beyond the sample, and why.
     pub extra: Vec<(Vec<String>, String)>,
     pub sample: String,
 }
 
 impl Fixture {
+    /// The catalog id the entry names, without its variant (` (xml)`, ...).
+    pub fn catalog_id(&self) -> &str {
+        match self.id.split_once(" (") {
+            Some((id, variant)) if variant.ends_with(')') => id,
+            _ => &self.id,
+        }
+    }
+
     /// Whether `d` is an extra key this fixture allows.
     pub fn allows(&self, d: &ShapeDiff) -> bool {
         let ShapeDiff::Extra(path) = d else {
@@ -503,6 +518,7 @@ pub fn parse_fixtures(text: &str) -> Vec<Fixture> {
             "note" => fx.notes.push(value.to_string()),
             "contradiction" => fx.contradictions.push(value.to_string()),
             "differs" => fx.differs = Some(value.to_string()),
+            "contradicted" => fx.contradicted = Some(value.to_string()),
             "extra" => {
                 let (keys, why) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
                 if why.trim().is_empty() {
@@ -848,6 +864,9 @@ pub struct Conformance<S> {
     /// A fresh simulator (its sandbox), one per fixture so fixtures do not meet.
     pub sim: fn() -> S,
     pub connect: Connect,
+    /// The vendor's action table: each fixture's id must be the catalog id of the
+    /// action its `call` runs.
+    pub spec: fn() -> &'static VendorSpec,
     /// The fixture file's text.
     pub fixtures: &'static str,
     /// A body (a sample's or the simulator's) read as JSON, envelope and all; `None`
@@ -879,7 +898,11 @@ pub struct Summary {
     pub sim_matches: usize,
     /// Fixtures marked `differs:` that do not match: id and the stated reason.
     pub known: Vec<(String, String)>,
-    /// Fixtures marked `differs:` that match after all (the mark is stale).
+    /// Fixtures marked `contradicted:` (the document says the sample is not answered)
+    /// that do not match: id and the document's statement.
+    pub contradicted: Vec<(String, String)>,
+    /// Fixtures marked `differs:` or `contradicted:` that match after all (the mark is
+    /// stale).
     pub stale: Vec<String>,
     /// Unexpected failures: fixture id and what went wrong.
     pub failures: Vec<(String, String)>,
@@ -890,13 +913,17 @@ impl Summary {
     /// failure).
     pub fn print(&self) {
         println!(
-            "conformance {}: {} samples, {} decoded by the client, {} matched by the simulator, {} known differences",
+            "conformance {}: {} samples, {} decoded by the client, {} matched by the simulator, {} documented contradictions, {} known differences",
             self.vendor,
             self.samples,
             self.client_decodes,
             self.sim_matches,
+            self.contradicted.len(),
             self.known.len()
         );
+        for (id, why) in &self.contradicted {
+            println!("  contradicted  {id}: {why}");
+        }
         for (id, why) in &self.known {
             println!("  differs  {id}: {why}");
         }
@@ -932,6 +959,12 @@ pub async fn conformance<S: Simulator>(c: &Conformance<S>) -> Summary {
     };
     for fx in &fixtures {
         sum.samples += 1;
+        let called = (c.spec)().find(&fx.call.action).map(|a| a.id.as_str());
+        if called != Some(fx.catalog_id()) {
+            let why = format!("the id is not the catalog id of its call ({called:?})");
+            sum.failures.push((fx.id.clone(), why));
+            continue;
+        }
         let sample = match (c.parse)(fx.sample.as_bytes()) {
             Some(v) => v,
             None => {
@@ -942,6 +975,20 @@ pub async fn conformance<S: Simulator>(c: &Conformance<S>) -> Summary {
         };
         let decoded = client_decodes(c, fx, &sample).await;
         let matched = sim_matches(c, fx, &sample).await;
+        if let (Some(why), Err(_)) = (&fx.contradicted, &matched) {
+            sum.contradicted.push((fx.id.clone(), why.clone()));
+        }
+        if fx.contradicted.is_some() {
+            match decoded {
+                Ok(()) => sum.client_decodes += 1,
+                Err(why) => sum.failures.push((fx.id.clone(), format!("client: {why}"))),
+            }
+            if matched.is_ok() {
+                sum.sim_matches += 1;
+                sum.stale.push(fx.id.clone());
+            }
+            continue;
+        }
         match (decoded, &fx.differs) {
             (Ok(()), _) => sum.client_decodes += 1,
             // A marked fixture may fail both ways (an action not implemented at all).
@@ -1117,9 +1164,15 @@ mod tests {
     fn fixtures_parse_with_bindings_quotes_and_marks() {
         let text = "# head\n=== v:get\ncall: get guid=$id when='2026-01-01 00:00:00'\n\
                     prepare: $id=/ids/0 buy a=1 \\\n  b=2\nextra: k1,k2 the list names them\n\
-                    differs: not yet\n--- sample\n\n{\"code\":1}\n\n";
+                    differs: not yet\ncontradicted: withdrawn\n--- sample\n\n{\"code\":1}\n\n";
         let fx = &parse_fixtures(text)[0];
         assert_eq!(fx.id, "v:get");
+        assert_eq!(fx.catalog_id(), "v:get");
+        let variant = Fixture {
+            id: "v:get (xml)".into(),
+            ..Fixture::default()
+        };
+        assert_eq!(variant.catalog_id(), "v:get");
         assert_eq!(fx.sample, "{\"code\":1}");
         assert_eq!(fx.prepare[0].1.params.len(), 2);
         let vars = [("id".to_string(), "42".to_string())];
@@ -1137,5 +1190,6 @@ mod tests {
         assert_eq!(fx.call.bound(&twice), fx.call.bound(&vars));
         assert!(fx.allows(&ShapeDiff::Extra("/data/k2".into())));
         assert_eq!(fx.differs.as_deref(), Some("not yet"));
+        assert_eq!(fx.contradicted.as_deref(), Some("withdrawn"));
     }
 }

@@ -47,6 +47,7 @@ async fn every_document_sample() {
     let summary = conformance(&Conformance {
         sim,
         connect: idcgate_dnspod::connect,
+        spec: idcgate_dnspod::spec,
         fixtures: include_str!("fixtures/conformance.txt"),
         parse,
         expect,

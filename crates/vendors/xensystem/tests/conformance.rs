@@ -7,12 +7,19 @@ use idcgate_xensystem::Sim;
 use serde_json::{json, Map, Value};
 
 /// A reply as a shape: JSON as it is; `0|a|b` as `{"reply":"0","1":"a","2":"b"}` (so the
-/// number of parts is compared); `-1 message` as `{"reply":"-1","message":...}`.
+/// number of parts is compared); `-1 message` as `{"reply":"-1","message":...}`;
+/// vm_state's `<state> <JSON>` as `{"reply":"state","state":...,"data":{...}}`.
 fn parse(body: &[u8]) -> Option<Value> {
     let text = std::str::from_utf8(body).ok()?;
     let t = text.trim().trim_start_matches('\u{feff}');
     if t.starts_with('{') || t.starts_with('[') {
         return serde_json::from_str(t).ok();
+    }
+    if let Some((state, data)) = t.split_once(' ') {
+        if state != "0" && state != "-1" && data.trim_start().starts_with('{') {
+            let data: Value = serde_json::from_str(data).ok()?;
+            return Some(json!({"reply": "state", "state": state, "data": data}));
+        }
     }
     if let Some(rest) = t.strip_prefix("-1") {
         let message = rest.trim_start_matches([' ', '|']).trim();
@@ -34,6 +41,7 @@ fn parse(body: &[u8]) -> Option<Value> {
 /// for a pipe reply, the JSON itself, or a refusal carrying the message.
 fn expect(sample: &Value) -> Result<Value, (String, String)> {
     match sample.get("reply").and_then(Value::as_str) {
+        Some("state") => Ok(json!({"code": 0, "state": sample["state"], "data": sample["data"]})),
         Some("-1") => Err((
             String::new(),
             sample["message"].as_str().unwrap_or_default().to_string(),
@@ -61,6 +69,7 @@ async fn every_document_sample() {
     let summary = conformance(&Conformance {
         sim: Sim::sandbox,
         connect: idcgate_xensystem::connect,
+        spec: idcgate_xensystem::spec,
         fixtures: include_str!("fixtures/conformance.txt"),
         parse,
         expect,

@@ -38,6 +38,7 @@ async fn every_document_sample() {
     let summary = conformance(&Conformance {
         sim: Sim::sandbox,
         connect: idcgate_zonkvm::connect,
+        spec: idcgate_zonkvm::spec,
         fixtures: include_str!("fixtures/conformance.txt"),
         parse,
         expect,

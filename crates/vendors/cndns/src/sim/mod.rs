@@ -659,6 +659,59 @@ impl Sim {
         })
     }
 
+    /// What CNDNS's web panel shows of the product named `name` and no call of the
+    /// document answers: a hosting's web and FTP switches and bound domains, a
+    /// database's run state and backup slots, a mail domain's fetching rules, a resold
+    /// cloud server's disks (mounted, last backup); `name` is looked up in that order.
+    /// The API's answers carry only the document's keys; tests observe these writes here.
+    pub fn panel(&self, name: &str) -> Option<Value> {
+        let switch = |on: bool| if on { "1" } else { "2" };
+        self.host.with_state(|st| {
+            if let Some(h) = st.hosts.get(name) {
+                return Some(json!({
+                    "webstate": switch(h.web_on),
+                    "ftpstate": switch(h.ftp_on),
+                    "domains": h.domains.join(","),
+                }));
+            }
+            if let Some(d) = st.dbs.get(name) {
+                let slots: Vec<String> = d.backups.keys().map(u8::to_string).collect();
+                return Some(json!({
+                    "dbstate": switch(d.running),
+                    "backupnumber": slots.join(","),
+                }));
+            }
+            if let Some(m) = st.mails.get(name) {
+                let fetch: serde_json::Map<String, Value> = m
+                    .fetch
+                    .iter()
+                    .map(|(a, (s, p, r))| (a.clone(), format!("{r}@{s}:{p}").into()))
+                    .collect();
+                return Some(json!({ "fetch": fetch }));
+            }
+            st.resold.get(name).map(|i| {
+                let disks: serde_json::Map<String, Value> = i
+                    .disks
+                    .iter()
+                    .map(|d| {
+                        let backup = d.backup.map(fmt_time).unwrap_or_default();
+                        let mounted = if d.mounted { "1" } else { "0" };
+                        let v = json!({"mounted": mounted, "backup": backup});
+                        (d.extid.to_string(), v)
+                    })
+                    .collect();
+                json!({ "disks": disks })
+            })
+        })
+    }
+
+    /// The 建站之星 sites of the account, as the panel lists them (getCorysite's answer,
+    /// as documented, does not name the copy it makes).
+    pub fn site_names(&self) -> Vec<String> {
+        self.host
+            .with_state(|st| st.sites.keys().cloned().collect())
+    }
+
     /// `(username, api_password, email)` of the simulated account.
     pub fn credentials(&self) -> (String, String, String) {
         self.host.with_state(|st| {

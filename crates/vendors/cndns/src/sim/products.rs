@@ -368,9 +368,6 @@ fn host_json(h: &Host) -> Value {
         "svrip": "1.1.1.1",
         "presenttype3": present(h, 2).1,
         "ICPID": "",
-        "webstate": if h.web_on { "1" } else { "2" },
-        "ftpstate": if h.ftp_on { "1" } else { "2" },
-        "domains": h.domains.join(","),
     }])
 }
 
@@ -801,15 +798,20 @@ fn host_mb(size: &str) -> Decimal {
 }
 
 /// Plans of the same kind and place that are larger than the host's.
+/// None left is `""`, as the document's sample answers; the hosting section prints no
+/// listing, so plans are written as DataBase's getUpgradeList sample writes its own.
 fn upgrade_list(h: &Host) -> Value {
     let current = host_mb(&h.hostsize);
-    Value::Array(
-        HOST_SIZES
-            .iter()
-            .filter(|s| host_mb(s) > current)
-            .map(|s| json!({"hosttype": h.hosttype, "hostsize": s, "linetype": h.linetype, "location": h.location}))
-            .collect(),
-    )
+    let plans: Vec<Value> = HOST_SIZES
+        .iter()
+        .filter(|s| host_mb(s) > current)
+        .map(|s| json!({"hosttype": h.hosttype, "hostsize": s, "linetype": h.linetype, "location": h.location}))
+        .collect();
+    if plans.is_empty() {
+        json!("")
+    } else {
+        Value::Array(plans)
+    }
 }
 
 /// HostingUpgrade: a larger plan, the yearly difference charged per year left.
@@ -880,8 +882,6 @@ pub(crate) fn db_json(d: &Db) -> Value {
         "expiretime": fmt_time(d.exp),
         "dbtype": d.dbtype,
         "dbsize": d.dbsize,
-        "dbstate": if d.running { "1" } else { "2" },
-        "backupnumber": d.backups.keys().map(u8::to_string).collect::<Vec<_>>().join(","),
         "charset": if mysql { d.charset.as_str() } else { "" },
         "location": d.location,
         "linetype": d.linetype,
@@ -1447,8 +1447,7 @@ fn getmailboxlist(st: &mut State, q: &Req) -> R {
             md.boxes
                 .iter()
                 .map(|(a, b)| {
-                    let fetch = md.fetch.get(a).map(|(s, p, r)| format!("{r}@{s}:{p}")).unwrap_or_default();
-                    json!({"mailaccount": a, "state": if b.enabled { "active" } else { "disabled" }, "memo": b.memo, "size": format!("{}M", b.size_mb), "fetch": fetch})
+                    json!({"mailaccount": a, "state": if b.enabled { "active" } else { "disabled" }, "memo": b.memo, "size": format!("{}M", b.size_mb)})
                 })
                 .collect(),
         ))

@@ -223,8 +223,6 @@ fn details(i: &Instance) -> Value {
             "pdtnme": i.name, "extid": d.extid.to_string(), "exttype": "bd", "bs": "1",
             "size": d.size.to_string(), "total": d.size.to_string(), "type": d.dtype,
             "ext2": d.extid.to_string(), "addtme": fmt_time(i.reg),
-            "mounted": if d.mounted { "1" } else { "0" },
-            "backup": d.backup.map(fmt_time).unwrap_or_default(),
         }));
     }
     json!({

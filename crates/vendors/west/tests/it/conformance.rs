@@ -37,6 +37,7 @@ async fn every_document_sample() {
     let summary = conformance(&Conformance {
         sim: Sim::sandbox,
         connect: idcgate_west::connect,
+        spec: idcgate_west::spec,
         fixtures: include_str!("../fixtures/conformance.txt"),
         parse,
         expect,

@@ -1397,7 +1397,6 @@ fn vif(st: &mut State, caller: Caller, req: &Req<'_>, action: &str) -> Answer {
                 Value::String(if n.enabled { "1" } else { "0" }.into()),
             );
             m.insert(format!("network_{i}"), Value::String(n.network.clone()));
-            m.insert(format!("ip_{i}"), Value::String(n.bound.clone()));
         }
         return json_text(Value::Object(m));
     }

@@ -174,6 +174,16 @@ impl Sim {
             .with_state(|st| st.vms.get(&vpsid).map(|v| v.password.clone()))
     }
 
+    /// The addresses vm_setips bound to each of a VM's NICs, in NIC order (`dhcp` or a
+    /// space-separated list): the panel shows them, the API's vif list does not.
+    pub fn nic_bindings(&self, vpsid: i64) -> Option<Vec<String>> {
+        self.host.with_state(|st| {
+            st.vms
+                .get(&vpsid)
+                .map(|v| v.nics.iter().map(|n| n.bound.clone()).collect())
+        })
+    }
+
     /// A password set inside the guest by vm_cmds changePassword.
     pub fn guest_password(&self, vpsid: i64, user: &str) -> Option<String> {
         self.host.with_state(|st| {
