@@ -8,12 +8,18 @@
 //!   server to its own tenant; create, stop, renew and refund flow through both hops,
 //!   both ledgers stay balanced and each hop keeps the margin its catalog says;
 //! - attacks: a price in the request, bad terms, another tenant's guid, a suspended
-//!   tenant, no money, SQL metacharacters and NUL bytes: refused, nothing charged.
+//!   tenant, no money, SQL metacharacters and NUL bytes: refused, nothing charged;
+//! - upgrade and traffic: the client's `resize` through the endpoint pays the catalog's
+//!   difference and upgrades the upstream server (the same attacks refused first); the
+//!   traffic graph is the simulator's, point for point.
 //!
 //! Where the endpoint answers differently from the simulator, and why:
 //! - `getserver`'s `loginPassword` is empty: idcgate keeps no server passwords;
 //! - a line sells one fixed configuration (its product's): other disk, bandwidth or
-//!   defense values are refused, where the finance system prices them per unit;
+//!   defense values are refused, where the finance system prices them per unit; an
+//!   upgrade (`server_upgrade`, the client's `resize`) is to the configuration of
+//!   another product on sale, and a line lists only its own package, so the client's
+//!   `Purchasing` upgrade by package name finds none;
 //! - dedicated servers, colocation, hosting and databases are not sold through the
 //!   endpoint: their catalogs and order lists are empty, their actions say so.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
@@ -36,6 +42,7 @@ both_backends!(
     the_zonkvm_client_meets_the_same_answers_at_the_simulator_and_the_endpoint,
     a_second_instance_resells_through_the_first,
     attacks_are_refused_with_nothing_charged_or_changed,
+    the_zonkvm_client_upgrades_and_reads_the_traffic_graph_through_the_endpoint,
 );
 
 /// One idcgate: an engine on `store` with every vendor, and its server with the
@@ -93,13 +100,14 @@ fn client(base_url: &str, appid: &str, appkey: &str) -> Arc<dyn Connection> {
     .unwrap()
 }
 
-/// A reseller on `store` with a Zonkvm simulator upstream (account `z`), one cloud
-/// product on it at cost + 15%, and a funded tenant.
+/// A reseller on `store` with a Zonkvm simulator upstream (account `z`), a cloud
+/// product on it at cost + 15% and a dearer one it may be upgraded to.
 struct Reseller {
     i: Instance,
     sim: idcgate_zonkvm::Sim,
-    _srv: SimServer,
+    srv: SimServer,
     product_id: i64,
+    bigger_id: i64,
 }
 
 async fn reseller(store: SqlStore) -> Reseller {
@@ -113,29 +121,37 @@ async fn reseller(store: SqlStore) -> Reseller {
         })
         .await
         .unwrap();
-    let p = i
-        .engine
-        .add_product(
-            "test",
-            ProductSpec {
-                name: "cloud-a".into(),
-                title: Some("Cloud 1C1G".into()),
-                account: "z".into(),
-                kind: ResourceKind::Server,
-                offer: Some("德阳电信-1核1G".into()),
-                options: [("system_guid".to_string(), SIM_SYSTEM.to_string())]
-                    .into_iter()
-                    .collect(),
-                rule: PriceRule::parse("15%", &[], &[], Some("1,3,12")).unwrap(),
-            },
-        )
-        .await
-        .unwrap();
+    let mut ids = Vec::new();
+    for (name, title, offer) in [
+        ("cloud-a", "Cloud 1C1G", "德阳电信-1核1G"),
+        ("cloud-a-big", "Cloud 2C4G", "德阳电信-2核4G"),
+    ] {
+        let p = i
+            .engine
+            .add_product(
+                "test",
+                ProductSpec {
+                    name: name.into(),
+                    title: Some(title.into()),
+                    account: "z".into(),
+                    kind: ResourceKind::Server,
+                    offer: Some(offer.into()),
+                    options: [("system_guid".to_string(), SIM_SYSTEM.to_string())]
+                        .into_iter()
+                        .collect(),
+                    rule: PriceRule::parse("15%", &[], &[], Some("1,3,12")).unwrap(),
+                },
+            )
+            .await
+            .unwrap();
+        ids.push(p.id);
+    }
     Reseller {
         i,
         sim,
-        _srv: srv,
-        product_id: p.id,
+        srv,
+        product_id: ids[0],
+        bigger_id: ids[1],
     }
 }
 
@@ -679,6 +695,168 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
         sum
     };
     assert_eq!(spent, Money::from_fen(charged));
+    assert!(r
+        .i
+        .engine
+        .reads()
+        .unbalanced_transactions()
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn the_zonkvm_client_upgrades_and_reads_the_traffic_graph_through_the_endpoint(db: &TestDb) {
+    let r = reseller(db.reopen().await).await;
+    let (appid, appkey) = r.i.tenant("down", "1000.00").await;
+    let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
+    let via = client(&r.i.url(), &appid, &appkey);
+    let compute = via.compute().unwrap();
+    let create = PurchaseRequest {
+        kind: ResourceKind::Server,
+        operation: Operation::Create,
+        target: "up".into(),
+        offer: Some("cloud-a".into()),
+        months: 1,
+        options: [("system_guid".to_string(), r.product_id.to_string())]
+            .into_iter()
+            .collect(),
+    };
+    let order = via
+        .purchasing()
+        .unwrap()
+        .buy(&create, "up-1")
+        .await
+        .unwrap();
+    let id = order.upstream_id.unwrap();
+    let guid = id.trim_start_matches("server_").to_string();
+    // The line says it takes upgrades; the bigger product's does not.
+    let lines =
+        r.i.post(&[
+            ("appid", &appid),
+            ("appkey", &appkey),
+            ("action", "getlines"),
+        ])
+        .await;
+    let status = |line: &str| {
+        lines["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["guid"] == line)
+            .unwrap()["upgradeStatus"]
+            .clone()
+    };
+    assert_eq!(status(&r.product_id.to_string()), 1);
+    assert_eq!(status(&r.bigger_id.to_string()), 0);
+
+    // Refused with nothing charged or sent: a configuration no product sells, a price
+    // in the request, another tenant's guid, a suspended tenant, nonsense values.
+    let balance = r.i.balance("tenant:down").await;
+    let sim_balance = r.sim.balance();
+    let resize = |cpu, ram| idcgate_core::Resize {
+        cpu: Some(cpu),
+        ram_mb: Some(ram),
+        disk_gb: None,
+        bandwidth_mbps: None,
+    };
+    assert!(compute.resize(&id, &resize(8, 8192)).await.is_err());
+    let upgrade = |extra: &[(&'static str, &'static str)]| {
+        let mut f = vec![
+            ("appid", appid.clone()),
+            ("appkey", appkey.clone()),
+            ("action", "server_upgrade".to_string()),
+            ("guid", guid.clone()),
+            ("cpu", "2".to_string()),
+            ("memory", "4".to_string()),
+        ];
+        for (k, v) in extra {
+            f.retain(|(key, _)| key != k);
+            f.push((k, v.to_string()));
+        }
+        f
+    };
+    let forms = [
+        upgrade(&[("price", "0")]),
+        upgrade(&[("money", "0.01")]),
+        upgrade(&[("cpu", "-2")]),
+        upgrade(&[("memory", "4' OR '1'='1")]),
+        upgrade(&[("client_order_id", "a\0b")]),
+        upgrade(&[("defense", "10")]),
+        upgrade(&[("appid", "0"), ("appkey", "x")]),
+        {
+            let mut f = upgrade(&[]);
+            f[0].1 = other_id.clone();
+            f[1].1 = other_key.clone();
+            f
+        },
+    ];
+    for form in &forms {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let v = r.i.post(&form).await;
+        assert_eq!(v["code"], 0, "{form:?}: {v}");
+    }
+    r.i.engine.suspend_tenant("test", "down").await.unwrap();
+    let form = upgrade(&[]);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let v = r.i.post(&form).await;
+    assert_eq!(v["code"], 0, "suspended: {v}");
+    assert_eq!(r.i.balance("tenant:down").await, balance);
+    assert_eq!(r.i.balance("tenant:other").await, yuan("1000.00"));
+    assert_eq!(r.sim.balance(), sim_balance, "nothing reached the upstream");
+    r.i.engine.resume_tenant("test", "down").await.unwrap();
+
+    // The Zonkvm client's resize is `server_upgrade`: the bigger product's configuration.
+    compute.resize(&id, &resize(2, 4096)).await.unwrap();
+    let s = compute.get_server(&id).await.unwrap();
+    assert_eq!((s.cpu, s.ram_mb), (2, 4096));
+    let charged = balance - r.i.balance("tenant:down").await;
+    assert!(charged > Money::ZERO);
+    let rows =
+        r.i.store
+            .list_tenant_orders(&Default::default())
+            .await
+            .unwrap();
+    let row = rows.iter().find(|o| o.order.tenant == "down").unwrap();
+    assert_eq!(row.order.product, "cloud-a-big");
+    let charges = r.i.store.tenant_order_charges(row.id).await.unwrap();
+    let up = charges.iter().find(|c| c.what == "upgrade").unwrap();
+    assert_eq!(Money::from_fen(up.fen), charged);
+    // The upstream server was upgraded and paid for.
+    let creds = r.sim.sandbox_credentials();
+    let direct = client(&r.srv.base_url(), &creds[0].1, &creds[1].1);
+    let upstream_id = row.resource.clone().unwrap();
+    let at_sim = direct
+        .compute()
+        .unwrap()
+        .get_server(&upstream_id)
+        .await
+        .unwrap();
+    assert_eq!((at_sim.cpu, at_sim.ram_mb), (2, 4096));
+    assert!(r.sim.balance() < sim_balance);
+
+    // The traffic graph is the upstream's own, point for point.
+    let to = jiff::Timestamp::now();
+    let from = to - jiff::SignedDuration::from_hours(2);
+    let ours = compute.traffic(&id, from, to).await.unwrap();
+    let theirs = direct
+        .compute()
+        .unwrap()
+        .traffic(&upstream_id, from, to)
+        .await
+        .unwrap();
+    assert_eq!(ours.len(), 24);
+    assert_eq!(ours, theirs);
+    let v =
+        r.i.post(&[
+            ("appid", &other_id),
+            ("appkey", &other_key),
+            ("action", "get_server_chart"),
+            ("guid", &guid),
+            ("start_time", &from.as_millisecond().to_string()),
+            ("end_time", &to.as_millisecond().to_string()),
+        ])
+        .await;
+    assert_eq!(v["code"], 0, "another tenant's graph: {v}");
     assert!(r
         .i
         .engine

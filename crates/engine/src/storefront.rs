@@ -21,7 +21,7 @@ use idcgate_core::storefront::{
     Answer, Holding, HoldingState, Offering, Purchase, Refusal, RefusalKind, ServerAction, Shopper,
     Storefront,
 };
-use idcgate_core::{ConsoleSession, Error, Money, OrderState, ResourceKind, Server};
+use idcgate_core::{ConsoleSession, Error, Money, OrderState, ResourceKind, Server, TrafficSample};
 use idcgate_store::{
     Charged, FailureLimit, NewCharge, NewTenantOrder, Opened, TenantOrderFilter, TenantOrderPatch,
     TenantOrderRow, TenantOrderState, TenantState,
@@ -50,6 +50,9 @@ const PEER_SCOPE: &str = "downstream.peer";
 const ABANDONED_AFTER_MS: i64 = 10 * 60 * 1000;
 /// How long a tenant's view of the catalog (prices quoted upstream) is reused.
 const OFFERINGS_TTL: Duration = Duration::from_secs(60);
+/// The longest traffic graph a tenant may ask for at once.
+const MAX_CHART_MS: i64 = 31 * 86_400_000;
+const DAY_MS: i64 = 86_400_000;
 
 type OfferingsCache = HashMap<(String, ResourceKind), (Instant, Vec<Offering>)>;
 
@@ -167,6 +170,31 @@ fn configuration(p: &Product, plans: &[idcgate_core::Plan]) -> (u32, u32, u32, u
         n(&["disk", "HD"]),
         n(&["bandwidth", "BD"]),
     )
+}
+
+/// Whether a holding of `from` may become `to` in place: a server of the same upstream
+/// account sold with the same options under another offer (what an upstream upgrade
+/// moves it to; the options are a create's, which an upgrade does not send again).
+fn upgrades_to(from: &Product, to: &Product) -> bool {
+    from.kind == ResourceKind::Server
+        && to.kind == from.kind
+        && to.account == from.account
+        && to.options == from.options
+        && to.offer.is_some()
+        && to.offer != from.offer
+}
+
+/// What an upgrade costs the tenant: the difference between the two products' prices
+/// for the order's term (`term_fen`, for `months`), per 30-day month, for the whole
+/// days left until `end_ms` (a started day counts, as the finance system counts them),
+/// rounded to the fen once.
+fn upgrade_fen(term_fen: i64, months: u32, end_ms: i64, now_ms: i64) -> i64 {
+    let days = ((end_ms - now_ms).max(0) + DAY_MS - 1) / DAY_MS;
+    let fen = rust_decimal::Decimal::from(term_fen) * rust_decimal::Decimal::from(days)
+        / rust_decimal::Decimal::from(30 * i64::from(months.max(1)));
+    fen.round_dp_with_strategy(0, crate::catalog::ROUNDING)
+        .try_into()
+        .unwrap_or(0)
 }
 
 impl Shop {
@@ -543,6 +571,104 @@ impl Shop {
         .map_err(|e| told(&e))
     }
 
+    /// Charges `charge` to a tenant order and places `purchase` through the journal
+    /// under the charge's key, at most `cost`: the one path of renewals and upgrades.
+    /// A refusal upstream, or one before anything was sent, gives the money back; a
+    /// lost answer keeps it until the journal settles the order. `None`: the same
+    /// charge was made before, so nothing more was charged or ordered.
+    async fn pay_and_place(
+        &self,
+        who: &Shopper,
+        row: &TenantOrderRow,
+        charge: NewCharge,
+        purchase: &PurchaseRequest,
+        cost: Money,
+        noun: &str,
+    ) -> Answer<Option<idcgate_store::OrderRow>> {
+        let charged = self
+            .engine
+            .store
+            .charge_tenant_order(row.id, &charge, now_ms())
+            .await;
+        match charged {
+            Ok(Charged::New(_)) => {}
+            Ok(Charged::Existing(_)) => return Ok(None),
+            Ok(Charged::Short { available_fen }) => {
+                return Err(short(Money::from_fen(charge.fen), available_fen))
+            }
+            Err(idcgate_store::StoreError::Conflict(_)) => return Err(suspended()),
+            Err(e) => return Err(told(&e.into())),
+        }
+        let key = charge.idem_key.as_str();
+        let placed = self
+            .engine
+            .place_order_within(
+                &Self::actor(who),
+                &row.order.account,
+                purchase,
+                Some(key),
+                Some(cost),
+            )
+            .await;
+        let back = |why: String| NewCharge {
+            idem_key: format!("{key}:return"),
+            what: "return".into(),
+            fen: -charge.fen,
+            months: 0,
+            memo: format!("{} of tenant order {} returned: {why}", charge.what, row.id),
+        };
+        match placed {
+            Ok(order) if order.state == OrderState::Succeeded => Ok(Some(order)),
+            Ok(order) if order.state == OrderState::Failed => {
+                self.engine
+                    .store
+                    .charge_tenant_order(row.id, &back("the upstream refused".into()), now_ms())
+                    .await
+                    .map_err(|e| told(&e.into()))?;
+                Err(refusal(
+                    RefusalKind::Upstream,
+                    format!("{noun}失败，款项已退回"),
+                ))
+            }
+            // Lost answer: the charge stands until the journal settles the order.
+            Ok(_) => Err(refusal(
+                RefusalKind::Unsettled,
+                format!("{noun}结果待核实 (the upstream's answer was lost; it is being settled)"),
+            )),
+            Err(e) => {
+                if self
+                    .engine
+                    .store
+                    .order_by_key(key)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_none()
+                {
+                    if let Err(b) = self
+                        .engine
+                        .store
+                        .charge_tenant_order(row.id, &back(e.to_string()), now_ms())
+                        .await
+                    {
+                        tracing::error!(tenant_order = row.id, error = %b, "could not return a charge's money");
+                    }
+                }
+                Err(told(&e))
+            }
+        }
+    }
+
+    /// The key of a renewal or upgrade: the tenant's own id for it, or one drawn.
+    fn follow_up_key(row: &TenantOrderRow, what: &str, client_order_id: String) -> String {
+        let suffix = if client_order_id.is_empty() {
+            crate::orders::new_idempotency_key()
+        } else {
+            client_order_id
+        };
+        format!("{}:{what}:{suffix}", row.order.idem_key)
+    }
+
     async fn renew_inner(
         &self,
         who: &Shopper,
@@ -572,127 +698,202 @@ impl Shop {
             months,
             options: Default::default(),
         };
-        let (price, cost, fen) = self.price(who, &product, &purchase).await?;
-        let suffix = if coid.is_empty() {
-            crate::orders::new_idempotency_key()
-        } else {
-            coid
+        let (_, cost, fen) = self.price(who, &product, &purchase).await?;
+        let key = Self::follow_up_key(&row, "renew", coid);
+        let charge = NewCharge {
+            idem_key: key,
+            what: "renew".into(),
+            fen,
+            months: i64::from(months),
+            memo: format!(
+                "{} renews tenant order {} for {months} months",
+                who.tenant, row.id
+            ),
         };
-        let key = format!("{}:renew:{suffix}", row.order.idem_key);
-        let charged = self
+        let Some(order) = self
+            .pay_and_place(who, &row, charge, &purchase, cost, "续费")
+            .await?
+        else {
+            // The same renewal again: whatever came of it, nothing more is charged.
+            return Ok(self.to_holding(&row, self.stored_server(&row).await).await);
+        };
+        // Until the upstream's own end time is read: a renewal extends the term.
+        let base = row.expires_ms.unwrap_or_else(now_ms);
+        let mut expires = idcgate_wire::sim::china::add_months_ms(base, i64::from(months));
+        if let Some(server) = self.read_sold(&row).await {
+            if let Some(t) = server.expires_at {
+                expires = t.as_millisecond();
+            }
+        }
+        let detail = format!("renewed {months} months: upstream order {}", order.id);
+        self.patch_live(
+            &row,
+            &TenantOrderPatch {
+                expires_ms: Some(expires),
+                detail: Some(&detail),
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// The server a tenant order holds, read again from its upstream (`None` when it
+    /// holds none or the read failed: the next sync reads it).
+    async fn read_sold(&self, row: &TenantOrderRow) -> Option<Server> {
+        let id = row.resource.as_deref()?;
+        self.engine.read_server(&row.order.account, id).await.ok()
+    }
+
+    /// Writes what a renewal or upgrade changed on a tenant order, keeping its state.
+    async fn patch_live(
+        &self,
+        row: &TenantOrderRow,
+        patch: &TenantOrderPatch<'_>,
+    ) -> Answer<Holding> {
+        self.engine
+            .store
+            .move_tenant_order(row.id, row.state, row.state, patch, now_ms())
+            .await
+            .map_err(|e| told(&e.into()))?;
+        let row = self.engine.reread(row.id).await.map_err(|e| told(&e))?;
+        Ok(self.to_holding(&row, self.stored_server(&row).await).await)
+    }
+
+    async fn upgrade_inner(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        offering: i64,
+        client_order_id: Option<&str>,
+    ) -> Answer<Holding> {
+        Self::may_buy(who)?;
+        let coid = Self::check_client_id("client_order_id", client_order_id)?;
+        let (row, resource) = self.live(who, guid).await?;
+        let key = Self::follow_up_key(&row, "upgrade", coid);
+        // The same upgrade again is answered as it is now, before the products are
+        // compared: the order is the product it was upgraded to.
+        let charges = self
             .engine
             .store
-            .charge_tenant_order(
-                row.id,
-                &NewCharge {
-                    idem_key: key.clone(),
-                    what: "renew".into(),
-                    fen,
-                    months: i64::from(months),
-                    memo: format!(
-                        "{} renews tenant order {} for {months} months",
-                        who.tenant, row.id
-                    ),
-                },
-                now_ms(),
-            )
-            .await;
-        match charged {
-            Ok(Charged::New(_)) => {}
-            // The same renewal again: whatever came of it, nothing more is charged.
-            Ok(Charged::Existing(_)) => {
-                return Ok(self.to_holding(&row, self.stored_server(&row).await).await)
-            }
-            Ok(Charged::Short { available_fen }) => return Err(short(price, available_fen)),
-            Err(idcgate_store::StoreError::Conflict(_)) => return Err(suspended()),
-            Err(e) => return Err(told(&e.into())),
+            .tenant_order_charges(row.id)
+            .await
+            .map_err(|e| told(&e.into()))?;
+        if charges.iter().any(|c| c.idem_key == key) {
+            return Ok(self.to_holding(&row, self.stored_server(&row).await).await);
         }
-        let placed = self
+        let from = self.product_of(&row).await?;
+        let to = self
             .engine
-            .place_order_within(
-                &Self::actor(who),
-                &row.order.account,
-                &purchase,
-                Some(&key),
-                Some(cost),
-            )
-            .await;
-        let back = |why: String| NewCharge {
-            idem_key: format!("{key}:return"),
-            what: "return".into(),
-            fen: -fen,
-            months: 0,
-            memo: format!("renewal of tenant order {} returned: {why}", row.id),
-        };
-        match placed {
-            Ok(order) if order.state == OrderState::Succeeded => {
-                // Until the upstream's own end time is read: a renewal extends the term.
-                let base = row.expires_ms.unwrap_or_else(now_ms);
-                let mut expires = idcgate_wire::sim::china::add_months_ms(base, i64::from(months));
-                let read = match row.resource.as_deref() {
-                    Some(id) => self.engine.read_server(&row.order.account, id).await.ok(),
-                    None => None,
-                };
-                if let Some(server) = read {
-                    if let Some(t) = server.expires_at {
-                        expires = t.as_millisecond();
-                    }
-                }
-                let detail = format!("renewed {months} months: upstream order {}", order.id);
-                let state = row.state;
-                self.engine
-                    .store
-                    .move_tenant_order(
-                        row.id,
-                        state,
-                        state,
-                        &TenantOrderPatch {
-                            expires_ms: Some(expires),
-                            detail: Some(&detail),
-                            ..Default::default()
-                        },
-                        now_ms(),
-                    )
-                    .await
-                    .map_err(|e| told(&e.into()))?;
-                let row = self.engine.reread(row.id).await.map_err(|e| told(&e))?;
-                Ok(self.to_holding(&row, self.stored_server(&row).await).await)
-            }
-            Ok(order) if order.state == OrderState::Failed => {
-                self.engine
-                    .store
-                    .charge_tenant_order(row.id, &back("the upstream refused".into()), now_ms())
-                    .await
-                    .map_err(|e| told(&e.into()))?;
-                Err(refusal(RefusalKind::Upstream, "续费失败，款项已退回"))
-            }
-            // Lost answer: the charge stands until the journal settles the renewal.
-            Ok(_) => Err(refusal(
-                RefusalKind::Unsettled,
-                "续费结果待核实 (the upstream's answer was lost; it is being settled)",
-            )),
-            Err(e) => {
-                if self
-                    .engine
-                    .store
-                    .order_by_key(&key)
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_none()
-                {
-                    if let Err(b) = self
-                        .engine
-                        .store
-                        .charge_tenant_order(row.id, &back(e.to_string()), now_ms())
-                        .await
-                    {
-                        tracing::error!(tenant_order = row.id, error = %b, "could not return a renewal's money");
-                    }
-                }
-                Err(told(&e))
-            }
+            .products(false)
+            .await
+            .map_err(|e| told(&e))?
+            .into_iter()
+            .find(|p| p.id == offering)
+            .ok_or_else(|| refusal(RefusalKind::NotFound, "产品不存在或已下架"))?;
+        if !upgrades_to(&from, &to) {
+            return Err(refusal(
+                RefusalKind::Unsupported,
+                "该订单不能升级到所选配置 (no upgrade from this product to that one)",
+            ));
         }
+        let term = u32::try_from(row.order.months)
+            .ok()
+            .filter(|m| *m > 0)
+            .ok_or_else(|| refusal(RefusalKind::Invalid, "该订单不可升级"))?;
+        // Both at the tenant's price for the order's own term, so a term discount
+        // applies to the difference as it did to the purchase.
+        let (_, _, from_fen) = self
+            .price(who, &from, &from.purchase(QUOTE_TARGET, term))
+            .await?;
+        let (_, _, to_fen) = self
+            .price(who, &to, &to.purchase(QUOTE_TARGET, term))
+            .await?;
+        let end = row
+            .expires_ms
+            .ok_or_else(|| refusal(RefusalKind::Invalid, "该订单不可升级"))?;
+        let fen = upgrade_fen(to_fen - from_fen, term, end, now_ms());
+        if fen <= 0 {
+            return Err(refusal(
+                RefusalKind::Invalid,
+                "只能升级到更高的配置 (an upgrade must cost more than what it replaces)",
+            ));
+        }
+        let purchase = PurchaseRequest {
+            kind: row.order.kind,
+            operation: Operation::Upgrade,
+            target: resource,
+            offer: to.offer.clone(),
+            months: 0,
+            options: Default::default(),
+        };
+        let cost = self
+            .engine
+            .quote(&row.order.account, &purchase)
+            .await
+            .map_err(|e| told(&e))?
+            .price;
+        let charge = NewCharge {
+            idem_key: key,
+            what: "upgrade".into(),
+            fen,
+            months: 0,
+            memo: format!(
+                "{} upgrades tenant order {} from {} to {}",
+                who.tenant, row.id, from.name, to.name
+            ),
+        };
+        let Some(order) = self
+            .pay_and_place(who, &row, charge, &purchase, cost, "升级")
+            .await?
+        else {
+            return Ok(self.to_holding(&row, self.stored_server(&row).await).await);
+        };
+        self.read_sold(&row).await;
+        let detail = format!(
+            "upgraded from {} to {}: upstream order {}",
+            from.name, to.name, order.id
+        );
+        self.patch_live(
+            &row,
+            &TenantOrderPatch {
+                product: Some(&to.name),
+                detail: Some(&detail),
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    async fn traffic_inner(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+    ) -> Answer<Vec<TrafficSample>> {
+        let span = to.as_millisecond() - from.as_millisecond();
+        if span <= 0 || span > MAX_CHART_MS {
+            return Err(refusal(
+                RefusalKind::Invalid,
+                "参数错误：end_time 须晚于 start_time，且至多 31 天",
+            ));
+        }
+        let (row, resource) = self.live(who, guid).await?;
+        if row.order.kind != ResourceKind::Server {
+            return Err(refusal(RefusalKind::Unsupported, "该订单不是服务器"));
+        }
+        let conn = self
+            .engine
+            .connection(&row.order.account)
+            .await
+            .map_err(|e| told(&e))?;
+        let compute = conn
+            .compute()
+            .ok_or_else(|| refusal(RefusalKind::Unsupported, "该产品的上游不支持此操作"))?;
+        compute
+            .traffic(&resource, from, to)
+            .await
+            .map_err(|e| told(&e.into()))
     }
 
     async fn refund_inner(&self, who: &Shopper, guid: i64) -> Answer<Money> {
@@ -871,7 +1072,7 @@ impl Shop {
             .collect();
         let mut catalogs: HashMap<String, idcgate_core::ComputeCatalog> = HashMap::new();
         let mut out = Vec::new();
-        for p in products {
+        for p in &products {
             if kind == ResourceKind::Server && !catalogs.contains_key(&p.account) {
                 let catalog = match self.engine.connection(&p.account).await {
                     Ok(conn) => match conn.compute() {
@@ -893,7 +1094,7 @@ impl Shop {
                 .get(&p.account)
                 .map(|c| (c.plans.as_slice(), c.images.clone()))
                 .unwrap_or((&[], vec![]));
-            let (cpu, ram_mb, disk_gb, bandwidth_mbps) = configuration(&p, plans);
+            let (cpu, ram_mb, disk_gb, bandwidth_mbps) = configuration(p, plans);
             let mut terms = Vec::new();
             for months in p.rule.shown_periods() {
                 let cost = self
@@ -915,8 +1116,10 @@ impl Shop {
                 bandwidth_mbps,
                 terms,
                 images,
+                upgrades: Vec::new(),
             });
         }
+        self.link_upgrades(&products, &mut out).await;
         if let Ok(mut cache) = self.offerings.lock() {
             if cache.len() > 64 {
                 cache.clear();
@@ -924,6 +1127,50 @@ impl Shop {
             cache.insert((level, kind), (Instant::now(), out.clone()));
         }
         Ok(out)
+    }
+
+    /// Each offering's upgrades: the products a holding of it may move to in place
+    /// (`upgrades_to`), dearer for the shortest term both sell, where the account's
+    /// upstream sells upgrades of its kind.
+    async fn link_upgrades(&self, products: &[Product], out: &mut [Offering]) {
+        let mut sells: HashMap<String, bool> = HashMap::new();
+        for p in products {
+            if sells.contains_key(&p.account) {
+                continue;
+            }
+            let upgrades = match self.engine.connection(&p.account).await {
+                Ok(conn) => conn
+                    .purchasing()
+                    .is_some_and(|s| s.sells().contains(&(p.kind, Operation::Upgrade))),
+                Err(_) => false,
+            };
+            sells.insert(p.account.clone(), upgrades);
+        }
+        let first = |o: &Offering| o.terms.iter().min_by_key(|(m, _)| *m).copied();
+        let dearer: Vec<Vec<i64>> = products
+            .iter()
+            .zip(out.iter())
+            .map(|(from, fo)| {
+                if !sells.get(&from.account).copied().unwrap_or(false) {
+                    return Vec::new();
+                }
+                products
+                    .iter()
+                    .zip(out.iter())
+                    .filter(|(to, to_o)| {
+                        upgrades_to(from, to)
+                            && match (first(fo), first(to_o)) {
+                                (Some((m, a)), Some((n, b))) => m == n && b > a,
+                                _ => false,
+                            }
+                    })
+                    .map(|(to, _)| to.id)
+                    .collect()
+            })
+            .collect();
+        for (o, ids) in out.iter_mut().zip(dearer) {
+            o.upgrades = ids;
+        }
     }
 
     async fn holdings_inner(
@@ -1165,6 +1412,33 @@ impl Storefront for Shop {
         })
         .await;
         result
+    }
+
+    async fn upgrade(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        offering: i64,
+        client_order_id: Option<&str>,
+    ) -> Answer<Holding> {
+        let result = self
+            .upgrade_inner(who, guid, offering, client_order_id)
+            .await;
+        self.audit(who, "upgrade", Some(guid), &result, |h| {
+            format!("to product {offering}; paid in all {}", h.paid)
+        })
+        .await;
+        result
+    }
+
+    async fn traffic(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+    ) -> Answer<Vec<TrafficSample>> {
+        self.traffic_inner(who, guid, from, to).await
     }
 
     async fn refund(&self, who: &Shopper, guid: i64) -> Answer<Money> {

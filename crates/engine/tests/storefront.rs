@@ -35,6 +35,8 @@ both_backends!(
     renewal_extends_and_refund_gives_back_the_unused_share,
     what_the_upstream_refunds_is_booked_once_and_the_statement_agrees,
     failed_appkeys_lock_out_the_appid_and_the_address,
+    an_upgrade_pays_the_difference_for_the_time_left_through_the_journal,
+    a_traffic_graph_is_the_upstreams,
 );
 
 struct Fixture {
@@ -503,4 +505,169 @@ async fn failed_appkeys_lock_out_the_appid_and_the_address(db: &TestDb) {
         .is_ok());
     let audit = db.store.list_audit(100).await.unwrap();
     assert!(audit.iter().any(|e| e.action == "resale.lockout"));
+}
+
+/// A dearer product on the same line with the same options: an upgrade of the first.
+async fn bigger(f: &Fixture) -> i64 {
+    f.engine
+        .add_product(
+            "test",
+            ProductSpec {
+                name: "cloud-2c4g".into(),
+                title: Some("Cloud 2C4G".into()),
+                account: "z".into(),
+                kind: ResourceKind::Server,
+                offer: Some("德阳电信-2核4G".into()),
+                options: [("system_guid".to_string(), "1659170791658716".to_string())]
+                    .into_iter()
+                    .collect(),
+                rule: PriceRule::parse("15%", &[], &[], Some("1,3,12")).unwrap(),
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+async fn an_upgrade_pays_the_difference_for_the_time_left_through_the_journal(db: &TestDb) {
+    let f = fixture(db).await;
+    let big = bigger(&f).await;
+    let (who, _, _) = f.tenant("acme", "500.00", "0").await;
+    let (other, _, _) = f.tenant("bolt", "500.00", "0").await;
+    let offered = f.shop.offerings(&who, ResourceKind::Server).await.unwrap();
+    let small = offered.iter().find(|o| o.id == f.product).unwrap();
+    assert_eq!(
+        small.upgrades,
+        vec![big],
+        "the dearer product is the upgrade"
+    );
+    assert!(offered
+        .iter()
+        .find(|o| o.id == big)
+        .unwrap()
+        .upgrades
+        .is_empty());
+
+    let h = f.shop.buy(&who, &f.purchase(1, Some("u"))).await.unwrap();
+    let cost_before = f.balance("cost:server").await;
+    let upstream_before = f.sim.balance();
+    // Another tenant's guid and a suspended tenant: refused, nothing charged or sent.
+    let requests = f.srv.faults.requests();
+    let r = f.shop.upgrade(&other, h.guid, big, None).await.unwrap_err();
+    assert_eq!(r.kind, RefusalKind::NotFound, "{r:?}");
+    let suspended = Shopper {
+        may_buy: false,
+        ..who.clone()
+    };
+    let r = f
+        .shop
+        .upgrade(&suspended, h.guid, big, None)
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Suspended, "{r:?}");
+    // Not an upgrade: the product it already is.
+    let r = f
+        .shop
+        .upgrade(&who, h.guid, f.product, None)
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Unsupported, "{r:?}");
+    assert_eq!(
+        f.srv.faults.requests(),
+        requests,
+        "nothing reached the upstream"
+    );
+    assert_eq!(f.balance("tenant:acme").await, yuan("500.00") - h.paid);
+    assert_eq!(f.balance("tenant:bolt").await, yuan("500.00"));
+
+    // The price: the two products' one-month prices apart, per 30 days, for the whole
+    // days left.
+    let diff = f
+        .engine
+        .product_price("cloud-2c4g", None, Some(1))
+        .await
+        .unwrap()
+        .price
+        - f.price(1).await;
+    let left_ms = h.expires_at.unwrap().as_millisecond() - idcgate_engine::now_ms();
+    let days = (left_ms + 86_399_999) / 86_400_000;
+    let expected = idcgate_engine::catalog::round_to_fen(
+        diff.0 * rust_decimal::Decimal::from(days) / rust_decimal::Decimal::from(30),
+    );
+    let up = f
+        .shop
+        .upgrade(&who, h.guid, big, Some("up-1"))
+        .await
+        .unwrap();
+    assert_eq!(up.paid - h.paid, expected, "{days} days left");
+    assert_eq!(up.offering, big, "the order is the bigger product now");
+    let server = up.server.expect("read again after the upgrade");
+    assert_eq!((server.cpu, server.ram_mb), (2, 4096));
+    assert_eq!(f.balance("tenant:acme").await, yuan("500.00") - up.paid);
+    // Through the journal: the upstream was charged its own difference, booked as cost.
+    let paid_upstream = upstream_before - f.sim.balance();
+    assert!(paid_upstream > Money::ZERO);
+    assert_eq!(f.balance("cost:server").await - cost_before, paid_upstream);
+    let upgrades: Vec<_> = db
+        .store
+        .list_orders(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.order.operation == "upgrade")
+        .collect();
+    assert_eq!(upgrades.len(), 1);
+    // The same upgrade id again: nothing more charged or ordered.
+    let again = f
+        .shop
+        .upgrade(&who, h.guid, big, Some("up-1"))
+        .await
+        .unwrap();
+    assert_eq!(again.paid, up.paid);
+    assert_eq!(f.sim.balance(), upstream_before - paid_upstream);
+    // Down again is no upgrade: refused before anything is charged.
+    let r = f
+        .shop
+        .upgrade(&who, h.guid, f.product, None)
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Invalid, "{r:?}");
+    assert_eq!(f.balance("tenant:acme").await, yuan("500.00") - up.paid);
+    // The margin of the order counts the upgrade's charge and its upstream cost.
+    let margins = f.engine.margins(Some("acme")).await.unwrap();
+    assert_eq!(margins.len(), 1);
+    assert_eq!(margins[0].revenue, up.paid);
+    assert_eq!(margins[0].cost, f.balance("cost:server").await);
+    common::assert_books_balance(&f.engine).await;
+}
+
+async fn a_traffic_graph_is_the_upstreams(db: &TestDb) {
+    let f = fixture(db).await;
+    let (who, _, _) = f.tenant("acme", "500.00", "0").await;
+    let (other, _, _) = f.tenant("bolt", "0", "0").await;
+    let h = f.shop.buy(&who, &f.purchase(1, Some("c"))).await.unwrap();
+    let to = jiff::Timestamp::now();
+    let from = to - jiff::SignedDuration::from_hours(1);
+    let graph = f.shop.traffic(&who, h.guid, from, to).await.unwrap();
+    // The simulator's graph: one point per five minutes.
+    assert_eq!(graph.len(), 12);
+    assert!(graph.iter().all(|p| p.in_bps > 0 && p.out_bps > 0));
+    assert!(graph.windows(2).all(|w| w[0].at < w[1].at));
+    assert_eq!(
+        f.shop
+            .traffic(&other, h.guid, from, to)
+            .await
+            .unwrap_err()
+            .kind,
+        RefusalKind::NotFound
+    );
+    for (a, b) in [
+        (to, from),
+        (to - jiff::SignedDuration::from_hours(24 * 40), to),
+    ] {
+        assert_eq!(
+            f.shop.traffic(&who, h.guid, a, b).await.unwrap_err().kind,
+            RefusalKind::Invalid
+        );
+    }
 }

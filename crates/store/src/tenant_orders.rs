@@ -135,6 +135,8 @@ pub enum Charged {
 #[derive(Debug, Clone, Default)]
 pub struct TenantOrderPatch<'a> {
     pub resource: Option<&'a str>,
+    /// The product it now is (an upgrade moves it to another).
+    pub product: Option<&'a str>,
     pub expires_ms: Option<i64>,
     pub months: Option<i64>,
     pub detail: Option<&'a str>,
@@ -543,7 +545,7 @@ impl TenantOrderStore for SqlStore {
         let done = sqlx::query(
             "UPDATE tenant_orders SET state = $3, resource = COALESCE($4, resource),
                 expires_at = COALESCE($5, expires_at), months = COALESCE($6, months),
-                detail = COALESCE($7, detail), updated_at = $8
+                detail = COALESCE($7, detail), updated_at = $8, product = COALESCE($9, product)
              WHERE id = $1 AND state = $2",
         )
         .bind(id)
@@ -554,6 +556,7 @@ impl TenantOrderStore for SqlStore {
         .bind(p.months)
         .bind(p.detail)
         .bind(now_ms)
+        .bind(p.product)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)

@@ -152,6 +152,20 @@ pub trait Compute: Send + Sync {
         Ok(None)
     }
     async fn console(&self, id: &str) -> Result<ConsoleSession>;
+    /// The server's traffic between `from` and `to`, oldest first. Most upstreams
+    /// show no such graph through their API.
+    async fn traffic(
+        &self,
+        id: &str,
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+    ) -> Result<Vec<crate::model::TrafficSample>> {
+        let _ = (id, from, to);
+        Err(crate::Error::Unsupported {
+            vendor: "this vendor".into(),
+            capability: "traffic charts".into(),
+        })
+    }
     async fn list_backups(&self, id: &str) -> Result<Vec<Backup>>;
     async fn create_backup(&self, id: &str, name: &str, full: bool) -> Result<()>;
     async fn restore_backup(&self, id: &str, backup_id: &str) -> Result<()>;

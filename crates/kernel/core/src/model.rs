@@ -413,6 +413,15 @@ pub struct ConsoleSession {
     pub expires_at: Option<Timestamp>,
 }
 
+/// One point of a server's traffic graph: the rates the upstream measured in the
+/// interval starting at `at`, in bits per second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrafficSample {
+    pub at: Timestamp,
+    pub in_bps: u64,
+    pub out_bps: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostingSite {
     pub upstream_id: String,

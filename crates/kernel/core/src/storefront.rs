@@ -6,7 +6,7 @@
 //! Prices never come from a request: a [`Purchase`] names an offering and a term, and
 //! the storefront prices it from the catalog for the tenant.
 
-use crate::model::{ConsoleSession, OsImage, PowerAction, ResourceKind, Server};
+use crate::model::{ConsoleSession, OsImage, PowerAction, ResourceKind, Server, TrafficSample};
 use crate::Money;
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -38,6 +38,9 @@ pub struct Offering {
     pub terms: Vec<(u32, Money)>,
     /// Images a server of this offering may be reinstalled with.
     pub images: Vec<OsImage>,
+    /// Offerings a holding of this one may be upgraded to (dearer ones its upstream
+    /// can move it to in place).
+    pub upgrades: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,6 +163,24 @@ pub trait Storefront: Send + Sync {
         months: u32,
         client_order_id: Option<&str>,
     ) -> Answer<Holding>;
+    /// Moves a holding to `offering` (one of its offering's `upgrades`), charging the
+    /// price difference for the time it has left; the same `client_order_id` again is
+    /// the same upgrade, charged once.
+    async fn upgrade(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        offering: i64,
+        client_order_id: Option<&str>,
+    ) -> Answer<Holding>;
+    /// A server holding's traffic between `from` and `to`, as its upstream measured it.
+    async fn traffic(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Answer<Vec<TrafficSample>>;
     /// Gives a holding back; returns what went back to the tenant.
     async fn refund(&self, who: &Shopper, guid: i64) -> Answer<Money>;
 }

@@ -15,7 +15,7 @@ use idcgate_core::capability::{Billing, Compute, Databases, WebHosting};
 use idcgate_core::{
     Backup, Balance, Charge, ComputeCatalog, ConsoleSession, Database, Disk, Error, HostingSite,
     LifecycleState, Money, OsImage, Plan, PowerAction, PowerState, Region, Resize, Result, Server,
-    ServerKind, ServerSpec,
+    ServerKind, ServerSpec, TrafficSample,
 };
 use jiff::Timestamp;
 use serde_json::{json, Value};
@@ -83,6 +83,40 @@ pub fn parse_china_time(s: &str) -> Option<Timestamp> {
     dt.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
         .ok()
         .map(|z| z.timestamp())
+}
+
+/// A chart's points: `date` labels ("Y-m-d H:i", China time) beside the `in` and
+/// `out` rates; lists of different lengths or an unreadable label make the answer
+/// unreadable rather than a shorter graph.
+fn chart_samples(v: &Value) -> std::result::Result<Vec<TrafficSample>, String> {
+    let list = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_array)
+            .ok_or_else(|| format!("chart without {k}"))
+    };
+    let (dates, ins, outs) = (list("date")?, list("in")?, list("out")?);
+    if dates.len() != ins.len() || dates.len() != outs.len() {
+        return Err("chart lists of different lengths".into());
+    }
+    let rate = |x: &Value| match x {
+        Value::Number(n) => n.as_u64().ok_or_else(|| format!("rate {n}")),
+        Value::String(s) => s.trim().parse::<u64>().map_err(|_| format!("rate {s:?}")),
+        other => Err(format!("rate {other}")),
+    };
+    dates
+        .iter()
+        .zip(ins.iter().zip(outs))
+        .map(|(d, (i, o))| {
+            let label = d.as_str().unwrap_or_default();
+            let at = parse_china_time(&format!("{label}:00"))
+                .ok_or_else(|| format!("chart time {label:?}"))?;
+            Ok(TrafficSample {
+                at,
+                in_bps: rate(i)?,
+                out_bps: rate(o)?,
+            })
+        })
+        .collect()
 }
 
 pub(crate) fn i(v: &Value, k: &str) -> i64 {
@@ -581,6 +615,26 @@ impl Compute for ZonkvmClient {
             url,
             expires_at: None,
         })
+    }
+
+    async fn traffic(
+        &self,
+        id: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<TrafficSample>> {
+        let (family, num) = parse_server_id(id)?;
+        let name = format!("get_{}_chart", family.prefix());
+        let (start, end) = (
+            from.as_millisecond().to_string(),
+            to.as_millisecond().to_string(),
+        );
+        self.call_kv_as(
+            &name,
+            &[("guid", &num), ("start_time", &start), ("end_time", &end)],
+            |v| chart_samples(&v),
+        )
+        .await
     }
 
     async fn list_backups(&self, _id: &str) -> Result<Vec<Backup>> {

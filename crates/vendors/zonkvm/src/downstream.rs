@@ -12,6 +12,11 @@
 //! package price is the shortest term's monthly price, and each term's `discount`
 //! makes `price × months × discount` the catalog's price for that term exactly.
 //!
+//! A line whose product has upgrades (products of the same upstream account and
+//! options under a dearer offer) shows `upgradeStatus` 1; `server_upgrade` names the
+//! new configuration, which must be one of theirs. `get_server_chart` is the
+//! upstream's graph where its capability has one.
+//!
 //! Dedicated servers, colocation, hosting and databases are not sold here yet: their
 //! catalogs and order lists answer empty, and their actions say they are not offered.
 //!
@@ -195,7 +200,7 @@ fn line_json(o: &Offering) -> Option<Value> {
     let bw = o.bandwidth_mbps;
     Some(json!({
         "guid": o.id.to_string(), "line_guid": ZONE, "name": o.title, "descript": o.title,
-        "introUrl": "", "buyStatus": 1, "upgradeStatus": 0, "renewStatus": 1,
+        "introUrl": "", "buyStatus": 1, "upgradeStatus": i64::from(!o.upgrades.is_empty()), "renewStatus": 1,
         "harddiskMinNum": 1, "harddiskMaxNum": 0, "harddiskMinSize": 0, "harddiskMaxSize": 0,
         "harddiskStep": 10, "harddiskPrice": "0.00", "harddisk_free_size": 0,
         "bandwidthMinSize": bw, "bandwidthMaxSize": bw, "bandwidth_free_size": 0,
@@ -471,6 +476,30 @@ impl Call<'_> {
                     json!({"id": h.guid, "end_time": time(h.expires_at), "money": yuan(h.paid - before)}),
                 ))
             }
+            "server_upgrade" => self.upgrade_server().await,
+            "get_server_chart" => {
+                let g = guid(f)?;
+                let at = |key: &str| {
+                    need(f, key)?
+                        .parse::<i64>()
+                        .ok()
+                        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+                        .ok_or_else(|| bad(key))
+                };
+                let (from, to) = (at("start_time")?, at("end_time")?);
+                let samples = self.front.traffic(&self.who, g, from, to).await?;
+                let label =
+                    |t: jiff::Timestamp| china::at(t).strftime("%Y-%m-%d %H:%M").to_string();
+                Ok((
+                    OK_READ,
+                    json!({
+                        "date": samples.iter().map(|p| label(p.at)).collect::<Vec<_>>(),
+                        "in": samples.iter().map(|p| p.in_bps).collect::<Vec<_>>(),
+                        "out": samples.iter().map(|p| p.out_bps).collect::<Vec<_>>(),
+                        "start_time": label(from), "end_time": label(to), "unit": "bps",
+                    }),
+                ))
+            }
             "server_refund" => {
                 let g = guid(f)?;
                 let back = self.front.refund(&self.who, g).await?;
@@ -488,6 +517,71 @@ impl Call<'_> {
             .act(&self.who, guid(&self.fields)?, &action)
             .await?;
         Ok((OK_WRITE, Value::String(String::new())))
+    }
+
+    /// `server_upgrade` takes the new configuration in absolute values (unchanged
+    /// ones as they are): it is the configuration of one of the line's upgrades, a
+    /// product on sale, whose price difference is charged for the time left.
+    async fn upgrade_server(&self) -> Result<(&'static str, Value), Refusal> {
+        let f = &self.fields;
+        let g = guid(f)?;
+        let h = self.front.holding(&self.who, g).await?;
+        if h.kind != ResourceKind::Server {
+            return Err(Refusal::new(RefusalKind::NotFound, "订单不存在"));
+        }
+        let offerings = self.servers_offered().await?;
+        let current = offerings
+            .iter()
+            .find(|o| o.id == h.offering)
+            .ok_or_else(|| fail("该订单的线路已关闭，不可升级"))?;
+        let value = |key: &str, now: u32| -> Result<i64, Refusal> {
+            match get(f, key) {
+                None => Ok(i64::from(now)),
+                Some(v) => v.parse::<i64>().map_err(|_| bad(key)),
+            }
+        };
+        let cpu = value("cpu", current.cpu)?;
+        let memory = value("memory", current.ram_mb / 1024)?;
+        let bandwidth = value("bandwidth", current.bandwidth_mbps)?;
+        if value("defense", 0)? != 0 {
+            return Err(fail("参数错误：该线路不售防御"));
+        }
+        let disks: Vec<i64> = match get(f, "harddisks") {
+            None => vec![i64::from(current.disk_gb)],
+            Some(d) => d
+                .split(',')
+                .map(|x| x.trim().parse::<i64>().map_err(|_| bad("harddisks")))
+                .collect::<Result<_, _>>()?,
+        };
+        let fits = |o: &Offering| {
+            (
+                i64::from(o.cpu),
+                i64::from(o.ram_mb / 1024),
+                i64::from(o.bandwidth_mbps),
+            ) == (cpu, memory, bandwidth)
+                && disks == [i64::from(o.disk_gb)]
+        };
+        if fits(current) {
+            return Err(fail("升级配置与当前配置相同"));
+        }
+        let to = offerings
+            .iter()
+            .filter(|o| current.upgrades.contains(&o.id))
+            .find(|o| fits(o))
+            .ok_or_else(|| {
+                Refusal::new(
+                    RefusalKind::Unsupported,
+                    "该线路没有此配置可升级 (no upgrade of this line has that configuration)",
+                )
+            })?;
+        let upgraded = self
+            .front
+            .upgrade(&self.who, g, to.id, get(f, "client_order_id"))
+            .await?;
+        Ok((
+            OK_WRITE,
+            json!({"id": g, "money": yuan(upgraded.paid - h.paid)}),
+        ))
     }
 
     async fn create_server(&self) -> Result<(&'static str, Value), Refusal> {
@@ -612,6 +706,7 @@ mod tests {
                 (12, Money("423.28".parse().unwrap())),
             ],
             images: vec![],
+            upgrades: vec![],
         };
         let (monthly, discounts) = monthly_and_discounts(&o).unwrap();
         for ((m, price), d) in o.terms.iter().zip(discounts) {
