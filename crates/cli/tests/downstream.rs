@@ -11,7 +11,9 @@
 //!   tenant, no money, SQL metacharacters and NUL bytes: refused, nothing charged;
 //! - upgrade and traffic: the client's `resize` through the endpoint pays the catalog's
 //!   difference and upgrades the upstream server (the same attacks refused first); the
-//!   traffic graph is the simulator's, point for point.
+//!   traffic graph is the simulator's, point for point;
+//! - hosting and databases: the client buys (quote = charge), lists, binds domains,
+//!   changes passwords, renews and refunds through the endpoint; attacks refused.
 //!
 //! Where the endpoint answers differently from the simulator, and why:
 //! - `getserver`'s `loginPassword` is empty: idcgate keeps no server passwords;
@@ -20,8 +22,13 @@
 //!   upgrade (`server_upgrade`, the client's `resize`) is to the configuration of
 //!   another product on sale, and a line lists only its own package, so the client's
 //!   `Purchasing` upgrade by package name finds none;
-//! - dedicated servers, colocation, hosting and databases are not sold through the
-//!   endpoint: their catalogs and order lists are empty, their actions say so.
+//! - hosting and database products are each their own line; a site's traffic and a
+//!   database's size are the product's (more is refused, not priced); `prefix` is
+//!   not used; `hosting_operate` / `sql_operate` offer renew, refund, start/stop,
+//!   passwords and domains, the rest say they are not offered; logins and passwords
+//!   are never shown;
+//! - dedicated servers and colocation are not sold through the endpoint: their
+//!   catalogs and order lists are empty, their actions say so.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
 use idcgate_core::capability::Connection;
@@ -43,6 +50,7 @@ both_backends!(
     a_second_instance_resells_through_the_first,
     attacks_are_refused_with_nothing_charged_or_changed,
     the_zonkvm_client_upgrades_and_reads_the_traffic_graph_through_the_endpoint,
+    the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_endpoint,
 );
 
 /// One idcgate: an engine on `store` with every vendor, and its server with the
@@ -857,6 +865,228 @@ async fn the_zonkvm_client_upgrades_and_reads_the_traffic_graph_through_the_endp
         ])
         .await;
     assert_eq!(v["code"], 0, "another tenant's graph: {v}");
+    assert!(r
+        .i
+        .engine
+        .reads()
+        .unbalanced_transactions()
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_endpoint(
+    db: &TestDb,
+) {
+    use idcgate_core::SiteAction;
+    let r = reseller(db.reopen().await).await;
+    let mut ids = Vec::new();
+    for (name, kind, offer) in [
+        ("host-a", ResourceKind::HostingSite, "20250408030033590712"),
+        ("db-a", ResourceKind::Database, "20250407053315151712"),
+    ] {
+        let p =
+            r.i.engine
+                .add_product(
+                    "test",
+                    ProductSpec {
+                        name: name.into(),
+                        title: Some(name.into()),
+                        account: "z".into(),
+                        kind,
+                        offer: Some(offer.into()),
+                        options: Default::default(),
+                        rule: PriceRule::parse("10%", &[], &[], Some("1,12")).unwrap(),
+                    },
+                )
+                .await
+                .unwrap();
+        ids.push(p.id.to_string());
+    }
+    let (appid, appkey) = r.i.tenant("down", "1000.00").await;
+    let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
+    let via = client(&r.i.url(), &appid, &appkey);
+    let seller = via.purchasing().unwrap();
+    let hosting = via.web_hosting().unwrap();
+
+    // Refused with nothing charged: a price, traffic beyond the product's, a term not
+    // sold, an unknown product.
+    let create = |extra: &[(&'static str, &'static str)]| {
+        let mut f = vec![
+            ("appid", appid.clone()),
+            ("appkey", appkey.clone()),
+            ("action", "create_order".to_string()),
+            ("obj_type", "create_hosting".to_string()),
+            ("product_guid", ids[0].clone()),
+            ("content", r#"{"months":1}"#.to_string()),
+        ];
+        for (k, v) in extra {
+            f.retain(|(key, _)| key != k);
+            f.push((k, v.to_string()));
+        }
+        f
+    };
+    let sim_orders = r.sim.ledger().len();
+    for form in [
+        create(&[("price", "0")]),
+        create(&[("content", r#"{"months":1,"price":"0.01"}"#)]),
+        create(&[("content", r#"{"months":1,"flow":100}"#)]),
+        create(&[("content", r#"{"months":2}"#)]),
+        create(&[("content", r#"{"months":-1}"#)]),
+        create(&[("product_guid", "1 OR 1=1")]),
+        create(&[("pwd", "a\0b")]),
+    ] {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let v = r.i.post(&form).await;
+        assert_eq!(v["code"], 0, "{form:?}: {v}");
+    }
+    assert_eq!(r.i.balance("tenant:down").await, yuan("1000.00"));
+    assert_eq!(
+        r.sim.ledger().len(),
+        sim_orders,
+        "nothing reached the upstream"
+    );
+
+    // The client buys a site as it buys one at Zonkvm: the quote is the charge.
+    let buy = PurchaseRequest {
+        kind: ResourceKind::HostingSite,
+        operation: Operation::Create,
+        target: "site".into(),
+        offer: Some(ids[0].clone()),
+        months: 1,
+        options: [
+            ("content.program_version".to_string(), "php81".to_string()),
+            ("pwd".to_string(), "Ftp-Secret-77".to_string()),
+        ]
+        .into_iter()
+        .collect(),
+    };
+    let quote = seller.quote(&buy).await.unwrap();
+    let order = seller.buy(&buy, "site-1").await.unwrap();
+    assert_eq!(order.amount, quote.price);
+    assert_eq!(
+        r.i.balance("tenant:down").await,
+        yuan("1000.00") - order.amount
+    );
+    let id = order.upstream_id.unwrap();
+    let sites = hosting.list_sites().await.unwrap();
+    assert_eq!(sites.len(), 1);
+    assert_eq!(sites[0].upstream_id, id);
+
+    // Management through the endpoint reaches the upstream site.
+    hosting
+        .site_action(&id, &SiteAction::AddDomain("shop.example.com".into()))
+        .await
+        .unwrap();
+    let domains = hosting
+        .site_action(&id, &SiteAction::Domains)
+        .await
+        .unwrap();
+    assert!(
+        domains.contains(&"shop.example.com".to_string()),
+        "{domains:?}"
+    );
+    let rows =
+        r.i.store
+            .list_tenant_orders(&Default::default())
+            .await
+            .unwrap();
+    let upstream = rows[0].resource.clone().unwrap();
+    let creds = r.sim.sandbox_credentials();
+    let direct = client(&r.srv.base_url(), &creds[0].1, &creds[1].1);
+    let at_sim = direct
+        .web_hosting()
+        .unwrap()
+        .site_action(&upstream, &SiteAction::Domains)
+        .await
+        .unwrap();
+    assert_eq!(domains, at_sim, "the upstream's own list");
+    hosting
+        .site_action(&id, &SiteAction::Password("New-Ftp-88".into()))
+        .await
+        .unwrap();
+    // A sub-operation not offered says so.
+    let v =
+        r.i.post(&[
+            ("appid", &appid),
+            ("appkey", &appkey),
+            ("action", "hosting_operate"),
+            ("operate", "hosting_get_proxy_list"),
+            ("guid", &id),
+        ])
+        .await;
+    assert!(
+        v["code"] == 0 && v["msg"].as_str().unwrap().contains("not offered"),
+        "{v}"
+    );
+    // Another tenant reaches none of it.
+    for (op, extra) in [
+        ("hosting_domain_list", ("x", "")),
+        ("hosting_stop", ("x", "")),
+        ("hosting_refund", ("x", "")),
+        ("hosting_renew", ("renewLength", "1")),
+    ] {
+        let v =
+            r.i.post(&[
+                ("appid", &other_id),
+                ("appkey", &other_key),
+                ("action", "hosting_operate"),
+                ("operate", op),
+                ("guid", &id),
+                extra,
+            ])
+            .await;
+        assert_eq!(v["code"], 0, "{op}: {v}");
+    }
+    assert_eq!(r.i.balance("tenant:other").await, yuan("1000.00"));
+
+    // Renewal by the client's own journal path: quote = charge.
+    let renew = PurchaseRequest {
+        operation: Operation::Renew,
+        target: id.clone(),
+        offer: None,
+        options: Default::default(),
+        ..buy.clone()
+    };
+    let renew_quote = seller.quote(&renew).await.unwrap();
+    let renewed = seller.buy(&renew, "site-1-renew").await.unwrap();
+    assert_eq!(renewed.amount, renew_quote.price);
+    let paid = order.amount + renewed.amount;
+    assert_eq!(r.i.balance("tenant:down").await, yuan("1000.00") - paid);
+
+    // A database, then both given back.
+    let db_buy = PurchaseRequest {
+        kind: ResourceKind::Database,
+        offer: Some(ids[1].clone()),
+        options: [("content.code".to_string(), "utf8mb4".to_string())]
+            .into_iter()
+            .collect(),
+        ..buy.clone()
+    };
+    let db_order = seller.buy(&db_buy, "db-1").await.unwrap();
+    let db_id = db_order.upstream_id.unwrap();
+    assert_eq!(
+        via.databases().unwrap().list_databases().await.unwrap()[0].upstream_id,
+        db_id
+    );
+    via.databases()
+        .unwrap()
+        .database_action(&db_id, &SiteAction::Password("Db-Secret-99".into()))
+        .await
+        .unwrap();
+    let back = hosting.refund_site(&id).await.unwrap().unwrap();
+    let db_back = via
+        .databases()
+        .unwrap()
+        .refund_database(&db_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(back > Money::ZERO && back <= paid);
+    assert_eq!(
+        r.i.balance("tenant:down").await,
+        yuan("1000.00") - paid - db_order.amount + back + db_back
+    );
     assert!(r
         .i
         .engine

@@ -21,7 +21,9 @@ use idcgate_core::storefront::{
     Answer, Holding, HoldingState, Offering, Purchase, Refusal, RefusalKind, ServerAction, Shopper,
     Storefront,
 };
-use idcgate_core::{ConsoleSession, Error, Money, OrderState, ResourceKind, Server, TrafficSample};
+use idcgate_core::{
+    ConsoleSession, Error, Money, OrderState, ResourceKind, Server, SiteAction, TrafficSample,
+};
 use idcgate_store::{
     Charged, FailureLimit, NewCharge, NewTenantOrder, Opened, TenantOrderFilter, TenantOrderPatch,
     TenantOrderRow, TenantOrderState, TenantState,
@@ -144,8 +146,9 @@ fn create_key(row_key: &str) -> String {
     format!("{row_key}:create")
 }
 
-fn server_of(data: &serde_json::Value) -> Option<Server> {
-    serde_json::from_value(data.clone()).ok()
+/// What the inventory holds of a resource, as its kind's model.
+fn model_of<T: serde::de::DeserializeOwned>(data: Option<&serde_json::Value>) -> Option<T> {
+    data.and_then(|d| serde_json::from_value(d.clone()).ok())
 }
 
 /// The numbers a dialect shows for a server product: the upstream's plan named by the
@@ -267,7 +270,7 @@ impl Shop {
             .map_err(|e| told(&e))
     }
 
-    async fn to_holding(&self, row: &TenantOrderRow, server: Option<Server>) -> Holding {
+    async fn to_holding(&self, row: &TenantOrderRow, stored: Option<serde_json::Value>) -> Holding {
         let offering = self
             .engine
             .store
@@ -280,22 +283,25 @@ impl Shop {
             Ok(c) => c.iter().map(|c| c.fen).sum(),
             Err(_) => 0,
         };
-        self.holding_with(row, server, offering, Money::from_fen(paid))
+        self.holding_with(row, stored.as_ref(), offering, Money::from_fen(paid))
     }
 
     fn holding_with(
         &self,
         row: &TenantOrderRow,
-        server: Option<Server>,
+        stored: Option<&serde_json::Value>,
         offering: i64,
         paid: Money,
     ) -> Holding {
+        let kind = row.order.kind;
         Holding {
             guid: row.id,
             offering,
-            kind: row.order.kind,
+            kind,
             state: holding_state(row, now_ms()),
-            server,
+            server: model_of(stored.filter(|_| kind == ResourceKind::Server)),
+            site: model_of(stored.filter(|_| kind == ResourceKind::HostingSite)),
+            database: model_of(stored.filter(|_| kind == ResourceKind::Database)),
             bought_at: ts(row.created_ms),
             expires_at: row.expires_ms.map(ts),
             months: u32::try_from(row.order.months).unwrap_or(0),
@@ -305,16 +311,17 @@ impl Shop {
         }
     }
 
-    async fn stored_server(&self, row: &TenantOrderRow) -> Option<Server> {
+    /// What the inventory last saw of the tenant order's resource.
+    async fn stored(&self, row: &TenantOrderRow) -> Option<serde_json::Value> {
         let id = row.resource.as_deref()?;
         let stored = self
             .engine
             .store
-            .get_resource(&row.order.account, ResourceKind::Server, id)
+            .get_resource(&row.order.account, row.order.kind, id)
             .await
             .ok()
             .flatten()?;
-        server_of(&stored.data)
+        Some(stored.data)
     }
 
     /// The tenant's price level (one row; its balances are not summed for this).
@@ -396,7 +403,16 @@ impl Shop {
             return self.repeated(who, earlier, &product, req).await;
         }
         let target = format!("{}-{}", who.tenant, crate::orders::new_idempotency_key());
-        let purchase = product.purchase(&target[..target.len().min(40)], req.months);
+        let mut purchase = product.purchase(&target[..target.len().min(40)], req.months);
+        for (k, v) in &req.options {
+            // What the product fixes is not the tenant's to change.
+            if purchase.options.insert(k.clone(), v.clone()).is_some() {
+                return Err(refusal(
+                    RefusalKind::Invalid,
+                    format!("参数错误：{k} 由产品决定 (the product sets {k})"),
+                ));
+            }
+        }
         let (price, cost, fen) = self.price(who, &product, &purchase).await?;
         let opened = self
             .engine
@@ -469,8 +485,8 @@ impl Shop {
                 format!("开通失败，款项已退回 ({})", row.detail),
             ));
         }
-        let server = self.stored_server(&row).await;
-        Ok(self.holding_with(&row, server, product.id, price))
+        let stored = self.stored(&row).await;
+        Ok(self.holding_with(&row, stored.as_ref(), product.id, price))
     }
 
     /// The same `order_id` again: the first purchase, if it is the same purchase.
@@ -491,7 +507,7 @@ impl Shop {
             ));
         }
         let row = self.own(who, earlier.id).await?;
-        let server = self.stored_server(&row).await;
+        let server = self.stored(&row).await;
         Ok(self.to_holding(&row, server).await)
     }
 
@@ -715,7 +731,7 @@ impl Shop {
             .await?
         else {
             // The same renewal again: whatever came of it, nothing more is charged.
-            return Ok(self.to_holding(&row, self.stored_server(&row).await).await);
+            return Ok(self.to_holding(&row, self.stored(&row).await).await);
         };
         // Until the upstream's own end time is read: a renewal extends the term.
         let base = row.expires_ms.unwrap_or_else(now_ms);
@@ -740,7 +756,10 @@ impl Shop {
     /// The server a tenant order holds, read again from its upstream (`None` when it
     /// holds none or the read failed: the next sync reads it).
     async fn read_sold(&self, row: &TenantOrderRow) -> Option<Server> {
-        let id = row.resource.as_deref()?;
+        let id = row
+            .resource
+            .as_deref()
+            .filter(|_| row.order.kind == ResourceKind::Server)?;
         self.engine.read_server(&row.order.account, id).await.ok()
     }
 
@@ -756,7 +775,7 @@ impl Shop {
             .await
             .map_err(|e| told(&e.into()))?;
         let row = self.engine.reread(row.id).await.map_err(|e| told(&e))?;
-        Ok(self.to_holding(&row, self.stored_server(&row).await).await)
+        Ok(self.to_holding(&row, self.stored(&row).await).await)
     }
 
     async fn upgrade_inner(
@@ -779,7 +798,7 @@ impl Shop {
             .await
             .map_err(|e| told(&e.into()))?;
         if charges.iter().any(|c| c.idem_key == key) {
-            return Ok(self.to_holding(&row, self.stored_server(&row).await).await);
+            return Ok(self.to_holding(&row, self.stored(&row).await).await);
         }
         let from = self.product_of(&row).await?;
         let to = self
@@ -846,7 +865,7 @@ impl Shop {
             .pay_and_place(who, &row, charge, &purchase, cost, "升级")
             .await?
         else {
-            return Ok(self.to_holding(&row, self.stored_server(&row).await).await);
+            return Ok(self.to_holding(&row, self.stored(&row).await).await);
         };
         self.read_sold(&row).await;
         let detail = format!(
@@ -896,6 +915,37 @@ impl Shop {
             .map_err(|e| told(&e.into()))
     }
 
+    async fn site_inner(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        action: &SiteAction,
+    ) -> Answer<Vec<String>> {
+        let (row, resource) = self.live(who, guid).await?;
+        let conn = self
+            .engine
+            .connection(&row.order.account)
+            .await
+            .map_err(|e| told(&e))?;
+        let unsupported = || refusal(RefusalKind::Unsupported, "该产品的上游不支持此操作");
+        let done = match row.order.kind {
+            ResourceKind::HostingSite => {
+                conn.web_hosting()
+                    .ok_or_else(unsupported)?
+                    .site_action(&resource, action)
+                    .await
+            }
+            ResourceKind::Database => {
+                conn.databases()
+                    .ok_or_else(unsupported)?
+                    .database_action(&resource, action)
+                    .await
+            }
+            _ => return Err(refusal(RefusalKind::NotFound, "未找到产品记录")),
+        };
+        done.map_err(|e| told(&e.into()))
+    }
+
     async fn refund_inner(&self, who: &Shopper, guid: i64) -> Answer<Money> {
         let row = self.own(who, guid).await?;
         let now = now_ms();
@@ -912,9 +962,14 @@ impl Shop {
             .connection(&row.order.account)
             .await
             .map_err(|e| told(&e))?;
-        let compute = conn
-            .compute()
-            .ok_or_else(|| refusal(RefusalKind::Unsupported, "该产品的上游不支持退款"))?;
+        let unsupported = || refusal(RefusalKind::Unsupported, "该产品的上游不支持退款");
+        match row.order.kind {
+            ResourceKind::Server => conn.compute().map(|_| ()),
+            ResourceKind::HostingSite => conn.web_hosting().map(|_| ()),
+            ResourceKind::Database => conn.databases().map(|_| ()),
+            _ => None,
+        }
+        .ok_or_else(unsupported)?;
         // The document's rule: an expired order is deleted with nothing back; else the
         // unused share of what was paid goes back. Worked out before the upstream call
         // so the answer and the books agree whatever time the call takes.
@@ -936,20 +991,38 @@ impl Shop {
             _ => 0,
         };
         let target = format!("{}/{resource}", row.order.account);
+        let delete = format!("{}.delete", row.order.kind.as_str());
         let actor = Self::actor(who);
         // Announced before the upstream call, like every server write.
         let intent = self
             .engine
-            .begin_audit(&actor, "server.delete", &target)
+            .begin_audit(&actor, &delete, &target)
             .await
             .map_err(|e| told(&e))?;
         let sent_ms = now_ms();
-        let deleted = compute
-            .refund_server(&resource)
-            .await
-            .map_err(EngineError::from);
+        let deleted = match row.order.kind {
+            ResourceKind::Server => {
+                conn.compute()
+                    .ok_or_else(unsupported)?
+                    .refund_server(&resource)
+                    .await
+            }
+            ResourceKind::HostingSite => {
+                conn.web_hosting()
+                    .ok_or_else(unsupported)?
+                    .refund_site(&resource)
+                    .await
+            }
+            _ => {
+                conn.databases()
+                    .ok_or_else(unsupported)?
+                    .refund_database(&resource)
+                    .await
+            }
+        }
+        .map_err(EngineError::from);
         self.engine
-            .finish_audit(intent, &actor, "server.delete", &target, &deleted, |m| {
+            .finish_audit(intent, &actor, &delete, &target, &deleted, |m| {
                 let returned =
                     m.map_or_else(|| "an amount it did not say".into(), |m| m.to_string());
                 format!(
@@ -996,7 +1069,7 @@ impl Shop {
         if let Err(e) = self
             .engine
             .store
-            .delete_resource(&row.order.account, ResourceKind::Server, &resource, now)
+            .delete_resource(&row.order.account, row.order.kind, &resource, now)
             .await
         {
             tracing::warn!(error = %e, "could not mark a refunded server gone");
@@ -1209,19 +1282,15 @@ impl Shop {
                     .push(id.clone());
             }
         }
-        let mut servers: HashMap<(String, String), Server> = HashMap::new();
-        if kind == ResourceKind::Server {
-            for (account, keys) in wanted {
-                for r in self
-                    .engine
-                    .store
-                    .get_resources(&account, ResourceKind::Server, &keys)
-                    .await?
-                {
-                    if let Some(s) = server_of(&r.data) {
-                        servers.insert((r.account, r.key), s);
-                    }
-                }
+        let mut stored: HashMap<(String, String), serde_json::Value> = HashMap::new();
+        for (account, keys) in wanted {
+            for r in self
+                .engine
+                .store
+                .get_resources(&account, kind, &keys)
+                .await?
+            {
+                stored.insert((r.account, r.key), r.data);
             }
         }
         // Product ids by name: the offerings (cached) know those on sale; a retired
@@ -1244,13 +1313,12 @@ impl Shop {
         let holdings = page_rows
             .iter()
             .map(|row| {
-                let server = row.resource.as_ref().and_then(|id| {
-                    servers
-                        .get(&(row.order.account.clone(), id.clone()))
-                        .cloned()
-                });
+                let data = row
+                    .resource
+                    .as_ref()
+                    .and_then(|id| stored.get(&(row.order.account.clone(), id.clone())));
                 let offering = ids.get(&row.order.product).copied().unwrap_or(0);
-                self.holding_with(row, server, offering, Money::ZERO)
+                self.holding_with(row, data, offering, Money::ZERO)
             })
             .collect();
         Ok((total, holdings))
@@ -1358,7 +1426,7 @@ impl Storefront for Shop {
 
     async fn holding(&self, who: &Shopper, guid: i64) -> Answer<Holding> {
         let row = self.own(who, guid).await?;
-        let server = self.stored_server(&row).await;
+        let server = self.stored(&row).await;
         Ok(self.to_holding(&row, server).await)
     }
 
@@ -1439,6 +1507,13 @@ impl Storefront for Shop {
         to: jiff::Timestamp,
     ) -> Answer<Vec<TrafficSample>> {
         self.traffic_inner(who, guid, from, to).await
+    }
+
+    async fn site(&self, who: &Shopper, guid: i64, action: &SiteAction) -> Answer<Vec<String>> {
+        let result = self.site_inner(who, guid, action).await;
+        self.audit(who, "site", Some(guid), &result, |_| format!("{action:?}"))
+            .await;
+        result
     }
 
     async fn refund(&self, who: &Shopper, guid: i64) -> Answer<Money> {

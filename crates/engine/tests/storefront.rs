@@ -37,6 +37,7 @@ both_backends!(
     failed_appkeys_lock_out_the_appid_and_the_address,
     an_upgrade_pays_the_difference_for_the_time_left_through_the_journal,
     a_traffic_graph_is_the_upstreams,
+    hosting_and_databases_are_sold_and_managed_through_their_capabilities,
 );
 
 struct Fixture {
@@ -45,6 +46,18 @@ struct Fixture {
     sim: idcgate_zonkvm::Sim,
     srv: SimServer,
     product: i64,
+}
+
+fn site_product(name: &str, kind: ResourceKind, offer: &str) -> ProductSpec {
+    ProductSpec {
+        name: name.into(),
+        title: Some(name.into()),
+        account: "z".into(),
+        kind,
+        offer: Some(offer.into()),
+        options: Default::default(),
+        rule: PriceRule::parse("10%", &[], &[], Some("1,12")).unwrap(),
+    }
 }
 
 fn yuan(s: &str) -> Money {
@@ -110,6 +123,7 @@ impl Fixture {
             months,
             client_order_id: order_id.map(str::to_string),
             client_user_id: Some("42".into()),
+            options: Default::default(),
         }
     }
 
@@ -670,4 +684,173 @@ async fn a_traffic_graph_is_the_upstreams(db: &TestDb) {
             RefusalKind::Invalid
         );
     }
+}
+
+async fn hosting_and_databases_are_sold_and_managed_through_their_capabilities(db: &TestDb) {
+    use idcgate_core::SiteAction;
+    let f = fixture(db).await;
+    let host = f
+        .engine
+        .add_product(
+            "test",
+            site_product("host-a", ResourceKind::HostingSite, "20250408030033590712"),
+        )
+        .await
+        .unwrap();
+    let base = f
+        .engine
+        .add_product(
+            "test",
+            site_product("db-a", ResourceKind::Database, "20250407053315151712"),
+        )
+        .await
+        .unwrap();
+    let (who, _, _) = f.tenant("acme", "1000.00", "0").await;
+    let (other, _, _) = f.tenant("bolt", "100.00", "0").await;
+    let offered = f
+        .shop
+        .offerings(&who, ResourceKind::HostingSite)
+        .await
+        .unwrap();
+    assert_eq!(offered.len(), 1);
+    assert_eq!(offered[0].id, host.id);
+    assert_eq!(
+        offered[0].terms.iter().map(|(m, _)| *m).collect::<Vec<_>>(),
+        [1, 12]
+    );
+    let price = f
+        .engine
+        .product_price("host-a", None, Some(1))
+        .await
+        .unwrap()
+        .price;
+    let buy = |offering, order_id: &str| Purchase {
+        offering,
+        months: 1,
+        client_order_id: Some(order_id.into()),
+        client_user_id: None,
+        options: [
+            ("content.program_version".to_string(), "php81".to_string()),
+            ("pwd".to_string(), "Ftp-Secret-77".to_string()),
+        ]
+        .into_iter()
+        .collect(),
+    };
+    let h = f.shop.buy(&who, &buy(host.id, "h1")).await.unwrap();
+    assert_eq!(h.state, HoldingState::Active);
+    assert_eq!(h.kind, ResourceKind::HostingSite);
+    assert_eq!(h.paid, price);
+    assert_eq!(f.balance("tenant:acme").await, yuan("1000.00") - price);
+    let (total, listed) = f
+        .shop
+        .holdings(&who, ResourceKind::HostingSite, 1, 100)
+        .await
+        .unwrap();
+    assert_eq!((total, listed[0].guid), (1, h.guid));
+    assert_eq!(
+        f.shop
+            .holdings(&who, ResourceKind::Server, 1, 100)
+            .await
+            .unwrap()
+            .0,
+        0
+    );
+
+    // Management goes to the upstream site through the hosting capability.
+    let act = |a: SiteAction| {
+        let (shop, who) = (&f.shop, &who);
+        async move { shop.site(who, h.guid, &a).await }
+    };
+    act(SiteAction::AddDomain("shop.example.com".into()))
+        .await
+        .unwrap();
+    let domains = act(SiteAction::Domains).await.unwrap();
+    assert!(
+        domains.contains(&"shop.example.com".to_string()),
+        "{domains:?}"
+    );
+    act(SiteAction::RemoveDomain("shop.example.com".into()))
+        .await
+        .unwrap();
+    assert!(!act(SiteAction::Domains)
+        .await
+        .unwrap()
+        .contains(&"shop.example.com".to_string()));
+    act(SiteAction::Password("New-Ftp-Secret-88".into()))
+        .await
+        .unwrap();
+    act(SiteAction::Stop).await.unwrap();
+    act(SiteAction::Start).await.unwrap();
+    // Another tenant reaches none of it.
+    let r = f
+        .shop
+        .site(&other, h.guid, &SiteAction::Domains)
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::NotFound);
+    assert_eq!(
+        f.shop
+            .renew(&other, h.guid, 1, None)
+            .await
+            .unwrap_err()
+            .kind,
+        RefusalKind::NotFound
+    );
+
+    // Renewal through the journal, priced from the catalog.
+    let renewed = f.shop.renew(&who, h.guid, 1, Some("h1-r")).await.unwrap();
+    assert_eq!(renewed.paid, price + price);
+    assert!(renewed.expires_at > h.expires_at);
+
+    // A database: its password through the database capability; what that capability
+    // has no operation for is unsupported, not faked.
+    let d = f.shop.buy(&who, &buy(base.id, "d1")).await;
+    // The hosting language is not a database setting: the upstream refuses it.
+    assert!(d.is_err(), "{d:?}");
+    let d = f
+        .shop
+        .buy(
+            &who,
+            &Purchase {
+                options: [("content.code".to_string(), "utf8mb4".to_string())]
+                    .into_iter()
+                    .collect(),
+                ..buy(base.id, "d2")
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(d.kind, ResourceKind::Database);
+    f.shop
+        .site(&who, d.guid, &SiteAction::Password("Db-Secret-99".into()))
+        .await
+        .unwrap();
+    let r = f
+        .shop
+        .site(&who, d.guid, &SiteAction::Stop)
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Unsupported, "{r:?}");
+
+    // Refunds give back the unused share through each capability.
+    let before = f.balance("tenant:acme").await;
+    let back = f.shop.refund(&who, h.guid).await.unwrap();
+    assert!(back > Money::ZERO && back <= renewed.paid, "{back}");
+    let back_db = f.shop.refund(&who, d.guid).await.unwrap();
+    assert!(back_db > Money::ZERO && back_db <= d.paid, "{back_db}");
+    assert_eq!(f.balance("tenant:acme").await, before + back + back_db);
+    assert_eq!(
+        f.shop.holding(&who, h.guid).await.unwrap().state,
+        HoldingState::Refunded
+    );
+
+    // Passwords reach the upstream only: not the journal, not the audit log.
+    let journal =
+        serde_json::to_string(&db.store.list_orders(&Default::default()).await.unwrap()).unwrap();
+    let audit = format!("{:?}", db.store.list_audit(1000).await.unwrap());
+    for secret in ["Ftp-Secret-77", "New-Ftp-Secret-88", "Db-Secret-99"] {
+        assert!(!journal.contains(secret), "{secret} in the journal");
+        assert!(!audit.contains(secret), "{secret} in the audit log");
+    }
+    common::assert_books_balance(&f.engine).await;
 }

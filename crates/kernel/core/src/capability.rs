@@ -125,10 +125,7 @@ pub trait Dns: Send + Sync {
     /// `Unsupported` where an account cannot add zones through the API.
     async fn create_zone(&self, zone: &str) -> Result<Zone> {
         let _ = zone;
-        Err(crate::Error::Unsupported {
-            vendor: "this vendor".into(),
-            capability: "adding a zone".into(),
-        })
+        Err(unsupported("adding a zone".into()))
     }
 }
 
@@ -161,10 +158,7 @@ pub trait Compute: Send + Sync {
         to: jiff::Timestamp,
     ) -> Result<Vec<crate::model::TrafficSample>> {
         let _ = (id, from, to);
-        Err(crate::Error::Unsupported {
-            vendor: "this vendor".into(),
-            capability: "traffic charts".into(),
-        })
+        Err(unsupported("traffic charts".into()))
     }
     async fn list_backups(&self, id: &str) -> Result<Vec<Backup>>;
     async fn create_backup(&self, id: &str, name: &str, full: bool) -> Result<()>;
@@ -175,11 +169,46 @@ pub trait Compute: Send + Sync {
 #[async_trait]
 pub trait WebHosting: Send + Sync {
     async fn list_sites(&self) -> Result<Vec<HostingSite>>;
+    /// One management operation on a site: `Domains` answers the bound domains, the
+    /// others nothing.
+    async fn site_action(&self, id: &str, action: &SiteAction) -> Result<Vec<String>> {
+        let _ = id;
+        Err(unsupported(format!(
+            "the hosting operation {}",
+            action.name()
+        )))
+    }
+    /// Gives a site back, as [`Compute::refund_server`] gives a server.
+    async fn refund_site(&self, id: &str) -> Result<Option<crate::Money>> {
+        let _ = id;
+        Err(unsupported("refunding a hosting site".into()))
+    }
 }
 
 #[async_trait]
 pub trait Databases: Send + Sync {
     async fn list_databases(&self) -> Result<Vec<Database>>;
+    /// One management operation on a database (a password, start, stop).
+    async fn database_action(&self, id: &str, action: &SiteAction) -> Result<Vec<String>> {
+        let _ = id;
+        Err(unsupported(format!(
+            "the database operation {}",
+            action.name()
+        )))
+    }
+    /// Gives a database back, as [`Compute::refund_server`] gives a server.
+    async fn refund_database(&self, id: &str) -> Result<Option<crate::Money>> {
+        let _ = id;
+        Err(unsupported("refunding a database".into()))
+    }
+}
+
+/// What a default method answers where a vendor has no such operation.
+fn unsupported(capability: String) -> crate::Error {
+    crate::Error::Unsupported {
+        vendor: "this vendor".into(),
+        capability,
+    }
 }
 
 #[async_trait]

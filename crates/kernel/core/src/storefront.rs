@@ -6,10 +6,14 @@
 //! Prices never come from a request: a [`Purchase`] names an offering and a term, and
 //! the storefront prices it from the catalog for the tenant.
 
-use crate::model::{ConsoleSession, OsImage, PowerAction, ResourceKind, Server, TrafficSample};
+use crate::model::{
+    ConsoleSession, Database, HostingSite, OsImage, PowerAction, ResourceKind, Server, SiteAction,
+    TrafficSample,
+};
 use crate::Money;
 use async_trait::async_trait;
 use jiff::Timestamp;
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// An authenticated tenant.
@@ -64,6 +68,9 @@ pub struct Holding {
     pub state: HoldingState,
     /// As the inventory last saw it (after a purchase, as the upstream answered).
     pub server: Option<Server>,
+    /// A hosting site or database holding, as the inventory last saw it.
+    pub site: Option<HostingSite>,
+    pub database: Option<Database>,
     pub bought_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub months: u32,
@@ -73,13 +80,42 @@ pub struct Holding {
     pub paid: Money,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Purchase {
     pub offering: i64,
     pub months: u32,
     /// The tenant's own order id: the same id again is the same purchase, charged once.
     pub client_order_id: Option<String>,
     pub client_user_id: Option<String>,
+    /// Settings of the new service the tenant chooses that do not change its price (a
+    /// site's language and FTP password, a database's encoding), by the upstream
+    /// document's names; secret ones are sent, never journalled.
+    pub options: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for Purchase {
+    /// Secret options (a password) by name only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let options: BTreeMap<&str, &str> = self
+            .options
+            .iter()
+            .map(|(k, v)| {
+                let shown = if crate::purchase::is_secret_option(k) {
+                    "<secret>"
+                } else {
+                    v.as_str()
+                };
+                (k.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("Purchase")
+            .field("offering", &self.offering)
+            .field("months", &self.months)
+            .field("client_order_id", &self.client_order_id)
+            .field("client_user_id", &self.client_user_id)
+            .field("options", &options)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,6 +217,9 @@ pub trait Storefront: Send + Sync {
         from: Timestamp,
         to: Timestamp,
     ) -> Answer<Vec<TrafficSample>>;
+    /// One management operation on a hosting site or database holding; `Domains`
+    /// answers the site's domains.
+    async fn site(&self, who: &Shopper, guid: i64, action: &SiteAction) -> Answer<Vec<String>>;
     /// Gives a holding back; returns what went back to the tenant.
     async fn refund(&self, who: &Shopper, guid: i64) -> Answer<Money>;
 }

@@ -15,7 +15,7 @@ use idcgate_core::capability::{Billing, Compute, Databases, WebHosting};
 use idcgate_core::{
     Backup, Balance, Charge, ComputeCatalog, ConsoleSession, Database, Disk, Error, HostingSite,
     LifecycleState, Money, OsImage, Plan, PowerAction, PowerState, Region, Resize, Result, Server,
-    ServerKind, ServerSpec, TrafficSample,
+    ServerKind, ServerSpec, SiteAction, TrafficSample,
 };
 use jiff::Timestamp;
 use serde_json::{json, Value};
@@ -700,6 +700,63 @@ impl WebHosting for ZonkvmClient {
             })
             .collect())
     }
+
+    async fn site_action(&self, id: &str, action: &SiteAction) -> Result<Vec<String>> {
+        let num = order_number(id)?;
+        let (op, extra): (&str, Option<(&str, &str)>) = match action {
+            SiteAction::Start => ("hosting_start", None),
+            SiteAction::Stop => ("hosting_stop", None),
+            SiteAction::Password(p) => ("hosting_edit_pwd", Some(("ftp_password", p))),
+            SiteAction::Domains => ("hosting_domain_list", None),
+            SiteAction::AddDomain(d) => ("hosting_add_domain", Some(("domainText", d))),
+            SiteAction::RemoveDomain(d) => ("hosting_del_domain", Some(("name", d))),
+        };
+        let mut params = vec![("guid", num.as_str())];
+        params.extend(extra);
+        let name = format!("hosting_operate#{op}");
+        if *action != SiteAction::Domains {
+            self.call_kv(&name, &params).await?;
+            return Ok(Vec::new());
+        }
+        self.call_kv_as(&name, &params, |v| {
+            v.as_array()
+                .ok_or_else(|| "a domain list that is not a list".to_string())
+                .map(|rows| {
+                    rows.iter()
+                        .map(|r| match s(r, "port").as_str() {
+                            "" | "80" => s(r, "name"),
+                            port => format!("{}:{port}", s(r, "name")),
+                        })
+                        .collect()
+                })
+        })
+        .await
+    }
+
+    async fn refund_site(&self, id: &str) -> Result<Option<Money>> {
+        let num = order_number(id)?;
+        let answer = self
+            .call_kv("hosting_operate#hosting_refund", &[("guid", &num)])
+            .await?;
+        Ok(refunded(&answer))
+    }
+}
+
+/// A hosting or database order's number (`7`, or `hosting_7` / `sql_7` as the journal
+/// names them).
+fn order_number(id: &str) -> Result<String> {
+    let num = id
+        .strip_prefix("hosting_")
+        .or_else(|| id.strip_prefix("sql_"))
+        .unwrap_or(id)
+        .trim();
+    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::invalid(
+            "id",
+            format!("{id:?} is not an order number"),
+        ));
+    }
+    Ok(num.to_string())
 }
 
 #[async_trait]
@@ -717,6 +774,32 @@ impl Databases for ZonkvmClient {
                 expires_at: parse_china_time(&s(v, "end_time")),
             })
             .collect())
+    }
+
+    async fn database_action(&self, id: &str, action: &SiteAction) -> Result<Vec<String>> {
+        let num = order_number(id)?;
+        match action {
+            SiteAction::Password(p) => {
+                self.call_kv(
+                    "sql_operate#sql_reset_password",
+                    &[("guid", &num), ("password", p)],
+                )
+                .await?;
+                Ok(Vec::new())
+            }
+            other => Err(unsupported(&format!(
+                "the database operation {} (sql_operate has none)",
+                other.name()
+            ))),
+        }
+    }
+
+    async fn refund_database(&self, id: &str) -> Result<Option<Money>> {
+        let num = order_number(id)?;
+        let answer = self
+            .call_kv("sql_operate#sql_refund", &[("guid", &num)])
+            .await?;
+        Ok(refunded(&answer))
     }
 }
 

@@ -17,8 +17,16 @@
 //! new configuration, which must be one of theirs. `get_server_chart` is the
 //! upstream's graph where its capability has one.
 //!
-//! Dedicated servers, colocation, hosting and databases are not sold here yet: their
-//! catalogs and order lists answer empty, and their actions say they are not offered.
+//! Hosting and database products are sold the same way: each is its own line
+//! (`hosting_lines`, which lists the database products' lines too) and product (`hosting_product`, `sql_product`, discounts in
+//! percent), of one fixed configuration; `create_order` takes the settings a tenant
+//! chooses (language, encoding, password) and ignores `prefix`. `hosting_operate` /
+//! `sql_operate`: renew and refund go through the storefront's money path; start,
+//! stop, FTP and database passwords and domain binding through the upstream's hosting
+//! or database capability; the other sub-operations answer that they are not offered.
+//!
+//! Dedicated servers and colocation are not sold here yet: their catalogs and order
+//! lists answer empty, and their actions say they are not offered.
 //!
 //! Nothing in a request sets a price: a price-like field anywhere in it is refused
 //! before anything is read. An action the document lists that the storefront does not
@@ -30,7 +38,7 @@ use idcgate_core::storefront::{
     Dialect, DialectAnswer, Holding, HoldingState, Offering, Purchase, Refusal, RefusalKind,
     ServerAction, Shopper, Storefront,
 };
-use idcgate_core::{Money, PowerAction, PowerState, ResourceKind};
+use idcgate_core::{Money, PowerAction, PowerState, ResourceKind, SiteAction};
 use idcgate_wire::form;
 use idcgate_wire::sim::china;
 use rust_decimal::Decimal;
@@ -154,6 +162,12 @@ fn screen(fields: &Fields) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// A `Y-m-d H:i:s` time in China time, as the document writes them.
+fn parse_time(text: &str) -> Option<jiff::Timestamp> {
+    let dt = jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", text.trim()).ok()?;
+    dt.to_zoned(china::zone()).ok().map(|z| z.timestamp())
+}
+
 fn yuan(m: Money) -> String {
     format!("{:.2}", m.0)
 }
@@ -176,8 +190,9 @@ fn envelope(result: Result<(&'static str, Value), Refusal>) -> DialectAnswer {
 
 /// The shortest term's monthly price (to the fen), and each term's discount against
 /// it, exact enough that the client's `monthly × months × discount`, rounded half up
-/// to the fen, is the term's price.
-fn monthly_and_discounts(o: &Offering) -> Option<(Decimal, Vec<Value>)> {
+/// to the fen, is the term's price. Cloud lines write a discount as a ratio
+/// (`scale` 1), hosting and database products in percent (`scale` 100).
+fn monthly_and_discounts(o: &Offering, scale: Decimal) -> Option<(Decimal, Vec<Value>)> {
     let (first_months, first_price) = o.terms.iter().min_by_key(|(m, _)| *m)?;
     let monthly = (first_price.0 / Decimal::from(*first_months)).round_dp(2);
     if monthly.is_zero() {
@@ -187,7 +202,7 @@ fn monthly_and_discounts(o: &Offering) -> Option<(Decimal, Vec<Value>)> {
         .terms
         .iter()
         .map(|(m, p)| {
-            let d = p.0 / (monthly * Decimal::from(*m));
+            let d = p.0 * scale / (monthly * Decimal::from(*m));
             json!({"month": m.to_string(), "discount": d.round_dp(20).normalize().to_string()})
         })
         .collect();
@@ -195,7 +210,7 @@ fn monthly_and_discounts(o: &Offering) -> Option<(Decimal, Vec<Value>)> {
 }
 
 fn line_json(o: &Offering) -> Option<Value> {
-    let (_, discounts) = monthly_and_discounts(o)?;
+    let (_, discounts) = monthly_and_discounts(o, Decimal::ONE)?;
     let months: Vec<String> = o.terms.iter().map(|(m, _)| m.to_string()).collect();
     let bw = o.bandwidth_mbps;
     Some(json!({
@@ -213,7 +228,7 @@ fn line_json(o: &Offering) -> Option<Value> {
 }
 
 fn package_json(o: &Offering) -> Option<Value> {
-    let (monthly, _) = monthly_and_discounts(o)?;
+    let (monthly, _) = monthly_and_discounts(o, Decimal::ONE)?;
     Some(json!({
         "name": o.name, "cpu": o.cpu, "memory": o.ram_mb / 1024, "systemdisk": o.disk_gb,
         "harddisk": 0, "ipnum": 1, "bandwidth": o.bandwidth_mbps, "defense": 0,
@@ -284,6 +299,155 @@ fn server_json(h: &Holding, o: Option<&Offering>) -> Value {
         "vnc_port": 0, "share_type": 0, "login_port": 22, "share_ip": "", "append_ip": "[]",
         "securityPolicyList": "[]", "port": "[]", "api_type": "idcgate",
     })
+}
+
+/// Which of the two site families an action is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Site {
+    Hosting,
+    Sql,
+}
+
+impl Site {
+    fn kind(self) -> ResourceKind {
+        match self {
+            Site::Hosting => ResourceKind::HostingSite,
+            Site::Sql => ResourceKind::Database,
+        }
+    }
+
+    /// Settings a tenant may choose at `create_order` (they do not change the price),
+    /// as the document names them. `prefix` is not among them: the upstream order
+    /// carries idcgate's own marker there.
+    fn choices(self) -> &'static [&'static str] {
+        match self {
+            Site::Hosting => &[
+                "content.program",
+                "content.program_version",
+                "content.db",
+                "content.code",
+                "pwd",
+            ],
+            Site::Sql => &["content.code", "pwd"],
+        }
+    }
+}
+
+/// A hosting or database product row: the product is its own line.
+fn site_product_json(o: &Offering, site: Site) -> Option<Value> {
+    let (monthly, discounts) = monthly_and_discounts(o, Decimal::ONE_HUNDRED)?;
+    let months: Vec<String> = o.terms.iter().map(|(m, _)| m.to_string()).collect();
+    let mut row = json!({
+        "guid": o.id.to_string(), "name": o.name, "lines_guid": o.id.to_string(),
+        "desc": o.title, "price": format!("{monthly:.2}"), "months": months.join(","),
+        "discount": Value::Array(discounts).to_string(), "db": 0, "buy_limit": 0,
+        "timeout": 0, "sort": o.id, "stock": 1, "status": 1, "suggest": 0,
+        "upgradation": 0, "line_names": o.title,
+    });
+    if site == Site::Hosting {
+        // Traffic is the product's own: no more can be bought on top.
+        for (k, v) in [
+            ("disk", json!(o.disk_gb)),
+            ("domain", json!(0)),
+            ("domainsub", json!(0)),
+            ("flow", json!(o.bandwidth_mbps)),
+            ("max_flow", json!(o.bandwidth_mbps)),
+            ("up_flow", json!(0)),
+            ("up_flow_price", json!("0.00")),
+            ("def", json!(0)),
+            ("is_limit_rate", json!(0)),
+            ("perserver", json!(0)),
+            ("perip", json!(0)),
+            ("limit_rate", json!(0)),
+        ] {
+            row[k] = v;
+        }
+    }
+    Some(row)
+}
+
+fn site_line_json(o: &Offering) -> Value {
+    json!({
+        "guid": o.id.to_string(), "name": o.title, "domain": "", "ip": "", "status": 1,
+        "stock": 1, "descript": o.title, "cname": "", "sort": o.id, "white": 0, "renew": 1,
+        "retention_days": 0,
+    })
+}
+
+/// The gethosting / getsql row. Logins and passwords are never shown: idcgate keeps
+/// none.
+fn site_json(h: &Holding, o: Option<&Offering>, site: Site) -> Value {
+    let monthly = o
+        .and_then(|o| monthly_and_discounts(o, Decimal::ONE))
+        .map_or_else(|| "0.00".to_string(), |(m, _)| format!("{m:.2}"));
+    let status = h
+        .site
+        .as_ref()
+        .map(|s| s.status.as_str())
+        .or_else(|| h.database.as_ref().map(|d| d.status.as_str()));
+    let run = if status == Some("stopped") { -1 } else { 1 };
+    let offering = h.offering.to_string();
+    let mut row = json!({
+        "id": h.guid, "client_user_id": h.client_user_id, "product_guid": offering,
+        "line_guid": offering, "use_disk": 0, "buy_time": time(Some(h.bought_at)),
+        "start_time": time(Some(h.bought_at)), "end_time": time(h.expires_at),
+        "order_status": order_status(h), "run_status": run, "remarks": "",
+        "renew_auto": 0, "renew_price": monthly, "buymonths": h.months,
+    });
+    match site {
+        Site::Hosting => {
+            let s = h.site.as_ref();
+            let domains: Vec<String> = s.map(|s| s.domains.clone()).unwrap_or_default();
+            for (k, v) in [
+                ("name", json!(s.map(|s| s.name.clone()).unwrap_or_default())),
+                (
+                    "domain",
+                    json!(domains.first().cloned().unwrap_or_default()),
+                ),
+                (
+                    "domain_list",
+                    json!(json!(domains.iter().skip(1).collect::<Vec<_>>()).to_string()),
+                ),
+                ("path", json!("")),
+                ("disk", json!(o.map_or(0, |o| o.disk_gb))),
+                ("db_size", json!(0)),
+                ("db_type", json!("")),
+                ("db_code", json!("")),
+                ("program", json!("")),
+                ("program_version", json!("")),
+                ("analysis_url", json!("")),
+                ("use_flow", json!(0)),
+                ("flow", json!(o.map_or(0, |o| o.bandwidth_mbps))),
+                ("ftpport", json!(21)),
+                ("ftp_id", json!(0)),
+                ("ftp_status", json!(1)),
+                ("ftp_name", json!("")),
+                ("ftp_password", json!("")),
+            ] {
+                row[k] = v;
+            }
+        }
+        Site::Sql => {
+            let d = h.database.as_ref();
+            let name = d.map(|d| d.name.clone()).unwrap_or_default();
+            for (k, v) in [
+                ("hosting_id", json!(0)),
+                ("name", json!(name)),
+                ("db_size", json!(d.and_then(|d| d.size_mb).unwrap_or(0))),
+                (
+                    "db_type",
+                    json!(d.map(|d| d.engine.clone()).unwrap_or_default()),
+                ),
+                ("db_code", json!("")),
+                ("db_name", json!(name)),
+                ("db_user", json!("")),
+                ("db_password", json!("")),
+            ] {
+                row[k] = v;
+            }
+        }
+    }
+    row
 }
 
 /// The request's `content` (a JSON object), with the document's dotted fields folded in.
@@ -357,7 +521,197 @@ struct Call<'a> {
 
 impl Call<'_> {
     async fn servers_offered(&self) -> Result<Vec<Offering>, Refusal> {
-        self.front.offerings(&self.who, ResourceKind::Server).await
+        self.offered(ResourceKind::Server).await
+    }
+
+    async fn offered(&self, kind: ResourceKind) -> Result<Vec<Offering>, Refusal> {
+        self.front.offerings(&self.who, kind).await
+    }
+
+    fn page(&self) -> Result<u32, Refusal> {
+        match get(&self.fields, "page") {
+            None => Ok(1),
+            Some(p) => Ok(p.parse::<u32>().map_err(|_| bad("page"))?.max(1)),
+        }
+    }
+
+    async fn site_orders(&self, site: Site) -> Result<(&'static str, Value), Refusal> {
+        let (total, holdings) = self
+            .front
+            .holdings(&self.who, site.kind(), self.page()?, PAGE_SIZE as u32)
+            .await?;
+        let offerings = self.offered(site.kind()).await.unwrap_or_default();
+        let rows: Vec<Value> = holdings
+            .iter()
+            .map(|h| site_json(h, offerings.iter().find(|o| o.id == h.offering), site))
+            .collect();
+        let pages = usize::try_from(total).unwrap_or(0).div_ceil(PAGE_SIZE);
+        Ok((OK_READ, json!({"pages": pages, "servers": rows})))
+    }
+
+    /// The tenant's holding `guid` of `kind`; one of another kind is not found.
+    async fn held(&self, kind: ResourceKind) -> Result<Holding, Refusal> {
+        let h = self.front.holding(&self.who, guid(&self.fields)?).await?;
+        if h.kind != kind {
+            return Err(Refusal::new(RefusalKind::NotFound, "未找到产品记录"));
+        }
+        Ok(h)
+    }
+
+    async fn site_row(&self, site: Site) -> Result<(&'static str, Value), Refusal> {
+        let h = self.held(site.kind()).await?;
+        let offerings = self.offered(site.kind()).await.unwrap_or_default();
+        Ok((
+            OK_READ,
+            site_json(&h, offerings.iter().find(|o| o.id == h.offering), site),
+        ))
+    }
+
+    /// `create_order` for a hosting site or database: the product is its own line, its
+    /// configuration is fixed (traffic, database size), the term one the product sells.
+    async fn create_site(&self, site: Site) -> Result<(&'static str, Value), Refusal> {
+        let f = &self.fields;
+        let product = need(f, "product_guid")?;
+        let id = product.parse::<i64>().map_err(|_| bad("product_guid"))?;
+        if get(f, "line_guid").is_some_and(|l| l != product) {
+            return Err(fail("该线路节点不存在或已下架"));
+        }
+        let offerings = self.offered(site.kind()).await?;
+        let o = offerings
+            .iter()
+            .find(|o| o.id == id && !o.terms.is_empty())
+            .ok_or_else(|| fail("产品不存在或已下架"))?;
+        let c = content(f)?;
+        let fixed = |key: &str, want: i64| -> Result<(), Refusal> {
+            match content_int(&c, key)? {
+                Some(v) if v != want => Err(fail(format!(
+                    "参数错误：该产品仅售固定配置，{key} 应为 {want}"
+                ))),
+                _ => Ok(()),
+            }
+        };
+        fixed("number", 1)?;
+        fixed("renew_auto", 0)?;
+        if site == Site::Hosting {
+            fixed("flow", i64::from(o.bandwidth_mbps))?;
+        } else {
+            fixed("db", 0)?;
+        }
+        let m = months(
+            content_int(&c, "months")?.map(|m| m.to_string()).as_deref(),
+            "content.months",
+        )?;
+        let mut options = std::collections::BTreeMap::new();
+        for key in site.choices() {
+            let value = match key.strip_prefix("content.") {
+                Some(sub) => content_text(&c, sub),
+                None => get(f, key).map(str::to_string),
+            };
+            if let Some(v) = value {
+                options.insert((*key).to_string(), v);
+            }
+        }
+        let h = self
+            .front
+            .buy(
+                &self.who,
+                &Purchase {
+                    offering: o.id,
+                    months: m,
+                    client_order_id: get(f, "order_id").map(str::to_string),
+                    client_user_id: get(f, "user_id")
+                        .or_else(|| get(f, "client_user_id"))
+                        .map(str::to_string),
+                    options,
+                },
+            )
+            .await?;
+        Ok((
+            OK_WRITE,
+            json!({"order_id": get(f, "order_id").unwrap_or_default(), "ids": [h.guid], "money": yuan(h.paid)}),
+        ))
+    }
+
+    /// `hosting_operate` / `sql_operate`: the money operations through the storefront
+    /// (renew, refund), management through the upstream's hosting or database
+    /// capability; every other sub-operation answers that it is not offered.
+    async fn operate(&self, site: Site, op: &str) -> Result<(&'static str, Value), Refusal> {
+        let f = &self.fields;
+        let action = match (site, op) {
+            (Site::Hosting, "hosting_start") => SiteAction::Start,
+            (Site::Hosting, "hosting_stop") => SiteAction::Stop,
+            (Site::Hosting, "hosting_edit_pwd") => {
+                SiteAction::Password(need(f, "ftp_password")?.to_string())
+            }
+            (Site::Hosting, "hosting_domain_list") => SiteAction::Domains,
+            (Site::Hosting, "hosting_add_domain") => {
+                SiteAction::AddDomain(need(f, "domainText")?.to_string())
+            }
+            (Site::Hosting, "hosting_del_domain") => {
+                let name = need(f, "name")?;
+                SiteAction::RemoveDomain(match get(f, "port").filter(|p| *p != "80") {
+                    Some(port) => format!("{name}:{port}"),
+                    None => name.to_string(),
+                })
+            }
+            (Site::Sql, "sql_reset_password") => {
+                SiteAction::Password(need(f, "password")?.to_string())
+            }
+            (_, "hosting_renew" | "sql_renew") => return self.renew_site(site).await,
+            (_, "hosting_refund" | "sql_refund") => {
+                let h = self.held(site.kind()).await?;
+                let back = self.front.refund(&self.who, h.guid).await?;
+                return Ok((OK_WRITE, json!({"id": h.guid, "money": yuan(back)})));
+            }
+            _ => {
+                return Err(Refusal::new(
+                    RefusalKind::Unsupported,
+                    format!("该操作暂不支持 ({op} is not offered by this provider)"),
+                ))
+            }
+        };
+        let h = self.held(site.kind()).await?;
+        let answer = self.front.site(&self.who, h.guid, &action).await?;
+        if action != SiteAction::Domains {
+            return Ok((OK_WRITE, Value::String(String::new())));
+        }
+        let rows: Vec<Value> = answer
+            .iter()
+            .map(|d| {
+                let (name, port) = d.split_once(':').unwrap_or((d, "80"));
+                json!({"pid": h.guid.to_string(), "name": name, "port": port})
+            })
+            .collect();
+        Ok((OK_READ, Value::Array(rows)))
+    }
+
+    /// `renewLength` months, or as many as take the order to `newEndTimeStr` (the
+    /// document's required field; a date no whole number of months reaches is refused).
+    async fn renew_site(&self, site: Site) -> Result<(&'static str, Value), Refusal> {
+        let f = &self.fields;
+        let h = self.held(site.kind()).await?;
+        let m = match get(f, "renewLength") {
+            Some(m) => months(Some(m), "renewLength")?,
+            None => {
+                let wanted = china::date_ms(
+                    parse_time(need(f, "newEndTimeStr")?)
+                        .ok_or_else(|| bad("newEndTimeStr"))?
+                        .as_millisecond(),
+                );
+                let end = h.expires_at.map_or(0, |t| t.as_millisecond());
+                (1..=MAX_MONTHS)
+                    .find(|m| china::date_ms(china::add_months_ms(end, i64::from(*m))) == wanted)
+                    .ok_or_else(|| fail("参数错误：newEndTimeStr 须为到期时间加整月"))?
+            }
+        };
+        let renewed = self
+            .front
+            .renew(&self.who, h.guid, m, get(f, "client_order_id"))
+            .await?;
+        Ok((
+            OK_WRITE,
+            json!({"id": h.guid, "end_time": time(renewed.expires_at), "money": yuan(renewed.paid - h.paid)}),
+        ))
     }
 
     async fn server_row(&self, h: &Holding) -> Result<Value, Refusal> {
@@ -418,15 +772,47 @@ impl Call<'_> {
                 }
                 Ok((OK_READ, self.server_row(&h).await?))
             }
-            // Dedicated servers, colocation, hosting and databases are not sold through
-            // this endpoint yet: their catalogs are empty and a tenant holds none, which
-            // is the true answer (a client listing every family keeps working).
-            "lease_lines" | "lease_harddisk" | "lease_product" | "idc_lines" | "idc_product"
-            | "hosting_lines" | "hosting_product" | "sql_product" => {
+            // Dedicated servers and colocation are not sold through this endpoint yet:
+            // their catalogs are empty and a tenant holds none, which is the true answer
+            // (a client listing every family keeps working).
+            "lease_lines" | "lease_harddisk" | "lease_product" | "idc_lines" | "idc_product" => {
                 Ok((OK_READ, Value::Array(vec![])))
             }
-            "lease_orders" | "idc_orders" | "hosting_orders" | "sql_orders" => {
-                Ok((OK_READ, json!({"pages": 0, "servers": []})))
+            "lease_orders" | "idc_orders" => Ok((OK_READ, json!({"pages": 0, "servers": []}))),
+            // Databases are sold on hosting lines too (the document's `sql_product`
+            // names a hosting line): every hosting and database product is one.
+            "hosting_lines" => {
+                let mut lines = self.offered(ResourceKind::HostingSite).await?;
+                lines.extend(self.offered(ResourceKind::Database).await?);
+                Ok((OK_READ, lines.iter().map(site_line_json).collect()))
+            }
+            "hosting_product" | "sql_product" => {
+                let site = if name == "sql_product" {
+                    Site::Sql
+                } else {
+                    Site::Hosting
+                };
+                let products = self.offered(site.kind()).await?;
+                Ok((
+                    OK_READ,
+                    products
+                        .iter()
+                        .filter_map(|o| site_product_json(o, site))
+                        .collect(),
+                ))
+            }
+            "hosting_orders" => self.site_orders(Site::Hosting).await,
+            "sql_orders" => self.site_orders(Site::Sql).await,
+            "gethosting" => self.site_row(Site::Hosting).await,
+            "getsql" => self.site_row(Site::Sql).await,
+            "create_order#create_hosting" => self.create_site(Site::Hosting).await,
+            "create_order#create_database" => self.create_site(Site::Sql).await,
+            _ if name.starts_with("hosting_operate#") => {
+                self.operate(Site::Hosting, &name["hosting_operate#".len()..])
+                    .await
+            }
+            _ if name.starts_with("sql_operate#") => {
+                self.operate(Site::Sql, &name["sql_operate#".len()..]).await
             }
             "create_order#create_server" => self.create_server().await,
             "server_start" => self.act(ServerAction::Power(PowerAction::Start)).await,
@@ -613,6 +999,7 @@ impl Call<'_> {
                     months: m,
                     client_order_id: get(f, "order_id").map(str::to_string),
                     client_user_id,
+                    options: Default::default(),
                 },
             )
             .await?;
@@ -708,7 +1095,7 @@ mod tests {
             images: vec![],
             upgrades: vec![],
         };
-        let (monthly, discounts) = monthly_and_discounts(&o).unwrap();
+        let (monthly, discounts) = monthly_and_discounts(&o, Decimal::ONE).unwrap();
         for ((m, price), d) in o.terms.iter().zip(discounts) {
             let d: Decimal = d["discount"].as_str().unwrap().parse().unwrap();
             let charged = (monthly * Decimal::from(*m) * d)
