@@ -13,7 +13,9 @@
 //!   difference and upgrades the upstream server (the same attacks refused first); the
 //!   traffic graph is the simulator's, point for point;
 //! - hosting and databases: the client buys (quote = charge), lists, binds domains,
-//!   changes passwords, renews and refunds through the endpoint; attacks refused.
+//!   changes passwords, renews and refunds through the endpoint; attacks refused;
+//! - leases and colocation: the client buys (quote = charge), reads, stops, starts,
+//!   opens the console, reads the graph, renews and refunds; attacks refused.
 //!
 //! Where the endpoint answers differently from the simulator, and why:
 //! - `getserver`'s `loginPassword` is empty: idcgate keeps no server passwords;
@@ -27,8 +29,9 @@
 //!   not used; `hosting_operate` / `sql_operate` offer renew, refund, start/stop,
 //!   passwords and domains, the rest say they are not offered; logins and passwords
 //!   are never shown;
-//! - dedicated servers and colocation are not sold through the endpoint: their
-//!   catalogs and order lists are empty, their actions say so.
+//! - dedicated servers and colocation: each product is its own line of fixed
+//!   bandwidth, one IP and no defense or power choice; their upgrades are not offered;
+//!   `pages` of an order list counts the servers of every family.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
 use idcgate_core::capability::Connection;
@@ -51,6 +54,7 @@ both_backends!(
     attacks_are_refused_with_nothing_charged_or_changed,
     the_zonkvm_client_upgrades_and_reads_the_traffic_graph_through_the_endpoint,
     the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_endpoint,
+    the_zonkvm_client_leases_and_colocates_through_the_endpoint,
 );
 
 /// One idcgate: an engine on `store` with every vendor, and its server with the
@@ -1087,6 +1091,174 @@ async fn the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_en
         r.i.balance("tenant:down").await,
         yuan("1000.00") - paid - db_order.amount + back + db_back
     );
+    assert!(r
+        .i
+        .engine
+        .reads()
+        .unbalanced_transactions()
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn the_zonkvm_client_leases_and_colocates_through_the_endpoint(db: &TestDb) {
+    let r = reseller(db.reopen().await).await;
+    let mut ids = Vec::new();
+    for (name, offer, system) in [
+        ("lease-a", "lease:1721941250649658", Some(SIM_SYSTEM)),
+        ("idc-a", "idc:20250409132727581219", None),
+    ] {
+        let p =
+            r.i.engine
+                .add_product(
+                    "test",
+                    ProductSpec {
+                        name: name.into(),
+                        title: Some(name.into()),
+                        account: "z".into(),
+                        kind: ResourceKind::Server,
+                        offer: Some(offer.into()),
+                        options: system
+                            .map(|s| ("system_guid".to_string(), s.to_string()))
+                            .into_iter()
+                            .collect(),
+                        rule: PriceRule::parse("10%", &[], &[], Some("1,12")).unwrap(),
+                    },
+                )
+                .await
+                .unwrap();
+        ids.push(p.id.to_string());
+    }
+    let (appid, appkey) = r.i.tenant("down", "5000.00").await;
+    let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
+    let via = client(&r.i.url(), &appid, &appkey);
+    let seller = via.purchasing().unwrap();
+    let compute = via.compute().unwrap();
+    // Each family lists only its own products.
+    let list = |action: &'static str| {
+        let (appid, appkey, i) = (appid.clone(), appkey.clone(), &r.i);
+        async move {
+            i.post(&[("appid", &appid), ("appkey", &appkey), ("action", action)])
+                .await["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["guid"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(list("lease_product").await, [ids[0].clone()]);
+    assert_eq!(list("idc_product").await, [ids[1].clone()]);
+    assert!(!list("getlines").await.contains(&ids[0]));
+
+    // Refused with nothing charged: a price, more bandwidth than the product's, a
+    // term not sold.
+    for content in [
+        r#"{"months":1,"price":0}"#,
+        r#"{"months":1,"bandwidth":1000}"#,
+        r#"{"months":2}"#,
+    ] {
+        let v =
+            r.i.post(&[
+                ("appid", &appid),
+                ("appkey", &appkey),
+                ("action", "create_order"),
+                ("obj_type", "create_lease"),
+                ("product_guid", &ids[0]),
+                ("system_guid", &ids[0]),
+                ("content", content),
+            ])
+            .await;
+        assert_eq!(v["code"], 0, "{content}: {v}");
+    }
+    assert_eq!(r.i.balance("tenant:down").await, yuan("5000.00"));
+
+    let mut paid = Money::ZERO;
+    for (n, (offer, system)) in [
+        (format!("lease:{}", ids[0]), Some(ids[0].clone())),
+        (format!("idc:{}", ids[1]), None),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let buy = PurchaseRequest {
+            kind: ResourceKind::Server,
+            operation: Operation::Create,
+            target: "machine".into(),
+            offer: Some(offer.clone()),
+            months: 1,
+            options: system
+                .map(|s| ("system_guid".to_string(), s))
+                .into_iter()
+                .collect(),
+        };
+        let quote = seller.quote(&buy).await.unwrap();
+        let order = seller.buy(&buy, &format!("m-{n}")).await.unwrap();
+        assert_eq!(
+            order.amount, quote.price,
+            "{offer}: the quote is the charge"
+        );
+        paid = paid + order.amount;
+        let id = order.upstream_id.unwrap();
+        let prefix = if n == 0 { "lease_" } else { "idc_" };
+        assert!(id.starts_with(prefix), "{id}");
+        let s = compute.get_server(&id).await.unwrap();
+        assert_eq!(
+            s.kind,
+            if n == 0 {
+                idcgate_core::ServerKind::Dedicated
+            } else {
+                idcgate_core::ServerKind::Colocation
+            }
+        );
+        compute.power(&id, PowerAction::Stop).await.unwrap();
+        assert_eq!(
+            compute.get_server(&id).await.unwrap().power,
+            PowerState::Stopped
+        );
+        compute.power(&id, PowerAction::Start).await.unwrap();
+        assert!(!compute.console(&id).await.unwrap().url.is_empty());
+        let to = jiff::Timestamp::now();
+        let graph = compute
+            .traffic(&id, to - jiff::SignedDuration::from_hours(1), to)
+            .await
+            .unwrap();
+        assert_eq!(graph.len(), 12);
+        // Another tenant, and the cloud action on this family's order: not found.
+        let guid = id.trim_start_matches(prefix);
+        for (who, key, action) in [
+            (&other_id, &other_key, format!("{prefix}stop")),
+            (&appid, &appkey, "server_stop".to_string()),
+            (&other_id, &other_key, format!("{prefix}refund")),
+        ] {
+            let v =
+                r.i.post(&[
+                    ("appid", who),
+                    ("appkey", key),
+                    ("action", &action),
+                    ("guid", guid),
+                ])
+                .await;
+            assert_eq!(v["code"], 0, "{action}: {v}");
+        }
+        let renew = PurchaseRequest {
+            operation: Operation::Renew,
+            target: id.clone(),
+            offer: None,
+            options: Default::default(),
+            ..buy.clone()
+        };
+        let renew_quote = seller.quote(&renew).await.unwrap();
+        let renewed = seller.buy(&renew, &format!("m-{n}-renew")).await.unwrap();
+        assert_eq!(renewed.amount, renew_quote.price);
+        paid = paid + renewed.amount;
+        assert_eq!(r.i.balance("tenant:down").await, yuan("5000.00") - paid);
+        compute.delete_server(&id).await.unwrap();
+        let back = yuan("5000.00") - paid;
+        assert!(r.i.balance("tenant:down").await > back);
+        paid = yuan("5000.00") - r.i.balance("tenant:down").await;
+    }
+    assert_eq!(r.i.balance("tenant:other").await, yuan("1000.00"));
     assert!(r
         .i
         .engine

@@ -151,15 +151,17 @@ fn model_of<T: serde::de::DeserializeOwned>(data: Option<&serde_json::Value>) ->
     data.and_then(|d| serde_json::from_value(d.clone()).ok())
 }
 
+/// The upstream's plan a product's offer names.
+fn plan_of<'a>(p: &Product, plans: &'a [idcgate_core::Plan]) -> Option<&'a idcgate_core::Plan> {
+    let offer = p.offer.as_deref()?;
+    plans.iter().find(|pl| pl.id == offer)
+}
+
 /// The numbers a dialect shows for a server product: the upstream's plan named by the
 /// offer when it has one, else the product's own `cpu` / `ram` (MB) / `disk` /
 /// `bandwidth` options, else zero.
 fn configuration(p: &Product, plans: &[idcgate_core::Plan]) -> (u32, u32, u32, u32) {
-    if let Some(plan) = p
-        .offer
-        .as_deref()
-        .and_then(|o| plans.iter().find(|pl| pl.id == o))
-    {
+    if let Some(plan) = plan_of(p, plans) {
         return (plan.cpu, plan.ram_mb, plan.disk_gb, plan.bandwidth_mbps);
     }
     let n = |keys: &[&str]| {
@@ -1183,6 +1185,7 @@ impl Shop {
                 name: p.name.clone(),
                 title: p.title.clone(),
                 kind: p.kind,
+                server_kind: plan_of(p, plans).map(|pl| pl.kind).unwrap_or_default(),
                 cpu,
                 ram_mb,
                 disk_gb,

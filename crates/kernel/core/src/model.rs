@@ -264,9 +264,10 @@ pub struct Zone {
     pub marker: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ServerKind {
+    #[default]
     Cloud,
     Vps,
     Dedicated,
@@ -353,6 +354,10 @@ pub struct Plan {
     pub disk_gb: u32,
     pub bandwidth_mbps: u32,
     pub monthly_price: Option<Money>,
+    /// What a server of this plan is (a cloud server, a leased dedicated machine, a
+    /// colocated one).
+    #[serde(default)]
+    pub kind: ServerKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

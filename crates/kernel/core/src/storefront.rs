@@ -7,8 +7,8 @@
 //! the storefront prices it from the catalog for the tenant.
 
 use crate::model::{
-    ConsoleSession, Database, HostingSite, OsImage, PowerAction, ResourceKind, Server, SiteAction,
-    TrafficSample,
+    ConsoleSession, Database, HostingSite, OsImage, PowerAction, ResourceKind, Server, ServerKind,
+    SiteAction, TrafficSample,
 };
 use crate::Money;
 use async_trait::async_trait;
@@ -33,6 +33,8 @@ pub struct Offering {
     pub name: String,
     pub title: String,
     pub kind: ResourceKind,
+    /// For a server: a cloud server, a leased dedicated machine or colocation.
+    pub server_kind: ServerKind,
     pub cpu: u32,
     pub ram_mb: u32,
     pub disk_gb: u32,

@@ -638,6 +638,7 @@ impl Compute for WestClient {
                     disk_gb: 40,
                     bandwidth_mbps: 5,
                     monthly_price: Some(Money(price)),
+                    kind: ServerKind::Cloud,
                 });
             }
         }

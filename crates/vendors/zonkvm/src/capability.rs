@@ -444,6 +444,7 @@ impl Compute for ZonkvmClient {
                 disk_gb: u(p, "systemdisk").saturating_add(u(p, "harddisk")),
                 bandwidth_mbps: u(p, "bandwidth"),
                 monthly_price: money(p, "price"),
+                kind: ServerKind::Cloud,
             })
             .collect();
         plans.extend(
@@ -459,6 +460,25 @@ impl Compute for ZonkvmClient {
                     disk_gb: 0,
                     bandwidth_mbps: u(p, "bandwidth"),
                     monthly_price: money(p, "price"),
+                    kind: ServerKind::Dedicated,
+                }),
+        );
+        // Colocation sells space and power for the customer's own machine: no CPU,
+        // memory or disk of ours.
+        plans.extend(
+            self.list("idc_product", &[])
+                .await?
+                .iter()
+                .filter(|p| i(p, "status") == 1)
+                .map(|p| Plan {
+                    id: format!("idc:{}", s(p, "guid")),
+                    name: s(p, "name"),
+                    cpu: 0,
+                    ram_mb: 0,
+                    disk_gb: 0,
+                    bandwidth_mbps: u(p, "bandwidth"),
+                    monthly_price: money(p, "price"),
+                    kind: ServerKind::Colocation,
                 }),
         );
         Ok(ComputeCatalog {

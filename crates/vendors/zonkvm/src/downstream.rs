@@ -25,8 +25,11 @@
 //! stop, FTP and database passwords and domain binding through the upstream's hosting
 //! or database capability; the other sub-operations answer that they are not offered.
 //!
-//! Dedicated servers and colocation are not sold here yet: their catalogs and order
-//! lists answer empty, and their actions say they are not offered.
+//! Dedicated servers and colocation (products whose upstream plan is one) are sold
+//! the same way: each product is a `lease_lines` / `idc_lines` line and a
+//! `lease_product` / `idc_product` of fixed bandwidth, one IP and no extra defense;
+//! `lease_*` / `idc_*` order actions work as their cloud counterparts and refuse an
+//! order of another family; their upgrades answer that they are not offered.
 //!
 //! Nothing in a request sets a price: a price-like field anywhere in it is refused
 //! before anything is read. An action the document lists that the storefront does not
@@ -38,7 +41,7 @@ use idcgate_core::storefront::{
     Dialect, DialectAnswer, Holding, HoldingState, Offering, Purchase, Refusal, RefusalKind,
     ServerAction, Shopper, Storefront,
 };
-use idcgate_core::{Money, PowerAction, PowerState, ResourceKind, SiteAction};
+use idcgate_core::{Money, PowerAction, PowerState, ResourceKind, ServerKind, SiteAction};
 use idcgate_wire::form;
 use idcgate_wire::sim::china;
 use rust_decimal::Decimal;
@@ -301,6 +304,156 @@ fn server_json(h: &Holding, o: Option<&Offering>) -> Value {
     })
 }
 
+/// The three server families the document keeps apart: cloud servers (`server_*`),
+/// leased dedicated machines (`lease_*`) and colocation (`idc_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Machine {
+    Cloud,
+    Lease,
+    Idc,
+}
+
+impl Machine {
+    fn of(kind: ServerKind) -> Machine {
+        match kind {
+            ServerKind::Dedicated => Machine::Lease,
+            ServerKind::Colocation => Machine::Idc,
+            ServerKind::Cloud | ServerKind::Vps => Machine::Cloud,
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            Machine::Cloud => "server",
+            Machine::Lease => "lease",
+            Machine::Idc => "idc",
+        }
+    }
+
+    /// A per-order action of a family as the cloud one it works like
+    /// (`lease_stop` → `server_stop`, `get_idc_chart` → `get_server_chart`), with its
+    /// family; `None` for everything else. Dedicated and colocation upgrades, which
+    /// add IPs, bandwidth or defense at a price per unit, are not among them.
+    fn action(name: &str) -> Option<(Machine, String)> {
+        const OPS: [&str; 8] = [
+            "start",
+            "stop",
+            "restart",
+            "setpsw",
+            "install",
+            "getvncurl",
+            "renew",
+            "refund",
+        ];
+        for fam in [Machine::Cloud, Machine::Lease, Machine::Idc] {
+            if name == format!("get_{}_chart", fam.prefix()) {
+                return Some((fam, "get_server_chart".into()));
+            }
+            if let Some(op) = name
+                .strip_prefix(fam.prefix())
+                .and_then(|r| r.strip_prefix('_'))
+            {
+                if OPS.contains(&op) || (fam == Machine::Cloud && op == "upgrade") {
+                    return Some((fam, format!("server_{op}")));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Which family a holding is: its product's, or (a product since retired) the
+/// server's as last read.
+fn machine_of(h: &Holding, offerings: &[Offering]) -> Machine {
+    match offerings.iter().find(|o| o.id == h.offering) {
+        Some(o) => Machine::of(o.server_kind),
+        None => Machine::of(h.server.as_ref().map(|s| s.kind).unwrap_or_default()),
+    }
+}
+
+/// A `lease_lines` / `idc_lines` row: the product is its own line, of fixed
+/// bandwidth, IPs and defense (nothing is priced per unit); `discount1..3` are the
+/// 12, 24 and 36-month terms' prices against the monthly one where those are sold.
+fn machine_line_json(o: &Offering) -> Option<Value> {
+    let (monthly, _) = monthly_and_discounts(o, Decimal::ONE)?;
+    let months: Vec<String> = o.terms.iter().map(|(m, _)| m.to_string()).collect();
+    let discount = |m: u32| {
+        o.terms
+            .iter()
+            .find(|(t, _)| *t == m)
+            .map_or(Decimal::ONE, |(_, p)| p.0 / (monthly * Decimal::from(m)))
+            .round_dp(20)
+            .normalize()
+            .to_string()
+    };
+    Some(json!({
+        "guid": o.id.to_string(), "line_guid": ZONE, "status": 1, "name": o.title,
+        "descript": o.title, "intro_url": "", "buy_status": 1, "renew_status": 1,
+        "upgrade_status": 0, "defense_status": 0, "buy_order_max_num": 1,
+        "bandwidth_price": "0.00", "bandwidth_stairs_price": "[]",
+        "bandwidth_max_size": o.bandwidth_mbps, "ip_price": "0.00", "ip_min_size": 1,
+        "ip_max_size": 1, "ip_free_size": 1, "ip_num_list": "1", "defense_price": "0.00",
+        "defense_max_size": 0, "defense_num_list": "0", "defense_step": 0,
+        "months": months.join(","), "retention_days": 0, "user_vnc": 1,
+        "discount1": discount(12), "discount2": discount(24), "discount3": discount(36),
+    }))
+}
+
+fn machine_product_json(o: &Offering, fam: Machine) -> Option<Value> {
+    let (monthly, _) = monthly_and_discounts(o, Decimal::ONE)?;
+    let mut row = json!({
+        "guid": o.id.to_string(), "name": o.name, "line_guid": o.id.to_string(),
+        "bandwidth": o.bandwidth_mbps, "defense": 0, "ipnum": "1",
+        "price": format!("{monthly:.2}"), "status": 1, "upgrade_status": 0,
+        "line_names": o.title, "description": o.title,
+    });
+    let more = match fam {
+        Machine::Lease => json!({
+            "product_type": "local", "cpu_value": o.cpu, "cpu": "", "cpu_num": 1,
+            "memory": "", "memory_num": o.ram_mb / 1024, "harddisk_guid": "",
+            "system_partition_size": o.disk_gb, "size": 1,
+        }),
+        _ => json!({"product_type": 1, "power": "[]", "size": "", "market_status": 1}),
+    };
+    if let (Some(row), Value::Object(more)) = (row.as_object_mut(), more) {
+        row.extend(more);
+    }
+    Some(row)
+}
+
+/// The getlease / getidc row. Logins are never shown.
+fn machine_json(h: &Holding, o: Option<&Offering>, fam: Machine) -> Value {
+    let s = h.server.as_ref();
+    let run = match s.map(|s| s.power) {
+        Some(PowerState::Running) => 1,
+        Some(PowerState::Stopped) => -1,
+        _ => 0,
+    };
+    let ips: Vec<&String> = s.map(|s| s.ips.iter().collect()).unwrap_or_default();
+    let mut row = json!({
+        "id": h.guid, "client_user_id": h.client_user_id,
+        "product_guid": h.offering.to_string(), "line_guid": h.offering.to_string(),
+        "name": "", "bandwidth": o.map_or(0, |o| o.bandwidth_mbps), "defense": 0,
+        "ipnum": ips.len().max(1), "login_name": "", "login_password": "",
+        "buy_time": time(Some(h.bought_at)), "end_time": time(h.expires_at),
+        "order_status": order_status(h), "run_status": run, "act_status": 0,
+        "ip": json!(ips).to_string(), "api_type": "idcgate",
+    });
+    let more = match fam {
+        Machine::Lease => json!({
+            "size": 1, "cabinet_sn": "", "main_board": "",
+            "cpu_value": o.map_or(0, |o| o.cpu), "cpu": "", "cpu_num": 1, "memory": "",
+            "memory_num": o.map_or(0, |o| o.ram_mb / 1024), "system_port": "",
+            "system_guid": h.offering.to_string(),
+        }),
+        _ => json!({"product_type": 1, "size": "", "power": ""}),
+    };
+    if let (Some(row), Value::Object(more)) = (row.as_object_mut(), more) {
+        row.extend(more);
+    }
+    row
+}
+
 /// Which of the two site families an action is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Site {
@@ -520,8 +673,132 @@ struct Call<'a> {
 }
 
 impl Call<'_> {
+    /// The cloud lines and packages (what `getlines` and `create_server` sell).
     async fn servers_offered(&self) -> Result<Vec<Offering>, Refusal> {
-        self.offered(ResourceKind::Server).await
+        self.family_offered(Machine::Cloud).await
+    }
+
+    async fn family_offered(&self, fam: Machine) -> Result<Vec<Offering>, Refusal> {
+        let mut all = self.offered(ResourceKind::Server).await?;
+        all.retain(|o| Machine::of(o.server_kind) == fam);
+        Ok(all)
+    }
+
+    /// The tenant's server holding `guid` of family `fam`; one of another family is
+    /// not found, as the upstream's per-family order ids are.
+    async fn machine(&self, fam: Machine) -> Result<Holding, Refusal> {
+        let h = self.held(ResourceKind::Server).await?;
+        let all = self.offered(ResourceKind::Server).await.unwrap_or_default();
+        if machine_of(&h, &all) != fam {
+            return Err(Refusal::new(RefusalKind::NotFound, "未找到产品记录"));
+        }
+        Ok(h)
+    }
+
+    /// `getservers`, `lease_orders`, `idc_orders`: the tenant's servers of one family
+    /// (`pages` counts the servers of every family: they are one list here).
+    async fn machine_orders(&self, fam: Machine) -> Result<(&'static str, Value), Refusal> {
+        let (total, holdings) = self
+            .front
+            .holdings(
+                &self.who,
+                ResourceKind::Server,
+                self.page()?,
+                PAGE_SIZE as u32,
+            )
+            .await?;
+        let all = self.offered(ResourceKind::Server).await.unwrap_or_default();
+        let rows: Vec<Value> = holdings
+            .iter()
+            .filter(|h| machine_of(h, &all) == fam)
+            .map(|h| {
+                let o = all.iter().find(|o| o.id == h.offering);
+                match fam {
+                    Machine::Cloud => server_json(h, o),
+                    _ => machine_json(h, o, fam),
+                }
+            })
+            .collect();
+        let pages = usize::try_from(total).unwrap_or(0).div_ceil(PAGE_SIZE);
+        Ok((OK_READ, json!({"pages": pages, "servers": rows})))
+    }
+
+    async fn machine_row(&self, fam: Machine) -> Result<(&'static str, Value), Refusal> {
+        let h = self.machine(fam).await?;
+        let all = self.offered(ResourceKind::Server).await.unwrap_or_default();
+        let o = all.iter().find(|o| o.id == h.offering);
+        Ok((
+            OK_READ,
+            match fam {
+                Machine::Cloud => server_json(&h, o),
+                _ => machine_json(&h, o, fam),
+            },
+        ))
+    }
+
+    /// `create_order` for a dedicated server or colocation: the product is its own
+    /// line of one fixed configuration; a dedicated server installs the product's
+    /// system (`system_guid` = the product), as a cloud line does.
+    async fn create_machine(&self, fam: Machine) -> Result<(&'static str, Value), Refusal> {
+        let f = &self.fields;
+        let product = need(f, "product_guid")?;
+        let id = product.parse::<i64>().map_err(|_| bad("product_guid"))?;
+        if get(f, "line_guid").is_some_and(|l| l != product) {
+            return Err(fail("该线路节点不存在或已下架"));
+        }
+        if fam == Machine::Lease && need(f, "system_guid")? != product {
+            return Err(fail("操作系统不存在或不适用于该线路"));
+        }
+        let offerings = self.family_offered(fam).await?;
+        let o = offerings
+            .iter()
+            .find(|o| o.id == id && !o.terms.is_empty())
+            .ok_or_else(|| fail("产品不存在或已下架"))?;
+        let c = content(f)?;
+        let fixed = |key: &str, want: i64| -> Result<(), Refusal> {
+            match content_int(&c, key)? {
+                Some(v) if v != want => Err(fail(format!(
+                    "参数错误：该产品仅售固定配置，{key} 应为 {want}"
+                ))),
+                _ => Ok(()),
+            }
+        };
+        fixed("bandwidth", i64::from(o.bandwidth_mbps))?;
+        fixed("defense", 0)?;
+        fixed("ip_num", 1)?;
+        fixed("ipnum", 1)?;
+        fixed("number", 1)?;
+        fixed("renew_auto", 0)?;
+        if content_text(&c, "power").is_some() {
+            return Err(fail("参数错误：该产品仅售固定配置，power 不可选"));
+        }
+        let m = months(
+            content_int(&c, "months")?.map(|m| m.to_string()).as_deref(),
+            "content.months",
+        )?;
+        let mut options = std::collections::BTreeMap::new();
+        if let Some(p) = content_text(&c, "loginPassword") {
+            options.insert("content.loginPassword".to_string(), p);
+        }
+        let h = self
+            .front
+            .buy(
+                &self.who,
+                &Purchase {
+                    offering: o.id,
+                    months: m,
+                    client_order_id: get(f, "order_id").map(str::to_string),
+                    client_user_id: get(f, "user_id")
+                        .or_else(|| get(f, "client_user_id"))
+                        .map(str::to_string),
+                    options,
+                },
+            )
+            .await?;
+        Ok((
+            OK_WRITE,
+            json!({"order_id": get(f, "order_id").unwrap_or_default(), "ids": [h.guid], "money": yuan(h.paid)}),
+        ))
     }
 
     async fn offered(&self, kind: ResourceKind) -> Result<Vec<Offering>, Refusal> {
@@ -714,22 +991,28 @@ impl Call<'_> {
         ))
     }
 
-    async fn server_row(&self, h: &Holding) -> Result<Value, Refusal> {
-        let offerings = self.servers_offered().await.unwrap_or_default();
-        Ok(server_json(
-            h,
-            offerings.iter().find(|o| o.id == h.offering),
-        ))
-    }
-
     async fn run(&self, name: &str) -> Result<(&'static str, Value), Refusal> {
         let f = &self.fields;
+        // Every per-order server action is checked against the order's family first,
+        // then done alike for the three.
+        let normalized = match Machine::action(name) {
+            Some((fam, op)) => {
+                self.machine(fam).await?;
+                op
+            }
+            None => name.to_string(),
+        };
+        let name = normalized.as_str();
         match name {
             "getzones" => Ok((
                 OK_READ,
                 json!([{"status": 1, "guid": ZONE, "name": "默认区域", "identityStatus": 0, "whiteListStatus": 0, "sort": 1}]),
             )),
-            "getsystems" => Ok((OK_READ, systems_json(&self.servers_offered().await?))),
+            // Systems of every server family: a dedicated server installs them too.
+            "getsystems" => Ok((
+                OK_READ,
+                systems_json(&self.offered(ResourceKind::Server).await?),
+            )),
             "getlines" => {
                 let lines: Vec<Value> = self
                     .servers_offered()
@@ -748,37 +1031,43 @@ impl Call<'_> {
                     .collect();
                 Ok((OK_READ, Value::Array(packages)))
             }
-            "getservers" => {
-                let page = match get(f, "page") {
-                    None => 1,
-                    Some(p) => p.parse::<u32>().map_err(|_| bad("page"))?.max(1),
+            "getservers" => self.machine_orders(Machine::Cloud).await,
+            "lease_orders" => self.machine_orders(Machine::Lease).await,
+            "idc_orders" => self.machine_orders(Machine::Idc).await,
+            "getserver" => self.machine_row(Machine::Cloud).await,
+            "getlease" => self.machine_row(Machine::Lease).await,
+            "getidc" => self.machine_row(Machine::Idc).await,
+            "lease_lines" | "idc_lines" => {
+                let fam = if name == "lease_lines" {
+                    Machine::Lease
+                } else {
+                    Machine::Idc
                 };
-                let (total, holdings) = self
-                    .front
-                    .holdings(&self.who, ResourceKind::Server, page, PAGE_SIZE as u32)
-                    .await?;
-                let offerings = self.servers_offered().await.unwrap_or_default();
-                let servers: Vec<Value> = holdings
-                    .iter()
-                    .map(|h| server_json(h, offerings.iter().find(|o| o.id == h.offering)))
-                    .collect();
-                let pages = usize::try_from(total).unwrap_or(0).div_ceil(PAGE_SIZE);
-                Ok((OK_READ, json!({"pages": pages, "servers": servers})))
+                let lines = self.family_offered(fam).await?;
+                Ok((
+                    OK_READ,
+                    lines.iter().filter_map(machine_line_json).collect(),
+                ))
             }
-            "getserver" => {
-                let h = self.front.holding(&self.who, guid(f)?).await?;
-                if h.kind != ResourceKind::Server {
-                    return Err(Refusal::new(RefusalKind::NotFound, "订单不存在"));
-                }
-                Ok((OK_READ, self.server_row(&h).await?))
+            "lease_product" | "idc_product" => {
+                let fam = if name == "lease_product" {
+                    Machine::Lease
+                } else {
+                    Machine::Idc
+                };
+                let products = self.family_offered(fam).await?;
+                Ok((
+                    OK_READ,
+                    products
+                        .iter()
+                        .filter_map(|o| machine_product_json(o, fam))
+                        .collect(),
+                ))
             }
-            // Dedicated servers and colocation are not sold through this endpoint yet:
-            // their catalogs are empty and a tenant holds none, which is the true answer
-            // (a client listing every family keeps working).
-            "lease_lines" | "lease_harddisk" | "lease_product" | "idc_lines" | "idc_product" => {
-                Ok((OK_READ, Value::Array(vec![])))
-            }
-            "lease_orders" | "idc_orders" => Ok((OK_READ, json!({"pages": 0, "servers": []}))),
+            // A dedicated server's disks are its product's: none to choose.
+            "lease_harddisk" => Ok((OK_READ, Value::Array(vec![]))),
+            "create_order#create_lease" => self.create_machine(Machine::Lease).await,
+            "create_order#create_idc" => self.create_machine(Machine::Idc).await,
             // Databases are sold on hosting lines too (the document's `sql_product`
             // names a hosting line): every hosting and database product is one.
             "hosting_lines" => {
@@ -851,7 +1140,11 @@ impl Call<'_> {
             }
             "server_renew" => {
                 let g = guid(f)?;
-                let m = months(get(f, "renewLength"), "renewLength")?;
+                // Dedicated and colocation renewals name the term `months`.
+                let m = match get(f, "renewLength") {
+                    Some(m) => months(Some(m), "renewLength")?,
+                    None => months(get(f, "months"), "months")?,
+                };
                 let before = self.front.holding(&self.who, g).await?.paid;
                 let h = self
                     .front
@@ -1083,6 +1376,7 @@ mod tests {
             name: "p".into(),
             title: "p".into(),
             kind: ResourceKind::Server,
+            server_kind: idcgate_core::ServerKind::Cloud,
             cpu: 1,
             ram_mb: 1024,
             disk_gb: 40,
