@@ -202,6 +202,40 @@ fn upgrade_fen(term_fen: i64, months: u32, end_ms: i64, now_ms: i64) -> i64 {
         .unwrap_or(0)
 }
 
+/// What the upstream gave back for a tenant order's resource, as the journal order
+/// that books it (under the key of the tenant's own refund, `<tenant order key>:refund`,
+/// so margins net it from the cost) and its amount. `None` when it gave nothing back or
+/// did not say (logged: the statement still shows the money as having come in).
+fn upstream_return(
+    row: &TenantOrderRow,
+    resource: &str,
+    actor: &str,
+    returned: Option<Money>,
+) -> Option<(idcgate_store::NewOrder, i64)> {
+    let fen = match returned.map(|m| m.to_fen()) {
+        Some(Ok(fen)) if fen > 0 => fen,
+        Some(Ok(_)) => return None,
+        _ => {
+            tracing::warn!(
+                tenant_order = row.id,
+                "the upstream did not say what it returned for a refund: not booked"
+            );
+            return None;
+        }
+    };
+    let order = idcgate_store::NewOrder {
+        idem_key: format!("{}:refund", row.order.idem_key),
+        account: row.order.account.clone(),
+        kind: row.order.kind,
+        operation: crate::orders::UPSTREAM_RETURN.into(),
+        target: resource.to_string(),
+        params: serde_json::json!({ "tenant_order": row.id }),
+        quoted_fen: -fen,
+        actor: actor.to_string(),
+    };
+    Some((order, fen))
+}
+
 impl Shop {
     pub fn new(engine: Arc<Engine>) -> Self {
         Shop {
@@ -1034,40 +1068,35 @@ impl Shop {
             })
             .await;
         let returned = deleted.map_err(|e| told(&e))?;
-        self.book_upstream_return(&row, &resource, &actor, returned, sent_ms)
-            .await;
-        if back > 0 {
-            self.engine
-                .store
-                .charge_tenant_order(
-                    row.id,
-                    &NewCharge {
-                        idem_key: format!("{}:refund", row.order.idem_key),
-                        what: "refund".into(),
-                        fen: -back,
-                        months: 0,
-                        memo: format!("refund of tenant order {}: the unused time", row.id),
-                    },
-                    now,
-                )
-                .await
-                .map_err(|e| told(&e.into()))?;
-        }
+        let upstream = upstream_return(&row, &resource, &actor, returned);
+        let charge = (back > 0).then(|| NewCharge {
+            idem_key: format!("{}:refund", row.order.idem_key),
+            what: "refund".into(),
+            fen: -back,
+            months: 0,
+            memo: format!("refund of tenant order {}: the unused time", row.id),
+        });
         let detail = format!("refunded {}", Money::from_fen(back));
-        self.engine
+        // The upstream's return, the tenant's and the order's move are one transaction:
+        // either the books show the whole refund or none of it.
+        let settled = self
+            .engine
             .store
-            .move_tenant_order(
+            .refund_tenant_order(
                 row.id,
-                TenantOrderState::Active,
-                TenantOrderState::Refunded,
-                &TenantOrderPatch {
-                    detail: Some(&detail),
-                    ..Default::default()
-                },
+                upstream.as_ref().map(|(o, fen)| (o, *fen, sent_ms)),
+                charge.as_ref(),
+                &detail,
                 now,
             )
             .await
-            .map_err(|e| told(&e.into()))?;
+            .map_err(|e| {
+                tracing::error!(tenant_order = row.id, error = %e, "the upstream refunded but the refund could not be written");
+                told(&e.into())
+            })?;
+        if !settled {
+            return Err(refusal(RefusalKind::Invalid, "该订单当前不可退款"));
+        }
         if let Err(e) = self
             .engine
             .store
@@ -1077,50 +1106,6 @@ impl Shop {
             tracing::warn!(error = %e, "could not mark a refunded server gone");
         }
         Ok(Money::from_fen(back))
-    }
-
-    /// Books what the upstream gave back for a tenant order's server, once, under the
-    /// key of the tenant's own refund (`<tenant order key>:refund`), so the margin of
-    /// the order nets it from the cost. Not booked, the statement still shows the money
-    /// as having come in, so a failure here is logged rather than failing a refund the
-    /// upstream has already made.
-    async fn book_upstream_return(
-        &self,
-        row: &TenantOrderRow,
-        resource: &str,
-        actor: &str,
-        returned: Option<Money>,
-        sent_ms: i64,
-    ) {
-        let fen = match returned.map(|m| m.to_fen()) {
-            Some(Ok(fen)) if fen > 0 => fen,
-            Some(Ok(_)) => return,
-            _ => {
-                tracing::warn!(
-                    tenant_order = row.id,
-                    "the upstream did not say what it returned for a refunded server: not booked"
-                );
-                return;
-            }
-        };
-        let order = idcgate_store::NewOrder {
-            idem_key: format!("{}:refund", row.order.idem_key),
-            account: row.order.account.clone(),
-            kind: row.order.kind,
-            operation: crate::orders::UPSTREAM_RETURN.into(),
-            target: resource.to_string(),
-            params: serde_json::json!({ "tenant_order": row.id }),
-            quoted_fen: -fen,
-            actor: actor.to_string(),
-        };
-        if let Err(e) = self
-            .engine
-            .store
-            .book_upstream_return(&order, fen, sent_ms)
-            .await
-        {
-            tracing::error!(tenant_order = row.id, error = %e, "could not book what the upstream returned");
-        }
     }
 
     async fn offerings_inner(

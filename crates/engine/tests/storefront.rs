@@ -38,6 +38,8 @@ both_backends!(
     an_upgrade_pays_the_difference_for_the_time_left_through_the_journal,
     a_traffic_graph_is_the_upstreams,
     hosting_and_databases_are_sold_and_managed_through_their_capabilities,
+    an_expired_orders_upstream_return_is_in_the_margins,
+    a_refund_is_written_whole_or_not_at_all,
 );
 
 struct Fixture {
@@ -852,5 +854,96 @@ async fn hosting_and_databases_are_sold_and_managed_through_their_capabilities(d
         assert!(!journal.contains(secret), "{secret} in the journal");
         assert!(!audit.contains(secret), "{secret} in the audit log");
     }
+    common::assert_books_balance(&f.engine).await;
+}
+
+/// Ends the tenant order `guid` a second ago in our books (the upstream's server keeps
+/// its own end).
+async fn expire(db: &TestDb, guid: i64) {
+    let ago = idcgate_engine::now_ms() - 1000;
+    assert!(db
+        .store
+        .move_tenant_order(
+            guid,
+            TenantOrderState::Active,
+            TenantOrderState::Active,
+            &idcgate_store::TenantOrderPatch {
+                expires_ms: Some(ago),
+                ..Default::default()
+            },
+            ago,
+        )
+        .await
+        .unwrap());
+}
+
+async fn an_expired_orders_upstream_return_is_in_the_margins(db: &TestDb) {
+    let f = fixture(db).await;
+    let (who, _, _) = f.tenant("acme", "500.00", "0").await;
+    let start = f.sim.balance();
+    let h = f.shop.buy(&who, &f.purchase(1, Some("e"))).await.unwrap();
+    let bought = start - f.sim.balance();
+    expire(db, h.guid).await;
+    assert_eq!(
+        f.shop.holding(&who, h.guid).await.unwrap().state,
+        HoldingState::Expired
+    );
+    // Expired: the tenant gets nothing back, the upstream still gives its unused time.
+    let back = f.shop.refund(&who, h.guid).await.unwrap();
+    assert_eq!(back, Money::ZERO);
+    let returned = f.sim.balance() - (start - bought);
+    assert!(returned > Money::ZERO);
+    assert_eq!(f.balance("tenant:acme").await, yuan("500.00") - h.paid);
+    assert_eq!(f.balance("cost:server").await, bought - returned);
+    let margins = f.engine.margins(Some("acme")).await.unwrap();
+    assert_eq!(margins.len(), 1);
+    assert_eq!(margins[0].revenue, h.paid);
+    assert_eq!(margins[0].cost, bought - returned, "net of the return");
+    assert_eq!(margins[0].margin, h.paid - (bought - returned));
+    common::assert_books_balance(&f.engine).await;
+}
+
+async fn a_refund_is_written_whole_or_not_at_all(db: &TestDb) {
+    let f = fixture(db).await;
+    let (who, _, _) = f.tenant("acme", "500.00", "0").await;
+    let h = f.shop.buy(&who, &f.purchase(1, Some("w"))).await.unwrap();
+    let row = db.store.get_tenant_order(h.guid).await.unwrap().unwrap();
+    // Something already holds the key the tenant's refund is written under: writing
+    // the refund fails after the upstream has refunded.
+    db.store
+        .charge_tenant_order(
+            h.guid,
+            &idcgate_store::NewCharge {
+                idem_key: format!("{}:refund", row.order.idem_key),
+                what: "return".into(),
+                fen: -1,
+                months: 0,
+                memo: "in the way".into(),
+            },
+            idcgate_engine::now_ms(),
+        )
+        .await
+        .unwrap();
+    let cost = f.balance("cost:server").await;
+    let r = f.shop.refund(&who, h.guid).await.unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Internal, "{r:?}");
+    // Nothing of it was written: not the upstream's return, not the order's move.
+    assert_eq!(f.balance("cost:server").await, cost);
+    let journal = db.store.list_orders(&Default::default()).await.unwrap();
+    assert!(
+        journal
+            .iter()
+            .all(|o| !o.order.idem_key.ends_with(":refund")),
+        "{journal:?}"
+    );
+    assert_eq!(
+        db.store
+            .get_tenant_order(h.guid)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        TenantOrderState::Active
+    );
     common::assert_books_balance(&f.engine).await;
 }
