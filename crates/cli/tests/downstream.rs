@@ -134,29 +134,12 @@ async fn reseller(store: SqlStore) -> Reseller {
         .await
         .unwrap();
     let mut ids = Vec::new();
-    for (name, title, offer) in [
-        ("cloud-a", "Cloud 1C1G", "德阳电信-1核1G"),
-        ("cloud-a-big", "Cloud 2C4G", "德阳电信-2核4G"),
+    for (name, offer) in [
+        ("cloud-a", "德阳电信-1核1G"),
+        ("cloud-a-big", "德阳电信-2核4G"),
     ] {
-        let p = i
-            .engine
-            .add_product(
-                "test",
-                ProductSpec {
-                    name: name.into(),
-                    title: Some(title.into()),
-                    account: "z".into(),
-                    kind: ResourceKind::Server,
-                    offer: Some(offer.into()),
-                    options: [("system_guid".to_string(), SIM_SYSTEM.to_string())]
-                        .into_iter()
-                        .collect(),
-                    rule: PriceRule::parse("15%", &[], &[], Some("1,3,12")).unwrap(),
-                },
-            )
-            .await
-            .unwrap();
-        ids.push(p.id);
+        let cloud = (ResourceKind::Server, Some(SIM_SYSTEM), ("15%", "1,3,12"));
+        ids.push(i.product(name, cloud.0, offer, cloud.1, cloud.2).await);
     }
     Reseller {
         i,
@@ -192,6 +175,43 @@ impl Instance {
 
     async fn balance(&self, account: &str) -> Money {
         Money::from_fen(self.store.account_balance(account).await.unwrap())
+    }
+
+    /// Every ledger transaction balances.
+    async fn assert_balanced(&self) {
+        let unbalanced = self.engine.reads().unbalanced_transactions().await.unwrap();
+        assert!(unbalanced.is_empty(), "{unbalanced:?}");
+    }
+
+    /// A product on the simulator account `z` at `markup` over cost for `periods`,
+    /// installing `system` where it is a server; its id.
+    async fn product(
+        &self,
+        name: &str,
+        kind: ResourceKind,
+        offer: &str,
+        system: Option<&str>,
+        (markup, periods): (&str, &str),
+    ) -> i64 {
+        self.engine
+            .add_product(
+                "test",
+                ProductSpec {
+                    name: name.into(),
+                    title: Some(name.into()),
+                    account: "z".into(),
+                    kind,
+                    offer: Some(offer.into()),
+                    options: system
+                        .map(|s| ("system_guid".to_string(), s.to_string()))
+                        .into_iter()
+                        .collect(),
+                    rule: PriceRule::parse(markup, &[], &[], Some(periods)).unwrap(),
+                },
+            )
+            .await
+            .unwrap()
+            .id
     }
 
     /// One raw form call to the endpoint.
@@ -352,14 +372,7 @@ async fn the_zonkvm_client_meets_the_same_answers_at_the_simulator_and_the_endpo
     let plus = |m: Money| idcgate_engine::catalog::round_to_fen(m.0 * yuan("1.15").0);
     assert_eq!(at_us.charged, plus(at_sim.charged));
     assert_eq!(at_us.renewed, plus(at_sim.renewed));
-    assert!(r
-        .i
-        .engine
-        .reads()
-        .unbalanced_transactions()
-        .await
-        .unwrap()
-        .is_empty());
+    r.i.assert_balanced().await;
 }
 
 async fn a_second_instance_resells_through_the_first(db: &TestDb) {
@@ -707,14 +720,7 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
         sum
     };
     assert_eq!(spent, Money::from_fen(charged));
-    assert!(r
-        .i
-        .engine
-        .reads()
-        .unbalanced_transactions()
-        .await
-        .unwrap()
-        .is_empty());
+    r.i.assert_balanced().await;
 }
 
 async fn the_zonkvm_client_upgrades_and_reads_the_traffic_graph_through_the_endpoint(db: &TestDb) {
@@ -869,14 +875,7 @@ async fn the_zonkvm_client_upgrades_and_reads_the_traffic_graph_through_the_endp
         ])
         .await;
     assert_eq!(v["code"], 0, "another tenant's graph: {v}");
-    assert!(r
-        .i
-        .engine
-        .reads()
-        .unbalanced_transactions()
-        .await
-        .unwrap()
-        .is_empty());
+    r.i.assert_balanced().await;
 }
 
 async fn the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_endpoint(
@@ -889,23 +888,8 @@ async fn the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_en
         ("host-a", ResourceKind::HostingSite, "20250408030033590712"),
         ("db-a", ResourceKind::Database, "20250407053315151712"),
     ] {
-        let p =
-            r.i.engine
-                .add_product(
-                    "test",
-                    ProductSpec {
-                        name: name.into(),
-                        title: Some(name.into()),
-                        account: "z".into(),
-                        kind,
-                        offer: Some(offer.into()),
-                        options: Default::default(),
-                        rule: PriceRule::parse("10%", &[], &[], Some("1,12")).unwrap(),
-                    },
-                )
-                .await
-                .unwrap();
-        ids.push(p.id.to_string());
+        let id = r.i.product(name, kind, offer, None, ("10%", "1,12")).await;
+        ids.push(id.to_string());
     }
     let (appid, appkey) = r.i.tenant("down", "1000.00").await;
     let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
@@ -1091,14 +1075,7 @@ async fn the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_en
         r.i.balance("tenant:down").await,
         yuan("1000.00") - paid - db_order.amount + back + db_back
     );
-    assert!(r
-        .i
-        .engine
-        .reads()
-        .unbalanced_transactions()
-        .await
-        .unwrap()
-        .is_empty());
+    r.i.assert_balanced().await;
 }
 
 async fn the_zonkvm_client_leases_and_colocates_through_the_endpoint(db: &TestDb) {
@@ -1108,26 +1085,11 @@ async fn the_zonkvm_client_leases_and_colocates_through_the_endpoint(db: &TestDb
         ("lease-a", "lease:1721941250649658", Some(SIM_SYSTEM)),
         ("idc-a", "idc:20250409132727581219", None),
     ] {
-        let p =
-            r.i.engine
-                .add_product(
-                    "test",
-                    ProductSpec {
-                        name: name.into(),
-                        title: Some(name.into()),
-                        account: "z".into(),
-                        kind: ResourceKind::Server,
-                        offer: Some(offer.into()),
-                        options: system
-                            .map(|s| ("system_guid".to_string(), s.to_string()))
-                            .into_iter()
-                            .collect(),
-                        rule: PriceRule::parse("10%", &[], &[], Some("1,12")).unwrap(),
-                    },
-                )
-                .await
-                .unwrap();
-        ids.push(p.id.to_string());
+        let server = ResourceKind::Server;
+        let id =
+            r.i.product(name, server, offer, system, ("10%", "1,12"))
+                .await;
+        ids.push(id.to_string());
     }
     let (appid, appkey) = r.i.tenant("down", "5000.00").await;
     let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
@@ -1259,12 +1221,5 @@ async fn the_zonkvm_client_leases_and_colocates_through_the_endpoint(db: &TestDb
         paid = yuan("5000.00") - r.i.balance("tenant:down").await;
     }
     assert_eq!(r.i.balance("tenant:other").await, yuan("1000.00"));
-    assert!(r
-        .i
-        .engine
-        .reads()
-        .unbalanced_transactions()
-        .await
-        .unwrap()
-        .is_empty());
+    r.i.assert_balanced().await;
 }

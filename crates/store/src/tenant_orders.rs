@@ -392,6 +392,23 @@ fn txn(charge: &NewCharge, lines: Vec<Entry>) -> Result<Transaction> {
         .map_err(|e| StoreError::Database(format!("tenant charge: {e}")))
 }
 
+fn key_taken(charge: &NewCharge) -> StoreError {
+    StoreError::Conflict(format!("tenant charge key {}", charge.idem_key))
+}
+
+/// Writes a charge with its ledger lines inside `tx`; `false` when its key is taken
+/// (the caller rolls back: the ledger lines must not stand alone).
+async fn write_charge(
+    tx: &mut Tx,
+    order_id: i64,
+    charge: &NewCharge,
+    lines: Vec<Entry>,
+    now_ms: i64,
+) -> Result<bool> {
+    let txn_id = insert_transaction(tx, &txn(charge, lines)?, now_ms).await?;
+    insert_charge(tx, order_id, charge, txn_id, now_ms).await
+}
+
 async fn insert_charge(
     tx: &mut Tx,
     order_id: i64,
@@ -479,13 +496,9 @@ impl TenantOrderStore for SqlStore {
             return Ok(Opened::Existing(existing));
         };
         let id: i64 = row.try_get(0)?;
-        let txn_id = insert_transaction(&mut tx, &txn(charge, lines)?, now_ms).await?;
-        if !insert_charge(&mut tx, id, charge, txn_id, now_ms).await? {
+        if !write_charge(&mut tx, id, charge, lines, now_ms).await? {
             tx.rollback().await?;
-            return Err(StoreError::Conflict(format!(
-                "tenant charge key {}",
-                charge.idem_key
-            )));
+            return Err(key_taken(charge));
         }
         tx.commit().await?;
         let row = self
@@ -531,8 +544,7 @@ impl TenantOrderStore for SqlStore {
                 return Err(e);
             }
         };
-        let txn_id = insert_transaction(&mut tx, &txn(charge, lines)?, now_ms).await?;
-        if !insert_charge(&mut tx, id, charge, txn_id, now_ms).await? {
+        if !write_charge(&mut tx, id, charge, lines, now_ms).await? {
             tx.rollback().await?;
             let earlier = self.charge_by_key(&charge.idem_key).await?.ok_or_else(|| {
                 StoreError::Database("a tenant charge key in use but not readable".into())
@@ -600,13 +612,9 @@ impl TenantOrderStore for SqlStore {
                     return Err(StoreError::Database("a return refused for money".into()));
                 }
             };
-            let txn_id = insert_transaction(&mut tx, &txn(charge, lines)?, now_ms).await?;
-            if !insert_charge(&mut tx, id, charge, txn_id, now_ms).await? {
+            if !write_charge(&mut tx, id, charge, lines, now_ms).await? {
                 tx.rollback().await?;
-                return Err(StoreError::Conflict(format!(
-                    "tenant charge {} exists already",
-                    charge.idem_key
-                )));
+                return Err(key_taken(charge));
             }
         }
         tx.commit().await?;

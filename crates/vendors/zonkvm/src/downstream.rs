@@ -639,16 +639,45 @@ fn content_text(c: &Map<String, Value>, key: &str) -> Option<String> {
     }
 }
 
+/// A product of one configuration: a value in `content` must be the product's.
+fn fixed(c: &Map<String, Value>, key: &str, want: i64) -> Result<(), Refusal> {
+    match content_int(c, key)? {
+        Some(v) if v != want => Err(fail(format!(
+            "参数错误：该产品仅售固定配置，{key} 应为 {want}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A `create_order` naming a `product_guid` (dedicated, colocation, hosting,
+/// databases): the product on sale (its line is itself), the request's `content`,
+/// checked for one of it and no automatic renewal, and the term.
+fn product_order<'a>(
+    f: &Fields,
+    offerings: &'a [Offering],
+) -> Result<(&'a Offering, Map<String, Value>, u32), Refusal> {
+    let product = need(f, "product_guid")?;
+    let id = product.parse::<i64>().map_err(|_| bad("product_guid"))?;
+    if get(f, "line_guid").is_some_and(|l| l != product) {
+        return Err(fail("该线路节点不存在或已下架"));
+    }
+    let o = offerings
+        .iter()
+        .find(|o| o.id == id && !o.terms.is_empty())
+        .ok_or_else(|| fail("产品不存在或已下架"))?;
+    let c = content(f)?;
+    fixed(&c, "number", 1)?;
+    fixed(&c, "renew_auto", 0)?;
+    let m = months(
+        content_int(&c, "months")?.map(|m| m.to_string()).as_deref(),
+        "content.months",
+    )?;
+    Ok((o, c, m))
+}
+
 /// What a line sells is fixed: a configuration in the request must be the package's.
 fn check_config(c: &Map<String, Value>, o: &Offering) -> Result<(), Refusal> {
-    let same = |key: &str, want: i64| -> Result<(), Refusal> {
-        match content_int(c, key)? {
-            Some(v) if v != want => Err(fail(format!(
-                "参数错误：该线路仅售固定配置，{key} 应为 {want}"
-            ))),
-            _ => Ok(()),
-        }
-    };
+    let same = |key: &str, want: i64| fixed(c, key, want);
     same("cpu", i64::from(o.cpu))?;
     same("ram", i64::from(o.ram_mb / 1024))?;
     same("bandwidth", i64::from(o.bandwidth_mbps))?;
@@ -741,52 +770,42 @@ impl Call<'_> {
     /// system (`system_guid` = the product), as a cloud line does.
     async fn create_machine(&self, fam: Machine) -> Result<(&'static str, Value), Refusal> {
         let f = &self.fields;
-        let product = need(f, "product_guid")?;
-        let id = product.parse::<i64>().map_err(|_| bad("product_guid"))?;
-        if get(f, "line_guid").is_some_and(|l| l != product) {
-            return Err(fail("该线路节点不存在或已下架"));
-        }
-        if fam == Machine::Lease && need(f, "system_guid")? != product {
+        if fam == Machine::Lease && need(f, "system_guid")? != need(f, "product_guid")? {
             return Err(fail("操作系统不存在或不适用于该线路"));
         }
         let offerings = self.family_offered(fam).await?;
-        let o = offerings
-            .iter()
-            .find(|o| o.id == id && !o.terms.is_empty())
-            .ok_or_else(|| fail("产品不存在或已下架"))?;
-        let c = content(f)?;
-        let fixed = |key: &str, want: i64| -> Result<(), Refusal> {
-            match content_int(&c, key)? {
-                Some(v) if v != want => Err(fail(format!(
-                    "参数错误：该产品仅售固定配置，{key} 应为 {want}"
-                ))),
-                _ => Ok(()),
-            }
-        };
-        fixed("bandwidth", i64::from(o.bandwidth_mbps))?;
-        fixed("defense", 0)?;
-        fixed("ip_num", 1)?;
-        fixed("ipnum", 1)?;
-        fixed("number", 1)?;
-        fixed("renew_auto", 0)?;
+        let (o, c, m) = product_order(f, &offerings)?;
+        fixed(&c, "bandwidth", i64::from(o.bandwidth_mbps))?;
+        fixed(&c, "defense", 0)?;
+        for key in ["ip_num", "ipnum"] {
+            fixed(&c, key, 1)?;
+        }
         if content_text(&c, "power").is_some() {
             return Err(fail("参数错误：该产品仅售固定配置，power 不可选"));
         }
-        let m = months(
-            content_int(&c, "months")?.map(|m| m.to_string()).as_deref(),
-            "content.months",
-        )?;
         let mut options = std::collections::BTreeMap::new();
         if let Some(p) = content_text(&c, "loginPassword") {
             options.insert("content.loginPassword".to_string(), p);
         }
+        self.buy(o.id, m, options).await
+    }
+
+    /// Buys `months` of `offering` for the request's `order_id` and `user_id`, and
+    /// answers as `create_order` does.
+    async fn buy(
+        &self,
+        offering: i64,
+        months: u32,
+        options: std::collections::BTreeMap<String, String>,
+    ) -> Result<(&'static str, Value), Refusal> {
+        let f = &self.fields;
         let h = self
             .front
             .buy(
                 &self.who,
                 &Purchase {
-                    offering: o.id,
-                    months: m,
+                    offering,
+                    months,
                     client_order_id: get(f, "order_id").map(str::to_string),
                     client_user_id: get(f, "user_id")
                         .or_else(|| get(f, "client_user_id"))
@@ -848,36 +867,13 @@ impl Call<'_> {
     /// configuration is fixed (traffic, database size), the term one the product sells.
     async fn create_site(&self, site: Site) -> Result<(&'static str, Value), Refusal> {
         let f = &self.fields;
-        let product = need(f, "product_guid")?;
-        let id = product.parse::<i64>().map_err(|_| bad("product_guid"))?;
-        if get(f, "line_guid").is_some_and(|l| l != product) {
-            return Err(fail("该线路节点不存在或已下架"));
-        }
         let offerings = self.offered(site.kind()).await?;
-        let o = offerings
-            .iter()
-            .find(|o| o.id == id && !o.terms.is_empty())
-            .ok_or_else(|| fail("产品不存在或已下架"))?;
-        let c = content(f)?;
-        let fixed = |key: &str, want: i64| -> Result<(), Refusal> {
-            match content_int(&c, key)? {
-                Some(v) if v != want => Err(fail(format!(
-                    "参数错误：该产品仅售固定配置，{key} 应为 {want}"
-                ))),
-                _ => Ok(()),
-            }
-        };
-        fixed("number", 1)?;
-        fixed("renew_auto", 0)?;
+        let (o, c, m) = product_order(f, &offerings)?;
         if site == Site::Hosting {
-            fixed("flow", i64::from(o.bandwidth_mbps))?;
+            fixed(&c, "flow", i64::from(o.bandwidth_mbps))?;
         } else {
-            fixed("db", 0)?;
+            fixed(&c, "db", 0)?;
         }
-        let m = months(
-            content_int(&c, "months")?.map(|m| m.to_string()).as_deref(),
-            "content.months",
-        )?;
         let mut options = std::collections::BTreeMap::new();
         for key in site.choices() {
             let value = match key.strip_prefix("content.") {
@@ -888,25 +884,7 @@ impl Call<'_> {
                 options.insert((*key).to_string(), v);
             }
         }
-        let h = self
-            .front
-            .buy(
-                &self.who,
-                &Purchase {
-                    offering: o.id,
-                    months: m,
-                    client_order_id: get(f, "order_id").map(str::to_string),
-                    client_user_id: get(f, "user_id")
-                        .or_else(|| get(f, "client_user_id"))
-                        .map(str::to_string),
-                    options,
-                },
-            )
-            .await?;
-        Ok((
-            OK_WRITE,
-            json!({"order_id": get(f, "order_id").unwrap_or_default(), "ids": [h.guid], "money": yuan(h.paid)}),
-        ))
+        self.buy(o.id, m, options).await
     }
 
     /// `hosting_operate` / `sql_operate`: the money operations through the storefront
@@ -1280,26 +1258,7 @@ impl Call<'_> {
         check_config(&c, o)?;
         let term = content_int(&c, "months")?.map(|m| m.to_string());
         let m = months(term.as_deref(), "content.months")?;
-        let client_user_id = get(f, "user_id")
-            .or_else(|| get(f, "client_user_id"))
-            .map(str::to_string);
-        let h = self
-            .front
-            .buy(
-                &self.who,
-                &Purchase {
-                    offering: o.id,
-                    months: m,
-                    client_order_id: get(f, "order_id").map(str::to_string),
-                    client_user_id,
-                    options: Default::default(),
-                },
-            )
-            .await?;
-        Ok((
-            OK_WRITE,
-            json!({"order_id": get(f, "order_id").unwrap_or_default(), "ids": [h.guid], "money": yuan(h.paid)}),
-        ))
+        self.buy(o.id, m, Default::default()).await
     }
 }
 
