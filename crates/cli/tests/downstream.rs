@@ -8,7 +8,8 @@
 //!   server to its own tenant; create, stop, renew and refund flow through both hops,
 //!   both ledgers stay balanced and each hop keeps the margin its catalog says;
 //! - attacks: a price in the request, bad terms, another tenant's guid, a suspended
-//!   tenant, no money, SQL metacharacters and NUL bytes: refused, nothing charged;
+//!   tenant, no money, SQL metacharacters and NUL bytes: refused, nothing charged,
+//!   for every family's `create_order`;
 //! - upgrade and traffic: the client's `resize` through the endpoint pays the catalog's
 //!   difference and upgrades the upstream server (the same attacks refused first); the
 //!   traffic graph is the simulator's, point for point;
@@ -531,6 +532,44 @@ async fn a_second_instance_resells_through_the_first(db: &TestDb) {
 
 async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
     let r = reseller(db.reopen().await).await;
+    // Products of every other family, on sale before anyone looks (a tenant's view of
+    // the catalog is kept for a minute).
+    let mut families = Vec::new();
+    for (name, kind, offer, system, obj_type) in [
+        (
+            "host-x",
+            ResourceKind::HostingSite,
+            "20250408030033590712",
+            None,
+            "create_hosting",
+        ),
+        (
+            "db-x",
+            ResourceKind::Database,
+            "20250407053315151712",
+            None,
+            "create_database",
+        ),
+        (
+            "lease-x",
+            ResourceKind::Server,
+            "lease:1721941250649658",
+            Some(SIM_SYSTEM),
+            "create_lease",
+        ),
+        (
+            "idc-x",
+            ResourceKind::Server,
+            "idc:20250409132727581219",
+            None,
+            "create_idc",
+        ),
+    ] {
+        let id =
+            r.i.product(name, kind, offer, system, ("10%", "1,12"))
+                .await;
+        families.push((obj_type, id.to_string()));
+    }
     let (appid, appkey) = r.i.tenant("acme", "100.00").await;
     let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
     let line = r.product_id.to_string();
@@ -720,6 +759,74 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
         sum
     };
     assert_eq!(spent, Money::from_fen(charged));
+
+    // Every other family's create_order the same way: a price, bad terms, SQL and NUL
+    // bytes, no money, a suspended tenant. Nothing charged, nothing reaches the upstream.
+    let sim_orders = r.sim.ledger().len();
+    let acme_now = r.i.balance("tenant:acme").await;
+    for (obj_type, product) in &families {
+        let form = |who: (&str, &str), extra: &[(&'static str, &'static str)]| {
+            let mut f: Vec<(String, String)> = [
+                ("appid", who.0),
+                ("appkey", who.1),
+                ("action", "create_order"),
+                ("obj_type", obj_type),
+                ("product_guid", product.as_str()),
+                ("system_guid", product.as_str()),
+                ("content", r#"{"months":1}"#),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+            for (k, v) in extra {
+                f.retain(|(key, _)| key != k);
+                f.push((k.to_string(), v.to_string()));
+            }
+            f
+        };
+        let acme = (appid.as_str(), appkey.as_str());
+        for form in [
+            form(acme, &[("price", "0")]),
+            form(acme, &[("content", r#"{"months":1,"money":0}"#)]),
+            form(acme, &[("content", r#"{"months":0}"#)]),
+            form(acme, &[("content", r#"{"months":-1}"#)]),
+            form(acme, &[("content", r#"{"months":99999999999999999999}"#)]),
+            form(acme, &[("content", r#"{"months":1,"number":2}"#)]),
+            form(acme, &[("product_guid", "1' OR '1'='1")]),
+            form(acme, &[("order_id", "a\0b")]),
+            form((&poor_id, &poor_key), &[]),
+            form((&other_id, &other_key), &[]),
+        ] {
+            let fields: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let v = r.i.post(&fields).await;
+            assert!(refused(&v), "{obj_type} {form:?}: {v}");
+        }
+    }
+    assert_eq!(r.i.balance("tenant:acme").await, acme_now);
+    assert_eq!(r.i.balance("tenant:poor").await, Money::ZERO);
+    assert_eq!(r.i.balance("tenant:other").await, yuan("1000.00"));
+    assert_eq!(
+        r.sim.ledger().len(),
+        sim_orders,
+        "nothing reached the upstream"
+    );
+    // The same forms, right, from a tenant with money: each family does sell.
+    let (rich_id, rich_key) = r.i.tenant("rich", "5000.00").await;
+    for (obj_type, product) in &families {
+        let v =
+            r.i.post(&[
+                ("appid", &rich_id),
+                ("appkey", &rich_key),
+                ("action", "create_order"),
+                ("obj_type", obj_type),
+                ("product_guid", product),
+                ("system_guid", product),
+                ("content", r#"{"months":1}"#),
+            ])
+            .await;
+        assert_eq!(v["code"], 1, "{obj_type}: {v}");
+    }
     r.i.assert_balanced().await;
 }
 
