@@ -845,7 +845,17 @@ impl Shop {
             .into_iter()
             .find(|p| p.id == offering)
             .ok_or_else(|| refusal(RefusalKind::NotFound, "产品不存在或已下架"))?;
-        if !upgrades_to(&from, &to) {
+        // What the catalog offers as this product's upgrades (same upstream, options
+        // and server family, dearer), as the tenant was shown it.
+        let offered = self
+            .offerings_inner(who, from.kind)
+            .await
+            .map_err(|e| told(&e))?;
+        let allowed = offered
+            .iter()
+            .find(|o| o.id == from.id)
+            .is_some_and(|o| o.upgrades.contains(&to.id));
+        if !allowed || !upgrades_to(&from, &to) {
             return Err(refusal(
                 RefusalKind::Unsupported,
                 "该订单不能升级到所选配置 (no upgrade from this product to that one)",
@@ -1220,6 +1230,7 @@ impl Shop {
                     .zip(out.iter())
                     .filter(|(to, to_o)| {
                         upgrades_to(from, to)
+                            && to_o.server_kind == fo.server_kind
                             && match (first(fo), first(to_o)) {
                                 (Some((m, a)), Some((n, b))) => m == n && b > a,
                                 _ => false,

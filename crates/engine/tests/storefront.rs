@@ -550,7 +550,25 @@ async fn an_upgrade_pays_the_difference_for_the_time_left_through_the_journal(db
     let big = bigger(&f).await;
     let (who, _, _) = f.tenant("acme", "500.00", "0").await;
     let (other, _, _) = f.tenant("bolt", "500.00", "0").await;
+    // A dedicated server with the same options is dearer still, but no upgrade of a
+    // cloud server.
+    let lease = f
+        .engine
+        .add_product(
+            "test",
+            ProductSpec {
+                options: [("system_guid".to_string(), "1659170791658716".to_string())]
+                    .into_iter()
+                    .collect(),
+                ..site_product("lease-x", ResourceKind::Server, "lease:1721941250649658")
+            },
+        )
+        .await
+        .unwrap();
     let offered = f.shop.offerings(&who, ResourceKind::Server).await.unwrap();
+    assert!(offered
+        .iter()
+        .any(|o| o.id == lease.id && !o.terms.is_empty()));
     let small = offered.iter().find(|o| o.id == f.product).unwrap();
     assert_eq!(
         small.upgrades,
@@ -641,13 +659,12 @@ async fn an_upgrade_pays_the_difference_for_the_time_left_through_the_journal(db
         .unwrap();
     assert_eq!(again.paid, up.paid);
     assert_eq!(f.sim.balance(), upstream_before - paid_upstream);
-    // Down again is no upgrade: refused before anything is charged.
-    let r = f
-        .shop
-        .upgrade(&who, h.guid, f.product, None)
-        .await
-        .unwrap_err();
-    assert_eq!(r.kind, RefusalKind::Invalid, "{r:?}");
+    // Down again is no upgrade, nor one across server families: refused before
+    // anything is charged.
+    for to in [f.product, lease.id] {
+        let r = f.shop.upgrade(&who, h.guid, to, None).await.unwrap_err();
+        assert_eq!(r.kind, RefusalKind::Unsupported, "{r:?}");
+    }
     assert_eq!(f.balance("tenant:acme").await, yuan("500.00") - up.paid);
     // The margin of the order counts the upgrade's charge and its upstream cost.
     let margins = f.engine.margins(Some("acme")).await.unwrap();
