@@ -177,6 +177,15 @@ fn configuration(p: &Product, plans: &[idcgate_core::Plan]) -> (u32, u32, u32, u
     )
 }
 
+/// What paying for a renewal or upgrade came to.
+enum Paid {
+    /// Charged and ordered now; the journal order succeeded.
+    Now(idcgate_store::OrderRow),
+    /// Charged before under the same key: the journal order once it succeeded, `None`
+    /// while it is still being settled.
+    Before(Option<idcgate_store::OrderRow>),
+}
+
 /// Whether a holding of `from` may become `to` in place: a server of the same upstream
 /// account sold with the same options under another offer (what an upstream upgrade
 /// moves it to; the options are a create's, which an upgrade does not send again).
@@ -626,8 +635,10 @@ impl Shop {
     /// Charges `charge` to a tenant order and places `purchase` through the journal
     /// under the charge's key, at most `cost`: the one path of renewals and upgrades.
     /// A refusal upstream, or one before anything was sent, gives the money back; a
-    /// lost answer keeps it until the journal settles the order. `None`: the same
-    /// charge was made before, so nothing more was charged or ordered.
+    /// lost answer keeps it until the journal settles the order. The same charge again
+    /// charges and orders nothing: it answers what the journal says of the first
+    /// (`Before`, with the order once it succeeded), and gives the money back, once,
+    /// when the journal has since settled it as refused.
     async fn pay_and_place(
         &self,
         who: &Shopper,
@@ -636,7 +647,16 @@ impl Shop {
         purchase: &PurchaseRequest,
         cost: Money,
         noun: &str,
-    ) -> Answer<Option<idcgate_store::OrderRow>> {
+    ) -> Answer<Paid> {
+        let key = charge.idem_key.as_str();
+        let back = |why: String| NewCharge {
+            idem_key: format!("{key}:return"),
+            what: "return".into(),
+            fen: -charge.fen,
+            months: 0,
+            memo: format!("{} of tenant order {} returned: {why}", charge.what, row.id),
+        };
+        let refused = || refusal(RefusalKind::Upstream, format!("{noun}失败，款项已退回"));
         let charged = self
             .engine
             .store
@@ -644,14 +664,36 @@ impl Shop {
             .await;
         match charged {
             Ok(Charged::New(_)) => {}
-            Ok(Charged::Existing(_)) => return Ok(None),
+            Ok(Charged::Existing(_)) => {
+                let first = self
+                    .engine
+                    .store
+                    .order_by_key(key)
+                    .await
+                    .map_err(|e| told(&e.into()))?;
+                return match first {
+                    Some(o) if o.state == OrderState::Failed => {
+                        self.engine
+                            .store
+                            .charge_tenant_order(
+                                row.id,
+                                &back("the upstream refused".into()),
+                                now_ms(),
+                            )
+                            .await
+                            .map_err(|e| told(&e.into()))?;
+                        Err(refused())
+                    }
+                    Some(o) if o.state == OrderState::Succeeded => Ok(Paid::Before(Some(o))),
+                    _ => Ok(Paid::Before(None)),
+                };
+            }
             Ok(Charged::Short { available_fen }) => {
                 return Err(short(Money::from_fen(charge.fen), available_fen))
             }
             Err(idcgate_store::StoreError::Conflict(_)) => return Err(suspended()),
             Err(e) => return Err(told(&e.into())),
         }
-        let key = charge.idem_key.as_str();
         let placed = self
             .engine
             .place_order_within(
@@ -662,25 +704,15 @@ impl Shop {
                 Some(cost),
             )
             .await;
-        let back = |why: String| NewCharge {
-            idem_key: format!("{key}:return"),
-            what: "return".into(),
-            fen: -charge.fen,
-            months: 0,
-            memo: format!("{} of tenant order {} returned: {why}", charge.what, row.id),
-        };
         match placed {
-            Ok(order) if order.state == OrderState::Succeeded => Ok(Some(order)),
+            Ok(order) if order.state == OrderState::Succeeded => Ok(Paid::Now(order)),
             Ok(order) if order.state == OrderState::Failed => {
                 self.engine
                     .store
                     .charge_tenant_order(row.id, &back("the upstream refused".into()), now_ms())
                     .await
                     .map_err(|e| told(&e.into()))?;
-                Err(refusal(
-                    RefusalKind::Upstream,
-                    format!("{noun}失败，款项已退回"),
-                ))
+                Err(refused())
             }
             // Lost answer: the charge stands until the journal settles the order.
             Ok(_) => Err(refusal(
@@ -762,11 +794,11 @@ impl Shop {
                 who.tenant, row.id
             ),
         };
-        let Some(order) = self
+        let Paid::Now(order) = self
             .pay_and_place(who, &row, charge, &purchase, cost, "续费")
             .await?
         else {
-            // The same renewal again: whatever came of it, nothing more is charged.
+            // The same renewal again: the end it has is the one to show.
             return Ok(self.to_holding(&row, self.stored(&row).await).await);
         };
         // Until the upstream's own end time is read: a renewal extends the term.
@@ -825,16 +857,27 @@ impl Shop {
         let coid = Self::check_client_id("client_order_id", client_order_id)?;
         let (row, resource) = self.live(who, guid).await?;
         let key = Self::follow_up_key(&row, "upgrade", coid);
-        // The same upgrade again is answered as it is now, before the products are
-        // compared: the order is the product it was upgraded to.
+        // The same upgrade again, before the products are compared (the order may be
+        // the bigger one already): what the journal says of the first.
         let charges = self
             .engine
             .store
             .tenant_order_charges(row.id)
             .await
             .map_err(|e| told(&e.into()))?;
-        if charges.iter().any(|c| c.idem_key == key) {
-            return Ok(self.to_holding(&row, self.stored(&row).await).await);
+        if let Some(first) = charges.iter().find(|c| c.idem_key == key) {
+            let again = NewCharge {
+                idem_key: key,
+                what: "upgrade".into(),
+                fen: first.fen,
+                months: 0,
+                memo: String::new(),
+            };
+            let purchase = PurchaseRequest::new(row.order.kind, Operation::Upgrade, resource);
+            let paid = self
+                .pay_and_place(who, &row, again, &purchase, Money::ZERO, "升级")
+                .await?;
+            return self.upgraded(&row, offering, paid).await;
         }
         let from = self.product_of(&row).await?;
         let to = self
@@ -907,19 +950,36 @@ impl Shop {
                 who.tenant, row.id, from.name, to.name
             ),
         };
-        let Some(order) = self
+        let paid = self
             .pay_and_place(who, &row, charge, &purchase, cost, "升级")
-            .await?
-        else {
-            return Ok(self.to_holding(&row, self.stored(&row).await).await);
+            .await?;
+        self.upgraded(&row, to.id, paid).await
+    }
+
+    /// The tenant order after its upgrade to the product `to`: moved to it once the
+    /// journal order succeeded (now, or on asking again after a lost answer).
+    async fn upgraded(&self, row: &TenantOrderRow, to: i64, paid: Paid) -> Answer<Holding> {
+        let (Paid::Now(order) | Paid::Before(Some(order))) = paid else {
+            return Ok(self.to_holding(row, self.stored(row).await).await);
         };
-        self.read_sold(&row).await;
+        let to = self
+            .engine
+            .products(true)
+            .await
+            .map_err(|e| told(&e))?
+            .into_iter()
+            .find(|p| p.id == to)
+            .ok_or_else(|| refusal(RefusalKind::NotFound, "产品不存在或已下架"))?;
+        if to.name == row.order.product {
+            return Ok(self.to_holding(row, self.stored(row).await).await);
+        }
+        self.read_sold(row).await;
         let detail = format!(
             "upgraded from {} to {}: upstream order {}",
-            from.name, to.name, order.id
+            row.order.product, to.name, order.id
         );
         self.patch_live(
-            &row,
+            row,
             &TenantOrderPatch {
                 product: Some(&to.name),
                 detail: Some(&detail),

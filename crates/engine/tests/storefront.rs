@@ -40,6 +40,7 @@ both_backends!(
     hosting_and_databases_are_sold_and_managed_through_their_capabilities,
     an_expired_orders_upstream_return_is_in_the_margins,
     a_refund_is_written_whole_or_not_at_all,
+    a_lost_upgrade_is_charged_once_and_moves_the_order_when_asked_again,
 );
 
 struct Fixture {
@@ -961,6 +962,48 @@ async fn a_refund_is_written_whole_or_not_at_all(db: &TestDb) {
             .unwrap()
             .state,
         TenantOrderState::Active
+    );
+    common::assert_books_balance(&f.engine).await;
+}
+
+async fn a_lost_upgrade_is_charged_once_and_moves_the_order_when_asked_again(db: &TestDb) {
+    let f = fixture(db).await;
+    let big = bigger(&f).await;
+    let (who, _, _) = f.tenant("acme", "500.00", "0").await;
+    let h = f.shop.buy(&who, &f.purchase(1, Some("l"))).await.unwrap();
+    f.srv.faults.update(|c| {
+        c.drop_next = 1;
+        c.next_only_matching = "action=server_upgrade".into();
+    });
+    let r = f
+        .shop
+        .upgrade(&who, h.guid, big, Some("lost-up"))
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Unsettled, "{r:?}");
+    let charged = yuan("500.00") - f.balance("tenant:acme").await;
+    assert!(charged > h.paid, "the upgrade is paid while it is settled");
+    assert_eq!(
+        f.shop.holding(&who, h.guid).await.unwrap().offering,
+        f.product
+    );
+    f.srv.faults.set(Default::default());
+    f.engine.reconcile_orders(0).await.unwrap();
+    // Asked again: nothing more charged or sent, and the order is the bigger product.
+    let requests = f.srv.faults.requests();
+    let again = f
+        .shop
+        .upgrade(&who, h.guid, big, Some("lost-up"))
+        .await
+        .unwrap();
+    assert_eq!(again.offering, big);
+    assert_eq!(again.paid, charged);
+    assert_eq!(yuan("500.00") - f.balance("tenant:acme").await, charged);
+    let server = again.server.expect("read again after the upgrade");
+    assert_eq!((server.cpu, server.ram_mb), (2, 4096));
+    assert!(
+        f.srv.faults.requests() - requests <= 2,
+        "only reads of the upgraded server"
     );
     common::assert_books_balance(&f.engine).await;
 }
