@@ -276,6 +276,41 @@ async fn http_get(addr: SocketAddr, path: &str, token: &str) -> (u16, String) {
     (status, body[start..end].to_string())
 }
 
+/// Renews what `bought` bought (upstream id `id`) for its term through the client's
+/// journal path, checking that the quote is the charge; what it cost.
+async fn renews(
+    seller: &dyn idcgate_core::Purchasing,
+    bought: &PurchaseRequest,
+    id: &str,
+    key: &str,
+) -> Money {
+    let renew = PurchaseRequest {
+        operation: Operation::Renew,
+        target: id.to_string(),
+        offer: None,
+        options: Default::default(),
+        ..bought.clone()
+    };
+    let quote = seller.quote(&renew).await.unwrap();
+    let renewed = seller.buy(&renew, key).await.unwrap();
+    assert_eq!(renewed.amount, quote.price, "the quote is the charge");
+    renewed.amount
+}
+
+/// A month of a cloud server of `offer`, installing `system`, labelled `target`.
+fn cloud_create(target: &str, offer: &str, system: &str) -> PurchaseRequest {
+    PurchaseRequest {
+        kind: ResourceKind::Server,
+        operation: Operation::Create,
+        target: target.into(),
+        offer: Some(offer.into()),
+        months: 1,
+        options: [("system_guid".to_string(), system.to_string())]
+            .into_iter()
+            .collect(),
+    }
+}
+
 /// What one run of the scenario saw, for the assertions that differ in data only.
 struct Seen {
     charged: Money,
@@ -299,16 +334,7 @@ async fn scenario(conn: &dyn Connection, offer: &str, system: &str, key: &str) -
         catalog.images
     );
     let before = compute.list_servers().await.unwrap();
-    let create = PurchaseRequest {
-        kind: ResourceKind::Server,
-        operation: Operation::Create,
-        target: "conformance".into(),
-        offer: Some(offer.into()),
-        months: 1,
-        options: [("system_guid".to_string(), system.to_string())]
-            .into_iter()
-            .collect(),
-    };
+    let create = cloud_create("conformance", offer, system);
     let quote = seller.quote(&create).await.unwrap();
     let order = seller.buy(&create, key).await.unwrap();
     assert_eq!(order.amount, quote.price, "the quote is what is charged");
@@ -411,16 +437,7 @@ async fn a_second_instance_resells_through_the_first(db: &TestDb) {
     let seller = customer.purchasing().unwrap();
     let sim_servers = a.sim.server_count();
 
-    let create = PurchaseRequest {
-        kind: ResourceKind::Server,
-        operation: Operation::Create,
-        target: "chain".into(),
-        offer: Some("cloud-b".into()),
-        months: 1,
-        options: [("system_guid".to_string(), resold.id.to_string())]
-            .into_iter()
-            .collect(),
-    };
+    let create = cloud_create("chain", "cloud-b", &resold.id.to_string());
     let order = seller.buy(&create, "chain-1").await.unwrap();
     let id = order.upstream_id.unwrap();
     assert_eq!(
@@ -836,16 +853,7 @@ async fn the_zonkvm_client_upgrades_and_reads_the_traffic_graph_through_the_endp
     let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
     let via = client(&r.i.url(), &appid, &appkey);
     let compute = via.compute().unwrap();
-    let create = PurchaseRequest {
-        kind: ResourceKind::Server,
-        operation: Operation::Create,
-        target: "up".into(),
-        offer: Some("cloud-a".into()),
-        months: 1,
-        options: [("system_guid".to_string(), r.product_id.to_string())]
-            .into_iter()
-            .collect(),
-    };
+    let create = cloud_create("up", "cloud-a", &r.product_id.to_string());
     let order = via
         .purchasing()
         .unwrap()
@@ -1136,17 +1144,7 @@ async fn the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_en
     assert_eq!(r.i.balance("tenant:other").await, yuan("1000.00"));
 
     // Renewal by the client's own journal path: quote = charge.
-    let renew = PurchaseRequest {
-        operation: Operation::Renew,
-        target: id.clone(),
-        offer: None,
-        options: Default::default(),
-        ..buy.clone()
-    };
-    let renew_quote = seller.quote(&renew).await.unwrap();
-    let renewed = seller.buy(&renew, "site-1-renew").await.unwrap();
-    assert_eq!(renewed.amount, renew_quote.price);
-    let paid = order.amount + renewed.amount;
+    let paid = order.amount + renews(seller, &buy, &id, "site-1-renew").await;
     assert_eq!(r.i.balance("tenant:down").await, yuan("1000.00") - paid);
 
     // A database, then both given back.
@@ -1310,17 +1308,7 @@ async fn the_zonkvm_client_leases_and_colocates_through_the_endpoint(db: &TestDb
                 .await;
             assert_eq!(v["code"], 0, "{action}: {v}");
         }
-        let renew = PurchaseRequest {
-            operation: Operation::Renew,
-            target: id.clone(),
-            offer: None,
-            options: Default::default(),
-            ..buy.clone()
-        };
-        let renew_quote = seller.quote(&renew).await.unwrap();
-        let renewed = seller.buy(&renew, &format!("m-{n}-renew")).await.unwrap();
-        assert_eq!(renewed.amount, renew_quote.price);
-        paid = paid + renewed.amount;
+        paid = paid + renews(seller, &buy, &id, &format!("m-{n}-renew")).await;
         assert_eq!(r.i.balance("tenant:down").await, yuan("5000.00") - paid);
         compute.delete_server(&id).await.unwrap();
         let back = yuan("5000.00") - paid;
