@@ -41,6 +41,7 @@ both_backends!(
     an_expired_orders_upstream_return_is_in_the_margins,
     a_refund_is_written_whole_or_not_at_all,
     a_lost_upgrade_is_charged_once_and_moves_the_order_when_asked_again,
+    a_lost_renewal_the_upstream_refused_gives_the_money_back_once,
 );
 
 struct Fixture {
@@ -1005,5 +1006,42 @@ async fn a_lost_upgrade_is_charged_once_and_moves_the_order_when_asked_again(db:
         f.srv.faults.requests() - requests <= 2,
         "only reads of the upgraded server"
     );
+    common::assert_books_balance(&f.engine).await;
+}
+
+async fn a_lost_renewal_the_upstream_refused_gives_the_money_back_once(db: &TestDb) {
+    let f = fixture(db).await;
+    let (who, _, _) = f.tenant("acme", "500.00", "0").await;
+    let h = f.shop.buy(&who, &f.purchase(1, Some("n"))).await.unwrap();
+    // The upstream refuses (our account there cannot pay) and its answer is lost.
+    f.sim.set_balance(Money::ZERO);
+    f.sim.set_credit(Money::ZERO);
+    f.srv.faults.update(|c| {
+        c.drop_next = 1;
+        c.next_only_matching = "action=server_renew".into();
+    });
+    let r = f
+        .shop
+        .renew(&who, h.guid, 1, Some("n-1"))
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Unsettled, "{r:?}");
+    let held = f.balance("tenant:acme").await;
+    assert!(
+        held < yuan("500.00") - h.paid,
+        "the renewal is paid while settled"
+    );
+    f.srv.faults.set(Default::default());
+    f.engine.reconcile_orders(0).await.unwrap();
+    // Settled as refused: asking again gives the money back, once.
+    for _ in 0..2 {
+        let r = f
+            .shop
+            .renew(&who, h.guid, 1, Some("n-1"))
+            .await
+            .unwrap_err();
+        assert_eq!(r.kind, RefusalKind::Upstream, "{r:?}");
+        assert_eq!(f.balance("tenant:acme").await, yuan("500.00") - h.paid);
+    }
     common::assert_books_balance(&f.engine).await;
 }
