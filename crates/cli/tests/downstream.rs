@@ -8,14 +8,31 @@
 //!   server to its own tenant; create, stop, renew and refund flow through both hops,
 //!   both ledgers stay balanced and each hop keeps the margin its catalog says;
 //! - attacks: a price in the request, bad terms, another tenant's guid, a suspended
-//!   tenant, no money, SQL metacharacters and NUL bytes: refused, nothing charged.
+//!   tenant, no money, SQL metacharacters and NUL bytes: refused, nothing charged,
+//!   for every family's `create_order`;
+//! - upgrade and traffic: the client's `resize` through the endpoint pays the catalog's
+//!   difference and upgrades the upstream server (the same attacks refused first); the
+//!   traffic graph is the simulator's, point for point;
+//! - hosting and databases: the client buys (quote = charge), lists, binds domains,
+//!   changes passwords, renews and refunds through the endpoint; attacks refused;
+//! - leases and colocation: the client buys (quote = charge), reads, stops, starts,
+//!   opens the console, reads the graph, renews and refunds; attacks refused.
 //!
 //! Where the endpoint answers differently from the simulator, and why:
 //! - `getserver`'s `loginPassword` is empty: idcgate keeps no server passwords;
 //! - a line sells one fixed configuration (its product's): other disk, bandwidth or
-//!   defense values are refused, where the finance system prices them per unit;
-//! - dedicated servers, colocation, hosting and databases are not sold through the
-//!   endpoint: their catalogs and order lists are empty, their actions say so.
+//!   defense values are refused, where the finance system prices them per unit; an
+//!   upgrade (`server_upgrade`, the client's `resize`) is to the configuration of
+//!   another product on sale, and a line lists only its own package, so the client's
+//!   `Purchasing` upgrade by package name finds none;
+//! - hosting and database products are each their own line; a site's traffic and a
+//!   database's size are the product's (more is refused, not priced); `prefix` is
+//!   not used; `hosting_operate` / `sql_operate` offer renew, refund, start/stop,
+//!   passwords and domains, the rest say they are not offered; logins and passwords
+//!   are never shown;
+//! - dedicated servers and colocation: each product is its own line of fixed
+//!   bandwidth, one IP and no defense or power choice; their upgrades are not offered;
+//!   `pages` of an order list counts the servers of every family.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
 use idcgate_core::capability::Connection;
@@ -36,6 +53,9 @@ both_backends!(
     the_zonkvm_client_meets_the_same_answers_at_the_simulator_and_the_endpoint,
     a_second_instance_resells_through_the_first,
     attacks_are_refused_with_nothing_charged_or_changed,
+    the_zonkvm_client_upgrades_and_reads_the_traffic_graph_through_the_endpoint,
+    the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_endpoint,
+    the_zonkvm_client_leases_and_colocates_through_the_endpoint,
 );
 
 /// One idcgate: an engine on `store` with every vendor, and its server with the
@@ -93,13 +113,14 @@ fn client(base_url: &str, appid: &str, appkey: &str) -> Arc<dyn Connection> {
     .unwrap()
 }
 
-/// A reseller on `store` with a Zonkvm simulator upstream (account `z`), one cloud
-/// product on it at cost + 15%, and a funded tenant.
+/// A reseller on `store` with a Zonkvm simulator upstream (account `z`), a cloud
+/// product on it at cost + 15% and a dearer one it may be upgraded to.
 struct Reseller {
     i: Instance,
     sim: idcgate_zonkvm::Sim,
-    _srv: SimServer,
+    srv: SimServer,
     product_id: i64,
+    bigger_id: i64,
 }
 
 async fn reseller(store: SqlStore) -> Reseller {
@@ -113,29 +134,20 @@ async fn reseller(store: SqlStore) -> Reseller {
         })
         .await
         .unwrap();
-    let p = i
-        .engine
-        .add_product(
-            "test",
-            ProductSpec {
-                name: "cloud-a".into(),
-                title: Some("Cloud 1C1G".into()),
-                account: "z".into(),
-                kind: ResourceKind::Server,
-                offer: Some("德阳电信-1核1G".into()),
-                options: [("system_guid".to_string(), SIM_SYSTEM.to_string())]
-                    .into_iter()
-                    .collect(),
-                rule: PriceRule::parse("15%", &[], &[], Some("1,3,12")).unwrap(),
-            },
-        )
-        .await
-        .unwrap();
+    let mut ids = Vec::new();
+    for (name, offer) in [
+        ("cloud-a", "德阳电信-1核1G"),
+        ("cloud-a-big", "德阳电信-2核4G"),
+    ] {
+        let cloud = (ResourceKind::Server, Some(SIM_SYSTEM), ("15%", "1,3,12"));
+        ids.push(i.product(name, cloud.0, offer, cloud.1, cloud.2).await);
+    }
     Reseller {
         i,
         sim,
-        _srv: srv,
-        product_id: p.id,
+        srv,
+        product_id: ids[0],
+        bigger_id: ids[1],
     }
 }
 
@@ -164,6 +176,43 @@ impl Instance {
 
     async fn balance(&self, account: &str) -> Money {
         Money::from_fen(self.store.account_balance(account).await.unwrap())
+    }
+
+    /// Every ledger transaction balances.
+    async fn assert_balanced(&self) {
+        let unbalanced = self.engine.reads().unbalanced_transactions().await.unwrap();
+        assert!(unbalanced.is_empty(), "{unbalanced:?}");
+    }
+
+    /// A product on the simulator account `z` at `markup` over cost for `periods`,
+    /// installing `system` where it is a server; its id.
+    async fn product(
+        &self,
+        name: &str,
+        kind: ResourceKind,
+        offer: &str,
+        system: Option<&str>,
+        (markup, periods): (&str, &str),
+    ) -> i64 {
+        self.engine
+            .add_product(
+                "test",
+                ProductSpec {
+                    name: name.into(),
+                    title: Some(name.into()),
+                    account: "z".into(),
+                    kind,
+                    offer: Some(offer.into()),
+                    options: system
+                        .map(|s| ("system_guid".to_string(), s.to_string()))
+                        .into_iter()
+                        .collect(),
+                    rule: PriceRule::parse(markup, &[], &[], Some(periods)).unwrap(),
+                },
+            )
+            .await
+            .unwrap()
+            .id
     }
 
     /// One raw form call to the endpoint.
@@ -227,6 +276,41 @@ async fn http_get(addr: SocketAddr, path: &str, token: &str) -> (u16, String) {
     (status, body[start..end].to_string())
 }
 
+/// Renews what `bought` bought (upstream id `id`) for its term through the client's
+/// journal path, checking that the quote is the charge; what it cost.
+async fn renews(
+    seller: &dyn idcgate_core::Purchasing,
+    bought: &PurchaseRequest,
+    id: &str,
+    key: &str,
+) -> Money {
+    let renew = PurchaseRequest {
+        operation: Operation::Renew,
+        target: id.to_string(),
+        offer: None,
+        options: Default::default(),
+        ..bought.clone()
+    };
+    let quote = seller.quote(&renew).await.unwrap();
+    let renewed = seller.buy(&renew, key).await.unwrap();
+    assert_eq!(renewed.amount, quote.price, "the quote is the charge");
+    renewed.amount
+}
+
+/// A month of a cloud server of `offer`, installing `system`, labelled `target`.
+fn cloud_create(target: &str, offer: &str, system: &str) -> PurchaseRequest {
+    PurchaseRequest {
+        kind: ResourceKind::Server,
+        operation: Operation::Create,
+        target: target.into(),
+        offer: Some(offer.into()),
+        months: 1,
+        options: [("system_guid".to_string(), system.to_string())]
+            .into_iter()
+            .collect(),
+    }
+}
+
 /// What one run of the scenario saw, for the assertions that differ in data only.
 struct Seen {
     charged: Money,
@@ -250,16 +334,7 @@ async fn scenario(conn: &dyn Connection, offer: &str, system: &str, key: &str) -
         catalog.images
     );
     let before = compute.list_servers().await.unwrap();
-    let create = PurchaseRequest {
-        kind: ResourceKind::Server,
-        operation: Operation::Create,
-        target: "conformance".into(),
-        offer: Some(offer.into()),
-        months: 1,
-        options: [("system_guid".to_string(), system.to_string())]
-            .into_iter()
-            .collect(),
-    };
+    let create = cloud_create("conformance", offer, system);
     let quote = seller.quote(&create).await.unwrap();
     let order = seller.buy(&create, key).await.unwrap();
     assert_eq!(order.amount, quote.price, "the quote is what is charged");
@@ -324,14 +399,7 @@ async fn the_zonkvm_client_meets_the_same_answers_at_the_simulator_and_the_endpo
     let plus = |m: Money| idcgate_engine::catalog::round_to_fen(m.0 * yuan("1.15").0);
     assert_eq!(at_us.charged, plus(at_sim.charged));
     assert_eq!(at_us.renewed, plus(at_sim.renewed));
-    assert!(r
-        .i
-        .engine
-        .reads()
-        .unbalanced_transactions()
-        .await
-        .unwrap()
-        .is_empty());
+    r.i.assert_balanced().await;
 }
 
 async fn a_second_instance_resells_through_the_first(db: &TestDb) {
@@ -369,16 +437,7 @@ async fn a_second_instance_resells_through_the_first(db: &TestDb) {
     let seller = customer.purchasing().unwrap();
     let sim_servers = a.sim.server_count();
 
-    let create = PurchaseRequest {
-        kind: ResourceKind::Server,
-        operation: Operation::Create,
-        target: "chain".into(),
-        offer: Some("cloud-b".into()),
-        months: 1,
-        options: [("system_guid".to_string(), resold.id.to_string())]
-            .into_iter()
-            .collect(),
-    };
+    let create = cloud_create("chain", "cloud-b", &resold.id.to_string());
     let order = seller.buy(&create, "chain-1").await.unwrap();
     let id = order.upstream_id.unwrap();
     assert_eq!(
@@ -490,6 +549,44 @@ async fn a_second_instance_resells_through_the_first(db: &TestDb) {
 
 async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
     let r = reseller(db.reopen().await).await;
+    // Products of every other family, on sale before anyone looks (a tenant's view of
+    // the catalog is kept for a minute).
+    let mut families = Vec::new();
+    for (name, kind, offer, system, obj_type) in [
+        (
+            "host-x",
+            ResourceKind::HostingSite,
+            "20250408030033590712",
+            None,
+            "create_hosting",
+        ),
+        (
+            "db-x",
+            ResourceKind::Database,
+            "20250407053315151712",
+            None,
+            "create_database",
+        ),
+        (
+            "lease-x",
+            ResourceKind::Server,
+            "lease:1721941250649658",
+            Some(SIM_SYSTEM),
+            "create_lease",
+        ),
+        (
+            "idc-x",
+            ResourceKind::Server,
+            "idc:20250409132727581219",
+            None,
+            "create_idc",
+        ),
+    ] {
+        let id =
+            r.i.product(name, kind, offer, system, ("10%", "1,12"))
+                .await;
+        families.push((obj_type, id.to_string()));
+    }
     let (appid, appkey) = r.i.tenant("acme", "100.00").await;
     let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
     let line = r.product_id.to_string();
@@ -679,12 +776,545 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
         sum
     };
     assert_eq!(spent, Money::from_fen(charged));
-    assert!(r
-        .i
-        .engine
-        .reads()
-        .unbalanced_transactions()
+
+    // Every other family's create_order the same way: a price, bad terms, SQL and NUL
+    // bytes, no money, a suspended tenant. Nothing charged, nothing reaches the upstream.
+    let sim_orders = r.sim.ledger().len();
+    let acme_now = r.i.balance("tenant:acme").await;
+    for (obj_type, product) in &families {
+        let form = |who: (&str, &str), extra: &[(&'static str, &'static str)]| {
+            let mut f: Vec<(String, String)> = [
+                ("appid", who.0),
+                ("appkey", who.1),
+                ("action", "create_order"),
+                ("obj_type", obj_type),
+                ("product_guid", product.as_str()),
+                ("system_guid", product.as_str()),
+                ("content", r#"{"months":1}"#),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+            for (k, v) in extra {
+                f.retain(|(key, _)| key != k);
+                f.push((k.to_string(), v.to_string()));
+            }
+            f
+        };
+        let acme = (appid.as_str(), appkey.as_str());
+        for form in [
+            form(acme, &[("price", "0")]),
+            form(acme, &[("content", r#"{"months":1,"money":0}"#)]),
+            form(acme, &[("content", r#"{"months":0}"#)]),
+            form(acme, &[("content", r#"{"months":-1}"#)]),
+            form(acme, &[("content", r#"{"months":99999999999999999999}"#)]),
+            form(acme, &[("content", r#"{"months":1,"number":2}"#)]),
+            form(acme, &[("product_guid", "1' OR '1'='1")]),
+            form(acme, &[("order_id", "a\0b")]),
+            form((&poor_id, &poor_key), &[]),
+            form((&other_id, &other_key), &[]),
+        ] {
+            let fields: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let v = r.i.post(&fields).await;
+            assert!(refused(&v), "{obj_type} {form:?}: {v}");
+        }
+    }
+    assert_eq!(r.i.balance("tenant:acme").await, acme_now);
+    assert_eq!(r.i.balance("tenant:poor").await, Money::ZERO);
+    assert_eq!(r.i.balance("tenant:other").await, yuan("1000.00"));
+    assert_eq!(
+        r.sim.ledger().len(),
+        sim_orders,
+        "nothing reached the upstream"
+    );
+    // The same forms, right, from a tenant with money: each family does sell.
+    let (rich_id, rich_key) = r.i.tenant("rich", "5000.00").await;
+    for (obj_type, product) in &families {
+        let v =
+            r.i.post(&[
+                ("appid", &rich_id),
+                ("appkey", &rich_key),
+                ("action", "create_order"),
+                ("obj_type", obj_type),
+                ("product_guid", product),
+                ("system_guid", product),
+                ("content", r#"{"months":1}"#),
+            ])
+            .await;
+        assert_eq!(v["code"], 1, "{obj_type}: {v}");
+    }
+    r.i.assert_balanced().await;
+}
+
+async fn the_zonkvm_client_upgrades_and_reads_the_traffic_graph_through_the_endpoint(db: &TestDb) {
+    let r = reseller(db.reopen().await).await;
+    let (appid, appkey) = r.i.tenant("down", "1000.00").await;
+    let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
+    let via = client(&r.i.url(), &appid, &appkey);
+    let compute = via.compute().unwrap();
+    let create = cloud_create("up", "cloud-a", &r.product_id.to_string());
+    let order = via
+        .purchasing()
+        .unwrap()
+        .buy(&create, "up-1")
+        .await
+        .unwrap();
+    let id = order.upstream_id.unwrap();
+    let guid = id.trim_start_matches("server_").to_string();
+    // The line says it takes upgrades; the bigger product's does not.
+    let lines =
+        r.i.post(&[
+            ("appid", &appid),
+            ("appkey", &appkey),
+            ("action", "getlines"),
+        ])
+        .await;
+    let status = |line: &str| {
+        lines["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["guid"] == line)
+            .unwrap()["upgradeStatus"]
+            .clone()
+    };
+    assert_eq!(status(&r.product_id.to_string()), 1);
+    assert_eq!(status(&r.bigger_id.to_string()), 0);
+
+    // Refused with nothing charged or sent: a configuration no product sells, a price
+    // in the request, another tenant's guid, a suspended tenant, nonsense values.
+    let balance = r.i.balance("tenant:down").await;
+    let sim_balance = r.sim.balance();
+    let resize = |cpu, ram| idcgate_core::Resize {
+        cpu: Some(cpu),
+        ram_mb: Some(ram),
+        disk_gb: None,
+        bandwidth_mbps: None,
+    };
+    assert!(compute.resize(&id, &resize(8, 8192)).await.is_err());
+    let upgrade = |extra: &[(&'static str, &'static str)]| {
+        let mut f = vec![
+            ("appid", appid.clone()),
+            ("appkey", appkey.clone()),
+            ("action", "server_upgrade".to_string()),
+            ("guid", guid.clone()),
+            ("cpu", "2".to_string()),
+            ("memory", "4".to_string()),
+        ];
+        for (k, v) in extra {
+            f.retain(|(key, _)| key != k);
+            f.push((k, v.to_string()));
+        }
+        f
+    };
+    let forms = [
+        upgrade(&[("price", "0")]),
+        upgrade(&[("money", "0.01")]),
+        upgrade(&[("cpu", "-2")]),
+        upgrade(&[("memory", "4' OR '1'='1")]),
+        upgrade(&[("client_order_id", "a\0b")]),
+        upgrade(&[("defense", "10")]),
+        upgrade(&[("appid", "0"), ("appkey", "x")]),
+        {
+            let mut f = upgrade(&[]);
+            f[0].1 = other_id.clone();
+            f[1].1 = other_key.clone();
+            f
+        },
+    ];
+    for form in &forms {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let v = r.i.post(&form).await;
+        assert_eq!(v["code"], 0, "{form:?}: {v}");
+    }
+    r.i.engine.suspend_tenant("test", "down").await.unwrap();
+    let form = upgrade(&[]);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let v = r.i.post(&form).await;
+    assert_eq!(v["code"], 0, "suspended: {v}");
+    assert_eq!(r.i.balance("tenant:down").await, balance);
+    assert_eq!(r.i.balance("tenant:other").await, yuan("1000.00"));
+    assert_eq!(r.sim.balance(), sim_balance, "nothing reached the upstream");
+    r.i.engine.resume_tenant("test", "down").await.unwrap();
+
+    // The Zonkvm client's resize is `server_upgrade`: the bigger product's configuration.
+    compute.resize(&id, &resize(2, 4096)).await.unwrap();
+    let s = compute.get_server(&id).await.unwrap();
+    assert_eq!((s.cpu, s.ram_mb), (2, 4096));
+    let charged = balance - r.i.balance("tenant:down").await;
+    assert!(charged > Money::ZERO);
+    let rows =
+        r.i.store
+            .list_tenant_orders(&Default::default())
+            .await
+            .unwrap();
+    let row = rows.iter().find(|o| o.order.tenant == "down").unwrap();
+    assert_eq!(row.order.product, "cloud-a-big");
+    let charges = r.i.store.tenant_order_charges(row.id).await.unwrap();
+    let up = charges.iter().find(|c| c.what == "upgrade").unwrap();
+    assert_eq!(Money::from_fen(up.fen), charged);
+    // The upstream server was upgraded and paid for.
+    let creds = r.sim.sandbox_credentials();
+    let direct = client(&r.srv.base_url(), &creds[0].1, &creds[1].1);
+    let upstream_id = row.resource.clone().unwrap();
+    let at_sim = direct
+        .compute()
+        .unwrap()
+        .get_server(&upstream_id)
+        .await
+        .unwrap();
+    assert_eq!((at_sim.cpu, at_sim.ram_mb), (2, 4096));
+    assert!(r.sim.balance() < sim_balance);
+
+    // The traffic graph is the upstream's own, point for point.
+    let to = jiff::Timestamp::now();
+    let from = to - jiff::SignedDuration::from_hours(2);
+    let ours = compute.traffic(&id, from, to).await.unwrap();
+    let theirs = direct
+        .compute()
+        .unwrap()
+        .traffic(&upstream_id, from, to)
+        .await
+        .unwrap();
+    assert_eq!(ours.len(), 24);
+    assert_eq!(ours, theirs);
+    let v =
+        r.i.post(&[
+            ("appid", &other_id),
+            ("appkey", &other_key),
+            ("action", "get_server_chart"),
+            ("guid", &guid),
+            ("start_time", &from.as_millisecond().to_string()),
+            ("end_time", &to.as_millisecond().to_string()),
+        ])
+        .await;
+    assert_eq!(v["code"], 0, "another tenant's graph: {v}");
+    r.i.assert_balanced().await;
+}
+
+async fn the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_endpoint(
+    db: &TestDb,
+) {
+    use idcgate_core::SiteAction;
+    let r = reseller(db.reopen().await).await;
+    let mut ids = Vec::new();
+    for (name, kind, offer) in [
+        ("host-a", ResourceKind::HostingSite, "20250408030033590712"),
+        ("db-a", ResourceKind::Database, "20250407053315151712"),
+    ] {
+        let id = r.i.product(name, kind, offer, None, ("10%", "1,12")).await;
+        ids.push(id.to_string());
+    }
+    let (appid, appkey) = r.i.tenant("down", "1000.00").await;
+    let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
+    let via = client(&r.i.url(), &appid, &appkey);
+    let seller = via.purchasing().unwrap();
+    let hosting = via.web_hosting().unwrap();
+
+    // Refused with nothing charged: a price, traffic beyond the product's, a term not
+    // sold, an unknown product.
+    let create = |extra: &[(&'static str, &'static str)]| {
+        let mut f = vec![
+            ("appid", appid.clone()),
+            ("appkey", appkey.clone()),
+            ("action", "create_order".to_string()),
+            ("obj_type", "create_hosting".to_string()),
+            ("product_guid", ids[0].clone()),
+            ("content", r#"{"months":1}"#.to_string()),
+        ];
+        for (k, v) in extra {
+            f.retain(|(key, _)| key != k);
+            f.push((k, v.to_string()));
+        }
+        f
+    };
+    let sim_orders = r.sim.ledger().len();
+    for form in [
+        create(&[("price", "0")]),
+        create(&[("content", r#"{"months":1,"price":"0.01"}"#)]),
+        create(&[("content", r#"{"months":1,"flow":100}"#)]),
+        create(&[("content", r#"{"months":2}"#)]),
+        create(&[("content", r#"{"months":-1}"#)]),
+        create(&[("product_guid", "1 OR 1=1")]),
+        create(&[("pwd", "a\0b")]),
+    ] {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let v = r.i.post(&form).await;
+        assert_eq!(v["code"], 0, "{form:?}: {v}");
+    }
+    assert_eq!(r.i.balance("tenant:down").await, yuan("1000.00"));
+    assert_eq!(
+        r.sim.ledger().len(),
+        sim_orders,
+        "nothing reached the upstream"
+    );
+
+    // The client buys a site as it buys one at Zonkvm: the quote is the charge.
+    let buy = PurchaseRequest {
+        kind: ResourceKind::HostingSite,
+        operation: Operation::Create,
+        target: "site".into(),
+        offer: Some(ids[0].clone()),
+        months: 1,
+        options: [
+            ("content.program_version".to_string(), "php81".to_string()),
+            ("pwd".to_string(), "Ftp-Secret-77".to_string()),
+        ]
+        .into_iter()
+        .collect(),
+    };
+    let quote = seller.quote(&buy).await.unwrap();
+    let order = seller.buy(&buy, "site-1").await.unwrap();
+    assert_eq!(order.amount, quote.price);
+    assert_eq!(
+        r.i.balance("tenant:down").await,
+        yuan("1000.00") - order.amount
+    );
+    let id = order.upstream_id.unwrap();
+    let sites = hosting.list_sites().await.unwrap();
+    assert_eq!(sites.len(), 1);
+    assert_eq!(sites[0].upstream_id, id);
+
+    // Management through the endpoint reaches the upstream site.
+    hosting
+        .site_action(&id, &SiteAction::AddDomain("shop.example.com".into()))
+        .await
+        .unwrap();
+    let domains = hosting
+        .site_action(&id, &SiteAction::Domains)
+        .await
+        .unwrap();
+    assert!(
+        domains.contains(&"shop.example.com".to_string()),
+        "{domains:?}"
+    );
+    let rows =
+        r.i.store
+            .list_tenant_orders(&Default::default())
+            .await
+            .unwrap();
+    let upstream = rows[0].resource.clone().unwrap();
+    let creds = r.sim.sandbox_credentials();
+    let direct = client(&r.srv.base_url(), &creds[0].1, &creds[1].1);
+    let at_sim = direct
+        .web_hosting()
+        .unwrap()
+        .site_action(&upstream, &SiteAction::Domains)
+        .await
+        .unwrap();
+    assert_eq!(domains, at_sim, "the upstream's own list");
+    hosting
+        .site_action(&id, &SiteAction::Password("New-Ftp-88".into()))
+        .await
+        .unwrap();
+    // A sub-operation not offered says so.
+    let v =
+        r.i.post(&[
+            ("appid", &appid),
+            ("appkey", &appkey),
+            ("action", "hosting_operate"),
+            ("operate", "hosting_get_proxy_list"),
+            ("guid", &id),
+        ])
+        .await;
+    assert!(
+        v["code"] == 0 && v["msg"].as_str().unwrap().contains("not offered"),
+        "{v}"
+    );
+    // Another tenant reaches none of it.
+    for (op, extra) in [
+        ("hosting_domain_list", ("x", "")),
+        ("hosting_stop", ("x", "")),
+        ("hosting_refund", ("x", "")),
+        ("hosting_renew", ("renewLength", "1")),
+    ] {
+        let v =
+            r.i.post(&[
+                ("appid", &other_id),
+                ("appkey", &other_key),
+                ("action", "hosting_operate"),
+                ("operate", op),
+                ("guid", &id),
+                extra,
+            ])
+            .await;
+        assert_eq!(v["code"], 0, "{op}: {v}");
+    }
+    assert_eq!(r.i.balance("tenant:other").await, yuan("1000.00"));
+
+    // Renewal by the client's own journal path: quote = charge.
+    let paid = order.amount + renews(seller, &buy, &id, "site-1-renew").await;
+    assert_eq!(r.i.balance("tenant:down").await, yuan("1000.00") - paid);
+
+    // A database, then both given back.
+    let db_buy = PurchaseRequest {
+        kind: ResourceKind::Database,
+        offer: Some(ids[1].clone()),
+        options: [("content.code".to_string(), "utf8mb4".to_string())]
+            .into_iter()
+            .collect(),
+        ..buy.clone()
+    };
+    let db_order = seller.buy(&db_buy, "db-1").await.unwrap();
+    let db_id = db_order.upstream_id.unwrap();
+    assert_eq!(
+        via.databases().unwrap().list_databases().await.unwrap()[0].upstream_id,
+        db_id
+    );
+    via.databases()
+        .unwrap()
+        .database_action(&db_id, &SiteAction::Password("Db-Secret-99".into()))
+        .await
+        .unwrap();
+    let back = hosting.refund_site(&id).await.unwrap().unwrap();
+    let db_back = via
+        .databases()
+        .unwrap()
+        .refund_database(&db_id)
         .await
         .unwrap()
-        .is_empty());
+        .unwrap();
+    assert!(back > Money::ZERO && back <= paid);
+    assert_eq!(
+        r.i.balance("tenant:down").await,
+        yuan("1000.00") - paid - db_order.amount + back + db_back
+    );
+    r.i.assert_balanced().await;
+}
+
+async fn the_zonkvm_client_leases_and_colocates_through_the_endpoint(db: &TestDb) {
+    let r = reseller(db.reopen().await).await;
+    let mut ids = Vec::new();
+    for (name, offer, system) in [
+        ("lease-a", "lease:1721941250649658", Some(SIM_SYSTEM)),
+        ("idc-a", "idc:20250409132727581219", None),
+    ] {
+        let server = ResourceKind::Server;
+        let id =
+            r.i.product(name, server, offer, system, ("10%", "1,12"))
+                .await;
+        ids.push(id.to_string());
+    }
+    let (appid, appkey) = r.i.tenant("down", "5000.00").await;
+    let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
+    let via = client(&r.i.url(), &appid, &appkey);
+    let seller = via.purchasing().unwrap();
+    let compute = via.compute().unwrap();
+    // Each family lists only its own products.
+    let list = |action: &'static str| {
+        let (appid, appkey, i) = (appid.clone(), appkey.clone(), &r.i);
+        async move {
+            i.post(&[("appid", &appid), ("appkey", &appkey), ("action", action)])
+                .await["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["guid"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(list("lease_product").await, [ids[0].clone()]);
+    assert_eq!(list("idc_product").await, [ids[1].clone()]);
+    assert!(!list("getlines").await.contains(&ids[0]));
+
+    // Refused with nothing charged: a price, more bandwidth than the product's, a
+    // term not sold.
+    for content in [
+        r#"{"months":1,"price":0}"#,
+        r#"{"months":1,"bandwidth":1000}"#,
+        r#"{"months":2}"#,
+    ] {
+        let v =
+            r.i.post(&[
+                ("appid", &appid),
+                ("appkey", &appkey),
+                ("action", "create_order"),
+                ("obj_type", "create_lease"),
+                ("product_guid", &ids[0]),
+                ("system_guid", &ids[0]),
+                ("content", content),
+            ])
+            .await;
+        assert_eq!(v["code"], 0, "{content}: {v}");
+    }
+    assert_eq!(r.i.balance("tenant:down").await, yuan("5000.00"));
+
+    let mut paid = Money::ZERO;
+    for (n, (offer, system)) in [
+        (format!("lease:{}", ids[0]), Some(ids[0].clone())),
+        (format!("idc:{}", ids[1]), None),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let buy = PurchaseRequest {
+            kind: ResourceKind::Server,
+            operation: Operation::Create,
+            target: "machine".into(),
+            offer: Some(offer.clone()),
+            months: 1,
+            options: system
+                .map(|s| ("system_guid".to_string(), s))
+                .into_iter()
+                .collect(),
+        };
+        let quote = seller.quote(&buy).await.unwrap();
+        let order = seller.buy(&buy, &format!("m-{n}")).await.unwrap();
+        assert_eq!(
+            order.amount, quote.price,
+            "{offer}: the quote is the charge"
+        );
+        paid = paid + order.amount;
+        let id = order.upstream_id.unwrap();
+        let prefix = if n == 0 { "lease_" } else { "idc_" };
+        assert!(id.starts_with(prefix), "{id}");
+        let s = compute.get_server(&id).await.unwrap();
+        assert_eq!(
+            s.kind,
+            if n == 0 {
+                idcgate_core::ServerKind::Dedicated
+            } else {
+                idcgate_core::ServerKind::Colocation
+            }
+        );
+        compute.power(&id, PowerAction::Stop).await.unwrap();
+        assert_eq!(
+            compute.get_server(&id).await.unwrap().power,
+            PowerState::Stopped
+        );
+        compute.power(&id, PowerAction::Start).await.unwrap();
+        assert!(!compute.console(&id).await.unwrap().url.is_empty());
+        let to = jiff::Timestamp::now();
+        let graph = compute
+            .traffic(&id, to - jiff::SignedDuration::from_hours(1), to)
+            .await
+            .unwrap();
+        assert_eq!(graph.len(), 12);
+        // Another tenant, and the cloud action on this family's order: not found.
+        let guid = id.trim_start_matches(prefix);
+        for (who, key, action) in [
+            (&other_id, &other_key, format!("{prefix}stop")),
+            (&appid, &appkey, "server_stop".to_string()),
+            (&other_id, &other_key, format!("{prefix}refund")),
+        ] {
+            let v =
+                r.i.post(&[
+                    ("appid", who),
+                    ("appkey", key),
+                    ("action", &action),
+                    ("guid", guid),
+                ])
+                .await;
+            assert_eq!(v["code"], 0, "{action}: {v}");
+        }
+        paid = paid + renews(seller, &buy, &id, &format!("m-{n}-renew")).await;
+        assert_eq!(r.i.balance("tenant:down").await, yuan("5000.00") - paid);
+        compute.delete_server(&id).await.unwrap();
+        let back = yuan("5000.00") - paid;
+        assert!(r.i.balance("tenant:down").await > back);
+        paid = yuan("5000.00") - r.i.balance("tenant:down").await;
+    }
+    assert_eq!(r.i.balance("tenant:other").await, yuan("1000.00"));
+    r.i.assert_balanced().await;
 }

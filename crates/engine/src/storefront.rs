@@ -21,7 +21,9 @@ use idcgate_core::storefront::{
     Answer, Holding, HoldingState, Offering, Purchase, Refusal, RefusalKind, ServerAction, Shopper,
     Storefront,
 };
-use idcgate_core::{ConsoleSession, Error, Money, OrderState, ResourceKind, Server};
+use idcgate_core::{
+    ConsoleSession, Error, Money, OrderState, ResourceKind, Server, SiteAction, TrafficSample,
+};
 use idcgate_store::{
     Charged, FailureLimit, NewCharge, NewTenantOrder, Opened, TenantOrderFilter, TenantOrderPatch,
     TenantOrderRow, TenantOrderState, TenantState,
@@ -50,6 +52,9 @@ const PEER_SCOPE: &str = "downstream.peer";
 const ABANDONED_AFTER_MS: i64 = 10 * 60 * 1000;
 /// How long a tenant's view of the catalog (prices quoted upstream) is reused.
 const OFFERINGS_TTL: Duration = Duration::from_secs(60);
+/// The longest traffic graph a tenant may ask for at once.
+const MAX_CHART_MS: i64 = 31 * 86_400_000;
+const DAY_MS: i64 = 86_400_000;
 
 type OfferingsCache = HashMap<(String, ResourceKind), (Instant, Vec<Offering>)>;
 
@@ -141,19 +146,22 @@ fn create_key(row_key: &str) -> String {
     format!("{row_key}:create")
 }
 
-fn server_of(data: &serde_json::Value) -> Option<Server> {
-    serde_json::from_value(data.clone()).ok()
+/// What the inventory holds of a resource, as its kind's model.
+fn model_of<T: serde::de::DeserializeOwned>(data: Option<&serde_json::Value>) -> Option<T> {
+    data.and_then(|d| serde_json::from_value(d.clone()).ok())
+}
+
+/// The upstream's plan a product's offer names.
+fn plan_of<'a>(p: &Product, plans: &'a [idcgate_core::Plan]) -> Option<&'a idcgate_core::Plan> {
+    let offer = p.offer.as_deref()?;
+    plans.iter().find(|pl| pl.id == offer)
 }
 
 /// The numbers a dialect shows for a server product: the upstream's plan named by the
 /// offer when it has one, else the product's own `cpu` / `ram` (MB) / `disk` /
 /// `bandwidth` options, else zero.
 fn configuration(p: &Product, plans: &[idcgate_core::Plan]) -> (u32, u32, u32, u32) {
-    if let Some(plan) = p
-        .offer
-        .as_deref()
-        .and_then(|o| plans.iter().find(|pl| pl.id == o))
-    {
+    if let Some(plan) = plan_of(p, plans) {
         return (plan.cpu, plan.ram_mb, plan.disk_gb, plan.bandwidth_mbps);
     }
     let n = |keys: &[&str]| {
@@ -167,6 +175,74 @@ fn configuration(p: &Product, plans: &[idcgate_core::Plan]) -> (u32, u32, u32, u
         n(&["disk", "HD"]),
         n(&["bandwidth", "BD"]),
     )
+}
+
+/// What paying for a renewal or upgrade came to.
+enum Paid {
+    /// Charged and ordered now; the journal order succeeded.
+    Now(idcgate_store::OrderRow),
+    /// Charged before under the same key: the journal order once it succeeded, `None`
+    /// while it is still being settled.
+    Before(Option<idcgate_store::OrderRow>),
+}
+
+/// Whether a holding of `from` may become `to` in place: a server of the same upstream
+/// account sold with the same options under another offer (what an upstream upgrade
+/// moves it to; the options are a create's, which an upgrade does not send again).
+fn upgrades_to(from: &Product, to: &Product) -> bool {
+    from.kind == ResourceKind::Server
+        && to.kind == from.kind
+        && to.account == from.account
+        && to.options == from.options
+        && to.offer.is_some()
+        && to.offer != from.offer
+}
+
+/// What an upgrade costs the tenant: the difference between the two products' prices
+/// for the order's term (`term_fen`, for `months`), per 30-day month, for the whole
+/// days left until `end_ms` (a started day counts, as the finance system counts them),
+/// rounded to the fen once.
+fn upgrade_fen(term_fen: i64, months: u32, end_ms: i64, now_ms: i64) -> i64 {
+    let days = ((end_ms - now_ms).max(0) + DAY_MS - 1) / DAY_MS;
+    let fen = rust_decimal::Decimal::from(term_fen) * rust_decimal::Decimal::from(days)
+        / rust_decimal::Decimal::from(30 * i64::from(months.max(1)));
+    fen.round_dp_with_strategy(0, crate::catalog::ROUNDING)
+        .try_into()
+        .unwrap_or(0)
+}
+
+/// What the upstream gave back for a tenant order's resource, as the journal order
+/// that books it (under the key of the tenant's own refund, `<tenant order key>:refund`,
+/// so margins net it from the cost) and its amount. `None` when it gave nothing back or
+/// did not say (logged: the statement still shows the money as having come in).
+fn upstream_return(
+    row: &TenantOrderRow,
+    resource: &str,
+    actor: &str,
+    returned: Option<Money>,
+) -> Option<(idcgate_store::NewOrder, i64)> {
+    let fen = match returned.map(|m| m.to_fen()) {
+        Some(Ok(fen)) if fen > 0 => fen,
+        Some(Ok(_)) => return None,
+        _ => {
+            tracing::warn!(
+                tenant_order = row.id,
+                "the upstream did not say what it returned for a refund: not booked"
+            );
+            return None;
+        }
+    };
+    let order = idcgate_store::NewOrder {
+        idem_key: format!("{}:refund", row.order.idem_key),
+        account: row.order.account.clone(),
+        kind: row.order.kind,
+        operation: crate::orders::UPSTREAM_RETURN.into(),
+        target: resource.to_string(),
+        params: serde_json::json!({ "tenant_order": row.id }),
+        quoted_fen: -fen,
+        actor: actor.to_string(),
+    };
+    Some((order, fen))
 }
 
 impl Shop {
@@ -239,7 +315,7 @@ impl Shop {
             .map_err(|e| told(&e))
     }
 
-    async fn to_holding(&self, row: &TenantOrderRow, server: Option<Server>) -> Holding {
+    async fn to_holding(&self, row: &TenantOrderRow, stored: Option<serde_json::Value>) -> Holding {
         let offering = self
             .engine
             .store
@@ -252,22 +328,25 @@ impl Shop {
             Ok(c) => c.iter().map(|c| c.fen).sum(),
             Err(_) => 0,
         };
-        self.holding_with(row, server, offering, Money::from_fen(paid))
+        self.holding_with(row, stored.as_ref(), offering, Money::from_fen(paid))
     }
 
     fn holding_with(
         &self,
         row: &TenantOrderRow,
-        server: Option<Server>,
+        stored: Option<&serde_json::Value>,
         offering: i64,
         paid: Money,
     ) -> Holding {
+        let kind = row.order.kind;
         Holding {
             guid: row.id,
             offering,
-            kind: row.order.kind,
+            kind,
             state: holding_state(row, now_ms()),
-            server,
+            server: model_of(stored.filter(|_| kind == ResourceKind::Server)),
+            site: model_of(stored.filter(|_| kind == ResourceKind::HostingSite)),
+            database: model_of(stored.filter(|_| kind == ResourceKind::Database)),
             bought_at: ts(row.created_ms),
             expires_at: row.expires_ms.map(ts),
             months: u32::try_from(row.order.months).unwrap_or(0),
@@ -277,16 +356,17 @@ impl Shop {
         }
     }
 
-    async fn stored_server(&self, row: &TenantOrderRow) -> Option<Server> {
+    /// What the inventory last saw of the tenant order's resource.
+    async fn stored(&self, row: &TenantOrderRow) -> Option<serde_json::Value> {
         let id = row.resource.as_deref()?;
         let stored = self
             .engine
             .store
-            .get_resource(&row.order.account, ResourceKind::Server, id)
+            .get_resource(&row.order.account, row.order.kind, id)
             .await
             .ok()
             .flatten()?;
-        server_of(&stored.data)
+        Some(stored.data)
     }
 
     /// The tenant's price level (one row; its balances are not summed for this).
@@ -368,7 +448,16 @@ impl Shop {
             return self.repeated(who, earlier, &product, req).await;
         }
         let target = format!("{}-{}", who.tenant, crate::orders::new_idempotency_key());
-        let purchase = product.purchase(&target[..target.len().min(40)], req.months);
+        let mut purchase = product.purchase(&target[..target.len().min(40)], req.months);
+        for (k, v) in &req.options {
+            // What the product fixes is not the tenant's to change.
+            if purchase.options.insert(k.clone(), v.clone()).is_some() {
+                return Err(refusal(
+                    RefusalKind::Invalid,
+                    format!("参数错误：{k} 由产品决定 (the product sets {k})"),
+                ));
+            }
+        }
         let (price, cost, fen) = self.price(who, &product, &purchase).await?;
         let opened = self
             .engine
@@ -441,8 +530,8 @@ impl Shop {
                 format!("开通失败，款项已退回 ({})", row.detail),
             ));
         }
-        let server = self.stored_server(&row).await;
-        Ok(self.holding_with(&row, server, product.id, price))
+        let stored = self.stored(&row).await;
+        Ok(self.holding_with(&row, stored.as_ref(), product.id, price))
     }
 
     /// The same `order_id` again: the first purchase, if it is the same purchase.
@@ -463,7 +552,7 @@ impl Shop {
             ));
         }
         let row = self.own(who, earlier.id).await?;
-        let server = self.stored_server(&row).await;
+        let server = self.stored(&row).await;
         Ok(self.to_holding(&row, server).await)
     }
 
@@ -543,6 +632,127 @@ impl Shop {
         .map_err(|e| told(&e))
     }
 
+    /// Charges `charge` to a tenant order and places `purchase` through the journal
+    /// under the charge's key, at most `cost`: the one path of renewals and upgrades.
+    /// A refusal upstream, or one before anything was sent, gives the money back; a
+    /// lost answer keeps it until the journal settles the order. The same charge again
+    /// charges and orders nothing: it answers what the journal says of the first
+    /// (`Before`, with the order once it succeeded), and gives the money back, once,
+    /// when the journal has since settled it as refused.
+    async fn pay_and_place(
+        &self,
+        who: &Shopper,
+        row: &TenantOrderRow,
+        charge: NewCharge,
+        purchase: &PurchaseRequest,
+        cost: Money,
+        noun: &str,
+    ) -> Answer<Paid> {
+        let key = charge.idem_key.as_str();
+        let back = |why: String| NewCharge {
+            idem_key: format!("{key}:return"),
+            what: "return".into(),
+            fen: -charge.fen,
+            months: 0,
+            memo: format!("{} of tenant order {} returned: {why}", charge.what, row.id),
+        };
+        let refused = || refusal(RefusalKind::Upstream, format!("{noun}失败，款项已退回"));
+        let charged = self
+            .engine
+            .store
+            .charge_tenant_order(row.id, &charge, now_ms())
+            .await;
+        match charged {
+            Ok(Charged::New(_)) => {}
+            Ok(Charged::Existing(_)) => {
+                let first = self
+                    .engine
+                    .store
+                    .order_by_key(key)
+                    .await
+                    .map_err(|e| told(&e.into()))?;
+                return match first {
+                    Some(o) if o.state == OrderState::Failed => {
+                        self.engine
+                            .store
+                            .charge_tenant_order(
+                                row.id,
+                                &back("the upstream refused".into()),
+                                now_ms(),
+                            )
+                            .await
+                            .map_err(|e| told(&e.into()))?;
+                        Err(refused())
+                    }
+                    Some(o) if o.state == OrderState::Succeeded => Ok(Paid::Before(Some(o))),
+                    _ => Ok(Paid::Before(None)),
+                };
+            }
+            Ok(Charged::Short { available_fen }) => {
+                return Err(short(Money::from_fen(charge.fen), available_fen))
+            }
+            Err(idcgate_store::StoreError::Conflict(_)) => return Err(suspended()),
+            Err(e) => return Err(told(&e.into())),
+        }
+        let placed = self
+            .engine
+            .place_order_within(
+                &Self::actor(who),
+                &row.order.account,
+                purchase,
+                Some(key),
+                Some(cost),
+            )
+            .await;
+        match placed {
+            Ok(order) if order.state == OrderState::Succeeded => Ok(Paid::Now(order)),
+            Ok(order) if order.state == OrderState::Failed => {
+                self.engine
+                    .store
+                    .charge_tenant_order(row.id, &back("the upstream refused".into()), now_ms())
+                    .await
+                    .map_err(|e| told(&e.into()))?;
+                Err(refused())
+            }
+            // Lost answer: the charge stands until the journal settles the order.
+            Ok(_) => Err(refusal(
+                RefusalKind::Unsettled,
+                format!("{noun}结果待核实 (the upstream's answer was lost; it is being settled)"),
+            )),
+            Err(e) => {
+                if self
+                    .engine
+                    .store
+                    .order_by_key(key)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_none()
+                {
+                    if let Err(b) = self
+                        .engine
+                        .store
+                        .charge_tenant_order(row.id, &back(e.to_string()), now_ms())
+                        .await
+                    {
+                        tracing::error!(tenant_order = row.id, error = %b, "could not return a charge's money");
+                    }
+                }
+                Err(told(&e))
+            }
+        }
+    }
+
+    /// The key of a renewal or upgrade: the tenant's own id for it, or one drawn.
+    fn follow_up_key(row: &TenantOrderRow, what: &str, client_order_id: String) -> String {
+        let suffix = if client_order_id.is_empty() {
+            crate::orders::new_idempotency_key()
+        } else {
+            client_order_id
+        };
+        format!("{}:{what}:{suffix}", row.order.idem_key)
+    }
+
     async fn renew_inner(
         &self,
         who: &Shopper,
@@ -572,127 +782,274 @@ impl Shop {
             months,
             options: Default::default(),
         };
-        let (price, cost, fen) = self.price(who, &product, &purchase).await?;
-        let suffix = if coid.is_empty() {
-            crate::orders::new_idempotency_key()
-        } else {
-            coid
+        let (_, cost, fen) = self.price(who, &product, &purchase).await?;
+        let key = Self::follow_up_key(&row, "renew", coid);
+        let charge = NewCharge {
+            idem_key: key,
+            what: "renew".into(),
+            fen,
+            months: i64::from(months),
+            memo: format!(
+                "{} renews tenant order {} for {months} months",
+                who.tenant, row.id
+            ),
         };
-        let key = format!("{}:renew:{suffix}", row.order.idem_key);
-        let charged = self
+        let Paid::Now(order) = self
+            .pay_and_place(who, &row, charge, &purchase, cost, "续费")
+            .await?
+        else {
+            // The same renewal again: the end it has is the one to show.
+            return Ok(self.to_holding(&row, self.stored(&row).await).await);
+        };
+        // Until the upstream's own end time is read: a renewal extends the term.
+        let base = row.expires_ms.unwrap_or_else(now_ms);
+        let mut expires = idcgate_wire::sim::china::add_months_ms(base, i64::from(months));
+        if let Some(server) = self.read_sold(&row).await {
+            if let Some(t) = server.expires_at {
+                expires = t.as_millisecond();
+            }
+        }
+        let detail = format!("renewed {months} months: upstream order {}", order.id);
+        self.patch_live(
+            &row,
+            &TenantOrderPatch {
+                expires_ms: Some(expires),
+                detail: Some(&detail),
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// The server a tenant order holds, read again from its upstream (`None` when it
+    /// holds none or the read failed: the next sync reads it).
+    async fn read_sold(&self, row: &TenantOrderRow) -> Option<Server> {
+        let id = row
+            .resource
+            .as_deref()
+            .filter(|_| row.order.kind == ResourceKind::Server)?;
+        self.engine.read_server(&row.order.account, id).await.ok()
+    }
+
+    /// Writes what a renewal or upgrade changed on a tenant order, keeping its state.
+    async fn patch_live(
+        &self,
+        row: &TenantOrderRow,
+        patch: &TenantOrderPatch<'_>,
+    ) -> Answer<Holding> {
+        self.engine
+            .store
+            .move_tenant_order(row.id, row.state, row.state, patch, now_ms())
+            .await
+            .map_err(|e| told(&e.into()))?;
+        let row = self.engine.reread(row.id).await.map_err(|e| told(&e))?;
+        Ok(self.to_holding(&row, self.stored(&row).await).await)
+    }
+
+    async fn upgrade_inner(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        offering: i64,
+        client_order_id: Option<&str>,
+    ) -> Answer<Holding> {
+        Self::may_buy(who)?;
+        let coid = Self::check_client_id("client_order_id", client_order_id)?;
+        let (row, resource) = self.live(who, guid).await?;
+        let key = Self::follow_up_key(&row, "upgrade", coid);
+        // The same upgrade again, before the products are compared (the order may be
+        // the bigger one already): what the journal says of the first.
+        let charges = self
             .engine
             .store
-            .charge_tenant_order(
-                row.id,
-                &NewCharge {
-                    idem_key: key.clone(),
-                    what: "renew".into(),
-                    fen,
-                    months: i64::from(months),
-                    memo: format!(
-                        "{} renews tenant order {} for {months} months",
-                        who.tenant, row.id
-                    ),
-                },
-                now_ms(),
-            )
-            .await;
-        match charged {
-            Ok(Charged::New(_)) => {}
-            // The same renewal again: whatever came of it, nothing more is charged.
-            Ok(Charged::Existing(_)) => {
-                return Ok(self.to_holding(&row, self.stored_server(&row).await).await)
-            }
-            Ok(Charged::Short { available_fen }) => return Err(short(price, available_fen)),
-            Err(idcgate_store::StoreError::Conflict(_)) => return Err(suspended()),
-            Err(e) => return Err(told(&e.into())),
+            .tenant_order_charges(row.id)
+            .await
+            .map_err(|e| told(&e.into()))?;
+        if let Some(first) = charges.iter().find(|c| c.idem_key == key) {
+            let again = NewCharge {
+                idem_key: key,
+                what: "upgrade".into(),
+                fen: first.fen,
+                months: 0,
+                memo: String::new(),
+            };
+            let purchase = PurchaseRequest::new(row.order.kind, Operation::Upgrade, resource);
+            let paid = self
+                .pay_and_place(who, &row, again, &purchase, Money::ZERO, "升级")
+                .await?;
+            return self.upgraded(&row, offering, paid).await;
         }
-        let placed = self
+        let from = self.product_of(&row).await?;
+        let to = self
             .engine
-            .place_order_within(
-                &Self::actor(who),
-                &row.order.account,
-                &purchase,
-                Some(&key),
-                Some(cost),
-            )
-            .await;
-        let back = |why: String| NewCharge {
-            idem_key: format!("{key}:return"),
-            what: "return".into(),
-            fen: -fen,
-            months: 0,
-            memo: format!("renewal of tenant order {} returned: {why}", row.id),
-        };
-        match placed {
-            Ok(order) if order.state == OrderState::Succeeded => {
-                // Until the upstream's own end time is read: a renewal extends the term.
-                let base = row.expires_ms.unwrap_or_else(now_ms);
-                let mut expires = idcgate_wire::sim::china::add_months_ms(base, i64::from(months));
-                let read = match row.resource.as_deref() {
-                    Some(id) => self.engine.read_server(&row.order.account, id).await.ok(),
-                    None => None,
-                };
-                if let Some(server) = read {
-                    if let Some(t) = server.expires_at {
-                        expires = t.as_millisecond();
-                    }
-                }
-                let detail = format!("renewed {months} months: upstream order {}", order.id);
-                let state = row.state;
-                self.engine
-                    .store
-                    .move_tenant_order(
-                        row.id,
-                        state,
-                        state,
-                        &TenantOrderPatch {
-                            expires_ms: Some(expires),
-                            detail: Some(&detail),
-                            ..Default::default()
-                        },
-                        now_ms(),
-                    )
-                    .await
-                    .map_err(|e| told(&e.into()))?;
-                let row = self.engine.reread(row.id).await.map_err(|e| told(&e))?;
-                Ok(self.to_holding(&row, self.stored_server(&row).await).await)
-            }
-            Ok(order) if order.state == OrderState::Failed => {
-                self.engine
-                    .store
-                    .charge_tenant_order(row.id, &back("the upstream refused".into()), now_ms())
-                    .await
-                    .map_err(|e| told(&e.into()))?;
-                Err(refusal(RefusalKind::Upstream, "续费失败，款项已退回"))
-            }
-            // Lost answer: the charge stands until the journal settles the renewal.
-            Ok(_) => Err(refusal(
-                RefusalKind::Unsettled,
-                "续费结果待核实 (the upstream's answer was lost; it is being settled)",
-            )),
-            Err(e) => {
-                if self
-                    .engine
-                    .store
-                    .order_by_key(&key)
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_none()
-                {
-                    if let Err(b) = self
-                        .engine
-                        .store
-                        .charge_tenant_order(row.id, &back(e.to_string()), now_ms())
-                        .await
-                    {
-                        tracing::error!(tenant_order = row.id, error = %b, "could not return a renewal's money");
-                    }
-                }
-                Err(told(&e))
-            }
+            .products(false)
+            .await
+            .map_err(|e| told(&e))?
+            .into_iter()
+            .find(|p| p.id == offering)
+            .ok_or_else(|| refusal(RefusalKind::NotFound, "产品不存在或已下架"))?;
+        // What the catalog offers as this product's upgrades (same upstream, options
+        // and server family, dearer), as the tenant was shown it.
+        let offered = self
+            .offerings_inner(who, from.kind)
+            .await
+            .map_err(|e| told(&e))?;
+        let allowed = offered
+            .iter()
+            .find(|o| o.id == from.id)
+            .is_some_and(|o| o.upgrades.contains(&to.id));
+        if !allowed || !upgrades_to(&from, &to) {
+            return Err(refusal(
+                RefusalKind::Unsupported,
+                "该订单不能升级到所选配置 (no upgrade from this product to that one)",
+            ));
         }
+        let term = u32::try_from(row.order.months)
+            .ok()
+            .filter(|m| *m > 0)
+            .ok_or_else(|| refusal(RefusalKind::Invalid, "该订单不可升级"))?;
+        // Both at the tenant's price for the order's own term, so a term discount
+        // applies to the difference as it did to the purchase.
+        let (_, _, from_fen) = self
+            .price(who, &from, &from.purchase(QUOTE_TARGET, term))
+            .await?;
+        let (_, _, to_fen) = self
+            .price(who, &to, &to.purchase(QUOTE_TARGET, term))
+            .await?;
+        let end = row
+            .expires_ms
+            .ok_or_else(|| refusal(RefusalKind::Invalid, "该订单不可升级"))?;
+        let fen = upgrade_fen(to_fen - from_fen, term, end, now_ms());
+        if fen <= 0 {
+            return Err(refusal(
+                RefusalKind::Invalid,
+                "只能升级到更高的配置 (an upgrade must cost more than what it replaces)",
+            ));
+        }
+        let purchase = PurchaseRequest {
+            kind: row.order.kind,
+            operation: Operation::Upgrade,
+            target: resource,
+            offer: to.offer.clone(),
+            months: 0,
+            options: Default::default(),
+        };
+        let cost = self
+            .engine
+            .quote(&row.order.account, &purchase)
+            .await
+            .map_err(|e| told(&e))?
+            .price;
+        let charge = NewCharge {
+            idem_key: key,
+            what: "upgrade".into(),
+            fen,
+            months: 0,
+            memo: format!(
+                "{} upgrades tenant order {} from {} to {}",
+                who.tenant, row.id, from.name, to.name
+            ),
+        };
+        let paid = self
+            .pay_and_place(who, &row, charge, &purchase, cost, "升级")
+            .await?;
+        self.upgraded(&row, to.id, paid).await
+    }
+
+    /// The tenant order after its upgrade to the product `to`: moved to it once the
+    /// journal order succeeded (now, or on asking again after a lost answer).
+    async fn upgraded(&self, row: &TenantOrderRow, to: i64, paid: Paid) -> Answer<Holding> {
+        let (Paid::Now(order) | Paid::Before(Some(order))) = paid else {
+            return Ok(self.to_holding(row, self.stored(row).await).await);
+        };
+        let to = self
+            .engine
+            .products(true)
+            .await
+            .map_err(|e| told(&e))?
+            .into_iter()
+            .find(|p| p.id == to)
+            .ok_or_else(|| refusal(RefusalKind::NotFound, "产品不存在或已下架"))?;
+        if to.name == row.order.product {
+            return Ok(self.to_holding(row, self.stored(row).await).await);
+        }
+        self.read_sold(row).await;
+        let detail = format!(
+            "upgraded from {} to {}: upstream order {}",
+            row.order.product, to.name, order.id
+        );
+        self.patch_live(
+            row,
+            &TenantOrderPatch {
+                product: Some(&to.name),
+                detail: Some(&detail),
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    async fn traffic_inner(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+    ) -> Answer<Vec<TrafficSample>> {
+        let span = to.as_millisecond() - from.as_millisecond();
+        if span <= 0 || span > MAX_CHART_MS {
+            return Err(refusal(
+                RefusalKind::Invalid,
+                "参数错误：end_time 须晚于 start_time，且至多 31 天",
+            ));
+        }
+        let (row, resource) = self.live(who, guid).await?;
+        if row.order.kind != ResourceKind::Server {
+            return Err(refusal(RefusalKind::Unsupported, "该订单不是服务器"));
+        }
+        let conn = self
+            .engine
+            .connection(&row.order.account)
+            .await
+            .map_err(|e| told(&e))?;
+        let compute = conn
+            .compute()
+            .ok_or_else(|| refusal(RefusalKind::Unsupported, "该产品的上游不支持此操作"))?;
+        compute
+            .traffic(&resource, from, to)
+            .await
+            .map_err(|e| told(&e.into()))
+    }
+
+    async fn site_inner(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        action: &SiteAction,
+    ) -> Answer<Vec<String>> {
+        let (row, resource) = self.live(who, guid).await?;
+        let conn = self
+            .engine
+            .connection(&row.order.account)
+            .await
+            .map_err(|e| told(&e))?;
+        let unsupported = || refusal(RefusalKind::Unsupported, "该产品的上游不支持此操作");
+        let done = match row.order.kind {
+            ResourceKind::HostingSite => {
+                conn.web_hosting()
+                    .ok_or_else(unsupported)?
+                    .site_action(&resource, action)
+                    .await
+            }
+            ResourceKind::Database => {
+                conn.databases()
+                    .ok_or_else(unsupported)?
+                    .database_action(&resource, action)
+                    .await
+            }
+            _ => return Err(refusal(RefusalKind::NotFound, "未找到产品记录")),
+        };
+        done.map_err(|e| told(&e.into()))
     }
 
     async fn refund_inner(&self, who: &Shopper, guid: i64) -> Answer<Money> {
@@ -711,9 +1068,14 @@ impl Shop {
             .connection(&row.order.account)
             .await
             .map_err(|e| told(&e))?;
-        let compute = conn
-            .compute()
-            .ok_or_else(|| refusal(RefusalKind::Unsupported, "该产品的上游不支持退款"))?;
+        let unsupported = || refusal(RefusalKind::Unsupported, "该产品的上游不支持退款");
+        match row.order.kind {
+            ResourceKind::Server => conn.compute().map(|_| ()),
+            ResourceKind::HostingSite => conn.web_hosting().map(|_| ()),
+            ResourceKind::Database => conn.databases().map(|_| ()),
+            _ => None,
+        }
+        .ok_or_else(unsupported)?;
         // The document's rule: an expired order is deleted with nothing back; else the
         // unused share of what was paid goes back. Worked out before the upstream call
         // so the answer and the books agree whatever time the call takes.
@@ -735,20 +1097,38 @@ impl Shop {
             _ => 0,
         };
         let target = format!("{}/{resource}", row.order.account);
+        let delete = format!("{}.delete", row.order.kind.as_str());
         let actor = Self::actor(who);
         // Announced before the upstream call, like every server write.
         let intent = self
             .engine
-            .begin_audit(&actor, "server.delete", &target)
+            .begin_audit(&actor, &delete, &target)
             .await
             .map_err(|e| told(&e))?;
         let sent_ms = now_ms();
-        let deleted = compute
-            .refund_server(&resource)
-            .await
-            .map_err(EngineError::from);
+        let deleted = match row.order.kind {
+            ResourceKind::Server => {
+                conn.compute()
+                    .ok_or_else(unsupported)?
+                    .refund_server(&resource)
+                    .await
+            }
+            ResourceKind::HostingSite => {
+                conn.web_hosting()
+                    .ok_or_else(unsupported)?
+                    .refund_site(&resource)
+                    .await
+            }
+            _ => {
+                conn.databases()
+                    .ok_or_else(unsupported)?
+                    .refund_database(&resource)
+                    .await
+            }
+        }
+        .map_err(EngineError::from);
         self.engine
-            .finish_audit(intent, &actor, "server.delete", &target, &deleted, |m| {
+            .finish_audit(intent, &actor, &delete, &target, &deleted, |m| {
                 let returned =
                     m.map_or_else(|| "an amount it did not say".into(), |m| m.to_string());
                 format!(
@@ -758,93 +1138,44 @@ impl Shop {
             })
             .await;
         let returned = deleted.map_err(|e| told(&e))?;
-        self.book_upstream_return(&row, &resource, &actor, returned, sent_ms)
-            .await;
-        if back > 0 {
-            self.engine
-                .store
-                .charge_tenant_order(
-                    row.id,
-                    &NewCharge {
-                        idem_key: format!("{}:refund", row.order.idem_key),
-                        what: "refund".into(),
-                        fen: -back,
-                        months: 0,
-                        memo: format!("refund of tenant order {}: the unused time", row.id),
-                    },
-                    now,
-                )
-                .await
-                .map_err(|e| told(&e.into()))?;
-        }
+        let upstream = upstream_return(&row, &resource, &actor, returned);
+        let charge = (back > 0).then(|| NewCharge {
+            idem_key: format!("{}:refund", row.order.idem_key),
+            what: "refund".into(),
+            fen: -back,
+            months: 0,
+            memo: format!("refund of tenant order {}: the unused time", row.id),
+        });
         let detail = format!("refunded {}", Money::from_fen(back));
-        self.engine
+        // The upstream's return, the tenant's and the order's move are one transaction:
+        // either the books show the whole refund or none of it.
+        let settled = self
+            .engine
             .store
-            .move_tenant_order(
+            .refund_tenant_order(
                 row.id,
-                TenantOrderState::Active,
-                TenantOrderState::Refunded,
-                &TenantOrderPatch {
-                    detail: Some(&detail),
-                    ..Default::default()
-                },
+                upstream.as_ref().map(|(o, fen)| (o, *fen, sent_ms)),
+                charge.as_ref(),
+                &detail,
                 now,
             )
             .await
-            .map_err(|e| told(&e.into()))?;
+            .map_err(|e| {
+                tracing::error!(tenant_order = row.id, error = %e, "the upstream refunded but the refund could not be written");
+                told(&e.into())
+            })?;
+        if !settled {
+            return Err(refusal(RefusalKind::Invalid, "该订单当前不可退款"));
+        }
         if let Err(e) = self
             .engine
             .store
-            .delete_resource(&row.order.account, ResourceKind::Server, &resource, now)
+            .delete_resource(&row.order.account, row.order.kind, &resource, now)
             .await
         {
             tracing::warn!(error = %e, "could not mark a refunded server gone");
         }
         Ok(Money::from_fen(back))
-    }
-
-    /// Books what the upstream gave back for a tenant order's server, once, under the
-    /// key of the tenant's own refund (`<tenant order key>:refund`), so the margin of
-    /// the order nets it from the cost. Not booked, the statement still shows the money
-    /// as having come in, so a failure here is logged rather than failing a refund the
-    /// upstream has already made.
-    async fn book_upstream_return(
-        &self,
-        row: &TenantOrderRow,
-        resource: &str,
-        actor: &str,
-        returned: Option<Money>,
-        sent_ms: i64,
-    ) {
-        let fen = match returned.map(|m| m.to_fen()) {
-            Some(Ok(fen)) if fen > 0 => fen,
-            Some(Ok(_)) => return,
-            _ => {
-                tracing::warn!(
-                    tenant_order = row.id,
-                    "the upstream did not say what it returned for a refunded server: not booked"
-                );
-                return;
-            }
-        };
-        let order = idcgate_store::NewOrder {
-            idem_key: format!("{}:refund", row.order.idem_key),
-            account: row.order.account.clone(),
-            kind: row.order.kind,
-            operation: crate::orders::UPSTREAM_RETURN.into(),
-            target: resource.to_string(),
-            params: serde_json::json!({ "tenant_order": row.id }),
-            quoted_fen: -fen,
-            actor: actor.to_string(),
-        };
-        if let Err(e) = self
-            .engine
-            .store
-            .book_upstream_return(&order, fen, sent_ms)
-            .await
-        {
-            tracing::error!(tenant_order = row.id, error = %e, "could not book what the upstream returned");
-        }
     }
 
     async fn offerings_inner(
@@ -871,7 +1202,7 @@ impl Shop {
             .collect();
         let mut catalogs: HashMap<String, idcgate_core::ComputeCatalog> = HashMap::new();
         let mut out = Vec::new();
-        for p in products {
+        for p in &products {
             if kind == ResourceKind::Server && !catalogs.contains_key(&p.account) {
                 let catalog = match self.engine.connection(&p.account).await {
                     Ok(conn) => match conn.compute() {
@@ -893,7 +1224,7 @@ impl Shop {
                 .get(&p.account)
                 .map(|c| (c.plans.as_slice(), c.images.clone()))
                 .unwrap_or((&[], vec![]));
-            let (cpu, ram_mb, disk_gb, bandwidth_mbps) = configuration(&p, plans);
+            let (cpu, ram_mb, disk_gb, bandwidth_mbps) = configuration(p, plans);
             let mut terms = Vec::new();
             for months in p.rule.shown_periods() {
                 let cost = self
@@ -909,14 +1240,17 @@ impl Shop {
                 name: p.name.clone(),
                 title: p.title.clone(),
                 kind: p.kind,
+                server_kind: plan_of(p, plans).map(|pl| pl.kind).unwrap_or_default(),
                 cpu,
                 ram_mb,
                 disk_gb,
                 bandwidth_mbps,
                 terms,
                 images,
+                upgrades: Vec::new(),
             });
         }
+        self.link_upgrades(&products, &mut out).await;
         if let Ok(mut cache) = self.offerings.lock() {
             if cache.len() > 64 {
                 cache.clear();
@@ -924,6 +1258,51 @@ impl Shop {
             cache.insert((level, kind), (Instant::now(), out.clone()));
         }
         Ok(out)
+    }
+
+    /// Each offering's upgrades: the products a holding of it may move to in place
+    /// (`upgrades_to`), dearer for the shortest term both sell, where the account's
+    /// upstream sells upgrades of its kind.
+    async fn link_upgrades(&self, products: &[Product], out: &mut [Offering]) {
+        let mut sells: HashMap<String, bool> = HashMap::new();
+        for p in products {
+            if sells.contains_key(&p.account) {
+                continue;
+            }
+            let upgrades = match self.engine.connection(&p.account).await {
+                Ok(conn) => conn
+                    .purchasing()
+                    .is_some_and(|s| s.sells().contains(&(p.kind, Operation::Upgrade))),
+                Err(_) => false,
+            };
+            sells.insert(p.account.clone(), upgrades);
+        }
+        let first = |o: &Offering| o.terms.iter().min_by_key(|(m, _)| *m).copied();
+        let dearer: Vec<Vec<i64>> = products
+            .iter()
+            .zip(out.iter())
+            .map(|(from, fo)| {
+                if !sells.get(&from.account).copied().unwrap_or(false) {
+                    return Vec::new();
+                }
+                products
+                    .iter()
+                    .zip(out.iter())
+                    .filter(|(to, to_o)| {
+                        upgrades_to(from, to)
+                            && to_o.server_kind == fo.server_kind
+                            && match (first(fo), first(to_o)) {
+                                (Some((m, a)), Some((n, b))) => m == n && b > a,
+                                _ => false,
+                            }
+                    })
+                    .map(|(to, _)| to.id)
+                    .collect()
+            })
+            .collect();
+        for (o, ids) in out.iter_mut().zip(dearer) {
+            o.upgrades = ids;
+        }
     }
 
     async fn holdings_inner(
@@ -962,19 +1341,15 @@ impl Shop {
                     .push(id.clone());
             }
         }
-        let mut servers: HashMap<(String, String), Server> = HashMap::new();
-        if kind == ResourceKind::Server {
-            for (account, keys) in wanted {
-                for r in self
-                    .engine
-                    .store
-                    .get_resources(&account, ResourceKind::Server, &keys)
-                    .await?
-                {
-                    if let Some(s) = server_of(&r.data) {
-                        servers.insert((r.account, r.key), s);
-                    }
-                }
+        let mut stored: HashMap<(String, String), serde_json::Value> = HashMap::new();
+        for (account, keys) in wanted {
+            for r in self
+                .engine
+                .store
+                .get_resources(&account, kind, &keys)
+                .await?
+            {
+                stored.insert((r.account, r.key), r.data);
             }
         }
         // Product ids by name: the offerings (cached) know those on sale; a retired
@@ -997,13 +1372,12 @@ impl Shop {
         let holdings = page_rows
             .iter()
             .map(|row| {
-                let server = row.resource.as_ref().and_then(|id| {
-                    servers
-                        .get(&(row.order.account.clone(), id.clone()))
-                        .cloned()
-                });
+                let data = row
+                    .resource
+                    .as_ref()
+                    .and_then(|id| stored.get(&(row.order.account.clone(), id.clone())));
                 let offering = ids.get(&row.order.product).copied().unwrap_or(0);
-                self.holding_with(row, server, offering, Money::ZERO)
+                self.holding_with(row, data, offering, Money::ZERO)
             })
             .collect();
         Ok((total, holdings))
@@ -1111,7 +1485,7 @@ impl Storefront for Shop {
 
     async fn holding(&self, who: &Shopper, guid: i64) -> Answer<Holding> {
         let row = self.own(who, guid).await?;
-        let server = self.stored_server(&row).await;
+        let server = self.stored(&row).await;
         Ok(self.to_holding(&row, server).await)
     }
 
@@ -1164,6 +1538,40 @@ impl Storefront for Shop {
             format!("{months} months; paid in all {}", h.paid)
         })
         .await;
+        result
+    }
+
+    async fn upgrade(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        offering: i64,
+        client_order_id: Option<&str>,
+    ) -> Answer<Holding> {
+        let result = self
+            .upgrade_inner(who, guid, offering, client_order_id)
+            .await;
+        self.audit(who, "upgrade", Some(guid), &result, |h| {
+            format!("to product {offering}; paid in all {}", h.paid)
+        })
+        .await;
+        result
+    }
+
+    async fn traffic(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+    ) -> Answer<Vec<TrafficSample>> {
+        self.traffic_inner(who, guid, from, to).await
+    }
+
+    async fn site(&self, who: &Shopper, guid: i64, action: &SiteAction) -> Answer<Vec<String>> {
+        let result = self.site_inner(who, guid, action).await;
+        self.audit(who, "site", Some(guid), &result, |_| format!("{action:?}"))
+            .await;
         result
     }
 

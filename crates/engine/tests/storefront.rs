@@ -35,6 +35,13 @@ both_backends!(
     renewal_extends_and_refund_gives_back_the_unused_share,
     what_the_upstream_refunds_is_booked_once_and_the_statement_agrees,
     failed_appkeys_lock_out_the_appid_and_the_address,
+    an_upgrade_pays_the_difference_for_the_time_left_through_the_journal,
+    a_traffic_graph_is_the_upstreams,
+    hosting_and_databases_are_sold_and_managed_through_their_capabilities,
+    an_expired_orders_upstream_return_is_in_the_margins,
+    a_refund_is_written_whole_or_not_at_all,
+    a_lost_upgrade_is_charged_once_and_moves_the_order_when_asked_again,
+    a_lost_renewal_the_upstream_refused_gives_the_money_back_once,
 );
 
 struct Fixture {
@@ -43,6 +50,18 @@ struct Fixture {
     sim: idcgate_zonkvm::Sim,
     srv: SimServer,
     product: i64,
+}
+
+fn site_product(name: &str, kind: ResourceKind, offer: &str) -> ProductSpec {
+    ProductSpec {
+        name: name.into(),
+        title: Some(name.into()),
+        account: "z".into(),
+        kind,
+        offer: Some(offer.into()),
+        options: Default::default(),
+        rule: PriceRule::parse("10%", &[], &[], Some("1,12")).unwrap(),
+    }
 }
 
 fn yuan(s: &str) -> Money {
@@ -108,6 +127,7 @@ impl Fixture {
             months,
             client_order_id: order_id.map(str::to_string),
             client_user_id: Some("42".into()),
+            options: Default::default(),
         }
     }
 
@@ -503,4 +523,525 @@ async fn failed_appkeys_lock_out_the_appid_and_the_address(db: &TestDb) {
         .is_ok());
     let audit = db.store.list_audit(100).await.unwrap();
     assert!(audit.iter().any(|e| e.action == "resale.lockout"));
+}
+
+/// A dearer product on the same line with the same options: an upgrade of the first.
+async fn bigger(f: &Fixture) -> i64 {
+    f.engine
+        .add_product(
+            "test",
+            ProductSpec {
+                name: "cloud-2c4g".into(),
+                title: Some("Cloud 2C4G".into()),
+                account: "z".into(),
+                kind: ResourceKind::Server,
+                offer: Some("德阳电信-2核4G".into()),
+                options: [("system_guid".to_string(), "1659170791658716".to_string())]
+                    .into_iter()
+                    .collect(),
+                rule: PriceRule::parse("15%", &[], &[], Some("1,3,12")).unwrap(),
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+async fn an_upgrade_pays_the_difference_for_the_time_left_through_the_journal(db: &TestDb) {
+    let f = fixture(db).await;
+    let big = bigger(&f).await;
+    let (who, _, _) = f.tenant("acme", "500.00", "0").await;
+    let (other, _, _) = f.tenant("bolt", "500.00", "0").await;
+    // A dedicated server with the same options is dearer still, but no upgrade of a
+    // cloud server.
+    let lease = f
+        .engine
+        .add_product(
+            "test",
+            ProductSpec {
+                options: [("system_guid".to_string(), "1659170791658716".to_string())]
+                    .into_iter()
+                    .collect(),
+                ..site_product("lease-x", ResourceKind::Server, "lease:1721941250649658")
+            },
+        )
+        .await
+        .unwrap();
+    let offered = f.shop.offerings(&who, ResourceKind::Server).await.unwrap();
+    assert!(offered
+        .iter()
+        .any(|o| o.id == lease.id && !o.terms.is_empty()));
+    let small = offered.iter().find(|o| o.id == f.product).unwrap();
+    assert_eq!(
+        small.upgrades,
+        vec![big],
+        "the dearer product is the upgrade"
+    );
+    assert!(offered
+        .iter()
+        .find(|o| o.id == big)
+        .unwrap()
+        .upgrades
+        .is_empty());
+
+    let h = f.shop.buy(&who, &f.purchase(1, Some("u"))).await.unwrap();
+    let cost_before = f.balance("cost:server").await;
+    let upstream_before = f.sim.balance();
+    // Another tenant's guid and a suspended tenant: refused, nothing charged or sent.
+    let requests = f.srv.faults.requests();
+    let r = f.shop.upgrade(&other, h.guid, big, None).await.unwrap_err();
+    assert_eq!(r.kind, RefusalKind::NotFound, "{r:?}");
+    let suspended = Shopper {
+        may_buy: false,
+        ..who.clone()
+    };
+    let r = f
+        .shop
+        .upgrade(&suspended, h.guid, big, None)
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Suspended, "{r:?}");
+    // Not an upgrade: the product it already is.
+    let r = f
+        .shop
+        .upgrade(&who, h.guid, f.product, None)
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Unsupported, "{r:?}");
+    assert_eq!(
+        f.srv.faults.requests(),
+        requests,
+        "nothing reached the upstream"
+    );
+    assert_eq!(f.balance("tenant:acme").await, yuan("500.00") - h.paid);
+    assert_eq!(f.balance("tenant:bolt").await, yuan("500.00"));
+
+    // The price: the two products' one-month prices apart, per 30 days, for the whole
+    // days left.
+    let diff = f
+        .engine
+        .product_price("cloud-2c4g", None, Some(1))
+        .await
+        .unwrap()
+        .price
+        - f.price(1).await;
+    let left_ms = h.expires_at.unwrap().as_millisecond() - idcgate_engine::now_ms();
+    let days = (left_ms + 86_399_999) / 86_400_000;
+    let expected = idcgate_engine::catalog::round_to_fen(
+        diff.0 * rust_decimal::Decimal::from(days) / rust_decimal::Decimal::from(30),
+    );
+    let up = f
+        .shop
+        .upgrade(&who, h.guid, big, Some("up-1"))
+        .await
+        .unwrap();
+    assert_eq!(up.paid - h.paid, expected, "{days} days left");
+    assert_eq!(up.offering, big, "the order is the bigger product now");
+    let server = up.server.expect("read again after the upgrade");
+    assert_eq!((server.cpu, server.ram_mb), (2, 4096));
+    assert_eq!(f.balance("tenant:acme").await, yuan("500.00") - up.paid);
+    // Through the journal: the upstream was charged its own difference, booked as cost.
+    let paid_upstream = upstream_before - f.sim.balance();
+    assert!(paid_upstream > Money::ZERO);
+    assert_eq!(f.balance("cost:server").await - cost_before, paid_upstream);
+    let upgrades: Vec<_> = db
+        .store
+        .list_orders(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.order.operation == "upgrade")
+        .collect();
+    assert_eq!(upgrades.len(), 1);
+    // The same upgrade id again: nothing more charged or ordered.
+    let again = f
+        .shop
+        .upgrade(&who, h.guid, big, Some("up-1"))
+        .await
+        .unwrap();
+    assert_eq!(again.paid, up.paid);
+    assert_eq!(f.sim.balance(), upstream_before - paid_upstream);
+    // Down again is no upgrade, nor one across server families: refused before
+    // anything is charged.
+    for to in [f.product, lease.id] {
+        let r = f.shop.upgrade(&who, h.guid, to, None).await.unwrap_err();
+        assert_eq!(r.kind, RefusalKind::Unsupported, "{r:?}");
+    }
+    assert_eq!(f.balance("tenant:acme").await, yuan("500.00") - up.paid);
+    // The margin of the order counts the upgrade's charge and its upstream cost.
+    let margins = f.engine.margins(Some("acme")).await.unwrap();
+    assert_eq!(margins.len(), 1);
+    assert_eq!(margins[0].revenue, up.paid);
+    assert_eq!(margins[0].cost, f.balance("cost:server").await);
+    common::assert_books_balance(&f.engine).await;
+}
+
+async fn a_traffic_graph_is_the_upstreams(db: &TestDb) {
+    let f = fixture(db).await;
+    let (who, _, _) = f.tenant("acme", "500.00", "0").await;
+    let (other, _, _) = f.tenant("bolt", "0", "0").await;
+    let h = f.shop.buy(&who, &f.purchase(1, Some("c"))).await.unwrap();
+    let to = jiff::Timestamp::now();
+    let from = to - jiff::SignedDuration::from_hours(1);
+    let graph = f.shop.traffic(&who, h.guid, from, to).await.unwrap();
+    // The simulator's graph: one point per five minutes.
+    assert_eq!(graph.len(), 12);
+    assert!(graph.iter().all(|p| p.in_bps > 0 && p.out_bps > 0));
+    assert!(graph.windows(2).all(|w| w[0].at < w[1].at));
+    assert_eq!(
+        f.shop
+            .traffic(&other, h.guid, from, to)
+            .await
+            .unwrap_err()
+            .kind,
+        RefusalKind::NotFound
+    );
+    for (a, b) in [
+        (to, from),
+        (to - jiff::SignedDuration::from_hours(24 * 40), to),
+    ] {
+        assert_eq!(
+            f.shop.traffic(&who, h.guid, a, b).await.unwrap_err().kind,
+            RefusalKind::Invalid
+        );
+    }
+}
+
+async fn hosting_and_databases_are_sold_and_managed_through_their_capabilities(db: &TestDb) {
+    use idcgate_core::SiteAction;
+    let f = fixture(db).await;
+    let host = f
+        .engine
+        .add_product(
+            "test",
+            site_product("host-a", ResourceKind::HostingSite, "20250408030033590712"),
+        )
+        .await
+        .unwrap();
+    let base = f
+        .engine
+        .add_product(
+            "test",
+            site_product("db-a", ResourceKind::Database, "20250407053315151712"),
+        )
+        .await
+        .unwrap();
+    let (who, _, _) = f.tenant("acme", "1000.00", "0").await;
+    let (other, _, _) = f.tenant("bolt", "100.00", "0").await;
+    let offered = f
+        .shop
+        .offerings(&who, ResourceKind::HostingSite)
+        .await
+        .unwrap();
+    assert_eq!(offered.len(), 1);
+    assert_eq!(offered[0].id, host.id);
+    assert_eq!(
+        offered[0].terms.iter().map(|(m, _)| *m).collect::<Vec<_>>(),
+        [1, 12]
+    );
+    let price = f
+        .engine
+        .product_price("host-a", None, Some(1))
+        .await
+        .unwrap()
+        .price;
+    let buy = |offering, order_id: &str| Purchase {
+        offering,
+        months: 1,
+        client_order_id: Some(order_id.into()),
+        client_user_id: None,
+        options: [
+            ("content.program_version".to_string(), "php81".to_string()),
+            ("pwd".to_string(), "Ftp-Secret-77".to_string()),
+        ]
+        .into_iter()
+        .collect(),
+    };
+    let h = f.shop.buy(&who, &buy(host.id, "h1")).await.unwrap();
+    assert_eq!(h.state, HoldingState::Active);
+    assert_eq!(h.kind, ResourceKind::HostingSite);
+    assert_eq!(h.paid, price);
+    assert_eq!(f.balance("tenant:acme").await, yuan("1000.00") - price);
+    let (total, listed) = f
+        .shop
+        .holdings(&who, ResourceKind::HostingSite, 1, 100)
+        .await
+        .unwrap();
+    assert_eq!((total, listed[0].guid), (1, h.guid));
+    assert_eq!(
+        f.shop
+            .holdings(&who, ResourceKind::Server, 1, 100)
+            .await
+            .unwrap()
+            .0,
+        0
+    );
+
+    // Management goes to the upstream site through the hosting capability.
+    let act = |a: SiteAction| {
+        let (shop, who) = (&f.shop, &who);
+        async move { shop.site(who, h.guid, &a).await }
+    };
+    act(SiteAction::AddDomain("shop.example.com".into()))
+        .await
+        .unwrap();
+    let domains = act(SiteAction::Domains).await.unwrap();
+    assert!(
+        domains.contains(&"shop.example.com".to_string()),
+        "{domains:?}"
+    );
+    act(SiteAction::RemoveDomain("shop.example.com".into()))
+        .await
+        .unwrap();
+    assert!(!act(SiteAction::Domains)
+        .await
+        .unwrap()
+        .contains(&"shop.example.com".to_string()));
+    act(SiteAction::Password("New-Ftp-Secret-88".into()))
+        .await
+        .unwrap();
+    act(SiteAction::Stop).await.unwrap();
+    act(SiteAction::Start).await.unwrap();
+    // Another tenant reaches none of it.
+    let r = f
+        .shop
+        .site(&other, h.guid, &SiteAction::Domains)
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::NotFound);
+    assert_eq!(
+        f.shop
+            .renew(&other, h.guid, 1, None)
+            .await
+            .unwrap_err()
+            .kind,
+        RefusalKind::NotFound
+    );
+
+    // Renewal through the journal, priced from the catalog.
+    let renewed = f.shop.renew(&who, h.guid, 1, Some("h1-r")).await.unwrap();
+    assert_eq!(renewed.paid, price + price);
+    assert!(renewed.expires_at > h.expires_at);
+
+    // A database: its password through the database capability; what that capability
+    // has no operation for is unsupported, not faked.
+    let d = f.shop.buy(&who, &buy(base.id, "d1")).await;
+    // The hosting language is not a database setting: the upstream refuses it.
+    assert!(d.is_err(), "{d:?}");
+    let d = f
+        .shop
+        .buy(
+            &who,
+            &Purchase {
+                options: [("content.code".to_string(), "utf8mb4".to_string())]
+                    .into_iter()
+                    .collect(),
+                ..buy(base.id, "d2")
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(d.kind, ResourceKind::Database);
+    f.shop
+        .site(&who, d.guid, &SiteAction::Password("Db-Secret-99".into()))
+        .await
+        .unwrap();
+    let r = f
+        .shop
+        .site(&who, d.guid, &SiteAction::Stop)
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Unsupported, "{r:?}");
+
+    // Refunds give back the unused share through each capability.
+    let before = f.balance("tenant:acme").await;
+    let back = f.shop.refund(&who, h.guid).await.unwrap();
+    assert!(back > Money::ZERO && back <= renewed.paid, "{back}");
+    let back_db = f.shop.refund(&who, d.guid).await.unwrap();
+    assert!(back_db > Money::ZERO && back_db <= d.paid, "{back_db}");
+    assert_eq!(f.balance("tenant:acme").await, before + back + back_db);
+    assert_eq!(
+        f.shop.holding(&who, h.guid).await.unwrap().state,
+        HoldingState::Refunded
+    );
+
+    // Passwords reach the upstream only: not the journal, not the audit log.
+    let journal =
+        serde_json::to_string(&db.store.list_orders(&Default::default()).await.unwrap()).unwrap();
+    let audit = format!("{:?}", db.store.list_audit(1000).await.unwrap());
+    for secret in ["Ftp-Secret-77", "New-Ftp-Secret-88", "Db-Secret-99"] {
+        assert!(!journal.contains(secret), "{secret} in the journal");
+        assert!(!audit.contains(secret), "{secret} in the audit log");
+    }
+    common::assert_books_balance(&f.engine).await;
+}
+
+/// Ends the tenant order `guid` a second ago in our books (the upstream's server keeps
+/// its own end).
+async fn expire(db: &TestDb, guid: i64) {
+    let ago = idcgate_engine::now_ms() - 1000;
+    assert!(db
+        .store
+        .move_tenant_order(
+            guid,
+            TenantOrderState::Active,
+            TenantOrderState::Active,
+            &idcgate_store::TenantOrderPatch {
+                expires_ms: Some(ago),
+                ..Default::default()
+            },
+            ago,
+        )
+        .await
+        .unwrap());
+}
+
+async fn an_expired_orders_upstream_return_is_in_the_margins(db: &TestDb) {
+    let f = fixture(db).await;
+    let (who, _, _) = f.tenant("acme", "500.00", "0").await;
+    let start = f.sim.balance();
+    let h = f.shop.buy(&who, &f.purchase(1, Some("e"))).await.unwrap();
+    let bought = start - f.sim.balance();
+    expire(db, h.guid).await;
+    assert_eq!(
+        f.shop.holding(&who, h.guid).await.unwrap().state,
+        HoldingState::Expired
+    );
+    // Expired: the tenant gets nothing back, the upstream still gives its unused time.
+    let back = f.shop.refund(&who, h.guid).await.unwrap();
+    assert_eq!(back, Money::ZERO);
+    let returned = f.sim.balance() - (start - bought);
+    assert!(returned > Money::ZERO);
+    assert_eq!(f.balance("tenant:acme").await, yuan("500.00") - h.paid);
+    assert_eq!(f.balance("cost:server").await, bought - returned);
+    let margins = f.engine.margins(Some("acme")).await.unwrap();
+    assert_eq!(margins.len(), 1);
+    assert_eq!(margins[0].revenue, h.paid);
+    assert_eq!(margins[0].cost, bought - returned, "net of the return");
+    assert_eq!(margins[0].margin, h.paid - (bought - returned));
+    common::assert_books_balance(&f.engine).await;
+}
+
+async fn a_refund_is_written_whole_or_not_at_all(db: &TestDb) {
+    let f = fixture(db).await;
+    let (who, _, _) = f.tenant("acme", "500.00", "0").await;
+    let h = f.shop.buy(&who, &f.purchase(1, Some("w"))).await.unwrap();
+    let row = db.store.get_tenant_order(h.guid).await.unwrap().unwrap();
+    // Something already holds the key the tenant's refund is written under: writing
+    // the refund fails after the upstream has refunded.
+    db.store
+        .charge_tenant_order(
+            h.guid,
+            &idcgate_store::NewCharge {
+                idem_key: format!("{}:refund", row.order.idem_key),
+                what: "return".into(),
+                fen: -1,
+                months: 0,
+                memo: "in the way".into(),
+            },
+            idcgate_engine::now_ms(),
+        )
+        .await
+        .unwrap();
+    let cost = f.balance("cost:server").await;
+    let r = f.shop.refund(&who, h.guid).await.unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Internal, "{r:?}");
+    // Nothing of it was written: not the upstream's return, not the order's move.
+    assert_eq!(f.balance("cost:server").await, cost);
+    let journal = db.store.list_orders(&Default::default()).await.unwrap();
+    assert!(
+        journal
+            .iter()
+            .all(|o| !o.order.idem_key.ends_with(":refund")),
+        "{journal:?}"
+    );
+    assert_eq!(
+        db.store
+            .get_tenant_order(h.guid)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        TenantOrderState::Active
+    );
+    common::assert_books_balance(&f.engine).await;
+}
+
+async fn a_lost_upgrade_is_charged_once_and_moves_the_order_when_asked_again(db: &TestDb) {
+    let f = fixture(db).await;
+    let big = bigger(&f).await;
+    let (who, _, _) = f.tenant("acme", "500.00", "0").await;
+    let h = f.shop.buy(&who, &f.purchase(1, Some("l"))).await.unwrap();
+    f.srv.faults.update(|c| {
+        c.drop_next = 1;
+        c.next_only_matching = "action=server_upgrade".into();
+    });
+    let r = f
+        .shop
+        .upgrade(&who, h.guid, big, Some("lost-up"))
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Unsettled, "{r:?}");
+    let charged = yuan("500.00") - f.balance("tenant:acme").await;
+    assert!(charged > h.paid, "the upgrade is paid while it is settled");
+    assert_eq!(
+        f.shop.holding(&who, h.guid).await.unwrap().offering,
+        f.product
+    );
+    f.srv.faults.set(Default::default());
+    f.engine.reconcile_orders(0).await.unwrap();
+    // Asked again: nothing more charged or sent, and the order is the bigger product.
+    let requests = f.srv.faults.requests();
+    let again = f
+        .shop
+        .upgrade(&who, h.guid, big, Some("lost-up"))
+        .await
+        .unwrap();
+    assert_eq!(again.offering, big);
+    assert_eq!(again.paid, charged);
+    assert_eq!(yuan("500.00") - f.balance("tenant:acme").await, charged);
+    let server = again.server.expect("read again after the upgrade");
+    assert_eq!((server.cpu, server.ram_mb), (2, 4096));
+    assert!(
+        f.srv.faults.requests() - requests <= 2,
+        "only reads of the upgraded server"
+    );
+    common::assert_books_balance(&f.engine).await;
+}
+
+async fn a_lost_renewal_the_upstream_refused_gives_the_money_back_once(db: &TestDb) {
+    let f = fixture(db).await;
+    let (who, _, _) = f.tenant("acme", "500.00", "0").await;
+    let h = f.shop.buy(&who, &f.purchase(1, Some("n"))).await.unwrap();
+    // The upstream refuses (our account there cannot pay) and its answer is lost.
+    f.sim.set_balance(Money::ZERO);
+    f.sim.set_credit(Money::ZERO);
+    f.srv.faults.update(|c| {
+        c.drop_next = 1;
+        c.next_only_matching = "action=server_renew".into();
+    });
+    let r = f
+        .shop
+        .renew(&who, h.guid, 1, Some("n-1"))
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Unsettled, "{r:?}");
+    let held = f.balance("tenant:acme").await;
+    assert!(
+        held < yuan("500.00") - h.paid,
+        "the renewal is paid while settled"
+    );
+    f.srv.faults.set(Default::default());
+    f.engine.reconcile_orders(0).await.unwrap();
+    // Settled as refused: asking again gives the money back, once.
+    for _ in 0..2 {
+        let r = f
+            .shop
+            .renew(&who, h.guid, 1, Some("n-1"))
+            .await
+            .unwrap_err();
+        assert_eq!(r.kind, RefusalKind::Upstream, "{r:?}");
+        assert_eq!(f.balance("tenant:acme").await, yuan("500.00") - h.paid);
+    }
+    common::assert_books_balance(&f.engine).await;
 }

@@ -235,6 +235,45 @@ pub(crate) async fn insert_transaction(
 /// Writes an order in `state` and its first event, unless its key is taken (ON CONFLICT
 /// DO NOTHING: of two writers racing on one key exactly one inserts). Its id, if new.
 /// `created_ms`: when it began, if before now (an upstream call already answered).
+/// Books money an upstream gave back inside `tx`: a succeeded order at the negative
+/// amount with its ledger lines, once by its key (`false`: booked before, nothing
+/// written).
+pub(crate) async fn book_return_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    o: &NewOrder,
+    fen: i64,
+    started_ms: i64,
+) -> Result<bool> {
+    if fen <= 0 {
+        return Err(StoreError::Database(
+            "an upstream return books a positive amount".into(),
+        ));
+    }
+    let amount = Money::from_fen(fen);
+    let Some(id) = insert_order(
+        tx,
+        o,
+        OrderState::Succeeded,
+        Some(-fen),
+        Some(started_ms),
+        format!("{amount} given back by the upstream; booked by {}", o.actor),
+    )
+    .await?
+    else {
+        return Ok(false);
+    };
+    let txn = Transaction::transfer(
+        format!("{} {} at {}", o.operation, o.target, o.account),
+        Some(id),
+        LedgerAccount::cost(o.kind),
+        LedgerAccount::upstream(&o.account),
+        amount,
+    )
+    .map_err(|e| StoreError::Database(e.to_string()))?;
+    insert_transaction(tx, &txn, crate::sql::now_ms()).await?;
+    Ok(true)
+}
+
 async fn insert_order(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     o: &NewOrder,
@@ -311,37 +350,11 @@ impl OrderStore for SqlStore {
     }
 
     async fn book_upstream_return(&self, o: &NewOrder, fen: i64, started_ms: i64) -> Result<bool> {
-        if fen <= 0 {
-            return Err(StoreError::Database(
-                "an upstream return books a positive amount".into(),
-            ));
-        }
-        let amount = Money::from_fen(fen);
         let mut tx = self.begin_write().await?;
-        // The key makes it once: a second booking of one return writes nothing at all.
-        let Some(id) = insert_order(
-            &mut tx,
-            o,
-            OrderState::Succeeded,
-            Some(-fen),
-            Some(started_ms),
-            format!("{amount} given back by the upstream; booked by {}", o.actor),
-        )
-        .await?
-        else {
+        if !book_return_in(&mut tx, o, fen, started_ms).await? {
             tx.rollback().await?;
             return Ok(false);
-        };
-        let now = crate::sql::now_ms();
-        let txn = Transaction::transfer(
-            format!("{} {} at {}", o.operation, o.target, o.account),
-            Some(id),
-            LedgerAccount::cost(o.kind),
-            LedgerAccount::upstream(&o.account),
-            amount,
-        )
-        .map_err(|e| StoreError::Database(e.to_string()))?;
-        insert_transaction(&mut tx, &txn, now).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }

@@ -135,6 +135,8 @@ pub enum Charged {
 #[derive(Debug, Clone, Default)]
 pub struct TenantOrderPatch<'a> {
     pub resource: Option<&'a str>,
+    /// The product it now is (an upgrade moves it to another).
+    pub product: Option<&'a str>,
     pub expires_ms: Option<i64>,
     pub months: Option<i64>,
     pub detail: Option<&'a str>,
@@ -212,6 +214,19 @@ pub trait TenantOrderStore: Send + Sync {
         charge: &NewCharge,
         now_ms: i64,
     ) -> Result<Charged>;
+    /// Settles a refund the upstream has made, in one transaction: the order moves
+    /// from `active` to `refunded`, what the upstream gave back is booked (`upstream`:
+    /// the journal order at the negative amount, the amount, when it was sent; once by
+    /// its key) and what goes back to the tenant is returned (`back`, `fen` < 0).
+    /// `false`, with nothing written, when the order was no longer active.
+    async fn refund_tenant_order(
+        &self,
+        id: i64,
+        upstream: Option<(&crate::NewOrder, i64, i64)>,
+        back: Option<&NewCharge>,
+        detail: &str,
+        now_ms: i64,
+    ) -> Result<bool>;
     /// Moves an order by compare-and-set; `false` if it was no longer in `from`.
     async fn move_tenant_order(
         &self,
@@ -377,6 +392,23 @@ fn txn(charge: &NewCharge, lines: Vec<Entry>) -> Result<Transaction> {
         .map_err(|e| StoreError::Database(format!("tenant charge: {e}")))
 }
 
+fn key_taken(charge: &NewCharge) -> StoreError {
+    StoreError::Conflict(format!("tenant charge key {}", charge.idem_key))
+}
+
+/// Writes a charge with its ledger lines inside `tx`; `false` when its key is taken
+/// (the caller rolls back: the ledger lines must not stand alone).
+async fn write_charge(
+    tx: &mut Tx,
+    order_id: i64,
+    charge: &NewCharge,
+    lines: Vec<Entry>,
+    now_ms: i64,
+) -> Result<bool> {
+    let txn_id = insert_transaction(tx, &txn(charge, lines)?, now_ms).await?;
+    insert_charge(tx, order_id, charge, txn_id, now_ms).await
+}
+
 async fn insert_charge(
     tx: &mut Tx,
     order_id: i64,
@@ -464,13 +496,9 @@ impl TenantOrderStore for SqlStore {
             return Ok(Opened::Existing(existing));
         };
         let id: i64 = row.try_get(0)?;
-        let txn_id = insert_transaction(&mut tx, &txn(charge, lines)?, now_ms).await?;
-        if !insert_charge(&mut tx, id, charge, txn_id, now_ms).await? {
+        if !write_charge(&mut tx, id, charge, lines, now_ms).await? {
             tx.rollback().await?;
-            return Err(StoreError::Conflict(format!(
-                "tenant charge key {}",
-                charge.idem_key
-            )));
+            return Err(key_taken(charge));
         }
         tx.commit().await?;
         let row = self
@@ -516,8 +544,7 @@ impl TenantOrderStore for SqlStore {
                 return Err(e);
             }
         };
-        let txn_id = insert_transaction(&mut tx, &txn(charge, lines)?, now_ms).await?;
-        if !insert_charge(&mut tx, id, charge, txn_id, now_ms).await? {
+        if !write_charge(&mut tx, id, charge, lines, now_ms).await? {
             tx.rollback().await?;
             let earlier = self.charge_by_key(&charge.idem_key).await?.ok_or_else(|| {
                 StoreError::Database("a tenant charge key in use but not readable".into())
@@ -532,6 +559,68 @@ impl TenantOrderStore for SqlStore {
         Ok(Charged::New(done))
     }
 
+    async fn refund_tenant_order(
+        &self,
+        id: i64,
+        upstream: Option<(&crate::NewOrder, i64, i64)>,
+        back: Option<&NewCharge>,
+        detail: &str,
+        now_ms: i64,
+    ) -> Result<bool> {
+        if back.is_some_and(|b| b.fen >= 0) {
+            return Err(StoreError::Database(
+                "a refund gives back a negative charge".into(),
+            ));
+        }
+        let order = self
+            .get_tenant_order(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("tenant order {id}")))?;
+        let mut tx = self.begin_write().await?;
+        let moved = sqlx::query(
+            "UPDATE tenant_orders SET state = $1, detail = $2, updated_at = $3
+             WHERE id = $4 AND state = $5",
+        )
+        .bind(TenantOrderState::Refunded.as_str())
+        .bind(detail)
+        .bind(now_ms)
+        .bind(id)
+        .bind(TenantOrderState::Active.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        if let Some((o, fen, sent_ms)) = upstream {
+            crate::orders::book_return_in(&mut tx, o, fen, sent_ms).await?;
+        }
+        if let Some(charge) = back {
+            let lines = match money_lines(
+                &mut tx,
+                self.dialect,
+                &order.order.tenant,
+                order.order.kind,
+                charge.fen,
+            )
+            .await?
+            {
+                Ok(lines) => lines,
+                // A return never needs money; this cannot be reached.
+                Err(_) => {
+                    tx.rollback().await?;
+                    return Err(StoreError::Database("a return refused for money".into()));
+                }
+            };
+            if !write_charge(&mut tx, id, charge, lines, now_ms).await? {
+                tx.rollback().await?;
+                return Err(key_taken(charge));
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
     async fn move_tenant_order(
         &self,
         id: i64,
@@ -543,7 +632,7 @@ impl TenantOrderStore for SqlStore {
         let done = sqlx::query(
             "UPDATE tenant_orders SET state = $3, resource = COALESCE($4, resource),
                 expires_at = COALESCE($5, expires_at), months = COALESCE($6, months),
-                detail = COALESCE($7, detail), updated_at = $8
+                detail = COALESCE($7, detail), updated_at = $8, product = COALESCE($9, product)
              WHERE id = $1 AND state = $2",
         )
         .bind(id)
@@ -554,6 +643,7 @@ impl TenantOrderStore for SqlStore {
         .bind(p.months)
         .bind(p.detail)
         .bind(now_ms)
+        .bind(p.product)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -617,15 +707,27 @@ impl TenantOrderStore for SqlStore {
     async fn margins(&self, tenant: Option<&str>) -> Result<Vec<MarginRow>> {
         // Cost: the upstream orders that a charge paid for (its key is theirs) and
         // that succeeded; an order that failed or is unsettled cost nothing yet.
+        // A refund's upstream return is keyed `<tenant order key>:refund`; when the
+        // tenant got something back a charge carries that key, and when it got nothing
+        // (an expired order) the second part finds the return all the same.
         let rows = sqlx::query(
-            "SELECT t.tenant, t.product, COUNT(DISTINCT t.id),
-                CAST(COALESCE(SUM(c.fen), 0) AS BIGINT),
-                CAST(COALESCE(SUM(CASE WHEN o.state = 'succeeded' THEN o.charged_fen ELSE 0 END), 0) AS BIGINT)
-             FROM tenant_orders t
-             JOIN tenant_charges c ON c.tenant_order_id = t.id
-             LEFT JOIN orders o ON o.idem_key = c.idem_key
-             WHERE ($1 IS NULL OR t.tenant = $1)
-             GROUP BY t.tenant, t.product ORDER BY t.tenant, t.product",
+            "SELECT tenant, product, COUNT(DISTINCT id),
+                CAST(COALESCE(SUM(rev), 0) AS BIGINT), CAST(COALESCE(SUM(cost), 0) AS BIGINT)
+             FROM (
+                SELECT t.tenant, t.product, t.id, c.fen AS rev,
+                    CASE WHEN o.state = 'succeeded' THEN o.charged_fen ELSE 0 END AS cost
+                FROM tenant_orders t
+                JOIN tenant_charges c ON c.tenant_order_id = t.id
+                LEFT JOIN orders o ON o.idem_key = c.idem_key
+                UNION ALL
+                SELECT t.tenant, t.product, t.id, 0 AS rev, o.charged_fen AS cost
+                FROM tenant_orders t
+                JOIN orders o ON o.idem_key = t.idem_key || ':refund'
+                WHERE o.state = 'succeeded'
+                  AND NOT EXISTS (SELECT 1 FROM tenant_charges c WHERE c.idem_key = o.idem_key)
+             ) m
+             WHERE ($1 IS NULL OR tenant = $1)
+             GROUP BY tenant, product ORDER BY tenant, product",
         )
         .bind(tenant)
         .fetch_all(&self.pool)

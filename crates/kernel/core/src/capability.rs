@@ -125,10 +125,7 @@ pub trait Dns: Send + Sync {
     /// `Unsupported` where an account cannot add zones through the API.
     async fn create_zone(&self, zone: &str) -> Result<Zone> {
         let _ = zone;
-        Err(crate::Error::Unsupported {
-            vendor: "this vendor".into(),
-            capability: "adding a zone".into(),
-        })
+        Err(unsupported("adding a zone".into()))
     }
 }
 
@@ -152,6 +149,17 @@ pub trait Compute: Send + Sync {
         Ok(None)
     }
     async fn console(&self, id: &str) -> Result<ConsoleSession>;
+    /// The server's traffic between `from` and `to`, oldest first. Most upstreams
+    /// show no such graph through their API.
+    async fn traffic(
+        &self,
+        id: &str,
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+    ) -> Result<Vec<crate::model::TrafficSample>> {
+        let _ = (id, from, to);
+        Err(unsupported("traffic charts".into()))
+    }
     async fn list_backups(&self, id: &str) -> Result<Vec<Backup>>;
     async fn create_backup(&self, id: &str, name: &str, full: bool) -> Result<()>;
     async fn restore_backup(&self, id: &str, backup_id: &str) -> Result<()>;
@@ -161,11 +169,46 @@ pub trait Compute: Send + Sync {
 #[async_trait]
 pub trait WebHosting: Send + Sync {
     async fn list_sites(&self) -> Result<Vec<HostingSite>>;
+    /// One management operation on a site: `Domains` answers the bound domains, the
+    /// others nothing.
+    async fn site_action(&self, id: &str, action: &SiteAction) -> Result<Vec<String>> {
+        let _ = id;
+        Err(unsupported(format!(
+            "the hosting operation {}",
+            action.name()
+        )))
+    }
+    /// Gives a site back, as [`Compute::refund_server`] gives a server.
+    async fn refund_site(&self, id: &str) -> Result<Option<crate::Money>> {
+        let _ = id;
+        Err(unsupported("refunding a hosting site".into()))
+    }
 }
 
 #[async_trait]
 pub trait Databases: Send + Sync {
     async fn list_databases(&self) -> Result<Vec<Database>>;
+    /// One management operation on a database (a password, start, stop).
+    async fn database_action(&self, id: &str, action: &SiteAction) -> Result<Vec<String>> {
+        let _ = id;
+        Err(unsupported(format!(
+            "the database operation {}",
+            action.name()
+        )))
+    }
+    /// Gives a database back, as [`Compute::refund_server`] gives a server.
+    async fn refund_database(&self, id: &str) -> Result<Option<crate::Money>> {
+        let _ = id;
+        Err(unsupported("refunding a database".into()))
+    }
+}
+
+/// What a default method answers where a vendor has no such operation.
+fn unsupported(capability: String) -> crate::Error {
+    crate::Error::Unsupported {
+        vendor: "this vendor".into(),
+        capability,
+    }
 }
 
 #[async_trait]

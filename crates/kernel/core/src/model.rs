@@ -264,9 +264,10 @@ pub struct Zone {
     pub marker: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ServerKind {
+    #[default]
     Cloud,
     Vps,
     Dedicated,
@@ -353,6 +354,10 @@ pub struct Plan {
     pub disk_gb: u32,
     pub bandwidth_mbps: u32,
     pub monthly_price: Option<Money>,
+    /// What a server of this plan is (a cloud server, a leased dedicated machine, a
+    /// colocated one).
+    #[serde(default)]
+    pub kind: ServerKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -411,6 +416,54 @@ pub struct Backup {
 pub struct ConsoleSession {
     pub url: String,
     pub expires_at: Option<Timestamp>,
+}
+
+/// A management operation on a hosting site or a database, in vendor-neutral terms.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SiteAction {
+    Start,
+    Stop,
+    /// A new password: a site's FTP account, a database's user.
+    Password(String),
+    /// The domains bound to a site.
+    Domains,
+    /// Binds a domain (`name` or `name:port`) to a site.
+    AddDomain(String),
+    RemoveDomain(String),
+}
+
+impl SiteAction {
+    /// What the audit log and an error name it by (never the password).
+    pub fn name(&self) -> &'static str {
+        match self {
+            SiteAction::Start => "start",
+            SiteAction::Stop => "stop",
+            SiteAction::Password(_) => "password",
+            SiteAction::Domains => "domains",
+            SiteAction::AddDomain(_) => "add domain",
+            SiteAction::RemoveDomain(_) => "remove domain",
+        }
+    }
+}
+
+impl std::fmt::Debug for SiteAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SiteAction::AddDomain(d) | SiteAction::RemoveDomain(d) => {
+                write!(f, "{}({d})", self.name())
+            }
+            _ => f.write_str(self.name()),
+        }
+    }
+}
+
+/// One point of a server's traffic graph: the rates the upstream measured in the
+/// interval starting at `at`, in bits per second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrafficSample {
+    pub at: Timestamp,
+    pub in_bps: u64,
+    pub out_bps: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

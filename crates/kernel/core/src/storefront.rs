@@ -6,10 +6,14 @@
 //! Prices never come from a request: a [`Purchase`] names an offering and a term, and
 //! the storefront prices it from the catalog for the tenant.
 
-use crate::model::{ConsoleSession, OsImage, PowerAction, ResourceKind, Server};
+use crate::model::{
+    ConsoleSession, Database, HostingSite, OsImage, PowerAction, ResourceKind, Server, ServerKind,
+    SiteAction, TrafficSample,
+};
 use crate::Money;
 use async_trait::async_trait;
 use jiff::Timestamp;
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// An authenticated tenant.
@@ -29,6 +33,8 @@ pub struct Offering {
     pub name: String,
     pub title: String,
     pub kind: ResourceKind,
+    /// For a server: a cloud server, a leased dedicated machine or colocation.
+    pub server_kind: ServerKind,
     pub cpu: u32,
     pub ram_mb: u32,
     pub disk_gb: u32,
@@ -38,6 +44,9 @@ pub struct Offering {
     pub terms: Vec<(u32, Money)>,
     /// Images a server of this offering may be reinstalled with.
     pub images: Vec<OsImage>,
+    /// Offerings a holding of this one may be upgraded to (dearer ones its upstream
+    /// can move it to in place).
+    pub upgrades: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +70,9 @@ pub struct Holding {
     pub state: HoldingState,
     /// As the inventory last saw it (after a purchase, as the upstream answered).
     pub server: Option<Server>,
+    /// A hosting site or database holding, as the inventory last saw it.
+    pub site: Option<HostingSite>,
+    pub database: Option<Database>,
     pub bought_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub months: u32,
@@ -70,13 +82,42 @@ pub struct Holding {
     pub paid: Money,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Purchase {
     pub offering: i64,
     pub months: u32,
     /// The tenant's own order id: the same id again is the same purchase, charged once.
     pub client_order_id: Option<String>,
     pub client_user_id: Option<String>,
+    /// Settings of the new service the tenant chooses that do not change its price (a
+    /// site's language and FTP password, a database's encoding), by the upstream
+    /// document's names; secret ones are sent, never journalled.
+    pub options: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for Purchase {
+    /// Secret options (a password) by name only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let options: BTreeMap<&str, &str> = self
+            .options
+            .iter()
+            .map(|(k, v)| {
+                let shown = if crate::purchase::is_secret_option(k) {
+                    "<secret>"
+                } else {
+                    v.as_str()
+                };
+                (k.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("Purchase")
+            .field("offering", &self.offering)
+            .field("months", &self.months)
+            .field("client_order_id", &self.client_order_id)
+            .field("client_user_id", &self.client_user_id)
+            .field("options", &options)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,6 +201,27 @@ pub trait Storefront: Send + Sync {
         months: u32,
         client_order_id: Option<&str>,
     ) -> Answer<Holding>;
+    /// Moves a holding to `offering` (one of its offering's `upgrades`), charging the
+    /// price difference for the time it has left; the same `client_order_id` again is
+    /// the same upgrade, charged once.
+    async fn upgrade(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        offering: i64,
+        client_order_id: Option<&str>,
+    ) -> Answer<Holding>;
+    /// A server holding's traffic between `from` and `to`, as its upstream measured it.
+    async fn traffic(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Answer<Vec<TrafficSample>>;
+    /// One management operation on a hosting site or database holding; `Domains`
+    /// answers the site's domains.
+    async fn site(&self, who: &Shopper, guid: i64, action: &SiteAction) -> Answer<Vec<String>>;
     /// Gives a holding back; returns what went back to the tenant.
     async fn refund(&self, who: &Shopper, guid: i64) -> Answer<Money>;
 }

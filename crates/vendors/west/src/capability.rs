@@ -638,6 +638,7 @@ impl Compute for WestClient {
                     disk_gb: 40,
                     bandwidth_mbps: 5,
                     monthly_price: Some(Money(price)),
+                    kind: ServerKind::Cloud,
                 });
             }
         }
@@ -779,6 +780,33 @@ impl WebHosting for WestClient {
         })
         .await
     }
+
+    /// Passwords and domain binding; West's API cannot stop or start a host.
+    async fn site_action(&self, id: &str, action: &SiteAction) -> Result<Vec<String>> {
+        let (name, extra) = match action {
+            SiteAction::Password(p) => ("host.modifypwd", ("password", p.as_str())),
+            SiteAction::AddDomain(d) => ("host.bindomain", ("domain", d.as_str())),
+            SiteAction::RemoveDomain(d) => ("host.unbindomain", ("domain", d.as_str())),
+            SiteAction::Domains => {
+                return self
+                    .call_kv_as("host.getbindomains", &[("id", id)], |v| {
+                        match v.get("items") {
+                            Some(Value::Array(_)) => Ok(strs(&v, "items")),
+                            _ => Err("a domain list without items".to_string()),
+                        }
+                    })
+                    .await
+            }
+            SiteAction::Start | SiteAction::Stop => {
+                return Err(Error::Unsupported {
+                    vendor: "west".into(),
+                    capability: format!("the hosting operation {}", action.name()),
+                })
+            }
+        };
+        self.call_kv(name, &[("id", id), extra]).await?;
+        Ok(Vec::new())
+    }
 }
 
 #[async_trait]
@@ -793,6 +821,21 @@ impl Databases for WestClient {
             expires_at: china_time(&s(d, "expiredate")),
         })
         .await
+    }
+
+    /// A database's password (`mssql.modifypwd`); West has no other operation on one.
+    async fn database_action(&self, id: &str, action: &SiteAction) -> Result<Vec<String>> {
+        match action {
+            SiteAction::Password(p) => {
+                self.call_kv("mssql.modifypwd", &[("id", id), ("password", p)])
+                    .await?;
+                Ok(Vec::new())
+            }
+            other => Err(Error::Unsupported {
+                vendor: "west".into(),
+                capability: format!("the database operation {}", other.name()),
+            }),
+        }
     }
 }
 

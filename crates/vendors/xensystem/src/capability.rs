@@ -149,6 +149,7 @@ impl Compute for XensystemClient {
                 disk_gb,
                 bandwidth_mbps,
                 monthly_price: None,
+                kind: ServerKind::Vps,
             })
             .collect();
         Ok(ComputeCatalog {

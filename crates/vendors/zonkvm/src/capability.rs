@@ -15,7 +15,7 @@ use idcgate_core::capability::{Billing, Compute, Databases, WebHosting};
 use idcgate_core::{
     Backup, Balance, Charge, ComputeCatalog, ConsoleSession, Database, Disk, Error, HostingSite,
     LifecycleState, Money, OsImage, Plan, PowerAction, PowerState, Region, Resize, Result, Server,
-    ServerKind, ServerSpec,
+    ServerKind, ServerSpec, SiteAction, TrafficSample,
 };
 use jiff::Timestamp;
 use serde_json::{json, Value};
@@ -83,6 +83,40 @@ pub fn parse_china_time(s: &str) -> Option<Timestamp> {
     dt.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
         .ok()
         .map(|z| z.timestamp())
+}
+
+/// A chart's points: `date` labels ("Y-m-d H:i", China time) beside the `in` and
+/// `out` rates; lists of different lengths or an unreadable label make the answer
+/// unreadable rather than a shorter graph.
+fn chart_samples(v: &Value) -> std::result::Result<Vec<TrafficSample>, String> {
+    let list = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_array)
+            .ok_or_else(|| format!("chart without {k}"))
+    };
+    let (dates, ins, outs) = (list("date")?, list("in")?, list("out")?);
+    if dates.len() != ins.len() || dates.len() != outs.len() {
+        return Err("chart lists of different lengths".into());
+    }
+    let rate = |x: &Value| match x {
+        Value::Number(n) => n.as_u64().ok_or_else(|| format!("rate {n}")),
+        Value::String(s) => s.trim().parse::<u64>().map_err(|_| format!("rate {s:?}")),
+        other => Err(format!("rate {other}")),
+    };
+    dates
+        .iter()
+        .zip(ins.iter().zip(outs))
+        .map(|(d, (i, o))| {
+            let label = d.as_str().unwrap_or_default();
+            let at = parse_china_time(&format!("{label}:00"))
+                .ok_or_else(|| format!("chart time {label:?}"))?;
+            Ok(TrafficSample {
+                at,
+                in_bps: rate(i)?,
+                out_bps: rate(o)?,
+            })
+        })
+        .collect()
 }
 
 pub(crate) fn i(v: &Value, k: &str) -> i64 {
@@ -410,6 +444,7 @@ impl Compute for ZonkvmClient {
                 disk_gb: u(p, "systemdisk").saturating_add(u(p, "harddisk")),
                 bandwidth_mbps: u(p, "bandwidth"),
                 monthly_price: money(p, "price"),
+                kind: ServerKind::Cloud,
             })
             .collect();
         plans.extend(
@@ -425,6 +460,25 @@ impl Compute for ZonkvmClient {
                     disk_gb: 0,
                     bandwidth_mbps: u(p, "bandwidth"),
                     monthly_price: money(p, "price"),
+                    kind: ServerKind::Dedicated,
+                }),
+        );
+        // Colocation sells space and power for the customer's own machine: no CPU,
+        // memory or disk of ours.
+        plans.extend(
+            self.list("idc_product", &[])
+                .await?
+                .iter()
+                .filter(|p| i(p, "status") == 1)
+                .map(|p| Plan {
+                    id: format!("idc:{}", s(p, "guid")),
+                    name: s(p, "name"),
+                    cpu: 0,
+                    ram_mb: 0,
+                    disk_gb: 0,
+                    bandwidth_mbps: u(p, "bandwidth"),
+                    monthly_price: money(p, "price"),
+                    kind: ServerKind::Colocation,
                 }),
         );
         Ok(ComputeCatalog {
@@ -583,6 +637,26 @@ impl Compute for ZonkvmClient {
         })
     }
 
+    async fn traffic(
+        &self,
+        id: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<TrafficSample>> {
+        let (family, num) = parse_server_id(id)?;
+        let name = format!("get_{}_chart", family.prefix());
+        let (start, end) = (
+            from.as_millisecond().to_string(),
+            to.as_millisecond().to_string(),
+        );
+        self.call_kv_as(
+            &name,
+            &[("guid", &num), ("start_time", &start), ("end_time", &end)],
+            |v| chart_samples(&v),
+        )
+        .await
+    }
+
     async fn list_backups(&self, _id: &str) -> Result<Vec<Backup>> {
         Err(unsupported("server backups"))
     }
@@ -646,6 +720,63 @@ impl WebHosting for ZonkvmClient {
             })
             .collect())
     }
+
+    async fn site_action(&self, id: &str, action: &SiteAction) -> Result<Vec<String>> {
+        let num = order_number(id)?;
+        let (op, extra): (&str, Option<(&str, &str)>) = match action {
+            SiteAction::Start => ("hosting_start", None),
+            SiteAction::Stop => ("hosting_stop", None),
+            SiteAction::Password(p) => ("hosting_edit_pwd", Some(("ftp_password", p))),
+            SiteAction::Domains => ("hosting_domain_list", None),
+            SiteAction::AddDomain(d) => ("hosting_add_domain", Some(("domainText", d))),
+            SiteAction::RemoveDomain(d) => ("hosting_del_domain", Some(("name", d))),
+        };
+        let mut params = vec![("guid", num.as_str())];
+        params.extend(extra);
+        let name = format!("hosting_operate#{op}");
+        if *action != SiteAction::Domains {
+            self.call_kv(&name, &params).await?;
+            return Ok(Vec::new());
+        }
+        self.call_kv_as(&name, &params, |v| {
+            v.as_array()
+                .ok_or_else(|| "a domain list that is not a list".to_string())
+                .map(|rows| {
+                    rows.iter()
+                        .map(|r| match s(r, "port").as_str() {
+                            "" | "80" => s(r, "name"),
+                            port => format!("{}:{port}", s(r, "name")),
+                        })
+                        .collect()
+                })
+        })
+        .await
+    }
+
+    async fn refund_site(&self, id: &str) -> Result<Option<Money>> {
+        let num = order_number(id)?;
+        let answer = self
+            .call_kv("hosting_operate#hosting_refund", &[("guid", &num)])
+            .await?;
+        Ok(refunded(&answer))
+    }
+}
+
+/// A hosting or database order's number (`7`, or `hosting_7` / `sql_7` as the journal
+/// names them).
+fn order_number(id: &str) -> Result<String> {
+    let num = id
+        .strip_prefix("hosting_")
+        .or_else(|| id.strip_prefix("sql_"))
+        .unwrap_or(id)
+        .trim();
+    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::invalid(
+            "id",
+            format!("{id:?} is not an order number"),
+        ));
+    }
+    Ok(num.to_string())
 }
 
 #[async_trait]
@@ -663,6 +794,32 @@ impl Databases for ZonkvmClient {
                 expires_at: parse_china_time(&s(v, "end_time")),
             })
             .collect())
+    }
+
+    async fn database_action(&self, id: &str, action: &SiteAction) -> Result<Vec<String>> {
+        let num = order_number(id)?;
+        match action {
+            SiteAction::Password(p) => {
+                self.call_kv(
+                    "sql_operate#sql_reset_password",
+                    &[("guid", &num), ("password", p)],
+                )
+                .await?;
+                Ok(Vec::new())
+            }
+            other => Err(unsupported(&format!(
+                "the database operation {} (sql_operate has none)",
+                other.name()
+            ))),
+        }
+    }
+
+    async fn refund_database(&self, id: &str) -> Result<Option<Money>> {
+        let num = order_number(id)?;
+        let answer = self
+            .call_kv("sql_operate#sql_refund", &[("guid", &num)])
+            .await?;
+        Ok(refunded(&answer))
     }
 }
 

@@ -12,8 +12,24 @@
 //! package price is the shortest term's monthly price, and each term's `discount`
 //! makes `price × months × discount` the catalog's price for that term exactly.
 //!
-//! Dedicated servers, colocation, hosting and databases are not sold here yet: their
-//! catalogs and order lists answer empty, and their actions say they are not offered.
+//! A line whose product has upgrades (products of the same upstream account and
+//! options under a dearer offer) shows `upgradeStatus` 1; `server_upgrade` names the
+//! new configuration, which must be one of theirs. `get_server_chart` is the
+//! upstream's graph where its capability has one.
+//!
+//! Hosting and database products are sold the same way: each is its own line
+//! (`hosting_lines`, which lists the database products' lines too) and product (`hosting_product`, `sql_product`, discounts in
+//! percent), of one fixed configuration; `create_order` takes the settings a tenant
+//! chooses (language, encoding, password) and ignores `prefix`. `hosting_operate` /
+//! `sql_operate`: renew and refund go through the storefront's money path; start,
+//! stop, FTP and database passwords and domain binding through the upstream's hosting
+//! or database capability; the other sub-operations answer that they are not offered.
+//!
+//! Dedicated servers and colocation (products whose upstream plan is one) are sold
+//! the same way: each product is a `lease_lines` / `idc_lines` line and a
+//! `lease_product` / `idc_product` of fixed bandwidth, one IP and no extra defense;
+//! `lease_*` / `idc_*` order actions work as their cloud counterparts and refuse an
+//! order of another family; their upgrades answer that they are not offered.
 //!
 //! Nothing in a request sets a price: a price-like field anywhere in it is refused
 //! before anything is read. An action the document lists that the storefront does not
@@ -25,7 +41,7 @@ use idcgate_core::storefront::{
     Dialect, DialectAnswer, Holding, HoldingState, Offering, Purchase, Refusal, RefusalKind,
     ServerAction, Shopper, Storefront,
 };
-use idcgate_core::{Money, PowerAction, PowerState, ResourceKind};
+use idcgate_core::{Money, PowerAction, PowerState, ResourceKind, ServerKind, SiteAction};
 use idcgate_wire::form;
 use idcgate_wire::sim::china;
 use rust_decimal::Decimal;
@@ -149,6 +165,12 @@ fn screen(fields: &Fields) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// A `Y-m-d H:i:s` time in China time, as the document writes them.
+fn parse_time(text: &str) -> Option<jiff::Timestamp> {
+    let dt = jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", text.trim()).ok()?;
+    dt.to_zoned(china::zone()).ok().map(|z| z.timestamp())
+}
+
 fn yuan(m: Money) -> String {
     format!("{:.2}", m.0)
 }
@@ -171,8 +193,9 @@ fn envelope(result: Result<(&'static str, Value), Refusal>) -> DialectAnswer {
 
 /// The shortest term's monthly price (to the fen), and each term's discount against
 /// it, exact enough that the client's `monthly × months × discount`, rounded half up
-/// to the fen, is the term's price.
-fn monthly_and_discounts(o: &Offering) -> Option<(Decimal, Vec<Value>)> {
+/// to the fen, is the term's price. Cloud lines write a discount as a ratio
+/// (`scale` 1), hosting and database products in percent (`scale` 100).
+fn monthly_and_discounts(o: &Offering, scale: Decimal) -> Option<(Decimal, Vec<Value>)> {
     let (first_months, first_price) = o.terms.iter().min_by_key(|(m, _)| *m)?;
     let monthly = (first_price.0 / Decimal::from(*first_months)).round_dp(2);
     if monthly.is_zero() {
@@ -182,7 +205,7 @@ fn monthly_and_discounts(o: &Offering) -> Option<(Decimal, Vec<Value>)> {
         .terms
         .iter()
         .map(|(m, p)| {
-            let d = p.0 / (monthly * Decimal::from(*m));
+            let d = p.0 * scale / (monthly * Decimal::from(*m));
             json!({"month": m.to_string(), "discount": d.round_dp(20).normalize().to_string()})
         })
         .collect();
@@ -190,12 +213,12 @@ fn monthly_and_discounts(o: &Offering) -> Option<(Decimal, Vec<Value>)> {
 }
 
 fn line_json(o: &Offering) -> Option<Value> {
-    let (_, discounts) = monthly_and_discounts(o)?;
+    let (_, discounts) = monthly_and_discounts(o, Decimal::ONE)?;
     let months: Vec<String> = o.terms.iter().map(|(m, _)| m.to_string()).collect();
     let bw = o.bandwidth_mbps;
     Some(json!({
         "guid": o.id.to_string(), "line_guid": ZONE, "name": o.title, "descript": o.title,
-        "introUrl": "", "buyStatus": 1, "upgradeStatus": 0, "renewStatus": 1,
+        "introUrl": "", "buyStatus": 1, "upgradeStatus": i64::from(!o.upgrades.is_empty()), "renewStatus": 1,
         "harddiskMinNum": 1, "harddiskMaxNum": 0, "harddiskMinSize": 0, "harddiskMaxSize": 0,
         "harddiskStep": 10, "harddiskPrice": "0.00", "harddisk_free_size": 0,
         "bandwidthMinSize": bw, "bandwidthMaxSize": bw, "bandwidth_free_size": 0,
@@ -208,7 +231,7 @@ fn line_json(o: &Offering) -> Option<Value> {
 }
 
 fn package_json(o: &Offering) -> Option<Value> {
-    let (monthly, _) = monthly_and_discounts(o)?;
+    let (monthly, _) = monthly_and_discounts(o, Decimal::ONE)?;
     Some(json!({
         "name": o.name, "cpu": o.cpu, "memory": o.ram_mb / 1024, "systemdisk": o.disk_gb,
         "harddisk": 0, "ipnum": 1, "bandwidth": o.bandwidth_mbps, "defense": 0,
@@ -281,6 +304,305 @@ fn server_json(h: &Holding, o: Option<&Offering>) -> Value {
     })
 }
 
+/// The three server families the document keeps apart: cloud servers (`server_*`),
+/// leased dedicated machines (`lease_*`) and colocation (`idc_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Machine {
+    Cloud,
+    Lease,
+    Idc,
+}
+
+impl Machine {
+    fn of(kind: ServerKind) -> Machine {
+        match kind {
+            ServerKind::Dedicated => Machine::Lease,
+            ServerKind::Colocation => Machine::Idc,
+            ServerKind::Cloud | ServerKind::Vps => Machine::Cloud,
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            Machine::Cloud => "server",
+            Machine::Lease => "lease",
+            Machine::Idc => "idc",
+        }
+    }
+
+    /// A per-order action of a family as the cloud one it works like
+    /// (`lease_stop` → `server_stop`, `get_idc_chart` → `get_server_chart`), with its
+    /// family; `None` for everything else. Dedicated and colocation upgrades, which
+    /// add IPs, bandwidth or defense at a price per unit, are not among them.
+    fn action(name: &str) -> Option<(Machine, String)> {
+        const OPS: [&str; 8] = [
+            "start",
+            "stop",
+            "restart",
+            "setpsw",
+            "install",
+            "getvncurl",
+            "renew",
+            "refund",
+        ];
+        for fam in [Machine::Cloud, Machine::Lease, Machine::Idc] {
+            if name == format!("get_{}_chart", fam.prefix()) {
+                return Some((fam, "get_server_chart".into()));
+            }
+            if let Some(op) = name
+                .strip_prefix(fam.prefix())
+                .and_then(|r| r.strip_prefix('_'))
+            {
+                if OPS.contains(&op) || (fam == Machine::Cloud && op == "upgrade") {
+                    return Some((fam, format!("server_{op}")));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Which family a holding is: its product's, or (a product since retired) the
+/// server's as last read.
+fn machine_of(h: &Holding, offerings: &[Offering]) -> Machine {
+    match offerings.iter().find(|o| o.id == h.offering) {
+        Some(o) => Machine::of(o.server_kind),
+        None => Machine::of(h.server.as_ref().map(|s| s.kind).unwrap_or_default()),
+    }
+}
+
+/// A `lease_lines` / `idc_lines` row: the product is its own line, of fixed
+/// bandwidth, IPs and defense (nothing is priced per unit); `discount1..3` are the
+/// 12, 24 and 36-month terms' prices against the monthly one where those are sold.
+fn machine_line_json(o: &Offering) -> Option<Value> {
+    let (monthly, _) = monthly_and_discounts(o, Decimal::ONE)?;
+    let months: Vec<String> = o.terms.iter().map(|(m, _)| m.to_string()).collect();
+    let discount = |m: u32| {
+        o.terms
+            .iter()
+            .find(|(t, _)| *t == m)
+            .map_or(Decimal::ONE, |(_, p)| p.0 / (monthly * Decimal::from(m)))
+            .round_dp(20)
+            .normalize()
+            .to_string()
+    };
+    Some(json!({
+        "guid": o.id.to_string(), "line_guid": ZONE, "status": 1, "name": o.title,
+        "descript": o.title, "intro_url": "", "buy_status": 1, "renew_status": 1,
+        "upgrade_status": 0, "defense_status": 0, "buy_order_max_num": 1,
+        "bandwidth_price": "0.00", "bandwidth_stairs_price": "[]",
+        "bandwidth_max_size": o.bandwidth_mbps, "ip_price": "0.00", "ip_min_size": 1,
+        "ip_max_size": 1, "ip_free_size": 1, "ip_num_list": "1", "defense_price": "0.00",
+        "defense_max_size": 0, "defense_num_list": "0", "defense_step": 0,
+        "months": months.join(","), "retention_days": 0, "user_vnc": 1,
+        "discount1": discount(12), "discount2": discount(24), "discount3": discount(36),
+    }))
+}
+
+fn machine_product_json(o: &Offering, fam: Machine) -> Option<Value> {
+    let (monthly, _) = monthly_and_discounts(o, Decimal::ONE)?;
+    let mut row = json!({
+        "guid": o.id.to_string(), "name": o.name, "line_guid": o.id.to_string(),
+        "bandwidth": o.bandwidth_mbps, "defense": 0, "ipnum": "1",
+        "price": format!("{monthly:.2}"), "status": 1, "upgrade_status": 0,
+        "line_names": o.title, "description": o.title,
+    });
+    let more = match fam {
+        Machine::Lease => json!({
+            "product_type": "local", "cpu_value": o.cpu, "cpu": "", "cpu_num": 1,
+            "memory": "", "memory_num": o.ram_mb / 1024, "harddisk_guid": "",
+            "system_partition_size": o.disk_gb, "size": 1,
+        }),
+        _ => json!({"product_type": 1, "power": "[]", "size": "", "market_status": 1}),
+    };
+    if let (Some(row), Value::Object(more)) = (row.as_object_mut(), more) {
+        row.extend(more);
+    }
+    Some(row)
+}
+
+/// The getlease / getidc row. Logins are never shown.
+fn machine_json(h: &Holding, o: Option<&Offering>, fam: Machine) -> Value {
+    let s = h.server.as_ref();
+    let run = match s.map(|s| s.power) {
+        Some(PowerState::Running) => 1,
+        Some(PowerState::Stopped) => -1,
+        _ => 0,
+    };
+    let ips: Vec<&String> = s.map(|s| s.ips.iter().collect()).unwrap_or_default();
+    let mut row = json!({
+        "id": h.guid, "client_user_id": h.client_user_id,
+        "product_guid": h.offering.to_string(), "line_guid": h.offering.to_string(),
+        "name": "", "bandwidth": o.map_or(0, |o| o.bandwidth_mbps), "defense": 0,
+        "ipnum": ips.len().max(1), "login_name": "", "login_password": "",
+        "buy_time": time(Some(h.bought_at)), "end_time": time(h.expires_at),
+        "order_status": order_status(h), "run_status": run, "act_status": 0,
+        "ip": json!(ips).to_string(), "api_type": "idcgate",
+    });
+    let more = match fam {
+        Machine::Lease => json!({
+            "size": 1, "cabinet_sn": "", "main_board": "",
+            "cpu_value": o.map_or(0, |o| o.cpu), "cpu": "", "cpu_num": 1, "memory": "",
+            "memory_num": o.map_or(0, |o| o.ram_mb / 1024), "system_port": "",
+            "system_guid": h.offering.to_string(),
+        }),
+        _ => json!({"product_type": 1, "size": "", "power": ""}),
+    };
+    if let (Some(row), Value::Object(more)) = (row.as_object_mut(), more) {
+        row.extend(more);
+    }
+    row
+}
+
+/// Which of the two site families an action is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Site {
+    Hosting,
+    Sql,
+}
+
+impl Site {
+    fn kind(self) -> ResourceKind {
+        match self {
+            Site::Hosting => ResourceKind::HostingSite,
+            Site::Sql => ResourceKind::Database,
+        }
+    }
+
+    /// Settings a tenant may choose at `create_order` (they do not change the price),
+    /// as the document names them. `prefix` is not among them: the upstream order
+    /// carries idcgate's own marker there.
+    fn choices(self) -> &'static [&'static str] {
+        match self {
+            Site::Hosting => &[
+                "content.program",
+                "content.program_version",
+                "content.db",
+                "content.code",
+                "pwd",
+            ],
+            Site::Sql => &["content.code", "pwd"],
+        }
+    }
+}
+
+/// A hosting or database product row: the product is its own line.
+fn site_product_json(o: &Offering, site: Site) -> Option<Value> {
+    let (monthly, discounts) = monthly_and_discounts(o, Decimal::ONE_HUNDRED)?;
+    let months: Vec<String> = o.terms.iter().map(|(m, _)| m.to_string()).collect();
+    let mut row = json!({
+        "guid": o.id.to_string(), "name": o.name, "lines_guid": o.id.to_string(),
+        "desc": o.title, "price": format!("{monthly:.2}"), "months": months.join(","),
+        "discount": Value::Array(discounts).to_string(), "db": 0, "buy_limit": 0,
+        "timeout": 0, "sort": o.id, "stock": 1, "status": 1, "suggest": 0,
+        "upgradation": 0, "line_names": o.title,
+    });
+    if site == Site::Hosting {
+        // Traffic is the product's own: no more can be bought on top.
+        for (k, v) in [
+            ("disk", json!(o.disk_gb)),
+            ("domain", json!(0)),
+            ("domainsub", json!(0)),
+            ("flow", json!(o.bandwidth_mbps)),
+            ("max_flow", json!(o.bandwidth_mbps)),
+            ("up_flow", json!(0)),
+            ("up_flow_price", json!("0.00")),
+            ("def", json!(0)),
+            ("is_limit_rate", json!(0)),
+            ("perserver", json!(0)),
+            ("perip", json!(0)),
+            ("limit_rate", json!(0)),
+        ] {
+            row[k] = v;
+        }
+    }
+    Some(row)
+}
+
+fn site_line_json(o: &Offering) -> Value {
+    json!({
+        "guid": o.id.to_string(), "name": o.title, "domain": "", "ip": "", "status": 1,
+        "stock": 1, "descript": o.title, "cname": "", "sort": o.id, "white": 0, "renew": 1,
+        "retention_days": 0,
+    })
+}
+
+/// The gethosting / getsql row. Logins and passwords are never shown: idcgate keeps
+/// none.
+fn site_json(h: &Holding, o: Option<&Offering>, site: Site) -> Value {
+    let monthly = o
+        .and_then(|o| monthly_and_discounts(o, Decimal::ONE))
+        .map_or_else(|| "0.00".to_string(), |(m, _)| format!("{m:.2}"));
+    let status = h
+        .site
+        .as_ref()
+        .map(|s| s.status.as_str())
+        .or_else(|| h.database.as_ref().map(|d| d.status.as_str()));
+    let run = if status == Some("stopped") { -1 } else { 1 };
+    let offering = h.offering.to_string();
+    let mut row = json!({
+        "id": h.guid, "client_user_id": h.client_user_id, "product_guid": offering,
+        "line_guid": offering, "use_disk": 0, "buy_time": time(Some(h.bought_at)),
+        "start_time": time(Some(h.bought_at)), "end_time": time(h.expires_at),
+        "order_status": order_status(h), "run_status": run, "remarks": "",
+        "renew_auto": 0, "renew_price": monthly, "buymonths": h.months,
+    });
+    match site {
+        Site::Hosting => {
+            let s = h.site.as_ref();
+            let domains: Vec<String> = s.map(|s| s.domains.clone()).unwrap_or_default();
+            for (k, v) in [
+                ("name", json!(s.map(|s| s.name.clone()).unwrap_or_default())),
+                (
+                    "domain",
+                    json!(domains.first().cloned().unwrap_or_default()),
+                ),
+                (
+                    "domain_list",
+                    json!(json!(domains.iter().skip(1).collect::<Vec<_>>()).to_string()),
+                ),
+                ("path", json!("")),
+                ("disk", json!(o.map_or(0, |o| o.disk_gb))),
+                ("db_size", json!(0)),
+                ("db_type", json!("")),
+                ("db_code", json!("")),
+                ("program", json!("")),
+                ("program_version", json!("")),
+                ("analysis_url", json!("")),
+                ("use_flow", json!(0)),
+                ("flow", json!(o.map_or(0, |o| o.bandwidth_mbps))),
+                ("ftpport", json!(21)),
+                ("ftp_id", json!(0)),
+                ("ftp_status", json!(1)),
+                ("ftp_name", json!("")),
+                ("ftp_password", json!("")),
+            ] {
+                row[k] = v;
+            }
+        }
+        Site::Sql => {
+            let d = h.database.as_ref();
+            let name = d.map(|d| d.name.clone()).unwrap_or_default();
+            for (k, v) in [
+                ("hosting_id", json!(0)),
+                ("name", json!(name)),
+                ("db_size", json!(d.and_then(|d| d.size_mb).unwrap_or(0))),
+                (
+                    "db_type",
+                    json!(d.map(|d| d.engine.clone()).unwrap_or_default()),
+                ),
+                ("db_code", json!("")),
+                ("db_name", json!(name)),
+                ("db_user", json!("")),
+                ("db_password", json!("")),
+            ] {
+                row[k] = v;
+            }
+        }
+    }
+    row
+}
+
 /// The request's `content` (a JSON object), with the document's dotted fields folded in.
 fn content(fields: &Fields) -> Result<Map<String, Value>, Refusal> {
     let mut m = match get(fields, "content").map(serde_json::from_str::<Value>) {
@@ -317,16 +639,45 @@ fn content_text(c: &Map<String, Value>, key: &str) -> Option<String> {
     }
 }
 
+/// A product of one configuration: a value in `content` must be the product's.
+fn fixed(c: &Map<String, Value>, key: &str, want: i64) -> Result<(), Refusal> {
+    match content_int(c, key)? {
+        Some(v) if v != want => Err(fail(format!(
+            "参数错误：该产品仅售固定配置，{key} 应为 {want}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A `create_order` naming a `product_guid` (dedicated, colocation, hosting,
+/// databases): the product on sale (its line is itself), the request's `content`,
+/// checked for one of it and no automatic renewal, and the term.
+fn product_order<'a>(
+    f: &Fields,
+    offerings: &'a [Offering],
+) -> Result<(&'a Offering, Map<String, Value>, u32), Refusal> {
+    let product = need(f, "product_guid")?;
+    let id = product.parse::<i64>().map_err(|_| bad("product_guid"))?;
+    if get(f, "line_guid").is_some_and(|l| l != product) {
+        return Err(fail("该线路节点不存在或已下架"));
+    }
+    let o = offerings
+        .iter()
+        .find(|o| o.id == id && !o.terms.is_empty())
+        .ok_or_else(|| fail("产品不存在或已下架"))?;
+    let c = content(f)?;
+    fixed(&c, "number", 1)?;
+    fixed(&c, "renew_auto", 0)?;
+    let m = months(
+        content_int(&c, "months")?.map(|m| m.to_string()).as_deref(),
+        "content.months",
+    )?;
+    Ok((o, c, m))
+}
+
 /// What a line sells is fixed: a configuration in the request must be the package's.
 fn check_config(c: &Map<String, Value>, o: &Offering) -> Result<(), Refusal> {
-    let same = |key: &str, want: i64| -> Result<(), Refusal> {
-        match content_int(c, key)? {
-            Some(v) if v != want => Err(fail(format!(
-                "参数错误：该线路仅售固定配置，{key} 应为 {want}"
-            ))),
-            _ => Ok(()),
-        }
-    };
+    let same = |key: &str, want: i64| fixed(c, key, want);
     same("cpu", i64::from(o.cpu))?;
     same("ram", i64::from(o.ram_mb / 1024))?;
     same("bandwidth", i64::from(o.bandwidth_mbps))?;
@@ -351,26 +702,295 @@ struct Call<'a> {
 }
 
 impl Call<'_> {
+    /// The cloud lines and packages (what `getlines` and `create_server` sell).
     async fn servers_offered(&self) -> Result<Vec<Offering>, Refusal> {
-        self.front.offerings(&self.who, ResourceKind::Server).await
+        self.family_offered(Machine::Cloud).await
     }
 
-    async fn server_row(&self, h: &Holding) -> Result<Value, Refusal> {
-        let offerings = self.servers_offered().await.unwrap_or_default();
-        Ok(server_json(
-            h,
-            offerings.iter().find(|o| o.id == h.offering),
+    async fn family_offered(&self, fam: Machine) -> Result<Vec<Offering>, Refusal> {
+        let mut all = self.offered(ResourceKind::Server).await?;
+        all.retain(|o| Machine::of(o.server_kind) == fam);
+        Ok(all)
+    }
+
+    /// The tenant's server holding `guid` of family `fam`; one of another family is
+    /// not found, as the upstream's per-family order ids are.
+    async fn machine(&self, fam: Machine) -> Result<Holding, Refusal> {
+        let h = self.held(ResourceKind::Server).await?;
+        let all = self.offered(ResourceKind::Server).await.unwrap_or_default();
+        if machine_of(&h, &all) != fam {
+            return Err(Refusal::new(RefusalKind::NotFound, "未找到产品记录"));
+        }
+        Ok(h)
+    }
+
+    /// `getservers`, `lease_orders`, `idc_orders`: the tenant's servers of one family
+    /// (`pages` counts the servers of every family: they are one list here).
+    async fn machine_orders(&self, fam: Machine) -> Result<(&'static str, Value), Refusal> {
+        let (total, holdings) = self
+            .front
+            .holdings(
+                &self.who,
+                ResourceKind::Server,
+                self.page()?,
+                PAGE_SIZE as u32,
+            )
+            .await?;
+        let all = self.offered(ResourceKind::Server).await.unwrap_or_default();
+        let rows: Vec<Value> = holdings
+            .iter()
+            .filter(|h| machine_of(h, &all) == fam)
+            .map(|h| {
+                let o = all.iter().find(|o| o.id == h.offering);
+                match fam {
+                    Machine::Cloud => server_json(h, o),
+                    _ => machine_json(h, o, fam),
+                }
+            })
+            .collect();
+        let pages = usize::try_from(total).unwrap_or(0).div_ceil(PAGE_SIZE);
+        Ok((OK_READ, json!({"pages": pages, "servers": rows})))
+    }
+
+    async fn machine_row(&self, fam: Machine) -> Result<(&'static str, Value), Refusal> {
+        let h = self.machine(fam).await?;
+        let all = self.offered(ResourceKind::Server).await.unwrap_or_default();
+        let o = all.iter().find(|o| o.id == h.offering);
+        Ok((
+            OK_READ,
+            match fam {
+                Machine::Cloud => server_json(&h, o),
+                _ => machine_json(&h, o, fam),
+            },
+        ))
+    }
+
+    /// `create_order` for a dedicated server or colocation: the product is its own
+    /// line of one fixed configuration; a dedicated server installs the product's
+    /// system (`system_guid` = the product), as a cloud line does.
+    async fn create_machine(&self, fam: Machine) -> Result<(&'static str, Value), Refusal> {
+        let f = &self.fields;
+        if fam == Machine::Lease && need(f, "system_guid")? != need(f, "product_guid")? {
+            return Err(fail("操作系统不存在或不适用于该线路"));
+        }
+        let offerings = self.family_offered(fam).await?;
+        let (o, c, m) = product_order(f, &offerings)?;
+        fixed(&c, "bandwidth", i64::from(o.bandwidth_mbps))?;
+        fixed(&c, "defense", 0)?;
+        for key in ["ip_num", "ipnum"] {
+            fixed(&c, key, 1)?;
+        }
+        if content_text(&c, "power").is_some() {
+            return Err(fail("参数错误：该产品仅售固定配置，power 不可选"));
+        }
+        let mut options = std::collections::BTreeMap::new();
+        if let Some(p) = content_text(&c, "loginPassword") {
+            options.insert("content.loginPassword".to_string(), p);
+        }
+        self.buy(o.id, m, options).await
+    }
+
+    /// Buys `months` of `offering` for the request's `order_id` and `user_id`, and
+    /// answers as `create_order` does.
+    async fn buy(
+        &self,
+        offering: i64,
+        months: u32,
+        options: std::collections::BTreeMap<String, String>,
+    ) -> Result<(&'static str, Value), Refusal> {
+        let f = &self.fields;
+        let h = self
+            .front
+            .buy(
+                &self.who,
+                &Purchase {
+                    offering,
+                    months,
+                    client_order_id: get(f, "order_id").map(str::to_string),
+                    client_user_id: get(f, "user_id")
+                        .or_else(|| get(f, "client_user_id"))
+                        .map(str::to_string),
+                    options,
+                },
+            )
+            .await?;
+        Ok((
+            OK_WRITE,
+            json!({"order_id": get(f, "order_id").unwrap_or_default(), "ids": [h.guid], "money": yuan(h.paid)}),
+        ))
+    }
+
+    async fn offered(&self, kind: ResourceKind) -> Result<Vec<Offering>, Refusal> {
+        self.front.offerings(&self.who, kind).await
+    }
+
+    fn page(&self) -> Result<u32, Refusal> {
+        match get(&self.fields, "page") {
+            None => Ok(1),
+            Some(p) => Ok(p.parse::<u32>().map_err(|_| bad("page"))?.max(1)),
+        }
+    }
+
+    async fn site_orders(&self, site: Site) -> Result<(&'static str, Value), Refusal> {
+        let (total, holdings) = self
+            .front
+            .holdings(&self.who, site.kind(), self.page()?, PAGE_SIZE as u32)
+            .await?;
+        let offerings = self.offered(site.kind()).await.unwrap_or_default();
+        let rows: Vec<Value> = holdings
+            .iter()
+            .map(|h| site_json(h, offerings.iter().find(|o| o.id == h.offering), site))
+            .collect();
+        let pages = usize::try_from(total).unwrap_or(0).div_ceil(PAGE_SIZE);
+        Ok((OK_READ, json!({"pages": pages, "servers": rows})))
+    }
+
+    /// The tenant's holding `guid` of `kind`; one of another kind is not found.
+    async fn held(&self, kind: ResourceKind) -> Result<Holding, Refusal> {
+        let h = self.front.holding(&self.who, guid(&self.fields)?).await?;
+        if h.kind != kind {
+            return Err(Refusal::new(RefusalKind::NotFound, "未找到产品记录"));
+        }
+        Ok(h)
+    }
+
+    async fn site_row(&self, site: Site) -> Result<(&'static str, Value), Refusal> {
+        let h = self.held(site.kind()).await?;
+        let offerings = self.offered(site.kind()).await.unwrap_or_default();
+        Ok((
+            OK_READ,
+            site_json(&h, offerings.iter().find(|o| o.id == h.offering), site),
+        ))
+    }
+
+    /// `create_order` for a hosting site or database: the product is its own line, its
+    /// configuration is fixed (traffic, database size), the term one the product sells.
+    async fn create_site(&self, site: Site) -> Result<(&'static str, Value), Refusal> {
+        let f = &self.fields;
+        let offerings = self.offered(site.kind()).await?;
+        let (o, c, m) = product_order(f, &offerings)?;
+        if site == Site::Hosting {
+            fixed(&c, "flow", i64::from(o.bandwidth_mbps))?;
+        } else {
+            fixed(&c, "db", 0)?;
+        }
+        let mut options = std::collections::BTreeMap::new();
+        for key in site.choices() {
+            let value = match key.strip_prefix("content.") {
+                Some(sub) => content_text(&c, sub),
+                None => get(f, key).map(str::to_string),
+            };
+            if let Some(v) = value {
+                options.insert((*key).to_string(), v);
+            }
+        }
+        self.buy(o.id, m, options).await
+    }
+
+    /// `hosting_operate` / `sql_operate`: the money operations through the storefront
+    /// (renew, refund), management through the upstream's hosting or database
+    /// capability; every other sub-operation answers that it is not offered.
+    async fn operate(&self, site: Site, op: &str) -> Result<(&'static str, Value), Refusal> {
+        let f = &self.fields;
+        let action = match (site, op) {
+            (Site::Hosting, "hosting_start") => SiteAction::Start,
+            (Site::Hosting, "hosting_stop") => SiteAction::Stop,
+            (Site::Hosting, "hosting_edit_pwd") => {
+                SiteAction::Password(need(f, "ftp_password")?.to_string())
+            }
+            (Site::Hosting, "hosting_domain_list") => SiteAction::Domains,
+            (Site::Hosting, "hosting_add_domain") => {
+                SiteAction::AddDomain(need(f, "domainText")?.to_string())
+            }
+            (Site::Hosting, "hosting_del_domain") => {
+                let name = need(f, "name")?;
+                SiteAction::RemoveDomain(match get(f, "port").filter(|p| *p != "80") {
+                    Some(port) => format!("{name}:{port}"),
+                    None => name.to_string(),
+                })
+            }
+            (Site::Sql, "sql_reset_password") => {
+                SiteAction::Password(need(f, "password")?.to_string())
+            }
+            (_, "hosting_renew" | "sql_renew") => return self.renew_site(site).await,
+            (_, "hosting_refund" | "sql_refund") => {
+                let h = self.held(site.kind()).await?;
+                let back = self.front.refund(&self.who, h.guid).await?;
+                return Ok((OK_WRITE, json!({"id": h.guid, "money": yuan(back)})));
+            }
+            _ => {
+                return Err(Refusal::new(
+                    RefusalKind::Unsupported,
+                    format!("该操作暂不支持 ({op} is not offered by this provider)"),
+                ))
+            }
+        };
+        let h = self.held(site.kind()).await?;
+        let answer = self.front.site(&self.who, h.guid, &action).await?;
+        if action != SiteAction::Domains {
+            return Ok((OK_WRITE, Value::String(String::new())));
+        }
+        let rows: Vec<Value> = answer
+            .iter()
+            .map(|d| {
+                let (name, port) = d.split_once(':').unwrap_or((d, "80"));
+                json!({"pid": h.guid.to_string(), "name": name, "port": port})
+            })
+            .collect();
+        Ok((OK_READ, Value::Array(rows)))
+    }
+
+    /// `renewLength` months, or as many as take the order to `newEndTimeStr` (the
+    /// document's required field; a date no whole number of months reaches is refused).
+    async fn renew_site(&self, site: Site) -> Result<(&'static str, Value), Refusal> {
+        let f = &self.fields;
+        let h = self.held(site.kind()).await?;
+        let m = match get(f, "renewLength") {
+            Some(m) => months(Some(m), "renewLength")?,
+            None => {
+                let wanted = china::date_ms(
+                    parse_time(need(f, "newEndTimeStr")?)
+                        .ok_or_else(|| bad("newEndTimeStr"))?
+                        .as_millisecond(),
+                );
+                let end = h.expires_at.map_or(0, |t| t.as_millisecond());
+                (1..=MAX_MONTHS)
+                    .find(|m| china::date_ms(china::add_months_ms(end, i64::from(*m))) == wanted)
+                    .ok_or_else(|| fail("参数错误：newEndTimeStr 须为到期时间加整月"))?
+            }
+        };
+        let renewed = self
+            .front
+            .renew(&self.who, h.guid, m, get(f, "client_order_id"))
+            .await?;
+        Ok((
+            OK_WRITE,
+            json!({"id": h.guid, "end_time": time(renewed.expires_at), "money": yuan(renewed.paid - h.paid)}),
         ))
     }
 
     async fn run(&self, name: &str) -> Result<(&'static str, Value), Refusal> {
         let f = &self.fields;
+        // Every per-order server action is checked against the order's family first,
+        // then done alike for the three.
+        let normalized = match Machine::action(name) {
+            Some((fam, op)) => {
+                self.machine(fam).await?;
+                op
+            }
+            None => name.to_string(),
+        };
+        let name = normalized.as_str();
         match name {
             "getzones" => Ok((
                 OK_READ,
                 json!([{"status": 1, "guid": ZONE, "name": "默认区域", "identityStatus": 0, "whiteListStatus": 0, "sort": 1}]),
             )),
-            "getsystems" => Ok((OK_READ, systems_json(&self.servers_offered().await?))),
+            // Systems of every server family: a dedicated server installs them too.
+            "getsystems" => Ok((
+                OK_READ,
+                systems_json(&self.offered(ResourceKind::Server).await?),
+            )),
             "getlines" => {
                 let lines: Vec<Value> = self
                     .servers_offered()
@@ -389,39 +1009,77 @@ impl Call<'_> {
                     .collect();
                 Ok((OK_READ, Value::Array(packages)))
             }
-            "getservers" => {
-                let page = match get(f, "page") {
-                    None => 1,
-                    Some(p) => p.parse::<u32>().map_err(|_| bad("page"))?.max(1),
+            "getservers" => self.machine_orders(Machine::Cloud).await,
+            "lease_orders" => self.machine_orders(Machine::Lease).await,
+            "idc_orders" => self.machine_orders(Machine::Idc).await,
+            "getserver" => self.machine_row(Machine::Cloud).await,
+            "getlease" => self.machine_row(Machine::Lease).await,
+            "getidc" => self.machine_row(Machine::Idc).await,
+            "lease_lines" | "idc_lines" => {
+                let fam = if name == "lease_lines" {
+                    Machine::Lease
+                } else {
+                    Machine::Idc
                 };
-                let (total, holdings) = self
-                    .front
-                    .holdings(&self.who, ResourceKind::Server, page, PAGE_SIZE as u32)
-                    .await?;
-                let offerings = self.servers_offered().await.unwrap_or_default();
-                let servers: Vec<Value> = holdings
-                    .iter()
-                    .map(|h| server_json(h, offerings.iter().find(|o| o.id == h.offering)))
-                    .collect();
-                let pages = usize::try_from(total).unwrap_or(0).div_ceil(PAGE_SIZE);
-                Ok((OK_READ, json!({"pages": pages, "servers": servers})))
+                let lines = self.family_offered(fam).await?;
+                Ok((
+                    OK_READ,
+                    lines.iter().filter_map(machine_line_json).collect(),
+                ))
             }
-            "getserver" => {
-                let h = self.front.holding(&self.who, guid(f)?).await?;
-                if h.kind != ResourceKind::Server {
-                    return Err(Refusal::new(RefusalKind::NotFound, "订单不存在"));
-                }
-                Ok((OK_READ, self.server_row(&h).await?))
+            "lease_product" | "idc_product" => {
+                let fam = if name == "lease_product" {
+                    Machine::Lease
+                } else {
+                    Machine::Idc
+                };
+                let products = self.family_offered(fam).await?;
+                Ok((
+                    OK_READ,
+                    products
+                        .iter()
+                        .filter_map(|o| machine_product_json(o, fam))
+                        .collect(),
+                ))
             }
-            // Dedicated servers, colocation, hosting and databases are not sold through
-            // this endpoint yet: their catalogs are empty and a tenant holds none, which
-            // is the true answer (a client listing every family keeps working).
-            "lease_lines" | "lease_harddisk" | "lease_product" | "idc_lines" | "idc_product"
-            | "hosting_lines" | "hosting_product" | "sql_product" => {
-                Ok((OK_READ, Value::Array(vec![])))
+            // A dedicated server's disks are its product's: none to choose.
+            "lease_harddisk" => Ok((OK_READ, Value::Array(vec![]))),
+            "create_order#create_lease" => self.create_machine(Machine::Lease).await,
+            "create_order#create_idc" => self.create_machine(Machine::Idc).await,
+            // Databases are sold on hosting lines too (the document's `sql_product`
+            // names a hosting line): every hosting and database product is one.
+            "hosting_lines" => {
+                let mut lines = self.offered(ResourceKind::HostingSite).await?;
+                lines.extend(self.offered(ResourceKind::Database).await?);
+                Ok((OK_READ, lines.iter().map(site_line_json).collect()))
             }
-            "lease_orders" | "idc_orders" | "hosting_orders" | "sql_orders" => {
-                Ok((OK_READ, json!({"pages": 0, "servers": []})))
+            "hosting_product" | "sql_product" => {
+                let site = if name == "sql_product" {
+                    Site::Sql
+                } else {
+                    Site::Hosting
+                };
+                let products = self.offered(site.kind()).await?;
+                Ok((
+                    OK_READ,
+                    products
+                        .iter()
+                        .filter_map(|o| site_product_json(o, site))
+                        .collect(),
+                ))
+            }
+            "hosting_orders" => self.site_orders(Site::Hosting).await,
+            "sql_orders" => self.site_orders(Site::Sql).await,
+            "gethosting" => self.site_row(Site::Hosting).await,
+            "getsql" => self.site_row(Site::Sql).await,
+            "create_order#create_hosting" => self.create_site(Site::Hosting).await,
+            "create_order#create_database" => self.create_site(Site::Sql).await,
+            _ if name.starts_with("hosting_operate#") => {
+                self.operate(Site::Hosting, &name["hosting_operate#".len()..])
+                    .await
+            }
+            _ if name.starts_with("sql_operate#") => {
+                self.operate(Site::Sql, &name["sql_operate#".len()..]).await
             }
             "create_order#create_server" => self.create_server().await,
             "server_start" => self.act(ServerAction::Power(PowerAction::Start)).await,
@@ -460,7 +1118,11 @@ impl Call<'_> {
             }
             "server_renew" => {
                 let g = guid(f)?;
-                let m = months(get(f, "renewLength"), "renewLength")?;
+                // Dedicated and colocation renewals name the term `months`.
+                let m = match get(f, "renewLength") {
+                    Some(m) => months(Some(m), "renewLength")?,
+                    None => months(get(f, "months"), "months")?,
+                };
                 let before = self.front.holding(&self.who, g).await?.paid;
                 let h = self
                     .front
@@ -469,6 +1131,30 @@ impl Call<'_> {
                 Ok((
                     OK_WRITE,
                     json!({"id": h.guid, "end_time": time(h.expires_at), "money": yuan(h.paid - before)}),
+                ))
+            }
+            "server_upgrade" => self.upgrade_server().await,
+            "get_server_chart" => {
+                let g = guid(f)?;
+                let at = |key: &str| {
+                    need(f, key)?
+                        .parse::<i64>()
+                        .ok()
+                        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+                        .ok_or_else(|| bad(key))
+                };
+                let (from, to) = (at("start_time")?, at("end_time")?);
+                let samples = self.front.traffic(&self.who, g, from, to).await?;
+                let label =
+                    |t: jiff::Timestamp| china::at(t).strftime("%Y-%m-%d %H:%M").to_string();
+                Ok((
+                    OK_READ,
+                    json!({
+                        "date": samples.iter().map(|p| label(p.at)).collect::<Vec<_>>(),
+                        "in": samples.iter().map(|p| p.in_bps).collect::<Vec<_>>(),
+                        "out": samples.iter().map(|p| p.out_bps).collect::<Vec<_>>(),
+                        "start_time": label(from), "end_time": label(to), "unit": "bps",
+                    }),
                 ))
             }
             "server_refund" => {
@@ -490,6 +1176,71 @@ impl Call<'_> {
         Ok((OK_WRITE, Value::String(String::new())))
     }
 
+    /// `server_upgrade` takes the new configuration in absolute values (unchanged
+    /// ones as they are): it is the configuration of one of the line's upgrades, a
+    /// product on sale, whose price difference is charged for the time left.
+    async fn upgrade_server(&self) -> Result<(&'static str, Value), Refusal> {
+        let f = &self.fields;
+        let g = guid(f)?;
+        let h = self.front.holding(&self.who, g).await?;
+        if h.kind != ResourceKind::Server {
+            return Err(Refusal::new(RefusalKind::NotFound, "订单不存在"));
+        }
+        let offerings = self.servers_offered().await?;
+        let current = offerings
+            .iter()
+            .find(|o| o.id == h.offering)
+            .ok_or_else(|| fail("该订单的线路已关闭，不可升级"))?;
+        let value = |key: &str, now: u32| -> Result<i64, Refusal> {
+            match get(f, key) {
+                None => Ok(i64::from(now)),
+                Some(v) => v.parse::<i64>().map_err(|_| bad(key)),
+            }
+        };
+        let cpu = value("cpu", current.cpu)?;
+        let memory = value("memory", current.ram_mb / 1024)?;
+        let bandwidth = value("bandwidth", current.bandwidth_mbps)?;
+        if value("defense", 0)? != 0 {
+            return Err(fail("参数错误：该线路不售防御"));
+        }
+        let disks: Vec<i64> = match get(f, "harddisks") {
+            None => vec![i64::from(current.disk_gb)],
+            Some(d) => d
+                .split(',')
+                .map(|x| x.trim().parse::<i64>().map_err(|_| bad("harddisks")))
+                .collect::<Result<_, _>>()?,
+        };
+        let fits = |o: &Offering| {
+            (
+                i64::from(o.cpu),
+                i64::from(o.ram_mb / 1024),
+                i64::from(o.bandwidth_mbps),
+            ) == (cpu, memory, bandwidth)
+                && disks == [i64::from(o.disk_gb)]
+        };
+        if fits(current) {
+            return Err(fail("升级配置与当前配置相同"));
+        }
+        let to = offerings
+            .iter()
+            .filter(|o| current.upgrades.contains(&o.id))
+            .find(|o| fits(o))
+            .ok_or_else(|| {
+                Refusal::new(
+                    RefusalKind::Unsupported,
+                    "该线路没有此配置可升级 (no upgrade of this line has that configuration)",
+                )
+            })?;
+        let upgraded = self
+            .front
+            .upgrade(&self.who, g, to.id, get(f, "client_order_id"))
+            .await?;
+        Ok((
+            OK_WRITE,
+            json!({"id": g, "money": yuan(upgraded.paid - h.paid)}),
+        ))
+    }
+
     async fn create_server(&self) -> Result<(&'static str, Value), Refusal> {
         let f = &self.fields;
         let line = need(f, "line_guid")?;
@@ -507,25 +1258,7 @@ impl Call<'_> {
         check_config(&c, o)?;
         let term = content_int(&c, "months")?.map(|m| m.to_string());
         let m = months(term.as_deref(), "content.months")?;
-        let client_user_id = get(f, "user_id")
-            .or_else(|| get(f, "client_user_id"))
-            .map(str::to_string);
-        let h = self
-            .front
-            .buy(
-                &self.who,
-                &Purchase {
-                    offering: o.id,
-                    months: m,
-                    client_order_id: get(f, "order_id").map(str::to_string),
-                    client_user_id,
-                },
-            )
-            .await?;
-        Ok((
-            OK_WRITE,
-            json!({"order_id": get(f, "order_id").unwrap_or_default(), "ids": [h.guid], "money": yuan(h.paid)}),
-        ))
+        self.buy(o.id, m, Default::default()).await
     }
 }
 
@@ -602,6 +1335,7 @@ mod tests {
             name: "p".into(),
             title: "p".into(),
             kind: ResourceKind::Server,
+            server_kind: idcgate_core::ServerKind::Cloud,
             cpu: 1,
             ram_mb: 1024,
             disk_gb: 40,
@@ -612,8 +1346,9 @@ mod tests {
                 (12, Money("423.28".parse().unwrap())),
             ],
             images: vec![],
+            upgrades: vec![],
         };
-        let (monthly, discounts) = monthly_and_discounts(&o).unwrap();
+        let (monthly, discounts) = monthly_and_discounts(&o, Decimal::ONE).unwrap();
         for ((m, price), d) in o.terms.iter().zip(discounts) {
             let d: Decimal = d["discount"].as_str().unwrap().parse().unwrap();
             let charged = (monthly * Decimal::from(*m) * d)

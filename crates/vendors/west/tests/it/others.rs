@@ -1,6 +1,7 @@
 //! Virtual hosting, mail, mini-programs, MSSQL, auctions and ICP filing codes.
 
 use super::*;
+use idcgate_core::SiteAction;
 
 #[tokio::test]
 async fn hosting_purchase_domains_subsites_files_backups() {
@@ -54,6 +55,37 @@ async fn hosting_purchase_domains_subsites_files_backups() {
     ])
     .await;
     assert_eq!(items(&e.ok("host.getbindomains", &i).await).len(), 2);
+    // The same through the hosting capability (what the downstream endpoint routes).
+    let hosting = e.conn.web_hosting().unwrap();
+    let domains = || async {
+        hosting
+            .site_action(&id, &SiteAction::Domains)
+            .await
+            .unwrap()
+    };
+    assert_eq!(domains().await.len(), 2);
+    for action in [SiteAction::AddDomain, SiteAction::RemoveDomain] {
+        hosting
+            .site_action(&id, &action("shop.newsite.com".into()))
+            .await
+            .unwrap();
+        let bound = domains().await.contains(&"shop.newsite.com".to_string());
+        assert_eq!(bound, matches!(action("".into()), SiteAction::AddDomain(_)));
+    }
+    assert_eq!(domains().await.len(), 2);
+    hosting
+        .site_action(&id, &SiteAction::Password("Host2026pass".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        e.ok("host.getpwd", &i).await["password"],
+        "Host2026pass",
+        "the password the capability set"
+    );
+    assert!(matches!(
+        hosting.site_action(&id, &SiteAction::Stop).await,
+        Err(idcgate_core::Error::Unsupported { .. })
+    ));
     assert_eq!(
         id_of(
             &e.ok("host.findbydomain", &[("domain", "blog.newsite.com")])
@@ -328,6 +360,15 @@ async fn mssql_databases() {
     e.reads(&[("mssql.detail", &i, "/size", 500.into())]).await;
     e.changes_password("mssql.modifypwd", i[0], "Newsql2025x")
         .await;
+    let databases = e.conn.databases().unwrap();
+    databases
+        .database_action(&id, &SiteAction::Password("Newsql2026y".into()))
+        .await
+        .unwrap();
+    assert!(matches!(
+        databases.database_action(&id, &SiteAction::Stop).await,
+        Err(idcgate_core::Error::Unsupported { .. })
+    ));
     let dbs = e.conn.databases().unwrap().list_databases().await.unwrap();
     assert_eq!(dbs.len(), 2);
     assert!(dbs
