@@ -347,6 +347,131 @@ pub fn empty(message: &str) -> Markup {
     html! { p.empty { (message) } }
 }
 
+/// A list held in memory, one page of it as a list page shows it.
+pub struct Listed<T> {
+    pub rows: Vec<T>,
+    /// Rows the search found, on every page.
+    pub total: i64,
+    /// Whether the list had any row before the search: an empty page then says "no
+    /// match" rather than "nothing yet".
+    pub any: bool,
+}
+
+/// `rows` narrowed to what the query's search finds (`found(row, needle)`, the needle
+/// in lower case), sorted as `sort_list` does, and the page the query asks for.
+pub fn listed<T>(
+    mut rows: Vec<T>,
+    q: &ListQuery,
+    found: impl Fn(&T, &str) -> bool,
+    default_desc: bool,
+    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
+) -> Listed<T> {
+    let any = !rows.is_empty();
+    if let Some(s) = q.search() {
+        let s = s.to_lowercase();
+        rows.retain(|r| found(r, &s));
+    }
+    sort_list(&mut rows, q, default_desc, cmp);
+    let (rows, total) = page_of(rows, q);
+    Listed { rows, total, any }
+}
+
+/// A column heading of a list's table.
+pub enum Col<'a> {
+    /// Sorts the list by its key.
+    Sort(&'a str, &'a str),
+    /// Sorts by its key, a column of amounts.
+    SortNum(&'a str, &'a str),
+    /// Not sortable.
+    Plain(&'a str),
+    /// Not sortable, over amounts.
+    PlainNum(&'a str),
+}
+
+/// A list's table: its headings, `rows` under them, and the pager.
+pub fn list_table(
+    op: &Op,
+    q: &ListQuery,
+    base: &str,
+    total: i64,
+    cols: &[Col],
+    rows: Markup,
+) -> Markup {
+    html! {
+        table {
+            thead { tr { (heads(q, base, cols)) } }
+            tbody { (rows) }
+        }
+        (pager(op, q, base, total))
+    }
+}
+
+/// The headings of a list's table.
+pub fn heads(q: &ListQuery, base: &str, cols: &[Col]) -> Markup {
+    html! {
+        @for c in cols {
+            @match c {
+                Col::Sort(key, label) => (sort_head(q, base, key, label)),
+                Col::SortNum(key, label) => (sort_head_num(q, base, key, label)),
+                Col::Plain(label) => th { (label) },
+                Col::PlainNum(label) => th.num { (label) },
+            }
+        }
+    }
+}
+
+/// What a confirmation page is confirmed with.
+pub enum ConfirmBy<'a> {
+    /// The name typed again, under this label: for what is easily mistaken for another.
+    Typing(&'a str),
+    /// The page's own copy of what it confirms, which a form from elsewhere lacks.
+    Given(&'a str),
+}
+
+/// A page asking to confirm what cannot be undone: the question, what follows from it,
+/// and the form that confirms it (a danger button, and a way back).
+pub struct Confirm<'a> {
+    pub title: &'a str,
+    pub question: Markup,
+    pub consequence: &'a str,
+    pub action: &'a str,
+    pub form_id: &'a str,
+    pub by: ConfirmBy<'a>,
+    pub submit_id: &'a str,
+    pub submit: &'a str,
+    pub cancel: &'a str,
+}
+
+pub fn confirm_page(op: &Op, c: Confirm<'_>) -> Response {
+    let cancel = html! { a href=(c.cancel) { (op.t("取消", "Cancel")) } };
+    let submit = html! { button.danger type="submit" id=(c.submit_id) { (c.submit) } };
+    let body = html! {
+        div.confirm {
+            p { (c.question) }
+            p { (c.consequence) }
+            @match c.by {
+                ConfirmBy::Typing(label) => {
+                    form.stack method="post" action=(c.action) id=(c.form_id) {
+                        (csrf(op))
+                        label { (label)
+                            input type="text" name="confirm" required autocomplete="off" maxlength="64"; }
+                        div { (submit) " " (cancel) }
+                    }
+                }
+                ConfirmBy::Given(value) => {
+                    form.row method="post" action=(c.action) id=(c.form_id) {
+                        (csrf(op))
+                        input type="hidden" name="confirm" value=(value);
+                        (submit)
+                        (cancel)
+                    }
+                }
+            }
+        }
+    };
+    page(op, c.title, body)
+}
+
 /// An inline SVG bar chart: one bar per (label, value), drawn on the server.
 pub fn bar_chart(bars: &[(String, i64)], unit_label: impl Fn(i64) -> String) -> Markup {
     let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
@@ -520,6 +645,20 @@ pub fn china_day_ms(day: &str) -> Option<i64> {
         .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
         .ok()?;
     Some(z.timestamp().as_millisecond())
+}
+
+/// A China-time day as a filter gives it (`2026-12-01`), or a 400 page saying how
+/// one is written.
+pub fn day(op: &Op, text: &str) -> Result<i64, crate::session::Refusal> {
+    china_day_ms(text).ok_or_else(|| {
+        bad_input(
+            op,
+            op.t(
+                "起始日期应形如 2026-12-01（中国时间）。",
+                "The start date should read like 2026-12-01 (China time).",
+            ),
+        )
+    })
 }
 
 /// Who an operator is in the audit log and the journal.

@@ -176,9 +176,26 @@ impl Op {
         self.allow(act)
     }
 
+    /// A posted form's fields: read (a 400 page when it does not decode), then
+    /// `may_submit` on the token it carried, in that order.
+    pub fn submitted<T: Posted>(
+        &self,
+        act: Act,
+        form: Result<axum::Form<T>, axum::extract::rejection::FormRejection>,
+    ) -> Result<T, Refusal> {
+        let axum::Form(f) = crate::layout::read(self, form)?;
+        self.may_submit(act, f.csrf())?;
+        Ok(f)
+    }
+
     pub fn t(&self, zh: &'static str, en: &'static str) -> &'static str {
         self.lang.t(zh, en)
     }
+}
+
+/// A form the console's pages post: every one carries the session's CSRF token.
+pub trait Posted {
+    fn csrf(&self) -> &str;
 }
 
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
