@@ -123,24 +123,41 @@ fn with_cookies(mut r: Response, cookies: &[String]) -> Response {
     r
 }
 
-fn login_form(lang: Lang, next: &str, token: &str, error: Option<&str>) -> maud::Markup {
+/// A page of the way in (login, second factor): why the last try failed, the form
+/// posting back to `path` (`fields`, then its `submit` button), and what follows it.
+fn entry_page(
+    lang: Lang,
+    (path, title, submit): (&str, &str, &str),
+    error: Option<&str>,
+    fields: maud::Markup,
+    after: maud::Markup,
+) -> maud::Markup {
     bare_page(
         lang,
-        "/login",
-        lang.t("登录", "Log in"),
+        path,
+        title,
         html! {
             @if let Some(e) = error { p.error role="alert" { (e) } }
-            form.stack method="post" action="/login" {
-                input type="hidden" name="token" value=(token);
-                input type="hidden" name="next" value=(next);
-                label { (lang.t("用户名", "User name"))
-                    input type="text" name="name" autocomplete="username" required autofocus maxlength="64"; }
-                label { (lang.t("密码", "Password"))
-                    input type="password" name="password" autocomplete="current-password" required maxlength="1024"; }
-                button type="submit" { (lang.t("登录", "Log in")) }
+            form.stack method="post" action=(path) {
+                (fields)
+                button type="submit" { (submit) }
             }
+            (after)
         },
     )
+}
+
+fn login_form(lang: Lang, next: &str, token: &str, error: Option<&str>) -> maud::Markup {
+    let fields = html! {
+        input type="hidden" name="token" value=(token);
+        input type="hidden" name="next" value=(next);
+        label { (lang.t("用户名", "User name"))
+            input type="text" name="name" autocomplete="username" required autofocus maxlength="64"; }
+        label { (lang.t("密码", "Password"))
+            input type="password" name="password" autocomplete="current-password" required maxlength="1024"; }
+    };
+    let title = lang.t("登录", "Log in");
+    entry_page(lang, ("/login", title, title), error, fields, html! {})
 }
 
 /// The login page, with a fresh login token in a cookie and in the form.
@@ -356,23 +373,22 @@ async fn audit_login(console: &Console, name: &str, result: Result<String, Strin
 }
 
 fn totp_form(lang: Lang, next: &str, error: Option<&str>) -> maud::Markup {
-    bare_page(
-        lang,
+    let fields = html! {
+        input type="hidden" name="next" value=(next);
+        label { (lang.t("验证器中的 6 位验证码，或一个恢复码", "The 6-digit code from your authenticator, or a recovery code"))
+            input type="text" name="code" autocomplete="one-time-code" inputmode="numeric" required autofocus maxlength="32"; }
+    };
+    let cancel = html! {
+        form.inline method="post" action="/logout" {
+            button.link type="submit" { (lang.t("取消", "Cancel")) }
+        }
+    };
+    let page = (
         "/login/totp",
         lang.t("两步验证", "Two-factor check"),
-        html! {
-            @if let Some(e) = error { p.error role="alert" { (e) } }
-            form.stack method="post" action="/login/totp" {
-                input type="hidden" name="next" value=(next);
-                label { (lang.t("验证器中的 6 位验证码，或一个恢复码", "The 6-digit code from your authenticator, or a recovery code"))
-                    input type="text" name="code" autocomplete="one-time-code" inputmode="numeric" required autofocus maxlength="32"; }
-                button type="submit" { (lang.t("验证", "Verify")) }
-            }
-            form.inline method="post" action="/logout" {
-                button.link type="submit" { (lang.t("取消", "Cancel")) }
-            }
-        },
-    )
+        lang.t("验证", "Verify"),
+    );
+    entry_page(lang, page, error, fields, cancel)
 }
 
 async fn totp_page(
