@@ -342,6 +342,36 @@ pub fn search_box(op: &Op, q: &ListQuery, base: &str) -> Markup {
     }
 }
 
+/// A list's filter form (a GET of `action`): the search box, the list's own
+/// `filters`, the button.
+pub fn filter_form(
+    op: &Op,
+    action: &str,
+    q: &ListQuery,
+    placeholder: Option<&str>,
+    filters: Markup,
+) -> Markup {
+    html! {
+        form.row method="get" action=(action) {
+            label { (op.t("搜索", "Search")) input type="search" name="q" value=(q.q) maxlength="100" placeholder=[placeholder]; }
+            (filters)
+            button type="submit" { (op.t("筛选", "Filter")) }
+        }
+    }
+}
+
+/// A filter's drop-down: `all` (no filter) first, then the `options`.
+pub fn choice(label: &str, name: &str, all: &str, options: Markup) -> Markup {
+    html! {
+        label { (label)
+            select name=(name) {
+                option value="" { (all) }
+                (options)
+            }
+        }
+    }
+}
+
 /// What an empty list says: why it is empty and what to do next.
 pub fn empty(message: &str) -> Markup {
     html! { p.empty { (message) } }
@@ -374,6 +404,23 @@ pub fn listed<T>(
     sort_list(&mut rows, q, default_desc, cmp);
     let (rows, total) = page_of(rows, q);
     Listed { rows, total, any }
+}
+
+impl<T> Listed<T> {
+    /// The page's `table` of rows, or why there are none: `no_match` when the search
+    /// left nothing, `none_yet` when the list is empty.
+    pub fn or_empty(
+        &self,
+        no_match: &str,
+        none_yet: &str,
+        table: impl FnOnce(&[T]) -> Markup,
+    ) -> Markup {
+        match (self.rows.is_empty(), self.any) {
+            (false, _) => table(&self.rows),
+            (true, true) => empty(no_match),
+            (true, false) => empty(none_yet),
+        }
+    }
 }
 
 /// A column heading of a list's table.

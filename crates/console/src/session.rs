@@ -140,34 +140,32 @@ impl Op {
 
     /// `Err` (a 403 page) unless this operator's role allows `act`.
     pub fn allow(&self, act: Act) -> Result<(), Refusal> {
-        if self.may(act) {
-            Ok(())
-        } else {
-            Err(Refusal::new(crate::layout::refusal(
-                self,
-                StatusCode::FORBIDDEN,
-                self.lang.t(
-                    "你的角色不允许此操作。",
-                    "Your role does not allow this action.",
-                ),
-            )))
-        }
+        self.forbidden_unless(
+            self.may(act),
+            self.t(
+                "你的角色不允许此操作。",
+                "Your role does not allow this action.",
+            ),
+        )
     }
 
     /// `Err` (a 403 page) unless a form carried this session's CSRF token.
     pub fn form_ok(&self, token: &str) -> Result<(), Refusal> {
-        if constant_time_eq(token.as_bytes(), self.csrf.as_bytes()) {
-            Ok(())
-        } else {
-            Err(Refusal::new(crate::layout::refusal(
-                self,
-                StatusCode::FORBIDDEN,
-                self.lang.t(
-                    "表单已过期或来源不明，请返回刷新后重试。",
-                    "The form expired or did not come from this console; go back, reload and try again.",
-                ),
-            )))
+        self.forbidden_unless(
+            constant_time_eq(token.as_bytes(), self.csrf.as_bytes()),
+            self.t(
+                "表单已过期或来源不明，请返回刷新后重试。",
+                "The form expired or did not come from this console; go back, reload and try again.",
+            ),
+        )
+    }
+
+    fn forbidden_unless(&self, ok: bool, why: &str) -> Result<(), Refusal> {
+        if ok {
+            return Ok(());
         }
+        let page = crate::layout::refusal(self, StatusCode::FORBIDDEN, why);
+        Err(Refusal::new(page))
     }
 
     /// `allow` and `form_ok` together: what every changing handler starts with.

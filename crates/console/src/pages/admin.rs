@@ -97,13 +97,7 @@ async fn accounts(State(c): State<Console>, op: Op, q: ListIn) -> Page {
     let vendors: Vec<Vendor> = engine.registry.entries().iter().map(|e| e.vendor).collect();
     let body = html! {
         (layout::search_box(&op, &q, "/accounts"))
-        @if list.rows.is_empty() {
-            @if list.any {
-                (layout::empty(op.t("没有符合搜索的账号：换个关键词。", "No account matches: try another search.")))
-            } @else {
-                (layout::empty(op.t("还没有上游账号：用下方表单添加一个（或运行 idcgate sandbox 试用模拟器）。", "No upstream account yet: add one with the form below (or try the simulators with `idcgate sandbox`).")))
-            }
-        } @else {
+        (list.or_empty(op.t("没有符合搜索的账号：换个关键词。", "No account matches: try another search."), op.t("还没有上游账号：用下方表单添加一个（或运行 idcgate sandbox 试用模拟器）。", "No upstream account yet: add one with the form below (or try the simulators with `idcgate sandbox`)."), |rows| html! {
             (layout::list_table(&op, &q, "/accounts", list.total, &[
                 Col::Sort("name", op.t("名称", "Name")),
                 Col::Sort("vendor", op.t("服务商", "Vendor")),
@@ -111,7 +105,7 @@ async fn accounts(State(c): State<Console>, op: Op, q: ListIn) -> Page {
                 Col::SortNum("rate", op.t("限速（次/秒）", "Rate limit (req/s)")),
                 Col::Plain(op.t("操作", "Actions")),
             ], html! {
-                    @for a in &list.rows {
+                    @for a in rows {
                         tr {
                             td { (a.name) }
                             td { (a.vendor) }
@@ -135,8 +129,8 @@ async fn accounts(State(c): State<Console>, op: Op, q: ListIn) -> Page {
                             }
                         }
                     }
-            }))
-        }
+        }))
+        }))
         @if op.may(Act::Administer) {
             h2 { (op.t("添加上游账号", "Add an upstream account")) }
             form.stack method="post" action="/accounts" id="add-account" autocomplete="off" {
@@ -369,15 +363,14 @@ async fn remove_account(
 ) -> Page {
     let name = layout::path_name(&op, name)?;
     let f = op.submitted(Act::Administer, form)?;
-    if f.confirm.trim() != name {
-        return Err(layout::bad_input(
-            &op,
-            op.t(
-                "输入的名称与账号不符，未删除。",
-                "The name typed is not the account's; nothing was removed.",
-            ),
-        ));
-    }
+    f.typed(
+        &op,
+        &name,
+        op.t(
+            "输入的名称与账号不符，未删除。",
+            "The name typed is not the account's; nothing was removed.",
+        ),
+    )?;
     let removed = c
         .engine
         .remove_account(&layout::actor(&op), &name)
@@ -430,13 +423,7 @@ async fn tokens(State(c): State<Console>, op: Op, q: ListIn) -> Page {
     );
     let body = html! {
         (layout::search_box(&op, &q, "/tokens"))
-        @if list.rows.is_empty() {
-            @if list.any {
-                (layout::empty(op.t("没有符合搜索的令牌。", "No token matches the search.")))
-            } @else {
-                (layout::empty(op.t("还没有 API 令牌：用下方表单创建一个，交给调用 REST API 的程序。", "No API tokens yet: create one with the form below for a program that calls the REST API.")))
-            }
-        } @else {
+        (list.or_empty(op.t("没有符合搜索的令牌。", "No token matches the search."), op.t("还没有 API 令牌：用下方表单创建一个，交给调用 REST API 的程序。", "No API tokens yet: create one with the form below for a program that calls the REST API."), |rows| html! {
             (layout::list_table(&op, &q, "/tokens", list.total, &[
                 Col::Sort("id", "ID"),
                 Col::Sort("name", op.t("名称", "Name")),
@@ -445,7 +432,7 @@ async fn tokens(State(c): State<Console>, op: Op, q: ListIn) -> Page {
                 Col::Sort("state", op.t("状态", "State")),
                 Col::Plain(""),
             ], html! {
-                    @for t in &list.rows {
+                    @for t in rows {
                         tr {
                             td { code { (t.id) } }
                             td { (t.name) }
@@ -459,8 +446,8 @@ async fn tokens(State(c): State<Console>, op: Op, q: ListIn) -> Page {
                             }
                         }
                     }
-            }))
-        }
+        }))
+        }))
         h2 { (op.t("创建令牌", "Create a token")) }
         form.row method="post" action="/tokens" id="create-token" {
             (csrf(&op))
@@ -583,15 +570,14 @@ async fn revoke_token(
 ) -> Page {
     let id = layout::path_name(&op, id)?;
     let f = op.submitted(Act::Administer, form)?;
-    if f.confirm != id {
-        return Err(layout::bad_input(
-            &op,
-            op.t(
-                "请从确认页面吊销。",
-                "Revoke it from its confirmation page.",
-            ),
-        ));
-    }
+    f.confirms(
+        &op,
+        &id,
+        op.t(
+            "请从确认页面吊销。",
+            "Revoke it from its confirmation page.",
+        ),
+    )?;
     // By id only: the store also takes a name, which a form must not stand in for.
     let t = find_token(&c, &op, &id).await?;
     c.engine
@@ -1063,15 +1049,14 @@ async fn remove_operator(
 ) -> Page {
     let name = operator_path(&op, name)?;
     let f = op.submitted(Act::Administer, form)?;
-    if f.confirm.trim() != name {
-        return Err(layout::bad_input(
-            &op,
-            op.t(
-                "输入的名称与操作员不符，未删除。",
-                "The name typed is not the operator's; nothing was removed.",
-            ),
-        ));
-    }
+    f.typed(
+        &op,
+        &name,
+        op.t(
+            "输入的名称与操作员不符，未删除。",
+            "The name typed is not the operator's; nothing was removed.",
+        ),
+    )?;
     let actor = layout::actor(&op);
     Operators {
         engine: &c.engine,

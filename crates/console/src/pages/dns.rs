@@ -132,16 +132,9 @@ async fn zones(
         .collect();
     let base = layout::with_filters("/dns", &pairs);
     let body = html! {
-        form.row method="get" action="/dns" {
-            label { (op.t("搜索", "Search")) input type="search" name="q" value=(q.q) maxlength="100"; }
-            label { (op.t("账号", "Account"))
-                select name="account" {
-                    option value="" { (op.t("全部", "all")) }
-                    @for a in &accounts { option value=(a.name) selected[filters[1].1 == a.name] { (a.name) " (" (a.vendor) ")" } }
-                }
-            }
-            button type="submit" { (op.t("筛选", "Filter")) }
-        }
+        (layout::filter_form(&op, "/dns", &q, None, layout::choice(op.t("账号", "Account"), "account", op.t("全部", "all"), html! {
+            @for a in &accounts { option value=(a.name) selected[filters[1].1 == a.name] { (a.name) " (" (a.vendor) ")" } }
+        })))
         @if rows.is_empty() {
             (super::inventory::empty_state(&op, filtered, op.t("DNS 区域", "DNS zones")))
         } @else {
@@ -688,15 +681,14 @@ async fn delete_record(
 ) -> Page {
     let f = op.submitted(Act::Operate, form)?;
     let (account, zone, id, r) = record_at(&c, &op, path).await?;
-    if f.confirm != id {
-        return Err(layout::bad_input(
-            &op,
-            op.t(
-                "请从确认页面删除。",
-                "Delete it from its confirmation page.",
-            ),
-        ));
-    }
+    f.confirms(
+        &op,
+        &id,
+        op.t(
+            "请从确认页面删除。",
+            "Delete it from its confirmation page.",
+        ),
+    )?;
     writable_zone(&c, &op, Ok(Path((account.clone(), zone.clone())))).await?;
     let removed = c.engine.dns_remove(&layout::actor(&op), &zone, &id).await;
     let done = op.t("已删除记录", "Record deleted:");

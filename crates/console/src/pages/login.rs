@@ -219,23 +219,18 @@ async fn login(
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
+    // The login page again, saying why.
+    let again = |msg: &str, status| login_response(&console, lang, &f.next, Some(msg), status);
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), f.token.as_bytes()) {
         let msg = lang.t(
             "登录表单已过期，请重试。",
             "The login form expired; please try again.",
         );
-        return login_response(&console, lang, &f.next, Some(msg), StatusCode::FORBIDDEN);
+        return again(msg, StatusCode::FORBIDDEN);
     }
     if peer_locked(&console, &peer).await {
-        let msg = too_many_from_here(lang);
-        return login_response(
-            &console,
-            lang,
-            &f.next,
-            Some(msg),
-            StatusCode::TOO_MANY_REQUESTS,
-        );
+        return again(too_many_from_here(lang), StatusCode::TOO_MANY_REQUESTS);
     }
     let engine = &console.engine;
     let name: String = f.name.trim().chars().take(64).collect();
@@ -248,13 +243,7 @@ async fn login(
                 "暂时无法登录，请稍后再试。",
                 "Logging in is not possible right now; try again shortly.",
             );
-            return login_response(
-                &console,
-                lang,
-                &f.next,
-                Some(msg),
-                StatusCode::SERVICE_UNAVAILABLE,
-            );
+            return again(msg, StatusCode::SERVICE_UNAVAILABLE);
         }
     };
     let refused = lang.t("用户名或密码错误。", "Wrong user name or password.");
@@ -263,13 +252,7 @@ async fn login(
         auth::verify_password(&f.password, auth::decoy_hash());
         audit_login(&console, &name, Err("no such operator".into())).await;
         peer_failed(&console, &peer).await;
-        return login_response(
-            &console,
-            lang,
-            &f.next,
-            Some(refused),
-            StatusCode::UNAUTHORIZED,
-        );
+        return again(refused, StatusCode::UNAUTHORIZED);
     };
     if operator.locked_until_ms > now {
         audit_login(&console, &name, Err("refused: locked out".into())).await;
@@ -281,13 +264,7 @@ async fn login(
             ),
             layout::time(operator.locked_until_ms)
         );
-        return login_response(
-            &console,
-            lang,
-            &f.next,
-            Some(&msg),
-            StatusCode::TOO_MANY_REQUESTS,
-        );
+        return again(&msg, StatusCode::TOO_MANY_REQUESTS);
     }
     if !auth::verify_password(&f.password, &operator.password_hash) {
         let locked = engine
@@ -301,13 +278,7 @@ async fn login(
             None => "wrong password".into(),
         };
         audit_login(&console, &name, Err(detail)).await;
-        return login_response(
-            &console,
-            lang,
-            &f.next,
-            Some(refused),
-            StatusCode::UNAUTHORIZED,
-        );
+        return again(refused, StatusCode::UNAUTHORIZED);
     }
     let stage = if operator.totp_enabled {
         SessionStage::SecondFactor

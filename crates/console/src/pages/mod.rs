@@ -9,6 +9,7 @@ mod money;
 mod servers;
 
 use crate::layout::ListQuery;
+use crate::session::{Op, Refusal};
 use crate::Console;
 use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query};
@@ -52,6 +53,27 @@ pub(crate) struct ConfirmForm {
 }
 
 posted!(CsrfForm, ConfirmForm);
+
+impl ConfirmForm {
+    /// `Err` (a 400 page saying `why`) unless the form confirms `what` as its
+    /// confirmation page gave it.
+    pub fn confirms(&self, op: &Op, what: &str, why: &str) -> Result<(), Refusal> {
+        confirmed(op, self.confirm == what, why)
+    }
+
+    /// `confirms` for a name typed by hand: blanks around it do not count.
+    pub fn typed(&self, op: &Op, what: &str, why: &str) -> Result<(), Refusal> {
+        confirmed(op, self.confirm.trim() == what, why)
+    }
+}
+
+fn confirmed(op: &Op, ok: bool, why: &str) -> Result<(), Refusal> {
+    if ok {
+        Ok(())
+    } else {
+        Err(crate::layout::bad_input(op, why))
+    }
+}
 
 pub fn routes() -> Router<Console> {
     Router::new()

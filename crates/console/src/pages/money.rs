@@ -243,30 +243,21 @@ async fn orders(State(c): State<Console>, op: Op, q: ListIn, f: QueryIn<OrderQue
     let state_text = state.map(OrderState::as_str).unwrap_or("");
     let base = layout::with_filters("/orders", &[("state", state_text), ("account", &account)]);
     let body = html! {
-        form.row method="get" action="/orders" {
-            label { (op.t("搜索", "Search"))
-                input type="search" name="q" value=(q.q) maxlength="100" placeholder=(op.t("编号、对象、账号…", "id, target, account…")); }
-            label { (op.t("状态", "State"))
-                select name="state" {
-                    option value="" { (op.t("全部", "all")) }
-                    @for s in OrderState::ALL {
-                        option value=(s.as_str()) selected[state == Some(s)] { (order_state_name(&op, s)) }
-                    }
+        (layout::filter_form(&op, "/orders", &q, Some(op.t("编号、对象、账号…", "id, target, account…")), html! {
+            (layout::choice(op.t("状态", "State"), "state", op.t("全部", "all"), html! {
+                @for s in OrderState::ALL {
+                    option value=(s.as_str()) selected[state == Some(s)] { (order_state_name(&op, s)) }
                 }
-            }
-            label { (op.t("上游账号", "Account"))
-                select name="account" {
-                    option value="" { (op.t("全部", "all")) }
-                    @for a in &accounts {
-                        option value=(a) selected[*a == account] { (a) }
-                    }
-                    @if !account.is_empty() && !accounts.contains(&account) {
-                        option value=(account) selected { (account) }
-                    }
+            }))
+            (layout::choice(op.t("上游账号", "Account"), "account", op.t("全部", "all"), html! {
+                @for a in &accounts {
+                    option value=(a) selected[*a == account] { (a) }
                 }
-            }
-            button type="submit" { (op.t("筛选", "Filter")) }
-        }
+                @if !account.is_empty() && !accounts.contains(&account) {
+                    option value=(account) selected { (account) }
+                }
+            }))
+        }))
         @if rows.is_empty() {
             @if total == 0 && q.search().is_none() && state.is_none() && account.is_empty() {
                 (layout::empty(op.t(
@@ -616,18 +607,10 @@ async fn tenants(State(c): State<Console>, op: Op, q: ListIn, f: QueryIn<AllQuer
     );
     let base = layout::with_filters("/tenants", &[("all", if all { "1" } else { "" })]);
     let body = html! {
-        form.row method="get" action="/tenants" {
-            label { (op.t("搜索", "Search")) input type="search" name="q" value=(q.q) maxlength="100" placeholder=(op.t("名称、appid、等级", "name, appid, level")); }
+        (layout::filter_form(&op, "/tenants", &q, Some(op.t("名称、appid、等级", "name, appid, level")), html! {
             label { (op.t("含已移除", "Include removed")) input type="checkbox" name="all" value="1" checked[all]; }
-            button type="submit" { (op.t("筛选", "Filter")) }
-        }
-        @if list.rows.is_empty() {
-            @if list.any {
-                (layout::empty(op.t("没有符合搜索的客户：换个关键词。", "No tenant matches: try another search.")))
-            } @else {
-                (layout::empty(op.t("还没有下游客户：用下方表单添加一个，把 appid 和 appkey 交给对方。", "No tenants yet: add one with the form below and hand its appid and appkey over.")))
-            }
-        } @else {
+        }))
+        (list.or_empty(op.t("没有符合搜索的客户：换个关键词。", "No tenant matches: try another search."), op.t("还没有下游客户：用下方表单添加一个，把 appid 和 appkey 交给对方。", "No tenants yet: add one with the form below and hand its appid and appkey over."), |rows| html! {
             (layout::list_table(&op, &q, &base, list.total, &[
                 Col::Sort("name", op.t("名称", "Name")),
                 Col::Sort("appid", "appid"),
@@ -638,7 +621,7 @@ async fn tenants(State(c): State<Console>, op: Op, q: ListIn, f: QueryIn<AllQuer
                 Col::PlainNum(op.t("已用信用", "Drawn")),
                 Col::SortNum("available", op.t("可用", "Available")),
             ], html! {
-                    @for t in &list.rows {
+                    @for t in rows {
                         tr {
                             td { a href={ "/tenants/" (layout::seg(&t.tenant.name)) } { (t.tenant.name) } }
                             td { code { (t.tenant.appid) } }
@@ -650,8 +633,8 @@ async fn tenants(State(c): State<Console>, op: Op, q: ListIn, f: QueryIn<AllQuer
                             td.num { (yuan(t.available)) }
                         }
                     }
-            }))
-        }
+        }))
+        }))
         @if op.may(Act::Money) {
             h2 { (op.t("添加下游客户", "Add a tenant")) }
             form.row method="post" action="/tenants" id="add-tenant" {
@@ -924,16 +907,10 @@ async fn tenant_orders(State(c): State<Console>, op: Op, name: NameIn, q: ListIn
                 a href=(q.href(&base, 1, Some(k), q.sort.as_deref() == Some(k) && !q.descending())) { (op.t(zh, en)) } " "
             }
         }
-        @if list.rows.is_empty() {
-            @if list.any {
-                (layout::empty(op.t("没有符合搜索的订单。", "No order matches the search.")))
-            } @else {
-                (layout::empty(op.t("该客户还没有通过接口购买任何东西。", "This tenant has bought nothing through the endpoint yet.")))
-            }
-        } @else {
-            (tenant_orders_table(&op, &list.rows.iter().collect::<Vec<_>>()))
+        (list.or_empty(op.t("没有符合搜索的订单。", "No order matches the search."), op.t("该客户还没有通过接口购买任何东西。", "This tenant has bought nothing through the endpoint yet."), |rows| html! {
+            (tenant_orders_table(&op, &rows.iter().collect::<Vec<_>>()))
             (layout::pager(&op, &q, &base, list.total))
-        }
+        }))
         p { a href=(tenant_base(&name)) { (op.t("返回客户", "Back to the tenant")) } }
     };
     let title = format!("{} {}", name, op.t("的订单", "orders"));
@@ -981,13 +958,7 @@ async fn tenant_statement(State(c): State<Console>, op: Op, name: NameIn, q: Lis
             tr { th { (op.t("退款合计", "Refunds")) } td.num { (yuan(st.refunds)) } }
         }
         (layout::search_box(&op, &q, &base))
-        @if list.rows.is_empty() {
-            @if list.any {
-                (layout::empty(op.t("没有符合搜索的流水。", "No line matches the search.")))
-            } @else {
-                (layout::empty(op.t("还没有流水：充值或购买后会出现在这里。", "No lines yet: top-ups and purchases appear here.")))
-            }
-        } @else {
+        (list.or_empty(op.t("没有符合搜索的流水。", "No line matches the search."), op.t("还没有流水：充值或购买后会出现在这里。", "No lines yet: top-ups and purchases appear here."), |rows| html! {
             (layout::list_table(&op, &q, &base, list.total, &[
                 Col::Sort("at", op.t("时间", "At")),
                 Col::Sort("what", op.t("项目", "What")),
@@ -995,7 +966,7 @@ async fn tenant_statement(State(c): State<Console>, op: Op, name: NameIn, q: Lis
                 Col::SortNum("amount", op.t("金额", "Amount")),
                 Col::Plain(op.t("账本交易", "Ledger txn")),
             ], html! {
-                    @for l in &list.rows {
+                    @for l in rows {
                         tr {
                             td { (layout::time(l.at_ms)) }
                             td { (statement_what(&op, &l.what)) }
@@ -1004,8 +975,8 @@ async fn tenant_statement(State(c): State<Console>, op: Op, name: NameIn, q: Lis
                             td { (l.txn_id) }
                         }
                     }
-            }))
-        }
+        }))
+        }))
         p { a href=(tenant_base(&name)) { (op.t("返回客户", "Back to the tenant")) } }
     };
     let title = format!("{} {}", name, op.t("的对账单", "statement"));
@@ -1282,18 +1253,10 @@ async fn products(State(c): State<Console>, op: Op, q: ListIn, f: QueryIn<AllQue
     let prices = prices_of(&c, &list.rows).await;
     let base = layout::with_filters("/products", &[("all", if all { "1" } else { "" })]);
     let body = html! {
-        form.row method="get" action="/products" {
-            label { (op.t("搜索", "Search")) input type="search" name="q" value=(q.q) maxlength="100" placeholder=(op.t("名称、账号、类型…", "name, account, kind…")); }
+        (layout::filter_form(&op, "/products", &q, Some(op.t("名称、账号、类型…", "name, account, kind…")), html! {
             label { (op.t("含已下架", "Include retired")) input type="checkbox" name="all" value="1" checked[all]; }
-            button type="submit" { (op.t("筛选", "Filter")) }
-        }
-        @if list.rows.is_empty() {
-            @if list.any {
-                (layout::empty(op.t("没有符合搜索的产品：换个关键词。", "No product matches: try another search.")))
-            } @else {
-                (layout::empty(op.t("目录是空的：用 idcgate product add 添加产品（上游账号的套餐加价格规则）。", "The catalog is empty: add a product (an upstream account's offer and a price rule) with `idcgate product add`.")))
-            }
-        } @else {
+        }))
+        (list.or_empty(op.t("没有符合搜索的产品：换个关键词。", "No product matches: try another search."), op.t("目录是空的：用 idcgate product add 添加产品（上游账号的套餐加价格规则）。", "The catalog is empty: add a product (an upstream account's offer and a price rule) with `idcgate product add`."), |rows| html! {
             (layout::list_table(&op, &q, &base, list.total, &[
                 Col::Sort("id", "#"),
                 Col::Sort("name", op.t("产品", "Product")),
@@ -1303,7 +1266,7 @@ async fn products(State(c): State<Console>, op: Op, q: ListIn, f: QueryIn<AllQue
                 Col::Plain(op.t("各等级价格（实时报价）", "Prices per level (live cost)")),
                 Col::Sort("state", op.t("状态", "State")),
             ], html! {
-                    @for (p, terms) in list.rows.iter().zip(&prices) {
+                    @for (p, terms) in rows.iter().zip(&prices) {
                         tr {
                             td { (p.id) }
                             td { a href={ "/products/" (layout::seg(&p.name)) } { (p.name) } br; span.hint { (p.title) } }
@@ -1319,8 +1282,8 @@ async fn products(State(c): State<Console>, op: Op, q: ListIn, f: QueryIn<AllQue
                             td class=[(p.state == ProductState::Retired).then_some("bad")] { (product_state_name(&op, p.state)) }
                         }
                     }
-            }))
-        }
+        }))
+        }))
     };
     Ok(layout::page(&op, op.t("产品", "Products"), body))
 }
@@ -1383,15 +1346,14 @@ async fn retire_page(State(c): State<Console>, op: Op, name: NameIn) -> Page {
 async fn retire(State(c): State<Console>, op: Op, name: NameIn, form: FormIn<ConfirmForm>) -> Page {
     let name = layout::path_name(&op, name)?;
     let f = op.submitted(Act::Money, form)?;
-    if f.confirm != name {
-        return Err(layout::bad_input(
-            &op,
-            op.t(
-                "请从确认页面下架。",
-                "Retire it from its confirmation page.",
-            ),
-        ));
-    }
+    f.confirms(
+        &op,
+        &name,
+        op.t(
+            "请从确认页面下架。",
+            "Retire it from its confirmation page.",
+        ),
+    )?;
     let p = c
         .engine
         .retire_product(&layout::actor(&op), &name)
