@@ -5,15 +5,13 @@
 
 use idcgate_console::auth::Operators;
 use idcgate_console::{router, ConsoleConfig};
-use idcgate_core::{UpstreamAccount, Vendor};
-use idcgate_engine::{Engine, Registry, VendorEntry};
+use idcgate_engine::testing::{sandboxed, Sandboxed};
+use idcgate_engine::{vendor_entry, Engine};
 use idcgate_store::testing::TestDb;
 use idcgate_store::{Role, SqlStore};
 use idcgate_wire::sim::SimServer;
-use idcgate_wire::{testing, Simulator};
 use reqwest::StatusCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -28,33 +26,14 @@ pub struct App {
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-fn registry() -> Registry {
-    Registry::new(vec![VendorEntry {
-        vendor: Vendor::West,
-        spec: idcgate_west::spec,
-        connect: idcgate_west::connect,
-        sandbox: || Box::new(idcgate_west::Sim::sandbox()),
-        onboarding: &idcgate_west::ONBOARDING,
-    }])
-}
-
 /// The console on `db` with account `w` (a West sandbox) and operators `adm`, `ops`,
 /// `fin` and `view`.
 pub async fn start(db: &TestDb) -> App {
-    let engine = Arc::new(Engine::new(
-        Arc::new(db.reopen().await),
-        registry(),
-        testing::wire_config(Duration::from_secs(5)),
-    ));
-    let sim = idcgate_west::Sim::sandbox();
-    let srv = testing::serve(&sim).await;
-    engine
-        .put_sandbox_account(&UpstreamAccount {
-            name: "w".into(),
-            ..testing::sandbox_account(&sim, &srv)
-        })
-        .await
-        .unwrap();
+    let Sandboxed {
+        engine,
+        srv,
+        secrets,
+    } = sandboxed(db, vendor_entry!(West, idcgate_west), "w").await;
     let ops = Operators {
         engine: &engine,
         actor: "test",
@@ -72,11 +51,7 @@ pub async fn start(db: &TestDb) -> App {
         engine,
         store: db.reopen().await,
         base,
-        sandbox_secrets: sim
-            .sandbox_credentials()
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect(),
+        sandbox_secrets: secrets,
         srv,
         _stop: stop,
     }

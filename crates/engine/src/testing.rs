@@ -1,0 +1,97 @@
+//! Test support for the engine's tests and the surfaces' (feature `testing`): an engine
+//! on a test database, with sandbox accounts on served simulators. The engine still
+//! names no vendor: a test names its vendor crates, through [`vendor_entry!`].
+
+use crate::{Engine, Registry, VendorEntry};
+use idcgate_core::UpstreamAccount;
+use idcgate_store::testing::TestDb;
+use idcgate_wire::sim::{SimServer, Simulator};
+use idcgate_wire::{testing, WireConfig};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[doc(hidden)]
+pub use idcgate_core::Vendor;
+
+/// The registry entry of the vendor crate `$krate` for `Vendor::$vendor`:
+/// `vendor_entry!(West, idcgate_west)`.
+#[macro_export]
+macro_rules! vendor_entry {
+    ($vendor:ident, $krate:ident) => {
+        $crate::VendorEntry {
+            vendor: $crate::testing::Vendor::$vendor,
+            spec: $krate::spec,
+            connect: $krate::connect,
+            sandbox: || Box::new($krate::Sim::sandbox()),
+            onboarding: &$krate::ONBOARDING,
+        }
+    };
+}
+
+/// An engine (another instance, when called again) on `db` with `vendors`, calling
+/// upstreams as `wire` says.
+pub async fn engine_on(db: &TestDb, vendors: Vec<VendorEntry>, wire: WireConfig) -> Arc<Engine> {
+    Arc::new(Engine::new(
+        Arc::new(db.reopen().await),
+        Registry::new(vendors),
+        wire,
+    ))
+}
+
+/// Stores `sim`'s sandbox account, served at `srv`, as `name` at `rate` calls a second
+/// (0: the vendor's own advice).
+pub async fn put_sandbox(
+    engine: &Engine,
+    name: &str,
+    sim: &dyn Simulator,
+    srv: &SimServer,
+    rate: u32,
+) {
+    let account = UpstreamAccount {
+        name: name.into(),
+        rate_limit_per_sec: rate,
+        ..testing::sandbox_account(sim, srv)
+    };
+    if let Err(e) = engine.put_sandbox_account(&account).await {
+        panic!("sandbox account {name}: {e}");
+    }
+}
+
+/// Serves `sim` and stores its sandbox account under `name`.
+pub async fn add_sandbox(engine: &Engine, name: &str, sim: &dyn Simulator) -> SimServer {
+    let srv = testing::serve(sim).await;
+    put_sandbox(engine, name, sim, &srv, 0).await;
+    srv
+}
+
+/// An engine with one vendor and one account on that vendor's sandbox simulator.
+pub struct Sandboxed {
+    pub engine: Arc<Engine>,
+    /// The simulator behind the account, served.
+    pub srv: SimServer,
+    /// The sandbox account's own credential values.
+    pub secrets: Vec<String>,
+}
+
+/// An engine on `db` with `vendor` alone and `account` on a fresh sandbox of it; a lost
+/// answer is given up on after 5 s.
+pub async fn sandboxed(db: &TestDb, vendor: VendorEntry, account: &str) -> Sandboxed {
+    let sim = (vendor.sandbox)();
+    let engine = engine_on(
+        db,
+        vec![vendor],
+        testing::wire_config(Duration::from_secs(5)),
+    )
+    .await;
+    let srv = add_sandbox(&engine, account, &*sim).await;
+    let secrets = sim
+        .sandbox_credentials()
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect();
+    Sandboxed {
+        engine,
+        srv,
+        secrets,
+    }
+}
