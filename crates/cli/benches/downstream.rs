@@ -20,7 +20,6 @@ mod common;
 
 use common::{env, report, Until};
 use idcgate_core::{Money, ResourceKind};
-use idcgate_engine::catalog::{PriceRule, ProductSpec};
 use idcgate_store::{OrderStore as _, Store as _, TenantOrderStore as _};
 use idcgate_wire::Simulator;
 use std::time::{Duration, Instant};
@@ -116,29 +115,12 @@ async fn main() {
     let product = engine
         .add_product(
             "bench",
-            ProductSpec {
-                name: format!("cloud-{run}"),
-                title: Some("Cloud 1C1G".into()),
-                account: account.clone(),
-                kind: ResourceKind::Server,
-                offer: Some("德阳电信-1核1G".into()),
-                options: [("system_guid".to_string(), "1659170791658716".to_string())]
-                    .into_iter()
-                    .collect(),
-                rule: PriceRule::parse("15%", &[], &[], Some("1,3,12")).unwrap(),
-            },
+            idcgate_engine::testing::cloud_product(&format!("cloud-{run}"), &account),
         )
         .await
         .unwrap();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = idcgate::vendors::server_state(engine.clone());
-    tokio::spawn(idcgate_server::serve(
-        state,
-        listener,
-        std::future::pending(),
-    ));
+    let addr = common::serve(engine.clone()).await;
     let endpoint = format!("http://{addr}/api/same/index");
 
     let mut callers = Vec::new();

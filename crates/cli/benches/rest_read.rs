@@ -91,19 +91,7 @@ async fn main() {
         .await
         .unwrap();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = idcgate_server::AppState {
-        auth_failure_limit: idcgate_server::DEFAULT_AUTH_FAILURE_LIMIT,
-        engine: engine.clone(),
-        metrics: Arc::new(idcgate_server::Metrics::default()),
-        downstream: None,
-    };
-    tokio::spawn(idcgate_server::serve(
-        state,
-        listener,
-        std::future::pending(),
-    ));
+    let addr = common::serve(engine.clone()).await;
     // BENCH_PATH measures another GET path the same way (to tell costs apart).
     let path = std::env::var("BENCH_PATH").unwrap_or_else(|_| "/api/v1/domains?limit=10".into());
     let ours = format!("http://{addr}{path}");

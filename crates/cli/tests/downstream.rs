@@ -22,6 +22,7 @@ use idcgate_core::capability::Connection;
 use idcgate_core::purchase::{Operation, PurchaseRequest};
 use idcgate_core::{Money, PowerAction, PowerState, ResourceKind, UpstreamAccount, Vendor};
 use idcgate_engine::catalog::{PriceRule, ProductSpec};
+use idcgate_engine::testing::{add_sandbox, cloud_product, ZONKVM_SANDBOX_SYSTEM as SIM_SYSTEM};
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, ResaleStore as _, SqlStore, TenantOrderStore as _};
@@ -105,30 +106,10 @@ struct Reseller {
 async fn reseller(store: SqlStore) -> Reseller {
     let i = instance(store).await;
     let sim = idcgate_zonkvm::Sim::sandbox();
-    let srv = testing::serve(&sim).await;
-    i.engine
-        .put_sandbox_account(&UpstreamAccount {
-            name: "z".into(),
-            ..testing::sandbox_account(&sim, &srv)
-        })
-        .await
-        .unwrap();
+    let srv = add_sandbox(&i.engine, "z", &sim).await;
     let p = i
         .engine
-        .add_product(
-            "test",
-            ProductSpec {
-                name: "cloud-a".into(),
-                title: Some("Cloud 1C1G".into()),
-                account: "z".into(),
-                kind: ResourceKind::Server,
-                offer: Some("德阳电信-1核1G".into()),
-                options: [("system_guid".to_string(), SIM_SYSTEM.to_string())]
-                    .into_iter()
-                    .collect(),
-                rule: PriceRule::parse("15%", &[], &[], Some("1,3,12")).unwrap(),
-            },
-        )
+        .add_product("test", cloud_product("cloud-a", "z"))
         .await
         .unwrap();
     Reseller {
@@ -138,8 +119,6 @@ async fn reseller(store: SqlStore) -> Reseller {
         product_id: p.id,
     }
 }
-
-const SIM_SYSTEM: &str = "1659170791658716";
 
 impl Instance {
     fn url(&self) -> String {

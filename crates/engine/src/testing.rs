@@ -2,8 +2,9 @@
 //! on a test database, with sandbox accounts on served simulators. The engine still
 //! names no vendor: a test names its vendor crates, through [`vendor_entry!`].
 
+use crate::catalog::{PriceRule, ProductSpec};
 use crate::{Engine, Registry, VendorEntry};
-use idcgate_core::UpstreamAccount;
+use idcgate_core::{ResourceKind, UpstreamAccount};
 use idcgate_store::testing::TestDb;
 use idcgate_wire::sim::{SimServer, Simulator};
 use idcgate_wire::{testing, WireConfig};
@@ -95,3 +96,27 @@ pub async fn sandboxed(db: &TestDb, vendor: VendorEntry, account: &str) -> Sandb
         secrets,
     }
 }
+
+/// The Zonkvm sandbox's one-core cloud server (`德阳电信-1核1G`, its CentOS image) on
+/// `account` as product `name`, at cost + 15% for 1, 3 or 12 months: what the resale
+/// tests and bench sell.
+pub fn cloud_product(name: &str, account: &str) -> ProductSpec {
+    let rule = match PriceRule::parse("15%", &[], &[], Some("1,3,12")) {
+        Ok(rule) => rule,
+        Err(e) => panic!("the cloud product's rule: {e}"),
+    };
+    ProductSpec {
+        name: name.into(),
+        title: Some("Cloud 1C1G".into()),
+        account: account.into(),
+        kind: ResourceKind::Server,
+        offer: Some("德阳电信-1核1G".into()),
+        options: [("system_guid".to_string(), ZONKVM_SANDBOX_SYSTEM.to_string())]
+            .into_iter()
+            .collect(),
+        rule,
+    }
+}
+
+/// The CentOS image the Zonkvm sandbox installs.
+pub const ZONKVM_SANDBOX_SYSTEM: &str = "1659170791658716";

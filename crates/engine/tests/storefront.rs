@@ -11,8 +11,8 @@ use idcgate_core::storefront::{
     HoldingState, Purchase, RefusalKind, ServerAction, Shopper, Storefront,
 };
 use idcgate_core::{Money, PowerAction, ResourceKind};
-use idcgate_engine::catalog::{PriceRule, ProductSpec};
 use idcgate_engine::storefront::Shop;
+use idcgate_engine::testing::cloud_product;
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, TenantOrderState};
@@ -56,20 +56,7 @@ async fn fixture(db: &TestDb) -> Fixture {
     let sim = idcgate_zonkvm::Sim::sandbox();
     let srv = common::add_sandbox(&engine, "z", &sim).await;
     let product = engine
-        .add_product(
-            "test",
-            ProductSpec {
-                name: "cloud-1c1g".into(),
-                title: Some("Cloud 1C1G".into()),
-                account: "z".into(),
-                kind: ResourceKind::Server,
-                offer: Some("德阳电信-1核1G".into()),
-                options: [("system_guid".to_string(), "1659170791658716".to_string())]
-                    .into_iter()
-                    .collect(),
-                rule: PriceRule::parse("15%", &[], &[], Some("1,3,12")).unwrap(),
-            },
-        )
+        .add_product("test", cloud_product("cloud-1c1g", "z"))
         .await
         .unwrap();
     Fixture {

@@ -72,6 +72,20 @@ pub fn engine(store: Arc<SqlStore>) -> Arc<Engine> {
     ))
 }
 
+/// Serves `engine` as `idcgate serve` does (REST API and downstream endpoint) on a free
+/// port for the rest of the run; its address.
+pub async fn serve(engine: Arc<Engine>) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = idcgate::vendors::server_state(engine);
+    tokio::spawn(idcgate_server::serve(
+        state,
+        listener,
+        std::future::pending(),
+    ));
+    addr
+}
+
 /// Stores a simulator's sandbox account, served, under a name at a rate.
 pub use idcgate_engine::testing::put_sandbox as add_account;
 
