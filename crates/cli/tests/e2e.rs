@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{err, idcgate, ok, vendor_count, Running, BIN};
+use common::{account_add, err, idcgate, ok, vendor_count, Running, BIN};
 
 struct Server {
     _running: Running,
@@ -403,7 +403,7 @@ fn credentials_never_in_clear_on_disk_or_in_trace_logs() {
         .as_str()
         .unwrap()
         .to_string();
-    let run = |args: &[&str]| {
+    let run = |args: &[String]| {
         Command::new(BIN)
             .args(args)
             .env("IDCGATE_DATA_DIR", &data)
@@ -411,21 +411,17 @@ fn credentials_never_in_clear_on_disk_or_in_trace_logs() {
             .output()
             .unwrap()
     };
-    let add = run(&[
-        "account",
-        "add",
+    let add = run(&account_add(
         "mine",
-        "--vendor",
         "west",
-        "--base-url",
-        &west_url,
-        "--cred",
-        &format!("username={user}"),
-        "--cred",
-        &format!("api_password={secret}"),
-    ]);
+        Some(&west_url),
+        &[
+            &format!("username={user}"),
+            &format!("api_password={secret}"),
+        ],
+    ));
     ok(&add);
-    let test = run(&["account", "test", "mine"]);
+    let test = run(&["account", "test", "mine"].map(String::from));
     let tested = ok(&test);
     assert!(tested.contains("ok"), "{tested}");
     let trace = [add.stderr, test.stderr, test.stdout].concat();
@@ -501,19 +497,12 @@ fn bad_config_wrong_key_and_unreachable_database_fail_clearly_without_loss() {
     let data = tmp.path().join("data");
     ok(&idcgate(
         &data,
-        &[
-            "account",
-            "add",
+        &account_add(
             "keep",
-            "--vendor",
             "west",
-            "--base-url",
-            "http://127.0.0.1:9",
-            "--cred",
-            "username=u",
-            "--cred",
-            "api_password=KEEP-ME-1",
-        ],
+            Some("http://127.0.0.1:9"),
+            &["username=u", "api_password=KEEP-ME-1"],
+        ),
     ));
 
     std::fs::write(
@@ -1017,19 +1006,12 @@ fn json_sync_with_failed_listings_prints_one_document() {
     // An upstream nobody listens on: every listing of the account fails.
     ok(&idcgate(
         &data,
-        &[
-            "account",
-            "add",
+        &account_add(
             "gone",
-            "--vendor",
             "west",
-            "--base-url",
-            "http://127.0.0.1:9",
-            "--cred",
-            "username=demo",
-            "--cred",
-            "api_password=not-a-real-one",
-        ],
+            Some("http://127.0.0.1:9"),
+            &["username=demo", "api_password=not-a-real-one"],
+        ),
     ));
     let out = idcgate(&data, &["--json", "--timeout", "2", "sync"]);
     assert!(!out.status.success(), "a partial sync is a failure");

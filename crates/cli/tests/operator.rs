@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{cmd, err, idcgate, idcgate_typed, ok, BIN};
+use common::{account_add, cmd, err, idcgate, idcgate_typed, ok, BIN};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -111,15 +111,7 @@ fn account_add_names_every_missing_key_and_update_changes_an_account() {
     assert!(none.contains("idcgate vendors show west"), "{none}");
     let half = err(&idcgate(
         &data,
-        &[
-            "account",
-            "add",
-            "d",
-            "--vendor",
-            "dnspod",
-            "--cred",
-            "login_email=a@b.c",
-        ],
+        &account_add("d", "dnspod", None, &["login_email=a@b.c"]),
     ));
     assert!(
         half.contains("missing credentials: login_token, or login_password (given: login_email)"),
@@ -127,56 +119,29 @@ fn account_add_names_every_missing_key_and_update_changes_an_account() {
     );
     let typo = err(&idcgate(
         &data,
-        &[
-            "account",
-            "add",
-            "w",
-            "--vendor",
-            "west",
-            "--cred",
-            "usrname=u",
-            "--cred",
-            "api_password=p",
-        ],
+        &account_add("w", "west", None, &["usrname=u", "api_password=p"]),
     ));
     assert!(typo.contains("unknown credential key usrname"), "{typo}");
     let no_url = err(&idcgate(
         &data,
-        &[
-            "account", "add", "z", "--vendor", "zonkvm", "--cred", "appid=1", "--cred", "appkey=k",
-        ],
+        &account_add("z", "zonkvm", None, &["appid=1", "appkey=k"]),
     ));
     assert!(no_url.contains("give --base-url"), "{no_url}");
 
     // The vendor's live URL and advised rate are the defaults.
     ok(&idcgate(
         &data,
-        &[
-            "account",
-            "add",
-            "d",
-            "--vendor",
-            "dnspod",
-            "--cred",
-            "login_token=1,tok",
-        ],
+        &account_add("d", "dnspod", None, &["login_token=1,tok"]),
     ));
     // A secret typed on standard input, not on the command line.
     ok(&idcgate_typed(
         &data,
-        &[
-            "account",
-            "add",
+        &account_add(
             "w",
-            "--vendor",
             "west",
-            "--base-url",
-            "http://127.0.0.1:9",
-            "--cred",
-            "username=u",
-            "--cred",
-            "api_password",
-        ],
+            Some("http://127.0.0.1:9"),
+            &["username=u", "api_password"],
+        ),
         "TYPED-SECRET-1\n",
     ));
     let list = |data: &Path| -> serde_json::Value {
@@ -205,17 +170,7 @@ fn account_add_names_every_missing_key_and_update_changes_an_account() {
 
     let again = err(&idcgate(
         &data,
-        &[
-            "account",
-            "add",
-            "w",
-            "--vendor",
-            "west",
-            "--cred",
-            "username=u",
-            "--cred",
-            "api_password=p",
-        ],
+        &account_add("w", "west", None, &["username=u", "api_password=p"]),
     ));
     assert!(
         again.contains("already exists") && again.contains("account update w"),
@@ -402,15 +357,7 @@ fn the_data_directory_and_its_files_are_private() {
     let data = tmp.path().join("data");
     ok(&idcgate(
         &data,
-        &[
-            "account",
-            "add",
-            "d",
-            "--vendor",
-            "dnspod",
-            "--cred",
-            "login_token=1,tok",
-        ],
+        &account_add("d", "dnspod", None, &["login_token=1,tok"]),
     ));
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&data), 0o700);

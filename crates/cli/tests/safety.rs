@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{cmd, idcgate, idcgate_typed, ok, text, vendor_count, Running};
+use common::{account_add, cmd, idcgate, idcgate_typed, ok, text, vendor_count, Running};
 
 /// The failure's stderr, after checking it exited with `code`.
 fn fails(out: &Output, code: i32) -> String {
@@ -470,19 +470,12 @@ fn sync_says_how_far_it_is_and_what_it_waits_for() {
     });
     ok(&idcgate(
         &data,
-        &[
-            "account",
-            "add",
+        &account_add(
             "slow-panel",
-            "--vendor",
             "xensystem",
-            "--base-url",
-            &format!("http://127.0.0.1:{port}"),
-            "--cred",
-            "api_username=u",
-            "--cred",
-            "api_key=k",
-        ],
+            Some(&format!("http://127.0.0.1:{port}")),
+            &["api_username=u", "api_key=k"],
+        ),
     ));
     let started = Instant::now();
     let out = idcgate(&data, &["--timeout", "4", "sync"]);
