@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{by_id, client, field, urlencode, App, Browser};
+use common::{by_id, client, field, urlencode, Answer, App, Browser};
 use idcgate_core::{Money, ResourceKind, UpstreamAccount, Vendor};
 use idcgate_engine::catalog::{PriceRule, ProductSpec};
 use idcgate_engine::orders::PurchaseTerms;
@@ -26,6 +26,24 @@ use reqwest::StatusCode;
 /// tests or the sandbox has these strings, so finding one in a page is a leak.
 const FORM_USER: &str = "console-user-7f3a9c";
 const FORM_SECRET: &str = "S3cret-Console-Pass-91xq";
+
+/// The add-account form as its page posts it, for a West account.
+async fn add_account(
+    b: &Browser,
+    name: &str,
+    base_url: &str,
+    rate: &str,
+    credentials: &str,
+) -> Answer {
+    let fields = [
+        ("name", name),
+        ("vendor", "west"),
+        ("base_url", base_url),
+        ("rate", rate),
+        ("credentials", credentials),
+    ];
+    b.post("/accounts", &fields).await
+}
 
 /// The console on `db` with account `w` (a West sandbox), operators `adm`, `ops`,
 /// `fin` and `view`, tenant `t1`, product `host-l1` and one succeeded order.
@@ -558,61 +576,26 @@ async fn administration_keeps_secrets(db: &TestDb) {
     let adm = Browser::login(&app, "adm").await;
     let sim = idcgate_west::Sim::new(FORM_USER, FORM_SECRET);
     let srv = testing::serve(&sim).await;
+    let url = srv.base_url();
     let mut seen: Vec<(String, String)> = Vec::new();
     let mut secrets_extra: Vec<String> = Vec::new();
 
     // An account whose credentials lack a key is refused, naming the key, not a value.
-    let missing = adm
-        .post(
-            "/accounts",
-            &[
-                ("name", "formacct"),
-                ("vendor", "west"),
-                ("base_url", &srv.base_url()),
-                ("rate", "5"),
-                ("credentials", &format!("username={FORM_USER}")),
-            ],
-        )
-        .await;
+    let credentials = format!("username={FORM_USER}");
+    let missing = add_account(&adm, "formacct", &url, "5", &credentials).await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
     assert!(missing.body.contains("api_password"), "{}", missing.body);
     seen.push(("refused add".into(), missing.body));
     // A line without '=' is refused without quoting it (it may be a bare secret).
-    let bare = adm
-        .post(
-            "/accounts",
-            &[
-                ("name", "formacct"),
-                ("vendor", "west"),
-                ("base_url", &srv.base_url()),
-                ("rate", "5"),
-                (
-                    "credentials",
-                    &format!("username={FORM_USER}\n{FORM_SECRET}"),
-                ),
-            ],
-        )
-        .await;
+    let credentials = format!("username={FORM_USER}\n{FORM_SECRET}");
+    let bare = add_account(&adm, "formacct", &url, "5", &credentials).await;
     assert_eq!(bare.status, StatusCode::BAD_REQUEST);
     assert!(bare.body.contains("line 2"));
     seen.push(("bare line".into(), bare.body));
     assert!(app.store.get_account("formacct").await.unwrap().is_none());
 
-    let added = adm
-        .post(
-            "/accounts",
-            &[
-                ("name", "formacct"),
-                ("vendor", "west"),
-                ("base_url", &srv.base_url()),
-                ("rate", "7"),
-                (
-                    "credentials",
-                    &format!("username={FORM_USER}\r\napi_password={FORM_SECRET}\r\n"),
-                ),
-            ],
-        )
-        .await;
+    let credentials = format!("username={FORM_USER}\r\napi_password={FORM_SECRET}\r\n");
+    let added = add_account(&adm, "formacct", &url, "7", &credentials).await;
     assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
     seen.push((
         "add redirect".into(),
@@ -627,44 +610,16 @@ async fn administration_keeps_secrets(db: &TestDb) {
         .unwrap()
         .contains("ok: balance"));
     seen.push(("test".into(), tested.body));
-    let dup = adm
-        .post(
-            "/accounts",
-            &[
-                ("name", "formacct"),
-                ("vendor", "west"),
-                ("base_url", &srv.base_url()),
-                ("rate", "5"),
-                (
-                    "credentials",
-                    &format!("username=x\napi_password={FORM_SECRET}"),
-                ),
-            ],
-        )
-        .await;
+    let credentials = format!("username=x\napi_password={FORM_SECRET}");
+    let dup = add_account(&adm, "formacct", &url, "5", &credentials).await;
     assert_eq!(dup.status, StatusCode::BAD_REQUEST);
     seen.push(("duplicate".into(), dup.body));
     // A credential in the base URL is refused by the form (the URL is shown to every
     // role); one stored otherwise (the CLI) is shown and searched without it.
     let url_secret = "Url-Secret-4d2b";
-    let in_url = adm
-        .post(
-            "/accounts",
-            &[
-                ("name", "urlacct"),
-                ("vendor", "west"),
-                (
-                    "base_url",
-                    &format!("http://admin:{url_secret}@127.0.0.1:1/api"),
-                ),
-                ("rate", "5"),
-                (
-                    "credentials",
-                    &format!("username=u\napi_password={FORM_SECRET}"),
-                ),
-            ],
-        )
-        .await;
+    let credentials = format!("username=u\napi_password={FORM_SECRET}");
+    let with_secret = format!("http://admin:{url_secret}@127.0.0.1:1/api");
+    let in_url = add_account(&adm, "urlacct", &with_secret, "5", &credentials).await;
     assert_eq!(in_url.status, StatusCode::BAD_REQUEST, "{}", in_url.body);
     assert!(in_url.body.contains("credentials"), "{}", in_url.body);
     assert!(app.store.get_account("urlacct").await.unwrap().is_none());
