@@ -112,6 +112,39 @@ pub struct Answer {
     pub set_cookies: Vec<String>,
 }
 
+/// Asserts `a` is the page refusing a role what `what` asked: 403, saying so.
+pub fn refused_for_role(a: &Answer, what: &str) {
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{what}: {}", a.body);
+    assert!(
+        a.body.contains("Your role does not allow this action."),
+        "{what}"
+    );
+}
+
+/// Asserts hostile `fields` posted to `path` were refused with a page of the console's
+/// own: a client error, nothing unescaped, the input not echoed whole (the page under
+/// `max_len` bytes), saying why.
+pub fn refused_safely(a: &Answer, path: &str, fields: &[(&str, &str)], max_len: usize) {
+    let shown = fields
+        .iter()
+        .map(|(k, v)| (k, v.chars().take(20).collect::<String>()))
+        .collect::<Vec<_>>();
+    assert!(
+        a.status.is_client_error(),
+        "POST {path} {shown:?}: {}",
+        a.status
+    );
+    assert!(!a.body.contains("<script>alert"), "POST {path}: unescaped");
+    assert!(
+        a.body.len() < max_len,
+        "POST {path}: the input came back whole"
+    );
+    assert!(
+        a.body.contains("role=\"alert\""),
+        "POST {path} {shown:?}: a page saying why"
+    );
+}
+
 /// A browser logged in as one operator: its session cookie and CSRF token.
 pub struct Browser {
     pub http: reqwest::Client,
