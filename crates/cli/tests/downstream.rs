@@ -22,7 +22,9 @@ use idcgate_core::capability::Connection;
 use idcgate_core::purchase::{Operation, PurchaseRequest};
 use idcgate_core::{Money, PowerAction, PowerState, ResourceKind, UpstreamAccount, Vendor};
 use idcgate_engine::catalog::{PriceRule, ProductSpec};
-use idcgate_engine::testing::{add_sandbox, cloud_product, ZONKVM_SANDBOX_SYSTEM as SIM_SYSTEM};
+use idcgate_engine::testing::{
+    add_sandbox, assert_books_balance, cloud_product, ZONKVM_SANDBOX_SYSTEM as SIM_SYSTEM,
+};
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, ResaleStore as _, SqlStore, TenantOrderStore as _};
@@ -156,6 +158,31 @@ impl Instance {
         assert_eq!(status, 200, "{text}");
         serde_json::from_str(&text).unwrap()
     }
+
+    async fn post_form(&self, form: &[(&str, String)]) -> Value {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.post(&form).await
+    }
+}
+
+/// The endpoint's `create_order` of a cloud server on `line` by the tenant
+/// `appid`/`appkey`, with `extra` fields after.
+fn order_form(
+    appid: &str,
+    appkey: &str,
+    line: &str,
+    extra: &[(&'static str, String)],
+) -> Vec<(&'static str, String)> {
+    let mut f: Vec<(&'static str, String)> = vec![
+        ("appid", appid.into()),
+        ("appkey", appkey.into()),
+        ("action", "create_order".into()),
+        ("obj_type", "create_server".into()),
+        ("line_guid", line.into()),
+        ("system_guid", line.into()),
+    ];
+    f.extend(extra.iter().cloned());
+    f
 }
 
 fn enc(s: &str) -> String {
@@ -171,12 +198,24 @@ fn enc(s: &str) -> String {
 
 /// A minimal HTTP/1.1 POST (the test needs no client library for one form).
 async fn http_post(addr: SocketAddr, path: &str, body: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let req = format!(
         "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
+    http(addr, &req).await
+}
+
+async fn http_get(addr: SocketAddr, path: &str, token: &str) -> (u16, String) {
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    http(addr, &req).await
+}
+
+/// Sends `req` as it is; the answer's status and its one JSON object.
+async fn http(addr: SocketAddr, req: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     s.write_all(req.as_bytes()).await.unwrap();
     let mut out = Vec::new();
     s.read_to_end(&mut out).await.unwrap();
@@ -184,23 +223,6 @@ async fn http_post(addr: SocketAddr, path: &str, body: &str) -> (u16, String) {
     let status = text[9..12].parse().unwrap();
     let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
     // Chunked or not, the envelope is one JSON object.
-    let start = body.find('{').unwrap_or(0);
-    let end = body.rfind('}').map_or(body.len(), |e| e + 1);
-    (status, body[start..end].to_string())
-}
-
-async fn http_get(addr: SocketAddr, path: &str, token: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!(
-        "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    );
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).await.unwrap();
-    let text = String::from_utf8_lossy(&out).to_string();
-    let status = text[9..12].parse().unwrap();
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
     let start = body.find('{').unwrap_or(0);
     let end = body.rfind('}').map_or(body.len(), |e| e + 1);
     (status, body[start..end].to_string())
@@ -303,14 +325,7 @@ async fn the_zonkvm_client_meets_the_same_answers_at_the_simulator_and_the_endpo
     let plus = |m: Money| idcgate_engine::catalog::round_to_fen(m.0 * yuan("1.15").0);
     assert_eq!(at_us.charged, plus(at_sim.charged));
     assert_eq!(at_us.renewed, plus(at_sim.renewed));
-    assert!(r
-        .i
-        .engine
-        .reads()
-        .unbalanced_transactions()
-        .await
-        .unwrap()
-        .is_empty());
+    assert_books_balance(&r.i.engine).await;
 }
 
 async fn a_second_instance_resells_through_the_first(db: &TestDb) {
@@ -421,12 +436,7 @@ async fn a_second_instance_resells_through_the_first(db: &TestDb) {
         "{b_now}"
     );
     for (e, store) in [(&a.i.engine, &a.i.store), (&b.engine, &b.store)] {
-        assert!(e
-            .reads()
-            .unbalanced_transactions()
-            .await
-            .unwrap()
-            .is_empty());
+        assert_books_balance(e).await;
         let margins = store.margins(None).await.unwrap();
         assert_eq!(margins.len(), 1, "{margins:?}");
     }
@@ -473,18 +483,7 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
     let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
     let line = r.product_id.to_string();
     let good_content = r#"{"cpu":1,"ram":1,"months":1}"#;
-    let base = |extra: &[(&'static str, String)]| {
-        let mut f: Vec<(&'static str, String)> = vec![
-            ("appid", appid.clone()),
-            ("appkey", appkey.clone()),
-            ("action", "create_order".into()),
-            ("obj_type", "create_server".into()),
-            ("line_guid", line.clone()),
-            ("system_guid", line.clone()),
-        ];
-        f.extend(extra.iter().cloned());
-        f
-    };
+    let base = |extra: &[(&'static str, String)]| order_form(&appid, &appkey, &line, extra);
     // Everything right but the content.
     let content = |c: &str| base(&[("content", c.to_string())]);
     let servers = r.sim.server_count();
@@ -551,8 +550,7 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
         }),
     ];
     for (what, form) in &cases {
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let v = r.i.post(&form).await;
+        let v = r.i.post_form(form).await;
         // The SQL-in-order_id case is a legitimate id (stored as data, not run): it may
         // buy; every other case must be refused.
         if *what == "SQL in order_id" {
@@ -601,17 +599,10 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
 
     // No money: 0 balance, no credit.
     let (poor_id, poor_key) = r.i.tenant("poor", "0").await;
+    let content = [("content", good_content.to_string())];
     let v =
-        r.i.post(&[
-            ("appid", &poor_id),
-            ("appkey", &poor_key),
-            ("action", "create_order"),
-            ("obj_type", "create_server"),
-            ("line_guid", &line),
-            ("system_guid", &line),
-            ("content", good_content),
-        ])
-        .await;
+        r.i.post_form(&order_form(&poor_id, &poor_key, &line, &content))
+            .await;
     assert!(
         refused(&v) && v["msg"].as_str().unwrap().contains("余额不足"),
         "{v}"
@@ -621,16 +612,8 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
     // Suspended: reads, but does not buy.
     r.i.engine.suspend_tenant("test", "other").await.unwrap();
     let v =
-        r.i.post(&[
-            ("appid", &other_id),
-            ("appkey", &other_key),
-            ("action", "create_order"),
-            ("obj_type", "create_server"),
-            ("line_guid", &line),
-            ("system_guid", &line),
-            ("content", good_content),
-        ])
-        .await;
+        r.i.post_form(&order_form(&other_id, &other_key, &line, &content))
+            .await;
     assert!(refused(&v), "{v}");
     let v =
         r.i.post(&[
@@ -658,12 +641,5 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
         sum
     };
     assert_eq!(spent, Money::from_fen(charged));
-    assert!(r
-        .i
-        .engine
-        .reads()
-        .unbalanced_transactions()
-        .await
-        .unwrap()
-        .is_empty());
+    assert_books_balance(&r.i.engine).await;
 }

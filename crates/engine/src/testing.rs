@@ -97,6 +97,15 @@ pub async fn sandboxed(db: &TestDb, vendor: VendorEntry, account: &str) -> Sandb
     }
 }
 
+/// Every ledger transaction `engine` booked balances.
+pub async fn assert_books_balance(engine: &Engine) {
+    let unbalanced = match engine.reads().unbalanced_transactions().await {
+        Ok(unbalanced) => unbalanced,
+        Err(e) => panic!("reading the ledger: {e}"),
+    };
+    assert!(unbalanced.is_empty(), "{unbalanced:?}");
+}
+
 /// The Zonkvm sandbox's one-core cloud server (`德阳电信-1核1G`, its CentOS image) on
 /// `account` as product `name`, at cost + 15% for 1, 3 or 12 months: what the resale
 /// tests and bench sell.

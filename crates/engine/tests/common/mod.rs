@@ -9,7 +9,7 @@ use idcgate_store::ResourceFilter;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use idcgate_engine::testing::add_sandbox;
+pub use idcgate_engine::testing::{add_sandbox, assert_books_balance};
 
 pub fn west() -> VendorEntry {
     vendor_entry!(West, idcgate_west)
@@ -33,12 +33,6 @@ pub async fn engine_on(db: &TestDb, vendors: Vec<VendorEntry>) -> Arc<Engine> {
     let mut wire = idcgate_wire::WireConfig::new("test@example.com");
     wire.timeout = Duration::from_millis(800);
     idcgate_engine::testing::engine_on(db, vendors, wire).await
-}
-
-/// Every ledger transaction `engine` booked balances.
-pub async fn assert_books_balance(engine: &Engine) {
-    let unbalanced = engine.reads().unbalanced_transactions().await.unwrap();
-    assert!(unbalanced.is_empty(), "{unbalanced:?}");
 }
 
 /// The key of the first DNS zone `engine` holds.
