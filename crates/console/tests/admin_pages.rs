@@ -7,7 +7,8 @@
 mod common;
 
 use common::{
-    by_id, client, field, refused_for_role, refused_safely, urlencode, Answer, App, Browser,
+    assert_audited, by_id, client, field, refused_for_role, refused_safely, urlencode, Answer, App,
+    Browser, OPERATORS,
 };
 use idcgate_core::{Money, ResourceKind, UpstreamAccount, Vendor};
 use idcgate_engine::catalog::{PriceRule, ProductSpec};
@@ -219,12 +220,7 @@ async fn roles_are_enforced_on_the_server(db: &TestDb) {
     let revoke_page = format!("/tokens/{seed_id}/revoke");
     let money_pages = ["/products/host-l1/retire"];
 
-    for (name, role) in [
-        ("adm", Role::Admin),
-        ("ops", Role::Operator),
-        ("fin", Role::Finance),
-        ("view", Role::Viewer),
-    ] {
+    for (name, role) in OPERATORS {
         let b = Browser::login(&app, name).await;
         for p in read_pages {
             let a = b.get(p).await;
@@ -510,20 +506,14 @@ async fn money_forms_book_once_and_show_secrets_once(db: &TestDb) {
     assert_eq!(dup.status, StatusCode::CONFLICT);
 
     // Every change is audited as the console operator who made it.
-    for action in [
+    let actions = [
         "tenant.topup",
         "tenant.credit",
         "tenant.level",
         "tenant.suspend",
         "tenant.add",
-    ] {
-        assert!(
-            trail
-                .iter()
-                .any(|e| e.action == action && e.actor == "console:fin"),
-            "{action} audited as console:fin"
-        );
-    }
+    ];
+    assert_audited(&trail, &actions, "console:fin");
     let audit = fin
         .get("/audit?action=tenant.topup&actor=console:fin")
         .await;
@@ -771,7 +761,7 @@ async fn administration_keeps_secrets(db: &TestDb) {
     assert!(!ops.contains(&password) && !ops.contains("$argon2"));
     seen.push(("operators".into(), ops));
     let trail = app.engine.audit_trail(1000).await.unwrap();
-    for action in [
+    let actions = [
         "account.add",
         "token.create",
         "token.revoke",
@@ -779,14 +769,8 @@ async fn administration_keeps_secrets(db: &TestDb) {
         "operator.role",
         "operator.totp_reset",
         "operator.remove",
-    ] {
-        assert!(
-            trail
-                .iter()
-                .any(|e| e.action == action && e.actor == "console:adm"),
-            "{action} audited as console:adm"
-        );
-    }
+    ];
+    assert_audited(&trail, &actions, "console:adm");
     assert!(trail
         .iter()
         .all(|e| !e.detail.contains(&token) && !e.detail.contains(&password)));

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{by_id, client, refused_for_role, refused_safely, urlencode, App, Browser};
+use common::{by_id, client, refused_for_role, refused_safely, urlencode, App, Browser, OPERATORS};
 use idcgate_core::{DnsRecord, ResourceKind};
 use idcgate_engine::sync::{inventory_row, NoProgress};
 use idcgate_store::testing::TestDb;
@@ -575,12 +575,7 @@ async fn roles_are_enforced_on_the_server(db: &TestDb) {
     let zone_page = format!("/dns/w/{ZONE}");
     let server = format!("/servers/w/{id}");
     let reference = format!("w/{id}");
-    for (name, role) in [
-        ("adm", Role::Admin),
-        ("ops", Role::Operator),
-        ("fin", Role::Finance),
-        ("view", Role::Viewer),
-    ] {
+    for (name, role) in OPERATORS {
         let b = Browser::login(&app, name).await;
         let operate = matches!(role, Role::Admin | Role::Operator);
         let money = matches!(role, Role::Admin | Role::Finance);

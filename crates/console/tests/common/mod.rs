@@ -8,12 +8,20 @@ use idcgate_console::{router, ConsoleConfig};
 use idcgate_engine::testing::{sandboxed, Sandboxed};
 use idcgate_engine::{vendor_entry, Engine};
 use idcgate_store::testing::TestDb;
-use idcgate_store::{Role, SqlStore};
+use idcgate_store::{AuditEntry, Role, SqlStore};
 use idcgate_wire::sim::SimServer;
 use reqwest::StatusCode;
 use std::sync::Arc;
 
 pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The operators [`start`] adds, one of each role.
+pub const OPERATORS: [(&str, Role); 4] = [
+    ("adm", Role::Admin),
+    ("ops", Role::Operator),
+    ("fin", Role::Finance),
+    ("view", Role::Viewer),
+];
 
 pub struct App {
     pub engine: Arc<Engine>,
@@ -38,12 +46,7 @@ pub async fn start(db: &TestDb) -> App {
         engine: &engine,
         actor: "test",
     };
-    for (name, role) in [
-        ("adm", Role::Admin),
-        ("ops", Role::Operator),
-        ("fin", Role::Finance),
-        ("view", Role::Viewer),
-    ] {
+    for (name, role) in OPERATORS {
         ops.add(name, role, PASSWORD).await.unwrap();
     }
     let (base, stop) = serve(router(engine.clone(), ConsoleConfig::default())).await;
@@ -143,6 +146,18 @@ pub fn refused_safely(a: &Answer, path: &str, fields: &[(&str, &str)], max_len: 
         a.body.contains("role=\"alert\""),
         "POST {path} {shown:?}: a page saying why"
     );
+}
+
+/// Asserts each of `actions` is in the audit `trail` as done by `actor`.
+pub fn assert_audited(trail: &[AuditEntry], actions: &[&str], actor: &str) {
+    for action in actions {
+        assert!(
+            trail
+                .iter()
+                .any(|e| e.action == *action && e.actor == actor),
+            "{action} audited as {actor}"
+        );
+    }
 }
 
 /// A browser logged in as one operator: its session cookie and CSRF token.
