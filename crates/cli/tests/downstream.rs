@@ -159,6 +159,18 @@ impl Instance {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// `action` at the endpoint by the tenant `(appid, appkey)`, with `extra` fields.
+    async fn call(
+        &self,
+        (appid, appkey): (&str, &str),
+        action: &str,
+        extra: &[(&str, &str)],
+    ) -> Value {
+        let mut form = vec![("appid", appid), ("appkey", appkey), ("action", action)];
+        form.extend_from_slice(extra);
+        self.post(&form).await
+    }
+
     async fn post_form(&self, form: &[(&str, String)]) -> Value {
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         self.post(&form).await
@@ -228,6 +240,17 @@ async fn http(addr: SocketAddr, req: &str) -> (u16, String) {
     (status, body[start..end].to_string())
 }
 
+/// The renewal of the server `id` that `create` bought.
+fn renewal(create: &PurchaseRequest, id: &str) -> PurchaseRequest {
+    PurchaseRequest {
+        operation: Operation::Renew,
+        target: id.into(),
+        offer: None,
+        options: Default::default(),
+        ..create.clone()
+    }
+}
+
 /// What one run of the scenario saw, for the assertions that differ in data only.
 struct Seen {
     charged: Money,
@@ -283,13 +306,7 @@ async fn scenario(conn: &dyn Connection, offer: &str, system: &str, key: &str) -
     );
     assert!(!compute.console(&id).await.unwrap().url.is_empty());
 
-    let renew = PurchaseRequest {
-        operation: Operation::Renew,
-        target: id.clone(),
-        offer: None,
-        options: Default::default(),
-        ..create.clone()
-    };
+    let renew = renewal(&create, &id);
     let renew_quote = seller.quote(&renew).await.unwrap();
     let renewed = seller.buy(&renew, &format!("{key}-renew")).await.unwrap();
     assert_eq!(renewed.amount, renew_quote.price);
@@ -408,13 +425,7 @@ async fn a_second_instance_resells_through_the_first(db: &TestDb) {
     );
 
     // Renew through both hops.
-    let renew = PurchaseRequest {
-        operation: Operation::Renew,
-        target: id.clone(),
-        offer: None,
-        options: Default::default(),
-        ..create.clone()
-    };
+    let renew = renewal(&create, &id);
     let before_end = compute.get_server(&id).await.unwrap().expires_at.unwrap();
     let renewed = seller.buy(&renew, "chain-renew").await.unwrap();
     assert!(compute.get_server(&id).await.unwrap().expires_at.unwrap() > before_end);
@@ -481,6 +492,7 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
     let r = reseller(db.reopen().await).await;
     let (appid, appkey) = r.i.tenant("acme", "100.00").await;
     let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
+    let other = (other_id.as_str(), other_key.as_str());
     let line = r.product_id.to_string();
     let good_content = r#"{"cpu":1,"ram":1,"months":1}"#;
     let base = |extra: &[(&'static str, String)]| order_form(&appid, &appkey, &line, extra);
@@ -574,25 +586,13 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
     // Another tenant's guid: not found, nothing happens to it.
     if let Some(theirs) = rows.first() {
         for action in ["getserver", "server_stop", "server_refund"] {
-            let v =
-                r.i.post(&[
-                    ("appid", &other_id),
-                    ("appkey", &other_key),
-                    ("action", action),
-                    ("guid", &theirs.id.to_string()),
-                ])
-                .await;
+            let guid = theirs.id.to_string();
+            let v = r.i.call(other, action, &[("guid", &guid)]).await;
             assert!(refused(&v), "{action}: {v}");
         }
-        let v =
-            r.i.post(&[
-                ("appid", &other_id),
-                ("appkey", &other_key),
-                ("action", "server_renew"),
-                ("guid", &format!("server_{}", theirs.id)),
-                ("renewLength", "1"),
-            ])
-            .await;
+        let guid = format!("server_{}", theirs.id);
+        let extra = [("guid", guid.as_str()), ("renewLength", "1")];
+        let v = r.i.call(other, "server_renew", &extra).await;
         assert!(refused(&v), "renew: {v}");
     }
     assert_eq!(r.i.balance("tenant:other").await, yuan("1000.00"));
@@ -615,13 +615,7 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
         r.i.post_form(&order_form(&other_id, &other_key, &line, &content))
             .await;
     assert!(refused(&v), "{v}");
-    let v =
-        r.i.post(&[
-            ("appid", &other_id),
-            ("appkey", &other_key),
-            ("action", "getservers"),
-        ])
-        .await;
+    let v = r.i.call(other, "getservers", &[]).await;
     assert_eq!(v["code"], 1, "{v}");
     assert_eq!(r.i.balance("tenant:other").await, yuan("1000.00"));
     assert_eq!(r.sim.server_count(), after_sql);
