@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{account_add, err, idcgate, ok, vendor_count, Running, BIN};
+use common::{account_add, data_dir, err, idcgate, ok, vendor_count, Running, BIN};
 
 struct Server {
     _running: Running,
@@ -58,8 +58,7 @@ fn dir_bytes(dir: &Path) -> Vec<u8> {
 
 #[test]
 fn sandbox_tour_cli_and_rest() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     let server = serve_sandbox(&data);
     let (code, body) = http("GET", &format!("{}/healthz", server.url), None, None);
     assert_eq!((code, body.as_str()), (200, "ok\n"));
@@ -377,8 +376,7 @@ fn http_with(
 
 #[test]
 fn credentials_never_in_clear_on_disk_or_in_trace_logs() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     let server = serve_sandbox(&data);
     let creds: Vec<(String, String)> =
         idcgate_wire::Simulator::sandbox_credentials(&idcgate_west::Sim::sandbox());
@@ -444,8 +442,7 @@ fn credentials_sealed_in_postgres() {
     let Some(db) = rt.block_on(idcgate_store::testing::postgres()) else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     let secret = "PG-SECRET-do-not-store-9931";
     let out = Command::new(BIN)
         .args([
@@ -493,8 +490,7 @@ fn credentials_sealed_in_postgres() {
 
 #[test]
 fn bad_config_wrong_key_and_unreachable_database_fail_clearly_without_loss() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (tmp, data) = data_dir();
     ok(&idcgate(
         &data,
         &account_add(
@@ -563,8 +559,7 @@ fn bad_config_wrong_key_and_unreachable_database_fail_clearly_without_loss() {
 /// made are on /metrics.
 #[test]
 fn an_order_is_explained_by_the_ledger() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     let server = serve_sandbox(&data);
     let balance = |data: &Path| -> i64 {
         let rows: serde_json::Value =
@@ -818,8 +813,7 @@ fn an_order_is_explained_by_the_ledger() {
 /// and explained by the ledger.
 #[test]
 fn tenants_and_the_catalog_through_cli_and_rest() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     let server = serve_sandbox(&data);
     let json = |args: &[&str]| -> serde_json::Value {
         let mut all = vec!["--json"];
@@ -1001,8 +995,7 @@ fn tenants_and_the_catalog_through_cli_and_rest() {
 /// what failed, as an error) and exits non-zero, never a report followed by an error.
 #[test]
 fn json_sync_with_failed_listings_prints_one_document() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     // An upstream nobody listens on: every listing of the account fails.
     ok(&idcgate(
         &data,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{account_add, cmd, err, idcgate, idcgate_typed, ok, BIN};
+use common::{account_add, cmd, data_dir, err, find, idcgate, idcgate_typed, ok, BIN};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -20,8 +20,7 @@ fn repo() -> PathBuf {
 
 #[test]
 fn vendors_lists_each_vendors_keys_base_url_and_rate() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     let table = ok(&idcgate(&data, &["vendors"]));
     let registry = idcgate::vendors::registry();
     for e in registry.entries() {
@@ -34,12 +33,7 @@ fn vendors_lists_each_vendors_keys_base_url_and_rate() {
     let json: serde_json::Value =
         serde_json::from_str(&ok(&idcgate(&data, &["--json", "vendors"]))).unwrap();
     assert_eq!(json.as_array().unwrap().len(), registry.entries().len());
-    let dnspod = json
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["vendor"] == "dnspod")
-        .unwrap();
+    let dnspod = find(&json, "vendor", "dnspod");
     assert_eq!(dnspod["base_url"], "https://dnsapi.cn");
     assert_eq!(
         dnspod["sign_in"],
@@ -62,8 +56,7 @@ fn vendors_lists_each_vendors_keys_base_url_and_rate() {
 /// the vendor crate's ONBOARDING is on its page; each sandbox signs in by the table.
 #[test]
 fn each_vendor_has_its_page_and_a_consistent_table() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     for e in idcgate::vendors::registry().entries() {
         e.onboarding.validate().unwrap();
         let path = repo().join(format!("docs/vendors/{}.md", e.vendor));
@@ -98,8 +91,7 @@ fn each_vendor_has_its_page_and_a_consistent_table() {
 
 #[test]
 fn account_add_names_every_missing_key_and_update_changes_an_account() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     let none = err(&idcgate(
         &data,
         &["account", "add", "w", "--vendor", "west"],
@@ -148,20 +140,10 @@ fn account_add_names_every_missing_key_and_update_changes_an_account() {
         serde_json::from_str(&ok(&idcgate(data, &["--json", "account", "list"]))).unwrap()
     };
     let accounts = list(&data);
-    let d = accounts
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "d")
-        .unwrap();
+    let d = find(&accounts, "name", "d");
     assert_eq!(d["base_url"], "https://dnsapi.cn");
     assert_eq!(d["rate_limit"], 3);
-    let w = accounts
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "w")
-        .unwrap();
+    let w = find(&accounts, "name", "w");
     assert_eq!(
         w["credentials"],
         serde_json::json!(["api_password", "username"])
@@ -236,8 +218,7 @@ fn account_add_names_every_missing_key_and_update_changes_an_account() {
 
 #[test]
 fn a_short_action_name_several_ids_end_in_is_ambiguous() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     let e = err(&idcgate(&data, &["call", "west", "getprice"]));
     assert!(e.contains("ambiguous"), "{e}");
     let candidates = e.matches("getprice").count();
@@ -246,8 +227,7 @@ fn a_short_action_name_several_ids_end_in_is_ambiguous() {
 
 #[test]
 fn help_usage_completions_man_and_version() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (tmp, data) = data_dir();
     // The data dir comes from the environment: usage does not ask for it.
     let usage = err(&cmd(&data)
         .env(
@@ -353,8 +333,7 @@ fn the_config_file_is_found_in_the_users_config_directory() {
 #[test]
 fn the_data_directory_and_its_files_are_private() {
     use std::os::unix::fs::PermissionsExt;
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     ok(&idcgate(
         &data,
         &account_add("d", "dnspod", None, &["login_token=1,tok"]),

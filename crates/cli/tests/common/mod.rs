@@ -5,7 +5,7 @@
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
@@ -31,6 +31,23 @@ pub fn cmd(data: &Path) -> Command {
 
 pub fn idcgate<S: AsRef<OsStr>>(data: &Path, args: &[S]) -> Output {
     cmd(data).args(args).output().unwrap()
+}
+
+/// A fresh temporary directory (removed when dropped) and the data directory to be
+/// made in it.
+pub fn data_dir() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    (tmp, data)
+}
+
+/// The element of the JSON array `list` whose `key` is `value`.
+pub fn find<'a>(list: &'a serde_json::Value, key: &str, value: &str) -> &'a serde_json::Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v[key] == value)
+        .unwrap()
 }
 
 /// The arguments of `idcgate account add <name> --vendor <vendor>`, with
