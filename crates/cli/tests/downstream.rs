@@ -23,7 +23,8 @@ use idcgate_core::purchase::{Operation, PurchaseRequest};
 use idcgate_core::{Money, PowerAction, PowerState, ResourceKind, UpstreamAccount, Vendor};
 use idcgate_engine::catalog::{PriceRule, ProductSpec};
 use idcgate_engine::testing::{
-    add_sandbox, assert_books_balance, cloud_product, ZONKVM_SANDBOX_SYSTEM as SIM_SYSTEM,
+    add_funded_tenant, add_sandbox, assert_books_balance, cloud_product,
+    ZONKVM_SANDBOX_SYSTEM as SIM_SYSTEM,
 };
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
@@ -129,17 +130,7 @@ impl Instance {
 
     /// A tenant with `balance` paid in; its appid and appkey.
     async fn tenant(&self, name: &str, balance: &str) -> (String, String) {
-        let (view, key) = self
-            .engine
-            .add_tenant("test", name, "", Money::ZERO)
-            .await
-            .unwrap();
-        if yuan(balance) > Money::ZERO {
-            self.engine
-                .topup_tenant("test", name, yuan(balance), None, None)
-                .await
-                .unwrap();
-        }
+        let (view, key) = add_funded_tenant(&self.engine, name, yuan(balance), Money::ZERO).await;
         (view.tenant.appid, key.expose().to_string())
     }
 

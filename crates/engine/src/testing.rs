@@ -3,9 +3,11 @@
 //! names no vendor: a test names its vendor crates, through [`vendor_entry!`].
 
 use crate::catalog::{PriceRule, ProductSpec};
+use crate::tenants::TenantView;
 use crate::{Engine, Registry, VendorEntry};
-use idcgate_core::{ResourceKind, UpstreamAccount};
+use idcgate_core::{Money, ResourceKind, UpstreamAccount};
 use idcgate_store::testing::TestDb;
+use idcgate_store::AppKey;
 use idcgate_wire::sim::{SimServer, Simulator};
 use idcgate_wire::{testing, WireConfig};
 use std::sync::Arc;
@@ -95,6 +97,26 @@ pub async fn sandboxed(db: &TestDb, vendor: VendorEntry, account: &str) -> Sandb
         srv,
         secrets,
     }
+}
+
+/// A tenant `name` (base price level) with `credit`, and `balance` paid in when there
+/// is any; its view and key.
+pub async fn add_funded_tenant(
+    engine: &Engine,
+    name: &str,
+    balance: Money,
+    credit: Money,
+) -> (TenantView, AppKey) {
+    let (view, key) = match engine.add_tenant("test", name, "", credit).await {
+        Ok(added) => added,
+        Err(e) => panic!("tenant {name}: {e}"),
+    };
+    if balance > Money::ZERO {
+        if let Err(e) = engine.topup_tenant("test", name, balance, None, None).await {
+            panic!("top-up of {name}: {e}");
+        }
+    }
+    (view, key)
 }
 
 /// Every ledger transaction `engine` booked balances.

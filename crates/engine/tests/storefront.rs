@@ -12,7 +12,7 @@ use idcgate_core::storefront::{
 };
 use idcgate_core::{Money, PowerAction, ResourceKind};
 use idcgate_engine::storefront::Shop;
-use idcgate_engine::testing::cloud_product;
+use idcgate_engine::testing::{add_funded_tenant, cloud_product};
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, TenantOrderState};
@@ -70,17 +70,7 @@ async fn fixture(db: &TestDb) -> Fixture {
 
 impl Fixture {
     async fn tenant(&self, name: &str, balance: &str, credit: &str) -> (Shopper, String, String) {
-        let (view, key) = self
-            .engine
-            .add_tenant("test", name, "", yuan(credit))
-            .await
-            .unwrap();
-        if yuan(balance) > Money::ZERO {
-            self.engine
-                .topup_tenant("test", name, yuan(balance), None, None)
-                .await
-                .unwrap();
-        }
+        let (view, key) = add_funded_tenant(&self.engine, name, yuan(balance), yuan(credit)).await;
         let who = self
             .shop
             .authenticate(&view.tenant.appid, key.expose(), PEER)
