@@ -44,6 +44,17 @@ fn account_form<'a>(field: &str, value: &'a str) -> Vec<(&'a str, &'a str)> {
     .collect()
 }
 
+/// The id of the one order [`start`] placed.
+async fn the_order(app: &App) -> i64 {
+    let orders = app
+        .engine
+        .reads()
+        .orders(&Default::default())
+        .await
+        .unwrap();
+    orders[0].id
+}
+
 async fn has_operator(app: &App, name: &str) -> bool {
     app.engine.operators().get(name).await.unwrap().is_some()
 }
@@ -186,13 +197,7 @@ async fn roles_are_enforced_on_the_server(db: &TestDb) {
         .unwrap();
     let seed_id = app.engine.reads().tokens().await.unwrap()[0].id.clone();
     assert!(seed_token.contains(&seed_id));
-    let order_id = app
-        .engine
-        .reads()
-        .orders(&Default::default())
-        .await
-        .unwrap()[0]
-        .id;
+    let order_id = the_order(&app).await;
     let order_page = format!("/orders/{order_id}");
 
     let read_pages = [
@@ -529,13 +534,7 @@ async fn money_forms_book_once_and_show_secrets_once(db: &TestDb) {
     let none = fin.get("/orders?state=failed").await;
     assert!(!none.body.contains("console-test-order.com"));
     assert!(none.body.contains("No order matches"));
-    let order_id = app
-        .engine
-        .reads()
-        .orders(&Default::default())
-        .await
-        .unwrap()[0]
-        .id;
+    let order_id = the_order(&app).await;
     let order = fin.get(&format!("/orders/{order_id}")).await;
     assert!(order.body.contains("test-order-1") && order.body.contains("sending to the upstream"));
     let ledger = fin.get("/ledger").await;
