@@ -44,6 +44,19 @@ fn form(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+/// The endpoint's answer to the form `body` posted to `url`.
+async fn post_form(http: &reqwest::Client, url: &str, body: String) -> String {
+    http.post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// `calls` getservers per caller, all callers at once; every latency, and the wall time.
 async fn load(
     url: String,
@@ -64,14 +77,7 @@ async fn load(
     });
     let call = |(http, url, body): (reqwest::Client, String, String), _| async move {
         let t = Instant::now();
-        let resp = http
-            .post(&url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let text = resp.text().await.unwrap();
+        let text = post_form(&http, &url, body).await;
         let took = t.elapsed();
         assert!(
             text.starts_with("{\"code\":1"),
@@ -160,16 +166,7 @@ async fn main() {
             ("content", r#"{"cpu":1,"ram":1,"months":1}"#),
         ]);
         let t = Instant::now();
-        let text = http
-            .post(&endpoint)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = post_form(&http, &endpoint, body).await;
         let took = t.elapsed();
         assert!(text.starts_with("{\"code\":1"), "{text}");
         took
