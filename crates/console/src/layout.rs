@@ -33,15 +33,10 @@ pub const CSS: &str = include_str!("../assets/console.css");
 /// A full page for a logged-in operator.
 pub fn page(op: &Op, title: &str, body: Markup) -> Response {
     let l = op.lang;
-    let markup = html! {
-        (DOCTYPE)
-        html lang=(if l == Lang::Zh { "zh-CN" } else { "en" }) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · idcgate" }
-                link rel="stylesheet" href="/assets/console.css";
-            }
+    let markup = document(
+        l,
+        title,
+        html! {
             body {
                 header.top {
                     a.brand href="/" { "idcgate" }
@@ -75,8 +70,8 @@ pub fn page(op: &Op, title: &str, body: Markup) -> Response {
                     (l.t("时间均为中国时间 (UTC+8)。", "Times are China time (UTC+8)."))
                 }
             }
-        }
-    };
+        },
+    );
     let mut response = Html(markup.into_string()).into_response();
     if op.notice.is_some() {
         crate::session::clear_notice(op, &mut response);
@@ -86,6 +81,24 @@ pub fn page(op: &Op, title: &str, body: Markup) -> Response {
 
 /// A page outside a session (login), with the language switch only.
 pub fn bare_page(lang: Lang, path: &str, title: &str, body: Markup) -> Markup {
+    document(
+        lang,
+        title,
+        html! {
+            body.bare {
+                main.narrow {
+                    div.right { (lang_switch(lang, path)) }
+                    h1 { "idcgate" }
+                    h2 { (title) }
+                    (body)
+                }
+            }
+        },
+    )
+}
+
+/// An HTML document in `lang` titled `title`, with the console's style sheet.
+fn document(lang: Lang, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(if lang == Lang::Zh { "zh-CN" } else { "en" }) {
@@ -95,14 +108,7 @@ pub fn bare_page(lang: Lang, path: &str, title: &str, body: Markup) -> Markup {
                 title { (title) " · idcgate" }
                 link rel="stylesheet" href="/assets/console.css";
             }
-            body.bare {
-                main.narrow {
-                    div.right { (lang_switch(lang, path)) }
-                    h1 { "idcgate" }
-                    h2 { (title) }
-                    (body)
-                }
-            }
+            (body)
         }
     }
 }
@@ -740,15 +746,18 @@ mod tests {
 
     #[test]
     fn a_url_is_shown_without_what_could_be_a_credential() {
-        let shown = |u| shown_url(u);
-        assert_eq!(shown("https://api.west.cn/v2"), "https://api.west.cn/v2");
-        assert_eq!(shown("http://u:p@h:1/x"), "http://***@h:1/x");
-        assert_eq!(shown("http://u@h"), "http://***@h");
-        assert_eq!(shown("https://h/a?key=s#f"), "https://h/a?***");
-        assert_eq!(shown("https://h#frag"), "https://h#***");
-        // An @ after the host is part of the path, not a user.
-        assert_eq!(shown("https://h/a@b"), "https://h/a@b");
-        assert_eq!(shown("https://a:b@c@h/"), "https://***@h/");
+        for (url, shown) in [
+            ("https://api.west.cn/v2", "https://api.west.cn/v2"),
+            ("http://u:p@h:1/x", "http://***@h:1/x"),
+            ("http://u@h", "http://***@h"),
+            ("https://h/a?key=s#f", "https://h/a?***"),
+            ("https://h#frag", "https://h#***"),
+            // An @ after the host is part of the path, not a user.
+            ("https://h/a@b", "https://h/a@b"),
+            ("https://a:b@c@h/", "https://***@h/"),
+        ] {
+            assert_eq!(shown_url(url), shown, "{url}");
+        }
     }
 
     #[test]
