@@ -18,9 +18,8 @@
 
 mod common;
 
-use common::{env, report};
+use common::{env, report, Until};
 use idcgate_core::{Money, ResourceKind};
-use idcgate_engine::catalog::{PriceRule, ProductSpec};
 use idcgate_store::{OrderStore as _, Store as _, TenantOrderStore as _};
 use idcgate_wire::Simulator;
 use std::time::{Duration, Instant};
@@ -45,6 +44,19 @@ fn form(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+/// The endpoint's answer to the form `body` posted to `url`.
+async fn post_form(http: &reqwest::Client, url: &str, body: String) -> String {
+    http.post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// `calls` getservers per caller, all callers at once; every latency, and the wall time.
 async fn load(
     url: String,
@@ -55,38 +67,26 @@ async fn load(
         .pool_max_idle_per_host(callers.len())
         .build()
         .unwrap();
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for (appid, appkey) in callers {
-        let (http, url) = (http.clone(), url.clone());
-        tasks.push(tokio::spawn(async move {
-            let body = form(&[
-                ("appid", &appid),
-                ("appkey", &appkey),
-                ("action", "getservers"),
-            ]);
-            let mut times = Vec::with_capacity(calls);
-            for _ in 0..calls {
-                let t = Instant::now();
-                let resp = http
-                    .post(&url)
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .body(body.clone())
-                    .send()
-                    .await
-                    .unwrap();
-                let text = resp.text().await.unwrap();
-                times.push(t.elapsed());
-                assert!(
-                    text.starts_with("{\"code\":1"),
-                    "{}",
-                    &text[..text.len().min(200)]
-                );
-            }
-            times
-        }));
-    }
-    common::gather(start, tasks).await
+    let callers = callers.into_iter().map(move |(appid, appkey)| {
+        let body = form(&[
+            ("appid", &appid),
+            ("appkey", &appkey),
+            ("action", "getservers"),
+        ]);
+        (http.clone(), url.clone(), body)
+    });
+    let call = |(http, url, body): (reqwest::Client, String, String), _| async move {
+        let t = Instant::now();
+        let text = post_form(&http, &url, body).await;
+        let took = t.elapsed();
+        assert!(
+            text.starts_with("{\"code\":1"),
+            "{}",
+            &text[..text.len().min(200)]
+        );
+        took
+    };
+    common::load(callers, Until::Calls(calls), call).await
 }
 
 #[tokio::main]
@@ -121,29 +121,12 @@ async fn main() {
     let product = engine
         .add_product(
             "bench",
-            ProductSpec {
-                name: format!("cloud-{run}"),
-                title: Some("Cloud 1C1G".into()),
-                account: account.clone(),
-                kind: ResourceKind::Server,
-                offer: Some("德阳电信-1核1G".into()),
-                options: [("system_guid".to_string(), "1659170791658716".to_string())]
-                    .into_iter()
-                    .collect(),
-                rule: PriceRule::parse("15%", &[], &[], Some("1,3,12")).unwrap(),
-            },
+            idcgate_engine::testing::cloud_product(&format!("cloud-{run}"), &account),
         )
         .await
         .unwrap();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = idcgate::vendors::server_state(engine.clone());
-    tokio::spawn(idcgate_server::serve(
-        state,
-        listener,
-        std::future::pending(),
-    ));
+    let addr = common::serve(engine.clone()).await;
     let endpoint = format!("http://{addr}/api/same/index");
 
     let mut callers = Vec::new();
@@ -166,41 +149,29 @@ async fn main() {
     );
     let http = reqwest::Client::new();
     let line = product.id.to_string();
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for (appid, appkey) in callers.clone() {
-        let (http, endpoint, line) = (http.clone(), endpoint.clone(), line.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut times = Vec::with_capacity(creates);
-            for n in 0..creates {
-                let body = form(&[
-                    ("appid", &appid),
-                    ("appkey", &appkey),
-                    ("action", "create_order"),
-                    ("obj_type", "create_server"),
-                    ("line_guid", &line),
-                    ("system_guid", &line),
-                    ("order_id", &format!("bench-{n}")),
-                    ("content", r#"{"cpu":1,"ram":1,"months":1}"#),
-                ]);
-                let t = Instant::now();
-                let text = http
-                    .post(&endpoint)
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap();
-                times.push(t.elapsed());
-                assert!(text.starts_with("{\"code\":1"), "{text}");
-            }
-            times
-        }));
-    }
-    let (created, wall) = common::gather(start, tasks).await;
+    let buyers = callers
+        .clone()
+        .into_iter()
+        .map(|(appid, appkey)| (http.clone(), endpoint.clone(), line.clone(), appid, appkey));
+    type Buyer = (reqwest::Client, String, String, String, String);
+    let buy = |(http, endpoint, line, appid, appkey): Buyer, n: usize| async move {
+        let body = form(&[
+            ("appid", &appid),
+            ("appkey", &appkey),
+            ("action", "create_order"),
+            ("obj_type", "create_server"),
+            ("line_guid", &line),
+            ("system_guid", &line),
+            ("order_id", &format!("bench-{n}")),
+            ("content", r#"{"cpu":1,"ram":1,"months":1}"#),
+        ]);
+        let t = Instant::now();
+        let text = post_form(&http, &endpoint, body).await;
+        let took = t.elapsed();
+        assert!(text.starts_with("{\"code\":1"), "{text}");
+        took
+    };
+    let (created, wall) = common::load(buyers, Until::Calls(creates), buy).await;
     report("create_order (idcgate)", &created, wall);
     assert!(store.unbalanced_transactions().await.unwrap().is_empty());
 

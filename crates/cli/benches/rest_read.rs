@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{env, report};
+use common::{env, report, Until};
 use idcgate_core::ResourceKind;
 use idcgate_store::{ResourceRow, Scope};
 use serde_json::json;
@@ -26,34 +26,33 @@ async fn load(
     run_for: Duration,
     expect: &Arc<Vec<u8>>,
 ) -> (Vec<Duration>, Duration) {
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..connections {
+    let (url, auth) = (url.to_string(), token.map(|t| format!("Bearer {t}")));
+    let callers = (0..connections).map(move |_| {
         // One client per caller: one keep-alive connection each, as wrk would hold.
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(1)
             .build()
             .unwrap();
-        let (url, expect) = (url.to_string(), expect.clone());
-        let auth = token.map(|t| format!("Bearer {t}"));
-        tasks.push(tokio::spawn(async move {
-            let mut times = Vec::new();
-            while start.elapsed() < run_for {
-                let t = Instant::now();
-                let mut req = http.get(&url);
-                if let Some(a) = &auth {
-                    req = req.header("authorization", a);
-                }
-                let resp = req.send().await.unwrap();
-                assert_eq!(resp.status(), 200);
-                let body = resp.bytes().await.unwrap();
-                times.push(t.elapsed());
-                assert_eq!(&body[..], &expect[..], "the same bytes on both sides");
+        (http, url.clone(), auth.clone())
+    });
+    let expect = expect.clone();
+    let call = move |(http, url, auth): (reqwest::Client, String, Option<String>), _| {
+        let expect = expect.clone();
+        async move {
+            let t = Instant::now();
+            let mut req = http.get(&url);
+            if let Some(a) = &auth {
+                req = req.header("authorization", a);
             }
-            times
-        }));
-    }
-    common::gather(start, tasks).await
+            let resp = req.send().await.unwrap();
+            assert_eq!(resp.status(), 200);
+            let body = resp.bytes().await.unwrap();
+            let took = t.elapsed();
+            assert_eq!(&body[..], &expect[..], "the same bytes on both sides");
+            took
+        }
+    };
+    common::load(callers, Until::Elapsed(run_for), call).await
 }
 
 #[tokio::main]
@@ -92,19 +91,7 @@ async fn main() {
         .await
         .unwrap();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = idcgate_server::AppState {
-        auth_failure_limit: idcgate_server::DEFAULT_AUTH_FAILURE_LIMIT,
-        engine: engine.clone(),
-        metrics: Arc::new(idcgate_server::Metrics::default()),
-        downstream: None,
-    };
-    tokio::spawn(idcgate_server::serve(
-        state,
-        listener,
-        std::future::pending(),
-    ));
+    let addr = common::serve(engine.clone()).await;
     // BENCH_PATH measures another GET path the same way (to tell costs apart).
     let path = std::env::var("BENCH_PATH").unwrap_or_else(|_| "/api/v1/domains?limit=10".into());
     let ours = format!("http://{addr}{path}");

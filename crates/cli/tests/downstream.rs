@@ -39,6 +39,9 @@ use idcgate_core::capability::Connection;
 use idcgate_core::purchase::{Operation, PurchaseRequest};
 use idcgate_core::{Money, PowerAction, PowerState, ResourceKind, UpstreamAccount, Vendor};
 use idcgate_engine::catalog::{PriceRule, ProductSpec};
+use idcgate_engine::testing::{
+    add_funded_tenant, add_sandbox, assert_books_balance, ZONKVM_SANDBOX_SYSTEM as SIM_SYSTEM,
+};
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, ResaleStore as _, SqlStore, TenantOrderStore as _};
@@ -126,14 +129,7 @@ struct Reseller {
 async fn reseller(store: SqlStore) -> Reseller {
     let i = instance(store).await;
     let sim = idcgate_zonkvm::Sim::sandbox();
-    let srv = testing::serve(&sim).await;
-    i.engine
-        .put_sandbox_account(&UpstreamAccount {
-            name: "z".into(),
-            ..testing::sandbox_account(&sim, &srv)
-        })
-        .await
-        .unwrap();
+    let srv = add_sandbox(&i.engine, "z", &sim).await;
     let mut ids = Vec::new();
     for (name, offer) in [
         ("cloud-a", "德阳电信-1核1G"),
@@ -151,8 +147,6 @@ async fn reseller(store: SqlStore) -> Reseller {
     }
 }
 
-const SIM_SYSTEM: &str = "1659170791658716";
-
 impl Instance {
     fn url(&self) -> String {
         format!("http://{}", self.addr)
@@ -160,28 +154,12 @@ impl Instance {
 
     /// A tenant with `balance` paid in; its appid and appkey.
     async fn tenant(&self, name: &str, balance: &str) -> (String, String) {
-        let (view, key) = self
-            .engine
-            .add_tenant("test", name, "", Money::ZERO)
-            .await
-            .unwrap();
-        if yuan(balance) > Money::ZERO {
-            self.engine
-                .topup_tenant("test", name, yuan(balance), None, None)
-                .await
-                .unwrap();
-        }
+        let (view, key) = add_funded_tenant(&self.engine, name, yuan(balance), Money::ZERO).await;
         (view.tenant.appid, key.expose().to_string())
     }
 
     async fn balance(&self, account: &str) -> Money {
         Money::from_fen(self.store.account_balance(account).await.unwrap())
-    }
-
-    /// Every ledger transaction balances.
-    async fn assert_balanced(&self) {
-        let unbalanced = self.engine.reads().unbalanced_transactions().await.unwrap();
-        assert!(unbalanced.is_empty(), "{unbalanced:?}");
     }
 
     /// A product on the simulator account `z` at `markup` over cost for `periods`,
@@ -226,6 +204,43 @@ impl Instance {
         assert_eq!(status, 200, "{text}");
         serde_json::from_str(&text).unwrap()
     }
+
+    /// `action` at the endpoint by the tenant `(appid, appkey)`, with `extra` fields.
+    async fn call(
+        &self,
+        (appid, appkey): (&str, &str),
+        action: &str,
+        extra: &[(&str, &str)],
+    ) -> Value {
+        let mut form = vec![("appid", appid), ("appkey", appkey), ("action", action)];
+        form.extend_from_slice(extra);
+        self.post(&form).await
+    }
+
+    async fn post_form(&self, form: &[(&str, String)]) -> Value {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.post(&form).await
+    }
+}
+
+/// The endpoint's `create_order` of a cloud server on `line` by the tenant
+/// `appid`/`appkey`, with `extra` fields after.
+fn order_form(
+    appid: &str,
+    appkey: &str,
+    line: &str,
+    extra: &[(&'static str, String)],
+) -> Vec<(&'static str, String)> {
+    let mut f: Vec<(&'static str, String)> = vec![
+        ("appid", appid.into()),
+        ("appkey", appkey.into()),
+        ("action", "create_order".into()),
+        ("obj_type", "create_server".into()),
+        ("line_guid", line.into()),
+        ("system_guid", line.into()),
+    ];
+    f.extend(extra.iter().cloned());
+    f
 }
 
 fn enc(s: &str) -> String {
@@ -241,12 +256,24 @@ fn enc(s: &str) -> String {
 
 /// A minimal HTTP/1.1 POST (the test needs no client library for one form).
 async fn http_post(addr: SocketAddr, path: &str, body: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let req = format!(
         "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
+    http(addr, &req).await
+}
+
+async fn http_get(addr: SocketAddr, path: &str, token: &str) -> (u16, String) {
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    http(addr, &req).await
+}
+
+/// Sends `req` as it is; the answer's status and its one JSON object.
+async fn http(addr: SocketAddr, req: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     s.write_all(req.as_bytes()).await.unwrap();
     let mut out = Vec::new();
     s.read_to_end(&mut out).await.unwrap();
@@ -259,21 +286,15 @@ async fn http_post(addr: SocketAddr, path: &str, body: &str) -> (u16, String) {
     (status, body[start..end].to_string())
 }
 
-async fn http_get(addr: SocketAddr, path: &str, token: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!(
-        "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    );
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).await.unwrap();
-    let text = String::from_utf8_lossy(&out).to_string();
-    let status = text[9..12].parse().unwrap();
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    let start = body.find('{').unwrap_or(0);
-    let end = body.rfind('}').map_or(body.len(), |e| e + 1);
-    (status, body[start..end].to_string())
+/// The renewal of the server `id` that `create` bought.
+fn renewal(create: &PurchaseRequest, id: &str) -> PurchaseRequest {
+    PurchaseRequest {
+        operation: Operation::Renew,
+        target: id.into(),
+        offer: None,
+        options: Default::default(),
+        ..create.clone()
+    }
 }
 
 /// Renews what `bought` bought (upstream id `id`) for its term through the client's
@@ -357,13 +378,7 @@ async fn scenario(conn: &dyn Connection, offer: &str, system: &str, key: &str) -
     );
     assert!(!compute.console(&id).await.unwrap().url.is_empty());
 
-    let renew = PurchaseRequest {
-        operation: Operation::Renew,
-        target: id.clone(),
-        offer: None,
-        options: Default::default(),
-        ..create.clone()
-    };
+    let renew = renewal(&create, &id);
     let renew_quote = seller.quote(&renew).await.unwrap();
     let renewed = seller.buy(&renew, &format!("{key}-renew")).await.unwrap();
     assert_eq!(renewed.amount, renew_quote.price);
@@ -399,7 +414,7 @@ async fn the_zonkvm_client_meets_the_same_answers_at_the_simulator_and_the_endpo
     let plus = |m: Money| idcgate_engine::catalog::round_to_fen(m.0 * yuan("1.15").0);
     assert_eq!(at_us.charged, plus(at_sim.charged));
     assert_eq!(at_us.renewed, plus(at_sim.renewed));
-    r.i.assert_balanced().await;
+    assert_books_balance(&r.i.engine).await;
 }
 
 async fn a_second_instance_resells_through_the_first(db: &TestDb) {
@@ -473,13 +488,7 @@ async fn a_second_instance_resells_through_the_first(db: &TestDb) {
     );
 
     // Renew through both hops.
-    let renew = PurchaseRequest {
-        operation: Operation::Renew,
-        target: id.clone(),
-        offer: None,
-        options: Default::default(),
-        ..create.clone()
-    };
+    let renew = renewal(&create, &id);
     let before_end = compute.get_server(&id).await.unwrap().expires_at.unwrap();
     let renewed = seller.buy(&renew, "chain-renew").await.unwrap();
     assert!(compute.get_server(&id).await.unwrap().expires_at.unwrap() > before_end);
@@ -501,12 +510,7 @@ async fn a_second_instance_resells_through_the_first(db: &TestDb) {
         "{b_now}"
     );
     for (e, store) in [(&a.i.engine, &a.i.store), (&b.engine, &b.store)] {
-        assert!(e
-            .reads()
-            .unbalanced_transactions()
-            .await
-            .unwrap()
-            .is_empty());
+        assert_books_balance(e).await;
         let margins = store.margins(None).await.unwrap();
         assert_eq!(margins.len(), 1, "{margins:?}");
     }
@@ -589,20 +593,10 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
     }
     let (appid, appkey) = r.i.tenant("acme", "100.00").await;
     let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
+    let other = (other_id.as_str(), other_key.as_str());
     let line = r.product_id.to_string();
     let good_content = r#"{"cpu":1,"ram":1,"months":1}"#;
-    let base = |extra: &[(&'static str, String)]| {
-        let mut f: Vec<(&'static str, String)> = vec![
-            ("appid", appid.clone()),
-            ("appkey", appkey.clone()),
-            ("action", "create_order".into()),
-            ("obj_type", "create_server".into()),
-            ("line_guid", line.clone()),
-            ("system_guid", line.clone()),
-        ];
-        f.extend(extra.iter().cloned());
-        f
-    };
+    let base = |extra: &[(&'static str, String)]| order_form(&appid, &appkey, &line, extra);
     // Everything right but the content.
     let content = |c: &str| base(&[("content", c.to_string())]);
     let servers = r.sim.server_count();
@@ -669,8 +663,7 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
         }),
     ];
     for (what, form) in &cases {
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let v = r.i.post(&form).await;
+        let v = r.i.post_form(form).await;
         // The SQL-in-order_id case is a legitimate id (stored as data, not run): it may
         // buy; every other case must be refused.
         if *what == "SQL in order_id" {
@@ -694,42 +687,23 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
     // Another tenant's guid: not found, nothing happens to it.
     if let Some(theirs) = rows.first() {
         for action in ["getserver", "server_stop", "server_refund"] {
-            let v =
-                r.i.post(&[
-                    ("appid", &other_id),
-                    ("appkey", &other_key),
-                    ("action", action),
-                    ("guid", &theirs.id.to_string()),
-                ])
-                .await;
+            let guid = theirs.id.to_string();
+            let v = r.i.call(other, action, &[("guid", &guid)]).await;
             assert!(refused(&v), "{action}: {v}");
         }
-        let v =
-            r.i.post(&[
-                ("appid", &other_id),
-                ("appkey", &other_key),
-                ("action", "server_renew"),
-                ("guid", &format!("server_{}", theirs.id)),
-                ("renewLength", "1"),
-            ])
-            .await;
+        let guid = format!("server_{}", theirs.id);
+        let extra = [("guid", guid.as_str()), ("renewLength", "1")];
+        let v = r.i.call(other, "server_renew", &extra).await;
         assert!(refused(&v), "renew: {v}");
     }
     assert_eq!(r.i.balance("tenant:other").await, yuan("1000.00"));
 
     // No money: 0 balance, no credit.
     let (poor_id, poor_key) = r.i.tenant("poor", "0").await;
+    let content = [("content", good_content.to_string())];
     let v =
-        r.i.post(&[
-            ("appid", &poor_id),
-            ("appkey", &poor_key),
-            ("action", "create_order"),
-            ("obj_type", "create_server"),
-            ("line_guid", &line),
-            ("system_guid", &line),
-            ("content", good_content),
-        ])
-        .await;
+        r.i.post_form(&order_form(&poor_id, &poor_key, &line, &content))
+            .await;
     assert!(
         refused(&v) && v["msg"].as_str().unwrap().contains("余额不足"),
         "{v}"
@@ -739,24 +713,10 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
     // Suspended: reads, but does not buy.
     r.i.engine.suspend_tenant("test", "other").await.unwrap();
     let v =
-        r.i.post(&[
-            ("appid", &other_id),
-            ("appkey", &other_key),
-            ("action", "create_order"),
-            ("obj_type", "create_server"),
-            ("line_guid", &line),
-            ("system_guid", &line),
-            ("content", good_content),
-        ])
-        .await;
+        r.i.post_form(&order_form(&other_id, &other_key, &line, &content))
+            .await;
     assert!(refused(&v), "{v}");
-    let v =
-        r.i.post(&[
-            ("appid", &other_id),
-            ("appkey", &other_key),
-            ("action", "getservers"),
-        ])
-        .await;
+    let v = r.i.call(other, "getservers", &[]).await;
     assert_eq!(v["code"], 1, "{v}");
     assert_eq!(r.i.balance("tenant:other").await, yuan("1000.00"));
     assert_eq!(r.sim.server_count(), after_sql);
@@ -844,7 +804,7 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
             .await;
         assert_eq!(v["code"], 1, "{obj_type}: {v}");
     }
-    r.i.assert_balanced().await;
+    assert_books_balance(&r.i.engine).await;
 }
 
 async fn the_zonkvm_client_upgrades_and_reads_the_traffic_graph_through_the_endpoint(db: &TestDb) {
@@ -990,7 +950,7 @@ async fn the_zonkvm_client_upgrades_and_reads_the_traffic_graph_through_the_endp
         ])
         .await;
     assert_eq!(v["code"], 0, "another tenant's graph: {v}");
-    r.i.assert_balanced().await;
+    assert_books_balance(&r.i.engine).await;
 }
 
 async fn the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_endpoint(
@@ -1180,7 +1140,7 @@ async fn the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_en
         r.i.balance("tenant:down").await,
         yuan("1000.00") - paid - db_order.amount + back + db_back
     );
-    r.i.assert_balanced().await;
+    assert_books_balance(&r.i.engine).await;
 }
 
 async fn the_zonkvm_client_leases_and_colocates_through_the_endpoint(db: &TestDb) {
@@ -1316,5 +1276,5 @@ async fn the_zonkvm_client_leases_and_colocates_through_the_endpoint(db: &TestDb
         paid = yuan("5000.00") - r.i.balance("tenant:down").await;
     }
     assert_eq!(r.i.balance("tenant:other").await, yuan("1000.00"));
-    r.i.assert_balanced().await;
+    assert_books_balance(&r.i.engine).await;
 }

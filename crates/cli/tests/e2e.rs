@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{err, idcgate, ok, vendor_count, Running, BIN};
+use common::{account_add, data_dir, err, idcgate, ok, vendor_count, Running, BIN};
 
 struct Server {
     _running: Running,
@@ -58,8 +58,7 @@ fn dir_bytes(dir: &Path) -> Vec<u8> {
 
 #[test]
 fn sandbox_tour_cli_and_rest() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     let server = serve_sandbox(&data);
     let (code, body) = http("GET", &format!("{}/healthz", server.url), None, None);
     assert_eq!((code, body.as_str()), (200, "ok\n"));
@@ -377,8 +376,7 @@ fn http_with(
 
 #[test]
 fn credentials_never_in_clear_on_disk_or_in_trace_logs() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     let server = serve_sandbox(&data);
     let creds: Vec<(String, String)> =
         idcgate_wire::Simulator::sandbox_credentials(&idcgate_west::Sim::sandbox());
@@ -403,7 +401,7 @@ fn credentials_never_in_clear_on_disk_or_in_trace_logs() {
         .as_str()
         .unwrap()
         .to_string();
-    let run = |args: &[&str]| {
+    let run = |args: &[String]| {
         Command::new(BIN)
             .args(args)
             .env("IDCGATE_DATA_DIR", &data)
@@ -411,21 +409,17 @@ fn credentials_never_in_clear_on_disk_or_in_trace_logs() {
             .output()
             .unwrap()
     };
-    let add = run(&[
-        "account",
-        "add",
+    let add = run(&account_add(
         "mine",
-        "--vendor",
         "west",
-        "--base-url",
-        &west_url,
-        "--cred",
-        &format!("username={user}"),
-        "--cred",
-        &format!("api_password={secret}"),
-    ]);
+        Some(&west_url),
+        &[
+            &format!("username={user}"),
+            &format!("api_password={secret}"),
+        ],
+    ));
     ok(&add);
-    let test = run(&["account", "test", "mine"]);
+    let test = run(&["account", "test", "mine"].map(String::from));
     let tested = ok(&test);
     assert!(tested.contains("ok"), "{tested}");
     let trace = [add.stderr, test.stderr, test.stdout].concat();
@@ -448,8 +442,7 @@ fn credentials_sealed_in_postgres() {
     let Some(db) = rt.block_on(idcgate_store::testing::postgres()) else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     let secret = "PG-SECRET-do-not-store-9931";
     let out = Command::new(BIN)
         .args([
@@ -497,23 +490,15 @@ fn credentials_sealed_in_postgres() {
 
 #[test]
 fn bad_config_wrong_key_and_unreachable_database_fail_clearly_without_loss() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (tmp, data) = data_dir();
     ok(&idcgate(
         &data,
-        &[
-            "account",
-            "add",
+        &account_add(
             "keep",
-            "--vendor",
             "west",
-            "--base-url",
-            "http://127.0.0.1:9",
-            "--cred",
-            "username=u",
-            "--cred",
-            "api_password=KEEP-ME-1",
-        ],
+            Some("http://127.0.0.1:9"),
+            &["username=u", "api_password=KEEP-ME-1"],
+        ),
     ));
 
     std::fs::write(
@@ -574,8 +559,7 @@ fn bad_config_wrong_key_and_unreachable_database_fail_clearly_without_loss() {
 /// made are on /metrics.
 #[test]
 fn an_order_is_explained_by_the_ledger() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     let server = serve_sandbox(&data);
     let balance = |data: &Path| -> i64 {
         let rows: serde_json::Value =
@@ -829,8 +813,7 @@ fn an_order_is_explained_by_the_ledger() {
 /// and explained by the ledger.
 #[test]
 fn tenants_and_the_catalog_through_cli_and_rest() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     let server = serve_sandbox(&data);
     let json = |args: &[&str]| -> serde_json::Value {
         let mut all = vec!["--json"];
@@ -1012,24 +995,16 @@ fn tenants_and_the_catalog_through_cli_and_rest() {
 /// what failed, as an error) and exits non-zero, never a report followed by an error.
 #[test]
 fn json_sync_with_failed_listings_prints_one_document() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     // An upstream nobody listens on: every listing of the account fails.
     ok(&idcgate(
         &data,
-        &[
-            "account",
-            "add",
+        &account_add(
             "gone",
-            "--vendor",
             "west",
-            "--base-url",
-            "http://127.0.0.1:9",
-            "--cred",
-            "username=demo",
-            "--cred",
-            "api_password=not-a-real-one",
-        ],
+            Some("http://127.0.0.1:9"),
+            &["username=demo", "api_password=not-a-real-one"],
+        ),
     ));
     let out = idcgate(&data, &["--json", "--timeout", "2", "sync"]);
     assert!(!out.status.success(), "a partial sync is a failure");

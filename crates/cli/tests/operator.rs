@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{cmd, err, idcgate, idcgate_typed, ok, BIN};
+use common::{account_add, cmd, data_dir, err, find, idcgate, idcgate_typed, ok, BIN};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -20,8 +20,7 @@ fn repo() -> PathBuf {
 
 #[test]
 fn vendors_lists_each_vendors_keys_base_url_and_rate() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     let table = ok(&idcgate(&data, &["vendors"]));
     let registry = idcgate::vendors::registry();
     for e in registry.entries() {
@@ -34,12 +33,7 @@ fn vendors_lists_each_vendors_keys_base_url_and_rate() {
     let json: serde_json::Value =
         serde_json::from_str(&ok(&idcgate(&data, &["--json", "vendors"]))).unwrap();
     assert_eq!(json.as_array().unwrap().len(), registry.entries().len());
-    let dnspod = json
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["vendor"] == "dnspod")
-        .unwrap();
+    let dnspod = find(&json, "vendor", "dnspod");
     assert_eq!(dnspod["base_url"], "https://dnsapi.cn");
     assert_eq!(
         dnspod["sign_in"],
@@ -62,8 +56,7 @@ fn vendors_lists_each_vendors_keys_base_url_and_rate() {
 /// the vendor crate's ONBOARDING is on its page; each sandbox signs in by the table.
 #[test]
 fn each_vendor_has_its_page_and_a_consistent_table() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     for e in idcgate::vendors::registry().entries() {
         e.onboarding.validate().unwrap();
         let path = repo().join(format!("docs/vendors/{}.md", e.vendor));
@@ -98,8 +91,7 @@ fn each_vendor_has_its_page_and_a_consistent_table() {
 
 #[test]
 fn account_add_names_every_missing_key_and_update_changes_an_account() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     let none = err(&idcgate(
         &data,
         &["account", "add", "w", "--vendor", "west"],
@@ -111,15 +103,7 @@ fn account_add_names_every_missing_key_and_update_changes_an_account() {
     assert!(none.contains("idcgate vendors show west"), "{none}");
     let half = err(&idcgate(
         &data,
-        &[
-            "account",
-            "add",
-            "d",
-            "--vendor",
-            "dnspod",
-            "--cred",
-            "login_email=a@b.c",
-        ],
+        &account_add("d", "dnspod", None, &["login_email=a@b.c"]),
     ));
     assert!(
         half.contains("missing credentials: login_token, or login_password (given: login_email)"),
@@ -127,76 +111,39 @@ fn account_add_names_every_missing_key_and_update_changes_an_account() {
     );
     let typo = err(&idcgate(
         &data,
-        &[
-            "account",
-            "add",
-            "w",
-            "--vendor",
-            "west",
-            "--cred",
-            "usrname=u",
-            "--cred",
-            "api_password=p",
-        ],
+        &account_add("w", "west", None, &["usrname=u", "api_password=p"]),
     ));
     assert!(typo.contains("unknown credential key usrname"), "{typo}");
     let no_url = err(&idcgate(
         &data,
-        &[
-            "account", "add", "z", "--vendor", "zonkvm", "--cred", "appid=1", "--cred", "appkey=k",
-        ],
+        &account_add("z", "zonkvm", None, &["appid=1", "appkey=k"]),
     ));
     assert!(no_url.contains("give --base-url"), "{no_url}");
 
     // The vendor's live URL and advised rate are the defaults.
     ok(&idcgate(
         &data,
-        &[
-            "account",
-            "add",
-            "d",
-            "--vendor",
-            "dnspod",
-            "--cred",
-            "login_token=1,tok",
-        ],
+        &account_add("d", "dnspod", None, &["login_token=1,tok"]),
     ));
     // A secret typed on standard input, not on the command line.
     ok(&idcgate_typed(
         &data,
-        &[
-            "account",
-            "add",
+        &account_add(
             "w",
-            "--vendor",
             "west",
-            "--base-url",
-            "http://127.0.0.1:9",
-            "--cred",
-            "username=u",
-            "--cred",
-            "api_password",
-        ],
+            Some("http://127.0.0.1:9"),
+            &["username=u", "api_password"],
+        ),
         "TYPED-SECRET-1\n",
     ));
     let list = |data: &Path| -> serde_json::Value {
         serde_json::from_str(&ok(&idcgate(data, &["--json", "account", "list"]))).unwrap()
     };
     let accounts = list(&data);
-    let d = accounts
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "d")
-        .unwrap();
+    let d = find(&accounts, "name", "d");
     assert_eq!(d["base_url"], "https://dnsapi.cn");
     assert_eq!(d["rate_limit"], 3);
-    let w = accounts
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "w")
-        .unwrap();
+    let w = find(&accounts, "name", "w");
     assert_eq!(
         w["credentials"],
         serde_json::json!(["api_password", "username"])
@@ -205,17 +152,7 @@ fn account_add_names_every_missing_key_and_update_changes_an_account() {
 
     let again = err(&idcgate(
         &data,
-        &[
-            "account",
-            "add",
-            "w",
-            "--vendor",
-            "west",
-            "--cred",
-            "username=u",
-            "--cred",
-            "api_password=p",
-        ],
+        &account_add("w", "west", None, &["username=u", "api_password=p"]),
     ));
     assert!(
         again.contains("already exists") && again.contains("account update w"),
@@ -281,8 +218,7 @@ fn account_add_names_every_missing_key_and_update_changes_an_account() {
 
 #[test]
 fn a_short_action_name_several_ids_end_in_is_ambiguous() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     let e = err(&idcgate(&data, &["call", "west", "getprice"]));
     assert!(e.contains("ambiguous"), "{e}");
     let candidates = e.matches("getprice").count();
@@ -291,8 +227,7 @@ fn a_short_action_name_several_ids_end_in_is_ambiguous() {
 
 #[test]
 fn help_usage_completions_man_and_version() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (tmp, data) = data_dir();
     // The data dir comes from the environment: usage does not ask for it.
     let usage = err(&cmd(&data)
         .env(
@@ -398,19 +333,10 @@ fn the_config_file_is_found_in_the_users_config_directory() {
 #[test]
 fn the_data_directory_and_its_files_are_private() {
     use std::os::unix::fs::PermissionsExt;
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     ok(&idcgate(
         &data,
-        &[
-            "account",
-            "add",
-            "d",
-            "--vendor",
-            "dnspod",
-            "--cred",
-            "login_token=1,tok",
-        ],
+        &account_add("d", "dnspod", None, &["login_token=1,tok"]),
     ));
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&data), 0o700);

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{cmd, idcgate, idcgate_typed, ok, text, vendor_count, Running};
+use common::{account_add, cmd, data_dir, idcgate, idcgate_typed, ok, text, vendor_count, Running};
 
 /// The failure's stderr, after checking it exited with `code`.
 fn fails(out: &Output, code: i32) -> String {
@@ -45,8 +45,7 @@ fn sandbox(data: &Path) -> Running {
 
 /// A synced sandbox on a fresh data directory.
 fn synced() -> (tempfile::TempDir, std::path::PathBuf, Running) {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (tmp, data) = data_dir();
     let sb = sandbox(&data);
     let reports = json(&data, &["sync"]);
     for r in reports.as_array().unwrap() {
@@ -438,8 +437,7 @@ fn times_carry_their_zone_and_periods_take_every_unit() {
 /// upstream, and keeps stdout to the table; a piped table is never cut.
 #[test]
 fn sync_says_how_far_it_is_and_what_it_waits_for() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let (_tmp, data) = data_dir();
     let _sb = sandbox(&data);
     let n = usize::from(vendor_count());
     let out = idcgate(&data, &["sync"]);
@@ -470,19 +468,12 @@ fn sync_says_how_far_it_is_and_what_it_waits_for() {
     });
     ok(&idcgate(
         &data,
-        &[
-            "account",
-            "add",
+        &account_add(
             "slow-panel",
-            "--vendor",
             "xensystem",
-            "--base-url",
-            &format!("http://127.0.0.1:{port}"),
-            "--cred",
-            "api_username=u",
-            "--cred",
-            "api_key=k",
-        ],
+            Some(&format!("http://127.0.0.1:{port}")),
+            &["api_username=u", "api_key=k"],
+        ),
     ));
     let started = Instant::now();
     let out = idcgate(&data, &["--timeout", "4", "sync"]);

@@ -211,6 +211,15 @@ pub(crate) fn normalise_recovery(code: &str) -> String {
     code.trim().to_lowercase()
 }
 
+/// `Err(NoSuchOperator)` unless the store had the operator `name` to change.
+fn found(name: &str, changed: bool) -> Result<()> {
+    if changed {
+        Ok(())
+    } else {
+        Err(AuthError::NoSuchOperator(name.into()))
+    }
+}
+
 /// Operator commands, shared by `idcgate user` and the console's operators page. Each
 /// is audited with the actor who asked.
 pub struct Operators<'a> {
@@ -221,11 +230,10 @@ pub struct Operators<'a> {
 impl Operators<'_> {
     pub async fn add(&self, name: &str, role: Role, password: &str) -> Result<OperatorRow> {
         let result = self.add_inner(name, role, password).await;
-        self.audit("operator.add", name, &result, |o| {
+        self.audited("operator.add", name, result, |o| {
             format!("role {}", o.role.as_str())
         })
-        .await;
-        result
+        .await
     }
 
     async fn add_inner(&self, name: &str, role: Role, password: &str) -> Result<OperatorRow> {
@@ -243,73 +251,60 @@ impl Operators<'_> {
         let result = async {
             check_password_rules(password)?;
             let hash = hash_password(password)?;
-            if !self
+            let changed = self
                 .engine
                 .operators()
                 .set_password(name, &hash, now_ms())
-                .await?
-            {
-                return Err(AuthError::NoSuchOperator(name.into()));
-            }
-            Ok(())
+                .await?;
+            found(name, changed)
         }
         .await;
-        self.audit("operator.passwd", name, &result, |_| {
+        self.audited("operator.passwd", name, result, |_| {
             "password changed; sessions ended".into()
         })
-        .await;
-        result
+        .await
     }
 
     pub async fn set_role(&self, name: &str, role: Role) -> Result<()> {
         let result = async {
             self.keep_an_admin(name, Some(role)).await?;
-            if !self
+            let changed = self
                 .engine
                 .operators()
                 .set_role(name, role, now_ms())
-                .await?
-            {
-                return Err(AuthError::NoSuchOperator(name.into()));
-            }
-            Ok(())
+                .await?;
+            found(name, changed)
         }
         .await;
-        self.audit("operator.role", name, &result, |_| {
+        self.audited("operator.role", name, result, |_| {
             format!("role {}", role.as_str())
         })
-        .await;
-        result
+        .await
     }
 
     pub async fn remove(&self, name: &str) -> Result<()> {
         let result = async {
             self.keep_an_admin(name, None).await?;
-            if !self.engine.operators().remove(name).await? {
-                return Err(AuthError::NoSuchOperator(name.into()));
-            }
-            Ok(())
+            found(name, self.engine.operators().remove(name).await?)
         }
         .await;
-        self.audit("operator.remove", name, &result, |_| "removed".into())
-            .await;
-        result
+        self.audited("operator.remove", name, result, |_| "removed".into())
+            .await
     }
 
     /// Drops an operator's second factor (a lost phone); the operator enrols again.
     pub async fn reset_totp(&self, name: &str) -> Result<()> {
         let result = async {
-            if !self.engine.operators().clear_totp(name, now_ms()).await? {
-                return Err(AuthError::NoSuchOperator(name.into()));
-            }
-            Ok(())
+            found(
+                name,
+                self.engine.operators().clear_totp(name, now_ms()).await?,
+            )
         }
         .await;
-        self.audit("operator.totp_reset", name, &result, |_| {
+        self.audited("operator.totp_reset", name, result, |_| {
             "second factor removed".into()
         })
-        .await;
-        result
+        .await
     }
 
     /// Refuses to leave the console without an administrator: the last admin cannot
@@ -329,6 +324,18 @@ impl Operators<'_> {
             )));
         }
         Ok(())
+    }
+
+    /// `result`, audited as `action` on `target` with `detail` when it succeeded.
+    async fn audited<T>(
+        &self,
+        action: &str,
+        target: &str,
+        result: Result<T>,
+        detail: impl FnOnce(&T) -> String,
+    ) -> Result<T> {
+        self.audit(action, target, &result, detail).await;
+        result
     }
 
     async fn audit<T>(

@@ -33,15 +33,10 @@ pub const CSS: &str = include_str!("../assets/console.css");
 /// A full page for a logged-in operator.
 pub fn page(op: &Op, title: &str, body: Markup) -> Response {
     let l = op.lang;
-    let markup = html! {
-        (DOCTYPE)
-        html lang=(if l == Lang::Zh { "zh-CN" } else { "en" }) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · idcgate" }
-                link rel="stylesheet" href="/assets/console.css";
-            }
+    let markup = document(
+        l,
+        title,
+        html! {
             body {
                 header.top {
                     a.brand href="/" { "idcgate" }
@@ -75,8 +70,8 @@ pub fn page(op: &Op, title: &str, body: Markup) -> Response {
                     (l.t("时间均为中国时间 (UTC+8)。", "Times are China time (UTC+8)."))
                 }
             }
-        }
-    };
+        },
+    );
     let mut response = Html(markup.into_string()).into_response();
     if op.notice.is_some() {
         crate::session::clear_notice(op, &mut response);
@@ -86,6 +81,24 @@ pub fn page(op: &Op, title: &str, body: Markup) -> Response {
 
 /// A page outside a session (login), with the language switch only.
 pub fn bare_page(lang: Lang, path: &str, title: &str, body: Markup) -> Markup {
+    document(
+        lang,
+        title,
+        html! {
+            body.bare {
+                main.narrow {
+                    div.right { (lang_switch(lang, path)) }
+                    h1 { "idcgate" }
+                    h2 { (title) }
+                    (body)
+                }
+            }
+        },
+    )
+}
+
+/// An HTML document in `lang` titled `title`, with the console's style sheet.
+fn document(lang: Lang, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(if lang == Lang::Zh { "zh-CN" } else { "en" }) {
@@ -95,14 +108,7 @@ pub fn bare_page(lang: Lang, path: &str, title: &str, body: Markup) -> Markup {
                 title { (title) " · idcgate" }
                 link rel="stylesheet" href="/assets/console.css";
             }
-            body.bare {
-                main.narrow {
-                    div.right { (lang_switch(lang, path)) }
-                    h1 { "idcgate" }
-                    h2 { (title) }
-                    (body)
-                }
-            }
+            (body)
         }
     }
 }
@@ -342,9 +348,181 @@ pub fn search_box(op: &Op, q: &ListQuery, base: &str) -> Markup {
     }
 }
 
+/// A list's filter form (a GET of `action`): the search box, the list's own
+/// `filters`, the button.
+pub fn filter_form(
+    op: &Op,
+    action: &str,
+    q: &ListQuery,
+    placeholder: Option<&str>,
+    filters: Markup,
+) -> Markup {
+    html! {
+        form.row method="get" action=(action) {
+            label { (op.t("搜索", "Search")) input type="search" name="q" value=(q.q) maxlength="100" placeholder=[placeholder]; }
+            (filters)
+            button type="submit" { (op.t("筛选", "Filter")) }
+        }
+    }
+}
+
+/// A filter's drop-down: `all` (no filter) first, then the `options`.
+pub fn choice(label: &str, name: &str, all: &str, options: Markup) -> Markup {
+    html! {
+        label { (label)
+            select name=(name) {
+                option value="" { (all) }
+                (options)
+            }
+        }
+    }
+}
+
 /// What an empty list says: why it is empty and what to do next.
 pub fn empty(message: &str) -> Markup {
     html! { p.empty { (message) } }
+}
+
+/// A list held in memory, one page of it as a list page shows it.
+pub struct Listed<T> {
+    pub rows: Vec<T>,
+    /// Rows the search found, on every page.
+    pub total: i64,
+    /// Whether the list had any row before the search: an empty page then says "no
+    /// match" rather than "nothing yet".
+    pub any: bool,
+}
+
+/// `rows` narrowed to what the query's search finds (`found(row, needle)`, the needle
+/// in lower case), sorted as `sort_list` does, and the page the query asks for.
+pub fn listed<T>(
+    mut rows: Vec<T>,
+    q: &ListQuery,
+    found: impl Fn(&T, &str) -> bool,
+    default_desc: bool,
+    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
+) -> Listed<T> {
+    let any = !rows.is_empty();
+    if let Some(s) = q.search() {
+        let s = s.to_lowercase();
+        rows.retain(|r| found(r, &s));
+    }
+    sort_list(&mut rows, q, default_desc, cmp);
+    let (rows, total) = page_of(rows, q);
+    Listed { rows, total, any }
+}
+
+impl<T> Listed<T> {
+    /// The page's `table` of rows, or why there are none: `no_match` when the search
+    /// left nothing, `none_yet` when the list is empty.
+    pub fn or_empty(
+        &self,
+        no_match: &str,
+        none_yet: &str,
+        table: impl FnOnce(&[T]) -> Markup,
+    ) -> Markup {
+        match (self.rows.is_empty(), self.any) {
+            (false, _) => table(&self.rows),
+            (true, true) => empty(no_match),
+            (true, false) => empty(none_yet),
+        }
+    }
+}
+
+/// A column heading of a list's table.
+pub enum Col<'a> {
+    /// Sorts the list by its key.
+    Sort(&'a str, &'a str),
+    /// Sorts by its key, a column of amounts.
+    SortNum(&'a str, &'a str),
+    /// Not sortable.
+    Plain(&'a str),
+    /// Not sortable, over amounts.
+    PlainNum(&'a str),
+}
+
+/// A list's table: its headings, `rows` under them, and the pager.
+pub fn list_table(
+    op: &Op,
+    q: &ListQuery,
+    base: &str,
+    total: i64,
+    cols: &[Col],
+    rows: Markup,
+) -> Markup {
+    html! {
+        table {
+            thead { tr { (heads(q, base, cols)) } }
+            tbody { (rows) }
+        }
+        (pager(op, q, base, total))
+    }
+}
+
+/// The headings of a list's table.
+pub fn heads(q: &ListQuery, base: &str, cols: &[Col]) -> Markup {
+    html! {
+        @for c in cols {
+            @match c {
+                Col::Sort(key, label) => (sort_head(q, base, key, label)),
+                Col::SortNum(key, label) => (sort_head_num(q, base, key, label)),
+                Col::Plain(label) => th { (label) },
+                Col::PlainNum(label) => th.num { (label) },
+            }
+        }
+    }
+}
+
+/// What a confirmation page is confirmed with.
+pub enum ConfirmBy<'a> {
+    /// The name typed again, under this label: for what is easily mistaken for another.
+    Typing(&'a str),
+    /// The page's own copy of what it confirms, which a form from elsewhere lacks.
+    Given(&'a str),
+}
+
+/// A page asking to confirm what cannot be undone: the question, what follows from it,
+/// and the form that confirms it (a danger button, and a way back).
+pub struct Confirm<'a> {
+    pub title: &'a str,
+    pub question: Markup,
+    pub consequence: &'a str,
+    pub action: &'a str,
+    pub form_id: &'a str,
+    pub by: ConfirmBy<'a>,
+    pub submit_id: &'a str,
+    pub submit: &'a str,
+    pub cancel: &'a str,
+}
+
+pub fn confirm_page(op: &Op, c: Confirm<'_>) -> Response {
+    let cancel = html! { a href=(c.cancel) { (op.t("取消", "Cancel")) } };
+    let submit = html! { button.danger type="submit" id=(c.submit_id) { (c.submit) } };
+    let body = html! {
+        div.confirm {
+            p { (c.question) }
+            p { (c.consequence) }
+            @match c.by {
+                ConfirmBy::Typing(label) => {
+                    form.stack method="post" action=(c.action) id=(c.form_id) {
+                        (csrf(op))
+                        label { (label)
+                            input type="text" name="confirm" required autocomplete="off" maxlength="64"; }
+                        div { (submit) " " (cancel) }
+                    }
+                }
+                ConfirmBy::Given(value) => {
+                    form.row method="post" action=(c.action) id=(c.form_id) {
+                        (csrf(op))
+                        input type="hidden" name="confirm" value=(value);
+                        (submit)
+                        (cancel)
+                    }
+                }
+            }
+        }
+    };
+    page(op, c.title, body)
 }
 
 /// An inline SVG bar chart: one bar per (label, value), drawn on the server.
@@ -522,6 +700,20 @@ pub fn china_day_ms(day: &str) -> Option<i64> {
     Some(z.timestamp().as_millisecond())
 }
 
+/// A China-time day as a filter gives it (`2026-12-01`), or a 400 page saying how
+/// one is written.
+pub fn day(op: &Op, text: &str) -> Result<i64, crate::session::Refusal> {
+    china_day_ms(text).ok_or_else(|| {
+        bad_input(
+            op,
+            op.t(
+                "起始日期应形如 2026-12-01（中国时间）。",
+                "The start date should read like 2026-12-01 (China time).",
+            ),
+        )
+    })
+}
+
 /// Who an operator is in the audit log and the journal.
 pub fn actor(op: &Op) -> String {
     format!("console:{}", op.name)
@@ -554,15 +746,18 @@ mod tests {
 
     #[test]
     fn a_url_is_shown_without_what_could_be_a_credential() {
-        let shown = |u| shown_url(u);
-        assert_eq!(shown("https://api.west.cn/v2"), "https://api.west.cn/v2");
-        assert_eq!(shown("http://u:p@h:1/x"), "http://***@h:1/x");
-        assert_eq!(shown("http://u@h"), "http://***@h");
-        assert_eq!(shown("https://h/a?key=s#f"), "https://h/a?***");
-        assert_eq!(shown("https://h#frag"), "https://h#***");
-        // An @ after the host is part of the path, not a user.
-        assert_eq!(shown("https://h/a@b"), "https://h/a@b");
-        assert_eq!(shown("https://a:b@c@h/"), "https://***@h/");
+        for (url, shown) in [
+            ("https://api.west.cn/v2", "https://api.west.cn/v2"),
+            ("http://u:p@h:1/x", "http://***@h:1/x"),
+            ("http://u@h", "http://***@h"),
+            ("https://h/a?key=s#f", "https://h/a?***"),
+            ("https://h#frag", "https://h#***"),
+            // An @ after the host is part of the path, not a user.
+            ("https://h/a@b", "https://h/a@b"),
+            ("https://a:b@c@h/", "https://***@h/"),
+        ] {
+            assert_eq!(shown_url(url), shown, "{url}");
+        }
     }
 
     #[test]

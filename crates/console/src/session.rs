@@ -140,34 +140,32 @@ impl Op {
 
     /// `Err` (a 403 page) unless this operator's role allows `act`.
     pub fn allow(&self, act: Act) -> Result<(), Refusal> {
-        if self.may(act) {
-            Ok(())
-        } else {
-            Err(Refusal::new(crate::layout::refusal(
-                self,
-                StatusCode::FORBIDDEN,
-                self.lang.t(
-                    "你的角色不允许此操作。",
-                    "Your role does not allow this action.",
-                ),
-            )))
-        }
+        self.forbidden_unless(
+            self.may(act),
+            self.t(
+                "你的角色不允许此操作。",
+                "Your role does not allow this action.",
+            ),
+        )
     }
 
     /// `Err` (a 403 page) unless a form carried this session's CSRF token.
     pub fn form_ok(&self, token: &str) -> Result<(), Refusal> {
-        if constant_time_eq(token.as_bytes(), self.csrf.as_bytes()) {
-            Ok(())
-        } else {
-            Err(Refusal::new(crate::layout::refusal(
-                self,
-                StatusCode::FORBIDDEN,
-                self.lang.t(
-                    "表单已过期或来源不明，请返回刷新后重试。",
-                    "The form expired or did not come from this console; go back, reload and try again.",
-                ),
-            )))
+        self.forbidden_unless(
+            constant_time_eq(token.as_bytes(), self.csrf.as_bytes()),
+            self.t(
+                "表单已过期或来源不明，请返回刷新后重试。",
+                "The form expired or did not come from this console; go back, reload and try again.",
+            ),
+        )
+    }
+
+    fn forbidden_unless(&self, ok: bool, why: &str) -> Result<(), Refusal> {
+        if ok {
+            return Ok(());
         }
+        let page = crate::layout::refusal(self, StatusCode::FORBIDDEN, why);
+        Err(Refusal::new(page))
     }
 
     /// `allow` and `form_ok` together: what every changing handler starts with.
@@ -176,9 +174,26 @@ impl Op {
         self.allow(act)
     }
 
+    /// A posted form's fields: read (a 400 page when it does not decode), then
+    /// `may_submit` on the token it carried, in that order.
+    pub fn submitted<T: Posted>(
+        &self,
+        act: Act,
+        form: Result<axum::Form<T>, axum::extract::rejection::FormRejection>,
+    ) -> Result<T, Refusal> {
+        let axum::Form(f) = crate::layout::read(self, form)?;
+        self.may_submit(act, f.csrf())?;
+        Ok(f)
+    }
+
     pub fn t(&self, zh: &'static str, en: &'static str) -> &'static str {
         self.lang.t(zh, en)
     }
+}
+
+/// A form the console's pages post: every one carries the session's CSRF token.
+pub trait Posted {
+    fn csrf(&self) -> &str;
 }
 
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

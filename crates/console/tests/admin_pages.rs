@@ -6,7 +6,10 @@
 
 mod common;
 
-use common::{by_id, client, field, urlencode, App, Browser};
+use common::{
+    assert_audited, by_id, client, field, refused_for_role, refused_safely, urlencode, Answer, App,
+    Browser, OPERATORS,
+};
 use idcgate_core::{Money, ResourceKind, UpstreamAccount, Vendor};
 use idcgate_engine::catalog::{PriceRule, ProductSpec};
 use idcgate_engine::orders::PurchaseTerms;
@@ -26,6 +29,53 @@ use reqwest::StatusCode;
 /// tests or the sandbox has these strings, so finding one in a page is a leak.
 const FORM_USER: &str = "console-user-7f3a9c";
 const FORM_SECRET: &str = "S3cret-Console-Pass-91xq";
+
+/// The add-account form, well formed but for `field`, which is `value`.
+fn account_form<'a>(field: &str, value: &'a str) -> Vec<(&'a str, &'a str)> {
+    [
+        ("name", "h"),
+        ("vendor", "west"),
+        ("base_url", "http://x"),
+        ("rate", "5"),
+        ("credentials", "a=b"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, if k == field { value } else { v }))
+    .collect()
+}
+
+/// The id of the one order [`start`] placed.
+async fn the_order(app: &App) -> i64 {
+    let orders = app
+        .engine
+        .reads()
+        .orders(&Default::default())
+        .await
+        .unwrap();
+    orders[0].id
+}
+
+async fn has_operator(app: &App, name: &str) -> bool {
+    app.engine.operators().get(name).await.unwrap().is_some()
+}
+
+/// The add-account form as its page posts it, for a West account.
+async fn add_account(
+    b: &Browser,
+    name: &str,
+    base_url: &str,
+    rate: &str,
+    credentials: &str,
+) -> Answer {
+    let fields = [
+        ("name", name),
+        ("vendor", "west"),
+        ("base_url", base_url),
+        ("rate", rate),
+        ("credentials", credentials),
+    ];
+    b.post("/accounts", &fields).await
+}
 
 /// The console on `db` with account `w` (a West sandbox), operators `adm`, `ops`,
 /// `fin` and `view`, tenant `t1`, product `host-l1` and one succeeded order.
@@ -147,13 +197,7 @@ async fn roles_are_enforced_on_the_server(db: &TestDb) {
         .unwrap();
     let seed_id = app.engine.reads().tokens().await.unwrap()[0].id.clone();
     assert!(seed_token.contains(&seed_id));
-    let order_id = app
-        .engine
-        .reads()
-        .orders(&Default::default())
-        .await
-        .unwrap()[0]
-        .id;
+    let order_id = the_order(&app).await;
     let order_page = format!("/orders/{order_id}");
 
     let read_pages = [
@@ -181,12 +225,7 @@ async fn roles_are_enforced_on_the_server(db: &TestDb) {
     let revoke_page = format!("/tokens/{seed_id}/revoke");
     let money_pages = ["/products/host-l1/retire"];
 
-    for (name, role) in [
-        ("adm", Role::Admin),
-        ("ops", Role::Operator),
-        ("fin", Role::Finance),
-        ("view", Role::Viewer),
-    ] {
+    for (name, role) in OPERATORS {
         let b = Browser::login(&app, name).await;
         for p in read_pages {
             let a = b.get(p).await;
@@ -286,16 +325,7 @@ async fn roles_are_enforced_on_the_server(db: &TestDb) {
         }
         for (path, fields) in &refused {
             let a = b.post(path, fields).await;
-            assert_eq!(
-                a.status,
-                StatusCode::FORBIDDEN,
-                "{name} POST {path}: {}",
-                a.body
-            );
-            assert!(
-                a.body.contains("Your role does not allow this action."),
-                "{name} {path}"
-            );
+            refused_for_role(&a, &format!("{name} POST {path}"));
         }
         assert_eq!(
             snapshot(&app.engine).await,
@@ -481,20 +511,14 @@ async fn money_forms_book_once_and_show_secrets_once(db: &TestDb) {
     assert_eq!(dup.status, StatusCode::CONFLICT);
 
     // Every change is audited as the console operator who made it.
-    for action in [
+    let actions = [
         "tenant.topup",
         "tenant.credit",
         "tenant.level",
         "tenant.suspend",
         "tenant.add",
-    ] {
-        assert!(
-            trail
-                .iter()
-                .any(|e| e.action == action && e.actor == "console:fin"),
-            "{action} audited as console:fin"
-        );
-    }
+    ];
+    assert_audited(&trail, &actions, "console:fin");
     let audit = fin
         .get("/audit?action=tenant.topup&actor=console:fin")
         .await;
@@ -510,13 +534,7 @@ async fn money_forms_book_once_and_show_secrets_once(db: &TestDb) {
     let none = fin.get("/orders?state=failed").await;
     assert!(!none.body.contains("console-test-order.com"));
     assert!(none.body.contains("No order matches"));
-    let order_id = app
-        .engine
-        .reads()
-        .orders(&Default::default())
-        .await
-        .unwrap()[0]
-        .id;
+    let order_id = the_order(&app).await;
     let order = fin.get(&format!("/orders/{order_id}")).await;
     assert!(order.body.contains("test-order-1") && order.body.contains("sending to the upstream"));
     let ledger = fin.get("/ledger").await;
@@ -558,61 +576,26 @@ async fn administration_keeps_secrets(db: &TestDb) {
     let adm = Browser::login(&app, "adm").await;
     let sim = idcgate_west::Sim::new(FORM_USER, FORM_SECRET);
     let srv = testing::serve(&sim).await;
+    let url = srv.base_url();
     let mut seen: Vec<(String, String)> = Vec::new();
     let mut secrets_extra: Vec<String> = Vec::new();
 
     // An account whose credentials lack a key is refused, naming the key, not a value.
-    let missing = adm
-        .post(
-            "/accounts",
-            &[
-                ("name", "formacct"),
-                ("vendor", "west"),
-                ("base_url", &srv.base_url()),
-                ("rate", "5"),
-                ("credentials", &format!("username={FORM_USER}")),
-            ],
-        )
-        .await;
+    let credentials = format!("username={FORM_USER}");
+    let missing = add_account(&adm, "formacct", &url, "5", &credentials).await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
     assert!(missing.body.contains("api_password"), "{}", missing.body);
     seen.push(("refused add".into(), missing.body));
     // A line without '=' is refused without quoting it (it may be a bare secret).
-    let bare = adm
-        .post(
-            "/accounts",
-            &[
-                ("name", "formacct"),
-                ("vendor", "west"),
-                ("base_url", &srv.base_url()),
-                ("rate", "5"),
-                (
-                    "credentials",
-                    &format!("username={FORM_USER}\n{FORM_SECRET}"),
-                ),
-            ],
-        )
-        .await;
+    let credentials = format!("username={FORM_USER}\n{FORM_SECRET}");
+    let bare = add_account(&adm, "formacct", &url, "5", &credentials).await;
     assert_eq!(bare.status, StatusCode::BAD_REQUEST);
     assert!(bare.body.contains("line 2"));
     seen.push(("bare line".into(), bare.body));
     assert!(app.store.get_account("formacct").await.unwrap().is_none());
 
-    let added = adm
-        .post(
-            "/accounts",
-            &[
-                ("name", "formacct"),
-                ("vendor", "west"),
-                ("base_url", &srv.base_url()),
-                ("rate", "7"),
-                (
-                    "credentials",
-                    &format!("username={FORM_USER}\r\napi_password={FORM_SECRET}\r\n"),
-                ),
-            ],
-        )
-        .await;
+    let credentials = format!("username={FORM_USER}\r\napi_password={FORM_SECRET}\r\n");
+    let added = add_account(&adm, "formacct", &url, "7", &credentials).await;
     assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
     seen.push((
         "add redirect".into(),
@@ -627,44 +610,16 @@ async fn administration_keeps_secrets(db: &TestDb) {
         .unwrap()
         .contains("ok: balance"));
     seen.push(("test".into(), tested.body));
-    let dup = adm
-        .post(
-            "/accounts",
-            &[
-                ("name", "formacct"),
-                ("vendor", "west"),
-                ("base_url", &srv.base_url()),
-                ("rate", "5"),
-                (
-                    "credentials",
-                    &format!("username=x\napi_password={FORM_SECRET}"),
-                ),
-            ],
-        )
-        .await;
+    let credentials = format!("username=x\napi_password={FORM_SECRET}");
+    let dup = add_account(&adm, "formacct", &url, "5", &credentials).await;
     assert_eq!(dup.status, StatusCode::BAD_REQUEST);
     seen.push(("duplicate".into(), dup.body));
     // A credential in the base URL is refused by the form (the URL is shown to every
     // role); one stored otherwise (the CLI) is shown and searched without it.
     let url_secret = "Url-Secret-4d2b";
-    let in_url = adm
-        .post(
-            "/accounts",
-            &[
-                ("name", "urlacct"),
-                ("vendor", "west"),
-                (
-                    "base_url",
-                    &format!("http://admin:{url_secret}@127.0.0.1:1/api"),
-                ),
-                ("rate", "5"),
-                (
-                    "credentials",
-                    &format!("username=u\napi_password={FORM_SECRET}"),
-                ),
-            ],
-        )
-        .await;
+    let credentials = format!("username=u\napi_password={FORM_SECRET}");
+    let with_secret = format!("http://admin:{url_secret}@127.0.0.1:1/api");
+    let in_url = add_account(&adm, "urlacct", &with_secret, "5", &credentials).await;
     assert_eq!(in_url.status, StatusCode::BAD_REQUEST, "{}", in_url.body);
     assert!(in_url.body.contains("credentials"), "{}", in_url.body);
     assert!(app.store.get_account("urlacct").await.unwrap().is_none());
@@ -795,29 +750,17 @@ async fn administration_keeps_secrets(db: &TestDb) {
         .post("/operators/newbie/remove", &[("confirm", "newbi")])
         .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
-    assert!(app
-        .engine
-        .operators()
-        .get("newbie")
-        .await
-        .unwrap()
-        .is_some());
+    assert!(has_operator(&app, "newbie").await);
     let a = adm
         .post("/operators/newbie/remove", &[("confirm", "newbie")])
         .await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
-    assert!(app
-        .engine
-        .operators()
-        .get("newbie")
-        .await
-        .unwrap()
-        .is_none());
+    assert!(!has_operator(&app, "newbie").await);
     let ops = adm.get("/operators").await.body;
     assert!(!ops.contains(&password) && !ops.contains("$argon2"));
     seen.push(("operators".into(), ops));
     let trail = app.engine.audit_trail(1000).await.unwrap();
-    for action in [
+    let actions = [
         "account.add",
         "token.create",
         "token.revoke",
@@ -825,14 +768,8 @@ async fn administration_keeps_secrets(db: &TestDb) {
         "operator.role",
         "operator.totp_reset",
         "operator.remove",
-    ] {
-        assert!(
-            trail
-                .iter()
-                .any(|e| e.action == action && e.actor == "console:adm"),
-            "{action} audited as console:adm"
-        );
-    }
+    ];
+    assert_audited(&trail, &actions, "console:adm");
     assert!(trail
         .iter()
         .all(|e| !e.detail.contains(&token) && !e.detail.contains(&password)));
@@ -953,90 +890,22 @@ async fn hostile_input_gets_a_clear_refusal(db: &TestDb) {
         ("/operators", vec![("name", script), ("role", "viewer")]),
         ("/operators", vec![("name", nul), ("role", "viewer")]),
         ("/operators", vec![("name", "fine"), ("role", &long)]),
+        ("/accounts", account_form("name", script)),
+        ("/accounts", account_form("vendor", script)),
+        ("/accounts", account_form("base_url", "javascript:alert(1)")),
+        ("/accounts", account_form("rate", &long)),
         (
             "/accounts",
-            vec![
-                ("name", script),
-                ("vendor", "west"),
-                ("base_url", "http://x"),
-                ("rate", "5"),
-                ("credentials", "a=b"),
-            ],
+            account_form("credentials", "username=a\0\napi_password=b"),
         ),
-        (
-            "/accounts",
-            vec![
-                ("name", "h"),
-                ("vendor", script),
-                ("base_url", "http://x"),
-                ("rate", "5"),
-                ("credentials", "a=b"),
-            ],
-        ),
-        (
-            "/accounts",
-            vec![
-                ("name", "h"),
-                ("vendor", "west"),
-                ("base_url", "javascript:alert(1)"),
-                ("rate", "5"),
-                ("credentials", "a=b"),
-            ],
-        ),
-        (
-            "/accounts",
-            vec![
-                ("name", "h"),
-                ("vendor", "west"),
-                ("base_url", "http://x"),
-                ("rate", &long),
-                ("credentials", "a=b"),
-            ],
-        ),
-        (
-            "/accounts",
-            vec![
-                ("name", "h"),
-                ("vendor", "west"),
-                ("base_url", "http://x"),
-                ("rate", "5"),
-                ("credentials", "username=a\0\napi_password=b"),
-            ],
-        ),
-        (
-            "/accounts",
-            vec![
-                ("name", "h"),
-                ("vendor", "west"),
-                ("base_url", "http://x"),
-                ("rate", "5"),
-                ("credentials", &script_key),
-            ],
-        ),
+        ("/accounts", account_form("credentials", &script_key)),
         ("/products/host-l1/retire", vec![("confirm", script)]),
         ("/accounts/w/remove", vec![("confirm", &long)]),
         ("/operators/view/remove", vec![("confirm", nul)]),
     ];
     for (path, fields) in &posts {
         let a = adm.post(path, fields).await;
-        assert!(
-            a.status.is_client_error(),
-            "POST {path} {:?}: {}",
-            fields
-                .iter()
-                .map(|(k, v)| (k, v.chars().take(20).collect::<String>()))
-                .collect::<Vec<_>>(),
-            a.status
-        );
-        assert!(!a.body.contains("<script>alert"), "POST {path}: unescaped");
-        assert!(
-            a.body.len() < 20_000,
-            "POST {path}: the input came back whole"
-        );
-        assert!(
-            a.body.contains("role=\"alert\""),
-            "POST {path}: a page saying why"
-        );
+        refused_safely(&a, path, fields, 20_000);
     }
     assert_eq!(snapshot(&app.engine).await.tenants, before.tenants);
     assert_eq!(snapshot(&app.engine).await.accounts, before.accounts);

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{by_id, client, urlencode, App, Browser};
+use common::{by_id, client, refused_for_role, refused_safely, urlencode, App, Browser, OPERATORS};
 use idcgate_core::{DnsRecord, ResourceKind};
 use idcgate_engine::sync::{inventory_row, NoProgress};
 use idcgate_store::testing::TestDb;
@@ -575,12 +575,7 @@ async fn roles_are_enforced_on_the_server(db: &TestDb) {
     let zone_page = format!("/dns/w/{ZONE}");
     let server = format!("/servers/w/{id}");
     let reference = format!("w/{id}");
-    for (name, role) in [
-        ("adm", Role::Admin),
-        ("ops", Role::Operator),
-        ("fin", Role::Finance),
-        ("view", Role::Viewer),
-    ] {
+    for (name, role) in OPERATORS {
         let b = Browser::login(&app, name).await;
         let operate = matches!(role, Role::Admin | Role::Operator);
         let money = matches!(role, Role::Admin | Role::Finance);
@@ -656,16 +651,7 @@ async fn roles_are_enforced_on_the_server(db: &TestDb) {
         }
         for (path, fields) in &refused {
             let a = b.post(path, fields).await;
-            assert_eq!(
-                a.status,
-                StatusCode::FORBIDDEN,
-                "{name} POST {path}: {}",
-                a.body
-            );
-            assert!(
-                a.body.contains("Your role does not allow this action."),
-                "{name} {path}"
-            );
+            refused_for_role(&a, &format!("{name} POST {path}"));
             assert!(!a.body.contains("new-password"));
         }
         // Without this session's token, refused whoever sends it.
@@ -830,24 +816,7 @@ async fn hostile_input_gets_a_clear_refusal(db: &TestDb) {
     ];
     for (path, fields) in &posts {
         let a = adm.post(path, fields).await;
-        let shown = fields
-            .iter()
-            .map(|(k, v)| (k, v.chars().take(20).collect::<String>()))
-            .collect::<Vec<_>>();
-        assert!(
-            a.status.is_client_error(),
-            "POST {path} {shown:?}: {}",
-            a.status
-        );
-        assert!(!a.body.contains("<script>alert"), "POST {path}: unescaped");
-        assert!(
-            a.body.len() < 30_000,
-            "POST {path}: the input came back whole"
-        );
-        assert!(
-            a.body.contains("role=\"alert\""),
-            "POST {path} {shown:?}: a page saying why"
-        );
+        refused_safely(&a, path, fields, 30_000);
     }
     assert_eq!(
         snapshot(&app).await.0,

@@ -25,6 +25,8 @@ pub mod statement;
 pub mod storefront;
 pub mod sync;
 pub mod tenants;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod zonefile;
 
 /// Upstream calls made by this process, by vendor and outcome (for `/metrics`).

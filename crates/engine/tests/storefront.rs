@@ -13,6 +13,7 @@ use idcgate_core::storefront::{
 use idcgate_core::{Money, PowerAction, ResourceKind};
 use idcgate_engine::catalog::{PriceRule, ProductSpec};
 use idcgate_engine::storefront::Shop;
+use idcgate_engine::testing::{add_funded_tenant, cloud_product};
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, TenantOrderState};
@@ -75,20 +76,7 @@ async fn fixture(db: &TestDb) -> Fixture {
     let sim = idcgate_zonkvm::Sim::sandbox();
     let srv = common::add_sandbox(&engine, "z", &sim).await;
     let product = engine
-        .add_product(
-            "test",
-            ProductSpec {
-                name: "cloud-1c1g".into(),
-                title: Some("Cloud 1C1G".into()),
-                account: "z".into(),
-                kind: ResourceKind::Server,
-                offer: Some("德阳电信-1核1G".into()),
-                options: [("system_guid".to_string(), "1659170791658716".to_string())]
-                    .into_iter()
-                    .collect(),
-                rule: PriceRule::parse("15%", &[], &[], Some("1,3,12")).unwrap(),
-            },
-        )
+        .add_product("test", cloud_product("cloud-1c1g", "z"))
         .await
         .unwrap();
     Fixture {
@@ -102,17 +90,7 @@ async fn fixture(db: &TestDb) -> Fixture {
 
 impl Fixture {
     async fn tenant(&self, name: &str, balance: &str, credit: &str) -> (Shopper, String, String) {
-        let (view, key) = self
-            .engine
-            .add_tenant("test", name, "", yuan(credit))
-            .await
-            .unwrap();
-        if yuan(balance) > Money::ZERO {
-            self.engine
-                .topup_tenant("test", name, yuan(balance), None, None)
-                .await
-                .unwrap();
-        }
+        let (view, key) = add_funded_tenant(&self.engine, name, yuan(balance), yuan(credit)).await;
         let who = self
             .shop
             .authenticate(&view.tenant.appid, key.expose(), PEER)

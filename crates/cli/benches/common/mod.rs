@@ -1,11 +1,9 @@
 //! What the benches share: settings from the environment, latency figures, a name of
 //! their own per run, and an engine on the bench's database with sandbox accounts.
-#![allow(dead_code)] // each bench uses its own part
+#![allow(dead_code, unused_imports)] // each bench uses its own part
 
-use idcgate_core::UpstreamAccount;
 use idcgate_engine::Engine;
 use idcgate_store::{MasterKey, SqlStore};
-use idcgate_wire::sim::{SimServer, Simulator};
 use idcgate_wire::WireConfig;
 use std::path::Path;
 use std::str::FromStr;
@@ -74,22 +72,62 @@ pub fn engine(store: Arc<SqlStore>) -> Arc<Engine> {
     ))
 }
 
-/// Stores `sim`'s sandbox account, served at `srv`, as `name` at `rate` calls a second.
-pub async fn add_account(
-    engine: &Engine,
-    name: &str,
-    sim: &dyn Simulator,
-    srv: &SimServer,
-    rate: u32,
-) {
-    engine
-        .put_sandbox_account(&UpstreamAccount {
-            name: name.to_string(),
-            rate_limit_per_sec: rate,
-            ..idcgate_wire::testing::sandbox_account(sim, srv)
-        })
-        .await
-        .unwrap();
+/// Serves `engine` as `idcgate serve` does (REST API and downstream endpoint) on a free
+/// port for the rest of the run; its address.
+pub async fn serve(engine: Arc<Engine>) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = idcgate::vendors::server_state(engine);
+    tokio::spawn(idcgate_server::serve(
+        state,
+        listener,
+        std::future::pending(),
+    ));
+    addr
+}
+
+/// Stores a simulator's sandbox account, served, under a name at a rate.
+pub use idcgate_engine::testing::put_sandbox as add_account;
+
+/// How long each caller of [`load`] goes on calling.
+#[derive(Clone, Copy)]
+pub enum Until {
+    Calls(usize),
+    Elapsed(Duration),
+}
+
+/// Every caller at once, a task each, calling again and again until `until`:
+/// `call(caller, n)` makes the n-th call, checks the answer and says how long the call
+/// itself took. Every latency, sorted, and the wall time. The callers are taken from
+/// `callers` after the clock has started (making one may be part of what is measured).
+pub async fn load<C, F, Fut>(
+    callers: impl IntoIterator<Item = C>,
+    until: Until,
+    call: F,
+) -> (Vec<Duration>, Duration)
+where
+    C: Clone + Send + 'static,
+    F: Fn(C, usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Duration> + Send,
+{
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for caller in callers {
+        let call = call.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::new();
+            let mut n = 0;
+            while match until {
+                Until::Calls(calls) => n < calls,
+                Until::Elapsed(run_for) => start.elapsed() < run_for,
+            } {
+                times.push(call(caller.clone(), n).await);
+                n += 1;
+            }
+            times
+        }));
+    }
+    gather(start, tasks).await
 }
 
 /// Every latency the `tasks` measured, sorted, and the wall time since `start`.

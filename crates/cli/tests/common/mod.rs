@@ -3,8 +3,9 @@
 //! ports for the simulators, and a background `idcgate` killed and reaped when dropped.
 #![allow(dead_code)] // each test crate uses its own part
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
@@ -28,12 +29,49 @@ pub fn cmd(data: &Path) -> Command {
     c
 }
 
-pub fn idcgate(data: &Path, args: &[&str]) -> Output {
+pub fn idcgate<S: AsRef<OsStr>>(data: &Path, args: &[S]) -> Output {
     cmd(data).args(args).output().unwrap()
 }
 
+/// A fresh temporary directory (removed when dropped) and the data directory to be
+/// made in it.
+pub fn data_dir() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    (tmp, data)
+}
+
+/// The element of the JSON array `list` whose `key` is `value`.
+pub fn find<'a>(list: &'a serde_json::Value, key: &str, value: &str) -> &'a serde_json::Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v[key] == value)
+        .unwrap()
+}
+
+/// The arguments of `idcgate account add <name> --vendor <vendor>`, with
+/// `--base-url <url>` when given and a `--cred` before each of `creds`.
+pub fn account_add(
+    name: &str,
+    vendor: &str,
+    base_url: Option<&str>,
+    creds: &[&str],
+) -> Vec<String> {
+    let mut args: Vec<String> = ["account", "add", name, "--vendor", vendor]
+        .map(String::from)
+        .into();
+    if let Some(url) = base_url {
+        args.extend(["--base-url".into(), url.into()]);
+    }
+    for c in creds {
+        args.extend(["--cred".into(), c.to_string()]);
+    }
+    args
+}
+
 /// The binary on `data` with `args`, `input` typed on its stdin.
-pub fn idcgate_typed(data: &Path, args: &[&str], input: &str) -> Output {
+pub fn idcgate_typed<S: AsRef<OsStr>>(data: &Path, args: &[S], input: &str) -> Output {
     let mut child = cmd(data)
         .args(args)
         .stdin(Stdio::piped())

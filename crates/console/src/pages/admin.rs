@@ -7,14 +7,14 @@
 //! operator password is shown once on the page that answers the form, never in a
 //! notice, a redirect or the audit log.
 
+use super::{posted, ConfirmForm, CsrfForm, FormIn, ListIn, NameIn, QueryIn};
 use crate::auth::{self, Operators};
-use crate::layout::{self, csrf, ListQuery};
+use crate::layout::{self, csrf, Col, Confirm, ConfirmBy, ListQuery};
 use crate::session::{self, Act, Op, Page, Refusal};
 use crate::Console;
-use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use idcgate_core::{Credentials, UpstreamAccount, Vendor};
 use idcgate_engine::accounts::NewAccount;
 use idcgate_engine::EngineError;
@@ -50,8 +50,6 @@ const AUDIT_OUTCOMES: i64 = 10_000;
 const MAX_CREDENTIALS: usize = 20;
 const MAX_SECRET_CHARS: usize = 4096;
 
-type Q = Result<Query<ListQuery>, QueryRejection>;
-
 fn auth_err(op: &Op) -> impl Fn(auth::AuthError) -> Refusal + '_ {
     move |e| match e {
         auth::AuthError::Engine(e) => layout::engine_error(op, &e),
@@ -62,20 +60,6 @@ fn auth_err(op: &Op) -> impl Fn(auth::AuthError) -> Refusal + '_ {
         }
         auth::AuthError::Invalid(m) => layout::bad_input(op, &m),
     }
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
-#[derive(Deserialize)]
-struct ConfirmForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    confirm: String,
 }
 
 // ---------------------------------------------------------------------------------
@@ -93,48 +77,35 @@ fn account_cmp(key: &str) -> impl Fn(&UpstreamAccount, &UpstreamAccount) -> Orde
     }
 }
 
-async fn accounts(State(c): State<Console>, op: Op, q: Q) -> Page {
+async fn accounts(State(c): State<Console>, op: Op, q: ListIn) -> Page {
     let Query(q) = layout::read(&op, q)?;
     let engine = &c.engine;
-    let mut rows = engine.accounts().await.map_err(layout::err(&op))?;
-    let any = !rows.is_empty();
-    if let Some(s) = q.search() {
-        let s = s.to_lowercase();
+    let rows = engine.accounts().await.map_err(layout::err(&op))?;
+    let list = layout::listed(
+        rows,
+        &q,
         // The URL as shown: a search must not find what the page hides.
-        rows.retain(|a| {
+        |a, s| {
             layout::matches(
-                &s,
+                s,
                 &[&a.name, a.vendor.as_str(), &layout::shown_url(&a.base_url)],
             )
-        });
-    }
-    layout::sort_list(
-        &mut rows,
-        &q,
+        },
         false,
         account_cmp(q.sort.as_deref().unwrap_or("name")),
     );
-    let (rows, total) = layout::page_of(rows, &q);
     let vendors: Vec<Vendor> = engine.registry.entries().iter().map(|e| e.vendor).collect();
     let body = html! {
         (layout::search_box(&op, &q, "/accounts"))
-        @if rows.is_empty() {
-            @if any {
-                (layout::empty(op.t("没有符合搜索的账号：换个关键词。", "No account matches: try another search.")))
-            } @else {
-                (layout::empty(op.t("还没有上游账号：用下方表单添加一个（或运行 idcgate sandbox 试用模拟器）。", "No upstream account yet: add one with the form below (or try the simulators with `idcgate sandbox`).")))
-            }
-        } @else {
-            table {
-                thead { tr {
-                    (layout::sort_head(&q, "/accounts", "name", op.t("名称", "Name")))
-                    (layout::sort_head(&q, "/accounts", "vendor", op.t("服务商", "Vendor")))
-                    (layout::sort_head(&q, "/accounts", "base_url", op.t("接口地址", "Base URL")))
-                    (layout::sort_head_num(&q, "/accounts", "rate", op.t("限速（次/秒）", "Rate limit (req/s)")))
-                    th { (op.t("操作", "Actions")) }
-                } }
-                tbody {
-                    @for a in &rows {
+        (list.or_empty(op.t("没有符合搜索的账号：换个关键词。", "No account matches: try another search."), op.t("还没有上游账号：用下方表单添加一个（或运行 idcgate sandbox 试用模拟器）。", "No upstream account yet: add one with the form below (or try the simulators with `idcgate sandbox`)."), |rows| html! {
+            (layout::list_table(&op, &q, "/accounts", list.total, &[
+                Col::Sort("name", op.t("名称", "Name")),
+                Col::Sort("vendor", op.t("服务商", "Vendor")),
+                Col::Sort("base_url", op.t("接口地址", "Base URL")),
+                Col::SortNum("rate", op.t("限速（次/秒）", "Rate limit (req/s)")),
+                Col::Plain(op.t("操作", "Actions")),
+            ], html! {
+                    @for a in rows {
                         tr {
                             td { (a.name) }
                             td { (a.vendor) }
@@ -158,10 +129,8 @@ async fn accounts(State(c): State<Console>, op: Op, q: Q) -> Page {
                             }
                         }
                     }
-                }
-            }
-            (layout::pager(&op, &q, "/accounts", total))
-        }
+        }))
+        }))
         @if op.may(Act::Administer) {
             h2 { (op.t("添加上游账号", "Add an upstream account")) }
             form.stack method="post" action="/accounts" id="add-account" autocomplete="off" {
@@ -296,13 +265,10 @@ fn account_refusal(op: &Op, e: EngineError) -> Refusal {
     layout::bad_input(op, text)
 }
 
-async fn add_account(
-    State(c): State<Console>,
-    op: Op,
-    form: Result<Form<AddAccountForm>, FormRejection>,
-) -> Page {
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Administer, &f.csrf)?;
+posted!(AddAccountForm, TokenForm, OperatorForm);
+
+async fn add_account(State(c): State<Console>, op: Op, form: FormIn<AddAccountForm>) -> Page {
+    let f = op.submitted(Act::Administer, form)?;
     let name = f.name.trim();
     let vendor: Vendor = f
         .vendor
@@ -336,12 +302,11 @@ async fn add_account(
 async fn test_account(
     State(c): State<Console>,
     op: Op,
-    name: Result<Path<String>, PathRejection>,
-    form: Result<Form<CsrfForm>, FormRejection>,
+    name: NameIn,
+    form: FormIn<CsrfForm>,
 ) -> Page {
     let name = layout::path_name(&op, name)?;
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Operate, &f.csrf)?;
+    op.submitted(Act::Operate, form)?;
     let answer = c.engine.test_account(&name).await;
     let title = format!("{} {name}", op.t("测试账号", "Test of account"));
     let back =
@@ -368,57 +333,44 @@ async fn test_account(
     }
 }
 
-async fn remove_account_page(
-    State(c): State<Console>,
-    op: Op,
-    name: Result<Path<String>, PathRejection>,
-) -> Page {
+async fn remove_account_page(State(c): State<Console>, op: Op, name: NameIn) -> Page {
     let name = layout::path_name(&op, name)?;
     op.allow(Act::Administer)?;
     let a = c.engine.account(&name).await.map_err(layout::err(&op))?;
-    let body = html! {
-        div.confirm {
-            p { (op.t("删除上游账号 ", "Remove upstream account ")) strong { (a.name) } " (" (a.vendor) ")" (op.t("？", "?")) }
-            p { (op.t(
-                "它名下的资源将从实时清单中标记为已消失（历史保留）；订单和账本保留。此操作不能撤销，如需恢复须重新添加并输入凭据。",
-                "Everything it owned leaves the live inventory (marked gone, history kept); its orders and ledger stay. This cannot be undone: to use it again, add it again with its credentials.")) }
-            form.stack method="post" action={ "/accounts/" (layout::seg(&a.name)) "/remove" } id="remove-account" {
-                (csrf(&op))
-                label { (op.t("输入账号名称以确认", "Type the account's name to confirm"))
-                    input type="text" name="confirm" required autocomplete="off" maxlength="64"; }
-                div {
-                    button.danger type="submit" id="remove-account-submit" { (op.t("删除账号", "Remove the account")) }
-                    " "
-                    a href="/accounts" { (op.t("取消", "Cancel")) }
-                }
-            }
-        }
-    };
-    Ok(layout::page(
+    Ok(layout::confirm_page(
         &op,
-        op.t("删除上游账号", "Remove an upstream account"),
-        body,
+        Confirm {
+            title: op.t("删除上游账号", "Remove an upstream account"),
+            question: html! { (op.t("删除上游账号 ", "Remove upstream account ")) strong { (a.name) } " (" (a.vendor) ")" (op.t("？", "?")) },
+            consequence: op.t(
+                "它名下的资源将从实时清单中标记为已消失（历史保留）；订单和账本保留。此操作不能撤销，如需恢复须重新添加并输入凭据。",
+                "Everything it owned leaves the live inventory (marked gone, history kept); its orders and ledger stay. This cannot be undone: to use it again, add it again with its credentials."),
+            action: &format!("/accounts/{}/remove", layout::seg(&a.name)),
+            form_id: "remove-account",
+            by: ConfirmBy::Typing(op.t("输入账号名称以确认", "Type the account's name to confirm")),
+            submit_id: "remove-account-submit",
+            submit: op.t("删除账号", "Remove the account"),
+            cancel: "/accounts",
+        },
     ))
 }
 
 async fn remove_account(
     State(c): State<Console>,
     op: Op,
-    name: Result<Path<String>, PathRejection>,
-    form: Result<Form<ConfirmForm>, FormRejection>,
+    name: NameIn,
+    form: FormIn<ConfirmForm>,
 ) -> Page {
     let name = layout::path_name(&op, name)?;
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Administer, &f.csrf)?;
-    if f.confirm.trim() != name {
-        return Err(layout::bad_input(
-            &op,
-            op.t(
-                "输入的名称与账号不符，未删除。",
-                "The name typed is not the account's; nothing was removed.",
-            ),
-        ));
-    }
+    let f = op.submitted(Act::Administer, form)?;
+    f.typed(
+        &op,
+        &name,
+        op.t(
+            "输入的名称与账号不符，未删除。",
+            "The name typed is not the account's; nothing was removed.",
+        ),
+    )?;
     let removed = c
         .engine
         .remove_account(&layout::actor(&op), &name)
@@ -458,42 +410,29 @@ fn token_cmp(key: &str) -> impl Fn(&TokenInfo, &TokenInfo) -> Ordering + '_ {
     }
 }
 
-async fn tokens(State(c): State<Console>, op: Op, q: Q) -> Page {
+async fn tokens(State(c): State<Console>, op: Op, q: ListIn) -> Page {
     op.allow(Act::Administer)?;
     let Query(q) = layout::read(&op, q)?;
-    let mut rows = c.engine.reads().tokens().await.map_err(layout::err(&op))?;
-    let any = !rows.is_empty();
-    if let Some(s) = q.search() {
-        let s = s.to_lowercase();
-        rows.retain(|t| layout::matches(&s, &[&t.id, &t.name, t.scope.as_str()]));
-    }
-    layout::sort_list(
-        &mut rows,
+    let rows = c.engine.reads().tokens().await.map_err(layout::err(&op))?;
+    let list = layout::listed(
+        rows,
         &q,
+        |t, s| layout::matches(s, &[&t.id, &t.name, t.scope.as_str()]),
         true,
         token_cmp(q.sort.as_deref().unwrap_or("created")),
     );
-    let (rows, total) = layout::page_of(rows, &q);
     let body = html! {
         (layout::search_box(&op, &q, "/tokens"))
-        @if rows.is_empty() {
-            @if any {
-                (layout::empty(op.t("没有符合搜索的令牌。", "No token matches the search.")))
-            } @else {
-                (layout::empty(op.t("还没有 API 令牌：用下方表单创建一个，交给调用 REST API 的程序。", "No API tokens yet: create one with the form below for a program that calls the REST API.")))
-            }
-        } @else {
-            table {
-                thead { tr {
-                    (layout::sort_head(&q, "/tokens", "id", "ID"))
-                    (layout::sort_head(&q, "/tokens", "name", op.t("名称", "Name")))
-                    (layout::sort_head(&q, "/tokens", "scope", op.t("权限", "Scope")))
-                    (layout::sort_head(&q, "/tokens", "created", op.t("创建时间", "Created")))
-                    (layout::sort_head(&q, "/tokens", "state", op.t("状态", "State")))
-                    th {}
-                } }
-                tbody {
-                    @for t in &rows {
+        (list.or_empty(op.t("没有符合搜索的令牌。", "No token matches the search."), op.t("还没有 API 令牌：用下方表单创建一个，交给调用 REST API 的程序。", "No API tokens yet: create one with the form below for a program that calls the REST API."), |rows| html! {
+            (layout::list_table(&op, &q, "/tokens", list.total, &[
+                Col::Sort("id", "ID"),
+                Col::Sort("name", op.t("名称", "Name")),
+                Col::Sort("scope", op.t("权限", "Scope")),
+                Col::Sort("created", op.t("创建时间", "Created")),
+                Col::Sort("state", op.t("状态", "State")),
+                Col::Plain(""),
+            ], html! {
+                    @for t in rows {
                         tr {
                             td { code { (t.id) } }
                             td { (t.name) }
@@ -507,10 +446,8 @@ async fn tokens(State(c): State<Console>, op: Op, q: Q) -> Page {
                             }
                         }
                     }
-                }
-            }
-            (layout::pager(&op, &q, "/tokens", total))
-        }
+        }))
+        }))
         h2 { (op.t("创建令牌", "Create a token")) }
         form.row method="post" action="/tokens" id="create-token" {
             (csrf(&op))
@@ -539,13 +476,8 @@ struct TokenForm {
     scope: String,
 }
 
-async fn create_token(
-    State(c): State<Console>,
-    op: Op,
-    form: Result<Form<TokenForm>, FormRejection>,
-) -> Page {
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Administer, &f.csrf)?;
+async fn create_token(State(c): State<Console>, op: Op, form: FormIn<TokenForm>) -> Page {
+    let f = op.submitted(Act::Administer, form)?;
     let name = f.name.trim();
     let scope = Scope::parse(f.scope.trim()).ok_or_else(|| {
         layout::bad_input(
@@ -610,47 +542,42 @@ async fn find_token(c: &Console, op: &Op, id: &str) -> Result<TokenInfo, Refusal
         })
 }
 
-async fn revoke_page(
-    State(c): State<Console>,
-    op: Op,
-    id: Result<Path<String>, PathRejection>,
-) -> Page {
+async fn revoke_page(State(c): State<Console>, op: Op, id: NameIn) -> Page {
     let id = layout::path_name(&op, id)?;
     op.allow(Act::Administer)?;
     let t = find_token(&c, &op, &id).await?;
-    let body = html! {
-        div.confirm {
-            p { (op.t("吊销令牌 ", "Revoke token ")) strong { (t.name) } " (" code { (t.id) } ", " (scope_name(&op, t.scope)) ")" (op.t("？", "?")) }
-            p { (op.t("使用它的程序将立即（最多 1 秒内）无法调用 API。吊销不能撤销。", "Programs using it stop reaching the API at once (within a second). Revoking cannot be undone.")) }
-            form.row method="post" action={ "/tokens/" (layout::seg(&t.id)) "/revoke" } id="revoke-token" {
-                (csrf(&op))
-                input type="hidden" name="confirm" value=(t.id);
-                button.danger type="submit" id="revoke-token-submit" { (op.t("吊销", "Revoke")) }
-                a href="/tokens" { (op.t("取消", "Cancel")) }
-            }
-        }
-    };
-    Ok(layout::page(&op, op.t("吊销令牌", "Revoke a token"), body))
+    Ok(layout::confirm_page(
+        &op,
+        Confirm {
+            title: op.t("吊销令牌", "Revoke a token"),
+            question: html! { (op.t("吊销令牌 ", "Revoke token ")) strong { (t.name) } " (" code { (t.id) } ", " (scope_name(&op, t.scope)) ")" (op.t("？", "?")) },
+            consequence: op.t("使用它的程序将立即（最多 1 秒内）无法调用 API。吊销不能撤销。", "Programs using it stop reaching the API at once (within a second). Revoking cannot be undone."),
+            action: &format!("/tokens/{}/revoke", layout::seg(&t.id)),
+            form_id: "revoke-token",
+            by: ConfirmBy::Given(&t.id),
+            submit_id: "revoke-token-submit",
+            submit: op.t("吊销", "Revoke"),
+            cancel: "/tokens",
+        },
+    ))
 }
 
 async fn revoke_token(
     State(c): State<Console>,
     op: Op,
-    id: Result<Path<String>, PathRejection>,
-    form: Result<Form<ConfirmForm>, FormRejection>,
+    id: NameIn,
+    form: FormIn<ConfirmForm>,
 ) -> Page {
     let id = layout::path_name(&op, id)?;
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Administer, &f.csrf)?;
-    if f.confirm != id {
-        return Err(layout::bad_input(
-            &op,
-            op.t(
-                "请从确认页面吊销。",
-                "Revoke it from its confirmation page.",
-            ),
-        ));
-    }
+    let f = op.submitted(Act::Administer, form)?;
+    f.confirms(
+        &op,
+        &id,
+        op.t(
+            "请从确认页面吊销。",
+            "Revoke it from its confirmation page.",
+        ),
+    )?;
     // By id only: the store also takes a name, which a form must not stand in for.
     let t = find_token(&c, &op, &id).await?;
     c.engine
@@ -692,12 +619,7 @@ fn filter_text(s: &str) -> String {
         .collect::<String>()
 }
 
-async fn audit(
-    State(c): State<Console>,
-    op: Op,
-    q: Q,
-    f: Result<Query<AuditQuery>, QueryRejection>,
-) -> Page {
+async fn audit(State(c): State<Console>, op: Op, q: ListIn, f: QueryIn<AuditQuery>) -> Page {
     let Query(q) = layout::read(&op, q)?;
     let Query(f) = layout::read(&op, f)?;
     let (actor, action, target, outcome) = (
@@ -709,15 +631,7 @@ async fn audit(
     let since = f.since.trim();
     let since_ms = match since {
         "" => None,
-        d => Some(layout::china_day_ms(d).ok_or_else(|| {
-            layout::bad_input(
-                &op,
-                op.t(
-                    "起始日期应形如 2026-12-01（中国时间）。",
-                    "The start date should read like 2026-12-01 (China time).",
-                ),
-            )
-        })?),
+        d => Some(layout::day(&op, d)?),
     };
     let filtered =
         !(actor.is_empty() && action.is_empty() && target.is_empty() && outcome.is_empty())
@@ -821,14 +735,14 @@ async fn audit(
             }
         } @else {
             table {
-                thead { tr {
-                    (layout::sort_head(&q, &base, "at", op.t("时间", "At")))
-                    (layout::sort_head(&q, &base, "actor", op.t("操作者", "Actor")))
-                    (layout::sort_head(&q, &base, "action", op.t("动作", "Action")))
-                    (layout::sort_head(&q, &base, "target", op.t("对象", "Target")))
-                    (layout::sort_head(&q, &base, "outcome", op.t("结果", "Outcome")))
-                    th { (op.t("详情", "Detail")) }
-                } }
+                thead { tr { (layout::heads(&q, &base, &[
+                    Col::Sort("at", op.t("时间", "At")),
+                    Col::Sort("actor", op.t("操作者", "Actor")),
+                    Col::Sort("action", op.t("动作", "Action")),
+                    Col::Sort("target", op.t("对象", "Target")),
+                    Col::Sort("outcome", op.t("结果", "Outcome")),
+                    Col::Plain(op.t("详情", "Detail")),
+                ])) } }
                 tbody {
                     @for e in &rows {
                         tr {
@@ -873,7 +787,7 @@ fn role_select(op: &Op, selected: Role) -> Markup {
     }
 }
 
-fn operator_path(op: &Op, name: Result<Path<String>, PathRejection>) -> Result<String, Refusal> {
+fn operator_path(op: &Op, name: NameIn) -> Result<String, Refusal> {
     let name = layout::path_name(op, name)?;
     auth::check_operator_name(&name)
         .map_err(|_| layout::not_found(op, op.t("没有这个操作员。", "No such operator.")))?;
@@ -892,47 +806,46 @@ fn parse_role(op: &Op, s: &str) -> Result<Role, Refusal> {
     })
 }
 
-async fn operators(State(c): State<Console>, op: Op, q: Q) -> Page {
+async fn operators(State(c): State<Console>, op: Op, q: ListIn) -> Page {
     op.allow(Act::Administer)?;
     let Query(q) = layout::read(&op, q)?;
-    let mut rows = c
+    let rows = c
         .engine
         .operators()
         .list()
         .await
         .map_err(layout::err(&op))?;
     let now = idcgate_engine::now_ms();
-    if let Some(s) = q.search() {
-        let s = s.to_lowercase();
-        rows.retain(|o| layout::matches(&s, &[&o.name, o.role.as_str()]));
-    }
     let key = q.sort.clone().unwrap_or_else(|| "name".into());
-    layout::sort_list(&mut rows, &q, false, |a, b| {
-        let by = match key.as_str() {
-            "role" => a.role.cmp(&b.role),
-            "totp" => a.totp_enabled.cmp(&b.totp_enabled),
-            "created" => a.created_at_ms.cmp(&b.created_at_ms),
-            _ => Ordering::Equal,
-        };
-        by.then(a.name.cmp(&b.name))
-    });
-    let (rows, total) = layout::page_of(rows, &q);
+    let list = layout::listed(
+        rows,
+        &q,
+        |o, s| layout::matches(s, &[&o.name, o.role.as_str()]),
+        false,
+        |a, b| {
+            let by = match key.as_str() {
+                "role" => a.role.cmp(&b.role),
+                "totp" => a.totp_enabled.cmp(&b.totp_enabled),
+                "created" => a.created_at_ms.cmp(&b.created_at_ms),
+                _ => Ordering::Equal,
+            };
+            by.then(a.name.cmp(&b.name))
+        },
+    );
     let body = html! {
         (layout::search_box(&op, &q, "/operators"))
-        @if rows.is_empty() {
+        @if list.rows.is_empty() {
             (layout::empty(op.t("没有符合搜索的操作员。", "No operator matches the search.")))
         } @else {
-            table {
-                thead { tr {
-                    (layout::sort_head(&q, "/operators", "name", op.t("名称", "Name")))
-                    (layout::sort_head(&q, "/operators", "role", op.t("角色", "Role")))
-                    (layout::sort_head(&q, "/operators", "totp", op.t("两步验证", "2FA")))
-                    th { (op.t("锁定", "Locked")) }
-                    (layout::sort_head(&q, "/operators", "created", op.t("创建时间", "Created")))
-                    th { (op.t("操作", "Actions")) }
-                } }
-                tbody {
-                    @for o in &rows {
+            (layout::list_table(&op, &q, "/operators", list.total, &[
+                Col::Sort("name", op.t("名称", "Name")),
+                Col::Sort("role", op.t("角色", "Role")),
+                Col::Sort("totp", op.t("两步验证", "2FA")),
+                Col::Plain(op.t("锁定", "Locked")),
+                Col::Sort("created", op.t("创建时间", "Created")),
+                Col::Plain(op.t("操作", "Actions")),
+            ], html! {
+                    @for o in &list.rows {
                         @let path = format!("/operators/{}", layout::seg(&o.name));
                         tr {
                             td { (o.name) @if o.name == op.name { " " span.hint { (op.t("（你）", "(you)")) } } }
@@ -964,9 +877,7 @@ async fn operators(State(c): State<Console>, op: Op, q: Q) -> Page {
                             }
                         }
                     }
-                }
-            }
-            (layout::pager(&op, &q, "/operators", total))
+            }))
         }
         h2 { (op.t("添加操作员", "Add an operator")) }
         form.row method="post" action="/operators" id="add-operator" {
@@ -1005,13 +916,8 @@ fn password_page(op: &Op, title: &str, who: &str, password: &str) -> Page {
     Ok(layout::page(op, title, body))
 }
 
-async fn add_operator(
-    State(c): State<Console>,
-    op: Op,
-    form: Result<Form<OperatorForm>, FormRejection>,
-) -> Page {
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Administer, &f.csrf)?;
+async fn add_operator(State(c): State<Console>, op: Op, form: FormIn<OperatorForm>) -> Page {
+    let f = op.submitted(Act::Administer, form)?;
     let role = parse_role(&op, &f.role)?;
     let password = auth::generate_password().map_err(auth_err(&op))?;
     let actor = layout::actor(&op);
@@ -1045,12 +951,11 @@ async fn add_operator(
 async fn set_role(
     State(c): State<Console>,
     op: Op,
-    name: Result<Path<String>, PathRejection>,
-    form: Result<Form<OperatorForm>, FormRejection>,
+    name: NameIn,
+    form: FormIn<OperatorForm>,
 ) -> Page {
     let name = operator_path(&op, name)?;
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Administer, &f.csrf)?;
+    let f = op.submitted(Act::Administer, form)?;
     let role = parse_role(&op, &f.role)?;
     let actor = layout::actor(&op);
     Operators {
@@ -1067,12 +972,11 @@ async fn set_role(
 async fn new_password(
     State(c): State<Console>,
     op: Op,
-    name: Result<Path<String>, PathRejection>,
-    form: Result<Form<CsrfForm>, FormRejection>,
+    name: NameIn,
+    form: FormIn<CsrfForm>,
 ) -> Page {
     let name = operator_path(&op, name)?;
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Administer, &f.csrf)?;
+    op.submitted(Act::Administer, form)?;
     let password = auth::generate_password().map_err(auth_err(&op))?;
     let actor = layout::actor(&op);
     Operators {
@@ -1090,15 +994,9 @@ async fn new_password(
     )
 }
 
-async fn reset_2fa(
-    State(c): State<Console>,
-    op: Op,
-    name: Result<Path<String>, PathRejection>,
-    form: Result<Form<CsrfForm>, FormRejection>,
-) -> Page {
+async fn reset_2fa(State(c): State<Console>, op: Op, name: NameIn, form: FormIn<CsrfForm>) -> Page {
     let name = operator_path(&op, name)?;
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Administer, &f.csrf)?;
+    op.submitted(Act::Administer, form)?;
     let actor = layout::actor(&op);
     Operators {
         engine: &c.engine,
@@ -1117,11 +1015,7 @@ async fn reset_2fa(
     Ok(session::redirect_with(&op, "/operators", &notice))
 }
 
-async fn remove_operator_page(
-    State(c): State<Console>,
-    op: Op,
-    name: Result<Path<String>, PathRejection>,
-) -> Page {
+async fn remove_operator_page(State(c): State<Console>, op: Op, name: NameIn) -> Page {
     let name = operator_path(&op, name)?;
     op.allow(Act::Administer)?;
     let o = c
@@ -1131,47 +1025,38 @@ async fn remove_operator_page(
         .await
         .map_err(layout::err(&op))?
         .ok_or_else(|| layout::not_found(&op, op.t("没有这个操作员。", "No such operator.")))?;
-    let body = html! {
-        div.confirm {
-            p { (op.t("删除操作员 ", "Remove operator ")) strong { (o.name) } " (" (layout::role_name(op.lang, o.role)) ")" (op.t("？", "?")) }
-            p { (op.t("其所有会话立即结束。", "All their sessions end at once.")) }
-            form.stack method="post" action={ "/operators/" (layout::seg(&o.name)) "/remove" } id="remove-operator" {
-                (csrf(&op))
-                label { (op.t("输入登录名以确认", "Type the login name to confirm"))
-                    input type="text" name="confirm" required autocomplete="off" maxlength="64"; }
-                div {
-                    button.danger type="submit" id="remove-operator-submit" { (op.t("删除操作员", "Remove the operator")) }
-                    " "
-                    a href="/operators" { (op.t("取消", "Cancel")) }
-                }
-            }
-        }
-    };
-    Ok(layout::page(
+    Ok(layout::confirm_page(
         &op,
-        op.t("删除操作员", "Remove an operator"),
-        body,
+        Confirm {
+            title: op.t("删除操作员", "Remove an operator"),
+            question: html! { (op.t("删除操作员 ", "Remove operator ")) strong { (o.name) } " (" (layout::role_name(op.lang, o.role)) ")" (op.t("？", "?")) },
+            consequence: op.t("其所有会话立即结束。", "All their sessions end at once."),
+            action: &format!("/operators/{}/remove", layout::seg(&o.name)),
+            form_id: "remove-operator",
+            by: ConfirmBy::Typing(op.t("输入登录名以确认", "Type the login name to confirm")),
+            submit_id: "remove-operator-submit",
+            submit: op.t("删除操作员", "Remove the operator"),
+            cancel: "/operators",
+        },
     ))
 }
 
 async fn remove_operator(
     State(c): State<Console>,
     op: Op,
-    name: Result<Path<String>, PathRejection>,
-    form: Result<Form<ConfirmForm>, FormRejection>,
+    name: NameIn,
+    form: FormIn<ConfirmForm>,
 ) -> Page {
     let name = operator_path(&op, name)?;
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Administer, &f.csrf)?;
-    if f.confirm.trim() != name {
-        return Err(layout::bad_input(
-            &op,
-            op.t(
-                "输入的名称与操作员不符，未删除。",
-                "The name typed is not the operator's; nothing was removed.",
-            ),
-        ));
-    }
+    let f = op.submitted(Act::Administer, form)?;
+    f.typed(
+        &op,
+        &name,
+        op.t(
+            "输入的名称与操作员不符，未删除。",
+            "The name typed is not the operator's; nothing was removed.",
+        ),
+    )?;
     let actor = layout::actor(&op);
     Operators {
         engine: &c.engine,

@@ -17,7 +17,7 @@ use axum::Router;
 use idcgate_core::{Money, OrderState, ResourceKind};
 use idcgate_engine::now_ms;
 use idcgate_store::{LedgerFilter, OrderFilter, ResourceFilter};
-use maud::html;
+use maud::{html, Markup};
 
 pub fn routes() -> Router<Console> {
     Router::new().route("/", get(dashboard))
@@ -38,6 +38,19 @@ pub(crate) fn kind_name(op: &Op, k: ResourceKind) -> &'static str {
         ResourceKind::MailDomain => op.t("邮局", "Mail"),
         ResourceKind::Certificate => op.t("证书", "Certificates"),
         ResourceKind::Balance => op.t("余额", "Balances"),
+    }
+}
+
+/// A dashboard card: its title, then its `rows` in a table, or why there are none.
+fn card(title: &str, empty: Option<&str>, rows: Markup) -> Markup {
+    html! {
+        section.card {
+            h2 { (title) }
+            @match empty {
+                Some(why) => (layout::empty(why)),
+                None => table { (rows) },
+            }
+        }
     }
 }
 
@@ -144,53 +157,36 @@ async fn render(console: &Console, op: &Op) -> Result<Response, idcgate_engine::
 
     let body = html! {
         div.cards {
-            section.card {
-                h2 { (op.t("30 天内到期", "Expiring within 30 days")) }
-                table {
-                    @for (kind, n) in &expiring {
-                        tr class=[(*n > 0).then_some("warn")] {
-                            td { (kind_name(op, *kind)) }
-                            td.num { (n) }
+            (card(op.t("30 天内到期", "Expiring within 30 days"), None, html! {
+                @for (kind, n) in &expiring {
+                    tr class=[(*n > 0).then_some("warn")] {
+                        td { (kind_name(op, *kind)) }
+                        td.num { (n) }
+                    }
+                }
+            }))
+            (card(op.t("上游余额", "Upstream balances"), balances.is_empty().then_some(op.t("还没有余额数据：添加上游账号并同步。", "No balances yet: add an upstream account and sync it.")), html! {
+                @for b in &balances {
+                    @let avail = fen_of(b.data.get("available"));
+                    @let low = avail.is_some_and(|f| f < LOW_BALANCE_FEN);
+                    tr class=[low.then_some("warn")] {
+                        td { (b.account) }
+                        td.num { (avail.map(money).unwrap_or_else(|| "-".into())) }
+                        td { @if low { (op.t("余额不足", "low balance")) } }
+                    }
+                }
+            }))
+            (card(op.t("各账号最近同步", "Last sync per account"), syncs.is_empty().then_some(op.t("还没有同步过：运行 idcgate sync 或等待定时同步。", "Never synced: run `idcgate sync` or wait for the scheduled sync.")), html! {
+                @for e in &syncs {
+                    tr class=[(e.outcome != "ok").then_some("warn")] {
+                        td { (e.target) }
+                        td { (layout::time(e.at_ms)) }
+                        td class=(if e.outcome == "ok" { "ok" } else { "bad" }) {
+                            @if e.outcome == "ok" { (e.detail) } @else { (op.t("失败：", "failed: ")) (e.detail) }
                         }
                     }
                 }
-            }
-            section.card {
-                h2 { (op.t("上游余额", "Upstream balances")) }
-                @if balances.is_empty() {
-                    (layout::empty(op.t("还没有余额数据：添加上游账号并同步。", "No balances yet: add an upstream account and sync it.")))
-                } @else {
-                    table {
-                        @for b in &balances {
-                            @let avail = fen_of(b.data.get("available"));
-                            @let low = avail.is_some_and(|f| f < LOW_BALANCE_FEN);
-                            tr class=[low.then_some("warn")] {
-                                td { (b.account) }
-                                td.num { (avail.map(money).unwrap_or_else(|| "-".into())) }
-                                td { @if low { (op.t("余额不足", "low balance")) } }
-                            }
-                        }
-                    }
-                }
-            }
-            section.card {
-                h2 { (op.t("各账号最近同步", "Last sync per account")) }
-                @if syncs.is_empty() {
-                    (layout::empty(op.t("还没有同步过：运行 idcgate sync 或等待定时同步。", "Never synced: run `idcgate sync` or wait for the scheduled sync.")))
-                } @else {
-                    table {
-                        @for e in &syncs {
-                            tr class=[(e.outcome != "ok").then_some("warn")] {
-                                td { (e.target) }
-                                td { (layout::time(e.at_ms)) }
-                                td class=(if e.outcome == "ok" { "ok" } else { "bad" }) {
-                                    @if e.outcome == "ok" { (e.detail) } @else { (op.t("失败：", "failed: ")) (e.detail) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            }))
         }
         section {
             h2 { (op.t("每月上游支出（近 6 个月）", "Upstream spend per month (last 6 months)")) }

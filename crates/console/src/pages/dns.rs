@@ -7,13 +7,14 @@
 //! inventory. What an upstream refuses (a TTL below its minimum, a line its grade does
 //! not offer) comes back as a page saying so, with the status its kind has.
 
-use crate::layout::{self, csrf, ListQuery};
+use super::{posted, ConfirmForm, CsrfForm, FormIn, ListIn};
+use crate::layout::{self, csrf, Col, Confirm, ConfirmBy};
 use crate::session::{self, Act, Op, Page, Refusal};
 use crate::Console;
-use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use idcgate_core::{DnsRecord, RecordInput, RecordType, ResourceKind};
 use idcgate_engine::ops::{normalize_record_id, normalize_zone};
 use idcgate_engine::EngineError;
@@ -41,7 +42,6 @@ pub fn routes() -> Router<Console> {
         .route("/dns/{account}/{zone}/records/{id}/disable", post(disable))
 }
 
-type Q = Result<Query<ListQuery>, QueryRejection>;
 type ZonePath = Result<Path<(String, String)>, PathRejection>;
 type RecordPath = Result<Path<(String, String, String)>, PathRejection>;
 
@@ -63,15 +63,22 @@ const TYPES: [RecordType; 8] = [
 ];
 
 /// Back to the zone's page after a change to record `r`, saying `done` and which record.
+/// What a change to a record answers: back to the zone saying `done` and the record,
+/// or the page of the engine's refusal.
 fn back_to_zone(
     op: &Op,
     account: &str,
     zone: &str,
     done: &str,
-    r: &DnsRecord,
-) -> axum::response::Response {
-    let notice = format!("{done} {}", record_label(r));
-    session::redirect_with(op, &zone_base(account, zone), &notice)
+    changed: Result<DnsRecord, EngineError>,
+) -> Page {
+    let r = changed.map_err(|e| zone_error(op, account, zone, &e))?;
+    let notice = format!("{done} {}", record_label(&r));
+    Ok(session::redirect_with(
+        op,
+        &zone_base(account, zone),
+        &notice,
+    ))
 }
 
 fn zone_base(account: &str, zone: &str) -> String {
@@ -104,8 +111,8 @@ fn line_name(op: &Op, line: &str) -> String {
 async fn zones(
     State(c): State<Console>,
     op: Op,
-    q: Q,
-    f: Result<Query<super::inventory::InventoryFilter>, QueryRejection>,
+    q: ListIn,
+    f: super::QueryIn<super::inventory::InventoryFilter>,
 ) -> Page {
     let Query(q) = layout::read(&op, q)?;
     let Query(f) = layout::read(&op, f)?;
@@ -125,27 +132,18 @@ async fn zones(
         .collect();
     let base = layout::with_filters("/dns", &pairs);
     let body = html! {
-        form.row method="get" action="/dns" {
-            label { (op.t("搜索", "Search")) input type="search" name="q" value=(q.q) maxlength="100"; }
-            label { (op.t("账号", "Account"))
-                select name="account" {
-                    option value="" { (op.t("全部", "all")) }
-                    @for a in &accounts { option value=(a.name) selected[filters[1].1 == a.name] { (a.name) " (" (a.vendor) ")" } }
-                }
-            }
-            button type="submit" { (op.t("筛选", "Filter")) }
-        }
+        (layout::filter_form(&op, "/dns", &q, None, layout::choice(op.t("账号", "Account"), "account", op.t("全部", "all"), html! {
+            @for a in &accounts { option value=(a.name) selected[filters[1].1 == a.name] { (a.name) " (" (a.vendor) ")" } }
+        })))
         @if rows.is_empty() {
             (super::inventory::empty_state(&op, filtered, op.t("DNS 区域", "DNS zones")))
         } @else {
-            table {
-                thead { tr {
-                    (layout::sort_head(&q, &base, "name", op.t("区域", "Zone")))
-                    (layout::sort_head(&q, &base, "records", op.t("记录数", "Records")))
-                    (layout::sort_head(&q, &base, "account", op.t("账号", "Account")))
-                    th { (op.t("最近同步", "Last seen")) }
-                } }
-                tbody {
+            (layout::list_table(&op, &q, &base, total, &[
+                Col::Sort("name", op.t("区域", "Zone")),
+                Col::Sort("records", op.t("记录数", "Records")),
+                Col::Sort("account", op.t("账号", "Account")),
+                Col::Plain(op.t("最近同步", "Last seen")),
+            ], html! {
                     @for r in &rows {
                         tr {
                             td { a href=(zone_base(&r.account, &r.key)) { (r.name) } }
@@ -154,9 +152,7 @@ async fn zones(
                             td { (layout::time(r.last_seen_ms)) }
                         }
                     }
-                }
-            }
-            (layout::pager(&op, &q, &base, total))
+            }))
         }
     };
     Ok(layout::page(&op, op.t("DNS 区域", "DNS zones"), body))
@@ -298,7 +294,7 @@ fn record_cmp(key: &str) -> impl Fn(&DnsRecord, &DnsRecord) -> Ordering + '_ {
     }
 }
 
-async fn zone(State(c): State<Console>, op: Op, path: ZonePath, q: Q) -> Page {
+async fn zone(State(c): State<Console>, op: Op, path: ZonePath, q: ListIn) -> Page {
     let (account, zone) = zone_of(&c, &op, path).await?;
     let Query(q) = layout::read(&op, q)?;
     let base = zone_base(&account, &zone);
@@ -438,6 +434,8 @@ struct RecordForm {
     mx: String,
 }
 
+posted!(RecordForm);
+
 /// A record form as the engine takes it, or a 400 page naming the field.
 fn record_input(op: &Op, f: &RecordForm) -> Result<RecordInput, Refusal> {
     let bad = |field: &str, why: &str| layout::bad_input(op, &format!("{field}: {why}"));
@@ -539,34 +537,18 @@ async fn add_record(
     State(c): State<Console>,
     op: Op,
     path: ZonePath,
-    form: Result<Form<RecordForm>, FormRejection>,
+    form: FormIn<RecordForm>,
 ) -> Page {
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Operate, &f.csrf)?;
+    let f = op.submitted(Act::Operate, form)?;
     let (account, zone) = writable_zone(&c, &op, path).await?;
     let input = record_input(&op, &f)?;
-    let r = c
-        .engine
-        .dns_add(&layout::actor(&op), &zone, &input)
-        .await
-        .map_err(|e| zone_error(&op, &account, &zone, &e))?;
-    Ok(back_to_zone(
-        &op,
-        &account,
-        &zone,
-        op.t("已添加记录", "Record added:"),
-        &r,
-    ))
+    let added = c.engine.dns_add(&layout::actor(&op), &zone, &input).await;
+    let done = op.t("已添加记录", "Record added:");
+    back_to_zone(&op, &account, &zone, done, added)
 }
 
-async fn refresh(
-    State(c): State<Console>,
-    op: Op,
-    path: ZonePath,
-    form: Result<Form<super::CsrfForm>, FormRejection>,
-) -> Page {
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Operate, &f.csrf)?;
+async fn refresh(State(c): State<Console>, op: Op, path: ZonePath, form: FormIn<CsrfForm>) -> Page {
+    op.submitted(Act::Operate, form)?;
     let (account, zone) = writable_zone(&c, &op, path).await?;
     let records = c
         .engine
@@ -655,111 +637,102 @@ async fn save_record(
     State(c): State<Console>,
     op: Op,
     path: RecordPath,
-    form: Result<Form<RecordForm>, FormRejection>,
+    form: FormIn<RecordForm>,
 ) -> Page {
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Operate, &f.csrf)?;
+    let f = op.submitted(Act::Operate, form)?;
     let (account, zone, id, _) = record_at(&c, &op, path).await?;
     writable_zone(&c, &op, Ok(Path((account.clone(), zone.clone())))).await?;
     let input = record_input(&op, &f)?;
-    let r = c
+    let saved = c
         .engine
         .dns_set(&layout::actor(&op), &zone, &id, &input)
-        .await
-        .map_err(|e| zone_error(&op, &account, &zone, &e))?;
-    Ok(back_to_zone(
-        &op,
-        &account,
-        &zone,
-        op.t("已保存记录", "Record saved:"),
-        &r,
-    ))
+        .await;
+    let done = op.t("已保存记录", "Record saved:");
+    back_to_zone(&op, &account, &zone, done, saved)
 }
 
 async fn delete_page(State(c): State<Console>, op: Op, path: RecordPath) -> Page {
     let (account, zone, id, r) = record_at(&c, &op, path).await?;
     op.allow(Act::Operate)?;
-    let body = html! {
-        div.confirm {
-            p { (op.t("删除区域 ", "Delete from zone ")) strong { (zone) } (op.t(" 的记录 ", " the record ")) strong id="record" { (record_label(&r)) } (op.t("？", "?")) }
-            p { (op.t("记录将在上游删除，解析随即失效。此操作不能撤销。", "The record is deleted upstream and stops resolving. This cannot be undone.")) }
-            form.row method="post" action={ (record_base(&account, &zone, &id)) "/delete" } id="delete-record" {
-                (csrf(&op))
-                input type="hidden" name="confirm" value=(id);
-                button.danger type="submit" id="confirm" { (op.t("删除记录", "Delete the record")) }
-                a href=(zone_base(&account, &zone)) { (op.t("取消", "Cancel")) }
-            }
-        }
-    };
-    Ok(layout::page(&op, op.t("删除记录", "Delete a record"), body))
+    Ok(layout::confirm_page(
+        &op,
+        Confirm {
+            title: op.t("删除记录", "Delete a record"),
+            question: html! { (op.t("删除区域 ", "Delete from zone ")) strong { (zone) } (op.t(" 的记录 ", " the record ")) strong id="record" { (record_label(&r)) } (op.t("？", "?")) },
+            consequence: op.t(
+                "记录将在上游删除，解析随即失效。此操作不能撤销。",
+                "The record is deleted upstream and stops resolving. This cannot be undone.",
+            ),
+            action: &format!("{}/delete", record_base(&account, &zone, &id)),
+            form_id: "delete-record",
+            by: ConfirmBy::Given(&id),
+            submit_id: "confirm",
+            submit: op.t("删除记录", "Delete the record"),
+            cancel: &zone_base(&account, &zone),
+        },
+    ))
 }
 
 async fn delete_record(
     State(c): State<Console>,
     op: Op,
     path: RecordPath,
-    form: Result<Form<super::ConfirmForm>, FormRejection>,
+    form: FormIn<ConfirmForm>,
 ) -> Page {
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Operate, &f.csrf)?;
+    let f = op.submitted(Act::Operate, form)?;
     let (account, zone, id, r) = record_at(&c, &op, path).await?;
-    if f.confirm != id {
-        return Err(layout::bad_input(
-            &op,
-            op.t(
-                "请从确认页面删除。",
-                "Delete it from its confirmation page.",
-            ),
-        ));
-    }
-    writable_zone(&c, &op, Ok(Path((account.clone(), zone.clone())))).await?;
-    c.engine
-        .dns_remove(&layout::actor(&op), &zone, &id)
-        .await
-        .map_err(|e| zone_error(&op, &account, &zone, &e))?;
-    Ok(back_to_zone(
+    f.confirms(
         &op,
-        &account,
-        &zone,
-        op.t("已删除记录", "Record deleted:"),
-        &r,
-    ))
+        &id,
+        op.t(
+            "请从确认页面删除。",
+            "Delete it from its confirmation page.",
+        ),
+    )?;
+    writable_zone(&c, &op, Ok(Path((account.clone(), zone.clone())))).await?;
+    let removed = c.engine.dns_remove(&layout::actor(&op), &zone, &id).await;
+    let done = op.t("已删除记录", "Record deleted:");
+    back_to_zone(&op, &account, &zone, done, removed.map(|()| r))
 }
 
-async fn switch(c: Console, op: Op, path: RecordPath, csrf: &str, enabled: bool) -> Page {
-    op.may_submit(Act::Operate, csrf)?;
+async fn switch(
+    c: Console,
+    op: Op,
+    path: RecordPath,
+    form: FormIn<CsrfForm>,
+    enabled: bool,
+) -> Page {
+    op.submitted(Act::Operate, form)?;
     let (account, zone, id, r) = record_at(&c, &op, path).await?;
     writable_zone(&c, &op, Ok(Path((account.clone(), zone.clone())))).await?;
-    c.engine
+    let switched = c
+        .engine
         .dns_enable(&layout::actor(&op), &zone, &id, enabled)
-        .await
-        .map_err(|e| zone_error(&op, &account, &zone, &e))?;
+        .await;
     let done = if enabled {
         op.t("已启用记录", "Record enabled:")
     } else {
         op.t("已暂停记录", "Record disabled:")
     };
-    Ok(back_to_zone(&op, &account, &zone, done, &r))
+    back_to_zone(&op, &account, &zone, done, switched.map(|_| r))
 }
 
 async fn enable(
     State(c): State<Console>,
     op: Op,
     path: RecordPath,
-    form: Result<Form<super::CsrfForm>, FormRejection>,
+    form: FormIn<CsrfForm>,
 ) -> Page {
-    let Form(f) = layout::read(&op, form)?;
-    switch(c, op, path, &f.csrf, true).await
+    switch(c, op, path, form, true).await
 }
 
 async fn disable(
     State(c): State<Console>,
     op: Op,
     path: RecordPath,
-    form: Result<Form<super::CsrfForm>, FormRejection>,
+    form: FormIn<CsrfForm>,
 ) -> Page {
-    let Form(f) = layout::read(&op, form)?;
-    switch(c, op, path, &f.csrf, false).await
+    switch(c, op, path, form, false).await
 }
 
 #[cfg(test)]

@@ -163,23 +163,14 @@ pub(crate) async fn store_page(
     };
     filter.limit = Some(i64::from(layout::PAGE_SIZE));
     filter.offset = Some(q.offset());
-    let (rows, total) = c
-        .engine
-        .reads()
-        .resource_page(&filter)
-        .await
-        .map_err(|e| layout::engine_error(op, &e))?;
+    let reads = c.engine.reads();
+    let failed = |e| layout::engine_error(op, &e);
+    let (rows, total) = reads.resource_page(&filter).await.map_err(failed)?;
     // A page past the end shows the last page, as the pager says.
     if rows.is_empty() && total > 0 && q.offset() > 0 {
         let last = (total - 1) / i64::from(layout::PAGE_SIZE);
         filter.offset = Some(last * i64::from(layout::PAGE_SIZE));
-        let (rows, total) = c
-            .engine
-            .reads()
-            .resource_page(&filter)
-            .await
-            .map_err(|e| layout::engine_error(op, &e))?;
-        return Ok((rows, total));
+        return reads.resource_page(&filter).await.map_err(failed);
     }
     Ok((rows, total))
 }
@@ -197,29 +188,18 @@ pub(crate) fn filter_form(
     vendors.sort_by_key(|v| v.as_str());
     vendors.dedup();
     html! {
-        form.row method="get" action=(base) {
-            label { (op.t("搜索", "Search")) input type="search" name="q" value=(q.q) maxlength="100"; }
-            label { (op.t("服务商", "Vendor"))
-                select name="vendor" {
-                    option value="" { (op.t("全部", "all")) }
-                    @for v in &vendors { option value=(v.as_str()) selected[f[0].1 == v.as_str()] { (v) } }
-                }
-            }
-            label { (op.t("账号", "Account"))
-                select name="account" {
-                    option value="" { (op.t("全部", "all")) }
-                    @for a in accounts { option value=(a.name) selected[f[1].1 == a.name] { (a.name) } }
-                }
-            }
-            label { (op.t("到期", "Expiry"))
-                select name="expiry" {
-                    option value="" { (op.t("全部", "any")) }
-                    @for w in WINDOWS { option value=(w) selected[f[2].1 == w] { (window_name(op, w)) } }
-                }
-            }
+        (layout::filter_form(op, base, q, None, html! {
+            (layout::choice(op.t("服务商", "Vendor"), "vendor", op.t("全部", "all"), html! {
+                @for v in &vendors { option value=(v.as_str()) selected[f[0].1 == v.as_str()] { (v) } }
+            }))
+            (layout::choice(op.t("账号", "Account"), "account", op.t("全部", "all"), html! {
+                @for a in accounts { option value=(a.name) selected[f[1].1 == a.name] { (a.name) } }
+            }))
+            (layout::choice(op.t("到期", "Expiry"), "expiry", op.t("全部", "any"), html! {
+                @for w in WINDOWS { option value=(w) selected[f[2].1 == w] { (window_name(op, w)) } }
+            }))
             (extra)
-            button type="submit" { (op.t("筛选", "Filter")) }
-        }
+        }))
     }
 }
 

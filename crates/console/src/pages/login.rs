@@ -123,24 +123,41 @@ fn with_cookies(mut r: Response, cookies: &[String]) -> Response {
     r
 }
 
-fn login_form(lang: Lang, next: &str, token: &str, error: Option<&str>) -> maud::Markup {
+/// A page of the way in (login, second factor): why the last try failed, the form
+/// posting back to `path` (`fields`, then its `submit` button), and what follows it.
+fn entry_page(
+    lang: Lang,
+    (path, title, submit): (&str, &str, &str),
+    error: Option<&str>,
+    fields: maud::Markup,
+    after: maud::Markup,
+) -> maud::Markup {
     bare_page(
         lang,
-        "/login",
-        lang.t("登录", "Log in"),
+        path,
+        title,
         html! {
             @if let Some(e) = error { p.error role="alert" { (e) } }
-            form.stack method="post" action="/login" {
-                input type="hidden" name="token" value=(token);
-                input type="hidden" name="next" value=(next);
-                label { (lang.t("用户名", "User name"))
-                    input type="text" name="name" autocomplete="username" required autofocus maxlength="64"; }
-                label { (lang.t("密码", "Password"))
-                    input type="password" name="password" autocomplete="current-password" required maxlength="1024"; }
-                button type="submit" { (lang.t("登录", "Log in")) }
+            form.stack method="post" action=(path) {
+                (fields)
+                button type="submit" { (submit) }
             }
+            (after)
         },
     )
+}
+
+fn login_form(lang: Lang, next: &str, token: &str, error: Option<&str>) -> maud::Markup {
+    let fields = html! {
+        input type="hidden" name="token" value=(token);
+        input type="hidden" name="next" value=(next);
+        label { (lang.t("用户名", "User name"))
+            input type="text" name="name" autocomplete="username" required autofocus maxlength="64"; }
+        label { (lang.t("密码", "Password"))
+            input type="password" name="password" autocomplete="current-password" required maxlength="1024"; }
+    };
+    let title = lang.t("登录", "Log in");
+    entry_page(lang, ("/login", title, title), error, fields, html! {})
 }
 
 /// The login page, with a fresh login token in a cookie and in the form.
@@ -202,23 +219,18 @@ async fn login(
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
+    // The login page again, saying why.
+    let again = |msg: &str, status| login_response(&console, lang, &f.next, Some(msg), status);
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), f.token.as_bytes()) {
         let msg = lang.t(
             "登录表单已过期，请重试。",
             "The login form expired; please try again.",
         );
-        return login_response(&console, lang, &f.next, Some(msg), StatusCode::FORBIDDEN);
+        return again(msg, StatusCode::FORBIDDEN);
     }
     if peer_locked(&console, &peer).await {
-        let msg = too_many_from_here(lang);
-        return login_response(
-            &console,
-            lang,
-            &f.next,
-            Some(msg),
-            StatusCode::TOO_MANY_REQUESTS,
-        );
+        return again(too_many_from_here(lang), StatusCode::TOO_MANY_REQUESTS);
     }
     let engine = &console.engine;
     let name: String = f.name.trim().chars().take(64).collect();
@@ -231,13 +243,7 @@ async fn login(
                 "暂时无法登录，请稍后再试。",
                 "Logging in is not possible right now; try again shortly.",
             );
-            return login_response(
-                &console,
-                lang,
-                &f.next,
-                Some(msg),
-                StatusCode::SERVICE_UNAVAILABLE,
-            );
+            return again(msg, StatusCode::SERVICE_UNAVAILABLE);
         }
     };
     let refused = lang.t("用户名或密码错误。", "Wrong user name or password.");
@@ -246,13 +252,7 @@ async fn login(
         auth::verify_password(&f.password, auth::decoy_hash());
         audit_login(&console, &name, Err("no such operator".into())).await;
         peer_failed(&console, &peer).await;
-        return login_response(
-            &console,
-            lang,
-            &f.next,
-            Some(refused),
-            StatusCode::UNAUTHORIZED,
-        );
+        return again(refused, StatusCode::UNAUTHORIZED);
     };
     if operator.locked_until_ms > now {
         audit_login(&console, &name, Err("refused: locked out".into())).await;
@@ -264,13 +264,7 @@ async fn login(
             ),
             layout::time(operator.locked_until_ms)
         );
-        return login_response(
-            &console,
-            lang,
-            &f.next,
-            Some(&msg),
-            StatusCode::TOO_MANY_REQUESTS,
-        );
+        return again(&msg, StatusCode::TOO_MANY_REQUESTS);
     }
     if !auth::verify_password(&f.password, &operator.password_hash) {
         let locked = engine
@@ -284,13 +278,7 @@ async fn login(
             None => "wrong password".into(),
         };
         audit_login(&console, &name, Err(detail)).await;
-        return login_response(
-            &console,
-            lang,
-            &f.next,
-            Some(refused),
-            StatusCode::UNAUTHORIZED,
-        );
+        return again(refused, StatusCode::UNAUTHORIZED);
     }
     let stage = if operator.totp_enabled {
         SessionStage::SecondFactor
@@ -356,23 +344,22 @@ async fn audit_login(console: &Console, name: &str, result: Result<String, Strin
 }
 
 fn totp_form(lang: Lang, next: &str, error: Option<&str>) -> maud::Markup {
-    bare_page(
-        lang,
+    let fields = html! {
+        input type="hidden" name="next" value=(next);
+        label { (lang.t("验证器中的 6 位验证码，或一个恢复码", "The 6-digit code from your authenticator, or a recovery code"))
+            input type="text" name="code" autocomplete="one-time-code" inputmode="numeric" required autofocus maxlength="32"; }
+    };
+    let cancel = html! {
+        form.inline method="post" action="/logout" {
+            button.link type="submit" { (lang.t("取消", "Cancel")) }
+        }
+    };
+    let page = (
         "/login/totp",
         lang.t("两步验证", "Two-factor check"),
-        html! {
-            @if let Some(e) = error { p.error role="alert" { (e) } }
-            form.stack method="post" action="/login/totp" {
-                input type="hidden" name="next" value=(next);
-                label { (lang.t("验证器中的 6 位验证码，或一个恢复码", "The 6-digit code from your authenticator, or a recovery code"))
-                    input type="text" name="code" autocomplete="one-time-code" inputmode="numeric" required autofocus maxlength="32"; }
-                button type="submit" { (lang.t("验证", "Verify")) }
-            }
-            form.inline method="post" action="/logout" {
-                button.link type="submit" { (lang.t("取消", "Cancel")) }
-            }
-        },
-    )
+        lang.t("验证", "Verify"),
+    );
+    entry_page(lang, page, error, fields, cancel)
 }
 
 async fn totp_page(

@@ -6,13 +6,13 @@
 //! prices come from the catalog's rules and live quotes (`Engine::product_prices`),
 //! a statement is `Engine::statement`. Nothing is priced or re-derived here.
 
-use crate::layout::{self, csrf, money, yuan, ListQuery};
+use super::{posted, ConfirmForm, CsrfForm, FormIn, ListIn, NameIn, QueryIn};
+use crate::layout::{self, csrf, money, yuan, Col, Confirm, ConfirmBy, ListQuery};
 use crate::session::{self, Act, Op, Page, Refusal};
 use crate::Console;
-use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use idcgate_core::{Money, OrderState};
 use idcgate_engine::catalog::{Basis, PriceRule, Product, TermPrices};
 use idcgate_engine::tenants::TenantView;
@@ -46,8 +46,6 @@ pub fn routes() -> Router<Console> {
 
 /// How long the catalog waits for live quotes before showing what it has.
 const QUOTES_WAIT: Duration = Duration::from_secs(8);
-
-type Q = Result<Query<ListQuery>, QueryRejection>;
 
 /// A page of a list the store filters, sorts and pages (`page_orders`, `page_ledger`):
 /// newest first unless a column is asked for; a page past the end is the last one, as
@@ -199,12 +197,7 @@ struct OrderQuery {
     account: String,
 }
 
-async fn orders(
-    State(c): State<Console>,
-    op: Op,
-    q: Q,
-    f: Result<Query<OrderQuery>, QueryRejection>,
-) -> Page {
+async fn orders(State(c): State<Console>, op: Op, q: ListIn, f: QueryIn<OrderQuery>) -> Page {
     let Query(q) = layout::read(&op, q)?;
     let Query(f) = layout::read(&op, f)?;
     let state = match f.state.trim() {
@@ -250,30 +243,21 @@ async fn orders(
     let state_text = state.map(OrderState::as_str).unwrap_or("");
     let base = layout::with_filters("/orders", &[("state", state_text), ("account", &account)]);
     let body = html! {
-        form.row method="get" action="/orders" {
-            label { (op.t("搜索", "Search"))
-                input type="search" name="q" value=(q.q) maxlength="100" placeholder=(op.t("编号、对象、账号…", "id, target, account…")); }
-            label { (op.t("状态", "State"))
-                select name="state" {
-                    option value="" { (op.t("全部", "all")) }
-                    @for s in OrderState::ALL {
-                        option value=(s.as_str()) selected[state == Some(s)] { (order_state_name(&op, s)) }
-                    }
+        (layout::filter_form(&op, "/orders", &q, Some(op.t("编号、对象、账号…", "id, target, account…")), html! {
+            (layout::choice(op.t("状态", "State"), "state", op.t("全部", "all"), html! {
+                @for s in OrderState::ALL {
+                    option value=(s.as_str()) selected[state == Some(s)] { (order_state_name(&op, s)) }
                 }
-            }
-            label { (op.t("上游账号", "Account"))
-                select name="account" {
-                    option value="" { (op.t("全部", "all")) }
-                    @for a in &accounts {
-                        option value=(a) selected[*a == account] { (a) }
-                    }
-                    @if !account.is_empty() && !accounts.contains(&account) {
-                        option value=(account) selected { (account) }
-                    }
+            }))
+            (layout::choice(op.t("上游账号", "Account"), "account", op.t("全部", "all"), html! {
+                @for a in &accounts {
+                    option value=(a) selected[*a == account] { (a) }
                 }
-            }
-            button type="submit" { (op.t("筛选", "Filter")) }
-        }
+                @if !account.is_empty() && !accounts.contains(&account) {
+                    option value=(account) selected { (account) }
+                }
+            }))
+        }))
         @if rows.is_empty() {
             @if total == 0 && q.search().is_none() && state.is_none() && account.is_empty() {
                 (layout::empty(op.t(
@@ -283,19 +267,17 @@ async fn orders(
                 (layout::empty(op.t("没有符合筛选的订单：换个条件或清除筛选。", "No order matches: change or clear the filters.")))
             }
         } @else {
-            table {
-                thead { tr {
-                    (layout::sort_head(&q, &base, "id", "#"))
-                    (layout::sort_head(&q, &base, "account", op.t("账号", "Account")))
-                    (layout::sort_head(&q, &base, "kind", op.t("类型", "Kind")))
-                    (layout::sort_head(&q, &base, "operation", op.t("操作", "Operation")))
-                    (layout::sort_head(&q, &base, "target", op.t("对象", "Target")))
-                    (layout::sort_head_num(&q, &base, "quoted", op.t("报价", "Quoted")))
-                    (layout::sort_head_num(&q, &base, "charged", op.t("实扣", "Charged")))
-                    (layout::sort_head(&q, &base, "state", op.t("状态", "State")))
-                    (layout::sort_head(&q, &base, "updated", op.t("更新时间", "Updated")))
-                } }
-                tbody {
+            (layout::list_table(&op, &q, &base, total, &[
+                Col::Sort("id", "#"),
+                Col::Sort("account", op.t("账号", "Account")),
+                Col::Sort("kind", op.t("类型", "Kind")),
+                Col::Sort("operation", op.t("操作", "Operation")),
+                Col::Sort("target", op.t("对象", "Target")),
+                Col::SortNum("quoted", op.t("报价", "Quoted")),
+                Col::SortNum("charged", op.t("实扣", "Charged")),
+                Col::Sort("state", op.t("状态", "State")),
+                Col::Sort("updated", op.t("更新时间", "Updated")),
+            ], html! {
                     @for o in &rows {
                         tr {
                             td { a href={ "/orders/" (o.id) } { (o.id) } }
@@ -309,15 +291,13 @@ async fn orders(
                             td { (layout::time(o.updated_ms)) }
                         }
                     }
-                }
-            }
-            (layout::pager(&op, &q, &base, total))
+            }))
         }
     };
     Ok(layout::page(&op, op.t("订单", "Orders"), body))
 }
 
-async fn order(State(c): State<Console>, op: Op, id: Result<Path<String>, PathRejection>) -> Page {
+async fn order(State(c): State<Console>, op: Op, id: NameIn) -> Page {
     let raw = layout::path_name(&op, id)?;
     let missing = || layout::not_found(&op, op.t("没有这个订单。", "No such order."));
     let id: i64 = raw.parse().map_err(|_| missing())?;
@@ -386,12 +366,7 @@ struct LedgerQuery {
     since: String,
 }
 
-async fn ledger(
-    State(c): State<Console>,
-    op: Op,
-    q: Q,
-    f: Result<Query<LedgerQuery>, QueryRejection>,
-) -> Page {
+async fn ledger(State(c): State<Console>, op: Op, q: ListIn, f: QueryIn<LedgerQuery>) -> Page {
     let Query(q) = layout::read(&op, q)?;
     let Query(f) = layout::read(&op, f)?;
     let account: String = f.account.trim().chars().take(100).collect();
@@ -404,15 +379,7 @@ async fn ledger(
     let since = f.since.trim();
     let since_ms = match since {
         "" => None,
-        d => Some(layout::china_day_ms(d).ok_or_else(|| {
-            layout::bad_input(
-                &op,
-                op.t(
-                    "起始日期应形如 2026-12-01（中国时间）。",
-                    "The start date should read like 2026-12-01 (China time).",
-                ),
-            )
-        })?),
+        d => Some(layout::day(&op, d)?),
     };
     let reads = c.engine.reads();
     let filter = LedgerFilter {
@@ -472,16 +439,14 @@ async fn ledger(
                 (layout::empty(op.t("没有符合筛选的分录：换个条件或清除筛选。", "No entry matches: change or clear the filters.")))
             }
         } @else {
-            table {
-                thead { tr {
-                    (layout::sort_head(&q, &base, "txn", op.t("交易", "Txn")))
-                    (layout::sort_head(&q, &base, "at", op.t("时间", "At")))
-                    (layout::sort_head(&q, &base, "account", op.t("账户", "Account")))
-                    (layout::sort_head_num(&q, &base, "amount", op.t("金额", "Amount")))
-                    (layout::sort_head(&q, &base, "order", op.t("订单", "Order")))
-                    th { (op.t("摘要", "Memo")) }
-                } }
-                tbody {
+            (layout::list_table(&op, &q, &base, total, &[
+                Col::Sort("txn", op.t("交易", "Txn")),
+                Col::Sort("at", op.t("时间", "At")),
+                Col::Sort("account", op.t("账户", "Account")),
+                Col::SortNum("amount", op.t("金额", "Amount")),
+                Col::Sort("order", op.t("订单", "Order")),
+                Col::Plain(op.t("摘要", "Memo")),
+            ], html! {
                     @for l in &lines {
                         tr {
                             td { (l.txn_id) }
@@ -492,9 +457,7 @@ async fn ledger(
                             td { (l.memo) }
                         }
                     }
-                }
-            }
-            (layout::pager(&op, &q, &base, total))
+            }))
         }
         h2 { (op.t("各账户余额", "Balances per ledger account")) }
         @if unbalanced.is_empty() && sum == 0 {
@@ -542,8 +505,8 @@ struct SinceQuery {
 async fn statement(
     State(c): State<Console>,
     op: Op,
-    account: Result<Path<String>, PathRejection>,
-    f: Result<Query<SinceQuery>, QueryRejection>,
+    account: NameIn,
+    f: QueryIn<SinceQuery>,
 ) -> Page {
     let account = layout::path_name(&op, account)?;
     let Query(f) = layout::read(&op, f)?;
@@ -555,15 +518,7 @@ async fn statement(
             .statement_start(&account)
             .await
             .map_err(layout::err(&op))?,
-        d => layout::china_day_ms(d).ok_or_else(|| {
-            layout::bad_input(
-                &op,
-                op.t(
-                    "起始日期应形如 2026-12-01（中国时间）。",
-                    "The start date should read like 2026-12-01 (China time).",
-                ),
-            )
-        })?,
+        d => layout::day(&op, d)?,
     };
     let s = engine
         .statement(&account, since_ms)
@@ -638,60 +593,35 @@ fn tenant_cmp(key: &str) -> impl Fn(&TenantView, &TenantView) -> Ordering + '_ {
     }
 }
 
-async fn tenants(
-    State(c): State<Console>,
-    op: Op,
-    q: Q,
-    f: Result<Query<AllQuery>, QueryRejection>,
-) -> Page {
+async fn tenants(State(c): State<Console>, op: Op, q: ListIn, f: QueryIn<AllQuery>) -> Page {
     let Query(q) = layout::read(&op, q)?;
     let Query(f) = layout::read(&op, f)?;
     let all = f.all == "1";
-    let mut rows = c.engine.tenants(all).await.map_err(layout::err(&op))?;
-    let any = !rows.is_empty();
-    if let Some(s) = q.search() {
-        let s = s.to_lowercase();
-        rows.retain(|t| {
-            layout::matches(
-                &s,
-                &[&t.tenant.name, &t.tenant.appid, &t.tenant.price_level],
-            )
-        });
-    }
-    layout::sort_list(
-        &mut rows,
+    let rows = c.engine.tenants(all).await.map_err(layout::err(&op))?;
+    let list = layout::listed(
+        rows,
         &q,
+        |t, s| layout::matches(s, &[&t.tenant.name, &t.tenant.appid, &t.tenant.price_level]),
         false,
         tenant_cmp(q.sort.as_deref().unwrap_or("name")),
     );
-    let (rows, total) = layout::page_of(rows, &q);
     let base = layout::with_filters("/tenants", &[("all", if all { "1" } else { "" })]);
     let body = html! {
-        form.row method="get" action="/tenants" {
-            label { (op.t("搜索", "Search")) input type="search" name="q" value=(q.q) maxlength="100" placeholder=(op.t("名称、appid、等级", "name, appid, level")); }
+        (layout::filter_form(&op, "/tenants", &q, Some(op.t("名称、appid、等级", "name, appid, level")), html! {
             label { (op.t("含已移除", "Include removed")) input type="checkbox" name="all" value="1" checked[all]; }
-            button type="submit" { (op.t("筛选", "Filter")) }
-        }
-        @if rows.is_empty() {
-            @if any {
-                (layout::empty(op.t("没有符合搜索的客户：换个关键词。", "No tenant matches: try another search.")))
-            } @else {
-                (layout::empty(op.t("还没有下游客户：用下方表单添加一个，把 appid 和 appkey 交给对方。", "No tenants yet: add one with the form below and hand its appid and appkey over.")))
-            }
-        } @else {
-            table {
-                thead { tr {
-                    (layout::sort_head(&q, &base, "name", op.t("名称", "Name")))
-                    (layout::sort_head(&q, &base, "appid", "appid"))
-                    (layout::sort_head(&q, &base, "state", op.t("状态", "State")))
-                    (layout::sort_head(&q, &base, "level", op.t("价格等级", "Level")))
-                    (layout::sort_head_num(&q, &base, "balance", op.t("余额", "Balance")))
-                    (layout::sort_head_num(&q, &base, "credit", op.t("信用额度", "Credit")))
-                    th.num { (op.t("已用信用", "Drawn")) }
-                    (layout::sort_head_num(&q, &base, "available", op.t("可用", "Available")))
-                } }
-                tbody {
-                    @for t in &rows {
+        }))
+        (list.or_empty(op.t("没有符合搜索的客户：换个关键词。", "No tenant matches: try another search."), op.t("还没有下游客户：用下方表单添加一个，把 appid 和 appkey 交给对方。", "No tenants yet: add one with the form below and hand its appid and appkey over."), |rows| html! {
+            (layout::list_table(&op, &q, &base, list.total, &[
+                Col::Sort("name", op.t("名称", "Name")),
+                Col::Sort("appid", "appid"),
+                Col::Sort("state", op.t("状态", "State")),
+                Col::Sort("level", op.t("价格等级", "Level")),
+                Col::SortNum("balance", op.t("余额", "Balance")),
+                Col::SortNum("credit", op.t("信用额度", "Credit")),
+                Col::PlainNum(op.t("已用信用", "Drawn")),
+                Col::SortNum("available", op.t("可用", "Available")),
+            ], html! {
+                    @for t in rows {
                         tr {
                             td { a href={ "/tenants/" (layout::seg(&t.tenant.name)) } { (t.tenant.name) } }
                             td { code { (t.tenant.appid) } }
@@ -703,10 +633,8 @@ async fn tenants(
                             td.num { (yuan(t.available)) }
                         }
                     }
-                }
-            }
-            (layout::pager(&op, &q, &base, total))
-        }
+        }))
+        }))
         @if op.may(Act::Money) {
             h2 { (op.t("添加下游客户", "Add a tenant")) }
             form.row method="post" action="/tenants" id="add-tenant" {
@@ -734,13 +662,10 @@ struct AddTenantForm {
     credit: String,
 }
 
-async fn add_tenant(
-    State(c): State<Console>,
-    op: Op,
-    form: Result<Form<AddTenantForm>, FormRejection>,
-) -> Page {
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Money, &f.csrf)?;
+posted!(AddTenantForm, TopupForm, CreditForm, LevelForm);
+
+async fn add_tenant(State(c): State<Console>, op: Op, form: FormIn<AddTenantForm>) -> Page {
+    let f = op.submitted(Act::Money, form)?;
     let credit = if f.credit.trim().is_empty() {
         Money::ZERO
     } else {
@@ -794,11 +719,7 @@ fn tenant_base(name: &str) -> String {
     format!("/tenants/{}", layout::seg(name))
 }
 
-async fn tenant(
-    State(c): State<Console>,
-    op: Op,
-    name: Result<Path<String>, PathRejection>,
-) -> Page {
+async fn tenant(State(c): State<Console>, op: Op, name: NameIn) -> Page {
     let name = layout::path_name(&op, name)?;
     let engine = &c.engine;
     let st = engine
@@ -941,25 +862,21 @@ fn tenant_orders_table(op: &Op, rows: &[&idcgate_engine::storefront::TenantOrder
     }
 }
 
-async fn tenant_orders(
-    State(c): State<Console>,
-    op: Op,
-    name: Result<Path<String>, PathRejection>,
-    q: Q,
-) -> Page {
+async fn tenant_orders(State(c): State<Console>, op: Op, name: NameIn, q: ListIn) -> Page {
     let name = layout::path_name(&op, name)?;
     let Query(q) = layout::read(&op, q)?;
-    let mut rows = c
+    let rows = c
         .engine
         .tenant_orders(&name)
         .await
         .map_err(layout::err(&op))?;
-    let any = !rows.is_empty();
-    if let Some(s) = q.search() {
-        let s = s.to_lowercase();
-        rows.retain(|o| {
+    let key = q.sort.clone().unwrap_or_else(|| "guid".into());
+    let list = layout::listed(
+        rows,
+        &q,
+        |o, s| {
             layout::matches(
-                &s,
+                s,
                 &[
                     &o.order.id.to_string(),
                     &o.order.order.product,
@@ -968,20 +885,19 @@ async fn tenant_orders(
                     o.order.state.as_str(),
                 ],
             )
-        });
-    }
-    let key = q.sort.clone().unwrap_or_else(|| "guid".into());
-    layout::sort_list(&mut rows, &q, true, |a, b| {
-        let by = match key.as_str() {
-            "product" => a.order.order.product.cmp(&b.order.order.product),
-            "state" => a.order.state.as_str().cmp(b.order.state.as_str()),
-            "paid" => a.paid.cmp(&b.paid),
-            "expires" => a.order.expires_ms.cmp(&b.order.expires_ms),
-            _ => Ordering::Equal,
-        };
-        by.then(a.order.id.cmp(&b.order.id))
-    });
-    let (rows, total) = layout::page_of(rows, &q);
+        },
+        true,
+        |a, b| {
+            let by = match key.as_str() {
+                "product" => a.order.order.product.cmp(&b.order.order.product),
+                "state" => a.order.state.as_str().cmp(b.order.state.as_str()),
+                "paid" => a.paid.cmp(&b.paid),
+                "expires" => a.order.expires_ms.cmp(&b.order.expires_ms),
+                _ => Ordering::Equal,
+            };
+            by.then(a.order.id.cmp(&b.order.id))
+        },
+    );
     let base = format!("{}/orders", tenant_base(&name));
     let body = html! {
         (layout::search_box(&op, &q, &base))
@@ -991,28 +907,17 @@ async fn tenant_orders(
                 a href=(q.href(&base, 1, Some(k), q.sort.as_deref() == Some(k) && !q.descending())) { (op.t(zh, en)) } " "
             }
         }
-        @if rows.is_empty() {
-            @if any {
-                (layout::empty(op.t("没有符合搜索的订单。", "No order matches the search.")))
-            } @else {
-                (layout::empty(op.t("该客户还没有通过接口购买任何东西。", "This tenant has bought nothing through the endpoint yet.")))
-            }
-        } @else {
+        (list.or_empty(op.t("没有符合搜索的订单。", "No order matches the search."), op.t("该客户还没有通过接口购买任何东西。", "This tenant has bought nothing through the endpoint yet."), |rows| html! {
             (tenant_orders_table(&op, &rows.iter().collect::<Vec<_>>()))
-            (layout::pager(&op, &q, &base, total))
-        }
+            (layout::pager(&op, &q, &base, list.total))
+        }))
         p { a href=(tenant_base(&name)) { (op.t("返回客户", "Back to the tenant")) } }
     };
     let title = format!("{} {}", name, op.t("的订单", "orders"));
     Ok(layout::page(&op, &title, body))
 }
 
-async fn tenant_statement(
-    State(c): State<Console>,
-    op: Op,
-    name: Result<Path<String>, PathRejection>,
-    q: Q,
-) -> Page {
+async fn tenant_statement(State(c): State<Console>, op: Op, name: NameIn, q: ListIn) -> Page {
     let name = layout::path_name(&op, name)?;
     let Query(q) = layout::read(&op, q)?;
     let st = c
@@ -1020,31 +925,30 @@ async fn tenant_statement(
         .tenant_statement(&name)
         .await
         .map_err(layout::err(&op))?;
-    let mut lines = st.lines.clone();
-    let any = !lines.is_empty();
-    if let Some(s) = q.search() {
-        let s = s.to_lowercase();
-        lines.retain(|l| {
+    let key = q.sort.clone().unwrap_or_else(|| "at".into());
+    let list = layout::listed(
+        st.lines.clone(),
+        &q,
+        |l, s| {
             layout::matches(
-                &s,
+                s,
                 &[
                     &l.what,
                     &l.guid.map(|g| g.to_string()).unwrap_or_default(),
                     &l.txn_id.to_string(),
                 ],
             )
-        });
-    }
-    let key = q.sort.clone().unwrap_or_else(|| "at".into());
-    layout::sort_list(&mut lines, &q, true, |a, b| {
-        let by = match key.as_str() {
-            "what" => a.what.cmp(&b.what),
-            "amount" => a.amount.cmp(&b.amount),
-            _ => Ordering::Equal,
-        };
-        by.then(a.at_ms.cmp(&b.at_ms)).then(a.txn_id.cmp(&b.txn_id))
-    });
-    let (lines, total) = layout::page_of(lines, &q);
+        },
+        true,
+        |a, b| {
+            let by = match key.as_str() {
+                "what" => a.what.cmp(&b.what),
+                "amount" => a.amount.cmp(&b.amount),
+                _ => Ordering::Equal,
+            };
+            by.then(a.at_ms.cmp(&b.at_ms)).then(a.txn_id.cmp(&b.txn_id))
+        },
+    );
     let base = format!("{}/statement", tenant_base(&name));
     let body = html! {
         (tenant_summary(&op, &st.tenant))
@@ -1054,23 +958,15 @@ async fn tenant_statement(
             tr { th { (op.t("退款合计", "Refunds")) } td.num { (yuan(st.refunds)) } }
         }
         (layout::search_box(&op, &q, &base))
-        @if lines.is_empty() {
-            @if any {
-                (layout::empty(op.t("没有符合搜索的流水。", "No line matches the search.")))
-            } @else {
-                (layout::empty(op.t("还没有流水：充值或购买后会出现在这里。", "No lines yet: top-ups and purchases appear here.")))
-            }
-        } @else {
-            table {
-                thead { tr {
-                    (layout::sort_head(&q, &base, "at", op.t("时间", "At")))
-                    (layout::sort_head(&q, &base, "what", op.t("项目", "What")))
-                    th { "guid" }
-                    (layout::sort_head_num(&q, &base, "amount", op.t("金额", "Amount")))
-                    th { (op.t("账本交易", "Ledger txn")) }
-                } }
-                tbody {
-                    @for l in &lines {
+        (list.or_empty(op.t("没有符合搜索的流水。", "No line matches the search."), op.t("还没有流水：充值或购买后会出现在这里。", "No lines yet: top-ups and purchases appear here."), |rows| html! {
+            (layout::list_table(&op, &q, &base, list.total, &[
+                Col::Sort("at", op.t("时间", "At")),
+                Col::Sort("what", op.t("项目", "What")),
+                Col::Plain("guid"),
+                Col::SortNum("amount", op.t("金额", "Amount")),
+                Col::Plain(op.t("账本交易", "Ledger txn")),
+            ], html! {
+                    @for l in rows {
                         tr {
                             td { (layout::time(l.at_ms)) }
                             td { (statement_what(&op, &l.what)) }
@@ -1079,10 +975,8 @@ async fn tenant_statement(
                             td { (l.txn_id) }
                         }
                     }
-                }
-            }
-            (layout::pager(&op, &q, &base, total))
-        }
+        }))
+        }))
         p { a href=(tenant_base(&name)) { (op.t("返回客户", "Back to the tenant")) } }
     };
     let title = format!("{} {}", name, op.t("的对账单", "statement"));
@@ -1101,15 +995,9 @@ struct TopupForm {
     key: String,
 }
 
-async fn topup(
-    State(c): State<Console>,
-    op: Op,
-    name: Result<Path<String>, PathRejection>,
-    form: Result<Form<TopupForm>, FormRejection>,
-) -> Page {
+async fn topup(State(c): State<Console>, op: Op, name: NameIn, form: FormIn<TopupForm>) -> Page {
     let name = layout::path_name(&op, name)?;
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Money, &f.csrf)?;
+    let f = op.submitted(Act::Money, form)?;
     if f.key.trim().is_empty() {
         return Err(layout::bad_input(
             &op,
@@ -1158,12 +1046,11 @@ struct CreditForm {
 async fn set_credit(
     State(c): State<Console>,
     op: Op,
-    name: Result<Path<String>, PathRejection>,
-    form: Result<Form<CreditForm>, FormRejection>,
+    name: NameIn,
+    form: FormIn<CreditForm>,
 ) -> Page {
     let name = layout::path_name(&op, name)?;
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Money, &f.csrf)?;
+    let f = op.submitted(Act::Money, form)?;
     let limit = parse_yuan(&op, op.t("信用额度", "credit limit"), &f.limit)?;
     let t = c
         .engine
@@ -1189,12 +1076,11 @@ struct LevelForm {
 async fn set_level(
     State(c): State<Console>,
     op: Op,
-    name: Result<Path<String>, PathRejection>,
-    form: Result<Form<LevelForm>, FormRejection>,
+    name: NameIn,
+    form: FormIn<LevelForm>,
 ) -> Page {
     let name = layout::path_name(&op, name)?;
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Money, &f.csrf)?;
+    let f = op.submitted(Act::Money, form)?;
     let t = c
         .engine
         .set_tenant_level(&layout::actor(&op), &name, f.level.trim())
@@ -1208,40 +1094,23 @@ async fn set_level(
     Ok(session::redirect_with(&op, &tenant_base(&name), &notice))
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
-async fn suspend(
-    State(c): State<Console>,
-    op: Op,
-    name: Result<Path<String>, PathRejection>,
-    form: Result<Form<CsrfForm>, FormRejection>,
-) -> Page {
+async fn suspend(State(c): State<Console>, op: Op, name: NameIn, form: FormIn<CsrfForm>) -> Page {
     move_tenant(c, op, name, form, true).await
 }
 
-async fn resume(
-    State(c): State<Console>,
-    op: Op,
-    name: Result<Path<String>, PathRejection>,
-    form: Result<Form<CsrfForm>, FormRejection>,
-) -> Page {
+async fn resume(State(c): State<Console>, op: Op, name: NameIn, form: FormIn<CsrfForm>) -> Page {
     move_tenant(c, op, name, form, false).await
 }
 
 async fn move_tenant(
     c: Console,
     op: Op,
-    name: Result<Path<String>, PathRejection>,
-    form: Result<Form<CsrfForm>, FormRejection>,
+    name: NameIn,
+    form: FormIn<CsrfForm>,
     suspend: bool,
 ) -> Page {
     let name = layout::path_name(&op, name)?;
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Money, &f.csrf)?;
+    op.submitted(Act::Money, form)?;
     let actor = layout::actor(&op);
     let t = if suspend {
         c.engine.suspend_tenant(&actor, &name).await
@@ -1358,22 +1227,17 @@ async fn prices_of(c: &Console, products: &[Product]) -> Vec<Option<Vec<TermPric
     out
 }
 
-async fn products(
-    State(c): State<Console>,
-    op: Op,
-    q: Q,
-    f: Result<Query<AllQuery>, QueryRejection>,
-) -> Page {
+async fn products(State(c): State<Console>, op: Op, q: ListIn, f: QueryIn<AllQuery>) -> Page {
     let Query(q) = layout::read(&op, q)?;
     let Query(f) = layout::read(&op, f)?;
     let all = f.all == "1";
-    let mut rows = c.engine.products(all).await.map_err(layout::err(&op))?;
-    let any = !rows.is_empty();
-    if let Some(s) = q.search() {
-        let s = s.to_lowercase();
-        rows.retain(|p| {
+    let rows = c.engine.products(all).await.map_err(layout::err(&op))?;
+    let list = layout::listed(
+        rows,
+        &q,
+        |p, s| {
             layout::matches(
-                &s,
+                s,
                 &[
                     &p.name,
                     &p.title,
@@ -1382,41 +1246,26 @@ async fn products(
                     p.offer.as_deref().unwrap_or(""),
                 ],
             )
-        });
-    }
-    layout::sort_list(
-        &mut rows,
-        &q,
+        },
         false,
         product_cmp(q.sort.as_deref().unwrap_or("id")),
     );
-    let (rows, total) = layout::page_of(rows, &q);
-    let prices = prices_of(&c, &rows).await;
+    let prices = prices_of(&c, &list.rows).await;
     let base = layout::with_filters("/products", &[("all", if all { "1" } else { "" })]);
     let body = html! {
-        form.row method="get" action="/products" {
-            label { (op.t("搜索", "Search")) input type="search" name="q" value=(q.q) maxlength="100" placeholder=(op.t("名称、账号、类型…", "name, account, kind…")); }
+        (layout::filter_form(&op, "/products", &q, Some(op.t("名称、账号、类型…", "name, account, kind…")), html! {
             label { (op.t("含已下架", "Include retired")) input type="checkbox" name="all" value="1" checked[all]; }
-            button type="submit" { (op.t("筛选", "Filter")) }
-        }
-        @if rows.is_empty() {
-            @if any {
-                (layout::empty(op.t("没有符合搜索的产品：换个关键词。", "No product matches: try another search.")))
-            } @else {
-                (layout::empty(op.t("目录是空的：用 idcgate product add 添加产品（上游账号的套餐加价格规则）。", "The catalog is empty: add a product (an upstream account's offer and a price rule) with `idcgate product add`.")))
-            }
-        } @else {
-            table {
-                thead { tr {
-                    (layout::sort_head(&q, &base, "id", "#"))
-                    (layout::sort_head(&q, &base, "name", op.t("产品", "Product")))
-                    (layout::sort_head(&q, &base, "account", op.t("上游账号", "Account")))
-                    (layout::sort_head(&q, &base, "kind", op.t("类型", "Kind")))
-                    th { (op.t("价格规则", "Price rule")) }
-                    th { (op.t("各等级价格（实时报价）", "Prices per level (live cost)")) }
-                    (layout::sort_head(&q, &base, "state", op.t("状态", "State")))
-                } }
-                tbody {
+        }))
+        (list.or_empty(op.t("没有符合搜索的产品：换个关键词。", "No product matches: try another search."), op.t("目录是空的：用 idcgate product add 添加产品（上游账号的套餐加价格规则）。", "The catalog is empty: add a product (an upstream account's offer and a price rule) with `idcgate product add`."), |rows| html! {
+            (layout::list_table(&op, &q, &base, list.total, &[
+                Col::Sort("id", "#"),
+                Col::Sort("name", op.t("产品", "Product")),
+                Col::Sort("account", op.t("上游账号", "Account")),
+                Col::Sort("kind", op.t("类型", "Kind")),
+                Col::Plain(op.t("价格规则", "Price rule")),
+                Col::Plain(op.t("各等级价格（实时报价）", "Prices per level (live cost)")),
+                Col::Sort("state", op.t("状态", "State")),
+            ], html! {
                     @for (p, terms) in rows.iter().zip(&prices) {
                         tr {
                             td { (p.id) }
@@ -1433,19 +1282,13 @@ async fn products(
                             td class=[(p.state == ProductState::Retired).then_some("bad")] { (product_state_name(&op, p.state)) }
                         }
                     }
-                }
-            }
-            (layout::pager(&op, &q, &base, total))
-        }
+        }))
+        }))
     };
     Ok(layout::page(&op, op.t("产品", "Products"), body))
 }
 
-async fn product(
-    State(c): State<Console>,
-    op: Op,
-    name: Result<Path<String>, PathRejection>,
-) -> Page {
+async fn product(State(c): State<Console>, op: Op, name: NameIn) -> Page {
     let name = layout::path_name(&op, name)?;
     let p = c.engine.product(&name).await.map_err(layout::err(&op))?;
     let terms = c.engine.product_prices(&p).await;
@@ -1477,61 +1320,40 @@ async fn product(
     Ok(layout::page(&op, &title, body))
 }
 
-async fn retire_page(
-    State(c): State<Console>,
-    op: Op,
-    name: Result<Path<String>, PathRejection>,
-) -> Page {
+async fn retire_page(State(c): State<Console>, op: Op, name: NameIn) -> Page {
     let name = layout::path_name(&op, name)?;
     op.allow(Act::Money)?;
     let p = c.engine.product(&name).await.map_err(layout::err(&op))?;
-    let body = html! {
-        div.confirm {
-            p { (op.t("下架产品 ", "Retire product ")) strong { (p.name) } " (" (p.title) ")" (op.t("？", "?")) }
-            p { (op.t(
-                "下架后下游客户不能再购买它；已有订单和续费不受影响。下架不能撤销（名称也不能再用）。",
-                "Tenants can no longer buy it; existing orders are kept. Retiring cannot be undone (and the name is not reused).")) }
-            form.row method="post" action={ "/products/" (layout::seg(&p.name)) "/retire" } id="retire" {
-                (csrf(&op))
-                input type="hidden" name="confirm" value=(p.name);
-                button.danger type="submit" id="retire-submit" { (op.t("确认下架", "Retire it")) }
-                a href={ "/products/" (layout::seg(&p.name)) } { (op.t("取消", "Cancel")) }
-            }
-        }
-    };
-    Ok(layout::page(
+    let base = format!("/products/{}", layout::seg(&p.name));
+    Ok(layout::confirm_page(
         &op,
-        op.t("下架产品", "Retire a product"),
-        body,
+        Confirm {
+            title: op.t("下架产品", "Retire a product"),
+            question: html! { (op.t("下架产品 ", "Retire product ")) strong { (p.name) } " (" (p.title) ")" (op.t("？", "?")) },
+            consequence: op.t(
+                "下架后下游客户不能再购买它；已有订单和续费不受影响。下架不能撤销（名称也不能再用）。",
+                "Tenants can no longer buy it; existing orders are kept. Retiring cannot be undone (and the name is not reused)."),
+            action: &format!("{base}/retire"),
+            form_id: "retire",
+            by: ConfirmBy::Given(&p.name),
+            submit_id: "retire-submit",
+            submit: op.t("确认下架", "Retire it"),
+            cancel: &base,
+        },
     ))
 }
 
-#[derive(Deserialize)]
-struct ConfirmForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    confirm: String,
-}
-
-async fn retire(
-    State(c): State<Console>,
-    op: Op,
-    name: Result<Path<String>, PathRejection>,
-    form: Result<Form<ConfirmForm>, FormRejection>,
-) -> Page {
+async fn retire(State(c): State<Console>, op: Op, name: NameIn, form: FormIn<ConfirmForm>) -> Page {
     let name = layout::path_name(&op, name)?;
-    let Form(f) = layout::read(&op, form)?;
-    op.may_submit(Act::Money, &f.csrf)?;
-    if f.confirm != name {
-        return Err(layout::bad_input(
-            &op,
-            op.t(
-                "请从确认页面下架。",
-                "Retire it from its confirmation page.",
-            ),
-        ));
-    }
+    let f = op.submitted(Act::Money, form)?;
+    f.confirms(
+        &op,
+        &name,
+        op.t(
+            "请从确认页面下架。",
+            "Retire it from its confirmation page.",
+        ),
+    )?;
     let p = c
         .engine
         .retire_product(&layout::actor(&op), &name)

@@ -5,17 +5,23 @@
 
 use idcgate_console::auth::Operators;
 use idcgate_console::{router, ConsoleConfig};
-use idcgate_core::{UpstreamAccount, Vendor};
-use idcgate_engine::{Engine, Registry, VendorEntry};
+use idcgate_engine::testing::{sandboxed, Sandboxed};
+use idcgate_engine::{vendor_entry, Engine};
 use idcgate_store::testing::TestDb;
-use idcgate_store::{Role, SqlStore};
+use idcgate_store::{AuditEntry, Role, SqlStore};
 use idcgate_wire::sim::SimServer;
-use idcgate_wire::{testing, Simulator};
 use reqwest::StatusCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The operators [`start`] adds, one of each role.
+pub const OPERATORS: [(&str, Role); 4] = [
+    ("adm", Role::Admin),
+    ("ops", Role::Operator),
+    ("fin", Role::Finance),
+    ("view", Role::Viewer),
+];
 
 pub struct App {
     pub engine: Arc<Engine>,
@@ -28,43 +34,19 @@ pub struct App {
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-fn registry() -> Registry {
-    Registry::new(vec![VendorEntry {
-        vendor: Vendor::West,
-        spec: idcgate_west::spec,
-        connect: idcgate_west::connect,
-        sandbox: || Box::new(idcgate_west::Sim::sandbox()),
-        onboarding: &idcgate_west::ONBOARDING,
-    }])
-}
-
 /// The console on `db` with account `w` (a West sandbox) and operators `adm`, `ops`,
 /// `fin` and `view`.
 pub async fn start(db: &TestDb) -> App {
-    let engine = Arc::new(Engine::new(
-        Arc::new(db.reopen().await),
-        registry(),
-        testing::wire_config(Duration::from_secs(5)),
-    ));
-    let sim = idcgate_west::Sim::sandbox();
-    let srv = testing::serve(&sim).await;
-    engine
-        .put_sandbox_account(&UpstreamAccount {
-            name: "w".into(),
-            ..testing::sandbox_account(&sim, &srv)
-        })
-        .await
-        .unwrap();
+    let Sandboxed {
+        engine,
+        srv,
+        secrets,
+    } = sandboxed(db, vendor_entry!(West, idcgate_west), "w").await;
     let ops = Operators {
         engine: &engine,
         actor: "test",
     };
-    for (name, role) in [
-        ("adm", Role::Admin),
-        ("ops", Role::Operator),
-        ("fin", Role::Finance),
-        ("view", Role::Viewer),
-    ] {
+    for (name, role) in OPERATORS {
         ops.add(name, role, PASSWORD).await.unwrap();
     }
     let (base, stop) = serve(router(engine.clone(), ConsoleConfig::default())).await;
@@ -72,11 +54,7 @@ pub async fn start(db: &TestDb) -> App {
         engine,
         store: db.reopen().await,
         base,
-        sandbox_secrets: sim
-            .sandbox_credentials()
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect(),
+        sandbox_secrets: secrets,
         srv,
         _stop: stop,
     }
@@ -135,6 +113,51 @@ pub struct Answer {
     /// The one-shot notice the redirect carries, decoded.
     pub notice: Option<String>,
     pub set_cookies: Vec<String>,
+}
+
+/// Asserts `a` is the page refusing a role what `what` asked: 403, saying so.
+pub fn refused_for_role(a: &Answer, what: &str) {
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{what}: {}", a.body);
+    assert!(
+        a.body.contains("Your role does not allow this action."),
+        "{what}"
+    );
+}
+
+/// Asserts hostile `fields` posted to `path` were refused with a page of the console's
+/// own: a client error, nothing unescaped, the input not echoed whole (the page under
+/// `max_len` bytes), saying why.
+pub fn refused_safely(a: &Answer, path: &str, fields: &[(&str, &str)], max_len: usize) {
+    let shown = fields
+        .iter()
+        .map(|(k, v)| (k, v.chars().take(20).collect::<String>()))
+        .collect::<Vec<_>>();
+    assert!(
+        a.status.is_client_error(),
+        "POST {path} {shown:?}: {}",
+        a.status
+    );
+    assert!(!a.body.contains("<script>alert"), "POST {path}: unescaped");
+    assert!(
+        a.body.len() < max_len,
+        "POST {path}: the input came back whole"
+    );
+    assert!(
+        a.body.contains("role=\"alert\""),
+        "POST {path} {shown:?}: a page saying why"
+    );
+}
+
+/// Asserts each of `actions` is in the audit `trail` as done by `actor`.
+pub fn assert_audited(trail: &[AuditEntry], actions: &[&str], actor: &str) {
+    for action in actions {
+        assert!(
+            trail
+                .iter()
+                .any(|e| e.action == *action && e.actor == actor),
+            "{action} audited as {actor}"
+        );
+    }
 }
 
 /// A browser logged in as one operator: its session cookie and CSRF token.

@@ -1,15 +1,13 @@
 //! The REST API the socket-level tests share: an engine with account `w` on a fresh West
 //! sandbox, served on a free port until the `Api` is dropped.
 
-use idcgate_core::{UpstreamAccount, Vendor};
-use idcgate_engine::{Engine, Registry, VendorEntry};
+use idcgate_engine::testing::{sandboxed, Sandboxed};
+use idcgate_engine::{vendor_entry, Engine};
 use idcgate_store::testing::TestDb;
 use idcgate_store::Scope;
 use idcgate_wire::sim::SimServer;
-use idcgate_wire::testing;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 pub struct Api {
     pub engine: Arc<Engine>,
@@ -24,27 +22,7 @@ pub struct Api {
 
 /// Serves the API on `db`, with a token named `token_name` of `scope`.
 pub async fn start(db: &TestDb, token_name: &str, scope: Scope) -> Api {
-    let registry = Registry::new(vec![VendorEntry {
-        vendor: Vendor::West,
-        spec: idcgate_west::spec,
-        connect: idcgate_west::connect,
-        sandbox: || Box::new(idcgate_west::Sim::sandbox()),
-        onboarding: &idcgate_west::ONBOARDING,
-    }]);
-    let engine = Arc::new(Engine::new(
-        Arc::new(db.reopen().await),
-        registry,
-        testing::wire_config(Duration::from_secs(5)),
-    ));
-    let sim = idcgate_west::Sim::sandbox();
-    let srv = testing::serve(&sim).await;
-    engine
-        .put_sandbox_account(&UpstreamAccount {
-            name: "w".into(),
-            ..testing::sandbox_account(&sim, &srv)
-        })
-        .await
-        .unwrap();
+    let Sandboxed { engine, srv, .. } = sandboxed(db, vendor_entry!(West, idcgate_west), "w").await;
     let (_, token) = engine
         .create_token("test", token_name, scope)
         .await
