@@ -63,7 +63,16 @@ async fn main() {
     let domains: usize = env("BENCH_DOMAINS", 2_000);
 
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(common::store(dir.path()).await);
+    // A database of its own on PostgreSQL (dropped at the end), so runs never meet.
+    let pg = if std::env::var("BENCH_POSTGRES").is_ok() {
+        idcgate_store::testing::postgres().await
+    } else {
+        None
+    };
+    let store = Arc::new(match &pg {
+        Some(db) => db.reopen().await,
+        None => common::store(dir.path()).await,
+    });
     let backend = idcgate_store::Store::backend(&*store);
     let engine = common::engine(store.clone());
     let run = common::run_id();
@@ -86,6 +95,9 @@ async fn main() {
         idcgate_store::Store::upsert_resources(&*store, chunk)
             .await
             .unwrap();
+    }
+    if let Some(db) = &pg {
+        db.settle().await;
     }
     let (_, token) = engine
         .create_token("bench", &format!("bench-{run}"), Scope::Read)
@@ -146,4 +158,7 @@ async fn main() {
         "idcgate / bare: {:.0}% of the throughput; idcgate p99 {our_p99:.2} ms (goals: >= 50%, p99 < 10 ms)",
         100.0 * our_rps / bare_rps
     );
+    if let Some(db) = pg {
+        db.cleanup().await;
+    }
 }

@@ -1,0 +1,144 @@
+//! Inventory pages as last answered, kept briefly so a client polling the same list does
+//! not have the database count every matching row again for each request.
+//!
+//! A page is answered again only while the engine's inventory generation is the one it
+//! was read at (every write to the inventory through this process moves it, so such a
+//! write shows in the next answer) and for at most [`PAGE_TRUST`] (a write by another
+//! process sharing the database shows within that). Authentication, scopes and the
+//! request guard run for every request before a page is looked up here.
+
+use axum::body::Bytes;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+use idcgate_core::{ResourceKind, Vendor};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a page is answered again at most: a write by another process (the CLI
+/// beside a server, another instance) shows in this one's answers within this time.
+pub const PAGE_TRUST: Duration = Duration::from_secs(1);
+
+/// Bytes of pages kept at once; past it, pages older than `PAGE_TRUST` are forgotten,
+/// then everything.
+const PAGES_BYTES: usize = 16 * 1024 * 1024;
+
+/// A page larger than this is not kept (a thousand items of a large kind): one would
+/// crowd out the small pages that are asked for again and again.
+const PAGE_MAX_BYTES: usize = 1024 * 1024;
+
+/// What a page answers: every parameter that chooses its rows. A query whose answer
+/// depends on the time (an expiry horizon) has no key and is never kept.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    pub kind: Option<ResourceKind>,
+    pub vendor: Option<Vendor>,
+    pub account: Option<String>,
+    pub search: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+struct Kept {
+    generation: u64,
+    at: Instant,
+    body: Bytes,
+}
+
+#[derive(Default)]
+pub struct PageCache {
+    kept: Mutex<(HashMap<PageKey, Kept>, usize)>,
+}
+
+impl PageCache {
+    /// The page kept for `key` if it was read at `generation` within `PAGE_TRUST`.
+    pub fn get(&self, key: &PageKey, generation: u64) -> Option<Bytes> {
+        let kept = idcgate_core::lock(&self.kept);
+        let page = kept.0.get(key)?;
+        (page.generation == generation && page.at.elapsed() < PAGE_TRUST).then(|| page.body.clone())
+    }
+
+    /// Keeps `body`, read at `generation` (taken before the read began).
+    pub fn put(&self, key: PageKey, generation: u64, body: Bytes) {
+        if body.len() > PAGE_MAX_BYTES {
+            return;
+        }
+        let mut kept = idcgate_core::lock(&self.kept);
+        let (pages, bytes) = &mut *kept;
+        if *bytes + body.len() > PAGES_BYTES {
+            pages.retain(|_, p| p.at.elapsed() < PAGE_TRUST);
+            *bytes = pages.values().map(|p| p.body.len()).sum();
+            if *bytes + body.len() > PAGES_BYTES {
+                pages.clear();
+                *bytes = 0;
+            }
+        }
+        *bytes += body.len();
+        let now = Instant::now();
+        if let Some(old) = pages.insert(
+            key,
+            Kept {
+                generation,
+                at: now,
+                body,
+            },
+        ) {
+            *bytes -= old.body.len();
+        }
+    }
+}
+
+/// A JSON answer already serialized.
+pub struct JsonBytes(pub Bytes);
+
+impl IntoResponse for JsonBytes {
+    fn into_response(self) -> Response {
+        (
+            [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            self.0,
+        )
+            .into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(offset: i64) -> PageKey {
+        PageKey {
+            kind: Some(ResourceKind::Domain),
+            vendor: None,
+            account: None,
+            search: None,
+            limit: 10,
+            offset,
+        }
+    }
+
+    #[test]
+    fn a_page_is_answered_again_only_at_its_generation_and_within_the_trust() {
+        let cache = PageCache::default();
+        cache.put(key(0), 7, Bytes::from_static(b"[1]"));
+        assert_eq!(cache.get(&key(0), 7).as_deref(), Some(&b"[1]"[..]));
+        assert_eq!(cache.get(&key(0), 8), None, "a write moved the generation");
+        assert_eq!(cache.get(&key(10), 7), None, "another page");
+        std::thread::sleep(PAGE_TRUST);
+        assert_eq!(cache.get(&key(0), 7), None, "kept longer than PAGE_TRUST");
+    }
+
+    #[test]
+    fn pages_kept_stay_within_their_bytes() {
+        let cache = PageCache::default();
+        let page = Bytes::from(vec![b'x'; PAGE_MAX_BYTES]);
+        for offset in 0..40 {
+            cache.put(key(offset), 1, page.clone());
+            let (pages, bytes) = &*idcgate_core::lock(&cache.kept);
+            assert!(*bytes <= PAGES_BYTES, "{bytes} bytes kept");
+            assert_eq!(*bytes, pages.values().map(|p| p.body.len()).sum::<usize>());
+        }
+        cache.put(key(99), 1, Bytes::from(vec![b'x'; PAGE_MAX_BYTES + 1]));
+        assert_eq!(cache.get(&key(99), 1), None, "too large to keep");
+    }
+}
