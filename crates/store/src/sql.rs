@@ -39,6 +39,8 @@ impl Drop for InventoryWrite<'_> {
 /// token revoked by another process (the CLI beside a server) stops working within this.
 /// A revocation through this handle empties the cache at once.
 pub const TOKEN_TRUST: Duration = Duration::from_secs(1);
+/// A pooled connection idle this long is pinged before it is used again.
+const CHECK_IDLE_AFTER: Duration = Duration::from_secs(1);
 /// Tokens remembered at once; a full cache first forgets the expired, then everything.
 const TOKENS_REMEMBERED: usize = 4096;
 
@@ -164,7 +166,20 @@ impl SqlStore {
         }
         let opts = AnyPoolOptions::new()
             .max_connections(if dialect == Dialect::Sqlite { 4 } else { 8 })
-            .acquire_timeout(Duration::from_secs(10));
+            .acquire_timeout(Duration::from_secs(10))
+            // A connection is checked before use only when it sat idle, where a server
+            // restart or a dropped link shows; one just back from a statement is alive.
+            // Checking every one cost a round trip per statement (on SQLite two more
+            // hand-offs to the connection's thread), a third of a short read's time.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= CHECK_IDLE_AFTER {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            });
         let opts = if dialect == Dialect::Sqlite {
             opts.after_connect(|conn, _| {
                 Box::pin(async move {
