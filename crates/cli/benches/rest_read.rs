@@ -24,9 +24,10 @@
 //! The p99 goal (< 10 ms) is met or missed with the machine's noise: bare axum's own
 //! p99 was 5.6-13.5 ms in the same runs. A page never kept (an expiry horizon,
 //! `BENCH_PATH='/api/v1/domains?limit=10&expiring_days=36500'`) is the floor of a read
-//! through the database: 5,205-5,251 req/s on SQLite (before 4,743-4,859; 6,015 with 20
-//! domains, so SQLite's per-statement hand-offs, not the count, bound it) and
-//! 1,455-2,512 on PostgreSQL (before 1,761-1,992; 4,597 with 20 domains: the count of
+//! through the database: 5,205-5,251 req/s on SQLite (before 4,743-4,859) and
+//! 1,455-2,512 on PostgreSQL (before 1,761-1,992). The code before, reading every time,
+//! gave with 20 domains instead of 2,000: SQLite 6,015 (so its per-statement hand-offs
+//! to the connection's thread, not the count, bound it), PostgreSQL 4,597 (the count of
 //! 2,000 matching rows in each answer costs half).
 #![allow(clippy::unwrap_used)] // a bench may fail loudly
 
