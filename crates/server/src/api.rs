@@ -8,7 +8,7 @@ use crate::dto::{
     ServerStateName, ServersQuery, TextRules, ZonePath,
 };
 use crate::error::ApiError;
-use crate::pages::{JsonBytes, PageCache, PageKey};
+use crate::pages::{JsonBytes, ListKey, PageCache, PageKey};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -351,10 +351,12 @@ async fn inventory_page_until(
 ) -> Result<JsonBytes, ApiError> {
     let (limit, offset) = paging(q.limit, q.offset, 1000)?;
     let key = PageKey {
-        kind,
-        vendor: q.vendor,
-        account: q.account.clone(),
-        search: q.search.clone(),
+        list: ListKey {
+            kind,
+            vendor: q.vendor,
+            account: q.account.clone(),
+            search: q.search.clone(),
+        },
         limit,
         offset,
     };
@@ -372,7 +374,11 @@ async fn inventory_page_until(
     let mut filter = filter_of(state, q.vendor, q.account, q.search, filter).await?;
     filter.limit = Some(limit);
     filter.offset = Some(offset);
-    let (rows, total) = state.engine.reads().resource_page(&filter).await?;
+    // Another page of a list counted at this generation needs only its rows.
+    let (rows, total) = match pages.and_then(|p| p.total(&key.list, generation)) {
+        Some(total) => (state.engine.reads().resources(&filter).await?, total),
+        None => state.engine.reads().resource_page(&filter).await?,
+    };
     let page = Page {
         items: rows.iter().map(Resource::from).collect(),
         total,
@@ -383,7 +389,7 @@ async fn inventory_page_until(
         serde_json::to_vec(&page).map_err(|e| ApiError::internal(format!("page: {e}")))?,
     );
     if let Some(p) = pages {
-        p.put(key, generation, body.clone());
+        p.put(key, generation, body.clone(), total);
     }
     Ok(JsonBytes(body))
 }

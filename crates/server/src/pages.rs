@@ -28,63 +28,116 @@ const PAGES_BYTES: usize = 16 * 1024 * 1024;
 /// crowd out the small pages that are asked for again and again.
 const PAGE_MAX_BYTES: usize = 1024 * 1024;
 
-/// What a page answers: every parameter that chooses its rows. A query whose answer
-/// depends on the time (an expiry horizon) has no key and is never kept.
+/// What a list holds: every parameter that chooses its rows but the paging. A query
+/// whose answer depends on the time (an expiry horizon) has no key and is never kept.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct PageKey {
+pub struct ListKey {
     pub kind: Option<ResourceKind>,
     pub vendor: Option<Vendor>,
     pub account: Option<String>,
     pub search: Option<String>,
+}
+
+/// One page of a list.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    pub list: ListKey,
     pub limit: i64,
     pub offset: i64,
 }
 
-struct Kept {
+struct Kept<T> {
     generation: u64,
     at: Instant,
-    body: Bytes,
+    value: T,
+}
+
+impl<T: Clone> Kept<T> {
+    fn holds(&self, generation: u64) -> Option<T> {
+        (self.generation == generation && self.at.elapsed() < PAGE_TRUST)
+            .then(|| self.value.clone())
+    }
+}
+
+/// Pages as answered, and each list's total: another page of a list kept needs only
+/// its rows, not a count of every row that matches.
+#[derive(Default)]
+pub struct PageCache {
+    kept: Mutex<Pages>,
 }
 
 #[derive(Default)]
-pub struct PageCache {
-    kept: Mutex<(HashMap<PageKey, Kept>, usize)>,
+struct Pages {
+    pages: HashMap<PageKey, Kept<Bytes>>,
+    bytes: usize,
+    totals: HashMap<ListKey, Kept<i64>>,
 }
+
+/// Lists whose totals are kept at once; a full table first forgets the expired.
+const TOTALS_KEPT: usize = 4096;
 
 impl PageCache {
     /// The page kept for `key` if it was read at `generation` within `PAGE_TRUST`.
     pub fn get(&self, key: &PageKey, generation: u64) -> Option<Bytes> {
-        let kept = idcgate_core::lock(&self.kept);
-        let page = kept.0.get(key)?;
-        (page.generation == generation && page.at.elapsed() < PAGE_TRUST).then(|| page.body.clone())
+        idcgate_core::lock(&self.kept)
+            .pages
+            .get(key)?
+            .holds(generation)
     }
 
-    /// Keeps `body`, read at `generation` (taken before the read began).
-    pub fn put(&self, key: PageKey, generation: u64, body: Bytes) {
+    /// The total of `list` if it was counted at `generation` within `PAGE_TRUST`.
+    pub fn total(&self, list: &ListKey, generation: u64) -> Option<i64> {
+        idcgate_core::lock(&self.kept)
+            .totals
+            .get(list)?
+            .holds(generation)
+    }
+
+    /// Keeps `body` and the total of its list, read at `generation` (taken before the
+    /// read began).
+    pub fn put(&self, key: PageKey, generation: u64, body: Bytes, total: i64) {
+        let now = Instant::now();
+        let mut kept = idcgate_core::lock(&self.kept);
+        let Pages {
+            pages,
+            bytes,
+            totals,
+        } = &mut *kept;
+        if totals.len() >= TOTALS_KEPT && !totals.contains_key(&key.list) {
+            totals.retain(|_, t| t.at.elapsed() < PAGE_TRUST);
+            if totals.len() >= TOTALS_KEPT {
+                totals.clear();
+            }
+        }
+        totals.insert(
+            key.list.clone(),
+            Kept {
+                generation,
+                at: now,
+                value: total,
+            },
+        );
         if body.len() > PAGE_MAX_BYTES {
             return;
         }
-        let mut kept = idcgate_core::lock(&self.kept);
-        let (pages, bytes) = &mut *kept;
         if *bytes + body.len() > PAGES_BYTES {
             pages.retain(|_, p| p.at.elapsed() < PAGE_TRUST);
-            *bytes = pages.values().map(|p| p.body.len()).sum();
+            *bytes = pages.values().map(|p| p.value.len()).sum();
             if *bytes + body.len() > PAGES_BYTES {
                 pages.clear();
                 *bytes = 0;
             }
         }
         *bytes += body.len();
-        let now = Instant::now();
         if let Some(old) = pages.insert(
             key,
             Kept {
                 generation,
                 at: now,
-                body,
+                value: body,
             },
         ) {
-            *bytes -= old.body.len();
+            *bytes -= old.value.len();
         }
     }
 }
@@ -108,10 +161,12 @@ mod tests {
 
     fn key(offset: i64) -> PageKey {
         PageKey {
-            kind: Some(ResourceKind::Domain),
-            vendor: None,
-            account: None,
-            search: None,
+            list: ListKey {
+                kind: Some(ResourceKind::Domain),
+                vendor: None,
+                account: None,
+                search: None,
+            },
             limit: 10,
             offset,
         }
@@ -120,12 +175,15 @@ mod tests {
     #[test]
     fn a_page_is_answered_again_only_at_its_generation_and_within_the_trust() {
         let cache = PageCache::default();
-        cache.put(key(0), 7, Bytes::from_static(b"[1]"));
+        cache.put(key(0), 7, Bytes::from_static(b"[1]"), 42);
         assert_eq!(cache.get(&key(0), 7).as_deref(), Some(&b"[1]"[..]));
         assert_eq!(cache.get(&key(0), 8), None, "a write moved the generation");
         assert_eq!(cache.get(&key(10), 7), None, "another page");
+        assert_eq!(cache.total(&key(10).list, 7), Some(42), "its list's total");
+        assert_eq!(cache.total(&key(10).list, 8), None);
         std::thread::sleep(PAGE_TRUST);
         assert_eq!(cache.get(&key(0), 7), None, "kept longer than PAGE_TRUST");
+        assert_eq!(cache.total(&key(0).list, 7), None);
     }
 
     #[test]
@@ -133,12 +191,13 @@ mod tests {
         let cache = PageCache::default();
         let page = Bytes::from(vec![b'x'; PAGE_MAX_BYTES]);
         for offset in 0..40 {
-            cache.put(key(offset), 1, page.clone());
-            let (pages, bytes) = &*idcgate_core::lock(&cache.kept);
-            assert!(*bytes <= PAGES_BYTES, "{bytes} bytes kept");
-            assert_eq!(*bytes, pages.values().map(|p| p.body.len()).sum::<usize>());
+            cache.put(key(offset), 1, page.clone(), 1);
+            let kept = idcgate_core::lock(&cache.kept);
+            assert!(kept.bytes <= PAGES_BYTES, "{} bytes kept", kept.bytes);
+            let sum: usize = kept.pages.values().map(|p| p.value.len()).sum();
+            assert_eq!(kept.bytes, sum);
         }
-        cache.put(key(99), 1, Bytes::from(vec![b'x'; PAGE_MAX_BYTES + 1]));
+        cache.put(key(99), 1, Bytes::from(vec![b'x'; PAGE_MAX_BYTES + 1]), 1);
         assert_eq!(cache.get(&key(99), 1), None, "too large to keep");
     }
 }
