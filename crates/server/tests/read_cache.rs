@@ -20,14 +20,9 @@ both_backends!(
 );
 
 async fn domains(api: &Api, query: &str) -> Value {
-    let r = reqwest::Client::new()
-        .get(format!("http://{}/api/v1/domains{query}", api.addr))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    serde_json::from_str(&r.text().await.unwrap()).unwrap()
+    let (status, page) = common::get(api, &format!("/domains{query}")).await;
+    assert_eq!(status, 200, "{page}");
+    page
 }
 
 fn names(page: &Value) -> Vec<String> {
