@@ -366,6 +366,15 @@ async fn inventory_page_until(
     if let Some(body) = pages.and_then(|p| p.get(&key, generation)) {
         return Ok(JsonBytes(body));
     }
+    let _filling = match pages {
+        Some(p) => Some(p.filling(&key).await),
+        None => None,
+    };
+    // Looked up again after waiting: another request may have read it meanwhile.
+    let generation = state.engine.reads().inventory_generation();
+    if let Some(body) = pages.and_then(|p| p.get(&key, generation)) {
+        return Ok(JsonBytes(body));
+    }
     let filter = ResourceFilter {
         kind,
         expires_before_ms: until,

@@ -61,9 +61,28 @@ impl<T: Clone> Kept<T> {
 
 /// Pages as answered, and each list's total: another page of a list kept needs only
 /// its rows, not a count of every row that matches.
-#[derive(Default)]
 pub struct PageCache {
     kept: Mutex<Pages>,
+    /// One read of a page at a time (by its key's stripe): when a page runs out, the
+    /// requests waiting for it take the one read's answer instead of each reading it
+    /// again at once (64 callers made 64 reads, a stall of every answer once a second).
+    fills: Vec<tokio::sync::Mutex<()>>,
+    stripe_of: std::collections::hash_map::RandomState,
+}
+
+/// Stripes of `PageCache::fills`: pages of different stripes are read side by side.
+const FILL_STRIPES: usize = 64;
+
+impl Default for PageCache {
+    fn default() -> Self {
+        PageCache {
+            kept: Mutex::default(),
+            fills: (0..FILL_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+            stripe_of: std::collections::hash_map::RandomState::new(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -77,6 +96,16 @@ struct Pages {
 const TOTALS_KEPT: usize = 4096;
 
 impl PageCache {
+    /// Held while reading the page `key` to keep it: a request that waited for it looks
+    /// the page up again (at the generation of that moment) before reading it itself.
+    pub async fn filling(&self, key: &PageKey) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::BuildHasher;
+        let stripe = self.stripe_of.hash_one(key) % FILL_STRIPES as u64;
+        self.fills[usize::try_from(stripe).unwrap_or(0)]
+            .lock()
+            .await
+    }
+
     /// The page kept for `key` if it was read at `generation` within `PAGE_TRUST`.
     pub fn get(&self, key: &PageKey, generation: u64) -> Option<Bytes> {
         idcgate_core::lock(&self.kept)
@@ -184,6 +213,19 @@ mod tests {
         std::thread::sleep(PAGE_TRUST);
         assert_eq!(cache.get(&key(0), 7), None, "kept longer than PAGE_TRUST");
         assert_eq!(cache.total(&key(0).list, 7), None);
+    }
+
+    #[tokio::test]
+    async fn a_page_is_read_by_one_request_at_a_time() {
+        let cache = PageCache::default();
+        let wait = Duration::from_millis(50);
+        let reading = cache.filling(&key(0)).await;
+        let second = tokio::time::timeout(wait, cache.filling(&key(0))).await;
+        assert!(second.is_err(), "a second read of the page while one runs");
+        drop(reading);
+        assert!(tokio::time::timeout(wait, cache.filling(&key(0)))
+            .await
+            .is_ok());
     }
 
     #[test]
