@@ -25,10 +25,10 @@
 //! holds or not with the machine's noise; the ratio held in every run. A page never
 //! kept (an expiry horizon, `BENCH_PATH='/api/v1/domains?limit=10&expiring_days=36500'`)
 //! is the floor of a read through the database: 5,205-5,251 req/s on SQLite (before
-//! 4,743-4,859) and 1,455-2,512 on PostgreSQL (before 1,761-1,992), p99 20-60 ms. The code before, reading every time,
-//! gave with 20 domains instead of 2,000: SQLite 6,015 (so its per-statement hand-offs
-//! to the connection's thread, not the count, bound it), PostgreSQL 4,597 (the count of
-//! 2,000 matching rows in each answer costs half).
+//! 4,743-4,859) and 1,455-2,512 on PostgreSQL (before 1,761-1,992), p99 20-60 ms. The
+//! code before, reading every time, gave with 20 domains instead of 2,000: SQLite 6,015
+//! (so its per-statement hand-offs to the connection's thread, not the count, bound
+//! it), PostgreSQL 4,597 (the count of 2,000 matching rows in each answer costs half).
 #![allow(clippy::unwrap_used)] // a bench may fail loudly
 
 mod common;
