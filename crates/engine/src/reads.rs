@@ -33,6 +33,14 @@ impl Reads<'_> {
 
     // ---- inventory
 
+    /// Moves on whenever a write to the inventory through this engine's store ends (see
+    /// `Store::inventory_generation`): a page read while it stood still may be shown
+    /// again until it moves. Another process's writes do not move it; a surface that
+    /// keeps pages bounds how long it trusts one.
+    pub fn inventory_generation(&self) -> u64 {
+        self.store.inventory_generation()
+    }
+
     /// Every resource `filter` names (its limit and offset apply).
     pub async fn resources(&self, filter: &ResourceFilter) -> Result<Vec<ResourceRow>> {
         Ok(self.store.list_resources(filter).await?)

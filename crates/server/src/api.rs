@@ -8,12 +8,13 @@ use crate::dto::{
     ServerStateName, ServersQuery, TextRules, ZonePath,
 };
 use crate::error::ApiError;
+use crate::pages::{JsonBytes, ListKey, PageCache, PageKey};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use idcgate_core::{PowerAction, RecordInput, RecordType, ResourceKind};
 use idcgate_engine::ops::ServerOp;
 use idcgate_engine::sync::NoProgress;
@@ -327,24 +328,53 @@ async fn filter_of(
     Ok(filter)
 }
 
-/// One page of one kind of the inventory (all kinds for `None`), paged by the database.
+/// One page of one kind of the inventory (all kinds for `None`), paged by the database;
+/// a page without an expiry horizon is answered from `pages` while it holds.
 async fn inventory_page(
     state: &AppState,
+    pages: &PageCache,
     kind: Option<ResourceKind>,
     q: InventoryQuery,
-) -> Result<Json<Page<Resource>>, ApiError> {
+) -> Result<JsonBytes, ApiError> {
     let until = horizon(days("expiring_days", q.expiring_days, 36500)?);
-    inventory_page_until(state, kind, q, until).await
+    let pages = until.is_none().then_some(pages);
+    inventory_page_until(state, pages, kind, q, until).await
 }
 
 /// [`inventory_page`] of what expires before `until` (Unix ms), when given.
 async fn inventory_page_until(
     state: &AppState,
+    pages: Option<&PageCache>,
     kind: Option<ResourceKind>,
     q: InventoryQuery,
     until: Option<i64>,
-) -> Result<Json<Page<Resource>>, ApiError> {
+) -> Result<JsonBytes, ApiError> {
     let (limit, offset) = paging(q.limit, q.offset, 1000)?;
+    let key = PageKey {
+        list: ListKey {
+            kind,
+            vendor: q.vendor,
+            account: q.account.clone(),
+            search: q.search.clone(),
+        },
+        limit,
+        offset,
+    };
+    // Taken before the read: a write ending during it moves the generation past the
+    // page, which is then never answered again.
+    let generation = state.engine.reads().inventory_generation();
+    if let Some(body) = pages.and_then(|p| p.get(&key, generation)) {
+        return Ok(JsonBytes(body));
+    }
+    let _filling = match pages {
+        Some(p) => Some(p.filling(&key).await),
+        None => None,
+    };
+    // Looked up again after waiting: another request may have read it meanwhile.
+    let generation = state.engine.reads().inventory_generation();
+    if let Some(body) = pages.and_then(|p| p.get(&key, generation)) {
+        return Ok(JsonBytes(body));
+    }
     let filter = ResourceFilter {
         kind,
         expires_before_ms: until,
@@ -353,13 +383,24 @@ async fn inventory_page_until(
     let mut filter = filter_of(state, q.vendor, q.account, q.search, filter).await?;
     filter.limit = Some(limit);
     filter.offset = Some(offset);
-    let (rows, total) = state.engine.reads().resource_page(&filter).await?;
-    Ok(Json(Page {
+    // Another page of a list counted at this generation needs only its rows.
+    let (rows, total) = match pages.and_then(|p| p.total(&key.list, generation)) {
+        Some(total) => (state.engine.reads().resources(&filter).await?, total),
+        None => state.engine.reads().resource_page(&filter).await?,
+    };
+    let page = Page {
         items: rows.iter().map(Resource::from).collect(),
         total,
         limit,
         offset,
-    }))
+    };
+    let body = Bytes::from(
+        serde_json::to_vec(&page).map_err(|e| ApiError::internal(format!("page: {e}")))?,
+    );
+    if let Some(p) = pages {
+        p.put(key, generation, body.clone(), total);
+    }
+    Ok(JsonBytes(body))
 }
 
 /// One page of items already in memory.
@@ -394,9 +435,10 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 async fn list_domains(
     _a: Access<Read>,
     State(state): State<AppState>,
+    Extension(pages): Extension<Arc<PageCache>>,
     ApiQuery(q): ApiQuery<InventoryQuery>,
-) -> Result<Json<Page<Resource>>, ApiError> {
-    inventory_page(&state, Some(ResourceKind::Domain), q).await
+) -> Result<JsonBytes, ApiError> {
+    inventory_page(&state, &pages, Some(ResourceKind::Domain), q).await
 }
 
 /// Web hosting sites in the inventory.
@@ -405,9 +447,10 @@ async fn list_domains(
 async fn list_hosting(
     _a: Access<Read>,
     State(state): State<AppState>,
+    Extension(pages): Extension<Arc<PageCache>>,
     ApiQuery(q): ApiQuery<InventoryQuery>,
-) -> Result<Json<Page<Resource>>, ApiError> {
-    inventory_page(&state, Some(ResourceKind::HostingSite), q).await
+) -> Result<JsonBytes, ApiError> {
+    inventory_page(&state, &pages, Some(ResourceKind::HostingSite), q).await
 }
 
 /// Databases in the inventory.
@@ -416,9 +459,10 @@ async fn list_hosting(
 async fn list_databases(
     _a: Access<Read>,
     State(state): State<AppState>,
+    Extension(pages): Extension<Arc<PageCache>>,
     ApiQuery(q): ApiQuery<InventoryQuery>,
-) -> Result<Json<Page<Resource>>, ApiError> {
-    inventory_page(&state, Some(ResourceKind::Database), q).await
+) -> Result<JsonBytes, ApiError> {
+    inventory_page(&state, &pages, Some(ResourceKind::Database), q).await
 }
 
 /// Mail domains in the inventory.
@@ -427,9 +471,10 @@ async fn list_databases(
 async fn list_mail(
     _a: Access<Read>,
     State(state): State<AppState>,
+    Extension(pages): Extension<Arc<PageCache>>,
     ApiQuery(q): ApiQuery<InventoryQuery>,
-) -> Result<Json<Page<Resource>>, ApiError> {
-    inventory_page(&state, Some(ResourceKind::MailDomain), q).await
+) -> Result<JsonBytes, ApiError> {
+    inventory_page(&state, &pages, Some(ResourceKind::MailDomain), q).await
 }
 
 /// Certificates in the inventory.
@@ -438,9 +483,10 @@ async fn list_mail(
 async fn list_certificates(
     _a: Access<Read>,
     State(state): State<AppState>,
+    Extension(pages): Extension<Arc<PageCache>>,
     ApiQuery(q): ApiQuery<InventoryQuery>,
-) -> Result<Json<Page<Resource>>, ApiError> {
-    inventory_page(&state, Some(ResourceKind::Certificate), q).await
+) -> Result<JsonBytes, ApiError> {
+    inventory_page(&state, &pages, Some(ResourceKind::Certificate), q).await
 }
 
 /// Everything that expires (all kinds), soonest first.
@@ -451,7 +497,7 @@ async fn list_expiring(
     _a: Access<Read>,
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ExpiringQuery>,
-) -> Result<Json<Page<Resource>>, ApiError> {
+) -> Result<JsonBytes, ApiError> {
     let now = idcgate_engine::now_ms();
     let until = match (q.within.as_deref(), q.days) {
         // Each valid by the document; together, or beyond 100 years, not to be done.
@@ -493,7 +539,7 @@ async fn list_expiring(
         limit: q.limit,
         offset: q.offset,
     };
-    inventory_page_until(&state, None, q, Some(until)).await
+    inventory_page_until(&state, None, None, q, Some(until)).await
 }
 
 /// Live balances of every account with billing.

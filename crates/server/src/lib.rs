@@ -19,6 +19,7 @@ mod listener;
 mod metrics;
 mod migrate;
 mod orders;
+mod pages;
 mod renewals;
 mod resale;
 
@@ -30,6 +31,7 @@ use std::sync::Arc;
 pub use api::ApiDoc;
 pub use downstream::Downstream;
 pub use metrics::Metrics;
+pub use pages::PAGE_TRUST;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -77,6 +79,7 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
         .layer(axum::Extension(Arc::new(auth::FailureLimiter::new(
             state.auth_failure_limit,
         ))))
+        .layer(axum::Extension(Arc::new(pages::PageCache::default())))
 }
 
 async fn healthz(

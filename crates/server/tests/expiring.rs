@@ -13,17 +13,7 @@ use std::sync::Arc;
 both_backends!(the_horizon_is_a_period_or_days);
 
 async fn get(api: &common::Api, query: &str) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .get(format!("http://{}/api/v1/expiring?{query}", api.addr))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (
-        status,
-        serde_json::from_str(&r.text().await.unwrap()).unwrap(),
-    )
+    common::get(api, &format!("/expiring?{query}")).await
 }
 
 fn names(v: &Value) -> Vec<String> {

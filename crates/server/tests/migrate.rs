@@ -24,11 +24,7 @@ async fn post(api: &common::Api, token: &str, path: &str, body: Value) -> (u16, 
         .send()
         .await
         .unwrap();
-    let status = r.status().as_u16();
-    (
-        status,
-        serde_json::from_str(&r.text().await.unwrap()).unwrap(),
-    )
+    common::answer(r).await
 }
 
 async fn a_zone_move_is_planned_and_refused_with_reasons(db: &TestDb) {

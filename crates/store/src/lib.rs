@@ -326,6 +326,12 @@ pub trait Store:
     /// A round trip to the database (health checks).
     async fn ping(&self) -> Result<()>;
 
+    /// Moves on when a write to the inventory through this handle ends (resources, and
+    /// accounts, which a vendor filter reads), committed or not: what was read while
+    /// it stood still is still what the database holds, as far as this handle's writes
+    /// go. Another handle's writes (another process) do not move it.
+    fn inventory_generation(&self) -> u64;
+
     /// Adds an account; `Conflict` if the name is taken. Credentials are encrypted here.
     async fn add_account(&self, account: &UpstreamAccount) -> Result<()>;
     /// Adds or replaces an account by name (used to register sandbox accounts).

@@ -19,12 +19,28 @@ pub struct SqlStore {
     pub(crate) dialect: Dialect,
     cipher: Option<Cipher>,
     verified: VerifiedTokens,
+    /// Moved on by every write to the inventory through this handle
+    /// (`Store::inventory_generation`).
+    inventory: std::sync::atomic::AtomicU64,
+}
+
+/// Moves the inventory's generation on when dropped: after the write's commit, or when
+/// it failed or was cancelled (a needless move costs a reader one cache miss, a missing
+/// one would serve a stale page).
+struct InventoryWrite<'a>(&'a std::sync::atomic::AtomicU64);
+
+impl Drop for InventoryWrite<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// How long a verified token is taken on trust without reading the database again: a
 /// token revoked by another process (the CLI beside a server) stops working within this.
 /// A revocation through this handle empties the cache at once.
 pub const TOKEN_TRUST: Duration = Duration::from_secs(1);
+/// A pooled connection idle this long is pinged before it is used again.
+const CHECK_IDLE_AFTER: Duration = Duration::from_secs(1);
 /// Tokens remembered at once; a full cache first forgets the expired, then everything.
 const TOKENS_REMEMBERED: usize = 4096;
 
@@ -86,6 +102,12 @@ fn display_url(url: &str) -> String {
 }
 
 impl SqlStore {
+    /// Held across a write to the inventory (resources, or the accounts a vendor filter
+    /// reads): the generation moves when it ends.
+    fn inventory_write(&self) -> InventoryWrite<'_> {
+        InventoryWrite(&self.inventory)
+    }
+
     /// The row `sql` selects for its one parameter `$1 = key`, read by `from`.
     pub(crate) async fn row_for<'q, K, T>(
         &self,
@@ -144,7 +166,20 @@ impl SqlStore {
         }
         let opts = AnyPoolOptions::new()
             .max_connections(if dialect == Dialect::Sqlite { 4 } else { 8 })
-            .acquire_timeout(Duration::from_secs(10));
+            .acquire_timeout(Duration::from_secs(10))
+            // A connection is checked before use only when it sat idle, where a server
+            // restart or a dropped link shows; one just back from a statement is alive.
+            // Checking every one cost a round trip per statement (on SQLite two more
+            // hand-offs to the connection's thread), a third of a short read's time.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= CHECK_IDLE_AFTER {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            });
         let opts = if dialect == Dialect::Sqlite {
             opts.after_connect(|conn, _| {
                 Box::pin(async move {
@@ -197,6 +232,7 @@ impl SqlStore {
             dialect,
             cipher: None,
             verified: VerifiedTokens::default(),
+            inventory: std::sync::atomic::AtomicU64::new(0),
         };
         store.migrate().await?;
         Ok(store)
@@ -925,11 +961,17 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    fn inventory_generation(&self) -> u64 {
+        self.inventory.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     async fn add_account(&self, account: &UpstreamAccount) -> Result<()> {
+        let _written = self.inventory_write();
         self.write_account(account, false).await
     }
 
     async fn put_account(&self, account: &UpstreamAccount) -> Result<()> {
+        let _written = self.inventory_write();
         self.write_account(account, true).await?;
         // The name may now reach another upstream account, whose zones' markers say
         // nothing about what the inventory holds.
@@ -952,6 +994,7 @@ impl Store for SqlStore {
     }
 
     async fn remove_account(&self, name: &str) -> Result<bool> {
+        let _written = self.inventory_write();
         let done = sqlx::query("DELETE FROM accounts WHERE name = $1")
             .bind(name)
             .execute(&self.pool)
@@ -961,6 +1004,7 @@ impl Store for SqlStore {
     }
 
     async fn upsert_resources(&self, rows: &[ResourceRow]) -> Result<Vec<Upserted>> {
+        let _written = self.inventory_write();
         let cleaned: Vec<ResourceRow>;
         let rows = if rows.iter().any(|r| {
             [&r.account, &r.key, &r.name]
@@ -1081,6 +1125,7 @@ impl Store for SqlStore {
         seen: &[String],
         now_ms: i64,
     ) -> Result<Vec<String>> {
+        let _written = self.inventory_write();
         let seen: HashSet<std::borrow::Cow<'_, str>> = seen.iter().map(|k| text(k)).collect();
         let stored_account = text(account);
         let account: &str = &stored_account;
@@ -1181,6 +1226,7 @@ impl Store for SqlStore {
         key: &str,
         now_ms: i64,
     ) -> Result<()> {
+        let _written = self.inventory_write();
         let (stored_account, stored_key) = (text(account), text(key));
         let (account, key): (&str, &str) = (&stored_account, &stored_key);
         let mut tx = self.begin_write().await?;

@@ -47,3 +47,25 @@ pub async fn start(db: &TestDb, token_name: &str, scope: Scope) -> Api {
         _stop: stop,
     }
 }
+
+/// `GET /api/v1{path}` with the test's token: the status and the JSON answer.
+#[allow(dead_code)] // not every test file reads
+pub async fn get(api: &Api, path: &str) -> (u16, serde_json::Value) {
+    let r = reqwest::Client::new()
+        .get(format!("http://{}/api/v1{path}", api.addr))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    answer(r).await
+}
+
+/// An answer's status and its JSON body.
+#[allow(dead_code)] // not every test file reads
+pub async fn answer(r: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = r.status().as_u16();
+    (
+        status,
+        serde_json::from_str(&r.text().await.unwrap()).unwrap(),
+    )
+}
