@@ -15,7 +15,7 @@ mod downstream;
 mod dto;
 mod error;
 mod guard;
-mod listener;
+pub mod listener;
 mod metrics;
 mod migrate;
 mod orders;
@@ -110,8 +110,47 @@ pub async fn serve_app(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_guarded(
+        app,
+        listener::Guarded::new(listener),
+        shutdown,
+        DRAIN_TIMEOUT,
+    )
+    .await
+}
+
+/// How long a shutdown waits for open connections to finish their requests.
+pub const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves `app` on `listener` until `shutdown` resolves and then at most `drain` more.
+pub async fn serve_guarded(
+    app: Router,
+    listener: listener::Guarded,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    drain: std::time::Duration,
+) -> std::io::Result<()> {
     let app = app.into_make_service_with_connect_info::<listener::Peer>();
-    axum::serve(listener::Guarded(listener), app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+    let signal = async move {
+        shutdown.await;
+        let _ = stopping.send(true);
+    };
+    let serving = axum::serve(listener, app).with_graceful_shutdown(signal);
+    // Graceful shutdown waits for every open connection; one that never finishes a
+    // request (a stalled client) must not keep the process, and the scheduler beside
+    // it, running for ever.
+    let drained = async move {
+        if stopped.wait_for(|stop| *stop).await.is_ok() {
+            tokio::time::sleep(drain).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        served = serving => served,
+        () = drained => {
+            tracing::warn!(after = ?drain, "connections still open at shutdown; closing them");
+            Ok(())
+        }
+    }
 }

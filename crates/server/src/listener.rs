@@ -4,21 +4,47 @@
 //! JSON error body as every other error. Hyper sends those before any service runs and
 //! offers no hook for their body, so they are recognised on their way out: a bare head
 //! with `content-length: 0` and no content type, which no response of ours ever is.
+//!
+//! It also bounds how long a request's head may take to arrive ([`HEADER_TIMEOUT`]):
+//! hyper, as axum serves it, has no timer, so a client that sends part of a request and
+//! stalls (or trickles a byte at a time) would hold its connection, and a graceful
+//! shutdown waiting for it, for ever.
 
 use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::time::{Duration, Sleep};
+
+/// How long a request's head (request line and headers) may take from its first byte.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The address a request came from.
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
 
-pub struct Guarded(pub TcpListener);
+pub struct Guarded {
+    listener: TcpListener,
+    header_timeout: Duration,
+}
+
+impl Guarded {
+    pub fn new(listener: TcpListener) -> Self {
+        Guarded::with_header_timeout(listener, HEADER_TIMEOUT)
+    }
+
+    pub fn with_header_timeout(listener: TcpListener, header_timeout: Duration) -> Self {
+        Guarded {
+            listener,
+            header_timeout,
+        }
+    }
+}
 
 impl Connected<IncomingStream<'_, Guarded>> for Peer {
     fn connect_info(stream: IncomingStream<'_, Guarded>) -> Self {
@@ -31,27 +57,71 @@ impl Listener for Guarded {
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (io, addr) = Listener::accept(&mut self.0).await;
-        (
-            JsonErrors {
-                inner: io,
-                pending: None,
-            },
-            addr,
-        )
+        let (io, addr) = Listener::accept(&mut self.listener).await;
+        (JsonErrors::new(io, self.header_timeout), addr)
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
+        self.listener.local_addr()
     }
 }
 
-/// A connection whose bare automatic error answers are rewritten with a JSON body.
+/// A connection whose bare automatic error answers are rewritten with a JSON body, and
+/// whose requests' heads must arrive within a deadline.
 pub struct JsonErrors<S> {
     inner: S,
     /// A rewritten answer being written: its bytes, how many are out, and how many
     /// bytes hyper asked to write (what it is told once all of ours are out).
     pending: Option<(Vec<u8>, usize, usize)>,
+    header_timeout: Duration,
+    head: Head,
+}
+
+/// Where the connection is in reading a request's head. A head starts with the first
+/// byte read after an answer (or the connection's start) and ends at its blank line;
+/// what follows (a body, or a pipelined request) is not timed here.
+enum Head {
+    /// No request begun since the last answer.
+    Idle,
+    /// A head is arriving: the deadline, and how much of `\r\n\r\n` was last seen.
+    Reading(Pin<Box<Sleep>>, usize),
+    /// The head is in; the rest is hyper's and the handler's.
+    Read,
+}
+
+impl<S> JsonErrors<S> {
+    fn new(inner: S, header_timeout: Duration) -> Self {
+        JsonErrors {
+            inner,
+            pending: None,
+            header_timeout,
+            head: Head::Idle,
+        }
+    }
+
+    /// Follows the bytes just read through the head's end.
+    fn saw(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        if matches!(self.head, Head::Idle) {
+            self.head = Head::Reading(Box::pin(tokio::time::sleep(self.header_timeout)), 0);
+        }
+        if let Head::Reading(_, matched) = &mut self.head {
+            for &b in bytes {
+                *matched = match (*matched, b) {
+                    (0 | 2, b'\r') => *matched + 1,
+                    (1 | 3, b'\n') => *matched + 1,
+                    (_, b'\r') => 1,
+                    _ => 0,
+                };
+                if *matched == 4 {
+                    self.head = Head::Read;
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// The statuses hyper answers by itself, with the error each stands for.
@@ -117,7 +187,29 @@ impl<S: AsyncRead + Unpin> AsyncRead for JsonErrors<S> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                this.saw(&buf.filled()[before..]);
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => {
+                let late = match &mut this.head {
+                    Head::Reading(deadline, _) => deadline.as_mut().poll(cx).is_ready(),
+                    Head::Idle | Head::Read => false,
+                };
+                if !late {
+                    return Poll::Pending;
+                }
+                tracing::info!("a request's head did not arrive in time; connection closed");
+                Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "request head not received in time",
+                )))
+            }
+            other => other,
+        }
     }
 }
 
@@ -128,6 +220,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for JsonErrors<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        this.head = Head::Idle;
         if this.pending.is_none() {
             match rewrite(buf) {
                 Some(bytes) => this.pending = Some((bytes, 0, buf.len())),
@@ -144,6 +237,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for JsonErrors<S> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        this.head = Head::Idle;
         if this.pending.is_some() {
             return this.poll_pending(cx);
         }
@@ -177,7 +271,92 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for JsonErrors<S> {
 
 #[cfg(test)]
 mod tests {
-    use super::rewrite;
+    use super::{rewrite, Guarded};
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    /// A server whose request heads must arrive within `header_timeout`, and a handle
+    /// to stop it; its `/` answers "ok".
+    async fn serve(
+        header_timeout: Duration,
+        drain: Duration,
+    ) -> (
+        std::net::SocketAddr,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    ) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(crate::serve_guarded(
+            app,
+            Guarded::with_header_timeout(listener, header_timeout),
+            async move {
+                let _ = stopped.await;
+            },
+            drain,
+        ));
+        (addr, stop, served)
+    }
+
+    /// Reads what the server sends until it closes the connection (or 10 s pass).
+    async fn until_closed(conn: &mut TcpStream) -> Option<String> {
+        let mut got = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut got));
+        match read.await {
+            Ok(_) => Some(String::from_utf8_lossy(&got).into_owned()),
+            Err(_) => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stalled_request_head_is_cut_off_and_a_slow_but_timely_one_answered() {
+        let (addr, _stop, _served) =
+            serve(Duration::from_millis(400), Duration::from_secs(30)).await;
+        // Part of a head, then nothing: closed once the deadline passes.
+        let mut stalled = TcpStream::connect(addr).await.unwrap();
+        stalled
+            .write_all(b"GET / HTTP/1.1\r\nHost: a\r\n")
+            .await
+            .unwrap();
+        let seen = until_closed(&mut stalled).await;
+        assert_eq!(
+            seen.as_deref(),
+            Some(""),
+            "a stalled head kept its connection"
+        );
+
+        // A head in two parts inside the deadline, then an idle keep-alive pause longer
+        // than it, then another request: both answered on one connection.
+        let mut slow = TcpStream::connect(addr).await.unwrap();
+        slow.write_all(b"GET / HTTP/1.1\r\nHo").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        slow.write_all(b"st: a\r\n\r\n").await.unwrap();
+        let mut buf = [0u8; 512];
+        let n = slow.read(&mut buf).await.unwrap();
+        assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        slow.write_all(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let second = until_closed(&mut slow).await.unwrap();
+        assert!(second.starts_with("HTTP/1.1 200"), "{second}");
+    }
+
+    #[tokio::test]
+    async fn a_shutdown_does_not_wait_for_ever_on_an_open_request() {
+        // The head deadline is far away: only the drain bound can end the wait.
+        let (addr, stop, served) =
+            serve(Duration::from_secs(600), Duration::from_millis(300)).await;
+        let mut stalled = TcpStream::connect(addr).await.unwrap();
+        stalled.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stop.send(()).unwrap();
+        let ended = tokio::time::timeout(Duration::from_secs(10), served).await;
+        assert!(matches!(ended, Ok(Ok(Ok(())))), "{ended:?}");
+    }
 
     #[test]
     fn only_bare_automatic_answers_are_rewritten() {
