@@ -77,7 +77,7 @@ impl<T: Hosted> Simulator for T {
 /// `Debug` struct whose clones share one upstream, with a private `host` field, the
 /// [`Simulator`] implementation and the clock hooks every simulator offers (`set_now`,
 /// `advance`, `now`). The vendor adds its constructors and test hooks in an `impl` of
-/// its own (`Name { host: Host::new(state) }`, `self.host.with_state(..)`).
+/// its own (`Name::from_state(state)`, `self.host.with_state(..)`).
 #[macro_export]
 macro_rules! sim_handle {
     ($(#[$attr:meta])* $vis:vis struct $name:ident(Host<$vendor:ty>);) => {
@@ -94,6 +94,13 @@ macro_rules! sim_handle {
         }
 
         impl $name {
+            /// The handle of a simulator holding `state`.
+            fn from_state(state: <$vendor as $crate::sim::SimVendor>::State) -> Self {
+                $name {
+                    host: $crate::sim::Host::new(state),
+                }
+            }
+
             /// Freezes the simulator's clock at `now`.
             pub fn set_now(&self, now: $crate::sim::Timestamp) {
                 self.host.set_now(now);

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::Vendor;
 use idcgate_wire::sim::{
-    serve, Call, Clock, FieldOrder, Handler, Host, Incoming, Mount, Outcome, Refusal, Route,
-    SimState, SimVendor, Simulator, CLOCK_PATH,
+    serve, Call, Clock, FieldOrder, Handler, Handlers, Host, Incoming, Mount, Outcome, Refusal,
+    Route, SimState, SimVendor, Simulator, CLOCK_PATH,
 };
 use std::sync::OnceLock;
 
@@ -49,6 +49,23 @@ fn add(st: &mut Counter, call: &Call<'_, Toy>) -> Result<String, String> {
     Ok(format!("{} {}", st.n, call.arg("note").unwrap_or_default()))
 }
 
+fn handler(name: &str) -> Option<Handler<Toy>> {
+    Some(match name {
+        "get" => |st, call| {
+            Ok(format!(
+                "{} {} {} {}",
+                st.n,
+                call.now(),
+                call.ctx(),
+                call.client_ip().is_some()
+            ))
+        },
+        "add" => add,
+        "later" => |_, _| Ok("never".into()),
+        _ => return None,
+    })
+}
+
 impl SimVendor for Toy {
     type State = Counter;
     type Ctx = &'static str;
@@ -60,27 +77,11 @@ impl SimVendor for Toy {
     const MAX_BODY: usize = 256;
     const FIELD_ORDER: FieldOrder = FieldOrder::QueryFirst;
     const FILE_NAME_FIELD: Option<&'static str> = Some("filename");
+    const HANDLERS: &'static [Handlers<Self>] = &[handler];
 
     fn spec() -> &'static VendorSpec {
         static SPEC: OnceLock<VendorSpec> = OnceLock::new();
         SPEC.get_or_init(|| VendorSpec::parse(Vendor::Zonkvm, TABLE).expect("toy table"))
-    }
-
-    fn handler(action: &ActionSpec) -> Option<Handler<Self>> {
-        Some(match action.name() {
-            "get" => |st, call| {
-                Ok(format!(
-                    "{} {} {} {}",
-                    st.n,
-                    call.now(),
-                    call.ctx(),
-                    call.client_ip().is_some()
-                ))
-            },
-            "add" => add,
-            "later" => |_, _| Ok("never".into()),
-            _ => return None,
-        })
     }
 
     fn resolve(_: &mut Counter, req: &Incoming) -> Result<Route<Self>, Refusal<String>> {
@@ -155,8 +156,8 @@ async fn post(base: &str, query: &str, body: &str) -> String {
 
 #[tokio::test]
 async fn host_pipeline() {
-    let host = Host::<Toy>::new(Counter::default());
-    let sim = ToySim { host: host.clone() };
+    let sim = ToySim::from_state(Counter::default());
+    let host = sim.host.clone();
     assert_eq!(
         (sim.vendor(), sim.sandbox_credentials()),
         (Vendor::Zonkvm, vec![("k".into(), "v".into())])

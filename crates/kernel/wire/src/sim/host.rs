@@ -124,9 +124,15 @@ pub trait SimVendor: Sized + Send + Sync + 'static {
     /// document the upload's name as a parameter of its own).
     const FILE_NAME_FIELD: Option<&'static str> = None;
 
+    /// The modules that serve the implemented actions, asked in this order.
+    const HANDLERS: &'static [Handlers<Self>];
+
     fn spec() -> &'static VendorSpec;
     /// The handler of an implemented action; the host builds its table from this once.
-    fn handler(action: &ActionSpec) -> Option<Handler<Self>>;
+    /// The modules are asked by the spec name; override for a vendor keyed otherwise.
+    fn handler(action: &ActionSpec) -> Option<Handler<Self>> {
+        handler_in(Self::HANDLERS, action.name())
+    }
     /// Authenticates the request and finds its spec row. May change the state (login
     /// bans, replay guards, completing due tasks): that is never rolled back.
     fn resolve(st: &mut Self::State, req: &Incoming) -> Result<Route<Self>, Refusal<Self::Fail>>;

@@ -33,8 +33,8 @@ use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::{Money, Vendor};
 use idcgate_wire::sim::money::debit;
 use idcgate_wire::sim::{
-    china, handler_in, ip_allowed, Call, Clock, Host, Incoming, Mount, Outcome, Refusal, Route,
-    SimState, SimVendor,
+    china, ip_allowed, Call, Clock, Handlers, Incoming, Mount, Outcome, Refusal, Route, SimState,
+    SimVendor,
 };
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -522,12 +522,10 @@ impl SimVendor for Cndns {
     /// ASP.NET checks parameters as sent; handlers read them trimmed.
     const CHECK_TRIMMED: bool = false;
 
+    const HANDLERS: &'static [Handlers<Self>] = MODULES;
+
     fn spec() -> &'static VendorSpec {
         spec()
-    }
-
-    fn handler(action: &ActionSpec) -> Option<Handler> {
-        handler_for(action.name())
     }
 
     /// An unknown page is ASP.NET's 404; a known one is authenticated first.
@@ -604,9 +602,7 @@ pub const SANDBOX_EMAIL: &str = "demo@idcgate.invalid";
 impl Sim {
     /// An empty account (no balance, no resources).
     pub fn new(username: &str, api_password: &str, email: &str) -> Self {
-        Sim {
-            host: Host::new(State::new(username, api_password, email)),
-        }
+        Sim::from_state(State::new(username, api_password, email))
     }
 
     /// The sandbox account: balance, contacts (one audited), five domains with DNS
@@ -1078,27 +1074,22 @@ fn authenticate(st: &mut State, req: &Incoming) -> Result<(), SimErr> {
     Ok(())
 }
 
-/// Every module names the actions it serves.
-fn handler_for(name: &str) -> Option<Handler> {
-    handler_in(
-        &[
-            dns::handler,
-            domain::handler,
-            transfer::handler,
-            finance::handler,
-            cloud::handler,
-            support::handler,
-            present::handler,
-            marketing::handler,
-            resold::handler,
-            cdn::handler,
-            sitestar::handler,
-            promo::handler,
-            products::handler,
-        ],
-        name,
-    )
-}
+/// Every module names the actions it serves; they are asked in this order.
+const MODULES: &[Handlers<Cndns>] = &[
+    dns::handler,
+    domain::handler,
+    transfer::handler,
+    finance::handler,
+    cloud::handler,
+    support::handler,
+    present::handler,
+    marketing::handler,
+    resold::handler,
+    cdn::handler,
+    sitestar::handler,
+    promo::handler,
+    products::handler,
+];
 
 /// What an implemented action without a handler answers (the routing test below makes
 /// it unreachable).
@@ -1109,6 +1100,7 @@ fn unhandled(name: &str) -> SimErr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use idcgate_wire::sim::Host;
 
     #[test]
     fn every_implemented_row_has_a_handler_and_no_todo_row_does() {

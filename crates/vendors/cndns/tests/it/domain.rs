@@ -336,35 +336,32 @@ async fn real_name_audit_of_a_cn_domain() {
         .await
     )
     .is_empty());
-    // A too-small image is refused; a proper one is accepted (POSTed).
-    let small = "A".repeat(1000);
-    e.refused_field(
-        "/domains/domainaudit",
-        &[
-            ("domainname", "idcgate-demo.cn"),
-            ("ownertype", "E"),
-            ("orgtype", "PU"),
-            ("ownerpictype", "1"),
-            ("ownerpicstr", &small),
-            ("ownernumber", "91310115MA1K3ABC2X"),
-        ],
-        "ownerpicstr",
-    )
-    .await;
-    let image = "/9j/".repeat(20_000);
-    let company = |number| {
+    let company = |picture, number| {
         [
             ("domainname", "idcgate-demo.cn"),
             ("ownertype", "E"),
             ("orgtype", "PU"),
             ("ownerpictype", "1"),
-            ("ownerpicstr", image.as_str()),
+            ("ownerpicstr", picture),
             ("ownernumber", number),
         ]
     };
+    // A too-small image is refused; a proper one is accepted (POSTed).
+    let small = "A".repeat(1000);
+    let image = "/9j/".repeat(20_000);
+    e.refused_field(
+        "/domains/domainaudit",
+        &company(&small, "91310115MA1K3ABC2X"),
+        "ownerpicstr",
+    )
+    .await;
     e.steps(&[
-        ("/domains/domainaudit", &company("91310115MA1K3ABC2X"), OK),
-        ("/domains/domainaudit", &company("1"), "11716"),
+        (
+            "/domains/domainaudit",
+            &company(&image, "91310115MA1K3ABC2X"),
+            OK,
+        ),
+        ("/domains/domainaudit", &company(&image, "1"), "11716"),
     ])
     .await;
     let r = first(

@@ -39,7 +39,7 @@ use axum::response::{IntoResponse, Response};
 use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::Vendor;
 use idcgate_wire::sim::{
-    handler_in, Call, FieldOrder, Host, Incoming, Mount, Outcome, Refusal, Route, SimVendor,
+    Call, FieldOrder, Handlers, Incoming, Mount, Outcome, Refusal, Route, SimVendor,
 };
 use jiff::Timestamp;
 use render::{obj, V};
@@ -80,26 +80,10 @@ impl SimVendor for Dnspod {
     /// format and language their query string asks for.
     const FIELD_ORDER: FieldOrder = FieldOrder::BodyOnPostElseQuery;
 
+    const HANDLERS: &'static [Handlers<Self>] = MODULES;
+
     fn spec() -> &'static VendorSpec {
         spec()
-    }
-
-    fn handler(action: &ActionSpec) -> Option<Handler> {
-        handler_in(
-            &[
-                user::handler,
-                agent::handler,
-                domain::handler,
-                share::handler,
-                alias::handler,
-                group::handler,
-                acquire::handler,
-                record::handler,
-                batch::handler,
-                monitor::handler,
-            ],
-            &action.action,
-        )
     }
 
     fn resolve(st: &mut State, req: &Incoming) -> Result<Route<Self>, Refusal<Fail>> {
@@ -359,6 +343,20 @@ impl Args for Req<'_> {
     }
 }
 
+/// The modules serving the methods, asked in this order.
+const MODULES: &[Handlers<Dnspod>] = &[
+    user::handler,
+    agent::handler,
+    domain::handler,
+    share::handler,
+    alias::handler,
+    group::handler,
+    acquire::handler,
+    record::handler,
+    batch::handler,
+    monitor::handler,
+];
+
 idcgate_wire::sim_handle! {
     /// The simulator. Cloning shares the same world.
     pub struct Sim(Host<Dnspod>);
@@ -373,9 +371,7 @@ impl Default for Sim {
 impl Sim {
     /// An empty world on the wall clock.
     pub fn new() -> Self {
-        Sim {
-            host: Host::new(State::new()),
-        }
+        Sim::from_state(State::new())
     }
 
     /// A believable agent account: balance, three users, four domains with records.
@@ -549,6 +545,7 @@ impl Sim {
 #[cfg(test)]
 mod routing {
     use super::*;
+    use idcgate_wire::sim::Host;
 
     #[test]
     fn every_implemented_method_has_a_handler() {

@@ -27,7 +27,7 @@ use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::{Money, Vendor};
 use idcgate_wire::sim::money::debit;
 use idcgate_wire::sim::{
-    handler_in, ip_allowed, Call, Clock, Host, Incoming, Mount, Outcome, Refusal, Route, SimState,
+    ip_allowed, Call, Clock, Handlers, Incoming, Mount, Outcome, Refusal, Route, SimState,
     SimVendor,
 };
 use idcgate_wire::Charset;
@@ -326,12 +326,10 @@ impl SimVendor for West {
     /// Values are checked as sent, as West's own validation sees them.
     const CHECK_TRIMMED: bool = false;
 
+    const HANDLERS: &'static [Handlers<Self>] = MODULES;
+
     fn spec() -> &'static VendorSpec {
         spec()
-    }
-
-    fn handler(action: &ActionSpec) -> Option<Handler> {
-        handler_for(action.name())
     }
 
     /// Both APIs sit behind the one caller-IP whitelist; then the main API checks the
@@ -424,9 +422,7 @@ pub const SANDBOX_API_PASSWORD: &str = "Sandbox-Pass-2024";
 impl Sim {
     /// An empty account (no balance, no resources).
     pub fn new(username: &str, api_password: &str) -> Self {
-        Sim {
-            host: Host::new(State::new(username, api_password)),
-        }
+        Sim::from_state(State::new(username, api_password))
     }
 
     /// The sandbox account: balance, five domains with DNS records, two cloud servers,
@@ -541,21 +537,16 @@ fn check_token<'a>(st: &State, req: &'a Incoming, now: i64) -> Result<(), SimErr
     Ok(())
 }
 
-/// The handler of an action, by its spec name (`module.act`).
-fn handler_for(name: &str) -> Option<Handler> {
-    handler_in(
-        &[
-            domain::handler,
-            dns::handler,
-            server::handler,
-            hosting::handler,
-            mail::handler,
-            finance::handler,
-            misc::handler,
-        ],
-        name,
-    )
-}
+/// The modules serving the actions, by spec name (`module.act`), asked in this order.
+const MODULES: &[Handlers<West>] = &[
+    domain::handler,
+    dns::handler,
+    server::handler,
+    hosting::handler,
+    mail::handler,
+    finance::handler,
+    misc::handler,
+];
 
 /// The object `field` names in `map`: 20102 when this account has no such id.
 pub(crate) fn by_id<'a, T>(
@@ -660,6 +651,7 @@ pub(crate) use idcgate_wire::sim::valid_hostname;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use idcgate_wire::sim::Host;
 
     #[test]
     fn every_implemented_row_has_a_handler_and_no_todo_row_does() {

@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use handlers::Caller;
 use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::Vendor;
-use idcgate_wire::sim::{Handler, Host, Incoming, Mount, Outcome, Refusal, Route, SimVendor};
+use idcgate_wire::sim::{Handlers, Incoming, Mount, Outcome, Refusal, Route, SimVendor};
 use state::State;
 use std::path::Path;
 use std::time::Duration;
@@ -50,12 +50,10 @@ impl SimVendor for Xen {
     /// The panel takes small forms only.
     const MAX_BODY: usize = 1 << 20;
 
+    const HANDLERS: &'static [Handlers<Self>] = &[handlers::handler];
+
     fn spec() -> &'static VendorSpec {
         spec()
-    }
-
-    fn handler(action: &ActionSpec) -> Option<Handler<Self>> {
-        handlers::handler(action.name())
     }
 
     fn resolve(st: &mut State, req: &Incoming) -> Result<Route<Self>, Refusal<String>> {
@@ -131,9 +129,7 @@ idcgate_wire::sim_handle! {
 impl Sim {
     /// An empty panel that knows only its own system credentials.
     pub fn new(panel_id: &str, system_key: &str) -> Self {
-        Sim {
-            host: Host::new(State::new(panel_id, system_key)),
-        }
+        Sim::from_state(State::new(panel_id, system_key))
     }
 
     /// A believable demo panel: two server groups, three host servers, OS templates, IP
@@ -219,9 +215,7 @@ impl Sim {
     /// A simulator restored from [`Sim::save_snapshot`].
     pub fn load_snapshot(path: &Path) -> Result<Self, SnapshotError> {
         let state: State = serde_json::from_slice(&std::fs::read(path)?)?;
-        Ok(Sim {
-            host: Host::new(state),
-        })
+        Ok(Sim::from_state(state))
     }
 
     /// Adds `n` running VMs, with host servers and addresses to hold them, spread over
@@ -235,6 +229,7 @@ impl Sim {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use idcgate_wire::sim::Host;
 
     #[test]
     fn every_implemented_row_has_a_handler_and_no_todo_row_does() {

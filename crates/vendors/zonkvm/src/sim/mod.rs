@@ -42,7 +42,7 @@ use axum::response::{IntoResponse, Response};
 use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::{Money, Vendor};
 use idcgate_wire::sim::{
-    handler_in, Call, FieldOrder, Host, Incoming, Mount, Outcome, Refusal, Route, SimVendor,
+    Call, FieldOrder, Handlers, Incoming, Mount, Outcome, Refusal, Route, SimVendor,
 };
 use serde_json::{Map, Value};
 use state::{Fail, State};
@@ -76,12 +76,10 @@ impl SimVendor for Zonk {
     /// hosting_upload documents the upload's name as `filename`.
     const FILE_NAME_FIELD: Option<&'static str> = Some("filename");
 
+    const HANDLERS: &'static [Handlers<Self>] = MODULES;
+
     fn spec() -> &'static VendorSpec {
         spec()
-    }
-
-    fn handler(action: &ActionSpec) -> Option<Handler> {
-        handler_for(action.name())
     }
 
     /// Authenticates and finds the spec row (following `obj_type` / `operate` for
@@ -163,9 +161,7 @@ idcgate_wire::sim_handle! {
 impl Sim {
     /// An empty system (no catalog, zero balance) for one reseller account.
     pub fn new(appid: &str, appkey: &str) -> Self {
-        Sim {
-            host: Host::new(State::new(appid, appkey)),
-        }
+        Sim::from_state(State::new(appid, appkey))
     }
 
     /// A believable demo system: zones, OS images, cloud lines and packages, dedicated
@@ -284,19 +280,15 @@ impl Fields for Req<'_> {
     }
 }
 
-fn handler_for(name: &str) -> Option<Handler> {
-    handler_in(
-        &[
-            catalog::handler,
-            cloud::handler,
-            physical::handler,
-            hosting::handler,
-            sql::handler,
-            ssl::handler,
-        ],
-        name,
-    )
-}
+/// The modules serving the actions, asked in this order.
+const MODULES: &[Handlers<Zonk>] = &[
+    catalog::handler,
+    cloud::handler,
+    physical::handler,
+    hosting::handler,
+    sql::handler,
+    ssl::handler,
+];
 
 /// A test hook's amount in fen (the state keeps fen, as the finance system's ledger
 /// does); fractions of a fen are dropped and out-of-range amounts saturate.
@@ -308,6 +300,7 @@ fn fen_of(m: Money) -> i64 {
 #[cfg(test)]
 mod routing {
     use super::*;
+    use idcgate_wire::sim::Host;
 
     #[test]
     fn every_implemented_row_has_a_handler_and_no_todo_row_does() {
