@@ -529,8 +529,8 @@ impl Engine {
     }
 
     /// Plans the files afresh and carries the plans out, zone by zone: deletes, then
-    /// updates, then creates (default-line records before the lines', which some
-    /// vendors require). Every zone is checked against `safety` before anything is sent
+    /// updates, then creates (default-line records created before the lines' and
+    /// deleted after them, which some vendors require). Every zone is checked against `safety` before anything is sent
     /// (unless `force`); the first change that fails stops the run and is reported with
     /// what was done before it.
     pub async fn dns_apply(
@@ -574,16 +574,14 @@ impl Engine {
             } else {
                 None
             };
+            // A name's default-line record is made before and deleted after its other
+            // lines' (West refuses to delete the last default-line record of a host that
+            // still has line records, 20119).
             let mut order: Vec<&Change> = plan.changes.iter().collect();
-            order.sort_by_key(|c| {
-                (
-                    match c.op {
-                        ChangeOp::Delete => 0,
-                        ChangeOp::Update => 1,
-                        ChangeOp::Create => 2,
-                    },
-                    c.line.is_some(),
-                )
+            order.sort_by_key(|c| match c.op {
+                ChangeOp::Delete => (0, c.line.is_none()),
+                ChangeOp::Update => (1, c.line.is_some()),
+                ChangeOp::Create => (2, c.line.is_some()),
             });
             for c in order {
                 match self
