@@ -59,10 +59,12 @@ pub struct ApplyArgs {
 #[derive(Args)]
 pub struct SafetyArgs {
     /// Most records of a zone a plan may update without --force, in percent.
-    #[arg(long, default_value_t = Safety::default().max_update_percent)]
+    #[arg(long, default_value_t = Safety::default().max_update_percent,
+        value_parser = clap::value_parser!(u32).range(0..=100))]
     pub max_update_percent: u32,
     /// Most records of a zone a plan may delete without --force, in percent.
-    #[arg(long, default_value_t = Safety::default().max_delete_percent)]
+    #[arg(long, default_value_t = Safety::default().max_delete_percent,
+        value_parser = clap::value_parser!(u32).range(0..=100))]
     pub max_delete_percent: u32,
     /// Zones holding fewer records than this are not held to the percentages.
     #[arg(long, default_value_t = Safety::default().min_existing)]
@@ -297,6 +299,34 @@ pub async fn apply(out: &Out, engine: &Engine, args: ApplyArgs) -> Result<()> {
             }
             println!("{}", summary.join("\n"));
             Err(coded(code, message))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        safety: SafetyArgs,
+    }
+
+    /// A share is a percentage, as REST holds it: 1000 would silently disable the check.
+    #[test]
+    fn a_share_beyond_100_percent_is_refused() {
+        for flag in ["--max-update-percent", "--max-delete-percent"] {
+            let e = Cmd::try_parse_from(["t", flag, "101"])
+                .err()
+                .map(|e| e.to_string());
+            assert!(
+                e.as_deref().is_some_and(|e| e.contains("0..=100")),
+                "{flag}: {e:?}"
+            );
+            let ok = Cmd::try_parse_from(["t", flag, "100"]).map(|c| c.safety.safety());
+            assert!(ok.is_ok(), "{flag}");
         }
     }
 }

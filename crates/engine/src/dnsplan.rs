@@ -208,6 +208,70 @@ fn value_key(t: RecordType, value: &str, priority: Option<u16>) -> (String, Opti
     (key, priority.filter(|_| has_priority(t)))
 }
 
+/// Why a record name cannot be sent: labels of letters, digits, `-` and `_` (or a `*`
+/// alone), at most 63 bytes each and 253 in all. Upstreams refuse anything else, and a
+/// refusal half way through an apply would leave the deletes sent before it made.
+fn bad_name(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return None;
+    }
+    if name.len() > 253 {
+        return Some(format!("name is {} bytes long, at most 253", name.len()));
+    }
+    if !name.is_ascii() {
+        return Some(
+            "name is not ASCII: write internationalised names as punycode (xn--...)".into(),
+        );
+    }
+    name.split('.').find_map(|label| {
+        let ok = label == "*"
+            || (!label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        (!ok).then(|| format!("label {label:?} of the name is not 1 to 63 letters, digits, - or _"))
+    })
+}
+
+/// Why a change cannot be sent as it is, found while planning so that nothing is sent:
+/// apply sends deletes first, so a create refused by the upstream afterwards would leave
+/// a renamed record deleted and its replacement missing. What the upstream holds already
+/// (a value only re-sent with another TTL) is not judged.
+fn unsendable(c: &Change) -> Option<String> {
+    let after = c.after.as_ref()?;
+    if after.ttl == 0 || after.ttl > i32::MAX as u32 {
+        return Some(format!(
+            "ttl {} is not from 1 to 2147483647 seconds",
+            after.ttl
+        ));
+    }
+    if c.op == ChangeOp::Create {
+        if let Some(why) = bad_name(&c.name) {
+            return Some(why);
+        }
+    }
+    let value_sent = c.before.as_ref().is_none_or(|b| {
+        value_key(c.rtype, &b.value, b.priority) != value_key(c.rtype, &after.value, after.priority)
+    });
+    if !value_sent {
+        return None;
+    }
+    let v = after.value.trim();
+    if let Some(ch) = after.value.chars().find(|ch| ch.is_control()) {
+        return Some(format!("value holds control character U+{:04X}", ch as u32));
+    }
+    match c.rtype {
+        RecordType::A if v.parse::<std::net::Ipv4Addr>().is_err() => {
+            Some(format!("value {v:?} is not an IPv4 address"))
+        }
+        RecordType::Aaaa if v.parse::<std::net::Ipv6Addr>().is_err() => {
+            Some(format!("value {v:?} is not an IPv6 address"))
+        }
+        _ => None,
+    }
+}
+
 fn apex_ns(name: &str, t: RecordType) -> bool {
     name.is_empty() && t == RecordType::Ns
 }
@@ -393,6 +457,24 @@ pub fn plan_zone(
             c.rtype
         )));
     }
+    let bad: Vec<String> = changes
+        .iter()
+        .filter_map(|c| {
+            unsendable(c).map(|why| format!("{} {}: {why}", host_of_name(&c.name), c.rtype))
+        })
+        .collect();
+    if let Some(first) = bad.first() {
+        let more = match bad.len() {
+            1 => String::new(),
+            n if n <= 10 => format!("; {}", bad[1..].join("; ")),
+            n => format!("; {}; and {} more", bad[1..10].join("; "), n - 10),
+        };
+        return Err(EngineError::Invalid(format!(
+            "{}: {} record(s) cannot be sent, so nothing is: {first}{more}",
+            file.zone,
+            bad.len()
+        )));
+    }
     Ok(ZonePlan {
         zone: file.zone.clone(),
         account: account.to_string(),
@@ -447,8 +529,8 @@ impl Engine {
     }
 
     /// Plans the files afresh and carries the plans out, zone by zone: deletes, then
-    /// updates, then creates (default-line records before the lines', which some
-    /// vendors require). Every zone is checked against `safety` before anything is sent
+    /// updates, then creates (default-line records created before the lines' and
+    /// deleted after them, which some vendors require). Every zone is checked against `safety` before anything is sent
     /// (unless `force`); the first change that fails stops the run and is reported with
     /// what was done before it.
     pub async fn dns_apply(
@@ -492,16 +574,14 @@ impl Engine {
             } else {
                 None
             };
+            // A name's default-line record is made before and deleted after its other
+            // lines' (West refuses to delete the last default-line record of a host that
+            // still has line records, 20119).
             let mut order: Vec<&Change> = plan.changes.iter().collect();
-            order.sort_by_key(|c| {
-                (
-                    match c.op {
-                        ChangeOp::Delete => 0,
-                        ChangeOp::Update => 1,
-                        ChangeOp::Create => 2,
-                    },
-                    c.line.is_some(),
-                )
+            order.sort_by_key(|c| match c.op {
+                ChangeOp::Delete => (0, c.line.is_none()),
+                ChangeOp::Update => (1, c.line.is_some()),
+                ChangeOp::Create => (2, c.line.is_some()),
             });
             for c in order {
                 match self
@@ -821,5 +901,61 @@ mod tests {
         let dup = file.entries[0].clone();
         file.entries.push(dup);
         assert!(plan_zone(&file, "a", "west", &[], None).is_err());
+    }
+
+    #[test]
+    fn what_no_upstream_takes_is_refused_before_anything_is_sent() {
+        let current = sample();
+        // A rename whose new record is bad: planned, the delete would be sent first and
+        // the create refused after it.
+        let cases: [(&str, RecordType, &str, u32, &str); 7] = [
+            (
+                "new",
+                RecordType::A,
+                "not-an-ip",
+                600,
+                "not an IPv4 address",
+            ),
+            (
+                "new",
+                RecordType::Aaaa,
+                "1.2.3.4",
+                600,
+                "not an IPv6 address",
+            ),
+            ("new", RecordType::Txt, "x\u{0}y", 600, "U+0000"),
+            ("new", RecordType::Txt, "a\nb", 600, "U+000A"),
+            ("new", RecordType::A, "192.0.2.1", 0, "ttl 0"),
+            ("中文", RecordType::A, "192.0.2.1", 600, "punycode"),
+            ("a b", RecordType::A, "192.0.2.1", 600, "label \"a b\""),
+        ];
+        for (name, t, value, ttl, why) in cases {
+            let mut file = zone_of(&current[..4]);
+            file.entries.push(Entry {
+                name: name.into(),
+                rtype: t,
+                ttl,
+                line: None,
+                enabled: true,
+                values: vec![Value {
+                    value: value.into(),
+                    priority: None,
+                }],
+            });
+            let e = plan_zone(&file, "a", "west", &current, None).unwrap_err();
+            let msg = e.to_string();
+            assert!(
+                msg.contains(why) && msg.contains("nothing is"),
+                "{name} {value}: {msg}"
+            );
+        }
+        let long = format!("{}.x", "a".repeat(64));
+        assert!(bad_name(&long).is_some());
+        assert!(bad_name("*.a-b_c.0").is_none());
+        // A value the upstream holds already is not judged when only its TTL changes.
+        let odd = vec![rec("9", "odd", RecordType::Txt, "x\u{1}y", 600, None)];
+        let mut file = zone_of(&odd);
+        file.entries[0].ttl = 900;
+        assert_eq!(plan(&file, &odd).count(ChangeOp::Update), 1);
     }
 }

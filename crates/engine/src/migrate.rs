@@ -303,7 +303,22 @@ impl Engine {
         }
 
         for step in &mut report.steps {
-            self.carry_out(actor, &m.to, zone, step, &held).await?;
+            match self.carry_out(actor, &m.to, zone, step, &held).await {
+                // The target refused this record (a TTL below its grade's minimum, a
+                // type it lacks): say which, or the rerun the error invites fails alike.
+                Err(EngineError::Upstream(idcgate_core::Error::InvalidInput { field, reason })) => {
+                    let r = &step.record;
+                    return Err(idcgate_core::Error::invalid(
+                        field,
+                        format!(
+                            "{reason} (record {} {} {} ttl {}, refused by {}; change or remove it at {from} to go on)",
+                            r.host, r.rtype, r.value, r.ttl, m.to
+                        ),
+                    )
+                    .into());
+                }
+                other => other?,
+            }
         }
 
         let now_held = dest.list_records(zone).await?;

@@ -127,6 +127,26 @@ pub fn name_of_host(host: &str) -> String {
     }
 }
 
+/// A file's record name as a name within `zone`: relative as octoDNS writes it (`''` or
+/// `@` for the apex), or absolute with its trailing dot, which must then lie in the zone.
+/// `www.other.org.` in a file for example.com is an error, never a record
+/// `www.other.org.example.com`.
+pub fn name_in_zone(raw: &str, zone: &str) -> Result<String, String> {
+    let t = raw.trim();
+    let Some(absolute) = t.strip_suffix('.') else {
+        return Ok(name_of_host(t));
+    };
+    let absolute = absolute.to_lowercase();
+    let zone = zone.trim().trim_end_matches('.').to_lowercase();
+    if absolute == zone {
+        return Ok(String::new());
+    }
+    absolute
+        .strip_suffix(&format!(".{zone}"))
+        .map(str::to_string)
+        .ok_or_else(|| format!("{t:?} is outside zone {zone}: write names relative to the zone"))
+}
+
 /// A file name as a record's host: `@` for the apex.
 pub fn host_of_name(name: &str) -> String {
     if name.is_empty() {
@@ -259,11 +279,24 @@ impl ZoneFile {
                 MAX_FILE_BYTES >> 20
             ));
         }
-        let marked = text.lines().find_map(|l| {
-            l.trim_start()
-                .strip_prefix(ZONE_MARK)
-                .map(|z| z.split_whitespace().next().unwrap_or_default().to_string())
-        });
+        let mut marks: Vec<String> = text
+            .lines()
+            .filter_map(|l| {
+                l.trim_start().strip_prefix(ZONE_MARK).map(|z| {
+                    let z = z.split_whitespace().next().unwrap_or_default();
+                    z.trim_end_matches('.').to_lowercase()
+                })
+            })
+            .collect();
+        marks.dedup();
+        // Two files pasted into one: which zone it is for would be a guess.
+        if marks.len() > 1 {
+            return content(format!(
+                "the file names more than one zone ({}): one file holds one zone",
+                marks.join(", ")
+            ));
+        }
+        let marked = marks.pop();
         let Some(zone) = marked.or_else(|| zone.map(str::to_string)) else {
             return content(format!(
                 "the file does not say which zone it is: name it <zone>.yaml or start it with `{ZONE_MARK}<zone>`"
@@ -278,7 +311,7 @@ impl ZoneFile {
             _ => return content("a zone file is a mapping of names to records"),
         };
         for (name, node) in top {
-            let name = name_of_host(&name);
+            let name = name_in_zone(&name, &zone).or_else(content)?;
             if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
                 return content(format!("{name:?} is not a record name"));
             }
@@ -1396,6 +1429,31 @@ www:
         assert!(e.to_string().contains("which zone"), "{e}");
         let e = ZoneFile::from_yaml("www:\n  type: LOC\n  value: x\n", Some("e.com")).unwrap_err();
         assert!(e.to_string().contains("LOC"), "{e}");
+    }
+
+    #[test]
+    fn names_outside_the_zone_and_files_of_two_zones_are_refused() {
+        let read = |t: &str| ZoneFile::from_yaml(t, Some("example.com"));
+        let e = read("www.example.org.:\n  type: A\n  value: 1.2.3.4\n").unwrap_err();
+        assert!(e.to_string().contains("outside zone example.com"), "{e}");
+        let z = read("www.Example.com.:\n  type: A\n  value: 1.2.3.4\nexample.com.:\n  type: A\n  value: 1.2.3.5\n")
+            .unwrap();
+        let names: Vec<&str> = z.entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["www", ""]);
+        // a relative name is octoDNS's: within the zone, whatever it looks like
+        assert_eq!(
+            read("www.example.org:\n  type: A\n  value: 1.2.3.4\n")
+                .unwrap()
+                .entries[0]
+                .name,
+            "www.example.org"
+        );
+        let two =
+            format!("{ZONE_MARK}a.com\n{ZONE_MARK}b.com\nwww:\n  type: A\n  value: 1.2.3.4\n");
+        let e = ZoneFile::from_yaml(&two, None).unwrap_err();
+        assert!(e.to_string().contains("a.com, b.com"), "{e}");
+        let same = format!("{ZONE_MARK}a.com\n{ZONE_MARK}A.com.\n");
+        assert_eq!(ZoneFile::from_yaml(&same, None).unwrap().zone, "a.com");
     }
 
     /// Hostile input: random bytes, random cuts and splices of a real file, deep

@@ -331,7 +331,32 @@ async fn plans_beyond_the_shares_need_force(db: &TestDb) {
     assert_eq!(trail.iter().filter(|e| e.action == "dns.set").count(), 5);
 }
 
+/// Emptying a West zone whose `www` has a telecom-line record beside its default-line
+/// ones: West refuses to delete a host's last default-line record while a line record
+/// remains, so the line record must go first, or the apply stops half way.
+async fn a_zone_emptied_deletes_line_records_before_the_default(db: &TestDb) {
+    let west_sim = idcgate_west::Sim::sandbox();
+    let engine = engine_on(db, vendors()).await;
+    let _w = add_sandbox(&engine, "w", &west_sim).await;
+    engine.sync_all(Arc::new(NoProgress)).await.unwrap();
+    let held = engine.dns_list("idcgate-demo.com").await.unwrap();
+    assert!(held.iter().any(|r| r.host == "www" && r.line.is_some()));
+    let empty = ZoneFile::from_yaml("", Some("idcgate-demo.com")).unwrap();
+    let (_, report) = engine
+        .dns_apply("test", &[empty], &Safety::default(), false)
+        .await
+        .unwrap();
+    assert!(report.failed.is_none(), "{:?}", report.failed);
+    assert_eq!(report.zones[0].deleted, held.len());
+    assert!(engine
+        .dns_list("idcgate-demo.com")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
 idcgate_store::both_backends!(
+    a_zone_emptied_deletes_line_records_before_the_default,
     west_zones_move_to_dnspod,
     dnspod_zones_move_to_west,
     cndns_zones_move_to_dnspod_and_lines_cndns_lacks_are_refused,

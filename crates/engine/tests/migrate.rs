@@ -10,7 +10,7 @@ use common::{add_sandbox, dnspod, engine_on, west};
 use idcgate_core::{Connection, DnsRecord, RecordInput, RecordType};
 use idcgate_engine::migrate::{Migration, NsState, StepAction};
 use idcgate_engine::sync::NoProgress;
-use idcgate_engine::Engine;
+use idcgate_engine::{Engine, EngineError};
 use idcgate_store::both_backends;
 use idcgate_store::testing::TestDb;
 use idcgate_store::Store as _;
@@ -19,6 +19,7 @@ use idcgate_wire::FaultConfig;
 use std::sync::Arc;
 
 both_backends!(
+    a_record_the_target_refuses_is_named,
     a_zone_moves_resumably_and_its_nameservers_follow,
     a_line_the_target_lacks_is_named_before_anything_is_written,
 );
@@ -282,4 +283,44 @@ async fn a_line_the_target_lacks_is_named_before_anything_is_written(db: &TestDb
         .unwrap_err()
         .to_string();
     assert!(err.contains("already") || err.contains("--from"), "{err}");
+}
+
+/// A record whose TTL is below DNSPod's grade minimum stops the move; the error names
+/// the record, so the operator knows what to change before running it again.
+async fn a_record_the_target_refuses_is_named(db: &TestDb) {
+    let env = env(db).await;
+    let zone = "blog-site.top";
+    env.west
+        .dns()
+        .unwrap()
+        .create_record(
+            zone,
+            &RecordInput {
+                host: "fast".into(),
+                rtype: RecordType::A,
+                value: "192.0.2.77".into(),
+                ttl: 60,
+                line: None,
+                priority: None,
+            },
+        )
+        .await
+        .unwrap();
+    let err = env
+        .engine
+        .dns_migrate("t", &moving(zone, "d"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            EngineError::Upstream(idcgate_core::Error::InvalidInput { .. })
+        ),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("fast A 192.0.2.77 ttl 60") && msg.contains("refused by d"),
+        "{msg}"
+    );
 }

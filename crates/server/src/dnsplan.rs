@@ -169,7 +169,12 @@ fn zones_of(body: &Bytes) -> Result<(Vec<ZoneFile>, Safety, bool), ApiError> {
         max_delete_percent: body.max_delete_percent.unwrap_or(d.max_delete_percent),
         min_existing: body.min_existing.unwrap_or(d.min_existing),
     };
-    let files = body.zones.into_iter().map(ZoneBody::file).collect();
+    let files = body
+        .zones
+        .into_iter()
+        .enumerate()
+        .map(|(i, z)| z.file(i))
+        .collect::<Result<_, _>>()?;
     Ok((files, safety, body.force.unwrap_or(false)))
 }
 
@@ -199,14 +204,19 @@ impl ZoneBody {
         }
     }
 
-    fn file(self) -> ZoneFile {
-        ZoneFile {
-            zone: self.zone,
-            entries: self
-                .records
-                .into_iter()
-                .map(|r| Entry {
-                    name: zonefile::name_of_host(&r.name),
+    /// The body as a file; `i` is its place in `zones`, to name a record outside the zone.
+    fn file(self, i: usize) -> Result<ZoneFile, ApiError> {
+        let zone = self.zone;
+        let entries = self
+            .records
+            .into_iter()
+            .enumerate()
+            .map(|(j, r)| {
+                let name = zonefile::name_in_zone(&r.name, &zone).map_err(|why| {
+                    ApiError::invalid(&format!("zones.{i}.records.{j}.name"), why).semantic()
+                })?;
+                Ok(Entry {
+                    name,
                     rtype: r.rtype,
                     ttl: r.ttl.unwrap_or(DEFAULT_TTL),
                     line: zonefile::canonical_line(r.line.as_deref()),
@@ -220,8 +230,9 @@ impl ZoneBody {
                         })
                         .collect(),
                 })
-                .collect(),
-        }
+            })
+            .collect::<Result<_, ApiError>>()?;
+        Ok(ZoneFile { zone, entries })
     }
 }
 

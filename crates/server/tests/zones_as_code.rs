@@ -132,9 +132,31 @@ async fn zones_as_code_over_rest(db: &TestDb) {
     let body = json!({"zones": [{"zone": "idcgate-demo.com", "records": [
         {"name": "x", "type": "A", "line": "nowhere", "values": [{"value": "192.0.2.1"}]}
     ]}]});
-    let (status, err) = call(&api, &api.token, post, "/dns/plan", Some(&body)).await;
+    let (status, err) = call(&api, &api.token, post.clone(), "/dns/plan", Some(&body)).await;
     assert_eq!(status, 422, "{err}");
     assert!(err.contains("not offered by west"), "{err}");
+
+    // `api` renamed to a record West refuses: refused whole, so `api` is not deleted
+    // first (deletes go before creates) and left without its replacement.
+    let before = api.engine.dns_list("idcgate-demo.com").await.unwrap();
+    let mut renamed = zone.clone();
+    let records = renamed["records"].as_array_mut().unwrap();
+    records.retain(|r| r["name"] != "api");
+    records.push(json!({"name": "api2", "type": "A", "values": [{"value": "not-an-ip"}]}));
+    let body = json!({"zones": [renamed]});
+    let (status, err) = call(&api, &operator, post.clone(), "/dns/apply", Some(&body)).await;
+    assert_eq!(status, 422, "{err}");
+    assert!(err.contains("not an IPv4 address"), "{err}");
+    let after = api.engine.dns_list("idcgate-demo.com").await.unwrap();
+    assert_eq!(after.len(), before.len(), "{after:?}");
+    // A name with its trailing dot is absolute: outside the zone it is refused.
+    let body = json!({"zones": [{"zone": "idcgate-demo.com", "records": [
+        {"name": "www.example.org.", "type": "A", "values": [{"value": "192.0.2.1"}]}
+    ]}]});
+    let (status, err) = call(&api, &operator, post, "/dns/apply", Some(&body)).await;
+    assert_eq!(status, 422, "{err}");
+    assert!(err.contains("outside zone idcgate-demo.com"), "{err}");
+    assert!(err.contains("zones.0.records.0.name"), "{err}");
 }
 
 idcgate_store::both_backends!(zones_as_code_over_rest);
