@@ -155,6 +155,7 @@ pub fn start(mut c: Command, ready: &str, what: &str) -> (Running, String) {
     let mut running = Running(child);
     let mut lines = BufReader::new(running.0.stderr.take().unwrap()).lines();
     let deadline = Instant::now() + Duration::from_secs(30);
+    let mut said = Vec::new();
     while Instant::now() < deadline {
         let Some(Ok(line)) = lines.next() else { break };
         if line.contains(ready) {
@@ -162,6 +163,13 @@ pub fn start(mut c: Command, ready: &str, what: &str) -> (Running, String) {
             std::thread::spawn(move || for _ in lines {});
             return (running, line);
         }
+        said.push(line);
     }
-    panic!("{what} did not start");
+    // What it said (a port taken, say) is the only clue to a start that fails once in
+    // many runs.
+    let exit = running.0.try_wait().ok().flatten();
+    panic!(
+        "{what} did not start (exit {exit:?}); it said:\n{}",
+        said.join("\n")
+    );
 }
