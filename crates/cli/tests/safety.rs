@@ -38,7 +38,7 @@ fn sandbox(data: &Path) -> Running {
     c.args([
         "sandbox",
         "--sandbox-port",
-        &common::sandbox_port(31000).to_string(),
+        &common::sandbox_port(11000).to_string(),
     ]);
     common::start(c, "simulators running", "the sandbox").0
 }

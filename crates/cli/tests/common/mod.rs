@@ -118,13 +118,16 @@ pub fn vendor_count() -> u16 {
 }
 
 /// Free consecutive ports for the simulators, one per vendor (one range per test); each
-/// test crate passes a `first` of its own so crates running at once do not meet.
+/// test crate passes a `first` of its own so crates running at once do not meet. A
+/// process's ranges span 80 ports (ten sandboxes before one is reused), and the `first`s
+/// used (11000, 21000) keep every range below the kernel's ephemeral ports (32768 up),
+/// which outgoing connections may take between the check here and the sandbox's bind.
 pub fn sandbox_port(first: u16) -> u16 {
     static NEXT: AtomicU16 = AtomicU16::new(0);
     loop {
         let base = first
-            + (std::process::id() % 200) as u16 * 40
-            + NEXT.fetch_add(8, Ordering::SeqCst) % 40;
+            + (std::process::id() % 100) as u16 * 80
+            + NEXT.fetch_add(8, Ordering::SeqCst) % 80;
         if (base..base + vendor_count())
             .all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok())
         {
