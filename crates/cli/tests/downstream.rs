@@ -40,7 +40,8 @@ use idcgate_core::purchase::{Operation, PurchaseRequest};
 use idcgate_core::{Money, PowerAction, PowerState, ResourceKind, UpstreamAccount, Vendor};
 use idcgate_engine::catalog::{PriceRule, ProductSpec};
 use idcgate_engine::testing::{
-    add_funded_tenant, add_sandbox, assert_books_balance, ZONKVM_SANDBOX_SYSTEM as SIM_SYSTEM,
+    add_funded_tenant, add_sandbox, assert_books_balance, product_spec,
+    ZONKVM_SANDBOX_SYSTEM as SIM_SYSTEM,
 };
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
@@ -175,18 +176,17 @@ impl Instance {
         self.engine
             .add_product(
                 "test",
-                ProductSpec {
-                    name: name.into(),
-                    title: Some(name.into()),
-                    account: "z".into(),
+                product_spec(
+                    name,
+                    "z",
                     kind,
-                    offer: Some(offer.into()),
-                    options: system
-                        .map(|s| ("system_guid".to_string(), s.to_string()))
+                    offer,
+                    &system
+                        .map(|s| ("system_guid", s))
                         .into_iter()
-                        .collect(),
-                    rule: PriceRule::parse(markup, &[], &[], Some(periods)).unwrap(),
-                },
+                        .collect::<Vec<_>>(),
+                    (markup, periods),
+                ),
             )
             .await
             .unwrap()

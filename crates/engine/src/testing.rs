@@ -128,24 +128,48 @@ pub async fn assert_books_balance(engine: &Engine) {
     assert!(unbalanced.is_empty(), "{unbalanced:?}");
 }
 
+/// A product on `account` selling `offer` at `markup` over cost for `periods` (months,
+/// comma-separated), with `options` passed upstream; what every resale test sells.
+pub fn product_spec(
+    name: &str,
+    account: &str,
+    kind: ResourceKind,
+    offer: &str,
+    options: &[(&str, &str)],
+    (markup, periods): (&str, &str),
+) -> ProductSpec {
+    let rule = match PriceRule::parse(markup, &[], &[], Some(periods)) {
+        Ok(rule) => rule,
+        Err(e) => panic!("the product's rule {markup} / {periods}: {e}"),
+    };
+    ProductSpec {
+        name: name.into(),
+        title: Some(name.into()),
+        account: account.into(),
+        kind,
+        offer: Some(offer.into()),
+        options: options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        rule,
+    }
+}
+
 /// The Zonkvm sandbox's one-core cloud server (`德阳电信-1核1G`, its CentOS image) on
 /// `account` as product `name`, at cost + 15% for 1, 3 or 12 months: what the resale
 /// tests and bench sell.
 pub fn cloud_product(name: &str, account: &str) -> ProductSpec {
-    let rule = match PriceRule::parse("15%", &[], &[], Some("1,3,12")) {
-        Ok(rule) => rule,
-        Err(e) => panic!("the cloud product's rule: {e}"),
-    };
     ProductSpec {
-        name: name.into(),
         title: Some("Cloud 1C1G".into()),
-        account: account.into(),
-        kind: ResourceKind::Server,
-        offer: Some("德阳电信-1核1G".into()),
-        options: [("system_guid".to_string(), ZONKVM_SANDBOX_SYSTEM.to_string())]
-            .into_iter()
-            .collect(),
-        rule,
+        ..product_spec(
+            name,
+            account,
+            ResourceKind::Server,
+            "德阳电信-1核1G",
+            &[("system_guid", ZONKVM_SANDBOX_SYSTEM)],
+            ("15%", "1,3,12"),
+        )
     }
 }
 

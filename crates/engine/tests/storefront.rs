@@ -13,7 +13,7 @@ use idcgate_core::storefront::{
 use idcgate_core::{Money, PowerAction, ResourceKind};
 use idcgate_engine::catalog::{PriceRule, ProductSpec};
 use idcgate_engine::storefront::Shop;
-use idcgate_engine::testing::{add_funded_tenant, cloud_product};
+use idcgate_engine::testing::{add_funded_tenant, cloud_product, product_spec};
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, TenantOrderState};
@@ -54,15 +54,7 @@ struct Fixture {
 }
 
 fn site_product(name: &str, kind: ResourceKind, offer: &str) -> ProductSpec {
-    ProductSpec {
-        name: name.into(),
-        title: Some(name.into()),
-        account: "z".into(),
-        kind,
-        offer: Some(offer.into()),
-        options: Default::default(),
-        rule: PriceRule::parse("10%", &[], &[], Some("1,12")).unwrap(),
-    }
+    product_spec(name, "z", kind, offer, &[], ("10%", "1,12"))
 }
 
 fn yuan(s: &str) -> Money {
