@@ -28,7 +28,10 @@ struct FakeState {
     servers: Vec<Server>,
     failing_zones: Vec<String>,
     next_id: u32,
-    delay_per_zone: Duration,
+    /// Zone listings answered so far; once it passes `stall_after_zones`, every further
+    /// listing hangs, so a test can kill a sync at a known point rather than after a sleep.
+    zones_listed: usize,
+    stall_after_zones: Option<usize>,
     /// The next create: `Some(true)` commits then loses the answer, `Some(false)` loses
     /// the request before anything happened (both look the same to the caller).
     lose_next_create: Option<bool>,
@@ -166,8 +169,14 @@ impl Dns for Fake {
             .collect())
     }
     async fn list_records(&self, zone: &str) -> Result<Vec<DnsRecord>> {
-        let delay = self.0.lock().unwrap().delay_per_zone;
-        tokio::time::sleep(delay).await;
+        let stall = {
+            let mut s = self.0.lock().unwrap();
+            s.zones_listed += 1;
+            s.stall_after_zones.is_some_and(|n| s.zones_listed > n)
+        };
+        if stall {
+            std::future::pending::<()>().await;
+        }
         let s = self.0.lock().unwrap();
         if s.failing_zones.iter().any(|z| z == zone) {
             return Err(Error::Transport {
@@ -517,27 +526,34 @@ async fn a_failed_zone_listing_keeps_its_records(db: &TestDb) {
 
 async fn killed_sync_rerun_converges(db: &TestDb) {
     let mut st = populated(40, 5);
-    st.delay_per_zone = Duration::from_millis(15);
-    let (engine, _) = engine_with(db, vec![("a", Some(st))]).await;
+    st.stall_after_zones = Some(10);
+    let (engine, shared) = engine_with(db, vec![("a", Some(st))]).await;
     let e2 = engine.clone();
     let task = tokio::spawn(async move { e2.sync_all(Arc::new(NoProgress)).await });
-    tokio::time::sleep(Duration::from_millis(40)).await;
+    // Killed while it waits on the eleventh zone: 30 zones' records were never listed.
+    let stalled = async {
+        while shared[0].lock().unwrap().zones_listed <= 10 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), stalled)
+        .await
+        .expect("the sync reached the stalled zone listing");
     task.abort();
     let _ = task.await;
     let partial = live_keys(&db.store).await.len();
+    shared[0].lock().unwrap().stall_after_zones = None;
     engine.sync_all(Arc::new(NoProgress)).await.unwrap();
     let after_rerun = live_keys(&db.store).await;
     // A clean, uninterrupted sync into a fresh database gives the same inventory.
     let fresh = idcgate_store::testing::sqlite().await;
-    let mut st = populated(40, 5);
-    st.delay_per_zone = Duration::ZERO;
-    let (clean, _) = engine_with(&fresh, vec![("a", Some(st))]).await;
+    let (clean, _) = engine_with(&fresh, vec![("a", Some(populated(40, 5)))]).await;
     clean.sync_all(Arc::new(NoProgress)).await.unwrap();
     assert!(
         partial < after_rerun.len(),
         "the kill really interrupted the sync ({partial})"
     );
-    assert_eq!(after_rerun, live_keys(&db.store).await);
+    assert_eq!(after_rerun, live_keys(&fresh.store).await);
 }
 
 async fn dns_operations_route_update_inventory_and_audit(db: &TestDb) {
