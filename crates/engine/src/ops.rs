@@ -245,6 +245,15 @@ impl Engine {
 
     /// The zone's records, read live and written back to the inventory.
     pub async fn dns_list(&self, zone: &str) -> Result<Vec<DnsRecord>> {
+        let (_, records, _) = self.read_zone_into_inventory(zone).await?;
+        Ok(records)
+    }
+
+    /// The zone's account, its records read live, and their rows as written.
+    async fn read_zone_into_inventory(
+        &self,
+        zone: &str,
+    ) -> Result<(String, Vec<DnsRecord>, Vec<ResourceRow>)> {
         let zone = &normalize_zone(zone)?;
         let (account, conn) = self.dns_of(zone).await?;
         let dns = dns_of_conn(conn.as_ref())?;
@@ -255,23 +264,16 @@ impl Engine {
             .map(|r| record_row(&account, r, now))
             .collect();
         self.store.upsert_resources(&rows).await?;
-        Ok(records)
+        Ok((account, records, rows))
     }
 
     /// A sync of one zone: its records read live and written to the inventory, and the
     /// inventory's records of the zone that the complete listing no longer holds marked
     /// gone (deleted upstream by someone else).
     pub async fn dns_refresh(&self, zone: &str) -> Result<Vec<DnsRecord>> {
+        let (account, records, rows) = self.read_zone_into_inventory(zone).await?;
         let zone = &normalize_zone(zone)?;
-        let (account, conn) = self.dns_of(zone).await?;
-        let dns = dns_of_conn(conn.as_ref())?;
-        let records = dns.list_records(zone).await?;
         let now = now_ms();
-        let rows: Vec<ResourceRow> = records
-            .iter()
-            .map(|r| record_row(&account, r, now))
-            .collect();
-        self.store.upsert_resources(&rows).await?;
         let seen: std::collections::HashSet<&str> = rows.iter().map(|r| r.key.as_str()).collect();
         let prefix = format!("{zone}/");
         let held = self

@@ -429,64 +429,34 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
-/// Domains in the inventory.
-#[utoipa::path(get, path = "/api/v1/domains", params(InventoryQuery),
-    responses((status = 200, body = Page<Resource>), (status = 400, body = ErrorBody)))]
-async fn list_domains(
-    _a: Access<Read>,
-    State(state): State<AppState>,
-    Extension(pages): Extension<Arc<PageCache>>,
-    ApiQuery(q): ApiQuery<InventoryQuery>,
-) -> Result<JsonBytes, ApiError> {
-    inventory_page(&state, &pages, Some(ResourceKind::Domain), q).await
+/// One handler per kind the inventory lists, each with its entry in the OpenAPI document.
+macro_rules! inventory_lists {
+    ($($(#[doc = $doc:literal])* $name:ident $path:literal $kind:ident;)*) => {$(
+        $(#[doc = $doc])*
+        #[utoipa::path(get, path = $path, params(InventoryQuery),
+            responses((status = 200, body = Page<Resource>), (status = 400, body = ErrorBody)))]
+        async fn $name(
+            _a: Access<Read>,
+            State(state): State<AppState>,
+            Extension(pages): Extension<Arc<PageCache>>,
+            ApiQuery(q): ApiQuery<InventoryQuery>,
+        ) -> Result<JsonBytes, ApiError> {
+            inventory_page(&state, &pages, Some(ResourceKind::$kind), q).await
+        }
+    )*};
 }
 
-/// Web hosting sites in the inventory.
-#[utoipa::path(get, path = "/api/v1/hosting", params(InventoryQuery),
-    responses((status = 200, body = Page<Resource>), (status = 400, body = ErrorBody)))]
-async fn list_hosting(
-    _a: Access<Read>,
-    State(state): State<AppState>,
-    Extension(pages): Extension<Arc<PageCache>>,
-    ApiQuery(q): ApiQuery<InventoryQuery>,
-) -> Result<JsonBytes, ApiError> {
-    inventory_page(&state, &pages, Some(ResourceKind::HostingSite), q).await
-}
-
-/// Databases in the inventory.
-#[utoipa::path(get, path = "/api/v1/databases", params(InventoryQuery),
-    responses((status = 200, body = Page<Resource>), (status = 400, body = ErrorBody)))]
-async fn list_databases(
-    _a: Access<Read>,
-    State(state): State<AppState>,
-    Extension(pages): Extension<Arc<PageCache>>,
-    ApiQuery(q): ApiQuery<InventoryQuery>,
-) -> Result<JsonBytes, ApiError> {
-    inventory_page(&state, &pages, Some(ResourceKind::Database), q).await
-}
-
-/// Mail domains in the inventory.
-#[utoipa::path(get, path = "/api/v1/mail", params(InventoryQuery),
-    responses((status = 200, body = Page<Resource>), (status = 400, body = ErrorBody)))]
-async fn list_mail(
-    _a: Access<Read>,
-    State(state): State<AppState>,
-    Extension(pages): Extension<Arc<PageCache>>,
-    ApiQuery(q): ApiQuery<InventoryQuery>,
-) -> Result<JsonBytes, ApiError> {
-    inventory_page(&state, &pages, Some(ResourceKind::MailDomain), q).await
-}
-
-/// Certificates in the inventory.
-#[utoipa::path(get, path = "/api/v1/certificates", params(InventoryQuery),
-    responses((status = 200, body = Page<Resource>), (status = 400, body = ErrorBody)))]
-async fn list_certificates(
-    _a: Access<Read>,
-    State(state): State<AppState>,
-    Extension(pages): Extension<Arc<PageCache>>,
-    ApiQuery(q): ApiQuery<InventoryQuery>,
-) -> Result<JsonBytes, ApiError> {
-    inventory_page(&state, &pages, Some(ResourceKind::Certificate), q).await
+inventory_lists! {
+    /// Domains in the inventory.
+    list_domains "/api/v1/domains" Domain;
+    /// Web hosting sites in the inventory.
+    list_hosting "/api/v1/hosting" HostingSite;
+    /// Databases in the inventory.
+    list_databases "/api/v1/databases" Database;
+    /// Mail domains in the inventory.
+    list_mail "/api/v1/mail" MailDomain;
+    /// Certificates in the inventory.
+    list_certificates "/api/v1/certificates" Certificate;
 }
 
 /// Everything that expires (all kinds), soonest first.

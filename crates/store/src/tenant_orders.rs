@@ -320,6 +320,28 @@ async fn lock_tenant(tx: &mut Tx, dialect: Dialect, name: &str) -> Result<(Strin
     Ok((row.try_get(0)?, row.try_get(1)?))
 }
 
+/// A write transaction with the ledger lines of a charge on `tenant`'s money, or (the
+/// transaction rolled back, nothing written) what the tenant has available when short.
+async fn begin_charge(
+    store: &SqlStore,
+    tenant: &str,
+    kind: ResourceKind,
+    fen: i64,
+) -> Result<std::result::Result<(Tx, Vec<Entry>), i64>> {
+    let mut tx = store.begin_write().await?;
+    match money_lines(&mut tx, store.dialect, tenant, kind, fen).await {
+        Ok(Ok(lines)) => Ok(Ok((tx, lines))),
+        Ok(Err(available_fen)) => {
+            tx.rollback().await?;
+            Ok(Err(available_fen))
+        }
+        Err(e) => {
+            tx.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
 /// The ledger lines of a charge (`fen` > 0) or return (`fen` < 0) on `tenant`'s money:
 /// a charge spends the balance first and then draws credit; a return repays drawn
 /// credit first, as a top-up does. `None` when a charge exceeds what may be spent.
@@ -456,17 +478,9 @@ impl TenantOrderStore for SqlStore {
         if let Some(existing) = self.tenant_order_by_key(&o.idem_key).await? {
             return Ok(Opened::Existing(existing));
         }
-        let mut tx = self.begin_write().await?;
-        let lines = match money_lines(&mut tx, self.dialect, &o.tenant, o.kind, charge.fen).await {
-            Ok(Ok(lines)) => lines,
-            Ok(Err(available_fen)) => {
-                tx.rollback().await?;
-                return Ok(Opened::Short { available_fen });
-            }
-            Err(e) => {
-                tx.rollback().await?;
-                return Err(e);
-            }
+        let (mut tx, lines) = match begin_charge(self, &o.tenant, o.kind, charge.fen).await? {
+            Ok(paid) => paid,
+            Err(available_fen) => return Ok(Opened::Short { available_fen }),
         };
         // DO NOTHING: of two opens racing on one key, the second writes nothing at all.
         let inserted = sqlx::query(
@@ -524,26 +538,11 @@ impl TenantOrderStore for SqlStore {
             .get_tenant_order(id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("tenant order {id}")))?;
-        let mut tx = self.begin_write().await?;
-        let lines = match money_lines(
-            &mut tx,
-            self.dialect,
-            &order.order.tenant,
-            order.order.kind,
-            charge.fen,
-        )
-        .await
-        {
-            Ok(Ok(lines)) => lines,
-            Ok(Err(available_fen)) => {
-                tx.rollback().await?;
-                return Ok(Charged::Short { available_fen });
-            }
-            Err(e) => {
-                tx.rollback().await?;
-                return Err(e);
-            }
-        };
+        let (mut tx, lines) =
+            match begin_charge(self, &order.order.tenant, order.order.kind, charge.fen).await? {
+                Ok(paid) => paid,
+                Err(available_fen) => return Ok(Charged::Short { available_fen }),
+            };
         if !write_charge(&mut tx, id, charge, lines, now_ms).await? {
             tx.rollback().await?;
             let earlier = self.charge_by_key(&charge.idem_key).await?.ok_or_else(|| {
