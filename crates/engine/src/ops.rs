@@ -344,6 +344,7 @@ impl Engine {
         input: &RecordInput,
     ) -> Result<DnsRecord> {
         let zone = &normalize_zone(zone)?;
+        printable_record(input)?;
         let conn = self.connection(account).await?;
         let dns = dns_of_conn(conn.as_ref())?;
         let target = format!("{account}/{zone}");
@@ -391,6 +392,7 @@ impl Engine {
     ) -> Result<DnsRecord> {
         let zone = &normalize_zone(zone)?;
         let id = &normalize_record_id(id)?;
+        printable_record(input)?;
         let conn = self.connection(account).await?;
         let dns = dns_of_conn(conn.as_ref())?;
         let target = format!("{account}/{zone}/{id}");
@@ -897,6 +899,22 @@ pub fn normalize_zone(zone: &str) -> Result<String> {
     } else {
         Err(idcgate_core::Error::invalid("zone", format!("{zone:?} is not a domain name")).into())
     }
+}
+
+/// Refuses a record holding a control character before anything is sent, as a zone
+/// file's is refused (invariant 34): West stores a TXT value's newline, and the record
+/// then reads back as something nobody wrote.
+fn printable_record(input: &RecordInput) -> Result<()> {
+    for (field, text) in [("host", &input.host), ("value", &input.value)] {
+        if let Some(ch) = text.chars().find(|c| c.is_control()) {
+            return Err(idcgate_core::Error::invalid(
+                field,
+                format!("holds control character U+{:04X}", ch as u32),
+            )
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// The one spelling of a record id: no surrounding blanks. An upstream that trims them

@@ -583,6 +583,33 @@ async fn dns_operations_route_update_inventory_and_audit(db: &TestDb) {
         line: None,
         priority: None,
     };
+    // A newline in a value is refused before anything is sent or audited: the upstream
+    // would store it and read back two records nobody wrote.
+    for (host, value) in [("www", "v=one\nv=two"), ("w\tw", "198.51.100.7")] {
+        let split = RecordInput {
+            host: host.into(),
+            rtype: RecordType::Txt,
+            value: value.into(),
+            ..input.clone()
+        };
+        let err = engine
+            .dns_add("tester", "other.cn", &split)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                idcgate_engine::EngineError::Upstream(Error::InvalidInput { .. })
+            ),
+            "{err}"
+        );
+        let err = engine
+            .dns_set("tester", "other.cn", "1", &split)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("control character"), "{err}");
+    }
+    assert!(shared[1].lock().unwrap().zones["other.cn"].is_empty());
     let rec = engine.dns_add("tester", "other.cn", &input).await.unwrap();
     assert_eq!(
         shared[1].lock().unwrap().zones["other.cn"].len(),

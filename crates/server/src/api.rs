@@ -242,7 +242,9 @@ pub struct ServerActionBody {
 pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     let value: Value = serde_json::from_slice(body).map_err(body_error)?;
     crate::guard::check_json(&value, "")?;
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    // Read from the bytes, not from `value`: a map keeps the last of a key given twice,
+    // where the typed read refuses a field given twice rather than guess which one counts.
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(body)).map_err(|e| {
         let path = e.path().to_string();
         let e = body_error(e.into_inner());
         // A missing or unknown field is named by serde itself; a bad value by its path.
@@ -304,9 +306,10 @@ fn body_error(e: serde_json::Error) -> ApiError {
     )
 }
 
-/// The field serde names in its message (`missing field `x``, `unknown field `x``).
+/// The field serde names in its message (`missing field `x``, `unknown field `x``,
+/// `duplicate field `x``).
 pub(crate) fn named_field(text: &str) -> Option<&str> {
-    ["missing field `", "unknown field `"]
+    ["missing field `", "unknown field `", "duplicate field `"]
         .iter()
         .find_map(|p| text.split(p).nth(1))
         .and_then(|rest| rest.split('`').next())

@@ -735,6 +735,32 @@ async fn parameters_are_typed_and_answers_say_what_went_wrong(db: &TestDb) {
     assert_eq!(r.error()["kind"], "conflict");
     let r = as_admin("POST", "/api/v1/tenants/t-conflict/resume", "{}".into()).await;
     assert_eq!(r.status, 409, "{}", r.text());
+    // A key given twice is refused rather than read as its last value; nothing is written.
+    let path = format!("/api/v1/dns/{ZONE}/records");
+    let twice = r#"{"host":"twice","type":"TXT","value":"v=first","value":"v=second"}"#;
+    let r = raw(api.addr, &request("POST", &path, Some(&admin), Some(twice))).await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.error()["field"], "value", "{}", r.text());
+    assert!(
+        r.error()["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("duplicate field")),
+        "{}",
+        r.text()
+    );
+    // A newline in a value is refused before it reaches the upstream (West stores it).
+    let r = api
+        .post_record(&json!({"host": "split", "type": "TXT", "value": "v=one\nv=two"}))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.error()["field"], "value", "{}", r.text());
+    let listed = api.engine.dns_list(ZONE).await.unwrap();
+    assert!(
+        listed
+            .iter()
+            .all(|rec| rec.host != "twice" && rec.host != "split"),
+        "{listed:?}"
+    );
     // Well-formed, but a reinstall names no image: the document cannot say so, 422.
     let r = as_admin(
         "POST",
