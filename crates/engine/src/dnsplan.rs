@@ -484,6 +484,14 @@ pub fn plan_zone(
     })
 }
 
+/// Where one plan's changes go.
+struct Applying<'a> {
+    account: &'a str,
+    zone: &'a str,
+    offered: Option<&'a [String]>,
+    before_creates: Option<&'a [DnsRecord]>,
+}
+
 impl Engine {
     /// A zone as a file: its records read live from the upstream.
     pub async fn dns_export(&self, zone: &str) -> Result<ZoneFile> {
@@ -583,11 +591,21 @@ impl Engine {
                 ChangeOp::Update => (1, c.line.is_some()),
                 ChangeOp::Create => (2, c.line.is_some()),
             });
+            // The zone as it stands once its deletes and updates are done: what a lost
+            // create's answer is reconciled against, read once for all the creates.
+            // Unreadable, each create reads it itself.
+            let mut before_creates: Option<Option<Vec<DnsRecord>>> = None;
             for c in order {
-                match self
-                    .apply_change(actor, &plan.zone, c, offered.as_deref())
-                    .await
-                {
+                if c.op == ChangeOp::Create && before_creates.is_none() {
+                    before_creates = Some(self.read_zone_at(&plan.account, &plan.zone).await);
+                }
+                let at = Applying {
+                    account: &plan.account,
+                    zone: &plan.zone,
+                    offered: offered.as_deref(),
+                    before_creates: before_creates.as_ref().and_then(|b| b.as_deref()),
+                };
+                match self.apply_change(actor, &at, c).await {
                     Ok(()) => match c.op {
                         ChangeOp::Create => done.created += 1,
                         ChangeOp::Update => done.updated += 1,
@@ -613,13 +631,14 @@ impl Engine {
         Ok((plans, report))
     }
 
-    async fn apply_change(
-        &self,
-        actor: &str,
-        zone: &str,
-        c: &Change,
-        offered: Option<&[String]>,
-    ) -> Result<()> {
+    /// The zone's records at `account` now; `None` when they cannot be read.
+    async fn read_zone_at(&self, account: &str, zone: &str) -> Option<Vec<DnsRecord>> {
+        let conn = self.connection(account).await.ok()?;
+        conn.dns()?.list_records(zone).await.ok()
+    }
+
+    async fn apply_change(&self, actor: &str, at: &Applying<'_>, c: &Change) -> Result<()> {
+        let (zone, offered) = (at.zone, at.offered);
         let line = match (&c.line, offered) {
             (None, _) => None,
             (Some(l), Some(offered)) => Some(
@@ -641,7 +660,9 @@ impl Engine {
         };
         match (c.op, &c.id, &c.before, &c.after) {
             (ChangeOp::Create, _, _, Some(after)) => {
-                let made = self.dns_add(actor, zone, &input(after)).await?;
+                let made = self
+                    .dns_add_after(actor, at.account, zone, &input(after), at.before_creates)
+                    .await?;
                 if !after.enabled {
                     let id = made.upstream_id.ok_or_else(|| {
                         EngineError::Invalid(format!(

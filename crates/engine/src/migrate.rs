@@ -365,7 +365,11 @@ impl Engine {
     ) -> Result<()> {
         match step.action {
             StepAction::Create => {
-                let r = self.dns_add_at(actor, to, zone, &step.record).await?;
+                // `held` was read before any step, and the steps before a create change
+                // only TTLs and pauses: what a lost answer is settled against, read once.
+                let r = self
+                    .dns_add_after(actor, to, zone, &step.record, Some(held))
+                    .await?;
                 step.target_id = r.upstream_id.clone();
                 if !step.enabled {
                     let id = r.upstream_id.ok_or_else(|| {

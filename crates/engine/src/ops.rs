@@ -343,6 +343,20 @@ impl Engine {
         zone: &str,
         input: &RecordInput,
     ) -> Result<DnsRecord> {
+        self.dns_add_after(actor, account, zone, input, None).await
+    }
+
+    /// [`Engine::dns_add_at`] for a caller that read the zone already (`before`, taken
+    /// after its last delete or change of a record like this one): many creates in a
+    /// row then read the zone once, not once each.
+    pub(crate) async fn dns_add_after(
+        &self,
+        actor: &str,
+        account: &str,
+        zone: &str,
+        input: &RecordInput,
+        before: Option<&[DnsRecord]>,
+    ) -> Result<DnsRecord> {
         let zone = &normalize_zone(zone)?;
         printable_record(input)?;
         let conn = self.connection(account).await?;
@@ -352,11 +366,18 @@ impl Engine {
         // What the zone held before: if the create's answer is lost, only a record that
         // was not there before can be the one it made. Unreadable now: a lost answer
         // stays an unknown outcome.
-        let before = dns.list_records(zone).await.ok();
+        let read_now;
+        let before = match before {
+            Some(known) => Some(known),
+            None => {
+                read_now = dns.list_records(zone).await.ok();
+                read_now.as_deref()
+            }
+        };
         let result = match dns.create_record(zone, input).await {
             // The answer was lost: read the zone instead of guessing or retrying.
             Err(lost @ idcgate_core::Error::UnknownOutcome { .. }) => {
-                reconcile_created(dns, zone, input, before.as_deref(), lost).await
+                reconcile_created(dns, zone, input, before, lost).await
             }
             other => other.map_err(EngineError::from),
         };

@@ -22,6 +22,7 @@ both_backends!(
     a_dns_write_west_accepted_is_ok_when_the_read_after_it_fails,
     a_server_action_done_is_ok_when_the_read_after_it_fails,
     a_lost_create_never_claims_a_record_that_was_there_before,
+    an_apply_reads_the_zone_once_for_its_creates_and_claims_a_lost_one,
     an_operation_killed_in_flight_leaves_its_audit_intent,
     concurrent_syncs_of_an_account_run_once,
     unknown_zones_are_probed_once_per_burst,
@@ -99,9 +100,10 @@ fn txt(host: &str, value: &str) -> RecordInput {
 async fn a_dns_write_west_accepted_is_ok_when_the_read_after_it_fails(db: &TestDb) {
     let env = west_env(db).await;
     let zone = env.zone().await;
-    // Every zone listing fails (the engine's and West's own read after the write, with
-    // their retries); the write itself goes through.
-    env.fail("act=getdnsrecords", 100);
+    // Every record read fails (the engine's zone listing, West's own narrowed read after
+    // the write and its full listing, with their retries: `getdnsrecord` is in
+    // `getdnsrecords`); the write itself goes through.
+    env.fail("act=getdnsrecord", 100);
     let added = env
         .engine
         .dns_add("t", &zone, &txt("soak1", "written-then-unread"))
@@ -242,6 +244,58 @@ async fn a_lost_create_never_claims_a_record_that_was_there_before(db: &TestDb) 
         .await
         .iter()
         .any(|r| r.upstream_id == fresh.upstream_id && r.value == "new-but-unanswered"));
+}
+
+async fn an_apply_reads_the_zone_once_for_its_creates_and_claims_a_lost_one(db: &TestDb) {
+    use idcgate_engine::dnsplan::Safety;
+    use idcgate_engine::zonefile::{Entry, Value};
+    let env = west_env(db).await;
+    let zone = env.zone().await;
+    let mut file = env.engine.dns_export(&zone).await.unwrap();
+    let creates = 30;
+    for n in 0..creates {
+        file.entries.push(Entry {
+            name: format!("bulk{n}"),
+            rtype: idcgate_core::RecordType::Txt,
+            ttl: 600,
+            line: None,
+            enabled: true,
+            values: vec![Value {
+                value: format!("v=bulk{n}"),
+                priority: None,
+            }],
+        });
+    }
+    // The first create is committed upstream and its answer lost.
+    env.srv.faults.set(FaultConfig {
+        next_only_matching: "act=adddnsrecord".into(),
+        drop_next: 1,
+        ..Default::default()
+    });
+    let sent_before = env.srv.faults.requests();
+    let (_, report) = env
+        .engine
+        .dns_apply("t", &[file], &Safety::default(), false)
+        .await
+        .unwrap();
+    let sent = env.srv.faults.requests() - sent_before;
+    assert!(report.failed.is_none(), "{report:?}");
+    assert_eq!(report.zones[0].created, creates);
+    let held = env.upstream_records(&zone).await;
+    for n in 0..creates {
+        let mine: Vec<_> = held
+            .iter()
+            .filter(|r| r.host == format!("bulk{n}"))
+            .collect();
+        assert_eq!(mine.len(), 1, "bulk{n} once: {mine:?}");
+    }
+    // Two a create (West's add, then its read of the new record's id), the plan's read,
+    // one read before the creates and one to settle the lost answer: a read of the zone
+    // before each create would add 30.
+    assert!(
+        sent <= 2 * creates as u64 + 4,
+        "{sent} requests for {creates} creates"
+    );
 }
 
 async fn an_operation_killed_in_flight_leaves_its_audit_intent(db: &TestDb) {

@@ -530,6 +530,34 @@ impl WestClient {
         record: &RecordInput,
         params: &[(String, String)],
     ) -> DnsRecord {
+        let sent = |key: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == key)
+                .map_or("", |(_, v)| v.as_str())
+        };
+        // The records of the one host and type first: a read the size of the zone after
+        // every write made a bulk apply quadratic.
+        let narrowed = self
+            .call_kv_as(
+                "domain.getdnsrecord",
+                &[
+                    ("domain", zone),
+                    ("host", sent("host")),
+                    ("type", sent("type")),
+                ],
+                |data| match data.get("items").and_then(Value::as_array) {
+                    Some(items) => items.iter().map(|v| record_from(zone, v)).collect(),
+                    None => Ok(Vec::new()),
+                },
+            )
+            .await;
+        if let Some(found) = narrowed.ok().and_then(|rs| {
+            rs.into_iter()
+                .find(|r| r.upstream_id.as_deref() == Some(id))
+        }) {
+            return found;
+        }
         match self.find_record(zone, id).await {
             Ok(r) => r,
             Err(e) => {
