@@ -10,7 +10,6 @@ use common::*;
 use idcgate_core::Error;
 use idcgate_zonkvm::ZonkvmClient;
 use serde_json::Value;
-use std::time::Duration;
 
 async fn hop(
     conn: &ZonkvmClient,
@@ -49,7 +48,16 @@ fn day_of(v: &Value) -> String {
 async fn site_statistics_are_hourly_points_of_the_range() {
     let (sim, _srv, conn) = sandbox().await;
     let bought = day_of(&get(&conn, "gethosting", 1).await["buy_time"]);
-    sim.advance(Duration::from_secs(2 * 86_400));
+    // Two days on, at 10:00 China time (02:00 UTC) whatever the hour the test runs at:
+    // run past 23:00 China time, "now" fell in the range's last hour.
+    let two_days_on: jiff::civil::Date = day_after(&bought, 2).parse().unwrap();
+    sim.set_now(
+        two_days_on
+            .at(2, 0, 0, 0)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .unwrap()
+            .timestamp(),
+    );
     let totals = |kind: &'static str, from: String, to: String| {
         let conn = &conn;
         async move {
