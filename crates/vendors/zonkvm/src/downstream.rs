@@ -31,6 +31,17 @@
 //! `lease_*` / `idc_*` order actions work as their cloud counterparts and refuse an
 //! order of another family; their upgrades answer that they are not offered.
 //!
+//! A cloud order's VNC password (`server_setvnc`) and security policies
+//! (`get_security_policy`, `server_add_hardpolicy`, `server_del_hardpolicy`) go to its
+//! upstream server through the storefront (`Compute` console password and firewall
+//! rules; an upstream without them answers that it cannot). A policy row's `guid` is
+//! the upstream's rule id, what deleting takes (only a rule listed for that very order
+//! is deleted); its `id` is its place in the list, and `getserver`'s
+//! `securityPolicyList` stays empty. Rules and passwords are checked before anything
+//! is sent: the document's exact words for direction, `operation` (allow/deny, shown
+//! back as `action`) and protocol, an address or CIDR block, ports and a weight of
+//! 1-65535, a password of 6-32 visible ASCII characters.
+//!
 //! Nothing in a request sets a price: a price-like field anywhere in it is refused
 //! before anything is read. An action the document lists that the storefront does not
 //! offer answers `code 0` saying so, never a success.
