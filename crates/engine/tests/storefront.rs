@@ -1116,6 +1116,26 @@ async fn console_password_and_firewall_rules_reach_the_tenants_own_server_only(d
     assert_eq!(r.kind, RefusalKind::NotFound);
     assert_eq!(f.shop.rules(&a, h2.guid).await.unwrap(), vec![other]);
 
+    // An add whose answer is lost is neither done nor refused: unsettled, and the
+    // rules as the upstream lists them say what happened.
+    f.srv.faults.update(|c| {
+        c.drop_next = 1;
+        c.next_only_matching = "action=server_add_hardpolicy".into();
+    });
+    let r = f
+        .shop
+        .add_rule(&a, h.guid, &rule("lost", 7))
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Unsettled, "{r:?}");
+    f.srv.faults.set(Default::default());
+    let now = f.shop.rules(&a, h.guid).await.unwrap();
+    assert_eq!(
+        now.iter().map(|r| r.spec.clone()).collect::<Vec<_>>(),
+        [rule("lost", 7)],
+        "the upstream added it"
+    );
+
     // Every write audited with the tenant as actor, announced before it was sent;
     // the password nowhere.
     let trail = f.engine.audit_trail(200).await.unwrap();
@@ -1131,6 +1151,9 @@ async fn console_password_and_firewall_rules_reach_the_tenants_own_server_only(d
     assert_eq!(done("server.firewall_delete"), ["tenant:acme"]);
     assert_eq!(done("resale.rule_add").len(), 2);
     assert_eq!(done("resale.rule_delete").len(), 1);
+    assert!(trail
+        .iter()
+        .any(|e| e.action == "server.firewall_add" && e.outcome == "unknown_outcome"));
     assert!(trail.iter().all(|e| e.outcome != "unfinished"));
     assert!(
         trail
