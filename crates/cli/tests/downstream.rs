@@ -16,7 +16,11 @@
 //! - hosting and databases: the client buys (quote = charge), lists, binds domains,
 //!   changes passwords, renews and refunds through the endpoint; attacks refused;
 //! - leases and colocation: the client buys (quote = charge), reads, stops, starts,
-//!   opens the console, reads the graph, renews and refunds; attacks refused.
+//!   opens the console, reads the graph, renews and refunds; attacks refused;
+//! - console password and firewall rules: the client sets the VNC password and lists,
+//!   adds and deletes security policies at the simulator and at the endpoint with the
+//!   same assertions; another tenant's guid, another server's rule, malformed values,
+//!   SQL metacharacters and NUL bytes refused with nothing changed at the upstream.
 //!
 //! Where the endpoint answers differently from the simulator, and why:
 //! - `getserver`'s `loginPassword` is empty: idcgate keeps no server passwords;
@@ -32,12 +36,22 @@
 //!   are never shown;
 //! - dedicated servers and colocation: each product is its own line of fixed
 //!   bandwidth, one IP and no defense or power choice; their upgrades are not offered;
-//!   `pages` of an order list counts the servers of every family.
+//!   `pages` of an order list counts the servers of every family;
+//! - `get_security_policy`'s `id` is the rule's place in the list (its `guid`, the
+//!   upstream's rule id, is what deleting takes), and `getserver`'s
+//!   `securityPolicyList` is empty (`get_security_policy` reads them); a rule and a VNC
+//!   password are checked before anything is sent (an address or CIDR block, ports
+//!   1-65535, a weight 1-65535, the document's exact words for direction, operation and
+//!   protocol; a password of 6-32 visible ASCII characters), where the finance system
+//!   documents no checks.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
 use idcgate_core::capability::Connection;
 use idcgate_core::purchase::{Operation, PurchaseRequest};
-use idcgate_core::{Money, PowerAction, PowerState, ResourceKind, UpstreamAccount, Vendor};
+use idcgate_core::{
+    Direction, FirewallRule, FirewallRuleSpec, Money, PowerAction, PowerState, ResourceKind,
+    RuleProtocol, UpstreamAccount, Vendor, Verdict,
+};
 use idcgate_engine::catalog::{PriceRule, ProductSpec};
 use idcgate_engine::testing::{
     add_funded_tenant, add_sandbox, assert_books_balance, product_spec,
@@ -60,6 +74,7 @@ both_backends!(
     the_zonkvm_client_upgrades_and_reads_the_traffic_graph_through_the_endpoint,
     the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_endpoint,
     the_zonkvm_client_leases_and_colocates_through_the_endpoint,
+    the_zonkvm_client_sets_the_console_password_and_firewall_rules_through_the_endpoint,
 );
 
 /// One idcgate: an engine on `store` with every vendor, and its server with the
@@ -1276,5 +1291,223 @@ async fn the_zonkvm_client_leases_and_colocates_through_the_endpoint(db: &TestDb
         paid = yuan("5000.00") - r.i.balance("tenant:down").await;
     }
     assert_eq!(r.i.balance("tenant:other").await, yuan("1000.00"));
+    assert_books_balance(&r.i.engine).await;
+}
+
+/// The Zonkvm client's console password and firewall rules of the cloud server `id`,
+/// whichever upstream it is at; the rule that is left.
+async fn security_scenario(
+    compute: &dyn idcgate_core::capability::Compute,
+    id: &str,
+) -> FirewallRule {
+    compute
+        .set_console_password(id, "Vnc-Pass-1")
+        .await
+        .unwrap();
+    assert!(compute.firewall_rules(id).await.unwrap().is_empty());
+    let web = FirewallRuleSpec {
+        name: "web".into(),
+        priority: 20,
+        direction: Direction::Inbound,
+        protocol: RuleProtocol::Tcp,
+        verdict: Verdict::Allow,
+        remote: "0.0.0.0/0".into(),
+        local_port: "80,443".into(),
+    };
+    // Quotes in a name are text, kept as they are.
+    let odd = FirewallRuleSpec {
+        name: "o'brien\"; DROP TABLE rules --".into(),
+        priority: 5,
+        direction: Direction::Outbound,
+        protocol: RuleProtocol::Udp,
+        verdict: Verdict::Deny,
+        remote: "10.0.0.0/8".into(),
+        local_port: "53".into(),
+    };
+    let added_web = compute.add_firewall_rule(id, &web).await.unwrap();
+    let added_odd = compute.add_firewall_rule(id, &odd).await.unwrap();
+    assert_eq!((&added_web.spec, &added_odd.spec), (&web, &odd));
+    assert!(added_web.created_at.is_some());
+    assert_eq!(
+        compute.firewall_rules(id).await.unwrap(),
+        vec![added_odd.clone(), added_web.clone()],
+        "first applied first"
+    );
+    compute
+        .delete_firewall_rule(id, &added_web.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        compute.firewall_rules(id).await.unwrap(),
+        vec![added_odd.clone()]
+    );
+    assert!(compute
+        .delete_firewall_rule(id, &added_web.id)
+        .await
+        .is_err());
+    added_odd
+}
+
+async fn the_zonkvm_client_sets_the_console_password_and_firewall_rules_through_the_endpoint(
+    db: &TestDb,
+) {
+    let r = reseller(db.reopen().await).await;
+    // At the simulator, as the reseller's own upstream.
+    let sim = idcgate_zonkvm::Sim::sandbox();
+    let srv = testing::serve(&sim).await;
+    let creds = sim.sandbox_credentials();
+    let direct = client(&srv.base_url(), &creds[0].1, &creds[1].1);
+    security_scenario(direct.compute().unwrap(), "server_1001").await;
+    assert_eq!(sim.vnc_password(1001).as_deref(), Some("Vnc-Pass-1"));
+
+    // At idcgate's endpoint, as its tenant, on a server it bought.
+    let (appid, appkey) = r.i.tenant("down", "1000.00").await;
+    let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
+    let via = client(&r.i.url(), &appid, &appkey);
+    let seller = via.purchasing().unwrap();
+    let product = r.product_id.to_string();
+    let mut ids = Vec::new();
+    for key in ["sec-1", "sec-2"] {
+        let order = seller
+            .buy(&cloud_create(key, "cloud-a", &product), key)
+            .await
+            .unwrap();
+        ids.push(order.upstream_id.unwrap());
+    }
+    let mut upstream_ids = Vec::new();
+    for id in &ids {
+        let guid: i64 = id.trim_start_matches("server_").parse().unwrap();
+        let row = r.i.store.get_tenant_order(guid).await.unwrap().unwrap();
+        upstream_ids.push(row.resource.unwrap());
+    }
+    let (up, up2) = (upstream_ids[0].clone(), upstream_ids[1].clone());
+    let number = |u: &str| -> i64 { u.trim_start_matches("server_").parse().unwrap() };
+    let kept = security_scenario(via.compute().unwrap(), &ids[0]).await;
+    assert_eq!(
+        r.sim.vnc_password(number(&up)).as_deref(),
+        Some("Vnc-Pass-1")
+    );
+    // The rule is the upstream server's own, as the upstream lists it.
+    let ucreds = r.sim.sandbox_credentials();
+    let upstream = client(&r.srv.base_url(), &ucreds[0].1, &ucreds[1].1);
+    let at_sim = upstream.compute().unwrap();
+    let theirs = at_sim.firewall_rules(&up).await.unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!((&theirs[0].id, &theirs[0].spec), (&kept.id, &kept.spec));
+    // A rule on the tenant's second server, for the attacks below.
+    let second = via
+        .compute()
+        .unwrap()
+        .add_firewall_rule(&ids[1], &kept.spec)
+        .await
+        .unwrap();
+
+    // Refused with nothing changed at the upstream: another tenant's guid, a rule of
+    // another server, malformed values, SQL metacharacters and NUL bytes, a price.
+    let guid = ids[0].trim_start_matches("server_").to_string();
+    let form = |who: (&str, &str), action: &str, extra: &[(&str, &str)]| {
+        let mut f: Vec<(String, String)> = [
+            ("appid", who.0),
+            ("appkey", who.1),
+            ("action", action),
+            ("guid", guid.as_str()),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in extra {
+            f.retain(|(key, _)| key != k);
+            f.push((k.to_string(), v.to_string()));
+        }
+        f
+    };
+    let rule = [
+        ("name", "ssh"),
+        ("weight", "10"),
+        ("direction", "Inbound"),
+        ("operation", "allow"),
+        ("protocol", "tcp"),
+        ("remote_ip", "203.0.113.0/24"),
+        ("local_port", "22"),
+    ];
+    let add = |who, extra: &[(&str, &str)]| {
+        let mut f = form(who, "server_add_hardpolicy", &rule);
+        for (k, v) in extra {
+            f.retain(|(key, _)| key != k);
+            f.push((k.to_string(), v.to_string()));
+        }
+        f
+    };
+    let me = (appid.as_str(), appkey.as_str());
+    let them = (other_id.as_str(), other_key.as_str());
+    let vnc_before = r.sim.vnc_password(number(&up));
+    let i = &r.i;
+    let post = |f: Vec<(String, String)>| async move {
+        let fields: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        (i.post(&fields).await, f)
+    };
+    for f in [
+        form(them, "server_setvnc", &[("password", "Other-Pass-9")]),
+        form(me, "server_setvnc", &[("password", "a\0bcdefgh")]),
+        form(me, "server_setvnc", &[("password", "short")]),
+        form(me, "server_setvnc", &[("password", "x' OR '1'='1")]),
+        form(
+            me,
+            "server_setvnc",
+            &[("password", "Vnc-Pass-2"), ("price", "0")],
+        ),
+        form(
+            me,
+            "server_setvnc",
+            &[("password", "Vnc-Pass-2"), ("guid", "1' OR '1'='1")],
+        ),
+        form(them, "get_security_policy", &[]),
+        add(them, &[]),
+        add(me, &[("remote_ip", "1' OR '1'='1")]),
+        add(me, &[("remote_ip", "0.0.0.0/0\0")]),
+        add(me, &[("name", "a\0b")]),
+        add(me, &[("direction", "inbound")]),
+        add(me, &[("operation", "drop")]),
+        add(me, &[("protocol", "gre")]),
+        add(me, &[("weight", "-1")]),
+        add(me, &[("weight", "0")]),
+        add(me, &[("local_port", "0")]),
+        add(me, &[("local_port", "22; DROP TABLE x")]),
+        add(me, &[("money", "0")]),
+        form(them, "server_del_hardpolicy", &[("policy_guid", &kept.id)]),
+        form(me, "server_del_hardpolicy", &[("policy_guid", &second.id)]),
+        form(
+            me,
+            "server_del_hardpolicy",
+            &[("policy_guid", "x' OR '1'='1")],
+        ),
+        form(me, "server_del_hardpolicy", &[("policy_guid", "SP\0")]),
+        form(me, "server_del_hardpolicy", &[]),
+    ] {
+        let (v, f) = post(f).await;
+        assert_eq!(v["code"], 0, "{f:?}: {v}");
+    }
+    assert_eq!(r.sim.vnc_password(number(&up)), vnc_before);
+    assert_eq!(at_sim.firewall_rules(&up).await.unwrap(), theirs);
+    assert_eq!(at_sim.firewall_rules(&up2).await.unwrap().len(), 1);
+    // Quotes in a password are text: sent as they are, nothing else changes.
+    let (v, _) = post(form(me, "server_setvnc", &[("password", "x'OR'1'='1")])).await;
+    assert_eq!(v["code"], 1, "{v}");
+    assert_eq!(
+        r.sim.vnc_password(number(&up)).as_deref(),
+        Some("x'OR'1'='1")
+    );
+    // The list in the document's shape: the allow/deny in `action`, the tenant's guid.
+    let (v, _) = post(form(me, "get_security_policy", &[])).await;
+    let row = &v["data"][0];
+    assert_eq!(
+        (
+            row["guid"].as_str(),
+            row["action"].as_str(),
+            row["direction"].as_str()
+        ),
+        (Some(kept.id.as_str()), Some("deny"), Some("Outbound"))
+    );
+    assert_eq!(row["product_id"].as_i64(), guid.parse().ok());
     assert_books_balance(&r.i.engine).await;
 }

@@ -22,7 +22,8 @@ use idcgate_core::storefront::{
     Storefront,
 };
 use idcgate_core::{
-    ConsoleSession, Error, Money, OrderState, ResourceKind, Server, SiteAction, TrafficSample,
+    ConsoleSession, Error, FirewallRule, FirewallRuleSpec, Money, OrderState, ResourceKind, Server,
+    SiteAction, TrafficSample,
 };
 use idcgate_store::{
     Charged, FailureLimit, NewCharge, NewTenantOrder, Opened, TenantOrderFilter, TenantOrderPatch,
@@ -32,6 +33,8 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+mod security;
 
 /// Failed appkeys per appid before it is locked, and per address: counted in the
 /// store, so instances on one database share them.
@@ -613,6 +616,10 @@ impl Shop {
                     .map(|_| None)
                 }
             }
+            ServerAction::ConsolePassword(p) => self
+                .console_password(&row.order.account, &resource, &actor, p)
+                .await
+                .map(|()| None),
             ServerAction::Console => {
                 let conn = self
                     .engine
@@ -1520,6 +1527,7 @@ impl Storefront for Shop {
             // Never the password itself.
             ServerAction::Password(_) => "password".into(),
             ServerAction::Console => "console".into(),
+            ServerAction::ConsolePassword(_) => "console password".into(),
         };
         self.audit(who, "server", Some(guid), &result, |_| what)
             .await;
@@ -1579,6 +1587,42 @@ impl Storefront for Shop {
         let result = self.refund_inner(who, guid).await;
         self.audit(who, "refund", Some(guid), &result, |m| format!("{m} back"))
             .await;
+        result
+    }
+
+    async fn rules(&self, who: &Shopper, guid: i64) -> Answer<Vec<FirewallRule>> {
+        self.rules_inner(who, guid).await
+    }
+
+    async fn add_rule(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        rule: &FirewallRuleSpec,
+    ) -> Answer<FirewallRule> {
+        let result = self.add_rule_inner(who, guid, rule).await;
+        self.audit(who, "rule_add", Some(guid), &result, |r| {
+            format!(
+                "rule {}: {:?} {:?} {:?} from {} to port {} (priority {})",
+                r.id,
+                rule.direction,
+                rule.protocol,
+                rule.verdict,
+                rule.remote,
+                rule.local_port,
+                rule.priority
+            )
+        })
+        .await;
+        result
+    }
+
+    async fn delete_rule(&self, who: &Shopper, guid: i64, rule_id: &str) -> Answer<()> {
+        let result = self.delete_rule_inner(who, guid, rule_id).await;
+        self.audit(who, "rule_delete", Some(guid), &result, |()| {
+            format!("rule {rule_id}")
+        })
+        .await;
         result
     }
 }

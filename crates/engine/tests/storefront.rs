@@ -43,6 +43,7 @@ both_backends!(
     a_refund_is_written_whole_or_not_at_all,
     a_lost_upgrade_is_charged_once_and_moves_the_order_when_asked_again,
     a_lost_renewal_the_upstream_refused_gives_the_money_back_once,
+    console_password_and_firewall_rules_reach_the_tenants_own_server_only,
 );
 
 struct Fixture {
@@ -1014,4 +1015,150 @@ async fn a_lost_renewal_the_upstream_refused_gives_the_money_back_once(db: &Test
         assert_eq!(f.balance("tenant:acme").await, yuan("500.00") - h.paid);
     }
     common::assert_books_balance(&f.engine).await;
+}
+
+async fn console_password_and_firewall_rules_reach_the_tenants_own_server_only(db: &TestDb) {
+    use idcgate_core::{Direction, FirewallRuleSpec, RuleProtocol, Verdict};
+    let f = fixture(db).await;
+    let (a, _, _) = f.tenant("acme", "500.00", "0").await;
+    let (b, _, _) = f.tenant("bolt", "500.00", "0").await;
+    let h = f.shop.buy(&a, &f.purchase(1, Some("s1"))).await.unwrap();
+    let h2 = f.shop.buy(&a, &f.purchase(1, Some("s2"))).await.unwrap();
+    let number = |h: &idcgate_core::storefront::Holding| -> i64 {
+        let id = &h.server.as_ref().unwrap().upstream_id;
+        id.trim_start_matches("server_").parse().unwrap()
+    };
+    let (n, n2) = (number(&h), number(&h2));
+    let vnc = |p: &str| ServerAction::ConsolePassword(p.into());
+    let before = f.sim.vnc_password(n);
+
+    // Another tenant's guid, a malformed password: refused, the upstream unchanged.
+    let r = f
+        .shop
+        .act(&b, h.guid, &vnc("Vnc-Pass-1"))
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::NotFound);
+    let r = f.shop.act(&a, h.guid, &vnc("short")).await.unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Invalid, "{r:?}");
+    assert_eq!(f.sim.vnc_password(n), before);
+    f.shop.act(&a, h.guid, &vnc("Vnc-Pass-1")).await.unwrap();
+    assert_eq!(f.sim.vnc_password(n).as_deref(), Some("Vnc-Pass-1"));
+    assert_ne!(f.sim.vnc_password(n2).as_deref(), Some("Vnc-Pass-1"));
+
+    let rule = |name: &str, priority: u32| FirewallRuleSpec {
+        name: name.into(),
+        priority,
+        direction: Direction::Inbound,
+        protocol: RuleProtocol::Tcp,
+        verdict: Verdict::Allow,
+        remote: "203.0.113.0/24".into(),
+        local_port: "22".into(),
+    };
+    assert!(f.shop.rules(&a, h.guid).await.unwrap().is_empty());
+    let ssh = f.shop.add_rule(&a, h.guid, &rule("ssh", 10)).await.unwrap();
+    assert_eq!(ssh.spec, rule("ssh", 10));
+    let other = f
+        .shop
+        .add_rule(&a, h2.guid, &rule("ssh", 10))
+        .await
+        .unwrap();
+    assert_ne!(ssh.id, other.id);
+    assert_eq!(f.shop.rules(&a, h.guid).await.unwrap(), vec![ssh.clone()]);
+
+    // Another tenant sees and changes nothing; a rule of the tenant's other server
+    // is not this server's; a malformed rule is refused before anything is sent.
+    for r in [
+        f.shop.rules(&b, h.guid).await.map(|_| ()).unwrap_err(),
+        f.shop
+            .add_rule(&b, h.guid, &rule("x", 1))
+            .await
+            .map(|_| ())
+            .unwrap_err(),
+        f.shop.delete_rule(&b, h.guid, &ssh.id).await.unwrap_err(),
+        f.shop.delete_rule(&a, h.guid, &other.id).await.unwrap_err(),
+        f.shop
+            .delete_rule(&a, h.guid, "x' OR '1'='1")
+            .await
+            .unwrap_err(),
+    ] {
+        assert_eq!(r.kind, RefusalKind::NotFound, "{r:?}");
+    }
+    let bad = FirewallRuleSpec {
+        remote: "1' OR '1'='1".into(),
+        ..rule("x", 1)
+    };
+    let r = f.shop.add_rule(&a, h.guid, &bad).await.unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Invalid, "{r:?}");
+    assert!(r.message.contains("remote"), "{r:?}");
+    assert_eq!(f.shop.rules(&a, h.guid).await.unwrap(), vec![ssh.clone()]);
+    assert_eq!(
+        f.shop.rules(&a, h2.guid).await.unwrap(),
+        vec![other.clone()]
+    );
+
+    // Suspended: it reads and acts on what it has, as with power.
+    f.engine.suspend_tenant("test", "acme").await.unwrap();
+    let suspended = Shopper {
+        may_buy: false,
+        ..a.clone()
+    };
+    assert_eq!(
+        f.shop.rules(&suspended, h.guid).await.unwrap(),
+        vec![ssh.clone()]
+    );
+    f.shop
+        .delete_rule(&suspended, h.guid, &ssh.id)
+        .await
+        .unwrap();
+    assert!(f.shop.rules(&a, h.guid).await.unwrap().is_empty());
+    let r = f.shop.delete_rule(&a, h.guid, &ssh.id).await.unwrap_err();
+    assert_eq!(r.kind, RefusalKind::NotFound);
+    assert_eq!(f.shop.rules(&a, h2.guid).await.unwrap(), vec![other]);
+
+    // An add whose answer is lost is neither done nor refused: unsettled, and the
+    // rules as the upstream lists them say what happened.
+    f.srv.faults.update(|c| {
+        c.drop_next = 1;
+        c.next_only_matching = "action=server_add_hardpolicy".into();
+    });
+    let r = f
+        .shop
+        .add_rule(&a, h.guid, &rule("lost", 7))
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Unsettled, "{r:?}");
+    f.srv.faults.set(Default::default());
+    let now = f.shop.rules(&a, h.guid).await.unwrap();
+    assert_eq!(
+        now.iter().map(|r| r.spec.clone()).collect::<Vec<_>>(),
+        [rule("lost", 7)],
+        "the upstream added it"
+    );
+
+    // Every write audited with the tenant as actor, announced before it was sent;
+    // the password nowhere.
+    let trail = f.engine.audit_trail(200).await.unwrap();
+    let done = |action: &str| {
+        trail
+            .iter()
+            .filter(|e| e.action == action && e.outcome == "ok")
+            .map(|e| e.actor.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(done("server.console_password"), ["tenant:acme"]);
+    assert_eq!(done("server.firewall_add"), ["tenant:acme"; 2]);
+    assert_eq!(done("server.firewall_delete"), ["tenant:acme"]);
+    assert_eq!(done("resale.rule_add").len(), 2);
+    assert_eq!(done("resale.rule_delete").len(), 1);
+    assert!(trail
+        .iter()
+        .any(|e| e.action == "server.firewall_add" && e.outcome == "unknown_outcome"));
+    assert!(trail.iter().all(|e| e.outcome != "unfinished"));
+    assert!(
+        trail
+            .iter()
+            .all(|e| !format!("{e:?}").contains("Vnc-Pass-1")),
+        "the password is never audited"
+    );
 }

@@ -160,6 +160,32 @@ pub trait Compute: Send + Sync {
         let _ = (id, from, to);
         Err(unsupported("traffic charts".into()))
     }
+    /// Sets the password of the server's console (VNC). Most upstreams have none to
+    /// set through their API.
+    async fn set_console_password(&self, id: &str, password: &str) -> Result<()> {
+        let _ = (id, password);
+        Err(unsupported("setting the console (VNC) password".into()))
+    }
+    /// The server's firewall rules, first applied first.
+    async fn firewall_rules(&self, id: &str) -> Result<Vec<crate::FirewallRule>> {
+        let _ = id;
+        Err(unsupported("firewall rules".into()))
+    }
+    /// Adds a rule (checked with [`crate::FirewallRuleSpec::check`] before anything is
+    /// sent); the rule as the upstream keeps it, with the id deleting it takes.
+    async fn add_firewall_rule(
+        &self,
+        id: &str,
+        rule: &crate::FirewallRuleSpec,
+    ) -> Result<crate::FirewallRule> {
+        let _ = (id, rule);
+        Err(unsupported("firewall rules".into()))
+    }
+    /// Deletes the server's rule `rule_id` (a [`crate::FirewallRule::id`]).
+    async fn delete_firewall_rule(&self, id: &str, rule_id: &str) -> Result<()> {
+        let _ = (id, rule_id);
+        Err(unsupported("firewall rules".into()))
+    }
     async fn list_backups(&self, id: &str) -> Result<Vec<Backup>>;
     async fn create_backup(&self, id: &str, name: &str, full: bool) -> Result<()>;
     async fn restore_backup(&self, id: &str, backup_id: &str) -> Result<()>;

@@ -10,6 +10,7 @@
 
 pub mod capability;
 pub mod error;
+pub mod firewall;
 pub mod ledger;
 pub mod lines;
 pub mod model;
@@ -21,6 +22,7 @@ pub mod storefront;
 
 pub use capability::{Capabilities, Capability, Connection};
 pub use error::{Error, Result};
+pub use firewall::{Direction, FirewallRule, FirewallRuleSpec, RuleProtocol, Verdict};
 pub use model::*;
 pub use money::Money;
 pub use onboarding::{CredentialKey, Onboarding};

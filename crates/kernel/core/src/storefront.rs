@@ -6,6 +6,7 @@
 //! Prices never come from a request: a [`Purchase`] names an offering and a term, and
 //! the storefront prices it from the catalog for the tenant.
 
+use crate::firewall::{FirewallRule, FirewallRuleSpec};
 use crate::model::{
     ConsoleSession, Database, HostingSite, OsImage, PowerAction, ResourceKind, Server, ServerKind,
     SiteAction, TrafficSample,
@@ -120,12 +121,33 @@ impl std::fmt::Debug for Purchase {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum ServerAction {
     Power(PowerAction),
-    Reinstall { image: String, password: String },
+    Reinstall {
+        image: String,
+        password: String,
+    },
     Password(String),
     Console,
+    /// Sets the console (VNC) password.
+    ConsolePassword(String),
+}
+
+/// Passwords by name only: an action may be logged or put in an error.
+impl std::fmt::Debug for ServerAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServerAction::Power(a) => f.debug_tuple("Power").field(a).finish(),
+            ServerAction::Reinstall { image, .. } => f
+                .debug_struct("Reinstall")
+                .field("image", image)
+                .finish_non_exhaustive(),
+            ServerAction::Password(_) => f.write_str("Password(<secret>)"),
+            ServerAction::Console => f.write_str("Console"),
+            ServerAction::ConsolePassword(_) => f.write_str("ConsolePassword(<secret>)"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,6 +246,18 @@ pub trait Storefront: Send + Sync {
     async fn site(&self, who: &Shopper, guid: i64, action: &SiteAction) -> Answer<Vec<String>>;
     /// Gives a holding back; returns what went back to the tenant.
     async fn refund(&self, who: &Shopper, guid: i64) -> Answer<Money>;
+    /// A server holding's firewall rules as its upstream keeps them, first applied
+    /// first.
+    async fn rules(&self, who: &Shopper, guid: i64) -> Answer<Vec<FirewallRule>>;
+    /// Adds a firewall rule to a server holding; the rule as the upstream keeps it.
+    async fn add_rule(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        rule: &FirewallRuleSpec,
+    ) -> Answer<FirewallRule>;
+    /// Deletes a rule `rules` lists for this holding; any other id is not found.
+    async fn delete_rule(&self, who: &Shopper, guid: i64, rule_id: &str) -> Answer<()>;
 }
 
 /// One answer of a dialect, ready to send.
@@ -247,4 +281,28 @@ pub trait Dialect: Send + Sync {
         content_type: Option<&str>,
         body: &[u8],
     ) -> DialectAnswer;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_actions_never_show_a_password() {
+        for action in [
+            ServerAction::Password("hunter22".into()),
+            ServerAction::ConsolePassword("hunter22".into()),
+            ServerAction::Reinstall {
+                image: "img".into(),
+                password: "hunter22".into(),
+            },
+        ] {
+            let shown = format!("{action:?}");
+            assert!(!shown.contains("hunter22"), "{shown}");
+        }
+        assert_eq!(
+            format!("{:?}", ServerAction::Power(PowerAction::Stop)),
+            "Power(Stop)"
+        );
+    }
 }

@@ -31,6 +31,17 @@
 //! `lease_*` / `idc_*` order actions work as their cloud counterparts and refuse an
 //! order of another family; their upgrades answer that they are not offered.
 //!
+//! A cloud order's VNC password (`server_setvnc`) and security policies
+//! (`get_security_policy`, `server_add_hardpolicy`, `server_del_hardpolicy`) go to its
+//! upstream server through the storefront (`Compute` console password and firewall
+//! rules; an upstream without them answers that it cannot). A policy row's `guid` is
+//! the upstream's rule id, what deleting takes (only a rule listed for that very order
+//! is deleted); its `id` is its place in the list, and `getserver`'s
+//! `securityPolicyList` stays empty. Rules and passwords are checked before anything
+//! is sent: the document's exact words for direction, `operation` (allow/deny, shown
+//! back as `action`) and protocol, an address or CIDR block, ports and a weight of
+//! 1-65535, a password of 6-32 visible ASCII characters.
+//!
 //! Nothing in a request sets a price: a price-like field anywhere in it is refused
 //! before anything is read. An action the document lists that the storefront does not
 //! offer answers `code 0` saying so, never a success.
@@ -41,7 +52,10 @@ use idcgate_core::storefront::{
     Dialect, DialectAnswer, Holding, HoldingState, Offering, Purchase, Refusal, RefusalKind,
     ServerAction, Shopper, Storefront,
 };
-use idcgate_core::{Money, PowerAction, PowerState, ResourceKind, ServerKind, SiteAction};
+use idcgate_core::{
+    Direction, FirewallRule, FirewallRuleSpec, Money, PowerAction, PowerState, ResourceKind,
+    RuleProtocol, ServerKind, SiteAction, Verdict,
+};
 use idcgate_wire::form;
 use idcgate_wire::sim::china;
 use rust_decimal::Decimal;
@@ -695,6 +709,80 @@ fn check_config(c: &Map<String, Value>, o: &Offering) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// A `get_security_policy` row as the finance system writes it. `id` is the rule's
+/// place in the list (the upstream's own number is not kept); `guid`, the upstream's
+/// rule id, is what `server_del_hardpolicy` takes.
+fn policy_json(r: &FirewallRule, n: i64, holding: i64) -> Value {
+    let s = &r.spec;
+    let direction = match s.direction {
+        Direction::Inbound => "Inbound",
+        Direction::Outbound => "Outbound",
+    };
+    let protocol = match s.protocol {
+        RuleProtocol::Tcp => "tcp",
+        RuleProtocol::Udp => "udp",
+        RuleProtocol::Icmp => "icmp",
+    };
+    let verdict = match s.verdict {
+        Verdict::Allow => "allow",
+        Verdict::Deny => "deny",
+    };
+    json!({
+        "id": n, "product_id": holding, "guid": r.id, "name": s.name, "weight": s.priority,
+        "direction": direction, "protocol": protocol, "action": verdict,
+        "remote_ip": s.remote, "local_port": s.local_port, "service_type": "server",
+        "status": 1, "create_time": time(r.created_at),
+    })
+}
+
+/// `server_add_hardpolicy`'s fields as a rule: the document's words exactly
+/// (`Inbound`/`Outbound`, allow/deny in `operation`, tcp/udp/icmp), `weight` 100 when
+/// not given, as the finance system does.
+fn policy_spec(f: &Fields) -> Result<FirewallRuleSpec, Refusal> {
+    let direction = match need(f, "direction")? {
+        "Inbound" => Direction::Inbound,
+        "Outbound" => Direction::Outbound,
+        _ => return Err(bad("direction")),
+    };
+    let verdict = match need(f, "operation")? {
+        "allow" => Verdict::Allow,
+        "deny" => Verdict::Deny,
+        _ => return Err(bad("operation")),
+    };
+    let protocol = match need(f, "protocol")? {
+        "tcp" => RuleProtocol::Tcp,
+        "udp" => RuleProtocol::Udp,
+        "icmp" => RuleProtocol::Icmp,
+        _ => return Err(bad("protocol")),
+    };
+    let priority = match get(f, "weight") {
+        None => 100,
+        Some(w) => w.parse::<u32>().map_err(|_| bad("weight"))?,
+    };
+    let rule = FirewallRuleSpec {
+        name: get(f, "name").unwrap_or_default().to_string(),
+        priority,
+        direction,
+        protocol,
+        verdict,
+        remote: need(f, "remote_ip")?.to_string(),
+        local_port: need(f, "local_port")?.to_string(),
+    };
+    // Checked here too, to name the document's field rather than the neutral one.
+    rule.check().map_err(|e| match e {
+        idcgate_core::Error::InvalidInput { field, reason } => {
+            let field = match field.as_str() {
+                "remote" => "remote_ip",
+                "priority" => "weight",
+                other => other,
+            };
+            fail(format!("参数错误：{field} {reason}"))
+        }
+        other => fail(other.to_string()),
+    })?;
+    Ok(rule)
+}
+
 struct Call<'a> {
     front: &'a dyn Storefront,
     who: Shopper,
@@ -1134,6 +1222,35 @@ impl Call<'_> {
                 ))
             }
             "server_upgrade" => self.upgrade_server().await,
+            "server_setvnc" => {
+                self.machine(Machine::Cloud).await?;
+                let password = need(f, "password")?.to_string();
+                self.act(ServerAction::ConsolePassword(password)).await
+            }
+            "get_security_policy" => {
+                let g = self.machine(Machine::Cloud).await?.guid;
+                let rules = self.front.rules(&self.who, g).await?;
+                Ok((
+                    OK_READ,
+                    rules
+                        .iter()
+                        .zip(1..)
+                        .map(|(r, n)| policy_json(r, n, g))
+                        .collect(),
+                ))
+            }
+            "server_add_hardpolicy" => {
+                let g = self.machine(Machine::Cloud).await?.guid;
+                let rule = policy_spec(f)?;
+                let added = self.front.add_rule(&self.who, g, &rule).await?;
+                Ok((OK_WRITE, json!({ "guid": added.id })))
+            }
+            "server_del_hardpolicy" => {
+                let g = self.machine(Machine::Cloud).await?.guid;
+                let rule = need(f, "policy_guid")?;
+                self.front.delete_rule(&self.who, g, rule).await?;
+                Ok((OK_WRITE, Value::String(String::new())))
+            }
             "get_server_chart" => {
                 let g = guid(f)?;
                 let at = |key: &str| {

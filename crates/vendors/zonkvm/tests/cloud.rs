@@ -408,3 +408,93 @@ async fn bulk_seed_pages_by_100() {
     );
     assert_eq!(conn.list_all("getservers").await.unwrap().len(), 252);
 }
+
+#[tokio::test]
+async fn console_password_and_firewall_rules_through_the_capability() {
+    use idcgate_core::{Direction, FirewallRuleSpec, RuleProtocol, Verdict};
+    let (sim, _srv, conn) = sandbox().await;
+    let (id, other) = ("server_1001", "server_1002");
+    conn.set_console_password(id, "Vnc-Pass-1").await.unwrap();
+    assert_eq!(sim.vnc_password(1001).as_deref(), Some("Vnc-Pass-1"));
+    // Refused before anything is sent: the upstream keeps the password it had.
+    for bad in ["short", "has space", "密码密码密码"] {
+        let e = conn.set_console_password(id, bad).await.unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { ref field, .. } if field == "password"));
+    }
+    assert_eq!(sim.vnc_password(1001).as_deref(), Some("Vnc-Pass-1"));
+
+    let rule = |name: &str, priority: u32, port: &str| FirewallRuleSpec {
+        name: name.into(),
+        priority,
+        direction: Direction::Inbound,
+        protocol: RuleProtocol::Tcp,
+        verdict: Verdict::Allow,
+        remote: "0.0.0.0/0".into(),
+        local_port: port.into(),
+    };
+    assert!(conn.firewall_rules(id).await.unwrap().is_empty());
+    let web = conn
+        .add_firewall_rule(id, &rule("web", 20, "80,443"))
+        .await
+        .unwrap();
+    assert_eq!(web.spec, rule("web", 20, "80,443"));
+    assert!(web.created_at.is_some());
+    // A name is text: quotes reach the upstream as they are and come back the same.
+    let odd = FirewallRuleSpec {
+        direction: Direction::Outbound,
+        protocol: RuleProtocol::Udp,
+        verdict: Verdict::Deny,
+        remote: "10.0.0.0/8".into(),
+        ..rule("o'brien\"; DROP TABLE x --", 5, "53")
+    };
+    let added = conn.add_firewall_rule(id, &odd).await.unwrap();
+    assert_eq!(added.spec, odd);
+    let listed = conn.firewall_rules(id).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+        vec![added.id.clone(), web.id.clone()],
+        "first applied first"
+    );
+    assert_eq!(listed[1], web);
+
+    // Refused before anything is sent.
+    for bad in [
+        rule("x", 0, "22"),
+        rule("x", 10, "0-22"),
+        FirewallRuleSpec {
+            remote: "1' OR '1'='1".into(),
+            ..rule("x", 10, "22")
+        },
+    ] {
+        let e = conn.add_firewall_rule(id, &bad).await.unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { .. }), "{e:?}");
+    }
+    for bad in ["", "a b", "x' OR '1'='1"] {
+        let e = conn.delete_firewall_rule(id, bad).await.unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { .. }), "{e:?}");
+    }
+    // A rule is deleted only through its own server.
+    assert!(conn.delete_firewall_rule(other, &web.id).await.is_err());
+    assert_eq!(conn.firewall_rules(id).await.unwrap(), listed);
+
+    conn.delete_firewall_rule(id, &web.id).await.unwrap();
+    assert_eq!(conn.firewall_rules(id).await.unwrap(), vec![added]);
+    assert!(conn.delete_firewall_rule(id, &web.id).await.is_err());
+
+    // Dedicated and colocated servers have neither in the document.
+    for machine in ["lease_1", "idc_1"] {
+        let unsupported = |r: Result<(), Error>| matches!(r, Err(Error::Unsupported { .. }));
+        assert!(unsupported(
+            conn.set_console_password(machine, "Vnc-Pass-1").await
+        ));
+        assert!(unsupported(conn.firewall_rules(machine).await.map(|_| ())));
+        assert!(unsupported(
+            conn.add_firewall_rule(machine, &rule("web", 20, "80"))
+                .await
+                .map(|_| ())
+        ));
+        assert!(unsupported(
+            conn.delete_firewall_rule(machine, &web.id).await
+        ));
+    }
+}
