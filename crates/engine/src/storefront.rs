@@ -22,7 +22,8 @@ use idcgate_core::storefront::{
     Storefront,
 };
 use idcgate_core::{
-    ConsoleSession, Error, Money, OrderState, ResourceKind, Server, SiteAction, TrafficSample,
+    ConsoleSession, Error, Money, OrderState, PanelCall, ResourceKind, Server, SiteAction,
+    TrafficSample,
 };
 use idcgate_store::{
     Charged, FailureLimit, NewCharge, NewTenantOrder, Opened, TenantOrderFilter, TenantOrderPatch,
@@ -1052,6 +1053,39 @@ impl Shop {
         done.map_err(|e| told(&e.into()))
     }
 
+    /// A panel operation on the tenant's own live site or database, on the upstream's
+    /// id of it (the tenant's guid never leaves here).
+    async fn panel_inner(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        call: &PanelCall,
+    ) -> Answer<serde_json::Value> {
+        let (row, resource) = self.live(who, guid).await?;
+        let conn = self
+            .engine
+            .connection(&row.order.account)
+            .await
+            .map_err(|e| told(&e))?;
+        let unsupported = || refusal(RefusalKind::Unsupported, "该产品的上游不支持此操作");
+        let done = match row.order.kind {
+            ResourceKind::HostingSite => {
+                conn.web_hosting()
+                    .ok_or_else(unsupported)?
+                    .site_panel(&resource, call)
+                    .await
+            }
+            ResourceKind::Database => {
+                conn.databases()
+                    .ok_or_else(unsupported)?
+                    .database_panel(&resource, call)
+                    .await
+            }
+            _ => return Err(refusal(RefusalKind::NotFound, "未找到产品记录")),
+        };
+        done.map_err(|e| told(&e.into()))
+    }
+
     async fn refund_inner(&self, who: &Shopper, guid: i64) -> Answer<Money> {
         let row = self.own(who, guid).await?;
         let now = now_ms();
@@ -1578,6 +1612,14 @@ impl Storefront for Shop {
     async fn refund(&self, who: &Shopper, guid: i64) -> Answer<Money> {
         let result = self.refund_inner(who, guid).await;
         self.audit(who, "refund", Some(guid), &result, |m| format!("{m} back"))
+            .await;
+        result
+    }
+
+    async fn panel(&self, who: &Shopper, guid: i64, call: &PanelCall) -> Answer<serde_json::Value> {
+        let result = self.panel_inner(who, guid, call).await;
+        // The operation and field names only: values may be secret (a private key).
+        self.audit(who, "panel", Some(guid), &result, |_| format!("{call:?}"))
             .await;
         result
     }

@@ -41,7 +41,9 @@ use idcgate_core::storefront::{
     Dialect, DialectAnswer, Holding, HoldingState, Offering, Purchase, Refusal, RefusalKind,
     ServerAction, Shopper, Storefront,
 };
-use idcgate_core::{Money, PowerAction, PowerState, ResourceKind, ServerKind, SiteAction};
+use idcgate_core::{
+    Money, PanelCall, PowerAction, PowerState, ResourceKind, ServerKind, SiteAction,
+};
 use idcgate_wire::form;
 use idcgate_wire::sim::china;
 use rust_decimal::Decimal;
@@ -55,6 +57,11 @@ const PAGE_SIZE: usize = 100;
 /// `content` of a handful of keys).
 const MAX_FIELD: usize = 4096;
 const MAX_MONTHS: u32 = 120;
+/// Fields whose values are several lines by nature (newline-separated domains or
+/// addresses, a file's text, a PEM key or certificate): a line break or tab is allowed
+/// there, any other control character (NUL) is still refused, and they may be longer.
+const MULTILINE: [&str; 6] = ["domainText", "domains", "access", "text", "key", "csr"];
+const MAX_TEXT: usize = 65_536;
 /// Fields that would carry a price or a rebate: prices are the server's alone.
 const PRICE_FIELDS: [&str; 9] = [
     "price",
@@ -132,13 +139,16 @@ fn is_price_field(key: &str) -> bool {
 /// fields anywhere, `content`'s keys included.
 fn screen(fields: &Fields) -> Result<(), Refusal> {
     for (k, v) in fields {
-        if k.len() > 64 || v.len() > MAX_FIELD {
+        let multiline = MULTILINE.contains(&k.as_str());
+        let max = if multiline { MAX_TEXT } else { MAX_FIELD };
+        let refused = |c: char| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'));
+        if k.len() > 64 || v.len() > max {
             return Err(fail(format!(
                 "参数错误：{} 过长",
                 k.chars().take(64).collect::<String>()
             )));
         }
-        if k.chars().chain(v.chars()).any(char::is_control) {
+        if k.chars().any(char::is_control) || v.chars().any(refused) {
             return Err(fail(format!(
                 "参数错误：{} 含非法字符",
                 k.chars()
@@ -466,6 +476,14 @@ impl Site {
         match self {
             Site::Hosting => ResourceKind::HostingSite,
             Site::Sql => ResourceKind::Database,
+        }
+    }
+
+    /// The wire action of its per-order sub-operations.
+    fn family(self) -> &'static str {
+        match self {
+            Site::Hosting => "hosting_operate",
+            Site::Sql => "sql_operate",
         }
     }
 
@@ -918,6 +936,7 @@ impl Call<'_> {
                 let back = self.front.refund(&self.who, h.guid).await?;
                 return Ok((OK_WRITE, json!({"id": h.guid, "money": yuan(back)})));
             }
+            _ if crate::panel::passes(site.family(), op) => return self.panel(site, op).await,
             _ => {
                 return Err(Refusal::new(
                     RefusalKind::Unsupported,
@@ -938,6 +957,34 @@ impl Call<'_> {
             })
             .collect();
         Ok((OK_READ, Value::Array(rows)))
+    }
+
+    /// A panel sub-operation passed to the upstream of the tenant's own holding: only
+    /// the fields its row lists go (the tenant's `guid` names the holding here and is
+    /// replaced upstream by the holding's own order), answered with the upstream's data.
+    async fn panel(&self, site: Site, op: &str) -> Result<(&'static str, Value), Refusal> {
+        let family = site.family();
+        let given: Vec<(String, String)> = self
+            .fields
+            .iter()
+            .filter(|(k, _)| {
+                !["appid", "appkey", "action", "operate", "guid"].contains(&k.as_str())
+            })
+            .cloned()
+            .collect();
+        let fields = crate::panel::fields(family, op, &given).map_err(|(field, _)| bad(&field))?;
+        let h = self.held(site.kind()).await?;
+        let call = PanelCall {
+            operation: op.to_string(),
+            fields,
+        };
+        let data = self.front.panel(&self.who, h.guid, &call).await?;
+        let msg = if crate::panel::reads(family, op) {
+            OK_READ
+        } else {
+            OK_WRITE
+        };
+        Ok((msg, data))
     }
 
     /// `renewLength` months, or as many as take the order to `newEndTimeStr` (the
