@@ -43,6 +43,7 @@ both_backends!(
     a_refund_is_written_whole_or_not_at_all,
     a_lost_upgrade_is_charged_once_and_moves_the_order_when_asked_again,
     a_lost_renewal_the_upstream_refused_gives_the_money_back_once,
+    the_panels_pass_through_on_the_tenants_own_site_and_database_only,
 );
 
 struct Fixture {
@@ -1013,5 +1014,227 @@ async fn a_lost_renewal_the_upstream_refused_gives_the_money_back_once(db: &Test
         assert_eq!(r.kind, RefusalKind::Upstream, "{r:?}");
         assert_eq!(f.balance("tenant:acme").await, yuan("500.00") - h.paid);
     }
+    common::assert_books_balance(&f.engine).await;
+}
+
+fn panel(operation: &str, fields: &[(&str, &str)]) -> idcgate_core::PanelCall {
+    idcgate_core::PanelCall {
+        operation: operation.into(),
+        fields: fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
+async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &TestDb) {
+    let f = fixture(db).await;
+    let mut ids = Vec::new();
+    for (name, kind, offer) in [
+        ("host-a", ResourceKind::HostingSite, "20250408030033590712"),
+        ("db-a", ResourceKind::Database, "20250407053315151712"),
+    ] {
+        let p = f
+            .engine
+            .add_product("test", site_product(name, kind, offer))
+            .await
+            .unwrap();
+        ids.push(p.id);
+    }
+    let (who, _, _) = f.tenant("acme", "1000.00", "0").await;
+    let (other, _, _) = f.tenant("bolt", "1000.00", "0").await;
+    let buy = |offering, order_id: &str, options: &[(&str, &str)]| Purchase {
+        offering,
+        months: 1,
+        client_order_id: Some(order_id.into()),
+        client_user_id: None,
+        options: options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    };
+    let site = f
+        .shop
+        .buy(
+            &who,
+            &buy(ids[0], "h1", &[("content.program_version", "php81")]),
+        )
+        .await
+        .unwrap();
+    let base = f
+        .shop
+        .buy(&who, &buy(ids[1], "d1", &[("content.code", "utf8mb4")]))
+        .await
+        .unwrap();
+    // Another site of the same upstream account, the other tenant's.
+    let theirs = f
+        .shop
+        .buy(
+            &other,
+            &buy(ids[0], "o1", &[("content.program_version", "php81")]),
+        )
+        .await
+        .unwrap();
+    let upstream = |guid: i64| async move {
+        db.store
+            .get_tenant_order(guid)
+            .await
+            .unwrap()
+            .unwrap()
+            .resource
+            .unwrap()
+    };
+    let (my_site, their_site) = (upstream(site.guid).await, upstream(theirs.guid).await);
+    assert_ne!(my_site, their_site);
+    let conn = f.engine.connection("z").await.unwrap();
+    let proxies_at = |id: String| {
+        let conn = conn.clone();
+        async move {
+            conn.web_hosting()
+                .unwrap()
+                .site_panel(&id, &panel("hosting_get_proxy_list", &[]))
+                .await
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    };
+    let balance = f.balance("tenant:acme").await;
+    let sim_records = f.sim.ledger().len();
+
+    // A proxy made through the storefront is on the tenant's own upstream site. A guid
+    // naming the other tenant's site, and a key the row does not list, are dropped by
+    // the capability (the storefront passes what a dialect gave it).
+    let key = include_str!("../../vendors/zonkvm/tests/fixtures/site.key");
+    let made = f
+        .shop
+        .panel(
+            &who,
+            site.guid,
+            &panel(
+                "hosting_create_proxy",
+                &[
+                    ("guid", &their_site),
+                    (
+                        "proxyData",
+                        r#"{"proxyname":"api","proxysite":"http://10.0.0.1","evil":"1"}"#,
+                    ),
+                ],
+            ),
+        )
+        .await;
+    assert!(made.is_ok(), "{made:?}");
+    let mine = proxies_at(my_site.clone()).await;
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0]["proxyname"], "api");
+    assert!(mine[0].get("evil").is_none(), "{mine:?}");
+    assert!(proxies_at(their_site.clone()).await.is_empty());
+    let listed = f
+        .shop
+        .panel(&who, site.guid, &panel("hosting_get_proxy_list", &[]))
+        .await
+        .unwrap();
+    assert_eq!(listed, serde_json::Value::Array(mine));
+
+    // The database panel the same way.
+    f.shop
+        .panel(
+            &who,
+            base.guid,
+            &panel("sql_set_access", &[("dataAccess", "%")]),
+        )
+        .await
+        .unwrap();
+    let access = f
+        .shop
+        .panel(&who, base.guid, &panel("sql_get_access", &[]))
+        .await
+        .unwrap();
+    assert_eq!(access["msg"], "%");
+    // A hosting operation on the database and a database one on the site: unsupported.
+    for (guid, op) in [
+        (base.guid, "hosting_get_proxy_list"),
+        (site.guid, "sql_get_access"),
+    ] {
+        let r = f.shop.panel(&who, guid, &panel(op, &[])).await.unwrap_err();
+        assert_eq!(r.kind, RefusalKind::Unsupported, "{op}: {r:?}");
+    }
+
+    // Money never moves through the panel, whatever a caller names: the capability
+    // refuses it before anything is sent.
+    for (guid, op) in [
+        (site.guid, "hosting_refund"),
+        (site.guid, "hosting_renew"),
+        (site.guid, "hosting_upgrade"),
+        (site.guid, "hosting_add_database"),
+        (base.guid, "sql_refund"),
+        (base.guid, "sql_upgrade"),
+    ] {
+        let r = f
+            .shop
+            .panel(
+                &who,
+                guid,
+                &panel(op, &[("renewLength", "1"), ("db_password", "Pw-1")]),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(r.kind, RefusalKind::Unsupported, "{op}: {r:?}");
+    }
+    assert_eq!(
+        f.sim.ledger().len(),
+        sim_records,
+        "nothing charged upstream"
+    );
+    assert_eq!(f.balance("tenant:acme").await, balance);
+    assert_eq!(
+        f.shop.holding(&who, site.guid).await.unwrap().state,
+        HoldingState::Active
+    );
+
+    // Another tenant reaches none of it; nor does anyone reach a refunded site.
+    let r = f
+        .shop
+        .panel(&other, site.guid, &panel("hosting_get_proxy_list", &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::NotFound);
+
+    // An SSL deployment's private key reaches the upstream, not the audit log, which
+    // names the operation and the tenant.
+    let cert = include_str!("../../vendors/zonkvm/tests/fixtures/site.crt");
+    f.shop
+        .panel(
+            &who,
+            site.guid,
+            &panel("hosting_set_ssl", &[("key", key), ("csr", cert)]),
+        )
+        .await
+        .unwrap();
+    let audit = db.store.list_audit(1000).await.unwrap();
+    let entries: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action == "resale.panel" && e.actor == "tenant:acme")
+        .collect();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.outcome == "ok" && e.detail.contains("hosting_set_ssl")),
+        "{entries:?}"
+    );
+    let all = format!("{audit:?}");
+    assert!(
+        !all.contains("PRIVATE KEY"),
+        "a private key in the audit log"
+    );
+
+    f.shop.refund(&who, site.guid).await.unwrap();
+    let r = f
+        .shop
+        .panel(&who, site.guid, &panel("hosting_get_proxy_list", &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::NotFound, "{r:?}");
     common::assert_books_balance(&f.engine).await;
 }
