@@ -187,12 +187,15 @@ enum Paid {
     Before(Option<idcgate_store::OrderRow>),
 }
 
-/// Whether a holding of `from` may become `to` in place: a server of the same upstream
-/// account sold with the same options under another offer (what an upstream upgrade
-/// moves it to; the options are a create's, which an upgrade does not send again).
+/// Whether a holding of `from` may become `to` in place: a server, hosting site or
+/// database of the same upstream account sold with the same options under another
+/// offer (what an upstream upgrade moves it to; the options are a create's, which an
+/// upgrade does not send again).
 fn upgrades_to(from: &Product, to: &Product) -> bool {
-    from.kind == ResourceKind::Server
-        && to.kind == from.kind
+    matches!(
+        from.kind,
+        ResourceKind::Server | ResourceKind::HostingSite | ResourceKind::Database
+    ) && to.kind == from.kind
         && to.account == from.account
         && to.options == from.options
         && to.offer.is_some()

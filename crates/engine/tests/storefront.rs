@@ -44,6 +44,7 @@ both_backends!(
     a_lost_upgrade_is_charged_once_and_moves_the_order_when_asked_again,
     a_lost_renewal_the_upstream_refused_gives_the_money_back_once,
     the_panels_pass_through_on_the_tenants_own_site_and_database_only,
+    a_site_and_a_database_upgrade_through_the_money_path,
 );
 
 struct Fixture {
@@ -1236,5 +1237,164 @@ async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &
         .await
         .unwrap_err();
     assert_eq!(r.kind, RefusalKind::NotFound, "{r:?}");
+    common::assert_books_balance(&f.engine).await;
+}
+
+async fn a_site_and_a_database_upgrade_through_the_money_path(db: &TestDb) {
+    let f = fixture(db).await;
+    let mut ids = Vec::new();
+    for (name, kind, offer) in [
+        ("host-a", ResourceKind::HostingSite, "20250408030033590712"),
+        ("host-b", ResourceKind::HostingSite, "20250408030033590713"),
+        ("db-a", ResourceKind::Database, "20250407053315151712"),
+        ("db-b", ResourceKind::Database, "20250407053315151713"),
+    ] {
+        let p = f
+            .engine
+            .add_product("test", site_product(name, kind, offer))
+            .await
+            .unwrap();
+        ids.push(p.id);
+    }
+    let (who, _, _) = f.tenant("acme", "1000.00", "0").await;
+    let (other, _, _) = f.tenant("bolt", "1000.00", "0").await;
+    for (kind, small, big) in [
+        (ResourceKind::HostingSite, ids[0], ids[1]),
+        (ResourceKind::Database, ids[2], ids[3]),
+    ] {
+        let offered = f.shop.offerings(&who, kind).await.unwrap();
+        let of = |id: i64| {
+            offered
+                .iter()
+                .find(|o| o.id == id)
+                .unwrap()
+                .upgrades
+                .clone()
+        };
+        assert_eq!(of(small), vec![big], "{kind:?}: the dearer product");
+        assert!(of(big).is_empty(), "{kind:?}");
+    }
+    let buy = |offering, order_id: &str, option: (&str, &str)| Purchase {
+        offering,
+        months: 1,
+        client_order_id: Some(order_id.into()),
+        client_user_id: None,
+        options: [(option.0.to_string(), option.1.to_string())]
+            .into_iter()
+            .collect(),
+    };
+    let site = f
+        .shop
+        .buy(
+            &who,
+            &buy(ids[0], "h1", ("content.program_version", "php81")),
+        )
+        .await
+        .unwrap();
+    let base = f
+        .shop
+        .buy(&who, &buy(ids[2], "d1", ("content.code", "utf8mb4")))
+        .await
+        .unwrap();
+    let conn = f.engine.connection("z").await.unwrap();
+    let upstream_product = |guid: i64, action: &'static str| {
+        let conn = conn.clone();
+        async move {
+            let id = db
+                .store
+                .get_tenant_order(guid)
+                .await
+                .unwrap()
+                .unwrap()
+                .resource
+                .unwrap();
+            let v = conn
+                .call(action, &vec![("guid".to_string(), id)])
+                .await
+                .unwrap();
+            v["product_guid"].as_str().unwrap().to_string()
+        }
+    };
+
+    // Refused before anything is charged or sent: another tenant, down, sideways.
+    let requests = f.srv.faults.requests();
+    let r = f
+        .shop
+        .upgrade(&other, site.guid, ids[1], None)
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::NotFound, "{r:?}");
+    for (guid, to) in [
+        (site.guid, ids[0]),
+        (site.guid, ids[3]),
+        (base.guid, ids[1]),
+    ] {
+        let r = f.shop.upgrade(&who, guid, to, None).await.unwrap_err();
+        assert_eq!(r.kind, RefusalKind::Unsupported, "{to}: {r:?}");
+    }
+    assert_eq!(
+        f.srv.faults.requests(),
+        requests,
+        "nothing reached the upstream"
+    );
+    let bought = site.paid + base.paid;
+    assert_eq!(f.balance("tenant:acme").await, yuan("1000.00") - bought);
+
+    // Each upgrade pays the one-month prices' difference per 30 days for the whole
+    // days left, and moves the upstream order to the dearer product.
+    let mut paid = bought;
+    for (h, (small, big), upstream_big, read) in [
+        (
+            &site,
+            ("host-a", ids[1]),
+            "20250408030033590713",
+            "gethosting",
+        ),
+        (&base, ("db-a", ids[3]), "20250407053315151713", "getsql"),
+    ] {
+        let name_big = if read == "gethosting" {
+            "host-b"
+        } else {
+            "db-b"
+        };
+        let price = |name: &'static str| {
+            let engine = f.engine.clone();
+            async move {
+                engine
+                    .product_price(name, None, Some(1))
+                    .await
+                    .unwrap()
+                    .price
+            }
+        };
+        let diff = price(name_big).await - price(small).await;
+        let left_ms = h.expires_at.unwrap().as_millisecond() - idcgate_engine::now_ms();
+        let days = (left_ms + 86_399_999) / 86_400_000;
+        let expected = idcgate_engine::catalog::round_to_fen(
+            diff.0 * rust_decimal::Decimal::from(days) / rust_decimal::Decimal::from(30),
+        );
+        let upstream_before = f.sim.balance();
+        let up = f
+            .shop
+            .upgrade(&who, h.guid, big, Some("up-1"))
+            .await
+            .unwrap();
+        assert_eq!(up.paid - h.paid, expected, "{read}: {days} days left");
+        assert_eq!(up.offering, big);
+        assert_eq!(upstream_product(h.guid, read).await, upstream_big);
+        assert!(
+            f.sim.balance() < upstream_before,
+            "the upstream charged its own"
+        );
+        // The same upgrade id again: nothing more.
+        let again = f
+            .shop
+            .upgrade(&who, h.guid, big, Some("up-1"))
+            .await
+            .unwrap();
+        assert_eq!(again.paid, up.paid);
+        paid = paid + expected;
+        assert_eq!(f.balance("tenant:acme").await, yuan("1000.00") - paid);
+    }
     common::assert_books_balance(&f.engine).await;
 }

@@ -504,16 +504,26 @@ impl Site {
     }
 }
 
-/// A hosting or database product row: the product is its own line.
-fn site_product_json(o: &Offering, site: Site) -> Option<Value> {
+/// A hosting or database product row: the product is its own line, and is also on the
+/// lines of the products that may be upgraded to it (a client finds an upgrade among
+/// the products of the order's line, as the document has it).
+fn site_product_json(o: &Offering, all: &[Offering], site: Site) -> Option<Value> {
     let (monthly, discounts) = monthly_and_discounts(o, Decimal::ONE_HUNDRED)?;
     let months: Vec<String> = o.terms.iter().map(|(m, _)| m.to_string()).collect();
+    let lines: Vec<String> = std::iter::once(o.id)
+        .chain(
+            all.iter()
+                .filter(|f| f.upgrades.contains(&o.id))
+                .map(|f| f.id),
+        )
+        .map(|id| id.to_string())
+        .collect();
     let mut row = json!({
-        "guid": o.id.to_string(), "name": o.name, "lines_guid": o.id.to_string(),
+        "guid": o.id.to_string(), "name": o.name, "lines_guid": lines.join(","),
         "desc": o.title, "price": format!("{monthly:.2}"), "months": months.join(","),
         "discount": Value::Array(discounts).to_string(), "db": 0, "buy_limit": 0,
         "timeout": 0, "sort": o.id, "stock": 1, "status": 1, "suggest": 0,
-        "upgradation": 0, "line_names": o.title,
+        "upgradation": i64::from(!o.upgrades.is_empty()), "line_names": o.title,
     });
     if site == Site::Hosting {
         // Traffic is the product's own: no more can be bought on top.
@@ -931,6 +941,7 @@ impl Call<'_> {
                 SiteAction::Password(need(f, "password")?.to_string())
             }
             (_, "hosting_renew" | "sql_renew") => return self.renew_site(site).await,
+            (_, "hosting_upgrade" | "sql_upgrade") => return self.upgrade_site(site).await,
             (_, "hosting_refund" | "sql_refund") => {
                 let h = self.held(site.kind()).await?;
                 let back = self.front.refund(&self.who, h.guid).await?;
@@ -985,6 +996,42 @@ impl Call<'_> {
             OK_WRITE
         };
         Ok((msg, data))
+    }
+
+    /// `hosting_upgrade` / `sql_upgrade` to `new_product_guid`, one of the product's
+    /// upgrades, through the storefront's money path (the price difference for the time
+    /// left, from the catalog). Traffic (`flow`) is the product's: more is not sold.
+    async fn upgrade_site(&self, site: Site) -> Result<(&'static str, Value), Refusal> {
+        let f = &self.fields;
+        if get(f, "flow").is_some() {
+            return Err(Refusal::new(
+                RefusalKind::Unsupported,
+                "流量随产品固定，不单独升级 (more traffic is not offered: it is the product's)",
+            ));
+        }
+        let to = need(f, "new_product_guid")?
+            .parse::<i64>()
+            .map_err(|_| bad("new_product_guid"))?;
+        let h = self.held(site.kind()).await?;
+        let offerings = self.offered(site.kind()).await?;
+        let current = offerings
+            .iter()
+            .find(|o| o.id == h.offering)
+            .ok_or_else(|| fail("该订单的产品已下架，不可升级"))?;
+        if !current.upgrades.contains(&to) {
+            return Err(Refusal::new(
+                RefusalKind::Unsupported,
+                "该产品不能升级到所选产品 (no upgrade from this product to that one)",
+            ));
+        }
+        let upgraded = self
+            .front
+            .upgrade(&self.who, h.guid, to, get(f, "client_order_id"))
+            .await?;
+        Ok((
+            OK_WRITE,
+            json!({"id": h.guid, "money": yuan(upgraded.paid - h.paid)}),
+        ))
     }
 
     /// `renewLength` months, or as many as take the order to `newEndTimeStr` (the
@@ -1111,7 +1158,7 @@ impl Call<'_> {
                     OK_READ,
                     products
                         .iter()
-                        .filter_map(|o| site_product_json(o, site))
+                        .filter_map(|o| site_product_json(o, &products, site))
                         .collect(),
                 ))
             }
