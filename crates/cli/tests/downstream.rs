@@ -1496,6 +1496,7 @@ async fn the_zonkvm_client_uses_the_hosting_and_database_panels_at_the_simulator
     for (name, kind, offer) in [
         ("host-a", ResourceKind::HostingSite, upstream_offers.0),
         ("db-a", ResourceKind::Database, upstream_offers.1),
+        ("host-b", ResourceKind::HostingSite, "20250408030033590713"),
     ] {
         ids.push(
             r.i.product(name, kind, offer, None, ("10%", "1,12"))
@@ -1658,6 +1659,66 @@ async fn the_zonkvm_client_uses_the_hosting_and_database_panels_at_the_simulator
     // The tenant paid for what it bought, nothing for the panel; nor did the reseller.
     assert_eq!(r.i.balance("tenant:down").await, after_buying);
     assert_eq!(r.sim.ledger().len(), sim_records);
+
+    // An upgrade is money: refused as another tenant, as traffic alone, or to a
+    // product that is no upgrade, with nothing charged; then the client's own journal
+    // path moves the site to the dearer product.
+    for (who, extra) in [
+        (
+            (other_id.as_str(), other_key.as_str()),
+            vec![("new_product_guid", ids[2].clone())],
+        ),
+        (
+            (appid.as_str(), appkey.as_str()),
+            vec![("flow", "50".to_string())],
+        ),
+        (
+            (appid.as_str(), appkey.as_str()),
+            vec![("new_product_guid", ids[0].clone())],
+        ),
+        (
+            (appid.as_str(), appkey.as_str()),
+            vec![("new_product_guid", ids[1].clone())],
+        ),
+    ] {
+        let mut extra = extra;
+        extra.push(("guid", site.clone()));
+        let v =
+            r.i.post_form(&panel_form(who, "hosting_upgrade", extra.clone()))
+                .await;
+        assert_eq!(v["code"], 0, "{extra:?}: {v}");
+    }
+    assert_eq!(r.i.balance("tenant:down").await, after_buying);
+    assert_eq!(r.sim.ledger().len(), sim_records);
+    let seller = via.purchasing().unwrap();
+    let upgrade = PurchaseRequest {
+        kind: ResourceKind::HostingSite,
+        operation: Operation::Upgrade,
+        target: site.clone(),
+        offer: Some(ids[2].clone()),
+        months: 1,
+        options: Default::default(),
+    };
+    let quote = seller.quote(&upgrade).await.unwrap();
+    let up = seller.buy(&upgrade, "panel-us-upgrade").await.unwrap();
+    // The finance system truncates a prorated difference to the fen, idcgate's
+    // catalog rounds it half up: the client's quote is the charge or a fen under it.
+    assert!(
+        up.amount >= quote.price && up.amount - quote.price <= yuan("0.01"),
+        "quoted {}, charged {}",
+        quote.price,
+        up.amount
+    );
+    assert!(up.amount > Money::ZERO);
+    assert_eq!(r.i.balance("tenant:down").await, after_buying - up.amount);
+    let row = direct
+        .call(
+            "gethosting",
+            &vec![("guid".to_string(), upstream_site.clone())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row["product_guid"], "20250408030033590713", "{row}");
     assert_books_balance(&r.i.engine).await;
 }
 
