@@ -178,6 +178,20 @@ fn configuration(p: &Product, plans: &[idcgate_core::Plan]) -> (u32, u32, u32, u
     )
 }
 
+/// The name a tenant's new resource takes upstream. A hosting site's is its FTP
+/// account's at West and CNDNS, where 4-16 lower-case letters and digits, a letter
+/// first, is what is taken: `h` and 15 random hex digits. Others carry the tenant's
+/// name, for people reading the upstream's lists.
+fn create_target(tenant: &str, kind: ResourceKind) -> String {
+    let key = crate::orders::new_idempotency_key();
+    let random: String = key.chars().filter(char::is_ascii_hexdigit).collect();
+    if kind == ResourceKind::HostingSite {
+        return format!("h{}", &random[random.len().saturating_sub(15)..]);
+    }
+    let target = format!("{tenant}-{key}");
+    target.chars().take(40).collect()
+}
+
 /// What paying for a renewal or upgrade came to.
 enum Paid {
     /// Charged and ordered now; the journal order succeeded.
@@ -451,8 +465,8 @@ impl Shop {
         {
             return self.repeated(who, earlier, &product, req).await;
         }
-        let target = format!("{}-{}", who.tenant, crate::orders::new_idempotency_key());
-        let mut purchase = product.purchase(&target[..target.len().min(40)], req.months);
+        let target = create_target(&who.tenant, product.kind);
+        let mut purchase = product.purchase(&target, req.months);
         for (k, v) in &req.options {
             // What the product fixes is not the tenant's to change.
             if purchase.options.insert(k.clone(), v.clone()).is_some() {

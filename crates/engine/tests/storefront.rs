@@ -45,6 +45,7 @@ both_backends!(
     a_lost_renewal_the_upstream_refused_gives_the_money_back_once,
     the_panels_pass_through_on_the_tenants_own_site_and_database_only,
     a_site_and_a_database_upgrade_through_the_money_path,
+    a_west_host_is_sold_and_managed_through_the_storefront,
 );
 
 struct Fixture {
@@ -1397,4 +1398,106 @@ async fn a_site_and_a_database_upgrade_through_the_money_path(db: &TestDb) {
         assert_eq!(f.balance("tenant:acme").await, yuan("1000.00") - paid);
     }
     common::assert_books_balance(&f.engine).await;
+}
+
+async fn a_west_host_is_sold_and_managed_through_the_storefront(db: &TestDb) {
+    use idcgate_core::SiteAction;
+    let engine = common::engine_on(db, vec![common::west()]).await;
+    let sim = idcgate_west::Sim::sandbox();
+    let _srv = common::add_sandbox(&engine, "w", &sim).await;
+    let product = engine
+        .add_product(
+            "test",
+            product_spec(
+                "west-l1",
+                "w",
+                ResourceKind::HostingSite,
+                "L1",
+                &[],
+                ("10%", "12"),
+            ),
+        )
+        .await
+        .unwrap();
+    let shop = Shop::new(engine.clone());
+    let (view, key) = add_funded_tenant(&engine, "acme.co_1", yuan("2000.00"), Money::ZERO).await;
+    let who = shop
+        .authenticate(&view.tenant.appid, key.expose(), PEER)
+        .await
+        .unwrap();
+    let price = engine
+        .product_price("west-l1", None, Some(12))
+        .await
+        .unwrap()
+        .price;
+    let h = shop
+        .buy(
+            &who,
+            &Purchase {
+                offering: product.id,
+                months: 12,
+                client_order_id: Some("w1".into()),
+                client_user_id: None,
+                options: Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(h.state, HoldingState::Active, "{h:?}");
+    assert_eq!(h.paid, price);
+
+    // The host at West carries an FTP name West takes: 4-16 lower-case letters or
+    // digits, a letter first (the tenant's name has a dot and an underscore).
+    let resource = db
+        .store
+        .get_tenant_order(h.guid)
+        .await
+        .unwrap()
+        .unwrap()
+        .resource
+        .unwrap();
+    let conn = engine.connection("w").await.unwrap();
+    let sites = conn.web_hosting().unwrap().list_sites().await.unwrap();
+    let site = sites.iter().find(|s| s.upstream_id == resource).unwrap();
+    let name = site.name.as_str();
+    assert!(
+        (4..=16).contains(&name.len())
+            && name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()),
+        "{name:?}"
+    );
+
+    // Domains and the FTP password through West's hosting capability; what West's
+    // document has no call for is unsupported, not faked.
+    shop.site(
+        &who,
+        h.guid,
+        &SiteAction::AddDomain("shop.example.com".into()),
+    )
+    .await
+    .unwrap();
+    let domains = shop.site(&who, h.guid, &SiteAction::Domains).await.unwrap();
+    assert!(
+        domains.contains(&"shop.example.com".to_string()),
+        "{domains:?}"
+    );
+    shop.site(
+        &who,
+        h.guid,
+        &SiteAction::Password("West-Ftp-Secret-1".into()),
+    )
+    .await
+    .unwrap();
+    for action in [SiteAction::Stop, SiteAction::Start] {
+        let r = shop.site(&who, h.guid, &action).await.unwrap_err();
+        assert_eq!(r.kind, RefusalKind::Unsupported, "{action:?}: {r:?}");
+    }
+    let r = shop
+        .panel(&who, h.guid, &panel("hosting_get_proxy_list", &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Unsupported, "{r:?}");
+    common::assert_books_balance(&engine).await;
 }
