@@ -15,6 +15,12 @@
 //!   traffic graph is the simulator's, point for point;
 //! - hosting and databases: the client buys (quote = charge), lists, binds domains,
 //!   changes passwords, renews and refunds through the endpoint; attacks refused;
+//! - the panels: the client runs one scenario (PHP version, proxies, redirects,
+//!   backups, SSL, database access and backups) at the simulator and at the endpoint
+//!   with the same assertions; a field outside a sub-operation's row is not forwarded,
+//!   another tenant's guid and NUL are refused, SQL-looking text is kept as it is, the
+//!   money sub-operations are not offered; a site's upgrade is charged through the
+//!   storefront;
 //! - leases and colocation: the client buys (quote = charge), reads, stops, starts,
 //!   opens the console, reads the graph, renews and refunds; attacks refused.
 //!
@@ -27,9 +33,14 @@
 //!   `Purchasing` upgrade by package name finds none;
 //! - hosting and database products are each their own line; a site's traffic and a
 //!   database's size are the product's (more is refused, not priced); `prefix` is
-//!   not used; `hosting_operate` / `sql_operate` offer renew, refund, start/stop,
-//!   passwords and domains, the rest say they are not offered; logins and passwords
-//!   are never shown;
+//!   not used; of `hosting_operate` / `sql_operate`, `hosting_add_database`,
+//!   `hosting_del_backup` and `hosting_upload` say they are not offered, as does an
+//!   upgrade of traffic alone; an upgrade is to another product on sale (a hosting
+//!   product is also on the lines of the products that upgrade to it), charged with
+//!   the prorated difference rounded half up where the finance system truncates (the
+//!   client's quote may be a fen under the charge); a panel operation the upstream
+//!   refuses is told as a generic upstream refusal, not in the panel's words; logins
+//!   and passwords are never shown;
 //! - dedicated servers and colocation: each product is its own line of fixed
 //!   bandwidth, one IP and no defense or power choice; their upgrades are not offered;
 //!   `pages` of an order list counts the servers of every family.

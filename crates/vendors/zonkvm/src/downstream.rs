@@ -21,9 +21,17 @@
 //! (`hosting_lines`, which lists the database products' lines too) and product (`hosting_product`, `sql_product`, discounts in
 //! percent), of one fixed configuration; `create_order` takes the settings a tenant
 //! chooses (language, encoding, password) and ignores `prefix`. `hosting_operate` /
-//! `sql_operate`: renew and refund go through the storefront's money path; start,
-//! stop, FTP and database passwords and domain binding through the upstream's hosting
-//! or database capability; the other sub-operations answer that they are not offered.
+//! `sql_operate`: renew, refund and upgrade (`new_product_guid`, one of the product's
+//! upgrades; more traffic alone is not offered) go through the storefront's money
+//! path; start, stop, FTP and database passwords and domain binding through the
+//! upstream's hosting or database capability; the rest of the panel passes through as
+//! it is ([`crate::panel`]: only its listed sub-operations, with only their rows'
+//! fields, on the tenant's own holding), answered with the upstream's data;
+//! `hosting_add_database`, `hosting_del_backup` (whose `guid` is a backup's id) and
+//! `hosting_upload` answer that they are not offered. A hosting or database product
+//! is also on the lines of the products that upgrade to it, and shows `upgradation`.
+//! Multi-line fields (`domainText`, `domains`, `access`, `text`, `key`, `csr`) take line
+//! breaks and tabs and up to 64 KiB; every other control character is refused.
 //!
 //! Dedicated servers and colocation (products whose upstream plan is one) are sold
 //! the same way: each product is a `lease_lines` / `idc_lines` line and a
