@@ -179,14 +179,21 @@ fn configuration(p: &Product, plans: &[idcgate_core::Plan]) -> (u32, u32, u32, u
 }
 
 /// The name a tenant's new resource takes upstream. A hosting site's is its FTP
-/// account's at West and CNDNS, where 4-16 lower-case letters and digits, a letter
-/// first, is what is taken: `h` and 15 random hex digits. Others carry the tenant's
-/// name, for people reading the upstream's lists.
+/// account's, where West takes 4-16 lower-case letters and digits, a letter first, and
+/// CNDNS 1-10 letters: `h` and nine random letters. Others carry the tenant's name,
+/// for people reading the upstream's lists.
 fn create_target(tenant: &str, kind: ResourceKind) -> String {
     let key = crate::orders::new_idempotency_key();
-    let random: String = key.chars().filter(char::is_ascii_hexdigit).collect();
     if kind == ResourceKind::HostingSite {
-        return format!("h{}", &random[random.len().saturating_sub(15)..]);
+        let letters: String = key
+            .chars()
+            .rev()
+            .filter_map(|c| c.to_digit(16))
+            .take(9)
+            .filter_map(|d| u8::try_from(d).ok())
+            .map(|d| char::from(b'a' + d))
+            .collect();
+        return format!("h{letters}");
     }
     let target = format!("{tenant}-{key}");
     target.chars().take(40).collect()
