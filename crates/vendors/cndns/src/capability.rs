@@ -801,6 +801,38 @@ impl Billing for CndnsClient {
     }
 }
 
+/// A virtual host's operations by its FTP name (what `CreateHosting` names it and the
+/// journal keeps as its id): web state (`ModifyWebState` 1 running / 2 paused), the
+/// FTP password, domain binding.
+#[async_trait]
+impl WebHosting for CndnsClient {
+    /// No call lists the account's hosts (`HostList` lists plans for sale).
+    async fn list_sites(&self) -> Result<Vec<HostingSite>> {
+        Err(unsupported(
+            "listing its hosts (HostList lists plans for sale; HostDetail needs a host's name)",
+        ))
+    }
+
+    async fn site_action(&self, id: &str, action: &SiteAction) -> Result<Vec<String>> {
+        let (act, field): (&str, (&str, &str)) = match action {
+            SiteAction::Start => ("/hosting/modifywebstate", ("webstate", "1")),
+            SiteAction::Stop => ("/hosting/modifywebstate", ("webstate", "2")),
+            SiteAction::Password(p) => ("/hosting/modifypassword", ("newpassword", p)),
+            SiteAction::AddDomain(d) => ("/hosting/binddomain", ("domainname", d)),
+            SiteAction::RemoveDomain(d) => ("/hosting/unbinddomain", ("domainname", d)),
+            SiteAction::Domains => {
+                return Err(unsupported(
+                    "listing a host's bound domains (HostDetail shows none)",
+                ))
+            }
+        };
+        self.exchange
+            .call_kv(act, &[("ftpname", id), field])
+            .await?;
+        Ok(Vec::new())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -839,37 +871,5 @@ mod tests {
         }
         assert!(parse_cn_time("-").is_none());
         assert!(parse_cn_time("2015/13/40").is_none());
-    }
-}
-
-/// A virtual host's operations by its FTP name (what `CreateHosting` names it and the
-/// journal keeps as its id): web state (`ModifyWebState` 1 running / 2 paused), the
-/// FTP password, domain binding.
-#[async_trait]
-impl WebHosting for CndnsClient {
-    /// No call lists the account's hosts (`HostList` lists plans for sale).
-    async fn list_sites(&self) -> Result<Vec<HostingSite>> {
-        Err(unsupported(
-            "listing its hosts (HostList lists plans for sale; HostDetail needs a host's name)",
-        ))
-    }
-
-    async fn site_action(&self, id: &str, action: &SiteAction) -> Result<Vec<String>> {
-        let (act, field): (&str, (&str, &str)) = match action {
-            SiteAction::Start => ("/hosting/modifywebstate", ("webstate", "1")),
-            SiteAction::Stop => ("/hosting/modifywebstate", ("webstate", "2")),
-            SiteAction::Password(p) => ("/hosting/modifypassword", ("newpassword", p)),
-            SiteAction::AddDomain(d) => ("/hosting/binddomain", ("domainname", d)),
-            SiteAction::RemoveDomain(d) => ("/hosting/unbinddomain", ("domainname", d)),
-            SiteAction::Domains => {
-                return Err(unsupported(
-                    "listing a host's bound domains (HostDetail shows none)",
-                ))
-            }
-        };
-        self.exchange
-            .call_kv(act, &[("ftpname", id), field])
-            .await?;
-        Ok(Vec::new())
     }
 }
