@@ -15,6 +15,12 @@
 //!   traffic graph is the simulator's, point for point;
 //! - hosting and databases: the client buys (quote = charge), lists, binds domains,
 //!   changes passwords, renews and refunds through the endpoint; attacks refused;
+//! - the panels: the client runs one scenario (PHP version, proxies, redirects,
+//!   backups, SSL, database access and backups) at the simulator and at the endpoint
+//!   with the same assertions; a field outside a sub-operation's row is not forwarded,
+//!   another tenant's guid and NUL are refused, SQL-looking text is kept as it is, the
+//!   money sub-operations are not offered; a site's upgrade is charged through the
+//!   storefront;
 //! - leases and colocation: the client buys (quote = charge), reads, stops, starts,
 //!   opens the console, reads the graph, renews and refunds; attacks refused;
 //! - console password and firewall rules: the client sets the VNC password and lists,
@@ -31,9 +37,14 @@
 //!   `Purchasing` upgrade by package name finds none;
 //! - hosting and database products are each their own line; a site's traffic and a
 //!   database's size are the product's (more is refused, not priced); `prefix` is
-//!   not used; `hosting_operate` / `sql_operate` offer renew, refund, start/stop,
-//!   passwords and domains, the rest say they are not offered; logins and passwords
-//!   are never shown;
+//!   not used; of `hosting_operate` / `sql_operate`, `hosting_add_database`,
+//!   `hosting_del_backup` and `hosting_upload` say they are not offered, as does an
+//!   upgrade of traffic alone; an upgrade is to another product on sale (a hosting
+//!   product is also on the lines of the products that upgrade to it), charged with
+//!   the prorated difference rounded half up where the finance system truncates (the
+//!   client's quote may be a fen under the charge); a panel operation the upstream
+//!   refuses is told as a generic upstream refusal, not in the panel's words; logins
+//!   and passwords are never shown;
 //! - dedicated servers and colocation: each product is its own line of fixed
 //!   bandwidth, one IP and no defense or power choice; their upgrades are not offered;
 //!   `pages` of an order list counts the servers of every family;
@@ -75,6 +86,7 @@ both_backends!(
     the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_endpoint,
     the_zonkvm_client_leases_and_colocates_through_the_endpoint,
     the_zonkvm_client_sets_the_console_password_and_firewall_rules_through_the_endpoint,
+    the_zonkvm_client_uses_the_hosting_and_database_panels_at_the_simulator_and_the_endpoint,
 );
 
 /// One idcgate: an engine on `store` with every vendor, and its server with the
@@ -1089,7 +1101,8 @@ async fn the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_en
             ("appid", &appid),
             ("appkey", &appkey),
             ("action", "hosting_operate"),
-            ("operate", "hosting_get_proxy_list"),
+            ("operate", "hosting_add_database"),
+            ("db_password", "Db-Pass-1"),
             ("guid", &id),
         ])
         .await;
@@ -1510,4 +1523,460 @@ async fn the_zonkvm_client_sets_the_console_password_and_firewall_rules_through_
     );
     assert_eq!(row["product_id"].as_i64(), guid.parse().ok());
     assert_books_balance(&r.i.engine).await;
+}
+/// A month of the hosting product `site_offer` and of the database product `db_offer`
+/// at `conn`; their ids there.
+async fn site_and_database(
+    conn: &dyn Connection,
+    (site_offer, db_offer): (&str, &str),
+    key: &str,
+) -> (String, String) {
+    let seller = conn.purchasing().unwrap();
+    let site = PurchaseRequest {
+        kind: ResourceKind::HostingSite,
+        operation: Operation::Create,
+        target: "site".into(),
+        offer: Some(site_offer.into()),
+        months: 1,
+        options: [("content.program_version".to_string(), "php81".to_string())]
+            .into_iter()
+            .collect(),
+    };
+    let db = PurchaseRequest {
+        kind: ResourceKind::Database,
+        offer: Some(db_offer.into()),
+        options: [("content.code".to_string(), "utf8mb4".to_string())]
+            .into_iter()
+            .collect(),
+        ..site.clone()
+    };
+    let s = seller.buy(&site, &format!("{key}-site")).await.unwrap();
+    let d = seller.buy(&db, &format!("{key}-db")).await.unwrap();
+    (s.upstream_id.unwrap(), d.upstream_id.unwrap())
+}
+
+fn panel_call(operation: &str, fields: &[(&str, &str)]) -> idcgate_core::PanelCall {
+    idcgate_core::PanelCall {
+        operation: operation.into(),
+        fields: fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
+/// What the panel scenario read back, compared between the simulator and the endpoint.
+#[derive(Debug, PartialEq)]
+struct PanelSeen {
+    proxy_file: Value,
+    redirect_rows: usize,
+    ssl: Value,
+    access: Value,
+    backup_progress: Value,
+}
+
+/// A SQL-looking proxy name: stored and shown as it is, never interpreted.
+const SQLISH: &str = "p'; DROP TABLE tenant_orders;--";
+
+/// The Zonkvm client's use of one site's and one database's panels at an upstream,
+/// whichever it is: PHP version, proxies, redirects, backups, SSL, database access and
+/// backups, each checked by reading back.
+async fn panel_scenario(conn: &dyn Connection, site: &str, db: &str) -> PanelSeen {
+    let hosting = conn.web_hosting().unwrap();
+    let dbs = conn.databases().unwrap();
+    let h = |op: &'static str, fields: &'static [(&'static str, &'static str)]| {
+        let call = panel_call(op, fields);
+        async move { hosting.site_panel(site, &call).await }
+    };
+    h("hosting_set_php_version", &[("version", "php74")])
+        .await
+        .unwrap();
+    assert!(
+        h("hosting_set_php_version", &[("version", "php99")])
+            .await
+            .is_err(),
+        "a version the line does not offer"
+    );
+
+    // Proxies: create, list, read the file, delete.
+    let proxy = format!(
+        r#"{{"proxyname":"{}","proxysite":"http://127.0.0.1:8080","todomain":"$host","proxydir":"/api/","cache":0}}"#,
+        SQLISH.replace('"', "\\\"")
+    );
+    hosting
+        .site_panel(
+            site,
+            &panel_call("hosting_create_proxy", &[("proxyData", &proxy)]),
+        )
+        .await
+        .unwrap();
+    let rows = h("hosting_get_proxy_list", &[]).await.unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["proxyname"], SQLISH, "kept as it is");
+    assert_eq!(rows[0]["proxysite"], "http://127.0.0.1:8080");
+    let file = hosting
+        .site_panel(
+            site,
+            &panel_call("hosting_get_proxy_file", &[("proxyname", SQLISH)]),
+        )
+        .await
+        .unwrap();
+    assert!(
+        file["content"]
+            .as_str()
+            .unwrap()
+            .contains("proxy_pass http://127.0.0.1:8080;"),
+        "{file}"
+    );
+    hosting
+        .site_panel(
+            site,
+            &panel_call("hosting_delete_proxy", &[("proxyname", SQLISH)]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        h("hosting_get_proxy_list", &[]).await.unwrap(),
+        Value::Array(vec![])
+    );
+
+    // Redirects: create (the panel names it), list, delete.
+    h(
+        "hosting_create_redirect",
+        &[(
+            "post",
+            r#"{"redirectdomain":"old.example.com","redirecttype":301,"type":"1","domainorpath":"domain","holdpath":1,"tourl":"https://new.example.com"}"#,
+        )],
+    )
+    .await
+    .unwrap();
+    let redirects = h("hosting_get_redirect_list", &[]).await.unwrap();
+    let redirects = redirects.as_array().unwrap().clone();
+    assert_eq!(redirects.len(), 1, "{redirects:?}");
+    assert_eq!(redirects[0]["tourl"], "https://new.example.com");
+    let name = redirects[0]["redirectname"].as_str().unwrap().to_string();
+    hosting
+        .site_panel(
+            site,
+            &panel_call("hosting_delete_redirect", &[("redirectname", &name)]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        h("hosting_get_redirect_list", &[]).await.unwrap(),
+        Value::Array(vec![])
+    );
+
+    // A full backup, listed.
+    h("hosting_to_backup", &[]).await.unwrap();
+    let backups = h("hosting_backup_list", &[]).await.unwrap();
+    assert_eq!(backups.as_array().unwrap().len(), 1, "{backups}");
+
+    // SSL: a PEM key and certificate (several lines each), then forced HTTPS.
+    let cert = include_str!("../../vendors/zonkvm/tests/fixtures/site.crt");
+    let key = include_str!("../../vendors/zonkvm/tests/fixtures/site.key");
+    hosting
+        .site_panel(
+            site,
+            &panel_call(
+                "hosting_set_ssl",
+                &[("type", "1"), ("key", key), ("csr", cert)],
+            ),
+        )
+        .await
+        .unwrap();
+    let ssl = h("hosting_get_ssl", &[]).await.unwrap();
+    assert_eq!(ssl["status"], true, "{ssl}");
+    assert_eq!(ssl["issuer"], "Zonk Test CA");
+    h("hosting_http_to_https", &[]).await.unwrap();
+    h("hosting_close_to_https", &[]).await.unwrap();
+
+    // The database: who may connect (a newline-separated list), a backup and its
+    // progress, the backup deleted.
+    let d = |op: &'static str, fields: &[(&str, &str)]| {
+        let call = panel_call(op, fields);
+        async move { dbs.database_panel(db, &call).await }
+    };
+    d(
+        "sql_set_access",
+        &[("dataAccess", "ip"), ("access", "10.0.0.1\n10.0.0.2")],
+    )
+    .await
+    .unwrap();
+    let access = d("sql_get_access", &[]).await.unwrap();
+    assert_eq!(access["msg"], "10.0.0.1,10.0.0.2", "{access}");
+    d("sql_to_backup", &[]).await.unwrap();
+    let progress = d("sql_get_backup_size", &[]).await.unwrap();
+    let list = d("sql_backup_list", &[]).await.unwrap();
+    let list = list.as_array().unwrap().clone();
+    assert_eq!(list.len(), 1, "{list:?}");
+    let bak = list[0]["id"].to_string().trim_matches('"').to_string();
+    d("sql_del_backup", &[("bak_guid", &bak)]).await.unwrap();
+    assert_eq!(
+        d("sql_backup_list", &[]).await.unwrap(),
+        Value::Array(vec![])
+    );
+    assert!(
+        d("sql_del_backup", &[("bak_guid", &bak)]).await.is_err(),
+        "a backup deleted twice"
+    );
+    PanelSeen {
+        proxy_file: file,
+        redirect_rows: redirects.len(),
+        ssl,
+        access,
+        backup_progress: progress,
+    }
+}
+
+async fn the_zonkvm_client_uses_the_hosting_and_database_panels_at_the_simulator_and_the_endpoint(
+    db: &TestDb,
+) {
+    let r = reseller(db.reopen().await).await;
+    let upstream_offers = ("20250408030033590712", "20250407053315151712");
+    let mut ids = Vec::new();
+    for (name, kind, offer) in [
+        ("host-a", ResourceKind::HostingSite, upstream_offers.0),
+        ("db-a", ResourceKind::Database, upstream_offers.1),
+        ("host-b", ResourceKind::HostingSite, "20250408030033590713"),
+    ] {
+        ids.push(
+            r.i.product(name, kind, offer, None, ("10%", "1,12"))
+                .await
+                .to_string(),
+        );
+    }
+    let creds = r.sim.sandbox_credentials();
+    let direct = client(&r.srv.base_url(), &creds[0].1, &creds[1].1);
+    let (appid, appkey) = r.i.tenant("down", "1000.00").await;
+    let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
+    let via = client(&r.i.url(), &appid, &appkey);
+
+    // The same scenario at the simulator (the reseller's own upstream) and, as a
+    // tenant, at the endpoint.
+    let (sim_site, sim_db) = site_and_database(&*direct, upstream_offers, "panel-sim").await;
+    let at_sim = panel_scenario(&*direct, &sim_site, &sim_db).await;
+    let (site, dbid) = site_and_database(&*via, (&ids[0], &ids[1]), "panel-us").await;
+    let after_buying = r.i.balance("tenant:down").await;
+    let sim_records = r.sim.ledger().len();
+    let at_us = panel_scenario(&*via, &site, &dbid).await;
+    assert_eq!(at_us, at_sim);
+
+    // What the endpoint did landed on the tenant's own upstream site.
+    let rows =
+        r.i.store
+            .list_tenant_orders(&Default::default())
+            .await
+            .unwrap();
+    let upstream_site = rows
+        .iter()
+        .find(|t| t.order.kind == ResourceKind::HostingSite)
+        .and_then(|t| t.resource.clone())
+        .unwrap();
+    let php = |id: String| {
+        let direct = direct.clone();
+        async move {
+            let v = direct
+                .call("gethosting", &vec![("guid".to_string(), id)])
+                .await
+                .unwrap();
+            v["program_version"].as_str().unwrap().to_string()
+        }
+    };
+    assert_eq!(php(upstream_site.clone()).await, "php74");
+    assert_eq!(php(sim_site.clone()).await, "php74");
+
+    let at_sim_proxies = || {
+        let direct = direct.clone();
+        let upstream_site = upstream_site.clone();
+        async move {
+            direct
+                .web_hosting()
+                .unwrap()
+                .site_panel(&upstream_site, &panel_call("hosting_get_proxy_list", &[]))
+                .await
+                .unwrap()
+        }
+    };
+
+    // A field outside the sub-operation's list, at the top or inside its JSON, is not
+    // forwarded; the proxy is made without it.
+    let v =
+        r.i.post_form(&panel_form(
+            (&appid, &appkey),
+            "hosting_create_proxy",
+            vec![
+                ("guid", site.clone()),
+                (
+                    "proxyData",
+                    r#"{"proxyname":"p2","proxysite":"http://10.0.0.9","injected":"yes"}"#.into(),
+                ),
+                ("proxyData[advanced]", "1".into()),
+                ("proxyData[smuggled]", "1".into()),
+            ],
+        ))
+        .await;
+    assert_eq!(v["code"], 1, "{v}");
+    let listed = at_sim_proxies().await;
+    let row = listed.as_array().unwrap()[0].as_object().unwrap().clone();
+    assert_eq!(row["proxyname"], "p2");
+    assert_eq!(row["advanced"], 1, "a listed child is forwarded: {row:?}");
+    for k in ["injected", "smuggled"] {
+        assert!(!row.contains_key(k), "{k} reached the upstream: {row:?}");
+    }
+
+    // Another tenant's guid: refused, nothing changed upstream.
+    for (op, extra) in [
+        ("hosting_get_proxy_list", vec![]),
+        (
+            "hosting_delete_proxy",
+            vec![("proxyname", "p2".to_string())],
+        ),
+        ("hosting_get_ssl", vec![]),
+    ] {
+        let mut extra = extra;
+        extra.push(("guid", site.clone()));
+        let v =
+            r.i.post_form(&panel_form((&other_id, &other_key), op, extra))
+                .await;
+        assert_eq!(v["code"], 0, "{op}: {v}");
+        assert_eq!(v["msg"], "订单不存在", "{op}: {v}");
+    }
+    assert_eq!(at_sim_proxies().await.as_array().unwrap().len(), 1);
+
+    // NUL and other control characters are refused before anything is sent; SQL-looking
+    // text was kept as it is above.
+    for bad in ["p3\0", "p3\u{1}"] {
+        let v =
+            r.i.post_form(&panel_form(
+                (&appid, &appkey),
+                "hosting_delete_proxy",
+                vec![("guid", site.clone()), ("proxyname", bad.into())],
+            ))
+            .await;
+        assert_eq!(v["code"], 0, "{v}");
+    }
+    let v =
+        r.i.post_form(&panel_form(
+            (&appid, &appkey),
+            "hosting_create_proxy",
+            vec![
+                ("guid", site.clone()),
+                (
+                    "proxyData",
+                    "{\"proxyname\":\"p4\",\"proxysite\":\"http://x\u{0}\"}".into(),
+                ),
+            ],
+        ))
+        .await;
+    assert_eq!(v["code"], 0, "{v}");
+    assert_eq!(at_sim_proxies().await.as_array().unwrap().len(), 1);
+
+    // The money operations and those naming no site of the tenant's are not offered.
+    for (op, extra) in [
+        (
+            "hosting_add_database",
+            vec![("db_password", "Db-Pass-1".to_string())],
+        ),
+        ("hosting_del_backup", vec![]),
+        (
+            "hosting_upload",
+            vec![
+                ("contents_path", "/".into()),
+                ("file", "x".into()),
+                ("filename", "x".into()),
+            ],
+        ),
+    ] {
+        let mut extra = extra;
+        extra.push(("guid", site.clone()));
+        let v =
+            r.i.post_form(&panel_form((&appid, &appkey), op, extra))
+                .await;
+        assert!(
+            v["code"] == 0 && v["msg"].as_str().unwrap().contains("not offered"),
+            "{op}: {v}"
+        );
+    }
+    // The tenant paid for what it bought, nothing for the panel; nor did the reseller.
+    assert_eq!(r.i.balance("tenant:down").await, after_buying);
+    assert_eq!(r.sim.ledger().len(), sim_records);
+
+    // An upgrade is money: refused as another tenant, as traffic alone, or to a
+    // product that is no upgrade, with nothing charged; then the client's own journal
+    // path moves the site to the dearer product.
+    for (who, extra) in [
+        (
+            (other_id.as_str(), other_key.as_str()),
+            vec![("new_product_guid", ids[2].clone())],
+        ),
+        (
+            (appid.as_str(), appkey.as_str()),
+            vec![("flow", "50".to_string())],
+        ),
+        (
+            (appid.as_str(), appkey.as_str()),
+            vec![("new_product_guid", ids[0].clone())],
+        ),
+        (
+            (appid.as_str(), appkey.as_str()),
+            vec![("new_product_guid", ids[1].clone())],
+        ),
+    ] {
+        let mut extra = extra;
+        extra.push(("guid", site.clone()));
+        let v =
+            r.i.post_form(&panel_form(who, "hosting_upgrade", extra.clone()))
+                .await;
+        assert_eq!(v["code"], 0, "{extra:?}: {v}");
+    }
+    assert_eq!(r.i.balance("tenant:down").await, after_buying);
+    assert_eq!(r.sim.ledger().len(), sim_records);
+    let seller = via.purchasing().unwrap();
+    let upgrade = PurchaseRequest {
+        kind: ResourceKind::HostingSite,
+        operation: Operation::Upgrade,
+        target: site.clone(),
+        offer: Some(ids[2].clone()),
+        months: 1,
+        options: Default::default(),
+    };
+    let quote = seller.quote(&upgrade).await.unwrap();
+    let up = seller.buy(&upgrade, "panel-us-upgrade").await.unwrap();
+    // The finance system truncates a prorated difference to the fen, idcgate's
+    // catalog rounds it half up: the client's quote is the charge or a fen under it.
+    assert!(
+        up.amount >= quote.price && up.amount - quote.price <= yuan("0.01"),
+        "quoted {}, charged {}",
+        quote.price,
+        up.amount
+    );
+    assert!(up.amount > Money::ZERO);
+    assert_eq!(r.i.balance("tenant:down").await, after_buying - up.amount);
+    let row = direct
+        .call(
+            "gethosting",
+            &vec![("guid".to_string(), upstream_site.clone())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row["product_guid"], "20250408030033590713", "{row}");
+    assert_books_balance(&r.i.engine).await;
+}
+
+/// A raw `hosting_operate` form of `op` by the tenant `who`, with `extra` fields.
+fn panel_form(
+    who: (&str, &str),
+    op: &str,
+    extra: Vec<(&'static str, String)>,
+) -> Vec<(&'static str, String)> {
+    let mut form: Vec<(&'static str, String)> = vec![
+        ("appid", who.0.to_string()),
+        ("appkey", who.1.to_string()),
+        ("action", "hosting_operate".to_string()),
+        ("operate", op.to_string()),
+    ];
+    form.extend(extra);
+    form
 }

@@ -22,8 +22,8 @@ use idcgate_core::storefront::{
     Storefront,
 };
 use idcgate_core::{
-    ConsoleSession, Error, FirewallRule, FirewallRuleSpec, Money, OrderState, ResourceKind, Server,
-    SiteAction, TrafficSample,
+    ConsoleSession, Error, FirewallRule, FirewallRuleSpec, Money, OrderState, PanelCall,
+    ResourceKind, Server, SiteAction, TrafficSample,
 };
 use idcgate_store::{
     Charged, FailureLimit, NewCharge, NewTenantOrder, Opened, TenantOrderFilter, TenantOrderPatch,
@@ -180,6 +180,27 @@ fn configuration(p: &Product, plans: &[idcgate_core::Plan]) -> (u32, u32, u32, u
     )
 }
 
+/// The name a tenant's new resource takes upstream. A hosting site's is its FTP
+/// account's, where West takes 4-16 lower-case letters and digits, a letter first, and
+/// CNDNS 1-10 letters: `h` and nine random letters. Others carry the tenant's name,
+/// for people reading the upstream's lists.
+fn create_target(tenant: &str, kind: ResourceKind) -> String {
+    let key = crate::orders::new_idempotency_key();
+    if kind == ResourceKind::HostingSite {
+        let letters: String = key
+            .chars()
+            .rev()
+            .filter_map(|c| c.to_digit(16))
+            .take(9)
+            .filter_map(|d| u8::try_from(d).ok())
+            .map(|d| char::from(b'a' + d))
+            .collect();
+        return format!("h{letters}");
+    }
+    let target = format!("{tenant}-{key}");
+    target.chars().take(40).collect()
+}
+
 /// What paying for a renewal or upgrade came to.
 enum Paid {
     /// Charged and ordered now; the journal order succeeded.
@@ -189,12 +210,15 @@ enum Paid {
     Before(Option<idcgate_store::OrderRow>),
 }
 
-/// Whether a holding of `from` may become `to` in place: a server of the same upstream
-/// account sold with the same options under another offer (what an upstream upgrade
-/// moves it to; the options are a create's, which an upgrade does not send again).
+/// Whether a holding of `from` may become `to` in place: a server, hosting site or
+/// database of the same upstream account sold with the same options under another
+/// offer (what an upstream upgrade moves it to; the options are a create's, which an
+/// upgrade does not send again).
 fn upgrades_to(from: &Product, to: &Product) -> bool {
-    from.kind == ResourceKind::Server
-        && to.kind == from.kind
+    matches!(
+        from.kind,
+        ResourceKind::Server | ResourceKind::HostingSite | ResourceKind::Database
+    ) && to.kind == from.kind
         && to.account == from.account
         && to.options == from.options
         && to.offer.is_some()
@@ -450,8 +474,8 @@ impl Shop {
         {
             return self.repeated(who, earlier, &product, req).await;
         }
-        let target = format!("{}-{}", who.tenant, crate::orders::new_idempotency_key());
-        let mut purchase = product.purchase(&target[..target.len().min(40)], req.months);
+        let target = create_target(&who.tenant, product.kind);
+        let mut purchase = product.purchase(&target, req.months);
         for (k, v) in &req.options {
             // What the product fixes is not the tenant's to change.
             if purchase.options.insert(k.clone(), v.clone()).is_some() {
@@ -1059,6 +1083,39 @@ impl Shop {
         done.map_err(|e| told(&e.into()))
     }
 
+    /// A panel operation on the tenant's own live site or database, on the upstream's
+    /// id of it (the tenant's guid never leaves here).
+    async fn panel_inner(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        call: &PanelCall,
+    ) -> Answer<serde_json::Value> {
+        let (row, resource) = self.live(who, guid).await?;
+        let conn = self
+            .engine
+            .connection(&row.order.account)
+            .await
+            .map_err(|e| told(&e))?;
+        let unsupported = || refusal(RefusalKind::Unsupported, "该产品的上游不支持此操作");
+        let done = match row.order.kind {
+            ResourceKind::HostingSite => {
+                conn.web_hosting()
+                    .ok_or_else(unsupported)?
+                    .site_panel(&resource, call)
+                    .await
+            }
+            ResourceKind::Database => {
+                conn.databases()
+                    .ok_or_else(unsupported)?
+                    .database_panel(&resource, call)
+                    .await
+            }
+            _ => return Err(refusal(RefusalKind::NotFound, "未找到产品记录")),
+        };
+        done.map_err(|e| told(&e.into()))
+    }
+
     async fn refund_inner(&self, who: &Shopper, guid: i64) -> Answer<Money> {
         let row = self.own(who, guid).await?;
         let now = now_ms();
@@ -1623,6 +1680,14 @@ impl Storefront for Shop {
             format!("rule {rule_id}")
         })
         .await;
+        result
+    }
+
+    async fn panel(&self, who: &Shopper, guid: i64, call: &PanelCall) -> Answer<serde_json::Value> {
+        let result = self.panel_inner(who, guid, call).await;
+        // The operation and field names only: values may be secret (a private key).
+        self.audit(who, "panel", Some(guid), &result, |_| format!("{call:?}"))
+            .await;
         result
     }
 }

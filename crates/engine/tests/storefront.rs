@@ -44,6 +44,9 @@ both_backends!(
     a_lost_upgrade_is_charged_once_and_moves_the_order_when_asked_again,
     a_lost_renewal_the_upstream_refused_gives_the_money_back_once,
     console_password_and_firewall_rules_reach_the_tenants_own_server_only,
+    the_panels_pass_through_on_the_tenants_own_site_and_database_only,
+    a_site_and_a_database_upgrade_through_the_money_path,
+    a_west_host_is_sold_and_managed_through_the_storefront,
 );
 
 struct Fixture {
@@ -1161,4 +1164,484 @@ async fn console_password_and_firewall_rules_reach_the_tenants_own_server_only(d
             .all(|e| !format!("{e:?}").contains("Vnc-Pass-1")),
         "the password is never audited"
     );
+}
+
+fn panel(operation: &str, fields: &[(&str, &str)]) -> idcgate_core::PanelCall {
+    idcgate_core::PanelCall {
+        operation: operation.into(),
+        fields: fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
+async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &TestDb) {
+    let f = fixture(db).await;
+    let mut ids = Vec::new();
+    for (name, kind, offer) in [
+        ("host-a", ResourceKind::HostingSite, "20250408030033590712"),
+        ("db-a", ResourceKind::Database, "20250407053315151712"),
+    ] {
+        let p = f
+            .engine
+            .add_product("test", site_product(name, kind, offer))
+            .await
+            .unwrap();
+        ids.push(p.id);
+    }
+    let (who, _, _) = f.tenant("acme", "1000.00", "0").await;
+    let (other, _, _) = f.tenant("bolt", "1000.00", "0").await;
+    let buy = |offering, order_id: &str, options: &[(&str, &str)]| Purchase {
+        offering,
+        months: 1,
+        client_order_id: Some(order_id.into()),
+        client_user_id: None,
+        options: options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    };
+    let site = f
+        .shop
+        .buy(
+            &who,
+            &buy(ids[0], "h1", &[("content.program_version", "php81")]),
+        )
+        .await
+        .unwrap();
+    let base = f
+        .shop
+        .buy(&who, &buy(ids[1], "d1", &[("content.code", "utf8mb4")]))
+        .await
+        .unwrap();
+    // Another site of the same upstream account, the other tenant's.
+    let theirs = f
+        .shop
+        .buy(
+            &other,
+            &buy(ids[0], "o1", &[("content.program_version", "php81")]),
+        )
+        .await
+        .unwrap();
+    let upstream = |guid: i64| async move {
+        db.store
+            .get_tenant_order(guid)
+            .await
+            .unwrap()
+            .unwrap()
+            .resource
+            .unwrap()
+    };
+    let (my_site, their_site) = (upstream(site.guid).await, upstream(theirs.guid).await);
+    assert_ne!(my_site, their_site);
+    let conn = f.engine.connection("z").await.unwrap();
+    let proxies_at = |id: String| {
+        let conn = conn.clone();
+        async move {
+            conn.web_hosting()
+                .unwrap()
+                .site_panel(&id, &panel("hosting_get_proxy_list", &[]))
+                .await
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    };
+    let balance = f.balance("tenant:acme").await;
+    let sim_records = f.sim.ledger().len();
+
+    // A proxy made through the storefront is on the tenant's own upstream site. A guid
+    // naming the other tenant's site, and a key the row does not list, are dropped by
+    // the capability (the storefront passes what a dialect gave it).
+    let key = include_str!("../../vendors/zonkvm/tests/fixtures/site.key");
+    let made = f
+        .shop
+        .panel(
+            &who,
+            site.guid,
+            &panel(
+                "hosting_create_proxy",
+                &[
+                    ("guid", &their_site),
+                    (
+                        "proxyData",
+                        r#"{"proxyname":"api","proxysite":"http://10.0.0.1","evil":"1"}"#,
+                    ),
+                ],
+            ),
+        )
+        .await;
+    assert!(made.is_ok(), "{made:?}");
+    let mine = proxies_at(my_site.clone()).await;
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0]["proxyname"], "api");
+    assert!(mine[0].get("evil").is_none(), "{mine:?}");
+    assert!(proxies_at(their_site.clone()).await.is_empty());
+    let listed = f
+        .shop
+        .panel(&who, site.guid, &panel("hosting_get_proxy_list", &[]))
+        .await
+        .unwrap();
+    assert_eq!(listed, serde_json::Value::Array(mine));
+
+    // The database panel the same way.
+    f.shop
+        .panel(
+            &who,
+            base.guid,
+            &panel("sql_set_access", &[("dataAccess", "%")]),
+        )
+        .await
+        .unwrap();
+    let access = f
+        .shop
+        .panel(&who, base.guid, &panel("sql_get_access", &[]))
+        .await
+        .unwrap();
+    assert_eq!(access["msg"], "%");
+    // A hosting operation on the database and a database one on the site: unsupported.
+    for (guid, op) in [
+        (base.guid, "hosting_get_proxy_list"),
+        (site.guid, "sql_get_access"),
+    ] {
+        let r = f.shop.panel(&who, guid, &panel(op, &[])).await.unwrap_err();
+        assert_eq!(r.kind, RefusalKind::Unsupported, "{op}: {r:?}");
+    }
+
+    // Money never moves through the panel, whatever a caller names: the capability
+    // refuses it before anything is sent.
+    for (guid, op) in [
+        (site.guid, "hosting_refund"),
+        (site.guid, "hosting_renew"),
+        (site.guid, "hosting_upgrade"),
+        (site.guid, "hosting_add_database"),
+        (base.guid, "sql_refund"),
+        (base.guid, "sql_upgrade"),
+    ] {
+        let r = f
+            .shop
+            .panel(
+                &who,
+                guid,
+                &panel(op, &[("renewLength", "1"), ("db_password", "Pw-1")]),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(r.kind, RefusalKind::Unsupported, "{op}: {r:?}");
+    }
+    assert_eq!(
+        f.sim.ledger().len(),
+        sim_records,
+        "nothing charged upstream"
+    );
+    assert_eq!(f.balance("tenant:acme").await, balance);
+    assert_eq!(
+        f.shop.holding(&who, site.guid).await.unwrap().state,
+        HoldingState::Active
+    );
+
+    // Another tenant reaches none of it; nor does anyone reach a refunded site.
+    let r = f
+        .shop
+        .panel(&other, site.guid, &panel("hosting_get_proxy_list", &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::NotFound);
+
+    // An SSL deployment's private key reaches the upstream, not the audit log, which
+    // names the operation and the tenant.
+    let cert = include_str!("../../vendors/zonkvm/tests/fixtures/site.crt");
+    f.shop
+        .panel(
+            &who,
+            site.guid,
+            &panel("hosting_set_ssl", &[("key", key), ("csr", cert)]),
+        )
+        .await
+        .unwrap();
+    let audit = db.store.list_audit(1000).await.unwrap();
+    let entries: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action == "resale.panel" && e.actor == "tenant:acme")
+        .collect();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.outcome == "ok" && e.detail.contains("hosting_set_ssl")),
+        "{entries:?}"
+    );
+    let all = format!("{audit:?}");
+    assert!(
+        !all.contains("PRIVATE KEY"),
+        "a private key in the audit log"
+    );
+
+    f.shop.refund(&who, site.guid).await.unwrap();
+    let r = f
+        .shop
+        .panel(&who, site.guid, &panel("hosting_get_proxy_list", &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::NotFound, "{r:?}");
+    common::assert_books_balance(&f.engine).await;
+}
+
+async fn a_site_and_a_database_upgrade_through_the_money_path(db: &TestDb) {
+    let f = fixture(db).await;
+    let mut ids = Vec::new();
+    for (name, kind, offer) in [
+        ("host-a", ResourceKind::HostingSite, "20250408030033590712"),
+        ("host-b", ResourceKind::HostingSite, "20250408030033590713"),
+        ("db-a", ResourceKind::Database, "20250407053315151712"),
+        ("db-b", ResourceKind::Database, "20250407053315151713"),
+    ] {
+        let p = f
+            .engine
+            .add_product("test", site_product(name, kind, offer))
+            .await
+            .unwrap();
+        ids.push(p.id);
+    }
+    let (who, _, _) = f.tenant("acme", "1000.00", "0").await;
+    let (other, _, _) = f.tenant("bolt", "1000.00", "0").await;
+    for (kind, small, big) in [
+        (ResourceKind::HostingSite, ids[0], ids[1]),
+        (ResourceKind::Database, ids[2], ids[3]),
+    ] {
+        let offered = f.shop.offerings(&who, kind).await.unwrap();
+        let of = |id: i64| {
+            offered
+                .iter()
+                .find(|o| o.id == id)
+                .unwrap()
+                .upgrades
+                .clone()
+        };
+        assert_eq!(of(small), vec![big], "{kind:?}: the dearer product");
+        assert!(of(big).is_empty(), "{kind:?}");
+    }
+    let buy = |offering, order_id: &str, option: (&str, &str)| Purchase {
+        offering,
+        months: 1,
+        client_order_id: Some(order_id.into()),
+        client_user_id: None,
+        options: [(option.0.to_string(), option.1.to_string())]
+            .into_iter()
+            .collect(),
+    };
+    let site = f
+        .shop
+        .buy(
+            &who,
+            &buy(ids[0], "h1", ("content.program_version", "php81")),
+        )
+        .await
+        .unwrap();
+    let base = f
+        .shop
+        .buy(&who, &buy(ids[2], "d1", ("content.code", "utf8mb4")))
+        .await
+        .unwrap();
+    let conn = f.engine.connection("z").await.unwrap();
+    let upstream_product = |guid: i64, action: &'static str| {
+        let conn = conn.clone();
+        async move {
+            let id = db
+                .store
+                .get_tenant_order(guid)
+                .await
+                .unwrap()
+                .unwrap()
+                .resource
+                .unwrap();
+            let v = conn
+                .call(action, &vec![("guid".to_string(), id)])
+                .await
+                .unwrap();
+            v["product_guid"].as_str().unwrap().to_string()
+        }
+    };
+
+    // Refused before anything is charged or sent: another tenant, down, sideways.
+    let requests = f.srv.faults.requests();
+    let r = f
+        .shop
+        .upgrade(&other, site.guid, ids[1], None)
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::NotFound, "{r:?}");
+    for (guid, to) in [
+        (site.guid, ids[0]),
+        (site.guid, ids[3]),
+        (base.guid, ids[1]),
+    ] {
+        let r = f.shop.upgrade(&who, guid, to, None).await.unwrap_err();
+        assert_eq!(r.kind, RefusalKind::Unsupported, "{to}: {r:?}");
+    }
+    assert_eq!(
+        f.srv.faults.requests(),
+        requests,
+        "nothing reached the upstream"
+    );
+    let bought = site.paid + base.paid;
+    assert_eq!(f.balance("tenant:acme").await, yuan("1000.00") - bought);
+
+    // Each upgrade pays the one-month prices' difference per 30 days for the whole
+    // days left, and moves the upstream order to the dearer product.
+    let mut paid = bought;
+    for (h, (small, big), upstream_big, read) in [
+        (
+            &site,
+            ("host-a", ids[1]),
+            "20250408030033590713",
+            "gethosting",
+        ),
+        (&base, ("db-a", ids[3]), "20250407053315151713", "getsql"),
+    ] {
+        let name_big = if read == "gethosting" {
+            "host-b"
+        } else {
+            "db-b"
+        };
+        let price = |name: &'static str| {
+            let engine = f.engine.clone();
+            async move {
+                engine
+                    .product_price(name, None, Some(1))
+                    .await
+                    .unwrap()
+                    .price
+            }
+        };
+        let diff = price(name_big).await - price(small).await;
+        let left_ms = h.expires_at.unwrap().as_millisecond() - idcgate_engine::now_ms();
+        let days = (left_ms + 86_399_999) / 86_400_000;
+        let expected = idcgate_engine::catalog::round_to_fen(
+            diff.0 * rust_decimal::Decimal::from(days) / rust_decimal::Decimal::from(30),
+        );
+        let upstream_before = f.sim.balance();
+        let up = f
+            .shop
+            .upgrade(&who, h.guid, big, Some("up-1"))
+            .await
+            .unwrap();
+        assert_eq!(up.paid - h.paid, expected, "{read}: {days} days left");
+        assert_eq!(up.offering, big);
+        assert_eq!(upstream_product(h.guid, read).await, upstream_big);
+        assert!(
+            f.sim.balance() < upstream_before,
+            "the upstream charged its own"
+        );
+        // The same upgrade id again: nothing more.
+        let again = f
+            .shop
+            .upgrade(&who, h.guid, big, Some("up-1"))
+            .await
+            .unwrap();
+        assert_eq!(again.paid, up.paid);
+        paid = paid + expected;
+        assert_eq!(f.balance("tenant:acme").await, yuan("1000.00") - paid);
+    }
+    common::assert_books_balance(&f.engine).await;
+}
+
+async fn a_west_host_is_sold_and_managed_through_the_storefront(db: &TestDb) {
+    use idcgate_core::SiteAction;
+    let engine = common::engine_on(db, vec![common::west()]).await;
+    let sim = idcgate_west::Sim::sandbox();
+    let _srv = common::add_sandbox(&engine, "w", &sim).await;
+    let product = engine
+        .add_product(
+            "test",
+            product_spec(
+                "west-l1",
+                "w",
+                ResourceKind::HostingSite,
+                "L1",
+                &[],
+                ("10%", "12"),
+            ),
+        )
+        .await
+        .unwrap();
+    let shop = Shop::new(engine.clone());
+    let (view, key) = add_funded_tenant(&engine, "acme.co_1", yuan("2000.00"), Money::ZERO).await;
+    let who = shop
+        .authenticate(&view.tenant.appid, key.expose(), PEER)
+        .await
+        .unwrap();
+    let price = engine
+        .product_price("west-l1", None, Some(12))
+        .await
+        .unwrap()
+        .price;
+    let h = shop
+        .buy(
+            &who,
+            &Purchase {
+                offering: product.id,
+                months: 12,
+                client_order_id: Some("w1".into()),
+                client_user_id: None,
+                options: Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(h.state, HoldingState::Active, "{h:?}");
+    assert_eq!(h.paid, price);
+
+    // The host at West carries an FTP name West takes (4-16 lower-case letters or
+    // digits, a letter first) and CNDNS would too (1-10 letters); the tenant's name
+    // has a dot and an underscore.
+    let resource = db
+        .store
+        .get_tenant_order(h.guid)
+        .await
+        .unwrap()
+        .unwrap()
+        .resource
+        .unwrap();
+    let conn = engine.connection("w").await.unwrap();
+    let sites = conn.web_hosting().unwrap().list_sites().await.unwrap();
+    let site = sites.iter().find(|s| s.upstream_id == resource).unwrap();
+    let name = site.name.as_str();
+    assert!(
+        (4..=10).contains(&name.len()) && name.chars().all(|c| c.is_ascii_lowercase()),
+        "{name:?}"
+    );
+
+    // Domains and the FTP password through West's hosting capability; what West's
+    // document has no call for is unsupported, not faked.
+    shop.site(
+        &who,
+        h.guid,
+        &SiteAction::AddDomain("shop.example.com".into()),
+    )
+    .await
+    .unwrap();
+    let domains = shop.site(&who, h.guid, &SiteAction::Domains).await.unwrap();
+    assert!(
+        domains.contains(&"shop.example.com".to_string()),
+        "{domains:?}"
+    );
+    shop.site(
+        &who,
+        h.guid,
+        &SiteAction::Password("West-Ftp-Secret-1".into()),
+    )
+    .await
+    .unwrap();
+    for action in [SiteAction::Stop, SiteAction::Start] {
+        let r = shop.site(&who, h.guid, &action).await.unwrap_err();
+        assert_eq!(r.kind, RefusalKind::Unsupported, "{action:?}: {r:?}");
+    }
+    let r = shop
+        .panel(&who, h.guid, &panel("hosting_get_proxy_list", &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Unsupported, "{r:?}");
+    common::assert_books_balance(&engine).await;
 }

@@ -209,6 +209,16 @@ pub trait WebHosting: Send + Sync {
         let _ = id;
         Err(unsupported("refunding a hosting site".into()))
     }
+    /// One operation of the site's control panel passed through as the upstream names
+    /// it, answered with the upstream's data; only a vendor whose panel the downstream
+    /// dialect speaks has it.
+    async fn site_panel(&self, id: &str, call: &crate::PanelCall) -> Result<serde_json::Value> {
+        let _ = id;
+        Err(unsupported(format!(
+            "the hosting panel's {}",
+            call.operation
+        )))
+    }
 }
 
 #[async_trait]
@@ -226,6 +236,14 @@ pub trait Databases: Send + Sync {
     async fn refund_database(&self, id: &str) -> Result<Option<crate::Money>> {
         let _ = id;
         Err(unsupported("refunding a database".into()))
+    }
+    /// One operation of the database's control panel, as [`WebHosting::site_panel`].
+    async fn database_panel(&self, id: &str, call: &crate::PanelCall) -> Result<serde_json::Value> {
+        let _ = id;
+        Err(unsupported(format!(
+            "the database panel's {}",
+            call.operation
+        )))
     }
 }
 

@@ -457,6 +457,25 @@ impl std::fmt::Debug for SiteAction {
     }
 }
 
+/// One operation of a site's or database's control panel that the downstream dialect
+/// and the upstream speak alike (Zonkvm's panel behind `hosting_operate` /
+/// `sql_operate`, resold as it is): the upstream's own operation name and fields. The
+/// dialect chooses both from a closed list; the vendor crate checks them again before
+/// anything is sent. Values may be secret (a certificate's private key), so `Debug`
+/// shows the field names only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PanelCall {
+    pub operation: String,
+    pub fields: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for PanelCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.fields.iter().map(|(k, _)| k.as_str()).collect();
+        write!(f, "{}{names:?}", self.operation)
+    }
+}
+
 /// One point of a server's traffic graph: the rates the upstream measured in the
 /// interval starting at `at`, in bits per second.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,8 +8,8 @@
 
 use crate::firewall::{FirewallRule, FirewallRuleSpec};
 use crate::model::{
-    ConsoleSession, Database, HostingSite, OsImage, PowerAction, ResourceKind, Server, ServerKind,
-    SiteAction, TrafficSample,
+    ConsoleSession, Database, HostingSite, OsImage, PanelCall, PowerAction, ResourceKind, Server,
+    ServerKind, SiteAction, TrafficSample,
 };
 use crate::Money;
 use async_trait::async_trait;
@@ -258,6 +258,19 @@ pub trait Storefront: Send + Sync {
     ) -> Answer<FirewallRule>;
     /// Deletes a rule `rules` lists for this holding; any other id is not found.
     async fn delete_rule(&self, who: &Shopper, guid: i64, rule_id: &str) -> Answer<()>;
+    /// One operation of a hosting site's or database's control panel, passed to its
+    /// upstream as it is (on the upstream's id of the tenant's own holding), answered
+    /// with the upstream's data. Upstreams with no such panel refuse it as unsupported.
+    async fn panel(&self, who: &Shopper, guid: i64, call: &PanelCall) -> Answer<serde_json::Value> {
+        let _ = (who, guid);
+        Err(Refusal::new(
+            RefusalKind::Unsupported,
+            format!(
+                "该操作暂不支持 ({} is not offered by this provider)",
+                call.operation
+            ),
+        ))
+    }
 }
 
 /// One answer of a dialect, ready to send.

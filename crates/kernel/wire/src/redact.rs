@@ -70,7 +70,9 @@ pub fn is_secret_name(name: &str) -> bool {
         "checksum",
     ];
     let n = name.to_ascii_lowercase();
-    HINTS.iter().any(|h| n.contains(h)) || n == "sign" || n == "signature"
+    // A field named just `key` carries a private key (Zonkvm's `hosting_set_ssl`).
+    HINTS.iter().any(|h| n.contains(h))
+        || ["sign", "signature", "key", "private_key"].contains(&n.as_str())
 }
 
 /// A JSON document with the scalar values of secret-looking fields replaced, at any
@@ -276,6 +278,12 @@ fn blank_values(text: &str, marker: u8, mut at: impl FnMut(usize) -> Found) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_named_key_is_secret_a_key_inside_a_name_is_not() {
+        assert!(is_secret_name("key") && is_secret_name("Private_Key"));
+        assert!(!is_secret_name("keyword") && !is_secret_name("monkey"));
+    }
 
     #[test]
     fn redacts_plain_and_encoded() {

@@ -1,5 +1,5 @@
-//! The core capabilities CNDNS can serve: Registrar, Dns, Compute (橙云 cloud hosts)
-//! and Billing.
+//! The core capabilities CNDNS can serve: Registrar, Dns, Compute (橙云 cloud hosts),
+//! WebHosting (a host's operations; the hosts are named by their FTP name) and Billing.
 //!
 //! The API has no listing of owned domains, zones or hosts (its `*list` calls list
 //! products for sale or what sits under one named product; see the crate docs), so
@@ -10,11 +10,12 @@
 
 use crate::client::CndnsClient;
 use async_trait::async_trait;
-use idcgate_core::capability::{Billing, Compute, Dns, Registrar};
+use idcgate_core::capability::{Billing, Compute, Dns, Registrar, WebHosting};
 use idcgate_core::{
     Backup, Balance, Charge, ComputeCatalog, ConsoleSession, Disk, DnsRecord, Domain, DomainStatus,
-    Error, LifecycleState, Money, Order, OrderState, OsImage, PowerAction, PowerState, PriceQuote,
-    RecordInput, RecordType, Region, Resize, Result, Server, ServerKind, ServerSpec, Zone,
+    Error, HostingSite, LifecycleState, Money, Order, OrderState, OsImage, PowerAction, PowerState,
+    PriceQuote, RecordInput, RecordType, Region, Resize, Result, Server, ServerKind, ServerSpec,
+    SiteAction, Zone,
 };
 use serde_json::Value;
 use std::str::FromStr;
@@ -797,6 +798,38 @@ impl Billing for CndnsClient {
              /user/userdetail gives only running totals, and no call lists orders or \
              finance entries)",
         ))
+    }
+}
+
+/// A virtual host's operations by its FTP name (what `CreateHosting` names it and the
+/// journal keeps as its id): web state (`ModifyWebState` 1 running / 2 paused), the
+/// FTP password, domain binding.
+#[async_trait]
+impl WebHosting for CndnsClient {
+    /// No call lists the account's hosts (`HostList` lists plans for sale).
+    async fn list_sites(&self) -> Result<Vec<HostingSite>> {
+        Err(unsupported(
+            "listing its hosts (HostList lists plans for sale; HostDetail needs a host's name)",
+        ))
+    }
+
+    async fn site_action(&self, id: &str, action: &SiteAction) -> Result<Vec<String>> {
+        let (act, field): (&str, (&str, &str)) = match action {
+            SiteAction::Start => ("/hosting/modifywebstate", ("webstate", "1")),
+            SiteAction::Stop => ("/hosting/modifywebstate", ("webstate", "2")),
+            SiteAction::Password(p) => ("/hosting/modifypassword", ("newpassword", p)),
+            SiteAction::AddDomain(d) => ("/hosting/binddomain", ("domainname", d)),
+            SiteAction::RemoveDomain(d) => ("/hosting/unbinddomain", ("domainname", d)),
+            SiteAction::Domains => {
+                return Err(unsupported(
+                    "listing a host's bound domains (HostDetail shows none)",
+                ))
+            }
+        };
+        self.exchange
+            .call_kv(act, &[("ftpname", id), field])
+            .await?;
+        Ok(Vec::new())
     }
 }
 

@@ -54,7 +54,7 @@ impl CndnsClient {
 idcgate_wire::impl_connection!(
     CndnsClient,
     exchange,
-    [registrar, dns, compute, billing, purchasing]
+    [registrar, dns, compute, web_hosting, billing, purchasing]
 );
 
 /// CNDNS's wire protocol for one account: signing, the query, the envelope.

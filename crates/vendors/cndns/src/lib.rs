@@ -46,9 +46,11 @@
 //!
 //! Every detail call (`DomainDetail`, `HostDetail`, `DBDetail`, `getMailDetail`,
 //! `CloudInfo`, …) requires the product's name. So `Registrar::list_domains`,
-//! `Dns::list_zones` and `Compute::list_servers` answer `Unsupported`; WebHosting,
-//! Databases and Mail — whose only method is such a listing — are not served (those
-//! products are fully reachable through `Connection::call`). Compute cannot pass a
+//! `Dns::list_zones`, `Compute::list_servers` and `WebHosting::list_sites` answer
+//! `Unsupported` (WebHosting is served for a host's start, stop, FTP password and
+//! domain binding by its FTP name); Databases and Mail — whose only method is such a
+//! listing — are not served (those products are fully reachable through
+//! `Connection::call`). Compute cannot pass a
 //! system password, so hosts built or reinstalled through it get a random one: set a
 //! known one with `reset_password`.
 //!

@@ -14,9 +14,9 @@ use async_trait::async_trait;
 use idcgate_core::capability::{Billing, Compute, Databases, WebHosting};
 use idcgate_core::{
     Backup, Balance, Charge, ComputeCatalog, ConsoleSession, Database, Direction, Disk, Error,
-    FirewallRule, FirewallRuleSpec, HostingSite, LifecycleState, Money, OsImage, Plan, PowerAction,
-    PowerState, Region, Resize, Result, RuleProtocol, Server, ServerKind, ServerSpec, SiteAction,
-    TrafficSample, Verdict,
+    FirewallRule, FirewallRuleSpec, HostingSite, LifecycleState, Money, OsImage, PanelCall, Plan,
+    PowerAction, PowerState, Region, Resize, Result, RuleProtocol, Server, ServerKind, ServerSpec,
+    SiteAction, TrafficSample, Verdict,
 };
 use jiff::Timestamp;
 use serde_json::{json, Value};
@@ -934,6 +934,39 @@ impl WebHosting for ZonkvmClient {
             .await?;
         Ok(refunded(&answer))
     }
+
+    async fn site_panel(&self, id: &str, call: &PanelCall) -> Result<Value> {
+        self.panel("hosting_operate", id, call).await
+    }
+}
+
+impl ZonkvmClient {
+    /// A panel sub-operation on order `id`, checked against [`crate::panel`] here too:
+    /// a caller cannot reach a money operation or send a field its row does not list.
+    /// Answers the envelope's `data` (`""` where the upstream sent none).
+    async fn panel(&self, family: &str, id: &str, call: &PanelCall) -> Result<Value> {
+        let num = order_number(id)?;
+        if !crate::panel::passes(family, &call.operation) {
+            return Err(unsupported(&format!(
+                "{family} {} through the panel",
+                call.operation
+            )));
+        }
+        let fields = crate::panel::fields(family, &call.operation, &call.fields)
+            .map_err(|(field, reason)| Error::invalid(field, reason))?;
+        let mut params = vec![("guid", num.as_str())];
+        params.extend(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let answer = self
+            .call_kv(&format!("{family}#{}", call.operation), &params)
+            .await?;
+        // `call` gives the whole envelope back when `data` is empty.
+        Ok(match answer {
+            Value::Object(ref m) if m.contains_key("code") && m.contains_key("msg") => {
+                m.get("data").cloned().unwrap_or_default()
+            }
+            other => other,
+        })
+    }
 }
 
 /// A hosting or database order's number (`7`, or `hosting_7` / `sql_7` as the journal
@@ -994,6 +1027,10 @@ impl Databases for ZonkvmClient {
             .call_kv("sql_operate#sql_refund", &[("guid", &num)])
             .await?;
         Ok(refunded(&answer))
+    }
+
+    async fn database_panel(&self, id: &str, call: &PanelCall) -> Result<Value> {
+        self.panel("sql_operate", id, call).await
     }
 }
 

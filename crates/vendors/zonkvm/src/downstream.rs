@@ -21,9 +21,17 @@
 //! (`hosting_lines`, which lists the database products' lines too) and product (`hosting_product`, `sql_product`, discounts in
 //! percent), of one fixed configuration; `create_order` takes the settings a tenant
 //! chooses (language, encoding, password) and ignores `prefix`. `hosting_operate` /
-//! `sql_operate`: renew and refund go through the storefront's money path; start,
-//! stop, FTP and database passwords and domain binding through the upstream's hosting
-//! or database capability; the other sub-operations answer that they are not offered.
+//! `sql_operate`: renew, refund and upgrade (`new_product_guid`, one of the product's
+//! upgrades; more traffic alone is not offered) go through the storefront's money
+//! path; start, stop, FTP and database passwords and domain binding through the
+//! upstream's hosting or database capability; the rest of the panel passes through as
+//! it is ([`crate::panel`]: only its listed sub-operations, with only their rows'
+//! fields, on the tenant's own holding), answered with the upstream's data;
+//! `hosting_add_database`, `hosting_del_backup` (whose `guid` is a backup's id) and
+//! `hosting_upload` answer that they are not offered. A hosting or database product
+//! is also on the lines of the products that upgrade to it, and shows `upgradation`.
+//! Multi-line fields (`domainText`, `domains`, `access`, `text`, `key`, `csr`) take line
+//! breaks and tabs and up to 64 KiB; every other control character is refused.
 //!
 //! Dedicated servers and colocation (products whose upstream plan is one) are sold
 //! the same way: each product is a `lease_lines` / `idc_lines` line and a
@@ -53,8 +61,8 @@ use idcgate_core::storefront::{
     ServerAction, Shopper, Storefront,
 };
 use idcgate_core::{
-    Direction, FirewallRule, FirewallRuleSpec, Money, PowerAction, PowerState, ResourceKind,
-    RuleProtocol, ServerKind, SiteAction, Verdict,
+    Direction, FirewallRule, FirewallRuleSpec, Money, PanelCall, PowerAction, PowerState,
+    ResourceKind, RuleProtocol, ServerKind, SiteAction, Verdict,
 };
 use idcgate_wire::form;
 use idcgate_wire::sim::china;
@@ -69,6 +77,11 @@ const PAGE_SIZE: usize = 100;
 /// `content` of a handful of keys).
 const MAX_FIELD: usize = 4096;
 const MAX_MONTHS: u32 = 120;
+/// Fields whose values are several lines by nature (newline-separated domains or
+/// addresses, a file's text, a PEM key or certificate): a line break or tab is allowed
+/// there, any other control character (NUL) is still refused, and they may be longer.
+const MULTILINE: [&str; 6] = ["domainText", "domains", "access", "text", "key", "csr"];
+const MAX_TEXT: usize = 65_536;
 /// Fields that would carry a price or a rebate: prices are the server's alone.
 const PRICE_FIELDS: [&str; 9] = [
     "price",
@@ -146,13 +159,16 @@ fn is_price_field(key: &str) -> bool {
 /// fields anywhere, `content`'s keys included.
 fn screen(fields: &Fields) -> Result<(), Refusal> {
     for (k, v) in fields {
-        if k.len() > 64 || v.len() > MAX_FIELD {
+        let multiline = MULTILINE.contains(&k.as_str());
+        let max = if multiline { MAX_TEXT } else { MAX_FIELD };
+        let refused = |c: char| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'));
+        if k.len() > 64 || v.len() > max {
             return Err(fail(format!(
                 "参数错误：{} 过长",
                 k.chars().take(64).collect::<String>()
             )));
         }
-        if k.chars().chain(v.chars()).any(char::is_control) {
+        if k.chars().any(char::is_control) || v.chars().any(refused) {
             return Err(fail(format!(
                 "参数错误：{} 含非法字符",
                 k.chars()
@@ -483,6 +499,14 @@ impl Site {
         }
     }
 
+    /// The wire action of its per-order sub-operations.
+    fn family(self) -> &'static str {
+        match self {
+            Site::Hosting => "hosting_operate",
+            Site::Sql => "sql_operate",
+        }
+    }
+
     /// Settings a tenant may choose at `create_order` (they do not change the price),
     /// as the document names them. `prefix` is not among them: the upstream order
     /// carries idcgate's own marker there.
@@ -500,16 +524,26 @@ impl Site {
     }
 }
 
-/// A hosting or database product row: the product is its own line.
-fn site_product_json(o: &Offering, site: Site) -> Option<Value> {
+/// A hosting or database product row: the product is its own line, and is also on the
+/// lines of the products that may be upgraded to it (a client finds an upgrade among
+/// the products of the order's line, as the document has it).
+fn site_product_json(o: &Offering, all: &[Offering], site: Site) -> Option<Value> {
     let (monthly, discounts) = monthly_and_discounts(o, Decimal::ONE_HUNDRED)?;
     let months: Vec<String> = o.terms.iter().map(|(m, _)| m.to_string()).collect();
+    let lines: Vec<String> = std::iter::once(o.id)
+        .chain(
+            all.iter()
+                .filter(|f| f.upgrades.contains(&o.id))
+                .map(|f| f.id),
+        )
+        .map(|id| id.to_string())
+        .collect();
     let mut row = json!({
-        "guid": o.id.to_string(), "name": o.name, "lines_guid": o.id.to_string(),
+        "guid": o.id.to_string(), "name": o.name, "lines_guid": lines.join(","),
         "desc": o.title, "price": format!("{monthly:.2}"), "months": months.join(","),
         "discount": Value::Array(discounts).to_string(), "db": 0, "buy_limit": 0,
         "timeout": 0, "sort": o.id, "stock": 1, "status": 1, "suggest": 0,
-        "upgradation": 0, "line_names": o.title,
+        "upgradation": i64::from(!o.upgrades.is_empty()), "line_names": o.title,
     });
     if site == Site::Hosting {
         // Traffic is the product's own: no more can be bought on top.
@@ -1001,11 +1035,13 @@ impl Call<'_> {
                 SiteAction::Password(need(f, "password")?.to_string())
             }
             (_, "hosting_renew" | "sql_renew") => return self.renew_site(site).await,
+            (_, "hosting_upgrade" | "sql_upgrade") => return self.upgrade_site(site).await,
             (_, "hosting_refund" | "sql_refund") => {
                 let h = self.held(site.kind()).await?;
                 let back = self.front.refund(&self.who, h.guid).await?;
                 return Ok((OK_WRITE, json!({"id": h.guid, "money": yuan(back)})));
             }
+            _ if crate::panel::passes(site.family(), op) => return self.panel(site, op).await,
             _ => {
                 return Err(Refusal::new(
                     RefusalKind::Unsupported,
@@ -1026,6 +1062,70 @@ impl Call<'_> {
             })
             .collect();
         Ok((OK_READ, Value::Array(rows)))
+    }
+
+    /// A panel sub-operation passed to the upstream of the tenant's own holding: only
+    /// the fields its row lists go (the tenant's `guid` names the holding here and is
+    /// replaced upstream by the holding's own order), answered with the upstream's data.
+    async fn panel(&self, site: Site, op: &str) -> Result<(&'static str, Value), Refusal> {
+        let family = site.family();
+        let given: Vec<(String, String)> = self
+            .fields
+            .iter()
+            .filter(|(k, _)| {
+                !["appid", "appkey", "action", "operate", "guid"].contains(&k.as_str())
+            })
+            .cloned()
+            .collect();
+        let fields = crate::panel::fields(family, op, &given).map_err(|(field, _)| bad(&field))?;
+        let h = self.held(site.kind()).await?;
+        let call = PanelCall {
+            operation: op.to_string(),
+            fields,
+        };
+        let data = self.front.panel(&self.who, h.guid, &call).await?;
+        let msg = if crate::panel::reads(family, op) {
+            OK_READ
+        } else {
+            OK_WRITE
+        };
+        Ok((msg, data))
+    }
+
+    /// `hosting_upgrade` / `sql_upgrade` to `new_product_guid`, one of the product's
+    /// upgrades, through the storefront's money path (the price difference for the time
+    /// left, from the catalog). Traffic (`flow`) is the product's: more is not sold.
+    async fn upgrade_site(&self, site: Site) -> Result<(&'static str, Value), Refusal> {
+        let f = &self.fields;
+        if get(f, "flow").is_some() {
+            return Err(Refusal::new(
+                RefusalKind::Unsupported,
+                "流量随产品固定，不单独升级 (more traffic is not offered: it is the product's)",
+            ));
+        }
+        let to = need(f, "new_product_guid")?
+            .parse::<i64>()
+            .map_err(|_| bad("new_product_guid"))?;
+        let h = self.held(site.kind()).await?;
+        let offerings = self.offered(site.kind()).await?;
+        let current = offerings
+            .iter()
+            .find(|o| o.id == h.offering)
+            .ok_or_else(|| fail("该订单的产品已下架，不可升级"))?;
+        if !current.upgrades.contains(&to) {
+            return Err(Refusal::new(
+                RefusalKind::Unsupported,
+                "该产品不能升级到所选产品 (no upgrade from this product to that one)",
+            ));
+        }
+        let upgraded = self
+            .front
+            .upgrade(&self.who, h.guid, to, get(f, "client_order_id"))
+            .await?;
+        Ok((
+            OK_WRITE,
+            json!({"id": h.guid, "money": yuan(upgraded.paid - h.paid)}),
+        ))
     }
 
     /// `renewLength` months, or as many as take the order to `newEndTimeStr` (the
@@ -1152,7 +1252,7 @@ impl Call<'_> {
                     OK_READ,
                     products
                         .iter()
-                        .filter_map(|o| site_product_json(o, site))
+                        .filter_map(|o| site_product_json(o, &products, site))
                         .collect(),
                 ))
             }

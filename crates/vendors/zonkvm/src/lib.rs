@@ -66,6 +66,7 @@ pub mod downstream;
 pub mod errors;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod panel;
 mod purchase;
 pub mod sim;
 mod spec;

@@ -418,7 +418,10 @@ async fn registrar_capability() {
     ));
     let caps = idcgate_core::Capabilities::of(e.conn.as_ref());
     use idcgate_core::Capability::*;
-    assert_eq!(caps, [Registrar, Dns, Compute, Billing, Purchasing]);
+    assert_eq!(
+        caps,
+        [Registrar, Dns, Compute, WebHosting, Billing, Purchasing]
+    );
 }
 
 fn zhuanru<'a>(domain: &'a str, uid: &'a str, code: &'a str) -> [(&'a str, &'a str); 3] {

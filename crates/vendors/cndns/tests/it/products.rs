@@ -111,6 +111,71 @@ async fn hosting_lifecycle() {
 }
 
 #[tokio::test]
+async fn the_hosting_capability_starts_stops_and_binds_a_host_by_its_ftp_name() {
+    use idcgate_core::SiteAction;
+    let e = env().await;
+    let hosting = e.conn.web_hosting().unwrap();
+    assert!(matches!(
+        hosting.list_sites().await,
+        Err(Error::Unsupported { .. })
+    ));
+    let web = || e.sim.panel("demoweb").unwrap();
+    hosting
+        .site_action("demoweb", &SiteAction::Stop)
+        .await
+        .unwrap();
+    assert_eq!(web()["webstate"], "2");
+    // A paused host takes no domain (13140), as the API says.
+    assert!(hosting
+        .site_action("demoweb", &SiteAction::AddDomain("cap.example.cn".into()))
+        .await
+        .is_err());
+    hosting
+        .site_action("demoweb", &SiteAction::Start)
+        .await
+        .unwrap();
+    assert_eq!(web()["webstate"], "1");
+    hosting
+        .site_action("demoweb", &SiteAction::AddDomain("cap.example.cn".into()))
+        .await
+        .unwrap();
+    assert!(web()["domains"]
+        .as_str()
+        .unwrap()
+        .contains("cap.example.cn"));
+    hosting
+        .site_action(
+            "demoweb",
+            &SiteAction::RemoveDomain("cap.example.cn".into()),
+        )
+        .await
+        .unwrap();
+    assert!(!web()["domains"]
+        .as_str()
+        .unwrap()
+        .contains("cap.example.cn"));
+    hosting
+        .site_action("demoweb", &SiteAction::Password("Cap123!pass".into()))
+        .await
+        .unwrap();
+    e.reads(&[(
+        "/hosting/hostdetail",
+        &[("ftpname", "demoweb")],
+        "/0/ftppassword",
+        "Cap123!pass".into(),
+    )])
+    .await;
+    assert!(matches!(
+        hosting.site_action("demoweb", &SiteAction::Domains).await,
+        Err(Error::Unsupported { .. })
+    ));
+    assert!(hosting
+        .site_action("nosuch", &SiteAction::Stop)
+        .await
+        .is_err());
+}
+
+#[tokio::test]
 async fn database_lifecycle() {
     let e = env().await;
     assert_eq!(list(&e.ok("/database/dblist", &[]).await).len(), 2);
