@@ -47,6 +47,9 @@ pub struct Offering {
     /// Offerings a holding of this one may be upgraded to (dearer ones its upstream
     /// can move it to in place).
     pub upgrades: Vec<i64>,
+    /// What it sells per unit beyond its base (extra IPs, bandwidth, defense), at the
+    /// tenant's prices; empty: one fixed configuration.
+    pub units: Vec<crate::units::UnitOffer>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +83,9 @@ pub struct Holding {
     pub client_user_id: String,
     /// What the tenant paid for it, net of money given back.
     pub paid: Money,
+    /// What it holds beyond its product's base (bought with it, or added since by an
+    /// upgrade whose upstream order succeeded).
+    pub units: crate::units::Units,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -91,7 +97,8 @@ pub struct Purchase {
     pub client_user_id: Option<String>,
     /// Settings of the new service the tenant chooses that do not change its price (a
     /// site's language and FTP password, a database's encoding), by the upstream
-    /// document's names; secret ones are sent, never journalled.
+    /// document's names; secret ones are sent, never journalled. Units beyond the base
+    /// (`crate::units::Unit::option_key`) are counts the storefront prices itself.
     pub options: BTreeMap<String, String>,
 }
 
@@ -224,6 +231,22 @@ pub trait Storefront: Send + Sync {
     async fn site(&self, who: &Shopper, guid: i64, action: &SiteAction) -> Answer<Vec<String>>;
     /// Gives a holding back; returns what went back to the tenant.
     async fn refund(&self, who: &Shopper, guid: i64) -> Answer<Money>;
+    /// Adds units (IPs, bandwidth, defense) to a server holding, charging their price
+    /// for the time it has left; the same `client_order_id` again is the same upgrade,
+    /// charged once. A storefront that sells no units answers `Unsupported`.
+    async fn add_units(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        add: &crate::units::Units,
+        client_order_id: Option<&str>,
+    ) -> Answer<Holding> {
+        let _ = (who, guid, add, client_order_id);
+        Err(Refusal::new(
+            RefusalKind::Unsupported,
+            "该产品不按单位升级 (no units are sold for this product)",
+        ))
+    }
 }
 
 /// One answer of a dialect, ready to send.
