@@ -776,8 +776,10 @@ impl fmt::Display for ProductUnit {
     }
 }
 
+/// The stored units in `Unit` order (IPs, bandwidth, defense).
 fn units_from(rows: Vec<ProductUnitRow>) -> Result<Vec<ProductUnit>> {
-    rows.into_iter()
+    let mut units = rows
+        .into_iter()
         .map(|r| {
             let corrupt = || {
                 EngineError::Store(StoreError::Corrupt(format!(
@@ -791,7 +793,9 @@ fn units_from(rows: Vec<ProductUnitRow>) -> Result<Vec<ProductUnit>> {
                 fixed: r.monthly_fen.map(Money::from_fen),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    units.sort_by_key(|u| u.unit);
+    Ok(units)
 }
 
 /// The purchase options that carry `units` (a unit at zero is left out).
