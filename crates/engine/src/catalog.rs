@@ -14,8 +14,8 @@
 use crate::tenants::check_name;
 use crate::{now_ms, Engine, EngineError, Result};
 use idcgate_core::purchase::{Operation, PurchaseRequest};
-use idcgate_core::{Error, Money, ResourceKind};
 use idcgate_core::units::{Unit, Units, MAX_UNITS};
+use idcgate_core::{Error, Money, ResourceKind};
 use idcgate_store::{NewProduct, ProductRow, ProductState, ProductUnitRow, StoreError};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
@@ -751,13 +751,14 @@ impl ProductUnit {
             .into());
         }
         if let Some(m) = self.fixed {
-            if m.0 <= Decimal::ZERO
-                || m.0 > Decimal::from(MAX_MONTHLY_YUAN)
-                || m.to_fen().is_err()
+            if m.0 <= Decimal::ZERO || m.0 > Decimal::from(MAX_MONTHLY_YUAN) || m.to_fen().is_err()
             {
                 return Err(Error::invalid(
                     "unit",
-                    format!("{}: {m} a month: whole fen, above 0.00, at most {MAX_MONTHLY_YUAN}.00", self.unit),
+                    format!(
+                        "{}: {m} a month: whole fen, above 0.00, at most {MAX_MONTHLY_YUAN}.00",
+                        self.unit
+                    ),
                 )
                 .into());
             }
@@ -770,7 +771,11 @@ impl fmt::Display for ProductUnit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} up to {} more", self.unit, self.max_extra)?;
         if let Some(m) = self.fixed {
-            write!(f, " ({m} a {} a month at a fixed price)", self.unit.measure())?;
+            write!(
+                f,
+                " ({m} a {} a month at a fixed price)",
+                self.unit.measure()
+            )?;
         }
         Ok(())
     }
@@ -930,12 +935,18 @@ impl Engine {
     async fn write_product_units(&self, name: &str, units: Vec<ProductUnit>) -> Result<Product> {
         let p = self.product(name).await?;
         if p.state != ProductState::OnSale {
-            return Err(EngineError::Conflict(format!("product {} is retired", p.name)));
+            return Err(EngineError::Conflict(format!(
+                "product {} is retired",
+                p.name
+            )));
         }
         if !units.is_empty() && p.kind != ResourceKind::Server {
             return Err(Error::invalid(
                 "unit",
-                format!("{} products sell no units: only servers do", p.kind.as_str()),
+                format!(
+                    "{} products sell no units: only servers do",
+                    p.kind.as_str()
+                ),
             )
             .into());
         }
@@ -944,7 +955,9 @@ impl Engine {
             .chain(p.rule.levels.values())
             .any(|b| matches!(b, Basis::Fixed(_)));
         let months = p.rule.shown_periods()[0];
-        let base = self.quote(&p.account, &p.purchase(QUOTE_TARGET, months)).await?;
+        let base = self
+            .quote(&p.account, &p.purchase(QUOTE_TARGET, months))
+            .await?;
         for u in &units {
             u.check()?;
             if !seen.insert(u.unit) {
@@ -953,7 +966,10 @@ impl Engine {
             if any_fixed && u.fixed.is_none() {
                 return Err(Error::invalid(
                     "unit",
-                    format!("{}: the product has a fixed price, so the unit needs one (UNIT=MAX@PRICE)", u.unit),
+                    format!(
+                        "{}: the product has a fixed price, so the unit needs one (UNIT=MAX@PRICE)",
+                        u.unit
+                    ),
                 )
                 .into());
             }
@@ -1027,12 +1043,16 @@ impl Engine {
     /// first term with one more, less the base's, over the months.
     pub async fn unit_cost(&self, p: &Product, unit: Unit) -> Result<Money> {
         let months = p.rule.shown_periods()[0];
-        let base = self.quote(&p.account, &p.purchase(QUOTE_TARGET, months)).await?;
+        let base = self
+            .quote(&p.account, &p.purchase(QUOTE_TARGET, months))
+            .await?;
         let one: Units = [(unit, 1)].into_iter().collect();
         let more = self
             .quote(&p.account, &p.purchase_with(QUOTE_TARGET, months, &one))
             .await?;
-        Ok(round_to_fen((more.price - base.price).0 / Decimal::from(months)))
+        Ok(round_to_fen(
+            (more.price - base.price).0 / Decimal::from(months),
+        ))
     }
 }
 
@@ -1042,7 +1062,10 @@ impl Product {
     pub fn unit_monthly(&self, level: &str, u: &ProductUnit, cost: Option<Money>) -> Result<Money> {
         match self.rule.basis_for(level).0 {
             Basis::Fixed(_) => u.fixed.ok_or_else(|| {
-                EngineError::Invalid(format!("{}: no fixed price for a fixed-price level", u.unit))
+                EngineError::Invalid(format!(
+                    "{}: no fixed price for a fixed-price level",
+                    u.unit
+                ))
             }),
             Basis::Markup(pct) => {
                 let cost = cost.ok_or_else(|| {

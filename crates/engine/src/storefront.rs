@@ -485,9 +485,7 @@ impl Shop {
                 ));
             }
         }
-        let (price, cost, fen) = self
-            .price_units(who, &product, &purchase, &units)
-            .await?;
+        let (price, cost, fen) = self.price_units(who, &product, &purchase, &units).await?;
         let opened = self
             .engine
             .store
@@ -1624,9 +1622,7 @@ impl Storefront for Shop {
         add: &idcgate_core::units::Units,
         client_order_id: Option<&str>,
     ) -> Answer<Holding> {
-        let result = self
-            .add_units_inner(who, guid, add, client_order_id)
-            .await;
+        let result = self.add_units_inner(who, guid, add, client_order_id).await;
         let asked: Vec<String> = add.iter().map(|(u, n)| format!("{u} +{n}")).collect();
         self.audit(who, "upgrade", Some(guid), &result, |h| {
             format!("units {}; paid in all {}", asked.join(", "), h.paid)

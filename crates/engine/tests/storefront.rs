@@ -1035,7 +1035,10 @@ async fn lease_with_units(f: &Fixture) -> i64 {
                 "z",
                 ResourceKind::Server,
                 LEASE_OFFER,
-                &[("system_guid", idcgate_engine::testing::ZONKVM_SANDBOX_SYSTEM)],
+                &[(
+                    "system_guid",
+                    idcgate_engine::testing::ZONKVM_SANDBOX_SYSTEM,
+                )],
                 ("10%", "1,12"),
             ),
         )
@@ -1075,9 +1078,7 @@ fn days_left(end: jiff::Timestamp) -> i64 {
     (left.max(0) + 86_399_999) / 86_400_000
 }
 
-async fn units_beyond_the_base_are_bought_and_added_at_their_price_for_the_time_left(
-    db: &TestDb,
-) {
+async fn units_beyond_the_base_are_bought_and_added_at_their_price_for_the_time_left(db: &TestDb) {
     let f = fixture(db).await;
     let lease = lease_with_units(&f).await;
     let (who, _, _) = f.tenant("acme", "5000.00", "0").await;
@@ -1085,8 +1086,11 @@ async fn units_beyond_the_base_are_bought_and_added_at_their_price_for_the_time_
     // The tenant sees each unit's monthly price at its level.
     let offered = f.shop.offerings(&who, ResourceKind::Server).await.unwrap();
     let o = offered.iter().find(|o| o.id == lease).unwrap();
-    let shown: Vec<(Unit, Money, u32)> =
-        o.units.iter().map(|u| (u.unit, u.monthly, u.max_extra)).collect();
+    let shown: Vec<(Unit, Money, u32)> = o
+        .units
+        .iter()
+        .map(|u| (u.unit, u.monthly, u.max_extra))
+        .collect();
     assert_eq!(
         shown,
         [
@@ -1127,7 +1131,11 @@ async fn units_beyond_the_base_are_bought_and_added_at_their_price_for_the_time_
         .shop
         .buy(
             &who,
-            &with_units(lease, "l-1", &[("units.ip", "2"), ("units.bandwidth", "30")]),
+            &with_units(
+                lease,
+                "l-1",
+                &[("units.ip", "2"), ("units.bandwidth", "30")],
+            ),
         )
         .await
         .unwrap();
@@ -1243,7 +1251,14 @@ async fn a_lost_unit_upgrade_is_charged_once_and_counts_once_settled(db: &TestDb
 
 async fn a_fixed_price_product_sells_units_at_their_fixed_price(db: &TestDb) {
     let f = fixture(db).await;
-    let mut spec = product_spec("idc-a", "z", ResourceKind::Server, IDC_OFFER, &[], ("10%", "1"));
+    let mut spec = product_spec(
+        "idc-a",
+        "z",
+        ResourceKind::Server,
+        IDC_OFFER,
+        &[],
+        ("10%", "1"),
+    );
     spec.rule = PriceRule::parse("900.00", &["gold=20%".into()], &[], Some("1")).unwrap();
     f.engine.add_product("test", spec).await.unwrap();
     // Refused: a unit without a fixed price on a fixed-price product, a maximum beyond
@@ -1254,8 +1269,15 @@ async fn a_fixed_price_product_sells_units_at_their_fixed_price(db: &TestDb) {
         vec!["ip=200@250.00"],
         vec!["ip=2@250.00", "ip=3@250.00"],
     ] {
-        let units = units.iter().map(|u| ProductUnit::parse(u).unwrap()).collect();
-        assert!(f.engine.set_product_units("test", "idc-a", units).await.is_err());
+        let units = units
+            .iter()
+            .map(|u| ProductUnit::parse(u).unwrap())
+            .collect();
+        assert!(f
+            .engine
+            .set_product_units("test", "idc-a", units)
+            .await
+            .is_err());
     }
     for bad in ["ip=0", "ip=2@0", "ip=2@-1", "ram=2", "ip", "ip=2@1.001"] {
         assert!(ProductUnit::parse(bad).is_err(), "{bad}");
@@ -1307,7 +1329,10 @@ async fn a_fixed_price_product_sells_units_at_their_fixed_price(db: &TestDb) {
                 "z",
                 ResourceKind::Server,
                 LEASE_OFFER,
-                &[("system_guid", idcgate_engine::testing::ZONKVM_SANDBOX_SYSTEM)],
+                &[(
+                    "system_guid",
+                    idcgate_engine::testing::ZONKVM_SANDBOX_SYSTEM,
+                )],
                 ("10%", "1"),
             ),
         )
@@ -1315,13 +1340,23 @@ async fn a_fixed_price_product_sells_units_at_their_fixed_price(db: &TestDb) {
         .unwrap();
     assert!(f
         .engine
-        .set_product_units("test", &lease.name, vec![ProductUnit::parse("defense=100").unwrap()])
+        .set_product_units(
+            "test",
+            &lease.name,
+            vec![ProductUnit::parse("defense=100").unwrap()]
+        )
         .await
         .is_err());
-    assert!(f
-        .engine
-        .set_product_units("test", "cloud-1c1g", vec![ProductUnit::parse("ip=1@1.00").unwrap()])
-        .await
-        .is_err(), "the cloud upstream takes no units");
+    assert!(
+        f.engine
+            .set_product_units(
+                "test",
+                "cloud-1c1g",
+                vec![ProductUnit::parse("ip=1@1.00").unwrap()]
+            )
+            .await
+            .is_err(),
+        "the cloud upstream takes no units"
+    );
     common::assert_books_balance(&f.engine).await;
 }

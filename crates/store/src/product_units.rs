@@ -76,7 +76,8 @@ impl ProductUnitStore for SqlStore {
     }
 
     async fn product_units(&self, product_id: i64) -> Result<Vec<ProductUnitRow>> {
-        let sql = format!("SELECT {COLUMNS} FROM product_units WHERE product_id = $1 ORDER BY unit");
+        let sql =
+            format!("SELECT {COLUMNS} FROM product_units WHERE product_id = $1 ORDER BY unit");
         self.rows_for(&sql, product_id, unit_from).await
     }
 

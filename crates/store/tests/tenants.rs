@@ -432,7 +432,13 @@ async fn a_products_units_are_replaced_whole_in_fen(f: &TestDb) {
     };
     let id = s.add_product(&p, NOW).await.unwrap().id;
     let other = s
-        .add_product(&NewProduct { name: "lease-2".into(), ..p.clone() }, NOW)
+        .add_product(
+            &NewProduct {
+                name: "lease-2".into(),
+                ..p.clone()
+            },
+            NOW,
+        )
         .await
         .unwrap()
         .id;
@@ -442,7 +448,10 @@ async fn a_products_units_are_replaced_whole_in_fen(f: &TestDb) {
         monthly_fen: fen,
         max_extra: max,
     };
-    let first = vec![unit(id, "bandwidth", Some(1_760), 100), unit(id, "ip", None, 8)];
+    let first = vec![
+        unit(id, "bandwidth", Some(1_760), 100),
+        unit(id, "ip", None, 8),
+    ];
     s.set_product_units(id, &first).await.unwrap();
     s.set_product_units(other, &[unit(other, "defense", Some(1), 0)])
         .await
@@ -461,7 +470,10 @@ async fn a_products_units_are_replaced_whole_in_fen(f: &TestDb) {
         unit(id, "ip", None, -1),
         unit(other, "ip", None, 1),
     ] {
-        assert!(s.set_product_units(id, &[bad.clone()]).await.is_err(), "{bad:?}");
+        assert!(
+            s.set_product_units(id, &[bad.clone()]).await.is_err(),
+            "{bad:?}"
+        );
     }
     assert_eq!(s.product_units(id).await.unwrap(), second);
     s.set_product_units(id, &[]).await.unwrap();

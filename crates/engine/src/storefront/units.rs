@@ -44,12 +44,17 @@ pub(super) fn split_units(
             rest.insert(k.clone(), v.clone());
             continue;
         };
-        let n = v.trim().parse::<u32>().ok().filter(|n| *n <= MAX_UNITS).ok_or_else(|| {
-            refusal(
-                RefusalKind::Invalid,
-                format!("参数错误：{k} 须为 0 到 {MAX_UNITS} 的整数"),
-            )
-        })?;
+        let n = v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= MAX_UNITS)
+            .ok_or_else(|| {
+                refusal(
+                    RefusalKind::Invalid,
+                    format!("参数错误：{k} 须为 0 到 {MAX_UNITS} 的整数"),
+                )
+            })?;
         if n > 0 {
             units.insert(unit, n);
         }
@@ -121,7 +126,11 @@ impl Shop {
         if row.order.kind != ResourceKind::Server {
             return Err(refusal(RefusalKind::Unsupported, "该订单不是服务器"));
         }
-        let add: Units = add.iter().filter(|(_, n)| **n > 0).map(|(u, n)| (*u, *n)).collect();
+        let add: Units = add
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(u, n)| (*u, *n))
+            .collect();
         let purchase = PurchaseRequest {
             kind: row.order.kind,
             operation: Operation::Upgrade,
@@ -184,10 +193,20 @@ impl Shop {
         // term's discount applies to the units as it did to the purchase; then the
         // difference for the time left, as an upgrade to another product pays it.
         let (_, _, from_fen) = self
-            .price_units(who, &product, &product.purchase_with(QUOTE_TARGET, term, &have), &have)
+            .price_units(
+                who,
+                &product,
+                &product.purchase_with(QUOTE_TARGET, term, &have),
+                &have,
+            )
             .await?;
         let (_, _, to_fen) = self
-            .price_units(who, &product, &product.purchase_with(QUOTE_TARGET, term, &new), &new)
+            .price_units(
+                who,
+                &product,
+                &product.purchase_with(QUOTE_TARGET, term, &new),
+                &new,
+            )
             .await?;
         let end = row
             .expires_ms

@@ -386,7 +386,9 @@ fn unit_on_line(o: &Offering, unit: Unit) -> (String, i64) {
     o.units
         .iter()
         .find(|u| u.unit == unit)
-        .map_or(("0.00".to_string(), 0), |u| (yuan(u.monthly), i64::from(u.max_extra)))
+        .map_or(("0.00".to_string(), 0), |u| {
+            (yuan(u.monthly), i64::from(u.max_extra))
+        })
 }
 
 /// A `lease_lines` / `idc_lines` row: the product is its own line, of its base
@@ -836,8 +838,16 @@ impl Call<'_> {
         let offerings = self.family_offered(fam).await?;
         let (o, c, m) = product_order(f, &offerings)?;
         // Bandwidth, IPs and defense beyond the base are units the product may sell.
-        let ip_key = if fam == Machine::Lease { "ip_num" } else { "ipnum" };
-        let other_ip = if fam == Machine::Lease { "ipnum" } else { "ip_num" };
+        let ip_key = if fam == Machine::Lease {
+            "ip_num"
+        } else {
+            "ipnum"
+        };
+        let other_ip = if fam == Machine::Lease {
+            "ipnum"
+        } else {
+            "ip_num"
+        };
         fixed(&c, other_ip, 1)?;
         let mut units = Units::new();
         for (key, unit, base) in [

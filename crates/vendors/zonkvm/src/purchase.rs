@@ -540,9 +540,19 @@ fn units(r: &PurchaseRequest, unit: Unit) -> Result<Option<i64>> {
 fn within_line(line: &Value, product: &Value, m: &Machine) -> Result<()> {
     let max = |k: &str, floor: i64| i(line, k).max(floor);
     let checks = [
-        ("bandwidth", m.bandwidth, 0, max("bandwidth_max_size", i(product, "bandwidth"))),
+        (
+            "bandwidth",
+            m.bandwidth,
+            0,
+            max("bandwidth_max_size", i(product, "bandwidth")),
+        ),
         ("ipnum", m.ipnum, 1, max("ip_max_size", 1)),
-        ("defense", m.defense, 0, max("defense_max_size", i(product, "defense"))),
+        (
+            "defense",
+            m.defense,
+            0,
+            max("defense_max_size", i(product, "defense")),
+        ),
     ];
     for (what, have, min, most) in checks {
         if !(min..=most).contains(&have) {
@@ -813,7 +823,11 @@ impl ZonkvmClient {
             }
         };
         let machine = Machine {
-            bandwidth: with_units("content.bandwidth", Unit::Bandwidth, i(product, "bandwidth"))?,
+            bandwidth: with_units(
+                "content.bandwidth",
+                Unit::Bandwidth,
+                i(product, "bandwidth"),
+            )?,
             ipnum: with_units(ip_key, Unit::Ip, 1)?,
             defense: with_units("content.defense", Unit::Defense, i(product, "defense"))?,
             power: opt(r, "content.power").unwrap_or_default().to_string(),
