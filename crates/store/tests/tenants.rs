@@ -471,7 +471,9 @@ async fn a_products_units_are_replaced_whole_in_fen(f: &TestDb) {
         unit(other, "ip", None, 1),
     ] {
         assert!(
-            s.set_product_units(id, &[bad.clone()]).await.is_err(),
+            s.set_product_units(id, std::slice::from_ref(&bad))
+                .await
+                .is_err(),
             "{bad:?}"
         );
     }
