@@ -571,7 +571,19 @@ impl Shop {
         product: &Product,
         req: &Purchase,
     ) -> Answer<Holding> {
-        if earlier.order.product != product.name || earlier.order.months != i64::from(req.months) {
+        // The units asked for are part of the purchase (what its create carried).
+        let asked = units::split_units(&req.options)?.1;
+        let bought = self
+            .engine
+            .store
+            .order_by_key(&create_key(&earlier.order.idem_key))
+            .await
+            .map_err(|e| told(&e.into()))?
+            .map(|o| units::units_of_params(&o.order.params));
+        if earlier.order.product != product.name
+            || earlier.order.months != i64::from(req.months)
+            || bought.is_some_and(|b| b != asked)
+        {
             return Err(refusal(
                 RefusalKind::Invalid,
                 format!(

@@ -1146,6 +1146,29 @@ async fn units_beyond_the_base_are_bought_and_added_at_their_price_for_the_time_
     assert_eq!((server.ips.len(), server.bandwidth_mbps), (3, 60));
     // What the upstream charged is the cost booked; we keep 10 % of it.
     assert_eq!(upstream - f.sim.balance(), yuan("1230.00"));
+    // The same order_id again: the same purchase, nothing charged; with other units,
+    // another purchase, refused.
+    let paid_so_far = f.balance("tenant:acme").await;
+    let same = f
+        .shop
+        .buy(
+            &who,
+            &with_units(
+                lease,
+                "l-1",
+                &[("units.ip", "2"), ("units.bandwidth", "30")],
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!((same.guid, same.units.clone()), (h.guid, h.units.clone()));
+    let r = f
+        .shop
+        .buy(&who, &with_units(lease, "l-1", &[("units.ip", "3")]))
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Invalid, "{r:?}");
+    assert_eq!(f.balance("tenant:acme").await, paid_so_far);
 
     // Three more IPs for the time left: (3 x 110.00) per 30 days, for the whole days
     // left, charged once.

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use super::refusal;
 
 /// The units a journal order's stored purchase carries.
-fn units_of_params(params: &serde_json::Value) -> Units {
+pub(super) fn units_of_params(params: &serde_json::Value) -> Units {
     let mut out = Units::new();
     if let Some(options) = params["options"].as_object() {
         for (k, v) in options {
