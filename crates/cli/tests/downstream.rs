@@ -16,7 +16,14 @@
 //! - hosting and databases: the client buys (quote = charge), lists, binds domains,
 //!   changes passwords, renews and refunds through the endpoint; attacks refused;
 //! - leases and colocation: the client buys (quote = charge), reads, stops, starts,
-//!   opens the console, reads the graph, renews and refunds; attacks refused.
+//!   opens the console, reads the graph, renews and refunds; attacks refused;
+//! - units: the client buys a lease and a colocation with more IPs and bandwidth than
+//!   the model's and adds more with its `Purchasing` upgrade (`lease_upgrade`,
+//!   `idc_upgrade`) at the simulator and at the endpoint: quote = charge, ours the
+//!   simulator's plus the catalog's 10 %, the same configurations; the upstream
+//!   machine has them; attacks (prices, negative, zero, overflowing, beyond the
+//!   maximum, units not sold, the other family, another or a suspended tenant)
+//!   refused with nothing charged; the same `client_order_id` is the same upgrade.
 //!
 //! Where the endpoint answers differently from the simulator, and why:
 //! - `getserver`'s `loginPassword` is empty: idcgate keeps no server passwords;
@@ -30,9 +37,13 @@
 //!   not used; `hosting_operate` / `sql_operate` offer renew, refund, start/stop,
 //!   passwords and domains, the rest say they are not offered; logins and passwords
 //!   are never shown;
-//! - dedicated servers and colocation: each product is its own line of fixed
-//!   bandwidth, one IP and no defense or power choice; their upgrades are not offered;
-//!   `pages` of an order list counts the servers of every family.
+//! - dedicated servers and colocation: each product is its own line of its base
+//!   bandwidth, one IP and no defense, plus the units the catalog sells beyond it
+//!   (a unit it does not sell: price 0.00, the base as maximum); no power choice;
+//!   `ip_num_list` / `defense_num_list` name only the least and the most; an added
+//!   unit is charged for the time left rounded half up to the fen (the finance
+//!   system floors: the same where the share is whole, as in these tests); `pages`
+//!   of an order list counts the servers of every family.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
 use idcgate_core::capability::Connection;

@@ -36,7 +36,11 @@
 //! per unit; `lease_upgrade` / `idc_upgrade` add them (increments, as the document's),
 //! paid for the time left; `upgrade_status` is 1 where any unit is sold. `getlease` /
 //! `getidc` show the base plus what the order holds. `lease_*` / `idc_*` order actions
-//! work as their cloud counterparts and refuse an order of another family.
+//! work as their cloud counterparts and refuse an order of another family. Answered
+//! differently from the finance system: the base shows no defense (the upstream's is
+//! not shown), `ip_num_list` / `defense_num_list` name only the least and the most,
+//! no power spec is chosen, and an upgrade's share of the time left is rounded half
+//! up to the fen where the finance system floors it.
 //!
 //! Nothing in a request sets a price: a price-like field anywhere in it is refused
 //! before anything is read. An action the document lists that the storefront does not
