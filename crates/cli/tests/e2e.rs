@@ -1033,6 +1033,16 @@ fn tenants_and_the_catalog_through_cli_and_rest() {
     );
     assert_eq!(code, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let (code, lease) = http(
+        "GET",
+        &format!("{api}/products/zonkvm-lease"),
+        Some(&reader),
+        None,
+    );
+    assert_eq!(code, 200, "{lease}");
+    let lease: serde_json::Value = serde_json::from_str(&lease).unwrap();
+    assert_eq!(lease["units"][0]["prices"][0][1], "120.00", "{lease}");
+    assert_eq!(lease["product"]["units"][0]["max_extra"], 8, "{lease}");
     assert_eq!(
         money(&v["price"]).to_string(),
         "273.60",
