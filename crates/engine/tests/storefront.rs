@@ -1194,13 +1194,19 @@ async fn units_beyond_the_base_are_bought_and_added_at_their_price_for_the_time_
     assert_eq!(again.units, up.units);
     assert_eq!(f.balance("tenant:acme").await, before - charged);
     assert!(f.srv.faults.requests() - requests <= 2, "reads only");
-    // ... and not for another upgrade.
+    // ... and not for another upgrade, of units or to another product.
     let r = f
         .shop
         .add_units(&who, h.guid, &units(&[(Unit::Ip, 1)]), Some("u-1"))
         .await
         .unwrap_err();
     assert_eq!(r.kind, RefusalKind::Invalid, "{r:?}");
+    assert!(f
+        .shop
+        .upgrade(&who, h.guid, f.product, Some("u-1"))
+        .await
+        .is_err());
+    assert_eq!(f.shop.holding(&who, h.guid).await.unwrap().offering, lease);
     // Nothing, beyond the maximum, a unit not sold, another tenant's order: refused,
     // nothing charged.
     let upstream = f.sim.balance();

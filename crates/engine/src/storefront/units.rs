@@ -139,9 +139,9 @@ impl Shop {
             months: 0,
             options: unit_options(&add),
         };
-        // One key per client_order_id for every upgrade of the order, so the same id
-        // again is the same upgrade, whichever kind it was.
-        let key = Self::follow_up_key(&row, "upgrade", coid);
+        // Keys of their own: an upgrade to another product under the same id must
+        // never be taken for this one again (it would move the order unpaid).
+        let key = Self::follow_up_key(&row, "units", coid);
         let charges = self
             .engine
             .store
