@@ -825,7 +825,7 @@ impl Shop {
         };
         // The units it holds renew with it (in the upstream's quote, and at a fixed
         // price at their own).
-        let held = self.units_held(&row).await;
+        let held = self.units_priced(&row).await?;
         let (_, cost, fen) = self.price_units(who, &product, &purchase, &held).await?;
         let key = Self::follow_up_key(&row, "renew", coid);
         let charge = NewCharge {

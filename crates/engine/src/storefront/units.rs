@@ -63,18 +63,34 @@ pub(super) fn split_units(
 }
 
 impl Shop {
-    /// What a tenant order holds beyond its product's base: the units of its journal
-    /// orders that succeeded (a failed read counts nothing: shown again next time).
+    /// What a tenant order holds beyond its product's base, for showing it (a failed
+    /// read shows none, logged; what is priced reads with [`Shop::units_priced`]).
     pub(super) async fn units_held(&self, row: &TenantOrderRow) -> Units {
+        match self.units_of(row).await {
+            Ok(units) => units,
+            Err(e) => {
+                tracing::warn!(tenant_order = row.id, error = %e, "could not read the units an order holds");
+                Units::new()
+            }
+        }
+    }
+
+    /// What a tenant order holds beyond its base, for pricing: a failed read refuses
+    /// rather than price the order without its units.
+    pub(super) async fn units_priced(&self, row: &TenantOrderRow) -> Answer<Units> {
+        self.units_of(row).await.map_err(|e| told(&e.into()))
+    }
+
+    /// The units of the tenant order's journal orders that succeeded (its create and
+    /// each upgrade of units).
+    async fn units_of(&self, row: &TenantOrderRow) -> idcgate_store::Result<Units> {
         let mut out = Units::new();
         if row.order.kind != ResourceKind::Server {
-            return out;
+            return Ok(out);
         }
-        let Ok(charges) = self.engine.store.tenant_order_charges(row.id).await else {
-            return out;
-        };
+        let charges = self.engine.store.tenant_order_charges(row.id).await?;
         for c in charges.iter().filter(|c| c.fen > 0) {
-            let Ok(Some(order)) = self.engine.store.order_by_key(&c.idem_key).await else {
+            let Some(order) = self.engine.store.order_by_key(&c.idem_key).await? else {
                 continue;
             };
             if order.state != OrderState::Succeeded {
@@ -85,7 +101,7 @@ impl Shop {
                 out.insert(unit, sum);
             }
         }
-        out
+        Ok(out)
     }
 
     /// The units `p` sells, priced for a tenant at `level` (a unit that cannot be
@@ -183,7 +199,7 @@ impl Shop {
             ));
         }
         let product = self.product_of(&row).await?;
-        let have = self.units_held(&row).await;
+        let have = self.units_priced(&row).await?;
         let new = product.add_units(&have, &add).map_err(|e| told(&e))?;
         let term = u32::try_from(row.order.months)
             .ok()
