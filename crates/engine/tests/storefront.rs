@@ -1083,6 +1083,7 @@ async fn units_beyond_the_base_are_bought_and_added_at_their_price_for_the_time_
     let lease = lease_with_units(&f).await;
     let (who, _, _) = f.tenant("acme", "5000.00", "0").await;
     let (other, _, _) = f.tenant("bolt", "5000.00", "0").await;
+    let sim_start = f.sim.balance();
     // The tenant sees each unit's monthly price at its level.
     let offered = f.shop.offerings(&who, ResourceKind::Server).await.unwrap();
     let o = offered.iter().find(|o| o.id == lease).unwrap();
@@ -1229,6 +1230,14 @@ async fn units_beyond_the_base_are_bought_and_added_at_their_price_for_the_time_
     // A renewal renews the units too: 605.00 + 5 x 110.00 + 30 x 17.60.
     let renewed = f.shop.renew(&who, h.guid, 1, Some("r-1")).await.unwrap();
     assert_eq!(renewed.paid - up.paid, yuan("1683.00"));
+    // The margin is every charge against every upstream order they paid for.
+    let margins = db.store.margins(Some("acme")).await.unwrap();
+    assert_eq!(margins.len(), 1);
+    assert_eq!(margins[0].revenue_fen, renewed.paid.to_fen().unwrap());
+    assert_eq!(
+        margins[0].cost_fen,
+        (sim_start - f.sim.balance()).to_fen().unwrap()
+    );
     // Each action audited with the tenant as actor.
     let trail = f.engine.audit_trail(100).await.unwrap();
     assert!(trail
