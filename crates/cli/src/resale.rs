@@ -8,7 +8,9 @@ use crate::safety::confirm;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use idcgate_core::{Money, ResourceKind};
-use idcgate_engine::catalog::{PriceRule, Product, ProductSpec, TermPrices};
+use idcgate_engine::catalog::{
+    PriceRule, Product, ProductSpec, ProductUnit, TermPrices, UnitPrices,
+};
 use idcgate_engine::tenants::TenantView;
 use idcgate_engine::{Engine, EngineError};
 use idcgate_store::{AppKey, Removal, TenantState};
@@ -196,6 +198,23 @@ pub enum ProductCmd {
         /// The term (default: the product's first).
         #[arg(long)]
         months: Option<u32>,
+    },
+    /// Set what a server product sells per unit beyond its base (extra IPs, Mbps of
+    /// bandwidth, G of defense), replacing what it sold. Each unit is checked at the
+    /// upstream: it must sell the most given and charge for one more (else give a
+    /// fixed price). A product priced at a fixed monthly price (or with such a level)
+    /// needs each unit's fixed monthly price.
+    Units {
+        /// The product's name.
+        product: String,
+        /// UNIT=MAX (at the product's markup on the upstream's cost) or UNIT=MAX@PRICE
+        /// (a fixed monthly price where the tenant's price is fixed); UNIT is ip,
+        /// bandwidth or defense (repeatable), e.g. --unit ip=8 --unit bandwidth=100@17.60.
+        #[arg(long = "unit", value_name = "UNIT=MAX[@PRICE]")]
+        units: Vec<String>,
+        /// Sell no units: the product is one fixed configuration again.
+        #[arg(long, conflicts_with = "units")]
+        none: bool,
     },
     /// Change a product's title or (whole) price rule.
     Set {
@@ -493,6 +512,29 @@ fn price_rows(terms: &[TermPrices]) -> Vec<Vec<String>> {
     rows
 }
 
+/// Each unit's monthly cost and price at every level, for people.
+fn unit_rows(units: &[UnitPrices]) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for u in units {
+        for (level, price) in &u.prices {
+            rows.push(vec![
+                format!("{} ({})", u.unit, u.unit.measure()),
+                u.max_extra.to_string(),
+                if level.is_empty() {
+                    "(base)".into()
+                } else {
+                    level.clone()
+                },
+                u.cost.map(|c| c.to_string()).unwrap_or_else(|| {
+                    format!("unavailable: {}", u.error.clone().unwrap_or_default())
+                }),
+                price.map(|p| p.to_string()).unwrap_or_default(),
+            ]);
+        }
+    }
+    rows
+}
+
 pub async fn product(out: &Out, engine: &Arc<Engine>, cmd: ProductCmd) -> Result<()> {
     let actor = actor();
     match cmd {
@@ -527,7 +569,8 @@ pub async fn product(out: &Out, engine: &Arc<Engine>, cmd: ProductCmd) -> Result
         ProductCmd::Show { product } => {
             let p = engine.product(&product).await?;
             let terms = engine.product_prices(&p).await;
-            if out.json_only(&json!({"product": p, "prices": terms}))? {
+            let units = engine.unit_prices(&p).await;
+            if out.json_only(&json!({"product": p, "prices": terms, "units": units}))? {
                 return Ok(());
             }
             out.table(&p, std::slice::from_ref(&p), &PRODUCT_COLUMNS)?;
@@ -539,6 +582,34 @@ pub async fn product(out: &Out, engine: &Arc<Engine>, cmd: ProductCmd) -> Result
                 &terms,
                 &["months", "level", "cost now", "price", "margin"],
                 price_rows(&terms),
+            )?;
+            if units.is_empty() {
+                return Ok(());
+            }
+            out.show(
+                &units,
+                &["unit", "up to", "level", "cost a month", "price a month"],
+                unit_rows(&units),
+            )
+        }
+        ProductCmd::Units {
+            product,
+            units,
+            none,
+        } => {
+            if units.is_empty() && !none {
+                bail!("give each unit sold as --unit ip=8 (or UNIT=MAX@PRICE), or --none");
+            }
+            let units = units
+                .iter()
+                .map(|u| ProductUnit::parse(u))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let p = engine.set_product_units(&actor, &product, units).await?;
+            let prices = engine.unit_prices(&p).await;
+            out.show(
+                &prices,
+                &["unit", "up to", "level", "cost a month", "price a month"],
+                unit_rows(&prices),
             )
         }
         ProductCmd::Price {

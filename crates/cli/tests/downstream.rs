@@ -26,7 +26,14 @@
 //! - console password and firewall rules: the client sets the VNC password and lists,
 //!   adds and deletes security policies at the simulator and at the endpoint with the
 //!   same assertions; another tenant's guid, another server's rule, malformed values,
-//!   SQL metacharacters and NUL bytes refused with nothing changed at the upstream.
+//!   SQL metacharacters and NUL bytes refused with nothing changed at the upstream;
+//! - units: the client buys a lease and a colocation with more IPs and bandwidth than
+//!   the model's and adds more with its `Purchasing` upgrade (`lease_upgrade`,
+//!   `idc_upgrade`) at the simulator and at the endpoint: quote = charge, ours the
+//!   simulator's plus the catalog's 10 %, the same configurations; the upstream
+//!   machine has them; attacks (prices, negative, zero, overflowing, beyond the
+//!   maximum, units not sold, the other family, another or a suspended tenant)
+//!   refused with nothing charged; the same `client_order_id` is the same upgrade.
 //!
 //! Where the endpoint answers differently from the simulator, and why:
 //! - `getserver`'s `loginPassword` is empty: idcgate keeps no server passwords;
@@ -45,9 +52,13 @@
 //!   client's quote may be a fen under the charge); a panel operation the upstream
 //!   refuses is told as a generic upstream refusal, not in the panel's words; logins
 //!   and passwords are never shown;
-//! - dedicated servers and colocation: each product is its own line of fixed
-//!   bandwidth, one IP and no defense or power choice; their upgrades are not offered;
-//!   `pages` of an order list counts the servers of every family;
+//! - dedicated servers and colocation: each product is its own line of its base
+//!   bandwidth, one IP and no defense, plus the units the catalog sells beyond it
+//!   (a unit it does not sell: price 0.00, the base as maximum); no power choice;
+//!   `ip_num_list` / `defense_num_list` name only the least and the most; an added
+//!   unit is charged for the time left rounded half up to the fen (the finance
+//!   system floors: the same where the share is whole, as in these tests); `pages`
+//!   of an order list counts the servers of every family;
 //! - `get_security_policy`'s `id` is the rule's place in the list (its `guid`, the
 //!   upstream's rule id, is what deleting takes), and `getserver`'s
 //!   `securityPolicyList` is empty (`get_security_policy` reads them); a rule and a VNC
@@ -87,6 +98,7 @@ both_backends!(
     the_zonkvm_client_leases_and_colocates_through_the_endpoint,
     the_zonkvm_client_sets_the_console_password_and_firewall_rules_through_the_endpoint,
     the_zonkvm_client_uses_the_hosting_and_database_panels_at_the_simulator_and_the_endpoint,
+    the_zonkvm_client_buys_and_adds_units_of_leases_and_colocation_through_the_endpoint,
 );
 
 /// One idcgate: an engine on `store` with every vendor, and its server with the
@@ -1979,4 +1991,286 @@ fn panel_form(
     ];
     form.extend(extra);
     form
+}
+
+/// What the Zonkvm client paid for a machine with more IPs and bandwidth than its
+/// model's, and for more of both later, at one upstream (the simulator or idcgate).
+struct UnitsSeen {
+    bought: Money,
+    upgraded: Money,
+    /// (IPs, Mbps) after the purchase and after the upgrade, as the upstream shows them.
+    configs: [(usize, u32); 2],
+    id: String,
+}
+
+/// The Zonkvm client buys `offer` with `ips` IPs and `bandwidth` Mbps (the document's
+/// absolute values), then adds `more_ips` IPs and 30 Mbps through `Purchasing`'s
+/// upgrade, each quote being the charge.
+async fn units_scenario(
+    conn: &dyn Connection,
+    offer: &str,
+    system: Option<&str>,
+    (ip_key, ips, bandwidth, more_ips): (&str, usize, u32, usize),
+    key: &str,
+) -> UnitsSeen {
+    let seller = conn.purchasing().unwrap();
+    let compute = conn.compute().unwrap();
+    let mut options: std::collections::BTreeMap<String, String> = [
+        (ip_key.to_string(), ips.to_string()),
+        ("content.bandwidth".to_string(), bandwidth.to_string()),
+    ]
+    .into_iter()
+    .collect();
+    if let Some(s) = system {
+        options.insert("system_guid".into(), s.into());
+    }
+    let buy = PurchaseRequest {
+        kind: ResourceKind::Server,
+        operation: Operation::Create,
+        target: "units".into(),
+        offer: Some(offer.into()),
+        months: 1,
+        options,
+    };
+    let quote = seller.quote(&buy).await.unwrap();
+    let order = seller.buy(&buy, key).await.unwrap();
+    assert_eq!(
+        order.amount, quote.price,
+        "{offer}: the quote is the charge"
+    );
+    let id = order.upstream_id.unwrap();
+    let s = compute.get_server(&id).await.unwrap();
+    let first = (s.ips.len(), s.bandwidth_mbps);
+    let upgrade = PurchaseRequest {
+        kind: ResourceKind::Server,
+        operation: Operation::Upgrade,
+        target: id.clone(),
+        offer: None,
+        months: 0,
+        options: [
+            ("ipnumAdd".to_string(), more_ips.to_string()),
+            ("bandwidthAdd".to_string(), "30".to_string()),
+        ]
+        .into_iter()
+        .collect(),
+    };
+    let up_quote = seller.quote(&upgrade).await.unwrap();
+    let up = seller.buy(&upgrade, &format!("{key}-up")).await.unwrap();
+    assert_eq!(
+        up.amount, up_quote.price,
+        "{offer}: the upgrade's quote is its charge"
+    );
+    let s = compute.get_server(&id).await.unwrap();
+    UnitsSeen {
+        bought: order.amount,
+        upgraded: up.amount,
+        configs: [first, (s.ips.len(), s.bandwidth_mbps)],
+        id,
+    }
+}
+
+async fn the_zonkvm_client_buys_and_adds_units_of_leases_and_colocation_through_the_endpoint(
+    db: &TestDb,
+) {
+    use idcgate_engine::catalog::ProductUnit;
+    let r = reseller(db.reopen().await).await;
+    let sim = idcgate_zonkvm::Sim::sandbox();
+    let srv = testing::serve(&sim).await;
+    let creds = sim.sandbox_credentials();
+    let direct = client(&srv.base_url(), &creds[0].1, &creds[1].1);
+    let (appid, appkey) = r.i.tenant("down", "20000.00").await;
+    let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
+    let via = client(&r.i.url(), &appid, &appkey);
+    // (name, the simulator's offer, its system, units sold, the document's IP key,
+    // IPs and Mbps bought, IPs added)
+    let families = [
+        (
+            "lease-u",
+            "lease:1721941250649658",
+            Some(SIM_SYSTEM),
+            ["ip=8", "bandwidth=100"],
+            ("content.ip_num", 3, 60, 3),
+            "lease",
+        ),
+        (
+            "idc-u",
+            "idc:20250409132727581219",
+            None,
+            ["ip=4", "bandwidth=100"],
+            ("content.ipnum", 2, 80, 1),
+            "idc",
+        ),
+    ];
+    let plus = |m: Money| idcgate_engine::catalog::round_to_fen(m.0 * yuan("1.10").0);
+    // Every product and its units on sale before the tenant looks (its view of the
+    // catalog is kept for a minute).
+    let mut ids = Vec::new();
+    for (name, offer, system, units, _, _) in &families {
+        ids.push(
+            r.i.product(name, ResourceKind::Server, offer, *system, ("10%", "1,12"))
+                .await,
+        );
+        let units = units
+            .iter()
+            .map(|u| ProductUnit::parse(u).unwrap())
+            .collect();
+        r.i.engine
+            .set_product_units("test", name, units)
+            .await
+            .unwrap();
+    }
+    for (n, (name, offer, system, _, config, prefix)) in families.into_iter().enumerate() {
+        let id = ids[n];
+        let ours = format!("{prefix}:{id}");
+        let our_system = system.map(|_| id.to_string());
+        let at_sim = units_scenario(&*direct, offer, system, config, &format!("s-{n}")).await;
+        let at_us = units_scenario(
+            &*via,
+            &ours,
+            our_system.as_deref(),
+            config,
+            &format!("u-{n}"),
+        )
+        .await;
+        // The same catalog data: our prices are the simulator's plus 10%, to the fen,
+        // and the machines have what was asked for at both.
+        assert_eq!(at_us.bought, plus(at_sim.bought), "{name}");
+        assert_eq!(at_us.upgraded, plus(at_sim.upgraded), "{name}");
+        assert!(at_us.upgraded > Money::ZERO);
+        assert_eq!(at_us.configs, at_sim.configs, "{name}");
+        let (_, ips, bandwidth, more) = config;
+        assert_eq!(
+            at_us.configs,
+            [(ips, bandwidth), (ips + more, bandwidth + 30)],
+            "{name}"
+        );
+        // The upstream machine behind ours has them too.
+        let rows =
+            r.i.store
+                .list_tenant_orders(&Default::default())
+                .await
+                .unwrap();
+        let guid = at_us
+            .id
+            .trim_start_matches(&format!("{prefix}_"))
+            .to_string();
+        let row = rows.iter().find(|o| o.id.to_string() == guid).unwrap();
+        let upstream = client(
+            &r.srv.base_url(),
+            &r.sim.sandbox_credentials()[0].1,
+            &r.sim.sandbox_credentials()[1].1,
+        )
+        .compute()
+        .unwrap()
+        .get_server(row.resource.as_deref().unwrap())
+        .await
+        .unwrap();
+        assert_eq!(
+            (upstream.ips.len(), upstream.bandwidth_mbps),
+            at_us.configs[1]
+        );
+
+        // Refused with nothing charged or sent: a price, negative, zero, overflowing
+        // or non-numeric increments, beyond the product's maximum, a unit it does not
+        // sell, the other family's action, another tenant, a suspended tenant.
+        let balance = r.i.balance("tenant:down").await;
+        let sim_balance = r.sim.balance();
+        let action = format!("{prefix}_upgrade");
+        let other_family = if prefix == "lease" {
+            "idc_upgrade"
+        } else {
+            "lease_upgrade"
+        };
+        let call = |who: (&str, &str), action: &str, extra: &[(&'static str, &str)]| {
+            let mut f = vec![
+                ("appid", who.0.to_string()),
+                ("appkey", who.1.to_string()),
+                ("action", action.to_string()),
+                ("guid", guid.clone()),
+            ];
+            for (k, v) in extra {
+                f.push((*k, v.to_string()));
+            }
+            f
+        };
+        let down = (appid.as_str(), appkey.as_str());
+        let forms = [
+            call(down, &action, &[("ipnumAdd", "1"), ("price", "0")]),
+            call(down, &action, &[("ipnumAdd", "1"), ("money", "0.01")]),
+            call(down, &action, &[("ipnumAdd", "-1")]),
+            call(down, &action, &[("ipnumAdd", "0")]),
+            call(down, &action, &[]),
+            call(down, &action, &[("ipnumAdd", "99999999999999999999")]),
+            call(down, &action, &[("bandwidthAdd", "1' OR '1'='1")]),
+            call(down, &action, &[("ipnumAdd", "9")]),
+            call(down, &action, &[("bandwidthAdd", "71")]),
+            call(down, &action, &[("defenseAdd", "10")]),
+            call(down, other_family, &[("ipnumAdd", "1")]),
+            call((&other_id, &other_key), &action, &[("ipnumAdd", "1")]),
+        ];
+        for form in &forms {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let v = r.i.post(&form).await;
+            assert_eq!(v["code"], 0, "{form:?}: {v}");
+        }
+        r.i.engine.suspend_tenant("test", "down").await.unwrap();
+        let form = call(down, &action, &[("ipnumAdd", "1")]);
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(r.i.post(&form).await["code"], 0, "suspended");
+        r.i.engine.resume_tenant("test", "down").await.unwrap();
+        // create_order beyond the units sold, below the base, defense not sold.
+        let ip_key = config.0.trim_start_matches("content.");
+        for content in [
+            format!(r#"{{"months":1,"bandwidth":{}}}"#, bandwidth - 30 + 101),
+            format!(r#"{{"months":1,"{ip_key}":0}}"#),
+            r#"{"months":1,"defense":10}"#.to_string(),
+            format!(r#"{{"months":1,"{ip_key}":2,"price":1}}"#),
+        ] {
+            let mut f = vec![
+                ("appid", appid.clone()),
+                ("appkey", appkey.clone()),
+                ("action", "create_order".to_string()),
+                ("obj_type", format!("create_{prefix}")),
+                ("product_guid", id.to_string()),
+                ("content", content.clone()),
+            ];
+            if prefix == "lease" {
+                f.push(("system_guid", id.to_string()));
+            }
+            let v = r.i.post_form(&f).await;
+            assert_eq!(v["code"], 0, "{content}: {v}");
+        }
+        assert_eq!(r.i.balance("tenant:down").await, balance);
+        assert_eq!(r.i.balance("tenant:other").await, yuan("1000.00"));
+        assert_eq!(r.sim.balance(), sim_balance, "nothing reached the upstream");
+
+        // The same client_order_id again (lease_upgrade takes one): the same upgrade,
+        // nothing charged again.
+        if prefix == "lease" {
+            let form = call(
+                down,
+                &action,
+                &[("ipnumAdd", "1"), ("client_order_id", "u-0-up")],
+            );
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let v = r.i.post(&form).await;
+            assert_eq!(v["code"], 0, "another upgrade under a used id: {v}");
+            let form = call(
+                down,
+                &action,
+                &[
+                    ("ipnumAdd", "3"),
+                    ("bandwidthAdd", "30"),
+                    ("client_order_id", "u-0-up"),
+                ],
+            );
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let v = r.i.post(&form).await;
+            assert_eq!(v["code"], 1, "{v}");
+            assert_eq!(v["data"]["money"], "0.00", "{v}");
+            assert_eq!(r.i.balance("tenant:down").await, balance);
+            assert_eq!(r.sim.balance(), sim_balance);
+        }
+    }
+    assert_books_balance(&r.i.engine).await;
 }

@@ -885,6 +885,84 @@ fn tenants_and_the_catalog_through_cli_and_rest() {
     ))
     .contains("not offered"));
 
+    // A dedicated server sold with more IPs and bandwidth per unit: each unit's
+    // monthly cost (the upstream's 100.00 an IP, 16.00 a Mbps) and price (gold: + 10 %).
+    json(&[
+        "product",
+        "add",
+        "zonkvm-lease",
+        "--account",
+        "sandbox-zonkvm",
+        "--kind",
+        "server",
+        "--offer",
+        "lease:1721941250649658",
+        "--opt",
+        "system_guid=1659170791658716",
+        "--price",
+        "20%",
+        "--level",
+        "gold=10%",
+        "--periods",
+        "1,12",
+    ]);
+    assert!(err(&idcgate(
+        &data,
+        &["product", "units", "zonkvm-lease", "--unit", "ip=500"]
+    ))
+    .contains("ipnum"));
+    json(&[
+        "product",
+        "units",
+        "zonkvm-lease",
+        "--unit",
+        "ip=8",
+        "--unit",
+        "bandwidth=100@20.00",
+    ]);
+    let shown = json(&["product", "show", "zonkvm-lease"]);
+    let units = shown["units"].as_array().unwrap();
+    let prices = |u: &serde_json::Value| -> Vec<String> {
+        u["prices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| format!("{}={}", p[0].as_str().unwrap(), p[1].as_str().unwrap()))
+            .collect()
+    };
+    assert_eq!(
+        (
+            units[0]["unit"].as_str(),
+            units[0]["cost"].as_str(),
+            prices(&units[0])
+        ),
+        (
+            Some("ip"),
+            Some("100.00"),
+            vec!["=120.00".into(), "gold=110.00".into()]
+        ),
+        "{shown}"
+    );
+    assert_eq!(
+        (
+            units[1]["unit"].as_str(),
+            units[1]["max_extra"].as_u64(),
+            prices(&units[1])
+        ),
+        (
+            Some("bandwidth"),
+            Some(100),
+            vec!["=19.20".into(), "gold=17.60".into()]
+        ),
+        "{shown}"
+    );
+    assert_eq!(shown["product"]["units"][1]["fixed"], "20.00", "{shown}");
+    let table = ok(&idcgate(&data, &["product", "show", "zonkvm-lease"]));
+    assert!(
+        table.contains("price a month") && table.contains("120.00"),
+        "{table}"
+    );
+
     let added = json(&["tenant", "add", "acme", "--credit", "100"]);
     let key = added["appkey"].as_str().unwrap().to_string();
     // Rekeying stops the old key: not without a yes.
@@ -955,6 +1033,16 @@ fn tenants_and_the_catalog_through_cli_and_rest() {
     );
     assert_eq!(code, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let (code, lease) = http(
+        "GET",
+        &format!("{api}/products/zonkvm-lease"),
+        Some(&reader),
+        None,
+    );
+    assert_eq!(code, 200, "{lease}");
+    let lease: serde_json::Value = serde_json::from_str(&lease).unwrap();
+    assert_eq!(lease["units"][0]["prices"][0][1], "120.00", "{lease}");
+    assert_eq!(lease["product"]["units"][0]["max_extra"], 8, "{lease}");
     assert_eq!(
         money(&v["price"]).to_string(),
         "273.60",

@@ -14,8 +14,9 @@
 use crate::tenants::check_name;
 use crate::{now_ms, Engine, EngineError, Result};
 use idcgate_core::purchase::{Operation, PurchaseRequest};
+use idcgate_core::units::{Unit, Units, MAX_UNITS};
 use idcgate_core::{Error, Money, ResourceKind};
-use idcgate_store::{NewProduct, ProductRow, ProductState, StoreError};
+use idcgate_store::{NewProduct, ProductRow, ProductState, ProductUnitRow, StoreError};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -263,6 +264,20 @@ impl PriceRule {
     /// The resale price of `months` at `level`, given the upstream's cost of that term
     /// (a markup needs it; a fixed price does not).
     pub fn price(&self, level: &str, months: u32, cost: Option<Money>) -> Result<Money> {
+        self.price_with(level, months, cost, Money::ZERO)
+    }
+
+    /// [`PriceRule::price`] of a configuration with units beyond the base: `cost` is
+    /// the upstream's cost of the whole configuration (a markup applies to all of it);
+    /// `fixed_units` what the units add a month at a fixed basis (ignored by a markup).
+    /// The term's discount applies to base and units alike.
+    pub fn price_with(
+        &self,
+        level: &str,
+        months: u32,
+        cost: Option<Money>,
+        fixed_units: Money,
+    ) -> Result<Money> {
         self.check_months(months)?;
         let overflow = || EngineError::from(Error::invalid("price", "amount out of range"));
         let raw = match self.basis_for(level).0 {
@@ -283,7 +298,8 @@ impl PriceRule {
             }
             Basis::Fixed(monthly) => monthly
                 .0
-                .checked_mul(Decimal::from(months))
+                .checked_add(fixed_units.0)
+                .and_then(|m| m.checked_mul(Decimal::from(months)))
                 .ok_or_else(overflow)?,
         };
         let keep = Decimal::ONE_HUNDRED
@@ -340,6 +356,9 @@ pub struct Product {
     pub state: ProductState,
     pub created_ms: i64,
     pub updated_ms: i64,
+    /// What it sells per unit beyond its base (`Engine::set_product_units`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub units: Vec<ProductUnit>,
 }
 
 impl Product {
@@ -367,6 +386,7 @@ impl Product {
             state: row.state,
             created_ms: row.created_ms,
             updated_ms: row.updated_ms,
+            units: Vec::new(),
         })
     }
 
@@ -483,6 +503,17 @@ impl Engine {
             )
             .into());
         }
+        if let Some(k) = spec
+            .options
+            .keys()
+            .find(|k| idcgate_core::units::Unit::of_option(k).is_some())
+        {
+            return Err(Error::invalid(
+                k,
+                "units beyond the base are sold per unit (product units), not fixed in the template",
+            )
+            .into());
+        }
         let offer = spec.offer.clone().filter(|o| !o.trim().is_empty());
         let draft = Product {
             id: 0,
@@ -496,6 +527,7 @@ impl Engine {
             state: ProductState::OnSale,
             created_ms: 0,
             updated_ms: 0,
+            units: Vec::new(),
         };
         let months = spec.rule.shown_periods()[0];
         // `quote` refuses what the account does not sell as a create.
@@ -533,15 +565,25 @@ impl Engine {
             .get_product(name)
             .await?
             .ok_or_else(|| EngineError::from(Error::not_found(format!("product {name:?}"))))?;
-        Product::from_row(row)
+        let mut p = Product::from_row(row)?;
+        p.units = units_from(self.store.product_units(p.id).await?)?;
+        Ok(p)
     }
 
     pub async fn products(&self, include_retired: bool) -> Result<Vec<Product>> {
+        let mut units: BTreeMap<i64, Vec<idcgate_store::ProductUnitRow>> = BTreeMap::new();
+        for u in self.store.all_product_units().await? {
+            units.entry(u.product_id).or_default().push(u);
+        }
         self.store
             .list_products(include_retired)
             .await?
             .into_iter()
-            .map(Product::from_row)
+            .map(|row| {
+                let mut p = Product::from_row(row)?;
+                p.units = units_from(units.remove(&p.id).unwrap_or_default())?;
+                Ok(p)
+            })
             .collect()
     }
 
@@ -660,5 +702,378 @@ impl Engine {
             });
         }
         out
+    }
+}
+
+/// One unit a product sells beyond its base: at most `max_extra` of it per holding, at
+/// the product's markup on the upstream's cost of it, or where the tenant's basis is a
+/// fixed monthly price, at `fixed` a unit a month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductUnit {
+    pub unit: Unit,
+    pub max_extra: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<Money>,
+}
+
+impl ProductUnit {
+    /// Reads `UNIT=MAX` or `UNIT=MAX@PRICE` (`ip=8`, `bandwidth=100@17.60`), as the CLI
+    /// takes it.
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = || {
+            EngineError::from(Error::invalid(
+                "unit",
+                format!("{text:?}: expected UNIT=MAX or UNIT=MAX@PRICE, UNIT one of ip, bandwidth, defense"),
+            ))
+        };
+        let (unit, rest) = text.split_once('=').ok_or_else(bad)?;
+        let unit = Unit::parse(unit).ok_or_else(bad)?;
+        let (max, fixed) = match rest.split_once('@') {
+            Some((m, p)) => (m, Some(p.trim().parse::<Money>().map_err(|_| bad())?)),
+            None => (rest, None),
+        };
+        let max_extra = max.trim().parse::<u32>().map_err(|_| bad())?;
+        let u = ProductUnit {
+            unit,
+            max_extra,
+            fixed,
+        };
+        u.check()?;
+        Ok(u)
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.max_extra == 0 || self.max_extra > MAX_UNITS {
+            return Err(Error::invalid(
+                "unit",
+                format!("{}: at most 1 to {MAX_UNITS} beyond the base", self.unit),
+            )
+            .into());
+        }
+        if let Some(m) = self.fixed {
+            if m.0 <= Decimal::ZERO || m.0 > Decimal::from(MAX_MONTHLY_YUAN) || m.to_fen().is_err()
+            {
+                return Err(Error::invalid(
+                    "unit",
+                    format!(
+                        "{}: {m} a month: whole fen, above 0.00, at most {MAX_MONTHLY_YUAN}.00",
+                        self.unit
+                    ),
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for ProductUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} up to {} more", self.unit, self.max_extra)?;
+        if let Some(m) = self.fixed {
+            write!(
+                f,
+                " ({m} a {} a month at a fixed price)",
+                self.unit.measure()
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The stored units in `Unit` order (IPs, bandwidth, defense).
+fn units_from(rows: Vec<ProductUnitRow>) -> Result<Vec<ProductUnit>> {
+    let mut units = rows
+        .into_iter()
+        .map(|r| {
+            let corrupt = || {
+                EngineError::Store(StoreError::Corrupt(format!(
+                    "product {} unit {:?}",
+                    r.product_id, r.unit
+                )))
+            };
+            Ok(ProductUnit {
+                unit: Unit::parse(&r.unit).ok_or_else(corrupt)?,
+                max_extra: u32::try_from(r.max_extra).map_err(|_| corrupt())?,
+                fixed: r.monthly_fen.map(Money::from_fen),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    units.sort_by_key(|u| u.unit);
+    Ok(units)
+}
+
+/// The purchase options that carry `units` (a unit at zero is left out).
+pub fn unit_options(units: &Units) -> BTreeMap<String, String> {
+    units
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(u, n)| (u.option_key().to_string(), n.to_string()))
+        .collect()
+}
+
+/// What one unit costs at the upstream and sells for, per month, at one level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnitPrices {
+    pub unit: Unit,
+    pub max_extra: u32,
+    /// The upstream's cost of one more a month (from its quotes), when it quoted.
+    pub cost: Option<Money>,
+    pub error: Option<String>,
+    /// (level, monthly price of one unit); `""` is the base rule.
+    pub prices: Vec<(String, Option<Money>)>,
+}
+
+impl Product {
+    /// The unit `unit` as this product sells it, or why not.
+    pub fn unit(&self, unit: Unit) -> Result<&ProductUnit> {
+        self.units.iter().find(|u| u.unit == unit).ok_or_else(|| {
+            Error::invalid(
+                unit.option_key(),
+                format!("product {} sells no {unit} beyond its base", self.name),
+            )
+            .into()
+        })
+    }
+
+    /// What `units` add a month at `level` where its basis is a fixed price (zero at a
+    /// markup, which prices them from the upstream's cost with the base).
+    pub fn fixed_units(&self, level: &str, units: &Units) -> Result<Money> {
+        if matches!(self.rule.basis_for(level).0, Basis::Markup(_)) {
+            return Ok(Money::ZERO);
+        }
+        let mut sum = Decimal::ZERO;
+        for (unit, n) in units.iter().filter(|(_, n)| **n > 0) {
+            let fixed = self.unit(*unit)?.fixed.ok_or_else(|| {
+                EngineError::from(Error::invalid(
+                    unit.option_key(),
+                    format!(
+                        "product {} has no fixed price for {unit} at a fixed-price level",
+                        self.name
+                    ),
+                ))
+            })?;
+            sum = fixed
+                .0
+                .checked_mul(Decimal::from(*n))
+                .and_then(|x| x.checked_add(sum))
+                .ok_or_else(|| EngineError::from(Error::invalid("units", "out of range")))?;
+        }
+        Ok(Money(sum))
+    }
+
+    /// `units` checked against what the product sells: each unit sold, and `have` +
+    /// `units` within its maximum. Returns the sum.
+    pub fn add_units(&self, have: &Units, units: &Units) -> Result<Units> {
+        let mut out = have.clone();
+        for (unit, n) in units {
+            if *n == 0 || *n > MAX_UNITS {
+                return Err(Error::invalid(
+                    unit.option_key(),
+                    format!("{n}: a whole number from 1 to {MAX_UNITS}"),
+                )
+                .into());
+            }
+            let sold = self.unit(*unit)?;
+            let total = have.get(unit).copied().unwrap_or(0).checked_add(*n);
+            match total {
+                Some(t) if t <= sold.max_extra => {
+                    out.insert(*unit, t);
+                }
+                _ => {
+                    return Err(Error::invalid(
+                        unit.option_key(),
+                        format!(
+                            "at most {} {} beyond the base",
+                            sold.max_extra,
+                            unit.measure()
+                        ),
+                    )
+                    .into())
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The create of this product with `units` beyond the base.
+    pub fn purchase_with(&self, target: &str, months: u32, units: &Units) -> PurchaseRequest {
+        let mut p = self.purchase(target, months);
+        p.options.extend(unit_options(units));
+        p
+    }
+}
+
+impl Engine {
+    /// Sets what a server product sells per unit beyond its base (replacing what it
+    /// sold; empty: nothing). Each unit is checked at the upstream: a create with the
+    /// most of it quotes (so the maximum is within what the upstream sells), and one
+    /// more costs more than the base (else it needs a fixed price: nothing is sold at
+    /// a markup on zero). A fixed-price basis or level needs each unit's fixed price.
+    pub async fn set_product_units(
+        &self,
+        actor: &str,
+        name: &str,
+        units: Vec<ProductUnit>,
+    ) -> Result<Product> {
+        let result = self.write_product_units(name, units).await;
+        self.audit(actor, "product.units", name, &result, |p| {
+            if p.units.is_empty() {
+                "no units beyond the base".to_string()
+            } else {
+                p.units
+                    .iter()
+                    .map(ProductUnit::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            }
+        })
+        .await;
+        result
+    }
+
+    async fn write_product_units(&self, name: &str, units: Vec<ProductUnit>) -> Result<Product> {
+        let p = self.product(name).await?;
+        if p.state != ProductState::OnSale {
+            return Err(EngineError::Conflict(format!(
+                "product {} is retired",
+                p.name
+            )));
+        }
+        if !units.is_empty() && p.kind != ResourceKind::Server {
+            return Err(Error::invalid(
+                "unit",
+                format!(
+                    "{} products sell no units: only servers do",
+                    p.kind.as_str()
+                ),
+            )
+            .into());
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        let any_fixed = std::iter::once(&p.rule.basis)
+            .chain(p.rule.levels.values())
+            .any(|b| matches!(b, Basis::Fixed(_)));
+        let months = p.rule.shown_periods()[0];
+        let base = self
+            .quote(&p.account, &p.purchase(QUOTE_TARGET, months))
+            .await?;
+        for u in &units {
+            u.check()?;
+            if !seen.insert(u.unit) {
+                return Err(Error::invalid("unit", format!("{} given twice", u.unit)).into());
+            }
+            if any_fixed && u.fixed.is_none() {
+                return Err(Error::invalid(
+                    "unit",
+                    format!(
+                        "{}: the product has a fixed price, so the unit needs one (UNIT=MAX@PRICE)",
+                        u.unit
+                    ),
+                )
+                .into());
+            }
+            let most: Units = [(u.unit, u.max_extra)].into_iter().collect();
+            self.quote(&p.account, &p.purchase_with(QUOTE_TARGET, months, &most))
+                .await?;
+            if u.fixed.is_none() {
+                let one: Units = [(u.unit, 1)].into_iter().collect();
+                let more = self
+                    .quote(&p.account, &p.purchase_with(QUOTE_TARGET, months, &one))
+                    .await?;
+                if more.price <= base.price {
+                    return Err(Error::invalid(
+                        "unit",
+                        format!(
+                            "{}: the upstream charges nothing for it, so a markup sells it for nothing; give a fixed price (UNIT=MAX@PRICE)",
+                            u.unit
+                        ),
+                    )
+                    .into());
+                }
+            }
+        }
+        let rows: Vec<ProductUnitRow> = units
+            .iter()
+            .map(|u| {
+                Ok(ProductUnitRow {
+                    product_id: p.id,
+                    unit: u.unit.as_str().to_string(),
+                    monthly_fen: u
+                        .fixed
+                        .map(|m| m.to_fen())
+                        .transpose()
+                        .map_err(|_| Error::invalid("unit", "whole fen"))?,
+                    max_extra: i64::from(u.max_extra),
+                })
+            })
+            .collect::<std::result::Result<_, Error>>()?;
+        self.store.set_product_units(p.id, &rows).await?;
+        self.product(&p.name).await
+    }
+
+    /// The upstream's monthly cost of one more of each unit a product sells (the
+    /// quote of its first term with one more, less the base's, per month) and its
+    /// monthly price at the base rule and each level, for `product show`.
+    pub async fn unit_prices(&self, p: &Product) -> Vec<UnitPrices> {
+        let mut levels = vec![String::new()];
+        levels.extend(p.rule.levels.keys().cloned());
+        let mut out = Vec::new();
+        for u in &p.units {
+            let (cost, error) = match self.unit_cost(p, u.unit).await {
+                Ok(c) => (Some(c), None),
+                Err(e) => (None, Some(e.to_string())),
+            };
+            let prices = levels
+                .iter()
+                .map(|l| (l.clone(), p.unit_monthly(l, u, cost).ok()))
+                .collect();
+            out.push(UnitPrices {
+                unit: u.unit,
+                max_extra: u.max_extra,
+                cost,
+                error,
+                prices,
+            });
+        }
+        out
+    }
+
+    /// The upstream's cost of one more `unit` a month: its quote of the product's
+    /// first term with one more, less the base's, over the months.
+    pub async fn unit_cost(&self, p: &Product, unit: Unit) -> Result<Money> {
+        let months = p.rule.shown_periods()[0];
+        let base = self
+            .quote(&p.account, &p.purchase(QUOTE_TARGET, months))
+            .await?;
+        let one: Units = [(unit, 1)].into_iter().collect();
+        let more = self
+            .quote(&p.account, &p.purchase_with(QUOTE_TARGET, months, &one))
+            .await?;
+        Ok(round_to_fen(
+            (more.price - base.price).0 / Decimal::from(months),
+        ))
+    }
+}
+
+impl Product {
+    /// One unit's monthly price at `level`: its fixed price where the level's basis is
+    /// fixed, else the markup on `cost` (the upstream's monthly cost of one), to the fen.
+    pub fn unit_monthly(&self, level: &str, u: &ProductUnit, cost: Option<Money>) -> Result<Money> {
+        match self.rule.basis_for(level).0 {
+            Basis::Fixed(_) => u.fixed.ok_or_else(|| {
+                EngineError::Invalid(format!(
+                    "{}: no fixed price for a fixed-price level",
+                    u.unit
+                ))
+            }),
+            Basis::Markup(pct) => {
+                let cost = cost.ok_or_else(|| {
+                    EngineError::Invalid("a markup price needs the upstream's cost".into())
+                })?;
+                let factor = (Decimal::ONE_HUNDRED + *pct) / Decimal::ONE_HUNDRED;
+                Ok(round_to_fen(cost.0 * factor))
+            }
+        }
     }
 }

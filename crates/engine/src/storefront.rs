@@ -35,6 +35,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod security;
+mod units;
 
 /// Failed appkeys per appid before it is locked, and per address: counted in the
 /// store, so instances on one database share them.
@@ -355,7 +356,9 @@ impl Shop {
             Ok(c) => c.iter().map(|c| c.fen).sum(),
             Err(_) => 0,
         };
-        self.holding_with(row, stored.as_ref(), offering, Money::from_fen(paid))
+        let mut h = self.holding_with(row, stored.as_ref(), offering, Money::from_fen(paid));
+        h.units = self.units_held(row).await;
+        h
     }
 
     fn holding_with(
@@ -380,6 +383,7 @@ impl Shop {
             client_order_id: row.order.client_order_id.clone(),
             client_user_id: row.order.client_user_id.clone(),
             paid,
+            units: Default::default(),
         }
     }
 
@@ -421,11 +425,27 @@ impl Shop {
         p: &Product,
         purchase: &PurchaseRequest,
     ) -> Answer<(Money, Money, i64)> {
+        self.price_units(who, p, purchase, &Default::default())
+            .await
+    }
+
+    /// [`Shop::price`] of a configuration with `units` beyond the base (the purchase
+    /// quoted carries them where it is a create).
+    async fn price_units(
+        &self,
+        who: &Shopper,
+        p: &Product,
+        purchase: &PurchaseRequest,
+        units: &idcgate_core::units::Units,
+    ) -> Answer<(Money, Money, i64)> {
         let priced = async {
             let level = self.level(who).await?;
             p.rule.check_months(purchase.months)?;
             let cost = self.engine.quote(&p.account, purchase).await?.price;
-            let price = p.rule.price(&level, purchase.months, Some(cost))?;
+            let fixed_units = p.fixed_units(&level, units)?;
+            let price = p
+                .rule
+                .price_with(&level, purchase.months, Some(cost), fixed_units)?;
             crate::Result::Ok((price, cost))
         };
         let (price, cost) = priced.await.map_err(|e| told(&e))?;
@@ -475,8 +495,13 @@ impl Shop {
             return self.repeated(who, earlier, &product, req).await;
         }
         let target = create_target(&who.tenant, product.kind);
-        let mut purchase = product.purchase(&target, req.months);
-        for (k, v) in &req.options {
+        // Units beyond the base: sold by the product, within its maximum, priced here.
+        let (options, units) = units::split_units(&req.options)?;
+        let units = product
+            .add_units(&Default::default(), &units)
+            .map_err(|e| told(&e))?;
+        let mut purchase = product.purchase_with(&target, req.months, &units);
+        for (k, v) in &options {
             // What the product fixes is not the tenant's to change.
             if purchase.options.insert(k.clone(), v.clone()).is_some() {
                 return Err(refusal(
@@ -485,7 +510,7 @@ impl Shop {
                 ));
             }
         }
-        let (price, cost, fen) = self.price(who, &product, &purchase).await?;
+        let (price, cost, fen) = self.price_units(who, &product, &purchase, &units).await?;
         let opened = self
             .engine
             .store
@@ -558,7 +583,9 @@ impl Shop {
             ));
         }
         let stored = self.stored(&row).await;
-        Ok(self.holding_with(&row, stored.as_ref(), product.id, price))
+        let mut h = self.holding_with(&row, stored.as_ref(), product.id, price);
+        h.units = self.units_held(&row).await;
+        Ok(h)
     }
 
     /// The same `order_id` again: the first purchase, if it is the same purchase.
@@ -569,7 +596,19 @@ impl Shop {
         product: &Product,
         req: &Purchase,
     ) -> Answer<Holding> {
-        if earlier.order.product != product.name || earlier.order.months != i64::from(req.months) {
+        // The units asked for are part of the purchase (what its create carried).
+        let asked = units::split_units(&req.options)?.1;
+        let bought = self
+            .engine
+            .store
+            .order_by_key(&create_key(&earlier.order.idem_key))
+            .await
+            .map_err(|e| told(&e.into()))?
+            .map(|o| units::units_of_params(&o.order.params));
+        if earlier.order.product != product.name
+            || earlier.order.months != i64::from(req.months)
+            || bought.is_some_and(|b| b != asked)
+        {
             return Err(refusal(
                 RefusalKind::Invalid,
                 format!(
@@ -813,7 +852,10 @@ impl Shop {
             months,
             options: Default::default(),
         };
-        let (_, cost, fen) = self.price(who, &product, &purchase).await?;
+        // The units it holds renew with it (in the upstream's quote, and at a fixed
+        // price at their own).
+        let held = self.units_priced(&row).await?;
+        let (_, cost, fen) = self.price_units(who, &product, &purchase, &held).await?;
         let key = Self::follow_up_key(&row, "renew", coid);
         let charge = NewCharge {
             idem_key: key,
@@ -1312,6 +1354,7 @@ impl Shop {
                 terms,
                 images,
                 upgrades: Vec::new(),
+                units: self.unit_offers(&level, p).await,
             });
         }
         self.link_upgrades(&products, &mut out).await;
@@ -1433,17 +1476,17 @@ impl Shop {
                 ids.insert(p.product.name, p.id);
             }
         }
-        let holdings = page_rows
-            .iter()
-            .map(|row| {
-                let data = row
-                    .resource
-                    .as_ref()
-                    .and_then(|id| stored.get(&(row.order.account.clone(), id.clone())));
-                let offering = ids.get(&row.order.product).copied().unwrap_or(0);
-                self.holding_with(row, data, offering, Money::ZERO)
-            })
-            .collect();
+        let mut holdings = Vec::with_capacity(page_rows.len());
+        for row in &page_rows {
+            let data = row
+                .resource
+                .as_ref()
+                .and_then(|id| stored.get(&(row.order.account.clone(), id.clone())));
+            let offering = ids.get(&row.order.product).copied().unwrap_or(0);
+            let mut h = self.holding_with(row, data, offering, Money::ZERO);
+            h.units = self.units_held(row).await;
+            holdings.push(h);
+        }
         Ok((total, holdings))
     }
 }
@@ -1669,6 +1712,22 @@ impl Storefront for Shop {
                 rule.local_port,
                 rule.priority
             )
+        })
+        .await;
+        result
+    }
+
+    async fn add_units(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        add: &idcgate_core::units::Units,
+        client_order_id: Option<&str>,
+    ) -> Answer<Holding> {
+        let result = self.add_units_inner(who, guid, add, client_order_id).await;
+        let asked: Vec<String> = add.iter().map(|(u, n)| format!("{u} +{n}")).collect();
+        self.audit(who, "upgrade", Some(guid), &result, |h| {
+            format!("units {}; paid in all {}", asked.join(", "), h.paid)
         })
         .await;
         result

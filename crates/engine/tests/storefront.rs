@@ -10,8 +10,9 @@ mod common;
 use idcgate_core::storefront::{
     HoldingState, Purchase, RefusalKind, ServerAction, Shopper, Storefront,
 };
+use idcgate_core::units::{Unit, Units};
 use idcgate_core::{Money, PowerAction, ResourceKind};
-use idcgate_engine::catalog::{PriceRule, ProductSpec};
+use idcgate_engine::catalog::{PriceRule, ProductSpec, ProductUnit};
 use idcgate_engine::storefront::Shop;
 use idcgate_engine::testing::{add_funded_tenant, cloud_product, product_spec};
 use idcgate_engine::Engine;
@@ -47,6 +48,9 @@ both_backends!(
     the_panels_pass_through_on_the_tenants_own_site_and_database_only,
     a_site_and_a_database_upgrade_through_the_money_path,
     a_west_host_is_sold_and_managed_through_the_storefront,
+    units_beyond_the_base_are_bought_and_added_at_their_price_for_the_time_left,
+    a_lost_unit_upgrade_is_charged_once_and_counts_once_settled,
+    a_fixed_price_product_sells_units_at_their_fixed_price,
 );
 
 struct Fixture {
@@ -1644,4 +1648,383 @@ async fn a_west_host_is_sold_and_managed_through_the_storefront(db: &TestDb) {
         .unwrap_err();
     assert_eq!(r.kind, RefusalKind::Unsupported, "{r:?}");
     common::assert_books_balance(&engine).await;
+}
+
+const LEASE_OFFER: &str = "lease:1721941250649658";
+const IDC_OFFER: &str = "idc:20250409132727581219";
+
+/// The sandbox's dedicated server as `lease-a` at cost + 10% for 1 or 12 months,
+/// selling up to 8 more IPs and 100 more Mbps; its id. (The sandbox line: 550.00 a
+/// month, 100.00 an IP, 16.00 a Mbps, so 605.00, 110.00 and 17.60 to the tenant.)
+async fn lease_with_units(f: &Fixture) -> i64 {
+    f.engine
+        .add_product(
+            "test",
+            product_spec(
+                "lease-a",
+                "z",
+                ResourceKind::Server,
+                LEASE_OFFER,
+                &[(
+                    "system_guid",
+                    idcgate_engine::testing::ZONKVM_SANDBOX_SYSTEM,
+                )],
+                ("10%", "1,12"),
+            ),
+        )
+        .await
+        .unwrap();
+    let units = vec![
+        ProductUnit::parse("ip=8").unwrap(),
+        ProductUnit::parse("bandwidth=100").unwrap(),
+    ];
+    f.engine
+        .set_product_units("test", "lease-a", units)
+        .await
+        .unwrap()
+        .id
+}
+
+fn units(list: &[(Unit, u32)]) -> Units {
+    list.iter().copied().collect()
+}
+
+fn with_units(offering: i64, order_id: &str, list: &[(&str, &str)]) -> Purchase {
+    Purchase {
+        offering,
+        months: 1,
+        client_order_id: Some(order_id.into()),
+        client_user_id: None,
+        options: list
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
+/// Whole days from now until `end` (a started day counts), as an upgrade counts them.
+fn days_left(end: jiff::Timestamp) -> i64 {
+    let left = end.as_millisecond() - jiff::Timestamp::now().as_millisecond();
+    (left.max(0) + 86_399_999) / 86_400_000
+}
+
+async fn units_beyond_the_base_are_bought_and_added_at_their_price_for_the_time_left(db: &TestDb) {
+    let f = fixture(db).await;
+    let lease = lease_with_units(&f).await;
+    let (who, _, _) = f.tenant("acme", "5000.00", "0").await;
+    let (other, _, _) = f.tenant("bolt", "5000.00", "0").await;
+    let sim_start = f.sim.balance();
+    // The tenant sees each unit's monthly price at its level.
+    let offered = f.shop.offerings(&who, ResourceKind::Server).await.unwrap();
+    let o = offered.iter().find(|o| o.id == lease).unwrap();
+    let shown: Vec<(Unit, Money, u32)> = o
+        .units
+        .iter()
+        .map(|u| (u.unit, u.monthly, u.max_extra))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (Unit::Ip, yuan("110.00"), 8),
+            (Unit::Bandwidth, yuan("17.60"), 100)
+        ]
+    );
+    let base = f
+        .engine
+        .product_price("lease-a", None, Some(1))
+        .await
+        .unwrap()
+        .price;
+    assert_eq!(base, yuan("605.00"));
+
+    // Refused with nothing charged or ordered: beyond the maximum, a unit the product
+    // does not sell, negative, not a number, overflowing.
+    let upstream = f.sim.balance();
+    for (k, v) in [
+        ("units.ip", "9"),
+        ("units.defense", "1"),
+        ("units.ip", "-1"),
+        ("units.bandwidth", "ten"),
+        ("units.ip", "99999999999999999999"),
+    ] {
+        let r = f
+            .shop
+            .buy(&who, &with_units(lease, &format!("bad-{k}-{v}"), &[(k, v)]))
+            .await
+            .unwrap_err();
+        assert_eq!(r.kind, RefusalKind::Invalid, "{k}={v}: {r:?}");
+    }
+    assert_eq!(f.balance("tenant:acme").await, yuan("5000.00"));
+    assert_eq!(f.sim.balance(), upstream, "nothing reached the upstream");
+
+    // Two more IPs and 30 more Mbps: the base plus each unit's price.
+    let h = f
+        .shop
+        .buy(
+            &who,
+            &with_units(
+                lease,
+                "l-1",
+                &[("units.ip", "2"), ("units.bandwidth", "30")],
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(h.state, HoldingState::Active, "{h:?}");
+    assert_eq!(h.paid, yuan("605.00") + yuan("220.00") + yuan("528.00"));
+    assert_eq!(h.units, units(&[(Unit::Ip, 2), (Unit::Bandwidth, 30)]));
+    let server = h.server.clone().unwrap();
+    assert_eq!((server.ips.len(), server.bandwidth_mbps), (3, 60));
+    // What the upstream charged is the cost booked; we keep 10 % of it.
+    assert_eq!(upstream - f.sim.balance(), yuan("1230.00"));
+    // The same order_id again: the same purchase, nothing charged; with other units,
+    // another purchase, refused.
+    let paid_so_far = f.balance("tenant:acme").await;
+    let same = f
+        .shop
+        .buy(
+            &who,
+            &with_units(
+                lease,
+                "l-1",
+                &[("units.ip", "2"), ("units.bandwidth", "30")],
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!((same.guid, same.units.clone()), (h.guid, h.units.clone()));
+    let r = f
+        .shop
+        .buy(&who, &with_units(lease, "l-1", &[("units.ip", "3")]))
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Invalid, "{r:?}");
+    assert_eq!(f.balance("tenant:acme").await, paid_so_far);
+
+    // Three more IPs for the time left: (3 x 110.00) per 30 days, for the whole days
+    // left, charged once.
+    let days = days_left(h.expires_at.unwrap());
+    let before = f.balance("tenant:acme").await;
+    let up = f
+        .shop
+        .add_units(&who, h.guid, &units(&[(Unit::Ip, 3)]), Some("u-1"))
+        .await
+        .unwrap();
+    let charged = before - f.balance("tenant:acme").await;
+    assert_eq!(charged, Money::from_fen(1100 * days), "{days} days");
+    assert_eq!(up.paid, h.paid + charged);
+    assert_eq!(up.units, units(&[(Unit::Ip, 5), (Unit::Bandwidth, 30)]));
+    assert_eq!(up.server.unwrap().ips.len(), 6, "the upstream added them");
+    // The same client_order_id again: the same upgrade, nothing charged or sent...
+    let requests = f.srv.faults.requests();
+    let again = f
+        .shop
+        .add_units(&who, h.guid, &units(&[(Unit::Ip, 3)]), Some("u-1"))
+        .await
+        .unwrap();
+    assert_eq!(again.units, up.units);
+    assert_eq!(f.balance("tenant:acme").await, before - charged);
+    assert!(f.srv.faults.requests() - requests <= 2, "reads only");
+    // ... and not for another upgrade, of units or to another product.
+    let r = f
+        .shop
+        .add_units(&who, h.guid, &units(&[(Unit::Ip, 1)]), Some("u-1"))
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Invalid, "{r:?}");
+    assert!(f
+        .shop
+        .upgrade(&who, h.guid, f.product, Some("u-1"))
+        .await
+        .is_err());
+    assert_eq!(f.shop.holding(&who, h.guid).await.unwrap().offering, lease);
+    // Nothing, beyond the maximum, a unit not sold, another tenant's order: refused,
+    // nothing charged.
+    let upstream = f.sim.balance();
+    for (who, add, kind) in [
+        (&who, units(&[]), RefusalKind::Invalid),
+        (&who, units(&[(Unit::Ip, 0)]), RefusalKind::Invalid),
+        (&who, units(&[(Unit::Ip, 4)]), RefusalKind::Invalid),
+        (&who, units(&[(Unit::Bandwidth, 71)]), RefusalKind::Invalid),
+        (&who, units(&[(Unit::Defense, 1)]), RefusalKind::Invalid),
+        (&who, units(&[(Unit::Ip, u32::MAX)]), RefusalKind::Invalid),
+        (&other, units(&[(Unit::Ip, 1)]), RefusalKind::NotFound),
+    ] {
+        let r = f.shop.add_units(who, h.guid, &add, None).await.unwrap_err();
+        assert_eq!(r.kind, kind, "{add:?}: {r:?}");
+    }
+    assert_eq!(f.balance("tenant:acme").await, before - charged);
+    assert_eq!(f.balance("tenant:bolt").await, yuan("5000.00"));
+    assert_eq!(f.sim.balance(), upstream, "nothing reached the upstream");
+
+    // A renewal renews the units too: 605.00 + 5 x 110.00 + 30 x 17.60.
+    let renewed = f.shop.renew(&who, h.guid, 1, Some("r-1")).await.unwrap();
+    assert_eq!(renewed.paid - up.paid, yuan("1683.00"));
+    // The margin is every charge against every upstream order they paid for.
+    let margins = db.store.margins(Some("acme")).await.unwrap();
+    assert_eq!(margins.len(), 1);
+    assert_eq!(margins[0].revenue_fen, renewed.paid.to_fen().unwrap());
+    assert_eq!(
+        margins[0].cost_fen,
+        (sim_start - f.sim.balance()).to_fen().unwrap()
+    );
+    // Each action audited with the tenant as actor.
+    let trail = f.engine.audit_trail(100).await.unwrap();
+    assert!(trail
+        .iter()
+        .any(|e| e.actor == "tenant:acme" && e.action == "resale.upgrade" && e.outcome == "ok"));
+    common::assert_books_balance(&f.engine).await;
+}
+
+async fn a_lost_unit_upgrade_is_charged_once_and_counts_once_settled(db: &TestDb) {
+    let f = fixture(db).await;
+    let lease = lease_with_units(&f).await;
+    let (who, _, _) = f.tenant("acme", "5000.00", "0").await;
+    let h = f
+        .shop
+        .buy(&who, &with_units(lease, "l-1", &[]))
+        .await
+        .unwrap();
+    assert!(h.units.is_empty());
+    f.srv.faults.update(|c| {
+        c.drop_next = 1;
+        c.next_only_matching = "action=lease_upgrade".into();
+    });
+    let add = units(&[(Unit::Bandwidth, 30)]);
+    let r = f
+        .shop
+        .add_units(&who, h.guid, &add, Some("lost"))
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Unsettled, "{r:?}");
+    let charged = yuan("5000.00") - h.paid - f.balance("tenant:acme").await;
+    assert!(charged > Money::ZERO, "paid while it is settled");
+    assert!(f.shop.holding(&who, h.guid).await.unwrap().units.is_empty());
+    f.srv.faults.set(Default::default());
+    f.engine.reconcile_orders(0).await.unwrap();
+    // Settled as done: the units count, and asking again charges and sends nothing.
+    assert_eq!(f.shop.holding(&who, h.guid).await.unwrap().units, add);
+    let requests = f.srv.faults.requests();
+    let again = f
+        .shop
+        .add_units(&who, h.guid, &add, Some("lost"))
+        .await
+        .unwrap();
+    assert_eq!(again.units, add);
+    assert_eq!(again.paid, h.paid + charged);
+    assert_eq!(again.server.unwrap().bandwidth_mbps, 60);
+    assert!(f.srv.faults.requests() - requests <= 2, "reads only");
+    common::assert_books_balance(&f.engine).await;
+}
+
+async fn a_fixed_price_product_sells_units_at_their_fixed_price(db: &TestDb) {
+    let f = fixture(db).await;
+    let mut spec = product_spec(
+        "idc-a",
+        "z",
+        ResourceKind::Server,
+        IDC_OFFER,
+        &[],
+        ("10%", "1"),
+    );
+    spec.rule = PriceRule::parse("900.00", &["gold=20%".into()], &[], Some("1")).unwrap();
+    f.engine.add_product("test", spec).await.unwrap();
+    // Refused: a unit without a fixed price on a fixed-price product, a maximum beyond
+    // what the upstream line sells, defense the upstream charges nothing for at a
+    // markup, a unit given twice; units of anything but a server.
+    for units in [
+        vec!["ip=2"],
+        vec!["ip=200@250.00"],
+        vec!["ip=2@250.00", "ip=3@250.00"],
+    ] {
+        let units = units
+            .iter()
+            .map(|u| ProductUnit::parse(u).unwrap())
+            .collect();
+        assert!(f
+            .engine
+            .set_product_units("test", "idc-a", units)
+            .await
+            .is_err());
+    }
+    for bad in ["ip=0", "ip=2@0", "ip=2@-1", "ram=2", "ip", "ip=2@1.001"] {
+        assert!(ProductUnit::parse(bad).is_err(), "{bad}");
+    }
+    let p = f
+        .engine
+        .set_product_units(
+            "test",
+            "idc-a",
+            vec![ProductUnit::parse("ip=4@250.00").unwrap()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.units.len(), 1);
+    let (who, _, _) = f.tenant("acme", "5000.00", "0").await;
+    let h = f
+        .shop
+        .buy(&who, &with_units(p.id, "c-1", &[("units.ip", "2")]))
+        .await
+        .unwrap();
+    assert_eq!(h.paid, yuan("1400.00"), "900.00 + 2 x 250.00");
+    assert_eq!(h.units, units(&[(Unit::Ip, 2)]));
+    // At a markup level the same unit is the upstream's cost plus the markup.
+    let gold: Vec<_> = f
+        .engine
+        .unit_prices(&p)
+        .await
+        .into_iter()
+        .map(|u| (u.unit, u.cost, u.prices))
+        .collect();
+    assert_eq!(
+        gold,
+        [(
+            Unit::Ip,
+            Some(yuan("300.00")),
+            vec![
+                (String::new(), Some(yuan("250.00"))),
+                ("gold".to_string(), Some(yuan("360.00")))
+            ]
+        )]
+    );
+    // Defense costs nothing upstream: at a markup it cannot be sold.
+    let lease = f
+        .engine
+        .add_product(
+            "test",
+            product_spec(
+                "lease-d",
+                "z",
+                ResourceKind::Server,
+                LEASE_OFFER,
+                &[(
+                    "system_guid",
+                    idcgate_engine::testing::ZONKVM_SANDBOX_SYSTEM,
+                )],
+                ("10%", "1"),
+            ),
+        )
+        .await
+        .unwrap();
+    assert!(f
+        .engine
+        .set_product_units(
+            "test",
+            &lease.name,
+            vec![ProductUnit::parse("defense=100").unwrap()]
+        )
+        .await
+        .is_err());
+    assert!(
+        f.engine
+            .set_product_units(
+                "test",
+                "cloud-1c1g",
+                vec![ProductUnit::parse("ip=1@1.00").unwrap()]
+            )
+            .await
+            .is_err(),
+        "the cloud upstream takes no units"
+    );
+    common::assert_books_balance(&f.engine).await;
 }

@@ -359,9 +359,10 @@ pub async fn add_product(
     Ok((StatusCode::CREATED, Json(json!(p))))
 }
 
-/// A product with each offered term's live cost and its prices at every level.
+/// A product with each offered term's live cost and its prices at every level, and
+/// each unit it sells beyond its base with its monthly cost and prices.
 #[utoipa::path(get, path = "/api/v1/products/{name}", params(("name" = String, Path)),
-    responses((status = 200, description = "the product and its prices"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "the product, its prices and its units' prices"), (status = 404, body = ErrorBody)))]
 pub async fn show_product(
     _a: Access<Read>,
     State(state): State<AppState>,
@@ -369,7 +370,10 @@ pub async fn show_product(
 ) -> Result<Json<Value>, ApiError> {
     let p = state.engine.product(&name).await?;
     let prices = state.engine.product_prices(&p).await;
-    Ok(Json(json!({"product": p, "prices": prices})))
+    let units = state.engine.unit_prices(&p).await;
+    Ok(Json(
+        json!({"product": p, "prices": prices, "units": units}),
+    ))
 }
 
 /// Cost (the upstream's quote now), price and margin, at a tenant's level.

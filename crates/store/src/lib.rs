@@ -14,6 +14,7 @@ mod migrations;
 mod notify;
 mod operators;
 mod orders;
+mod product_units;
 mod renewals;
 mod resale;
 mod sql;
@@ -32,6 +33,7 @@ pub use operators::{OperatorRow, OperatorStore, Role, SessionRow, SessionStage, 
 pub use orders::{
     LedgerFilter, LedgerLine, Move, NewOrder, OrderEvent, OrderFilter, OrderRow, OrderStore, Placed,
 };
+pub use product_units::{ProductUnitRow, ProductUnitStore};
 pub use renewals::{PolicyPatch, PolicyRow, PolicyScope, RenewalNotice, RenewalStore};
 pub use resale::{
     AppKey, DepositRow, Deposited, NewDeposit, NewProduct, NewTenant, ProductRow, ProductState,
@@ -313,6 +315,7 @@ pub trait Store:
     + NotifyStore
     + OperatorStore
     + OrderStore
+    + ProductUnitStore
     + RenewalStore
     + ResaleStore
     + TenantOrderStore

@@ -490,6 +490,16 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
             at BIGINT NOT NULL,
             PRIMARY KEY (account, zone))"
         .to_string()];
+    // v17: what a product sells per unit beyond its base (extra IPs, bandwidth,
+    // defense): the most a holding may add and, for a fixed price, one unit's monthly
+    // price in fen (NULL: the product's markup on the upstream's cost of it).
+    let v17 = vec!["CREATE TABLE product_units (
+            product_id BIGINT NOT NULL REFERENCES products (id),
+            unit TEXT NOT NULL,
+            monthly_fen BIGINT,
+            max_extra BIGINT NOT NULL,
+            PRIMARY KEY (product_id, unit))"
+        .to_string()];
     vec![
         (1, v1),
         (2, v2),
@@ -506,6 +516,7 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
         (14, v14),
         (15, v15),
         (16, v16),
+        (17, v17),
     ]
 }
 

@@ -899,6 +899,7 @@ async fn state_columns_are_filled_for_rows_written_before_them(f: &TestDb) {
         "ALTER TABLE resources DROP COLUMN power",
         "ALTER TABLE resources DROP COLUMN record_count",
         "DROP TABLE zone_markers",
+        "DROP TABLE product_units",
         "UPDATE meta SET value = '14' WHERE key = 'schema_version'",
     ] {
         sqlx::query(sql).execute(&pool).await.unwrap();

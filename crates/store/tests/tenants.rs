@@ -19,6 +19,7 @@ both_backends!(
     a_tenant_that_held_money_is_retired_not_deleted,
     deposits_are_append_only,
     products_are_added_once_changed_and_retired_never_deleted,
+    a_products_units_are_replaced_whole_in_fen,
 );
 
 const NOW: i64 = 1_780_000_000_000;
@@ -416,4 +417,67 @@ async fn products_are_added_once_changed_and_retired_never_deleted(f: &TestDb) {
         s.add_product(&p, NOW).await,
         Err(StoreError::Conflict(_))
     ));
+}
+
+async fn a_products_units_are_replaced_whole_in_fen(f: &TestDb) {
+    let s = &f.store;
+    let p = NewProduct {
+        name: "lease-1".into(),
+        title: "Lease".into(),
+        account: "z".into(),
+        kind: ResourceKind::Server,
+        offer: Some("lease:1".into()),
+        options: json!({}),
+        rule: json!({"basis": {"fixed": "99.00"}}),
+    };
+    let id = s.add_product(&p, NOW).await.unwrap().id;
+    let other = s
+        .add_product(
+            &NewProduct {
+                name: "lease-2".into(),
+                ..p.clone()
+            },
+            NOW,
+        )
+        .await
+        .unwrap()
+        .id;
+    let unit = |pid, unit: &str, fen, max| ProductUnitRow {
+        product_id: pid,
+        unit: unit.into(),
+        monthly_fen: fen,
+        max_extra: max,
+    };
+    let first = vec![
+        unit(id, "bandwidth", Some(1_760), 100),
+        unit(id, "ip", None, 8),
+    ];
+    s.set_product_units(id, &first).await.unwrap();
+    s.set_product_units(other, &[unit(other, "defense", Some(1), 0)])
+        .await
+        .unwrap();
+    assert_eq!(s.product_units(id).await.unwrap(), first);
+    // Replaced whole: what is not named again is gone.
+    let second = vec![unit(id, "ip", Some(11_000), 3)];
+    s.set_product_units(id, &second).await.unwrap();
+    assert_eq!(s.product_units(id).await.unwrap(), second);
+    assert_eq!(s.all_product_units().await.unwrap().len(), 2);
+    // A price of zero or less, a negative maximum, another product's row: refused,
+    // and nothing changes.
+    for bad in [
+        unit(id, "ip", Some(0), 3),
+        unit(id, "ip", Some(-5), 3),
+        unit(id, "ip", None, -1),
+        unit(other, "ip", None, 1),
+    ] {
+        assert!(
+            s.set_product_units(id, std::slice::from_ref(&bad))
+                .await
+                .is_err(),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(s.product_units(id).await.unwrap(), second);
+    s.set_product_units(id, &[]).await.unwrap();
+    assert!(s.product_units(id).await.unwrap().is_empty());
 }

@@ -1292,6 +1292,7 @@ async fn product(State(c): State<Console>, op: Op, name: NameIn) -> Page {
     let name = layout::path_name(&op, name)?;
     let p = c.engine.product(&name).await.map_err(layout::err(&op))?;
     let terms = c.engine.product_prices(&p).await;
+    let units = c.engine.unit_prices(&p).await;
     let body = html! {
         table {
             tr { th { (op.t("名称", "Name")) } td { (p.name) } }
@@ -1310,6 +1311,27 @@ async fn product(State(c): State<Console>, op: Op, name: NameIn) -> Page {
         (prices_table(&op, &terms, true))
         @for t in &terms {
             @if let Some(e) = &t.error { p.error { (t.months) (op.t(" 个月报价失败：", " months: the quote failed: ")) (e) } }
+        }
+        @if !units.is_empty() {
+            h2 { (op.t("按单位加购（每月）", "Units beyond the base (a month)")) }
+            table {
+                tr {
+                    th { (op.t("单位", "Unit")) } th { (op.t("最多加购", "Up to")) }
+                    th { (op.t("价格等级", "Level")) } th { (op.t("上游成本", "Cost now")) }
+                    th { (op.t("售价", "Price")) }
+                }
+                @for u in &units {
+                    @for (level, price) in &u.prices {
+                        tr {
+                            td { (u.unit) " (" (u.unit.measure()) ")" }
+                            td { (u.max_extra) }
+                            td { @if level.is_empty() { (op.t("基础", "(base)")) } @else { (level) } }
+                            td { @if let Some(c) = u.cost { (c) } @else { (u.error.as_deref().unwrap_or("-")) } }
+                            td { @if let Some(p) = price { (p) } @else { "-" } }
+                        }
+                    }
+                }
+            }
         }
         @if op.may(Act::Money) && p.state == ProductState::OnSale {
             p { a href={ "/products/" (layout::seg(&p.name)) "/retire" } id="retire-link" { (op.t("下架此产品…", "Retire this product…")) } }

@@ -19,6 +19,7 @@ pub mod onboarding;
 pub mod purchase;
 pub mod spec;
 pub mod storefront;
+pub mod units;
 
 pub use capability::{Capabilities, Capability, Connection};
 pub use error::{Error, Result};

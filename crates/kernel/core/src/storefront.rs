@@ -48,6 +48,9 @@ pub struct Offering {
     /// Offerings a holding of this one may be upgraded to (dearer ones its upstream
     /// can move it to in place).
     pub upgrades: Vec<i64>,
+    /// What it sells per unit beyond its base (extra IPs, bandwidth, defense), at the
+    /// tenant's prices; empty: one fixed configuration.
+    pub units: Vec<crate::units::UnitOffer>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +84,9 @@ pub struct Holding {
     pub client_user_id: String,
     /// What the tenant paid for it, net of money given back.
     pub paid: Money,
+    /// What it holds beyond its product's base (bought with it, or added since by an
+    /// upgrade whose upstream order succeeded).
+    pub units: crate::units::Units,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -92,7 +98,8 @@ pub struct Purchase {
     pub client_user_id: Option<String>,
     /// Settings of the new service the tenant chooses that do not change its price (a
     /// site's language and FTP password, a database's encoding), by the upstream
-    /// document's names; secret ones are sent, never journalled.
+    /// document's names; secret ones are sent, never journalled. Units beyond the base
+    /// (`crate::units::Unit::option_key`) are counts the storefront prices itself.
     pub options: BTreeMap<String, String>,
 }
 
@@ -269,6 +276,22 @@ pub trait Storefront: Send + Sync {
                 "该操作暂不支持 ({} is not offered by this provider)",
                 call.operation
             ),
+        ))
+    }
+    /// Adds units (IPs, bandwidth, defense) to a server holding, charging their price
+    /// for the time it has left; the same `client_order_id` again is the same upgrade,
+    /// charged once. A storefront that sells no units answers `Unsupported`.
+    async fn add_units(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        add: &crate::units::Units,
+        client_order_id: Option<&str>,
+    ) -> Answer<Holding> {
+        let _ = (who, guid, add, client_order_id);
+        Err(Refusal::new(
+            RefusalKind::Unsupported,
+            "该产品不按单位升级 (no units are sold for this product)",
         ))
     }
 }

@@ -35,9 +35,20 @@
 //!
 //! Dedicated servers and colocation (products whose upstream plan is one) are sold
 //! the same way: each product is a `lease_lines` / `idc_lines` line and a
-//! `lease_product` / `idc_product` of fixed bandwidth, one IP and no extra defense;
-//! `lease_*` / `idc_*` order actions work as their cloud counterparts and refuse an
-//! order of another family; their upgrades answer that they are not offered.
+//! `lease_product` / `idc_product` of its base bandwidth, one IP and no defense, and
+//! the units the catalog sells beyond it: the line's `bandwidth_price`, `ip_price` and
+//! `defense_price` are the tenant's monthly prices of one Mbps, IP and G, its
+//! `bandwidth_max_size`, `ip_max_size` and `defense_max_size` the base plus the most
+//! the product sells (a unit it does not sell: price 0.00 and the base as the
+//! maximum). `create_order` takes more bandwidth, IPs or defense within those, priced
+//! per unit; `lease_upgrade` / `idc_upgrade` add them (increments, as the document's),
+//! paid for the time left; `upgrade_status` is 1 where any unit is sold. `getlease` /
+//! `getidc` show the base plus what the order holds. `lease_*` / `idc_*` order actions
+//! work as their cloud counterparts and refuse an order of another family. Answered
+//! differently from the finance system: the base shows no defense (the upstream's is
+//! not shown), `ip_num_list` / `defense_num_list` name only the least and the most,
+//! no power spec is chosen, and an upgrade's share of the time left is rounded half
+//! up to the fen where the finance system floors it.
 //!
 //! A cloud order's VNC password (`server_setvnc`) and security policies
 //! (`get_security_policy`, `server_add_hardpolicy`, `server_del_hardpolicy`) go to its
@@ -60,6 +71,7 @@ use idcgate_core::storefront::{
     Dialect, DialectAnswer, Holding, HoldingState, Offering, Purchase, Refusal, RefusalKind,
     ServerAction, Shopper, Storefront,
 };
+use idcgate_core::units::{Unit, Units, MAX_UNITS};
 use idcgate_core::{
     Direction, FirewallRule, FirewallRuleSpec, Money, PanelCall, PowerAction, PowerState,
     ResourceKind, RuleProtocol, ServerKind, SiteAction, Verdict,
@@ -363,7 +375,8 @@ impl Machine {
     /// A per-order action of a family as the cloud one it works like
     /// (`lease_stop` → `server_stop`, `get_idc_chart` → `get_server_chart`), with its
     /// family; `None` for everything else. Dedicated and colocation upgrades, which
-    /// add IPs, bandwidth or defense at a price per unit, are not among them.
+    /// add IPs, bandwidth or defense at a price per unit, are not among them
+    /// (`Call::add_units`).
     fn action(name: &str) -> Option<(Machine, String)> {
         const OPS: [&str; 8] = [
             "start",
@@ -401,9 +414,21 @@ fn machine_of(h: &Holding, offerings: &[Offering]) -> Machine {
     }
 }
 
-/// A `lease_lines` / `idc_lines` row: the product is its own line, of fixed
-/// bandwidth, IPs and defense (nothing is priced per unit); `discount1..3` are the
-/// 12, 24 and 36-month terms' prices against the monthly one where those are sold.
+/// One unit as a line shows it: the tenant's monthly price of one ("0.00" when the
+/// product does not sell it) and the most beyond the base (0).
+fn unit_on_line(o: &Offering, unit: Unit) -> (String, i64) {
+    o.units
+        .iter()
+        .find(|u| u.unit == unit)
+        .map_or(("0.00".to_string(), 0), |u| {
+            (yuan(u.monthly), i64::from(u.max_extra))
+        })
+}
+
+/// A `lease_lines` / `idc_lines` row: the product is its own line, of its base
+/// bandwidth, one IP and no defense, plus the units it sells at their prices;
+/// `discount1..3` are the 12, 24 and 36-month terms' prices against the monthly one
+/// where those are sold (the catalog's term discount applies to units alike).
 fn machine_line_json(o: &Offering) -> Option<Value> {
     let (monthly, _) = monthly_and_discounts(o, Decimal::ONE)?;
     let months: Vec<String> = o.terms.iter().map(|(m, _)| m.to_string()).collect();
@@ -416,14 +441,20 @@ fn machine_line_json(o: &Offering) -> Option<Value> {
             .normalize()
             .to_string()
     };
+    let (bw_price, bw_max) = unit_on_line(o, Unit::Bandwidth);
+    let (ip_price, ip_max) = unit_on_line(o, Unit::Ip);
+    let (def_price, def_max) = unit_on_line(o, Unit::Defense);
     Some(json!({
         "guid": o.id.to_string(), "line_guid": ZONE, "status": 1, "name": o.title,
         "descript": o.title, "intro_url": "", "buy_status": 1, "renew_status": 1,
-        "upgrade_status": 0, "defense_status": 0, "buy_order_max_num": 1,
-        "bandwidth_price": "0.00", "bandwidth_stairs_price": "[]",
-        "bandwidth_max_size": o.bandwidth_mbps, "ip_price": "0.00", "ip_min_size": 1,
-        "ip_max_size": 1, "ip_free_size": 1, "ip_num_list": "1", "defense_price": "0.00",
-        "defense_max_size": 0, "defense_num_list": "0", "defense_step": 0,
+        "upgrade_status": i64::from(!o.units.is_empty()),
+        "defense_status": i64::from(def_max > 0), "buy_order_max_num": 1,
+        "bandwidth_price": bw_price, "bandwidth_stairs_price": "[]",
+        "bandwidth_max_size": i64::from(o.bandwidth_mbps) + bw_max, "ip_price": ip_price,
+        "ip_min_size": 1, "ip_max_size": 1 + ip_max, "ip_free_size": 1,
+        "ip_num_list": format!("1,{}", 1 + ip_max), "defense_price": def_price,
+        "defense_max_size": def_max, "defense_num_list": format!("0,{def_max}"),
+        "defense_step": i64::from(def_max > 0),
         "months": months.join(","), "retention_days": 0, "user_vnc": 1,
         "discount1": discount(12), "discount2": discount(24), "discount3": discount(36),
     }))
@@ -434,7 +465,8 @@ fn machine_product_json(o: &Offering, fam: Machine) -> Option<Value> {
     let mut row = json!({
         "guid": o.id.to_string(), "name": o.name, "line_guid": o.id.to_string(),
         "bandwidth": o.bandwidth_mbps, "defense": 0, "ipnum": "1",
-        "price": format!("{monthly:.2}"), "status": 1, "upgrade_status": 0,
+        "price": format!("{monthly:.2}"), "status": 1,
+        "upgrade_status": i64::from(!o.units.is_empty()),
         "line_names": o.title, "description": o.title,
     });
     let more = match fam {
@@ -460,11 +492,14 @@ fn machine_json(h: &Holding, o: Option<&Offering>, fam: Machine) -> Value {
         _ => 0,
     };
     let ips: Vec<&String> = s.map(|s| s.ips.iter().collect()).unwrap_or_default();
+    // What was sold: the product's base plus the units the order holds.
+    let held = |u: Unit| i64::from(h.units.get(&u).copied().unwrap_or(0));
     let mut row = json!({
         "id": h.guid, "client_user_id": h.client_user_id,
         "product_guid": h.offering.to_string(), "line_guid": h.offering.to_string(),
-        "name": "", "bandwidth": o.map_or(0, |o| o.bandwidth_mbps), "defense": 0,
-        "ipnum": ips.len().max(1), "login_name": "", "login_password": "",
+        "name": "", "bandwidth": o.map_or(0, |o| i64::from(o.bandwidth_mbps)) + held(Unit::Bandwidth),
+        "defense": held(Unit::Defense),
+        "ipnum": 1 + held(Unit::Ip), "login_name": "", "login_password": "",
         "buy_time": time(Some(h.bought_at)), "end_time": time(h.expires_at),
         "order_status": order_status(h), "run_status": run, "act_status": 0,
         "ip": json!(ips).to_string(), "api_type": "idcgate",
@@ -723,6 +758,37 @@ fn product_order<'a>(
     Ok((o, c, m))
 }
 
+/// How many units of `unit` a `create_order`'s `content.<key>` asks for beyond the
+/// product's `base`: none when absent or the base; refused below the base, for a unit
+/// the product does not sell, or beyond the most it sells.
+fn beyond(
+    c: &Map<String, Value>,
+    key: &str,
+    unit: Unit,
+    base: i64,
+    o: &Offering,
+) -> Result<Option<u32>, Refusal> {
+    let Some(v) = content_int(c, key)? else {
+        return Ok(None);
+    };
+    let more = v.checked_sub(base).ok_or_else(|| bad(key))?;
+    if more == 0 {
+        return Ok(None);
+    }
+    let sold = o.units.iter().find(|u| u.unit == unit);
+    match sold {
+        _ if more < 0 => Err(fail(format!("参数错误：{key} 不可低于 {base}"))),
+        None => Err(fail(format!(
+            "参数错误：该产品仅售固定配置，{key} 应为 {base}"
+        ))),
+        Some(u) if more > i64::from(u.max_extra) => Err(fail(format!(
+            "配置超出线路允许范围：{key} 至多 {}",
+            base + i64::from(u.max_extra)
+        ))),
+        Some(_) => Ok(u32::try_from(more).ok()),
+    }
+}
+
 /// What a line sells is fixed: a configuration in the request must be the package's.
 fn check_config(c: &Map<String, Value>, o: &Offering) -> Result<(), Refusal> {
     let same = |key: &str, want: i64| fixed(c, key, want);
@@ -897,15 +963,35 @@ impl Call<'_> {
         }
         let offerings = self.family_offered(fam).await?;
         let (o, c, m) = product_order(f, &offerings)?;
-        fixed(&c, "bandwidth", i64::from(o.bandwidth_mbps))?;
-        fixed(&c, "defense", 0)?;
-        for key in ["ip_num", "ipnum"] {
-            fixed(&c, key, 1)?;
+        // Bandwidth, IPs and defense beyond the base are units the product may sell.
+        let ip_key = if fam == Machine::Lease {
+            "ip_num"
+        } else {
+            "ipnum"
+        };
+        let other_ip = if fam == Machine::Lease {
+            "ipnum"
+        } else {
+            "ip_num"
+        };
+        fixed(&c, other_ip, 1)?;
+        let mut units = Units::new();
+        for (key, unit, base) in [
+            ("bandwidth", Unit::Bandwidth, i64::from(o.bandwidth_mbps)),
+            (ip_key, Unit::Ip, 1),
+            ("defense", Unit::Defense, 0),
+        ] {
+            if let Some(n) = beyond(&c, key, unit, base, o)? {
+                units.insert(unit, n);
+            }
         }
         if content_text(&c, "power").is_some() {
             return Err(fail("参数错误：该产品仅售固定配置，power 不可选"));
         }
         let mut options = std::collections::BTreeMap::new();
+        for (unit, n) in &units {
+            options.insert(unit.option_key().to_string(), n.to_string());
+        }
         if let Some(p) = content_text(&c, "loginPassword") {
             options.insert("content.loginPassword".to_string(), p);
         }
@@ -1234,6 +1320,8 @@ impl Call<'_> {
             "lease_harddisk" => Ok((OK_READ, Value::Array(vec![]))),
             "create_order#create_lease" => self.create_machine(Machine::Lease).await,
             "create_order#create_idc" => self.create_machine(Machine::Idc).await,
+            "lease_upgrade" => self.add_units(Machine::Lease).await,
+            "idc_upgrade" => self.add_units(Machine::Idc).await,
             // Databases are sold on hosting lines too (the document's `sql_product`
             // names a hosting line): every hosting and database product is one.
             "hosting_lines" => {
@@ -1458,6 +1546,41 @@ impl Call<'_> {
         ))
     }
 
+    /// `lease_upgrade` / `idc_upgrade`: increments of IPs, bandwidth and defense
+    /// (`ipnumAdd`, `bandwidthAdd`, `defenseAdd`; absent is 0), each a whole number
+    /// from 0 to `MAX_UNITS`, not all 0; answered with what it cost, as the upstream.
+    async fn add_units(&self, fam: Machine) -> Result<(&'static str, Value), Refusal> {
+        let f = &self.fields;
+        let h = self.machine(fam).await?;
+        let mut add = Units::new();
+        for (key, unit) in [
+            ("ipnumAdd", Unit::Ip),
+            ("bandwidthAdd", Unit::Bandwidth),
+            ("defenseAdd", Unit::Defense),
+        ] {
+            let Some(v) = get(f, key) else { continue };
+            let n = v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= MAX_UNITS)
+                .ok_or_else(|| bad(key))?;
+            if n > 0 {
+                add.insert(unit, n);
+            }
+        }
+        if add.is_empty() {
+            return Err(fail("升级配置不正确"));
+        }
+        let upgraded = self
+            .front
+            .add_units(&self.who, h.guid, &add, get(f, "client_order_id"))
+            .await?;
+        Ok((
+            OK_WRITE,
+            json!({"id": h.guid, "money": yuan(upgraded.paid - h.paid)}),
+        ))
+    }
+
     async fn create_server(&self) -> Result<(&'static str, Value), Refusal> {
         let f = &self.fields;
         let line = need(f, "line_guid")?;
@@ -1564,6 +1687,7 @@ mod tests {
             ],
             images: vec![],
             upgrades: vec![],
+            units: vec![],
         };
         let (monthly, discounts) = monthly_and_discounts(&o, Decimal::ONE).unwrap();
         for ((m, price), d) in o.terms.iter().zip(discounts) {

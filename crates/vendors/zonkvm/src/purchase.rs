@@ -21,6 +21,13 @@
 //! databases. Anything else must be a parameter of the action; what idcgate sets itself
 //! (order ids, the term, `prefix`, coupons, which would make the quote wrong) is refused.
 //! A create's `target` is a label for the journal: `create_order` takes no name.
+//! idcgate's vendor-neutral units (`idcgate_core::units`: `units.ip`,
+//! `units.bandwidth`, `units.defense`) are taken too for dedicated servers and
+//! colocation: on a create, that many beyond the model's bandwidth and defense and the
+//! one IP; on an upgrade, the increments. Either spelling, not both; bandwidth, IPs and
+//! defense beyond the line's maxima (`bandwidth_max_size`, `ip_max_size`,
+//! `defense_max_size`) are refused before anything is sent, as the finance system
+//! refuses them, and so is a dedicated upgrade on a line whose `upgrade_status` is 0.
 //!
 //! # Quotes
 //!
@@ -54,6 +61,7 @@ use crate::client::ZonkvmClient;
 use crate::spec::spec;
 use async_trait::async_trait;
 use idcgate_core::purchase::{not_sold, Operation, PurchaseRequest, Purchasing, Settled};
+use idcgate_core::units::{Unit, MAX_UNITS};
 use idcgate_core::{
     Charge, Error, Money, Order, OrderState, PriceQuote, ResourceKind, Result, Vendor,
 };
@@ -510,6 +518,53 @@ fn machine_monthly(line: &Value, product: &Value, m: &Machine) -> Result<Decimal
     Ok(price)
 }
 
+/// A neutral unit count (`units.ip`, ...): a whole number from 1 to `MAX_UNITS`.
+fn units(r: &PurchaseRequest, unit: Unit) -> Result<Option<i64>> {
+    let key = unit.option_key();
+    opt(r, key)
+        .map(|v| {
+            v.parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_UNITS).contains(n))
+                .map(i64::from)
+                .ok_or_else(|| {
+                    Error::invalid(key, format!("{v:?}: a whole number from 1 to {MAX_UNITS}"))
+                })
+        })
+        .transpose()
+}
+
+/// Bandwidth, IPs and defense within the line's maxima (never below the model's own
+/// bandwidth or defense, at least one IP), as the finance system refuses an order
+/// beyond them (配置超出线路允许范围).
+fn within_line(line: &Value, product: &Value, m: &Machine) -> Result<()> {
+    let max = |k: &str, floor: i64| i(line, k).max(floor);
+    let checks = [
+        (
+            "bandwidth",
+            m.bandwidth,
+            0,
+            max("bandwidth_max_size", i(product, "bandwidth")),
+        ),
+        ("ipnum", m.ipnum, 1, max("ip_max_size", 1)),
+        (
+            "defense",
+            m.defense,
+            0,
+            max("defense_max_size", i(product, "defense")),
+        ),
+    ];
+    for (what, have, min, most) in checks {
+        if !(min..=most).contains(&have) {
+            return Err(Error::invalid(
+                what,
+                format!("{have}: the line sells {min} to {most}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// discount1/2/3 from 12/24/36 months; 0 means none.
 fn machine_discount(line: &Value, months: i64) -> Result<Decimal> {
     let key = match months {
@@ -754,12 +809,30 @@ impl ZonkvmClient {
         } else {
             "content.ipnum"
         };
+        // Units beyond the model (idcgate's neutral options) add to its own values.
+        let with_units = |key: &str, unit: Unit, base: i64| -> Result<i64> {
+            match (opt_int(r, key)?, units(r, unit)?) {
+                (Some(_), Some(_)) => Err(Error::invalid(
+                    unit.option_key(),
+                    format!("give {key} or {}, not both", unit.option_key()),
+                )),
+                (Some(v), None) => Ok(v),
+                (None, extra) => base
+                    .checked_add(extra.unwrap_or(0))
+                    .ok_or_else(|| Error::invalid(unit.option_key(), "out of range")),
+            }
+        };
         let machine = Machine {
-            bandwidth: opt_int(r, "content.bandwidth")?.unwrap_or(i(product, "bandwidth")),
-            ipnum: opt_int(r, ip_key)?.unwrap_or(1),
-            defense: opt_int(r, "content.defense")?.unwrap_or(i(product, "defense")),
+            bandwidth: with_units(
+                "content.bandwidth",
+                Unit::Bandwidth,
+                i(product, "bandwidth"),
+            )?,
+            ipnum: with_units(ip_key, Unit::Ip, 1)?,
+            defense: with_units("content.defense", Unit::Defense, i(product, "defense"))?,
             power: opt(r, "content.power").unwrap_or_default().to_string(),
         };
+        within_line(line, product, &machine)?;
         let months = term(line, r.months)?;
         let monthly = machine_monthly(line, product, &machine)?;
         let mut plan = Plan::new(
@@ -796,6 +869,9 @@ impl ZonkvmClient {
                 "content.defense",
                 "content.power",
                 ip_key,
+                Unit::Ip.option_key(),
+                Unit::Bandwidth.option_key(),
+                Unit::Defense.option_key(),
             ],
             &["line_guid", "product_guid"],
         )?;
@@ -1054,10 +1130,27 @@ impl ZonkvmClient {
         let id = fam.upstream_id(i(&record, "id"));
         let (lines, products) = self.machine_catalog(fam).await?;
         let (line, product) = machine_rows(&lines, &products, &record, &id)?;
+        // The lease line says whether it takes upgrades; colocation lines do not say.
+        if fam == Fam::Lease && i(line, "upgrade_status") != 1 {
+            return Err(Error::invalid(
+                "target",
+                format!("{id}: its line takes no upgrades"),
+            ));
+        }
         let adds = ["ipnumAdd", "bandwidthAdd", "defenseAdd"];
+        let neutral = [Unit::Ip, Unit::Bandwidth, Unit::Defense];
         let mut add = [0i64; 3];
         for (n, key) in adds.iter().enumerate() {
-            add[n] = opt_int(r, key)?.unwrap_or(0);
+            add[n] = match (opt_int(r, key)?, units(r, neutral[n])?) {
+                (Some(_), Some(_)) => {
+                    return Err(Error::invalid(
+                        neutral[n].option_key(),
+                        format!("give {key} or {}, not both", neutral[n].option_key()),
+                    ))
+                }
+                (Some(v), None) | (None, Some(v)) => v,
+                (None, None) => 0,
+            };
         }
         if add == [0; 3] {
             return Err(Error::invalid(
@@ -1066,12 +1159,17 @@ impl ZonkvmClient {
             ));
         }
         let old = Machine::of(&record);
+        let sum = |have: i64, more: i64| {
+            have.checked_add(more)
+                .ok_or_else(|| Error::invalid("options", "the upgrade is out of range"))
+        };
         let new = Machine {
-            ipnum: old.ipnum + add[0],
-            bandwidth: old.bandwidth + add[1],
-            defense: old.defense + add[2],
+            ipnum: sum(old.ipnum, add[0])?,
+            bandwidth: sum(old.bandwidth, add[1])?,
+            defense: sum(old.defense, add[2])?,
             power: old.power.clone(),
         };
+        within_line(line, product, &new)?;
         let delta = fen(machine_monthly(line, product, &new)?)?
             - fen(machine_monthly(line, product, &old)?)?;
         let (action, noun) = if fam == Fam::Lease {
@@ -1088,7 +1186,18 @@ impl ZonkvmClient {
         if fam == Fam::Lease {
             plan.send("client_order_id", client_order_id);
         }
-        plan.pass_rest(r, &adds, &[])?;
+        plan.pass_rest(
+            r,
+            &[
+                adds[0],
+                adds[1],
+                adds[2],
+                Unit::Ip.option_key(),
+                Unit::Bandwidth.option_key(),
+                Unit::Defense.option_key(),
+            ],
+            &[],
+        )?;
         plan.expect("bandwidth", new.bandwidth);
         plan.expect("ipnum", new.ipnum);
         plan.expect("defense", new.defense);

@@ -568,3 +568,85 @@ async fn before_keeps_what_settling_compares() {
         (Some("2"), Some("4"))
     );
 }
+
+/// idcgate's vendor-neutral units (`units.ip`, `units.bandwidth`, `units.defense`)
+/// price and send as the document's own fields do: on a create, that many beyond the
+/// model; on an upgrade, the increments. Beyond the line's maxima, or both spellings
+/// at once, is refused naming the field before anything is sent.
+#[tokio::test]
+async fn neutral_units_are_the_documents_fields_and_the_lines_maxima_hold() {
+    let (sim, _srv, client) = sandbox().await;
+    let lease = || {
+        PurchaseRequest::new(Server, Create, "box")
+            .offer("lease:1721941250649658")
+            .months(1)
+            .option("system_guid", CENTOS)
+    };
+    let quote = |r: PurchaseRequest| {
+        let client = &client;
+        async move { client.quote(&r).await.map(|q| fen(q.price)) }
+    };
+    // 550.00 + 2 IPs at 100.00 + 30 Mbps at 16.00 beyond the model's 30.
+    let neutral = quote(
+        lease()
+            .option("units.ip", "2")
+            .option("units.bandwidth", "30"),
+    )
+    .await
+    .unwrap();
+    let documents = quote(
+        lease()
+            .option("content.ip_num", "3")
+            .option("content.bandwidth", "60"),
+    )
+    .await
+    .unwrap();
+    assert_eq!((neutral, documents), (123_000, 123_000));
+    let up = |opts: &[(&str, &str)]| {
+        let mut r = PurchaseRequest::new(Server, Upgrade, "lease_1");
+        for (k, v) in opts {
+            r = r.option(*k, *v);
+        }
+        r
+    };
+    assert_eq!(
+        quote(up(&[("units.ip", "1"), ("units.bandwidth", "20")]))
+            .await
+            .unwrap(),
+        quote(up(&[("ipnumAdd", "1"), ("bandwidthAdd", "20")]))
+            .await
+            .unwrap(),
+    );
+    let field = |e: Error| match e {
+        Error::InvalidInput { field, .. } => field,
+        other => panic!("{other:?}"),
+    };
+    let ledger = sim.ledger().len();
+    for (r, expected) in [
+        // The line sells at most 100 IPs and 1000 Mbps.
+        (lease().option("units.ip", "100"), "ipnum"),
+        (lease().option("units.bandwidth", "971"), "bandwidth"),
+        (lease().option("units.ip", "0"), "units.ip"),
+        (lease().option("units.ip", "-1"), "units.ip"),
+        (lease().option("units.ip", "99999999999"), "units.ip"),
+        (
+            lease()
+                .option("units.ip", "1")
+                .option("content.ip_num", "2"),
+            "units.ip",
+        ),
+        (up(&[("units.ip", "1"), ("ipnumAdd", "1")]), "units.ip"),
+        (up(&[("ipnumAdd", "100")]), "ipnum"),
+        (up(&[("bandwidthAdd", &i64::MAX.to_string())]), "options"),
+        // A cloud server takes no units.
+        (CASES[0].request().option("units.ip", "1"), "units.ip"),
+    ] {
+        assert_eq!(field(client.quote(&r).await.unwrap_err()), expected, "{r}");
+        assert_eq!(
+            field(client.buy(&r, "idg-u").await.unwrap_err()),
+            expected,
+            "{r}"
+        );
+    }
+    assert_eq!(sim.ledger().len(), ledger, "nothing was sent");
+}

@@ -1,0 +1,278 @@
+//! Units beyond a server product's base (extra IPs, bandwidth, defense): bought with it
+//! and added later, each priced per unit from the catalog (the product's rule on the
+//! upstream's quote, or the unit's fixed price), paid before the upstream is asked.
+//!
+//! What a holding has is never a column: it is the sum of the units its succeeded
+//! journal orders carried (its create and each upgrade), so a lost answer counts once
+//! the journal settles it, and the same `client_order_id` again adds nothing.
+
+use super::{told, upgrade_fen, Paid, Shop};
+use crate::catalog::{unit_options, Basis, Product, QUOTE_TARGET};
+use crate::now_ms;
+use idcgate_core::purchase::{Operation, PurchaseRequest};
+use idcgate_core::storefront::{Answer, Holding, RefusalKind, Shopper};
+use idcgate_core::units::{Unit, UnitOffer, Units, MAX_UNITS};
+use idcgate_core::{Money, OrderState, ResourceKind};
+use idcgate_store::{NewCharge, TenantOrderRow};
+use std::collections::BTreeMap;
+
+use super::refusal;
+
+/// The units a journal order's stored purchase carries.
+pub(super) fn units_of_params(params: &serde_json::Value) -> Units {
+    let mut out = Units::new();
+    if let Some(options) = params["options"].as_object() {
+        for (k, v) in options {
+            let n = v.as_str().and_then(|v| v.trim().parse::<u32>().ok());
+            if let (Some(unit), Some(n)) = (Unit::of_option(k), n) {
+                out.insert(unit, n);
+            }
+        }
+    }
+    out
+}
+
+/// Takes the unit counts out of a purchase's options: each a whole number from 1 to
+/// `MAX_UNITS` (0 asks for nothing and is dropped); the rest are left as they are.
+pub(super) fn split_units(
+    options: &BTreeMap<String, String>,
+) -> Answer<(BTreeMap<String, String>, Units)> {
+    let mut rest = BTreeMap::new();
+    let mut units = Units::new();
+    for (k, v) in options {
+        let Some(unit) = Unit::of_option(k) else {
+            rest.insert(k.clone(), v.clone());
+            continue;
+        };
+        let n = v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= MAX_UNITS)
+            .ok_or_else(|| {
+                refusal(
+                    RefusalKind::Invalid,
+                    format!("参数错误：{k} 须为 0 到 {MAX_UNITS} 的整数"),
+                )
+            })?;
+        if n > 0 {
+            units.insert(unit, n);
+        }
+    }
+    Ok((rest, units))
+}
+
+impl Shop {
+    /// What a tenant order holds beyond its product's base, for showing it (a failed
+    /// read shows none, logged; what is priced reads with [`Shop::units_priced`]).
+    pub(super) async fn units_held(&self, row: &TenantOrderRow) -> Units {
+        match self.units_of(row).await {
+            Ok(units) => units,
+            Err(e) => {
+                tracing::warn!(tenant_order = row.id, error = %e, "could not read the units an order holds");
+                Units::new()
+            }
+        }
+    }
+
+    /// What a tenant order holds beyond its base, for pricing: a failed read refuses
+    /// rather than price the order without its units.
+    pub(super) async fn units_priced(&self, row: &TenantOrderRow) -> Answer<Units> {
+        self.units_of(row).await.map_err(|e| told(&e.into()))
+    }
+
+    /// The units of the tenant order's journal orders that succeeded (its create and
+    /// each upgrade of units).
+    async fn units_of(&self, row: &TenantOrderRow) -> idcgate_store::Result<Units> {
+        let mut out = Units::new();
+        if row.order.kind != ResourceKind::Server {
+            return Ok(out);
+        }
+        let charges = self.engine.store.tenant_order_charges(row.id).await?;
+        for c in charges.iter().filter(|c| c.fen > 0) {
+            let Some(order) = self.engine.store.order_by_key(&c.idem_key).await? else {
+                continue;
+            };
+            if order.state != OrderState::Succeeded {
+                continue;
+            }
+            for (unit, n) in units_of_params(&order.order.params) {
+                let sum = out.get(&unit).copied().unwrap_or(0).saturating_add(n);
+                out.insert(unit, sum);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The units `p` sells, priced for a tenant at `level` (a unit that cannot be
+    /// priced now is left out, as a term that cannot is).
+    pub(super) async fn unit_offers(&self, level: &str, p: &Product) -> Vec<UnitOffer> {
+        let mut out = Vec::new();
+        for u in &p.units {
+            let cost = match p.rule.basis_for(level).0 {
+                Basis::Markup(_) => match self.engine.unit_cost(p, u.unit).await {
+                    Ok(c) => Some(c),
+                    Err(_) => continue,
+                },
+                Basis::Fixed(_) => None,
+            };
+            if let Ok(monthly) = p.unit_monthly(level, u, cost) {
+                if monthly > Money::ZERO {
+                    out.push(UnitOffer {
+                        unit: u.unit,
+                        monthly,
+                        max_extra: u.max_extra,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    pub(super) async fn add_units_inner(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        add: &Units,
+        client_order_id: Option<&str>,
+    ) -> Answer<Holding> {
+        Self::may_buy(who)?;
+        let coid = Self::check_client_id("client_order_id", client_order_id)?;
+        let (row, resource) = self.live(who, guid).await?;
+        if row.order.kind != ResourceKind::Server {
+            return Err(refusal(RefusalKind::Unsupported, "该订单不是服务器"));
+        }
+        let add: Units = add
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(u, n)| (*u, *n))
+            .collect();
+        let purchase = PurchaseRequest {
+            kind: row.order.kind,
+            operation: Operation::Upgrade,
+            target: resource,
+            offer: None,
+            months: 0,
+            options: unit_options(&add),
+        };
+        // Keys of their own: an upgrade to another product under the same id must
+        // never be taken for this one again (it would move the order unpaid).
+        let key = Self::follow_up_key(&row, "units", coid);
+        let charges = self
+            .engine
+            .store
+            .tenant_order_charges(row.id)
+            .await
+            .map_err(|e| told(&e.into()))?;
+        if let Some(first) = charges.iter().find(|c| c.idem_key == key) {
+            let journal = self
+                .engine
+                .store
+                .order_by_key(&key)
+                .await
+                .map_err(|e| told(&e.into()))?;
+            if journal.is_some_and(|o| units_of_params(&o.order.params) != add) {
+                return Err(refusal(
+                    RefusalKind::Invalid,
+                    "client_order_id 已用于另一升级 (used for another upgrade)",
+                ));
+            }
+            let again = NewCharge {
+                idem_key: key,
+                what: "upgrade".into(),
+                fen: first.fen,
+                months: 0,
+                memo: String::new(),
+            };
+            let paid = self
+                .pay_and_place(who, &row, again, &purchase, Money::ZERO, "升级")
+                .await?;
+            if matches!(paid, Paid::Before(Some(_))) {
+                self.read_sold(&row).await;
+            }
+            return Ok(self.to_holding(&row, self.stored(&row).await).await);
+        }
+        if add.is_empty() {
+            return Err(refusal(
+                RefusalKind::Invalid,
+                "参数错误：未指定升级内容 (nothing to add: give IPs, bandwidth or defense)",
+            ));
+        }
+        let product = self.product_of(&row).await?;
+        let have = self.units_priced(&row).await?;
+        let new = product.add_units(&have, &add).map_err(|e| told(&e))?;
+        let term = u32::try_from(row.order.months)
+            .ok()
+            .filter(|m| *m > 0)
+            .ok_or_else(|| refusal(RefusalKind::Invalid, "该订单不可升级"))?;
+        // Both configurations at the tenant's price for the order's own term, so the
+        // term's discount applies to the units as it did to the purchase; then the
+        // difference for the time left, as an upgrade to another product pays it.
+        let (_, _, from_fen) = self
+            .price_units(
+                who,
+                &product,
+                &product.purchase_with(QUOTE_TARGET, term, &have),
+                &have,
+            )
+            .await?;
+        let (_, _, to_fen) = self
+            .price_units(
+                who,
+                &product,
+                &product.purchase_with(QUOTE_TARGET, term, &new),
+                &new,
+            )
+            .await?;
+        let end = row
+            .expires_ms
+            .ok_or_else(|| refusal(RefusalKind::Invalid, "该订单不可升级"))?;
+        let fen = upgrade_fen(to_fen - from_fen, term, end, now_ms());
+        if fen <= 0 {
+            return Err(refusal(
+                RefusalKind::Invalid,
+                "升级金额为零，不可升级 (the units cost nothing for the time left)",
+            ));
+        }
+        let cost = self
+            .engine
+            .quote(&row.order.account, &purchase)
+            .await
+            .map_err(|e| told(&e))?
+            .price;
+        let what: Vec<String> = add
+            .iter()
+            .map(|(u, n)| format!("{n} {}", u.measure()))
+            .collect();
+        let charge = NewCharge {
+            idem_key: key,
+            what: "upgrade".into(),
+            fen,
+            months: 0,
+            memo: format!(
+                "{} adds {} to tenant order {}",
+                who.tenant,
+                what.join(", "),
+                row.id
+            ),
+        };
+        let paid = self
+            .pay_and_place(who, &row, charge, &purchase, cost, "升级")
+            .await?;
+        match paid {
+            Paid::Now(order) | Paid::Before(Some(order)) => {
+                self.read_sold(&row).await;
+                let detail = format!("added {}: upstream order {}", what.join(", "), order.id);
+                self.patch_live(
+                    &row,
+                    &idcgate_store::TenantOrderPatch {
+                        detail: Some(&detail),
+                        ..Default::default()
+                    },
+                )
+                .await
+            }
+            Paid::Before(None) => Ok(self.to_holding(&row, self.stored(&row).await).await),
+        }
+    }
+}
