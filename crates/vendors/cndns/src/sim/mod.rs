@@ -206,9 +206,13 @@ pub(crate) fn done() -> R {
 /// Money as CNDNS prints it (two decimals), and an amount in yuan and fen.
 pub(crate) use idcgate_wire::sim::money::{two_dp as m, yuan};
 
-/// `2014/1/15 18:21:14`, the unpadded China-time format of DomainDetail and others.
+/// `2014/1/15 18:21:14`, the unpadded China-time format of DomainDetail and others:
+/// the hour too (`2013/8/9 9:06:46` in the hosting samples), as .NET's zh-CN default
+/// `yyyy/M/d H:mm:ss` prints it.
 pub(crate) fn fmt_time(ms: i64) -> String {
-    china::at_ms(ms).strftime("%Y/%-m/%-d %H:%M:%S").to_string()
+    china::at_ms(ms)
+        .strftime("%Y/%-m/%-d %-H:%M:%S")
+        .to_string()
 }
 
 /// `2012-9-14 16:17:00`: ContactList's `regtime` (dashes, unpadded month and day).
@@ -1111,6 +1115,9 @@ mod tests {
     fn times_are_china_time() {
         // 2019-04-08 02:52:30 UTC is 10:52:30 in Beijing.
         assert_eq!(fmt_time(1_554_691_950_854), "2019/4/8 10:52:30");
+        // An hour below ten unpadded, as the hosting samples print it: 2026-12-03
+        // 16:19:09 UTC is 0:19:09 on the 4th in Beijing.
+        assert_eq!(fmt_time(1_796_314_749_000), "2026/12/4 0:19:09");
         assert_eq!(fmt_date(add_years(1_554_691_950_854, 2)), "2021-04-08");
     }
 

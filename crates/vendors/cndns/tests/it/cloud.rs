@@ -365,5 +365,8 @@ fn slash_time(s: &str) -> bool {
             .iter()
             .all(|x| digits(x, 1..=2) && !x.starts_with('0'))
         && t.len() == 3
-        && t.iter().all(|x| digits(x, 2..=2))
+        // The hour unpadded (`2013/8/9 9:06:46` in the document's hosting samples).
+        && digits(&t[0], 1..=2)
+        && (t[0] == "0" || !t[0].starts_with('0'))
+        && t[1..].iter().all(|x| digits(x, 2..=2))
 }
