@@ -683,12 +683,17 @@ struct Seed {
     levels: &'static [&'static str],
     discounts: &'static [&'static str],
     periods: &'static str,
+    /// Units sold beyond the base (`ip=8`, `bandwidth=100@17.60`), as `product units`.
+    units: &'static [&'static str],
 }
 
 const WEST_SERVER: [(&str, &str); 2] = [("serverroom", "3"), ("os", "centos7.9")];
 
+/// The Zonkvm sandbox's OS image, which its cloud and dedicated lines install.
+const ZONKVM_SYSTEM: (&str, &str) = ("system_guid", "1659170791658716");
+
 /// One of each line the sandbox upstreams sell, priced the ways a reseller would.
-const SANDBOX_CATALOG: [Seed; 6] = [
+const SANDBOX_CATALOG: [Seed; 10] = [
     Seed {
         name: "west-cloud-1c1g",
         title: "West cloud server 1C1G, 40 GB, 5 Mbps",
@@ -700,6 +705,7 @@ const SANDBOX_CATALOG: [Seed; 6] = [
         levels: &["gold=15%"],
         discounts: &["12=5%"],
         periods: "1,3,6,12",
+        units: &[],
     },
     Seed {
         name: "west-cloud-2c4g",
@@ -712,6 +718,7 @@ const SANDBOX_CATALOG: [Seed; 6] = [
         levels: &["gold=15%"],
         discounts: &["12=5%"],
         periods: "1,3,6,12",
+        units: &[],
     },
     Seed {
         name: "cndns-cloud-2c2g",
@@ -731,6 +738,7 @@ const SANDBOX_CATALOG: [Seed; 6] = [
         levels: &["gold=18%"],
         discounts: &[],
         periods: "1,3,6,12",
+        units: &[],
     },
     Seed {
         name: "west-host-l1",
@@ -743,6 +751,7 @@ const SANDBOX_CATALOG: [Seed; 6] = [
         levels: &["gold=12.00"],
         discounts: &["24=5%", "36=10%"],
         periods: "12,24,36",
+        units: &[],
     },
     Seed {
         name: "west-mssql-100",
@@ -755,6 +764,7 @@ const SANDBOX_CATALOG: [Seed; 6] = [
         levels: &["gold=20%"],
         discounts: &[],
         periods: "12,24",
+        units: &[],
     },
     Seed {
         name: "zonkvm-cloud-1c1g",
@@ -762,11 +772,64 @@ const SANDBOX_CATALOG: [Seed; 6] = [
         account: "sandbox-zonkvm",
         kind: ResourceKind::Server,
         offer: Some("德阳电信-1核1G"),
-        options: &[("system_guid", "1659170791658716")],
+        options: &[ZONKVM_SYSTEM],
         price: "15%",
         levels: &["gold=10%"],
         discounts: &[],
         periods: "1,3,6,12",
+        units: &[],
+    },
+    Seed {
+        name: "zonkvm-lease",
+        title: "Zonkvm dedicated server, more IPs and bandwidth to order",
+        account: "sandbox-zonkvm",
+        kind: ResourceKind::Server,
+        offer: Some("lease:1721941250649658"),
+        options: &[ZONKVM_SYSTEM],
+        price: "10%",
+        levels: &["gold=8%"],
+        discounts: &["12=5%"],
+        periods: "1,3,6,12",
+        units: &["ip=8", "bandwidth=100"],
+    },
+    Seed {
+        name: "zonkvm-colocation",
+        title: "Zonkvm colocation, 1U",
+        account: "sandbox-zonkvm",
+        kind: ResourceKind::Server,
+        offer: Some("idc:20250409132727581219"),
+        options: &[],
+        price: "10%",
+        levels: &["gold=8%"],
+        discounts: &[],
+        periods: "1,12",
+        units: &[],
+    },
+    Seed {
+        name: "zonkvm-host",
+        title: "Zonkvm virtual host",
+        account: "sandbox-zonkvm",
+        kind: ResourceKind::HostingSite,
+        offer: Some("20250408030033590712"),
+        options: &[],
+        price: "20%",
+        levels: &["gold=15%"],
+        discounts: &[],
+        periods: "1,12",
+        units: &[],
+    },
+    Seed {
+        name: "zonkvm-db",
+        title: "Zonkvm database",
+        account: "sandbox-zonkvm",
+        kind: ResourceKind::Database,
+        offer: Some("20250407053315151712"),
+        options: &[],
+        price: "20%",
+        levels: &["gold=15%"],
+        discounts: &[],
+        periods: "1,12",
+        units: &[],
     },
 ];
 
@@ -806,7 +869,19 @@ pub async fn seed_sandbox(engine: &Engine) {
                         .collect(),
                     rule,
                 };
-                engine.add_product(actor, spec).await
+                match engine.add_product(actor, spec).await {
+                    Ok(p) if seed.units.is_empty() => Ok(p),
+                    Ok(_) => match seed
+                        .units
+                        .iter()
+                        .map(|u| ProductUnit::parse(u))
+                        .collect::<std::result::Result<Vec<_>, _>>()
+                    {
+                        Ok(units) => engine.set_product_units(actor, seed.name, units).await,
+                        Err(e) => Err(e),
+                    },
+                    Err(e) => Err(e),
+                }
             }
             Err(e) => Err(e),
         };
