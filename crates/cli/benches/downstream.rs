@@ -271,6 +271,29 @@ async fn main() {
     // noise falls on both sides alike.
     load(endpoint.clone(), callers.clone(), 3).await;
     load(ref_url.clone(), ref_callers.clone(), 3).await;
+    // What one answer weighs on each side, and each side's time for one caller alone
+    // (nothing queued ahead of it): Little's law turns that into the floor of the
+    // latency at 64 callers.
+    let weigh = |url: String, (appid, appkey): (String, String)| {
+        let http = http.clone();
+        async move {
+            let body = form(&[
+                ("appid", &appid),
+                ("appkey", &appkey),
+                ("action", "getservers"),
+            ]);
+            post_form(&http, &url, body).await.len()
+        }
+    };
+    println!(
+        "answer size: idcgate {} bytes, simulator {} bytes",
+        weigh(endpoint.clone(), callers[0].clone()).await,
+        weigh(ref_url.clone(), ref_callers[0].clone()).await
+    );
+    let (alone, wall) = load(endpoint.clone(), callers[..1].to_vec(), calls).await;
+    report("getservers alone (idcgate)", &alone, wall);
+    let (alone, wall) = load(ref_url.clone(), ref_callers[..1].to_vec(), calls).await;
+    report("getservers alone (Zonkvm simulator)", &alone, wall);
     let rounds = 4;
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     let (mut our_wall, mut their_wall) = (Duration::ZERO, Duration::ZERO);
