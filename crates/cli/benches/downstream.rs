@@ -89,6 +89,17 @@ async fn load(
     common::load(callers, Until::Calls(calls), call).await
 }
 
+/// CPU time this process has used, all threads, in ms (Linux; `None` elsewhere). The
+/// machine's other work does not count, so it says what a call costs where the
+/// latencies only say what the machine had to spare.
+fn cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // utime and stime, in clock ticks of 1/100 s (USER_HZ on Linux).
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks * 10.0)
+}
+
 #[tokio::main]
 async fn main() {
     let tenants: usize = env("BENCH_TENANTS", 64);
@@ -171,8 +182,15 @@ async fn main() {
         assert!(text.starts_with("{\"code\":1"), "{text}");
         took
     };
+    let c = cpu_ms();
     let (created, wall) = common::load(buyers, Until::Calls(creates), buy).await;
     report("create_order (idcgate)", &created, wall);
+    if let Some(cpu) = cpu_ms().zip(c).map(|(b, a)| b - a) {
+        println!(
+            "CPU per create_order, the upstream simulator and client included: {:.2} ms",
+            cpu / created.len().max(1) as f64
+        );
+    }
     assert!(store.unbalanced_transactions().await.unwrap().is_empty());
 
     // The rest of each tenant's orders, delivered, written straight to the store.
@@ -297,11 +315,16 @@ async fn main() {
     let rounds = 4;
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     let (mut our_wall, mut their_wall) = (Duration::ZERO, Duration::ZERO);
+    let (mut our_cpu, mut their_cpu) = (0.0, 0.0);
     for _ in 0..rounds {
+        let c = cpu_ms();
         let (t, w) = load(endpoint.clone(), callers.clone(), calls / rounds).await;
+        our_cpu += cpu_ms().zip(c).map_or(0.0, |(b, a)| b - a);
         ours.extend(t);
         our_wall += w;
+        let c = cpu_ms();
         let (t, w) = load(ref_url.clone(), ref_callers.clone(), calls / rounds).await;
+        their_cpu += cpu_ms().zip(c).map_or(0.0, |(b, a)| b - a);
         theirs.extend(t);
         their_wall += w;
     }
@@ -309,6 +332,18 @@ async fn main() {
     theirs.sort();
     let (our_p99, our_rps) = report("getservers (idcgate)", &ours, our_wall);
     let (their_p99, their_rps) = report("getservers (Zonkvm simulator)", &theirs, their_wall);
+    // The bench's client runs in this process too: each side's figure includes it.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    for (side, cpu, n) in [
+        ("idcgate", our_cpu, ours.len()),
+        ("Zonkvm simulator", their_cpu, theirs.len()),
+    ] {
+        let per_call = cpu / n.max(1) as f64;
+        println!(
+            "CPU per getservers, client included ({side}): {per_call:.2} ms; {cores} cores at most {:.0} req/s",
+            cores * 1000.0 / per_call.max(f64::EPSILON)
+        );
+    }
     println!(
         "ratio idcgate/simulator: p99 {:.2}x, throughput {:.2}x; goal p99 < 10 ms: {}",
         our_p99 / their_p99,
