@@ -152,7 +152,8 @@ fn create_key(row_key: &str) -> String {
 
 /// What the inventory holds of a resource, as its kind's model.
 fn model_of<T: serde::de::DeserializeOwned>(data: Option<&serde_json::Value>) -> Option<T> {
-    data.and_then(|d| serde_json::from_value(d.clone()).ok())
+    // Read in place: a page of servers is a hundred documents, not worth copying first.
+    data.and_then(|d| T::deserialize(d).ok())
 }
 
 /// The upstream's plan a product's offer names.
@@ -1427,10 +1428,10 @@ impl Shop {
             limit: Some(per),
             ..Default::default()
         };
-        let total =
-            u64::try_from(self.engine.store.count_tenant_orders(&filter).await?).unwrap_or(0);
+        let (rows, total) = self.engine.store.page_tenant_orders(&filter).await?;
+        let total = u64::try_from(total).unwrap_or(0);
         let mut page_rows = Vec::new();
-        for row in self.engine.store.list_tenant_orders(&filter).await? {
+        for row in rows {
             page_rows.push(if row.state == TenantOrderState::Pending {
                 self.engine.settle_tenant_order(row).await?
             } else {
@@ -1499,17 +1500,14 @@ impl Storefront for Shop {
         let appid_key: String = appid.chars().take(32).collect();
         let peer_key = peer.to_string();
         let stored = |e: idcgate_store::StoreError| told(&e.into());
-        if store
-            .locked_until(APPID_SCOPE, &appid_key, now)
+        // Both locks in one read, which also says whether the appid has anything to
+        // forget: a good key then writes nothing, so reads do not queue for the
+        // database's write lock (SQLite has one) behind every tenant's call.
+        let on_record = store
+            .standings(&[(APPID_SCOPE, &appid_key), (PEER_SCOPE, &peer_key)])
             .await
-            .map_err(stored)?
-            .is_some()
-            || store
-                .locked_until(PEER_SCOPE, &peer_key, now)
-                .await
-                .map_err(stored)?
-                .is_some()
-        {
+            .map_err(stored)?;
+        if on_record.iter().flatten().any(|s| s.locked_until_ms > now) {
             return Err(refusal(
                 RefusalKind::LockedOut,
                 "尝试次数过多，请稍后再试 (too many failed attempts; try again later)",
@@ -1531,11 +1529,15 @@ impl Storefront for Shop {
         };
         if let Some(t) = found {
             // Only the appid's count is forgotten: one good key must not reset the
-            // count of an address that guesses others.
-            store
-                .clear_failures(APPID_SCOPE, &appid_key)
-                .await
-                .map_err(stored)?;
+            // count of an address that guesses others. A failure counted after the
+            // read above came after this success, so it stands, as it would had it
+            // arrived a moment later.
+            if on_record.first().is_some_and(Option::is_some) {
+                store
+                    .clear_failures(APPID_SCOPE, &appid_key)
+                    .await
+                    .map_err(stored)?;
+            }
             return Ok(Shopper {
                 may_buy: t.state == TenantState::Active,
                 level: t.price_level,

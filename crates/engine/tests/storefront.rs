@@ -37,6 +37,8 @@ both_backends!(
     renewal_extends_and_refund_gives_back_the_unused_share,
     what_the_upstream_refunds_is_booked_once_and_the_statement_agrees,
     failed_appkeys_lock_out_the_appid_and_the_address,
+    a_good_appkey_forgets_its_appids_failures_and_otherwise_writes_nothing,
+    holdings_are_paged_with_the_total_of_the_tenants_own,
     an_upgrade_pays_the_difference_for_the_time_left_through_the_journal,
     a_traffic_graph_is_the_upstreams,
     hosting_and_databases_are_sold_and_managed_through_their_capabilities,
@@ -501,6 +503,105 @@ async fn failed_appkeys_lock_out_the_appid_and_the_address(db: &TestDb) {
         .is_ok());
     let audit = db.store.list_audit(100).await.unwrap();
     assert!(audit.iter().any(|e| e.action == "resale.lockout"));
+}
+
+async fn a_good_appkey_forgets_its_appids_failures_and_otherwise_writes_nothing(db: &TestDb) {
+    let f = fixture(db).await;
+    let (_, appid, key) = f.tenant("acme", "0", "0").await;
+    let appid_subject = ("downstream.appid", appid.as_str());
+    let peer = PEER.to_string();
+    let peer_subject = ("downstream.peer", peer.as_str());
+
+    // Nothing on record: a good key is answered while another transaction holds off
+    // every write to the failure counts (SQLite: its one write lock; PostgreSQL: a
+    // lock on the table that lets reads through). A write here would wait for it.
+    let pool = db.raw_pool().await;
+    let mut hold = pool.begin().await.unwrap();
+    let hold_writes = if db.store.backend() == "postgres" {
+        "LOCK TABLE auth_failures IN SHARE MODE"
+    } else {
+        "INSERT INTO auth_failures (scope, subject, failures, window_start, locked_until)
+         VALUES ('test.hold', 'x', 0, 0, 0)"
+    };
+    sqlx::query(hold_writes).execute(&mut *hold).await.unwrap();
+    let answered = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        f.shop.authenticate(&appid, &key, PEER),
+    )
+    .await
+    .expect("a good key with nothing to forget waited for the write lock");
+    assert_eq!(answered.unwrap().tenant, "acme");
+    hold.rollback().await.unwrap();
+
+    // Failures on record: the good key forgets the appid's, not the address's.
+    for _ in 0..4 {
+        let r = f.shop.authenticate(&appid, "nope", PEER).await.unwrap_err();
+        assert_eq!(r.kind, RefusalKind::Authentication);
+    }
+    let before = db
+        .store
+        .standings(&[appid_subject, peer_subject])
+        .await
+        .unwrap();
+    assert_eq!(before[0].map(|s| s.failures), Some(4));
+    assert_eq!(before[1].map(|s| s.failures), Some(4));
+    f.shop.authenticate(&appid, &key, PEER).await.unwrap();
+    let after = db
+        .store
+        .standings(&[appid_subject, peer_subject])
+        .await
+        .unwrap();
+    assert_eq!(after[0], None, "the appid's failures are forgotten");
+    assert_eq!(after[1].map(|s| s.failures), Some(4), "the address's stand");
+    // So four more wrong keys do not lock the appid; the fifth does.
+    for _ in 0..4 {
+        let r = f.shop.authenticate(&appid, "nope", PEER).await.unwrap_err();
+        assert_eq!(r.kind, RefusalKind::Authentication);
+    }
+    f.shop.authenticate(&appid, &key, PEER).await.unwrap();
+    for _ in 0..5 {
+        f.shop.authenticate(&appid, "nope", PEER).await.unwrap_err();
+    }
+    let r = f.shop.authenticate(&appid, &key, PEER).await.unwrap_err();
+    assert_eq!(r.kind, RefusalKind::LockedOut);
+}
+
+async fn holdings_are_paged_with_the_total_of_the_tenants_own(db: &TestDb) {
+    let f = fixture(db).await;
+    let (who, _, _) = f.tenant("acme", "500.00", "0").await;
+    let (other, _, _) = f.tenant("bolt", "500.00", "0").await;
+    let mut bought = Vec::new();
+    for n in 0..3 {
+        let h = f
+            .shop
+            .buy(&who, &f.purchase(1, Some(&format!("p-{n}"))))
+            .await
+            .unwrap();
+        bought.push(h.guid);
+    }
+    f.shop
+        .buy(&other, &f.purchase(1, Some("p-0")))
+        .await
+        .unwrap();
+    let page = |n| f.shop.holdings(&who, ResourceKind::Server, n, 2);
+    let (total, first) = page(1).await.unwrap();
+    let (total2, second) = page(2).await.unwrap();
+    let guids: Vec<i64> = first.iter().chain(&second).map(|h| h.guid).collect();
+    assert_eq!((total, total2), (3, 3));
+    assert_eq!(guids, bought, "oldest first, the tenant's own only");
+    assert!(first
+        .iter()
+        .chain(&second)
+        .all(|h| h.server.as_ref().is_some_and(|s| !s.upstream_id.is_empty())));
+    // A page past the end is empty and still tells the total.
+    let (total, beyond) = page(3).await.unwrap();
+    assert_eq!((total, beyond.len()), (3, 0));
+    let (total, none) = f
+        .shop
+        .holdings(&who, ResourceKind::HostingSite, 1, 2)
+        .await
+        .unwrap();
+    assert_eq!((total, none.len()), (0, 0));
 }
 
 /// A dearer product on the same line with the same options: an upgrade of the first.

@@ -24,7 +24,7 @@ pub mod testing;
 mod zone_markers;
 
 pub use crypto::{digest, Cipher, MasterKey, MasterKeyError};
-pub use lockouts::{Counted, FailureLimit, Lockouts};
+pub use lockouts::{Counted, FailureLimit, Lockouts, Standing};
 pub use notify::{
     AttemptEnd, AttemptRow, Delivery, DeliveryState, EventRow, FailureStreak, NewEvent,
     NotifyStore, OrderMove,

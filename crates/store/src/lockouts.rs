@@ -24,6 +24,14 @@ pub struct Counted {
     pub started: bool,
 }
 
+/// What is on record for one subject: its failures in the current window and the end
+/// of its last lock (0 when it was never locked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub failures: i64,
+    pub locked_until_ms: i64,
+}
+
 /// Subjects whose window and lock ended are forgotten when a failure is counted, so
 /// a spray of addresses does not grow the table without bound.
 #[async_trait]
@@ -39,6 +47,10 @@ pub trait Lockouts: Send + Sync {
     ) -> Result<Counted>;
     /// Forgets the failures of `subject` (after a success).
     async fn clear_failures(&self, scope: &str, subject: &str) -> Result<()>;
+    /// What is on record for each (scope, subject), in the order asked, in one read: a
+    /// caller checking several locks on every request, and clearing only what exists,
+    /// needs neither a statement per subject nor a write when nothing is there.
+    async fn standings(&self, subjects: &[(&str, &str)]) -> Result<Vec<Option<Standing>>>;
 }
 
 #[async_trait]
@@ -128,5 +140,37 @@ impl Lockouts for SqlStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn standings(&self, subjects: &[(&str, &str)]) -> Result<Vec<Option<Standing>>> {
+        if subjects.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wheres: Vec<String> = (0..subjects.len())
+            .map(|i| format!("(scope = ${} AND subject = ${})", 2 * i + 1, 2 * i + 2))
+            .collect();
+        let sql = format!(
+            "SELECT scope, subject, failures, locked_until FROM auth_failures WHERE {}",
+            wheres.join(" OR ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (scope, subject) in subjects {
+            q = q.bind(*scope).bind(*subject);
+        }
+        let mut out = vec![None; subjects.len()];
+        for row in q.fetch_all(&self.pool).await? {
+            let scope: String = row.try_get(0)?;
+            let subject: String = row.try_get(1)?;
+            let standing = Standing {
+                failures: row.try_get(2)?,
+                locked_until_ms: row.try_get(3)?,
+            };
+            for (slot, asked) in out.iter_mut().zip(subjects) {
+                if asked.0 == scope && asked.1 == subject {
+                    *slot = Some(standing);
+                }
+            }
+        }
+        Ok(out)
     }
 }

@@ -241,6 +241,12 @@ pub trait TenantOrderStore: Send + Sync {
     async fn list_tenant_orders(&self, filter: &TenantOrderFilter) -> Result<Vec<TenantOrderRow>>;
     /// How many orders `filter` matches (its offset and limit aside).
     async fn count_tenant_orders(&self, filter: &TenantOrderFilter) -> Result<i64>;
+    /// A page of what `filter` matches and how many it matches in all (its offset and
+    /// limit aside): one statement when the page holds a row.
+    async fn page_tenant_orders(
+        &self,
+        filter: &TenantOrderFilter,
+    ) -> Result<(Vec<TenantOrderRow>, i64)>;
     async fn tenant_order_charges(&self, id: i64) -> Result<Vec<TenantCharge>>;
     /// Every charge and return of one tenant's orders, oldest first.
     async fn tenant_charges(&self, tenant: &str) -> Result<Vec<TenantCharge>>;
@@ -681,6 +687,22 @@ impl TenantOrderStore for SqlStore {
             q = q.bind(v);
         }
         Ok(q.fetch_one(&self.pool).await?.try_get(0)?)
+    }
+
+    async fn page_tenant_orders(
+        &self,
+        f: &TenantOrderFilter,
+    ) -> Result<(Vec<TenantOrderRow>, i64)> {
+        let (clause, values) = f.clause();
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS}, (SELECT COUNT(*) FROM tenant_orders {clause}) AS total_rows
+             FROM tenant_orders {clause} ORDER BY id LIMIT {} OFFSET {}",
+            f.limit.unwrap_or(1000).clamp(1, i64::MAX),
+            f.offset.unwrap_or(0).max(0)
+        );
+        let count_sql = format!("SELECT COUNT(*) FROM tenant_orders {clause}");
+        let (rows, total) = self.page_and_total(&sql, &count_sql, &values).await?;
+        Ok((rows.iter().map(order_from).collect::<Result<_>>()?, total))
     }
 
     async fn tenant_order_charges(&self, id: i64) -> Result<Vec<TenantCharge>> {

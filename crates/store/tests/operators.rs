@@ -258,6 +258,7 @@ mod lockouts {
 
     idcgate_store::both_backends!(
         failures_lock_a_subject_once_per_window_and_instances_share_the_count,
+        standings_are_read_for_several_subjects_at_once,
     );
 
     const LIMIT: FailureLimit = FailureLimit {
@@ -343,5 +344,43 @@ mod lockouts {
         a.clear_failures("appid", "2002").await.unwrap();
         let after = a.count_failure("appid", "2002", NOW, LIMIT).await.unwrap();
         assert_eq!(after.locked_until_ms, None);
+    }
+
+    async fn standings_are_read_for_several_subjects_at_once(f: &TestDb) {
+        let s = &f.store;
+        assert_eq!(s.standings(&[]).await.unwrap(), vec![]);
+        for _ in 0..2 {
+            s.count_failure("appid", "1001", NOW, LIMIT).await.unwrap();
+        }
+        for _ in 0..5 {
+            s.count_failure("peer", "10.0.0.1", NOW, LIMIT)
+                .await
+                .unwrap();
+        }
+        let asked = [
+            ("peer", "10.0.0.1"),
+            ("appid", "9999"),
+            ("appid", "1001"),
+            // The same subject in another scope is another subject.
+            ("peer", "1001"),
+        ];
+        let got = s.standings(&asked).await.unwrap();
+        assert_eq!(
+            got,
+            vec![
+                Some(Standing {
+                    failures: 0,
+                    locked_until_ms: NOW + 15 * MIN
+                }),
+                None,
+                Some(Standing {
+                    failures: 2,
+                    locked_until_ms: 0
+                }),
+                None,
+            ]
+        );
+        s.clear_failures("appid", "1001").await.unwrap();
+        assert_eq!(s.standings(&asked[2..3]).await.unwrap(), vec![None]);
     }
 }

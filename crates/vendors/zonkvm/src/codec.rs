@@ -2,6 +2,7 @@
 
 use crate::errors::named_field;
 use idcgate_wire::{Decoded, Refusal};
+use serde::Serialize as _;
 use serde_json::Value;
 
 /// Decodes one answer. `code` is 1 or 0; ThinkPHP sends it as a number, but a string is
@@ -51,7 +52,41 @@ pub(crate) fn envelope(answer: Result<(&str, Value), &str>) -> Vec<u8> {
             "code": 0, "msg": msg, "data": "", "url": "javascript:history.back(-1);", "wait": 3
         }),
     };
-    body.to_string().replace('/', "\\/").into_bytes()
+    let mut out = Vec::with_capacity(4096);
+    // Written straight into bytes with `/` escaped as each string is written: going
+    // through `Display` and then copying the text again to escape `/` cost as much as
+    // building the answer (a getservers page is about 70 kB).
+    if body
+        .serialize(&mut serde_json::Serializer::with_formatter(
+            &mut out,
+            SlashEscaped,
+        ))
+        .is_err()
+    {
+        // Writing to a Vec fails on nothing; a Value has only string keys.
+        out.clear();
+        out.extend_from_slice(b"{\"code\":0,\"msg\":\"\",\"data\":\"\",\"url\":\"\",\"wait\":3}");
+    }
+    out
+}
+
+/// serde_json's compact output with `/` written `\/`, as PHP's `json_encode` does.
+struct SlashEscaped;
+
+impl serde_json::ser::Formatter for SlashEscaped {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut rest = fragment;
+        while let Some(at) = rest.find('/') {
+            writer.write_all(&rest.as_bytes()[..at])?;
+            writer.write_all(b"\\/")?;
+            rest = &rest[at + 1..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
 }
 
 /// `data` when it carries something, else the whole envelope (see the crate docs).
@@ -97,5 +132,37 @@ mod tests {
         assert!(unreadable(decode(200, b"{\"msg\":\"no code\"}")));
         assert!(unreadable(decode(200, b"<html>")));
         assert!(unreadable(decode(200, b"{\"code\":2}")));
+    }
+
+    #[test]
+    fn the_envelope_is_php_json_encode_with_every_slash_escaped() {
+        let data = json!({
+            "url/key": "http://a.example/b/c",
+            "中文": "默认/电信 \"quoted\" back\\slash //",
+            "nested": [{"path": "/"}, 1.5, null, true, "/x/"],
+            "ctl": "tab\there"
+        });
+        let got = String::from_utf8(envelope(Ok(("获取成功", data.clone())))).unwrap();
+        assert_eq!(
+            got,
+            concat!(
+                r#"{"code":1,"msg":"获取成功","data":{"url\/key":"http:\/\/a.example\/b\/c","#,
+                r#""中文":"默认\/电信 \"quoted\" back\\slash \/\/","#,
+                r#""nested":[{"path":"\/"},1.5,null,true,"\/x\/"],"ctl":"tab\there"},"#,
+                r#""url":"","wait":3}"#
+            )
+        );
+        // What PHP writes is what serde_json writes with `/` escaped afterwards.
+        let plain = json!({"code": 1, "msg": "获取成功", "data": data, "url": "", "wait": 3});
+        assert_eq!(got, plain.to_string().replace('/', "\\/"));
+        assert_eq!(
+            decode(200, got.as_bytes()),
+            Decoded::Data(plain["data"].clone())
+        );
+        let refused = String::from_utf8(envelope(Err("权限不足"))).unwrap();
+        assert_eq!(
+            refused,
+            r#"{"code":0,"msg":"权限不足","data":"","url":"javascript:history.back(-1);","wait":3}"#
+        );
     }
 }
