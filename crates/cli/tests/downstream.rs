@@ -1217,6 +1217,35 @@ async fn the_zonkvm_client_leases_and_colocates_through_the_endpoint(db: &TestDb
     assert_eq!(list("lease_product").await, [ids[0].clone()]);
     assert_eq!(list("idc_product").await, [ids[1].clone()]);
     assert!(!list("getlines").await.contains(&ids[0]));
+    // Systems: each once (the upstream lists an image per region), each saying which
+    // family installs it, as the simulator's `support` does.
+    let systems =
+        r.i.post(&[
+            ("appid", &appid),
+            ("appkey", &appkey),
+            ("action", "getsystems"),
+        ])
+        .await["data"]
+            .as_array()
+            .unwrap()
+            .clone();
+    let guids: Vec<&str> = systems
+        .iter()
+        .map(|s| s["guid"].as_str().unwrap())
+        .collect();
+    let unique: std::collections::HashSet<&&str> = guids.iter().collect();
+    assert_eq!(unique.len(), guids.len(), "{guids:?}");
+    for (line, family) in [(&ids[0], "lease"), (&ids[1], "idc")] {
+        let of_line: Vec<&Value> = systems
+            .iter()
+            .filter(|s| s["guid"].as_str().unwrap().split(':').next() == Some(line.as_str()))
+            .collect();
+        assert!(!of_line.is_empty(), "{line}: {systems:?}");
+        assert!(
+            of_line.iter().all(|s| s["support"] == family),
+            "{of_line:?}"
+        );
+    }
 
     // Refused with nothing charged: a price, more bandwidth than the product's, a
     // term not sold.

@@ -283,24 +283,32 @@ fn package_json(o: &Offering) -> Option<Value> {
 }
 
 fn systems_json(offerings: &[Offering]) -> Value {
-    let system = |guid: String, name: &str, kind: &str, disk: u32| {
+    let system = |guid: String, name: &str, kind: &str, o: &Offering| {
+        // Which family installs it, in the document's words.
+        let support = match o.server_kind {
+            ServerKind::Dedicated => "lease",
+            ServerKind::Colocation => "idc",
+            ServerKind::Cloud | ServerKind::Vps => "server",
+        };
         json!({
             "type_id": 2, "status": 1, "guid": guid, "name": name, "login_name": "",
             "login_password": "", "port": "", "mirror_name": name, "cpu_limit": 0,
-            "ram_limit": 0, "type": kind, "system_harddisk": disk, "support": "server",
+            "ram_limit": 0, "type": kind, "system_harddisk": o.disk_gb, "support": support,
             "lines": json!([ZONE]).to_string(), "sort": 10, "create_time": "",
             "update_time": "", "type_name": "Linux", "zone_names": "",
         })
     };
     let mut out = Vec::new();
     for o in offerings {
-        out.push(system(o.id.to_string(), &o.title, "create", o.disk_gb));
-        for image in &o.images {
+        out.push(system(o.id.to_string(), &o.title, "create", o));
+        // An upstream may list an image once per region or package: one row each.
+        let mut seen = std::collections::HashSet::new();
+        for image in o.images.iter().filter(|i| seen.insert(i.id.as_str())) {
             out.push(system(
                 format!("{}:{}", o.id, image.id),
                 &image.name,
                 "install",
-                o.disk_gb,
+                o,
             ));
         }
     }
