@@ -780,7 +780,7 @@ const SANDBOX_CATALOG: [Seed; 10] = [
         units: &[],
     },
     Seed {
-        name: "zonkvm-lease",
+        name: "zonkvm-dedicated",
         title: "Zonkvm dedicated server, more IPs and bandwidth to order",
         account: "sandbox-zonkvm",
         kind: ResourceKind::Server,

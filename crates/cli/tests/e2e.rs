@@ -836,6 +836,10 @@ fn tenants_and_the_catalog_through_cli_and_rest() {
         "west-host-l1",
         "west-mssql-100",
         "zonkvm-cloud-1c1g",
+        "zonkvm-dedicated",
+        "zonkvm-colocation",
+        "zonkvm-host",
+        "zonkvm-db",
     ] {
         assert!(names.contains(&seeded), "{seeded} not seeded: {names:?}");
     }
