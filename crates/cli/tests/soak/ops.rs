@@ -690,8 +690,13 @@ async fn targets(store: &dyn Store, ups: &[Upstream]) -> Vec<Targets> {
                 .await
                 .unwrap()
             {
-                let power = server(up, &s.key).await.power;
-                if power != PowerState::Unknown {
+                // Only a server at rest: one its upstream is still installing powers on
+                // by itself when the install ends (XenSystem's seeded VM 3), so a flow on
+                // it could not tell what its own call did.
+                let now = server(up, &s.key).await;
+                if now.power != PowerState::Unknown
+                    && now.lifecycle == idcgate_core::LifecycleState::Active
+                {
                     servers.push(s.key);
                 }
             }
