@@ -295,6 +295,12 @@ pub async fn rekey(
 pub struct ProductBody {
     #[schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     pub name: String,
+    /// 1 to 100 characters, not all blank.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub title: Option<String>,
     /// The upstream account that fulfils it.
     pub account: String,
@@ -398,6 +404,12 @@ pub async fn price(
 #[serde(deny_unknown_fields)]
 #[schema(min_properties = 1)]
 pub struct ProductPatchBody {
+    /// 1 to 100 characters, not all blank.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub title: Option<String>,
     /// A whole new price rule.
     #[schema(value_type = Option<crate::dto::PriceRuleDoc>)]
