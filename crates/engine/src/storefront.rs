@@ -1095,29 +1095,39 @@ impl Shop {
             .map_err(|e| told(&e.into()))
     }
 
-    async fn site_inner(
+    /// The tenant's own live holding (its kind and upstream id) and the connection of
+    /// the account that holds it: where a site or database operation goes.
+    async fn live_site(
         &self,
         who: &Shopper,
         guid: i64,
-        action: &SiteAction,
-    ) -> Answer<Vec<String>> {
+    ) -> Answer<(ResourceKind, String, Arc<dyn idcgate_core::Connection>)> {
         let (row, resource) = self.live(who, guid).await?;
         let conn = self
             .engine
             .connection(&row.order.account)
             .await
             .map_err(|e| told(&e))?;
-        let unsupported = || refusal(RefusalKind::Unsupported, "该产品的上游不支持此操作");
-        let done = match row.order.kind {
+        Ok((row.order.kind, resource, conn))
+    }
+
+    async fn site_inner(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        action: &SiteAction,
+    ) -> Answer<Vec<String>> {
+        let (kind, resource, conn) = self.live_site(who, guid).await?;
+        let done = match kind {
             ResourceKind::HostingSite => {
                 conn.web_hosting()
-                    .ok_or_else(unsupported)?
+                    .ok_or_else(site_unsupported)?
                     .site_action(&resource, action)
                     .await
             }
             ResourceKind::Database => {
                 conn.databases()
-                    .ok_or_else(unsupported)?
+                    .ok_or_else(site_unsupported)?
                     .database_action(&resource, action)
                     .await
             }
@@ -1134,23 +1144,17 @@ impl Shop {
         guid: i64,
         call: &PanelCall,
     ) -> Answer<serde_json::Value> {
-        let (row, resource) = self.live(who, guid).await?;
-        let conn = self
-            .engine
-            .connection(&row.order.account)
-            .await
-            .map_err(|e| told(&e))?;
-        let unsupported = || refusal(RefusalKind::Unsupported, "该产品的上游不支持此操作");
-        let done = match row.order.kind {
+        let (kind, resource, conn) = self.live_site(who, guid).await?;
+        let done = match kind {
             ResourceKind::HostingSite => {
                 conn.web_hosting()
-                    .ok_or_else(unsupported)?
+                    .ok_or_else(site_unsupported)?
                     .site_panel(&resource, call)
                     .await
             }
             ResourceKind::Database => {
                 conn.databases()
-                    .ok_or_else(unsupported)?
+                    .ok_or_else(site_unsupported)?
                     .database_panel(&resource, call)
                     .await
             }
@@ -2040,4 +2044,9 @@ impl Engine {
             })
             .collect())
     }
+}
+
+/// A site or database whose upstream has no such capability.
+fn site_unsupported() -> Refusal {
+    refusal(RefusalKind::Unsupported, "该产品的上游不支持此操作")
 }
