@@ -48,16 +48,16 @@
 //!   `hosting_del_backup` and `hosting_upload` say they are not offered, as does an
 //!   upgrade of traffic alone; an upgrade is to another product on sale (a hosting
 //!   product is also on the lines of the products that upgrade to it), charged with
-//!   the prorated difference rounded half up where the finance system truncates (the
-//!   client's quote may be a fen under the charge); a panel operation the upstream
+//!   the prorated difference rounded down to the fen as the finance system rounds it
+//!   (a one-month order's quote is the charge); a panel operation the upstream
 //!   refuses is told as a generic upstream refusal, not in the panel's words; logins
 //!   and passwords are never shown;
 //! - dedicated servers and colocation: each product is its own line of its base
 //!   bandwidth, one IP and no defense, plus the units the catalog sells beyond it
 //!   (a unit it does not sell: price 0.00, the base as maximum); no power choice;
 //!   `ip_num_list` / `defense_num_list` name only the least and the most; an added
-//!   unit is charged for the time left rounded half up to the fen (the finance
-//!   system floors: the same where the share is whole, as in these tests); `pages`
+//!   unit is charged for the time left rounded down to the fen, as the finance
+//!   system rounds it; `pages`
 //!   of an order list counts the servers of every family;
 //! - `get_security_policy`'s `id` is the rule's place in the list (its `guid`, the
 //!   upstream's rule id, is what deleting takes), and `getserver`'s
@@ -1985,13 +1985,12 @@ async fn the_zonkvm_client_uses_the_hosting_and_database_panels_at_the_simulator
     };
     let quote = seller.quote(&upgrade).await.unwrap();
     let up = seller.buy(&upgrade, "panel-us-upgrade").await.unwrap();
-    // The finance system truncates a prorated difference to the fen, idcgate's
-    // catalog rounds it half up: the client's quote is the charge or a fen under it.
-    assert!(
-        up.amount >= quote.price && up.amount - quote.price <= yuan("0.01"),
+    // Both round a prorated difference down to the fen: for a one-month order the
+    // client's quote is the charge.
+    assert_eq!(
+        up.amount, quote.price,
         "quoted {}, charged {}",
-        quote.price,
-        up.amount
+        quote.price, up.amount
     );
     assert!(up.amount > Money::ZERO);
     assert_eq!(r.i.balance("tenant:down").await, after_buying - up.amount);

@@ -230,12 +230,13 @@ fn upgrades_to(from: &Product, to: &Product) -> bool {
 /// What an upgrade costs the tenant: the difference between the two products' prices
 /// for the order's term (`term_fen`, for `months`), per 30-day month, for the whole
 /// days left until `end_ms` (a started day counts, as the finance system counts them),
-/// rounded to the fen once.
+/// rounded down to the fen once, as the finance system rounds a prorated share: a
+/// Zonkvm client's quote of a one-month order's upgrade is then the charge exactly.
 fn upgrade_fen(term_fen: i64, months: u32, end_ms: i64, now_ms: i64) -> i64 {
     let days = ((end_ms - now_ms).max(0) + DAY_MS - 1) / DAY_MS;
     let fen = rust_decimal::Decimal::from(term_fen) * rust_decimal::Decimal::from(days)
         / rust_decimal::Decimal::from(30 * i64::from(months.max(1)));
-    fen.round_dp_with_strategy(0, crate::catalog::ROUNDING)
+    fen.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::ToZero)
         .try_into()
         .unwrap_or(0)
 }
@@ -2049,4 +2050,22 @@ impl Engine {
 /// A site or database whose upstream has no such capability.
 fn site_unsupported() -> Refusal {
     refusal(RefusalKind::Unsupported, "该产品的上游不支持此操作")
+}
+
+#[cfg(test)]
+mod upgrade_share {
+    use super::{upgrade_fen, DAY_MS};
+
+    #[test]
+    fn a_share_is_rounded_down_to_the_fen_and_a_started_day_counts() {
+        let now = 1_000 * DAY_MS;
+        // 1.00 yuan a month, 2 days left: 6.67 fen is charged as 6, as the finance
+        // system charges it (half up would be 7).
+        assert_eq!(upgrade_fen(100, 1, now + 2 * DAY_MS, now), 6);
+        // A day begun counts whole: 1 ms past two days is three days.
+        assert_eq!(upgrade_fen(100, 1, now + 2 * DAY_MS + 1, now), 10);
+        // A 3-month term of 3.00 yuan is 1.00 a month.
+        assert_eq!(upgrade_fen(300, 3, now + 2 * DAY_MS, now), 6);
+        assert_eq!(upgrade_fen(100, 1, now - DAY_MS, now), 0, "an ended order");
+    }
 }

@@ -706,8 +706,10 @@ async fn an_upgrade_pays_the_difference_for_the_time_left_through_the_journal(db
         - f.price(1).await;
     let left_ms = h.expires_at.unwrap().as_millisecond() - idcgate_engine::now_ms();
     let days = (left_ms + 86_399_999) / 86_400_000;
-    let expected = idcgate_engine::catalog::round_to_fen(
-        diff.0 * rust_decimal::Decimal::from(days) / rust_decimal::Decimal::from(30),
+    // Rounded down to the fen, as the finance system rounds a prorated share.
+    let expected = Money(
+        (diff.0 * rust_decimal::Decimal::from(days) / rust_decimal::Decimal::from(30))
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero),
     );
     let up = f
         .shop
@@ -1623,8 +1625,9 @@ async fn a_site_and_a_database_upgrade_through_the_money_path(db: &TestDb) {
         let diff = price(name_big).await - price(small).await;
         let left_ms = h.expires_at.unwrap().as_millisecond() - idcgate_engine::now_ms();
         let days = (left_ms + 86_399_999) / 86_400_000;
-        let expected = idcgate_engine::catalog::round_to_fen(
-            diff.0 * rust_decimal::Decimal::from(days) / rust_decimal::Decimal::from(30),
+        let expected = Money(
+            (diff.0 * rust_decimal::Decimal::from(days) / rust_decimal::Decimal::from(30))
+                .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero),
         );
         let upstream_before = f.sim.balance();
         let up = f

@@ -47,8 +47,8 @@
 //! work as their cloud counterparts and refuse an order of another family. Answered
 //! differently from the finance system: the base shows no defense (the upstream's is
 //! not shown), `ip_num_list` / `defense_num_list` name only the least and the most,
-//! no power spec is chosen, and an upgrade's share of the time left is rounded half
-//! up to the fen where the finance system floors it.
+//! and no power spec is chosen. An upgrade's share of the time left is rounded down to
+//! the fen, as the finance system rounds it.
 //!
 //! A cloud order's VNC password (`server_setvnc`) and security policies
 //! (`get_security_policy`, `server_add_hardpolicy`, `server_del_hardpolicy`) go to its
