@@ -693,7 +693,7 @@ const WEST_SERVER: [(&str, &str); 2] = [("serverroom", "3"), ("os", "centos7.9")
 const ZONKVM_SYSTEM: (&str, &str) = ("system_guid", "1659170791658716");
 
 /// One of each line the sandbox upstreams sell, priced the ways a reseller would.
-const SANDBOX_CATALOG: [Seed; 10] = [
+const SANDBOX_CATALOG: [Seed; 11] = [
     Seed {
         name: "west-cloud-1c1g",
         title: "West cloud server 1C1G, 40 GB, 5 Mbps",
@@ -751,6 +751,19 @@ const SANDBOX_CATALOG: [Seed; 10] = [
         levels: &["gold=12.00"],
         discounts: &["24=5%", "36=10%"],
         periods: "12,24,36",
+        units: &[],
+    },
+    Seed {
+        name: "cndns-host-bz",
+        title: "CNDNS standard virtual host, 500 MB",
+        account: "sandbox-cndns",
+        kind: ResourceKind::HostingSite,
+        offer: Some("bz"),
+        options: &[("hostsize", "5"), ("Location", "cn"), ("linetype", "dx")],
+        price: "20%",
+        levels: &["gold=15%"],
+        discounts: &[],
+        periods: "12,24",
         units: &[],
     },
     Seed {

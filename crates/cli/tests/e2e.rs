@@ -834,6 +834,7 @@ fn tenants_and_the_catalog_through_cli_and_rest() {
         "west-cloud-1c1g",
         "cndns-cloud-2c2g",
         "west-host-l1",
+        "cndns-host-bz",
         "west-mssql-100",
         "zonkvm-cloud-1c1g",
         "zonkvm-dedicated",

@@ -50,6 +50,7 @@ both_backends!(
     the_panels_pass_through_on_the_tenants_own_site_and_database_only,
     a_site_and_a_database_upgrade_through_the_money_path,
     a_west_host_is_sold_and_managed_through_the_storefront,
+    a_cndns_host_is_sold_with_a_generated_ftp_password,
     units_beyond_the_base_are_bought_and_added_at_their_price_for_the_time_left,
     a_lost_unit_upgrade_is_charged_once_and_counts_once_settled,
     a_fixed_price_product_sells_units_at_their_fixed_price,
@@ -1751,6 +1752,86 @@ async fn a_west_host_is_sold_and_managed_through_the_storefront(db: &TestDb) {
         .await
         .unwrap_err();
     assert_eq!(r.kind, RefusalKind::Unsupported, "{r:?}");
+    common::assert_books_balance(&engine).await;
+}
+
+/// CNDNS takes a new host's FTP password with the order and the catalog keeps no
+/// secret, so one is generated per order by the upstream's rule; the tenant sets its
+/// own through the capability.
+async fn a_cndns_host_is_sold_with_a_generated_ftp_password(db: &TestDb) {
+    use idcgate_core::SiteAction;
+    let engine = common::engine_on(db, vec![common::cndns()]).await;
+    let sim = idcgate_cndns::Sim::sandbox();
+    let _srv = common::add_sandbox(&engine, "c", &sim).await;
+    let options = [("hostsize", "5"), ("Location", "cn"), ("linetype", "dx")];
+    let spec = product_spec(
+        "cndns-bz",
+        "c",
+        ResourceKind::HostingSite,
+        "bz",
+        &options,
+        ("10%", "12"),
+    );
+    let product = engine.add_product("test", spec).await.unwrap();
+    let shop = Shop::new(engine.clone());
+    let (view, key) = add_funded_tenant(&engine, "acme", yuan("2000.00"), Money::ZERO).await;
+    let who = shop
+        .authenticate(&view.tenant.appid, key.expose(), PEER)
+        .await
+        .unwrap();
+    let price = engine
+        .product_price("cndns-bz", None, Some(12))
+        .await
+        .unwrap()
+        .price;
+    let purchase = Purchase {
+        offering: product.id,
+        months: 12,
+        client_order_id: Some("c1".into()),
+        client_user_id: None,
+        options: Default::default(),
+    };
+    let h = shop.buy(&who, &purchase).await.unwrap();
+    assert_eq!(h.state, HoldingState::Active, "{h:?}");
+    assert_eq!(h.paid, price);
+    let resource = db
+        .store
+        .get_tenant_order(h.guid)
+        .await
+        .unwrap()
+        .unwrap()
+        .resource
+        .unwrap();
+    // The host exists at CNDNS (its detail answers) under a password nobody chose,
+    // and the journal kept no trace of it.
+    let conn = engine.connection("c").await.unwrap();
+    let ftp_password = || async {
+        let params = vec![("ftpname".to_string(), resource.clone())];
+        let detail = conn.call("/hosting/hostdetail", &params).await.unwrap();
+        detail.to_string()
+    };
+    let detail = ftp_password().await;
+    let generated = detail
+        .split("\"ftppassword\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_string();
+    assert!((8..=16).contains(&generated.len()), "{detail}");
+    let orders = engine.reads().orders(&Default::default()).await.unwrap();
+    let journal = serde_json::to_string(&orders).unwrap();
+    assert!(
+        !journal.contains(&generated),
+        "the FTP password was journalled"
+    );
+    for action in [
+        SiteAction::Stop,
+        SiteAction::Start,
+        SiteAction::Password("Own-ftp-9!".into()),
+    ] {
+        shop.site(&who, h.guid, &action).await.unwrap();
+    }
+    assert!(ftp_password().await.contains("Own-ftp-9!"));
     common::assert_books_balance(&engine).await;
 }
 

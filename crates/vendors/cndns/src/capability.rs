@@ -511,6 +511,14 @@ pub(crate) fn host_password() -> String {
     format!("Cd{}!", domain_password())
 }
 
+/// A new hosting site's FTP password, by CreateHosting's rule: 8-16 characters, a
+/// letter first, with letters, digits and a special character. The site's detail shows
+/// it again, so the owner finds it there (or sets another through the panel).
+pub(crate) fn ftp_password() -> String {
+    let letters: String = domain_password().chars().take(10).collect();
+    format!("F{letters}7!")
+}
+
 /// BuyCloud charged for a host that CreateHost then failed to build: the error names it,
 /// so it is finished (CreateHost through `call`) rather than bought a second time.
 fn bought_not_built(mut e: Error, name: &str) -> Error {

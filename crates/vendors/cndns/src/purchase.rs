@@ -7,7 +7,8 @@
 //!   (values of `/cloud/cloudlist`) and an optional `password` for CreateHost; an
 //!   upgrade adds `CPUNum`, `RAMNum`, `HDNum`, `BDNum` (within `/cloud/getupgradelist`);
 //! - hosting: the offer is the `hosttype` (bz, lin, net, ...), options `hostsize`,
-//!   `Location`, `linetype` and, to create, `ftppassword`; the target is the FTP name;
+//!   `Location`, `linetype` and, to create, `ftppassword` (generated when absent:
+//!   the site's detail shows it again); the target is the FTP name;
 //! - a transfer in needs the option `authcode` (`Mcdns`, `Bounddomain`, `jm` pass on).
 //!
 //! Not sold here, though CNDNS sells it:
@@ -29,7 +30,7 @@
 //! account's running total `usedmoney` (it moved by exactly the quote, or not at all;
 //! anything else is left for a person to look at).
 
-use crate::capability::{first_of, host_password, money, parse_cn_time, s, term};
+use crate::capability::{first_of, ftp_password, host_password, money, parse_cn_time, s, term};
 use crate::CndnsClient;
 use async_trait::async_trait;
 use idcgate_core::capability::Registrar;
@@ -199,6 +200,28 @@ fn cloud_adds(r: &PurchaseRequest) -> Result<[u32; 4]> {
         ));
     }
     Ok(adds)
+}
+
+/// CreateHosting's FTP password: the caller's if it keeps the document's rule (8-16
+/// characters, a letter first, with a digit and a special character), checked before
+/// anything is paid for; one generated when none is given.
+fn site_password(r: &PurchaseRequest) -> Result<String> {
+    match opt(r, "ftppassword") {
+        None => Ok(ftp_password()),
+        Some(p)
+            if (8..=16).contains(&p.len())
+                && p.starts_with(|c: char| c.is_ascii_alphabetic())
+                && p.chars().any(|c| c.is_ascii_digit())
+                && p.chars().any(|c| c.is_ascii_punctuation())
+                && p.chars().all(|c| c.is_ascii_graphic()) =>
+        {
+            Ok(p.to_string())
+        }
+        Some(_) => Err(Error::invalid(
+            "ftppassword",
+            "8 to 16 characters, a letter first, with a digit and a special character",
+        )),
+    }
 }
 
 /// CreateHost's rule for the system password (6 to 20, no spaces), checked before the
@@ -493,7 +516,7 @@ impl CndnsClient {
             }
             Line::HostCreate => {
                 ftp_name(r)?;
-                r.need_option("ftppassword")?;
+                site_password(r)?;
                 let years = host_years(r)?;
                 let plan = HostPlan::asked(r, None)?;
                 quote(self.host_price(&plan, &years).await?, r.months)
@@ -717,9 +740,10 @@ impl Purchasing for CndnsClient {
             Line::HostCreate => {
                 let years = host_years(r)?;
                 let plan = HostPlan::asked(r, None)?;
+                let password = site_password(r)?;
                 let mut kv = vec![
                     ("ftpname", ftp_name(r)?),
-                    ("ftppassword", r.need_option("ftppassword")?),
+                    ("ftppassword", password.as_str()),
                     ("years", years.as_str()),
                     ("hosttype", plan.hosttype.as_str()),
                     ("hostsize", plan.hostsize.as_str()),

@@ -53,7 +53,7 @@ const NEW_HOST: [(&str, &str); 7] = [
     ("password", "Strong!Pass1"),
 ];
 
-const CASES: [Case; 9] = [
+const CASES: [Case; 10] = [
     Case {
         what: "register a domain",
         sent: "CreateDom.aspx",
@@ -134,6 +134,18 @@ const CASES: [Case; 9] = [
                     ("linetype", "dx"),
                     ("ftppassword", "Shop123!x"),
                 ],
+            )
+        },
+    },
+    Case {
+        what: "open hosting with a generated FTP password",
+        sent: "CreateHosting.aspx",
+        needs: Needs::Nothing,
+        request: |_| {
+            let r = req(ResourceKind::HostingSite, Operation::Create, "autosite", 12).offer("bz");
+            with(
+                r,
+                &[("hostsize", "5"), ("Location", "cn"), ("linetype", "dx")],
             )
         },
     },
@@ -362,7 +374,11 @@ async fn what_a_purchase_lacks_is_named_before_anything_is_bought() {
         (
             with(
                 req(ResourceKind::HostingSite, Operation::Create, "shopsite", 12).offer("bz"),
-                &[("hostsize", "5"), ("Location", "cn")],
+                &[
+                    ("hostsize", "5"),
+                    ("Location", "cn"),
+                    ("ftppassword", "abc12345"),
+                ],
             ),
             "ftppassword",
         ),
