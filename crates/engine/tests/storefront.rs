@@ -2008,6 +2008,14 @@ async fn units_beyond_the_base_are_bought_and_added_at_their_price_for_the_time_
         .await
         .unwrap();
     assert_eq!(again.units, up.units);
+    // A page of holdings reads its units in one statement: the same sums.
+    let (_, page) = f
+        .shop
+        .holdings(&who, ResourceKind::Server, 1, 100)
+        .await
+        .unwrap();
+    let listed = page.iter().find(|p| p.guid == h.guid).unwrap();
+    assert_eq!(listed.units, up.units);
     assert_eq!(f.balance("tenant:acme").await, before - charged);
     assert!(f.srv.faults.requests() - requests <= 2, "reads only");
     // ... and not for another upgrade, of units or to another product.

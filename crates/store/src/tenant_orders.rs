@@ -248,6 +248,11 @@ pub trait TenantOrderStore: Send + Sync {
         filter: &TenantOrderFilter,
     ) -> Result<(Vec<TenantOrderRow>, i64)>;
     async fn tenant_order_charges(&self, id: i64) -> Result<Vec<TenantCharge>>;
+    /// The stored purchases (journal `params`) that the positive charges of
+    /// `tenant_orders` paid for and the journal saw succeed, each with its tenant
+    /// order, in the order they were charged: what a page of holdings sums its units
+    /// from in one read (at most 1000 orders at once).
+    async fn paid_purchases(&self, tenant_orders: &[i64]) -> Result<Vec<(i64, serde_json::Value)>>;
     /// Every charge and return of one tenant's orders, oldest first.
     async fn tenant_charges(&self, tenant: &str) -> Result<Vec<TenantCharge>>;
     /// Margins per tenant and product (`tenant` to keep to one).
@@ -710,6 +715,39 @@ impl TenantOrderStore for SqlStore {
             "SELECT {CHARGE_COLUMNS} FROM tenant_charges WHERE tenant_order_id = $1 ORDER BY id"
         );
         self.rows_for(&sql, id, charge_from).await
+    }
+
+    async fn paid_purchases(&self, tenant_orders: &[i64]) -> Result<Vec<(i64, serde_json::Value)>> {
+        if tenant_orders.is_empty() {
+            return Ok(Vec::new());
+        }
+        if tenant_orders.len() > 1000 {
+            return Err(StoreError::Database(format!(
+                "{} tenant orders asked for at once; at most 1000",
+                tenant_orders.len()
+            )));
+        }
+        let marks: Vec<String> = (1..=tenant_orders.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT c.tenant_order_id, o.params FROM tenant_charges c
+             JOIN orders o ON o.idem_key = c.idem_key
+             WHERE c.fen > 0 AND o.state = 'succeeded' AND c.tenant_order_id IN ({})
+             ORDER BY c.id",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for id in tenant_orders {
+            q = q.bind(*id);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let params: String = r.try_get("params")?;
+                let params = serde_json::from_str(&params)
+                    .map_err(|e| StoreError::Corrupt(format!("order params: {e}")))?;
+                Ok((r.try_get("tenant_order_id")?, params))
+            })
+            .collect()
     }
 
     async fn tenant_charges(&self, tenant: &str) -> Result<Vec<TenantCharge>> {

@@ -12,9 +12,9 @@ use crate::now_ms;
 use idcgate_core::purchase::{Operation, PurchaseRequest};
 use idcgate_core::storefront::{Answer, Holding, RefusalKind, Shopper};
 use idcgate_core::units::{Unit, UnitOffer, Units, MAX_UNITS};
-use idcgate_core::{Money, OrderState, ResourceKind};
+use idcgate_core::{Money, ResourceKind};
 use idcgate_store::{NewCharge, TenantOrderRow};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::refusal;
 
@@ -84,21 +84,27 @@ impl Shop {
     /// The units of the tenant order's journal orders that succeeded (its create and
     /// each upgrade of units).
     async fn units_of(&self, row: &TenantOrderRow) -> idcgate_store::Result<Units> {
-        let mut out = Units::new();
-        if row.order.kind != ResourceKind::Server {
-            return Ok(out);
-        }
-        let charges = self.engine.store.tenant_order_charges(row.id).await?;
-        for c in charges.iter().filter(|c| c.fen > 0) {
-            let Some(order) = self.engine.store.order_by_key(&c.idem_key).await? else {
-                continue;
-            };
-            if order.state != OrderState::Succeeded {
-                continue;
-            }
-            for (unit, n) in units_of_params(&order.order.params) {
-                let sum = out.get(&unit).copied().unwrap_or(0).saturating_add(n);
-                out.insert(unit, sum);
+        let mut held = self.units_of_page(&[row]).await?;
+        Ok(held.remove(&row.id).unwrap_or_default())
+    }
+
+    /// [`Self::units_of`] for a page of tenant orders in one read, by tenant order id
+    /// (only servers hold units; an order holding none may be absent).
+    pub(super) async fn units_of_page(
+        &self,
+        rows: &[&TenantOrderRow],
+    ) -> idcgate_store::Result<HashMap<i64, Units>> {
+        let servers: Vec<i64> = rows
+            .iter()
+            .filter(|r| r.order.kind == ResourceKind::Server)
+            .map(|r| r.id)
+            .collect();
+        let mut out: HashMap<i64, Units> = HashMap::new();
+        for (id, params) in self.engine.store.paid_purchases(&servers).await? {
+            let units = out.entry(id).or_default();
+            for (unit, n) in units_of_params(&params) {
+                let sum = units.get(&unit).copied().unwrap_or(0).saturating_add(n);
+                units.insert(unit, sum);
             }
         }
         Ok(out)
