@@ -206,6 +206,18 @@ pub trait TenantOrderStore: Send + Sync {
         charge: &NewCharge,
         now_ms: i64,
     ) -> Result<Opened>;
+    /// Writes an order the tenant got with nothing to pay (a hosting plan's bundled
+    /// database): `active` at once, holding `resource` until `expires_ms`, with no
+    /// charge and no ledger line. The same key again returns the first order and
+    /// writes nothing. `Conflict` for a tenant that is not active.
+    async fn open_free_tenant_order(
+        &self,
+        order: &NewTenantOrder,
+        resource: &str,
+        expires_ms: Option<i64>,
+        detail: &str,
+        now_ms: i64,
+    ) -> Result<Opened>;
     /// Books one more charge (`fen` > 0: needs an active tenant with the money) or
     /// return (`fen` < 0: repays drawn credit first) on an order; once per key.
     async fn charge_tenant_order(
@@ -526,6 +538,67 @@ impl TenantOrderStore for SqlStore {
             .await?
             .ok_or_else(|| StoreError::Database("tenant order vanished after insert".into()))?;
         Ok(Opened::New(row))
+    }
+
+    async fn open_free_tenant_order(
+        &self,
+        o: &NewTenantOrder,
+        resource: &str,
+        expires_ms: Option<i64>,
+        detail: &str,
+        now_ms: i64,
+    ) -> Result<Opened> {
+        if let Some(existing) = self.tenant_order_by_key(&o.idem_key).await? {
+            return Ok(Opened::Existing(existing));
+        }
+        let mut tx = self.begin_write().await?;
+        // The tenant's row locked as a purchase locks it: a tenant suspended or removed
+        // meanwhile gets nothing.
+        let (state, _) = match lock_tenant(&mut tx, self.dialect, &o.tenant).await {
+            Ok(t) => t,
+            Err(e) => {
+                tx.rollback().await?;
+                return Err(e);
+            }
+        };
+        if state != "active" {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(format!(
+                "tenant {} is {state}; it cannot take an order",
+                o.tenant
+            )));
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO tenant_orders (tenant, idem_key, product, kind, account, months, state, client_order_id, client_user_id, resource, expires_at, detail, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11, $12, $12)
+             ON CONFLICT (idem_key) DO NOTHING RETURNING id",
+        )
+        .bind(&o.tenant)
+        .bind(&o.idem_key)
+        .bind(&o.product)
+        .bind(o.kind.as_str())
+        .bind(&o.account)
+        .bind(o.months)
+        .bind(&o.client_order_id)
+        .bind(&o.client_user_id)
+        .bind(resource)
+        .bind(expires_ms)
+        .bind(detail)
+        .bind(now_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let row = match inserted {
+            Some(r) => {
+                let id: i64 = r.try_get(0)?;
+                self.get_tenant_order(id).await?.map(Opened::New)
+            }
+            None => self
+                .tenant_order_by_key(&o.idem_key)
+                .await?
+                .map(Opened::Existing),
+        };
+        row.ok_or_else(|| StoreError::Database("a free tenant order not readable".into()))
     }
 
     async fn charge_tenant_order(
