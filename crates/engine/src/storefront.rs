@@ -1103,20 +1103,20 @@ impl Shop {
             .map_err(|e| told(&e.into()))
     }
 
-    /// The tenant's own live holding (its kind and upstream id) and the connection of
+    /// The tenant's own live holding (its order and upstream id) and the connection of
     /// the account that holds it: where a site or database operation goes.
     async fn live_site(
         &self,
         who: &Shopper,
         guid: i64,
-    ) -> Answer<(ResourceKind, String, Arc<dyn idcgate_core::Connection>)> {
+    ) -> Answer<(TenantOrderRow, String, Arc<dyn idcgate_core::Connection>)> {
         let (row, resource) = self.live(who, guid).await?;
         let conn = self
             .engine
             .connection(&row.order.account)
             .await
             .map_err(|e| told(&e))?;
-        Ok((row.order.kind, resource, conn))
+        Ok((row, resource, conn))
     }
 
     async fn site_inner(
@@ -1125,8 +1125,8 @@ impl Shop {
         guid: i64,
         action: &SiteAction,
     ) -> Answer<Vec<String>> {
-        let (kind, resource, conn) = self.live_site(who, guid).await?;
-        let done = match kind {
+        let (row, resource, conn) = self.live_site(who, guid).await?;
+        let done = match row.order.kind {
             ResourceKind::HostingSite => {
                 conn.web_hosting()
                     .ok_or_else(site_unsupported)?
@@ -1152,8 +1152,8 @@ impl Shop {
         guid: i64,
         call: &PanelCall,
     ) -> Answer<serde_json::Value> {
-        let (kind, resource, conn) = self.live_site(who, guid).await?;
-        let done = match kind {
+        let (row, resource, conn) = self.live_site(who, guid).await?;
+        let done = match row.order.kind {
             ResourceKind::HostingSite => {
                 conn.web_hosting()
                     .ok_or_else(site_unsupported)?
@@ -1245,15 +1245,10 @@ impl Shop {
         }) {
             return Err(refusal(RefusalKind::Invalid, "参数错误：db_type格式不正确"));
         }
-        let (row, resource) = self.live(who, guid).await?;
+        let (row, resource, conn) = self.live_site(who, guid).await?;
         if row.order.kind != ResourceKind::HostingSite {
             return Err(refusal(RefusalKind::NotFound, "未找到产品记录"));
         }
-        let conn = self
-            .engine
-            .connection(&row.order.account)
-            .await
-            .map_err(|e| told(&e))?;
         let hosting = conn.web_hosting().ok_or_else(site_unsupported)?;
         let target = format!("{}/{resource}", row.order.account);
         let action = "database.create";

@@ -26,10 +26,18 @@
 //! path; start, stop, FTP and database passwords and domain binding through the
 //! upstream's hosting or database capability; the rest of the panel passes through as
 //! it is ([`crate::panel`]: only its listed sub-operations, with only their rows'
-//! fields, on the tenant's own holding), answered with the upstream's data;
-//! `hosting_add_database`, `hosting_del_backup` (whose `guid` is a backup's id) and
-//! `hosting_upload` answer that they are not offered. A hosting or database product
-//! is also on the lines of the products that upgrade to it, and shows `upgradation`.
+//! fields, on the tenant's own holding), answered with the upstream's data.
+//! `hosting_upload` is one of them, multipart as the document has it; its `file` is
+//! carried on as text, so a chunk that is not UTF-8 is refused. `hosting_del_backup`'s
+//! `guid` is a backup's id: the tenant's own live sites are searched for the one whose
+//! backup list shows it, and it is deleted there (another's is not found).
+//! `hosting_add_database` makes the site's bundled database, which the tenant then
+//! holds (a free holding of its own, `Storefront::add_bundled_database`) and manages
+//! by the `id` answered. `get_php_version` and `hosting_get_soft_find` take a line,
+//! i.e. a hosting or database product on sale to the tenant, and are asked of its
+//! upstream on the product's own line (`Storefront::line_panel`). A hosting or
+//! database product is also on the lines of the products that upgrade to it, and
+//! shows `upgradation`.
 //! Multi-line fields (`domainText`, `domains`, `access`, `text`, `key`, `csr`) take line
 //! breaks and tabs and up to 64 KiB; every other control character is refused.
 //!
@@ -1117,8 +1125,10 @@ impl Call<'_> {
     }
 
     /// `hosting_operate` / `sql_operate`: the money operations through the storefront
-    /// (renew, refund), management through the upstream's hosting or database
-    /// capability; every other sub-operation answers that it is not offered.
+    /// (renew, refund, upgrade), management through the upstream's hosting or database
+    /// capability, a backup by its id and the bundled database through their own
+    /// paths, the panel's listed sub-operations passed through; any other answers that
+    /// it is not offered.
     async fn operate(&self, site: Site, op: &str) -> Result<(&'static str, Value), Refusal> {
         let f = &self.fields;
         let action = match (site, op) {
