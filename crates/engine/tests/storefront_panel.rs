@@ -365,6 +365,17 @@ async fn a_bundled_database_is_the_tenants_own_free_holding(db: &TestDb) {
             .unwrap_err();
         assert_eq!(r.kind, RefusalKind::Invalid, "{pw:?} {engine:?}: {r:?}");
     }
+    // A suspended tenant reads; it makes nothing.
+    let suspended = Shopper {
+        may_buy: false,
+        ..acme.clone()
+    };
+    let r = f
+        .shop
+        .add_bundled_database(&suspended, site, None, DB_SECRET)
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Suspended, "{r:?}");
     assert_eq!(sqls().await.len(), before + 1, "only the database bought");
     // What the database bought cost; nothing else moved.
     let balance = f.tenant_balance(&acme).await;
