@@ -18,9 +18,9 @@
 //! - the panels: the client runs one scenario (PHP version, proxies, redirects,
 //!   backups, SSL, database access and backups) at the simulator and at the endpoint
 //!   with the same assertions; a field outside a sub-operation's row is not forwarded,
-//!   another tenant's guid and NUL are refused, SQL-looking text is kept as it is, the
-//!   money sub-operations are not offered; a site's upgrade is charged through the
-//!   storefront;
+//!   another tenant's guid and NUL are refused, SQL-looking text is kept as it is; a
+//!   site's upgrade is charged through the storefront (line reads, backups deleted by
+//!   their id, uploads and the bundled database: `downstream_panel.rs`);
 //! - leases and colocation: the client buys (quote = charge), reads, stops, starts,
 //!   opens the console, reads the graph, renews and refunds; attacks refused;
 //! - console password and firewall rules: the client sets the VNC password and lists,
@@ -44,9 +44,7 @@
 //!   `Purchasing` upgrade by package name finds none;
 //! - hosting and database products are each their own line; a site's traffic and a
 //!   database's size are the product's (more is refused, not priced); `prefix` is
-//!   not used; of `hosting_operate` / `sql_operate`, `hosting_add_database`,
-//!   `hosting_del_backup` and `hosting_upload` say they are not offered, as does an
-//!   upgrade of traffic alone; an upgrade is to another product on sale (a hosting
+//!   not used; an upgrade of traffic alone says it is not offered; an upgrade is to another product on sale (a hosting
 //!   product is also on the lines of the products that upgrade to it), charged with
 //!   the prorated difference rounded down to the fen as the finance system rounds it
 //!   (a one-month order's quote is the charge); a panel operation the upstream
@@ -68,26 +66,23 @@
 //!   documents no checks.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
+mod resale;
+
 use idcgate_core::capability::Connection;
 use idcgate_core::purchase::{Operation, PurchaseRequest};
 use idcgate_core::{
     Direction, FirewallRule, FirewallRuleSpec, Money, PowerAction, PowerState, ResourceKind,
-    RuleProtocol, UpstreamAccount, Vendor, Verdict,
+    RuleProtocol, Verdict,
 };
 use idcgate_engine::catalog::{PriceRule, ProductSpec};
-use idcgate_engine::testing::{
-    add_funded_tenant, add_sandbox, assert_books_balance, product_spec,
-    ZONKVM_SANDBOX_SYSTEM as SIM_SYSTEM,
-};
-use idcgate_engine::Engine;
+use idcgate_engine::testing::{assert_books_balance, ZONKVM_SANDBOX_SYSTEM as SIM_SYSTEM};
 use idcgate_store::testing::TestDb;
-use idcgate_store::{both_backends, ResaleStore as _, SqlStore, TenantOrderStore as _};
-use idcgate_wire::sim::{SimServer, Simulator};
+use idcgate_store::{both_backends, TenantOrderStore as _};
+use idcgate_wire::sim::Simulator;
 use idcgate_wire::testing;
+use resale::*;
 use serde_json::Value;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
 
 both_backends!(
     the_zonkvm_client_meets_the_same_answers_at_the_simulator_and_the_endpoint,
@@ -100,167 +95,6 @@ both_backends!(
     the_zonkvm_client_uses_the_hosting_and_database_panels_at_the_simulator_and_the_endpoint,
     the_zonkvm_client_buys_and_adds_units_of_leases_and_colocation_through_the_endpoint,
 );
-
-/// One idcgate: an engine on `store` with every vendor, and its server with the
-/// downstream endpoint on a free port.
-struct Instance {
-    engine: Arc<Engine>,
-    /// The database beneath the engine: what the tests check money against.
-    store: Arc<SqlStore>,
-    addr: SocketAddr,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-async fn instance(store: SqlStore) -> Instance {
-    let store = Arc::new(store);
-    let engine = Arc::new(Engine::new(
-        store.clone(),
-        idcgate::vendors::registry(),
-        testing::wire_config(Duration::from_secs(10)),
-    ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = idcgate::vendors::server_state(engine.clone());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(idcgate_server::serve(state, listener, async move {
-        let _ = stopped.await;
-    }));
-    Instance {
-        engine,
-        store,
-        addr,
-        _stop: stop,
-    }
-}
-
-fn yuan(s: &str) -> Money {
-    s.parse().unwrap()
-}
-
-fn zonkvm_account(name: &str, base_url: &str, appid: &str, appkey: &str) -> UpstreamAccount {
-    UpstreamAccount {
-        name: name.into(),
-        ..testing::account(
-            Vendor::Zonkvm,
-            base_url,
-            testing::credentials(&[("appid", appid), ("appkey", appkey)]),
-        )
-    }
-}
-
-fn client(base_url: &str, appid: &str, appkey: &str) -> Arc<dyn Connection> {
-    idcgate_zonkvm::connect(
-        &zonkvm_account("c", base_url, appid, appkey),
-        &testing::wire_config(Duration::from_secs(10)),
-    )
-    .unwrap()
-}
-
-/// A reseller on `store` with a Zonkvm simulator upstream (account `z`), a cloud
-/// product on it at cost + 15% and a dearer one it may be upgraded to.
-struct Reseller {
-    i: Instance,
-    sim: idcgate_zonkvm::Sim,
-    srv: SimServer,
-    product_id: i64,
-    bigger_id: i64,
-}
-
-async fn reseller(store: SqlStore) -> Reseller {
-    let i = instance(store).await;
-    let sim = idcgate_zonkvm::Sim::sandbox();
-    let srv = add_sandbox(&i.engine, "z", &sim).await;
-    let mut ids = Vec::new();
-    for (name, offer) in [
-        ("cloud-a", "德阳电信-1核1G"),
-        ("cloud-a-big", "德阳电信-2核4G"),
-    ] {
-        let cloud = (ResourceKind::Server, Some(SIM_SYSTEM), ("15%", "1,3,12"));
-        ids.push(i.product(name, cloud.0, offer, cloud.1, cloud.2).await);
-    }
-    Reseller {
-        i,
-        sim,
-        srv,
-        product_id: ids[0],
-        bigger_id: ids[1],
-    }
-}
-
-impl Instance {
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// A tenant with `balance` paid in; its appid and appkey.
-    async fn tenant(&self, name: &str, balance: &str) -> (String, String) {
-        let (view, key) = add_funded_tenant(&self.engine, name, yuan(balance), Money::ZERO).await;
-        (view.tenant.appid, key.expose().to_string())
-    }
-
-    async fn balance(&self, account: &str) -> Money {
-        Money::from_fen(self.store.account_balance(account).await.unwrap())
-    }
-
-    /// A product on the simulator account `z` at `markup` over cost for `periods`,
-    /// installing `system` where it is a server; its id.
-    async fn product(
-        &self,
-        name: &str,
-        kind: ResourceKind,
-        offer: &str,
-        system: Option<&str>,
-        (markup, periods): (&str, &str),
-    ) -> i64 {
-        self.engine
-            .add_product(
-                "test",
-                product_spec(
-                    name,
-                    "z",
-                    kind,
-                    offer,
-                    &system
-                        .map(|s| ("system_guid", s))
-                        .into_iter()
-                        .collect::<Vec<_>>(),
-                    (markup, periods),
-                ),
-            )
-            .await
-            .unwrap()
-            .id
-    }
-
-    /// One raw form call to the endpoint.
-    async fn post(&self, form: &[(&str, &str)]) -> Value {
-        let body: String = form
-            .iter()
-            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let (status, text) = http_post(self.addr, "/api/same/index", &body).await;
-        assert_eq!(status, 200, "{text}");
-        serde_json::from_str(&text).unwrap()
-    }
-
-    /// `action` at the endpoint by the tenant `(appid, appkey)`, with `extra` fields.
-    async fn call(
-        &self,
-        (appid, appkey): (&str, &str),
-        action: &str,
-        extra: &[(&str, &str)],
-    ) -> Value {
-        let mut form = vec![("appid", appid), ("appkey", appkey), ("action", action)];
-        form.extend_from_slice(extra);
-        self.post(&form).await
-    }
-
-    async fn post_form(&self, form: &[(&str, String)]) -> Value {
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        self.post(&form).await
-    }
-}
 
 /// The endpoint's `create_order` of a cloud server on `line` by the tenant
 /// `appid`/`appkey`, with `extra` fields after.
@@ -282,47 +116,11 @@ fn order_form(
     f
 }
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// A minimal HTTP/1.1 POST (the test needs no client library for one form).
-async fn http_post(addr: SocketAddr, path: &str, body: &str) -> (u16, String) {
-    let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    http(addr, &req).await
-}
-
 async fn http_get(addr: SocketAddr, path: &str, token: &str) -> (u16, String) {
     let req = format!(
         "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
     );
     http(addr, &req).await
-}
-
-/// Sends `req` as it is; the answer's status and its one JSON object.
-async fn http(addr: SocketAddr, req: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).await.unwrap();
-    let text = String::from_utf8_lossy(&out).to_string();
-    let status = text[9..12].parse().unwrap();
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    // Chunked or not, the envelope is one JSON object.
-    let start = body.find('{').unwrap_or(0);
-    let end = body.rfind('}').map_or(body.len(), |e| e + 1);
-    (status, body[start..end].to_string())
 }
 
 /// The renewal of the server `id` that `create` bought.
@@ -1107,21 +905,6 @@ async fn the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_en
         .site_action(&id, &SiteAction::Password("New-Ftp-88".into()))
         .await
         .unwrap();
-    // A sub-operation not offered says so.
-    let v =
-        r.i.post(&[
-            ("appid", &appid),
-            ("appkey", &appkey),
-            ("action", "hosting_operate"),
-            ("operate", "hosting_add_database"),
-            ("db_password", "Db-Pass-1"),
-            ("guid", &id),
-        ])
-        .await;
-    assert!(
-        v["code"] == 0 && v["msg"].as_str().unwrap().contains("not offered"),
-        "{v}"
-    );
     // Another tenant reaches none of it.
     for (op, extra) in [
         ("hosting_domain_list", ("x", "")),
@@ -1565,46 +1348,6 @@ async fn the_zonkvm_client_sets_the_console_password_and_firewall_rules_through_
     assert_eq!(row["product_id"].as_i64(), guid.parse().ok());
     assert_books_balance(&r.i.engine).await;
 }
-/// A month of the hosting product `site_offer` and of the database product `db_offer`
-/// at `conn`; their ids there.
-async fn site_and_database(
-    conn: &dyn Connection,
-    (site_offer, db_offer): (&str, &str),
-    key: &str,
-) -> (String, String) {
-    let seller = conn.purchasing().unwrap();
-    let site = PurchaseRequest {
-        kind: ResourceKind::HostingSite,
-        operation: Operation::Create,
-        target: "site".into(),
-        offer: Some(site_offer.into()),
-        months: 1,
-        options: [("content.program_version".to_string(), "php81".to_string())]
-            .into_iter()
-            .collect(),
-    };
-    let db = PurchaseRequest {
-        kind: ResourceKind::Database,
-        offer: Some(db_offer.into()),
-        options: [("content.code".to_string(), "utf8mb4".to_string())]
-            .into_iter()
-            .collect(),
-        ..site.clone()
-    };
-    let s = seller.buy(&site, &format!("{key}-site")).await.unwrap();
-    let d = seller.buy(&db, &format!("{key}-db")).await.unwrap();
-    (s.upstream_id.unwrap(), d.upstream_id.unwrap())
-}
-
-fn panel_call(operation: &str, fields: &[(&str, &str)]) -> idcgate_core::PanelCall {
-    idcgate_core::PanelCall {
-        operation: operation.into(),
-        fields: fields
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    }
-}
 
 /// What the panel scenario read back, compared between the simulator and the endpoint.
 #[derive(Debug, PartialEq)]
@@ -1914,32 +1657,6 @@ async fn the_zonkvm_client_uses_the_hosting_and_database_panels_at_the_simulator
     assert_eq!(v["code"], 0, "{v}");
     assert_eq!(at_sim_proxies().await.as_array().unwrap().len(), 1);
 
-    // The money operations and those naming no site of the tenant's are not offered.
-    for (op, extra) in [
-        (
-            "hosting_add_database",
-            vec![("db_password", "Db-Pass-1".to_string())],
-        ),
-        ("hosting_del_backup", vec![]),
-        (
-            "hosting_upload",
-            vec![
-                ("contents_path", "/".into()),
-                ("file", "x".into()),
-                ("filename", "x".into()),
-            ],
-        ),
-    ] {
-        let mut extra = extra;
-        extra.push(("guid", site.clone()));
-        let v =
-            r.i.post_form(&panel_form((&appid, &appkey), op, extra))
-                .await;
-        assert!(
-            v["code"] == 0 && v["msg"].as_str().unwrap().contains("not offered"),
-            "{op}: {v}"
-        );
-    }
     // The tenant paid for what it bought, nothing for the panel; nor did the reseller.
     assert_eq!(r.i.balance("tenant:down").await, after_buying);
     assert_eq!(r.sim.ledger().len(), sim_records);
@@ -2003,22 +1720,6 @@ async fn the_zonkvm_client_uses_the_hosting_and_database_panels_at_the_simulator
         .unwrap();
     assert_eq!(row["product_guid"], "20250408030033590713", "{row}");
     assert_books_balance(&r.i.engine).await;
-}
-
-/// A raw `hosting_operate` form of `op` by the tenant `who`, with `extra` fields.
-fn panel_form(
-    who: (&str, &str),
-    op: &str,
-    extra: Vec<(&'static str, String)>,
-) -> Vec<(&'static str, String)> {
-    let mut form: Vec<(&'static str, String)> = vec![
-        ("appid", who.0.to_string()),
-        ("appkey", who.1.to_string()),
-        ("action", "hosting_operate".to_string()),
-        ("operate", op.to_string()),
-    ];
-    form.extend(extra);
-    form
 }
 
 /// What the Zonkvm client paid for a machine with more IPs and bandwidth than its

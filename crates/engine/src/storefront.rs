@@ -846,6 +846,14 @@ impl Shop {
             .clone()
             .ok_or_else(|| refusal(RefusalKind::Unsupported, "该订单没有可续费的实例"))?;
         let product = self.product_of(&row).await?;
+        if product.kind != row.order.kind {
+            // A plan's bundled database: it was never priced, so it is not renewed
+            // at its plan's price.
+            return Err(refusal(
+                RefusalKind::Unsupported,
+                "赠送数据库不单独续费 (a bundled database is not renewed on its own)",
+            ));
+        }
         let purchase = PurchaseRequest {
             kind: row.order.kind,
             operation: Operation::Renew,
@@ -1096,20 +1104,20 @@ impl Shop {
             .map_err(|e| told(&e.into()))
     }
 
-    /// The tenant's own live holding (its kind and upstream id) and the connection of
+    /// The tenant's own live holding (its order and upstream id) and the connection of
     /// the account that holds it: where a site or database operation goes.
     async fn live_site(
         &self,
         who: &Shopper,
         guid: i64,
-    ) -> Answer<(ResourceKind, String, Arc<dyn idcgate_core::Connection>)> {
+    ) -> Answer<(TenantOrderRow, String, Arc<dyn idcgate_core::Connection>)> {
         let (row, resource) = self.live(who, guid).await?;
         let conn = self
             .engine
             .connection(&row.order.account)
             .await
             .map_err(|e| told(&e))?;
-        Ok((row.order.kind, resource, conn))
+        Ok((row, resource, conn))
     }
 
     async fn site_inner(
@@ -1118,8 +1126,8 @@ impl Shop {
         guid: i64,
         action: &SiteAction,
     ) -> Answer<Vec<String>> {
-        let (kind, resource, conn) = self.live_site(who, guid).await?;
-        let done = match kind {
+        let (row, resource, conn) = self.live_site(who, guid).await?;
+        let done = match row.order.kind {
             ResourceKind::HostingSite => {
                 conn.web_hosting()
                     .ok_or_else(site_unsupported)?
@@ -1145,8 +1153,8 @@ impl Shop {
         guid: i64,
         call: &PanelCall,
     ) -> Answer<serde_json::Value> {
-        let (kind, resource, conn) = self.live_site(who, guid).await?;
-        let done = match kind {
+        let (row, resource, conn) = self.live_site(who, guid).await?;
+        let done = match row.order.kind {
             ResourceKind::HostingSite => {
                 conn.web_hosting()
                     .ok_or_else(site_unsupported)?
@@ -1162,6 +1170,156 @@ impl Shop {
             _ => return Err(refusal(RefusalKind::NotFound, "未找到产品记录")),
         };
         done.map_err(|e| told(&e.into()))
+    }
+
+    /// A read of the panel about a hosting line: `offering` must be a hosting or
+    /// database product the tenant is shown (a line, downstream); its upstream is
+    /// asked on the line of the product's offer. Nothing is written.
+    async fn line_panel_inner(
+        &self,
+        who: &Shopper,
+        offering: i64,
+        call: &PanelCall,
+    ) -> Answer<serde_json::Value> {
+        let mut shown = false;
+        for kind in [ResourceKind::HostingSite, ResourceKind::Database] {
+            let offered = self
+                .offerings_inner(who, kind)
+                .await
+                .map_err(|e| told(&e))?;
+            if offered.iter().any(|o| o.id == offering) {
+                shown = true;
+                break;
+            }
+        }
+        let product = match shown {
+            true => self
+                .engine
+                .products(false)
+                .await
+                .map_err(|e| told(&e))?
+                .into_iter()
+                .find(|p| p.id == offering),
+            false => None,
+        }
+        .ok_or_else(|| refusal(RefusalKind::NotFound, "线路不存在或已关闭"))?;
+        let offer = product.offer.as_deref().ok_or_else(site_unsupported)?;
+        let conn = self
+            .engine
+            .connection(&product.account)
+            .await
+            .map_err(|e| told(&e))?;
+        conn.web_hosting()
+            .ok_or_else(site_unsupported)?
+            .line_panel(
+                offer,
+                product.options.get("line_guid").map(String::as_str),
+                call,
+            )
+            .await
+            .map_err(|e| told(&e.into()))
+    }
+
+    /// The database a live hosting holding's plan includes, created at its upstream
+    /// (an audit intent first, the password in none of it) and held from then on by
+    /// the tenant as a tenant order of its own: zero-priced, no money moved, under
+    /// the key `<hosting key>:database:<upstream id>`, so the same database is one
+    /// holding however often it is asked for. It is an order of its own upstream,
+    /// with the site's end when it was added: the site's refund or renewal leaves it
+    /// as it is, as the finance system does.
+    async fn add_bundled_database_inner(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        engine: Option<&str>,
+        password: &str,
+    ) -> Answer<Holding> {
+        Self::may_buy(who)?;
+        if password.is_empty() || password.len() > 64 || password.chars().any(char::is_control) {
+            return Err(refusal(
+                RefusalKind::Invalid,
+                "参数错误：db_password 为 1-64 个可见字符",
+            ));
+        }
+        if engine.is_some_and(|e| {
+            e.is_empty() || e.len() > 16 || !e.bytes().all(|b| b.is_ascii_alphanumeric())
+        }) {
+            return Err(refusal(RefusalKind::Invalid, "参数错误：db_type格式不正确"));
+        }
+        let (row, resource, conn) = self.live_site(who, guid).await?;
+        if row.order.kind != ResourceKind::HostingSite {
+            return Err(refusal(RefusalKind::NotFound, "未找到产品记录"));
+        }
+        let hosting = conn.web_hosting().ok_or_else(site_unsupported)?;
+        let target = format!("{}/{resource}", row.order.account);
+        let action = "database.create";
+        let actor = Self::actor(who);
+        let intent = self
+            .engine
+            .begin_audit(&actor, action, &target)
+            .await
+            .map_err(|e| told(&e))?;
+        let made = hosting
+            .add_bundled_database(&resource, engine, password)
+            .await
+            .map_err(EngineError::from);
+        self.engine
+            .finish_audit(intent, &actor, action, &target, &made, |d| {
+                format!(
+                    "the bundled database {} of tenant order {}",
+                    d.upstream_id, row.id
+                )
+            })
+            .await;
+        let db = made.map_err(|e| told(&e))?;
+        let now = now_ms();
+        self.engine
+            .keep(&[crate::sync::inventory_row(&row.order.account, &db, now)])
+            .await;
+        let detail = format!(
+            "the bundled database of tenant order {}: upstream database {}",
+            row.id, db.upstream_id
+        );
+        let opened = self
+            .engine
+            .store
+            .open_free_tenant_order(
+                &NewTenantOrder {
+                    tenant: who.tenant.clone(),
+                    idem_key: format!("{}:database:{}", row.order.idem_key, db.upstream_id),
+                    // The plan it came with: its line is the site's.
+                    product: row.order.product.clone(),
+                    kind: ResourceKind::Database,
+                    account: row.order.account.clone(),
+                    months: 0,
+                    client_order_id: String::new(),
+                    client_user_id: row.order.client_user_id.clone(),
+                },
+                &db.upstream_id,
+                db.expires_at.map(|t| t.as_millisecond()).or(row.expires_ms),
+                &detail,
+                now,
+            )
+            .await;
+        match opened {
+            Ok(Opened::New(held)) => {
+                let stored = self.stored(&held).await;
+                Ok(self.to_holding(&held, stored).await)
+            }
+            Ok(Opened::Existing(held)) => Err(refusal(
+                RefusalKind::Invalid,
+                format!(
+                    "已添加过赠送数据库 (the site's bundled database is guid {})",
+                    held.id
+                ),
+            )),
+            Ok(Opened::Short { .. }) => Err(refusal(RefusalKind::Internal, "系统繁忙，请稍后再试")),
+            Err(idcgate_store::StoreError::Conflict(_)) => Err(suspended()),
+            Err(e) => {
+                tracing::error!(tenant_order = row.id, upstream = %db.upstream_id, error = %e, "a bundled database was added upstream but could not be recorded; asking again records it");
+                Err(told(&e.into()))
+            }
+        }
     }
 
     async fn refund_inner(&self, who: &Shopper, guid: i64) -> Answer<Money> {
@@ -1751,6 +1909,34 @@ impl Storefront for Shop {
         let result = self.delete_rule_inner(who, guid, rule_id).await;
         self.audit(who, "rule_delete", Some(guid), &result, |()| {
             format!("rule {rule_id}")
+        })
+        .await;
+        result
+    }
+
+    async fn line_panel(
+        &self,
+        who: &Shopper,
+        offering: i64,
+        call: &PanelCall,
+    ) -> Answer<serde_json::Value> {
+        // A read: nothing written, not even an audit entry.
+        self.line_panel_inner(who, offering, call).await
+    }
+
+    async fn add_bundled_database(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        engine: Option<&str>,
+        password: &str,
+    ) -> Answer<Holding> {
+        let result = self
+            .add_bundled_database_inner(who, guid, engine, password)
+            .await;
+        // Never the password.
+        self.audit(who, "bundled_database", Some(guid), &result, |h| {
+            format!("the site's bundled database: guid {}", h.guid)
         })
         .await;
         result

@@ -206,6 +206,18 @@ pub trait TenantOrderStore: Send + Sync {
         charge: &NewCharge,
         now_ms: i64,
     ) -> Result<Opened>;
+    /// Writes an order the tenant got with nothing to pay (a hosting plan's bundled
+    /// database): `active` at once, holding `resource` until `expires_ms`, with no
+    /// charge and no ledger line. The same key again returns the first order and
+    /// writes nothing. `Conflict` for a tenant that is not active.
+    async fn open_free_tenant_order(
+        &self,
+        order: &NewTenantOrder,
+        resource: &str,
+        expires_ms: Option<i64>,
+        detail: &str,
+        now_ms: i64,
+    ) -> Result<Opened>;
     /// Books one more charge (`fen` > 0: needs an active tenant with the money) or
     /// return (`fen` < 0: repays drawn credit first) on an order; once per key.
     async fn charge_tenant_order(
@@ -466,6 +478,48 @@ async fn insert_charge(
         == 1)
 }
 
+/// How a new tenant order starts.
+struct Held<'a> {
+    state: TenantOrderState,
+    resource: Option<&'a str>,
+    expires_ms: Option<i64>,
+    detail: &'a str,
+}
+
+/// Inserts a tenant order inside `tx`; `None` when its key is taken (DO NOTHING: of
+/// two opens racing on one key, the second writes nothing at all).
+async fn insert_order(
+    tx: &mut Tx,
+    o: &NewTenantOrder,
+    held: &Held<'_>,
+    now_ms: i64,
+) -> Result<Option<i64>> {
+    let inserted = sqlx::query(
+        "INSERT INTO tenant_orders (tenant, idem_key, product, kind, account, months, state, client_order_id, client_user_id, resource, expires_at, detail, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+         ON CONFLICT (idem_key) DO NOTHING RETURNING id",
+    )
+    .bind(&o.tenant)
+    .bind(&o.idem_key)
+    .bind(&o.product)
+    .bind(o.kind.as_str())
+    .bind(&o.account)
+    .bind(o.months)
+    .bind(held.state.as_str())
+    .bind(&o.client_order_id)
+    .bind(&o.client_user_id)
+    .bind(held.resource)
+    .bind(held.expires_ms)
+    .bind(held.detail)
+    .bind(now_ms)
+    .fetch_optional(&mut **tx)
+    .await?;
+    inserted
+        .map(|r| r.try_get(0))
+        .transpose()
+        .map_err(Into::into)
+}
+
 impl SqlStore {
     async fn charge_by_key(&self, key: &str) -> Result<Option<TenantCharge>> {
         let sql = format!("SELECT {CHARGE_COLUMNS} FROM tenant_charges WHERE idem_key = $1");
@@ -493,24 +547,14 @@ impl TenantOrderStore for SqlStore {
             Ok(paid) => paid,
             Err(available_fen) => return Ok(Opened::Short { available_fen }),
         };
-        // DO NOTHING: of two opens racing on one key, the second writes nothing at all.
-        let inserted = sqlx::query(
-            "INSERT INTO tenant_orders (tenant, idem_key, product, kind, account, months, state, client_order_id, client_user_id, detail, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, 'paid; placing the upstream order', $9, $9)
-             ON CONFLICT (idem_key) DO NOTHING RETURNING id",
-        )
-        .bind(&o.tenant)
-        .bind(&o.idem_key)
-        .bind(&o.product)
-        .bind(o.kind.as_str())
-        .bind(&o.account)
-        .bind(o.months)
-        .bind(&o.client_order_id)
-        .bind(&o.client_user_id)
-        .bind(now_ms)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = inserted else {
+        let placing = Held {
+            state: TenantOrderState::Pending,
+            resource: None,
+            expires_ms: None,
+            detail: "paid; placing the upstream order",
+        };
+        let inserted = insert_order(&mut tx, o, &placing, now_ms).await?;
+        let Some(id) = inserted else {
             tx.rollback().await?;
             let existing = self
                 .tenant_order_by_key(&o.idem_key)
@@ -520,7 +564,6 @@ impl TenantOrderStore for SqlStore {
                 })?;
             return Ok(Opened::Existing(existing));
         };
-        let id: i64 = row.try_get(0)?;
         if !write_charge(&mut tx, id, charge, lines, now_ms).await? {
             tx.rollback().await?;
             return Err(key_taken(charge));
@@ -531,6 +574,52 @@ impl TenantOrderStore for SqlStore {
             .await?
             .ok_or_else(|| StoreError::Database("tenant order vanished after insert".into()))?;
         Ok(Opened::New(row))
+    }
+
+    async fn open_free_tenant_order(
+        &self,
+        o: &NewTenantOrder,
+        resource: &str,
+        expires_ms: Option<i64>,
+        detail: &str,
+        now_ms: i64,
+    ) -> Result<Opened> {
+        if let Some(existing) = self.tenant_order_by_key(&o.idem_key).await? {
+            return Ok(Opened::Existing(existing));
+        }
+        let mut tx = self.begin_write().await?;
+        // The tenant's row locked as a purchase locks it: a tenant suspended or removed
+        // meanwhile gets nothing.
+        let (state, _) = match lock_tenant(&mut tx, self.dialect, &o.tenant).await {
+            Ok(t) => t,
+            Err(e) => {
+                tx.rollback().await?;
+                return Err(e);
+            }
+        };
+        if state != "active" {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(format!(
+                "tenant {} is {state}; it cannot take an order",
+                o.tenant
+            )));
+        }
+        let held = Held {
+            state: TenantOrderState::Active,
+            resource: Some(resource),
+            expires_ms,
+            detail,
+        };
+        let inserted = insert_order(&mut tx, o, &held, now_ms).await?;
+        tx.commit().await?;
+        let row = match inserted {
+            Some(id) => self.get_tenant_order(id).await?.map(Opened::New),
+            None => self
+                .tenant_order_by_key(&o.idem_key)
+                .await?
+                .map(Opened::Existing),
+        };
+        row.ok_or_else(|| StoreError::Database("a free tenant order not readable".into()))
     }
 
     async fn charge_tenant_order(

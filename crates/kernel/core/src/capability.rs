@@ -219,6 +219,33 @@ pub trait WebHosting: Send + Sync {
             call.operation
         )))
     }
+    /// A read of the panel about a hosting line rather than a site (the PHP versions
+    /// its nodes run, a tool's address): the line the product `offer` is sold on
+    /// (`line` where the product names one), answered with the upstream's data.
+    async fn line_panel(
+        &self,
+        offer: &str,
+        line: Option<&str>,
+        call: &crate::PanelCall,
+    ) -> Result<serde_json::Value> {
+        let _ = (offer, line);
+        Err(unsupported(format!(
+            "the hosting line's {}",
+            call.operation
+        )))
+    }
+    /// Creates the database a site's plan includes (free, tied to the site) with
+    /// `password` (`engine`: the upstream's default when `None`); the database as the
+    /// upstream keeps it.
+    async fn add_bundled_database(
+        &self,
+        id: &str,
+        engine: Option<&str>,
+        password: &str,
+    ) -> Result<Database> {
+        let _ = (id, engine, password);
+        Err(unsupported("a site's bundled database".into()))
+    }
 }
 
 #[async_trait]

@@ -278,6 +278,41 @@ pub trait Storefront: Send + Sync {
             ),
         ))
     }
+    /// A read of a hosting line's panel (PHP versions, a tool's address): `offering` is
+    /// a hosting or database product on sale to the tenant (a line, downstream), asked
+    /// of its upstream on the line of its offer. Upstreams without it refuse it as
+    /// unsupported.
+    async fn line_panel(
+        &self,
+        who: &Shopper,
+        offering: i64,
+        call: &PanelCall,
+    ) -> Answer<serde_json::Value> {
+        let _ = (who, offering);
+        Err(Refusal::new(
+            RefusalKind::Unsupported,
+            format!(
+                "该操作暂不支持 ({} is not offered by this provider)",
+                call.operation
+            ),
+        ))
+    }
+    /// Creates the database a hosting holding's plan includes at its upstream, held by
+    /// the tenant from then on as a database holding of its own, with nothing charged:
+    /// that holding. `password` is the database's, never kept.
+    async fn add_bundled_database(
+        &self,
+        who: &Shopper,
+        guid: i64,
+        engine: Option<&str>,
+        password: &str,
+    ) -> Answer<Holding> {
+        let _ = (who, guid, engine, password);
+        Err(Refusal::new(
+            RefusalKind::Unsupported,
+            "该操作暂不支持 (hosting_add_database is not offered by this provider)",
+        ))
+    }
     /// Adds units (IPs, bandwidth, defense) to a server holding, charging their price
     /// for the time it has left; the same `client_order_id` again is the same upgrade,
     /// charged once. A storefront that sells no units answers `Unsupported`.

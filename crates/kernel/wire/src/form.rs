@@ -106,6 +106,9 @@ pub struct Part {
     pub value: String,
     /// The `filename` of a file part; `None` for a plain field.
     pub filename: Option<String>,
+    /// A file part whose bytes are not UTF-8: `value` is a lossy copy of them, not
+    /// the file.
+    pub binary: bool,
 }
 
 /// RFC 2046 caps a boundary at 70 characters; a longer one is refused rather than
@@ -202,6 +205,7 @@ fn decode_part(segment: &[u8], declared: Option<Charset>) -> Option<Part> {
             charset = Charset::from_content_type(rest).or(charset);
         }
     }
+    let binary = filename.is_some() && std::str::from_utf8(value).is_err();
     let value = if filename.is_some() {
         String::from_utf8_lossy(value).into_owned()
     } else {
@@ -213,6 +217,7 @@ fn decode_part(segment: &[u8], declared: Option<Charset>) -> Option<Part> {
         name: name?,
         value,
         filename,
+        binary,
     })
 }
 
@@ -383,7 +388,9 @@ mod tests {
             ]
         );
         assert_eq!(parts[2].filename.as_deref(), Some("a;b.txt"));
+        assert!(parts[2].binary, "0xff is not UTF-8");
         assert_eq!(parts[0].filename, None);
+        assert!(!parts[0].binary);
     }
 
     #[test]

@@ -938,6 +938,107 @@ impl WebHosting for ZonkvmClient {
     async fn site_panel(&self, id: &str, call: &PanelCall) -> Result<Value> {
         self.panel("hosting_operate", id, call).await
     }
+
+    /// `line_guid` is the line the product `offer` is sold on: `line` where the
+    /// product names one, else the first its row lists (as a purchase takes it).
+    async fn line_panel(&self, offer: &str, line: Option<&str>, call: &PanelCall) -> Result<Value> {
+        let fields = crate::panel::line_fields(&call.operation, &call.fields)
+            .map_err(|(field, reason)| Error::invalid(field, reason))?;
+        let mut product = None;
+        for list in ["hosting_product", "sql_product"] {
+            let rows = self.list(list, &[]).await?;
+            if let Some(p) = rows.into_iter().find(|p| s(p, "guid") == offer) {
+                product = Some(p);
+                break;
+            }
+        }
+        let product =
+            product.ok_or_else(|| Error::not_found(format!("hosting product {offer:?}")))?;
+        let on = s(&product, "lines_guid");
+        let line = match line.filter(|l| !l.trim().is_empty()) {
+            Some(l) if on.split(',').any(|x| x == l) => l.to_string(),
+            Some(l) => {
+                return Err(Error::invalid(
+                    "line_guid",
+                    format!("{offer:?} is not sold on line {l:?}"),
+                ))
+            }
+            None => on.split(',').next().unwrap_or_default().to_string(),
+        };
+        let mut params = vec![("line_guid", line.as_str())];
+        params.extend(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let answer = self.call_kv(&call.operation, &params).await?;
+        Ok(envelope_data(answer))
+    }
+
+    /// `hosting_add_database`, unless the site has its bundled database already
+    /// (`sql_orders` lists a live one tied to it): that one is the answer, so a call
+    /// whose answer was lost, made again, finds what the first made instead of the
+    /// upstream's "already added". The new database is read back with `getsql`.
+    async fn add_bundled_database(
+        &self,
+        id: &str,
+        engine: Option<&str>,
+        password: &str,
+    ) -> Result<Database> {
+        let num = order_number(id)?;
+        let bundled = |v: &Value| s(v, "hosting_id") == num && i(v, "order_status") == 1;
+        if let Some(row) = self
+            .list_all("sql_orders")
+            .await?
+            .iter()
+            .find(|v| bundled(v))
+        {
+            return Ok(database_of(row));
+        }
+        let mut params = vec![("guid", num.as_str()), ("db_password", password)];
+        if let Some(e) = engine.filter(|e| !e.trim().is_empty()) {
+            params.push(("db_type", e));
+        }
+        let action = "hosting_operate#hosting_add_database";
+        let created = self
+            .call_kv_as(action, &params, |v| {
+                v.get("id")
+                    .and_then(|n| n.as_i64().or_else(|| n.as_str()?.trim().parse().ok()))
+                    .ok_or_else(|| {
+                        "hosting_add_database answered without the database's id".to_string()
+                    })
+            })
+            .await?;
+        let record = self
+            .order_record("getsql", &created.to_string())
+            .await
+            .map_err(|e| {
+                self.exchange.unconfirmed(
+                    action,
+                    format!("database {created} was added; reading it back failed: {e}"),
+                )
+            })?;
+        Ok(database_of(&record))
+    }
+}
+
+/// A `getsql` / `sql_orders` row.
+fn database_of(v: &Value) -> Database {
+    Database {
+        upstream_id: i(v, "id").to_string(),
+        name: s(v, "db_name"),
+        engine: s(v, "db_type"),
+        size_mb: Some(u(v, "db_size")),
+        status: status_word(i(v, "order_status"), i(v, "run_status")),
+        expires_at: parse_china_time(&s(v, "end_time")),
+    }
+}
+
+/// The envelope's `data` (`""` where the upstream sent none): `call` gives the whole
+/// envelope back when `data` is empty.
+fn envelope_data(answer: Value) -> Value {
+    match answer {
+        Value::Object(ref m) if m.contains_key("code") && m.contains_key("msg") => {
+            m.get("data").cloned().unwrap_or_default()
+        }
+        other => other,
+    }
 }
 
 impl ZonkvmClient {
@@ -946,6 +1047,9 @@ impl ZonkvmClient {
     /// Answers the envelope's `data` (`""` where the upstream sent none).
     async fn panel(&self, family: &str, id: &str, call: &PanelCall) -> Result<Value> {
         let num = order_number(id)?;
+        if let Some(list) = crate::panel::by_record(family, &call.operation) {
+            return self.by_record(family, &num, list, call).await;
+        }
         if !crate::panel::passes(family, &call.operation) {
             return Err(unsupported(&format!(
                 "{family} {} through the panel",
@@ -959,13 +1063,41 @@ impl ZonkvmClient {
         let answer = self
             .call_kv(&format!("{family}#{}", call.operation), &params)
             .await?;
-        // `call` gives the whole envelope back when `data` is empty.
-        Ok(match answer {
-            Value::Object(ref m) if m.contains_key("code") && m.contains_key("msg") => {
-                m.get("data").cloned().unwrap_or_default()
-            }
-            other => other,
-        })
+        Ok(envelope_data(answer))
+    }
+
+    /// A sub-operation on one of order `num`'s records (a backup): sent, with the
+    /// record's id as `guid`, only when the order's own list (`list`) shows it; any
+    /// other id is not found and nothing is sent.
+    async fn by_record(
+        &self,
+        family: &str,
+        num: &str,
+        list: &str,
+        call: &PanelCall,
+    ) -> Result<Value> {
+        let record = call
+            .fields
+            .iter()
+            .find(|(k, _)| k == crate::panel::RECORD)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty() && v.len() <= 20 && v.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| {
+                Error::invalid(
+                    crate::panel::RECORD,
+                    "a record id as the order's list shows it",
+                )
+            })?;
+        let rows = self
+            .list(&format!("{family}#{list}"), &[("guid", num)])
+            .await?;
+        if !rows.iter().any(|r| s(r, "id") == record) {
+            return Err(Error::not_found(format!("record {record} of order {num}")));
+        }
+        let answer = self
+            .call_kv(&format!("{family}#{}", call.operation), &[("guid", record)])
+            .await?;
+        Ok(envelope_data(answer))
     }
 }
 
@@ -990,17 +1122,7 @@ fn order_number(id: &str) -> Result<String> {
 impl Databases for ZonkvmClient {
     async fn list_databases(&self) -> Result<Vec<Database>> {
         let rows = self.list_all("sql_orders").await?;
-        Ok(rows
-            .iter()
-            .map(|v| Database {
-                upstream_id: i(v, "id").to_string(),
-                name: s(v, "db_name"),
-                engine: s(v, "db_type"),
-                size_mb: Some(u(v, "db_size")),
-                status: status_word(i(v, "order_status"), i(v, "run_status")),
-                expires_at: parse_china_time(&s(v, "end_time")),
-            })
-            .collect())
+        Ok(rows.iter().map(database_of).collect())
     }
 
     async fn database_action(&self, id: &str, action: &SiteAction) -> Result<Vec<String>> {

@@ -26,10 +26,18 @@
 //! path; start, stop, FTP and database passwords and domain binding through the
 //! upstream's hosting or database capability; the rest of the panel passes through as
 //! it is ([`crate::panel`]: only its listed sub-operations, with only their rows'
-//! fields, on the tenant's own holding), answered with the upstream's data;
-//! `hosting_add_database`, `hosting_del_backup` (whose `guid` is a backup's id) and
-//! `hosting_upload` answer that they are not offered. A hosting or database product
-//! is also on the lines of the products that upgrade to it, and shows `upgradation`.
+//! fields, on the tenant's own holding), answered with the upstream's data.
+//! `hosting_upload` is one of them, multipart as the document has it; its `file` is
+//! carried on as text, so a chunk that is not UTF-8 is refused. `hosting_del_backup`'s
+//! `guid` is a backup's id: the tenant's own live sites are searched for the one whose
+//! backup list shows it, and it is deleted there (another's is not found).
+//! `hosting_add_database` makes the site's bundled database, which the tenant then
+//! holds (a free holding of its own, `Storefront::add_bundled_database`) and manages
+//! by the `id` answered. `get_php_version` and `hosting_get_soft_find` take a line,
+//! i.e. a hosting or database product on sale to the tenant, and are asked of its
+//! upstream on the product's own line (`Storefront::line_panel`). A hosting or
+//! database product is also on the lines of the products that upgrade to it, and
+//! shows `upgradation`.
 //! Multi-line fields (`domainText`, `domains`, `access`, `text`, `key`, `csr`) take line
 //! breaks and tabs and up to 64 KiB; every other control character is refused.
 //!
@@ -94,6 +102,10 @@ const MAX_MONTHS: u32 = 120;
 /// there, any other control character (NUL) is still refused, and they may be longer.
 const MULTILINE: [&str; 6] = ["domainText", "domains", "access", "text", "key", "csr"];
 const MAX_TEXT: usize = 65_536;
+/// `hosting_upload`'s `file`: a chunk of a file, data rather than a parameter, so any
+/// character goes; the endpoint reads bodies of up to 2 MiB.
+const FILE: &str = "file";
+const MAX_CHUNK: usize = 1 << 20;
 /// Fields that would carry a price or a rebate: prices are the server's alone.
 const PRICE_FIELDS: [&str; 9] = [
     "price",
@@ -170,7 +182,16 @@ fn is_price_field(key: &str) -> bool {
 /// Refuses control characters (NUL and the like), oversize fields and price-like
 /// fields anywhere, `content`'s keys included.
 fn screen(fields: &Fields) -> Result<(), Refusal> {
+    let upload = get(fields, "operate") == Some("hosting_upload");
     for (k, v) in fields {
+        if upload && k == FILE {
+            if v.len() > MAX_CHUNK {
+                return Err(fail(format!(
+                    "参数错误：file 过长 (a chunk is at most {MAX_CHUNK} bytes)"
+                )));
+            }
+            continue;
+        }
         let multiline = MULTILINE.contains(&k.as_str());
         let max = if multiline { MAX_TEXT } else { MAX_FIELD };
         let refused = |c: char| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'));
@@ -1104,8 +1125,10 @@ impl Call<'_> {
     }
 
     /// `hosting_operate` / `sql_operate`: the money operations through the storefront
-    /// (renew, refund), management through the upstream's hosting or database
-    /// capability; every other sub-operation answers that it is not offered.
+    /// (renew, refund, upgrade), management through the upstream's hosting or database
+    /// capability, a backup by its id and the bundled database through their own
+    /// paths, the panel's listed sub-operations passed through; any other answers that
+    /// it is not offered.
     async fn operate(&self, site: Site, op: &str) -> Result<(&'static str, Value), Refusal> {
         let f = &self.fields;
         let action = match (site, op) {
@@ -1128,6 +1151,8 @@ impl Call<'_> {
             (Site::Sql, "sql_reset_password") => {
                 SiteAction::Password(need(f, "password")?.to_string())
             }
+            (Site::Hosting, "hosting_del_backup") => return self.del_backup().await,
+            (Site::Hosting, "hosting_add_database") => return self.add_database().await,
             (_, "hosting_renew" | "sql_renew") => return self.renew_site(site).await,
             (_, "hosting_upgrade" | "sql_upgrade") => return self.upgrade_site(site).await,
             (_, "hosting_refund" | "sql_refund") => {
@@ -1184,6 +1209,97 @@ impl Call<'_> {
             OK_WRITE
         };
         Ok((msg, data))
+    }
+
+    /// `get_php_version` / `hosting_get_soft_find` of a line (`line_guid`: a hosting
+    /// or database product, as `hosting_lines` lists them), asked of the product's
+    /// upstream on its own line.
+    async fn line_read(&self, action: &str) -> Result<(&'static str, Value), Refusal> {
+        let line = need(&self.fields, "line_guid")?
+            .parse::<i64>()
+            .ok()
+            .filter(|l| *l > 0)
+            .ok_or_else(|| bad("line_guid"))?;
+        let given: Fields = self
+            .fields
+            .iter()
+            .filter(|(k, _)| !["appid", "appkey", "action"].contains(&k.as_str()))
+            .cloned()
+            .collect();
+        let fields = crate::panel::line_fields(action, &given).map_err(|(field, _)| bad(&field))?;
+        let call = PanelCall {
+            operation: action.to_string(),
+            fields,
+        };
+        Ok((
+            OK_READ,
+            self.front.line_panel(&self.who, line, &call).await?,
+        ))
+    }
+
+    /// `hosting_del_backup`: its `guid` is a backup record's id (the document's
+    /// reading, see spec.tsv), unique over the upstream account. The tenant's own live
+    /// hosting holdings are searched for the one whose backup list shows it, and it is
+    /// deleted there (the capability checks that list again before sending); an id no
+    /// holding of the tenant's lists is not found, and nothing is deleted.
+    async fn del_backup(&self) -> Result<(&'static str, Value), Refusal> {
+        let backup = guid(&self.fields)?.to_string();
+        let list = PanelCall {
+            operation: "hosting_backup_list".into(),
+            fields: Vec::new(),
+        };
+        let mut page = 1;
+        loop {
+            let (total, holdings) = self
+                .front
+                .holdings(&self.who, ResourceKind::HostingSite, page, PAGE_SIZE as u32)
+                .await?;
+            for h in holdings.iter().filter(|h| h.state == HoldingState::Active) {
+                let Ok(rows) = self.front.panel(&self.who, h.guid, &list).await else {
+                    continue;
+                };
+                let listed = rows.as_array().is_some_and(|rows| {
+                    rows.iter().any(|r| match &r["id"] {
+                        Value::String(s) => *s == backup,
+                        Value::Number(n) => n.to_string() == backup,
+                        _ => false,
+                    })
+                });
+                if listed {
+                    let call = PanelCall {
+                        operation: "hosting_del_backup".into(),
+                        fields: vec![(crate::panel::RECORD.to_string(), backup.clone())],
+                    };
+                    let data = self.front.panel(&self.who, h.guid, &call).await?;
+                    return Ok((OK_WRITE, data));
+                }
+            }
+            let seen = u64::from(page).saturating_mul(PAGE_SIZE as u64);
+            if holdings.is_empty() || seen >= total {
+                return Err(Refusal::new(RefusalKind::NotFound, "备份不存在"));
+            }
+            page += 1;
+        }
+    }
+
+    /// `hosting_add_database`: the site's bundled database, which the tenant then holds
+    /// and manages (`getsql`, `sql_operate`) by the `id` answered, as the finance
+    /// system answers it.
+    async fn add_database(&self) -> Result<(&'static str, Value), Refusal> {
+        let f = &self.fields;
+        let h = self.held(ResourceKind::HostingSite).await?;
+        // A password is taken as given: spaces may be part of it.
+        let password = f
+            .iter()
+            .find(|(k, _)| k == "db_password")
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| fail("缺少必要参数：db_password"))?;
+        let db = self
+            .front
+            .add_bundled_database(&self.who, h.guid, get(f, "db_type"), password)
+            .await?;
+        Ok((OK_WRITE, json!({ "id": db.guid })))
     }
 
     /// `hosting_upgrade` / `sql_upgrade` to `new_product_guid`, one of the product's
@@ -1332,6 +1448,7 @@ impl Call<'_> {
             "idc_upgrade" => self.add_units(Machine::Idc).await,
             // Databases are sold on hosting lines too (the document's `sql_product`
             // names a hosting line): every hosting and database product is one.
+            "get_php_version" | "hosting_get_soft_find" => self.line_read(name).await,
             "hosting_lines" => {
                 let mut lines = self.offered(ResourceKind::HostingSite).await?;
                 lines.extend(self.offered(ResourceKind::Database).await?);
@@ -1616,7 +1733,22 @@ async fn answer(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<(&'static str, Value), Refusal> {
-    let fields = form::decode_body(body, content_type, None);
+    // A file part's name is the upload's `filename`, as the finance system reads it.
+    let fields = form::decode_body(body, content_type, Some("filename"));
+    // A file part travels on as text (a `PanelCall` field, the upstream's multipart
+    // form built as text): bytes that are not UTF-8 would arrive changed.
+    let binary = content_type
+        .and_then(form::multipart_boundary)
+        .is_some_and(|b| {
+            form::decode_multipart(body, &b, None)
+                .iter()
+                .any(|p| p.binary)
+        });
+    if binary {
+        return Err(fail(
+            "参数错误：file 须为 UTF-8 文本 (only text files are passed through: the content is not UTF-8)",
+        ));
+    }
     let (Some(appid), Some(appkey), Some(action)) = (
         get(&fields, "appid"),
         get(&fields, "appkey"),

@@ -7,6 +7,12 @@
 //! Fields are the spec row's, nothing else: `guid` and the discriminator are never
 //! taken from a request (the capability sends the upstream's own order number), and a
 //! JSON parameter keeps only the keys its row lists under it.
+//!
+//! Two kinds beside them: reads of a hosting line rather than of an order ([`LINE`],
+//! whose `line_guid` the capability sets to the line of the product's offer), and
+//! sub-operations whose `guid` is a record of the order rather than the order
+//! ([`by_record`]: a backup's id), which the capability sends only once the order's
+//! own list shows that record.
 
 use crate::spec::spec;
 use idcgate_core::spec::{ActionKind, ActionSpec, ParamType};
@@ -15,9 +21,9 @@ use serde_json::Value;
 /// `hosting_operate` sub-operations that pass through. Left out, each for a reason:
 /// start, stop, the FTP password and domains have their typed `SiteAction`s; renew,
 /// refund and upgrade move money (the storefront's); `hosting_add_database` makes a
-/// database beside the order that no tenant order would hold; `hosting_del_backup`'s
-/// `guid` is a backup record's id, unique across the upstream account, so it names no
-/// site of the tenant's; `hosting_upload` is a multipart file.
+/// database the tenant then holds (`WebHosting::add_bundled_database`, through the
+/// storefront); `hosting_del_backup`'s `guid` is a backup record's id, unique across
+/// the upstream account ([`by_record`]).
 pub const HOSTING: &[&str] = &[
     "hosting_edit_name",
     "hosting_set_php_version",
@@ -73,6 +79,8 @@ pub const HOSTING: &[&str] = &[
     "hosting_paste_file",
     "hosting_batch_paste",
     "hosting_upload_files_exists",
+    // multipart/form-data: the client sends its row that way; `file` is text.
+    "hosting_upload",
     // Restores a host after its renewal: no money moves.
     "hosting_resume_after_renew",
 ];
@@ -91,6 +99,22 @@ pub const SQL: &[&str] = &[
     "sql_input_backup",
     "sql_get_import_size",
 ];
+
+/// Reads of a hosting line (a product's line, not an order): `line_guid` is the
+/// upstream's line of the product, set by the capability; the rest are the row's.
+pub const LINE: &[&str] = &["get_php_version", "hosting_get_soft_find"];
+
+/// The field of a [`by_record`] call that names the record (sent upstream as `guid`).
+pub const RECORD: &str = "record";
+
+/// For a sub-operation whose `guid` is one of the order's records, the sub-operation
+/// listing them (by the order's id), whose rows' `id` it takes.
+pub fn by_record(family: &str, operation: &str) -> Option<&'static str> {
+    match (family, operation) {
+        ("hosting_operate", "hosting_del_backup") => Some("hosting_backup_list"),
+        _ => None,
+    }
+}
 
 /// Whether `operation` of the wire action `family` (`hosting_operate`, `sql_operate`)
 /// passes through.
@@ -129,11 +153,37 @@ pub fn fields(
             format!("{operation} is not passed through"),
         )
     })?;
+    listed_fields(action, "guid", given)
+}
+
+/// The fields of `given` that the row of the line read `action` ([`LINE`]) lists, as
+/// [`fields`] takes them; never `line_guid`, which names the line.
+pub fn line_fields(
+    action: &str,
+    given: &[(String, String)],
+) -> Result<Vec<(String, String)>, (String, String)> {
+    let row = spec()
+        .find(action)
+        .filter(|_| LINE.contains(&action))
+        .ok_or_else(|| {
+            (
+                "action".to_string(),
+                format!("{action} is not passed through"),
+            )
+        })?;
+    listed_fields(row, "line_guid", given)
+}
+
+fn listed_fields(
+    action: &ActionSpec,
+    never: &str,
+    given: &[(String, String)],
+) -> Result<Vec<(String, String)>, (String, String)> {
     let listed = |name: &str| {
         action
             .params
             .iter()
-            .any(|p| p.name == name && !p.discriminator && p.name != "guid")
+            .any(|p| p.name == name && !p.discriminator && p.name != never)
     };
     let mut out = Vec::new();
     for (k, v) in given {
@@ -197,7 +247,13 @@ mod tests {
         }
         assert!(!passes("hosting_operate", "hosting_renew"));
         assert!(!passes("hosting_operate", "hosting_del_backup"));
-        assert!(!passes("hosting_operate", "hosting_upload"));
+        assert_eq!(
+            by_record("hosting_operate", "hosting_del_backup"),
+            Some("hosting_backup_list")
+        );
+        assert_eq!(by_record("sql_operate", "hosting_del_backup"), None);
+        assert!(passes("hosting_operate", "hosting_upload"));
+        assert!(!passes("hosting_operate", "hosting_add_database"));
         assert!(!passes("sql_operate", "sql_upgrade"));
         assert!(!passes("hosting_operate", "sql_backup_list"));
         assert!(reads("hosting_operate", "hosting_get_proxy_list"));
@@ -236,5 +292,17 @@ mod tests {
         )
         .is_err());
         assert!(fields("sql_operate", "sql_refund", &[]).is_err());
+    }
+
+    #[test]
+    fn a_line_read_takes_its_rows_fields_but_never_the_line() {
+        let out = line_fields(
+            "hosting_get_soft_find",
+            &owned(&[("line_guid", "other"), ("sNname", "phpmyadmin"), ("x", "1")]),
+        )
+        .unwrap();
+        assert_eq!(out, owned(&[("sNname", "phpmyadmin")]));
+        assert!(line_fields("hosting_lines", &[]).is_err());
+        assert!(line_fields("getserver", &[]).is_err());
     }
 }
