@@ -207,9 +207,9 @@ fn create_target(tenant: &str, kind: ResourceKind) -> String {
 enum Paid {
     /// Charged and ordered now; the journal order succeeded.
     Now(idcgate_store::OrderRow),
-    /// Charged before under the same key: the journal order once it succeeded, `None`
-    /// while it is still being settled.
-    Before(Option<idcgate_store::OrderRow>),
+    /// Charged before under the same key, and its journal order succeeded (one still
+    /// being settled is refused as unsettled, not answered as done).
+    Before(idcgate_store::OrderRow),
 }
 
 /// Whether a holding of `from` may become `to` in place: a server, hosting site or
@@ -620,6 +620,14 @@ impl Shop {
             ));
         }
         let row = self.own(who, earlier.id).await?;
+        // A retry after a lost answer must hear what the first heard: a refused
+        // purchase stays refused (its money went back), never a success of nothing.
+        if row.state == TenantOrderState::Failed {
+            return Err(refusal(
+                RefusalKind::Upstream,
+                format!("开通失败，款项已退回 ({})", row.detail),
+            ));
+        }
         let server = self.stored(&row).await;
         Ok(self.to_holding(&row, server).await)
     }
@@ -729,6 +737,12 @@ impl Shop {
             memo: format!("{} of tenant order {} returned: {why}", charge.what, row.id),
         };
         let refused = || refusal(RefusalKind::Upstream, format!("{noun}失败，款项已退回"));
+        let unsettled = || {
+            refusal(
+                RefusalKind::Unsettled,
+                format!("{noun}结果待核实 (the upstream's answer was lost; it is being settled)"),
+            )
+        };
         let charged = self
             .engine
             .store
@@ -756,8 +770,10 @@ impl Shop {
                             .map_err(|e| told(&e.into()))?;
                         Err(refused())
                     }
-                    Some(o) if o.state == OrderState::Succeeded => Ok(Paid::Before(Some(o))),
-                    _ => Ok(Paid::Before(None)),
+                    Some(o) if o.state == OrderState::Succeeded => Ok(Paid::Before(o)),
+                    // The first is still being placed or its answer was lost: not a
+                    // success yet, so the same answer as a lost one (ask again later).
+                    _ => Err(unsettled()),
                 };
             }
             Ok(Charged::Short { available_fen }) => {
@@ -787,10 +803,7 @@ impl Shop {
                 Err(refused())
             }
             // Lost answer: the charge stands until the journal settles the order.
-            Ok(_) => Err(refusal(
-                RefusalKind::Unsettled,
-                format!("{noun}结果待核实 (the upstream's answer was lost; it is being settled)"),
-            )),
+            Ok(_) => Err(unsettled()),
             Err(e) => {
                 if self
                     .engine
@@ -1042,9 +1055,7 @@ impl Shop {
     /// The tenant order after its upgrade to the product `to`: moved to it once the
     /// journal order succeeded (now, or on asking again after a lost answer).
     async fn upgraded(&self, row: &TenantOrderRow, to: i64, paid: Paid) -> Answer<Holding> {
-        let (Paid::Now(order) | Paid::Before(Some(order))) = paid else {
-            return Ok(self.to_holding(row, self.stored(row).await).await);
-        };
+        let (Paid::Now(order) | Paid::Before(order)) = paid;
         let to = self
             .engine
             .products(true)

@@ -193,7 +193,7 @@ impl Shop {
             let paid = self
                 .pay_and_place(who, &row, again, &purchase, Money::ZERO, "升级")
                 .await?;
-            if matches!(paid, Paid::Before(Some(_))) {
+            if matches!(paid, Paid::Before(_)) {
                 self.read_sold(&row).await;
             }
             return Ok(self.to_holding(&row, self.stored(&row).await).await);
@@ -265,20 +265,16 @@ impl Shop {
         let paid = self
             .pay_and_place(who, &row, charge, &purchase, cost, "升级")
             .await?;
-        match paid {
-            Paid::Now(order) | Paid::Before(Some(order)) => {
-                self.read_sold(&row).await;
-                let detail = format!("added {}: upstream order {}", what.join(", "), order.id);
-                self.patch_live(
-                    &row,
-                    &idcgate_store::TenantOrderPatch {
-                        detail: Some(&detail),
-                        ..Default::default()
-                    },
-                )
-                .await
-            }
-            Paid::Before(None) => Ok(self.to_holding(&row, self.stored(&row).await).await),
-        }
+        let (Paid::Now(order) | Paid::Before(order)) = paid;
+        self.read_sold(&row).await;
+        let detail = format!("added {}: upstream order {}", what.join(", "), order.id);
+        self.patch_live(
+            &row,
+            &idcgate_store::TenantOrderPatch {
+                detail: Some(&detail),
+                ..Default::default()
+            },
+        )
+        .await
     }
 }

@@ -69,8 +69,10 @@
 //! back as `action`) and protocol, an address or CIDR block, ports and a weight of
 //! 1-65535, a password of 6-32 visible ASCII characters.
 //!
-//! Nothing in a request sets a price: a price-like field anywhere in it is refused
-//! before anything is read. An action the document lists that the storefront does not
+//! Nothing in a request sets a price: a price-like field anywhere in it (a price word
+//! in any segment of a key, in any `content` at any depth) is refused before anything
+//! is read, as is a value that was not text in any charset (decoded to U+FFFD) and a
+//! `user_id` that is not the document's number. An action the document lists that the storefront does not
 //! offer answers `code 0` saying so, never a success.
 
 use crate::spec::{discriminator_field, is_dispatcher, spec};
@@ -106,18 +108,14 @@ const MAX_TEXT: usize = 65_536;
 /// character goes; the endpoint reads bodies of up to 2 MiB.
 const FILE: &str = "file";
 const MAX_CHUNK: usize = 1 << 20;
-/// Fields that would carry a price or a rebate: prices are the server's alone.
-const PRICE_FIELDS: [&str; 9] = [
-    "price",
-    "money",
-    "amount",
-    "cost",
-    "total",
-    "discount",
-    "coupon",
-    "coupon_id",
-    "fee",
+/// Words that name a price or a rebate in a field: prices are the server's alone.
+const PRICE_WORDS: [&str; 11] = [
+    "price", "money", "amount", "cost", "total", "discount", "coupon", "fee", "rebate", "voucher",
+    "paid",
 ];
+/// Price words that are refused also inside a longer word (`realprice`,
+/// `paymoney`); the short ones (`fee`, `cost`) only as words of their own.
+const PRICE_STEMS: [&str; 5] = ["price", "money", "amount", "discount", "coupon"];
 
 const OK_READ: &str = "获取成功";
 const OK_WRITE: &str = "操作成功";
@@ -169,14 +167,44 @@ fn months(raw: Option<&str>, key: &str) -> Result<u32, Refusal> {
     Ok(m)
 }
 
+/// Whether any word of `key` names money: every segment counts (`price[]`,
+/// `content[price]`, `unit_price`, `totalPrice`), as a downstream system may send one
+/// under any spelling; no field the document lists has such a word but `coupon_id`.
 fn is_price_field(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    let leaf = k
-        .rsplit(['.', '['])
-        .next()
-        .unwrap_or(&k)
-        .trim_end_matches(']');
-    PRICE_FIELDS.contains(&leaf)
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut prev_lower = false;
+    for c in key.chars() {
+        let boundary = !c.is_alphanumeric() || (c.is_uppercase() && prev_lower);
+        if boundary && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        if c.is_alphanumeric() {
+            word.extend(c.to_lowercase());
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+    }
+    words.push(word);
+    words
+        .iter()
+        .any(|w| PRICE_WORDS.contains(&w.as_str()) || PRICE_STEMS.iter().any(|s| w.contains(s)))
+}
+
+/// The first price-like key anywhere in a JSON value, nested objects and arrays
+/// included, as a dotted path.
+fn price_key_in(v: &Value, path: &str) -> Option<String> {
+    match v {
+        Value::Object(m) => m.iter().find_map(|(k, v)| {
+            let here = format!("{path}.{k}");
+            if is_price_field(k) {
+                Some(here)
+            } else {
+                price_key_in(v, &here)
+            }
+        }),
+        Value::Array(items) => items.iter().find_map(|v| price_key_in(v, path)),
+        _ => None,
+    }
 }
 
 /// Refuses control characters (NUL and the like), oversize fields and price-like
@@ -201,7 +229,13 @@ fn screen(fields: &Fields) -> Result<(), Refusal> {
                 k.chars().take(64).collect::<String>()
             )));
         }
-        if k.chars().any(char::is_control) || v.chars().any(refused) {
+        // U+FFFD is what a value that was not text in any charset became: two
+        // different order ids would become one, so such a value is refused.
+        let refused = |c: char| refused(c) || c == char::REPLACEMENT_CHARACTER;
+        if k.chars()
+            .any(|c| c.is_control() || c == char::REPLACEMENT_CHARACTER)
+            || v.chars().any(refused)
+        {
             return Err(fail(format!(
                 "参数错误：{} 含非法字符",
                 k.chars()
@@ -216,11 +250,12 @@ fn screen(fields: &Fields) -> Result<(), Refusal> {
             )));
         }
     }
-    if let Some(content) = get(fields, "content") {
-        if let Ok(Value::Object(m)) = serde_json::from_str::<Value>(content) {
-            if let Some(k) = m.keys().find(|k| is_price_field(k)) {
+    // Every `content` given, not only the one read, and at any depth.
+    for (_, content) in fields.iter().filter(|(k, _)| k == "content") {
+        if let Ok(v) = serde_json::from_str::<Value>(content) {
+            if let Some(k) = price_key_in(&v, "content") {
                 return Err(fail(format!(
-                    "参数错误：价格由服务端计算，请求不得携带 content.{k}"
+                    "参数错误：价格由服务端计算，请求不得携带 {k}"
                 )));
             }
         }
@@ -1036,6 +1071,11 @@ impl Call<'_> {
         options: std::collections::BTreeMap<String, String>,
     ) -> Result<(&'static str, Value), Refusal> {
         let f = &self.fields;
+        // The document's `user_id` is the downstream customer's number (`int`).
+        let user = get(f, "user_id").or_else(|| get(f, "client_user_id"));
+        if user.is_some_and(|u| u.len() > 20 || !u.bytes().all(|b| b.is_ascii_digit())) {
+            return Err(bad("user_id"));
+        }
         let h = self
             .front
             .buy(
@@ -1044,9 +1084,7 @@ impl Call<'_> {
                     offering,
                     months,
                     client_order_id: get(f, "order_id").map(str::to_string),
-                    client_user_id: get(f, "user_id")
-                        .or_else(|| get(f, "client_user_id"))
-                        .map(str::to_string),
+                    client_user_id: user.map(str::to_string),
                     options,
                 },
             )
@@ -1800,10 +1838,27 @@ mod tests {
             "content[money]",
             "Amount",
             "coupon_id",
+            "price[]",
+            "content[price][]",
+            "unit_price",
+            "totalPrice",
+            "pay_money",
+            "realprice",
+            "amount_total",
+            "content.x.fee",
         ] {
             assert!(is_price_field(k), "{k}");
         }
-        for k in ["guid", "months", "content.months", "password"] {
+        for k in [
+            "guid",
+            "months",
+            "content.months",
+            "password",
+            "feedback",
+            "content[harddisksValues]",
+            "new_product_guid",
+            "client_order_id",
+        ] {
             assert!(!is_price_field(k), "{k}");
         }
     }

@@ -1,0 +1,213 @@
+//! What a hostile or unlucky downstream reseller found at `POST /api/same/index`
+//! (issue #11's QA pass), on SQLite and PostgreSQL:
+//!
+//! - a price under any spelling (`price[]`, `unit_price`, `totalPrice`, nested in
+//!   `content`, in a second `content`) is refused with nothing charged;
+//! - a value that was not text in any charset (decoded to U+FFFD) and a `user_id` that
+//!   is not the document's number are refused, so two order ids never become one;
+//! - a purchase the upstream refused, asked again under the same `order_id` (a retry
+//!   after a lost answer), is refused again, never answered as a success;
+//! - a renewal whose upstream answer was lost, asked again under the same
+//!   `client_order_id`, is answered as still unsettled, not as done; charged once.
+#![allow(clippy::unwrap_used)] // a test may fail loudly
+
+mod resale;
+
+use idcgate_core::Money;
+use idcgate_engine::testing::assert_books_balance;
+use idcgate_store::testing::TestDb;
+use idcgate_store::{both_backends, TenantOrderStore as _};
+use resale::*;
+use serde_json::Value;
+
+both_backends!(
+    prices_under_any_name_and_values_that_are_not_text_are_refused,
+    a_refused_purchase_asked_again_stays_refused,
+    a_renewal_with_a_lost_answer_asked_again_is_not_a_success,
+);
+
+/// A `create_order` of the reseller's cloud product by `who`, `extra` fields after.
+fn order(
+    who: (&str, &str),
+    line: &str,
+    extra: &[(&'static str, &str)],
+) -> Vec<(&'static str, String)> {
+    let mut f: Vec<(&'static str, String)> = vec![
+        ("appid", who.0.into()),
+        ("appkey", who.1.into()),
+        ("action", "create_order".into()),
+        ("obj_type", "create_server".into()),
+        ("line_guid", line.into()),
+        ("system_guid", line.into()),
+    ];
+    f.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+    f
+}
+
+const CONTENT: &str = r#"{"cpu":1,"ram":1,"months":1}"#;
+
+async fn prices_under_any_name_and_values_that_are_not_text_are_refused(db: &TestDb) {
+    let r = reseller(db.reopen().await).await;
+    let (appid, appkey) = r.i.tenant("acme", "1000.00").await;
+    let who = (appid.as_str(), appkey.as_str());
+    let line = r.product_id.to_string();
+    let before = r.i.balance("tenant:acme").await;
+    let cases: Vec<(&str, Vec<(&'static str, String)>)> = vec![
+        (
+            "price[]",
+            order(who, &line, &[("content", CONTENT), ("price[]", "0")]),
+        ),
+        (
+            "unit_price",
+            order(who, &line, &[("content", CONTENT), ("unit_price", "0")]),
+        ),
+        (
+            "totalPrice",
+            order(who, &line, &[("content", CONTENT), ("totalPrice", "0")]),
+        ),
+        (
+            "pay_money",
+            order(who, &line, &[("content", CONTENT), ("pay_money", "0")]),
+        ),
+        (
+            "content[realprice]",
+            order(
+                who,
+                &line,
+                &[("content", CONTENT), ("content[realprice]", "0")],
+            ),
+        ),
+        (
+            "nested in content",
+            order(
+                who,
+                &line,
+                &[("content", r#"{"cpu":1,"ram":1,"months":1,"x":{"price":0}}"#)],
+            ),
+        ),
+        (
+            "in an array in content",
+            order(
+                who,
+                &line,
+                &[("content", r#"{"cpu":1,"ram":1,"months":1,"x":[{"fee":0}]}"#)],
+            ),
+        ),
+        (
+            "in a second content",
+            order(
+                who,
+                &line,
+                &[("content", CONTENT), ("content", r#"{"price":0}"#)],
+            ),
+        ),
+        (
+            "user_id not a number",
+            order(
+                who,
+                &line,
+                &[("content", CONTENT), ("user_id", "1' OR '1'='1")],
+            ),
+        ),
+    ];
+    for (what, form) in &cases {
+        let v = r.i.post_form(form).await;
+        assert_eq!(v["code"], 0, "{what}: {v}");
+        assert!(!v["msg"].as_str().unwrap().is_empty(), "{what}: {v}");
+    }
+    // Bytes that are neither UTF-8 nor GBK: two different ones would both read as
+    // "a\u{FFFD}", one order id for two purchases.
+    for bad in ["%FF", "%C3%28", "%80%FF"] {
+        let body = format!(
+            "appid={appid}&appkey={appkey}&action=create_order&obj_type=create_server&line_guid={line}&system_guid={line}&content={}&order_id=a{bad}",
+            enc(CONTENT)
+        );
+        let (status, text) = http_post(r.i.addr, "/api/same/index", &body).await;
+        assert_eq!(status, 200, "{text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["code"], 0, "order_id a{bad}: {v}");
+    }
+    // Nothing was charged, no order opened, nothing bought upstream.
+    assert_eq!(r.i.balance("tenant:acme").await, before);
+    let rows =
+        r.i.store
+            .list_tenant_orders(&Default::default())
+            .await
+            .unwrap();
+    assert!(rows.is_empty(), "{rows:?}");
+    // The same purchase with nothing extra still buys (the refusals were the fields').
+    let v =
+        r.i.post_form(&order(
+            who,
+            &line,
+            &[("content", CONTENT), ("user_id", "42")],
+        ))
+        .await;
+    assert_eq!(v["code"], 1, "{v}");
+    assert_books_balance(&r.i.engine).await;
+}
+
+async fn a_refused_purchase_asked_again_stays_refused(db: &TestDb) {
+    let r = reseller(db.reopen().await).await;
+    let (appid, appkey) = r.i.tenant("acme", "1000.00").await;
+    let who = (appid.as_str(), appkey.as_str());
+    let line = r.product_id.to_string();
+    let before = r.i.balance("tenant:acme").await;
+    // The upstream account cannot pay: it refuses the order.
+    r.sim.set_balance(Money::ZERO);
+    r.sim.set_credit(Money::ZERO);
+    let form = order(who, &line, &[("content", CONTENT), ("order_id", "dl-7001")]);
+    let first = r.i.post_form(&form).await;
+    assert_eq!(first["code"], 0, "{first}");
+    // A retry after a lost answer hears the same: refused, not "操作成功" with an id.
+    let again = r.i.post_form(&form).await;
+    assert_eq!(again["code"], 0, "{again}");
+    assert_eq!(again["msg"], first["msg"], "{again}");
+    assert_eq!(r.i.balance("tenant:acme").await, before);
+    // Listed as the failed order it is (-2), nothing more.
+    let servers = r.i.call(who, "getservers", &[]).await;
+    let rows = servers["data"]["servers"].as_array().unwrap();
+    assert!(rows.iter().all(|s| s["orderStatus"] == -2), "{servers}");
+    assert_books_balance(&r.i.engine).await;
+}
+
+async fn a_renewal_with_a_lost_answer_asked_again_is_not_a_success(db: &TestDb) {
+    let r = reseller(db.reopen().await).await;
+    let (appid, appkey) = r.i.tenant("acme", "1000.00").await;
+    let who = (appid.as_str(), appkey.as_str());
+    let line = r.product_id.to_string();
+    let bought =
+        r.i.post_form(&order(who, &line, &[("content", CONTENT)]))
+            .await;
+    assert_eq!(bought["code"], 1, "{bought}");
+    let guid = bought["data"]["ids"][0].to_string();
+    let end = r.i.call(who, "getserver", &[("guid", &guid)]).await["data"]["endTime"].clone();
+    let after_buy = r.i.balance("tenant:acme").await;
+    // The upstream renews, and its answer never arrives.
+    r.srv.faults.update(|c| {
+        c.drop_next = 1;
+        c.next_only_matching = "server_renew".into();
+    });
+    let renew = [
+        ("guid", guid.as_str()),
+        ("renewLength", "1"),
+        ("client_order_id", "rn-1"),
+    ];
+    let first = r.i.call(who, "server_renew", &renew).await;
+    assert_eq!(first["code"], 0, "{first}");
+    let charged = r.i.balance("tenant:acme").await;
+    assert!(
+        charged < after_buy,
+        "the charge stands while the journal settles it"
+    );
+    // Asked again before the journal settled it: still unsettled, not a renewal done
+    // with the old end time.
+    let again = r.i.call(who, "server_renew", &renew).await;
+    assert_eq!(again["code"], 0, "{again}");
+    assert_eq!(again["msg"], first["msg"], "{again}");
+    // Charged once; the end shown is still the bought one until it is settled.
+    assert_eq!(r.i.balance("tenant:acme").await, charged);
+    let shown = r.i.call(who, "getserver", &[("guid", &guid)]).await;
+    assert_eq!(shown["data"]["endTime"], end, "{shown}");
+    assert_books_balance(&r.i.engine).await;
+}
