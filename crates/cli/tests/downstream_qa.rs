@@ -8,7 +8,9 @@
 //! - a purchase the upstream refused, asked again under the same `order_id` (a retry
 //!   after a lost answer), is refused again, never answered as a success;
 //! - a renewal whose upstream answer was lost, asked again under the same
-//!   `client_order_id`, is answered as still unsettled, not as done; charged once.
+//!   `client_order_id`, is answered as still unsettled, not as done; charged once;
+//! - a body too large, or announced and never sent, is answered in the dialect's
+//!   envelope (HTTP 200, `code` 0), the latter within the body timeout.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
 mod resale;
@@ -210,4 +212,42 @@ async fn a_renewal_with_a_lost_answer_asked_again_is_not_a_success(db: &TestDb) 
     let shown = r.i.call(who, "getserver", &[("guid", &guid)]).await;
     assert_eq!(shown["data"]["endTime"], end, "{shown}");
     assert_books_balance(&r.i.engine).await;
+}
+
+/// Not per backend: nothing here reaches the store, and the slow case waits out
+/// `BODY_TIMEOUT` once.
+#[tokio::test]
+async fn an_unreadable_body_is_refused_in_the_envelope() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = idcgate_store::testing::sqlite().await;
+    let r = reseller(db.reopen().await).await;
+    let (appid, appkey) = r.i.tenant("acme", "1000.00").await;
+    let big = format!(
+        "appid={appid}&appkey={appkey}&action=getservers&x={}",
+        "a".repeat(3 << 20)
+    );
+    let (status, text) = http_post(r.i.addr, "/api/same/index", &big).await;
+    assert_eq!(status, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["code"], 0, "{v}");
+    assert!(v["msg"].as_str().unwrap().contains("larger"), "{v}");
+    // A body announced and never sent: answered once the body timeout passes, not held.
+    let mut s = tokio::net::TcpStream::connect(r.i.addr).await.unwrap();
+    s.write_all(b"POST /api/same/index HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\nConnection: close\r\n\r\nappid=1")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(60), s.read_to_end(&mut out)).await;
+    assert!(read.is_ok(), "still held after {:?}", started.elapsed());
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.contains(r#""code":0"#), "{text}");
+    assert!(
+        started.elapsed() < Duration::from_secs(45),
+        "{:?}",
+        started.elapsed()
+    );
+    db.cleanup().await;
 }

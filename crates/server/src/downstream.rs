@@ -4,13 +4,14 @@
 
 use crate::listener::Peer;
 use crate::AppState;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use idcgate_core::storefront::{Dialect, Storefront};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What the endpoint serves: the storefront and the dialect it speaks.
 #[derive(Clone)]
@@ -38,11 +39,15 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerIp {
     }
 }
 
+/// How long a request's body may take to arrive once its head has: a client that
+/// announces more than it sends holds a connection no longer than this.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
 pub(crate) async fn answer(
     State(state): State<AppState>,
     headers: HeaderMap,
     PeerIp(ip): PeerIp,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let Some(d) = state.downstream.as_ref() else {
         return crate::error::ApiError::not_found("no downstream endpoint here").into_response();
@@ -50,7 +55,20 @@ pub(crate) async fn answer(
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let a = d.dialect.answer(&*d.front, ip, content_type, &body).await;
+    // Read here rather than by the `Bytes` extractor, whose refusals (413) are our
+    // JSON errors, not the dialect's envelope.
+    let limit = crate::guard::BODY_LIMIT_BYTES;
+    let read = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, limit)).await;
+    let a = match read {
+        Ok(Ok(body)) => d.dialect.answer(&*d.front, ip, content_type, &body).await,
+        Ok(Err(_)) => d.dialect.unreadable(&format!(
+            "the body is larger than {limit} bytes or broken off"
+        )),
+        Err(_) => d.dialect.unreadable(&format!(
+            "the body did not arrive within {} s",
+            BODY_TIMEOUT.as_secs()
+        )),
+    };
     let status = StatusCode::from_u16(a.status).unwrap_or(StatusCode::OK);
     (
         status,

@@ -352,6 +352,9 @@ pub trait Dialect: Send + Sync {
         content_type: Option<&str>,
         body: &[u8],
     ) -> DialectAnswer;
+    /// Its refusal of a request whose body could not be read (too large, too slow),
+    /// in its own envelope: a downstream client reads no other shape.
+    fn unreadable(&self, why: &str) -> DialectAnswer;
 }
 
 #[cfg(test)]

@@ -1824,6 +1824,10 @@ impl Dialect for ZonkvmDialect {
     ) -> DialectAnswer {
         envelope(answer(front, peer, content_type, body).await)
     }
+
+    fn unreadable(&self, why: &str) -> DialectAnswer {
+        envelope(Err(fail(format!("请求无法读取 ({why})"))))
+    }
 }
 
 #[cfg(test)]
