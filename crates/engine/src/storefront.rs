@@ -740,7 +740,9 @@ impl Shop {
         let unsettled = || {
             refusal(
                 RefusalKind::Unsettled,
-                format!("{noun}结果待核实 (the upstream's answer was lost; it is being settled)"),
+                format!(
+                    "{noun}结果待核实 (not settled yet: the upstream's answer is awaited or was lost; ask again later)"
+                ),
             )
         };
         let charged = self
