@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{add_sandbox, dnspod, engine_on};
+use common::{add_sandbox, clean_view, dnspod, engine_on, zone_names};
 use idcgate_core::{Connection, RecordInput, RecordType, ResourceKind};
 use idcgate_engine::sync::{NoProgress, SyncReport};
 use idcgate_engine::Engine;
@@ -38,12 +38,7 @@ async fn env(db: &TestDb) -> Env {
     // their markers (a later change in the second would not move them).
     sim.advance(Duration::from_secs(2));
     let srv = add_sandbox(&engine, "d", &sim).await;
-    let clean_srv = idcgate_wire::testing::serve(&sim).await;
-    let clean = idcgate_dnspod::connect(
-        &idcgate_wire::testing::sandbox_account(&sim, &clean_srv),
-        &idcgate_wire::testing::config(),
-    )
-    .unwrap();
+    let (clean_srv, clean) = clean_view(&dnspod(), &sim).await;
     Env {
         engine,
         sim,
@@ -108,18 +103,7 @@ impl Env {
     }
 
     async fn zones(&self) -> Vec<String> {
-        let mut zones: Vec<String> = self
-            .clean
-            .dns()
-            .unwrap()
-            .list_zones()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|z| z.name)
-            .collect();
-        zones.sort();
-        zones
+        zone_names(self.clean.as_ref()).await
     }
 }
 
