@@ -496,20 +496,29 @@ fn price_rows(terms: &[TermPrices]) -> Vec<Vec<String>> {
             };
             rows.push(vec![
                 t.months.to_string(),
-                if level.is_empty() {
-                    "(base)".into()
-                } else {
-                    level.clone()
-                },
-                t.cost.map(|c| c.to_string()).unwrap_or_else(|| {
-                    format!("unavailable: {}", t.error.clone().unwrap_or_default())
-                }),
+                level_cell(level),
+                cost_cell(t.cost, t.error.as_deref()),
                 price.map(|p| p.to_string()).unwrap_or_default(),
                 margin,
             ]);
         }
     }
     rows
+}
+
+/// A price level as people read it: the base rule is `""` in the catalog.
+fn level_cell(level: &str) -> String {
+    if level.is_empty() {
+        "(base)".into()
+    } else {
+        level.to_owned()
+    }
+}
+
+/// The upstream's cost, or why it could not be quoted.
+fn cost_cell(cost: Option<Money>, error: Option<&str>) -> String {
+    cost.map(|c| c.to_string())
+        .unwrap_or_else(|| format!("unavailable: {}", error.unwrap_or_default()))
 }
 
 /// Each unit's monthly cost and price at every level, for people.
@@ -520,14 +529,8 @@ fn unit_rows(units: &[UnitPrices]) -> Vec<Vec<String>> {
             rows.push(vec![
                 format!("{} ({})", u.unit, u.unit.measure()),
                 u.max_extra.to_string(),
-                if level.is_empty() {
-                    "(base)".into()
-                } else {
-                    level.clone()
-                },
-                u.cost.map(|c| c.to_string()).unwrap_or_else(|| {
-                    format!("unavailable: {}", u.error.clone().unwrap_or_default())
-                }),
+                level_cell(level),
+                cost_cell(u.cost, u.error.as_deref()),
                 price.map(|p| p.to_string()).unwrap_or_default(),
             ]);
         }
@@ -628,11 +631,7 @@ pub async fn product(out: &Out, engine: &Arc<Engine>, cmd: ProductCmd) -> Result
                 vec![vec![
                     v.product.clone(),
                     v.tenant.clone().unwrap_or_default(),
-                    if v.level.is_empty() {
-                        "(base)".into()
-                    } else {
-                        v.level.clone()
-                    },
+                    level_cell(&v.level),
                     v.months.to_string(),
                     v.cost.to_string(),
                     v.price.to_string(),
