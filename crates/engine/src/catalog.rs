@@ -974,8 +974,12 @@ impl Engine {
                 .into());
             }
             let most: Units = [(u.unit, u.max_extra)].into_iter().collect();
-            self.quote(&p.account, &p.purchase_with(QUOTE_TARGET, months, &most))
-                .await?;
+            if let Err(e) = self
+                .quote(&p.account, &p.purchase_with(QUOTE_TARGET, months, &most))
+                .await
+            {
+                return Err(self.cannot_sell_unit(&p, u.unit, e).await);
+            }
             if u.fixed.is_none() {
                 let one: Units = [(u.unit, 1)].into_iter().collect();
                 let more = self
@@ -1010,6 +1014,33 @@ impl Engine {
             .collect::<std::result::Result<_, Error>>()?;
         self.store.set_product_units(p.id, &rows).await?;
         self.product(&p.name).await
+    }
+
+    /// Why `p` cannot sell `unit`, naming its upstream's vendor: the upstream refused a
+    /// create with the most of it (its crate sends no such change for this kind of
+    /// product, or the maximum is beyond what its line sells). Other errors (the
+    /// upstream unreachable) are kept as they are.
+    async fn cannot_sell_unit(&self, p: &Product, unit: Unit, e: EngineError) -> EngineError {
+        let EngineError::Upstream(
+            up @ (Error::InvalidInput { .. }
+            | Error::Unsupported { .. }
+            | Error::NotImplemented { .. }),
+        ) = &e
+        else {
+            return e;
+        };
+        let vendor = match self.account(&p.account).await {
+            Ok(a) => a.vendor.to_string(),
+            Err(_) => "its upstream".to_string(),
+        };
+        Error::invalid(
+            "unit",
+            format!(
+                "{unit}: product {}'s upstream ({vendor}, account {}) cannot sell it per unit: {up}",
+                p.name, p.account
+            ),
+        )
+        .into()
     }
 
     /// The upstream's monthly cost of one more of each unit a product sells (the

@@ -48,3 +48,6 @@ pub async fn first_zone(engine: &Engine) -> String {
         .key
         .clone()
 }
+
+/// The storefront over the Zonkvm sandbox (the tests outside `storefront.rs`).
+pub mod storefront;
