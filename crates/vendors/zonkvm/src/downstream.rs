@@ -1577,9 +1577,6 @@ impl Call<'_> {
                 && disks == [i64::from(o.disk_gb)]
         };
         if same_machine(current) {
-            if (bandwidth, defense) == (now_bw, now_def) {
-                return Err(fail("升级配置与当前配置相同"));
-            }
             return self
                 .more_units(
                     &h,
@@ -1619,7 +1616,12 @@ impl Call<'_> {
 
     /// A cloud `server_upgrade` raising only bandwidth or defense: the differences
     /// (`(field, asked, has now)`) as units, each from 0 to `MAX_UNITS` and never
-    /// less than now; answered with what it cost, as the upstream.
+    /// less than now; answered with what it cost, as the upstream. No difference is
+    /// refused, unless under a `client_order_id` that already added units: that
+    /// upgrade asked again (it reached this configuration), charged nothing. Under a
+    /// used id an upgrade is known by its increment, as `lease_upgrade`'s: the same
+    /// difference again (its answer lost before the units counted) is that upgrade,
+    /// another difference is refused.
     async fn more_units(
         &self,
         h: &Holding,
@@ -1639,15 +1641,11 @@ impl Call<'_> {
                 add.insert(unit, more);
             }
         }
-        let upgraded = self
-            .front
-            .add_units(
-                &self.who,
-                h.guid,
-                &add,
-                get(&self.fields, "client_order_id"),
-            )
-            .await?;
+        let coid = get(&self.fields, "client_order_id");
+        if add.is_empty() && coid.is_none() {
+            return Err(fail("升级配置与当前配置相同"));
+        }
+        let upgraded = self.front.add_units(&self.who, h.guid, &add, coid).await?;
         Ok((
             OK_WRITE,
             json!({"id": h.guid, "money": yuan(upgraded.paid - h.paid)}),
