@@ -955,6 +955,29 @@ impl Engine {
             .chain(p.rule.levels.values())
             .any(|b| matches!(b, Basis::Fixed(_)));
         let months = p.rule.shown_periods()[0];
+        // Only what the upstream's crate provisions: an option it ignored would be
+        // paid for and never delivered, whatever its quote says.
+        let conn = self.connection(&p.account).await?;
+        let provisioned = conn
+            .purchasing()
+            .map(|s| s.units_provisioned(&p.purchase(QUOTE_TARGET, months)))
+            .unwrap_or_default();
+        if let Some(u) = units.iter().find(|u| !provisioned.contains(&u.unit)) {
+            let sold: Vec<&str> = provisioned.iter().map(|u| u.as_str()).collect();
+            return Err(Error::invalid(
+                "unit",
+                format!(
+                    "{}: product {}'s upstream ({}, account {}) provisions no {} per unit for it (it does: {})",
+                    u.unit,
+                    p.name,
+                    conn.vendor(),
+                    p.account,
+                    u.unit,
+                    if sold.is_empty() { "none".to_string() } else { sold.join(", ") }
+                ),
+            )
+            .into());
+        }
         let base = self
             .quote(&p.account, &p.purchase(QUOTE_TARGET, months))
             .await?;

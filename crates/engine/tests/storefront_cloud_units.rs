@@ -20,6 +20,7 @@ use idcgate_store::testing::TestDb;
 both_backends!(
     a_cloud_server_sells_bandwidth_and_defense_per_unit_where_its_upstream_provisions_them,
     a_lost_cloud_unit_upgrade_is_charged_once_and_counts_once_settled,
+    west_and_cndns_cloud_servers_sell_bandwidth_only,
 );
 
 /// `cloud-1c1g` selling up to 50 more Mbps and 30 more G. (The sandbox line: 29.00 a
@@ -304,4 +305,126 @@ async fn a_lost_cloud_unit_upgrade_is_charged_once_and_counts_once_settled(db: &
     assert_eq!(again.server.unwrap().bandwidth_mbps, 35);
     assert!(f.srv.faults.requests() - requests <= 2, "reads only");
     common::assert_books_balance(&f.engine).await;
+}
+
+async fn west_and_cndns_cloud_servers_sell_bandwidth_only(db: &TestDb) {
+    use idcgate_engine::storefront::Shop;
+    use idcgate_engine::testing::{add_funded_tenant, product_spec};
+    let engine = common::engine_on(db, vec![common::west(), common::cndns()]).await;
+    let west = idcgate_west::Sim::sandbox();
+    let _w = common::add_sandbox(&engine, "w", &west).await;
+    let cndns = idcgate_cndns::Sim::sandbox();
+    let _c = common::add_sandbox(&engine, "c", &cndns).await;
+    let specs = [
+        product_spec(
+            "west-c1",
+            "w",
+            ResourceKind::Server,
+            "c1m1",
+            &[("serverroom", "3"), ("os", "centos7.9")],
+            ("10%", "1"),
+        ),
+        idcgate_engine::catalog::ProductSpec {
+            offer: None,
+            ..product_spec(
+                "cndns-c2",
+                "c",
+                ResourceKind::Server,
+                "-",
+                &[
+                    ("cpu", "2"),
+                    ("ram", "2048"),
+                    ("HD", "50"),
+                    ("BD", "2"),
+                    ("place", "1"),
+                    ("os", "centos7.9_64"),
+                ],
+                ("25%", "1"),
+            )
+        },
+    ];
+    let mut ids = Vec::new();
+    for (spec, vendor) in specs.into_iter().zip(["west", "cndns"]) {
+        let name = spec.name.clone();
+        ids.push(engine.add_product("test", spec).await.unwrap().id);
+        // Neither upstream sells IPs or defense with a cloud server: refused naming it.
+        for unit in ["defense=10@1.00", "ip=1@1.00"] {
+            let e = engine
+                .set_product_units("test", &name, vec![ProductUnit::parse(unit).unwrap()])
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(vendor) && e.contains("provisions no"),
+                "{name} {unit}: {e}"
+            );
+        }
+        let p = engine
+            .set_product_units(
+                "test",
+                &name,
+                vec![ProductUnit::parse("bandwidth=20").unwrap()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(p.units.len(), 1, "{name}");
+    }
+    let shop = Shop::new(engine.clone());
+    let (view, key) = add_funded_tenant(&engine, "acme", yuan("5000.00"), Money::ZERO).await;
+    let who = shop
+        .authenticate(&view.tenant.appid, key.expose(), common::storefront::PEER)
+        .await
+        .unwrap();
+    let offered = shop.offerings(&who, ResourceKind::Server).await.unwrap();
+    // West prices a Mbps at 12.00 a month, CNDNS at 20.00: plus 10 % and 25 %.
+    for (id, monthly) in ids.iter().zip(["13.20", "25.00"]) {
+        let o = offered.iter().find(|o| o.id == *id).unwrap();
+        let shown: Vec<(Unit, Money, u32)> = o
+            .units
+            .iter()
+            .map(|u| (u.unit, u.monthly, u.max_extra))
+            .collect();
+        assert_eq!(shown, [(Unit::Bandwidth, yuan(monthly), 20)]);
+    }
+
+    // West: 5 more Mbps with the server (10 in all), then 5 more for the time left.
+    let h = shop
+        .buy(
+            &who,
+            &with_units(ids[0], "w-1", &[("units.bandwidth", "5")]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(h.state, HoldingState::Active, "{h:?}");
+    let base = engine
+        .product_price("west-c1", None, Some(1))
+        .await
+        .unwrap()
+        .price;
+    assert_eq!(h.paid, base + yuan("66.00"));
+    assert_eq!(h.server.as_ref().unwrap().bandwidth_mbps, 10);
+    let up = shop
+        .add_units(&who, h.guid, &units(&[(Unit::Bandwidth, 5)]), Some("w-u"))
+        .await
+        .unwrap();
+    assert!(up.paid > h.paid);
+    assert_eq!(up.units, units(&[(Unit::Bandwidth, 10)]));
+    assert_eq!(up.server.unwrap().bandwidth_mbps, 15, "West upgraded it");
+
+    // CNDNS: 3 more Mbps with the host (BD 5).
+    let h = shop
+        .buy(
+            &who,
+            &with_units(ids[1], "c-1", &[("units.bandwidth", "3")]),
+        )
+        .await
+        .unwrap();
+    let base = engine
+        .product_price("cndns-c2", None, Some(1))
+        .await
+        .unwrap()
+        .price;
+    assert_eq!(h.paid, base + yuan("75.00"));
+    assert_eq!(h.units, units(&[(Unit::Bandwidth, 3)]));
+    common::assert_books_balance(&engine).await;
 }

@@ -1453,6 +1453,16 @@ fn months_between(from: Timestamp, to: Timestamp) -> Result<i64> {
 
 #[async_trait]
 impl Purchasing for ZonkvmClient {
+    /// Dedicated servers and colocation: IPs, bandwidth and defense; cloud servers:
+    /// bandwidth and defense (a cloud line prices no IP).
+    fn units_provisioned(&self, request: &PurchaseRequest) -> Vec<Unit> {
+        match family_of(request) {
+            Ok((Fam::Cloud, _)) => vec![Unit::Bandwidth, Unit::Defense],
+            Ok((Fam::Lease | Fam::Idc, _)) => vec![Unit::Ip, Unit::Bandwidth, Unit::Defense],
+            _ => Vec::new(),
+        }
+    }
+
     fn sells(&self) -> Vec<(ResourceKind, Operation)> {
         let kinds = [
             ResourceKind::Server,
