@@ -131,18 +131,12 @@ async fn a_cloud_server_sells_bandwidth_and_defense_per_unit_where_its_upstream_
 
     // 5 more Mbps and 10 more G: 33.35 + 5 x 10.35 + 10 x 2.30; the upstream charged
     // 29.00 + 45.00 + 20.00 and its server has 10 Mbps and 15 G.
-    let h = f
-        .shop
-        .buy(
-            &who,
-            &with_units(
-                f.product,
-                "c-1",
-                &[("units.bandwidth", "5"), ("units.defense", "10")],
-            ),
-        )
-        .await
-        .unwrap();
+    let purchase = with_units(
+        f.product,
+        "c-1",
+        &[("units.bandwidth", "5"), ("units.defense", "10")],
+    );
+    let h = f.shop.buy(&who, &purchase).await.unwrap();
     assert_eq!(h.state, HoldingState::Active, "{h:?}");
     assert_eq!(h.paid, yuan("108.10"));
     assert_eq!(h.units, units(&[(Unit::Bandwidth, 5), (Unit::Defense, 10)]));
@@ -156,18 +150,7 @@ async fn a_cloud_server_sells_bandwidth_and_defense_per_unit_where_its_upstream_
     // The same order_id again: the same purchase, nothing charged; with other units,
     // another purchase, refused.
     let paid = f.balance("tenant:acme").await;
-    let same = f
-        .shop
-        .buy(
-            &who,
-            &with_units(
-                f.product,
-                "c-1",
-                &[("units.bandwidth", "5"), ("units.defense", "10")],
-            ),
-        )
-        .await
-        .unwrap();
+    let same = f.shop.buy(&who, &purchase).await.unwrap();
     assert_eq!((same.guid, same.units.clone()), (h.guid, h.units.clone()));
     let r = f
         .shop

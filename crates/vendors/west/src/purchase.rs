@@ -542,6 +542,9 @@ impl WestClient {
             }
             Upgrade => {
                 let id = line.id_of(request)?;
+                // All but the server's own bandwidth (what units add to) is checked
+                // before anything is read.
+                wanted(line, request, Some(&json!({"bandwidth": "0"})))?;
                 // An upgrade to the plan it has would leave nothing for settling to see.
                 let now = self.resource(line, &id).await?;
                 let want = wanted(line, request, Some(&now))?;

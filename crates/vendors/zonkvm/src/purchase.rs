@@ -558,7 +558,12 @@ fn within_line(line: &Value, product: &Value, m: &Machine) -> Result<()> {
             max("defense_max_size", i(product, "defense")),
         ),
     ];
-    for (what, have, min, most) in checks {
+    within(&checks)
+}
+
+/// Each `(field, value, least, most)` within its bounds, the first outside named.
+fn within(checks: &[(&str, i64, i64, i64)]) -> Result<()> {
+    for &(what, have, min, most) in checks {
         if !(min..=most).contains(&have) {
             return Err(Error::invalid(
                 what,
@@ -587,20 +592,12 @@ fn cloud_within_line(line: &Value, c: &CloudConfig) -> Result<()> {
             i(line, "defenseMaxSize").max(i(line, "defenseFreeSize")),
         ),
     ];
-    for (what, have, min, most) in checks {
-        if !(min..=most).contains(&have) {
-            return Err(Error::invalid(
-                what,
-                format!("{have}: the line sells {min} to {most}"),
-            ));
-        }
-    }
-    Ok(())
+    within(&checks)
 }
 
 /// A cloud value from its document field or, in idcgate's neutral units, as that many
-/// beyond `base` (a create: the package's; an upgrade: the order's); not both. A cloud
-/// line prices no IP, so `units.ip` is refused.
+/// beyond `base` (a create: the package's; an upgrade: the order's), as [`with_units`].
+/// A cloud line prices no IP, so `units.ip` is refused.
 fn cloud_value(r: &PurchaseRequest, key: &str, unit: Unit, base: i64) -> Result<i64> {
     if opt(r, Unit::Ip.option_key()).is_some() {
         return Err(Error::invalid(
@@ -608,6 +605,12 @@ fn cloud_value(r: &PurchaseRequest, key: &str, unit: Unit, base: i64) -> Result<
             "a Zonkvm cloud line sells no IPs per unit (only bandwidth and defense)",
         ));
     }
+    with_units(r, key, unit, base)
+}
+
+/// A create's value from its document field `key` or as that many `unit`s beyond
+/// `base` (idcgate's neutral option); not both.
+fn with_units(r: &PurchaseRequest, key: &str, unit: Unit, base: i64) -> Result<i64> {
     match (opt_int(r, key)?, units(r, unit)?) {
         (Some(_), Some(_)) => Err(Error::invalid(
             unit.option_key(),
@@ -868,18 +871,7 @@ impl ZonkvmClient {
             "content.ipnum"
         };
         // Units beyond the model (idcgate's neutral options) add to its own values.
-        let with_units = |key: &str, unit: Unit, base: i64| -> Result<i64> {
-            match (opt_int(r, key)?, units(r, unit)?) {
-                (Some(_), Some(_)) => Err(Error::invalid(
-                    unit.option_key(),
-                    format!("give {key} or {}, not both", unit.option_key()),
-                )),
-                (Some(v), None) => Ok(v),
-                (None, extra) => base
-                    .checked_add(extra.unwrap_or(0))
-                    .ok_or_else(|| Error::invalid(unit.option_key(), "out of range")),
-            }
-        };
+        let with_units = |key: &str, unit: Unit, base: i64| with_units(r, key, unit, base);
         let machine = Machine {
             bandwidth: with_units(
                 "content.bandwidth",
