@@ -1001,7 +1001,7 @@ impl Engine {
                 .quote(&p.account, &p.purchase_with(QUOTE_TARGET, months, &most))
                 .await
             {
-                return Err(self.cannot_sell_unit(&p, u.unit, e).await);
+                return Err(self.cannot_sell_unit(&p, u, e).await);
             }
             if u.fixed.is_none() {
                 let one: Units = [(u.unit, 1)].into_iter().collect();
@@ -1039,11 +1039,10 @@ impl Engine {
         self.product(&p.name).await
     }
 
-    /// Why `p` cannot sell `unit`, naming its upstream's vendor: the upstream refused a
-    /// create with the most of it (its crate sends no such change for this kind of
-    /// product, or the maximum is beyond what its line sells). Other errors (the
+    /// Why `p` cannot sell `u`, naming its upstream's vendor: the upstream refused a
+    /// create with the most of it (beyond what its line sells, say). Other errors (the
     /// upstream unreachable) are kept as they are.
-    async fn cannot_sell_unit(&self, p: &Product, unit: Unit, e: EngineError) -> EngineError {
+    async fn cannot_sell_unit(&self, p: &Product, u: &ProductUnit, e: EngineError) -> EngineError {
         let EngineError::Upstream(
             up @ (Error::InvalidInput { .. }
             | Error::Unsupported { .. }
@@ -1059,8 +1058,8 @@ impl Engine {
         Error::invalid(
             "unit",
             format!(
-                "{unit}: product {}'s upstream ({vendor}, account {}) cannot sell it per unit: {up}",
-                p.name, p.account
+                "{}: product {}'s upstream ({vendor}, account {}) refused a create with {} more: {up}",
+                u.unit, p.name, p.account, u.max_extra
             ),
         )
         .into()
