@@ -200,10 +200,12 @@ pub enum ProductCmd {
         months: Option<u32>,
     },
     /// Set what a server product sells per unit beyond its base (extra IPs, Mbps of
-    /// bandwidth, G of defense), replacing what it sold. Each unit is checked at the
-    /// upstream: it must sell the most given and charge for one more (else give a
-    /// fixed price). A product priced at a fixed monthly price (or with such a level)
-    /// needs each unit's fixed monthly price.
+    /// bandwidth, G of defense), replacing what it sold. Only units its upstream
+    /// provisions: Zonkvm dedicated servers and colocation all three, Zonkvm cloud
+    /// servers bandwidth and defense, West and CNDNS cloud servers bandwidth. Each unit
+    /// is checked at the upstream: it must sell the most given and charge for one more
+    /// (else give a fixed price). A product priced at a fixed monthly price (or with
+    /// such a level) needs each unit's fixed monthly price.
     Units {
         /// The product's name.
         product: String,
@@ -780,7 +782,7 @@ const SANDBOX_CATALOG: [Seed; 11] = [
     },
     Seed {
         name: "zonkvm-cloud-1c1g",
-        title: "Zonkvm 德阳电信 cloud 1C1G",
+        title: "Zonkvm 德阳电信 cloud 1C1G, more bandwidth and defense to order",
         account: "sandbox-zonkvm",
         kind: ResourceKind::Server,
         offer: Some("德阳电信-1核1G"),
@@ -789,7 +791,7 @@ const SANDBOX_CATALOG: [Seed; 11] = [
         levels: &["gold=10%"],
         discounts: &[],
         periods: "1,3,6,12",
-        units: &[],
+        units: &["bandwidth=50", "defense=30"],
     },
     Seed {
         name: "zonkvm-dedicated",

@@ -89,3 +89,6 @@ pub async fn zone_names(conn: &dyn Connection) -> Vec<String> {
     zones.sort();
     zones
 }
+
+/// The storefront over the Zonkvm sandbox (the tests outside `storefront.rs`).
+pub mod storefront;
