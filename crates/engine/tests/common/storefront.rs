@@ -3,7 +3,7 @@
 //! product `cloud-1c1g` (cost + 15%, 1, 3 or 12 months), the shop, funded tenants and
 //! ledger balances.
 
-use idcgate_core::storefront::{Shopper, Storefront};
+use idcgate_core::storefront::{Purchase, Shopper, Storefront};
 use idcgate_core::Money;
 use idcgate_engine::storefront::Shop;
 use idcgate_engine::testing::{add_funded_tenant, cloud_product};
@@ -60,6 +60,26 @@ impl Fixture {
             .await
             .unwrap();
         (who, view.tenant.appid, key.expose().to_string())
+    }
+
+    /// `cloud-1c1g` for `months` under `order_id`, for the client user 42.
+    pub fn purchase(&self, months: u32, order_id: Option<&str>) -> Purchase {
+        Purchase {
+            offering: self.product,
+            months,
+            client_order_id: order_id.map(str::to_string),
+            client_user_id: Some("42".into()),
+            options: Default::default(),
+        }
+    }
+
+    /// What the catalog charges for `months` now (the upstream's quote plus 15%).
+    pub async fn price(&self, months: u32) -> Money {
+        self.engine
+            .product_price("cloud-1c1g", None, Some(months))
+            .await
+            .unwrap()
+            .price
     }
 
     /// A ledger account's balance (`tenant:<name>`, ...).
