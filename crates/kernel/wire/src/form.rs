@@ -100,15 +100,37 @@ pub fn decode_body(
 }
 
 /// One part of a `multipart/form-data` body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Part {
     pub name: String,
+    /// The content as text: a plain field decoded in its charset; a file part's bytes
+    /// as lossy UTF-8 (a copy for form fields, not the file: see `bytes`).
     pub value: String,
     /// The `filename` of a file part; `None` for a plain field.
     pub filename: Option<String>,
-    /// A file part whose bytes are not UTF-8: `value` is a lossy copy of them, not
-    /// the file.
-    pub binary: bool,
+    /// The content exactly as sent, before any decoding: a file part's data.
+    pub bytes: Vec<u8>,
+}
+
+/// Names and sizes only: a part may be a file or a secret.
+impl std::fmt::Debug for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Part")
+            .field("name", &self.name)
+            .field("filename", &self.filename)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// The first file part named `name` (a part with a `filename`) of a multipart body,
+/// its bytes as sent; `None` for a body that is not multipart or has no such part.
+pub fn multipart_file(body: &[u8], content_type: Option<&str>, name: &str) -> Option<Part> {
+    let boundary = content_type.and_then(multipart_boundary)?;
+    let declared = content_type.and_then(Charset::from_content_type);
+    decode_multipart(body, &boundary, declared)
+        .into_iter()
+        .find(|p| p.name == name && p.filename.is_some())
 }
 
 /// RFC 2046 caps a boundary at 70 characters; a longer one is refused rather than
@@ -131,7 +153,7 @@ pub fn multipart_boundary(content_type: &str) -> Option<String> {
 
 /// The parts of a multipart body, in order. Names and text values are decoded in the
 /// part's declared charset, else the request's (`declared`), else leniently; a file
-/// part's bytes are data and are kept as lossy UTF-8. Malformed parts are skipped and a
+/// part's bytes are data, kept as sent in `bytes` (its `value` is lossy UTF-8). Malformed parts are skipped and a
 /// part without its closing delimiter is dropped (a truncated upload must not be stored
 /// as if it were whole); nothing here panics on hostile input.
 pub fn decode_multipart(body: &[u8], boundary: &str, declared: Option<Charset>) -> Vec<Part> {
@@ -205,8 +227,7 @@ fn decode_part(segment: &[u8], declared: Option<Charset>) -> Option<Part> {
             charset = Charset::from_content_type(rest).or(charset);
         }
     }
-    let binary = filename.is_some() && std::str::from_utf8(value).is_err();
-    let value = if filename.is_some() {
+    let text = if filename.is_some() {
         String::from_utf8_lossy(value).into_owned()
     } else {
         charset
@@ -215,9 +236,9 @@ fn decode_part(segment: &[u8], declared: Option<Charset>) -> Option<Part> {
     };
     Some(Part {
         name: name?,
-        value,
+        value: text,
         filename,
-        binary,
+        bytes: value.to_vec(),
     })
 }
 
@@ -388,9 +409,37 @@ mod tests {
             ]
         );
         assert_eq!(parts[2].filename.as_deref(), Some("a;b.txt"));
-        assert!(parts[2].binary, "0xff is not UTF-8");
+        assert_eq!(
+            parts[2].bytes, b"line1\r\n--XYZ-ish\r\n\xff",
+            "a file part's bytes as sent, 0xff included"
+        );
         assert_eq!(parts[0].filename, None);
-        assert!(!parts[0].binary);
+        assert_eq!(parts[0].bytes, b"vm_info");
+    }
+
+    /// Every byte value, twice (CR LF and `--` among them), arrives as sent; only the
+    /// line break before the next delimiter belongs to the delimiter.
+    #[test]
+    fn a_file_parts_bytes_are_kept_as_sent() {
+        let data: Vec<u8> = (0..=255u8).chain((0..=255u8).rev()).collect();
+        let mut body = b"--b\r\nContent-Disposition: form-data; name=\"start\"\r\n\r\n0\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n\r\n".to_vec();
+        body.extend(&data);
+        body.extend(b"\r\n--b--\r\n");
+        let ct = Some("multipart/form-data; boundary=b");
+        let part = multipart_file(&body, ct, "file").unwrap();
+        assert_eq!(part.bytes, data);
+        assert_eq!(part.filename.as_deref(), Some("a.bin"));
+        assert_eq!(
+            format!("{part:?}"),
+            r#"Part { name: "file", filename: Some("a.bin"), bytes: 512 }"#,
+            "Debug shows no content"
+        );
+        assert!(
+            multipart_file(&body, ct, "start").is_none(),
+            "not a file part"
+        );
+        assert!(multipart_file(&body, Some("application/x-www-form-urlencoded"), "file").is_none());
+        assert!(multipart_file(&body, None, "file").is_none());
     }
 
     #[test]
