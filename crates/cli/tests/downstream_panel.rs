@@ -8,7 +8,8 @@
 //!   lists it, another tenant's id not found with the backup kept;
 //! - `hosting_upload` (multipart/form-data): chunks written and resumed at the
 //!   upstream as sent, control characters and all, binary ones byte for byte (0x00-0xFF,
-//!   a ~200 KiB random file in three chunks), through a raw form and the client alike;
+//!   a ~200 KiB random file in three chunks), through a raw multipart form, a
+//!   urlencoded one and the client alike;
 //!   a chunk over 1 MiB is refused with nothing written;
 //! - `hosting_add_database`: the site's bundled database, answered `{"id"}` as the
 //!   finance system answers it, that the tenant then reads and manages as its own
@@ -324,6 +325,22 @@ async fn the_hosting_actions_once_not_offered_work_through_the_endpoint(db: &Tes
         .await
         .unwrap();
     assert_eq!(at_sim("hop.bin").unwrap(), second.file.unwrap().bytes);
+    // ...and as a urlencoded value: percent-decoded bytes, no charset applied.
+    let encoded: String = all.iter().rev().map(|b| format!("%{b:02X}")).collect();
+    let form = format!(
+        "appid={}&appkey={}&action=hosting_operate&operate=hosting_upload&guid={site}&contents_path={root}&start=0&filename=url.bin&file={encoded}",
+        me.0, me.1
+    );
+    let raw = format!(
+        "POST /api/same/index HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded; charset=gbk\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    );
+    let (status, text) = http_bytes(r.i.addr, raw.as_bytes()).await;
+    assert_eq!((status, text.contains("\"code\":1")), (200, true), "{text}");
+    assert_eq!(
+        at_sim("url.bin").unwrap(),
+        all.iter().rev().copied().collect::<Vec<u8>>()
+    );
     // A chunk over 1 MiB is refused, nothing written.
     let v = upload(
         &r.i,

@@ -1,6 +1,8 @@
 //! `application/x-www-form-urlencoded` in either charset, and the one
-//! `multipart/form-data` decoder the simulators share. Values are encoded to bytes in the
-//! charset first, then percent-encoded, which is what GBK upstreams expect.
+//! `multipart/form-data` decoder the simulators and the downstream endpoint share. Values
+//! are encoded to bytes in the charset first, then percent-encoded, which is what GBK
+//! upstreams expect. A file is bytes, not text: [`multipart_file`] and [`raw_value`]
+//! give a value as sent, where the fields hold it decoded.
 
 use crate::charset::{decode_lenient, Charset};
 use percent_encoding::{percent_decode, percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -123,14 +125,33 @@ impl std::fmt::Debug for Part {
     }
 }
 
-/// The first file part named `name` (a part with a `filename`) of a multipart body,
-/// its bytes as sent; `None` for a body that is not multipart or has no such part.
+/// The first part named `name` (case-insensitively) of a multipart body, its bytes as sent (a file part, or
+/// a plain one: PHP's `$_POST` keeps a value's bytes too); `None` for a body that is
+/// not multipart or has no such part.
 pub fn multipart_file(body: &[u8], content_type: Option<&str>, name: &str) -> Option<Part> {
     let boundary = content_type.and_then(multipart_boundary)?;
     let declared = content_type.and_then(Charset::from_content_type);
     decode_multipart(body, &boundary, declared)
         .into_iter()
-        .find(|p| p.name == name && p.filename.is_some())
+        .find(|p| p.name.eq_ignore_ascii_case(name))
+}
+
+/// The first value of `key` (matched case-insensitively) in a urlencoded body as bytes:
+/// percent-decoded and nothing more, where a file's data is no text in any charset.
+pub fn raw_value(body: &[u8], key: &str) -> Option<Vec<u8>> {
+    let bytes = |raw: &[u8]| -> Vec<u8> {
+        let spaced: Vec<u8> = raw
+            .iter()
+            .map(|b| if *b == b'+' { b' ' } else { *b })
+            .collect();
+        percent_decode(&spaced).collect()
+    };
+    body.split(|b| *b == b'&').find_map(|pair| {
+        let mut it = pair.splitn(2, |b| *b == b'=');
+        let k = bytes(it.next().unwrap_or_default());
+        k.eq_ignore_ascii_case(key.as_bytes())
+            .then(|| bytes(it.next().unwrap_or_default()))
+    })
 }
 
 /// RFC 2046 caps a boundary at 70 characters; a longer one is refused rather than
@@ -386,6 +407,15 @@ mod tests {
     }
 
     #[test]
+    fn a_raw_value_is_percent_decoded_bytes() {
+        let body = b"a=1&File=%00%FF%E4+x%zz&file=second";
+        assert_eq!(raw_value(body, "file").unwrap(), b"\x00\xff\xe4 x%zz");
+        assert_eq!(raw_value(body, "a").unwrap(), b"1");
+        assert_eq!(raw_value(b"file", "file").unwrap(), b"");
+        assert!(raw_value(body, "b").is_none());
+    }
+
+    #[test]
     fn odd_input_does_not_panic() {
         let pairs = decode(b"a&=b&c=%ZZ&d=%E4");
         assert_eq!(pairs.len(), 4);
@@ -434,10 +464,8 @@ mod tests {
             r#"Part { name: "file", filename: Some("a.bin"), bytes: 512 }"#,
             "Debug shows no content"
         );
-        assert!(
-            multipart_file(&body, ct, "start").is_none(),
-            "not a file part"
-        );
+        assert_eq!(multipart_file(&body, ct, "start").unwrap().bytes, b"0");
+        assert!(multipart_file(&body, ct, "none").is_none());
         assert!(multipart_file(&body, Some("application/x-www-form-urlencoded"), "file").is_none());
         assert!(multipart_file(&body, None, "file").is_none());
     }

@@ -922,7 +922,8 @@ struct Call<'a> {
     front: &'a dyn Storefront,
     who: Shopper,
     fields: Fields,
-    /// The bytes of the request's multipart `file` part, as sent.
+    /// The bytes of the request's `file` (a multipart part or a urlencoded value), as
+    /// sent.
     file: Option<Vec<u8>>,
 }
 
@@ -1196,19 +1197,17 @@ impl Call<'_> {
     /// replaced upstream by the holding's own order), answered with the upstream's data.
     async fn panel(&self, site: Site, op: &str) -> Result<(&'static str, Value), Refusal> {
         let family = site.family();
-        // An upload's file goes as bytes: the file part's, or a text field's.
-        let file = (op == "hosting_upload")
-            .then(|| {
-                let bytes = match &self.file {
-                    Some(bytes) => bytes.clone(),
-                    None => get(&self.fields, FILE)?.as_bytes().to_vec(),
-                };
-                let name = get(&self.fields, "filename")
+        // An upload's file goes as bytes, as it came.
+        let file = self
+            .file
+            .as_ref()
+            .filter(|_| op == "hosting_upload")
+            .map(|bytes| PanelFile {
+                name: get(&self.fields, "filename")
                     .unwrap_or_default()
-                    .to_string();
-                Some(PanelFile { name, bytes })
-            })
-            .flatten();
+                    .to_string(),
+                bytes: bytes.clone(),
+            });
         let mut never = vec!["appid", "appkey", "action", "operate", "guid"];
         if file.is_some() {
             never.extend([FILE, "filename"]);
@@ -1753,14 +1752,17 @@ async fn answer(
 ) -> Result<(&'static str, Value), Refusal> {
     // A file part's name is the upload's `filename`, as the finance system reads it.
     let mut fields = form::decode_body(body, content_type, Some("filename"));
-    // A file part is data: its bytes travel on as they are (`PanelCall::file`), and the
-    // fields lose their lossy text copy of it.
-    let file = form::multipart_file(body, content_type, FILE).map(|p| p.bytes);
+    // A file is data: its bytes travel on as they are (`PanelCall::file`), and the
+    // fields lose their text copy of it (lossy, or decoded in a charset).
+    let file = match content_type.and_then(form::multipart_boundary) {
+        Some(_) => form::multipart_file(body, content_type, FILE).map(|p| p.bytes),
+        None => form::raw_value(body, FILE),
+    };
     if let Some(bytes) = &file {
         if bytes.len() > MAX_CHUNK {
             return Err(chunk_too_long());
         }
-        fields.retain(|(k, _)| k != FILE);
+        fields.retain(|(k, _)| !k.eq_ignore_ascii_case(FILE));
     }
     let (Some(appid), Some(appkey), Some(action)) = (
         get(&fields, "appid"),

@@ -231,8 +231,8 @@ impl Incoming {
         &self.body
     }
 
-    /// The bytes of the body's multipart file part named `name`, exactly as sent
-    /// (`fields` hold them as lossy text); `None` when there is no such part.
+    /// The bytes of the body's multipart part named `name` (a file's), exactly as sent
+    /// (`fields` hold them as text, lossy for a file); `None` when there is no such part.
     pub fn file(&self, name: &str) -> Option<Vec<u8>> {
         form::multipart_file(&self.body, self.header("content-type"), name).map(|p| p.bytes)
     }
