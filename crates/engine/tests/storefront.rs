@@ -1205,13 +1205,13 @@ async fn console_password_and_firewall_rules_reach_the_tenants_own_server_only(d
 }
 
 fn panel(operation: &str, fields: &[(&str, &str)]) -> idcgate_core::PanelCall {
-    idcgate_core::PanelCall {
-        operation: operation.into(),
-        fields: fields
+    idcgate_core::PanelCall::new(
+        operation,
+        fields
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-    }
+    )
 }
 
 async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &TestDb) {

@@ -42,8 +42,10 @@
 //! upstream's hosting or database capability; the rest of the panel passes through as
 //! it is ([`crate::panel`]: only its listed sub-operations, with only their rows'
 //! fields, on the tenant's own holding), answered with the upstream's data.
-//! `hosting_upload` is one of them, multipart as the document has it; its `file` is
-//! carried on as text, so a chunk that is not UTF-8 is refused. `hosting_del_backup`'s
+//! `hosting_upload` is one of them, multipart as the document has it; its `file` part's
+//! bytes (any of 0x00-0xFF, at most 1 MiB a chunk) go on as they are
+//! (`PanelCall::file`), with the part's `filename` as the file's name; a text `file`
+//! field goes as its UTF-8. `hosting_del_backup`'s
 //! `guid` is a backup's id: the tenant's own live sites are searched for the one whose
 //! backup list shows it, and it is deleted there (another's is not found).
 //! `hosting_add_database` makes the site's bundled database, which the tenant then
@@ -96,8 +98,8 @@ use idcgate_core::storefront::{
 };
 use idcgate_core::units::{Unit, Units, MAX_UNITS};
 use idcgate_core::{
-    Direction, FirewallRule, FirewallRuleSpec, Money, PanelCall, PowerAction, PowerState,
-    ResourceKind, RuleProtocol, ServerKind, SiteAction, Verdict,
+    Direction, FirewallRule, FirewallRuleSpec, Money, PanelCall, PanelFile, PowerAction,
+    PowerState, ResourceKind, RuleProtocol, ServerKind, SiteAction, Verdict,
 };
 use idcgate_wire::form;
 use idcgate_wire::sim::china;
@@ -118,7 +120,7 @@ const MAX_MONTHS: u32 = 120;
 const MULTILINE: [&str; 6] = ["domainText", "domains", "access", "text", "key", "csr"];
 const MAX_TEXT: usize = 65_536;
 /// `hosting_upload`'s `file`: a chunk of a file, data rather than a parameter, so any
-/// character goes; the endpoint reads bodies of up to 2 MiB.
+/// byte goes (carried as bytes, not text); the endpoint reads bodies of up to 2 MiB.
 const FILE: &str = "file";
 const MAX_CHUNK: usize = 1 << 20;
 /// Fields that would carry a price or a rebate: prices are the server's alone.
@@ -201,9 +203,7 @@ fn screen(fields: &Fields) -> Result<(), Refusal> {
     for (k, v) in fields {
         if upload && k == FILE {
             if v.len() > MAX_CHUNK {
-                return Err(fail(format!(
-                    "参数错误：file 过长 (a chunk is at most {MAX_CHUNK} bytes)"
-                )));
+                return Err(chunk_too_long());
             }
             continue;
         }
@@ -241,6 +241,12 @@ fn screen(fields: &Fields) -> Result<(), Refusal> {
         }
     }
     Ok(())
+}
+
+fn chunk_too_long() -> Refusal {
+    fail(format!(
+        "参数错误：file 过长 (a chunk is at most {MAX_CHUNK} bytes)"
+    ))
 }
 
 /// A `Y-m-d H:i:s` time in China time, as the document writes them.
@@ -961,6 +967,9 @@ struct Call<'a> {
     front: &'a dyn Storefront,
     who: Shopper,
     fields: Fields,
+    /// The bytes of the request's `file` (a multipart part or a urlencoded value), as
+    /// sent.
+    file: Option<Vec<u8>>,
 }
 
 impl Call<'_> {
@@ -1230,12 +1239,25 @@ impl Call<'_> {
     /// replaced upstream by the holding's own order), answered with the upstream's data.
     async fn panel(&self, site: Site, op: &str) -> Result<(&'static str, Value), Refusal> {
         let family = site.family();
+        // An upload's file goes as bytes, as it came.
+        let file = self
+            .file
+            .as_ref()
+            .filter(|_| op == "hosting_upload")
+            .map(|bytes| PanelFile {
+                name: get(&self.fields, "filename")
+                    .unwrap_or_default()
+                    .to_string(),
+                bytes: bytes.clone(),
+            });
+        let mut never = vec!["appid", "appkey", "action", "operate", "guid"];
+        if file.is_some() {
+            never.extend([FILE, "filename"]);
+        }
         let given: Vec<(String, String)> = self
             .fields
             .iter()
-            .filter(|(k, _)| {
-                !["appid", "appkey", "action", "operate", "guid"].contains(&k.as_str())
-            })
+            .filter(|(k, _)| !never.contains(&k.as_str()))
             .cloned()
             .collect();
         let fields = crate::panel::fields(family, op, &given).map_err(|(field, _)| bad(&field))?;
@@ -1243,6 +1265,7 @@ impl Call<'_> {
         let call = PanelCall {
             operation: op.to_string(),
             fields,
+            file,
         };
         let data = self.front.panel(&self.who, h.guid, &call).await?;
         let msg = if crate::panel::reads(family, op) {
@@ -1269,10 +1292,7 @@ impl Call<'_> {
             .cloned()
             .collect();
         let fields = crate::panel::line_fields(action, &given).map_err(|(field, _)| bad(&field))?;
-        let call = PanelCall {
-            operation: action.to_string(),
-            fields,
-        };
+        let call = PanelCall::new(action, fields);
         Ok((
             OK_READ,
             self.front.line_panel(&self.who, line, &call).await?,
@@ -1286,10 +1306,7 @@ impl Call<'_> {
     /// holding of the tenant's lists is not found, and nothing is deleted.
     async fn del_backup(&self) -> Result<(&'static str, Value), Refusal> {
         let backup = guid(&self.fields)?.to_string();
-        let list = PanelCall {
-            operation: "hosting_backup_list".into(),
-            fields: Vec::new(),
-        };
+        let list = PanelCall::new("hosting_backup_list", Vec::new());
         let mut page = 1;
         loop {
             let (total, holdings) = self
@@ -1308,10 +1325,10 @@ impl Call<'_> {
                     })
                 });
                 if listed {
-                    let call = PanelCall {
-                        operation: "hosting_del_backup".into(),
-                        fields: vec![(crate::panel::RECORD.to_string(), backup.clone())],
-                    };
+                    let call = PanelCall::new(
+                        "hosting_del_backup",
+                        vec![(crate::panel::RECORD.to_string(), backup.clone())],
+                    );
                     let data = self.front.panel(&self.who, h.guid, &call).await?;
                     return Ok((OK_WRITE, data));
                 }
@@ -1832,20 +1849,18 @@ async fn answer(
     body: &[u8],
 ) -> Result<(&'static str, Value), Refusal> {
     // A file part's name is the upload's `filename`, as the finance system reads it.
-    let fields = form::decode_body(body, content_type, Some("filename"));
-    // A file part travels on as text (a `PanelCall` field, the upstream's multipart
-    // form built as text): bytes that are not UTF-8 would arrive changed.
-    let binary = content_type
-        .and_then(form::multipart_boundary)
-        .is_some_and(|b| {
-            form::decode_multipart(body, &b, None)
-                .iter()
-                .any(|p| p.binary)
-        });
-    if binary {
-        return Err(fail(
-            "参数错误：file 须为 UTF-8 文本 (only text files are passed through: the content is not UTF-8)",
-        ));
+    let mut fields = form::decode_body(body, content_type, Some("filename"));
+    // A file is data: its bytes travel on as they are (`PanelCall::file`), and the
+    // fields lose their text copy of it (lossy, or decoded in a charset).
+    let file = match content_type.and_then(form::multipart_boundary) {
+        Some(_) => form::multipart_file(body, content_type, FILE).map(|p| p.bytes),
+        None => form::raw_value(body, FILE),
+    };
+    if let Some(bytes) = &file {
+        if bytes.len() > MAX_CHUNK {
+            return Err(chunk_too_long());
+        }
+        fields.retain(|(k, _)| !k.eq_ignore_ascii_case(FILE));
     }
     let (Some(appid), Some(appkey), Some(action)) = (
         get(&fields, "appid"),
@@ -1865,7 +1880,12 @@ async fn answer(
     if spec().find(&name).filter(|a| a.action == action).is_none() {
         return Err(fail("请求错误"));
     }
-    let call = Call { front, who, fields };
+    let call = Call {
+        front,
+        who,
+        fields,
+        file,
+    };
     call.run(&name).await
 }
 
