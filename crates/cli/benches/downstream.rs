@@ -28,8 +28,16 @@
 //! envelope written straight to bytes, against the binary before them, alternated in
 //! the same hour: idcgate/simulator throughput 0.43-0.51x after, 0.42-0.51x before,
 //! within this machine's noise.
-//! PostgreSQL (unsettled, no statistics): one getservers alone takes 32-37 ms while
-//! this process spends 3.7 ms of CPU on it; 65 req/s at 64 callers.
+//! PostgreSQL, before a page's units were read in one statement and without statistics:
+//! one getservers alone took 32-37 ms while this process spent 3.7 ms of CPU on it; 65
+//! req/s at 64 callers. With the units in one statement: 23 ms alone unsettled (the
+//! planner, without statistics, filters the page's 100 resource keys over the
+//! account's every row); settled, as now measured (2026-12-03, load from two builds
+//! beside it): alone idcgate p50 4.3 ms, simulator 1.5 ms; 64 callers idcgate p50 193 /
+//! p99 246 ms, 328 req/s, simulator p50 86 / p99 145 ms, 721 req/s (0.45x); CPU per
+//! call 4.05 and 1.57 ms; create_order 100 req/s, p50 601 / p99 964 ms. SQLite in the
+//! same hour: idcgate p50 302 / p99 456 ms, 205 req/s, simulator p50 153 / p99 335
+//! ms, 395 req/s (0.52x); CPU per call 5.5 and 1.5 ms; create_order 91 req/s.
 #![allow(clippy::unwrap_used)] // a bench may fail loudly
 
 mod common;
@@ -286,6 +294,13 @@ async fn main() {
                 .await
                 .unwrap();
         }
+    }
+
+    // A running PostgreSQL's autovacuum analyzes a table this size within a minute;
+    // without statistics the planner takes a page's 100 resource keys as a filter over
+    // the account's every row (measured: 23-47 ms a page instead of under 1 ms).
+    if let Some(db) = &pg {
+        db.settle().await;
     }
 
     // 2. getservers, idcgate against the simulator answering from memory, one run.

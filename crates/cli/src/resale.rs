@@ -200,10 +200,12 @@ pub enum ProductCmd {
         months: Option<u32>,
     },
     /// Set what a server product sells per unit beyond its base (extra IPs, Mbps of
-    /// bandwidth, G of defense), replacing what it sold. Each unit is checked at the
-    /// upstream: it must sell the most given and charge for one more (else give a
-    /// fixed price). A product priced at a fixed monthly price (or with such a level)
-    /// needs each unit's fixed monthly price.
+    /// bandwidth, G of defense), replacing what it sold. Only units its upstream
+    /// provisions: Zonkvm dedicated servers and colocation all three, Zonkvm cloud
+    /// servers bandwidth and defense, West and CNDNS cloud servers bandwidth. Each unit
+    /// is checked at the upstream: it must sell the most given and charge for one more
+    /// (else give a fixed price). A product priced at a fixed monthly price (or with
+    /// such a level) needs each unit's fixed monthly price.
     Units {
         /// The product's name.
         product: String,
@@ -496,20 +498,29 @@ fn price_rows(terms: &[TermPrices]) -> Vec<Vec<String>> {
             };
             rows.push(vec![
                 t.months.to_string(),
-                if level.is_empty() {
-                    "(base)".into()
-                } else {
-                    level.clone()
-                },
-                t.cost.map(|c| c.to_string()).unwrap_or_else(|| {
-                    format!("unavailable: {}", t.error.clone().unwrap_or_default())
-                }),
+                level_cell(level),
+                cost_cell(t.cost, t.error.as_deref()),
                 price.map(|p| p.to_string()).unwrap_or_default(),
                 margin,
             ]);
         }
     }
     rows
+}
+
+/// A price level as people read it: the base rule is `""` in the catalog.
+fn level_cell(level: &str) -> String {
+    if level.is_empty() {
+        "(base)".into()
+    } else {
+        level.to_owned()
+    }
+}
+
+/// The upstream's cost, or why it could not be quoted.
+fn cost_cell(cost: Option<Money>, error: Option<&str>) -> String {
+    cost.map(|c| c.to_string())
+        .unwrap_or_else(|| format!("unavailable: {}", error.unwrap_or_default()))
 }
 
 /// Each unit's monthly cost and price at every level, for people.
@@ -520,14 +531,8 @@ fn unit_rows(units: &[UnitPrices]) -> Vec<Vec<String>> {
             rows.push(vec![
                 format!("{} ({})", u.unit, u.unit.measure()),
                 u.max_extra.to_string(),
-                if level.is_empty() {
-                    "(base)".into()
-                } else {
-                    level.clone()
-                },
-                u.cost.map(|c| c.to_string()).unwrap_or_else(|| {
-                    format!("unavailable: {}", u.error.clone().unwrap_or_default())
-                }),
+                level_cell(level),
+                cost_cell(u.cost, u.error.as_deref()),
                 price.map(|p| p.to_string()).unwrap_or_default(),
             ]);
         }
@@ -628,11 +633,7 @@ pub async fn product(out: &Out, engine: &Arc<Engine>, cmd: ProductCmd) -> Result
                 vec![vec![
                     v.product.clone(),
                     v.tenant.clone().unwrap_or_default(),
-                    if v.level.is_empty() {
-                        "(base)".into()
-                    } else {
-                        v.level.clone()
-                    },
+                    level_cell(&v.level),
                     v.months.to_string(),
                     v.cost.to_string(),
                     v.price.to_string(),
@@ -781,7 +782,7 @@ const SANDBOX_CATALOG: [Seed; 11] = [
     },
     Seed {
         name: "zonkvm-cloud-1c1g",
-        title: "Zonkvm 德阳电信 cloud 1C1G",
+        title: "Zonkvm 德阳电信 cloud 1C1G, more bandwidth and defense to order",
         account: "sandbox-zonkvm",
         kind: ResourceKind::Server,
         offer: Some("德阳电信-1核1G"),
@@ -790,7 +791,7 @@ const SANDBOX_CATALOG: [Seed; 11] = [
         levels: &["gold=10%"],
         discounts: &[],
         periods: "1,3,6,12",
-        units: &[],
+        units: &["bandwidth=50", "defense=30"],
     },
     Seed {
         name: "zonkvm-dedicated",

@@ -7,8 +7,10 @@
 //! - `hosting_del_backup` by a backup's id: deleted only where the tenant's own site
 //!   lists it, another tenant's id not found with the backup kept;
 //! - `hosting_upload` (multipart/form-data): chunks written and resumed at the
-//!   upstream as sent, control characters and all; a chunk that is not UTF-8 is
-//!   refused with nothing written (a file travels on as text);
+//!   upstream as sent, control characters and all, binary ones byte for byte (0x00-0xFF,
+//!   a ~200 KiB random file in three chunks), through a raw multipart form, a
+//!   urlencoded one and the client alike;
+//!   a chunk over 1 MiB is refused with nothing written;
 //! - `hosting_add_database`: the site's bundled database, answered `{"id"}` as the
 //!   finance system answers it, that the tenant then reads and manages as its own
 //!   database; nothing charged, the books balanced, the password in no audit entry.
@@ -33,8 +35,14 @@ const DB_OFFER: &str = "20250407053315151712";
 const DB_SECRET: &str = "Db-Secret-77";
 
 /// A `hosting_operate` multipart form by `who`: text fields, then `file` as a file
-/// part named `filename` holding `bytes` as they are.
-async fn upload(i: &Instance, who: (&str, &str), fields: &[(&str, &str)], bytes: &[u8]) -> Value {
+/// part named `name` holding `bytes` as they are.
+async fn upload(
+    i: &Instance,
+    who: (&str, &str),
+    name: &str,
+    fields: &[(&str, &str)],
+    bytes: &[u8],
+) -> Value {
     let boundary = "----downstreampanel7f3a";
     let mut body = Vec::new();
     let mut text = vec![
@@ -51,7 +59,7 @@ async fn upload(i: &Instance, who: (&str, &str), fields: &[(&str, &str)], bytes:
         );
     }
     body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"notes.txt\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
     );
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
@@ -255,6 +263,7 @@ async fn the_hosting_actions_once_not_offered_work_through_the_endpoint(db: &Tes
     let v = upload(
         &r.i,
         me,
+        "notes.txt",
         &[
             ("guid", &site),
             ("contents_path", &root),
@@ -267,21 +276,88 @@ async fn the_hosting_actions_once_not_offered_work_through_the_endpoint(db: &Tes
     let whole = format!("{first}tail");
     assert_eq!(body(via.clone(), site.clone()).await, whole);
     assert_eq!(body(direct.clone(), upstream_site.clone()).await, whole);
-    // Bytes 0x00-0xFF are not UTF-8: refused, nothing written.
+    // Binary files arrive byte for byte: every byte value as a raw form...
+    let site_id: i64 = upstream_site.parse().unwrap();
+    let at_sim = |name: &str| r.sim.hosting_file(site_id, &format!("{root}/{name}"));
     let all: Vec<u8> = (0..=255u8).collect();
     let v = upload(
         &r.i,
         me,
+        "all.bin",
         &[("guid", &site), ("contents_path", &root), ("start", "0")],
         &all,
     )
     .await;
+    assert_eq!(v["code"], 1, "{v}");
+    assert_eq!(at_sim("all.bin").unwrap(), all);
+    // ...~200 KiB of random bytes in three chunks, each resumed at the bytes so far...
+    let big = {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(200);
+        (0..200 * 1024 + 17).map(|_| rng.gen()).collect::<Vec<u8>>()
+    };
+    let cuts = [0, 70_001, 140_003, big.len()];
+    for w in cuts.windows(2) {
+        let start = w[0].to_string();
+        let v = upload(
+            &r.i,
+            me,
+            "big.zip",
+            &[("guid", &site), ("contents_path", &root), ("start", &start)],
+            &big[w[0]..w[1]],
+        )
+        .await;
+        assert_eq!(v["code"], 1, "{v}");
+    }
+    assert_eq!(at_sim("big.zip").unwrap(), big);
+    // ...and through the Zonkvm client at the endpoint (a second hop).
+    let mut second = call(
+        "hosting_upload",
+        &[("contents_path", &root), ("start", "0")],
+    );
+    second.file = Some(idcgate_core::PanelFile {
+        name: "hop.bin".into(),
+        bytes: big[..4096].iter().rev().copied().collect(),
+    });
+    via.web_hosting()
+        .unwrap()
+        .site_panel(&site, &second)
+        .await
+        .unwrap();
+    assert_eq!(at_sim("hop.bin").unwrap(), second.file.unwrap().bytes);
+    // ...and as a urlencoded value: percent-decoded bytes, no charset applied.
+    let encoded: String = all.iter().rev().map(|b| format!("%{b:02X}")).collect();
+    let form = format!(
+        "appid={}&appkey={}&action=hosting_operate&operate=hosting_upload&guid={site}&contents_path={root}&start=0&filename=url.bin&file={encoded}",
+        me.0, me.1
+    );
+    let raw = format!(
+        "POST /api/same/index HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded; charset=gbk\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    );
+    let (status, text) = http_bytes(r.i.addr, raw.as_bytes()).await;
+    assert_eq!((status, text.contains("\"code\":1")), (200, true), "{text}");
+    assert_eq!(
+        at_sim("url.bin").unwrap(),
+        all.iter().rev().copied().collect::<Vec<u8>>()
+    );
+    // A chunk over 1 MiB is refused, nothing written.
+    let v = upload(
+        &r.i,
+        me,
+        "all.bin",
+        &[("guid", &site), ("contents_path", &root), ("start", "0")],
+        &vec![0xff; (1 << 20) + 1],
+    )
+    .await;
     assert_eq!(v["code"], 0, "{v}");
-    assert!(v["msg"].as_str().unwrap().contains("UTF-8"), "{v}");
+    assert!(v["msg"].as_str().unwrap().contains("过长"), "{v}");
+    assert_eq!(at_sim("all.bin").unwrap(), all);
     // Another tenant's guid: not found.
     let v = upload(
         &r.i,
         other,
+        "notes.txt",
         &[("guid", &site), ("contents_path", &root), ("start", "0")],
         b"x",
     )

@@ -14,14 +14,11 @@ use idcgate_core::{Money, ResourceKind, UpstreamAccount, Vendor};
 use idcgate_engine::catalog::{PriceRule, ProductSpec};
 use idcgate_engine::orders::PurchaseTerms;
 use idcgate_engine::Engine;
-use idcgate_store::testing::TestDb;
-use idcgate_store::{LedgerFilter, ProductState, Role, Scope, TenantState};
 #[allow(unused_imports)]
 // the store's traits, for what a test seeds or reads behind the engine
-use idcgate_store::{
-    Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
-    ResaleStore as _, Store as _, TenantOrderStore as _,
-};
+use idcgate_store::prelude::*;
+use idcgate_store::testing::TestDb;
+use idcgate_store::{LedgerFilter, ProductState, Role, Scope, TenantState};
 use idcgate_wire::testing;
 use reqwest::StatusCode;
 

@@ -11,14 +11,11 @@ mod common;
 use common::{by_id, client, refused_for_role, refused_safely, urlencode, App, Browser, OPERATORS};
 use idcgate_core::{DnsRecord, ResourceKind};
 use idcgate_engine::sync::{inventory_row, NoProgress};
-use idcgate_store::testing::TestDb;
-use idcgate_store::{AuditEntry, Role};
 #[allow(unused_imports)]
 // the store's traits, for what a test seeds or reads behind the engine
-use idcgate_store::{
-    Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
-    ResaleStore as _, Store as _, TenantOrderStore as _,
-};
+use idcgate_store::prelude::*;
+use idcgate_store::testing::TestDb;
+use idcgate_store::{AuditEntry, Role};
 use reqwest::StatusCode;
 use std::sync::Arc;
 

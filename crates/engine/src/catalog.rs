@@ -955,6 +955,29 @@ impl Engine {
             .chain(p.rule.levels.values())
             .any(|b| matches!(b, Basis::Fixed(_)));
         let months = p.rule.shown_periods()[0];
+        // Only what the upstream's crate provisions: an option it ignored would be
+        // paid for and never delivered, whatever its quote says.
+        let conn = self.connection(&p.account).await?;
+        let provisioned = conn
+            .purchasing()
+            .map(|s| s.units_provisioned(&p.purchase(QUOTE_TARGET, months)))
+            .unwrap_or_default();
+        if let Some(u) = units.iter().find(|u| !provisioned.contains(&u.unit)) {
+            let sold: Vec<&str> = provisioned.iter().map(|u| u.as_str()).collect();
+            return Err(Error::invalid(
+                "unit",
+                format!(
+                    "{}: product {}'s upstream ({}, account {}) provisions no {} per unit for it (it does: {})",
+                    u.unit,
+                    p.name,
+                    conn.vendor(),
+                    p.account,
+                    u.unit,
+                    if sold.is_empty() { "none".to_string() } else { sold.join(", ") }
+                ),
+            )
+            .into());
+        }
         let base = self
             .quote(&p.account, &p.purchase(QUOTE_TARGET, months))
             .await?;
@@ -974,8 +997,12 @@ impl Engine {
                 .into());
             }
             let most: Units = [(u.unit, u.max_extra)].into_iter().collect();
-            self.quote(&p.account, &p.purchase_with(QUOTE_TARGET, months, &most))
-                .await?;
+            if let Err(e) = self
+                .quote(&p.account, &p.purchase_with(QUOTE_TARGET, months, &most))
+                .await
+            {
+                return Err(self.cannot_sell_unit(&p, u, e).await);
+            }
             if u.fixed.is_none() {
                 let one: Units = [(u.unit, 1)].into_iter().collect();
                 let more = self
@@ -1010,6 +1037,32 @@ impl Engine {
             .collect::<std::result::Result<_, Error>>()?;
         self.store.set_product_units(p.id, &rows).await?;
         self.product(&p.name).await
+    }
+
+    /// Why `p` cannot sell `u`, naming its upstream's vendor: the upstream refused a
+    /// create with the most of it (beyond what its line sells, say). Other errors (the
+    /// upstream unreachable) are kept as they are.
+    async fn cannot_sell_unit(&self, p: &Product, u: &ProductUnit, e: EngineError) -> EngineError {
+        let EngineError::Upstream(
+            up @ (Error::InvalidInput { .. }
+            | Error::Unsupported { .. }
+            | Error::NotImplemented { .. }),
+        ) = &e
+        else {
+            return e;
+        };
+        let vendor = match self.account(&p.account).await {
+            Ok(a) => a.vendor.to_string(),
+            Err(_) => "its upstream".to_string(),
+        };
+        Error::invalid(
+            "unit",
+            format!(
+                "{}: product {}'s upstream ({vendor}, account {}) refused a create with {} more: {up}",
+                u.unit, p.name, p.account, u.max_extra
+            ),
+        )
+        .into()
     }
 
     /// The upstream's monthly cost of one more of each unit a product sells (the

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{add_sandbox, engine_on, west};
+use common::{add_sandbox, connect_sandbox, engine_on, west};
 use idcgate_core::{PowerState, RecordInput, RecordType};
 use idcgate_engine::ops::ServerOp;
 use idcgate_engine::sync::NoProgress;
@@ -92,11 +92,7 @@ async fn a_server_password_is_never_audited(db: &TestDb) {
     let sim = idcgate_west::Sim::sandbox();
     let srv = add_sandbox(&engine, "w", &sim).await;
     engine.sync_all(Arc::new(NoProgress)).await.unwrap();
-    let conn = idcgate_west::connect(
-        &idcgate_wire::testing::sandbox_account(&sim, &srv),
-        &idcgate_wire::testing::config(),
-    )
-    .unwrap();
+    let conn = connect_sandbox(&west(), &sim, &srv);
     let server = conn
         .compute()
         .unwrap()

@@ -10,7 +10,7 @@ mod common;
 
 use common::{add_sandbox, cndns, engine_on, west};
 use idcgate_core::{RecordType, Vendor};
-use idcgate_engine::dnsplan::{ChangeOp, Safety, ZonePlan};
+use idcgate_engine::dnsplan::{ApplyReport, ChangeOp, Safety, ZonePlan};
 use idcgate_engine::sync::NoProgress;
 use idcgate_engine::zonefile::ZoneFile;
 use idcgate_engine::{Engine, EngineError, VendorEntry};
@@ -224,6 +224,22 @@ async fn cndns_zones_move_to_dnspod_and_lines_cndns_lacks_are_refused(db: &TestD
     scratch.cleanup().await;
 }
 
+/// Applies one zone file as actor `test` under the default safety shares.
+async fn apply(
+    engine: &Engine,
+    file: &ZoneFile,
+    force: bool,
+) -> Result<(Vec<ZonePlan>, ApplyReport), EngineError> {
+    engine
+        .dns_apply(
+            "test",
+            std::slice::from_ref(file),
+            &Safety::default(),
+            force,
+        )
+        .await
+}
+
 async fn plans_beyond_the_shares_need_force(db: &TestDb) {
     let pod = idcgate_dnspod::Sim::sandbox();
     assert!(pod.add_zone_like("big-zone.com", "sandbox-agent.cn"));
@@ -237,15 +253,7 @@ async fn plans_beyond_the_shares_need_force(db: &TestDb) {
         ));
     }
     let full = ZoneFile::from_yaml(&text, None).unwrap();
-    let (_, report) = engine
-        .dns_apply(
-            "test",
-            std::slice::from_ref(&full),
-            &Safety::default(),
-            false,
-        )
-        .await
-        .unwrap();
+    let (_, report) = apply(&engine, &full, false).await.unwrap();
     assert_eq!(report.zones[0].created, 12);
 
     // Updates: 5 of 14 records (12 + DNSPod's 2 apex NS) moved to other addresses,
@@ -255,15 +263,7 @@ async fn plans_beyond_the_shares_need_force(db: &TestDb) {
         e.values[0].value = e.values[0].value.replace("192.0.2.", "198.51.100.");
     }
     let writes = dns_writes(&engine).await;
-    let err = engine
-        .dns_apply(
-            "test",
-            std::slice::from_ref(&moved),
-            &Safety::default(),
-            false,
-        )
-        .await
-        .unwrap_err();
+    let err = apply(&engine, &moved, false).await.unwrap_err();
     assert!(matches!(err, EngineError::Conflict(_)), "{err}");
     assert!(
         err.to_string().contains("5 of 14 records would be updated"),
@@ -274,30 +274,14 @@ async fn plans_beyond_the_shares_need_force(db: &TestDb) {
         writes,
         "a refused plan sent something"
     );
-    let (_, report) = engine
-        .dns_apply(
-            "test",
-            std::slice::from_ref(&moved),
-            &Safety::default(),
-            true,
-        )
-        .await
-        .unwrap();
+    let (_, report) = apply(&engine, &moved, true).await.unwrap();
     assert_eq!(report.zones[0].updated, 5);
 
     // Deletes: 5 of 14 refused; a larger share configured carries them out, and the
     // apex NS stay.
     let mut fewer = moved.clone();
     fewer.entries.truncate(7);
-    let err = engine
-        .dns_apply(
-            "test",
-            std::slice::from_ref(&fewer),
-            &Safety::default(),
-            false,
-        )
-        .await
-        .unwrap_err();
+    let err = apply(&engine, &fewer, false).await.unwrap_err();
     assert!(
         err.to_string().contains("5 of 14 records would be deleted"),
         "{err}"

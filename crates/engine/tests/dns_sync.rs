@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{add_sandbox, dnspod, engine_on};
+use common::{add_sandbox, clean_view, dnspod, engine_on, zone_names};
 use idcgate_core::{Connection, RecordInput, RecordType, ResourceKind};
 use idcgate_engine::sync::{NoProgress, SyncReport};
 use idcgate_engine::Engine;
@@ -38,12 +38,7 @@ async fn env(db: &TestDb) -> Env {
     // their markers (a later change in the second would not move them).
     sim.advance(Duration::from_secs(2));
     let srv = add_sandbox(&engine, "d", &sim).await;
-    let clean_srv = idcgate_wire::testing::serve(&sim).await;
-    let clean = idcgate_dnspod::connect(
-        &idcgate_wire::testing::sandbox_account(&sim, &clean_srv),
-        &idcgate_wire::testing::config(),
-    )
-    .unwrap();
+    let (clean_srv, clean) = clean_view(&dnspod(), &sim).await;
     Env {
         engine,
         sim,
@@ -108,18 +103,7 @@ impl Env {
     }
 
     async fn zones(&self) -> Vec<String> {
-        let mut zones: Vec<String> = self
-            .clean
-            .dns()
-            .unwrap()
-            .list_zones()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|z| z.name)
-            .collect();
-        zones.sort();
-        zones
+        zone_names(self.clean.as_ref()).await
     }
 }
 
@@ -233,30 +217,26 @@ async fn unchanged_zones_are_skipped_and_every_change_is_picked_up(db: &TestDb) 
 
 async fn a_stale_observation_never_brings_back_a_forgotten_marker(db: &TestDb) {
     let store = db.reopen().await;
-    let marker = |m: &str| vec![("z.example".to_string(), m.to_string())];
-    store
-        .put_zone_markers("a", &marker("m1"), 100)
-        .await
-        .unwrap();
+    // Account `a`'s marker of `z.example` set to `m` by an observation at `at_ms`.
+    let put = |m: &str, at_ms: i64| {
+        let (store, markers) = (&store, vec![("z.example".to_string(), m.to_string())]);
+        async move { store.put_zone_markers("a", &markers, at_ms).await.unwrap() }
+    };
+    let held = || async { store.zone_markers("a").await.unwrap() };
+    put("m1", 100).await;
     assert_eq!(
-        store.zone_markers("a").await.unwrap().get("z.example"),
-        Some(&"m1".to_string())
+        held().await.get("z.example").map(String::as_str),
+        Some("m1")
     );
     // A write at 200 forgets it; a sync that observed the zone at 150 finishes later.
-    store.put_zone_markers("a", &marker(""), 200).await.unwrap();
-    store
-        .put_zone_markers("a", &marker("m2"), 150)
-        .await
-        .unwrap();
-    assert!(store.zone_markers("a").await.unwrap().is_empty());
+    put("", 200).await;
+    put("m2", 150).await;
+    assert!(held().await.is_empty());
     // A later observation is kept; other accounts are apart.
-    store
-        .put_zone_markers("a", &marker("m3"), 300)
-        .await
-        .unwrap();
+    put("m3", 300).await;
     assert_eq!(
-        store.zone_markers("a").await.unwrap().get("z.example"),
-        Some(&"m3".to_string())
+        held().await.get("z.example").map(String::as_str),
+        Some("m3")
     );
     assert!(store.zone_markers("b").await.unwrap().is_empty());
 }

@@ -9,14 +9,11 @@ use idcgate_core::spec::VendorSpec;
 use idcgate_core::*;
 use idcgate_engine::sync::NoProgress;
 use idcgate_engine::{Engine, Registry, VendorEntry};
-use idcgate_store::testing::TestDb;
-use idcgate_store::{both_backends, ResourceFilter, ResourceRow, Store};
 #[allow(unused_imports)]
 // the store's traits, for what a test seeds or reads behind the engine
-use idcgate_store::{
-    Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
-    ResaleStore as _, Store as _, TenantOrderStore as _,
-};
+use idcgate_store::prelude::*;
+use idcgate_store::testing::TestDb;
+use idcgate_store::{both_backends, ResourceFilter, ResourceRow, Store};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{add_sandbox, dnspod, engine_on, west};
+use common::{add_sandbox, clean_view, dnspod, engine_on, west, zone_names};
 use idcgate_core::{Connection, DnsRecord, RecordInput, RecordType};
 use idcgate_engine::migrate::{Migration, NsState, StepAction};
 use idcgate_engine::sync::NoProgress;
@@ -39,19 +39,8 @@ async fn env(db: &TestDb) -> Env {
     let dnspod_sim = idcgate_dnspod::Sim::sandbox();
     let west_srv = add_sandbox(&engine, "w", &west_sim).await;
     let dnspod_srv = add_sandbox(&engine, "d", &dnspod_sim).await;
-    let clean_west = idcgate_wire::testing::serve(&west_sim).await;
-    let clean_dnspod = idcgate_wire::testing::serve(&dnspod_sim).await;
-    let cfg = idcgate_wire::testing::config();
-    let west = idcgate_west::connect(
-        &idcgate_wire::testing::sandbox_account(&west_sim, &clean_west),
-        &cfg,
-    )
-    .unwrap();
-    let dnspod = idcgate_dnspod::connect(
-        &idcgate_wire::testing::sandbox_account(&dnspod_sim, &clean_dnspod),
-        &cfg,
-    )
-    .unwrap();
+    let (clean_west, west) = clean_view(&west(), &west_sim).await;
+    let (clean_dnspod, dnspod) = clean_view(&dnspod(), &dnspod_sim).await;
     let reports = engine.sync_all(Arc::new(NoProgress)).await.unwrap();
     assert!(reports.iter().all(|r| r.failed.is_empty()), "{reports:?}");
     Env {
@@ -105,14 +94,10 @@ async fn a_zone_moves_resumably_and_its_nameservers_follow(db: &TestDb) {
         "the sandbox zone has a record on an ISP line"
     );
     let dnspod_zones = || async {
-        env.dnspod
-            .dns()
-            .unwrap()
-            .list_zones()
+        zone_names(env.dnspod.as_ref())
             .await
-            .unwrap()
-            .into_iter()
-            .any(|z| z.name == zone)
+            .iter()
+            .any(|z| z == zone)
     };
 
     // A dry run says what it would do and writes nothing.

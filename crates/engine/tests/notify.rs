@@ -21,16 +21,13 @@ use idcgate_notify::testing::{SinkOptions, SmtpSink, WebhookReceiver};
 use idcgate_notify::{
     sign, Channel, SmtpChannel, SmtpSettings, TlsMode, WebhookChannel, WebhookSettings,
 };
+#[allow(unused_imports)]
+// the store's traits, for what a test seeds or reads behind the engine
+use idcgate_store::prelude::*;
 use idcgate_store::testing::{join_all, TestDb};
 use idcgate_store::{
     both_backends, AuditEntry, BalanceReading, DeliveryState, Move, NewOrder, NotifyStore,
     OrderStore, Placed, ResourceRow, Store,
-};
-#[allow(unused_imports)]
-// the store's traits, for what a test seeds or reads behind the engine
-use idcgate_store::{
-    Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
-    ResaleStore as _, Store as _, TenantOrderStore as _,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{add_sandbox, cndns, engine_on, west};
+use common::{add_sandbox, clean_view, cndns, engine_on, west};
 use idcgate_core::{Connection, DnsRecord, Error, PowerAction, PowerState, RecordInput};
 use idcgate_core::{RecordType, ResourceKind};
 use idcgate_engine::ops::ServerOp;
@@ -41,12 +41,7 @@ async fn west_env(db: &TestDb) -> WestEnv {
     let engine = engine_on(db, vec![west()]).await;
     let sim = idcgate_west::Sim::sandbox();
     let srv = add_sandbox(&engine, "w", &sim).await;
-    let clean_srv = idcgate_wire::testing::serve(&sim).await;
-    let clean = idcgate_west::connect(
-        &idcgate_wire::testing::sandbox_account(&sim, &clean_srv),
-        &idcgate_wire::testing::config(),
-    )
-    .unwrap();
+    let (clean_srv, clean) = clean_view(&west(), &sim).await;
     let reports = engine.sync_all(Arc::new(NoProgress)).await.unwrap();
     assert!(reports.iter().all(|r| r.failed.is_empty()), "{reports:?}");
     WestEnv {

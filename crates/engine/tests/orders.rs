@@ -9,14 +9,11 @@ use idcgate_core::purchase::{Operation, PurchaseRequest};
 use idcgate_core::ResourceKind;
 use idcgate_core::{Money, OrderState};
 use idcgate_engine::Engine;
-use idcgate_store::testing::TestDb;
-use idcgate_store::{both_backends, LedgerFilter, OrderRow};
 #[allow(unused_imports)]
 // the store's traits, for what a test seeds or reads behind the engine
-use idcgate_store::{
-    Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
-    ResaleStore as _, Store as _, TenantOrderStore as _,
-};
+use idcgate_store::prelude::*;
+use idcgate_store::testing::TestDb;
+use idcgate_store::{both_backends, LedgerFilter, OrderRow};
 use idcgate_wire::sim::SimServer;
 use std::sync::Arc;
 use std::time::Duration;

@@ -11,14 +11,11 @@ use idcgate_engine::jobs::{run_due_job, Schedule, RENEW_JOB};
 use idcgate_engine::renewals::{Decision, Level, DAY_MS, JOB_ACTOR};
 use idcgate_engine::sync::NoProgress;
 use idcgate_engine::{now_ms, Engine};
-use idcgate_store::testing::TestDb;
-use idcgate_store::{both_backends, OrderFilter, OrderRow, PolicyPatch, PolicyScope};
 #[allow(unused_imports)]
 // the store's traits, for what a test seeds or reads behind the engine
-use idcgate_store::{
-    Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
-    ResaleStore as _, Store as _, TenantOrderStore as _,
-};
+use idcgate_store::prelude::*;
+use idcgate_store::testing::TestDb;
+use idcgate_store::{both_backends, OrderFilter, OrderRow, PolicyPatch, PolicyScope};
 use idcgate_wire::sim::SimServer;
 use std::sync::Arc;
 

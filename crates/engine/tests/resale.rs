@@ -11,14 +11,11 @@ use idcgate_core::purchase::{Operation, PurchaseRequest};
 use idcgate_core::{Error, Money, ResourceKind};
 use idcgate_engine::catalog::{round_to_fen, Basis, PriceRule, ProductSpec};
 use idcgate_engine::{Engine, EngineError};
-use idcgate_store::testing::TestDb;
-use idcgate_store::{both_backends, LedgerFilter, ProductState, Removal, TenantState};
 #[allow(unused_imports)]
 // the store's traits, for what a test seeds or reads behind the engine
-use idcgate_store::{
-    Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
-    ResaleStore as _, Store as _, TenantOrderStore as _,
-};
+use idcgate_store::prelude::*;
+use idcgate_store::testing::TestDb;
+use idcgate_store::{both_backends, LedgerFilter, ProductState, Removal, TenantState};
 use idcgate_wire::sim::SimServer;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;

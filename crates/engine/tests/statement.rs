@@ -14,13 +14,10 @@ use idcgate_engine::statement::Statement;
 use idcgate_engine::sync::NoProgress;
 use idcgate_engine::Engine;
 use idcgate_store::both_backends;
-use idcgate_store::testing::TestDb;
 #[allow(unused_imports)]
 // the store's traits, for what a test seeds or reads behind the engine
-use idcgate_store::{
-    Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
-    ResaleStore as _, Store as _, TenantOrderStore as _,
-};
+use idcgate_store::prelude::*;
+use idcgate_store::testing::TestDb;
 use idcgate_wire::sim::SimServer;
 use std::sync::Arc;
 use std::time::Duration;

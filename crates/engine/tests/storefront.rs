@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::storefront::{fixture, yuan, Fixture, PEER};
+
 use idcgate_core::storefront::{
     HoldingState, Purchase, RefusalKind, ServerAction, Shopper, Storefront,
 };
@@ -14,7 +16,7 @@ use idcgate_core::units::{Unit, Units};
 use idcgate_core::{Money, PowerAction, ResourceKind};
 use idcgate_engine::catalog::{PriceRule, ProductSpec, ProductUnit};
 use idcgate_engine::storefront::Shop;
-use idcgate_engine::testing::{add_funded_tenant, cloud_product, product_spec};
+use idcgate_engine::testing::{add_funded_tenant, product_spec};
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, TenantOrderState};
@@ -24,7 +26,6 @@ use idcgate_store::{
     Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
     ResaleStore as _, Store as _, TenantOrderStore as _,
 };
-use idcgate_wire::sim::SimServer;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
@@ -56,79 +57,8 @@ both_backends!(
     a_fixed_price_product_sells_units_at_their_fixed_price,
 );
 
-struct Fixture {
-    engine: Arc<Engine>,
-    shop: Shop,
-    sim: idcgate_zonkvm::Sim,
-    srv: SimServer,
-    product: i64,
-}
-
 fn site_product(name: &str, kind: ResourceKind, offer: &str) -> ProductSpec {
     product_spec(name, "z", kind, offer, &[], ("10%", "1,12"))
-}
-
-fn yuan(s: &str) -> Money {
-    s.parse().unwrap()
-}
-
-const PEER: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7));
-
-async fn fixture(db: &TestDb) -> Fixture {
-    let engine = common::engine_on(db, vec![common::zonkvm()]).await;
-    let sim = idcgate_zonkvm::Sim::sandbox();
-    let srv = common::add_sandbox(&engine, "z", &sim).await;
-    let product = engine
-        .add_product("test", cloud_product("cloud-1c1g", "z"))
-        .await
-        .unwrap();
-    Fixture {
-        shop: Shop::new(engine.clone()),
-        engine,
-        sim,
-        srv,
-        product: product.id,
-    }
-}
-
-impl Fixture {
-    async fn tenant(&self, name: &str, balance: &str, credit: &str) -> (Shopper, String, String) {
-        let (view, key) = add_funded_tenant(&self.engine, name, yuan(balance), yuan(credit)).await;
-        let who = self
-            .shop
-            .authenticate(&view.tenant.appid, key.expose(), PEER)
-            .await
-            .unwrap();
-        (who, view.tenant.appid, key.expose().to_string())
-    }
-
-    fn purchase(&self, months: u32, order_id: Option<&str>) -> Purchase {
-        Purchase {
-            offering: self.product,
-            months,
-            client_order_id: order_id.map(str::to_string),
-            client_user_id: Some("42".into()),
-            options: Default::default(),
-        }
-    }
-
-    /// What the catalog charges for `months` now (the upstream's quote plus 15%).
-    async fn price(&self, months: u32) -> Money {
-        self.engine
-            .product_price("cloud-1c1g", None, Some(months))
-            .await
-            .unwrap()
-            .price
-    }
-
-    async fn balance(&self, account: &str) -> Money {
-        let balances = self.engine.reads().ledger_balances().await.unwrap();
-        let fen = balances
-            .into_iter()
-            .find(|(a, _)| a == account)
-            .map_or(0, |(_, fen)| fen);
-        Money::from_fen(fen)
-    }
 }
 
 async fn a_purchase_is_paid_once_delivered_and_booked(db: &TestDb) {
@@ -1275,13 +1205,13 @@ async fn console_password_and_firewall_rules_reach_the_tenants_own_server_only(d
 }
 
 fn panel(operation: &str, fields: &[(&str, &str)]) -> idcgate_core::PanelCall {
-    idcgate_core::PanelCall {
-        operation: operation.into(),
-        fields: fields
+    idcgate_core::PanelCall::new(
+        operation,
+        fields
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-    }
+    )
 }
 
 async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &TestDb) {

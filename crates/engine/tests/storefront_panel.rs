@@ -2,13 +2,15 @@
 //! Zonkvm simulator on SQLite and PostgreSQL: a line's panel reads on the product's own
 //! upstream line (writing nothing), a backup deleted by its id only where the tenant's
 //! own site lists it, and a site's bundled database held by the tenant as a free
-//! holding of its own (no money moved, the password nowhere in the audit log).
+//! holding of its own (no money moved, the password nowhere in the audit log), and an
+//! uploaded file's bytes (0x00-0xFF, a chunked one reassembled) arriving at the
+//! tenant's own site as sent.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
 mod common;
 
 use idcgate_core::storefront::{HoldingState, Purchase, RefusalKind, Shopper, Storefront};
-use idcgate_core::{Money, PanelCall, ResourceKind, SiteAction};
+use idcgate_core::{Money, PanelCall, PanelFile, ResourceKind, SiteAction};
 use idcgate_engine::storefront::Shop;
 use idcgate_engine::testing::{add_funded_tenant, assert_books_balance, product_spec};
 use idcgate_engine::Engine;
@@ -22,6 +24,7 @@ both_backends!(
     a_lines_panel_is_read_on_the_products_own_line_and_writes_nothing,
     a_backup_is_deleted_by_its_id_only_where_the_tenants_own_site_lists_it,
     a_bundled_database_is_the_tenants_own_free_holding,
+    an_uploaded_file_arrives_byte_identical_on_the_tenants_own_site_only,
 );
 
 const HOST_OFFER: &str = "20250408030033590712";
@@ -126,13 +129,13 @@ impl Front {
 }
 
 fn call(operation: &str, fields: &[(&str, &str)]) -> PanelCall {
-    PanelCall {
-        operation: operation.into(),
-        fields: fields
+    PanelCall::new(
+        operation,
+        fields
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-    }
+    )
 }
 
 async fn a_lines_panel_is_read_on_the_products_own_line_and_writes_nothing(db: &TestDb) {
@@ -492,6 +495,91 @@ async fn a_bundled_database_is_the_tenants_own_free_holding(db: &TestDb) {
     );
     for e in &trail {
         assert!(!format!("{e:?}").contains(DB_SECRET), "{e:?}");
+    }
+    assert_books_balance(&f.engine).await;
+}
+
+/// `hosting_upload` of `bytes` as `name` at byte `start` of the file in `dir`.
+fn upload(dir: &str, name: &str, start: usize, bytes: &[u8]) -> PanelCall {
+    let mut c = call(
+        "hosting_upload",
+        &[("contents_path", dir), ("start", &start.to_string())],
+    );
+    c.file = Some(PanelFile {
+        name: name.into(),
+        bytes: bytes.to_vec(),
+    });
+    c
+}
+
+async fn an_uploaded_file_arrives_byte_identical_on_the_tenants_own_site_only(db: &TestDb) {
+    use rand::{Rng, SeedableRng};
+    let f = front(db).await;
+    let acme = f.tenant("acme").await;
+    let other = f.tenant("other").await;
+    let site = f.buy(&acme, f.host, "up-site").await;
+    let upstream = f.upstream(site).await;
+    let id: i64 = upstream.trim_start_matches("hosting_").parse().unwrap();
+    let root = f.at_sim("gethosting", &[("guid", &upstream)]).await["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let balance = f.tenant_balance(&acme).await;
+    let charges = f.sim.ledger().len();
+
+    // Every byte value, as sent.
+    let all: Vec<u8> = (0..=255u8).collect();
+    let at = format!("{root}/all.bin");
+    f.shop
+        .panel(&acme, site, &upload(&root, "all.bin", 0, &all))
+        .await
+        .unwrap();
+    assert_eq!(f.sim.hosting_file(id, &at).unwrap(), all);
+
+    // ~200 KiB of random bytes in three chunks, each resumed at the bytes so far.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(200);
+    let big: Vec<u8> = (0..200 * 1024 + 17).map(|_| rng.gen()).collect();
+    let cuts = [0, 70_001, 140_003, big.len()];
+    for w in cuts.windows(2) {
+        f.shop
+            .panel(
+                &acme,
+                site,
+                &upload(&root, "big.zip", w[0], &big[w[0]..w[1]]),
+            )
+            .await
+            .unwrap();
+    }
+    let big_at = format!("{root}/big.zip");
+    assert_eq!(f.sim.hosting_file(id, &big_at).unwrap(), big);
+
+    // Another tenant's guid is not found, and nothing is written.
+    let err = f
+        .shop
+        .panel(&other, site, &upload(&root, "all.bin", 0, b"theirs"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, RefusalKind::NotFound, "{err:?}");
+    assert_eq!(f.sim.hosting_file(id, &at).unwrap(), all);
+
+    // Nothing charged; the audit shows the upload's size, never its content or name.
+    assert_eq!(f.tenant_balance(&acme).await, balance);
+    assert_eq!(f.sim.ledger().len(), charges);
+    let trail = f.engine.audit_trail(100_000).await.unwrap();
+    let uploads: Vec<_> = trail
+        .iter()
+        .filter(|e| e.detail.contains("hosting_upload"))
+        .collect();
+    assert_eq!(uploads.len(), 4, "{trail:?}");
+    assert!(
+        uploads.iter().any(|e| e.detail.contains("file(256 bytes)")),
+        "{uploads:?}"
+    );
+    for e in &trail {
+        assert!(
+            !e.detail.contains("big.zip") && !e.detail.contains("theirs"),
+            "{e:?}"
+        );
     }
     assert_books_balance(&f.engine).await;
 }

@@ -5,8 +5,8 @@
 use idcgate_notify::testing::{SinkOptions, SmtpSink, WebhookReceiver, CA_PEM};
 use idcgate_notify::webhook::{body, EVENT_HEADER};
 use idcgate_notify::{
-    sign, Channel, Message, SmtpChannel, SmtpSettings, TlsMode, WebhookChannel, WebhookSettings,
-    SIGNATURE_HEADER,
+    sign, Channel, Message, SendError, SmtpChannel, SmtpSettings, TlsMode, WebhookChannel,
+    WebhookSettings, SIGNATURE_HEADER,
 };
 use secrecy::SecretString;
 use std::time::Duration;
@@ -37,6 +37,11 @@ fn smtp(sink: &SmtpSink, tls: TlsMode) -> SmtpSettings {
         timeout: Duration::from_secs(5),
         helo: "idcgate.test".into(),
     }
+}
+
+/// `message()` sent once over a new channel of settings `s`.
+async fn send_once(s: SmtpSettings) -> Result<String, SendError> {
+    SmtpChannel::new(s).unwrap().send(&message()).await
 }
 
 #[tokio::test]
@@ -71,22 +76,14 @@ async fn starttls_comes_before_auth_and_the_message() {
     let mut s = smtp(&sink, TlsMode::StartTls);
     s.username = Some("idcgate".into());
     s.password = Some(SecretString::from("s3cret-pass"));
-    SmtpChannel::new(s.clone())
-        .unwrap()
-        .send(&message())
-        .await
-        .unwrap();
+    send_once(s.clone()).await.unwrap();
     let m = &sink.accepted()[0];
     assert!(m.tls);
     assert_eq!(m.auth, Some(("idcgate".into(), "s3cret-pass".into())));
 
     // A wrong password: refused, and the error does not repeat it.
     s.password = Some(SecretString::from("wrong-pass-123"));
-    let e = SmtpChannel::new(s)
-        .unwrap()
-        .send(&message())
-        .await
-        .unwrap_err();
+    let e = send_once(s).await.unwrap_err();
     assert!(e.0.contains("AUTH PLAIN refused: 535"), "{e}");
     assert!(
         !e.0.contains("wrong-pass") && !e.0.contains("d3Jvbmc"),
@@ -99,9 +96,7 @@ async fn starttls_comes_before_auth_and_the_message() {
 async fn starttls_is_required_when_configured_and_the_certificate_must_be_trusted() {
     // A relay that does not offer STARTTLS gets nothing.
     let plain = SmtpSink::start(SinkOptions::default()).await;
-    let e = SmtpChannel::new(smtp(&plain, TlsMode::StartTls))
-        .unwrap()
-        .send(&message())
+    let e = send_once(smtp(&plain, TlsMode::StartTls))
         .await
         .unwrap_err();
     assert!(e.0.contains("does not offer STARTTLS"), "{e}");
@@ -115,11 +110,7 @@ async fn starttls_is_required_when_configured_and_the_certificate_must_be_truste
     .await;
     let mut s = smtp(&tls, TlsMode::StartTls);
     s.ca_pem = None;
-    let e = SmtpChannel::new(s)
-        .unwrap()
-        .send(&message())
-        .await
-        .unwrap_err();
+    let e = send_once(s).await.unwrap_err();
     assert!(e.0.contains("TLS"), "{e}");
     assert!(tls.all().is_empty());
 }
@@ -131,11 +122,7 @@ async fn implicit_tls_from_the_first_byte() {
         ..Default::default()
     })
     .await;
-    SmtpChannel::new(smtp(&sink, TlsMode::Implicit))
-        .unwrap()
-        .send(&message())
-        .await
-        .unwrap();
+    send_once(smtp(&sink, TlsMode::Implicit)).await.unwrap();
     assert!(sink.accepted()[0].tls);
 }
 
@@ -160,7 +147,7 @@ async fn a_refused_message_is_an_error_naming_the_reply() {
         TlsMode::None,
     );
     s.port = addr.port();
-    assert!(SmtpChannel::new(s).unwrap().send(&message()).await.is_err());
+    assert!(send_once(s).await.is_err());
 }
 
 fn hook(url: &str, secret: Option<&str>) -> WebhookChannel {
@@ -228,11 +215,7 @@ async fn a_relay_that_never_answers_is_an_error_within_the_timeout() {
     s.port = port;
     s.timeout = Duration::from_millis(300);
     let started = std::time::Instant::now();
-    let e = SmtpChannel::new(s)
-        .unwrap()
-        .send(&message())
-        .await
-        .unwrap_err();
+    let e = send_once(s).await.unwrap_err();
     assert!(e.0.contains("no answer within 0.3 s"), "{e}");
     assert!(started.elapsed() < Duration::from_secs(3));
     hold.abort();

@@ -130,16 +130,7 @@ impl utoipa::Modify for BearerToken {
             if path.ends_with("/openapi.json") {
                 continue;
             }
-            for op in [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for op in crate::dto::operations_mut(item) {
                 let takes_input = op.request_body.is_some()
                     || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
                 let names_something = path.contains('{');

@@ -539,16 +539,7 @@ impl utoipa::Modify for TextRules {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use crate::guard::{MAX_BODY_STRING_CHARS, MAX_PARAM_CHARS};
         for item in openapi.paths.paths.values_mut() {
-            for op in [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for op in operations_mut(item) {
                 for p in op.parameters.iter_mut().flatten() {
                     if let Some(s) = p.schema.as_mut() {
                         constrain(s, MAX_PARAM_CHARS);
@@ -562,6 +553,22 @@ impl utoipa::Modify for TextRules {
             }
         }
     }
+}
+
+/// The operations of a path under the methods the API serves (it has no HEAD, OPTIONS or
+/// TRACE handlers), for the document's modifiers that touch every operation.
+pub(crate) fn operations_mut(
+    item: &mut utoipa::openapi::path::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        &mut item.get,
+        &mut item.post,
+        &mut item.put,
+        &mut item.patch,
+        &mut item.delete,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 fn is_string(t: &utoipa::openapi::schema::SchemaType) -> bool {

@@ -81,13 +81,8 @@ async fn the_horizon_is_a_period_or_days(db: &TestDb) {
     let (code, v) = get(&api, "days=30&dayz=1").await;
     assert_eq!(code, 400, "an unknown parameter is refused: {v}");
     // The OpenAPI document says so.
-    let doc = reqwest::get(format!("http://{}/api/v1/openapi.json", api.addr))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let doc: Value = serde_json::from_str(&doc).unwrap();
+    let (status, doc) = common::get(&api, "/openapi.json").await;
+    assert_eq!(status, 200);
     let responses = &doc["paths"]["/api/v1/expiring"]["get"]["responses"];
     assert!(
         responses["422"].is_object(),

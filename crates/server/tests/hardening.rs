@@ -8,7 +8,7 @@ use common::Api;
 use idcgate_core::{RecordInput, RecordType, ResourceKind};
 use idcgate_engine::sync::NoProgress;
 use idcgate_store::testing::TestDb;
-use idcgate_store::{both_backends, Scope};
+use idcgate_store::{both_backends, ResourceRow, Scope};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -308,13 +308,7 @@ async fn nul_is_refused_at_the_boundary_and_stored_from_upstreams(db: &TestDb) {
             assert!(reports.iter().all(|r| r.added == 0), "{reports:?}");
         }
     }
-    let row = api
-        .engine
-        .reads()
-        .resource("w", ResourceKind::DnsRecord, &format!("{ZONE}/{id}"))
-        .await
-        .unwrap()
-        .unwrap();
+    let row = record_row(&api, &id).await.unwrap();
     assert!(
         !row.name.contains('\0') && row.name.contains('\u{FFFD}'),
         "{}",
@@ -430,13 +424,19 @@ async fn add_record(api: &Api, host: &str) -> String {
     v["id"].as_str().unwrap().to_string()
 }
 
-/// Whether the inventory holds `ZONE/id` as live.
-async fn live_in_inventory(api: &Api, id: &str) -> bool {
+/// The inventory's row of record `ZONE/id` on account `w`, live or gone.
+async fn record_row(api: &Api, id: &str) -> Option<ResourceRow> {
     api.engine
         .reads()
         .resource("w", ResourceKind::DnsRecord, &format!("{ZONE}/{id}"))
         .await
         .unwrap()
+}
+
+/// Whether the inventory holds `ZONE/id` as live.
+async fn live_in_inventory(api: &Api, id: &str) -> bool {
+    record_row(api, id)
+        .await
         .is_some_and(|r| r.gone_at_ms.is_none())
 }
 
@@ -450,13 +450,7 @@ async fn record_ids_are_normalised_at_the_boundary(db: &TestDb) {
     let disable = format!("/api/v1/dns/{ZONE}/records/%20{id}%20/disable");
     let r = api.call("POST", &disable, None).await;
     assert_eq!(r.status, 204, "{}", r.text());
-    let row = api
-        .engine
-        .reads()
-        .resource("w", ResourceKind::DnsRecord, &format!("{ZONE}/{id}"))
-        .await
-        .unwrap()
-        .unwrap();
+    let row = record_row(&api, &id).await.unwrap();
     assert_eq!(row.data["enabled"], false, "the row of the record disabled");
     let r = api
         .call(

@@ -118,16 +118,8 @@ async fn a_zone_move_is_planned_and_refused_with_reasons(db: &TestDb) {
     assert_eq!(status, 403);
 
     // The document has the route, its body and its answer.
-    let doc = reqwest::Client::new()
-        .get(format!("http://{}/api/v1/openapi.json", api.addr))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let doc: Value = serde_json::from_str(&doc).unwrap();
+    let (status, doc) = common::get(&api, "/openapi.json").await;
+    assert_eq!(status, 200);
     let op = &doc["paths"]["/api/v1/zones/{zone}/migrate"]["post"];
     assert!(op["responses"]["422"].is_object(), "{op}");
     for schema in ["MigrateBody", "MigrationAnswer", "MigrationStepAnswer"] {

@@ -46,6 +46,16 @@ pub use tenant_orders::{
 };
 pub use zone_markers::ZoneMarkerStore;
 
+/// The store's traits, in scope by use rather than by name (`use idcgate_store::prelude::*`),
+/// for code that calls the methods of several of them on one `dyn Store`: tests seeding or
+/// reading behind the engine. Kept to the traits whose method names do not collide.
+pub mod prelude {
+    pub use crate::{
+        Lockouts as _, NotifyStore as _, OperatorStore as _, OrderStore as _, RenewalStore as _,
+        ResaleStore as _, Store as _, TenantOrderStore as _,
+    };
+}
+
 use async_trait::async_trait;
 use idcgate_core::{ResourceKind, UpstreamAccount};
 use serde::{Deserialize, Serialize};

@@ -503,52 +503,31 @@ async fn batch_upsert_mixes_kinds_and_counts_outcomes(f: &TestDb) {
 async fn jobs_spread_to_another_polling_instance(f: &TestDb) {
     let s = &f.store;
     s.ensure_job("sync", 100).await.unwrap();
+    // `owner` polling at `now_ms` for a lease until `lease_until_ms`; a deferral of
+    // 100 ms throughout.
+    let claim = |owner: &'static str, now_ms: i64, lease_until_ms: i64| async move {
+        s.claim_job_spread(owner, now_ms, lease_until_ms, 100)
+            .await
+            .unwrap()
+    };
     // `b` polls (nothing is due yet); `a` runs the job.
-    assert_eq!(s.claim_job_spread("b", 50, 60, 100).await.unwrap(), None);
-    assert_eq!(
-        s.claim_job_spread("a", 100, 200, 100)
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("sync")
-    );
+    assert_eq!(claim("b", 50, 60).await, None);
+    assert_eq!(claim("a", 100, 200).await.as_deref(), Some("sync"));
     s.finish_job("sync", "a", 300, None).await.unwrap();
-    assert_eq!(s.claim_job_spread("b", 290, 295, 100).await.unwrap(), None);
+    assert_eq!(claim("b", 290, 295).await, None);
     // Due again: `a` ran it last and `b` polled within the deferral, so `a` leaves it...
-    assert_eq!(
-        s.claim_job_spread("a", 300, 400, 100).await.unwrap(),
-        None,
-        "left for b"
-    );
+    assert_eq!(claim("a", 300, 400).await, None, "left for b");
     // ...to `b`, who takes it.
-    assert_eq!(
-        s.claim_job_spread("b", 301, 400, 100)
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("sync")
-    );
+    assert_eq!(claim("b", 301, 400).await.as_deref(), Some("sync"));
     s.finish_job("sync", "b", 500, None).await.unwrap();
     // `b` ran it last but stops polling: after the deferral `b` counts as gone and the
     // job is overdue anyway, so `a` takes it.
-    assert_eq!(
-        s.claim_job_spread("a", 650, 700, 100)
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("sync")
-    );
+    assert_eq!(claim("a", 650, 700).await.as_deref(), Some("sync"));
     s.finish_job("sync", "a", 800, None).await.unwrap();
     // An instance shutting down says so: `a` alone runs its own job on time.
-    assert_eq!(s.claim_job_spread("b", 790, 795, 100).await.unwrap(), None);
+    assert_eq!(claim("b", 790, 795).await, None);
     s.release_jobs("b").await.unwrap();
-    assert_eq!(
-        s.claim_job_spread("a", 800, 900, 100)
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("sync")
-    );
+    assert_eq!(claim("a", 800, 900).await.as_deref(), Some("sync"));
 }
 
 async fn rate_slots_are_reserved_once_across_handles(f: &TestDb) {

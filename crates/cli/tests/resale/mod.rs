@@ -253,13 +253,13 @@ pub async fn site_and_database(
 }
 
 pub fn panel_call(operation: &str, fields: &[(&str, &str)]) -> idcgate_core::PanelCall {
-    idcgate_core::PanelCall {
-        operation: operation.into(),
-        fields: fields
+    idcgate_core::PanelCall::new(
+        operation,
+        fields
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-    }
+    )
 }
 
 /// A raw `hosting_operate` form of `op` by the tenant `who`, with `extra` fields.

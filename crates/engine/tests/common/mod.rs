@@ -2,10 +2,11 @@
 //! on the test database, and an upstream account on a served simulator.
 #![allow(dead_code, unused_imports)] // each test crate uses its own part
 
-use idcgate_core::ResourceKind;
+use idcgate_core::{Connection, ResourceKind};
 use idcgate_engine::{vendor_entry, Engine, VendorEntry};
 use idcgate_store::testing::TestDb;
 use idcgate_store::ResourceFilter;
+use idcgate_wire::sim::{SimServer, Simulator};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,3 +49,46 @@ pub async fn first_zone(engine: &Engine) -> String {
         .key
         .clone()
 }
+
+/// A connection through `entry` to `sim`'s sandbox account served at `srv`, past the
+/// engine: what the upstream holds, read as a bystander would.
+pub fn connect_sandbox(
+    entry: &VendorEntry,
+    sim: &dyn Simulator,
+    srv: &SimServer,
+) -> Arc<dyn Connection> {
+    (entry.connect)(
+        &idcgate_wire::testing::sandbox_account(sim, srv),
+        &idcgate_wire::testing::config(),
+    )
+    .unwrap()
+}
+
+/// `sim` served again on a server of its own, without the faults a test sets on the
+/// engine's server, and [`connect_sandbox`] there; the server must outlive the connection.
+pub async fn clean_view(
+    entry: &VendorEntry,
+    sim: &dyn Simulator,
+) -> (SimServer, Arc<dyn Connection>) {
+    let srv = idcgate_wire::testing::serve(sim).await;
+    let conn = connect_sandbox(entry, sim, &srv);
+    (srv, conn)
+}
+
+/// The names of the zones `conn` lists, sorted.
+pub async fn zone_names(conn: &dyn Connection) -> Vec<String> {
+    let mut zones: Vec<String> = conn
+        .dns()
+        .unwrap()
+        .list_zones()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|z| z.name)
+        .collect();
+    zones.sort();
+    zones
+}
+
+/// The storefront over the Zonkvm sandbox (the tests outside `storefront.rs`).
+pub mod storefront;

@@ -462,17 +462,49 @@ impl std::fmt::Debug for SiteAction {
 /// `sql_operate`, resold as it is): the upstream's own operation name and fields. The
 /// dialect chooses both from a closed list; the vendor crate checks them again before
 /// anything is sent. Values may be secret (a certificate's private key), so `Debug`
-/// shows the field names only.
+/// shows the field names only, and of a file its size.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PanelCall {
     pub operation: String,
     pub fields: Vec<(String, String)>,
+    /// The file an upload carries (`hosting_upload`'s chunk), as bytes: images and
+    /// archives are not text.
+    pub file: Option<PanelFile>,
+}
+
+impl PanelCall {
+    /// A call of text fields alone.
+    pub fn new(operation: impl Into<String>, fields: Vec<(String, String)>) -> Self {
+        PanelCall {
+            operation: operation.into(),
+            fields,
+            file: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for PanelCall {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<&str> = self.fields.iter().map(|(k, _)| k.as_str()).collect();
-        write!(f, "{}{names:?}", self.operation)
+        write!(f, "{}{names:?}", self.operation)?;
+        match &self.file {
+            Some(file) => write!(f, " {file:?}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A file sent to a panel: its name and its bytes as they are (0x00-0xFF).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PanelFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The size only: neither the content nor the tenant's name for it.
+impl std::fmt::Debug for PanelFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "file({} bytes)", self.bytes.len())
     }
 }
 
@@ -708,6 +740,20 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(shown.contains("api_key"));
         assert!(!shown.contains("s3cr3t-value"));
+    }
+
+    #[test]
+    fn a_panel_calls_debug_shows_names_and_a_files_size_only() {
+        let mut call = PanelCall::new(
+            "hosting_upload",
+            vec![("contents_path".into(), "/www/secret-dir".into())],
+        );
+        call.file = Some(PanelFile {
+            name: "secret-name.zip".into(),
+            bytes: b"PK\x03\x04 secret-content".to_vec(),
+        });
+        let shown = format!("{call:?}");
+        assert_eq!(shown, r#"hosting_upload["contents_path"] file(19 bytes)"#);
     }
 
     #[test]

@@ -262,6 +262,16 @@ pub trait Purchasing: Send + Sync {
         client_order_id: &str,
         before: &serde_json::Value,
     ) -> Result<Settled>;
+
+    /// The units ([`crate::units`]) this upstream provisions for what the create
+    /// `request` buys: carried in its options (`units.*`) on that create, and as
+    /// increments on an upgrade of what it made. A product sells only these per unit;
+    /// none by default, so an upstream whose crate sends no such change is never sold
+    /// units it would not deliver (an option it ignores would still be paid for).
+    fn units_provisioned(&self, request: &PurchaseRequest) -> Vec<crate::units::Unit> {
+        let _ = request;
+        Vec::new()
+    }
 }
 
 /// The `Unsupported` answer for a purchase a vendor does not sell.

@@ -18,7 +18,7 @@
 //! - `status`: `impl` or `todo` (todo actions are not listed and refuse to run).
 
 use crate::error::{Error, Result};
-use crate::model::Vendor;
+use crate::model::{PanelFile, Vendor};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParamType {
@@ -168,18 +168,58 @@ impl ActionSpec {
         &'s self,
         supplied: &[(K, V)],
     ) -> std::result::Result<Args<'s>, InvalidInput> {
-        self.validate(supplied.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
-            .map_err(|(field, reason)| InvalidInput { field, reason })?;
+        self.bind_parts(supplied, None)
+    }
+
+    /// [`ActionSpec::bind`] with a file's bytes as the value of `field`, for a protocol
+    /// that sends files as bytes (a multipart file part): a file is data, not text, so
+    /// no type applies; it stands in for `field` where the spec requires it (empty, it
+    /// is absent, as an empty value is), and a text pair of that name is dropped.
+    pub fn bind_file<'s, K: AsRef<str>, V: AsRef<str>>(
+        &'s self,
+        supplied: &[(K, V)],
+        field: &str,
+        file: PanelFile,
+    ) -> std::result::Result<Args<'s>, InvalidInput> {
+        self.bind_parts(supplied, Some((field.to_string(), file)))
+    }
+
+    fn bind_parts<'s, K: AsRef<str>, V: AsRef<str>>(
+        &'s self,
+        supplied: &[(K, V)],
+        file: Option<(String, PanelFile)>,
+    ) -> std::result::Result<Args<'s>, InvalidInput> {
+        let is_file = |k: &str| {
+            file.as_ref()
+                .is_some_and(|(f, _)| k.eq_ignore_ascii_case(f))
+        };
+        // Only presence is checked of a file: a stand-in no type refuses.
+        let stand_in = file
+            .as_ref()
+            .map(|(f, data)| (f.as_str(), if data.bytes.is_empty() { "" } else { "file" }));
+        self.validate(
+            supplied
+                .iter()
+                .map(|(k, v)| (k.as_ref(), v.as_ref()))
+                .filter(|(k, _)| !is_file(k))
+                .chain(stand_in),
+        )
+        .map_err(|(field, reason)| InvalidInput { field, reason })?;
         let discriminator = self.discriminator();
         let mut pairs: Vec<(String, String)> = supplied
             .iter()
             .filter(|(k, _)| discriminator.is_none_or(|(f, _)| !k.as_ref().eq_ignore_ascii_case(f)))
+            .filter(|(k, _)| !is_file(k.as_ref()))
             .map(|(k, v)| (k.as_ref().to_string(), v.as_ref().to_string()))
             .collect();
         if let Some((field, value)) = discriminator {
             pairs.push((field.to_string(), value.to_string()));
         }
-        Ok(Args { spec: self, pairs })
+        Ok(Args {
+            spec: self,
+            pairs,
+            file,
+        })
     }
 }
 
@@ -216,11 +256,21 @@ impl From<InvalidInput> for Error {
 pub struct Args<'s> {
     spec: &'s ActionSpec,
     pairs: Vec<(String, String)>,
+    /// A parameter sent as bytes ([`ActionSpec::bind_file`]): its name and the file.
+    file: Option<(String, PanelFile)>,
 }
 
 impl<'s> Args<'s> {
     pub fn action(&self) -> &'s ActionSpec {
         self.spec
+    }
+
+    /// The file bound with [`ActionSpec::bind_file`], if `name` is its parameter.
+    pub fn file(&self, name: &str) -> Option<&PanelFile> {
+        self.file
+            .as_ref()
+            .filter(|(f, _)| f.eq_ignore_ascii_case(name))
+            .map(|(_, file)| file)
     }
 
     /// The pairs to send, in the caller's order; the discriminator (if any) last.
@@ -650,6 +700,43 @@ xensystem:vm_backup#del\twrite\tPOST\tp\tvm_backup\tvpsid*:int, subaction#=del, 
             "vpsid"
         );
         assert!(VendorSpec::parse(Vendor::West, "west:a\tread\tPOST\tp\ta\tsub#\timpl").is_err());
+    }
+
+    #[test]
+    fn a_file_binds_as_bytes_and_stands_in_for_its_required_field() {
+        let table = "zonkvm:up\twrite\tPOST\tp\tup\tpath*, start:int=0, file*\timpl\n";
+        let spec = VendorSpec::parse(Vendor::Zonkvm, table).unwrap();
+        let up = &spec.actions[0];
+        let bytes: Vec<u8> = (0..=255u8).collect();
+        let file = |bytes: Vec<u8>| PanelFile {
+            name: "a.bin".into(),
+            bytes,
+        };
+        let args = up
+            .bind_file(
+                &[("path", "/w"), ("FILE", "text copy")],
+                "file",
+                file(bytes.clone()),
+            )
+            .unwrap();
+        assert_eq!(args.file("file").unwrap().bytes, bytes);
+        assert!(args.file("path").is_none());
+        assert_eq!(
+            args.pairs(),
+            &[("path".to_string(), "/w".to_string())],
+            "a text copy of the file is not sent beside it"
+        );
+        assert!(!format!("{args:?}").contains("text copy"));
+        let err = up.bind_file(&[("path", "/w")], "file", file(Vec::new()));
+        assert_eq!(err.unwrap_err().field, "file", "an empty file is absent");
+        let none: [(&str, &str); 0] = [];
+        let err = up.bind_file(&none, "file", file(bytes)).unwrap_err();
+        assert_eq!(err.field, "path", "the rest is checked as ever");
+        assert!(up
+            .bind(&[("path", "/w"), ("file", "t")])
+            .unwrap()
+            .file("file")
+            .is_none());
     }
 
     #[test]

@@ -315,7 +315,9 @@ pub trait Storefront: Send + Sync {
     }
     /// Adds units (IPs, bandwidth, defense) to a server holding, charging their price
     /// for the time it has left; the same `client_order_id` again is the same upgrade,
-    /// charged once. A storefront that sells no units answers `Unsupported`.
+    /// charged once (also when asking for nothing more: a client of absolute values
+    /// asking again for the configuration it reached). A storefront that sells no
+    /// units answers `Unsupported`.
     async fn add_units(
         &self,
         who: &Shopper,

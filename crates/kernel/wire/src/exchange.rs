@@ -200,6 +200,20 @@ impl<P: Protocol> Exchange<P> {
         self.run_as(&spec.bind(&params)?, read).await
     }
 
+    /// [`Exchange::call_kv`] with a file's bytes as the parameter `field`
+    /// ([`ActionSpec::bind_file`]), for a protocol that sends files as bytes.
+    pub async fn call_kv_file(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+        field: &str,
+        file: idcgate_core::PanelFile,
+    ) -> Result<Value> {
+        let spec = self.protocol.spec().require(action)?;
+        let params = self.protocol.prepare(spec, owned(params))?;
+        self.run(&spec.bind_file(&params, field, file)?).await
+    }
+
     /// A write the upstream accepted whose result a follow-up read could not confirm
     /// (a server was ordered; reading it back failed): the outcome is not known until
     /// something reads the upstream again, so it is neither success nor failure.

@@ -1,6 +1,8 @@
 //! `application/x-www-form-urlencoded` in either charset, and the one
-//! `multipart/form-data` decoder the simulators share. Values are encoded to bytes in the
-//! charset first, then percent-encoded, which is what GBK upstreams expect.
+//! `multipart/form-data` decoder the simulators and the downstream endpoint share. Values
+//! are encoded to bytes in the charset first, then percent-encoded, which is what GBK
+//! upstreams expect. A file is bytes, not text: [`multipart_file`] and [`raw_value`]
+//! give a value as sent, where the fields hold it decoded.
 
 use crate::charset::{decode_lenient, Charset};
 use percent_encoding::{percent_decode, percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -100,15 +102,56 @@ pub fn decode_body(
 }
 
 /// One part of a `multipart/form-data` body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Part {
     pub name: String,
+    /// The content as text: a plain field decoded in its charset; a file part's bytes
+    /// as lossy UTF-8 (a copy for form fields, not the file: see `bytes`).
     pub value: String,
     /// The `filename` of a file part; `None` for a plain field.
     pub filename: Option<String>,
-    /// A file part whose bytes are not UTF-8: `value` is a lossy copy of them, not
-    /// the file.
-    pub binary: bool,
+    /// The content exactly as sent, before any decoding: a file part's data.
+    pub bytes: Vec<u8>,
+}
+
+/// Names and sizes only: a part may be a file or a secret.
+impl std::fmt::Debug for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Part")
+            .field("name", &self.name)
+            .field("filename", &self.filename)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// The first part named `name` (case-insensitively) of a multipart body, its bytes as sent (a file part, or
+/// a plain one: PHP's `$_POST` keeps a value's bytes too); `None` for a body that is
+/// not multipart or has no such part.
+pub fn multipart_file(body: &[u8], content_type: Option<&str>, name: &str) -> Option<Part> {
+    let boundary = content_type.and_then(multipart_boundary)?;
+    let declared = content_type.and_then(Charset::from_content_type);
+    decode_multipart(body, &boundary, declared)
+        .into_iter()
+        .find(|p| p.name.eq_ignore_ascii_case(name))
+}
+
+/// The first value of `key` (matched case-insensitively) in a urlencoded body as bytes:
+/// percent-decoded and nothing more, where a file's data is no text in any charset.
+pub fn raw_value(body: &[u8], key: &str) -> Option<Vec<u8>> {
+    let bytes = |raw: &[u8]| -> Vec<u8> {
+        let spaced: Vec<u8> = raw
+            .iter()
+            .map(|b| if *b == b'+' { b' ' } else { *b })
+            .collect();
+        percent_decode(&spaced).collect()
+    };
+    body.split(|b| *b == b'&').find_map(|pair| {
+        let mut it = pair.splitn(2, |b| *b == b'=');
+        let k = bytes(it.next().unwrap_or_default());
+        k.eq_ignore_ascii_case(key.as_bytes())
+            .then(|| bytes(it.next().unwrap_or_default()))
+    })
 }
 
 /// RFC 2046 caps a boundary at 70 characters; a longer one is refused rather than
@@ -131,7 +174,7 @@ pub fn multipart_boundary(content_type: &str) -> Option<String> {
 
 /// The parts of a multipart body, in order. Names and text values are decoded in the
 /// part's declared charset, else the request's (`declared`), else leniently; a file
-/// part's bytes are data and are kept as lossy UTF-8. Malformed parts are skipped and a
+/// part's bytes are data, kept as sent in `bytes` (its `value` is lossy UTF-8). Malformed parts are skipped and a
 /// part without its closing delimiter is dropped (a truncated upload must not be stored
 /// as if it were whole); nothing here panics on hostile input.
 pub fn decode_multipart(body: &[u8], boundary: &str, declared: Option<Charset>) -> Vec<Part> {
@@ -205,8 +248,7 @@ fn decode_part(segment: &[u8], declared: Option<Charset>) -> Option<Part> {
             charset = Charset::from_content_type(rest).or(charset);
         }
     }
-    let binary = filename.is_some() && std::str::from_utf8(value).is_err();
-    let value = if filename.is_some() {
+    let text = if filename.is_some() {
         String::from_utf8_lossy(value).into_owned()
     } else {
         charset
@@ -215,9 +257,9 @@ fn decode_part(segment: &[u8], declared: Option<Charset>) -> Option<Part> {
     };
     Some(Part {
         name: name?,
-        value,
+        value: text,
         filename,
-        binary,
+        bytes: value.to_vec(),
     })
 }
 
@@ -365,6 +407,15 @@ mod tests {
     }
 
     #[test]
+    fn a_raw_value_is_percent_decoded_bytes() {
+        let body = b"a=1&File=%00%FF%E4+x%zz&file=second";
+        assert_eq!(raw_value(body, "file").unwrap(), b"\x00\xff\xe4 x%zz");
+        assert_eq!(raw_value(body, "a").unwrap(), b"1");
+        assert_eq!(raw_value(b"file", "file").unwrap(), b"");
+        assert!(raw_value(body, "b").is_none());
+    }
+
+    #[test]
     fn odd_input_does_not_panic() {
         let pairs = decode(b"a&=b&c=%ZZ&d=%E4");
         assert_eq!(pairs.len(), 4);
@@ -388,9 +439,35 @@ mod tests {
             ]
         );
         assert_eq!(parts[2].filename.as_deref(), Some("a;b.txt"));
-        assert!(parts[2].binary, "0xff is not UTF-8");
+        assert_eq!(
+            parts[2].bytes, b"line1\r\n--XYZ-ish\r\n\xff",
+            "a file part's bytes as sent, 0xff included"
+        );
         assert_eq!(parts[0].filename, None);
-        assert!(!parts[0].binary);
+        assert_eq!(parts[0].bytes, b"vm_info");
+    }
+
+    /// Every byte value, twice (CR LF and `--` among them), arrives as sent; only the
+    /// line break before the next delimiter belongs to the delimiter.
+    #[test]
+    fn a_file_parts_bytes_are_kept_as_sent() {
+        let data: Vec<u8> = (0..=255u8).chain((0..=255u8).rev()).collect();
+        let mut body = b"--b\r\nContent-Disposition: form-data; name=\"start\"\r\n\r\n0\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n\r\n".to_vec();
+        body.extend(&data);
+        body.extend(b"\r\n--b--\r\n");
+        let ct = Some("multipart/form-data; boundary=b");
+        let part = multipart_file(&body, ct, "file").unwrap();
+        assert_eq!(part.bytes, data);
+        assert_eq!(part.filename.as_deref(), Some("a.bin"));
+        assert_eq!(
+            format!("{part:?}"),
+            r#"Part { name: "file", filename: Some("a.bin"), bytes: 512 }"#,
+            "Debug shows no content"
+        );
+        assert_eq!(multipart_file(&body, ct, "start").unwrap().bytes, b"0");
+        assert!(multipart_file(&body, ct, "none").is_none());
+        assert!(multipart_file(&body, Some("application/x-www-form-urlencoded"), "file").is_none());
+        assert!(multipart_file(&body, None, "file").is_none());
     }
 
     #[test]

@@ -6,6 +6,9 @@
 //! - a cloud host has no plan code: options `cpu`, `ram`, `HD`, `BD`, `place`, `os`
 //!   (values of `/cloud/cloudlist`) and an optional `password` for CreateHost; an
 //!   upgrade adds `CPUNum`, `RAMNum`, `HDNum`, `BDNum` (within `/cloud/getupgradelist`);
+//!   idcgate's neutral `units.bandwidth` adds that many Mbps to `BD` on a create and is
+//!   `BDNum` on an upgrade (`units.ip` and `units.defense` are refused: no host sells
+//!   them);
 //! - hosting: the offer is the `hosttype` (bz, lin, net, ...), options `hostsize`,
 //!   `Location`, `linetype` and, to create, `ftppassword` (generated when absent:
 //!   the site's detail shows it again); the target is the FTP name;
@@ -35,6 +38,7 @@ use crate::CndnsClient;
 use async_trait::async_trait;
 use idcgate_core::capability::Registrar;
 use idcgate_core::purchase::{domains, not_sold, Operation, PurchaseRequest, Purchasing, Settled};
+use idcgate_core::units::{Unit, MAX_UNITS};
 use idcgate_core::{Error, Money, Order, OrderState, PriceQuote, ResourceKind, Result, Vendor};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
@@ -175,15 +179,58 @@ fn ftp_name(r: &PurchaseRequest) -> Result<&str> {
 const CLOUD_CONFIG: [&str; 6] = ["cpu", "ram", "HD", "BD", "place", "os"];
 const CLOUD_ADDS: [&str; 4] = ["CPUNum", "RAMNum", "HDNum", "BDNum"];
 
-/// BuyCloud's configuration from the options, each named when missing.
+/// idcgate's neutral units on a cloud host: `units.bandwidth` (Mbps, a whole number
+/// from 1 to `MAX_UNITS`); the other units are not sold with a host (refused, never
+/// ignored: an ignored one would be paid for and not delivered).
+fn cloud_units(r: &PurchaseRequest) -> Result<Option<u32>> {
+    for unit in [Unit::Ip, Unit::Defense] {
+        if r.options.contains_key(unit.option_key()) {
+            return Err(Error::invalid(
+                unit.option_key(),
+                "CNDNS sells no IPs or defense with a cloud host",
+            ));
+        }
+    }
+    let key = Unit::Bandwidth.option_key();
+    opt(r, key)
+        .map(|v| {
+            v.parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_UNITS).contains(n))
+                .ok_or_else(|| {
+                    Error::invalid(key, format!("{v:?}: a whole number from 1 to {MAX_UNITS}"))
+                })
+        })
+        .transpose()
+}
+
+/// BuyCloud's configuration from the options, each named when missing; `units.bandwidth`
+/// adds to `BD`.
 fn cloud_config(r: &PurchaseRequest) -> Result<Vec<(&'static str, String)>> {
+    let more = cloud_units(r)?;
     CLOUD_CONFIG
         .iter()
-        .map(|k| Ok((*k, r.need_option(k)?.trim().to_string())))
+        .map(|k| {
+            let v = r.need_option(k)?.trim().to_string();
+            match (*k, more) {
+                ("BD", Some(n)) => {
+                    let bd = v
+                        .parse::<u32>()
+                        .ok()
+                        .and_then(|bd| bd.checked_add(n))
+                        .ok_or_else(|| {
+                            Error::invalid("BD", format!("{v:?} is not a whole number"))
+                        })?;
+                    Ok((*k, bd.to_string()))
+                }
+                _ => Ok((*k, v)),
+            }
+        })
         .collect()
 }
 
-/// The upgrade's increments (`CPUNum` ... `BDNum`, 0 when not given); at least one.
+/// The upgrade's increments (`CPUNum` ... `BDNum`, 0 when not given; `units.bandwidth`
+/// is `BDNum`, not both); at least one.
 fn cloud_adds(r: &PurchaseRequest) -> Result<[u32; 4]> {
     let mut adds = [0u32; 4];
     for (slot, k) in adds.iter_mut().zip(CLOUD_ADDS) {
@@ -192,6 +239,15 @@ fn cloud_adds(r: &PurchaseRequest) -> Result<[u32; 4]> {
                 .parse()
                 .map_err(|_| Error::invalid(k, format!("{v:?} is not a whole number")))?;
         }
+    }
+    if let Some(n) = cloud_units(r)? {
+        if opt(r, "BDNum").is_some() {
+            return Err(Error::invalid(
+                Unit::Bandwidth.option_key(),
+                "give BDNum or units.bandwidth, not both",
+            ));
+        }
+        adds[3] = n;
     }
     if adds == [0; 4] {
         return Err(Error::invalid(
@@ -623,6 +679,14 @@ fn plan_of(p: &Product, d: &Value) -> Value {
 
 #[async_trait]
 impl Purchasing for CndnsClient {
+    /// A cloud host's bandwidth (`BD` when bought, `BDNum` when upgraded).
+    fn units_provisioned(&self, request: &PurchaseRequest) -> Vec<Unit> {
+        match line(request) {
+            Ok(Line::CloudCreate) => vec![Unit::Bandwidth],
+            _ => Vec::new(),
+        }
+    }
+
     fn sells(&self) -> Vec<(ResourceKind, Operation)> {
         SELLS.to_vec()
     }

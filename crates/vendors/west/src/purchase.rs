@@ -16,6 +16,11 @@
 //!   followed by a marker derived from the idempotency key, which settling looks for.
 //! - server upgrade: offer `c<cpu>m<GB>`, options `disk`, `bandwidth` (omitted:
 //!   unchanged); it covers the rest of the term, so `months` is not used.
+//! - idcgate's neutral unit `units.bandwidth` (`idcgate_core::units`): on a server
+//!   create, that many Mbps beyond the 5 the plans are priced with; on an upgrade, that
+//!   many more than the server has (read first; the offer may then be left out: CPU
+//!   and memory unchanged). Not with `bandwidth` at once. West's document sells no IPs
+//!   or defense with a server, so `units.ip` and `units.defense` are refused.
 //! - hosting create: target the FTP name, offer the model (`host.getmodels`), option
 //!   `password` (generated when absent: `host.getpwd` reads it back).
 //! - mail create: target the domain, offer the type (`M5`…); upgrade: offer the new type.
@@ -36,6 +41,7 @@ use crate::WestClient;
 use async_trait::async_trait;
 use idcgate_core::capability::{Billing, Registrar};
 use idcgate_core::purchase::{domains, not_sold, Operation, PurchaseRequest, Purchasing, Settled};
+use idcgate_core::units::{Unit, MAX_UNITS};
 use idcgate_core::{Error, Money, Order, PriceQuote, ResourceKind, Result, Vendor};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{json, Value};
@@ -264,16 +270,61 @@ fn server_shape(request: &PurchaseRequest) -> Result<Kv> {
     Ok(vec![("cpu", cpu.to_string()), ("memory", mem.to_string())])
 }
 
+/// `units.bandwidth`: a whole number of Mbps from 1 to `MAX_UNITS`, never with
+/// `bandwidth` at once.
+fn more_bandwidth(request: &PurchaseRequest) -> Result<Option<i64>> {
+    let key = Unit::Bandwidth.option_key();
+    let Some(v) = option(request, key) else {
+        return Ok(None);
+    };
+    if option(request, "bandwidth").is_some() {
+        return Err(Error::invalid(
+            key,
+            format!("give bandwidth or {key}, not both"),
+        ));
+    }
+    v.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_UNITS).contains(n))
+        .map(|n| Some(i64::from(n)))
+        .ok_or_else(|| Error::invalid(key, format!("{v:?}: a whole number from 1 to {MAX_UNITS}")))
+}
+
 /// What an upgrade asks the plan to become: the fields of [`Line::plan`] it sets.
-fn wanted(line: Line, request: &PurchaseRequest) -> Result<Kv> {
+/// `now` is the resource's detail (its plan) where it was read: more bandwidth in
+/// units adds to it.
+fn wanted(line: Line, request: &PurchaseRequest, now: Option<&Value>) -> Result<Kv> {
     Ok(match line {
         Line::Server => {
-            only_options(request, &["disk", "bandwidth"])?;
-            let mut kv = server_shape(request)?;
+            only_options(
+                request,
+                &["disk", "bandwidth", Unit::Bandwidth.option_key()],
+            )?;
+            let more = more_bandwidth(request)?;
+            // CPU and memory are omitted (unchanged) only where units are all it adds.
+            let mut kv = match (&request.offer, more) {
+                (None, Some(_)) => Vec::new(),
+                _ => server_shape(request)?,
+            };
             for k in ["disk", "bandwidth"] {
                 if let Some(v) = option(request, k) {
                     kv.push((k, v));
                 }
+            }
+            if let Some(n) = more {
+                let has = now
+                    .and_then(|v| s(v, "bandwidth").trim().parse::<i64>().ok())
+                    .ok_or_else(|| {
+                        Error::invalid(
+                            Unit::Bandwidth.option_key(),
+                            "the server's bandwidth could not be read",
+                        )
+                    })?;
+                let to = has
+                    .checked_add(n)
+                    .ok_or_else(|| Error::invalid(Unit::Bandwidth.option_key(), "out of range"))?;
+                kv.push(("bandwidth", to.to_string()));
             }
             kv
         }
@@ -303,7 +354,14 @@ fn created_label(line: Line, request: &PurchaseRequest, client_order_id: &str) -
 /// but the password, the name and the image.
 fn create_terms(line: Line, request: &PurchaseRequest) -> Result<Kv> {
     let takes: &[&str] = match line {
-        Line::Server => &["serverroom", "os", "disk", "bandwidth", "password"],
+        Line::Server => &[
+            "serverroom",
+            "os",
+            "disk",
+            "bandwidth",
+            "password",
+            Unit::Bandwidth.option_key(),
+        ],
         Line::Host | Line::Mail => &["password"],
         Line::Mssql => &["version", "password"],
         Line::Miniapp => &[],
@@ -330,22 +388,29 @@ fn create_terms(line: Line, request: &PurchaseRequest) -> Result<Kv> {
     let mut kv = vec![("serverroom", request.need_option("serverroom")?.to_string())];
     kv.extend(server_shape(request)?);
     // The catalog's plans are priced with a 40 GB data disk and 5 Mbps.
+    let bandwidth = match more_bandwidth(request)? {
+        Some(n) => (5 + n).to_string(),
+        None => option(request, "bandwidth").unwrap_or_else(|| "5".into()),
+    };
     kv.extend([
         (
             "disk",
             option(request, "disk").unwrap_or_else(|| "40".into()),
         ),
-        (
-            "bandwidth",
-            option(request, "bandwidth").unwrap_or_else(|| "5".into()),
-        ),
+        ("bandwidth", bandwidth),
         ("month", request.months.to_string()),
     ]);
     Ok(kv)
 }
 
-/// The act that buys and its parameters.
-fn buy_terms(line: Line, request: &PurchaseRequest, client_order_id: &str) -> Result<(String, Kv)> {
+/// The act that buys and its parameters (`now`: the resource's detail, read before an
+/// upgrade that adds units).
+fn buy_terms(
+    line: Line,
+    request: &PurchaseRequest,
+    client_order_id: &str,
+    now: Option<&Value>,
+) -> Result<(String, Kv)> {
     let module = line.module();
     Ok(match request.operation {
         Create => {
@@ -366,7 +431,7 @@ fn buy_terms(line: Line, request: &PurchaseRequest, client_order_id: &str) -> Re
         }
         Upgrade => {
             let mut kv = vec![("id", line.id_of(request)?)];
-            kv.extend(wanted(line, request)?);
+            kv.extend(wanted(line, request, now)?);
             (format!("{module}.upgrade"), kv)
         }
         Operation::Transfer => return Err(not_sold(Vendor::West, request)),
@@ -477,9 +542,12 @@ impl WestClient {
             }
             Upgrade => {
                 let id = line.id_of(request)?;
-                let want = wanted(line, request)?;
+                // All but the server's own bandwidth (what units add to) is checked
+                // before anything is read.
+                wanted(line, request, Some(&json!({"bandwidth": "0"})))?;
                 // An upgrade to the plan it has would leave nothing for settling to see.
                 let now = self.resource(line, &id).await?;
+                let want = wanted(line, request, Some(&now))?;
                 if want.iter().all(|(k, w)| s(&now, k) == *w) {
                     return Err(Error::invalid(
                         "offer",
@@ -594,7 +662,8 @@ impl WestClient {
             }
             Upgrade => {
                 let id = line.id_of(request)?;
-                let want = wanted(line, request)?;
+                // Units add to the plan it had before the order.
+                let want = wanted(line, request, Some(&before["plan"]))?;
                 let v = self.resource(line, &id).await?;
                 let has = |plan: &Value| want.iter().all(|(k, w)| s(plan, k) == *w);
                 let shown: Vec<String> = want
@@ -616,6 +685,15 @@ impl WestClient {
 
 #[async_trait]
 impl Purchasing for WestClient {
+    /// A cloud server's bandwidth (`bandwidth` of `server.buy` and `server.upgrade`);
+    /// West's document sells no IPs or defense with a server.
+    fn units_provisioned(&self, request: &PurchaseRequest) -> Vec<Unit> {
+        match Line::of(request) {
+            Ok(Line::Server) => vec![Unit::Bandwidth],
+            _ => Vec::new(),
+        }
+    }
+
     fn sells(&self) -> Vec<(ResourceKind, Operation)> {
         let mut all = domains::SELLS.to_vec();
         for line in Line::ALL {
@@ -663,7 +741,14 @@ impl Purchasing for WestClient {
         }
         request.validate()?;
         let line = Line::of(request)?;
-        let (act, kv) = buy_terms(line, request, client_order_id)?;
+        // An upgrade adding units adds them to what the server has now.
+        let now = match request.operation {
+            Upgrade if request.options.contains_key(Unit::Bandwidth.option_key()) => {
+                Some(self.resource(line, &line.id_of(request)?).await?)
+            }
+            _ => None,
+        };
+        let (act, kv) = buy_terms(line, request, client_order_id, now.as_ref())?;
         let kv = kv_refs(&kv);
         let (v, id) = if request.operation == Create {
             // Bought without the new id in the answer: the resource may exist all the

@@ -1060,9 +1060,28 @@ impl ZonkvmClient {
             .map_err(|(field, reason)| Error::invalid(field, reason))?;
         let mut params = vec![("guid", num.as_str())];
         params.extend(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let answer = self
-            .call_kv(&format!("{family}#{}", call.operation), &params)
-            .await?;
+        let action = format!("{family}#{}", call.operation);
+        let answer = match &call.file {
+            None => self.call_kv(&action, &params).await?,
+            Some(file) => {
+                if !crate::spec::spec()
+                    .find(&action)
+                    .is_some_and(crate::spec::is_multipart)
+                {
+                    return Err(Error::invalid(
+                        crate::client::FILE,
+                        format!("{} takes no file", call.operation),
+                    ));
+                }
+                // The file's own name unless a field names it.
+                if !params.iter().any(|(k, _)| *k == "filename") {
+                    params.push(("filename", &file.name));
+                }
+                self.exchange
+                    .call_kv_file(&action, &params, crate::client::FILE, file.clone())
+                    .await?
+            }
+        };
         Ok(envelope_data(answer))
     }
 

@@ -3,8 +3,9 @@
 //!
 //! Every request is a UTF-8 form POST to `/api/same/index` carrying `appid`, `appkey` and
 //! `action` (plus the row's `obj_type`/`operate` discriminator for sub-operation rows),
-//! then the action's own fields. Nothing is signed: the key travels as is, so it is
-//! registered with the redactor before the first request.
+//! then the action's own fields; the one multipart row (`hosting_upload`) is built as
+//! bytes, its file part the bound file's bytes as they are. Nothing is signed: the key
+//! travels as is, so it is registered with the redactor before the first request.
 
 use crate::codec;
 use crate::errors::ERRORS;
@@ -12,7 +13,7 @@ use crate::spec::{is_multipart, spec};
 use idcgate_core::capability::Params;
 use idcgate_core::error::ErrorTable;
 use idcgate_core::spec::{ActionSpec, Args, ParamType, VendorSpec};
-use idcgate_core::{Error, Result, UpstreamAccount, Vendor};
+use idcgate_core::{Error, PanelFile, Result, UpstreamAccount, Vendor};
 use idcgate_wire::exchange::{Decoded, Exchange, Protocol};
 use idcgate_wire::{form, Charset, Redactor, WireConfig, WireRequest, WireResponse};
 use serde_json::{Map, Value};
@@ -48,7 +49,7 @@ impl Protocol for ZonkvmProtocol {
         // forms put it; `bind` has already dropped any copy a caller sent.
         pairs.extend(args.discriminator_first());
         if is_multipart(action) {
-            return Ok(multipart(url, &pairs));
+            return Ok(multipart(url, &pairs, args.file(FILE)));
         }
         Ok(WireRequest::form_post(
             url,
@@ -152,39 +153,61 @@ fn page_of(v: Value) -> std::result::Result<(Vec<Value>, i64), String> {
     }
 }
 
-/// A multipart/form-data POST: every pair a text part, except `file`, which goes as a
-/// file part named by the `filename` pair (not sent on its own).
-fn multipart(url: String, pairs: &[(&str, &str)]) -> WireRequest {
+/// The multipart row's file part (`hosting_upload`'s chunk).
+pub(crate) const FILE: &str = "file";
+
+/// A multipart/form-data POST: every pair a text part, except the file: the bound
+/// file's bytes as they are, else the `file` pair's text, as a file part named by the
+/// `filename` pair (not sent on its own).
+fn multipart(url: String, pairs: &[(&str, &str)], file: Option<&PanelFile>) -> WireRequest {
+    let contains =
+        |hay: &[u8], needle: &str| hay.windows(needle.len()).any(|w| w == needle.as_bytes());
     // A boundary must not occur in any value; a fresh random one almost never does, and
     // we draw again if it does.
     let boundary = loop {
         let b = format!("----idcgate{:016x}", rand::random::<u64>());
-        if !pairs.iter().any(|(_, v)| v.contains(&b)) {
+        let in_file = file.is_some_and(|f| contains(&f.bytes, &b));
+        if !in_file && !pairs.iter().any(|(_, v)| v.contains(&b)) {
             break b;
         }
     };
     let filename = pairs
         .iter()
         .find(|(k, _)| *k == "filename")
-        .map_or("file", |(_, v)| v)
+        .map(|(_, v)| *v)
+        .or(file.map(|f| f.name.as_str()))
+        .unwrap_or("file")
         // As browsers do: a quote or line break cannot sit inside the quoted name.
         .replace('"', "%22")
         .replace('\r', "%0D")
         .replace('\n', "%0A");
-    let mut body = String::new();
-    for (k, v) in pairs.iter().filter(|(k, _)| *k != "filename") {
-        body.push_str(&format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\""
-        ));
-        if *k == "file" {
-            body.push_str(&format!(
-                "; filename=\"{filename}\"\r\nContent-Type: application/octet-stream"
-            ));
+    let mut body = Vec::new();
+    let file_pair = file.map(|_| (FILE, ""));
+    for (k, v) in pairs
+        .iter()
+        .copied()
+        .filter(|(k, _)| *k != "filename")
+        .chain(file_pair)
+    {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"").as_bytes(),
+        );
+        if k == FILE {
+            body.extend_from_slice(
+                format!(
+                    "; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(file.map_or(v.as_bytes(), |f| &f.bytes[..]));
+        } else {
+            body.extend_from_slice(format!("\r\n\r\n{v}").as_bytes());
         }
-        body.push_str(&format!("\r\n\r\n{v}\r\n"));
+        body.extend_from_slice(b"\r\n");
     }
-    body.push_str(&format!("--{boundary}--\r\n"));
-    let mut req = WireRequest::form_post(url, body, "utf-8");
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let mut req = WireRequest::form_post(url, String::new(), "utf-8");
+    req.body = Some(body);
     req.content_type = Some(format!("multipart/form-data; boundary={boundary}"));
     req
 }

@@ -13,9 +13,24 @@
 //! makes `price × months × discount` the catalog's price for that term exactly.
 //!
 //! A line whose product has upgrades (products of the same upstream account and
-//! options under a dearer offer) shows `upgradeStatus` 1; `server_upgrade` names the
-//! new configuration, which must be one of theirs. `get_server_chart` is the
-//! upstream's graph where its capability has one.
+//! options under a dearer offer) or sells units shows `upgradeStatus` 1;
+//! `server_upgrade` names the new configuration, which must be one of theirs, or the
+//! same CPU, memory and disks with more bandwidth or defense. `get_server_chart` is
+//! the upstream's graph where its capability has one.
+//!
+//! A cloud product may sell bandwidth (Mbps) and defense (G) per unit beyond its
+//! package (`idcgate product units`, where its upstream can provision them): its
+//! line's `bandwidth6Price` and `defensePrice` are the tenant's monthly prices of one,
+//! `bandwidthMinSize` the package's bandwidth and `bandwidthMaxSize` that plus the
+//! most sold, `defenseMinSize` 0 and `defenseMaxSize` the most sold (a unit it does
+//! not sell: price 0.00 and the base as the maximum). `create_order#create_server`
+//! takes `content.bandwidth` / `content.defense` up to those maxima and buys what is
+//! beyond the base as units, priced by the catalog (below the base, beyond the
+//! maximum or a unit not sold is refused); `server_upgrade` with CPU, memory and
+//! disks unchanged and more bandwidth or defense (absolute values, as the document's)
+//! buys the difference as units for the time left, as `lease_upgrade` does.
+//! `getserver(s)` show the package's bandwidth plus the units held, and the defense
+//! held.
 //!
 //! Hosting and database products are sold the same way: each is its own line
 //! (`hosting_lines`, which lists the database products' lines too) and product (`hosting_product`, `sql_product`, discounts in
@@ -27,8 +42,10 @@
 //! upstream's hosting or database capability; the rest of the panel passes through as
 //! it is ([`crate::panel`]: only its listed sub-operations, with only their rows'
 //! fields, on the tenant's own holding), answered with the upstream's data.
-//! `hosting_upload` is one of them, multipart as the document has it; its `file` is
-//! carried on as text, so a chunk that is not UTF-8 is refused. `hosting_del_backup`'s
+//! `hosting_upload` is one of them, multipart as the document has it; its `file` part's
+//! bytes (any of 0x00-0xFF, at most 1 MiB a chunk) go on as they are
+//! (`PanelCall::file`), with the part's `filename` as the file's name; a text `file`
+//! field goes as its UTF-8. `hosting_del_backup`'s
 //! `guid` is a backup's id: the tenant's own live sites are searched for the one whose
 //! backup list shows it, and it is deleted there (another's is not found).
 //! `hosting_add_database` makes the site's bundled database, which the tenant then
@@ -83,8 +100,8 @@ use idcgate_core::storefront::{
 };
 use idcgate_core::units::{Unit, Units, MAX_UNITS};
 use idcgate_core::{
-    Direction, FirewallRule, FirewallRuleSpec, Money, PanelCall, PowerAction, PowerState,
-    ResourceKind, RuleProtocol, ServerKind, SiteAction, Verdict,
+    Direction, FirewallRule, FirewallRuleSpec, Money, PanelCall, PanelFile, PowerAction,
+    PowerState, ResourceKind, RuleProtocol, ServerKind, SiteAction, Verdict,
 };
 use idcgate_wire::form;
 use idcgate_wire::sim::china;
@@ -105,7 +122,7 @@ const MAX_MONTHS: u32 = 120;
 const MULTILINE: [&str; 6] = ["domainText", "domains", "access", "text", "key", "csr"];
 const MAX_TEXT: usize = 65_536;
 /// `hosting_upload`'s `file`: a chunk of a file, data rather than a parameter, so any
-/// character goes; the endpoint reads bodies of up to 2 MiB.
+/// byte goes (carried as bytes, not text); the endpoint reads bodies of up to 2 MiB.
 const FILE: &str = "file";
 const MAX_CHUNK: usize = 1 << 20;
 /// Words that name a price or a rebate in a field: prices are the server's alone.
@@ -214,9 +231,7 @@ fn screen(fields: &Fields) -> Result<(), Refusal> {
     for (k, v) in fields {
         if upload && k == FILE {
             if v.len() > MAX_CHUNK {
-                return Err(fail(format!(
-                    "参数错误：file 过长 (a chunk is at most {MAX_CHUNK} bytes)"
-                )));
+                return Err(chunk_too_long());
             }
             continue;
         }
@@ -261,6 +276,12 @@ fn screen(fields: &Fields) -> Result<(), Refusal> {
         }
     }
     Ok(())
+}
+
+fn chunk_too_long() -> Refusal {
+    fail(format!(
+        "参数错误：file 过长 (a chunk is at most {MAX_CHUNK} bytes)"
+    ))
 }
 
 /// A `Y-m-d H:i:s` time in China time, as the document writes them.
@@ -310,19 +331,27 @@ fn monthly_and_discounts(o: &Offering, scale: Decimal) -> Option<(Decimal, Vec<V
     Some((monthly, discounts))
 }
 
+/// A cloud line: its package's bandwidth is the least sold and, where the product sells
+/// bandwidth per unit, `bandwidth6Price` is the tenant's monthly price of one Mbps more
+/// and `bandwidthMaxSize` the base plus the most sold (the Zonkvm client prices a
+/// package's bandwidth beyond its own at that field); defense likewise from 0 (the
+/// upstream's own is not shown), `defensePrice` per G.
 fn line_json(o: &Offering) -> Option<Value> {
     let (_, discounts) = monthly_and_discounts(o, Decimal::ONE)?;
     let months: Vec<String> = o.terms.iter().map(|(m, _)| m.to_string()).collect();
-    let bw = o.bandwidth_mbps;
+    let bw = i64::from(o.bandwidth_mbps);
+    let (bw_price, bw_max) = unit_on_line(o, Unit::Bandwidth);
+    let (def_price, def_max) = unit_on_line(o, Unit::Defense);
+    let upgrades = !o.upgrades.is_empty() || bw_max > 0 || def_max > 0;
     Some(json!({
         "guid": o.id.to_string(), "line_guid": ZONE, "name": o.title, "descript": o.title,
-        "introUrl": "", "buyStatus": 1, "upgradeStatus": i64::from(!o.upgrades.is_empty()), "renewStatus": 1,
+        "introUrl": "", "buyStatus": 1, "upgradeStatus": i64::from(upgrades), "renewStatus": 1,
         "harddiskMinNum": 1, "harddiskMaxNum": 0, "harddiskMinSize": 0, "harddiskMaxSize": 0,
         "harddiskStep": 10, "harddiskPrice": "0.00", "harddisk_free_size": 0,
-        "bandwidthMinSize": bw, "bandwidthMaxSize": bw, "bandwidth_free_size": 0,
-        "bandwidth_in_type": 1, "bandwidth_in_value": bw, "bandwidth6Price": "0.00",
-        "bandwidth_stairs_price": "[]", "defenseMinSize": 0, "defenseMaxSize": 0,
-        "defenseFreeSize": 0, "defensePrice": "0.00", "months": months.join(","),
+        "bandwidthMinSize": bw, "bandwidthMaxSize": bw + bw_max, "bandwidth_free_size": 0,
+        "bandwidth_in_type": 1, "bandwidth_in_value": bw, "bandwidth6Price": bw_price,
+        "bandwidth_stairs_price": "[]", "defenseMinSize": 0, "defenseMaxSize": def_max,
+        "defenseFreeSize": 0, "defensePrice": def_price, "months": months.join(","),
         "status": 1, "markup": "1.00",
         "discount": Value::Array(discounts).to_string(), "lines_product_type": "1",
     }))
@@ -381,7 +410,8 @@ fn order_status(h: &Holding) -> i64 {
 }
 
 /// The getserver row, keys in the document's order. What was sold (CPU, memory, disks,
-/// bandwidth) is the product's; state and addresses are the server's as last seen.
+/// bandwidth) is the product's, plus the bandwidth and defense the order holds beyond
+/// it; state and addresses are the server's as last seen.
 fn server_json(h: &Holding, o: Option<&Offering>) -> Value {
     let s = h.server.as_ref();
     let run = match s.map(|s| s.power) {
@@ -396,13 +426,17 @@ fn server_json(h: &Holding, o: Option<&Offering>) -> Value {
         || s.map_or(0, |s| s.disks.iter().map(|d| d.size_gb).sum()),
         |o| o.disk_gb,
     );
-    let bw = o.map_or_else(|| s.map_or(0, |s| s.bandwidth_mbps), |o| o.bandwidth_mbps);
+    let held = |u: Unit| i64::from(h.units.get(&u).copied().unwrap_or(0));
+    let bw = o.map_or_else(
+        || i64::from(s.map_or(0, |s| s.bandwidth_mbps)),
+        |o| i64::from(o.bandwidth_mbps) + held(Unit::Bandwidth),
+    );
     json!({
         "id": h.guid, "client_user_id": h.client_user_id, "need_reset_vnc": 0,
         "line_guid": h.offering.to_string(), "lineID": h.offering,
         "system_guid": h.offering.to_string(), "ip": ip, "localIP": "", "cpu": cpu,
         "memory": memory, "harddisks": disk.to_string(), "bandwidth": bw,
-        "in_bandwidth": bw.to_string(), "defense": 0, "loginName": "", "loginPassword": "",
+        "in_bandwidth": bw.to_string(), "defense": held(Unit::Defense), "loginName": "", "loginPassword": "",
         "buyTime": time(Some(h.bought_at)), "endTime": time(h.expires_at),
         "orderStatus": order_status(h), "runStatus": run, "actStatus": 0, "snapStatus": 0,
         "vnc_port": 0, "share_type": 0, "login_port": 22, "share_ip": "", "append_ip": "[]",
@@ -853,13 +887,30 @@ fn beyond(
     }
 }
 
-/// What a line sells is fixed: a configuration in the request must be the package's.
-fn check_config(c: &Map<String, Value>, o: &Offering) -> Result<(), Refusal> {
+/// The purchase options that carry `units` (the storefront prices them itself).
+fn unit_options(units: &Units) -> std::collections::BTreeMap<String, String> {
+    units
+        .iter()
+        .map(|(unit, n)| (unit.option_key().to_string(), n.to_string()))
+        .collect()
+}
+
+/// A cloud create's configuration: the package's CPU, memory, disk and one IP; bandwidth
+/// and defense beyond the base are the units the product sells (returned), within its
+/// maxima.
+fn check_config(c: &Map<String, Value>, o: &Offering) -> Result<Units, Refusal> {
     let same = |key: &str, want: i64| fixed(c, key, want);
     same("cpu", i64::from(o.cpu))?;
     same("ram", i64::from(o.ram_mb / 1024))?;
-    same("bandwidth", i64::from(o.bandwidth_mbps))?;
-    same("defense", 0)?;
+    let mut units = Units::new();
+    for (key, unit, base) in [
+        ("bandwidth", Unit::Bandwidth, i64::from(o.bandwidth_mbps)),
+        ("defense", Unit::Defense, 0),
+    ] {
+        if let Some(n) = beyond(c, key, unit, base, o)? {
+            units.insert(unit, n);
+        }
+    }
     same("ip_num", 1)?;
     same("number", 1)?;
     if let Some(disks) = content_text(c, "harddisksValues") {
@@ -870,7 +921,7 @@ fn check_config(c: &Map<String, Value>, o: &Offering) -> Result<(), Refusal> {
             )));
         }
     }
-    Ok(())
+    Ok(units)
 }
 
 /// A `get_security_policy` row as the finance system writes it. `id` is the rule's
@@ -951,6 +1002,9 @@ struct Call<'a> {
     front: &'a dyn Storefront,
     who: Shopper,
     fields: Fields,
+    /// The bytes of the request's `file` (a multipart part or a urlencoded value), as
+    /// sent.
+    file: Option<Vec<u8>>,
 }
 
 impl Call<'_> {
@@ -1052,10 +1106,7 @@ impl Call<'_> {
         if content_text(&c, "power").is_some() {
             return Err(fail("参数错误：该产品仅售固定配置，power 不可选"));
         }
-        let mut options = std::collections::BTreeMap::new();
-        for (unit, n) in &units {
-            options.insert(unit.option_key().to_string(), n.to_string());
-        }
+        let mut options = unit_options(&units);
         if let Some(p) = content_text(&c, "loginPassword") {
             options.insert("content.loginPassword".to_string(), p);
         }
@@ -1226,12 +1277,25 @@ impl Call<'_> {
     /// replaced upstream by the holding's own order), answered with the upstream's data.
     async fn panel(&self, site: Site, op: &str) -> Result<(&'static str, Value), Refusal> {
         let family = site.family();
+        // An upload's file goes as bytes, as it came.
+        let file = self
+            .file
+            .as_ref()
+            .filter(|_| op == "hosting_upload")
+            .map(|bytes| PanelFile {
+                name: get(&self.fields, "filename")
+                    .unwrap_or_default()
+                    .to_string(),
+                bytes: bytes.clone(),
+            });
+        let mut never = vec!["appid", "appkey", "action", "operate", "guid"];
+        if file.is_some() {
+            never.extend([FILE, "filename"]);
+        }
         let given: Vec<(String, String)> = self
             .fields
             .iter()
-            .filter(|(k, _)| {
-                !["appid", "appkey", "action", "operate", "guid"].contains(&k.as_str())
-            })
+            .filter(|(k, _)| !never.contains(&k.as_str()))
             .cloned()
             .collect();
         let fields = crate::panel::fields(family, op, &given).map_err(|(field, _)| bad(&field))?;
@@ -1239,6 +1303,7 @@ impl Call<'_> {
         let call = PanelCall {
             operation: op.to_string(),
             fields,
+            file,
         };
         let data = self.front.panel(&self.who, h.guid, &call).await?;
         let msg = if crate::panel::reads(family, op) {
@@ -1265,10 +1330,7 @@ impl Call<'_> {
             .cloned()
             .collect();
         let fields = crate::panel::line_fields(action, &given).map_err(|(field, _)| bad(&field))?;
-        let call = PanelCall {
-            operation: action.to_string(),
-            fields,
-        };
+        let call = PanelCall::new(action, fields);
         Ok((
             OK_READ,
             self.front.line_panel(&self.who, line, &call).await?,
@@ -1282,10 +1344,7 @@ impl Call<'_> {
     /// holding of the tenant's lists is not found, and nothing is deleted.
     async fn del_backup(&self) -> Result<(&'static str, Value), Refusal> {
         let backup = guid(&self.fields)?.to_string();
-        let list = PanelCall {
-            operation: "hosting_backup_list".into(),
-            fields: Vec::new(),
-        };
+        let list = PanelCall::new("hosting_backup_list", Vec::new());
         let mut page = 1;
         loop {
             let (total, holdings) = self
@@ -1304,10 +1363,10 @@ impl Call<'_> {
                     })
                 });
                 if listed {
-                    let call = PanelCall {
-                        operation: "hosting_del_backup".into(),
-                        fields: vec![(crate::panel::RECORD.to_string(), backup.clone())],
-                    };
+                    let call = PanelCall::new(
+                        "hosting_del_backup",
+                        vec![(crate::panel::RECORD.to_string(), backup.clone())],
+                    );
                     let data = self.front.panel(&self.who, h.guid, &call).await?;
                     return Ok((OK_WRITE, data));
                 }
@@ -1645,8 +1704,12 @@ impl Call<'_> {
     }
 
     /// `server_upgrade` takes the new configuration in absolute values (unchanged
-    /// ones as they are): it is the configuration of one of the line's upgrades, a
-    /// product on sale, whose price difference is charged for the time left.
+    /// ones as they are, bandwidth and defense as `getserver` shows them: the base plus
+    /// the units held). With CPU, memory and disks unchanged, more bandwidth or defense
+    /// buys the difference as units the product sells, paid for the time left
+    /// (`Storefront::add_units`); otherwise it is the configuration of one of the
+    /// line's upgrades, a product on sale, whose price difference is charged for the
+    /// time left, keeping the units held.
     async fn upgrade_server(&self) -> Result<(&'static str, Value), Refusal> {
         let f = &self.fields;
         let g = guid(f)?;
@@ -1659,18 +1722,21 @@ impl Call<'_> {
             .iter()
             .find(|o| o.id == h.offering)
             .ok_or_else(|| fail("该订单的线路已关闭，不可升级"))?;
-        let value = |key: &str, now: u32| -> Result<i64, Refusal> {
+        let value = |key: &str, now: i64| -> Result<i64, Refusal> {
             match get(f, key) {
-                None => Ok(i64::from(now)),
+                None => Ok(now),
                 Some(v) => v.parse::<i64>().map_err(|_| bad(key)),
             }
         };
-        let cpu = value("cpu", current.cpu)?;
-        let memory = value("memory", current.ram_mb / 1024)?;
-        let bandwidth = value("bandwidth", current.bandwidth_mbps)?;
-        if value("defense", 0)? != 0 {
-            return Err(fail("参数错误：该线路不售防御"));
-        }
+        let held = |u: Unit| i64::from(h.units.get(&u).copied().unwrap_or(0));
+        // What it has now: the product's bandwidth plus the units held, and the
+        // defense held.
+        let now_bw = i64::from(current.bandwidth_mbps) + held(Unit::Bandwidth);
+        let now_def = held(Unit::Defense);
+        let cpu = value("cpu", i64::from(current.cpu))?;
+        let memory = value("memory", i64::from(current.ram_mb / 1024))?;
+        let bandwidth = value("bandwidth", now_bw)?;
+        let defense = value("defense", now_def)?;
         let disks: Vec<i64> = match get(f, "harddisks") {
             None => vec![i64::from(current.disk_gb)],
             Some(d) => d
@@ -1678,17 +1744,28 @@ impl Call<'_> {
                 .map(|x| x.trim().parse::<i64>().map_err(|_| bad("harddisks")))
                 .collect::<Result<_, _>>()?,
         };
-        let fits = |o: &Offering| {
-            (
-                i64::from(o.cpu),
-                i64::from(o.ram_mb / 1024),
-                i64::from(o.bandwidth_mbps),
-            ) == (cpu, memory, bandwidth)
+        let same_machine = |o: &Offering| {
+            (i64::from(o.cpu), i64::from(o.ram_mb / 1024)) == (cpu, memory)
                 && disks == [i64::from(o.disk_gb)]
         };
-        if fits(current) {
-            return Err(fail("升级配置与当前配置相同"));
+        if same_machine(current) {
+            return self
+                .more_units(
+                    &h,
+                    [
+                        ("bandwidth", bandwidth, now_bw),
+                        ("defense", defense, now_def),
+                    ],
+                )
+                .await;
         }
+        // Another product: the units held move with the order, so bandwidth and
+        // defense are the new product's base plus them.
+        let fits = |o: &Offering| {
+            same_machine(o)
+                && i64::from(o.bandwidth_mbps) + held(Unit::Bandwidth) == bandwidth
+                && defense == now_def
+        };
         let to = offerings
             .iter()
             .filter(|o| current.upgrades.contains(&o.id))
@@ -1706,6 +1783,44 @@ impl Call<'_> {
         Ok((
             OK_WRITE,
             json!({"id": g, "money": yuan(upgraded.paid - h.paid)}),
+        ))
+    }
+
+    /// A cloud `server_upgrade` raising only bandwidth or defense: the differences
+    /// (`(field, asked, has now)`) as units, each from 0 to `MAX_UNITS` and never
+    /// less than now; answered with what it cost, as the upstream. No difference is
+    /// refused, unless under a `client_order_id` that already added units: that
+    /// upgrade asked again (it reached this configuration), charged nothing. Under a
+    /// used id an upgrade is known by its increment, as `lease_upgrade`'s: the same
+    /// difference again (its answer lost before the units counted) is that upgrade,
+    /// another difference is refused.
+    async fn more_units(
+        &self,
+        h: &Holding,
+        asked: [(&str, i64, i64); 2],
+    ) -> Result<(&'static str, Value), Refusal> {
+        let mut add = Units::new();
+        for ((key, want, now), unit) in asked.into_iter().zip([Unit::Bandwidth, Unit::Defense]) {
+            let more = want.checked_sub(now).ok_or_else(|| bad(key))?;
+            if more < 0 {
+                return Err(fail(format!("参数错误：{key} 不可低于 {now}")));
+            }
+            let more = u32::try_from(more)
+                .ok()
+                .filter(|n| *n <= MAX_UNITS)
+                .ok_or_else(|| bad(key))?;
+            if more > 0 {
+                add.insert(unit, more);
+            }
+        }
+        let coid = get(&self.fields, "client_order_id");
+        if add.is_empty() && coid.is_none() {
+            return Err(fail("升级配置与当前配置相同"));
+        }
+        let upgraded = self.front.add_units(&self.who, h.guid, &add, coid).await?;
+        Ok((
+            OK_WRITE,
+            json!({"id": h.guid, "money": yuan(upgraded.paid - h.paid)}),
         ))
     }
 
@@ -1758,10 +1873,10 @@ impl Call<'_> {
         if system != line {
             return Err(fail("操作系统不存在或不适用于该线路"));
         }
-        check_config(&c, o)?;
+        let units = check_config(&c, o)?;
         let term = content_int(&c, "months")?.map(|m| m.to_string());
         let m = months(term.as_deref(), "content.months")?;
-        self.buy(o.id, m, Default::default()).await
+        self.buy(o.id, m, unit_options(&units)).await
     }
 }
 
@@ -1772,20 +1887,18 @@ async fn answer(
     body: &[u8],
 ) -> Result<(&'static str, Value), Refusal> {
     // A file part's name is the upload's `filename`, as the finance system reads it.
-    let fields = form::decode_body(body, content_type, Some("filename"));
-    // A file part travels on as text (a `PanelCall` field, the upstream's multipart
-    // form built as text): bytes that are not UTF-8 would arrive changed.
-    let binary = content_type
-        .and_then(form::multipart_boundary)
-        .is_some_and(|b| {
-            form::decode_multipart(body, &b, None)
-                .iter()
-                .any(|p| p.binary)
-        });
-    if binary {
-        return Err(fail(
-            "参数错误：file 须为 UTF-8 文本 (only text files are passed through: the content is not UTF-8)",
-        ));
+    let mut fields = form::decode_body(body, content_type, Some("filename"));
+    // A file is data: its bytes travel on as they are (`PanelCall::file`), and the
+    // fields lose their text copy of it (lossy, or decoded in a charset).
+    let file = match content_type.and_then(form::multipart_boundary) {
+        Some(_) => form::multipart_file(body, content_type, FILE).map(|p| p.bytes),
+        None => form::raw_value(body, FILE),
+    };
+    if let Some(bytes) = &file {
+        if bytes.len() > MAX_CHUNK {
+            return Err(chunk_too_long());
+        }
+        fields.retain(|(k, _)| !k.eq_ignore_ascii_case(FILE));
     }
     let (Some(appid), Some(appkey), Some(action)) = (
         get(&fields, "appid"),
@@ -1805,7 +1918,12 @@ async fn answer(
     if spec().find(&name).filter(|a| a.action == action).is_none() {
         return Err(fail("请求错误"));
     }
-    let call = Call { front, who, fields };
+    let call = Call {
+        front,
+        who,
+        fields,
+        file,
+    };
     call.run(&name).await
 }
 

@@ -37,7 +37,9 @@
 //! exchange`).
 //!
 //! `hosting_operate#hosting_upload` is the one row sent as multipart/form-data: `file` is
-//! the chunk (text, since `call` params are strings) and `filename` names the file part.
+//! the chunk, its bytes as they are when bound as a file (`PanelCall::file`, through
+//! `ActionSpec::bind_file`), else a text value's UTF-8 (`call` params are strings), and
+//! `filename` names the file part.
 //!
 //! Five rows are implemented from a reading of the document their notes in `spec.tsv`
 //! state (`[reading: ...]`): access statistics, `hosting_del_backup` (whose `guid` is

@@ -79,7 +79,8 @@ pub const HOSTING: &[&str] = &[
     "hosting_paste_file",
     "hosting_batch_paste",
     "hosting_upload_files_exists",
-    // multipart/form-data: the client sends its row that way; `file` is text.
+    // multipart/form-data: the client sends its row that way; `file` is the call's
+    // bytes (`PanelCall::file`), else a text field.
     "hosting_upload",
     // Restores a host after its renewal: no money moves.
     "hosting_resume_after_renew",

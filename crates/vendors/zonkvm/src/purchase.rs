@@ -28,6 +28,10 @@
 //! defense beyond the line's maxima (`bandwidth_max_size`, `ip_max_size`,
 //! `defense_max_size`) are refused before anything is sent, as the finance system
 //! refuses them, and so is a dedicated upgrade on a line whose `upgrade_status` is 0.
+//! Cloud servers take `units.bandwidth` and `units.defense` the same way (beyond the
+//! package's on a create, increments of the order's on an upgrade, within the line's
+//! `bandwidthMinSize`..`bandwidthMaxSize` and `defenseMaxSize`); a cloud line prices no
+//! IP, so `units.ip` is refused there.
 //!
 //! # Quotes
 //!
@@ -554,7 +558,12 @@ fn within_line(line: &Value, product: &Value, m: &Machine) -> Result<()> {
             max("defense_max_size", i(product, "defense")),
         ),
     ];
-    for (what, have, min, most) in checks {
+    within(&checks)
+}
+
+/// Each `(field, value, least, most)` within its bounds, the first outside named.
+fn within(checks: &[(&str, i64, i64, i64)]) -> Result<()> {
+    for &(what, have, min, most) in checks {
         if !(min..=most).contains(&have) {
             return Err(Error::invalid(
                 what,
@@ -563,6 +572,55 @@ fn within_line(line: &Value, product: &Value, m: &Machine) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A cloud configuration's bandwidth and defense within the line's published limits
+/// (`bandwidthMinSize`..`bandwidthMaxSize`, at most `defenseMaxSize` or the free
+/// defense), as the finance system refuses an order beyond them (带宽/防御超出线路允许范围).
+fn cloud_within_line(line: &Value, c: &CloudConfig) -> Result<()> {
+    let checks = [
+        (
+            "bandwidth",
+            c.bandwidth,
+            i(line, "bandwidthMinSize").max(0),
+            i(line, "bandwidthMaxSize"),
+        ),
+        (
+            "defense",
+            c.defense,
+            0,
+            i(line, "defenseMaxSize").max(i(line, "defenseFreeSize")),
+        ),
+    ];
+    within(&checks)
+}
+
+/// A cloud value from its document field or, in idcgate's neutral units, as that many
+/// beyond `base` (a create: the package's; an upgrade: the order's), as [`with_units`].
+/// A cloud line prices no IP, so `units.ip` is refused.
+fn cloud_value(r: &PurchaseRequest, key: &str, unit: Unit, base: i64) -> Result<i64> {
+    if opt(r, Unit::Ip.option_key()).is_some() {
+        return Err(Error::invalid(
+            Unit::Ip.option_key(),
+            "a Zonkvm cloud line sells no IPs per unit (only bandwidth and defense)",
+        ));
+    }
+    with_units(r, key, unit, base)
+}
+
+/// A create's value from its document field `key` or as that many `unit`s beyond
+/// `base` (idcgate's neutral option); not both.
+fn with_units(r: &PurchaseRequest, key: &str, unit: Unit, base: i64) -> Result<i64> {
+    match (opt_int(r, key)?, units(r, unit)?) {
+        (Some(_), Some(_)) => Err(Error::invalid(
+            unit.option_key(),
+            format!("give {key} or {}, not both", unit.option_key()),
+        )),
+        (Some(v), None) => Ok(v),
+        (None, extra) => base
+            .checked_add(extra.unwrap_or(0))
+            .ok_or_else(|| Error::invalid(unit.option_key(), "out of range")),
+    }
 }
 
 /// discount1/2/3 from 12/24/36 months; 0 means none.
@@ -721,9 +779,10 @@ impl ZonkvmClient {
                 opt(r, "content.harddisksValues").unwrap_or(&default_disks),
                 "content.harddisksValues",
             )?,
-            bandwidth: opt_int(r, "content.bandwidth")?.unwrap_or(i(pkg, "bandwidth")),
-            defense: opt_int(r, "content.defense")?.unwrap_or(i(pkg, "defense")),
+            bandwidth: cloud_value(r, "content.bandwidth", Unit::Bandwidth, i(pkg, "bandwidth"))?,
+            defense: cloud_value(r, "content.defense", Unit::Defense, i(pkg, "defense"))?,
         };
+        cloud_within_line(line, &config)?;
         let months = term(line, r.months)?;
         let monthly = cloud_monthly(line, &packages, &config)?;
         let mut plan = Plan::new(
@@ -749,6 +808,8 @@ impl ZonkvmClient {
                 "content.harddisksValues",
                 "content.bandwidth",
                 "content.defense",
+                Unit::Bandwidth.option_key(),
+                Unit::Defense.option_key(),
             ],
             &["content.cpu", "content.ram"],
         )?;
@@ -810,18 +871,7 @@ impl ZonkvmClient {
             "content.ipnum"
         };
         // Units beyond the model (idcgate's neutral options) add to its own values.
-        let with_units = |key: &str, unit: Unit, base: i64| -> Result<i64> {
-            match (opt_int(r, key)?, units(r, unit)?) {
-                (Some(_), Some(_)) => Err(Error::invalid(
-                    unit.option_key(),
-                    format!("give {key} or {}, not both", unit.option_key()),
-                )),
-                (Some(v), None) => Ok(v),
-                (None, extra) => base
-                    .checked_add(extra.unwrap_or(0))
-                    .ok_or_else(|| Error::invalid(unit.option_key(), "out of range")),
-            }
-        };
+        let with_units = |key: &str, unit: Unit, base: i64| with_units(r, key, unit, base);
         let machine = Machine {
             bandwidth: with_units(
                 "content.bandwidth",
@@ -1085,8 +1135,8 @@ impl ZonkvmClient {
         }
         new.cpu = opt_int(r, "cpu")?.unwrap_or(new.cpu);
         new.memory = opt_int(r, "memory")?.unwrap_or(new.memory);
-        new.bandwidth = opt_int(r, "bandwidth")?.unwrap_or(new.bandwidth);
-        new.defense = opt_int(r, "defense")?.unwrap_or(new.defense);
+        new.bandwidth = cloud_value(r, "bandwidth", Unit::Bandwidth, old.bandwidth)?;
+        new.defense = cloud_value(r, "defense", Unit::Defense, old.defense)?;
         if let Some(d) = opt(r, "harddisks") {
             new.disks = disks(d, "harddisks")?;
         }
@@ -1095,6 +1145,9 @@ impl ZonkvmClient {
                 "options",
                 "nothing to upgrade: give cpu, memory, bandwidth, defense or harddisks, or a package as the offer",
             ));
+        }
+        if new.bandwidth != old.bandwidth || new.defense != old.defense {
+            cloud_within_line(line, &new)?;
         }
         let delta = fen(cloud_monthly(line, &packages, &new)?)?
             - fen(cloud_monthly(line, &packages, &old)?)?;
@@ -1112,7 +1165,15 @@ impl ZonkvmClient {
         plan.send("harddisks", new.disk_list());
         plan.pass_rest(
             r,
-            &["cpu", "memory", "bandwidth", "defense", "harddisks"],
+            &[
+                "cpu",
+                "memory",
+                "bandwidth",
+                "defense",
+                "harddisks",
+                Unit::Bandwidth.option_key(),
+                Unit::Defense.option_key(),
+            ],
             &[],
         )?;
         new.record(&mut plan);
@@ -1384,6 +1445,16 @@ fn months_between(from: Timestamp, to: Timestamp) -> Result<i64> {
 
 #[async_trait]
 impl Purchasing for ZonkvmClient {
+    /// Dedicated servers and colocation: IPs, bandwidth and defense; cloud servers:
+    /// bandwidth and defense (a cloud line prices no IP).
+    fn units_provisioned(&self, request: &PurchaseRequest) -> Vec<Unit> {
+        match family_of(request) {
+            Ok((Fam::Cloud, _)) => vec![Unit::Bandwidth, Unit::Defense],
+            Ok((Fam::Lease | Fam::Idc, _)) => vec![Unit::Ip, Unit::Bandwidth, Unit::Defense],
+            _ => Vec::new(),
+        }
+    }
+
     fn sells(&self) -> Vec<(ResourceKind, Operation)> {
         let kinds = [
             ResourceKind::Server,

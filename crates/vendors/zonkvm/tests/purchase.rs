@@ -458,14 +458,34 @@ async fn two_servers_like_the_one_bought_leave_the_outcome_unknown() {
     }
 }
 
-#[tokio::test]
-async fn requests_are_checked_naming_the_field() {
-    let (sim, _srv, client) = sandbox().await;
-    let cloud = || CASES[0].request();
+/// Each request is refused by `quote` and by `buy` (under `key`) as invalid input naming
+/// the field given, and none of them reaches the upstream's ledger.
+async fn refused_naming_the_field<const N: usize>(
+    sim: &Sim,
+    client: &ZonkvmClient,
+    key: &str,
+    checks: [(PurchaseRequest, &str); N],
+) {
     let field = |e: Error| match e {
         Error::InvalidInput { field, .. } => field,
         other => panic!("{other:?}"),
     };
+    let ledger = sim.ledger().len();
+    for (r, expected) in checks {
+        assert_eq!(field(client.quote(&r).await.unwrap_err()), expected, "{r}");
+        assert_eq!(
+            field(client.buy(&r, key).await.unwrap_err()),
+            expected,
+            "{r}"
+        );
+    }
+    assert_eq!(sim.ledger().len(), ledger, "nothing was sent");
+}
+
+#[tokio::test]
+async fn requests_are_checked_naming_the_field() {
+    let (sim, _srv, client) = sandbox().await;
+    let cloud = || CASES[0].request();
     let mut no_system = cloud();
     no_system.options.remove("system_guid");
     let mut bad_term = cloud();
@@ -487,16 +507,7 @@ async fn requests_are_checked_naming_the_field() {
             "months",
         ),
     ];
-    let ledger = sim.ledger().len();
-    for (r, expected) in checks {
-        assert_eq!(field(client.quote(&r).await.unwrap_err()), expected, "{r}");
-        assert_eq!(
-            field(client.buy(&r, "idg-x").await.unwrap_err()),
-            expected,
-            "{r}"
-        );
-    }
-    assert_eq!(sim.ledger().len(), ledger, "nothing was sent");
+    refused_naming_the_field(&sim, &client, "idg-x", checks).await;
     for r in [
         PurchaseRequest::new(ResourceKind::Domain, Create, "example.com"),
         PurchaseRequest::new(Server, Operation::Transfer, "server_1001"),
@@ -617,12 +628,7 @@ async fn neutral_units_are_the_documents_fields_and_the_lines_maxima_hold() {
             .await
             .unwrap(),
     );
-    let field = |e: Error| match e {
-        Error::InvalidInput { field, .. } => field,
-        other => panic!("{other:?}"),
-    };
-    let ledger = sim.ledger().len();
-    for (r, expected) in [
+    let checks = [
         // The line sells at most 100 IPs and 1000 Mbps.
         (lease().option("units.ip", "100"), "ipnum"),
         (lease().option("units.bandwidth", "971"), "bandwidth"),
@@ -640,13 +646,6 @@ async fn neutral_units_are_the_documents_fields_and_the_lines_maxima_hold() {
         (up(&[("bandwidthAdd", &i64::MAX.to_string())]), "options"),
         // A cloud server takes no units.
         (CASES[0].request().option("units.ip", "1"), "units.ip"),
-    ] {
-        assert_eq!(field(client.quote(&r).await.unwrap_err()), expected, "{r}");
-        assert_eq!(
-            field(client.buy(&r, "idg-u").await.unwrap_err()),
-            expected,
-            "{r}"
-        );
-    }
-    assert_eq!(sim.ledger().len(), ledger, "nothing was sent");
+    ];
+    refused_naming_the_field(&sim, &client, "idg-u", checks).await;
 }

@@ -573,6 +573,101 @@ async fn chunked_upload_writes_resumes_and_refuses_a_wrong_offset() {
     assert_eq!(body(&conn, "notes.txt").await, "new");
 }
 
+/// Bytes 0x00-0xFF go through the client's panel call as a multipart file part and
+/// arrive as sent, resumed at their byte length; the panel's text read refuses them,
+/// and an archive keeps them.
+#[tokio::test]
+async fn a_binary_file_arrives_byte_identical() {
+    use idcgate_core::capability::WebHosting;
+    use idcgate_core::{PanelCall, PanelFile};
+    let (sim, _srv, conn) = sandbox().await;
+    let upload = |start: usize, bytes: &[u8]| {
+        let mut call = PanelCall::new(
+            "hosting_upload",
+            vec![
+                ("contents_path".into(), ROOT.into()),
+                ("start".into(), start.to_string()),
+            ],
+        );
+        call.file = Some(PanelFile {
+            name: "logo.png".into(),
+            bytes: bytes.to_vec(),
+        });
+        call
+    };
+    let all: Vec<u8> = (0..=255u8).collect();
+    // Every byte, and a chunk holding what looks like the client's own delimiter.
+    let second = b"\r\n------idcgate0000000000000000--\r\n\xff\x00".to_vec();
+    conn.site_panel("1", &upload(0, &all)).await.unwrap();
+    let path = format!("{ROOT}/logo.png");
+    assert_eq!(sim.hosting_file(SITE, &path).unwrap(), all);
+    conn.site_panel("1", &upload(all.len(), &second))
+        .await
+        .unwrap();
+    let whole = [all.clone(), second].concat();
+    assert_eq!(sim.hosting_file(SITE, &path).unwrap(), whole);
+    // A resume that is not at the byte length changes nothing.
+    let err = conn.site_panel("1", &upload(3, b"x")).await.unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidInput { ref field, .. } if field == "start"),
+        "{err:?}"
+    );
+    assert_eq!(sim.hosting_file(SITE, &path).unwrap(), whole);
+    let err = h_err(
+        &conn,
+        "hosting_get_file_body",
+        &[("rewrite", "x"), ("path", &path)],
+    )
+    .await;
+    assert!(
+        matches!(err, Error::Upstream { ref message, .. } if message.contains("文件编码不被兼容")),
+        "{err:?}"
+    );
+    let restore = format!("{ROOT}/restore");
+    h(
+        &conn,
+        "hosting_zip",
+        &[
+            ("filename", "logo.png,index.html"),
+            ("path", ROOT),
+            ("z_type", "zip"),
+            ("dfile", &format!("{ROOT}/a.zip")),
+        ],
+    )
+    .await;
+    h(&conn, "hosting_create_dir", &[("path", &restore)]).await;
+    h(
+        &conn,
+        "hosting_unzip",
+        &[
+            ("path", &restore),
+            ("dfile", &format!("{ROOT}/a.zip")),
+            ("password", ""),
+        ],
+    )
+    .await;
+    assert_eq!(
+        sim.hosting_file(SITE, &format!("{restore}/logo.png"))
+            .unwrap(),
+        whole
+    );
+    assert_eq!(
+        sim.hosting_file(SITE, &format!("{restore}/index.html"))
+            .unwrap(),
+        sim.hosting_file(SITE, &format!("{ROOT}/index.html"))
+            .unwrap()
+    );
+    // Only an upload takes a file.
+    let mut call = upload(0, b"x");
+    call.operation = "hosting_create_file".into();
+    call.fields = vec![("path".into(), format!("{ROOT}/y"))];
+    let err = conn.site_panel("1", &call).await.unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidInput { ref field, .. } if field == "file"),
+        "{err:?}"
+    );
+}
+
 async fn body(conn: &ZonkvmClient, name: &str) -> String {
     let path = format!("{ROOT}/{name}");
     h(

@@ -231,6 +231,12 @@ impl Incoming {
         &self.body
     }
 
+    /// The bytes of the body's multipart part named `name` (a file's), exactly as sent
+    /// (`fields` hold them as text, lossy for a file); `None` when there is no such part.
+    pub fn file(&self, name: &str) -> Option<Vec<u8>> {
+        form::multipart_file(&self.body, self.header("content-type"), name).map(|p| p.bytes)
+    }
+
     /// Query and body fields in the vendor's [`FieldOrder`].
     pub fn fields(&self) -> &[(String, String)] {
         &self.fields

@@ -210,6 +210,15 @@ impl Sim {
             .with_state(|st| st.hostings.get(&id).map(|h| h.panel.force_https))
     }
 
+    /// The bytes of a hosting order's file at `path` (what the site's disk holds; the
+    /// API reads text only). `None` if there is no such order or file.
+    pub fn hosting_file(&self, id: i64, path: &str) -> Option<Vec<u8>> {
+        self.host.with_state(|st| {
+            let node = st.hostings.get(&id)?.panel.files.get(path)?;
+            (!node.dir).then(|| node.content.clone())
+        })
+    }
+
     /// A cloud server's VNC password (server_setvnc sets it; no documented read shows it).
     pub fn vnc_password(&self, id: i64) -> Option<String> {
         self.host

@@ -55,12 +55,12 @@ pub(crate) fn new_panel(root: &str, now: Timestamp) -> Panel {
 fn dir(now: Timestamp) -> Node {
     Node {
         dir: true,
-        content: String::new(),
+        content: Vec::new(),
         modified: now,
     }
 }
 
-fn file(content: &str, now: Timestamp) -> Node {
+fn file(content: impl Into<Vec<u8>>, now: Timestamp) -> Node {
     Node {
         dir: false,
         content: content.into(),
@@ -602,13 +602,21 @@ fn upload_exists(st: &mut State, r: &Req<'_>) -> Answer {
 }
 
 /// One chunk of a file upload into `contents_path`: `start` 0 (re)writes the file, any
-/// other `start` must be the size already uploaded (resuming) and appends. The tree
-/// holds text, so a binary chunk is kept as lossy UTF-8, and sizes are its bytes.
+/// other `start` must be the size already uploaded in bytes (resuming) and appends.
+/// The chunk is the `file` part's bytes as sent (a text field `file` sent in-process
+/// or urlencoded is its UTF-8).
 fn upload(st: &mut State, r: &Req<'_>) -> Answer {
     let start = r.int_or("start", 0)?;
     let name = r.need("filename")?.to_string();
     // A file's bytes are data, not a value to trim.
-    let chunk = r.raw("file").ok_or("缺少必要参数：file")?.to_string();
+    let chunk = match r.file("file") {
+        Some(bytes) => bytes,
+        None => r
+            .raw("file")
+            .ok_or("缺少必要参数：file")?
+            .as_bytes()
+            .to_vec(),
+    };
     if name.contains('/') || name == "." || name == ".." {
         return Err("参数错误：filename格式不正确".into());
     }
@@ -624,7 +632,7 @@ fn upload(st: &mut State, r: &Req<'_>) -> Answer {
     }
     match usize::try_from(start) {
         Ok(0) => node.content = chunk,
-        Ok(n) if n == node.content.len() => node.content.push_str(&chunk),
+        Ok(n) if n == node.content.len() => node.content.extend_from_slice(&chunk),
         _ => return Err("参数错误：start格式不正确".into()),
     }
     node.modified = now;
@@ -713,7 +721,8 @@ fn batch_paste(st: &mut State, r: &Req<'_>) -> Answer {
 }
 
 /// An archive is a file whose content is the JSON of its members (relative path ->
-/// content, `null` for directories): enough for unzip to restore them.
+/// content, `null` for directories): enough for unzip to restore them. A member that
+/// is not UTF-8 is the array of its bytes.
 fn zip(st: &mut State, r: &Req<'_>) -> Answer {
     let now = st.now();
     let kind = r.get("z_type").unwrap_or("zip").to_string();
@@ -733,7 +742,10 @@ fn zip(st: &mut State, r: &Req<'_>) -> Answer {
                 if node.dir {
                     Value::Null
                 } else {
-                    json!(node.content)
+                    match std::str::from_utf8(&node.content) {
+                        Ok(text) => json!(text),
+                        Err(_) => json!(node.content),
+                    }
                 },
             );
         }
@@ -744,7 +756,7 @@ fn zip(st: &mut State, r: &Req<'_>) -> Answer {
     ensure_parent(&h.panel, &target)?;
     h.panel
         .files
-        .insert(target, file(&Value::Object(members).to_string(), now));
+        .insert(target, file(Value::Object(members).to_string(), now));
     Ok((OK_WRITE, empty()))
 }
 
@@ -756,12 +768,19 @@ fn unzip(st: &mut State, r: &Req<'_>) -> Answer {
         .panel
         .files
         .get(&archive)
-        .and_then(|n| serde_json::from_str(&n.content).ok())
+        .and_then(|n| serde_json::from_slice(&n.content).ok())
         .ok_or("压缩包不存在或已损坏")?;
     ensure_parent(&h.panel, &format!("{to_dir}/x"))?;
     for (rel, content) in members {
         let node = match content {
-            Value::String(text) => file(&text, now),
+            Value::String(text) => file(text, now),
+            Value::Array(bytes) => {
+                let bytes: Option<Vec<u8>> = bytes
+                    .iter()
+                    .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+                    .collect();
+                file(bytes.ok_or("压缩包不存在或已损坏")?, now)
+            }
             _ => dir(now),
         };
         h.panel.files.insert(format!("{to_dir}/{rel}"), node);
@@ -780,6 +799,8 @@ fn rewrite_path(h: &Hosting, r: &Req<'_>) -> Result<String, Fail> {
 }
 
 /// A preset's rules, or a saved file (by `path`, or the site's rewrite file by name).
+/// The document shows text only; a file that is not UTF-8 is refused in the BT
+/// panel's words (its editor reads text).
 fn get_file_body(st: &mut State, r: &Req<'_>) -> Answer {
     let h = site(st, r.guid()?)?;
     let name = r.need("rewrite")?;
@@ -789,7 +810,8 @@ fn get_file_body(st: &mut State, r: &Req<'_>) -> Answer {
         None => format!("{REWRITE_DIR}/{name}.conf"),
     };
     let body = match h.panel.files.get(&path) {
-        Some(n) => n.content.clone(),
+        Some(n) => String::from_utf8(n.content.clone())
+            .map_err(|_| "文件编码不被兼容，无法正确读取文件".to_string())?,
         None => PRESETS
             .iter()
             .find(|(n, _, _)| *n == name)
@@ -805,6 +827,6 @@ fn save_file_body(st: &mut State, r: &Req<'_>) -> Answer {
     let h = site_mut(st, r.guid()?)?;
     let path = rewrite_path(h, r)?;
     ensure_parent(&h.panel, &path)?;
-    h.panel.files.insert(path, file(&text, now));
+    h.panel.files.insert(path, file(text, now));
     Ok((OK_WRITE, empty()))
 }

@@ -288,7 +288,8 @@ pub(crate) struct Hosting {
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
     pub dir: bool,
-    pub content: String,
+    /// A file's bytes: uploads are images and archives as often as text.
+    pub content: Vec<u8>,
     pub modified: Timestamp,
 }
 
