@@ -9,6 +9,8 @@
 //!   after a lost answer), is refused again, never answered as a success;
 //! - a renewal whose upstream answer was lost, asked again under the same
 //!   `client_order_id`, is answered as still unsettled, not as done; charged once;
+//! - a renewal that succeeded, asked again, is answered as the first was (its money
+//!   and end time, as the simulator replays a first answer), charged once;
 //! - a body too large, or announced and never sent, is answered in the dialect's
 //!   envelope (HTTP 200, `code` 0), the latter within the body timeout.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
@@ -26,6 +28,7 @@ both_backends!(
     prices_under_any_name_and_values_that_are_not_text_are_refused,
     a_refused_purchase_asked_again_stays_refused,
     a_renewal_with_a_lost_answer_asked_again_is_not_a_success,
+    a_renewal_asked_again_answers_what_the_first_charged,
 );
 
 /// A `create_order` of the reseller's cloud product by `who`, `extra` fields after.
@@ -211,6 +214,48 @@ async fn a_renewal_with_a_lost_answer_asked_again_is_not_a_success(db: &TestDb) 
     assert_eq!(r.i.balance("tenant:acme").await, charged);
     let shown = r.i.call(who, "getserver", &[("guid", &guid)]).await;
     assert_eq!(shown["data"]["endTime"], end, "{shown}");
+    assert_books_balance(&r.i.engine).await;
+}
+
+async fn a_renewal_asked_again_answers_what_the_first_charged(db: &TestDb) {
+    let r = reseller(db.reopen().await).await;
+    let (appid, appkey) = r.i.tenant("acme", "1000.00").await;
+    let who = (appid.as_str(), appkey.as_str());
+    let line = r.product_id.to_string();
+    let bought =
+        r.i.post_form(&order(who, &line, &[("content", CONTENT)]))
+            .await;
+    assert_eq!(bought["code"], 1, "{bought}");
+    let guid = bought["data"]["ids"][0].to_string();
+    let before = r.i.balance("tenant:acme").await;
+    let renew = [
+        ("guid", guid.as_str()),
+        ("renewLength", "1"),
+        ("client_order_id", "rn-2"),
+    ];
+    let first = r.i.call(who, "server_renew", &renew).await;
+    assert_eq!(first["code"], 1, "{first}");
+    let money: Money = first["data"]["money"].as_str().unwrap().parse().unwrap();
+    assert!(money > Money::ZERO, "{first}");
+    assert_eq!(r.i.balance("tenant:acme").await, before - money);
+    let sim_balance = r.sim.balance();
+    let again = r.i.call(who, "server_renew", &renew).await;
+    assert_eq!(again["code"], 1, "{again}");
+    assert_eq!(again["data"], first["data"], "the first answer again");
+    assert_eq!(
+        r.i.balance("tenant:acme").await,
+        before - money,
+        "charged once"
+    );
+    assert_eq!(r.sim.balance(), sim_balance, "nothing sent again");
+    // A cloud server renews when asked, as every family: automatic renewal is refused
+    // at create, not ignored.
+    let auto = r#"{"cpu":1,"ram":1,"months":1,"renew_auto":1}"#;
+    let v =
+        r.i.post_form(&order(who, &line, &[("content", auto)]))
+            .await;
+    assert_eq!(v["code"], 0, "{v}");
+    assert_eq!(r.i.balance("tenant:acme").await, before - money);
     assert_books_balance(&r.i.engine).await;
 }
 

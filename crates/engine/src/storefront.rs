@@ -205,11 +205,20 @@ fn create_target(tenant: &str, kind: ResourceKind) -> String {
 
 /// What paying for a renewal or upgrade came to.
 enum Paid {
-    /// Charged and ordered now; the journal order succeeded.
-    Now(idcgate_store::OrderRow),
-    /// Charged before under the same key, and its journal order succeeded (one still
-    /// being settled is refused as unsettled, not answered as done).
-    Before(idcgate_store::OrderRow),
+    /// Charged (this much) and ordered now; the journal order succeeded.
+    Now(idcgate_store::OrderRow, Money),
+    /// Charged (this much) before under the same key, and its journal order succeeded
+    /// (one still being settled is refused as unsettled, not answered as done).
+    Before(idcgate_store::OrderRow, Money),
+}
+
+impl Paid {
+    /// What the tenant was charged for it, now or the first time.
+    fn charged(&self) -> Money {
+        match self {
+            Paid::Now(_, m) | Paid::Before(_, m) => *m,
+        }
+    }
 }
 
 /// Whether a holding of `from` may become `to` in place: a server, hosting site or
@@ -385,6 +394,7 @@ impl Shop {
             client_order_id: row.order.client_order_id.clone(),
             client_user_id: row.order.client_user_id.clone(),
             paid,
+            charged: Money::ZERO,
             units: Default::default(),
         }
     }
@@ -752,7 +762,7 @@ impl Shop {
             .await;
         match charged {
             Ok(Charged::New(_)) => {}
-            Ok(Charged::Existing(_)) => {
+            Ok(Charged::Existing(first_charge)) => {
                 let first = self
                     .engine
                     .store
@@ -772,7 +782,9 @@ impl Shop {
                             .map_err(|e| told(&e.into()))?;
                         Err(refused())
                     }
-                    Some(o) if o.state == OrderState::Succeeded => Ok(Paid::Before(o)),
+                    Some(o) if o.state == OrderState::Succeeded => {
+                        Ok(Paid::Before(o, Money::from_fen(first_charge.fen)))
+                    }
                     // The first is still being placed or its answer was lost: not a
                     // success yet, so the same answer as a lost one (ask again later).
                     _ => Err(unsettled()),
@@ -795,7 +807,9 @@ impl Shop {
             )
             .await;
         match placed {
-            Ok(order) if order.state == OrderState::Succeeded => Ok(Paid::Now(order)),
+            Ok(order) if order.state == OrderState::Succeeded => {
+                Ok(Paid::Now(order, Money::from_fen(charge.fen)))
+            }
             Ok(order) if order.state == OrderState::Failed => {
                 self.engine
                     .store
@@ -892,12 +906,15 @@ impl Shop {
                 who.tenant, row.id
             ),
         };
-        let Paid::Now(order) = self
+        let paid = self
             .pay_and_place(who, &row, charge, &purchase, cost, "续费")
-            .await?
-        else {
+            .await?;
+        let charged = paid.charged();
+        let Paid::Now(order, _) = paid else {
             // The same renewal again: the end it has is the one to show.
-            return Ok(self.to_holding(&row, self.stored(&row).await).await);
+            let mut h = self.to_holding(&row, self.stored(&row).await).await;
+            h.charged = charged;
+            return Ok(h);
         };
         // Until the upstream's own end time is read: a renewal extends the term.
         let base = row.expires_ms.unwrap_or_else(now_ms);
@@ -908,15 +925,18 @@ impl Shop {
             }
         }
         let detail = format!("renewed {months} months: upstream order {}", order.id);
-        self.patch_live(
-            &row,
-            &TenantOrderPatch {
-                expires_ms: Some(expires),
-                detail: Some(&detail),
-                ..Default::default()
-            },
-        )
-        .await
+        let mut h = self
+            .patch_live(
+                &row,
+                &TenantOrderPatch {
+                    expires_ms: Some(expires),
+                    detail: Some(&detail),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        h.charged = charged;
+        Ok(h)
     }
 
     /// The server a tenant order holds, read again from its upstream (`None` when it
@@ -1057,7 +1077,8 @@ impl Shop {
     /// The tenant order after its upgrade to the product `to`: moved to it once the
     /// journal order succeeded (now, or on asking again after a lost answer).
     async fn upgraded(&self, row: &TenantOrderRow, to: i64, paid: Paid) -> Answer<Holding> {
-        let (Paid::Now(order) | Paid::Before(order)) = paid;
+        let charged = paid.charged();
+        let (Paid::Now(order, _) | Paid::Before(order, _)) = paid;
         let to = self
             .engine
             .products(true)
@@ -1066,23 +1087,26 @@ impl Shop {
             .into_iter()
             .find(|p| p.id == to)
             .ok_or_else(|| refusal(RefusalKind::NotFound, "产品不存在或已下架"))?;
-        if to.name == row.order.product {
-            return Ok(self.to_holding(row, self.stored(row).await).await);
-        }
-        self.read_sold(row).await;
-        let detail = format!(
-            "upgraded from {} to {}: upstream order {}",
-            row.order.product, to.name, order.id
-        );
-        self.patch_live(
-            row,
-            &TenantOrderPatch {
-                product: Some(&to.name),
-                detail: Some(&detail),
-                ..Default::default()
-            },
-        )
-        .await
+        let mut h = if to.name == row.order.product {
+            self.to_holding(row, self.stored(row).await).await
+        } else {
+            self.read_sold(row).await;
+            let detail = format!(
+                "upgraded from {} to {}: upstream order {}",
+                row.order.product, to.name, order.id
+            );
+            self.patch_live(
+                row,
+                &TenantOrderPatch {
+                    product: Some(&to.name),
+                    detail: Some(&detail),
+                    ..Default::default()
+                },
+            )
+            .await?
+        };
+        h.charged = charged;
+        Ok(h)
     }
 
     async fn traffic_inner(

@@ -196,10 +196,12 @@ impl Shop {
             let paid = self
                 .pay_and_place(who, &row, again, &purchase, Money::ZERO, "升级")
                 .await?;
-            if matches!(paid, Paid::Before(_)) {
+            if matches!(paid, Paid::Before(..)) {
                 self.read_sold(&row).await;
             }
-            return Ok(self.to_holding(&row, self.stored(&row).await).await);
+            let mut h = self.to_holding(&row, self.stored(&row).await).await;
+            h.charged = paid.charged();
+            return Ok(h);
         }
         if add.is_empty() {
             return Err(refusal(
@@ -268,16 +270,20 @@ impl Shop {
         let paid = self
             .pay_and_place(who, &row, charge, &purchase, cost, "升级")
             .await?;
-        let (Paid::Now(order) | Paid::Before(order)) = paid;
+        let charged = paid.charged();
+        let (Paid::Now(order, _) | Paid::Before(order, _)) = paid;
         self.read_sold(&row).await;
         let detail = format!("added {}: upstream order {}", what.join(", "), order.id);
-        self.patch_live(
-            &row,
-            &idcgate_store::TenantOrderPatch {
-                detail: Some(&detail),
-                ..Default::default()
-            },
-        )
-        .await
+        let mut h = self
+            .patch_live(
+                &row,
+                &idcgate_store::TenantOrderPatch {
+                    detail: Some(&detail),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        h.charged = charged;
+        Ok(h)
     }
 }

@@ -84,6 +84,10 @@ pub struct Holding {
     pub client_user_id: String,
     /// What the tenant paid for it, net of money given back.
     pub paid: Money,
+    /// What the renewal or upgrade that answered with this holding charged: the first
+    /// one's when it is asked again under the same id (a replay charges nothing more,
+    /// yet answers what was paid); zero for any other answer.
+    pub charged: Money,
     /// What it holds beyond its product's base (bought with it, or added since by an
     /// upgrade whose upstream order succeeded).
     pub units: crate::units::Units,

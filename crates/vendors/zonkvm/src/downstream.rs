@@ -895,9 +895,9 @@ fn unit_options(units: &Units) -> std::collections::BTreeMap<String, String> {
         .collect()
 }
 
-/// A cloud create's configuration: the package's CPU, memory, disk and one IP; bandwidth
-/// and defense beyond the base are the units the product sells (returned), within its
-/// maxima.
+/// A cloud create's configuration: the package's CPU, memory, disk and one IP, one
+/// server and no automatic renewal; bandwidth and defense beyond the base are the units
+/// the product sells (returned), within its maxima.
 fn check_config(c: &Map<String, Value>, o: &Offering) -> Result<Units, Refusal> {
     let same = |key: &str, want: i64| fixed(c, key, want);
     same("cpu", i64::from(o.cpu))?;
@@ -913,6 +913,8 @@ fn check_config(c: &Map<String, Value>, o: &Offering) -> Result<Units, Refusal> 
     }
     same("ip_num", 1)?;
     same("number", 1)?;
+    // Renewal is the tenant's to ask for, as with every other family: none automatic.
+    same("renew_auto", 0)?;
     if let Some(disks) = content_text(c, "harddisksValues") {
         if disks.split(',').map(str::trim).collect::<Vec<_>>() != [o.disk_gb.to_string()] {
             return Err(fail(format!(
@@ -1431,7 +1433,7 @@ impl Call<'_> {
             .await?;
         Ok((
             OK_WRITE,
-            json!({"id": h.guid, "money": yuan(upgraded.paid - h.paid)}),
+            json!({"id": h.guid, "money": yuan(upgraded.charged)}),
         ))
     }
 
@@ -1460,7 +1462,7 @@ impl Call<'_> {
             .await?;
         Ok((
             OK_WRITE,
-            json!({"id": h.guid, "end_time": time(renewed.expires_at), "money": yuan(renewed.paid - h.paid)}),
+            json!({"id": h.guid, "end_time": time(renewed.expires_at), "money": yuan(renewed.charged)}),
         ))
     }
 
@@ -1621,14 +1623,13 @@ impl Call<'_> {
                     Some(m) => months(Some(m), "renewLength")?,
                     None => months(get(f, "months"), "months")?,
                 };
-                let before = self.front.holding(&self.who, g).await?.paid;
                 let h = self
                     .front
                     .renew(&self.who, g, m, get(f, "client_order_id"))
                     .await?;
                 Ok((
                     OK_WRITE,
-                    json!({"id": h.guid, "end_time": time(h.expires_at), "money": yuan(h.paid - before)}),
+                    json!({"id": h.guid, "end_time": time(h.expires_at), "money": yuan(h.charged)}),
                 ))
             }
             "server_upgrade" => self.upgrade_server().await,
@@ -1780,10 +1781,7 @@ impl Call<'_> {
             .front
             .upgrade(&self.who, g, to.id, get(f, "client_order_id"))
             .await?;
-        Ok((
-            OK_WRITE,
-            json!({"id": g, "money": yuan(upgraded.paid - h.paid)}),
-        ))
+        Ok((OK_WRITE, json!({"id": g, "money": yuan(upgraded.charged)})))
     }
 
     /// A cloud `server_upgrade` raising only bandwidth or defense: the differences
@@ -1820,7 +1818,7 @@ impl Call<'_> {
         let upgraded = self.front.add_units(&self.who, h.guid, &add, coid).await?;
         Ok((
             OK_WRITE,
-            json!({"id": h.guid, "money": yuan(upgraded.paid - h.paid)}),
+            json!({"id": h.guid, "money": yuan(upgraded.charged)}),
         ))
     }
 
@@ -1855,7 +1853,7 @@ impl Call<'_> {
             .await?;
         Ok((
             OK_WRITE,
-            json!({"id": h.guid, "money": yuan(upgraded.paid - h.paid)}),
+            json!({"id": h.guid, "money": yuan(upgraded.charged)}),
         ))
     }
 
