@@ -222,6 +222,17 @@ async fn the_hosting_actions_once_not_offered_work_through_the_endpoint(db: &Tes
         .as_str()
         .unwrap()
         .to_string();
+    // The tenant learns it from its own gethosting, as from the finance system, once
+    // the inventory has synced the site.
+    r.i.engine
+        .sync_account("z", std::sync::Arc::new(idcgate_engine::sync::NoProgress))
+        .await
+        .unwrap();
+    let shown = via
+        .call("gethosting", &vec![("guid".to_string(), site.clone())])
+        .await
+        .unwrap();
+    assert_eq!(shown["path"].as_str(), Some(root.as_str()), "{shown}");
     let body = |conn: Arc<dyn Connection>, site: String| {
         let path = format!("{root}/notes.txt");
         async move {

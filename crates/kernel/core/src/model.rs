@@ -525,6 +525,10 @@ pub struct HostingSite {
     pub domains: Vec<String>,
     pub status: String,
     pub expires_at: Option<Timestamp>,
+    /// Where the site's files live on its node, where the upstream says (Zonkvm's
+    /// `path`): the panel's file operations and uploads take paths under it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -805,6 +805,7 @@ impl WebHosting for WestClient {
             domains: strs(h, "domains"),
             status: s(h, "status"),
             expires_at: china_time(&s(h, "expiredate")),
+            path: None,
         })
         .await
     }

@@ -890,6 +890,7 @@ impl WebHosting for ZonkvmClient {
                     domains,
                     status: status_word(i(v, "order_status"), i(v, "run_status")),
                     expires_at: parse_china_time(&s(v, "end_time")),
+                    path: Some(s(v, "path")).filter(|p| !p.is_empty()),
                 }
             })
             .collect())

@@ -742,7 +742,10 @@ fn site_json(h: &Holding, o: Option<&Offering>, site: Site) -> Value {
                     "domain_list",
                     json!(json!(domains.iter().skip(1).collect::<Vec<_>>()).to_string()),
                 ),
-                ("path", json!("")),
+                (
+                    "path",
+                    json!(s.and_then(|s| s.path.clone()).unwrap_or_default()),
+                ),
                 ("disk", json!(o.map_or(0, |o| o.disk_gb))),
                 ("db_size", json!(0)),
                 ("db_type", json!("")),
