@@ -241,6 +241,16 @@ fn upgrades_to(from: &Product, to: &Product) -> bool {
 /// days left until `end_ms` (a started day counts, as the finance system counts them),
 /// rounded down to the fen once, as the finance system rounds a prorated share: a
 /// Zonkvm client's quote of a one-month order's upgrade is then the charge exactly.
+/// The term an order was bought for and when it ends: what an upgrade of it (to
+/// another product, or of units) is priced on. An order without either is not upgraded.
+fn upgrade_term(row: &TenantOrderRow) -> Answer<(u32, i64)> {
+    let term = u32::try_from(row.order.months).ok().filter(|m| *m > 0);
+    match (term, row.expires_ms) {
+        (Some(term), Some(end)) => Ok((term, end)),
+        _ => Err(refusal(RefusalKind::Invalid, "该订单不可升级")),
+    }
+}
+
 fn upgrade_fen(term_fen: i64, months: u32, end_ms: i64, now_ms: i64) -> i64 {
     let days = ((end_ms - now_ms).max(0) + DAY_MS - 1) / DAY_MS;
     let fen = rust_decimal::Decimal::from(term_fen) * rust_decimal::Decimal::from(days)
@@ -1022,10 +1032,7 @@ impl Shop {
                 "该订单不能升级到所选配置 (no upgrade from this product to that one)",
             ));
         }
-        let term = u32::try_from(row.order.months)
-            .ok()
-            .filter(|m| *m > 0)
-            .ok_or_else(|| refusal(RefusalKind::Invalid, "该订单不可升级"))?;
+        let (term, end) = upgrade_term(&row)?;
         // Both at the tenant's price for the order's own term, so a term discount
         // applies to the difference as it did to the purchase.
         let (_, _, from_fen) = self
@@ -1034,9 +1041,6 @@ impl Shop {
         let (_, _, to_fen) = self
             .price(who, &to, &to.purchase(QUOTE_TARGET, term))
             .await?;
-        let end = row
-            .expires_ms
-            .ok_or_else(|| refusal(RefusalKind::Invalid, "该订单不可升级"))?;
         let fen = upgrade_fen(to_fen - from_fen, term, end, now_ms());
         if fen <= 0 {
             return Err(refusal(

@@ -6,7 +6,7 @@
 //! journal orders carried (its create and each upgrade), so a lost answer counts once
 //! the journal settles it, and the same `client_order_id` again adds nothing.
 
-use super::{told, upgrade_fen, Paid, Shop};
+use super::{told, upgrade_fen, upgrade_term, Paid, Shop};
 use crate::catalog::{unit_options, Basis, Product, QUOTE_TARGET};
 use crate::now_ms;
 use idcgate_core::purchase::{Operation, PurchaseRequest};
@@ -212,10 +212,7 @@ impl Shop {
         let product = self.product_of(&row).await?;
         let have = self.units_priced(&row).await?;
         let new = product.add_units(&have, &add).map_err(|e| told(&e))?;
-        let term = u32::try_from(row.order.months)
-            .ok()
-            .filter(|m| *m > 0)
-            .ok_or_else(|| refusal(RefusalKind::Invalid, "该订单不可升级"))?;
+        let (term, end) = upgrade_term(&row)?;
         // Both configurations at the tenant's price for the order's own term, so the
         // term's discount applies to the units as it did to the purchase; then the
         // difference for the time left, as an upgrade to another product pays it.
@@ -235,9 +232,6 @@ impl Shop {
                 &new,
             )
             .await?;
-        let end = row
-            .expires_ms
-            .ok_or_else(|| refusal(RefusalKind::Invalid, "该订单不可升级"))?;
         let fen = upgrade_fen(to_fen - from_fen, term, end, now_ms());
         if fen <= 0 {
             return Err(refusal(
