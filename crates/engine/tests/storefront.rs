@@ -7,12 +7,14 @@
 
 mod common;
 
-use common::storefront::{fixture, yuan, Fixture, PEER};
+use common::storefront::{
+    days_left, fixture, lost_unit_upgrade_counts_once, units, with_units, yuan, Fixture, PEER,
+};
 
 use idcgate_core::storefront::{
     HoldingState, Purchase, RefusalKind, ServerAction, Shopper, Storefront,
 };
-use idcgate_core::units::{Unit, Units};
+use idcgate_core::units::Unit;
 use idcgate_core::{Money, PowerAction, ResourceKind};
 use idcgate_engine::catalog::{PriceRule, ProductSpec, ProductUnit};
 use idcgate_engine::storefront::Shop;
@@ -1800,29 +1802,6 @@ async fn lease_with_units(f: &Fixture) -> i64 {
         .id
 }
 
-fn units(list: &[(Unit, u32)]) -> Units {
-    list.iter().copied().collect()
-}
-
-fn with_units(offering: i64, order_id: &str, list: &[(&str, &str)]) -> Purchase {
-    Purchase {
-        offering,
-        months: 1,
-        client_order_id: Some(order_id.into()),
-        client_user_id: None,
-        options: list
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    }
-}
-
-/// Whole days from now until `end` (a started day counts), as an upgrade counts them.
-fn days_left(end: jiff::Timestamp) -> i64 {
-    let left = end.as_millisecond() - jiff::Timestamp::now().as_millisecond();
-    (left.max(0) + 86_399_999) / 86_400_000
-}
-
 async fn units_beyond_the_base_are_bought_and_added_at_their_price_for_the_time_left(db: &TestDb) {
     let f = fixture(db).await;
     let lease = lease_with_units(&f).await;
@@ -2002,42 +1981,7 @@ async fn units_beyond_the_base_are_bought_and_added_at_their_price_for_the_time_
 async fn a_lost_unit_upgrade_is_charged_once_and_counts_once_settled(db: &TestDb) {
     let f = fixture(db).await;
     let lease = lease_with_units(&f).await;
-    let (who, _, _) = f.tenant("acme", "5000.00", "0").await;
-    let h = f
-        .shop
-        .buy(&who, &with_units(lease, "l-1", &[]))
-        .await
-        .unwrap();
-    assert!(h.units.is_empty());
-    f.srv.faults.update(|c| {
-        c.drop_next = 1;
-        c.next_only_matching = "action=lease_upgrade".into();
-    });
-    let add = units(&[(Unit::Bandwidth, 30)]);
-    let r = f
-        .shop
-        .add_units(&who, h.guid, &add, Some("lost"))
-        .await
-        .unwrap_err();
-    assert_eq!(r.kind, RefusalKind::Unsettled, "{r:?}");
-    let charged = yuan("5000.00") - h.paid - f.balance("tenant:acme").await;
-    assert!(charged > Money::ZERO, "paid while it is settled");
-    assert!(f.shop.holding(&who, h.guid).await.unwrap().units.is_empty());
-    f.srv.faults.set(Default::default());
-    f.engine.reconcile_orders(0).await.unwrap();
-    // Settled as done: the units count, and asking again charges and sends nothing.
-    assert_eq!(f.shop.holding(&who, h.guid).await.unwrap().units, add);
-    let requests = f.srv.faults.requests();
-    let again = f
-        .shop
-        .add_units(&who, h.guid, &add, Some("lost"))
-        .await
-        .unwrap();
-    assert_eq!(again.units, add);
-    assert_eq!(again.paid, h.paid + charged);
-    assert_eq!(again.server.unwrap().bandwidth_mbps, 60);
-    assert!(f.srv.faults.requests() - requests <= 2, "reads only");
-    common::assert_books_balance(&f.engine).await;
+    lost_unit_upgrade_counts_once(&f, lease, "l-1", "lease_upgrade", 60).await;
 }
 
 async fn a_fixed_price_product_sells_units_at_their_fixed_price(db: &TestDb) {

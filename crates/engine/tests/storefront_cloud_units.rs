@@ -9,9 +9,11 @@
 
 mod common;
 
-use common::storefront::{fixture, yuan, Fixture};
-use idcgate_core::storefront::{HoldingState, Purchase, RefusalKind, Storefront};
-use idcgate_core::units::{Unit, Units};
+use common::storefront::{
+    days_left, fixture, lost_unit_upgrade_counts_once, units, with_units, yuan, Fixture,
+};
+use idcgate_core::storefront::{HoldingState, RefusalKind, Storefront};
+use idcgate_core::units::Unit;
 use idcgate_core::{Money, ResourceKind};
 use idcgate_engine::catalog::ProductUnit;
 use idcgate_store::both_backends;
@@ -35,29 +37,6 @@ async fn cloud_with_units(f: &Fixture) {
         .set_product_units("test", "cloud-1c1g", units)
         .await
         .unwrap();
-}
-
-fn units(list: &[(Unit, u32)]) -> Units {
-    list.iter().copied().collect()
-}
-
-fn with_units(offering: i64, order_id: &str, list: &[(&str, &str)]) -> Purchase {
-    Purchase {
-        offering,
-        months: 1,
-        client_order_id: Some(order_id.into()),
-        client_user_id: None,
-        options: list
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    }
-}
-
-/// Whole days from now until `end` (a started day counts), as an upgrade counts them.
-fn days_left(end: jiff::Timestamp) -> i64 {
-    let left = end.as_millisecond() - jiff::Timestamp::now().as_millisecond();
-    (left.max(0) + 86_399_999) / 86_400_000
 }
 
 /// The upstream's own record of the server behind a holding (`getserver`).
@@ -252,42 +231,7 @@ async fn a_cloud_server_sells_bandwidth_and_defense_per_unit_where_its_upstream_
 async fn a_lost_cloud_unit_upgrade_is_charged_once_and_counts_once_settled(db: &TestDb) {
     let f = fixture(db).await;
     cloud_with_units(&f).await;
-    let (who, _, _) = f.tenant("acme", "5000.00", "0").await;
-    let h = f
-        .shop
-        .buy(&who, &with_units(f.product, "c-1", &[]))
-        .await
-        .unwrap();
-    assert!(h.units.is_empty());
-    f.srv.faults.update(|c| {
-        c.drop_next = 1;
-        c.next_only_matching = "action=server_upgrade".into();
-    });
-    let add = units(&[(Unit::Bandwidth, 30)]);
-    let r = f
-        .shop
-        .add_units(&who, h.guid, &add, Some("lost"))
-        .await
-        .unwrap_err();
-    assert_eq!(r.kind, RefusalKind::Unsettled, "{r:?}");
-    let charged = yuan("5000.00") - h.paid - f.balance("tenant:acme").await;
-    assert!(charged > Money::ZERO, "paid while it is settled");
-    assert!(f.shop.holding(&who, h.guid).await.unwrap().units.is_empty());
-    f.srv.faults.set(Default::default());
-    f.engine.reconcile_orders(0).await.unwrap();
-    // Settled as done: the units count, and asking again charges and sends nothing.
-    assert_eq!(f.shop.holding(&who, h.guid).await.unwrap().units, add);
-    let requests = f.srv.faults.requests();
-    let again = f
-        .shop
-        .add_units(&who, h.guid, &add, Some("lost"))
-        .await
-        .unwrap();
-    assert_eq!(again.units, add);
-    assert_eq!(again.paid, h.paid + charged);
-    assert_eq!(again.server.unwrap().bandwidth_mbps, 35);
-    assert!(f.srv.faults.requests() - requests <= 2, "reads only");
-    common::assert_books_balance(&f.engine).await;
+    lost_unit_upgrade_counts_once(&f, f.product, "c-1", "server_upgrade", 35).await;
 }
 
 async fn west_and_cndns_cloud_servers_sell_bandwidth_only(db: &TestDb) {

@@ -1,9 +1,10 @@
-//! The storefront over the Zonkvm sandbox simulator, for the storefront tests that
-//! live outside `storefront.rs`: an engine with the sandbox account `z`, its cloud
-//! product `cloud-1c1g` (cost + 15%, 1, 3 or 12 months), the shop, funded tenants and
-//! ledger balances.
+//! The storefront over the Zonkvm sandbox simulator, for the storefront tests: an
+//! engine with the sandbox account `z`, its cloud product `cloud-1c1g` (cost + 15%, 1,
+//! 3 or 12 months), the shop, funded tenants and ledger balances; purchases with units
+//! and the lost-unit-upgrade scenario the dedicated and cloud tests share.
 
-use idcgate_core::storefront::{Purchase, Shopper, Storefront};
+use idcgate_core::storefront::{Purchase, RefusalKind, Shopper, Storefront};
+use idcgate_core::units::{Unit, Units};
 use idcgate_core::Money;
 use idcgate_engine::storefront::Shop;
 use idcgate_engine::testing::{add_funded_tenant, cloud_product};
@@ -91,4 +92,78 @@ impl Fixture {
             .map_or(0, |(_, fen)| fen);
         Money::from_fen(fen)
     }
+}
+
+pub fn units(list: &[(Unit, u32)]) -> Units {
+    list.iter().copied().collect()
+}
+
+/// A month of `offering` under `order_id` with the options `list` (unit counts among
+/// them).
+pub fn with_units(offering: i64, order_id: &str, list: &[(&str, &str)]) -> Purchase {
+    Purchase {
+        offering,
+        months: 1,
+        client_order_id: Some(order_id.into()),
+        client_user_id: None,
+        options: list
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
+/// Whole days from now until `end` (a started day counts), as an upgrade counts them.
+pub fn days_left(end: jiff::Timestamp) -> i64 {
+    let left = end.as_millisecond() - jiff::Timestamp::now().as_millisecond();
+    (left.max(0) + 86_399_999) / 86_400_000
+}
+
+/// A server of `offering` (selling bandwidth units) bought under `order_id`, then 30
+/// more Mbps whose upstream `action`'s answer is lost: charged while the journal settles
+/// it, counted once settled, and asking again charges and sends nothing; the server
+/// then has `bandwidth_after` Mbps.
+pub async fn lost_unit_upgrade_counts_once(
+    f: &Fixture,
+    offering: i64,
+    order_id: &str,
+    action: &str,
+    bandwidth_after: u32,
+) {
+    let (who, _, _) = f.tenant("acme", "5000.00", "0").await;
+    let h = f
+        .shop
+        .buy(&who, &with_units(offering, order_id, &[]))
+        .await
+        .unwrap();
+    assert!(h.units.is_empty());
+    f.srv.faults.update(|c| {
+        c.drop_next = 1;
+        c.next_only_matching = format!("action={action}");
+    });
+    let add = units(&[(Unit::Bandwidth, 30)]);
+    let r = f
+        .shop
+        .add_units(&who, h.guid, &add, Some("lost"))
+        .await
+        .unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Unsettled, "{r:?}");
+    let charged = yuan("5000.00") - h.paid - f.balance("tenant:acme").await;
+    assert!(charged > Money::ZERO, "paid while it is settled");
+    assert!(f.shop.holding(&who, h.guid).await.unwrap().units.is_empty());
+    f.srv.faults.set(Default::default());
+    f.engine.reconcile_orders(0).await.unwrap();
+    // Settled as done: the units count, and asking again charges and sends nothing.
+    assert_eq!(f.shop.holding(&who, h.guid).await.unwrap().units, add);
+    let requests = f.srv.faults.requests();
+    let again = f
+        .shop
+        .add_units(&who, h.guid, &add, Some("lost"))
+        .await
+        .unwrap();
+    assert_eq!(again.units, add);
+    assert_eq!(again.paid, h.paid + charged);
+    assert_eq!(again.server.unwrap().bandwidth_mbps, bandwidth_after);
+    assert!(f.srv.faults.requests() - requests <= 2, "reads only");
+    super::assert_books_balance(&f.engine).await;
 }
