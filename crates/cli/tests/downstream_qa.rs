@@ -176,16 +176,24 @@ async fn a_refused_purchase_asked_again_stays_refused(db: &TestDb) {
     assert_books_balance(&r.i.engine).await;
 }
 
-async fn a_renewal_with_a_lost_answer_asked_again_is_not_a_success(db: &TestDb) {
+/// A reseller whose tenant `acme` (1000.00) bought a month of the cloud product: the
+/// reseller, the tenant's (appid, appkey) and the server's guid.
+async fn bought_server(db: &TestDb) -> (Reseller, (String, String), String) {
     let r = reseller(db.reopen().await).await;
     let (appid, appkey) = r.i.tenant("acme", "1000.00").await;
-    let who = (appid.as_str(), appkey.as_str());
     let line = r.product_id.to_string();
+    let who = (appid.as_str(), appkey.as_str());
     let bought =
         r.i.post_form(&order(who, &line, &[("content", CONTENT)]))
             .await;
     assert_eq!(bought["code"], 1, "{bought}");
     let guid = bought["data"]["ids"][0].to_string();
+    (r, (appid, appkey), guid)
+}
+
+async fn a_renewal_with_a_lost_answer_asked_again_is_not_a_success(db: &TestDb) {
+    let (r, (appid, appkey), guid) = bought_server(db).await;
+    let who = (appid.as_str(), appkey.as_str());
     let end = r.i.call(who, "getserver", &[("guid", &guid)]).await["data"]["endTime"].clone();
     let after_buy = r.i.balance("tenant:acme").await;
     // The upstream renews, and its answer never arrives.
@@ -218,15 +226,8 @@ async fn a_renewal_with_a_lost_answer_asked_again_is_not_a_success(db: &TestDb) 
 }
 
 async fn a_renewal_asked_again_answers_what_the_first_charged(db: &TestDb) {
-    let r = reseller(db.reopen().await).await;
-    let (appid, appkey) = r.i.tenant("acme", "1000.00").await;
+    let (r, (appid, appkey), guid) = bought_server(db).await;
     let who = (appid.as_str(), appkey.as_str());
-    let line = r.product_id.to_string();
-    let bought =
-        r.i.post_form(&order(who, &line, &[("content", CONTENT)]))
-            .await;
-    assert_eq!(bought["code"], 1, "{bought}");
-    let guid = bought["data"]["ids"][0].to_string();
     let before = r.i.balance("tenant:acme").await;
     let renew = [
         ("guid", guid.as_str()),
@@ -250,6 +251,7 @@ async fn a_renewal_asked_again_answers_what_the_first_charged(db: &TestDb) {
     assert_eq!(r.sim.balance(), sim_balance, "nothing sent again");
     // A cloud server renews when asked, as every family: automatic renewal is refused
     // at create, not ignored.
+    let line = r.product_id.to_string();
     let auto = r#"{"cpu":1,"ram":1,"months":1,"renew_auto":1}"#;
     let v =
         r.i.post_form(&order(who, &line, &[("content", auto)]))
