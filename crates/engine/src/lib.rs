@@ -397,7 +397,37 @@ impl Engine {
         Ok(entries)
     }
 
-    /// Completes the intent `begin_audit` returned with how the call ended.
+    /// Runs `call`, a write upstream, audited: announced by an intent first (nothing is
+    /// sent when it cannot be written, see [`Engine::begin_audit`]), then the intent
+    /// completed with how the call ended; with `params`, the entry's detail is
+    /// [`audit_detail`]. `call` is a future and so sends nothing until it is awaited
+    /// here, after the intent.
+    pub async fn audited<T>(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        params: Option<&serde_json::Value>,
+        call: impl std::future::Future<Output = Result<T>>,
+        detail_ok: impl FnOnce(&T) -> String,
+    ) -> Result<T> {
+        let intent = self.begin_audit(actor, action, target).await?;
+        let result = call.await;
+        self.write_audit(
+            Some(intent),
+            actor,
+            action,
+            target,
+            params,
+            &result,
+            detail_ok,
+        )
+        .await;
+        result
+    }
+
+    /// Completes the intent `begin_audit` returned with how the call ended, for a call
+    /// that may end before it is sent in a way not to be audited (a refusal).
     pub async fn finish_audit<T>(
         &self,
         intent: i64,
@@ -409,30 +439,6 @@ impl Engine {
     ) {
         self.write_audit(Some(intent), actor, action, target, None, result, detail_ok)
             .await;
-    }
-
-    /// [`Engine::finish_audit`] of a call made with `params` (see [`audit_detail`]).
-    #[allow(clippy::too_many_arguments)] // the entry's fields, each named at the call
-    pub async fn finish_audit_with<T>(
-        &self,
-        intent: i64,
-        actor: &str,
-        action: &str,
-        target: &str,
-        params: &serde_json::Value,
-        result: &std::result::Result<T, EngineError>,
-        detail_ok: impl FnOnce(&T) -> String,
-    ) {
-        self.write_audit(
-            Some(intent),
-            actor,
-            action,
-            target,
-            Some(params),
-            result,
-            detail_ok,
-        )
-        .await;
     }
 
     #[allow(clippy::too_many_arguments)]

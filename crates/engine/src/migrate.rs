@@ -172,19 +172,16 @@ impl Engine {
         if m.dry_run {
             return self.migrate_now(actor, &zone, &from, m).await;
         }
-        let intent = self.begin_audit(actor, "dns.migrate", &target).await?;
-        let result = self.migrate_now(actor, &zone, &from, m).await;
-        self.finish_audit_with(
-            intent,
+        let migrate = self.migrate_now(actor, &zone, &from, m);
+        self.audited(
             actor,
             "dns.migrate",
             &target,
-            &params,
-            &result,
+            Some(&params),
+            migrate,
             MigrationReport::summary,
         )
-        .await;
-        result
+        .await
     }
 
     /// The account the zone moves from: the one named, or the one account other than
@@ -430,33 +427,29 @@ impl Engine {
         let conn = self.connection(account).await?;
         let dns = crate::ops::dns_of_conn(conn.as_ref())?;
         let target = format!("{account}/{zone}");
-        let intent = self.begin_audit(actor, "dns.zone.add", &target).await?;
-        let result = match dns.create_zone(zone).await {
-            Err(idcgate_core::Error::Unsupported { .. }) => Err(EngineError::Invalid(format!(
-                "{account} cannot add zones through its API: add {zone} there first, then run this again"
-            ))),
-            Err(lost @ idcgate_core::Error::UnknownOutcome { .. }) => {
-                match dns.list_zones().await {
-                    Ok(zones) => zones
-                        .into_iter()
-                        .find(|z| z.name == *zone)
-                        .ok_or_else(|| lost.into()),
-                    Err(_) => Err(lost.into()),
+        let add = async {
+            match dns.create_zone(zone).await {
+                Err(idcgate_core::Error::Unsupported { .. }) => Err(EngineError::Invalid(format!(
+                    "{account} cannot add zones through its API: add {zone} there first, then run this again"
+                ))),
+                Err(lost @ idcgate_core::Error::UnknownOutcome { .. }) => {
+                    match dns.list_zones().await {
+                        Ok(zones) => zones
+                            .into_iter()
+                            .find(|z| z.name == *zone)
+                            .ok_or_else(|| lost.into()),
+                        Err(_) => Err(lost.into()),
+                    }
                 }
+                other => other.map_err(EngineError::from),
             }
-            other => other.map_err(EngineError::from),
         };
         let params = serde_json::json!({ "zone": zone });
-        self.finish_audit_with(
-            intent,
-            actor,
-            "dns.zone.add",
-            &target,
-            &params,
-            &result,
-            |z| serde_json::to_string(z).unwrap_or_default(),
-        )
-        .await;
+        let result = self
+            .audited(actor, "dns.zone.add", &target, Some(&params), add, |z| {
+                serde_json::to_string(z).unwrap_or_default()
+            })
+            .await;
         if let Ok(z) = &result {
             self.keep(&[inventory_row(account, z, now_ms())]).await;
         }
@@ -545,25 +538,22 @@ impl Engine {
                 capability: "registrar".into(),
             })?;
         let target = format!("{account}/{domain}");
-        let intent = self
-            .begin_audit(actor, "domain.nameservers", &target)
-            .await?;
-        let result = registrar
-            .set_nameservers(domain, nameservers)
-            .await
-            .map_err(EngineError::from);
+        let set = async {
+            registrar
+                .set_nameservers(domain, nameservers)
+                .await
+                .map_err(EngineError::from)
+        };
         let params = serde_json::json!({ "domain": domain, "nameservers": nameservers });
-        self.finish_audit_with(
-            intent,
+        self.audited(
             actor,
             "domain.nameservers",
             &target,
-            &params,
-            &result,
+            Some(&params),
+            set,
             |_| "accepted".into(),
         )
-        .await;
-        result?;
+        .await?;
         match registrar.get_domain(domain).await {
             Ok(d) => self.keep(&[inventory_row(account, &d, now_ms())]).await,
             Err(e) => {

@@ -361,29 +361,32 @@ impl Engine {
         printable_record(input)?;
         let conn = self.connection(account).await?;
         let dns = dns_of_conn(conn.as_ref())?;
+        let add = async {
+            // What the zone held before: if the create's answer is lost, only a record
+            // that was not there before can be the one it made. Unreadable now: a lost
+            // answer stays an unknown outcome.
+            let read_now;
+            let before = match before {
+                Some(known) => Some(known),
+                None => {
+                    read_now = dns.list_records(zone).await.ok();
+                    read_now.as_deref()
+                }
+            };
+            let result = match dns.create_record(zone, input).await {
+                // The answer was lost: read the zone instead of guessing or retrying.
+                Err(lost @ idcgate_core::Error::UnknownOutcome { .. }) => {
+                    reconcile_created(dns, zone, input, before, lost).await
+                }
+                other => other.map_err(EngineError::from),
+            };
+            self.forget_zone_marker(account, zone).await;
+            result
+        };
         let target = format!("{account}/{zone}");
-        let intent = self.begin_audit(actor, "dns.add", &target).await?;
-        // What the zone held before: if the create's answer is lost, only a record that
-        // was not there before can be the one it made. Unreadable now: a lost answer
-        // stays an unknown outcome.
-        let read_now;
-        let before = match before {
-            Some(known) => Some(known),
-            None => {
-                read_now = dns.list_records(zone).await.ok();
-                read_now.as_deref()
-            }
-        };
-        let result = match dns.create_record(zone, input).await {
-            // The answer was lost: read the zone instead of guessing or retrying.
-            Err(lost @ idcgate_core::Error::UnknownOutcome { .. }) => {
-                reconcile_created(dns, zone, input, before, lost).await
-            }
-            other => other.map_err(EngineError::from),
-        };
-        self.forget_zone_marker(account, zone).await;
         let params = record_params(zone, None, input);
-        self.finish_audit_with(intent, actor, "dns.add", &target, &params, &result, json_of)
+        let result = self
+            .audited(actor, "dns.add", &target, Some(&params), add, json_of)
             .await;
         if let Ok(r) = &result {
             self.keep(&[record_row(account, r, now_ms())]).await;
@@ -416,15 +419,11 @@ impl Engine {
         printable_record(input)?;
         let conn = self.connection(account).await?;
         let dns = dns_of_conn(conn.as_ref())?;
+        let set = self.record_write(account, dns, zone, id, dns.update_record(zone, id, input));
         let target = format!("{account}/{zone}/{id}");
-        let intent = self.begin_audit(actor, "dns.set", &target).await?;
-        let result = match dns.update_record(zone, id, input).await {
-            Err(e) => Err(self.gone_record(account, dns, zone, id, e).await),
-            Ok(r) => Ok(r),
-        };
-        self.forget_zone_marker(account, zone).await;
         let params = record_params(zone, Some(id), input);
-        self.finish_audit_with(intent, actor, "dns.set", &target, &params, &result, json_of)
+        let result = self
+            .audited(actor, "dns.set", &target, Some(&params), set, json_of)
             .await;
         if let Ok(r) = &result {
             let now = now_ms();
@@ -450,30 +449,35 @@ impl Engine {
         let id = &normalize_record_id(id)?;
         let (account, conn) = self.dns_of(zone).await?;
         let dns = dns_of_conn(conn.as_ref())?;
-        let target = format!("{account}/{zone}/{id}");
-        let intent = self.begin_audit(actor, "dns.rm", &target).await?;
-        // Upstreams answer a delete of a record already gone as done (West 20120, CNDNS
-        // 11318), so what the operator meant to delete would silently not have been
-        // there: the zone is read first and a record it does not list is reported gone
-        // with nothing sent. Unreadable now: the delete is sent as asked.
-        let listed = dns.list_records(zone).await;
-        let already_gone = listed
-            .as_ref()
-            .is_ok_and(|records| !records.iter().any(|r| r.upstream_id.as_deref() == Some(id)));
-        let result = if already_gone {
-            Err(idcgate_core::Error::NotFound {
-                what: format!("record {id} in zone {zone}: already gone, nothing deleted"),
-            }
-            .into())
-        } else {
-            self.delete_listed(&account, dns, zone, id).await
+        let mut already_gone = false;
+        let remove = async {
+            // Upstreams answer a delete of a record already gone as done (West 20120,
+            // CNDNS 11318), so what the operator meant to delete would silently not
+            // have been there: the zone is read first and a record it does not list is
+            // reported gone with nothing sent. Unreadable now: the delete is sent as
+            // asked.
+            let listed = dns.list_records(zone).await;
+            already_gone = listed
+                .as_ref()
+                .is_ok_and(|records| !records.iter().any(|r| r.upstream_id.as_deref() == Some(id)));
+            let result = if already_gone {
+                Err(idcgate_core::Error::NotFound {
+                    what: format!("record {id} in zone {zone}: already gone, nothing deleted"),
+                }
+                .into())
+            } else {
+                self.delete_listed(&account, dns, zone, id).await
+            };
+            self.forget_zone_marker(&account, zone).await;
+            result
         };
-        self.forget_zone_marker(&account, zone).await;
+        let target = format!("{account}/{zone}/{id}");
         let params = serde_json::json!({ "zone": zone, "id": id });
-        self.finish_audit_with(intent, actor, "dns.rm", &target, &params, &result, |_| {
-            "deleted".into()
-        })
-        .await;
+        let result = self
+            .audited(actor, "dns.rm", &target, Some(&params), remove, |_| {
+                "deleted".into()
+            })
+            .await;
         if result.is_ok() || already_gone {
             let key = format!("{zone}/{id}");
             if let Err(e) = self
@@ -530,18 +534,20 @@ impl Engine {
         let conn = self.connection(account).await?;
         let dns = dns_of_conn(conn.as_ref())?;
         let action = if enabled { "dns.enable" } else { "dns.disable" };
+        let switch = self.record_write(
+            account,
+            dns,
+            zone,
+            id,
+            dns.set_record_enabled(zone, id, enabled),
+        );
         let target = format!("{account}/{zone}/{id}");
-        let intent = self.begin_audit(actor, action, &target).await?;
-        let result = match dns.set_record_enabled(zone, id, enabled).await {
-            Err(e) => Err(self.gone_record(account, dns, zone, id, e).await),
-            Ok(()) => Ok(()),
-        };
-        self.forget_zone_marker(account, zone).await;
         let params = serde_json::json!({ "zone": zone, "id": id, "enabled": enabled });
-        self.finish_audit_with(intent, actor, action, &target, &params, &result, |_| {
-            "accepted".into()
-        })
-        .await;
+        let result = self
+            .audited(actor, action, &target, Some(&params), switch, |_| {
+                "accepted".into()
+            })
+            .await;
         if result.is_ok() {
             let key = format!("{zone}/{id}");
             match self
@@ -589,6 +595,24 @@ impl Engine {
         if let Err(e) = self.store.upsert_resources(rows).await {
             tracing::warn!(error = %e, "could not update the inventory after a write; the next sync will");
         }
+    }
+
+    /// `write` to record `id` of `zone`, its refusal told by [`Engine::gone_record`];
+    /// the zone's change marker is forgotten however it ended.
+    async fn record_write<T>(
+        &self,
+        account: &str,
+        dns: &dyn idcgate_core::capability::Dns,
+        zone: &str,
+        id: &str,
+        write: impl std::future::Future<Output = idcgate_core::Result<T>>,
+    ) -> Result<T> {
+        let result = match write.await {
+            Err(e) => Err(self.gone_record(account, dns, zone, id, e).await),
+            Ok(r) => Ok(r),
+        };
+        self.forget_zone_marker(account, zone).await;
+        result
     }
 
     /// The error for a refused write on record `id`: if the zone, read now, no longer
@@ -679,22 +703,21 @@ impl Engine {
                 vendor: conn.vendor().to_string(),
                 capability: "compute".into(),
             })?;
-        let label = op.label();
-        let target = format!("{account}/{id}");
-        let intent = self.begin_audit(actor, &label, &target).await?;
-        let result = match &op {
-            ServerOp::Power(a) => compute.power(&id, *a).await,
-            ServerOp::Reinstall { image } => compute.reinstall(&id, image).await,
-            ServerOp::Password { password } => compute.reset_password(&id, password).await,
-        }
-        .map_err(EngineError::from);
+        let run = async {
+            match &op {
+                ServerOp::Power(a) => compute.power(&id, *a).await,
+                ServerOp::Reinstall { image } => compute.reinstall(&id, image).await,
+                ServerOp::Password { password } => compute.reset_password(&id, password).await,
+            }
+            .map_err(EngineError::from)
+        };
         // Never log the new password: the audit says only what was done.
         let params = op.audit_params();
-        self.finish_audit_with(intent, actor, &label, &target, &params, &result, |_| {
+        let target = format!("{account}/{id}");
+        self.audited(actor, &op.label(), &target, Some(&params), run, |_| {
             "accepted".into()
         })
-        .await;
-        result?;
+        .await?;
         match compute.get_server(&id).await {
             Ok(server) => {
                 self.keep(&[server_row(&account, &server, now_ms())]).await;

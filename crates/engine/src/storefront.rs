@@ -1292,27 +1292,30 @@ impl Shop {
             return Err(refusal(RefusalKind::NotFound, "未找到产品记录"));
         }
         let hosting = conn.web_hosting().ok_or_else(site_unsupported)?;
+        let add = async {
+            hosting
+                .add_bundled_database(&resource, engine, password)
+                .await
+                .map_err(EngineError::from)
+        };
         let target = format!("{}/{resource}", row.order.account);
-        let action = "database.create";
-        let actor = Self::actor(who);
-        let intent = self
+        let db = self
             .engine
-            .begin_audit(&actor, action, &target)
+            .audited(
+                &Self::actor(who),
+                "database.create",
+                &target,
+                None,
+                add,
+                |d| {
+                    format!(
+                        "the bundled database {} of tenant order {}",
+                        d.upstream_id, row.id
+                    )
+                },
+            )
             .await
             .map_err(|e| told(&e))?;
-        let made = hosting
-            .add_bundled_database(&resource, engine, password)
-            .await
-            .map_err(EngineError::from);
-        self.engine
-            .finish_audit(intent, &actor, action, &target, &made, |d| {
-                format!(
-                    "the bundled database {} of tenant order {}",
-                    d.upstream_id, row.id
-                )
-            })
-            .await;
-        let db = made.map_err(|e| told(&e))?;
         let now = now_ms();
         self.engine
             .keep(&[crate::sync::inventory_row(&row.order.account, &db, now)])

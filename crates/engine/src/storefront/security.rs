@@ -8,7 +8,6 @@ use super::{refusal, told, Shop};
 use crate::{EngineError, Result};
 use idcgate_core::storefront::{Answer, RefusalKind, Shopper};
 use idcgate_core::{FirewallRule, FirewallRuleSpec, ResourceKind};
-use idcgate_store::TenantOrderRow;
 use std::sync::Arc;
 
 fn upstream(e: idcgate_core::Error) -> idcgate_core::storefront::Refusal {
@@ -26,22 +25,24 @@ impl Shop {
     ) -> Result<()> {
         idcgate_core::firewall::check_console_password(password)?;
         let compute = self.compute_of(account).await?;
-        let label = "server.console_password";
-        let target = format!("{account}/{resource}");
-        let intent = self.engine.begin_audit(actor, label, &target).await?;
-        let result = compute
-            .compute()
-            .ok_or_else(no_compute)?
-            .set_console_password(resource, password)
-            .await
-            .map_err(EngineError::from);
+        let compute = compute.compute().ok_or_else(no_compute)?;
         let params = serde_json::json!({ "password": "[redacted]" });
+        let set = async {
+            compute
+                .set_console_password(resource, password)
+                .await
+                .map_err(EngineError::from)
+        };
         self.engine
-            .finish_audit_with(intent, actor, label, &target, &params, &result, |_| {
-                "accepted".into()
-            })
-            .await;
-        result
+            .audited(
+                actor,
+                "server.console_password",
+                &format!("{account}/{resource}"),
+                Some(&params),
+                set,
+                |_| "accepted".into(),
+            )
+            .await
     }
 
     async fn compute_of(&self, account: &str) -> Result<Arc<dyn idcgate_core::Connection>> {
@@ -52,24 +53,54 @@ impl Shop {
         Ok(conn)
     }
 
-    /// The tenant's active server holding `guid` and its upstream id; the same
-    /// refusals as every per-order action (another tenant's is not found).
-    async fn server_holding(&self, who: &Shopper, guid: i64) -> Answer<(TenantOrderRow, String)> {
+    /// The tenant's active server holding `guid`; the same refusals as every per-order
+    /// action (another tenant's is not found).
+    async fn tenant_server(&self, who: &Shopper, guid: i64) -> Answer<TenantServer> {
         let (row, resource) = self.live(who, guid).await?;
         if row.order.kind != ResourceKind::Server {
             return Err(refusal(RefusalKind::Unsupported, "该订单不是服务器"));
         }
-        Ok((row, resource))
+        let account = row.order.account;
+        let conn = self.compute_of(&account).await.map_err(|e| told(&e))?;
+        Ok(TenantServer {
+            account,
+            resource,
+            conn,
+        })
+    }
+
+    /// `call`, a write to the tenant's `server`, audited with the tenant as actor.
+    async fn audited_write<T>(
+        &self,
+        who: &Shopper,
+        server: &TenantServer,
+        label: &str,
+        params: serde_json::Value,
+        call: impl std::future::Future<Output = idcgate_core::Result<T>>,
+        detail_ok: impl FnOnce(&T) -> String,
+    ) -> Answer<T> {
+        let target = format!("{}/{}", server.account, server.resource);
+        let call = async { call.await.map_err(EngineError::from) };
+        self.engine
+            .audited(
+                &Self::actor(who),
+                label,
+                &target,
+                Some(&params),
+                call,
+                detail_ok,
+            )
+            .await
+            .map_err(|e| told(&e))
     }
 
     pub(super) async fn rules_inner(&self, who: &Shopper, guid: i64) -> Answer<Vec<FirewallRule>> {
-        let (row, resource) = self.server_holding(who, guid).await?;
-        let conn = self
-            .compute_of(&row.order.account)
+        let server = self.tenant_server(who, guid).await?;
+        let compute = server.compute()?;
+        compute
+            .firewall_rules(&server.resource)
             .await
-            .map_err(|e| told(&e))?;
-        let compute = conn.compute().ok_or_else(|| told(&no_compute()))?;
-        compute.firewall_rules(&resource).await.map_err(upstream)
+            .map_err(upstream)
     }
 
     pub(super) async fn add_rule_inner(
@@ -79,28 +110,13 @@ impl Shop {
         rule: &FirewallRuleSpec,
     ) -> Answer<FirewallRule> {
         rule.check().map_err(upstream)?;
-        let (row, resource) = self.server_holding(who, guid).await?;
-        let account = &row.order.account;
-        let conn = self.compute_of(account).await.map_err(|e| told(&e))?;
-        let compute = conn.compute().ok_or_else(|| told(&no_compute()))?;
-        let (actor, label) = (Self::actor(who), "server.firewall_add");
-        let target = format!("{account}/{resource}");
-        let intent = self
-            .engine
-            .begin_audit(&actor, label, &target)
-            .await
-            .map_err(|e| told(&e))?;
-        let result = compute
-            .add_firewall_rule(&resource, rule)
-            .await
-            .map_err(EngineError::from);
+        let server = self.tenant_server(who, guid).await?;
+        let add = server.compute()?.add_firewall_rule(&server.resource, rule);
         let params = serde_json::to_value(rule).unwrap_or_default();
-        self.engine
-            .finish_audit_with(intent, &actor, label, &target, &params, &result, |r| {
-                format!("rule {}", r.id)
-            })
-            .await;
-        result.map_err(|e| told(&e))
+        self.audited_write(who, &server, "server.firewall_add", params, add, |r| {
+            format!("rule {}", r.id)
+        })
+        .await
     }
 
     /// Only a rule the upstream lists for this very server is deleted: the id is
@@ -112,32 +128,40 @@ impl Shop {
         guid: i64,
         rule_id: &str,
     ) -> Answer<()> {
-        let (row, resource) = self.server_holding(who, guid).await?;
-        let account = &row.order.account;
-        let conn = self.compute_of(account).await.map_err(|e| told(&e))?;
-        let compute = conn.compute().ok_or_else(|| told(&no_compute()))?;
-        let listed = compute.firewall_rules(&resource).await.map_err(upstream)?;
+        let server = self.tenant_server(who, guid).await?;
+        let compute = server.compute()?;
+        let listed = compute
+            .firewall_rules(&server.resource)
+            .await
+            .map_err(upstream)?;
         if !listed.iter().any(|r| r.id == rule_id) {
             return Err(refusal(RefusalKind::NotFound, "安全组规则不存在"));
         }
-        let (actor, label) = (Self::actor(who), "server.firewall_delete");
-        let target = format!("{account}/{resource}");
-        let intent = self
-            .engine
-            .begin_audit(&actor, label, &target)
-            .await
-            .map_err(|e| told(&e))?;
-        let result = compute
-            .delete_firewall_rule(&resource, rule_id)
-            .await
-            .map_err(EngineError::from);
+        let delete = compute.delete_firewall_rule(&server.resource, rule_id);
         let params = serde_json::json!({ "rule": rule_id });
-        self.engine
-            .finish_audit_with(intent, &actor, label, &target, &params, &result, |_| {
-                "accepted".into()
-            })
-            .await;
-        result.map_err(|e| told(&e))
+        self.audited_write(
+            who,
+            &server,
+            "server.firewall_delete",
+            params,
+            delete,
+            |_| "accepted".into(),
+        )
+        .await
+    }
+}
+
+/// A tenant's live server: its upstream account and id, and the connection of that
+/// account, which has compute.
+struct TenantServer {
+    account: String,
+    resource: String,
+    conn: Arc<dyn idcgate_core::Connection>,
+}
+
+impl TenantServer {
+    fn compute(&self) -> Answer<&dyn idcgate_core::capability::Compute> {
+        self.conn.compute().ok_or_else(|| told(&no_compute()))
     }
 }
 
