@@ -236,11 +236,6 @@ fn upgrades_to(from: &Product, to: &Product) -> bool {
         && to.offer != from.offer
 }
 
-/// What an upgrade costs the tenant: the difference between the two products' prices
-/// for the order's term (`term_fen`, for `months`), per 30-day month, for the whole
-/// days left until `end_ms` (a started day counts, as the finance system counts them),
-/// rounded down to the fen once, as the finance system rounds a prorated share: a
-/// Zonkvm client's quote of a one-month order's upgrade is then the charge exactly.
 /// The term an order was bought for and when it ends: what an upgrade of it (to
 /// another product, or of units) is priced on. An order without either is not upgraded.
 fn upgrade_term(row: &TenantOrderRow) -> Answer<(u32, i64)> {
@@ -251,6 +246,21 @@ fn upgrade_term(row: &TenantOrderRow) -> Answer<(u32, i64)> {
     }
 }
 
+/// [`upgrade_fen`] of the difference between an order's old and new configuration's
+/// prices for its `term` ending at `end`, now; an upgrade that would cost nothing is
+/// refused as `nothing` says.
+fn upgrade_charge(difference: i64, term: u32, end: i64, nothing: &str) -> Answer<i64> {
+    match upgrade_fen(difference, term, end, now_ms()) {
+        fen if fen > 0 => Ok(fen),
+        _ => Err(refusal(RefusalKind::Invalid, nothing)),
+    }
+}
+
+/// What an upgrade costs the tenant: the difference between the two products' prices
+/// for the order's term (`term_fen`, for `months`), per 30-day month, for the whole
+/// days left until `end_ms` (a started day counts, as the finance system counts them),
+/// rounded down to the fen once, as the finance system rounds a prorated share: a
+/// Zonkvm client's quote of a one-month order's upgrade is then the charge exactly.
 fn upgrade_fen(term_fen: i64, months: u32, end_ms: i64, now_ms: i64) -> i64 {
     let days = ((end_ms - now_ms).max(0) + DAY_MS - 1) / DAY_MS;
     let fen = rust_decimal::Decimal::from(term_fen) * rust_decimal::Decimal::from(days)
@@ -987,23 +997,10 @@ impl Shop {
         let key = Self::follow_up_key(&row, "upgrade", coid);
         // The same upgrade again, before the products are compared (the order may be
         // the bigger one already): what the journal says of the first.
-        let charges = self
-            .engine
-            .store
-            .tenant_order_charges(row.id)
-            .await
-            .map_err(|e| told(&e.into()))?;
-        if let Some(first) = charges.iter().find(|c| c.idem_key == key) {
-            let again = NewCharge {
-                idem_key: key,
-                what: "upgrade".into(),
-                fen: first.fen,
-                months: 0,
-                memo: String::new(),
-            };
+        if let Some(fen) = self.upgrade_charged(&row, &key).await? {
             let purchase = PurchaseRequest::new(row.order.kind, Operation::Upgrade, resource);
             let paid = self
-                .pay_and_place(who, &row, again, &purchase, Money::ZERO, "升级")
+                .pay_upgrade_again(who, &row, key, fen, &purchase)
                 .await?;
             return self.upgraded(&row, offering, paid).await;
         }
@@ -1041,13 +1038,12 @@ impl Shop {
         let (_, _, to_fen) = self
             .price(who, &to, &to.purchase(QUOTE_TARGET, term))
             .await?;
-        let fen = upgrade_fen(to_fen - from_fen, term, end, now_ms());
-        if fen <= 0 {
-            return Err(refusal(
-                RefusalKind::Invalid,
-                "只能升级到更高的配置 (an upgrade must cost more than what it replaces)",
-            ));
-        }
+        let fen = upgrade_charge(
+            to_fen - from_fen,
+            term,
+            end,
+            "只能升级到更高的配置 (an upgrade must cost more than what it replaces)",
+        )?;
         let purchase = PurchaseRequest {
             kind: row.order.kind,
             operation: Operation::Upgrade,
@@ -1056,9 +1052,63 @@ impl Shop {
             months: 0,
             options: Default::default(),
         };
+        let memo = format!(
+            "{} upgrades tenant order {} from {} to {}",
+            who.tenant, row.id, from.name, to.name
+        );
+        let paid = self
+            .pay_upgrade(who, &row, key, fen, &purchase, memo)
+            .await?;
+        self.upgraded(&row, to.id, paid).await
+    }
+
+    /// What the tenant was charged for the upgrade of `row` under `key`, if it was
+    /// asked for before.
+    async fn upgrade_charged(&self, row: &TenantOrderRow, key: &str) -> Answer<Option<i64>> {
+        let charges = self
+            .engine
+            .store
+            .tenant_order_charges(row.id)
+            .await
+            .map_err(|e| told(&e.into()))?;
+        Ok(charges.iter().find(|c| c.idem_key == key).map(|c| c.fen))
+    }
+
+    /// The upgrade under `key` asked again, for the `fen` it was charged: the journal
+    /// settles or finds the first order, and nothing more is charged.
+    async fn pay_upgrade_again(
+        &self,
+        who: &Shopper,
+        row: &TenantOrderRow,
+        key: String,
+        fen: i64,
+        purchase: &PurchaseRequest,
+    ) -> Answer<Paid> {
+        let again = NewCharge {
+            idem_key: key,
+            what: "upgrade".into(),
+            fen,
+            months: 0,
+            memo: String::new(),
+        };
+        self.pay_and_place(who, row, again, purchase, Money::ZERO, "升级")
+            .await
+    }
+
+    /// An upgrade of `row` under `key`, charged `fen` and placed at what the upstream
+    /// quotes for it now.
+    async fn pay_upgrade(
+        &self,
+        who: &Shopper,
+        row: &TenantOrderRow,
+        key: String,
+        fen: i64,
+        purchase: &PurchaseRequest,
+        memo: String,
+    ) -> Answer<Paid> {
         let cost = self
             .engine
-            .quote(&row.order.account, &purchase)
+            .quote(&row.order.account, purchase)
             .await
             .map_err(|e| told(&e))?
             .price;
@@ -1067,15 +1117,10 @@ impl Shop {
             what: "upgrade".into(),
             fen,
             months: 0,
-            memo: format!(
-                "{} upgrades tenant order {} from {} to {}",
-                who.tenant, row.id, from.name, to.name
-            ),
+            memo,
         };
-        let paid = self
-            .pay_and_place(who, &row, charge, &purchase, cost, "升级")
-            .await?;
-        self.upgraded(&row, to.id, paid).await
+        self.pay_and_place(who, row, charge, purchase, cost, "升级")
+            .await
     }
 
     /// The tenant order after its upgrade to the product `to`: moved to it once the

@@ -6,14 +6,13 @@
 //! journal orders carried (its create and each upgrade), so a lost answer counts once
 //! the journal settles it, and the same `client_order_id` again adds nothing.
 
-use super::{told, upgrade_fen, upgrade_term, Paid, Shop};
+use super::{told, upgrade_charge, upgrade_term, Paid, Shop};
 use crate::catalog::{unit_options, Basis, Product, QUOTE_TARGET};
-use crate::now_ms;
 use idcgate_core::purchase::{Operation, PurchaseRequest};
 use idcgate_core::storefront::{Answer, Holding, RefusalKind, Shopper};
 use idcgate_core::units::{Unit, UnitOffer, Units, MAX_UNITS};
 use idcgate_core::{Money, ResourceKind};
-use idcgate_store::{NewCharge, TenantOrderRow};
+use idcgate_store::TenantOrderRow;
 use std::collections::{BTreeMap, HashMap};
 
 use super::refusal;
@@ -164,13 +163,7 @@ impl Shop {
         // Keys of their own: an upgrade to another product under the same id must
         // never be taken for this one again (it would move the order unpaid).
         let key = Self::follow_up_key(&row, "units", coid);
-        let charges = self
-            .engine
-            .store
-            .tenant_order_charges(row.id)
-            .await
-            .map_err(|e| told(&e.into()))?;
-        if let Some(first) = charges.iter().find(|c| c.idem_key == key) {
+        if let Some(fen) = self.upgrade_charged(&row, &key).await? {
             let journal = self
                 .engine
                 .store
@@ -186,15 +179,8 @@ impl Shop {
                     "client_order_id 已用于另一升级 (used for another upgrade)",
                 ));
             }
-            let again = NewCharge {
-                idem_key: key,
-                what: "upgrade".into(),
-                fen: first.fen,
-                months: 0,
-                memo: String::new(),
-            };
             let paid = self
-                .pay_and_place(who, &row, again, &purchase, Money::ZERO, "升级")
+                .pay_upgrade_again(who, &row, key, fen, &purchase)
                 .await?;
             if matches!(paid, Paid::Before(..)) {
                 self.read_sold(&row).await;
@@ -232,37 +218,24 @@ impl Shop {
                 &new,
             )
             .await?;
-        let fen = upgrade_fen(to_fen - from_fen, term, end, now_ms());
-        if fen <= 0 {
-            return Err(refusal(
-                RefusalKind::Invalid,
-                "升级金额为零，不可升级 (the units cost nothing for the time left)",
-            ));
-        }
-        let cost = self
-            .engine
-            .quote(&row.order.account, &purchase)
-            .await
-            .map_err(|e| told(&e))?
-            .price;
+        let fen = upgrade_charge(
+            to_fen - from_fen,
+            term,
+            end,
+            "升级金额为零，不可升级 (the units cost nothing for the time left)",
+        )?;
         let what: Vec<String> = add
             .iter()
             .map(|(u, n)| format!("{n} {}", u.measure()))
             .collect();
-        let charge = NewCharge {
-            idem_key: key,
-            what: "upgrade".into(),
-            fen,
-            months: 0,
-            memo: format!(
-                "{} adds {} to tenant order {}",
-                who.tenant,
-                what.join(", "),
-                row.id
-            ),
-        };
+        let memo = format!(
+            "{} adds {} to tenant order {}",
+            who.tenant,
+            what.join(", "),
+            row.id
+        );
         let paid = self
-            .pay_and_place(who, &row, charge, &purchase, cost, "升级")
+            .pay_upgrade(who, &row, key, fen, &purchase, memo)
             .await?;
         let charged = paid.charged();
         let (Paid::Now(order, _) | Paid::Before(order, _)) = paid;
