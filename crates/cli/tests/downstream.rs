@@ -78,8 +78,6 @@ use idcgate_engine::catalog::{PriceRule, ProductSpec};
 use idcgate_engine::testing::{assert_books_balance, ZONKVM_SANDBOX_SYSTEM as SIM_SYSTEM};
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, TenantOrderStore as _};
-use idcgate_wire::sim::Simulator;
-use idcgate_wire::testing;
 use resale::*;
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -237,10 +235,7 @@ async fn scenario(conn: &dyn Connection, offer: &str, system: &str, key: &str) -
 async fn the_zonkvm_client_meets_the_same_answers_at_the_simulator_and_the_endpoint(db: &TestDb) {
     let r = reseller(db.reopen().await).await;
     // At the simulator, as the reseller's own upstream.
-    let sim = idcgate_zonkvm::Sim::sandbox();
-    let srv = testing::serve(&sim).await;
-    let creds = sim.sandbox_credentials();
-    let direct = client(&srv.base_url(), &creds[0].1, &creds[1].1);
+    let (_sim, _srv, direct) = own_sandbox().await;
     let at_sim = scenario(&*direct, "德阳电信-1核1G", SIM_SYSTEM, "conf-sim").await;
 
     // At idcgate's endpoint, as its tenant: the product is the line and the package.
@@ -752,8 +747,7 @@ async fn the_zonkvm_client_upgrades_and_reads_the_traffic_graph_through_the_endp
     let up = charges.iter().find(|c| c.what == "upgrade").unwrap();
     assert_eq!(Money::from_fen(up.fen), charged);
     // The upstream server was upgraded and paid for.
-    let creds = r.sim.sandbox_credentials();
-    let direct = client(&r.srv.base_url(), &creds[0].1, &creds[1].1);
+    let direct = r.upstream();
     let upstream_id = row.resource.clone().unwrap();
     let at_sim = direct
         .compute()
@@ -795,14 +789,12 @@ async fn the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_en
 ) {
     use idcgate_core::SiteAction;
     let r = reseller(db.reopen().await).await;
-    let mut ids = Vec::new();
-    for (name, kind, offer) in [
-        ("host-a", ResourceKind::HostingSite, "20250408030033590712"),
-        ("db-a", ResourceKind::Database, "20250407053315151712"),
-    ] {
-        let id = r.i.product(name, kind, offer, None, ("10%", "1,12")).await;
-        ids.push(id.to_string());
-    }
+    let ids =
+        r.i.site_products(&[
+            ("host-a", ResourceKind::HostingSite, "20250408030033590712"),
+            ("db-a", ResourceKind::Database, "20250407053315151712"),
+        ])
+        .await;
     let (appid, appkey) = r.i.tenant("down", "1000.00").await;
     let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
     let via = client(&r.i.url(), &appid, &appkey);
@@ -892,8 +884,7 @@ async fn the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_en
             .await
             .unwrap();
     let upstream = rows[0].resource.clone().unwrap();
-    let creds = r.sim.sandbox_credentials();
-    let direct = client(&r.srv.base_url(), &creds[0].1, &creds[1].1);
+    let direct = r.upstream();
     let at_sim = direct
         .web_hosting()
         .unwrap()
@@ -1190,10 +1181,7 @@ async fn the_zonkvm_client_sets_the_console_password_and_firewall_rules_through_
 ) {
     let r = reseller(db.reopen().await).await;
     // At the simulator, as the reseller's own upstream.
-    let sim = idcgate_zonkvm::Sim::sandbox();
-    let srv = testing::serve(&sim).await;
-    let creds = sim.sandbox_credentials();
-    let direct = client(&srv.base_url(), &creds[0].1, &creds[1].1);
+    let (sim, _srv, direct) = own_sandbox().await;
     security_scenario(direct.compute().unwrap(), "server_1001").await;
     assert_eq!(sim.vnc_password(1001).as_deref(), Some("Vnc-Pass-1"));
 
@@ -1225,8 +1213,7 @@ async fn the_zonkvm_client_sets_the_console_password_and_firewall_rules_through_
         Some("Vnc-Pass-1")
     );
     // The rule is the upstream server's own, as the upstream lists it.
-    let ucreds = r.sim.sandbox_credentials();
-    let upstream = client(&r.srv.base_url(), &ucreds[0].1, &ucreds[1].1);
+    let upstream = r.upstream();
     let at_sim = upstream.compute().unwrap();
     let theirs = at_sim.firewall_rules(&up).await.unwrap();
     assert_eq!(theirs.len(), 1);
@@ -1519,20 +1506,14 @@ async fn the_zonkvm_client_uses_the_hosting_and_database_panels_at_the_simulator
 ) {
     let r = reseller(db.reopen().await).await;
     let upstream_offers = ("20250408030033590712", "20250407053315151712");
-    let mut ids = Vec::new();
-    for (name, kind, offer) in [
-        ("host-a", ResourceKind::HostingSite, upstream_offers.0),
-        ("db-a", ResourceKind::Database, upstream_offers.1),
-        ("host-b", ResourceKind::HostingSite, "20250408030033590713"),
-    ] {
-        ids.push(
-            r.i.product(name, kind, offer, None, ("10%", "1,12"))
-                .await
-                .to_string(),
-        );
-    }
-    let creds = r.sim.sandbox_credentials();
-    let direct = client(&r.srv.base_url(), &creds[0].1, &creds[1].1);
+    let ids =
+        r.i.site_products(&[
+            ("host-a", ResourceKind::HostingSite, upstream_offers.0),
+            ("db-a", ResourceKind::Database, upstream_offers.1),
+            ("host-b", ResourceKind::HostingSite, "20250408030033590713"),
+        ])
+        .await;
+    let direct = r.upstream();
     let (appid, appkey) = r.i.tenant("down", "1000.00").await;
     let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
     let via = client(&r.i.url(), &appid, &appkey);
@@ -1803,10 +1784,7 @@ async fn the_zonkvm_client_buys_and_adds_units_of_leases_and_colocation_through_
 ) {
     use idcgate_engine::catalog::ProductUnit;
     let r = reseller(db.reopen().await).await;
-    let sim = idcgate_zonkvm::Sim::sandbox();
-    let srv = testing::serve(&sim).await;
-    let creds = sim.sandbox_credentials();
-    let direct = client(&srv.base_url(), &creds[0].1, &creds[1].1);
+    let (_sim, _srv, direct) = own_sandbox().await;
     let (appid, appkey) = r.i.tenant("down", "20000.00").await;
     let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
     let via = client(&r.i.url(), &appid, &appkey);
@@ -1884,16 +1862,13 @@ async fn the_zonkvm_client_buys_and_adds_units_of_leases_and_colocation_through_
             .trim_start_matches(&format!("{prefix}_"))
             .to_string();
         let row = rows.iter().find(|o| o.id.to_string() == guid).unwrap();
-        let upstream = client(
-            &r.srv.base_url(),
-            &r.sim.sandbox_credentials()[0].1,
-            &r.sim.sandbox_credentials()[1].1,
-        )
-        .compute()
-        .unwrap()
-        .get_server(row.resource.as_deref().unwrap())
-        .await
-        .unwrap();
+        let upstream = r
+            .upstream()
+            .compute()
+            .unwrap()
+            .get_server(row.resource.as_deref().unwrap())
+            .await
+            .unwrap();
         assert_eq!(
             (upstream.ips.len(), upstream.bandwidth_mbps),
             at_us.configs[1]

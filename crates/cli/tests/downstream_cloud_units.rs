@@ -19,8 +19,7 @@ use idcgate_engine::testing::assert_books_balance;
 use idcgate_engine::testing::ZONKVM_SANDBOX_SYSTEM as SIM_SYSTEM;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, TenantOrderStore as _};
-use idcgate_wire::sim::Simulator as _;
-use resale::{client, reseller, yuan, Reseller};
+use resale::{client, own_sandbox, reseller, yuan, Reseller};
 use serde_json::Value;
 
 both_backends!(the_zonkvm_client_buys_and_adds_cloud_bandwidth_and_defense_through_the_endpoint,);
@@ -133,10 +132,7 @@ async fn the_zonkvm_client_buys_and_adds_cloud_bandwidth_and_defense_through_the
     let r = reseller(db.reopen().await).await;
     let product = cloud_u(&r).await;
     let pid = product.to_string();
-    let sim = idcgate_zonkvm::Sim::sandbox();
-    let srv = idcgate_wire::testing::serve(&sim).await;
-    let creds = sim.sandbox_credentials();
-    let direct = client(&srv.base_url(), &creds[0].1, &creds[1].1);
+    let (_sim, _srv, direct) = own_sandbox().await;
     let (appid, appkey) = r.i.tenant("down", "20000.00").await;
     let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
     let down = (appid.as_str(), appkey.as_str());
@@ -189,8 +185,7 @@ async fn the_zonkvm_client_buys_and_adds_cloud_bandwidth_and_defense_through_the
             .await
             .unwrap();
     let row = rows.iter().find(|o| o.id.to_string() == guid).unwrap();
-    let creds = r.sim.sandbox_credentials();
-    let upstream = client(&r.srv.base_url(), &creds[0].1, &creds[1].1);
+    let upstream = r.upstream();
     let behind = getserver(&*upstream, row.resource.as_deref().unwrap()).await;
     assert_eq!(config(&behind), (30, 30));
     // getservers shows it as getserver does.

@@ -23,7 +23,6 @@ use idcgate_core::{ResourceKind, SiteAction};
 use idcgate_engine::testing::assert_books_balance;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, TenantOrderStore as _};
-use idcgate_wire::sim::Simulator;
 use resale::*;
 use serde_json::Value;
 use std::sync::Arc;
@@ -80,19 +79,13 @@ fn call(operation: &str, fields: &[(&str, &str)]) -> idcgate_core::PanelCall {
 
 async fn the_hosting_actions_once_not_offered_work_through_the_endpoint(db: &TestDb) {
     let r = reseller(db.reopen().await).await;
-    let mut ids = Vec::new();
-    for (name, kind, offer) in [
-        ("host-a", ResourceKind::HostingSite, HOST_OFFER),
-        ("db-a", ResourceKind::Database, DB_OFFER),
-    ] {
-        ids.push(
-            r.i.product(name, kind, offer, None, ("10%", "1,12"))
-                .await
-                .to_string(),
-        );
-    }
-    let creds = r.sim.sandbox_credentials();
-    let direct = client(&r.srv.base_url(), &creds[0].1, &creds[1].1);
+    let ids =
+        r.i.site_products(&[
+            ("host-a", ResourceKind::HostingSite, HOST_OFFER),
+            ("db-a", ResourceKind::Database, DB_OFFER),
+        ])
+        .await;
+    let direct = r.upstream();
     let (appid, appkey) = r.i.tenant("down", "1000.00").await;
     let (other_id, other_key) = r.i.tenant("other", "1000.00").await;
     let me = (appid.as_str(), appkey.as_str());

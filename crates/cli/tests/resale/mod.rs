@@ -12,7 +12,7 @@ use idcgate_engine::testing::{
 };
 use idcgate_engine::Engine;
 use idcgate_store::{ResaleStore as _, SqlStore};
-use idcgate_wire::sim::SimServer;
+use idcgate_wire::sim::{SimServer, Simulator as _};
 use idcgate_wire::testing;
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -84,6 +84,22 @@ pub struct Reseller {
     pub bigger_id: i64,
 }
 
+/// The Zonkvm client at the simulator `sim` served at `srv`, signed in as its sandbox
+/// reseller.
+pub fn sandbox_client(sim: &idcgate_zonkvm::Sim, srv: &SimServer) -> Arc<dyn Connection> {
+    let creds = sim.sandbox_credentials();
+    client(&srv.base_url(), &creds[0].1, &creds[1].1)
+}
+
+/// A Zonkvm sandbox simulator of the test's own, served, and the client at it: the
+/// upstream an endpoint's answers are compared with.
+pub async fn own_sandbox() -> (idcgate_zonkvm::Sim, SimServer, Arc<dyn Connection>) {
+    let sim = idcgate_zonkvm::Sim::sandbox();
+    let srv = testing::serve(&sim).await;
+    let direct = sandbox_client(&sim, &srv);
+    (sim, srv, direct)
+}
+
 pub async fn reseller(store: SqlStore) -> Reseller {
     let i = instance(store).await;
     let sim = idcgate_zonkvm::Sim::sandbox();
@@ -102,6 +118,13 @@ pub async fn reseller(store: SqlStore) -> Reseller {
         srv,
         product_id: ids[0],
         bigger_id: ids[1],
+    }
+}
+
+impl Reseller {
+    /// The Zonkvm client at the reseller's own upstream, the simulator of account `z`.
+    pub fn upstream(&self) -> Arc<dyn Connection> {
+        sandbox_client(&self.sim, &self.srv)
     }
 }
 
@@ -148,6 +171,19 @@ impl Instance {
             .await
             .unwrap()
             .id
+    }
+
+    /// Hosting and database products, each `(name, kind, upstream offer)`, at cost + 10%
+    /// for 1 or 12 months: their ids as a form spells them.
+    pub async fn site_products(&self, list: &[(&str, ResourceKind, &str)]) -> Vec<String> {
+        let mut ids = Vec::new();
+        for (name, kind, offer) in list {
+            let id = self
+                .product(name, *kind, offer, None, ("10%", "1,12"))
+                .await;
+            ids.push(id.to_string());
+        }
+        ids
     }
 
     /// One raw form call to the endpoint.
