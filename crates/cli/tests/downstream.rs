@@ -140,13 +140,7 @@ async fn renews(
     id: &str,
     key: &str,
 ) -> Money {
-    let renew = PurchaseRequest {
-        operation: Operation::Renew,
-        target: id.to_string(),
-        offer: None,
-        options: Default::default(),
-        ..bought.clone()
-    };
+    let renew = renewal(bought, id);
     let quote = seller.quote(&renew).await.unwrap();
     let renewed = seller.buy(&renew, key).await.unwrap();
     assert_eq!(renewed.amount, quote.price, "the quote is the charge");
@@ -155,16 +149,10 @@ async fn renews(
 
 /// A month of a cloud server of `offer`, installing `system`, labelled `target`.
 fn cloud_create(target: &str, offer: &str, system: &str) -> PurchaseRequest {
-    PurchaseRequest {
-        kind: ResourceKind::Server,
-        operation: Operation::Create,
-        target: target.into(),
-        offer: Some(offer.into()),
-        months: 1,
-        options: [("system_guid".to_string(), system.to_string())]
-            .into_iter()
-            .collect(),
-    }
+    PurchaseRequest::new(ResourceKind::Server, Operation::Create, target)
+        .offer(offer)
+        .months(1)
+        .option("system_guid", system)
 }
 
 /// What one run of the scenario saw, for the assertions that differ in data only.
@@ -840,19 +828,11 @@ async fn the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_en
     );
 
     // The client buys a site as it buys one at Zonkvm: the quote is the charge.
-    let buy = PurchaseRequest {
-        kind: ResourceKind::HostingSite,
-        operation: Operation::Create,
-        target: "site".into(),
-        offer: Some(ids[0].clone()),
-        months: 1,
-        options: [
-            ("content.program_version".to_string(), "php81".to_string()),
-            ("pwd".to_string(), "Ftp-Secret-77".to_string()),
-        ]
-        .into_iter()
-        .collect(),
-    };
+    let buy = PurchaseRequest::new(ResourceKind::HostingSite, Operation::Create, "site")
+        .offer(&ids[0])
+        .months(1)
+        .option("content.program_version", "php81")
+        .option("pwd", "Ftp-Secret-77");
     let quote = seller.quote(&buy).await.unwrap();
     let order = seller.buy(&buy, "site-1").await.unwrap();
     assert_eq!(order.amount, quote.price);
@@ -1051,17 +1031,12 @@ async fn the_zonkvm_client_leases_and_colocates_through_the_endpoint(db: &TestDb
     .into_iter()
     .enumerate()
     {
-        let buy = PurchaseRequest {
-            kind: ResourceKind::Server,
-            operation: Operation::Create,
-            target: "machine".into(),
-            offer: Some(offer.clone()),
-            months: 1,
-            options: system
-                .map(|s| ("system_guid".to_string(), s))
-                .into_iter()
-                .collect(),
-        };
+        let mut buy = PurchaseRequest::new(ResourceKind::Server, Operation::Create, "machine")
+            .offer(&offer)
+            .months(1);
+        if let Some(system) = system {
+            buy = buy.option("system_guid", system);
+        }
         let quote = seller.quote(&buy).await.unwrap();
         let order = seller.buy(&buy, &format!("m-{n}")).await.unwrap();
         assert_eq!(
@@ -1673,14 +1648,9 @@ async fn the_zonkvm_client_uses_the_hosting_and_database_panels_at_the_simulator
     assert_eq!(r.i.balance("tenant:down").await, after_buying);
     assert_eq!(r.sim.ledger().len(), sim_records);
     let seller = via.purchasing().unwrap();
-    let upgrade = PurchaseRequest {
-        kind: ResourceKind::HostingSite,
-        operation: Operation::Upgrade,
-        target: site.clone(),
-        offer: Some(ids[2].clone()),
-        months: 1,
-        options: Default::default(),
-    };
+    let upgrade = PurchaseRequest::new(ResourceKind::HostingSite, Operation::Upgrade, &site)
+        .offer(&ids[2])
+        .months(1);
     let quote = seller.quote(&upgrade).await.unwrap();
     let up = seller.buy(&upgrade, "panel-us-upgrade").await.unwrap();
     // Both round a prorated difference down to the fen: for a one-month order the
@@ -1725,23 +1695,14 @@ async fn units_scenario(
 ) -> UnitsSeen {
     let seller = conn.purchasing().unwrap();
     let compute = conn.compute().unwrap();
-    let mut options: std::collections::BTreeMap<String, String> = [
-        (ip_key.to_string(), ips.to_string()),
-        ("content.bandwidth".to_string(), bandwidth.to_string()),
-    ]
-    .into_iter()
-    .collect();
-    if let Some(s) = system {
-        options.insert("system_guid".into(), s.into());
+    let mut buy = PurchaseRequest::new(ResourceKind::Server, Operation::Create, "units")
+        .offer(offer)
+        .months(1)
+        .option(ip_key, ips.to_string())
+        .option("content.bandwidth", bandwidth.to_string());
+    if let Some(system) = system {
+        buy = buy.option("system_guid", system);
     }
-    let buy = PurchaseRequest {
-        kind: ResourceKind::Server,
-        operation: Operation::Create,
-        target: "units".into(),
-        offer: Some(offer.into()),
-        months: 1,
-        options,
-    };
     let quote = seller.quote(&buy).await.unwrap();
     let order = seller.buy(&buy, key).await.unwrap();
     assert_eq!(
@@ -1751,19 +1712,10 @@ async fn units_scenario(
     let id = order.upstream_id.unwrap();
     let s = compute.get_server(&id).await.unwrap();
     let first = (s.ips.len(), s.bandwidth_mbps);
-    let upgrade = PurchaseRequest {
-        kind: ResourceKind::Server,
-        operation: Operation::Upgrade,
-        target: id.clone(),
-        offer: None,
-        months: 0,
-        options: [
-            ("ipnumAdd".to_string(), more_ips.to_string()),
-            ("bandwidthAdd".to_string(), "30".to_string()),
-        ]
-        .into_iter()
-        .collect(),
-    };
+    let upgrade = PurchaseRequest::new(ResourceKind::Server, Operation::Upgrade, &id)
+        .months(0)
+        .option("ipnumAdd", more_ips.to_string())
+        .option("bandwidthAdd", "30");
     let up_quote = seller.quote(&upgrade).await.unwrap();
     let up = seller.buy(&upgrade, &format!("{key}-up")).await.unwrap();
     assert_eq!(

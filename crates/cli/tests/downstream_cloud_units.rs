@@ -51,23 +51,12 @@ fn config(s: &Value) -> (i64, i64) {
 
 async fn scenario(conn: &dyn Connection, offer: &str, system: &str, key: &str) -> Seen {
     let seller = conn.purchasing().unwrap();
-    let options = |list: &[(&str, &str)]| {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    };
-    let buy = PurchaseRequest {
-        kind: ResourceKind::Server,
-        operation: Operation::Create,
-        target: "cu".into(),
-        offer: Some(offer.into()),
-        months: 1,
-        options: options(&[
-            ("system_guid", system),
-            ("units.bandwidth", "5"),
-            ("units.defense", "10"),
-        ]),
-    };
+    let buy = PurchaseRequest::new(ResourceKind::Server, Operation::Create, "cu")
+        .offer(offer)
+        .months(1)
+        .option("system_guid", system)
+        .option("units.bandwidth", "5")
+        .option("units.defense", "10");
     let quote = seller.quote(&buy).await.unwrap();
     let order = seller.buy(&buy, key).await.unwrap();
     assert_eq!(
@@ -76,14 +65,10 @@ async fn scenario(conn: &dyn Connection, offer: &str, system: &str, key: &str) -
     );
     let id = order.upstream_id.unwrap();
     let first = config(&getserver(conn, &id).await);
-    let upgrade = PurchaseRequest {
-        kind: ResourceKind::Server,
-        operation: Operation::Upgrade,
-        target: id.clone(),
-        offer: None,
-        months: 0,
-        options: options(&[("units.bandwidth", "20"), ("units.defense", "15")]),
-    };
+    let upgrade = PurchaseRequest::new(ResourceKind::Server, Operation::Upgrade, &id)
+        .months(0)
+        .option("units.bandwidth", "20")
+        .option("units.defense", "15");
     let up_quote = seller.quote(&upgrade).await.unwrap();
     let up = seller.buy(&upgrade, &format!("{key}-up")).await.unwrap();
     assert_eq!(

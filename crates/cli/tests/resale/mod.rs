@@ -265,16 +265,10 @@ pub async fn site_and_database(
     key: &str,
 ) -> (String, String) {
     let seller = conn.purchasing().unwrap();
-    let site = PurchaseRequest {
-        kind: ResourceKind::HostingSite,
-        operation: Operation::Create,
-        target: "site".into(),
-        offer: Some(site_offer.into()),
-        months: 1,
-        options: [("content.program_version".to_string(), "php81".to_string())]
-            .into_iter()
-            .collect(),
-    };
+    let site = PurchaseRequest::new(ResourceKind::HostingSite, Operation::Create, "site")
+        .offer(site_offer)
+        .months(1)
+        .option("content.program_version", "php81");
     let db = PurchaseRequest {
         kind: ResourceKind::Database,
         offer: Some(db_offer.into()),
