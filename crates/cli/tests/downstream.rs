@@ -140,11 +140,9 @@ async fn renews(
     id: &str,
     key: &str,
 ) -> Money {
-    let renew = renewal(bought, id);
-    let quote = seller.quote(&renew).await.unwrap();
-    let renewed = seller.buy(&renew, key).await.unwrap();
-    assert_eq!(renewed.amount, quote.price, "the quote is the charge");
-    renewed.amount
+    quoted_buy(seller, &renewal(bought, id), key, "the renewal")
+        .await
+        .amount
 }
 
 /// A month of a cloud server of `offer`, installing `system`, labelled `target`.
@@ -179,9 +177,7 @@ async fn scenario(conn: &dyn Connection, offer: &str, system: &str, key: &str) -
     );
     let before = compute.list_servers().await.unwrap();
     let create = cloud_create("conformance", offer, system);
-    let quote = seller.quote(&create).await.unwrap();
-    let order = seller.buy(&create, key).await.unwrap();
-    assert_eq!(order.amount, quote.price, "the quote is what is charged");
+    let order = quoted_buy(seller, &create, key, "the create").await;
     let id = order.upstream_id.unwrap();
     let after = compute.list_servers().await.unwrap();
     assert_eq!(after.len(), before.len() + 1);
@@ -202,9 +198,7 @@ async fn scenario(conn: &dyn Connection, offer: &str, system: &str, key: &str) -
     assert!(!compute.console(&id).await.unwrap().url.is_empty());
 
     let renew = renewal(&create, &id);
-    let renew_quote = seller.quote(&renew).await.unwrap();
-    let renewed = seller.buy(&renew, &format!("{key}-renew")).await.unwrap();
-    assert_eq!(renewed.amount, renew_quote.price);
+    let renewed = quoted_buy(seller, &renew, &format!("{key}-renew"), "the renewal").await;
     assert!(compute.get_server(&id).await.unwrap().expires_at.unwrap() > first_end);
 
     compute.delete_server(&id).await.unwrap();
@@ -833,9 +827,7 @@ async fn the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_en
         .months(1)
         .option("content.program_version", "php81")
         .option("pwd", "Ftp-Secret-77");
-    let quote = seller.quote(&buy).await.unwrap();
-    let order = seller.buy(&buy, "site-1").await.unwrap();
-    assert_eq!(order.amount, quote.price);
+    let order = quoted_buy(seller, &buy, "site-1", "the site").await;
     assert_eq!(
         r.i.balance("tenant:down").await,
         yuan("1000.00") - order.amount
@@ -1037,12 +1029,7 @@ async fn the_zonkvm_client_leases_and_colocates_through_the_endpoint(db: &TestDb
         if let Some(system) = system {
             buy = buy.option("system_guid", system);
         }
-        let quote = seller.quote(&buy).await.unwrap();
-        let order = seller.buy(&buy, &format!("m-{n}")).await.unwrap();
-        assert_eq!(
-            order.amount, quote.price,
-            "{offer}: the quote is the charge"
-        );
+        let order = quoted_buy(seller, &buy, &format!("m-{n}"), &offer).await;
         paid = paid + order.amount;
         let id = order.upstream_id.unwrap();
         let prefix = if n == 0 { "lease_" } else { "idc_" };
@@ -1651,15 +1638,9 @@ async fn the_zonkvm_client_uses_the_hosting_and_database_panels_at_the_simulator
     let upgrade = PurchaseRequest::new(ResourceKind::HostingSite, Operation::Upgrade, &site)
         .offer(&ids[2])
         .months(1);
-    let quote = seller.quote(&upgrade).await.unwrap();
-    let up = seller.buy(&upgrade, "panel-us-upgrade").await.unwrap();
     // Both round a prorated difference down to the fen: for a one-month order the
     // client's quote is the charge.
-    assert_eq!(
-        up.amount, quote.price,
-        "quoted {}, charged {}",
-        quote.price, up.amount
-    );
+    let up = quoted_buy(seller, &upgrade, "panel-us-upgrade", "the upgrade").await;
     assert!(up.amount > Money::ZERO);
     assert_eq!(r.i.balance("tenant:down").await, after_buying - up.amount);
     let row = direct
@@ -1703,12 +1684,7 @@ async fn units_scenario(
     if let Some(system) = system {
         buy = buy.option("system_guid", system);
     }
-    let quote = seller.quote(&buy).await.unwrap();
-    let order = seller.buy(&buy, key).await.unwrap();
-    assert_eq!(
-        order.amount, quote.price,
-        "{offer}: the quote is the charge"
-    );
+    let order = quoted_buy(seller, &buy, key, offer).await;
     let id = order.upstream_id.unwrap();
     let s = compute.get_server(&id).await.unwrap();
     let first = (s.ips.len(), s.bandwidth_mbps);
@@ -1716,12 +1692,7 @@ async fn units_scenario(
         .months(0)
         .option("ipnumAdd", more_ips.to_string())
         .option("bandwidthAdd", "30");
-    let up_quote = seller.quote(&upgrade).await.unwrap();
-    let up = seller.buy(&upgrade, &format!("{key}-up")).await.unwrap();
-    assert_eq!(
-        up.amount, up_quote.price,
-        "{offer}: the upgrade's quote is its charge"
-    );
+    let up = quoted_buy(seller, &upgrade, &format!("{key}-up"), offer).await;
     let s = compute.get_server(&id).await.unwrap();
     UnitsSeen {
         bought: order.amount,

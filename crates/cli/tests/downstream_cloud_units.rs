@@ -19,7 +19,7 @@ use idcgate_engine::testing::assert_books_balance;
 use idcgate_engine::testing::ZONKVM_SANDBOX_SYSTEM as SIM_SYSTEM;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, TenantOrderStore as _};
-use resale::{client, own_sandbox, reseller, yuan, Reseller};
+use resale::{client, own_sandbox, quoted_buy, reseller, yuan, Reseller};
 use serde_json::Value;
 
 both_backends!(the_zonkvm_client_buys_and_adds_cloud_bandwidth_and_defense_through_the_endpoint,);
@@ -57,24 +57,14 @@ async fn scenario(conn: &dyn Connection, offer: &str, system: &str, key: &str) -
         .option("system_guid", system)
         .option("units.bandwidth", "5")
         .option("units.defense", "10");
-    let quote = seller.quote(&buy).await.unwrap();
-    let order = seller.buy(&buy, key).await.unwrap();
-    assert_eq!(
-        order.amount, quote.price,
-        "{offer}: the quote is the charge"
-    );
+    let order = quoted_buy(seller, &buy, key, offer).await;
     let id = order.upstream_id.unwrap();
     let first = config(&getserver(conn, &id).await);
     let upgrade = PurchaseRequest::new(ResourceKind::Server, Operation::Upgrade, &id)
         .months(0)
         .option("units.bandwidth", "20")
         .option("units.defense", "15");
-    let up_quote = seller.quote(&upgrade).await.unwrap();
-    let up = seller.buy(&upgrade, &format!("{key}-up")).await.unwrap();
-    assert_eq!(
-        up.amount, up_quote.price,
-        "{offer}: the upgrade's quote is its charge"
-    );
+    let up = quoted_buy(seller, &upgrade, &format!("{key}-up"), offer).await;
     let s = getserver(conn, &id).await;
     assert_eq!(
         (s["cpu"].as_i64(), s["memory"].as_i64()),

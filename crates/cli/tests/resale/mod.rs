@@ -259,6 +259,20 @@ pub async fn http_bytes(addr: SocketAddr, req: &[u8]) -> (u16, String) {
 
 /// A month of the hosting product `site_offer` and of the database product `db_offer`
 /// at `conn`; their ids there.
+/// `purchase` through `seller`'s journal path under `key`, its quote checked to be the
+/// charge (`what` names it when it is not): the order.
+pub async fn quoted_buy(
+    seller: &dyn idcgate_core::Purchasing,
+    purchase: &PurchaseRequest,
+    key: &str,
+    what: &str,
+) -> idcgate_core::Order {
+    let quote = seller.quote(purchase).await.unwrap();
+    let order = seller.buy(purchase, key).await.unwrap();
+    assert_eq!(order.amount, quote.price, "{what}: the quote is the charge");
+    order
+}
+
 pub async fn site_and_database(
     conn: &dyn Connection,
     (site_offer, db_offer): (&str, &str),
