@@ -73,10 +73,6 @@ async fn upload(
     serde_json::from_str(&text).unwrap()
 }
 
-fn call(operation: &str, fields: &[(&str, &str)]) -> idcgate_core::PanelCall {
-    panel_call(operation, fields)
-}
-
 async fn the_hosting_actions_once_not_offered_work_through_the_endpoint(db: &TestDb) {
     let r = reseller(db.reopen().await).await;
     let ids =
@@ -142,7 +138,7 @@ async fn the_hosting_actions_once_not_offered_work_through_the_endpoint(db: &Tes
         let list = conn
             .web_hosting()
             .unwrap()
-            .site_panel(&site, &call("hosting_backup_list", &[]))
+            .site_panel(&site, &panel_call("hosting_backup_list", &[]))
             .await
             .unwrap();
         list.as_array()
@@ -154,14 +150,14 @@ async fn the_hosting_actions_once_not_offered_work_through_the_endpoint(db: &Tes
     for _ in 0..2 {
         via.web_hosting()
             .unwrap()
-            .site_panel(&site, &call("hosting_to_backup", &[]))
+            .site_panel(&site, &panel_call("hosting_to_backup", &[]))
             .await
             .unwrap();
     }
     other_via
         .web_hosting()
         .unwrap()
-        .site_panel(&other_site, &call("hosting_to_backup", &[]))
+        .site_panel(&other_site, &panel_call("hosting_to_backup", &[]))
         .await
         .unwrap();
     let mine = backups(via.clone(), site.clone()).await;
@@ -180,7 +176,7 @@ async fn the_hosting_actions_once_not_offered_work_through_the_endpoint(db: &Tes
     let at_sim = direct
         .web_hosting()
         .unwrap()
-        .site_panel(&upstream_site, &call("hosting_backup_list", &[]))
+        .site_panel(&upstream_site, &panel_call("hosting_backup_list", &[]))
         .await
         .unwrap();
     assert_eq!(at_sim.as_array().unwrap().len(), 2, "{at_sim}");
@@ -196,7 +192,10 @@ async fn the_hosting_actions_once_not_offered_work_through_the_endpoint(db: &Tes
     assert_eq!(v["code"], 1, "{v}");
     via.web_hosting()
         .unwrap()
-        .site_panel(&site, &call("hosting_del_backup", &[("record", &mine[1])]))
+        .site_panel(
+            &site,
+            &panel_call("hosting_del_backup", &[("record", &mine[1])]),
+        )
         .await
         .unwrap();
     assert!(backups(via.clone(), site.clone()).await.is_empty());
@@ -233,7 +232,7 @@ async fn the_hosting_actions_once_not_offered_work_through_the_endpoint(db: &Tes
                 .unwrap()
                 .site_panel(
                     &site,
-                    &call(
+                    &panel_call(
                         "hosting_get_file_body",
                         &[("rewrite", "x"), ("path", &path)],
                     ),
@@ -250,7 +249,7 @@ async fn the_hosting_actions_once_not_offered_work_through_the_endpoint(db: &Tes
         .unwrap()
         .site_panel(
             &site,
-            &call(
+            &panel_call(
                 "hosting_upload",
                 &[
                     ("contents_path", &root),
@@ -315,7 +314,7 @@ async fn the_hosting_actions_once_not_offered_work_through_the_endpoint(db: &Tes
     }
     assert_eq!(at_sim("big.zip").unwrap(), big);
     // ...and through the Zonkvm client at the endpoint (a second hop).
-    let mut second = call(
+    let mut second = panel_call(
         "hosting_upload",
         &[("contents_path", &root), ("start", "0")],
     );

@@ -173,5 +173,17 @@ pub fn cloud_product(name: &str, account: &str) -> ProductSpec {
     }
 }
 
+/// The panel operation `operation` with `fields`, as a dialect hands one to the
+/// storefront.
+pub fn panel_call(operation: &str, fields: &[(&str, &str)]) -> idcgate_core::PanelCall {
+    idcgate_core::PanelCall::new(
+        operation,
+        fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
 /// The CentOS image the Zonkvm sandbox installs.
 pub const ZONKVM_SANDBOX_SYSTEM: &str = "1659170791658716";

@@ -18,7 +18,7 @@ use idcgate_core::units::Unit;
 use idcgate_core::{Money, PowerAction, ResourceKind};
 use idcgate_engine::catalog::{PriceRule, ProductSpec, ProductUnit};
 use idcgate_engine::storefront::Shop;
-use idcgate_engine::testing::{add_funded_tenant, product_spec};
+use idcgate_engine::testing::{add_funded_tenant, panel_call, product_spec};
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, TenantOrderState};
@@ -1206,16 +1206,6 @@ async fn console_password_and_firewall_rules_reach_the_tenants_own_server_only(d
     );
 }
 
-fn panel(operation: &str, fields: &[(&str, &str)]) -> idcgate_core::PanelCall {
-    idcgate_core::PanelCall::new(
-        operation,
-        fields
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    )
-}
-
 async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &TestDb) {
     let f = fixture(db).await;
     let mut ids = Vec::new();
@@ -1281,7 +1271,7 @@ async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &
         async move {
             conn.web_hosting()
                 .unwrap()
-                .site_panel(&id, &panel("hosting_get_proxy_list", &[]))
+                .site_panel(&id, &panel_call("hosting_get_proxy_list", &[]))
                 .await
                 .unwrap()
                 .as_array()
@@ -1301,7 +1291,7 @@ async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &
         .panel(
             &who,
             site.guid,
-            &panel(
+            &panel_call(
                 "hosting_create_proxy",
                 &[
                     ("guid", &their_site),
@@ -1321,7 +1311,7 @@ async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &
     assert!(proxies_at(their_site.clone()).await.is_empty());
     let listed = f
         .shop
-        .panel(&who, site.guid, &panel("hosting_get_proxy_list", &[]))
+        .panel(&who, site.guid, &panel_call("hosting_get_proxy_list", &[]))
         .await
         .unwrap();
     assert_eq!(listed, serde_json::Value::Array(mine));
@@ -1331,13 +1321,13 @@ async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &
         .panel(
             &who,
             base.guid,
-            &panel("sql_set_access", &[("dataAccess", "%")]),
+            &panel_call("sql_set_access", &[("dataAccess", "%")]),
         )
         .await
         .unwrap();
     let access = f
         .shop
-        .panel(&who, base.guid, &panel("sql_get_access", &[]))
+        .panel(&who, base.guid, &panel_call("sql_get_access", &[]))
         .await
         .unwrap();
     assert_eq!(access["msg"], "%");
@@ -1346,7 +1336,11 @@ async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &
         (base.guid, "hosting_get_proxy_list"),
         (site.guid, "sql_get_access"),
     ] {
-        let r = f.shop.panel(&who, guid, &panel(op, &[])).await.unwrap_err();
+        let r = f
+            .shop
+            .panel(&who, guid, &panel_call(op, &[]))
+            .await
+            .unwrap_err();
         assert_eq!(r.kind, RefusalKind::Unsupported, "{op}: {r:?}");
     }
 
@@ -1365,7 +1359,7 @@ async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &
             .panel(
                 &who,
                 guid,
-                &panel(op, &[("renewLength", "1"), ("db_password", "Pw-1")]),
+                &panel_call(op, &[("renewLength", "1"), ("db_password", "Pw-1")]),
             )
             .await
             .unwrap_err();
@@ -1385,7 +1379,11 @@ async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &
     // Another tenant reaches none of it; nor does anyone reach a refunded site.
     let r = f
         .shop
-        .panel(&other, site.guid, &panel("hosting_get_proxy_list", &[]))
+        .panel(
+            &other,
+            site.guid,
+            &panel_call("hosting_get_proxy_list", &[]),
+        )
         .await
         .unwrap_err();
     assert_eq!(r.kind, RefusalKind::NotFound);
@@ -1397,7 +1395,7 @@ async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &
         .panel(
             &who,
             site.guid,
-            &panel("hosting_set_ssl", &[("key", key), ("csr", cert)]),
+            &panel_call("hosting_set_ssl", &[("key", key), ("csr", cert)]),
         )
         .await
         .unwrap();
@@ -1421,7 +1419,7 @@ async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &
     f.shop.refund(&who, site.guid).await.unwrap();
     let r = f
         .shop
-        .panel(&who, site.guid, &panel("hosting_get_proxy_list", &[]))
+        .panel(&who, site.guid, &panel_call("hosting_get_proxy_list", &[]))
         .await
         .unwrap_err();
     assert_eq!(r.kind, RefusalKind::NotFound, "{r:?}");
@@ -1591,22 +1589,7 @@ async fn a_site_and_a_database_upgrade_through_the_money_path(db: &TestDb) {
 async fn a_west_host_is_sold_and_managed_through_the_storefront(db: &TestDb) {
     use idcgate_core::SiteAction;
     let engine = common::engine_on(db, vec![common::west()]).await;
-    let sim = idcgate_west::Sim::sandbox();
-    let _srv = common::add_sandbox(&engine, "w", &sim).await;
-    let product = engine
-        .add_product(
-            "test",
-            product_spec(
-                "west-l1",
-                "w",
-                ResourceKind::HostingSite,
-                "L1",
-                &[],
-                ("10%", "12"),
-            ),
-        )
-        .await
-        .unwrap();
+    let (_srv, product) = common::west_l1(&engine).await;
     let shop = Shop::new(engine.clone());
     let (view, key) = add_funded_tenant(&engine, "acme.co_1", yuan("2000.00"), Money::ZERO).await;
     let who = shop
@@ -1680,7 +1663,7 @@ async fn a_west_host_is_sold_and_managed_through_the_storefront(db: &TestDb) {
         assert_eq!(r.kind, RefusalKind::Unsupported, "{action:?}: {r:?}");
     }
     let r = shop
-        .panel(&who, h.guid, &panel("hosting_get_proxy_list", &[]))
+        .panel(&who, h.guid, &panel_call("hosting_get_proxy_list", &[]))
         .await
         .unwrap_err();
     assert_eq!(r.kind, RefusalKind::Unsupported, "{r:?}");

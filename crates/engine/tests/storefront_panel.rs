@@ -12,7 +12,7 @@ mod common;
 use idcgate_core::storefront::{HoldingState, Purchase, RefusalKind, Shopper, Storefront};
 use idcgate_core::{Money, PanelCall, PanelFile, ResourceKind, SiteAction};
 use idcgate_engine::storefront::Shop;
-use idcgate_engine::testing::{add_funded_tenant, assert_books_balance, product_spec};
+use idcgate_engine::testing::{add_funded_tenant, assert_books_balance, panel_call, product_spec};
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, TenantOrderStore as _};
@@ -128,16 +128,6 @@ impl Front {
     }
 }
 
-fn call(operation: &str, fields: &[(&str, &str)]) -> PanelCall {
-    PanelCall::new(
-        operation,
-        fields
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    )
-}
-
 async fn a_lines_panel_is_read_on_the_products_own_line_and_writes_nothing(db: &TestDb) {
     let f = front(db).await;
     // Added before the tenant is first shown the catalog (it is cached a minute).
@@ -146,22 +136,7 @@ async fn a_lines_panel_is_read_on_the_products_own_line_and_writes_nothing(db: &
         .add_product("test", idcgate_engine::testing::cloud_product("cloud", "z"))
         .await
         .unwrap();
-    let _west = common::add_sandbox(&f.engine, "w", &idcgate_west::Sim::sandbox()).await;
-    let west = f
-        .engine
-        .add_product(
-            "test",
-            product_spec(
-                "west-l1",
-                "w",
-                ResourceKind::HostingSite,
-                "L1",
-                &[],
-                ("10%", "12"),
-            ),
-        )
-        .await
-        .unwrap();
+    let (_west, west) = common::west_l1(&f.engine).await;
     let who = f.tenant("acme").await;
     let products = f.at_sim("hosting_product", &[]).await;
     let line = products
@@ -186,7 +161,7 @@ async fn a_lines_panel_is_read_on_the_products_own_line_and_writes_nothing(db: &
         .line_panel(
             &who,
             f.host,
-            &call("get_php_version", &[("line_guid", "elsewhere")]),
+            &panel_call("get_php_version", &[("line_guid", "elsewhere")]),
         )
         .await
         .unwrap();
@@ -200,7 +175,7 @@ async fn a_lines_panel_is_read_on_the_products_own_line_and_writes_nothing(db: &
         .line_panel(
             &who,
             f.host,
-            &call("hosting_get_soft_find", &[("sNname", "phpmyadmin")]),
+            &panel_call("hosting_get_soft_find", &[("sNname", "phpmyadmin")]),
         )
         .await
         .unwrap();
@@ -215,7 +190,7 @@ async fn a_lines_panel_is_read_on_the_products_own_line_and_writes_nothing(db: &
     assert!(tool["ext"]["url"].as_str().unwrap().contains("phpmyadmin"));
     // A database product is a hosting line downstream too.
     f.shop
-        .line_panel(&who, f.db, &call("get_php_version", &[]))
+        .line_panel(&who, f.db, &panel_call("get_php_version", &[]))
         .await
         .unwrap();
 
@@ -223,14 +198,14 @@ async fn a_lines_panel_is_read_on_the_products_own_line_and_writes_nothing(db: &
     for offering in [0, 999_999, cloud.id] {
         let r = f
             .shop
-            .line_panel(&who, offering, &call("get_php_version", &[]))
+            .line_panel(&who, offering, &panel_call("get_php_version", &[]))
             .await
             .unwrap_err();
         assert_eq!(r.kind, RefusalKind::NotFound, "{offering}: {r:?}");
     }
     let r = f
         .shop
-        .line_panel(&who, f.host, &call("hosting_lines", &[]))
+        .line_panel(&who, f.host, &panel_call("hosting_lines", &[]))
         .await
         .unwrap_err();
     assert_eq!(r.kind, RefusalKind::Invalid, "{r:?}");
@@ -238,7 +213,7 @@ async fn a_lines_panel_is_read_on_the_products_own_line_and_writes_nothing(db: &
     // A West hosting product: its upstream has no such read, and says so.
     let r = f
         .shop
-        .line_panel(&who, west.id, &call("get_php_version", &[]))
+        .line_panel(&who, west.id, &panel_call("get_php_version", &[]))
         .await
         .unwrap_err();
     assert_eq!(r.kind, RefusalKind::Unsupported, "{r:?}");
@@ -258,7 +233,7 @@ async fn a_backup_is_deleted_by_its_id_only_where_the_tenants_own_site_lists_it(
         let shop = &f.shop;
         async move {
             let list = shop
-                .panel(&who, guid, &call("hosting_backup_list", &[]))
+                .panel(&who, guid, &panel_call("hosting_backup_list", &[]))
                 .await
                 .unwrap();
             list.as_array()
@@ -270,7 +245,7 @@ async fn a_backup_is_deleted_by_its_id_only_where_the_tenants_own_site_lists_it(
     };
     for (who, guid) in [(&acme, mine), (&bolt, theirs)] {
         f.shop
-            .panel(who, guid, &call("hosting_to_backup", &[]))
+            .panel(who, guid, &panel_call("hosting_to_backup", &[]))
             .await
             .unwrap();
     }
@@ -283,7 +258,7 @@ async fn a_backup_is_deleted_by_its_id_only_where_the_tenants_own_site_lists_it(
     // A guid slipped in beside the record is never what is deleted.
     let slipped = mine.to_string();
     let del = |record: &str| {
-        call(
+        panel_call(
             "hosting_del_backup",
             &[("record", record), ("guid", slipped.as_str())],
         )
@@ -427,7 +402,7 @@ async fn a_bundled_database_is_the_tenants_own_free_holding(db: &TestDb) {
     assert!(dbs.iter().any(|h| h.guid == held.guid), "{dbs:?}");
     let access = f
         .shop
-        .panel(&acme, held.guid, &call("sql_get_access", &[]))
+        .panel(&acme, held.guid, &panel_call("sql_get_access", &[]))
         .await
         .unwrap();
     assert_eq!(access["msg"], "127.0.0.1", "{access}");
@@ -438,7 +413,7 @@ async fn a_bundled_database_is_the_tenants_own_free_holding(db: &TestDb) {
     for r in [
         f.shop.holding(&bolt, held.guid).await.unwrap_err(),
         f.shop
-            .panel(&bolt, held.guid, &call("sql_get_access", &[]))
+            .panel(&bolt, held.guid, &panel_call("sql_get_access", &[]))
             .await
             .unwrap_err(),
     ] {
@@ -501,7 +476,7 @@ async fn a_bundled_database_is_the_tenants_own_free_holding(db: &TestDb) {
 
 /// `hosting_upload` of `bytes` as `name` at byte `start` of the file in `dir`.
 fn upload(dir: &str, name: &str, start: usize, bytes: &[u8]) -> PanelCall {
-    let mut c = call(
+    let mut c = panel_call(
         "hosting_upload",
         &[("contents_path", dir), ("start", &start.to_string())],
     );

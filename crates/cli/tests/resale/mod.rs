@@ -7,6 +7,7 @@
 use idcgate_core::capability::Connection;
 use idcgate_core::purchase::{Operation, PurchaseRequest};
 use idcgate_core::{Money, ResourceKind, UpstreamAccount, Vendor};
+pub use idcgate_engine::testing::panel_call;
 use idcgate_engine::testing::{
     add_funded_tenant, add_sandbox, product_spec, ZONKVM_SANDBOX_SYSTEM as SIM_SYSTEM,
 };
@@ -294,16 +295,6 @@ pub async fn site_and_database(
     let s = seller.buy(&site, &format!("{key}-site")).await.unwrap();
     let d = seller.buy(&db, &format!("{key}-db")).await.unwrap();
     (s.upstream_id.unwrap(), d.upstream_id.unwrap())
-}
-
-pub fn panel_call(operation: &str, fields: &[(&str, &str)]) -> idcgate_core::PanelCall {
-    idcgate_core::PanelCall::new(
-        operation,
-        fields
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    )
 }
 
 /// A raw `hosting_operate` form of `op` by the tenant `who`, with `extra` fields.

@@ -75,6 +75,21 @@ pub async fn clean_view(
     (srv, conn)
 }
 
+/// The West sandbox served as account `w` of `engine`, and its hosting plan `L1` sold
+/// as product `west-l1` at cost + 10% for a year.
+pub async fn west_l1(engine: &Engine) -> (SimServer, idcgate_engine::catalog::Product) {
+    let srv = add_sandbox(engine, "w", &idcgate_west::Sim::sandbox()).await;
+    let spec = idcgate_engine::testing::product_spec(
+        "west-l1",
+        "w",
+        ResourceKind::HostingSite,
+        "L1",
+        &[],
+        ("10%", "12"),
+    );
+    (srv, engine.add_product("test", spec).await.unwrap())
+}
+
 /// The names of the zones `conn` lists, sorted.
 pub async fn zone_names(conn: &dyn Connection) -> Vec<String> {
     let mut zones: Vec<String> = conn
