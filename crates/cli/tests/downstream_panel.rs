@@ -20,7 +20,7 @@ mod resale;
 
 use idcgate_core::capability::Connection;
 use idcgate_core::{ResourceKind, SiteAction};
-use idcgate_engine::testing::assert_books_balance;
+use idcgate_engine::testing::{assert_books_balance, backup_ids, hosting_line};
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, TenantOrderStore as _};
 use resale::*;
@@ -96,18 +96,7 @@ async fn the_hosting_actions_once_not_offered_work_through_the_endpoint(db: &Tes
 
     // Line reads: the upstream's answers on the product's own line, through either hop.
     let products = direct.call("hosting_product", &vec![]).await.unwrap();
-    let line = products
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["guid"] == HOST_OFFER)
-        .unwrap()["lines_guid"]
-        .as_str()
-        .unwrap()
-        .split(',')
-        .next()
-        .unwrap()
-        .to_string();
+    let line = hosting_line(&products, HOST_OFFER);
     for (action, extra) in [
         ("get_php_version", vec![]),
         ("hosting_get_soft_find", vec![("sNname", "phpmyadmin")]),
@@ -141,11 +130,7 @@ async fn the_hosting_actions_once_not_offered_work_through_the_endpoint(db: &Tes
             .site_panel(&site, &panel_call("hosting_backup_list", &[]))
             .await
             .unwrap();
-        list.as_array()
-            .unwrap()
-            .iter()
-            .map(|b| b["id"].as_str().unwrap().to_string())
-            .collect::<Vec<_>>()
+        backup_ids(&list)
     };
     for _ in 0..2 {
         via.web_hosting()

@@ -185,5 +185,31 @@ pub fn panel_call(operation: &str, fields: &[(&str, &str)]) -> idcgate_core::Pan
     )
 }
 
+/// The first line the hosting product of the upstream offer `offer` is sold on, in a
+/// Zonkvm `hosting_product` answer (its `lines_guid`, comma-separated).
+pub fn hosting_line(products: &serde_json::Value, offer: &str) -> String {
+    let product = products
+        .as_array()
+        .and_then(|all| all.iter().find(|p| p["guid"] == offer));
+    let lines = product.and_then(|p| p["lines_guid"].as_str());
+    match lines.and_then(|l| l.split(',').next()) {
+        Some(line) => line.to_string(),
+        None => panic!("no line of {offer} in {products}"),
+    }
+}
+
+/// The ids of the backups a Zonkvm `hosting_backup_list` answer lists.
+pub fn backup_ids(list: &serde_json::Value) -> Vec<String> {
+    let Some(all) = list.as_array() else {
+        panic!("not a list of backups: {list}")
+    };
+    all.iter()
+        .map(|b| match b["id"].as_str() {
+            Some(id) => id.to_string(),
+            None => panic!("a backup without an id: {b}"),
+        })
+        .collect()
+}
+
 /// The CentOS image the Zonkvm sandbox installs.
 pub const ZONKVM_SANDBOX_SYSTEM: &str = "1659170791658716";

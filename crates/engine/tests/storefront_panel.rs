@@ -12,7 +12,9 @@ mod common;
 use idcgate_core::storefront::{HoldingState, Purchase, RefusalKind, Shopper, Storefront};
 use idcgate_core::{Money, PanelCall, PanelFile, ResourceKind, SiteAction};
 use idcgate_engine::storefront::Shop;
-use idcgate_engine::testing::{add_funded_tenant, assert_books_balance, panel_call, product_spec};
+use idcgate_engine::testing::{
+    add_funded_tenant, assert_books_balance, backup_ids, hosting_line, panel_call, product_spec,
+};
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, TenantOrderStore as _};
@@ -139,18 +141,7 @@ async fn a_lines_panel_is_read_on_the_products_own_line_and_writes_nothing(db: &
     let (_west, west) = common::west_l1(&f.engine).await;
     let who = f.tenant("acme").await;
     let products = f.at_sim("hosting_product", &[]).await;
-    let line = products
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["guid"] == HOST_OFFER)
-        .unwrap()["lines_guid"]
-        .as_str()
-        .unwrap()
-        .split(',')
-        .next()
-        .unwrap()
-        .to_string();
+    let line = hosting_line(&products, HOST_OFFER);
     let audit = f.audit_len().await;
     let sim_records = f.sim.ledger().len();
 
@@ -236,11 +227,7 @@ async fn a_backup_is_deleted_by_its_id_only_where_the_tenants_own_site_lists_it(
                 .panel(&who, guid, &panel_call("hosting_backup_list", &[]))
                 .await
                 .unwrap();
-            list.as_array()
-                .unwrap()
-                .iter()
-                .map(|b| b["id"].as_str().unwrap().to_string())
-                .collect::<Vec<_>>()
+            backup_ids(&list)
         }
     };
     for (who, guid) in [(&acme, mine), (&bolt, theirs)] {
