@@ -8,7 +8,8 @@
 mod common;
 
 use common::storefront::{
-    days_left, fixture, lost_unit_upgrade_counts_once, units, with_units, yuan, Fixture, PEER,
+    days_left, fixture, lost_unit_upgrade_counts_once, units, units_shown, with_units, yuan,
+    Fixture, PEER,
 };
 
 use idcgate_core::storefront::{
@@ -759,17 +760,12 @@ async fn hosting_and_databases_are_sold_and_managed_through_their_capabilities(d
         .await
         .unwrap()
         .price;
-    let buy = |offering, order_id: &str| Purchase {
-        offering,
-        months: 1,
-        client_order_id: Some(order_id.into()),
-        client_user_id: None,
-        options: [
-            ("content.program_version".to_string(), "php81".to_string()),
-            ("pwd".to_string(), "Ftp-Secret-77".to_string()),
-        ]
-        .into_iter()
-        .collect(),
+    let buy = |offering, order_id: &str| {
+        let options = [
+            ("content.program_version", "php81"),
+            ("pwd", "Ftp-Secret-77"),
+        ];
+        with_units(offering, order_id, &options)
     };
     let h = f.shop.buy(&who, &buy(host.id, "h1")).await.unwrap();
     assert_eq!(h.state, HoldingState::Active);
@@ -1222,27 +1218,20 @@ async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &
     }
     let (who, _, _) = f.tenant("acme", "1000.00", "0").await;
     let (other, _, _) = f.tenant("bolt", "1000.00", "0").await;
-    let buy = |offering, order_id: &str, options: &[(&str, &str)]| Purchase {
-        offering,
-        months: 1,
-        client_order_id: Some(order_id.into()),
-        client_user_id: None,
-        options: options
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    };
     let site = f
         .shop
         .buy(
             &who,
-            &buy(ids[0], "h1", &[("content.program_version", "php81")]),
+            &with_units(ids[0], "h1", &[("content.program_version", "php81")]),
         )
         .await
         .unwrap();
     let base = f
         .shop
-        .buy(&who, &buy(ids[1], "d1", &[("content.code", "utf8mb4")]))
+        .buy(
+            &who,
+            &with_units(ids[1], "d1", &[("content.code", "utf8mb4")]),
+        )
         .await
         .unwrap();
     // Another site of the same upstream account, the other tenant's.
@@ -1250,7 +1239,7 @@ async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &
         .shop
         .buy(
             &other,
-            &buy(ids[0], "o1", &[("content.program_version", "php81")]),
+            &with_units(ids[0], "o1", &[("content.program_version", "php81")]),
         )
         .await
         .unwrap();
@@ -1460,26 +1449,20 @@ async fn a_site_and_a_database_upgrade_through_the_money_path(db: &TestDb) {
         assert_eq!(of(small), vec![big], "{kind:?}: the dearer product");
         assert!(of(big).is_empty(), "{kind:?}");
     }
-    let buy = |offering, order_id: &str, option: (&str, &str)| Purchase {
-        offering,
-        months: 1,
-        client_order_id: Some(order_id.into()),
-        client_user_id: None,
-        options: [(option.0.to_string(), option.1.to_string())]
-            .into_iter()
-            .collect(),
-    };
     let site = f
         .shop
         .buy(
             &who,
-            &buy(ids[0], "h1", ("content.program_version", "php81")),
+            &with_units(ids[0], "h1", &[("content.program_version", "php81")]),
         )
         .await
         .unwrap();
     let base = f
         .shop
-        .buy(&who, &buy(ids[2], "d1", ("content.code", "utf8mb4")))
+        .buy(
+            &who,
+            &with_units(ids[2], "d1", &[("content.code", "utf8mb4")]),
+        )
         .await
         .unwrap();
     let conn = f.engine.connection("z").await.unwrap();
@@ -1793,14 +1776,8 @@ async fn units_beyond_the_base_are_bought_and_added_at_their_price_for_the_time_
     let sim_start = f.sim.balance();
     // The tenant sees each unit's monthly price at its level.
     let offered = f.shop.offerings(&who, ResourceKind::Server).await.unwrap();
-    let o = offered.iter().find(|o| o.id == lease).unwrap();
-    let shown: Vec<(Unit, Money, u32)> = o
-        .units
-        .iter()
-        .map(|u| (u.unit, u.monthly, u.max_extra))
-        .collect();
     assert_eq!(
-        shown,
+        units_shown(&offered, lease),
         [
             (Unit::Ip, yuan("110.00"), 8),
             (Unit::Bandwidth, yuan("17.60"), 100)

@@ -10,7 +10,8 @@
 mod common;
 
 use common::storefront::{
-    days_left, fixture, lost_unit_upgrade_counts_once, units, with_units, yuan, Fixture,
+    days_left, fixture, lost_unit_upgrade_counts_once, units, units_shown, with_units, yuan,
+    Fixture,
 };
 use idcgate_core::storefront::{HoldingState, RefusalKind, Storefront};
 use idcgate_core::units::Unit;
@@ -71,14 +72,8 @@ async fn a_cloud_server_sells_bandwidth_and_defense_per_unit_where_its_upstream_
     let (other, _, _) = f.tenant("bolt", "5000.00", "0").await;
     let sim_start = f.sim.balance();
     let offered = f.shop.offerings(&who, ResourceKind::Server).await.unwrap();
-    let o = offered.iter().find(|o| o.id == f.product).unwrap();
-    let shown: Vec<(Unit, Money, u32)> = o
-        .units
-        .iter()
-        .map(|u| (u.unit, u.monthly, u.max_extra))
-        .collect();
     assert_eq!(
-        shown,
+        units_shown(&offered, f.product),
         [
             (Unit::Bandwidth, yuan("10.35"), 50),
             (Unit::Defense, yuan("2.30"), 30)
@@ -305,13 +300,10 @@ async fn west_and_cndns_cloud_servers_sell_bandwidth_only(db: &TestDb) {
     let offered = shop.offerings(&who, ResourceKind::Server).await.unwrap();
     // West prices a Mbps at 12.00 a month, CNDNS at 20.00: plus 10 % and 25 %.
     for (id, monthly) in ids.iter().zip(["13.20", "25.00"]) {
-        let o = offered.iter().find(|o| o.id == *id).unwrap();
-        let shown: Vec<(Unit, Money, u32)> = o
-            .units
-            .iter()
-            .map(|u| (u.unit, u.monthly, u.max_extra))
-            .collect();
-        assert_eq!(shown, [(Unit::Bandwidth, yuan(monthly), 20)]);
+        assert_eq!(
+            units_shown(&offered, *id),
+            [(Unit::Bandwidth, yuan(monthly), 20)]
+        );
     }
 
     // West: 5 more Mbps with the server (10 in all), then 5 more for the time left.

@@ -3,7 +3,7 @@
 //! 3 or 12 months), the shop, funded tenants and ledger balances; purchases with units
 //! and the lost-unit-upgrade scenario the dedicated and cloud tests share.
 
-use idcgate_core::storefront::{Purchase, RefusalKind, Shopper, Storefront};
+use idcgate_core::storefront::{Offering, Purchase, RefusalKind, Shopper, Storefront};
 use idcgate_core::units::{Unit, Units};
 use idcgate_core::Money;
 use idcgate_engine::storefront::Shop;
@@ -111,6 +111,16 @@ pub fn with_units(offering: i64, order_id: &str, list: &[(&str, &str)]) -> Purch
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
     }
+}
+
+/// What the tenant is shown of the units of the product `id` among `offered`: each
+/// unit's monthly price at its level and the most it may add.
+pub fn units_shown(offered: &[Offering], id: i64) -> Vec<(Unit, Money, u32)> {
+    let o = offered.iter().find(|o| o.id == id).unwrap();
+    o.units
+        .iter()
+        .map(|u| (u.unit, u.monthly, u.max_extra))
+        .collect()
 }
 
 /// Whole days from now until `end` (a started day counts), as an upgrade counts them.
