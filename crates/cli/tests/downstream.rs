@@ -75,7 +75,9 @@ use idcgate_core::{
     RuleProtocol, Verdict,
 };
 use idcgate_engine::catalog::{PriceRule, ProductSpec};
-use idcgate_engine::testing::{assert_books_balance, ZONKVM_SANDBOX_SYSTEM as SIM_SYSTEM};
+use idcgate_engine::testing::{
+    assert_books_balance, panel_call, ZONKVM_SANDBOX_SYSTEM as SIM_SYSTEM,
+};
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, TenantOrderStore as _};
 use resale::*;

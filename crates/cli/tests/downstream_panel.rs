@@ -20,7 +20,7 @@ mod resale;
 
 use idcgate_core::capability::Connection;
 use idcgate_core::{ResourceKind, SiteAction};
-use idcgate_engine::testing::{assert_books_balance, backup_ids, hosting_line};
+use idcgate_engine::testing::{assert_books_balance, backup_ids, hosting_line, panel_call};
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, TenantOrderStore as _};
 use resale::*;

@@ -7,7 +7,6 @@
 use idcgate_core::capability::Connection;
 use idcgate_core::purchase::{Operation, PurchaseRequest};
 use idcgate_core::{Money, ResourceKind, UpstreamAccount, Vendor};
-pub use idcgate_engine::testing::panel_call;
 use idcgate_engine::testing::{
     add_funded_tenant, add_sandbox, product_spec, ZONKVM_SANDBOX_SYSTEM as SIM_SYSTEM,
 };
