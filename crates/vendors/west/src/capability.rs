@@ -334,6 +334,28 @@ impl WestClient {
                 )
             })
     }
+
+    /// `domain.getprice` answers both prices: `price` to register, `renewprice` to
+    /// renew.
+    async fn domain_price(&self, name: &str, years: u32, renewal: bool) -> Result<PriceQuote> {
+        let (field, what) = if renewal {
+            ("renewprice", "domain-renew")
+        } else {
+            ("price", "domain")
+        };
+        let price = self
+            .call_kv_as(
+                "domain.getprice",
+                &[("domain", name), ("year", &years.to_string())],
+                |v| money(&v, field),
+            )
+            .await?;
+        Ok(PriceQuote {
+            product: format!("{what}:{name}"),
+            period_months: years * 12,
+            price,
+        })
+    }
 }
 
 #[async_trait]
@@ -360,33 +382,11 @@ impl Registrar for WestClient {
     }
 
     async fn quote_registration(&self, name: &str, years: u32) -> Result<PriceQuote> {
-        let price = self
-            .call_kv_as(
-                "domain.getprice",
-                &[("domain", name), ("year", &years.to_string())],
-                |v| money(&v, "price"),
-            )
-            .await?;
-        Ok(PriceQuote {
-            product: format!("domain:{name}"),
-            period_months: years * 12,
-            price,
-        })
+        self.domain_price(name, years, false).await
     }
 
     async fn quote_renewal(&self, name: &str, years: u32) -> Result<PriceQuote> {
-        let price = self
-            .call_kv_as(
-                "domain.getprice",
-                &[("domain", name), ("year", &years.to_string())],
-                |v| money(&v, "renewprice"),
-            )
-            .await?;
-        Ok(PriceQuote {
-            product: format!("domain-renew:{name}"),
-            period_months: years * 12,
-            price,
-        })
+        self.domain_price(name, years, true).await
     }
 
     /// West takes no client order id: a lost answer surfaces as `UnknownOutcome` and is
