@@ -760,10 +760,7 @@ impl Compute for WestClient {
     }
 
     async fn delete_server(&self, _id: &str) -> Result<()> {
-        Err(Error::Unsupported {
-            vendor: "west".into(),
-            capability: "deleting servers (they lapse at expiry)".into(),
-        })
+        Err(unsupported("deleting servers (they lapse at expiry)"))
     }
 
     async fn console(&self, id: &str) -> Result<ConsoleSession> {
@@ -789,9 +786,13 @@ impl Compute for WestClient {
 }
 
 fn no_backups() -> Error {
+    unsupported("cloud server backups")
+}
+
+fn unsupported(what: impl Into<String>) -> Error {
     Error::Unsupported {
         vendor: "west".into(),
-        capability: "cloud server backups".into(),
+        capability: what.into(),
     }
 }
 
@@ -827,10 +828,10 @@ impl WebHosting for WestClient {
                     .await
             }
             SiteAction::Start | SiteAction::Stop => {
-                return Err(Error::Unsupported {
-                    vendor: "west".into(),
-                    capability: format!("the hosting operation {}", action.name()),
-                })
+                return Err(unsupported(format!(
+                    "the hosting operation {}",
+                    action.name()
+                )))
             }
         };
         self.call_kv(name, &[("id", id), extra]).await?;
@@ -860,10 +861,10 @@ impl Databases for WestClient {
                     .await?;
                 Ok(Vec::new())
             }
-            other => Err(Error::Unsupported {
-                vendor: "west".into(),
-                capability: format!("the database operation {}", other.name()),
-            }),
+            other => Err(unsupported(format!(
+                "the database operation {}",
+                other.name()
+            ))),
         }
     }
 }
