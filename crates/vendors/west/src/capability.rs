@@ -334,6 +334,28 @@ impl WestClient {
                 )
             })
     }
+
+    /// `domain.getprice` answers both prices: `price` to register, `renewprice` to
+    /// renew.
+    async fn domain_price(&self, name: &str, years: u32, renewal: bool) -> Result<PriceQuote> {
+        let (field, what) = if renewal {
+            ("renewprice", "domain-renew")
+        } else {
+            ("price", "domain")
+        };
+        let price = self
+            .call_kv_as(
+                "domain.getprice",
+                &[("domain", name), ("year", &years.to_string())],
+                |v| money(&v, field),
+            )
+            .await?;
+        Ok(PriceQuote {
+            product: format!("{what}:{name}"),
+            period_months: years * 12,
+            price,
+        })
+    }
 }
 
 #[async_trait]
@@ -360,33 +382,11 @@ impl Registrar for WestClient {
     }
 
     async fn quote_registration(&self, name: &str, years: u32) -> Result<PriceQuote> {
-        let price = self
-            .call_kv_as(
-                "domain.getprice",
-                &[("domain", name), ("year", &years.to_string())],
-                |v| money(&v, "price"),
-            )
-            .await?;
-        Ok(PriceQuote {
-            product: format!("domain:{name}"),
-            period_months: years * 12,
-            price,
-        })
+        self.domain_price(name, years, false).await
     }
 
     async fn quote_renewal(&self, name: &str, years: u32) -> Result<PriceQuote> {
-        let price = self
-            .call_kv_as(
-                "domain.getprice",
-                &[("domain", name), ("year", &years.to_string())],
-                |v| money(&v, "renewprice"),
-            )
-            .await?;
-        Ok(PriceQuote {
-            product: format!("domain-renew:{name}"),
-            period_months: years * 12,
-            price,
-        })
+        self.domain_price(name, years, true).await
     }
 
     /// West takes no client order id: a lost answer surfaces as `UnknownOutcome` and is
@@ -760,10 +760,7 @@ impl Compute for WestClient {
     }
 
     async fn delete_server(&self, _id: &str) -> Result<()> {
-        Err(Error::Unsupported {
-            vendor: "west".into(),
-            capability: "deleting servers (they lapse at expiry)".into(),
-        })
+        Err(unsupported("deleting servers (they lapse at expiry)"))
     }
 
     async fn console(&self, id: &str) -> Result<ConsoleSession> {
@@ -789,9 +786,13 @@ impl Compute for WestClient {
 }
 
 fn no_backups() -> Error {
+    unsupported("cloud server backups")
+}
+
+fn unsupported(what: impl Into<String>) -> Error {
     Error::Unsupported {
         vendor: "west".into(),
-        capability: "cloud server backups".into(),
+        capability: what.into(),
     }
 }
 
@@ -827,10 +828,10 @@ impl WebHosting for WestClient {
                     .await
             }
             SiteAction::Start | SiteAction::Stop => {
-                return Err(Error::Unsupported {
-                    vendor: "west".into(),
-                    capability: format!("the hosting operation {}", action.name()),
-                })
+                return Err(unsupported(format!(
+                    "the hosting operation {}",
+                    action.name()
+                )))
             }
         };
         self.call_kv(name, &[("id", id), extra]).await?;
@@ -860,10 +861,10 @@ impl Databases for WestClient {
                     .await?;
                 Ok(Vec::new())
             }
-            other => Err(Error::Unsupported {
-                vendor: "west".into(),
-                capability: format!("the database operation {}", other.name()),
-            }),
+            other => Err(unsupported(format!(
+                "the database operation {}",
+                other.name()
+            ))),
         }
     }
 }

@@ -615,9 +615,8 @@ impl Compute for ZonkvmClient {
 
     async fn refund_server(&self, id: &str) -> Result<Option<Money>> {
         let (family, num) = parse_server_id(id)?;
-        let name = format!("{}_refund", family.prefix());
-        let answer = self.call_kv(&name, &[("guid", &num)]).await?;
-        Ok(refunded(&answer))
+        self.refund(&format!("{}_refund", family.prefix()), &num)
+            .await
     }
 
     async fn console(&self, id: &str) -> Result<ConsoleSession> {
@@ -846,6 +845,13 @@ impl ZonkvmClient {
         rules.sort_by_key(|r| r.spec.priority);
         Ok(rules)
     }
+
+    /// Refunds order `num` by `action` (each family has its own) and reads what came
+    /// back.
+    async fn refund(&self, action: &str, num: &str) -> Result<Option<Money>> {
+        let answer = self.call_kv(action, &[("guid", num)]).await?;
+        Ok(refunded(&answer))
+    }
 }
 
 /// What a `<family>_refund` answer says went back to our balance. The document lists
@@ -929,11 +935,8 @@ impl WebHosting for ZonkvmClient {
     }
 
     async fn refund_site(&self, id: &str) -> Result<Option<Money>> {
-        let num = order_number(id)?;
-        let answer = self
-            .call_kv("hosting_operate#hosting_refund", &[("guid", &num)])
-            .await?;
-        Ok(refunded(&answer))
+        self.refund("hosting_operate#hosting_refund", &order_number(id)?)
+            .await
     }
 
     async fn site_panel(&self, id: &str, call: &PanelCall) -> Result<Value> {
@@ -1164,11 +1167,8 @@ impl Databases for ZonkvmClient {
     }
 
     async fn refund_database(&self, id: &str) -> Result<Option<Money>> {
-        let num = order_number(id)?;
-        let answer = self
-            .call_kv("sql_operate#sql_refund", &[("guid", &num)])
-            .await?;
-        Ok(refunded(&answer))
+        self.refund("sql_operate#sql_refund", &order_number(id)?)
+            .await
     }
 
     async fn database_panel(&self, id: &str, call: &PanelCall) -> Result<Value> {

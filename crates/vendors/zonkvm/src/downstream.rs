@@ -1012,6 +1012,14 @@ struct Call<'a> {
     file: Option<Vec<u8>>,
 }
 
+/// A read answering the offerings `json` shows, in their order.
+fn rows(
+    offerings: &[Offering],
+    json: impl FnMut(&Offering) -> Option<Value>,
+) -> (&'static str, Value) {
+    (OK_READ, offerings.iter().filter_map(json).collect())
+}
+
 impl Call<'_> {
     /// The cloud lines and packages (what `getlines` and `create_server` sell).
     async fn servers_offered(&self) -> Result<Vec<Offering>, Refusal> {
@@ -1074,6 +1082,12 @@ impl Call<'_> {
                 _ => machine_json(&h, o, fam),
             },
         ))
+    }
+
+    /// `lease_product`, `idc_product`: a family's products as the tenant buys them.
+    async fn machine_products(&self, fam: Machine) -> Result<(&'static str, Value), Refusal> {
+        let products = self.family_offered(fam).await?;
+        Ok(rows(&products, |o| machine_product_json(o, fam)))
     }
 
     /// `create_order` for a dedicated server or colocation: the product is its own
@@ -1160,6 +1174,12 @@ impl Call<'_> {
             None => Ok(1),
             Some(p) => Ok(p.parse::<u32>().map_err(|_| bad("page"))?.max(1)),
         }
+    }
+
+    /// `hosting_product`, `sql_product`: every product of one kind.
+    async fn site_products(&self, site: Site) -> Result<(&'static str, Value), Refusal> {
+        let products = self.offered(site.kind()).await?;
+        Ok(rows(&products, |o| site_product_json(o, &products, site)))
     }
 
     async fn site_orders(&self, site: Site) -> Result<(&'static str, Value), Refusal> {
@@ -1491,57 +1511,24 @@ impl Call<'_> {
                 OK_READ,
                 systems_json(&self.offered(ResourceKind::Server).await?),
             )),
-            "getlines" => {
-                let lines: Vec<Value> = self
-                    .servers_offered()
-                    .await?
-                    .iter()
-                    .filter_map(line_json)
-                    .collect();
-                Ok((OK_READ, Value::Array(lines)))
-            }
-            "getproduct" => {
-                let packages: Vec<Value> = self
-                    .servers_offered()
-                    .await?
-                    .iter()
-                    .filter_map(package_json)
-                    .collect();
-                Ok((OK_READ, Value::Array(packages)))
-            }
+            "getlines" => Ok(rows(&self.servers_offered().await?, line_json)),
+            "getproduct" => Ok(rows(&self.servers_offered().await?, package_json)),
             "getservers" => self.machine_orders(Machine::Cloud).await,
             "lease_orders" => self.machine_orders(Machine::Lease).await,
             "idc_orders" => self.machine_orders(Machine::Idc).await,
             "getserver" => self.machine_row(Machine::Cloud).await,
             "getlease" => self.machine_row(Machine::Lease).await,
             "getidc" => self.machine_row(Machine::Idc).await,
-            "lease_lines" | "idc_lines" => {
-                let fam = if name == "lease_lines" {
-                    Machine::Lease
-                } else {
-                    Machine::Idc
-                };
-                let lines = self.family_offered(fam).await?;
-                Ok((
-                    OK_READ,
-                    lines.iter().filter_map(machine_line_json).collect(),
-                ))
-            }
-            "lease_product" | "idc_product" => {
-                let fam = if name == "lease_product" {
-                    Machine::Lease
-                } else {
-                    Machine::Idc
-                };
-                let products = self.family_offered(fam).await?;
-                Ok((
-                    OK_READ,
-                    products
-                        .iter()
-                        .filter_map(|o| machine_product_json(o, fam))
-                        .collect(),
-                ))
-            }
+            "lease_lines" => Ok(rows(
+                &self.family_offered(Machine::Lease).await?,
+                machine_line_json,
+            )),
+            "idc_lines" => Ok(rows(
+                &self.family_offered(Machine::Idc).await?,
+                machine_line_json,
+            )),
+            "lease_product" => self.machine_products(Machine::Lease).await,
+            "idc_product" => self.machine_products(Machine::Idc).await,
             // A dedicated server's disks are its product's: none to choose.
             "lease_harddisk" => Ok((OK_READ, Value::Array(vec![]))),
             "create_order#create_lease" => self.create_machine(Machine::Lease).await,
@@ -1556,21 +1543,8 @@ impl Call<'_> {
                 lines.extend(self.offered(ResourceKind::Database).await?);
                 Ok((OK_READ, lines.iter().map(site_line_json).collect()))
             }
-            "hosting_product" | "sql_product" => {
-                let site = if name == "sql_product" {
-                    Site::Sql
-                } else {
-                    Site::Hosting
-                };
-                let products = self.offered(site.kind()).await?;
-                Ok((
-                    OK_READ,
-                    products
-                        .iter()
-                        .filter_map(|o| site_product_json(o, &products, site))
-                        .collect(),
-                ))
-            }
+            "hosting_product" => self.site_products(Site::Hosting).await,
+            "sql_product" => self.site_products(Site::Sql).await,
             "hosting_orders" => self.site_orders(Site::Hosting).await,
             "sql_orders" => self.site_orders(Site::Sql).await,
             "gethosting" => self.site_row(Site::Hosting).await,

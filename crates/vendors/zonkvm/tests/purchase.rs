@@ -8,7 +8,7 @@
 
 use idcgate_core::capability::{Billing, Connection};
 use idcgate_core::purchase::{Operation, PurchaseRequest, Purchasing, Settled};
-use idcgate_core::{Error, Money, ResourceKind};
+use idcgate_core::{Error, Money, PriceQuote, ResourceKind};
 use idcgate_wire::sim::SimServer;
 use idcgate_wire::testing;
 use idcgate_zonkvm::{Sim, ZonkvmClient};
@@ -27,6 +27,14 @@ async fn sandbox() -> (Sim, SimServer, ZonkvmClient) {
     let client =
         ZonkvmClient::new(&account, &testing::wire_config(Duration::from_secs(1))).unwrap();
     (sim, srv, client)
+}
+
+/// A fresh sandbox and client, with `case` asked and quoted.
+async fn quoted(case: &Case) -> (Sim, SimServer, ZonkvmClient, PurchaseRequest, PriceQuote) {
+    let (sim, srv, client) = sandbox().await;
+    let r = case.request();
+    let quote = client.quote(&r).await.unwrap();
+    (sim, srv, client, r, quote)
 }
 
 fn fen(m: Money) -> i64 {
@@ -283,10 +291,8 @@ async fn the_table_covers_exactly_what_zonkvm_sells() {
 #[tokio::test]
 async fn a_purchase_costs_its_quote_to_the_fen_and_settles_as_happened() {
     for case in CASES {
-        let (sim, _srv, client) = sandbox().await;
+        let (sim, _srv, client, r, quote) = quoted(case).await;
         let name = case.name();
-        let r = case.request();
-        let quote = client.quote(&r).await.unwrap();
         if let Some(price) = case.price_fen {
             assert_eq!(fen(quote.price), price, "{name}: quote");
         }
@@ -345,10 +351,8 @@ async fn a_purchase_never_sent_settles_as_not_happened() {
 #[tokio::test]
 async fn an_answer_lost_after_commit_is_unknown_and_settles_as_happened() {
     for case in CASES {
-        let (sim, srv, client) = sandbox().await;
+        let (sim, srv, client, r, quote) = quoted(case).await;
         let name = case.name();
-        let r = case.request();
-        let quote = client.quote(&r).await.unwrap();
         let before = client.before(&r).await.unwrap();
         let balance = sim.balance();
         let requests = srv.faults.requests();
@@ -394,10 +398,8 @@ async fn an_answer_lost_after_commit_is_unknown_and_settles_as_happened() {
 #[tokio::test]
 async fn a_purchase_the_balance_cannot_pay_is_refused_and_changes_nothing() {
     for case in CASES {
-        let (sim, _srv, client) = sandbox().await;
+        let (sim, _srv, client, r, quote) = quoted(case).await;
         let name = case.name();
-        let r = case.request();
-        let quote = client.quote(&r).await.unwrap();
         // One fen short of balance plus credit.
         sim.set_credit(Money::from_fen(1_000));
         sim.set_balance(quote.price - Money::from_fen(1_001));

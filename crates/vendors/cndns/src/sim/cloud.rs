@@ -454,14 +454,29 @@ fn getupgradelist(st: &mut State, q: &Req) -> R {
     })
 }
 
+/// A host changes hardware only stopped and without a snapshot; each call refuses
+/// either with its own code and text.
+fn stopped_without_snapshot(
+    c: &Cloud,
+    (snapshot_code, snapshot_text): (u32, &str),
+    (running_code, running_text): (u32, &str),
+) -> Result<(), SimErr> {
+    if c.snapshot.is_some() {
+        return Err(SimErr::new(snapshot_code, snapshot_text));
+    }
+    if c.running {
+        return Err(SimErr::new(running_code, running_text));
+    }
+    Ok(())
+}
+
 fn upgradecloud(st: &mut State, q: &Req) -> R {
     on_built(st, q, |st, c| {
-        if c.snapshot.is_some() {
-            return Err(SimErr::new(17127, "主机有快照无法升级"));
-        }
-        if c.running {
-            return Err(SimErr::new(17128, "非关机状态无法升级"));
-        }
+        stopped_without_snapshot(
+            c,
+            (17127, "主机有快照无法升级"),
+            (17128, "非关机状态无法升级"),
+        )?;
         // Checked: a hostile increment must not wrap around the limits below.
         let add = |now: u32, k: &str, code: u32| -> Result<u32, SimErr> {
             q.req(k)?
@@ -505,12 +520,11 @@ fn upgradecloud(st: &mut State, q: &Req) -> R {
 
 fn buyip(st: &mut State, q: &Req) -> R {
     on_built(st, q, |st, c| {
-        if c.snapshot.is_some() {
-            return Err(SimErr::new(17135, "有快照无法购买IP"));
-        }
-        if c.running {
-            return Err(SimErr::new(17136, "非关机状态无法购买IP"));
-        }
+        stopped_without_snapshot(
+            c,
+            (17135, "有快照无法购买IP"),
+            (17136, "非关机状态无法购买IP"),
+        )?;
         if c.extra_ips.len() >= MAX_EXTRA_IPS {
             return Err(SimErr::new(17134, "IP值超出最大限制"));
         }

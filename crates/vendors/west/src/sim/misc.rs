@@ -2,7 +2,7 @@
 
 use super::domain::Domain;
 use super::{
-    add_months, by_id, fmt_date, fmt_time, m, one_or_page, page, quote, row, term_end,
+    add_months, by_id, fmt_date, fmt_time, m, one_or_page, page, quote, row, signed_url, term_end,
     valid_hostname, years_left, Args, Handler, Req, SimErr, State, DAY_MS, R,
 };
 use rust_decimal::Decimal;
@@ -148,12 +148,8 @@ fn miniapp_getprice(_: &mut State, q: &Req) -> R {
 }
 
 fn miniapp_getmanageurl(st: &mut State, q: &Req) -> R {
-    let now = q.now_ms();
-    let x = miniapp(st, q)?;
-    let key = crate::md5_hex(&format!("{}{now}", x.id));
-    Ok(
-        json!({"id":x.id,"url":format!("https://xcx.west.cn/manage/{}?key={}", x.id, &key[..16]),"expire":fmt_time(now + 10 * 60 * 1000)}),
-    )
+    let id = miniapp(st, q)?.id;
+    Ok(signed_url("https://xcx.west.cn/manage", id, q.now_ms(), 10))
 }
 
 fn miniapp_syncall(st: &mut State, q: &Req) -> R {

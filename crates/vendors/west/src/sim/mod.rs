@@ -579,6 +579,27 @@ pub(crate) fn quote(id: u64, (what, value): (&str, Value), price: Decimal) -> Va
     v
 }
 
+/// Removes every item `gone` picks; `missing` when there is none to remove.
+pub(crate) fn remove_all<T>(
+    items: &mut Vec<T>,
+    gone: impl Fn(&T) -> bool,
+    missing: SimErr,
+) -> Result<(), SimErr> {
+    let before = items.len();
+    items.retain(|x| !gone(x));
+    if items.len() == before {
+        return Err(missing);
+    }
+    Ok(())
+}
+
+/// A management page's address for product `id`, signed with the time it was asked
+/// for and good for `minutes`: the answer of getconsole and miniapp.getmanageurl.
+pub(crate) fn signed_url(page: &str, id: u64, now: i64, minutes: i64) -> Value {
+    let key = crate::md5_hex(&format!("{id}{now}"));
+    json!({"id":id,"url":format!("{page}/{id}?key={}", &key[..16]),"expire":fmt_time(now + minutes * 60 * 1000)})
+}
+
 /// The row of a price list whose name (`key`) is `name`; 20000 naming `field` else.
 pub(crate) fn row<T: Copy>(
     rows: &[T],

@@ -3,8 +3,8 @@
 //! cloud shield, CC protection and blacklist, extra IPs, logs and performance data.
 
 use super::{
-    add_months, by_id, dec, fmt_date, fmt_time, m, months_left, page, quote, term_end, Args,
-    Handler, Req, SimErr, State, DAY_MS, R,
+    add_months, by_id, dec, fmt_date, fmt_time, m, months_left, page, quote, remove_all,
+    signed_url, term_end, Args, Handler, Req, SimErr, State, DAY_MS, R,
 };
 use crate::errors::code;
 use rust_decimal::Decimal;
@@ -836,12 +836,8 @@ fn setstatus(st: &mut State, q: &Req) -> R {
 }
 
 fn getconsole(st: &mut State, q: &Req) -> R {
-    let now = q.now_ms();
-    let s = srv(st, q)?;
-    let key = crate::md5_hex(&format!("{}{now}", s.id));
-    Ok(
-        json!({"id":s.id,"url":format!("https://vnc.west.cn/console/{}?key={}", s.id, &key[..16]),"expire":fmt_time(now + 5 * 60 * 1000)}),
-    )
+    let id = srv(st, q)?.id;
+    Ok(signed_url("https://vnc.west.cn/console", id, q.now_ms(), 5))
 }
 
 fn reinstall(st: &mut State, q: &Req) -> R {
@@ -956,11 +952,7 @@ fn addsecgrouprule(st: &mut State, q: &Req) -> R {
 fn delsecgrouprule(st: &mut State, q: &Req) -> R {
     let rid = q.id("ruleid")?;
     let g = secgroup(st, q)?;
-    let before = g.rules.len();
-    g.rules.retain(|r| r.id != rid);
-    if g.rules.len() == before {
-        return Err(SimErr::bad_id("ruleid"));
-    }
+    remove_all(&mut g.rules, |r| r.id == rid, SimErr::bad_id("ruleid"))?;
     Ok(json!({"groupid":g.id,"ruleid":rid}))
 }
 
@@ -1100,11 +1092,11 @@ fn checkblacklist(st: &mut State, q: &Req) -> R {
 fn removeblacklist(st: &mut State, q: &Req) -> R {
     let ip = q.need("ip")?.to_string();
     let s = srv(st, q)?;
-    let before = s.blacklist.len();
-    s.blacklist.retain(|b| b.0 != ip);
-    if s.blacklist.len() == before {
-        return Err(SimErr::refused("ip", "该IP不在黑名单中"));
-    }
+    remove_all(
+        &mut s.blacklist,
+        |b| b.0 == ip,
+        SimErr::refused("ip", "该IP不在黑名单中"),
+    )?;
     log(s, q.now_ms(), format!("移出黑名单 {ip}"));
     Ok(json!({"id":s.id,"ip":ip}))
 }
