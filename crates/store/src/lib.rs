@@ -8,6 +8,9 @@
 //! Must not know: any vendor, HTTP, or how resources are fetched. Resources are stored
 //! as opaque JSON documents keyed by (account, kind, key).
 
+#[macro_use]
+mod rows;
+
 mod crypto;
 mod lockouts;
 mod migrations;

@@ -190,31 +190,31 @@ const DELIVERY_COLUMNS: &str =
 
 fn event_from(r: &AnyRow) -> Result<EventRow> {
     let data: String = r.try_get("data")?;
-    Ok(EventRow {
-        id: r.try_get("e_id")?,
-        event: NewEvent {
-            key: r.try_get("ekey")?,
-            kind: r.try_get("e_kind")?,
-            subject: r.try_get("subject")?,
-            text: r.try_get("body")?,
-            data: serde_json::from_str(&data)
+    Ok(read_row!(r => EventRow {
+        id: "e_id",
+        event = read_row!(r => NewEvent {
+            key: "ekey",
+            kind: "e_kind",
+            subject,
+            text: "body",
+            data = serde_json::from_str(&data)
                 .map_err(|e| StoreError::Corrupt(format!("event data: {e}")))?,
-            at_ms: r.try_get("e_at")?,
-        },
-    })
+            at_ms: "e_at",
+        }),
+    }))
 }
 
 fn delivery_from(r: &AnyRow) -> Result<Delivery> {
     let state: String = r.try_get("state")?;
-    Ok(Delivery {
-        id: r.try_get("d_id")?,
-        event: event_from(r)?,
-        channel: r.try_get("channel")?,
-        state: DeliveryState::parse(&state)?,
-        attempts: r.try_get("attempts")?,
-        next_at_ms: r.try_get("next_at")?,
-        updated_ms: r.try_get("d_updated")?,
-    })
+    Ok(read_row!(r => Delivery {
+        id: "d_id",
+        event = event_from(r)?,
+        channel,
+        state = DeliveryState::parse(&state)?,
+        attempts,
+        next_at_ms: "next_at",
+        updated_ms: "d_updated",
+    }))
 }
 
 async fn insert_event(
@@ -442,19 +442,19 @@ impl NotifyStore for SqlStore {
         rows.iter()
             .map(|r| {
                 let state: String = r.try_get("state")?;
-                Ok(AttemptRow {
-                    id: r.try_get("id")?,
-                    delivery_id: r.try_get("delivery_id")?,
-                    event_id: r.try_get("event_id")?,
-                    event: r.try_get("kind")?,
-                    subject: r.try_get("subject")?,
-                    channel: r.try_get("channel")?,
-                    attempt: r.try_get("attempt")?,
-                    at_ms: r.try_get("at")?,
-                    outcome: r.try_get("outcome")?,
-                    detail: r.try_get("detail")?,
-                    state: DeliveryState::parse(&state)?,
-                })
+                Ok(read_row!(r => AttemptRow {
+                    id,
+                    delivery_id,
+                    event_id,
+                    event: "kind",
+                    subject,
+                    channel,
+                    attempt,
+                    at_ms: "at",
+                    outcome,
+                    detail,
+                    state = DeliveryState::parse(&state)?,
+                }))
             })
             .collect()
     }
@@ -527,13 +527,13 @@ impl NotifyStore for SqlStore {
         .await?;
         rows.iter()
             .map(|r| {
-                Ok(OrderMove {
-                    event_id: r.try_get("move_id")?,
-                    to_state: r.try_get("to_state")?,
-                    at_ms: r.try_get("moved_at")?,
-                    detail: r.try_get("move_detail")?,
-                    order: order_from(r)?,
-                })
+                Ok(read_row!(r => OrderMove {
+                    event_id: "move_id",
+                    to_state,
+                    at_ms: "moved_at",
+                    detail: "move_detail",
+                    order = order_from(r)?,
+                }))
             })
             .collect()
     }

@@ -182,29 +182,29 @@ pub(crate) fn order_from(r: &AnyRow) -> Result<OrderRow> {
     let kind: String = r.try_get("kind")?;
     let state: String = r.try_get("state")?;
     let params: String = r.try_get("params")?;
-    Ok(OrderRow {
-        id: r.try_get("id")?,
-        order: NewOrder {
-            idem_key: r.try_get("idem_key")?,
-            account: r.try_get("account")?,
-            kind: kind
+    Ok(read_row!(r => OrderRow {
+        id,
+        order = read_row!(r => NewOrder {
+            idem_key,
+            account,
+            kind = kind
                 .parse::<ResourceKind>()
                 .map_err(|_| StoreError::Corrupt(format!("order kind {kind:?}")))?,
-            operation: r.try_get("operation")?,
-            target: r.try_get("target")?,
-            params: serde_json::from_str(&params)
+            operation,
+            target,
+            params = serde_json::from_str(&params)
                 .map_err(|e| StoreError::Corrupt(format!("order params: {e}")))?,
-            quoted_fen: r.try_get("quoted_fen")?,
-            actor: r.try_get("actor")?,
-        },
-        state: OrderState::parse(&state)
+            quoted_fen,
+            actor,
+        }),
+        state = OrderState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("order state {state:?}")))?,
-        charged_fen: r.try_get("charged_fen")?,
-        upstream_ref: r.try_get("upstream_ref")?,
-        resource_ref: r.try_get("resource_ref")?,
-        created_ms: r.try_get("created_at")?,
-        updated_ms: r.try_get("updated_at")?,
-    })
+        charged_fen,
+        upstream_ref,
+        resource_ref,
+        created_ms: "created_at",
+        updated_ms: "updated_at",
+    }))
 }
 
 pub(crate) async fn insert_transaction(
@@ -510,15 +510,15 @@ impl OrderStore for SqlStore {
                     })
                     .transpose()
                 };
-                Ok(OrderEvent {
-                    id: r.try_get("id")?,
-                    order_id: r.try_get("order_id")?,
-                    at_ms: r.try_get("at")?,
-                    from: state("from_state")?,
-                    to: state("to_state")?
+                Ok(read_row!(r => OrderEvent {
+                    id,
+                    order_id,
+                    at_ms: "at",
+                    from = state("from_state")?,
+                    to = state("to_state")?
                         .ok_or_else(|| StoreError::Corrupt("order event without a state".into()))?,
-                    detail: r.try_get("detail")?,
-                })
+                    detail,
+                }))
             })
             .collect()
     }
@@ -681,12 +681,5 @@ impl OrderStore for SqlStore {
 /// A ledger line as the listings select it (`txn_id`, `at`, `memo`, `order_id`,
 /// `account`, `fen`).
 fn ledger_line(r: &sqlx::any::AnyRow) -> Result<LedgerLine> {
-    Ok(LedgerLine {
-        txn_id: r.try_get("txn_id")?,
-        at_ms: r.try_get("at")?,
-        memo: r.try_get("memo")?,
-        order_id: r.try_get("order_id")?,
-        account: r.try_get("account")?,
-        fen: r.try_get("fen")?,
-    })
+    Ok(read_row!(r => LedgerLine { txn_id, at_ms: "at", memo, order_id, account, fen }))
 }

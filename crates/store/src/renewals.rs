@@ -131,17 +131,17 @@ fn policy_from(r: &AnyRow) -> Result<PolicyRow> {
     let key: String = r.try_get("rkey")?;
     let kind: String = r.try_get("kind")?;
     let auto: Option<i64> = r.try_get("auto_renew")?;
-    Ok(PolicyRow {
-        scope: PolicyScope {
+    Ok(read_row!(r => PolicyRow {
+        scope = PolicyScope {
             kind: kind_of(&kind)?,
             resource: (!account.is_empty()).then_some((account, key)),
         },
-        auto_renew: auto.map(|a| a != 0),
-        days_before: r.try_get("days_before")?,
-        max_price_fen: r.try_get("max_price_fen")?,
-        months: r.try_get("months")?,
-        updated_ms: r.try_get("updated_at")?,
-    })
+        auto_renew = auto.map(|a| a != 0),
+        days_before,
+        max_price_fen,
+        months,
+        updated_ms: "updated_at",
+    }))
 }
 
 const POLICY_COLUMNS: &str =
@@ -272,15 +272,15 @@ impl RenewalStore for SqlStore {
         rows.iter()
             .map(|r| {
                 let kind: String = r.try_get("kind")?;
-                Ok(RenewalNotice {
-                    account: r.try_get("account")?,
-                    kind: kind_of(&kind)?,
-                    key: r.try_get("rkey")?,
-                    expires_ms: r.try_get("expires_at")?,
-                    stage: r.try_get("stage")?,
-                    at_ms: r.try_get("at")?,
-                    detail: r.try_get("detail")?,
-                })
+                Ok(read_row!(r => RenewalNotice {
+                    account,
+                    kind = kind_of(&kind)?,
+                    key: "rkey",
+                    expires_ms: "expires_at",
+                    stage,
+                    at_ms: "at",
+                    detail,
+                }))
             })
             .collect()
     }

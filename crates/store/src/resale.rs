@@ -268,29 +268,24 @@ fn new_appid() -> Result<String> {
 
 fn tenant_from(r: &AnyRow) -> Result<TenantRow> {
     let state: String = r.try_get("state")?;
-    Ok(TenantRow {
-        name: r.try_get("name")?,
-        appid: r.try_get("appid")?,
-        state: TenantState::parse(&state)
+    Ok(read_row!(r => TenantRow {
+        name,
+        appid,
+        state = TenantState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("tenant state {state:?}")))?,
-        price_level: r.try_get("price_level")?,
-        credit_limit_fen: r.try_get("credit_limit_fen")?,
-        created_ms: r.try_get("created_at")?,
-        updated_ms: r.try_get("updated_at")?,
-    })
+        price_level,
+        credit_limit_fen,
+        created_ms: "created_at",
+        updated_ms: "updated_at",
+    }))
 }
 
 fn deposit_from(r: &AnyRow) -> Result<DepositRow> {
-    Ok(DepositRow {
-        deposit: NewDeposit {
-            idem_key: r.try_get("idem_key")?,
-            tenant: r.try_get("tenant")?,
-            fen: r.try_get("fen")?,
-            actor: r.try_get("actor")?,
-        },
-        txn_id: r.try_get("txn_id")?,
-        at_ms: r.try_get("at")?,
-    })
+    Ok(read_row!(r => DepositRow {
+        deposit = read_row!(r => NewDeposit { idem_key, tenant, fen, actor }),
+        txn_id,
+        at_ms: "at",
+    }))
 }
 
 fn product_from(r: &AnyRow) -> Result<ProductRow> {
@@ -300,27 +295,27 @@ fn product_from(r: &AnyRow) -> Result<ProductRow> {
         let text: String = r.try_get(col)?;
         serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("product {col}: {e}")))
     };
-    Ok(ProductRow {
-        id: r.try_get("id")?,
-        product: NewProduct {
-            name: r.try_get("name")?,
-            title: r.try_get("title")?,
-            account: r.try_get("account")?,
-            kind: kind
+    Ok(read_row!(r => ProductRow {
+        id,
+        product = read_row!(r => NewProduct {
+            name,
+            title,
+            account,
+            kind = kind
                 .parse()
                 .map_err(|_| StoreError::Corrupt(format!("product kind {kind:?}")))?,
-            offer: r.try_get("offer")?,
-            options: json("options")?,
-            rule: json("rule")?,
-        },
-        state: match state.as_str() {
+            offer,
+            options = json("options")?,
+            rule = json("rule")?,
+        }),
+        state = match state.as_str() {
             "on_sale" => ProductState::OnSale,
             "retired" => ProductState::Retired,
             _ => return Err(StoreError::Corrupt(format!("product state {state:?}"))),
         },
-        created_ms: r.try_get("created_at")?,
-        updated_ms: r.try_get("updated_at")?,
-    })
+        created_ms: "created_at",
+        updated_ms: "updated_at",
+    }))
 }
 
 fn to_text(v: &serde_json::Value) -> Result<String> {

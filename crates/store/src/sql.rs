@@ -75,13 +75,7 @@ impl VerifiedTokens {
     }
 }
 
-impl std::fmt::Debug for SqlStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqlStore")
-            .field("dialect", &self.dialect)
-            .finish_non_exhaustive()
-    }
-}
+idcgate_core::debug_shows!(SqlStore: dialect);
 
 pub(crate) fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
@@ -387,19 +381,19 @@ impl SqlStore {
     fn resource_from_row(r: &AnyRow) -> Result<ResourceRow> {
         let kind: String = r.try_get("kind")?;
         let data: String = r.try_get("data")?;
-        Ok(ResourceRow {
-            account: r.try_get("account")?,
-            kind: kind
+        Ok(read_row!(r => ResourceRow {
+            account,
+            kind = kind
                 .parse()
                 .map_err(|e: idcgate_core::Error| StoreError::Corrupt(e.to_string()))?,
-            key: r.try_get("rkey")?,
-            name: r.try_get("name")?,
-            data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            expires_at_ms: r.try_get("expires_at")?,
-            first_seen_ms: r.try_get("first_seen")?,
-            last_seen_ms: r.try_get("last_seen")?,
-            gone_at_ms: r.try_get("gone_at")?,
-        })
+            key: "rkey",
+            name,
+            data = serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            expires_at_ms: "expires_at",
+            first_seen_ms: "first_seen",
+            last_seen_ms: "last_seen",
+            gone_at_ms: "gone_at",
+        }))
     }
 
     /// Every zone of `account` is listed at its next sync.
@@ -900,29 +894,22 @@ pub(crate) fn escape_like(text: &str) -> String {
 }
 
 pub(crate) fn audit_from_row(r: &AnyRow) -> Result<AuditEntry> {
-    Ok(AuditEntry {
-        id: r.try_get("id")?,
-        at_ms: r.try_get("at")?,
-        actor: r.try_get("actor")?,
-        action: r.try_get("action")?,
-        target: r.try_get("target")?,
-        outcome: r.try_get("outcome")?,
-        detail: r.try_get("detail")?,
-        intent_id: r.try_get("intent_id")?,
-    })
+    Ok(read_row!(r => AuditEntry {
+        id, at_ms: "at", actor, action, target, outcome, detail, intent_id,
+    }))
 }
 
 fn token_from_row(r: &AnyRow) -> Result<TokenInfo> {
     let scope: String = r.try_get("scope")?;
     let revoked: Option<i64> = r.try_get("revoked_at")?;
-    Ok(TokenInfo {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
-        scope: Scope::parse(&scope)
+    Ok(read_row!(r => TokenInfo {
+        id,
+        name,
+        scope = Scope::parse(&scope)
             .ok_or_else(|| StoreError::Corrupt(format!("scope {scope:?}")))?,
-        created_at_ms: r.try_get("created_at")?,
-        revoked: revoked.is_some(),
-    })
+        created_at_ms: "created_at",
+        revoked = revoked.is_some(),
+    }))
 }
 
 impl SqlStore {
@@ -1271,17 +1258,17 @@ impl Store for SqlStore {
                     })
                     .transpose()
                 };
-                Ok(ChangeRow {
-                    account: r.try_get("account")?,
-                    kind: kind
+                Ok(read_row!(r => ChangeRow {
+                    account,
+                    kind = kind
                         .parse()
                         .map_err(|e: idcgate_core::Error| StoreError::Corrupt(e.to_string()))?,
-                    key: r.try_get("rkey")?,
-                    change: ChangeKind::parse(&change)?,
-                    at_ms: r.try_get("at")?,
-                    before: parse(r.try_get("before_data")?)?,
-                    after: parse(r.try_get("after_data")?)?,
-                })
+                    key: "rkey",
+                    change = ChangeKind::parse(&change)?,
+                    at_ms: "at",
+                    before = parse(r.try_get("before_data")?)?,
+                    after = parse(r.try_get("after_data")?)?,
+                }))
             })
             .collect()
     }
@@ -1325,15 +1312,7 @@ impl Store for SqlStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| {
-                Ok(AuditIntent {
-                    id: r.try_get("id")?,
-                    at_ms: r.try_get("at")?,
-                    actor: r.try_get("actor")?,
-                    action: r.try_get("action")?,
-                    target: r.try_get("target")?,
-                })
-            })
+            .map(|r| Ok(read_row!(r => AuditIntent { id, at_ms: "at", actor, action, target })))
             .collect()
     }
 
@@ -1699,14 +1678,9 @@ impl Store for SqlStore {
 const READING_COLUMNS: &str = "id, account, at, available_fen, credit_fen, source";
 
 fn reading_from(r: &AnyRow) -> Result<BalanceReading> {
-    Ok(BalanceReading {
-        id: r.try_get("id")?,
-        account: r.try_get("account")?,
-        at_ms: r.try_get("at")?,
-        available_fen: r.try_get("available_fen")?,
-        credit_fen: r.try_get("credit_fen")?,
-        source: r.try_get("source")?,
-    })
+    Ok(read_row!(r => BalanceReading {
+        id, account, at_ms: "at", available_fen, credit_fen, source,
+    }))
 }
 
 /// The least string above every string that starts with `prefix` in code point (and

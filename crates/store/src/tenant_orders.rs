@@ -277,41 +277,34 @@ const CHARGE_COLUMNS: &str = "id, tenant_order_id, idem_key, what, fen, months, 
 fn order_from(r: &AnyRow) -> Result<TenantOrderRow> {
     let kind: String = r.try_get("kind")?;
     let state: String = r.try_get("state")?;
-    Ok(TenantOrderRow {
-        id: r.try_get("id")?,
-        order: NewTenantOrder {
-            tenant: r.try_get("tenant")?,
-            idem_key: r.try_get("idem_key")?,
-            product: r.try_get("product")?,
-            kind: kind
+    Ok(read_row!(r => TenantOrderRow {
+        id,
+        order = read_row!(r => NewTenantOrder {
+            tenant,
+            idem_key,
+            product,
+            kind = kind
                 .parse()
                 .map_err(|_| StoreError::Corrupt(format!("tenant order kind {kind:?}")))?,
-            account: r.try_get("account")?,
-            months: r.try_get("months")?,
-            client_order_id: r.try_get("client_order_id")?,
-            client_user_id: r.try_get("client_user_id")?,
-        },
-        state: TenantOrderState::parse(&state)
+            account,
+            months,
+            client_order_id,
+            client_user_id,
+        }),
+        state = TenantOrderState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("tenant order state {state:?}")))?,
-        resource: r.try_get("resource")?,
-        expires_ms: r.try_get("expires_at")?,
-        detail: r.try_get("detail")?,
-        created_ms: r.try_get("created_at")?,
-        updated_ms: r.try_get("updated_at")?,
-    })
+        resource,
+        expires_ms: "expires_at",
+        detail,
+        created_ms: "created_at",
+        updated_ms: "updated_at",
+    }))
 }
 
 fn charge_from(r: &AnyRow) -> Result<TenantCharge> {
-    Ok(TenantCharge {
-        id: r.try_get("id")?,
-        tenant_order_id: r.try_get("tenant_order_id")?,
-        idem_key: r.try_get("idem_key")?,
-        what: r.try_get("what")?,
-        fen: r.try_get("fen")?,
-        months: r.try_get("months")?,
-        txn_id: r.try_get("txn_id")?,
-        at_ms: r.try_get("at")?,
-    })
+    Ok(read_row!(r => TenantCharge {
+        id, tenant_order_id, idem_key, what, fen, months, txn_id, at_ms: "at",
+    }))
 }
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
