@@ -7,7 +7,7 @@
 //! nothing), and a failed login is counted in the database so every instance on it
 //! sees one lockout.
 
-use crate::{Result, SqlStore, StoreError};
+use crate::{ReadRows, Result, SqlStore, StoreError};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -218,18 +218,16 @@ impl OperatorStore for SqlStore {
     }
 
     async fn get_operator(&self, name: &str) -> Result<Option<OperatorRow>> {
-        let row = sqlx::query("SELECT * FROM operators WHERE name = $1")
+        sqlx::query("SELECT * FROM operators WHERE name = $1")
             .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(operator_from_row).transpose()
+            .read_optional(&self.pool, operator_from_row)
+            .await
     }
 
     async fn list_operators(&self) -> Result<Vec<OperatorRow>> {
-        let rows = sqlx::query("SELECT * FROM operators ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(operator_from_row).collect()
+        sqlx::query("SELECT * FROM operators ORDER BY name")
+            .read_all(&self.pool, operator_from_row)
+            .await
     }
 
     async fn set_operator_password(&self, name: &str, hash: &str, now_ms: i64) -> Result<bool> {

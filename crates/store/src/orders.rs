@@ -6,7 +6,7 @@
 //! written whole in one database transaction, together with the order move it explains.
 
 use crate::sql::SqlStore;
-use crate::{Result, StoreError};
+use crate::{ReadRows, Result, StoreError};
 use async_trait::async_trait;
 use idcgate_core::ledger::{LedgerAccount, Transaction};
 use idcgate_core::{Money, OrderState, ResourceKind};
@@ -417,7 +417,7 @@ impl OrderStore for SqlStore {
     }
 
     async fn list_orders(&self, f: &OrderFilter) -> Result<Vec<OrderRow>> {
-        let rows = sqlx::query(&format!(
+        sqlx::query(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders
              WHERE ($1 IS NULL OR account = $1) AND ($2 IS NULL OR state = $2)
                AND ($3 IS NULL OR updated_at < $3) AND ($4 IS NULL OR target = $4)
@@ -428,9 +428,8 @@ impl OrderStore for SqlStore {
         .bind(f.updated_before_ms)
         .bind(f.target.as_deref())
         .bind(f.limit.unwrap_or(1000))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(order_from).collect()
+        .read_all(&self.pool, order_from)
+        .await
     }
 
     async fn page_orders(
@@ -494,33 +493,30 @@ impl OrderStore for SqlStore {
     }
 
     async fn order_events(&self, id: i64) -> Result<Vec<OrderEvent>> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT id, order_id, at, from_state, to_state, detail FROM order_events WHERE order_id = $1 ORDER BY id",
         )
         .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let state = |col: &str| -> Result<Option<OrderState>> {
-                    let s: Option<String> = r.try_get(col)?;
-                    s.map(|s| {
-                        OrderState::parse(&s)
-                            .ok_or_else(|| StoreError::Corrupt(format!("order state {s:?}")))
-                    })
-                    .transpose()
-                };
-                Ok(read_row!(r => OrderEvent {
-                    id,
-                    order_id,
-                    at_ms: "at",
-                    from = state("from_state")?,
-                    to = state("to_state")?
-                        .ok_or_else(|| StoreError::Corrupt("order event without a state".into()))?,
-                    detail,
-                }))
-            })
-            .collect()
+        .read_all(&self.pool, |r| {
+            let state = |col: &str| -> Result<Option<OrderState>> {
+                let s: Option<String> = r.try_get(col)?;
+                s.map(|s| {
+                    OrderState::parse(&s)
+                        .ok_or_else(|| StoreError::Corrupt(format!("order state {s:?}")))
+                })
+                .transpose()
+            };
+            Ok(read_row!(r => OrderEvent {
+                id,
+                order_id,
+                at_ms: "at",
+                from = state("from_state")?,
+                to = state("to_state")?
+                    .ok_or_else(|| StoreError::Corrupt("order event without a state".into()))?,
+                detail,
+            }))
+        })
+        .await
     }
 
     async fn post_transaction(&self, t: &Transaction) -> Result<i64> {
@@ -536,7 +532,7 @@ impl OrderStore for SqlStore {
             Some(a) => (Some(a.to_string()), None),
             None => (None, None),
         };
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT t.id AS txn_id, t.at, t.memo, t.order_id, e.account, e.fen
              FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.txn_id
              WHERE ($1 IS NULL OR e.account = $1) AND ($2 IS NULL OR e.account LIKE $2)
@@ -547,9 +543,8 @@ impl OrderStore for SqlStore {
         .bind(prefix)
         .bind(f.since_ms)
         .bind(f.limit.unwrap_or(10_000))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(ledger_line).collect()
+        .read_all(&self.pool, ledger_line)
+        .await
     }
 
     async fn page_ledger(
@@ -656,25 +651,19 @@ impl OrderStore for SqlStore {
 
     async fn ledger_balances(&self) -> Result<Vec<(String, i64)>> {
         // CAST: PostgreSQL sums BIGINT into NUMERIC, which the Any driver cannot read.
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT account, CAST(SUM(fen) AS BIGINT) AS balance FROM ledger_entries GROUP BY account ORDER BY account",
         )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("account")?, r.try_get("balance")?)))
-            .collect()
+        .read_all(&self.pool, |r| Ok((r.try_get("account")?, r.try_get("balance")?)))
+        .await
     }
 
     async fn unbalanced_transactions(&self) -> Result<Vec<i64>> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT txn_id FROM ledger_entries GROUP BY txn_id HAVING SUM(fen) <> 0 ORDER BY txn_id",
         )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| r.try_get::<i64, _>(0).map_err(StoreError::from))
-            .collect()
+        .read_all(&self.pool, |r| r.try_get::<i64, _>(0).map_err(StoreError::from))
+        .await
     }
 }
 

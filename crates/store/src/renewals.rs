@@ -5,7 +5,7 @@
 //! The store keeps rows; what they mean together (which level wins, what is due) is the
 //! engine's `renewals` module.
 
-use crate::{Result, SqlStore, StoreError};
+use crate::{ReadRows, Result, SqlStore, StoreError};
 use async_trait::async_trait;
 use idcgate_core::ResourceKind;
 use serde::{Deserialize, Serialize};
@@ -150,12 +150,11 @@ const POLICY_COLUMNS: &str =
 #[async_trait]
 impl RenewalStore for SqlStore {
     async fn renewal_policies(&self) -> Result<Vec<PolicyRow>> {
-        let rows = sqlx::query(&format!(
+        sqlx::query(&format!(
             "SELECT {POLICY_COLUMNS} FROM renewal_policies ORDER BY account, kind, rkey"
         ))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(policy_from).collect()
+        .read_all(&self.pool, policy_from)
+        .await
     }
 
     async fn put_renewal_policy(
@@ -230,12 +229,11 @@ impl RenewalStore for SqlStore {
     }
 
     async fn renewal_floors(&self) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query("SELECT account, floor_fen FROM renewal_floors ORDER BY account")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("account")?, r.try_get("floor_fen")?)))
-            .collect()
+        sqlx::query("SELECT account, floor_fen FROM renewal_floors ORDER BY account")
+            .read_all(&self.pool, |r| {
+                Ok((r.try_get("account")?, r.try_get("floor_fen")?))
+            })
+            .await
     }
 
     async fn record_renewal_notice(&self, n: &RenewalNotice) -> Result<bool> {
@@ -261,28 +259,25 @@ impl RenewalStore for SqlStore {
         account: Option<&str>,
         limit: i64,
     ) -> Result<Vec<RenewalNotice>> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT account, kind, rkey, expires_at, stage, at, detail FROM renewal_notices
              WHERE ($1 IS NULL OR account = $1) ORDER BY at DESC, kind, rkey, stage LIMIT $2",
         )
         .bind(account)
         .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let kind: String = r.try_get("kind")?;
-                Ok(read_row!(r => RenewalNotice {
-                    account,
-                    kind = kind_of(&kind)?,
-                    key: "rkey",
-                    expires_ms: "expires_at",
-                    stage,
-                    at_ms: "at",
-                    detail,
-                }))
-            })
-            .collect()
+        .read_all(&self.pool, |r| {
+            let kind: String = r.try_get("kind")?;
+            Ok(read_row!(r => RenewalNotice {
+                account,
+                kind = kind_of(&kind)?,
+                key: "rkey",
+                expires_ms: "expires_at",
+                stage,
+                at_ms: "at",
+                detail,
+            }))
+        })
+        .await
     }
 
     async fn claim_job_now(

@@ -1,4 +1,9 @@
-//! Reading a struct from a row.
+//! Reading values from rows: a struct from one row, and a query's rows into values.
+
+use crate::Result;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{Any, AnyPool};
+use std::future::Future;
 
 /// A struct read from a row, field by field: `field` is the column of its own name,
 /// `field: "column"` a column named otherwise, `field = value` anything a column's
@@ -19,4 +24,43 @@ macro_rules! read_row {
             $($field: read_row!(@field $r, $field $(: $column)? $(= $value)?)),*
         }
     };
+}
+
+/// A query run on the pool, its rows read by `from`.
+pub(crate) trait ReadRows {
+    /// Every row the query selects, collected (in a `Vec`, a map, ...).
+    fn read_all<C, T, F>(self, pool: &AnyPool, from: F) -> impl Future<Output = Result<C>> + Send
+    where
+        C: FromIterator<T>,
+        F: Fn(&AnyRow) -> Result<T> + Send;
+
+    /// The row the query selects, if any.
+    fn read_optional<T, F>(
+        self,
+        pool: &AnyPool,
+        from: F,
+    ) -> impl Future<Output = Result<Option<T>>> + Send
+    where
+        F: FnOnce(&AnyRow) -> Result<T> + Send;
+}
+
+impl<'q> ReadRows for sqlx::query::Query<'q, Any, AnyArguments<'q>> {
+    async fn read_all<C, T, F>(self, pool: &AnyPool, from: F) -> Result<C>
+    where
+        C: FromIterator<T>,
+        F: Fn(&AnyRow) -> Result<T> + Send,
+    {
+        self.fetch_all(pool).await?.iter().map(from).collect()
+    }
+
+    async fn read_optional<T, F>(self, pool: &AnyPool, from: F) -> Result<Option<T>>
+    where
+        F: FnOnce(&AnyRow) -> Result<T> + Send,
+    {
+        self.fetch_optional(pool)
+            .await?
+            .as_ref()
+            .map(from)
+            .transpose()
+    }
 }

@@ -112,11 +112,10 @@ impl SqlStore {
     where
         K: 'q + Send + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>,
     {
-        let row = sqlx::query(sql)
+        sqlx::query(sql)
             .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(from).transpose()
+            .read_optional(&self.pool, from)
+            .await
     }
 
     /// The rows `sql` selects for its one parameter `$1 = key`, read by `from`.
@@ -129,8 +128,7 @@ impl SqlStore {
     where
         K: 'q + Send + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>,
     {
-        let rows = sqlx::query(sql).bind(key).fetch_all(&self.pool).await?;
-        rows.iter().map(from).collect()
+        sqlx::query(sql).bind(key).read_all(&self.pool, from).await
     }
 
     /// Opens (creating if needed) and migrates the database at `url`
@@ -974,10 +972,9 @@ impl Store for SqlStore {
     }
 
     async fn list_accounts(&self) -> Result<Vec<UpstreamAccount>> {
-        let rows = sqlx::query("SELECT * FROM accounts ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| self.account_from_row(r)).collect()
+        sqlx::query("SELECT * FROM accounts ORDER BY name")
+            .read_all(&self.pool, |r| self.account_from_row(r))
+            .await
     }
 
     async fn remove_account(&self, name: &str) -> Result<bool> {
@@ -1166,14 +1163,12 @@ impl Store for SqlStore {
         kind: ResourceKind,
         key: &str,
     ) -> Result<Option<ResourceRow>> {
-        let row =
-            sqlx::query("SELECT * FROM resources WHERE account = $1 AND kind = $2 AND rkey = $3")
-                .bind(text(account).into_owned())
-                .bind(kind.as_str())
-                .bind(text(key).into_owned())
-                .fetch_optional(&self.pool)
-                .await?;
-        row.as_ref().map(Self::resource_from_row).transpose()
+        sqlx::query("SELECT * FROM resources WHERE account = $1 AND kind = $2 AND rkey = $3")
+            .bind(text(account).into_owned())
+            .bind(kind.as_str())
+            .bind(text(key).into_owned())
+            .read_optional(&self.pool, Self::resource_from_row)
+            .await
     }
 
     async fn get_resources(
@@ -1202,8 +1197,7 @@ impl Store for SqlStore {
         for k in keys {
             q = q.bind(text(k).into_owned());
         }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter().map(Self::resource_from_row).collect()
+        q.read_all(&self.pool, Self::resource_from_row).await
     }
 
     async fn delete_resource(
@@ -1303,17 +1297,16 @@ impl Store for SqlStore {
     }
 
     async fn unfinished_audit(&self, limit: i64) -> Result<Vec<AuditIntent>> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT i.id, i.at, i.actor, i.action, i.target FROM audit_intents i
              WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.intent_id = i.id)
              ORDER BY i.id DESC LIMIT $1",
         )
         .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| Ok(read_row!(r => AuditIntent { id, at_ms: "at", actor, action, target })))
-            .collect()
+        .read_all(&self.pool, |r| {
+            Ok(read_row!(r => AuditIntent { id, at_ms: "at", actor, action, target }))
+        })
+        .await
     }
 
     async fn page_audit(
@@ -1397,36 +1390,31 @@ impl Store for SqlStore {
     }
 
     async fn audit_outcomes(&self, limit: i64) -> Result<Vec<String>> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT DISTINCT outcome FROM (SELECT outcome FROM audit_log ORDER BY id DESC LIMIT $1) recent
              ORDER BY outcome",
         )
         .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
-            .collect()
+        .read_all(&self.pool, |r| r.try_get::<String, _>(0).map_err(StoreError::from))
+        .await
     }
 
     async fn list_audit(&self, limit: i64) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1")
+        sqlx::query("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1")
             .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(audit_from_row).collect()
+            .read_all(&self.pool, audit_from_row)
+            .await
     }
 
     async fn last_audit_per_target(&self, action: &str) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT * FROM audit_log WHERE id IN
                (SELECT MAX(id) FROM audit_log WHERE action = $1 GROUP BY target)
              ORDER BY target",
         )
         .bind(action)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(audit_from_row).collect()
+        .read_all(&self.pool, audit_from_row)
+        .await
     }
 
     async fn create_token(
@@ -1474,10 +1462,9 @@ impl Store for SqlStore {
     }
 
     async fn list_tokens(&self) -> Result<Vec<TokenInfo>> {
-        let rows = sqlx::query("SELECT * FROM api_tokens ORDER BY created_at, name")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(token_from_row).collect()
+        sqlx::query("SELECT * FROM api_tokens ORDER BY created_at, name")
+            .read_all(&self.pool, token_from_row)
+            .await
     }
 
     async fn revoke_token(&self, id_or_name: &str) -> Result<bool> {
@@ -1646,16 +1633,15 @@ impl Store for SqlStore {
         since_ms: i64,
         limit: i64,
     ) -> Result<Vec<BalanceReading>> {
-        let rows = sqlx::query(&format!(
+        sqlx::query(&format!(
             "SELECT {READING_COLUMNS} FROM balance_readings
              WHERE account = $1 AND at >= $2 ORDER BY at, id LIMIT $3"
         ))
         .bind(account)
         .bind(since_ms)
         .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(reading_from).collect()
+        .read_all(&self.pool, reading_from)
+        .await
     }
 
     async fn balance_reading_before(
@@ -1663,15 +1649,14 @@ impl Store for SqlStore {
         account: &str,
         at_ms: i64,
     ) -> Result<Option<BalanceReading>> {
-        let row = sqlx::query(&format!(
+        sqlx::query(&format!(
             "SELECT {READING_COLUMNS} FROM balance_readings
              WHERE account = $1 AND at <= $2 ORDER BY at DESC, id DESC LIMIT 1"
         ))
         .bind(account)
         .bind(at_ms)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(reading_from).transpose()
+        .read_optional(&self.pool, reading_from)
+        .await
     }
 }
 

@@ -15,7 +15,7 @@
 
 use crate::migrations::Dialect;
 use crate::orders::insert_transaction;
-use crate::{Result, SqlStore, StoreError};
+use crate::{ReadRows, Result, SqlStore, StoreError};
 use async_trait::async_trait;
 use idcgate_core::ledger::{Entry, LedgerAccount, Transaction};
 use idcgate_core::ResourceKind;
@@ -762,8 +762,7 @@ impl TenantOrderStore for SqlStore {
         for v in values {
             q = q.bind(v);
         }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter().map(order_from).collect()
+        q.read_all(&self.pool, order_from).await
     }
 
     async fn count_tenant_orders(&self, f: &TenantOrderFilter) -> Result<i64> {
@@ -821,15 +820,13 @@ impl TenantOrderStore for SqlStore {
         for id in tenant_orders {
             q = q.bind(*id);
         }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let params: String = r.try_get("params")?;
-                let params = serde_json::from_str(&params)
-                    .map_err(|e| StoreError::Corrupt(format!("order params: {e}")))?;
-                Ok((r.try_get("tenant_order_id")?, params))
-            })
-            .collect()
+        q.read_all(&self.pool, |r| {
+            let params: String = r.try_get("params")?;
+            let params = serde_json::from_str(&params)
+                .map_err(|e| StoreError::Corrupt(format!("order params: {e}")))?;
+            Ok((r.try_get("tenant_order_id")?, params))
+        })
+        .await
     }
 
     async fn tenant_charges(&self, tenant: &str) -> Result<Vec<TenantCharge>> {
@@ -851,7 +848,7 @@ impl TenantOrderStore for SqlStore {
         // A refund's upstream return is keyed `<tenant order key>:refund`; when the
         // tenant got something back a charge carries that key, and when it got nothing
         // (an expired order) the second part finds the return all the same.
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT tenant, product, COUNT(DISTINCT id),
                 CAST(COALESCE(SUM(rev), 0) AS BIGINT), CAST(COALESCE(SUM(cost), 0) AS BIGINT)
              FROM (
@@ -871,18 +868,15 @@ impl TenantOrderStore for SqlStore {
              GROUP BY tenant, product ORDER BY tenant, product",
         )
         .bind(tenant)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(MarginRow {
-                    tenant: r.try_get(0)?,
-                    product: r.try_get(1)?,
-                    orders: r.try_get(2)?,
-                    revenue_fen: r.try_get(3)?,
-                    cost_fen: r.try_get(4)?,
-                })
+        .read_all(&self.pool, |r| {
+            Ok(MarginRow {
+                tenant: r.try_get(0)?,
+                product: r.try_get(1)?,
+                orders: r.try_get(2)?,
+                revenue_fen: r.try_get(3)?,
+                cost_fen: r.try_get(4)?,
             })
-            .collect()
+        })
+        .await
     }
 }
