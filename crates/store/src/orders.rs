@@ -6,7 +6,7 @@
 //! written whole in one database transaction, together with the order move it explains.
 
 use crate::sql::SqlStore;
-use crate::{ReadRows, Result, StoreError};
+use crate::{ReadRows, Result, StoreError, Table};
 use async_trait::async_trait;
 use idcgate_core::ledger::{LedgerAccount, Transaction};
 use idcgate_core::{Money, OrderState, ResourceKind};
@@ -177,6 +177,12 @@ pub trait OrderStore: Send + Sync {
 }
 
 const ORDER_COLUMNS: &str = "id, idem_key, account, kind, operation, target, params, quoted_fen, actor, state, charged_fen, upstream_ref, resource_ref, created_at, updated_at";
+
+const ORDERS: Table<OrderRow> = Table {
+    name: "orders",
+    columns: ORDER_COLUMNS,
+    from: order_from,
+};
 
 pub(crate) fn order_from(r: &AnyRow) -> Result<OrderRow> {
     let kind: String = r.try_get("kind")?;
@@ -407,13 +413,11 @@ impl OrderStore for SqlStore {
     }
 
     async fn get_order(&self, id: i64) -> Result<Option<OrderRow>> {
-        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
-        self.row_for(&sql, id, order_from).await
+        self.row_by(&ORDERS, "id", id).await
     }
 
     async fn order_by_key(&self, idem_key: &str) -> Result<Option<OrderRow>> {
-        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE idem_key = $1");
-        self.row_for(&sql, idem_key, order_from).await
+        self.row_by(&ORDERS, "idem_key", idem_key).await
     }
 
     async fn list_orders(&self, f: &OrderFilter) -> Result<Vec<OrderRow>> {

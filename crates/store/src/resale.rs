@@ -13,7 +13,7 @@
 
 use crate::crypto::{digest, random_hex, same_digest};
 use crate::orders::insert_transaction;
-use crate::{Result, SqlStore, StoreError};
+use crate::{Result, SqlStore, StoreError, Table};
 use async_trait::async_trait;
 use idcgate_core::ledger::{LedgerAccount, Transaction};
 use idcgate_core::ResourceKind;
@@ -266,6 +266,22 @@ fn new_appid() -> Result<String> {
     Ok((10_000_000 + n % 90_000_000).to_string())
 }
 
+const TENANTS: Table<TenantRow> = Table {
+    name: "tenants",
+    columns: TENANT_COLUMNS,
+    from: tenant_from,
+};
+const DEPOSITS: Table<DepositRow> = Table {
+    name: "tenant_deposits",
+    columns: DEPOSIT_COLUMNS,
+    from: deposit_from,
+};
+const PRODUCTS: Table<ProductRow> = Table {
+    name: "products",
+    columns: PRODUCT_COLUMNS,
+    from: product_from,
+};
+
 fn tenant_from(r: &AnyRow) -> Result<TenantRow> {
     let state: String = r.try_get("state")?;
     Ok(read_row!(r => TenantRow {
@@ -324,8 +340,7 @@ fn to_text(v: &serde_json::Value) -> Result<String> {
 
 impl SqlStore {
     async fn tenant_where(&self, column: &str, value: &str) -> Result<Option<TenantRow>> {
-        let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE {column} = $1");
-        self.row_for(&sql, value, tenant_from).await
+        self.row_by(&TENANTS, column, value).await
     }
 }
 
@@ -555,8 +570,7 @@ impl ResaleStore for SqlStore {
     }
 
     async fn deposit_by_key(&self, idem_key: &str) -> Result<Option<DepositRow>> {
-        let sql = format!("SELECT {DEPOSIT_COLUMNS} FROM tenant_deposits WHERE idem_key = $1");
-        self.row_for(&sql, idem_key, deposit_from).await
+        self.row_by(&DEPOSITS, "idem_key", idem_key).await
     }
 
     async fn deposits(&self, tenant: &str) -> Result<Vec<DepositRow>> {
@@ -608,14 +622,8 @@ impl ResaleStore for SqlStore {
             .then(|| name_or_id.parse::<i64>().ok())
             .flatten();
         match by_id {
-            Some(id) => {
-                let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1");
-                self.row_for(&sql, id, product_from).await
-            }
-            None => {
-                let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE name = $1");
-                self.row_for(&sql, name_or_id, product_from).await
-            }
+            Some(id) => self.row_by(&PRODUCTS, "id", id).await,
+            None => self.row_by(&PRODUCTS, "name", name_or_id).await,
         }
     }
 

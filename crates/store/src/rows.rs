@@ -64,3 +64,10 @@ impl<'q> ReadRows for sqlx::query::Query<'q, Any, AnyArguments<'q>> {
             .transpose()
     }
 }
+
+/// A table as its rows are read: its name, the columns selected, and the reading.
+pub(crate) struct Table<T> {
+    pub name: &'static str,
+    pub columns: &'static str,
+    pub from: fn(&AnyRow) -> Result<T>,
+}

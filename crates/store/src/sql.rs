@@ -102,19 +102,24 @@ impl SqlStore {
         InventoryWrite(&self.inventory)
     }
 
-    /// The row `sql` selects for its one parameter `$1 = key`, read by `from`.
-    pub(crate) async fn row_for<'q, K, T>(
+    /// The row of `table` whose `column` (a unique one) is `key`.
+    pub(crate) async fn row_by<'k, K, T>(
         &self,
-        sql: &'q str,
+        table: &Table<T>,
+        column: &str,
         key: K,
-        from: fn(&AnyRow) -> Result<T>,
     ) -> Result<Option<T>>
     where
-        K: 'q + Send + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>,
+        K: 'k + Send + sqlx::Encode<'k, sqlx::Any> + sqlx::Type<sqlx::Any>,
     {
-        sqlx::query(sql)
-            .bind(key)
-            .read_optional(&self.pool, from)
+        let mut args = sqlx::any::AnyArguments::default();
+        sqlx::Arguments::add(&mut args, key).map_err(sqlx::Error::Encode)?;
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {column} = $1",
+            table.columns, table.name
+        );
+        sqlx::query_with(&sql, args)
+            .read_optional(&self.pool, table.from)
             .await
     }
 

@@ -15,7 +15,7 @@
 
 use crate::migrations::Dialect;
 use crate::orders::insert_transaction;
-use crate::{ReadRows, Result, SqlStore, StoreError};
+use crate::{ReadRows, Result, SqlStore, StoreError, Table};
 use async_trait::async_trait;
 use idcgate_core::ledger::{Entry, LedgerAccount, Transaction};
 use idcgate_core::ResourceKind;
@@ -274,6 +274,17 @@ pub trait TenantOrderStore: Send + Sync {
 const ORDER_COLUMNS: &str = "id, tenant, idem_key, product, kind, account, months, state, client_order_id, client_user_id, resource, expires_at, detail, created_at, updated_at";
 const CHARGE_COLUMNS: &str = "id, tenant_order_id, idem_key, what, fen, months, txn_id, at";
 
+const ORDERS: Table<TenantOrderRow> = Table {
+    name: "tenant_orders",
+    columns: ORDER_COLUMNS,
+    from: order_from,
+};
+const CHARGES: Table<TenantCharge> = Table {
+    name: "tenant_charges",
+    columns: CHARGE_COLUMNS,
+    from: charge_from,
+};
+
 fn order_from(r: &AnyRow) -> Result<TenantOrderRow> {
     let kind: String = r.try_get("kind")?;
     let state: String = r.try_get("state")?;
@@ -515,8 +526,7 @@ async fn insert_order(
 
 impl SqlStore {
     async fn charge_by_key(&self, key: &str) -> Result<Option<TenantCharge>> {
-        let sql = format!("SELECT {CHARGE_COLUMNS} FROM tenant_charges WHERE idem_key = $1");
-        self.row_for(&sql, key, charge_from).await
+        self.row_by(&CHARGES, "idem_key", key).await
     }
 }
 
@@ -742,13 +752,11 @@ impl TenantOrderStore for SqlStore {
     }
 
     async fn get_tenant_order(&self, id: i64) -> Result<Option<TenantOrderRow>> {
-        let sql = format!("SELECT {ORDER_COLUMNS} FROM tenant_orders WHERE id = $1");
-        self.row_for(&sql, id, order_from).await
+        self.row_by(&ORDERS, "id", id).await
     }
 
     async fn tenant_order_by_key(&self, idem_key: &str) -> Result<Option<TenantOrderRow>> {
-        let sql = format!("SELECT {ORDER_COLUMNS} FROM tenant_orders WHERE idem_key = $1");
-        self.row_for(&sql, idem_key, order_from).await
+        self.row_by(&ORDERS, "idem_key", idem_key).await
     }
 
     async fn list_tenant_orders(&self, f: &TenantOrderFilter) -> Result<Vec<TenantOrderRow>> {
