@@ -7,7 +7,7 @@
 //! nothing), and a failed login is counted in the database so every instance on it
 //! sees one lockout.
 
-use crate::{ReadRows, Result, SqlStore, StoreError};
+use crate::{parsed, ReadRows, Result, SqlStore, StoreError};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -174,7 +174,7 @@ fn operator_from_row(r: &AnyRow) -> Result<OperatorRow> {
     let role: String = r.try_get("role")?;
     Ok(read_row!(r => OperatorRow {
         name,
-        role = Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
+        role = parsed(Role::parse, "role", &role)?,
         password_hash,
         totp_enabled = r.try_get::<i64, _>("totp_enabled")? != 0,
         failed_logins,
@@ -468,8 +468,7 @@ impl OperatorStore for SqlStore {
         let stage: String = row.try_get("stage")?;
         Ok(Some(read_row!(row => SessionRow {
             operator,
-            role = Role::parse(&role)
-                .ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
+            role = parsed(Role::parse, "role", &role)?,
             csrf,
             stage = match stage.as_str() {
                 "full" => SessionStage::Full,

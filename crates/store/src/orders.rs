@@ -6,7 +6,7 @@
 //! written whole in one database transaction, together with the order move it explains.
 
 use crate::sql::SqlStore;
-use crate::{ReadRows, Result, StoreError, Table};
+use crate::{kind_of, parsed, ReadRows, Result, StoreError, Table};
 use async_trait::async_trait;
 use idcgate_core::ledger::{LedgerAccount, Transaction};
 use idcgate_core::{Money, OrderState, ResourceKind};
@@ -178,11 +178,7 @@ pub trait OrderStore: Send + Sync {
 
 const ORDER_COLUMNS: &str = "id, idem_key, account, kind, operation, target, params, quoted_fen, actor, state, charged_fen, upstream_ref, resource_ref, created_at, updated_at";
 
-const ORDERS: Table<OrderRow> = Table {
-    name: "orders",
-    columns: ORDER_COLUMNS,
-    from: order_from,
-};
+const ORDERS: Table<OrderRow> = Table::new("orders", ORDER_COLUMNS, order_from);
 
 pub(crate) fn order_from(r: &AnyRow) -> Result<OrderRow> {
     let kind: String = r.try_get("kind")?;
@@ -193,9 +189,7 @@ pub(crate) fn order_from(r: &AnyRow) -> Result<OrderRow> {
         order = read_row!(r => NewOrder {
             idem_key,
             account,
-            kind = kind
-                .parse::<ResourceKind>()
-                .map_err(|_| StoreError::Corrupt(format!("order kind {kind:?}")))?,
+            kind = kind_of("order", &kind)?,
             operation,
             target,
             params = serde_json::from_str(&params)
@@ -203,8 +197,7 @@ pub(crate) fn order_from(r: &AnyRow) -> Result<OrderRow> {
             quoted_fen,
             actor,
         }),
-        state = OrderState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("order state {state:?}")))?,
+        state = parsed(OrderState::parse, "order state", &state)?,
         charged_fen,
         upstream_ref,
         resource_ref,
@@ -504,11 +497,8 @@ impl OrderStore for SqlStore {
         .read_all(&self.pool, |r| {
             let state = |col: &str| -> Result<Option<OrderState>> {
                 let s: Option<String> = r.try_get(col)?;
-                s.map(|s| {
-                    OrderState::parse(&s)
-                        .ok_or_else(|| StoreError::Corrupt(format!("order state {s:?}")))
-                })
-                .transpose()
+                s.map(|s| parsed(OrderState::parse, "order state", &s))
+                    .transpose()
             };
             Ok(read_row!(r => OrderEvent {
                 id,

@@ -5,7 +5,7 @@
 //! The store keeps rows; what they mean together (which level wins, what is due) is the
 //! engine's `renewals` module.
 
-use crate::{ReadRows, Result, SqlStore, StoreError};
+use crate::{kind_of, ReadRows, Result, SqlStore};
 use async_trait::async_trait;
 use idcgate_core::ResourceKind;
 use serde::{Deserialize, Serialize};
@@ -121,11 +121,6 @@ pub trait RenewalStore: Send + Sync {
     ) -> Result<bool>;
 }
 
-fn kind_of(s: &str) -> Result<ResourceKind> {
-    s.parse()
-        .map_err(|_| StoreError::Corrupt(format!("renewal kind {s:?}")))
-}
-
 fn policy_from(r: &AnyRow) -> Result<PolicyRow> {
     let account: String = r.try_get("account")?;
     let key: String = r.try_get("rkey")?;
@@ -133,7 +128,7 @@ fn policy_from(r: &AnyRow) -> Result<PolicyRow> {
     let auto: Option<i64> = r.try_get("auto_renew")?;
     Ok(read_row!(r => PolicyRow {
         scope = PolicyScope {
-            kind: kind_of(&kind)?,
+            kind: kind_of("renewal", &kind)?,
             resource: (!account.is_empty()).then_some((account, key)),
         },
         auto_renew = auto.map(|a| a != 0),
@@ -269,7 +264,7 @@ impl RenewalStore for SqlStore {
             let kind: String = r.try_get("kind")?;
             Ok(read_row!(r => RenewalNotice {
                 account,
-                kind = kind_of(&kind)?,
+                kind = kind_of("renewal", &kind)?,
                 key: "rkey",
                 expires_ms: "expires_at",
                 stage,

@@ -13,7 +13,7 @@
 
 use crate::crypto::{digest, random_hex, same_digest};
 use crate::orders::insert_transaction;
-use crate::{Result, SqlStore, StoreError, Table};
+use crate::{kind_of, parsed, Result, SqlStore, StoreError, Table};
 use async_trait::async_trait;
 use idcgate_core::ledger::{LedgerAccount, Transaction};
 use idcgate_core::ResourceKind;
@@ -266,29 +266,16 @@ fn new_appid() -> Result<String> {
     Ok((10_000_000 + n % 90_000_000).to_string())
 }
 
-const TENANTS: Table<TenantRow> = Table {
-    name: "tenants",
-    columns: TENANT_COLUMNS,
-    from: tenant_from,
-};
-const DEPOSITS: Table<DepositRow> = Table {
-    name: "tenant_deposits",
-    columns: DEPOSIT_COLUMNS,
-    from: deposit_from,
-};
-const PRODUCTS: Table<ProductRow> = Table {
-    name: "products",
-    columns: PRODUCT_COLUMNS,
-    from: product_from,
-};
+const TENANTS: Table<TenantRow> = Table::new("tenants", TENANT_COLUMNS, tenant_from);
+const DEPOSITS: Table<DepositRow> = Table::new("tenant_deposits", DEPOSIT_COLUMNS, deposit_from);
+const PRODUCTS: Table<ProductRow> = Table::new("products", PRODUCT_COLUMNS, product_from);
 
 fn tenant_from(r: &AnyRow) -> Result<TenantRow> {
     let state: String = r.try_get("state")?;
     Ok(read_row!(r => TenantRow {
         name,
         appid,
-        state = TenantState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("tenant state {state:?}")))?,
+        state = parsed(TenantState::parse, "tenant state", &state)?,
         price_level,
         credit_limit_fen,
         created_ms: "created_at",
@@ -317,9 +304,7 @@ fn product_from(r: &AnyRow) -> Result<ProductRow> {
             name,
             title,
             account,
-            kind = kind
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("product kind {kind:?}")))?,
+            kind = kind_of("product", &kind)?,
             offer,
             options = json("options")?,
             rule = json("rule")?,

@@ -1,6 +1,7 @@
 //! Reading values from rows: a struct from one row, and a query's rows into values.
 
-use crate::Result;
+use crate::{Result, StoreError};
+use idcgate_core::ResourceKind;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{Any, AnyPool};
 use std::future::Future;
@@ -70,4 +71,30 @@ pub(crate) struct Table<T> {
     pub name: &'static str,
     pub columns: &'static str,
     pub from: fn(&AnyRow) -> Result<T>,
+}
+
+impl<T> Table<T> {
+    pub const fn new(
+        name: &'static str,
+        columns: &'static str,
+        from: fn(&AnyRow) -> Result<T>,
+    ) -> Self {
+        Table {
+            name,
+            columns,
+            from,
+        }
+    }
+}
+
+/// The resource kind stored in one of `what`'s rows; any other text is corruption.
+pub(crate) fn kind_of(what: &str, s: &str) -> Result<ResourceKind> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("{what} kind {s:?}")))
+}
+
+/// The value `parse` reads from `s`, stored as `what`; text it does not know is
+/// corruption.
+pub(crate) fn parsed<T>(parse: fn(&str) -> Option<T>, what: &str, s: &str) -> Result<T> {
+    parse(s).ok_or_else(|| StoreError::Corrupt(format!("{what} {s:?}")))
 }

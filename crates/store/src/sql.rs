@@ -908,8 +908,7 @@ fn token_from_row(r: &AnyRow) -> Result<TokenInfo> {
     Ok(read_row!(r => TokenInfo {
         id,
         name,
-        scope = Scope::parse(&scope)
-            .ok_or_else(|| StoreError::Corrupt(format!("scope {scope:?}")))?,
+        scope = parsed(Scope::parse, "scope", &scope)?,
         created_at_ms: "created_at",
         revoked = revoked.is_some(),
     }))

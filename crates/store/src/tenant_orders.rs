@@ -15,7 +15,7 @@
 
 use crate::migrations::Dialect;
 use crate::orders::insert_transaction;
-use crate::{ReadRows, Result, SqlStore, StoreError, Table};
+use crate::{kind_of, parsed, ReadRows, Result, SqlStore, StoreError, Table};
 use async_trait::async_trait;
 use idcgate_core::ledger::{Entry, LedgerAccount, Transaction};
 use idcgate_core::ResourceKind;
@@ -274,16 +274,8 @@ pub trait TenantOrderStore: Send + Sync {
 const ORDER_COLUMNS: &str = "id, tenant, idem_key, product, kind, account, months, state, client_order_id, client_user_id, resource, expires_at, detail, created_at, updated_at";
 const CHARGE_COLUMNS: &str = "id, tenant_order_id, idem_key, what, fen, months, txn_id, at";
 
-const ORDERS: Table<TenantOrderRow> = Table {
-    name: "tenant_orders",
-    columns: ORDER_COLUMNS,
-    from: order_from,
-};
-const CHARGES: Table<TenantCharge> = Table {
-    name: "tenant_charges",
-    columns: CHARGE_COLUMNS,
-    from: charge_from,
-};
+const ORDERS: Table<TenantOrderRow> = Table::new("tenant_orders", ORDER_COLUMNS, order_from);
+const CHARGES: Table<TenantCharge> = Table::new("tenant_charges", CHARGE_COLUMNS, charge_from);
 
 fn order_from(r: &AnyRow) -> Result<TenantOrderRow> {
     let kind: String = r.try_get("kind")?;
@@ -294,16 +286,13 @@ fn order_from(r: &AnyRow) -> Result<TenantOrderRow> {
             tenant,
             idem_key,
             product,
-            kind = kind
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("tenant order kind {kind:?}")))?,
+            kind = kind_of("tenant order", &kind)?,
             account,
             months,
             client_order_id,
             client_user_id,
         }),
-        state = TenantOrderState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("tenant order state {state:?}")))?,
+        state = parsed(TenantOrderState::parse, "tenant order state", &state)?,
         resource,
         expires_ms: "expires_at",
         detail,
