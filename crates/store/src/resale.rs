@@ -11,9 +11,9 @@
 //! A product's price rule and purchase template are opaque JSON here; what they mean
 //! (and what the upstream charges, which is never stored) is the engine's `catalog`.
 
-use crate::crypto::{digest, random_hex, same_digest};
+use crate::crypto::{digest, random_hex};
 use crate::orders::insert_transaction;
-use crate::{kind_of, parsed, Result, SqlStore, StoreError, Table};
+use crate::{kind_of, parsed, ReadRows, Result, SqlStore, StoreError, Table};
 use async_trait::async_trait;
 use idcgate_core::ledger::{LedgerAccount, Transaction};
 use idcgate_core::ResourceKind;
@@ -374,18 +374,12 @@ impl ResaleStore for SqlStore {
     }
 
     async fn verify_tenant(&self, appid: &str, appkey: &str) -> Result<Option<TenantRow>> {
-        let row = sqlx::query(&format!(
+        sqlx::query(&format!(
             "SELECT {TENANT_COLUMNS}, appkey_hash FROM tenants WHERE appid = $1"
         ))
         .bind(appid)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let stored: String = row.try_get("appkey_hash")?;
-        if !same_digest(&stored, &digest(appkey)) {
-            return Ok(None);
-        }
-        tenant_from(&row).map(Some)
+        .read_verified(&self.pool, "appkey_hash", appkey, tenant_from)
+        .await
     }
 
     async fn list_tenants(&self, include_removed: bool) -> Result<Vec<TenantRow>> {

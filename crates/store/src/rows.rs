@@ -1,8 +1,10 @@
 //! Reading values from rows: a struct from one row, and a query's rows into values.
 
+use crate::crypto::{digest, same_digest};
 use crate::{Result, StoreError};
 use idcgate_core::ResourceKind;
 use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::Row;
 use sqlx::{Any, AnyPool};
 use std::future::Future;
 
@@ -43,6 +45,18 @@ pub(crate) trait ReadRows {
     ) -> impl Future<Output = Result<Option<T>>> + Send
     where
         F: FnOnce(&AnyRow) -> Result<T> + Send;
+
+    /// The row the query selects if its `hash_column` holds the digest of `secret`
+    /// (compared in constant time): `None` for no row and for another secret alike.
+    fn read_verified<T, F>(
+        self,
+        pool: &AnyPool,
+        hash_column: &str,
+        secret: &str,
+        from: F,
+    ) -> impl Future<Output = Result<Option<T>>> + Send
+    where
+        F: FnOnce(&AnyRow) -> Result<T> + Send;
 }
 
 impl<'q> ReadRows for sqlx::query::Query<'q, Any, AnyArguments<'q>> {
@@ -63,6 +77,26 @@ impl<'q> ReadRows for sqlx::query::Query<'q, Any, AnyArguments<'q>> {
             .as_ref()
             .map(from)
             .transpose()
+    }
+
+    async fn read_verified<T, F>(
+        self,
+        pool: &AnyPool,
+        hash_column: &str,
+        secret: &str,
+        from: F,
+    ) -> Result<Option<T>>
+    where
+        F: FnOnce(&AnyRow) -> Result<T> + Send,
+    {
+        let Some(row) = self.fetch_optional(pool).await? else {
+            return Ok(None);
+        };
+        let stored: String = row.try_get(hash_column)?;
+        if !same_digest(&stored, &digest(secret)) {
+            return Ok(None);
+        }
+        from(&row).map(Some)
     }
 }
 

@@ -2,7 +2,7 @@
 //! share every query (`$N` placeholders work on SQLite and PostgreSQL alike). Dialect
 //! differences are confined to migrations and job claiming.
 
-use crate::crypto::{digest, random_hex, same_digest, Cipher};
+use crate::crypto::{digest, random_hex, Cipher};
 use crate::migrations::{latest, migrations, Dialect};
 use crate::*;
 use idcgate_core::{Credentials, UpstreamAccount, Vendor};
@@ -923,16 +923,10 @@ impl SqlStore {
         let Some((id, secret)) = rest.split_once('_') else {
             return Ok(None);
         };
-        let row = sqlx::query("SELECT * FROM api_tokens WHERE id = $1 AND revoked_at IS NULL")
+        sqlx::query("SELECT * FROM api_tokens WHERE id = $1 AND revoked_at IS NULL")
             .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let stored: String = row.try_get("secret_hash")?;
-        if !same_digest(&stored, &digest(secret)) {
-            return Ok(None);
-        }
-        token_from_row(&row).map(Some)
+            .read_verified(&self.pool, "secret_hash", secret, token_from_row)
+            .await
     }
 }
 
