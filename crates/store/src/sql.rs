@@ -859,6 +859,18 @@ fn stored_row(row: &ResourceRow) -> ResourceRow {
 }
 
 /// ` WHERE` and `clauses` joined by AND; nothing without clauses.
+/// The placeholders of an `IN (...)` list of `count` values from `$first` on
+/// (`$3, $4, $5`); more than 1000 values (`what`) at once are refused.
+pub(crate) fn in_list(first: usize, count: usize, what: &str) -> Result<String> {
+    if count > 1000 {
+        return Err(StoreError::Database(format!(
+            "{count} {what} asked for at once; at most 1000"
+        )));
+    }
+    let marks: Vec<String> = (first..first + count).map(|i| format!("${i}")).collect();
+    Ok(marks.join(", "))
+}
+
 pub(crate) fn where_sql(clauses: &[String]) -> String {
     if clauses.is_empty() {
         String::new()
@@ -1016,10 +1028,9 @@ impl Store for SqlStore {
                     .push(r.key.as_str());
             }
             for ((account, kind), keys) in groups {
-                let marks: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 3)).collect();
+                let marks = in_list(3, keys.len(), "keys")?;
                 let sql = format!(
-                    "SELECT rkey, name, data, expires_at, gone_at FROM resources WHERE account = $1 AND kind = $2 AND rkey IN ({})",
-                    marks.join(", ")
+                    "SELECT rkey, name, data, expires_at, gone_at FROM resources WHERE account = $1 AND kind = $2 AND rkey IN ({marks})"
                 );
                 let mut q = sqlx::query(&sql).bind(account).bind(kind);
                 for k in &keys {
@@ -1178,16 +1189,9 @@ impl Store for SqlStore {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        if keys.len() > 1000 {
-            return Err(StoreError::Database(format!(
-                "{} keys asked for at once; at most 1000",
-                keys.len()
-            )));
-        }
-        let marks: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 3)).collect();
+        let marks = in_list(3, keys.len(), "keys")?;
         let sql = format!(
-            "SELECT * FROM resources WHERE account = $1 AND kind = $2 AND rkey IN ({})",
-            marks.join(", ")
+            "SELECT * FROM resources WHERE account = $1 AND kind = $2 AND rkey IN ({marks})"
         );
         let mut q = sqlx::query(&sql)
             .bind(text(account).into_owned())

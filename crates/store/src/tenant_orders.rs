@@ -799,19 +799,12 @@ impl TenantOrderStore for SqlStore {
         if tenant_orders.is_empty() {
             return Ok(Vec::new());
         }
-        if tenant_orders.len() > 1000 {
-            return Err(StoreError::Database(format!(
-                "{} tenant orders asked for at once; at most 1000",
-                tenant_orders.len()
-            )));
-        }
-        let marks: Vec<String> = (1..=tenant_orders.len()).map(|i| format!("${i}")).collect();
+        let marks = crate::sql::in_list(1, tenant_orders.len(), "tenant orders")?;
         let sql = format!(
             "SELECT c.tenant_order_id, o.params FROM tenant_charges c
              JOIN orders o ON o.idem_key = c.idem_key
-             WHERE c.fen > 0 AND o.state = 'succeeded' AND c.tenant_order_id IN ({})
-             ORDER BY c.id",
-            marks.join(", ")
+             WHERE c.fen > 0 AND o.state = 'succeeded' AND c.tenant_order_id IN ({marks})
+             ORDER BY c.id"
         );
         let mut q = sqlx::query(&sql);
         for id in tenant_orders {
