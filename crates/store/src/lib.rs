@@ -49,7 +49,7 @@ pub use tenant_orders::{
 };
 pub use zone_markers::ZoneMarkerStore;
 
-use rows::{kind_of, parsed, ReadRows, Table};
+use rows::{first_column, kind_of, parsed, ReadRows, Table};
 
 /// The store's traits, in scope by use rather than by name (`use idcgate_store::prelude::*`),
 /// for code that calls the methods of several of them on one `dyn Store`: tests seeding or

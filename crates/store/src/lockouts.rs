@@ -3,7 +3,7 @@
 //! database so that instances behind one load balancer share one count: an attacker
 //! spreading guesses over instances gains nothing.
 
-use crate::{ReadRows, Result, SqlStore};
+use crate::{first_column, ReadRows, Result, SqlStore};
 use async_trait::async_trait;
 use sqlx::Row;
 
@@ -60,7 +60,7 @@ impl Lockouts for SqlStore {
             sqlx::query("SELECT locked_until FROM auth_failures WHERE scope = $1 AND subject = $2")
                 .bind(scope)
                 .bind(subject)
-                .read_optional(&self.pool, |r| Ok(r.try_get(0)?))
+                .read_optional(&self.pool, first_column)
                 .await?;
         Ok(until.filter(|u| *u > now_ms))
     }

@@ -7,7 +7,7 @@
 
 use crate::orders::order_from;
 use crate::sql::audit_from_row;
-use crate::{AuditEntry, OrderRow, ReadRows, Result, SqlStore, StoreError};
+use crate::{first_column, AuditEntry, OrderRow, ReadRows, Result, SqlStore, StoreError};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -273,7 +273,7 @@ impl NotifyStore for SqlStore {
     async fn watch(&self, key: &str) -> Result<Option<String>> {
         sqlx::query("SELECT value FROM notify_watches WHERE wkey = $1")
             .bind(key)
-            .read_optional(&self.pool, |r| Ok(r.try_get(0)?))
+            .read_optional(&self.pool, first_column)
             .await
     }
 

@@ -6,7 +6,7 @@
 //! written whole in one database transaction, together with the order move it explains.
 
 use crate::sql::SqlStore;
-use crate::{kind_of, parsed, ReadRows, Result, StoreError, Table};
+use crate::{first_column, kind_of, parsed, ReadRows, Result, StoreError, Table};
 use async_trait::async_trait;
 use idcgate_core::ledger::{LedgerAccount, Transaction};
 use idcgate_core::{Money, OrderState, ResourceKind};
@@ -656,7 +656,7 @@ impl OrderStore for SqlStore {
         sqlx::query(
             "SELECT txn_id FROM ledger_entries GROUP BY txn_id HAVING SUM(fen) <> 0 ORDER BY txn_id",
         )
-        .read_all(&self.pool, |r| r.try_get::<i64, _>(0).map_err(StoreError::from))
+        .read_all(&self.pool, first_column)
         .await
     }
 }

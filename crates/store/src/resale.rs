@@ -13,7 +13,7 @@
 
 use crate::crypto::{digest, random_hex};
 use crate::orders::insert_transaction;
-use crate::{kind_of, parsed, ReadRows, Result, SqlStore, StoreError, Table};
+use crate::{first_column, kind_of, parsed, ReadRows, Result, SqlStore, StoreError, Table};
 use async_trait::async_trait;
 use idcgate_core::ledger::{LedgerAccount, Transaction};
 use idcgate_core::ResourceKind;
@@ -561,13 +561,12 @@ impl ResaleStore for SqlStore {
 
     async fn account_balance(&self, account: &str) -> Result<i64> {
         // CAST: PostgreSQL sums BIGINT into NUMERIC, which the Any driver cannot read.
-        let row = sqlx::query(
+        sqlx::query(
             "SELECT CAST(COALESCE(SUM(fen), 0) AS BIGINT) FROM ledger_entries WHERE account = $1",
         )
         .bind(account)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get(0)?)
+        .read_one(&self.pool, first_column)
+        .await
     }
 
     async fn add_product(&self, p: &NewProduct, now_ms: i64) -> Result<ProductRow> {

@@ -37,6 +37,11 @@ pub(crate) trait ReadRows {
         C: FromIterator<T>,
         F: Fn(&AnyRow) -> Result<T> + Send;
 
+    /// The one row the query selects (a `RETURNING`, an aggregate).
+    fn read_one<T, F>(self, pool: &AnyPool, from: F) -> impl Future<Output = Result<T>> + Send
+    where
+        F: FnOnce(&AnyRow) -> Result<T> + Send;
+
     /// The row the query selects, if any.
     fn read_optional<T, F>(
         self,
@@ -66,6 +71,13 @@ impl<'q> ReadRows for sqlx::query::Query<'q, Any, AnyArguments<'q>> {
         F: Fn(&AnyRow) -> Result<T> + Send,
     {
         self.fetch_all(pool).await?.iter().map(from).collect()
+    }
+
+    async fn read_one<T, F>(self, pool: &AnyPool, from: F) -> Result<T>
+    where
+        F: FnOnce(&AnyRow) -> Result<T> + Send,
+    {
+        from(&self.fetch_one(pool).await?)
     }
 
     async fn read_optional<T, F>(self, pool: &AnyPool, from: F) -> Result<Option<T>>
@@ -98,6 +110,14 @@ impl<'q> ReadRows for sqlx::query::Query<'q, Any, AnyArguments<'q>> {
         }
         from(&row).map(Some)
     }
+}
+
+/// A row's first column: the id a `RETURNING id` gives, a count, a one-column select.
+pub(crate) fn first_column<T>(r: &AnyRow) -> Result<T>
+where
+    T: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any>,
+{
+    Ok(r.try_get(0)?)
 }
 
 /// A table as its rows are read: its name, the columns selected, and the reading.

@@ -1160,10 +1160,9 @@ impl Store for SqlStore {
     async fn count_resources(&self, filter: &ResourceFilter) -> Result<i64> {
         let (where_sql, texts, ints) = self.filter_sql(filter);
         let sql = format!("SELECT COUNT(*) FROM resources{where_sql}");
-        let row = Self::bind_filter(&sql, texts, ints)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get::<i64, _>(0)?)
+        Self::bind_filter(&sql, texts, ints)
+            .read_one(&self.pool, first_column)
+            .await
     }
 
     async fn get_resource(
@@ -1270,7 +1269,7 @@ impl Store for SqlStore {
     }
 
     async fn append_audit(&self, e: &AuditEntry) -> Result<i64> {
-        let row = sqlx::query(
+        sqlx::query(
             "INSERT INTO audit_log (at, actor, action, target, outcome, detail, intent_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(e.at_ms)
@@ -1280,22 +1279,20 @@ impl Store for SqlStore {
         .bind(text(&e.outcome).into_owned())
         .bind(text(&e.detail).into_owned())
         .bind(e.intent_id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get::<i64, _>(0)?)
+        .read_one(&self.pool, first_column)
+        .await
     }
 
     async fn begin_audit(&self, i: &AuditIntent) -> Result<i64> {
-        let row = sqlx::query(
+        sqlx::query(
             "INSERT INTO audit_intents (at, actor, action, target) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(i.at_ms)
         .bind(text(&i.actor).into_owned())
         .bind(text(&i.action).into_owned())
         .bind(text(&i.target).into_owned())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get::<i64, _>(0)?)
+        .read_one(&self.pool, first_column)
+        .await
     }
 
     async fn unfinished_audit(&self, limit: i64) -> Result<Vec<AuditIntent>> {
@@ -1397,7 +1394,7 @@ impl Store for SqlStore {
              ORDER BY outcome",
         )
         .bind(limit)
-        .read_all(&self.pool, |r| r.try_get::<String, _>(0).map_err(StoreError::from))
+        .read_all(&self.pool, first_column)
         .await
     }
 
@@ -1522,15 +1519,13 @@ impl Store for SqlStore {
              AND (locked_until IS NULL OR locked_until < $3)
              RETURNING name"
         );
-        let row = sqlx::query(&sql)
+        sqlx::query(&sql)
             .bind(owner)
             .bind(lease_until_ms)
             .bind(now_ms)
             .bind(defer_ms.max(0))
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
-            .transpose()
+            .read_optional(&self.pool, first_column)
+            .await
     }
 
     async fn release_jobs(&self, owner: &str) -> Result<u64> {
@@ -1615,7 +1610,7 @@ impl Store for SqlStore {
     }
 
     async fn append_balance_reading(&self, b: &BalanceReading) -> Result<i64> {
-        let row = sqlx::query(
+        sqlx::query(
             "INSERT INTO balance_readings (account, at, available_fen, credit_fen, source)
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
@@ -1624,9 +1619,8 @@ impl Store for SqlStore {
         .bind(b.available_fen)
         .bind(b.credit_fen)
         .bind(&b.source)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get::<i64, _>(0)?)
+        .read_one(&self.pool, first_column)
+        .await
     }
 
     async fn balance_readings(

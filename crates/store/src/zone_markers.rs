@@ -3,7 +3,7 @@
 //! marker means and when it may be trusted is the vendor crate's and the engine's
 //! (`engine::sync`); the store keeps rows, newest observation wins.
 
-use crate::{ReadRows, Result, SqlStore};
+use crate::{first_column, ReadRows, Result, SqlStore};
 use async_trait::async_trait;
 use idcgate_core::ResourceKind;
 use sqlx::Row;
@@ -89,7 +89,7 @@ impl ZoneMarkerStore for SqlStore {
         )
         .bind(crate::sql::text(account).into_owned())
         .bind(kind.as_str())
-        .read_all(&self.pool, |r| Ok(r.try_get(0)?))
+        .read_all(&self.pool, first_column)
         .await
     }
 }
