@@ -8,6 +8,9 @@
 //! Must not know: any vendor, HTTP, or how resources are fetched. Resources are stored
 //! as opaque JSON documents keyed by (account, kind, key).
 
+#[macro_use]
+mod rows;
+
 mod crypto;
 mod lockouts;
 mod migrations;
@@ -45,6 +48,8 @@ pub use tenant_orders::{
     TenantOrderPatch, TenantOrderRow, TenantOrderState, TenantOrderStore,
 };
 pub use zone_markers::ZoneMarkerStore;
+
+use rows::{first_column, kind_of, parsed, ReadRows, Table};
 
 /// The store's traits, in scope by use rather than by name (`use idcgate_store::prelude::*`),
 /// for code that calls the methods of several of them on one `dyn Store`: tests seeding or

@@ -3,7 +3,7 @@
 //! database so that instances behind one load balancer share one count: an attacker
 //! spreading guesses over instances gains nothing.
 
-use crate::{Result, SqlStore};
+use crate::{first_column, ReadRows, Result, SqlStore};
 use async_trait::async_trait;
 use sqlx::Row;
 
@@ -56,13 +56,12 @@ pub trait Lockouts: Send + Sync {
 #[async_trait]
 impl Lockouts for SqlStore {
     async fn locked_until(&self, scope: &str, subject: &str, now_ms: i64) -> Result<Option<i64>> {
-        let row =
+        let until: Option<i64> =
             sqlx::query("SELECT locked_until FROM auth_failures WHERE scope = $1 AND subject = $2")
                 .bind(scope)
                 .bind(subject)
-                .fetch_optional(&self.pool)
+                .read_optional(&self.pool, first_column)
                 .await?;
-        let until: Option<i64> = row.map(|r| r.try_get(0)).transpose()?;
         Ok(until.filter(|u| *u > now_ms))
     }
 

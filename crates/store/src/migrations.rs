@@ -7,6 +7,21 @@ pub enum Dialect {
     Postgres,
 }
 
+/// The triggers that refuse changing or deleting `table`'s rows (on PostgreSQL also
+/// emptying it), through v3's `append_only()` there.
+fn append_only(d: Dialect, table: &str) -> [String; 2] {
+    match d {
+        Dialect::Sqlite => [
+            format!("CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"),
+            format!("CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"),
+        ],
+        Dialect::Postgres => [
+            format!("CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION append_only()"),
+            format!("CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION append_only()"),
+        ],
+    }
+}
+
 /// (version, statements). Never edit a released entry; append a new version.
 pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
     let auto_id = match d {
@@ -144,16 +159,7 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
         v3.push("CREATE FUNCTION append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$".into());
     }
     for table in ["order_events", "ledger_transactions", "ledger_entries"] {
-        match d {
-            Dialect::Sqlite => {
-                v3.push(format!("CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"));
-                v3.push(format!("CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"));
-            }
-            Dialect::Postgres => {
-                v3.push(format!("CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION append_only()"));
-                v3.push(format!("CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION append_only()"));
-            }
-        }
+        v3.extend(append_only(d, table));
     }
     // v4: renewals. A policy row is a kind's default (account and rkey empty: a primary
     // key column cannot be NULL on PostgreSQL) or one resource's override; a NULL field
@@ -227,16 +233,7 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
             updated_at BIGINT NOT NULL)"
         ),
     ];
-    match d {
-        Dialect::Sqlite => {
-            v5.push("CREATE TRIGGER tenant_deposits_no_update BEFORE UPDATE ON tenant_deposits BEGIN SELECT RAISE(ABORT, 'tenant_deposits is append-only'); END".into());
-            v5.push("CREATE TRIGGER tenant_deposits_no_delete BEFORE DELETE ON tenant_deposits BEGIN SELECT RAISE(ABORT, 'tenant_deposits is append-only'); END".into());
-        }
-        Dialect::Postgres => {
-            v5.push("CREATE TRIGGER tenant_deposits_no_change BEFORE UPDATE OR DELETE ON tenant_deposits FOR EACH ROW EXECUTE FUNCTION append_only()".into());
-            v5.push("CREATE TRIGGER tenant_deposits_no_truncate BEFORE TRUNCATE ON tenant_deposits FOR EACH STATEMENT EXECUTE FUNCTION append_only()".into());
-        }
-    }
+    v5.extend(append_only(d, "tenant_deposits"));
     // v7: balance readings of each upstream account over time, the other half of the
     // statement check for vendors whose finance record cannot be read. Append-only: a
     // reading rewritten after the fact could hide a charge.
@@ -252,17 +249,7 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
         ),
         "CREATE INDEX balance_readings_account ON balance_readings (account, at)".to_string(),
     ];
-    match d {
-        Dialect::Sqlite => {
-            v7.push("CREATE TRIGGER balance_readings_no_update BEFORE UPDATE ON balance_readings BEGIN SELECT RAISE(ABORT, 'balance_readings is append-only'); END".into());
-            v7.push("CREATE TRIGGER balance_readings_no_delete BEFORE DELETE ON balance_readings BEGIN SELECT RAISE(ABORT, 'balance_readings is append-only'); END".into());
-        }
-        Dialect::Postgres => {
-            // append_only() is v3's.
-            v7.push("CREATE TRIGGER balance_readings_no_change BEFORE UPDATE OR DELETE ON balance_readings FOR EACH ROW EXECUTE FUNCTION append_only()".into());
-            v7.push("CREATE TRIGGER balance_readings_no_truncate BEFORE TRUNCATE ON balance_readings FOR EACH STATEMENT EXECUTE FUNCTION append_only()".into());
-        }
-    }
+    v7.extend(append_only(d, "balance_readings"));
     // 6 is unused: two branches of work numbered 6 and 7 at once and 7 reached databases
     // first. A new migration takes the next number after the last, never a gap, since
     // `migrate` applies only versions above the one a database records.
@@ -310,16 +297,7 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
         ),
         "CREATE INDEX tenant_charges_order ON tenant_charges (tenant_order_id)".to_string(),
     ];
-    match d {
-        Dialect::Sqlite => {
-            v9.push("CREATE TRIGGER tenant_charges_no_update BEFORE UPDATE ON tenant_charges BEGIN SELECT RAISE(ABORT, 'tenant_charges is append-only'); END".into());
-            v9.push("CREATE TRIGGER tenant_charges_no_delete BEFORE DELETE ON tenant_charges BEGIN SELECT RAISE(ABORT, 'tenant_charges is append-only'); END".into());
-        }
-        Dialect::Postgres => {
-            v9.push("CREATE TRIGGER tenant_charges_no_change BEFORE UPDATE OR DELETE ON tenant_charges FOR EACH ROW EXECUTE FUNCTION append_only()".into());
-            v9.push("CREATE TRIGGER tenant_charges_no_truncate BEFORE TRUNCATE ON tenant_charges FOR EACH STATEMENT EXECUTE FUNCTION append_only()".into());
-        }
-    }
+    v9.extend(append_only(d, "tenant_charges"));
     // v10: audit intents. A mutating upstream call is announced here before it is sent
     // and completed by an `audit_log` row naming the intent, so a process killed in
     // between leaves the intent (append-only like the log: both rows are facts).
@@ -335,16 +313,7 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
         "ALTER TABLE audit_log ADD COLUMN intent_id BIGINT".to_string(),
         "CREATE INDEX audit_log_intent ON audit_log (intent_id)".to_string(),
     ];
-    match d {
-        Dialect::Sqlite => {
-            v10.push("CREATE TRIGGER audit_intents_no_update BEFORE UPDATE ON audit_intents BEGIN SELECT RAISE(ABORT, 'audit_intents is append-only'); END".into());
-            v10.push("CREATE TRIGGER audit_intents_no_delete BEFORE DELETE ON audit_intents BEGIN SELECT RAISE(ABORT, 'audit_intents is append-only'); END".into());
-        }
-        Dialect::Postgres => {
-            v10.push("CREATE TRIGGER audit_intents_no_change BEFORE UPDATE OR DELETE ON audit_intents FOR EACH ROW EXECUTE FUNCTION append_only()".into());
-            v10.push("CREATE TRIGGER audit_intents_no_truncate BEFORE TRUNCATE ON audit_intents FOR EACH STATEMENT EXECUTE FUNCTION append_only()".into());
-        }
-    }
+    v10.extend(append_only(d, "audit_intents"));
     // Limits and jobs shared by instances on one database: each account's schedule of
     // upstream send slots (its theoretical arrival time, microseconds), which instance ran
     // a job last and which instances are polling, so jobs spread between them; and the
@@ -445,16 +414,7 @@ pub fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
             .to_string(),
         "CREATE INDEX order_events_to_state ON order_events (to_state, at)".to_string(),
     ];
-    match d {
-        Dialect::Sqlite => {
-            v14.push("CREATE TRIGGER notify_attempts_no_update BEFORE UPDATE ON notify_attempts BEGIN SELECT RAISE(ABORT, 'notify_attempts is append-only'); END".into());
-            v14.push("CREATE TRIGGER notify_attempts_no_delete BEFORE DELETE ON notify_attempts BEGIN SELECT RAISE(ABORT, 'notify_attempts is append-only'); END".into());
-        }
-        Dialect::Postgres => {
-            v14.push("CREATE TRIGGER notify_attempts_no_change BEFORE UPDATE OR DELETE ON notify_attempts FOR EACH ROW EXECUTE FUNCTION append_only()".into());
-            v14.push("CREATE TRIGGER notify_attempts_no_truncate BEFORE TRUNCATE ON notify_attempts FOR EACH STATEMENT EXECUTE FUNCTION append_only()".into());
-        }
-    }
+    v14.extend(append_only(d, "notify_attempts"));
     // v15: list pages that cost the same with 10,000 domains or 100,000 records. What a
     // list filters or sorts by is a column with an index in that order: a server's
     // lifecycle and power states and a zone's record count, copied out of the stored

@@ -7,7 +7,7 @@
 
 use crate::orders::order_from;
 use crate::sql::audit_from_row;
-use crate::{AuditEntry, OrderRow, Result, SqlStore, StoreError};
+use crate::{first_column, AuditEntry, OrderRow, ReadRows, Result, SqlStore, StoreError};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -190,31 +190,31 @@ const DELIVERY_COLUMNS: &str =
 
 fn event_from(r: &AnyRow) -> Result<EventRow> {
     let data: String = r.try_get("data")?;
-    Ok(EventRow {
-        id: r.try_get("e_id")?,
-        event: NewEvent {
-            key: r.try_get("ekey")?,
-            kind: r.try_get("e_kind")?,
-            subject: r.try_get("subject")?,
-            text: r.try_get("body")?,
-            data: serde_json::from_str(&data)
+    Ok(read_row!(r => EventRow {
+        id: "e_id",
+        event = read_row!(r => NewEvent {
+            key: "ekey",
+            kind: "e_kind",
+            subject,
+            text: "body",
+            data = serde_json::from_str(&data)
                 .map_err(|e| StoreError::Corrupt(format!("event data: {e}")))?,
-            at_ms: r.try_get("e_at")?,
-        },
-    })
+            at_ms: "e_at",
+        }),
+    }))
 }
 
 fn delivery_from(r: &AnyRow) -> Result<Delivery> {
     let state: String = r.try_get("state")?;
-    Ok(Delivery {
-        id: r.try_get("d_id")?,
-        event: event_from(r)?,
-        channel: r.try_get("channel")?,
-        state: DeliveryState::parse(&state)?,
-        attempts: r.try_get("attempts")?,
-        next_at_ms: r.try_get("next_at")?,
-        updated_ms: r.try_get("d_updated")?,
-    })
+    Ok(read_row!(r => Delivery {
+        id: "d_id",
+        event = event_from(r)?,
+        channel,
+        state = DeliveryState::parse(&state)?,
+        attempts,
+        next_at_ms: "next_at",
+        updated_ms: "d_updated",
+    }))
 }
 
 async fn insert_event(
@@ -271,11 +271,10 @@ impl NotifyStore for SqlStore {
     }
 
     async fn watch(&self, key: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT value FROM notify_watches WHERE wkey = $1")
+        sqlx::query("SELECT value FROM notify_watches WHERE wkey = $1")
             .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?)
+            .read_optional(&self.pool, first_column)
+            .await
     }
 
     async fn swap_watch(
@@ -418,18 +417,17 @@ impl NotifyStore for SqlStore {
     }
 
     async fn deliveries_of(&self, event_id: i64) -> Result<Vec<Delivery>> {
-        let rows = sqlx::query(&format!(
+        sqlx::query(&format!(
             "SELECT {DELIVERY_COLUMNS}, {EVENT_COLUMNS} FROM notify_deliveries d
              JOIN notify_events e ON e.id = d.event_id WHERE d.event_id = $1 ORDER BY d.id"
         ))
         .bind(event_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(delivery_from).collect()
+        .read_all(&self.pool, delivery_from)
+        .await
     }
 
     async fn delivery_log(&self, limit: i64) -> Result<Vec<AttemptRow>> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT a.id, a.delivery_id, d.event_id, e.kind, e.subject, d.channel, a.attempt, a.at,
                     a.outcome, a.detail, d.state
              FROM notify_attempts a JOIN notify_deliveries d ON d.id = a.delivery_id
@@ -437,26 +435,23 @@ impl NotifyStore for SqlStore {
              ORDER BY a.id DESC LIMIT $1",
         )
         .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let state: String = r.try_get("state")?;
-                Ok(AttemptRow {
-                    id: r.try_get("id")?,
-                    delivery_id: r.try_get("delivery_id")?,
-                    event_id: r.try_get("event_id")?,
-                    event: r.try_get("kind")?,
-                    subject: r.try_get("subject")?,
-                    channel: r.try_get("channel")?,
-                    attempt: r.try_get("attempt")?,
-                    at_ms: r.try_get("at")?,
-                    outcome: r.try_get("outcome")?,
-                    detail: r.try_get("detail")?,
-                    state: DeliveryState::parse(&state)?,
-                })
-            })
-            .collect()
+        .read_all(&self.pool, |r| {
+            let state: String = r.try_get("state")?;
+            Ok(read_row!(r => AttemptRow {
+                id,
+                delivery_id,
+                event_id,
+                event: "kind",
+                subject,
+                channel,
+                attempt,
+                at_ms: "at",
+                outcome,
+                detail,
+                state = DeliveryState::parse(&state)?,
+            }))
+        })
+        .await
     }
 
     async fn delivery_counts(&self) -> Result<(i64, i64, i64)> {
@@ -477,13 +472,12 @@ impl NotifyStore for SqlStore {
     }
 
     async fn events(&self, limit: i64) -> Result<Vec<EventRow>> {
-        let rows = sqlx::query(&format!(
+        sqlx::query(&format!(
             "SELECT {EVENT_COLUMNS} FROM notify_events e ORDER BY e.id DESC LIMIT $1"
         ))
         .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(event_from).collect()
+        .read_all(&self.pool, event_from)
+        .await
     }
 
     async fn failure_streak(&self, action: &str, target: &str) -> Result<Option<FailureStreak>> {
@@ -515,7 +509,7 @@ impl NotifyStore for SqlStore {
     }
 
     async fn order_moves(&self, since_ms: i64, limit: i64) -> Result<Vec<OrderMove>> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT ev.id AS move_id, ev.to_state, ev.at AS moved_at, ev.detail AS move_detail, o.*
              FROM order_events ev JOIN orders o ON o.id = ev.order_id
              WHERE ev.to_state IN ('failed', 'unknown') AND ev.at >= $1
@@ -523,18 +517,15 @@ impl NotifyStore for SqlStore {
         )
         .bind(since_ms)
         .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(OrderMove {
-                    event_id: r.try_get("move_id")?,
-                    to_state: r.try_get("to_state")?,
-                    at_ms: r.try_get("moved_at")?,
-                    detail: r.try_get("move_detail")?,
-                    order: order_from(r)?,
-                })
-            })
-            .collect()
+        .read_all(&self.pool, |r| {
+            Ok(read_row!(r => OrderMove {
+                event_id: "move_id",
+                to_state,
+                at_ms: "moved_at",
+                detail: "move_detail",
+                order = order_from(r)?,
+            }))
+        })
+        .await
     }
 }

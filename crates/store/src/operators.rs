@@ -7,7 +7,7 @@
 //! nothing), and a failed login is counted in the database so every instance on it
 //! sees one lockout.
 
-use crate::{Result, SqlStore, StoreError};
+use crate::{parsed, ReadRows, Result, SqlStore, StoreError};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -58,17 +58,7 @@ pub struct OperatorRow {
     pub updated_at_ms: i64,
 }
 
-impl std::fmt::Debug for OperatorRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OperatorRow")
-            .field("name", &self.name)
-            .field("role", &self.role)
-            .field("totp_enabled", &self.totp_enabled)
-            .field("failed_logins", &self.failed_logins)
-            .field("locked_until_ms", &self.locked_until_ms)
-            .finish_non_exhaustive()
-    }
-}
+idcgate_core::debug_shows!(OperatorRow: name, role, totp_enabled, failed_logins, locked_until_ms);
 
 /// An operator's second factor: the secret (clear, here only), whether enrolment was
 /// confirmed, and how many recovery codes remain.
@@ -78,14 +68,7 @@ pub struct TotpState {
     pub recovery_left: usize,
 }
 
-impl std::fmt::Debug for TotpState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TotpState")
-            .field("enabled", &self.enabled)
-            .field("recovery_left", &self.recovery_left)
-            .finish_non_exhaustive()
-    }
-}
+idcgate_core::debug_shows!(TotpState: enabled, recovery_left);
 
 /// How far a session has come: a password alone does not open the console for an
 /// operator with a second factor.
@@ -119,15 +102,7 @@ pub struct SessionRow {
     pub last_seen_ms: i64,
 }
 
-impl std::fmt::Debug for SessionRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionRow")
-            .field("operator", &self.operator)
-            .field("role", &self.role)
-            .field("stage", &self.stage)
-            .finish_non_exhaustive()
-    }
-}
+idcgate_core::debug_shows!(SessionRow: operator, role, stage);
 
 #[async_trait]
 pub trait OperatorStore: Send + Sync {
@@ -197,16 +172,16 @@ pub trait OperatorStore: Send + Sync {
 
 fn operator_from_row(r: &AnyRow) -> Result<OperatorRow> {
     let role: String = r.try_get("role")?;
-    Ok(OperatorRow {
-        name: r.try_get("name")?,
-        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
-        password_hash: r.try_get("password_hash")?,
-        totp_enabled: r.try_get::<i64, _>("totp_enabled")? != 0,
-        failed_logins: r.try_get("failed_logins")?,
-        locked_until_ms: r.try_get("locked_until")?,
-        created_at_ms: r.try_get("created_at")?,
-        updated_at_ms: r.try_get("updated_at")?,
-    })
+    Ok(read_row!(r => OperatorRow {
+        name,
+        role = parsed(Role::parse, "role", &role)?,
+        password_hash,
+        totp_enabled = r.try_get::<i64, _>("totp_enabled")? != 0,
+        failed_logins,
+        locked_until_ms: "locked_until",
+        created_at_ms: "created_at",
+        updated_at_ms: "updated_at",
+    }))
 }
 
 fn recovery_list(r: &AnyRow) -> Result<Vec<String>> {
@@ -243,18 +218,16 @@ impl OperatorStore for SqlStore {
     }
 
     async fn get_operator(&self, name: &str) -> Result<Option<OperatorRow>> {
-        let row = sqlx::query("SELECT * FROM operators WHERE name = $1")
+        sqlx::query("SELECT * FROM operators WHERE name = $1")
             .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(operator_from_row).transpose()
+            .read_optional(&self.pool, operator_from_row)
+            .await
     }
 
     async fn list_operators(&self) -> Result<Vec<OperatorRow>> {
-        let rows = sqlx::query("SELECT * FROM operators ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(operator_from_row).collect()
+        sqlx::query("SELECT * FROM operators ORDER BY name")
+            .read_all(&self.pool, operator_from_row)
+            .await
     }
 
     async fn set_operator_password(&self, name: &str, hash: &str, now_ms: i64) -> Result<bool> {
@@ -493,20 +466,19 @@ impl OperatorStore for SqlStore {
         }
         let role: String = row.try_get("role")?;
         let stage: String = row.try_get("stage")?;
-        Ok(Some(SessionRow {
-            operator: row.try_get("operator")?,
-            role: Role::parse(&role)
-                .ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
-            csrf: row.try_get("csrf")?,
-            stage: match stage.as_str() {
+        Ok(Some(read_row!(row => SessionRow {
+            operator,
+            role = parsed(Role::parse, "role", &role)?,
+            csrf,
+            stage = match stage.as_str() {
                 "full" => SessionStage::Full,
                 "second_factor" => SessionStage::SecondFactor,
                 other => return Err(StoreError::Corrupt(format!("session stage {other:?}"))),
             },
-            totp_enabled: row.try_get::<i64, _>("totp_enabled")? != 0,
-            created_at_ms: created,
-            last_seen_ms: seen,
-        }))
+            totp_enabled = row.try_get::<i64, _>("totp_enabled")? != 0,
+            created_at_ms = created,
+            last_seen_ms = seen,
+        })))
     }
 
     async fn end_session(&self, id_digest: &str) -> Result<bool> {

@@ -6,7 +6,7 @@
 //! written whole in one database transaction, together with the order move it explains.
 
 use crate::sql::SqlStore;
-use crate::{Result, StoreError};
+use crate::{first_column, kind_of, parsed, ReadRows, Result, StoreError, Table};
 use async_trait::async_trait;
 use idcgate_core::ledger::{LedgerAccount, Transaction};
 use idcgate_core::{Money, OrderState, ResourceKind};
@@ -178,33 +178,32 @@ pub trait OrderStore: Send + Sync {
 
 const ORDER_COLUMNS: &str = "id, idem_key, account, kind, operation, target, params, quoted_fen, actor, state, charged_fen, upstream_ref, resource_ref, created_at, updated_at";
 
+const ORDERS: Table<OrderRow> = Table::new("orders", ORDER_COLUMNS, order_from);
+
 pub(crate) fn order_from(r: &AnyRow) -> Result<OrderRow> {
     let kind: String = r.try_get("kind")?;
     let state: String = r.try_get("state")?;
     let params: String = r.try_get("params")?;
-    Ok(OrderRow {
-        id: r.try_get("id")?,
-        order: NewOrder {
-            idem_key: r.try_get("idem_key")?,
-            account: r.try_get("account")?,
-            kind: kind
-                .parse::<ResourceKind>()
-                .map_err(|_| StoreError::Corrupt(format!("order kind {kind:?}")))?,
-            operation: r.try_get("operation")?,
-            target: r.try_get("target")?,
-            params: serde_json::from_str(&params)
+    Ok(read_row!(r => OrderRow {
+        id,
+        order = read_row!(r => NewOrder {
+            idem_key,
+            account,
+            kind = kind_of("order", &kind)?,
+            operation,
+            target,
+            params = serde_json::from_str(&params)
                 .map_err(|e| StoreError::Corrupt(format!("order params: {e}")))?,
-            quoted_fen: r.try_get("quoted_fen")?,
-            actor: r.try_get("actor")?,
-        },
-        state: OrderState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("order state {state:?}")))?,
-        charged_fen: r.try_get("charged_fen")?,
-        upstream_ref: r.try_get("upstream_ref")?,
-        resource_ref: r.try_get("resource_ref")?,
-        created_ms: r.try_get("created_at")?,
-        updated_ms: r.try_get("updated_at")?,
-    })
+            quoted_fen,
+            actor,
+        }),
+        state = parsed(OrderState::parse, "order state", &state)?,
+        charged_fen,
+        upstream_ref,
+        resource_ref,
+        created_ms: "created_at",
+        updated_ms: "updated_at",
+    }))
 }
 
 pub(crate) async fn insert_transaction(
@@ -407,17 +406,15 @@ impl OrderStore for SqlStore {
     }
 
     async fn get_order(&self, id: i64) -> Result<Option<OrderRow>> {
-        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1");
-        self.row_for(&sql, id, order_from).await
+        self.row_by(&ORDERS, "id", id).await
     }
 
     async fn order_by_key(&self, idem_key: &str) -> Result<Option<OrderRow>> {
-        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE idem_key = $1");
-        self.row_for(&sql, idem_key, order_from).await
+        self.row_by(&ORDERS, "idem_key", idem_key).await
     }
 
     async fn list_orders(&self, f: &OrderFilter) -> Result<Vec<OrderRow>> {
-        let rows = sqlx::query(&format!(
+        sqlx::query(&format!(
             "SELECT {ORDER_COLUMNS} FROM orders
              WHERE ($1 IS NULL OR account = $1) AND ($2 IS NULL OR state = $2)
                AND ($3 IS NULL OR updated_at < $3) AND ($4 IS NULL OR target = $4)
@@ -428,9 +425,8 @@ impl OrderStore for SqlStore {
         .bind(f.updated_before_ms)
         .bind(f.target.as_deref())
         .bind(f.limit.unwrap_or(1000))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(order_from).collect()
+        .read_all(&self.pool, order_from)
+        .await
     }
 
     async fn page_orders(
@@ -494,33 +490,27 @@ impl OrderStore for SqlStore {
     }
 
     async fn order_events(&self, id: i64) -> Result<Vec<OrderEvent>> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT id, order_id, at, from_state, to_state, detail FROM order_events WHERE order_id = $1 ORDER BY id",
         )
         .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let state = |col: &str| -> Result<Option<OrderState>> {
-                    let s: Option<String> = r.try_get(col)?;
-                    s.map(|s| {
-                        OrderState::parse(&s)
-                            .ok_or_else(|| StoreError::Corrupt(format!("order state {s:?}")))
-                    })
+        .read_all(&self.pool, |r| {
+            let state = |col: &str| -> Result<Option<OrderState>> {
+                let s: Option<String> = r.try_get(col)?;
+                s.map(|s| parsed(OrderState::parse, "order state", &s))
                     .transpose()
-                };
-                Ok(OrderEvent {
-                    id: r.try_get("id")?,
-                    order_id: r.try_get("order_id")?,
-                    at_ms: r.try_get("at")?,
-                    from: state("from_state")?,
-                    to: state("to_state")?
-                        .ok_or_else(|| StoreError::Corrupt("order event without a state".into()))?,
-                    detail: r.try_get("detail")?,
-                })
-            })
-            .collect()
+            };
+            Ok(read_row!(r => OrderEvent {
+                id,
+                order_id,
+                at_ms: "at",
+                from = state("from_state")?,
+                to = state("to_state")?
+                    .ok_or_else(|| StoreError::Corrupt("order event without a state".into()))?,
+                detail,
+            }))
+        })
+        .await
     }
 
     async fn post_transaction(&self, t: &Transaction) -> Result<i64> {
@@ -536,7 +526,7 @@ impl OrderStore for SqlStore {
             Some(a) => (Some(a.to_string()), None),
             None => (None, None),
         };
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT t.id AS txn_id, t.at, t.memo, t.order_id, e.account, e.fen
              FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.txn_id
              WHERE ($1 IS NULL OR e.account = $1) AND ($2 IS NULL OR e.account LIKE $2)
@@ -547,9 +537,8 @@ impl OrderStore for SqlStore {
         .bind(prefix)
         .bind(f.since_ms)
         .bind(f.limit.unwrap_or(10_000))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(ledger_line).collect()
+        .read_all(&self.pool, ledger_line)
+        .await
     }
 
     async fn page_ledger(
@@ -656,37 +645,24 @@ impl OrderStore for SqlStore {
 
     async fn ledger_balances(&self) -> Result<Vec<(String, i64)>> {
         // CAST: PostgreSQL sums BIGINT into NUMERIC, which the Any driver cannot read.
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT account, CAST(SUM(fen) AS BIGINT) AS balance FROM ledger_entries GROUP BY account ORDER BY account",
         )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("account")?, r.try_get("balance")?)))
-            .collect()
+        .read_all(&self.pool, |r| Ok((r.try_get("account")?, r.try_get("balance")?)))
+        .await
     }
 
     async fn unbalanced_transactions(&self) -> Result<Vec<i64>> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT txn_id FROM ledger_entries GROUP BY txn_id HAVING SUM(fen) <> 0 ORDER BY txn_id",
         )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| r.try_get::<i64, _>(0).map_err(StoreError::from))
-            .collect()
+        .read_all(&self.pool, first_column)
+        .await
     }
 }
 
 /// A ledger line as the listings select it (`txn_id`, `at`, `memo`, `order_id`,
 /// `account`, `fen`).
 fn ledger_line(r: &sqlx::any::AnyRow) -> Result<LedgerLine> {
-    Ok(LedgerLine {
-        txn_id: r.try_get("txn_id")?,
-        at_ms: r.try_get("at")?,
-        memo: r.try_get("memo")?,
-        order_id: r.try_get("order_id")?,
-        account: r.try_get("account")?,
-        fen: r.try_get("fen")?,
-    })
+    Ok(read_row!(r => LedgerLine { txn_id, at_ms: "at", memo, order_id, account, fen }))
 }

@@ -33,12 +33,7 @@ pub trait ProductUnitStore: Send + Sync {
 const COLUMNS: &str = "product_id, unit, monthly_fen, max_extra";
 
 fn unit_from(r: &AnyRow) -> Result<ProductUnitRow> {
-    Ok(ProductUnitRow {
-        product_id: r.try_get("product_id")?,
-        unit: r.try_get("unit")?,
-        monthly_fen: r.try_get("monthly_fen")?,
-        max_extra: r.try_get("max_extra")?,
-    })
+    Ok(read_row!(r => ProductUnitRow { product_id, unit, monthly_fen, max_extra }))
 }
 
 #[async_trait]

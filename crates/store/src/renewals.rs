@@ -5,7 +5,7 @@
 //! The store keeps rows; what they mean together (which level wins, what is due) is the
 //! engine's `renewals` module.
 
-use crate::{Result, SqlStore, StoreError};
+use crate::{kind_of, ReadRows, Result, SqlStore};
 use async_trait::async_trait;
 use idcgate_core::ResourceKind;
 use serde::{Deserialize, Serialize};
@@ -121,27 +121,22 @@ pub trait RenewalStore: Send + Sync {
     ) -> Result<bool>;
 }
 
-fn kind_of(s: &str) -> Result<ResourceKind> {
-    s.parse()
-        .map_err(|_| StoreError::Corrupt(format!("renewal kind {s:?}")))
-}
-
 fn policy_from(r: &AnyRow) -> Result<PolicyRow> {
     let account: String = r.try_get("account")?;
     let key: String = r.try_get("rkey")?;
     let kind: String = r.try_get("kind")?;
     let auto: Option<i64> = r.try_get("auto_renew")?;
-    Ok(PolicyRow {
-        scope: PolicyScope {
-            kind: kind_of(&kind)?,
+    Ok(read_row!(r => PolicyRow {
+        scope = PolicyScope {
+            kind: kind_of("renewal", &kind)?,
             resource: (!account.is_empty()).then_some((account, key)),
         },
-        auto_renew: auto.map(|a| a != 0),
-        days_before: r.try_get("days_before")?,
-        max_price_fen: r.try_get("max_price_fen")?,
-        months: r.try_get("months")?,
-        updated_ms: r.try_get("updated_at")?,
-    })
+        auto_renew = auto.map(|a| a != 0),
+        days_before,
+        max_price_fen,
+        months,
+        updated_ms: "updated_at",
+    }))
 }
 
 const POLICY_COLUMNS: &str =
@@ -150,12 +145,11 @@ const POLICY_COLUMNS: &str =
 #[async_trait]
 impl RenewalStore for SqlStore {
     async fn renewal_policies(&self) -> Result<Vec<PolicyRow>> {
-        let rows = sqlx::query(&format!(
+        sqlx::query(&format!(
             "SELECT {POLICY_COLUMNS} FROM renewal_policies ORDER BY account, kind, rkey"
         ))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(policy_from).collect()
+        .read_all(&self.pool, policy_from)
+        .await
     }
 
     async fn put_renewal_policy(
@@ -230,12 +224,11 @@ impl RenewalStore for SqlStore {
     }
 
     async fn renewal_floors(&self) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query("SELECT account, floor_fen FROM renewal_floors ORDER BY account")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("account")?, r.try_get("floor_fen")?)))
-            .collect()
+        sqlx::query("SELECT account, floor_fen FROM renewal_floors ORDER BY account")
+            .read_all(&self.pool, |r| {
+                Ok((r.try_get("account")?, r.try_get("floor_fen")?))
+            })
+            .await
     }
 
     async fn record_renewal_notice(&self, n: &RenewalNotice) -> Result<bool> {
@@ -261,28 +254,25 @@ impl RenewalStore for SqlStore {
         account: Option<&str>,
         limit: i64,
     ) -> Result<Vec<RenewalNotice>> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT account, kind, rkey, expires_at, stage, at, detail FROM renewal_notices
              WHERE ($1 IS NULL OR account = $1) ORDER BY at DESC, kind, rkey, stage LIMIT $2",
         )
         .bind(account)
         .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let kind: String = r.try_get("kind")?;
-                Ok(RenewalNotice {
-                    account: r.try_get("account")?,
-                    kind: kind_of(&kind)?,
-                    key: r.try_get("rkey")?,
-                    expires_ms: r.try_get("expires_at")?,
-                    stage: r.try_get("stage")?,
-                    at_ms: r.try_get("at")?,
-                    detail: r.try_get("detail")?,
-                })
-            })
-            .collect()
+        .read_all(&self.pool, |r| {
+            let kind: String = r.try_get("kind")?;
+            Ok(read_row!(r => RenewalNotice {
+                account,
+                kind = kind_of("renewal", &kind)?,
+                key: "rkey",
+                expires_ms: "expires_at",
+                stage,
+                at_ms: "at",
+                detail,
+            }))
+        })
+        .await
     }
 
     async fn claim_job_now(

@@ -11,9 +11,9 @@
 //! A product's price rule and purchase template are opaque JSON here; what they mean
 //! (and what the upstream charges, which is never stored) is the engine's `catalog`.
 
-use crate::crypto::{digest, random_hex, same_digest};
+use crate::crypto::{digest, random_hex};
 use crate::orders::insert_transaction;
-use crate::{Result, SqlStore, StoreError};
+use crate::{first_column, kind_of, parsed, ReadRows, Result, SqlStore, StoreError, Table};
 use async_trait::async_trait;
 use idcgate_core::ledger::{LedgerAccount, Transaction};
 use idcgate_core::ResourceKind;
@@ -266,31 +266,29 @@ fn new_appid() -> Result<String> {
     Ok((10_000_000 + n % 90_000_000).to_string())
 }
 
+const TENANTS: Table<TenantRow> = Table::new("tenants", TENANT_COLUMNS, tenant_from);
+const DEPOSITS: Table<DepositRow> = Table::new("tenant_deposits", DEPOSIT_COLUMNS, deposit_from);
+const PRODUCTS: Table<ProductRow> = Table::new("products", PRODUCT_COLUMNS, product_from);
+
 fn tenant_from(r: &AnyRow) -> Result<TenantRow> {
     let state: String = r.try_get("state")?;
-    Ok(TenantRow {
-        name: r.try_get("name")?,
-        appid: r.try_get("appid")?,
-        state: TenantState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("tenant state {state:?}")))?,
-        price_level: r.try_get("price_level")?,
-        credit_limit_fen: r.try_get("credit_limit_fen")?,
-        created_ms: r.try_get("created_at")?,
-        updated_ms: r.try_get("updated_at")?,
-    })
+    Ok(read_row!(r => TenantRow {
+        name,
+        appid,
+        state = parsed(TenantState::parse, "tenant state", &state)?,
+        price_level,
+        credit_limit_fen,
+        created_ms: "created_at",
+        updated_ms: "updated_at",
+    }))
 }
 
 fn deposit_from(r: &AnyRow) -> Result<DepositRow> {
-    Ok(DepositRow {
-        deposit: NewDeposit {
-            idem_key: r.try_get("idem_key")?,
-            tenant: r.try_get("tenant")?,
-            fen: r.try_get("fen")?,
-            actor: r.try_get("actor")?,
-        },
-        txn_id: r.try_get("txn_id")?,
-        at_ms: r.try_get("at")?,
-    })
+    Ok(read_row!(r => DepositRow {
+        deposit = read_row!(r => NewDeposit { idem_key, tenant, fen, actor }),
+        txn_id,
+        at_ms: "at",
+    }))
 }
 
 fn product_from(r: &AnyRow) -> Result<ProductRow> {
@@ -300,27 +298,25 @@ fn product_from(r: &AnyRow) -> Result<ProductRow> {
         let text: String = r.try_get(col)?;
         serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("product {col}: {e}")))
     };
-    Ok(ProductRow {
-        id: r.try_get("id")?,
-        product: NewProduct {
-            name: r.try_get("name")?,
-            title: r.try_get("title")?,
-            account: r.try_get("account")?,
-            kind: kind
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("product kind {kind:?}")))?,
-            offer: r.try_get("offer")?,
-            options: json("options")?,
-            rule: json("rule")?,
-        },
-        state: match state.as_str() {
+    Ok(read_row!(r => ProductRow {
+        id,
+        product = read_row!(r => NewProduct {
+            name,
+            title,
+            account,
+            kind = kind_of("product", &kind)?,
+            offer,
+            options = json("options")?,
+            rule = json("rule")?,
+        }),
+        state = match state.as_str() {
             "on_sale" => ProductState::OnSale,
             "retired" => ProductState::Retired,
             _ => return Err(StoreError::Corrupt(format!("product state {state:?}"))),
         },
-        created_ms: r.try_get("created_at")?,
-        updated_ms: r.try_get("updated_at")?,
-    })
+        created_ms: "created_at",
+        updated_ms: "updated_at",
+    }))
 }
 
 fn to_text(v: &serde_json::Value) -> Result<String> {
@@ -329,8 +325,7 @@ fn to_text(v: &serde_json::Value) -> Result<String> {
 
 impl SqlStore {
     async fn tenant_where(&self, column: &str, value: &str) -> Result<Option<TenantRow>> {
-        let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE {column} = $1");
-        self.row_for(&sql, value, tenant_from).await
+        self.row_by(&TENANTS, column, value).await
     }
 }
 
@@ -379,18 +374,12 @@ impl ResaleStore for SqlStore {
     }
 
     async fn verify_tenant(&self, appid: &str, appkey: &str) -> Result<Option<TenantRow>> {
-        let row = sqlx::query(&format!(
+        sqlx::query(&format!(
             "SELECT {TENANT_COLUMNS}, appkey_hash FROM tenants WHERE appid = $1"
         ))
         .bind(appid)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let stored: String = row.try_get("appkey_hash")?;
-        if !same_digest(&stored, &digest(appkey)) {
-            return Ok(None);
-        }
-        tenant_from(&row).map(Some)
+        .read_verified(&self.pool, "appkey_hash", appkey, tenant_from)
+        .await
     }
 
     async fn list_tenants(&self, include_removed: bool) -> Result<Vec<TenantRow>> {
@@ -560,8 +549,7 @@ impl ResaleStore for SqlStore {
     }
 
     async fn deposit_by_key(&self, idem_key: &str) -> Result<Option<DepositRow>> {
-        let sql = format!("SELECT {DEPOSIT_COLUMNS} FROM tenant_deposits WHERE idem_key = $1");
-        self.row_for(&sql, idem_key, deposit_from).await
+        self.row_by(&DEPOSITS, "idem_key", idem_key).await
     }
 
     async fn deposits(&self, tenant: &str) -> Result<Vec<DepositRow>> {
@@ -573,13 +561,12 @@ impl ResaleStore for SqlStore {
 
     async fn account_balance(&self, account: &str) -> Result<i64> {
         // CAST: PostgreSQL sums BIGINT into NUMERIC, which the Any driver cannot read.
-        let row = sqlx::query(
+        sqlx::query(
             "SELECT CAST(COALESCE(SUM(fen), 0) AS BIGINT) FROM ledger_entries WHERE account = $1",
         )
         .bind(account)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get(0)?)
+        .read_one(&self.pool, first_column)
+        .await
     }
 
     async fn add_product(&self, p: &NewProduct, now_ms: i64) -> Result<ProductRow> {
@@ -613,14 +600,8 @@ impl ResaleStore for SqlStore {
             .then(|| name_or_id.parse::<i64>().ok())
             .flatten();
         match by_id {
-            Some(id) => {
-                let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1");
-                self.row_for(&sql, id, product_from).await
-            }
-            None => {
-                let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE name = $1");
-                self.row_for(&sql, name_or_id, product_from).await
-            }
+            Some(id) => self.row_by(&PRODUCTS, "id", id).await,
+            None => self.row_by(&PRODUCTS, "name", name_or_id).await,
         }
     }
 

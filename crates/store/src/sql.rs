@@ -2,7 +2,7 @@
 //! share every query (`$N` placeholders work on SQLite and PostgreSQL alike). Dialect
 //! differences are confined to migrations and job claiming.
 
-use crate::crypto::{digest, random_hex, same_digest, Cipher};
+use crate::crypto::{digest, random_hex, Cipher};
 use crate::migrations::{latest, migrations, Dialect};
 use crate::*;
 use idcgate_core::{Credentials, UpstreamAccount, Vendor};
@@ -75,13 +75,7 @@ impl VerifiedTokens {
     }
 }
 
-impl std::fmt::Debug for SqlStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqlStore")
-            .field("dialect", &self.dialect)
-            .finish_non_exhaustive()
-    }
-}
+idcgate_core::debug_shows!(SqlStore: dialect);
 
 pub(crate) fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
@@ -108,21 +102,25 @@ impl SqlStore {
         InventoryWrite(&self.inventory)
     }
 
-    /// The row `sql` selects for its one parameter `$1 = key`, read by `from`.
-    pub(crate) async fn row_for<'q, K, T>(
+    /// The row of `table` whose `column` (a unique one) is `key`.
+    pub(crate) async fn row_by<'k, K, T>(
         &self,
-        sql: &'q str,
+        table: &Table<T>,
+        column: &str,
         key: K,
-        from: fn(&AnyRow) -> Result<T>,
     ) -> Result<Option<T>>
     where
-        K: 'q + Send + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>,
+        K: 'k + Send + sqlx::Encode<'k, sqlx::Any> + sqlx::Type<sqlx::Any>,
     {
-        let row = sqlx::query(sql)
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(from).transpose()
+        let mut args = sqlx::any::AnyArguments::default();
+        sqlx::Arguments::add(&mut args, key).map_err(sqlx::Error::Encode)?;
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {column} = $1",
+            table.columns, table.name
+        );
+        sqlx::query_with(&sql, args)
+            .read_optional(&self.pool, table.from)
+            .await
     }
 
     /// The rows `sql` selects for its one parameter `$1 = key`, read by `from`.
@@ -135,8 +133,7 @@ impl SqlStore {
     where
         K: 'q + Send + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>,
     {
-        let rows = sqlx::query(sql).bind(key).fetch_all(&self.pool).await?;
-        rows.iter().map(from).collect()
+        sqlx::query(sql).bind(key).read_all(&self.pool, from).await
     }
 
     /// Opens (creating if needed) and migrates the database at `url`
@@ -387,19 +384,19 @@ impl SqlStore {
     fn resource_from_row(r: &AnyRow) -> Result<ResourceRow> {
         let kind: String = r.try_get("kind")?;
         let data: String = r.try_get("data")?;
-        Ok(ResourceRow {
-            account: r.try_get("account")?,
-            kind: kind
+        Ok(read_row!(r => ResourceRow {
+            account,
+            kind = kind
                 .parse()
                 .map_err(|e: idcgate_core::Error| StoreError::Corrupt(e.to_string()))?,
-            key: r.try_get("rkey")?,
-            name: r.try_get("name")?,
-            data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            expires_at_ms: r.try_get("expires_at")?,
-            first_seen_ms: r.try_get("first_seen")?,
-            last_seen_ms: r.try_get("last_seen")?,
-            gone_at_ms: r.try_get("gone_at")?,
-        })
+            key: "rkey",
+            name,
+            data = serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            expires_at_ms: "expires_at",
+            first_seen_ms: "first_seen",
+            last_seen_ms: "last_seen",
+            gone_at_ms: "gone_at",
+        }))
     }
 
     /// Every zone of `account` is listed at its next sync.
@@ -862,6 +859,18 @@ fn stored_row(row: &ResourceRow) -> ResourceRow {
 }
 
 /// ` WHERE` and `clauses` joined by AND; nothing without clauses.
+/// The placeholders of an `IN (...)` list of `count` values from `$first` on
+/// (`$3, $4, $5`); more than 1000 values (`what`) at once are refused.
+pub(crate) fn in_list(first: usize, count: usize, what: &str) -> Result<String> {
+    if count > 1000 {
+        return Err(StoreError::Database(format!(
+            "{count} {what} asked for at once; at most 1000"
+        )));
+    }
+    let marks: Vec<String> = (first..first + count).map(|i| format!("${i}")).collect();
+    Ok(marks.join(", "))
+}
+
 pub(crate) fn where_sql(clauses: &[String]) -> String {
     if clauses.is_empty() {
         String::new()
@@ -900,29 +909,21 @@ pub(crate) fn escape_like(text: &str) -> String {
 }
 
 pub(crate) fn audit_from_row(r: &AnyRow) -> Result<AuditEntry> {
-    Ok(AuditEntry {
-        id: r.try_get("id")?,
-        at_ms: r.try_get("at")?,
-        actor: r.try_get("actor")?,
-        action: r.try_get("action")?,
-        target: r.try_get("target")?,
-        outcome: r.try_get("outcome")?,
-        detail: r.try_get("detail")?,
-        intent_id: r.try_get("intent_id")?,
-    })
+    Ok(read_row!(r => AuditEntry {
+        id, at_ms: "at", actor, action, target, outcome, detail, intent_id,
+    }))
 }
 
 fn token_from_row(r: &AnyRow) -> Result<TokenInfo> {
     let scope: String = r.try_get("scope")?;
     let revoked: Option<i64> = r.try_get("revoked_at")?;
-    Ok(TokenInfo {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
-        scope: Scope::parse(&scope)
-            .ok_or_else(|| StoreError::Corrupt(format!("scope {scope:?}")))?,
-        created_at_ms: r.try_get("created_at")?,
-        revoked: revoked.is_some(),
-    })
+    Ok(read_row!(r => TokenInfo {
+        id,
+        name,
+        scope = parsed(Scope::parse, "scope", &scope)?,
+        created_at_ms: "created_at",
+        revoked = revoked.is_some(),
+    }))
 }
 
 impl SqlStore {
@@ -934,16 +935,10 @@ impl SqlStore {
         let Some((id, secret)) = rest.split_once('_') else {
             return Ok(None);
         };
-        let row = sqlx::query("SELECT * FROM api_tokens WHERE id = $1 AND revoked_at IS NULL")
+        sqlx::query("SELECT * FROM api_tokens WHERE id = $1 AND revoked_at IS NULL")
             .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let stored: String = row.try_get("secret_hash")?;
-        if !same_digest(&stored, &digest(secret)) {
-            return Ok(None);
-        }
-        token_from_row(&row).map(Some)
+            .read_verified(&self.pool, "secret_hash", secret, token_from_row)
+            .await
     }
 }
 
@@ -987,10 +982,9 @@ impl Store for SqlStore {
     }
 
     async fn list_accounts(&self) -> Result<Vec<UpstreamAccount>> {
-        let rows = sqlx::query("SELECT * FROM accounts ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| self.account_from_row(r)).collect()
+        sqlx::query("SELECT * FROM accounts ORDER BY name")
+            .read_all(&self.pool, |r| self.account_from_row(r))
+            .await
     }
 
     async fn remove_account(&self, name: &str) -> Result<bool> {
@@ -1034,10 +1028,9 @@ impl Store for SqlStore {
                     .push(r.key.as_str());
             }
             for ((account, kind), keys) in groups {
-                let marks: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 3)).collect();
+                let marks = in_list(3, keys.len(), "keys")?;
                 let sql = format!(
-                    "SELECT rkey, name, data, expires_at, gone_at FROM resources WHERE account = $1 AND kind = $2 AND rkey IN ({})",
-                    marks.join(", ")
+                    "SELECT rkey, name, data, expires_at, gone_at FROM resources WHERE account = $1 AND kind = $2 AND rkey IN ({marks})"
                 );
                 let mut q = sqlx::query(&sql).bind(account).bind(kind);
                 for k in &keys {
@@ -1167,10 +1160,9 @@ impl Store for SqlStore {
     async fn count_resources(&self, filter: &ResourceFilter) -> Result<i64> {
         let (where_sql, texts, ints) = self.filter_sql(filter);
         let sql = format!("SELECT COUNT(*) FROM resources{where_sql}");
-        let row = Self::bind_filter(&sql, texts, ints)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get::<i64, _>(0)?)
+        Self::bind_filter(&sql, texts, ints)
+            .read_one(&self.pool, first_column)
+            .await
     }
 
     async fn get_resource(
@@ -1179,14 +1171,12 @@ impl Store for SqlStore {
         kind: ResourceKind,
         key: &str,
     ) -> Result<Option<ResourceRow>> {
-        let row =
-            sqlx::query("SELECT * FROM resources WHERE account = $1 AND kind = $2 AND rkey = $3")
-                .bind(text(account).into_owned())
-                .bind(kind.as_str())
-                .bind(text(key).into_owned())
-                .fetch_optional(&self.pool)
-                .await?;
-        row.as_ref().map(Self::resource_from_row).transpose()
+        sqlx::query("SELECT * FROM resources WHERE account = $1 AND kind = $2 AND rkey = $3")
+            .bind(text(account).into_owned())
+            .bind(kind.as_str())
+            .bind(text(key).into_owned())
+            .read_optional(&self.pool, Self::resource_from_row)
+            .await
     }
 
     async fn get_resources(
@@ -1198,16 +1188,9 @@ impl Store for SqlStore {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        if keys.len() > 1000 {
-            return Err(StoreError::Database(format!(
-                "{} keys asked for at once; at most 1000",
-                keys.len()
-            )));
-        }
-        let marks: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 3)).collect();
+        let marks = in_list(3, keys.len(), "keys")?;
         let sql = format!(
-            "SELECT * FROM resources WHERE account = $1 AND kind = $2 AND rkey IN ({})",
-            marks.join(", ")
+            "SELECT * FROM resources WHERE account = $1 AND kind = $2 AND rkey IN ({marks})"
         );
         let mut q = sqlx::query(&sql)
             .bind(text(account).into_owned())
@@ -1215,8 +1198,7 @@ impl Store for SqlStore {
         for k in keys {
             q = q.bind(text(k).into_owned());
         }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter().map(Self::resource_from_row).collect()
+        q.read_all(&self.pool, Self::resource_from_row).await
     }
 
     async fn delete_resource(
@@ -1271,23 +1253,23 @@ impl Store for SqlStore {
                     })
                     .transpose()
                 };
-                Ok(ChangeRow {
-                    account: r.try_get("account")?,
-                    kind: kind
+                Ok(read_row!(r => ChangeRow {
+                    account,
+                    kind = kind
                         .parse()
                         .map_err(|e: idcgate_core::Error| StoreError::Corrupt(e.to_string()))?,
-                    key: r.try_get("rkey")?,
-                    change: ChangeKind::parse(&change)?,
-                    at_ms: r.try_get("at")?,
-                    before: parse(r.try_get("before_data")?)?,
-                    after: parse(r.try_get("after_data")?)?,
-                })
+                    key: "rkey",
+                    change = ChangeKind::parse(&change)?,
+                    at_ms: "at",
+                    before = parse(r.try_get("before_data")?)?,
+                    after = parse(r.try_get("after_data")?)?,
+                }))
             })
             .collect()
     }
 
     async fn append_audit(&self, e: &AuditEntry) -> Result<i64> {
-        let row = sqlx::query(
+        sqlx::query(
             "INSERT INTO audit_log (at, actor, action, target, outcome, detail, intent_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(e.at_ms)
@@ -1297,44 +1279,33 @@ impl Store for SqlStore {
         .bind(text(&e.outcome).into_owned())
         .bind(text(&e.detail).into_owned())
         .bind(e.intent_id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get::<i64, _>(0)?)
+        .read_one(&self.pool, first_column)
+        .await
     }
 
     async fn begin_audit(&self, i: &AuditIntent) -> Result<i64> {
-        let row = sqlx::query(
+        sqlx::query(
             "INSERT INTO audit_intents (at, actor, action, target) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(i.at_ms)
         .bind(text(&i.actor).into_owned())
         .bind(text(&i.action).into_owned())
         .bind(text(&i.target).into_owned())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get::<i64, _>(0)?)
+        .read_one(&self.pool, first_column)
+        .await
     }
 
     async fn unfinished_audit(&self, limit: i64) -> Result<Vec<AuditIntent>> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT i.id, i.at, i.actor, i.action, i.target FROM audit_intents i
              WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.intent_id = i.id)
              ORDER BY i.id DESC LIMIT $1",
         )
         .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditIntent {
-                    id: r.try_get("id")?,
-                    at_ms: r.try_get("at")?,
-                    actor: r.try_get("actor")?,
-                    action: r.try_get("action")?,
-                    target: r.try_get("target")?,
-                })
-            })
-            .collect()
+        .read_all(&self.pool, |r| {
+            Ok(read_row!(r => AuditIntent { id, at_ms: "at", actor, action, target }))
+        })
+        .await
     }
 
     async fn page_audit(
@@ -1418,36 +1389,31 @@ impl Store for SqlStore {
     }
 
     async fn audit_outcomes(&self, limit: i64) -> Result<Vec<String>> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT DISTINCT outcome FROM (SELECT outcome FROM audit_log ORDER BY id DESC LIMIT $1) recent
              ORDER BY outcome",
         )
         .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
-            .collect()
+        .read_all(&self.pool, first_column)
+        .await
     }
 
     async fn list_audit(&self, limit: i64) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1")
+        sqlx::query("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1")
             .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(audit_from_row).collect()
+            .read_all(&self.pool, audit_from_row)
+            .await
     }
 
     async fn last_audit_per_target(&self, action: &str) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT * FROM audit_log WHERE id IN
                (SELECT MAX(id) FROM audit_log WHERE action = $1 GROUP BY target)
              ORDER BY target",
         )
         .bind(action)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(audit_from_row).collect()
+        .read_all(&self.pool, audit_from_row)
+        .await
     }
 
     async fn create_token(
@@ -1495,10 +1461,9 @@ impl Store for SqlStore {
     }
 
     async fn list_tokens(&self) -> Result<Vec<TokenInfo>> {
-        let rows = sqlx::query("SELECT * FROM api_tokens ORDER BY created_at, name")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(token_from_row).collect()
+        sqlx::query("SELECT * FROM api_tokens ORDER BY created_at, name")
+            .read_all(&self.pool, token_from_row)
+            .await
     }
 
     async fn revoke_token(&self, id_or_name: &str) -> Result<bool> {
@@ -1554,15 +1519,13 @@ impl Store for SqlStore {
              AND (locked_until IS NULL OR locked_until < $3)
              RETURNING name"
         );
-        let row = sqlx::query(&sql)
+        sqlx::query(&sql)
             .bind(owner)
             .bind(lease_until_ms)
             .bind(now_ms)
             .bind(defer_ms.max(0))
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
-            .transpose()
+            .read_optional(&self.pool, first_column)
+            .await
     }
 
     async fn release_jobs(&self, owner: &str) -> Result<u64> {
@@ -1647,7 +1610,7 @@ impl Store for SqlStore {
     }
 
     async fn append_balance_reading(&self, b: &BalanceReading) -> Result<i64> {
-        let row = sqlx::query(
+        sqlx::query(
             "INSERT INTO balance_readings (account, at, available_fen, credit_fen, source)
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
@@ -1656,9 +1619,8 @@ impl Store for SqlStore {
         .bind(b.available_fen)
         .bind(b.credit_fen)
         .bind(&b.source)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get::<i64, _>(0)?)
+        .read_one(&self.pool, first_column)
+        .await
     }
 
     async fn balance_readings(
@@ -1667,16 +1629,15 @@ impl Store for SqlStore {
         since_ms: i64,
         limit: i64,
     ) -> Result<Vec<BalanceReading>> {
-        let rows = sqlx::query(&format!(
+        sqlx::query(&format!(
             "SELECT {READING_COLUMNS} FROM balance_readings
              WHERE account = $1 AND at >= $2 ORDER BY at, id LIMIT $3"
         ))
         .bind(account)
         .bind(since_ms)
         .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(reading_from).collect()
+        .read_all(&self.pool, reading_from)
+        .await
     }
 
     async fn balance_reading_before(
@@ -1684,29 +1645,23 @@ impl Store for SqlStore {
         account: &str,
         at_ms: i64,
     ) -> Result<Option<BalanceReading>> {
-        let row = sqlx::query(&format!(
+        sqlx::query(&format!(
             "SELECT {READING_COLUMNS} FROM balance_readings
              WHERE account = $1 AND at <= $2 ORDER BY at DESC, id DESC LIMIT 1"
         ))
         .bind(account)
         .bind(at_ms)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(reading_from).transpose()
+        .read_optional(&self.pool, reading_from)
+        .await
     }
 }
 
 const READING_COLUMNS: &str = "id, account, at, available_fen, credit_fen, source";
 
 fn reading_from(r: &AnyRow) -> Result<BalanceReading> {
-    Ok(BalanceReading {
-        id: r.try_get("id")?,
-        account: r.try_get("account")?,
-        at_ms: r.try_get("at")?,
-        available_fen: r.try_get("available_fen")?,
-        credit_fen: r.try_get("credit_fen")?,
-        source: r.try_get("source")?,
-    })
+    Ok(read_row!(r => BalanceReading {
+        id, account, at_ms: "at", available_fen, credit_fen, source,
+    }))
 }
 
 /// The least string above every string that starts with `prefix` in code point (and

@@ -15,7 +15,7 @@
 
 use crate::migrations::Dialect;
 use crate::orders::insert_transaction;
-use crate::{Result, SqlStore, StoreError};
+use crate::{kind_of, parsed, ReadRows, Result, SqlStore, StoreError, Table};
 use async_trait::async_trait;
 use idcgate_core::ledger::{Entry, LedgerAccount, Transaction};
 use idcgate_core::ResourceKind;
@@ -274,44 +274,37 @@ pub trait TenantOrderStore: Send + Sync {
 const ORDER_COLUMNS: &str = "id, tenant, idem_key, product, kind, account, months, state, client_order_id, client_user_id, resource, expires_at, detail, created_at, updated_at";
 const CHARGE_COLUMNS: &str = "id, tenant_order_id, idem_key, what, fen, months, txn_id, at";
 
+const ORDERS: Table<TenantOrderRow> = Table::new("tenant_orders", ORDER_COLUMNS, order_from);
+const CHARGES: Table<TenantCharge> = Table::new("tenant_charges", CHARGE_COLUMNS, charge_from);
+
 fn order_from(r: &AnyRow) -> Result<TenantOrderRow> {
     let kind: String = r.try_get("kind")?;
     let state: String = r.try_get("state")?;
-    Ok(TenantOrderRow {
-        id: r.try_get("id")?,
-        order: NewTenantOrder {
-            tenant: r.try_get("tenant")?,
-            idem_key: r.try_get("idem_key")?,
-            product: r.try_get("product")?,
-            kind: kind
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("tenant order kind {kind:?}")))?,
-            account: r.try_get("account")?,
-            months: r.try_get("months")?,
-            client_order_id: r.try_get("client_order_id")?,
-            client_user_id: r.try_get("client_user_id")?,
-        },
-        state: TenantOrderState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("tenant order state {state:?}")))?,
-        resource: r.try_get("resource")?,
-        expires_ms: r.try_get("expires_at")?,
-        detail: r.try_get("detail")?,
-        created_ms: r.try_get("created_at")?,
-        updated_ms: r.try_get("updated_at")?,
-    })
+    Ok(read_row!(r => TenantOrderRow {
+        id,
+        order = read_row!(r => NewTenantOrder {
+            tenant,
+            idem_key,
+            product,
+            kind = kind_of("tenant order", &kind)?,
+            account,
+            months,
+            client_order_id,
+            client_user_id,
+        }),
+        state = parsed(TenantOrderState::parse, "tenant order state", &state)?,
+        resource,
+        expires_ms: "expires_at",
+        detail,
+        created_ms: "created_at",
+        updated_ms: "updated_at",
+    }))
 }
 
 fn charge_from(r: &AnyRow) -> Result<TenantCharge> {
-    Ok(TenantCharge {
-        id: r.try_get("id")?,
-        tenant_order_id: r.try_get("tenant_order_id")?,
-        idem_key: r.try_get("idem_key")?,
-        what: r.try_get("what")?,
-        fen: r.try_get("fen")?,
-        months: r.try_get("months")?,
-        txn_id: r.try_get("txn_id")?,
-        at_ms: r.try_get("at")?,
-    })
+    Ok(read_row!(r => TenantCharge {
+        id, tenant_order_id, idem_key, what, fen, months, txn_id, at_ms: "at",
+    }))
 }
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -522,8 +515,7 @@ async fn insert_order(
 
 impl SqlStore {
     async fn charge_by_key(&self, key: &str) -> Result<Option<TenantCharge>> {
-        let sql = format!("SELECT {CHARGE_COLUMNS} FROM tenant_charges WHERE idem_key = $1");
-        self.row_for(&sql, key, charge_from).await
+        self.row_by(&CHARGES, "idem_key", key).await
     }
 }
 
@@ -749,13 +741,11 @@ impl TenantOrderStore for SqlStore {
     }
 
     async fn get_tenant_order(&self, id: i64) -> Result<Option<TenantOrderRow>> {
-        let sql = format!("SELECT {ORDER_COLUMNS} FROM tenant_orders WHERE id = $1");
-        self.row_for(&sql, id, order_from).await
+        self.row_by(&ORDERS, "id", id).await
     }
 
     async fn tenant_order_by_key(&self, idem_key: &str) -> Result<Option<TenantOrderRow>> {
-        let sql = format!("SELECT {ORDER_COLUMNS} FROM tenant_orders WHERE idem_key = $1");
-        self.row_for(&sql, idem_key, order_from).await
+        self.row_by(&ORDERS, "idem_key", idem_key).await
     }
 
     async fn list_tenant_orders(&self, f: &TenantOrderFilter) -> Result<Vec<TenantOrderRow>> {
@@ -769,8 +759,7 @@ impl TenantOrderStore for SqlStore {
         for v in values {
             q = q.bind(v);
         }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter().map(order_from).collect()
+        q.read_all(&self.pool, order_from).await
     }
 
     async fn count_tenant_orders(&self, f: &TenantOrderFilter) -> Result<i64> {
@@ -810,33 +799,24 @@ impl TenantOrderStore for SqlStore {
         if tenant_orders.is_empty() {
             return Ok(Vec::new());
         }
-        if tenant_orders.len() > 1000 {
-            return Err(StoreError::Database(format!(
-                "{} tenant orders asked for at once; at most 1000",
-                tenant_orders.len()
-            )));
-        }
-        let marks: Vec<String> = (1..=tenant_orders.len()).map(|i| format!("${i}")).collect();
+        let marks = crate::sql::in_list(1, tenant_orders.len(), "tenant orders")?;
         let sql = format!(
             "SELECT c.tenant_order_id, o.params FROM tenant_charges c
              JOIN orders o ON o.idem_key = c.idem_key
-             WHERE c.fen > 0 AND o.state = 'succeeded' AND c.tenant_order_id IN ({})
-             ORDER BY c.id",
-            marks.join(", ")
+             WHERE c.fen > 0 AND o.state = 'succeeded' AND c.tenant_order_id IN ({marks})
+             ORDER BY c.id"
         );
         let mut q = sqlx::query(&sql);
         for id in tenant_orders {
             q = q.bind(*id);
         }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let params: String = r.try_get("params")?;
-                let params = serde_json::from_str(&params)
-                    .map_err(|e| StoreError::Corrupt(format!("order params: {e}")))?;
-                Ok((r.try_get("tenant_order_id")?, params))
-            })
-            .collect()
+        q.read_all(&self.pool, |r| {
+            let params: String = r.try_get("params")?;
+            let params = serde_json::from_str(&params)
+                .map_err(|e| StoreError::Corrupt(format!("order params: {e}")))?;
+            Ok((r.try_get("tenant_order_id")?, params))
+        })
+        .await
     }
 
     async fn tenant_charges(&self, tenant: &str) -> Result<Vec<TenantCharge>> {
@@ -858,7 +838,7 @@ impl TenantOrderStore for SqlStore {
         // A refund's upstream return is keyed `<tenant order key>:refund`; when the
         // tenant got something back a charge carries that key, and when it got nothing
         // (an expired order) the second part finds the return all the same.
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT tenant, product, COUNT(DISTINCT id),
                 CAST(COALESCE(SUM(rev), 0) AS BIGINT), CAST(COALESCE(SUM(cost), 0) AS BIGINT)
              FROM (
@@ -878,18 +858,15 @@ impl TenantOrderStore for SqlStore {
              GROUP BY tenant, product ORDER BY tenant, product",
         )
         .bind(tenant)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(MarginRow {
-                    tenant: r.try_get(0)?,
-                    product: r.try_get(1)?,
-                    orders: r.try_get(2)?,
-                    revenue_fen: r.try_get(3)?,
-                    cost_fen: r.try_get(4)?,
-                })
+        .read_all(&self.pool, |r| {
+            Ok(MarginRow {
+                tenant: r.try_get(0)?,
+                product: r.try_get(1)?,
+                orders: r.try_get(2)?,
+                revenue_fen: r.try_get(3)?,
+                cost_fen: r.try_get(4)?,
             })
-            .collect()
+        })
+        .await
     }
 }

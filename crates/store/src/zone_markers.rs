@@ -3,7 +3,7 @@
 //! marker means and when it may be trusted is the vendor crate's and the engine's
 //! (`engine::sync`); the store keeps rows, newest observation wins.
 
-use crate::{Result, SqlStore};
+use crate::{first_column, ReadRows, Result, SqlStore};
 use async_trait::async_trait;
 use idcgate_core::ResourceKind;
 use sqlx::Row;
@@ -36,15 +36,10 @@ pub trait ZoneMarkerStore: Send + Sync {
 #[async_trait]
 impl ZoneMarkerStore for SqlStore {
     async fn zone_markers(&self, account: &str) -> Result<HashMap<String, String>> {
-        let rows = sqlx::query(
-            "SELECT zone, marker FROM zone_markers WHERE account = $1 AND marker <> ''",
-        )
-        .bind(account)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect()
+        sqlx::query("SELECT zone, marker FROM zone_markers WHERE account = $1 AND marker <> ''")
+            .bind(account)
+            .read_all(&self.pool, |r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .await
     }
 
     async fn put_zone_markers(
@@ -89,13 +84,12 @@ impl ZoneMarkerStore for SqlStore {
     }
 
     async fn live_keys(&self, account: &str, kind: ResourceKind) -> Result<Vec<String>> {
-        let rows = sqlx::query(
+        sqlx::query(
             "SELECT rkey FROM resources WHERE account = $1 AND kind = $2 AND gone_at IS NULL",
         )
         .bind(crate::sql::text(account).into_owned())
         .bind(kind.as_str())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+        .read_all(&self.pool, first_column)
+        .await
     }
 }

@@ -219,13 +219,7 @@ async fn balances_are_sums_of_entries(f: &TestDb) {
     assert_eq!(balances["funding"], -500_000);
     assert_eq!(balances["refunds"], -300);
     assert_eq!(balances.values().sum::<i64>(), 0);
-    let cost = s
-        .ledger_lines(&LedgerFilter {
-            account: Some("cost:".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let cost = common::ledger_of(s, "cost:").await;
     assert_eq!(cost.iter().map(|l| l.fen).sum::<i64>(), 5600);
 }
 

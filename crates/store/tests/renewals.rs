@@ -15,92 +15,79 @@ both_backends!(
     a_job_claimed_now_waits_for_another_owners_lease,
 );
 
+/// Patches a policy level at `at`.
+async fn put(s: &SqlStore, scope: &PolicyScope, patch: PolicyPatch, at: i64) -> PolicyRow {
+    s.put_renewal_policy(scope, &patch, at).await.unwrap()
+}
+
+/// A policy level's four settings, compared at once.
+fn settings(row: &PolicyRow) -> (Option<bool>, Option<i64>, Option<i64>, Option<i64>) {
+    (
+        row.auto_renew,
+        row.days_before,
+        row.max_price_fen,
+        row.months,
+    )
+}
+
 async fn policy_levels_are_patched_field_by_field(f: &TestDb) {
     let s = &f.store;
     assert!(s.renewal_policies().await.unwrap().is_empty());
     let domains = PolicyScope::kind(ResourceKind::Domain);
-    let row = s
-        .put_renewal_policy(
-            &domains,
-            &PolicyPatch {
-                auto_renew: Some(true),
-                days_before: Some(20),
-                max_price_fen: Some(Some(9900)),
-                months: None,
-            },
-            1,
-        )
-        .await
-        .unwrap();
+    let row = put(
+        s,
+        &domains,
+        PolicyPatch {
+            auto_renew: Some(true),
+            days_before: Some(20),
+            max_price_fen: Some(Some(9900)),
+            months: None,
+        },
+        1,
+    )
+    .await;
     assert_eq!(row.scope, domains);
-    assert_eq!(
-        (
-            row.auto_renew,
-            row.days_before,
-            row.max_price_fen,
-            row.months
-        ),
-        (Some(true), Some(20), Some(9900), None)
-    );
+    assert_eq!(settings(&row), (Some(true), Some(20), Some(9900), None));
     // A patch that names one field leaves the others as they were.
-    let row = s
-        .put_renewal_policy(
-            &domains,
-            &PolicyPatch {
-                months: Some(24),
-                ..Default::default()
-            },
-            2,
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        (
-            row.auto_renew,
-            row.days_before,
-            row.max_price_fen,
-            row.months
-        ),
-        (Some(true), Some(20), Some(9900), Some(24))
-    );
+    let row = put(
+        s,
+        &domains,
+        PolicyPatch {
+            months: Some(24),
+            ..Default::default()
+        },
+        2,
+    )
+    .await;
+    assert_eq!(settings(&row), (Some(true), Some(20), Some(9900), Some(24)));
     assert_eq!(row.updated_ms, 2);
     // Clearing the cap is a value of its own, not "leave it".
-    let row = s
-        .put_renewal_policy(
-            &domains,
-            &PolicyPatch {
-                max_price_fen: Some(None),
-                ..Default::default()
-            },
-            3,
-        )
-        .await
-        .unwrap();
+    let row = put(
+        s,
+        &domains,
+        PolicyPatch {
+            max_price_fen: Some(None),
+            ..Default::default()
+        },
+        3,
+    )
+    .await;
     assert_eq!(row.max_price_fen, None);
     assert_eq!(row.days_before, Some(20));
     // A resource's level is its own row; the kind's default is untouched.
     let one = PolicyScope::resource(ResourceKind::Domain, "w", "example.com");
-    let own = s
-        .put_renewal_policy(
-            &one,
-            &PolicyPatch {
-                auto_renew: Some(false),
-                ..Default::default()
-            },
-            4,
-        )
-        .await
-        .unwrap();
+    let own = put(
+        s,
+        &one,
+        PolicyPatch {
+            auto_renew: Some(false),
+            ..Default::default()
+        },
+        4,
+    )
+    .await;
     assert_eq!(own.scope, one);
-    assert_eq!(
-        (
-            own.auto_renew,
-            own.days_before,
-            own.max_price_fen,
-            own.months
-        ),
-        (Some(false), None, None, None)
-    );
+    assert_eq!(settings(&own), (Some(false), None, None, None));
     let all = s.renewal_policies().await.unwrap();
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].scope, domains, "kind defaults first");

@@ -655,24 +655,25 @@ async fn listings_order_by_a_column_and_window_expiry(f: &TestDb) {
         .collect::<Vec<_>>()
     };
     use idcgate_store::ResourceOrder::*;
-    assert_eq!(
-        keys(Name { descending: true }, 0).await,
-        ["d.com", "c.com", "b.com"]
-    );
-    assert_eq!(
-        keys(Account { descending: false }, 0).await,
-        ["b.com", "d.com", "a.com"]
-    );
-    // Never-expiring last both ways; the next page goes on where the first stopped.
-    assert_eq!(
-        keys(Expiry { descending: false }, 0).await,
-        ["b.com", "d.com", "a.com"]
-    );
-    assert_eq!(
-        keys(Expiry { descending: true }, 0).await,
-        ["a.com", "d.com", "b.com"]
-    );
-    assert_eq!(keys(Expiry { descending: true }, 3).await, ["c.com"]);
+    let pages: [(_, _, &[&str]); 5] = [
+        (Name { descending: true }, 0, &["d.com", "c.com", "b.com"]),
+        (
+            Account { descending: false },
+            0,
+            &["b.com", "d.com", "a.com"],
+        ),
+        // Never-expiring last both ways; the next page goes on where the first stopped.
+        (
+            Expiry { descending: false },
+            0,
+            &["b.com", "d.com", "a.com"],
+        ),
+        (Expiry { descending: true }, 0, &["a.com", "d.com", "b.com"]),
+        (Expiry { descending: true }, 3, &["c.com"]),
+    ];
+    for (order, offset, want) in pages {
+        assert_eq!(keys(order, offset).await, want, "{order:?} from {offset}");
+    }
     // A window of expiry: at or after one instant, before another.
     let (page, total) = s
         .page_resources(&ResourceFilter {

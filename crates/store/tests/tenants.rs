@@ -4,6 +4,8 @@
 //! money never deleted, deposits append-only in the database itself.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
+mod common;
+
 use idcgate_core::ledger::{LedgerAccount, Transaction};
 use idcgate_core::{Money, ResourceKind};
 use idcgate_store::both_backends;
@@ -189,13 +191,7 @@ async fn one_key_is_one_deposit_even_when_paid_concurrently(f: &TestDb) {
     assert_eq!(s.account_balance("tenant:nobody").await.unwrap(), 0);
     let deposits = s.deposits("acme").await.unwrap();
     assert_eq!(deposits.len(), 2);
-    let lines = s
-        .ledger_lines(&LedgerFilter {
-            account: Some("tenant:acme".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let lines = common::ledger_of(s, "tenant:acme").await;
     assert_eq!(
         lines.iter().map(|l| l.txn_id).collect::<Vec<_>>(),
         deposits.iter().map(|d| d.txn_id).collect::<Vec<_>>(),

@@ -62,6 +62,38 @@ macro_rules! debug_shows {
     };
 }
 
+/// A closed set of unit variants, each written as one fixed word: `ALL` (in the order
+/// given), `as_str` and `Display` as that word. Parsing stays with each type, since
+/// types differ in case, aliases and the error a wrong word gets.
+///
+/// ```
+/// #[derive(Debug, Clone, Copy, PartialEq)]
+/// enum Light { Red, Green }
+/// idcgate_core::word_enum!(Light { Red => "red", Green => "green" });
+/// assert_eq!(Light::ALL, [Light::Red, Light::Green]);
+/// assert_eq!(Light::Green.to_string(), "green");
+/// ```
+#[macro_export]
+macro_rules! word_enum {
+    ($ty:ident { $($variant:ident => $word:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const ALL: [$ty; [$($word),+].len()] = [$($ty::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $word),+
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 /// `&'static VendorSpec` of a vendor crate's embedded table, parsed once
 /// ([`spec::VendorSpec::embedded`]): `pub fn spec() -> &'static VendorSpec {
 /// idcgate_core::embedded_spec!(Vendor::West, include_str!("../spec.tsv")) }`.

@@ -21,46 +21,34 @@ pub enum Vendor {
     Xensystem,
 }
 
-impl Vendor {
-    pub const ALL: [Vendor; 5] = [
-        Vendor::West,
-        Vendor::Cndns,
-        Vendor::Dnspod,
-        Vendor::Zonkvm,
-        Vendor::Xensystem,
-    ];
+crate::word_enum!(Vendor {
+    West => "west",
+    Cndns => "cndns",
+    Dnspod => "dnspod",
+    Zonkvm => "zonkvm",
+    Xensystem => "xensystem",
+});
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Vendor::West => "west",
-            Vendor::Cndns => "cndns",
-            Vendor::Dnspod => "dnspod",
-            Vendor::Zonkvm => "zonkvm",
-            Vendor::Xensystem => "xensystem",
-        }
-    }
-}
-
-impl fmt::Display for Vendor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// The one of `all` whose word `s` is, in any ASCII case and with space around it:
+/// how people type vendors and record types.
+fn spelled<T: Copy, const N: usize>(
+    all: [T; N],
+    word: fn(T) -> &'static str,
+    s: &str,
+) -> Option<T> {
+    all.into_iter()
+        .find(|t| word(*t).eq_ignore_ascii_case(s.trim()))
 }
 
 impl FromStr for Vendor {
     type Err = crate::Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Vendor::ALL
-            .into_iter()
-            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| {
-                crate::Error::invalid(
-                    "vendor",
-                    format!(
-                        "unknown vendor {s:?} (expected west, cndns, dnspod, zonkvm or xensystem)"
-                    ),
-                )
-            })
+        spelled(Vendor::ALL, Vendor::as_str, s).ok_or_else(|| {
+            crate::Error::invalid(
+                "vendor",
+                format!("unknown vendor {s:?} (expected west, cndns, dnspod, zonkvm or xensystem)"),
+            )
+        })
     }
 }
 
@@ -182,46 +170,22 @@ pub enum RecordType {
     Caa,
 }
 
-impl RecordType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecordType::A => "A",
-            RecordType::Aaaa => "AAAA",
-            RecordType::Cname => "CNAME",
-            RecordType::Mx => "MX",
-            RecordType::Txt => "TXT",
-            RecordType::Ns => "NS",
-            RecordType::Srv => "SRV",
-            RecordType::Caa => "CAA",
-        }
-    }
-}
-
-impl fmt::Display for RecordType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::word_enum!(RecordType {
+    A => "A",
+    Aaaa => "AAAA",
+    Cname => "CNAME",
+    Mx => "MX",
+    Txt => "TXT",
+    Ns => "NS",
+    Srv => "SRV",
+    Caa => "CAA",
+});
 
 impl FromStr for RecordType {
     type Err = crate::Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s.trim().to_ascii_uppercase().as_str() {
-            "A" => RecordType::A,
-            "AAAA" => RecordType::Aaaa,
-            "CNAME" => RecordType::Cname,
-            "MX" => RecordType::Mx,
-            "TXT" => RecordType::Txt,
-            "NS" => RecordType::Ns,
-            "SRV" => RecordType::Srv,
-            "CAA" => RecordType::Caa,
-            _ => {
-                return Err(crate::Error::invalid(
-                    "type",
-                    format!("unsupported record type {s:?}"),
-                ))
-            }
-        })
+        spelled(RecordType::ALL, RecordType::as_str, s)
+            .ok_or_else(|| crate::Error::invalid("type", format!("unsupported record type {s:?}")))
     }
 }
 
@@ -606,25 +570,15 @@ pub enum OrderState {
     Unknown,
 }
 
+crate::word_enum!(OrderState {
+    Pending => "pending",
+    Submitted => "submitted",
+    Succeeded => "succeeded",
+    Failed => "failed",
+    Unknown => "unknown",
+});
+
 impl OrderState {
-    pub const ALL: [OrderState; 5] = [
-        OrderState::Pending,
-        OrderState::Submitted,
-        OrderState::Succeeded,
-        OrderState::Failed,
-        OrderState::Unknown,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderState::Pending => "pending",
-            OrderState::Submitted => "submitted",
-            OrderState::Succeeded => "succeeded",
-            OrderState::Failed => "failed",
-            OrderState::Unknown => "unknown",
-        }
-    }
-
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|o| o.as_str() == s)
     }
@@ -672,33 +626,17 @@ pub enum ResourceKind {
     Balance,
 }
 
-impl ResourceKind {
-    pub const ALL: [ResourceKind; 9] = [
-        ResourceKind::Domain,
-        ResourceKind::DnsZone,
-        ResourceKind::DnsRecord,
-        ResourceKind::Server,
-        ResourceKind::HostingSite,
-        ResourceKind::Database,
-        ResourceKind::MailDomain,
-        ResourceKind::Certificate,
-        ResourceKind::Balance,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResourceKind::Domain => "domain",
-            ResourceKind::DnsZone => "dns_zone",
-            ResourceKind::DnsRecord => "dns_record",
-            ResourceKind::Server => "server",
-            ResourceKind::HostingSite => "hosting_site",
-            ResourceKind::Database => "database",
-            ResourceKind::MailDomain => "mail_domain",
-            ResourceKind::Certificate => "certificate",
-            ResourceKind::Balance => "balance",
-        }
-    }
-}
+crate::word_enum!(ResourceKind {
+    Domain => "domain",
+    DnsZone => "dns_zone",
+    DnsRecord => "dns_record",
+    Server => "server",
+    HostingSite => "hosting_site",
+    Database => "database",
+    MailDomain => "mail_domain",
+    Certificate => "certificate",
+    Balance => "balance",
+});
 
 impl FromStr for ResourceKind {
     type Err = crate::Error;

@@ -29,29 +29,12 @@ pub enum Operation {
     Transfer,
 }
 
-impl Operation {
-    pub const ALL: [Operation; 4] = [
-        Operation::Create,
-        Operation::Renew,
-        Operation::Upgrade,
-        Operation::Transfer,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operation::Create => "create",
-            Operation::Renew => "renew",
-            Operation::Upgrade => "upgrade",
-            Operation::Transfer => "transfer",
-        }
-    }
-}
-
-impl fmt::Display for Operation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::word_enum!(Operation {
+    Create => "create",
+    Renew => "renew",
+    Upgrade => "upgrade",
+    Transfer => "transfer",
+});
 
 impl FromStr for Operation {
     type Err = Error;

@@ -7,7 +7,6 @@
 use crate::Money;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt;
 
 /// The most of one unit a purchase or upgrade may ask for at once: beyond it is a typo
 /// or an attack, and it keeps every price computation far from overflow.
@@ -24,17 +23,13 @@ pub enum Unit {
     Defense,
 }
 
+crate::word_enum!(Unit {
+    Ip => "ip",
+    Bandwidth => "bandwidth",
+    Defense => "defense",
+});
+
 impl Unit {
-    pub const ALL: [Unit; 3] = [Unit::Ip, Unit::Bandwidth, Unit::Defense];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Unit::Ip => "ip",
-            Unit::Bandwidth => "bandwidth",
-            Unit::Defense => "defense",
-        }
-    }
-
     pub fn parse(s: &str) -> Option<Unit> {
         Unit::ALL.into_iter().find(|u| u.as_str() == s.trim())
     }
@@ -60,12 +55,6 @@ impl Unit {
             Unit::Bandwidth => "Mbps",
             Unit::Defense => "G",
         }
-    }
-}
-
-impl fmt::Display for Unit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

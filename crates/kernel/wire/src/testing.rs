@@ -35,16 +35,22 @@ pub fn config() -> WireConfig {
     wire_config(TIMEOUT)
 }
 
-/// Serves a hand-written upstream (`app`) on 127.0.0.1 at a free port; its base URL.
-pub async fn serve_app(app: axum::Router) -> String {
+/// A listener on 127.0.0.1 at a free port, and its address; a test cannot go on
+/// without one, so `what` (the server it is for) is named in the panic.
+async fn local_listener(what: &str) -> (tokio::net::TcpListener, SocketAddr) {
     let listener = match tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await {
         Ok(l) => l,
-        Err(e) => panic!("cannot bind a test upstream: {e}"),
+        Err(e) => panic!("cannot bind a {what}: {e}"),
     };
-    let addr = match listener.local_addr() {
-        Ok(a) => a,
-        Err(e) => panic!("test upstream without an address: {e}"),
-    };
+    match listener.local_addr() {
+        Ok(addr) => (listener, addr),
+        Err(e) => panic!("{what} without an address: {e}"),
+    }
+}
+
+/// Serves a hand-written upstream (`app`) on 127.0.0.1 at a free port; its base URL.
+pub async fn serve_app(app: axum::Router) -> String {
+    let (listener, addr) = local_listener("test upstream").await;
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{addr}")
 }
@@ -828,14 +834,7 @@ pub async fn serve_recorded(sim: &dyn Simulator) -> (SimServer, Recorder) {
     let faults = crate::FaultHandle::default();
     let router = crate::sim::app(sim, faults.clone())
         .layer(axum::middleware::from_fn_with_state(rec.clone(), record));
-    let listener = match tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await {
-        Ok(l) => l,
-        Err(e) => panic!("cannot bind a recorded simulator: {e}"),
-    };
-    let addr = match listener.local_addr() {
-        Ok(a) => a,
-        Err(e) => panic!("recorded simulator without an address: {e}"),
-    };
+    let (listener, addr) = local_listener("recorded simulator").await;
     let task = tokio::spawn(async move {
         let _ = axum::serve(
             listener,

@@ -1,7 +1,7 @@
 //! What the store's test crates share.
 #![allow(dead_code)] // each test crate uses its own part
 
-use idcgate_store::ListPage;
+use idcgate_store::{LedgerFilter, LedgerLine, ListPage, OrderStore, SqlStore};
 
 /// The first ten rows, counted, in `sort`'s order (the list's own without one), found
 /// by `search`.
@@ -23,4 +23,14 @@ pub fn window(limit: i64, offset: i64, descending: bool) -> ListPage {
         offset,
         ..page(None, descending, None)
     }
+}
+
+/// The ledger lines of `account`: an exact account, or a prefix ending in `:`.
+pub async fn ledger_of(s: &SqlStore, account: &str) -> Vec<LedgerLine> {
+    s.ledger_lines(&LedgerFilter {
+        account: Some(account.into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
 }
