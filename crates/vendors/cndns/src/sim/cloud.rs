@@ -25,6 +25,18 @@ const OSES: [(&str, &str); 4] = [
     ("ubuntu22.04_64", "Ubuntu 22.04 64 位"),
 ];
 
+/// The options of the sample 橙云 host the sandbox sells (2 CPU, 2048 MB, 50 GB, 2 Mbps,
+/// 上海电信, CentOS 7.9): 170 a month. Callers add what their call needs on top
+/// (a `tmetpe`, a `password`), so `os` stays last: dropping it is `[..5]`.
+pub const SAMPLE_HOST_2C2G: &[(&str, &str)] = &[
+    ("cpu", "2"),
+    ("ram", "2048"),
+    ("HD", "50"),
+    ("BD", "2"),
+    ("place", "1"),
+    ("os", "centos7.9_64"),
+];
+
 #[derive(Debug, Clone)]
 pub(crate) struct Cloud {
     pub no: u64,
