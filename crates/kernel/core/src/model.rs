@@ -386,7 +386,8 @@ pub struct ServerSpec {
     pub client_order_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What to change; a `None` stays as it is, so `Default` changes nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resize {
     pub cpu: Option<u32>,
     pub ram_mb: Option<u32>,

@@ -294,8 +294,7 @@ async fn compute_capability() {
             &Resize {
                 cpu: Some(4),
                 ram_mb: Some(4096),
-                disk_gb: None,
-                bandwidth_mbps: None,
+                ..Default::default()
             },
         )
         .await
@@ -309,9 +308,7 @@ async fn compute_capability() {
             &id,
             &Resize {
                 cpu: Some(1),
-                ram_mb: None,
-                disk_gb: None,
-                bandwidth_mbps: None,
+                ..Default::default()
             },
         )
         .await
