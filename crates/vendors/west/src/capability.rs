@@ -760,7 +760,10 @@ impl Compute for WestClient {
     }
 
     async fn delete_server(&self, _id: &str) -> Result<()> {
-        Err(unsupported("deleting servers (they lapse at expiry)"))
+        Err(Error::unsupported(
+            Vendor::West,
+            "deleting servers (they lapse at expiry)",
+        ))
     }
 
     async fn console(&self, id: &str) -> Result<ConsoleSession> {
@@ -786,14 +789,7 @@ impl Compute for WestClient {
 }
 
 fn no_backups() -> Error {
-    unsupported("cloud server backups")
-}
-
-fn unsupported(what: impl Into<String>) -> Error {
-    Error::Unsupported {
-        vendor: "west".into(),
-        capability: what.into(),
-    }
+    Error::unsupported(Vendor::West, "cloud server backups")
 }
 
 #[async_trait]
@@ -828,10 +824,10 @@ impl WebHosting for WestClient {
                     .await
             }
             SiteAction::Start | SiteAction::Stop => {
-                return Err(unsupported(format!(
-                    "the hosting operation {}",
-                    action.name()
-                )))
+                return Err(Error::unsupported(
+                    Vendor::West,
+                    format!("the hosting operation {}", action.name()),
+                ))
             }
         };
         self.call_kv(name, &[("id", id), extra]).await?;
@@ -861,10 +857,10 @@ impl Databases for WestClient {
                     .await?;
                 Ok(Vec::new())
             }
-            other => Err(unsupported(format!(
-                "the database operation {}",
-                other.name()
-            ))),
+            other => Err(Error::unsupported(
+                Vendor::West,
+                format!("the database operation {}", other.name()),
+            )),
         }
     }
 }
