@@ -581,6 +581,19 @@ pub struct PriceQuote {
     pub price: Money,
 }
 
+impl PriceQuote {
+    /// A registrar's quote for `years` of `name`: product `domain:{name}`, or
+    /// `domain-renew:{name}` for a renewal (the names the orders carry too).
+    pub fn domain(name: &str, years: u32, renewal: bool, price: Money) -> Self {
+        let what = if renewal { "domain-renew" } else { "domain" };
+        PriceQuote {
+            product: format!("{what}:{name}"),
+            period_months: years * 12,
+            price,
+        }
+    }
+}
+
 /// One charge in a vendor's finance record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Charge {

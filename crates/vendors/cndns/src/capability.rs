@@ -185,12 +185,7 @@ impl CndnsClient {
         let price = self
             .price("/product/getproductprice", &params, name)
             .await?;
-        let what = if renewal { "domain-renew" } else { "domain" };
-        Ok(PriceQuote {
-            product: format!("{what}:{name}"),
-            period_months: years * 12,
-            price,
-        })
+        Ok(PriceQuote::domain(name, years, renewal, price))
     }
 }
 

@@ -338,11 +338,7 @@ impl WestClient {
     /// `domain.getprice` answers both prices: `price` to register, `renewprice` to
     /// renew.
     async fn domain_price(&self, name: &str, years: u32, renewal: bool) -> Result<PriceQuote> {
-        let (field, what) = if renewal {
-            ("renewprice", "domain-renew")
-        } else {
-            ("price", "domain")
-        };
+        let field = if renewal { "renewprice" } else { "price" };
         let price = self
             .call_kv_as(
                 "domain.getprice",
@@ -350,11 +346,7 @@ impl WestClient {
                 |v| money(&v, field),
             )
             .await?;
-        Ok(PriceQuote {
-            product: format!("{what}:{name}"),
-            period_months: years * 12,
-            price,
-        })
+        Ok(PriceQuote::domain(name, years, renewal, price))
     }
 }
 
