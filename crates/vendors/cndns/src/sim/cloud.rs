@@ -5,6 +5,7 @@
 use super::{
     done, edit, flip, fmt_time, yuan, Fields, Handler, Per, Purpose, Req, SimErr, State, R,
 };
+use idcgate_wire::sim::remove_where;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -608,11 +609,11 @@ fn binddomain(st: &mut State, q: &Req) -> R {
 fn deldomain(st: &mut State, q: &Req) -> R {
     on_cloud(st, q, |_, c| {
         let d = hostname(q)?;
-        let before = c.domains.len();
-        c.domains.retain(|x| *x != d);
-        if c.domains.len() == before {
-            return Err(SimErr::new(17143, "域名并未绑定过无需删除"));
-        }
+        remove_where(
+            &mut c.domains,
+            |x| *x == d,
+            SimErr::new(17143, "域名并未绑定过无需删除"),
+        )?;
         done()
     })
 }
