@@ -253,14 +253,7 @@ async fn west_and_cndns_cloud_servers_sell_bandwidth_only(db: &TestDb) {
                 "c",
                 ResourceKind::Server,
                 "-",
-                &[
-                    ("cpu", "2"),
-                    ("ram", "2048"),
-                    ("HD", "50"),
-                    ("BD", "2"),
-                    ("place", "1"),
-                    ("os", "centos7.9_64"),
-                ],
+                idcgate_cndns::sim::SAMPLE_HOST_2C2G,
                 ("25%", "1"),
             )
         },

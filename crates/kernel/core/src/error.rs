@@ -69,6 +69,14 @@ impl Error {
         Error::NotFound { what: what.into() }
     }
 
+    /// `vendor` cannot do `capability` at all: "{vendor} does not support {capability}".
+    pub fn unsupported(vendor: impl std::fmt::Display, capability: impl Into<String>) -> Self {
+        Error::Unsupported {
+            vendor: vendor.to_string(),
+            capability: capability.into(),
+        }
+    }
+
     pub fn upstream(
         vendor: impl Into<String>,
         code: impl ToString,

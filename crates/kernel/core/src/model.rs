@@ -350,7 +350,8 @@ pub struct ServerSpec {
     pub client_order_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What to change; a `None` stays as it is, so `Default` changes nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resize {
     pub cpu: Option<u32>,
     pub ram_mb: Option<u32>,
@@ -542,6 +543,19 @@ pub struct PriceQuote {
     pub product: String,
     pub period_months: u32,
     pub price: Money,
+}
+
+impl PriceQuote {
+    /// A registrar's quote for `years` of `name`: product `domain:{name}`, or
+    /// `domain-renew:{name}` for a renewal (the names the orders carry too).
+    pub fn domain(name: &str, years: u32, renewal: bool, price: Money) -> Self {
+        let what = if renewal { "domain-renew" } else { "domain" };
+        PriceQuote {
+            product: format!("{what}:{name}"),
+            period_months: years * 12,
+            price,
+        }
+    }
 }
 
 /// One charge in a vendor's finance record.

@@ -159,6 +159,21 @@ impl Drop for SimServer {
     }
 }
 
+/// Removes every item `gone` picks, or answers `missing` when there was none: an
+/// upstream refuses to delete what is not there, it never quietly succeeds.
+pub fn remove_where<T, E>(
+    items: &mut Vec<T>,
+    gone: impl Fn(&T) -> bool,
+    missing: E,
+) -> Result<(), E> {
+    let before = items.len();
+    items.retain(|x| !gone(x));
+    if items.len() == before {
+        return Err(missing);
+    }
+    Ok(())
+}
+
 /// The simulator's router with faults applied, plus the control endpoint (never faulted).
 pub fn app(sim: &dyn Simulator, faults: FaultHandle) -> Router {
     let api = sim

@@ -22,13 +22,6 @@ use std::str::FromStr;
 
 const VENDOR: &str = "cndns";
 
-fn unsupported(what: &str) -> Error {
-    Error::Unsupported {
-        vendor: VENDOR.into(),
-        capability: what.into(),
-    }
-}
-
 /// A scalar answer, whether sent as string or number, trimmed ("" for anything else).
 fn scalar(v: &Value) -> String {
     match v {
@@ -192,19 +185,15 @@ impl CndnsClient {
         let price = self
             .price("/product/getproductprice", &params, name)
             .await?;
-        let what = if renewal { "domain-renew" } else { "domain" };
-        Ok(PriceQuote {
-            product: format!("{what}:{name}"),
-            period_months: years * 12,
-            price,
-        })
+        Ok(PriceQuote::domain(name, years, renewal, price))
     }
 }
 
 #[async_trait]
 impl Registrar for CndnsClient {
     async fn list_domains(&self) -> Result<Vec<Domain>> {
-        Err(unsupported(
+        Err(Error::unsupported(
+            VENDOR,
             "listing domains (the CNDNS API has no domain list)",
         ))
     }
@@ -387,7 +376,8 @@ fn wire_value(r: &RecordInput) -> String {
 #[async_trait]
 impl Dns for CndnsClient {
     async fn list_zones(&self) -> Result<Vec<Zone>> {
-        Err(unsupported(
+        Err(Error::unsupported(
+            VENDOR,
             "listing zones (the CNDNS API has no domain list)",
         ))
     }
@@ -496,7 +486,7 @@ impl Dns for CndnsClient {
     }
 
     async fn set_record_enabled(&self, _zone: &str, _id: &str, _enabled: bool) -> Result<()> {
-        Err(unsupported("pausing DNS records"))
+        Err(Error::unsupported(VENDOR, "pausing DNS records"))
     }
 
     async fn lines(&self, _zone: &str) -> Result<Vec<String>> {
@@ -592,7 +582,8 @@ impl Compute for CndnsClient {
     }
 
     async fn list_servers(&self) -> Result<Vec<Server>> {
-        Err(unsupported(
+        Err(Error::unsupported(
+            VENDOR,
             "listing cloud hosts (the CNDNS API has no host list)",
         ))
     }
@@ -759,15 +750,24 @@ impl Compute for CndnsClient {
     }
 
     async fn delete_server(&self, _id: &str) -> Result<()> {
-        Err(unsupported("deleting cloud hosts (no such API call)"))
+        Err(Error::unsupported(
+            VENDOR,
+            "deleting cloud hosts (no such API call)",
+        ))
     }
 
     async fn console(&self, _id: &str) -> Result<ConsoleSession> {
-        Err(unsupported("consoles of 橙云 hosts (no such API call)"))
+        Err(Error::unsupported(
+            VENDOR,
+            "consoles of 橙云 hosts (no such API call)",
+        ))
     }
 
     async fn list_backups(&self, _id: &str) -> Result<Vec<Backup>> {
-        Err(unsupported("listing snapshots (no such API call)"))
+        Err(Error::unsupported(
+            VENDOR,
+            "listing snapshots (no such API call)",
+        ))
     }
 
     async fn create_backup(&self, id: &str, _name: &str, _full: bool) -> Result<()> {
@@ -801,7 +801,8 @@ impl Billing for CndnsClient {
     /// running totals only (`usedmoney`, `availablebalance`, `totalremittance`), and no
     /// call lists orders or finance entries. A total cannot say which charge was whose.
     async fn charges(&self, _since: jiff::Timestamp) -> Result<Vec<Charge>> {
-        Err(unsupported(
+        Err(Error::unsupported(
+            VENDOR,
             "reading its finance record (the API has no per-charge record: \
              /user/userdetail gives only running totals, and no call lists orders or \
              finance entries)",
@@ -816,7 +817,8 @@ impl Billing for CndnsClient {
 impl WebHosting for CndnsClient {
     /// No call lists the account's hosts (`HostList` lists plans for sale).
     async fn list_sites(&self) -> Result<Vec<HostingSite>> {
-        Err(unsupported(
+        Err(Error::unsupported(
+            VENDOR,
             "listing its hosts (HostList lists plans for sale; HostDetail needs a host's name)",
         ))
     }
@@ -829,7 +831,8 @@ impl WebHosting for CndnsClient {
             SiteAction::AddDomain(d) => ("/hosting/binddomain", ("domainname", d)),
             SiteAction::RemoveDomain(d) => ("/hosting/unbinddomain", ("domainname", d)),
             SiteAction::Domains => {
-                return Err(unsupported(
+                return Err(Error::unsupported(
+                    VENDOR,
                     "listing a host's bound domains (HostDetail shows none)",
                 ))
             }

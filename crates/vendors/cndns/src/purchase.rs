@@ -85,14 +85,14 @@ fn line(r: &PurchaseRequest) -> Result<Line> {
         (K::HostingSite, O::Renew) => Line::HostRenew,
         (K::HostingSite, O::Upgrade) => Line::HostUpgrade,
         (K::Database | K::MailDomain, op) => {
-            return Err(Error::Unsupported {
-                vendor: VENDOR.into(),
-                capability: format!(
+            return Err(Error::unsupported(
+                VENDOR,
+                format!(
                     "{op} {} through orders (the CNDNS API has no price call for databases \
                      or mail, so the purchase can be neither quoted nor booked)",
                     r.kind.as_str()
                 ),
-            })
+            ))
         }
         _ => return Err(not_sold(Vendor::Cndns, r)),
     })

@@ -4,6 +4,7 @@
 //! balance is refused without changing anything.
 #![allow(clippy::unwrap_used)] // a test may fail loudly
 
+use idcgate_cndns::sim::SAMPLE_HOST_2C2G;
 use idcgate_cndns::Sim;
 use idcgate_core::purchase::{Operation, PurchaseRequest, Settled};
 use idcgate_core::{Error, Money, PowerState, ResourceKind};
@@ -43,15 +44,10 @@ fn with(mut r: PurchaseRequest, options: &[(&str, &str)]) -> PurchaseRequest {
     r
 }
 
-const NEW_HOST: [(&str, &str); 7] = [
-    ("cpu", "2"),
-    ("ram", "2048"),
-    ("HD", "50"),
-    ("BD", "2"),
-    ("place", "1"),
-    ("os", "centos7.9_64"),
-    ("password", "Strong!Pass1"),
-];
+/// The sandbox's sample host with its system password.
+fn new_host() -> Vec<(&'static str, &'static str)> {
+    [SAMPLE_HOST_2C2G, &[("password", "Strong!Pass1")]].concat()
+}
 
 const CASES: [Case; 10] = [
     Case {
@@ -101,7 +97,7 @@ const CASES: [Case; 10] = [
         request: |_| {
             with(
                 req(ResourceKind::Server, Operation::Create, "web-1", 3),
-                &NEW_HOST,
+                &new_host(),
             )
         },
     },
@@ -368,9 +364,9 @@ async fn what_a_purchase_lacks_is_named_before_anything_is_bought() {
         )
     };
     let cases: Vec<(PurchaseRequest, &str)> = vec![
-        (host(&NEW_HOST[..5]), "os"),
+        (host(&SAMPLE_HOST_2C2G[..5]), "os"),
         (host(&[("password", "two words")]), "password"),
-        (host(&NEW_HOST[..6]).months(0), "months"),
+        (host(SAMPLE_HOST_2C2G).months(0), "months"),
         (
             with(
                 req(ResourceKind::HostingSite, Operation::Create, "shopsite", 12).offer("bz"),

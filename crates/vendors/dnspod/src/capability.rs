@@ -5,7 +5,9 @@
 use crate::client::{scalar, DnspodClient};
 use async_trait::async_trait;
 use idcgate_core::capability::{Billing, Dns, Params};
-use idcgate_core::{Balance, DnsRecord, Error, Money, RecordInput, RecordType, Result, Zone};
+use idcgate_core::{
+    Balance, DnsRecord, Error, Money, RecordInput, RecordType, Result, Vendor, Zone,
+};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::str::FromStr;
@@ -439,10 +441,10 @@ impl Billing for DnspodClient {
     /// answer. The statement check for DNSPod is the agent balance against the ledger.
     async fn charges(&self, since: jiff::Timestamp) -> Result<Vec<idcgate_core::Charge>> {
         let _ = since;
-        Err(Error::Unsupported {
-            vendor: "dnspod".into(),
-            capability: "reading its finance record (the API has none: User.Log carries no amounts and Domain.Upgrade bills appear only in its answer; compare the agent balance instead)".into(),
-        })
+        Err(Error::unsupported(
+            Vendor::Dnspod,
+            "reading its finance record (the API has none: User.Log carries no amounts and Domain.Upgrade bills appear only in its answer; compare the agent balance instead)",
+        ))
     }
 }
 

@@ -318,13 +318,13 @@ impl Purchasing for DnspodClient {
             Operation::Upgrade => zone.grade == bought && text("grade_before") != bought,
             _ => match zone.vip_end {
                 None => {
-                    return Err(Error::Unsupported {
-                        vendor: Vendor::Dnspod.to_string(),
-                        capability: format!(
+                    return Err(Error::unsupported(
+                        Vendor::Dnspod,
+                        format!(
                             "telling whether {} was renewed: Domain.Info shows no VIP end date",
                             zone.name
                         ),
-                    })
+                    ))
                 }
                 Some(now) => zone.grade == bought && end_before.is_none_or(|b| now > b),
             },

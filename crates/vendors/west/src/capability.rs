@@ -338,11 +338,7 @@ impl WestClient {
     /// `domain.getprice` answers both prices: `price` to register, `renewprice` to
     /// renew.
     async fn domain_price(&self, name: &str, years: u32, renewal: bool) -> Result<PriceQuote> {
-        let (field, what) = if renewal {
-            ("renewprice", "domain-renew")
-        } else {
-            ("price", "domain")
-        };
+        let field = if renewal { "renewprice" } else { "price" };
         let price = self
             .call_kv_as(
                 "domain.getprice",
@@ -350,11 +346,7 @@ impl WestClient {
                 |v| money(&v, field),
             )
             .await?;
-        Ok(PriceQuote {
-            product: format!("{what}:{name}"),
-            period_months: years * 12,
-            price,
-        })
+        Ok(PriceQuote::domain(name, years, renewal, price))
     }
 }
 
@@ -760,7 +752,10 @@ impl Compute for WestClient {
     }
 
     async fn delete_server(&self, _id: &str) -> Result<()> {
-        Err(unsupported("deleting servers (they lapse at expiry)"))
+        Err(Error::unsupported(
+            Vendor::West,
+            "deleting servers (they lapse at expiry)",
+        ))
     }
 
     async fn console(&self, id: &str) -> Result<ConsoleSession> {
@@ -786,14 +781,7 @@ impl Compute for WestClient {
 }
 
 fn no_backups() -> Error {
-    unsupported("cloud server backups")
-}
-
-fn unsupported(what: impl Into<String>) -> Error {
-    Error::Unsupported {
-        vendor: "west".into(),
-        capability: what.into(),
-    }
+    Error::unsupported(Vendor::West, "cloud server backups")
 }
 
 #[async_trait]
@@ -828,10 +816,10 @@ impl WebHosting for WestClient {
                     .await
             }
             SiteAction::Start | SiteAction::Stop => {
-                return Err(unsupported(format!(
-                    "the hosting operation {}",
-                    action.name()
-                )))
+                return Err(Error::unsupported(
+                    Vendor::West,
+                    format!("the hosting operation {}", action.name()),
+                ))
             }
         };
         self.call_kv(name, &[("id", id), extra]).await?;
@@ -861,10 +849,10 @@ impl Databases for WestClient {
                     .await?;
                 Ok(Vec::new())
             }
-            other => Err(unsupported(format!(
-                "the database operation {}",
-                other.name()
-            ))),
+            other => Err(Error::unsupported(
+                Vendor::West,
+                format!("the database operation {}", other.name()),
+            )),
         }
     }
 }

@@ -135,16 +135,16 @@ impl Line {
             _ => return Err(not_sold(Vendor::West, request)),
         };
         if !line.operations().contains(&request.operation) {
-            return Err(Error::Unsupported {
-                vendor: Vendor::West.to_string(),
-                capability: format!(
+            return Err(Error::unsupported(
+                Vendor::West,
+                format!(
                     "{} {} (the document has no quoted {} {} act)",
                     request.operation,
                     request.kind.as_str(),
                     line.module(),
                     request.operation
                 ),
-            });
+            ));
         }
         Ok(line)
     }

@@ -120,8 +120,8 @@ async fn create_power_resize_reinstall_password_delete() {
             &Resize {
                 cpu: Some(4),
                 ram_mb: Some(8192),
-                disk_gb: None,
                 bandwidth_mbps: Some(20),
+                ..Default::default()
             },
         )
         .await

@@ -16,7 +16,7 @@ use idcgate_core::{
     Backup, Balance, Charge, ComputeCatalog, ConsoleSession, Database, Direction, Disk, Error,
     FirewallRule, FirewallRuleSpec, HostingSite, LifecycleState, Money, OsImage, PanelCall, Plan,
     PowerAction, PowerState, Region, Resize, Result, RuleProtocol, Server, ServerKind, ServerSpec,
-    SiteAction, TrafficSample, Verdict,
+    SiteAction, TrafficSample, Vendor, Verdict,
 };
 use jiff::Timestamp;
 use serde_json::{json, Value};
@@ -240,13 +240,6 @@ fn server_of(family: Family, v: &Value) -> Server {
 
 fn money(v: &Value, k: &str) -> Option<Money> {
     s(v, k).parse().ok()
-}
-
-fn unsupported(what: &str) -> Error {
-    Error::Unsupported {
-        vendor: "zonkvm".into(),
-        capability: what.into(),
-    }
 }
 
 impl ZonkvmClient {
@@ -555,7 +548,8 @@ impl Compute for ZonkvmClient {
         if family != Family::Cloud {
             // Dedicated and colocation upgrades add IPs, bandwidth or defense only.
             if resize.cpu.is_some() || resize.ram_mb.is_some() || resize.disk_gb.is_some() {
-                return Err(unsupported(
+                return Err(Error::unsupported(
+                    Vendor::Zonkvm,
                     "resizing CPU, RAM or disks of a physical server",
                 ));
             }
@@ -740,19 +734,19 @@ impl Compute for ZonkvmClient {
     }
 
     async fn list_backups(&self, _id: &str) -> Result<Vec<Backup>> {
-        Err(unsupported("server backups"))
+        Err(Error::unsupported(Vendor::Zonkvm, "server backups"))
     }
 
     async fn create_backup(&self, _id: &str, _name: &str, _full: bool) -> Result<()> {
-        Err(unsupported("server backups"))
+        Err(Error::unsupported(Vendor::Zonkvm, "server backups"))
     }
 
     async fn restore_backup(&self, _id: &str, _backup_id: &str) -> Result<()> {
-        Err(unsupported("server backups"))
+        Err(Error::unsupported(Vendor::Zonkvm, "server backups"))
     }
 
     async fn delete_backup(&self, _id: &str, _backup_id: &str) -> Result<()> {
-        Err(unsupported("server backups"))
+        Err(Error::unsupported(Vendor::Zonkvm, "server backups"))
     }
 }
 
@@ -761,9 +755,10 @@ impl Compute for ZonkvmClient {
 fn cloud_only(id: &str, what: &str) -> Result<String> {
     match parse_server_id(id)? {
         (Family::Cloud, num) => Ok(num),
-        _ => Err(unsupported(&format!(
-            "{what} of a dedicated or colocated server"
-        ))),
+        _ => Err(Error::unsupported(
+            Vendor::Zonkvm,
+            format!("{what} of a dedicated or colocated server"),
+        )),
     }
 }
 
@@ -1055,10 +1050,10 @@ impl ZonkvmClient {
             return self.by_record(family, &num, list, call).await;
         }
         if !crate::panel::passes(family, &call.operation) {
-            return Err(unsupported(&format!(
-                "{family} {} through the panel",
-                call.operation
-            )));
+            return Err(Error::unsupported(
+                Vendor::Zonkvm,
+                format!("{family} {} through the panel", call.operation),
+            ));
         }
         let fields = crate::panel::fields(family, &call.operation, &call.fields)
             .map_err(|(field, reason)| Error::invalid(field, reason))?;
@@ -1159,10 +1154,13 @@ impl Databases for ZonkvmClient {
                 .await?;
                 Ok(Vec::new())
             }
-            other => Err(unsupported(&format!(
-                "the database operation {} (sql_operate has none)",
-                other.name()
-            ))),
+            other => Err(Error::unsupported(
+                Vendor::Zonkvm,
+                format!(
+                    "the database operation {} (sql_operate has none)",
+                    other.name()
+                ),
+            )),
         }
     }
 
@@ -1179,7 +1177,8 @@ impl Databases for ZonkvmClient {
 #[async_trait]
 impl Billing for ZonkvmClient {
     async fn balance(&self) -> Result<Balance> {
-        Err(unsupported(
+        Err(Error::unsupported(
+            Vendor::Zonkvm,
             "reading the balance (the document has no balance query)",
         ))
     }

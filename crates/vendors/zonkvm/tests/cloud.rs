@@ -370,8 +370,7 @@ async fn compute_capability_end_to_end() {
         &Resize {
             cpu: Some(4),
             ram_mb: Some(8192),
-            disk_gb: None,
-            bandwidth_mbps: None,
+            ..Default::default()
         },
     )
     .await

@@ -5,6 +5,7 @@
 use super::{
     done, edit, flip, fmt_time, yuan, Fields, Handler, Per, Purpose, Req, SimErr, State, R,
 };
+use idcgate_wire::sim::remove_where;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -23,6 +24,18 @@ const OSES: [(&str, &str); 4] = [
     ("windows2008R2_64", "Windows Server 2008 R2 64 位"),
     ("centos7.9_64", "CentOS 7.9 64 位"),
     ("ubuntu22.04_64", "Ubuntu 22.04 64 位"),
+];
+
+/// The options of the sample 橙云 host the sandbox sells (2 CPU, 2048 MB, 50 GB, 2 Mbps,
+/// 上海电信, CentOS 7.9): 170 a month. Callers add what their call needs on top
+/// (a `tmetpe`, a `password`), so `os` stays last: dropping it is `[..5]`.
+pub const SAMPLE_HOST_2C2G: &[(&str, &str)] = &[
+    ("cpu", "2"),
+    ("ram", "2048"),
+    ("HD", "50"),
+    ("BD", "2"),
+    ("place", "1"),
+    ("os", "centos7.9_64"),
 ];
 
 #[derive(Debug, Clone)]
@@ -596,11 +609,11 @@ fn binddomain(st: &mut State, q: &Req) -> R {
 fn deldomain(st: &mut State, q: &Req) -> R {
     on_cloud(st, q, |_, c| {
         let d = hostname(q)?;
-        let before = c.domains.len();
-        c.domains.retain(|x| *x != d);
-        if c.domains.len() == before {
-            return Err(SimErr::new(17143, "域名并未绑定过无需删除"));
-        }
+        remove_where(
+            &mut c.domains,
+            |x| *x == d,
+            SimErr::new(17143, "域名并未绑定过无需删除"),
+        )?;
         done()
     })
 }

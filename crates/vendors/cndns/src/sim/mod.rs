@@ -11,6 +11,7 @@
 
 mod cdn;
 mod cloud;
+pub use cloud::SAMPLE_HOST_2C2G;
 mod dns;
 mod domain;
 mod finance;

@@ -7,6 +7,7 @@ use super::{
     add_years, done, edit, fmt_time, fmt_time_dashed, rekey, yuan, Fields, Handler, Per, Purpose,
     Req, SimErr, State, R,
 };
+use idcgate_wire::sim::remove_where;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -784,11 +785,11 @@ fn binddomain(st: &mut State, q: &Req) -> R {
 fn unbinddomain(st: &mut State, q: &Req) -> R {
     host_write(st, q, |_, h| {
         let d = q.req("domainname")?.to_ascii_lowercase();
-        let before = h.domains.len();
-        h.domains.retain(|x| *x != d);
-        if h.domains.len() == before {
-            return Err(SimErr::new(13144, "域名删除失败(未绑定)"));
-        }
+        remove_where(
+            &mut h.domains,
+            |x| *x == d,
+            SimErr::new(13144, "域名删除失败(未绑定)"),
+        )?;
         Ok(())
     })
 }

@@ -6,6 +6,7 @@ use super::{
     add_years, done, edit, fmt_time, rekey, yuan, Fields, Handler, Per, Purpose, Req, SimErr,
     State, R,
 };
+use idcgate_wire::sim::remove_where;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -294,11 +295,11 @@ fn binddomain(st: &mut State, q: &Req) -> R {
 fn deletedomain(st: &mut State, q: &Req) -> R {
     on_site(st, q, |_, _, s| {
         let (d, _) = bound_domain(q)?;
-        let before = s.domains.len();
-        s.domains.retain(|(b, _)| *b != d);
-        if s.domains.len() == before {
-            return Err(SimErr::new(12124, "域名未绑定无法删除"));
-        }
+        remove_where(
+            &mut s.domains,
+            |(b, _)| *b == d,
+            SimErr::new(12124, "域名未绑定无法删除"),
+        )?;
         done()
     })
 }

@@ -3,31 +3,27 @@
 
 use super::*;
 
-const CONFIG: &[(&str, &str)] = &[
-    ("cpu", "2"),
-    ("ram", "2048"),
-    ("HD", "50"),
-    ("BD", "2"),
-    ("place", "1"),
-    ("os", "centos7.9_64"),
-    ("tmetpe", "2"),
-];
+/// The sandbox's sample host, bought by the month.
+fn config() -> Vec<(&'static str, &'static str)> {
+    [idcgate_cndns::sim::SAMPLE_HOST_2C2G, &[("tmetpe", "2")]].concat()
+}
 
 #[tokio::test]
 async fn cloud_lifecycle() {
     let e = env().await;
+    let config = config();
     let cat = first(&e.ok("/cloud/cloudlist", &[]).await);
     assert_eq!(list(&cat["CPUInfo"]).len(), 4);
     // 2 CPU 60 + 2048 MB 60 + 50 GB 10 + 2 Mbps 40 = 170 a month.
-    assert_eq!(e.ok("/cloud/getprice", CONFIG).await, "170");
+    assert_eq!(e.ok("/cloud/getprice", &config).await, "170");
     // The general price list quotes 橙云 the same (lower-case hd/bd there), and a
     // configuration the cloud module refuses has no price.
-    let general = [&[("type", "2")], CONFIG].concat();
+    let general = [&[("type", "2")], &config[..]].concat();
     assert_eq!(e.ok("/product/getproductprice", &general).await, "170");
-    let general = [&[("type", "2"), ("cpu", "3")], &CONFIG[1..]].concat();
+    let general = [&[("type", "2"), ("cpu", "3")], &config[1..]].concat();
     assert_eq!(e.ok("/product/getproductprice", &general).await, "0");
     let before = e.balance().await;
-    let bought = first(&e.ok("/cloud/buycloud", CONFIG).await);
+    let bought = first(&e.ok("/cloud/buycloud", &config).await);
     assert_eq!(e.balance().await, before - Decimal::new(170, 0));
     let name = bought["cloudname"].as_str().unwrap().to_string();
     let n = [("cloudname", name.as_str())];
@@ -158,6 +154,7 @@ async fn cloud_lifecycle() {
 #[tokio::test]
 async fn cloud_config_errors_table() {
     let e = env().await;
+    let config = config();
     let before = e.balance().await;
     for (k, v, code) in [
         ("cpu", "3", "17001"),
@@ -168,7 +165,7 @@ async fn cloud_config_errors_table() {
         ("place", "9", "17006"),
         ("tmetpe", "3", "17007"),
     ] {
-        let mut kv: Vec<(&str, &str)> = CONFIG.iter().filter(|(x, _)| *x != k).copied().collect();
+        let mut kv: Vec<(&str, &str)> = config.iter().filter(|(x, _)| *x != k).copied().collect();
         kv.push((k, v));
         let err = e.err("/cloud/buycloud", &kv).await;
         assert_eq!(code_of(&err), code, "{k}={v}: {err}");
@@ -180,7 +177,7 @@ async fn cloud_config_errors_table() {
 #[tokio::test]
 async fn cloud_upgrade_ips_port_and_domains() {
     let e = env().await;
-    let mut cfg: Vec<(&str, &str)> = CONFIG.to_vec();
+    let mut cfg = config();
     cfg.retain(|(k, _)| *k != "os");
     cfg.push(("os", "windows2008R2_64"));
     let bought = first(&e.ok("/cloud/buycloud", &cfg).await);
@@ -297,8 +294,7 @@ async fn compute_capability() {
             &Resize {
                 cpu: Some(4),
                 ram_mb: Some(4096),
-                disk_gb: None,
-                bandwidth_mbps: None,
+                ..Default::default()
             },
         )
         .await
@@ -312,9 +308,7 @@ async fn compute_capability() {
             &id,
             &Resize {
                 cpu: Some(1),
-                ram_mb: None,
-                disk_gb: None,
-                bandwidth_mbps: None,
+                ..Default::default()
             },
         )
         .await

@@ -3,8 +3,8 @@
 //! Record handlers live in `dns.rs` and share the zone store kept here.
 
 use super::{
-    add_months, by_id, dec, fmt_date, fmt_time, m, page, remove_all, valid_hostname, Args, Failure,
-    Handler, Req, SimErr, State, DAY_MS, R,
+    add_months, by_id, dec, fmt_date, fmt_time, m, page, remove_where, valid_hostname, Args,
+    Failure, Handler, Req, SimErr, State, DAY_MS, R,
 };
 use crate::errors::code;
 use rust_decimal::Decimal;
@@ -726,7 +726,7 @@ fn adddnssec(st: &mut State, q: &Req) -> R {
 fn deletednssec(st: &mut State, q: &Req) -> R {
     let key_tag = q.int("keyTag")?;
     let d = dom(st, q)?;
-    remove_all(
+    remove_where(
         &mut d.dnssec,
         |x| x.key_tag == key_tag,
         SimErr::bad_id("keyTag"),

@@ -579,20 +579,6 @@ pub(crate) fn quote(id: u64, (what, value): (&str, Value), price: Decimal) -> Va
     v
 }
 
-/// Removes every item `gone` picks; `missing` when there is none to remove.
-pub(crate) fn remove_all<T>(
-    items: &mut Vec<T>,
-    gone: impl Fn(&T) -> bool,
-    missing: SimErr,
-) -> Result<(), SimErr> {
-    let before = items.len();
-    items.retain(|x| !gone(x));
-    if items.len() == before {
-        return Err(missing);
-    }
-    Ok(())
-}
-
 /// A management page's address for product `id`, signed with the time it was asked
 /// for and good for `minutes`: the answer of getconsole and miniapp.getmanageurl.
 pub(crate) fn signed_url(page: &str, id: u64, now: i64, minutes: i64) -> Value {
@@ -667,6 +653,7 @@ pub(crate) fn strong_password(p: &str) -> bool {
         && p.chars().any(|c| c.is_ascii_digit())
 }
 
+pub(crate) use idcgate_wire::sim::remove_where;
 pub(crate) use idcgate_wire::sim::valid_hostname;
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! cloud shield, CC protection and blacklist, extra IPs, logs and performance data.
 
 use super::{
-    add_months, by_id, dec, fmt_date, fmt_time, m, months_left, page, quote, remove_all,
+    add_months, by_id, dec, fmt_date, fmt_time, m, months_left, page, quote, remove_where,
     signed_url, term_end, Args, Handler, Req, SimErr, State, DAY_MS, R,
 };
 use crate::errors::code;
@@ -952,7 +952,7 @@ fn addsecgrouprule(st: &mut State, q: &Req) -> R {
 fn delsecgrouprule(st: &mut State, q: &Req) -> R {
     let rid = q.id("ruleid")?;
     let g = secgroup(st, q)?;
-    remove_all(&mut g.rules, |r| r.id == rid, SimErr::bad_id("ruleid"))?;
+    remove_where(&mut g.rules, |r| r.id == rid, SimErr::bad_id("ruleid"))?;
     Ok(json!({"groupid":g.id,"ruleid":rid}))
 }
 
@@ -1092,7 +1092,7 @@ fn checkblacklist(st: &mut State, q: &Req) -> R {
 fn removeblacklist(st: &mut State, q: &Req) -> R {
     let ip = q.need("ip")?.to_string();
     let s = srv(st, q)?;
-    remove_all(
+    remove_where(
         &mut s.blacklist,
         |b| b.0 == ip,
         SimErr::refused("ip", "该IP不在黑名单中"),

@@ -525,8 +525,7 @@ async fn compute_capability() {
         &Resize {
             cpu: Some(2),
             ram_mb: Some(4096),
-            disk_gb: None,
-            bandwidth_mbps: None,
+            ..Default::default()
         },
     )
     .await

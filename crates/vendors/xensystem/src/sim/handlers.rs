@@ -5,7 +5,7 @@ use super::state::*;
 use super::Xen;
 use crate::spec::{has_subactions, is_system_only, spec};
 use idcgate_core::spec::ActionSpec;
-use idcgate_wire::sim::{Call, Handler, Incoming, Route};
+use idcgate_wire::sim::{remove_where, Call, Handler, Incoming, Route};
 use serde_json::{json, Map, Value};
 
 type Answer = Result<String, String>;
@@ -108,11 +108,7 @@ fn within_allowance(have: usize, cap: i64, what: &str) -> Result<(), String> {
 
 /// Removes the one row `hit` selects, or answers that `missing` does not exist.
 fn remove_one<T>(rows: &mut Vec<T>, hit: impl Fn(&T) -> bool, missing: String) -> Answer {
-    let before = rows.len();
-    rows.retain(|r| !hit(r));
-    if rows.len() == before {
-        return Err(format!("{missing} 不存在"));
-    }
+    remove_where(rows, hit, format!("{missing} 不存在"))?;
     ok()
 }
 

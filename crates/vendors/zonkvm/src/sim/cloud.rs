@@ -7,6 +7,7 @@
 use super::orders::{self, Fam, Power, Purchase};
 use super::state::*;
 use super::{Answer, Fields, Handler, Req, OK_READ, OK_WRITE};
+use idcgate_wire::sim::remove_where;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -383,10 +384,10 @@ fn add_policy(st: &mut State, r: &Req<'_>) -> Answer {
 fn del_policy(st: &mut State, r: &Req<'_>) -> Answer {
     let guid = r.need("policy_guid")?.to_string();
     let s = server_mut(st, r.guid()?)?;
-    let before = s.policies.len();
-    s.policies.retain(|p| p.guid != guid);
-    if s.policies.len() == before {
-        return Err("安全组规则不存在".into());
-    }
+    remove_where(
+        &mut s.policies,
+        |p| p.guid == guid,
+        "安全组规则不存在".to_string(),
+    )?;
     Ok((OK_WRITE, Value::String(String::new())))
 }

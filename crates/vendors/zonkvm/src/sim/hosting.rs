@@ -6,6 +6,7 @@
 use super::orders::{self, empty, Fam, Purchase};
 use super::state::*;
 use super::{Answer, Fields, Handler, Req, OK_READ, OK_WRITE};
+use idcgate_wire::sim::remove_where;
 use serde_json::{json, Value};
 
 pub(crate) fn handler(name: &str) -> Option<Handler> {
@@ -265,11 +266,11 @@ fn del_domain(st: &mut State, r: &Req<'_>) -> Answer {
     if name == h.domain {
         return Err("赠送域名不能删除".into());
     }
-    let before = h.domains.len();
-    h.domains.retain(|d| !(d.name == name && d.port == port));
-    if h.domains.len() == before {
-        return Err("域名不存在".into());
-    }
+    remove_where(
+        &mut h.domains,
+        |d| d.name == name && d.port == port,
+        "域名不存在".to_string(),
+    )?;
     if !h.domains.iter().any(|d| d.name == name) {
         h.panel.iis_ssl.remove(&name);
     }

@@ -9,6 +9,7 @@ use super::hosting::{root_of, site, site_mut};
 use super::orders::empty;
 use super::state::*;
 use super::{Answer, Fields, Handler, Req, OK_READ, OK_WRITE};
+use idcgate_wire::sim::remove_where;
 use jiff::Timestamp;
 use serde_json::{json, Map, Value};
 
@@ -373,11 +374,11 @@ fn save_rule(st: &mut State, r: &Req<'_>, rule: Rule, modify: bool) -> Answer {
 fn delete_rule(st: &mut State, r: &Req<'_>, rule: Rule) -> Answer {
     let name = json!(r.need(rule.key())?);
     let list = rule.list(&mut site_mut(st, r.guid()?)?.panel);
-    let before = list.len();
-    list.retain(|m| m.get(rule.key()) != Some(&name));
-    if list.len() == before {
-        return Err("规则不存在".into());
-    }
+    remove_where(
+        list,
+        |m| m.get(rule.key()) == Some(&name),
+        "规则不存在".to_string(),
+    )?;
     Ok((OK_WRITE, empty()))
 }
 

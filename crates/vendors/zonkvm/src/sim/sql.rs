@@ -6,6 +6,7 @@ use super::hosting::backup_rows;
 use super::orders::{self, empty, Fam, Purchase};
 use super::state::*;
 use super::{Answer, Fields, Handler, Req, OK_READ, OK_WRITE};
+use idcgate_wire::sim::remove_where;
 use serde_json::{json, Value};
 
 const MAX_BACKUPS: usize = 3;
@@ -172,11 +173,7 @@ fn to_backup(st: &mut State, r: &Req<'_>) -> Answer {
 fn del_backup(st: &mut State, r: &Req<'_>) -> Answer {
     let bak = r.int_or("bak_guid", 0)?;
     let d = db_mut(st, r.guid()?)?;
-    let before = d.backups.len();
-    d.backups.retain(|b| b.id != bak);
-    if d.backups.len() == before {
-        return Err("备份不存在".into());
-    }
+    remove_where(&mut d.backups, |b| b.id == bak, "备份不存在".to_string())?;
     Ok((OK_WRITE, empty()))
 }
 
