@@ -282,21 +282,11 @@ pub enum Scope {
     Admin,
 }
 
+idcgate_core::word_enum!(Scope { Read => "read", Operate => "operate", Admin => "admin" });
+
 impl Scope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Read => "read",
-            Scope::Operate => "operate",
-            Scope::Admin => "admin",
-        }
-    }
     pub fn parse(s: &str) -> Option<Scope> {
-        match s {
-            "read" => Some(Scope::Read),
-            "operate" => Some(Scope::Operate),
-            "admin" => Some(Scope::Admin),
-            _ => None,
-        }
+        Scope::ALL.into_iter().find(|scope| scope.as_str() == s)
     }
 }
 

@@ -27,18 +27,14 @@ pub enum Role {
     Admin,
 }
 
+idcgate_core::word_enum!(Role {
+    Admin => "admin",
+    Operator => "operator",
+    Finance => "finance",
+    Viewer => "viewer",
+});
+
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Operator, Role::Finance, Role::Viewer];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Operator => "operator",
-            Role::Finance => "finance",
-            Role::Viewer => "viewer",
-        }
-    }
-
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }

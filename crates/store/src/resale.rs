@@ -33,22 +33,17 @@ pub enum TenantState {
     Removed,
 }
 
-impl TenantState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TenantState::Active => "active",
-            TenantState::Suspended => "suspended",
-            TenantState::Removed => "removed",
-        }
-    }
+idcgate_core::word_enum!(TenantState {
+    Active => "active",
+    Suspended => "suspended",
+    Removed => "removed",
+});
 
+impl TenantState {
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "active" => Some(TenantState::Active),
-            "suspended" => Some(TenantState::Suspended),
-            "removed" => Some(TenantState::Removed),
-            _ => None,
-        }
+        TenantState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s)
     }
 }
 
