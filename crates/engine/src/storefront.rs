@@ -1084,14 +1084,7 @@ impl Shop {
         fen: i64,
         purchase: &PurchaseRequest,
     ) -> Answer<Paid> {
-        let again = NewCharge {
-            idem_key: key,
-            what: "upgrade".into(),
-            fen,
-            months: 0,
-            memo: String::new(),
-        };
-        self.pay_and_place(who, row, again, purchase, Money::ZERO, "升级")
+        self.place_upgrade(who, row, key, fen, purchase, Money::ZERO, String::new())
             .await
     }
 
@@ -1112,6 +1105,22 @@ impl Shop {
             .await
             .map_err(|e| told(&e))?
             .price;
+        self.place_upgrade(who, row, key, fen, purchase, cost, memo)
+            .await
+    }
+
+    /// The upgrade charge under `key` paid and its journal order placed at `cost`.
+    #[allow(clippy::too_many_arguments)]
+    async fn place_upgrade(
+        &self,
+        who: &Shopper,
+        row: &TenantOrderRow,
+        key: String,
+        fen: i64,
+        purchase: &PurchaseRequest,
+        cost: Money,
+        memo: String,
+    ) -> Answer<Paid> {
         let charge = NewCharge {
             idem_key: key,
             what: "upgrade".into(),
