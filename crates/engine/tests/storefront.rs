@@ -8,8 +8,8 @@
 mod common;
 
 use common::storefront::{
-    days_left, fixture, lost_unit_upgrade_counts_once, units, units_shown, with_units, yuan,
-    Fixture, PEER,
+    days_left, fixture, lease_spec, lost_unit_upgrade_counts_once, price_of, product_units,
+    sign_in, units, units_shown, upstream_of, with_units, yuan, Fixture, PEER,
 };
 
 use idcgate_core::storefront::{
@@ -19,7 +19,7 @@ use idcgate_core::units::Unit;
 use idcgate_core::{Money, PowerAction, ResourceKind};
 use idcgate_engine::catalog::{PriceRule, ProductSpec, ProductUnit};
 use idcgate_engine::storefront::Shop;
-use idcgate_engine::testing::{add_funded_tenant, panel_call, product_spec};
+use idcgate_engine::testing::{cloud_product, panel_call, product_spec};
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, TenantOrderState};
@@ -60,9 +60,19 @@ both_backends!(
     a_fixed_price_product_sells_units_at_their_fixed_price,
 );
 
-fn site_product(name: &str, kind: ResourceKind, offer: &str) -> ProductSpec {
-    product_spec(name, "z", kind, offer, &[], ("10%", "1,12"))
+/// Twelve months of `offering` under `order_id`, no options.
+fn a_year_of(offering: i64, order_id: &str) -> Purchase {
+    Purchase {
+        months: 12,
+        ..with_units(offering, order_id, &[])
+    }
 }
+
+const HOST_OFFER: &str = "20250408030033590712";
+const DB_OFFER: &str = "20250407053315151712";
+/// What a new site and a new database are created with.
+const PHP: &[(&str, &str)] = &[("content.program_version", "php81")];
+const UTF8: &[(&str, &str)] = &[("content.code", "utf8mb4")];
 
 async fn a_purchase_is_paid_once_delivered_and_booked(db: &TestDb) {
     let f = fixture(db).await;
@@ -540,24 +550,12 @@ async fn holdings_are_paged_with_the_total_of_the_tenants_own(db: &TestDb) {
 
 /// A dearer product on the same line with the same options: an upgrade of the first.
 async fn bigger(f: &Fixture) -> i64 {
-    f.engine
-        .add_product(
-            "test",
-            ProductSpec {
-                name: "cloud-2c4g".into(),
-                title: Some("Cloud 2C4G".into()),
-                account: "z".into(),
-                kind: ResourceKind::Server,
-                offer: Some("德阳电信-2核4G".into()),
-                options: [("system_guid".to_string(), "1659170791658716".to_string())]
-                    .into_iter()
-                    .collect(),
-                rule: PriceRule::parse("15%", &[], &[], Some("1,3,12")).unwrap(),
-            },
-        )
-        .await
-        .unwrap()
-        .id
+    f.add(ProductSpec {
+        title: Some("Cloud 2C4G".into()),
+        offer: Some("德阳电信-2核4G".into()),
+        ..cloud_product("cloud-2c4g", "z")
+    })
+    .await
 }
 
 async fn an_upgrade_pays_the_difference_for_the_time_left_through_the_journal(db: &TestDb) {
@@ -567,23 +565,9 @@ async fn an_upgrade_pays_the_difference_for_the_time_left_through_the_journal(db
     let (other, _, _) = f.tenant("bolt", "500.00", "0").await;
     // A dedicated server with the same options is dearer still, but no upgrade of a
     // cloud server.
-    let lease = f
-        .engine
-        .add_product(
-            "test",
-            ProductSpec {
-                options: [("system_guid".to_string(), "1659170791658716".to_string())]
-                    .into_iter()
-                    .collect(),
-                ..site_product("lease-x", ResourceKind::Server, "lease:1721941250649658")
-            },
-        )
-        .await
-        .unwrap();
+    let lease = f.add(lease_spec("lease-x", "1,12")).await;
     let offered = f.shop.offerings(&who, ResourceKind::Server).await.unwrap();
-    assert!(offered
-        .iter()
-        .any(|o| o.id == lease.id && !o.terms.is_empty()));
+    assert!(offered.iter().any(|o| o.id == lease && !o.terms.is_empty()));
     let small = offered.iter().find(|o| o.id == f.product).unwrap();
     assert_eq!(
         small.upgrades,
@@ -631,13 +615,7 @@ async fn an_upgrade_pays_the_difference_for_the_time_left_through_the_journal(db
 
     // The price: the two products' one-month prices apart, per 30 days, for the whole
     // days left.
-    let diff = f
-        .engine
-        .product_price("cloud-2c4g", None, Some(1))
-        .await
-        .unwrap()
-        .price
-        - f.price(1).await;
+    let diff = price_of(&f.engine, "cloud-2c4g", 1).await - f.price(1).await;
     let left_ms = h.expires_at.unwrap().as_millisecond() - idcgate_engine::now_ms();
     let days = (left_ms + 86_399_999) / 86_400_000;
     // Rounded down to the fen, as the finance system rounds a prorated share.
@@ -678,7 +656,7 @@ async fn an_upgrade_pays_the_difference_for_the_time_left_through_the_journal(db
     assert_eq!(f.sim.balance(), upstream_before - paid_upstream);
     // Down again is no upgrade, nor one across server families: refused before
     // anything is charged.
-    for to in [f.product, lease.id] {
+    for to in [f.product, lease] {
         let r = f.shop.upgrade(&who, h.guid, to, None).await.unwrap_err();
         assert_eq!(r.kind, RefusalKind::Unsupported, "{r:?}");
     }
@@ -725,22 +703,13 @@ async fn a_traffic_graph_is_the_upstreams(db: &TestDb) {
 async fn hosting_and_databases_are_sold_and_managed_through_their_capabilities(db: &TestDb) {
     use idcgate_core::SiteAction;
     let f = fixture(db).await;
-    let host = f
-        .engine
-        .add_product(
-            "test",
-            site_product("host-a", ResourceKind::HostingSite, "20250408030033590712"),
-        )
-        .await
-        .unwrap();
-    let base = f
-        .engine
-        .add_product(
-            "test",
-            site_product("db-a", ResourceKind::Database, "20250407053315151712"),
-        )
-        .await
-        .unwrap();
+    let ids = f
+        .site_products(&[
+            ("host-a", ResourceKind::HostingSite, HOST_OFFER),
+            ("db-a", ResourceKind::Database, DB_OFFER),
+        ])
+        .await;
+    let (host, base) = (ids[0], ids[1]);
     let (who, _, _) = f.tenant("acme", "1000.00", "0").await;
     let (other, _, _) = f.tenant("bolt", "100.00", "0").await;
     let offered = f
@@ -749,17 +718,12 @@ async fn hosting_and_databases_are_sold_and_managed_through_their_capabilities(d
         .await
         .unwrap();
     assert_eq!(offered.len(), 1);
-    assert_eq!(offered[0].id, host.id);
+    assert_eq!(offered[0].id, host);
     assert_eq!(
         offered[0].terms.iter().map(|(m, _)| *m).collect::<Vec<_>>(),
         [1, 12]
     );
-    let price = f
-        .engine
-        .product_price("host-a", None, Some(1))
-        .await
-        .unwrap()
-        .price;
+    let price = price_of(&f.engine, "host-a", 1).await;
     let buy = |offering, order_id: &str| {
         let options = [
             ("content.program_version", "php81"),
@@ -767,7 +731,7 @@ async fn hosting_and_databases_are_sold_and_managed_through_their_capabilities(d
         ];
         with_units(offering, order_id, &options)
     };
-    let h = f.shop.buy(&who, &buy(host.id, "h1")).await.unwrap();
+    let h = f.shop.buy(&who, &buy(host, "h1")).await.unwrap();
     assert_eq!(h.state, HoldingState::Active);
     assert_eq!(h.kind, ResourceKind::HostingSite);
     assert_eq!(h.paid, price);
@@ -835,7 +799,7 @@ async fn hosting_and_databases_are_sold_and_managed_through_their_capabilities(d
 
     // A database: its password through the database capability; what that capability
     // has no operation for is unsupported, not faked.
-    let d = f.shop.buy(&who, &buy(base.id, "d1")).await;
+    let d = f.shop.buy(&who, &buy(base, "d1")).await;
     // The hosting language is not a database setting: the upstream refuses it.
     assert!(d.is_err(), "{d:?}");
     let d = f
@@ -846,7 +810,7 @@ async fn hosting_and_databases_are_sold_and_managed_through_their_capabilities(d
                 options: [("content.code".to_string(), "utf8mb4".to_string())]
                     .into_iter()
                     .collect(),
-                ..buy(base.id, "d2")
+                ..buy(base, "d2")
             },
         )
         .await
@@ -1204,55 +1168,22 @@ async fn console_password_and_firewall_rules_reach_the_tenants_own_server_only(d
 
 async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &TestDb) {
     let f = fixture(db).await;
-    let mut ids = Vec::new();
-    for (name, kind, offer) in [
-        ("host-a", ResourceKind::HostingSite, "20250408030033590712"),
-        ("db-a", ResourceKind::Database, "20250407053315151712"),
-    ] {
-        let p = f
-            .engine
-            .add_product("test", site_product(name, kind, offer))
-            .await
-            .unwrap();
-        ids.push(p.id);
-    }
+    let ids = f
+        .site_products(&[
+            ("host-a", ResourceKind::HostingSite, HOST_OFFER),
+            ("db-a", ResourceKind::Database, DB_OFFER),
+        ])
+        .await;
     let (who, _, _) = f.tenant("acme", "1000.00", "0").await;
     let (other, _, _) = f.tenant("bolt", "1000.00", "0").await;
-    let site = f
-        .shop
-        .buy(
-            &who,
-            &with_units(ids[0], "h1", &[("content.program_version", "php81")]),
-        )
-        .await
-        .unwrap();
-    let base = f
-        .shop
-        .buy(
-            &who,
-            &with_units(ids[1], "d1", &[("content.code", "utf8mb4")]),
-        )
-        .await
-        .unwrap();
+    let site = f.buy_with(&who, ids[0], "h1", PHP).await;
+    let base = f.buy_with(&who, ids[1], "d1", UTF8).await;
     // Another site of the same upstream account, the other tenant's.
-    let theirs = f
-        .shop
-        .buy(
-            &other,
-            &with_units(ids[0], "o1", &[("content.program_version", "php81")]),
-        )
-        .await
-        .unwrap();
-    let upstream = |guid: i64| async move {
-        db.store
-            .get_tenant_order(guid)
-            .await
-            .unwrap()
-            .unwrap()
-            .resource
-            .unwrap()
-    };
-    let (my_site, their_site) = (upstream(site.guid).await, upstream(theirs.guid).await);
+    let theirs = f.buy_with(&other, ids[0], "o1", PHP).await;
+    let (my_site, their_site) = (
+        upstream_of(db, site.guid).await,
+        upstream_of(db, theirs.guid).await,
+    );
     assert_ne!(my_site, their_site);
     let conn = f.engine.connection("z").await.unwrap();
     let proxies_at = |id: String| {
@@ -1417,20 +1348,14 @@ async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &
 
 async fn a_site_and_a_database_upgrade_through_the_money_path(db: &TestDb) {
     let f = fixture(db).await;
-    let mut ids = Vec::new();
-    for (name, kind, offer) in [
-        ("host-a", ResourceKind::HostingSite, "20250408030033590712"),
-        ("host-b", ResourceKind::HostingSite, "20250408030033590713"),
-        ("db-a", ResourceKind::Database, "20250407053315151712"),
-        ("db-b", ResourceKind::Database, "20250407053315151713"),
-    ] {
-        let p = f
-            .engine
-            .add_product("test", site_product(name, kind, offer))
-            .await
-            .unwrap();
-        ids.push(p.id);
-    }
+    let ids = f
+        .site_products(&[
+            ("host-a", ResourceKind::HostingSite, HOST_OFFER),
+            ("host-b", ResourceKind::HostingSite, "20250408030033590713"),
+            ("db-a", ResourceKind::Database, DB_OFFER),
+            ("db-b", ResourceKind::Database, "20250407053315151713"),
+        ])
+        .await;
     let (who, _, _) = f.tenant("acme", "1000.00", "0").await;
     let (other, _, _) = f.tenant("bolt", "1000.00", "0").await;
     for (kind, small, big) in [
@@ -1449,34 +1374,13 @@ async fn a_site_and_a_database_upgrade_through_the_money_path(db: &TestDb) {
         assert_eq!(of(small), vec![big], "{kind:?}: the dearer product");
         assert!(of(big).is_empty(), "{kind:?}");
     }
-    let site = f
-        .shop
-        .buy(
-            &who,
-            &with_units(ids[0], "h1", &[("content.program_version", "php81")]),
-        )
-        .await
-        .unwrap();
-    let base = f
-        .shop
-        .buy(
-            &who,
-            &with_units(ids[2], "d1", &[("content.code", "utf8mb4")]),
-        )
-        .await
-        .unwrap();
+    let site = f.buy_with(&who, ids[0], "h1", PHP).await;
+    let base = f.buy_with(&who, ids[2], "d1", UTF8).await;
     let conn = f.engine.connection("z").await.unwrap();
     let upstream_product = |guid: i64, action: &'static str| {
         let conn = conn.clone();
         async move {
-            let id = db
-                .store
-                .get_tenant_order(guid)
-                .await
-                .unwrap()
-                .unwrap()
-                .resource
-                .unwrap();
+            let id = upstream_of(db, guid).await;
             let v = conn
                 .call(action, &vec![("guid".to_string(), id)])
                 .await
@@ -1526,17 +1430,7 @@ async fn a_site_and_a_database_upgrade_through_the_money_path(db: &TestDb) {
         } else {
             "db-b"
         };
-        let price = |name: &'static str| {
-            let engine = f.engine.clone();
-            async move {
-                engine
-                    .product_price(name, None, Some(1))
-                    .await
-                    .unwrap()
-                    .price
-            }
-        };
-        let diff = price(name_big).await - price(small).await;
+        let diff = price_of(&f.engine, name_big, 1).await - price_of(&f.engine, small, 1).await;
         let left_ms = h.expires_at.unwrap().as_millisecond() - idcgate_engine::now_ms();
         let days = (left_ms + 86_399_999) / 86_400_000;
         let expected = Money(
@@ -1574,43 +1468,16 @@ async fn a_west_host_is_sold_and_managed_through_the_storefront(db: &TestDb) {
     let engine = common::engine_on(db, vec![common::west()]).await;
     let (_srv, product) = common::west_l1(&engine).await;
     let shop = Shop::new(engine.clone());
-    let (view, key) = add_funded_tenant(&engine, "acme.co_1", yuan("2000.00"), Money::ZERO).await;
-    let who = shop
-        .authenticate(&view.tenant.appid, key.expose(), PEER)
-        .await
-        .unwrap();
-    let price = engine
-        .product_price("west-l1", None, Some(12))
-        .await
-        .unwrap()
-        .price;
-    let h = shop
-        .buy(
-            &who,
-            &Purchase {
-                offering: product.id,
-                months: 12,
-                client_order_id: Some("w1".into()),
-                client_user_id: None,
-                options: Default::default(),
-            },
-        )
-        .await
-        .unwrap();
+    let (who, _, _) = sign_in(&engine, &shop, "acme.co_1", "2000.00", "0").await;
+    let price = price_of(&engine, "west-l1", 12).await;
+    let h = shop.buy(&who, &a_year_of(product.id, "w1")).await.unwrap();
     assert_eq!(h.state, HoldingState::Active, "{h:?}");
     assert_eq!(h.paid, price);
 
     // The host at West carries an FTP name West takes (4-16 lower-case letters or
     // digits, a letter first) and CNDNS would too (1-10 letters); the tenant's name
     // has a dot and an underscore.
-    let resource = db
-        .store
-        .get_tenant_order(h.guid)
-        .await
-        .unwrap()
-        .unwrap()
-        .resource
-        .unwrap();
+    let resource = upstream_of(db, h.guid).await;
     let conn = engine.connection("w").await.unwrap();
     let sites = conn.web_hosting().unwrap().list_sites().await.unwrap();
     let site = sites.iter().find(|s| s.upstream_id == resource).unwrap();
@@ -1672,34 +1539,13 @@ async fn a_cndns_host_is_sold_with_a_generated_ftp_password(db: &TestDb) {
     );
     let product = engine.add_product("test", spec).await.unwrap();
     let shop = Shop::new(engine.clone());
-    let (view, key) = add_funded_tenant(&engine, "acme", yuan("2000.00"), Money::ZERO).await;
-    let who = shop
-        .authenticate(&view.tenant.appid, key.expose(), PEER)
-        .await
-        .unwrap();
-    let price = engine
-        .product_price("cndns-bz", None, Some(12))
-        .await
-        .unwrap()
-        .price;
-    let purchase = Purchase {
-        offering: product.id,
-        months: 12,
-        client_order_id: Some("c1".into()),
-        client_user_id: None,
-        options: Default::default(),
-    };
+    let (who, _, _) = sign_in(&engine, &shop, "acme", "2000.00", "0").await;
+    let price = price_of(&engine, "cndns-bz", 12).await;
+    let purchase = a_year_of(product.id, "c1");
     let h = shop.buy(&who, &purchase).await.unwrap();
     assert_eq!(h.state, HoldingState::Active, "{h:?}");
     assert_eq!(h.paid, price);
-    let resource = db
-        .store
-        .get_tenant_order(h.guid)
-        .await
-        .unwrap()
-        .unwrap()
-        .resource
-        .unwrap();
+    let resource = upstream_of(db, h.guid).await;
     // The host exists at CNDNS (its detail answers) under a password nobody chose,
     // and the journal kept no trace of it.
     let conn = engine.connection("c").await.unwrap();
@@ -1733,39 +1579,14 @@ async fn a_cndns_host_is_sold_with_a_generated_ftp_password(db: &TestDb) {
     common::assert_books_balance(&engine).await;
 }
 
-const LEASE_OFFER: &str = "lease:1721941250649658";
 const IDC_OFFER: &str = "idc:20250409132727581219";
 
 /// The sandbox's dedicated server as `lease-a` at cost + 10% for 1 or 12 months,
 /// selling up to 8 more IPs and 100 more Mbps; its id. (The sandbox line: 550.00 a
 /// month, 100.00 an IP, 16.00 a Mbps, so 605.00, 110.00 and 17.60 to the tenant.)
 async fn lease_with_units(f: &Fixture) -> i64 {
-    f.engine
-        .add_product(
-            "test",
-            product_spec(
-                "lease-a",
-                "z",
-                ResourceKind::Server,
-                LEASE_OFFER,
-                &[(
-                    "system_guid",
-                    idcgate_engine::testing::ZONKVM_SANDBOX_SYSTEM,
-                )],
-                ("10%", "1,12"),
-            ),
-        )
-        .await
-        .unwrap();
-    let units = vec![
-        ProductUnit::parse("ip=8").unwrap(),
-        ProductUnit::parse("bandwidth=100").unwrap(),
-    ];
-    f.engine
-        .set_product_units("test", "lease-a", units)
-        .await
-        .unwrap()
-        .id
+    f.add(lease_spec("lease-a", "1,12")).await;
+    f.sell_units("lease-a", &["ip=8", "bandwidth=100"]).await
 }
 
 async fn units_beyond_the_base_are_bought_and_added_at_their_price_for_the_time_left(db: &TestDb) {
@@ -1783,47 +1604,36 @@ async fn units_beyond_the_base_are_bought_and_added_at_their_price_for_the_time_
             (Unit::Bandwidth, yuan("17.60"), 100)
         ]
     );
-    let base = f
-        .engine
-        .product_price("lease-a", None, Some(1))
-        .await
-        .unwrap()
-        .price;
+    let base = price_of(&f.engine, "lease-a", 1).await;
     assert_eq!(base, yuan("605.00"));
 
     // Refused with nothing charged or ordered: beyond the maximum, a unit the product
     // does not sell, negative, not a number, overflowing.
     let upstream = f.sim.balance();
-    for (k, v) in [
-        ("units.ip", "9"),
-        ("units.defense", "1"),
-        ("units.ip", "-1"),
-        ("units.bandwidth", "ten"),
-        ("units.ip", "99999999999999999999"),
-    ] {
-        let r = f
-            .shop
-            .buy(&who, &with_units(lease, &format!("bad-{k}-{v}"), &[(k, v)]))
-            .await
-            .unwrap_err();
-        assert_eq!(r.kind, RefusalKind::Invalid, "{k}={v}: {r:?}");
-    }
+    f.refuses_purchases(
+        &who,
+        lease,
+        &[
+            ("units.ip", "9"),
+            ("units.defense", "1"),
+            ("units.ip", "-1"),
+            ("units.bandwidth", "ten"),
+            ("units.ip", "99999999999999999999"),
+        ],
+    )
+    .await;
     assert_eq!(f.balance("tenant:acme").await, yuan("5000.00"));
     assert_eq!(f.sim.balance(), upstream, "nothing reached the upstream");
 
     // Two more IPs and 30 more Mbps: the base plus each unit's price.
     let h = f
-        .shop
-        .buy(
+        .buy_with(
             &who,
-            &with_units(
-                lease,
-                "l-1",
-                &[("units.ip", "2"), ("units.bandwidth", "30")],
-            ),
+            lease,
+            "l-1",
+            &[("units.ip", "2"), ("units.bandwidth", "30")],
         )
-        .await
-        .unwrap();
+        .await;
     assert_eq!(h.state, HoldingState::Active, "{h:?}");
     assert_eq!(h.paid, yuan("605.00") + yuan("220.00") + yuan("528.00"));
     assert_eq!(h.units, units(&[(Unit::Ip, 2), (Unit::Bandwidth, 30)]));
@@ -1835,17 +1645,13 @@ async fn units_beyond_the_base_are_bought_and_added_at_their_price_for_the_time_
     // another purchase, refused.
     let paid_so_far = f.balance("tenant:acme").await;
     let same = f
-        .shop
-        .buy(
+        .buy_with(
             &who,
-            &with_units(
-                lease,
-                "l-1",
-                &[("units.ip", "2"), ("units.bandwidth", "30")],
-            ),
+            lease,
+            "l-1",
+            &[("units.ip", "2"), ("units.bandwidth", "30")],
         )
-        .await
-        .unwrap();
+        .await;
     assert_eq!((same.guid, same.units.clone()), (h.guid, h.units.clone()));
     let r = f
         .shop
@@ -1903,18 +1709,19 @@ async fn units_beyond_the_base_are_bought_and_added_at_their_price_for_the_time_
     // Nothing, beyond the maximum, a unit not sold, another tenant's order: refused,
     // nothing charged.
     let upstream = f.sim.balance();
-    for (who, add, kind) in [
-        (&who, units(&[]), RefusalKind::Invalid),
-        (&who, units(&[(Unit::Ip, 0)]), RefusalKind::Invalid),
-        (&who, units(&[(Unit::Ip, 4)]), RefusalKind::Invalid),
-        (&who, units(&[(Unit::Bandwidth, 71)]), RefusalKind::Invalid),
-        (&who, units(&[(Unit::Defense, 1)]), RefusalKind::Invalid),
-        (&who, units(&[(Unit::Ip, u32::MAX)]), RefusalKind::Invalid),
-        (&other, units(&[(Unit::Ip, 1)]), RefusalKind::NotFound),
-    ] {
-        let r = f.shop.add_units(who, h.guid, &add, None).await.unwrap_err();
-        assert_eq!(r.kind, kind, "{add:?}: {r:?}");
-    }
+    f.refuses_units(
+        h.guid,
+        &[
+            (&who, units(&[]), RefusalKind::Invalid),
+            (&who, units(&[(Unit::Ip, 0)]), RefusalKind::Invalid),
+            (&who, units(&[(Unit::Ip, 4)]), RefusalKind::Invalid),
+            (&who, units(&[(Unit::Bandwidth, 71)]), RefusalKind::Invalid),
+            (&who, units(&[(Unit::Defense, 1)]), RefusalKind::Invalid),
+            (&who, units(&[(Unit::Ip, u32::MAX)]), RefusalKind::Invalid),
+            (&other, units(&[(Unit::Ip, 1)]), RefusalKind::NotFound),
+        ],
+    )
+    .await;
     assert_eq!(f.balance("tenant:acme").await, before - charged);
     assert_eq!(f.balance("tenant:bolt").await, yuan("5000.00"));
     assert_eq!(f.sim.balance(), upstream, "nothing reached the upstream");
@@ -1964,13 +1771,9 @@ async fn a_fixed_price_product_sells_units_at_their_fixed_price(db: &TestDb) {
         vec!["ip=200@250.00"],
         vec!["ip=2@250.00", "ip=3@250.00"],
     ] {
-        let units = units
-            .iter()
-            .map(|u| ProductUnit::parse(u).unwrap())
-            .collect();
         assert!(f
             .engine
-            .set_product_units("test", "idc-a", units)
+            .set_product_units("test", "idc-a", product_units(&units))
             .await
             .is_err());
     }
@@ -1979,11 +1782,7 @@ async fn a_fixed_price_product_sells_units_at_their_fixed_price(db: &TestDb) {
     }
     let p = f
         .engine
-        .set_product_units(
-            "test",
-            "idc-a",
-            vec![ProductUnit::parse("ip=4@250.00").unwrap()],
-        )
+        .set_product_units("test", "idc-a", product_units(&["ip=4@250.00"]))
         .await
         .unwrap();
     assert_eq!(p.units.len(), 1);
@@ -2015,40 +1814,15 @@ async fn a_fixed_price_product_sells_units_at_their_fixed_price(db: &TestDb) {
         )]
     );
     // Defense costs nothing upstream: at a markup it cannot be sold.
-    let lease = f
-        .engine
-        .add_product(
-            "test",
-            product_spec(
-                "lease-d",
-                "z",
-                ResourceKind::Server,
-                LEASE_OFFER,
-                &[(
-                    "system_guid",
-                    idcgate_engine::testing::ZONKVM_SANDBOX_SYSTEM,
-                )],
-                ("10%", "1"),
-            ),
-        )
-        .await
-        .unwrap();
+    f.add(lease_spec("lease-d", "1")).await;
     assert!(f
         .engine
-        .set_product_units(
-            "test",
-            &lease.name,
-            vec![ProductUnit::parse("defense=100").unwrap()]
-        )
+        .set_product_units("test", "lease-d", product_units(&["defense=100"]))
         .await
         .is_err());
     assert!(
         f.engine
-            .set_product_units(
-                "test",
-                "cloud-1c1g",
-                vec![ProductUnit::parse("ip=1@1.00").unwrap()]
-            )
+            .set_product_units("test", "cloud-1c1g", product_units(&["ip=1@1.00"]))
             .await
             .is_err(),
         "the cloud upstream takes no units"

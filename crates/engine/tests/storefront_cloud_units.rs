@@ -10,13 +10,12 @@
 mod common;
 
 use common::storefront::{
-    days_left, fixture, lost_unit_upgrade_counts_once, units, units_shown, with_units, yuan,
-    Fixture,
+    days_left, fixture, lost_unit_upgrade_counts_once, price_of, product_units, sign_in, units,
+    units_shown, with_units, yuan, Fixture,
 };
 use idcgate_core::storefront::{HoldingState, RefusalKind, Storefront};
 use idcgate_core::units::Unit;
 use idcgate_core::{Money, ResourceKind};
-use idcgate_engine::catalog::ProductUnit;
 use idcgate_store::both_backends;
 use idcgate_store::testing::TestDb;
 
@@ -30,14 +29,8 @@ both_backends!(
 /// month for the package's 5 Mbps and 5 G, 9.00 a Mbps, 2.00 a G; so 33.35, 10.35
 /// and 2.30 to the tenant at 15 %.)
 async fn cloud_with_units(f: &Fixture) {
-    let units = vec![
-        ProductUnit::parse("bandwidth=50").unwrap(),
-        ProductUnit::parse("defense=30").unwrap(),
-    ];
-    f.engine
-        .set_product_units("test", "cloud-1c1g", units)
-        .await
-        .unwrap();
+    f.sell_units("cloud-1c1g", &["bandwidth=50", "defense=30"])
+        .await;
 }
 
 /// The upstream's own record of the server behind a holding (`getserver`).
@@ -55,10 +48,9 @@ async fn a_cloud_server_sells_bandwidth_and_defense_per_unit_where_its_upstream_
     // Refused, naming the vendor: an IP (a cloud line prices none), more than the
     // line sells (300 Mbps, 100 G).
     for bad in [["ip=1"], ["bandwidth=296"], ["defense=96"]] {
-        let list = bad.iter().map(|u| ProductUnit::parse(u).unwrap()).collect();
         let e = f
             .engine
-            .set_product_units("test", "cloud-1c1g", list)
+            .set_product_units("test", "cloud-1c1g", product_units(&bad))
             .await
             .unwrap_err()
             .to_string();
@@ -82,24 +74,19 @@ async fn a_cloud_server_sells_bandwidth_and_defense_per_unit_where_its_upstream_
 
     // Refused with nothing charged or ordered: beyond the maximum, an IP, negative,
     // not a number, overflowing.
-    for (k, v) in [
-        ("units.bandwidth", "51"),
-        ("units.defense", "31"),
-        ("units.ip", "1"),
-        ("units.defense", "-1"),
-        ("units.bandwidth", "ten"),
-        ("units.bandwidth", "99999999999999999999"),
-    ] {
-        let r = f
-            .shop
-            .buy(
-                &who,
-                &with_units(f.product, &format!("bad-{k}-{v}"), &[(k, v)]),
-            )
-            .await
-            .unwrap_err();
-        assert_eq!(r.kind, RefusalKind::Invalid, "{k}={v}: {r:?}");
-    }
+    f.refuses_purchases(
+        &who,
+        f.product,
+        &[
+            ("units.bandwidth", "51"),
+            ("units.defense", "31"),
+            ("units.ip", "1"),
+            ("units.defense", "-1"),
+            ("units.bandwidth", "ten"),
+            ("units.bandwidth", "99999999999999999999"),
+        ],
+    )
+    .await;
     assert_eq!(f.balance("tenant:acme").await, yuan("5000.00"));
     assert_eq!(f.sim.balance(), sim_start, "nothing reached the upstream");
 
@@ -189,26 +176,27 @@ async fn a_cloud_server_sells_bandwidth_and_defense_per_unit_where_its_upstream_
     // Nothing, zero, beyond the maximum, an IP, overflowing, another tenant's order:
     // refused with nothing charged or sent.
     let upstream_balance = f.sim.balance();
-    for (who, add, kind) in [
-        (&who, units(&[]), RefusalKind::Invalid),
-        (&who, units(&[(Unit::Bandwidth, 0)]), RefusalKind::Invalid),
-        (&who, units(&[(Unit::Bandwidth, 26)]), RefusalKind::Invalid),
-        (&who, units(&[(Unit::Defense, 6)]), RefusalKind::Invalid),
-        (&who, units(&[(Unit::Ip, 1)]), RefusalKind::Invalid),
-        (
-            &who,
-            units(&[(Unit::Defense, u32::MAX)]),
-            RefusalKind::Invalid,
-        ),
-        (
-            &other,
-            units(&[(Unit::Bandwidth, 1)]),
-            RefusalKind::NotFound,
-        ),
-    ] {
-        let r = f.shop.add_units(who, h.guid, &add, None).await.unwrap_err();
-        assert_eq!(r.kind, kind, "{add:?}: {r:?}");
-    }
+    f.refuses_units(
+        h.guid,
+        &[
+            (&who, units(&[]), RefusalKind::Invalid),
+            (&who, units(&[(Unit::Bandwidth, 0)]), RefusalKind::Invalid),
+            (&who, units(&[(Unit::Bandwidth, 26)]), RefusalKind::Invalid),
+            (&who, units(&[(Unit::Defense, 6)]), RefusalKind::Invalid),
+            (&who, units(&[(Unit::Ip, 1)]), RefusalKind::Invalid),
+            (
+                &who,
+                units(&[(Unit::Defense, u32::MAX)]),
+                RefusalKind::Invalid,
+            ),
+            (
+                &other,
+                units(&[(Unit::Bandwidth, 1)]),
+                RefusalKind::NotFound,
+            ),
+        ],
+    )
+    .await;
     assert_eq!(f.balance("tenant:acme").await, paid - charged);
     assert_eq!(f.balance("tenant:bolt").await, yuan("5000.00"));
     assert_eq!(
@@ -231,7 +219,7 @@ async fn a_lost_cloud_unit_upgrade_is_charged_once_and_counts_once_settled(db: &
 
 async fn west_and_cndns_cloud_servers_sell_bandwidth_only(db: &TestDb) {
     use idcgate_engine::storefront::Shop;
-    use idcgate_engine::testing::{add_funded_tenant, product_spec};
+    use idcgate_engine::testing::product_spec;
     let engine = common::engine_on(db, vec![common::west(), common::cndns()]).await;
     let west = idcgate_west::Sim::sandbox();
     let _w = common::add_sandbox(&engine, "w", &west).await;
@@ -265,7 +253,7 @@ async fn west_and_cndns_cloud_servers_sell_bandwidth_only(db: &TestDb) {
         // Neither upstream sells IPs or defense with a cloud server: refused naming it.
         for unit in ["defense=10@1.00", "ip=1@1.00"] {
             let e = engine
-                .set_product_units("test", &name, vec![ProductUnit::parse(unit).unwrap()])
+                .set_product_units("test", &name, product_units(&[unit]))
                 .await
                 .unwrap_err()
                 .to_string();
@@ -275,21 +263,13 @@ async fn west_and_cndns_cloud_servers_sell_bandwidth_only(db: &TestDb) {
             );
         }
         let p = engine
-            .set_product_units(
-                "test",
-                &name,
-                vec![ProductUnit::parse("bandwidth=20").unwrap()],
-            )
+            .set_product_units("test", &name, product_units(&["bandwidth=20"]))
             .await
             .unwrap();
         assert_eq!(p.units.len(), 1, "{name}");
     }
     let shop = Shop::new(engine.clone());
-    let (view, key) = add_funded_tenant(&engine, "acme", yuan("5000.00"), Money::ZERO).await;
-    let who = shop
-        .authenticate(&view.tenant.appid, key.expose(), common::storefront::PEER)
-        .await
-        .unwrap();
+    let (who, _, _) = sign_in(&engine, &shop, "acme", "5000.00", "0").await;
     let offered = shop.offerings(&who, ResourceKind::Server).await.unwrap();
     // West prices a Mbps at 12.00 a month, CNDNS at 20.00: plus 10 % and 25 %.
     for (id, monthly) in ids.iter().zip(["13.20", "25.00"]) {
@@ -308,11 +288,7 @@ async fn west_and_cndns_cloud_servers_sell_bandwidth_only(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(h.state, HoldingState::Active, "{h:?}");
-    let base = engine
-        .product_price("west-c1", None, Some(1))
-        .await
-        .unwrap()
-        .price;
+    let base = price_of(&engine, "west-c1", 1).await;
     assert_eq!(h.paid, base + yuan("66.00"));
     assert_eq!(h.server.as_ref().unwrap().bandwidth_mbps, 10);
     let up = shop
@@ -331,11 +307,7 @@ async fn west_and_cndns_cloud_servers_sell_bandwidth_only(db: &TestDb) {
         )
         .await
         .unwrap();
-    let base = engine
-        .product_price("cndns-c2", None, Some(1))
-        .await
-        .unwrap()
-        .price;
+    let base = price_of(&engine, "cndns-c2", 1).await;
     assert_eq!(h.paid, base + yuan("75.00"));
     assert_eq!(h.units, units(&[(Unit::Bandwidth, 3)]));
     common::assert_books_balance(&engine).await;

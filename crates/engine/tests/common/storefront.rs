@@ -3,13 +3,15 @@
 //! 3 or 12 months), the shop, funded tenants and ledger balances; purchases with units
 //! and the lost-unit-upgrade scenario the dedicated and cloud tests share.
 
-use idcgate_core::storefront::{Offering, Purchase, RefusalKind, Shopper, Storefront};
+use idcgate_core::storefront::{Holding, Offering, Purchase, RefusalKind, Shopper, Storefront};
 use idcgate_core::units::{Unit, Units};
-use idcgate_core::Money;
+use idcgate_core::{Money, ResourceKind};
+use idcgate_engine::catalog::{ProductSpec, ProductUnit};
 use idcgate_engine::storefront::Shop;
-use idcgate_engine::testing::{add_funded_tenant, cloud_product};
+use idcgate_engine::testing::{add_funded_tenant, cloud_product, product_spec};
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
+use idcgate_store::TenantOrderStore as _;
 use idcgate_wire::sim::SimServer;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -46,6 +48,51 @@ pub async fn fixture(db: &TestDb) -> Fixture {
     }
 }
 
+/// A tenant of `engine` with `balance` and `credit`, signed in at `shop`: (shopper,
+/// appid, appkey).
+pub async fn sign_in(
+    engine: &Engine,
+    shop: &Shop,
+    name: &str,
+    balance: &str,
+    credit: &str,
+) -> (Shopper, String, String) {
+    let (view, key) = add_funded_tenant(engine, name, yuan(balance), yuan(credit)).await;
+    let who = shop
+        .authenticate(&view.tenant.appid, key.expose(), PEER)
+        .await
+        .unwrap();
+    (who, view.tenant.appid, key.expose().to_string())
+}
+
+/// What the catalog charges for `months` of the product `name` now.
+pub async fn price_of(engine: &Engine, name: &str, months: u32) -> Money {
+    let quote = engine.product_price(name, None, Some(months)).await;
+    quote.unwrap().price
+}
+
+/// The upstream's id of what the tenant order `guid` bought.
+pub async fn upstream_of(db: &TestDb, guid: i64) -> String {
+    let row = db.store.get_tenant_order(guid).await.unwrap();
+    row.unwrap().resource.unwrap()
+}
+
+/// The Zonkvm sandbox's leased server line (550.00 a month, 100.00 an IP, 16.00 a Mbps)
+/// on `z` as product `name`, at cost + 10% for `periods`.
+pub fn lease_spec(name: &str, periods: &str) -> ProductSpec {
+    product_spec(
+        name,
+        "z",
+        ResourceKind::Server,
+        "lease:1721941250649658",
+        &[(
+            "system_guid",
+            idcgate_engine::testing::ZONKVM_SANDBOX_SYSTEM,
+        )],
+        ("10%", periods),
+    )
+}
+
 impl Fixture {
     /// A tenant with `balance` and `credit`, signed in: (shopper, appid, appkey).
     pub async fn tenant(
@@ -54,13 +101,66 @@ impl Fixture {
         balance: &str,
         credit: &str,
     ) -> (Shopper, String, String) {
-        let (view, key) = add_funded_tenant(&self.engine, name, yuan(balance), yuan(credit)).await;
-        let who = self
-            .shop
-            .authenticate(&view.tenant.appid, key.expose(), PEER)
+        sign_in(&self.engine, &self.shop, name, balance, credit).await
+    }
+
+    /// `spec` added to the catalog; its id.
+    pub async fn add(&self, spec: ProductSpec) -> i64 {
+        self.engine.add_product("test", spec).await.unwrap().id
+    }
+
+    /// Hosting and database products on `z` at cost + 10% for 1 or 12 months, one per
+    /// `(name, kind, offer)`; their ids in that order.
+    pub async fn site_products(&self, list: &[(&str, ResourceKind, &str)]) -> Vec<i64> {
+        let mut ids = Vec::new();
+        for (name, kind, offer) in list {
+            let spec = product_spec(name, "z", *kind, offer, &[], ("10%", "1,12"));
+            ids.push(self.add(spec).await);
+        }
+        ids
+    }
+
+    /// The product `name` also sells `list` (`unit=max[@price]`); its id.
+    pub async fn sell_units(&self, name: &str, list: &[&str]) -> i64 {
+        let units = list
+            .iter()
+            .map(|u| ProductUnit::parse(u).unwrap())
+            .collect();
+        let set = self.engine.set_product_units("test", name, units).await;
+        set.unwrap().id
+    }
+
+    /// Each of `options` (one `key=value` a purchase) makes a purchase of `offering`
+    /// that is refused as invalid.
+    pub async fn refuses_purchases(&self, who: &Shopper, offering: i64, options: &[(&str, &str)]) {
+        for (k, v) in options {
+            let bad = with_units(offering, &format!("bad-{k}-{v}"), &[(k, v)]);
+            let r = self.shop.buy(who, &bad).await.unwrap_err();
+            assert_eq!(r.kind, RefusalKind::Invalid, "{k}={v}: {r:?}");
+        }
+    }
+
+    /// Each `(who, units, kind)` adding `units` to the holding `guid` is refused as
+    /// `kind`.
+    pub async fn refuses_units(&self, guid: i64, cases: &[(&Shopper, Units, RefusalKind)]) {
+        for (who, add, kind) in cases {
+            let r = self.shop.add_units(who, guid, add, None).await.unwrap_err();
+            assert_eq!(r.kind, *kind, "{add:?}: {r:?}");
+        }
+    }
+
+    /// `who` buys a month of `offering` under `order_id` with the options `list`.
+    pub async fn buy_with(
+        &self,
+        who: &Shopper,
+        offering: i64,
+        order_id: &str,
+        list: &[(&str, &str)],
+    ) -> Holding {
+        self.shop
+            .buy(who, &with_units(offering, order_id, list))
             .await
-            .unwrap();
-        (who, view.tenant.appid, key.expose().to_string())
+            .unwrap()
     }
 
     /// `cloud-1c1g` for `months` under `order_id`, for the client user 42.
@@ -76,11 +176,7 @@ impl Fixture {
 
     /// What the catalog charges for `months` now (the upstream's quote plus 15%).
     pub async fn price(&self, months: u32) -> Money {
-        self.engine
-            .product_price("cloud-1c1g", None, Some(months))
-            .await
-            .unwrap()
-            .price
+        price_of(&self.engine, "cloud-1c1g", months).await
     }
 
     /// A ledger account's balance (`tenant:<name>`, ...).
@@ -92,6 +188,13 @@ impl Fixture {
             .map_or(0, |(_, fen)| fen);
         Money::from_fen(fen)
     }
+}
+
+/// Each of `list` (`unit=max[@price]`) parsed as a product's unit.
+pub fn product_units(list: &[&str]) -> Vec<ProductUnit> {
+    list.iter()
+        .map(|u| ProductUnit::parse(u).unwrap())
+        .collect()
 }
 
 pub fn units(list: &[(Unit, u32)]) -> Units {
