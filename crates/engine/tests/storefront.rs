@@ -1181,8 +1181,8 @@ async fn the_panels_pass_through_on_the_tenants_own_site_and_database_only(db: &
     // Another site of the same upstream account, the other tenant's.
     let theirs = f.buy_with(&other, ids[0], "o1", PHP).await;
     let (my_site, their_site) = (
-        upstream_of(db, site.guid).await,
-        upstream_of(db, theirs.guid).await,
+        upstream_of(&db.store, site.guid).await,
+        upstream_of(&db.store, theirs.guid).await,
     );
     assert_ne!(my_site, their_site);
     let conn = f.engine.connection("z").await.unwrap();
@@ -1380,7 +1380,7 @@ async fn a_site_and_a_database_upgrade_through_the_money_path(db: &TestDb) {
     let upstream_product = |guid: i64, action: &'static str| {
         let conn = conn.clone();
         async move {
-            let id = upstream_of(db, guid).await;
+            let id = upstream_of(&db.store, guid).await;
             let v = conn
                 .call(action, &vec![("guid".to_string(), id)])
                 .await
@@ -1477,7 +1477,7 @@ async fn a_west_host_is_sold_and_managed_through_the_storefront(db: &TestDb) {
     // The host at West carries an FTP name West takes (4-16 lower-case letters or
     // digits, a letter first) and CNDNS would too (1-10 letters); the tenant's name
     // has a dot and an underscore.
-    let resource = upstream_of(db, h.guid).await;
+    let resource = upstream_of(&db.store, h.guid).await;
     let conn = engine.connection("w").await.unwrap();
     let sites = conn.web_hosting().unwrap().list_sites().await.unwrap();
     let site = sites.iter().find(|s| s.upstream_id == resource).unwrap();
@@ -1545,7 +1545,7 @@ async fn a_cndns_host_is_sold_with_a_generated_ftp_password(db: &TestDb) {
     let h = shop.buy(&who, &purchase).await.unwrap();
     assert_eq!(h.state, HoldingState::Active, "{h:?}");
     assert_eq!(h.paid, price);
-    let resource = upstream_of(db, h.guid).await;
+    let resource = upstream_of(&db.store, h.guid).await;
     // The host exists at CNDNS (its detail answers) under a password nobody chose,
     // and the journal kept no trace of it.
     let conn = engine.connection("c").await.unwrap();

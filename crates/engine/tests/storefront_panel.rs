@@ -9,17 +9,16 @@
 
 mod common;
 
+use common::storefront::{sign_in, site_products, upstream_of};
+
 use idcgate_core::storefront::{HoldingState, Purchase, RefusalKind, Shopper, Storefront};
 use idcgate_core::{Money, PanelCall, PanelFile, ResourceKind, SiteAction};
 use idcgate_engine::storefront::Shop;
-use idcgate_engine::testing::{
-    add_funded_tenant, assert_books_balance, backup_ids, hosting_line, panel_call, product_spec,
-};
+use idcgate_engine::testing::{assert_books_balance, backup_ids, hosting_line, panel_call};
 use idcgate_engine::Engine;
-use idcgate_store::testing::TestDb;
 use idcgate_store::{both_backends, TenantOrderStore as _};
+use idcgate_store::testing::TestDb;
 use serde_json::Value;
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 both_backends!(
@@ -31,7 +30,6 @@ both_backends!(
 
 const HOST_OFFER: &str = "20250408030033590712";
 const DB_OFFER: &str = "20250407053315151712";
-const PEER: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 9));
 const DB_SECRET: &str = "Db-Secret-77";
 
 /// An engine reselling the Zonkvm simulator (account `z`) with one hosting and one
@@ -51,14 +49,14 @@ async fn front(db: &TestDb) -> Front {
     let engine = common::engine_on(db, vec![common::zonkvm(), common::west()]).await;
     let sim = idcgate_zonkvm::Sim::sandbox();
     let srv = common::add_sandbox(&engine, "z", &sim).await;
-    let mut ids = Vec::new();
-    for (name, kind, offer) in [
-        ("host-a", ResourceKind::HostingSite, HOST_OFFER),
-        ("db-a", ResourceKind::Database, DB_OFFER),
-    ] {
-        let spec = product_spec(name, "z", kind, offer, &[], ("10%", "1,12"));
-        ids.push(engine.add_product("test", spec).await.unwrap().id);
-    }
+    let ids = site_products(
+        &engine,
+        &[
+            ("host-a", ResourceKind::HostingSite, HOST_OFFER),
+            ("db-a", ResourceKind::Database, DB_OFFER),
+        ],
+    )
+    .await;
     Front {
         store: db.reopen().await,
         shop: Shop::new(engine.clone()),
@@ -72,12 +70,9 @@ async fn front(db: &TestDb) -> Front {
 
 impl Front {
     async fn tenant(&self, name: &str) -> Shopper {
-        let (view, key) =
-            add_funded_tenant(&self.engine, name, "1000.00".parse().unwrap(), Money::ZERO).await;
-        self.shop
-            .authenticate(&view.tenant.appid, key.expose(), PEER)
+        sign_in(&self.engine, &self.shop, name, "1000.00", "0")
             .await
-            .unwrap()
+            .0
     }
 
     /// A month of `offering` for `who`, active.
@@ -102,8 +97,7 @@ impl Front {
 
     /// The upstream's id of the tenant order `guid`.
     async fn upstream(&self, guid: i64) -> String {
-        let row = self.store.get_tenant_order(guid).await.unwrap();
-        row.unwrap().resource.unwrap()
+        upstream_of(&self.store, guid).await
     }
 
     /// A raw call at the simulator, as the reseller's own account.

@@ -11,7 +11,7 @@ use idcgate_engine::storefront::Shop;
 use idcgate_engine::testing::{add_funded_tenant, cloud_product, product_spec};
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
-use idcgate_store::TenantOrderStore as _;
+use idcgate_store::{SqlStore, TenantOrderStore as _};
 use idcgate_wire::sim::SimServer;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -72,9 +72,20 @@ pub async fn price_of(engine: &Engine, name: &str, months: u32) -> Money {
 }
 
 /// The upstream's id of what the tenant order `guid` bought.
-pub async fn upstream_of(db: &TestDb, guid: i64) -> String {
-    let row = db.store.get_tenant_order(guid).await.unwrap();
+pub async fn upstream_of(store: &SqlStore, guid: i64) -> String {
+    let row = store.get_tenant_order(guid).await.unwrap();
     row.unwrap().resource.unwrap()
+}
+
+/// Hosting and database products of `engine` on `z` at cost + 10% for 1 or 12 months,
+/// one per `(name, kind, offer)`; their ids in that order.
+pub async fn site_products(engine: &Engine, list: &[(&str, ResourceKind, &str)]) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for (name, kind, offer) in list {
+        let spec = product_spec(name, "z", *kind, offer, &[], ("10%", "1,12"));
+        ids.push(engine.add_product("test", spec).await.unwrap().id);
+    }
+    ids
 }
 
 /// The Zonkvm sandbox's leased server line (550.00 a month, 100.00 an IP, 16.00 a Mbps)
@@ -109,15 +120,9 @@ impl Fixture {
         self.engine.add_product("test", spec).await.unwrap().id
     }
 
-    /// Hosting and database products on `z` at cost + 10% for 1 or 12 months, one per
-    /// `(name, kind, offer)`; their ids in that order.
+    /// [`site_products`] of this engine.
     pub async fn site_products(&self, list: &[(&str, ResourceKind, &str)]) -> Vec<i64> {
-        let mut ids = Vec::new();
-        for (name, kind, offer) in list {
-            let spec = product_spec(name, "z", *kind, offer, &[], ("10%", "1,12"));
-            ids.push(self.add(spec).await);
-        }
-        ids
+        site_products(&self.engine, list).await
     }
 
     /// The product `name` also sells `list` (`unit=max[@price]`); its id.
