@@ -9,7 +9,8 @@ mod common;
 
 use common::storefront::{
     days_left, fixture, lease_spec, lost_unit_upgrade_counts_once, price_of, product_units,
-    sign_in, units, units_shown, upstream_of, with_units, yuan, Fixture, PEER,
+    sign_in, units, units_shown, upstream_of, with_units, yuan, Fixture, DB_OFFER, HOST_OFFER,
+    PEER,
 };
 
 use idcgate_core::storefront::{
@@ -68,8 +69,6 @@ fn a_year_of(offering: i64, order_id: &str) -> Purchase {
     }
 }
 
-const HOST_OFFER: &str = "20250408030033590712";
-const DB_OFFER: &str = "20250407053315151712";
 /// What a new site and a new database are created with.
 const PHP: &[(&str, &str)] = &[("content.program_version", "php81")];
 const UTF8: &[(&str, &str)] = &[("content.code", "utf8mb4")];

@@ -9,15 +9,15 @@
 
 mod common;
 
-use common::storefront::{sign_in, site_products, upstream_of};
+use common::storefront::{sign_in, site_products, upstream_of, DB_OFFER, HOST_OFFER};
 
 use idcgate_core::storefront::{HoldingState, Purchase, RefusalKind, Shopper, Storefront};
 use idcgate_core::{Money, PanelCall, PanelFile, ResourceKind, SiteAction};
 use idcgate_engine::storefront::Shop;
 use idcgate_engine::testing::{assert_books_balance, backup_ids, hosting_line, panel_call};
 use idcgate_engine::Engine;
-use idcgate_store::{both_backends, TenantOrderStore as _};
 use idcgate_store::testing::TestDb;
+use idcgate_store::{both_backends, TenantOrderStore as _};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -28,8 +28,6 @@ both_backends!(
     an_uploaded_file_arrives_byte_identical_on_the_tenants_own_site_only,
 );
 
-const HOST_OFFER: &str = "20250408030033590712";
-const DB_OFFER: &str = "20250407053315151712";
 const DB_SECRET: &str = "Db-Secret-77";
 
 /// An engine reselling the Zonkvm simulator (account `z`) with one hosting and one

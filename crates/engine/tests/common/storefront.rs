@@ -16,6 +16,10 @@ use idcgate_wire::sim::SimServer;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
+/// The Zonkvm sandbox's hosting and database lines.
+pub const HOST_OFFER: &str = "20250408030033590712";
+pub const DB_OFFER: &str = "20250407053315151712";
+
 pub const PEER: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7));
 
 pub struct Fixture {
