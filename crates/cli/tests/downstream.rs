@@ -558,8 +558,8 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
     let sim_orders = r.sim.ledger().len();
     let acme_now = r.i.balance("tenant:acme").await;
     for (obj_type, product) in &families {
-        let form = |who: (&str, &str), extra: &[(&'static str, &'static str)]| {
-            let mut f: Vec<(String, String)> = [
+        let form = |who: (&str, &str), extra: &[(&str, &str)]| {
+            let base = [
                 ("appid", who.0),
                 ("appkey", who.1),
                 ("action", "create_order"),
@@ -567,15 +567,8 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
                 ("product_guid", product.as_str()),
                 ("system_guid", product.as_str()),
                 ("content", r#"{"months":1}"#),
-            ]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-            for (k, v) in extra {
-                f.retain(|(key, _)| key != k);
-                f.push((k.to_string(), v.to_string()));
-            }
-            f
+            ];
+            form_of(&base, extra)
         };
         let acme = (appid.as_str(), appkey.as_str());
         for form in [
@@ -590,9 +583,7 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
             form((&poor_id, &poor_key), &[]),
             form((&other_id, &other_key), &[]),
         ] {
-            let fields: Vec<(&str, &str)> =
-                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let v = r.i.post(&fields).await;
+            let v = r.i.post_form(&form).await;
             assert!(refused(&v), "{obj_type} {form:?}: {v}");
         }
     }
@@ -669,20 +660,16 @@ async fn the_zonkvm_client_upgrades_and_reads_the_traffic_graph_through_the_endp
         bandwidth_mbps: None,
     };
     assert!(compute.resize(&id, &resize(8, 8192)).await.is_err());
-    let upgrade = |extra: &[(&'static str, &'static str)]| {
-        let mut f = vec![
-            ("appid", appid.clone()),
-            ("appkey", appkey.clone()),
-            ("action", "server_upgrade".to_string()),
-            ("guid", guid.clone()),
-            ("cpu", "2".to_string()),
-            ("memory", "4".to_string()),
+    let upgrade = |extra: &[(&str, &str)]| {
+        let base = [
+            ("appid", appid.as_str()),
+            ("appkey", appkey.as_str()),
+            ("action", "server_upgrade"),
+            ("guid", guid.as_str()),
+            ("cpu", "2"),
+            ("memory", "4"),
         ];
-        for (k, v) in extra {
-            f.retain(|(key, _)| key != k);
-            f.push((k, v.to_string()));
-        }
-        f
+        form_of(&base, extra)
     };
     let forms = [
         upgrade(&[("price", "0")]),
@@ -700,14 +687,11 @@ async fn the_zonkvm_client_upgrades_and_reads_the_traffic_graph_through_the_endp
         },
     ];
     for form in &forms {
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let v = r.i.post(&form).await;
+        let v = r.i.post_form(form).await;
         assert_eq!(v["code"], 0, "{form:?}: {v}");
     }
     r.i.engine.suspend_tenant("test", "down").await.unwrap();
-    let form = upgrade(&[]);
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let v = r.i.post(&form).await;
+    let v = r.i.post_form(&upgrade(&[])).await;
     assert_eq!(v["code"], 0, "suspended: {v}");
     assert_eq!(r.i.balance("tenant:down").await, balance);
     assert_eq!(r.i.balance("tenant:other").await, yuan("1000.00"));
@@ -787,20 +771,16 @@ async fn the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_en
 
     // Refused with nothing charged: a price, traffic beyond the product's, a term not
     // sold, an unknown product.
-    let create = |extra: &[(&'static str, &'static str)]| {
-        let mut f = vec![
-            ("appid", appid.clone()),
-            ("appkey", appkey.clone()),
-            ("action", "create_order".to_string()),
-            ("obj_type", "create_hosting".to_string()),
-            ("product_guid", ids[0].clone()),
-            ("content", r#"{"months":1}"#.to_string()),
+    let create = |extra: &[(&str, &str)]| {
+        let base = [
+            ("appid", appid.as_str()),
+            ("appkey", appkey.as_str()),
+            ("action", "create_order"),
+            ("obj_type", "create_hosting"),
+            ("product_guid", ids[0].as_str()),
+            ("content", r#"{"months":1}"#),
         ];
-        for (k, v) in extra {
-            f.retain(|(key, _)| key != k);
-            f.push((k, v.to_string()));
-        }
-        f
+        form_of(&base, extra)
     };
     let sim_orders = r.sim.ledger().len();
     for form in [
@@ -812,8 +792,7 @@ async fn the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_en
         create(&[("product_guid", "1 OR 1=1")]),
         create(&[("pwd", "a\0b")]),
     ] {
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let v = r.i.post(&form).await;
+        let v = r.i.post_form(&form).await;
         assert_eq!(v["code"], 0, "{form:?}: {v}");
     }
     assert_eq!(r.i.balance("tenant:down").await, yuan("1000.00"));
@@ -1194,20 +1173,13 @@ async fn the_zonkvm_client_sets_the_console_password_and_firewall_rules_through_
     // another server, malformed values, SQL metacharacters and NUL bytes, a price.
     let guid = ids[0].trim_start_matches("server_").to_string();
     let form = |who: (&str, &str), action: &str, extra: &[(&str, &str)]| {
-        let mut f: Vec<(String, String)> = [
+        let base = [
             ("appid", who.0),
             ("appkey", who.1),
             ("action", action),
             ("guid", guid.as_str()),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        for (k, v) in extra {
-            f.retain(|(key, _)| key != k);
-            f.push((k.to_string(), v.to_string()));
-        }
-        f
+        ];
+        form_of(&base, extra)
     };
     let rule = [
         ("name", "ssh"),
@@ -1218,14 +1190,8 @@ async fn the_zonkvm_client_sets_the_console_password_and_firewall_rules_through_
         ("remote_ip", "203.0.113.0/24"),
         ("local_port", "22"),
     ];
-    let add = |who, extra: &[(&str, &str)]| {
-        let mut f = form(who, "server_add_hardpolicy", &rule);
-        for (k, v) in extra {
-            f.retain(|(key, _)| key != k);
-            f.push((k.to_string(), v.to_string()));
-        }
-        f
-    };
+    let add =
+        |who, extra: &[(&str, &str)]| overridden(form(who, "server_add_hardpolicy", &rule), extra);
     let me = (appid.as_str(), appkey.as_str());
     let them = (other_id.as_str(), other_key.as_str());
     let vnc_before = r.sim.vnc_password(number(&up));

@@ -210,10 +210,28 @@ impl Instance {
         self.post(&form).await
     }
 
-    pub async fn post_form(&self, form: &[(&str, String)]) -> Value {
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    pub async fn post_form<K: AsRef<str>>(&self, form: &[(K, String)]) -> Value {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_ref(), v.as_str())).collect();
         self.post(&form).await
     }
+}
+
+/// A form's fields in order.
+pub type Form = Vec<(String, String)>;
+
+/// `base` with each of `extra` replacing the field of its name, or added at the end.
+pub fn form_of(base: &[(&str, &str)], extra: &[(&str, &str)]) -> Form {
+    let form = base.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+    overridden(form.collect(), extra)
+}
+
+/// `form` with each of `extra` replacing the field of its name, or added at the end.
+pub fn overridden(mut form: Form, extra: &[(&str, &str)]) -> Form {
+    for (k, v) in extra {
+        form.retain(|(key, _)| key != k);
+        form.push((k.to_string(), v.to_string()));
+    }
+    form
 }
 
 pub fn enc(s: &str) -> String {
