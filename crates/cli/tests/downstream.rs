@@ -656,8 +656,7 @@ async fn the_zonkvm_client_upgrades_and_reads_the_traffic_graph_through_the_endp
     let resize = |cpu, ram| idcgate_core::Resize {
         cpu: Some(cpu),
         ram_mb: Some(ram),
-        disk_gb: None,
-        bandwidth_mbps: None,
+        ..Default::default()
     };
     assert!(compute.resize(&id, &resize(8, 8192)).await.is_err());
     let upgrade = |extra: &[(&str, &str)]| {

@@ -276,10 +276,7 @@ pub trait Databases: Send + Sync {
 
 /// What a default method answers where a vendor has no such operation.
 fn unsupported(capability: String) -> crate::Error {
-    crate::Error::Unsupported {
-        vendor: "this vendor".into(),
-        capability,
-    }
+    crate::Error::unsupported("this vendor", capability)
 }
 
 #[async_trait]
@@ -301,10 +298,7 @@ pub trait Billing: Send + Sync {
     /// keeps no readable record.
     async fn charges(&self, since: jiff::Timestamp) -> Result<Vec<Charge>> {
         let _ = since;
-        Err(crate::Error::Unsupported {
-            vendor: "this vendor".into(),
-            capability: "reading its finance record".into(),
-        })
+        Err(unsupported("reading its finance record".into()))
     }
 
     /// Whether [`Billing::charges`] shows purchases of this operation at all. A record

@@ -259,10 +259,10 @@ pub trait Purchasing: Send + Sync {
 
 /// The `Unsupported` answer for a purchase a vendor does not sell.
 pub fn not_sold(vendor: impl fmt::Display, request: &PurchaseRequest) -> Error {
-    Error::Unsupported {
-        vendor: vendor.to_string(),
-        capability: format!("{} {}", request.operation, request.kind.as_str()),
-    }
+    Error::unsupported(
+        vendor,
+        format!("{} {}", request.operation, request.kind.as_str()),
+    )
 }
 
 /// Domain purchases for any [`Registrar`]: the one place that says how a registration,
