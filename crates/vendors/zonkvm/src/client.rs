@@ -132,6 +132,14 @@ impl ZonkvmClient {
         })
         .await
     }
+
+    /// The rows of a catalog listing that are on sale (`status` 1): the others are
+    /// withdrawn, kept in the listing for the orders that still run on them.
+    pub async fn on_sale(&self, name: &str) -> Result<Vec<Value>> {
+        let mut rows = self.list(name, &[]).await?;
+        rows.retain(|r| crate::capability::i(r, "status") == 1);
+        Ok(rows)
+    }
 }
 
 /// One page of a paged listing: its rows and the page count. A listing cut short would
