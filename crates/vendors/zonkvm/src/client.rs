@@ -133,8 +133,8 @@ impl ZonkvmClient {
         .await
     }
 
-    /// The rows of a catalog listing that are on sale (`status` 1): the others are
-    /// withdrawn, kept in the listing for the orders that still run on them.
+    /// The rows of a catalog listing in service (`status` 1): a row of any other status
+    /// is withdrawn, so it is neither offered nor bought.
     pub async fn on_sale(&self, name: &str) -> Result<Vec<Value>> {
         let mut rows = self.list(name, &[]).await?;
         rows.retain(|r| crate::capability::i(r, "status") == 1);
