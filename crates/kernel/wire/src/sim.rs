@@ -174,6 +174,15 @@ pub fn remove_where<T, E>(
     Ok(())
 }
 
+/// A field's value parsed, `None` when the field is absent; a value that does not parse
+/// is the vendor's refusal `bad`, never read as absent (the upstream would not guess).
+pub fn parsed<T: std::str::FromStr, E>(
+    value: Option<&str>,
+    bad: impl FnOnce() -> E,
+) -> Result<Option<T>, E> {
+    value.map(|v| v.parse().map_err(|_| bad())).transpose()
+}
+
 /// The simulator's router with faults applied, plus the control endpoint (never faulted).
 pub fn app(sim: &dyn Simulator, faults: FaultHandle) -> Router {
     let api = sim

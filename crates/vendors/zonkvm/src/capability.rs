@@ -394,10 +394,9 @@ impl ZonkvmClient {
 impl Compute for ZonkvmClient {
     async fn catalog(&self) -> Result<ComputeCatalog> {
         let regions = self
-            .list("getzones", &[])
+            .on_sale("getzones")
             .await?
             .iter()
-            .filter(|z| i(z, "status") == 1)
             .map(|z| Region {
                 id: s(z, "guid"),
                 name: s(z, "name"),
@@ -426,10 +425,9 @@ impl Compute for ZonkvmClient {
             }
         }
         let mut plans: Vec<Plan> = self
-            .list("getproduct", &[])
+            .on_sale("getproduct")
             .await?
             .iter()
-            .filter(|p| i(p, "status") == 1)
             .map(|p| Plan {
                 id: s(p, "name"),
                 name: s(p, "name"),
@@ -441,40 +439,28 @@ impl Compute for ZonkvmClient {
                 kind: ServerKind::Cloud,
             })
             .collect();
-        plans.extend(
-            self.list("lease_product", &[])
-                .await?
-                .iter()
-                .filter(|p| i(p, "status") == 1)
-                .map(|p| Plan {
-                    id: format!("lease:{}", s(p, "guid")),
-                    name: s(p, "name"),
-                    cpu: u(p, "cpu_value"),
-                    ram_mb: u(p, "memory_num").saturating_mul(1024),
-                    disk_gb: 0,
-                    bandwidth_mbps: u(p, "bandwidth"),
-                    monthly_price: money(p, "price"),
-                    kind: ServerKind::Dedicated,
-                }),
-        );
+        plans.extend(self.on_sale("lease_product").await?.iter().map(|p| Plan {
+            id: format!("lease:{}", s(p, "guid")),
+            name: s(p, "name"),
+            cpu: u(p, "cpu_value"),
+            ram_mb: u(p, "memory_num").saturating_mul(1024),
+            disk_gb: 0,
+            bandwidth_mbps: u(p, "bandwidth"),
+            monthly_price: money(p, "price"),
+            kind: ServerKind::Dedicated,
+        }));
         // Colocation sells space and power for the customer's own machine: no CPU,
         // memory or disk of ours.
-        plans.extend(
-            self.list("idc_product", &[])
-                .await?
-                .iter()
-                .filter(|p| i(p, "status") == 1)
-                .map(|p| Plan {
-                    id: format!("idc:{}", s(p, "guid")),
-                    name: s(p, "name"),
-                    cpu: 0,
-                    ram_mb: 0,
-                    disk_gb: 0,
-                    bandwidth_mbps: u(p, "bandwidth"),
-                    monthly_price: money(p, "price"),
-                    kind: ServerKind::Colocation,
-                }),
-        );
+        plans.extend(self.on_sale("idc_product").await?.iter().map(|p| Plan {
+            id: format!("idc:{}", s(p, "guid")),
+            name: s(p, "name"),
+            cpu: 0,
+            ram_mb: 0,
+            disk_gb: 0,
+            bandwidth_mbps: u(p, "bandwidth"),
+            monthly_price: money(p, "price"),
+            kind: ServerKind::Colocation,
+        }));
         Ok(ComputeCatalog {
             regions,
             images,

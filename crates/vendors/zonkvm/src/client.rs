@@ -132,6 +132,14 @@ impl ZonkvmClient {
         })
         .await
     }
+
+    /// The rows of a catalog listing in service (`status` 1): a row of any other status
+    /// is withdrawn, so it is neither offered nor bought.
+    pub async fn on_sale(&self, name: &str) -> Result<Vec<Value>> {
+        let mut rows = self.list(name, &[]).await?;
+        rows.retain(|r| crate::capability::i(r, "status") == 1);
+        Ok(rows)
+    }
 }
 
 /// One page of a paged listing: its rows and the page count. A listing cut short would

@@ -758,10 +758,10 @@ impl ZonkvmClient {
 
     async fn plan_cloud(&self, r: &PurchaseRequest, client_order_id: &str) -> Result<Plan> {
         let name = r.need_offer()?;
-        let packages = self.list("getproduct", &[]).await?;
+        let packages = self.on_sale("getproduct").await?;
         let pkg = packages
             .iter()
-            .find(|p| s(p, "name") == name && i(p, "status") == 1)
+            .find(|p| s(p, "name") == name)
             .ok_or_else(|| Error::invalid("offer", format!("no cloud package named {name:?}")))?;
         let line_guid = opt(r, "line_guid").map_or_else(|| s(pkg, "lines_guid"), str::to_string);
         let lines = self.list("getlines", &[]).await?;

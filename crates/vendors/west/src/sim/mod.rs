@@ -27,7 +27,7 @@ use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::{Money, Vendor};
 use idcgate_wire::sim::money::debit;
 use idcgate_wire::sim::{
-    ip_allowed, Call, Clock, Handlers, Incoming, Mount, Outcome, Refusal, Route, SimState,
+    ip_allowed, parsed, Call, Clock, Handlers, Incoming, Mount, Outcome, Refusal, Route, SimState,
     SimVendor,
 };
 use idcgate_wire::Charset;
@@ -118,9 +118,7 @@ impl Args for Req<'_> {
             .ok_or_else(|| SimErr::invalid(k, &format!("{k}必传")))
     }
     fn opt_int(&self, k: &str) -> Result<Option<i64>, SimErr> {
-        self.arg(k)
-            .map(|v| v.parse().map_err(|_| SimErr::invalid(k, "必须是整数")))
-            .transpose()
+        parsed(self.arg(k), || SimErr::invalid(k, "必须是整数"))
     }
     fn int(&self, k: &str) -> Result<i64, SimErr> {
         self.opt_int(k)?

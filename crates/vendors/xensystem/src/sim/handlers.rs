@@ -5,7 +5,7 @@ use super::state::*;
 use super::Xen;
 use crate::spec::{has_subactions, is_system_only, spec};
 use idcgate_core::spec::ActionSpec;
-use idcgate_wire::sim::{remove_where, Call, Handler, Incoming, Route};
+use idcgate_wire::sim::{parsed, remove_where, Call, Handler, Incoming, Route};
 use serde_json::{json, Map, Value};
 
 type Answer = Result<String, String>;
@@ -43,13 +43,7 @@ trait Fields {
 
 impl Fields for Req<'_> {
     fn int(&self, key: &str) -> Result<Option<i64>, String> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => v
-                .parse()
-                .map(Some)
-                .map_err(|_| format!("参数 {key} 格式错误")),
-        }
+        parsed(self.get(key), || format!("参数 {key} 格式错误"))
     }
 
     fn int_or(&self, key: &str, default: i64) -> Result<i64, String> {

@@ -42,7 +42,7 @@ use axum::response::{IntoResponse, Response};
 use idcgate_core::spec::{ActionSpec, VendorSpec};
 use idcgate_core::{Money, Vendor};
 use idcgate_wire::sim::{
-    Call, FieldOrder, Handlers, Incoming, Mount, Outcome, Refusal, Route, SimVendor,
+    parsed, Call, FieldOrder, Handlers, Incoming, Mount, Outcome, Refusal, Route, SimVendor,
 };
 use serde_json::{Map, Value};
 use state::{Fail, State};
@@ -265,9 +265,7 @@ impl Fields for Req<'_> {
     }
 
     fn int(&self, key: &str) -> Result<Option<i64>, Fail> {
-        self.get(key)
-            .map(|v| v.parse().map_err(|_| format!("参数错误：{key}格式不正确")))
-            .transpose()
+        parsed(self.get(key), || format!("参数错误：{key}格式不正确"))
     }
 
     fn int_or(&self, key: &str, default: i64) -> Result<i64, Fail> {
