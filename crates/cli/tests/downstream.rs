@@ -599,15 +599,16 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
     let (rich_id, rich_key) = r.i.tenant("rich", "5000.00").await;
     for (obj_type, product) in &families {
         let v =
-            r.i.post(&[
-                ("appid", &rich_id),
-                ("appkey", &rich_key),
-                ("action", "create_order"),
-                ("obj_type", obj_type),
-                ("product_guid", product),
-                ("system_guid", product),
-                ("content", r#"{"months":1}"#),
-            ])
+            r.i.call(
+                (&rich_id, &rich_key),
+                "create_order",
+                &[
+                    ("obj_type", obj_type),
+                    ("product_guid", product),
+                    ("system_guid", product),
+                    ("content", r#"{"months":1}"#),
+                ],
+            )
             .await;
         assert_eq!(v["code"], 1, "{obj_type}: {v}");
     }
@@ -630,13 +631,7 @@ async fn the_zonkvm_client_upgrades_and_reads_the_traffic_graph_through_the_endp
     let id = order.upstream_id.unwrap();
     let guid = id.trim_start_matches("server_").to_string();
     // The line says it takes upgrades; the bigger product's does not.
-    let lines =
-        r.i.post(&[
-            ("appid", &appid),
-            ("appkey", &appkey),
-            ("action", "getlines"),
-        ])
-        .await;
+    let lines = r.i.call((&appid, &appkey), "getlines", &[]).await;
     let status = |line: &str| {
         lines["data"]
             .as_array()
@@ -856,14 +851,11 @@ async fn the_zonkvm_client_buys_and_manages_hosting_and_databases_through_the_en
         ("hosting_renew", ("renewLength", "1")),
     ] {
         let v =
-            r.i.post(&[
-                ("appid", &other_id),
-                ("appkey", &other_key),
-                ("action", "hosting_operate"),
-                ("operate", op),
-                ("guid", &id),
-                extra,
-            ])
+            r.i.call(
+                (&other_id, &other_key),
+                "hosting_operate",
+                &[("operate", op), ("guid", &id), extra],
+            )
             .await;
         assert_eq!(v["code"], 0, "{op}: {v}");
     }
@@ -945,16 +937,10 @@ async fn the_zonkvm_client_leases_and_colocates_through_the_endpoint(db: &TestDb
     assert!(!list("getlines").await.contains(&ids[0]));
     // Systems: each once (the upstream lists an image per region), each saying which
     // family installs it, as the simulator's `support` does.
-    let systems =
-        r.i.post(&[
-            ("appid", &appid),
-            ("appkey", &appkey),
-            ("action", "getsystems"),
-        ])
-        .await["data"]
-            .as_array()
-            .unwrap()
-            .clone();
+    let systems = r.i.call((&appid, &appkey), "getsystems", &[]).await["data"]
+        .as_array()
+        .unwrap()
+        .clone();
     let guids: Vec<&str> = systems
         .iter()
         .map(|s| s["guid"].as_str().unwrap())
@@ -981,15 +967,16 @@ async fn the_zonkvm_client_leases_and_colocates_through_the_endpoint(db: &TestDb
         r#"{"months":2}"#,
     ] {
         let v =
-            r.i.post(&[
-                ("appid", &appid),
-                ("appkey", &appkey),
-                ("action", "create_order"),
-                ("obj_type", "create_lease"),
-                ("product_guid", &ids[0]),
-                ("system_guid", &ids[0]),
-                ("content", content),
-            ])
+            r.i.call(
+                (&appid, &appkey),
+                "create_order",
+                &[
+                    ("obj_type", "create_lease"),
+                    ("product_guid", &ids[0]),
+                    ("system_guid", &ids[0]),
+                    ("content", content),
+                ],
+            )
             .await;
         assert_eq!(v["code"], 0, "{content}: {v}");
     }
@@ -1043,14 +1030,7 @@ async fn the_zonkvm_client_leases_and_colocates_through_the_endpoint(db: &TestDb
             (&appid, &appkey, "server_stop".to_string()),
             (&other_id, &other_key, format!("{prefix}refund")),
         ] {
-            let v =
-                r.i.post(&[
-                    ("appid", who),
-                    ("appkey", key),
-                    ("action", &action),
-                    ("guid", guid),
-                ])
-                .await;
+            let v = r.i.call((who, key), &action, &[("guid", guid)]).await;
             assert_eq!(v["code"], 0, "{action}: {v}");
         }
         paid = paid + renews(seller, &buy, &id, &format!("m-{n}-renew")).await;
