@@ -663,49 +663,34 @@ async fn dns_set(
     Ok(Json(r.into()))
 }
 
-/// Delete a record.
-#[utoipa::path(delete, path = "/api/v1/dns/{zone}/records/{id}", params(RecordPath),
-    responses((status = 204, description = "deleted"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
-async fn dns_remove(
-    a: Access<Operate>,
-    State(state): State<AppState>,
-    Path((zone, id)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    state.engine.dns_remove(&a.actor(), &zone, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+/// What is done to one record and answered with 204: one handler each (the document
+/// names each path), differing only in the engine call and its arguments after the
+/// record's zone and id.
+macro_rules! record_actions {
+    ($($(#[doc = $doc:literal])* $name:ident $method:ident $path:literal $done:literal
+        => $call:ident($($arg:expr),*);)*) => {$(
+        $(#[doc = $doc])*
+        #[utoipa::path($method, path = $path, params(RecordPath),
+            responses((status = 204, description = $done), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+                (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
+        async fn $name(
+            a: Access<Operate>,
+            State(state): State<AppState>,
+            Path((zone, id)): Path<(String, String)>,
+        ) -> Result<StatusCode, ApiError> {
+            state.engine.$call(&a.actor(), &zone, &id $(, $arg)*).await?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+    )*};
 }
 
-/// Enable a record.
-#[utoipa::path(post, path = "/api/v1/dns/{zone}/records/{id}/enable", params(RecordPath),
-    responses((status = 204, description = "enabled"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
-async fn dns_enable(
-    a: Access<Operate>,
-    State(state): State<AppState>,
-    Path((zone, id)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    state
-        .engine
-        .dns_enable(&a.actor(), &zone, &id, true)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Disable (pause) a record.
-#[utoipa::path(post, path = "/api/v1/dns/{zone}/records/{id}/disable", params(RecordPath),
-    responses((status = 204, description = "disabled"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
-async fn dns_disable(
-    a: Access<Operate>,
-    State(state): State<AppState>,
-    Path((zone, id)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    state
-        .engine
-        .dns_enable(&a.actor(), &zone, &id, false)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+record_actions! {
+    /// Delete a record.
+    dns_remove delete "/api/v1/dns/{zone}/records/{id}" "deleted" => dns_remove();
+    /// Enable a record.
+    dns_enable post "/api/v1/dns/{zone}/records/{id}/enable" "enabled" => dns_enable(true);
+    /// Disable (pause) a record.
+    dns_disable post "/api/v1/dns/{zone}/records/{id}/disable" "disabled" => dns_enable(false);
 }
 
 /// Servers in the inventory.

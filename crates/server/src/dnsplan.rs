@@ -17,7 +17,6 @@ use axum::{Json, Router};
 use idcgate_core::RecordType;
 use idcgate_engine::dnsplan::{plans_json, Safety};
 use idcgate_engine::zonefile::{self, Entry, ZoneFile, DEFAULT_TTL};
-use idcgate_engine::EngineError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -236,12 +235,6 @@ impl ZoneBody {
     }
 }
 
-/// What a body that matches the document cannot be planned for (a line the vendor
-/// lacks, a value twice, a zone given twice) is 422, not a malformed request.
-fn semantic(e: EngineError) -> ApiError {
-    ApiError::from(e).semantic()
-}
-
 /// A zone as a file, its records read live from the upstream.
 #[utoipa::path(get, path = "/api/v1/zones/{zone}/export", params(ZonePath, ExportQuery),
     responses((status = 200, description = "the zone: octoDNS YAML or BIND as text, or JSON",
@@ -276,7 +269,11 @@ pub async fn plan(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let (files, safety, _) = zones_of(&body)?;
-    let plans = state.engine.dns_plan(&files).await.map_err(semantic)?;
+    let plans = state
+        .engine
+        .dns_plan(&files)
+        .await
+        .map_err(ApiError::refused)?;
     Ok(Json(plans_json(&plans, &safety)))
 }
 
@@ -299,7 +296,7 @@ pub async fn apply(
         .engine
         .dns_apply(&a.actor(), &files, &safety, force)
         .await
-        .map_err(semantic)?;
+        .map_err(ApiError::refused)?;
     Ok(Json(json!({
         "plans": plans_json(&plans, &safety),
         "zones": report.zones,

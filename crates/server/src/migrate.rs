@@ -194,6 +194,6 @@ pub async fn migrate(
         .engine
         .dns_migrate(&a.actor(), &m)
         .await
-        .map_err(|e| ApiError::from(e).semantic())?;
+        .map_err(ApiError::refused)?;
     Ok(Json(report.into()))
 }

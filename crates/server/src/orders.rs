@@ -94,7 +94,7 @@ pub async fn quote(
         .engine
         .quote(&body.account, &purchase)
         .await
-        .map_err(|e| ApiError::from(e).semantic())?;
+        .map_err(ApiError::refused)?;
     Ok(Json(json!(q)))
 }
 
@@ -116,7 +116,7 @@ pub async fn place_order(
         .engine
         .place_order_placed(&a.actor(), &body.account, &purchase, Some(&key), None)
         .await
-        .map_err(|e| ApiError::from(e).semantic())?;
+        .map_err(ApiError::refused)?;
     let status = if new {
         StatusCode::CREATED
     } else {

@@ -149,7 +149,7 @@ pub async fn set_policy(
         .engine
         .set_renewal_policy(&a.actor(), &scope, &patch)
         .await
-        .map_err(|e| ApiError::from(e).semantic())?;
+        .map_err(ApiError::refused)?;
     let (account, key) = scope
         .resource
         .clone()

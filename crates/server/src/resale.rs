@@ -176,7 +176,7 @@ pub async fn topup(
         .engine
         .topup_tenant(&a.actor(), &name, amount, Some(&key), body.memo.as_deref())
         .await
-        .map_err(|e| ApiError::from(e).semantic())?;
+        .map_err(ApiError::refused)?;
     let status = if t.repeated {
         StatusCode::OK
     } else {
@@ -236,29 +236,29 @@ pub async fn set_level(
     Ok(Json(json!(t)))
 }
 
-/// Stop a tenant buying (it still reads and pays in).
-#[utoipa::path(post, path = "/api/v1/tenants/{name}/suspend", params(("name" = String, Path)),
-    responses((status = 200, description = "the tenant"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn suspend(
-    a: Access<Admin>,
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(
-        state.engine.suspend_tenant(&a.actor(), &name).await?
-    )))
+/// A state change of one named tenant or product, answered with what it became: one
+/// handler each (the document names each path), differing only in the engine call.
+macro_rules! state_changes {
+    ($($(#[doc = $doc:literal])* $name:ident $path:literal $what:literal => $call:ident;)*) => {$(
+        $(#[doc = $doc])*
+        #[utoipa::path(post, path = $path, params(("name" = String, Path)),
+            responses((status = 200, description = $what), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        pub async fn $name(
+            a: Access<Admin>,
+            State(state): State<AppState>,
+            Path(name): Path<String>,
+        ) -> Result<Json<Value>, ApiError> {
+            Ok(Json(json!(state.engine.$call(&a.actor(), &name).await?)))
+        }
+    )*};
 }
 
-#[utoipa::path(post, path = "/api/v1/tenants/{name}/resume", params(("name" = String, Path)),
-    responses((status = 200, description = "the tenant"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn resume(
-    a: Access<Admin>,
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(
-        state.engine.resume_tenant(&a.actor(), &name).await?
-    )))
+state_changes! {
+    /// Stop a tenant buying (it still reads and pays in).
+    suspend "/api/v1/tenants/{name}/suspend" "the tenant" => suspend_tenant;
+    resume "/api/v1/tenants/{name}/resume" "the tenant" => resume_tenant;
+    /// Stop selling a product (it stays on record).
+    retire "/api/v1/products/{name}/retire" "the product" => retire_product;
 }
 
 /// Remove a tenant from selling: deleted if it never held money, else kept as removed.
@@ -361,7 +361,7 @@ pub async fn add_product(
         .engine
         .add_product(&a.actor(), spec)
         .await
-        .map_err(|e| ApiError::from(e).semantic())?;
+        .map_err(ApiError::refused)?;
     Ok((StatusCode::CREATED, Json(json!(p))))
 }
 
@@ -396,7 +396,7 @@ pub async fn price(
         .engine
         .product_price(&name, q.tenant.as_deref(), q.months)
         .await
-        .map_err(|e| ApiError::from(e).semantic())?;
+        .map_err(ApiError::refused)?;
     Ok(Json(json!(v)))
 }
 
@@ -439,17 +439,4 @@ pub async fn update_product(
         .update_product(&a.actor(), &name, body.title.as_deref(), rule.as_ref())
         .await?;
     Ok(Json(json!(p)))
-}
-
-/// Stop selling a product (it stays on record).
-#[utoipa::path(post, path = "/api/v1/products/{name}/retire", params(("name" = String, Path)),
-    responses((status = 200, description = "the product"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn retire(
-    a: Access<Admin>,
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(
-        state.engine.retire_product(&a.actor(), &name).await?
-    )))
 }
