@@ -3,9 +3,9 @@
 
 use crate::auth::{Access, Admin, Operate, Read};
 use crate::dto::{
-    days, paging, Account, AccountBody, ApiQuery, ExpiringQuery, InventoryQuery, Items, LimitQuery,
-    Page, Record, RecordPath, RecordTypeName, RecordsQuery, Resource, ServerPath, ServerState,
-    ServerStateName, ServersQuery, TextRules, ZonePath,
+    days, paging, Account, AccountBody, ApiBody, ApiQuery, ExpiringQuery, InventoryQuery, Items,
+    LimitQuery, Page, Record, RecordPath, RecordTypeName, RecordsQuery, Resource, ServerPath,
+    ServerState, ServerStateName, ServersQuery, TextRules, ZonePath,
 };
 use crate::error::ApiError;
 use crate::pages::{JsonBytes, ListKey, PageCache, PageKey};
@@ -536,9 +536,8 @@ async fn list_accounts(
 async fn add_account(
     a: Access<Admin>,
     State(state): State<AppState>,
-    body: Bytes,
+    ApiBody(body): ApiBody<AccountBody>,
 ) -> Result<(StatusCode, Json<Account>), ApiError> {
-    let body: AccountBody = parse_body(&body)?;
     let defaulted_url = body.base_url.is_none();
     let mut credentials = idcgate_core::Credentials::new();
     for (k, v) in &body.credentials {
@@ -641,9 +640,9 @@ async fn dns_add(
     a: Access<Operate>,
     State(state): State<AppState>,
     Path(zone): Path<String>,
-    body: Bytes,
+    ApiBody(body): ApiBody<RecordBody>,
 ) -> Result<(StatusCode, Json<Record>), ApiError> {
-    let input = record_input(parse_body(&body)?)?;
+    let input = record_input(body)?;
     let r = state.engine.dns_add(&a.actor(), &zone, &input).await?;
     Ok((StatusCode::CREATED, Json(r.into())))
 }
@@ -656,9 +655,9 @@ async fn dns_set(
     a: Access<Operate>,
     State(state): State<AppState>,
     Path((zone, id)): Path<(String, String)>,
-    body: Bytes,
+    ApiBody(body): ApiBody<RecordBody>,
 ) -> Result<Json<Record>, ApiError> {
-    let input = record_input(parse_body(&body)?)?;
+    let input = record_input(body)?;
     let r = state.engine.dns_set(&a.actor(), &zone, &id, &input).await?;
     Ok(Json(r.into()))
 }
@@ -730,10 +729,9 @@ async fn server_action(
     a: Access<Operate>,
     State(state): State<AppState>,
     Path((account, id)): Path<(String, String)>,
-    body: Bytes,
+    ApiBody(body): ApiBody<ServerActionBody>,
 ) -> Result<Json<ServerState>, ApiError> {
     let server = format!("{account}/{id}");
-    let body: ServerActionBody = parse_body(&body)?;
     let op = match body.action.as_str() {
         "start" => ServerOp::Power(PowerAction::Start),
         "stop" => ServerOp::Power(PowerAction::Stop),

@@ -3,12 +3,11 @@
 //! operations. Zones travel in request bodies as JSON (the shape `?format=json` exports),
 //! since a JSON body's texts are single lines.
 
-use crate::api::{parse_body, ErrorBody};
+use crate::api::ErrorBody;
 use crate::auth::{Access, Operate, Read};
-use crate::dto::{ApiQuery, RecordTypeName, ZonePath};
+use crate::dto::{ApiBody, ApiQuery, RecordTypeName, ZonePath};
 use crate::error::ApiError;
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
@@ -116,8 +115,7 @@ pub struct ZonesBody {
 }
 
 /// The zones of a body as files, its safety shares and whether it forces.
-fn zones_of(body: &Bytes) -> Result<(Vec<ZoneFile>, Safety, bool), ApiError> {
-    let body: ZonesBody = parse_body(body)?;
+fn zones_of(body: ZonesBody) -> Result<(Vec<ZoneFile>, Safety, bool), ApiError> {
     let d = Safety::default();
     for (field, v) in [
         ("max_update_percent", body.max_update_percent),
@@ -266,9 +264,9 @@ pub async fn export(
 pub async fn plan(
     _a: Access<Read>,
     State(state): State<AppState>,
-    body: Bytes,
+    ApiBody(body): ApiBody<ZonesBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let (files, safety, _) = zones_of(&body)?;
+    let (files, safety, _) = zones_of(body)?;
     let plans = state
         .engine
         .dns_plan(&files)
@@ -289,9 +287,9 @@ pub async fn plan(
 pub async fn apply(
     a: Access<Operate>,
     State(state): State<AppState>,
-    body: Bytes,
+    ApiBody(body): ApiBody<ZonesBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let (files, safety, force) = zones_of(&body)?;
+    let (files, safety, force) = zones_of(body)?;
     let (plans, report) = state
         .engine
         .dns_apply(&a.actor(), &files, &safety, force)

@@ -4,7 +4,7 @@
 
 use crate::api::{idempotency_key, parse_body, ErrorBody};
 use crate::auth::{Access, Admin, Read};
-use crate::dto::{paging, ApiQuery, LedgerQuery, OrdersQuery, StatementQuery};
+use crate::dto::{paging, ApiBody, ApiQuery, LedgerQuery, OrdersQuery, StatementQuery};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
@@ -86,9 +86,8 @@ impl PurchaseBody {
 pub async fn quote(
     _a: Access<Read>,
     State(state): State<AppState>,
-    body: Bytes,
+    ApiBody(body): ApiBody<PurchaseBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let body: PurchaseBody = parse_body(&body)?;
     let purchase = body.purchase().map_err(ApiError::semantic)?;
     let q = state
         .engine
@@ -109,6 +108,8 @@ pub async fn place_order(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    // The body is read here, not as an `ApiBody`: the key is refused first, whatever
+    // the body holds.
     let key = idempotency_key(&headers, "a purchase")?;
     let body: PurchaseBody = parse_body(&body)?;
     let purchase = body.purchase().map_err(ApiError::semantic)?;

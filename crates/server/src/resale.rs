@@ -5,7 +5,7 @@
 
 use crate::api::{idempotency_key, parse_body, ErrorBody};
 use crate::auth::{Access, Admin, Read};
-use crate::dto::{AllQuery, ApiQuery, PriceQuery, TenantQuery};
+use crate::dto::{AllQuery, ApiBody, ApiQuery, PriceQuery, TenantQuery};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
@@ -78,9 +78,8 @@ pub async fn list_tenants(
 pub async fn add_tenant(
     a: Access<Admin>,
     State(state): State<AppState>,
-    body: Bytes,
+    ApiBody(body): ApiBody<TenantBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let body: TenantBody = parse_body(&body)?;
     let credit = money("credit", body.credit.as_deref().unwrap_or("0"))?;
     let (tenant, key) = state
         .engine
@@ -169,6 +168,8 @@ pub async fn topup(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    // The body is read here, not as an `ApiBody`: the key is refused first, whatever
+    // the body holds.
     let key = idempotency_key(&headers, "a top-up")?;
     let body: TopupBody = parse_body(&body)?;
     let amount = money("amount", &body.amount)?;
@@ -200,9 +201,8 @@ pub async fn set_credit(
     a: Access<Admin>,
     State(state): State<AppState>,
     Path(name): Path<String>,
-    body: Bytes,
+    ApiBody(body): ApiBody<CreditBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let body: CreditBody = parse_body(&body)?;
     let limit = money("limit", &body.limit)?;
     let t = state
         .engine
@@ -226,9 +226,8 @@ pub async fn set_level(
     a: Access<Admin>,
     State(state): State<AppState>,
     Path(name): Path<String>,
-    body: Bytes,
+    ApiBody(body): ApiBody<LevelBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let body: LevelBody = parse_body(&body)?;
     let t = state
         .engine
         .set_tenant_level(&a.actor(), &name, &body.level)
@@ -342,9 +341,8 @@ pub async fn list_products(
 pub async fn add_product(
     a: Access<Admin>,
     State(state): State<AppState>,
-    body: Bytes,
+    ApiBody(body): ApiBody<ProductBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let body: ProductBody = parse_body(&body)?;
     let spec = ProductSpec {
         name: body.name,
         title: body.title,
@@ -423,9 +421,8 @@ pub async fn update_product(
     a: Access<Admin>,
     State(state): State<AppState>,
     Path(name): Path<String>,
-    body: Bytes,
+    ApiBody(body): ApiBody<ProductPatchBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let body: ProductPatchBody = parse_body(&body)?;
     if body.title.is_none() && body.rule.is_none() {
         return Err(ApiError::invalid("body", "give title or rule").semantic());
     }
