@@ -222,12 +222,8 @@ async fn orders(State(c): State<Console>, op: Op, q: ListIn, f: QueryIn<OrderQue
             )
         })?),
     };
-    let account = account_filter(
-        &op,
-        &f.account,
-        64,
-        op.t("账号名称无效。", "Not an account name."),
-    )?;
+    let why = op.t("账号名称无效。", "Not an account name.");
+    let account = account_filter(&op, &f.account, 64, why)?;
     let reads = c.engine.reads();
     let filter = OrderFilter {
         account: (!account.is_empty()).then(|| account.clone()),
@@ -378,12 +374,8 @@ struct LedgerQuery {
 async fn ledger(State(c): State<Console>, op: Op, q: ListIn, f: QueryIn<LedgerQuery>) -> Page {
     let Query(q) = layout::read(&op, q)?;
     let Query(f) = layout::read(&op, f)?;
-    let account = account_filter(
-        &op,
-        &f.account,
-        100,
-        op.t("账户名无效。", "Not a ledger account name."),
-    )?;
+    let why = op.t("账户名无效。", "Not a ledger account name.");
+    let account = account_filter(&op, &f.account, 100, why)?;
     let since = f.since.trim();
     let since_ms = match since {
         "" => None,
