@@ -289,6 +289,16 @@ pub(crate) fn idempotency_key(
         .to_string())
 }
 
+/// The status of what an `Idempotency-Key` guards: 201 when this request made it, 200
+/// when the key was used before and the answer is the first one again.
+pub(crate) fn created_unless_repeated(repeated: bool) -> StatusCode {
+    if repeated {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    }
+}
+
 fn body_error(e: serde_json::Error) -> ApiError {
     let text = e.to_string();
     ApiError::invalid(

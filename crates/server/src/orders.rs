@@ -2,7 +2,7 @@
 //! `Idempotency-Key` header (the same key again answers with the first order and buys
 //! nothing) and never takes a price from the request: the body may not even name one.
 
-use crate::api::{idempotency_key, parse_body, ErrorBody};
+use crate::api::{created_unless_repeated, idempotency_key, parse_body, ErrorBody};
 use crate::auth::{Access, Admin, Read};
 use crate::dto::{paging, ApiBody, ApiQuery, LedgerQuery, OrdersQuery, StatementQuery};
 use crate::error::ApiError;
@@ -118,12 +118,7 @@ pub async fn place_order(
         .place_order_placed(&a.actor(), &body.account, &purchase, Some(&key), None)
         .await
         .map_err(ApiError::refused)?;
-    let status = if new {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(json!(o))))
+    Ok((created_unless_repeated(!new), Json(json!(o))))
 }
 
 /// Orders, newest first.

@@ -3,7 +3,7 @@
 //! paid in, takes admin. A tenant's appkey appears in exactly two answers (its creation
 //! and a rekey) and nowhere else.
 
-use crate::api::{idempotency_key, parse_body, ErrorBody};
+use crate::api::{created_unless_repeated, idempotency_key, parse_body, ErrorBody};
 use crate::auth::{Access, Admin, Read};
 use crate::dto::{AllQuery, ApiBody, ApiQuery, PriceQuery, TenantQuery};
 use crate::error::ApiError;
@@ -178,12 +178,7 @@ pub async fn topup(
         .topup_tenant(&a.actor(), &name, amount, Some(&key), body.memo.as_deref())
         .await
         .map_err(ApiError::refused)?;
-    let status = if t.repeated {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    Ok((status, Json(json!(t))))
+    Ok((created_unless_repeated(t.repeated), Json(json!(t))))
 }
 
 #[derive(Deserialize, ToSchema)]
