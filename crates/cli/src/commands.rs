@@ -117,8 +117,7 @@ pub async fn dispatch(cli: Cli, settings: Settings) -> Result<()> {
             let engine = open_engine(&settings).await?;
             let entries = engine.audit_trail(limit).await?;
             // The table's detail column is cut to fit; --json has it whole.
-            out.table(
-                &entries,
+            out.list(
                 &entries,
                 &[
                     ("id", |e| e.id.to_string()),

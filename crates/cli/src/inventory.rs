@@ -2,7 +2,7 @@
 //! expiring, balance, dns, servers, server, token.
 
 use crate::commands::{actor, fmt_ms, read_secret, truncate};
-use crate::output::Out;
+use crate::output::{Column, Out};
 use crate::safety::{coded, confirm, EXIT_NOT_FOUND};
 use crate::{Command, DnsCmd, RecordArgs, ServerCmd, TokenCmd};
 use anyhow::{anyhow, bail, Result};
@@ -25,25 +25,19 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
             vendor,
             search,
         } => {
-            let mut filter = ResourceFilter {
-                kind: Some(ResourceKind::Domain),
+            let a = crate::KindArgs {
+                vendor,
                 search,
-                ..Default::default()
+                expiring,
             };
-            if let Some(e) = expiring {
-                filter.expires_before_ms = Some(e.after(idcgate_engine::now_ms()));
-            }
-            if let Some(v) = vendor {
-                filter.accounts = Some(engine.accounts_of(v.parse()?).await?);
-            }
-            let rows = engine.reads().resources(&filter).await?;
-            out.table(
-                &json_rows(&rows),
+            let rows = kind_rows(engine, ResourceKind::Domain, a).await?;
+            resources(
+                out,
                 &rows,
                 &[
-                    ("domain", |r| r.name.clone()),
+                    ("domain", name),
                     ("account", |r| r.account.clone()),
-                    ("status", |r| str_of(&r.data, "status")),
+                    ("status", status),
                     ("expires", expires),
                     ("days left", days_left),
                 ],
@@ -51,55 +45,55 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
         }
         Command::Hosting(a) => {
             let rows = kind_rows(engine, ResourceKind::HostingSite, a).await?;
-            out.table(
-                &json_rows(&rows),
+            resources(
+                out,
                 &rows,
                 &[
-                    ("site", |r| format!("{}/{}", r.account, r.key)),
-                    ("name", |r| r.name.clone()),
+                    ("site", at),
+                    ("name", name),
                     ("plan", |r| str_of(&r.data, "plan")),
-                    ("status", |r| str_of(&r.data, "status")),
+                    ("status", status),
                     ("expires", expires),
                 ],
             )
         }
         Command::Databases(a) => {
             let rows = kind_rows(engine, ResourceKind::Database, a).await?;
-            out.table(
-                &json_rows(&rows),
+            resources(
+                out,
                 &rows,
                 &[
-                    ("database", |r| format!("{}/{}", r.account, r.key)),
-                    ("name", |r| r.name.clone()),
+                    ("database", at),
+                    ("name", name),
                     ("engine", |r| str_of(&r.data, "engine")),
-                    ("status", |r| str_of(&r.data, "status")),
+                    ("status", status),
                     ("expires", expires),
                 ],
             )
         }
         Command::Mail(a) => {
             let rows = kind_rows(engine, ResourceKind::MailDomain, a).await?;
-            out.table(
-                &json_rows(&rows),
+            resources(
+                out,
                 &rows,
                 &[
-                    ("mail", |r| format!("{}/{}", r.account, r.key)),
-                    ("domain", |r| r.name.clone()),
-                    ("status", |r| str_of(&r.data, "status")),
+                    ("mail", at),
+                    ("domain", name),
+                    ("status", status),
                     ("expires", expires),
                 ],
             )
         }
         Command::Certs(a) => {
             let rows = kind_rows(engine, ResourceKind::Certificate, a).await?;
-            out.table(
-                &json_rows(&rows),
+            resources(
+                out,
                 &rows,
                 &[
-                    ("certificate", |r| format!("{}/{}", r.account, r.key)),
-                    ("name", |r| r.name.clone()),
+                    ("certificate", at),
+                    ("name", name),
                     ("product", |r| str_of(&r.data, "product")),
-                    ("status", |r| str_of(&r.data, "status")),
+                    ("status", status),
                     ("expires", expires),
                 ],
             )
@@ -113,22 +107,21 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
                     ..Default::default()
                 })
                 .await?;
-            out.table(
-                &json_rows(&rows),
+            resources(
+                out,
                 &rows,
                 &[
                     ("expires", expires),
                     ("days left", days_left),
                     ("kind", |r| r.kind.as_str().to_string()),
-                    ("name", |r| r.name.clone()),
+                    ("name", name),
                     ("account", |r| r.account.clone()),
                 ],
             )
         }
         Command::Balance => {
             let b = engine.balances().await?;
-            out.table(
-                &b,
+            out.list(
                 &b,
                 &[
                     ("account", |x| x.account.clone()),
@@ -160,12 +153,12 @@ pub async fn dispatch(out: &Out, engine: &Arc<Engine>, cmd: Command) -> Result<(
             let rows = engine
                 .servers(ResourceFilter::default(), state.as_deref())
                 .await?;
-            out.table(
-                &json_rows(&rows),
+            resources(
+                out,
                 &rows,
                 &[
-                    ("server", |r| format!("{}/{}", r.account, r.key)),
-                    ("name", |r| r.name.clone()),
+                    ("server", at),
+                    ("name", name),
                     ("state", |r| str_of(&r.data, "lifecycle")),
                     ("power", |r| str_of(&r.data, "power")),
                     ("ips", |r| {
@@ -214,6 +207,24 @@ async fn kind_rows(
         filter.accounts = Some(engine.accounts_of(v.parse()?).await?);
     }
     Ok(engine.reads().resources(&filter).await?)
+}
+
+/// Resources as a table of `columns`, or with `--json` as [`json_rows`].
+fn resources(out: &Out, rows: &[ResourceRow], columns: &[Column<ResourceRow>]) -> Result<()> {
+    out.table(&json_rows(rows), rows, columns)
+}
+
+/// Where a resource is: `account/key`, as commands that act on one take it.
+fn at(r: &ResourceRow) -> String {
+    format!("{}/{}", r.account, r.key)
+}
+
+fn name(r: &ResourceRow) -> String {
+    r.name.clone()
+}
+
+fn status(r: &ResourceRow) -> String {
+    str_of(&r.data, "status")
 }
 
 fn expires(r: &ResourceRow) -> String {
@@ -488,8 +499,7 @@ async fn sync(out: &Out, engine: &Arc<Engine>) -> Result<()> {
         );
         return Err(crate::output::Shown(partial.to_string()).into());
     }
-    out.table(
-        &reports,
+    out.list(
         &reports,
         &[
             ("account", |r| r.account.clone()),
@@ -661,8 +671,7 @@ async fn token(out: &Out, engine: &Engine, cmd: TokenCmd) -> Result<()> {
         }
         TokenCmd::List => {
             let tokens = engine.reads().tokens().await?;
-            out.table(
-                &tokens,
+            out.list(
                 &tokens,
                 &[
                     ("id", |t| t.id.clone()),

@@ -259,8 +259,7 @@ pub async fn dispatch(
             if !out.json {
                 println!("deliveries: {sent} sent, {pending} pending, {failed} given up");
             }
-            out.table(
-                &log,
+            out.list(
                 &log,
                 &[
                     ("at", |a| fmt_ms(a.at_ms)),

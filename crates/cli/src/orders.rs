@@ -134,7 +134,7 @@ pub async fn order(out: &Out, engine: &Arc<Engine>, cmd: OrderCmd) -> Result<()>
                     ..Default::default()
                 })
                 .await?;
-            out.table(&orders, &orders, &ORDER_COLUMNS)
+            out.list(&orders, &ORDER_COLUMNS)
         }
         OrderCmd::Show { id } => {
             let o = engine.order(id).await?;
@@ -149,7 +149,7 @@ pub async fn order(out: &Out, engine: &Arc<Engine>, cmd: OrderCmd) -> Result<()>
             // Tenant orders delivered by these follow them (their money goes back if the
             // upstream did not deliver).
             engine.settle_tenant_orders().await?;
-            out.table(&resolved, &resolved, &ORDER_COLUMNS)
+            out.list(&resolved, &ORDER_COLUMNS)
         }
     }
 }
@@ -181,7 +181,7 @@ pub(crate) async fn show_order(out: &Out, engine: &Engine, o: &OrderRow) -> Resu
     if out.json_only(&serde_json::json!({"order": o, "events": events}))? {
         return Ok(());
     }
-    out.table(o, std::slice::from_ref(o), &ORDER_COLUMNS)?;
+    out.one(o, &ORDER_COLUMNS)?;
     println!("idempotency key: {}", o.order.idem_key);
     for e in &events {
         println!(
@@ -196,22 +196,7 @@ pub(crate) async fn show_order(out: &Out, engine: &Engine, o: &OrderRow) -> Resu
 }
 
 pub async fn ledger(out: &Out, engine: &Arc<Engine>, args: LedgerArgs) -> Result<()> {
-    let since_ms = args
-        .since
-        .as_deref()
-        .map(|s| {
-            s.parse::<jiff::civil::Date>()
-                .ok()
-                .and_then(|d| {
-                    d.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
-                        .ok()
-                })
-                .map(|z| z.timestamp().as_millisecond())
-                .with_context(|| {
-                    format!("--since {s:?}: expected a date like 2026-12-01 (China time)")
-                })
-        })
-        .transpose()?;
+    let since_ms = args.since.as_deref().map(china_day_ms).transpose()?;
     if args.balances {
         let balances = engine.reads().ledger_balances().await?;
         let rows = balances
@@ -233,8 +218,7 @@ pub async fn ledger(out: &Out, engine: &Arc<Engine>, args: LedgerArgs) -> Result
             limit: None,
         })
         .await?;
-    out.table(
-        &lines,
+    out.list(
         &lines,
         &[
             ("txn", |l| l.txn_id.to_string()),

@@ -61,6 +61,16 @@ impl Out {
         self.show(value, &headers, rows)
     }
 
+    /// [`table`](Self::table) of `items`, which are their own JSON.
+    pub fn list<R: Serialize>(&self, items: &[R], columns: &[Column<R>]) -> anyhow::Result<()> {
+        self.table(&items, items, columns)
+    }
+
+    /// One item as a one-row table, or as a JSON object (not a list of one).
+    pub fn one<R: Serialize>(&self, item: &R, columns: &[Column<R>]) -> anyhow::Result<()> {
+        self.table(item, std::slice::from_ref(item), columns)
+    }
+
     pub fn message<T: Serialize>(&self, value: &T, text: &str) -> anyhow::Result<()> {
         if !self.json_only(value)? {
             println!("{text}");

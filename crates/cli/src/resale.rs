@@ -321,7 +321,7 @@ pub async fn tenant(out: &Out, engine: &Arc<Engine>, cmd: TenantCmd) -> Result<(
         }
         TenantCmd::List { all } => {
             let tenants = engine.tenants(all).await?;
-            out.table(&tenants, &tenants, &TENANT_COLUMNS)
+            out.list(&tenants, &TENANT_COLUMNS)
         }
         TenantCmd::Show { name } => {
             let view = engine.tenant(&name).await?;
@@ -329,7 +329,7 @@ pub async fn tenant(out: &Out, engine: &Arc<Engine>, cmd: TenantCmd) -> Result<(
             if out.json_only(&json!({"tenant": view, "deposits": deposits}))? {
                 return Ok(());
             }
-            out.table(&view, std::slice::from_ref(&view), &TENANT_COLUMNS)?;
+            out.one(&view, &TENANT_COLUMNS)?;
             for d in &deposits {
                 println!(
                     "  {}  deposit {}  key {}  by {}  (ledger transaction {})",
@@ -344,7 +344,7 @@ pub async fn tenant(out: &Out, engine: &Arc<Engine>, cmd: TenantCmd) -> Result<(
         }
         TenantCmd::Orders { name } => {
             let orders = engine.tenant_orders(&name).await?;
-            out.table(&orders, &orders, &TENANT_ORDER_COLUMNS)
+            out.list(&orders, &TENANT_ORDER_COLUMNS)
         }
         TenantCmd::Statement { name } => {
             let st = engine.tenant_statement(&name).await?;
@@ -368,7 +368,7 @@ pub async fn tenant(out: &Out, engine: &Arc<Engine>, cmd: TenantCmd) -> Result<(
             if out.json_only(&margins)? {
                 return Ok(());
             }
-            out.table(&margins, &margins, &MARGIN_COLUMNS)?;
+            out.list(&margins, &MARGIN_COLUMNS)?;
             let total = |f: fn(&idcgate_engine::storefront::Margin) -> Money| {
                 margins.iter().fold(Money::ZERO, |a, m| a + f(m))
             };
@@ -422,19 +422,19 @@ pub async fn tenant(out: &Out, engine: &Arc<Engine>, cmd: TenantCmd) -> Result<(
         TenantCmd::Credit { name, limit } => {
             let limit = money("limit", &limit)?;
             let t = engine.set_tenant_credit(&actor, &name, limit).await?;
-            out.table(&t, std::slice::from_ref(&t), &TENANT_COLUMNS)
+            out.one(&t, &TENANT_COLUMNS)
         }
         TenantCmd::Level { name, level } => {
             let t = engine.set_tenant_level(&actor, &name, &level).await?;
-            out.table(&t, std::slice::from_ref(&t), &TENANT_COLUMNS)
+            out.one(&t, &TENANT_COLUMNS)
         }
         TenantCmd::Suspend { name } => {
             let t = engine.suspend_tenant(&actor, &name).await?;
-            out.table(&t, std::slice::from_ref(&t), &TENANT_COLUMNS)
+            out.one(&t, &TENANT_COLUMNS)
         }
         TenantCmd::Resume { name } => {
             let t = engine.resume_tenant(&actor, &name).await?;
-            out.table(&t, std::slice::from_ref(&t), &TENANT_COLUMNS)
+            out.one(&t, &TENANT_COLUMNS)
         }
         TenantCmd::Remove { name, yes } => {
             let t = engine.tenant(&name).await?;
@@ -565,11 +565,11 @@ pub async fn product(out: &Out, engine: &Arc<Engine>, cmd: ProductCmd) -> Result
                 rule,
             };
             let p = engine.add_product(&actor, spec).await?;
-            out.table(&p, std::slice::from_ref(&p), &PRODUCT_COLUMNS)
+            out.one(&p, &PRODUCT_COLUMNS)
         }
         ProductCmd::List { all } => {
             let products = engine.products(all).await?;
-            out.table(&products, &products, &PRODUCT_COLUMNS)
+            out.list(&products, &PRODUCT_COLUMNS)
         }
         ProductCmd::Show { product } => {
             let p = engine.product(&product).await?;
@@ -578,7 +578,7 @@ pub async fn product(out: &Out, engine: &Arc<Engine>, cmd: ProductCmd) -> Result
             if out.json_only(&json!({"product": p, "prices": terms, "units": units}))? {
                 return Ok(());
             }
-            out.table(&p, std::slice::from_ref(&p), &PRODUCT_COLUMNS)?;
+            out.one(&p, &PRODUCT_COLUMNS)?;
             if !p.options.is_empty() {
                 let opts: Vec<String> = p.options.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 println!("options: {}", opts.join(" "));
@@ -654,7 +654,7 @@ pub async fn product(out: &Out, engine: &Arc<Engine>, cmd: ProductCmd) -> Result
             let p = engine
                 .update_product(&actor, &product, title.as_deref(), rule.as_ref())
                 .await?;
-            out.table(&p, std::slice::from_ref(&p), &PRODUCT_COLUMNS)
+            out.one(&p, &PRODUCT_COLUMNS)
         }
         ProductCmd::Retire { product, yes } => {
             confirm(
@@ -663,7 +663,7 @@ pub async fn product(out: &Out, engine: &Arc<Engine>, cmd: ProductCmd) -> Result
                 yes,
             )?;
             let p = engine.retire_product(&actor, &product).await?;
-            out.table(&p, std::slice::from_ref(&p), &PRODUCT_COLUMNS)
+            out.one(&p, &PRODUCT_COLUMNS)
         }
     }
 }

@@ -3,9 +3,9 @@
 
 use crate::auth::{Access, Admin, Operate, Read};
 use crate::dto::{
-    days, paging, Account, AccountBody, ApiQuery, ExpiringQuery, InventoryQuery, Items, LimitQuery,
-    Page, Record, RecordPath, RecordTypeName, RecordsQuery, Resource, ServerPath, ServerState,
-    ServerStateName, ServersQuery, TextRules, ZonePath,
+    days, paging, Account, AccountBody, ApiBody, ApiQuery, ExpiringQuery, InventoryQuery, Items,
+    LimitQuery, Page, Record, RecordPath, RecordTypeName, RecordsQuery, Resource, ServerPath,
+    ServerState, ServerStateName, ServersQuery, TextRules, ZonePath,
 };
 use crate::error::ApiError;
 use crate::pages::{JsonBytes, ListKey, PageCache, PageKey};
@@ -289,6 +289,16 @@ pub(crate) fn idempotency_key(
         .to_string())
 }
 
+/// The status of what an `Idempotency-Key` guards: 201 when this request made it, 200
+/// when the key was used before and the answer is the first one again.
+pub(crate) fn created_unless_repeated(repeated: bool) -> StatusCode {
+    if repeated {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    }
+}
+
 fn body_error(e: serde_json::Error) -> ApiError {
     let text = e.to_string();
     ApiError::invalid(
@@ -536,9 +546,8 @@ async fn list_accounts(
 async fn add_account(
     a: Access<Admin>,
     State(state): State<AppState>,
-    body: Bytes,
+    ApiBody(body): ApiBody<AccountBody>,
 ) -> Result<(StatusCode, Json<Account>), ApiError> {
-    let body: AccountBody = parse_body(&body)?;
     let defaulted_url = body.base_url.is_none();
     let mut credentials = idcgate_core::Credentials::new();
     for (k, v) in &body.credentials {
@@ -641,9 +650,9 @@ async fn dns_add(
     a: Access<Operate>,
     State(state): State<AppState>,
     Path(zone): Path<String>,
-    body: Bytes,
+    ApiBody(body): ApiBody<RecordBody>,
 ) -> Result<(StatusCode, Json<Record>), ApiError> {
-    let input = record_input(parse_body(&body)?)?;
+    let input = record_input(body)?;
     let r = state.engine.dns_add(&a.actor(), &zone, &input).await?;
     Ok((StatusCode::CREATED, Json(r.into())))
 }
@@ -656,56 +665,41 @@ async fn dns_set(
     a: Access<Operate>,
     State(state): State<AppState>,
     Path((zone, id)): Path<(String, String)>,
-    body: Bytes,
+    ApiBody(body): ApiBody<RecordBody>,
 ) -> Result<Json<Record>, ApiError> {
-    let input = record_input(parse_body(&body)?)?;
+    let input = record_input(body)?;
     let r = state.engine.dns_set(&a.actor(), &zone, &id, &input).await?;
     Ok(Json(r.into()))
 }
 
-/// Delete a record.
-#[utoipa::path(delete, path = "/api/v1/dns/{zone}/records/{id}", params(RecordPath),
-    responses((status = 204, description = "deleted"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
-async fn dns_remove(
-    a: Access<Operate>,
-    State(state): State<AppState>,
-    Path((zone, id)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    state.engine.dns_remove(&a.actor(), &zone, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+/// What is done to one record and answered with 204: one handler each (the document
+/// names each path), differing only in the engine call and its arguments after the
+/// record's zone and id.
+macro_rules! record_actions {
+    ($($(#[doc = $doc:literal])* $name:ident $method:ident $path:literal $done:literal
+        => $call:ident($($arg:expr),*);)*) => {$(
+        $(#[doc = $doc])*
+        #[utoipa::path($method, path = $path, params(RecordPath),
+            responses((status = 204, description = $done), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+                (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
+        async fn $name(
+            a: Access<Operate>,
+            State(state): State<AppState>,
+            Path((zone, id)): Path<(String, String)>,
+        ) -> Result<StatusCode, ApiError> {
+            state.engine.$call(&a.actor(), &zone, &id $(, $arg)*).await?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+    )*};
 }
 
-/// Enable a record.
-#[utoipa::path(post, path = "/api/v1/dns/{zone}/records/{id}/enable", params(RecordPath),
-    responses((status = 204, description = "enabled"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
-async fn dns_enable(
-    a: Access<Operate>,
-    State(state): State<AppState>,
-    Path((zone, id)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    state
-        .engine
-        .dns_enable(&a.actor(), &zone, &id, true)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Disable (pause) a record.
-#[utoipa::path(post, path = "/api/v1/dns/{zone}/records/{id}/disable", params(RecordPath),
-    responses((status = 204, description = "disabled"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
-async fn dns_disable(
-    a: Access<Operate>,
-    State(state): State<AppState>,
-    Path((zone, id)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    state
-        .engine
-        .dns_enable(&a.actor(), &zone, &id, false)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+record_actions! {
+    /// Delete a record.
+    dns_remove delete "/api/v1/dns/{zone}/records/{id}" "deleted" => dns_remove();
+    /// Enable a record.
+    dns_enable post "/api/v1/dns/{zone}/records/{id}/enable" "enabled" => dns_enable(true);
+    /// Disable (pause) a record.
+    dns_disable post "/api/v1/dns/{zone}/records/{id}/disable" "disabled" => dns_enable(false);
 }
 
 /// Servers in the inventory.
@@ -745,10 +739,9 @@ async fn server_action(
     a: Access<Operate>,
     State(state): State<AppState>,
     Path((account, id)): Path<(String, String)>,
-    body: Bytes,
+    ApiBody(body): ApiBody<ServerActionBody>,
 ) -> Result<Json<ServerState>, ApiError> {
     let server = format!("{account}/{id}");
-    let body: ServerActionBody = parse_body(&body)?;
     let op = match body.action.as_str() {
         "start" => ServerOp::Power(PowerAction::Start),
         "stop" => ServerOp::Power(PowerAction::Stop),

@@ -3,12 +3,11 @@
 //! operations. Zones travel in request bodies as JSON (the shape `?format=json` exports),
 //! since a JSON body's texts are single lines.
 
-use crate::api::{parse_body, ErrorBody};
+use crate::api::ErrorBody;
 use crate::auth::{Access, Operate, Read};
-use crate::dto::{ApiQuery, RecordTypeName, ZonePath};
+use crate::dto::{ApiBody, ApiQuery, RecordTypeName, ZonePath};
 use crate::error::ApiError;
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
@@ -17,7 +16,6 @@ use axum::{Json, Router};
 use idcgate_core::RecordType;
 use idcgate_engine::dnsplan::{plans_json, Safety};
 use idcgate_engine::zonefile::{self, Entry, ZoneFile, DEFAULT_TTL};
-use idcgate_engine::EngineError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -117,8 +115,7 @@ pub struct ZonesBody {
 }
 
 /// The zones of a body as files, its safety shares and whether it forces.
-fn zones_of(body: &Bytes) -> Result<(Vec<ZoneFile>, Safety, bool), ApiError> {
-    let body: ZonesBody = parse_body(body)?;
+fn zones_of(body: ZonesBody) -> Result<(Vec<ZoneFile>, Safety, bool), ApiError> {
     let d = Safety::default();
     for (field, v) in [
         ("max_update_percent", body.max_update_percent),
@@ -236,12 +233,6 @@ impl ZoneBody {
     }
 }
 
-/// What a body that matches the document cannot be planned for (a line the vendor
-/// lacks, a value twice, a zone given twice) is 422, not a malformed request.
-fn semantic(e: EngineError) -> ApiError {
-    ApiError::from(e).semantic()
-}
-
 /// A zone as a file, its records read live from the upstream.
 #[utoipa::path(get, path = "/api/v1/zones/{zone}/export", params(ZonePath, ExportQuery),
     responses((status = 200, description = "the zone: octoDNS YAML or BIND as text, or JSON",
@@ -273,10 +264,14 @@ pub async fn export(
 pub async fn plan(
     _a: Access<Read>,
     State(state): State<AppState>,
-    body: Bytes,
+    ApiBody(body): ApiBody<ZonesBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let (files, safety, _) = zones_of(&body)?;
-    let plans = state.engine.dns_plan(&files).await.map_err(semantic)?;
+    let (files, safety, _) = zones_of(body)?;
+    let plans = state
+        .engine
+        .dns_plan(&files)
+        .await
+        .map_err(ApiError::refused)?;
     Ok(Json(plans_json(&plans, &safety)))
 }
 
@@ -292,14 +287,14 @@ pub async fn plan(
 pub async fn apply(
     a: Access<Operate>,
     State(state): State<AppState>,
-    body: Bytes,
+    ApiBody(body): ApiBody<ZonesBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let (files, safety, force) = zones_of(&body)?;
+    let (files, safety, force) = zones_of(body)?;
     let (plans, report) = state
         .engine
         .dns_apply(&a.actor(), &files, &safety, force)
         .await
-        .map_err(semantic)?;
+        .map_err(ApiError::refused)?;
     Ok(Json(json!({
         "plans": plans_json(&plans, &safety),
         "zones": report.zones,

@@ -6,8 +6,10 @@
 //! the document once by `TextRules`.
 
 use crate::error::ApiError;
-use axum::extract::{FromRequestParts, Query};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use idcgate_core::{DnsRecord, Server};
 use idcgate_store::ResourceRow;
 use serde::de::DeserializeOwned;
@@ -40,6 +42,24 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
                     .unwrap_or("query");
                 ApiError::invalid(field, text)
             })
+    }
+}
+
+/// A JSON body as `T`, read by `api::parse_body` (every string through the guard, a
+/// refusal naming the field); a body that cannot be read at all is refused as axum
+/// refuses it.
+pub struct ApiBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiBody<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        crate::api::parse_body(&body)
+            .map(ApiBody)
+            .map_err(IntoResponse::into_response)
     }
 }
 

@@ -69,6 +69,12 @@ impl ApiError {
         }
         self
     }
+    /// An engine refusal of a request that matched the document: it is refused for its
+    /// content (a line the vendor lacks, a zone given twice, a term not sold), so bad
+    /// input is 422 rather than 400 (see `semantic`).
+    pub fn refused(e: EngineError) -> Self {
+        Self::from(e).semantic()
+    }
     pub fn invalid(field: &str, m: impl Into<String>) -> Self {
         let mut e = Self::new(StatusCode::BAD_REQUEST, "invalid_input", m);
         e.field = Some(field.into());

@@ -2,12 +2,11 @@
 //! to another account (`idcgate_engine::migrate`), or with `dry_run` says what it would
 //! do. Needs the operate scope; every write is audited under the token's name.
 
-use crate::api::{parse_body, ErrorBody};
+use crate::api::ErrorBody;
 use crate::auth::{Access, Operate};
-use crate::dto::{RecordTypeName, ZonePath};
+use crate::dto::{ApiBody, RecordTypeName, ZonePath};
 use crate::error::ApiError;
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -179,9 +178,8 @@ pub async fn migrate(
     a: Access<Operate>,
     State(state): State<AppState>,
     Path(zone): Path<String>,
-    body: Bytes,
+    ApiBody(body): ApiBody<MigrateBody>,
 ) -> Result<Json<MigrationAnswer>, ApiError> {
-    let body: MigrateBody = parse_body(&body)?;
     let m = Migration {
         zone,
         from: body.from,
@@ -194,6 +192,6 @@ pub async fn migrate(
         .engine
         .dns_migrate(&a.actor(), &m)
         .await
-        .map_err(|e| ApiError::from(e).semantic())?;
+        .map_err(ApiError::refused)?;
     Ok(Json(report.into()))
 }

@@ -2,9 +2,9 @@
 //! `Idempotency-Key` header (the same key again answers with the first order and buys
 //! nothing) and never takes a price from the request: the body may not even name one.
 
-use crate::api::{idempotency_key, parse_body, ErrorBody};
+use crate::api::{created_unless_repeated, idempotency_key, parse_body, ErrorBody};
 use crate::auth::{Access, Admin, Read};
-use crate::dto::{paging, ApiQuery, LedgerQuery, OrdersQuery, StatementQuery};
+use crate::dto::{paging, ApiBody, ApiQuery, LedgerQuery, OrdersQuery, StatementQuery};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
@@ -86,15 +86,14 @@ impl PurchaseBody {
 pub async fn quote(
     _a: Access<Read>,
     State(state): State<AppState>,
-    body: Bytes,
+    ApiBody(body): ApiBody<PurchaseBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let body: PurchaseBody = parse_body(&body)?;
     let purchase = body.purchase().map_err(ApiError::semantic)?;
     let q = state
         .engine
         .quote(&body.account, &purchase)
         .await
-        .map_err(|e| ApiError::from(e).semantic())?;
+        .map_err(ApiError::refused)?;
     Ok(Json(json!(q)))
 }
 
@@ -109,6 +108,8 @@ pub async fn place_order(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    // The body is read here, not as an `ApiBody`: the key is refused first, whatever
+    // the body holds.
     let key = idempotency_key(&headers, "a purchase")?;
     let body: PurchaseBody = parse_body(&body)?;
     let purchase = body.purchase().map_err(ApiError::semantic)?;
@@ -116,13 +117,8 @@ pub async fn place_order(
         .engine
         .place_order_placed(&a.actor(), &body.account, &purchase, Some(&key), None)
         .await
-        .map_err(|e| ApiError::from(e).semantic())?;
-    let status = if new {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(json!(o))))
+        .map_err(ApiError::refused)?;
+    Ok((created_unless_repeated(!new), Json(json!(o))))
 }
 
 /// Orders, newest first.

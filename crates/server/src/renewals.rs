@@ -3,12 +3,11 @@
 //! decides spending (policies, floors) is changed only with the admin scope; the job
 //! itself runs in the server's scheduler, not through a request.
 
-use crate::api::{parse_body, ErrorBody};
+use crate::api::ErrorBody;
 use crate::auth::{Access, Admin, Read};
-use crate::dto::{days, ApiQuery, PlanQuery, PolicyQuery};
+use crate::dto::{days, ApiBody, ApiQuery, PlanQuery, PolicyQuery};
 use crate::error::ApiError;
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::routing::{get, put};
 use axum::{Json, Router};
@@ -116,9 +115,8 @@ pub struct PolicyBody {
 pub async fn set_policy(
     a: Access<Admin>,
     State(state): State<AppState>,
-    body: Bytes,
+    ApiBody(body): ApiBody<PolicyBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let body: PolicyBody = parse_body(&body)?;
     let k = kind(&body.kind)?;
     let scope = match (&body.account, &body.key) {
         (Some(account), Some(key)) => PolicyScope::resource(k, account, key),
@@ -149,7 +147,7 @@ pub async fn set_policy(
         .engine
         .set_renewal_policy(&a.actor(), &scope, &patch)
         .await
-        .map_err(|e| ApiError::from(e).semantic())?;
+        .map_err(ApiError::refused)?;
     let (account, key) = scope
         .resource
         .clone()
@@ -193,9 +191,8 @@ pub async fn set_floor(
     a: Access<Admin>,
     State(state): State<AppState>,
     Path(account): Path<String>,
-    body: Bytes,
+    ApiBody(body): ApiBody<FloorBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let body: FloorBody = parse_body(&body)?;
     let floor = body
         .floor
         .as_deref()

@@ -3,9 +3,9 @@
 //! paid in, takes admin. A tenant's appkey appears in exactly two answers (its creation
 //! and a rekey) and nowhere else.
 
-use crate::api::{idempotency_key, parse_body, ErrorBody};
+use crate::api::{created_unless_repeated, idempotency_key, parse_body, ErrorBody};
 use crate::auth::{Access, Admin, Read};
-use crate::dto::{AllQuery, ApiQuery, PriceQuery, TenantQuery};
+use crate::dto::{AllQuery, ApiBody, ApiQuery, PriceQuery, TenantQuery};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
@@ -78,9 +78,8 @@ pub async fn list_tenants(
 pub async fn add_tenant(
     a: Access<Admin>,
     State(state): State<AppState>,
-    body: Bytes,
+    ApiBody(body): ApiBody<TenantBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let body: TenantBody = parse_body(&body)?;
     let credit = money("credit", body.credit.as_deref().unwrap_or("0"))?;
     let (tenant, key) = state
         .engine
@@ -169,6 +168,8 @@ pub async fn topup(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    // The body is read here, not as an `ApiBody`: the key is refused first, whatever
+    // the body holds.
     let key = idempotency_key(&headers, "a top-up")?;
     let body: TopupBody = parse_body(&body)?;
     let amount = money("amount", &body.amount)?;
@@ -176,13 +177,8 @@ pub async fn topup(
         .engine
         .topup_tenant(&a.actor(), &name, amount, Some(&key), body.memo.as_deref())
         .await
-        .map_err(|e| ApiError::from(e).semantic())?;
-    let status = if t.repeated {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    Ok((status, Json(json!(t))))
+        .map_err(ApiError::refused)?;
+    Ok((created_unless_repeated(t.repeated), Json(json!(t))))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -200,9 +196,8 @@ pub async fn set_credit(
     a: Access<Admin>,
     State(state): State<AppState>,
     Path(name): Path<String>,
-    body: Bytes,
+    ApiBody(body): ApiBody<CreditBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let body: CreditBody = parse_body(&body)?;
     let limit = money("limit", &body.limit)?;
     let t = state
         .engine
@@ -226,9 +221,8 @@ pub async fn set_level(
     a: Access<Admin>,
     State(state): State<AppState>,
     Path(name): Path<String>,
-    body: Bytes,
+    ApiBody(body): ApiBody<LevelBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let body: LevelBody = parse_body(&body)?;
     let t = state
         .engine
         .set_tenant_level(&a.actor(), &name, &body.level)
@@ -236,29 +230,29 @@ pub async fn set_level(
     Ok(Json(json!(t)))
 }
 
-/// Stop a tenant buying (it still reads and pays in).
-#[utoipa::path(post, path = "/api/v1/tenants/{name}/suspend", params(("name" = String, Path)),
-    responses((status = 200, description = "the tenant"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn suspend(
-    a: Access<Admin>,
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(
-        state.engine.suspend_tenant(&a.actor(), &name).await?
-    )))
+/// A state change of one named tenant or product, answered with what it became: one
+/// handler each (the document names each path), differing only in the engine call.
+macro_rules! state_changes {
+    ($($(#[doc = $doc:literal])* $name:ident $path:literal $what:literal => $call:ident;)*) => {$(
+        $(#[doc = $doc])*
+        #[utoipa::path(post, path = $path, params(("name" = String, Path)),
+            responses((status = 200, description = $what), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        pub async fn $name(
+            a: Access<Admin>,
+            State(state): State<AppState>,
+            Path(name): Path<String>,
+        ) -> Result<Json<Value>, ApiError> {
+            Ok(Json(json!(state.engine.$call(&a.actor(), &name).await?)))
+        }
+    )*};
 }
 
-#[utoipa::path(post, path = "/api/v1/tenants/{name}/resume", params(("name" = String, Path)),
-    responses((status = 200, description = "the tenant"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn resume(
-    a: Access<Admin>,
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(
-        state.engine.resume_tenant(&a.actor(), &name).await?
-    )))
+state_changes! {
+    /// Stop a tenant buying (it still reads and pays in).
+    suspend "/api/v1/tenants/{name}/suspend" "the tenant" => suspend_tenant;
+    resume "/api/v1/tenants/{name}/resume" "the tenant" => resume_tenant;
+    /// Stop selling a product (it stays on record).
+    retire "/api/v1/products/{name}/retire" "the product" => retire_product;
 }
 
 /// Remove a tenant from selling: deleted if it never held money, else kept as removed.
@@ -342,9 +336,8 @@ pub async fn list_products(
 pub async fn add_product(
     a: Access<Admin>,
     State(state): State<AppState>,
-    body: Bytes,
+    ApiBody(body): ApiBody<ProductBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let body: ProductBody = parse_body(&body)?;
     let spec = ProductSpec {
         name: body.name,
         title: body.title,
@@ -361,7 +354,7 @@ pub async fn add_product(
         .engine
         .add_product(&a.actor(), spec)
         .await
-        .map_err(|e| ApiError::from(e).semantic())?;
+        .map_err(ApiError::refused)?;
     Ok((StatusCode::CREATED, Json(json!(p))))
 }
 
@@ -396,7 +389,7 @@ pub async fn price(
         .engine
         .product_price(&name, q.tenant.as_deref(), q.months)
         .await
-        .map_err(|e| ApiError::from(e).semantic())?;
+        .map_err(ApiError::refused)?;
     Ok(Json(json!(v)))
 }
 
@@ -423,9 +416,8 @@ pub async fn update_product(
     a: Access<Admin>,
     State(state): State<AppState>,
     Path(name): Path<String>,
-    body: Bytes,
+    ApiBody(body): ApiBody<ProductPatchBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let body: ProductPatchBody = parse_body(&body)?;
     if body.title.is_none() && body.rule.is_none() {
         return Err(ApiError::invalid("body", "give title or rule").semantic());
     }
@@ -439,17 +431,4 @@ pub async fn update_product(
         .update_product(&a.actor(), &name, body.title.as_deref(), rule.as_ref())
         .await?;
     Ok(Json(json!(p)))
-}
-
-/// Stop selling a product (it stays on record).
-#[utoipa::path(post, path = "/api/v1/products/{name}/retire", params(("name" = String, Path)),
-    responses((status = 200, description = "the product"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn retire(
-    a: Access<Admin>,
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(
-        state.engine.retire_product(&a.actor(), &name).await?
-    )))
 }

@@ -76,6 +76,19 @@ async fn peer_failed(console: &Console, peer: &ClientIp) {
     }
 }
 
+/// Counts a wrong password or code against the operator `name`: the lock's end when
+/// this failure locks them out. A store that cannot count reads as no lock: this try is
+/// refused either way.
+async fn operator_failed(console: &Console, name: &str, now: i64) -> Option<i64> {
+    console
+        .engine
+        .operators()
+        .login_failed(name, now, MAX_FAILED_LOGINS, LOCKOUT_MS)
+        .await
+        .ok()
+        .flatten()
+}
+
 fn too_many_from_here(lang: Lang) -> &'static str {
     lang.t(
         "此地址登录失败次数过多，请 15 分钟后再试。",
@@ -267,12 +280,7 @@ async fn login(
         return again(&msg, StatusCode::TOO_MANY_REQUESTS);
     }
     if !auth::verify_password(&f.password, &operator.password_hash) {
-        let locked = engine
-            .operators()
-            .login_failed(&name, now, MAX_FAILED_LOGINS, LOCKOUT_MS)
-            .await
-            .ok()
-            .flatten();
+        let locked = operator_failed(&console, &name, now).await;
         let detail = match locked {
             Some(_) => format!("wrong password; locked for {} minutes", LOCKOUT_MS / 60_000),
             None => "wrong password".into(),
@@ -432,11 +440,7 @@ async fn totp_login(
             .await
             .unwrap_or(false);
     if !(by_totp || by_recovery) {
-        let locked = operators
-            .login_failed(&name, now, MAX_FAILED_LOGINS, LOCKOUT_MS)
-            .await
-            .ok()
-            .flatten();
+        let locked = operator_failed(&console, &name, now).await;
         audit_login(&console, &name, Err("wrong second-factor code".into())).await;
         peer_failed(&console, &peer).await;
         if locked.is_some() {

@@ -189,6 +189,16 @@ fn parse_yuan(op: &Op, field: &str, text: &str) -> Result<Money, Refusal> {
 // ---------------------------------------------------------------------------------
 // Orders
 
+/// An account filter as typed, cut to `max` characters, or a 400 page saying `why` for
+/// one with a control character (no account has one).
+fn account_filter(op: &Op, typed: &str, max: usize, why: &str) -> Result<String, Refusal> {
+    let account: String = typed.trim().chars().take(max).collect();
+    if account.chars().any(char::is_control) {
+        return Err(layout::bad_input(op, why));
+    }
+    Ok(account)
+}
+
 #[derive(Deserialize, Default)]
 struct OrderQuery {
     #[serde(default)]
@@ -212,13 +222,8 @@ async fn orders(State(c): State<Console>, op: Op, q: ListIn, f: QueryIn<OrderQue
             )
         })?),
     };
-    let account: String = f.account.trim().chars().take(64).collect();
-    if account.chars().any(char::is_control) {
-        return Err(layout::bad_input(
-            &op,
-            op.t("账号名称无效。", "Not an account name."),
-        ));
-    }
+    let why = op.t("账号名称无效。", "Not an account name.");
+    let account = account_filter(&op, &f.account, 64, why)?;
     let reads = c.engine.reads();
     let filter = OrderFilter {
         account: (!account.is_empty()).then(|| account.clone()),
@@ -369,13 +374,8 @@ struct LedgerQuery {
 async fn ledger(State(c): State<Console>, op: Op, q: ListIn, f: QueryIn<LedgerQuery>) -> Page {
     let Query(q) = layout::read(&op, q)?;
     let Query(f) = layout::read(&op, f)?;
-    let account: String = f.account.trim().chars().take(100).collect();
-    if account.chars().any(char::is_control) {
-        return Err(layout::bad_input(
-            &op,
-            op.t("账户名无效。", "Not a ledger account name."),
-        ));
-    }
+    let why = op.t("账户名无效。", "Not a ledger account name.");
+    let account = account_filter(&op, &f.account, 100, why)?;
     let since = f.since.trim();
     let since_ms = match since {
         "" => None,
