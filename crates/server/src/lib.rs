@@ -104,6 +104,24 @@ pub async fn serve(
     serve_app(router(state), listener, shutdown).await
 }
 
+/// An API [`serve_local`] started: its address, served until this is dropped.
+pub struct Local {
+    pub addr: std::net::SocketAddr,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Serves `state` on a free port of 127.0.0.1 in a task of its own until the answer is
+/// dropped: how the tests and benches start an API.
+pub async fn serve_local(state: AppState) -> std::io::Result<Local> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(serve(state, listener, async move {
+        let _ = stopped.await;
+    }));
+    Ok(Local { addr, _stop: stop })
+}
+
 /// Serves `app` (from `router` or `router_with`) until `shutdown` resolves.
 pub async fn serve_app(
     app: Router,

@@ -26,7 +26,7 @@ pub struct Instance {
     /// The database beneath the engine: what the tests check money against.
     pub store: Arc<SqlStore>,
     pub addr: SocketAddr,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _served: idcgate_server::Local,
 }
 
 pub async fn instance(store: SqlStore) -> Instance {
@@ -36,18 +36,13 @@ pub async fn instance(store: SqlStore) -> Instance {
         idcgate::vendors::registry(),
         testing::wire_config(Duration::from_secs(10)),
     ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let state = idcgate::vendors::server_state(engine.clone());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(idcgate_server::serve(state, listener, async move {
-        let _ = stopped.await;
-    }));
+    let served = idcgate_server::serve_local(state).await.unwrap();
     Instance {
         engine,
         store,
-        addr,
-        _stop: stop,
+        addr: served.addr,
+        _served: served,
     }
 }
 

@@ -17,7 +17,7 @@ pub struct Api {
     pub addr: SocketAddr,
     /// The bearer token the test calls with (of the scope given to [`start`]).
     pub token: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _served: idcgate_server::Local,
 }
 
 /// Serves the API on `db`, with a token named `token_name` of `scope`.
@@ -27,24 +27,19 @@ pub async fn start(db: &TestDb, token_name: &str, scope: Scope) -> Api {
         .create_token("test", token_name, scope)
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let state = idcgate_server::AppState {
         auth_failure_limit: idcgate_server::DEFAULT_AUTH_FAILURE_LIMIT,
         engine: engine.clone(),
         metrics: Arc::new(idcgate_server::Metrics::default()),
         downstream: None,
     };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(idcgate_server::serve(state, listener, async move {
-        let _ = stopped.await;
-    }));
+    let served = idcgate_server::serve_local(state).await.unwrap();
     Api {
         engine,
         srv,
-        addr,
+        addr: served.addr,
         token,
-        _stop: stop,
+        _served: served,
     }
 }
 
