@@ -255,16 +255,6 @@ fn upgrade_term(row: &TenantOrderRow) -> Answer<(u32, i64)> {
     }
 }
 
-/// [`upgrade_fen`] of the difference between an order's old and new configuration's
-/// prices for its `term` ending at `end`, now; an upgrade that would cost nothing is
-/// refused as `nothing` says.
-fn upgrade_charge(difference: i64, term: u32, end: i64, nothing: &str) -> Answer<i64> {
-    match upgrade_fen(difference, term, end, now_ms()) {
-        fen if fen > 0 => Ok(fen),
-        _ => Err(refusal(RefusalKind::Invalid, nothing)),
-    }
-}
-
 /// What an upgrade costs the tenant: the difference between the two products' prices
 /// for the order's term (`term_fen`, for `months`), per 30-day month, for the whole
 /// days left until `end_ms` (a started day counts, as the finance system counts them),
@@ -505,8 +495,29 @@ impl Shop {
         Ok((price, cost, fen))
     }
 
-    /// [`Shop::price_units`] in fen of `term` months of `p` with `units`: the ends an
-    /// upgrade's difference is taken between.
+    /// What upgrading `row` from the configuration `from` to `to` (a product and the
+    /// units beyond its base) costs now: both at the tenant's price for the order's own
+    /// term, so a term's discount applies to the difference as it did to the purchase,
+    /// and [`upgrade_fen`] of the difference for the time left. An upgrade that would
+    /// cost nothing is refused as `nothing` says.
+    async fn upgrade_charge(
+        &self,
+        who: &Shopper,
+        row: &TenantOrderRow,
+        from: (&Product, &idcgate_core::units::Units),
+        to: (&Product, &idcgate_core::units::Units),
+        nothing: &str,
+    ) -> Answer<i64> {
+        let (term, end) = upgrade_term(row)?;
+        let from_fen = self.term_fen(who, from.0, term, from.1).await?;
+        let to_fen = self.term_fen(who, to.0, term, to.1).await?;
+        match upgrade_fen(to_fen - from_fen, term, end, now_ms()) {
+            fen if fen > 0 => Ok(fen),
+            _ => Err(refusal(RefusalKind::Invalid, nothing)),
+        }
+    }
+
+    /// [`Shop::price_units`] in fen of `term` months of `p` with `units`.
     async fn term_fen(
         &self,
         who: &Shopper,
@@ -1037,18 +1048,11 @@ impl Shop {
                 "该订单不能升级到所选配置 (no upgrade from this product to that one)",
             ));
         }
-        let (term, end) = upgrade_term(&row)?;
-        // Both at the tenant's price for the order's own term, so a term discount
-        // applies to the difference as it did to the purchase.
         let none = Default::default();
-        let from_fen = self.term_fen(who, &from, term, &none).await?;
-        let to_fen = self.term_fen(who, &to, term, &none).await?;
-        let fen = upgrade_charge(
-            to_fen - from_fen,
-            term,
-            end,
-            "只能升级到更高的配置 (an upgrade must cost more than what it replaces)",
-        )?;
+        let nothing = "只能升级到更高的配置 (an upgrade must cost more than what it replaces)";
+        let fen = self
+            .upgrade_charge(who, &row, (&from, &none), (&to, &none), nothing)
+            .await?;
         let purchase = PurchaseRequest {
             kind: row.order.kind,
             operation: Operation::Upgrade,

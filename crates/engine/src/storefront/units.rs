@@ -6,7 +6,7 @@
 //! journal orders carried (its create and each upgrade), so a lost answer counts once
 //! the journal settles it, and the same `client_order_id` again adds nothing.
 
-use super::{told, upgrade_charge, upgrade_term, Paid, Shop};
+use super::{told, Paid, Shop};
 use crate::catalog::{unit_options, Basis, Product};
 use idcgate_core::purchase::{Operation, PurchaseRequest};
 use idcgate_core::storefront::{Answer, Holding, RefusalKind, Shopper};
@@ -195,18 +195,12 @@ impl Shop {
         let product = self.product_of(&row).await?;
         let have = self.units_priced(&row).await?;
         let new = product.add_units(&have, &add).map_err(|e| told(&e))?;
-        let (term, end) = upgrade_term(&row)?;
-        // Both configurations at the tenant's price for the order's own term, so the
-        // term's discount applies to the units as it did to the purchase; then the
-        // difference for the time left, as an upgrade to another product pays it.
-        let from_fen = self.term_fen(who, &product, term, &have).await?;
-        let to_fen = self.term_fen(who, &product, term, &new).await?;
-        let fen = upgrade_charge(
-            to_fen - from_fen,
-            term,
-            end,
-            "升级金额为零，不可升级 (the units cost nothing for the time left)",
-        )?;
+        // Priced as an upgrade to another product is: the term's discount applies to
+        // the units as it did to the purchase.
+        let nothing = "升级金额为零，不可升级 (the units cost nothing for the time left)";
+        let fen = self
+            .upgrade_charge(who, &row, (&product, &have), (&product, &new), nothing)
+            .await?;
         let what: Vec<String> = add
             .iter()
             .map(|(u, n)| format!("{n} {}", u.measure()))
