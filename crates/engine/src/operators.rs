@@ -24,130 +24,51 @@ impl Engine {
     }
 }
 
-impl Operators<'_> {
-    pub async fn list(&self) -> Result<Vec<OperatorRow>> {
-        self.store.list_operators().await
-    }
+/// Each method of [`Operators`] as the console names it, and the store's method it
+/// is: the arguments go through as they are.
+macro_rules! forward {
+    ($($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) -> $out:ty = $store:ident;)*) => {
+        impl Operators<'_> {
+            $(
+                $(#[$doc])*
+                pub async fn $name(&self, $($arg: $ty),*) -> Result<$out> {
+                    self.store.$store($($arg),*).await
+                }
+            )*
+        }
+    };
+}
 
-    pub async fn get(&self, name: &str) -> Result<Option<OperatorRow>> {
-        self.store.get_operator(name).await
-    }
-
+forward! {
+    list() -> Vec<OperatorRow> = list_operators;
+    get(name: &str) -> Option<OperatorRow> = get_operator;
     /// `Conflict` if the name is taken.
-    pub async fn add(
-        &self,
-        name: &str,
-        role: Role,
-        hash: &str,
-        now_ms: i64,
-    ) -> Result<OperatorRow> {
-        self.store.add_operator(name, role, hash, now_ms).await
-    }
-
+    add(name: &str, role: Role, hash: &str, now_ms: i64) -> OperatorRow = add_operator;
     /// A new password hash; ends the operator's sessions. `false`: no such operator.
-    pub async fn set_password(&self, name: &str, hash: &str, now_ms: i64) -> Result<bool> {
-        self.store.set_operator_password(name, hash, now_ms).await
-    }
-
-    pub async fn set_role(&self, name: &str, role: Role, now_ms: i64) -> Result<bool> {
-        self.store.set_operator_role(name, role, now_ms).await
-    }
-
-    pub async fn remove(&self, name: &str) -> Result<bool> {
-        self.store.remove_operator(name).await
-    }
-
-    pub async fn totp(&self, name: &str) -> Result<TotpState> {
-        self.store.operator_totp(name).await
-    }
-
-    pub async fn begin_totp(&self, name: &str, secret: &str, now_ms: i64) -> Result<bool> {
-        self.store.begin_totp(name, secret, now_ms).await
-    }
-
-    pub async fn confirm_totp(
-        &self,
-        name: &str,
-        code_digests: &[String],
-        now_ms: i64,
-    ) -> Result<bool> {
-        self.store.confirm_totp(name, code_digests, now_ms).await
-    }
-
-    pub async fn clear_totp(&self, name: &str, now_ms: i64) -> Result<bool> {
-        self.store.clear_totp(name, now_ms).await
-    }
-
+    set_password(name: &str, hash: &str, now_ms: i64) -> bool = set_operator_password;
+    set_role(name: &str, role: Role, now_ms: i64) -> bool = set_operator_role;
+    remove(name: &str) -> bool = remove_operator;
+    totp(name: &str) -> TotpState = operator_totp;
+    begin_totp(name: &str, secret: &str, now_ms: i64) -> bool = begin_totp;
+    confirm_totp(name: &str, code_digests: &[String], now_ms: i64) -> bool = confirm_totp;
+    clear_totp(name: &str, now_ms: i64) -> bool = clear_totp;
     /// Uses up one recovery code: `true` once per code.
-    pub async fn use_recovery_code(&self, name: &str, code_digest: &str) -> Result<bool> {
-        self.store.use_recovery_code(name, code_digest).await
-    }
-
+    use_recovery_code(name: &str, code_digest: &str) -> bool = use_recovery_code;
     /// Counts a failed login; the lock's end once `max` are counted.
-    pub async fn login_failed(
-        &self,
-        name: &str,
-        now_ms: i64,
-        max: i64,
-        lock_ms: i64,
-    ) -> Result<Option<i64>> {
-        self.store.login_failed(name, now_ms, max, lock_ms).await
-    }
-
-    pub async fn login_succeeded(&self, name: &str) -> Result<()> {
-        self.store.login_succeeded(name).await
-    }
-
-    pub async fn create_session(
-        &self,
-        id_digest: &str,
-        operator: &str,
-        csrf: &str,
-        stage: SessionStage,
-        now_ms: i64,
-    ) -> Result<()> {
-        self.store
-            .create_session(id_digest, operator, csrf, stage, now_ms)
-            .await
-    }
-
+    login_failed(name: &str, now_ms: i64, max: i64, lock_ms: i64) -> Option<i64> = login_failed;
+    login_succeeded(name: &str) -> () = login_succeeded;
+    create_session(
+        id_digest: &str, operator: &str, csrf: &str, stage: SessionStage, now_ms: i64
+    ) -> () = create_session;
     /// The live session (touched), if seen after `idle_after_ms` and created after
     /// `created_after_ms`.
-    pub async fn session(
-        &self,
-        id_digest: &str,
-        now_ms: i64,
-        idle_after_ms: i64,
-        created_after_ms: i64,
-    ) -> Result<Option<SessionRow>> {
-        self.store
-            .session(id_digest, now_ms, idle_after_ms, created_after_ms)
-            .await
-    }
-
-    pub async fn end_session(&self, id_digest: &str) -> Result<bool> {
-        self.store.end_session(id_digest).await
-    }
-
+    session(
+        id_digest: &str, now_ms: i64, idle_after_ms: i64, created_after_ms: i64
+    ) -> Option<SessionRow> = session;
+    end_session(id_digest: &str) -> bool = end_session;
     /// The end of the lock on `subject` in `scope` (an address), if one is in force.
-    pub async fn locked_until(
-        &self,
-        scope: &str,
-        subject: &str,
-        now_ms: i64,
-    ) -> Result<Option<i64>> {
-        self.store.locked_until(scope, subject, now_ms).await
-    }
-
-    pub async fn count_failure(
-        &self,
-        scope: &str,
-        subject: &str,
-        now_ms: i64,
-        limit: FailureLimit,
-    ) -> Result<Counted> {
-        self.store
-            .count_failure(scope, subject, now_ms, limit)
-            .await
-    }
+    locked_until(scope: &str, subject: &str, now_ms: i64) -> Option<i64> = locked_until;
+    count_failure(
+        scope: &str, subject: &str, now_ms: i64, limit: FailureLimit
+    ) -> Counted = count_failure;
 }

@@ -414,8 +414,7 @@ impl Engine {
         id: &str,
         input: &RecordInput,
     ) -> Result<DnsRecord> {
-        let zone = &normalize_zone(zone)?;
-        let id = &normalize_record_id(id)?;
+        let (zone, id) = &record_ref(zone, id)?;
         printable_record(input)?;
         let conn = self.connection(account).await?;
         let dns = dns_of_conn(conn.as_ref())?;
@@ -445,8 +444,7 @@ impl Engine {
     }
 
     pub async fn dns_remove(&self, actor: &str, zone: &str, id: &str) -> Result<()> {
-        let zone = &normalize_zone(zone)?;
-        let id = &normalize_record_id(id)?;
+        let (zone, id) = &record_ref(zone, id)?;
         let (account, conn) = self.dns_of(zone).await?;
         let dns = dns_of_conn(conn.as_ref())?;
         let mut already_gone = false;
@@ -529,8 +527,7 @@ impl Engine {
         id: &str,
         enabled: bool,
     ) -> Result<()> {
-        let zone = &normalize_zone(zone)?;
-        let id = &normalize_record_id(id)?;
+        let (zone, id) = &record_ref(zone, id)?;
         let conn = self.connection(account).await?;
         let dns = dns_of_conn(conn.as_ref())?;
         let action = if enabled { "dns.enable" } else { "dns.disable" };
@@ -977,6 +974,12 @@ pub fn normalize_record_id(id: &str) -> Result<String> {
     } else {
         Err(idcgate_core::Error::invalid("id", format!("{id:?} is not a record id")).into())
     }
+}
+
+/// A record's zone and id, each in its one spelling ([`normalize_zone`],
+/// [`normalize_record_id`]).
+fn record_ref(zone: &str, id: &str) -> Result<(String, String)> {
+    Ok((normalize_zone(zone)?, normalize_record_id(id)?))
 }
 
 /// The account's DNS capability, or the error that says it has none.

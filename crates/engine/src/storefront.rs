@@ -125,6 +125,15 @@ fn suspended() -> Refusal {
     )
 }
 
+/// What the tenant is told when its charge could not be written: the store's conflict
+/// is the tenant suspended since it authenticated.
+fn not_charged(e: idcgate_store::StoreError) -> Refusal {
+    match e {
+        idcgate_store::StoreError::Conflict(_) => suspended(),
+        e => told(&e.into()),
+    }
+}
+
 fn not_found() -> Refusal {
     refusal(RefusalKind::NotFound, "订单不存在")
 }
@@ -246,16 +255,6 @@ fn upgrade_term(row: &TenantOrderRow) -> Answer<(u32, i64)> {
     }
 }
 
-/// [`upgrade_fen`] of the difference between an order's old and new configuration's
-/// prices for its `term` ending at `end`, now; an upgrade that would cost nothing is
-/// refused as `nothing` says.
-fn upgrade_charge(difference: i64, term: u32, end: i64, nothing: &str) -> Answer<i64> {
-    match upgrade_fen(difference, term, end, now_ms()) {
-        fen if fen > 0 => Ok(fen),
-        _ => Err(refusal(RefusalKind::Invalid, nothing)),
-    }
-}
-
 /// What an upgrade costs the tenant: the difference between the two products' prices
 /// for the order's term (`term_fen`, for `months`), per 30-day month, for the whole
 /// days left until `end_ms` (a started day counts, as the finance system counts them),
@@ -367,6 +366,18 @@ impl Shop {
         Ok(row)
     }
 
+    /// The product `id` of the catalog, on sale (or `retired` too); refused as gone when
+    /// there is none.
+    async fn product_by_id(&self, id: i64, retired: bool) -> Answer<Product> {
+        self.engine
+            .products(retired)
+            .await
+            .map_err(|e| told(&e))?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| refusal(RefusalKind::NotFound, "产品不存在或已下架"))
+    }
+
     async fn product_of(&self, row: &TenantOrderRow) -> Answer<Product> {
         self.engine
             .product(&row.order.product)
@@ -374,7 +385,9 @@ impl Shop {
             .map_err(|e| told(&e))
     }
 
-    async fn to_holding(&self, row: &TenantOrderRow, stored: Option<serde_json::Value>) -> Holding {
+    /// The holding `row` is, everything about it read now (a failed read shows its
+    /// part empty: the product's id 0, nothing paid).
+    async fn to_holding(&self, row: &TenantOrderRow) -> Holding {
         let offering = self
             .engine
             .store
@@ -383,11 +396,15 @@ impl Shop {
             .ok()
             .flatten()
             .map_or(0, |p| p.id);
-        let paid: i64 = match self.engine.store.tenant_order_charges(row.id).await {
-            Ok(c) => c.iter().map(|c| c.fen).sum(),
-            Err(_) => 0,
-        };
-        let mut h = self.holding_with(row, stored.as_ref(), offering, Money::from_fen(paid));
+        let paid = self.engine.tenant_order_paid(row.id).await.unwrap_or(0);
+        self.holding_of(row, offering, Money::from_fen(paid)).await
+    }
+
+    /// The holding `row` is as product `offering`, paid `paid`: what the inventory
+    /// holds of its resource and the units it holds are read now.
+    async fn holding_of(&self, row: &TenantOrderRow, offering: i64, paid: Money) -> Holding {
+        let stored = self.stored(row).await;
+        let mut h = self.holding_with(row, stored.as_ref(), offering, paid);
         h.units = self.units_held(row).await;
         h
     }
@@ -447,22 +464,11 @@ impl Shop {
         }
     }
 
-    /// What `who` pays for `months` of `p` now (a live upstream quote under the rule),
-    /// and what the upstream asks: the ceiling the journal may spend.
-    /// Also the price in fen, refused unless positive (a product that cannot be priced
-    /// now is not sold).
-    async fn price(
-        &self,
-        who: &Shopper,
-        p: &Product,
-        purchase: &PurchaseRequest,
-    ) -> Answer<(Money, Money, i64)> {
-        self.price_units(who, p, purchase, &Default::default())
-            .await
-    }
-
-    /// [`Shop::price`] of a configuration with `units` beyond the base (the purchase
-    /// quoted carries them where it is a create).
+    /// What `who` pays for `purchase` of `p` now, a configuration with `units` beyond
+    /// the base (the purchase quoted carries them where it is a create): a live upstream
+    /// quote under the rule; and what the upstream asks: the ceiling the journal may
+    /// spend. Also the price in fen, refused unless positive (a product that cannot be
+    /// priced now is not sold).
     async fn price_units(
         &self,
         who: &Shopper,
@@ -489,6 +495,41 @@ impl Shop {
         Ok((price, cost, fen))
     }
 
+    /// What upgrading `row` from the configuration `from` to `to` (a product and the
+    /// units beyond its base) costs now: both at the tenant's price for the order's own
+    /// term, so a term's discount applies to the difference as it did to the purchase,
+    /// and [`upgrade_fen`] of the difference for the time left. An upgrade that would
+    /// cost nothing is refused as `nothing` says.
+    async fn upgrade_charge(
+        &self,
+        who: &Shopper,
+        row: &TenantOrderRow,
+        from: (&Product, &idcgate_core::units::Units),
+        to: (&Product, &idcgate_core::units::Units),
+        nothing: &str,
+    ) -> Answer<i64> {
+        let (term, end) = upgrade_term(row)?;
+        let from_fen = self.term_fen(who, from.0, term, from.1).await?;
+        let to_fen = self.term_fen(who, to.0, term, to.1).await?;
+        match upgrade_fen(to_fen - from_fen, term, end, now_ms()) {
+            fen if fen > 0 => Ok(fen),
+            _ => Err(refusal(RefusalKind::Invalid, nothing)),
+        }
+    }
+
+    /// [`Shop::price_units`] in fen of `term` months of `p` with `units`.
+    async fn term_fen(
+        &self,
+        who: &Shopper,
+        p: &Product,
+        term: u32,
+        units: &idcgate_core::units::Units,
+    ) -> Answer<i64> {
+        let purchase = p.purchase_with(QUOTE_TARGET, term, units);
+        let (_, _, fen) = self.price_units(who, p, &purchase, units).await?;
+        Ok(fen)
+    }
+
     fn check_client_id(field: &str, v: Option<&str>) -> Answer<String> {
         let v = v.map(str::trim).unwrap_or_default();
         if v.len() > 64 || v.chars().any(char::is_control) {
@@ -504,14 +545,7 @@ impl Shop {
         Self::may_buy(who)?;
         let client_order_id = Self::check_client_id("order_id", req.client_order_id.as_deref())?;
         let client_user_id = Self::check_client_id("user_id", req.client_user_id.as_deref())?;
-        let product = self
-            .engine
-            .products(false)
-            .await
-            .map_err(|e| told(&e))?
-            .into_iter()
-            .find(|p| p.id == req.offering)
-            .ok_or_else(|| refusal(RefusalKind::NotFound, "产品不存在或已下架"))?;
+        let product = self.product_by_id(req.offering, false).await?;
         let key = if client_order_id.is_empty() {
             format!("t:{}:{}", who.tenant, crate::orders::new_idempotency_key())
         } else {
@@ -574,9 +608,7 @@ impl Shop {
             Ok(Opened::New(row)) => row,
             Ok(Opened::Existing(row)) => return self.repeated(who, row, &product, req).await,
             Ok(Opened::Short { available_fen }) => return Err(short(price, available_fen)),
-            // The tenant was suspended since it authenticated.
-            Err(idcgate_store::StoreError::Conflict(_)) => return Err(suspended()),
-            Err(e) => return Err(told(&e.into())),
+            Err(e) => return Err(not_charged(e)),
         };
         let placed = self
             .engine
@@ -614,10 +646,7 @@ impl Shop {
                 format!("开通失败，款项已退回 ({})", row.detail),
             ));
         }
-        let stored = self.stored(&row).await;
-        let mut h = self.holding_with(&row, stored.as_ref(), product.id, price);
-        h.units = self.units_held(&row).await;
-        Ok(h)
+        Ok(self.holding_of(&row, product.id, price).await)
     }
 
     /// The same `order_id` again: the first purchase, if it is the same purchase.
@@ -658,8 +687,7 @@ impl Shop {
                 format!("开通失败，款项已退回 ({})", row.detail),
             ));
         }
-        let server = self.stored(&row).await;
-        Ok(self.to_holding(&row, server).await)
+        Ok(self.to_holding(&row).await)
     }
 
     async fn live(&self, who: &Shopper, guid: i64) -> Answer<(TenantOrderRow, String)> {
@@ -683,16 +711,22 @@ impl Shop {
         Ok((row, resource))
     }
 
+    /// [`Shop::live`] of a server holding; a holding of another kind is refused.
+    async fn live_server(&self, who: &Shopper, guid: i64) -> Answer<(TenantOrderRow, String)> {
+        let (row, resource) = self.live(who, guid).await?;
+        if row.order.kind != ResourceKind::Server {
+            return Err(refusal(RefusalKind::Unsupported, "该订单不是服务器"));
+        }
+        Ok((row, resource))
+    }
+
     async fn act_inner(
         &self,
         who: &Shopper,
         guid: i64,
         action: &ServerAction,
     ) -> Answer<Option<ConsoleSession>> {
-        let (row, resource) = self.live(who, guid).await?;
-        if row.order.kind != ResourceKind::Server {
-            return Err(refusal(RefusalKind::Unsupported, "该订单不是服务器"));
-        }
+        let (row, resource) = self.live_server(who, guid).await?;
         let reference = format!("{}/{resource}", row.order.account);
         let actor = Self::actor(who);
         let op = |op| self.engine.server_op(&actor, &reference, op);
@@ -724,15 +758,9 @@ impl Shop {
                 .await
                 .map(|()| None),
             ServerAction::Console => {
-                let conn = self
-                    .engine
-                    .connection(&row.order.account)
-                    .await
-                    .map_err(|e| told(&e))?;
-                let compute = conn
-                    .compute()
-                    .ok_or_else(|| refusal(RefusalKind::Unsupported, "该产品的上游不支持此操作"))?;
-                compute
+                let conn = self.connection(&row.order.account).await?;
+                conn.compute()
+                    .ok_or_else(unsupported)?
                     .console(&resource)
                     .await
                     .map(Some)
@@ -813,8 +841,7 @@ impl Shop {
             Ok(Charged::Short { available_fen }) => {
                 return Err(short(Money::from_fen(charge.fen), available_fen))
             }
-            Err(idcgate_store::StoreError::Conflict(_)) => return Err(suspended()),
-            Err(e) => return Err(told(&e.into())),
+            Err(e) => return Err(not_charged(e)),
         }
         let placed = self
             .engine
@@ -932,7 +959,7 @@ impl Shop {
         let charged = paid.charged();
         let Paid::Now(order, _) = paid else {
             // The same renewal again: the end it has is the one to show.
-            let mut h = self.to_holding(&row, self.stored(&row).await).await;
+            let mut h = self.to_holding(&row).await;
             h.charged = charged;
             return Ok(h);
         };
@@ -975,13 +1002,12 @@ impl Shop {
         row: &TenantOrderRow,
         patch: &TenantOrderPatch<'_>,
     ) -> Answer<Holding> {
-        self.engine
-            .store
-            .move_tenant_order(row.id, row.state, row.state, patch, now_ms())
+        let row = self
+            .engine
+            .move_and_reread(row, row.state, row.state, patch)
             .await
-            .map_err(|e| told(&e.into()))?;
-        let row = self.engine.reread(row.id).await.map_err(|e| told(&e))?;
-        Ok(self.to_holding(&row, self.stored(&row).await).await)
+            .map_err(|e| told(&e))?;
+        Ok(self.to_holding(&row).await)
     }
 
     async fn upgrade_inner(
@@ -1005,14 +1031,7 @@ impl Shop {
             return self.upgraded(&row, offering, paid).await;
         }
         let from = self.product_of(&row).await?;
-        let to = self
-            .engine
-            .products(false)
-            .await
-            .map_err(|e| told(&e))?
-            .into_iter()
-            .find(|p| p.id == offering)
-            .ok_or_else(|| refusal(RefusalKind::NotFound, "产品不存在或已下架"))?;
+        let to = self.product_by_id(offering, false).await?;
         // What the catalog offers as this product's upgrades (same upstream, options
         // and server family, dearer), as the tenant was shown it.
         let offered = self
@@ -1029,21 +1048,11 @@ impl Shop {
                 "该订单不能升级到所选配置 (no upgrade from this product to that one)",
             ));
         }
-        let (term, end) = upgrade_term(&row)?;
-        // Both at the tenant's price for the order's own term, so a term discount
-        // applies to the difference as it did to the purchase.
-        let (_, _, from_fen) = self
-            .price(who, &from, &from.purchase(QUOTE_TARGET, term))
+        let none = Default::default();
+        let nothing = "只能升级到更高的配置 (an upgrade must cost more than what it replaces)";
+        let fen = self
+            .upgrade_charge(who, &row, (&from, &none), (&to, &none), nothing)
             .await?;
-        let (_, _, to_fen) = self
-            .price(who, &to, &to.purchase(QUOTE_TARGET, term))
-            .await?;
-        let fen = upgrade_charge(
-            to_fen - from_fen,
-            term,
-            end,
-            "只能升级到更高的配置 (an upgrade must cost more than what it replaces)",
-        )?;
         let purchase = PurchaseRequest {
             kind: row.order.kind,
             operation: Operation::Upgrade,
@@ -1137,16 +1146,9 @@ impl Shop {
     async fn upgraded(&self, row: &TenantOrderRow, to: i64, paid: Paid) -> Answer<Holding> {
         let charged = paid.charged();
         let (Paid::Now(order, _) | Paid::Before(order, _)) = paid;
-        let to = self
-            .engine
-            .products(true)
-            .await
-            .map_err(|e| told(&e))?
-            .into_iter()
-            .find(|p| p.id == to)
-            .ok_or_else(|| refusal(RefusalKind::NotFound, "产品不存在或已下架"))?;
+        let to = self.product_by_id(to, true).await?;
         let mut h = if to.name == row.order.product {
-            self.to_holding(row, self.stored(row).await).await
+            self.to_holding(row).await
         } else {
             self.read_sold(row).await;
             let detail = format!(
@@ -1167,38 +1169,6 @@ impl Shop {
         Ok(h)
     }
 
-    async fn traffic_inner(
-        &self,
-        who: &Shopper,
-        guid: i64,
-        from: jiff::Timestamp,
-        to: jiff::Timestamp,
-    ) -> Answer<Vec<TrafficSample>> {
-        let span = to.as_millisecond() - from.as_millisecond();
-        if span <= 0 || span > MAX_CHART_MS {
-            return Err(refusal(
-                RefusalKind::Invalid,
-                "参数错误：end_time 须晚于 start_time，且至多 31 天",
-            ));
-        }
-        let (row, resource) = self.live(who, guid).await?;
-        if row.order.kind != ResourceKind::Server {
-            return Err(refusal(RefusalKind::Unsupported, "该订单不是服务器"));
-        }
-        let conn = self
-            .engine
-            .connection(&row.order.account)
-            .await
-            .map_err(|e| told(&e))?;
-        let compute = conn
-            .compute()
-            .ok_or_else(|| refusal(RefusalKind::Unsupported, "该产品的上游不支持此操作"))?;
-        compute
-            .traffic(&resource, from, to)
-            .await
-            .map_err(|e| told(&e.into()))
-    }
-
     /// The tenant's own live holding (its order and upstream id) and the connection of
     /// the account that holds it: where a site or database operation goes.
     async fn live_site(
@@ -1207,12 +1177,13 @@ impl Shop {
         guid: i64,
     ) -> Answer<(TenantOrderRow, String, Arc<dyn idcgate_core::Connection>)> {
         let (row, resource) = self.live(who, guid).await?;
-        let conn = self
-            .engine
-            .connection(&row.order.account)
-            .await
-            .map_err(|e| told(&e))?;
+        let conn = self.connection(&row.order.account).await?;
         Ok((row, resource, conn))
+    }
+
+    /// The connection of upstream account `account`, as the tenant is told of a failure.
+    async fn connection(&self, account: &str) -> Answer<Arc<dyn idcgate_core::Connection>> {
+        self.engine.connection(account).await.map_err(|e| told(&e))
     }
 
     async fn site_inner(
@@ -1222,22 +1193,11 @@ impl Shop {
         action: &SiteAction,
     ) -> Answer<Vec<String>> {
         let (row, resource, conn) = self.live_site(who, guid).await?;
-        let done = match row.order.kind {
-            ResourceKind::HostingSite => {
-                conn.web_hosting()
-                    .ok_or_else(site_unsupported)?
-                    .site_action(&resource, action)
-                    .await
-            }
-            ResourceKind::Database => {
-                conn.databases()
-                    .ok_or_else(site_unsupported)?
-                    .database_action(&resource, action)
-                    .await
-            }
-            _ => return Err(refusal(RefusalKind::NotFound, "未找到产品记录")),
-        };
-        done.map_err(|e| told(&e.into()))
+        match SiteService::of(&row, conn.as_ref())? {
+            SiteService::Hosting(h) => h.site_action(&resource, action).await,
+            SiteService::Database(d) => d.database_action(&resource, action).await,
+        }
+        .map_err(|e| told(&e.into()))
     }
 
     /// A panel operation on the tenant's own live site or database, on the upstream's
@@ -1249,70 +1209,11 @@ impl Shop {
         call: &PanelCall,
     ) -> Answer<serde_json::Value> {
         let (row, resource, conn) = self.live_site(who, guid).await?;
-        let done = match row.order.kind {
-            ResourceKind::HostingSite => {
-                conn.web_hosting()
-                    .ok_or_else(site_unsupported)?
-                    .site_panel(&resource, call)
-                    .await
-            }
-            ResourceKind::Database => {
-                conn.databases()
-                    .ok_or_else(site_unsupported)?
-                    .database_panel(&resource, call)
-                    .await
-            }
-            _ => return Err(refusal(RefusalKind::NotFound, "未找到产品记录")),
-        };
-        done.map_err(|e| told(&e.into()))
-    }
-
-    /// A read of the panel about a hosting line: `offering` must be a hosting or
-    /// database product the tenant is shown (a line, downstream); its upstream is
-    /// asked on the line of the product's offer. Nothing is written.
-    async fn line_panel_inner(
-        &self,
-        who: &Shopper,
-        offering: i64,
-        call: &PanelCall,
-    ) -> Answer<serde_json::Value> {
-        let mut shown = false;
-        for kind in [ResourceKind::HostingSite, ResourceKind::Database] {
-            let offered = self
-                .offerings_inner(who, kind)
-                .await
-                .map_err(|e| told(&e))?;
-            if offered.iter().any(|o| o.id == offering) {
-                shown = true;
-                break;
-            }
+        match SiteService::of(&row, conn.as_ref())? {
+            SiteService::Hosting(h) => h.site_panel(&resource, call).await,
+            SiteService::Database(d) => d.database_panel(&resource, call).await,
         }
-        let product = match shown {
-            true => self
-                .engine
-                .products(false)
-                .await
-                .map_err(|e| told(&e))?
-                .into_iter()
-                .find(|p| p.id == offering),
-            false => None,
-        }
-        .ok_or_else(|| refusal(RefusalKind::NotFound, "线路不存在或已关闭"))?;
-        let offer = product.offer.as_deref().ok_or_else(site_unsupported)?;
-        let conn = self
-            .engine
-            .connection(&product.account)
-            .await
-            .map_err(|e| told(&e))?;
-        conn.web_hosting()
-            .ok_or_else(site_unsupported)?
-            .line_panel(
-                offer,
-                product.options.get("line_guid").map(String::as_str),
-                call,
-            )
-            .await
-            .map_err(|e| told(&e.into()))
+        .map_err(|e| told(&e.into()))
     }
 
     /// The database a live hosting holding's plan includes, created at its upstream
@@ -1345,7 +1246,7 @@ impl Shop {
         if row.order.kind != ResourceKind::HostingSite {
             return Err(refusal(RefusalKind::NotFound, "未找到产品记录"));
         }
-        let hosting = conn.web_hosting().ok_or_else(site_unsupported)?;
+        let hosting = conn.web_hosting().ok_or_else(unsupported)?;
         let add = async {
             hosting
                 .add_bundled_database(&resource, engine, password)
@@ -1400,10 +1301,7 @@ impl Shop {
             )
             .await;
         match opened {
-            Ok(Opened::New(held)) => {
-                let stored = self.stored(&held).await;
-                Ok(self.to_holding(&held, stored).await)
-            }
+            Ok(Opened::New(held)) => Ok(self.to_holding(&held).await),
             Ok(Opened::Existing(held)) => Err(refusal(
                 RefusalKind::Invalid,
                 format!(
@@ -1431,31 +1329,23 @@ impl Shop {
             .resource
             .clone()
             .ok_or_else(|| refusal(RefusalKind::Unsupported, "该订单没有可退的实例"))?;
-        let conn = self
-            .engine
-            .connection(&row.order.account)
-            .await
-            .map_err(|e| told(&e))?;
-        let unsupported = || refusal(RefusalKind::Unsupported, "该产品的上游不支持退款");
+        let conn = self.connection(&row.order.account).await?;
+        let no_refund = || refusal(RefusalKind::Unsupported, "该产品的上游不支持退款");
         match row.order.kind {
             ResourceKind::Server => conn.compute().map(|_| ()),
             ResourceKind::HostingSite => conn.web_hosting().map(|_| ()),
             ResourceKind::Database => conn.databases().map(|_| ()),
             _ => None,
         }
-        .ok_or_else(unsupported)?;
+        .ok_or_else(no_refund)?;
         // The document's rule: an expired order is deleted with nothing back; else the
         // unused share of what was paid goes back. Worked out before the upstream call
         // so the answer and the books agree whatever time the call takes.
-        let paid: i64 = self
+        let paid = self
             .engine
-            .store
-            .tenant_order_charges(row.id)
+            .tenant_order_paid(row.id)
             .await
-            .map_err(|e| told(&e.into()))?
-            .iter()
-            .map(|c| c.fen)
-            .sum();
+            .map_err(|e| told(&e))?;
         let back = match (state, row.expires_ms) {
             (HoldingState::Active, Some(end)) if end > row.created_ms => {
                 let span = i128::from(end - row.created_ms);
@@ -1477,19 +1367,19 @@ impl Shop {
         let deleted = match row.order.kind {
             ResourceKind::Server => {
                 conn.compute()
-                    .ok_or_else(unsupported)?
+                    .ok_or_else(no_refund)?
                     .refund_server(&resource)
                     .await
             }
             ResourceKind::HostingSite => {
                 conn.web_hosting()
-                    .ok_or_else(unsupported)?
+                    .ok_or_else(no_refund)?
                     .refund_site(&resource)
                     .await
             }
             _ => {
                 conn.databases()
-                    .ok_or_else(unsupported)?
+                    .ok_or_else(no_refund)?
                     .refund_database(&resource)
                     .await
             }
@@ -1862,8 +1752,7 @@ impl Storefront for Shop {
 
     async fn holding(&self, who: &Shopper, guid: i64) -> Answer<Holding> {
         let row = self.own(who, guid).await?;
-        let server = self.stored(&row).await;
-        Ok(self.to_holding(&row, server).await)
+        Ok(self.to_holding(&row).await)
     }
 
     async fn buy(&self, who: &Shopper, purchase: &Purchase) -> Answer<Holding> {
@@ -1943,7 +1832,20 @@ impl Storefront for Shop {
         from: jiff::Timestamp,
         to: jiff::Timestamp,
     ) -> Answer<Vec<TrafficSample>> {
-        self.traffic_inner(who, guid, from, to).await
+        let span = to.as_millisecond() - from.as_millisecond();
+        if span <= 0 || span > MAX_CHART_MS {
+            return Err(refusal(
+                RefusalKind::Invalid,
+                "参数错误：end_time 须晚于 start_time，且至多 31 天",
+            ));
+        }
+        let (row, resource) = self.live_server(who, guid).await?;
+        let conn = self.connection(&row.order.account).await?;
+        conn.compute()
+            .ok_or_else(unsupported)?
+            .traffic(&resource, from, to)
+            .await
+            .map_err(|e| told(&e.into()))
     }
 
     async fn site(&self, who: &Shopper, guid: i64, action: &SiteAction) -> Answer<Vec<String>> {
@@ -2012,6 +1914,9 @@ impl Storefront for Shop {
         result
     }
 
+    /// A read of the panel about a hosting line: `offering` must be a hosting or
+    /// database product the tenant is shown (a line, downstream); its upstream is
+    /// asked on the line of the product's offer.
     async fn line_panel(
         &self,
         who: &Shopper,
@@ -2019,7 +1924,39 @@ impl Storefront for Shop {
         call: &PanelCall,
     ) -> Answer<serde_json::Value> {
         // A read: nothing written, not even an audit entry.
-        self.line_panel_inner(who, offering, call).await
+        let mut shown = false;
+        for kind in [ResourceKind::HostingSite, ResourceKind::Database] {
+            let offered = self
+                .offerings_inner(who, kind)
+                .await
+                .map_err(|e| told(&e))?;
+            if offered.iter().any(|o| o.id == offering) {
+                shown = true;
+                break;
+            }
+        }
+        let product = match shown {
+            true => self
+                .engine
+                .products(false)
+                .await
+                .map_err(|e| told(&e))?
+                .into_iter()
+                .find(|p| p.id == offering),
+            false => None,
+        }
+        .ok_or_else(|| refusal(RefusalKind::NotFound, "线路不存在或已关闭"))?;
+        let offer = product.offer.as_deref().ok_or_else(unsupported)?;
+        let conn = self.connection(&product.account).await?;
+        conn.web_hosting()
+            .ok_or_else(unsupported)?
+            .line_panel(
+                offer,
+                product.options.get("line_guid").map(String::as_str),
+                call,
+            )
+            .await
+            .map_err(|e| told(&e.into()))
     }
 
     async fn add_bundled_database(
@@ -2134,21 +2071,40 @@ impl Engine {
             idcgate_wire::sim::china::add_months_ms(row.created_ms, row.order.months)
         });
         let detail = format!("delivered: upstream order {}", order.id);
+        let patch = TenantOrderPatch {
+            resource: resource.as_deref(),
+            expires_ms: Some(expires),
+            detail: Some(&detail),
+            ..Default::default()
+        };
+        self.move_and_reread(
+            row,
+            TenantOrderState::Pending,
+            TenantOrderState::Active,
+            &patch,
+        )
+        .await
+    }
+
+    /// Moves a tenant order from `from` to `to` with `patch` (compare-and-set: one no
+    /// longer in `from` stays as it is), and reads it back as it is now.
+    async fn move_and_reread(
+        &self,
+        row: &TenantOrderRow,
+        from: TenantOrderState,
+        to: TenantOrderState,
+        patch: &TenantOrderPatch<'_>,
+    ) -> crate::Result<TenantOrderRow> {
         self.store
-            .move_tenant_order(
-                row.id,
-                TenantOrderState::Pending,
-                TenantOrderState::Active,
-                &TenantOrderPatch {
-                    resource: resource.as_deref(),
-                    expires_ms: Some(expires),
-                    detail: Some(&detail),
-                    ..Default::default()
-                },
-                now_ms(),
-            )
+            .move_tenant_order(row.id, from, to, patch, now_ms())
             .await?;
         self.reread(row.id).await
+    }
+
+    /// What tenant order `id` was paid, in fen: its charges net of money given back.
+    pub(crate) async fn tenant_order_paid(&self, id: i64) -> crate::Result<i64> {
+        let charges = self.store.tenant_order_charges(id).await?;
+        Ok(charges.iter().map(|c| c.fen).sum())
     }
 
     pub(crate) async fn reread(&self, id: i64) -> crate::Result<TenantOrderRow> {
@@ -2164,13 +2120,7 @@ impl Engine {
         row: &TenantOrderRow,
         why: &str,
     ) -> crate::Result<TenantOrderRow> {
-        let paid: i64 = self
-            .store
-            .tenant_order_charges(row.id)
-            .await?
-            .iter()
-            .map(|c| c.fen)
-            .sum();
+        let paid = self.tenant_order_paid(row.id).await?;
         if paid > 0 {
             let charge = NewCharge {
                 idem_key: format!("{}:return", row.order.idem_key),
@@ -2183,19 +2133,17 @@ impl Engine {
                 .charge_tenant_order(row.id, &charge, now_ms())
                 .await?;
         }
-        self.store
-            .move_tenant_order(
-                row.id,
-                TenantOrderState::Pending,
-                TenantOrderState::Failed,
-                &TenantOrderPatch {
-                    detail: Some(why),
-                    ..Default::default()
-                },
-                now_ms(),
-            )
-            .await?;
-        self.reread(row.id).await
+        let patch = TenantOrderPatch {
+            detail: Some(why),
+            ..Default::default()
+        };
+        self.move_and_reread(
+            row,
+            TenantOrderState::Pending,
+            TenantOrderState::Failed,
+            &patch,
+        )
+        .await
     }
 }
 
@@ -2338,9 +2286,28 @@ impl Engine {
     }
 }
 
-/// A site or database whose upstream has no such capability.
-fn site_unsupported() -> Refusal {
+/// A holding whose upstream has no capability for the operation asked.
+fn unsupported() -> Refusal {
     refusal(RefusalKind::Unsupported, "该产品的上游不支持此操作")
+}
+
+/// What serves a live site or database holding at its upstream.
+enum SiteService<'a> {
+    Hosting(&'a dyn idcgate_core::capability::WebHosting),
+    Database(&'a dyn idcgate_core::capability::Databases),
+}
+
+impl<'a> SiteService<'a> {
+    /// The capability of `conn` that serves `row`'s kind: a holding of another kind is
+    /// not found (it is no site), an upstream without the capability cannot.
+    fn of(row: &TenantOrderRow, conn: &'a dyn idcgate_core::Connection) -> Answer<Self> {
+        match row.order.kind {
+            ResourceKind::HostingSite => conn.web_hosting().map(SiteService::Hosting),
+            ResourceKind::Database => conn.databases().map(SiteService::Database),
+            _ => return Err(refusal(RefusalKind::NotFound, "未找到产品记录")),
+        }
+        .ok_or_else(unsupported)
+    }
 }
 
 #[cfg(test)]

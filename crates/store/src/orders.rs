@@ -477,16 +477,15 @@ impl OrderStore for SqlStore {
             "id" => String::new(),
             c => format!("{c} {d}, "),
         };
-        let sql = format!(
-            "SELECT {ORDER_COLUMNS}, (SELECT COUNT(*) FROM orders{where_sql}) AS total_rows
-             FROM orders{where_sql} ORDER BY {column}id {d} LIMIT {} OFFSET {}",
-            page.limit.max(0),
-            page.offset.max(0)
-        );
-        let count = format!("SELECT COUNT(*) FROM orders{where_sql}");
-        let (rows, total) = self.page_and_total(&sql, &count, &texts).await?;
-        let rows = rows.iter().map(order_from).collect::<Result<Vec<_>>>()?;
-        Ok((rows, total))
+        let of = crate::sql::PageOf {
+            columns: ORDER_COLUMNS,
+            from: "orders",
+            where_sql: &where_sql,
+            order: &format!("{column}id {d}"),
+            limit: page.limit.max(0),
+            offset: page.offset.max(0),
+        };
+        self.page_and_total(&of, &texts, order_from).await
     }
 
     async fn order_events(&self, id: i64) -> Result<Vec<OrderEvent>> {
@@ -586,17 +585,15 @@ impl OrderStore for SqlStore {
             }
             _ => String::new(),
         };
-        let sql = format!(
-            "SELECT t.id AS txn_id, t.at, t.memo, t.order_id, e.account, e.fen,
-               (SELECT COUNT(*) FROM {from}{where_sql}) AS total_rows
-             FROM {from}{where_sql} ORDER BY {column}t.id {d}, e.id {d} LIMIT {} OFFSET {}",
-            page.limit.max(0),
-            page.offset.max(0)
-        );
-        let count = format!("SELECT COUNT(*) FROM {from}{where_sql}");
-        let (rows, total) = self.page_and_total(&sql, &count, &texts).await?;
-        let lines = rows.iter().map(ledger_line).collect::<Result<Vec<_>>>()?;
-        Ok((lines, total))
+        let of = crate::sql::PageOf {
+            columns: "t.id AS txn_id, t.at, t.memo, t.order_id, e.account, e.fen",
+            from,
+            where_sql: &where_sql,
+            order: &format!("{column}t.id {d}, e.id {d}"),
+            limit: page.limit.max(0),
+            offset: page.offset.max(0),
+        };
+        self.page_and_total(&of, &texts, ledger_line).await
     }
 
     async fn ledger_sums(&self, f: &LedgerFilter, bounds: &[i64]) -> Result<Vec<i64>> {

@@ -451,23 +451,37 @@ impl SqlStore {
         format!("({})", any.join(" OR "))
     }
 
-    /// A page of `sql`'s rows, which carry `total_rows` (the count of all that match),
-    /// and that count; for a page past the end `count_sql` counts. Both bind `texts`.
-    pub(crate) async fn page_and_total(
+    /// The page `of` asks for, its rows read by `read`, and how many match in all: the
+    /// page's rows carry that count (`total_rows`, computed once beside them); a page
+    /// past the end counts apart. Both statements bind `texts`.
+    pub(crate) async fn page_and_total<T>(
         &self,
-        sql: &str,
-        count_sql: &str,
+        of: &PageOf<'_>,
         texts: &[String],
-    ) -> Result<(Vec<AnyRow>, i64)> {
-        let rows = with_texts(sql, texts).fetch_all(&self.pool).await?;
+        read: fn(&AnyRow) -> Result<T>,
+    ) -> Result<(Vec<T>, i64)> {
+        let PageOf {
+            columns,
+            from,
+            where_sql,
+            order,
+            limit,
+            offset,
+        } = of;
+        let counted = format!("SELECT COUNT(*) FROM {from}{where_sql}");
+        let sql = format!(
+            "SELECT {columns}, ({counted}) AS total_rows FROM {from}{where_sql}
+             ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+        );
+        let rows = with_texts(&sql, texts).fetch_all(&self.pool).await?;
         let total = match rows.first() {
             Some(r) => r.try_get::<i64, _>("total_rows")?,
-            None => with_texts(count_sql, texts)
+            None => with_texts(&counted, texts)
                 .fetch_one(&self.pool)
                 .await?
                 .try_get::<i64, _>(0)?,
         };
-        Ok((rows, total))
+        Ok((rows.iter().map(read).collect::<Result<_>>()?, total))
     }
 
     /// `column` in lower case, ASCII letters only, alike on both backends: SQLite's
@@ -877,6 +891,17 @@ pub(crate) fn where_sql(clauses: &[String]) -> String {
     } else {
         format!(" WHERE {}", clauses.join(" AND "))
     }
+}
+
+/// One page of a listing: `columns` of `from` (a table, or a join) where `where_sql`
+/// holds (empty, or led by ` WHERE`), in `order`, `limit` rows from `offset` on.
+pub(crate) struct PageOf<'a> {
+    pub columns: &'a str,
+    pub from: &'a str,
+    pub where_sql: &'a str,
+    pub order: &'a str,
+    pub limit: i64,
+    pub offset: i64,
 }
 
 /// `sql` with `texts` bound in their order.

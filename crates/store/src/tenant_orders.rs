@@ -15,7 +15,8 @@
 
 use crate::migrations::Dialect;
 use crate::orders::insert_transaction;
-use crate::{kind_of, parsed, ReadRows, Result, SqlStore, StoreError, Table};
+use crate::sql::with_texts;
+use crate::{first_column, kind_of, parsed, ReadRows, Result, SqlStore, StoreError, Table};
 use async_trait::async_trait;
 use idcgate_core::ledger::{Entry, LedgerAccount, Transaction};
 use idcgate_core::ResourceKind;
@@ -755,21 +756,17 @@ impl TenantOrderStore for SqlStore {
             f.limit.unwrap_or(1000).clamp(1, i64::MAX),
             f.offset.unwrap_or(0).max(0)
         );
-        let mut q = sqlx::query(&sql);
-        for v in values {
-            q = q.bind(v);
-        }
-        q.read_all(&self.pool, order_from).await
+        with_texts(&sql, &values)
+            .read_all(&self.pool, order_from)
+            .await
     }
 
     async fn count_tenant_orders(&self, f: &TenantOrderFilter) -> Result<i64> {
         let (clause, values) = f.clause();
         let sql = format!("SELECT COUNT(*) FROM tenant_orders {clause}");
-        let mut q = sqlx::query(&sql);
-        for v in values {
-            q = q.bind(v);
-        }
-        Ok(q.fetch_one(&self.pool).await?.try_get(0)?)
+        with_texts(&sql, &values)
+            .read_one(&self.pool, first_column)
+            .await
     }
 
     async fn page_tenant_orders(
@@ -777,15 +774,15 @@ impl TenantOrderStore for SqlStore {
         f: &TenantOrderFilter,
     ) -> Result<(Vec<TenantOrderRow>, i64)> {
         let (clause, values) = f.clause();
-        let sql = format!(
-            "SELECT {ORDER_COLUMNS}, (SELECT COUNT(*) FROM tenant_orders {clause}) AS total_rows
-             FROM tenant_orders {clause} ORDER BY id LIMIT {} OFFSET {}",
-            f.limit.unwrap_or(1000).clamp(1, i64::MAX),
-            f.offset.unwrap_or(0).max(0)
-        );
-        let count_sql = format!("SELECT COUNT(*) FROM tenant_orders {clause}");
-        let (rows, total) = self.page_and_total(&sql, &count_sql, &values).await?;
-        Ok((rows.iter().map(order_from).collect::<Result<_>>()?, total))
+        let of = crate::sql::PageOf {
+            columns: ORDER_COLUMNS,
+            from: "tenant_orders",
+            where_sql: &format!(" {clause}"),
+            order: "id",
+            limit: f.limit.unwrap_or(1000).clamp(1, i64::MAX),
+            offset: f.offset.unwrap_or(0).max(0),
+        };
+        self.page_and_total(&of, &values, order_from).await
     }
 
     async fn tenant_order_charges(&self, id: i64) -> Result<Vec<TenantCharge>> {

@@ -26,6 +26,18 @@ fn event(key: &str, at_ms: i64) -> NewEvent {
     }
 }
 
+/// Asserts that `owner` claims nothing at `now_ms` (for a lease until `until_ms`).
+async fn claims_nothing(s: &SqlStore, owner: &str, now_ms: i64, until_ms: i64) {
+    let claimed = s
+        .claim_deliveries(owner, now_ms, until_ms, 10)
+        .await
+        .unwrap();
+    assert!(
+        claimed.is_empty(),
+        "{owner} claimed at {now_ms}: {claimed:?}"
+    );
+}
+
 fn channels() -> Vec<String> {
     vec!["mail".into(), "hook".into()]
 }
@@ -66,11 +78,7 @@ async fn deliveries_are_claimed_once_retried_when_due_and_logged(db: &TestDb) {
         .unwrap()
         .unwrap();
     // Not due before the event.
-    assert!(s
-        .claim_deliveries("a", 999, 5_000, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    claims_nothing(s, "a", 999, 5_000).await;
     let claims = join_all(vec![
         s.claim_deliveries("a", 1_000, 5_000, 10),
         other.claim_deliveries("b", 1_000, 5_000, 10),
@@ -87,11 +95,7 @@ async fn deliveries_are_claimed_once_retried_when_due_and_logged(db: &TestDb) {
     ids.dedup();
     assert_eq!(ids.len(), 2);
     // Claimed: nobody else gets them while the lease holds.
-    assert!(s
-        .claim_deliveries("c", 4_000, 9_000, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    claims_nothing(s, "c", 4_000, 9_000).await;
     let (mail, hook) = {
         let ds = s.deliveries_of(id).await.unwrap();
         (ds[0].id, ds[1].id)
@@ -110,11 +114,7 @@ async fn deliveries_are_claimed_once_retried_when_due_and_logged(db: &TestDb) {
     .await
     .unwrap();
     // The retry waits for its time, then is claimable (the lease was given back).
-    assert!(s
-        .claim_deliveries("c", 1_999, 9_000, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    claims_nothing(s, "c", 1_999, 9_000).await;
     let again = s.claim_deliveries("c", 2_000, 9_000, 10).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!((again[0].id, again[0].attempts), (hook, 1));
@@ -147,11 +147,7 @@ async fn deliveries_are_claimed_once_retried_when_due_and_logged(db: &TestDb) {
         .iter()
         .all(|a| a.event_id == id && a.subject == "subject of k1"));
     // Nothing is pending any more, and the log cannot be rewritten.
-    assert!(s
-        .claim_deliveries("c", 99_000, 99_999, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    claims_nothing(s, "c", 99_000, 99_999).await;
     db.assert_refused(&[
         "UPDATE notify_attempts SET detail = 'x'",
         "DELETE FROM notify_attempts",
@@ -168,11 +164,7 @@ async fn deliveries_are_claimed_once_retried_when_due_and_logged(db: &TestDb) {
         .await
         .unwrap()
         .unwrap();
-    assert!(s
-        .claim_deliveries("c", 15_000, 30_000, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    claims_nothing(s, "c", 15_000, 30_000).await;
     let late = s.claim_deliveries("c", 20_001, 30_000, 10).await.unwrap();
     assert_eq!(late[0].event.id, id2);
     // The dead owner's late attempt is logged but does not move the new owner's claim.

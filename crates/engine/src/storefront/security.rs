@@ -7,7 +7,7 @@
 use super::{refusal, told, Shop};
 use crate::{EngineError, Result};
 use idcgate_core::storefront::{Answer, RefusalKind, Shopper};
-use idcgate_core::{FirewallRule, FirewallRuleSpec, ResourceKind};
+use idcgate_core::{FirewallRule, FirewallRuleSpec};
 use std::sync::Arc;
 
 fn upstream(e: idcgate_core::Error) -> idcgate_core::storefront::Refusal {
@@ -56,10 +56,7 @@ impl Shop {
     /// The tenant's active server holding `guid`; the same refusals as every per-order
     /// action (another tenant's is not found).
     async fn tenant_server(&self, who: &Shopper, guid: i64) -> Answer<TenantServer> {
-        let (row, resource) = self.live(who, guid).await?;
-        if row.order.kind != ResourceKind::Server {
-            return Err(refusal(RefusalKind::Unsupported, "该订单不是服务器"));
-        }
+        let (row, resource) = self.live_server(who, guid).await?;
         let account = row.order.account;
         let conn = self.compute_of(&account).await.map_err(|e| told(&e))?;
         Ok(TenantServer {

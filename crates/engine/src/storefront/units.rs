@@ -6,8 +6,8 @@
 //! journal orders carried (its create and each upgrade), so a lost answer counts once
 //! the journal settles it, and the same `client_order_id` again adds nothing.
 
-use super::{told, upgrade_charge, upgrade_term, Paid, Shop};
-use crate::catalog::{unit_options, Basis, Product, QUOTE_TARGET};
+use super::{told, Paid, Shop};
+use crate::catalog::{unit_options, Basis, Product};
 use idcgate_core::purchase::{Operation, PurchaseRequest};
 use idcgate_core::storefront::{Answer, Holding, RefusalKind, Shopper};
 use idcgate_core::units::{Unit, UnitOffer, Units, MAX_UNITS};
@@ -143,10 +143,7 @@ impl Shop {
     ) -> Answer<Holding> {
         Self::may_buy(who)?;
         let coid = Self::check_client_id("client_order_id", client_order_id)?;
-        let (row, resource) = self.live(who, guid).await?;
-        if row.order.kind != ResourceKind::Server {
-            return Err(refusal(RefusalKind::Unsupported, "该订单不是服务器"));
-        }
+        let (row, resource) = self.live_server(who, guid).await?;
         let add: Units = add
             .iter()
             .filter(|(_, n)| **n > 0)
@@ -185,7 +182,7 @@ impl Shop {
             if matches!(paid, Paid::Before(..)) {
                 self.read_sold(&row).await;
             }
-            let mut h = self.to_holding(&row, self.stored(&row).await).await;
+            let mut h = self.to_holding(&row).await;
             h.charged = paid.charged();
             return Ok(h);
         }
@@ -198,32 +195,12 @@ impl Shop {
         let product = self.product_of(&row).await?;
         let have = self.units_priced(&row).await?;
         let new = product.add_units(&have, &add).map_err(|e| told(&e))?;
-        let (term, end) = upgrade_term(&row)?;
-        // Both configurations at the tenant's price for the order's own term, so the
-        // term's discount applies to the units as it did to the purchase; then the
-        // difference for the time left, as an upgrade to another product pays it.
-        let (_, _, from_fen) = self
-            .price_units(
-                who,
-                &product,
-                &product.purchase_with(QUOTE_TARGET, term, &have),
-                &have,
-            )
+        // Priced as an upgrade to another product is: the term's discount applies to
+        // the units as it did to the purchase.
+        let nothing = "升级金额为零，不可升级 (the units cost nothing for the time left)";
+        let fen = self
+            .upgrade_charge(who, &row, (&product, &have), (&product, &new), nothing)
             .await?;
-        let (_, _, to_fen) = self
-            .price_units(
-                who,
-                &product,
-                &product.purchase_with(QUOTE_TARGET, term, &new),
-                &new,
-            )
-            .await?;
-        let fen = upgrade_charge(
-            to_fen - from_fen,
-            term,
-            end,
-            "升级金额为零，不可升级 (the units cost nothing for the time left)",
-        )?;
         let what: Vec<String> = add
             .iter()
             .map(|(u, n)| format!("{n} {}", u.measure()))
