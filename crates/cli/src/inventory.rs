@@ -658,7 +658,7 @@ fn line_of(r: &idcgate_core::DnsRecord) -> String {
 async fn token(out: &Out, engine: &Engine, cmd: TokenCmd) -> Result<()> {
     match cmd {
         TokenCmd::Create { name, scope } => {
-            let scope = Scope::parse(&scope)
+            let scope = Scope::from_word(&scope)
                 .ok_or_else(|| anyhow!("scope must be read, operate or admin"))?;
             let (info, token) = engine.create_token(&actor(), &name, scope).await?;
             out.message(

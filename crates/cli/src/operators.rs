@@ -57,7 +57,8 @@ pub enum UserCmd {
 }
 
 pub fn parse_role(s: &str) -> Result<Role> {
-    Role::parse(s).ok_or_else(|| anyhow!("unknown role {s:?}: admin, operator, finance or viewer"))
+    Role::from_word(s)
+        .ok_or_else(|| anyhow!("unknown role {s:?}: admin, operator, finance or viewer"))
 }
 
 fn new_password(from_stdin: bool) -> Result<(String, bool)> {

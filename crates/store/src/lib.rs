@@ -119,25 +119,12 @@ pub enum ChangeKind {
     Returned,
 }
 
-impl ChangeKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            ChangeKind::Added => "added",
-            ChangeKind::Changed => "changed",
-            ChangeKind::Gone => "gone",
-            ChangeKind::Returned => "returned",
-        }
-    }
-    fn parse(s: &str) -> Result<Self> {
-        Ok(match s {
-            "added" => ChangeKind::Added,
-            "changed" => ChangeKind::Changed,
-            "gone" => ChangeKind::Gone,
-            "returned" => ChangeKind::Returned,
-            _ => return Err(StoreError::Corrupt(format!("unknown change kind {s:?}"))),
-        })
-    }
-}
+idcgate_core::word_enum!(ChangeKind {
+    Added => "added",
+    Changed => "changed",
+    Gone => "gone",
+    Returned => "returned",
+});
 
 /// The outcome of recording one observed resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,12 +270,6 @@ pub enum Scope {
 }
 
 idcgate_core::word_enum!(Scope { Read => "read", Operate => "operate", Admin => "admin" });
-
-impl Scope {
-    pub fn parse(s: &str) -> Option<Scope> {
-        Scope::ALL.into_iter().find(|scope| scope.as_str() == s)
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenInfo {

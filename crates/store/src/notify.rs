@@ -42,22 +42,15 @@ pub enum DeliveryState {
     Failed,
 }
 
-impl DeliveryState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryState::Pending => "pending",
-            DeliveryState::Sent => "sent",
-            DeliveryState::Failed => "failed",
-        }
-    }
+idcgate_core::word_enum!(DeliveryState {
+    Pending => "pending",
+    Sent => "sent",
+    Failed => "failed",
+});
 
+impl DeliveryState {
     fn parse(s: &str) -> Result<Self> {
-        match s {
-            "pending" => Ok(DeliveryState::Pending),
-            "sent" => Ok(DeliveryState::Sent),
-            "failed" => Ok(DeliveryState::Failed),
-            other => Err(StoreError::Corrupt(format!("delivery state {other:?}"))),
-        }
+        crate::parsed(DeliveryState::from_word, "delivery state", s)
     }
 }
 

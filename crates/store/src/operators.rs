@@ -34,12 +34,6 @@ idcgate_core::word_enum!(Role {
     Viewer => "viewer",
 });
 
-impl Role {
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
-
 /// One operator as stored. The password hash is opaque and never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct OperatorRow {
@@ -76,14 +70,10 @@ pub enum SessionStage {
     Full,
 }
 
-impl SessionStage {
-    fn as_str(self) -> &'static str {
-        match self {
-            SessionStage::SecondFactor => "second_factor",
-            SessionStage::Full => "full",
-        }
-    }
-}
+idcgate_core::word_enum!(SessionStage {
+    SecondFactor => "second_factor",
+    Full => "full",
+});
 
 /// A live session, with its operator's role as it is now (a role changed while logged
 /// in takes effect on the next request).
@@ -170,7 +160,7 @@ fn operator_from_row(r: &AnyRow) -> Result<OperatorRow> {
     let role: String = r.try_get("role")?;
     Ok(read_row!(r => OperatorRow {
         name,
-        role = parsed(Role::parse, "role", &role)?,
+        role = parsed(Role::from_word, "role", &role)?,
         password_hash,
         totp_enabled = r.try_get::<i64, _>("totp_enabled")? != 0,
         failed_logins,
@@ -464,13 +454,9 @@ impl OperatorStore for SqlStore {
         let stage: String = row.try_get("stage")?;
         Ok(Some(read_row!(row => SessionRow {
             operator,
-            role = parsed(Role::parse, "role", &role)?,
+            role = parsed(Role::from_word, "role", &role)?,
             csrf,
-            stage = match stage.as_str() {
-                "full" => SessionStage::Full,
-                "second_factor" => SessionStage::SecondFactor,
-                other => return Err(StoreError::Corrupt(format!("session stage {other:?}"))),
-            },
+            stage = parsed(SessionStage::from_word, "session stage", &stage)?,
             totp_enabled = row.try_get::<i64, _>("totp_enabled")? != 0,
             created_at_ms = created,
             last_seen_ms = seen,

@@ -39,13 +39,7 @@ idcgate_core::word_enum!(TenantState {
     Removed => "removed",
 });
 
-impl TenantState {
-    pub fn parse(s: &str) -> Option<Self> {
-        TenantState::ALL
-            .into_iter()
-            .find(|state| state.as_str() == s)
-    }
-}
+impl TenantState {}
 
 /// A tenant's secret. It exists in clear only between its creation and the moment it
 /// is shown; it has no `Display` or `Serialize`, and its `Debug` shows nothing.
@@ -146,14 +140,10 @@ pub enum ProductState {
     Retired,
 }
 
-impl ProductState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProductState::OnSale => "on_sale",
-            ProductState::Retired => "retired",
-        }
-    }
-}
+idcgate_core::word_enum!(ProductState {
+    OnSale => "on_sale",
+    Retired => "retired",
+});
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewProduct {
@@ -270,7 +260,7 @@ fn tenant_from(r: &AnyRow) -> Result<TenantRow> {
     Ok(read_row!(r => TenantRow {
         name,
         appid,
-        state = parsed(TenantState::parse, "tenant state", &state)?,
+        state = parsed(TenantState::from_word, "tenant state", &state)?,
         price_level,
         credit_limit_fen,
         created_ms: "created_at",
@@ -304,11 +294,7 @@ fn product_from(r: &AnyRow) -> Result<ProductRow> {
             options = json("options")?,
             rule = json("rule")?,
         }),
-        state = match state.as_str() {
-            "on_sale" => ProductState::OnSale,
-            "retired" => ProductState::Retired,
-            _ => return Err(StoreError::Corrupt(format!("product state {state:?}"))),
-        },
+        state = parsed(ProductState::from_word, "product state", &state)?,
         created_ms: "created_at",
         updated_ms: "updated_at",
     }))

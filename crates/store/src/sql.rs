@@ -945,7 +945,7 @@ fn token_from_row(r: &AnyRow) -> Result<TokenInfo> {
     Ok(read_row!(r => TokenInfo {
         id,
         name,
-        scope = parsed(Scope::parse, "scope", &scope)?,
+        scope = parsed(Scope::from_word, "scope", &scope)?,
         created_at_ms: "created_at",
         revoked = revoked.is_some(),
     }))
@@ -1284,7 +1284,7 @@ impl Store for SqlStore {
                         .parse()
                         .map_err(|e: idcgate_core::Error| StoreError::Corrupt(e.to_string()))?,
                     key: "rkey",
-                    change = ChangeKind::parse(&change)?,
+                    change = parsed(ChangeKind::from_word, "unknown change kind", &change)?,
                     at_ms: "at",
                     before = parse(r.try_get("before_data")?)?,
                     after = parse(r.try_get("after_data")?)?,

@@ -37,26 +37,12 @@ pub enum TenantOrderState {
     Refunded,
 }
 
-impl TenantOrderState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TenantOrderState::Pending => "pending",
-            TenantOrderState::Active => "active",
-            TenantOrderState::Failed => "failed",
-            TenantOrderState::Refunded => "refunded",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "pending" => TenantOrderState::Pending,
-            "active" => TenantOrderState::Active,
-            "failed" => TenantOrderState::Failed,
-            "refunded" => TenantOrderState::Refunded,
-            _ => return None,
-        })
-    }
-}
+idcgate_core::word_enum!(TenantOrderState {
+    Pending => "pending",
+    Active => "active",
+    Failed => "failed",
+    Refunded => "refunded",
+});
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewTenantOrder {
@@ -293,7 +279,7 @@ fn order_from(r: &AnyRow) -> Result<TenantOrderRow> {
             client_order_id,
             client_user_id,
         }),
-        state = parsed(TenantOrderState::parse, "tenant order state", &state)?,
+        state = parsed(TenantOrderState::from_word, "tenant order state", &state)?,
         resource,
         expires_ms: "expires_at",
         detail,

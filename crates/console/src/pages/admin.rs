@@ -479,7 +479,7 @@ struct TokenForm {
 async fn create_token(State(c): State<Console>, op: Op, form: FormIn<TokenForm>) -> Page {
     let f = op.submitted(Act::Administer, form)?;
     let name = f.name.trim();
-    let scope = Scope::parse(f.scope.trim()).ok_or_else(|| {
+    let scope = Scope::from_word(f.scope.trim()).ok_or_else(|| {
         layout::bad_input(
             &op,
             op.t(
@@ -795,7 +795,7 @@ fn operator_path(op: &Op, name: NameIn) -> Result<String, Refusal> {
 }
 
 fn parse_role(op: &Op, s: &str) -> Result<Role, Refusal> {
-    Role::parse(s.trim()).ok_or_else(|| {
+    Role::from_word(s.trim()).ok_or_else(|| {
         layout::bad_input(
             op,
             op.t(

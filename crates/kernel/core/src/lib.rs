@@ -63,8 +63,9 @@ macro_rules! debug_shows {
 }
 
 /// A closed set of unit variants, each written as one fixed word: `ALL` (in the order
-/// given), `as_str` and `Display` as that word. Parsing stays with each type, since
-/// types differ in case, aliases and the error a wrong word gets.
+/// given), `as_str` and `Display` as that word, and `from_word`, the variant written
+/// exactly so. Reading what people type stays with each type, since types differ in
+/// case, aliases and the error a wrong word gets.
 ///
 /// ```
 /// #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,6 +73,8 @@ macro_rules! debug_shows {
 /// idcgate_core::word_enum!(Light { Red => "red", Green => "green" });
 /// assert_eq!(Light::ALL, [Light::Red, Light::Green]);
 /// assert_eq!(Light::Green.to_string(), "green");
+/// assert_eq!(Light::from_word("red"), Some(Light::Red));
+/// assert_eq!(Light::from_word("Red"), None);
 /// ```
 #[macro_export]
 macro_rules! word_enum {
@@ -82,6 +85,13 @@ macro_rules! word_enum {
             pub fn as_str(self) -> &'static str {
                 match self {
                     $($ty::$variant => $word),+
+                }
+            }
+
+            pub fn from_word(word: &str) -> Option<Self> {
+                match word {
+                    $($word => Some($ty::$variant),)+
+                    _ => None,
                 }
             }
         }
