@@ -347,10 +347,16 @@ fn http_with(
     let mut auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        auth.push_str("Content-Type: application/json\r\n");
+    }
     for (k, v) in headers {
         auth.push_str(&format!("{k}: {v}\r\n"));
     }
-    write!(s, "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
     let mut resp = String::new();
     s.read_to_string(&mut resp).unwrap();
     let code = resp.split_whitespace().nth(1).unwrap().parse().unwrap();
@@ -979,6 +985,22 @@ fn tenants_and_the_catalog_through_cli_and_rest() {
     );
     let rekeyed = json(&["tenant", "rekey", "sandbox-tenant", "--yes"]);
     let sandbox_key = rekeyed["appkey"].as_str().unwrap().to_string();
+
+    // The README's downstream purchase, as written there: line 7 is the Zonkvm cloud
+    // line, bought with the sandbox tenant's key.
+    let form = format!(
+        "appid={}&appkey={sandbox_key}&action=create_order&obj_type=create_server\
+         &line_guid=7&system_guid=7&order_id=readme-1\
+         &content=%7B%22cpu%22%3A1%2C%22ram%22%3A1%2C%22months%22%3A1%7D",
+        sandbox["appid"].as_str().unwrap()
+    );
+    let urlencoded = [("Content-Type", "application/x-www-form-urlencoded")];
+    let downstream = format!("{}/api/same/index", server.url);
+    let (code, body) = http_with("POST", &downstream, None, &urlencoded, Some(&form));
+    assert_eq!(code, 200, "{body}");
+    let bought: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(bought["code"], 1, "{bought}");
+    assert_eq!(bought["data"]["order_id"], "readme-1", "{bought}");
     for _ in 0..2 {
         let t = json(&[
             "tenant",
