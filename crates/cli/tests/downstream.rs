@@ -430,6 +430,27 @@ async fn attacks_are_refused_with_nothing_charged_or_changed(db: &TestDb) {
             "price in content",
             content(r#"{"cpu":1,"ram":1,"months":1,"price":0}"#),
         ),
+        // A field given twice was read as one of its copies (QA): 12 months charged
+        // where the first copy said 1. Here the copy read would be the affordable one.
+        (
+            "months twice in content",
+            content(r#"{"cpu":1,"ram":1,"months":12,"months":1}"#),
+        ),
+        (
+            "months beside content",
+            base(&[
+                ("content", r#"{"cpu":1,"ram":1,"months":12}"#.into()),
+                ("content[months]", "1".into()),
+            ]),
+        ),
+        (
+            "two order ids",
+            base(&[
+                ("content", good_content.into()),
+                ("order_id", "twice-1".into()),
+                ("order_id", "twice-2".into()),
+            ]),
+        ),
         ("zero months", content(r#"{"cpu":1,"ram":1,"months":0}"#)),
         (
             "negative months",

@@ -261,8 +261,8 @@ async fn a_renewal_asked_again_answers_what_the_first_charged(db: &TestDb) {
     assert_books_balance(&r.i.engine).await;
 }
 
-/// Not per backend: nothing here reaches the store, and the slow case waits out
-/// `BODY_TIMEOUT` once.
+/// Not per backend: nothing here reaches the store, and the slow cases wait out
+/// `guard::BODY_TIMEOUT` once, together.
 #[tokio::test]
 async fn an_unreadable_body_is_refused_in_the_envelope() {
     use std::time::{Duration, Instant};
@@ -279,22 +279,35 @@ async fn an_unreadable_body_is_refused_in_the_envelope() {
     let v: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["code"], 0, "{v}");
     assert!(v["msg"].as_str().unwrap().contains("larger"), "{v}");
-    // A body announced and never sent: answered once the body timeout passes, not held.
-    let mut s = tokio::net::TcpStream::connect(r.i.addr).await.unwrap();
-    s.write_all(b"POST /api/same/index HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\nConnection: close\r\n\r\nappid=1")
-        .await
-        .unwrap();
-    let started = Instant::now();
-    let mut out = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(60), s.read_to_end(&mut out)).await;
-    assert!(read.is_ok(), "still held after {:?}", started.elapsed());
-    let text = String::from_utf8_lossy(&out);
-    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
-    assert!(text.contains(r#""code":0"#), "{text}");
-    assert!(
-        started.elapsed() < Duration::from_secs(45),
-        "{:?}",
-        started.elapsed()
+    // A body announced and never sent: answered once the body timeout passes, not held;
+    // at the endpoint in its envelope, and at the REST API (which had no such limit)
+    // as a JSON error, both in the one wait.
+    let (_, token) =
+        r.i.engine
+            .create_token("test", "slow-body", idcgate_store::Scope::Admin)
+            .await
+            .unwrap();
+    let stalled = |head: String| async move {
+        let mut s = tokio::net::TcpStream::connect(r.i.addr).await.unwrap();
+        s.write_all(head.as_bytes()).await.unwrap();
+        let started = Instant::now();
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(60), s.read_to_end(&mut out)).await;
+        assert!(read.is_ok(), "still held after {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(45),
+            "{:?}",
+            started.elapsed()
+        );
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    let (endpoint, rest) = tokio::join!(
+        stalled("POST /api/same/index HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\nConnection: close\r\n\r\nappid=1".into()),
+        stalled(format!("POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nIdempotency-Key: slow-1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n{{\"a"))
     );
+    assert!(endpoint.starts_with("HTTP/1.1 200"), "{endpoint}");
+    assert!(endpoint.contains(r#""code":0"#), "{endpoint}");
+    assert!(rest.starts_with("HTTP/1.1 400"), "{rest}");
+    assert!(rest.contains("did not arrive within 30 s"), "{rest}");
     db.cleanup().await;
 }

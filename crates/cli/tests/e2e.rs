@@ -1052,6 +1052,18 @@ fn tenants_and_the_catalog_through_cli_and_rest() {
     let (code, again) = http_with("POST", &topups, Some(&admin), &k, Some(pay));
     assert_eq!(code, 200, "{again}");
     assert!(again.contains("\"repeated\":true"), "{again}");
+    // An amount is written as people write money: `1e3` moved a thousand (QA).
+    for amount in ["1e3", " 5", "1_000", ".5"] {
+        let pay = format!(r#"{{"amount":"{amount}"}}"#);
+        let k = [("Idempotency-Key", "e2e-rest-odd")];
+        let (code, body) = http_with("POST", &topups, Some(&admin), &k, Some(&pay));
+        assert_eq!(code, 400, "{amount}: {body}");
+    }
+    assert!(err(&idcgate(
+        &data,
+        &["tenant", "topup", "acme", "1e3", "--yes"]
+    ))
+    .contains("1e3"));
     let (code, body) = http(
         "GET",
         &format!("{api}/products/west-host-l1/price?tenant=sandbox-tenant&months=24"),

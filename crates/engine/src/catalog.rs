@@ -13,6 +13,7 @@
 
 use crate::tenants::check_name;
 use crate::{now_ms, Engine, EngineError, Result};
+use idcgate_core::money::plain_decimal;
 use idcgate_core::purchase::{Operation, PurchaseRequest};
 use idcgate_core::units::{Unit, Units, MAX_UNITS};
 use idcgate_core::{Error, Money, ResourceKind};
@@ -49,6 +50,7 @@ const MAX_MONTHLY_YUAN: i64 = 1_000_000;
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     /// The upstream's cost of the term, plus this many percent.
+    #[serde(deserialize_with = "percent")]
     Markup(Decimal),
     /// This much a month, whatever the upstream asks.
     Fixed(Money),
@@ -66,7 +68,7 @@ impl FromStr for Basis {
             ))
         };
         let basis = match s.strip_suffix('%') {
-            Some(p) => Basis::Markup(Decimal::from_str(p.trim()).map_err(|_| bad())?),
+            Some(p) => Basis::Markup(plain_decimal(p.trim()).ok_or_else(bad)?),
             None => Basis::Fixed(s.parse().map_err(|_| bad())?),
         };
         basis.check()?;
@@ -105,6 +107,23 @@ impl Basis {
     }
 }
 
+/// A percentage as `plain_decimal` reads it: `1e2` is not 100.
+fn percent<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Decimal, D::Error> {
+    let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+    plain_decimal(&text).ok_or_else(|| {
+        serde::de::Error::custom(format!("{text:?} is not a percentage like 20 or 12.5"))
+    })
+}
+
+fn percents<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<BTreeMap<u32, Decimal>, D::Error> {
+    #[derive(Deserialize)]
+    struct Pct(#[serde(deserialize_with = "percent")] Decimal);
+    let map = BTreeMap::<u32, Pct>::deserialize(d)?;
+    Ok(map.into_iter().map(|(k, Pct(v))| (k, v)).collect())
+}
+
 /// How a product is priced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -116,7 +135,11 @@ pub struct PriceRule {
     pub levels: BTreeMap<String, Basis>,
     /// Months → percent off, for that term and longer ones (the longest threshold the
     /// term reaches applies).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "percents"
+    )]
     pub discounts: BTreeMap<u32, Decimal>,
     /// The terms offered, in months; empty: whatever the upstream sells.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -155,7 +178,7 @@ impl PriceRule {
             let parsed = d.split_once('=').and_then(|(m, p)| {
                 let months = m.trim().parse::<u32>().ok()?;
                 let p = p.trim();
-                let pct = Decimal::from_str(p.strip_suffix('%').unwrap_or(p).trim()).ok()?;
+                let pct = plain_decimal(p.strip_suffix('%').unwrap_or(p).trim())?;
                 Some((months, pct))
             });
             let (months, pct) = parsed.ok_or_else(|| {

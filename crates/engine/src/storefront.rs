@@ -94,7 +94,15 @@ fn told(e: &EngineError) -> Refusal {
                 "上游暂时无法处理，请稍后再试 (the upstream refused or could not be reached)",
             ),
         },
-        EngineError::Invalid(m) | EngineError::Conflict(m) => refusal(RefusalKind::Invalid, m.clone()),
+        // Written for the operator: they name our upstream accounts, journal orders and
+        // upstream prices, none of which a tenant is told.
+        EngineError::Invalid(m) | EngineError::Conflict(m) => {
+            tracing::info!(reason = %m, "a tenant's request refused");
+            refusal(
+                RefusalKind::Invalid,
+                "该操作当前无法完成，请稍后再试 (this cannot be done now; ask again later)",
+            )
+        }
         EngineError::InvalidInput { field, reason } => {
             refusal(RefusalKind::Invalid, format!("参数错误：{field} {reason}"))
         }
@@ -958,8 +966,29 @@ impl Shop {
             .await?;
         let charged = paid.charged();
         let Paid::Now(order, _) = paid else {
-            // The same renewal again: the end it has is the one to show.
-            let mut h = self.to_holding(&row).await;
+            // The same renewal again, maybe while the first is still writing its end:
+            // the order as it is now, with the upstream's end where it reads one (never
+            // the end read before this renewal was paid).
+            let row = self.engine.reread(row.id).await.map_err(|e| told(&e))?;
+            let upstream_end = self
+                .read_sold(&row)
+                .await
+                .and_then(|s| s.expires_at)
+                .map(|t| t.as_millisecond())
+                .filter(|t| row.expires_ms.is_none_or(|e| *t > e));
+            let mut h = match upstream_end {
+                Some(expires) => {
+                    self.patch_live(
+                        &row,
+                        &TenantOrderPatch {
+                            expires_ms: Some(expires),
+                            ..Default::default()
+                        },
+                    )
+                    .await?
+                }
+                None => self.to_holding(&row).await,
+            };
             h.charged = charged;
             return Ok(h);
         };
@@ -1074,13 +1103,17 @@ impl Shop {
     /// What the tenant was charged for the upgrade of `row` under `key`, if it was
     /// asked for before.
     async fn upgrade_charged(&self, row: &TenantOrderRow, key: &str) -> Answer<Option<i64>> {
-        let charges = self
-            .engine
+        let charges = self.charges(row).await?;
+        Ok(charges.iter().find(|c| c.idem_key == key).map(|c| c.fen))
+    }
+
+    /// Every charge and return of `row`, oldest first.
+    async fn charges(&self, row: &TenantOrderRow) -> Answer<Vec<idcgate_store::TenantCharge>> {
+        self.engine
             .store
             .tenant_order_charges(row.id)
             .await
-            .map_err(|e| told(&e.into()))?;
-        Ok(charges.iter().find(|c| c.idem_key == key).map(|c| c.fen))
+            .map_err(|e| told(&e.into()))
     }
 
     /// The upgrade under `key` asked again, for the `fen` it was charged: the journal
@@ -1341,11 +1374,7 @@ impl Shop {
         // The document's rule: an expired order is deleted with nothing back; else the
         // unused share of what was paid goes back. Worked out before the upstream call
         // so the answer and the books agree whatever time the call takes.
-        let paid = self
-            .engine
-            .tenant_order_paid(row.id)
-            .await
-            .map_err(|e| told(&e))?;
+        let paid = self.refundable_paid(&row).await?;
         let back = match (state, row.expires_ms) {
             (HoldingState::Active, Some(end)) if end > row.created_ms => {
                 let span = i128::from(end - row.created_ms);
@@ -1434,6 +1463,69 @@ impl Shop {
             tracing::warn!(error = %e, "could not mark a refunded server gone");
         }
         Ok(Money::from_fen(back))
+    }
+
+    /// What a refund of `row` prorates, in fen: its create charge (net of any return)
+    /// and the renewals and upgrades the journal saw succeed. A follow-up the upstream
+    /// refused is given back whole first, under the return key its own path uses (so
+    /// once, whichever comes first): a refunded order takes no renewal asked again. A
+    /// follow-up still being placed is never counted: its own return, should its
+    /// upstream call fail once the resource is gone, would give that money back a
+    /// second time. While one is in flight (charged, its journal order not settled)
+    /// the refund is refused as unsettled, so the tenant does not lose the share of a
+    /// renewal about to succeed.
+    async fn refundable_paid(&self, row: &TenantOrderRow) -> Answer<i64> {
+        let charges = self.charges(row).await?;
+        let create = create_key(&row.order.idem_key);
+        let create_return = format!("{}:return", row.order.idem_key);
+        let mut paid = 0;
+        for c in &charges {
+            if c.idem_key == create || c.idem_key == create_return {
+                paid += c.fen;
+                continue;
+            }
+            // A follow-up's return is settled with its charge below.
+            if c.fen < 0 {
+                continue;
+            }
+            let returned = format!("{}:return", c.idem_key);
+            if charges.iter().any(|r| r.idem_key == returned) {
+                continue;
+            }
+            let journal = self
+                .engine
+                .store
+                .order_by_key(&c.idem_key)
+                .await
+                .map_err(|e| told(&e.into()))?;
+            match journal.map(|o| o.state) {
+                Some(OrderState::Succeeded) => paid += c.fen,
+                Some(OrderState::Failed) => {
+                    let back = NewCharge {
+                        idem_key: returned,
+                        what: "return".into(),
+                        fen: -c.fen,
+                        months: 0,
+                        memo: format!(
+                            "{} of tenant order {} returned: the upstream refused",
+                            c.what, row.id
+                        ),
+                    };
+                    self.engine
+                        .store
+                        .charge_tenant_order(row.id, &back, now_ms())
+                        .await
+                        .map_err(|e| told(&e.into()))?;
+                }
+                Some(OrderState::Pending | OrderState::Submitted | OrderState::Unknown) | None => {
+                    return Err(refusal(
+                        RefusalKind::Unsettled,
+                        "该订单有续费或升级尚未完成，请稍后再退款 (a renewal or upgrade of this order is not settled yet; ask again later)",
+                    ));
+                }
+            }
+        }
+        Ok(paid)
     }
 
     async fn offerings_inner(

@@ -51,6 +51,7 @@ both_backends!(
     a_refund_is_written_whole_or_not_at_all,
     a_lost_upgrade_is_charged_once_and_moves_the_order_when_asked_again,
     a_lost_renewal_the_upstream_refused_gives_the_money_back_once,
+    a_refund_waits_for_a_renewal_in_flight_and_never_gives_it_back_twice,
     console_password_and_firewall_rules_reach_the_tenants_own_server_only,
     the_panels_pass_through_on_the_tenants_own_site_and_database_only,
     a_site_and_a_database_upgrade_through_the_money_path,
@@ -982,29 +983,30 @@ async fn a_lost_upgrade_is_charged_once_and_moves_the_order_when_asked_again(db:
     common::assert_books_balance(&f.engine).await;
 }
 
-async fn a_lost_renewal_the_upstream_refused_gives_the_money_back_once(db: &TestDb) {
-    let f = fixture(db).await;
-    let (who, _, _) = f.tenant("acme", "500.00", "0").await;
-    let h = f.shop.buy(&who, &f.purchase(1, Some("n"))).await.unwrap();
-    // The upstream refuses (our account there cannot pay) and its answer is lost.
+/// A one-month renewal of `guid` under `key` that the upstream refuses (our account
+/// there cannot pay) and whose answer is lost: charged, unsettled.
+async fn lost_refused_renewal(f: &Fixture, who: &Shopper, guid: i64, key: &str) {
     f.sim.set_balance(Money::ZERO);
     f.sim.set_credit(Money::ZERO);
     f.srv.faults.update(|c| {
         c.drop_next = 1;
         c.next_only_matching = "action=server_renew".into();
     });
-    let r = f
-        .shop
-        .renew(&who, h.guid, 1, Some("n-1"))
-        .await
-        .unwrap_err();
+    let r = f.shop.renew(who, guid, 1, Some(key)).await.unwrap_err();
     assert_eq!(r.kind, RefusalKind::Unsettled, "{r:?}");
+    f.srv.faults.set(Default::default());
+}
+
+async fn a_lost_renewal_the_upstream_refused_gives_the_money_back_once(db: &TestDb) {
+    let f = fixture(db).await;
+    let (who, _, _) = f.tenant("acme", "500.00", "0").await;
+    let h = f.shop.buy(&who, &f.purchase(1, Some("n"))).await.unwrap();
+    lost_refused_renewal(&f, &who, h.guid, "n-1").await;
     let held = f.balance("tenant:acme").await;
     assert!(
         held < yuan("500.00") - h.paid,
         "the renewal is paid while settled"
     );
-    f.srv.faults.set(Default::default());
     f.engine.reconcile_orders(0).await.unwrap();
     // Settled as refused: asking again gives the money back, once.
     for _ in 0..2 {
@@ -1016,6 +1018,35 @@ async fn a_lost_renewal_the_upstream_refused_gives_the_money_back_once(db: &Test
         assert_eq!(r.kind, RefusalKind::Upstream, "{r:?}");
         assert_eq!(f.balance("tenant:acme").await, yuan("500.00") - h.paid);
     }
+    common::assert_books_balance(&f.engine).await;
+}
+
+/// A refund racing renewals once gave back their charges twice: its share counted
+/// charges still being placed, whose own returns followed once the server was gone.
+async fn a_refund_waits_for_a_renewal_in_flight_and_never_gives_it_back_twice(db: &TestDb) {
+    let f = fixture(db).await;
+    let (who, _, _) = f.tenant("acme", "500.00", "0").await;
+    let h = f.shop.buy(&who, &f.purchase(1, Some("w"))).await.unwrap();
+    lost_refused_renewal(&f, &who, h.guid, "w-1").await;
+    let charged = f.balance("tenant:acme").await;
+    // The renewal's answer is awaited: no refund yet, nothing moved.
+    let r = f.shop.refund(&who, h.guid).await.unwrap_err();
+    assert_eq!(r.kind, RefusalKind::Unsettled, "{r:?}");
+    assert_eq!(f.balance("tenant:acme").await, charged);
+    assert_eq!(
+        f.shop.holding(&who, h.guid).await.unwrap().state,
+        HoldingState::Active
+    );
+    // Settled as refused: the refund gives the renewal back whole and a share of the
+    // purchase; the renewal asked again gives nothing more.
+    f.engine.reconcile_orders(0).await.unwrap();
+    let back = f.shop.refund(&who, h.guid).await.unwrap();
+    assert!(back <= h.paid, "{back} > {}", h.paid);
+    assert!(back >= h.paid - yuan("0.05"), "{back}");
+    let refunded = yuan("500.00") - h.paid + back;
+    assert_eq!(f.balance("tenant:acme").await, refunded);
+    assert!(f.shop.renew(&who, h.guid, 1, Some("w-1")).await.is_err());
+    assert_eq!(f.balance("tenant:acme").await, refunded, "given back once");
     common::assert_books_balance(&f.engine).await;
 }
 

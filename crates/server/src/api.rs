@@ -253,6 +253,13 @@ pub(crate) fn idempotency_key(
     headers: &axum::http::HeaderMap,
     what: &str,
 ) -> Result<String, ApiError> {
+    // Two keys on one purchase: which one it was bought under would be a guess.
+    if headers.get_all("idempotency-key").iter().nth(1).is_some() {
+        return Err(ApiError::invalid(
+            "Idempotency-Key",
+            "give one Idempotency-Key header, not several",
+        ));
+    }
     Ok(headers
         .get("idempotency-key")
         .map(|v| {

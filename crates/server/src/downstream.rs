@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use idcgate_core::storefront::{Dialect, Storefront};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// What the endpoint serves: the storefront and the dialect it speaks.
 #[derive(Clone)]
@@ -39,10 +38,6 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerIp {
     }
 }
 
-/// How long a request's body may take to arrive once its head has: a client that
-/// announces more than it sends holds a connection no longer than this.
-pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
-
 pub(crate) async fn answer(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -56,17 +51,14 @@ pub(crate) async fn answer(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     // Read here rather than by the `Bytes` extractor, whose refusals (413) are our
-    // JSON errors, not the dialect's envelope.
+    // JSON errors, not the dialect's envelope. A body too slow is broken off by the
+    // guard (`guard::BODY_TIMEOUT`).
     let limit = crate::guard::BODY_LIMIT_BYTES;
-    let read = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, limit)).await;
-    let a = match read {
-        Ok(Ok(body)) => d.dialect.answer(&*d.front, ip, content_type, &body).await,
-        Ok(Err(_)) => d.dialect.unreadable(&format!(
-            "the body is larger than {limit} bytes or broken off"
-        )),
+    let a = match axum::body::to_bytes(body, limit).await {
+        Ok(body) => d.dialect.answer(&*d.front, ip, content_type, &body).await,
         Err(_) => d.dialect.unreadable(&format!(
-            "the body did not arrive within {} s",
-            BODY_TIMEOUT.as_secs()
+            "the body is larger than {limit} bytes, broken off, or not sent within {} s",
+            crate::guard::BODY_TIMEOUT.as_secs()
         )),
     };
     let status = StatusCode::from_u16(a.status).unwrap_or(StatusCode::OK);

@@ -18,9 +18,14 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 /// Largest request body read (axum's default, stated once so the 413 can say it).
 pub const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
+
+/// How long a request's body may take to arrive once its head has, on every route: a
+/// client that announces more than it sends holds a connection no longer than this.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Longest query or path parameter value: a name, an id, a search term. Longer ones
 /// are refused rather than handed to the database (a 50,000-character `search` made
@@ -51,6 +56,7 @@ pub async fn guard(mut req: Request, next: Next) -> Response {
             Body::new(Tracked {
                 inner: body,
                 read: read.clone(),
+                deadline: Box::pin(tokio::time::sleep(BODY_TIMEOUT)),
             })
         })
     } else {
@@ -67,11 +73,18 @@ pub async fn guard(mut req: Request, next: Next) -> Response {
     resp
 }
 
-/// A request body that notes when it has been read to its end.
+/// A request body that notes when it has been read to its end, and breaks off with an
+/// error once `BODY_TIMEOUT` has passed without it (a handler reading it answers as
+/// for any broken body).
 struct Tracked {
     inner: Body,
     read: Arc<AtomicBool>,
+    deadline: Pin<Box<tokio::time::Sleep>>,
 }
+
+#[derive(Debug, thiserror::Error)]
+#[error("the request body did not arrive within {} s", BODY_TIMEOUT.as_secs())]
+struct BodyTooSlow;
 
 impl HttpBody for Tracked {
     type Data = Bytes;
@@ -84,6 +97,9 @@ impl HttpBody for Tracked {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         if matches!(polled, Poll::Ready(None)) || self.inner.is_end_stream() {
             self.read.store(true, Ordering::Relaxed);
+        }
+        if polled.is_pending() && std::future::Future::poll(self.deadline.as_mut(), cx).is_ready() {
+            return Poll::Ready(Some(Err(axum::Error::new(BodyTooSlow))));
         }
         polled
     }

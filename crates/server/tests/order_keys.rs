@@ -16,6 +16,7 @@ use tokio::net::TcpStream;
 both_backends!(
     a_key_reused_for_another_purchase_is_refused_and_nothing_is_sent,
     a_key_that_is_not_printable_ascii_is_refused_by_name,
+    two_keys_on_one_purchase_are_refused,
     a_domain_purchase_refuses_options_and_credentials_are_never_journalled,
     racing_requests_with_one_key_get_one_created_and_the_rest_ok,
 );
@@ -122,6 +123,20 @@ async fn a_key_that_is_not_printable_ascii_is_refused_by_name(db: &TestDb) {
             .contains("printable ASCII"),
         "{answer}"
     );
+    assert_eq!(api.orders().await, 0);
+}
+
+/// Two Idempotency-Key headers were read as the first (QA of the resale work): which
+/// key a purchase counts under is not guessed.
+async fn two_keys_on_one_purchase_are_refused(db: &TestDb) {
+    let api = start(db).await;
+    let sent = api.srv.faults.requests();
+    let (status, answer) = api
+        .order(b"k1\r\nIdempotency-Key: k2", &register("qa-two.com", ""))
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["error"]["field"], "Idempotency-Key", "{answer}");
+    assert_eq!(api.srv.faults.requests(), sent);
     assert_eq!(api.orders().await, 0);
 }
 

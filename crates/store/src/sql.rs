@@ -81,17 +81,55 @@ pub(crate) fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
-/// Hides a password in a URL before it goes into an error message.
+/// What an error may show of a database URL: its scheme, user, host and path. The
+/// password after `user:` and the whole query string (where `password=` or
+/// `sslpassword=` may stand) are hidden; text that is no URL (a `key=value` DSN, which
+/// may hold a password anywhere) is not shown at all.
 fn display_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
+    let Some(s) = url.find("://") else {
+        return "(not a URL: not shown)".into();
+    };
+    // The last `@` ends the user part, so a password holding `@`, `?` or `/` stays
+    // inside what is hidden.
+    let (head, rest) = match url.rfind('@') {
+        Some(at) if at > s => {
             let userinfo = &url[s + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
-                None => url.to_string(),
-            }
+            let shown = match userinfo.split_once(':') {
+                Some((user, _)) => format!("{user}:***"),
+                None => userinfo.to_string(),
+            };
+            (format!("{}{shown}", &url[..s + 3]), &url[at..])
         }
-        _ => url.to_string(),
+        _ => (url[..s + 3].to_string(), &url[s + 3..]),
+    };
+    match rest.split_once('?') {
+        Some((place, _)) => format!("{head}{place}?***"),
+        None => format!("{head}{rest}"),
+    }
+}
+
+#[cfg(test)]
+mod shown_urls {
+    use super::display_url;
+
+    #[test]
+    fn no_password_reaches_an_error() {
+        for (url, shown) in [
+            ("postgres://u:pw@h:5432/db", "postgres://u:***@h:5432/db"),
+            ("postgres://u:p@ss?w/rd@h/db", "postgres://u:***@h/db"),
+            ("postgres://u@h/db?password=pw", "postgres://u@h/db?***"),
+            (
+                "postgres://h/db?sslmode=require&password=pw",
+                "postgres://h/db?***",
+            ),
+            (
+                "sqlite:///var/lib/idcgate/db.sqlite",
+                "sqlite:///var/lib/idcgate/db.sqlite",
+            ),
+            ("host=h password=pw dbname=x", "(not a URL: not shown)"),
+        ] {
+            assert_eq!(display_url(url), shown, "{url}");
+        }
     }
 }
 

@@ -18,10 +18,8 @@ use idcgate_engine::catalog::{Basis, PriceRule, Product, TermPrices};
 use idcgate_engine::tenants::TenantView;
 use idcgate_store::{LedgerFilter, ListPage, OrderFilter, ProductState, TenantState};
 use maud::{html, Markup};
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::cmp::Ordering;
-use std::str::FromStr;
 use std::time::Duration;
 
 pub fn routes() -> Router<Console> {
@@ -169,7 +167,7 @@ fn without_grouping(text: &str) -> Option<String> {
 fn parse_yuan(op: &Op, field: &str, text: &str) -> Result<Money, Refusal> {
     let cleaned = without_grouping(text.trim().trim_start_matches(['¥', '￥']).trim());
     cleaned
-        .and_then(|c| Decimal::from_str(&c).ok())
+        .and_then(|c| idcgate_core::money::plain_decimal(&c))
         .map(Money)
         .ok_or_else(|| {
             layout::bad_input(

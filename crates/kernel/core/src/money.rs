@@ -8,14 +8,39 @@ use std::str::FromStr;
 
 /// Written one way everywhere, tables and JSON alike: two decimals (`5000.00`), more
 /// only for an amount with fractions of a fen (`0.005`), which is never rounded away.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Deserialize)]
-#[serde(transparent)]
-pub struct Money(#[serde(deserialize_with = "rust_decimal::serde::str::deserialize")] pub Decimal);
+/// Read from text only as [`plain_decimal`] writes amounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Money(pub Decimal);
 
 impl Serialize for Money {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
     }
+}
+
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A decimal as people and upstreams write amounts and percentages: an optional `-`,
+/// digits, and optionally `.` with more digits (`100`, `-3.5`, `0.005`). Nothing else
+/// that `Decimal::from_str` also takes — an exponent, `_`, `+`, a blank, a bare `.` —
+/// because `1e3` typed for 13 would move a thousand. Too many digits to hold exactly
+/// is refused, not rounded.
+pub fn plain_decimal(text: &str) -> Option<Decimal> {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (unsigned, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || fraction.is_some_and(|f| !digits(f)) {
+        return None;
+    }
+    Decimal::from_str_exact(text).ok()
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -55,9 +80,9 @@ impl Money {
 impl FromStr for Money {
     type Err = MoneyError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Decimal::from_str(s.trim())
+        plain_decimal(s)
             .map(Money)
-            .map_err(|_| MoneyError::Parse(s.to_string()))
+            .ok_or_else(|| MoneyError::Parse(s.to_string()))
     }
 }
 
@@ -114,6 +139,42 @@ mod tests {
             let back: Money = serde_json::from_str(&format!("\"{input}\"")).unwrap();
             assert_eq!(back, m);
         }
+    }
+
+    #[test]
+    fn only_plain_decimals_are_amounts() {
+        for text in [
+            "1e3",
+            "1E3",
+            "1e-2",
+            "1_000",
+            "+5",
+            " 5",
+            "5 ",
+            ".5",
+            "5.",
+            "-",
+            "",
+            "1.2.3",
+            "--1",
+            "0x10",
+            "١٢",
+            "NaN",
+            "inf",
+            "99999999999999999999999999999999",
+        ] {
+            assert!(text.parse::<Money>().is_err(), "{text:?}");
+            assert!(
+                serde_json::from_str::<Money>(&format!("{text:?}")).is_err(),
+                "{text:?}"
+            );
+        }
+        assert!(
+            serde_json::from_str::<Money>("100").is_err(),
+            "a JSON number"
+        );
+        assert_eq!("-0.50".parse::<Money>(), Ok(Money::from_fen(-50)));
+        assert_eq!("007".parse::<Money>(), Ok(Money::from_fen(700)));
     }
 
     #[test]

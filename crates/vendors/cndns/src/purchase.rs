@@ -944,7 +944,7 @@ impl CndnsClient {
         let read = |k: &str| {
             before[k]
                 .as_str()
-                .and_then(|v| v.parse::<Money>().ok())
+                .and_then(|v| v.trim().parse::<Money>().ok())
                 .ok_or_else(|| Error::invalid("before", format!("no {k} kept before the order")))
         };
         let (was, price) = (read("usedmoney")?, read("price")?);

@@ -228,6 +228,12 @@ fn price_key_in(v: &Value, path: &str) -> Option<String> {
 /// fields anywhere, `content`'s keys included.
 fn screen(fields: &Fields) -> Result<(), Refusal> {
     let upload = get(fields, "operate") == Some("hosting_upload");
+    // A field given twice is refused, not read as its first or last copy: which one
+    // counts is where a caller and a proxy in front of us could disagree.
+    let mut seen = std::collections::HashSet::new();
+    if let Some((k, _)) = fields.iter().find(|(k, _)| !seen.insert(k.as_str())) {
+        return Err(given_twice(k));
+    }
     for (k, v) in fields {
         if upload && k == FILE {
             if v.len() > MAX_CHUNK {
@@ -787,22 +793,67 @@ fn site_json(h: &Holding, o: Option<&Offering>, site: Site) -> Value {
     row
 }
 
+fn given_twice(key: &str) -> Refusal {
+    fail(format!(
+        "参数错误：{} 重复 (given more than once)",
+        key.chars().take(64).collect::<String>()
+    ))
+}
+
 /// The request's `content` (a JSON object), with the document's dotted fields folded in.
+/// A key given twice, in the object or as a field beside it, is refused.
 fn content(fields: &Fields) -> Result<Map<String, Value>, Refusal> {
-    let mut m = match get(fields, "content").map(serde_json::from_str::<Value>) {
+    let mut m = match get(fields, "content") {
         None => Map::new(),
-        Some(Ok(Value::Object(m))) => m,
-        Some(_) => return Err(bad("content")),
+        Some(text) => object_once(text).map_err(|e| match e {
+            Some(key) => given_twice(&format!("content.{key}")),
+            None => bad("content"),
+        })?,
     };
     for (k, v) in fields {
         if let Some(sub) = k
             .strip_prefix("content.")
             .or_else(|| k.strip_prefix("content[").and_then(|r| r.strip_suffix(']')))
         {
-            m.insert(sub.to_string(), Value::String(v.clone()));
+            if m.insert(sub.to_string(), Value::String(v.clone()))
+                .is_some()
+            {
+                return Err(given_twice(k));
+            }
         }
     }
     Ok(m)
+}
+
+/// A JSON object whose keys are each given once; `Err(Some(key))` names one given twice,
+/// `Err(None)` is text that is no JSON object. (`serde_json`'s map keeps the last.)
+fn object_once(text: &str) -> Result<Map<String, Value>, Option<String>> {
+    struct Once;
+    impl<'de> serde::de::Visitor<'de> for Once {
+        type Value = Result<Map<String, Value>, String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut a: A,
+        ) -> Result<Self::Value, A::Error> {
+            let (mut m, mut twice) = (Map::new(), None);
+            // Read to the end: the object must still be whole JSON.
+            while let Some((k, v)) = a.next_entry::<String, Value>()? {
+                if m.contains_key(&k) {
+                    twice.get_or_insert(k);
+                } else {
+                    m.insert(k, v);
+                }
+            }
+            Ok(twice.map_or(Ok(m), Err))
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let read = serde::Deserializer::deserialize_map(&mut de, Once).map_err(|_| None)?;
+    de.end().map_err(|_| None)?;
+    read.map_err(Some)
 }
 
 fn content_int(c: &Map<String, Value>, key: &str) -> Result<Option<i64>, Refusal> {
