@@ -67,11 +67,15 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
         if let Some(c) = cause.downcast_ref::<Coded>() {
             return c.code;
         }
+        if let Some(idcgate_console::auth::AuthError::NoSuchOperator(_)) = cause.downcast_ref() {
+            return EXIT_NOT_FOUND;
+        }
         let code = if let Some(en) = cause.downcast_ref::<EngineError>() {
             match en {
                 EngineError::NoSuchAccount(_)
                 | EngineError::NoSuchZone(_)
-                | EngineError::NoSuchServer(_) => Some(EXIT_NOT_FOUND),
+                | EngineError::NoSuchServer(_)
+                | EngineError::NoSuchOrder(_) => Some(EXIT_NOT_FOUND),
                 EngineError::Upstream(u) => of_upstream(u),
                 _ => None,
             }
@@ -204,6 +208,12 @@ mod tests {
         assert_eq!(exit_code(&lost), EXIT_UNKNOWN_OUTCOME);
         let server: anyhow::Error = EngineError::NoSuchServer("9".into()).into();
         assert_eq!(exit_code(&server), EXIT_NOT_FOUND);
+        // `order show|reconcile 999999` and `user remove nobody` exited 1 (QA).
+        let order: anyhow::Error = EngineError::NoSuchOrder(999_999).into();
+        assert_eq!(exit_code(&order), EXIT_NOT_FOUND);
+        let operator: anyhow::Error =
+            idcgate_console::auth::AuthError::NoSuchOperator("nobody".into()).into();
+        assert_eq!(exit_code(&operator), EXIT_NOT_FOUND);
         assert_eq!(exit_code(&anyhow::anyhow!("boom")), EXIT_ERROR);
         assert_eq!(exit_code(&coded(7, "x")), 7);
     }

@@ -357,8 +357,26 @@ async fn a_second_instance_resells_through_the_first(db: &TestDb) {
     assert_eq!(status, 200, "{text}");
     let rest: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(rest["lines"].as_array().unwrap().len(), 4);
-    let (status, _) = http_get(b.addr, "/api/v1/tenants/end-customer/orders", &token).await;
-    assert_eq!(status, 200);
+    let (status, text) = http_get(b.addr, "/api/v1/tenants/end-customer/orders", &token).await;
+    assert_eq!(status, 200, "{text}");
+    let rest: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1, "{text}");
+    assert_eq!(rest["total"], 1, "{text}");
+    // Paged, and a filter it does not know is refused (both were ignored: QA).
+    let orders = |q: &'static str| http_get(b.addr, q, &token);
+    let (status, text) = orders("/api/v1/tenants/end-customer/orders?limit=0").await;
+    let rest: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        (status, rest["items"].as_array().unwrap().len()),
+        (200, 0),
+        "{text}"
+    );
+    assert_eq!(rest["total"], 1, "{text}");
+    let (status, text) = orders("/api/v1/tenants/end-customer/orders?offset=1").await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains(r#""items":[]"#), "{text}");
+    let (status, text) = orders("/api/v1/tenants/end-customer/orders?bogus=1").await;
+    assert_eq!(status, 400, "{text}");
     let b_margin = &b.store.margins(None).await.unwrap()[0];
     let a_margin = &a.i.store.margins(None).await.unwrap()[0];
     // Before the refund each hop kept what its rule says; the refund gave back to each

@@ -596,7 +596,8 @@ pub fn engine_status(e: &idcgate_engine::EngineError) -> StatusCode {
         EE::Upstream(E::NotFound { .. })
         | EE::NoSuchAccount(_)
         | EE::NoSuchZone(_)
-        | EE::NoSuchServer(_) => StatusCode::NOT_FOUND,
+        | EE::NoSuchServer(_)
+        | EE::NoSuchOrder(_) => StatusCode::NOT_FOUND,
         EE::Upstream(E::RateLimited { .. }) => StatusCode::TOO_MANY_REQUESTS,
         EE::Upstream(E::InsufficientBalance { .. }) => StatusCode::PAYMENT_REQUIRED,
         EE::Upstream(E::UnknownOutcome { .. }) => StatusCode::GATEWAY_TIMEOUT,

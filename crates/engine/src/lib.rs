@@ -54,6 +54,8 @@ pub enum EngineError {
     NoSuchZone(String),
     #[error("no server {0:?} in the inventory")]
     NoSuchServer(String),
+    #[error("no order {0}")]
+    NoSuchOrder(i64),
     #[error("{0}")]
     Invalid(String),
     /// Input refused by a rule of ours, naming the field as every surface takes it
@@ -79,6 +81,7 @@ impl EngineError {
             EngineError::NoSuchAccount(n) => EngineError::NoSuchAccount(n.clone()),
             EngineError::NoSuchZone(z) => EngineError::NoSuchZone(z.clone()),
             EngineError::NoSuchServer(s) => EngineError::NoSuchServer(s.clone()),
+            EngineError::NoSuchOrder(id) => EngineError::NoSuchOrder(*id),
             EngineError::Invalid(m) => EngineError::Invalid(m.clone()),
             EngineError::InvalidInput { field, reason } => EngineError::InvalidInput {
                 field: field.clone(),

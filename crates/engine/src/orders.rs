@@ -136,7 +136,14 @@ impl PurchaseTerms {
                 ))
             }
             (Some(m), None) => m,
-            (None, Some(y)) => y.saturating_mul(12),
+            // Named here: as months, 11 years would be refused as "at most 120 months".
+            (None, Some(y)) if !(1..=10).contains(&y) => {
+                return Err(EngineError::InvalidInput {
+                    field: "years".into(),
+                    reason: format!("{y} years: from 1 to 10"),
+                })
+            }
+            (None, Some(y)) => y * 12,
             (None, None) => 12,
         };
         let mut target = self.target.trim().to_string();
@@ -470,7 +477,7 @@ impl Engine {
         self.store
             .get_order(id)
             .await?
-            .ok_or_else(|| EngineError::Invalid(format!("no order {id}")))
+            .ok_or(EngineError::NoSuchOrder(id))
     }
 
     /// Resolves one `unknown` order (or one left `submitted` by a process that died) by
@@ -615,6 +622,23 @@ pub use crate::statement::Statement;
 mod tests {
     use super::*;
     use idcgate_core::ResourceKind;
+
+    #[test]
+    fn years_are_named_when_out_of_range() {
+        let terms = |years| PurchaseTerms {
+            operation: "register".into(),
+            target: "example.com".into(),
+            years: Some(years),
+            ..Default::default()
+        };
+        for years in [0, 11, u32::MAX] {
+            match terms(years).request() {
+                Err(EngineError::InvalidInput { field, .. }) => assert_eq!(field, "years"),
+                other => panic!("{years} years: {other:?}"),
+            }
+        }
+        assert_eq!(terms(10).request().unwrap().months, 120);
+    }
 
     #[test]
     fn secret_options_are_sent_but_never_journalled() {

@@ -106,7 +106,9 @@ fn told(e: &EngineError) -> Refusal {
         EngineError::InvalidInput { field, reason } => {
             refusal(RefusalKind::Invalid, format!("参数错误：{field} {reason}"))
         }
-        EngineError::NoSuchServer(_) => refusal(RefusalKind::NotFound, "订单不存在"),
+        EngineError::NoSuchServer(_) | EngineError::NoSuchOrder(_) => {
+            refusal(RefusalKind::NotFound, "订单不存在")
+        }
         EngineError::NoSuchAccount(_) | EngineError::NoSuchZone(_) => refusal(
             RefusalKind::Unsupported,
             "该产品暂不可用 (this product is not available now)",
@@ -2287,15 +2289,28 @@ pub struct Margin {
 impl Engine {
     /// A tenant's orders through the downstream endpoint, pending ones settled first.
     pub async fn tenant_orders(&self, tenant: &str) -> crate::Result<Vec<TenantOrderView>> {
+        Ok(self.tenant_orders_page(tenant, 100_000, 0).await?.0)
+    }
+
+    /// `limit` of a tenant's orders from `offset` on, oldest first, pending ones
+    /// settled first, and how many it has in all.
+    pub async fn tenant_orders_page(
+        &self,
+        tenant: &str,
+        limit: i64,
+        offset: i64,
+    ) -> crate::Result<(Vec<TenantOrderView>, i64)> {
         self.tenant(tenant).await?;
-        let rows = self
-            .store
-            .list_tenant_orders(&TenantOrderFilter {
-                tenant: Some(tenant.to_string()),
-                limit: Some(100_000),
-                ..Default::default()
-            })
-            .await?;
+        let filter = TenantOrderFilter {
+            tenant: Some(tenant.to_string()),
+            limit: Some(limit),
+            offset: Some(offset),
+            ..Default::default()
+        };
+        if limit <= 0 {
+            return Ok((Vec::new(), self.store.count_tenant_orders(&filter).await?));
+        }
+        let (rows, total) = self.store.page_tenant_orders(&filter).await?;
         let mut paid: HashMap<i64, i64> = HashMap::new();
         for c in self.store.tenant_charges(tenant).await? {
             *paid.entry(c.tenant_order_id).or_default() += c.fen;
@@ -2308,7 +2323,7 @@ impl Engine {
                 order: row,
             });
         }
-        Ok(out)
+        Ok((out, total))
     }
 
     /// Deposits, charges and refunds of one tenant, each with its ledger transaction.

@@ -203,6 +203,17 @@ pub struct LimitQuery {
     pub limit: Option<i64>,
 }
 
+/// A page of a list that has no other filter.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    #[param(minimum = 0, maximum = 1000)]
+    pub limit: Option<i64>,
+    #[param(minimum = 0)]
+    pub offset: Option<i64>,
+}
+
 /// Filters of the order list.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -114,9 +114,8 @@ impl From<EngineError> for ApiError {
             }
             EngineError::NoSuchAccount(_)
             | EngineError::NoSuchZone(_)
-            | EngineError::NoSuchServer(_) => {
-                Self::new(StatusCode::NOT_FOUND, "not_found", message)
-            }
+            | EngineError::NoSuchServer(_)
+            | EngineError::NoSuchOrder(_) => Self::new(StatusCode::NOT_FOUND, "not_found", message),
             EngineError::Invalid(_) => Self::new(StatusCode::BAD_REQUEST, "invalid_input", message),
             EngineError::InvalidInput { field, .. } => Self::invalid(&field, message),
             EngineError::Conflict(_) => Self::new(StatusCode::CONFLICT, "conflict", message),

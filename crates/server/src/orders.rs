@@ -44,7 +44,8 @@ pub struct PurchaseBody {
         pattern = r"^(domain|server|hosting_site|database|mail_domain|dns_zone|certificate)$"
     )]
     pub kind: Option<String>,
-    /// The domain name, or the upstream id of the resource to renew or upgrade.
+    /// The domain name, or the upstream id of the resource to renew or upgrade. Also
+    /// read under the name `domain` (as the README's example writes it), not both.
     #[serde(alias = "domain")]
     #[schema(
         pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"

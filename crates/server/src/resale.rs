@@ -5,7 +5,7 @@
 
 use crate::api::{created_unless_repeated, idempotency_key, parse_body, ErrorBody};
 use crate::auth::{Access, Admin, Read};
-use crate::dto::{AllQuery, ApiBody, ApiQuery, PriceQuery, TenantQuery};
+use crate::dto::{paging, AllQuery, ApiBody, ApiQuery, PageQuery, PriceQuery, TenantQuery};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
@@ -106,15 +106,20 @@ pub async fn show_tenant(
 
 /// What a tenant bought through the downstream endpoint (`id` is the guid it acts on),
 /// with what each order was paid net of money given back.
-#[utoipa::path(get, path = "/api/v1/tenants/{name}/orders", params(("name" = String, Path)),
-    responses((status = 200, description = "the tenant's orders"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/tenants/{name}/orders", params(("name" = String, Path), PageQuery),
+    responses((status = 200, description = "a page of the tenant's orders, oldest first, and their total"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn tenant_orders(
     _a: Access<Read>,
     State(state): State<AppState>,
     Path(name): Path<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let orders = state.engine.tenant_orders(&name).await?;
-    Ok(Json(json!({ "items": orders })))
+    let (limit, offset) = paging(q.limit, q.offset, 1000)?;
+    let (orders, total) = state
+        .engine
+        .tenant_orders_page(&name, limit, offset)
+        .await?;
+    Ok(Json(json!({ "items": orders, "total": total })))
 }
 
 /// A tenant's deposits, charges and refunds, each with its ledger transaction.
