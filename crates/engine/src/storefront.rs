@@ -851,6 +851,12 @@ impl Shop {
             Ok(Charged::Short { available_fen }) => {
                 return Err(short(Money::from_fen(charge.fen), available_fen))
             }
+            Ok(Charged::Busy) => {
+                return Err(refusal(
+                    RefusalKind::Unsettled,
+                    format!("{noun}未执行：该订单有其他续费或升级尚未完成，请稍后再试 (another renewal or upgrade of this order is not settled yet; nothing was charged)"),
+                ))
+            }
             Err(e) => return Err(not_charged(e)),
         }
         let placed = self
@@ -1553,12 +1559,27 @@ impl Shop {
             .filter(|p| p.kind == kind)
             .collect();
         let mut catalogs: HashMap<String, idcgate_core::ComputeCatalog> = HashMap::new();
+        // An upstream that could not be reached is asked nothing more while this list
+        // is built (each ask waits out its retries: a dozen products of an upstream that
+        // stopped answering held a caller for minutes), and the list is not kept, so
+        // its lines come back at the next ask once it answers again.
+        let mut unreachable: std::collections::HashSet<String> = Default::default();
+        let cut_off =
+            |e: &EngineError| matches!(e, EngineError::Upstream(u) if u.is_retryable_read());
         let mut out = Vec::new();
         for p in &products {
             if kind == ResourceKind::Server && !catalogs.contains_key(&p.account) {
                 let catalog = match self.engine.connection(&p.account).await {
                     Ok(conn) => match conn.compute() {
-                        Some(c) => c.catalog().await.ok(),
+                        Some(c) => match c.catalog().await {
+                            Ok(catalog) => Some(catalog),
+                            Err(e) => {
+                                if e.is_retryable_read() {
+                                    unreachable.insert(p.account.clone());
+                                }
+                                None
+                            }
+                        },
                         None => None,
                     },
                     Err(_) => None,
@@ -1579,10 +1600,16 @@ impl Shop {
             let (cpu, ram_mb, disk_gb, bandwidth_mbps) = configuration(p, plans);
             let mut terms = Vec::new();
             for months in p.rule.shown_periods() {
+                if unreachable.contains(&p.account) {
+                    break;
+                }
                 let cost = self
                     .engine
                     .quote(&p.account, &p.purchase(QUOTE_TARGET, months))
                     .await;
+                if cost.as_ref().is_err_and(cut_off) {
+                    unreachable.insert(p.account.clone());
+                }
                 if let Ok(price) = cost.and_then(|q| p.rule.price(&level, months, Some(q.price))) {
                     terms.push((months, price));
                 }
@@ -1604,6 +1631,10 @@ impl Shop {
             });
         }
         self.link_upgrades(&products, &mut out).await;
+        if !unreachable.is_empty() {
+            tracing::warn!(accounts = ?unreachable, "offerings listed without unreachable upstreams; not kept");
+            return Ok(out);
+        }
         if let Ok(mut cache) = self.offerings.lock() {
             if cache.len() > 64 {
                 cache.clear();

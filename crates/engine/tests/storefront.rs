@@ -52,6 +52,8 @@ both_backends!(
     a_lost_upgrade_is_charged_once_and_moves_the_order_when_asked_again,
     a_lost_renewal_the_upstream_refused_gives_the_money_back_once,
     a_refund_waits_for_a_renewal_in_flight_and_never_gives_it_back_twice,
+    one_renewal_or_upgrade_of_an_order_is_placed_at_a_time,
+    an_unreachable_upstream_is_asked_once_and_its_lines_return_with_it,
     console_password_and_firewall_rules_reach_the_tenants_own_server_only,
     the_panels_pass_through_on_the_tenants_own_site_and_database_only,
     a_site_and_a_database_upgrade_through_the_money_path,
@@ -1048,6 +1050,59 @@ async fn a_refund_waits_for_a_renewal_in_flight_and_never_gives_it_back_twice(db
     assert!(f.shop.renew(&who, h.guid, 1, Some("w-1")).await.is_err());
     assert_eq!(f.balance("tenant:acme").await, refunded, "given back once");
     common::assert_books_balance(&f.engine).await;
+}
+
+/// An upgrade placed while a renewal moved the end was charged for the old term, and
+/// the upstream for the new one (QA): a follow-up waits for the one in flight.
+async fn one_renewal_or_upgrade_of_an_order_is_placed_at_a_time(db: &TestDb) {
+    let f = fixture(db).await;
+    let big = bigger(&f).await;
+    let (who, _, _) = f.tenant("acme", "500.00", "0").await;
+    let h = f.shop.buy(&who, &f.purchase(1, Some("o"))).await.unwrap();
+    lost_refused_renewal(&f, &who, h.guid, "o-1").await;
+    let balance = f.balance("tenant:acme").await;
+    let upgrade = f.shop.upgrade(&who, h.guid, big, Some("o-up")).await;
+    assert_eq!(upgrade.unwrap_err().kind, RefusalKind::Unsettled);
+    let renewal = f.shop.renew(&who, h.guid, 1, Some("o-2")).await;
+    assert_eq!(renewal.unwrap_err().kind, RefusalKind::Unsettled);
+    assert_eq!(f.balance("tenant:acme").await, balance, "nothing charged");
+    let journal = db.store.list_orders(&Default::default()).await.unwrap();
+    assert!(
+        journal
+            .iter()
+            .all(|o| !o.order.idem_key.ends_with("o-up") && !o.order.idem_key.ends_with("o-2")),
+        "nothing placed: {journal:?}"
+    );
+    // Settled (refused, its money back when asked again): the next one goes through.
+    f.engine.reconcile_orders(0).await.unwrap();
+    f.sim.set_balance(yuan("10000.00"));
+    let up = f
+        .shop
+        .upgrade(&who, h.guid, big, Some("o-up"))
+        .await
+        .unwrap();
+    assert_eq!(up.offering, big);
+    common::assert_books_balance(&f.engine).await;
+}
+
+/// The lines of an upstream that stopped answering were each quoted through their
+/// retries (a caller held for minutes) and listed without terms for a minute after it
+/// was back (QA): it is asked once, and the list is not kept.
+async fn an_unreachable_upstream_is_asked_once_and_its_lines_return_with_it(db: &TestDb) {
+    let f = fixture(db).await;
+    bigger(&f).await;
+    f.add(lease_spec("lease-x", "1,12")).await;
+    let (who, _, _) = f.tenant("acme", "500.00", "0").await;
+    f.srv.faults.update(|c| c.error_rate = 1.0);
+    let before = f.srv.faults.requests();
+    let down = f.shop.offerings(&who, ResourceKind::Server).await.unwrap();
+    let asked = f.srv.faults.requests() - before;
+    f.srv.faults.set(Default::default());
+    assert!(down.iter().all(|o| o.terms.is_empty()), "{down:?}");
+    assert!(asked <= 4, "{asked} requests: one read and its retries");
+    let up = f.shop.offerings(&who, ResourceKind::Server).await.unwrap();
+    let line = up.iter().find(|o| o.id == f.product).unwrap();
+    assert!(!line.terms.is_empty(), "{up:?}");
 }
 
 async fn console_password_and_firewall_rules_reach_the_tenants_own_server_only(db: &TestDb) {

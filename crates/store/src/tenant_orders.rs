@@ -115,7 +115,12 @@ pub enum Opened {
 pub enum Charged {
     New(TenantCharge),
     Existing(TenantCharge),
-    Short { available_fen: i64 },
+    Short {
+        available_fen: i64,
+    },
+    /// Another charge of the order is still being placed (charged, not given back, its
+    /// journal order absent or not settled): nothing written.
+    Busy,
 }
 
 /// A state move of a tenant order, with what was learnt.
@@ -205,8 +210,9 @@ pub trait TenantOrderStore: Send + Sync {
         detail: &str,
         now_ms: i64,
     ) -> Result<Opened>;
-    /// Books one more charge (`fen` > 0: needs an active tenant with the money) or
-    /// return (`fen` < 0: repays drawn credit first) on an order; once per key.
+    /// Books one more charge (`fen` > 0: needs an active tenant with the money, and no
+    /// other charge of the order still being placed, `Busy`) or return (`fen` < 0:
+    /// repays drawn credit first) on an order; once per key.
     async fn charge_tenant_order(
         &self,
         id: i64,
@@ -321,6 +327,24 @@ async fn lock_tenant(tx: &mut Tx, dialect: Dialect, name: &str) -> Result<(Strin
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("tenant {name}")))?;
     Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+/// Whether a charge of tenant order `id` is still being placed: paid, not given back,
+/// and its journal order (under the charge's key) absent or not yet settled.
+async fn charge_in_flight(tx: &mut Tx, id: i64) -> Result<bool> {
+    let open: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM tenant_charges c
+         LEFT JOIN orders o ON o.idem_key = c.idem_key
+         WHERE c.tenant_order_id = $1 AND c.fen > 0
+           AND (o.state IS NULL OR o.state IN ('pending', 'submitted', 'unknown'))
+           AND NOT EXISTS (
+               SELECT 1 FROM tenant_charges r WHERE r.idem_key = c.idem_key || ':return'
+           )",
+    )
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(open > 0)
 }
 
 /// A write transaction with the ledger lines of a charge on `tenant`'s money, or (the
@@ -622,6 +646,13 @@ impl TenantOrderStore for SqlStore {
                 Ok(paid) => paid,
                 Err(available_fen) => return Ok(Charged::Short { available_fen }),
             };
+        // One follow-up of an order at a time, under the tenant's lock that every charge
+        // takes: each is priced from the order as it stood (its end, its product), so an
+        // upgrade placed while a renewal moves the end was charged for the old term.
+        if charge.fen > 0 && charge_in_flight(&mut tx, id).await? {
+            tx.rollback().await?;
+            return Ok(Charged::Busy);
+        }
         if !write_charge(&mut tx, id, charge, lines, now_ms).await? {
             tx.rollback().await?;
             let earlier = self.charge_by_key(&charge.idem_key).await?.ok_or_else(|| {
