@@ -26,8 +26,8 @@ use idcgate_core::{
     ResourceKind, Server, SiteAction, TrafficSample,
 };
 use idcgate_store::{
-    Charged, FailureLimit, NewCharge, NewTenantOrder, Opened, TenantOrderFilter, TenantOrderPatch,
-    TenantOrderRow, TenantOrderState, TenantState,
+    Charged, FailureLimit, NewCharge, NewTenantOrder, Opened, PricedAs, TenantOrderFilter,
+    TenantOrderPatch, TenantOrderRow, TenantOrderState, TenantState,
 };
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -816,7 +816,15 @@ impl Shop {
         let charged = self
             .engine
             .store
-            .charge_tenant_order(row.id, &charge, now_ms())
+            .charge_tenant_order(
+                row.id,
+                &charge,
+                Some(&PricedAs {
+                    expires_ms: row.expires_ms,
+                    product: &row.order.product,
+                }),
+                now_ms(),
+            )
             .await;
         match charged {
             Ok(Charged::New(_)) => {}
@@ -834,7 +842,7 @@ impl Shop {
                             .charge_tenant_order(
                                 row.id,
                                 &back("the upstream refused".into()),
-                                now_ms(),
+                                None, now_ms(),
                             )
                             .await
                             .map_err(|e| told(&e.into()))?;
@@ -876,7 +884,12 @@ impl Shop {
             Ok(order) if order.state == OrderState::Failed => {
                 self.engine
                     .store
-                    .charge_tenant_order(row.id, &back("the upstream refused".into()), now_ms())
+                    .charge_tenant_order(
+                        row.id,
+                        &back("the upstream refused".into()),
+                        None,
+                        now_ms(),
+                    )
                     .await
                     .map_err(|e| told(&e.into()))?;
                 Err(refused())
@@ -896,7 +909,7 @@ impl Shop {
                     if let Err(b) = self
                         .engine
                         .store
-                        .charge_tenant_order(row.id, &back(e.to_string()), now_ms())
+                        .charge_tenant_order(row.id, &back(e.to_string()), None, now_ms())
                         .await
                     {
                         tracing::error!(tenant_order = row.id, error = %b, "could not return a charge's money");
@@ -1521,7 +1534,7 @@ impl Shop {
                     };
                     self.engine
                         .store
-                        .charge_tenant_order(row.id, &back, now_ms())
+                        .charge_tenant_order(row.id, &back, None, now_ms())
                         .await
                         .map_err(|e| told(&e.into()))?;
                 }
@@ -2255,7 +2268,7 @@ impl Engine {
                 memo: format!("tenant order {} returned: {why}", row.id),
             };
             self.store
-                .charge_tenant_order(row.id, &charge, now_ms())
+                .charge_tenant_order(row.id, &charge, None, now_ms())
                 .await?;
         }
         let patch = TenantOrderPatch {

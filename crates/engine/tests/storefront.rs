@@ -23,7 +23,7 @@ use idcgate_engine::storefront::Shop;
 use idcgate_engine::testing::{cloud_product, panel_call, product_spec};
 use idcgate_engine::Engine;
 use idcgate_store::testing::TestDb;
-use idcgate_store::{both_backends, TenantOrderState};
+use idcgate_store::{both_backends, Charged, PricedAs, TenantOrderPatch, TenantOrderState};
 #[allow(unused_imports)]
 // the store's traits, for what a test seeds or reads behind the engine
 use idcgate_store::{
@@ -53,6 +53,7 @@ both_backends!(
     a_lost_renewal_the_upstream_refused_gives_the_money_back_once,
     a_refund_waits_for_a_renewal_in_flight_and_never_gives_it_back_twice,
     one_renewal_or_upgrade_of_an_order_is_placed_at_a_time,
+    a_follow_up_priced_from_an_order_since_changed_is_not_charged,
     an_unreachable_upstream_is_asked_once_and_its_lines_return_with_it,
     console_password_and_firewall_rules_reach_the_tenants_own_server_only,
     the_panels_pass_through_on_the_tenants_own_site_and_database_only,
@@ -915,6 +916,7 @@ async fn a_refund_is_written_whole_or_not_at_all(db: &TestDb) {
                 months: 0,
                 memo: "in the way".into(),
             },
+            None,
             idcgate_engine::now_ms(),
         )
         .await
@@ -1082,6 +1084,60 @@ async fn one_renewal_or_upgrade_of_an_order_is_placed_at_a_time(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(up.offering, big);
+    common::assert_books_balance(&f.engine).await;
+}
+
+/// An upgrade priced before a renewal settled was charged for the old end while the
+/// upstream charged to the new one (QA): a follow-up's charge is booked only while the
+/// order is as it was priced.
+async fn a_follow_up_priced_from_an_order_since_changed_is_not_charged(db: &TestDb) {
+    let f = fixture(db).await;
+    let (who, _, _) = f.tenant("acme", "500.00", "0").await;
+    let h = f.shop.buy(&who, &f.purchase(1, Some("p"))).await.unwrap();
+    let priced = db.store.get_tenant_order(h.guid).await.unwrap().unwrap();
+    let now = idcgate_engine::now_ms();
+    // Another follow-up settles in between: the end moves.
+    let later = priced.expires_ms.unwrap() + 30 * 86_400_000;
+    let moved = TenantOrderPatch {
+        expires_ms: Some(later),
+        ..Default::default()
+    };
+    let active = TenantOrderState::Active;
+    assert!(db
+        .store
+        .move_tenant_order(h.guid, active, active, &moved, now)
+        .await
+        .unwrap());
+    let charge = |key: &str| idcgate_store::NewCharge {
+        idem_key: key.into(),
+        what: "upgrade".into(),
+        fen: 100,
+        months: 0,
+        memo: "priced before".into(),
+    };
+    let product = priced.order.product.as_str();
+    let stale = PricedAs {
+        expires_ms: priced.expires_ms,
+        product,
+    };
+    let balance = f.balance("tenant:acme").await;
+    let r = db
+        .store
+        .charge_tenant_order(h.guid, &charge("p:stale"), Some(&stale), now)
+        .await
+        .unwrap();
+    assert!(matches!(r, Charged::Busy), "{r:?}");
+    assert_eq!(f.balance("tenant:acme").await, balance, "nothing charged");
+    let fresh = PricedAs {
+        expires_ms: Some(later),
+        product,
+    };
+    let r = db
+        .store
+        .charge_tenant_order(h.guid, &charge("p:fresh"), Some(&fresh), now)
+        .await
+        .unwrap();
+    assert!(matches!(r, Charged::New(_)), "{r:?}");
     common::assert_books_balance(&f.engine).await;
 }
 

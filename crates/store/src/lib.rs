@@ -44,8 +44,8 @@ pub use resale::{
 };
 pub use sql::{SqlStore, TOKEN_TRUST};
 pub use tenant_orders::{
-    Charged, MarginRow, NewCharge, NewTenantOrder, Opened, TenantCharge, TenantOrderFilter,
-    TenantOrderPatch, TenantOrderRow, TenantOrderState, TenantOrderStore,
+    Charged, MarginRow, NewCharge, NewTenantOrder, Opened, PricedAs, TenantCharge,
+    TenantOrderFilter, TenantOrderPatch, TenantOrderRow, TenantOrderState, TenantOrderStore,
 };
 pub use zone_markers::ZoneMarkerStore;
 

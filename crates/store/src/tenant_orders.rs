@@ -88,6 +88,15 @@ pub struct NewCharge {
     pub memo: String,
 }
 
+/// What a renewal or upgrade of a tenant order was priced from: its end and product.
+/// Another follow-up settled since (a renewal moved the end, an upgrade the product)
+/// makes that price wrong, so its charge is refused, not booked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PricedAs<'a> {
+    pub expires_ms: Option<i64>,
+    pub product: &'a str,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenantCharge {
     pub id: i64,
@@ -212,11 +221,13 @@ pub trait TenantOrderStore: Send + Sync {
     ) -> Result<Opened>;
     /// Books one more charge (`fen` > 0: needs an active tenant with the money, and no
     /// other charge of the order still being placed, `Busy`) or return (`fen` < 0:
-    /// repays drawn credit first) on an order; once per key.
+    /// repays drawn credit first) on an order; once per key. A charge `priced` from the
+    /// order as it was is `Busy` too unless the order is still so, and active.
     async fn charge_tenant_order(
         &self,
         id: i64,
         charge: &NewCharge,
+        priced: Option<&PricedAs<'_>>,
         now_ms: i64,
     ) -> Result<Charged>;
     /// Settles a refund the upstream has made, in one transaction: the order moves
@@ -327,6 +338,21 @@ async fn lock_tenant(tx: &mut Tx, dialect: Dialect, name: &str) -> Result<(Strin
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("tenant {name}")))?;
     Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+/// Whether tenant order `id` is active with the end and product it was priced from.
+async fn still_as_priced(tx: &mut Tx, id: i64, p: &PricedAs<'_>) -> Result<bool> {
+    let row = sqlx::query("SELECT state, expires_at, product FROM tenant_orders WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else { return Ok(false) };
+    let state: String = row.try_get(0)?;
+    let expires: Option<i64> = row.try_get(1)?;
+    let product: String = row.try_get(2)?;
+    Ok(state == TenantOrderState::Active.as_str()
+        && expires == p.expires_ms
+        && product == p.product)
 }
 
 /// Whether a charge of tenant order `id` is still being placed: paid, not given back,
@@ -629,6 +655,7 @@ impl TenantOrderStore for SqlStore {
         &self,
         id: i64,
         charge: &NewCharge,
+        priced: Option<&PricedAs<'_>>,
         now_ms: i64,
     ) -> Result<Charged> {
         if charge.fen == 0 {
@@ -649,7 +676,11 @@ impl TenantOrderStore for SqlStore {
         // One follow-up of an order at a time, under the tenant's lock that every charge
         // takes: each is priced from the order as it stood (its end, its product), so an
         // upgrade placed while a renewal moves the end was charged for the old term.
-        if charge.fen > 0 && charge_in_flight(&mut tx, id).await? {
+        let moved = match priced {
+            Some(p) => !still_as_priced(&mut tx, id, p).await?,
+            None => false,
+        };
+        if moved || (charge.fen > 0 && charge_in_flight(&mut tx, id).await?) {
             tx.rollback().await?;
             return Ok(Charged::Busy);
         }
